@@ -1,0 +1,53 @@
+# Tessera: `make demo` and `make test` set up a fresh Debian 12 machine (as root) and run.
+BUILD ?= build
+ASAN ?= build-asan
+HUGEPAGES_MB ?= 1024
+MESON_OPTS ?=
+
+SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
+
+.PHONY: all deps build build-asan hugepages test unit format format-check demo bench clean
+
+all: build
+
+deps:
+	@tests/env/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+$(ASAN)/build.ninja:
+	meson setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+
+hugepages:
+	@tests/env/hugepages.sh $(HUGEPAGES_MB)
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check: deps
+	@echo "format: checking $(words $(SOURCES)) files against .clang-format"
+	@clang-format --dry-run --Werror $(SOURCES)
+
+# Unit tests under ASan+UBSan, then every test (unit and integration) on the normal build.
+test: deps format-check build build-asan hugepages
+	meson test -C $(ASAN) --suite unit --print-errorlogs
+	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 2
+
+unit: build build-asan
+	meson test -C $(ASAN) --suite unit --print-errorlogs
+
+demo: build hugepages
+	tests/e2e/demo.sh $(BUILD)
+
+bench: build hugepages
+	tests/bench/run xconnect
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "cfg_schema.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A JSON Pointer being built while walking a document. */
+struct path {
+	char buf[CFG_PATH_MAX];
+	size_t len;
+};
+
+static size_t path_push_key(struct path *p, const char *key)
+{
+	size_t saved = p->len;
+	char esc[CFG_PATH_MAX];
+	size_t n = 0;
+
+	/* RFC 6901: "~" -> "~0", "/" -> "~1" */
+	for (const char *c = key; *c && n + 3 < sizeof(esc); c++) {
+		if (*c == '~' || *c == '/') {
+			esc[n++] = '~';
+			esc[n++] = *c == '~' ? '0' : '1';
+		} else {
+			esc[n++] = *c;
+		}
+	}
+	esc[n] = '\0';
+	int w = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "/%s", esc);
+	if (w > 0)
+		p->len = p->len + (size_t)w < sizeof(p->buf) ? p->len + (size_t)w
+							     : sizeof(p->buf) - 1;
+	return saved;
+}
+
+static size_t path_push_index(struct path *p, size_t i)
+{
+	char key[24];
+
+	snprintf(key, sizeof(key), "%zu", i);
+	return path_push_key(p, key);
+}
+
+static void path_pop(struct path *p, size_t saved)
+{
+	p->len = saved;
+	p->buf[saved] = '\0';
+}
+
+static const char *path_str(const struct path *p)
+{
+	return p->len ? p->buf : "/";
+}
+
+void cfg_errs_init(struct cfg_errs *errs)
+{
+	memset(errs, 0, sizeof(*errs));
+}
+
+void cfg_err_add(struct cfg_errs *errs, int code, const char *path, const char *fmt, ...)
+{
+	if (errs == NULL)
+		return;
+	if (errs->n < CFG_MAX_ERRS) {
+		struct cfg_err *e = &errs->e[errs->n];
+		va_list ap;
+
+		e->code = code;
+		snprintf(e->path, sizeof(e->path), "%s", path && *path ? path : "/");
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	errs->n++;
+}
+
+void cfg_errs_print(const struct cfg_errs *errs, const char *prefix, void *stream)
+{
+	unsigned kept = errs->n < CFG_MAX_ERRS ? errs->n : CFG_MAX_ERRS;
+
+	for (unsigned i = 0; i < kept; i++)
+		fprintf(stream, "%s%s: %s\n", prefix, errs->e[i].path, errs->e[i].msg);
+	if (errs->n > kept)
+		fprintf(stream, "%s(%u more errors)\n", prefix, errs->n - kept);
+}
+
+static const char *type_name(enum cfg_type t)
+{
+	switch (t) {
+	case CFG_BOOL:
+		return "boolean";
+	case CFG_INT:
+		return "integer";
+	case CFG_NUMBER:
+		return "number";
+	case CFG_STRING:
+		return "string";
+	case CFG_OBJECT:
+		return "object";
+	case CFG_ARRAY:
+		return "array";
+	}
+	return "?";
+}
+
+static const char *json_type_name(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "?";
+}
+
+static void store_int(void *dst, size_t size, int64_t v)
+{
+	switch (size) {
+	case 1: {
+		uint8_t x = (uint8_t)v;
+		memcpy(dst, &x, 1);
+		break;
+	}
+	case 2: {
+		uint16_t x = (uint16_t)v;
+		memcpy(dst, &x, 2);
+		break;
+	}
+	case 4: {
+		uint32_t x = (uint32_t)v;
+		memcpy(dst, &x, 4);
+		break;
+	}
+	default:
+		memcpy(dst, &v, 8);
+	}
+}
+
+static int64_t load_int(const void *src, size_t size, bool is_signed)
+{
+	switch (size) {
+	case 1: {
+		uint8_t x;
+		memcpy(&x, src, 1);
+		return is_signed ? (int8_t)x : x;
+	}
+	case 2: {
+		uint16_t x;
+		memcpy(&x, src, 2);
+		return is_signed ? (int16_t)x : x;
+	}
+	case 4: {
+		uint32_t x;
+		memcpy(&x, src, 4);
+		return is_signed ? (int32_t)x : (int64_t)x;
+	}
+	default: {
+		int64_t x;
+		memcpy(&x, src, 8);
+		return x;
+	}
+	}
+}
+
+static int decode_value(const struct cfg_node *n, const json_t *j, void *dst, size_t size,
+			struct path *p, struct cfg_errs *errs);
+
+static bool check_string(const struct cfg_node *n, const json_t *j, struct path *p,
+			 struct cfg_errs *errs)
+{
+	const char *s = json_string_value(j);
+	size_t len = json_string_length(j);
+
+	if (strlen(s) != len) {
+		cfg_err_add(errs, EINVAL, path_str(p), "string contains a NUL character");
+		return false;
+	}
+	if (len < n->str.min_len || len > n->str.max_len) {
+		if (n->str.min_len == n->str.max_len)
+			cfg_err_add(errs, ERANGE, path_str(p), "must be %u characters long",
+				    n->str.max_len);
+		else
+			cfg_err_add(errs, ERANGE, path_str(p),
+				    "length %zu is out of range (%u to %u characters)", len,
+				    n->str.min_len, n->str.max_len);
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool ok =
+			n->str.charset ? strchr(n->str.charset, c) != NULL : c >= 0x20 && c != 0x7f;
+		if (!ok) {
+			if (c >= 0x20 && c < 0x7f)
+				cfg_err_add(errs, EINVAL, path_str(p),
+					    "character '%c' is not allowed here", c);
+			else
+				cfg_err_add(errs, EINVAL, path_str(p),
+					    "byte 0x%02x is not allowed here", c);
+			return false;
+		}
+	}
+	if (n->str.choices) {
+		char list[CFG_MSG_MAX] = "";
+		size_t used = 0;
+
+		for (const char *const *c = n->str.choices; *c; c++) {
+			if (strcmp(*c, s) == 0)
+				return true;
+			int w = snprintf(list + used, sizeof(list) - used, "%s%s",
+					 c == n->str.choices ? "" : ", ", *c);
+			if (w > 0 && used + (size_t)w < sizeof(list))
+				used += (size_t)w;
+		}
+		cfg_err_add(errs, EINVAL, path_str(p), "'%s' is not one of: %s", s, list);
+		return false;
+	}
+	return true;
+}
+
+static int decode_array(const struct cfg_field *f, const json_t *j, void *parent, struct path *p,
+			struct cfg_errs *errs)
+{
+	const struct cfg_node *n = f->node;
+	void **slot = (void **)((char *)parent + f->off);
+	uint32_t *count = (uint32_t *)((char *)parent + f->count_off);
+	size_t len = json_array_size(j);
+	unsigned before = errs ? errs->n : 0;
+	int rc = 0;
+
+	if (len < n->arr.min || len > n->arr.max) {
+		cfg_err_add(errs, ERANGE, path_str(p), "has %zu items, allowed %u to %u", len,
+			    n->arr.min, n->arr.max);
+		return -ERANGE;
+	}
+	*slot = NULL;
+	*count = 0;
+	if (len == 0)
+		return 0;
+	char *items = calloc(len, n->arr.item_size);
+	if (items == NULL) {
+		cfg_err_add(errs, ENOMEM, path_str(p), "out of memory");
+		return -ENOMEM;
+	}
+	/* Publish before decoding items so that cfg_free can undo a partial decode. */
+	*slot = items;
+	*count = (uint32_t)len;
+	for (size_t i = 0; i < len; i++) {
+		size_t saved = path_push_index(p, i);
+		int r = decode_value(n->arr.item, json_array_get(j, i),
+				     items + i * n->arr.item_size, n->arr.item_size, p, errs);
+		path_pop(p, saved);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	if (rc == 0 && errs && errs->n != before)
+		rc = -EINVAL;
+	return rc;
+}
+
+static int decode_field(const struct cfg_field *f, const json_t *v, void *parent, struct path *p,
+			struct cfg_errs *errs)
+{
+	json_t *def = NULL;
+	int rc;
+
+	if (v == NULL) {
+		if (f->required) {
+			cfg_err_add(errs, EINVAL, path_str(p), "missing required key");
+			return -EINVAL;
+		}
+		if (f->def == NULL)
+			return 0; /* zero value */
+		def = json_loads(f->def, JSON_DECODE_ANY, NULL);
+		if (def == NULL) {
+			cfg_err_add(errs, EINVAL, path_str(p), "schema default is not JSON");
+			return -EINVAL;
+		}
+		v = def;
+	}
+	if (f->node->type == CFG_ARRAY) {
+		if (!json_is_array(v)) {
+			cfg_err_add(errs, EINVAL, path_str(p), "expected array, got %s",
+				    json_type_name(v));
+			rc = -EINVAL;
+		} else {
+			rc = decode_array(f, v, parent, p, errs);
+		}
+	} else {
+		rc = decode_value(f->node, v, (char *)parent + f->off, f->size, p, errs);
+	}
+	json_decref(def);
+	return rc;
+}
+
+static int decode_object(const struct cfg_node *n, const json_t *j, void *dst, struct path *p,
+			 struct cfg_errs *errs)
+{
+	const char *key;
+	json_t *v;
+	int rc = 0;
+
+	json_object_foreach ((json_t *)j, key, v) {
+		const struct cfg_field *f = n->obj.fields;
+		while (f->key && strcmp(f->key, key) != 0)
+			f++;
+		if (f->key == NULL) {
+			size_t saved = path_push_key(p, key);
+			cfg_err_add(errs, EINVAL, path_str(p), "unknown key");
+			path_pop(p, saved);
+			rc = -EINVAL;
+		}
+	}
+	for (const struct cfg_field *f = n->obj.fields; f->key; f++) {
+		size_t saved = path_push_key(p, f->key);
+		int r = decode_field(f, json_object_get(j, f->key), dst, p, errs);
+		path_pop(p, saved);
+		if (r < 0 && rc == 0)
+			rc = r;
+	}
+	return rc;
+}
+
+static int decode_value(const struct cfg_node *n, const json_t *j, void *dst, size_t size,
+			struct path *p, struct cfg_errs *errs)
+{
+	int rc = 0;
+
+	switch (n->type) {
+	case CFG_BOOL:
+		if (!json_is_boolean(j))
+			goto type_err;
+		*(bool *)dst = json_is_true(j);
+		break;
+	case CFG_INT: {
+		if (!json_is_integer(j))
+			goto type_err;
+		json_int_t v = json_integer_value(j);
+		if (v < n->i.min || v > n->i.max) {
+			cfg_err_add(errs, ERANGE, path_str(p),
+				    "%" JSON_INTEGER_FORMAT " is out of range (%" PRId64
+				    " to %" PRId64 ")",
+				    v, n->i.min, n->i.max);
+			return -ERANGE;
+		}
+		store_int(dst, size, v);
+		break;
+	}
+	case CFG_NUMBER: {
+		if (!json_is_number(j))
+			goto type_err;
+		double v = json_number_value(j);
+		if (!(v >= n->num.min && v <= n->num.max)) {
+			cfg_err_add(errs, ERANGE, path_str(p), "%g is out of range (%g to %g)", v,
+				    n->num.min, n->num.max);
+			return -ERANGE;
+		}
+		memcpy(dst, &v, sizeof(v));
+		break;
+	}
+	case CFG_STRING:
+		if (!json_is_string(j))
+			goto type_err;
+		if (!check_string(n, j, p, errs))
+			return -EINVAL;
+		memcpy(dst, json_string_value(j), json_string_length(j) + 1);
+		break;
+	case CFG_OBJECT:
+		if (!json_is_object(j))
+			goto type_err;
+		rc = decode_object(n, j, dst, p, errs);
+		break;
+	case CFG_ARRAY:
+		/* Arrays are only reachable through fields (they need a count slot). */
+		cfg_err_add(errs, EINVAL, path_str(p), "schema error: nested array");
+		return -EINVAL;
+	}
+	if (rc == 0 && n->check) {
+		char why[CFG_MSG_MAX] = "invalid value";
+		int code = n->check(dst, why, sizeof(why));
+		if (code) {
+			cfg_err_add(errs, code, path_str(p), "%s", why);
+			rc = -code;
+		}
+	}
+	return rc;
+
+type_err:
+	cfg_err_add(errs, EINVAL, path_str(p), "expected %s, got %s", type_name(n->type),
+		    json_type_name(j));
+	return -EINVAL;
+}
+
+int cfg_decode(const struct cfg_node *schema, const json_t *json, void *dst, const char *base,
+	       struct cfg_errs *errs)
+{
+	struct path p = { .len = 0 };
+	struct cfg_errs local;
+	int rc;
+
+	if (errs == NULL) {
+		errs = &local;
+		cfg_errs_init(errs);
+	}
+	unsigned before = errs->n;
+	if (base && *base) {
+		snprintf(p.buf, sizeof(p.buf), "%s", base);
+		p.len = strlen(p.buf);
+	}
+	memset(dst, 0, schema->obj.size);
+	if (json == NULL) {
+		cfg_err_add(errs, EINVAL, path_str(&p), "expected object, got nothing");
+		return -EINVAL;
+	}
+	rc = decode_value(schema, json, dst, schema->obj.size, &p, errs);
+	if (rc == 0 && errs->n != before)
+		rc = -EINVAL;
+	if (rc < 0) {
+		cfg_free(schema, dst);
+		memset(dst, 0, schema->obj.size);
+		if (errs->n > before)
+			rc = -errs->e[before < CFG_MAX_ERRS ? before : 0].code;
+	}
+	return rc;
+}
+
+static json_t *encode_value(const struct cfg_node *n, const void *src, size_t size);
+
+static json_t *encode_object(const struct cfg_node *n, const void *src)
+{
+	json_t *o = json_object();
+
+	for (const struct cfg_field *f = n->obj.fields; o && f->key; f++) {
+		const char *fsrc = (const char *)src + f->off;
+		json_t *v;
+
+		if (f->node->type == CFG_ARRAY) {
+			const char *items = *(char *const *)fsrc;
+			uint32_t cnt = *(const uint32_t *)((const char *)src + f->count_off);
+			v = json_array();
+			for (uint32_t i = 0; v && i < cnt; i++)
+				json_array_append_new(
+					v, encode_value(f->node->arr.item,
+							items + i * f->node->arr.item_size,
+							f->node->arr.item_size));
+		} else {
+			v = encode_value(f->node, fsrc, f->size);
+		}
+		json_object_set_new(o, f->key, v);
+	}
+	return o;
+}
+
+static json_t *encode_value(const struct cfg_node *n, const void *src, size_t size)
+{
+	switch (n->type) {
+	case CFG_BOOL:
+		return json_boolean(*(const bool *)src);
+	case CFG_INT:
+		return json_integer(load_int(src, size, n->i.min < 0));
+	case CFG_NUMBER: {
+		double v;
+		memcpy(&v, src, sizeof(v));
+		return json_real(v);
+	}
+	case CFG_STRING:
+		return json_string((const char *)src);
+	case CFG_OBJECT:
+		return encode_object(n, src);
+	case CFG_ARRAY:
+		break;
+	}
+	return json_null();
+}
+
+json_t *cfg_encode(const struct cfg_node *schema, const void *src)
+{
+	return encode_value(schema, src, schema->obj.size);
+}
+
+void cfg_free(const struct cfg_node *schema, void *obj)
+{
+	if (schema->type != CFG_OBJECT || obj == NULL)
+		return;
+	for (const struct cfg_field *f = schema->obj.fields; f->key; f++) {
+		char *fdst = (char *)obj + f->off;
+
+		if (f->node->type == CFG_OBJECT) {
+			cfg_free(f->node, fdst);
+		} else if (f->node->type == CFG_ARRAY) {
+			char **slot = (char **)fdst;
+			uint32_t *cnt = (uint32_t *)((char *)obj + f->count_off);
+			if (f->node->arr.item->type == CFG_OBJECT)
+				for (uint32_t i = 0; *slot && i < *cnt; i++)
+					cfg_free(f->node->arr.item,
+						 *slot + i * f->node->arr.item_size);
+			free(*slot);
+			*slot = NULL;
+			*cnt = 0;
+		}
+	}
+}
+
+int cfg_clone(const struct cfg_node *schema, void *dst, const void *src)
+{
+	json_t *j = cfg_encode(schema, src);
+	int rc;
+
+	if (j == NULL)
+		return -ENOMEM;
+	rc = cfg_decode(schema, j, dst, NULL, NULL);
+	json_decref(j);
+	return rc;
+}
+
+static void check_node(const struct cfg_node *n, size_t size, struct path *p,
+		       struct cfg_errs *errs);
+
+static void check_field(const struct cfg_field *f, struct path *p, struct cfg_errs *errs)
+{
+	const struct cfg_node *n = f->node;
+
+	if (n->type == CFG_ARRAY) {
+		if (f->size != sizeof(void *))
+			cfg_err_add(errs, EINVAL, path_str(p), "array slot is not a pointer");
+		if (n->arr.item->type == CFG_ARRAY)
+			cfg_err_add(errs, EINVAL, path_str(p), "nested arrays are not supported");
+		if (n->arr.min > n->arr.max)
+			cfg_err_add(errs, EINVAL, path_str(p), "array bounds reversed");
+		check_node(n->arr.item, n->arr.item_size, p, errs);
+	} else {
+		check_node(n, f->size, p, errs);
+	}
+	if (f->def) {
+		/* The default must decode through the field's own rules. */
+		char scratch[4096];
+		json_t *j = json_loads(f->def, JSON_DECODE_ANY, NULL);
+		if (j == NULL) {
+			cfg_err_add(errs, EINVAL, path_str(p), "default is not JSON");
+		} else if (n->type != CFG_ARRAY && f->size <= sizeof(scratch)) {
+			struct cfg_errs e;
+			cfg_errs_init(&e);
+			memset(scratch, 0, sizeof(scratch));
+			if (decode_value(n, j, scratch, f->size, p, &e) < 0 || e.n)
+				cfg_err_add(errs, EINVAL, path_str(p),
+					    "default does not validate: %s", e.e[0].msg);
+			if (n->type == CFG_OBJECT)
+				cfg_free(n, scratch);
+		}
+		json_decref(j);
+	}
+}
+
+static void check_node(const struct cfg_node *n, size_t size, struct path *p, struct cfg_errs *errs)
+{
+	switch (n->type) {
+	case CFG_BOOL:
+		if (size != sizeof(bool))
+			cfg_err_add(errs, EINVAL, path_str(p), "bool slot has size %zu", size);
+		break;
+	case CFG_INT: {
+		bool sign = n->i.min < 0;
+		int64_t hi = size == 8 ? INT64_MAX
+			     : sign    ? (INT64_C(1) << (size * 8 - 1)) - 1
+				       : (INT64_C(1) << (size * 8)) - 1;
+		int64_t lo = size == 8 ? INT64_MIN : sign ? -(INT64_C(1) << (size * 8 - 1)) : 0;
+		if (size != 1 && size != 2 && size != 4 && size != 8)
+			cfg_err_add(errs, EINVAL, path_str(p), "int slot has size %zu", size);
+		else if (n->i.min > n->i.max || n->i.min < lo || n->i.max > hi)
+			cfg_err_add(errs, EINVAL, path_str(p), "int range does not fit its slot");
+		break;
+	}
+	case CFG_NUMBER:
+		if (size != sizeof(double))
+			cfg_err_add(errs, EINVAL, path_str(p), "number slot has size %zu", size);
+		break;
+	case CFG_STRING:
+		if (n->str.max_len >= size || n->str.min_len > n->str.max_len)
+			cfg_err_add(errs, EINVAL, path_str(p), "string max_len %u >= slot size %zu",
+				    n->str.max_len, size);
+		break;
+	case CFG_OBJECT:
+		if (n->obj.size != size)
+			cfg_err_add(errs, EINVAL, path_str(p), "object size %zu != slot size %zu",
+				    n->obj.size, size);
+		for (const struct cfg_field *f = n->obj.fields; f->key; f++) {
+			size_t saved = path_push_key(p, f->key);
+			if (f->off + (f->node->type == CFG_ARRAY ? sizeof(void *) : f->size) >
+			    n->obj.size)
+				cfg_err_add(errs, EINVAL, path_str(p), "field outside its struct");
+			check_field(f, p, errs);
+			path_pop(p, saved);
+		}
+		break;
+	case CFG_ARRAY:
+		cfg_err_add(errs, EINVAL, path_str(p), "array outside a field");
+		break;
+	}
+}
+
+int cfg_schema_check(const struct cfg_node *schema, struct cfg_errs *errs)
+{
+	struct path p = { .len = 0 };
+	unsigned before = errs->n;
+
+	if (schema->type != CFG_OBJECT) {
+		cfg_err_add(errs, EINVAL, "/", "top-level schema must be an object");
+		return -EINVAL;
+	}
+	check_node(schema, schema->obj.size, &p, errs);
+	return errs->n == before ? 0 : -EINVAL;
+}

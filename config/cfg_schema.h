@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Declarative JSON schemas that both validate a document and decode it into
+ * C structs (and encode it back). The startup config and every API request
+ * go through the same engine, so every error names a JSON path and a reason
+ * in the same way.
+ */
+#ifndef TESS_CFG_SCHEMA_H
+#define TESS_CFG_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define CFG_PATH_MAX 256
+#define CFG_MSG_MAX  256
+#define CFG_MAX_ERRS 16
+
+enum cfg_type {
+	CFG_BOOL,
+	CFG_INT,
+	CFG_NUMBER,
+	CFG_STRING,
+	CFG_OBJECT,
+	CFG_ARRAY,
+};
+
+struct cfg_err {
+	int code; /* positive errno */
+	char path[CFG_PATH_MAX];
+	char msg[CFG_MSG_MAX];
+};
+
+/* Up to CFG_MAX_ERRS errors; n counts all of them, even those not kept. */
+struct cfg_errs {
+	unsigned n;
+	struct cfg_err e[CFG_MAX_ERRS];
+};
+
+struct cfg_field;
+
+/*
+ * Extra check run on a decoded value. Returns 0, or a positive errno with
+ * why[] filled in. "val" points at the decoded C value (struct for objects).
+ */
+typedef int (*cfg_check_fn)(const void *val, char *why, size_t why_len);
+
+struct cfg_node {
+	enum cfg_type type;
+	union {
+		struct {
+			int64_t min, max;
+		} i;
+		struct {
+			double min, max;
+		} num;
+		struct {
+			uint32_t min_len, max_len;
+			const char *charset;        /* allowed bytes, NULL: any printable */
+			const char *const *choices; /* NULL-terminated, or NULL */
+		} str;
+		struct {
+			const struct cfg_field *fields; /* terminated by key == NULL */
+			size_t size;                    /* sizeof the C struct */
+		} obj;
+		struct {
+			const struct cfg_node *item;
+			uint32_t min, max;
+			size_t item_size; /* storage of one item in the C array */
+		} arr;
+	};
+	cfg_check_fn check;
+};
+
+/*
+ * One key of an object. Scalars and strings are stored inline at "off" in
+ * the parent struct ("size" bytes; strings are NUL-terminated char arrays);
+ * nested objects are inline too; arrays are a pointer at "off" and a
+ * uint32_t count at "count_off".
+ */
+struct cfg_field {
+	const char *key;
+	const struct cfg_node *node;
+	size_t off;
+	size_t size;
+	size_t count_off;
+	bool required;
+	const char *def; /* default as JSON text, or NULL (zero) */
+};
+
+#define CFG_FIELD(st, member, key_, node_, req_, def_)                               \
+	{                                                                            \
+		.key = (key_), .node = (node_), .off = offsetof(st, member),         \
+		.size = sizeof(((st *)0)->member), .required = (req_), .def = (def_) \
+	}
+#define CFG_ARRAY_FIELD(st, member, count, key_, node_, req_, def_)                  \
+	{                                                                            \
+		.key = (key_), .node = (node_), .off = offsetof(st, member),         \
+		.size = sizeof(((st *)0)->member), .count_off = offsetof(st, count), \
+		.required = (req_), .def = (def_)                                    \
+	}
+
+void cfg_errs_init(struct cfg_errs *errs);
+void cfg_err_add(struct cfg_errs *errs, int code, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "path: message" lines, one per kept error. */
+void cfg_errs_print(const struct cfg_errs *errs, const char *prefix, void *stream);
+
+/*
+ * Decode "json" (an object) into "dst" (obj.size bytes, zeroed first).
+ * "base" prefixes every error path (e.g. "/params"). On error returns
+ * -EINVAL (or the first error's code), frees what was allocated and leaves
+ * dst zeroed. Unknown keys, wrong types and out-of-range values are errors.
+ */
+int cfg_decode(const struct cfg_node *schema, const json_t *json, void *dst, const char *base,
+	       struct cfg_errs *errs);
+/* Encode a decoded struct back to JSON (all keys, defaults included). */
+json_t *cfg_encode(const struct cfg_node *schema, const void *src);
+/* Free the arrays a decode allocated; the struct itself is the caller's. */
+void cfg_free(const struct cfg_node *schema, void *obj);
+/* Deep copy (through encode/decode, so it can never diverge from them). */
+int cfg_clone(const struct cfg_node *schema, void *dst, const void *src);
+/* Self-check of a schema (sizes, defaults decode); 0 when consistent. */
+int cfg_schema_check(const struct cfg_node *schema, struct cfg_errs *errs);
+
+/* Helpers for typed arrays of decoded objects. */
+static inline uint32_t *cfg_count_ptr(void *obj, const struct cfg_field *f)
+{
+	return (uint32_t *)((char *)obj + f->count_off);
+}
+
+/* Charset shared by names of ports, groups, VRFs... */
+#define CFG_NAME_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+#endif

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "tessd_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_pow2(const void *val, char *why, size_t len)
+{
+	uint16_t v = *(const uint16_t *)val;
+
+	if (v & (v - 1)) {
+		snprintf(why, len, "%u is not a power of two", v);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int check_abs_path(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+
+	if (s[0] != '/') {
+		snprintf(why, len, "must be an absolute path");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int check_devargs(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+
+	if (strchr(s, ' ') || s[0] == ',') {
+		snprintf(why, len, "devargs is 'device[,key=value...]' without spaces");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int check_mode(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+	unsigned long m = strtoul(s, NULL, 8);
+
+	if (m & ~0777ul) {
+		snprintf(why, len, "mode must be octal permission bits, e.g. 0660");
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* ---- scalar nodes shared by several fields ---- */
+
+const struct cfg_node tessd_name_schema = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+};
+static const struct cfg_node cpu_node = { .type = CFG_INT, .i = { 0, TESS_MAX_WORKERS * 16 } };
+static const struct cfg_node bool_node = { .type = CFG_BOOL };
+static const char *const hugepage_modes[] = { "auto", "on", "off", NULL };
+
+/* ---- eal ---- */
+
+static const struct cfg_node workers_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &cpu_node, .min = 1, .max = TESS_MAX_WORKERS, .item_size = 2 },
+};
+static const struct cfg_node eal_arg_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1, .max_len = TESS_EAL_ARG_LEN - 1 },
+};
+static const struct cfg_node eal_args_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &eal_arg_node, .max = 64, .item_size = TESS_EAL_ARG_LEN },
+};
+static const struct cfg_field eal_fields[] = {
+	CFG_FIELD(struct tessd_eal_cfg, main_cpu, "main_cpu", &cpu_node, false, "0"),
+	CFG_ARRAY_FIELD(struct tessd_eal_cfg, workers, n_workers, "workers", &workers_node, false,
+			"[1]"),
+	CFG_FIELD(struct tessd_eal_cfg, memory_mb, "memory_mb",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 64, 1 << 20 } }), false,
+		  "512"),
+	CFG_FIELD(struct tessd_eal_cfg, hugepages, "hugepages",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .min_len = 2, .max_len = 4, .choices = hugepage_modes } }),
+		  false, "\"auto\""),
+	CFG_FIELD(struct tessd_eal_cfg, file_prefix, "file_prefix",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .min_len = 1, .max_len = 63, .charset = CFG_NAME_CHARSET } }),
+		  false, "\"tessd\""),
+	CFG_FIELD(struct tessd_eal_cfg, in_memory, "in_memory", &bool_node, false, "false"),
+	CFG_ARRAY_FIELD(struct tessd_eal_cfg, args, n_args, "args", &eal_args_node, false, "[]"),
+	{ 0 },
+};
+static const struct cfg_node eal_node = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = eal_fields, .size = sizeof(struct tessd_eal_cfg) },
+};
+
+/* ---- control ---- */
+
+static const struct cfg_field ctl_fields[] = {
+	CFG_FIELD(struct tessd_ctl_cfg, socket, "socket",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .min_len = 2, .max_len = TESS_SOCKPATH_LEN - 1 },
+			  .check = check_abs_path }),
+		  false, "\"/run/tessera/tessd.sock\""),
+	CFG_FIELD(struct tessd_ctl_cfg, mode, "mode",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .min_len = 3, .max_len = 4, .charset = "01234567" },
+			  .check = check_mode }),
+		  false, "\"0660\""),
+	CFG_FIELD(struct tessd_ctl_cfg, group, "group",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET } }),
+		  false, "\"\""),
+	CFG_FIELD(struct tessd_ctl_cfg, max_request, "max_request",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1024, 64 << 20 } }), false,
+		  "1048576"),
+	CFG_FIELD(struct tessd_ctl_cfg, max_depth, "max_depth",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 2, 512 } }), false, "32"),
+	CFG_FIELD(struct tessd_ctl_cfg, max_clients, "max_clients",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4096 } }), false, "64"),
+	{ 0 },
+};
+static const struct cfg_node ctl_node = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = ctl_fields, .size = sizeof(struct tessd_ctl_cfg) },
+};
+
+/* ---- ports ---- */
+
+static const struct cfg_node desc_node = {
+	.type = CFG_INT,
+	.i = { 64, 16384 },
+	.check = check_pow2,
+};
+static const struct cfg_field port_fields[] = {
+	CFG_FIELD(struct tessd_port_cfg, name, "name", &tessd_name_schema, true, NULL),
+	CFG_FIELD(
+		struct tessd_port_cfg, devargs, "devargs",
+		(&(const struct cfg_node){ .type = CFG_STRING,
+					   .str = { .min_len = 1, .max_len = TESS_DEVARGS_LEN - 1 },
+					   .check = check_devargs }),
+		true, NULL),
+	CFG_FIELD(struct tessd_port_cfg, mtu, "mtu",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 68, 16110 } }), false, "1500"),
+	CFG_FIELD(struct tessd_port_cfg, rx_queues, "rx_queues",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 64 } }), false, "0"),
+	CFG_FIELD(struct tessd_port_cfg, rx_desc, "rx_desc", &desc_node, false, "1024"),
+	CFG_FIELD(struct tessd_port_cfg, tx_desc, "tx_desc", &desc_node, false, "1024"),
+	CFG_FIELD(struct tessd_port_cfg, promiscuous, "promiscuous", &bool_node, false, "true"),
+	{ 0 },
+};
+const struct cfg_node tessd_port_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = port_fields, .size = sizeof(struct tessd_port_cfg) },
+};
+static const struct cfg_node ports_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &tessd_port_schema,
+		 .max = TESS_MAX_PORTS,
+		 .item_size = sizeof(struct tessd_port_cfg) },
+};
+
+/* ---- xconnects ---- */
+
+static const struct cfg_field xc_fields[] = {
+	CFG_FIELD(struct tessd_xc_cfg, a, "a", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_xc_cfg, b, "b", &tessd_name_schema, true, NULL),
+	{ 0 },
+};
+const struct cfg_node tessd_xc_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = xc_fields, .size = sizeof(struct tessd_xc_cfg) },
+};
+static const struct cfg_node xcs_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &tessd_xc_schema,
+		 .max = TESS_MAX_PORTS / 2,
+		 .item_size = sizeof(struct tessd_xc_cfg) },
+};
+
+/* ---- top ---- */
+
+static const struct cfg_field top_fields[] = {
+	CFG_FIELD(struct tessd_cfg, eal, "eal", &eal_node, false, "{}"),
+	CFG_FIELD(struct tessd_cfg, control, "control", &ctl_node, false, "{}"),
+	CFG_ARRAY_FIELD(struct tessd_cfg, ports, n_ports, "ports", &ports_node, false, "[]"),
+	CFG_ARRAY_FIELD(struct tessd_cfg, xconnects, n_xconnects, "xconnects", &xcs_node, false,
+			"[]"),
+	{ 0 },
+};
+const struct cfg_node tessd_cfg_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = top_fields, .size = sizeof(struct tessd_cfg) },
+};
+
+void tessd_devargs_name(const char *devargs, char *name, size_t len)
+{
+	size_t n = strcspn(devargs, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+}
+
+const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->n_ports; i++)
+		if (strcmp(cfg->ports[i].name, name) == 0)
+			return &cfg->ports[i];
+	return NULL;
+}
+
+int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->n_xconnects; i++)
+		if (strcmp(cfg->xconnects[i].a, name) == 0 ||
+		    strcmp(cfg->xconnects[i].b, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *xc, const char *path,
+		       struct cfg_errs *errs)
+{
+	const char *ends[2] = { xc->a, xc->b };
+	const char *keys[2] = { "a", "b" };
+	unsigned before = errs->n;
+	char p[CFG_PATH_MAX];
+
+	for (int e = 0; e < 2; e++) {
+		snprintf(p, sizeof(p), "%s/%s", path, keys[e]);
+		if (tessd_cfg_port(cfg, ends[e]) == NULL) {
+			cfg_err_add(errs, ENOENT, p, "no port named '%s'", ends[e]);
+			continue;
+		}
+		for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
+			const struct tessd_xc_cfg *o = &cfg->xconnects[i];
+			if (strcmp(o->a, ends[e]) == 0 || strcmp(o->b, ends[e]) == 0) {
+				cfg_err_add(errs, EBUSY, p,
+					    "port '%s' is already cross-connected (%s <-> %s)",
+					    ends[e], o->a, o->b);
+				break;
+			}
+		}
+	}
+	if (errs->n == before && strcmp(xc->a, xc->b) == 0) {
+		snprintf(p, sizeof(p), "%s/b", path);
+		cfg_err_add(errs, EINVAL, p, "a port cannot be cross-connected to itself");
+	}
+	return errs->n == before ? 0 : -EINVAL;
+}
+
+int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	unsigned before = errs->n;
+	char p[CFG_PATH_MAX];
+
+	for (uint32_t i = 0; i < cfg->n_ports; i++) {
+		char dev_i[TESS_DEVARGS_LEN], dev_j[TESS_DEVARGS_LEN];
+
+		tessd_devargs_name(cfg->ports[i].devargs, dev_i, sizeof(dev_i));
+		for (uint32_t j = 0; j < i; j++) {
+			tessd_devargs_name(cfg->ports[j].devargs, dev_j, sizeof(dev_j));
+			if (strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0) {
+				snprintf(p, sizeof(p), "/ports/%u/name", i);
+				cfg_err_add(errs, EEXIST, p,
+					    "duplicate port name '%s' (also /ports/%u)",
+					    cfg->ports[i].name, j);
+			}
+			if (strcmp(dev_i, dev_j) == 0) {
+				snprintf(p, sizeof(p), "/ports/%u/devargs", i);
+				cfg_err_add(errs, EEXIST, p, "device '%s' is already port '%s'",
+					    dev_i, cfg->ports[j].name);
+			}
+		}
+	}
+	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
+		snprintf(p, sizeof(p), "/xconnects/%u", i);
+		/* Only earlier entries count as "already connected", so a clash is reported once.
+		 */
+		struct tessd_cfg upto = *cfg;
+		upto.n_xconnects = i;
+		tessd_cfg_xc_check(&upto, &cfg->xconnects[i], p, errs);
+	}
+	return errs->n == before ? 0 : -EINVAL;
+}
+
+int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	int rc = cfg_decode(&tessd_cfg_schema, doc, cfg, NULL, errs);
+
+	if (rc < 0)
+		return rc;
+	rc = tessd_cfg_validate(cfg, errs);
+	if (rc < 0)
+		tessd_cfg_free(cfg);
+	return rc;
+}
+
+void tessd_cfg_free(struct tessd_cfg *cfg)
+{
+	cfg_free(&tessd_cfg_schema, cfg);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Core API: status, ports, stats, config. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ether.h>
+#include <rte_lcore.h>
+
+#include "cfg_file.h"
+#include "ctl_server.h"
+#include "log.h"
+#include "port.h"
+#include "rcu.h"
+#include "stats.h"
+#include "tessd.h"
+#include "worker.h"
+
+#ifndef TESS_VERSION
+#define TESS_VERSION "dev"
+#endif
+
+static int status(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	*result = json_pack(
+		"{s:s, s:i, s:I, s:s, s:s, s:b, s:s?, s:s?, s:i, s:i, s:i, s:i, s:I, s:i}",
+		"version", TESS_VERSION, "pid", (int)getpid(), "uptime_sec",
+		(json_int_t)(time(NULL) - tessd.started), "config", tessd.config_path, "socket",
+		tessd.cfg.control.socket, "hugepages", tessd.eal.hugepages, "no_huge_reason",
+		tessd.eal.hugepages ? NULL : tessd.eal.why_no_huge, "disabled_features",
+		tessd.eal.hugepages ? NULL : dp_no_huge_disables, "main_cpu",
+		(int)tessd.cfg.eal.main_cpu, "workers", (int)dp_worker_count(), "ports",
+		(int)dp_port_count(), "xconnects", (int)tessd.cfg.n_xconnects, "snapshot_gen",
+		(json_int_t)dp_snap->gen, "rcu_pending", (int)dp_rcu_pending());
+	return *result ? 0 : -ENOMEM;
+}
+
+static json_t *port_json(const struct dp_port *p)
+{
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	int xc = tessd_cfg_xc_of(&tessd.cfg, p->cfg.name);
+	const char *peer = NULL;
+
+	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+	if (xc >= 0)
+		peer = strcmp(tessd.cfg.xconnects[xc].a, p->cfg.name) == 0
+			       ? tessd.cfg.xconnects[xc].b
+			       : tessd.cfg.xconnects[xc].a;
+	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:{s:b, s:I, s:s}, s:i, s:i, s:i, s:i, "
+			 "s:b, s:b, s:b, s:i, s:s?}",
+			 "name", p->cfg.name, "port_id", p->id, "devargs", p->cfg.devargs, "driver",
+			 p->driver, "mac", mac, "mtu", (int)p->cfg.mtu, "link", "up",
+			 p->link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
+			 (json_int_t)p->link.link_speed, "duplex",
+			 p->link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half",
+			 "rx_queues", p->n_rxq, "tx_queues", p->n_txq, "rx_desc", p->rx_desc,
+			 "tx_desc", p->tx_desc, "rss", p->rss, "scatter", p->scatter, "promiscuous",
+			 p->cfg.promiscuous, "numa", p->socket, "xconnect", peer);
+}
+
+static int port_list(const void *params, json_t **result, struct ctl_error *err)
+{
+	json_t *a = json_array();
+
+	(void)params;
+	(void)err;
+	dp_ports_poll_link();
+	DP_PORT_FOREACH(p)
+	{
+		json_array_append_new(a, port_json(p));
+	}
+	*result = a;
+	return 0;
+}
+
+static int stats_get(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	*result = dp_stats_json();
+	return *result ? 0 : -ENOMEM;
+}
+
+static int stats_reset(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	dp_stats_reset();
+	*result = json_object();
+	return 0;
+}
+
+static int config_get(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	*result = cfg_encode(&tessd_cfg_schema, &tessd.cfg);
+	return *result ? 0 : -ENOMEM;
+}
+
+struct save_params {
+	char path[PATH_MAX];
+};
+
+static int check_save_path(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+
+	if (s[0] && s[0] != '/') {
+		snprintf(why, len, "must be an absolute path");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int config_save(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct save_params *p = params;
+	const char *path = p->path[0] ? p->path : tessd.config_path;
+	char why[CFG_MSG_MAX];
+	json_t *doc;
+	int rc;
+
+	if (path[0] == '\0') {
+		ctl_error_set(err, ENOENT, "/params/path",
+			      "tessd was started without -c: give a path to save to");
+		return -ENOENT;
+	}
+	doc = cfg_encode(&tessd_cfg_schema, &tessd.cfg);
+	if (doc == NULL)
+		return -ENOMEM;
+	rc = cfg_file_save(path, doc, why, sizeof(why));
+	json_decref(doc);
+	if (rc < 0) {
+		ctl_error_set(err, -rc, "/params/path", "%s", why);
+		return rc;
+	}
+	DP_LOG(INFO, "running config saved to %s", path);
+	*result = json_pack("{s:s}", "path", path);
+	return 0;
+}
+
+static int help(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	*result = ctl_methods_json();
+	return 0;
+}
+
+static const struct cfg_field save_fields[] = {
+	CFG_FIELD(struct save_params, path, "path",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = PATH_MAX - 1 },
+					     .check = check_save_path }),
+		  false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node save_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = save_fields, .size = sizeof(struct save_params) },
+};
+
+static const struct ctl_method core_methods[] = {
+	{ "status", NULL, status, "version, uptime, workers, memory mode" },
+	{ "port.list", NULL, port_list, "ports with driver, MAC, MTU, link and queues" },
+	{ "stats.get", NULL, stats_get, "port counters, drops by reason, worker cycles" },
+	{ "stats.reset", NULL, stats_reset, "zero all counters" },
+	{ "config.get", NULL, config_get, "the running config" },
+	{ "config.save", &save_schema, config_save,
+	  "write the running config atomically (to -c FILE, or params.path)" },
+	{ "help", NULL, help, "list methods" },
+	{ 0 },
+};
+
+void core_api_register(void)
+{
+	ctl_register(core_methods);
+}

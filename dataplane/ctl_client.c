@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "ctl_client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CTL_CLIENT_MAX_RESPONSE (256u << 20)
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ctl_client_open(struct ctl_client *c, const char *path, int timeout_ms, struct ctl_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->timeout_ms = timeout_ms;
+	c->next_id = 1;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		ctl_error_set(err, ENAMETOOLONG, "", "socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		ctl_error_set(err, e, "", "cannot connect to tessd at %s: %s%s", path, strerror(e),
+			      e == ENOENT || e == ECONNREFUSED ? " (is tessd running?)" : "");
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		return -e;
+	}
+	if (ctl_linebuf_init(&c->lb, CTL_CLIENT_MAX_RESPONSE) < 0) {
+		ctl_error_set(err, ENOMEM, "", "out of memory");
+		close(c->fd);
+		c->fd = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
+		    struct ctl_error *err)
+{
+	json_int_t id = c->next_id++;
+	json_t *req = ctl_request_new(id, method, params);
+	int64_t deadline = now_ms() + c->timeout_ms;
+	size_t len;
+	char *text;
+	int rc;
+
+	*result = NULL;
+	text = req ? ctl_msg_encode(req, &len) : NULL;
+	json_decref(req);
+	if (text == NULL) {
+		ctl_error_set(err, ENOMEM, "", "cannot encode the request");
+		return -ENOMEM;
+	}
+	rc = send_all(c->fd, text, len);
+	free(text);
+	if (rc < 0) {
+		ctl_error_set(err, -rc, "", "cannot send to tessd: %s", strerror(-rc));
+		return rc;
+	}
+	for (;;) {
+		bool overflow;
+		size_t avail, llen;
+		const char *line = ctl_linebuf_next(&c->lb, &llen, &overflow);
+
+		if (line)
+			return ctl_response_parse(line, llen, id, result, err);
+		if (overflow) {
+			ctl_error_set(err, EMSGSIZE, "", "response larger than %u bytes",
+				      CTL_CLIENT_MAX_RESPONSE);
+			return -EMSGSIZE;
+		}
+		int64_t left = deadline - now_ms();
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			ctl_error_set(err, ETIMEDOUT, "", "tessd did not answer '%s' within %d ms",
+				      method, c->timeout_ms);
+			return -ETIMEDOUT;
+		}
+		char *space = ctl_linebuf_space(&c->lb, &avail);
+		ssize_t n = recv(c->fd, space, avail, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n == 0 ? ECONNRESET : errno;
+			ctl_error_set(err, e, "", "tessd closed the connection: %s", strerror(e));
+			return -e;
+		}
+		ctl_linebuf_commit(&c->lb, (size_t)n);
+	}
+}
+
+void ctl_client_close(struct ctl_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	ctl_linebuf_free(&c->lb);
+}

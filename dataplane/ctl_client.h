@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Blocking client of tessd's control socket (tessctl, tessmgrd). */
+#ifndef TESS_CTL_CLIENT_H
+#define TESS_CTL_CLIENT_H
+
+#include "ctl_msg.h"
+
+struct ctl_client {
+	int fd;
+	int timeout_ms;
+	json_int_t next_id;
+	struct ctl_linebuf lb;
+};
+
+int ctl_client_open(struct ctl_client *c, const char *path, int timeout_ms, struct ctl_error *err);
+/* Sends one request ("params" is stolen) and waits for its answer. */
+int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
+		    struct ctl_error *err);
+void ctl_client_close(struct ctl_client *c);
+
+#endif

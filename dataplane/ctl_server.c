@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "ctl_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define CTL_MAX_TABLES 32
+
+struct client {
+	int fd;
+	struct ev_handle *h;
+	struct ctl_linebuf in;
+	char *out;
+	size_t out_len, out_off;
+	bool closing; /* close once the output is sent */
+	struct client *next;
+};
+
+static const struct ctl_method *tables[CTL_MAX_TABLES];
+static unsigned n_tables;
+
+static struct {
+	const struct tessd_ctl_cfg *cfg;
+	struct evloop *loop;
+	int lock_fd;
+	int listen_fd;
+	struct ev_handle *listen_h;
+	struct client *clients;
+	unsigned n_clients;
+	char path[TESS_SOCKPATH_LEN];
+	gid_t gid;
+} srv = { .lock_fd = -1, .listen_fd = -1, .gid = (gid_t)-1 };
+
+void ctl_register(const struct ctl_method *methods)
+{
+	if (n_tables < CTL_MAX_TABLES)
+		tables[n_tables++] = methods;
+}
+
+static const struct ctl_method *find_method(const char *name)
+{
+	for (unsigned t = 0; t < n_tables; t++)
+		for (const struct ctl_method *m = tables[t]; m->name; m++)
+			if (strcmp(m->name, name) == 0)
+				return m;
+	return NULL;
+}
+
+json_t *ctl_methods_json(void)
+{
+	json_t *a = json_array();
+
+	for (unsigned t = 0; t < n_tables; t++)
+		for (const struct ctl_method *m = tables[t]; m->name; m++)
+			json_array_append_new(a,
+					      json_pack("{s:s, s:s}", "method", m->name, "summary",
+							m->summary ? m->summary : ""));
+	return a;
+}
+
+int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err)
+{
+	const struct ctl_method *m = find_method(req->method);
+	struct cfg_errs errs;
+	void *params = NULL;
+	int rc;
+
+	*result = NULL;
+	if (m == NULL) {
+		ctl_error_set(err, EOPNOTSUPP, "/method", "unknown method '%s'", req->method);
+		return -EOPNOTSUPP;
+	}
+	if (m->params == NULL) {
+		if (json_object_size(req->params)) {
+			ctl_error_set(err, EINVAL, "/params", "method '%s' takes no params",
+				      m->name);
+			return -EINVAL;
+		}
+	} else {
+		params = calloc(1, m->params->obj.size);
+		if (params == NULL) {
+			ctl_error_set(err, ENOMEM, "", "out of memory");
+			return -ENOMEM;
+		}
+		cfg_errs_init(&errs);
+		if (cfg_decode(m->params, req->params, params, "/params", &errs) < 0) {
+			ctl_error_from_cfg(err, &errs);
+			free(params);
+			return -err->code;
+		}
+	}
+	rc = m->fn(params, result, err);
+	if (params) {
+		cfg_free(m->params, params);
+		free(params);
+	}
+	if (rc < 0 && err->code == 0)
+		ctl_error_set(err, -rc, "", "%s failed: %s", m->name, strerror(-rc));
+	if (rc == 0 && *result == NULL)
+		*result = json_object();
+	return rc;
+}
+
+/* ---- clients ---- */
+
+static void client_free(struct client *c)
+{
+	struct client **pp = &srv.clients;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	ev_del(srv.loop, c->h);
+	close(c->fd);
+	ctl_linebuf_free(&c->in);
+	free(c->out);
+	free(c);
+	srv.n_clients--;
+}
+
+/* Sends what is queued; false when the client is gone. */
+static bool client_flush(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return false;
+		}
+		c->out_off += (size_t)w;
+	}
+	if (c->out_off == c->out_len) {
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+		if (c->closing)
+			return false;
+	}
+	/* While output is pending, read nothing more: a client that does not read is not served. */
+	ev_mod(srv.loop, c->h, c->out ? EPOLLOUT : EPOLLIN);
+	return true;
+}
+
+static void client_queue(struct client *c, json_t *msg)
+{
+	size_t len;
+	char *text = msg ? ctl_msg_encode(msg, &len) : NULL;
+
+	json_decref(msg);
+	if (text == NULL) {
+		c->closing = true;
+		return;
+	}
+	if (c->out == NULL) {
+		c->out = text;
+		c->out_len = len;
+		c->out_off = 0;
+		return;
+	}
+	char *n = realloc(c->out, c->out_len + len);
+	if (n == NULL) {
+		c->closing = true;
+	} else {
+		memcpy(n + c->out_len, text, len);
+		c->out = n;
+		c->out_len += len;
+	}
+	free(text);
+}
+
+static void handle_line(struct client *c, const char *line, size_t len)
+{
+	struct ctl_request req;
+	struct ctl_error err = { 0 };
+	json_t *result;
+
+	if (len == 0)
+		return;
+	if (ctl_request_parse(line, len, srv.cfg->max_depth, &req, &err) < 0) {
+		CTL_LOG(INFO, "bad request: %s", err.message);
+		client_queue(c, ctl_response_error(req.id, &err));
+	} else if (ctl_dispatch(&req, &result, &err) < 0) {
+		CTL_LOG(INFO, "%s: error %d at %s: %s", req.method, err.code,
+			err.path[0] ? err.path : "/", err.message);
+		client_queue(c, ctl_response_error(req.id, &err));
+	} else {
+		client_queue(c, ctl_response_ok(req.id, result));
+	}
+	ctl_request_clear(&req);
+}
+
+static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+
+	(void)h;
+	if (events & EPOLLOUT) {
+		if (!client_flush(c))
+			client_free(c);
+		return;
+	}
+	size_t avail;
+	char *space = ctl_linebuf_space(&c->in, &avail);
+	ssize_t n = avail ? recv(fd, space, avail, MSG_DONTWAIT) : 0;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 && avail) {
+		client_free(c);
+		return;
+	}
+	ctl_linebuf_commit(&c->in, (size_t)n);
+	for (;;) {
+		bool overflow;
+		size_t len;
+		const char *line = ctl_linebuf_next(&c->in, &len, &overflow);
+
+		if (overflow) {
+			struct ctl_error err;
+			ctl_error_set(&err, EMSGSIZE, "", "request larger than %u bytes",
+				      srv.cfg->max_request);
+			CTL_LOG(INFO, "closing a client: %s", err.message);
+			client_queue(c, ctl_response_error(NULL, &err));
+			c->closing = true;
+			break;
+		}
+		if (line == NULL)
+			break;
+		handle_line(c, line, len);
+	}
+	if (!client_flush(c))
+		client_free(c);
+}
+
+static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	(void)h;
+	(void)events;
+	(void)arg;
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct client *c;
+
+		if (cfd < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (c == NULL || ctl_linebuf_init(&c->in, srv.cfg->max_request) < 0) {
+			free(c);
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->h = ev_add(srv.loop, cfd, EPOLLIN, client_event, c);
+		if (c->h == NULL) {
+			ctl_linebuf_free(&c->in);
+			free(c);
+			close(cfd);
+			continue;
+		}
+		c->next = srv.clients;
+		srv.clients = c;
+		srv.n_clients++;
+		if (srv.n_clients > srv.cfg->max_clients) {
+			struct ctl_error err;
+			ctl_error_set(&err, EUSERS, "", "too many clients (max_clients is %u)",
+				      srv.cfg->max_clients);
+			client_queue(c, ctl_response_error(NULL, &err));
+			c->closing = true;
+			if (!client_flush(c))
+				client_free(c);
+		}
+	}
+}
+
+/* ---- socket ---- */
+
+static int mkdir_parents(const char *path)
+{
+	char buf[TESS_SOCKPATH_LEN];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
+{
+	char lock[TESS_SOCKPATH_LEN + 8], pid[32] = "";
+	int rc;
+
+	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket);
+	if (cfg->group[0]) {
+		struct group *g = getgrnam(cfg->group);
+		if (g == NULL) {
+			snprintf(err, len, "/control/group: no group named '%s'", cfg->group);
+			return -ENOENT;
+		}
+		srv.gid = g->gr_gid;
+	}
+	rc = mkdir_parents(cfg->socket);
+	if (rc < 0) {
+		snprintf(err, len, "/control/socket: cannot create the directory of %s: %s",
+			 cfg->socket, strerror(-rc));
+		return rc;
+	}
+	snprintf(lock, sizeof(lock), "%s.lock", cfg->socket);
+	srv.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (srv.lock_fd < 0) {
+		rc = -errno;
+		snprintf(err, len, "/control/socket: cannot open %s: %s", lock, strerror(errno));
+		return rc;
+	}
+	if (flock(srv.lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		rc = -errno;
+		if (pread(srv.lock_fd, pid, sizeof(pid) - 1, 0) > 0)
+			pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, len,
+			 "another tessd%s%s%s is already serving %s; stop it or set control.socket",
+			 pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", cfg->socket);
+		close(srv.lock_fd);
+		srv.lock_fd = -1;
+		return rc == -EWOULDBLOCK ? -EADDRINUSE : rc;
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(srv.lock_fd, 0) < 0 || pwrite(srv.lock_fd, pid, strlen(pid), 0) < 0)
+		CTL_LOG(WARNING, "cannot write pid to %s: %s", lock, strerror(errno));
+	return 0;
+}
+
+int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err, size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t mode = (mode_t)strtoul(cfg->mode, NULL, 8);
+	int fd, rc;
+
+	srv.cfg = cfg;
+	srv.loop = l;
+	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* We hold the lock, so a socket file left here belongs to a tessd that died. */
+	unlink(cfg->socket);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(cfg->socket, mode) < 0 ||
+	    (srv.gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, srv.gid) < 0) ||
+	    listen(fd, 64) < 0)
+		goto fail;
+	srv.listen_h = ev_add(l, fd, EPOLLIN, accept_event, NULL);
+	if (srv.listen_h == NULL)
+		goto fail;
+	srv.listen_fd = fd;
+	CTL_LOG(INFO, "control socket %s (mode %s)", cfg->socket, cfg->mode);
+	return 0;
+fail:
+	rc = -errno;
+	snprintf(err, len, "/control/socket: cannot serve %s: %s", cfg->socket, strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		unlink(cfg->socket);
+	}
+	return rc;
+}
+
+void ctl_server_close(void)
+{
+	while (srv.clients)
+		client_free(srv.clients);
+	if (srv.listen_fd >= 0) {
+		ev_del(srv.loop, srv.listen_h);
+		close(srv.listen_fd);
+		unlink(srv.path);
+		srv.listen_fd = -1;
+	}
+	/* The lock file stays: unlinking it would let two tessd lock different inodes. */
+	if (srv.lock_fd >= 0)
+		close(srv.lock_fd);
+	srv.lock_fd = -1;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessd's control socket: accepts clients, frames requests, decodes params
+ * through each method's schema and dispatches. Modules register methods.
+ */
+#ifndef TESS_CTL_SERVER_H
+#define TESS_CTL_SERVER_H
+
+#include "ctl_msg.h"
+#include "evloop.h"
+#include "tessd_config.h"
+
+/* "params" is the decoded struct of the method's schema (NULL if it has none). */
+typedef int (*ctl_handler)(const void *params, json_t **result, struct ctl_error *err);
+
+struct ctl_method {
+	const char *name;
+	const struct cfg_node *params; /* NULL: takes no params */
+	ctl_handler fn;
+	const char *summary;
+};
+
+/* Registers a table terminated by an entry with name == NULL. */
+void ctl_register(const struct ctl_method *methods);
+/* Runs one parsed request: 0 with *result, or -code with err. */
+int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err);
+json_t *ctl_methods_json(void);
+
+/*
+ * Before EAL: takes "<socket>.lock" so a second tessd refuses to start
+ * with a clear message, and checks the socket's group exists.
+ */
+int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len);
+/* After set-up: binds the socket (clients connecting means tessd is ready). */
+int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err, size_t len);
+/* Closes clients and removes the socket. */
+void ctl_server_close(void);
+
+#endif

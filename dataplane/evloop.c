@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "evloop.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define EV_BATCH 32
+
+struct ev_handle {
+	int fd;
+	bool dead;
+	ev_cb cb;
+	void *arg;
+	struct ev_handle *next_dead;
+};
+
+struct evloop {
+	int epfd;
+	/* Handles deleted during a batch are freed after it: a later event may still name them. */
+	struct ev_handle *dead;
+};
+
+struct evloop *ev_create(void)
+{
+	struct evloop *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+static void free_dead(struct evloop *l)
+{
+	while (l->dead) {
+		struct ev_handle *h = l->dead;
+		l->dead = h->next_dead;
+		free(h);
+	}
+}
+
+void ev_destroy(struct evloop *l)
+{
+	if (l == NULL)
+		return;
+	free_dead(l);
+	close(l->epfd);
+	free(l);
+}
+
+struct ev_handle *ev_add(struct evloop *l, int fd, uint32_t events, ev_cb cb, void *arg)
+{
+	struct ev_handle *h = calloc(1, sizeof(*h));
+	struct epoll_event ev = { .events = events };
+
+	if (h == NULL)
+		return NULL;
+	h->fd = fd;
+	h->cb = cb;
+	h->arg = arg;
+	ev.data.ptr = h;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int e = errno;
+		free(h);
+		errno = e;
+		return NULL;
+	}
+	return h;
+}
+
+int ev_mod(struct evloop *l, struct ev_handle *h, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+void ev_del(struct evloop *l, struct ev_handle *h)
+{
+	if (h == NULL || h->dead)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	h->dead = true;
+	h->next_dead = l->dead;
+	l->dead = h;
+}
+
+int ev_run_once(struct evloop *l, int timeout_ms)
+{
+	struct epoll_event evs[EV_BATCH];
+	int n = epoll_wait(l->epfd, evs, EV_BATCH, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct ev_handle *h = evs[i].data.ptr;
+		if (!h->dead)
+			h->cb(h, h->fd, evs[i].events, h->arg);
+	}
+	free_dead(l);
+	return n;
+}

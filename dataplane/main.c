@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tessd: start-up, the control thread's loop, and clean shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+
+#include "cfg_file.h"
+#include "ctl_server.h"
+#include "eal.h"
+#include "log.h"
+#include "port.h"
+#include "rcu.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "tessd.h"
+#include "worker.h"
+
+#define TICK_MS         100
+#define LINK_POLL_TICKS 10
+
+struct tessd tessd;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tessd -c FILE [--check]\n"
+		   "  -c, --config FILE  startup config (JSON); see README for the reference\n"
+		   "      --check        validate the config and exit\n"
+		   "  -h, --help         this help\n");
+}
+
+static int load_config(const char *path)
+{
+	struct cfg_errs errs;
+	json_t *doc;
+	int rc;
+
+	cfg_errs_init(&errs);
+	doc = cfg_file_load(path, &errs);
+	rc = doc ? tessd_cfg_decode(doc, &tessd.cfg, &errs) : -EINVAL;
+	json_decref(doc);
+	if (rc < 0) {
+		char prefix[PATH_MAX + 32];
+		snprintf(prefix, sizeof(prefix), "tessd: config %s: ", path);
+		cfg_errs_print(&errs, prefix, stderr);
+	}
+	return rc;
+}
+
+static void on_signal(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)h;
+	(void)events;
+	(void)arg;
+	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		DP_LOG(NOTICE, "%s received: shutting down", strsignal((int)si.ssi_signo));
+		tessd.stop = true;
+	}
+}
+
+static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	static unsigned ticks;
+	uint64_t n;
+
+	(void)h;
+	(void)events;
+	(void)arg;
+	if (read(fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	dp_rcu_reclaim();
+	if (++ticks % LINK_POLL_TICKS == 0)
+		dp_ports_poll_link();
+}
+
+static int add_timer(struct evloop *l)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = TICK_MS * 1000000L },
+		.it_value = { .tv_nsec = TICK_MS * 1000000L },
+	};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0 ||
+	    ev_add(l, fd, EPOLLIN, on_tick, NULL) == NULL)
+		return -errno;
+	return fd;
+}
+
+static int add_signals(struct evloop *l, const sigset_t *set)
+{
+	int fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	if (fd < 0 || ev_add(l, fd, EPOLLIN, on_signal, NULL) == NULL)
+		return -errno;
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL;
+	bool check_only = false;
+	char err[1024] = "";
+	sigset_t sigs;
+	int opt, rc, sfd = -1, tfd = -1;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check_only = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "tessd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	if (config) {
+		if (realpath(config, tessd.config_path) == NULL)
+			snprintf(tessd.config_path, sizeof(tessd.config_path), "%s", config);
+		if (load_config(config) < 0)
+			return 1;
+	} else {
+		/* No file: every default (no ports); ports come from `config` later. */
+		json_t *empty = json_object();
+		rc = tessd_cfg_decode(empty, &tessd.cfg, NULL);
+		json_decref(empty);
+		if (rc < 0)
+			return 1;
+	}
+	if (dp_eal_check(&tessd.cfg, &tessd.eal, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tessd: config %s: %s\n", config ? config : "(defaults)", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("config %s is valid%s%s\n", config ? config : "(defaults)",
+		       tessd.eal.hugepages ? "" : "; tessd would run with --no-huge: ",
+		       tessd.eal.hugepages ? "" : tessd.eal.why_no_huge);
+		tessd_cfg_free(&tessd.cfg);
+		return 0;
+	}
+	if (ctl_server_prepare(&tessd.cfg.control, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tessd: %s\n", err);
+		return 1;
+	}
+
+	/* Workers inherit this mask from EAL: only the control thread takes signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (dp_eal_init(&tessd.cfg, argv[0], &tessd.eal, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tessd: %s\n", err);
+		ctl_server_close();
+		return 1;
+	}
+	tessd.started = time(NULL);
+	rc = dp_rcu_init(tessd.cfg.eal.n_workers);
+	if (rc == 0)
+		rc = dp_workers_init();
+	if (rc < 0)
+		snprintf(err, sizeof(err), "cannot set up workers: %s", strerror(-rc));
+	if (rc == 0)
+		rc = dp_ports_init(&tessd.cfg, err, sizeof(err));
+	if (rc == 0 && (rc = dp_snapshot_init()) < 0)
+		snprintf(err, sizeof(err), "cannot allocate the dataplane snapshot");
+	if (rc == 0 && (rc = xc_apply(&tessd.cfg)) < 0)
+		snprintf(err, sizeof(err), "/xconnects: cannot apply: %s", strerror(-rc));
+	if (rc == 0) {
+		dp_stats_reset();
+		rc = dp_workers_start();
+		if (rc < 0)
+			snprintf(err, sizeof(err), "cannot launch the workers");
+	}
+	if (rc == 0) {
+		tessd.loop = ev_create();
+		if (tessd.loop == NULL || (sfd = add_signals(tessd.loop, &sigs)) < 0 ||
+		    (tfd = add_timer(tessd.loop)) < 0) {
+			rc = -ENOMEM;
+			snprintf(err, sizeof(err), "cannot set up the control loop: %s",
+				 strerror(errno));
+		}
+	}
+	if (rc == 0) {
+		core_api_register();
+		xc_api_register();
+		rc = ctl_server_open(&tessd.cfg.control, tessd.loop, err, sizeof(err));
+	}
+	if (rc == 0) {
+		DP_LOG(NOTICE, "tessd ready: %u worker%s, %u port%s, control socket %s",
+		       dp_worker_count(), dp_worker_count() == 1 ? "" : "s", dp_port_count(),
+		       dp_port_count() == 1 ? "" : "s", tessd.cfg.control.socket);
+		while (!tessd.stop) {
+			int n = ev_run_once(tessd.loop, -1);
+			if (n < 0) {
+				DP_LOG(ERR, "control loop: %s", strerror(-n));
+				break;
+			}
+		}
+	} else {
+		fprintf(stderr, "tessd: %s\n", err);
+	}
+
+	/* Stop serving, then stop workers (they flush their TX), then close ports. */
+	ctl_server_close();
+	dp_workers_stop();
+	dp_ports_fini();
+	if (dp_snap)
+		dp_snapshot_fini();
+	if (dp_rcu_qsv)
+		dp_rcu_fini();
+	dp_workers_free();
+	dp_mempools_free();
+	ev_destroy(tessd.loop);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	tessd_cfg_free(&tessd.cfg);
+	if (rc == 0)
+		DP_LOG(NOTICE, "tessd stopped");
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "log.h"
+#include "port.h"
+#include "worker.h"
+
+#define DP_MEMPOOL_CACHE 256
+/* Mbufs beyond what rings and buffers can hold: in flight between stages, punted... */
+#define DP_MEMPOOL_RESERVE 4096
+
+static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+
+int dp_mempools_create(char *err, size_t len)
+{
+	uint64_t need[RTE_MAX_NUMA_NODES] = { 0 };
+	unsigned nw = dp_worker_count(), np = dp_port_count();
+
+	DP_PORT_FOREACH(p)
+	{
+		need[p->socket] +=
+			(uint64_t)p->n_rxq * p->rx_desc + (uint64_t)p->n_txq * p->tx_desc;
+	}
+	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+		uint64_t n;
+
+		if (need[s] == 0 || pools[s])
+			continue;
+		n = need[s] + (uint64_t)nw * DP_BURST * (np + 1) +
+		    (uint64_t)rte_lcore_count() * DP_MEMPOOL_CACHE + DP_MEMPOOL_RESERVE;
+		/* A pool of 2^k - 1 elements uses its ring fully. */
+		n = rte_align64pow2(n + 1) - 1;
+		snprintf(name, sizeof(name), "tess_mbuf_%d", s);
+		pools[s] = rte_pktmbuf_pool_create(name, (unsigned)n, DP_MEMPOOL_CACHE, 0,
+						   RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		if (pools[s] == NULL) {
+			snprintf(err, len,
+				 "/eal/memory_mb: cannot create a pool of %" PRIu64
+				 " mbufs (%" PRIu64
+				 " MiB) on NUMA node %d: %s; raise it or reserve more hugepages",
+				 n,
+				 (n * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf))) >> 20,
+				 s, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		DP_LOG(INFO, "mbuf pool on NUMA node %d: %" PRIu64 " mbufs", s, n);
+	}
+	return 0;
+}
+
+struct rte_mempool *dp_mempool(int socket)
+{
+	return socket >= 0 && socket < RTE_MAX_NUMA_NODES ? pools[socket] : NULL;
+}
+
+void dp_mempools_free(void)
+{
+	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		rte_mempool_free(pools[s]);
+		pools[s] = NULL;
+	}
+}

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "log.h"
+#include "worker.h"
+
+static struct dp_port ports[RTE_MAX_ETHPORTS];
+
+struct dp_port *dp_port_next(struct dp_port *p)
+{
+	size_t i = p ? (size_t)(p - ports) + 1 : 0;
+
+	for (; i < RTE_DIM(ports); i++)
+		if (ports[i].used)
+			return &ports[i];
+	return NULL;
+}
+
+struct dp_port *dp_port_by_name(const char *name)
+{
+	DP_PORT_FOREACH(p)
+	{
+		if (strcmp(p->cfg.name, name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+struct dp_port *dp_port_by_id(uint16_t id)
+{
+	return id < RTE_DIM(ports) && ports[id].used ? &ports[id] : NULL;
+}
+
+unsigned dp_port_count(void)
+{
+	unsigned n = 0;
+
+	DP_PORT_FOREACH(p)
+	{
+		(void)p;
+		n++;
+	}
+	return n;
+}
+
+/* Undoes a probe that gave no usable port. */
+static void remove_device(const char *devargs, const char *devname)
+{
+	struct rte_devargs da;
+
+	if (rte_devargs_parse(&da, devargs) == 0) {
+		if (da.bus)
+			rte_eal_hotplug_remove(rte_bus_name(da.bus), devname);
+		rte_devargs_reset(&da);
+	}
+}
+
+static int probe(const struct tessd_port_cfg *pc, unsigned idx, char *err, size_t len)
+{
+	char devname[TESS_DEVARGS_LEN];
+	struct rte_dev_iterator it;
+	uint16_t id = RTE_MAX_ETHPORTS;
+	int rc;
+
+	tessd_devargs_name(pc->devargs, devname, sizeof(devname));
+	rc = rte_dev_probe(pc->devargs);
+	if (rc < 0) {
+		snprintf(err, len, "/ports/%u/devargs: cannot probe '%s': %s%s", idx, pc->devargs,
+			 rte_strerror(-rc), rc == -EEXIST ? " (device already probed)" : "");
+		return rc;
+	}
+	if (rte_eth_dev_get_port_by_name(devname, &id) != 0) {
+		/* A PCI address with options, or a class filter: let ethdev match it. */
+		RTE_ETH_FOREACH_MATCHING_DEV (id, pc->devargs, &it) {
+			rte_eth_iterator_cleanup(&it);
+			break;
+		}
+	}
+	if (id >= RTE_MAX_ETHPORTS || ports[id].used) {
+		snprintf(err, len, "/ports/%u/devargs: '%s' probed but no new ethdev port appeared",
+			 idx, pc->devargs);
+		remove_device(pc->devargs, devname);
+		return -ENODEV;
+	}
+	struct dp_port *p = &ports[id];
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->id = id;
+	p->cfg = *pc;
+	snprintf(p->devname, sizeof(p->devname), "%s", devname);
+	p->socket = rte_eth_dev_socket_id(id);
+	if (p->socket < 0)
+		p->socket = (int)rte_socket_id();
+	return 0;
+}
+
+/* Queue counts from the config, the driver's limits and the worker count. */
+static int plan_queues(struct dp_port *p, unsigned idx, char *err, size_t len)
+{
+	unsigned nw = dp_worker_count();
+	struct rte_eth_dev_info info;
+	int rc;
+
+	rc = rte_eth_dev_info_get(p->id, &info);
+	if (rc < 0) {
+		snprintf(err, len, "/ports/%u: cannot read device info: %s", idx,
+			 rte_strerror(-rc));
+		return rc;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	if (nw > info.max_tx_queues) {
+		snprintf(err, len,
+			 "/ports/%u: driver %s offers %u TX queues, tessd needs one per worker "
+			 "(%u)%s",
+			 idx, p->driver, info.max_tx_queues, nw,
+			 strstr(p->driver, "vhost") ? "; add queues=N to its devargs" : "");
+		return -EINVAL;
+	}
+	if (p->cfg.rx_queues > info.max_rx_queues) {
+		snprintf(err, len, "/ports/%u/rx_queues: driver %s offers at most %u RX queues",
+			 idx, p->driver, info.max_rx_queues);
+		return -EINVAL;
+	}
+	p->n_txq = (uint16_t)nw;
+	p->n_rxq = p->cfg.rx_queues ? p->cfg.rx_queues : (uint16_t)RTE_MIN(nw, info.max_rx_queues);
+	p->rx_desc = p->cfg.rx_desc;
+	p->tx_desc = p->cfg.tx_desc;
+	return 0;
+}
+
+/* Each worker polls at most DP_MAX_RXQ_PER_WORKER queues (see plan_rx). */
+static int check_rxq_plan(char *err, size_t len)
+{
+	unsigned total = 0, nw = dp_worker_count();
+
+	DP_PORT_FOREACH(p)
+	{
+		total += p->n_rxq;
+	}
+	if ((total + nw - 1) / nw > DP_MAX_RXQ_PER_WORKER) {
+		snprintf(err, len,
+			 "/ports: %u RX queues in all, more than %u workers can poll (%u each); "
+			 "lower rx_queues",
+			 total, nw, DP_MAX_RXQ_PER_WORKER);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint32_t frame = p->cfg.mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+	struct rte_mempool *mp = dp_mempool(p->socket);
+	int rc;
+
+	rte_eth_dev_info_get(p->id, &info);
+	if (p->cfg.mtu < info.min_mtu || p->cfg.mtu > info.max_mtu) {
+		snprintf(err, len, "/ports/%u/mtu: driver %s supports MTU %u to %u", idx, p->driver,
+			 info.min_mtu, info.max_mtu);
+		return -EINVAL;
+	}
+	conf.rxmode.mtu = p->cfg.mtu;
+	if (frame > (uint32_t)rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM) {
+		/* Frames longer than one mbuf arrive as chains. */
+		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+			snprintf(err, len,
+				 "/ports/%u/mtu: MTU %u needs scattered RX, which driver %s lacks",
+				 idx, p->cfg.mtu, p->driver);
+			return -EINVAL;
+		}
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+		p->scatter = true;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (p->n_rxq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+			info.flow_type_rss_offloads;
+		p->rss = conf.rx_adv_conf.rss_conf.rss_hf != 0;
+		if (!p->rss)
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+	}
+	rc = rte_eth_dev_configure(p->id, p->n_rxq, p->n_txq, &conf);
+	if (rc < 0) {
+		snprintf(err, len, "/ports/%u: cannot configure %s with %u RX / %u TX queues: %s",
+			 idx, p->driver, p->n_rxq, p->n_txq, rte_strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &p->rx_desc, &p->tx_desc);
+	if (rc < 0) {
+		snprintf(err, len, "/ports/%u: bad descriptor counts: %s", idx, rte_strerror(-rc));
+		return rc;
+	}
+	for (uint16_t q = 0; q < p->n_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(p->id, q, p->rx_desc, (unsigned)p->socket, NULL, mp);
+		if (rc < 0) {
+			snprintf(err, len, "/ports/%u: cannot set up RX queue %u: %s", idx, q,
+				 rte_strerror(-rc));
+			return rc;
+		}
+	}
+	for (uint16_t q = 0; q < p->n_txq; q++) {
+		rc = rte_eth_tx_queue_setup(p->id, q, p->tx_desc, (unsigned)p->socket, NULL);
+		if (rc < 0) {
+			snprintf(err, len, "/ports/%u: cannot set up TX queue %u: %s", idx, q,
+				 rte_strerror(-rc));
+			return rc;
+		}
+	}
+	if (p->cfg.promiscuous) {
+		rc = rte_eth_promiscuous_enable(p->id);
+		if (rc < 0 && rc != -ENOTSUP) {
+			snprintf(err, len, "/ports/%u/promiscuous: cannot enable: %s", idx,
+				 rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(p->id);
+	if (rc < 0) {
+		snprintf(err, len, "/ports/%u: cannot start: %s", idx, rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_macaddr_get(p->id, &p->mac);
+	rte_eth_link_get_nowait(p->id, &p->link);
+	rte_eth_stats_get(p->id, &p->hw_base);
+	DP_LOG(INFO, "port %s (%s, driver %s): %u RX queue%s%s, %u TX queues, MTU %u", p->cfg.name,
+	       p->devname, p->driver, p->n_rxq, p->n_rxq > 1 ? "s" : "", p->rss ? " with RSS" : "",
+	       p->n_txq, p->cfg.mtu);
+	return 0;
+}
+
+static void close_port(struct dp_port *p)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(p->id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(p->id);
+	rte_eth_dev_close(p->id);
+	/* Detach the device too, so a tap interface or vhost socket goes away. */
+	if (dev)
+		rte_dev_remove(dev);
+	p->used = false;
+}
+
+int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t len)
+{
+	int rc = 0;
+	uint16_t ids[TESS_MAX_PORTS];
+
+	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++) {
+		rc = probe(&cfg->ports[i], i, err, len);
+		if (rc == 0) {
+			ids[i] = dp_port_by_name(cfg->ports[i].name)->id;
+			rc = plan_queues(&ports[ids[i]], i, err, len);
+		}
+	}
+	if (rc == 0)
+		rc = check_rxq_plan(err, len);
+	if (rc == 0)
+		rc = dp_mempools_create(err, len);
+	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++)
+		rc = configure(&ports[ids[i]], i, err, len);
+	if (rc < 0)
+		dp_ports_fini();
+	return rc;
+}
+
+void dp_ports_fini(void)
+{
+	DP_PORT_FOREACH(p)
+	{
+		close_port(p);
+	}
+}
+
+void dp_ports_poll_link(void)
+{
+	DP_PORT_FOREACH(p)
+	{
+		struct rte_eth_link l;
+
+		if (rte_eth_link_get_nowait(p->id, &l) < 0)
+			continue;
+		if (l.link_status != p->link.link_status)
+			DP_LOG(NOTICE, "port %s link %s%s%s", p->cfg.name,
+			       l.link_status ? "up" : "down", l.link_status ? ", " : "",
+			       l.link_status ? rte_eth_link_speed_to_str(l.link_speed) : "");
+		p->link = l;
+	}
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Ports: DPDK devices probed from devargs, configured and started (control thread). */
+#ifndef TESS_PORT_H
+#define TESS_PORT_H
+
+#include <stdbool.h>
+
+#include <rte_ethdev.h>
+
+#include "dp.h"
+#include "tessd_config.h"
+
+struct dp_port {
+	bool used;
+	uint16_t id;
+	struct tessd_port_cfg cfg;
+	char devname[TESS_DEVARGS_LEN];
+	char driver[32];
+	int socket;
+	uint16_t n_rxq, n_txq;
+	uint16_t rx_desc, tx_desc;
+	bool rss, scatter;
+	struct rte_ether_addr mac;
+	struct rte_eth_link link;
+	/* Counters at the last reset: reported values are "now - base". */
+	struct dp_port_counters base;
+	struct rte_eth_stats hw_base;
+};
+
+#define DP_PORT_FOREACH(p) \
+	for (struct dp_port *p = dp_port_next(NULL); p != NULL; p = dp_port_next(p))
+
+/*
+ * Brings up every port of cfg: probe all, size and create the mbuf pools,
+ * configure and start. On failure closes what it opened and fills "err"
+ * naming the port's config path.
+ */
+int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t err_len);
+void dp_ports_fini(void);
+
+struct dp_port *dp_port_next(struct dp_port *p);
+struct dp_port *dp_port_by_name(const char *name);
+struct dp_port *dp_port_by_id(uint16_t id);
+unsigned dp_port_count(void);
+
+/* Polls link state and logs changes. */
+void dp_ports_poll_link(void);
+
+/*
+ * Mbuf pools, one per NUMA node with ports, sized from the ports' queues
+ * and descriptors, the workers' bursts and TX buffers, and the caches.
+ */
+int dp_mempools_create(char *err, size_t err_len);
+struct rte_mempool *dp_mempool(int socket);
+void dp_mempools_free(void);
+
+#endif

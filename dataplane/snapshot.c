@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "port.h"
+#include "rcu.h"
+#include "worker.h"
+
+struct dp_snapshot *dp_snap;
+bool dp_running;
+
+static struct dp_snapshot *snap_alloc(void)
+{
+	return rte_zmalloc("tess_snapshot", sizeof(struct dp_snapshot), RTE_CACHE_LINE_SIZE);
+}
+
+/* RX queues go to workers round-robin across all ports, so load spreads evenly. */
+static void plan_rx(struct dp_snapshot *s)
+{
+	unsigned nw = dp_worker_count(), k = 0;
+
+	memset(s->n_rxq, 0, sizeof(s->n_rxq));
+	for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++) {
+		struct dp_port *p = dp_port_by_id(id);
+
+		s->port[id].mtu = p ? p->cfg.mtu : 0;
+		if (p == NULL) {
+			s->port[id].mode = DP_FWD_NONE;
+			continue;
+		}
+		for (uint16_t q = 0; q < p->n_rxq; q++, k++) {
+			unsigned w = k % nw;
+			if (s->n_rxq[w] < DP_MAX_RXQ_PER_WORKER)
+				s->rxq[w][s->n_rxq[w]++] =
+					(struct dp_rxq){ .port = id, .queue = q };
+		}
+	}
+}
+
+int dp_snapshot_init(void)
+{
+	struct dp_snapshot *s = snap_alloc();
+
+	if (s == NULL)
+		return -ENOMEM;
+	plan_rx(s);
+	__atomic_store_n(&dp_snap, s, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void dp_snapshot_fini(void)
+{
+	rte_free(dp_snap);
+	dp_snap = NULL;
+}
+
+struct dp_snapshot *dp_snapshot_copy(void)
+{
+	struct dp_snapshot *s = snap_alloc();
+
+	if (s)
+		memcpy(s, dp_snap, sizeof(*s));
+	return s;
+}
+
+void dp_snapshot_discard(struct dp_snapshot *s)
+{
+	rte_free(s);
+}
+
+void dp_snapshot_publish(struct dp_snapshot *next)
+{
+	struct dp_snapshot *old = dp_snap;
+
+	next->gen = old->gen + 1;
+	plan_rx(next);
+	__atomic_store_n(&dp_snap, next, __ATOMIC_RELEASE);
+	dp_rcu_defer(rte_free, old);
+}

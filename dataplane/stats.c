@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "stats.h"
+
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "worker.h"
+
+const char *const dp_drop_names[DP_DROP_MAX] = {
+	[DP_DROP_NO_OUTPUT] = "no_output",
+	[DP_DROP_BAD_FRAME] = "bad_frame",
+	[DP_DROP_MTU_EXCEEDED] = "mtu_exceeded",
+	[DP_DROP_TX_FULL] = "tx_full",
+};
+
+static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
+static uint64_t reset_tsc;
+
+static void sum_port(uint16_t id, struct dp_port_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		const struct dp_port_counters *c = &dp_worker_get(w)->port[id];
+		out->rx_pkts += dp_cnt_read(&c->rx_pkts);
+		out->rx_bytes += dp_cnt_read(&c->rx_bytes);
+		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
+		out->tx_bytes += dp_cnt_read(&c->tx_bytes);
+		for (int d = 0; d < DP_DROP_MAX; d++)
+			out->drop[d] += dp_cnt_read(&c->drop[d]);
+	}
+}
+
+static void sum_worker(unsigned idx, struct dp_worker_counters *out)
+{
+	const struct dp_worker_counters *c = &dp_worker_get(idx)->wc;
+
+	out->busy_cycles = dp_cnt_read(&c->busy_cycles);
+	out->idle_cycles = dp_cnt_read(&c->idle_cycles);
+	out->pkts = dp_cnt_read(&c->pkts);
+	out->busy_polls = dp_cnt_read(&c->busy_polls);
+	out->idle_polls = dp_cnt_read(&c->idle_polls);
+}
+
+void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct dp_hw_drops *hw)
+{
+	struct rte_eth_stats s;
+
+	sum_port(p->id, out);
+	out->rx_pkts -= p->base.rx_pkts;
+	out->rx_bytes -= p->base.rx_bytes;
+	out->tx_pkts -= p->base.tx_pkts;
+	out->tx_bytes -= p->base.tx_bytes;
+	for (int d = 0; d < DP_DROP_MAX; d++)
+		out->drop[d] -= p->base.drop[d];
+	memset(hw, 0, sizeof(*hw));
+	if (rte_eth_stats_get(p->id, &s) == 0) {
+		hw->rx_missed = s.imissed - p->hw_base.imissed;
+		hw->rx_errors = s.ierrors - p->hw_base.ierrors;
+		hw->rx_nombuf = s.rx_nombuf - p->hw_base.rx_nombuf;
+		hw->tx_errors = s.oerrors - p->hw_base.oerrors;
+	}
+}
+
+void dp_stats_worker(unsigned idx, struct dp_worker_counters *out)
+{
+	const struct dp_worker_counters *b = &worker_base[idx];
+
+	sum_worker(idx, out);
+	out->busy_cycles -= b->busy_cycles;
+	out->idle_cycles -= b->idle_cycles;
+	out->pkts -= b->pkts;
+	out->busy_polls -= b->busy_polls;
+	out->idle_polls -= b->idle_polls;
+}
+
+void dp_stats_port_rebase(struct dp_port *p)
+{
+	sum_port(p->id, &p->base);
+	rte_eth_stats_get(p->id, &p->hw_base);
+}
+
+void dp_stats_reset(void)
+{
+	DP_PORT_FOREACH(p)
+	{
+		dp_stats_port_rebase(p);
+	}
+	for (unsigned w = 0; w < dp_worker_count(); w++)
+		sum_worker(w, &worker_base[w]);
+	reset_tsc = rte_rdtsc();
+}
+
+double dp_stats_age(void)
+{
+	return (double)(rte_rdtsc() - reset_tsc) / (double)rte_get_tsc_hz();
+}
+
+static json_t *port_json(const struct dp_port *p)
+{
+	struct dp_port_counters c;
+	struct dp_hw_drops hw;
+	uint64_t total = 0;
+	json_t *drops = json_object();
+
+	dp_stats_port(p, &c, &hw);
+	for (int d = 0; d < DP_DROP_MAX; d++) {
+		json_object_set_new(drops, dp_drop_names[d], json_integer((json_int_t)c.drop[d]));
+		total += c.drop[d];
+	}
+	json_object_set_new(drops, "rx_missed", json_integer((json_int_t)hw.rx_missed));
+	json_object_set_new(drops, "rx_errors", json_integer((json_int_t)hw.rx_errors));
+	json_object_set_new(drops, "rx_nombuf", json_integer((json_int_t)hw.rx_nombuf));
+	json_object_set_new(drops, "tx_errors", json_integer((json_int_t)hw.tx_errors));
+	total += hw.rx_missed + hw.rx_errors + hw.rx_nombuf + hw.tx_errors;
+	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->cfg.name, "port_id",
+			 p->id, "rx_packets", (json_int_t)c.rx_pkts, "rx_bytes",
+			 (json_int_t)c.rx_bytes, "tx_packets", (json_int_t)c.tx_pkts, "tx_bytes",
+			 (json_int_t)c.tx_bytes, "drops_total", (json_int_t)total, "drops", drops);
+}
+
+static json_t *worker_json(unsigned idx)
+{
+	const struct dp_worker *w = dp_worker_get(idx);
+	struct dp_worker_counters c;
+	double cpp, busy;
+
+	dp_stats_worker(idx, &c);
+	cpp = c.pkts ? (double)c.busy_cycles / (double)c.pkts : 0;
+	busy = c.busy_cycles + c.idle_cycles
+		       ? 100.0 * (double)c.busy_cycles / (double)(c.busy_cycles + c.idle_cycles)
+		       : 0;
+	json_t *rxq = json_array();
+	const struct dp_snapshot *s = dp_snap;
+	for (uint16_t i = 0; i < s->n_rxq[idx]; i++) {
+		const struct dp_port *p = dp_port_by_id(s->rxq[idx][i].port);
+		if (p)
+			json_array_append_new(
+				rxq, json_sprintf("%s:%u", p->cfg.name, s->rxq[idx][i].queue));
+	}
+	return json_pack("{s:i, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "worker", idx,
+			 "lcore", w->lcore, "cpu", w->cpu, "rx_queues", rxq, "packets",
+			 (json_int_t)c.pkts, "busy_cycles", (json_int_t)c.busy_cycles,
+			 "idle_cycles", (json_int_t)c.idle_cycles, "busy_polls",
+			 (json_int_t)c.busy_polls, "idle_polls", (json_int_t)c.idle_polls,
+			 "cycles_per_packet", cpp, "busy_pct", busy);
+}
+
+json_t *dp_stats_json(void)
+{
+	json_t *ports = json_array(), *workers = json_array();
+
+	DP_PORT_FOREACH(p)
+	{
+		json_array_append_new(ports, port_json(p));
+	}
+	for (unsigned w = 0; w < dp_worker_count(); w++)
+		json_array_append_new(workers, worker_json(w));
+	return json_pack("{s:f, s:I, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
+			 (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Counters as the control thread reports them: summed over workers, minus the last reset. */
+#ifndef TESS_STATS_H
+#define TESS_STATS_H
+
+#include <jansson.h>
+
+#include "dp.h"
+#include "port.h"
+
+struct dp_hw_drops {
+	uint64_t rx_missed, rx_errors, rx_nombuf, tx_errors;
+};
+
+void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct dp_hw_drops *hw);
+void dp_stats_worker(unsigned idx, struct dp_worker_counters *out);
+/* A port's counters start from zero when it is (re)created. */
+void dp_stats_port_rebase(struct dp_port *p);
+void dp_stats_reset(void);
+/* Seconds since the last reset. */
+double dp_stats_age(void);
+
+json_t *dp_stats_json(void);
+
+#endif

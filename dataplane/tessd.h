@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tessd's control-thread state: the running config and how tessd was started. */
+#ifndef TESS_TESSD_H
+#define TESS_TESSD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "eal.h"
+#include "evloop.h"
+#include "tessd_config.h"
+
+struct tessd {
+	/* What is running now, kept equal to the dataplane: `config save` writes it. */
+	struct tessd_cfg cfg;
+	char config_path[PATH_MAX]; /* "" when started without -c */
+	struct dp_eal_info eal;
+	time_t started;
+	struct evloop *loop;
+	bool stop;
+};
+
+extern struct tessd tessd;
+
+/* Methods of the core (status, ports, stats, config) and of the cross-connect. */
+void core_api_register(void);
+void xc_api_register(void);
+/* Publishes the xconnects of cfg to the dataplane. */
+int xc_apply(const struct tessd_cfg *cfg);
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Buffered TX of a worker: packets collect per output port and leave in
+ * bursts on the worker's own TX queue, when a buffer fills and at the end
+ * of every poll, so buffers are empty whenever the worker is quiescent.
+ */
+#ifndef TESS_TX_DATAPATH_H
+#define TESS_TX_DATAPATH_H
+
+#include "dp.h"
+
+static inline void dp_drop(struct dp_worker *w, uint16_t port, enum dp_drop why, struct rte_mbuf *m)
+{
+	dp_cnt_add(&w->port[port].drop[why], 1);
+	rte_pktmbuf_free(m);
+}
+
+static inline void dp_tx_flush(struct dp_worker *w, uint16_t port)
+{
+	struct dp_txbuf *b = &w->txb[port];
+	struct dp_port_counters *c = &w->port[port];
+	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)w->idx, b->pkts, b->n);
+	uint32_t bytes = b->bytes;
+
+	if (unlikely(sent < b->n)) {
+		for (uint16_t i = sent; i < b->n; i++)
+			bytes -= b->pkts[i]->pkt_len;
+		dp_cnt_add(&c->drop[DP_DROP_TX_FULL], b->n - sent);
+		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
+	}
+	dp_cnt_add(&c->tx_pkts, sent);
+	dp_cnt_add(&c->tx_bytes, bytes);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+static inline void dp_tx(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct dp_txbuf *b = &w->txb[port];
+
+	if (!b->pending) {
+		b->pending = true;
+		w->pending[w->n_pending++] = port;
+	}
+	b->pkts[b->n++] = m;
+	b->bytes += m->pkt_len;
+	if (b->n == DP_BURST)
+		dp_tx_flush(w, port);
+}
+
+static inline void dp_tx_flush_all(struct dp_worker *w)
+{
+	for (uint16_t i = 0; i < w->n_pending; i++) {
+		uint16_t port = w->pending[i];
+		if (w->txb[port].n)
+			dp_tx_flush(w, port);
+		w->txb[port].pending = false;
+	}
+	w->n_pending = 0;
+}
+
+/* Whether a frame fits the L3 MTU of the port sending it (one VLAN tag allowed, as Linux). */
+static inline bool dp_fits_mtu(const struct rte_mbuf *m, uint32_t mtu)
+{
+	const struct rte_ether_hdr *eh;
+
+	if (likely(m->pkt_len <= mtu + RTE_ETHER_HDR_LEN))
+		return true;
+	if (m->pkt_len > mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
+		return false;
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	return eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
+	       eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_QINQ);
+}
+
+#endif

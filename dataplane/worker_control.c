@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "log.h"
+#include "worker.h"
+
+static struct dp_worker *workers[DP_MAX_WORKERS];
+static unsigned n_workers;
+
+int dp_workers_init(void)
+{
+	unsigned lcore;
+
+	RTE_LCORE_FOREACH_WORKER (lcore) {
+		struct dp_worker *w;
+
+		if (n_workers == DP_MAX_WORKERS)
+			return -E2BIG;
+		w = rte_zmalloc_socket("tess_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		if (w == NULL)
+			return -ENOMEM;
+		w->idx = n_workers;
+		w->lcore = lcore;
+		w->cpu = (unsigned)rte_lcore_to_cpu_id((int)lcore);
+		workers[n_workers++] = w;
+	}
+	return n_workers ? 0 : -ENODEV;
+}
+
+unsigned dp_worker_count(void)
+{
+	return n_workers;
+}
+
+struct dp_worker *dp_worker_get(unsigned idx)
+{
+	return idx < n_workers ? workers[idx] : NULL;
+}
+
+int dp_workers_start(void)
+{
+	__atomic_store_n(&dp_running, true, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n_workers; i++) {
+		int rc = rte_eal_remote_launch(dp_worker_main, workers[i], workers[i]->lcore);
+		if (rc < 0) {
+			DP_LOG(ERR, "cannot launch worker %u on lcore %u: %s", i, workers[i]->lcore,
+			       rte_strerror(-rc));
+			dp_workers_stop();
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void dp_workers_stop(void)
+{
+	__atomic_store_n(&dp_running, false, __ATOMIC_RELEASE);
+	rte_eal_mp_wait_lcore();
+}
+
+void dp_workers_free(void)
+{
+	for (unsigned i = 0; i < n_workers; i++)
+		rte_free(workers[i]);
+	n_workers = 0;
+}

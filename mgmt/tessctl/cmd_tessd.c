@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tessctl commands that talk to tessd. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "table.h"
+#include "tessctl.h"
+
+/* Calls, then prints the result as JSON or with "human"; the result is freed. */
+static int run(struct tessctl *ctx, const char *method, json_t *params,
+	       void (*human)(const json_t *result))
+{
+	json_t *r;
+	int rc = tessctl_call(ctx, method, params, &r);
+
+	if (rc < 0)
+		return rc;
+	if (ctx->json || human == NULL)
+		tessctl_print_json(r);
+	else
+		human(r);
+	json_decref(r);
+	return 0;
+}
+
+static void status_human(const json_t *r)
+{
+	json_int_t up = jint(r, "uptime_sec");
+
+	printf("tessd %s (pid %" JSON_INTEGER_FORMAT "), up %" JSON_INTEGER_FORMAT
+	       "d %02d:%02d:%02d\n",
+	       jstr(r, "version"), jint(r, "pid"), up / 86400, (int)(up / 3600 % 24),
+	       (int)(up / 60 % 60), (int)(up % 60));
+	printf("config     %s\n", *jstr(r, "config") ? jstr(r, "config") : "(none)");
+	printf("socket     %s\n", jstr(r, "socket"));
+	if (json_is_true(json_object_get(r, "hugepages")))
+		printf("memory     hugepages\n");
+	else
+		printf("memory     no hugepages (%s)\n           disabled: %s\n",
+		       jstr(r, "no_huge_reason"), jstr(r, "disabled_features"));
+	printf("workers    %" JSON_INTEGER_FORMAT " (main lcore on CPU %" JSON_INTEGER_FORMAT ")\n",
+	       jint(r, "workers"), jint(r, "main_cpu"));
+	printf("ports      %" JSON_INTEGER_FORMAT "\n", jint(r, "ports"));
+	printf("xconnects  %" JSON_INTEGER_FORMAT "\n", jint(r, "xconnects"));
+}
+
+static int cmd_status(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return run(ctx, "status", NULL, status_human);
+}
+
+static void ports_human(const json_t *r)
+{
+	static const char *const h[] = { "NAME", "ID",      "DRIVER", "MAC",      "MTU",
+					 "LINK", "RXQ/TXQ", "NUMA",   "XCONNECT", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *p;
+
+	json_array_foreach (r, i, p) {
+		const json_t *l = json_object_get(p, "link");
+		const char *xc = jstr(p, "xconnect");
+
+		table_cell(t, "%s", jstr(p, "name"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "port_id"));
+		table_cell(t, "%s", jstr(p, "driver"));
+		table_cell(t, "%s", jstr(p, "mac"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "mtu"));
+		if (json_is_true(json_object_get(l, "up")))
+			table_cell(t, "up %" JSON_INTEGER_FORMAT "M", jint(l, "speed_mbps"));
+		else
+			table_cell(t, "down");
+		table_cell(t, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "%s",
+			   jint(p, "rx_queues"), jint(p, "tx_queues"),
+			   json_is_true(json_object_get(p, "rss")) ? " rss" : "");
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "numa"));
+		table_cell(t, "%s", *xc ? xc : "-");
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_port_list(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return run(ctx, "port.list", NULL, ports_human);
+}
+
+static void stats_human(const json_t *r)
+{
+	static const char *const ph[] = { "PORT",     "RX-PKTS", "RX-BYTES",     "TX-PKTS",
+					  "TX-BYTES", "DROPS",   "DROP-REASONS", NULL };
+	static const char *const wh[] = { "WORKER", "LCORE",      "CPU",       "PACKETS",
+					  "BUSY%",  "CYCLES/PKT", "RX-QUEUES", NULL };
+	struct table *t = table_new(ph);
+	size_t i;
+	json_t *p;
+
+	printf("counters over the last %.1f s\n", json_real_value(json_object_get(r, "seconds")));
+	json_array_foreach (json_object_get(r, "ports"), i, p) {
+		char reasons[512] = "";
+		size_t used = 0;
+		const char *k;
+		json_t *v;
+
+		json_object_foreach (json_object_get(p, "drops"), k, v) {
+			if (json_integer_value(v) && used < sizeof(reasons))
+				used += (size_t)snprintf(reasons + used, sizeof(reasons) - used,
+							 "%s%s=%" JSON_INTEGER_FORMAT,
+							 used ? " " : "", k, json_integer_value(v));
+		}
+		table_cell(t, "%s", jstr(p, "name"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "rx_packets"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "rx_bytes"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "tx_packets"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "tx_bytes"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "drops_total"));
+		table_cell(t, "%s", used ? reasons : "-");
+	}
+	table_print(t, stdout);
+	table_free(t);
+
+	putchar('\n');
+	t = table_new(wh);
+	json_array_foreach (json_object_get(r, "workers"), i, p) {
+		char queues[512] = "";
+		size_t used = 0, j;
+		json_t *q;
+
+		json_array_foreach (json_object_get(p, "rx_queues"), j, q) {
+			if (used < sizeof(queues))
+				used += (size_t)snprintf(queues + used, sizeof(queues) - used,
+							 "%s%s", used ? " " : "",
+							 json_string_value(q));
+		}
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "worker"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "lcore"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "cpu"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "packets"));
+		table_cell(t, "%.1f", json_real_value(json_object_get(p, "busy_pct")));
+		table_cell(t, "%.1f", json_real_value(json_object_get(p, "cycles_per_packet")));
+		table_cell(t, "%s", used ? queues : "-");
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
+{
+	if (argc == 1) {
+		json_t *r;
+		int rc;
+
+		if (strcmp(argv[0], "--reset") != 0) {
+			fprintf(stderr, "tessctl: stats takes only --reset, not '%s'\n", argv[0]);
+			return TESSCTL_USAGE;
+		}
+		rc = tessctl_call(ctx, "stats.reset", NULL, &r);
+		if (rc == 0) {
+			if (ctx->json)
+				tessctl_print_json(r);
+			else
+				printf("counters reset\n");
+			json_decref(r);
+		}
+		return rc;
+	}
+	return run(ctx, "stats.get", NULL, stats_human);
+}
+
+static void xc_human(const json_t *r)
+{
+	printf("%s <-> %s\n", jstr(r, "a"), jstr(r, "b"));
+}
+
+static int cmd_xc_add(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	return run(ctx, "xconnect.add", json_pack("{s:s, s:s}", "a", argv[0], "b", argv[1]),
+		   xc_human);
+}
+
+static int cmd_xc_del(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	return run(ctx, "xconnect.del", json_pack("{s:s}", "port", argv[0]), xc_human);
+}
+
+static void xc_list_human(const json_t *r)
+{
+	static const char *const h[] = { "A", "B", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (r, i, x) {
+		table_cell(t, "%s", jstr(x, "a"));
+		table_cell(t, "%s", jstr(x, "b"));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_xc_list(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return run(ctx, "xconnect.list", NULL, xc_list_human);
+}
+
+static int cmd_config_show(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return run(ctx, "config.get", NULL, NULL);
+}
+
+static void saved_human(const json_t *r)
+{
+	printf("saved to %s\n", jstr(r, "path"));
+}
+
+static int cmd_config_save(struct tessctl *ctx, int argc, char **argv)
+{
+	json_t *params = argc ? json_pack("{s:s}", "path", argv[0]) : NULL;
+
+	return run(ctx, "config.save", params, saved_human);
+}
+
+static int cmd_call(struct tessctl *ctx, int argc, char **argv)
+{
+	json_t *params = NULL;
+
+	if (argc == 2) {
+		json_error_t e;
+		params = json_loads(argv[1], 0, &e);
+		if (params == NULL) {
+			fprintf(stderr, "tessctl: params are not JSON: %s\n", e.text);
+			return TESSCTL_USAGE;
+		}
+	}
+	return run(ctx, argv[0], params, NULL);
+}
+
+static void help_human(const json_t *r)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (r, i, m) {
+		printf("%-16s %s\n", jstr(m, "method"), jstr(m, "summary"));
+	}
+}
+
+static int cmd_methods(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return run(ctx, "help", NULL, help_human);
+}
+
+const struct tessctl_cmd tessd_cmds[] = {
+	{ "status", NULL, 0, 0, cmd_status, "tessd version, uptime, workers, memory" },
+	{ "port list", NULL, 0, 0, cmd_port_list, "ports, link state, queues" },
+	{ "stats", "stats [--reset]", 0, 1, cmd_stats, "port and worker counters (or zero them)" },
+	{ "xconnect add", "xconnect add PORT-A PORT-B", 2, 2, cmd_xc_add,
+	  "patch two ports together" },
+	{ "xconnect del", "xconnect del PORT", 1, 1, cmd_xc_del, "remove a port's cross-connect" },
+	{ "xconnect list", NULL, 0, 0, cmd_xc_list, "list cross-connects" },
+	{ "config show", NULL, 0, 0, cmd_config_show, "print the running config" },
+	{ "config save", "config save [PATH]", 0, 1, cmd_config_save,
+	  "save the running config (atomically)" },
+	{ "methods", NULL, 0, 0, cmd_methods, "list tessd's API methods" },
+	{ "call", "call METHOD [PARAMS-JSON]", 1, 2, cmd_call, "send any API request" },
+	{ 0 },
+};

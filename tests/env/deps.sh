@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages Tessera needs that are missing. Run as root.
+set -eu
+
+PKGS="gcc make meson ninja-build pkg-config clang-format
+libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-dev
+libsqlite3-dev libmicrohttpd-dev libcmocka-dev
+python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping procps qemu-utils"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $PKGS | wc -w) packages present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing; run as root (or: apt-get install$missing)" >&2
+	exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+	echo "deps: missing packages:$missing, and apt-get is not available (Debian 12 expected)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+	{ echo "deps: apt-get install$missing failed" >&2; exit 1; }
+echo "deps: installed$missing"
