@@ -191,6 +191,22 @@ static bool check_string(const struct cfg_node *n, const json_t *j, struct path 
 		cfg_err_add(errs, EINVAL, path_str(p), "string contains a NUL character");
 		return false;
 	}
+	/* A closed set of words: saying which are allowed beats any length rule. */
+	if (n->str.choices) {
+		char list[CFG_MSG_MAX] = "";
+		size_t used = 0;
+
+		for (const char *const *c = n->str.choices; *c; c++) {
+			if (strcmp(*c, s) == 0)
+				return true;
+			int w = snprintf(list + used, sizeof(list) - used, "%s%s",
+					 c == n->str.choices ? "" : ", ", *c);
+			if (w > 0 && used + (size_t)w < sizeof(list))
+				used += (size_t)w;
+		}
+		cfg_err_add(errs, EINVAL, path_str(p), "'%s' is not one of: %s", s, list);
+		return false;
+	}
 	if (len < n->str.min_len || len > n->str.max_len) {
 		if (n->str.min_len == n->str.max_len)
 			cfg_err_add(errs, ERANGE, path_str(p), "must be %u characters long",
@@ -214,21 +230,6 @@ static bool check_string(const struct cfg_node *n, const json_t *j, struct path 
 					    "byte 0x%02x is not allowed here", c);
 			return false;
 		}
-	}
-	if (n->str.choices) {
-		char list[CFG_MSG_MAX] = "";
-		size_t used = 0;
-
-		for (const char *const *c = n->str.choices; *c; c++) {
-			if (strcmp(*c, s) == 0)
-				return true;
-			int w = snprintf(list + used, sizeof(list) - used, "%s%s",
-					 c == n->str.choices ? "" : ", ", *c);
-			if (w > 0 && used + (size_t)w < sizeof(list))
-				used += (size_t)w;
-		}
-		cfg_err_add(errs, EINVAL, path_str(p), "'%s' is not one of: %s", s, list);
-		return false;
 	}
 	return true;
 }
@@ -593,6 +594,10 @@ static void check_node(const struct cfg_node *n, size_t size, struct path *p, st
 		if (n->str.max_len >= size || n->str.min_len > n->str.max_len)
 			cfg_err_add(errs, EINVAL, path_str(p), "string max_len %u >= slot size %zu",
 				    n->str.max_len, size);
+		for (const char *const *c = n->str.choices; c && *c; c++)
+			if (strlen(*c) > n->str.max_len)
+				cfg_err_add(errs, EINVAL, path_str(p), "choice '%s' exceeds max_len",
+					    *c);
 		break;
 	case CFG_OBJECT:
 		if (n->obj.size != size)

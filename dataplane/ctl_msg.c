@@ -229,11 +229,23 @@ void ctl_linebuf_free(struct ctl_linebuf *lb)
 	memset(lb, 0, sizeof(*lb));
 }
 
+/* Drops the line handed out last; it stayed valid until now. */
+static void linebuf_compact(struct ctl_linebuf *lb)
+{
+	if (lb->consumed) {
+		memmove(lb->buf, lb->buf + lb->consumed, lb->len - lb->consumed);
+		lb->len -= lb->consumed;
+		lb->consumed = 0;
+		lb->scanned = 0;
+	}
+}
+
 char *ctl_linebuf_space(struct ctl_linebuf *lb, size_t *avail)
 {
 	/* One byte beyond max lets an oversize line be seen as such. */
 	size_t limit = lb->max + 1;
 
+	linebuf_compact(lb);
 	if (lb->len == lb->cap && lb->cap < limit) {
 		size_t ncap = lb->cap * 2 < limit ? lb->cap * 2 : limit;
 		char *nb = realloc(lb->buf, ncap);
@@ -256,12 +268,7 @@ const char *ctl_linebuf_next(struct ctl_linebuf *lb, size_t *len, bool *overflow
 	char *nl;
 
 	*overflow = false;
-	if (lb->consumed) {
-		memmove(lb->buf, lb->buf + lb->consumed, lb->len - lb->consumed);
-		lb->len -= lb->consumed;
-		lb->consumed = 0;
-		lb->scanned = 0;
-	}
+	linebuf_compact(lb);
 	nl = memchr(lb->buf + lb->scanned, '\n', lb->len - lb->scanned);
 	if (nl == NULL) {
 		lb->scanned = lb->len; /* a long line arriving in pieces is searched once */

@@ -75,7 +75,7 @@ void ctl_linebuf_commit(struct ctl_linebuf *lb, size_t n);
 /*
  * Next complete line (without '\n') or NULL. *overflow is set when max
  * bytes are buffered without a newline: the peer sent an oversize request.
- * The returned line stays valid until the next call.
+ * The returned line stays valid until the next call to next() or space().
  */
 const char *ctl_linebuf_next(struct ctl_linebuf *lb, size_t *len, bool *overflow);
 

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The schema engine: types, ranges, defaults, arrays, paths, encode/decode. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cfg_schema.h"
+
+struct item {
+	char name[8];
+	int16_t delta;
+};
+
+struct inner {
+	uint16_t port;
+	char host[16];
+};
+
+struct doc {
+	bool flag;
+	uint8_t small;
+	int32_t signed_v;
+	uint64_t big;
+	double ratio;
+	char word[6];
+	char mode[6];
+	struct inner inner;
+	struct item *items;
+	uint32_t n_items;
+	uint32_t *nums;
+	uint32_t n_nums;
+	uint16_t even;
+};
+
+static int check_even(const void *val, char *why, size_t len)
+{
+	if (*(const uint16_t *)val % 2) {
+		snprintf(why, len, "must be even");
+		return EDOM;
+	}
+	return 0;
+}
+
+static const char *const modes[] = { "fast", "safe", NULL };
+static const struct cfg_node name_n = {
+	.type = CFG_STRING, .str = { .min_len = 1, .max_len = 7, .charset = CFG_NAME_CHARSET }
+};
+static const struct cfg_node delta_n = { .type = CFG_INT, .i = { -100, 100 } };
+static const struct cfg_field item_f[] = {
+	CFG_FIELD(struct item, name, "name", &name_n, true, NULL),
+	CFG_FIELD(struct item, delta, "delta", &delta_n, false, "-1"),
+	{ 0 },
+};
+static const struct cfg_node item_n = { .type = CFG_OBJECT,
+					.obj = { .fields = item_f, .size = sizeof(struct item) } };
+static const struct cfg_node items_n = {
+	.type = CFG_ARRAY, .arr = { .item = &item_n, .max = 4, .item_size = sizeof(struct item) }
+};
+static const struct cfg_node num_n = { .type = CFG_INT, .i = { 0, UINT32_MAX } };
+static const struct cfg_node nums_n = {
+	.type = CFG_ARRAY, .arr = { .item = &num_n, .min = 1, .max = 3, .item_size = 4 }
+};
+static const struct cfg_field inner_f[] = {
+	CFG_FIELD(struct inner, port, "port",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 65535 } }), false, "80"),
+	CFG_FIELD(struct inner, host, "host",
+		  (&(const struct cfg_node){ .type = CFG_STRING, .str = { .max_len = 15 } }), false,
+		  "\"localhost\""),
+	{ 0 },
+};
+static const struct cfg_node inner_n = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = inner_f, .size = sizeof(struct inner) },
+};
+static const struct cfg_field doc_f[] = {
+	CFG_FIELD(struct doc, flag, "flag", &(const struct cfg_node){ .type = CFG_BOOL }, false,
+		  "true"),
+	CFG_FIELD(struct doc, small, "small",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 255 } }), false, NULL),
+	CFG_FIELD(struct doc, signed_v, "signed",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { INT32_MIN, INT32_MAX } }),
+		  false, "-5"),
+	CFG_FIELD(struct doc, big, "big",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, INT64_MAX } }), false,
+		  NULL),
+	CFG_FIELD(struct doc, ratio, "ratio",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0.5, 16 } }), false,
+		  "1.0"),
+	CFG_FIELD(struct doc, word, "word",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 2, .max_len = 5 } }),
+		  true, NULL),
+	CFG_FIELD(struct doc, mode, "mode",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = 5, .choices = modes } }),
+		  false, "\"safe\""),
+	CFG_FIELD(struct doc, inner, "inner", &inner_n, false, "{}"),
+	CFG_ARRAY_FIELD(struct doc, items, n_items, "items", &items_n, false, "[]"),
+	CFG_ARRAY_FIELD(struct doc, nums, n_nums, "nums", &nums_n, false, "[7]"),
+	CFG_FIELD(struct doc, even, "even",
+		  (&(const struct cfg_node){
+			  .type = CFG_INT, .i = { 0, 1000 }, .check = check_even }),
+		  false, "2"),
+	{ 0 },
+};
+static const struct cfg_node doc_n = { .type = CFG_OBJECT,
+				       .obj = { .fields = doc_f, .size = sizeof(struct doc) } };
+
+/* Decodes text; returns rc and leaves the first error in *e. */
+static int decode(const char *text, struct doc *d, struct cfg_errs *errs)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_ALLOW_NUL, &je);
+	int rc;
+
+	assert_non_null(j);
+	cfg_errs_init(errs);
+	rc = cfg_decode(&doc_n, j, d, NULL, errs);
+	json_decref(j);
+	return rc;
+}
+
+static void expect_error(const char *text, const char *path, const char *msg_part, int code)
+{
+	struct cfg_errs e;
+	struct doc d;
+
+	assert_true(decode(text, &d, &e) < 0);
+	assert_true(e.n >= 1);
+	if (strcmp(e.e[0].path, path) != 0 || strstr(e.e[0].msg, msg_part) == NULL)
+		fail_msg("for %s expected '%s: ...%s...', got '%s: %s'", text, path, msg_part,
+			 e.e[0].path, e.e[0].msg);
+	assert_int_equal(e.e[0].code, code);
+	/* A failed decode leaves nothing allocated and the struct zeroed. */
+	assert_null(d.items);
+	assert_null(d.nums);
+}
+
+static void test_schema_is_consistent(void **state)
+{
+	struct cfg_errs e;
+
+	(void)state;
+	cfg_errs_init(&e);
+	assert_int_equal(cfg_schema_check(&doc_n, &e), 0);
+}
+
+static void test_defaults(void **state)
+{
+	struct cfg_errs e;
+	struct doc d;
+
+	(void)state;
+	assert_int_equal(decode("{\"word\": \"hi\"}", &d, &e), 0);
+	assert_true(d.flag);
+	assert_int_equal(d.small, 0);
+	assert_int_equal(d.signed_v, -5);
+	assert_true(d.ratio == 1.0);
+	assert_string_equal(d.mode, "safe");
+	assert_int_equal(d.inner.port, 80);
+	assert_string_equal(d.inner.host, "localhost");
+	assert_int_equal(d.n_items, 0);
+	assert_int_equal(d.n_nums, 1);
+	assert_int_equal(d.nums[0], 7);
+	assert_int_equal(d.even, 2);
+	cfg_free(&doc_n, &d);
+	assert_null(d.nums);
+}
+
+static void test_full_roundtrip(void **state)
+{
+	const char *text = "{\"flag\": false, \"small\": 255, \"signed\": -2147483648, "
+			   "\"big\": 9223372036854775807, \"ratio\": 16, \"word\": \"abcde\", "
+			   "\"mode\": \"fast\", \"inner\": {\"port\": 65535, \"host\": \"h\"}, "
+			   "\"items\": [{\"name\": \"x\", \"delta\": -100}, {\"name\": \"y\"}], "
+			   "\"nums\": [0, 4294967295, 3], \"even\": 1000}";
+	struct cfg_errs e;
+	struct doc d, c;
+	json_t *enc;
+
+	(void)state;
+	assert_int_equal(decode(text, &d, &e), 0);
+	assert_int_equal(d.small, 255);
+	assert_int_equal(d.signed_v, INT32_MIN);
+	assert_true(d.big == INT64_MAX);
+	assert_int_equal(d.items[0].delta, -100);
+	assert_int_equal(d.items[1].delta, -1);
+	assert_true(d.nums[1] == UINT32_MAX);
+	enc = cfg_encode(&doc_n, &d);
+	assert_int_equal(json_integer_value(json_object_get(enc, "signed")), INT32_MIN);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(enc, "items"), 0), "delta")),
+			 -100);
+	json_decref(enc);
+	assert_int_equal(cfg_clone(&doc_n, &c, &d), 0);
+	assert_ptr_not_equal(c.items, d.items);
+	assert_string_equal(c.items[1].name, "y");
+	assert_true(c.nums[1] == UINT32_MAX);
+	assert_string_equal(c.inner.host, "h");
+	cfg_free(&doc_n, &d);
+	cfg_free(&doc_n, &c);
+}
+
+static void test_type_errors(void **state)
+{
+	(void)state;
+	expect_error("{\"word\": 5}", "/word", "expected string, got integer", EINVAL);
+	expect_error("{\"word\": \"ab\", \"flag\": 1}", "/flag", "expected boolean", EINVAL);
+	expect_error("{\"word\": \"ab\", \"small\": 1.5}", "/small", "expected integer, got number",
+		     EINVAL);
+	expect_error("{\"word\": \"ab\", \"ratio\": \"1\"}", "/ratio", "expected number", EINVAL);
+	expect_error("{\"word\": \"ab\", \"inner\": []}", "/inner", "expected object, got array",
+		     EINVAL);
+	expect_error("{\"word\": \"ab\", \"items\": {}}", "/items", "expected array, got object",
+		     EINVAL);
+	expect_error("{\"word\": \"ab\", \"nums\": [1, null]}", "/nums/1", "got null", EINVAL);
+}
+
+static void test_range_errors(void **state)
+{
+	(void)state;
+	expect_error("{\"word\": \"ab\", \"small\": 256}", "/small", "out of range (0 to 255)",
+		     ERANGE);
+	expect_error("{\"word\": \"ab\", \"small\": -1}", "/small", "out of range", ERANGE);
+	expect_error("{\"word\": \"ab\", \"signed\": 2147483648}", "/signed", "out of range",
+		     ERANGE);
+	expect_error("{\"word\": \"ab\", \"ratio\": 0.25}", "/ratio", "out of range", ERANGE);
+	expect_error("{\"word\": \"a\"}", "/word", "length 1 is out of range (2 to 5", ERANGE);
+	expect_error("{\"word\": \"abcdef\"}", "/word", "length 6", ERANGE);
+	expect_error("{\"word\": \"ab\", \"nums\": []}", "/nums", "has 0 items, allowed 1 to 3",
+		     ERANGE);
+	expect_error("{\"word\": \"ab\", \"items\": [{\"name\":\"a\"},{\"name\":\"a\"},"
+		     "{\"name\":\"a\"},{\"name\":\"a\"},{\"name\":\"a\"}]}",
+		     "/items", "has 5 items", ERANGE);
+	expect_error("{\"word\": \"ab\", \"inner\": {\"port\": 0}}", "/inner/port", "out of range",
+		     ERANGE);
+}
+
+static void test_string_rules(void **state)
+{
+	(void)state;
+	expect_error("{\"word\": \"ab\", \"mode\": \"slow\"}", "/mode",
+		     "'slow' is not one of: fast, safe", EINVAL);
+	expect_error("{\"word\": \"ab\", \"items\": [{\"name\": \"a b\"}]}", "/items/0/name",
+		     "character ' ' is not allowed", EINVAL);
+	expect_error("{\"word\": \"a\\u0000b\"}", "/word", "NUL", EINVAL);
+	expect_error("{\"word\": \"a\\tb\"}", "/word", "byte 0x09", EINVAL);
+}
+
+static void test_keys(void **state)
+{
+	struct cfg_errs e;
+	struct doc d;
+
+	(void)state;
+	expect_error("{}", "/word", "missing required key", EINVAL);
+	expect_error("{\"word\": \"ab\", \"wrod\": 1}", "/wrod", "unknown key", EINVAL);
+	expect_error("{\"word\": \"ab\", \"items\": [{\"name\": \"a\", \"x\": 1}]}", "/items/0/x",
+		     "unknown key", EINVAL);
+	expect_error("{\"word\": \"ab\", \"items\": [{}]}", "/items/0/name", "missing required",
+		     EINVAL);
+	/* JSON Pointer escaping of odd keys. */
+	expect_error("{\"word\": \"ab\", \"a/b~c\": 1}", "/a~1b~0c", "unknown key", EINVAL);
+	/* Several errors are all reported. */
+	assert_true(decode("{\"x\": 1, \"y\": 2, \"small\": 300}", &d, &e) < 0);
+	assert_int_equal(e.n, 4);
+}
+
+static void test_check_callback(void **state)
+{
+	(void)state;
+	expect_error("{\"word\": \"ab\", \"even\": 3}", "/even", "must be even", EDOM);
+}
+
+static void test_base_path(void **state)
+{
+	json_t *j = json_loads("{\"word\": 1}", 0, NULL);
+	struct cfg_errs e;
+	struct doc d;
+
+	(void)state;
+	cfg_errs_init(&e);
+	assert_true(cfg_decode(&doc_n, j, &d, "/params", &e) < 0);
+	assert_string_equal(e.e[0].path, "/params/word");
+	json_decref(j);
+	cfg_errs_init(&e);
+	assert_true(cfg_decode(&doc_n, NULL, &d, "/params", &e) < 0);
+}
+
+static void test_error_overflow(void **state)
+{
+	struct cfg_errs e;
+
+	(void)state;
+	cfg_errs_init(&e);
+	for (int i = 0; i < CFG_MAX_ERRS + 5; i++)
+		cfg_err_add(&e, EINVAL, "/x", "error %d", i);
+	assert_int_equal(e.n, CFG_MAX_ERRS + 5);
+	assert_string_equal(e.e[CFG_MAX_ERRS - 1].msg, "error 15");
+}
+
+struct bad {
+	char s[4];
+	uint8_t u;
+};
+
+/* Compound literals need file scope to be constant. */
+static const struct cfg_field f1[] = {
+	/* max_len 4 does not fit char[4] with its NUL */
+	CFG_FIELD(struct bad, s, "s",
+		  (&(const struct cfg_node){ .type = CFG_STRING, .str = { .max_len = 4 } }), false,
+		  NULL),
+	{ 0 },
+};
+static const struct cfg_field f2[] = {
+	CFG_FIELD(struct bad, u, "u",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 256 } }), false, NULL),
+	{ 0 },
+};
+static const struct cfg_field f3[] = {
+	CFG_FIELD(struct bad, u, "u", (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 10 } }),
+		  false, "11"),
+	{ 0 },
+};
+
+static void test_schema_check_catches_bugs(void **state)
+{
+	const struct cfg_field *fs[] = { f1, f2, f3 };
+	struct cfg_errs e;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct cfg_node n = { .type = CFG_OBJECT,
+				      .obj = { .fields = fs[i], .size = sizeof(struct bad) } };
+		cfg_errs_init(&e);
+		assert_true(cfg_schema_check(&n, &e) < 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_schema_is_consistent),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_roundtrip),
+		cmocka_unit_test(test_type_errors),
+		cmocka_unit_test(test_range_errors),
+		cmocka_unit_test(test_string_rules),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_check_callback),
+		cmocka_unit_test(test_base_path),
+		cmocka_unit_test(test_error_overflow),
+		cmocka_unit_test(test_schema_check_catches_bugs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
