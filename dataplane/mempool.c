@@ -17,10 +17,32 @@
 
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
+/*
+ * Data room of the mbufs: the default 2 KiB, unless a port receives longer
+ * frames and its driver cannot chain mbufs (no RX scatter, e.g. af_packet):
+ * then every mbuf is made large enough for that port's longest frame.
+ */
+static uint16_t data_room(void)
+{
+	uint32_t room = RTE_MBUF_DEFAULT_DATAROOM;
+
+	DP_PORT_FOREACH(p)
+	{
+		struct rte_eth_dev_info info;
+		uint32_t frame = dp_port_max_frame(p);
+
+		if (frame > room && rte_eth_dev_info_get(p->id, &info) == 0 &&
+		    !(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+			room = frame;
+	}
+	return (uint16_t)(RTE_ALIGN_CEIL(room, RTE_CACHE_LINE_SIZE) + RTE_PKTMBUF_HEADROOM);
+}
+
 int dp_mempools_create(char *err, size_t len)
 {
 	uint64_t need[RTE_MAX_NUMA_NODES] = { 0 };
 	unsigned nw = dp_worker_count(), np = dp_port_count();
+	uint16_t room = data_room();
 
 	DP_PORT_FOREACH(p)
 	{
@@ -38,19 +60,18 @@ int dp_mempools_create(char *err, size_t len)
 		/* A pool of 2^k - 1 elements uses its ring fully. */
 		n = rte_align64pow2(n + 1) - 1;
 		snprintf(name, sizeof(name), "tess_mbuf_%d", s);
-		pools[s] = rte_pktmbuf_pool_create(name, (unsigned)n, DP_MEMPOOL_CACHE, 0,
-						   RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		pools[s] = rte_pktmbuf_pool_create(name, (unsigned)n, DP_MEMPOOL_CACHE, 0, room, s);
 		if (pools[s] == NULL) {
 			snprintf(err, len,
 				 "/eal/memory_mb: cannot create a pool of %" PRIu64
 				 " mbufs (%" PRIu64
 				 " MiB) on NUMA node %d: %s; raise it or reserve more hugepages",
-				 n,
-				 (n * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(struct rte_mbuf))) >> 20,
-				 s, rte_strerror(rte_errno));
+				 n, (n * (room + sizeof(struct rte_mbuf))) >> 20, s,
+				 rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		DP_LOG(INFO, "mbuf pool on NUMA node %d: %" PRIu64 " mbufs", s, n);
+		DP_LOG(INFO, "mbuf pool on NUMA node %d: %" PRIu64 " mbufs of %u bytes", s, n,
+		       room);
 	}
 	return 0;
 }

@@ -162,7 +162,7 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	uint32_t frame = p->cfg.mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+	uint32_t frame = dp_port_max_frame(p);
 	struct rte_mempool *mp = dp_mempool(p->socket);
 	int rc;
 
@@ -170,6 +170,16 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 	if (p->cfg.mtu < info.min_mtu || p->cfg.mtu > info.max_mtu) {
 		snprintf(err, len, "/ports/%u/mtu: driver %s supports MTU %u to %u", idx, p->driver,
 			 info.min_mtu, info.max_mtu);
+		return -EINVAL;
+	}
+	/* ethdev's own rule: the driver's frame limit minus its L2 overhead. */
+	uint32_t overhead = info.max_mtu != UINT16_MAX && info.max_rx_pktlen > info.max_mtu
+				    ? info.max_rx_pktlen - info.max_mtu
+				    : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	if (p->cfg.mtu + overhead > info.max_rx_pktlen) {
+		snprintf(err, len,
+			 "/ports/%u/mtu: driver %s takes frames up to %u bytes: MTU %u at most",
+			 idx, p->driver, info.max_rx_pktlen, info.max_rx_pktlen - overhead);
 		return -EINVAL;
 	}
 	conf.rxmode.mtu = p->cfg.mtu;

@@ -38,6 +38,12 @@ struct dp_port {
 int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t err_len);
 void dp_ports_fini(void);
 
+/* Longest frame the port receives or sends: MTU, Ethernet header, two VLAN tags. */
+static inline uint32_t dp_port_max_frame(const struct dp_port *p)
+{
+	return p->cfg.mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+}
+
 struct dp_port *dp_port_next(struct dp_port *p);
 struct dp_port *dp_port_by_name(const char *name);
 struct dp_port *dp_port_by_id(uint16_t id);

@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Test harness: tessd processes, network namespaces, tap ports and raw sockets.
+
+Everything a test creates is registered in a Cleanup and removed even when
+the test fails. Names carry the pid so that parallel or crashed runs never
+collide, and stale ones from dead runs are swept at start.
+"""
+import ctypes
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+BUILD = os.environ.get("TESS_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
+TESSD = os.path.join(BUILD, "dataplane", "tessd")
+TESSCTL = os.path.join(BUILD, "mgmt", "tessctl")
+
+PID = os.getpid()
+_seq = itertools.count(1)
+NS_PREFIX = "tess-"  # netns names: tess-<pid>-<n>
+
+
+def uid():
+    """A short unique token for names (interfaces allow 15 characters)."""
+    return f"{PID % 100000}{next(_seq)}"
+
+
+def sh(*cmd, check=True, ns=None, timeout=60, capture=True):
+    if ns:
+        cmd = ("ip", "netns", "exec", ns) + cmd
+    r = subprocess.run(cmd, capture_output=capture, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}): {r.stdout}{r.stderr}")
+    return r
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def sweep_stale():
+    """Removes namespaces left by test runs whose process is gone."""
+    out = sh("ip", "netns", "list", check=False).stdout
+    for line in out.splitlines():
+        name = line.split()[0] if line.split() else ""
+        m = re.match(rf"{NS_PREFIX}(\d+)-\d+$", name)
+        if m and not _pid_alive(int(m.group(1))):
+            sh("ip", "netns", "del", name, check=False)
+
+
+def wait_for(cond, timeout, what):
+    """Polls cond() until it is true; fails naming what it waited for."""
+    deadline = time.time() + timeout
+    while not cond():
+        if time.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.1)
+
+
+class Cleanup:
+    """Undo actions run in reverse order."""
+
+    def __init__(self):
+        self.actions = []
+
+    def add(self, fn, *args, **kw):
+        self.actions.append((fn, args, kw))
+
+    def run(self):
+        errors = []
+        while self.actions:
+            fn, args, kw = self.actions.pop()
+            try:
+                fn(*args, **kw)
+            except Exception as e:  # keep cleaning
+                errors.append(e)
+        return errors
+
+
+class Netns:
+    def __init__(self, cleanup):
+        self.name = f"{NS_PREFIX}{PID}-{next(_seq)}"
+        sh("ip", "netns", "add", self.name)
+        cleanup.add(sh, "ip", "netns", "del", self.name)
+        self.run("ip", "link", "set", "lo", "up")
+        # No IPv6 chatter (router solicitations, MLD) in the counters.
+        self.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        self.run("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
+
+    def run(self, *cmd, check=True, timeout=60):
+        return sh(*cmd, ns=self.name, check=check, timeout=timeout)
+
+    def attach(self, iface, addr=None, mtu=None):
+        """Moves a host interface (e.g. tessd's tap) in here and brings it up."""
+        sh("ip", "link", "set", iface, "netns", self.name)
+        self.run("sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
+        if mtu:
+            self.run("ip", "link", "set", iface, "mtu", str(mtu))
+        if addr:
+            self.run("ip", "addr", "add", addr, "dev", iface)
+        self.run("ip", "link", "set", iface, "up")
+
+    def ping(self, dst, count=3, interval=0.2, timeout=30, extra=()):
+        r = self.run("ping", "-c", str(count), "-i", str(interval), "-W", "2", *extra, dst,
+                     check=False, timeout=timeout)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", r.stdout)
+        if not m:
+            raise RuntimeError(f"ping output not understood: {r.stdout}{r.stderr}")
+        return int(m.group(1)), int(m.group(2))
+
+    def raw_socket(self, iface):
+        return raw_socket(self.name, iface)
+
+
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def raw_socket(ns, iface):
+    """An AF_PACKET socket bound to iface inside namespace ns.
+
+    setns() affects only the calling thread, so a short-lived thread enters
+    the namespace and opens the socket, which stays bound to it.
+    """
+    out = {}
+
+    def work():
+        try:
+            fd = os.open(f"/var/run/netns/{ns}", os.O_RDONLY)
+            if _libc.setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns")
+            os.close(fd)
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            s.bind((iface, 0))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            out["s"] = s
+        except Exception as e:
+            out["e"] = e
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    if "e" in out:
+        raise out["e"]
+    return out["s"]
+
+
+def recv_frames(sock, match, want, timeout=5.0):
+    """Incoming frames for which match(bytes) is true, until want arrive or timeout."""
+    got = []
+    deadline = time.time() + timeout
+    while len(got) < want:
+        left = deadline - time.time()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            data, addr = sock.recvfrom(65536)
+        except socket.timeout:
+            break
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        if match(data):
+            got.append(data)
+    return got
+
+
+class TessdError(RuntimeError):
+    pass
+
+
+class Tessd:
+    """A tessd process with its own config, socket and DPDK file prefix."""
+
+    def __init__(self, cleanup, tmpdir, ports=(), xconnects=(), workers=(1,), main_cpu=0,
+                 memory_mb=256, hugepages="auto", control=None, extra_eal=(), in_memory=True):
+        self.cleanup = cleanup
+        self.dir = str(tmpdir)
+        self.name = f"tessd-{uid()}"
+        self.socket = os.path.join(self.dir, f"{self.name}.sock")
+        self.config_path = os.path.join(self.dir, f"{self.name}.json")
+        self.log_path = os.path.join(self.dir, f"{self.name}.log")
+        ctl = {"socket": self.socket}
+        ctl.update(control or {})
+        self.config = {
+            "eal": {"main_cpu": main_cpu, "workers": list(workers), "memory_mb": memory_mb,
+                    "hugepages": hugepages, "file_prefix": self.name.replace("-", "_"),
+                    "in_memory": in_memory, "args": list(extra_eal)},
+            "control": ctl,
+            "ports": list(ports),
+            "xconnects": list(xconnects),
+        }
+        self.proc = None
+
+    def write_config(self, config=None):
+        with open(self.config_path, "w") as f:
+            json.dump(config if config is not None else self.config, f, indent=2)
+
+    def start(self, wait=True, timeout=30):
+        self.write_config()
+        self.logf = open(self.log_path, "w")
+        self.proc = subprocess.Popen([TESSD, "-c", self.config_path], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        self.cleanup.add(self._kill)
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise TessdError(f"tessd exited with {self.proc.returncode}:\n{self.log()}")
+            if os.path.exists(self.socket):
+                r = self.tessctl("status", check=False)
+                if r.returncode == 0:
+                    return
+            time.sleep(0.1)
+        raise TessdError(f"tessd not ready after {timeout}s:\n{self.log()}")
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def tessctl(self, *args, check=True, json_out=False, timeout=30):
+        cmd = [TESSCTL, "-s", self.socket] + (["--json"] if json_out else []) + list(args)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise TessdError(f"{' '.join(cmd)}: rc {r.returncode}: {r.stderr}")
+        return r
+
+    def ctl(self, *args):
+        """tessctl --json, parsed."""
+        return json.loads(self.tessctl(*args, json_out=True).stdout)
+
+    def port_stats(self):
+        return {p["name"]: p for p in self.ctl("stats")["ports"]}
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self.logf.close()
+
+    def _kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if getattr(self, "logf", None) and not self.logf.closed:
+            self.logf.close()
+
+
+def tap_port(name, iface, idx, **kw):
+    p = {"name": name, "devargs": f"net_tap{idx},iface={iface}"}
+    p.update(kw)
+    return p
+
+
+def tap_pair(cleanup, tmpdir, tessd_kw=None, mtu=None, addrs=("10.77.0.1/24", "10.77.0.2/24"),
+             port_kw=None):
+    """tessd with taps a and b cross-connected, each in its own namespace."""
+    u = uid()
+    ifa, ifb = f"ta{u}", f"tb{u}"
+    port_kw = dict(port_kw or {})
+    if mtu:
+        port_kw["mtu"] = mtu
+    t = Tessd(cleanup, tmpdir, ports=[tap_port("a", ifa, 0, **port_kw),
+                                      tap_port("b", ifb, 1, **port_kw)],
+              xconnects=[{"a": "a", "b": "b"}], **(tessd_kw or {})).start()
+    na, nb = Netns(cleanup), Netns(cleanup)
+    na.attach(ifa, addrs[0], mtu)
+    nb.attach(ifb, addrs[1], mtu)
+    return t, (na, ifa), (nb, ifb)
+
+
+def veth_port(cleanup, name, idx, mtu=1500, **kw):
+    """A net_af_packet port on the host end of a veth pair; returns (port, peer iface).
+
+    Move the peer into a namespace with Netns.attach. The af_packet PMD walks
+    its ring at framesz strides, so blocksz must be a multiple of framesz.
+    """
+    u = uid()
+    host, peer = f"vh{u}", f"vp{u}"
+    sh("ip", "link", "add", host, "mtu", str(mtu), "type", "veth", "peer", "name", peer,
+       "mtu", str(mtu))
+    cleanup.add(sh, "ip", "link", "del", host, check=False)
+    sh("ip", "link", "set", host, "up")
+    framesz = 1 << max(11, (mtu + 64 - 1).bit_length())
+    blocksz = max(4096, framesz)
+    p = {"name": name, "mtu": mtu,
+         "devargs": f"net_af_packet{idx},iface={host},framesz={framesz},blocksz={blocksz},"
+                    f"framecnt=512"}
+    p.update(kw)
+    return p, peer
