@@ -75,7 +75,7 @@ int ctl_request_parse(const char *buf, size_t len, unsigned max_depth, struct ct
 			      depth, max_depth);
 		return -E2BIG;
 	}
-	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (doc == NULL) {
 		ctl_error_set(err, EBADMSG, "", "malformed JSON at column %d: %s", jerr.column,
 			      jerr.text);

@@ -306,12 +306,8 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
-int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
+int ctl_server_check(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
 {
-	char lock[TESS_SOCKPATH_LEN + 8], pid[32] = "";
-	int rc;
-
-	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket);
 	if (cfg->group[0]) {
 		struct group *g = getgrnam(cfg->group);
 		if (g == NULL) {
@@ -320,6 +316,18 @@ int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
 		}
 		srv.gid = g->gr_gid;
 	}
+	return 0;
+}
+
+int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
+{
+	char lock[TESS_SOCKPATH_LEN + 8], pid[32] = "";
+	int rc;
+
+	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket);
+	rc = ctl_server_check(cfg, err, len);
+	if (rc < 0)
+		return rc;
 	rc = mkdir_parents(cfg->socket);
 	if (rc < 0) {
 		snprintf(err, len, "/control/socket: cannot create the directory of %s: %s",

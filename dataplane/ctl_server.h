@@ -26,6 +26,8 @@ void ctl_register(const struct ctl_method *methods);
 int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err);
 json_t *ctl_methods_json(void);
 
+/* Checks what the config cannot (the socket's group exists). */
+int ctl_server_check(const struct tessd_ctl_cfg *cfg, char *err, size_t len);
 /*
  * Before EAL: takes "<socket>.lock" so a second tessd refuses to start
  * with a clear message, and checks the socket's group exists.

@@ -154,7 +154,8 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			return 1;
 	}
-	if (dp_eal_check(&tessd.cfg, &tessd.eal, err, sizeof(err)) < 0) {
+	if (dp_eal_check(&tessd.cfg, &tessd.eal, err, sizeof(err)) < 0 ||
+	    ctl_server_check(&tessd.cfg.control, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tessd: config %s: %s\n", config ? config : "(defaults)", err);
 		return 1;
 	}

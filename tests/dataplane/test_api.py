@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The control socket and tessctl against bad requests of every kind: each gets a clear error
+with code and path, the connection or daemon survives, and nothing changes."""
+import errno
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+import tess
+
+
+@pytest.fixture
+def td(cleanup, tmp_path):
+    u = tess.uid()
+    return tess.Tessd(cleanup, tmp_path,
+                      ports=[tess.tap_port(n, f"p{n}{u}", k) for k, n in enumerate("abc")],
+                      xconnects=[{"a": "a", "b": "b"}],
+                      control={"max_request": 4096, "max_depth": 8, "max_clients": 4}).start()
+
+
+class Client:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(5)
+        self.s.connect(path)
+        self.buf = b""
+
+    def send(self, data):
+        self.s.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            d = self.s.recv(65536)
+            if not d:
+                raise EOFError("closed")
+            self.buf += d
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, obj):
+        self.send(json.dumps(obj) + "\n")
+        return self.recv()
+
+    def closed(self):
+        try:
+            return self.s.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+
+def err(resp):
+    return resp["error"]["code"], resp["error"]["path"], resp["error"]["message"]
+
+
+def test_requests_and_errors(td):
+    c = Client(td.socket)
+    r = c.call({"id": 1, "method": "status"})
+    assert r["id"] == 1 and r["result"]["ports"] == 3
+    r = c.call({"id": "s-1", "method": "xconnect.list"})
+    assert r == {"id": "s-1", "result": [{"a": "a", "b": "b"}]}
+
+    cases = [
+        ("{bad json\n", errno.EBADMSG, "", "malformed JSON"),
+        ('"just a string"\n', errno.EINVAL, "", "JSON object"),
+        ('{"id": 2}\n', errno.EINVAL, "/method", "method must be"),
+        ('{"id": 2, "method": "nope"}\n', errno.EOPNOTSUPP, "/method", "unknown method 'nope'"),
+        ('{"id": 2, "method": "status", "params": {"x": 1}}\n', errno.EINVAL, "/params",
+         "takes no params"),
+        ('{"id": 2, "method": "status", "params": []}\n', errno.EINVAL, "/params", "object"),
+        ('{"id": 2, "method": "status", "extra": 1}\n', errno.EINVAL, "/extra", "unknown key"),
+        ('{"id": 2, "method": "xconnect.add", "params": {"a": "c"}}\n', errno.EINVAL,
+         "/params/b", "missing required key"),
+        ('{"id": 2, "method": "xconnect.add", "params": {"a": "c", "b": 5}}\n', errno.EINVAL,
+         "/params/b", "expected string"),
+        ('{"id": 2, "method": "xconnect.add", "params": {"a": "c", "b": "zz"}}\n', errno.ENOENT,
+         "/params/b", "no port named 'zz'"),
+        ('{"id": 2, "method": "xconnect.add", "params": {"a": "c", "b": "a"}}\n', errno.EBUSY,
+         "/params/b", "already cross-connected"),
+        ('{"id": 2, "method": "xconnect.add", "params": {"a": "c", "b": "c"}}\n', errno.EINVAL,
+         "/params/b", "itself"),
+        ('{"id": 2, "method": "xconnect.add", "params": {"a": "c", "b": "b", "c": 1}}\n',
+         errno.EINVAL, "/params/c", "unknown key"),
+        ('{"id": 2, "method": "xconnect.del", "params": {"port": "c"}}\n', errno.ENOENT,
+         "/params/port", "not cross-connected"),
+        ('{"id": 2, "method": "xconnect.del", "params": {"port": "a b"}}\n', errno.EINVAL,
+         "/params/port", "not allowed"),
+        ('{"id": 2, "method": "status", "params": ' + "[" * 9 + "]" * 9 + "}\n", errno.E2BIG,
+         "", "the limit is 8"),
+    ]
+    for line, code, path, msg in cases:
+        c.send(line)
+        r = c.recv()
+        assert "error" in r, (line, r)
+        got = err(r)
+        assert got[0] == code and got[1] == path and msg in got[2], (line, got)
+    # Errors carry the request id when it could be read.
+    assert c.call({"id": 99, "method": "nope"})["id"] == 99
+    # Nothing changed, and the connection still works.
+    assert c.call({"id": 3, "method": "xconnect.list"})["result"] == [{"a": "a", "b": "b"}]
+
+    # Pipelined requests are answered in order; blank lines are ignored.
+    c.send('{"id": 10, "method": "status"}\n\n{"id": 11, "method": "port.list"}\n')
+    assert c.recv()["id"] == 10 and c.recv()["id"] == 11
+
+
+def test_oversize_request_is_refused_and_closed(td):
+    c = Client(td.socket)
+    c.send('{"id": 1, "method": "status", "params": {"pad": "' + "x" * 5000)
+    r = c.recv()
+    assert err(r)[0] == errno.EMSGSIZE and "larger than 4096" in err(r)[2]
+    assert c.closed()
+    # Exactly at the limit is fine.
+    c = Client(td.socket)
+    line = '{"id": 1, "method": "xconnect.list"}'
+    c.send(line + " " * (4096 - len(line)) + "\n")
+    assert c.recv()["result"] == [{"a": "a", "b": "b"}]
+    assert td.ctl("status")["ports"] == 3
+
+
+def test_client_limit(td):
+    clients = [Client(td.socket) for _ in range(4)]
+    extra = Client(td.socket)
+    r = extra.recv()
+    assert err(r)[0] == errno.EUSERS
+    assert extra.closed()
+    for c in clients:
+        assert "result" in c.call({"id": 1, "method": "status"})
+    for c in clients:
+        c.s.close()
+    tess.wait_for(lambda: td.tessctl("status", check=False).returncode == 0, 5, "a free slot")
+
+
+def test_client_that_vanishes_mid_request(td):
+    c = Client(td.socket)
+    c.send('{"id": 1, "method": "sta')
+    c.s.close()
+    c = Client(td.socket)
+    c.send('{"id": 1, "method": "stats.get"}\n')
+    c.s.close()  # gone before reading the answer
+    assert td.ctl("status")["ports"] == 3
+
+
+def test_tessctl_errors_and_usage(td):
+    r = td.tessctl("xconnect", "add", "c", "zz", check=False)
+    assert r.returncode == 1
+    assert "no port named 'zz'" in r.stderr and "(at /params/b)" in r.stderr
+    r = td.tessctl("--json", "xconnect", "add", "c", "zz", check=False)
+    assert r.returncode == 1 and json.loads(r.stdout)["error"]["code"] == errno.ENOENT
+    r = td.tessctl("xconnect", "add", "a", check=False)
+    assert r.returncode == 2 and "usage" in r.stderr
+    r = td.tessctl("frobnicate", check=False)
+    assert r.returncode == 2 and "unknown command" in r.stderr
+    r = td.tessctl("stats", "--zero", check=False)
+    assert r.returncode == 2
+    r = td.tessctl("call", "xconnect.list", "{not json", check=False)
+    assert r.returncode == 2 and "not JSON" in r.stderr
+    r = td.tessctl("call", "xconnect.list")
+    assert json.loads(r.stdout) == [{"a": "a", "b": "b"}]
+    r = subprocess.run([tess.TESSCTL, "-s", "/nonexistent/x.sock", "status"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "is tessd running?" in r.stderr
+    r = subprocess.run([tess.TESSCTL, "-t", "abc", "status"], capture_output=True, text=True)
+    assert r.returncode == 2
+    # The human tables.
+    out = td.tessctl("port", "list").stdout
+    assert out.splitlines()[0].split()[:3] == ["NAME", "ID", "DRIVER"] and "net_tap" in out
+    out = td.tessctl("status").stdout
+    assert "workers    1" in out and "ports      3" in out
+    assert "xconnect.add" in td.tessctl("methods").stdout
+
+
+def test_socket_mode(td):
+    st = os.stat(td.socket)
+    assert st.st_mode & 0o777 == 0o660
