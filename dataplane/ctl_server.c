@@ -16,6 +16,7 @@
 #include "log.h"
 
 #define CTL_MAX_TABLES 32
+#define CTL_OUT_HIGH   (1u << 20) /* unread answers held for one client */
 
 struct client {
 	int fd;
@@ -205,28 +206,14 @@ static void handle_line(struct client *c, const char *line, size_t len)
 	ctl_request_clear(&req);
 }
 
-static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
+/*
+ * Answers buffered requests until the client's unread answers reach
+ * CTL_OUT_HIGH: a client that sends without reading cannot make tessd
+ * buffer without bound. The rest is answered once its output drains.
+ */
+static void client_process(struct client *c)
 {
-	struct client *c = arg;
-
-	(void)h;
-	if (events & EPOLLOUT) {
-		if (!client_flush(c))
-			client_free(c);
-		return;
-	}
-	size_t avail;
-	char *space = ctl_linebuf_space(&c->in, &avail);
-	ssize_t n = avail ? recv(fd, space, avail, MSG_DONTWAIT) : 0;
-
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0 && avail) {
-		client_free(c);
-		return;
-	}
-	ctl_linebuf_commit(&c->in, (size_t)n);
-	for (;;) {
+	while (!c->closing && c->out_len - c->out_off < CTL_OUT_HIGH) {
 		bool overflow;
 		size_t len;
 		const char *line = ctl_linebuf_next(&c->in, &len, &overflow);
@@ -244,6 +231,35 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 			break;
 		handle_line(c, line, len);
 	}
+}
+
+static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+
+	(void)h;
+	if (events & EPOLLOUT) {
+		if (!client_flush(c)) {
+			client_free(c);
+		} else if (c->out == NULL) {
+			client_process(c); /* requests held back while output drained */
+			if (!client_flush(c))
+				client_free(c);
+		}
+		return;
+	}
+	size_t avail;
+	char *space = ctl_linebuf_space(&c->in, &avail);
+	ssize_t n = avail ? recv(fd, space, avail, MSG_DONTWAIT) : 0;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 && avail) {
+		client_free(c);
+		return;
+	}
+	ctl_linebuf_commit(&c->in, (size_t)n);
+	client_process(c);
 	if (!client_flush(c))
 		client_free(c);
 }

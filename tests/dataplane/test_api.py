@@ -120,6 +120,18 @@ def test_oversize_request_is_refused_and_closed(td):
     assert td.ctl("status")["ports"] == 3
 
 
+def test_many_pipelined_requests_from_a_slow_reader(td):
+    """Answers are held back while a client does not read, then all arrive in order."""
+    c = Client(td.socket)
+    n = 3000
+    c.send("".join(json.dumps({"id": i, "method": "stats.get"}) + "\n" for i in range(n)))
+    import time
+    time.sleep(1)  # tessd stops answering once 1 MiB of answers waits unread
+    assert td.ctl("status")["ports"] == 3  # and serves others meanwhile
+    ids = [c.recv()["id"] for _ in range(n)]
+    assert ids == list(range(n))
+
+
 def test_client_limit(td):
     clients = [Client(td.socket) for _ in range(4)]
     extra = Client(td.socket)
