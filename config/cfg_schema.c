@@ -596,8 +596,8 @@ static void check_node(const struct cfg_node *n, size_t size, struct path *p, st
 				    n->str.max_len, size);
 		for (const char *const *c = n->str.choices; c && *c; c++)
 			if (strlen(*c) > n->str.max_len)
-				cfg_err_add(errs, EINVAL, path_str(p), "choice '%s' exceeds max_len",
-					    *c);
+				cfg_err_add(errs, EINVAL, path_str(p),
+					    "choice '%s' exceeds max_len", *c);
 		break;
 	case CFG_OBJECT:
 		if (n->obj.size != size)
