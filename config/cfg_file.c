@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,13 +88,27 @@ static int write_all(int fd, const char *buf, size_t len)
 int cfg_file_save(const char *path, const json_t *doc, char *why, size_t why_len)
 {
 	char dbuf[4096], base[4096], tmp[8192];
+	mode_t mode = 0640;
+	bool existed = false;
+	struct stat st;
 	const char *dir;
 	char *text;
 	int fd, dfd, rc;
 
+	why[0] = '\0';
 	if (snprintf(dbuf, sizeof(dbuf), "%s", path) >= (int)sizeof(dbuf)) {
 		snprintf(why, why_len, "path too long");
 		return -ENAMETOOLONG;
+	}
+	/* Replace only a regular file: renaming over a symlink would not write its target. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(why, why_len,
+				 "%s is not a regular file (symlinks are not followed)", path);
+			return -EINVAL;
+		}
+		existed = true;
+		mode = st.st_mode & 07777;
 	}
 	snprintf(base, sizeof(base), "%s", path);
 	dir = dirname(dbuf); /* may return a static "." rather than edit dbuf */
@@ -115,7 +130,10 @@ int cfg_file_save(const char *path, const json_t *doc, char *why, size_t why_len
 	if (rc == 0)
 		rc = write_all(fd, "\n", 1);
 	free(text);
-	if (rc == 0 && fchmod(fd, 0640) < 0)
+	/* The new file keeps the old one's permissions and owner. */
+	if (rc == 0 && fchmod(fd, mode) < 0)
+		rc = -errno;
+	if (rc == 0 && existed && fchown(fd, st.st_uid, st.st_gid) < 0)
 		rc = -errno;
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
@@ -128,13 +146,13 @@ int cfg_file_save(const char *path, const json_t *doc, char *why, size_t why_len
 		unlink(tmp);
 		return rc;
 	}
-	/* The rename is only durable once the directory entry is. */
+	/* The rename is durable once the directory entry is; the new file is in place either way.
+	 */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		rc = -errno;
-		snprintf(why, why_len, "cannot sync directory %s: %s", dir, strerror(errno));
-	}
+	if (dfd < 0 || fsync(dfd) < 0)
+		snprintf(why, why_len, "saved, but syncing directory %s failed: %s", dir,
+			 strerror(errno));
 	if (dfd >= 0)
 		close(dfd);
-	return rc;
+	return 0;
 }

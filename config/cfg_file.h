@@ -19,7 +19,9 @@ json_t *cfg_file_load(const char *path, struct cfg_errs *errs);
 /*
  * Writes "doc" to "path" so that a crash leaves either the old file or the
  * new one: temp file in the same directory, fsync, rename, fsync of the
- * directory. Returns 0 or -errno with "why" filled in.
+ * directory. An existing file must be a regular file (not a symlink); its
+ * mode and owner carry over. Returns 0 (with a warning in "why" when only
+ * the directory sync failed) or -errno with "why" filled in.
  */
 int cfg_file_save(const char *path, const json_t *doc, char *why, size_t why_len);
 

@@ -8,6 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+void cfg_utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n;
+
+	/* Back up over continuation bytes to the last lead byte, then check it is complete. */
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t want = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (n - (i - 1) < want)
+		s[i - 1] = '\0';
+}
+
 /* A JSON Pointer being built while walking a document. */
 struct path {
 	char buf[CFG_PATH_MAX];
@@ -30,6 +45,7 @@ static size_t path_push_key(struct path *p, const char *key)
 		}
 	}
 	esc[n] = '\0';
+	cfg_utf8_trim(esc); /* a long key may have been cut mid-character */
 	int w = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "/%s", esc);
 	if (w > 0)
 		p->len = p->len + (size_t)w < sizeof(p->buf) ? p->len + (size_t)w
@@ -74,6 +90,8 @@ void cfg_err_add(struct cfg_errs *errs, int code, const char *path, const char *
 		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 		va_end(ap);
+		cfg_utf8_trim(e->path);
+		cfg_utf8_trim(e->msg);
 	}
 	errs->n++;
 }
@@ -435,7 +453,7 @@ int cfg_decode(const struct cfg_node *schema, const json_t *json, void *dst, con
 		cfg_free(schema, dst);
 		memset(dst, 0, schema->obj.size);
 		if (errs->n > before)
-			rc = -errs->e[before < CFG_MAX_ERRS ? before : 0].code;
+			rc = before < CFG_MAX_ERRS ? -errs->e[before].code : -EINVAL;
 	}
 	return rc;
 }
@@ -549,7 +567,7 @@ static void check_field(const struct cfg_field *f, struct path *p, struct cfg_er
 	}
 	if (f->def) {
 		/* The default must decode through the field's own rules. */
-		char scratch[4096];
+		_Alignas(max_align_t) char scratch[4096];
 		json_t *j = json_loads(f->def, JSON_DECODE_ANY, NULL);
 		if (j == NULL) {
 			cfg_err_add(errs, EINVAL, path_str(p), "default is not JSON");

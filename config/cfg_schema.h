@@ -125,11 +125,8 @@ int cfg_clone(const struct cfg_node *schema, void *dst, const void *src);
 /* Self-check of a schema (sizes, defaults decode); 0 when consistent. */
 int cfg_schema_check(const struct cfg_node *schema, struct cfg_errs *errs);
 
-/* Helpers for typed arrays of decoded objects. */
-static inline uint32_t *cfg_count_ptr(void *obj, const struct cfg_field *f)
-{
-	return (uint32_t *)((char *)obj + f->count_off);
-}
+/* Cuts a trailing incomplete UTF-8 sequence (left by truncation) off s. */
+void cfg_utf8_trim(char *s);
 
 /* Charset shared by names of ports, groups, VRFs... */
 #define CFG_NAME_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"

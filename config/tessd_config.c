@@ -220,17 +220,24 @@ const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const c
 	return NULL;
 }
 
-int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
+/* Index of the xconnect among the first n of cfg that uses port "name", or -1. */
+static int xc_using(const struct tessd_cfg *cfg, uint32_t n, const char *name)
 {
-	for (uint32_t i = 0; i < cfg->n_xconnects; i++)
+	for (uint32_t i = 0; i < n; i++)
 		if (strcmp(cfg->xconnects[i].a, name) == 0 ||
 		    strcmp(cfg->xconnects[i].b, name) == 0)
 			return (int)i;
 	return -1;
 }
 
-int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *xc, const char *path,
-		       struct cfg_errs *errs)
+int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
+{
+	return xc_using(cfg, cfg->n_xconnects, name);
+}
+
+/* Checks xc against the ports and the first n xconnects of cfg. */
+static int xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd_xc_cfg *xc,
+		    const char *path, struct cfg_errs *errs)
 {
 	const char *ends[2] = { xc->a, xc->b };
 	const char *keys[2] = { "a", "b" };
@@ -238,19 +245,15 @@ int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *x
 	char p[CFG_PATH_MAX];
 
 	for (int e = 0; e < 2; e++) {
+		int other;
+
 		snprintf(p, sizeof(p), "%s/%s", path, keys[e]);
 		if (tessd_cfg_port(cfg, ends[e]) == NULL) {
 			cfg_err_add(errs, ENOENT, p, "no port named '%s'", ends[e]);
-			continue;
-		}
-		for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
-			const struct tessd_xc_cfg *o = &cfg->xconnects[i];
-			if (strcmp(o->a, ends[e]) == 0 || strcmp(o->b, ends[e]) == 0) {
-				cfg_err_add(errs, EBUSY, p,
-					    "port '%s' is already cross-connected (%s <-> %s)",
-					    ends[e], o->a, o->b);
-				break;
-			}
+		} else if ((other = xc_using(cfg, n, ends[e])) >= 0) {
+			cfg_err_add(errs, EBUSY, p,
+				    "port '%s' is already cross-connected (%s <-> %s)", ends[e],
+				    cfg->xconnects[other].a, cfg->xconnects[other].b);
 		}
 	}
 	if (errs->n == before && strcmp(xc->a, xc->b) == 0) {
@@ -258,6 +261,12 @@ int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *x
 		cfg_err_add(errs, EINVAL, p, "a port cannot be cross-connected to itself");
 	}
 	return errs->n == before ? 0 : -EINVAL;
+}
+
+int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *xc, const char *path,
+		       struct cfg_errs *errs)
+{
+	return xc_check(cfg, cfg->n_xconnects, xc, path, errs);
 }
 
 int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
@@ -284,21 +293,24 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 			}
 		}
 	}
+	/* Each xconnect against the ones before it, so a clash is reported once. */
 	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
 		snprintf(p, sizeof(p), "/xconnects/%u", i);
-		/* Only earlier entries count as "already connected", so a clash is reported once.
-		 */
-		struct tessd_cfg upto = *cfg;
-		upto.n_xconnects = i;
-		tessd_cfg_xc_check(&upto, &cfg->xconnects[i], p, errs);
+		xc_check(cfg, i, &cfg->xconnects[i], p, errs);
 	}
 	return errs->n == before ? 0 : -EINVAL;
 }
 
 int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
-	int rc = cfg_decode(&tessd_cfg_schema, doc, cfg, NULL, errs);
+	struct cfg_errs local;
+	int rc;
 
+	if (errs == NULL) {
+		errs = &local;
+		cfg_errs_init(errs);
+	}
+	rc = cfg_decode(&tessd_cfg_schema, doc, cfg, NULL, errs);
 	if (rc < 0)
 		return rc;
 	rc = tessd_cfg_validate(cfg, errs);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Core API: status, ports, stats, config. */
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,15 +51,16 @@ static json_t *port_json(const struct dp_port *p)
 			       ? tessd.cfg.xconnects[xc].b
 			       : tessd.cfg.xconnects[xc].a;
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:{s:b, s:I, s:s}, s:i, s:i, s:i, s:i, "
-			 "s:b, s:b, s:b, s:i, s:s?}",
+			 "s:b, s:b, s:b, s:b, s:i, s:s?}",
 			 "name", p->cfg.name, "port_id", p->id, "devargs", p->cfg.devargs, "driver",
 			 p->driver, "mac", mac, "mtu", (int)p->cfg.mtu, "link", "up",
 			 p->link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
 			 (json_int_t)p->link.link_speed, "duplex",
 			 p->link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half",
 			 "rx_queues", p->n_rxq, "tx_queues", p->n_txq, "rx_desc", p->rx_desc,
-			 "tx_desc", p->tx_desc, "rss", p->rss, "scatter", p->scatter, "promiscuous",
-			 p->cfg.promiscuous, "numa", p->socket, "xconnect", peer);
+			 "tx_desc", p->tx_desc, "rss", p->rss, "scatter", p->scatter, "tx_multiseg",
+			 p->tx_multiseg, "promiscuous", p->cfg.promiscuous, "numa", p->socket,
+			 "xconnect", peer);
 }
 
 static int port_list(const void *params, json_t **result, struct ctl_error *err)
@@ -68,8 +70,7 @@ static int port_list(const void *params, json_t **result, struct ctl_error *err)
 	(void)params;
 	(void)err;
 	dp_ports_poll_link();
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		json_array_append_new(a, port_json(p));
 	}
 	*result = a;
@@ -105,13 +106,32 @@ struct save_params {
 	char path[PATH_MAX];
 };
 
-static int check_save_path(const void *val, char *why, size_t len)
+/*
+ * Saves go to the startup config or next to it as *.json: the socket
+ * lets a client reconfigure tessd, not write files anywhere as root.
+ */
+static int check_save_target(const char *path, struct ctl_error *err)
 {
-	const char *s = val;
+	char cfg_dir[PATH_MAX], want[PATH_MAX], real[PATH_MAX];
+	size_t n = strlen(path);
 
-	if (s[0] && s[0] != '/') {
-		snprintf(why, len, "must be an absolute path");
-		return EINVAL;
+	snprintf(cfg_dir, sizeof(cfg_dir), "%s", tessd.config_path);
+	snprintf(want, sizeof(want), "%s", path);
+	if (path[0] != '/' || n < 6 || strcmp(path + n - 5, ".json") != 0) {
+		ctl_error_set(err, EINVAL, "/params/path",
+			      "must be an absolute path to a .json file");
+		return -EINVAL;
+	}
+	if (realpath(dirname(want), real) == NULL) {
+		ctl_error_set(err, errno, "/params/path", "directory of %s: %s", path,
+			      strerror(errno));
+		return -ENOENT;
+	}
+	if (strcmp(real, dirname(cfg_dir)) != 0) {
+		ctl_error_set(err, EPERM, "/params/path",
+			      "configs are saved in the directory of the startup config (%s)",
+			      cfg_dir);
+		return -EPERM;
 	}
 	return 0;
 }
@@ -124,11 +144,13 @@ static int config_save(const void *params, json_t **result, struct ctl_error *er
 	json_t *doc;
 	int rc;
 
-	if (path[0] == '\0') {
+	if (tessd.config_path[0] == '\0') {
 		ctl_error_set(err, ENOENT, "/params/path",
-			      "tessd was started without -c: give a path to save to");
+			      "tessd was started without -c: there is no config to save");
 		return -ENOENT;
 	}
+	if (p->path[0] && (rc = check_save_target(p->path, err)) < 0)
+		return rc;
 	doc = cfg_encode(&tessd_cfg_schema, &tessd.cfg);
 	if (doc == NULL)
 		return -ENOMEM;
@@ -138,6 +160,8 @@ static int config_save(const void *params, json_t **result, struct ctl_error *er
 		ctl_error_set(err, -rc, "/params/path", "%s", why);
 		return rc;
 	}
+	if (why[0])
+		DP_LOG(WARNING, "config save: %s", why);
 	DP_LOG(INFO, "running config saved to %s", path);
 	*result = json_pack("{s:s}", "path", path);
 	return 0;
@@ -154,8 +178,7 @@ static int help(const void *params, json_t **result, struct ctl_error *err)
 static const struct cfg_field save_fields[] = {
 	CFG_FIELD(struct save_params, path, "path",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .max_len = PATH_MAX - 1 },
-					     .check = check_save_path }),
+					     .str = { .max_len = PATH_MAX - 1 } }),
 		  false, "\"\""),
 	{ 0 },
 };
@@ -176,7 +199,7 @@ static const struct ctl_method core_methods[] = {
 	{ 0 },
 };
 
-void core_api_register(void)
+int core_api_register(void)
 {
-	ctl_register(core_methods);
+	return ctl_register(core_methods);
 }

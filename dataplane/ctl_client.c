@@ -87,10 +87,11 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 	}
 	rc = send_all(c->fd, text, len);
 	free(text);
-	if (rc < 0) {
+	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
 		ctl_error_set(err, -rc, "", "cannot send to tessd: %s", strerror(-rc));
 		return rc;
 	}
+	/* Even when tessd closed the connection, it may have said why: read that. */
 	for (;;) {
 		bool overflow;
 		size_t avail, llen;
@@ -105,7 +106,14 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 		}
 		int64_t left = deadline - now_ms();
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+		int p = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0) {
+			ctl_error_set(err, errno, "", "poll: %s", strerror(errno));
+			return -err->code;
+		}
+		if (p == 0) {
 			ctl_error_set(err, ETIMEDOUT, "", "tessd did not answer '%s' within %d ms",
 				      method, c->timeout_ms);
 			return -ETIMEDOUT;
@@ -115,8 +123,10 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			int e = n == 0 ? ECONNRESET : errno;
-			ctl_error_set(err, e, "", "tessd closed the connection: %s", strerror(e));
+			int e = n == 0 || errno == ECONNRESET ? ECONNRESET : errno;
+			ctl_error_set(err, e, "", "tessd closed the connection%s%s",
+				      rc < 0 ? " before taking the request: " : ": ",
+				      strerror(rc < 0 ? -rc : e));
 			return -e;
 		}
 		ctl_linebuf_commit(&c->lb, (size_t)n);

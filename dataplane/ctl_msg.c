@@ -16,6 +16,8 @@ void ctl_error_set(struct ctl_error *err, int code, const char *path, const char
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	cfg_utf8_trim(err->message);
+	cfg_utf8_trim(err->path);
 }
 
 void ctl_error_from_cfg(struct ctl_error *err, const struct cfg_errs *errs)
@@ -165,13 +167,15 @@ int ctl_response_parse(const char *buf, size_t len, json_int_t want_id, json_t *
 		return -EBADMSG;
 	}
 	id = json_object_get(doc, "id");
-	if (!json_is_integer(id) || json_integer_value(id) != want_id) {
+	e = json_object_get(doc, "error");
+	/* An error with a null id is about the connection (too big, too many clients...). */
+	if (!(e && json_is_null(id)) &&
+	    (!json_is_integer(id) || json_integer_value(id) != want_id)) {
 		ctl_error_set(err, EPROTO, "",
 			      "response does not answer request %" JSON_INTEGER_FORMAT, want_id);
 		json_decref(doc);
 		return -EPROTO;
 	}
-	e = json_object_get(doc, "error");
 	if (e) {
 		json_t *code = json_object_get(e, "code");
 		json_t *msg = json_object_get(e, "message");
@@ -276,12 +280,9 @@ const char *ctl_linebuf_next(struct ctl_linebuf *lb, size_t *len, bool *overflow
 			*overflow = true;
 		return NULL;
 	}
+	/* Capacity is max + 1, so a line found here is at most max bytes. */
 	*nl = '\0';
 	*len = (size_t)(nl - lb->buf);
 	lb->consumed = *len + 1;
-	if (*len > lb->max) {
-		*overflow = true;
-		return NULL;
-	}
 	return lb->buf;
 }

@@ -11,12 +11,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define CTL_MAX_TABLES 32
 #define CTL_OUT_HIGH   (1u << 20) /* unread answers held for one client */
+#define CTL_STALL_SEC  30         /* a client that reads no answer this long is dropped */
 
 struct client {
 	int fd;
@@ -24,7 +26,9 @@ struct client {
 	struct ctl_linebuf in;
 	char *out;
 	size_t out_len, out_off;
-	bool closing; /* close once the output is sent */
+	bool closing;    /* close once the output is sent */
+	uint32_t events; /* what epoll watches now */
+	time_t progress; /* last request read or answer sent */
 	struct client *next;
 };
 
@@ -41,12 +45,26 @@ static struct {
 	unsigned n_clients;
 	char path[TESS_SOCKPATH_LEN];
 	gid_t gid;
+	time_t accept_paused_until; /* out of file descriptors: retry then */
 } srv = { .lock_fd = -1, .listen_fd = -1, .gid = (gid_t)-1 };
 
-void ctl_register(const struct ctl_method *methods)
+int ctl_register(const struct ctl_method *methods)
 {
-	if (n_tables < CTL_MAX_TABLES)
-		tables[n_tables++] = methods;
+	/* A params schema that does not fit its struct would overflow it: refuse at start. */
+	for (const struct ctl_method *m = methods; m->name; m++) {
+		struct cfg_errs errs;
+
+		cfg_errs_init(&errs);
+		if (m->params && cfg_schema_check(m->params, &errs) < 0) {
+			CTL_LOG(ERR, "method %s: params schema broken at %s: %s", m->name,
+				errs.e[0].path, errs.e[0].msg);
+			return -EINVAL;
+		}
+	}
+	if (n_tables == CTL_MAX_TABLES)
+		return -ENOSPC;
+	tables[n_tables++] = methods;
+	return 0;
 }
 
 static const struct ctl_method *find_method(const char *name)
@@ -131,7 +149,13 @@ static void client_free(struct client *c)
 	srv.n_clients--;
 }
 
-/* Sends what is queued; false when the client is gone. */
+static void client_watch(struct client *c, uint32_t events)
+{
+	if (c->events != events && ev_mod(srv.loop, c->h, events) == 0)
+		c->events = events;
+}
+
+/* Sends what is queued; false when the client is to be freed. */
 static bool client_flush(struct client *c)
 {
 	while (c->out_off < c->out_len) {
@@ -145,6 +169,7 @@ static bool client_flush(struct client *c)
 			return false;
 		}
 		c->out_off += (size_t)w;
+		c->progress = time(NULL);
 	}
 	if (c->out_off == c->out_len) {
 		free(c->out);
@@ -154,19 +179,26 @@ static bool client_flush(struct client *c)
 			return false;
 	}
 	/* While output is pending, read nothing more: a client that does not read is not served. */
-	ev_mod(srv.loop, c->h, c->out ? EPOLLOUT : EPOLLIN);
+	client_watch(c, c->out ? EPOLLOUT : EPOLLIN);
 	return true;
 }
 
 static void client_queue(struct client *c, json_t *msg)
 {
+	/* If an answer cannot be encoded, the client still gets one. */
+	static const char fallback[] = "{\"id\":null,\"error\":{\"code\":12,\"message\":\"cannot "
+				       "encode the answer\",\"path\":\"\"}}\n";
 	size_t len;
 	char *text = msg ? ctl_msg_encode(msg, &len) : NULL;
 
 	json_decref(msg);
 	if (text == NULL) {
-		c->closing = true;
-		return;
+		text = strdup(fallback);
+		len = sizeof(fallback) - 1;
+		if (text == NULL) {
+			c->closing = true;
+			return;
+		}
 	}
 	if (c->out == NULL) {
 		c->out = text;
@@ -209,15 +241,19 @@ static void handle_line(struct client *c, const char *line, size_t len)
 /*
  * Answers buffered requests until the client's unread answers reach
  * CTL_OUT_HIGH: a client that sends without reading cannot make tessd
- * buffer without bound. The rest is answered once its output drains.
+ * buffer without bound. Returns true if it stopped there, with requests
+ * possibly left to answer once the output drains.
  */
-static void client_process(struct client *c)
+static bool client_process(struct client *c)
 {
-	while (!c->closing && c->out_len - c->out_off < CTL_OUT_HIGH) {
+	while (!c->closing) {
 		bool overflow;
 		size_t len;
-		const char *line = ctl_linebuf_next(&c->in, &len, &overflow);
+		const char *line;
 
+		if (c->out_len - c->out_off >= CTL_OUT_HIGH)
+			return true;
+		line = ctl_linebuf_next(&c->in, &len, &overflow);
 		if (overflow) {
 			struct ctl_error err;
 			ctl_error_set(&err, EMSGSIZE, "", "request larger than %u bytes",
@@ -231,6 +267,19 @@ static void client_process(struct client *c)
 			break;
 		handle_line(c, line, len);
 	}
+	return false;
+}
+
+/* Answers and sends until nothing is left to answer or the client must wait; false: free it. */
+static bool client_service(struct client *c)
+{
+	for (;;) {
+		bool more = client_process(c);
+		if (!client_flush(c))
+			return false;
+		if (!more || c->out)
+			return true;
+	}
 }
 
 static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
@@ -239,13 +288,8 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 
 	(void)h;
 	if (events & EPOLLOUT) {
-		if (!client_flush(c)) {
+		if (!client_flush(c) || (c->out == NULL && !client_service(c)))
 			client_free(c);
-		} else if (c->out == NULL) {
-			client_process(c); /* requests held back while output drained */
-			if (!client_flush(c))
-				client_free(c);
-		}
 		return;
 	}
 	size_t avail;
@@ -259,8 +303,8 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		return;
 	}
 	ctl_linebuf_commit(&c->in, (size_t)n);
-	client_process(c);
-	if (!client_flush(c))
+	c->progress = time(NULL);
+	if (!client_service(c))
 		client_free(c);
 }
 
@@ -273,8 +317,18 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *c;
 
-		if (cfd < 0)
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The listener would fire again at once: stop watching it for a
+				 * while. */
+				CTL_LOG(WARNING, "cannot accept a client: %s; pausing for 1 s",
+					strerror(errno));
+				ev_mod(srv.loop, srv.listen_h, 0);
+				srv.accept_paused_until = time(NULL) + 1;
+			}
 			return;
+		}
 		c = calloc(1, sizeof(*c));
 		if (c == NULL || ctl_linebuf_init(&c->in, srv.cfg->max_request) < 0) {
 			free(c);
@@ -282,6 +336,8 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 			continue;
 		}
 		c->fd = cfd;
+		c->events = EPOLLIN;
+		c->progress = time(NULL);
 		c->h = ev_add(srv.loop, cfd, EPOLLIN, client_event, c);
 		if (c->h == NULL) {
 			ctl_linebuf_free(&c->in);
@@ -341,9 +397,6 @@ int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
 	int rc;
 
 	snprintf(srv.path, sizeof(srv.path), "%s", cfg->socket);
-	rc = ctl_server_check(cfg, err, len);
-	if (rc < 0)
-		return rc;
 	rc = mkdir_parents(cfg->socket);
 	if (rc < 0) {
 		snprintf(err, len, "/control/socket: cannot create the directory of %s: %s",
@@ -406,6 +459,24 @@ fail:
 		unlink(cfg->socket);
 	}
 	return rc;
+}
+
+void ctl_server_tick(void)
+{
+	time_t now = time(NULL);
+
+	if (srv.accept_paused_until && now >= srv.accept_paused_until) {
+		srv.accept_paused_until = 0;
+		ev_mod(srv.loop, srv.listen_h, EPOLLIN);
+	}
+	for (struct client *c = srv.clients, *next; c; c = next) {
+		next = c->next;
+		if (c->out && now - c->progress > CTL_STALL_SEC) {
+			CTL_LOG(NOTICE, "dropping a client that read no answer for %d s",
+				CTL_STALL_SEC);
+			client_free(c);
+		}
+	}
 }
 
 void ctl_server_close(void)

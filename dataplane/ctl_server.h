@@ -20,8 +20,8 @@ struct ctl_method {
 	const char *summary;
 };
 
-/* Registers a table terminated by an entry with name == NULL. */
-void ctl_register(const struct ctl_method *methods);
+/* Registers a table terminated by an entry with name == NULL; checks its schemas. */
+int ctl_register(const struct ctl_method *methods);
 /* Runs one parsed request: 0 with *result, or -code with err. */
 int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err);
 json_t *ctl_methods_json(void);
@@ -29,12 +29,14 @@ json_t *ctl_methods_json(void);
 /* Checks what the config cannot (the socket's group exists). */
 int ctl_server_check(const struct tessd_ctl_cfg *cfg, char *err, size_t len);
 /*
- * Before EAL: takes "<socket>.lock" so a second tessd refuses to start
- * with a clear message, and checks the socket's group exists.
+ * Before EAL, after ctl_server_check: takes "<socket>.lock" so a second
+ * tessd refuses to start with a clear message.
  */
 int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len);
 /* After set-up: binds the socket (clients connecting means tessd is ready). */
 int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err, size_t len);
+/* Housekeeping from the control loop's timer: drops stalled clients, resumes accepting. */
+void ctl_server_tick(void);
 /* Closes clients and removes the socket. */
 void ctl_server_close(void);
 

@@ -161,7 +161,8 @@ int dp_eal_init(const struct tessd_cfg *cfg, const char *prog, const struct dp_e
 	argv[argc++] = mem;
 	argv[argc++] = "--file-prefix";
 	argv[argc++] = (char *)e->file_prefix;
-	if (e->in_memory)
+	/* --no-huge implies legacy memory, which EAL refuses together with --in-memory. */
+	if (e->in_memory && info->hugepages)
 		argv[argc++] = "--in-memory";
 	if (!info->hugepages)
 		argv[argc++] = "--no-huge";

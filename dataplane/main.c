@@ -78,8 +78,24 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	dp_rcu_reclaim();
-	if (++ticks % LINK_POLL_TICKS == 0)
+	if (++ticks % LINK_POLL_TICKS == 0) {
 		dp_ports_poll_link();
+		ctl_server_tick();
+	}
+}
+
+/* Watches fd; on failure closes it. Returns fd or -errno. */
+static int watch(struct evloop *l, int fd, ev_cb cb)
+{
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	if (ev_add(l, fd, EPOLLIN, cb, NULL) != NULL)
+		return fd;
+	e = errno;
+	close(fd);
+	return -e;
 }
 
 static int add_timer(struct evloop *l)
@@ -90,19 +106,17 @@ static int add_timer(struct evloop *l)
 	};
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
-	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0 ||
-	    ev_add(l, fd, EPOLLIN, on_tick, NULL) == NULL)
-		return -errno;
-	return fd;
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return watch(l, fd, on_tick);
 }
 
 static int add_signals(struct evloop *l, const sigset_t *set)
 {
-	int fd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
-
-	if (fd < 0 || ev_add(l, fd, EPOLLIN, on_signal, NULL) == NULL)
-		return -errno;
-	return fd;
+	return watch(l, signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC), on_signal);
 }
 
 int main(int argc, char **argv)
@@ -147,7 +161,7 @@ int main(int argc, char **argv)
 		if (load_config(config) < 0)
 			return 1;
 	} else {
-		/* No file: every default (no ports); ports come from `config` later. */
+		/* No file: every default, no ports (an idle tessd answering its API). */
 		json_t *empty = json_object();
 		rc = tessd_cfg_decode(empty, &tessd.cfg, NULL);
 		json_decref(empty);
@@ -210,11 +224,12 @@ int main(int argc, char **argv)
 				 strerror(errno));
 		}
 	}
-	if (rc == 0) {
-		core_api_register();
-		xc_api_register();
-		rc = ctl_server_open(&tessd.cfg.control, tessd.loop, err, sizeof(err));
+	if (rc == 0 && (core_api_register() < 0 || xc_api_register() < 0)) {
+		rc = -EINVAL;
+		snprintf(err, sizeof(err), "internal error: an API schema is inconsistent");
 	}
+	if (rc == 0)
+		rc = ctl_server_open(&tessd.cfg.control, tessd.loop, err, sizeof(err));
 	if (rc == 0) {
 		DP_LOG(NOTICE, "tessd ready: %u worker%s, %u port%s, control socket %s",
 		       dp_worker_count(), dp_worker_count() == 1 ? "" : "s", dp_port_count(),

@@ -18,21 +18,22 @@
 static struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 
 /*
- * Data room of the mbufs: the default 2 KiB, unless a port receives longer
- * frames and its driver cannot chain mbufs (no RX scatter, e.g. af_packet):
- * then every mbuf is made large enough for that port's longest frame.
+ * Data room of the mbufs: the default 2 KiB, unless a port has longer frames
+ * and its driver cannot chain mbufs on RX (no scatter, e.g. af_packet) or
+ * cannot send chains (no multi-segment TX): then every mbuf is made large
+ * enough for that port's longest frame. So a chained frame only ever meets
+ * ports that can send it, and the datapath never checks.
  */
 static uint16_t data_room(void)
 {
 	uint32_t room = RTE_MBUF_DEFAULT_DATAROOM;
 
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		struct rte_eth_dev_info info;
 		uint32_t frame = dp_port_max_frame(p);
 
 		if (frame > room && rte_eth_dev_info_get(p->id, &info) == 0 &&
-		    !(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER))
+		    (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) || !p->tx_multiseg))
 			room = frame;
 	}
 	return (uint16_t)(RTE_ALIGN_CEIL(room, RTE_CACHE_LINE_SIZE) + RTE_PKTMBUF_HEADROOM);
@@ -44,10 +45,16 @@ int dp_mempools_create(char *err, size_t len)
 	unsigned nw = dp_worker_count(), np = dp_port_count();
 	uint16_t room = data_room();
 
-	DP_PORT_FOREACH(p)
-	{
-		need[p->socket] +=
-			(uint64_t)p->n_rxq * p->rx_desc + (uint64_t)p->n_txq * p->tx_desc;
+	uint64_t tx_all = 0;
+
+	/*
+	 * RX rings fill from their own node's pool; a TX ring can hold mbufs of
+	 * any pool (a frame leaves on another port than it came in), so every
+	 * pool counts every TX ring.
+	 */
+	DP_PORT_FOREACH (p) {
+		need[p->socket] += (uint64_t)p->n_rxq * p->rx_desc;
+		tx_all += (uint64_t)p->n_txq * p->tx_desc;
 	}
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		char name[RTE_MEMPOOL_NAMESIZE];
@@ -55,7 +62,7 @@ int dp_mempools_create(char *err, size_t len)
 
 		if (need[s] == 0 || pools[s])
 			continue;
-		n = need[s] + (uint64_t)nw * DP_BURST * (np + 1) +
+		n = need[s] + tx_all + (uint64_t)nw * DP_BURST * (np + 1) +
 		    (uint64_t)rte_lcore_count() * DP_MEMPOOL_CACHE + DP_MEMPOOL_RESERVE;
 		/* A pool of 2^k - 1 elements uses its ring fully. */
 		n = rte_align64pow2(n + 1) - 1;

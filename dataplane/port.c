@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 static struct dp_port ports[RTE_MAX_ETHPORTS];
@@ -29,8 +30,7 @@ struct dp_port *dp_port_next(struct dp_port *p)
 
 struct dp_port *dp_port_by_name(const char *name)
 {
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		if (strcmp(p->cfg.name, name) == 0)
 			return p;
 	}
@@ -46,8 +46,7 @@ unsigned dp_port_count(void)
 {
 	unsigned n = 0;
 
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		(void)p;
 		n++;
 	}
@@ -55,18 +54,20 @@ unsigned dp_port_count(void)
 }
 
 /* Undoes a probe that gave no usable port. */
-static void remove_device(const char *devargs, const char *devname)
+static void remove_device(const char *devargs)
 {
 	struct rte_devargs da;
 
 	if (rte_devargs_parse(&da, devargs) == 0) {
+		/* da.name is the bus's own spelling (a PCI address gets its domain). */
 		if (da.bus)
-			rte_eal_hotplug_remove(rte_bus_name(da.bus), devname);
+			rte_eal_hotplug_remove(rte_bus_name(da.bus), da.name);
 		rte_devargs_reset(&da);
 	}
 }
 
-static int probe(const struct tessd_port_cfg *pc, unsigned idx, char *err, size_t len)
+static int probe(const struct tessd_port_cfg *pc, unsigned idx, struct dp_port **out, char *err,
+		 size_t len)
 {
 	char devname[TESS_DEVARGS_LEN];
 	struct rte_dev_iterator it;
@@ -90,7 +91,7 @@ static int probe(const struct tessd_port_cfg *pc, unsigned idx, char *err, size_
 	if (id >= RTE_MAX_ETHPORTS || ports[id].used) {
 		snprintf(err, len, "/ports/%u/devargs: '%s' probed but no new ethdev port appeared",
 			 idx, pc->devargs);
-		remove_device(pc->devargs, devname);
+		remove_device(pc->devargs);
 		return -ENODEV;
 	}
 	struct dp_port *p = &ports[id];
@@ -102,6 +103,7 @@ static int probe(const struct tessd_port_cfg *pc, unsigned idx, char *err, size_
 	p->socket = rte_eth_dev_socket_id(id);
 	if (p->socket < 0)
 		p->socket = (int)rte_socket_id();
+	*out = p;
 	return 0;
 }
 
@@ -136,6 +138,13 @@ static int plan_queues(struct dp_port *p, unsigned idx, char *err, size_t len)
 	p->n_rxq = p->cfg.rx_queues ? p->cfg.rx_queues : (uint16_t)RTE_MIN(nw, info.max_rx_queues);
 	p->rx_desc = p->cfg.rx_desc;
 	p->tx_desc = p->cfg.tx_desc;
+	p->tx_multiseg = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* Final ring sizes before the pools are sized from them. */
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &p->rx_desc, &p->tx_desc);
+	if (rc < 0) {
+		snprintf(err, len, "/ports/%u: bad descriptor counts: %s", idx, rte_strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -144,8 +153,7 @@ static int check_rxq_plan(char *err, size_t len)
 {
 	unsigned total = 0, nw = dp_worker_count();
 
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		total += p->n_rxq;
 	}
 	if ((total + nw - 1) / nw > DP_MAX_RXQ_PER_WORKER) {
@@ -205,15 +213,15 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 		if (!p->rss)
 			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
 	}
+	if (p->n_rxq > 1 && !p->rss)
+		DP_LOG(NOTICE,
+		       "port %s: %u RX queues without RSS: the driver spreads traffic its own way "
+		       "(net_tap by flow; others may use only queue 0)",
+		       p->cfg.name, p->n_rxq);
 	rc = rte_eth_dev_configure(p->id, p->n_rxq, p->n_txq, &conf);
 	if (rc < 0) {
 		snprintf(err, len, "/ports/%u: cannot configure %s with %u RX / %u TX queues: %s",
 			 idx, p->driver, p->n_rxq, p->n_txq, rte_strerror(-rc));
-		return rc;
-	}
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &p->rx_desc, &p->tx_desc);
-	if (rc < 0) {
-		snprintf(err, len, "/ports/%u: bad descriptor counts: %s", idx, rte_strerror(-rc));
 		return rc;
 	}
 	for (uint16_t q = 0; q < p->n_rxq; q++) {
@@ -247,7 +255,7 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 	}
 	rte_eth_macaddr_get(p->id, &p->mac);
 	rte_eth_link_get_nowait(p->id, &p->link);
-	rte_eth_stats_get(p->id, &p->hw_base);
+	dp_stats_port_rebase(p);
 	DP_LOG(INFO, "port %s (%s, driver %s): %u RX queue%s%s, %u TX queues, MTU %u", p->cfg.name,
 	       p->devname, p->driver, p->n_rxq, p->n_rxq > 1 ? "s" : "", p->rss ? " with RSS" : "",
 	       p->n_txq, p->cfg.mtu);
@@ -271,22 +279,20 @@ static void close_port(struct dp_port *p)
 
 int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t len)
 {
+	struct dp_port *p[TESS_MAX_PORTS];
 	int rc = 0;
-	uint16_t ids[TESS_MAX_PORTS];
 
 	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++) {
-		rc = probe(&cfg->ports[i], i, err, len);
-		if (rc == 0) {
-			ids[i] = dp_port_by_name(cfg->ports[i].name)->id;
-			rc = plan_queues(&ports[ids[i]], i, err, len);
-		}
+		rc = probe(&cfg->ports[i], i, &p[i], err, len);
+		if (rc == 0)
+			rc = plan_queues(p[i], i, err, len);
 	}
 	if (rc == 0)
 		rc = check_rxq_plan(err, len);
 	if (rc == 0)
 		rc = dp_mempools_create(err, len);
 	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++)
-		rc = configure(&ports[ids[i]], i, err, len);
+		rc = configure(p[i], i, err, len);
 	if (rc < 0)
 		dp_ports_fini();
 	return rc;
@@ -294,16 +300,14 @@ int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t len)
 
 void dp_ports_fini(void)
 {
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		close_port(p);
 	}
 }
 
 void dp_ports_poll_link(void)
 {
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		struct rte_eth_link l;
 
 		if (rte_eth_link_get_nowait(p->id, &l) < 0)

@@ -20,6 +20,7 @@ struct dp_port {
 	uint16_t n_rxq, n_txq;
 	uint16_t rx_desc, tx_desc;
 	bool rss, scatter;
+	bool tx_multiseg; /* can send chained mbufs */
 	struct rte_ether_addr mac;
 	struct rte_eth_link link;
 	/* Counters at the last reset: reported values are "now - base". */

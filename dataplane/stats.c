@@ -77,13 +77,13 @@ void dp_stats_worker(unsigned idx, struct dp_worker_counters *out)
 void dp_stats_port_rebase(struct dp_port *p)
 {
 	sum_port(p->id, &p->base);
-	rte_eth_stats_get(p->id, &p->hw_base);
+	if (rte_eth_stats_get(p->id, &p->hw_base) != 0)
+		memset(&p->hw_base, 0, sizeof(p->hw_base));
 }
 
 void dp_stats_reset(void)
 {
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		dp_stats_port_rebase(p);
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)
@@ -150,8 +150,7 @@ json_t *dp_stats_json(void)
 {
 	json_t *ports = json_array(), *workers = json_array();
 
-	DP_PORT_FOREACH(p)
-	{
+	DP_PORT_FOREACH (p) {
 		json_array_append_new(ports, port_json(p));
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)

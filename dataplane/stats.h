@@ -14,7 +14,7 @@ struct dp_hw_drops {
 
 void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct dp_hw_drops *hw);
 void dp_stats_worker(unsigned idx, struct dp_worker_counters *out);
-/* A port's counters start from zero when it is (re)created. */
+/* Makes a port's counters start from zero now (at start and on reset). */
 void dp_stats_port_rebase(struct dp_port *p);
 void dp_stats_reset(void);
 /* Seconds since the last reset. */

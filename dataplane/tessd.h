@@ -24,8 +24,8 @@ struct tessd {
 extern struct tessd tessd;
 
 /* Methods of the core (status, ports, stats, config) and of the cross-connect. */
-void core_api_register(void);
-void xc_api_register(void);
+int core_api_register(void);
+int xc_api_register(void);
 /* Publishes the xconnects of cfg to the dataplane. */
 int xc_apply(const struct tessd_cfg *cfg);
 

@@ -150,7 +150,7 @@ static const struct ctl_method xc_methods[] = {
 	{ 0 },
 };
 
-void xc_api_register(void)
+int xc_api_register(void)
 {
-	ctl_register(xc_methods);
+	return ctl_register(xc_methods);
 }

@@ -96,6 +96,9 @@ def test_requests_and_errors(td):
         assert "error" in r, (line, r)
         got = err(r)
         assert got[0] == code and got[1] == path and msg in got[2], (line, got)
+    # An unknown key too long to quote whole still gets a well-formed answer.
+    r = c.call({"id": 4, "method": "xconnect.add", "params": {"a": "c", "b": "b", "é" * 200: 1}})
+    assert r["id"] == 4 and r["error"]["code"] == errno.EINVAL
     # Errors carry the request id when it could be read.
     assert c.call({"id": 99, "method": "nope"})["id"] == 99
     # Nothing changed, and the connection still works.
@@ -138,6 +141,8 @@ def test_client_limit(td):
     r = extra.recv()
     assert err(r)[0] == errno.EUSERS
     assert extra.closed()
+    r = td.tessctl("status", check=False)
+    assert r.returncode == 1 and "too many clients (max_clients is 4)" in r.stderr, r.stderr
     for c in clients:
         assert "result" in c.call({"id": 1, "method": "status"})
     for c in clients:

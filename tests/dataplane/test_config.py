@@ -132,6 +132,9 @@ def test_errors_found_at_start(tmp_path):
 def test_check_accepts_valid_config(tmp_path):
     r = run_tessd(tmp_path, base_config(tmp_path, tess.uid()), "--check")
     assert r.returncode == 0 and "is valid" in r.stdout
+    # Without -c: every default.
+    r = subprocess.run([tess.TESSD, "--check"], capture_output=True, text=True)
+    assert r.returncode == 0 and "config (defaults) is valid" in r.stdout, r
 
 
 def test_show_and_save_running_config(cleanup, tmp_path):
@@ -156,10 +159,24 @@ def test_show_and_save_running_config(cleanup, tmp_path):
 
     other = os.path.join(tmp_path, "copy.json")
     assert t.ctl("config", "save", other) == {"path": other}
-    r = t.tessctl("config", "save", "relative.json", check=False)
-    assert r.returncode == 1 and "/params/path" in r.stderr and "absolute" in r.stderr
-    r = t.tessctl("config", "save", "/nonexistent-dir/x.json", check=False)
-    assert r.returncode == 1 and "temporary file" in r.stderr
+    # Mode and owner of an existing file carry over.
+    os.chmod(other, 0o600)
+    t.ctl("config", "save", other)
+    assert os.stat(other).st_mode & 0o777 == 0o600
+
+    def refused(path, msg):
+        r = t.tessctl("config", "save", path, check=False)
+        assert r.returncode == 1 and "/params/path" in r.stderr and msg in r.stderr, r.stderr
+
+    refused("relative.json", "absolute path to a .json file")
+    refused(os.path.join(tmp_path, "x.txt"), ".json file")
+    refused("/nonexistent-dir/x.json", "directory of /nonexistent-dir/x.json")
+    refused("/etc/passwd.json", "saved in the directory of the startup config")
+    target = os.path.join(tmp_path, "target.json")
+    open(target, "w").write("{}")
+    os.symlink(target, os.path.join(tmp_path, "link.json"))
+    refused(os.path.join(tmp_path, "link.json"), "not a regular file")
+    assert open(target).read() == "{}"
     assert t.stop() == 0
 
     # The saved config starts tessd again, with the runtime change in place.

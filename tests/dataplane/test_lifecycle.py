@@ -52,9 +52,10 @@ def test_restart_after_kill(cleanup, tmp_path):
     assert t2.stop() == 0
 
 
-def test_runs_without_hugepages(cleanup, tmp_path):
+@pytest.mark.parametrize("in_memory", [False, True])
+def test_runs_without_hugepages(cleanup, tmp_path, in_memory):
     t, (na, ia), (nb, ib) = tess.tap_pair(cleanup, tmp_path, tessd_kw={"hugepages": "off",
-                                                                       "in_memory": False})
+                                                                       "in_memory": in_memory})
     st = t.ctl("status")
     assert st["hugepages"] is False
     assert "net_virtio_user" in st["disabled_features"]

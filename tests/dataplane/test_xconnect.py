@@ -155,3 +155,22 @@ def test_two_workers_share_the_ports(cleanup, tmp_path):
     assert na.ping("10.77.0.2", count=3) == (3, 3)
     sa.close()
     sb.close()
+
+
+def test_mbufs_fit_ports_that_cannot_chain(cleanup, tmp_path):
+    """Jumbo ports whose drivers cannot chain mbufs (here vhost: no RX scatter; null: no
+    multi-segment TX) get mbufs that hold a whole frame; standard MTUs keep 2 KiB mbufs."""
+    def start(mtu):
+        u = tess.uid()
+        t = tess.Tessd(cleanup, tmp_path, ports=[
+            {"name": "vm", "devargs": f"net_vhost{u},iface={tmp_path}/v{u}.sock", "mtu": mtu},
+            {"name": "o", "devargs": f"net_null{u}", "mtu": mtu}]).start()
+        ports = {p["name"]: p for p in t.ctl("port", "list")}
+        assert t.stop() == 0
+        return ports, t.log()
+
+    ports, log = start(9000)
+    assert not ports["vm"]["scatter"] and not ports["o"]["tx_multiseg"]
+    assert "mbufs of 9152 bytes" in log
+    ports, log = start(1500)
+    assert "mbufs of 2176 bytes" in log

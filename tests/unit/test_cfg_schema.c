@@ -343,6 +343,45 @@ static void test_schema_check_catches_bugs(void **state)
 	}
 }
 
+static void test_utf8_trim(void **state)
+{
+	char a[] = "ab\xc3\xa9";       /* "abé": complete */
+	char b[] = "ab\xc3";           /* cut inside é */
+	char c[] = "x\xe2\x82";        /* cut inside a 3-byte character */
+	char d[] = "\xf0\x9f\x98\x80"; /* complete 4-byte character */
+
+	(void)state;
+	cfg_utf8_trim(a);
+	cfg_utf8_trim(b);
+	cfg_utf8_trim(c);
+	cfg_utf8_trim(d);
+	assert_string_equal(a, "ab\xc3\xa9");
+	assert_string_equal(b, "ab");
+	assert_string_equal(c, "x");
+	assert_int_equal(strlen(d), 4);
+}
+
+/* Errors about long non-ASCII keys stay valid UTF-8, so they can be sent as JSON. */
+static void test_long_unicode_key_error_is_valid_utf8(void **state)
+{
+	char key[1024] = "";
+	json_t *j, *msg;
+	struct cfg_errs e;
+	struct doc d;
+
+	(void)state;
+	for (int i = 0; i < 300; i++)
+		strcat(key, "\xc3\xa9");
+	j = json_pack("{s:s, s:i}", "word", "ab", key, 1);
+	assert_non_null(j);
+	cfg_errs_init(&e);
+	assert_true(cfg_decode(&doc_n, j, &d, "/params", &e) < 0);
+	msg = json_pack("{s:s, s:s}", "path", e.e[0].path, "msg", e.e[0].msg);
+	assert_non_null(msg);
+	json_decref(msg);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +396,8 @@ int main(void)
 		cmocka_unit_test(test_base_path),
 		cmocka_unit_test(test_error_overflow),
 		cmocka_unit_test(test_schema_check_catches_bugs),
+		cmocka_unit_test(test_utf8_trim),
+		cmocka_unit_test(test_long_unicode_key_error_is_valid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

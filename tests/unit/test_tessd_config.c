@@ -267,20 +267,41 @@ static void test_file_save_atomic(void **state)
 	struct dirent *ent;
 
 	(void)state;
+	/* A new file is created 0640. */
 	snprintf(path, sizeof(path), "%s/saved.json", tmpdir);
-	write_file(path, "old");
+	unlink(path);
 	assert_int_equal(cfg_file_save(path, doc, why, sizeof(why)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	/* An existing file is replaced whole and keeps its mode. */
+	write_file(path, "old");
+	chmod(path, 0600);
+	assert_int_equal(cfg_file_save(path, doc, why, sizeof(why)), 0);
+	assert_string_equal(why, "");
 	cfg_errs_init(&e);
 	back = cfg_file_load(path, &e);
 	assert_non_null(back);
 	assert_true(json_equal(doc, back));
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	/* No temporary file is left behind. */
 	d = opendir(tmpdir);
 	while ((ent = readdir(d)) != NULL)
 		assert_null(strstr(ent->d_name, ".saved.json."));
 	closedir(d);
+	json_decref(back);
+
+	/* A symlink is not followed, and its target is left alone. */
+	char link[160], target[160];
+	snprintf(target, sizeof(target), "%s/target.json", tmpdir);
+	snprintf(link, sizeof(link), "%s/link.json", tmpdir);
+	write_file(target, "{}");
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(cfg_file_save(link, doc, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "not a regular file"));
+	cfg_errs_init(&e);
+	back = cfg_file_load(target, &e);
+	assert_int_equal(json_object_size(back), 0);
 	json_decref(back);
 
 	/* A directory that does not exist: an error, and nothing written. */
