@@ -68,7 +68,6 @@ int dp_worker_main(void *arg)
 		} else {
 			dp_cnt_add(&wc->idle_cycles, t1 - t0);
 			dp_cnt_add(&wc->idle_polls, 1);
-			rte_pause();
 		}
 		t0 = t1;
 	}
