@@ -17,6 +17,10 @@ def pytest_sessionstart(session):
     tess.sweep_stale()
 
 
+def pytest_sessionfinish(session, exitstatus):
+    tess.sweep_runtime_dirs()
+
+
 @pytest.fixture
 def cleanup():
     c = tess.Cleanup()

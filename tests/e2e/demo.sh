@@ -19,7 +19,7 @@ cleanup() {
 	[ -n "$TESSD_PID" ] && kill "$TESSD_PID" 2>/dev/null && wait "$TESSD_PID" 2>/dev/null
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
-	rm -rf "$DIR"
+	rm -rf "$DIR" "/var/run/dpdk/tess_demo_$$"
 }
 trap cleanup EXIT
 

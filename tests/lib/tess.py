@@ -66,6 +66,16 @@ def wait_for(cond, timeout, what):
         time.sleep(0.1)
 
 
+def sweep_runtime_dirs():
+    """EAL leaves /var/run/dpdk/<prefix> behind (even in memory): remove this run's."""
+    import glob
+    import shutil
+    tag = str(PID % 100000)
+    for d in glob.glob("/var/run/dpdk/*"):
+        if re.fullmatch(rf"(tessd_|cfg|tpmd){tag}\d+", os.path.basename(d)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class Cleanup:
     """Undo actions run in reverse order."""
 
