@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "tessd_config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,17 @@ static int check_devargs(const void *val, char *why, size_t len)
 
 	if (strchr(s, ' ') || s[0] == ',') {
 		snprintf(why, len, "devargs is 'device[,key=value...]' without spaces");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int check_ip4(const void *val, char *why, size_t len)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, val, &a) != 1) {
+		snprintf(why, len, "'%s' is not an IPv4 address", (const char *)val);
 		return EINVAL;
 	}
 	return 0;
@@ -93,6 +105,10 @@ static const struct cfg_field eal_fields[] = {
 		  false, "\"tessd\""),
 	CFG_FIELD(struct tessd_eal_cfg, in_memory, "in_memory", &bool_node, false, "false"),
 	CFG_ARRAY_FIELD(struct tessd_eal_cfg, args, n_args, "args", &eal_args_node, false, "[]"),
+	CFG_FIELD(struct tessd_eal_cfg, mbufs, "mbufs",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 26 } }), false, "0"),
+	CFG_FIELD(struct tessd_eal_cfg, mbuf_size, "mbuf_size",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 16384 } }), false, "0"),
 	{ 0 },
 };
 static const struct cfg_node eal_node = {
@@ -141,6 +157,32 @@ static const struct cfg_node desc_node = {
 	.i = { 64, 16384 },
 	.check = check_pow2,
 };
+static const char *const port_modes[] = { "none", "access", "trunk", NULL };
+static const char *const spoof_modes[] = { "auto", "on", "off", NULL };
+static const struct cfg_node opt_name_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+};
+static const struct cfg_node group_names_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &tessd_name_schema, .max = TESS_VLAN_MAX, .item_size = TESS_NAME_LEN },
+};
+static const struct cfg_node macs_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &tessd_mac_schema,
+		 .max = TESS_MAX_ALLOWED_MACS,
+		 .item_size = TESS_MAC_LEN },
+};
+static const struct cfg_node ip4_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+	.check = check_ip4,
+};
+static const struct cfg_node ips_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &ip4_node, .max = TESS_MAX_ALLOWED_IPS, .item_size = TESS_IP4_LEN },
+};
+static const struct cfg_node count_node = { .type = CFG_INT, .i = { 0, 1 << 24 } };
 static const struct cfg_field port_fields[] = {
 	CFG_FIELD(struct tessd_port_cfg, name, "name", &tessd_name_schema, true, NULL),
 	CFG_FIELD(
@@ -156,6 +198,26 @@ static const struct cfg_field port_fields[] = {
 	CFG_FIELD(struct tessd_port_cfg, rx_desc, "rx_desc", &desc_node, false, "1024"),
 	CFG_FIELD(struct tessd_port_cfg, tx_desc, "tx_desc", &desc_node, false, "1024"),
 	CFG_FIELD(struct tessd_port_cfg, promiscuous, "promiscuous", &bool_node, false, "true"),
+	CFG_FIELD(struct tessd_port_cfg, mode, "mode",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = 6, .choices = port_modes } }),
+		  false, "\"none\""),
+	CFG_FIELD(struct tessd_port_cfg, group, "group", &opt_name_node, false, "\"\""),
+	CFG_ARRAY_FIELD(struct tessd_port_cfg, groups, n_groups, "groups", &group_names_node, false,
+			"[]"),
+	CFG_FIELD(struct tessd_port_cfg, all_groups, "all_groups", &bool_node, false, "false"),
+	CFG_FIELD(struct tessd_port_cfg, native_group, "native_group", &opt_name_node, false,
+		  "\"\""),
+	CFG_FIELD(struct tessd_port_cfg, anti_spoof, "anti_spoof",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = 4, .choices = spoof_modes } }),
+		  false, "\"auto\""),
+	CFG_ARRAY_FIELD(struct tessd_port_cfg, allowed_macs, n_allowed_macs, "allowed_macs",
+			&macs_node, false, "[]"),
+	CFG_ARRAY_FIELD(struct tessd_port_cfg, allowed_ips, n_allowed_ips, "allowed_ips", &ips_node,
+			false, "[]"),
+	CFG_FIELD(struct tessd_port_cfg, mac_limit, "mac_limit", &count_node, false, "0"),
+	CFG_FIELD(struct tessd_port_cfg, storm_pps, "storm_pps", &count_node, false, "0"),
 	{ 0 },
 };
 const struct cfg_node tessd_port_schema = {
@@ -195,6 +257,7 @@ static const struct cfg_field top_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_cfg, ports, n_ports, "ports", &ports_node, false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_cfg, xconnects, n_xconnects, "xconnects", &xcs_node, false,
 			"[]"),
+	CFG_FIELD(struct tessd_cfg, sw, "switch", &tessd_switch_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node tessd_cfg_schema = {
@@ -248,8 +311,13 @@ static int xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd_
 		int other;
 
 		snprintf(p, sizeof(p), "%s/%s", path, keys[e]);
-		if (tessd_cfg_port(cfg, ends[e]) == NULL) {
+		const struct tessd_port_cfg *port = tessd_cfg_port(cfg, ends[e]);
+
+		if (port == NULL) {
 			cfg_err_add(errs, ENOENT, p, "no port named '%s'", ends[e]);
+		} else if (strcmp(port->mode, "none") != 0) {
+			cfg_err_add(errs, EBUSY, p, "port '%s' is a switch %s port", ends[e],
+				    port->mode);
 		} else if ((other = xc_using(cfg, n, ends[e])) >= 0) {
 			cfg_err_add(errs, EBUSY, p,
 				    "port '%s' is already cross-connected (%s <-> %s)", ends[e],
@@ -298,6 +366,7 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		snprintf(p, sizeof(p), "/xconnects/%u", i);
 		xc_check(cfg, i, &cfg->xconnects[i], p, errs);
 	}
+	tessd_switch_validate(cfg, errs);
 	return errs->n == before ? 0 : -EINVAL;
 }
 

@@ -14,6 +14,12 @@
 #define TESS_SOCKPATH_LEN 108 /* sizeof(sun_path) */
 #define TESS_MAX_WORKERS  64
 #define TESS_MAX_PORTS    32 /* Debian's DPDK is built with RTE_MAX_ETHPORTS = 32 */
+#define TESS_MAC_LEN      18 /* "02:00:00:00:00:01" */
+#define TESS_IP4_LEN      16 /* "192.168.100.200" */
+#define TESS_TENANT_LEN   64
+#define TESS_VLAN_MAX     4094
+#define TESS_MAX_ALLOWED_MACS 8
+#define TESS_MAX_ALLOWED_IPS  16
 
 struct tessd_eal_cfg {
 	uint16_t main_cpu;
@@ -25,6 +31,8 @@ struct tessd_eal_cfg {
 	bool in_memory;
 	char (*args)[TESS_EAL_ARG_LEN];
 	uint32_t n_args;
+	uint32_t mbufs;     /* per NUMA node pool; 0: sized from the startup ports plus spare */
+	uint32_t mbuf_size; /* data room; 0: from the startup ports */
 };
 
 struct tessd_ctl_cfg {
@@ -44,6 +52,43 @@ struct tessd_port_cfg {
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	bool promiscuous;
+	/* Host vswitch */
+	char mode[8]; /* none | access | trunk */
+	char group[TESS_NAME_LEN];         /* access: its group */
+	char (*groups)[TESS_NAME_LEN];     /* trunk: the groups it carries */
+	uint32_t n_groups;
+	bool all_groups;                   /* trunk: every group */
+	char native_group[TESS_NAME_LEN];  /* trunk: untagged frames belong here ("": dropped) */
+	char anti_spoof[8];                /* auto | on | off (see tessd_port_anti_spoof) */
+	char (*allowed_macs)[TESS_MAC_LEN]; /* "": lock to the first source MAC */
+	uint32_t n_allowed_macs;
+	char (*allowed_ips)[TESS_IP4_LEN]; /* IPv4 source guard, "": off */
+	uint32_t n_allowed_ips;
+	uint32_t mac_limit; /* FDB entries learned on this port, 0: no limit */
+	uint32_t storm_pps; /* broadcast + unknown unicast per second, 0: no limit */
+};
+
+struct tessd_static_mac {
+	char mac[TESS_MAC_LEN];
+	char port[TESS_NAME_LEN];
+};
+
+struct tessd_group_cfg {
+	char name[TESS_NAME_LEN];
+	char tenant[TESS_TENANT_LEN];
+	uint16_t vlan;
+	uint32_t mac_limit;
+	bool flood_unknown_unicast;
+	bool flood_multicast;
+	struct tessd_static_mac *static_macs;
+	uint32_t n_static_macs;
+};
+
+struct tessd_switch_cfg {
+	uint32_t aging_sec; /* 0: never */
+	uint32_t fdb_size;
+	struct tessd_group_cfg *groups;
+	uint32_t n_groups;
 };
 
 struct tessd_xc_cfg {
@@ -58,12 +103,17 @@ struct tessd_cfg {
 	uint32_t n_ports;
 	struct tessd_xc_cfg *xconnects;
 	uint32_t n_xconnects;
+	struct tessd_switch_cfg sw;
 };
 
 extern const struct cfg_node tessd_cfg_schema;
 extern const struct cfg_node tessd_port_schema;
 extern const struct cfg_node tessd_xc_schema;
 extern const struct cfg_node tessd_name_schema;
+extern const struct cfg_node tessd_switch_schema;
+extern const struct cfg_node tessd_group_schema;
+extern const struct cfg_node tessd_static_mac_schema;
+extern const struct cfg_node tessd_mac_schema;
 
 /* The schema's rules plus cross references (names unique, xconnect ends exist...). */
 int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs);
@@ -79,6 +129,17 @@ int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name);
  */
 int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *xc, const char *path,
 		       struct cfg_errs *errs);
+
+const struct tessd_group_cfg *tessd_cfg_group(const struct tessd_cfg *cfg, const char *name);
+/* Whether port p is an access port of group g or a trunk carrying it. */
+bool tessd_port_in_group(const struct tessd_port_cfg *p, const struct tessd_group_cfg *g);
+/* Whether anti-spoofing is on for p ("auto": on for vhost-user ports or with allowed lists). */
+bool tessd_port_anti_spoof(const struct tessd_port_cfg *p);
+/* Switch cross references: ports' groups, static MACs (used by tessd_cfg_validate). */
+int tessd_switch_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+
+/* "02:00:00:00:00:01" to bytes; -EINVAL if malformed. */
+int tessd_parse_mac(const char *s, uint8_t mac[6]);
 
 /* The device name part of devargs ("net_tap0" of "net_tap0,iface=x"). */
 void tessd_devargs_name(const char *devargs, char *name, size_t len);

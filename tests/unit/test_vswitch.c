@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* VLAN parse/push/pop for every tag combination; FDB learn, move, limits, aging, flush. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "fdb.h"
+#include "rcu.h"
+#include "vlan.h"
+
+static char prefix[64];
+static struct rte_mempool *pool;
+
+static int eal_setup(void **state)
+{
+	char prefix_arg[80];
+	char *argv[] = { "test_vswitch",
+			 "--no-huge",
+			 "-m",
+			 "128",
+			 "--no-pci",
+			 prefix_arg,
+			 "-l",
+			 "0",
+			 "--log-level=lib.eal:error",
+			 NULL };
+
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "tess_unit_vsw_%d", (int)getpid());
+	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
+	if (rte_eal_init(9, argv) < 0)
+		return -1;
+	pool = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	return pool && dp_rcu_init(1) == 0 ? 0 : -1;
+}
+
+static int eal_teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	dp_rcu_fini();
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", prefix);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- VLAN ---- */
+
+static const uint8_t DST[6] = { 0x02, 0, 0, 0, 0, 0xdd };
+static const uint8_t SRC[6] = { 0x02, 0, 0, 0, 0, 0x55 };
+
+/* A frame: MACs, then the given 16-bit words (tags and ethertype), then a payload. */
+static struct rte_mbuf *frame(int nwords, ...)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *p;
+	va_list ap;
+	int len = 12 + 2 * nwords + 20;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	memcpy(p, DST, 6);
+	memcpy(p + 6, SRC, 6);
+	va_start(ap, nwords);
+	for (int i = 0; i < nwords; i++) {
+		unsigned w = va_arg(ap, unsigned);
+		p[12 + 2 * i] = (uint8_t)(w >> 8);
+		p[13 + 2 * i] = (uint8_t)w;
+	}
+	va_end(ap);
+	for (int k = 0; k < 20; k++)
+		p[12 + 2 * nwords + k] = (uint8_t)(0xa0 + k);
+	return m;
+}
+
+static void expect_words(struct rte_mbuf *m, int nwords, ...)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	va_list ap;
+
+	assert_memory_equal(p, DST, 6);
+	assert_memory_equal(p + 6, SRC, 6);
+	va_start(ap, nwords);
+	for (int i = 0; i < nwords; i++) {
+		unsigned w = va_arg(ap, unsigned);
+		assert_int_equal((p[12 + 2 * i] << 8) | p[13 + 2 * i], w);
+	}
+	va_end(ap);
+	/* The payload is untouched and right after the words. */
+	assert_int_equal(m->pkt_len, 12 + 2 * nwords + 20);
+	for (int k = 0; k < 20; k++)
+		assert_int_equal(p[12 + 2 * nwords + k], 0xa0 + k);
+}
+
+static void test_vlan_parse(void **state)
+{
+	struct vlan_tag t;
+	struct rte_mbuf *m;
+
+	(void)state;
+	m = frame(1, 0x0800u); /* untagged IPv4 */
+	assert_true(vlan_outer(m, &t));
+	assert_false(t.present);
+	rte_pktmbuf_free(m);
+
+	m = frame(3, 0x8100u, 0xa064u, 0x0800u); /* 802.1Q PCP 5 VID 100 */
+	assert_true(vlan_outer(m, &t));
+	assert_true(t.present);
+	assert_int_equal(t.tci & VLAN_VID_MASK, 100);
+	assert_int_equal(t.tci >> 13, 5);
+	rte_pktmbuf_free(m);
+
+	m = frame(3, 0x88a8u, 0x00c8u, 0x0800u); /* 802.1ad VID 200 */
+	assert_true(vlan_outer(m, &t));
+	assert_true(t.present);
+	assert_int_equal(t.tci & VLAN_VID_MASK, 200);
+	rte_pktmbuf_free(m);
+
+	m = frame(5, 0x88a8u, 0x00c8u, 0x8100u, 0x0064u, 0x0800u); /* QinQ: outer 200 */
+	assert_true(vlan_outer(m, &t));
+	assert_int_equal(t.tci & VLAN_VID_MASK, 200);
+	rte_pktmbuf_free(m);
+
+	m = frame(3, 0x8100u, 0x6000u, 0x0806u); /* priority tag: VID 0, PCP 3 */
+	assert_true(vlan_outer(m, &t));
+	assert_true(t.present);
+	assert_int_equal(t.tci & VLAN_VID_MASK, 0);
+	rte_pktmbuf_free(m);
+
+	/* A TPID with no room for its tag is malformed. */
+	m = rte_pktmbuf_alloc(pool);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 16);
+	memset(p, 0, 16);
+	p[12] = 0x81;
+	p[13] = 0x00;
+	assert_false(vlan_outer(m, &t));
+	rte_pktmbuf_free(m);
+}
+
+static void test_vlan_pop_push_roundtrip(void **state)
+{
+	static const unsigned outer[] = { 0x8100u, 0x88a8u };
+	struct vlan_tag t;
+
+	(void)state;
+	for (int o = 0; o < 2; o++) {
+		/* One tag: pop leaves the untagged frame. */
+		struct rte_mbuf *m = frame(3, outer[o], 0x0064u, 0x0800u);
+		uint32_t len = m->pkt_len;
+		vlan_pop(m);
+		assert_int_equal(m->pkt_len, len - 4);
+		expect_words(m, 1, 0x0800u);
+		/* Push puts an 802.1Q tag back. */
+		assert_true(vlan_push(m, 0x2064));
+		assert_int_equal(m->pkt_len, len);
+		expect_words(m, 3, 0x8100u, 0x2064u, 0x0800u);
+		assert_true(vlan_outer(m, &t));
+		assert_int_equal(t.tci, 0x2064);
+		rte_pktmbuf_free(m);
+
+		/* Two tags: pop removes only the outer one. */
+		m = frame(5, outer[o], 0x00c8u, 0x8100u, 0x0064u, 0x86ddu);
+		vlan_pop(m);
+		expect_words(m, 3, 0x8100u, 0x0064u, 0x86ddu);
+		/* Push on a tagged frame stacks a new outer tag. */
+		assert_true(vlan_push(m, 300));
+		expect_words(m, 5, 0x8100u, 300u, 0x8100u, 0x0064u, 0x86ddu);
+		rte_pktmbuf_free(m);
+	}
+	/* Push onto an untagged ARP frame. */
+	struct rte_mbuf *m = frame(1, 0x0806u);
+	assert_true(vlan_push(m, 4094));
+	expect_words(m, 3, 0x8100u, 4094u, 0x0806u);
+	rte_pktmbuf_free(m);
+}
+
+static void test_vlan_push_refuses_shared_or_full(void **state)
+{
+	struct rte_mbuf *m = frame(1, 0x0800u);
+
+	(void)state;
+	rte_mbuf_refcnt_update(m, 1); /* shared: another port sends these bytes too */
+	assert_false(vlan_push(m, 100));
+	expect_words(m, 1, 0x0800u);
+	rte_mbuf_refcnt_update(m, -1);
+	rte_pktmbuf_prepend(m, (uint16_t)rte_pktmbuf_headroom(m)); /* no headroom left */
+	rte_pktmbuf_adj(m, 0);
+	assert_false(vlan_push(m, 100));
+	rte_pktmbuf_free(m);
+}
+
+/* ---- FDB ---- */
+
+static struct rte_ether_addr mac(unsigned n)
+{
+	struct rte_ether_addr a = { { 0x02, 0, 0, 0, (uint8_t)(n >> 8), (uint8_t)n } };
+	return a;
+}
+
+static uint64_t key(uint16_t vlan, unsigned n)
+{
+	struct rte_ether_addr a = mac(n);
+	return fdb_key(vlan, &a);
+}
+
+static void test_fdb_learn_refresh_move(void **state)
+{
+	struct fdb f;
+	struct fdb_entry *e;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	assert_int_equal(fdb_learn(&f, key(100, 1), 3, 1000, 0, 0), FDB_LEARNED);
+	e = fdb_find(&f, key(100, 1));
+	assert_non_null(e);
+	assert_int_equal(e->port, 3);
+	assert_int_equal(e->vlan, 100);
+	assert_int_equal(e->mac.addr_bytes[5], 1);
+	/* The same MAC in another VLAN is another entry. */
+	assert_null(fdb_find(&f, key(200, 1)));
+	assert_int_equal(fdb_learn(&f, key(200, 1), 4, 1000, 0, 0), FDB_LEARNED);
+	assert_int_equal(fdb_find(&f, key(200, 1))->port, 4);
+	assert_int_equal(fdb_find(&f, key(100, 1))->port, 3);
+
+	assert_int_equal(fdb_learn(&f, key(100, 1), 3, 2000, 0, 0), FDB_REFRESHED);
+	assert_int_equal(e->seen, 2000);
+	/* A move updates the entry in place, and the per-port counts. */
+	assert_int_equal(fdb_learn(&f, key(100, 1), 5, 3000, 0, 0), FDB_MOVED);
+	assert_ptr_equal(fdb_find(&f, key(100, 1)), e);
+	assert_int_equal(e->port, 5);
+	assert_int_equal(f.per_port[3], 0);
+	assert_int_equal(f.per_port[5], 1);
+	assert_int_equal(f.per_vlan[100], 1);
+	assert_int_equal(f.stats.moved, 1);
+
+	/* Datapath lookups see the same. */
+	uint64_t k[3] = { key(100, 1), key(200, 1), key(100, 9) };
+	const void *kp[3] = { &k[0], &k[1], &k[2] };
+	struct fdb_entry *out[3];
+	fdb_lookup_bulk(&f, kp, 3, out);
+	assert_ptr_equal(out[0], e);
+	assert_int_equal(out[1]->port, 4);
+	assert_null(out[2]);
+	fdb_fini(&f);
+}
+
+static void test_fdb_limits(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	/* Port limit 2. */
+	assert_int_equal(fdb_learn(&f, key(100, 1), 1, 0, 2, 0), FDB_LEARNED);
+	assert_int_equal(fdb_learn(&f, key(100, 2), 1, 0, 2, 0), FDB_LEARNED);
+	assert_int_equal(fdb_learn(&f, key(100, 3), 1, 0, 2, 0), FDB_REFUSED_PORT_LIMIT);
+	assert_null(fdb_find(&f, key(100, 3)));
+	assert_int_equal(f.refused_port_count[1], 1);
+	/* A refresh of a known MAC is never refused. */
+	assert_int_equal(fdb_learn(&f, key(100, 2), 1, 5, 2, 0), FDB_REFRESHED);
+	/* A move onto a full port is refused; the entry stays where it was. */
+	assert_int_equal(fdb_learn(&f, key(100, 7), 2, 0, 0, 0), FDB_LEARNED);
+	assert_int_equal(fdb_learn(&f, key(100, 7), 1, 0, 2, 0), FDB_REFUSED_PORT_LIMIT);
+	assert_int_equal(fdb_find(&f, key(100, 7))->port, 2);
+	/* Group (VLAN) limit 3: VLAN 100 already has 3. */
+	assert_int_equal(fdb_learn(&f, key(100, 8), 4, 0, 0, 3), FDB_REFUSED_GROUP_LIMIT);
+	assert_int_equal(fdb_learn(&f, key(200, 8), 4, 0, 0, 3), FDB_LEARNED);
+	/* Static entries do not count against limits. */
+	assert_int_equal(fdb_add_static(&f, key(100, 50), 1, 0), 0);
+	assert_int_equal(f.per_port[1], 2);
+	fdb_fini(&f);
+}
+
+static void test_fdb_full(void **state)
+{
+	struct fdb f;
+	unsigned learned = 0;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	for (unsigned i = 0; i < 1100; i++)
+		if (fdb_learn(&f, key(1, i), 0, 0, 0, 0) == FDB_LEARNED)
+			learned++;
+	/* Extendable buckets: capacity is exact. */
+	assert_int_equal(learned, 1024);
+	assert_int_equal(f.stats.refused_full, 1100 - 1024);
+	fdb_fini(&f);
+}
+
+static void test_fdb_static(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	assert_int_equal(fdb_learn(&f, key(100, 1), 1, 0, 0, 0), FDB_LEARNED);
+	/* A static entry replaces a learned one and pins the MAC to its port. */
+	assert_int_equal(fdb_add_static(&f, key(100, 1), 2, 0), 0);
+	assert_int_equal(fdb_find(&f, key(100, 1))->port, 2);
+	assert_int_equal(fdb_learn(&f, key(100, 1), 3, 0, 0, 0), FDB_STATIC_CONFLICT);
+	assert_int_equal(fdb_find(&f, key(100, 1))->port, 2);
+	assert_true(fdb_find(&f, key(100, 1))->flags & FDB_F_STATIC);
+	/* Never aged. */
+	assert_int_equal(fdb_age(&f, UINT64_MAX, 10), 0);
+	assert_int_equal(fdb_del(&f, key(100, 1)), 0);
+	assert_int_equal(fdb_del(&f, key(100, 1)), -ENOENT);
+	fdb_fini(&f);
+}
+
+static void test_fdb_age_and_flush(void **state)
+{
+	struct fdb_filter all = { .port = -1, .vlan = -1, .dynamics = true };
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	for (unsigned i = 0; i < 10; i++)
+		fdb_learn(&f, key(i < 5 ? 100 : 200, i), (uint16_t)(i % 2), 1000 + i, 0, 0);
+	fdb_add_static(&f, key(100, 99), 1, 0);
+	/* Entries seen before 1005 are older than 100 at t=1105. */
+	assert_int_equal(fdb_age(&f, 1105, 100), 5);
+	assert_null(fdb_find(&f, key(100, 0)));
+	assert_non_null(fdb_find(&f, key(200, 5)));
+	assert_int_equal(f.per_vlan[100], 0);
+	/* Flush by port: of 5..9, port 1 has 5, 7 and 9. */
+	struct fdb_filter by_port = all;
+	by_port.port = 1;
+	assert_int_equal(fdb_flush(&f, &by_port), 3);
+	assert_non_null(fdb_find(&f, key(100, 99))); /* statics stay */
+	struct fdb_filter by_vlan = all;
+	by_vlan.vlan = 200;
+	assert_int_equal(fdb_flush(&f, &by_vlan), 2);
+	assert_int_equal(f.n_live, 1);
+	by_vlan.vlan = 100;
+	by_vlan.statics = true;
+	assert_int_equal(fdb_flush(&f, &by_vlan), 1);
+	assert_int_equal(f.n_live, 0);
+	fdb_fini(&f);
+}
+
+/* Deleted entries are reused only after the grace period. */
+static void test_fdb_reuse_after_grace(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	dp_rcu_online(0);
+	for (unsigned i = 0; i < 1024; i++)
+		assert_int_equal(fdb_learn(&f, key(1, i), 0, 0, 0, 0), FDB_LEARNED);
+	struct fdb_entry *old = fdb_find(&f, key(1, 5));
+	assert_int_equal(fdb_del(&f, key(1, 5)), 0);
+	/* A reader may still hold "old": nothing can take its place yet. */
+	assert_int_equal(fdb_learn(&f, key(2, 5), 0, 0, 0, 0), FDB_REFUSED_FULL);
+	assert_int_equal(old->port, 0);
+	dp_rcu_quiescent(0);
+	dp_rcu_reclaim();
+	assert_int_equal(fdb_learn(&f, key(2, 5), 7, 0, 0, 0), FDB_LEARNED);
+	assert_ptr_equal(fdb_find(&f, key(2, 5)), old);
+	dp_rcu_offline(0);
+	fdb_fini(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vlan_parse),
+		cmocka_unit_test(test_vlan_pop_push_roundtrip),
+		cmocka_unit_test(test_vlan_push_refuses_shared_or_full),
+		cmocka_unit_test(test_fdb_learn_refresh_move),
+		cmocka_unit_test(test_fdb_limits),
+		cmocka_unit_test(test_fdb_full),
+		cmocka_unit_test(test_fdb_static),
+		cmocka_unit_test(test_fdb_age_and_flush),
+		cmocka_unit_test(test_fdb_reuse_after_grace),
+	};
+	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The forwarding database: (VLAN, MAC) -> port, for every group at once.
+ *
+ * Workers only read it (rte_hash with lock-free readers), and refresh an
+ * entry's "seen" time at most once a second. Only the control thread writes:
+ * it learns from the workers' learn events, ages, flushes and enforces the
+ * MAC limits. An entry is published together with its key (hash data), so
+ * no reader sees a half-made one; a deleted entry and its key slot are
+ * reused only after every worker has passed a quiescent state (dp_rcu).
+ */
+#ifndef TESS_FDB_H
+#define TESS_FDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+
+#include "dp.h"
+
+#define FDB_F_STATIC 0x1
+#define FDB_NO_LIMIT 0
+#define FDB_VLANS    4096
+
+struct fdb;
+
+struct fdb_entry {
+	uint16_t port; /* changed in place on a move: readers see the old or the new */
+	uint16_t vlan;
+	uint8_t flags;
+	bool live; /* in the table (not deleted, not waiting for RCU) */
+	struct rte_ether_addr mac;
+	uint64_t seen; /* TSC of the last frame from this MAC (workers refresh it) */
+	int32_t pos;   /* key slot, freed after the grace period */
+	uint32_t index;
+	struct fdb *owner;
+};
+
+struct fdb_stats {
+	uint64_t learned, moved, aged, flushed, refused_port, refused_group, refused_full,
+		static_conflict;
+};
+
+struct fdb {
+	struct rte_hash *h;
+	struct fdb_entry *entries;
+	uint32_t capacity;
+	uint32_t *free_idx; /* stack of unused entries */
+	uint32_t n_free;
+	uint32_t n_live; /* live entries, static ones included */
+	/* Dynamic (learned) entries per port and per VLAN, for the MAC limits. */
+	uint32_t per_port[RTE_MAX_ETHPORTS];
+	uint32_t per_vlan[FDB_VLANS];
+	uint32_t learned_port[RTE_MAX_ETHPORTS]; /* learns on a port since start */
+	uint32_t refused_port_count[RTE_MAX_ETHPORTS];
+	uint32_t learned_vlan[FDB_VLANS];
+	uint32_t refused_vlan_count[FDB_VLANS];
+	struct fdb_stats stats;
+};
+
+static inline uint64_t fdb_key(uint16_t vlan, const struct rte_ether_addr *mac)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return k | (uint64_t)vlan << 48;
+}
+
+static inline uint16_t fdb_key_vlan(uint64_t key)
+{
+	return (uint16_t)(key >> 48);
+}
+
+/* Datapath: entries for n keys (NULL where absent); n <= RTE_HASH_LOOKUP_BULK_MAX. */
+static inline void fdb_lookup_bulk(const struct fdb *f, const void **keys, uint32_t n,
+				   struct fdb_entry **out)
+{
+	uint64_t hits = 0;
+
+	rte_hash_lookup_bulk_data(f->h, keys, n, &hits, (void **)out);
+	for (uint32_t i = 0; i < n; i++)
+		if (!(hits & (UINT64_C(1) << i)))
+			out[i] = NULL;
+}
+
+/* Datapath: a frame from this entry's MAC was seen now. */
+static inline void fdb_touch(struct fdb_entry *e, uint64_t now, uint64_t hz)
+{
+	if (unlikely(now - e->seen > hz))
+		__atomic_store_n(&e->seen, now, __ATOMIC_RELAXED);
+}
+
+/* ---- control thread ---- */
+
+enum fdb_learn_result {
+	FDB_LEARNED,
+	FDB_REFRESHED,
+	FDB_MOVED,
+	FDB_REFUSED_PORT_LIMIT,
+	FDB_REFUSED_GROUP_LIMIT,
+	FDB_REFUSED_FULL,
+	FDB_STATIC_CONFLICT,
+};
+
+int fdb_init(struct fdb *f, uint32_t capacity, int socket);
+void fdb_fini(struct fdb *f);
+
+/*
+ * Learns (or refreshes, or moves) key on port. Limits (0: none) bound the
+ * dynamic entries of the port and of the key's VLAN; a move counts against
+ * the new port's limit.
+ */
+enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint64_t now,
+				uint32_t port_limit, uint32_t vlan_limit);
+/* Adds or re-points a static entry (never aged, never moved by learning). */
+int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port, uint64_t now);
+/* Deletes key (static or not); -ENOENT if absent. */
+int fdb_del(struct fdb *f, uint64_t key);
+struct fdb_entry *fdb_find(const struct fdb *f, uint64_t key);
+
+/* Deletes dynamic entries not seen for max_age TSC cycles; returns how many. */
+unsigned fdb_age(struct fdb *f, uint64_t now, uint64_t max_age);
+
+/* Which entries a flush or a walk takes: port/vlan -1 for any. */
+struct fdb_filter {
+	int port;
+	int vlan;
+	bool statics;  /* static entries too */
+	bool dynamics; /* learned entries */
+};
+unsigned fdb_flush(struct fdb *f, const struct fdb_filter *flt);
+/* Calls fn for every live entry matching flt, in no particular order. */
+void fdb_walk(const struct fdb *f, const struct fdb_filter *flt,
+	      void (*fn)(const struct fdb_entry *e, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * 802.1Q / 802.1ad tags on mbufs, in place: read the outer tag, pop it, push
+ * one. The Ethernet header must be in the first segment.
+ */
+#ifndef TESS_VLAN_H
+#define TESS_VLAN_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#define VLAN_VID_MASK 0x0fff
+
+static inline bool vlan_is_tpid(rte_be16_t type)
+{
+	return type == RTE_BE16(RTE_ETHER_TYPE_VLAN) || type == RTE_BE16(RTE_ETHER_TYPE_QINQ);
+}
+
+struct vlan_tag {
+	bool present;
+	uint16_t tci; /* host order: PCP, DEI, VID */
+};
+
+/*
+ * The tag right after the MAC addresses, if any. Returns false when the
+ * frame is too short for what its ethertype announces.
+ */
+static inline bool vlan_outer(const struct rte_mbuf *m, struct vlan_tag *t)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	t->present = vlan_is_tpid(eh->ether_type);
+	t->tci = 0;
+	if (!t->present)
+		return true;
+	if (m->data_len < RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN)
+		return false;
+	t->tci = rte_be_to_cpu_16(((const struct rte_vlan_hdr *)(eh + 1))->vlan_tci);
+	return true;
+}
+
+/* Removes the outer tag (the caller checked it is there). */
+static inline void vlan_pop(struct rte_mbuf *m)
+{
+	char *p = rte_pktmbuf_mtod(m, char *);
+
+	memmove(p + RTE_VLAN_HLEN, p, 2 * RTE_ETHER_ADDR_LEN);
+	rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
+}
+
+/*
+ * Inserts an 802.1Q tag after the MAC addresses. The mbuf must be direct,
+ * unshared and have 4 bytes of headroom; returns false otherwise.
+ */
+static inline bool vlan_push(struct rte_mbuf *m, uint16_t tci)
+{
+	struct rte_vlan_hdr *vh;
+	char *p;
+
+	if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1)
+		return false;
+	p = rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
+	if (p == NULL)
+		return false;
+	memmove(p, p + RTE_VLAN_HLEN, 2 * RTE_ETHER_ADDR_LEN);
+	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+	vh = (struct rte_vlan_hdr *)(p + RTE_ETHER_HDR_LEN);
+	/* Keep the original ethertype, which now follows the tag: it was already there. */
+	vh->vlan_tci = rte_cpu_to_be_16(tci);
+	return true;
+}
+
+#endif
