@@ -8,16 +8,16 @@
 
 #include "cfg_schema.h"
 
-#define TESS_NAME_LEN     32  /* names of ports, groups, VRFs (31 chars + NUL) */
-#define TESS_DEVARGS_LEN  256 /* DPDK devargs */
-#define TESS_EAL_ARG_LEN  256
-#define TESS_SOCKPATH_LEN 108 /* sizeof(sun_path) */
-#define TESS_MAX_WORKERS  64
-#define TESS_MAX_PORTS    32 /* Debian's DPDK is built with RTE_MAX_ETHPORTS = 32 */
-#define TESS_MAC_LEN      18 /* "02:00:00:00:00:01" */
-#define TESS_IP4_LEN      16 /* "192.168.100.200" */
-#define TESS_TENANT_LEN   64
-#define TESS_VLAN_MAX     4094
+#define TESS_NAME_LEN         32  /* names of ports, groups, VRFs (31 chars + NUL) */
+#define TESS_DEVARGS_LEN      256 /* DPDK devargs */
+#define TESS_EAL_ARG_LEN      256
+#define TESS_SOCKPATH_LEN     108 /* sizeof(sun_path) */
+#define TESS_MAX_WORKERS      64
+#define TESS_MAX_PORTS        32 /* Debian's DPDK is built with RTE_MAX_ETHPORTS = 32 */
+#define TESS_MAC_LEN          18 /* "02:00:00:00:00:01" */
+#define TESS_IP4_LEN          16 /* "192.168.100.200" */
+#define TESS_TENANT_LEN       64
+#define TESS_VLAN_MAX         4094
 #define TESS_MAX_ALLOWED_MACS 8
 #define TESS_MAX_ALLOWED_IPS  16
 
@@ -53,13 +53,13 @@ struct tessd_port_cfg {
 	uint16_t tx_desc;
 	bool promiscuous;
 	/* Host vswitch */
-	char mode[8]; /* none | access | trunk */
-	char group[TESS_NAME_LEN];         /* access: its group */
-	char (*groups)[TESS_NAME_LEN];     /* trunk: the groups it carries */
+	char mode[8];                  /* none | access | trunk */
+	char group[TESS_NAME_LEN];     /* access: its group */
+	char (*groups)[TESS_NAME_LEN]; /* trunk: the groups it carries */
 	uint32_t n_groups;
-	bool all_groups;                   /* trunk: every group */
-	char native_group[TESS_NAME_LEN];  /* trunk: untagged frames belong here ("": dropped) */
-	char anti_spoof[8];                /* auto | on | off (see tessd_port_anti_spoof) */
+	bool all_groups;                    /* trunk: every group */
+	char native_group[TESS_NAME_LEN];   /* trunk: untagged frames belong here ("": dropped) */
+	char anti_spoof[8];                 /* auto | on | off (see tessd_port_anti_spoof) */
 	char (*allowed_macs)[TESS_MAC_LEN]; /* "": lock to the first source MAC */
 	uint32_t n_allowed_macs;
 	char (*allowed_ips)[TESS_IP4_LEN]; /* IPv4 source guard, "": off */

@@ -39,44 +39,6 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	return *result ? 0 : -ENOMEM;
 }
 
-static json_t *port_json(const struct dp_port *p)
-{
-	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	int xc = tessd_cfg_xc_of(&tessd.cfg, p->cfg.name);
-	const char *peer = NULL;
-
-	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
-	if (xc >= 0)
-		peer = strcmp(tessd.cfg.xconnects[xc].a, p->cfg.name) == 0
-			       ? tessd.cfg.xconnects[xc].b
-			       : tessd.cfg.xconnects[xc].a;
-	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:{s:b, s:I, s:s}, s:i, s:i, s:i, s:i, "
-			 "s:b, s:b, s:b, s:b, s:i, s:s?}",
-			 "name", p->cfg.name, "port_id", p->id, "devargs", p->cfg.devargs, "driver",
-			 p->driver, "mac", mac, "mtu", (int)p->cfg.mtu, "link", "up",
-			 p->link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
-			 (json_int_t)p->link.link_speed, "duplex",
-			 p->link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half",
-			 "rx_queues", p->n_rxq, "tx_queues", p->n_txq, "rx_desc", p->rx_desc,
-			 "tx_desc", p->tx_desc, "rss", p->rss, "scatter", p->scatter, "tx_multiseg",
-			 p->tx_multiseg, "promiscuous", p->cfg.promiscuous, "numa", p->socket,
-			 "xconnect", peer);
-}
-
-static int port_list(const void *params, json_t **result, struct ctl_error *err)
-{
-	json_t *a = json_array();
-
-	(void)params;
-	(void)err;
-	dp_ports_poll_link();
-	DP_PORT_FOREACH (p) {
-		json_array_append_new(a, port_json(p));
-	}
-	*result = a;
-	return 0;
-}
-
 static int stats_get(const void *params, json_t **result, struct ctl_error *err)
 {
 	(void)params;
@@ -189,7 +151,6 @@ static const struct cfg_node save_schema = {
 
 static const struct ctl_method core_methods[] = {
 	{ "status", NULL, status, "version, uptime, workers, memory mode" },
-	{ "port.list", NULL, port_list, "ports with driver, MAC, MTU, link and queues" },
 	{ "stats.get", NULL, stats_get, "port counters, drops by reason, worker cycles" },
 	{ "stats.reset", NULL, stats_reset, "zero all counters" },
 	{ "config.get", NULL, config_get, "the running config" },

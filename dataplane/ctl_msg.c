@@ -20,6 +20,18 @@ void ctl_error_set(struct ctl_error *err, int code, const char *path, const char
 	cfg_utf8_trim(err->path);
 }
 
+void ctl_error_from_text(struct ctl_error *err, int code, const char *text)
+{
+	const char *sep = text[0] == '/' ? strstr(text, ": ") : NULL;
+
+	if (sep == NULL) {
+		ctl_error_set(err, code, "", "%s", text);
+		return;
+	}
+	ctl_error_set(err, code, "", "%s", sep + 2);
+	snprintf(err->path, sizeof(err->path), "%.*s", (int)(sep - text), text);
+}
+
 void ctl_error_from_cfg(struct ctl_error *err, const struct cfg_errs *errs)
 {
 	if (errs->n == 0) {

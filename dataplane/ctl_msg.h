@@ -34,6 +34,8 @@ struct ctl_request {
 
 void ctl_error_set(struct ctl_error *err, int code, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* An error from a "path: message" text (as port set-up reports them). */
+void ctl_error_from_text(struct ctl_error *err, int code, const char *text);
 /* The first error of a schema decode, as an API error. */
 void ctl_error_from_cfg(struct ctl_error *err, const struct cfg_errs *errs);
 

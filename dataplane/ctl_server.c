@@ -100,6 +100,10 @@ int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_erro
 		ctl_error_set(err, EOPNOTSUPP, "/method", "unknown method '%s'", req->method);
 		return -EOPNOTSUPP;
 	}
+	if (m->raw) {
+		rc = m->fn(req->params, result, err);
+		goto done;
+	}
 	if (m->params == NULL) {
 		if (json_object_size(req->params)) {
 			ctl_error_set(err, EINVAL, "/params", "method '%s' takes no params",
@@ -124,6 +128,7 @@ int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_erro
 		cfg_free(m->params, params);
 		free(params);
 	}
+done:
 	if (rc < 0 && err->code == 0)
 		ctl_error_set(err, -rc, "", "%s failed: %s", m->name, strerror(-rc));
 	if (rc == 0 && *result == NULL)

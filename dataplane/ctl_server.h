@@ -10,14 +10,18 @@
 #include "evloop.h"
 #include "tessd_config.h"
 
-/* "params" is the decoded struct of the method's schema (NULL if it has none). */
+/*
+ * "params" is the decoded struct of the method's schema, NULL if it has
+ * none, or the request's params object itself (json_t *) for raw methods.
+ */
 typedef int (*ctl_handler)(const void *params, json_t **result, struct ctl_error *err);
 
 struct ctl_method {
 	const char *name;
-	const struct cfg_node *params; /* NULL: takes no params */
+	const struct cfg_node *params; /* NULL: takes no params (unless raw) */
 	ctl_handler fn;
 	const char *summary;
+	bool raw; /* the handler decodes params itself (partial updates) */
 };
 
 /* Registers a table terminated by an entry with name == NULL; checks its schemas. */

@@ -21,18 +21,43 @@
 #define DP_MAX_RXQ_PER_WORKER 256
 #define DP_PORT_NONE          UINT16_MAX
 
-/* Software drop reasons, counted per port. Keep dp_drop_names in step. */
+#define DP_VLANS      4096
+#define DP_PORT_WORDS ((RTE_MAX_ETHPORTS + 63) / 64)
+#define DP_LEARN_MEMO 256  /* per-worker memo of recent learn events */
+#define DP_LEARN_RING 4096 /* learn events a worker can queue */
+
+/* Software drop reasons, counted per port (and per group once known). Keep dp_drop_names in step.
+ */
 enum dp_drop {
-	DP_DROP_NO_OUTPUT,    /* rx port: nothing forwards from it */
-	DP_DROP_BAD_FRAME,    /* rx port: shorter than an Ethernet header */
-	DP_DROP_MTU_EXCEEDED, /* tx port: frame larger than its MTU allows */
-	DP_DROP_TX_FULL,      /* tx port: its TX queue was full */
+	DP_DROP_NO_OUTPUT,         /* rx port: nothing forwards from it */
+	DP_DROP_BAD_FRAME,         /* rx port: shorter than its headers */
+	DP_DROP_MTU_EXCEEDED,      /* tx port: frame larger than its MTU allows */
+	DP_DROP_TX_FULL,           /* tx port: its TX queue was full */
+	DP_DROP_TAGGED_ON_ACCESS,  /* rx access port: a tag with a non-zero VID */
+	DP_DROP_VLAN_NOT_CARRIED,  /* rx trunk: a VLAN it does not carry */
+	DP_DROP_UNTAGGED_ON_TRUNK, /* rx trunk without a native group: untagged frame */
+	DP_DROP_BAD_SRC_MAC,       /* rx: multicast or zero source MAC */
+	DP_DROP_SPOOFED_MAC,       /* rx access port: source MAC not allowed */
+	DP_DROP_SPOOFED_IP,        /* rx access port: IPv4 or ARP sender not allowed */
+	DP_DROP_STORM,             /* rx access port: over its flood rate */
+	DP_DROP_LOCAL_DEST,        /* rx: destination learned on the receiving port */
+	DP_DROP_UNKNOWN_UNICAST,   /* rx: unknown destination, the group does not flood it */
+	DP_DROP_MULTICAST,         /* rx: multicast, the group does not flood it */
+	DP_DROP_NO_DESTINATION,    /* rx: flooded to a group with no other port */
+	DP_DROP_NO_MBUF,           /* out of mbufs for a flood copy or a tag */
 	DP_DROP_MAX
 };
 extern const char *const dp_drop_names[DP_DROP_MAX];
 
 struct dp_port_counters {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	uint64_t flooded; /* received frames that were flooded */
+	uint64_t drop[DP_DROP_MAX];
+};
+
+/* Per group (indexed by VLAN): frames entering it, leaving it, flooded, dropped in it. */
+struct dp_group_counters {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, flooded;
 	uint64_t drop[DP_DROP_MAX];
 };
 
@@ -41,17 +66,38 @@ struct dp_worker_counters {
 	uint64_t idle_cycles; /* TSC cycles of empty polls */
 	uint64_t pkts;        /* packets received */
 	uint64_t busy_polls, idle_polls;
+	uint64_t learn_lost; /* learn events dropped: the ring to the control thread was full */
 };
 
 enum dp_fwd_mode {
 	DP_FWD_NONE = 0,
 	DP_FWD_XCONNECT,
+	DP_FWD_ACCESS,
+	DP_FWD_TRUNK,
 };
 
 struct dp_port_fwd {
 	uint8_t mode;
-	uint16_t peer; /* DP_FWD_XCONNECT: output port */
-	uint32_t mtu;  /* L3 MTU when this port transmits; 0: port not in use */
+	bool anti_spoof;
+	uint8_t n_macs;     /* anti-spoof: allowed MACs (0: locked to the first seen) */
+	uint8_t n_ips;      /* IPv4 source guard (0: off) */
+	uint16_t peer;      /* DP_FWD_XCONNECT: output port */
+	uint16_t vlan;      /* access: its group; trunk: native group (0: none) */
+	uint32_t mtu;       /* L3 MTU when this port transmits; 0: port not in use */
+	uint32_t storm_pps; /* per RX queue; 0: no limit */
+	struct rte_ether_addr macs[TESS_MAX_ALLOWED_MACS];
+	rte_be32_t ips[TESS_MAX_ALLOWED_IPS];
+	uint64_t vlans[DP_VLANS / 64]; /* trunk: the VLANs it carries */
+};
+
+#define DP_GROUP_ON       0x1
+#define DP_GROUP_FLOOD_UU 0x2 /* flood unknown unicast */
+#define DP_GROUP_FLOOD_MC 0x4 /* flood multicast (broadcast always floods) */
+
+struct dp_group {
+	uint8_t flags;
+	uint64_t access[DP_PORT_WORDS]; /* member access ports */
+	uint64_t trunks[DP_PORT_WORDS]; /* trunks carrying the group */
 };
 
 struct dp_rxq {
@@ -64,6 +110,20 @@ struct dp_snapshot {
 	struct dp_port_fwd port[RTE_MAX_ETHPORTS];
 	uint16_t n_rxq[DP_MAX_WORKERS];
 	struct dp_rxq rxq[DP_MAX_WORKERS][DP_MAX_RXQ_PER_WORKER];
+	struct dp_group group[DP_VLANS]; /* indexed by VLAN */
+};
+
+/* What a port's state needs that changes under traffic (not part of the snapshot). */
+struct dp_port_state {
+	/* Anti-spoof lock: the first source MAC seen (bit 63 set), 0 while none. */
+	uint64_t locked_mac;
+} __rte_cache_aligned;
+extern struct dp_port_state dp_port_state[RTE_MAX_ETHPORTS];
+
+/* A worker asks the control thread to learn (VLAN, MAC) on a port. */
+struct dp_learn_event {
+	uint64_t key;
+	uint16_t port;
 };
 
 struct dp_txbuf {
@@ -71,6 +131,11 @@ struct dp_txbuf {
 	bool pending; /* listed in dp_worker.pending */
 	uint32_t bytes;
 	struct rte_mbuf *pkts[DP_BURST];
+};
+
+struct dp_storm {
+	uint64_t tokens;
+	uint64_t last;
 };
 
 /* One per worker lcore, allocated on its NUMA node, written by it alone. */
@@ -83,10 +148,18 @@ struct dp_worker {
 	uint16_t pending[RTE_MAX_ETHPORTS]; /* ports with buffered TX */
 	struct dp_port_counters port[RTE_MAX_ETHPORTS];
 	struct dp_txbuf txb[RTE_MAX_ETHPORTS];
+	struct dp_group_counters *grp; /* [DP_VLANS] */
+	struct rte_ring *learn;        /* dp_learn_event to the control thread */
+	struct {
+		uint64_t key, tsc;
+		uint16_t port;
+	} memo[DP_LEARN_MEMO];
+	struct dp_storm storm[RTE_MAX_ETHPORTS];
 } __rte_cache_aligned;
 
 extern struct dp_snapshot *dp_snap; /* current snapshot (RCU protected) */
 extern bool dp_running;             /* workers loop while true */
+extern uint64_t dp_tsc_hz;
 
 /*
  * Counters are written by one worker and read by the control thread: a
@@ -100,6 +173,16 @@ static inline void dp_cnt_add(uint64_t *c, uint64_t n)
 static inline uint64_t dp_cnt_read(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+static inline bool dp_bit(const uint64_t *words, unsigned i)
+{
+	return words[i / 64] >> (i % 64) & 1;
+}
+
+static inline void dp_bit_set(uint64_t *words, unsigned i)
+{
+	words[i / 64] |= UINT64_C(1) << (i % 64);
 }
 
 #endif

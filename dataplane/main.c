@@ -10,6 +10,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 
 #include "cfg_file.h"
@@ -20,11 +21,13 @@
 #include "rcu.h"
 #include "snapshot.h"
 #include "stats.h"
+#include "switch.h"
+#include "apply.h"
 #include "tessd.h"
 #include "worker.h"
 
-#define TICK_MS         100
-#define LINK_POLL_TICKS 10
+#define TICK_MS    10  /* learning latency of the vswitch */
+#define SLOW_TICKS 100 /* link state, stalled clients: once a second */
 
 struct tessd tessd;
 
@@ -78,7 +81,8 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	dp_rcu_reclaim();
-	if (++ticks % LINK_POLL_TICKS == 0) {
+	vsw_poll(&tessd.cfg, rte_rdtsc());
+	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
 	}
@@ -201,14 +205,16 @@ int main(int argc, char **argv)
 	rc = dp_rcu_init(tessd.cfg.eal.n_workers);
 	if (rc == 0)
 		rc = dp_workers_init();
+	if (rc == 0)
+		rc = vsw_init(&tessd.cfg);
 	if (rc < 0)
-		snprintf(err, sizeof(err), "cannot set up workers: %s", strerror(-rc));
+		snprintf(err, sizeof(err), "cannot set up workers and the FDB: %s", strerror(-rc));
 	if (rc == 0)
 		rc = dp_ports_init(&tessd.cfg, err, sizeof(err));
 	if (rc == 0 && (rc = dp_snapshot_init()) < 0)
 		snprintf(err, sizeof(err), "cannot allocate the dataplane snapshot");
-	if (rc == 0 && (rc = xc_apply(&tessd.cfg)) < 0)
-		snprintf(err, sizeof(err), "/xconnects: cannot apply: %s", strerror(-rc));
+	if (rc == 0 && (rc = dp_apply_running()) < 0)
+		snprintf(err, sizeof(err), "cannot build the first snapshot: %s", strerror(-rc));
 	if (rc == 0) {
 		dp_stats_reset();
 		rc = dp_workers_start();
@@ -224,7 +230,8 @@ int main(int argc, char **argv)
 				 strerror(errno));
 		}
 	}
-	if (rc == 0 && (core_api_register() < 0 || xc_api_register() < 0)) {
+	if (rc == 0 && (core_api_register() < 0 || xc_api_register() < 0 ||
+			port_api_register() < 0 || vsw_api_register() < 0)) {
 		rc = -EINVAL;
 		snprintf(err, sizeof(err), "internal error: an API schema is inconsistent");
 	}
@@ -249,10 +256,11 @@ int main(int argc, char **argv)
 	ctl_server_close();
 	dp_workers_stop();
 	dp_ports_fini();
+	if (dp_rcu_qsv)
+		dp_rcu_fini(); /* runs what was deferred: old snapshots, FDB entries */
+	vsw_fini();
 	if (dp_snap)
 		dp_snapshot_fini();
-	if (dp_rcu_qsv)
-		dp_rcu_fini();
 	dp_workers_free();
 	dp_mempools_free();
 	ev_destroy(tessd.loop);

@@ -66,7 +66,7 @@ static void remove_device(const char *devargs)
 	}
 }
 
-static int probe(const struct tessd_port_cfg *pc, unsigned idx, struct dp_port **out, char *err,
+static int probe(const struct tessd_port_cfg *pc, const char *path, struct dp_port **out, char *err,
 		 size_t len)
 {
 	char devname[TESS_DEVARGS_LEN];
@@ -77,7 +77,7 @@ static int probe(const struct tessd_port_cfg *pc, unsigned idx, struct dp_port *
 	tessd_devargs_name(pc->devargs, devname, sizeof(devname));
 	rc = rte_dev_probe(pc->devargs);
 	if (rc < 0) {
-		snprintf(err, len, "/ports/%u/devargs: cannot probe '%s': %s%s", idx, pc->devargs,
+		snprintf(err, len, "%s/devargs: cannot probe '%s': %s%s", path, pc->devargs,
 			 rte_strerror(-rc), rc == -EEXIST ? " (device already probed)" : "");
 		return rc;
 	}
@@ -89,8 +89,8 @@ static int probe(const struct tessd_port_cfg *pc, unsigned idx, struct dp_port *
 		}
 	}
 	if (id >= RTE_MAX_ETHPORTS || ports[id].used) {
-		snprintf(err, len, "/ports/%u/devargs: '%s' probed but no new ethdev port appeared",
-			 idx, pc->devargs);
+		snprintf(err, len, "%s/devargs: '%s' probed but no new ethdev port appeared", path,
+			 pc->devargs);
 		remove_device(pc->devargs);
 		return -ENODEV;
 	}
@@ -108,7 +108,7 @@ static int probe(const struct tessd_port_cfg *pc, unsigned idx, struct dp_port *
 }
 
 /* Queue counts from the config, the driver's limits and the worker count. */
-static int plan_queues(struct dp_port *p, unsigned idx, char *err, size_t len)
+static int plan_queues(struct dp_port *p, const char *path, char *err, size_t len)
 {
 	unsigned nw = dp_worker_count();
 	struct rte_eth_dev_info info;
@@ -116,22 +116,21 @@ static int plan_queues(struct dp_port *p, unsigned idx, char *err, size_t len)
 
 	rc = rte_eth_dev_info_get(p->id, &info);
 	if (rc < 0) {
-		snprintf(err, len, "/ports/%u: cannot read device info: %s", idx,
-			 rte_strerror(-rc));
+		snprintf(err, len, "%s: cannot read device info: %s", path, rte_strerror(-rc));
 		return rc;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
 	if (nw > info.max_tx_queues) {
 		snprintf(err, len,
-			 "/ports/%u: driver %s offers %u TX queues, tessd needs one per worker "
+			 "%s: driver %s offers %u TX queues, tessd needs one per worker "
 			 "(%u)%s",
-			 idx, p->driver, info.max_tx_queues, nw,
+			 path, p->driver, info.max_tx_queues, nw,
 			 strstr(p->driver, "vhost") ? "; add queues=N to its devargs" : "");
 		return -EINVAL;
 	}
 	if (p->cfg.rx_queues > info.max_rx_queues) {
-		snprintf(err, len, "/ports/%u/rx_queues: driver %s offers at most %u RX queues",
-			 idx, p->driver, info.max_rx_queues);
+		snprintf(err, len, "%s/rx_queues: driver %s offers at most %u RX queues", path,
+			 p->driver, info.max_rx_queues);
 		return -EINVAL;
 	}
 	p->n_txq = (uint16_t)nw;
@@ -142,7 +141,7 @@ static int plan_queues(struct dp_port *p, unsigned idx, char *err, size_t len)
 	/* Final ring sizes before the pools are sized from them. */
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &p->rx_desc, &p->tx_desc);
 	if (rc < 0) {
-		snprintf(err, len, "/ports/%u: bad descriptor counts: %s", idx, rte_strerror(-rc));
+		snprintf(err, len, "%s: bad descriptor counts: %s", path, rte_strerror(-rc));
 		return rc;
 	}
 	return 0;
@@ -166,7 +165,7 @@ static int check_rxq_plan(char *err, size_t len)
 	return 0;
 }
 
-static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
+static int configure(struct dp_port *p, const char *path, char *err, size_t len)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
@@ -176,7 +175,7 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 
 	rte_eth_dev_info_get(p->id, &info);
 	if (p->cfg.mtu < info.min_mtu || p->cfg.mtu > info.max_mtu) {
-		snprintf(err, len, "/ports/%u/mtu: driver %s supports MTU %u to %u", idx, p->driver,
+		snprintf(err, len, "%s/mtu: driver %s supports MTU %u to %u", path, p->driver,
 			 info.min_mtu, info.max_mtu);
 		return -EINVAL;
 	}
@@ -185,9 +184,8 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 				    ? info.max_rx_pktlen - info.max_mtu
 				    : RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
 	if (p->cfg.mtu + overhead > info.max_rx_pktlen) {
-		snprintf(err, len,
-			 "/ports/%u/mtu: driver %s takes frames up to %u bytes: MTU %u at most",
-			 idx, p->driver, info.max_rx_pktlen, info.max_rx_pktlen - overhead);
+		snprintf(err, len, "%s/mtu: driver %s takes frames up to %u bytes: MTU %u at most",
+			 path, p->driver, info.max_rx_pktlen, info.max_rx_pktlen - overhead);
 		return -EINVAL;
 	}
 	conf.rxmode.mtu = p->cfg.mtu;
@@ -195,8 +193,8 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 		/* Frames longer than one mbuf arrive as chains. */
 		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
 			snprintf(err, len,
-				 "/ports/%u/mtu: MTU %u needs scattered RX, which driver %s lacks",
-				 idx, p->cfg.mtu, p->driver);
+				 "%s/mtu: MTU %u needs scattered RX, which driver %s lacks", path,
+				 p->cfg.mtu, p->driver);
 			return -EINVAL;
 		}
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
@@ -220,14 +218,14 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 		       p->cfg.name, p->n_rxq);
 	rc = rte_eth_dev_configure(p->id, p->n_rxq, p->n_txq, &conf);
 	if (rc < 0) {
-		snprintf(err, len, "/ports/%u: cannot configure %s with %u RX / %u TX queues: %s",
-			 idx, p->driver, p->n_rxq, p->n_txq, rte_strerror(-rc));
+		snprintf(err, len, "%s: cannot configure %s with %u RX / %u TX queues: %s", path,
+			 p->driver, p->n_rxq, p->n_txq, rte_strerror(-rc));
 		return rc;
 	}
 	for (uint16_t q = 0; q < p->n_rxq; q++) {
 		rc = rte_eth_rx_queue_setup(p->id, q, p->rx_desc, (unsigned)p->socket, NULL, mp);
 		if (rc < 0) {
-			snprintf(err, len, "/ports/%u: cannot set up RX queue %u: %s", idx, q,
+			snprintf(err, len, "%s: cannot set up RX queue %u: %s", path, q,
 				 rte_strerror(-rc));
 			return rc;
 		}
@@ -235,7 +233,7 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 	for (uint16_t q = 0; q < p->n_txq; q++) {
 		rc = rte_eth_tx_queue_setup(p->id, q, p->tx_desc, (unsigned)p->socket, NULL);
 		if (rc < 0) {
-			snprintf(err, len, "/ports/%u: cannot set up TX queue %u: %s", idx, q,
+			snprintf(err, len, "%s: cannot set up TX queue %u: %s", path, q,
 				 rte_strerror(-rc));
 			return rc;
 		}
@@ -243,14 +241,14 @@ static int configure(struct dp_port *p, unsigned idx, char *err, size_t len)
 	if (p->cfg.promiscuous) {
 		rc = rte_eth_promiscuous_enable(p->id);
 		if (rc < 0 && rc != -ENOTSUP) {
-			snprintf(err, len, "/ports/%u/promiscuous: cannot enable: %s", idx,
+			snprintf(err, len, "%s/promiscuous: cannot enable: %s", path,
 				 rte_strerror(-rc));
 			return rc;
 		}
 	}
 	rc = rte_eth_dev_start(p->id);
 	if (rc < 0) {
-		snprintf(err, len, "/ports/%u: cannot start: %s", idx, rte_strerror(-rc));
+		snprintf(err, len, "%s: cannot start: %s", path, rte_strerror(-rc));
 		return rc;
 	}
 	rte_eth_macaddr_get(p->id, &p->mac);
@@ -277,30 +275,83 @@ static void close_port(struct dp_port *p)
 	p->used = false;
 }
 
+/* The path naming a port in errors: its place in the startup config. */
+static void port_path(char *buf, size_t len, unsigned i)
+{
+	snprintf(buf, len, "/ports/%u", i);
+}
+
 int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t len)
 {
 	struct dp_port *p[TESS_MAX_PORTS];
+	char path[32];
 	int rc = 0;
 
+	/* All probed first, so the pools are sized for all of them. */
 	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++) {
-		rc = probe(&cfg->ports[i], i, &p[i], err, len);
+		port_path(path, sizeof(path), i);
+		rc = probe(&cfg->ports[i], path, &p[i], err, len);
 		if (rc == 0)
-			rc = plan_queues(p[i], i, err, len);
+			rc = plan_queues(p[i], path, err, len);
 	}
 	if (rc == 0)
 		rc = check_rxq_plan(err, len);
 	if (rc == 0)
-		rc = dp_mempools_create(err, len);
-	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++)
-		rc = configure(p[i], i, err, len);
+		rc = dp_mempools_init(&cfg->eal, err, len);
+	for (uint32_t i = 0; i < cfg->n_ports && rc == 0; i++) {
+		port_path(path, sizeof(path), i);
+		rc = dp_mempool_reserve(p[i], path, err, len);
+		if (rc == 0)
+			rc = configure(p[i], path, err, len);
+	}
 	if (rc < 0)
 		dp_ports_fini();
 	return rc;
 }
 
+int dp_port_create(const struct tessd_port_cfg *pc, const char *path, char *err, size_t len)
+{
+	struct dp_port *p;
+	int rc;
+
+	if (dp_port_by_name(pc->name)) {
+		snprintf(err, len, "%s/name: port '%s' exists", path, pc->name);
+		return -EEXIST;
+	}
+	rc = probe(pc, path, &p, err, len);
+	if (rc < 0)
+		return rc;
+	rc = plan_queues(p, path, err, len);
+	if (rc == 0)
+		rc = check_rxq_plan(err, len);
+	if (rc == 0)
+		rc = dp_mempool_reserve(p, path, err, len);
+	if (rc == 0) {
+		rc = configure(p, path, err, len);
+		if (rc < 0)
+			dp_mempool_release(p);
+	}
+	if (rc < 0) {
+		close_port(p);
+		return rc;
+	}
+	/* A new port starts unlocked and with no storm history. */
+	__atomic_store_n(&dp_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void dp_port_destroy(struct dp_port *p)
+{
+	DP_LOG(INFO, "port %s (%s) removed", p->cfg.name, p->devname);
+	dp_mempool_release(p);
+	close_port(p);
+}
+
 void dp_ports_fini(void)
 {
 	DP_PORT_FOREACH (p) {
+		if (p->mbufs)
+			dp_mempool_release(p);
 		close_port(p);
 	}
 }

@@ -21,6 +21,8 @@ struct dp_port {
 	uint16_t rx_desc, tx_desc;
 	bool rss, scatter;
 	bool tx_multiseg; /* can send chained mbufs */
+	bool draining;    /* being removed: workers no longer poll it */
+	uint64_t mbufs;   /* its share of the pool budget */
 	struct rte_ether_addr mac;
 	struct rte_eth_link link;
 	/* Counters at the last reset: reported values are "now - base". */
@@ -38,6 +40,13 @@ struct dp_port {
  */
 int dp_ports_init(const struct tessd_cfg *cfg, char *err, size_t err_len);
 void dp_ports_fini(void);
+/*
+ * At runtime: brings up one port, or says why not with "path" (e.g.
+ * "/params") naming it. It carries no traffic until a snapshot names it.
+ */
+int dp_port_create(const struct tessd_port_cfg *pc, const char *path, char *err, size_t len);
+/* Closes a port no snapshot names any more and no worker can touch (after RCU). */
+void dp_port_destroy(struct dp_port *p);
 
 /* Longest frame the port receives or sends: MTU, Ethernet header, two VLAN tags. */
 static inline uint32_t dp_port_max_frame(const struct dp_port *p)
@@ -54,10 +63,14 @@ unsigned dp_port_count(void);
 void dp_ports_poll_link(void);
 
 /*
- * Mbuf pools, one per NUMA node with ports, sized from the ports' queues
- * and descriptors, the workers' bursts and TX buffers, and the caches.
+ * Mbuf pools, one per NUMA node with ports. Sized at start from the ports'
+ * rings, the workers' bursts and buffers, and room for ports added later
+ * (or eal.mbufs); each port then reserves its rings' share, and a port is
+ * refused when its pool cannot hold its rings.
  */
-int dp_mempools_create(char *err, size_t err_len);
+int dp_mempools_init(const struct tessd_eal_cfg *eal, char *err, size_t len);
+int dp_mempool_reserve(struct dp_port *p, const char *path, char *err, size_t len);
+void dp_mempool_release(struct dp_port *p);
 struct rte_mempool *dp_mempool(int socket);
 void dp_mempools_free(void);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 
 #include "port.h"
@@ -12,6 +13,8 @@
 
 struct dp_snapshot *dp_snap;
 bool dp_running;
+uint64_t dp_tsc_hz;
+struct dp_port_state dp_port_state[RTE_MAX_ETHPORTS];
 
 static struct dp_snapshot *snap_alloc(void)
 {
@@ -27,6 +30,8 @@ static void plan_rx(struct dp_snapshot *s)
 	for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++) {
 		struct dp_port *p = dp_port_by_id(id);
 
+		if (p && p->draining)
+			p = NULL; /* being removed: no worker polls or sends to it */
 		s->port[id].mtu = p ? p->cfg.mtu : 0;
 		if (p == NULL) {
 			s->port[id].mode = DP_FWD_NONE;
@@ -45,6 +50,7 @@ int dp_snapshot_init(void)
 {
 	struct dp_snapshot *s = snap_alloc();
 
+	dp_tsc_hz = rte_get_tsc_hz();
 	if (s == NULL)
 		return -ENOMEM;
 	plan_rx(s);

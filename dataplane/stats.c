@@ -5,6 +5,8 @@
 
 #include <rte_cycles.h>
 
+#include "switch.h"
+#include "tessd.h"
 #include "worker.h"
 
 const char *const dp_drop_names[DP_DROP_MAX] = {
@@ -12,6 +14,18 @@ const char *const dp_drop_names[DP_DROP_MAX] = {
 	[DP_DROP_BAD_FRAME] = "bad_frame",
 	[DP_DROP_MTU_EXCEEDED] = "mtu_exceeded",
 	[DP_DROP_TX_FULL] = "tx_full",
+	[DP_DROP_TAGGED_ON_ACCESS] = "tagged_on_access",
+	[DP_DROP_VLAN_NOT_CARRIED] = "vlan_not_carried",
+	[DP_DROP_UNTAGGED_ON_TRUNK] = "untagged_on_trunk",
+	[DP_DROP_BAD_SRC_MAC] = "bad_src_mac",
+	[DP_DROP_SPOOFED_MAC] = "spoofed_mac",
+	[DP_DROP_SPOOFED_IP] = "spoofed_ip",
+	[DP_DROP_STORM] = "storm",
+	[DP_DROP_LOCAL_DEST] = "local_dest",
+	[DP_DROP_UNKNOWN_UNICAST] = "unknown_unicast",
+	[DP_DROP_MULTICAST] = "multicast",
+	[DP_DROP_NO_DESTINATION] = "no_destination",
+	[DP_DROP_NO_MBUF] = "no_mbuf",
 };
 
 static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
@@ -26,6 +40,7 @@ static void sum_port(uint16_t id, struct dp_port_counters *out)
 		out->rx_bytes += dp_cnt_read(&c->rx_bytes);
 		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
 		out->tx_bytes += dp_cnt_read(&c->tx_bytes);
+		out->flooded += dp_cnt_read(&c->flooded);
 		for (int d = 0; d < DP_DROP_MAX; d++)
 			out->drop[d] += dp_cnt_read(&c->drop[d]);
 	}
@@ -40,6 +55,7 @@ static void sum_worker(unsigned idx, struct dp_worker_counters *out)
 	out->pkts = dp_cnt_read(&c->pkts);
 	out->busy_polls = dp_cnt_read(&c->busy_polls);
 	out->idle_polls = dp_cnt_read(&c->idle_polls);
+	out->learn_lost = dp_cnt_read(&c->learn_lost);
 }
 
 void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct dp_hw_drops *hw)
@@ -51,6 +67,7 @@ void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct
 	out->rx_bytes -= p->base.rx_bytes;
 	out->tx_pkts -= p->base.tx_pkts;
 	out->tx_bytes -= p->base.tx_bytes;
+	out->flooded -= p->base.flooded;
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		out->drop[d] -= p->base.drop[d];
 	memset(hw, 0, sizeof(*hw));
@@ -72,6 +89,7 @@ void dp_stats_worker(unsigned idx, struct dp_worker_counters *out)
 	out->pkts -= b->pkts;
 	out->busy_polls -= b->busy_polls;
 	out->idle_polls -= b->idle_polls;
+	out->learn_lost -= b->learn_lost;
 }
 
 void dp_stats_port_rebase(struct dp_port *p)
@@ -88,6 +106,7 @@ void dp_stats_reset(void)
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)
 		sum_worker(w, &worker_base[w]);
+	vsw_stats_reset();
 	reset_tsc = rte_rdtsc();
 }
 
@@ -113,10 +132,11 @@ static json_t *port_json(const struct dp_port *p)
 	json_object_set_new(drops, "rx_nombuf", json_integer((json_int_t)hw.rx_nombuf));
 	json_object_set_new(drops, "tx_errors", json_integer((json_int_t)hw.tx_errors));
 	total += hw.rx_missed + hw.rx_errors + hw.rx_nombuf + hw.tx_errors;
-	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->cfg.name, "port_id",
-			 p->id, "rx_packets", (json_int_t)c.rx_pkts, "rx_bytes",
+	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", p->cfg.name,
+			 "port_id", p->id, "rx_packets", (json_int_t)c.rx_pkts, "rx_bytes",
 			 (json_int_t)c.rx_bytes, "tx_packets", (json_int_t)c.tx_pkts, "tx_bytes",
-			 (json_int_t)c.tx_bytes, "drops_total", (json_int_t)total, "drops", drops);
+			 (json_int_t)c.tx_bytes, "flooded", (json_int_t)c.flooded, "drops_total",
+			 (json_int_t)total, "drops", drops);
 }
 
 static json_t *worker_json(unsigned idx)
@@ -138,12 +158,12 @@ static json_t *worker_json(unsigned idx)
 			json_array_append_new(
 				rxq, json_sprintf("%s:%u", p->cfg.name, s->rxq[idx][i].queue));
 	}
-	return json_pack("{s:i, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "worker", idx,
-			 "lcore", w->lcore, "cpu", w->cpu, "rx_queues", rxq, "packets",
-			 (json_int_t)c.pkts, "busy_cycles", (json_int_t)c.busy_cycles,
-			 "idle_cycles", (json_int_t)c.idle_cycles, "busy_polls",
-			 (json_int_t)c.busy_polls, "idle_polls", (json_int_t)c.idle_polls,
-			 "cycles_per_packet", cpp, "busy_pct", busy);
+	return json_pack(
+		"{s:i, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "worker", idx,
+		"lcore", w->lcore, "cpu", w->cpu, "rx_queues", rxq, "packets", (json_int_t)c.pkts,
+		"busy_cycles", (json_int_t)c.busy_cycles, "idle_cycles", (json_int_t)c.idle_cycles,
+		"busy_polls", (json_int_t)c.busy_polls, "idle_polls", (json_int_t)c.idle_polls,
+		"learn_lost", (json_int_t)c.learn_lost, "cycles_per_packet", cpp, "busy_pct", busy);
 }
 
 json_t *dp_stats_json(void)
@@ -155,6 +175,7 @@ json_t *dp_stats_json(void)
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)
 		json_array_append_new(workers, worker_json(w));
-	return json_pack("{s:f, s:I, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
-			 (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers);
+	return json_pack("{s:f, s:I, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
+			 (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "groups",
+			 vsw_groups_json(&tessd.cfg));
 }

@@ -26,7 +26,6 @@ extern struct tessd tessd;
 /* Methods of the core (status, ports, stats, config) and of the cross-connect. */
 int core_api_register(void);
 int xc_api_register(void);
-/* Publishes the xconnects of cfg to the dataplane. */
-int xc_apply(const struct tessd_cfg *cfg);
+int port_api_register(void);
 
 #endif

@@ -4,6 +4,8 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_ring_elem.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "worker.h"
@@ -16,6 +18,7 @@ int dp_workers_init(void)
 	unsigned lcore;
 
 	RTE_LCORE_FOREACH_WORKER (lcore) {
+		char name[RTE_RING_NAMESIZE];
 		struct dp_worker *w;
 
 		if (n_workers == DP_MAX_WORKERS)
@@ -28,6 +31,15 @@ int dp_workers_init(void)
 		w->lcore = lcore;
 		w->cpu = (unsigned)rte_lcore_to_cpu_id((int)lcore);
 		workers[n_workers++] = w;
+		w->grp =
+			rte_zmalloc_socket("tess_group_counters", sizeof(*w->grp) * DP_VLANS,
+					   RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+		snprintf(name, sizeof(name), "tess_learn%u", w->idx);
+		w->learn = rte_ring_create_elem(name, sizeof(struct dp_learn_event), DP_LEARN_RING,
+						(int)rte_lcore_to_socket_id(lcore),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->grp == NULL || w->learn == NULL)
+			return -ENOMEM;
 	}
 	return n_workers ? 0 : -ENODEV;
 }
@@ -65,7 +77,10 @@ void dp_workers_stop(void)
 
 void dp_workers_free(void)
 {
-	for (unsigned i = 0; i < n_workers; i++)
+	for (unsigned i = 0; i < n_workers; i++) {
+		rte_ring_free(workers[i]->learn);
+		rte_free(workers[i]->grp);
 		rte_free(workers[i]);
+	}
 	n_workers = 0;
 }

@@ -7,15 +7,11 @@
 #include "ctl_server.h"
 #include "log.h"
 #include "port.h"
-#include "snapshot.h"
+#include "apply.h"
 #include "tessd.h"
 
-int xc_apply(const struct tessd_cfg *cfg)
+void xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
 {
-	struct dp_snapshot *s = dp_snapshot_copy();
-
-	if (s == NULL)
-		return -ENOMEM;
 	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++) {
 		if (s->port[i].mode == DP_FWD_XCONNECT) {
 			s->port[i].mode = DP_FWD_NONE;
@@ -26,43 +22,20 @@ int xc_apply(const struct tessd_cfg *cfg)
 		struct dp_port *a = dp_port_by_name(cfg->xconnects[i].a);
 		struct dp_port *b = dp_port_by_name(cfg->xconnects[i].b);
 
-		if (a == NULL || b == NULL) {
-			/* Validation makes this unreachable; never publish half a change. */
-			dp_snapshot_discard(s);
-			return -ENOENT;
-		}
-		s->port[a->id] = (struct dp_port_fwd){ .mode = DP_FWD_XCONNECT, .peer = b->id };
-		s->port[b->id] = (struct dp_port_fwd){ .mode = DP_FWD_XCONNECT, .peer = a->id };
+		/* Validation guarantees both; a port being removed is left out. */
+		if (a == NULL || b == NULL || a->draining || b->draining)
+			continue;
+		s->port[a->id].mode = DP_FWD_XCONNECT;
+		s->port[a->id].peer = b->id;
+		s->port[b->id].mode = DP_FWD_XCONNECT;
+		s->port[b->id].peer = a->id;
 	}
-	dp_snapshot_publish(s);
-	return 0;
-}
-
-/* Makes "xcs" (n entries, owned) the running list if the dataplane takes it. */
-static int commit(struct tessd_xc_cfg *xcs, uint32_t n, struct ctl_error *err)
-{
-	struct tessd_cfg cand = tessd.cfg;
-	int rc;
-
-	cand.xconnects = xcs;
-	cand.n_xconnects = n;
-	rc = xc_apply(&cand);
-	if (rc < 0) {
-		free(xcs);
-		ctl_error_set(err, -rc, "", "cannot update the dataplane: %s", strerror(-rc));
-		return rc;
-	}
-	free(tessd.cfg.xconnects);
-	tessd.cfg.xconnects = xcs;
-	tessd.cfg.n_xconnects = n;
-	return 0;
 }
 
 static int xc_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_xc_cfg *xc = params;
-	uint32_t n = tessd.cfg.n_xconnects;
-	struct tessd_xc_cfg *xcs;
+	struct tessd_cfg cand;
 	struct cfg_errs errs;
 	int rc;
 
@@ -71,13 +44,16 @@ static int xc_add(const void *params, json_t **result, struct ctl_error *err)
 		ctl_error_from_cfg(err, &errs);
 		return -err->code;
 	}
-	xcs = malloc((n + 1) * sizeof(*xcs));
-	if (xcs == NULL)
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	struct tessd_xc_cfg *xcs = realloc(cand.xconnects, (cand.n_xconnects + 1) * sizeof(*xcs));
+	if (xcs == NULL) {
+		tessd_cfg_free(&cand);
 		return -ENOMEM;
-	if (n)
-		memcpy(xcs, tessd.cfg.xconnects, n * sizeof(*xcs));
-	xcs[n] = *xc;
-	rc = commit(xcs, n + 1, err);
+	}
+	xcs[cand.n_xconnects++] = *xc;
+	cand.xconnects = xcs;
+	rc = dp_commit(&cand, err);
 	if (rc == 0) {
 		DP_LOG(INFO, "xconnect %s <-> %s added", xc->a, xc->b);
 		*result = json_pack("{s:s, s:s}", "a", xc->a, "b", xc->b);
@@ -92,9 +68,9 @@ struct xc_del_params {
 static int xc_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct xc_del_params *p = params;
-	uint32_t n = tessd.cfg.n_xconnects, k = 0;
-	struct tessd_xc_cfg *xcs, gone;
 	int idx = tessd_cfg_xc_of(&tessd.cfg, p->port);
+	struct tessd_xc_cfg gone;
+	struct tessd_cfg cand;
 	int rc;
 
 	if (tessd_cfg_port(&tessd.cfg, p->port) == NULL) {
@@ -107,13 +83,12 @@ static int xc_del(const void *params, json_t **result, struct ctl_error *err)
 		return -ENOENT;
 	}
 	gone = tessd.cfg.xconnects[idx];
-	xcs = n > 1 ? malloc((n - 1) * sizeof(*xcs)) : NULL;
-	if (n > 1 && xcs == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++)
-		if ((int)i != idx)
-			xcs[k++] = tessd.cfg.xconnects[i];
-	rc = commit(xcs, k, err);
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	memmove(&cand.xconnects[idx], &cand.xconnects[idx + 1],
+		(cand.n_xconnects - (uint32_t)idx - 1) * sizeof(gone));
+	cand.n_xconnects--;
+	rc = dp_commit(&cand, err);
 	if (rc == 0) {
 		DP_LOG(INFO, "xconnect %s <-> %s removed", gone.a, gone.b);
 		*result = json_pack("{s:s, s:s}", "a", gone.a, "b", gone.b);

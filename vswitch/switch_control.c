@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "switch.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ring_elem.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define LEARN_BATCH 256
+
+struct fdb vsw_fdb;
+
+static uint32_t port_limit[RTE_MAX_ETHPORTS];
+static uint32_t vlan_limit[DP_VLANS];
+static uint64_t last_age;
+static struct dp_group_counters grp_base[DP_VLANS];
+
+int vsw_init(const struct tessd_cfg *cfg)
+{
+	return fdb_init(&vsw_fdb, cfg->sw.fdb_size, (int)rte_socket_id());
+}
+
+void vsw_fini(void)
+{
+	if (vsw_fdb.h)
+		fdb_fini(&vsw_fdb);
+}
+
+static void build_access(struct dp_port_fwd *pf, const struct tessd_cfg *cfg,
+			 const struct tessd_port_cfg *pc, const struct dp_port *p)
+{
+	pf->mode = DP_FWD_ACCESS;
+	pf->vlan = tessd_cfg_group(cfg, pc->group)->vlan;
+	pf->anti_spoof = tessd_port_anti_spoof(pc);
+	pf->n_macs = (uint8_t)pc->n_allowed_macs;
+	for (uint32_t i = 0; i < pc->n_allowed_macs; i++)
+		tessd_parse_mac(pc->allowed_macs[i], pf->macs[i].addr_bytes);
+	pf->n_ips = (uint8_t)pc->n_allowed_ips;
+	for (uint32_t i = 0; i < pc->n_allowed_ips; i++)
+		inet_pton(AF_INET, pc->allowed_ips[i], &pf->ips[i]);
+	/* Each RX queue (one worker polls it) gets its share of the limit. */
+	pf->storm_pps = pc->storm_pps ? (pc->storm_pps + p->n_rxq - 1) / p->n_rxq : 0;
+}
+
+void vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
+{
+	memset(s->group, 0, sizeof(s->group));
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
+		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
+		s->group[g->vlan].flags = DP_GROUP_ON |
+					  (g->flood_unknown_unicast ? DP_GROUP_FLOOD_UU : 0) |
+					  (g->flood_multicast ? DP_GROUP_FLOOD_MC : 0);
+	}
+	/* Start every port that is not cross-connected from a clean switch state. */
+	for (unsigned id = 0; id < RTE_MAX_ETHPORTS; id++) {
+		struct dp_port_fwd *pf = &s->port[id];
+		if (pf->mode != DP_FWD_XCONNECT) {
+			uint32_t mtu = pf->mtu;
+			memset(pf, 0, sizeof(*pf));
+			pf->mtu = mtu;
+			pf->peer = DP_PORT_NONE;
+		}
+	}
+	for (uint32_t i = 0; i < cfg->n_ports; i++) {
+		const struct tessd_port_cfg *pc = &cfg->ports[i];
+		struct dp_port *p = dp_port_by_name(pc->name);
+		struct dp_port_fwd *pf;
+
+		if (p == NULL || p->draining || strcmp(pc->mode, "none") == 0)
+			continue;
+		pf = &s->port[p->id];
+		if (strcmp(pc->mode, "access") == 0) {
+			build_access(pf, cfg, pc, p);
+			dp_bit_set(s->group[pf->vlan].access, p->id);
+			continue;
+		}
+		pf->mode = DP_FWD_TRUNK;
+		if (pc->native_group[0])
+			pf->vlan = tessd_cfg_group(cfg, pc->native_group)->vlan;
+		for (uint32_t k = 0; k < cfg->sw.n_groups; k++) {
+			const struct tessd_group_cfg *g = &cfg->sw.groups[k];
+			if (tessd_port_in_group(pc, g)) {
+				dp_bit_set(pf->vlans, g->vlan);
+				dp_bit_set(s->group[g->vlan].trunks, p->id);
+			}
+		}
+	}
+}
+
+/* Whether a port's switching rules differ, so that its anti-spoof lock must go. */
+static bool rules_changed(const struct tessd_port_cfg *a, const struct tessd_port_cfg *b)
+{
+	json_t *ja = cfg_encode(&tessd_port_schema, a), *jb = cfg_encode(&tessd_port_schema, b);
+	bool diff;
+
+	/* Limits do not touch what a port may send as. */
+	json_object_del(ja, "mac_limit");
+	json_object_del(jb, "mac_limit");
+	json_object_del(ja, "storm_pps");
+	json_object_del(jb, "storm_pps");
+	diff = !json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return diff;
+}
+
+struct stale_ctx {
+	uint64_t keys[256];
+	unsigned n;
+};
+
+static void collect_stale(const struct fdb_entry *e, void *arg)
+{
+	struct stale_ctx *c = arg;
+	const struct dp_group *g = &dp_snap->group[e->vlan];
+
+	if (c->n < RTE_DIM(c->keys) && (!(g->flags & DP_GROUP_ON) || !(dp_bit(g->access, e->port) ||
+								       dp_bit(g->trunks, e->port))))
+		c->keys[c->n++] = fdb_key(e->vlan, &e->mac);
+}
+
+static bool static_in_cfg(const struct tessd_cfg *cfg, const struct fdb_entry *e)
+{
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
+		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
+		if (g->vlan != e->vlan)
+			continue;
+		for (uint32_t k = 0; k < g->n_static_macs; k++) {
+			struct rte_ether_addr a;
+			const struct dp_port *p = dp_port_by_name(g->static_macs[k].port);
+			tessd_parse_mac(g->static_macs[k].mac, a.addr_bytes);
+			if (rte_is_same_ether_addr(&a, &e->mac) && p && p->id == e->port)
+				return true;
+		}
+	}
+	return false;
+}
+
+struct static_ctx {
+	const struct tessd_cfg *cfg;
+	uint64_t keys[256];
+	unsigned n;
+};
+
+static void collect_unlisted(const struct fdb_entry *e, void *arg)
+{
+	struct static_ctx *c = arg;
+
+	if (c->n < RTE_DIM(c->keys) && !static_in_cfg(c->cfg, e))
+		c->keys[c->n++] = fdb_key(e->vlan, &e->mac);
+}
+
+void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	struct fdb_filter any = { .port = -1, .vlan = -1, .statics = true, .dynamics = true };
+	struct fdb_filter statics = { .port = -1, .vlan = -1, .statics = true };
+	struct stale_ctx stale;
+	struct static_ctx st = { .cfg = cur };
+	uint64_t now = rte_rdtsc();
+
+	/* Entries whose port left the group, or whose group is gone (in batches). */
+	do {
+		stale.n = 0;
+		fdb_walk(&vsw_fdb, &any, collect_stale, &stale);
+		for (unsigned i = 0; i < stale.n; i++)
+			fdb_del(&vsw_fdb, stale.keys[i]);
+	} while (stale.n == RTE_DIM(stale.keys));
+	do {
+		st.n = 0;
+		fdb_walk(&vsw_fdb, &statics, collect_unlisted, &st);
+		for (unsigned i = 0; i < st.n; i++)
+			fdb_del(&vsw_fdb, st.keys[i]);
+	} while (st.n == RTE_DIM(st.keys));
+
+	memset(vlan_limit, 0, sizeof(vlan_limit));
+	for (uint32_t i = 0; i < cur->sw.n_groups; i++) {
+		const struct tessd_group_cfg *g = &cur->sw.groups[i];
+		vlan_limit[g->vlan] = g->mac_limit;
+		for (uint32_t k = 0; k < g->n_static_macs; k++) {
+			struct rte_ether_addr a;
+			const struct dp_port *p = dp_port_by_name(g->static_macs[k].port);
+			tessd_parse_mac(g->static_macs[k].mac, a.addr_bytes);
+			if (p && fdb_add_static(&vsw_fdb, fdb_key(g->vlan, &a), p->id, now) < 0)
+				DP_LOG(WARNING, "FDB full: static %s in group %s not installed",
+				       g->static_macs[k].mac, g->name);
+		}
+	}
+	memset(port_limit, 0, sizeof(port_limit));
+	for (uint32_t i = 0; i < cur->n_ports; i++) {
+		const struct tessd_port_cfg *pc = &cur->ports[i];
+		const struct tessd_port_cfg *was = old ? tessd_cfg_port(old, pc->name) : NULL;
+		const struct dp_port *p = dp_port_by_name(pc->name);
+
+		if (p == NULL)
+			continue;
+		port_limit[p->id] = pc->mac_limit;
+		if (was && rules_changed(was, pc))
+			__atomic_store_n(&dp_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
+	}
+}
+
+static void learn(const struct dp_learn_event *ev, uint64_t now)
+{
+	uint16_t vlan = fdb_key_vlan(ev->key);
+	const struct dp_group *g = &dp_snap->group[vlan];
+
+	/* The port may have left the group since the worker saw the frame. */
+	if (ev->port >= RTE_MAX_ETHPORTS || !(g->flags & DP_GROUP_ON) ||
+	    !(dp_bit(g->access, ev->port) || dp_bit(g->trunks, ev->port)))
+		return;
+	fdb_learn(&vsw_fdb, ev->key, ev->port, now, port_limit[ev->port], vlan_limit[vlan]);
+}
+
+void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
+{
+	struct dp_learn_event ev[LEARN_BATCH];
+
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		struct rte_ring *r = dp_worker_get(w)->learn;
+		unsigned n;
+
+		do {
+			n = rte_ring_sc_dequeue_burst_elem(r, ev, sizeof(ev[0]), LEARN_BATCH, NULL);
+			for (unsigned i = 0; i < n; i++)
+				learn(&ev[i], now);
+		} while (n == LEARN_BATCH);
+	}
+	if (cfg->sw.aging_sec && now - last_age > dp_tsc_hz) {
+		last_age = now;
+		fdb_age(&vsw_fdb, now, (uint64_t)cfg->sw.aging_sec * dp_tsc_hz);
+	}
+}
+
+static void sum_group(uint16_t vlan, struct dp_group_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		const struct dp_group_counters *c = &dp_worker_get(w)->grp[vlan];
+		out->rx_pkts += dp_cnt_read(&c->rx_pkts);
+		out->rx_bytes += dp_cnt_read(&c->rx_bytes);
+		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
+		out->tx_bytes += dp_cnt_read(&c->tx_bytes);
+		out->flooded += dp_cnt_read(&c->flooded);
+		for (int d = 0; d < DP_DROP_MAX; d++)
+			out->drop[d] += dp_cnt_read(&c->drop[d]);
+	}
+}
+
+void vsw_group_rebase(uint16_t vlan)
+{
+	sum_group(vlan, &grp_base[vlan]);
+}
+
+void vsw_stats_reset(void)
+{
+	for (unsigned v = 0; v < DP_VLANS; v++)
+		vsw_group_rebase((uint16_t)v);
+}
+
+json_t *vsw_groups_json(const struct tessd_cfg *cfg)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
+		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
+		const struct dp_group_counters *b = &grp_base[g->vlan];
+		struct dp_group_counters c;
+		json_t *drops = json_object();
+		uint64_t total = 0;
+
+		sum_group(g->vlan, &c);
+		for (int d = 0; d < DP_DROP_MAX; d++) {
+			uint64_t v = c.drop[d] - b->drop[d];
+			total += v;
+			if (v)
+				json_object_set_new(drops, dp_drop_names[d],
+						    json_integer((json_int_t)v));
+		}
+		json_array_append_new(
+			a,
+			json_pack(
+				"{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:i, s:i, s:i}",
+				"name", g->name, "tenant", g->tenant, "vlan", g->vlan, "rx_packets",
+				(json_int_t)(c.rx_pkts - b->rx_pkts), "rx_bytes",
+				(json_int_t)(c.rx_bytes - b->rx_bytes), "tx_packets",
+				(json_int_t)(c.tx_pkts - b->tx_pkts), "tx_bytes",
+				(json_int_t)(c.tx_bytes - b->tx_bytes), "flooded",
+				(json_int_t)(c.flooded - b->flooded), "drops_total",
+				(json_int_t)total, "drops", drops, "fdb_learned",
+				(int)vsw_fdb.per_vlan[g->vlan], "learned",
+				(int)vsw_fdb.learned_vlan[g->vlan], "learn_refused",
+				(int)vsw_fdb.refused_vlan_count[g->vlan]));
+	}
+	return a;
+}
+
+void vsw_port_json(const struct dp_port *p, json_t *o)
+{
+	uint64_t lock = __atomic_load_n(&dp_port_state[p->id].locked_mac, __ATOMIC_ACQUIRE);
+
+	json_object_set_new(o, "fdb_learned", json_integer(vsw_fdb.per_port[p->id]));
+	json_object_set_new(o, "learned", json_integer(vsw_fdb.learned_port[p->id]));
+	json_object_set_new(o, "learn_refused", json_integer(vsw_fdb.refused_port_count[p->id]));
+	if (lock) {
+		struct rte_ether_addr a;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		memcpy(a.addr_bytes, &lock, RTE_ETHER_ADDR_LEN);
+		rte_ether_format_addr(mac, sizeof(mac), &a);
+		json_object_set_new(o, "locked_mac", json_string(mac));
+	}
+}

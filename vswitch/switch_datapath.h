@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The host vswitch pipeline for one burst from one access or trunk port:
+ *   1. classify: VLAN rules of the port -> group (VLAN), tag popped;
+ *      source MAC sanity, anti-spoofing and IPv4 source guard;
+ *   2. look up the burst's distinct source and destination keys at once;
+ *   3. learn (events to the control thread), then forward: known unicast
+ *      to its port if that port is still in the group, else flood to the
+ *      group's other ports (storm control first); a trunk gets the group's
+ *      tag pushed.
+ * Worker code: no syscalls, locks, logs or allocation beyond flood copies.
+ */
+#ifndef TESS_SWITCH_DATAPATH_H
+#define TESS_SWITCH_DATAPATH_H
+
+#include <rte_arp.h>
+#include <rte_ip.h>
+#include <rte_ring_elem.h>
+
+#include "fdb.h"
+#include "tx_datapath.h"
+#include "vlan.h"
+
+extern struct fdb vsw_fdb;
+
+#define VSW_BCAST_KEY UINT64_MAX /* marks a broadcast or multicast destination */
+
+static inline uint64_t vsw_mac64(const struct rte_ether_addr *a)
+{
+	uint64_t k = 0;
+
+	memcpy(&k, a->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return k;
+}
+
+static inline void vsw_group_drop(struct dp_worker *w, uint16_t port, uint16_t vlan,
+				  enum dp_drop why, struct rte_mbuf *m)
+{
+	dp_cnt_add(&w->grp[vlan].drop[why], 1);
+	dp_drop(w, port, why, m);
+}
+
+/* Source MAC allowed on an anti-spoofed port: configured ones, or the first one seen. */
+static inline bool vsw_mac_allowed(const struct dp_port_fwd *pf, uint16_t port,
+				   const struct rte_ether_addr *src)
+{
+	uint64_t want, cur;
+
+	if (pf->n_macs) {
+		for (unsigned i = 0; i < pf->n_macs; i++)
+			if (rte_is_same_ether_addr(&pf->macs[i], src))
+				return true;
+		return false;
+	}
+	want = vsw_mac64(src) | UINT64_C(1) << 63;
+	cur = __atomic_load_n(&dp_port_state[port].locked_mac, __ATOMIC_ACQUIRE);
+	if (likely(cur == want))
+		return true;
+	/* Lock-free: among workers racing for an unlocked port, one MAC wins. */
+	if (cur == 0 && __atomic_compare_exchange_n(&dp_port_state[port].locked_mac, &cur, want,
+						    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return true;
+	return cur == want;
+}
+
+static inline bool vsw_ip_listed(const struct dp_port_fwd *pf, rte_be32_t ip)
+{
+	for (unsigned i = 0; i < pf->n_ips; i++)
+		if (pf->ips[i] == ip)
+			return true;
+	return false;
+}
+
+/*
+ * IPv4 source guard: IPv4 sources and ARP sender addresses must be allowed.
+ * Address-less bootstrapping passes: DHCP (0.0.0.0 to 255.255.255.255) and
+ * ARP probes (sender 0.0.0.0). Other ethertypes are not guarded.
+ */
+static inline bool vsw_ip_allowed(const struct dp_port_fwd *pf, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
+		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*ip))
+			return false;
+		return vsw_ip_listed(pf, ip->src_addr) ||
+		       (ip->src_addr == 0 && ip->dst_addr == RTE_BE32(0xffffffff));
+	}
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)(eh + 1);
+		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*arp))
+			return false;
+		return arp->arp_data.arp_sip == 0 || vsw_ip_listed(pf, arp->arp_data.arp_sip);
+	}
+	return true;
+}
+
+/* Token bucket of a worker for flooded frames from a port: up to 1/10 s of burst. */
+static inline bool vsw_storm_ok(struct dp_worker *w, uint16_t port, uint32_t pps, uint64_t now)
+{
+	struct dp_storm *b = &w->storm[port];
+	uint64_t burst = pps / 10 > 16 ? pps / 10 : 16;
+	uint64_t elapsed = now - b->last;
+	uint64_t add;
+
+	if (elapsed > dp_tsc_hz)
+		elapsed = dp_tsc_hz;
+	add = elapsed * pps / dp_tsc_hz;
+	if (add) {
+		b->tokens = b->tokens + add < burst ? b->tokens + add : burst;
+		b->last = now;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
+}
+
+/* Asks the control thread to learn key on port, unless asked within the last 10 ms. */
+static inline void vsw_learn(struct dp_worker *w, uint64_t key, uint16_t port, uint64_t now)
+{
+	unsigned slot = (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) % DP_LEARN_MEMO;
+	struct dp_learn_event ev = { .key = key, .port = port };
+
+	if (w->memo[slot].key == key && w->memo[slot].port == port &&
+	    now - w->memo[slot].tsc < dp_tsc_hz / 100)
+		return;
+	w->memo[slot].key = key;
+	w->memo[slot].port = port;
+	w->memo[slot].tsc = now;
+	if (rte_ring_sp_enqueue_elem(w->learn, &ev, sizeof(ev)) != 0)
+		dp_cnt_add(&w->wc.learn_lost, 1);
+}
+
+static inline bool vsw_member(const struct dp_group *g, uint16_t port)
+{
+	return dp_bit(g->access, port) || dp_bit(g->trunks, port);
+}
+
+/* Sends m (unshared) out of one port of the group, tagging it for a trunk. */
+static inline void vsw_unicast(struct dp_worker *w, const struct dp_snapshot *s, uint16_t out,
+			       uint16_t vlan, uint16_t tci, struct rte_mbuf *m)
+{
+	struct dp_group_counters *gc = &w->grp[vlan];
+
+	if (s->port[out].mode == DP_FWD_TRUNK && !vlan_push(m, tci)) {
+		vsw_group_drop(w, out, vlan, DP_DROP_NO_MBUF, m);
+		return;
+	}
+	if (unlikely(!dp_fits_mtu(m, s->port[out].mtu))) {
+		vsw_group_drop(w, out, vlan, DP_DROP_MTU_EXCEEDED, m);
+		return;
+	}
+	dp_cnt_add(&gc->tx_pkts, 1);
+	dp_cnt_add(&gc->tx_bytes, m->pkt_len);
+	dp_tx(w, out, m);
+}
+
+/*
+ * Floods m to the group's ports but "in": the untagged frame is shared by
+ * the access ports (reference counts), one tagged copy by the trunks.
+ */
+static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, uint16_t in,
+			     uint16_t vlan, uint16_t tci, struct rte_mbuf *m)
+{
+	const struct dp_group *g = &s->group[vlan];
+	struct dp_group_counters *gc = &w->grp[vlan];
+	uint64_t acc[DP_PORT_WORDS], trk[DP_PORT_WORDS];
+	unsigned na = 0, nt = 0;
+	struct rte_mbuf *tagged = NULL;
+
+	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
+		acc[i] = g->access[i];
+		trk[i] = g->trunks[i];
+	}
+	acc[in / 64] &= ~(UINT64_C(1) << (in % 64));
+	trk[in / 64] &= ~(UINT64_C(1) << (in % 64));
+	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
+		na += (unsigned)__builtin_popcountll(acc[i]);
+		nt += (unsigned)__builtin_popcountll(trk[i]);
+	}
+	if (na + nt == 0) {
+		vsw_group_drop(w, in, vlan, DP_DROP_NO_DESTINATION, m);
+		return;
+	}
+	dp_cnt_add(&w->port[in].flooded, 1);
+	dp_cnt_add(&gc->flooded, 1);
+	if (nt) {
+		tagged = na ? rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX) : m;
+		if (tagged == NULL || !vlan_push(tagged, tci)) {
+			/* The trunks miss this one; it is counted, the access ports still get it.
+			 */
+			dp_cnt_add(&gc->drop[DP_DROP_NO_MBUF], 1);
+			dp_cnt_add(&w->port[in].drop[DP_DROP_NO_MBUF], 1);
+			if (tagged && tagged != m)
+				rte_pktmbuf_free(tagged);
+			if (na == 0) {
+				rte_pktmbuf_free(m);
+				return;
+			}
+			tagged = NULL;
+			nt = 0;
+		}
+	}
+	if (na > 1)
+		rte_mbuf_refcnt_update(m, (int16_t)(na - 1));
+	if (nt > 1)
+		rte_mbuf_refcnt_update(tagged, (int16_t)(nt - 1));
+	for (unsigned wd = 0; wd < DP_PORT_WORDS; wd++) {
+		uint64_t bits = acc[wd] | (nt ? trk[wd] : 0);
+		while (bits) {
+			uint16_t out = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(bits));
+			struct rte_mbuf *v = dp_bit(acc, out) ? m : tagged;
+
+			bits &= bits - 1;
+			if (unlikely(!dp_fits_mtu(v, s->port[out].mtu))) {
+				vsw_group_drop(w, out, vlan, DP_DROP_MTU_EXCEEDED, v);
+				continue;
+			}
+			dp_cnt_add(&gc->tx_pkts, 1);
+			dp_cnt_add(&gc->tx_bytes, v->pkt_len);
+			dp_tx(w, out, v);
+		}
+	}
+}
+
+/*
+ * Stage 1 for one frame: the group it belongs to, tag popped. Returns the
+ * VLAN, or 0 when the frame was dropped (and counted).
+ */
+static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fwd *pf, uint16_t in,
+				    struct rte_mbuf *m, uint16_t *tci)
+{
+	struct vlan_tag t;
+	uint16_t vid, vlan;
+
+	if (unlikely(m->pkt_len < RTE_ETHER_HDR_LEN || m->data_len < RTE_ETHER_HDR_LEN ||
+		     !vlan_outer(m, &t))) {
+		dp_drop(w, in, DP_DROP_BAD_FRAME, m);
+		return 0;
+	}
+	vid = t.tci & VLAN_VID_MASK;
+	*tci = t.tci & ~VLAN_VID_MASK; /* priority bits travel with the frame */
+	if (pf->mode == DP_FWD_ACCESS) {
+		if (unlikely(t.present)) {
+			/* A priority tag (VID 0) counts as untagged; any other tag is refused. */
+			if (vid) {
+				dp_drop(w, in, DP_DROP_TAGGED_ON_ACCESS, m);
+				return 0;
+			}
+			vlan_pop(m);
+			if (!vlan_outer(m, &t) || (t.present && (t.tci & VLAN_VID_MASK))) {
+				dp_drop(w, in, DP_DROP_TAGGED_ON_ACCESS, m);
+				return 0;
+			}
+		}
+		vlan = pf->vlan;
+	} else if (vid == 0) {
+		/* Untagged (or priority-tagged) on a trunk: only into a configured native group. */
+		if (!pf->vlan) {
+			dp_drop(w, in, DP_DROP_UNTAGGED_ON_TRUNK, m);
+			return 0;
+		}
+		if (t.present)
+			vlan_pop(m);
+		vlan = pf->vlan;
+	} else {
+		if (!dp_bit(pf->vlans, vid)) {
+			dp_drop(w, in, DP_DROP_VLAN_NOT_CARRIED, m);
+			return 0;
+		}
+		vlan_pop(m); /* an inner tag, if any, stays: it is the group's payload */
+		vlan = vid;
+	}
+	*tci |= vlan;
+	return vlan;
+}
+
+static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, uint16_t in,
+			     struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	const struct dp_port_fwd *pf = &s->port[in];
+	struct rte_mbuf *ok[DP_BURST];
+	uint16_t vlans[DP_BURST], tcis[DP_BURST];
+	uint64_t skey[DP_BURST], dkey[DP_BURST];
+	uint8_t sidx[DP_BURST], didx[DP_BURST];
+	uint64_t uniq[2 * DP_BURST];
+	const void *kp[2 * DP_BURST];
+	struct fdb_entry *e[2 * DP_BURST];
+	uint16_t k = 0;
+	uint32_t nu = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ether_hdr *eh;
+		uint16_t tci, vlan = vsw_classify(w, pf, in, m, &tci);
+
+		if (vlan == 0)
+			continue;
+		eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		if (unlikely(!rte_is_valid_assigned_ether_addr(&eh->src_addr))) {
+			vsw_group_drop(w, in, vlan, DP_DROP_BAD_SRC_MAC, m);
+			continue;
+		}
+		if (pf->anti_spoof) {
+			if (unlikely(!vsw_mac_allowed(pf, in, &eh->src_addr))) {
+				vsw_group_drop(w, in, vlan, DP_DROP_SPOOFED_MAC, m);
+				continue;
+			}
+			if (pf->n_ips && unlikely(!vsw_ip_allowed(pf, m))) {
+				vsw_group_drop(w, in, vlan, DP_DROP_SPOOFED_IP, m);
+				continue;
+			}
+		}
+		dp_cnt_add(&w->grp[vlan].rx_pkts, 1);
+		dp_cnt_add(&w->grp[vlan].rx_bytes, m->pkt_len);
+		ok[k] = m;
+		vlans[k] = vlan;
+		tcis[k] = tci;
+		skey[k] = vsw_mac64(&eh->src_addr) | (uint64_t)vlan << 48;
+		dkey[k] = rte_is_multicast_ether_addr(&eh->dst_addr)
+				  ? VSW_BCAST_KEY
+				  : vsw_mac64(&eh->dst_addr) | (uint64_t)vlan << 48;
+		/* A burst usually repeats its keys: look each distinct one up once. */
+		if (k && skey[k] == skey[k - 1]) {
+			sidx[k] = sidx[k - 1];
+		} else {
+			sidx[k] = (uint8_t)nu;
+			uniq[nu++] = skey[k];
+		}
+		if (dkey[k] == VSW_BCAST_KEY) {
+			didx[k] = UINT8_MAX;
+		} else if (k && dkey[k] == dkey[k - 1]) {
+			didx[k] = didx[k - 1];
+		} else {
+			didx[k] = (uint8_t)nu;
+			uniq[nu++] = dkey[k];
+		}
+		k++;
+	}
+	if (k == 0)
+		return;
+	for (uint32_t i = 0; i < nu; i++)
+		kp[i] = &uniq[i];
+	fdb_lookup_bulk(&vsw_fdb, kp, nu, e);
+
+	for (uint16_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = ok[i];
+		uint16_t vlan = vlans[i];
+		const struct dp_group *g = &s->group[vlan];
+		struct fdb_entry *src = e[sidx[i]];
+		struct fdb_entry *dst = didx[i] == UINT8_MAX ? NULL : e[didx[i]];
+
+		/* Learn: unknown source, or one that moved here (static entries never move). */
+		if (likely(src && src->port == in))
+			fdb_touch(src, now, dp_tsc_hz);
+		else if (src == NULL || !(src->flags & FDB_F_STATIC))
+			vsw_learn(w, skey[i], in, now);
+
+		if (dst && vsw_member(g, dst->port)) {
+			if (unlikely(dst->port == in))
+				vsw_group_drop(w, in, vlan, DP_DROP_LOCAL_DEST, m);
+			else
+				vsw_unicast(w, s, dst->port, vlan, tcis[i], m);
+			continue;
+		}
+		if (dkey[i] != VSW_BCAST_KEY && !(g->flags & DP_GROUP_FLOOD_UU)) {
+			vsw_group_drop(w, in, vlan, DP_DROP_UNKNOWN_UNICAST, m);
+			continue;
+		}
+		if (dkey[i] == VSW_BCAST_KEY && !(g->flags & DP_GROUP_FLOOD_MC) &&
+		    !rte_is_broadcast_ether_addr(
+			    &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr)) {
+			vsw_group_drop(w, in, vlan, DP_DROP_MULTICAST, m);
+			continue;
+		}
+		if (pf->storm_pps && !vsw_storm_ok(w, in, pf->storm_pps, now)) {
+			vsw_group_drop(w, in, vlan, DP_DROP_STORM, m);
+			continue;
+		}
+		vsw_flood(w, s, in, vlan, tcis[i], m);
+	}
+}
+
+#endif
