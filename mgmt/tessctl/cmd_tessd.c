@@ -78,6 +78,17 @@ static void ports_human(const json_t *r)
 			   jint(p, "rx_queues"), jint(p, "tx_queues"),
 			   json_is_true(json_object_get(p, "rss")) ? " rss" : "");
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "numa"));
+		table_cell(t, "%s", jstr(p, "mode"));
+		char groups[256] = "";
+		size_t used = 0, j;
+		json_t *g;
+		json_array_foreach (json_object_get(p, "groups"), j, g) {
+			if (used < sizeof(groups))
+				used += (size_t)snprintf(groups + used, sizeof(groups) - used,
+							 "%s%s", used ? "," : "",
+							 json_string_value(g));
+		}
+		table_cell(t, "%s", used ? groups : "-");
 		table_cell(t, "%s", *xc ? xc : "-");
 	}
 	table_print(t, stdout);
@@ -124,6 +135,39 @@ static void stats_human(const json_t *r)
 	}
 	table_print(t, stdout);
 	table_free(t);
+
+	if (json_array_size(json_object_get(r, "groups"))) {
+		static const char *const gh[] = { "GROUP",        "TENANT",  "VLAN", "RX-PKTS",
+						  "TX-PKTS",      "FLOODED", "FDB",  "DROPS",
+						  "DROP-REASONS", NULL };
+		putchar('\n');
+		t = table_new(gh);
+		json_array_foreach (json_object_get(r, "groups"), i, p) {
+			char reasons[512] = "";
+			size_t used = 0;
+			const char *k;
+			json_t *v;
+
+			json_object_foreach (json_object_get(p, "drops"), k, v) {
+				if (used < sizeof(reasons))
+					used += (size_t)snprintf(
+						reasons + used, sizeof(reasons) - used,
+						"%s%s=%" JSON_INTEGER_FORMAT, used ? " " : "", k,
+						json_integer_value(v));
+			}
+			table_cell(t, "%s", jstr(p, "name"));
+			table_cell(t, "%s", *jstr(p, "tenant") ? jstr(p, "tenant") : "-");
+			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "vlan"));
+			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "rx_packets"));
+			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "tx_packets"));
+			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "flooded"));
+			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "fdb_learned"));
+			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "drops_total"));
+			table_cell(t, "%s", used ? reasons : "-");
+		}
+		table_print(t, stdout);
+		table_free(t);
+	}
 
 	putchar('\n');
 	t = table_new(wh);

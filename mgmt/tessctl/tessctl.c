@@ -60,6 +60,8 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 	return rc;
 }
 
+static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, NULL };
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -69,8 +71,11 @@ static void usage(FILE *f)
 		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
 		"commands:\n",
 		CTL_DEFAULT_SOCKET);
-	for (const struct tessctl_cmd *c = tessd_cmds; c->words; c++)
-		fprintf(f, "  %-32s %s\n", c->args ? c->args : c->words, c->help);
+	for (const struct tessctl_cmd *const *t = tables; *t; t++)
+		for (const struct tessctl_cmd *c = *t; c->words; c++)
+			fprintf(f, "  %-32s %s\n",
+				c->args && strlen(c->args) < 33 ? c->args : c->words, c->help);
+	fputs(tessctl_port_options, f);
 }
 
 /* Finds the longest command whose words start argv. */
@@ -79,25 +84,26 @@ static const struct tessctl_cmd *match(int argc, char **argv, int *used)
 	const struct tessctl_cmd *best = NULL;
 	int best_n = 0;
 
-	for (const struct tessctl_cmd *c = tessd_cmds; c->words; c++) {
-		char words[128];
-		int n = 0;
-		bool ok = true;
+	for (const struct tessctl_cmd *const *t = tables; *t; t++)
+		for (const struct tessctl_cmd *c = *t; c->words; c++) {
+			char words[128];
+			int n = 0;
+			bool ok = true;
 
-		snprintf(words, sizeof(words), "%s", c->words);
-		for (char *save, *w = strtok_r(words, " ", &save); w;
-		     w = strtok_r(NULL, " ", &save)) {
-			if (n >= argc || strcmp(argv[n], w) != 0) {
-				ok = false;
-				break;
+			snprintf(words, sizeof(words), "%s", c->words);
+			for (char *save, *w = strtok_r(words, " ", &save); w;
+			     w = strtok_r(NULL, " ", &save)) {
+				if (n >= argc || strcmp(argv[n], w) != 0) {
+					ok = false;
+					break;
+				}
+				n++;
 			}
-			n++;
+			if (ok && n > best_n) {
+				best = c;
+				best_n = n;
+			}
 		}
-		if (ok && n > best_n) {
-			best = c;
-			best_n = n;
-		}
-	}
 	*used = best_n;
 	return best;
 }

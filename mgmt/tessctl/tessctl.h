@@ -35,5 +35,7 @@ json_int_t jint(const json_t *o, const char *key);
 const char *jstr(const json_t *o, const char *key);
 
 extern const struct tessctl_cmd tessd_cmds[];
+extern const struct tessctl_cmd switch_cmds[];
+extern const char tessctl_port_options[];
 
 #endif
