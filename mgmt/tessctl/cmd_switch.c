@@ -230,4 +230,4 @@ const struct tessctl_cmd switch_cmds[] = {
 const char tessctl_port_options[] =
 	"port options: --mode none|access|trunk --group G --groups A,B --all-groups --native G\n"
 	"  --anti-spoof auto|on|off --allow-mac M,M --allow-ip IP,IP --mac-limit N --storm-pps N\n"
-	"  --mtu N --rx-queues N --rx-desc N --tx-desc N --no-promiscuous (add only: mtu..)\n";
+	"  --mtu N --rx-queues N --rx-desc N --tx-desc N --no-promiscuous (these five: add only)\n";

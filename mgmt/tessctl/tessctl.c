@@ -71,10 +71,15 @@ static void usage(FILE *f)
 		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
 		"commands:\n",
 		CTL_DEFAULT_SOCKET);
-	for (const struct tessctl_cmd *const *t = tables; *t; t++)
-		for (const struct tessctl_cmd *c = *t; c->words; c++)
-			fprintf(f, "  %-32s %s\n",
-				c->args && strlen(c->args) < 33 ? c->args : c->words, c->help);
+	for (const struct tessctl_cmd *const *t = tables; *t; t++) {
+		for (const struct tessctl_cmd *c = *t; c->words; c++) {
+			const char *u = c->args ? c->args : c->words;
+			if (strlen(u) > 32)
+				fprintf(f, "  %s\n  %-32s %s\n", u, "", c->help);
+			else
+				fprintf(f, "  %-32s %s\n", u, c->help);
+		}
+	}
 	fputs(tessctl_port_options, f);
 }
 
