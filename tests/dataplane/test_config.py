@@ -34,7 +34,7 @@ def edit(cfg, path, value):
     keys = [int(k) if k.isdigit() else k for k in path.strip("/").split("/")]
     node = cfg
     for k in keys[:-1]:
-        node = node[k]
+        node = node.setdefault(k, {}) if isinstance(node, dict) else node[k]
     if value is None:
         del node[keys[-1]]
     else:
@@ -68,6 +68,29 @@ BAD = [
     ("/xconnects/0/b", "a", "/xconnects/0/b", "cross-connected to itself"),
     ("/xconnects/1", {"a": "b", "b": "a"}, "/xconnects/1/a", "already cross-connected"),
     ("/surprise", True, "/surprise", "unknown key"),
+    # host vswitch
+    ("/switch/groups", [{"name": "g", "vlan": 0}], "/switch/groups/0/vlan", "out of range"),
+    ("/switch/groups", [{"name": "g"}], "/switch/groups/0/vlan", "missing required key"),
+    ("/switch/groups", [{"name": "g", "vlan": 5}, {"name": "h", "vlan": 5}],
+     "/switch/groups/1/vlan", "VLAN 5 is already group 'g'"),
+    ("/switch/groups", [{"name": "g", "vlan": 5}, {"name": "g", "vlan": 6}],
+     "/switch/groups/1/name", "duplicate group name"),
+    ("/switch/groups", [{"name": "g", "vlan": 5, "static_macs": [{"mac": "02:00:00:00:00:01",
+                                                                 "port": "a"}]}],
+     "/switch/groups/0/static_macs/0/port", "port 'a' is not in group 'g'"),
+    ("/switch/groups", [{"name": "g", "vlan": 5, "static_macs": [{"mac": "ff:ff:ff:ff:ff:ff",
+                                                                 "port": "a"}]}],
+     "/switch/groups/0/static_macs/0/mac", "multicast"),
+    ("/switch/aging_sec", -1, "/switch/aging_sec", "out of range"),
+    ("/switch/fdb_size", 10, "/switch/fdb_size", "out of range"),
+    ("/ports/0/mode", "hybrid", "/ports/0/mode", "not one of: none, access, trunk"),
+    ("/ports/0/mode", "access", "/ports/0/group", "an access port needs a group"),
+    ("/ports/0/group", "g", "/ports/0/group", "only access ports have a group"),
+    ("/ports/0/mode", "trunk", "/ports/0/groups", "a trunk carries some groups"),
+    ("/ports/0/allowed_macs", ["02:00:00:00:00:01"], "/ports/0/allowed_macs",
+     "anti-spoofing is for access ports"),
+    ("/ports/0/allowed_ips", ["300.1.1.1"], "/ports/0/allowed_ips/0", "not an IPv4 address"),
+    ("/ports/0/anti_spoof", "maybe", "/ports/0/anti_spoof", "not one of"),
 ]
 
 

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -135,6 +136,10 @@ _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 0x10
+TP_STATUS_VLAN_TPID_VALID = 0x40
 
 
 def raw_socket(ns, iface):
@@ -154,6 +159,8 @@ def raw_socket(ns, iface):
             s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
             s.bind((iface, 0))
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            # The kernel moves a received VLAN tag into metadata; ask for it back.
+            s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
             out["s"] = s
         except Exception as e:
             out["e"] = e
@@ -166,6 +173,19 @@ def raw_socket(ns, iface):
     return out["s"]
 
 
+def recv_frame(sock):
+    """(frame, pkttype) with any VLAN tag the kernel took out put back, as on the wire."""
+    data, anc, _, addr = sock.recvmsg(65536, socket.CMSG_SPACE(20))
+    for level, kind, cdata in anc:
+        if level == SOL_PACKET and kind == PACKET_AUXDATA and len(cdata) >= 20:
+            status, _, _, _, _, tci, tpid = struct.unpack("=IIIHHHH", cdata[:20])
+            if status & TP_STATUS_VLAN_VALID:
+                if not status & TP_STATUS_VLAN_TPID_VALID:
+                    tpid = 0x8100
+                data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+    return data, addr[2]
+
+
 def recv_frames(sock, match, want, timeout=5.0):
     """Incoming frames for which match(bytes) is true, until want arrive or timeout."""
     got = []
@@ -176,10 +196,10 @@ def recv_frames(sock, match, want, timeout=5.0):
             break
         sock.settimeout(left)
         try:
-            data, addr = sock.recvfrom(65536)
+            data, kind = recv_frame(sock)
         except socket.timeout:
             break
-        if addr[2] == PACKET_OUTGOING:
+        if kind == PACKET_OUTGOING:
             continue
         if match(data):
             got.append(data)

@@ -1,0 +1,385 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The host vswitch with real frames: two tenants on the same addresses, VLAN rules on access
+and trunk ports, learning, limits, aging, moves, anti-spoofing, storm control, runtime changes."""
+import errno
+import json
+import os
+import threading
+import time
+
+import pytest
+from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.l2 import ARP, Dot1Q, Ether
+from scapy.packet import Raw
+
+import tess
+from testpmd import Testpmd
+from vsw_topo import IPS, MAC, UPLINK_IP, UPLINK_MAC, Topo, wait
+
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def marked(frames, marker):
+    return [f for f in frames if marker in f]
+
+
+def test_tenants_with_the_same_addresses_stay_apart(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path)
+    caps = {n: t.capture(n) for n in ("a1", "a2", "b1", "b2")}
+    # Same IPs and MACs in both tenants; each tenant's pings carry their own pattern.
+    assert t.ping("a1", IPS[2], pattern="aa") == (3, 3)
+    assert t.ping("b1", IPS[2], pattern="bb") == (3, 3)
+    assert t.ping("a2", IPS[1], pattern="aa") == (3, 3)
+    assert t.ping("b2", IPS[1], pattern="bb") == (3, 3)
+    # Through the trunk, each tenant reaches the uplink's host on its own VLAN.
+    assert t.ping("a1", UPLINK_IP, pattern="aa") == (3, 3)
+    assert t.ping("b1", UPLINK_IP, pattern="bb") == (3, 3)
+    neigh = t.ns["a1"].run("ip", "neigh", "show", UPLINK_IP).stdout
+    assert UPLINK_MAC[100] in neigh.lower()
+    neigh = t.ns["b1"].run("ip", "neigh", "show", UPLINK_IP).stdout
+    assert UPLINK_MAC[200] in neigh.lower()
+    time.sleep(0.3)
+    frames = {n: c.close() for n, c in caps.items()}
+    # No frame of one tenant is ever seen in the other's network.
+    for n in ("a1", "a2"):
+        assert marked(frames[n], b"\xaa" * 16) and not marked(frames[n], b"\xbb" * 16), n
+    for n in ("b1", "b2"):
+        assert marked(frames[n], b"\xbb" * 16) and not marked(frames[n], b"\xaa" * 16), n
+    # On the trunk, acme is VLAN 100 and bravo VLAN 200, always tagged.
+    assert t.endpoint.untagged == 0
+    vids = {"aa": set(), "bb": set()}
+    for vid, inner, pkt in t.endpoint.seen:
+        raw = bytes(pkt)
+        for p in vids:
+            if bytes.fromhex(p) * 16 in raw:
+                vids[p].add(vid)
+    assert vids == {"aa": {100}, "bb": {200}}
+    # The FDB holds the same MACs once per tenant.
+    fdb = t.fdb()
+    got = sorted((e["group"], e["mac"].lower(), e["port"]) for e in fdb
+                 if e["mac"].lower() in MAC.values())
+    assert got == [("acme", MAC[1], "a1"), ("acme", MAC[2], "a2"),
+                   ("bravo", MAC[1], "b1"), ("bravo", MAC[2], "b2")]
+    g = t.groups()
+    assert g["acme"]["tenant"] == "Acme Corp" and g["acme"]["vlan"] == 100
+    for name in ("acme", "bravo"):
+        assert g[name]["rx_packets"] > 0 and g[name]["tx_packets"] > 0 and g[name]["flooded"] > 0
+    # Human tables.
+    out = t.tessd.tessctl("stats").stdout
+    assert "GROUP" in out and "Acme Corp" in out
+    out = t.tessd.tessctl("group", "list").stdout
+    assert "acme" in out and "a1 a2 up" in out
+    out = t.tessd.tessctl("fdb", "show", "--group", "bravo").stdout
+    assert "bravo" in out and "acme" not in out
+
+
+def test_vlan_rules_on_access_and_trunk(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path)
+    caps = {n: t.capture(n) for n in ("a1", "a2", "b1", "b2")}
+    s = t.sock("a1")
+    src = MAC[1]
+
+    def send_a1(*layers, marker):
+        pkt = Ether(src=src, dst=BCAST)
+        for lay in layers:
+            pkt = pkt / lay
+        s.send(bytes(pkt / Raw(marker + b"." * 40)))
+
+    t.tessd.tessctl("stats", "--reset")
+    send_a1(Dot1Q(vlan=200, type=0x88b5), marker=b"HOP1")  # tagged into bravo: no
+    send_a1(Dot1Q(vlan=0), Dot1Q(vlan=200, type=0x88b5), marker=b"HOP2")  # priority + tag: no
+    send_a1(Dot1Q(vlan=0, prio=5, type=0x88b5), marker=b"PRIO")  # priority tag = untagged
+    t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST) / Dot1Q(vlan=100) /
+                    Dot1Q(vlan=200, type=0x88b5) / Raw(b"QINQ" + b"." * 40))
+    t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST) / Dot1Q(vlan=300, type=0x88b5) /
+                    Raw(b"V300" + b"." * 40))
+    t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST, type=0x88b5) /
+                    Raw(b"UNTG" + b"." * 40))
+    time.sleep(0.5)
+    frames = {n: c.close() for n, c in caps.items()}
+    everywhere = [f for fs in frames.values() for f in fs]
+    for m in (b"HOP1", b"HOP2", b"V300", b"UNTG"):
+        assert not marked(everywhere, m), m
+    # The priority-tagged frame reached the other acme desktop untagged.
+    prio = marked(frames["a2"], b"PRIO")
+    assert len(prio) == 1 and prio[0][12:14] == b"\x88\xb5"
+    # A double-tagged frame from the trunk stays in the outer VLAN's group,
+    # inner tag and all: it never reaches bravo.
+    qinq = marked(frames["a1"], b"QINQ") + marked(frames["a2"], b"QINQ")
+    assert len(qinq) == 2 and all(Ether(f)[Dot1Q].vlan == 200 for f in qinq)
+    assert not marked(frames["b1"] + frames["b2"], b"QINQ")
+    st = t.port_stats()
+    assert st["a1"]["drops"]["tagged_on_access"] == 2, st["a1"]
+    assert st["up"]["drops"]["vlan_not_carried"] == 1, st["up"]
+    assert st["up"]["drops"]["untagged_on_trunk"] == 1, st["up"]
+    s.close()
+
+
+def send_from(sock, src, n, marker, dst=BCAST):
+    for i in range(n):
+        sock.send(bytes(Ether(src=src, dst=dst, type=0x88b5) / Raw(marker + b"%04d" % i + b"." * 40)))
+
+
+def test_mac_limits(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False, port_kw={"a1": {"mac_limit": 2}},
+             switch={"groups": [{"name": "acme", "vlan": 100},
+                                {"name": "bravo", "vlan": 200, "mac_limit": 1}]})
+    cap = t.capture("a2")
+    s = t.sock("a1")
+    macs = [f"02:00:00:00:0a:{i:02x}" for i in range(5)]
+    for m in macs:
+        send_from(s, m, 1, b"LIM")
+    time.sleep(0.3)
+    learned = [e for e in t.fdb(port="a1")]
+    assert len(learned) == 2, learned
+    # The refused ones still get through, by flooding: only the sender can suffer.
+    assert len(marked(cap.close(), b"LIM")) == 5
+    ps = {p["name"]: p for p in t.tessd.ctl("port", "list")}
+    assert ps["a1"]["learn_refused"] >= 3 and ps["a1"]["fdb_learned"] == 2
+    # Group limit: bravo holds one learned MAC at most.
+    send_from(t.sock("b1"), "02:00:00:00:0b:01", 1, b"G1")
+    send_from(t.sock("b2"), "02:00:00:00:0b:02", 1, b"G2")
+    time.sleep(0.3)
+    assert len(t.fdb(group="bravo")) == 1
+    assert t.groups()["bravo"]["learn_refused"] >= 1
+    s.close()
+
+
+def test_aging_move_and_flush(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False, switch={"aging_sec": 2})
+    s1, s2 = t.sock("a1"), t.sock("a2")
+    x = "02:00:00:00:0c:01"
+    send_from(s1, x, 1, b"MV")
+    t.wait_fdb(lambda f: any(e["mac"].lower() == x and e["port"] == "a1" for e in f))
+    # The same MAC now talks from a2: the entry moves.
+    send_from(s2, x, 1, b"MV")
+    t.wait_fdb(lambda f: any(e["mac"].lower() == x and e["port"] == "a2" for e in f),
+               what="the move to a2")
+    assert len([e for e in t.fdb() if e["mac"].lower() == x]) == 1
+    # Unicast to it now goes to a2 only.
+    cap1, cap2 = t.capture("a1"), t.capture("a2")
+    bs = t.sock("b1")  # another tenant cannot reach it at all
+    send_from(bs, "02:00:00:00:0c:09", 1, b"XT", dst=x)
+    s1.send(bytes(Ether(src=MAC[1], dst=x, type=0x88b5) / Raw(b"UNI" + b"." * 40)))
+    time.sleep(0.3)
+    assert len(marked(cap2.close(), b"UNI")) == 1
+    f1 = cap1.close()
+    assert not marked(f1, b"UNI") and not marked(f1, b"XT")
+    # Silent for more than aging_sec: gone.
+    t.wait_fdb(lambda f: not any(e["mac"].lower() == x for e in f), timeout=6,
+               what="the entry to age out")
+    # Flush by port.
+    send_from(s1, "02:00:00:00:0c:02", 1, b"FL")
+    send_from(s2, "02:00:00:00:0c:03", 1, b"FL")
+    t.wait_fdb(lambda f: len(f) >= 2)
+    assert t.tessd.ctl("fdb", "flush", "--port", "a1")["flushed"] >= 1
+    assert all(e["port"] != "a1" for e in t.fdb())
+    for s in (s1, s2, bs):
+        s.close()
+
+
+def test_anti_spoofing_and_ip_source_guard(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False, port_kw={
+        "a1": {"anti_spoof": "on", "allowed_macs": [MAC[1]]},
+        "a2": {"anti_spoof": "on"},  # locks to the first source MAC
+        "b1": {"allowed_ips": [IPS[1]], "allowed_macs": [MAC[1]]},  # auto: on, by the lists
+    })
+    # The tap spoke (IPv6 solicitations) with its first MAC before the test set the desktop's:
+    # that locked a2. Changing its rules unlocks it, so the next frame locks again.
+    ports = {p["name"]: p for p in t.tessd.ctl("port", "list")}
+    assert ports["a2"].get("locked_mac", "").lower() != MAC[2]
+    t.tessd.ctl("port", "set", "a2", "--anti-spoof", "off")
+    t.tessd.ctl("port", "set", "a2", "--anti-spoof", "on")
+    assert t.ping("a1", IPS[2]) == (3, 3)
+    ports = {p["name"]: p for p in t.tessd.ctl("port", "list")}
+    assert ports["a2"]["locked_mac"].lower() == MAC[2] and ports["a1"]["anti_spoof"]
+    assert "locked_mac" not in ports["a1"]
+    t.tessd.tessctl("stats", "--reset")
+    send_from(t.sock("a1"), "02:00:00:00:0d:01", 3, b"SP1")
+    send_from(t.sock("a2"), "02:00:00:00:0d:02", 2, b"SP2")
+    time.sleep(0.3)
+    st = t.port_stats()
+    assert st["a1"]["drops"]["spoofed_mac"] == 3 and st["a2"]["drops"]["spoofed_mac"] == 2
+    assert t.groups()["acme"]["drops"]["spoofed_mac"] == 5
+    assert not any(e["mac"].startswith("02:00:00:00:0D") for e in t.fdb())
+    # IP source guard on b1: its own address works, others do not, ARP included.
+    assert t.ping("b1", IPS[2]) == (3, 3)
+    sb = t.sock("b1")
+    cap = t.capture("b2")
+    sb.send(bytes(Ether(src=MAC[1], dst=MAC[2]) / IP(src="192.168.1.77", dst=IPS[2]) /
+                  UDP(dport=9) / Raw(b"IPSPOOF")))
+    sb.send(bytes(Ether(src=MAC[1], dst=BCAST) /
+                  ARP(op=1, hwsrc=MAC[1], psrc="192.168.1.77", pdst=IPS[2])))
+    # Address-less DHCP and ARP probes pass.
+    sb.send(bytes(Ether(src=MAC[1], dst=BCAST) / IP(src="0.0.0.0", dst="255.255.255.255") /
+                  UDP(sport=68, dport=67) / Raw(b"DHCPDISC")))
+    sb.send(bytes(Ether(src=MAC[1], dst=BCAST) /
+                  ARP(op=1, hwsrc=MAC[1], psrc="0.0.0.0", pdst="192.168.1.9")))
+    time.sleep(0.3)
+    got = cap.close()
+    assert not marked(got, b"IPSPOOF") and marked(got, b"DHCPDISC")
+    assert t.port_stats()["b1"]["drops"]["spoofed_ip"] == 2
+    # Changing a port's rules drops its lock.
+    t.tessd.ctl("port", "set", "a2", "--anti-spoof", "off")
+    ports = {p["name"]: p for p in t.tessd.ctl("port", "list")}
+    assert "locked_mac" not in ports["a2"] and not ports["a2"]["anti_spoof"]
+    sb.close()
+
+
+def test_storm_control(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False, port_kw={"a1": {"storm_pps": 100}})
+    cap = t.capture("a2")
+    s = t.sock("a1")
+    t0 = time.time()
+    send_from(s, "02:00:00:00:0e:01", 600, b"STORM")
+    elapsed = time.time() - t0
+    time.sleep(0.3)
+    passed = len(marked(cap.close(), b"STORM"))
+    st = t.port_stats()["a1"]
+    assert st["drops"]["storm"] + passed == 600
+    # A 16-frame burst plus 100 per second, and a little slack for timing.
+    assert passed <= 16 + 100 * (elapsed + 0.5) and st["drops"]["storm"] > 300, (passed, elapsed)
+    assert t.groups()["acme"]["drops"]["storm"] == st["drops"]["storm"]
+    s.close()
+
+
+def test_runtime_ports_and_groups_lose_nothing_elsewhere(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False)
+    assert t.ping("b1", IPS[2], count=2) == (2, 2)
+    result = {}
+    pinger = threading.Thread(target=lambda: result.update(
+        r=t.ping("b1", IPS[2], count=400, interval=0.005)))
+    pinger.start()
+    u = tess.uid()
+    changes = 0
+    while pinger.is_alive() or changes < 6:
+        name = f"x{changes}"
+        t.tessd.ctl("port", "add", name, f"net_tap{10 + changes % 3},iface=x{u}{changes}"[:60],
+                    "--mode", "access", "--group", "acme")
+        t.tessd.ctl("port", "set", "a2", "--mac-limit", str(changes + 1))
+        t.tessd.ctl("group", "add", f"g{changes}", "--vlan", str(1000 + changes))
+        t.tessd.ctl("group", "del", f"g{changes}")
+        t.tessd.ctl("port", "del", name)
+        changes += 1
+    pinger.join()
+    assert result["r"] == (400, 400)
+    assert t.ping("a1", IPS[2], count=2) == (2, 2)
+
+
+def test_runtime_port_joins_and_leaves(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False)
+    u = tess.uid()
+    ifc = f"n{u}"[:15]
+    r = t.tessd.ctl("port", "add", "a3", f"net_tap9,iface={ifc}", "--mode", "access",
+                    "--group", "acme")
+    assert r["mode"] == "access"
+    ns = tess.Netns(cleanup)
+    ns.attach(ifc, "192.168.1.3/24")
+    assert ns.ping(IPS[1], count=3) == (3, 3)
+    # Moved into bravo: now it reaches bravo's .1, learned there, and its acme entries are gone.
+    t.tessd.ctl("port", "set", "a3", "--group", "bravo")
+    assert not any(e["port"] == "a3" and e["group"] == "acme" for e in t.fdb())
+    assert ns.ping(IPS[1], count=3) == (3, 3)
+    assert any(e["port"] == "a3" and e["group"] == "bravo" for e in t.fdb())
+    # Config shows it; deleting it takes its tap away.
+    cfg = t.tessd.ctl("config", "show")
+    assert [p for p in cfg["ports"] if p["name"] == "a3"][0]["group"] == "bravo"
+    assert t.tessd.ctl("port", "del", "a3") == {"name": "a3"}
+    assert ns.run("ip", "link", "show", ifc, check=False).returncode != 0
+    assert not any(e["port"] == "a3" for e in t.fdb())
+
+
+def test_api_errors_change_nothing(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, trunk=False)
+    before = t.tessd.ctl("config", "show")
+
+    def err(*args):
+        r = t.tessd.tessctl("--json", *args, check=False)
+        assert r.returncode != 0, args
+        return json.loads(r.stdout)["error"] if r.stdout else {"message": r.stderr}
+
+    e = err("group", "del", "acme")
+    assert e["code"] == errno.EBUSY and '"a1"' in e["message"]
+    e = err("group", "add", "dup", "--vlan", "100")
+    assert e["code"] == errno.EEXIST and e["path"] == "/params/vlan"
+    e = err("group", "add", "big", "--vlan", "4095")
+    assert e["code"] == errno.ERANGE and e["path"] == "/params/vlan"
+    e = err("group", "add", "acme", "--vlan", "300")
+    assert e["code"] == errno.EEXIST
+    e = err("port", "set", "a1", "--group", "nope")
+    assert e["code"] == errno.ENOENT and e["path"] == "/params/group"
+    e = err("port", "set", "a1", "--mode", "trunk")
+    assert e["path"] == "/params/group"  # a trunk has no group
+    e = err("port", "set", "a1", "--mtu", "1400")
+    assert e["path"] == "/params/mtu" and "delete and add" in e["message"]
+    e = err("port", "set", "a1", "--allow-mac", "01:00:5e:00:00:01")
+    assert e["path"] == "/params/allowed_macs/0" and "multicast" in e["message"]
+    e = err("port", "set", "zz", "--mac-limit", "3")
+    assert e["code"] == errno.ENOENT
+    e = err("port", "add", "a1", "net_tap20,iface=qq")
+    assert e["code"] == errno.EEXIST
+    e = err("port", "add", "n1", "net_tap0,iface=qq")
+    assert e["path"] == "/params/devargs"
+    e = err("port", "add", "n2", "net_bogus0", "--mode", "access", "--group", "acme")
+    assert e["path"] == "/params/devargs" and "cannot probe" in e["message"]
+    e = err("fdb", "add", "acme", MAC[1], "b1")
+    assert "not in group" in e["message"]
+    e = err("fdb", "del", "acme", "02:00:00:00:77:77")
+    assert e["code"] == errno.ENOENT
+    e = err("fdb", "show", "--group", "nope")
+    assert e["code"] == errno.ENOENT and e["path"] == "/params/group"
+    r = t.tessd.tessctl("port", "set", "a1", "--mac-limit", "x", check=False)
+    assert r.returncode == 2
+    assert t.tessd.ctl("config", "show") == before
+    # Static MACs: pinned, never moved by learning, and part of the config.
+    t.tessd.ctl("fdb", "add", "acme", "02:00:00:00:0f:01", "a1")
+    send_from(t.sock("a2"), "02:00:00:00:0f:01", 1, b"ST")
+    time.sleep(0.3)
+    e = [x for x in t.fdb() if x["mac"].lower() == "02:00:00:00:0f:01"]
+    assert e == [dict(e[0], port="a1", type="static")]
+    e = err("port", "del", "a1")
+    assert e["code"] == errno.EBUSY and "static MAC" in e["message"]
+    cfg = t.tessd.ctl("config", "show")
+    acme = [g for g in cfg["switch"]["groups"] if g["name"] == "acme"][0]
+    assert acme["static_macs"] == [{"mac": "02:00:00:00:0f:01", "port": "a1"}]
+    t.tessd.ctl("fdb", "del", "acme", "02:00:00:00:0f:01")
+    assert not [x for x in t.fdb() if x["mac"].lower() == "02:00:00:00:0f:01"]
+
+
+def test_vhost_desktop_in_a_group(cleanup, tmp_path):
+    """A VM on vhost-user (testpmd's virtio-user) is a desktop of acme like the taps."""
+    sock = os.path.join(tmp_path, "vm.sock")
+    vm_mac = "02:00:00:00:00:77"
+    t = Topo(cleanup, tmp_path, trunk=False, tessd_kw={"main_cpu": 1}, extra_ports=[
+        {"name": "vm", "devargs": f"net_vhost5,iface={sock},queues=1", "mode": "access",
+         "group": "acme"}])
+    caps = {n: t.capture(n) for n in ("a1", "a2", "b1", "b2")}
+    tp = Testpmd(cleanup, [f"net_virtio_user0,path={sock},queues=1,mac={vm_mac}"],
+                 lcores="0@0,1@0", memory_mb=256,
+                 args=["--forward-mode=rxonly", "--total-num-mbufs=4096", "--txd=512",
+                       "--rxd=512"], log_path=os.path.join(tmp_path, "vm.log"))
+    tp.wait_link(0)
+    tp.cmd(f"set eth-peer 0 {BCAST}")
+    tp.cmd("start tx_first 2")
+    time.sleep(0.5)
+    frames = {n: c.close() for n, c in caps.items()}
+    for n in ("a1", "a2"):
+        assert len([f for f in frames[n] if f[6:12] == bytes.fromhex(vm_mac.replace(":", ""))]) == 64
+    for n in ("b1", "b2"):
+        assert not [f for f in frames[n] if f[6:12] == bytes.fromhex(vm_mac.replace(":", ""))]
+    # The VM's MAC was learned and locked (anti-spoofing is on for vhost-user by default).
+    vmport = [p for p in t.tessd.ctl("port", "list") if p["name"] == "vm"][0]
+    assert vmport["anti_spoof"] and vmport["locked_mac"].lower() == vm_mac
+    assert any(e["mac"].lower() == vm_mac and e["port"] == "vm" for e in t.fdb())
+    # Unicast from a tap desktop reaches the VM, and only it.
+    tp.cmd("clear port stats all")
+    s = t.sock("a1")
+    cap_a2 = t.capture("a2")
+    for i in range(10):
+        s.send(bytes(Ether(src=MAC[1], dst=vm_mac, type=0x88b5) / Raw(b"TOVM" + b"." * 50)))
+    assert wait(lambda: tp.port_stats(0)["rx_packets"] >= 10)
+    assert tp.port_stats(0)["rx_packets"] == 10
+    time.sleep(0.2)
+    assert not marked(cap_a2.close(), b"TOVM")
+    tp.quit()
+    s.close()
