@@ -46,8 +46,9 @@ unit: build build-asan
 demo: build hugepages
 	tests/e2e/demo.sh $(BUILD)
 
-bench: build hugepages
+bench: build
 	tests/bench/run xconnect
+	tests/bench/run vswitch
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

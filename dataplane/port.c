@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -66,6 +70,54 @@ static void remove_device(const char *devargs)
 	}
 }
 
+/* The value of key in "dev,key=value,..." devargs, or "" (len bytes at most). */
+static void devarg(const char *devargs, const char *key, char *out, size_t len)
+{
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	for (const char *p = strchr(devargs, ','); p; p = strchr(p + 1, ',')) {
+		if (strncmp(p + 1, key, kl) == 0 && p[1 + kl] == '=') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + 2 + kl, ","), p + 2 + kl);
+			return;
+		}
+	}
+}
+
+/*
+ * A vhost-user server socket left by a tessd that died would stop the port
+ * from binding: remove it when nothing listens there; refuse when something
+ * does (another process serves that VM).
+ */
+static int clear_stale_vhost_socket(const struct tessd_port_cfg *pc, const char *path, char *err,
+				    size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char client[8], iface[sizeof(sa.sun_path)];
+	struct stat st;
+	int fd, rc = 0;
+
+	if (strncmp(pc->devargs, "net_vhost", 9) != 0)
+		return 0;
+	devarg(pc->devargs, "client", client, sizeof(client));
+	devarg(pc->devargs, "iface", iface, sizeof(iface));
+	if (strcmp(client, "1") == 0 || iface[0] == '\0' || lstat(iface, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode))
+		return 0;
+	memcpy(sa.sun_path, iface, strlen(iface) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		snprintf(err, len, "%s/devargs: %s is served by another process", path, iface);
+		rc = -EADDRINUSE;
+	} else if (errno == ECONNREFUSED) {
+		DP_LOG(NOTICE, "removing stale vhost-user socket %s", iface);
+		unlink(iface);
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
 static int probe(const struct tessd_port_cfg *pc, const char *path, struct dp_port **out, char *err,
 		 size_t len)
 {
@@ -75,6 +127,9 @@ static int probe(const struct tessd_port_cfg *pc, const char *path, struct dp_po
 	int rc;
 
 	tessd_devargs_name(pc->devargs, devname, sizeof(devname));
+	rc = clear_stale_vhost_socket(pc, path, err, len);
+	if (rc < 0)
+		return rc;
 	rc = rte_dev_probe(pc->devargs);
 	if (rc < 0) {
 		snprintf(err, len, "%s/devargs: cannot probe '%s': %s%s", path, pc->devargs,

@@ -25,12 +25,48 @@ extern struct fdb vsw_fdb;
 
 #define VSW_BCAST_KEY UINT64_MAX /* marks a broadcast or multicast destination */
 
-static inline uint64_t vsw_mac64(const struct rte_ether_addr *a)
+/*
+ * A MAC of an Ethernet header as the low 48 bits of a key (the layout of
+ * fdb_key). One 8-byte load and a mask: both addresses of a header are
+ * followed by at least 2 readable bytes, and a 6-byte copy into a zeroed
+ * word would stall store forwarding on every packet.
+ */
+static inline uint64_t vsw_hdr_mac64(const struct rte_ether_addr *a)
 {
-	uint64_t k = 0;
+	uint64_t k;
 
-	memcpy(&k, a->addr_bytes, RTE_ETHER_ADDR_LEN);
-	return k;
+	memcpy(&k, a->addr_bytes, sizeof(k));
+	return rte_le_to_cpu_64(k) & UINT64_C(0xffffffffffff);
+}
+
+/* Group counters of a run of frames in one group, written once per run rather than per frame. */
+struct vsw_acc {
+	uint16_t vlan;
+	uint32_t pkts;
+	uint64_t bytes;
+};
+
+static inline void vsw_acc_flush(struct dp_worker *w, struct vsw_acc *a, bool rx)
+{
+	struct dp_group_counters *gc = &w->grp[a->vlan];
+
+	if (a->pkts) {
+		dp_cnt_add(rx ? &gc->rx_pkts : &gc->tx_pkts, a->pkts);
+		dp_cnt_add(rx ? &gc->rx_bytes : &gc->tx_bytes, a->bytes);
+	}
+	a->pkts = 0;
+	a->bytes = 0;
+}
+
+static inline void vsw_acc_add(struct dp_worker *w, struct vsw_acc *a, bool rx, uint16_t vlan,
+			       uint32_t len)
+{
+	if (unlikely(vlan != a->vlan)) {
+		vsw_acc_flush(w, a, rx);
+		a->vlan = vlan;
+	}
+	a->pkts++;
+	a->bytes += len;
 }
 
 static inline void vsw_group_drop(struct dp_worker *w, uint16_t port, uint16_t vlan,
@@ -52,7 +88,7 @@ static inline bool vsw_mac_allowed(const struct dp_port_fwd *pf, uint16_t port,
 				return true;
 		return false;
 	}
-	want = vsw_mac64(src) | UINT64_C(1) << 63;
+	want = vsw_hdr_mac64(src) | UINT64_C(1) << 63;
 	cur = __atomic_load_n(&dp_port_state[port].locked_mac, __ATOMIC_ACQUIRE);
 	if (likely(cur == want))
 		return true;
@@ -140,10 +176,8 @@ static inline bool vsw_member(const struct dp_group *g, uint16_t port)
 
 /* Sends m (unshared) out of one port of the group, tagging it for a trunk. */
 static inline void vsw_unicast(struct dp_worker *w, const struct dp_snapshot *s, uint16_t out,
-			       uint16_t vlan, uint16_t tci, struct rte_mbuf *m)
+			       uint16_t vlan, uint16_t tci, struct rte_mbuf *m, struct vsw_acc *tx)
 {
-	struct dp_group_counters *gc = &w->grp[vlan];
-
 	if (s->port[out].mode == DP_FWD_TRUNK && !vlan_push(m, tci)) {
 		vsw_group_drop(w, out, vlan, DP_DROP_NO_MBUF, m);
 		return;
@@ -152,8 +186,7 @@ static inline void vsw_unicast(struct dp_worker *w, const struct dp_snapshot *s,
 		vsw_group_drop(w, out, vlan, DP_DROP_MTU_EXCEEDED, m);
 		return;
 	}
-	dp_cnt_add(&gc->tx_pkts, 1);
-	dp_cnt_add(&gc->tx_bytes, m->pkt_len);
+	vsw_acc_add(w, tx, false, vlan, m->pkt_len);
 	dp_tx(w, out, m);
 }
 
@@ -288,6 +321,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 	uint64_t uniq[2 * DP_BURST];
 	const void *kp[2 * DP_BURST];
 	struct fdb_entry *e[2 * DP_BURST];
+	struct vsw_acc rx = { 0 }, tx = { 0 };
 	uint16_t k = 0;
 	uint32_t nu = 0;
 
@@ -313,15 +347,14 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 				continue;
 			}
 		}
-		dp_cnt_add(&w->grp[vlan].rx_pkts, 1);
-		dp_cnt_add(&w->grp[vlan].rx_bytes, m->pkt_len);
+		vsw_acc_add(w, &rx, true, vlan, m->pkt_len);
 		ok[k] = m;
 		vlans[k] = vlan;
 		tcis[k] = tci;
-		skey[k] = vsw_mac64(&eh->src_addr) | (uint64_t)vlan << 48;
+		skey[k] = vsw_hdr_mac64(&eh->src_addr) | (uint64_t)vlan << 48;
 		dkey[k] = rte_is_multicast_ether_addr(&eh->dst_addr)
 				  ? VSW_BCAST_KEY
-				  : vsw_mac64(&eh->dst_addr) | (uint64_t)vlan << 48;
+				  : vsw_hdr_mac64(&eh->dst_addr) | (uint64_t)vlan << 48;
 		/* A burst usually repeats its keys: look each distinct one up once. */
 		if (k && skey[k] == skey[k - 1]) {
 			sidx[k] = sidx[k - 1];
@@ -339,6 +372,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 		}
 		k++;
 	}
+	vsw_acc_flush(w, &rx, true);
 	if (k == 0)
 		return;
 	for (uint32_t i = 0; i < nu; i++)
@@ -362,7 +396,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 			if (unlikely(dst->port == in))
 				vsw_group_drop(w, in, vlan, DP_DROP_LOCAL_DEST, m);
 			else
-				vsw_unicast(w, s, dst->port, vlan, tcis[i], m);
+				vsw_unicast(w, s, dst->port, vlan, tcis[i], m, &tx);
 			continue;
 		}
 		if (dkey[i] != VSW_BCAST_KEY && !(g->flags & DP_GROUP_FLOOD_UU)) {
@@ -381,6 +415,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 		}
 		vsw_flood(w, s, in, vlan, tcis[i], m);
 	}
+	vsw_acc_flush(w, &tx, false);
 }
 
 #endif

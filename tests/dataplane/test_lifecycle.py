@@ -80,3 +80,23 @@ def test_hugepages_on_but_too_few(cleanup, tmp_path):
     t.write_config()
     r = subprocess.run([tess.TESSD, "-c", t.config_path], capture_output=True, text=True)
     assert r.returncode == 1 and "/eal/hugepages: \"on\" but" in r.stderr
+
+
+def test_vhost_socket_left_by_a_killed_tessd(cleanup, tmp_path):
+    """A killed tessd leaves its vhost-user socket file: the next one takes it over, while a
+    socket someone still serves is refused."""
+    sock = os.path.join(tmp_path, "vm.sock")
+    port = {"name": "vm", "devargs": f"net_vhost0,iface={sock}"}
+    t1 = tess.Tessd(cleanup, tmp_path, ports=[port]).start()
+    t1.proc.kill()
+    t1.proc.wait()
+    assert os.path.exists(sock)
+    t2 = tess.Tessd(cleanup, tmp_path, ports=[port]).start()
+    assert "removing stale vhost-user socket" in t2.log()
+    t3 = tess.Tessd(cleanup, tmp_path, ports=[port])
+    t3.write_config()
+    r = subprocess.run([tess.TESSD, "-c", t3.config_path], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 1 and f"/ports/0/devargs: {sock} is served by another process" in r.stderr
+    assert t2.stop() == 0
+    assert not os.path.exists(sock)
