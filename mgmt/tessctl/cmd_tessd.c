@@ -55,8 +55,8 @@ static int cmd_status(struct tessctl *ctx, int argc, char **argv)
 
 static void ports_human(const json_t *r)
 {
-	static const char *const h[] = { "NAME", "ID",      "DRIVER", "MAC",      "MTU",
-					 "LINK", "RXQ/TXQ", "NUMA",   "XCONNECT", NULL };
+	static const char *const h[] = { "NAME",    "ID",   "DRIVER", "MAC",    "MTU",      "LINK",
+					 "RXQ/TXQ", "NUMA", "MODE",   "GROUPS", "XCONNECT", NULL };
 	struct table *t = table_new(h);
 	size_t i;
 	json_t *p;
