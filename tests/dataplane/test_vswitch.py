@@ -346,40 +346,56 @@ def test_api_errors_change_nothing(cleanup, tmp_path):
     assert not [x for x in t.fdb() if x["mac"].lower() == "02:00:00:00:0f:01"]
 
 
-def test_vhost_desktop_in_a_group(cleanup, tmp_path):
-    """A VM on vhost-user (testpmd's virtio-user) is a desktop of acme like the taps."""
-    sock = os.path.join(tmp_path, "vm.sock")
+def test_vm_desktops_on_vhost_user_and_memif(cleanup, tmp_path):
+    """VMs are desktops like the taps: two vhost-user VMs (testpmd's virtio-user), one per
+    tenant and with the same MAC, and a memif desktop in acme."""
+    socks = [os.path.join(tmp_path, f"vm{i}.sock") for i in (0, 1)]
+    msock = os.path.join(tmp_path, "memif.sock")
     vm_mac = "02:00:00:00:00:77"
+    vm_bytes = bytes.fromhex(vm_mac.replace(":", ""))
     t = Topo(cleanup, tmp_path, trunk=False, tessd_kw={"main_cpu": 1}, extra_ports=[
-        {"name": "vm", "devargs": f"net_vhost5,iface={sock},queues=1", "mode": "access",
+        {"name": "vma", "devargs": f"net_vhost5,iface={socks[0]},queues=1", "mode": "access",
+         "group": "acme"},
+        {"name": "vmb", "devargs": f"net_vhost6,iface={socks[1]},queues=1", "mode": "access",
+         "group": "bravo"},
+        {"name": "mem", "devargs": f"net_memif0,role=server,socket={msock}", "mode": "access",
          "group": "acme"}])
     caps = {n: t.capture(n) for n in ("a1", "a2", "b1", "b2")}
-    tp = Testpmd(cleanup, [f"net_virtio_user0,path={sock},queues=1,mac={vm_mac}"],
+    tp = Testpmd(cleanup, [f"net_virtio_user0,path={socks[0]},queues=1,mac={vm_mac}",
+                           f"net_virtio_user1,path={socks[1]},queues=1,mac={vm_mac}",
+                           f"net_memif0,role=client,socket={msock},mac=02:00:00:00:00:88"],
                  lcores="0@0,1@0", memory_mb=256,
-                 args=["--forward-mode=rxonly", "--total-num-mbufs=4096", "--txd=512",
+                 args=["--forward-mode=rxonly", "--total-num-mbufs=8192", "--txd=512",
                        "--rxd=512"], log_path=os.path.join(tmp_path, "vm.log"))
-    tp.wait_link(0)
-    tp.cmd(f"set eth-peer 0 {BCAST}")
-    tp.cmd("start tx_first 2")
+    for p in range(3):
+        tp.wait_link(p)
+        tp.cmd(f"set eth-peer {p} {BCAST}")
+    tp.cmd("start tx_first 2")  # 64 broadcasts from each VM
     time.sleep(0.5)
     frames = {n: c.close() for n, c in caps.items()}
+    for n in ("a1", "a2", "b1", "b2"):
+        from_vm = [f for f in frames[n] if f[6:12] == vm_bytes]
+        assert len(from_vm) == 64, (n, len(from_vm))  # its own tenant's VM only, not both
     for n in ("a1", "a2"):
-        assert len([f for f in frames[n] if f[6:12] == bytes.fromhex(vm_mac.replace(":", ""))]) == 64
+        assert len([f for f in frames[n] if f[6:12] == bytes.fromhex("020000000088")]) == 64
     for n in ("b1", "b2"):
-        assert not [f for f in frames[n] if f[6:12] == bytes.fromhex(vm_mac.replace(":", ""))]
-    # The VM's MAC was learned and locked (anti-spoofing is on for vhost-user by default).
-    vmport = [p for p in t.tessd.ctl("port", "list") if p["name"] == "vm"][0]
-    assert vmport["anti_spoof"] and vmport["locked_mac"].lower() == vm_mac
-    assert any(e["mac"].lower() == vm_mac and e["port"] == "vm" for e in t.fdb())
-    # Unicast from a tap desktop reaches the VM, and only it.
+        assert not [f for f in frames[n] if f[6:12] == bytes.fromhex("020000000088")]
+    # The same MAC, learned and locked once per tenant (anti-spoofing is on for vhost-user).
+    ports = {p["name"]: p for p in t.tessd.ctl("port", "list")}
+    assert ports["vma"]["locked_mac"].lower() == vm_mac == ports["vmb"]["locked_mac"].lower()
+    assert not ports["mem"]["anti_spoof"]
+    fdb = {(e["group"], e["port"]) for e in t.fdb() if e["mac"].lower() == vm_mac}
+    assert fdb == {("acme", "vma"), ("bravo", "vmb")}
+    # Unicast to that MAC from each tenant reaches that tenant's VM only.
     tp.cmd("clear port stats all")
-    s = t.sock("a1")
-    cap_a2 = t.capture("a2")
+    sa, sb = t.sock("a1"), t.sock("b1")
     for i in range(10):
-        s.send(bytes(Ether(src=MAC[1], dst=vm_mac, type=0x88b5) / Raw(b"TOVM" + b"." * 50)))
-    assert wait(lambda: tp.port_stats(0)["rx_packets"] >= 10)
-    assert tp.port_stats(0)["rx_packets"] == 10
+        sa.send(bytes(Ether(src=MAC[1], dst=vm_mac, type=0x88b5) / Raw(b"TOVM" + b"." * 50)))
+    for i in range(7):
+        sb.send(bytes(Ether(src=MAC[1], dst=vm_mac, type=0x88b5) / Raw(b"TOVM" + b"." * 50)))
+    assert wait(lambda: tp.port_stats(0)["rx_packets"] >= 10 and tp.port_stats(1)["rx_packets"] >= 7)
     time.sleep(0.2)
-    assert not marked(cap_a2.close(), b"TOVM")
+    assert [tp.port_stats(p)["rx_packets"] for p in range(3)] == [10, 7, 0]
     tp.quit()
-    s.close()
+    sa.close()
+    sb.close()
