@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The host vswitch part of tessd's config: groups, static MACs, ports' membership. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,6 +145,7 @@ bool tessd_port_anti_spoof(const struct tessd_port_cfg *p)
 static void validate_groups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	char p[CFG_PATH_MAX];
+	uint64_t statics = 0;
 
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
@@ -158,6 +160,15 @@ static void validate_groups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 				cfg_err_add(errs, EEXIST, p, "VLAN %u is already group '%s'",
 					    g->vlan, cfg->sw.groups[j].name);
 			}
+		}
+		statics += g->n_static_macs;
+		if (g->n_static_macs && statics > cfg->sw.fdb_size / 2) {
+			snprintf(p, sizeof(p), "/switch/groups/%u/static_macs", i);
+			cfg_err_add(
+				errs, ENOSPC, p,
+				"%" PRIu64
+				" static MACs in all; they may use half of switch.fdb_size (%u)",
+				statics, cfg->sw.fdb_size);
 		}
 		for (uint32_t k = 0; k < g->n_static_macs; k++) {
 			const struct tessd_static_mac *sm = &g->static_macs[k];

@@ -43,7 +43,7 @@ static int stats_get(const void *params, json_t **result, struct ctl_error *err)
 {
 	(void)params;
 	(void)err;
-	*result = dp_stats_json();
+	*result = dp_stats_json(&tessd.cfg);
 	return *result ? 0 : -ENOMEM;
 }
 

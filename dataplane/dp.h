@@ -21,10 +21,12 @@
 #define DP_MAX_RXQ_PER_WORKER 256
 #define DP_PORT_NONE          UINT16_MAX
 
-#define DP_VLANS      4096
-#define DP_PORT_WORDS ((RTE_MAX_ETHPORTS + 63) / 64)
-#define DP_LEARN_MEMO 256  /* per-worker memo of recent learn events */
-#define DP_LEARN_RING 4096 /* learn events a worker can queue */
+#define DP_VLANS           4096
+#define DP_PORT_WORDS      ((RTE_MAX_ETHPORTS + 63) / 64)
+#define DP_LEARN_MEMO      256  /* per-worker memo of recent learn events */
+#define DP_LEARN_RING      4096 /* learn events a worker can queue */
+#define DP_LEARN_PPS       2000 /* learn events a port may cause per second on a worker */
+#define DP_MAX_PORT_QUEUES 64   /* RX queues of a port (ports[].rx_queues) */
 
 /* Software drop reasons, counted per port (and per group once known). Keep dp_drop_names in step.
  */
@@ -45,6 +47,7 @@ enum dp_drop {
 	DP_DROP_MULTICAST,         /* rx: multicast, the group does not flood it */
 	DP_DROP_NO_DESTINATION,    /* rx: flooded to a group with no other port */
 	DP_DROP_NO_MBUF,           /* out of mbufs for a flood copy or a tag */
+	DP_DROP_PRIORITY_STACKED,  /* rx: a priority tag followed by another tag */
 	DP_DROP_MAX
 };
 extern const char *const dp_drop_names[DP_DROP_MAX];
@@ -66,7 +69,8 @@ struct dp_worker_counters {
 	uint64_t idle_cycles; /* TSC cycles of empty polls */
 	uint64_t pkts;        /* packets received */
 	uint64_t busy_polls, idle_polls;
-	uint64_t learn_lost; /* learn events dropped: the ring to the control thread was full */
+	uint64_t learn_lost;    /* learn events dropped: the ring to the control thread was full */
+	uint64_t learn_limited; /* learn events not sent: a port over DP_LEARN_PPS */
 };
 
 enum dp_fwd_mode {
@@ -98,6 +102,7 @@ struct dp_group {
 	uint8_t flags;
 	uint64_t access[DP_PORT_WORDS]; /* member access ports */
 	uint64_t trunks[DP_PORT_WORDS]; /* trunks carrying the group */
+	uint64_t native[DP_PORT_WORDS]; /* of those, trunks where it is native (untagged) */
 };
 
 struct dp_rxq {
@@ -154,7 +159,8 @@ struct dp_worker {
 		uint64_t key, tsc;
 		uint16_t port;
 	} memo[DP_LEARN_MEMO];
-	struct dp_storm storm[RTE_MAX_ETHPORTS];
+	struct dp_storm storm[RTE_MAX_ETHPORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
+	struct dp_storm learn_rl[RTE_MAX_ETHPORTS];                  /* learn events per port */
 } __rte_cache_aligned;
 
 extern struct dp_snapshot *dp_snap; /* current snapshot (RCU protected) */

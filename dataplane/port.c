@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "stats.h"
+#include "switch.h"
 #include "worker.h"
 
 static struct dp_port ports[RTE_MAX_ETHPORTS];
@@ -390,8 +391,7 @@ int dp_port_create(const struct tessd_port_cfg *pc, const char *path, char *err,
 		close_port(p);
 		return rc;
 	}
-	/* A new port starts unlocked and with no storm history. */
-	__atomic_store_n(&dp_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
+	vsw_port_reset(p->id);
 	return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <rte_cycles.h>
 
 #include "switch.h"
-#include "tessd.h"
 #include "worker.h"
 
 const char *const dp_drop_names[DP_DROP_MAX] = {
@@ -26,6 +25,7 @@ const char *const dp_drop_names[DP_DROP_MAX] = {
 	[DP_DROP_MULTICAST] = "multicast",
 	[DP_DROP_NO_DESTINATION] = "no_destination",
 	[DP_DROP_NO_MBUF] = "no_mbuf",
+	[DP_DROP_PRIORITY_STACKED] = "priority_stacked",
 };
 
 static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
@@ -56,6 +56,7 @@ static void sum_worker(unsigned idx, struct dp_worker_counters *out)
 	out->busy_polls = dp_cnt_read(&c->busy_polls);
 	out->idle_polls = dp_cnt_read(&c->idle_polls);
 	out->learn_lost = dp_cnt_read(&c->learn_lost);
+	out->learn_limited = dp_cnt_read(&c->learn_limited);
 }
 
 void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct dp_hw_drops *hw)
@@ -90,6 +91,7 @@ void dp_stats_worker(unsigned idx, struct dp_worker_counters *out)
 	out->busy_polls -= b->busy_polls;
 	out->idle_polls -= b->idle_polls;
 	out->learn_lost -= b->learn_lost;
+	out->learn_limited -= b->learn_limited;
 }
 
 void dp_stats_port_rebase(struct dp_port *p)
@@ -158,15 +160,24 @@ static json_t *worker_json(unsigned idx)
 			json_array_append_new(
 				rxq, json_sprintf("%s:%u", p->cfg.name, s->rxq[idx][i].queue));
 	}
-	return json_pack(
-		"{s:i, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "worker", idx,
-		"lcore", w->lcore, "cpu", w->cpu, "rx_queues", rxq, "packets", (json_int_t)c.pkts,
-		"busy_cycles", (json_int_t)c.busy_cycles, "idle_cycles", (json_int_t)c.idle_cycles,
-		"busy_polls", (json_int_t)c.busy_polls, "idle_polls", (json_int_t)c.idle_polls,
-		"learn_lost", (json_int_t)c.learn_lost, "cycles_per_packet", cpp, "busy_pct", busy);
+	json_t *o = json_object();
+	json_object_set_new(o, "worker", json_integer(idx));
+	json_object_set_new(o, "lcore", json_integer(w->lcore));
+	json_object_set_new(o, "cpu", json_integer(w->cpu));
+	json_object_set_new(o, "rx_queues", rxq);
+	json_object_set_new(o, "packets", json_integer((json_int_t)c.pkts));
+	json_object_set_new(o, "busy_cycles", json_integer((json_int_t)c.busy_cycles));
+	json_object_set_new(o, "idle_cycles", json_integer((json_int_t)c.idle_cycles));
+	json_object_set_new(o, "busy_polls", json_integer((json_int_t)c.busy_polls));
+	json_object_set_new(o, "idle_polls", json_integer((json_int_t)c.idle_polls));
+	json_object_set_new(o, "learn_lost", json_integer((json_int_t)c.learn_lost));
+	json_object_set_new(o, "learn_limited", json_integer((json_int_t)c.learn_limited));
+	json_object_set_new(o, "cycles_per_packet", json_real(cpp));
+	json_object_set_new(o, "busy_pct", json_real(busy));
+	return o;
 }
 
-json_t *dp_stats_json(void)
+json_t *dp_stats_json(const struct tessd_cfg *cfg)
 {
 	json_t *ports = json_array(), *workers = json_array();
 
@@ -177,5 +188,5 @@ json_t *dp_stats_json(void)
 		json_array_append_new(workers, worker_json(w));
 	return json_pack("{s:f, s:I, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
 			 (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "groups",
-			 vsw_groups_json(&tessd.cfg));
+			 vsw_groups_json(cfg));
 }

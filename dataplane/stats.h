@@ -20,6 +20,6 @@ void dp_stats_reset(void);
 /* Seconds since the last reset. */
 double dp_stats_age(void);
 
-json_t *dp_stats_json(void);
+json_t *dp_stats_json(const struct tessd_cfg *cfg);
 
 #endif

@@ -14,7 +14,7 @@
 #include "xconnect_datapath.h"
 
 static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s, uint16_t port,
-			       struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+			       uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	struct dp_port_counters *c = &w->port[port];
 	uint64_t bytes = 0;
@@ -30,7 +30,7 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 		break;
 	case DP_FWD_ACCESS:
 	case DP_FWD_TRUNK:
-		vsw_input(w, s, port, pkts, n, now);
+		vsw_input(w, s, port, queue, pkts, n, now);
 		break;
 	default:
 		dp_cnt_add(&c->drop[DP_DROP_NO_OUTPUT], n);
@@ -57,7 +57,7 @@ int dp_worker_main(void *arg)
 		for (uint16_t i = 0; i < nq; i++) {
 			uint16_t n = rte_eth_rx_burst(q[i].port, q[i].queue, pkts, DP_BURST);
 			if (n) {
-				input_burst(w, s, q[i].port, pkts, n, t0);
+				input_burst(w, s, q[i].port, q[i].queue, pkts, n, t0);
 				got += n;
 			}
 		}

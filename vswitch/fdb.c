@@ -50,6 +50,11 @@ int fdb_init(struct fdb *f, uint32_t capacity, int socket)
 
 void fdb_fini(struct fdb *f)
 {
+	/* Deferred releases of its entries must run while the table still exists. */
+	if (dp_rcu_qsv && dp_rcu_pending()) {
+		dp_rcu_synchronize();
+		dp_rcu_reclaim();
+	}
 	rte_hash_free(f->h);
 	rte_free(f->entries);
 	rte_free(f->free_idx);
@@ -75,7 +80,7 @@ static struct fdb_entry *insert(struct fdb *f, uint64_t key, uint16_t port, uint
 				uint64_t now)
 {
 	struct fdb_entry *e;
-	int pos;
+	int rc;
 
 	if (f->n_free == 0)
 		return NULL;
@@ -86,10 +91,10 @@ static struct fdb_entry *insert(struct fdb *f, uint64_t key, uint16_t port, uint
 	memcpy(e->mac.addr_bytes, &key, RTE_ETHER_ADDR_LEN);
 	e->seen = now;
 	/* The entry is complete before the key makes it visible. */
-	pos = rte_hash_add_key_data(f->h, &key, e);
-	if (pos < 0)
+	rc = rte_hash_add_key_data(f->h, &key, e);
+	if (rc < 0)
 		return NULL;
-	e->pos = pos;
+	e->pos = -1; /* add_key_data does not say where; delete does */
 	e->live = true;
 	f->n_free--;
 	f->n_live++;
@@ -103,7 +108,8 @@ static void release(void *arg)
 	struct fdb_entry *e = arg;
 	struct fdb *f = e->owner;
 
-	rte_hash_free_key_with_position(f->h, e->pos);
+	if (e->pos >= 0)
+		rte_hash_free_key_with_position(f->h, e->pos);
 	f->free_idx[f->n_free++] = e->index;
 }
 
@@ -111,7 +117,8 @@ static void remove_entry(struct fdb *f, struct fdb_entry *e)
 {
 	uint64_t key = fdb_key(e->vlan, &e->mac);
 
-	rte_hash_del_key(f->h, &key);
+	/* The key slot to free after the grace period (readers may still compare it). */
+	e->pos = rte_hash_del_key(f->h, &key);
 	count(f, e, -1);
 	e->live = false;
 	f->n_live--;
@@ -178,7 +185,25 @@ int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port, uint64_t now)
 	}
 	if (e)
 		remove_entry(f, e); /* a learned entry gives way */
+	if (f->n_free == 0) {
+		/* Full of entries: a learned one makes room for the static one. */
+		for (uint32_t i = 0; i < f->capacity && !e; i++)
+			if (f->entries[i].live && !(f->entries[i].flags & FDB_F_STATIC))
+				e = &f->entries[i];
+		if (e)
+			remove_entry(f, e);
+		if (f->n_free == 0) {
+			dp_rcu_synchronize();
+			dp_rcu_reclaim();
+		}
+	}
 	return insert(f, key, port, FDB_F_STATIC, now) ? 0 : -ENOSPC;
+}
+
+void fdb_remove(struct fdb *f, struct fdb_entry *e)
+{
+	if (e->live)
+		remove_entry(f, e);
 }
 
 int fdb_del(struct fdb *f, uint64_t key)
@@ -206,8 +231,10 @@ unsigned fdb_age(struct fdb *f, uint64_t now, uint64_t max_age)
 	for (uint32_t i = 0; i < f->capacity && f->n_live; i++) {
 		struct fdb_entry *e = &f->entries[i];
 
+		/* Signed: a worker may have touched it after "now" was read. */
 		if (e->live && !(e->flags & FDB_F_STATIC) &&
-		    now - __atomic_load_n(&e->seen, __ATOMIC_RELAXED) > max_age) {
+		    (int64_t)(now - __atomic_load_n(&e->seen, __ATOMIC_RELAXED)) >
+			    (int64_t)max_age) {
 			remove_entry(f, e);
 			n++;
 		}
@@ -227,6 +254,20 @@ unsigned fdb_flush(struct fdb *f, const struct fdb_filter *flt)
 		}
 	}
 	f->stats.flushed += n;
+	return n;
+}
+
+unsigned fdb_prune(struct fdb *f, bool (*drop)(const struct fdb_entry *e, void *arg), void *arg)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < f->capacity && f->n_live; i++) {
+		struct fdb_entry *e = &f->entries[i];
+		if (e->live && drop(e, arg)) {
+			remove_entry(f, e);
+			n++;
+		}
+	}
 	return n;
 }
 

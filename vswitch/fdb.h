@@ -34,7 +34,7 @@ struct fdb_entry {
 	bool live; /* in the table (not deleted, not waiting for RCU) */
 	struct rte_ether_addr mac;
 	uint64_t seen; /* TSC of the last frame from this MAC (workers refresh it) */
-	int32_t pos;   /* key slot, freed after the grace period */
+	int32_t pos;   /* key slot once deleted, freed after the grace period */
 	uint32_t index;
 	struct fdb *owner;
 };
@@ -115,10 +115,15 @@ void fdb_fini(struct fdb *f);
  */
 enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint64_t now,
 				uint32_t port_limit, uint32_t vlan_limit);
-/* Adds or re-points a static entry (never aged, never moved by learning). */
+/*
+ * Adds or re-points a static entry (never aged, never moved by learning).
+ * A full table gives up a learned entry for it (waiting for readers).
+ */
 int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port, uint64_t now);
 /* Deletes key (static or not); -ENOENT if absent. */
 int fdb_del(struct fdb *f, uint64_t key);
+/* Deletes a live entry found by a walk. */
+void fdb_remove(struct fdb *f, struct fdb_entry *e);
 struct fdb_entry *fdb_find(const struct fdb *f, uint64_t key);
 
 /* Deletes dynamic entries not seen for max_age TSC cycles; returns how many. */
@@ -132,6 +137,8 @@ struct fdb_filter {
 	bool dynamics; /* learned entries */
 };
 unsigned fdb_flush(struct fdb *f, const struct fdb_filter *flt);
+/* Deletes the live entries for which drop() says so; returns how many. */
+unsigned fdb_prune(struct fdb *f, bool (*drop)(const struct fdb_entry *e, void *arg), void *arg);
 /* Calls fn for every live entry matching flt, in no particular order. */
 void fdb_walk(const struct fdb *f, const struct fdb_filter *flt,
 	      void (*fn)(const struct fdb_entry *e, void *arg), void *arg);

@@ -30,6 +30,8 @@ void vsw_poll(const struct tessd_cfg *cfg, uint64_t now);
 /* Counters */
 void vsw_stats_reset(void);
 void vsw_group_rebase(uint16_t vlan);
+/* A port id in use again: its learn counters and anti-spoof lock start afresh. */
+void vsw_port_reset(uint16_t port);
 json_t *vsw_groups_json(const struct tessd_cfg *cfg);
 /* Adds a switch port's learning numbers and anti-spoof lock to its stats object. */
 void vsw_port_json(const struct dp_port *p, json_t *o);

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -43,7 +44,7 @@ static void build_access(struct dp_port_fwd *pf, const struct tessd_cfg *cfg,
 	pf->n_ips = (uint8_t)pc->n_allowed_ips;
 	for (uint32_t i = 0; i < pc->n_allowed_ips; i++)
 		inet_pton(AF_INET, pc->allowed_ips[i], &pf->ips[i]);
-	/* Each RX queue (one worker polls it) gets its share of the limit. */
+	/* Each RX queue gets its share of the limit (workers keep a bucket per queue). */
 	pf->storm_pps = pc->storm_pps ? (pc->storm_pps + p->n_rxq - 1) / p->n_rxq : 0;
 }
 
@@ -80,8 +81,10 @@ void vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
 			continue;
 		}
 		pf->mode = DP_FWD_TRUNK;
-		if (pc->native_group[0])
+		if (pc->native_group[0]) {
 			pf->vlan = tessd_cfg_group(cfg, pc->native_group)->vlan;
+			dp_bit_set(s->group[pf->vlan].native, p->id);
+		}
 		for (uint32_t k = 0; k < cfg->sw.n_groups; k++) {
 			const struct tessd_group_cfg *g = &cfg->sw.groups[k];
 			if (tessd_port_in_group(pc, g)) {
@@ -109,87 +112,85 @@ static bool rules_changed(const struct tessd_port_cfg *a, const struct tessd_por
 	return diff;
 }
 
-struct stale_ctx {
-	uint64_t keys[256];
-	unsigned n;
+/* The static MACs of a config, sorted, for the FDB reconcile. */
+struct static_mac {
+	uint64_t key;
+	uint16_t port;
 };
 
-static void collect_stale(const struct fdb_entry *e, void *arg)
+static int cmp_static(const void *a, const void *b)
 {
-	struct stale_ctx *c = arg;
-	const struct dp_group *g = &dp_snap->group[e->vlan];
+	const struct static_mac *x = a, *y = b;
 
-	if (c->n < RTE_DIM(c->keys) && (!(g->flags & DP_GROUP_ON) || !(dp_bit(g->access, e->port) ||
-								       dp_bit(g->trunks, e->port))))
-		c->keys[c->n++] = fdb_key(e->vlan, &e->mac);
+	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-static bool static_in_cfg(const struct tessd_cfg *cfg, const struct fdb_entry *e)
+struct statics {
+	struct static_mac *v;
+	size_t n;
+};
+
+static int statics_of(const struct tessd_cfg *cfg, struct statics *st)
 {
+	size_t cap = 0;
+
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++)
+		cap += cfg->sw.groups[i].n_static_macs;
+	st->n = 0;
+	st->v = cap ? malloc(cap * sizeof(*st->v)) : NULL;
+	if (cap && st->v == NULL)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
-		if (g->vlan != e->vlan)
-			continue;
 		for (uint32_t k = 0; k < g->n_static_macs; k++) {
-			struct rte_ether_addr a;
 			const struct dp_port *p = dp_port_by_name(g->static_macs[k].port);
+			struct rte_ether_addr a;
+			if (p == NULL || p->draining)
+				continue;
 			tessd_parse_mac(g->static_macs[k].mac, a.addr_bytes);
-			if (rte_is_same_ether_addr(&a, &e->mac) && p && p->id == e->port)
-				return true;
+			st->v[st->n++] = (struct static_mac){ fdb_key(g->vlan, &a), p->id };
 		}
 	}
-	return false;
+	qsort(st->v, st->n, sizeof(*st->v), cmp_static);
+	return 0;
 }
 
-struct static_ctx {
-	const struct tessd_cfg *cfg;
-	uint64_t keys[256];
-	unsigned n;
-};
-
-static void collect_unlisted(const struct fdb_entry *e, void *arg)
+/* An entry to drop: its port left its group, its group is gone, or it is an unlisted static. */
+static bool stale(const struct fdb_entry *e, void *arg)
 {
-	struct static_ctx *c = arg;
+	const struct statics *st = arg;
+	const struct dp_group *g = &dp_snap->group[e->vlan];
+	struct static_mac want = { fdb_key(e->vlan, &e->mac), e->port };
+	const struct static_mac *found;
 
-	if (c->n < RTE_DIM(c->keys) && !static_in_cfg(c->cfg, e))
-		c->keys[c->n++] = fdb_key(e->vlan, &e->mac);
+	if (!(g->flags & DP_GROUP_ON) ||
+	    !(dp_bit(g->access, e->port) || dp_bit(g->trunks, e->port)))
+		return true;
+	if (!(e->flags & FDB_F_STATIC))
+		return false;
+	found = bsearch(&want, st->v, st->n, sizeof(want), cmp_static);
+	return found == NULL || found->port != e->port;
 }
 
 void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
-	struct fdb_filter any = { .port = -1, .vlan = -1, .statics = true, .dynamics = true };
-	struct fdb_filter statics = { .port = -1, .vlan = -1, .statics = true };
-	struct stale_ctx stale;
-	struct static_ctx st = { .cfg = cur };
+	struct statics st;
 	uint64_t now = rte_rdtsc();
 
-	/* Entries whose port left the group, or whose group is gone (in batches). */
-	do {
-		stale.n = 0;
-		fdb_walk(&vsw_fdb, &any, collect_stale, &stale);
-		for (unsigned i = 0; i < stale.n; i++)
-			fdb_del(&vsw_fdb, stale.keys[i]);
-	} while (stale.n == RTE_DIM(stale.keys));
-	do {
-		st.n = 0;
-		fdb_walk(&vsw_fdb, &statics, collect_unlisted, &st);
-		for (unsigned i = 0; i < st.n; i++)
-			fdb_del(&vsw_fdb, st.keys[i]);
-	} while (st.n == RTE_DIM(st.keys));
+	if (statics_of(cur, &st) < 0) {
+		DP_LOG(ERR, "out of memory: FDB not reconciled with the config");
+		return;
+	}
+	fdb_prune(&vsw_fdb, stale, &st);
+	for (size_t i = 0; i < st.n; i++)
+		if (fdb_add_static(&vsw_fdb, st.v[i].key, st.v[i].port, now) < 0)
+			DP_LOG(ERR, "FDB full: a static MAC of VLAN %u not installed",
+			       fdb_key_vlan(st.v[i].key));
+	free(st.v);
 
 	memset(vlan_limit, 0, sizeof(vlan_limit));
-	for (uint32_t i = 0; i < cur->sw.n_groups; i++) {
-		const struct tessd_group_cfg *g = &cur->sw.groups[i];
-		vlan_limit[g->vlan] = g->mac_limit;
-		for (uint32_t k = 0; k < g->n_static_macs; k++) {
-			struct rte_ether_addr a;
-			const struct dp_port *p = dp_port_by_name(g->static_macs[k].port);
-			tessd_parse_mac(g->static_macs[k].mac, a.addr_bytes);
-			if (p && fdb_add_static(&vsw_fdb, fdb_key(g->vlan, &a), p->id, now) < 0)
-				DP_LOG(WARNING, "FDB full: static %s in group %s not installed",
-				       g->static_macs[k].mac, g->name);
-		}
-	}
+	for (uint32_t i = 0; i < cur->sw.n_groups; i++)
+		vlan_limit[cur->sw.groups[i].vlan] = cur->sw.groups[i].mac_limit;
 	memset(port_limit, 0, sizeof(port_limit));
 	for (uint32_t i = 0; i < cur->n_ports; i++) {
 		const struct tessd_port_cfg *pc = &cur->ports[i];
@@ -224,11 +225,14 @@ void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
 		struct rte_ring *r = dp_worker_get(w)->learn;
 		unsigned n;
 
-		do {
+		/* At most one ring's worth per tick: the control loop must come back. */
+		for (unsigned done = 0; done < DP_LEARN_RING; done += n) {
 			n = rte_ring_sc_dequeue_burst_elem(r, ev, sizeof(ev[0]), LEARN_BATCH, NULL);
 			for (unsigned i = 0; i < n; i++)
 				learn(&ev[i], now);
-		} while (n == LEARN_BATCH);
+			if (n < LEARN_BATCH)
+				break;
+		}
 	}
 	if (cfg->sw.aging_sec && now - last_age > dp_tsc_hz) {
 		last_age = now;
@@ -254,6 +258,15 @@ static void sum_group(uint16_t vlan, struct dp_group_counters *out)
 void vsw_group_rebase(uint16_t vlan)
 {
 	sum_group(vlan, &grp_base[vlan]);
+	vsw_fdb.learned_vlan[vlan] = 0;
+	vsw_fdb.refused_vlan_count[vlan] = 0;
+}
+
+void vsw_port_reset(uint16_t port)
+{
+	vsw_fdb.learned_port[port] = 0;
+	vsw_fdb.refused_port_count[port] = 0;
+	__atomic_store_n(&dp_port_state[port].locked_mac, 0, __ATOMIC_RELEASE);
 }
 
 void vsw_stats_reset(void)
@@ -284,7 +297,7 @@ json_t *vsw_groups_json(const struct tessd_cfg *cfg)
 		json_array_append_new(
 			a,
 			json_pack(
-				"{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:i, s:i, s:i}",
+				"{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I}",
 				"name", g->name, "tenant", g->tenant, "vlan", g->vlan, "rx_packets",
 				(json_int_t)(c.rx_pkts - b->rx_pkts), "rx_bytes",
 				(json_int_t)(c.rx_bytes - b->rx_bytes), "tx_packets",

@@ -116,6 +116,9 @@ static inline bool vsw_ip_allowed(const struct dp_port_fwd *pf, const struct rte
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
+	/* A tag would hide the addresses from this check (classify refuses them anyway). */
+	if (vlan_is_tpid(eh->ether_type))
+		return false;
 	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
 		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
 		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*ip))
@@ -132,10 +135,9 @@ static inline bool vsw_ip_allowed(const struct dp_port_fwd *pf, const struct rte
 	return true;
 }
 
-/* Token bucket of a worker for flooded frames from a port: up to 1/10 s of burst. */
-static inline bool vsw_storm_ok(struct dp_worker *w, uint16_t port, uint32_t pps, uint64_t now)
+/* A token bucket of pps per second, with 1/10 s (at least 16) of burst. */
+static inline bool vsw_bucket_ok(struct dp_storm *b, uint32_t pps, uint64_t now)
 {
-	struct dp_storm *b = &w->storm[port];
 	uint64_t burst = pps / 10 > 16 ? pps / 10 : 16;
 	uint64_t elapsed = now - b->last;
 	uint64_t add;
@@ -153,7 +155,11 @@ static inline bool vsw_storm_ok(struct dp_worker *w, uint16_t port, uint32_t pps
 	return true;
 }
 
-/* Asks the control thread to learn key on port, unless asked within the last 10 ms. */
+/*
+ * Asks the control thread to learn key on port, unless asked within the last
+ * 10 ms, and at most DP_LEARN_PPS times a second per port: a port sending
+ * from ever new MACs (or refused at its limit) cannot crowd out the others.
+ */
 static inline void vsw_learn(struct dp_worker *w, uint64_t key, uint16_t port, uint64_t now)
 {
 	unsigned slot = (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) % DP_LEARN_MEMO;
@@ -162,11 +168,17 @@ static inline void vsw_learn(struct dp_worker *w, uint64_t key, uint16_t port, u
 	if (w->memo[slot].key == key && w->memo[slot].port == port &&
 	    now - w->memo[slot].tsc < dp_tsc_hz / 100)
 		return;
+	if (!vsw_bucket_ok(&w->learn_rl[port], DP_LEARN_PPS, now)) {
+		dp_cnt_add(&w->wc.learn_limited, 1);
+		return;
+	}
+	if (rte_ring_sp_enqueue_elem(w->learn, &ev, sizeof(ev)) != 0) {
+		dp_cnt_add(&w->wc.learn_lost, 1);
+		return;
+	}
 	w->memo[slot].key = key;
 	w->memo[slot].port = port;
 	w->memo[slot].tsc = now;
-	if (rte_ring_sp_enqueue_elem(w->learn, &ev, sizeof(ev)) != 0)
-		dp_cnt_add(&w->wc.learn_lost, 1);
 }
 
 static inline bool vsw_member(const struct dp_group *g, uint16_t port)
@@ -178,7 +190,8 @@ static inline bool vsw_member(const struct dp_group *g, uint16_t port)
 static inline void vsw_unicast(struct dp_worker *w, const struct dp_snapshot *s, uint16_t out,
 			       uint16_t vlan, uint16_t tci, struct rte_mbuf *m, struct vsw_acc *tx)
 {
-	if (s->port[out].mode == DP_FWD_TRUNK && !vlan_push(m, tci)) {
+	/* A trunk tags every group but its native one. */
+	if (s->port[out].mode == DP_FWD_TRUNK && s->port[out].vlan != vlan && !vlan_push(m, tci)) {
 		vsw_group_drop(w, out, vlan, DP_DROP_NO_MBUF, m);
 		return;
 	}
@@ -204,8 +217,9 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 	struct rte_mbuf *tagged = NULL;
 
 	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
-		acc[i] = g->access[i];
-		trk[i] = g->trunks[i];
+		/* Trunks where the group is native take the untagged frame, like access ports. */
+		acc[i] = g->access[i] | g->native[i];
+		trk[i] = g->trunks[i] & ~g->native[i];
 	}
 	acc[in / 64] &= ~(UINT64_C(1) << (in % 64));
 	trk[in / 64] &= ~(UINT64_C(1) << (in % 64));
@@ -236,10 +250,11 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 			nt = 0;
 		}
 	}
+	/* Every segment is shared: a chained frame's later segments too. */
 	if (na > 1)
-		rte_mbuf_refcnt_update(m, (int16_t)(na - 1));
+		rte_pktmbuf_refcnt_update(m, (int16_t)(na - 1));
 	if (nt > 1)
-		rte_mbuf_refcnt_update(tagged, (int16_t)(nt - 1));
+		rte_pktmbuf_refcnt_update(tagged, (int16_t)(nt - 1));
 	for (unsigned wd = 0; wd < DP_PORT_WORDS; wd++) {
 		uint64_t bits = acc[wd] | (nt ? trk[wd] : 0);
 		while (bits) {
@@ -256,6 +271,22 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 			dp_tx(w, out, v);
 		}
 	}
+}
+
+/*
+ * Removes a priority tag; a frame with another tag behind it is dropped
+ * (it would carry a VLAN, or hide its addresses, past the port's rules).
+ */
+static inline bool vsw_pop_priority(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
+{
+	struct vlan_tag t;
+
+	vlan_pop(m);
+	if (!vlan_outer(m, &t) || t.present) {
+		dp_drop(w, in, DP_DROP_PRIORITY_STACKED, m);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -276,17 +307,14 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 	vid = t.tci & VLAN_VID_MASK;
 	*tci = t.tci & ~VLAN_VID_MASK; /* priority bits travel with the frame */
 	if (pf->mode == DP_FWD_ACCESS) {
+		/* A priority tag (VID 0) counts as untagged; any other tag is refused. */
 		if (unlikely(t.present)) {
-			/* A priority tag (VID 0) counts as untagged; any other tag is refused. */
 			if (vid) {
 				dp_drop(w, in, DP_DROP_TAGGED_ON_ACCESS, m);
 				return 0;
 			}
-			vlan_pop(m);
-			if (!vlan_outer(m, &t) || (t.present && (t.tci & VLAN_VID_MASK))) {
-				dp_drop(w, in, DP_DROP_TAGGED_ON_ACCESS, m);
+			if (!vsw_pop_priority(w, in, m))
 				return 0;
-			}
 		}
 		vlan = pf->vlan;
 	} else if (vid == 0) {
@@ -295,8 +323,8 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 			dp_drop(w, in, DP_DROP_UNTAGGED_ON_TRUNK, m);
 			return 0;
 		}
-		if (t.present)
-			vlan_pop(m);
+		if (t.present && !vsw_pop_priority(w, in, m))
+			return 0;
 		vlan = pf->vlan;
 	} else {
 		if (!dp_bit(pf->vlans, vid)) {
@@ -311,7 +339,7 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 }
 
 static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, uint16_t in,
-			     struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+			     uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	const struct dp_port_fwd *pf = &s->port[in];
 	struct rte_mbuf *ok[DP_BURST];
@@ -392,11 +420,13 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 		else if (src == NULL || !(src->flags & FDB_F_STATIC))
 			vsw_learn(w, skey[i], in, now);
 
-		if (dst && vsw_member(g, dst->port)) {
-			if (unlikely(dst->port == in))
+		/* One read of the port: a move may change it under us; what is checked is used. */
+		uint16_t out = dst ? __atomic_load_n(&dst->port, __ATOMIC_ACQUIRE) : DP_PORT_NONE;
+		if (dst && vsw_member(g, out)) {
+			if (unlikely(out == in))
 				vsw_group_drop(w, in, vlan, DP_DROP_LOCAL_DEST, m);
 			else
-				vsw_unicast(w, s, dst->port, vlan, tcis[i], m, &tx);
+				vsw_unicast(w, s, out, vlan, tcis[i], m, &tx);
 			continue;
 		}
 		if (dkey[i] != VSW_BCAST_KEY && !(g->flags & DP_GROUP_FLOOD_UU)) {
@@ -409,7 +439,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 			vsw_group_drop(w, in, vlan, DP_DROP_MULTICAST, m);
 			continue;
 		}
-		if (pf->storm_pps && !vsw_storm_ok(w, in, pf->storm_pps, now)) {
+		if (pf->storm_pps && !vsw_bucket_ok(&w->storm[in][queue], pf->storm_pps, now)) {
 			vsw_group_drop(w, in, vlan, DP_DROP_STORM, m);
 			continue;
 		}

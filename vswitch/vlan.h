@@ -53,15 +53,18 @@ static inline void vlan_pop(struct rte_mbuf *m)
 }
 
 /*
- * Inserts an 802.1Q tag after the MAC addresses. The mbuf must be direct,
- * unshared and have 4 bytes of headroom; returns false otherwise.
+ * Inserts an 802.1Q tag after the MAC addresses. The mbuf's data must be
+ * its own (unshared, direct or an unshared external buffer) with 4 bytes of
+ * headroom; returns false otherwise.
  */
 static inline bool vlan_push(struct rte_mbuf *m, uint16_t tci)
 {
 	struct rte_vlan_hdr *vh;
 	char *p;
 
-	if (!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1)
+	if (rte_mbuf_refcnt_read(m) != 1 ||
+	    !(RTE_MBUF_DIRECT(m) ||
+	      (RTE_MBUF_HAS_EXTBUF(m) && rte_mbuf_ext_refcnt_read(m->shinfo) == 1)))
 		return false;
 	p = rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
 	if (p == NULL)

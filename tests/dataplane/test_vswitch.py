@@ -89,6 +89,7 @@ def test_vlan_rules_on_access_and_trunk(cleanup, tmp_path):
     send_a1(Dot1Q(vlan=200, type=0x88b5), marker=b"HOP1")  # tagged into bravo: no
     send_a1(Dot1Q(vlan=0), Dot1Q(vlan=200, type=0x88b5), marker=b"HOP2")  # priority + tag: no
     send_a1(Dot1Q(vlan=0, prio=5, type=0x88b5), marker=b"PRIO")  # priority tag = untagged
+    send_a1(Dot1Q(vlan=0), Dot1Q(vlan=0, type=0x88b5), marker=b"PRI2")  # two: no
     t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST) / Dot1Q(vlan=100) /
                     Dot1Q(vlan=200, type=0x88b5) / Raw(b"QINQ" + b"." * 40))
     t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST) / Dot1Q(vlan=300, type=0x88b5) /
@@ -98,7 +99,7 @@ def test_vlan_rules_on_access_and_trunk(cleanup, tmp_path):
     time.sleep(0.5)
     frames = {n: c.close() for n, c in caps.items()}
     everywhere = [f for fs in frames.values() for f in fs]
-    for m in (b"HOP1", b"HOP2", b"V300", b"UNTG"):
+    for m in (b"HOP1", b"HOP2", b"PRI2", b"V300", b"UNTG"):
         assert not marked(everywhere, m), m
     # The priority-tagged frame reached the other acme desktop untagged.
     prio = marked(frames["a2"], b"PRIO")
@@ -109,7 +110,8 @@ def test_vlan_rules_on_access_and_trunk(cleanup, tmp_path):
     assert len(qinq) == 2 and all(Ether(f)[Dot1Q].vlan == 200 for f in qinq)
     assert not marked(frames["b1"] + frames["b2"], b"QINQ")
     st = t.port_stats()
-    assert st["a1"]["drops"]["tagged_on_access"] == 2, st["a1"]
+    assert st["a1"]["drops"]["tagged_on_access"] == 1, st["a1"]
+    assert st["a1"]["drops"]["priority_stacked"] == 2, st["a1"]
     assert st["up"]["drops"]["vlan_not_carried"] == 1, st["up"]
     assert st["up"]["drops"]["untagged_on_trunk"] == 1, st["up"]
     s.close()
@@ -210,6 +212,9 @@ def test_anti_spoofing_and_ip_source_guard(cleanup, tmp_path):
                   UDP(dport=9) / Raw(b"IPSPOOF")))
     sb.send(bytes(Ether(src=MAC[1], dst=BCAST) /
                   ARP(op=1, hwsrc=MAC[1], psrc="192.168.1.77", pdst=IPS[2])))
+    # Behind two priority tags the spoofed source is still refused.
+    sb.send(bytes(Ether(src=MAC[1], dst=MAC[2]) / Dot1Q(vlan=0) / Dot1Q(vlan=0) /
+                  IP(src="192.168.1.77", dst=IPS[2]) / UDP(dport=9) / Raw(b"IPSPOOF2")))
     # Address-less DHCP and ARP probes pass.
     sb.send(bytes(Ether(src=MAC[1], dst=BCAST) / IP(src="0.0.0.0", dst="255.255.255.255") /
                   UDP(sport=68, dport=67) / Raw(b"DHCPDISC")))
@@ -219,11 +224,52 @@ def test_anti_spoofing_and_ip_source_guard(cleanup, tmp_path):
     got = cap.close()
     assert not marked(got, b"IPSPOOF") and marked(got, b"DHCPDISC")
     assert t.port_stats()["b1"]["drops"]["spoofed_ip"] == 2
+    assert t.port_stats()["b1"]["drops"]["priority_stacked"] == 1
     # Changing a port's rules drops its lock.
     t.tessd.ctl("port", "set", "a2", "--anti-spoof", "off")
     ports = {p["name"]: p for p in t.tessd.ctl("port", "list")}
     assert "locked_mac" not in ports["a2"] and not ports["a2"]["anti_spoof"]
     sb.close()
+
+
+def test_trunk_native_group_is_untagged_both_ways(cleanup, tmp_path):
+    t = Topo(cleanup, tmp_path, port_kw={"up": {"native_group": "acme"}})
+    caps = {n: t.capture(n) for n in ("a1", "b1")}
+    t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST, type=0x88b5) /
+                    Raw(b"NATIVE" + b"." * 40))
+    t.endpoint.send(Ether(src="02:00:00:00:00:fe", dst=BCAST) / Dot1Q(vlan=0) /
+                    Dot1Q(vlan=200, type=0x88b5) / Raw(b"NATHOP" + b"." * 40))
+    s = t.sock("a1")
+    send_from(s, MAC[1], 1, b"FROMA")
+    send_from(t.sock("b1"), MAC[1], 1, b"FROMB")
+    time.sleep(0.4)
+    frames = {n: c.close() for n, c in caps.items()}
+    # Untagged from the trunk lands in acme (untagged), never in bravo.
+    assert len(marked(frames["a1"], b"NATIVE")) == 1 and not marked(frames["b1"], b"NATIVE")
+    # A priority tag with a real tag behind it does not sneak into the native group.
+    assert not marked(frames["a1"] + frames["b1"], b"NATHOP")
+    assert t.port_stats()["up"]["drops"]["priority_stacked"] == 1
+    # acme leaves the trunk untagged (its native group), bravo tagged.
+    assert [v for v, _, p in t.endpoint.seen if b"FROMB" in bytes(p)] == [200]
+    assert not [v for v, _, p in t.endpoint.seen if b"FROMA" in bytes(p)]
+    assert t.endpoint.untagged >= 1
+    s.close()
+
+
+def test_a_mac_storm_does_not_stop_others_learning(cleanup, tmp_path):
+    """A port sending from ever new MACs is held to its learn rate; other ports still learn."""
+    t = Topo(cleanup, tmp_path, trunk=False)
+    s = t.sock("a1")
+    for i in range(6000):
+        s.send(bytes(Ether(src=f"02:00:{i >> 16:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}:01",
+                           dst=BCAST, type=0x88b5) / Raw(b"STORMMAC")))
+    send_from(t.sock("b1"), "02:00:00:00:0b:0b", 1, b"QUIET")
+    t.wait_fdb(lambda f: any(e["mac"].lower() == "02:00:00:00:0b:0b" for e in f), timeout=2,
+               what="bravo's MAC to be learned")
+    w = t.tessd.ctl("stats")["workers"][0]
+    assert w["learn_limited"] > 0 and w["learn_lost"] == 0, w
+    assert t.tessd.ctl("status")["ports"] == 4  # the control thread kept serving
+    s.close()
 
 
 def test_storm_control(cleanup, tmp_path):

@@ -11,10 +11,13 @@
 
 #include <cmocka.h>
 #include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "fdb.h"
 #include "rcu.h"
+#include "switch_datapath.h"
 #include "vlan.h"
 
 static char prefix[64];
@@ -32,15 +35,28 @@ static int eal_setup(void **state)
 			 "-l",
 			 "0",
 			 "--log-level=lib.eal:error",
+			 "--vdev=net_null0",
+			 "--vdev=net_null1",
+			 "--vdev=net_null2",
 			 NULL };
 
 	(void)state;
 	snprintf(prefix, sizeof(prefix), "tess_unit_vsw_%d", (int)getpid());
 	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
-	if (rte_eal_init(9, argv) < 0)
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0)
 		return -1;
 	pool = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	return pool && dp_rcu_init(1) == 0 ? 0 : -1;
+	if (pool == NULL || dp_rcu_init(1) != 0)
+		return -1;
+	/* Three null ports to flood to: they free what they are given. */
+	for (uint16_t p = 0; p < 3; p++) {
+		struct rte_eth_conf conf = { 0 }; /* net_null frees what it sends, chains too */
+		if (rte_eth_dev_configure(p, 1, 1, &conf) < 0 ||
+		    rte_eth_rx_queue_setup(p, 0, 64, 0, NULL, pool) < 0 ||
+		    rte_eth_tx_queue_setup(p, 0, 64, 0, NULL) < 0 || rte_eth_dev_start(p) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int eal_teardown(void **state)
@@ -49,6 +65,10 @@ static int eal_teardown(void **state)
 
 	(void)state;
 	dp_rcu_fini();
+	for (uint16_t p = 0; p < 3; p++) {
+		rte_eth_dev_stop(p);
+		rte_eth_dev_close(p);
+	}
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", prefix);
@@ -372,6 +392,113 @@ static void test_fdb_reuse_after_grace(void **state)
 	fdb_fini(&f);
 }
 
+/* Many rounds of learning and deleting: every live key stays findable, slots are reused. */
+static void test_fdb_churn(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	for (unsigned round = 0; round < 20; round++) {
+		for (unsigned i = 0; i < 500; i++)
+			assert_int_equal(fdb_learn(&f, key(1, round * 1000 + i), 1, 0, 0, 0),
+					 FDB_LEARNED);
+		/* A key that stays throughout. */
+		if (round == 0)
+			assert_int_equal(fdb_learn(&f, key(2, 7), 3, 0, 0, 0), FDB_LEARNED);
+		for (unsigned i = 0; i < 500; i++) {
+			assert_non_null(fdb_find(&f, key(1, round * 1000 + i)));
+			if (i % 2 == 0)
+				assert_int_equal(fdb_del(&f, key(1, round * 1000 + i)), 0);
+		}
+		/* Nothing reads the table here: every deferred free is due. */
+		dp_rcu_reclaim();
+		for (unsigned i = 1; i < 500; i += 2)
+			assert_int_equal(fdb_del(&f, key(1, round * 1000 + i)), 0);
+		dp_rcu_reclaim();
+		assert_non_null(fdb_find(&f, key(2, 7)));
+		assert_int_equal(f.n_live, 1);
+	}
+	assert_int_equal(fdb_find(&f, key(2, 7))->port, 3);
+	fdb_fini(&f);
+}
+
+static void test_fdb_static_evicts_when_full(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	for (unsigned i = 0; i < 1024; i++)
+		assert_int_equal(fdb_learn(&f, key(1, i), 0, 0, 0, 0), FDB_LEARNED);
+	assert_int_equal(fdb_add_static(&f, key(9, 9), 4, 0), 0);
+	assert_int_equal(fdb_find(&f, key(9, 9))->port, 4);
+	assert_int_equal(f.n_live, 1024);
+	fdb_fini(&f);
+}
+
+/* An entry touched after the aging scan read the clock is young, not 2^64 cycles old. */
+static void test_fdb_age_touched_after_now(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	assert_int_equal(fdb_learn(&f, key(1, 1), 0, 1000, 0, 0), FDB_LEARNED);
+	fdb_touch(fdb_find(&f, key(1, 1)), 5000, 1);
+	assert_int_equal(fdb_age(&f, 4000, 300), 0);
+	assert_int_equal(fdb_age(&f, 5301, 300), 1);
+	fdb_fini(&f);
+}
+
+/* A chained frame flooded to several ports: every segment is shared, freed exactly once. */
+static void flood_chain(bool trunks)
+{
+	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
+	struct dp_snapshot *s = rte_zmalloc(NULL, sizeof(*s), RTE_CACHE_LINE_SIZE);
+	unsigned before = rte_mempool_avail_count(pool);
+	struct rte_mbuf *m = frame(1, 0x0800u), *seg = rte_pktmbuf_alloc(pool);
+
+	assert_non_null(w);
+	assert_non_null(s);
+	w->grp = rte_zmalloc(NULL, sizeof(*w->grp) * DP_VLANS, 0);
+	assert_non_null(w->grp);
+	dp_tsc_hz = rte_get_tsc_hz();
+	/* Ports 1 and 2 are members besides the ingress port 0: access ports, or trunks. */
+	s->group[100].flags = DP_GROUP_ON | DP_GROUP_FLOOD_UU;
+	for (uint16_t p = 0; p < 3; p++) {
+		s->port[p].mode = trunks && p ? DP_FWD_TRUNK : DP_FWD_ACCESS;
+		s->port[p].mtu = 9000;
+		dp_bit_set(trunks && p ? s->group[100].trunks : s->group[100].access, p);
+	}
+	assert_non_null(rte_pktmbuf_append(seg, 1000));
+	assert_int_equal(rte_pktmbuf_chain(m, seg), 0);
+	vsw_flood(w, s, 0, 100, 100, m);
+	/* Two ports hold the frame: each of its segments has two references. */
+	for (struct rte_mbuf *x = m; x; x = x->next)
+		assert_int_equal(rte_mbuf_refcnt_read(x), 2);
+	dp_tx_flush_all(w);
+	assert_int_equal(w->port[1].tx_pkts + w->port[2].tx_pkts, 2);
+	assert_int_equal(w->port[1].tx_bytes, trunks ? 1038 : 1034);
+	/* Every mbuf back in the pool, none twice (a double free would make more). */
+	assert_int_equal(rte_mempool_avail_count(pool), before);
+	rte_free(w->grp);
+	rte_free(w);
+	rte_free(s);
+}
+
+static void test_flood_chained_to_access_ports(void **state)
+{
+	(void)state;
+	flood_chain(false);
+}
+
+static void test_flood_chained_to_trunks(void **state)
+{
+	(void)state;
+	flood_chain(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +511,11 @@ int main(void)
 		cmocka_unit_test(test_fdb_static),
 		cmocka_unit_test(test_fdb_age_and_flush),
 		cmocka_unit_test(test_fdb_reuse_after_grace),
+		cmocka_unit_test(test_fdb_churn),
+		cmocka_unit_test(test_fdb_static_evicts_when_full),
+		cmocka_unit_test(test_fdb_age_touched_after_now),
+		cmocka_unit_test(test_flood_chained_to_access_ports),
+		cmocka_unit_test(test_flood_chained_to_trunks),
 	};
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
 }
