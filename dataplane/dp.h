@@ -52,15 +52,14 @@ enum dp_drop {
 };
 extern const char *const dp_drop_names[DP_DROP_MAX];
 
-struct dp_port_counters {
+/*
+ * Traffic counters of a port, or of a group (indexed by VLAN): frames in,
+ * frames out (for a group, copies handed to its ports), received frames
+ * that were flooded, drops by reason.
+ */
+struct dp_counters {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
-	uint64_t flooded; /* received frames that were flooded */
-	uint64_t drop[DP_DROP_MAX];
-};
-
-/* Per group (indexed by VLAN): frames entering it, leaving it, flooded, dropped in it. */
-struct dp_group_counters {
-	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes, flooded;
+	uint64_t flooded;
 	uint64_t drop[DP_DROP_MAX];
 };
 
@@ -151,10 +150,10 @@ struct dp_worker {
 	struct dp_worker_counters wc;
 	uint16_t n_pending;
 	uint16_t pending[RTE_MAX_ETHPORTS]; /* ports with buffered TX */
-	struct dp_port_counters port[RTE_MAX_ETHPORTS];
+	struct dp_counters port[RTE_MAX_ETHPORTS];
 	struct dp_txbuf txb[RTE_MAX_ETHPORTS];
-	struct dp_group_counters *grp; /* [DP_VLANS] */
-	struct rte_ring *learn;        /* dp_learn_event to the control thread */
+	struct dp_counters *grp; /* [DP_VLANS] */
+	struct rte_ring *learn;  /* dp_learn_event to the control thread */
 	struct {
 		uint64_t key, tsc;
 		uint16_t port;

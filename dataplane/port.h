@@ -26,7 +26,7 @@ struct dp_port {
 	struct rte_ether_addr mac;
 	struct rte_eth_link link;
 	/* Counters at the last reset: reported values are "now - base". */
-	struct dp_port_counters base;
+	struct dp_counters base;
 	struct rte_eth_stats hw_base;
 };
 

@@ -31,11 +31,12 @@ const char *const dp_drop_names[DP_DROP_MAX] = {
 static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
 static uint64_t reset_tsc;
 
-static void sum_port(uint16_t id, struct dp_port_counters *out)
+void dp_counters_sum(struct dp_counters *out,
+		     const struct dp_counters *(*of)(unsigned w, unsigned i), unsigned i)
 {
 	memset(out, 0, sizeof(*out));
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
-		const struct dp_port_counters *c = &dp_worker_get(w)->port[id];
+		const struct dp_counters *c = of(w, i);
 		out->rx_pkts += dp_cnt_read(&c->rx_pkts);
 		out->rx_bytes += dp_cnt_read(&c->rx_bytes);
 		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
@@ -44,6 +45,27 @@ static void sum_port(uint16_t id, struct dp_port_counters *out)
 		for (int d = 0; d < DP_DROP_MAX; d++)
 			out->drop[d] += dp_cnt_read(&c->drop[d]);
 	}
+}
+
+void dp_counters_sub(struct dp_counters *a, const struct dp_counters *b)
+{
+	a->rx_pkts -= b->rx_pkts;
+	a->rx_bytes -= b->rx_bytes;
+	a->tx_pkts -= b->tx_pkts;
+	a->tx_bytes -= b->tx_bytes;
+	a->flooded -= b->flooded;
+	for (int d = 0; d < DP_DROP_MAX; d++)
+		a->drop[d] -= b->drop[d];
+}
+
+static const struct dp_counters *port_of(unsigned w, unsigned id)
+{
+	return &dp_worker_get(w)->port[id];
+}
+
+static void sum_port(uint16_t id, struct dp_counters *out)
+{
+	dp_counters_sum(out, port_of, id);
 }
 
 static void sum_worker(unsigned idx, struct dp_worker_counters *out)
@@ -59,18 +81,12 @@ static void sum_worker(unsigned idx, struct dp_worker_counters *out)
 	out->learn_limited = dp_cnt_read(&c->learn_limited);
 }
 
-void dp_stats_port(const struct dp_port *p, struct dp_port_counters *out, struct dp_hw_drops *hw)
+void dp_stats_port(const struct dp_port *p, struct dp_counters *out, struct dp_hw_drops *hw)
 {
 	struct rte_eth_stats s;
 
 	sum_port(p->id, out);
-	out->rx_pkts -= p->base.rx_pkts;
-	out->rx_bytes -= p->base.rx_bytes;
-	out->tx_pkts -= p->base.tx_pkts;
-	out->tx_bytes -= p->base.tx_bytes;
-	out->flooded -= p->base.flooded;
-	for (int d = 0; d < DP_DROP_MAX; d++)
-		out->drop[d] -= p->base.drop[d];
+	dp_counters_sub(out, &p->base);
 	memset(hw, 0, sizeof(*hw));
 	if (rte_eth_stats_get(p->id, &s) == 0) {
 		hw->rx_missed = s.imissed - p->hw_base.imissed;
@@ -119,7 +135,7 @@ double dp_stats_age(void)
 
 static json_t *port_json(const struct dp_port *p)
 {
-	struct dp_port_counters c;
+	struct dp_counters c;
 	struct dp_hw_drops hw;
 	uint64_t total = 0;
 	json_t *drops = json_object();

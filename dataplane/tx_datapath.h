@@ -18,7 +18,7 @@ static inline void dp_drop(struct dp_worker *w, uint16_t port, enum dp_drop why,
 static inline void dp_tx_flush(struct dp_worker *w, uint16_t port)
 {
 	struct dp_txbuf *b = &w->txb[port];
-	struct dp_port_counters *c = &w->port[port];
+	struct dp_counters *c = &w->port[port];
 	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)w->idx, b->pkts, b->n);
 	uint32_t bytes = b->bytes;
 

@@ -16,7 +16,7 @@
 static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s, uint16_t port,
 			       uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
-	struct dp_port_counters *c = &w->port[port];
+	struct dp_counters *c = &w->port[port];
 	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < n; i++)

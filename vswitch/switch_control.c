@@ -10,6 +10,7 @@
 #include <rte_ring_elem.h>
 
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 #define LEARN_BATCH 256
@@ -19,7 +20,7 @@ struct fdb vsw_fdb;
 static uint32_t port_limit[RTE_MAX_ETHPORTS];
 static uint32_t vlan_limit[DP_VLANS];
 static uint64_t last_age;
-static struct dp_group_counters grp_base[DP_VLANS];
+static struct dp_counters grp_base[DP_VLANS];
 
 int vsw_init(const struct tessd_cfg *cfg)
 {
@@ -240,19 +241,14 @@ void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
 	}
 }
 
-static void sum_group(uint16_t vlan, struct dp_group_counters *out)
+static const struct dp_counters *group_of(unsigned w, unsigned vlan)
 {
-	memset(out, 0, sizeof(*out));
-	for (unsigned w = 0; w < dp_worker_count(); w++) {
-		const struct dp_group_counters *c = &dp_worker_get(w)->grp[vlan];
-		out->rx_pkts += dp_cnt_read(&c->rx_pkts);
-		out->rx_bytes += dp_cnt_read(&c->rx_bytes);
-		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
-		out->tx_bytes += dp_cnt_read(&c->tx_bytes);
-		out->flooded += dp_cnt_read(&c->flooded);
-		for (int d = 0; d < DP_DROP_MAX; d++)
-			out->drop[d] += dp_cnt_read(&c->drop[d]);
-	}
+	return &dp_worker_get(w)->grp[vlan];
+}
+
+static void sum_group(uint16_t vlan, struct dp_counters *out)
+{
+	dp_counters_sum(out, group_of, vlan);
 }
 
 void vsw_group_rebase(uint16_t vlan)
@@ -281,33 +277,33 @@ json_t *vsw_groups_json(const struct tessd_cfg *cfg)
 
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
-		const struct dp_group_counters *b = &grp_base[g->vlan];
-		struct dp_group_counters c;
-		json_t *drops = json_object();
+		json_t *o = json_object(), *drops = json_object();
+		struct dp_counters c;
 		uint64_t total = 0;
 
 		sum_group(g->vlan, &c);
+		dp_counters_sub(&c, &grp_base[g->vlan]);
 		for (int d = 0; d < DP_DROP_MAX; d++) {
-			uint64_t v = c.drop[d] - b->drop[d];
-			total += v;
-			if (v)
+			total += c.drop[d];
+			if (c.drop[d])
 				json_object_set_new(drops, dp_drop_names[d],
-						    json_integer((json_int_t)v));
+						    json_integer((json_int_t)c.drop[d]));
 		}
-		json_array_append_new(
-			a,
-			json_pack(
-				"{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I}",
-				"name", g->name, "tenant", g->tenant, "vlan", g->vlan, "rx_packets",
-				(json_int_t)(c.rx_pkts - b->rx_pkts), "rx_bytes",
-				(json_int_t)(c.rx_bytes - b->rx_bytes), "tx_packets",
-				(json_int_t)(c.tx_pkts - b->tx_pkts), "tx_bytes",
-				(json_int_t)(c.tx_bytes - b->tx_bytes), "flooded",
-				(json_int_t)(c.flooded - b->flooded), "drops_total",
-				(json_int_t)total, "drops", drops, "fdb_learned",
-				(int)vsw_fdb.per_vlan[g->vlan], "learned",
-				(int)vsw_fdb.learned_vlan[g->vlan], "learn_refused",
-				(int)vsw_fdb.refused_vlan_count[g->vlan]));
+		json_object_set_new(o, "name", json_string(g->name));
+		json_object_set_new(o, "tenant", json_string(g->tenant));
+		json_object_set_new(o, "vlan", json_integer(g->vlan));
+		json_object_set_new(o, "rx_packets", json_integer((json_int_t)c.rx_pkts));
+		json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c.rx_bytes));
+		json_object_set_new(o, "tx_packets", json_integer((json_int_t)c.tx_pkts));
+		json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c.tx_bytes));
+		json_object_set_new(o, "flooded", json_integer((json_int_t)c.flooded));
+		json_object_set_new(o, "drops_total", json_integer((json_int_t)total));
+		json_object_set_new(o, "drops", drops);
+		json_object_set_new(o, "fdb_learned", json_integer(vsw_fdb.per_vlan[g->vlan]));
+		json_object_set_new(o, "learned", json_integer(vsw_fdb.learned_vlan[g->vlan]));
+		json_object_set_new(o, "learn_refused",
+				    json_integer(vsw_fdb.refused_vlan_count[g->vlan]));
+		json_array_append_new(a, o);
 	}
 	return a;
 }

@@ -48,7 +48,7 @@ struct vsw_acc {
 
 static inline void vsw_acc_flush(struct dp_worker *w, struct vsw_acc *a, bool rx)
 {
-	struct dp_group_counters *gc = &w->grp[a->vlan];
+	struct dp_counters *gc = &w->grp[a->vlan];
 
 	if (a->pkts) {
 		dp_cnt_add(rx ? &gc->rx_pkts : &gc->tx_pkts, a->pkts);
@@ -211,7 +211,7 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 			     uint16_t vlan, uint16_t tci, struct rte_mbuf *m)
 {
 	const struct dp_group *g = &s->group[vlan];
-	struct dp_group_counters *gc = &w->grp[vlan];
+	struct dp_counters *gc = &w->grp[vlan];
 	uint64_t acc[DP_PORT_WORDS], trk[DP_PORT_WORDS];
 	unsigned na = 0, nt = 0;
 	struct rte_mbuf *tagged = NULL;

@@ -41,23 +41,6 @@ static const struct opt_map fdb_opts[] = {
 	{ 0 },
 };
 
-/* Calls method with params and prints the result with human, or as JSON. */
-static int call(struct tessctl *ctx, const char *method, json_t *params,
-		void (*human)(const json_t *r))
-{
-	json_t *r;
-	int rc = tessctl_call(ctx, method, params, &r);
-
-	if (rc < 0)
-		return rc;
-	if (ctx->json || human == NULL)
-		tessctl_print_json(r);
-	else
-		human(r);
-	json_decref(r);
-	return 0;
-}
-
 static int with_opts(struct tessctl *ctx, const char *method, json_t *params, int argc, char **argv,
 		     const struct opt_map *map, void (*human)(const json_t *r))
 {
@@ -65,7 +48,7 @@ static int with_opts(struct tessctl *ctx, const char *method, json_t *params, in
 		json_decref(params);
 		return TESSCTL_USAGE;
 	}
-	return call(ctx, method, params, human);
+	return tessctl_run(ctx, method, params, human);
 }
 
 static void done_human(const json_t *r)
@@ -96,7 +79,7 @@ static int cmd_port_set(struct tessctl *ctx, int argc, char **argv)
 static int cmd_port_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return call(ctx, "port.del", json_pack("{s:s}", "name", argv[0]), done_human);
+	return tessctl_run(ctx, "port.del", json_pack("{s:s}", "name", argv[0]), done_human);
 }
 
 static void group_list_human(const json_t *r)
@@ -104,18 +87,11 @@ static void group_list_human(const json_t *r)
 	static const char *const h[] = { "GROUP", "TENANT", "VLAN",  "MAC-LIMIT",
 					 "FLOOD", "FDB",    "PORTS", NULL };
 	struct table *t = table_new(h);
-	size_t i, j;
-	json_t *g, *p;
+	size_t i;
+	json_t *g;
 
 	json_array_foreach (r, i, g) {
-		char ports[512] = "";
-		size_t used = 0;
-
-		json_array_foreach (json_object_get(g, "ports"), j, p) {
-			if (used < sizeof(ports))
-				used += (size_t)snprintf(ports + used, sizeof(ports) - used, "%s%s",
-							 used ? " " : "", json_string_value(p));
-		}
+		char ports[512];
 		table_cell(t, "%s", jstr(g, "name"));
 		table_cell(t, "%s", *jstr(g, "tenant") ? jstr(g, "tenant") : "-");
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(g, "vlan"));
@@ -128,7 +104,8 @@ static void group_list_human(const json_t *r)
 										     : "",
 			   json_is_true(json_object_get(g, "flood_multicast")) ? " multicast" : "");
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(g, "fdb_learned"));
-		table_cell(t, "%s", used ? ports : "-");
+		table_cell(t, "%s",
+			   tessctl_join(json_object_get(g, "ports"), " ", ports, sizeof(ports)));
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -138,7 +115,7 @@ static int cmd_group_list(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return call(ctx, "group.list", NULL, group_list_human);
+	return tessctl_run(ctx, "group.list", NULL, group_list_human);
 }
 
 static void group_human(const json_t *r)
@@ -155,7 +132,7 @@ static int cmd_group_add(struct tessctl *ctx, int argc, char **argv)
 static int cmd_group_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return call(ctx, "group.del", json_pack("{s:s}", "name", argv[0]), done_human);
+	return tessctl_run(ctx, "group.del", json_pack("{s:s}", "name", argv[0]), done_human);
 }
 
 static void fdb_human(const json_t *r)
@@ -195,16 +172,17 @@ static int cmd_fdb_flush(struct tessctl *ctx, int argc, char **argv)
 static int cmd_fdb_add(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return call(ctx, "fdb.add",
-		    json_pack("{s:s, s:s, s:s}", "group", argv[0], "mac", argv[1], "port", argv[2]),
-		    done_human);
+	return tessctl_run(
+		ctx, "fdb.add",
+		json_pack("{s:s, s:s, s:s}", "group", argv[0], "mac", argv[1], "port", argv[2]),
+		done_human);
 }
 
 static int cmd_fdb_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return call(ctx, "fdb.del", json_pack("{s:s, s:s}", "group", argv[0], "mac", argv[1]),
-		    done_human);
+	return tessctl_run(ctx, "fdb.del",
+			   json_pack("{s:s, s:s}", "group", argv[0], "mac", argv[1]), done_human);
 }
 
 const struct tessctl_cmd switch_cmds[] = {

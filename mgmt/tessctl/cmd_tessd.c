@@ -8,23 +8,6 @@
 #include "table.h"
 #include "tessctl.h"
 
-/* Calls, then prints the result as JSON or with "human"; the result is freed. */
-static int run(struct tessctl *ctx, const char *method, json_t *params,
-	       void (*human)(const json_t *result))
-{
-	json_t *r;
-	int rc = tessctl_call(ctx, method, params, &r);
-
-	if (rc < 0)
-		return rc;
-	if (ctx->json || human == NULL)
-		tessctl_print_json(r);
-	else
-		human(r);
-	json_decref(r);
-	return 0;
-}
-
 static void status_human(const json_t *r)
 {
 	json_int_t up = jint(r, "uptime_sec");
@@ -50,7 +33,7 @@ static int cmd_status(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return run(ctx, "status", NULL, status_human);
+	return tessctl_run(ctx, "status", NULL, status_human);
 }
 
 static void ports_human(const json_t *r)
@@ -79,16 +62,9 @@ static void ports_human(const json_t *r)
 			   json_is_true(json_object_get(p, "rss")) ? " rss" : "");
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "numa"));
 		table_cell(t, "%s", jstr(p, "mode"));
-		char groups[256] = "";
-		size_t used = 0, j;
-		json_t *g;
-		json_array_foreach (json_object_get(p, "groups"), j, g) {
-			if (used < sizeof(groups))
-				used += (size_t)snprintf(groups + used, sizeof(groups) - used,
-							 "%s%s", used ? "," : "",
-							 json_string_value(g));
-		}
-		table_cell(t, "%s", used ? groups : "-");
+		char groups[256];
+		table_cell(t, "%s",
+			   tessctl_join(json_object_get(p, "groups"), ",", groups, sizeof(groups)));
 		table_cell(t, "%s", *xc ? xc : "-");
 	}
 	table_print(t, stdout);
@@ -99,7 +75,7 @@ static int cmd_port_list(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return run(ctx, "port.list", NULL, ports_human);
+	return tessctl_run(ctx, "port.list", NULL, ports_human);
 }
 
 static void stats_human(const json_t *r)
@@ -114,24 +90,16 @@ static void stats_human(const json_t *r)
 
 	printf("counters over the last %.1f s\n", json_real_value(json_object_get(r, "seconds")));
 	json_array_foreach (json_object_get(r, "ports"), i, p) {
-		char reasons[512] = "";
-		size_t used = 0;
-		const char *k;
-		json_t *v;
-
-		json_object_foreach (json_object_get(p, "drops"), k, v) {
-			if (json_integer_value(v) && used < sizeof(reasons))
-				used += (size_t)snprintf(reasons + used, sizeof(reasons) - used,
-							 "%s%s=%" JSON_INTEGER_FORMAT,
-							 used ? " " : "", k, json_integer_value(v));
-		}
+		char reasons[512];
 		table_cell(t, "%s", jstr(p, "name"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "rx_packets"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "rx_bytes"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "tx_packets"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "tx_bytes"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "drops_total"));
-		table_cell(t, "%s", used ? reasons : "-");
+		table_cell(
+			t, "%s",
+			tessctl_join_counts(json_object_get(p, "drops"), reasons, sizeof(reasons)));
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -143,18 +111,7 @@ static void stats_human(const json_t *r)
 		putchar('\n');
 		t = table_new(gh);
 		json_array_foreach (json_object_get(r, "groups"), i, p) {
-			char reasons[512] = "";
-			size_t used = 0;
-			const char *k;
-			json_t *v;
-
-			json_object_foreach (json_object_get(p, "drops"), k, v) {
-				if (used < sizeof(reasons))
-					used += (size_t)snprintf(
-						reasons + used, sizeof(reasons) - used,
-						"%s%s=%" JSON_INTEGER_FORMAT, used ? " " : "", k,
-						json_integer_value(v));
-			}
+			char reasons[512];
 			table_cell(t, "%s", jstr(p, "name"));
 			table_cell(t, "%s", *jstr(p, "tenant") ? jstr(p, "tenant") : "-");
 			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "vlan"));
@@ -163,7 +120,9 @@ static void stats_human(const json_t *r)
 			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "flooded"));
 			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "fdb_learned"));
 			table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "drops_total"));
-			table_cell(t, "%s", used ? reasons : "-");
+			table_cell(t, "%s",
+				   tessctl_join_counts(json_object_get(p, "drops"), reasons,
+						       sizeof(reasons)));
 		}
 		table_print(t, stdout);
 		table_free(t);
@@ -172,23 +131,16 @@ static void stats_human(const json_t *r)
 	putchar('\n');
 	t = table_new(wh);
 	json_array_foreach (json_object_get(r, "workers"), i, p) {
-		char queues[512] = "";
-		size_t used = 0, j;
-		json_t *q;
-
-		json_array_foreach (json_object_get(p, "rx_queues"), j, q) {
-			if (used < sizeof(queues))
-				used += (size_t)snprintf(queues + used, sizeof(queues) - used,
-							 "%s%s", used ? " " : "",
-							 json_string_value(q));
-		}
+		char queues[512];
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "worker"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "lcore"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "cpu"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "packets"));
 		table_cell(t, "%.1f", json_real_value(json_object_get(p, "busy_pct")));
 		table_cell(t, "%.1f", json_real_value(json_object_get(p, "cycles_per_packet")));
-		table_cell(t, "%s", used ? queues : "-");
+		table_cell(
+			t, "%s",
+			tessctl_join(json_object_get(p, "rx_queues"), " ", queues, sizeof(queues)));
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -214,7 +166,7 @@ static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
 		}
 		return rc;
 	}
-	return run(ctx, "stats.get", NULL, stats_human);
+	return tessctl_run(ctx, "stats.get", NULL, stats_human);
 }
 
 static void xc_human(const json_t *r)
@@ -225,14 +177,14 @@ static void xc_human(const json_t *r)
 static int cmd_xc_add(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return run(ctx, "xconnect.add", json_pack("{s:s, s:s}", "a", argv[0], "b", argv[1]),
-		   xc_human);
+	return tessctl_run(ctx, "xconnect.add", json_pack("{s:s, s:s}", "a", argv[0], "b", argv[1]),
+			   xc_human);
 }
 
 static int cmd_xc_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return run(ctx, "xconnect.del", json_pack("{s:s}", "port", argv[0]), xc_human);
+	return tessctl_run(ctx, "xconnect.del", json_pack("{s:s}", "port", argv[0]), xc_human);
 }
 
 static void xc_list_human(const json_t *r)
@@ -254,14 +206,14 @@ static int cmd_xc_list(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return run(ctx, "xconnect.list", NULL, xc_list_human);
+	return tessctl_run(ctx, "xconnect.list", NULL, xc_list_human);
 }
 
 static int cmd_config_show(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return run(ctx, "config.get", NULL, NULL);
+	return tessctl_run(ctx, "config.get", NULL, NULL);
 }
 
 static void saved_human(const json_t *r)
@@ -273,7 +225,7 @@ static int cmd_config_save(struct tessctl *ctx, int argc, char **argv)
 {
 	json_t *params = argc ? json_pack("{s:s}", "path", argv[0]) : NULL;
 
-	return run(ctx, "config.save", params, saved_human);
+	return tessctl_run(ctx, "config.save", params, saved_human);
 }
 
 static int cmd_call(struct tessctl *ctx, int argc, char **argv)
@@ -288,7 +240,7 @@ static int cmd_call(struct tessctl *ctx, int argc, char **argv)
 			return TESSCTL_USAGE;
 		}
 	}
-	return run(ctx, argv[0], params, NULL);
+	return tessctl_run(ctx, argv[0], params, NULL);
 }
 
 static void help_human(const json_t *r)
@@ -305,7 +257,7 @@ static int cmd_methods(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return run(ctx, "help", NULL, help_human);
+	return tessctl_run(ctx, "help", NULL, help_human);
 }
 
 const struct tessctl_cmd tessd_cmds[] = {

@@ -62,6 +62,52 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 
 static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, NULL };
 
+int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
+		void (*human)(const json_t *result))
+{
+	json_t *r;
+	int rc = tessctl_call(ctx, method, params, &r);
+
+	if (rc < 0)
+		return rc;
+	if (ctx->json || human == NULL)
+		tessctl_print_json(r);
+	else
+		human(r);
+	json_decref(r);
+	return 0;
+}
+
+const char *tessctl_join(const json_t *list, const char *sep, char *buf, size_t len)
+{
+	size_t used = 0, i;
+	const json_t *v;
+
+	buf[0] = '\0';
+	json_array_foreach ((json_t *)list, i, v) {
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? sep : "",
+						 json_string_value(v));
+	}
+	return used ? buf : "-";
+}
+
+const char *tessctl_join_counts(const json_t *obj, char *buf, size_t len)
+{
+	size_t used = 0;
+	const char *k;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_object_foreach ((json_t *)obj, k, v) {
+		if (json_integer_value(v) && used < len)
+			used += (size_t)snprintf(buf + used, len - used,
+						 "%s%s=%" JSON_INTEGER_FORMAT, used ? " " : "", k,
+						 json_integer_value(v));
+	}
+	return used ? buf : "-";
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,

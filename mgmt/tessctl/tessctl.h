@@ -30,6 +30,13 @@ struct tessctl_cmd {
 /* Calls a tessd method; prints the error and returns -code on failure. */
 int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t **result);
 void tessctl_print_json(const json_t *j);
+/* Calls, then prints the result as JSON (--json, or no human printer) or with "human". */
+int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
+		void (*human)(const json_t *result));
+/* "a,b,c" of a list of strings, "-" when empty. */
+const char *tessctl_join(const json_t *list, const char *sep, char *buf, size_t len);
+/* "k=v k=v" of an object's non-zero integers, "-" when none. */
+const char *tessctl_join_counts(const json_t *obj, char *buf, size_t len);
 /* Integer member of an object, 0 when missing. */
 json_int_t jint(const json_t *o, const char *key);
 const char *jstr(const json_t *o, const char *key);

@@ -25,63 +25,11 @@ UPLINK_IP = "192.168.1.250"
 UPLINK_MAC = {100: "02:00:00:00:01:00", 200: "02:00:00:00:02:00"}
 
 
-class VlanEndpoint:
-    """Answers ARP and ICMP echo for UPLINK_IP on each VLAN of a trunk, tagged."""
-
-    def __init__(self, ns, iface, vlans):
-        self.sock = ns.raw_socket(iface)
-        self.vlans = vlans
-        self.seen = []  # (vid, inner vid or None, Ether) of every tagged frame
-        self.untagged = 0
-        self.stop = False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def send(self, frame):
-        self.sock.send(bytes(frame))
-
-    def run(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                data, kind = tess.recv_frame(self.sock)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if kind == tess.PACKET_OUTGOING:
-                continue
-            pkt = Ether(data)
-            if Dot1Q not in pkt:
-                self.untagged += 1
-                continue
-            vid = pkt[Dot1Q].vlan
-            inner = pkt[Dot1Q].payload
-            self.seen.append((vid, inner.vlan if isinstance(inner, Dot1Q) else None, pkt))
-            if vid not in self.vlans or isinstance(inner, Dot1Q):
-                continue
-            me = UPLINK_MAC[vid]
-            if ARP in pkt and pkt[ARP].op == 1 and pkt[ARP].pdst == UPLINK_IP:
-                self.send(Ether(src=me, dst=pkt.src) / Dot1Q(vlan=vid) /
-                          ARP(op=2, hwsrc=me, psrc=UPLINK_IP, hwdst=pkt.src, pdst=pkt[ARP].psrc))
-            elif ICMP in pkt and pkt[ICMP].type == 8 and pkt[IP].dst == UPLINK_IP:
-                ip = pkt[IP]
-                self.send(Ether(src=me, dst=pkt.src) / Dot1Q(vlan=vid) /
-                          IP(src=UPLINK_IP, dst=ip.src) /
-                          ICMP(type=0, id=pkt[ICMP].id, seq=pkt[ICMP].seq) / pkt[ICMP].payload)
-
-    def close(self):
-        self.stop = True
-        self.t.join(2)
-        self.sock.close()
-
-
-class Capture:
-    """Every frame arriving in a namespace's interface, collected in the background."""
+class Listener:
+    """Calls self.on_frame for every frame arriving on iface in ns, in the background."""
 
     def __init__(self, ns, iface):
         self.sock = ns.raw_socket(iface)
-        self.frames = []
         self.stop = False
         self.t = threading.Thread(target=self.run, daemon=True)
         self.t.start()
@@ -96,12 +44,59 @@ class Capture:
             except OSError:
                 return
             if kind != tess.PACKET_OUTGOING:
-                self.frames.append(data)
+                self.on_frame(data)
 
     def close(self):
         self.stop = True
         self.t.join(2)
         self.sock.close()
+
+
+class VlanEndpoint(Listener):
+    """Answers ARP and ICMP echo for UPLINK_IP on each VLAN of a trunk, tagged."""
+
+    def __init__(self, ns, iface, vlans):
+        self.vlans = vlans
+        self.seen = []  # (vid, inner vid or None, Ether) of every tagged frame
+        self.untagged = 0
+        super().__init__(ns, iface)
+
+    def send(self, frame):
+        self.sock.send(bytes(frame))
+
+    def on_frame(self, data):
+        pkt = Ether(data)
+        if Dot1Q not in pkt:
+            self.untagged += 1
+            return
+        vid = pkt[Dot1Q].vlan
+        inner = pkt[Dot1Q].payload
+        self.seen.append((vid, inner.vlan if isinstance(inner, Dot1Q) else None, pkt))
+        if vid not in self.vlans or isinstance(inner, Dot1Q):
+            return
+        me = UPLINK_MAC[vid]
+        if ARP in pkt and pkt[ARP].op == 1 and pkt[ARP].pdst == UPLINK_IP:
+            self.send(Ether(src=me, dst=pkt.src) / Dot1Q(vlan=vid) /
+                      ARP(op=2, hwsrc=me, psrc=UPLINK_IP, hwdst=pkt.src, pdst=pkt[ARP].psrc))
+        elif ICMP in pkt and pkt[ICMP].type == 8 and pkt[IP].dst == UPLINK_IP:
+            ip = pkt[IP]
+            self.send(Ether(src=me, dst=pkt.src) / Dot1Q(vlan=vid) /
+                      IP(src=UPLINK_IP, dst=ip.src) /
+                      ICMP(type=0, id=pkt[ICMP].id, seq=pkt[ICMP].seq) / pkt[ICMP].payload)
+
+
+class Capture(Listener):
+    """Every frame arriving in a namespace's interface."""
+
+    def __init__(self, ns, iface):
+        self.frames = []
+        super().__init__(ns, iface)
+
+    def on_frame(self, data):
+        self.frames.append(data)
+
+    def close(self):
+        super().close()
         return self.frames
 
 
