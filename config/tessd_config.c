@@ -258,6 +258,7 @@ static const struct cfg_field top_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_cfg, xconnects, n_xconnects, "xconnects", &xcs_node, false,
 			"[]"),
 	CFG_FIELD(struct tessd_cfg, sw, "switch", &tessd_switch_schema, false, "{}"),
+	CFG_FIELD(struct tessd_cfg, router, "router", &tessd_router_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node tessd_cfg_schema = {
@@ -367,6 +368,7 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		xc_check(cfg, i, &cfg->xconnects[i], p, errs);
 	}
 	tessd_switch_validate(cfg, errs);
+	tessd_router_validate(cfg, errs);
 	return errs->n == before ? 0 : -EINVAL;
 }
 

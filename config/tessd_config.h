@@ -96,6 +96,67 @@ struct tessd_xc_cfg {
 	char b[TESS_NAME_LEN];
 };
 
+/* ---- provider-edge router ---- */
+
+#define TESS_MAX_VRF_ID      4095
+#define TESS_MAX_IFACE_ADDRS 16
+#define TESS_MAX_NEXTHOPS    8
+#define TESS_PREFIX_LEN      19 /* "255.255.255.255/32" */
+
+struct tessd_vrf_cfg {
+	char name[TESS_NAME_LEN];
+	uint16_t id;
+	uint32_t icmp_rate;           /* ICMP errors per second, 0: none */
+	uint32_t neigh_limit;         /* neighbour entries */
+	uint32_t neigh_reachable_sec; /* reachable -> stale */
+	uint32_t neigh_stale_sec;     /* unused stale entries go */
+	uint32_t neigh_queue;         /* packets held per unresolved neighbour */
+};
+
+struct tessd_iface_cfg {
+	char name[TESS_NAME_LEN];
+	char vrf[TESS_NAME_LEN];
+	char port[TESS_NAME_LEN]; /* on a port (vlan 0) or its VLAN sub-interface */
+	uint16_t vlan;
+	char group[TESS_NAME_LEN]; /* or: the router interface of a vswitch group */
+	char mac[TESS_MAC_LEN];    /* "": the port's MAC, or one derived from the name */
+	uint32_t mtu;
+	char (*addresses)[TESS_PREFIX_LEN];
+	uint32_t n_addresses;
+};
+
+struct tessd_nexthop_cfg {
+	char via[TESS_IP4_LEN];        /* gateway, "": directly on the interface */
+	char interface[TESS_NAME_LEN]; /* "": the one whose subnet holds via */
+};
+
+struct tessd_route_cfg {
+	char vrf[TESS_NAME_LEN];
+	char prefix[TESS_PREFIX_LEN];
+	char type[12]; /* unicast | blackhole | reject | vrf */
+	struct tessd_nexthop_cfg *nexthops;
+	uint32_t n_nexthops;
+	char target_vrf[TESS_NAME_LEN]; /* type vrf: look up again there */
+};
+
+struct tessd_neigh_cfg {
+	char vrf[TESS_NAME_LEN];
+	char ip[TESS_IP4_LEN];
+	char mac[TESS_MAC_LEN];
+	char interface[TESS_NAME_LEN]; /* "": the one whose subnet holds ip */
+};
+
+struct tessd_router_cfg {
+	struct tessd_vrf_cfg *vrfs;
+	uint32_t n_vrfs;
+	struct tessd_iface_cfg *interfaces;
+	uint32_t n_interfaces;
+	struct tessd_route_cfg *routes;
+	uint32_t n_routes;
+	struct tessd_neigh_cfg *neighbours;
+	uint32_t n_neighbours;
+};
+
 struct tessd_cfg {
 	struct tessd_eal_cfg eal;
 	struct tessd_ctl_cfg control;
@@ -104,6 +165,7 @@ struct tessd_cfg {
 	struct tessd_xc_cfg *xconnects;
 	uint32_t n_xconnects;
 	struct tessd_switch_cfg sw;
+	struct tessd_router_cfg router;
 };
 
 extern const struct cfg_node tessd_cfg_schema;
@@ -114,6 +176,11 @@ extern const struct cfg_node tessd_switch_schema;
 extern const struct cfg_node tessd_group_schema;
 extern const struct cfg_node tessd_static_mac_schema;
 extern const struct cfg_node tessd_mac_schema;
+extern const struct cfg_node tessd_router_schema;
+extern const struct cfg_node tessd_vrf_schema;
+extern const struct cfg_node tessd_iface_schema;
+extern const struct cfg_node tessd_route_schema;
+extern const struct cfg_node tessd_neigh_schema;
 
 /* The schema's rules plus cross references (names unique, xconnect ends exist...). */
 int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs);
@@ -137,6 +204,24 @@ bool tessd_port_in_group(const struct tessd_port_cfg *p, const struct tessd_grou
 bool tessd_port_anti_spoof(const struct tessd_port_cfg *p);
 /* Switch cross references: ports' groups, static MACs (used by tessd_cfg_validate). */
 int tessd_switch_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+
+/*
+ * One route against cfg (its VRF, prefix, next hops, connected subnets),
+ * reported under /router/routes/<i>; not against the other routes.
+ */
+void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, uint32_t i,
+		       struct cfg_errs *errs);
+/* Router cross references (used by tessd_cfg_validate). */
+int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+const struct tessd_vrf_cfg *tessd_cfg_vrf(const struct tessd_cfg *cfg, const char *name);
+const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const char *name);
+/* "10.0.0.0/8" to host-order address and length; -EINVAL if malformed. */
+int tessd_parse_prefix(const char *s, uint32_t *ip, uint8_t *len);
+/* "10.0.0.1" to a host-order address; -EINVAL if malformed. */
+int tessd_parse_ip4(const char *s, uint32_t *ip);
+/* The interface of vrf whose subnet holds ip (host order), or NULL. */
+const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const char *vrf,
+					      uint32_t ip);
 
 /* "02:00:00:00:00:01" to bytes; -EINVAL if malformed. */
 int tessd_parse_mac(const char *s, uint8_t mac[6]);

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The provider-edge router part of tessd's config: VRFs, interfaces, routes, neighbours. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tessd_config.h"
+
+int tessd_parse_ip4(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+int tessd_parse_prefix(const char *s, uint32_t *ip, uint8_t *len)
+{
+	char buf[TESS_PREFIX_LEN], *slash, *end;
+	long l;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, strlen(s) + 1);
+	slash = strchr(buf, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	l = strtol(slash + 1, &end, 10);
+	if (*end || end == slash + 1 || l < 0 || l > 32 || tessd_parse_ip4(buf, ip) < 0)
+		return -EINVAL;
+	*len = (uint8_t)l;
+	return 0;
+}
+
+static uint32_t mask_of(uint8_t len)
+{
+	return len ? UINT32_MAX << (32 - len) : 0;
+}
+
+static int check_ip4(const void *val, char *why, size_t len)
+{
+	uint32_t ip;
+
+	if (tessd_parse_ip4(val, &ip) < 0) {
+		snprintf(why, len, "'%s' is not an IPv4 address", (const char *)val);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int check_prefix(const void *val, char *why, size_t len)
+{
+	uint32_t ip;
+	uint8_t l;
+
+	if (tessd_parse_prefix(val, &ip, &l) < 0) {
+		snprintf(why, len, "'%s' is not an IPv4 prefix (a.b.c.d/len)", (const char *)val);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_node name_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+};
+static const struct cfg_node opt_name_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+};
+static const struct cfg_node ip4_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+	.check = check_ip4,
+};
+static const struct cfg_node opt_ip4_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+};
+static const struct cfg_node prefix_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
+	.check = check_prefix,
+};
+static const struct cfg_node opt_mac_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_MAC_LEN - 1, .charset = "0123456789abcdefABCDEF:" },
+};
+
+/* ---- VRFs ---- */
+
+static const struct cfg_field vrf_fields[] = {
+	CFG_FIELD(struct tessd_vrf_cfg, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_vrf_cfg, id, "id",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, TESS_MAX_VRF_ID } }), true,
+		  NULL),
+	CFG_FIELD(struct tessd_vrf_cfg, icmp_rate, "icmp_rate",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1000000 } }), false, "100"),
+	CFG_FIELD(struct tessd_vrf_cfg, neigh_limit, "neigh_limit",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1 << 20 } }), false,
+		  "4096"),
+	CFG_FIELD(struct tessd_vrf_cfg, neigh_reachable_sec, "neigh_reachable_sec",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 86400 } }), false, "30"),
+	CFG_FIELD(struct tessd_vrf_cfg, neigh_stale_sec, "neigh_stale_sec",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 86400 } }), false, "120"),
+	CFG_FIELD(struct tessd_vrf_cfg, neigh_queue, "neigh_queue",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 256 } }), false, "3"),
+	{ 0 },
+};
+const struct cfg_node tessd_vrf_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = vrf_fields, .size = sizeof(struct tessd_vrf_cfg) },
+};
+
+/* ---- interfaces ---- */
+
+static const struct cfg_node addrs_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &prefix_node, .max = TESS_MAX_IFACE_ADDRS, .item_size = TESS_PREFIX_LEN },
+};
+static const struct cfg_field iface_fields[] = {
+	CFG_FIELD(struct tessd_iface_cfg, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_iface_cfg, vrf, "vrf", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_iface_cfg, port, "port", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, vlan, "vlan",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, TESS_VLAN_MAX } }), false,
+		  "0"),
+	CFG_FIELD(struct tessd_iface_cfg, group, "group", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, mac, "mac", &opt_mac_node, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, mtu, "mtu",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 68, 16110 } }), false, "1500"),
+	CFG_ARRAY_FIELD(struct tessd_iface_cfg, addresses, n_addresses, "addresses", &addrs_node,
+			false, "[]"),
+	{ 0 },
+};
+const struct cfg_node tessd_iface_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = iface_fields, .size = sizeof(struct tessd_iface_cfg) },
+};
+
+/* ---- routes ---- */
+
+static const char *const route_types[] = { "unicast", "blackhole", "reject", "vrf", NULL };
+static const struct cfg_field nh_fields[] = {
+	CFG_FIELD(struct tessd_nexthop_cfg, via, "via", &opt_ip4_node, false, "\"\""),
+	CFG_FIELD(struct tessd_nexthop_cfg, interface, "interface", &opt_name_node, false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node nh_node = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = nh_fields, .size = sizeof(struct tessd_nexthop_cfg) },
+};
+static const struct cfg_node nhs_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &nh_node,
+		 .max = TESS_MAX_NEXTHOPS,
+		 .item_size = sizeof(struct tessd_nexthop_cfg) },
+};
+static const struct cfg_field route_fields[] = {
+	CFG_FIELD(struct tessd_route_cfg, vrf, "vrf", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_route_cfg, prefix, "prefix", &prefix_node, true, NULL),
+	CFG_FIELD(struct tessd_route_cfg, type, "type",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = 11, .choices = route_types } }),
+		  false, "\"unicast\""),
+	CFG_ARRAY_FIELD(struct tessd_route_cfg, nexthops, n_nexthops, "nexthops", &nhs_node, false,
+			"[]"),
+	CFG_FIELD(struct tessd_route_cfg, target_vrf, "target_vrf", &opt_name_node, false, "\"\""),
+	{ 0 },
+};
+const struct cfg_node tessd_route_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = route_fields, .size = sizeof(struct tessd_route_cfg) },
+};
+
+/* ---- neighbours ---- */
+
+static const struct cfg_field neigh_fields[] = {
+	CFG_FIELD(struct tessd_neigh_cfg, vrf, "vrf", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_neigh_cfg, ip, "ip", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_neigh_cfg, mac, "mac", &tessd_mac_schema, true, NULL),
+	CFG_FIELD(struct tessd_neigh_cfg, interface, "interface", &opt_name_node, false, "\"\""),
+	{ 0 },
+};
+const struct cfg_node tessd_neigh_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = neigh_fields, .size = sizeof(struct tessd_neigh_cfg) },
+};
+
+/* ---- router ---- */
+
+#define ARRAY_NODE(item_, max_, st) \
+	(&(const struct cfg_node){  \
+		.type = CFG_ARRAY,  \
+		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
+
+static const struct cfg_field router_fields[] = {
+	CFG_ARRAY_FIELD(struct tessd_router_cfg, vrfs, n_vrfs, "vrfs",
+			ARRAY_NODE(&tessd_vrf_schema, TESS_MAX_VRF_ID, struct tessd_vrf_cfg), false,
+			"[]"),
+	CFG_ARRAY_FIELD(struct tessd_router_cfg, interfaces, n_interfaces, "interfaces",
+			ARRAY_NODE(&tessd_iface_schema, 8192, struct tessd_iface_cfg), false, "[]"),
+	CFG_ARRAY_FIELD(struct tessd_router_cfg, routes, n_routes, "routes",
+			ARRAY_NODE(&tessd_route_schema, 1 << 22, struct tessd_route_cfg), false,
+			"[]"),
+	CFG_ARRAY_FIELD(struct tessd_router_cfg, neighbours, n_neighbours, "neighbours",
+			ARRAY_NODE(&tessd_neigh_schema, 1 << 20, struct tessd_neigh_cfg), false,
+			"[]"),
+	{ 0 },
+};
+const struct cfg_node tessd_router_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = router_fields, .size = sizeof(struct tessd_router_cfg) },
+};
+
+/* ---- lookups ---- */
+
+const struct tessd_vrf_cfg *tessd_cfg_vrf(const struct tessd_cfg *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->router.n_vrfs; i++)
+		if (strcmp(cfg->router.vrfs[i].name, name) == 0)
+			return &cfg->router.vrfs[i];
+	return NULL;
+}
+
+const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const char *name)
+{
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++)
+		if (strcmp(cfg->router.interfaces[i].name, name) == 0)
+			return &cfg->router.interfaces[i];
+	return NULL;
+}
+
+/* Whether one of iface's subnets holds ip (and, if addr, ip is not that subnet's own address). */
+static bool iface_holds(const struct tessd_iface_cfg *ic, uint32_t ip)
+{
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		uint32_t addr;
+		uint8_t len;
+		if (tessd_parse_prefix(ic->addresses[a], &addr, &len) == 0 &&
+		    (ip & mask_of(len)) == (addr & mask_of(len)))
+			return true;
+	}
+	return false;
+}
+
+const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const char *vrf,
+					      uint32_t ip)
+{
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[i];
+		if (strcmp(ic->vrf, vrf) == 0 && iface_holds(ic, ip))
+			return ic;
+	}
+	return NULL;
+}
+
+/* Whether ip is one of vrf's own addresses. */
+static bool is_own(const struct tessd_cfg *cfg, const char *vrf, uint32_t ip)
+{
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[i];
+		for (uint32_t a = 0; strcmp(ic->vrf, vrf) == 0 && a < ic->n_addresses; a++) {
+			uint32_t addr;
+			uint8_t len;
+			if (tessd_parse_prefix(ic->addresses[a], &addr, &len) == 0 && addr == ip)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* ---- validation ---- */
+
+#define ERR(code, ...)                                   \
+	do {                                             \
+		cfg_err_add(errs, code, p, __VA_ARGS__); \
+	} while (0)
+
+static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *errs)
+{
+	char p[CFG_PATH_MAX];
+
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		for (uint32_t j = 0; j < i; j++) {
+			if (strcmp(r->vrfs[i].name, r->vrfs[j].name) == 0) {
+				snprintf(p, sizeof(p), "/router/vrfs/%u/name", i);
+				ERR(EEXIST, "duplicate VRF name '%s'", r->vrfs[i].name);
+			}
+			if (r->vrfs[i].id == r->vrfs[j].id) {
+				snprintf(p, sizeof(p), "/router/vrfs/%u/id", i);
+				ERR(EEXIST, "VRF id %u is already VRF '%s'", r->vrfs[i].id,
+				    r->vrfs[j].name);
+			}
+		}
+	}
+}
+
+static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_router_cfg *r = &cfg->router;
+	const struct tessd_iface_cfg *ic = &r->interfaces[i];
+	char p[CFG_PATH_MAX];
+	uint8_t mac[6];
+
+	for (uint32_t j = 0; j < i; j++) {
+		const struct tessd_iface_cfg *o = &r->interfaces[j];
+		if (strcmp(ic->name, o->name) == 0) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/name", i);
+			ERR(EEXIST, "duplicate interface name '%s'", ic->name);
+		}
+		if (ic->port[0] && strcmp(ic->port, o->port) == 0 && ic->vlan == o->vlan) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", i);
+			ERR(EEXIST, "port %s VLAN %u is already interface '%s'", ic->port, ic->vlan,
+			    o->name);
+		}
+		if (ic->group[0] && strcmp(ic->group, o->group) == 0) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
+			ERR(EEXIST, "group %s already has interface '%s'", ic->group, o->name);
+		}
+	}
+	snprintf(p, sizeof(p), "/router/interfaces/%u/vrf", i);
+	if (tessd_cfg_vrf(cfg, ic->vrf) == NULL)
+		ERR(ENOENT, "no VRF named '%s'", ic->vrf);
+	snprintf(p, sizeof(p), "/router/interfaces/%u/port", i);
+	if (!ic->port[0] == !ic->group[0]) {
+		ERR(EINVAL, "an interface is on a port or on a group: give one of port, group");
+	} else if (ic->port[0]) {
+		const struct tessd_port_cfg *pc = tessd_cfg_port(cfg, ic->port);
+		if (pc == NULL) {
+			ERR(ENOENT, "no port named '%s'", ic->port);
+		} else if (strcmp(pc->mode, "none") != 0) {
+			ERR(EBUSY, "port '%s' is a switch %s port: route through its group instead",
+			    ic->port, pc->mode);
+		} else if (tessd_cfg_xc_of(cfg, ic->port) >= 0) {
+			ERR(EBUSY, "port '%s' is cross-connected", ic->port);
+		} else if (ic->mtu > pc->mtu) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/mtu", i);
+			ERR(ERANGE, "MTU %u is more than port %s's %u", ic->mtu, ic->port, pc->mtu);
+		}
+	} else {
+		snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
+		if (tessd_cfg_group(cfg, ic->group) == NULL)
+			ERR(ENOENT, "no group named '%s'", ic->group);
+		if (ic->vlan) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", i);
+			ERR(EINVAL, "a group interface takes the group's VLAN; leave vlan out");
+		}
+	}
+	snprintf(p, sizeof(p), "/router/interfaces/%u/mac", i);
+	if (ic->mac[0] && tessd_parse_mac(ic->mac, mac) < 0)
+		ERR(EINVAL, "'%s' is not a MAC address", ic->mac);
+	else if (ic->mac[0] && (mac[0] & 1))
+		ERR(EINVAL, "%s is a multicast address", ic->mac);
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		uint32_t ip, oip;
+		uint8_t len, olen;
+		tessd_parse_prefix(ic->addresses[a], &ip, &len);
+		snprintf(p, sizeof(p), "/router/interfaces/%u/addresses/%u", i, a);
+		if (len == 0 || (ip >> 24) == 0 || (ip >> 24) == 127 || (ip >> 28) >= 14) {
+			ERR(EINVAL, "%s is not a unicast host address", ic->addresses[a]);
+			continue;
+		}
+		if (len <= 30 && ((ip & ~mask_of(len)) == 0 || (ip | mask_of(len)) == UINT32_MAX)) {
+			ERR(EINVAL, "%s is its subnet's %s address", ic->addresses[a],
+			    (ip & ~mask_of(len)) == 0 ? "network" : "broadcast");
+			continue;
+		}
+		/* Subnets of one VRF do not overlap: a destination has one interface. */
+		for (uint32_t j = 0; j <= i; j++) {
+			const struct tessd_iface_cfg *o = &r->interfaces[j];
+			if (strcmp(o->vrf, ic->vrf) != 0)
+				continue;
+			for (uint32_t b = 0; b < (j == i ? a : o->n_addresses); b++) {
+				tessd_parse_prefix(o->addresses[b], &oip, &olen);
+				uint8_t m = len < olen ? len : olen;
+				if ((ip & mask_of(m)) == (oip & mask_of(m)))
+					ERR(EEXIST, "%s overlaps %s of interface '%s' in VRF %s",
+					    ic->addresses[a], o->addresses[b], o->name, ic->vrf);
+			}
+		}
+	}
+}
+
+void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, uint32_t i,
+		       struct cfg_errs *errs)
+{
+	bool unicast = strcmp(rc->type, "unicast") == 0, leak = strcmp(rc->type, "vrf") == 0;
+	char p[CFG_PATH_MAX];
+	uint32_t ip;
+	uint8_t len;
+
+	snprintf(p, sizeof(p), "/router/routes/%u/vrf", i);
+	if (tessd_cfg_vrf(cfg, rc->vrf) == NULL)
+		ERR(ENOENT, "no VRF named '%s'", rc->vrf);
+	snprintf(p, sizeof(p), "/router/routes/%u/prefix", i);
+	tessd_parse_prefix(rc->prefix, &ip, &len);
+	if (ip & ~mask_of(len)) {
+		struct in_addr a = { .s_addr = htonl(ip & mask_of(len)) };
+		ERR(EINVAL, "host bits set: did you mean %s/%u?", inet_ntoa(a), len);
+	}
+	if (len == 32 && is_own(cfg, rc->vrf, ip))
+		ERR(EEXIST, "%s is an address of this router", rc->prefix);
+	for (uint32_t k = 0; k < cfg->router.n_interfaces; k++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[k];
+		for (uint32_t a = 0; strcmp(ic->vrf, rc->vrf) == 0 && a < ic->n_addresses; a++) {
+			uint32_t sip;
+			uint8_t slen;
+			tessd_parse_prefix(ic->addresses[a], &sip, &slen);
+			if (slen == len && (sip & mask_of(len)) == ip)
+				ERR(EEXIST, "%s is the connected subnet of interface '%s'",
+				    rc->prefix, ic->name);
+		}
+	}
+	snprintf(p, sizeof(p), "/router/routes/%u/nexthops", i);
+	if (unicast && rc->n_nexthops == 0)
+		ERR(EINVAL, "a unicast route needs next hops");
+	if (!unicast && rc->n_nexthops)
+		ERR(EINVAL, "a %s route has no next hops", rc->type);
+	snprintf(p, sizeof(p), "/router/routes/%u/target_vrf", i);
+	if (leak && tessd_cfg_vrf(cfg, rc->target_vrf) == NULL)
+		ERR(ENOENT, "no VRF named '%s'", rc->target_vrf);
+	else if (leak && strcmp(rc->target_vrf, rc->vrf) == 0)
+		ERR(EINVAL, "a route cannot lead back into its own VRF");
+	else if (!leak && rc->target_vrf[0])
+		ERR(EINVAL, "only routes of type vrf have a target VRF");
+	for (uint32_t n = 0; n < rc->n_nexthops; n++) {
+		const struct tessd_nexthop_cfg *nh = &rc->nexthops[n];
+		const struct tessd_iface_cfg *ic = NULL;
+		uint32_t via = 0;
+
+		snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
+		if (nh->via[0] && tessd_parse_ip4(nh->via, &via) < 0) {
+			ERR(EINVAL, "'%s' is not an IPv4 address", nh->via);
+			continue;
+		}
+		if (nh->interface[0]) {
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/interface", i, n);
+			ic = tessd_cfg_iface(cfg, nh->interface);
+			if (ic == NULL)
+				ERR(ENOENT, "no interface named '%s'", nh->interface);
+			else if (strcmp(ic->vrf, rc->vrf) != 0)
+				ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nh->interface,
+				    ic->vrf, rc->vrf);
+			else if (nh->via[0] && !iface_holds(ic, via))
+				ERR(EINVAL, "%s is not on a subnet of interface '%s'", nh->via,
+				    nh->interface);
+		} else if (!nh->via[0]) {
+			ERR(EINVAL, "a next hop has a via address, an interface, or both");
+		} else if (tessd_iface_for(cfg, rc->vrf, via) == NULL) {
+			ERR(EINVAL, "%s is not on a connected subnet of VRF %s", nh->via, rc->vrf);
+		} else if (is_own(cfg, rc->vrf, via)) {
+			ERR(EINVAL, "%s is an address of this router", nh->via);
+		}
+	}
+}
+
+static void validate_neigh(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_neigh_cfg *nc = &cfg->router.neighbours[i];
+	char p[CFG_PATH_MAX];
+	uint32_t ip;
+
+	snprintf(p, sizeof(p), "/router/neighbours/%u/vrf", i);
+	if (tessd_cfg_vrf(cfg, nc->vrf) == NULL) {
+		ERR(ENOENT, "no VRF named '%s'", nc->vrf);
+		return;
+	}
+	tessd_parse_ip4(nc->ip, &ip);
+	snprintf(p, sizeof(p), "/router/neighbours/%u/ip", i);
+	if (is_own(cfg, nc->vrf, ip))
+		ERR(EINVAL, "%s is an address of this router", nc->ip);
+	for (uint32_t j = 0; j < i; j++) {
+		const struct tessd_neigh_cfg *o = &cfg->router.neighbours[j];
+		uint32_t oip;
+		if (strcmp(o->vrf, nc->vrf) == 0 && tessd_parse_ip4(o->ip, &oip) == 0 && oip == ip)
+			ERR(EEXIST, "VRF %s already has neighbour %s", nc->vrf, nc->ip);
+	}
+	snprintf(p, sizeof(p), "/router/neighbours/%u/interface", i);
+	if (nc->interface[0]) {
+		const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, nc->interface);
+		if (ic == NULL)
+			ERR(ENOENT, "no interface named '%s'", nc->interface);
+		else if (strcmp(ic->vrf, nc->vrf) != 0)
+			ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nc->interface, ic->vrf,
+			    nc->vrf);
+	} else if (tessd_iface_for(cfg, nc->vrf, ip) == NULL) {
+		ERR(EINVAL, "%s is not on a connected subnet of VRF %s: name its interface", nc->ip,
+		    nc->vrf);
+	}
+}
+
+struct route_key {
+	const char *vrf;
+	uint32_t ip;
+	uint8_t len;
+	uint32_t idx;
+};
+
+static int cmp_route(const void *a, const void *b)
+{
+	const struct route_key *x = a, *y = b;
+	int c = strcmp(x->vrf, y->vrf);
+
+	if (c)
+		return c;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : (int)(x->idx > y->idx);
+}
+
+/* Duplicate routes, by sorting: configs may hold many. */
+static void validate_route_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	uint32_t n = cfg->router.n_routes;
+	struct route_key *k = n ? malloc(n * sizeof(*k)) : NULL;
+	char p[CFG_PATH_MAX];
+
+	if (k == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tessd_route_cfg *rc = &cfg->router.routes[i];
+		k[i] = (struct route_key){ .vrf = rc->vrf, .idx = i };
+		tessd_parse_prefix(rc->prefix, &k[i].ip, &k[i].len);
+		k[i].ip &= mask_of(k[i].len);
+	}
+	qsort(k, n, sizeof(*k), cmp_route);
+	for (uint32_t i = 1; i < n; i++) {
+		if (strcmp(k[i].vrf, k[i - 1].vrf) == 0 && k[i].ip == k[i - 1].ip &&
+		    k[i].len == k[i - 1].len) {
+			snprintf(p, sizeof(p), "/router/routes/%u/prefix", k[i].idx);
+			ERR(EEXIST, "VRF %s already has a route to %s (/router/routes/%u)",
+			    k[i].vrf, cfg->router.routes[k[i].idx].prefix, k[i - 1].idx);
+		}
+	}
+	free(k);
+}
+
+int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	const struct tessd_router_cfg *r = &cfg->router;
+	unsigned before = errs->n;
+
+	validate_vrfs(r, errs);
+	for (uint32_t i = 0; i < r->n_interfaces; i++)
+		validate_iface(cfg, i, errs);
+	for (uint32_t i = 0; i < r->n_routes; i++)
+		tessd_route_check(cfg, &r->routes[i], i, errs);
+	validate_route_dups(cfg, errs);
+	for (uint32_t i = 0; i < r->n_neighbours; i++)
+		validate_neigh(cfg, i, errs);
+	return errs->n == before ? 0 : -EINVAL;
+}
