@@ -48,6 +48,23 @@ enum dp_drop {
 	DP_DROP_NO_DESTINATION,    /* rx: flooded to a group with no other port */
 	DP_DROP_NO_MBUF,           /* out of mbufs for a flood copy or a tag */
 	DP_DROP_PRIORITY_STACKED,  /* rx: a priority tag followed by another tag */
+	/* router */
+	DP_DROP_NOT_ROUTER_MAC, /* rx interface: unicast frame for another MAC */
+	DP_DROP_NO_INTERFACE,   /* rx routed port: a VLAN (or none) with no interface */
+	DP_DROP_UNSUPPORTED,    /* rx interface: neither IPv4 nor ARP */
+	DP_DROP_IP_HEADER,      /* RFC 1812 5.2.2: length, version, IHL, total length */
+	DP_DROP_IP_CHECKSUM,    /* RFC 1812 5.2.2: header checksum */
+	DP_DROP_MARTIAN_SRC,    /* source 0/8, 127/8, multicast or limited broadcast */
+	DP_DROP_BAD_DST,        /* destination never forwarded: 0/8, 127/8, broadcast, multicast */
+	DP_DROP_TTL_EXCEEDED,   /* TTL <= 1 (ICMP time exceeded) */
+	DP_DROP_NO_ROUTE,       /* no route (ICMP net unreachable) */
+	DP_DROP_BLACKHOLE,      /* blackhole route */
+	DP_DROP_REJECT,         /* reject route (ICMP host unreachable) */
+	DP_DROP_UNRESOLVED,     /* neighbour failed, or its queue was full */
+	DP_DROP_FRAG_NEEDED,    /* larger than the egress MTU with DF (ICMP fragmentation needed) */
+	DP_DROP_PUNT_LIMIT,     /* over the punt rate, or the punt ring was full */
+	DP_DROP_LOCAL,          /* for the router, but nothing here answers it */
+	DP_DROP_ARP,            /* ARP not for one of our addresses, or malformed */
 	DP_DROP_MAX
 };
 extern const char *const dp_drop_names[DP_DROP_MAX];
@@ -60,6 +77,7 @@ extern const char *const dp_drop_names[DP_DROP_MAX];
 struct dp_counters {
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 	uint64_t flooded;
+	uint64_t punted; /* handed to the control thread (ARP, ICMP, slow path) */
 	uint64_t drop[DP_DROP_MAX];
 };
 
@@ -77,6 +95,7 @@ enum dp_fwd_mode {
 	DP_FWD_XCONNECT,
 	DP_FWD_ACCESS,
 	DP_FWD_TRUNK,
+	DP_FWD_ROUTED, /* L3 interfaces: untagged and/or VLAN sub-interfaces */
 };
 
 struct dp_port_fwd {
@@ -108,6 +127,8 @@ struct dp_rxq {
 	uint16_t port, queue;
 };
 
+struct l3_tables;
+
 /* Everything workers read. Replaced whole by the control thread (RCU). */
 struct dp_snapshot {
 	uint64_t gen;
@@ -115,6 +136,7 @@ struct dp_snapshot {
 	uint16_t n_rxq[DP_MAX_WORKERS];
 	struct dp_rxq rxq[DP_MAX_WORKERS][DP_MAX_RXQ_PER_WORKER];
 	struct dp_group group[DP_VLANS]; /* indexed by VLAN */
+	struct l3_tables *l3;            /* router interfaces; shared between snapshots */
 };
 
 /* What a port's state needs that changes under traffic (not part of the snapshot). */
@@ -160,6 +182,12 @@ struct dp_worker {
 	} memo[DP_LEARN_MEMO];
 	struct dp_storm storm[RTE_MAX_ETHPORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
 	struct dp_storm learn_rl[RTE_MAX_ETHPORTS];                  /* learn events per port */
+	/* router */
+	struct dp_counters *vrfc; /* [FIB_MAX_VRFS] */
+	struct dp_counters *ifc;  /* [L3_MAX_IFACES] */
+	struct rte_ring *punt;    /* mbufs to the control thread */
+	struct rte_ring *inject;  /* mbufs from the control thread, to send */
+	struct dp_storm punt_rl;  /* punts per second */
 } __rte_cache_aligned;
 
 extern struct dp_snapshot *dp_snap; /* current snapshot (RCU protected) */

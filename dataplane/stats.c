@@ -26,6 +26,22 @@ const char *const dp_drop_names[DP_DROP_MAX] = {
 	[DP_DROP_NO_DESTINATION] = "no_destination",
 	[DP_DROP_NO_MBUF] = "no_mbuf",
 	[DP_DROP_PRIORITY_STACKED] = "priority_stacked",
+	[DP_DROP_NOT_ROUTER_MAC] = "not_router_mac",
+	[DP_DROP_NO_INTERFACE] = "no_interface",
+	[DP_DROP_UNSUPPORTED] = "unsupported_ethertype",
+	[DP_DROP_IP_HEADER] = "ip_header",
+	[DP_DROP_IP_CHECKSUM] = "ip_checksum",
+	[DP_DROP_MARTIAN_SRC] = "martian_source",
+	[DP_DROP_BAD_DST] = "bad_destination",
+	[DP_DROP_TTL_EXCEEDED] = "ttl_exceeded",
+	[DP_DROP_NO_ROUTE] = "no_route",
+	[DP_DROP_BLACKHOLE] = "blackhole",
+	[DP_DROP_REJECT] = "reject",
+	[DP_DROP_UNRESOLVED] = "unresolved",
+	[DP_DROP_FRAG_NEEDED] = "fragmentation_needed",
+	[DP_DROP_PUNT_LIMIT] = "punt_limit",
+	[DP_DROP_LOCAL] = "local_unhandled",
+	[DP_DROP_ARP] = "arp_ignored",
 };
 
 static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
@@ -42,6 +58,7 @@ void dp_counters_sum(struct dp_counters *out,
 		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
 		out->tx_bytes += dp_cnt_read(&c->tx_bytes);
 		out->flooded += dp_cnt_read(&c->flooded);
+		out->punted += dp_cnt_read(&c->punted);
 		for (int d = 0; d < DP_DROP_MAX; d++)
 			out->drop[d] += dp_cnt_read(&c->drop[d]);
 	}
@@ -54,6 +71,7 @@ void dp_counters_sub(struct dp_counters *a, const struct dp_counters *b)
 	a->tx_pkts -= b->tx_pkts;
 	a->tx_bytes -= b->tx_bytes;
 	a->flooded -= b->flooded;
+	a->punted -= b->punted;
 	for (int d = 0; d < DP_DROP_MAX; d++)
 		a->drop[d] -= b->drop[d];
 }

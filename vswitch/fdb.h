@@ -17,15 +17,13 @@
 #include <string.h>
 
 #include <rte_ether.h>
-#include <rte_hash.h>
 
 #include "dp.h"
+#include "lf_table.h"
 
 #define FDB_F_STATIC 0x1
 #define FDB_NO_LIMIT 0
 #define FDB_VLANS    4096
-
-struct fdb;
 
 struct fdb_entry {
 	uint16_t port; /* changed in place on a move: readers see the old or the new */
@@ -34,9 +32,6 @@ struct fdb_entry {
 	bool live; /* in the table (not deleted, not waiting for RCU) */
 	struct rte_ether_addr mac;
 	uint64_t seen; /* TSC of the last frame from this MAC (workers refresh it) */
-	int32_t pos;   /* key slot once deleted, freed after the grace period */
-	uint32_t index;
-	struct fdb *owner;
 };
 
 struct fdb_stats {
@@ -45,12 +40,7 @@ struct fdb_stats {
 };
 
 struct fdb {
-	struct rte_hash *h;
-	struct fdb_entry *entries;
-	uint32_t capacity;
-	uint32_t *free_idx; /* stack of unused entries */
-	uint32_t n_free;
-	uint32_t n_live; /* live entries, static ones included */
+	struct lf_table t; /* n_live: live entries, static ones included */
 	/* Dynamic (learned) entries per port and per VLAN, for the MAC limits. */
 	uint32_t per_port[RTE_MAX_ETHPORTS];
 	uint32_t per_vlan[FDB_VLANS];
@@ -78,12 +68,7 @@ static inline uint16_t fdb_key_vlan(uint64_t key)
 static inline void fdb_lookup_bulk(const struct fdb *f, const void **keys, uint32_t n,
 				   struct fdb_entry **out)
 {
-	uint64_t hits = 0;
-
-	rte_hash_lookup_bulk_data(f->h, keys, n, &hits, (void **)out);
-	for (uint32_t i = 0; i < n; i++)
-		if (!(hits & (UINT64_C(1) << i)))
-			out[i] = NULL;
+	lf_find_bulk(&f->t, keys, n, (void **)out);
 }
 
 /* Datapath: a frame from this entry's MAC was seen now. */

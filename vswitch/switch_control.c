@@ -29,7 +29,7 @@ int vsw_init(const struct tessd_cfg *cfg)
 
 void vsw_fini(void)
 {
-	if (vsw_fdb.h)
+	if (vsw_fdb.t.h)
 		fdb_fini(&vsw_fdb);
 }
 

@@ -361,11 +361,11 @@ static void test_fdb_age_and_flush(void **state)
 	struct fdb_filter by_vlan = all;
 	by_vlan.vlan = 200;
 	assert_int_equal(fdb_flush(&f, &by_vlan), 2);
-	assert_int_equal(f.n_live, 1);
+	assert_int_equal(f.t.n_live, 1);
 	by_vlan.vlan = 100;
 	by_vlan.statics = true;
 	assert_int_equal(fdb_flush(&f, &by_vlan), 1);
-	assert_int_equal(f.n_live, 0);
+	assert_int_equal(f.t.n_live, 0);
 	fdb_fini(&f);
 }
 
@@ -417,7 +417,7 @@ static void test_fdb_churn(void **state)
 			assert_int_equal(fdb_del(&f, key(1, round * 1000 + i)), 0);
 		dp_rcu_reclaim();
 		assert_non_null(fdb_find(&f, key(2, 7)));
-		assert_int_equal(f.n_live, 1);
+		assert_int_equal(f.t.n_live, 1);
 	}
 	assert_int_equal(fdb_find(&f, key(2, 7))->port, 3);
 	fdb_fini(&f);
@@ -433,7 +433,7 @@ static void test_fdb_static_evicts_when_full(void **state)
 		assert_int_equal(fdb_learn(&f, key(1, i), 0, 0, 0, 0), FDB_LEARNED);
 	assert_int_equal(fdb_add_static(&f, key(9, 9), 4, 0), 0);
 	assert_int_equal(fdb_find(&f, key(9, 9))->port, 4);
-	assert_int_equal(f.n_live, 1024);
+	assert_int_equal(f.t.n_live, 1024);
 	fdb_fini(&f);
 }
 
