@@ -73,7 +73,7 @@ static const struct cfg_node opt_name_node = {
 	.type = CFG_STRING,
 	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
 };
-static const struct cfg_node ip4_node = {
+const struct cfg_node tessd_ip4_schema = {
 	.type = CFG_STRING,
 	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
 	.check = check_ip4,
@@ -82,7 +82,7 @@ static const struct cfg_node opt_ip4_node = {
 	.type = CFG_STRING,
 	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
 };
-static const struct cfg_node prefix_node = {
+const struct cfg_node tessd_prefix_schema = {
 	.type = CFG_STRING,
 	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
 	.check = check_prefix,
@@ -121,7 +121,9 @@ const struct cfg_node tessd_vrf_schema = {
 
 static const struct cfg_node addrs_node = {
 	.type = CFG_ARRAY,
-	.arr = { .item = &prefix_node, .max = TESS_MAX_IFACE_ADDRS, .item_size = TESS_PREFIX_LEN },
+	.arr = { .item = &tessd_prefix_schema,
+		 .max = TESS_MAX_IFACE_ADDRS,
+		 .item_size = TESS_PREFIX_LEN },
 };
 static const struct cfg_field iface_fields[] = {
 	CFG_FIELD(struct tessd_iface_cfg, name, "name", &name_node, true, NULL),
@@ -163,7 +165,7 @@ static const struct cfg_node nhs_node = {
 };
 static const struct cfg_field route_fields[] = {
 	CFG_FIELD(struct tessd_route_cfg, vrf, "vrf", &name_node, true, NULL),
-	CFG_FIELD(struct tessd_route_cfg, prefix, "prefix", &prefix_node, true, NULL),
+	CFG_FIELD(struct tessd_route_cfg, prefix, "prefix", &tessd_prefix_schema, true, NULL),
 	CFG_FIELD(struct tessd_route_cfg, type, "type",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .max_len = 11, .choices = route_types } }),
@@ -182,7 +184,7 @@ const struct cfg_node tessd_route_schema = {
 
 static const struct cfg_field neigh_fields[] = {
 	CFG_FIELD(struct tessd_neigh_cfg, vrf, "vrf", &name_node, true, NULL),
-	CFG_FIELD(struct tessd_neigh_cfg, ip, "ip", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_neigh_cfg, ip, "ip", &tessd_ip4_schema, true, NULL),
 	CFG_FIELD(struct tessd_neigh_cfg, mac, "mac", &tessd_mac_schema, true, NULL),
 	CFG_FIELD(struct tessd_neigh_cfg, interface, "interface", &opt_name_node, false, "\"\""),
 	{ 0 },
@@ -211,6 +213,9 @@ static const struct cfg_field router_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_router_cfg, neighbours, n_neighbours, "neighbours",
 			ARRAY_NODE(&tessd_neigh_schema, 1 << 20, struct tessd_neigh_cfg), false,
 			"[]"),
+	CFG_FIELD(struct tessd_router_cfg, neigh_capacity, "neigh_capacity",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1024, 1 << 22 } }), false,
+		  "65536"),
 	{ 0 },
 };
 const struct cfg_node tessd_router_schema = {

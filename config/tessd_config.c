@@ -39,17 +39,6 @@ static int check_devargs(const void *val, char *why, size_t len)
 	return 0;
 }
 
-static int check_ip4(const void *val, char *why, size_t len)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, val, &a) != 1) {
-		snprintf(why, len, "'%s' is not an IPv4 address", (const char *)val);
-		return EINVAL;
-	}
-	return 0;
-}
-
 static int check_mode(const void *val, char *why, size_t len)
 {
 	const char *s = val;
@@ -173,14 +162,11 @@ static const struct cfg_node macs_node = {
 		 .max = TESS_MAX_ALLOWED_MACS,
 		 .item_size = TESS_MAC_LEN },
 };
-static const struct cfg_node ip4_node = {
-	.type = CFG_STRING,
-	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-	.check = check_ip4,
-};
 static const struct cfg_node ips_node = {
 	.type = CFG_ARRAY,
-	.arr = { .item = &ip4_node, .max = TESS_MAX_ALLOWED_IPS, .item_size = TESS_IP4_LEN },
+	.arr = { .item = &tessd_ip4_schema,
+		 .max = TESS_MAX_ALLOWED_IPS,
+		 .item_size = TESS_IP4_LEN },
 };
 static const struct cfg_node count_node = { .type = CFG_INT, .i = { 0, 1 << 24 } };
 static const struct cfg_field port_fields[] = {

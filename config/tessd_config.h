@@ -155,6 +155,7 @@ struct tessd_router_cfg {
 	uint32_t n_routes;
 	struct tessd_neigh_cfg *neighbours;
 	uint32_t n_neighbours;
+	uint32_t neigh_capacity; /* neighbour entries of all VRFs together */
 };
 
 struct tessd_cfg {
@@ -176,6 +177,8 @@ extern const struct cfg_node tessd_switch_schema;
 extern const struct cfg_node tessd_group_schema;
 extern const struct cfg_node tessd_static_mac_schema;
 extern const struct cfg_node tessd_mac_schema;
+extern const struct cfg_node tessd_ip4_schema;    /* "a.b.c.d" */
+extern const struct cfg_node tessd_prefix_schema; /* "a.b.c.d/len" */
 extern const struct cfg_node tessd_router_schema;
 extern const struct cfg_node tessd_vrf_schema;
 extern const struct cfg_node tessd_iface_schema;

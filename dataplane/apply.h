@@ -21,6 +21,8 @@ int dp_candidate(struct tessd_cfg *cand, struct ctl_error *err);
  */
 int dp_validate(const struct tessd_cfg *cand, const char *from, const char *to,
 		struct ctl_error *err);
+/* Rewrites an error path starting with "from" to start with "to" instead. */
+void dp_error_remap(struct ctl_error *err, const char *from, const char *to);
 /* Publishes a snapshot built from cand and makes it the running config (cand is consumed). */
 int dp_commit(struct tessd_cfg *cand, struct ctl_error *err);
 /* At start: the first snapshot from the running config. */

@@ -39,11 +39,19 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	return *result ? 0 : -ENOMEM;
 }
 
+struct stats_params {
+	char vrf[TESS_NAME_LEN];
+};
+
 static int stats_get(const void *params, json_t **result, struct ctl_error *err)
 {
-	(void)params;
-	(void)err;
-	*result = dp_stats_json(&tessd.cfg);
+	const struct stats_params *sp = params;
+
+	if (sp->vrf[0] && tessd_cfg_vrf(&tessd.cfg, sp->vrf) == NULL) {
+		ctl_error_set(err, ENOENT, "/params/vrf", "no VRF named '%s'", sp->vrf);
+		return -ENOENT;
+	}
+	*result = dp_stats_json(&tessd.cfg, sp->vrf[0] ? sp->vrf : NULL);
 	return *result ? 0 : -ENOMEM;
 }
 
@@ -149,9 +157,23 @@ static const struct cfg_node save_schema = {
 	.obj = { .fields = save_fields, .size = sizeof(struct save_params) },
 };
 
+static const struct cfg_field stats_fields[] = {
+	CFG_FIELD(struct stats_params, vrf, "vrf",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET } }),
+		  false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node stats_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = stats_fields, .size = sizeof(struct stats_params) },
+};
+
 static const struct ctl_method core_methods[] = {
 	{ "status", NULL, status, "version, uptime, workers, memory mode" },
-	{ "stats.get", NULL, stats_get, "port counters, drops by reason, worker cycles" },
+	{ "stats.get", &stats_schema, stats_get,
+	  "counters of ports, workers, groups, VRFs and interfaces (of one VRF)" },
 	{ "stats.reset", NULL, stats_reset, "zero all counters" },
 	{ "config.get", NULL, config_get, "the running config" },
 	{ "config.save", &save_schema, config_save,

@@ -27,6 +27,7 @@
 #define DP_LEARN_RING      4096 /* learn events a worker can queue */
 #define DP_LEARN_PPS       2000 /* learn events a port may cause per second on a worker */
 #define DP_MAX_PORT_QUEUES 64   /* RX queues of a port (ports[].rx_queues) */
+#define DP_PUNT_RING       1024 /* packets a worker can hand to the control thread, and back */
 
 /* Software drop reasons, counted per port (and per group once known). Keep dp_drop_names in step.
  */
@@ -65,6 +66,7 @@ enum dp_drop {
 	DP_DROP_PUNT_LIMIT,     /* over the punt rate, or the punt ring was full */
 	DP_DROP_LOCAL,          /* for the router, but nothing here answers it */
 	DP_DROP_ARP,            /* ARP not for one of our addresses, or malformed */
+	DP_DROP_SOURCE_ROUTE,   /* IP loose or strict source route option: refused */
 	DP_DROP_MAX
 };
 extern const char *const dp_drop_names[DP_DROP_MAX];
@@ -206,6 +208,26 @@ static inline void dp_cnt_add(uint64_t *c, uint64_t n)
 static inline uint64_t dp_cnt_read(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* A token bucket of pps per second, with 1/10 s (at least 16) of burst (one thread per bucket). */
+static inline bool dp_bucket_ok(struct dp_storm *b, uint32_t pps, uint64_t now)
+{
+	uint64_t burst = pps / 10 > 16 ? pps / 10 : 16;
+	uint64_t elapsed = now - b->last;
+	uint64_t add;
+
+	if (elapsed > dp_tsc_hz)
+		elapsed = dp_tsc_hz;
+	add = elapsed * pps / dp_tsc_hz;
+	if (add) {
+		b->tokens = b->tokens + add < burst ? b->tokens + add : burst;
+		b->last = now;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
 }
 
 static inline bool dp_bit(const uint64_t *words, unsigned i)

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "port.h"
 #include "rcu.h"
+#include "router.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "switch.h"
@@ -82,6 +83,7 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 		return;
 	dp_rcu_reclaim();
 	vsw_poll(&tessd.cfg, rte_rdtsc());
+	router_poll(rte_rdtsc());
 	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
@@ -207,8 +209,11 @@ int main(int argc, char **argv)
 		rc = dp_workers_init();
 	if (rc == 0)
 		rc = vsw_init(&tessd.cfg);
+	if (rc == 0)
+		rc = router_init(&tessd.cfg);
 	if (rc < 0)
-		snprintf(err, sizeof(err), "cannot set up workers and the FDB: %s", strerror(-rc));
+		snprintf(err, sizeof(err), "cannot set up workers, the FDB and the FIB: %s",
+			 strerror(-rc));
 	if (rc == 0)
 		rc = dp_ports_init(&tessd.cfg, err, sizeof(err));
 	if (rc == 0 && (rc = dp_snapshot_init()) < 0)
@@ -230,8 +235,9 @@ int main(int argc, char **argv)
 				 strerror(errno));
 		}
 	}
-	if (rc == 0 && (core_api_register() < 0 || xc_api_register() < 0 ||
-			port_api_register() < 0 || vsw_api_register() < 0)) {
+	if (rc == 0 &&
+	    (core_api_register() < 0 || xc_api_register() < 0 || port_api_register() < 0 ||
+	     vsw_api_register() < 0 || router_api_register() < 0)) {
 		rc = -EINVAL;
 		snprintf(err, sizeof(err), "internal error: an API schema is inconsistent");
 	}
@@ -261,6 +267,7 @@ int main(int argc, char **argv)
 	vsw_fini();
 	if (dp_snap)
 		dp_snapshot_fini();
+	router_fini(); /* after the snapshots: they hold its interface tables */
 	dp_workers_free();
 	dp_mempools_free();
 	ev_destroy(tessd.loop);

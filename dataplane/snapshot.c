@@ -9,6 +9,7 @@
 
 #include "port.h"
 #include "rcu.h"
+#include "router.h"
 #include "worker.h"
 
 struct dp_snapshot *dp_snap;
@@ -60,7 +61,7 @@ int dp_snapshot_init(void)
 
 void dp_snapshot_fini(void)
 {
-	rte_free(dp_snap);
+	dp_snapshot_discard(dp_snap);
 	dp_snap = NULL;
 }
 
@@ -68,14 +69,22 @@ struct dp_snapshot *dp_snapshot_copy(void)
 {
 	struct dp_snapshot *s = snap_alloc();
 
-	if (s)
+	if (s) {
 		memcpy(s, dp_snap, sizeof(*s));
+		router_tables_get(s->l3);
+	}
 	return s;
 }
 
 void dp_snapshot_discard(struct dp_snapshot *s)
 {
+	router_tables_put(s->l3);
 	rte_free(s);
+}
+
+static void snap_free(void *arg)
+{
+	dp_snapshot_discard(arg);
 }
 
 void dp_snapshot_publish(struct dp_snapshot *next)
@@ -85,5 +94,5 @@ void dp_snapshot_publish(struct dp_snapshot *next)
 	next->gen = old->gen + 1;
 	plan_rx(next);
 	__atomic_store_n(&dp_snap, next, __ATOMIC_RELEASE);
-	dp_rcu_defer(rte_free, old);
+	dp_rcu_defer(snap_free, old);
 }

@@ -5,6 +5,7 @@
 
 #include <rte_cycles.h>
 
+#include "router.h"
 #include "switch.h"
 #include "worker.h"
 
@@ -42,6 +43,7 @@ const char *const dp_drop_names[DP_DROP_MAX] = {
 	[DP_DROP_PUNT_LIMIT] = "punt_limit",
 	[DP_DROP_LOCAL] = "local_unhandled",
 	[DP_DROP_ARP] = "arp_ignored",
+	[DP_DROP_SOURCE_ROUTE] = "source_route",
 };
 
 static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
@@ -143,6 +145,7 @@ void dp_stats_reset(void)
 	for (unsigned w = 0; w < dp_worker_count(); w++)
 		sum_worker(w, &worker_base[w]);
 	vsw_stats_reset();
+	router_stats_reset();
 	reset_tsc = rte_rdtsc();
 }
 
@@ -211,7 +214,7 @@ static json_t *worker_json(unsigned idx)
 	return o;
 }
 
-json_t *dp_stats_json(const struct tessd_cfg *cfg)
+json_t *dp_stats_json(const struct tessd_cfg *cfg, const char *vrf)
 {
 	json_t *ports = json_array(), *workers = json_array();
 
@@ -220,7 +223,8 @@ json_t *dp_stats_json(const struct tessd_cfg *cfg)
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)
 		json_array_append_new(workers, worker_json(w));
-	return json_pack("{s:f, s:I, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
+	return json_pack("{s:f, s:I, s:o, s:o, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
 			 (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "groups",
-			 vsw_groups_json(cfg));
+			 vsw_groups_json(cfg), "vrfs", router_vrfs_json(cfg, vrf), "interfaces",
+			 router_ifaces_json(cfg, vrf));
 }

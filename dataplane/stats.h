@@ -25,6 +25,7 @@ void dp_stats_reset(void);
 /* Seconds since the last reset. */
 double dp_stats_age(void);
 
-json_t *dp_stats_json(const struct tessd_cfg *cfg);
+/* Everything, with only VRF vrf's VRF and interface counters if vrf is not NULL. */
+json_t *dp_stats_json(const struct tessd_cfg *cfg, const char *vrf);
 
 #endif

@@ -7,6 +7,7 @@
 #include <rte_ring_elem.h>
 #include <stdio.h>
 
+#include "l3.h"
 #include "log.h"
 #include "worker.h"
 
@@ -39,6 +40,20 @@ int dp_workers_init(void)
 						(int)rte_lcore_to_socket_id(lcore),
 						RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->grp == NULL || w->learn == NULL)
+			return -ENOMEM;
+		w->vrfc =
+			rte_zmalloc_socket("tess_vrf_counters", sizeof(*w->vrfc) * FIB_MAX_VRFS,
+					   RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+		w->ifc =
+			rte_zmalloc_socket("tess_iface_counters", sizeof(*w->ifc) * L3_MAX_IFACES,
+					   RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+		snprintf(name, sizeof(name), "tess_punt%u", w->idx);
+		w->punt = rte_ring_create(name, DP_PUNT_RING, (int)rte_lcore_to_socket_id(lcore),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "tess_inject%u", w->idx);
+		w->inject = rte_ring_create(name, DP_PUNT_RING, (int)rte_lcore_to_socket_id(lcore),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->vrfc == NULL || w->ifc == NULL || w->punt == NULL || w->inject == NULL)
 			return -ENOMEM;
 	}
 	return n_workers ? 0 : -ENODEV;
@@ -78,6 +93,16 @@ void dp_workers_stop(void)
 void dp_workers_free(void)
 {
 	for (unsigned i = 0; i < n_workers; i++) {
+		struct rte_mbuf *m;
+		/* Packets still in flight between the control thread and the workers. */
+		while (workers[i]->punt && rte_ring_dequeue(workers[i]->punt, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		while (workers[i]->inject && rte_ring_dequeue(workers[i]->inject, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(workers[i]->punt);
+		rte_ring_free(workers[i]->inject);
+		rte_free(workers[i]->vrfc);
+		rte_free(workers[i]->ifc);
 		rte_ring_free(workers[i]->learn);
 		rte_free(workers[i]->grp);
 		rte_free(workers[i]);

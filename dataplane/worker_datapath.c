@@ -10,6 +10,7 @@
 #include "dp.h"
 #include "rcu.h"
 #include "worker.h"
+#include "router_datapath.h"
 #include "switch_datapath.h"
 #include "xconnect_datapath.h"
 
@@ -17,6 +18,7 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 			       uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	struct dp_counters *c = &w->port[port];
+	struct vsw_routed routed;
 	uint64_t bytes = 0;
 
 	for (uint16_t i = 0; i < n; i++)
@@ -30,7 +32,13 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 		break;
 	case DP_FWD_ACCESS:
 	case DP_FWD_TRUNK:
-		vsw_input(w, s, port, queue, pkts, n, now);
+		routed.n = 0;
+		vsw_input(w, s, port, queue, pkts, n, now, &routed);
+		if (routed.n)
+			l3_input(w, s, routed.m, routed.iface, routed.n, now);
+		break;
+	case DP_FWD_ROUTED:
+		l3_port_input(w, s, port, pkts, n, now);
 		break;
 	default:
 		dp_cnt_add(&c->drop[DP_DROP_NO_OUTPUT], n);
@@ -61,6 +69,9 @@ int dp_worker_main(void *arg)
 				got += n;
 			}
 		}
+		/* What the router's control thread sends leaves through worker 0. */
+		if (w->idx == 0)
+			l3_inject(w, s);
 		dp_tx_flush_all(w);
 		/* No snapshot pointer is held past this point. */
 		dp_rcu_quiescent(w->idx);

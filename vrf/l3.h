@@ -58,13 +58,12 @@ enum l3_punt {
 
 /* Metadata in an mbuf's dynamic field, for punts (worker -> control) and injects. */
 struct l3_meta {
-	uint16_t iface; /* punt: the interface it came in on */
-	uint16_t vrf;
-	uint16_t port;  /* inject: where to send it */
+	uint16_t iface; /* punt: the interface it came in on (0: the router made it) */
+	uint16_t vrf;   /* punt: that interface's VRF */
+	uint16_t oif;   /* held or injected: the interface it leaves by */
 	uint8_t reason; /* punt: enum l3_punt */
 	uint8_t pad;
-	uint32_t nh_ip; /* punt: the next hop (host order), for RESOLVE and FRAG_NEEDED */
-	uint32_t mtu;   /* punt FRAG_NEEDED: the next-hop MTU */
+	uint32_t mtu; /* punt FRAG_NEEDED: the next-hop MTU */
 };
 
 extern int l3_meta_offset;

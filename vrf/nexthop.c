@@ -43,7 +43,8 @@ void nh_fini(struct nh_table *t)
 
 static bool same(const struct nh_group *a, const struct nh_group *b)
 {
-	if (a->type != b->type || a->n != b->n || a->target_vrf != b->target_vrf)
+	if (a->type != b->type || a->n != b->n || a->origin != b->origin ||
+	    a->target_vrf != b->target_vrf)
 		return false;
 	for (unsigned i = 0; i < a->n; i++)
 		if (a->path[i].iface != b->path[i].iface || a->path[i].gw != b->path[i].gw)
@@ -53,7 +54,8 @@ static bool same(const struct nh_group *a, const struct nh_group *b)
 
 static uint32_t bucket_of(const struct nh_group *g)
 {
-	uint64_t h = (uint64_t)g->type << 32 | (uint64_t)g->n << 24 | g->target_vrf;
+	uint64_t h = (uint64_t)g->type << 40 | (uint64_t)g->origin << 32 | (uint64_t)g->n << 24 |
+		     g->target_vrf;
 
 	for (unsigned i = 0; i < g->n; i++)
 		h = (h ^ ((uint64_t)g->path[i].iface << 32 | g->path[i].gw)) *
@@ -80,6 +82,7 @@ uint32_t nh_get(struct nh_table *t, const struct nh_group *g)
 	memset(&t->g[id], 0, sizeof(t->g[id]));
 	t->g[id].type = g->type;
 	t->g[id].n = g->n;
+	t->g[id].origin = g->origin;
 	t->g[id].target_vrf = g->target_vrf;
 	memcpy(t->g[id].path, g->path, sizeof(g->path[0]) * g->n);
 	t->refs[id] = 1;

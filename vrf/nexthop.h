@@ -23,6 +23,16 @@ enum nh_type {
 	NH_VRF,       /* look up again in another VRF */
 };
 
+/* Where a route comes from: part of its group, so route show can tell. */
+enum nh_origin {
+	NH_ORIGIN_STATIC,
+	NH_ORIGIN_CONNECTED, /* an interface's subnet */
+	NH_ORIGIN_LOCAL,     /* an interface's address */
+	NH_ORIGIN_BROADCAST, /* an interface's subnet broadcast: received, never forwarded */
+	NH_ORIGIN_KERNEL,    /* mirrored from a kernel routing table */
+	NH_ORIGIN_MAX
+};
+
 struct nh_path {
 	uint16_t iface;
 	uint32_t gw; /* host order; 0: the destination is on the interface's subnet */
@@ -31,6 +41,7 @@ struct nh_path {
 struct nh_group {
 	uint8_t type;
 	uint8_t n; /* paths (ECMP) */
+	uint8_t origin;
 	uint16_t target_vrf;
 	struct nh_path path[NH_MAX_PATHS];
 };

@@ -18,6 +18,7 @@
 #include <rte_ring_elem.h>
 
 #include "fdb.h"
+#include "l3.h"
 #include "tx_datapath.h"
 #include "vlan.h"
 
@@ -135,26 +136,6 @@ static inline bool vsw_ip_allowed(const struct dp_port_fwd *pf, const struct rte
 	return true;
 }
 
-/* A token bucket of pps per second, with 1/10 s (at least 16) of burst. */
-static inline bool vsw_bucket_ok(struct dp_storm *b, uint32_t pps, uint64_t now)
-{
-	uint64_t burst = pps / 10 > 16 ? pps / 10 : 16;
-	uint64_t elapsed = now - b->last;
-	uint64_t add;
-
-	if (elapsed > dp_tsc_hz)
-		elapsed = dp_tsc_hz;
-	add = elapsed * pps / dp_tsc_hz;
-	if (add) {
-		b->tokens = b->tokens + add < burst ? b->tokens + add : burst;
-		b->last = now;
-	}
-	if (b->tokens == 0)
-		return false;
-	b->tokens--;
-	return true;
-}
-
 /*
  * Asks the control thread to learn key on port, unless asked within the last
  * 10 ms, and at most DP_LEARN_PPS times a second per port: a port sending
@@ -168,7 +149,7 @@ static inline void vsw_learn(struct dp_worker *w, uint64_t key, uint16_t port, u
 	if (w->memo[slot].key == key && w->memo[slot].port == port &&
 	    now - w->memo[slot].tsc < dp_tsc_hz / 100)
 		return;
-	if (!vsw_bucket_ok(&w->learn_rl[port], DP_LEARN_PPS, now)) {
+	if (!dp_bucket_ok(&w->learn_rl[port], DP_LEARN_PPS, now)) {
 		dp_cnt_add(&w->wc.learn_limited, 1);
 		return;
 	}
@@ -221,17 +202,23 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 		acc[i] = g->access[i] | g->native[i];
 		trk[i] = g->trunks[i] & ~g->native[i];
 	}
-	acc[in / 64] &= ~(UINT64_C(1) << (in % 64));
-	trk[in / 64] &= ~(UINT64_C(1) << (in % 64));
+	if (in != DP_PORT_NONE) { /* NONE: from the router interface of the group */
+		acc[in / 64] &= ~(UINT64_C(1) << (in % 64));
+		trk[in / 64] &= ~(UINT64_C(1) << (in % 64));
+	}
 	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
 		na += (unsigned)__builtin_popcountll(acc[i]);
 		nt += (unsigned)__builtin_popcountll(trk[i]);
 	}
 	if (na + nt == 0) {
-		vsw_group_drop(w, in, vlan, DP_DROP_NO_DESTINATION, m);
+		dp_cnt_add(&gc->drop[DP_DROP_NO_DESTINATION], 1);
+		if (in != DP_PORT_NONE)
+			dp_cnt_add(&w->port[in].drop[DP_DROP_NO_DESTINATION], 1);
+		rte_pktmbuf_free(m);
 		return;
 	}
-	dp_cnt_add(&w->port[in].flooded, 1);
+	if (in != DP_PORT_NONE)
+		dp_cnt_add(&w->port[in].flooded, 1);
 	dp_cnt_add(&gc->flooded, 1);
 	if (nt) {
 		tagged = na ? rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX) : m;
@@ -239,7 +226,8 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 			/* The trunks miss this one; it is counted, the access ports still get it.
 			 */
 			dp_cnt_add(&gc->drop[DP_DROP_NO_MBUF], 1);
-			dp_cnt_add(&w->port[in].drop[DP_DROP_NO_MBUF], 1);
+			if (in != DP_PORT_NONE)
+				dp_cnt_add(&w->port[in].drop[DP_DROP_NO_MBUF], 1);
 			if (tagged && tagged != m)
 				rte_pktmbuf_free(tagged);
 			if (na == 0) {
@@ -338,8 +326,45 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 	return vlan;
 }
 
+/* Frames of a burst for the router interfaces of their groups (IRB). */
+struct vsw_routed {
+	uint16_t n;
+	uint16_t iface[DP_BURST];
+	struct rte_mbuf *m[DP_BURST];
+};
+
+/*
+ * Whether frame i goes to the router: unicast to the group's router MAC
+ * (taken), or a broadcast ARP (a copy taken; the original floods on).
+ */
+static inline bool vsw_to_router(const struct dp_snapshot *s, uint16_t vlan, struct rte_mbuf *m,
+				 bool bcast, struct vsw_routed *r)
+{
+	uint16_t ifc = s->l3->group_iface[vlan];
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct rte_mbuf *c;
+
+	if (ifc == 0)
+		return false;
+	if (!bcast) {
+		if (!rte_is_same_ether_addr(&eh->dst_addr, &s->l3->iface[ifc].mac))
+			return false;
+		r->iface[r->n] = ifc;
+		r->m[r->n++] = m;
+		return true;
+	}
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
+	    rte_is_broadcast_ether_addr(&eh->dst_addr) &&
+	    (c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX)) != NULL) {
+		r->iface[r->n] = ifc;
+		r->m[r->n++] = c;
+	}
+	return false;
+}
+
 static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, uint16_t in,
-			     uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+			     uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now,
+			     struct vsw_routed *routed)
 {
 	const struct dp_port_fwd *pf = &s->port[in];
 	struct rte_mbuf *ok[DP_BURST];
@@ -420,6 +445,10 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 		else if (src == NULL || !(src->flags & FDB_F_STATIC))
 			vsw_learn(w, skey[i], in, now);
 
+		if (unlikely(s->l3 != NULL) &&
+		    vsw_to_router(s, vlan, m, dkey[i] == VSW_BCAST_KEY, routed))
+			continue;
+
 		/* One read of the port: a move may change it under us; what is checked is used. */
 		uint16_t out = dst ? __atomic_load_n(&dst->port, __ATOMIC_ACQUIRE) : DP_PORT_NONE;
 		if (dst && vsw_member(g, out)) {
@@ -439,7 +468,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 			vsw_group_drop(w, in, vlan, DP_DROP_MULTICAST, m);
 			continue;
 		}
-		if (pf->storm_pps && !vsw_bucket_ok(&w->storm[in][queue], pf->storm_pps, now)) {
+		if (pf->storm_pps && !dp_bucket_ok(&w->storm[in][queue], pf->storm_pps, now)) {
 			vsw_group_drop(w, in, vlan, DP_DROP_STORM, m);
 			continue;
 		}

@@ -41,22 +41,6 @@ static const struct opt_map fdb_opts[] = {
 	{ 0 },
 };
 
-static int with_opts(struct tessctl *ctx, const char *method, json_t *params, int argc, char **argv,
-		     const struct opt_map *map, void (*human)(const json_t *r))
-{
-	if (opts_parse(argc, argv, map, params) < 0) {
-		json_decref(params);
-		return TESSCTL_USAGE;
-	}
-	return tessctl_run(ctx, method, params, human);
-}
-
-static void done_human(const json_t *r)
-{
-	(void)r;
-	printf("ok\n");
-}
-
 static void port_human(const json_t *r)
 {
 	printf("port %s (id %" JSON_INTEGER_FORMAT ", %s): mode %s\n", jstr(r, "name"),
@@ -65,21 +49,21 @@ static void port_human(const json_t *r)
 
 static int cmd_port_add(struct tessctl *ctx, int argc, char **argv)
 {
-	return with_opts(ctx, "port.add",
-			 json_pack("{s:s, s:s}", "name", argv[0], "devargs", argv[1]), argc - 2,
-			 argv + 2, port_opts, port_human);
+	return tessctl_run_opts(ctx, "port.add",
+				json_pack("{s:s, s:s}", "name", argv[0], "devargs", argv[1]),
+				argc - 2, argv + 2, port_opts, port_human);
 }
 
 static int cmd_port_set(struct tessctl *ctx, int argc, char **argv)
 {
-	return with_opts(ctx, "port.set", json_pack("{s:s}", "name", argv[0]), argc - 1, argv + 1,
-			 port_opts, port_human);
+	return tessctl_run_opts(ctx, "port.set", json_pack("{s:s}", "name", argv[0]), argc - 1,
+				argv + 1, port_opts, port_human);
 }
 
 static int cmd_port_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return tessctl_run(ctx, "port.del", json_pack("{s:s}", "name", argv[0]), done_human);
+	return tessctl_run(ctx, "port.del", json_pack("{s:s}", "name", argv[0]), tessctl_done);
 }
 
 static void group_list_human(const json_t *r)
@@ -125,14 +109,14 @@ static void group_human(const json_t *r)
 
 static int cmd_group_add(struct tessctl *ctx, int argc, char **argv)
 {
-	return with_opts(ctx, "group.add", json_pack("{s:s}", "name", argv[0]), argc - 1, argv + 1,
-			 group_opts, group_human);
+	return tessctl_run_opts(ctx, "group.add", json_pack("{s:s}", "name", argv[0]), argc - 1,
+				argv + 1, group_opts, group_human);
 }
 
 static int cmd_group_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
-	return tessctl_run(ctx, "group.del", json_pack("{s:s}", "name", argv[0]), done_human);
+	return tessctl_run(ctx, "group.del", json_pack("{s:s}", "name", argv[0]), tessctl_done);
 }
 
 static void fdb_human(const json_t *r)
@@ -156,17 +140,13 @@ static void fdb_human(const json_t *r)
 
 static int cmd_fdb_show(struct tessctl *ctx, int argc, char **argv)
 {
-	return with_opts(ctx, "fdb.show", json_object(), argc, argv, fdb_opts, fdb_human);
-}
-
-static void flushed_human(const json_t *r)
-{
-	printf("%" JSON_INTEGER_FORMAT " entries flushed\n", jint(r, "flushed"));
+	return tessctl_run_opts(ctx, "fdb.show", json_object(), argc, argv, fdb_opts, fdb_human);
 }
 
 static int cmd_fdb_flush(struct tessctl *ctx, int argc, char **argv)
 {
-	return with_opts(ctx, "fdb.flush", json_object(), argc, argv, fdb_opts, flushed_human);
+	return tessctl_run_opts(ctx, "fdb.flush", json_object(), argc, argv, fdb_opts,
+				tessctl_flushed);
 }
 
 static int cmd_fdb_add(struct tessctl *ctx, int argc, char **argv)
@@ -175,14 +155,14 @@ static int cmd_fdb_add(struct tessctl *ctx, int argc, char **argv)
 	return tessctl_run(
 		ctx, "fdb.add",
 		json_pack("{s:s, s:s, s:s}", "group", argv[0], "mac", argv[1], "port", argv[2]),
-		done_human);
+		tessctl_done);
 }
 
 static int cmd_fdb_del(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	return tessctl_run(ctx, "fdb.del",
-			   json_pack("{s:s, s:s}", "group", argv[0], "mac", argv[1]), done_human);
+			   json_pack("{s:s, s:s}", "group", argv[0], "mac", argv[1]), tessctl_done);
 }
 
 const struct tessctl_cmd switch_cmds[] = {

@@ -78,6 +78,38 @@ static int cmd_port_list(struct tessctl *ctx, int argc, char **argv)
 	return tessctl_run(ctx, "port.list", NULL, ports_human);
 }
 
+/* VRF or interface counters, when there are any. */
+static void router_stats_human(const json_t *a, const char *what)
+{
+	bool vrf = strcmp(what, "VRF") == 0;
+	const char *h[] = { what,     "RX-PKTS",      vrf ? "FORWARDED" : "TX-PKTS",
+			    "PUNTED", "ICMP-SENT",    "ARP-SENT",
+			    "DROPS",  "DROP-REASONS", NULL };
+	struct table *t;
+	size_t i;
+	json_t *p;
+
+	if (json_array_size(a) == 0)
+		return;
+	putchar('\n');
+	t = table_new(h);
+	json_array_foreach (a, i, p) {
+		char reasons[512];
+		table_cell(t, "%s", jstr(p, "name"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "rx_packets"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, vrf ? "forwarded" : "tx_packets"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "punted"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "icmp_sent"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "arp_sent"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "drops_total"));
+		table_cell(
+			t, "%s",
+			tessctl_join_counts(json_object_get(p, "drops"), reasons, sizeof(reasons)));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
 static void stats_human(const json_t *r)
 {
 	static const char *const ph[] = { "PORT",     "RX-PKTS", "RX-BYTES",     "TX-PKTS",
@@ -128,6 +160,9 @@ static void stats_human(const json_t *r)
 		table_free(t);
 	}
 
+	router_stats_human(json_object_get(r, "vrfs"), "VRF");
+	router_stats_human(json_object_get(r, "interfaces"), "INTERFACE");
+
 	putchar('\n');
 	t = table_new(wh);
 	json_array_foreach (json_object_get(r, "workers"), i, p) {
@@ -148,15 +183,13 @@ static void stats_human(const json_t *r)
 
 static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
 {
-	if (argc == 1) {
-		json_t *r;
-		int rc;
+	json_t *params = json_object();
 
-		if (strcmp(argv[0], "--reset") != 0) {
-			fprintf(stderr, "tessctl: stats takes only --reset, not '%s'\n", argv[0]);
-			return TESSCTL_USAGE;
-		}
-		rc = tessctl_call(ctx, "stats.reset", NULL, &r);
+	if (argc == 1 && strcmp(argv[0], "--reset") == 0) {
+		json_t *r;
+		int rc = tessctl_call(ctx, "stats.reset", NULL, &r);
+
+		json_decref(params);
 		if (rc == 0) {
 			if (ctx->json)
 				tessctl_print_json(r);
@@ -166,7 +199,14 @@ static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
 		}
 		return rc;
 	}
-	return tessctl_run(ctx, "stats.get", NULL, stats_human);
+	if (argc == 2 && strcmp(argv[0], "--vrf") == 0) {
+		json_object_set_new(params, "vrf", json_string(argv[1]));
+	} else if (argc) {
+		json_decref(params);
+		fprintf(stderr, "tessctl: stats takes --reset or --vrf V, not '%s'\n", argv[0]);
+		return TESSCTL_USAGE;
+	}
+	return tessctl_run(ctx, "stats.get", params, stats_human);
 }
 
 static void xc_human(const json_t *r)
@@ -263,7 +303,8 @@ static int cmd_methods(struct tessctl *ctx, int argc, char **argv)
 const struct tessctl_cmd tessd_cmds[] = {
 	{ "status", NULL, 0, 0, cmd_status, "tessd version, uptime, workers, memory" },
 	{ "port list", NULL, 0, 0, cmd_port_list, "ports, link state, queues" },
-	{ "stats", "stats [--reset]", 0, 1, cmd_stats, "port and worker counters (or zero them)" },
+	{ "stats", "stats [--reset | --vrf V]", 0, 2, cmd_stats,
+	  "counters of ports, groups, VRFs, interfaces, workers (or zero them)" },
 	{ "xconnect add", "xconnect add PORT-A PORT-B", 2, 2, cmd_xc_add,
 	  "patch two ports together" },
 	{ "xconnect del", "xconnect del PORT", 1, 1, cmd_xc_del, "remove a port's cross-connect" },

@@ -47,6 +47,11 @@ int opts_parse(int argc, char **argv, const struct opt_map *map, json_t *obj)
 				return -1;
 			}
 			v = json_integer(n);
+		} else if (m->type == OPT_LIST && json_is_array(json_object_get(obj, m->key))) {
+			/* Repeated: --address A --address B is --address A,B. */
+			json_array_extend(json_object_get(obj, m->key), v = list(argv[i]));
+			json_decref(v);
+			continue;
 		} else {
 			v = m->type == OPT_LIST ? list(argv[i]) : json_string(argv[i]);
 		}

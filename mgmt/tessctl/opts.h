@@ -8,7 +8,7 @@
 enum opt_type {
 	OPT_STR,   /* --group acme          -> "group": "acme" */
 	OPT_INT,   /* --vlan 100            -> "vlan": 100 */
-	OPT_LIST,  /* --groups a,b          -> "groups": ["a", "b"] (empty: []) */
+	OPT_LIST,  /* --groups a,b          -> "groups": ["a", "b"] (empty: []; repeats add) */
 	OPT_TRUE,  /* --all-groups          -> "all_groups": true */
 	OPT_FALSE, /* --no-promiscuous      -> "promiscuous": false */
 };

@@ -2,6 +2,8 @@
 /* tessctl: the operator CLI. Human tables by default, --json for scripts. */
 #include "tessctl.h"
 
+#include "opts.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -60,7 +62,7 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 	return rc;
 }
 
-static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, NULL };
+static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, router_cmds, NULL };
 
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result))
@@ -76,6 +78,27 @@ int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		human(r);
 	json_decref(r);
 	return 0;
+}
+
+int tessctl_run_opts(struct tessctl *ctx, const char *method, json_t *params, int argc, char **argv,
+		     const struct opt_map *map, void (*human)(const json_t *r))
+{
+	if (opts_parse(argc, argv, map, params) < 0) {
+		json_decref(params);
+		return TESSCTL_USAGE;
+	}
+	return tessctl_run(ctx, method, params, human);
+}
+
+void tessctl_done(const json_t *r)
+{
+	(void)r;
+	printf("ok\n");
+}
+
+void tessctl_flushed(const json_t *r)
+{
+	printf("%" JSON_INTEGER_FORMAT " entries flushed\n", jint(r, "flushed"));
 }
 
 const char *tessctl_join(const json_t *list, const char *sep, char *buf, size_t len)

@@ -33,6 +33,14 @@ void tessctl_print_json(const json_t *j);
 /* Calls, then prints the result as JSON (--json, or no human printer) or with "human". */
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result));
+struct opt_map;
+/* Adds --options (map) of argv to params, then runs like tessctl_run. */
+int tessctl_run_opts(struct tessctl *ctx, const char *method, json_t *params, int argc, char **argv,
+		     const struct opt_map *map, void (*human)(const json_t *r));
+/* A human printer that says "ok". */
+void tessctl_done(const json_t *r);
+/* A human printer for {"flushed": N}. */
+void tessctl_flushed(const json_t *r);
 /* "a,b,c" of a list of strings, "-" when empty. */
 const char *tessctl_join(const json_t *list, const char *sep, char *buf, size_t len);
 /* "k=v k=v" of an object's non-zero integers, "-" when none. */
@@ -43,6 +51,7 @@ const char *jstr(const json_t *o, const char *key);
 
 extern const struct tessctl_cmd tessd_cmds[];
 extern const struct tessctl_cmd switch_cmds[];
+extern const struct tessctl_cmd router_cmds[];
 extern const char tessctl_port_options[];
 
 #endif

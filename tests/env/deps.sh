@@ -5,7 +5,7 @@ set -eu
 PKGS="gcc make meson ninja-build pkg-config clang-format
 libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-dev
 libsqlite3-dev libmicrohttpd-dev libcmocka-dev
-python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping procps qemu-utils"
+python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils"
 
 missing=""
 for p in $PKGS; do

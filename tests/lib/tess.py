@@ -142,6 +142,15 @@ TP_STATUS_VLAN_VALID = 0x10
 TP_STATUS_VLAN_TPID_VALID = 0x40
 
 
+def _open_raw(iface):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((iface, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    # The kernel moves a received VLAN tag into metadata; ask for it back.
+    s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+    return s
+
+
 def raw_socket(ns, iface):
     """An AF_PACKET socket bound to iface inside namespace ns.
 
@@ -156,12 +165,7 @@ def raw_socket(ns, iface):
             if _libc.setns(fd, CLONE_NEWNET) != 0:
                 raise OSError(ctypes.get_errno(), "setns")
             os.close(fd)
-            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-            s.bind((iface, 0))
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-            # The kernel moves a received VLAN tag into metadata; ask for it back.
-            s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
-            out["s"] = s
+            out["s"] = _open_raw(iface)
         except Exception as e:
             out["e"] = e
 
@@ -171,6 +175,15 @@ def raw_socket(ns, iface):
     if "e" in out:
         raise out["e"]
     return out["s"]
+
+
+class RootNs:
+    """The namespace the tests run in, where Netns-like helpers need one."""
+
+    name = None
+
+    def raw_socket(self, iface):
+        return _open_raw(iface)
 
 
 def recv_frame(sock):
@@ -318,11 +331,38 @@ def tap_pair(cleanup, tmpdir, tessd_kw=None, mtu=None, addrs=("10.77.0.1/24", "1
     return t, (na, ifa), (nb, ifb)
 
 
+def af_packet_port(name, idx, iface, mtu=1500, **kw):
+    """A net_af_packet port on a host interface.
+
+    The af_packet PMD walks its ring at framesz strides, so blocksz must be a
+    multiple of framesz.
+    """
+    framesz = 1 << max(11, (mtu + 64 - 1).bit_length())
+    blocksz = max(4096, framesz)
+    p = {"name": name, "mtu": mtu,
+         "devargs": f"net_af_packet{idx},iface={iface},framesz={framesz},blocksz={blocksz},"
+                    f"framecnt=512"}
+    p.update(kw)
+    return p
+
+
+def veth(cleanup, mtu=1500):
+    """A veth pair in this namespace, both ends up; returns their names."""
+    u = uid()
+    a, b = f"vh{u}", f"vp{u}"
+    sh("ip", "link", "add", a, "mtu", str(mtu), "type", "veth", "peer", "name", b,
+       "mtu", str(mtu))
+    cleanup.add(sh, "ip", "link", "del", a, check=False)
+    for end in (a, b):
+        sh("sysctl", "-qw", f"net.ipv6.conf.{end}.disable_ipv6=1", check=False)
+        sh("ip", "link", "set", end, "up")
+    return a, b
+
+
 def veth_port(cleanup, name, idx, mtu=1500, **kw):
     """A net_af_packet port on the host end of a veth pair; returns (port, peer iface).
 
-    Move the peer into a namespace with Netns.attach. The af_packet PMD walks
-    its ring at framesz strides, so blocksz must be a multiple of framesz.
+    Move the peer into a namespace with Netns.attach.
     """
     u = uid()
     host, peer = f"vh{u}", f"vp{u}"
@@ -330,10 +370,4 @@ def veth_port(cleanup, name, idx, mtu=1500, **kw):
        "mtu", str(mtu))
     cleanup.add(sh, "ip", "link", "del", host, check=False)
     sh("ip", "link", "set", host, "up")
-    framesz = 1 << max(11, (mtu + 64 - 1).bit_length())
-    blocksz = max(4096, framesz)
-    p = {"name": name, "mtu": mtu,
-         "devargs": f"net_af_packet{idx},iface={host},framesz={framesz},blocksz={blocksz},"
-                    f"framecnt=512"}
-    p.update(kw)
-    return p, peer
+    return af_packet_port(name, idx, host, mtu, **kw), peer

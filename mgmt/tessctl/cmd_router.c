@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tessctl commands for the provider-edge router: VRFs, interfaces, routes, neighbours. */
+#include <stdio.h>
+#include <string.h>
+
+#include "opts.h"
+#include "table.h"
+#include "tessctl.h"
+
+static const struct opt_map vrf_opts[] = {
+	{ "--id", "id", OPT_INT },
+	{ "--icmp-rate", "icmp_rate", OPT_INT },
+	{ "--neigh-limit", "neigh_limit", OPT_INT },
+	{ "--neigh-reachable", "neigh_reachable_sec", OPT_INT },
+	{ "--neigh-stale", "neigh_stale_sec", OPT_INT },
+	{ "--neigh-queue", "neigh_queue", OPT_INT },
+	{ 0 },
+};
+
+static const struct opt_map iface_opts[] = {
+	{ "--vrf", "vrf", OPT_STR },
+	{ "--port", "port", OPT_STR },
+	{ "--vlan", "vlan", OPT_INT },
+	{ "--group", "group", OPT_STR },
+	{ "--mac", "mac", OPT_STR },
+	{ "--mtu", "mtu", OPT_INT },
+	{ "--address", "addresses", OPT_LIST },
+	{ 0 },
+};
+
+static const struct opt_map filter_opts[] = {
+	{ "--vrf", "vrf", OPT_STR },
+	{ "--interface", "interface", OPT_STR },
+	{ 0 },
+};
+
+static const struct opt_map vrf_only_opts[] = {
+	{ "--vrf", "vrf", OPT_STR },
+	{ 0 },
+};
+
+/* ---- VRFs ---- */
+
+static void vrf_list_human(const json_t *r)
+{
+	static const char *const h[] = { "VRF",    "ID",          "ROUTES",     "NEIGHBOURS",
+					 "ICMP/S", "NEIGH-LIMIT", "INTERFACES", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (r, i, v) {
+		char ifs[512];
+		table_cell(t, "%s", jstr(v, "name"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "id"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "routes"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neighbours"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "icmp_rate"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neigh_limit"));
+		table_cell(t, "%s",
+			   tessctl_join(json_object_get(v, "interfaces"), " ", ifs, sizeof(ifs)));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_vrf_list(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return tessctl_run(ctx, "vrf.list", NULL, vrf_list_human);
+}
+
+static void vrf_human(const json_t *r)
+{
+	printf("VRF %s: id %" JSON_INTEGER_FORMAT "\n", jstr(r, "name"), jint(r, "id"));
+}
+
+static int cmd_vrf_add(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "vrf.add", json_pack("{s:s}", "name", argv[0]), argc - 1,
+				argv + 1, vrf_opts, vrf_human);
+}
+
+static int by_name(struct tessctl *ctx, const char *method, const char *name)
+{
+	return tessctl_run(ctx, method, json_pack("{s:s}", "name", name), tessctl_done);
+}
+
+static int cmd_vrf_del(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	return by_name(ctx, "vrf.del", argv[0]);
+}
+
+/* ---- interfaces ---- */
+
+static void iface_list_human(const json_t *r)
+{
+	static const char *const h[] = { "INTERFACE", "VRF", "ON",        "MAC", "MTU",
+					 "STATE",     "ID",  "ADDRESSES", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (r, i, v) {
+		char addrs[512];
+		table_cell(t, "%s", jstr(v, "name"));
+		table_cell(t, "%s", jstr(v, "vrf"));
+		if (*jstr(v, "group"))
+			table_cell(t, "group %s", jstr(v, "group"));
+		else if (jint(v, "vlan"))
+			table_cell(t, "%s.%" JSON_INTEGER_FORMAT, jstr(v, "port"), jint(v, "vlan"));
+		else
+			table_cell(t, "%s", jstr(v, "port"));
+		table_cell(t, "%s", jstr(v, "mac"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "mtu"));
+		table_cell(t, "%s", jstr(v, "state"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "id"));
+		table_cell(
+			t, "%s",
+			tessctl_join(json_object_get(v, "addresses"), " ", addrs, sizeof(addrs)));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_iface_list(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "interface.list", json_object(), argc, argv, vrf_only_opts,
+				iface_list_human);
+}
+
+static void iface_human(const json_t *r)
+{
+	printf("interface %s in VRF %s: MAC %s\n", jstr(r, "name"), jstr(r, "vrf"), jstr(r, "mac"));
+}
+
+static int cmd_iface_add(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "interface.add", json_pack("{s:s}", "name", argv[0]), argc - 1,
+				argv + 1, iface_opts, iface_human);
+}
+
+static int cmd_iface_del(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	return by_name(ctx, "interface.del", argv[0]);
+}
+
+/* ---- routes ---- */
+
+static void nexthops_text(const json_t *r, char *buf, size_t len)
+{
+	size_t used = 0, i;
+	json_t *nh;
+
+	buf[0] = '\0';
+	if (strcmp(jstr(r, "type"), "vrf") == 0) {
+		snprintf(buf, len, "vrf %s", jstr(r, "target_vrf"));
+		return;
+	}
+	json_array_foreach (json_object_get(r, "nexthops"), i, nh) {
+		if (used >= len)
+			break;
+		if (*jstr(nh, "via"))
+			used += (size_t)snprintf(buf + used, len - used, "%svia %s dev %s",
+						 used ? ", " : "", jstr(nh, "via"),
+						 jstr(nh, "interface"));
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%sdev %s",
+						 used ? ", " : "", jstr(nh, "interface"));
+	}
+	if (!used)
+		snprintf(buf, len, "-");
+}
+
+static void routes_human(const json_t *r)
+{
+	static const char *const h[] = { "VRF", "PREFIX", "ORIGIN", "TYPE", "NEXT-HOPS", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (r, i, v) {
+		char nhs[1024];
+		nexthops_text(v, nhs, sizeof(nhs));
+		table_cell(t, "%s", jstr(v, "vrf"));
+		table_cell(t, "%s", jstr(v, "prefix"));
+		table_cell(t, "%s", jstr(v, "origin"));
+		table_cell(t, "%s", jstr(v, "type"));
+		table_cell(t, "%s", nhs);
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_route_show(struct tessctl *ctx, int argc, char **argv)
+{
+	json_t *p = json_object();
+
+	/* An optional prefix or address, anywhere among the options. */
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			json_object_set_new(p, "prefix", json_string(argv[i]));
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			break;
+		}
+		i++; /* skip the option's value */
+	}
+	return tessctl_run_opts(ctx, "route.show", p, argc, argv, vrf_only_opts, routes_human);
+}
+
+static int route_usage(const char *what)
+{
+	fprintf(stderr, "tessctl: route add: %s\n", what);
+	return TESSCTL_USAGE;
+}
+
+/*
+ * route add PREFIX --vrf V followed by next hops (--via IP[@IFACE], repeated
+ * for ECMP; --dev IFACE for on-link) or one of --blackhole, --reject,
+ * --to-vrf V.
+ */
+static int cmd_route_add(struct tessctl *ctx, int argc, char **argv)
+{
+	json_t *p = json_pack("{s:s}", "prefix", argv[0]), *nhs = json_array();
+
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i];
+		bool value = strcmp(o, "--vrf") == 0 || strcmp(o, "--via") == 0 ||
+			     strcmp(o, "--dev") == 0 || strcmp(o, "--to-vrf") == 0;
+
+		if (value && i + 1 == argc) {
+			json_decref(p);
+			json_decref(nhs);
+			fprintf(stderr, "tessctl: %s needs a value\n", o);
+			return TESSCTL_USAGE;
+		}
+		if (strcmp(o, "--vrf") == 0) {
+			json_object_set_new(p, "vrf", json_string(argv[++i]));
+		} else if (strcmp(o, "--via") == 0) {
+			char via[64], *at;
+			snprintf(via, sizeof(via), "%s", argv[++i]);
+			at = strchr(via, '@');
+			if (at)
+				*at++ = '\0';
+			json_array_append_new(
+				nhs, at ? json_pack("{s:s, s:s}", "via", via, "interface", at)
+					: json_pack("{s:s}", "via", via));
+		} else if (strcmp(o, "--dev") == 0) {
+			json_array_append_new(nhs, json_pack("{s:s}", "interface", argv[++i]));
+		} else if (strcmp(o, "--blackhole") == 0 || strcmp(o, "--reject") == 0) {
+			json_object_set_new(p, "type", json_string(o + 2));
+		} else if (strcmp(o, "--to-vrf") == 0) {
+			json_object_set_new(p, "type", json_string("vrf"));
+			json_object_set_new(p, "target_vrf", json_string(argv[++i]));
+		} else {
+			json_decref(p);
+			json_decref(nhs);
+			fprintf(stderr, "tessctl: unknown option '%s'\n", o);
+			return TESSCTL_USAGE;
+		}
+	}
+	if (!json_object_get(p, "vrf")) {
+		json_decref(p);
+		json_decref(nhs);
+		return route_usage("--vrf V is needed");
+	}
+	json_object_set_new(p, "nexthops", nhs);
+	return tessctl_run(ctx, "route.add", p, routes_human);
+}
+
+static int cmd_route_del(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "route.del", json_pack("{s:s}", "prefix", argv[0]), argc - 1,
+				argv + 1, vrf_only_opts, tessctl_done);
+}
+
+/* ---- neighbours ---- */
+
+static void neigh_human(const json_t *r)
+{
+	static const char *const h[] = { "VRF",   "IP",  "MAC",    "INTERFACE",
+					 "STATE", "AGE", "QUEUED", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (r, i, v) {
+		table_cell(t, "%s", jstr(v, "vrf"));
+		table_cell(t, "%s", jstr(v, "ip"));
+		table_cell(t, "%s", *jstr(v, "mac") ? jstr(v, "mac") : "-");
+		table_cell(t, "%s", jstr(v, "interface"));
+		table_cell(t, "%s", jstr(v, "state"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT "s", jint(v, "age_sec"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "queued"));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static int cmd_neigh_show(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "neigh.show", json_object(), argc, argv, filter_opts,
+				neigh_human);
+}
+
+static int cmd_neigh_add(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "neigh.add",
+				json_pack("{s:s, s:s}", "ip", argv[0], "mac", argv[1]), argc - 2,
+				argv + 2, filter_opts, tessctl_done);
+}
+
+static int cmd_neigh_del(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "neigh.del", json_pack("{s:s}", "ip", argv[0]), argc - 1,
+				argv + 1, vrf_only_opts, tessctl_done);
+}
+
+static int cmd_neigh_flush(struct tessctl *ctx, int argc, char **argv)
+{
+	return tessctl_run_opts(ctx, "neigh.flush", json_object(), argc, argv, filter_opts,
+				tessctl_flushed);
+}
+
+const struct tessctl_cmd router_cmds[] = {
+	{ "vrf list", NULL, 0, 0, cmd_vrf_list, "VRFs: id, routes, neighbours, interfaces" },
+	{ "vrf add",
+	  "vrf add NAME --id N [--icmp-rate N] [--neigh-limit N] [--neigh-reachable SEC] "
+	  "[--neigh-stale SEC] [--neigh-queue N]",
+	  1, 13, cmd_vrf_add, "add a VRF" },
+	{ "vrf del", "vrf del NAME", 1, 1, cmd_vrf_del, "remove a VRF without interfaces" },
+	{ "interface list", "interface list [--vrf V]", 0, 2, cmd_iface_list, "L3 interfaces" },
+	{ "interface add",
+	  "interface add NAME --vrf V (--port P [--vlan N] | --group G) --address A/LEN... "
+	  "[--mac M] [--mtu N]",
+	  1, 64, cmd_iface_add, "add an L3 interface" },
+	{ "interface del", "interface del NAME", 1, 1, cmd_iface_del,
+	  "remove an L3 interface nothing uses" },
+	{ "route show", "route show [--vrf V] [PREFIX|ADDRESS]", 0, 3, cmd_route_show,
+	  "routes, or the one a prefix or address uses" },
+	{ "route add",
+	  "route add PREFIX --vrf V (--via IP[@IFACE]... | --dev IFACE | --blackhole | --reject | "
+	  "--to-vrf V)",
+	  1, 40, cmd_route_add, "add a static route (repeat --via for ECMP)" },
+	{ "route del", "route del PREFIX --vrf V", 1, 3, cmd_route_del, "remove a static route" },
+	{ "neigh show", "neigh show [--vrf V] [--interface I]", 0, 4, cmd_neigh_show,
+	  "ARP entries" },
+	{ "neigh add", "neigh add IP MAC --vrf V [--interface I]", 2, 6, cmd_neigh_add,
+	  "add or replace a static neighbour" },
+	{ "neigh del", "neigh del IP --vrf V", 1, 3, cmd_neigh_del,
+	  "remove a static or learned neighbour" },
+	{ "neigh flush", "neigh flush [--vrf V] [--interface I]", 0, 4, cmd_neigh_flush,
+	  "forget learned neighbours" },
+	{ 0 },
+};

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Routes of the config into the FIB: groups, one route, a whole VRF, a VRF's removal. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "router_int.h"
+
+bool rt_route_group(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc,
+		    struct nh_group *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->origin = NH_ORIGIN_STATIC;
+	if (strcmp(rc->type, "blackhole") == 0) {
+		g->type = NH_BLACKHOLE;
+		return true;
+	}
+	if (strcmp(rc->type, "reject") == 0) {
+		g->type = NH_REJECT;
+		return true;
+	}
+	if (strcmp(rc->type, "vrf") == 0) {
+		g->type = NH_VRF;
+		g->target_vrf = rt_vrf_id(cfg, rc->target_vrf);
+		return g->target_vrf != 0;
+	}
+	g->type = NH_UNICAST;
+	for (uint32_t i = 0; i < rc->n_nexthops && i < NH_MAX_PATHS; i++) {
+		const struct tessd_nexthop_cfg *nh = &rc->nexthops[i];
+		const struct tessd_iface_cfg *ic;
+		uint32_t via = 0;
+
+		if (nh->via[0] && tessd_parse_ip4(nh->via, &via) < 0)
+			return false;
+		ic = nh->interface[0] ? tessd_cfg_iface(cfg, nh->interface)
+				      : tessd_iface_for(cfg, rc->vrf, via);
+		if (ic == NULL || (g->path[i].iface = rt_iface_id(ic->name)) == 0)
+			return false;
+		g->path[i].gw = via;
+		g->n++;
+	}
+	return g->n > 0;
+}
+
+int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g)
+{
+	uint32_t id = nh_get(&l3_nh, g), old;
+	int rc;
+
+	if (id == 0)
+		return -ENOSPC;
+	old = fib_get(&l3_fib, vrf, ip, len);
+	if (old == id) {
+		nh_put(&l3_nh, id);
+		return 0;
+	}
+	rc = fib_add(&l3_fib, vrf, ip, len, id);
+	if (rc < 0) {
+		nh_put(&l3_nh, id);
+		return rc;
+	}
+	nh_put(&l3_nh, old);
+	return 0;
+}
+
+int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len)
+{
+	uint32_t old;
+	int rc = fib_del(&l3_fib, vrf, ip, len, &old);
+
+	if (rc == 0)
+		nh_put(&l3_nh, old);
+	return rc;
+}
+
+static uint64_t key_of(uint32_t ip, uint8_t len)
+{
+	return (uint64_t)ip << 8 | len;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct keys {
+	uint64_t *k;
+	uint32_t n, cap;
+	bool oom;
+};
+
+static void keep(struct keys *ks, uint32_t ip, uint8_t len)
+{
+	if (ks->n == ks->cap) {
+		uint32_t cap = ks->cap ? ks->cap * 2 : 64;
+		uint64_t *k = realloc(ks->k, cap * sizeof(*k));
+		if (k == NULL) {
+			ks->oom = true;
+			return;
+		}
+		ks->k = k;
+		ks->cap = cap;
+	}
+	ks->k[ks->n++] = key_of(ip, len);
+}
+
+static void set_or_log(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g,
+		       struct keys *ks)
+{
+	int rc = rt_route_set(vrf, ip, len, g);
+
+	if (rc < 0)
+		DP_LOG(ERR, "VRF %s: cannot install a route: %s", rt_vrfs[vrf].name, strerror(-rc));
+	keep(ks, ip, len);
+}
+
+struct stale {
+	const struct keys *keep;
+	struct keys gone;
+};
+
+static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
+{
+	struct stale *st = arg;
+	uint64_t k = key_of(ip, len);
+
+	(void)value;
+	if (!bsearch(&k, st->keep->k, st->keep->n, sizeof(k), cmp_key))
+		keep(&st->gone, ip, len);
+}
+
+void rt_routes_reconcile(const struct tessd_cfg *cfg, uint16_t id, const uint32_t *ifaces,
+			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes)
+{
+	struct keys ks = { 0 };
+	struct stale st = { .keep = &ks };
+
+	for (uint32_t k = 0; k < n_ifaces; k++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifaces[k]];
+		uint16_t ifid = rt_iface_id(ic->name);
+		struct nh_group g = { .n = 1, .path = { { .iface = ifid } } };
+
+		if (ifid == 0)
+			continue;
+		for (uint32_t a = 0; a < ic->n_addresses; a++) {
+			uint32_t ip, m;
+			uint8_t len;
+
+			tessd_parse_prefix(ic->addresses[a], &ip, &len);
+			m = rt_mask(len);
+			if (len < 32) {
+				g.type = NH_UNICAST;
+				g.origin = NH_ORIGIN_CONNECTED;
+				set_or_log(id, ip & m, len, &g, &ks);
+			}
+			g.type = NH_LOCAL;
+			g.origin = NH_ORIGIN_LOCAL;
+			set_or_log(id, ip, 32, &g, &ks);
+			if (len <= 30) {
+				g.origin = NH_ORIGIN_BROADCAST;
+				set_or_log(id, ip | ~m, 32, &g, &ks);
+			}
+		}
+	}
+	for (uint32_t k = 0; k < n_routes; k++) {
+		const struct tessd_route_cfg *rc = &cfg->router.routes[routes[k]];
+		struct nh_group g;
+		uint32_t ip;
+		uint8_t len;
+
+		tessd_parse_prefix(rc->prefix, &ip, &len);
+		if (!rt_route_group(cfg, rc, &g)) {
+			DP_LOG(ERR, "VRF %s: route %s: a next hop is unknown", rc->vrf, rc->prefix);
+			continue;
+		}
+		set_or_log(id, ip, len, &g, &ks);
+	}
+	if (ks.oom) {
+		/* Without the full list nothing is known to be stale: keep what is there. */
+		DP_LOG(ERR, "VRF %s: no memory to find stale routes", rt_vrfs[id].name);
+		free(ks.k);
+		return;
+	}
+	qsort(ks.k, ks.n, sizeof(*ks.k), cmp_key);
+	fib_walk(&l3_fib, id, find_stale, &st);
+	for (uint32_t i = 0; i < st.gone.n; i++)
+		rt_route_unset(id, (uint32_t)(st.gone.k[i] >> 8), (uint8_t)st.gone.k[i]);
+	free(ks.k);
+	free(st.gone.k);
+}
+
+static void collect(uint32_t ip, uint8_t len, uint32_t value, void *arg)
+{
+	(void)ip;
+	(void)len;
+	keep(arg, value, 0);
+}
+
+static void drop_neigh(struct neigh *e, void *arg)
+{
+	if (e->vrf == *(const uint16_t *)arg)
+		neigh_delete(&l3_neigh, e);
+}
+
+void rt_vrf_remove(uint16_t id)
+{
+	struct keys values = { 0 };
+
+	neigh_walk(&l3_neigh, drop_neigh, &id);
+	fib_walk(&l3_fib, id, collect, &values);
+	fib_vrf_del(&l3_fib, id);
+	/* Groups are reused after the grace period that also covers the FIB's nodes. */
+	for (uint32_t i = 0; i < values.n; i++)
+		nh_put(&l3_nh, (uint32_t)(values.k[i] >> 8));
+	free(values.k);
+	rt_vrfs[id].on = false;
+}

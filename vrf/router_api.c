@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* VRFs, interfaces, routes and neighbours over the API. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+
+#include "apply.h"
+#include "ctl_server.h"
+#include "log.h"
+#include "port.h"
+#include "router.h"
+#include "router_int.h"
+#include "tessd.h"
+
+static const char *const origin_names[NH_ORIGIN_MAX] = {
+	[NH_ORIGIN_STATIC] = "static", [NH_ORIGIN_CONNECTED] = "connected",
+	[NH_ORIGIN_LOCAL] = "local",   [NH_ORIGIN_BROADCAST] = "broadcast",
+	[NH_ORIGIN_KERNEL] = "kernel",
+};
+static const char *const type_names[] = {
+	[NH_UNICAST] = "unicast", [NH_LOCAL] = "local", [NH_BLACKHOLE] = "blackhole",
+	[NH_REJECT] = "reject",   [NH_VRF] = "vrf",
+};
+
+static json_t *ip_json(uint32_t ip)
+{
+	char s[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = htonl(ip) };
+
+	return json_string(inet_ntop(AF_INET, &a, s, sizeof(s)));
+}
+
+static json_t *prefix_json(uint32_t ip, uint8_t len)
+{
+	char s[INET_ADDRSTRLEN];
+	struct in_addr a = { .s_addr = htonl(ip) };
+
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	return json_sprintf("%s/%u", s, len);
+}
+
+static json_t *mac_json(const struct rte_ether_addr *mac)
+{
+	char s[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_ether_format_addr(s, sizeof(s), mac);
+	return json_string(s);
+}
+
+/* Appends a copy of item to a config array (as cand.router.<arr>); -ENOMEM. */
+static int append(void **arr, uint32_t *n, size_t size, const struct cfg_node *schema,
+		  const void *item)
+{
+	uint8_t *a = realloc(*arr, (*n + 1) * size);
+
+	if (a == NULL)
+		return -ENOMEM;
+	*arr = a;
+	if (cfg_clone(schema, a + *n * size, item) < 0)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* Removes element i of a config array. */
+static void remove_at(void *arr, uint32_t *n, size_t size, const struct cfg_node *schema,
+		      uint32_t i)
+{
+	uint8_t *a = arr;
+
+	cfg_free(schema, a + i * size);
+	memmove(a + i * size, a + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
+/* Validates and commits cand, mapping errors under "from" to /params. */
+static int finish(struct tessd_cfg *cand, const char *from, struct ctl_error *err)
+{
+	int rc = dp_validate(cand, from, "/params", err);
+
+	if (rc < 0) {
+		tessd_cfg_free(cand);
+		return rc;
+	}
+	return dp_commit(cand, err);
+}
+
+struct name_params {
+	char name[TESS_NAME_LEN];
+};
+
+struct vrf_filter {
+	char vrf[TESS_NAME_LEN];
+	char interface[TESS_NAME_LEN];
+	char prefix[TESS_PREFIX_LEN];
+};
+
+static const struct tessd_vrf_cfg *need_vrf(const char *name, const char *path,
+					    struct ctl_error *err)
+{
+	const struct tessd_vrf_cfg *v = tessd_cfg_vrf(&tessd.cfg, name);
+
+	if (v == NULL)
+		ctl_error_set(err, ENOENT, path, "no VRF named '%s'", name);
+	return v;
+}
+
+/* ---- VRFs ---- */
+
+static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
+{
+	json_t *a = json_array();
+
+	(void)params;
+	(void)err;
+	for (uint32_t i = 0; i < tessd.cfg.router.n_vrfs; i++) {
+		const struct tessd_vrf_cfg *v = &tessd.cfg.router.vrfs[i];
+		json_t *o = cfg_encode(&tessd_vrf_schema, v), *ifs = json_array();
+
+		for (uint32_t k = 0; k < tessd.cfg.router.n_interfaces; k++)
+			if (strcmp(tessd.cfg.router.interfaces[k].vrf, v->name) == 0)
+				json_array_append_new(
+					ifs, json_string(tessd.cfg.router.interfaces[k].name));
+		json_object_set_new(o, "interfaces", ifs);
+		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, v->id)));
+		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[v->id]));
+		json_array_append_new(a, o);
+	}
+	*result = a;
+	return 0;
+}
+
+static int vrf_add(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_vrf_cfg *v = params;
+	struct tessd_cfg cand;
+	char from[40];
+	int rc;
+
+	if (tessd_cfg_vrf(&tessd.cfg, v->name)) {
+		ctl_error_set(err, EEXIST, "/params/name", "VRF '%s' exists", v->name);
+		return -EEXIST;
+	}
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	snprintf(from, sizeof(from), "/router/vrfs/%u", cand.router.n_vrfs);
+	if (append((void **)&cand.router.vrfs, &cand.router.n_vrfs, sizeof(*v), &tessd_vrf_schema,
+		   v) < 0) {
+		tessd_cfg_free(&cand);
+		return -ENOMEM;
+	}
+	if ((rc = finish(&cand, from, err)) == 0) {
+		DP_LOG(INFO, "VRF %s (id %u) added", v->name, v->id);
+		*result = cfg_encode(&tessd_vrf_schema, tessd_cfg_vrf(&tessd.cfg, v->name));
+	}
+	return rc;
+}
+
+/* A JSON list of what names something, for "in use" errors (the first few). */
+static void busy_add(json_t *list, json_t *item)
+{
+	if (json_array_size(list) < 8)
+		json_array_append_new(list, item);
+	else
+		json_decref(item);
+}
+
+static int busy(struct ctl_error *err, const char *path, json_t *list, const char *fmt,
+		const char *name)
+{
+	char *s = json_dumps(list, JSON_COMPACT);
+
+	ctl_error_set(err, EBUSY, path, fmt, name, s ? s : "");
+	free(s);
+	json_decref(list);
+	return -EBUSY;
+}
+
+static int vrf_del(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct name_params *np = params;
+	const struct tessd_router_cfg *r = &tessd.cfg.router;
+	const struct tessd_vrf_cfg *v = need_vrf(np->name, "/params/name", err);
+	struct tessd_cfg cand;
+	json_t *users = json_array();
+	int rc;
+
+	if (v == NULL) {
+		json_decref(users);
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < r->n_interfaces; i++)
+		if (strcmp(r->interfaces[i].vrf, v->name) == 0)
+			busy_add(users, json_string(r->interfaces[i].name));
+	if (json_array_size(users))
+		return busy(err, "/params/name", users,
+			    "VRF '%s' has interfaces %s: remove them first", v->name);
+	for (uint32_t i = 0; i < r->n_routes; i++)
+		if (strcmp(r->routes[i].target_vrf, v->name) == 0)
+			busy_add(users,
+				 json_sprintf("%s %s", r->routes[i].vrf, r->routes[i].prefix));
+	if (json_array_size(users))
+		return busy(err, "/params/name", users,
+			    "routes lead into VRF '%s': %s; remove them first", v->name);
+	json_decref(users);
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	/* Its own routes and static neighbours go with it. */
+	for (uint32_t i = cand.router.n_routes; i-- > 0;)
+		if (strcmp(cand.router.routes[i].vrf, np->name) == 0)
+			remove_at(cand.router.routes, &cand.router.n_routes,
+				  sizeof(cand.router.routes[0]), &tessd_route_schema, i);
+	for (uint32_t i = cand.router.n_neighbours; i-- > 0;)
+		if (strcmp(cand.router.neighbours[i].vrf, np->name) == 0)
+			remove_at(cand.router.neighbours, &cand.router.n_neighbours,
+				  sizeof(cand.router.neighbours[0]), &tessd_neigh_schema, i);
+	for (uint32_t i = 0; i < cand.router.n_vrfs; i++)
+		if (strcmp(cand.router.vrfs[i].name, np->name) == 0)
+			remove_at(cand.router.vrfs, &cand.router.n_vrfs,
+				  sizeof(cand.router.vrfs[0]), &tessd_vrf_schema, i);
+	if ((rc = finish(&cand, NULL, err)) == 0) {
+		DP_LOG(INFO, "VRF %s removed", np->name);
+		*result = json_pack("{s:s}", "name", np->name);
+	}
+	return rc;
+}
+
+/* ---- interfaces ---- */
+
+static json_t *iface_json(const struct tessd_iface_cfg *ic)
+{
+	json_t *o = cfg_encode(&tessd_iface_schema, ic);
+	uint16_t id = rt_iface_id(ic->name);
+	const struct l3_tables *t = rt_tables();
+	const struct l3_iface *li = t && id ? &t->iface[id] : NULL;
+	bool up = li && li->on;
+
+	if (li && li->kind != L3_IF_GROUP) {
+		const struct dp_port *p = dp_port_by_name(ic->port);
+		up = up && p && p->link.link_status;
+	}
+	json_object_set_new(o, "id", json_integer(id));
+	if (li)
+		json_object_set_new(o, "mac", mac_json(&li->mac));
+	json_object_set_new(o, "state", json_string(up ? "up" : "down"));
+	return o;
+}
+
+static int iface_list(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct vrf_filter *f = params;
+	json_t *a = json_array();
+
+	if (f->vrf[0] && need_vrf(f->vrf, "/params/vrf", err) == NULL) {
+		json_decref(a);
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < tessd.cfg.router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &tessd.cfg.router.interfaces[i];
+		if (!f->vrf[0] || strcmp(f->vrf, ic->vrf) == 0)
+			json_array_append_new(a, iface_json(ic));
+	}
+	*result = a;
+	return 0;
+}
+
+static int iface_add(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_iface_cfg *ic = params;
+	struct tessd_cfg cand;
+	char from[40];
+	int rc;
+
+	if (tessd_cfg_iface(&tessd.cfg, ic->name)) {
+		ctl_error_set(err, EEXIST, "/params/name", "interface '%s' exists", ic->name);
+		return -EEXIST;
+	}
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	snprintf(from, sizeof(from), "/router/interfaces/%u", cand.router.n_interfaces);
+	if (append((void **)&cand.router.interfaces, &cand.router.n_interfaces, sizeof(*ic),
+		   &tessd_iface_schema, ic) < 0) {
+		tessd_cfg_free(&cand);
+		return -ENOMEM;
+	}
+	if ((rc = finish(&cand, from, err)) == 0) {
+		DP_LOG(INFO, "interface %s added to VRF %s", ic->name, ic->vrf);
+		*result = iface_json(tessd_cfg_iface(&tessd.cfg, ic->name));
+	}
+	return rc;
+}
+
+/* Whether a next hop goes through interface ic (named, or its subnet holds the gateway). */
+static bool nh_uses(const struct tessd_cfg *cfg, const char *vrf,
+		    const struct tessd_nexthop_cfg *nh, const struct tessd_iface_cfg *ic)
+{
+	uint32_t via;
+
+	if (nh->interface[0])
+		return strcmp(nh->interface, ic->name) == 0;
+	return tessd_parse_ip4(nh->via, &via) == 0 && tessd_iface_for(cfg, vrf, via) == ic;
+}
+
+static int iface_del(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct name_params *np = params;
+	const struct tessd_router_cfg *r = &tessd.cfg.router;
+	const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, np->name);
+	struct tessd_cfg cand;
+	json_t *users;
+	int rc;
+
+	if (ic == NULL) {
+		ctl_error_set(err, ENOENT, "/params/name", "no interface named '%s'", np->name);
+		return -ENOENT;
+	}
+	users = json_array();
+	for (uint32_t i = 0; i < r->n_routes; i++) {
+		const struct tessd_route_cfg *rc2 = &r->routes[i];
+		for (uint32_t k = 0; strcmp(rc2->vrf, ic->vrf) == 0 && k < rc2->n_nexthops; k++)
+			if (nh_uses(&tessd.cfg, rc2->vrf, &rc2->nexthops[k], ic)) {
+				busy_add(users, json_sprintf("route %s", rc2->prefix));
+				break;
+			}
+	}
+	for (uint32_t i = 0; i < r->n_neighbours; i++) {
+		const struct tessd_neigh_cfg *nc = &r->neighbours[i];
+		struct tessd_nexthop_cfg nh = { 0 };
+		snprintf(nh.via, sizeof(nh.via), "%s", nc->ip);
+		snprintf(nh.interface, sizeof(nh.interface), "%s", nc->interface);
+		if (strcmp(nc->vrf, ic->vrf) == 0 && nh_uses(&tessd.cfg, nc->vrf, &nh, ic))
+			busy_add(users, json_sprintf("neighbour %s", nc->ip));
+	}
+	if (json_array_size(users))
+		return busy(err, "/params/name", users,
+			    "interface '%s' is used by %s: remove them first", ic->name);
+	json_decref(users);
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	remove_at(cand.router.interfaces, &cand.router.n_interfaces,
+		  sizeof(cand.router.interfaces[0]), &tessd_iface_schema,
+		  (uint32_t)(ic - r->interfaces));
+	if ((rc = finish(&cand, NULL, err)) == 0) {
+		DP_LOG(INFO, "interface %s removed", np->name);
+		*result = json_pack("{s:s}", "name", np->name);
+	}
+	return rc;
+}
+
+/* ---- routes ---- */
+
+struct route_ctx {
+	json_t *a;
+	const char *vrf;
+	uint16_t id;
+};
+
+static json_t *route_json(const char *vrf, uint32_t ip, uint8_t len, uint32_t value)
+{
+	const struct nh_group *g = nh_group(&l3_nh, value);
+	json_t *o = json_object(), *nhs = json_array();
+
+	json_object_set_new(o, "vrf", json_string(vrf));
+	json_object_set_new(o, "prefix", prefix_json(ip, len));
+	json_object_set_new(o, "origin", json_string(origin_names[g->origin]));
+	json_object_set_new(
+		o, "type",
+		json_string(g->origin == NH_ORIGIN_BROADCAST ? "broadcast" : type_names[g->type]));
+	if (g->type == NH_VRF)
+		json_object_set_new(o, "target_vrf", json_string(rt_vrfs[g->target_vrf].name));
+	for (uint8_t i = 0; i < g->n; i++) {
+		json_t *nh = json_object();
+		if (g->path[i].gw)
+			json_object_set_new(nh, "via", ip_json(g->path[i].gw));
+		json_object_set_new(nh, "interface", json_string(rt_ifs[g->path[i].iface].name));
+		json_array_append_new(nhs, nh);
+	}
+	if (g->type == NH_UNICAST)
+		json_object_set_new(o, "nexthops", nhs);
+	else
+		json_decref(nhs);
+	return o;
+}
+
+static void show_route(uint32_t ip, uint8_t len, uint32_t value, void *arg)
+{
+	struct route_ctx *c = arg;
+
+	json_array_append_new(c->a, route_json(c->vrf, ip, len, value));
+}
+
+/* The route for a prefix ("a.b.c.d/n": exactly; "a.b.c.d": the longest match). */
+static int route_find(uint16_t id, const char *q, uint32_t *ip, uint8_t *len, uint32_t *value)
+{
+	if (strchr(q, '/')) {
+		if (tessd_parse_prefix(q, ip, len) < 0)
+			return -EINVAL;
+		*value = fib_get(&l3_fib, id, *ip, *len);
+		return 0;
+	}
+	if (tessd_parse_ip4(q, ip) < 0)
+		return -EINVAL;
+	/* The longest match, then its length: the most specific stored prefix holding it. */
+	*value = fib_lookup(&l3_fib, id, *ip);
+	for (int l = 32; *value && l >= 0; l--) {
+		uint32_t p = *ip & rt_mask((uint8_t)l);
+		if (fib_get(&l3_fib, id, p, (uint8_t)l) == *value) {
+			*ip = p;
+			*len = (uint8_t)l;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int route_show(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct vrf_filter *f = params;
+	struct route_ctx c = { .a = json_array() };
+
+	if (f->vrf[0] && need_vrf(f->vrf, "/params/vrf", err) == NULL) {
+		json_decref(c.a);
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < tessd.cfg.router.n_vrfs; i++) {
+		const struct tessd_vrf_cfg *v = &tessd.cfg.router.vrfs[i];
+		uint32_t ip = 0, value = 0;
+		uint8_t len = 0;
+
+		if (f->vrf[0] && strcmp(f->vrf, v->name) != 0)
+			continue;
+		c.vrf = v->name;
+		if (!f->prefix[0]) {
+			fib_walk(&l3_fib, v->id, show_route, &c);
+			continue;
+		}
+		if (route_find(v->id, f->prefix, &ip, &len, &value) < 0) {
+			json_decref(c.a);
+			ctl_error_set(err, EINVAL, "/params/prefix",
+				      "'%s' is neither an address nor a prefix", f->prefix);
+			return -EINVAL;
+		}
+		if (value)
+			json_array_append_new(c.a, route_json(v->name, ip, len, value));
+	}
+	*result = c.a;
+	return 0;
+}
+
+/* The index of the configured route vrf prefix/len, or -1. */
+static int route_index(const char *vrf, uint32_t ip, uint8_t len)
+{
+	for (uint32_t i = 0; i < tessd.cfg.router.n_routes; i++) {
+		const struct tessd_route_cfg *rc = &tessd.cfg.router.routes[i];
+		uint32_t rip;
+		uint8_t rlen;
+		if (strcmp(rc->vrf, vrf) == 0 && tessd_parse_prefix(rc->prefix, &rip, &rlen) == 0 &&
+		    rip == ip && rlen == len)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * Routes change without a whole commit: checked against the running config
+ * alone, installed in the FIB, then recorded in the running config.
+ */
+static int route_add(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_route_cfg *rc = params;
+	struct tessd_router_cfg *r = &tessd.cfg.router;
+	uint32_t n = r->n_routes, ip, have;
+	struct cfg_errs errs;
+	struct nh_group g;
+	char path[48];
+	uint16_t id;
+	uint8_t len;
+	int e;
+
+	cfg_errs_init(&errs);
+	tessd_route_check(&tessd.cfg, rc, n, &errs);
+	if (errs.n) {
+		ctl_error_from_cfg(err, &errs);
+		snprintf(path, sizeof(path), "/router/routes/%u", n);
+		dp_error_remap(err, path, "/params");
+		return -err->code;
+	}
+	id = rt_vrf_id(&tessd.cfg, rc->vrf);
+	tessd_parse_prefix(rc->prefix, &ip, &len);
+	have = fib_get(&l3_fib, id, ip, len);
+	if (have) {
+		ctl_error_set(err, EEXIST, "/params/prefix", "VRF %s already has a %s route to %s",
+			      rc->vrf, origin_names[nh_group(&l3_nh, have)->origin], rc->prefix);
+		return -EEXIST;
+	}
+	if (!rt_route_group(&tessd.cfg, rc, &g)) {
+		ctl_error_set(err, ENOENT, "/params/nexthops", "a next hop's interface is unknown");
+		return -ENOENT;
+	}
+	if (append((void **)&r->routes, &r->n_routes, sizeof(*rc), &tessd_route_schema, rc) < 0)
+		return -ENOMEM;
+	e = rt_route_set(id, ip, len, &g);
+	if (e < 0) {
+		remove_at(r->routes, &r->n_routes, sizeof(*rc), &tessd_route_schema, n);
+		ctl_error_set(err, -e, "/params",
+			      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
+			      strerror(-e));
+		return e;
+	}
+	*result = route_json(rc->vrf, ip, len, fib_get(&l3_fib, id, ip, len));
+	return 0;
+}
+
+struct route_key_params {
+	char vrf[TESS_NAME_LEN];
+	char prefix[TESS_PREFIX_LEN];
+};
+
+static int route_del(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct route_key_params *rp = params;
+	struct tessd_router_cfg *r = &tessd.cfg.router;
+	const struct tessd_vrf_cfg *v = need_vrf(rp->vrf, "/params/vrf", err);
+	uint32_t ip, have;
+	uint8_t len;
+	int i;
+
+	if (v == NULL)
+		return -ENOENT;
+	tessd_parse_prefix(rp->prefix, &ip, &len);
+	i = route_index(rp->vrf, ip, len);
+	if (i < 0) {
+		have = fib_get(&l3_fib, v->id, ip, len);
+		if (have)
+			ctl_error_set(err, EINVAL, "/params/prefix",
+				      "%s is a %s route: it goes with its interface address",
+				      rp->prefix, origin_names[nh_group(&l3_nh, have)->origin]);
+		else
+			ctl_error_set(err, ENOENT, "/params/prefix", "VRF %s has no route to %s",
+				      rp->vrf, rp->prefix);
+		return have ? -EINVAL : -ENOENT;
+	}
+	rt_route_unset(v->id, ip, len);
+	remove_at(r->routes, &r->n_routes, sizeof(r->routes[0]), &tessd_route_schema, (uint32_t)i);
+	*result = json_pack("{s:s, s:s}", "vrf", rp->vrf, "prefix", rp->prefix);
+	return 0;
+}
+
+/* ---- neighbours ---- */
+
+struct neigh_ctx {
+	json_t *a;
+	uint16_t vrf, iface;
+	uint64_t now;
+	uint32_t flushed;
+};
+
+static void show_neigh(struct neigh *e, void *arg)
+{
+	struct neigh_ctx *c = arg;
+	struct rte_ether_addr mac;
+	json_t *o;
+
+	if ((c->vrf && e->vrf != c->vrf) || (c->iface && e->iface != c->iface))
+		return;
+	neigh_mac(e, &mac);
+	o = json_object();
+	json_object_set_new(o, "vrf", json_string(rt_vrfs[e->vrf].name));
+	json_object_set_new(o, "ip", ip_json(e->ip));
+	json_object_set_new(o, "mac", e->state == NEIGH_INCOMPLETE ? json_null() : mac_json(&mac));
+	json_object_set_new(o, "interface", json_string(rt_ifs[e->iface].name));
+	json_object_set_new(o, "state", json_string(neigh_state_name(e->state)));
+	json_object_set_new(o, "age_sec",
+			    json_integer((json_int_t)((c->now - e->since) / dp_tsc_hz)));
+	json_object_set_new(o, "queued", json_integer(e->n_queued));
+	json_array_append_new(c->a, o);
+}
+
+static void flush_neigh(struct neigh *e, void *arg)
+{
+	struct neigh_ctx *c = arg;
+
+	if ((c->vrf && e->vrf != c->vrf) || (c->iface && e->iface != c->iface) ||
+	    e->state == NEIGH_STATIC)
+		return;
+	neigh_delete(&l3_neigh, e);
+	c->flushed++;
+}
+
+/* VRF and interface filters by name into ids. */
+static int neigh_filter(const struct vrf_filter *f, struct neigh_ctx *c, struct ctl_error *err)
+{
+	const struct tessd_vrf_cfg *v;
+
+	if (f->vrf[0]) {
+		if ((v = need_vrf(f->vrf, "/params/vrf", err)) == NULL)
+			return -ENOENT;
+		c->vrf = v->id;
+	}
+	if (f->interface[0] && (c->iface = rt_iface_id(f->interface)) == 0) {
+		ctl_error_set(err, ENOENT, "/params/interface", "no interface named '%s'",
+			      f->interface);
+		return -ENOENT;
+	}
+	c->now = rte_rdtsc();
+	return 0;
+}
+
+static int neigh_show(const void *params, json_t **result, struct ctl_error *err)
+{
+	struct neigh_ctx c = { 0 };
+	int rc = neigh_filter(params, &c, err);
+
+	if (rc < 0)
+		return rc;
+	c.a = json_array();
+	neigh_walk(&l3_neigh, show_neigh, &c);
+	*result = c.a;
+	return 0;
+}
+
+static int neigh_flush(const void *params, json_t **result, struct ctl_error *err)
+{
+	struct neigh_ctx c = { 0 };
+	int rc = neigh_filter(params, &c, err);
+
+	if (rc < 0)
+		return rc;
+	neigh_walk(&l3_neigh, flush_neigh, &c);
+	*result = json_pack("{s:i}", "flushed", (int)c.flushed);
+	return 0;
+}
+
+static int static_index(const struct tessd_cfg *cfg, const char *vrf, uint32_t ip)
+{
+	for (uint32_t i = 0; i < cfg->router.n_neighbours; i++) {
+		const struct tessd_neigh_cfg *nc = &cfg->router.neighbours[i];
+		uint32_t nip;
+		if (strcmp(nc->vrf, vrf) == 0 && tessd_parse_ip4(nc->ip, &nip) == 0 && nip == ip)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int neigh_add(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_neigh_cfg *nc = params;
+	struct tessd_cfg cand;
+	char from[48];
+	uint32_t ip;
+	int rc, i;
+
+	tessd_parse_ip4(nc->ip, &ip);
+	if (need_vrf(nc->vrf, "/params/vrf", err) == NULL)
+		return -ENOENT;
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	/* Adding one that exists replaces it: a static entry is edited this way. */
+	i = static_index(&cand, nc->vrf, ip);
+	if (i >= 0)
+		remove_at(cand.router.neighbours, &cand.router.n_neighbours,
+			  sizeof(cand.router.neighbours[0]), &tessd_neigh_schema, (uint32_t)i);
+	snprintf(from, sizeof(from), "/router/neighbours/%u", cand.router.n_neighbours);
+	if (append((void **)&cand.router.neighbours, &cand.router.n_neighbours, sizeof(*nc),
+		   &tessd_neigh_schema, nc) < 0) {
+		tessd_cfg_free(&cand);
+		return -ENOMEM;
+	}
+	if ((rc = finish(&cand, from, err)) == 0)
+		*result = cfg_encode(&tessd_neigh_schema, nc);
+	return rc;
+}
+
+struct neigh_key_params {
+	char vrf[TESS_NAME_LEN];
+	char ip[TESS_IP4_LEN];
+};
+
+static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct neigh_key_params *np = params;
+	const struct tessd_vrf_cfg *v = need_vrf(np->vrf, "/params/vrf", err);
+	struct tessd_cfg cand;
+	struct neigh *e;
+	uint32_t ip;
+	int rc, i;
+
+	if (v == NULL)
+		return -ENOENT;
+	tessd_parse_ip4(np->ip, &ip);
+	i = static_index(&tessd.cfg, np->vrf, ip);
+	if (i < 0) {
+		e = neigh_find(&l3_neigh, v->id, ip);
+		if (e == NULL) {
+			ctl_error_set(err, ENOENT, "/params/ip", "VRF %s has no neighbour %s",
+				      np->vrf, np->ip);
+			return -ENOENT;
+		}
+		neigh_delete(&l3_neigh, e);
+	} else {
+		if ((rc = dp_candidate(&cand, err)) < 0)
+			return rc;
+		remove_at(cand.router.neighbours, &cand.router.n_neighbours,
+			  sizeof(cand.router.neighbours[0]), &tessd_neigh_schema, (uint32_t)i);
+		if ((rc = finish(&cand, NULL, err)) < 0)
+			return rc;
+	}
+	*result = json_pack("{s:s, s:s}", "vrf", np->vrf, "ip", np->ip);
+	return 0;
+}
+
+/* ---- schemas ---- */
+
+static const struct cfg_node opt_name = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+};
+static const struct cfg_field name_fields[] = {
+	CFG_FIELD(struct name_params, name, "name", &tessd_name_schema, true, NULL),
+	{ 0 },
+};
+static const struct cfg_node name_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = name_fields, .size = sizeof(struct name_params) },
+};
+static const struct cfg_field filter_fields[] = {
+	CFG_FIELD(struct vrf_filter, vrf, "vrf", &opt_name, false, "\"\""),
+	CFG_FIELD(struct vrf_filter, interface, "interface", &opt_name, false, "\"\""),
+	CFG_FIELD(struct vrf_filter, prefix, "prefix",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = TESS_PREFIX_LEN - 1 } }),
+		  false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node filter_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = filter_fields, .size = sizeof(struct vrf_filter) },
+};
+static const struct cfg_field route_key_fields[] = {
+	CFG_FIELD(struct route_key_params, vrf, "vrf", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct route_key_params, prefix, "prefix", &tessd_prefix_schema, true, NULL),
+	{ 0 },
+};
+static const struct cfg_node route_key_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = route_key_fields, .size = sizeof(struct route_key_params) },
+};
+static const struct cfg_field neigh_key_fields[] = {
+	CFG_FIELD(struct neigh_key_params, vrf, "vrf", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct neigh_key_params, ip, "ip", &tessd_ip4_schema, true, NULL),
+	{ 0 },
+};
+static const struct cfg_node neigh_key_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = neigh_key_fields, .size = sizeof(struct neigh_key_params) },
+};
+
+static const struct ctl_method router_methods[] = {
+	{ "vrf.list", NULL, vrf_list, "VRFs, their interfaces, route and neighbour counts" },
+	{ "vrf.add", &tessd_vrf_schema, vrf_add, "add a VRF (name, id, ICMP rate, ARP limits)" },
+	{ "vrf.del", &name_schema, vrf_del,
+	  "remove a VRF without interfaces (its static routes and neighbours go too)" },
+	{ "interface.list", &filter_schema, iface_list, "L3 interfaces (of a VRF)" },
+	{ "interface.add", &tessd_iface_schema, iface_add,
+	  "add an L3 interface on a port, a VLAN of a port, or a group" },
+	{ "interface.del", &name_schema, iface_del,
+	  "remove an L3 interface no route or neighbour uses" },
+	{ "route.show", &filter_schema, route_show,
+	  "routes (of a VRF; for a prefix, or the longest match of an address)" },
+	{ "route.add", &tessd_route_schema, route_add,
+	  "add a static route: next hops (ECMP), blackhole, reject, or into another VRF" },
+	{ "route.del", &route_key_schema, route_del, "remove a static route" },
+	{ "neigh.show", &filter_schema, neigh_show, "ARP entries (of a VRF, an interface)" },
+	{ "neigh.add", &tessd_neigh_schema, neigh_add, "add or replace a static neighbour" },
+	{ "neigh.del", &neigh_key_schema, neigh_del,
+	  "remove a static neighbour, or forget a learned one" },
+	{ "neigh.flush", &filter_schema, neigh_flush,
+	  "forget learned neighbours (of a VRF, an interface)" },
+	{ 0 },
+};
+
+int router_api_register(void)
+{
+	return ctl_register(router_methods);
+}

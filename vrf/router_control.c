@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router's control thread: tables, stable interface ids, the interface
+ * table of each snapshot, and keeping VRFs, routes and neighbours equal to
+ * the running config.
+ */
+#include "router.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+
+#include "log.h"
+#include "port.h"
+#include "rcu.h"
+#include "stats.h"
+#include "router_int.h"
+#include "worker.h"
+
+#define PUNT_BATCH 256 /* punted packets taken from each worker per tick */
+
+struct fib l3_fib;
+struct nh_table l3_nh;
+struct neigh_table l3_neigh;
+int l3_meta_offset = -1;
+
+struct rt_vrf *rt_vrfs;
+struct rt_iface *rt_ifs;
+struct rte_mempool *rt_pool;
+
+int l3_meta_register(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "tess_l3_meta",
+		.size = sizeof(struct l3_meta),
+		.align = __alignof__(struct l3_meta),
+	};
+
+	if (l3_meta_offset < 0)
+		l3_meta_offset = rte_mbuf_dynfield_register(&desc);
+	return l3_meta_offset < 0 ? -rte_errno : 0;
+}
+
+int router_init(const struct tessd_cfg *cfg)
+{
+	int socket = (int)rte_socket_id(), rc;
+
+	rt_vrfs = calloc(FIB_MAX_VRFS, sizeof(*rt_vrfs));
+	rt_ifs = calloc(L3_MAX_IFACES, sizeof(*rt_ifs));
+	if (rt_vrfs == NULL || rt_ifs == NULL)
+		return -ENOMEM;
+	rc = l3_meta_register();
+	if (rc == 0)
+		rc = fib_init(&l3_fib, socket);
+	if (rc == 0)
+		rc = nh_init(&l3_nh, socket);
+	if (rc == 0)
+		rc = neigh_init(&l3_neigh, cfg->router.neigh_capacity, socket);
+	return rc;
+}
+
+void router_fini(void)
+{
+	if (l3_neigh.t.h)
+		neigh_fini(&l3_neigh);
+	if (l3_nh.g)
+		nh_fini(&l3_nh);
+	if (l3_fib.n_chunks)
+		fib_fini(&l3_fib);
+	free(rt_vrfs);
+	free(rt_ifs);
+	rt_vrfs = NULL;
+	rt_ifs = NULL;
+}
+
+/* ---- ids ---- */
+
+uint16_t rt_iface_id(const char *name)
+{
+	for (uint16_t i = 1; i < L3_MAX_IFACES; i++)
+		if (rt_ifs[i].state == RT_IF_USED && strcmp(rt_ifs[i].name, name) == 0)
+			return i;
+	return 0;
+}
+
+uint16_t rt_vrf_id(const struct tessd_cfg *cfg, const char *name)
+{
+	const struct tessd_vrf_cfg *v = tessd_cfg_vrf(cfg, name);
+
+	return v ? v->id : 0;
+}
+
+static void iface_rebase(uint16_t id);
+
+/* The id of interface name, a fresh one if new; 0 when all are taken. */
+static uint16_t iface_alloc(const char *name)
+{
+	uint16_t id = rt_iface_id(name);
+
+	if (id)
+		return id;
+	for (uint16_t i = 1; i < L3_MAX_IFACES; i++) {
+		if (rt_ifs[i].state == RT_IF_FREE) {
+			memset(&rt_ifs[i], 0, sizeof(rt_ifs[i]));
+			rt_ifs[i].state = RT_IF_USED;
+			snprintf(rt_ifs[i].name, sizeof(rt_ifs[i].name), "%s", name);
+			iface_rebase(i);
+			return i;
+		}
+	}
+	return 0;
+}
+
+static void iface_release(void *arg)
+{
+	rt_ifs[(uintptr_t)arg].state = RT_IF_FREE;
+}
+
+uint16_t rt_own_iface(uint16_t vrf, uint32_t ip)
+{
+	uint32_t v = fib_get(&l3_fib, vrf, ip, 32);
+	const struct nh_group *g = v ? nh_group(&l3_nh, v) : NULL;
+
+	return g && g->type == NH_LOCAL && g->origin == NH_ORIGIN_LOCAL ? g->path[0].iface : 0;
+}
+
+bool rt_on_subnet(uint16_t iface, uint32_t ip, uint32_t *addr)
+{
+	const struct rt_iface *r = &rt_ifs[iface];
+
+	for (uint8_t a = 0; iface && a < r->n_addr; a++) {
+		if ((ip & rt_mask(r->len[a])) == (r->addr[a] & rt_mask(r->len[a]))) {
+			if (addr)
+				*addr = r->addr[a];
+			return true;
+		}
+	}
+	return false;
+}
+
+uint32_t rt_src_addr(uint16_t iface, uint32_t dst)
+{
+	uint32_t a;
+
+	if (rt_on_subnet(iface, dst, &a))
+		return a;
+	return iface && rt_ifs[iface].n_addr ? rt_ifs[iface].addr[0] : 0;
+}
+
+/* ---- the interface table of a snapshot ---- */
+
+void router_tables_get(struct l3_tables *t)
+{
+	if (t)
+		t->refs++;
+}
+
+void router_tables_put(struct l3_tables *t)
+{
+	if (t && --t->refs == 0)
+		rte_free(t);
+}
+
+/* A stable locally administered MAC for a group interface: 02:7e + 32 bits of its name. */
+static void derived_mac(const char *name, struct rte_ether_addr *mac)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	mac->addr_bytes[0] = 0x02;
+	mac->addr_bytes[1] = 0x7e;
+	memcpy(&mac->addr_bytes[2], &h, sizeof(h));
+}
+
+int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
+{
+	const struct tessd_router_cfg *r = &cfg->router;
+	struct l3_tables *t = NULL;
+
+	router_tables_put(s->l3); /* the copy's reference to the old table */
+	s->l3 = NULL;
+	if (r->n_interfaces == 0)
+		return 0;
+	t = rte_zmalloc("tess_l3_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	if (t == NULL)
+		return -ENOMEM;
+	t->refs = 1;
+	for (uint32_t i = 0; i < r->n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &r->interfaces[i];
+		uint16_t id = iface_alloc(ic->name);
+		struct l3_iface *li;
+		struct dp_port *p = NULL;
+
+		if (id == 0) {
+			rte_free(t);
+			return -ENOSPC;
+		}
+		li = &t->iface[id];
+		li->vrf = rt_vrf_id(cfg, ic->vrf);
+		li->mtu = ic->mtu;
+		if (ic->group[0]) {
+			li->kind = L3_IF_GROUP;
+			li->vlan = tessd_cfg_group(cfg, ic->group)->vlan;
+			li->on = true;
+			t->group_iface[li->vlan] = id;
+		} else {
+			p = dp_port_by_name(ic->port);
+			li->kind = ic->vlan ? L3_IF_SUBIF : L3_IF_PORT;
+			li->vlan = ic->vlan;
+			li->on = p && !p->draining;
+			li->port = p ? p->id : 0;
+			if (li->on) {
+				t->port_iface[p->id][ic->vlan] = id;
+				s->port[p->id].mode = DP_FWD_ROUTED;
+			}
+		}
+		if (ic->mac[0])
+			tessd_parse_mac(ic->mac, li->mac.addr_bytes);
+		else if (p)
+			rte_ether_addr_copy(&p->mac, &li->mac);
+		else
+			derived_mac(ic->name, &li->mac);
+	}
+	s->l3 = t;
+	return 0;
+}
+
+/* ---- keeping tables equal to the config ---- */
+
+/* Each VRF's interfaces and routes as indexes into cfg, grouped by VRF id (counting sort). */
+struct by_vrf {
+	uint32_t *start; /* [FIB_MAX_VRFS + 1] */
+	uint32_t *idx;
+};
+
+static int group_by_vrf(const struct tessd_cfg *cfg, uint32_t n,
+			const char *(*vrf_of)(const struct tessd_cfg *, uint32_t), struct by_vrf *b)
+{
+	uint16_t *ids = malloc((n ? n : 1) * sizeof(*ids));
+	uint32_t *pos;
+
+	b->start = calloc(FIB_MAX_VRFS + 1, sizeof(*b->start));
+	b->idx = malloc((n ? n : 1) * sizeof(*b->idx));
+	pos = calloc(FIB_MAX_VRFS, sizeof(*pos));
+	if (ids == NULL || b->start == NULL || b->idx == NULL || pos == NULL) {
+		free(ids);
+		free(pos);
+		free(b->start);
+		free(b->idx);
+		return -ENOMEM;
+	}
+	/* VRF names to ids once, through a sorted copy: configs may hold many of both. */
+	for (uint32_t i = 0; i < n; i++) {
+		ids[i] = rt_vrf_id(cfg, vrf_of(cfg, i));
+		b->start[ids[i] + 1]++;
+	}
+	for (uint32_t v = 0; v < FIB_MAX_VRFS; v++) {
+		b->start[v + 1] += b->start[v];
+		pos[v] = b->start[v];
+	}
+	for (uint32_t i = 0; i < n; i++)
+		b->idx[pos[ids[i]]++] = i;
+	free(ids);
+	free(pos);
+	return 0;
+}
+
+static void by_vrf_free(struct by_vrf *b)
+{
+	free(b->start);
+	free(b->idx);
+}
+
+static const char *route_vrf(const struct tessd_cfg *cfg, uint32_t i)
+{
+	return cfg->router.routes[i].vrf;
+}
+
+static const char *iface_vrf(const struct tessd_cfg *cfg, uint32_t i)
+{
+	return cfg->router.interfaces[i].vrf;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* A signature of what a VRF's routes come from: its interfaces and routes. */
+static uint64_t vrf_signature(const struct tessd_cfg *cfg, const struct by_vrf *ifs,
+			      const struct by_vrf *rts, uint16_t id)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (uint32_t k = ifs->start[id]; k < ifs->start[id + 1]; k++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs->idx[k]];
+		h = fnv(h, ic->name, strlen(ic->name) + 1);
+		h = fnv(h, ic->addresses, ic->n_addresses * sizeof(ic->addresses[0]));
+		h = fnv(h, &ic->n_addresses, sizeof(ic->n_addresses));
+	}
+	for (uint32_t k = rts->start[id]; k < rts->start[id + 1]; k++) {
+		const struct tessd_route_cfg *rc = &cfg->router.routes[rts->idx[k]];
+		h = fnv(h, rc->prefix, sizeof(rc->prefix));
+		h = fnv(h, rc->type, sizeof(rc->type));
+		h = fnv(h, rc->target_vrf, sizeof(rc->target_vrf));
+		h = fnv(h, rc->nexthops, rc->n_nexthops * sizeof(rc->nexthops[0]));
+		h = fnv(h, &rc->n_nexthops, sizeof(rc->n_nexthops));
+	}
+	return h;
+}
+
+static void vrf_rebase(uint16_t id);
+
+static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc)
+{
+	snprintf(v->name, sizeof(v->name), "%s", vc->name);
+	v->icmp_rate = vc->icmp_rate;
+	v->neigh_limit = vc->neigh_limit;
+	v->neigh_queue = vc->neigh_queue;
+	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
+	v->stale_tsc = vc->neigh_stale_sec * dp_tsc_hz;
+}
+
+void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	const struct tessd_router_cfg *r = &cur->router;
+	struct by_vrf cur_ifs, cur_rts, old_ifs = { 0 }, old_rts = { 0 };
+	bool have_old;
+
+	if (group_by_vrf(cur, r->n_interfaces, iface_vrf, &cur_ifs) < 0)
+		goto nomem;
+	if (group_by_vrf(cur, r->n_routes, route_vrf, &cur_rts) < 0) {
+		by_vrf_free(&cur_ifs);
+		goto nomem;
+	}
+	have_old = old && group_by_vrf(old, old->router.n_interfaces, iface_vrf, &old_ifs) == 0;
+	if (have_old && group_by_vrf(old, old->router.n_routes, route_vrf, &old_rts) < 0) {
+		by_vrf_free(&old_ifs);
+		have_old = false;
+	}
+
+	/* VRFs that went, or changed id. */
+	for (uint16_t id = 1; id < FIB_MAX_VRFS; id++) {
+		const struct tessd_vrf_cfg *vc;
+		if (!rt_vrfs[id].on)
+			continue;
+		vc = tessd_cfg_vrf(cur, rt_vrfs[id].name);
+		if (vc == NULL || vc->id != id)
+			rt_vrf_remove(id);
+	}
+	/* Interface addresses, as the slow path reads them. */
+	for (uint32_t i = 0; i < r->n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &r->interfaces[i];
+		struct rt_iface *ri = &rt_ifs[rt_iface_id(ic->name)];
+		ri->vrf = rt_vrf_id(cur, ic->vrf);
+		ri->n_addr = (uint8_t)ic->n_addresses;
+		for (uint32_t a = 0; a < ic->n_addresses; a++)
+			tessd_parse_prefix(ic->addresses[a], &ri->addr[a], &ri->len[a]);
+	}
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		struct rt_vrf *v = &rt_vrfs[vc->id];
+		bool dirty = !have_old;
+
+		if (!v->on) {
+			if (fib_vrf_add(&l3_fib, vc->id) < 0) {
+				DP_LOG(ERR, "VRF %s: no memory for its FIB", vc->name);
+				continue;
+			}
+			memset(v, 0, sizeof(*v));
+			v->on = true;
+			vrf_rebase(vc->id);
+			dirty = true;
+		}
+		vrf_params(v, vc);
+		if (!dirty) {
+			uint16_t oid = rt_vrf_id(old, vc->name);
+			dirty = oid != vc->id ||
+				vrf_signature(cur, &cur_ifs, &cur_rts, vc->id) !=
+					vrf_signature(old, &old_ifs, &old_rts, oid);
+		}
+		if (dirty)
+			rt_routes_reconcile(cur, vc->id, cur_ifs.idx + cur_ifs.start[vc->id],
+					    cur_ifs.start[vc->id + 1] - cur_ifs.start[vc->id],
+					    cur_rts.idx + cur_rts.start[vc->id],
+					    cur_rts.start[vc->id + 1] - cur_rts.start[vc->id]);
+	}
+	rt_neigh_sync(cur);
+	/* Interfaces that went: their id is reused once no worker can hold it. */
+	for (uintptr_t i = 1; i < L3_MAX_IFACES; i++) {
+		if (rt_ifs[i].state == RT_IF_USED && tessd_cfg_iface(cur, rt_ifs[i].name) == NULL) {
+			rt_ifs[i].state = RT_IF_PENDING;
+			dp_rcu_defer(iface_release, (void *)i);
+		}
+	}
+	by_vrf_free(&cur_ifs);
+	by_vrf_free(&cur_rts);
+	if (have_old) {
+		by_vrf_free(&old_ifs);
+		by_vrf_free(&old_rts);
+	}
+	return;
+nomem:
+	DP_LOG(ERR, "router: no memory to apply the config's routes");
+}
+
+/* ---- the control loop ---- */
+
+void router_poll(uint64_t now)
+{
+	struct rte_mbuf *m[PUNT_BATCH];
+
+	/* The pool exists once ports do; the slow path makes its frames from it. */
+	if (rt_pool == NULL)
+		rt_pool = dp_mempool((int)rte_socket_id());
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		struct dp_worker *wk = dp_worker_get(w);
+		unsigned n = rte_ring_sc_dequeue_burst(wk->punt, (void **)m, PUNT_BATCH, NULL);
+		for (unsigned i = 0; i < n; i++)
+			rt_punt(m[i]);
+	}
+	rt_neigh_timers(now);
+}
+
+/* ---- counters ---- */
+
+void rt_count_drop(uint16_t iface, uint16_t vrf, enum dp_drop why)
+{
+	if (iface)
+		rt_ifs[iface].ctl.dp.drop[why]++;
+	if (vrf)
+		rt_vrfs[vrf].ctl.dp.drop[why]++;
+}
+
+static const struct dp_counters *vrfc_of(unsigned w, unsigned id)
+{
+	return &dp_worker_get(w)->vrfc[id];
+}
+
+static const struct dp_counters *ifc_of(unsigned w, unsigned id)
+{
+	return &dp_worker_get(w)->ifc[id];
+}
+
+static void add(struct dp_counters *a, const struct dp_counters *b)
+{
+	a->rx_pkts += b->rx_pkts;
+	a->rx_bytes += b->rx_bytes;
+	a->tx_pkts += b->tx_pkts;
+	a->tx_bytes += b->tx_bytes;
+	a->flooded += b->flooded;
+	a->punted += b->punted;
+	for (int d = 0; d < DP_DROP_MAX; d++)
+		a->drop[d] += b->drop[d];
+}
+
+/* Workers' and the control thread's counters of one VRF or interface, since the reset. */
+static void total(const struct dp_counters *(*of)(unsigned, unsigned), unsigned id,
+		  const struct rt_counters *ctl, const struct rt_counters *base,
+		  struct rt_counters *out)
+{
+	dp_counters_sum(&out->dp, of, id);
+	add(&out->dp, &ctl->dp);
+	out->icmp_sent = ctl->icmp_sent;
+	out->arp_sent = ctl->arp_sent;
+	out->arp_replied = ctl->arp_replied;
+	out->arp_learned = ctl->arp_learned;
+	if (base) {
+		dp_counters_sub(&out->dp, &base->dp);
+		out->icmp_sent -= base->icmp_sent;
+		out->arp_sent -= base->arp_sent;
+		out->arp_replied -= base->arp_replied;
+		out->arp_learned -= base->arp_learned;
+	}
+}
+
+static void vrf_rebase(uint16_t id)
+{
+	total(vrfc_of, id, &rt_vrfs[id].ctl, NULL, &rt_vrfs[id].base);
+}
+
+static void iface_rebase(uint16_t id)
+{
+	total(ifc_of, id, &rt_ifs[id].ctl, NULL, &rt_ifs[id].base);
+}
+
+void router_stats_reset(void)
+{
+	for (uint16_t id = 1; rt_vrfs && id < FIB_MAX_VRFS; id++)
+		if (rt_vrfs[id].on)
+			vrf_rebase(id);
+	for (uint16_t id = 1; rt_ifs && id < L3_MAX_IFACES; id++)
+		if (rt_ifs[id].state == RT_IF_USED)
+			iface_rebase(id);
+}
+
+/* A VRF forwards (routed packets); an interface transmits (routed and the router's own). */
+static json_t *counters_json(const struct rt_counters *c, bool iface)
+{
+	json_t *o = json_object(), *drops = json_object();
+	uint64_t sum = 0;
+
+	for (int d = 0; d < DP_DROP_MAX; d++) {
+		sum += c->dp.drop[d];
+		if (c->dp.drop[d])
+			json_object_set_new(drops, dp_drop_names[d],
+					    json_integer((json_int_t)c->dp.drop[d]));
+	}
+	json_object_set_new(o, "rx_packets", json_integer((json_int_t)c->dp.rx_pkts));
+	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c->dp.rx_bytes));
+	json_object_set_new(o, iface ? "tx_packets" : "forwarded",
+			    json_integer((json_int_t)c->dp.tx_pkts));
+	json_object_set_new(o, iface ? "tx_bytes" : "forwarded_bytes",
+			    json_integer((json_int_t)c->dp.tx_bytes));
+	json_object_set_new(o, "punted", json_integer((json_int_t)c->dp.punted));
+	json_object_set_new(o, "icmp_sent", json_integer((json_int_t)c->icmp_sent));
+	json_object_set_new(o, "arp_sent", json_integer((json_int_t)c->arp_sent));
+	json_object_set_new(o, "arp_replied", json_integer((json_int_t)c->arp_replied));
+	json_object_set_new(o, "arp_learned", json_integer((json_int_t)c->arp_learned));
+	json_object_set_new(o, "drops_total", json_integer((json_int_t)sum));
+	json_object_set_new(o, "drops", drops);
+	return o;
+}
+
+json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < cfg->router.n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &cfg->router.vrfs[i];
+		struct rt_counters c;
+		json_t *o;
+
+		if ((vrf && strcmp(vrf, vc->name) != 0) || !rt_vrfs[vc->id].on)
+			continue;
+		total(vrfc_of, vc->id, &rt_vrfs[vc->id].ctl, &rt_vrfs[vc->id].base, &c);
+		o = counters_json(&c, false);
+		json_object_set_new(o, "name", json_string(vc->name));
+		json_object_set_new(o, "id", json_integer(vc->id));
+		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, vc->id)));
+		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[vc->id]));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+json_t *router_ifaces_json(const struct tessd_cfg *cfg, const char *vrf)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[i];
+		uint16_t id = rt_iface_id(ic->name);
+		struct rt_counters c;
+		json_t *o;
+
+		if ((vrf && strcmp(vrf, ic->vrf) != 0) || id == 0)
+			continue;
+		total(ifc_of, id, &rt_ifs[id].ctl, &rt_ifs[id].base, &c);
+		o = counters_json(&c, true);
+		json_object_set_new(o, "name", json_string(ic->name));
+		json_object_set_new(o, "vrf", json_string(ic->vrf));
+		json_array_append_new(a, o);
+	}
+	return a;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router's control-thread state, shared by its files: VRFs and
+ * interfaces by id (with what the control thread counts itself), and the
+ * helpers between route sync, ARP and the slow path.
+ */
+#ifndef TESS_ROUTER_INT_H
+#define TESS_ROUTER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "dp.h"
+#include "fib.h"
+#include "l3.h"
+#include "neigh.h"
+#include "nexthop.h"
+#include "tessd_config.h"
+
+extern struct fib l3_fib;
+extern struct nh_table l3_nh;
+extern struct neigh_table l3_neigh;
+
+/* What the control thread counts itself, next to the workers' dp_counters. */
+struct rt_counters {
+	struct dp_counters dp; /* tx_pkts: forwarded on the slow path; drops by reason */
+	uint64_t icmp_sent;
+	uint64_t arp_sent, arp_replied, arp_learned;
+};
+
+struct rt_vrf {
+	bool on;
+	char name[TESS_NAME_LEN];
+	uint32_t icmp_rate, neigh_limit, neigh_queue;
+	uint64_t reachable_tsc, stale_tsc; /* neighbour aging, in TSC cycles */
+	struct dp_storm icmp;              /* ICMP errors per second */
+	struct rt_counters ctl;
+	struct rt_counters base; /* workers' and ours at the last reset */
+};
+
+enum rt_if_state { RT_IF_FREE, RT_IF_USED, RT_IF_PENDING /* freed, waiting for readers */ };
+
+struct rt_iface {
+	uint8_t state;
+	char name[TESS_NAME_LEN];
+	uint16_t vrf;
+	uint8_t n_addr;
+	uint32_t addr[TESS_MAX_IFACE_ADDRS]; /* host order */
+	uint8_t len[TESS_MAX_IFACE_ADDRS];
+	struct rt_counters ctl;
+	struct rt_counters base;
+};
+
+extern struct rt_vrf *rt_vrfs;      /* [FIB_MAX_VRFS] */
+extern struct rt_iface *rt_ifs;     /* [L3_MAX_IFACES] */
+extern struct rte_mempool *rt_pool; /* mbufs the control thread builds */
+
+static inline uint32_t rt_mask(uint8_t len)
+{
+	return len ? UINT32_MAX << (32 - len) : 0;
+}
+
+/* The interface table workers see now. */
+static inline const struct l3_tables *rt_tables(void)
+{
+	return dp_snap->l3;
+}
+
+/* Counts a drop of the control thread against an interface and its VRF. */
+void rt_count_drop(uint16_t iface, uint16_t vrf, enum dp_drop why);
+uint16_t rt_iface_id(const char *name);
+uint16_t rt_vrf_id(const struct tessd_cfg *cfg, const char *name);
+/* The interface whose address ip is in vrf, or 0. */
+uint16_t rt_own_iface(uint16_t vrf, uint32_t ip);
+/* Whether ip is on one of iface's subnets (and which address of it holds it). */
+bool rt_on_subnet(uint16_t iface, uint32_t ip, uint32_t *addr);
+/* An address of iface to speak from toward dst: the one on dst's subnet, else the first; 0. */
+uint32_t rt_src_addr(uint16_t iface, uint32_t dst);
+
+/* ---- routes (route_sync.c) ---- */
+
+/* The next-hop group of a configured route (interfaces resolved); false if one is unknown. */
+bool rt_route_group(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc,
+		    struct nh_group *g);
+/*
+ * Makes VRF id hold exactly the connected, local and broadcast routes of
+ * its interfaces and its static routes (indexes into cfg's arrays).
+ */
+void rt_routes_reconcile(const struct tessd_cfg *cfg, uint16_t id, const uint32_t *ifaces,
+			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes);
+/* Installs one route (prefix/len -> group); -errno. */
+int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g);
+int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len);
+/* Removes a VRF's routes and neighbours, then the VRF. */
+void rt_vrf_remove(uint16_t id);
+
+/* ---- neighbours (arp.c) ---- */
+
+void rt_arp_input(struct rte_mbuf *m);
+/* Sends an ARP request for tip out of oif: broadcast, or unicast to mac (a probe). */
+void rt_arp_request(uint16_t oif, uint32_t tip, const struct rte_ether_addr *mac);
+/* Neighbour timers: retries, reachable -> stale -> probe -> failed, clean-up. */
+void rt_neigh_timers(uint64_t now);
+/* Static neighbours as cfg says; dynamic ones off their interface's subnets go. */
+void rt_neigh_sync(const struct tessd_cfg *cfg);
+/*
+ * Sends m (an IPv4 packet in an Ethernet frame) to neighbour ip on oif:
+ * now if resolved, else held while it is asked for.
+ */
+void rt_neigh_output(struct rte_mbuf *m, uint16_t oif, uint32_t ip);
+
+/* ---- the slow path (slowpath.c) ---- */
+
+/* Handles one punted packet (any reason). */
+void rt_punt(struct rte_mbuf *m);
+/* Hands a finished frame to worker 0 to send out of oif. */
+void rt_inject(struct rte_mbuf *m, uint16_t oif);
+/*
+ * An ICMP error about m (consumed) to its sender, from interface iif of
+ * VRF vrf, unless rules or the VRF's rate say no.
+ */
+void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type, uint8_t code,
+		   uint32_t mtu);
+
+#endif
