@@ -22,15 +22,16 @@ DESK_MAC = {"acme": "02:00:00:00:a0:10", "bravo": "02:00:00:00:b0:10"}
 ENT_MAC = {"acme": "02:00:00:00:a1:10", "bravo": "02:00:00:00:b1:10"}
 
 
-def router_config(dc_mtu=1500, extra_routes=()):
+def router_config(dc_mtu=1500, routes=(), neighbours=(), **vrf_kw):
     vrfs, ifaces = [], []
     for t in ("acme", "bravo"):
-        vrfs.append({"name": t, "id": VLAN[t]})
+        vrfs.append(dict({"name": t, "id": VLAN[t]}, **vrf_kw))
         ifaces.append({"name": f"{t}-ent", "vrf": t, "port": f"ent_{t}",
                        "addresses": [ENT_GW + "/24"]})
         ifaces.append({"name": f"{t}-dc", "vrf": t, "port": "trunk", "vlan": VLAN[t],
                        "mtu": dc_mtu, "addresses": [DESK_GW + "/24"]})
-    return {"vrfs": vrfs, "interfaces": ifaces, "routes": list(extra_routes)}
+    return {"vrfs": vrfs, "interfaces": ifaces, "routes": list(routes),
+            "neighbours": list(neighbours)}
 
 
 class PeTopo:
@@ -94,6 +95,14 @@ class PeTopo:
 
     def ifaces(self):
         return {v["name"]: v for v in self.pe.ctl("stats")["interfaces"]}
+
+    def router_mac(self, iface):
+        return next(i["mac"].lower() for i in self.pe.ctl("interface", "list")
+                    if i["name"] == iface)
+
+    def sock(self, who):
+        ns = self.ns[who]
+        return ns.raw_socket(ns.ifc)
 
     def neigh(self, vrf):
         return {n["ip"]: n for n in self.pe.ctl("neigh", "show", "--vrf", vrf)}

@@ -14,8 +14,8 @@
 
 #include "fib.h"
 #include "rcu.h"
+#include "unit_eal.h"
 
-static char prefix[64];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint32_t rnd(void)
@@ -28,16 +28,8 @@ static uint32_t rnd(void)
 
 static int eal_setup(void **state)
 {
-	char prefix_arg[80];
-	char *argv[] = { "test_fib", "--no-huge", "-m",
-			 "512",      "--no-pci",  prefix_arg,
-			 "-l",       "0",         "--log-level=lib.eal:error",
-			 NULL };
-
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "tess_unit_fib_%d", (int)getpid());
-	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
-	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0)
+	if (unit_eal_init("fib", 512, NULL) < 0)
 		return -1;
 	/* No readers: every deferred free is due at the next reclaim. */
 	return dp_rcu_init(1);
@@ -45,13 +37,9 @@ static int eal_setup(void **state)
 
 static int eal_teardown(void **state)
 {
-	char cmd[160];
-
 	(void)state;
 	dp_rcu_fini();
-	rte_eal_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", prefix);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_eal_cleanup();
 }
 
 struct route {

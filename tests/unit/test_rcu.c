@@ -14,6 +14,7 @@
 #include <rte_eal.h>
 
 #include "rcu.h"
+#include "unit_eal.h"
 
 #define ALIVE 0xA11FEu
 #define DEAD  0xDEADu
@@ -38,31 +39,16 @@ static void poison_free(void *arg)
 	freed++;
 }
 
-static char prefix[64];
-
 static int eal_setup(void **state)
 {
-	char prefix_arg[80];
-	char *argv[] = { "test_rcu", "--no-huge", "-m",
-			 "64",       "--no-pci",  prefix_arg,
-			 "-l",       "0",         "--log-level=lib.eal:error",
-			 NULL };
-
 	(void)state;
-	/* A private prefix: test runs never share EAL runtime files. */
-	snprintf(prefix, sizeof(prefix), "tess_unit_rcu_%d", (int)getpid());
-	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
-	return rte_eal_init(9, argv) < 0 ? -1 : 0;
+	return unit_eal_init("rcu", 64, NULL);
 }
 
 static int eal_teardown(void **state)
 {
-	char cmd[160];
-
 	(void)state;
-	rte_eal_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", prefix);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_eal_cleanup();
 }
 
 static void test_waits_for_every_reader(void **state)

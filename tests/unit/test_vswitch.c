@@ -19,31 +19,17 @@
 #include "rcu.h"
 #include "switch_datapath.h"
 #include "vlan.h"
+#include "unit_eal.h"
 
-static char prefix[64];
 static struct rte_mempool *pool;
 
 static int eal_setup(void **state)
 {
-	char prefix_arg[80];
-	char *argv[] = { "test_vswitch",
-			 "--no-huge",
-			 "-m",
-			 "128",
-			 "--no-pci",
-			 prefix_arg,
-			 "-l",
-			 "0",
-			 "--log-level=lib.eal:error",
-			 "--vdev=net_null0",
-			 "--vdev=net_null1",
-			 "--vdev=net_null2",
-			 NULL };
+	static const char *const vdevs[] = { "--vdev=net_null0", "--vdev=net_null1",
+					     "--vdev=net_null2", NULL };
 
 	(void)state;
-	snprintf(prefix, sizeof(prefix), "tess_unit_vsw_%d", (int)getpid());
-	snprintf(prefix_arg, sizeof(prefix_arg), "--file-prefix=%s", prefix);
-	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0)
+	if (unit_eal_init("vswitch", 128, vdevs) < 0)
 		return -1;
 	pool = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
 	if (pool == NULL || dp_rcu_init(1) != 0)
@@ -61,8 +47,6 @@ static int eal_setup(void **state)
 
 static int eal_teardown(void **state)
 {
-	char cmd[160];
-
 	(void)state;
 	dp_rcu_fini();
 	for (uint16_t p = 0; p < 3; p++) {
@@ -70,9 +54,7 @@ static int eal_teardown(void **state)
 		rte_eth_dev_close(p);
 	}
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/%s", prefix);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_eal_cleanup();
 }
 
 /* ---- VLAN ---- */
