@@ -10,7 +10,10 @@
 
 This kernel has no 802.1Q or bridge support, so the "host network" is
 Tessera's own host vswitch; the trunk is a veth pair whose ends both
-tessds open with net_af_packet, and on which tests read the tags.
+tessds open with net_af_packet, and on which tests read the tags. The host
+tessd runs in a namespace of its own: net_af_packet names its fanout
+group after pid ^ ifindex, which two tessds on the two ends of one veth
+pair (consecutive ifindexes, often consecutive pids) can share by chance.
 """
 import tess
 from vsw_topo import Capture, sh_move
@@ -53,7 +56,10 @@ class PeTopo:
             tess.tap_port("desk_acme", self.ifs["da"], 1, mode="access", group="acme"),
             tess.tap_port("desk_bravo", self.ifs["db"], 2, mode="access", group="bravo"),
         ]
-        self.host = tess.Tessd(cleanup, tmp_path, ports=host_ports)
+        self.host_ns = tess.Netns(cleanup)
+        tess.sh("ip", "link", "set", self.trunk_host, "netns", self.host_ns.name)
+        self.host_ns.run("ip", "link", "set", self.trunk_host, "up")
+        self.host = tess.Tessd(cleanup, tmp_path, ports=host_ports, netns=self.host_ns)
         self.host.config["switch"] = {"groups": [
             {"name": "acme", "tenant": "Acme Corp", "vlan": 100},
             {"name": "bravo", "tenant": "Bravo Ltd", "vlan": 200}]}
@@ -64,11 +70,11 @@ class PeTopo:
             self.ns[f"{t}-ent"] = self._endpoint(self.ifs["e" + t[0]], ENT_MAC[t], ENT_IP,
                                                  ENT_GW)
             self.ns[f"{t}-desk"] = self._endpoint(self.ifs["d" + t[0]], DESK_MAC[t], DESK_IP,
-                                                  DESK_GW)
+                                                  DESK_GW, src=self.host_ns)
 
-    def _endpoint(self, ifc, mac, ip, gw):
+    def _endpoint(self, ifc, mac, ip, gw, src=None):
         ns = tess.Netns(self.cleanup)
-        sh_move(ns, ifc, mac)
+        sh_move(ns, ifc, mac, src)
         ns.run("ip", "addr", "add", ip + "/24", "dev", ifc)
         ns.run("ip", "link", "set", ifc, "up")
         ns.run("ip", "route", "add", "default", "via", gw)
@@ -86,7 +92,7 @@ class PeTopo:
 
     def capture_trunk(self):
         """Frames from the PE as they reach the host, tags included."""
-        c = Capture(tess.RootNs(), self.trunk_host)
+        c = Capture(self.host_ns, self.trunk_host)
         self.cleanup.add(c.close)
         return c
 

@@ -169,8 +169,8 @@ class Topo:
         tess.wait_for(lambda: cond(self.fdb()), timeout, what)
 
 
-def sh_move(ns, iface, mac):
-    tess.sh("ip", "link", "set", iface, "netns", ns.name)
+def sh_move(ns, iface, mac, src=None):
+    tess.sh("ip", "link", "set", iface, "netns", ns.name, ns=src.name if src else None)
     ns.run("sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
     ns.run("ip", "link", "set", iface, "address", mac)
 

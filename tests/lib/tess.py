@@ -110,9 +110,10 @@ class Netns:
     def run(self, *cmd, check=True, timeout=60):
         return sh(*cmd, ns=self.name, check=check, timeout=timeout)
 
-    def attach(self, iface, addr=None, mtu=None):
-        """Moves a host interface (e.g. tessd's tap) in here and brings it up."""
-        sh("ip", "link", "set", iface, "netns", self.name)
+    def attach(self, iface, addr=None, mtu=None, src=None):
+        """Moves an interface (e.g. tessd's tap) in here, from namespace src or this one's
+        parent, and brings it up."""
+        sh("ip", "link", "set", iface, "netns", self.name, ns=src.name if src else None)
         self.run("sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
         if mtu:
             self.run("ip", "link", "set", iface, "mtu", str(mtu))
@@ -177,15 +178,6 @@ def raw_socket(ns, iface):
     return out["s"]
 
 
-class RootNs:
-    """The namespace the tests run in, where Netns-like helpers need one."""
-
-    name = None
-
-    def raw_socket(self, iface):
-        return _open_raw(iface)
-
-
 def recv_frame(sock):
     """(frame, pkttype) with any VLAN tag the kernel took out put back, as on the wire."""
     data, anc, _, addr = sock.recvmsg(65536, socket.CMSG_SPACE(20))
@@ -227,8 +219,10 @@ class Tessd:
     """A tessd process with its own config, socket and DPDK file prefix."""
 
     def __init__(self, cleanup, tmpdir, ports=(), xconnects=(), workers=(1,), main_cpu=0,
-                 memory_mb=256, hugepages="auto", control=None, extra_eal=(), in_memory=True):
+                 memory_mb=256, hugepages="auto", control=None, extra_eal=(), in_memory=True,
+                 netns=None):
         self.cleanup = cleanup
+        self.netns = netns  # run inside this namespace (a Netns), for its interfaces
         self.dir = str(tmpdir)
         self.name = f"tessd-{uid()}"
         self.socket = os.path.join(self.dir, f"{self.name}.sock")
@@ -253,8 +247,10 @@ class Tessd:
     def start(self, wait=True, timeout=30):
         self.write_config()
         self.logf = open(self.log_path, "w")
-        self.proc = subprocess.Popen([TESSD, "-c", self.config_path], stdout=self.logf,
-                                     stderr=subprocess.STDOUT)
+        cmd = [TESSD, "-c", self.config_path]
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns.name] + cmd  # it execs: same pid
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         self.cleanup.add(self._kill)
         if wait:
             self.wait_ready(timeout)
