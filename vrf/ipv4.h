@@ -66,6 +66,28 @@ static inline uint32_t ip4_flow_hash(const struct rte_ipv4_hdr *ip)
 	return h;
 }
 
+/*
+ * Whether a header of hlen bytes (a multiple of 4) sums to all ones: 32-bit
+ * words into 64 bits, folded once. The one's complement sum is the same in
+ * either byte order, and this is several times faster than 16-bit steps.
+ */
+static inline bool ip4_hdr_cksum_ok(const struct rte_ipv4_hdr *ip, uint32_t hlen)
+{
+	const uint8_t *p = (const uint8_t *)ip;
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < hlen; i += 4) {
+		uint32_t w;
+		memcpy(&w, p + i, sizeof(w));
+		sum += w;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 static inline struct rte_ipv4_hdr *ip4_hdr(struct rte_mbuf *m)
 {
 	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);

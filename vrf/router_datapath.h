@@ -56,7 +56,7 @@ static inline enum dp_drop l3_check_ipv4(struct rte_mbuf *m, struct rte_ipv4_hdr
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
 	    m->data_len < RTE_ETHER_HDR_LEN + ihl || tot < ihl || tot > room)
 		return DP_DROP_IP_HEADER;
-	if (rte_raw_cksum(ip, ihl) != 0xffff)
+	if (!ip4_hdr_cksum_ok(ip, ihl))
 		return DP_DROP_IP_CHECKSUM;
 	if (room > tot)
 		rte_pktmbuf_trim(m, (uint16_t)(room - tot));
@@ -117,18 +117,75 @@ static inline void l3_punt(struct dp_worker *w, struct rte_mbuf *m, uint16_t ifa
 		l3_count_drop(w, iface, vrf, why);
 }
 
+/* Packets and bytes of a run of packets for one counter set, written once per run. */
+struct l3_run {
+	struct dp_counters *c;
+	uint32_t pkts;
+	uint64_t bytes;
+};
+
+static inline void l3_run_flush(struct l3_run *r, bool rx)
+{
+	if (r->pkts) {
+		dp_cnt_add(rx ? &r->c->rx_pkts : &r->c->tx_pkts, r->pkts);
+		dp_cnt_add(rx ? &r->c->rx_bytes : &r->c->tx_bytes, r->bytes);
+	}
+	r->pkts = 0;
+	r->bytes = 0;
+}
+
+static inline void l3_run_add(struct l3_run *r, struct dp_counters *c, uint32_t len, bool rx)
+{
+	if (unlikely(c != r->c)) {
+		l3_run_flush(r, rx);
+		r->c = c;
+	}
+	r->pkts++;
+	r->bytes += len;
+}
+
+/*
+ * What one burst carries from packet to packet: counter runs (received per
+ * interface and VRF, forwarded per VRF, sent per interface) and the last
+ * next hop's neighbour, which the packets of a burst mostly share.
+ */
+struct l3_burst {
+	struct l3_run rx_if, rx_vrf, fwd, tx;
+	uint64_t nh_key; /* neigh_key of nh, UINT64_MAX: none */
+	struct neigh *nh;
+};
+
+static inline void l3_burst_init(struct l3_burst *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->nh_key = UINT64_MAX;
+}
+
+static inline void l3_burst_flush(struct l3_burst *b)
+{
+	l3_run_flush(&b->rx_if, true);
+	l3_run_flush(&b->rx_vrf, true);
+	l3_run_flush(&b->fwd, false);
+	l3_run_flush(&b->tx, false);
+}
+
 /*
  * Sends a frame whose Ethernet header is final (no tag) out of interface
  * oif: as is on a port, tagged on a sub-interface, switched in a group.
+ * Counted in b's run, or at once without one.
  */
 static inline void l3_emit(struct dp_worker *w, const struct dp_snapshot *s, uint16_t oif,
-			   struct rte_mbuf *m)
+			   struct rte_mbuf *m, struct l3_burst *b)
 {
 	const struct l3_iface *o = &s->l3->iface[oif];
 	struct dp_counters *c = &w->ifc[oif];
 
-	dp_cnt_add(&c->tx_pkts, 1);
-	dp_cnt_add(&c->tx_bytes, m->pkt_len);
+	if (b) {
+		l3_run_add(&b->tx, c, m->pkt_len, false);
+	} else {
+		dp_cnt_add(&c->tx_pkts, 1);
+		dp_cnt_add(&c->tx_bytes, m->pkt_len);
+	}
 	if (o->kind == L3_IF_GROUP) {
 		const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		const struct dp_group *g = &s->group[o->vlan];
@@ -160,7 +217,7 @@ static inline void l3_emit(struct dp_worker *w, const struct dp_snapshot *s, uin
 /* Forwarding of one packet after its lookup: value is its route's next-hop group. */
 static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, uint16_t iif,
 			      struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t value,
-			      uint64_t now)
+			      uint64_t now, struct l3_burst *b)
 {
 	uint16_t vrf = s->l3->iface[iif].vrf;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
@@ -169,7 +226,7 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 	const struct l3_iface *o;
 	struct rte_ether_hdr *eh;
 	struct neigh *ne;
-	uint64_t mac;
+	uint64_t mac, key;
 
 	if (value == FIB_NO_ROUTE) {
 		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_NO_ROUTE, 0, now);
@@ -220,20 +277,26 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 			l3_punt(w, m, iif, vrf, L3_PUNT_SLOW, DP_DROP_MAX, 0, now); /* fragment */
 		return;
 	}
-	ne = neigh_find(&l3_neigh, o->vrf, path->gw ? path->gw : dst);
+	/* One hash lookup per next hop and burst: the entry stays valid until quiescence. */
+	key = neigh_key(o->vrf, path->gw ? path->gw : dst);
+	if (key != b->nh_key) {
+		b->nh_key = key;
+		b->nh = neigh_find(&l3_neigh, o->vrf, (uint32_t)key);
+		if (b->nh)
+			neigh_touch(b->nh, now, dp_tsc_hz);
+	}
+	ne = b->nh;
 	mac = ne ? __atomic_load_n(&ne->mac, __ATOMIC_ACQUIRE) : 0;
 	if (unlikely(!(mac & NEIGH_MAC_VALID))) {
 		l3_punt(w, m, iif, vrf, L3_PUNT_RESOLVE, DP_DROP_MAX, 0, now);
 		return;
 	}
-	neigh_touch(ne, now, dp_tsc_hz);
 	l3_ttl_decrement(ip);
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	memcpy(eh->dst_addr.addr_bytes, &mac, RTE_ETHER_ADDR_LEN);
 	rte_ether_addr_copy(&o->mac, &eh->src_addr);
-	dp_cnt_add(&w->vrfc[vrf].tx_pkts, 1);
-	dp_cnt_add(&w->vrfc[vrf].tx_bytes, m->pkt_len);
-	l3_emit(w, s, path->iface, m);
+	l3_run_add(&b->fwd, &w->vrfc[vrf], m->pkt_len, false);
+	l3_emit(w, s, path->iface, m, b);
 }
 
 /*
@@ -248,8 +311,10 @@ static inline void l3_input(struct dp_worker *w, const struct dp_snapshot *s,
 	struct rte_ipv4_hdr *iph[DP_BURST];
 	uint16_t iif[DP_BURST], vrfs[DP_BURST];
 	uint32_t dst[DP_BURST], res[DP_BURST];
+	struct l3_burst b;
 	uint16_t k = 0;
 
+	l3_burst_init(&b);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint16_t ifc = ifaces[i];
@@ -258,10 +323,8 @@ static inline void l3_input(struct dp_worker *w, const struct dp_snapshot *s,
 		struct rte_ipv4_hdr *ip;
 		enum dp_drop why;
 
-		dp_cnt_add(&w->ifc[ifc].rx_pkts, 1);
-		dp_cnt_add(&w->ifc[ifc].rx_bytes, m->pkt_len);
-		dp_cnt_add(&w->vrfc[in->vrf].rx_pkts, 1);
-		dp_cnt_add(&w->vrfc[in->vrf].rx_bytes, m->pkt_len);
+		l3_run_add(&b.rx_if, &w->ifc[ifc], m->pkt_len, true);
+		l3_run_add(&b.rx_vrf, &w->vrfc[in->vrf], m->pkt_len, true);
 		if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 			if (rte_is_same_ether_addr(&eh->dst_addr, &in->mac) ||
 			    rte_is_broadcast_ether_addr(&eh->dst_addr))
@@ -298,11 +361,12 @@ static inline void l3_input(struct dp_worker *w, const struct dp_snapshot *s,
 		dst[k] = rte_be_to_cpu_32(ip->dst_addr);
 		k++;
 	}
-	if (k == 0)
-		return;
-	fib_lookup_bulk(&l3_fib, vrfs, dst, res, k);
-	for (uint16_t i = 0; i < k; i++)
-		l3_forward(w, s, iif[i], ok[i], iph[i], res[i], now);
+	if (k) {
+		fib_lookup_bulk(&l3_fib, vrfs, dst, res, k);
+		for (uint16_t i = 0; i < k; i++)
+			l3_forward(w, s, iif[i], ok[i], iph[i], res[i], now, &b);
+	}
+	l3_burst_flush(&b);
 }
 
 /* A burst from a routed port: each frame to the interface of its VLAN (or untagged). */
@@ -344,7 +408,7 @@ static inline void l3_inject(struct dp_worker *w, const struct dp_snapshot *s)
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t oif = l3_meta(m[i])->oif;
 		if (s->l3 && oif && s->l3->iface[oif].on)
-			l3_emit(w, s, oif, m[i]);
+			l3_emit(w, s, oif, m[i], NULL);
 		else
 			rte_pktmbuf_free(m[i]); /* the interface went away meanwhile */
 	}

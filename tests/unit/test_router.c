@@ -137,6 +137,24 @@ static void test_ttl_decrement_matches_full_checksum(void **state)
 	}
 }
 
+static void test_header_checksum_check(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		uint8_t h[60];
+		uint32_t hlen = 20 + 4 * (rnd() % 11);
+		for (uint32_t k = 0; k < hlen; k++)
+			h[k] = (uint8_t)rnd();
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)h;
+		ip->version_ihl = (uint8_t)(0x40 | hlen / 4);
+		/* Half of them right, half off by one bit somewhere. */
+		ip4_set_cksum(ip);
+		if (i & 1)
+			h[rnd() % hlen] ^= (uint8_t)(1u << (rnd() % 8));
+		assert_int_equal(ip4_hdr_cksum_ok(ip, hlen), rte_raw_cksum(h, hlen) == 0xffff);
+	}
+}
+
 static void test_csum_replace_any_field(void **state)
 {
 	(void)state;
@@ -519,6 +537,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ttl_decrement_matches_full_checksum),
+		cmocka_unit_test(test_header_checksum_check),
 		cmocka_unit_test(test_csum_replace_any_field),
 		cmocka_unit_test(test_rfc1812_header_checks),
 		cmocka_unit_test(test_martians),
