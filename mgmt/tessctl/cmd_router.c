@@ -195,6 +195,14 @@ static void routes_human(const json_t *r)
 	table_free(t);
 }
 
+static void route_added_human(const json_t *r)
+{
+	char nhs[1024];
+
+	nexthops_text(r, nhs, sizeof(nhs));
+	printf("VRF %s: %s %s %s\n", jstr(r, "vrf"), jstr(r, "prefix"), jstr(r, "type"), nhs);
+}
+
 static int cmd_route_show(struct tessctl *ctx, int argc, char **argv)
 {
 	json_t *p = json_object();
@@ -269,7 +277,7 @@ static int cmd_route_add(struct tessctl *ctx, int argc, char **argv)
 		return route_usage("--vrf V is needed");
 	}
 	json_object_set_new(p, "nexthops", nhs);
-	return tessctl_run(ctx, "route.add", p, routes_human);
+	return tessctl_run(ctx, "route.add", p, route_added_human);
 }
 
 static int cmd_route_del(struct tessctl *ctx, int argc, char **argv)

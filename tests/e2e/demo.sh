@@ -5,7 +5,10 @@
 #  2. tessd as the host vswitch of two tenants whose desktops use the same
 #     addresses: pings inside each tenant, nothing crosses between them, each
 #     tenant has its own VLAN on the trunk, per-group counters, a desktop
-#     added at runtime.
+#     added at runtime;
+#  3. tessd as the provider-edge router in front of a host tessd: two
+#     enterprises both on 192.168.0.0/16, a VRF each, each reaching only its
+#     own desktop (same addresses too) through VLANs 100 and 200 on the trunk.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -16,12 +19,14 @@ SOCK=$DIR/tessd.sock
 NS_A=tess-demo-a-$$
 NS_B=tess-demo-b-$$
 TESSD_PID=
+HOST_PID=
 NAMESPACES="$NS_A $NS_B"
 
-wait_ready() {
+wait_ready() { # [socket pid]
+	local sock=${1:-$SOCK} pid=${2:-$TESSD_PID}
 	for _ in $(seq 100); do
-		"$TESSCTL" -s "$SOCK" status >/dev/null 2>&1 && return 0
-		kill -0 "$TESSD_PID" 2>/dev/null || { cat "$DIR"/*.log; echo "demo: tessd failed" >&2; exit 1; }
+		"$TESSCTL" -s "$sock" status >/dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$DIR"/*.log; echo "demo: tessd failed" >&2; exit 1; }
 		sleep 0.1
 	done
 	echo "demo: tessd not ready" >&2
@@ -32,8 +37,10 @@ ctl() { echo "\$ tessctl $*"; "$TESSCTL" -s "$SOCK" "$@"; }
 
 cleanup() {
 	[ -n "$TESSD_PID" ] && kill "$TESSD_PID" 2>/dev/null && wait "$TESSD_PID" 2>/dev/null
+	[ -n "$HOST_PID" ] && kill "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
+	ip link del demo-trunk 2>/dev/null || true
 	for ns in $NAMESPACES; do ip netns del "$ns" 2>/dev/null || true; done
-	rm -rf "$DIR" "/var/run/dpdk/tess_demo_$$"
+	rm -rf "$DIR" "/var/run/dpdk/tess_demo_$$" "/var/run/dpdk/tess_demo_host_$$"
 }
 trap cleanup EXIT
 
@@ -185,4 +192,123 @@ wait "$TESSD_PID" && rc=0 || rc=$?
 TESSD_PID=
 echo "tessd exited with $rc"
 [ "$rc" = 0 ]
+
+# ---------------------------------------------------------------------------
+step "part 3: tessd as the provider-edge router, in front of a host tessd"
+# The kernel here has neither 802.1Q nor bridges: the host network is a
+# second tessd (the host vswitch), joined to the PE by a veth pair that both
+# open with net_af_packet. It runs in a namespace of its own, so the two
+# af_packet fanout groups never meet.
+HOST_NS=tess-demo-host-$$
+HOST_SOCK=$DIR/host.sock
+NAMESPACES="$NAMESPACES $HOST_NS"
+ip netns add "$HOST_NS"
+ip link add demo-trunk type veth peer name demo-trunk-h
+ip link set demo-trunk-h netns "$HOST_NS"
+for cmd in "" "ip netns exec $HOST_NS"; do
+	t=demo-trunk
+	[ -n "$cmd" ] && t=demo-trunk-h
+	$cmd sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1"
+	$cmd ip link set "$t" up
+done
+AFP="framesz=2048,blocksz=4096,framecnt=512"
+cat >"$DIR/pe.json" <<JSON
+{
+  "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_$$", "in_memory": true },
+  "control": { "socket": "$SOCK" },
+  "ports": [
+    { "name": "acme",  "devargs": "net_tap0,iface=pe-acme" },
+    { "name": "bravo", "devargs": "net_tap1,iface=pe-bravo" },
+    { "name": "trunk", "devargs": "net_af_packet2,iface=demo-trunk,$AFP" }
+  ],
+  "router": {
+    "vrfs": [ { "name": "acme", "id": 100 }, { "name": "bravo", "id": 200 } ],
+    "interfaces": [
+      { "name": "acme-ent",  "vrf": "acme",  "port": "acme",  "addresses": ["192.168.10.1/24"] },
+      { "name": "acme-dc",   "vrf": "acme",  "port": "trunk", "vlan": 100, "addresses": ["192.168.50.1/24"] },
+      { "name": "bravo-ent", "vrf": "bravo", "port": "bravo", "addresses": ["192.168.10.1/24"] },
+      { "name": "bravo-dc",  "vrf": "bravo", "port": "trunk", "vlan": 200, "addresses": ["192.168.50.1/24"] }
+    ]
+  }
+}
+JSON
+cat >"$DIR/host.json" <<JSON
+{
+  "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_host_$$", "in_memory": true },
+  "control": { "socket": "$HOST_SOCK" },
+  "switch": { "groups": [ { "name": "acme", "tenant": "Acme Corp", "vlan": 100 },
+                          { "name": "bravo", "tenant": "Bravo Ltd", "vlan": 200 } ] },
+  "ports": [
+    { "name": "up", "devargs": "net_af_packet0,iface=demo-trunk-h,$AFP", "mode": "trunk", "groups": ["acme", "bravo"] },
+    { "name": "acme-desk",  "devargs": "net_tap1,iface=acme-desk",  "mode": "access", "group": "acme" },
+    { "name": "bravo-desk", "devargs": "net_tap2,iface=bravo-desk", "mode": "access", "group": "bravo" }
+  ]
+}
+JSON
+echo "PE router config:"
+cat "$DIR/pe.json"
+"$TESSD" -c "$DIR/pe.json" >"$DIR/pe.log" 2>&1 &
+TESSD_PID=$!
+ip netns exec "$HOST_NS" "$TESSD" -c "$DIR/host.json" >"$DIR/host.log" 2>&1 &
+HOST_PID=$!
+wait_ready
+wait_ready "$HOST_SOCK" "$HOST_PID"
+
+step "enterprises and desktops: acme and bravo both use 192.168.10.10 and 192.168.50.10"
+endpoint() { # iface from-ns mac ip gw
+	local ns=tess-demo-$1-$$
+	NAMESPACES="$NAMESPACES $ns"
+	ip netns add "$ns"
+	if [ -n "$2" ]; then ip -n "$2" link set "$1" netns "$ns"; else ip link set "$1" netns "$ns"; fi
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1"
+	ip -n "$ns" link set "$1" address "$3"
+	ip -n "$ns" addr add "$4/24" dev "$1"
+	ip -n "$ns" link set "$1" up
+	ip -n "$ns" route add default via "$5"
+	echo "  $1: namespace $ns, $4 via $5"
+}
+endpoint pe-acme "" 02:00:00:00:a1:10 192.168.10.10 192.168.10.1
+endpoint pe-bravo "" 02:00:00:00:b1:10 192.168.10.10 192.168.10.1
+endpoint acme-desk "$HOST_NS" 02:00:00:00:a0:10 192.168.50.10 192.168.50.1
+endpoint bravo-desk "$HOST_NS" 02:00:00:00:b0:10 192.168.50.10 192.168.50.1
+ctl vrf list
+ctl interface list
+ctl route show
+
+step "each enterprise pings 192.168.50.10: its own desktop answers (bravo-desk listens)"
+ip netns exec "tess-demo-bravo-desk-$$" timeout 6 tcpdump -l -ni bravo-desk icmp 2>/dev/null >"$DIR/bravo-desk.txt" &
+LISTEN=$!
+ip netns exec "$HOST_NS" timeout 6 tcpdump -l -eni demo-trunk-h icmp 2>/dev/null >"$DIR/trunk.txt" &
+LISTEN2=$!
+sleep 1
+echo "\$ acme enterprise: ping 192.168.50.10"
+ip netns exec "tess-demo-pe-acme-$$" ping -c 3 -i 0.2 192.168.50.10 | tail -2
+echo "\$ bravo enterprise: ping 192.168.50.10"
+ip netns exec "tess-demo-pe-bravo-$$" ping -c 2 -i 0.2 192.168.50.10 | tail -2
+wait $LISTEN $LISTEN2 || true
+echo "bravo's desktop heard $(grep -c 'echo request' "$DIR/bravo-desk.txt") echo requests: bravo's 2, none of acme's"
+echo "on the trunk (as the host receives it), each enterprise on its tenant's VLAN:"
+grep 'echo request' "$DIR/trunk.txt" | grep -o 'vlan [0-9]*' | sort | uniq -c
+
+step "traceroute from acme: the PE is the first hop"
+ip netns exec "tess-demo-pe-acme-$$" traceroute -n -q 1 -w 2 -m 3 192.168.50.10
+
+step "routes change at runtime: a blackhole in acme only"
+ctl route add 192.168.50.10/32 --vrf acme --blackhole
+ip netns exec "tess-demo-pe-acme-$$" ping -c 2 -i 0.2 -W 1 192.168.50.10 | tail -2 || true
+ip netns exec "tess-demo-pe-bravo-$$" ping -c 2 -i 0.2 192.168.50.10 | tail -2
+ctl route del 192.168.50.10/32 --vrf acme
+
+step "neighbours and per-VRF counters"
+ctl neigh show
+ctl stats --vrf acme
+
+step "stop both"
+kill -TERM "$TESSD_PID" "$HOST_PID"
+wait "$TESSD_PID" && rc=0 || rc=$?
+wait "$HOST_PID" && rc2=0 || rc2=$?
+TESSD_PID=
+HOST_PID=
+echo "PE exited with $rc, host with $rc2"
+[ "$rc" = 0 ] && [ "$rc2" = 0 ]
 step "demo done"
