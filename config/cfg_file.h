@@ -7,7 +7,7 @@
 
 #include "cfg_schema.h"
 
-#define CFG_FILE_MAX (16u << 20)
+#define CFG_FILE_MAX (256u << 20) /* a router config may hold a million routes */
 
 /*
  * Parses a JSON file (an object; duplicate keys rejected). Returns NULL

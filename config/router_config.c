@@ -265,12 +265,27 @@ const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const
 	return NULL;
 }
 
-/* Whether ip is one of vrf's own addresses. */
-static bool is_own(const struct tessd_cfg *cfg, const char *vrf, uint32_t ip)
+const struct tessd_iface_cfg *tessd_ix_iface_for(const struct tessd_router_index *ix,
+						 const char *vrf, uint32_t ip)
 {
-	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++) {
-		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[i];
-		for (uint32_t a = 0; strcmp(ic->vrf, vrf) == 0 && a < ic->n_addresses; a++) {
+	const uint32_t *idx;
+	uint32_t n = tessd_ix_vrf_ifaces(ix, vrf, &idx);
+
+	for (uint32_t k = 0; k < n; k++)
+		if (iface_holds(&ix->cfg->router.interfaces[idx[k]], ip))
+			return &ix->cfg->router.interfaces[idx[k]];
+	return NULL;
+}
+
+/* Whether ip is one of vrf's own addresses. */
+static bool is_own(const struct tessd_router_index *ix, const char *vrf, uint32_t ip)
+{
+	const uint32_t *idx;
+	uint32_t n = tessd_ix_vrf_ifaces(ix, vrf, &idx);
+
+	for (uint32_t k = 0; k < n; k++) {
+		const struct tessd_iface_cfg *ic = &ix->cfg->router.interfaces[idx[k]];
+		for (uint32_t a = 0; a < ic->n_addresses; a++) {
 			uint32_t addr;
 			uint8_t len;
 			if (tessd_parse_prefix(ic->addresses[a], &addr, &len) == 0 && addr == ip)
@@ -392,16 +407,19 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 	}
 }
 
-void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, uint32_t i,
-		       struct cfg_errs *errs)
+void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
+		       uint32_t i, struct cfg_errs *errs)
 {
+	const struct tessd_cfg *cfg = ix->cfg;
+	const uint32_t *ifs;
+	uint32_t n_ifs = tessd_ix_vrf_ifaces(ix, rc->vrf, &ifs);
 	bool unicast = strcmp(rc->type, "unicast") == 0, leak = strcmp(rc->type, "vrf") == 0;
 	char p[CFG_PATH_MAX];
 	uint32_t ip;
 	uint8_t len;
 
 	snprintf(p, sizeof(p), "/router/routes/%u/vrf", i);
-	if (tessd_cfg_vrf(cfg, rc->vrf) == NULL)
+	if (tessd_ix_vrf(ix, rc->vrf) == NULL)
 		ERR(ENOENT, "no VRF named '%s'", rc->vrf);
 	snprintf(p, sizeof(p), "/router/routes/%u/prefix", i);
 	tessd_parse_prefix(rc->prefix, &ip, &len);
@@ -409,11 +427,11 @@ void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg
 		struct in_addr a = { .s_addr = htonl(ip & mask_of(len)) };
 		ERR(EINVAL, "host bits set: did you mean %s/%u?", inet_ntoa(a), len);
 	}
-	if (len == 32 && is_own(cfg, rc->vrf, ip))
+	if (len == 32 && is_own(ix, rc->vrf, ip))
 		ERR(EEXIST, "%s is an address of this router", rc->prefix);
-	for (uint32_t k = 0; k < cfg->router.n_interfaces; k++) {
-		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[k];
-		for (uint32_t a = 0; strcmp(ic->vrf, rc->vrf) == 0 && a < ic->n_addresses; a++) {
+	for (uint32_t k = 0; k < n_ifs; k++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs[k]];
+		for (uint32_t a = 0; a < ic->n_addresses; a++) {
 			uint32_t sip;
 			uint8_t slen;
 			tessd_parse_prefix(ic->addresses[a], &sip, &slen);
@@ -428,7 +446,7 @@ void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg
 	if (!unicast && rc->n_nexthops)
 		ERR(EINVAL, "a %s route has no next hops", rc->type);
 	snprintf(p, sizeof(p), "/router/routes/%u/target_vrf", i);
-	if (leak && tessd_cfg_vrf(cfg, rc->target_vrf) == NULL)
+	if (leak && tessd_ix_vrf(ix, rc->target_vrf) == NULL)
 		ERR(ENOENT, "no VRF named '%s'", rc->target_vrf);
 	else if (leak && strcmp(rc->target_vrf, rc->vrf) == 0)
 		ERR(EINVAL, "a route cannot lead back into its own VRF");
@@ -446,7 +464,7 @@ void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg
 		}
 		if (nh->interface[0]) {
 			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/interface", i, n);
-			ic = tessd_cfg_iface(cfg, nh->interface);
+			ic = tessd_ix_iface(ix, nh->interface);
 			if (ic == NULL)
 				ERR(ENOENT, "no interface named '%s'", nh->interface);
 			else if (strcmp(ic->vrf, rc->vrf) != 0)
@@ -457,28 +475,29 @@ void tessd_route_check(const struct tessd_cfg *cfg, const struct tessd_route_cfg
 				    nh->interface);
 		} else if (!nh->via[0]) {
 			ERR(EINVAL, "a next hop has a via address, an interface, or both");
-		} else if (tessd_iface_for(cfg, rc->vrf, via) == NULL) {
+		} else if (tessd_ix_iface_for(ix, rc->vrf, via) == NULL) {
 			ERR(EINVAL, "%s is not on a connected subnet of VRF %s", nh->via, rc->vrf);
-		} else if (is_own(cfg, rc->vrf, via)) {
+		} else if (is_own(ix, rc->vrf, via)) {
 			ERR(EINVAL, "%s is an address of this router", nh->via);
 		}
 	}
 }
 
-static void validate_neigh(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+static void validate_neigh(const struct tessd_router_index *ix, uint32_t i, struct cfg_errs *errs)
 {
+	const struct tessd_cfg *cfg = ix->cfg;
 	const struct tessd_neigh_cfg *nc = &cfg->router.neighbours[i];
 	char p[CFG_PATH_MAX];
 	uint32_t ip;
 
 	snprintf(p, sizeof(p), "/router/neighbours/%u/vrf", i);
-	if (tessd_cfg_vrf(cfg, nc->vrf) == NULL) {
+	if (tessd_ix_vrf(ix, nc->vrf) == NULL) {
 		ERR(ENOENT, "no VRF named '%s'", nc->vrf);
 		return;
 	}
 	tessd_parse_ip4(nc->ip, &ip);
 	snprintf(p, sizeof(p), "/router/neighbours/%u/ip", i);
-	if (is_own(cfg, nc->vrf, ip))
+	if (is_own(ix, nc->vrf, ip))
 		ERR(EINVAL, "%s is an address of this router", nc->ip);
 	for (uint32_t j = 0; j < i; j++) {
 		const struct tessd_neigh_cfg *o = &cfg->router.neighbours[j];
@@ -488,13 +507,13 @@ static void validate_neigh(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 	}
 	snprintf(p, sizeof(p), "/router/neighbours/%u/interface", i);
 	if (nc->interface[0]) {
-		const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, nc->interface);
+		const struct tessd_iface_cfg *ic = tessd_ix_iface(ix, nc->interface);
 		if (ic == NULL)
 			ERR(ENOENT, "no interface named '%s'", nc->interface);
 		else if (strcmp(ic->vrf, nc->vrf) != 0)
 			ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nc->interface, ic->vrf,
 			    nc->vrf);
-	} else if (tessd_iface_for(cfg, nc->vrf, ip) == NULL) {
+	} else if (tessd_ix_iface_for(ix, nc->vrf, ip) == NULL) {
 		ERR(EINVAL, "%s is not on a connected subnet of VRF %s: name its interface", nc->ip,
 		    nc->vrf);
 	}
@@ -553,13 +572,20 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	const struct tessd_router_cfg *r = &cfg->router;
 	unsigned before = errs->n;
 
+	struct tessd_router_index ix;
+
+	if (tessd_router_index_init(&ix, cfg) < 0) {
+		cfg_err_add(errs, ENOMEM, "/router", "no memory to check the router config");
+		return -ENOMEM;
+	}
 	validate_vrfs(r, errs);
 	for (uint32_t i = 0; i < r->n_interfaces; i++)
 		validate_iface(cfg, i, errs);
 	for (uint32_t i = 0; i < r->n_routes; i++)
-		tessd_route_check(cfg, &r->routes[i], i, errs);
+		tessd_route_check(&ix, &r->routes[i], i, errs);
 	validate_route_dups(cfg, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
-		validate_neigh(cfg, i, errs);
+		validate_neigh(&ix, i, errs);
+	tessd_router_index_fini(&ix);
 	return errs->n == before ? 0 : -EINVAL;
 }

@@ -362,9 +362,9 @@ static void prune(struct neigh *e, void *arg)
 		neigh_delete(&l3_neigh, e);
 }
 
-void rt_neigh_sync(const struct tessd_cfg *cfg)
+void rt_neigh_sync(const struct tessd_router_index *ix)
 {
-	const struct tessd_router_cfg *r = &cfg->router;
+	const struct tessd_router_cfg *r = &ix->cfg->router;
 	struct want w = { .keys = malloc((r->n_neighbours + 1) * sizeof(uint64_t)) };
 	uint64_t now = rte_rdtsc();
 
@@ -376,15 +376,16 @@ void rt_neigh_sync(const struct tessd_cfg *cfg)
 		const struct tessd_neigh_cfg *nc = &r->neighbours[i];
 		const struct tessd_iface_cfg *ic;
 		struct rte_ether_addr mac;
-		uint16_t vrf = rt_vrf_id(cfg, nc->vrf), ifid;
+		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, nc->vrf);
+		uint16_t vrf = vc ? vc->id : 0, ifid;
 		struct neigh *e;
 		uint32_t ip;
 
 		tessd_parse_ip4(nc->ip, &ip);
 		tessd_parse_mac(nc->mac, mac.addr_bytes);
-		ic = nc->interface[0] ? tessd_cfg_iface(cfg, nc->interface)
-				      : tessd_iface_for(cfg, nc->vrf, ip);
-		ifid = ic ? rt_iface_id(ic->name) : 0;
+		ic = nc->interface[0] ? tessd_ix_iface(ix, nc->interface)
+				      : tessd_ix_iface_for(ix, nc->vrf, ip);
+		ifid = ic ? ix->ids[ic - r->interfaces] : 0;
 		if (vrf == 0 || ifid == 0)
 			continue;
 		w.keys[w.n++] = neigh_key(vrf, ip);

@@ -7,9 +7,11 @@
 #include "log.h"
 #include "router_int.h"
 
-bool rt_route_group(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc,
+bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
 		    struct nh_group *g)
 {
+	const struct tessd_vrf_cfg *target;
+
 	memset(g, 0, sizeof(*g));
 	g->origin = NH_ORIGIN_STATIC;
 	if (strcmp(rc->type, "blackhole") == 0) {
@@ -22,7 +24,8 @@ bool rt_route_group(const struct tessd_cfg *cfg, const struct tessd_route_cfg *r
 	}
 	if (strcmp(rc->type, "vrf") == 0) {
 		g->type = NH_VRF;
-		g->target_vrf = rt_vrf_id(cfg, rc->target_vrf);
+		target = tessd_ix_vrf(ix, rc->target_vrf);
+		g->target_vrf = target ? target->id : 0;
 		return g->target_vrf != 0;
 	}
 	g->type = NH_UNICAST;
@@ -33,9 +36,10 @@ bool rt_route_group(const struct tessd_cfg *cfg, const struct tessd_route_cfg *r
 
 		if (nh->via[0] && tessd_parse_ip4(nh->via, &via) < 0)
 			return false;
-		ic = nh->interface[0] ? tessd_cfg_iface(cfg, nh->interface)
-				      : tessd_iface_for(cfg, rc->vrf, via);
-		if (ic == NULL || (g->path[i].iface = rt_iface_id(ic->name)) == 0)
+		ic = nh->interface[0] ? tessd_ix_iface(ix, nh->interface)
+				      : tessd_ix_iface_for(ix, rc->vrf, via);
+		if (ic == NULL ||
+		    (g->path[i].iface = ix->ids[ic - ix->cfg->router.interfaces]) == 0)
 			return false;
 		g->path[i].gw = via;
 		g->n++;
@@ -132,15 +136,16 @@ static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 		keep(&st->gone, ip, len);
 }
 
-void rt_routes_reconcile(const struct tessd_cfg *cfg, uint16_t id, const uint32_t *ifaces,
+void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const uint32_t *ifaces,
 			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes)
 {
+	const struct tessd_cfg *cfg = ix->cfg;
 	struct keys ks = { 0 };
 	struct stale st = { .keep = &ks };
 
 	for (uint32_t k = 0; k < n_ifaces; k++) {
 		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifaces[k]];
-		uint16_t ifid = rt_iface_id(ic->name);
+		uint16_t ifid = ix->ids[ifaces[k]];
 		struct nh_group g = { .n = 1, .path = { { .iface = ifid } } };
 
 		if (ifid == 0)
@@ -172,7 +177,7 @@ void rt_routes_reconcile(const struct tessd_cfg *cfg, uint16_t id, const uint32_
 		uint8_t len;
 
 		tessd_parse_prefix(rc->prefix, &ip, &len);
-		if (!rt_route_group(cfg, rc, &g)) {
+		if (!rt_route_group(ix, rc, &g)) {
 			DP_LOG(ERR, "VRF %s: route %s: a next hop is unknown", rc->vrf, rc->prefix);
 			continue;
 		}

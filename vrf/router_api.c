@@ -474,15 +474,22 @@ static int route_add(const void *params, json_t **result, struct ctl_error *err)
 	const struct tessd_route_cfg *rc = params;
 	struct tessd_router_cfg *r = &tessd.cfg.router;
 	uint32_t n = r->n_routes, ip, have;
+	struct tessd_router_index ix;
 	struct cfg_errs errs;
 	struct nh_group g;
 	char path[48];
+	bool known;
 	uint16_t id;
 	uint8_t len;
 	int e;
 
+	if (rt_index(&ix, &tessd.cfg) < 0)
+		return -ENOMEM;
 	cfg_errs_init(&errs);
-	tessd_route_check(&tessd.cfg, rc, n, &errs);
+	tessd_route_check(&ix, rc, n, &errs);
+	known = rt_route_group(&ix, rc, &g);
+	free(ix.ids);
+	tessd_router_index_fini(&ix);
 	if (errs.n) {
 		ctl_error_from_cfg(err, &errs);
 		snprintf(path, sizeof(path), "/router/routes/%u", n);
@@ -497,7 +504,7 @@ static int route_add(const void *params, json_t **result, struct ctl_error *err)
 			      rc->vrf, origin_names[nh_group(&l3_nh, have)->origin], rc->prefix);
 		return -EEXIST;
 	}
-	if (!rt_route_group(&tessd.cfg, rc, &g)) {
+	if (!known) {
 		ctl_error_set(err, ENOENT, "/params/nexthops", "a next hop's interface is unknown");
 		return -ENOENT;
 	}

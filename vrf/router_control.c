@@ -95,6 +95,28 @@ uint16_t rt_vrf_id(const struct tessd_cfg *cfg, const char *name)
 
 static void iface_rebase(uint16_t id);
 
+int rt_index(struct tessd_router_index *ix, const struct tessd_cfg *cfg)
+{
+	int rc = tessd_router_index_init(ix, cfg);
+
+	if (rc < 0)
+		return rc;
+	ix->ids = calloc(cfg->router.n_interfaces + 1, sizeof(*ix->ids));
+	if (ix->ids == NULL) {
+		tessd_router_index_fini(ix);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++)
+		ix->ids[i] = rt_iface_id(cfg->router.interfaces[i].name);
+	return 0;
+}
+
+static void rt_index_free(struct tessd_router_index *ix)
+{
+	free(ix->ids);
+	tessd_router_index_fini(ix);
+}
+
 /* The id of interface name, a fresh one if new; 0 when all are taken. */
 static uint16_t iface_alloc(const char *name)
 {
@@ -237,7 +259,7 @@ struct by_vrf {
 	uint32_t *idx;
 };
 
-static int group_by_vrf(const struct tessd_cfg *cfg, uint32_t n,
+static int group_by_vrf(const struct tessd_router_index *ix, uint32_t n,
 			const char *(*vrf_of)(const struct tessd_cfg *, uint32_t), struct by_vrf *b)
 {
 	uint16_t *ids = malloc((n ? n : 1) * sizeof(*ids));
@@ -253,9 +275,9 @@ static int group_by_vrf(const struct tessd_cfg *cfg, uint32_t n,
 		free(b->idx);
 		return -ENOMEM;
 	}
-	/* VRF names to ids once, through a sorted copy: configs may hold many of both. */
 	for (uint32_t i = 0; i < n; i++) {
-		ids[i] = rt_vrf_id(cfg, vrf_of(cfg, i));
+		const struct tessd_vrf_cfg *v = tessd_ix_vrf(ix, vrf_of(ix->cfg, i));
+		ids[i] = v ? v->id : 0;
 		b->start[ids[i] + 1]++;
 	}
 	for (uint32_t v = 0; v < FIB_MAX_VRFS; v++) {
@@ -333,17 +355,28 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	const struct tessd_router_cfg *r = &cur->router;
 	struct by_vrf cur_ifs, cur_rts, old_ifs = { 0 }, old_rts = { 0 };
+	struct tessd_router_index ix, oix;
 	bool have_old;
 
-	if (group_by_vrf(cur, r->n_interfaces, iface_vrf, &cur_ifs) < 0)
+	if (rt_index(&ix, cur) < 0)
 		goto nomem;
-	if (group_by_vrf(cur, r->n_routes, route_vrf, &cur_rts) < 0) {
-		by_vrf_free(&cur_ifs);
+	if (group_by_vrf(&ix, r->n_interfaces, iface_vrf, &cur_ifs) < 0) {
+		rt_index_free(&ix);
 		goto nomem;
 	}
-	have_old = old && group_by_vrf(old, old->router.n_interfaces, iface_vrf, &old_ifs) == 0;
-	if (have_old && group_by_vrf(old, old->router.n_routes, route_vrf, &old_rts) < 0) {
+	if (group_by_vrf(&ix, r->n_routes, route_vrf, &cur_rts) < 0) {
+		by_vrf_free(&cur_ifs);
+		rt_index_free(&ix);
+		goto nomem;
+	}
+	have_old = old && tessd_router_index_init(&oix, old) == 0;
+	if (have_old && group_by_vrf(&oix, old->router.n_interfaces, iface_vrf, &old_ifs) < 0) {
+		tessd_router_index_fini(&oix);
+		have_old = false;
+	}
+	if (have_old && group_by_vrf(&oix, old->router.n_routes, route_vrf, &old_rts) < 0) {
 		by_vrf_free(&old_ifs);
+		tessd_router_index_fini(&oix);
 		have_old = false;
 	}
 
@@ -352,15 +385,15 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		const struct tessd_vrf_cfg *vc;
 		if (!rt_vrfs[id].on)
 			continue;
-		vc = tessd_cfg_vrf(cur, rt_vrfs[id].name);
+		vc = tessd_ix_vrf(&ix, rt_vrfs[id].name);
 		if (vc == NULL || vc->id != id)
 			rt_vrf_remove(id);
 	}
 	/* Interface addresses, as the slow path reads them. */
 	for (uint32_t i = 0; i < r->n_interfaces; i++) {
 		const struct tessd_iface_cfg *ic = &r->interfaces[i];
-		struct rt_iface *ri = &rt_ifs[rt_iface_id(ic->name)];
-		ri->vrf = rt_vrf_id(cur, ic->vrf);
+		struct rt_iface *ri = &rt_ifs[ix.ids[i]];
+		ri->vrf = tessd_ix_vrf(&ix, ic->vrf)->id;
 		ri->n_addr = (uint8_t)ic->n_addresses;
 		for (uint32_t a = 0; a < ic->n_addresses; a++)
 			tessd_parse_prefix(ic->addresses[a], &ri->addr[a], &ri->len[a]);
@@ -382,30 +415,32 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		}
 		vrf_params(v, vc);
 		if (!dirty) {
-			uint16_t oid = rt_vrf_id(old, vc->name);
-			dirty = oid != vc->id ||
+			const struct tessd_vrf_cfg *ov = tessd_ix_vrf(&oix, vc->name);
+			dirty = ov == NULL || ov->id != vc->id ||
 				vrf_signature(cur, &cur_ifs, &cur_rts, vc->id) !=
-					vrf_signature(old, &old_ifs, &old_rts, oid);
+					vrf_signature(old, &old_ifs, &old_rts, ov->id);
 		}
 		if (dirty)
-			rt_routes_reconcile(cur, vc->id, cur_ifs.idx + cur_ifs.start[vc->id],
+			rt_routes_reconcile(&ix, vc->id, cur_ifs.idx + cur_ifs.start[vc->id],
 					    cur_ifs.start[vc->id + 1] - cur_ifs.start[vc->id],
 					    cur_rts.idx + cur_rts.start[vc->id],
 					    cur_rts.start[vc->id + 1] - cur_rts.start[vc->id]);
 	}
-	rt_neigh_sync(cur);
+	rt_neigh_sync(&ix);
 	/* Interfaces that went: their id is reused once no worker can hold it. */
 	for (uintptr_t i = 1; i < L3_MAX_IFACES; i++) {
-		if (rt_ifs[i].state == RT_IF_USED && tessd_cfg_iface(cur, rt_ifs[i].name) == NULL) {
+		if (rt_ifs[i].state == RT_IF_USED && tessd_ix_iface(&ix, rt_ifs[i].name) == NULL) {
 			rt_ifs[i].state = RT_IF_PENDING;
 			dp_rcu_defer(iface_release, (void *)i);
 		}
 	}
 	by_vrf_free(&cur_ifs);
 	by_vrf_free(&cur_rts);
+	rt_index_free(&ix);
 	if (have_old) {
 		by_vrf_free(&old_ifs);
 		by_vrf_free(&old_rts);
+		tessd_router_index_fini(&oix);
 	}
 	return;
 nomem:

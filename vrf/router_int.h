@@ -81,14 +81,16 @@ uint32_t rt_src_addr(uint16_t iface, uint32_t dst);
 
 /* ---- routes (route_sync.c) ---- */
 
+/* An index of cfg whose ids are tessd's interface ids (0: none yet); -ENOMEM. */
+int rt_index(struct tessd_router_index *ix, const struct tessd_cfg *cfg);
 /* The next-hop group of a configured route (interfaces resolved); false if one is unknown. */
-bool rt_route_group(const struct tessd_cfg *cfg, const struct tessd_route_cfg *rc,
+bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
 		    struct nh_group *g);
 /*
  * Makes VRF id hold exactly the connected, local and broadcast routes of
- * its interfaces and its static routes (indexes into cfg's arrays).
+ * its interfaces and its static routes (indexes into the config's arrays).
  */
-void rt_routes_reconcile(const struct tessd_cfg *cfg, uint16_t id, const uint32_t *ifaces,
+void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const uint32_t *ifaces,
 			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes);
 /* Installs one route (prefix/len -> group); -errno. */
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g);
@@ -103,8 +105,8 @@ void rt_arp_input(struct rte_mbuf *m);
 void rt_arp_request(uint16_t oif, uint32_t tip, const struct rte_ether_addr *mac);
 /* Neighbour timers: retries, reachable -> stale -> probe -> failed, clean-up. */
 void rt_neigh_timers(uint64_t now);
-/* Static neighbours as cfg says; dynamic ones off their interface's subnets go. */
-void rt_neigh_sync(const struct tessd_cfg *cfg);
+/* Static neighbours as the config says; dynamic ones off their interface's subnets go. */
+void rt_neigh_sync(const struct tessd_router_index *ix);
 /*
  * Sends m (an IPv4 packet in an Ethernet frame) to neighbour ip on oif:
  * now if resolved, else held while it is asked for.
