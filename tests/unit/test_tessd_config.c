@@ -133,6 +133,138 @@ static void test_cross_references(void **state)
 		     "/xconnects/1/a", "already cross-connected");
 }
 
+/* A PE router: two ports, a trunk port, VRFs a and b; "%s" takes more of the router object. */
+#define ROUTER(more)                                                                              \
+	"{\"ports\": [{\"name\": \"e\", \"devargs\": \"net_tap0\"}, "                             \
+	"{\"name\": \"t\", \"devargs\": \"net_tap1\"}, "                                          \
+	"{\"name\": \"s\", \"devargs\": \"net_tap2\", \"mode\": \"access\", \"group\": \"g\"}], " \
+	"\"switch\": {\"groups\": [{\"name\": \"g\", \"vlan\": 10}]}, "                           \
+	"\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1}, {\"name\": \"b\", \"id\": 2}], "   \
+	"\"interfaces\": [{\"name\": \"ea\", \"vrf\": \"a\", \"port\": \"e\", "                   \
+	"\"addresses\": [\"192.168.1.1/24\"]}, {\"name\": \"ta\", \"vrf\": \"a\", "               \
+	"\"port\": \"t\", \"vlan\": 100, \"addresses\": [\"10.0.0.1/30\"]}, "                     \
+	"{\"name\": \"tb\", \"vrf\": \"b\", \"port\": \"t\", \"vlan\": 200, "                     \
+	"\"addresses\": [\"192.168.1.1/24\"]}]" more "}}"
+
+static void test_router_config(void **state)
+{
+	static const struct {
+		const char *more, *path, *msg;
+	} bad[] = {
+		{ ", \"routes\": [{\"vrf\": \"c\", \"prefix\": \"10.1.0.0/16\", \"type\": "
+		  "\"blackhole\"}]",
+		  "/router/routes/0/vrf", "no VRF named 'c'" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.1/16\", \"type\": "
+		  "\"blackhole\"}]",
+		  "/router/routes/0/prefix", "did you mean 10.1.0.0/16" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\"}]",
+		  "/router/routes/0/nexthops", "needs next hops" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		  "[{\"via\": \"10.0.0.2\"}], \"type\": \"reject\"}]",
+		  "/router/routes/0/nexthops", "a reject route has no next hops" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		  "[{\"via\": \"172.16.0.1\"}]}]",
+		  "/router/routes/0/nexthops/0/via", "not on a connected subnet of VRF a" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		  "[{\"via\": \"10.0.0.1\"}]}]",
+		  "/router/routes/0/nexthops/0/via", "an address of this router" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		  "[{\"via\": \"192.168.1.2\", \"interface\": \"tb\"}]}]",
+		  "/router/routes/0/nexthops/0/interface", "in VRF b, not a" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		  "[{\"via\": \"192.168.1.2\", \"interface\": \"ta\"}]}]",
+		  "/router/routes/0/nexthops/0/interface", "not on a subnet of interface 'ta'" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"192.168.1.0/24\", \"type\": "
+		  "\"blackhole\"}]",
+		  "/router/routes/0/prefix", "connected subnet of interface 'ea'" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"192.168.1.1/32\", \"type\": "
+		  "\"blackhole\"}]",
+		  "/router/routes/0/prefix", "an address of this router" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.9.0.0/16\", \"type\": "
+		  "\"vrf\", \"target_vrf\": \"a\"}]",
+		  "/router/routes/0/target_vrf", "back into its own VRF" },
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.9.0.0/16\", \"type\": "
+		  "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.9.0.0/16\", \"type\": "
+		  "\"reject\"}]",
+		  "/router/routes/1/prefix", "already has a route to 10.9.0.0/16" },
+		{ ", \"neighbours\": [{\"vrf\": \"a\", \"ip\": \"172.16.0.9\", \"mac\": "
+		  "\"02:00:00:00:00:09\"}]",
+		  "/router/neighbours/0/interface", "not on a connected subnet" },
+		{ ", \"neighbours\": [{\"vrf\": \"a\", \"ip\": \"192.168.1.1\", \"mac\": "
+		  "\"02:00:00:00:00:09\"}]",
+		  "/router/neighbours/0/ip", "an address of this router" },
+	};
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+	char text[4096];
+
+	(void)state;
+	/* Valid, with defaults. */
+	snprintf(text, sizeof(text),
+		 ROUTER(", \"routes\": [{\"vrf\": \"a\", \"prefix\": "
+			"\"0.0.0.0/0\", \"nexthops\": [{\"via\": "
+			"\"10.0.0.2\"}]}]"));
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	assert_int_equal(cfg.router.n_vrfs, 2);
+	assert_int_equal(cfg.router.vrfs[0].icmp_rate, 100);
+	assert_int_equal(cfg.router.vrfs[0].neigh_limit, 4096);
+	assert_int_equal(cfg.router.vrfs[0].neigh_queue, 3);
+	assert_int_equal(cfg.router.interfaces[1].mtu, 1500);
+	assert_string_equal(cfg.router.routes[0].type, "unicast");
+	assert_int_equal(cfg.router.neigh_capacity, 65536);
+	tessd_cfg_free(&cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), ROUTER("%s"), bad[i].more);
+		expect_error(text, bad[i].path, bad[i].msg);
+	}
+}
+
+/* One VRF "a" over ports e (plain) and s (a switch access port), with these interfaces. */
+#define IFACES(list)                                                                              \
+	"{\"ports\": [{\"name\": \"e\", \"devargs\": \"net_tap0\", \"mtu\": 1500}, "              \
+	"{\"name\": \"s\", \"devargs\": \"net_tap2\", \"mode\": \"access\", \"group\": \"g\"}], " \
+	"\"switch\": {\"groups\": [{\"name\": \"g\", \"vlan\": 10}]}, "                           \
+	"\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1}], \"interfaces\": [" list "]}}"
+
+static void test_router_interfaces(void **state)
+{
+	(void)state;
+	expect_error("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1}, {\"name\": "
+		     "\"b\", \"id\": 1}]}}",
+		     "/router/vrfs/1/id", "already VRF 'a'");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"s\"}"),
+		     "/router/interfaces/0/port", "is a switch access port");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"group\": \"g\"}"),
+		     "/router/interfaces/0/port", "give one of port, group");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"group\": \"g\", "
+			    "\"vlan\": 10}"),
+		     "/router/interfaces/0/vlan", "leave vlan out");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"z\", \"port\": \"e\"}"),
+		     "/router/interfaces/0/vrf", "no VRF named 'z'");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"mtu\": 9000}"),
+		     "/router/interfaces/0/mtu", "more than port e's 1500");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"addresses\": [\"10.0.0.255/24\"]}"),
+		     "/router/interfaces/0/addresses/0", "broadcast address");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"addresses\": [\"127.0.0.2/8\"]}"),
+		     "/router/interfaces/0/addresses/0", "not a unicast host address");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"addresses\": [\"10.0.0.1/24\"]}, {\"name\": \"y\", \"vrf\": "
+			    "\"a\", \"port\": \"e\", \"vlan\": 5, \"addresses\": "
+			    "[\"10.0.9.1/16\"]}"),
+		     "/router/interfaces/1/addresses/0", "overlaps 10.0.0.1/24");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"vlan\": 5}, {\"name\": \"y\", \"vrf\": \"a\", \"port\": "
+			    "\"e\", \"vlan\": 5}"),
+		     "/router/interfaces/1/vlan", "already interface 'x'");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
+			    "\"mac\": \"01:00:5e:00:00:01\"}"),
+		     "/router/interfaces/0/mac", "multicast");
+}
+
 static void test_xc_helpers(void **state)
 {
 	struct tessd_cfg cfg;
@@ -317,7 +449,8 @@ int main(void)
 		cmocka_unit_test(test_bad_values),        cmocka_unit_test(test_cross_references),
 		cmocka_unit_test(test_xc_helpers),        cmocka_unit_test(test_devargs_name),
 		cmocka_unit_test(test_examples_validate), cmocka_unit_test(test_file_load_errors),
-		cmocka_unit_test(test_file_save_atomic),
+		cmocka_unit_test(test_file_save_atomic),  cmocka_unit_test(test_router_config),
+		cmocka_unit_test(test_router_interfaces),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, rm_tmpdir);
 }
