@@ -69,7 +69,13 @@ static inline bool vlan_push(struct rte_mbuf *m, uint16_t tci)
 	p = rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
 	if (p == NULL)
 		return false;
-	memmove(p, p + RTE_VLAN_HLEN, 2 * RTE_ETHER_ADDR_LEN);
+	/* The MACs move up 4 bytes: both loads before the stores (they overlap), no libc call. */
+	uint64_t head;
+	uint32_t tail;
+	memcpy(&head, p + RTE_VLAN_HLEN, sizeof(head));
+	memcpy(&tail, p + RTE_VLAN_HLEN + 8, sizeof(tail));
+	memcpy(p, &head, sizeof(head));
+	memcpy(p + 8, &tail, sizeof(tail));
 	((struct rte_ether_hdr *)p)->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
 	vh = (struct rte_vlan_hdr *)(p + RTE_ETHER_HDR_LEN);
 	/* Keep the original ethertype, which now follows the tag: it was already there. */
