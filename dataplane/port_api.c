@@ -209,6 +209,15 @@ static int port_in_use(const char *name, struct ctl_error *err)
 			}
 		}
 	}
+	for (uint32_t i = 0; i < tessd.cfg.router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &tessd.cfg.router.interfaces[i];
+		if (strcmp(ic->port, name) == 0) {
+			ctl_error_set(err, EBUSY, "/params/name",
+				      "port '%s' carries router interface '%s': remove it first",
+				      name, ic->name);
+			return -EBUSY;
+		}
+	}
 	return 0;
 }
 

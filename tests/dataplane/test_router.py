@@ -472,6 +472,8 @@ def test_api_errors_change_nothing(cleanup, tmp_path):
         (("neigh", "add", DESK_IP, "01:00:00:00:00:01", "--vrf", "acme"), "mac"),
         (("neigh", "del", "192.168.50.99", "--vrf", "acme"), "no neighbour"),
         (("stats", "--vrf", "nope"), "no VRF"),
+        (("port", "del", "trunk"), "carries router interface"),
+        (("port", "set", "trunk", "--mode", "access", "--group", "g"), "no group"),
     ]
     for args, msg in bad:
         r = t.pe.tessctl(*args, check=False)
