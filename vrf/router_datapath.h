@@ -169,23 +169,28 @@ static inline void l3_burst_flush(struct l3_burst *b)
 	l3_run_flush(&b->tx, false);
 }
 
-/*
- * Sends a frame whose Ethernet header is final (no tag) out of interface
- * oif: as is on a port, tagged on a sub-interface, switched in a group.
- * Counted in b's run, or at once without one.
- */
-static inline void l3_emit(struct dp_worker *w, const struct dp_snapshot *s, uint16_t oif,
-			   struct rte_mbuf *m, struct l3_burst *b)
+/* Counts a frame leaving interface oif: in b's run, or at once without one. */
+static inline void l3_count_tx(struct dp_worker *w, uint16_t oif, uint32_t len, struct l3_burst *b)
 {
-	const struct l3_iface *o = &s->l3->iface[oif];
 	struct dp_counters *c = &w->ifc[oif];
 
 	if (b) {
-		l3_run_add(&b->tx, c, m->pkt_len, false);
+		l3_run_add(&b->tx, c, len, false);
 	} else {
 		dp_cnt_add(&c->tx_pkts, 1);
-		dp_cnt_add(&c->tx_bytes, m->pkt_len);
+		dp_cnt_add(&c->tx_bytes, len);
 	}
+}
+
+/*
+ * Sends a frame whose Ethernet header is complete (tagged for a
+ * sub-interface) out of interface oif: to its port, or switched in its group.
+ */
+static inline void l3_send(struct dp_worker *w, const struct dp_snapshot *s, uint16_t oif,
+			   struct rte_mbuf *m)
+{
+	const struct l3_iface *o = &s->l3->iface[oif];
+
 	if (o->kind == L3_IF_GROUP) {
 		const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		const struct dp_group *g = &s->group[o->vlan];
@@ -203,15 +208,51 @@ static inline void l3_emit(struct dp_worker *w, const struct dp_snapshot *s, uin
 		}
 		return;
 	}
-	if (o->kind == L3_IF_SUBIF && !vlan_push(m, o->vlan)) {
-		l3_drop(w, m, oif, o->vrf, DP_DROP_NO_MBUF);
-		return;
-	}
 	if (unlikely(!dp_fits_mtu(m, s->port[o->port].mtu))) {
 		dp_drop(w, o->port, DP_DROP_MTU_EXCEEDED, m);
 		return;
 	}
 	dp_tx(w, o->port, m);
+}
+
+/* Sends a frame the control thread finished (untagged) out of interface oif. */
+static inline void l3_emit(struct dp_worker *w, const struct dp_snapshot *s, uint16_t oif,
+			   struct rte_mbuf *m)
+{
+	const struct l3_iface *o = &s->l3->iface[oif];
+
+	l3_count_tx(w, oif, m->pkt_len, NULL);
+	if (o->kind == L3_IF_SUBIF && !vlan_push(m, o->vlan)) {
+		l3_drop(w, m, oif, o->vrf, DP_DROP_NO_MBUF);
+		return;
+	}
+	l3_send(w, s, oif, m);
+}
+
+/*
+ * Writes a routed packet's Ethernet header for interface o: destination
+ * mac (NEIGH_MAC_VALID | MAC), o's MAC, and for a sub-interface its tag,
+ * prepended so that the old header's ethertype stays where it belongs. The
+ * header is written whole, never read back (which would stall on the stores
+ * just made). False without room or when the mbuf is shared.
+ */
+static inline bool l3_write_l2(struct rte_mbuf *m, const struct l3_iface *o, uint64_t mac)
+{
+	uint8_t *p;
+
+	if (o->kind == L3_IF_SUBIF) {
+		rte_be32_t tag = rte_cpu_to_be_32((uint32_t)RTE_ETHER_TYPE_VLAN << 16 | o->vlan);
+		if (!vlan_writable(m) ||
+		    (p = (uint8_t *)rte_pktmbuf_prepend(m, RTE_VLAN_HLEN)) == NULL)
+			return false;
+		memcpy(p + 2 * RTE_ETHER_ADDR_LEN, &tag, sizeof(tag));
+	} else {
+		p = rte_pktmbuf_mtod(m, uint8_t *);
+	}
+	/* 8 bytes (2 of them the flag and padding), then the source MAC over those 2. */
+	memcpy(p, &mac, sizeof(mac));
+	memcpy(p + RTE_ETHER_ADDR_LEN, &o->mac, RTE_ETHER_ADDR_LEN);
+	return true;
 }
 
 /* Forwarding of one packet after its lookup: value is its route's next-hop group. */
@@ -224,7 +265,6 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 	const struct nh_group *g;
 	const struct nh_path *path;
 	const struct l3_iface *o;
-	struct rte_ether_hdr *eh;
 	struct neigh *ne;
 	uint64_t mac, key;
 
@@ -292,11 +332,13 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 		return;
 	}
 	l3_ttl_decrement(ip);
-	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	memcpy(eh->dst_addr.addr_bytes, &mac, RTE_ETHER_ADDR_LEN);
-	rte_ether_addr_copy(&o->mac, &eh->src_addr);
+	if (unlikely(!l3_write_l2(m, o, mac))) {
+		l3_drop(w, m, path->iface, o->vrf, DP_DROP_NO_MBUF);
+		return;
+	}
 	l3_run_add(&b->fwd, &w->vrfc[vrf], m->pkt_len, false);
-	l3_emit(w, s, path->iface, m, b);
+	l3_count_tx(w, path->iface, m->pkt_len, b);
+	l3_send(w, s, path->iface, m);
 }
 
 /*
@@ -408,7 +450,7 @@ static inline void l3_inject(struct dp_worker *w, const struct dp_snapshot *s)
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t oif = l3_meta(m[i])->oif;
 		if (s->l3 && oif && s->l3->iface[oif].on)
-			l3_emit(w, s, oif, m[i], NULL);
+			l3_emit(w, s, oif, m[i]);
 		else
 			rte_pktmbuf_free(m[i]); /* the interface went away meanwhile */
 	}

@@ -57,14 +57,20 @@ static inline void vlan_pop(struct rte_mbuf *m)
  * its own (unshared, direct or an unshared external buffer) with 4 bytes of
  * headroom; returns false otherwise.
  */
+/* Whether m's first segment may be written in front of its data (not shared with anyone). */
+static inline bool vlan_writable(const struct rte_mbuf *m)
+{
+	return rte_mbuf_refcnt_read(m) == 1 &&
+	       (RTE_MBUF_DIRECT(m) ||
+		(RTE_MBUF_HAS_EXTBUF(m) && rte_mbuf_ext_refcnt_read(m->shinfo) == 1));
+}
+
 static inline bool vlan_push(struct rte_mbuf *m, uint16_t tci)
 {
 	struct rte_vlan_hdr *vh;
 	char *p;
 
-	if (rte_mbuf_refcnt_read(m) != 1 ||
-	    !(RTE_MBUF_DIRECT(m) ||
-	      (RTE_MBUF_HAS_EXTBUF(m) && rte_mbuf_ext_refcnt_read(m->shinfo) == 1)))
+	if (!vlan_writable(m))
 		return false;
 	p = rte_pktmbuf_prepend(m, RTE_VLAN_HLEN);
 	if (p == NULL)
