@@ -49,6 +49,8 @@ demo: build hugepages
 bench: build
 	tests/bench/run xconnect
 	tests/bench/run vswitch
+	tests/bench/run router
+	tests/bench/run fib-scale
 
 clean:
 	rm -rf $(BUILD) $(ASAN)
