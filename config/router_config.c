@@ -364,9 +364,20 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 			ERR(ERANGE, "MTU %u is more than port %s's %u", ic->mtu, ic->port, pc->mtu);
 		}
 	} else {
+		const struct tessd_group_cfg *g = tessd_cfg_group(cfg, ic->group);
 		snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
-		if (tessd_cfg_group(cfg, ic->group) == NULL)
+		if (g == NULL)
 			ERR(ENOENT, "no group named '%s'", ic->group);
+		/* What the router sends into the group must fit every port of it. */
+		for (uint32_t k = 0; g && k < cfg->n_ports; k++) {
+			const struct tessd_port_cfg *pc = &cfg->ports[k];
+			if (tessd_port_in_group(pc, g) && pc->mtu < ic->mtu) {
+				snprintf(p, sizeof(p), "/router/interfaces/%u/mtu", i);
+				ERR(ERANGE, "MTU %u is more than port %s's %u in group %s", ic->mtu,
+				    pc->name, pc->mtu, g->name);
+				break;
+			}
+		}
 		if (ic->vlan) {
 			snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", i);
 			ERR(EINVAL, "a group interface takes the group's VLAN; leave vlan out");

@@ -66,9 +66,9 @@ void rt_arp_request(uint16_t oif, uint32_t tip, const struct rte_ether_addr *mac
 	struct rte_arp_hdr *arp;
 	struct rte_mbuf *m;
 
-	if (own == NULL || sip == 0 || rt_pool == NULL)
+	if (own == NULL || sip == 0)
 		return;
-	m = rte_pktmbuf_alloc(rt_pool);
+	m = rt_pool ? rte_pktmbuf_alloc(rt_pool) : NULL;
 	/* The Ethernet minimum: some ports do not pad short frames. */
 	if (m == NULL || (eh = (struct rte_ether_hdr *)rte_pktmbuf_append(
 				  m, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN)) == NULL) {
@@ -267,6 +267,15 @@ void rt_neigh_output(struct rte_mbuf *m, uint16_t oif, uint32_t ip)
 	}
 }
 
+void rt_neigh_forget(struct neigh *e)
+{
+	for (uint16_t i = 0; i < e->n_queued; i++) {
+		const struct l3_meta *meta = l3_meta(e->queue[i]);
+		rt_count_drop(meta->iface, meta->vrf, DP_DROP_UNRESOLVED);
+	}
+	neigh_delete(&l3_neigh, e);
+}
+
 static void fail(struct neigh *e, uint64_t now)
 {
 	neigh_fail(e, now);
@@ -310,12 +319,12 @@ static void tick(struct neigh *e, void *arg)
 			rt_arp_request(e->iface, e->ip, &mac);
 		} else if (age >= v->stale_tsc) {
 			l3_neigh.stats.aged++;
-			neigh_delete(&l3_neigh, e);
+			rt_neigh_forget(e);
 		}
 		break;
 	case NEIGH_FAILED:
 		if (age >= FAILED_SEC * hz)
-			neigh_delete(&l3_neigh, e);
+			rt_neigh_forget(e);
 		break;
 	default:
 		break;
@@ -354,12 +363,12 @@ static void prune(struct neigh *e, void *arg)
 
 	if (e->state == NEIGH_STATIC) {
 		if (!bsearch(&k, w->keys, w->n, sizeof(k), cmp_u64))
-			neigh_delete(&l3_neigh, e);
+			rt_neigh_forget(e);
 		return;
 	}
 	/* Its interface went, moved VRF, or no longer has the subnet. */
 	if (ri->state != RT_IF_USED || ri->vrf != e->vrf || !rt_on_subnet(e->iface, e->ip, NULL))
-		neigh_delete(&l3_neigh, e);
+		rt_neigh_forget(e);
 }
 
 void rt_neigh_sync(const struct tessd_router_index *ix)
@@ -391,7 +400,7 @@ void rt_neigh_sync(const struct tessd_router_index *ix)
 		w.keys[w.n++] = neigh_key(vrf, ip);
 		e = neigh_find(&l3_neigh, vrf, ip);
 		if (e && e->iface != ifid && e->n_queued == 0) {
-			neigh_delete(&l3_neigh, e);
+			rt_neigh_forget(e);
 			e = NULL;
 		}
 		if (e == NULL)

@@ -124,6 +124,10 @@ int ip4_fragment(const struct rte_mbuf *m, uint32_t mtu, struct rte_mempool *mp,
 		return -EMSGSIZE;
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	base_off = (uint16_t)(frag & RTE_IPV4_HDR_OFFSET_MASK);
+	/* A fragment reaching past 65535 bytes of datagram is malformed: its offsets would not fit.
+	 */
+	if (base_off * 8u + (tot - hlen) > UINT16_MAX)
+		return -EINVAL;
 	if (!read_into(m, 0, sizeof(ehb), &ehb))
 		return -EINVAL;
 	while (done < tot - hlen) {

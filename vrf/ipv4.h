@@ -51,16 +51,22 @@ static inline uint16_t ip4_csum_replace(uint16_t hc, uint16_t m, uint16_t m2)
 	return (uint16_t)~sum;
 }
 
-/* ECMP: the 5-tuple of TCP and UDP (3-tuple for fragments and other protocols). */
-static inline uint32_t ip4_flow_hash(const struct rte_ipv4_hdr *ip)
+/*
+ * ECMP: the 5-tuple of TCP and UDP (3-tuple for fragments and other
+ * protocols). avail: the bytes from ip on in the first segment, so the ports
+ * are read only when the packet has them there.
+ */
+static inline uint32_t ip4_flow_hash(const struct rte_ipv4_hdr *ip, uint32_t avail)
 {
 	uint32_t h = rte_hash_crc_4byte(ip->src_addr, ip->dst_addr);
+	uint32_t ihl = (ip->version_ihl & 0xfu) * 4u;
 
 	h = rte_hash_crc_4byte(ip->next_proto_id, h);
 	if ((ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) &&
-	    !(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+	    !(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) &&
+	    avail >= ihl + 4 && rte_be_to_cpu_16(ip->total_length) >= ihl + 4) {
 		uint32_t ports;
-		memcpy(&ports, (const uint8_t *)ip + (ip->version_ihl & 0xf) * 4, sizeof(ports));
+		memcpy(&ports, (const uint8_t *)ip + ihl, sizeof(ports));
 		h = rte_hash_crc_4byte(ports, h);
 	}
 	return h;

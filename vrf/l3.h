@@ -46,10 +46,11 @@ struct l3_tables {
 /* Why a packet goes to the control thread. */
 enum l3_punt {
 	L3_PUNT_ARP,
-	L3_PUNT_LOCAL,       /* addressed to the router */
-	L3_PUNT_TTL,         /* ICMP time exceeded */
-	L3_PUNT_NO_ROUTE,    /* ICMP net unreachable */
-	L3_PUNT_REJECT,      /* ICMP host unreachable */
+	L3_PUNT_LOCAL,    /* addressed to the router */
+	L3_PUNT_TTL,      /* ICMP time exceeded */
+	L3_PUNT_NO_ROUTE, /* no route or its interface down: looked up again, then net unreachable
+			   */
+	L3_PUNT_REJECT,   /* ICMP host unreachable */
 	L3_PUNT_FRAG_NEEDED, /* ICMP fragmentation needed */
 	L3_PUNT_SLOW,        /* forward on the slow path: IP options, fragmentation */
 	L3_PUNT_RESOLVE,     /* next hop not resolved yet */

@@ -143,6 +143,7 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 	struct keys ks = { 0 };
 	struct stale st = { .keep = &ks };
 
+	rt_vrfs[id].resync = false; /* set again by what fails now */
 	for (uint32_t k = 0; k < n_ifaces; k++) {
 		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifaces[k]];
 		uint16_t ifid = ix->ids[ifaces[k]];
@@ -179,6 +180,7 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 		tessd_parse_prefix(rc->prefix, &ip, &len);
 		if (!rt_route_group(ix, rc, &g)) {
 			DP_LOG(ERR, "VRF %s: route %s: a next hop is unknown", rc->vrf, rc->prefix);
+			rt_vrfs[id].resync = true;
 			continue;
 		}
 		set_or_log(id, ip, len, &g, &ks);
@@ -186,6 +188,7 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 	if (ks.oom) {
 		/* Without the full list nothing is known to be stale: keep what is there. */
 		DP_LOG(ERR, "VRF %s: no memory to find stale routes", rt_vrfs[id].name);
+		rt_vrfs[id].resync = true;
 		free(ks.k);
 		return;
 	}
@@ -207,7 +210,7 @@ static void collect(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 static void drop_neigh(struct neigh *e, void *arg)
 {
 	if (e->vrf == *(const uint16_t *)arg)
-		neigh_delete(&l3_neigh, e);
+		rt_neigh_forget(e);
 }
 
 void rt_vrf_remove(uint16_t id)

@@ -499,9 +499,12 @@ static int route_add(const void *params, json_t **result, struct ctl_error *err)
 	id = rt_vrf_id(&tessd.cfg, rc->vrf);
 	tessd_parse_prefix(rc->prefix, &ip, &len);
 	have = fib_get(&l3_fib, id, ip, len);
-	if (have) {
+	if (have || route_index(rc->vrf, ip, len) >= 0) {
+		/* Configured but not installed (the FIB was full): still the config's. */
 		ctl_error_set(err, EEXIST, "/params/prefix", "VRF %s already has a %s route to %s",
-			      rc->vrf, origin_names[nh_group(&l3_nh, have)->origin], rc->prefix);
+			      rc->vrf,
+			      have ? origin_names[nh_group(&l3_nh, have)->origin] : "static",
+			      rc->prefix);
 		return -EEXIST;
 	}
 	if (!known) {
@@ -594,7 +597,7 @@ static void flush_neigh(struct neigh *e, void *arg)
 	if ((c->vrf && e->vrf != c->vrf) || (c->iface && e->iface != c->iface) ||
 	    e->state == NEIGH_STATIC)
 		return;
-	neigh_delete(&l3_neigh, e);
+	rt_neigh_forget(e);
 	c->flushed++;
 }
 
@@ -707,7 +710,7 @@ static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
 				      np->vrf, np->ip);
 			return -ENOENT;
 		}
-		neigh_delete(&l3_neigh, e);
+		rt_neigh_forget(e);
 	} else {
 		if ((rc = dp_candidate(&cand, err)) < 0)
 			return rc;

@@ -317,9 +317,10 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* A signature of what a VRF's routes come from: its interfaces and routes. */
-static uint64_t vrf_signature(const struct tessd_cfg *cfg, const struct by_vrf *ifs,
+static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct by_vrf *ifs,
 			      const struct by_vrf *rts, uint16_t id)
 {
+	const struct tessd_cfg *cfg = ix->cfg;
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 
 	for (uint32_t k = ifs->start[id]; k < ifs->start[id + 1]; k++) {
@@ -333,6 +334,12 @@ static uint64_t vrf_signature(const struct tessd_cfg *cfg, const struct by_vrf *
 		h = fnv(h, rc->prefix, sizeof(rc->prefix));
 		h = fnv(h, rc->type, sizeof(rc->type));
 		h = fnv(h, rc->target_vrf, sizeof(rc->target_vrf));
+		if (rc->target_vrf[0]) {
+			/* A route into a VRF whose id changed must be installed again. */
+			const struct tessd_vrf_cfg *t = tessd_ix_vrf(ix, rc->target_vrf);
+			uint16_t tid = t ? t->id : 0;
+			h = fnv(h, &tid, sizeof(tid));
+		}
 		h = fnv(h, rc->nexthops, rc->n_nexthops * sizeof(rc->nexthops[0]));
 		h = fnv(h, &rc->n_nexthops, sizeof(rc->n_nexthops));
 	}
@@ -350,6 +357,9 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc)
 	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
 	v->stale_tsc = vc->neigh_stale_sec * dp_tsc_hz;
 }
+
+/* A sync ran out of memory: the next one reconciles every VRF. */
+static bool resync_all;
 
 void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
@@ -414,11 +424,13 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			dirty = true;
 		}
 		vrf_params(v, vc);
+		/* Also when installing its routes failed last time (memory, FIB, groups). */
+		dirty |= v->resync || resync_all;
 		if (!dirty) {
 			const struct tessd_vrf_cfg *ov = tessd_ix_vrf(&oix, vc->name);
 			dirty = ov == NULL || ov->id != vc->id ||
-				vrf_signature(cur, &cur_ifs, &cur_rts, vc->id) !=
-					vrf_signature(old, &old_ifs, &old_rts, ov->id);
+				vrf_signature(&ix, &cur_ifs, &cur_rts, vc->id) !=
+					vrf_signature(&oix, &old_ifs, &old_rts, ov->id);
 		}
 		if (dirty)
 			rt_routes_reconcile(&ix, vc->id, cur_ifs.idx + cur_ifs.start[vc->id],
@@ -426,14 +438,18 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 					    cur_rts.idx + cur_rts.start[vc->id],
 					    cur_rts.start[vc->id + 1] - cur_rts.start[vc->id]);
 	}
-	rt_neigh_sync(&ix);
-	/* Interfaces that went: their id is reused once no worker can hold it. */
+	/*
+	 * Interfaces that went: their neighbours go now, their id is reused
+	 * once no worker can hold it.
+	 */
 	for (uintptr_t i = 1; i < L3_MAX_IFACES; i++) {
 		if (rt_ifs[i].state == RT_IF_USED && tessd_ix_iface(&ix, rt_ifs[i].name) == NULL) {
 			rt_ifs[i].state = RT_IF_PENDING;
 			dp_rcu_defer(iface_release, (void *)i);
 		}
 	}
+	rt_neigh_sync(&ix);
+	resync_all = false;
 	by_vrf_free(&cur_ifs);
 	by_vrf_free(&cur_rts);
 	rt_index_free(&ix);
@@ -444,7 +460,8 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	}
 	return;
 nomem:
-	DP_LOG(ERR, "router: no memory to apply the config's routes");
+	resync_all = true;
+	DP_LOG(ERR, "router: no memory to apply the config's routes; retried at the next change");
 }
 
 /* ---- the control loop ---- */
@@ -453,9 +470,9 @@ void router_poll(uint64_t now)
 {
 	struct rte_mbuf *m[PUNT_BATCH];
 
-	/* The pool exists once ports do; the slow path makes its frames from it. */
-	if (rt_pool == NULL)
-		rt_pool = dp_mempool((int)rte_socket_id());
+	/* Pools exist once ports do, on their NUMA nodes: ours if there is one, else any. */
+	for (int sock = -1; rt_pool == NULL && sock < RTE_MAX_NUMA_NODES; sock++)
+		rt_pool = dp_mempool(sock < 0 ? (int)rte_socket_id() : sock);
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
 		struct dp_worker *wk = dp_worker_get(w);
 		unsigned n = rte_ring_sc_dequeue_burst(wk->punt, (void **)m, PUNT_BATCH, NULL);

@@ -268,8 +268,12 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 	struct neigh *ne;
 	uint64_t mac, key;
 
+	/*
+	 * No route: the slow path looks again (a config change may be between
+	 * publishing its interfaces and installing its routes) and counts it.
+	 */
 	if (value == FIB_NO_ROUTE) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_NO_ROUTE, 0, now);
+		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_MAX, 0, now);
 		return;
 	}
 	g = nh_group(&l3_nh, value);
@@ -278,7 +282,7 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 		value = fib_lookup(&l3_fib, g->target_vrf, dst);
 		g = nh_group(&l3_nh, value);
 		if (value == FIB_NO_ROUTE || g->type == NH_VRF) {
-			l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_NO_ROUTE, 0, now);
+			l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_MAX, 0, now);
 			return;
 		}
 	}
@@ -299,10 +303,10 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 		l3_punt(w, m, iif, vrf, L3_PUNT_TTL, DP_DROP_TTL_EXCEEDED, 0, now);
 		return;
 	}
-	path = &g->path[g->n > 1 ? ip4_flow_hash(ip) % g->n : 0];
+	path = &g->path[g->n > 1 ? ip4_flow_hash(ip, m->data_len - RTE_ETHER_HDR_LEN) % g->n : 0];
 	o = &s->l3->iface[path->iface];
 	if (unlikely(!o->on)) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_NO_ROUTE, 0, now);
+		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_MAX, 0, now);
 		return;
 	}
 	if (unlikely((ip->version_ihl & 0xf) != 5)) {

@@ -32,6 +32,7 @@ struct rt_counters {
 
 struct rt_vrf {
 	bool on;
+	bool resync; /* installing its routes failed: reconcile at the next sync */
 	char name[TESS_NAME_LEN];
 	uint32_t icmp_rate, neigh_limit, neigh_queue;
 	uint64_t reachable_tsc, stale_tsc; /* neighbour aging, in TSC cycles */
@@ -101,6 +102,8 @@ void rt_vrf_remove(uint16_t id);
 /* ---- neighbours (arp.c) ---- */
 
 void rt_arp_input(struct rte_mbuf *m);
+/* Deletes a neighbour; what it held counts as dropped (unresolved). */
+void rt_neigh_forget(struct neigh *e);
 /* Sends an ARP request for tip out of oif: broadcast, or unicast to mac (a probe). */
 void rt_arp_request(uint16_t oif, uint32_t tip, const struct rte_ether_addr *mac);
 /* Neighbour timers: retries, reachable -> stale -> probe -> failed, clean-up. */

@@ -5,6 +5,7 @@
  * (IP options, fragmentation, next hops being resolved). Frames leave
  * through worker 0, which owns a TX queue on every port.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -60,9 +61,10 @@ static const struct nh_group *route_to(uint16_t vrf, uint32_t dst, enum dp_drop 
 	}
 }
 
-static const struct nh_path *pick(const struct nh_group *g, const struct rte_ipv4_hdr *ip)
+static const struct nh_path *pick(const struct nh_group *g, const struct rte_ipv4_hdr *ip,
+				  uint32_t avail)
 {
-	return &g->path[g->n > 1 ? ip4_flow_hash(ip) % g->n : 0];
+	return &g->path[g->n > 1 ? ip4_flow_hash(ip, avail) % g->n : 0];
 }
 
 /* Sends m (IPv4 in Ethernet) out of oif toward nh, in fragments if larger than mtu. */
@@ -76,10 +78,11 @@ static void output(struct rte_mbuf *m, uint16_t oif, uint32_t nh, uint32_t mtu)
 		rt_neigh_output(m, oif, nh);
 		return;
 	}
-	n = ip4_fragment(m, mtu, rt_pool, frags, MAX_FRAGS);
+	n = rt_pool ? ip4_fragment(m, mtu, rt_pool, frags, MAX_FRAGS) : -ENOBUFS;
 	rte_pktmbuf_free(m);
 	if (n < 0) {
-		rt_count_drop(keep.iface, keep.vrf, DP_DROP_NO_MBUF);
+		rt_count_drop(keep.iface, keep.vrf,
+			      n == -EINVAL ? DP_DROP_IP_HEADER : DP_DROP_NO_MBUF);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -101,7 +104,8 @@ static void originate(struct rte_mbuf *m, uint16_t vrf)
 	l3_meta(m)->iface = 0;
 	l3_meta(m)->vrf = vrf;
 	g = route_to(vrf, dst, &why);
-	if (g == NULL || t == NULL || !t->iface[(p = pick(g, ip))->iface].on) {
+	if (g == NULL || t == NULL ||
+	    !t->iface[(p = pick(g, ip, m->data_len - RTE_ETHER_HDR_LEN))->iface].on) {
 		rt_count_drop(0, vrf, why == DP_DROP_MAX ? DP_DROP_LOCAL : why);
 		rte_pktmbuf_free(m);
 		return;
@@ -230,7 +234,7 @@ static void slow_forward(struct rte_mbuf *m)
 			rte_pktmbuf_free(m);
 		return;
 	}
-	p = pick(g, ip);
+	p = pick(g, ip, m->data_len - RTE_ETHER_HDR_LEN);
 	o = t ? &t->iface[p->iface] : NULL;
 	if (o == NULL || !o->on) {
 		rt_count_drop(iif, vrf, DP_DROP_NO_ROUTE);
@@ -282,15 +286,13 @@ void rt_punt(struct rte_mbuf *m)
 	case L3_PUNT_TTL:
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_TIME_EXCEEDED, 0, 0);
 		break;
-	case L3_PUNT_NO_ROUTE:
-		rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH, IP4_UNREACH_NET, 0);
-		break;
 	case L3_PUNT_REJECT:
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH, IP4_UNREACH_HOST, 0);
 		break;
 	case L3_PUNT_FRAG_NEEDED:
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH, IP4_UNREACH_FRAG_NEEDED, meta->mtu);
 		break;
+	case L3_PUNT_NO_ROUTE: /* looked up again: the route may have come meanwhile */
 	case L3_PUNT_SLOW:
 	case L3_PUNT_RESOLVE:
 		slow_forward(m);

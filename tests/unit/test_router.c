@@ -362,7 +362,7 @@ static void test_fragment_and_reassemble(void **state)
 
 static void test_fragment_limits(void **state)
 {
-	struct rte_mbuf *m = frame(NULL, 0, 1000, 0), *f[4];
+	struct rte_mbuf *m = frame(NULL, 0, 1000, 0), *f[4], *bad;
 
 	(void)state;
 	/* An MTU with no room for 8 bytes of data, or too many pieces. */
@@ -372,6 +372,12 @@ static void test_fragment_limits(void **state)
 	assert_int_equal(ip4_fragment(m, 600, pool, f, 4), 2);
 	rte_pktmbuf_free_bulk(f, 2);
 	rte_pktmbuf_free(m);
+	/* A fragment whose offset plus data passes 65535 bytes: its pieces' offsets would not fit.
+	 */
+	bad = frame(NULL, 0, 1000, 0);
+	ip4_hdr(bad)->fragment_offset = rte_cpu_to_be_16(8100);
+	assert_int_equal(ip4_fragment(bad, 600, pool, f, 4), -EINVAL);
+	rte_pktmbuf_free(bad);
 }
 
 /* ---- ICMP errors ---- */

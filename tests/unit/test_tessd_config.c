@@ -260,6 +260,9 @@ static void test_router_interfaces(void **state)
 			    "\"vlan\": 5}, {\"name\": \"y\", \"vrf\": \"a\", \"port\": "
 			    "\"e\", \"vlan\": 5}"),
 		     "/router/interfaces/1/vlan", "already interface 'x'");
+	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"group\": \"g\", "
+			    "\"mtu\": 9000}"),
+		     "/router/interfaces/0/mtu", "more than port s's 1500 in group g");
 	expect_error(IFACES("{\"name\": \"x\", \"vrf\": \"a\", \"port\": \"e\", "
 			    "\"mac\": \"01:00:5e:00:00:01\"}"),
 		     "/router/interfaces/0/mac", "multicast");
