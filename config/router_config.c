@@ -65,14 +65,6 @@ static int check_prefix(const void *val, char *why, size_t len)
 	return 0;
 }
 
-static const struct cfg_node name_node = {
-	.type = CFG_STRING,
-	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
-};
-static const struct cfg_node opt_name_node = {
-	.type = CFG_STRING,
-	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
-};
 const struct cfg_node tessd_ip4_schema = {
 	.type = CFG_STRING,
 	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
@@ -95,7 +87,7 @@ static const struct cfg_node opt_mac_node = {
 /* ---- VRFs ---- */
 
 static const struct cfg_field vrf_fields[] = {
-	CFG_FIELD(struct tessd_vrf_cfg, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_vrf_cfg, name, "name", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct tessd_vrf_cfg, id, "id",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, TESS_MAX_VRF_ID } }), true,
 		  NULL),
@@ -126,13 +118,13 @@ static const struct cfg_node addrs_node = {
 		 .item_size = TESS_PREFIX_LEN },
 };
 static const struct cfg_field iface_fields[] = {
-	CFG_FIELD(struct tessd_iface_cfg, name, "name", &name_node, true, NULL),
-	CFG_FIELD(struct tessd_iface_cfg, vrf, "vrf", &name_node, true, NULL),
-	CFG_FIELD(struct tessd_iface_cfg, port, "port", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, name, "name", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_iface_cfg, vrf, "vrf", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_iface_cfg, port, "port", &tessd_opt_name_schema, false, "\"\""),
 	CFG_FIELD(struct tessd_iface_cfg, vlan, "vlan",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, TESS_VLAN_MAX } }), false,
 		  "0"),
-	CFG_FIELD(struct tessd_iface_cfg, group, "group", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, group, "group", &tessd_opt_name_schema, false, "\"\""),
 	CFG_FIELD(struct tessd_iface_cfg, mac, "mac", &opt_mac_node, false, "\"\""),
 	CFG_FIELD(struct tessd_iface_cfg, mtu, "mtu",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 68, 16110 } }), false, "1500"),
@@ -150,7 +142,8 @@ const struct cfg_node tessd_iface_schema = {
 static const char *const route_types[] = { "unicast", "blackhole", "reject", "vrf", NULL };
 static const struct cfg_field nh_fields[] = {
 	CFG_FIELD(struct tessd_nexthop_cfg, via, "via", &opt_ip4_node, false, "\"\""),
-	CFG_FIELD(struct tessd_nexthop_cfg, interface, "interface", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_nexthop_cfg, interface, "interface", &tessd_opt_name_schema, false,
+		  "\"\""),
 	{ 0 },
 };
 static const struct cfg_node nh_node = {
@@ -164,7 +157,7 @@ static const struct cfg_node nhs_node = {
 		 .item_size = sizeof(struct tessd_nexthop_cfg) },
 };
 static const struct cfg_field route_fields[] = {
-	CFG_FIELD(struct tessd_route_cfg, vrf, "vrf", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_route_cfg, vrf, "vrf", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct tessd_route_cfg, prefix, "prefix", &tessd_prefix_schema, true, NULL),
 	CFG_FIELD(struct tessd_route_cfg, type, "type",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
@@ -172,7 +165,8 @@ static const struct cfg_field route_fields[] = {
 		  false, "\"unicast\""),
 	CFG_ARRAY_FIELD(struct tessd_route_cfg, nexthops, n_nexthops, "nexthops", &nhs_node, false,
 			"[]"),
-	CFG_FIELD(struct tessd_route_cfg, target_vrf, "target_vrf", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_route_cfg, target_vrf, "target_vrf", &tessd_opt_name_schema, false,
+		  "\"\""),
 	{ 0 },
 };
 const struct cfg_node tessd_route_schema = {
@@ -183,10 +177,11 @@ const struct cfg_node tessd_route_schema = {
 /* ---- neighbours ---- */
 
 static const struct cfg_field neigh_fields[] = {
-	CFG_FIELD(struct tessd_neigh_cfg, vrf, "vrf", &name_node, true, NULL),
+	CFG_FIELD(struct tessd_neigh_cfg, vrf, "vrf", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct tessd_neigh_cfg, ip, "ip", &tessd_ip4_schema, true, NULL),
 	CFG_FIELD(struct tessd_neigh_cfg, mac, "mac", &tessd_mac_schema, true, NULL),
-	CFG_FIELD(struct tessd_neigh_cfg, interface, "interface", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_neigh_cfg, interface, "interface", &tessd_opt_name_schema, false,
+		  "\"\""),
 	{ 0 },
 };
 const struct cfg_node tessd_neigh_schema = {

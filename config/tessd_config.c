@@ -57,6 +57,14 @@ const struct cfg_node tessd_name_schema = {
 	.type = CFG_STRING,
 	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
 };
+static const struct cfg_field name_params_fields[] = {
+	CFG_FIELD(struct tessd_name_params, name, "name", &tessd_name_schema, true, NULL),
+	{ 0 },
+};
+const struct cfg_node tessd_name_params_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = name_params_fields, .size = sizeof(struct tessd_name_params) },
+};
 static const struct cfg_node cpu_node = { .type = CFG_INT, .i = { 0, TESS_MAX_WORKERS * 16 } };
 static const struct cfg_node bool_node = { .type = CFG_BOOL };
 static const char *const hugepage_modes[] = { "auto", "on", "off", NULL };
@@ -148,7 +156,7 @@ static const struct cfg_node desc_node = {
 };
 static const char *const port_modes[] = { "none", "access", "trunk", NULL };
 static const char *const spoof_modes[] = { "auto", "on", "off", NULL };
-static const struct cfg_node opt_name_node = {
+const struct cfg_node tessd_opt_name_schema = {
 	.type = CFG_STRING,
 	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
 };
@@ -188,12 +196,12 @@ static const struct cfg_field port_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .max_len = 6, .choices = port_modes } }),
 		  false, "\"none\""),
-	CFG_FIELD(struct tessd_port_cfg, group, "group", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct tessd_port_cfg, group, "group", &tessd_opt_name_schema, false, "\"\""),
 	CFG_ARRAY_FIELD(struct tessd_port_cfg, groups, n_groups, "groups", &group_names_node, false,
 			"[]"),
 	CFG_FIELD(struct tessd_port_cfg, all_groups, "all_groups", &bool_node, false, "false"),
-	CFG_FIELD(struct tessd_port_cfg, native_group, "native_group", &opt_name_node, false,
-		  "\"\""),
+	CFG_FIELD(struct tessd_port_cfg, native_group, "native_group", &tessd_opt_name_schema,
+		  false, "\"\""),
 	CFG_FIELD(struct tessd_port_cfg, anti_spoof, "anti_spoof",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .max_len = 4, .choices = spoof_modes } }),

@@ -173,6 +173,13 @@ extern const struct cfg_node tessd_cfg_schema;
 extern const struct cfg_node tessd_port_schema;
 extern const struct cfg_node tessd_xc_schema;
 extern const struct cfg_node tessd_name_schema;
+extern const struct cfg_node tessd_opt_name_schema; /* a name, or "" */
+
+/* The params of API requests that name one object. */
+struct tessd_name_params {
+	char name[TESS_NAME_LEN];
+};
+extern const struct cfg_node tessd_name_params_schema;
 extern const struct cfg_node tessd_switch_schema;
 extern const struct cfg_node tessd_group_schema;
 extern const struct cfg_node tessd_static_mac_schema;

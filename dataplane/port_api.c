@@ -181,10 +181,6 @@ static int port_set(const void *params, json_t **result, struct ctl_error *err)
 	return rc;
 }
 
-struct port_name_params {
-	char name[TESS_NAME_LEN];
-};
-
 /* What still refers to a port: it must go first. */
 static int port_in_use(const char *name, struct ctl_error *err)
 {
@@ -223,7 +219,7 @@ static int port_in_use(const char *name, struct ctl_error *err)
 
 static int port_del(const void *params, json_t **result, struct ctl_error *err)
 {
-	const struct port_name_params *pp = params;
+	const struct tessd_name_params *pp = params;
 	const struct tessd_port_cfg *cur = tessd_cfg_port(&tessd.cfg, pp->name);
 	struct dp_port *p = dp_port_by_name(pp->name);
 	struct tessd_cfg cand;
@@ -260,21 +256,12 @@ static int port_del(const void *params, json_t **result, struct ctl_error *err)
 	return 0;
 }
 
-static const struct cfg_field name_fields[] = {
-	CFG_FIELD(struct port_name_params, name, "name", &tessd_name_schema, true, NULL),
-	{ 0 },
-};
-static const struct cfg_node name_schema = {
-	.type = CFG_OBJECT,
-	.obj = { .fields = name_fields, .size = sizeof(struct port_name_params) },
-};
-
 static const struct ctl_method port_methods[] = {
 	{ "port.list", NULL, port_list, "ports with driver, MAC, MTU, link, queues, switching" },
 	{ "port.add", &tessd_port_schema, port_add, "add a port (as in the config's ports[])" },
 	{ "port.set", NULL, port_set, "change a port's switching: mode, groups, anti-spoof, limits",
 	  true },
-	{ "port.del", &name_schema, port_del, "remove a port (not cross-connected)" },
+	{ "port.del", &tessd_name_params_schema, port_del, "remove a port (not cross-connected)" },
 	{ 0 },
 };
 

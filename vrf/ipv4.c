@@ -7,41 +7,53 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 
+/*
+ * The option at offset i of the n option bytes o: 1 with its length (1 for
+ * a NOP), 0 at the end (EOL, or no bytes left), -1 when its length is wrong.
+ */
+static int opt_at(const uint8_t *o, uint32_t n, uint32_t i, uint8_t *len)
+{
+	if (i >= n || o[i] == IP4_OPT_EOL)
+		return 0;
+	if (o[i] == IP4_OPT_NOP) {
+		*len = 1;
+		return 1;
+	}
+	if (i + 1 >= n || o[i + 1] < 2 || o[i + 1] > n - i)
+		return -1;
+	*len = o[i + 1];
+	return 1;
+}
+
 enum ip4_opt_result ip4_options_forward(struct rte_ipv4_hdr *ip, uint32_t out_addr, uint32_t *where)
 {
-	uint8_t *o = (uint8_t *)(ip + 1);
-	uint32_t n = ip4_hlen(ip) - sizeof(*ip);
+	uint8_t *o = (uint8_t *)(ip + 1), len = 0;
+	uint32_t n = ip4_hlen(ip) - sizeof(*ip), i;
+	int r;
 
-	for (uint32_t i = 0; i < n;) {
-		uint8_t type = o[i], len, ptr;
+	for (i = 0; (r = opt_at(o, n, i, &len)) > 0; i += len) {
+		uint8_t type = o[i], ptr;
 
-		if (type == IP4_OPT_EOL)
-			break;
-		if (type == IP4_OPT_NOP) {
-			i++;
-			continue;
-		}
-		*where = (uint32_t)sizeof(*ip) + i + 1;
-		if (i + 1 >= n || o[i + 1] < 2 || o[i + 1] > n - i)
-			return IP4_OPT_MALFORMED;
-		len = o[i + 1];
 		if (type == IP4_OPT_LSRR || type == IP4_OPT_SSRR)
 			return IP4_OPT_SOURCE_ROUTE;
-		if (type == IP4_OPT_RR || type == IP4_OPT_TS) {
-			*where = (uint32_t)sizeof(*ip) + i + 2;
-			if (len < 3)
-				return IP4_OPT_MALFORMED;
-			ptr = o[i + 2];
-			/* RR: 4 + 4k; timestamp: 5 + 4k (or 8k); a full option is left alone. */
-			if (ptr < (type == IP4_OPT_RR ? 4 : 5))
-				return IP4_OPT_MALFORMED;
-			if (type == IP4_OPT_RR && ptr + 3u <= len) {
-				uint32_t a = rte_cpu_to_be_32(out_addr);
-				memcpy(&o[i + ptr - 1], &a, sizeof(a));
-				o[i + 2] = (uint8_t)(ptr + 4);
-			}
+		if (type != IP4_OPT_RR && type != IP4_OPT_TS)
+			continue;
+		*where = (uint32_t)sizeof(*ip) + i + 2;
+		if (len < 3)
+			return IP4_OPT_MALFORMED;
+		ptr = o[i + 2];
+		/* RR: 4 + 4k; timestamp: 5 + 4k (or 8k); a full option is left alone. */
+		if (ptr < (type == IP4_OPT_RR ? 4 : 5))
+			return IP4_OPT_MALFORMED;
+		if (type == IP4_OPT_RR && ptr + 3u <= len) {
+			uint32_t a = rte_cpu_to_be_32(out_addr);
+			memcpy(&o[i + ptr - 1], &a, sizeof(a));
+			o[i + 2] = (uint8_t)(ptr + 4);
 		}
-		i += len;
+	}
+	if (r < 0) {
+		*where = (uint32_t)sizeof(*ip) + i + 1; /* its length octet */
+		return IP4_OPT_MALFORMED;
 	}
 	return IP4_OPT_OK;
 }
@@ -50,24 +62,14 @@ uint32_t ip4_options_copied(const struct rte_ipv4_hdr *ip, uint8_t *dst)
 {
 	const uint8_t *o = (const uint8_t *)(ip + 1);
 	uint32_t n = ip4_hlen(ip) - sizeof(*ip), k = 0;
+	uint8_t len = 0;
 
-	for (uint32_t i = 0; i < n;) {
-		uint8_t type = o[i], len;
-
-		if (type == IP4_OPT_EOL)
-			break;
-		if (type == IP4_OPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= n || o[i + 1] < 2 || o[i + 1] > n - i)
-			break; /* checked before fragmenting; stop rather than overrun */
-		len = o[i + 1];
-		if (type & IP4_OPT_COPIED) {
+	/* Checked before fragmenting; a malformed one just ends the list here. */
+	for (uint32_t i = 0; opt_at(o, n, i, &len) > 0; i += len) {
+		if (o[i] & IP4_OPT_COPIED) {
 			memcpy(dst + k, o + i, len);
 			k += len;
 		}
-		i += len;
 	}
 	while (k % 4)
 		dst[k++] = IP4_OPT_EOL;

@@ -89,10 +89,6 @@ static int finish(struct tessd_cfg *cand, const char *from, struct ctl_error *er
 	return dp_commit(cand, err);
 }
 
-struct name_params {
-	char name[TESS_NAME_LEN];
-};
-
 struct vrf_filter {
 	char vrf[TESS_NAME_LEN];
 	char interface[TESS_NAME_LEN];
@@ -182,7 +178,7 @@ static int busy(struct ctl_error *err, const char *path, json_t *list, const cha
 
 static int vrf_del(const void *params, json_t **result, struct ctl_error *err)
 {
-	const struct name_params *np = params;
+	const struct tessd_name_params *np = params;
 	const struct tessd_router_cfg *r = &tessd.cfg.router;
 	const struct tessd_vrf_cfg *v = need_vrf(np->name, "/params/name", err);
 	struct tessd_cfg cand;
@@ -307,7 +303,7 @@ static bool nh_uses(const struct tessd_cfg *cfg, const char *vrf,
 
 static int iface_del(const void *params, json_t **result, struct ctl_error *err)
 {
-	const struct name_params *np = params;
+	const struct tessd_name_params *np = params;
 	const struct tessd_router_cfg *r = &tessd.cfg.router;
 	const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, np->name);
 	struct tessd_cfg cand;
@@ -725,21 +721,9 @@ static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
 
 /* ---- schemas ---- */
 
-static const struct cfg_node opt_name = {
-	.type = CFG_STRING,
-	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
-};
-static const struct cfg_field name_fields[] = {
-	CFG_FIELD(struct name_params, name, "name", &tessd_name_schema, true, NULL),
-	{ 0 },
-};
-static const struct cfg_node name_schema = {
-	.type = CFG_OBJECT,
-	.obj = { .fields = name_fields, .size = sizeof(struct name_params) },
-};
 static const struct cfg_field filter_fields[] = {
-	CFG_FIELD(struct vrf_filter, vrf, "vrf", &opt_name, false, "\"\""),
-	CFG_FIELD(struct vrf_filter, interface, "interface", &opt_name, false, "\"\""),
+	CFG_FIELD(struct vrf_filter, vrf, "vrf", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct vrf_filter, interface, "interface", &tessd_opt_name_schema, false, "\"\""),
 	CFG_FIELD(struct vrf_filter, prefix, "prefix",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .max_len = TESS_PREFIX_LEN - 1 } }),
@@ -772,12 +756,12 @@ static const struct cfg_node neigh_key_schema = {
 static const struct ctl_method router_methods[] = {
 	{ "vrf.list", NULL, vrf_list, "VRFs, their interfaces, route and neighbour counts" },
 	{ "vrf.add", &tessd_vrf_schema, vrf_add, "add a VRF (name, id, ICMP rate, ARP limits)" },
-	{ "vrf.del", &name_schema, vrf_del,
+	{ "vrf.del", &tessd_name_params_schema, vrf_del,
 	  "remove a VRF without interfaces (its static routes and neighbours go too)" },
 	{ "interface.list", &filter_schema, iface_list, "L3 interfaces (of a VRF)" },
 	{ "interface.add", &tessd_iface_schema, iface_add,
 	  "add an L3 interface on a port, a VLAN of a port, or a group" },
-	{ "interface.del", &name_schema, iface_del,
+	{ "interface.del", &tessd_name_params_schema, iface_del,
 	  "remove an L3 interface no route or neighbour uses" },
 	{ "route.show", &filter_schema, route_show,
 	  "routes (of a VRF; for a prefix, or the longest match of an address)" },

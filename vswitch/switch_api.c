@@ -80,13 +80,9 @@ static int group_add(const void *params, json_t **result, struct ctl_error *err)
 	return rc;
 }
 
-struct name_params {
-	char name[TESS_NAME_LEN];
-};
-
 static int group_del(const void *params, json_t **result, struct ctl_error *err)
 {
-	const struct name_params *np = params;
+	const struct tessd_name_params *np = params;
 	const struct tessd_group_cfg *g = tessd_cfg_group(&tessd.cfg, np->name);
 	struct tessd_cfg cand;
 	uint32_t idx;
@@ -296,21 +292,9 @@ static int fdb_del_m(const void *params, json_t **result, struct ctl_error *err)
 	return edit_static(params, false, result, err);
 }
 
-static const struct cfg_node opt_name = {
-	.type = CFG_STRING,
-	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
-};
-static const struct cfg_field name_fields[] = {
-	CFG_FIELD(struct name_params, name, "name", &tessd_name_schema, true, NULL),
-	{ 0 },
-};
-static const struct cfg_node name_schema = {
-	.type = CFG_OBJECT,
-	.obj = { .fields = name_fields, .size = sizeof(struct name_params) },
-};
 static const struct cfg_field filter_fields[] = {
-	CFG_FIELD(struct fdb_params, group, "group", &opt_name, false, "\"\""),
-	CFG_FIELD(struct fdb_params, port, "port", &opt_name, false, "\"\""),
+	CFG_FIELD(struct fdb_params, group, "group", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct fdb_params, port, "port", &tessd_opt_name_schema, false, "\"\""),
 	{ 0 },
 };
 static const struct cfg_node filter_schema = {
@@ -340,7 +324,8 @@ static const struct cfg_node del_schema = {
 static const struct ctl_method switch_methods[] = {
 	{ "group.list", NULL, group_list, "port groups, their members and FDB size" },
 	{ "group.add", &tessd_group_schema, group_add, "add a port group (tenant, VLAN, limits)" },
-	{ "group.del", &name_schema, group_del, "remove a port group without member ports" },
+	{ "group.del", &tessd_name_params_schema, group_del,
+	  "remove a port group without member ports" },
 	{ "fdb.show", &filter_schema, fdb_show, "FDB entries, by group and/or port" },
 	{ "fdb.flush", &filter_schema, fdb_flush_m,
 	  "forget learned entries, by group and/or port" },
