@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's model (seeds 000-002, ../shared/DESIGN.md): sites, hosts,
+ * tenants, desktop models, per-tenant model quotas and desktops, as the
+ * daemon keeps them in memory (the store persists them). Ids are positive
+ * and never reused.
+ */
+#ifndef TESS_MGR_MODEL_H
+#define TESS_MGR_MODEL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MGR_NAME_LEN     64
+#define MGR_URI_LEN      256
+#define MGR_MAX_CPUS     1024 /* physical CPUs of a host */
+#define MGR_CPU_WORDS    (MGR_MAX_CPUS / 64)
+#define MGR_MAX_PREFIXES 32
+#define MGR_VLANS        4096
+#define MGR_MAX_SLICES   256 /* tenants with desktops on one host */
+
+typedef struct {
+	uint64_t w[MGR_CPU_WORDS];
+} mgr_cpuset;
+
+static inline void mgr_cpuset_add(mgr_cpuset *s, unsigned cpu)
+{
+	s->w[cpu / 64] |= UINT64_C(1) << (cpu % 64);
+}
+
+static inline bool mgr_cpuset_has(const mgr_cpuset *s, unsigned cpu)
+{
+	return s->w[cpu / 64] >> (cpu % 64) & 1;
+}
+
+unsigned mgr_cpuset_count(const mgr_cpuset *s);
+/* "0-3,8,10-11" (empty string for an empty set). */
+void mgr_cpuset_format(const mgr_cpuset *s, char *buf, size_t len);
+/* Parses that form; -EINVAL on anything else or a CPU >= max. */
+int mgr_cpuset_parse(const char *str, unsigned max, mgr_cpuset *s);
+bool mgr_cpuset_disjoint(const mgr_cpuset *a, const mgr_cpuset *b);
+
+/* A host's CPUs as libvirt reports them: each CPU's core (socket and core id folded). */
+struct mgr_topo {
+	uint16_t ncpus;
+	uint16_t ncores;
+	uint16_t core_of[MGR_MAX_CPUS];
+};
+
+struct mgr_site {
+	uint32_t id;
+	char name[MGR_NAME_LEN];
+	double lat, lon;
+	uint32_t n_prefixes;
+	struct {
+		uint32_t addr; /* host order */
+		uint8_t len;
+	} prefixes[MGR_MAX_PREFIXES];
+	char storage[PATH_MAX]; /* where this site's images and overlays live */
+};
+
+/* What a tenant has on a host: vCPUs allocated and its CPU partition there. */
+struct mgr_slice {
+	uint32_t tenant_id;
+	uint32_t vcpus;
+	mgr_cpuset cpus;
+};
+
+struct mgr_host {
+	uint32_t id;
+	char name[MGR_NAME_LEN];
+	char uri[MGR_URI_LEN];
+	uint32_t site_id;
+	bool shared;                    /* serves several tenants (partitioned) */
+	double mem_overalloc;           /* memory capacity = memory x this */
+	double vcpu_ratio;              /* CPU capacity = CPUs x this */
+	uint64_t vlans[MGR_VLANS / 64]; /* tenant VLANs it reaches */
+	char tessd_socket[108];         /* control socket of its vswitch ("": none) */
+	/* From libvirt. */
+	bool up;
+	uint64_t memory_mb;
+	struct mgr_topo topo;
+	/* Allocated (desktops placed, being created included). */
+	uint32_t vcpus_used;
+	uint64_t mem_used_mb;
+	uint32_t n_slices;
+	struct mgr_slice *slices;
+};
+
+struct mgr_tenant {
+	uint32_t id;
+	char org_id[MGR_NAME_LEN];
+	char name[MGR_NAME_LEN];
+	uint32_t site_id; /* its data center */
+	uint16_t vlan;
+	char vlan_name[MGR_NAME_LEN]; /* the network label of its desktops' NICs */
+};
+
+struct mgr_model {
+	uint32_t id;
+	char name[MGR_NAME_LEN];
+	uint32_t vcpus;
+	uint64_t memory_mb;
+	char base_image[PATH_MAX]; /* file name under a site's storage */
+	uint32_t cpu_shares;
+};
+
+/* A tenant's quota for one desktop model. */
+struct mgr_quota {
+	uint32_t tenant_id, model_id;
+	uint32_t max_cpus;
+	uint64_t max_memory_mb;
+	uint32_t cpus_used; /* allocated, being created included */
+	uint64_t memory_used_mb;
+	uint32_t n_hosts; /* hosts associated with it by the last search (FIG. 4) */
+	uint32_t *host_ids;
+};
+
+static inline bool mgr_host_reaches(const struct mgr_host *h, uint16_t vlan)
+{
+	return h->vlans[vlan / 64] >> (vlan % 64) & 1;
+}
+
+#endif

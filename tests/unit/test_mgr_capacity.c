@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's arithmetic: capacity formulas, quota room, the FIG. 4 host
+ * search, and CPU partitions (disjoint, whole cores, stable when they
+ * change), with CPU set text round trips.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "capacity.h"
+
+/* A host of sockets x cores x threads CPUs numbered like Linux: thread siblings n apart. */
+static void make_host(struct mgr_host *h, uint32_t id, unsigned sockets, unsigned cores,
+		      unsigned threads, uint64_t mem_mb, double ratio, double overalloc,
+		      bool shared)
+{
+	uint16_t socket_of[MGR_MAX_CPUS], core_of[MGR_MAX_CPUS];
+	unsigned n = sockets * cores * threads;
+
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	h->up = true;
+	h->site_id = 1;
+	h->memory_mb = mem_mb;
+	h->vcpu_ratio = ratio;
+	h->mem_overalloc = overalloc;
+	h->shared = shared;
+	h->vlans[100 / 64] |= UINT64_C(1) << (100 % 64);
+	h->vlans[200 / 64] |= UINT64_C(1) << (200 % 64);
+	for (unsigned c = 0; c < n; c++) {
+		unsigned core = c % (sockets * cores);
+		socket_of[c] = (uint16_t)(core / cores);
+		core_of[c] = (uint16_t)(core % cores);
+	}
+	assert_int_equal(mgr_topo_set(&h->topo, n, socket_of, core_of), 0);
+	assert_int_equal(h->topo.ncores, sockets * cores);
+}
+
+/* Places a desktop's worth of vCPUs and memory for tenant on h (as the daemon does). */
+static int place(struct mgr_host *h, uint32_t tenant, uint32_t vcpus, uint64_t mem)
+{
+	struct mgr_slice *s = mgr_host_slice(h, tenant);
+	int rc;
+
+	if (s == NULL) {
+		h->slices = realloc(h->slices, (h->n_slices + 1) * sizeof(*s));
+		s = &h->slices[h->n_slices++];
+		memset(s, 0, sizeof(*s));
+		s->tenant_id = tenant;
+	}
+	s->vcpus += vcpus;
+	rc = mgr_partition(h);
+	if (rc < 0) {
+		s->vcpus -= vcpus;
+		return rc;
+	}
+	h->vcpus_used += vcpus;
+	h->mem_used_mb += mem;
+	return 0;
+}
+
+static const struct mgr_tenant acme = { .id = 1, .site_id = 1, .vlan = 100 };
+static const struct mgr_tenant bravo = { .id = 2, .site_id = 1, .vlan = 200 };
+static const struct mgr_model small = { .id = 1, .vcpus = 2, .memory_mb = 4096 };
+
+static void test_cpuset_text(void **state)
+{
+	mgr_cpuset s;
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(mgr_cpuset_parse("0-3,8,10-11", 64, &s), 0);
+	assert_int_equal(mgr_cpuset_count(&s), 7);
+	mgr_cpuset_format(&s, buf, sizeof(buf));
+	assert_string_equal(buf, "0-3,8,10-11");
+	assert_int_equal(mgr_cpuset_parse("", 64, &s), 0);
+	assert_int_equal(mgr_cpuset_count(&s), 0);
+	static const char *const bads[] = { "x", "1-", "3-1", "64", "1,,2", "1,", "-1", "1 2" };
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++)
+		assert_int_equal(mgr_cpuset_parse(bads[i], 64, &s), -EINVAL);
+}
+
+static void test_capacity_formulas(void **state)
+{
+	struct mgr_host h;
+
+	(void)state;
+	/* 2 sockets x 8 cores x 2 threads = 32 CPUs, 64 GiB, ratio 4, over-allocation 1.5. */
+	make_host(&h, 1, 2, 8, 2, 65536, 4.0, 1.5, true);
+	assert_int_equal(mgr_cpu_capacity(&h), 128);
+	assert_int_equal(mgr_mem_capacity(&h), 98304);
+	h.vcpu_ratio = 1.5;
+	assert_int_equal(mgr_cpu_capacity(&h), 48);
+	h.vcpu_ratio = 0.1 * 3; /* 0.30000000000000004: floor(32 x it) is 9, not 9.6 rounded */
+	assert_int_equal(mgr_cpu_capacity(&h), 9);
+	/* Whole cores: ceil(vCPUs / ratio) CPUs, rounded up to cores of 2 threads. */
+	h.vcpu_ratio = 4.0;
+	assert_int_equal(mgr_cores_needed(&h, 0), 0);
+	assert_int_equal(mgr_cores_needed(&h, 1), 1);
+	assert_int_equal(mgr_cores_needed(&h, 8), 1);
+	assert_int_equal(mgr_cores_needed(&h, 9), 2);
+	assert_int_equal(mgr_cores_needed(&h, 16), 2);
+	assert_int_equal(mgr_cores_needed(&h, 17), 3);
+	free(h.slices);
+}
+
+static void test_quota_room(void **state)
+{
+	struct mgr_quota q = { .max_cpus = 10, .max_memory_mb = 16384 };
+
+	(void)state;
+	assert_int_equal(mgr_quota_room(&q, &small), 4); /* memory bounds: 4 x 4 GiB */
+	q.max_memory_mb = 65536;
+	assert_int_equal(mgr_quota_room(&q, &small), 5); /* CPUs bound: 5 x 2 */
+	q.cpus_used = 9;
+	assert_int_equal(mgr_quota_room(&q, &small), 0);
+	q.cpus_used = 12; /* over (the quota was lowered): nothing, no wrap-around */
+	assert_int_equal(mgr_quota_room(&q, &small), 0);
+	q.cpus_used = 0;
+	q.memory_used_mb = 70000;
+	assert_int_equal(mgr_quota_room(&q, &small), 0);
+}
+
+static void test_host_room_and_sharing(void **state)
+{
+	struct mgr_host h;
+	const char *why;
+
+	(void)state;
+	/* 1 socket x 4 cores x 2 threads, ratio 2: 16 vCPUs, 4 cores of 4 vCPUs each. */
+	make_host(&h, 1, 1, 4, 2, 32768, 2.0, 1.0, true);
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 8);
+	assert_int_equal(place(&h, 1, 2, 4096), 0);
+	/* Bravo: 3 cores free -> 12 vCPUs; memory 28 GiB -> 7 desktops; partition 6. */
+	assert_int_equal(mgr_host_room(&h, &bravo, &small, &why), 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(place(&h, 2, 2, 4096), 0);
+	/* Acme keeps its one core (2 desktops' worth: 4 vCPUs). */
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 1);
+	assert_int_equal(place(&h, 1, 2, 4096), 0);
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
+	assert_string_equal(why, "has no vCPU capacity left");
+	free(h.slices);
+
+	/* Memory, VLAN, data center, down. */
+	make_host(&h, 1, 1, 4, 2, 8192, 2.0, 1.0, true);
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 2);
+	h.mem_used_mb = 5000;
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
+	assert_string_equal(why, "has no memory capacity left");
+	struct mgr_tenant other = acme;
+	other.vlan = 300;
+	assert_int_equal(mgr_host_room(&h, &other, &small, &why), 0);
+	assert_string_equal(why, "does not reach the tenant's VLAN");
+	assert_false(mgr_host_eligible(&h, &other));
+	other = acme;
+	other.site_id = 2;
+	assert_int_equal(mgr_host_room(&h, &other, &small, &why), 0);
+	assert_string_equal(why, "is not in the tenant's data center");
+	h.up = false;
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
+	assert_string_equal(why, "is down");
+	free(h.slices);
+
+	/* Not shared: the first tenant has it. */
+	make_host(&h, 1, 1, 4, 2, 32768, 2.0, 1.0, false);
+	assert_int_equal(place(&h, 1, 2, 4096), 0);
+	assert_int_equal(mgr_host_room(&h, &bravo, &small, &why), 0);
+	assert_string_equal(why, "is not shared and serves another tenant");
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 7);
+	free(h.slices);
+}
+
+static void test_partitions_disjoint_whole_cores_stable(void **state)
+{
+	struct mgr_host h;
+	mgr_cpuset before;
+	char buf[128];
+
+	(void)state;
+	/* 1 socket x 4 cores x 2 threads: core k is CPUs k and k+4. */
+	make_host(&h, 1, 1, 4, 2, 65536, 1.0, 1.0, true);
+	assert_int_equal(place(&h, 1, 2, 1024), 0); /* acme: 2 vCPUs -> 1 core */
+	mgr_cpuset_format(&h.slices[0].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "0,4");
+	assert_int_equal(place(&h, 2, 3, 1024), 0); /* bravo: 3 vCPUs -> 2 cores */
+	mgr_cpuset_format(&h.slices[1].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "1-2,5-6");
+	assert_true(mgr_cpuset_disjoint(&h.slices[0].cpus, &h.slices[1].cpus));
+	/* Acme grows: it keeps its core and takes the free one; bravo is not moved. */
+	before = h.slices[1].cpus;
+	assert_int_equal(place(&h, 1, 2, 1024), 0);
+	mgr_cpuset_format(&h.slices[0].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "0,3-4,7");
+	assert_memory_equal(&before, &h.slices[1].cpus, sizeof(before));
+	/* Full: neither may grow now; nothing changes. */
+	before = h.slices[0].cpus;
+	assert_int_equal(place(&h, 2, 2, 1024), -ENOSPC);
+	assert_memory_equal(&before, &h.slices[0].cpus, sizeof(before));
+	/* Bravo shrinks to one core: it keeps its lowest, the other becomes free for acme. */
+	h.slices[1].vcpus = 2;
+	assert_int_equal(mgr_partition(&h), 0);
+	mgr_cpuset_format(&h.slices[1].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "1,5");
+	h.slices[0].vcpus = 6;
+	assert_int_equal(mgr_partition(&h), 0);
+	mgr_cpuset_format(&h.slices[0].cpus, buf, sizeof(buf));
+	assert_string_equal(buf, "0,2-4,6-7");
+	/* Every set is whole cores, and all are disjoint. */
+	for (uint32_t i = 0; i < h.n_slices; i++)
+		for (unsigned c = 0; c < 4; c++)
+			assert_int_equal(mgr_cpuset_has(&h.slices[i].cpus, c),
+					 mgr_cpuset_has(&h.slices[i].cpus, c + 4));
+	assert_true(mgr_cpuset_disjoint(&h.slices[0].cpus, &h.slices[1].cpus));
+	/* A tenant gone: an empty set. */
+	h.slices[1].vcpus = 0;
+	assert_int_equal(mgr_partition(&h), 0);
+	assert_int_equal(mgr_cpuset_count(&h.slices[1].cpus), 0);
+	free(h.slices);
+
+	/* A non-shared host gives its tenant every CPU. */
+	make_host(&h, 1, 1, 4, 2, 65536, 1.0, 1.0, false);
+	assert_int_equal(place(&h, 1, 1, 1024), 0);
+	assert_int_equal(mgr_cpuset_count(&h.slices[0].cpus), 8);
+	free(h.slices);
+}
+
+static void test_partitions_random(void **state)
+{
+	uint64_t rng = 7;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct mgr_host h;
+		make_host(&h, 1, 2, 6, 2, 1 << 20, 2.0, 1.0, true);
+		for (int step = 0; step < 60; step++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			uint32_t tenant = (uint32_t)(rng >> 33) % 6 + 1;
+			uint32_t v = (uint32_t)(rng >> 40) % 5 + 1;
+			const struct mgr_tenant t = { .id = tenant, .site_id = 1, .vlan = 100 };
+			const struct mgr_model m = { .vcpus = v, .memory_mb = 1 };
+			const char *why;
+			uint32_t room = mgr_host_room(&h, &t, &m, &why);
+			int rc = place(&h, tenant, v, 1);
+			/* The room the search promises is room placement finds. */
+			assert_int_equal(room > 0, rc == 0);
+			if ((rng >> 20) % 4 == 0 && h.n_slices) {
+				struct mgr_slice *s = &h.slices[(rng >> 24) % h.n_slices];
+				uint32_t drop = s->vcpus / 2;
+				s->vcpus -= drop;
+				h.vcpus_used -= drop;
+				assert_int_equal(mgr_partition(&h), 0);
+			}
+			for (uint32_t i = 0; i < h.n_slices; i++) {
+				assert_true(mgr_cpuset_count(&h.slices[i].cpus) >=
+					    (h.slices[i].vcpus + 1) / 2);
+				for (uint32_t j = 0; j < i; j++)
+					assert_true(mgr_cpuset_disjoint(&h.slices[i].cpus,
+									&h.slices[j].cpus));
+			}
+		}
+		free(h.slices);
+	}
+}
+
+static void test_fig4_available_hosts(void **state)
+{
+	struct mgr_host hs[4], *hp[4];
+	struct mgr_quota q = {
+		.tenant_id = 1, .model_id = 1, .max_cpus = 20, .max_memory_mb = 1 << 20
+	};
+	struct mgr_avail out[4];
+	uint32_t covered;
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		make_host(&hs[i], (uint32_t)i + 1, 1, 2, 2, 16384, 2.0, 1.0, true);
+		hp[i] = &hs[i];
+	}
+	hs[1].vlans[100 / 64] = 0; /* does not reach acme */
+	/* Each host: 8 vCPUs, 16 GiB -> 4 desktops of 2 vCPUs / 4 GiB. Quota: 10 desktops. */
+	n = mgr_available_hosts(hp, 4, &acme, &small, &q, out, 4, &covered);
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0].host_id, 1);
+	assert_int_equal(out[1].host_id, 3);
+	assert_int_equal(out[2].host_id, 4);
+	assert_int_equal(out[0].desktops, 4);
+	assert_int_equal(covered, 10);
+	/* The search stops once the quota is covered. */
+	q.max_cpus = 8;
+	n = mgr_available_hosts(hp, 4, &acme, &small, &q, out, 4, &covered);
+	assert_int_equal(n, 1);
+	assert_int_equal(covered, 4);
+	/* Not enough anywhere: what there is. */
+	q.max_cpus = 100;
+	n = mgr_available_hosts(hp, 4, &acme, &small, &q, out, 4, &covered);
+	assert_int_equal(n, 3);
+	assert_int_equal(covered, 12);
+	for (int i = 0; i < 4; i++)
+		free(hs[i].slices);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpuset_text),
+		cmocka_unit_test(test_capacity_formulas),
+		cmocka_unit_test(test_quota_room),
+		cmocka_unit_test(test_host_room_and_sharing),
+		cmocka_unit_test(test_partitions_disjoint_whole_cores_stable),
+		cmocka_unit_test(test_partitions_random),
+		cmocka_unit_test(test_fig4_available_hosts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
