@@ -10,12 +10,12 @@
 
 uint32_t mgr_cpu_capacity(const struct mgr_host *h)
 {
-	return (uint32_t)floor(h->topo.ncpus * h->vcpu_ratio + EPS);
+	return (uint32_t)floor(h->topo.ncpus * h->spec.vcpu_ratio + EPS);
 }
 
 uint64_t mgr_mem_capacity(const struct mgr_host *h)
 {
-	return (uint64_t)floor((double)h->memory_mb * h->mem_overalloc + EPS);
+	return (uint64_t)floor((double)h->memory_mb * h->spec.memory_overalloc + EPS);
 }
 
 struct mgr_slice *mgr_host_slice(const struct mgr_host *h, uint32_t tenant_id)
@@ -38,7 +38,7 @@ uint32_t mgr_cores_needed(const struct mgr_host *h, uint32_t vcpus)
 
 	if (vcpus == 0)
 		return 0;
-	pcpus = (uint32_t)ceil(vcpus / h->vcpu_ratio - EPS);
+	pcpus = (uint32_t)ceil(vcpus / h->spec.vcpu_ratio - EPS);
 	if (pcpus == 0)
 		pcpus = 1;
 	return (pcpus + tpc - 1) / tpc;
@@ -46,7 +46,7 @@ uint32_t mgr_cores_needed(const struct mgr_host *h, uint32_t vcpus)
 
 bool mgr_host_eligible(const struct mgr_host *h, const struct mgr_tenant *t)
 {
-	return h->up && h->site_id == t->site_id && mgr_host_reaches(h, t->vlan);
+	return h->up && h->site_id == t->site_id && mgr_host_reaches(h, t->spec.vlan);
 }
 
 /* The tenant other than t that a non-shared host serves, or 0. */
@@ -69,23 +69,24 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 		reason = "is down";
 	else if (h->site_id != t->site_id)
 		reason = "is not in the tenant's data center";
-	else if (!mgr_host_reaches(h, t->vlan))
+	else if (!mgr_host_reaches(h, t->spec.vlan))
 		reason = "does not reach the tenant's VLAN";
-	else if (!h->shared && other_owner(h, t->id))
+	else if (!h->spec.shared && other_owner(h, t->id))
 		reason = "is not shared and serves another tenant";
 	if (reason) {
 		*why = reason;
 		return 0;
 	}
-	by_cpu = h->vcpus_used < cpu_cap ? (cpu_cap - h->vcpus_used) / m->vcpus : 0;
-	by_mem = h->mem_used_mb < mem_cap ? (uint32_t)((mem_cap - h->mem_used_mb) / m->memory_mb)
-					  : 0;
+	by_cpu = h->vcpus_used < cpu_cap ? (cpu_cap - h->vcpus_used) / m->spec.vcpus : 0;
+	by_mem = h->mem_used_mb < mem_cap
+			 ? (uint32_t)((mem_cap - h->mem_used_mb) / m->spec.memory_mb)
+			 : 0;
 	room = by_cpu < by_mem ? by_cpu : by_mem;
 	if (room == 0) {
 		*why = by_cpu == 0 ? "has no vCPU capacity left" : "has no memory capacity left";
 		return 0;
 	}
-	if (h->shared) {
+	if (h->spec.shared) {
 		/* The tenant's partition grows into cores no other tenant needs. */
 		const struct mgr_slice *mine = mgr_host_slice(h, t->id);
 		uint32_t others = 0, v = mine ? mine->vcpus : 0, by_part, max_v;
@@ -94,10 +95,10 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 				others += mgr_cores_needed(h, h->slices[i].vcpus);
 		max_v = others < h->topo.ncores
 				? (uint32_t)floor((h->topo.ncores - others) * threads_per_core(h) *
-							  h->vcpu_ratio +
+							  h->spec.vcpu_ratio +
 						  EPS)
 				: 0;
-		by_part = max_v > v ? (max_v - v) / m->vcpus : 0;
+		by_part = max_v > v ? (max_v - v) / m->spec.vcpus : 0;
 		if (by_part < room)
 			room = by_part;
 		if (room == 0) {
@@ -111,9 +112,11 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 
 uint32_t mgr_quota_room(const struct mgr_quota *q, const struct mgr_model *m)
 {
-	uint32_t by_cpu = q->cpus_used < q->max_cpus ? (q->max_cpus - q->cpus_used) / m->vcpus : 0;
-	uint64_t by_mem = q->memory_used_mb < q->max_memory_mb
-				  ? (q->max_memory_mb - q->memory_used_mb) / m->memory_mb
+	uint32_t by_cpu = q->cpus_used < q->spec.max_cpus
+				  ? (q->spec.max_cpus - q->cpus_used) / m->spec.vcpus
+				  : 0;
+	uint64_t by_mem = q->memory_used_mb < q->spec.max_memory_mb
+				  ? (q->spec.max_memory_mb - q->memory_used_mb) / m->spec.memory_mb
 				  : 0;
 
 	return by_mem < by_cpu ? (uint32_t)by_mem : by_cpu;
@@ -189,7 +192,7 @@ int mgr_partition(struct mgr_host *h)
 
 	if (h->n_slices > MGR_MAX_SLICES)
 		return -E2BIG;
-	if (!h->shared) {
+	if (!h->spec.shared) {
 		/* One tenant: the whole host is its partition. */
 		for (uint32_t i = 0; i < h->n_slices; i++) {
 			memset(&h->slices[i].cpus, 0, sizeof(h->slices[i].cpus));

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MGR_NAME_LEN     64
-#define MGR_URI_LEN      256
+#include "spec.h"
+
 #define MGR_MAX_CPUS     1024 /* physical CPUs of a host */
 #define MGR_CPU_WORDS    (MGR_MAX_CPUS / 64)
 #define MGR_MAX_PREFIXES 32
@@ -51,14 +51,12 @@ struct mgr_topo {
 
 struct mgr_site {
 	uint32_t id;
-	char name[MGR_NAME_LEN];
-	double lat, lon;
-	uint32_t n_prefixes;
+	struct mgr_site_spec spec;
+	uint32_t n_prefixes; /* spec.client_prefixes, parsed */
 	struct {
 		uint32_t addr; /* host order */
 		uint8_t len;
 	} prefixes[MGR_MAX_PREFIXES];
-	char storage[PATH_MAX]; /* where this site's images and overlays live */
 };
 
 /* What a tenant has on a host: vCPUs allocated and its CPU partition there. */
@@ -70,16 +68,12 @@ struct mgr_slice {
 
 struct mgr_host {
 	uint32_t id;
-	char name[MGR_NAME_LEN];
-	char uri[MGR_URI_LEN];
+	struct mgr_host_spec spec;
 	uint32_t site_id;
-	bool shared;                    /* serves several tenants (partitioned) */
-	double mem_overalloc;           /* memory capacity = memory x this */
-	double vcpu_ratio;              /* CPU capacity = CPUs x this */
-	uint64_t vlans[MGR_VLANS / 64]; /* tenant VLANs it reaches */
-	char tessd_socket[108];         /* control socket of its vswitch ("": none) */
+	uint64_t vlans[MGR_VLANS / 64]; /* spec.vlans as a bitmap */
 	/* From libvirt. */
 	bool up;
+	char down_reason[256];
 	uint64_t memory_mb;
 	struct mgr_topo topo;
 	/* Allocated (desktops placed, being created included). */
@@ -91,27 +85,19 @@ struct mgr_host {
 
 struct mgr_tenant {
 	uint32_t id;
-	char org_id[MGR_NAME_LEN];
-	char name[MGR_NAME_LEN];
-	uint32_t site_id; /* its data center */
-	uint16_t vlan;
-	char vlan_name[MGR_NAME_LEN]; /* the network label of its desktops' NICs */
+	struct mgr_tenant_spec spec;
+	uint32_t site_id; /* spec.datacenter */
 };
 
 struct mgr_model {
 	uint32_t id;
-	char name[MGR_NAME_LEN];
-	uint32_t vcpus;
-	uint64_t memory_mb;
-	char base_image[PATH_MAX]; /* file name under a site's storage */
-	uint32_t cpu_shares;
+	struct mgr_model_spec spec;
 };
 
-/* A tenant's quota for one desktop model. */
+/* A tenant's quota for one desktop model, with what is in use. */
 struct mgr_quota {
 	uint32_t tenant_id, model_id;
-	uint32_t max_cpus;
-	uint64_t max_memory_mb;
+	struct mgr_quota_spec spec;
 	uint32_t cpus_used; /* allocated, being created included */
 	uint64_t memory_used_mb;
 	uint32_t n_hosts; /* hosts associated with it by the last search (FIG. 4) */

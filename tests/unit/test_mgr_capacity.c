@@ -29,9 +29,9 @@ static void make_host(struct mgr_host *h, uint32_t id, unsigned sockets, unsigne
 	h->up = true;
 	h->site_id = 1;
 	h->memory_mb = mem_mb;
-	h->vcpu_ratio = ratio;
-	h->mem_overalloc = overalloc;
-	h->shared = shared;
+	h->spec.vcpu_ratio = ratio;
+	h->spec.memory_overalloc = overalloc;
+	h->spec.shared = shared;
 	h->vlans[100 / 64] |= UINT64_C(1) << (100 % 64);
 	h->vlans[200 / 64] |= UINT64_C(1) << (200 % 64);
 	for (unsigned c = 0; c < n; c++) {
@@ -66,9 +66,9 @@ static int place(struct mgr_host *h, uint32_t tenant, uint32_t vcpus, uint64_t m
 	return 0;
 }
 
-static const struct mgr_tenant acme = { .id = 1, .site_id = 1, .vlan = 100 };
-static const struct mgr_tenant bravo = { .id = 2, .site_id = 1, .vlan = 200 };
-static const struct mgr_model small = { .id = 1, .vcpus = 2, .memory_mb = 4096 };
+static const struct mgr_tenant acme = { .id = 1, .site_id = 1, .spec = { .vlan = 100 } };
+static const struct mgr_tenant bravo = { .id = 2, .site_id = 1, .spec = { .vlan = 200 } };
+static const struct mgr_model small = { .id = 1, .spec = { .vcpus = 2, .memory_mb = 4096 } };
 
 static void test_cpuset_text(void **state)
 {
@@ -96,12 +96,12 @@ static void test_capacity_formulas(void **state)
 	make_host(&h, 1, 2, 8, 2, 65536, 4.0, 1.5, true);
 	assert_int_equal(mgr_cpu_capacity(&h), 128);
 	assert_int_equal(mgr_mem_capacity(&h), 98304);
-	h.vcpu_ratio = 1.5;
+	h.spec.vcpu_ratio = 1.5;
 	assert_int_equal(mgr_cpu_capacity(&h), 48);
-	h.vcpu_ratio = 0.1 * 3; /* 0.30000000000000004: floor(32 x it) is 9, not 9.6 rounded */
+	h.spec.vcpu_ratio = 0.1 * 3; /* 0.30000000000000004: floor(32 x it) is 9, not 9.6 rounded */
 	assert_int_equal(mgr_cpu_capacity(&h), 9);
 	/* Whole cores: ceil(vCPUs / ratio) CPUs, rounded up to cores of 2 threads. */
-	h.vcpu_ratio = 4.0;
+	h.spec.vcpu_ratio = 4.0;
 	assert_int_equal(mgr_cores_needed(&h, 0), 0);
 	assert_int_equal(mgr_cores_needed(&h, 1), 1);
 	assert_int_equal(mgr_cores_needed(&h, 8), 1);
@@ -113,11 +113,11 @@ static void test_capacity_formulas(void **state)
 
 static void test_quota_room(void **state)
 {
-	struct mgr_quota q = { .max_cpus = 10, .max_memory_mb = 16384 };
+	struct mgr_quota q = { .spec = { .max_cpus = 10, .max_memory_mb = 16384 } };
 
 	(void)state;
 	assert_int_equal(mgr_quota_room(&q, &small), 4); /* memory bounds: 4 x 4 GiB */
-	q.max_memory_mb = 65536;
+	q.spec.max_memory_mb = 65536;
 	assert_int_equal(mgr_quota_room(&q, &small), 5); /* CPUs bound: 5 x 2 */
 	q.cpus_used = 9;
 	assert_int_equal(mgr_quota_room(&q, &small), 0);
@@ -156,7 +156,7 @@ static void test_host_room_and_sharing(void **state)
 	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
 	assert_string_equal(why, "has no memory capacity left");
 	struct mgr_tenant other = acme;
-	other.vlan = 300;
+	other.spec.vlan = 300;
 	assert_int_equal(mgr_host_room(&h, &other, &small, &why), 0);
 	assert_string_equal(why, "does not reach the tenant's VLAN");
 	assert_false(mgr_host_eligible(&h, &other));
@@ -244,8 +244,10 @@ static void test_partitions_random(void **state)
 			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
 			uint32_t tenant = (uint32_t)(rng >> 33) % 6 + 1;
 			uint32_t v = (uint32_t)(rng >> 40) % 5 + 1;
-			const struct mgr_tenant t = { .id = tenant, .site_id = 1, .vlan = 100 };
-			const struct mgr_model m = { .vcpus = v, .memory_mb = 1 };
+			const struct mgr_tenant t = { .id = tenant,
+						      .site_id = 1,
+						      .spec = { .vlan = 100 } };
+			const struct mgr_model m = { .spec = { .vcpus = v, .memory_mb = 1 } };
 			const char *why;
 			uint32_t room = mgr_host_room(&h, &t, &m, &why);
 			int rc = place(&h, tenant, v, 1);
@@ -273,9 +275,9 @@ static void test_partitions_random(void **state)
 static void test_fig4_available_hosts(void **state)
 {
 	struct mgr_host hs[4], *hp[4];
-	struct mgr_quota q = {
-		.tenant_id = 1, .model_id = 1, .max_cpus = 20, .max_memory_mb = 1 << 20
-	};
+	struct mgr_quota q = { .tenant_id = 1,
+			       .model_id = 1,
+			       .spec = { .max_cpus = 20, .max_memory_mb = 1 << 20 } };
 	struct mgr_avail out[4];
 	uint32_t covered;
 	size_t n;
@@ -295,12 +297,12 @@ static void test_fig4_available_hosts(void **state)
 	assert_int_equal(out[0].desktops, 4);
 	assert_int_equal(covered, 10);
 	/* The search stops once the quota is covered. */
-	q.max_cpus = 8;
+	q.spec.max_cpus = 8;
 	n = mgr_available_hosts(hp, 4, &acme, &small, &q, out, 4, &covered);
 	assert_int_equal(n, 1);
 	assert_int_equal(covered, 4);
 	/* Not enough anywhere: what there is. */
-	q.max_cpus = 100;
+	q.spec.max_cpus = 100;
 	n = mgr_available_hosts(hp, 4, &acme, &small, &q, out, 4, &covered);
 	assert_int_equal(n, 3);
 	assert_int_equal(covered, 12);

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+static pthread_rwlock_t tokens_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct mgr_tokens tokens;
+
+int api_load_tokens(const char *path)
+{
+	struct mgr_tokens t = { 0 };
+	int rc = mgr_load_json(path, &mgr_tokens_schema, &t);
+
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < t.n_tokens; i++) {
+		for (uint32_t k = 0; k < i; k++) {
+			if (strcmp(t.tokens[i].token, t.tokens[k].token) == 0) {
+				fprintf(stderr,
+					"tessmgrd: %s: /tokens/%u/token: the same as /tokens/%u\n",
+					path, i, k);
+				cfg_free(&mgr_tokens_schema, &t);
+				return -EINVAL;
+			}
+		}
+	}
+	pthread_rwlock_wrlock(&tokens_lock);
+	cfg_free(&mgr_tokens_schema, &tokens);
+	tokens = t;
+	pthread_rwlock_unlock(&tokens_lock);
+	return 0;
+}
+
+void api_free_tokens(void)
+{
+	cfg_free(&mgr_tokens_schema, &tokens);
+	memset(&tokens, 0, sizeof(tokens));
+}
+
+/* Compares without an early exit: the time taken says nothing of the token. */
+static bool same_token(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = (unsigned char)(la != lb);
+
+	for (size_t i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+static bool who_is(const char *bearer, struct mgr_token *out)
+{
+	bool found = false;
+
+	if (bearer == NULL)
+		return false;
+	pthread_rwlock_rdlock(&tokens_lock);
+	for (uint32_t i = 0; i < tokens.n_tokens; i++) {
+		if (same_token(tokens.tokens[i].token, bearer)) {
+			*out = tokens.tokens[i];
+			found = true;
+		}
+	}
+	pthread_rwlock_unlock(&tokens_lock);
+	return found;
+}
+
+void api_error(struct api_ctx *c, struct mgr_err *e)
+{
+	http_error(c->out, e->status, e->path, "%s", e->msg);
+	if (e->detail) {
+		json_object_set_new(json_object_get(c->out->body, "error"), "detail", e->detail);
+		e->detail = NULL;
+	}
+}
+
+void api_ok(struct api_ctx *c, unsigned status, json_t *body)
+{
+	json_decref(c->out->body);
+	c->out->status = status;
+	c->out->body = body ? body : json_object();
+}
+
+bool api_decode(struct api_ctx *c, const struct cfg_node *schema, void *dst)
+{
+	struct cfg_errs errs;
+	json_t *empty = NULL;
+	int rc;
+
+	cfg_errs_init(&errs);
+	rc = cfg_decode(schema, c->r->body ? c->r->body : (empty = json_object()), dst, "", &errs);
+	json_decref(empty);
+	if (rc == 0)
+		return true;
+	http_error(c->out, 400, errs.n ? errs.e[0].path : "", "%s",
+		   errs.n ? errs.e[0].msg : "invalid request");
+	return false;
+}
+
+struct route {
+	const char *first; /* first path segment after /v1 */
+	void (*fn)(struct api_ctx *c);
+};
+
+static const struct route routes[] = {
+	{ "sites", api_sites },         { "hosts", api_hosts },   { "tenants", api_tenants },
+	{ "models", api_models },       { "quotas", api_quotas }, { "desktops", api_desktops },
+	{ "jobs", api_jobs },           { "usage", api_usage },   { "audit", api_audit },
+	{ "reconcile", api_reconcile }, { NULL, NULL },
+};
+
+/* Splits /v1/a/b/c into segments (in buf). */
+static bool split(const char *path, char *buf, size_t len, struct api_ctx *c)
+{
+	char *save = NULL;
+
+	if (strncmp(path, "/v1/", 4) != 0 || strlen(path) >= len)
+		return false;
+	snprintf(buf, len, "%s", path + 4);
+	for (char *s = strtok_r(buf, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (c->n_seg == sizeof(c->seg) / sizeof(c->seg[0]))
+			return false;
+		c->seg[c->n_seg++] = s;
+	}
+	return c->n_seg > 0;
+}
+
+static bool mutating(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+static void audit(const struct api_ctx *c, const struct mgr_token *who)
+{
+	char result[400], action[96];
+	json_t *err = json_object_get(c->out->body, "error");
+	struct mgr_audit a = {
+		.time = time(NULL),
+		.principal = who ? who->principal : "-",
+		.role = who ? who->role : "-",
+		.tenant = c->audit_tenant[0] ? c->audit_tenant : (who ? who->tenant : ""),
+		.action = action,
+		.target = c->target[0] ? c->target : c->r->path,
+		.result = result,
+	};
+
+	snprintf(action, sizeof(action), "%s %s", c->r->method, c->n_seg ? c->seg[0] : c->r->path);
+	if (err)
+		snprintf(result, sizeof(result), "%u %s", c->out->status,
+			 json_string_value(json_object_get(err, "message")) ?: "");
+	else
+		snprintf(result, sizeof(result), "%u ok", c->out->status);
+	pthread_mutex_lock(&mgr.lock);
+	mgr_store_audit(&a);
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+void api_handle(const struct http_req *r, struct http_resp *out)
+{
+	struct api_ctx c = { .r = r, .out = out };
+	struct mgr_token who;
+	char buf[1024];
+	bool known = who_is(r->bearer, &who);
+
+	if (!split(r->path, buf, sizeof(buf), &c)) {
+		http_error(out, 404, "", "no such resource: %s (the API is under /v1/)", r->path);
+	} else if (!known) {
+		http_error(out, 401, "",
+			   r->bearer ? "the bearer token is not known"
+				     : "an Authorization: Bearer token is needed");
+	} else {
+		const struct route *rt = routes;
+		c.who = &who;
+		c.provider = strcmp(who.role, "provider") == 0;
+		if (!c.provider) {
+			pthread_mutex_lock(&mgr.lock);
+			const struct mgr_tenant *t = mgr_tenant_by_name(&mgr, who.tenant);
+			c.tenant_id = t ? t->id : 0;
+			pthread_mutex_unlock(&mgr.lock);
+		}
+		while (rt->first && strcmp(rt->first, c.seg[0]) != 0)
+			rt++;
+		if (rt->first == NULL)
+			http_error(out, 404, "", "no such resource: %s", r->path);
+		else
+			rt->fn(&c);
+	}
+	if (out->status == 0)
+		http_error(out, 405, "", "%s is not allowed on %s", r->method, r->path);
+	if (mutating(r->method))
+		audit(&c, known ? &who : NULL);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's HTTP API: routing, bearer tokens, roles and the audit log.
+ * Provider admins manage sites, hosts, tenants, models and quotas and see
+ * capacity and usage, never inside a tenant's desktops (403); tenant
+ * admins manage their own tenant's desktops and see their own tenant,
+ * quotas, usage, jobs and audit, and get 404 for anything of another.
+ */
+#ifndef TESS_MGR_API_H
+#define TESS_MGR_API_H
+
+#include "http.h"
+#include "mgr.h"
+
+struct api_ctx {
+	const struct http_req *r;
+	struct http_resp *out;
+	const struct mgr_token *who;
+	bool provider;
+	uint32_t tenant_id; /* a tenant admin's tenant (0 if it does not exist) */
+	const char *seg[8]; /* path segments after /v1 */
+	unsigned n_seg;
+	char target[160]; /* what the request acts on, for the audit log */
+	char audit_tenant[MGR_NAME_LEN];
+};
+
+/* Token file (re)load: 0, or -errno (the old tokens stay). */
+int api_load_tokens(const char *path);
+void api_free_tokens(void);
+void api_handle(const struct http_req *r, struct http_resp *out);
+
+/* For handlers. */
+void api_error(struct api_ctx *c, struct mgr_err *e);
+void api_ok(struct api_ctx *c, unsigned status, json_t *body);
+/* Decodes the body through schema into dst; false with a 400 answered. */
+bool api_decode(struct api_ctx *c, const struct cfg_node *schema, void *dst);
+
+/* Handlers (api_objects.c, api_desktops.c): the route table calls them. */
+void api_sites(struct api_ctx *c);
+void api_hosts(struct api_ctx *c);
+void api_tenants(struct api_ctx *c);
+void api_models(struct api_ctx *c);
+void api_quotas(struct api_ctx *c);
+void api_desktops(struct api_ctx *c);
+void api_jobs(struct api_ctx *c);
+void api_usage(struct api_ctx *c);
+void api_audit(struct api_ctx *c);
+void api_reconcile(struct api_ctx *c);
+
+#endif

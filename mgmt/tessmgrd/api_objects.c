@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The provider's objects over HTTP: sites, hosts, tenants, desktop models. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "capacity.h"
+#include "store.h"
+#include "virt.h"
+
+/* One kind of named object, for the generic list/get/add/update/delete below. */
+struct kind {
+	const char *what;
+	const struct cfg_node *schema;
+	size_t spec_size;
+	bool tenants_read; /* tenant admins may read (their own tenant; every model) */
+	void *(*find)(const char *name);
+	json_t *(*json)(const void *obj);
+	const char *(*name)(const void *obj);
+	bool (*visible)(const struct api_ctx *c, const void *obj);
+	/* Cross references of a new spec (old: the object it replaces, or NULL). */
+	bool (*check)(const void *spec, const void *old, struct mgr_err *e);
+	/* Makes a new object of spec (stored); its id. */
+	int (*add)(void *spec, uint32_t *id, struct mgr_err *e);
+	int (*update)(void *obj, void *spec, struct mgr_err *e);
+	/* Removes it unless in use. */
+	int (*del)(void *obj, struct mgr_err *e);
+	void *(*at)(uint32_t i);
+	uint32_t (*n)(void);
+	void (*after)(uint32_t id); /* outside the lock, after add/update (hosts: connect) */
+};
+
+static void crud(struct api_ctx *c, const struct kind *k)
+{
+	const char *m = c->r->method;
+	struct mgr_err e = { 0 };
+	uint32_t id = 0;
+
+	if (!c->provider && !(k->tenants_read && strcmp(m, "GET") == 0)) {
+		http_error(c->out, 403, "", "only provider admins manage %ss", k->what);
+		return;
+	}
+	if (c->n_seg == 1 && strcmp(m, "GET") == 0) {
+		json_t *a = json_array();
+		pthread_mutex_lock(&mgr.lock);
+		for (uint32_t i = 0; i < k->n(); i++)
+			if (c->provider || k->visible(c, k->at(i)))
+				json_array_append_new(a, k->json(k->at(i)));
+		pthread_mutex_unlock(&mgr.lock);
+		api_ok(c, 200, a);
+		return;
+	}
+	if (c->n_seg == 1 && strcmp(m, "POST") == 0) {
+		void *spec = calloc(1, k->spec_size);
+		if (spec == NULL || !api_decode(c, k->schema, spec)) {
+			free(spec);
+			return;
+		}
+		pthread_mutex_lock(&mgr.lock);
+		snprintf(c->target, sizeof(c->target), "%s %s", k->what, k->name(spec));
+		if (k->find(k->name(spec)))
+			mgr_err_set(&e, 409, "/name", "%s '%s' exists", k->what, k->name(spec));
+		else if (k->check(spec, NULL, &e) && k->add(spec, &id, &e) == 0)
+			e.status = 0;
+		pthread_mutex_unlock(&mgr.lock);
+		if (e.status) {
+			cfg_free(k->schema, spec);
+			free(spec);
+			api_error(c, &e);
+			return;
+		}
+		free(spec); /* its arrays belong to the object now */
+		if (k->after)
+			k->after(id);
+		pthread_mutex_lock(&mgr.lock);
+		void *obj = k->find(c->target + strlen(k->what) + 1);
+		api_ok(c, 201, obj ? k->json(obj) : NULL);
+		pthread_mutex_unlock(&mgr.lock);
+		return;
+	}
+	if (c->n_seg != 2) {
+		http_error(c->out, 404, "", "no such resource: %s", c->r->path);
+		return;
+	}
+	snprintf(c->target, sizeof(c->target), "%s %s", k->what, c->seg[1]);
+	if (strcmp(m, "PUT") == 0) {
+		void *spec = calloc(1, k->spec_size);
+		if (spec == NULL || !api_decode(c, k->schema, spec)) {
+			free(spec);
+			return;
+		}
+		pthread_mutex_lock(&mgr.lock);
+		void *obj = k->find(c->seg[1]);
+		if (obj == NULL)
+			mgr_err_set(&e, 404, "", "no %s named '%s'", k->what, c->seg[1]);
+		else if (strcmp(k->name(spec), c->seg[1]) != 0)
+			mgr_err_set(&e, 400, "/name", "the name cannot change (%s in the path)",
+				    c->seg[1]);
+		else if (k->check(spec, obj, &e) && k->update(obj, spec, &e) == 0)
+			id = 1;
+		pthread_mutex_unlock(&mgr.lock);
+		if (id == 0) {
+			cfg_free(k->schema, spec);
+			free(spec);
+			api_error(c, &e);
+			return;
+		}
+		free(spec);
+		pthread_mutex_lock(&mgr.lock);
+		obj = k->find(c->seg[1]);
+		id = obj ? *(const uint32_t *)obj : 0; /* every object starts with its id */
+		pthread_mutex_unlock(&mgr.lock);
+		if (k->after && id)
+			k->after(id);
+	}
+	pthread_mutex_lock(&mgr.lock);
+	void *obj = k->find(c->seg[1]);
+	if (obj == NULL || (!c->provider && !k->visible(c, obj)))
+		mgr_err_set(&e, 404, "", "no %s named '%s'", k->what, c->seg[1]);
+	else if (strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0)
+		api_ok(c, 200, k->json(obj));
+	else if (strcmp(m, "DELETE") == 0 && k->del(obj, &e) == 0)
+		api_ok(c, 200, json_pack("{s:s}", "deleted", c->seg[1]));
+	else if (strcmp(m, "DELETE") != 0)
+		mgr_err_set(&e, 405, "", "%s is not allowed on %s", m, c->r->path);
+	pthread_mutex_unlock(&mgr.lock);
+	if (e.status)
+		api_error(c, &e);
+}
+
+/* Stores and swaps in a new spec for an object (the old one freed), or says why not. */
+static int store_swap(const struct cfg_node *schema, void *obj_spec, void *spec,
+		      int (*put)(const void *obj), const void *obj, struct mgr_err *e)
+{
+	size_t size = schema->obj.size;
+	char *old = malloc(size);
+
+	if (old == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(old, obj_spec, size);
+	memcpy(obj_spec, spec, size);
+	if (put(obj) < 0) {
+		memcpy(obj_spec, old, size);
+		free(old);
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	cfg_free(schema, old);
+	free(old);
+	return 0;
+}
+
+static bool any_visible(const struct api_ctx *c, const void *obj)
+{
+	(void)c;
+	(void)obj;
+	return true;
+}
+
+static bool never_visible(const struct api_ctx *c, const void *obj)
+{
+	(void)c;
+	(void)obj;
+	return false;
+}
+
+/* ---- sites ---- */
+
+static void *site_find(const char *name)
+{
+	return mgr_site_by_name(&mgr, name);
+}
+static json_t *site_json(const void *o)
+{
+	const struct mgr_site *s = o;
+	json_t *j = cfg_encode(&mgr_site_schema, &s->spec);
+	json_object_set_new(j, "id", json_integer(s->id));
+	return j;
+}
+static const char *site_spec_name(const void *spec)
+{
+	return ((const struct mgr_site_spec *)spec)->name;
+}
+static bool site_check(const void *spec, const void *old, struct mgr_err *e)
+{
+	(void)spec;
+	(void)old;
+	(void)e;
+	return true;
+}
+static int site_put(const void *o)
+{
+	return mgr_store_put_site(o);
+}
+static int site_add(void *spec, uint32_t *id, struct mgr_err *e)
+{
+	struct mgr_site *a = realloc(mgr.sites, (mgr.n_sites + 1) * sizeof(*a)), *s;
+
+	if (a == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return -ENOMEM;
+	}
+	mgr.sites = a;
+	s = &a[mgr.n_sites];
+	memset(s, 0, sizeof(*s));
+	s->id = *id = mgr_next_id_locked(MGR_SITE);
+	memcpy(&s->spec, spec, sizeof(s->spec));
+	mgr_site_derive_locked(s);
+	if (mgr_store_put_site(s) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	mgr.n_sites++;
+	return 0;
+}
+static int site_update(void *obj, void *spec, struct mgr_err *e)
+{
+	struct mgr_site *s = obj;
+	int rc = store_swap(&mgr_site_schema, &s->spec, spec, site_put, s, e);
+
+	if (rc == 0)
+		mgr_site_derive_locked(s);
+	return rc;
+}
+static int site_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_site *s = obj;
+
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		if (mgr.hosts[i]->site_id == s->id) {
+			mgr_err_set(e, 409, "", "site %s has host %s: remove it first",
+				    s->spec.name, mgr.hosts[i]->spec.name);
+			return -EBUSY;
+		}
+	for (uint32_t i = 0; i < mgr.n_tenants; i++)
+		if (mgr.tenants[i].site_id == s->id) {
+			mgr_err_set(e, 409, "", "site %s is the data center of tenant %s",
+				    s->spec.name, mgr.tenants[i].spec.name);
+			return -EBUSY;
+		}
+	if (mgr_store_del_object(MGR_SITE, s->id) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	cfg_free(&mgr_site_schema, &s->spec);
+	*s = mgr.sites[--mgr.n_sites];
+	return 0;
+}
+static void *site_at(uint32_t i)
+{
+	return &mgr.sites[i];
+}
+static uint32_t site_n(void)
+{
+	return mgr.n_sites;
+}
+
+/* ---- hosts ---- */
+
+static void *host_find(const char *name)
+{
+	return mgr_host_by_name(&mgr, name);
+}
+static json_t *host_json(const void *o)
+{
+	return mgr_host_json_locked(o);
+}
+static const char *host_spec_name(const void *spec)
+{
+	return ((const struct mgr_host_spec *)spec)->name;
+}
+static bool host_check(const void *spec, const void *old, struct mgr_err *e)
+{
+	const struct mgr_host_spec *h = spec;
+	const struct mgr_host *o = old;
+
+	if (mgr_site_by_name(&mgr, h->site) == NULL) {
+		mgr_err_set(e, 400, "/site", "no site named '%s'", h->site);
+		return false;
+	}
+	if (o == NULL)
+		return true;
+	/* What desktops have there stays possible. */
+	if (o->n_slices && strcmp(o->spec.site, h->site) != 0) {
+		mgr_err_set(e, 409, "/site", "host %s has desktops: its site cannot change",
+			    o->spec.name);
+		return false;
+	}
+	if (!h->shared && o->n_slices > 1) {
+		mgr_err_set(e, 409, "/shared", "host %s serves %u tenants: it must stay shared",
+			    o->spec.name, o->n_slices);
+		return false;
+	}
+	for (uint32_t i = 0; i < o->n_slices; i++) {
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, o->slices[i].tenant_id);
+		bool reach = false;
+		for (uint32_t k = 0; t && k < h->n_vlans; k++)
+			reach |= h->vlans[k] == t->spec.vlan;
+		if (t && !reach) {
+			mgr_err_set(e, 409, "/vlans",
+				    "tenant %s has desktops on %s: VLAN %u must stay reachable",
+				    t->spec.name, o->spec.name, t->spec.vlan);
+			return false;
+		}
+	}
+	struct mgr_host probe = *o;
+	probe.spec = *h;
+	if (mgr_cpu_capacity(&probe) < o->vcpus_used || mgr_mem_capacity(&probe) < o->mem_used_mb) {
+		mgr_err_set(e, 409, "",
+			    "host %s has %u vCPUs and %llu MiB allocated: more than "
+			    "the new capacity",
+			    o->spec.name, o->vcpus_used, (unsigned long long)o->mem_used_mb);
+		return false;
+	}
+	return true;
+}
+static int host_put(const void *o)
+{
+	return mgr_store_put_host(o);
+}
+static int host_add(void *spec, uint32_t *id, struct mgr_err *e)
+{
+	struct mgr_host **a = realloc(mgr.hosts, (mgr.n_hosts + 1) * sizeof(*a));
+	struct mgr_host *h = calloc(1, sizeof(*h));
+
+	if (a)
+		mgr.hosts = a;
+	if (a == NULL || h == NULL) {
+		free(h);
+		mgr_err_set(e, 500, "", "out of memory");
+		return -ENOMEM;
+	}
+	h->id = *id = mgr_next_id_locked(MGR_HOST);
+	memcpy(&h->spec, spec, sizeof(h->spec));
+	mgr_host_derive_locked(h);
+	snprintf(h->down_reason, sizeof(h->down_reason), "not connected yet");
+	if (mgr_store_put_host(h) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+		free(h);
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	mgr.hosts[mgr.n_hosts++] = h;
+	return 0;
+}
+static int host_update(void *obj, void *spec, struct mgr_err *e)
+{
+	struct mgr_host *h = obj;
+	int rc = store_swap(&mgr_host_schema, &h->spec, spec, host_put, h, e);
+
+	if (rc == 0) {
+		mgr_host_derive_locked(h);
+		mgr_partition(h);
+		mgr_sync_cpus_locked(h);
+	}
+	return rc;
+}
+static int host_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_host *h = obj;
+
+	if (h->n_slices || h->vcpus_used) {
+		mgr_err_set(e, 409, "", "host %s has desktops: delete or move them first",
+			    h->spec.name);
+		return -EBUSY;
+	}
+	if (mgr_store_del_object(MGR_HOST, h->id) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	mgr_virt_close(h->id);
+	for (uint32_t i = 0; i < mgr.n_quotas; i++) {
+		/* Forget it in the quotas' host lists. */
+		struct mgr_quota *q = &mgr.quotas[i];
+		for (uint32_t k = 0; k < q->n_hosts; k++)
+			if (q->host_ids[k] == h->id)
+				q->host_ids[k--] = q->host_ids[--q->n_hosts];
+	}
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		if (mgr.hosts[i] == h)
+			mgr.hosts[i] = mgr.hosts[--mgr.n_hosts];
+	cfg_free(&mgr_host_schema, &h->spec);
+	free(h->slices);
+	free(h);
+	return 0;
+}
+static void *host_at(uint32_t i)
+{
+	return mgr.hosts[i];
+}
+static uint32_t host_n(void)
+{
+	return mgr.n_hosts;
+}
+
+/* ---- tenants ---- */
+
+static void *tenant_find(const char *name)
+{
+	return mgr_tenant_by_name(&mgr, name);
+}
+static json_t *tenant_json(const void *o)
+{
+	const struct mgr_tenant *t = o;
+	json_t *j = cfg_encode(&mgr_tenant_schema, &t->spec);
+	json_object_set_new(j, "id", json_integer(t->id));
+	return j;
+}
+static const char *tenant_spec_name(const void *spec)
+{
+	return ((const struct mgr_tenant_spec *)spec)->name;
+}
+static bool tenant_visible(const struct api_ctx *c, const void *o)
+{
+	return ((const struct mgr_tenant *)o)->id == c->tenant_id;
+}
+static bool tenant_has_desktops(uint32_t id)
+{
+	for (uint32_t i = 0; i < mgr.n_desktops; i++)
+		if (mgr.desktops[i]->tenant_id == id)
+			return true;
+	return false;
+}
+static bool tenant_check(const void *spec, const void *old, struct mgr_err *e)
+{
+	const struct mgr_tenant_spec *t = spec;
+	const struct mgr_tenant *o = old;
+
+	if (mgr_site_by_name(&mgr, t->datacenter) == NULL) {
+		mgr_err_set(e, 400, "/datacenter", "no site named '%s'", t->datacenter);
+		return false;
+	}
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		if (&mgr.tenants[i] != o && mgr.tenants[i].spec.vlan == t->vlan) {
+			mgr_err_set(e, 409, "/vlan", "VLAN %u is tenant %s's", t->vlan,
+				    mgr.tenants[i].spec.name);
+			return false;
+		}
+	}
+	if (o && tenant_has_desktops(o->id) &&
+	    (o->spec.vlan != t->vlan || strcmp(o->spec.datacenter, t->datacenter) ||
+	     strcmp(o->spec.vlan_name, t->vlan_name))) {
+		mgr_err_set(e, 409, "", "tenant %s has desktops: its VLAN and data center stay",
+			    o->spec.name);
+		return false;
+	}
+	return true;
+}
+static int tenant_put(const void *o)
+{
+	return mgr_store_put_tenant(o);
+}
+static int tenant_add(void *spec, uint32_t *id, struct mgr_err *e)
+{
+	struct mgr_tenant *a = realloc(mgr.tenants, (mgr.n_tenants + 1) * sizeof(*a)), *t;
+
+	if (a == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return -ENOMEM;
+	}
+	mgr.tenants = a;
+	t = &a[mgr.n_tenants];
+	memset(t, 0, sizeof(*t));
+	t->id = *id = mgr_next_id_locked(MGR_TENANT);
+	memcpy(&t->spec, spec, sizeof(t->spec));
+	mgr_tenant_derive_locked(t);
+	if (mgr_store_put_tenant(t) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	mgr.n_tenants++;
+	return 0;
+}
+static int tenant_update(void *obj, void *spec, struct mgr_err *e)
+{
+	struct mgr_tenant *t = obj;
+	int rc = store_swap(&mgr_tenant_schema, &t->spec, spec, tenant_put, t, e);
+
+	if (rc == 0)
+		mgr_tenant_derive_locked(t);
+	return rc;
+}
+static int tenant_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_tenant *t = obj;
+
+	if (tenant_has_desktops(t->id)) {
+		mgr_err_set(e, 409, "", "tenant %s has desktops: delete them first", t->spec.name);
+		return -EBUSY;
+	}
+	for (uint32_t i = 0; i < mgr.n_quotas; i++)
+		if (mgr.quotas[i].tenant_id == t->id) {
+			mgr_err_set(e, 409, "", "tenant %s has quotas: delete them first",
+				    t->spec.name);
+			return -EBUSY;
+		}
+	if (mgr_store_del_object(MGR_TENANT, t->id) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	*t = mgr.tenants[--mgr.n_tenants];
+	return 0;
+}
+static void *tenant_at(uint32_t i)
+{
+	return &mgr.tenants[i];
+}
+static uint32_t tenant_n(void)
+{
+	return mgr.n_tenants;
+}
+
+/* ---- models ---- */
+
+static void *model_find(const char *name)
+{
+	return mgr_model_by_name(&mgr, name);
+}
+static json_t *model_json(const void *o)
+{
+	const struct mgr_model *m = o;
+	json_t *j = cfg_encode(&mgr_model_schema, &m->spec);
+	json_object_set_new(j, "id", json_integer(m->id));
+	return j;
+}
+static const char *model_spec_name(const void *spec)
+{
+	return ((const struct mgr_model_spec *)spec)->name;
+}
+static bool model_in_use(uint32_t id)
+{
+	for (uint32_t i = 0; i < mgr.n_desktops; i++)
+		if (mgr.desktops[i]->model_id == id)
+			return true;
+	return false;
+}
+static bool model_check(const void *spec, const void *old, struct mgr_err *e)
+{
+	const struct mgr_model_spec *m = spec;
+	const struct mgr_model *o = old;
+
+	if (o && model_in_use(o->id) &&
+	    (m->vcpus != o->spec.vcpus || m->memory_mb != o->spec.memory_mb ||
+	     strcmp(m->base_image, o->spec.base_image))) {
+		mgr_err_set(e, 409, "",
+			    "model %s has desktops: its vCPUs, memory and base image "
+			    "stay (make a new model)",
+			    o->spec.name);
+		return false;
+	}
+	return true;
+}
+static int model_put(const void *o)
+{
+	return mgr_store_put_model(o);
+}
+static int model_add(void *spec, uint32_t *id, struct mgr_err *e)
+{
+	struct mgr_model *a = realloc(mgr.models, (mgr.n_models + 1) * sizeof(*a)), *m;
+
+	if (a == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return -ENOMEM;
+	}
+	mgr.models = a;
+	m = &a[mgr.n_models];
+	memset(m, 0, sizeof(*m));
+	m->id = *id = mgr_next_id_locked(MGR_MODEL);
+	memcpy(&m->spec, spec, sizeof(m->spec));
+	if (mgr_store_put_model(m) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	mgr.n_models++;
+	return 0;
+}
+static int model_update(void *obj, void *spec, struct mgr_err *e)
+{
+	struct mgr_model *m = obj;
+
+	return store_swap(&mgr_model_schema, &m->spec, spec, model_put, m, e);
+}
+static int model_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_model *m = obj;
+
+	if (model_in_use(m->id)) {
+		mgr_err_set(e, 409, "", "model %s has desktops", m->spec.name);
+		return -EBUSY;
+	}
+	for (uint32_t i = 0; i < mgr.n_quotas; i++)
+		if (mgr.quotas[i].model_id == m->id) {
+			mgr_err_set(e, 409, "", "model %s is in quotas: delete them first",
+				    m->spec.name);
+			return -EBUSY;
+		}
+	if (mgr_store_del_object(MGR_MODEL, m->id) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	*m = mgr.models[--mgr.n_models];
+	return 0;
+}
+static void *model_at(uint32_t i)
+{
+	return &mgr.models[i];
+}
+static uint32_t model_n(void)
+{
+	return mgr.n_models;
+}
+
+static const struct kind sites = {
+	"site",         &mgr_site_schema, sizeof(struct mgr_site_spec),
+	false,          site_find,        site_json,
+	site_spec_name, never_visible,    site_check,
+	site_add,       site_update,      site_del,
+	site_at,        site_n,           NULL,
+};
+static const struct kind hosts = {
+	"host",         &mgr_host_schema, sizeof(struct mgr_host_spec),
+	false,          host_find,        host_json,
+	host_spec_name, never_visible,    host_check,
+	host_add,       host_update,      host_del,
+	host_at,        host_n,           mgr_host_connect,
+};
+static const struct kind tenants = {
+	"tenant",
+	&mgr_tenant_schema,
+	sizeof(struct mgr_tenant_spec),
+	true,
+	tenant_find,
+	tenant_json,
+	tenant_spec_name,
+	tenant_visible,
+	tenant_check,
+	tenant_add,
+	tenant_update,
+	tenant_del,
+	tenant_at,
+	tenant_n,
+	NULL,
+};
+static const struct kind models = {
+	"model",
+	&mgr_model_schema,
+	sizeof(struct mgr_model_spec),
+	true,
+	model_find,
+	model_json,
+	model_spec_name,
+	any_visible,
+	model_check,
+	model_add,
+	model_update,
+	model_del,
+	model_at,
+	model_n,
+	NULL,
+};
+
+void api_sites(struct api_ctx *c)
+{
+	crud(c, &sites);
+}
+
+void api_hosts(struct api_ctx *c)
+{
+	crud(c, &hosts);
+}
+
+void api_tenants(struct api_ctx *c)
+{
+	crud(c, &tenants);
+}
+
+void api_models(struct api_ctx *c)
+{
+	crud(c, &models);
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What desktop jobs do, step by step, each step undone if a later one
+ * fails: the linked clone, the vswitch port, the libvirt domain, its start.
+ * libvirt, qemu-img and tessd are called without the state lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "image.h"
+#include "jobs.h"
+#include "store.h"
+#include "virt.h"
+#include "vswitch.h"
+
+/* What a job needs of its desktop, copied under the lock. */
+struct work {
+	struct mgr_desktop d;
+	struct mgr_domain_def def;
+	char base[PATH_MAX];
+	char tessd[108];
+	char tenant[MGR_NAME_LEN], vlan_name[MGR_NAME_LEN];
+	uint16_t vlan;
+	bool found;
+};
+
+static void load(uint32_t desktop_id, struct work *w)
+{
+	const struct mgr_desktop *d;
+
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_lock(&mgr.lock);
+	d = mgr_desktop_get(&mgr, desktop_id);
+	if (d) {
+		const struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+		const struct mgr_site *s = h ? mgr_site_get(&mgr, h->site_id) : NULL;
+		w->found = true;
+		w->d = *d;
+		mgr_domain_def_locked(d, &w->def);
+		if (s && m &&
+		    snprintf(w->base, sizeof(w->base), "%s/%s", s->spec.storage,
+			     m->spec.base_image) >= (int)sizeof(w->base))
+			w->base[0] = '\0'; /* too long: the clone fails saying so */
+		if (h)
+			snprintf(w->tessd, sizeof(w->tessd), "%s", h->spec.tessd_socket);
+		if (t) {
+			snprintf(w->tenant, sizeof(w->tenant), "%s", t->spec.name);
+			snprintf(w->vlan_name, sizeof(w->vlan_name), "%s", t->spec.vlan_name);
+			w->vlan = t->spec.vlan;
+		}
+	}
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+static bool late(const struct mgr_job *j, char *err, size_t len)
+{
+	if (time(NULL) - j->started <= (time_t)j->timeout_sec)
+		return false;
+	snprintf(err, len, "timed out after %us", j->timeout_sec);
+	return true;
+}
+
+/* Sets a desktop's state (and uuid when given) in memory and in the store. */
+static void set_state(uint32_t id, uint8_t state, const char *uuid)
+{
+	struct mgr_desktop *d;
+
+	pthread_mutex_lock(&mgr.lock);
+	d = mgr_desktop_get(&mgr, id);
+	if (d) {
+		d->state = state;
+		if (uuid)
+			snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
+		mgr_store_put_desktop(d);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+/* Gives back the desktop's reservation and forgets it. */
+static void forget(uint32_t id)
+{
+	struct mgr_desktop *d;
+
+	pthread_mutex_lock(&mgr.lock);
+	d = mgr_desktop_get(&mgr, id);
+	if (d) {
+		struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
+		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+		uint32_t tenant = d->tenant_id;
+		if (h && m)
+			mgr_release_locked(h, tenant, m);
+		mgr_store_del_desktop(id);
+		mgr_remove_desktop_locked(id);
+		/* The tenant's partition on h may have shrunk: its desktops follow. */
+		if (h)
+			mgr_sync_cpus_locked(h);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+/* Removes whatever exists of a desktop: domain, port, overlay. */
+static void teardown(const struct work *w)
+{
+	char err[512];
+
+	if (w->d.uuid[0] && mgr_virt_undefine(w->d.host_id, w->d.uuid, err, sizeof(err)) < 0)
+		fprintf(stderr, "tessmgrd: desktop %u: %s\n", w->d.id, err);
+	if (w->tessd[0] && w->d.port[0] &&
+	    mgr_vswitch_del_port(w->tessd, w->d.port, err, sizeof(err)) < 0)
+		fprintf(stderr, "tessmgrd: desktop %u: %s\n", w->d.id, err);
+	mgr_image_remove(w->d.overlay);
+}
+
+int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
+{
+	struct work w;
+	char uuid[37] = "";
+	int rc = 0;
+	bool clone = false, port = false, dom = false;
+
+	load(j->desktop_id, &w);
+	if (!w.found) {
+		snprintf(err, len, "desktop %u is gone", j->desktop_id);
+		return -ENOENT;
+	}
+	rc = mgr_image_clone(w.base, w.d.overlay, err, len);
+	clone = rc == 0;
+	if (rc == 0 && !late(j, err, len) && w.tessd[0]) {
+		struct mgr_port_req r = {
+			.socket = w.tessd,
+			.port = w.d.port,
+			.vhost_socket = w.d.vhost_socket,
+			.mac = w.d.mac,
+			.vlan = w.vlan,
+			.group = w.vlan_name,
+			.tenant = w.tenant,
+		};
+		rc = mgr_vswitch_add_port(&r, err, len);
+		port = rc == 0;
+	} else if (rc == 0 && late(j, err, len)) {
+		rc = -ETIMEDOUT;
+	}
+	if (rc == 0) {
+		rc = mgr_virt_define(w.d.host_id, &w.def, uuid, err, len);
+		dom = rc == 0;
+	}
+	if (rc == 0 && late(j, err, len))
+		rc = -ETIMEDOUT;
+	if (rc == 0)
+		rc = mgr_virt_start(w.d.host_id, uuid, err, len);
+	if (rc == 0 && late(j, err, len))
+		rc = -ETIMEDOUT;
+	if (rc == 0) {
+		set_state(w.d.id, MGR_DESK_RUNNING, uuid);
+		mgr_repin_host(w.d.host_id);
+		return 0;
+	}
+	/* Undo every step that was done: nothing of the desktop stays. */
+	snprintf(w.d.uuid, sizeof(w.d.uuid), "%s", dom ? uuid : "");
+	if (!port)
+		w.d.port[0] = '\0';
+	if (!clone)
+		w.d.overlay[0] = '\0';
+	teardown(&w);
+	forget(w.d.id);
+	mgr_repin_host(w.d.host_id);
+	return rc;
+}
+
+void mgr_op_undo_create(uint32_t desktop_id)
+{
+	struct work w;
+
+	load(desktop_id, &w);
+	if (!w.found)
+		return;
+	teardown(&w);
+	forget(desktop_id);
+	mgr_repin_host(w.d.host_id);
+}
+
+int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
+{
+	struct work w;
+	int rc;
+
+	load(j->desktop_id, &w);
+	if (!w.found)
+		return 0;
+	rc = w.d.uuid[0] ? mgr_virt_undefine(w.d.host_id, w.d.uuid, err, len) : 0;
+	if (rc == 0 && w.tessd[0])
+		rc = mgr_vswitch_del_port(w.tessd, w.d.port, err, len);
+	if (rc < 0) {
+		/* Not deleted: it stays as libvirt has it. */
+		mgr_op_resync(w.d.id);
+		return rc;
+	}
+	mgr_image_remove(w.d.overlay);
+	forget(w.d.id);
+	mgr_repin_host(w.d.host_id);
+	return 0;
+}
+
+int mgr_op_power(const struct mgr_job *j, char *err, size_t len)
+{
+	struct work w;
+	int rc;
+
+	load(j->desktop_id, &w);
+	if (!w.found) {
+		snprintf(err, len, "desktop %u is gone", j->desktop_id);
+		return -ENOENT;
+	}
+	switch (j->kind) {
+	case MGR_JOB_START:
+		rc = mgr_virt_start(w.d.host_id, w.d.uuid, err, len);
+		break;
+	case MGR_JOB_STOP:
+		rc = mgr_virt_stop(w.d.host_id, w.d.uuid, mgr_conf.jobs.stop_timeout_sec, err, len);
+		break;
+	default:
+		rc = mgr_virt_reboot(w.d.host_id, w.d.uuid, err, len);
+		break;
+	}
+	mgr_op_resync(w.d.id);
+	if (rc == 0 && j->kind == MGR_JOB_START) {
+		/* A started domain gets its live pinning. */
+		pthread_mutex_lock(&mgr.lock);
+		struct mgr_desktop *d = mgr_desktop_get(&mgr, w.d.id);
+		if (d)
+			d->applied_valid = false;
+		pthread_mutex_unlock(&mgr.lock);
+		mgr_repin_host(w.d.host_id);
+	}
+	return rc;
+}
+
+void mgr_op_resync(uint32_t desktop_id)
+{
+	struct work w;
+	int running;
+
+	load(desktop_id, &w);
+	if (!w.found || !w.d.uuid[0])
+		return;
+	running = mgr_virt_running(w.d.host_id, w.d.uuid);
+	if (running >= 0)
+		set_state(desktop_id, running ? MGR_DESK_RUNNING : MGR_DESK_STOPPED, NULL);
+	else if (w.d.state == MGR_DESK_DELETING)
+		set_state(desktop_id, MGR_DESK_STOPPED, NULL); /* a delete can be asked again */
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The libvirt domain of a desktop, as XML: vCPUs pinned to its tenant's
+ * partition, CPU shares and (when throttled) period/quota, memory, its
+ * linked-clone disk, a vhost-user NIC labelled with the tenant's VLAN name
+ * into the host's tessd, and Tessera's metadata. Pure: no libvirt calls.
+ */
+#ifndef TESS_MGR_DOMAIN_XML_H
+#define TESS_MGR_DOMAIN_XML_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+#define MGR_XML_NS "https://tessera.dev/ns/desktop/1"
+
+struct mgr_domain_def {
+	char name[2 * MGR_NAME_LEN];
+	char uuid[37]; /* "" for a new domain */
+	bool test;     /* libvirt's test driver (type 'test'), else kvm */
+	uint32_t vcpus;
+	uint64_t memory_mb;
+	mgr_cpuset cpus;
+	uint32_t shares;
+	uint32_t period_us, quota_us; /* quota 0: not throttled */
+	char disk[PATH_MAX];
+	char vhost_socket[PATH_MAX];
+	char mac[18];
+	char vlan_name[MGR_NAME_LEN];
+	char tenant[MGR_NAME_LEN];
+	char model[MGR_NAME_LEN];
+	uint32_t desktop_id;
+};
+
+/* The XML (malloc'd), or NULL without memory. */
+char *mgr_domain_xml(const struct mgr_domain_def *d);
+
+#endif

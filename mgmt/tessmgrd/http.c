@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+static struct MHD_Daemon *daemon_;
+static http_handler handler;
+static size_t max_body;
+static int active; /* requests between their first call and completion (atomic) */
+
+struct conn_ctx {
+	char *buf;
+	size_t len, cap;
+	bool too_large;
+};
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+	char *text =
+		body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12))
+		     : NULL;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	json_decref(body);
+	if (text == NULL)
+		text = strdup("{}");
+	if (text == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+void http_error(struct http_resp *out, unsigned status, const char *path, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_decref(out->body);
+	out->status = status;
+	out->body = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)status, "message", msg,
+			      "path", path ? path : "");
+}
+
+const char *http_query(const struct http_req *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct conn_ctx *ctx = *con_cls;
+	struct http_resp out = { 0 };
+	struct http_req req = { .method = method, .path = url, .conn = c };
+	const char *auth;
+	json_error_t jerr;
+
+	(void)cls;
+	(void)version;
+	if (ctx == NULL) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		ctx = calloc(1, sizeof(*ctx));
+		if (ctx == NULL)
+			return MHD_NO;
+		*con_cls = ctx;
+		__atomic_add_fetch(&active, 1, __ATOMIC_SEQ_CST);
+		/* Too large by its length: answered before its body is read. */
+		if (cl && strtoull(cl, NULL, 10) > max_body) {
+			http_error(&out, MHD_HTTP_CONTENT_TOO_LARGE, "",
+				   "the body is larger than %zu bytes", max_body);
+			return respond(c, out.status, out.body);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+		if (ctx->len + n > max_body) {
+			ctx->too_large = true; /* read and dropped: answered at the end */
+		} else {
+			if (ctx->len + n + 1 > ctx->cap) {
+				size_t cap = (ctx->len + n + 1) * 2;
+				char *p = realloc(ctx->buf, cap);
+				if (p == NULL)
+					return MHD_NO;
+				ctx->buf = p;
+				ctx->cap = cap;
+			}
+			memcpy(ctx->buf + ctx->len, upload_data, n);
+			ctx->len += n;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (ctx->too_large) {
+		http_error(&out, MHD_HTTP_CONTENT_TOO_LARGE, "",
+			   "the body is larger than %zu bytes", max_body);
+		return respond(c, out.status, out.body);
+	}
+	if (ctx->len) {
+		req.body = json_loadb(ctx->buf, ctx->len, JSON_REJECT_DUPLICATES, &jerr);
+		if (req.body == NULL || !json_is_object(req.body)) {
+			if (req.body)
+				http_error(&out, MHD_HTTP_BAD_REQUEST, "",
+					   "the body is not a JSON object");
+			else
+				http_error(&out, MHD_HTTP_BAD_REQUEST, "",
+					   "malformed JSON at line %d column %d: %s", jerr.line,
+					   jerr.column, jerr.text);
+			json_decref(req.body);
+			return respond(c, out.status, out.body);
+		}
+	}
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+		req.bearer = auth + 7;
+	handler(&req, &out);
+	json_decref(req.body);
+	return respond(c, out.status ? out.status : MHD_HTTP_INTERNAL_SERVER_ERROR, out.body);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (ctx) {
+		free(ctx->buf);
+		free(ctx);
+		*con_cls = NULL;
+		__atomic_sub_fetch(&active, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+int http_start(const char *listen, uint16_t port, size_t body_max, http_handler h, uint16_t *bound,
+	       char *err, size_t len)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	const union MHD_DaemonInfo *info;
+
+	if (inet_pton(AF_INET, listen, &sa.sin_addr) != 1) {
+		snprintf(err, len, "listen: '%s' is not an IPv4 address", listen);
+		return -EINVAL;
+	}
+	handler = h;
+	max_body = body_max;
+	daemon_ = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, access_cb, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&sa,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_END);
+	if (daemon_ == NULL) {
+		snprintf(err, len, "cannot serve HTTP on %s:%u: %s", listen, port, strerror(errno));
+		return -EADDRINUSE;
+	}
+	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+	*bound = info ? info->port : port;
+	return 0;
+}
+
+void http_stop(void)
+{
+	MHD_socket s;
+	struct timespec t0, now;
+
+	if (daemon_ == NULL)
+		return;
+	/* No new connections; those in flight get their answers (up to 5 s). */
+	s = MHD_quiesce_daemon(daemon_);
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		const union MHD_DaemonInfo *i =
+			MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((__atomic_load_n(&active, __ATOMIC_SEQ_CST) == 0 &&
+		     (i == NULL || i->num_connections == 0)) ||
+		    now.tv_sec - t0.tv_sec >= 5)
+			break;
+		usleep(20000);
+	}
+	MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+}

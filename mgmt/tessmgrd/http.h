@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's HTTP/JSON server (libmicrohttpd, a thread per connection:
+ * handlers may wait for the state lock and the store). Bodies are JSON
+ * objects of at most max_body bytes (413 beyond, 400 if not JSON);
+ * answers are JSON with an HTTP status.
+ */
+#ifndef TESS_MGR_HTTP_H
+#define TESS_MGR_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct http_req {
+	const char *method;
+	const char *path;
+	const char *bearer; /* the Authorization: Bearer token, or NULL */
+	json_t *body;       /* the JSON body, or NULL without one */
+	void *conn;         /* for http_query */
+};
+
+struct http_resp {
+	unsigned status;
+	json_t *body; /* stolen */
+};
+
+typedef void (*http_handler)(const struct http_req *r, struct http_resp *out);
+
+/* Serves on listen:port (port 0: any free one, told in *bound). */
+int http_start(const char *listen, uint16_t port, size_t max_body, http_handler h, uint16_t *bound,
+	       char *err, size_t len);
+/* Stops accepting, lets requests in flight finish (up to a few seconds), stops. */
+void http_stop(void);
+/* A query argument, or NULL. */
+const char *http_query(const struct http_req *r, const char *key);
+
+/* {"error": {"status", "message", "path"}} answers. */
+void http_error(struct http_resp *out, unsigned status, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char tool[PATH_MAX] = "qemu-img";
+
+void mgr_image_set_tool(const char *path)
+{
+	snprintf(tool, sizeof(tool), "%s", path);
+}
+
+/* mkdir -p of path's directory. */
+static int make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(dir, 0750) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len)
+{
+	char *argv[] = { tool,    "create",        "-q", "-f", "qcow2", "-b", (char *)base, "-F",
+			 "qcow2", (char *)overlay, NULL };
+	posix_spawn_file_actions_t fa;
+	char out[512] = "";
+	int pipefd[2], status = 0, rc;
+	ssize_t n, used = 0;
+	pid_t pid;
+
+	if (access(base, R_OK) != 0) {
+		snprintf(err, len, "base image %s: %s", base, strerror(errno));
+		return -ENOENT;
+	}
+	if (access(overlay, F_OK) == 0) {
+		snprintf(err, len, "overlay %s exists already", overlay);
+		return -EEXIST;
+	}
+	if ((rc = make_parent(overlay)) < 0) {
+		snprintf(err, len, "cannot create the directory of %s: %s", overlay, strerror(-rc));
+		return rc;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	rc = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (rc != 0) {
+		close(pipefd[0]);
+		snprintf(err, len, "cannot run %s: %s", tool, strerror(rc));
+		return -rc;
+	}
+	while ((n = read(pipefd[0], out + used, sizeof(out) - 1 - (size_t)used)) > 0)
+		used += n;
+	out[used] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(err, len, "qemu-img create failed: %s", out[0] ? out : "no message");
+		unlink(overlay); /* nothing half-made stays */
+		return -EIO;
+	}
+	return 0;
+}
+
+int mgr_image_remove(const char *overlay)
+{
+	return overlay[0] && unlink(overlay) < 0 && errno != ENOENT ? -errno : 0;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Jobs (seed 001): every desktop operation is a job, persisted, run by a
+ * pool of threads: light jobs (start, stop, reboot) before heavy ones
+ * (create, delete), oldest first, at most jobs.per_host at once on one
+ * host and one at a time per desktop. A job failing or running past its
+ * timeout is rolled back; one a restart interrupted is marked failed and
+ * rolled back at the next start.
+ */
+#ifndef TESS_MGR_JOBS_H
+#define TESS_MGR_JOBS_H
+
+#include "mgr.h"
+
+int mgr_jobs_start(void);
+void mgr_jobs_stop(void);
+
+/* Queues a job of kind for desktop d (stored); NULL with e set. */
+struct mgr_job *mgr_job_queue_locked(uint8_t kind, const struct mgr_desktop *d, struct mgr_err *e);
+/* At start: jobs queued or running before are failed and rolled back. */
+void mgr_jobs_recover(void);
+/* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */
+int mgr_jobs_drain(unsigned timeout_sec);
+
+/* The work of each kind (desktop_ops.c): 0, or -errno with err. */
+int mgr_op_create(const struct mgr_job *j, char *err, size_t len);
+int mgr_op_delete(const struct mgr_job *j, char *err, size_t len);
+int mgr_op_power(const struct mgr_job *j, char *err, size_t len);
+/* Undoes what a create job of desktop_id did, whatever it got to, and forgets the desktop. */
+void mgr_op_undo_create(uint32_t desktop_id);
+/* Brings a desktop's state back in line with libvirt after an interrupted job. */
+void mgr_op_resync(uint32_t desktop_id);
+
+#endif

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tessmgrd: start-up, signals (TERM/INT stop, HUP reloads the tokens), clean shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "api.h"
+#include "image.h"
+#include "jobs.h"
+#include "mgr.h"
+#include "resmgr.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tessmgrd -c FILE [--check]\n"
+		   "  -c, --config FILE  config (JSON); see README\n"
+		   "      --check        validate the config and the token file, and exit\n");
+}
+
+/* Writes the port being served to <state_dir>/port (port 0 in the config: any free one). */
+static void write_port(uint16_t port)
+{
+	char path[PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/port", mgr_conf.state_dir);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%u\n", port);
+		fclose(f);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL;
+	bool check = false;
+	char err[1024] = "";
+	uint16_t port = 0;
+	sigset_t sigs;
+	int opt, sig, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (config == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (mgr_load_json(config, &mgr_cfg_schema, &mgr_conf) < 0 ||
+	    api_load_tokens(mgr_conf.tokens) < 0)
+		return 1;
+	if (check) {
+		printf("config %s and tokens %s are valid\n", config, mgr_conf.tokens);
+		api_free_tokens();
+		return 0;
+	}
+	if (mkdir(mgr_conf.state_dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "tessmgrd: cannot create %s: %s\n", mgr_conf.state_dir,
+			strerror(errno));
+		return 1;
+	}
+	/* Threads inherit the mask: the main thread alone takes the signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	mgr_image_set_tool(mgr_conf.qemu_img);
+
+	rc = mgr_init(err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "tessmgrd: %s\n", err);
+		mgr_fini();
+		return 1;
+	}
+	mgr_jobs_recover();
+	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
+	    http_start(mgr_conf.listen, mgr_conf.port, mgr_conf.max_body, api_handle, &port, err,
+		       sizeof(err)) < 0) {
+		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
+		mgr_resmgr_stop();
+		mgr_jobs_stop();
+		mgr_fini();
+		return 1;
+	}
+	write_port(port);
+	printf("tessmgrd ready: http://%s:%u/v1/ (%u hosts, %u tenants, %u desktops)\n",
+	       mgr_conf.listen, port, mgr.n_hosts, mgr.n_tenants, mgr.n_desktops);
+	fflush(stdout);
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			printf("tessmgrd: SIGHUP: tokens %s\n",
+			       api_load_tokens(mgr_conf.tokens) == 0 ? "reloaded"
+								     : "kept (bad file)");
+			fflush(stdout);
+			continue;
+		}
+		break;
+	}
+	printf("tessmgrd: %s: stopping\n", strsignal(sig));
+	http_stop();
+	mgr_resmgr_stop();
+	mgr_jobs_stop();
+	mgr_fini();
+	api_free_tokens();
+	cfg_free(&mgr_cfg_schema, &mgr_conf);
+	printf("tessmgrd stopped\n");
+	return 0;
+}

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mgr.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capacity.h"
+#include "store.h"
+#include "tessd_config.h"
+#include "virt.h"
+
+struct mgr_state mgr = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct mgr_cfg mgr_conf;
+
+/* Re-pinning is serialized per host, so the latest partition always wins. */
+static pthread_mutex_t repin_locks[64];
+
+void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->status = status;
+	snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+uint32_t mgr_next_id_locked(enum mgr_kind kind)
+{
+	if (mgr.next_id[kind] == 0)
+		mgr.next_id[kind] = 1;
+	return mgr.next_id[kind]++;
+}
+
+void mgr_site_derive_locked(struct mgr_site *s)
+{
+	s->n_prefixes = 0;
+	for (uint32_t i = 0; i < s->spec.n_client_prefixes && i < MGR_MAX_PREFIXES; i++) {
+		if (tessd_parse_prefix(s->spec.client_prefixes[i], &s->prefixes[s->n_prefixes].addr,
+				       &s->prefixes[s->n_prefixes].len) == 0)
+			s->n_prefixes++;
+	}
+}
+
+void mgr_host_derive_locked(struct mgr_host *h)
+{
+	const struct mgr_site *s = mgr_site_by_name(&mgr, h->spec.site);
+
+	h->site_id = s ? s->id : 0;
+	memset(h->vlans, 0, sizeof(h->vlans));
+	for (uint32_t i = 0; i < h->spec.n_vlans; i++)
+		h->vlans[h->spec.vlans[i] / 64] |= UINT64_C(1) << (h->spec.vlans[i] % 64);
+}
+
+void mgr_tenant_derive_locked(struct mgr_tenant *t)
+{
+	const struct mgr_site *s = mgr_site_by_name(&mgr, t->spec.datacenter);
+
+	t->site_id = s ? s->id : 0;
+}
+
+/* ---- reservations ---- */
+
+static struct mgr_slice *slice_for(struct mgr_host *h, uint32_t tenant_id)
+{
+	struct mgr_slice *s = mgr_host_slice(h, tenant_id), *a;
+
+	if (s)
+		return s;
+	a = realloc(h->slices, (h->n_slices + 1) * sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	h->slices = a;
+	s = &a[h->n_slices++];
+	memset(s, 0, sizeof(*s));
+	s->tenant_id = tenant_id;
+	return s;
+}
+
+/* Takes room for one desktop of m; -ENOSPC if its partition cannot grow (nothing taken). */
+static int reserve(struct mgr_host *h, struct mgr_quota *q, uint32_t tenant_id,
+		   const struct mgr_model *m)
+{
+	struct mgr_slice *s = slice_for(h, tenant_id);
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->vcpus += m->spec.vcpus;
+	if (mgr_partition(h) < 0) {
+		s->vcpus -= m->spec.vcpus;
+		return -ENOSPC;
+	}
+	h->vcpus_used += m->spec.vcpus;
+	h->mem_used_mb += m->spec.memory_mb;
+	if (q) {
+		q->cpus_used += m->spec.vcpus;
+		q->memory_used_mb += m->spec.memory_mb;
+	}
+	return 0;
+}
+
+void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m)
+{
+	struct mgr_slice *s = mgr_host_slice(h, tenant_id);
+	struct mgr_quota *q = mgr_quota_get(&mgr, tenant_id, m->id);
+
+	if (s) {
+		s->vcpus -= s->vcpus < m->spec.vcpus ? s->vcpus : m->spec.vcpus;
+		if (s->vcpus == 0) {
+			*s = h->slices[--h->n_slices]; /* the tenant is gone from this host */
+		}
+	}
+	h->vcpus_used -= h->vcpus_used < m->spec.vcpus ? h->vcpus_used : m->spec.vcpus;
+	h->mem_used_mb -= h->mem_used_mb < m->spec.memory_mb ? h->mem_used_mb : m->spec.memory_mb;
+	if (q) {
+		q->cpus_used -= q->cpus_used < m->spec.vcpus ? q->cpus_used : m->spec.vcpus;
+		q->memory_used_mb -= q->memory_used_mb < m->spec.memory_mb ? q->memory_used_mb
+									   : m->spec.memory_mb;
+	}
+	mgr_partition(h); /* shrinking always fits */
+}
+
+/* Tries the host for one more desktop; why says why not. */
+static bool try_host(struct mgr_host *h, const struct mgr_tenant *t, const struct mgr_model *m,
+		     struct mgr_quota *q, const char **why)
+{
+	if (mgr_host_room(h, t, m, why) == 0)
+		return false;
+	if (reserve(h, q, t->id, m) < 0) {
+		*why = "has no free cores left for the tenant's CPU partition";
+		return false;
+	}
+	return true;
+}
+
+struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_model *m,
+				  struct mgr_err *e)
+{
+	struct mgr_quota *q = mgr_quota_get(&mgr, t->id, m->id);
+	json_t *reasons;
+	const char *why;
+
+	if (q == NULL) {
+		mgr_err_set(e, 409, "/model", "tenant %s has no quota for model %s", t->spec.name,
+			    m->spec.name);
+		return NULL;
+	}
+	if (mgr_quota_room(q, m) == 0) {
+		mgr_err_set(e, 409, "/model",
+			    "quota exceeded: a %s desktop needs %u CPUs and %llu MiB; tenant %s "
+			    "uses %u of %u CPUs and %llu of %llu MiB",
+			    m->spec.name, m->spec.vcpus, (unsigned long long)m->spec.memory_mb,
+			    t->spec.name, q->cpus_used, q->spec.max_cpus,
+			    (unsigned long long)q->memory_used_mb,
+			    (unsigned long long)q->spec.max_memory_mb);
+		e->detail =
+			json_pack("{s:i, s:I, s:i, s:i, s:I, s:I}", "need_cpus", (int)m->spec.vcpus,
+				  "need_memory_mb", (json_int_t)m->spec.memory_mb, "cpus_used",
+				  (int)q->cpus_used, "max_cpus", (int)q->spec.max_cpus,
+				  "memory_used_mb", (json_int_t)q->memory_used_mb, "max_memory_mb",
+				  (json_int_t)q->spec.max_memory_mb);
+		return NULL;
+	}
+	/* The hosts the quota was associated with (FIG. 4), in order. */
+	for (uint32_t i = 0; i < q->n_hosts; i++) {
+		struct mgr_host *h = mgr_host_get(&mgr, q->host_ids[i]);
+		if (h && mgr_host_eligible(h, t) && try_host(h, t, m, q, &why))
+			return h;
+	}
+	/* Then any host that can take it. */
+	reasons = json_object();
+	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
+		struct mgr_host *h = mgr.hosts[i];
+		if (try_host(h, t, m, q, &why)) {
+			json_decref(reasons);
+			return h;
+		}
+		json_object_set_new(reasons, h->spec.name, json_string(why));
+	}
+	mgr_err_set(e, 409, "",
+		    "no host can take a %s desktop for tenant %s (%zu hosts; see detail for why)",
+		    m->spec.name, t->spec.name, json_object_size(reasons));
+	e->detail = json_pack("{s:o}", "hosts", reasons);
+	return NULL;
+}
+
+void mgr_sync_cpus_locked(const struct mgr_host *h)
+{
+	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
+		struct mgr_desktop *d = mgr.desktops[i];
+		const struct mgr_slice *s =
+			d->host_id == h->id ? mgr_host_slice(h, d->tenant_id) : NULL;
+		if (s && memcmp(&d->cpus, &s->cpus, sizeof(s->cpus))) {
+			d->cpus = s->cpus;
+			mgr_store_put_desktop(d);
+		}
+	}
+}
+
+/* ---- state arrays ---- */
+
+int mgr_add_desktop_locked(struct mgr_desktop *d)
+{
+	struct mgr_desktop **a = realloc(mgr.desktops, (mgr.n_desktops + 1) * sizeof(*a));
+
+	if (a == NULL)
+		return -ENOMEM;
+	mgr.desktops = a;
+	a[mgr.n_desktops++] = d;
+	return 0;
+}
+
+void mgr_remove_desktop_locked(uint32_t id)
+{
+	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
+		if (mgr.desktops[i]->id == id) {
+			free(mgr.desktops[i]);
+			mgr.desktops[i] = mgr.desktops[--mgr.n_desktops];
+			return;
+		}
+	}
+}
+
+int mgr_add_job_locked(struct mgr_job *j)
+{
+	struct mgr_job **a = realloc(mgr.jobs, (mgr.n_jobs + 1) * sizeof(*a));
+
+	if (a == NULL)
+		return -ENOMEM;
+	mgr.jobs = a;
+	a[mgr.n_jobs++] = j;
+	return 0;
+}
+
+/* ---- domains and pinning ---- */
+
+void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *def)
+{
+	const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+	const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+	const struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
+
+	memset(def, 0, sizeof(*def));
+	snprintf(def->name, sizeof(def->name), "%s-%s", t ? t->spec.name : "?", d->name);
+	snprintf(def->uuid, sizeof(def->uuid), "%s", d->uuid);
+	def->test = h && h->spec.test_host.sockets > 0;
+	def->vcpus = m ? m->spec.vcpus : 1;
+	def->memory_mb = m ? m->spec.memory_mb : 1024;
+	def->cpus = d->cpus;
+	def->shares = m ? m->spec.cpu_shares : 1024;
+	def->period_us = mgr_conf.resources.period_us;
+	def->quota_us = d->quota_us;
+	snprintf(def->disk, sizeof(def->disk), "%s", d->overlay);
+	snprintf(def->vhost_socket, sizeof(def->vhost_socket), "%s", d->vhost_socket);
+	snprintf(def->mac, sizeof(def->mac), "%s", d->mac);
+	snprintf(def->vlan_name, sizeof(def->vlan_name), "%s", t ? t->spec.vlan_name : "");
+	snprintf(def->tenant, sizeof(def->tenant), "%s", t ? t->spec.name : "");
+	snprintf(def->model, sizeof(def->model), "%s", m ? m->spec.name : "");
+	def->desktop_id = d->id;
+}
+
+struct pending_pin {
+	uint32_t desktop_id;
+	struct mgr_domain_def def;
+};
+
+void mgr_repin_host(uint32_t host_id)
+{
+	pthread_mutex_t *lk = &repin_locks[host_id % 64];
+	struct pending_pin *todo = NULL;
+	uint32_t n = 0;
+	char err[512], uuid[37];
+
+	pthread_mutex_lock(lk);
+	pthread_mutex_lock(&mgr.lock);
+	todo = calloc(mgr.n_desktops + 1, sizeof(*todo));
+	for (uint32_t i = 0; todo && i < mgr.n_desktops; i++) {
+		struct mgr_desktop *d = mgr.desktops[i];
+		if (d->host_id != host_id || !d->uuid[0] || d->state == MGR_DESK_DELETING)
+			continue;
+		if (d->applied_valid && !memcmp(&d->applied, &d->cpus, sizeof(d->cpus)) &&
+		    d->applied_quota_us == d->quota_us)
+			continue;
+		todo[n].desktop_id = d->id;
+		mgr_domain_def_locked(d, &todo[n].def);
+		n++;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mgr_domain_def *def = &todo[i].def;
+		/* The saved config (redefined), then the running domain. */
+		int rc = mgr_virt_define(host_id, def, uuid, err, sizeof(err));
+		if (rc == 0)
+			rc = mgr_virt_pin_live(host_id, def->uuid, def->vcpus, &def->cpus, err,
+					       sizeof(err));
+		if (rc == 0)
+			mgr_virt_bandwidth_live(host_id, def->uuid, def->period_us, def->quota_us,
+						err,
+						sizeof(err)); /* the test driver: config only */
+		pthread_mutex_lock(&mgr.lock);
+		struct mgr_desktop *d = mgr_desktop_get(&mgr, todo[i].desktop_id);
+		if (d && rc == 0) {
+			d->applied = def->cpus;
+			d->applied_quota_us = def->quota_us;
+			d->applied_valid = true;
+		}
+		pthread_mutex_unlock(&mgr.lock);
+		if (rc < 0)
+			fprintf(stderr, "tessmgrd: re-pinning desktop %u: %s\n", todo[i].desktop_id,
+				err);
+	}
+	free(todo);
+	pthread_mutex_unlock(lk);
+}
+
+/* ---- hosts ---- */
+
+void mgr_host_connect(uint32_t host_id)
+{
+	struct mgr_host copy, *h;
+	char err[512] = "";
+	int rc;
+
+	pthread_mutex_lock(&mgr.lock);
+	h = mgr_host_get(&mgr, host_id);
+	if (h == NULL) {
+		pthread_mutex_unlock(&mgr.lock);
+		return;
+	}
+	copy = *h; /* libvirt may be slow: not under the lock */
+	pthread_mutex_unlock(&mgr.lock);
+	rc = mgr_virt_open(&copy, err, sizeof(err));
+	pthread_mutex_lock(&mgr.lock);
+	h = mgr_host_get(&mgr, host_id);
+	if (h) {
+		h->up = rc == 0;
+		snprintf(h->down_reason, sizeof(h->down_reason), "%s", rc == 0 ? "" : err);
+		if (rc == 0) {
+			h->memory_mb = copy.memory_mb;
+			h->topo = copy.topo;
+			mgr_partition(h);
+		}
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (rc < 0)
+		fprintf(stderr, "tessmgrd: host %u is down: %s\n", host_id, err);
+}
+
+/* ---- views ---- */
+
+json_t *mgr_host_json_locked(const struct mgr_host *h)
+{
+	json_t *o = cfg_encode(&mgr_host_schema, &h->spec), *parts = json_array();
+	char buf[1024];
+
+	for (uint32_t i = 0; i < h->n_slices; i++) {
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, h->slices[i].tenant_id);
+		mgr_cpuset_format(&h->slices[i].cpus, buf, sizeof(buf));
+		json_array_append_new(parts,
+				      json_pack("{s:s, s:i, s:s}", "tenant", t ? t->spec.name : "?",
+						"vcpus", (int)h->slices[i].vcpus, "cpus", buf));
+	}
+	json_object_set_new(o, "id", json_integer(h->id));
+	json_object_set_new(o, "up", json_boolean(h->up));
+	if (!h->up)
+		json_object_set_new(o, "down_reason", json_string(h->down_reason));
+	json_object_set_new(o, "cpus", json_integer(h->topo.ncpus));
+	json_object_set_new(o, "cores", json_integer(h->topo.ncores));
+	json_object_set_new(o, "memory_mb", json_integer((json_int_t)h->memory_mb));
+	json_object_set_new(o, "cpu_capacity", json_integer(mgr_cpu_capacity(h)));
+	json_object_set_new(o, "memory_capacity_mb", json_integer((json_int_t)mgr_mem_capacity(h)));
+	json_object_set_new(o, "vcpus_used", json_integer(h->vcpus_used));
+	json_object_set_new(o, "memory_used_mb", json_integer((json_int_t)h->mem_used_mb));
+	json_object_set_new(o, "partitions", parts);
+	return o;
+}
+
+json_t *mgr_quota_json_locked(const struct mgr_quota *q)
+{
+	json_t *o = cfg_encode(&mgr_quota_schema, &q->spec), *hosts = json_array();
+
+	for (uint32_t i = 0; i < q->n_hosts; i++) {
+		const struct mgr_host *h = mgr_host_get(&mgr, q->host_ids[i]);
+		if (h)
+			json_array_append_new(hosts, json_string(h->spec.name));
+	}
+	json_object_set_new(o, "cpus_used", json_integer(q->cpus_used));
+	json_object_set_new(o, "memory_used_mb", json_integer((json_int_t)q->memory_used_mb));
+	json_object_set_new(o, "hosts", hosts);
+	return o;
+}
+
+json_t *mgr_usage_locked(uint32_t tenant_id)
+{
+	json_t *hosts = json_array(), *tenants = json_array();
+
+	for (uint32_t i = 0; tenant_id == 0 && i < mgr.n_hosts; i++) {
+		const struct mgr_host *h = mgr.hosts[i];
+		json_array_append_new(
+			hosts,
+			json_pack("{s:s, s:b, s:i, s:i, s:I, s:I, s:i}", "host", h->spec.name, "up",
+				  h->up, "vcpus_used", (int)h->vcpus_used, "cpu_capacity",
+				  (int)mgr_cpu_capacity(h), "memory_used_mb",
+				  (json_int_t)h->mem_used_mb, "memory_capacity_mb",
+				  (json_int_t)mgr_mem_capacity(h), "tenants", (int)h->n_slices));
+	}
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		const struct mgr_tenant *t = &mgr.tenants[i];
+		json_t *quotas = json_array();
+		uint32_t desktops = 0, running = 0;
+		if (tenant_id && t->id != tenant_id)
+			continue;
+		for (uint32_t k = 0; k < mgr.n_quotas; k++) {
+			const struct mgr_quota *q = &mgr.quotas[k];
+			if (q->tenant_id == t->id)
+				json_array_append_new(quotas, mgr_quota_json_locked(q));
+		}
+		for (uint32_t k = 0; k < mgr.n_desktops; k++) {
+			desktops += mgr.desktops[k]->tenant_id == t->id;
+			running += mgr.desktops[k]->tenant_id == t->id &&
+				   mgr.desktops[k]->state == MGR_DESK_RUNNING;
+		}
+		json_array_append_new(tenants, json_pack("{s:s, s:i, s:i, s:i, s:o}", "tenant",
+							 t->spec.name, "vlan", (int)t->spec.vlan,
+							 "desktops", (int)desktops, "running",
+							 (int)running, "quotas", quotas));
+	}
+	return tenant_id ? json_pack("{s:o}", "tenants", tenants)
+			 : json_pack("{s:o, s:o}", "hosts", hosts, "tenants", tenants);
+}
+
+/* ---- start and stop ---- */
+
+/* What is derived from the desktops: hosts' usage and slices, quotas' usage. */
+static void derive_usage_locked(void)
+{
+	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
+		struct mgr_desktop *d = mgr.desktops[i];
+		struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
+		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+		struct mgr_slice *s;
+		if (h == NULL || m == NULL)
+			continue;
+		s = slice_for(h, d->tenant_id);
+		if (s == NULL)
+			continue;
+		s->vcpus += m->spec.vcpus;
+		s->cpus = d->cpus; /* the partition it had: kept where it still fits */
+		h->vcpus_used += m->spec.vcpus;
+		h->mem_used_mb += m->spec.memory_mb;
+		struct mgr_quota *q = mgr_quota_get(&mgr, d->tenant_id, d->model_id);
+		if (q) {
+			q->cpus_used += m->spec.vcpus;
+			q->memory_used_mb += m->spec.memory_mb;
+		}
+	}
+}
+
+int mgr_init(char *err, size_t len)
+{
+	int rc;
+
+	for (unsigned i = 0; i < 64; i++)
+		pthread_mutex_init(&repin_locks[i], NULL);
+	mgr_virt_set_state_dir(mgr_conf.state_dir);
+	rc = mgr_store_open(mgr_conf.store, err, len);
+	if (rc == 0)
+		rc = mgr_store_load(&mgr, err, len);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < mgr.n_sites; i++)
+		mgr_site_derive_locked(&mgr.sites[i]);
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		mgr_host_derive_locked(mgr.hosts[i]);
+	for (uint32_t i = 0; i < mgr.n_tenants; i++)
+		mgr_tenant_derive_locked(&mgr.tenants[i]);
+	derive_usage_locked();
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		mgr_host_connect(mgr.hosts[i]->id);
+	return 0;
+}
+
+void mgr_fini(void)
+{
+	mgr_virt_close_all();
+	mgr_store_close();
+	for (uint32_t i = 0; i < mgr.n_sites; i++)
+		cfg_free(&mgr_site_schema, &mgr.sites[i].spec);
+	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
+		cfg_free(&mgr_host_schema, &mgr.hosts[i]->spec);
+		free(mgr.hosts[i]->slices);
+		free(mgr.hosts[i]);
+	}
+	for (uint32_t i = 0; i < mgr.n_quotas; i++)
+		free(mgr.quotas[i].host_ids);
+	for (uint32_t i = 0; i < mgr.n_desktops; i++)
+		free(mgr.desktops[i]);
+	for (uint32_t i = 0; i < mgr.n_jobs; i++)
+		free(mgr.jobs[i]);
+	free(mgr.sites);
+	free(mgr.hosts);
+	free(mgr.tenants);
+	free(mgr.models);
+	free(mgr.quotas);
+	free(mgr.desktops);
+	free(mgr.jobs);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's core: the state, placement and reservations, partitions and
+ * re-pinning, and the connection of hosts. Functions named *_locked expect
+ * mgr.lock held; the others take it themselves.
+ */
+#ifndef TESS_MGR_H
+#define TESS_MGR_H
+
+#include <jansson.h>
+
+#include "domain_xml.h"
+#include "mgr_config.h"
+#include "state.h"
+
+extern struct mgr_state mgr;
+extern struct mgr_cfg mgr_conf;
+
+/* An error for the API: HTTP status, message, JSON path, and details (stolen). */
+struct mgr_err {
+	unsigned status;
+	char path[128];
+	char msg[512];
+	json_t *detail;
+};
+
+void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Loads the store into mgr, derives what is derived, connects hosts. */
+int mgr_init(char *err, size_t len);
+void mgr_fini(void);
+
+uint32_t mgr_next_id_locked(enum mgr_kind kind);
+
+/* Site id, VLAN bitmap of a host; site of a tenant; prefixes of a site (from their specs). */
+void mgr_host_derive_locked(struct mgr_host *h);
+void mgr_tenant_derive_locked(struct mgr_tenant *t);
+void mgr_site_derive_locked(struct mgr_site *s);
+
+/* Connects (again) to a host's libvirt and reads its facts; marks it up or down. */
+void mgr_host_connect(uint32_t host_id);
+
+/*
+ * Places a desktop of model m for tenant t: checks the quota, picks a host
+ * (the quota's associated hosts first, then any eligible one, first fit)
+ * and reserves its vCPUs, memory and partition room. NULL with e set (409
+ * with the numbers or the reasons) when it cannot.
+ */
+struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_model *m,
+				  struct mgr_err *e);
+/* Gives back what a desktop of m reserved for t on h (and repartitions h). */
+void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m);
+
+/* Each desktop of h takes its tenant's partition there (in memory and the store). */
+void mgr_sync_cpus_locked(const struct mgr_host *h);
+/* Makes libvirt pin every desktop of h as its tenant's partition says (serialized per host). */
+void mgr_repin_host(uint32_t host_id);
+
+/* Usage per host and per tenant (only tenant_id's if not 0). */
+json_t *mgr_usage_locked(uint32_t tenant_id);
+json_t *mgr_host_json_locked(const struct mgr_host *h);
+json_t *mgr_quota_json_locked(const struct mgr_quota *q);
+
+/* Adds a desktop/job to the state (the arrays own them). */
+int mgr_add_desktop_locked(struct mgr_desktop *d);
+void mgr_remove_desktop_locked(uint32_t id);
+int mgr_add_job_locked(struct mgr_job *j);
+
+/* The domain definition of a desktop as its model, tenant and partition say. */
+void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *def);
+
+#endif

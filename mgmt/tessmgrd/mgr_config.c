@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "mgr_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_file.h"
+#include "tessd_config.h"
+
+#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
+
+static int check_abs(const void *val, char *why, size_t len)
+{
+	if (((const char *)val)[0] != '/') {
+		snprintf(why, len, "'%s' is not an absolute path", (const char *)val);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_node path_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1, .max_len = PATH_MAX - 1 },
+	.check = check_abs,
+};
+
+static const struct cfg_field jobs_fields[] = {
+	CFG_FIELD(struct mgr_jobs_cfg, workers, "workers", INT(1, 256), false, "8"),
+	CFG_FIELD(struct mgr_jobs_cfg, per_host, "per_host", INT(1, 64), false, "2"),
+	CFG_FIELD(struct mgr_jobs_cfg, timeout_sec, "timeout_sec", INT(1, 86400), false, "600"),
+	CFG_FIELD(struct mgr_jobs_cfg, stop_timeout_sec, "stop_timeout_sec", INT(0, 3600), false,
+		  "60"),
+	{ 0 },
+};
+
+static const struct cfg_field resources_fields[] = {
+	CFG_FIELD(struct mgr_resources_cfg, sample_sec, "sample_sec", INT(1, 3600), false, "5"),
+	CFG_FIELD(struct mgr_resources_cfg, saturation_pct, "saturation_pct", INT(1, 100), false,
+		  "90"),
+	CFG_FIELD(struct mgr_resources_cfg, burst_pct, "burst_pct", INT(1, 10000), false, "100"),
+	CFG_FIELD(struct mgr_resources_cfg, hold_samples, "hold_samples", INT(1, 100), false, "2"),
+	CFG_FIELD(struct mgr_resources_cfg, period_us, "period_us", INT(1000, 1000000), false,
+		  "100000"),
+	{ 0 },
+};
+
+static const struct cfg_field cfg_fields[] = {
+	CFG_FIELD(struct mgr_cfg, listen, "listen",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .min_len = 7, .max_len = 63, .charset = "0123456789." } }),
+		  false, "\"127.0.0.1\""),
+	CFG_FIELD(struct mgr_cfg, port, "port", INT(0, 65535), false, "8470"),
+	CFG_FIELD(struct mgr_cfg, store, "store", &path_node, false,
+		  "\"/var/lib/tessera/tessmgrd.db\""),
+	CFG_FIELD(struct mgr_cfg, state_dir, "state_dir", &path_node, false,
+		  "\"/var/lib/tessera\""),
+	CFG_FIELD(struct mgr_cfg, tokens, "tokens", &path_node, false,
+		  "\"/etc/tessera/tokens.json\""),
+	CFG_FIELD(struct mgr_cfg, max_body, "max_body", INT(1024, 16 << 20), false, "65536"),
+	CFG_FIELD(struct mgr_cfg, qemu_img, "qemu_img",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1, .max_len = PATH_MAX - 1 } }),
+		  false, "\"qemu-img\""),
+	CFG_FIELD(struct mgr_cfg, jobs, "jobs",
+		  (&(const struct cfg_node){
+			  .type = CFG_OBJECT,
+			  .obj = { .fields = jobs_fields, .size = sizeof(struct mgr_jobs_cfg) } }),
+		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, resources, "resources",
+		  (&(const struct cfg_node){ .type = CFG_OBJECT,
+					     .obj = { .fields = resources_fields,
+						      .size = sizeof(struct mgr_resources_cfg) } }),
+		  false, "{}"),
+	{ 0 },
+};
+const struct cfg_node mgr_cfg_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = cfg_fields, .size = sizeof(struct mgr_cfg) },
+};
+
+static const char *const roles[] = { "provider", "tenant", NULL };
+
+static int check_token(const void *val, char *why, size_t len)
+{
+	const struct mgr_token *t = val;
+
+	if (strcmp(t->role, "tenant") == 0 && !t->tenant[0]) {
+		snprintf(why, len, "a tenant token names its tenant");
+		return EINVAL;
+	}
+	if (strcmp(t->role, "provider") == 0 && t->tenant[0]) {
+		snprintf(why, len, "a provider token has no tenant");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_field token_fields[] = {
+	CFG_FIELD(struct mgr_token, token, "token",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .min_len = 16,
+				   .max_len = 127,
+				   .charset = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					      "0123456789-._~+/=" } }),
+		  true, NULL),
+	CFG_FIELD(struct mgr_token, principal, "principal", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct mgr_token, role, "role",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = 15, .choices = roles } }),
+		  true, NULL),
+	CFG_FIELD(struct mgr_token, tenant, "tenant", &tessd_opt_name_schema, false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_field tokens_fields[] = {
+	CFG_ARRAY_FIELD(
+		struct mgr_tokens, tokens, n_tokens, "tokens",
+		(&(const struct cfg_node){
+			.type = CFG_ARRAY,
+			.arr = { .item =
+					 &(const struct cfg_node){
+						 .type = CFG_OBJECT,
+						 .obj = { .fields = token_fields,
+							  .size = sizeof(struct mgr_token) },
+						 .check = check_token },
+				 .max = 100000,
+				 .item_size = sizeof(struct mgr_token) } }),
+		true, NULL),
+	{ 0 },
+};
+const struct cfg_node mgr_tokens_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = tokens_fields, .size = sizeof(struct mgr_tokens) },
+};
+
+int mgr_load_json(const char *path, const struct cfg_node *schema, void *dst)
+{
+	struct cfg_errs errs;
+	json_t *doc;
+	int rc;
+
+	cfg_errs_init(&errs);
+	doc = cfg_file_load(path, &errs);
+	rc = doc ? cfg_decode(schema, doc, dst, "", &errs) : -EINVAL;
+	json_decref(doc);
+	if (rc < 0) {
+		char prefix[PATH_MAX + 32];
+		snprintf(prefix, sizeof(prefix), "tessmgrd: %s: ", path);
+		cfg_errs_print(&errs, prefix, stderr);
+	}
+	return rc;
+}

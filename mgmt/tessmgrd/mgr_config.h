@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tessmgrd's config file and its token file. */
+#ifndef TESS_MGR_CONFIG_H
+#define TESS_MGR_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg_schema.h"
+
+struct mgr_jobs_cfg {
+	uint32_t workers;          /* job threads */
+	uint32_t per_host;         /* jobs running at once on one host */
+	uint32_t timeout_sec;      /* a job running longer fails (and rolls back) */
+	uint32_t stop_timeout_sec; /* graceful shutdown of a desktop, then forced */
+};
+
+/*
+ * The resource manager's policy: every sample_sec, each running desktop's
+ * CPU use (from libvirt's CPU time) is compared with its fair share of its
+ * tenant's partition (the partition's CPUs split by the desktops' shares).
+ * When the tenant's desktops together use saturation_pct or more of the
+ * partition, a desktop over burst_pct of its share for hold_samples
+ * samples running is throttled to its share (vCPU period/quota); released
+ * once the tenant is under saturation_pct, or the desktop under its share,
+ * for hold_samples samples.
+ */
+struct mgr_resources_cfg {
+	uint32_t sample_sec;
+	uint32_t saturation_pct;
+	uint32_t burst_pct;
+	uint32_t hold_samples;
+	uint32_t period_us;
+};
+
+struct mgr_cfg {
+	char listen[64];
+	uint16_t port;
+	char store[PATH_MAX];
+	char state_dir[PATH_MAX];
+	char tokens[PATH_MAX];
+	uint32_t max_body;
+	char qemu_img[PATH_MAX];
+	struct mgr_jobs_cfg jobs;
+	struct mgr_resources_cfg resources;
+};
+
+extern const struct cfg_node mgr_cfg_schema;
+
+enum mgr_role { MGR_ROLE_PROVIDER, MGR_ROLE_TENANT };
+
+struct mgr_token {
+	char token[128];
+	char principal[64];
+	char role[16];
+	char tenant[64];
+};
+
+struct mgr_tokens {
+	struct mgr_token *tokens;
+	uint32_t n_tokens;
+};
+
+extern const struct cfg_node mgr_tokens_schema;
+
+/* Loads a JSON file through a schema; errors printed with the file name. */
+int mgr_load_json(const char *path, const struct cfg_node *schema, void *dst);
+
+#endif

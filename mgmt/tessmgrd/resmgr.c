@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "resmgr.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capacity.h"
+#include "mgr.h"
+#include "store.h"
+#include "virt.h"
+
+static pthread_t thread;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static bool stopping, started;
+
+struct sample {
+	uint32_t id, host_id, tenant_id;
+	char uuid[37];
+	uint32_t vcpus, shares;
+	uint64_t prev_ns, now_ns;
+	struct timespec prev_t;
+	bool have_prev, ok;
+};
+
+static struct timespec last_t;
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void mgr_resmgr_sample(void)
+{
+	const struct mgr_resources_cfg *p = &mgr_conf.resources;
+	struct sample *s = NULL;
+	uint32_t n = 0, *changed_hosts = NULL, n_changed = 0;
+	struct timespec now;
+	double interval;
+
+	pthread_mutex_lock(&mgr.lock);
+	s = calloc(mgr.n_desktops + 1, sizeof(*s));
+	for (uint32_t i = 0; s && i < mgr.n_desktops; i++) {
+		const struct mgr_desktop *d = mgr.desktops[i];
+		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+		if (d->state != MGR_DESK_RUNNING || !d->uuid[0] || m == NULL)
+			continue;
+		s[n] = (struct sample){ .id = d->id,
+					.host_id = d->host_id,
+					.tenant_id = d->tenant_id,
+					.vcpus = m->spec.vcpus,
+					.shares = m->spec.cpu_shares,
+					.prev_ns = d->last_cpu_ns,
+					.have_prev = d->last_cpu_ns != 0 };
+		snprintf(s[n].uuid, sizeof(s[n].uuid), "%s", d->uuid);
+		n++;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (s == NULL)
+		return;
+	/* libvirt without the lock. */
+	for (uint32_t i = 0; i < n; i++)
+		s[i].ok = mgr_virt_cpu_time(s[i].host_id, s[i].uuid, &s[i].now_ns) == 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	interval = last_t.tv_sec ? seconds_between(&last_t, &now) : 0;
+	last_t = now;
+
+	pthread_mutex_lock(&mgr.lock);
+	changed_hosts = calloc(n + 1, sizeof(*changed_hosts));
+	for (uint32_t i = 0; changed_hosts && i < n; i++) {
+		struct mgr_desktop *d = mgr_desktop_get(&mgr, s[i].id);
+		const struct mgr_host *h = mgr_host_get(&mgr, s[i].host_id);
+		const struct mgr_slice *sl = h ? mgr_host_slice(h, s[i].tenant_id) : NULL;
+		double use, tenant_use = 0, part, share, shares = 0;
+		bool saturated, bursting, was = d && d->quota_us;
+		uint32_t before;
+
+		if (d == NULL || !s[i].ok)
+			continue;
+		d->last_cpu_ns = s[i].now_ns;
+		if (!s[i].have_prev || interval <= 0 || sl == NULL)
+			continue;
+		/* CPUs used over the interval, by it and by its tenant on this host. */
+		use = (double)(s[i].now_ns - s[i].prev_ns) / 1e9 / interval;
+		for (uint32_t k = 0; k < n; k++) {
+			if (s[k].host_id != s[i].host_id || s[k].tenant_id != s[i].tenant_id ||
+			    !s[k].ok || !s[k].have_prev)
+				continue;
+			tenant_use += (double)(s[k].now_ns - s[k].prev_ns) / 1e9 / interval;
+			shares += s[k].shares;
+		}
+		part = mgr_cpuset_count(&sl->cpus);
+		share = shares > 0 ? part * s[i].shares / shares : part;
+		saturated = tenant_use * 100 >= part * p->saturation_pct;
+		bursting = use * 100 > share * p->burst_pct;
+		before = d->quota_us;
+		if (saturated && bursting) {
+			d->under = 0;
+			if (++d->over >= p->hold_samples && !was) {
+				/* Capped at its share: libvirt's quota is per vCPU per period. */
+				uint64_t q = (uint64_t)(share / s[i].vcpus * p->period_us);
+				d->quota_us = (uint32_t)(q < 1000 ? 1000 : q);
+			}
+		} else {
+			d->over = 0;
+			if (was && ++d->under >= p->hold_samples)
+				d->quota_us = 0;
+		}
+		if (d->quota_us != before) {
+			mgr_store_put_desktop(d);
+			changed_hosts[n_changed++] = d->host_id;
+		}
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	for (uint32_t i = 0; i < n_changed; i++)
+		mgr_repin_host(changed_hosts[i]); /* applies the new cputune */
+	free(changed_hosts);
+	free(s);
+}
+
+static void *loop(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&stop_lock);
+	while (!stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += mgr_conf.resources.sample_sec;
+		pthread_cond_timedwait(&stop_cond, &stop_lock, &until);
+		if (stopping)
+			break;
+		pthread_mutex_unlock(&stop_lock);
+		mgr_resmgr_sample();
+		pthread_mutex_lock(&stop_lock);
+	}
+	pthread_mutex_unlock(&stop_lock);
+	return NULL;
+}
+
+int mgr_resmgr_start(void)
+{
+	stopping = false;
+	if (pthread_create(&thread, NULL, loop, NULL) != 0)
+		return -EAGAIN;
+	started = true;
+	return 0;
+}
+
+void mgr_resmgr_stop(void)
+{
+	if (!started)
+		return;
+	pthread_mutex_lock(&stop_lock);
+	stopping = true;
+	pthread_cond_signal(&stop_cond);
+	pthread_mutex_unlock(&stop_lock);
+	pthread_join(thread, NULL);
+	started = false;
+}

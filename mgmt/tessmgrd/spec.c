@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Schemas of tessmgrd's objects: what the API accepts and the store keeps. */
+#include "spec.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tessd_config.h"
+
+#define NAME_CHARSET CFG_NAME_CHARSET
+
+static const struct cfg_node name_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1, .max_len = MGR_NAME_LEN - 1, .charset = NAME_CHARSET },
+};
+
+static int check_abs_path(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+
+	if (s[0] && s[0] != '/') {
+		snprintf(why, len, "'%s' is not an absolute path", s);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_node path_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = PATH_MAX - 1 },
+	.check = check_abs_path,
+};
+
+static int check_prefix(const void *val, char *why, size_t len)
+{
+	uint32_t ip;
+	uint8_t l;
+
+	if (tessd_parse_prefix(val, &ip, &l) < 0) {
+		snprintf(why, len, "'%s' is not an IPv4 prefix (a.b.c.d/len)", (const char *)val);
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* ---- sites ---- */
+
+static const struct cfg_node prefixes_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &(const struct cfg_node){ .type = CFG_STRING,
+						   .str = { .min_len = 9,
+							    .max_len = MGR_PREFIX_LEN - 1,
+							    .charset = "0123456789./" },
+						   .check = check_prefix },
+		 .max = 32,
+		 .item_size = MGR_PREFIX_LEN },
+};
+static const struct cfg_field site_fields[] = {
+	CFG_FIELD(struct mgr_site_spec, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_site_spec, latitude, "latitude",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { -90, 90 } }), true, NULL),
+	CFG_FIELD(struct mgr_site_spec, longitude, "longitude",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { -180, 180 } }), true,
+		  NULL),
+	CFG_ARRAY_FIELD(struct mgr_site_spec, client_prefixes, n_client_prefixes, "client_prefixes",
+			&prefixes_node, false, "[]"),
+	CFG_FIELD(struct mgr_site_spec, storage, "storage", &path_node, true, NULL),
+	{ 0 },
+};
+const struct cfg_node mgr_site_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = site_fields, .size = sizeof(struct mgr_site_spec) },
+};
+
+/* ---- hosts ---- */
+
+static const struct cfg_field test_host_fields[] = {
+	CFG_FIELD(struct mgr_test_host_spec, sockets, "sockets",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 16 } }), false, "0"),
+	CFG_FIELD(struct mgr_test_host_spec, cores, "cores",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 256 } }), false, "1"),
+	CFG_FIELD(struct mgr_test_host_spec, threads, "threads",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 8 } }), false, "1"),
+	CFG_FIELD(struct mgr_test_host_spec, memory_mb, "memory_mb",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, INT64_C(1) << 32 } }),
+		  false, "0"),
+	{ 0 },
+};
+
+static int check_host(const void *val, char *why, size_t len)
+{
+	const struct mgr_host_spec *h = val;
+	const struct mgr_test_host_spec *t = &h->test_host;
+
+	if (!h->uri[0] == !t->sockets) {
+		snprintf(why, len,
+			 "a host has a libvirt uri or a test_host shape: give one of them");
+		return EINVAL;
+	}
+	if (t->sockets && (uint64_t)t->sockets * t->cores * t->threads > 1024) {
+		snprintf(why, len, "test_host: at most 1024 CPUs");
+		return ERANGE;
+	}
+	if (t->sockets && t->memory_mb == 0) {
+		snprintf(why, len, "test_host: memory_mb is needed");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_node vlans_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4094 } },
+		 .max = 4094,
+		 .item_size = sizeof(uint16_t) },
+};
+static const struct cfg_field host_fields[] = {
+	CFG_FIELD(struct mgr_host_spec, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_host_spec, uri, "uri",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = MGR_URI_LEN - 1 } }),
+		  false, "\"\""),
+	CFG_FIELD(struct mgr_host_spec, site, "site", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_host_spec, shared, "shared",
+		  &(const struct cfg_node){ .type = CFG_BOOL }, false, "true"),
+	CFG_FIELD(struct mgr_host_spec, memory_overalloc, "memory_overalloc",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0.1, 10 } }), false,
+		  "1.0"),
+	CFG_FIELD(struct mgr_host_spec, vcpu_ratio, "vcpu_ratio",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0.1, 64 } }), false,
+		  "1.0"),
+	CFG_ARRAY_FIELD(struct mgr_host_spec, vlans, n_vlans, "vlans", &vlans_node, false, "[]"),
+	CFG_FIELD(struct mgr_host_spec, tessd_socket, "tessd_socket",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING, .str = { .max_len = 107 }, .check = check_abs_path }),
+		  false, "\"\""),
+	CFG_FIELD(struct mgr_host_spec, vhost_dir, "vhost_dir", &path_node, false,
+		  "\"/run/tessera/vhost\""),
+	CFG_FIELD(
+		struct mgr_host_spec, test_host, "test_host",
+		(&(const struct cfg_node){ .type = CFG_OBJECT,
+					   .obj = { .fields = test_host_fields,
+						    .size = sizeof(struct mgr_test_host_spec) } }),
+		false, "{}"),
+	{ 0 },
+};
+const struct cfg_node mgr_host_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = host_fields, .size = sizeof(struct mgr_host_spec) },
+	.check = check_host,
+};
+
+/* ---- tenants ---- */
+
+static const struct cfg_field tenant_fields[] = {
+	CFG_FIELD(struct mgr_tenant_spec, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_tenant_spec, org_id, "org_id", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_tenant_spec, datacenter, "datacenter", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_tenant_spec, vlan, "vlan",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4094 } }), true, NULL),
+	CFG_FIELD(struct mgr_tenant_spec, vlan_name, "vlan_name", &name_node, true, NULL),
+	{ 0 },
+};
+const struct cfg_node mgr_tenant_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = tenant_fields, .size = sizeof(struct mgr_tenant_spec) },
+};
+
+/* ---- desktop models ---- */
+
+static const struct cfg_field model_fields[] = {
+	CFG_FIELD(struct mgr_model_spec, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_model_spec, vcpus, "vcpus",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 256 } }), true, NULL),
+	CFG_FIELD(struct mgr_model_spec, memory_mb, "memory_mb",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 64, INT64_C(1) << 24 } }),
+		  true, NULL),
+	CFG_FIELD(struct mgr_model_spec, base_image, "base_image", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_model_spec, cpu_shares, "cpu_shares",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 2, 262144 } }), false, "1024"),
+	{ 0 },
+};
+const struct cfg_node mgr_model_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = model_fields, .size = sizeof(struct mgr_model_spec) },
+};
+
+/* ---- quotas ---- */
+
+static const struct cfg_field quota_fields[] = {
+	CFG_FIELD(struct mgr_quota_spec, tenant, "tenant", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_quota_spec, model, "model", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_quota_spec, max_cpus, "max_cpus",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 24 } }), true, NULL),
+	CFG_FIELD(struct mgr_quota_spec, max_memory_mb, "max_memory_mb",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, INT64_C(1) << 40 } }), true,
+		  NULL),
+	{ 0 },
+};
+const struct cfg_node mgr_quota_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = quota_fields, .size = sizeof(struct mgr_quota_spec) },
+};

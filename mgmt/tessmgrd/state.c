@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "state.h"
+
+#include <string.h>
+
+const char *const mgr_desktop_state_names[MGR_DESK_STATES] = {
+	[MGR_DESK_CREATING] = "creating",
+	[MGR_DESK_STOPPED] = "stopped",
+	[MGR_DESK_RUNNING] = "running",
+	[MGR_DESK_DELETING] = "deleting",
+};
+
+const char *const mgr_job_kind_names[MGR_JOB_KINDS] = {
+	[MGR_JOB_CREATE] = "create", [MGR_JOB_DELETE] = "delete", [MGR_JOB_START] = "start",
+	[MGR_JOB_STOP] = "stop",     [MGR_JOB_REBOOT] = "reboot",
+};
+
+const char *const mgr_job_state_names[4] = { "queued", "running", "succeeded", "failed" };
+
+/* Lookups by id or name: linear, the sets are small (hosts and desktops: thousands). */
+#define BY_ID(fn, type, arr, n, deref)                   \
+	type *fn(const struct mgr_state *s, uint32_t id) \
+	{                                                \
+		for (uint32_t i = 0; i < s->n; i++)      \
+			if (deref(s->arr, i)->id == id)  \
+				return deref(s->arr, i); \
+		return NULL;                             \
+	}
+#define BY_NAME(fn, type, arr, n, deref)                                    \
+	type *fn(const struct mgr_state *s, const char *name)               \
+	{                                                                   \
+		for (uint32_t i = 0; i < s->n; i++)                         \
+			if (strcmp(deref(s->arr, i)->spec.name, name) == 0) \
+				return deref(s->arr, i);                    \
+		return NULL;                                                \
+	}
+#define AT(a, i)  (&(a)[i])
+#define PTR(a, i) ((a)[i])
+
+BY_ID(mgr_site_get, struct mgr_site, sites, n_sites, AT)
+BY_NAME(mgr_site_by_name, struct mgr_site, sites, n_sites, AT)
+BY_ID(mgr_host_get, struct mgr_host, hosts, n_hosts, PTR)
+BY_NAME(mgr_host_by_name, struct mgr_host, hosts, n_hosts, PTR)
+BY_ID(mgr_tenant_get, struct mgr_tenant, tenants, n_tenants, AT)
+BY_NAME(mgr_tenant_by_name, struct mgr_tenant, tenants, n_tenants, AT)
+BY_ID(mgr_model_get, struct mgr_model, models, n_models, AT)
+BY_NAME(mgr_model_by_name, struct mgr_model, models, n_models, AT)
+BY_ID(mgr_desktop_get, struct mgr_desktop, desktops, n_desktops, PTR)
+BY_ID(mgr_job_get, struct mgr_job, jobs, n_jobs, PTR)
+
+struct mgr_quota *mgr_quota_get(const struct mgr_state *s, uint32_t tenant_id, uint32_t model_id)
+{
+	for (uint32_t i = 0; i < s->n_quotas; i++)
+		if (s->quotas[i].tenant_id == tenant_id && s->quotas[i].model_id == model_id)
+			return &s->quotas[i];
+	return NULL;
+}

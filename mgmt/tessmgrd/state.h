@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Everything tessmgrd knows, in memory, behind one lock: the model objects,
+ * desktops and jobs. Every change is written to the store (SQLite) in the
+ * same critical section, so what is in memory is what is on disk.
+ */
+#ifndef TESS_MGR_STATE_H
+#define TESS_MGR_STATE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "model.h"
+
+enum mgr_desktop_state {
+	MGR_DESK_CREATING, /* placed; the create job has not finished */
+	MGR_DESK_STOPPED,
+	MGR_DESK_RUNNING,
+	MGR_DESK_DELETING,
+	MGR_DESK_STATES
+};
+extern const char *const mgr_desktop_state_names[MGR_DESK_STATES];
+
+struct mgr_desktop {
+	uint32_t id;
+	char name[MGR_NAME_LEN];
+	uint32_t tenant_id, model_id, host_id;
+	uint8_t state;
+	char overlay[PATH_MAX];      /* its qcow2 linked clone */
+	char port[MGR_NAME_LEN];     /* its vhost-user port in the host's tessd */
+	char vhost_socket[PATH_MAX]; /* that port's socket (the NIC's source) */
+	char mac[18];
+	char uuid[37];
+	mgr_cpuset cpus;   /* where its vCPUs are pinned: its tenant's partition on its host */
+	uint32_t quota_us; /* the resource manager's cap per period (0: none) */
+	time_t created;
+	/* Runtime only. */
+	mgr_cpuset applied; /* the pinning libvirt has (valid once applied) */
+	uint32_t applied_quota_us;
+	bool applied_valid;
+	uint64_t last_cpu_ns; /* resource manager: the previous sample */
+	uint32_t over, under; /* consecutive samples over / under its share */
+};
+
+enum mgr_job_kind {
+	MGR_JOB_CREATE,
+	MGR_JOB_DELETE,
+	MGR_JOB_START,
+	MGR_JOB_STOP,
+	MGR_JOB_REBOOT,
+	MGR_JOB_KINDS
+};
+extern const char *const mgr_job_kind_names[MGR_JOB_KINDS];
+
+enum mgr_job_state { MGR_JOB_QUEUED, MGR_JOB_RUNNING, MGR_JOB_SUCCEEDED, MGR_JOB_FAILED };
+extern const char *const mgr_job_state_names[4];
+
+struct mgr_job {
+	uint32_t id;
+	uint8_t kind, state;
+	uint8_t priority; /* 0: light (start, stop, reboot), 1: heavy (create, delete) */
+	uint32_t desktop_id, host_id, tenant_id;
+	char error[512];
+	time_t created, started, finished;
+	uint32_t timeout_sec;
+};
+
+struct mgr_state {
+	pthread_mutex_t lock;
+	struct mgr_site *sites;
+	uint32_t n_sites;
+	struct mgr_host **hosts; /* stable pointers: jobs hold them */
+	uint32_t n_hosts;
+	struct mgr_tenant *tenants;
+	uint32_t n_tenants;
+	struct mgr_model *models;
+	uint32_t n_models;
+	struct mgr_quota *quotas;
+	uint32_t n_quotas;
+	struct mgr_desktop **desktops;
+	uint32_t n_desktops;
+	struct mgr_job **jobs;
+	uint32_t n_jobs;
+	uint32_t next_id[8]; /* per object kind (enum mgr_kind) */
+};
+
+enum mgr_kind { MGR_SITE, MGR_HOST, MGR_TENANT, MGR_MODEL, MGR_DESKTOP, MGR_JOB, MGR_AUDIT };
+
+struct mgr_site *mgr_site_get(const struct mgr_state *s, uint32_t id);
+struct mgr_site *mgr_site_by_name(const struct mgr_state *s, const char *name);
+struct mgr_host *mgr_host_get(const struct mgr_state *s, uint32_t id);
+struct mgr_host *mgr_host_by_name(const struct mgr_state *s, const char *name);
+struct mgr_tenant *mgr_tenant_get(const struct mgr_state *s, uint32_t id);
+struct mgr_tenant *mgr_tenant_by_name(const struct mgr_state *s, const char *name);
+struct mgr_model *mgr_model_get(const struct mgr_state *s, uint32_t id);
+struct mgr_model *mgr_model_by_name(const struct mgr_state *s, const char *name);
+struct mgr_quota *mgr_quota_get(const struct mgr_state *s, uint32_t tenant_id, uint32_t model_id);
+struct mgr_desktop *mgr_desktop_get(const struct mgr_state *s, uint32_t id);
+struct mgr_job *mgr_job_get(const struct mgr_state *s, uint32_t id);
+
+#endif

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "tessd_config.h"
+
+static sqlite3 *db;
+static unsigned depth; /* nested begin/commit */
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS objects (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
+	"  name TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, id));"
+	"CREATE TABLE IF NOT EXISTS quotas (tenant_id INTEGER NOT NULL, model_id INTEGER NOT NULL,"
+	"  body TEXT NOT NULL, host_ids TEXT NOT NULL, PRIMARY KEY (tenant_id, model_id));"
+	"CREATE TABLE IF NOT EXISTS desktops (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time INTEGER NOT NULL, principal TEXT NOT NULL, role TEXT NOT NULL,"
+	"  tenant TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
+	"  result TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant, id);"
+	/* The audit log is append-only: the database refuses anything else. */
+	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+
+int mgr_store_open(const char *path, char *err, size_t len)
+{
+	char *msg = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, len, "cannot open the store %s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		db = NULL;
+		return -EIO;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	/* WAL: readers never block the writer; NORMAL: durable across crashes of tessmgrd. */
+	if (sqlite3_exec(db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+			 "PRAGMA foreign_keys=ON;",
+			 NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, len, "store %s: %s", path, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		mgr_store_close();
+		return -EIO;
+	}
+	return 0;
+}
+
+void mgr_store_close(void)
+{
+	sqlite3_close(db);
+	db = NULL;
+	depth = 0;
+}
+
+static int exec(const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int mgr_store_begin(void)
+{
+	if (depth++)
+		return 0;
+	return exec("BEGIN IMMEDIATE");
+}
+
+int mgr_store_commit(void)
+{
+	if (depth == 0 || --depth)
+		return 0;
+	return exec("COMMIT");
+}
+
+void mgr_store_rollback(void)
+{
+	if (depth) {
+		depth = 0;
+		exec("ROLLBACK");
+	}
+}
+
+/* Runs sql with text/int parameters given as a format of 't' and 'i'. */
+static int run(const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	va_start(ap, fmt);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
+					  SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int put_json(const char *sql, const char *fmt, int64_t a, int64_t b, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	json_decref(body);
+	if (text == NULL)
+		return -ENOMEM;
+	rc = fmt[1] == 't' ? run(sql, fmt, a, text) : run(sql, fmt, a, b, text);
+	free(text);
+	return rc;
+}
+
+static int put_object(enum mgr_kind kind, uint32_t id, const char *name,
+		      const struct cfg_node *schema, const void *spec)
+{
+	char *text = json_dumps(cfg_encode(schema, spec), JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	if (text == NULL)
+		return -ENOMEM;
+	rc = run("INSERT OR REPLACE INTO objects (kind, id, name, body) VALUES (?, ?, ?, ?)",
+		 "iitt", (int64_t)kind, (int64_t)id, name, text);
+	free(text);
+	return rc;
+}
+
+int mgr_store_put_site(const struct mgr_site *x)
+{
+	return put_object(MGR_SITE, x->id, x->spec.name, &mgr_site_schema, &x->spec);
+}
+
+int mgr_store_put_host(const struct mgr_host *x)
+{
+	return put_object(MGR_HOST, x->id, x->spec.name, &mgr_host_schema, &x->spec);
+}
+
+int mgr_store_put_tenant(const struct mgr_tenant *x)
+{
+	return put_object(MGR_TENANT, x->id, x->spec.name, &mgr_tenant_schema, &x->spec);
+}
+
+int mgr_store_put_model(const struct mgr_model *x)
+{
+	return put_object(MGR_MODEL, x->id, x->spec.name, &mgr_model_schema, &x->spec);
+}
+
+int mgr_store_del_object(enum mgr_kind kind, uint32_t id)
+{
+	return run("DELETE FROM objects WHERE kind = ? AND id = ?", "ii", (int64_t)kind,
+		   (int64_t)id);
+}
+
+int mgr_store_put_quota(const struct mgr_quota *q)
+{
+	json_t *ids = json_array();
+	char *text, *hosts;
+	int rc;
+
+	for (uint32_t i = 0; i < q->n_hosts; i++)
+		json_array_append_new(ids, json_integer(q->host_ids[i]));
+	hosts = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	text = json_dumps(cfg_encode(&mgr_quota_schema, &q->spec), JSON_COMPACT | JSON_SORT_KEYS);
+	rc = text && hosts ? run("INSERT OR REPLACE INTO quotas (tenant_id, model_id, body, "
+				 "host_ids) VALUES (?, ?, ?, ?)",
+				 "iitt", (int64_t)q->tenant_id, (int64_t)q->model_id, text, hosts)
+			   : -ENOMEM;
+	free(text);
+	free(hosts);
+	return rc;
+}
+
+int mgr_store_del_quota(uint32_t tenant_id, uint32_t model_id)
+{
+	return run("DELETE FROM quotas WHERE tenant_id = ? AND model_id = ?", "ii",
+		   (int64_t)tenant_id, (int64_t)model_id);
+}
+
+json_t *mgr_desktop_json(const struct mgr_desktop *d)
+{
+	char cpus[512];
+
+	mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus));
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+			 "id", (json_int_t)d->id, "name", d->name, "tenant_id",
+			 (json_int_t)d->tenant_id, "model_id", (json_int_t)d->model_id, "host_id",
+			 (json_int_t)d->host_id, "state", mgr_desktop_state_names[d->state],
+			 "quota_us", (json_int_t)d->quota_us, "overlay", d->overlay, "port",
+			 d->port, "vhost_socket", d->vhost_socket, "mac", d->mac, "uuid", d->uuid,
+			 "cpus", cpus, "created", (json_int_t)d->created);
+}
+
+static void copy_str(char *dst, size_t len, json_t *o, const char *key)
+{
+	snprintf(dst, len, "%s", json_string_value(json_object_get(o, key)) ?: "");
+}
+
+static int desktop_from_json(json_t *o, struct mgr_desktop *d)
+{
+	const char *state = json_string_value(json_object_get(o, "state"));
+
+	memset(d, 0, sizeof(*d));
+	d->id = (uint32_t)json_integer_value(json_object_get(o, "id"));
+	d->tenant_id = (uint32_t)json_integer_value(json_object_get(o, "tenant_id"));
+	d->model_id = (uint32_t)json_integer_value(json_object_get(o, "model_id"));
+	d->host_id = (uint32_t)json_integer_value(json_object_get(o, "host_id"));
+	d->created = (time_t)json_integer_value(json_object_get(o, "created"));
+	d->quota_us = (uint32_t)json_integer_value(json_object_get(o, "quota_us"));
+	copy_str(d->name, sizeof(d->name), o, "name");
+	copy_str(d->overlay, sizeof(d->overlay), o, "overlay");
+	copy_str(d->port, sizeof(d->port), o, "port");
+	copy_str(d->vhost_socket, sizeof(d->vhost_socket), o, "vhost_socket");
+	copy_str(d->mac, sizeof(d->mac), o, "mac");
+	copy_str(d->uuid, sizeof(d->uuid), o, "uuid");
+	for (uint8_t i = 0; state && i < MGR_DESK_STATES; i++)
+		if (strcmp(state, mgr_desktop_state_names[i]) == 0)
+			d->state = i;
+	return d->id && mgr_cpuset_parse(json_string_value(json_object_get(o, "cpus")) ?: "",
+					 MGR_MAX_CPUS, &d->cpus) == 0
+		       ? 0
+		       : -EINVAL;
+}
+
+int mgr_store_put_desktop(const struct mgr_desktop *d)
+{
+	return put_json("INSERT OR REPLACE INTO desktops (id, body) VALUES (?, ?)", "it", d->id, 0,
+			mgr_desktop_json(d));
+}
+
+int mgr_store_del_desktop(uint32_t id)
+{
+	return run("DELETE FROM desktops WHERE id = ?", "i", (int64_t)id);
+}
+
+json_t *mgr_job_json(const struct mgr_job *j)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "id",
+			 (json_int_t)j->id, "kind", mgr_job_kind_names[j->kind], "state",
+			 mgr_job_state_names[j->state], "priority", j->priority ? "heavy" : "light",
+			 "desktop_id", (json_int_t)j->desktop_id, "host_id", (json_int_t)j->host_id,
+			 "tenant_id", (json_int_t)j->tenant_id, "error", j->error, "created",
+			 (json_int_t)j->created, "started", (json_int_t)j->started, "finished",
+			 (json_int_t)j->finished, "timeout_sec", (json_int_t)j->timeout_sec);
+}
+
+static uint8_t name_index(const char *s, const char *const *names, uint8_t n)
+{
+	for (uint8_t i = 0; s && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return 0;
+}
+
+static void job_from_json(json_t *o, struct mgr_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->id = (uint32_t)json_integer_value(json_object_get(o, "id"));
+	j->kind = name_index(json_string_value(json_object_get(o, "kind")), mgr_job_kind_names,
+			     MGR_JOB_KINDS);
+	j->state =
+		name_index(json_string_value(json_object_get(o, "state")), mgr_job_state_names, 4);
+	j->priority = strcmp(json_string_value(json_object_get(o, "priority")) ?: "", "heavy") == 0;
+	j->desktop_id = (uint32_t)json_integer_value(json_object_get(o, "desktop_id"));
+	j->host_id = (uint32_t)json_integer_value(json_object_get(o, "host_id"));
+	j->tenant_id = (uint32_t)json_integer_value(json_object_get(o, "tenant_id"));
+	copy_str(j->error, sizeof(j->error), o, "error");
+	j->created = (time_t)json_integer_value(json_object_get(o, "created"));
+	j->started = (time_t)json_integer_value(json_object_get(o, "started"));
+	j->finished = (time_t)json_integer_value(json_object_get(o, "finished"));
+	j->timeout_sec = (uint32_t)json_integer_value(json_object_get(o, "timeout_sec"));
+}
+
+int mgr_store_put_job(const struct mgr_job *j)
+{
+	return put_json("INSERT OR REPLACE INTO jobs (id, body) VALUES (?, ?)", "it", j->id, 0,
+			mgr_job_json(j));
+}
+
+int mgr_store_next_ids(const uint32_t *next, unsigned n)
+{
+	json_t *a = json_array();
+	char *text;
+	int rc;
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(next[i]));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	rc = text ? run("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_ids', ?)", "t",
+			text)
+		  : -ENOMEM;
+	free(text);
+	return rc;
+}
+
+int mgr_store_audit(const struct mgr_audit *a)
+{
+	return run("INSERT INTO audit (time, principal, role, tenant, action, target, result) "
+		   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+		   "itttttt", a->time, a->principal, a->role, a->tenant ? a->tenant : "", a->action,
+		   a->target, a->result);
+}
+
+json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t since, unsigned limit)
+{
+	sqlite3_stmt *st;
+	json_t *out = json_array();
+
+	if (sqlite3_prepare_v2(
+		    db,
+		    "SELECT id, time, principal, role, tenant, action, target, result "
+		    "FROM audit WHERE (?1 IS NULL OR tenant = ?1) AND "
+		    "(?2 IS NULL OR action = ?2) AND time >= ?3 ORDER BY id DESC LIMIT ?4",
+		    -1, &st, NULL) != SQLITE_OK) {
+		json_decref(out);
+		return NULL;
+	}
+	if (tenant)
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+	if (action)
+		sqlite3_bind_text(st, 2, action, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, since);
+	sqlite3_bind_int64(st, 4, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_array_append_new(
+			out, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+				       (json_int_t)sqlite3_column_int64(st, 0), "time",
+				       (json_int_t)sqlite3_column_int64(st, 1), "principal",
+				       (const char *)sqlite3_column_text(st, 2), "role",
+				       (const char *)sqlite3_column_text(st, 3), "tenant",
+				       (const char *)sqlite3_column_text(st, 4), "action",
+				       (const char *)sqlite3_column_text(st, 5), "target",
+				       (const char *)sqlite3_column_text(st, 6), "result",
+				       (const char *)sqlite3_column_text(st, 7)));
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* ---- loading ---- */
+
+/* Calls fn(kind, id, body) for every row of a two- or three-column query. */
+static int each_row(const char *sql, int (*fn)(sqlite3_stmt *st, void *arg), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+		rc = fn(st, arg);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+struct load_ctx {
+	struct mgr_state *s;
+	char *err;
+	size_t len;
+};
+
+static json_t *column_json(sqlite3_stmt *st, int col)
+{
+	return json_loads((const char *)sqlite3_column_text(st, col), 0, NULL);
+}
+
+static void *grow(void *arr, uint32_t n, size_t size)
+{
+	return realloc(arr, (n + 1) * size);
+}
+
+static int load_object(sqlite3_stmt *st, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct mgr_state *s = c->s;
+	enum mgr_kind kind = (enum mgr_kind)sqlite3_column_int(st, 0);
+	uint32_t id = (uint32_t)sqlite3_column_int64(st, 1);
+	json_t *body = column_json(st, 2);
+	struct cfg_errs errs;
+	int rc = -EINVAL;
+
+	cfg_errs_init(&errs);
+	if (body == NULL)
+		goto bad;
+	switch (kind) {
+	case MGR_SITE: {
+		struct mgr_site *a = grow(s->sites, s->n_sites, sizeof(*a));
+		if (a == NULL)
+			break;
+		s->sites = a;
+		memset(&a[s->n_sites], 0, sizeof(*a));
+		a[s->n_sites].id = id;
+		rc = cfg_decode(&mgr_site_schema, body, &a[s->n_sites].spec, "", &errs);
+		s->n_sites += rc == 0;
+		break;
+	}
+	case MGR_HOST: {
+		struct mgr_host **a = grow(s->hosts, s->n_hosts, sizeof(*a));
+		struct mgr_host *h = calloc(1, sizeof(*h));
+		if (a == NULL || h == NULL) {
+			free(h);
+			break;
+		}
+		s->hosts = a;
+		h->id = id;
+		rc = cfg_decode(&mgr_host_schema, body, &h->spec, "", &errs);
+		if (rc == 0)
+			a[s->n_hosts++] = h;
+		else
+			free(h);
+		break;
+	}
+	case MGR_TENANT: {
+		struct mgr_tenant *a = grow(s->tenants, s->n_tenants, sizeof(*a));
+		if (a == NULL)
+			break;
+		s->tenants = a;
+		memset(&a[s->n_tenants], 0, sizeof(*a));
+		a[s->n_tenants].id = id;
+		rc = cfg_decode(&mgr_tenant_schema, body, &a[s->n_tenants].spec, "", &errs);
+		s->n_tenants += rc == 0;
+		break;
+	}
+	case MGR_MODEL: {
+		struct mgr_model *a = grow(s->models, s->n_models, sizeof(*a));
+		if (a == NULL)
+			break;
+		s->models = a;
+		memset(&a[s->n_models], 0, sizeof(*a));
+		a[s->n_models].id = id;
+		rc = cfg_decode(&mgr_model_schema, body, &a[s->n_models].spec, "", &errs);
+		s->n_models += rc == 0;
+		break;
+	}
+	default:
+		break;
+	}
+	json_decref(body);
+	if (rc == 0)
+		return 0;
+bad:
+	snprintf(c->err, c->len, "store: object %d/%u is damaged%s%s", (int)kind, id,
+		 errs.n ? ": " : "", errs.n ? errs.e[0].msg : "");
+	return -EINVAL;
+}
+
+static int load_quota(sqlite3_stmt *st, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct mgr_state *s = c->s;
+	struct mgr_quota *a = grow(s->quotas, s->n_quotas, sizeof(*a)), *q;
+	json_t *body = column_json(st, 2), *ids = column_json(st, 3), *v;
+	struct cfg_errs errs;
+	size_t i;
+
+	cfg_errs_init(&errs);
+	if (a == NULL) {
+		json_decref(body);
+		json_decref(ids);
+		return -ENOMEM;
+	}
+	s->quotas = a;
+	q = &a[s->n_quotas];
+	memset(q, 0, sizeof(*q));
+	q->tenant_id = (uint32_t)sqlite3_column_int64(st, 0);
+	q->model_id = (uint32_t)sqlite3_column_int64(st, 1);
+	if (body == NULL || cfg_decode(&mgr_quota_schema, body, &q->spec, "", &errs) < 0 ||
+	    !json_is_array(ids)) {
+		json_decref(body);
+		json_decref(ids);
+		snprintf(c->err, c->len, "store: quota %u/%u is damaged", q->tenant_id,
+			 q->model_id);
+		return -EINVAL;
+	}
+	q->host_ids = calloc(json_array_size(ids) + 1, sizeof(*q->host_ids));
+	json_array_foreach (ids, i, v)
+		q->host_ids[q->n_hosts++] = (uint32_t)json_integer_value(v);
+	json_decref(body);
+	json_decref(ids);
+	s->n_quotas++;
+	return 0;
+}
+
+static int load_desktop(sqlite3_stmt *st, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct mgr_state *s = c->s;
+	struct mgr_desktop **a = grow(s->desktops, s->n_desktops, sizeof(*a));
+	struct mgr_desktop *d = calloc(1, sizeof(*d));
+	json_t *body = column_json(st, 1);
+	int rc = a && d && body ? desktop_from_json(body, d) : -ENOMEM;
+
+	json_decref(body);
+	if (a)
+		s->desktops = a;
+	if (rc < 0) {
+		free(d);
+		snprintf(c->err, c->len, "store: desktop %lld is damaged",
+			 (long long)sqlite3_column_int64(st, 0));
+		return rc;
+	}
+	a[s->n_desktops++] = d;
+	return 0;
+}
+
+static int load_job(sqlite3_stmt *st, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct mgr_state *s = c->s;
+	struct mgr_job **a = grow(s->jobs, s->n_jobs, sizeof(*a));
+	struct mgr_job *j = calloc(1, sizeof(*j));
+	json_t *body = column_json(st, 1);
+
+	if (a)
+		s->jobs = a;
+	if (a == NULL || j == NULL || body == NULL) {
+		free(j);
+		json_decref(body);
+		snprintf(c->err, c->len, "store: job %lld is damaged",
+			 (long long)sqlite3_column_int64(st, 0));
+		return -EINVAL;
+	}
+	job_from_json(body, j);
+	json_decref(body);
+	a[s->n_jobs++] = j;
+	return 0;
+}
+
+static int load_meta(sqlite3_stmt *st, void *arg)
+{
+	struct load_ctx *c = arg;
+	json_t *a = column_json(st, 1), *v;
+	size_t i;
+
+	json_array_foreach (a, i, v)
+		if (i < sizeof(c->s->next_id) / sizeof(c->s->next_id[0]))
+			c->s->next_id[i] = (uint32_t)json_integer_value(v);
+	json_decref(a);
+	return 0;
+}
+
+int mgr_store_load(struct mgr_state *s, char *err, size_t len)
+{
+	struct load_ctx c = { s, err, len };
+	int rc;
+
+	snprintf(err, len, "store: cannot read: %s", sqlite3_errmsg(db));
+	rc = each_row("SELECT kind, id, body FROM objects ORDER BY kind, id", load_object, &c);
+	if (rc == 0)
+		rc = each_row("SELECT tenant_id, model_id, body, host_ids FROM quotas", load_quota,
+			      &c);
+	if (rc == 0)
+		rc = each_row("SELECT id, body FROM desktops ORDER BY id", load_desktop, &c);
+	if (rc == 0)
+		rc = each_row("SELECT id, body FROM jobs ORDER BY id", load_job, &c);
+	if (rc == 0)
+		rc = each_row("SELECT key, value FROM meta WHERE key = 'next_ids'", load_meta, &c);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's store: SQLite in WAL mode. Objects are kept as the JSON their
+ * schema encodes; desktops and jobs as JSON of their own; the audit log is
+ * a table of its own, append-only. Every function is called with the
+ * state lock held, so one connection serves all.
+ */
+#ifndef TESS_MGR_STORE_H
+#define TESS_MGR_STORE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "state.h"
+
+struct mgr_audit {
+	int64_t time;
+	const char *principal, *role, *tenant, *action, *target, *result;
+};
+
+int mgr_store_open(const char *path, char *err, size_t len);
+void mgr_store_close(void);
+/* Loads every object into s (empty); -errno with err filled on a bad store. */
+int mgr_store_load(struct mgr_state *s, char *err, size_t len);
+
+/* A transaction around several writes; begin/commit nest as one. */
+int mgr_store_begin(void);
+int mgr_store_commit(void);
+void mgr_store_rollback(void);
+
+int mgr_store_put_site(const struct mgr_site *x);
+int mgr_store_put_host(const struct mgr_host *x);
+int mgr_store_put_tenant(const struct mgr_tenant *x);
+int mgr_store_put_model(const struct mgr_model *x);
+int mgr_store_del_object(enum mgr_kind kind, uint32_t id);
+int mgr_store_put_quota(const struct mgr_quota *q);
+int mgr_store_del_quota(uint32_t tenant_id, uint32_t model_id);
+int mgr_store_put_desktop(const struct mgr_desktop *d);
+int mgr_store_del_desktop(uint32_t id);
+int mgr_store_put_job(const struct mgr_job *j);
+int mgr_store_next_ids(const uint32_t *next, unsigned n);
+
+int mgr_store_audit(const struct mgr_audit *a);
+/* Audit entries, newest first, filtered by tenant/action when not NULL, at most limit. */
+json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t since,
+			      unsigned limit);
+
+/* Encodings shared with the API. */
+json_t *mgr_desktop_json(const struct mgr_desktop *d);
+json_t *mgr_job_json(const struct mgr_job *j);
+
+#endif

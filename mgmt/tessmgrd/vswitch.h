@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* A host's tessd vswitch, through its control socket: desktops' vhost-user ports. */
+#ifndef TESS_MGR_VSWITCH_H
+#define TESS_MGR_VSWITCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mgr_port_req {
+	const char *socket;       /* the host tessd's control socket */
+	const char *port;         /* port name */
+	const char *vhost_socket; /* where tessd serves the desktop's vhost-user NIC */
+	const char *mac;          /* the only source MAC the port accepts */
+	uint16_t vlan;            /* the tenant's VLAN: its port group */
+	const char *group;        /* the group's name if tessmgrd has to make it */
+	const char *tenant;
+};
+
+/* Adds the port, in the group of the tenant's VLAN (made if tessd has none); err says why not. */
+int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len);
+/* Removes a port; one that is not there is fine. */
+int mgr_vswitch_del_port(const char *socket, const char *port, char *err, size_t len);
+/* The group (name) and VLAN of a port, for checks: 0, -ENOENT, or -errno. */
+int mgr_vswitch_port_group(const char *socket, const char *port, char *group, size_t len,
+			   uint16_t *vlan);
+
+#endif
