@@ -37,6 +37,34 @@ int opts_parse(int argc, char **argv, const struct opt_map *map, json_t *obj)
 			fprintf(stderr, "tessctl: %s needs a value\n", m->flag);
 			return -1;
 		}
+		if (m->type == OPT_NUM) {
+			char *end;
+			double d = strtod(argv[i], &end);
+			if (*end || end == argv[i]) {
+				fprintf(stderr, "tessctl: %s takes a number, not '%s'\n", m->flag,
+					argv[i]);
+				return -1;
+			}
+			json_object_set_new(obj, m->key, json_real(d));
+			continue;
+		}
+		if (m->type == OPT_INTS) {
+			json_t *a = list(argv[i]), *item;
+			size_t k;
+			json_array_foreach (a, k, item) {
+				char *end;
+				long long n = strtoll(json_string_value(item), &end, 10);
+				if (*end || end == json_string_value(item)) {
+					fprintf(stderr, "tessctl: %s takes numbers, not '%s'\n",
+						m->flag, json_string_value(item));
+					json_decref(a);
+					return -1;
+				}
+				json_array_set_new(a, k, json_integer(n));
+			}
+			json_object_set_new(obj, m->key, a);
+			continue;
+		}
 		if (m->type == OPT_INT) {
 			char *end;
 			errno = 0;

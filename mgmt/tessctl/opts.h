@@ -8,6 +8,8 @@
 enum opt_type {
 	OPT_STR,   /* --group acme          -> "group": "acme" */
 	OPT_INT,   /* --vlan 100            -> "vlan": 100 */
+	OPT_NUM,   /* --vcpu-ratio 1.5      -> "vcpu_ratio": 1.5 */
+	OPT_INTS,  /* --vlans 100,200       -> "vlans": [100, 200] */
 	OPT_LIST,  /* --groups a,b          -> "groups": ["a", "b"] (empty: []; repeats add) */
 	OPT_TRUE,  /* --all-groups          -> "all_groups": true */
 	OPT_FALSE, /* --no-promiscuous      -> "promiscuous": false */

@@ -62,7 +62,8 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 	return rc;
 }
 
-static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, router_cmds, NULL };
+static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, router_cmds, mgr_cmds,
+						    NULL };
 
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result))
@@ -134,8 +135,11 @@ const char *tessctl_join_counts(const json_t *obj, char *buf, size_t len)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tessctl [-s SOCKET] [--json] [-t SECONDS] COMMAND [ARGS]\n"
+		"usage: tessctl [-s SOCKET] [-m URL -T TOKEN] [--json] [-t SECONDS] COMMAND "
+		"[ARGS]\n"
 		"  -s, --socket PATH   tessd control socket (default $TESSD_SOCKET or %s)\n"
+		"  -m, --mgr URL       tessmgrd (default $TESSMGR_URL or http://127.0.0.1:8470)\n"
+		"  -T, --token TOKEN   tessmgrd bearer token (default $TESSMGR_TOKEN)\n"
 		"  -j, --json          print results as JSON\n"
 		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
 		"commands:\n",
@@ -188,6 +192,8 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "mgr", required_argument, NULL, 'm' },
+		{ "token", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -199,9 +205,19 @@ int main(int argc, char **argv)
 	ctx.socket = getenv("TESSD_SOCKET");
 	if (ctx.socket == NULL || ctx.socket[0] == '\0')
 		ctx.socket = CTL_DEFAULT_SOCKET;
+	ctx.mgr_url = getenv("TESSMGR_URL");
+	if (ctx.mgr_url == NULL || ctx.mgr_url[0] == '\0')
+		ctx.mgr_url = "http://127.0.0.1:8470";
+	ctx.token = getenv("TESSMGR_TOKEN");
 	/* "+": options end at the command, so its own flags (stats --reset) pass through. */
-	while ((opt = getopt_long(argc, argv, "+s:jt:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:jt:m:T:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'm':
+			ctx.mgr_url = optarg;
+			break;
+		case 'T':
+			ctx.token = optarg;
+			break;
 		case 's':
 			ctx.socket = optarg;
 			break;

@@ -10,6 +10,8 @@
 
 struct tessctl {
 	const char *socket;
+	const char *mgr_url; /* tessmgrd */
+	const char *token;
 	int timeout_ms;
 	bool json;
 	bool connected;
@@ -52,6 +54,7 @@ const char *jstr(const json_t *o, const char *key);
 extern const struct tessctl_cmd tessd_cmds[];
 extern const struct tessctl_cmd switch_cmds[];
 extern const struct tessctl_cmd router_cmds[];
+extern const struct tessctl_cmd mgr_cmds[];
 extern const char tessctl_port_options[];
 
 #endif

@@ -12,6 +12,13 @@
 #include "store.h"
 #include "virt.h"
 
+static const char *jstr_or(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
 static bool is(const struct api_ctx *c, const char *method)
 {
 	return strcmp(c->r->method, method) == 0;
@@ -449,15 +456,71 @@ void api_jobs(struct api_ctx *c)
 	api_ok(c, 200, a);
 }
 
+/*
+ * GET /usage: what is allocated (reservations, against quota and capacity)
+ * and what runs: libvirt's active domains per host, counted per tenant by
+ * the VLAN label of their NIC (Tessera's metadata).
+ */
 void api_usage(struct api_ctx *c)
 {
+	json_t *active = json_object(), *u, *t;
+	uint32_t *ids, n;
+	size_t i;
+
 	if (!is(c, "GET") || c->n_seg != 1) {
 		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
+		json_decref(active);
 		return;
 	}
 	pthread_mutex_lock(&mgr.lock);
-	api_ok(c, 200, mgr_usage_locked(c->provider ? 0 : c->tenant_id));
+	n = mgr.n_hosts;
+	ids = calloc(n + 1, sizeof(*ids));
+	for (uint32_t k = 0; ids && k < n; k++)
+		ids[k] = mgr.hosts[k]->id;
 	pthread_mutex_unlock(&mgr.lock);
+	for (uint32_t k = 0; ids && k < n; k++) {
+		char err[256];
+		json_t *doms = mgr_virt_list(ids[k], err, sizeof(err)), *d;
+		json_array_foreach (doms, i, d) {
+			const char *label = json_string_value(json_object_get(d, "vlan_name"));
+			json_t *a;
+			if (label == NULL || strcmp(jstr_or(d, "state"), "running") != 0)
+				continue;
+			a = json_object_get(active, label);
+			if (a == NULL)
+				json_object_set_new(active, label,
+						    a = json_pack("{s:i, s:i, s:I}", "domains", 0,
+								  "vcpus", 0, "memory_mb",
+								  (json_int_t)0));
+			json_object_set_new(
+				a, "domains",
+				json_integer(json_integer_value(json_object_get(a, "domains")) +
+					     1));
+			json_object_set_new(
+				a, "vcpus",
+				json_integer(json_integer_value(json_object_get(a, "vcpus")) +
+					     json_integer_value(json_object_get(d, "vcpus"))));
+			json_object_set_new(
+				a, "memory_mb",
+				json_integer(json_integer_value(json_object_get(a, "memory_mb")) +
+					     json_integer_value(json_object_get(d, "memory_mb"))));
+		}
+		json_decref(doms);
+	}
+	free(ids);
+	pthread_mutex_lock(&mgr.lock);
+	u = mgr_usage_locked(c->provider ? 0 : c->tenant_id);
+	json_array_foreach (json_object_get(u, "tenants"), i, t) {
+		const struct mgr_tenant *tn = mgr_tenant_by_name(&mgr, jstr_or(t, "tenant"));
+		json_t *a = tn ? json_object_get(active, tn->spec.vlan_name) : NULL;
+		json_object_set_new(
+			t, "active",
+			a ? json_incref(a)
+			  : json_pack("{s:i, s:i, s:i}", "domains", 0, "vcpus", 0, "memory_mb", 0));
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	json_decref(active);
+	api_ok(c, 200, u);
 }
 
 void api_audit(struct api_ctx *c)

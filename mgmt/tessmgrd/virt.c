@@ -572,13 +572,16 @@ static json_t *describe(virDomainPtr d)
 {
 	char uuid[VIR_UUID_STRING_BUFLEN] = "", id[16], tenant[MGR_NAME_LEN], vlan[MGR_NAME_LEN];
 	char *meta = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, MGR_XML_NS, 0);
+	virDomainInfo info = { 0 };
 	int st = 0, reason;
 	json_t *o;
 
 	virDomainGetUUIDString(d, uuid);
 	virDomainGetState(d, &st, &reason, 0);
-	o = json_pack("{s:s, s:s, s:s}", "name", virDomainGetName(d), "uuid", uuid, "state",
-		      state_name(st));
+	virDomainGetInfo(d, &info);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:I}", "name", virDomainGetName(d), "uuid", uuid,
+		      "state", state_name(st), "vcpus", (int)info.nrVirtCpu, "memory_mb",
+		      (json_int_t)(info.maxMem / 1024));
 	if (meta) {
 		tag_text(meta, "id", id, sizeof(id));
 		tag_text(meta, "tenant", tenant, sizeof(tenant));

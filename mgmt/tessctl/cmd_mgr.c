@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessctl commands for tessmgrd (its HTTP API at --mgr URL with --token):
+ * sites, hosts, tenants, models, quotas, desktops, usage, jobs, audit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http_client.h"
+#include "opts.h"
+#include "table.h"
+#include "tessctl.h"
+
+/* Calls tessmgrd; prints its error (status, message, path) and returns -1 on failure. */
+static int mgr_call(struct tessctl *ctx, const char *method, const char *path, json_t *body,
+		    json_t **result)
+{
+	char why[512], full[1024];
+	json_t *r = NULL, *err;
+	int status;
+
+	snprintf(full, sizeof(full), "/v1/%s", path);
+	status = http_call(ctx->mgr_url, ctx->token, method, full, body, ctx->timeout_ms, &r, why,
+			   sizeof(why));
+	if (status < 0) {
+		fprintf(stderr, "tessctl: tessmgrd at %s: %s\n", ctx->mgr_url, why);
+		return status;
+	}
+	err = json_object_get(r, "error");
+	if (status >= 400) {
+		if (ctx->json)
+			tessctl_print_json(r);
+		fprintf(stderr, "tessctl: error %d: %s%s%s%s\n", status,
+			jstr(err, "message")[0] ? jstr(err, "message") : "(no message)",
+			jstr(err, "path")[0] ? " (at " : "", jstr(err, "path"),
+			jstr(err, "path")[0] ? ")" : "");
+		if (json_object_get(err, "detail") && !ctx->json) {
+			char *d = json_dumps(json_object_get(err, "detail"), JSON_COMPACT);
+			fprintf(stderr, "  detail: %s\n", d ? d : "");
+			free(d);
+		}
+		json_decref(r);
+		return -1;
+	}
+	*result = r;
+	return 0;
+}
+
+static int mgr_run(struct tessctl *ctx, const char *method, const char *path, json_t *body,
+		   void (*human)(const json_t *r))
+{
+	json_t *r;
+	int rc = mgr_call(ctx, method, path, body, &r);
+
+	if (rc < 0)
+		return rc;
+	if (ctx->json || human == NULL)
+		tessctl_print_json(r);
+	else
+		human(r);
+	json_decref(r);
+	return 0;
+}
+
+static int with(struct tessctl *ctx, const char *method, const char *path, json_t *body, int argc,
+		char **argv, const struct opt_map *map, void (*human)(const json_t *r))
+{
+	if (opts_parse(argc, argv, map, body) < 0) {
+		json_decref(body);
+		return TESSCTL_USAGE;
+	}
+	return mgr_run(ctx, method, path, body, human);
+}
+
+static void path_of(char *buf, size_t len, const char *a, const char *b, const char *c)
+{
+	snprintf(buf, len, "%s/%s%s%s", a, b, c ? "/" : "", c ? c : "");
+}
+
+/* ---- tables ---- */
+
+static void cells(struct table *t, const json_t *o, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		const json_t *v = json_object_get(o, *keys);
+		if (json_is_string(v))
+			table_cell(t, "%s", json_string_value(v)[0] ? json_string_value(v) : "-");
+		else if (json_is_integer(v))
+			table_cell(t, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		else if (json_is_real(v))
+			table_cell(t, "%g", json_real_value(v));
+		else if (json_is_boolean(v))
+			table_cell(t, "%s", json_is_true(v) ? "yes" : "no");
+		else if (json_is_array(v)) {
+			char buf[512] = "";
+			size_t i, used = 0;
+			json_t *x;
+			json_array_foreach ((json_t *)v, i, x) {
+				char *s = json_dumps(x, JSON_ENCODE_ANY);
+				if (s && used < sizeof(buf))
+					used += (size_t)snprintf(
+						buf + used, sizeof(buf) - used, "%s%s",
+						used ? "," : "",
+						json_is_string(x) ? json_string_value(x) : s);
+				free(s);
+			}
+			table_cell(t, "%s", used ? buf : "-");
+		} else
+			table_cell(t, "-");
+	}
+}
+
+static void print_table(const json_t *rows, const char *const *heads, const char *const *keys)
+{
+	struct table *t = table_new(heads);
+	size_t i;
+	json_t *o;
+
+	json_array_foreach ((json_t *)rows, i, o)
+		cells(t, o, keys);
+	table_print(t, stdout);
+	table_free(t);
+}
+
+struct col {
+	const char *head, *key;
+};
+
+/* A table of rows (an array, or one object) with these columns. */
+static void print_cols(const json_t *r, const struct col *cols)
+{
+	const char *heads[32], *keys[32];
+	json_t *one = json_is_array(r) ? NULL : json_pack("[O]", r);
+	unsigned n = 0;
+
+	for (; cols[n].head && n < 31; n++) {
+		heads[n] = cols[n].head;
+		keys[n] = cols[n].key;
+	}
+	heads[n] = keys[n] = NULL;
+	print_table(one ? one : r, heads, keys);
+	json_decref(one);
+}
+
+#define COLS(...) ((const struct col[]){ __VA_ARGS__, { NULL, NULL } })
+
+static void sites_human(const json_t *r)
+{
+	print_cols(r, COLS({ "SITE", "name" }, { "LAT", "latitude" }, { "LON", "longitude" },
+			   { "STORAGE", "storage" }, { "CLIENT-PREFIXES", "client_prefixes" }));
+}
+
+static void hosts_human(const json_t *r)
+{
+	print_cols(r, COLS({ "HOST", "name" }, { "SITE", "site" }, { "UP", "up" },
+			   { "SHARED", "shared" }, { "CPUS", "cpus" }, { "VCPUS", "vcpus_used" },
+			   { "OF", "cpu_capacity" }, { "MEM-MB", "memory_used_mb" },
+			   { "OF", "memory_capacity_mb" }, { "VLANS", "vlans" }));
+}
+
+static void tenants_human(const json_t *r)
+{
+	print_cols(r,
+		   COLS({ "TENANT", "name" }, { "ORG", "org_id" }, { "DATACENTER", "datacenter" },
+			{ "VLAN", "vlan" }, { "VLAN-NAME", "vlan_name" }));
+}
+
+static void models_human(const json_t *r)
+{
+	print_cols(r, COLS({ "MODEL", "name" }, { "VCPUS", "vcpus" }, { "MEM-MB", "memory_mb" },
+			   { "IMAGE", "base_image" }, { "SHARES", "cpu_shares" }));
+}
+
+static void quotas_human(const json_t *r)
+{
+	print_cols(r, COLS({ "TENANT", "tenant" }, { "MODEL", "model" }, { "CPUS", "cpus_used" },
+			   { "OF", "max_cpus" }, { "MEM-MB", "memory_used_mb" },
+			   { "OF", "max_memory_mb" }, { "HOSTS", "hosts" }));
+}
+
+static void desktops_human(const json_t *r)
+{
+	print_cols(r, COLS({ "ID", "id" }, { "DESKTOP", "name" }, { "MODEL", "model" },
+			   { "HOST", "host" }, { "STATE", "state" }, { "CPUS", "cpus" },
+			   { "THROTTLED", "throttled" }, { "PORT", "port" }));
+}
+
+static void jobs_human(const json_t *r)
+{
+	print_cols(r, COLS({ "JOB", "id" }, { "KIND", "kind" }, { "STATE", "state" },
+			   { "PRIORITY", "priority" }, { "DESKTOP", "desktop_id" },
+			   { "HOST", "host_id" }, { "ERROR", "error" }));
+}
+
+static void audit_human(const json_t *r)
+{
+	print_cols(r, COLS({ "ID", "id" }, { "TIME", "time" }, { "PRINCIPAL", "principal" },
+			   { "ROLE", "role" }, { "TENANT", "tenant" }, { "ACTION", "action" },
+			   { "TARGET", "target" }, { "RESULT", "result" }));
+}
+
+static void usage_human(const json_t *r)
+{
+	size_t i;
+	json_t *t;
+
+	if (json_object_get(r, "hosts")) {
+		print_cols(json_object_get(r, "hosts"),
+			   COLS({ "HOST", "host" }, { "UP", "up" }, { "VCPUS", "vcpus_used" },
+				{ "OF", "cpu_capacity" }, { "MEM-MB", "memory_used_mb" },
+				{ "OF", "memory_capacity_mb" }, { "TENANTS", "tenants" }));
+		putchar('\n');
+	}
+	json_array_foreach (json_object_get(r, "tenants"), i, t) {
+		printf("tenant %s (VLAN %" JSON_INTEGER_FORMAT "): %" JSON_INTEGER_FORMAT
+		       " desktops, %" JSON_INTEGER_FORMAT " running\n",
+		       jstr(t, "tenant"), jint(t, "vlan"), jint(t, "desktops"), jint(t, "running"));
+		quotas_human(json_object_get(t, "quotas"));
+	}
+}
+
+static void accepted_human(const json_t *r)
+{
+	const json_t *d = json_object_get(r, "desktop"), *j = json_object_get(r, "job");
+
+	printf("desktop %s (id %" JSON_INTEGER_FORMAT ") on %s: job %" JSON_INTEGER_FORMAT
+	       " (%s) %s\n",
+	       jstr(d, "name"), jint(d, "id"), jstr(d, "host"), jint(j, "id"), jstr(j, "kind"),
+	       jstr(j, "state"));
+}
+
+static void search_human(const json_t *r)
+{
+	print_cols(json_object_get(r, "hosts"),
+		   COLS({ "HOST", "host" }, { "DESKTOPS", "desktops" }));
+	printf("covers %" JSON_INTEGER_FORMAT " of the %" JSON_INTEGER_FORMAT
+	       " desktops the quota allows\n",
+	       jint(r, "covered"), jint(r, "wanted"));
+}
+
+/* ---- commands ---- */
+
+static const struct opt_map site_opts[] = {
+	{ "--lat", "latitude", OPT_NUM },
+	{ "--lon", "longitude", OPT_NUM },
+	{ "--storage", "storage", OPT_STR },
+	{ "--prefixes", "client_prefixes", OPT_LIST },
+	{ 0 },
+};
+static const struct opt_map host_opts[] = {
+	{ "--site", "site", OPT_STR },
+	{ "--uri", "uri", OPT_STR },
+	{ "--dedicated", "shared", OPT_FALSE },
+	{ "--vcpu-ratio", "vcpu_ratio", OPT_NUM },
+	{ "--overalloc", "memory_overalloc", OPT_NUM },
+	{ "--vlans", "vlans", OPT_INTS },
+	{ "--tessd", "tessd_socket", OPT_STR },
+	{ "--vhost-dir", "vhost_dir", OPT_STR },
+	{ 0 },
+};
+static const struct opt_map tenant_opts[] = {
+	{ "--org", "org_id", OPT_STR },
+	{ "--datacenter", "datacenter", OPT_STR },
+	{ "--vlan", "vlan", OPT_INT },
+	{ "--vlan-name", "vlan_name", OPT_STR },
+	{ 0 },
+};
+static const struct opt_map model_opts[] = {
+	{ "--vcpus", "vcpus", OPT_INT },
+	{ "--memory-mb", "memory_mb", OPT_INT },
+	{ "--image", "base_image", OPT_STR },
+	{ "--shares", "cpu_shares", OPT_INT },
+	{ 0 },
+};
+static const struct opt_map quota_opts[] = {
+	{ "--cpus", "max_cpus", OPT_INT },
+	{ "--memory-mb", "max_memory_mb", OPT_INT },
+	{ 0 },
+};
+
+/* "SxCxT" (sockets x cores x threads) and --memory-mb for a test-driver host. */
+static int host_add(struct tessctl *ctx, int argc, char **argv)
+{
+	json_t *body = json_pack("{s:s}", "name", argv[0]);
+	int rest = 0;
+	char *args[64];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--test-host") == 0 && i + 1 < argc) {
+			unsigned s, c, t;
+			if (sscanf(argv[++i], "%ux%ux%u", &s, &c, &t) != 3) {
+				fprintf(stderr,
+					"tessctl: --test-host takes SOCKETSxCORESxTHREADS\n");
+				json_decref(body);
+				return TESSCTL_USAGE;
+			}
+			json_object_set_new(body, "test_host",
+					    json_pack("{s:i, s:i, s:i}", "sockets", s, "cores", c,
+						      "threads", t));
+		} else if (strcmp(argv[i], "--memory-mb") == 0 && i + 1 < argc) {
+			json_t *th = json_object_get(body, "test_host");
+			if (th == NULL)
+				json_object_set_new(body, "test_host", th = json_object());
+			json_object_set_new(th, "memory_mb", json_integer(atoll(argv[++i])));
+		} else if (rest < 64) {
+			args[rest++] = argv[i];
+		}
+	}
+	return with(ctx, "POST", "hosts", body, rest, args, host_opts, hosts_human);
+}
+
+static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *what,
+		      const struct opt_map *map, void (*human)(const json_t *r))
+{
+	char path[256];
+
+	/* list | show NAME | add NAME [opts] | set NAME [opts] (whole object) | del NAME */
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return mgr_run(ctx, "GET", what, NULL, human);
+	if (argc < 2) {
+		fprintf(stderr, "tessctl: %s %s needs a name\n", what, argv[0]);
+		return TESSCTL_USAGE;
+	}
+	path_of(path, sizeof(path), what, argv[1], NULL);
+	if (strcmp(argv[0], "show") == 0 && argc == 2)
+		return mgr_run(ctx, "GET", path, NULL, human);
+	if (strcmp(argv[0], "del") == 0 && argc == 2)
+		return mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
+	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
+		bool add = argv[0][0] == 'a';
+		if (add && strcmp(what, "hosts") == 0)
+			return host_add(ctx, argc - 1, argv + 1);
+		return with(ctx, add ? "POST" : "PUT", add ? what : path,
+			    json_pack("{s:s}", "name", argv[1]), argc - 2, argv + 2, map, human);
+	}
+	fprintf(stderr, "tessctl: %s: list, show NAME, add NAME, set NAME or del NAME\n", what);
+	return TESSCTL_USAGE;
+}
+
+static int cmd_site(struct tessctl *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, "sites", site_opts, sites_human);
+}
+
+static int cmd_host(struct tessctl *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, "hosts", host_opts, hosts_human);
+}
+
+static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, "tenants", tenant_opts, tenants_human);
+}
+
+static int cmd_model(struct tessctl *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, "models", model_opts, models_human);
+}
+
+static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
+{
+	char path[256];
+
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return mgr_run(ctx, "GET", "quotas", NULL, quotas_human);
+	if (argc < 3) {
+		fprintf(stderr, "tessctl: quota %s TENANT MODEL\n", argv[0]);
+		return TESSCTL_USAGE;
+	}
+	path_of(path, sizeof(path), "quotas", argv[1], argv[2]);
+	if (strcmp(argv[0], "show") == 0 && argc == 3)
+		return mgr_run(ctx, "GET", path, NULL, quotas_human);
+	if (strcmp(argv[0], "del") == 0 && argc == 3)
+		return mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
+	if (strcmp(argv[0], "hosts") == 0 && argc == 3) {
+		strncat(path, "/hosts", sizeof(path) - strlen(path) - 1);
+		return mgr_run(ctx, "POST", path, NULL, search_human);
+	}
+	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
+		bool add = argv[0][0] == 'a';
+		return with(ctx, add ? "POST" : "PUT", add ? "quotas" : path,
+			    json_pack("{s:s, s:s}", "tenant", argv[1], "model", argv[2]), argc - 3,
+			    argv + 3, quota_opts, quotas_human);
+	}
+	fprintf(stderr, "tessctl: quota: list, show, add, set, del or hosts TENANT MODEL\n");
+	return TESSCTL_USAGE;
+}
+
+/* Waits for a job to end; 0 if it succeeded. */
+static int wait_job(struct tessctl *ctx, json_int_t id)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "jobs/%lld", (long long)id);
+	for (int i = 0; i < 6000; i++) {
+		json_t *r;
+		if (mgr_call(ctx, "GET", path, NULL, &r) < 0)
+			return -1;
+		const char *st = jstr(r, "state");
+		if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0) {
+			int rc = st[0] == 's' ? 0 : -1;
+			if (rc < 0)
+				fprintf(stderr, "tessctl: job %lld failed: %s\n", (long long)id,
+					jstr(r, "error"));
+			else if (!ctx->json)
+				printf("job %lld succeeded\n", (long long)id);
+			json_decref(r);
+			return rc;
+		}
+		json_decref(r);
+		usleep(100000);
+	}
+	fprintf(stderr, "tessctl: job %lld still running after 10 minutes\n", (long long)id);
+	return -ETIMEDOUT;
+}
+
+static int cmd_desktop(struct tessctl *ctx, int argc, char **argv)
+{
+	bool wait = false;
+	char path[256];
+	json_t *r;
+	int rc;
+
+	if (argc && strcmp(argv[argc - 1], "--wait") == 0) {
+		wait = true;
+		argc--;
+	}
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return mgr_run(ctx, "GET", "desktops", NULL, desktops_human);
+	if (argc < 2) {
+		fprintf(stderr, "tessctl: desktop %s needs a desktop\n", argv[0]);
+		return TESSCTL_USAGE;
+	}
+	if (strcmp(argv[0], "create") == 0) {
+		if (argc != 4 || strcmp(argv[2], "--model") != 0) {
+			fprintf(stderr, "tessctl: desktop create NAME --model MODEL [--wait]\n");
+			return TESSCTL_USAGE;
+		}
+		rc = mgr_call(ctx, "POST", "desktops",
+			      json_pack("{s:s, s:s}", "name", argv[1], "model", argv[3]), &r);
+	} else if (strcmp(argv[0], "show") == 0 && argc == 2) {
+		path_of(path, sizeof(path), "desktops", argv[1], NULL);
+		return mgr_run(ctx, "GET", path, NULL, NULL);
+	} else if (strcmp(argv[0], "delete") == 0 && argc == 2) {
+		path_of(path, sizeof(path), "desktops", argv[1], NULL);
+		rc = mgr_call(ctx, "DELETE", path, NULL, &r);
+	} else if ((strcmp(argv[0], "start") == 0 || strcmp(argv[0], "stop") == 0 ||
+		    strcmp(argv[0], "reboot") == 0) &&
+		   argc == 2) {
+		path_of(path, sizeof(path), "desktops", argv[1], argv[0]);
+		rc = mgr_call(ctx, "POST", path, NULL, &r);
+	} else {
+		fprintf(stderr, "tessctl: desktop: list, show ID, create NAME --model M, start ID, "
+				"stop ID, reboot ID, delete ID\n");
+		return TESSCTL_USAGE;
+	}
+	if (rc < 0)
+		return rc;
+	if (ctx->json)
+		tessctl_print_json(r);
+	else
+		accepted_human(r);
+	json_int_t job = jint(json_object_get(r, "job"), "id");
+	json_decref(r);
+	return wait ? wait_job(ctx, job) : 0;
+}
+
+static int cmd_usage(struct tessctl *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return mgr_run(ctx, "GET", "usage", NULL, usage_human);
+}
+
+static int cmd_job(struct tessctl *ctx, int argc, char **argv)
+{
+	char path[64];
+
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return mgr_run(ctx, "GET", "jobs", NULL, jobs_human);
+	if (argc == 2 && strcmp(argv[0], "show") == 0) {
+		snprintf(path, sizeof(path), "jobs/%s", argv[1]);
+		return mgr_run(ctx, "GET", path, NULL, jobs_human);
+	}
+	if (argc == 2 && strcmp(argv[0], "wait") == 0)
+		return wait_job(ctx, strtoll(argv[1], NULL, 10));
+	fprintf(stderr, "tessctl: job: list, show ID or wait ID\n");
+	return TESSCTL_USAGE;
+}
+
+static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
+{
+	char path[512] = "audit?";
+	size_t used = strlen(path);
+
+	for (int i = 0; i + 1 < argc; i += 2) {
+		const char *key = strcmp(argv[i], "--tenant") == 0   ? "tenant"
+				  : strcmp(argv[i], "--action") == 0 ? "action"
+				  : strcmp(argv[i], "--limit") == 0  ? "limit"
+				  : strcmp(argv[i], "--since") == 0  ? "since"
+								     : NULL;
+		if (key == NULL || strpbrk(argv[i + 1], "&?# ")) {
+			fprintf(stderr, "tessctl: audit [--tenant T] [--action A] [--since EPOCH] "
+					"[--limit N]\n");
+			return TESSCTL_USAGE;
+		}
+		used += (size_t)snprintf(path + used, sizeof(path) - used, "%s=%s&", key,
+					 argv[i + 1]);
+	}
+	if (argc % 2) {
+		fprintf(stderr, "tessctl: audit: '%s' needs a value\n", argv[argc - 1]);
+		return TESSCTL_USAGE;
+	}
+	return mgr_run(ctx, "GET", path, NULL, audit_human);
+}
+
+const struct tessctl_cmd mgr_cmds[] = {
+	{ "site",
+	  "site list | show NAME | add|set NAME --lat X --lon Y --storage DIR "
+	  "[--prefixes P,P] | del NAME",
+	  1, 12, cmd_site, "tessmgrd: sites" },
+	{ "host",
+	  "host list | show NAME | add|set NAME --site S (--uri URI | --test-host SxCxT "
+	  "--memory-mb N) [--dedicated] [--vcpu-ratio R] [--overalloc R] [--vlans V,V] "
+	  "[--tessd SOCK] [--vhost-dir DIR] | del NAME",
+	  1, 24, cmd_host, "tessmgrd: hosts" },
+	{ "tenant",
+	  "tenant list | show NAME | add|set NAME --org O --datacenter SITE --vlan N "
+	  "--vlan-name L | del NAME",
+	  1, 12, cmd_tenant, "tessmgrd: tenants" },
+	{ "model",
+	  "model list | show NAME | add|set NAME --vcpus N --memory-mb M --image FILE "
+	  "[--shares N] | del NAME",
+	  1, 12, cmd_model, "tessmgrd: desktop models" },
+	{ "quota",
+	  "quota list | show|del|hosts TENANT MODEL | add|set TENANT MODEL --cpus N "
+	  "--memory-mb M",
+	  1, 8, cmd_quota, "tessmgrd: quotas; 'hosts' searches and associates hosts (FIG. 4)" },
+	{ "desktop",
+	  "desktop list | show ID | create NAME --model M | start|stop|reboot|delete ID "
+	  "[--wait]",
+	  1, 5, cmd_desktop, "tessmgrd: desktops (tenant admins)" },
+	{ "usage", NULL, 0, 0, cmd_usage, "tessmgrd: usage per host and tenant against quota" },
+	{ "job", "job list | show ID | wait ID", 1, 2, cmd_job, "tessmgrd: jobs" },
+	{ "audit", "audit [--tenant T] [--action A] [--since EPOCH] [--limit N]", 0, 8, cmd_audit,
+	  "tessmgrd: the audit log" },
+	{ 0 },
+};
