@@ -4,15 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static char tool[PATH_MAX] = "qemu-img";
 
@@ -47,7 +46,6 @@ int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len
 {
 	char *argv[] = { tool,    "create",        "-q", "-f", "qcow2", "-b", (char *)base, "-F",
 			 "qcow2", (char *)overlay, NULL };
-	posix_spawn_file_actions_t fa;
 	char out[512] = "";
 	int pipefd[2], status = 0, rc;
 	ssize_t n, used = 0;
@@ -67,16 +65,25 @@ int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	rc = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	pid_t parent = getpid();
+	pid = fork();
+	if (pid == 0) {
+		/* Dies with tessmgrd: no clone may appear after a restart rolled its job back. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execvp(tool, argv);
+		dprintf(2, "cannot run %s: %s\n", tool, strerror(errno));
+		_exit(127);
+	}
 	close(pipefd[1]);
-	if (rc != 0) {
+	if (pid < 0) {
+		rc = -errno;
 		close(pipefd[0]);
-		snprintf(err, len, "cannot run %s: %s", tool, strerror(rc));
-		return -rc;
+		snprintf(err, len, "cannot run %s: %s", tool, strerror(-rc));
+		return rc;
 	}
 	while ((n = read(pipefd[0], out + used, sizeof(out) - 1 - (size_t)used)) > 0)
 		used += n;

@@ -17,20 +17,33 @@ static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
 static bool stopping, started;
 
+/* Measurement slack: a desktop at exactly its share is not bursting. */
+#define SLACK 1.02
+
 struct sample {
 	uint32_t id, host_id, tenant_id;
 	char uuid[37];
 	uint32_t vcpus, shares;
 	uint64_t prev_ns, now_ns;
-	struct timespec prev_t;
+	uint64_t prev_at, now_at; /* when they were read (CLOCK_MONOTONIC, ns) */
 	bool have_prev, ok;
 };
 
-static struct timespec last_t;
-
-static double seconds_between(const struct timespec *a, const struct timespec *b)
+static uint64_t mono_ns(void)
 {
-	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* CPUs a sample used since the one before. */
+static double used(const struct sample *s)
+{
+	/* A domain restarted meanwhile starts its CPU time again: no rate from that. */
+	if (s->now_at <= s->prev_at || s->now_ns < s->prev_ns)
+		return 0;
+	return (double)(s->now_ns - s->prev_ns) / (double)(s->now_at - s->prev_at);
 }
 
 void mgr_resmgr_sample(void)
@@ -38,22 +51,23 @@ void mgr_resmgr_sample(void)
 	const struct mgr_resources_cfg *p = &mgr_conf.resources;
 	struct sample *s = NULL;
 	uint32_t n = 0, *changed_hosts = NULL, n_changed = 0;
-	struct timespec now;
-	double interval;
 
 	pthread_mutex_lock(&mgr.lock);
 	s = calloc(mgr.n_desktops + 1, sizeof(*s));
 	for (uint32_t i = 0; s && i < mgr.n_desktops; i++) {
-		const struct mgr_desktop *d = mgr.desktops[i];
+		struct mgr_desktop *d = mgr.desktops[i];
 		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
-		if (d->state != MGR_DESK_RUNNING || !d->uuid[0] || m == NULL)
+		if (d->state != MGR_DESK_RUNNING || !d->uuid[0] || m == NULL) {
+			d->last_cpu_ns = 0; /* sampled afresh once it runs */
 			continue;
+		}
 		s[n] = (struct sample){ .id = d->id,
 					.host_id = d->host_id,
 					.tenant_id = d->tenant_id,
 					.vcpus = m->spec.vcpus,
 					.shares = m->spec.cpu_shares,
 					.prev_ns = d->last_cpu_ns,
+					.prev_at = d->last_sample_at,
 					.have_prev = d->last_cpu_ns != 0 };
 		snprintf(s[n].uuid, sizeof(s[n].uuid), "%s", d->uuid);
 		n++;
@@ -62,11 +76,10 @@ void mgr_resmgr_sample(void)
 	if (s == NULL)
 		return;
 	/* libvirt without the lock. */
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		s[i].ok = mgr_virt_cpu_time(s[i].host_id, s[i].uuid, &s[i].now_ns) == 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	interval = last_t.tv_sec ? seconds_between(&last_t, &now) : 0;
-	last_t = now;
+		s[i].now_at = mono_ns();
+	}
 
 	pthread_mutex_lock(&mgr.lock);
 	changed_hosts = calloc(n + 1, sizeof(*changed_hosts));
@@ -81,21 +94,22 @@ void mgr_resmgr_sample(void)
 		if (d == NULL || !s[i].ok)
 			continue;
 		d->last_cpu_ns = s[i].now_ns;
-		if (!s[i].have_prev || interval <= 0 || sl == NULL)
+		d->last_sample_at = s[i].now_at;
+		if (!s[i].have_prev || sl == NULL)
 			continue;
-		/* CPUs used over the interval, by it and by its tenant on this host. */
-		use = (double)(s[i].now_ns - s[i].prev_ns) / 1e9 / interval;
+		/* CPUs used since the last sample, by it and by its tenant on this host. */
+		use = used(&s[i]);
 		for (uint32_t k = 0; k < n; k++) {
 			if (s[k].host_id != s[i].host_id || s[k].tenant_id != s[i].tenant_id ||
 			    !s[k].ok || !s[k].have_prev)
 				continue;
-			tenant_use += (double)(s[k].now_ns - s[k].prev_ns) / 1e9 / interval;
+			tenant_use += used(&s[k]);
 			shares += s[k].shares;
 		}
 		part = mgr_cpuset_count(&sl->cpus);
 		share = shares > 0 ? part * s[i].shares / shares : part;
 		saturated = tenant_use * 100 >= part * p->saturation_pct;
-		bursting = use * 100 > share * p->burst_pct;
+		bursting = use * 100 > share * p->burst_pct * SLACK;
 		before = d->quota_us;
 		if (saturated && bursting) {
 			d->under = 0;

@@ -39,8 +39,9 @@ struct mgr_desktop {
 	mgr_cpuset applied; /* the pinning libvirt has (valid once applied) */
 	uint32_t applied_quota_us;
 	bool applied_valid;
-	uint64_t last_cpu_ns; /* resource manager: the previous sample */
-	uint32_t over, under; /* consecutive samples over / under its share */
+	uint64_t last_cpu_ns;    /* resource manager: the previous sample */
+	uint64_t last_sample_at; /* and when it was read */
+	uint32_t over, under;    /* consecutive samples over / under its share */
 };
 
 enum mgr_job_kind {

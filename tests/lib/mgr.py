@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""tessmgrd for tests: a private state directory, store, token file and site storage with a
+real qcow2 base image; libvirt test-driver hosts; a JSON client of its HTTP API."""
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import tess
+
+TESSMGRD = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
+
+PROVIDER = "provider-token-0123456789"
+ACME = "acme-admin-token-0123456789"
+BRAVO = "bravo-admin-token-012345678"
+TOKENS = {"tokens": [
+    {"token": PROVIDER, "principal": "ops", "role": "provider"},
+    {"token": ACME, "principal": "alice", "role": "tenant", "tenant": "acme"},
+    {"token": BRAVO, "principal": "bob", "role": "tenant", "tenant": "bravo"},
+]}
+BASE_IMAGE = "win11.qcow2"
+
+
+class MgrError(RuntimeError):
+    pass
+
+
+class Mgr:
+    def __init__(self, cleanup, tmp_path, config=None):
+        self.cleanup = cleanup
+        self.dir = str(tmp_path)
+        self.state = os.path.join(self.dir, "state")
+        self.storage = os.path.join(self.dir, "storage")
+        os.makedirs(self.state, exist_ok=True)
+        os.makedirs(self.storage, exist_ok=True)
+        base = os.path.join(self.storage, BASE_IMAGE)
+        if not os.path.exists(base):
+            tess.sh("qemu-img", "create", "-q", "-f", "qcow2", base, "16M")
+        self.tokens = os.path.join(self.dir, "tokens.json")
+        with open(self.tokens, "w") as f:
+            json.dump(TOKENS, f)
+        self.config = {"listen": "127.0.0.1", "port": 0,
+                       "store": os.path.join(self.dir, "store.db"), "state_dir": self.state,
+                       "tokens": self.tokens, "jobs": {"workers": 4, "per_host": 2}}
+        for k, v in (config or {}).items():
+            if isinstance(v, dict):
+                self.config.setdefault(k, {}).update(v)
+            else:
+                self.config[k] = v
+        self.config_path = os.path.join(self.dir, "tessmgrd.json")
+        self.log_path = os.path.join(self.dir, "tessmgrd.log")
+        self.proc = None
+        self.url = None
+
+    def start(self, timeout=20):
+        with open(self.config_path, "w") as f:
+            json.dump(self.config, f)
+        port_file = os.path.join(self.state, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        self.logf = open(self.log_path, "a")
+        self.proc = subprocess.Popen([TESSMGRD, "-c", self.config_path], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        self.cleanup.add(self.kill)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise MgrError(f"tessmgrd exited with {self.proc.returncode}:\n{self.log()}")
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    text = f.read().strip()
+                if text:
+                    self.url = f"http://127.0.0.1:{text}"
+                    return self
+            time.sleep(0.05)
+        raise MgrError(f"tessmgrd not ready after {timeout}s:\n{self.log()}")
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        self.logf.close()
+        return rc
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if getattr(self, "logf", None) and not self.logf.closed:
+            self.logf.close()
+
+    def call(self, method, path, body=None, token=PROVIDER, raw=None, headers=None):
+        """(status, JSON answer) of method /v1/path."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None
+                                            else None)
+        req = urllib.request.Request(self.url + "/v1/" + path, data=data, method=method)
+        if token is not None:
+            req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            try:
+                return e.code, json.loads(text)
+            except ValueError:
+                return e.code, text
+
+    def ok(self, method, path, body=None, token=PROVIDER, want=(200, 201, 202)):
+        status, r = self.call(method, path, body, token)
+        if status not in want:
+            raise MgrError(f"{method} {path}: {status} {r}")
+        return r
+
+    def wait_job(self, job_id, token=PROVIDER, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            j = self.ok("GET", f"jobs/{job_id}", token=token)
+            if j["state"] in ("succeeded", "failed"):
+                return j
+            time.sleep(0.05)
+        raise MgrError(f"job {job_id} still {j['state']} after {timeout}s")
+
+    def wait_idle(self, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            jobs = self.ok("GET", "jobs")
+            if all(j["state"] in ("succeeded", "failed") for j in jobs):
+                return jobs
+            time.sleep(0.1)
+        raise MgrError("jobs still running")
+
+    # ---- set-up helpers ----
+
+    def site(self, name="paris", lat=48.85, lon=2.35, prefixes=("10.1.0.0/16",)):
+        return self.ok("POST", "sites", {"name": name, "latitude": lat, "longitude": lon,
+                                         "storage": self.storage,
+                                         "client_prefixes": list(prefixes)})
+
+    def test_host(self, name, shape=(1, 4, 2), memory_mb=32768, site="paris", ratio=1.0,
+                  overalloc=1.0, vlans=(100, 200), shared=True, **kw):
+        body = {"name": name, "site": site, "shared": shared, "vcpu_ratio": ratio,
+                "memory_overalloc": overalloc, "vlans": list(vlans),
+                "test_host": {"sockets": shape[0], "cores": shape[1], "threads": shape[2],
+                              "memory_mb": memory_mb}}
+        body.update(kw)
+        return self.ok("POST", "hosts", body)
+
+    def tenant(self, name, vlan, site="paris"):
+        return self.ok("POST", "tenants", {"name": name, "org_id": f"org-{name}",
+                                           "datacenter": site, "vlan": vlan,
+                                           "vlan_name": f"{name}-net"})
+
+    def model(self, name="std", vcpus=2, memory_mb=4096, image=BASE_IMAGE, shares=1024):
+        return self.ok("POST", "models", {"name": name, "vcpus": vcpus, "memory_mb": memory_mb,
+                                          "base_image": image, "cpu_shares": shares})
+
+    def quota(self, tenant, model="std", cpus=16, memory_mb=1 << 20):
+        return self.ok("POST", "quotas", {"tenant": tenant, "model": model, "max_cpus": cpus,
+                                          "max_memory_mb": memory_mb})
+
+    def desktop(self, name, token, model="std", wait=True):
+        r = self.ok("POST", "desktops", {"name": name, "model": model}, token=token)
+        if wait:
+            j = self.wait_job(r["job"]["id"], token=token)
+            if j["state"] != "succeeded":
+                raise MgrError(f"desktop {name}: {j['error']}")
+        return r["desktop"]

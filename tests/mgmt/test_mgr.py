@@ -1,0 +1,566 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""tessmgrd with real libvirt (test-driver hosts), real qcow2 overlays and SQLite: set-up over
+HTTP, quotas, concurrent placement, per-tenant CPU partitions, throttling, lifecycle, failures
+that leave nothing behind, restarts, roles, bad input, the audit log, and a real tessd."""
+import json
+import os
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+import tess
+from mgr import ACME, BASE_IMAGE, BRAVO, PROVIDER, Mgr
+
+
+def overlay_info(path):
+    return json.loads(tess.sh("qemu-img", "info", "--output=json", path).stdout)
+
+
+def pins(m, desk_id, token):
+    d = m.ok("GET", f"desktops/{desk_id}", token=token)
+    return d, [set(cpus(s)) for s in d["libvirt"]["vcpu_pins"]]
+
+
+def cpus(text):
+    out = []
+    for part in filter(None, text.split(",")):
+        a, _, b = part.partition("-")
+        out += range(int(a), int(b or a) + 1)
+    return out
+
+
+@pytest.fixture
+def m(cleanup, tmp_path):
+    return Mgr(cleanup, tmp_path).start()
+
+
+def test_setup_provisioning_quota_and_delete(m):
+    m.site()
+    h = m.test_host("h1", shape=(1, 4, 2), memory_mb=32768, ratio=2.0, overalloc=1.5)
+    assert h["up"] and h["cpus"] == 8 and h["cpu_capacity"] == 16
+    assert h["memory_capacity_mb"] == 49152
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme", cpus=6, memory_mb=1 << 20)
+    # Seed 000 FIG. 4: the hosts that cover the quota, associated with it.
+    r = m.ok("POST", "quotas/acme/std/hosts")
+    assert r == {"hosts": [{"host": "h1", "desktops": 8}], "covered": 3, "wanted": 3}
+    assert m.ok("GET", "quotas/acme/std")["hosts"] == ["h1"]
+    made = [m.desktop(f"d{i}", ACME) for i in range(3)]
+    # The linked clone is a real qcow2 overlay on the site's base image.
+    info = overlay_info(made[0]["overlay"])
+    assert info["format"] == "qcow2"
+    assert info["backing-filename"] == os.path.join(m.storage, BASE_IMAGE)
+    assert info["backing-filename-format"] == "qcow2"
+    d = m.ok("GET", f"desktops/{made[0]['id']}", token=ACME)
+    assert d["state"] == "running" and d["libvirt"]["state"] == "running"
+    assert d["libvirt"]["vlan_name"] == "acme-net" and d["libvirt"]["tenant"] == "acme"
+    # Beyond the quota: 409 with the numbers, nothing made.
+    status, r = m.call("POST", "desktops", {"name": "d3", "model": "std"}, token=ACME)
+    assert status == 409 and "quota exceeded" in r["error"]["message"]
+    assert r["error"]["detail"] == {"need_cpus": 2, "need_memory_mb": 4096, "cpus_used": 6,
+                                    "max_cpus": 6, "memory_used_mb": 12288,
+                                    "max_memory_mb": 1 << 20}
+    u = m.ok("GET", "usage")
+    t = u["tenants"][0]
+    assert t["desktops"] == 3 and t["running"] == 3
+    assert t["active"] == {"domains": 3, "vcpus": 6, "memory_mb": 12288}
+    assert u["hosts"][0]["vcpus_used"] == 6
+    # Delete: domain, overlay, quota use all go.
+    r = m.ok("DELETE", f"desktops/{made[0]['id']}", token=ACME)
+    assert m.wait_job(r["job"]["id"])["state"] == "succeeded"
+    assert not os.path.exists(made[0]["overlay"])
+    assert m.call("GET", f"desktops/{made[0]['id']}", token=ACME)[0] == 404
+    assert m.ok("GET", "quotas/acme/std")["cpus_used"] == 4
+    assert m.ok("GET", "reconcile")["hosts"][0]["not_in_store"] == []
+
+
+def test_concurrent_requests_never_exceed_quota_or_capacity(m):
+    m.site()
+    # 16 CPUs, ratio 2: 32 vCPUs; 64 GiB: 16 desktops of 2 vCPUs / 4 GiB.
+    m.test_host("h1", shape=(1, 8, 2), memory_mb=65536, ratio=2.0)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme", cpus=20)        # 10 desktops
+    m.quota("bravo", cpus=1000)     # capacity binds: what acme leaves
+
+    def burst(token, prefix, n=50):
+        results = [None] * n
+
+        def one(i):
+            results[i] = m.call("POST", "desktops", {"name": f"{prefix}{i}", "model": "std"},
+                                token=token)
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results
+
+    acme = burst(ACME, "a")
+    assert sum(1 for s, _ in acme if s == 202) == 10
+    assert all(s == 409 for s, _ in acme if s != 202)
+    bravo = burst(BRAVO, "b")
+    assert sum(1 for s, _ in bravo if s == 202) == 6
+    refused = [r for s, r in bravo if s == 409]
+    assert refused and all("no host can take" in r["error"]["message"] for r in refused)
+    jobs = m.wait_idle()
+    assert all(j["state"] == "succeeded" for j in jobs), [j for j in jobs if j["error"]]
+    h = m.ok("GET", "hosts/h1")
+    assert h["vcpus_used"] == 32 <= h["cpu_capacity"]
+    assert m.ok("GET", "quotas/acme/std")["cpus_used"] == 20
+    assert len(m.ok("GET", "desktops", token=ACME)) == 10
+    assert len(m.ok("GET", "desktops", token=BRAVO)) == 6
+
+
+def test_two_tenants_never_share_a_physical_cpu(m):
+    m.site()
+    # 1 socket x 4 cores x 2 threads: core k is CPUs k and k+4. Ratio 1.
+    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    a1 = m.desktop("a1", ACME)
+    a2 = m.desktop("a2", ACME)
+    b1 = m.desktop("b1", BRAVO)
+
+    def check():
+        sets = {}
+        for d, token in ((a1, ACME), (a2, ACME), (b1, BRAVO)):
+            desk, p = pins(m, d["id"], token)
+            # Every vCPU pinned to the tenant's partition, live and in the saved XML.
+            assert all(s == set(cpus(desk["cpus"])) for s in p), (desk, p)
+            assert f"cpuset='{desk['cpus']}'" in desk["libvirt"]["saved_cputune"]
+            sets.setdefault(token, set()).update(*p)
+        assert not sets[ACME] & sets[BRAVO]
+        for s in sets.values():  # whole cores
+            assert all((c + 4) % 8 in s for c in s)
+        return sets
+
+    s = check()
+    assert len(s[ACME]) == 4 and len(s[BRAVO]) == 2  # 4 vCPUs: 2 cores; 2 vCPUs: 1 core
+    # Acme grows: its partition takes the free core and its desktops are re-pinned.
+    a3 = m.desktop("a3", ACME)
+    s = check()
+    assert len(s[ACME]) == 6
+    desk, p = pins(m, a3["id"], ACME)
+    assert p[0] == s[ACME]
+    # h1 is full: refused with the reason...
+    status, r = m.call("POST", "desktops", {"name": "b2", "model": "std"}, token=BRAVO)
+    assert status == 409
+    assert r["error"]["detail"]["hosts"]["h1"] == "has no vCPU capacity left"
+    # ... or placed on another host that can.
+    m.test_host("h2", shape=(1, 2, 2), ratio=1.0)
+    b2 = m.desktop("b2", BRAVO)
+    assert b2["host"] == "h2"
+    # A tenant leaving shrinks its partition back.
+    m.wait_job(m.ok("DELETE", f"desktops/{a3['id']}", token=ACME)["job"]["id"])
+    s = check()
+    assert len(s[ACME]) == 4
+    parts = {p["tenant"]: p for p in m.ok("GET", "hosts/h1")["partitions"]}
+    assert parts["acme"]["vcpus"] == 4 and parts["bravo"]["vcpus"] == 2
+
+
+def test_a_partition_that_cannot_grow_sends_desktops_elsewhere(m):
+    m.site()
+    # 2 cores x 2 threads, ratio 4: 16 vCPUs, but each tenant's share is whole cores.
+    m.test_host("h1", shape=(1, 2, 2), ratio=4.0)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    m.desktop("b1", BRAVO)
+    for i in range(4):  # 8 vCPUs: 2 CPUs, the one core bravo left
+        m.desktop(f"a{i}", ACME)
+    status, r = m.call("POST", "desktops", {"name": "a4", "model": "std"}, token=ACME)
+    assert status == 409, r
+    assert r["error"]["detail"]["hosts"]["h1"] == \
+        "has no free cores left for the tenant's CPU partition"
+    assert m.ok("GET", "hosts/h1")["vcpus_used"] == 10  # 6 vCPUs of capacity are left
+    m.test_host("h2", shape=(1, 2, 2), ratio=4.0)
+    assert m.desktop("a4", ACME)["host"] == "h2"
+
+
+def test_throttling_applied_and_released(cleanup, tmp_path):
+    m = Mgr(cleanup, tmp_path, config={"resources": {"sample_sec": 1, "hold_samples": 2}}).start()
+    m.site()
+    # 2 cores x 2 threads, ratio 4: three 2-vCPU desktops need 2 CPUs (one core).
+    m.test_host("h1", shape=(1, 2, 2), ratio=4.0)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    ds = [m.desktop(f"d{i}", ACME) for i in range(3)]
+    assert m.ok("GET", "hosts/h1")["partitions"][0]["cpus"] == "0,2"
+
+    def throttled():
+        return [m.ok("GET", f"desktops/{d['id']}", token=ACME) for d in ds]
+
+    # The test driver's domains each use a whole CPU: 3 CPUs of demand on a 2-CPU partition.
+    deadline = time.time() + 15
+    while time.time() < deadline and not all(d["throttled"] for d in throttled()):
+        time.sleep(0.5)
+    now = throttled()
+    assert all(d["throttled"] for d in now), now
+    # Capped at its share: 2/3 of a CPU over 2 vCPUs, per 100 ms period.
+    assert all("<quota>33333</quota>" in d["libvirt"]["saved_cputune"] for d in now)
+    assert all("<period>100000</period>" in d["libvirt"]["saved_cputune"] for d in now)
+    # One stops: the other two fit their shares, and are released.
+    m.wait_job(m.ok("POST", f"desktops/{ds[0]['id']}/stop", token=ACME)["job"]["id"])
+    deadline = time.time() + 15
+    while time.time() < deadline and any(d["throttled"] for d in throttled()[1:]):
+        time.sleep(0.5)
+    now = throttled()
+    assert not any(d["throttled"] for d in now[1:]), now
+    assert all("<quota>" not in d["libvirt"]["saved_cputune"] for d in now[1:])
+
+
+def test_lifecycle(m):
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    d = m.desktop("d1", ACME)
+
+    def act(action, want="succeeded"):
+        r = m.ok("POST", f"desktops/{d['id']}/{action}", token=ACME)
+        assert r["job"]["priority"] == "light"
+        assert m.wait_job(r["job"]["id"])["state"] == want
+        return m.ok("GET", f"desktops/{d['id']}", token=ACME)
+
+    assert act("stop")["libvirt"]["state"] == "shutoff"
+    now = m.ok("GET", f"desktops/{d['id']}", token=ACME)
+    assert now["state"] == "stopped"
+    status, r = m.call("POST", f"desktops/{d['id']}/reboot", token=ACME)
+    assert status == 409 and "stopped" in r["error"]["message"]
+    assert act("start")["state"] == "running"
+    assert act("reboot")["state"] == "running"
+    status, r = m.call("POST", f"desktops/{d['id']}/explode", token=ACME)
+    assert status == 404
+    r = m.ok("DELETE", f"desktops/{d['id']}", token=ACME)
+    assert r["job"]["priority"] == "heavy" and r["desktop"]["state"] == "deleting"
+    status, _ = m.call("POST", f"desktops/{d['id']}/start", token=ACME)
+    assert status == 409
+    m.wait_job(r["job"]["id"])
+    assert m.ok("GET", "usage")["tenants"][0]["desktops"] == 0
+
+
+def test_failures_roll_back_and_leave_nothing(cleanup, tmp_path):
+    m = Mgr(cleanup, tmp_path)
+    # A domain libvirt has that tessmgrd never made (on the host before tessmgrd).
+    os.makedirs(os.path.join(m.state, "hosts"))
+    with open(os.path.join(m.state, "hosts", "h1.xml"), "w") as f:
+        f.write("<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores>"
+                "<threads>2</threads></cpu><memory>33554432</memory>"
+                "<domain type='test'><name>acme-taken</name><memory unit='MiB'>512"
+                "</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain></node>")
+    m.start()
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.model()
+    m.model("nobase", image="missing.qcow2")
+    m.quota("acme")
+    m.quota("acme", "nobase")
+
+    def fails(name, model, words):
+        r = m.ok("POST", "desktops", {"name": name, "model": model}, token=ACME)
+        j = m.wait_job(r["job"]["id"])
+        assert j["state"] == "failed" and words in j["error"], j
+        assert not os.path.exists(r["desktop"]["overlay"])
+        assert m.call("GET", f"desktops/{r['desktop']['id']}", token=ACME)[0] == 404
+    # qemu-img fails: no base image.
+    fails("d1", "nobase", "missing.qcow2")
+    # libvirt fails to define the domain: its name is taken.
+    fails("taken", "std", "already exists")
+    # Nothing used, nothing defined; the foreign domain reported, never deleted.
+    assert all(q["cpus_used"] == 0 for q in m.ok("GET", "quotas"))
+    rep = m.ok("GET", "reconcile")["hosts"][0]
+    assert [d["name"] for d in rep["not_in_store"]] == ["acme-taken"]
+    assert rep["missing_in_libvirt"] == []
+    # tessd unreachable: the port cannot be added; rolled back too.
+    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd_socket=os.path.join(m.dir, "no.sock")))
+    fails("d2", "std", "no.sock")
+    assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0
+
+
+def _host_body(m, name, **changes):
+    """A host's spec (what PUT takes) with changes."""
+    h = m.ok("GET", f"hosts/{name}")
+    keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
+            "tessd_socket", "vhost_dir", "test_host")
+    body = {k: h[k] for k in keys}
+    body.update(changes)
+    return body
+
+
+def test_restart_keeps_state_and_fails_interrupted_jobs(cleanup, tmp_path):
+    slow = os.path.join(str(tmp_path), "slow-qemu-img")
+    with open(slow, "w") as f:
+        f.write("#!/bin/sh\nsleep 5\nexec qemu-img \"$@\"\n")
+    os.chmod(slow, 0o755)
+    m = Mgr(cleanup, tmp_path).start()
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    kept = m.desktop("kept", ACME)
+    assert m.stop() == 0
+    # Restarted: the desktop is there, running, in libvirt too (the host kept it).
+    m.config["qemu_img"] = slow
+    m.start()
+    d = m.ok("GET", f"desktops/{kept['id']}", token=ACME)
+    assert d["state"] == "running" and d["libvirt"]["state"] == "running"
+    rep = m.ok("GET", "reconcile")["hosts"][0]
+    assert rep["not_in_store"] == [] and rep["missing_in_libvirt"] == []
+    # A create job killed mid-way (qemu-img sleeping) ...
+    r = m.ok("POST", "desktops", {"name": "mid", "model": "std"}, token=ACME)
+    deadline = time.time() + 5
+    while m.ok("GET", f"jobs/{r['job']['id']}")["state"] != "running" and time.time() < deadline:
+        time.sleep(0.05)
+    m.stop(sig=9)
+    del m.config["qemu_img"]
+    time.sleep(6)  # no orphaned qemu-img may make the clone later
+    m.start()
+    j = m.ok("GET", f"jobs/{r['job']['id']}")
+    assert j["state"] == "failed" and "interrupted by a restart" in j["error"]
+    assert m.call("GET", f"desktops/{r['desktop']['id']}", token=ACME)[0] == 404
+    assert not os.path.exists(r["desktop"]["overlay"])
+    assert m.ok("GET", "quotas/acme/std")["cpus_used"] == 2
+    # And the store is consistent for more work.
+    m.desktop("after", ACME)
+
+
+def test_roles(m):
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    d = m.desktop("d1", ACME)
+    job = m.ok("GET", "jobs")[0]["id"]
+    host = _host_body(m, "h1")
+    site = {"name": "paris", "latitude": 1, "longitude": 2, "storage": m.storage}
+    tenant = {"name": "acme", "org_id": "org-acme", "datacenter": "paris", "vlan": 100,
+              "vlan_name": "acme-net"}
+    model = {"name": "std", "vcpus": 2, "memory_mb": 4096, "base_image": BASE_IMAGE}
+    quota = {"tenant": "acme", "model": "std", "max_cpus": 16, "max_memory_mb": 1 << 20}
+    P, A, B = PROVIDER, ACME, BRAVO
+    # (method, path, body, {token: expected status})
+    matrix = [
+        ("GET", "sites", None, {P: 200, A: 403, B: 403}),
+        ("POST", "sites", dict(site, name="lyon"), {A: 403, B: 403, P: 201}),
+        ("GET", "sites/paris", None, {P: 200, A: 403}),
+        ("PUT", "sites/paris", site, {A: 403, P: 200}),
+        ("DELETE", "sites/lyon", None, {A: 403, B: 403, P: 200}),
+        ("GET", "hosts", None, {P: 200, A: 403, B: 403}),
+        ("GET", "hosts/h1", None, {P: 200, A: 403}),
+        ("PUT", "hosts/h1", host, {A: 403, B: 403, P: 200}),
+        ("POST", "hosts", dict(host, name="h9"), {A: 403}),
+        ("DELETE", "hosts/h1", None, {A: 403, P: 409}),
+        ("GET", "tenants", None, {P: 200, A: 200, B: 200}),
+        ("GET", "tenants/acme", None, {P: 200, A: 200, B: 404}),
+        ("PUT", "tenants/acme", tenant, {A: 403, B: 403, P: 200}),
+        ("POST", "tenants", dict(tenant, name="c", vlan=300), {A: 403, B: 403}),
+        ("DELETE", "tenants/acme", None, {A: 403, B: 403, P: 409}),
+        ("GET", "models", None, {P: 200, A: 200, B: 200}),
+        ("GET", "models/std", None, {P: 200, A: 200, B: 200}),
+        ("PUT", "models/std", model, {A: 403, P: 200}),
+        ("POST", "models", dict(model, name="m2"), {A: 403, B: 403}),
+        ("DELETE", "models/std", None, {A: 403, P: 409}),
+        ("GET", "quotas", None, {P: 200, A: 200, B: 200}),
+        ("GET", "quotas/acme/std", None, {P: 200, A: 200, B: 404}),
+        ("PUT", "quotas/acme/std", quota, {A: 403, B: 403, P: 200}),
+        ("POST", "quotas", quota, {A: 403, P: 409}),
+        ("POST", "quotas/acme/std/hosts", None, {A: 403, B: 403, P: 200}),
+        ("DELETE", "quotas/acme/std", None, {A: 403, P: 409}),
+        ("GET", "desktops", None, {P: 403, A: 200, B: 200}),
+        ("POST", "desktops", {"name": "x", "model": "nope"}, {P: 403, A: 400}),
+        ("GET", f"desktops/{d['id']}", None, {P: 403, A: 200, B: 404}),
+        ("POST", f"desktops/{d['id']}/reboot", None, {P: 403, B: 404, A: 202}),
+        ("DELETE", f"desktops/{d['id']}", None, {P: 403, B: 404}),
+        ("GET", "jobs", None, {P: 200, A: 200, B: 200}),
+        ("GET", f"jobs/{job}", None, {P: 200, A: 200, B: 404}),
+        ("GET", "usage", None, {P: 200, A: 200, B: 200}),
+        ("GET", "audit", None, {P: 200, A: 200, B: 200}),
+        ("GET", "reconcile", None, {P: 200, A: 403, B: 403}),
+    ]
+    for method, path, body, want in matrix:
+        for token, status in want.items():
+            got, r = m.call(method, path, body, token=token)
+            assert got == status, (method, path, token[:5], got, r)
+        # Without a token, or with a wrong one: 401.
+        assert m.call(method, path, body, token=None)[0] == 401, (method, path)
+        assert m.call(method, path, body, token="x" * 20)[0] == 401, (method, path)
+    # What each sees of lists.
+    assert [t["name"] for t in m.ok("GET", "tenants", token=ACME)] == ["acme"]
+    assert [q["tenant"] for q in m.ok("GET", "quotas", token=BRAVO)] == ["bravo"]
+    assert m.ok("GET", "desktops", token=BRAVO) == []
+    assert all(j["tenant_id"] == 1 for j in m.ok("GET", "jobs", token=ACME))
+    assert m.ok("GET", "jobs", token=BRAVO) == []
+    u = m.ok("GET", "usage", token=BRAVO)
+    assert "hosts" not in u and [t["tenant"] for t in u["tenants"]] == ["bravo"]
+    assert all(e["tenant"] == "bravo" for e in m.ok("GET", "audit", token=BRAVO))
+
+
+def test_bad_input(m):
+    m.site()
+    cases = [
+        ("POST", "sites", b"{not json", 400, ""),
+        ("POST", "sites", b"[1, 2]", 400, ""),
+        ("POST", "sites", b'{"name": "a", "name": "b"}', 400, ""),
+        ("POST", "sites", {"name": "x", "latitude": 91, "longitude": 0, "storage": "/s"}, 400,
+         "/latitude"),
+        ("POST", "sites", {"name": "x", "latitude": 1, "longitude": 0, "storage": "rel"}, 400,
+         "/storage"),
+        ("POST", "sites", {"name": "x", "latitude": 1, "longitude": 0, "storage": "/s",
+                           "bogus": 1}, 400, "/bogus"),
+        ("POST", "sites", {"name": "x", "latitude": 1, "longitude": 0, "storage": "/s",
+                           "client_prefixes": ["10.0.0.0/33"]}, 400, "/client_prefixes/0"),
+        ("POST", "sites", {"name": "bad name", "latitude": 1, "longitude": 0, "storage": "/s"},
+         400, "/name"),
+        ("POST", "hosts", {"name": "h", "site": "paris"}, 400, "/"),
+        ("POST", "hosts", {"name": "h", "site": "nowhere", "uri": "test:///default"}, 400,
+         "/site"),
+        ("POST", "hosts", {"name": "h", "site": "paris", "uri": "test:///default",
+                           "vcpu_ratio": 0}, 400, "/vcpu_ratio"),
+        ("POST", "hosts", {"name": "h", "site": "paris", "uri": "test:///default",
+                           "vlans": [5000]}, 400, "/vlans/0"),
+        ("POST", "tenants", {"name": "t", "org_id": "o", "datacenter": "paris", "vlan": 0,
+                             "vlan_name": "n"}, 400, "/vlan"),
+        ("POST", "tenants", {"name": "t", "org_id": "o", "datacenter": "mars", "vlan": 7,
+                             "vlan_name": "n"}, 400, "/datacenter"),
+        ("POST", "models", {"name": "m", "vcpus": 0, "memory_mb": 1024, "base_image": "b"}, 400,
+         "/vcpus"),
+        ("POST", "quotas", {"tenant": "nope", "model": "m", "max_cpus": 1, "max_memory_mb": 1},
+         400, "/tenant"),
+        ("POST", "sites", {"name": "paris", "latitude": 1, "longitude": 0, "storage": "/s"},
+         409, "/name"),
+        ("PUT", "sites/paris", {"name": "lyon", "latitude": 1, "longitude": 0, "storage": "/s"},
+         400, "/name"),
+        ("GET", "nothing", None, 404, ""),
+        ("PATCH", "sites/paris", {}, 405, ""),
+        ("DELETE", "audit", None, 405, ""),
+    ]
+    for method, path, body, status, where in cases:
+        raw = body if isinstance(body, bytes) else None
+        got, r = m.call(method, path, None if raw else body, raw=raw)
+        assert got == status, (method, path, body, got, r)
+        assert r["error"]["path"] == where, (body, r)
+    # Too large a body: 413 before reading it.
+    got, r = m.call("POST", "sites", raw=b"{" + b" " * 70000 + b"}")
+    assert got == 413
+    assert m.call("GET", "v2/x")[0] == 404
+    # Nothing of it changed anything.
+    assert [s["name"] for s in m.ok("GET", "sites")] == ["paris"]
+    assert m.ok("GET", "hosts") == [] and m.ok("GET", "tenants") == []
+
+
+def test_audit_log(m):
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    m.desktop("d1", ACME)
+    m.call("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)  # 409
+    m.call("DELETE", "sites/paris", token=ACME)  # 403
+    log = m.ok("GET", "audit?limit=100")
+    got = [(e["principal"], e["role"], e["action"], e["target"], e["result"].split()[0])
+           for e in reversed(log)]
+    assert got == [
+        ("ops", "provider", "POST sites", "site paris", "201"),
+        ("ops", "provider", "POST hosts", "host h1", "201"),
+        ("ops", "provider", "POST tenants", "tenant acme", "201"),
+        ("ops", "provider", "POST models", "model std", "201"),
+        ("ops", "provider", "POST quotas", "quota acme/std", "201"),
+        ("alice", "tenant", "POST desktops", "desktop d1", "202"),
+        ("alice", "tenant", "POST desktops", "desktop d1", "409"),
+        ("alice", "tenant", "DELETE sites", "/v1/sites/paris", "403"),
+    ]
+    assert [e["tenant"] for e in log[:3]] == ["acme"] * 3
+    assert m.ok("GET", "audit?action=POST%20desktops")[0]["result"].startswith("409")
+    # Append-only, in the store itself.
+    db = sqlite3.connect(m.config["store"])
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET result = 'x'")
+
+
+def test_desktop_ports_in_a_real_tessd(cleanup, tmp_path):
+    t = tess.Tessd(cleanup, tmp_path).start()
+    m = Mgr(cleanup, tmp_path).start()
+    vhost = os.path.join(str(tmp_path), "vhost")
+    os.makedirs(vhost)
+    m.site()
+    m.test_host("h1", tessd_socket=t.socket, vhost_dir=vhost)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    a = m.desktop("a1", ACME)
+    b = m.desktop("b1", BRAVO)
+    ports = {p["name"]: p for p in t.ctl("port", "list")}
+    groups = {g["name"]: g for g in t.ctl("group", "list")}
+    # Each desktop's vhost-user port is in its tenant's group (made by tessmgrd), locked to its MAC.
+    assert groups["acme-net"]["vlan"] == 100 and groups["bravo-net"]["vlan"] == 200
+    assert ports[a["port"]]["mode"] == "access" and ports[a["port"]]["groups"] == ["acme-net"]
+    assert ports[b["port"]]["groups"] == ["bravo-net"]
+    assert ports[a["port"]]["anti_spoof"] is True
+    assert a["vhost_socket"] in ports[a["port"]]["devargs"]
+    assert os.path.exists(a["vhost_socket"])
+    d = m.ok("GET", f"desktops/{a['id']}", token=ACME)
+    assert d["libvirt"]["vlan_name"] == "acme-net"
+    m.wait_job(m.ok("DELETE", f"desktops/{a['id']}", token=ACME)["job"]["id"])
+    assert a["port"] not in {p["name"] for p in t.ctl("port", "list")}
+    assert b["port"] in {p["name"] for p in t.ctl("port", "list")}
+
+
+def test_tessctl_drives_tessmgrd(m):
+    env = dict(os.environ, TESSMGR_URL=m.url)
+
+    def ctl(token, *args, check=True):
+        r = subprocess.run([tess.TESSCTL, "-T", token] + list(args), capture_output=True,
+                           text=True, env=env, timeout=60)
+        if check and r.returncode:
+            raise AssertionError(f"{args}: {r.returncode} {r.stderr}")
+        return r
+
+    ctl(PROVIDER, "site", "add", "paris", "--lat", "48.85", "--lon", "2.35", "--storage",
+        m.storage)
+    ctl(PROVIDER, "host", "add", "h1", "--site", "paris", "--test-host", "1x4x2", "--memory-mb",
+        "16384", "--vcpu-ratio", "2", "--vlans", "100,200")
+    ctl(PROVIDER, "tenant", "add", "acme", "--org", "o1", "--datacenter", "paris", "--vlan",
+        "100", "--vlan-name", "acme-net")
+    ctl(PROVIDER, "model", "add", "std", "--vcpus", "2", "--memory-mb", "2048", "--image",
+        BASE_IMAGE)
+    ctl(PROVIDER, "quota", "add", "acme", "std", "--cpus", "4", "--memory-mb", "8192")
+    out = ctl(PROVIDER, "quota", "hosts", "acme", "std").stdout
+    assert "h1" in out and "covers 2 of the 2" in out
+    out = ctl(ACME, "desktop", "create", "d1", "--model", "std", "--wait").stdout
+    assert "job 1 succeeded" in out
+    out = ctl(ACME, "desktop", "list").stdout
+    assert "d1" in out and "running" in out
+    r = ctl(ACME, "desktop", "create", "d2", "--model", "std")
+    r = ctl(ACME, "desktop", "create", "d3", "--model", "std", check=False)
+    assert r.returncode == 1 and "error 409: quota exceeded" in r.stderr
+    out = ctl(PROVIDER, "usage").stdout
+    assert "tenant acme (VLAN 100): 2 desktops" in out
+    r = ctl(PROVIDER, "desktop", "list", check=False)
+    assert r.returncode == 1 and "403" in r.stderr
+    r = ctl("wrong-token-000000000", "usage", check=False)
+    assert r.returncode == 1 and "401" in r.stderr
+    assert json.loads(ctl(ACME, "--json", "job", "list").stdout)[0]["kind"] == "create"
+    assert "alice" in ctl(PROVIDER, "audit", "--limit", "5").stdout
