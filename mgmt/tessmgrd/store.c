@@ -132,9 +132,11 @@ static int put_json(const char *sql, const char *fmt, int64_t a, int64_t b, json
 static int put_object(enum mgr_kind kind, uint32_t id, const char *name,
 		      const struct cfg_node *schema, const void *spec)
 {
-	char *text = json_dumps(cfg_encode(schema, spec), JSON_COMPACT | JSON_SORT_KEYS);
+	json_t *body = cfg_encode(schema, spec);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc;
 
+	json_decref(body);
 	if (text == NULL)
 		return -ENOMEM;
 	rc = run("INSERT OR REPLACE INTO objects (kind, id, name, body) VALUES (?, ?, ?, ?)",
@@ -179,7 +181,9 @@ int mgr_store_put_quota(const struct mgr_quota *q)
 		json_array_append_new(ids, json_integer(q->host_ids[i]));
 	hosts = json_dumps(ids, JSON_COMPACT);
 	json_decref(ids);
-	text = json_dumps(cfg_encode(&mgr_quota_schema, &q->spec), JSON_COMPACT | JSON_SORT_KEYS);
+	ids = cfg_encode(&mgr_quota_schema, &q->spec);
+	text = json_dumps(ids, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(ids);
 	rc = text && hosts ? run("INSERT OR REPLACE INTO quotas (tenant_id, model_id, body, "
 				 "host_ids) VALUES (?, ?, ?, ?)",
 				 "iitt", (int64_t)q->tenant_id, (int64_t)q->model_id, text, hosts)
