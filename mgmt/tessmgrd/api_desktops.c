@@ -319,10 +319,11 @@ static void desktop_create(struct api_ctx *c)
 	d->cpus = mgr_host_slice(h, t->id)->cpus;
 	mgr_sync_cpus_locked(h); /* the tenant's other desktops there follow its partition */
 	mgr_store_begin();
-	mgr_store_put_desktop(d);
-	j = mgr_job_queue_locked(MGR_JOB_CREATE, d, &e);
+	j = mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(MGR_JOB_CREATE, d, &e) : NULL;
 	if (j == NULL || mgr_store_commit() < 0) {
 		mgr_store_rollback();
+		if (j)
+			mgr_job_cancel_locked(j, d);
 		mgr_release_locked(h, t->id, m);
 		mgr_remove_desktop_locked(d->id);
 		if (!e.status)
@@ -346,6 +347,7 @@ static void desktop_job(struct api_ctx *c, struct mgr_desktop *d, uint8_t kind, 
 		[MGR_JOB_STOP] = { [MGR_DESK_STOPPED] = 1, [MGR_DESK_RUNNING] = 1 },
 		[MGR_JOB_REBOOT] = { [MGR_DESK_RUNNING] = 1 },
 	};
+	uint8_t was = d->state;
 	struct mgr_job *j;
 
 	if (!allowed[kind][d->state]) {
@@ -353,15 +355,23 @@ static void desktop_job(struct api_ctx *c, struct mgr_desktop *d, uint8_t kind, 
 			    mgr_desktop_state_names[d->state], mgr_job_kind_names[kind]);
 		return;
 	}
-	if (kind == MGR_JOB_DELETE) {
+	/* The job and the desktop's new state are stored together, or neither. */
+	mgr_store_begin();
+	if (kind == MGR_JOB_DELETE)
 		d->state = MGR_DESK_DELETING;
-		mgr_store_put_desktop(d);
+	j = d->state == was || mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(kind, d, e)
+							     : NULL;
+	if (j == NULL || mgr_store_commit() < 0) {
+		mgr_store_rollback();
+		if (j)
+			mgr_job_cancel_locked(j, d);
+		d->state = was;
+		if (!e->status)
+			mgr_err_set(e, 500, "", "cannot write the store");
+		return;
 	}
-	j = mgr_job_queue_locked(kind, d, e);
-	if (j)
-		api_ok(c, 202,
-		       json_pack("{s:o, s:o}", "desktop", desktop_view_locked(d), "job",
-				 mgr_job_json(j)));
+	api_ok(c, 202,
+	       json_pack("{s:o, s:o}", "desktop", desktop_view_locked(d), "job", mgr_job_json(j)));
 }
 
 void api_desktops(struct api_ctx *c)

@@ -362,8 +362,8 @@ static int host_del(void *obj, struct mgr_err *e)
 {
 	struct mgr_host *h = obj;
 
-	if (h->n_slices || h->vcpus_used) {
-		mgr_err_set(e, 409, "", "host %s has desktops: delete or move them first",
+	if (h->n_slices || h->vcpus_used || h->n_queued || h->jobs_running) {
+		mgr_err_set(e, 409, "", "host %s has desktops or jobs: delete or move them first",
 			    h->spec.name);
 		return -EBUSY;
 	}
@@ -381,9 +381,11 @@ static int host_del(void *obj, struct mgr_err *e)
 	}
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
 		if (mgr.hosts[i] == h)
-			mgr.hosts[i] = mgr.hosts[--mgr.n_hosts];
+			memmove(&mgr.hosts[i], &mgr.hosts[i + 1],
+				(--mgr.n_hosts - i) * sizeof(*mgr.hosts));
 	cfg_free(&mgr_host_schema, &h->spec);
 	free(h->slices);
+	free(h->queue);
 	free(h);
 	return 0;
 }

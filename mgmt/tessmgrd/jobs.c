@@ -14,16 +14,51 @@ static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
 static pthread_t *threads;
 static uint32_t n_threads;
 static bool stopping;
+static uint32_t pending; /* jobs queued or running */
 
 static bool heavy(uint8_t kind)
 {
 	return kind == MGR_JOB_CREATE || kind == MGR_JOB_DELETE;
 }
 
-struct mgr_job *mgr_job_queue_locked(uint8_t kind, const struct mgr_desktop *d, struct mgr_err *e)
+/* Into its host's queue: light jobs before heavy ones, each kind oldest first. */
+static int host_enqueue(struct mgr_host *h, struct mgr_job *j)
 {
+	struct mgr_job **q = realloc(h->queue, (h->n_queued + 1) * sizeof(*q));
+	uint32_t at;
+
+	if (q == NULL)
+		return -ENOMEM;
+	h->queue = q;
+	for (at = h->n_queued; at > 0 && q[at - 1]->priority > j->priority; at--)
+		;
+	memmove(&q[at + 1], &q[at], (h->n_queued - at) * sizeof(*q));
+	q[at] = j;
+	h->n_queued++;
+	return 0;
+}
+
+static void host_dequeue(struct mgr_host *h, const struct mgr_job *j)
+{
+	for (uint32_t i = 0; i < h->n_queued; i++) {
+		if (h->queue[i] == j) {
+			memmove(&h->queue[i], &h->queue[i + 1],
+				(--h->n_queued - i) * sizeof(*h->queue));
+			return;
+		}
+	}
+}
+
+struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct mgr_err *e)
+{
+	struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
 	struct mgr_job *j = calloc(1, sizeof(*j));
 
+	if (h == NULL) {
+		free(j);
+		mgr_err_set(e, 500, "", "desktop %s has no host", d->name);
+		return NULL;
+	}
 	if (j == NULL || mgr_add_job_locked(j) < 0) {
 		free(j);
 		mgr_err_set(e, 500, "", "out of memory");
@@ -38,54 +73,95 @@ struct mgr_job *mgr_job_queue_locked(uint8_t kind, const struct mgr_desktop *d, 
 	j->tenant_id = d->tenant_id;
 	j->created = time(NULL);
 	j->timeout_sec = mgr_conf.jobs.timeout_sec;
-	if (mgr_store_put_job(j) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
-		mgr_err_set(e, 500, "", "cannot store the job");
+	j->after = d->last_job;
+	if (host_enqueue(h, j) < 0) {
+		mgr_err_set(e, 500, "", "out of memory");
 		mgr.n_jobs--;
 		free(j);
 		return NULL;
 	}
+	if (mgr_store_put_job(j) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+		mgr_err_set(e, 500, "", "cannot store the job");
+		host_dequeue(h, j);
+		mgr.n_jobs--;
+		free(j);
+		return NULL;
+	}
+	d->last_job = j->id;
+	pending++;
 	pthread_cond_signal(&wake);
 	return j;
 }
 
-/* Whether a job of this desktop, or too many of this host, run now. */
-static bool blocked(const struct mgr_job *j)
+void mgr_job_cancel_locked(struct mgr_job *j, struct mgr_desktop *d)
 {
-	uint32_t on_host = 0;
+	struct mgr_host *h = mgr_host_get(&mgr, j->host_id);
 
+	if (h)
+		host_dequeue(h, j);
+	if (d && d->last_job == j->id)
+		d->last_job = j->after;
 	for (uint32_t i = 0; i < mgr.n_jobs; i++) {
-		const struct mgr_job *o = mgr.jobs[i];
-		if (o->state != MGR_JOB_RUNNING)
-			continue;
-		if (o->desktop_id == j->desktop_id)
-			return true;
-		on_host += o->host_id == j->host_id;
+		if (mgr.jobs[i] == j) {
+			memmove(&mgr.jobs[i], &mgr.jobs[i + 1],
+				(--mgr.n_jobs - i) * sizeof(*mgr.jobs));
+			break;
+		}
 	}
-	return on_host >= mgr_conf.jobs.per_host;
+	pending--;
+	free(j);
 }
 
-/* The next job to run: light before heavy, oldest first, not blocked. */
-static struct mgr_job *pick(void)
+/* Whether the desktop's previous job has finished (or is long forgotten). */
+static bool ready(const struct mgr_job *j)
+{
+	const struct mgr_job *prev = j->after ? mgr_job_get(&mgr, j->after) : NULL;
+
+	return prev == NULL || prev->state > MGR_JOB_RUNNING;
+}
+
+/*
+ * The next job to run: light before heavy, oldest first, among the hosts
+ * under their limit, the first job of each queue whose desktop is free.
+ * Costs a look at each host, not at each queued job.
+ */
+static struct mgr_job *pick(struct mgr_host **host)
 {
 	struct mgr_job *best = NULL;
 
-	for (uint32_t i = 0; i < mgr.n_jobs; i++) {
-		struct mgr_job *j = mgr.jobs[i];
-		if (j->state != MGR_JOB_QUEUED || blocked(j))
+	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
+		struct mgr_host *h = mgr.hosts[i];
+		if (h->n_queued == 0 || h->jobs_running >= mgr_conf.jobs.per_host)
 			continue;
-		/* Jobs of one desktop run in the order they were queued. */
-		bool earlier = false;
-		for (uint32_t k = 0; k < mgr.n_jobs && !earlier; k++)
-			earlier = mgr.jobs[k]->state == MGR_JOB_QUEUED &&
-				  mgr.jobs[k]->desktop_id == j->desktop_id &&
-				  mgr.jobs[k]->id < j->id;
-		if (earlier)
-			continue;
-		if (best == NULL || j->priority < best->priority ||
-		    (j->priority == best->priority && j->id < best->id))
-			best = j;
+		for (uint32_t k = 0; k < h->n_queued; k++) {
+			struct mgr_job *j = h->queue[k];
+			if (best && (j->priority > best->priority ||
+				     (j->priority == best->priority && j->id > best->id)))
+				break; /* the rest of this queue comes later still */
+			if (ready(j)) {
+				best = j;
+				*host = h;
+				break;
+			}
+		}
 	}
 	return best;
+}
+
+/* Finished jobs beyond jobs.history go, oldest first, from memory and the store. */
+static void prune_locked(void)
+{
+	for (uint32_t i = 0; mgr.n_jobs - pending > mgr_conf.jobs.history && i < mgr.n_jobs;) {
+		struct mgr_job *j = mgr.jobs[i];
+		if (j->state <= MGR_JOB_RUNNING) {
+			i++;
+			continue;
+		}
+		if (mgr_store_del_job(j->id) < 0)
+			return; /* kept; tried again after the next job */
+		memmove(&mgr.jobs[i], &mgr.jobs[i + 1], (--mgr.n_jobs - i) * sizeof(*mgr.jobs));
+		free(j);
+	}
 }
 
 static int run(const struct mgr_job *j, char *err, size_t len)
@@ -100,12 +176,48 @@ static int run(const struct mgr_job *j, char *err, size_t len)
 	}
 }
 
+struct mgr_job *mgr_job_take_locked(void)
+{
+	struct mgr_host *h = NULL;
+	struct mgr_job *j = pick(&h);
+
+	if (j == NULL)
+		return NULL;
+	host_dequeue(h, j);
+	h->jobs_running++;
+	j->state = MGR_JOB_RUNNING;
+	j->started = time(NULL);
+	mgr_store_put_job(j);
+	return j;
+}
+
+void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
+{
+	/* Looked up again: the host may be gone once a delete job released it. */
+	struct mgr_host *h = mgr_host_get(&mgr, ran->host_id);
+	struct mgr_job *j = mgr_job_get(&mgr, ran->id);
+
+	if (h)
+		h->jobs_running--;
+	if (j) {
+		j->state = rc == 0 ? MGR_JOB_SUCCEEDED : MGR_JOB_FAILED;
+		j->finished = time(NULL);
+		snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
+		mgr_store_put_job(j);
+	}
+	pending--;
+	prune_locked();
+	pthread_cond_broadcast(&done);
+	/* A finished job may unblock others of its host or desktop. */
+	pthread_cond_broadcast(&wake);
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&mgr.lock);
 	while (!stopping) {
-		struct mgr_job *j = pick(), copy;
+		struct mgr_job *j = mgr_job_take_locked(), copy;
 		char err[512] = "";
 		int rc;
 
@@ -113,26 +225,22 @@ static void *worker(void *arg)
 			pthread_cond_wait(&wake, &mgr.lock);
 			continue;
 		}
-		j->state = MGR_JOB_RUNNING;
-		j->started = time(NULL);
-		mgr_store_put_job(j);
 		copy = *j;
 		pthread_mutex_unlock(&mgr.lock);
 		rc = run(&copy, err, sizeof(err));
 		pthread_mutex_lock(&mgr.lock);
-		j = mgr_job_get(&mgr, copy.id);
-		if (j) {
-			j->state = rc == 0 ? MGR_JOB_SUCCEEDED : MGR_JOB_FAILED;
-			j->finished = time(NULL);
-			snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
-			mgr_store_put_job(j);
-		}
-		pthread_cond_broadcast(&done);
-		/* A finished job may unblock others of its host or desktop. */
-		pthread_cond_broadcast(&wake);
+		mgr_job_finish_locked(&copy, rc, err);
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	return NULL;
+}
+
+void mgr_jobs_loaded_locked(void)
+{
+	pending = 0; /* mgr_jobs_recover() failed those a restart interrupted */
+	for (uint32_t i = 0; i < mgr.n_jobs; i++)
+		pending += mgr.jobs[i]->state <= MGR_JOB_RUNNING;
+	prune_locked();
 }
 
 int mgr_jobs_start(void)
@@ -141,6 +249,9 @@ int mgr_jobs_start(void)
 	if (threads == NULL)
 		return -ENOMEM;
 	stopping = false;
+	pthread_mutex_lock(&mgr.lock);
+	mgr_jobs_loaded_locked();
+	pthread_mutex_unlock(&mgr.lock);
 	for (n_threads = 0; n_threads < mgr_conf.jobs.workers; n_threads++)
 		if (pthread_create(&threads[n_threads], NULL, worker, NULL) != 0)
 			return -EAGAIN;
@@ -168,13 +279,7 @@ int mgr_jobs_drain(unsigned timeout_sec)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += timeout_sec;
 	pthread_mutex_lock(&mgr.lock);
-	for (;;) {
-		bool busy = false;
-		for (uint32_t i = 0; i < mgr.n_jobs && !busy; i++)
-			busy = mgr.jobs[i]->state == MGR_JOB_QUEUED ||
-			       mgr.jobs[i]->state == MGR_JOB_RUNNING;
-		if (!busy)
-			break;
+	while (pending) {
 		if (pthread_cond_timedwait(&done, &mgr.lock, &until) == ETIMEDOUT) {
 			rc = -ETIMEDOUT;
 			break;

@@ -5,7 +5,8 @@
  * (create, delete), oldest first, at most jobs.per_host at once on one
  * host and one at a time per desktop. A job failing or running past its
  * timeout is rolled back; one a restart interrupted is marked failed and
- * rolled back at the next start.
+ * rolled back at the next start. The last jobs.history finished jobs are
+ * kept (GET /jobs); the audit log keeps every request for good.
  */
 #ifndef TESS_MGR_JOBS_H
 #define TESS_MGR_JOBS_H
@@ -16,7 +17,16 @@ int mgr_jobs_start(void);
 void mgr_jobs_stop(void);
 
 /* Queues a job of kind for desktop d (stored); NULL with e set. */
-struct mgr_job *mgr_job_queue_locked(uint8_t kind, const struct mgr_desktop *d, struct mgr_err *e);
+struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct mgr_err *e);
+/* Forgets a job just queued, whose store transaction is rolled back. */
+void mgr_job_cancel_locked(struct mgr_job *j, struct mgr_desktop *d);
+/* The scheduler, which the worker threads run: the next job to run, marked running (NULL: none can
+ * run now). */
+struct mgr_job *mgr_job_take_locked(void);
+/* Records the end of a job taken (rc 0: succeeded, else failed with err). */
+void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err);
+/* Counts the jobs loaded from the store, and drops history beyond jobs.history. */
+void mgr_jobs_loaded_locked(void);
 /* At start: jobs queued or running before are failed and rolled back. */
 void mgr_jobs_recover(void);
 /* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */

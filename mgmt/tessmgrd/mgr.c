@@ -219,7 +219,8 @@ void mgr_remove_desktop_locked(uint32_t id)
 	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
 		if (mgr.desktops[i]->id == id) {
 			free(mgr.desktops[i]);
-			mgr.desktops[i] = mgr.desktops[--mgr.n_desktops];
+			memmove(&mgr.desktops[i], &mgr.desktops[i + 1],
+				(--mgr.n_desktops - i) * sizeof(*mgr.desktops));
 			return;
 		}
 	}
@@ -493,6 +494,7 @@ void mgr_fini(void)
 	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
 		cfg_free(&mgr_host_schema, &mgr.hosts[i]->spec);
 		free(mgr.hosts[i]->slices);
+		free(mgr.hosts[i]->queue);
 		free(mgr.hosts[i]);
 	}
 	for (uint32_t i = 0; i < mgr.n_quotas; i++)

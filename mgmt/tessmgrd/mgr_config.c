@@ -31,6 +31,7 @@ static const struct cfg_field jobs_fields[] = {
 	CFG_FIELD(struct mgr_jobs_cfg, timeout_sec, "timeout_sec", INT(1, 86400), false, "600"),
 	CFG_FIELD(struct mgr_jobs_cfg, stop_timeout_sec, "stop_timeout_sec", INT(0, 3600), false,
 		  "60"),
+	CFG_FIELD(struct mgr_jobs_cfg, history, "history", INT(10, 10000000), false, "10000"),
 	{ 0 },
 };
 

@@ -14,6 +14,7 @@ struct mgr_jobs_cfg {
 	uint32_t per_host;         /* jobs running at once on one host */
 	uint32_t timeout_sec;      /* a job running longer fails (and rolls back) */
 	uint32_t stop_timeout_sec; /* graceful shutdown of a desktop, then forced */
+	uint32_t history;          /* finished jobs kept (memory and store), the oldest dropped */
 };
 
 /*

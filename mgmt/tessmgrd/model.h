@@ -43,6 +43,8 @@ int mgr_cpuset_parse(const char *str, unsigned max, mgr_cpuset *s);
 bool mgr_cpuset_disjoint(const mgr_cpuset *a, const mgr_cpuset *b);
 
 /* A host's CPUs as libvirt reports them: each CPU's core (socket and core id folded). */
+struct mgr_job;
+
 struct mgr_topo {
 	uint16_t ncpus;
 	uint16_t ncores;
@@ -81,6 +83,9 @@ struct mgr_host {
 	uint64_t mem_used_mb;
 	uint32_t n_slices;
 	struct mgr_slice *slices;
+	/* Its jobs (runtime): those queued, in the order they run, and how many run. */
+	struct mgr_job **queue;
+	uint32_t n_queued, jobs_running;
 };
 
 struct mgr_tenant {

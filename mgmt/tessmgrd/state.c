@@ -17,14 +17,28 @@ const char *const mgr_job_kind_names[MGR_JOB_KINDS] = {
 
 const char *const mgr_job_state_names[4] = { "queued", "running", "succeeded", "failed" };
 
-/* Lookups by id or name: linear, the sets are small (hosts and desktops: thousands). */
-#define BY_ID(fn, type, arr, n, deref)                   \
+/* Lookups by name, and by id of the small sets: linear. */
+#define BY_ID(fn, type, arr, n)                          \
 	type *fn(const struct mgr_state *s, uint32_t id) \
 	{                                                \
 		for (uint32_t i = 0; i < s->n; i++)      \
-			if (deref(s->arr, i)->id == id)  \
-				return deref(s->arr, i); \
+			if (s->arr[i].id == id)          \
+				return &s->arr[i];       \
 		return NULL;                             \
+	}
+/* Hosts, desktops and jobs (tens of thousands) are kept in id order: binary search. */
+#define BY_ID_SORTED(fn, type, arr, n)                                        \
+	type *fn(const struct mgr_state *s, uint32_t id)                      \
+	{                                                                     \
+		uint32_t lo = 0, hi = s->n;                                   \
+		while (lo < hi) {                                             \
+			uint32_t mid = lo + (hi - lo) / 2;                    \
+			if (s->arr[mid]->id < id)                             \
+				lo = mid + 1;                                 \
+			else                                                  \
+				hi = mid;                                     \
+		}                                                             \
+		return lo < s->n && s->arr[lo]->id == id ? s->arr[lo] : NULL; \
 	}
 #define BY_NAME(fn, type, arr, n, deref)                                    \
 	type *fn(const struct mgr_state *s, const char *name)               \
@@ -37,16 +51,16 @@ const char *const mgr_job_state_names[4] = { "queued", "running", "succeeded", "
 #define AT(a, i)  (&(a)[i])
 #define PTR(a, i) ((a)[i])
 
-BY_ID(mgr_site_get, struct mgr_site, sites, n_sites, AT)
+BY_ID(mgr_site_get, struct mgr_site, sites, n_sites)
 BY_NAME(mgr_site_by_name, struct mgr_site, sites, n_sites, AT)
-BY_ID(mgr_host_get, struct mgr_host, hosts, n_hosts, PTR)
+BY_ID_SORTED(mgr_host_get, struct mgr_host, hosts, n_hosts)
 BY_NAME(mgr_host_by_name, struct mgr_host, hosts, n_hosts, PTR)
-BY_ID(mgr_tenant_get, struct mgr_tenant, tenants, n_tenants, AT)
+BY_ID(mgr_tenant_get, struct mgr_tenant, tenants, n_tenants)
 BY_NAME(mgr_tenant_by_name, struct mgr_tenant, tenants, n_tenants, AT)
-BY_ID(mgr_model_get, struct mgr_model, models, n_models, AT)
+BY_ID(mgr_model_get, struct mgr_model, models, n_models)
 BY_NAME(mgr_model_by_name, struct mgr_model, models, n_models, AT)
-BY_ID(mgr_desktop_get, struct mgr_desktop, desktops, n_desktops, PTR)
-BY_ID(mgr_job_get, struct mgr_job, jobs, n_jobs, PTR)
+BY_ID_SORTED(mgr_desktop_get, struct mgr_desktop, desktops, n_desktops)
+BY_ID_SORTED(mgr_job_get, struct mgr_job, jobs, n_jobs)
 
 struct mgr_quota *mgr_quota_get(const struct mgr_state *s, uint32_t tenant_id, uint32_t model_id)
 {

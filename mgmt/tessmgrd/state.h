@@ -42,6 +42,7 @@ struct mgr_desktop {
 	uint64_t last_cpu_ns;    /* resource manager: the previous sample */
 	uint64_t last_sample_at; /* and when it was read */
 	uint32_t over, under;    /* consecutive samples over / under its share */
+	uint32_t last_job;       /* the latest job queued for it */
 };
 
 enum mgr_job_kind {
@@ -65,13 +66,15 @@ struct mgr_job {
 	char error[512];
 	time_t created, started, finished;
 	uint32_t timeout_sec;
+	uint32_t after; /* runtime: its desktop's previous job, which must finish first */
 };
 
 struct mgr_state {
 	pthread_mutex_t lock;
 	struct mgr_site *sites;
 	uint32_t n_sites;
-	struct mgr_host **hosts; /* stable pointers: jobs hold them */
+	/* Hosts, desktops and jobs: stable pointers, kept in id order (lookups bisect). */
+	struct mgr_host **hosts;
 	uint32_t n_hosts;
 	struct mgr_tenant *tenants;
 	uint32_t n_tenants;

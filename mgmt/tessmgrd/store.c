@@ -255,6 +255,11 @@ int mgr_store_del_desktop(uint32_t id)
 	return run("DELETE FROM desktops WHERE id = ?", "i", (int64_t)id);
 }
 
+int mgr_store_del_job(uint32_t id)
+{
+	return run("DELETE FROM jobs WHERE id = ?", "i", (int64_t)id);
+}
+
 json_t *mgr_job_json(const struct mgr_job *j)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "id",

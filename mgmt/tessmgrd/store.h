@@ -38,6 +38,7 @@ int mgr_store_del_quota(uint32_t tenant_id, uint32_t model_id);
 int mgr_store_put_desktop(const struct mgr_desktop *d);
 int mgr_store_del_desktop(uint32_t id);
 int mgr_store_put_job(const struct mgr_job *j);
+int mgr_store_del_job(uint32_t id);
 int mgr_store_next_ids(const uint32_t *next, unsigned n);
 
 int mgr_store_audit(const struct mgr_audit *a);

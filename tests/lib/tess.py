@@ -23,6 +23,16 @@ TESSCTL = os.path.join(BUILD, "mgmt", "tessctl")
 
 PID = os.getpid()
 _seq = itertools.count(1)
+
+
+def _terminated(signum, frame):
+    # A runner's timeout (meson, timeout(1)) sends SIGTERM: unwind so that every
+    # Cleanup and fixture teardown still runs.
+    raise SystemExit(128 + signum)
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _terminated)
 NS_PREFIX = "tess-"  # netns names: tess-<pid>-<n>
 
 

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessmgrd's job scheduler, on a real SQLite store: light jobs before
+ * heavy ones, oldest first; jobs.per_host; one job at a time per desktop,
+ * in the order queued; a cancelled job forgotten; finished jobs beyond
+ * jobs.history dropped from memory and the store.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "jobs.h"
+#include "store.h"
+
+static char dir[] = "/tmp/tess-unit-jobs-XXXXXX";
+static char db[sizeof(dir) + 16];
+
+static struct mgr_host *add_host(uint32_t id)
+{
+	struct mgr_host **a = realloc(mgr.hosts, (mgr.n_hosts + 1) * sizeof(*a));
+	struct mgr_host *h = calloc(1, sizeof(*h));
+
+	assert_non_null(a);
+	assert_non_null(h);
+	h->id = id;
+	mgr.hosts = a;
+	a[mgr.n_hosts++] = h;
+	return h;
+}
+
+static struct mgr_desktop *add_desktop(uint32_t id, uint32_t host_id)
+{
+	struct mgr_desktop *d = calloc(1, sizeof(*d));
+
+	assert_non_null(d);
+	d->id = id;
+	d->host_id = host_id;
+	d->tenant_id = 1;
+	snprintf(d->name, sizeof(d->name), "d%u", id);
+	assert_int_equal(mgr_add_desktop_locked(d), 0);
+	return d;
+}
+
+static struct mgr_job *queue(uint8_t kind, struct mgr_desktop *d)
+{
+	struct mgr_err e = { 0 };
+	struct mgr_job *j = mgr_job_queue_locked(kind, d, &e);
+
+	assert_non_null(j);
+	return j;
+}
+
+/* Takes the next job, which must be want (NULL: none may run). */
+static void take(const struct mgr_job *want)
+{
+	struct mgr_job *j = mgr_job_take_locked();
+
+	assert_ptr_equal(j, want);
+	if (j)
+		assert_int_equal(j->state, MGR_JOB_RUNNING);
+}
+
+static void finish(struct mgr_job *j)
+{
+	struct mgr_job copy = *j;
+
+	mgr_job_finish_locked(&copy, 0, "");
+}
+
+static int64_t stored_jobs(void)
+{
+	sqlite3 *s;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(s, "SELECT count(*) FROM jobs", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+	return n;
+}
+
+static int setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	memset(&mgr_conf, 0, sizeof(mgr_conf));
+	mgr_conf.jobs.per_host = 1;
+	mgr_conf.jobs.history = 10;
+	mgr_conf.jobs.timeout_sec = 600;
+	memcpy(dir, "/tmp/tess-unit-jobs-XXXXXX", sizeof(dir));
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(db, sizeof(db), "%s/store.db", dir);
+	snprintf(mgr_conf.store, sizeof(mgr_conf.store), "%s", db);
+	snprintf(mgr_conf.state_dir, sizeof(mgr_conf.state_dir), "%s", dir);
+	if (mgr_init(err, sizeof(err)) < 0) {
+		fprintf(stderr, "mgr_init: %s\n", err);
+		return -1;
+	}
+	mgr_jobs_loaded_locked();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[sizeof(db) + 8];
+
+	(void)state;
+	mgr_fini();
+	memset(&mgr, 0, sizeof(mgr));
+	pthread_mutex_init(&mgr.lock, NULL);
+	unlink(db);
+	snprintf(path, sizeof(path), "%s-wal", db);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", db);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+static void test_light_jobs_before_heavy_ones_oldest_first(void **state)
+{
+	struct mgr_desktop *a, *b, *c;
+	struct mgr_job *ca, *sb, *rc_, *sc;
+
+	(void)state;
+	mgr_conf.jobs.per_host = 4;
+	add_host(1);
+	a = add_desktop(1, 1);
+	b = add_desktop(2, 1);
+	c = add_desktop(3, 1);
+	ca = queue(MGR_JOB_CREATE, a);
+	sb = queue(MGR_JOB_STOP, b);
+	rc_ = queue(MGR_JOB_REBOOT, c);
+	take(sb);
+	take(rc_);
+	take(ca);
+	take(NULL);
+	/* A desktop's next job runs once its previous one has finished. */
+	finish(sb);
+	sc = queue(MGR_JOB_DELETE, b);
+	assert_int_equal(sc->priority, 1);
+	take(sc);
+	take(NULL);
+}
+
+static void test_per_host_limit(void **state)
+{
+	struct mgr_desktop *d[4];
+	struct mgr_job *j[4];
+
+	(void)state;
+	mgr_conf.jobs.per_host = 2;
+	add_host(1);
+	add_host(2);
+	for (uint32_t i = 0; i < 3; i++)
+		d[i] = add_desktop(i + 1, 1);
+	d[3] = add_desktop(4, 2);
+	for (uint32_t i = 0; i < 4; i++)
+		j[i] = queue(MGR_JOB_CREATE, d[i]);
+	take(j[0]);
+	take(j[1]);
+	/* Host 1 is at its limit: host 2's job, queued later, runs. */
+	take(j[3]);
+	take(NULL);
+	finish(j[1]);
+	take(j[2]);
+	assert_int_equal(mgr.hosts[0]->jobs_running, 2);
+	assert_int_equal(mgr.hosts[0]->n_queued, 0);
+}
+
+static void test_one_job_per_desktop_in_order(void **state)
+{
+	struct mgr_desktop *a, *b;
+	struct mgr_job *del, *start, *stop, *other;
+
+	(void)state;
+	mgr_conf.jobs.per_host = 4;
+	add_host(1);
+	a = add_desktop(1, 1);
+	b = add_desktop(2, 1);
+	del = queue(MGR_JOB_DELETE, a);
+	start = queue(MGR_JOB_START, a);
+	stop = queue(MGR_JOB_STOP, a);
+	other = queue(MGR_JOB_CREATE, b);
+	/* The light jobs of desktop a wait for its delete, queued first. */
+	take(del);
+	take(other);
+	take(NULL);
+	finish(del);
+	take(start);
+	take(NULL);
+	finish(start);
+	take(stop);
+	finish(stop);
+	finish(other);
+	take(NULL);
+}
+
+static void test_cancelled_job_is_forgotten(void **state)
+{
+	struct mgr_desktop *a;
+	struct mgr_job *first, *second;
+	uint32_t n;
+
+	(void)state;
+	add_host(1);
+	a = add_desktop(1, 1);
+	first = queue(MGR_JOB_CREATE, a);
+	n = mgr.n_jobs;
+	second = queue(MGR_JOB_START, a);
+	mgr_job_cancel_locked(second, a);
+	assert_int_equal(mgr.n_jobs, n);
+	assert_int_equal(a->last_job, first->id);
+	assert_int_equal(mgr.hosts[0]->n_queued, 1);
+	take(first);
+	finish(first);
+	take(NULL);
+	assert_int_equal(mgr_jobs_drain(0), 0);
+}
+
+static void test_history_is_bounded(void **state)
+{
+	struct mgr_desktop *a;
+	struct mgr_job *held;
+
+	(void)state;
+	mgr_conf.jobs.per_host = 2;
+	add_host(1);
+	add_host(2);
+	a = add_desktop(1, 1);
+	/* A job still running is never dropped, however old. */
+	held = queue(MGR_JOB_CREATE, add_desktop(2, 2));
+	take(held);
+	for (unsigned i = 0; i < 25; i++) {
+		struct mgr_job *j = queue(MGR_JOB_STOP, a);
+		take(j);
+		finish(j);
+	}
+	assert_int_equal(mgr.n_jobs, 11);
+	assert_int_equal(stored_jobs(), 11);
+	assert_ptr_equal(mgr_job_get(&mgr, held->id), held);
+	assert_int_equal(mgr.jobs[1]->id, held->id + 16);
+	assert_int_equal(mgr_jobs_drain(0), -ETIMEDOUT);
+	finish(held);
+	assert_int_equal(mgr.n_jobs, 10);
+	assert_int_equal(stored_jobs(), 10);
+	assert_int_equal(mgr_jobs_drain(0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_light_jobs_before_heavy_ones_oldest_first,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_host_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_job_per_desktop_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancelled_job_is_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_is_bounded, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
