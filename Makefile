@@ -51,6 +51,7 @@ bench: build
 	tests/bench/run vswitch
 	tests/bench/run router
 	tests/bench/run fib-scale
+	tests/bench/run placement
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

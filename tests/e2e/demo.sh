@@ -8,18 +8,24 @@
 #     added at runtime;
 #  3. tessd as the provider-edge router in front of a host tessd: two
 #     enterprises both on 192.168.0.0/16, a VRF each, each reaching only its
-#     own desktop (same addresses too) through VLANs 100 and 200 on the trunk.
+#     own desktop (same addresses too) through VLANs 100 and 200 on the trunk;
+#  4. tessmgrd provisions desktops of two tenants on a shared (libvirt test
+#     driver) host: linked clones, CPU partitions pinned apart, usage against
+#     quota, and each desktop's vhost-user port in its tenant's group of the
+#     host's tessd.
 set -euo pipefail
 
 BUILD=${1:-build}
 TESSD=$BUILD/dataplane/tessd
 TESSCTL=$BUILD/mgmt/tessctl
+TESSMGRD=$BUILD/mgmt/tessmgrd
 DIR=$(mktemp -d /tmp/tess-demo.XXXXXX)
 SOCK=$DIR/tessd.sock
 NS_A=tess-demo-a-$$
 NS_B=tess-demo-b-$$
 TESSD_PID=
 HOST_PID=
+MGR_PID=
 NAMESPACES="$NS_A $NS_B"
 
 wait_ready() { # [socket pid]
@@ -38,6 +44,7 @@ ctl() { echo "\$ tessctl $*"; "$TESSCTL" -s "$SOCK" "$@"; }
 cleanup() {
 	[ -n "$TESSD_PID" ] && kill "$TESSD_PID" 2>/dev/null && wait "$TESSD_PID" 2>/dev/null
 	[ -n "$HOST_PID" ] && kill "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
+	[ -n "$MGR_PID" ] && kill "$MGR_PID" 2>/dev/null && wait "$MGR_PID" 2>/dev/null
 	ip link del demo-trunk 2>/dev/null || true
 	for ns in $NAMESPACES; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$DIR" "/var/run/dpdk/tess_demo_$$" "/var/run/dpdk/tess_demo_host_$$"
@@ -310,5 +317,88 @@ wait "$HOST_PID" && rc2=0 || rc2=$?
 TESSD_PID=
 HOST_PID=
 echo "PE exited with $rc, host with $rc2"
+[ "$rc" = 0 ] && [ "$rc2" = 0 ]
+
+# ---------------------------------------------------------------------------
+step "part 4: tessmgrd provisions desktops for two tenants on a shared host"
+HV_SOCK=$DIR/hv.sock
+cat >"$DIR/hv.json" <<JSON
+{
+  "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_$$", "in_memory": true },
+  "control": { "socket": "$HV_SOCK" }
+}
+JSON
+"$TESSD" -c "$DIR/hv.json" >"$DIR/hv.log" 2>&1 &
+TESSD_PID=$!
+wait_ready "$HV_SOCK" "$TESSD_PID"
+mkdir -p "$DIR/mgr/storage" "$DIR/vhost"
+qemu-img create -q -f qcow2 "$DIR/mgr/storage/win11.qcow2" 64M
+cat >"$DIR/mgr/tokens.json" <<JSON
+{ "tokens": [
+  { "token": "demo-provider-token-0001", "principal": "ops", "role": "provider" },
+  { "token": "demo-acme-admin-token-01", "principal": "alice", "role": "tenant", "tenant": "acme" },
+  { "token": "demo-bravo-admin-token-1", "principal": "bob", "role": "tenant", "tenant": "bravo" }
+] }
+JSON
+cat >"$DIR/mgr/tessmgrd.json" <<JSON
+{ "listen": "127.0.0.1", "port": 0, "store": "$DIR/mgr/store.db", "state_dir": "$DIR/mgr/state",
+  "tokens": "$DIR/mgr/tokens.json" }
+JSON
+cat "$DIR/mgr/tessmgrd.json"
+"$TESSMGRD" -c "$DIR/mgr/tessmgrd.json" >"$DIR/mgr.log" 2>&1 &
+MGR_PID=$!
+for _ in $(seq 100); do [ -s "$DIR/mgr/state/port" ] && break; sleep 0.1; done
+export TESSMGR_URL=http://127.0.0.1:$(cat "$DIR/mgr/state/port")
+head -1 "$DIR/mgr.log"
+ops() { echo "\$ tessctl $*   (provider admin)"; "$TESSCTL" -T demo-provider-token-0001 "$@"; }
+acme() { echo "\$ tessctl $*   (acme admin)"; "$TESSCTL" -T demo-acme-admin-token-01 "$@"; }
+bravo() { echo "\$ tessctl $*   (bravo admin)"; "$TESSCTL" -T demo-bravo-admin-token-1 "$@"; }
+ops site add paris --lat 48.85 --lon 2.35 --storage "$DIR/mgr/storage"
+ops host add h1 --site paris --test-host 1x4x2 --memory-mb 65536 --vcpu-ratio 2 \
+	--vlans 100,200 --tessd "$HV_SOCK" --vhost-dir "$DIR/vhost"
+ops tenant add acme --org org-acme --datacenter paris --vlan 100 --vlan-name acme-net
+ops tenant add bravo --org org-bravo --datacenter paris --vlan 200 --vlan-name bravo-net
+ops model add std --vcpus 2 --memory-mb 4096 --image win11.qcow2
+ops quota add acme std --cpus 8 --memory-mb 32768
+ops quota add bravo std --cpus 4 --memory-mb 16384
+ops quota hosts acme std
+
+step "tenant admins provision desktops (each a job: linked clone, vswitch port, libvirt)"
+acme desktop create a1 --model std --wait
+acme desktop create a2 --model std --wait
+bravo desktop create b1 --model std --wait
+acme desktop list
+bravo desktop list
+echo "acme's desktops are pinned to its cores, bravo's to others (libvirt's own pinning):"
+for d in 1 2 3; do
+	tok=demo-acme-admin-token-01
+	[ $d = 3 ] && tok=demo-bravo-admin-token-1
+	"$TESSCTL" -T $tok --json desktop show $d |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print("  desktop", d["name"], "vCPU pins", d["libvirt"]["vcpu_pins"])'
+done
+ops host show h1
+
+step "usage against quota, and a request beyond the quota"
+ops usage
+bravo desktop create b2 --model std --wait
+bravo desktop create b3 --model std || true
+
+step "the desktops' vhost-user ports in the tenants' groups of the host's tessd"
+ctl_hv() { echo "\$ tessctl $*   (host vswitch)"; "$TESSCTL" -s "$HV_SOCK" "$@"; }
+ctl_hv group list
+ctl_hv port list
+
+step "a desktop is deleted: domain, overlay, port and quota use go"
+acme desktop delete 1 --wait
+ctl_hv group list
+ops audit --limit 5
+
+step "stop tessmgrd and the host tessd"
+kill -TERM "$MGR_PID" "$TESSD_PID"
+wait "$MGR_PID" && rc=0 || rc=$?
+wait "$TESSD_PID" && rc2=0 || rc2=$?
+MGR_PID=
+TESSD_PID=
+echo "tessmgrd exited with $rc, tessd with $rc2"
 [ "$rc" = 0 ] && [ "$rc2" = 0 ]
 step "demo done"
