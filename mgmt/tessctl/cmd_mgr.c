@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tessctl commands for tessmgrd (its HTTP API at --mgr URL with --token):
- * sites, hosts, tenants, models, quotas, desktops, usage, jobs, audit.
+ * sites, hosts, tenants, models, quotas, desktops, usage, jobs, audit,
+ * base images.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http_client.h"
@@ -151,6 +153,69 @@ static void sites_human(const json_t *r)
 {
 	print_cols(r, COLS({ "SITE", "name" }, { "LAT", "latitude" }, { "LON", "longitude" },
 			   { "STORAGE", "storage" }, { "CLIENT-PREFIXES", "client_prefixes" }));
+}
+
+static void sites_from_human(const json_t *r)
+{
+	print_cols(r, COLS({ "SITE", "name" }, { "KM", "distance_km" }, { "LAT", "latitude" },
+			   { "LON", "longitude" }, { "CLIENT-PREFIXES", "client_prefixes" }));
+}
+
+static void images_human(const json_t *r)
+{
+	size_t i, k, s;
+	json_t *img, *v, *site;
+
+	if (json_is_object(r)) { /* one image */
+		json_t *a = json_array();
+		json_array_append(a, (json_t *)r);
+		images_human(a);
+		json_decref(a);
+		return;
+	}
+	printf("%-20s %-14s %-20s %s\n", "IMAGE", "VERSION", "PUBLISHED (UTC)", "SITES");
+	json_array_foreach (r, i, img)
+		json_array_foreach (json_object_get(img, "versions"), k, v) {
+			time_t t = (time_t)(jint(v, "published_us") / 1000000);
+			char when[32] = "-";
+			struct tm tm;
+			if (gmtime_r(&t, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			printf("%-20s %-14.12s %-20s ", jstr(img, "name"), jstr(v, "version"),
+			       when);
+			json_array_foreach (json_object_get(v, "sites"), s, site)
+				printf("%s%s", s ? "," : "", jstr(site, "site"));
+			putchar('\n');
+		}
+}
+
+static void push_human(const json_t *r)
+{
+	size_t i;
+	json_t *s;
+
+	printf("image %s version %.12s\n", jstr(r, "name"), jstr(r, "version"));
+	json_array_foreach (json_object_get(r, "sites"), i, s)
+		printf("  %-16s %-10s %s\n", jstr(s, "site"), jstr(s, "state"),
+		       jstr(s, "error")[0] ? jstr(s, "error") : jstr(s, "path"));
+}
+
+static void connect_human(const json_t *r)
+{
+	if (json_is_true(json_object_get(r, "moved")))
+		printf("desktop %s moved from %s to %s in %" JSON_INTEGER_FORMAT
+		       " s: connect to host %s at site %s\n",
+		       jstr(r, "desktop"), jstr(r, "from_site"), jstr(r, "site"),
+		       jint(r, "seconds"), jstr(r, "host"), jstr(r, "site"));
+	else
+		printf("desktop %s stays: connect to host %s at site %s (%s)\n", jstr(r, "desktop"),
+		       jstr(r, "host"), jstr(r, "site"), jstr(r, "reason"));
+	if (json_object_get(r, "sites")) {
+		const char *k;
+		json_t *v;
+		json_object_foreach ((json_t *)json_object_get(r, "sites"), k, v)
+			printf("  site %s %s\n", k, json_string_value(v));
+	}
 }
 
 static void hosts_human(const json_t *r)
@@ -342,6 +407,17 @@ static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *wh
 
 static int cmd_site(struct tessctl *ctx, int argc, char **argv)
 {
+	char path[256];
+
+	if (argc == 3 && strcmp(argv[0], "list") == 0 && strcmp(argv[1], "--from") == 0) {
+		if (strpbrk(argv[2], "&?# %")) {
+			fprintf(stderr,
+				"tessctl: --from takes LAT,LON, an IPv4 address or a site\n");
+			return TESSCTL_USAGE;
+		}
+		snprintf(path, sizeof(path), "sites?from=%s", argv[2]);
+		return mgr_run(ctx, "GET", path, NULL, sites_from_human);
+	}
 	return cmd_simple(ctx, argc, argv, "sites", site_opts, sites_human);
 }
 
@@ -452,9 +528,31 @@ static int cmd_desktop(struct tessctl *ctx, int argc, char **argv)
 		   argc == 2) {
 		path_of(path, sizeof(path), "desktops", argv[1], argv[0]);
 		rc = mgr_call(ctx, "POST", path, NULL, &r);
+	} else if (strcmp(argv[0], "connect") == 0 && argc == 4 && strcmp(argv[2], "--from") == 0) {
+		/* It waits while the desktop moves: as long as tessmgrd may take. */
+		path_of(path, sizeof(path), "desktops", argv[1], "connect");
+		if (ctx->timeout_ms < 3600 * 1000)
+			ctx->timeout_ms = 3600 * 1000;
+		return mgr_run(ctx, "POST", path, json_pack("{s:s}", "from", argv[3]),
+			       connect_human);
+	} else if (strcmp(argv[0], "migrate") == 0 && (argc == 4 || argc == 5) &&
+		   strcmp(argv[2], "--to") == 0 && (argc == 4 || strcmp(argv[4], "--live") == 0)) {
+		path_of(path, sizeof(path), "desktops", argv[1], "migrate");
+		rc = mgr_call(ctx, "POST", path,
+			      json_pack("{s:s, s:b}", "host", argv[3], "live", argc == 5), &r);
+		if (rc < 0)
+			return rc;
+		json_int_t job = jint(json_object_get(r, "job"), "id");
+		if (ctx->json)
+			tessctl_print_json(r);
+		else
+			printf("desktop %s: job %lld (migrate) queued\n", argv[1], (long long)job);
+		json_decref(r);
+		return wait ? wait_job(ctx, job) : 0;
 	} else {
 		fprintf(stderr, "tessctl: desktop: list, show ID, create NAME --model M, start ID, "
-				"stop ID, reboot ID, delete ID\n");
+				"stop ID, reboot ID, delete ID, connect ID --from LOC, "
+				"migrate ID --to HOST [--live]\n");
 		return TESSCTL_USAGE;
 	}
 	if (rc < 0)
@@ -491,6 +589,29 @@ static int cmd_job(struct tessctl *ctx, int argc, char **argv)
 	return TESSCTL_USAGE;
 }
 
+static int cmd_image(struct tessctl *ctx, int argc, char **argv)
+{
+	char path[256];
+
+	if (strcmp(argv[0], "list") == 0 && argc == 1)
+		return mgr_run(ctx, "GET", "images", NULL, images_human);
+	if (strcmp(argv[0], "versions") == 0 && argc == 2) {
+		path_of(path, sizeof(path), "images", argv[1], NULL);
+		return mgr_run(ctx, "GET", path, NULL, images_human);
+	}
+	if (strcmp(argv[0], "push") == 0 && argc == 6 && strcmp(argv[2], "--site") == 0 &&
+	    strcmp(argv[4], "--file") == 0) {
+		path_of(path, sizeof(path), "images", argv[1], "push");
+		if (ctx->timeout_ms < 3600 * 1000)
+			ctx->timeout_ms = 3600 * 1000; /* copies of whole images */
+		return mgr_run(ctx, "POST", path,
+			       json_pack("{s:s, s:s}", "site", argv[3], "file", argv[5]),
+			       push_human);
+	}
+	fprintf(stderr, "tessctl: image: list, versions NAME, push NAME --site S --file PATH\n");
+	return TESSCTL_USAGE;
+}
+
 static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
 {
 	char path[512] = "audit?";
@@ -519,8 +640,8 @@ static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
 
 const struct tessctl_cmd mgr_cmds[] = {
 	{ "site",
-	  "site list | show NAME | add|set NAME --lat X --lon Y --storage DIR "
-	  "[--prefixes P,P] | del NAME",
+	  "site list [--from LAT,LON|IP|SITE] | show NAME | add|set NAME --lat X --lon Y "
+	  "--storage DIR [--prefixes P,P] | del NAME",
 	  1, 12, cmd_site, "tessmgrd: sites" },
 	{ "host",
 	  "host list | show NAME | add|set NAME --site S (--uri URI | --test-host SxCxT "
@@ -541,10 +662,12 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  1, 8, cmd_quota, "tessmgrd: quotas; 'hosts' searches and associates hosts (FIG. 4)" },
 	{ "desktop",
 	  "desktop list | show ID | create NAME --model M | start|stop|reboot|delete ID "
-	  "[--wait]",
-	  1, 5, cmd_desktop, "tessmgrd: desktops (tenant admins)" },
+	  "[--wait] | connect ID --from LAT,LON|IP|SITE | migrate ID --to HOST [--live] [--wait]",
+	  1, 6, cmd_desktop, "tessmgrd: desktops (tenant admins; migrate: provider admins)" },
 	{ "usage", NULL, 0, 0, cmd_usage, "tessmgrd: usage per host and tenant against quota" },
 	{ "job", "job list | show ID | wait ID", 1, 2, cmd_job, "tessmgrd: jobs" },
+	{ "image", "image list | versions NAME | push NAME --site S --file PATH", 1, 6, cmd_image,
+	  "tessmgrd: base images, versioned by checksum" },
 	{ "audit", "audit [--tenant T] [--action A] [--since EPOCH] [--limit N]", 0, 8, cmd_audit,
 	  "tessmgrd: the audit log" },
 	{ 0 },

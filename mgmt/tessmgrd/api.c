@@ -112,7 +112,7 @@ static const struct route routes[] = {
 	{ "sites", api_sites },         { "hosts", api_hosts },   { "tenants", api_tenants },
 	{ "models", api_models },       { "quotas", api_quotas }, { "desktops", api_desktops },
 	{ "jobs", api_jobs },           { "usage", api_usage },   { "audit", api_audit },
-	{ "reconcile", api_reconcile }, { NULL, NULL },
+	{ "reconcile", api_reconcile }, { "images", api_images }, { NULL, NULL },
 };
 
 /* Splits /v1/a/b/c into segments (in buf). */

@@ -46,5 +46,10 @@ void api_jobs(struct api_ctx *c);
 void api_usage(struct api_ctx *c);
 void api_audit(struct api_ctx *c);
 void api_reconcile(struct api_ctx *c);
+/* The roaming desktop and base images (api_roam.c). */
+void api_desktop_connect(struct api_ctx *c, uint32_t id);
+void api_desktop_migrate(struct api_ctx *c, uint32_t id);
+void api_images(struct api_ctx *c);
+void api_sites_from(struct api_ctx *c, const char *from);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "capacity.h"
+#include "images.h"
 #include "jobs.h"
 #include "store.h"
 #include "virt.h"
@@ -243,6 +244,7 @@ static json_t *desktop_view_locked(const struct mgr_desktop *d)
 	json_object_set_new(o, "model", json_string(m ? m->spec.name : ""));
 	json_object_set_new(o, "tenant", json_string(t ? t->spec.name : ""));
 	json_object_set_new(o, "throttled", json_boolean(d->quota_us != 0));
+	json_object_set_new(o, "links", mgr_links_json_locked(d, m ? m->spec.base_image : ""));
 	return o;
 }
 
@@ -304,11 +306,8 @@ static void desktop_create(struct api_ctx *c)
 	d->state = MGR_DESK_CREATING;
 	d->created = time(NULL);
 	snprintf(d->port, sizeof(d->port), "desk%u", d->id);
-	if (snprintf(d->overlay, sizeof(d->overlay), "%s/overlays/%s/%s-%u.qcow2",
-		     site->spec.storage, t->spec.name, req.name,
-		     d->id) >= (int)sizeof(d->overlay) ||
-	    snprintf(d->vhost_socket, sizeof(d->vhost_socket), "%s/desk%u.sock", h->spec.vhost_dir,
-		     d->id) >= 108 /* sun_path */) {
+	if (mgr_desktop_paths(site->spec.storage, t->spec.name, req.name, d->id, h->spec.vhost_dir,
+			      d->overlay, d->vhost_socket) < 0) {
 		mgr_remove_desktop_locked(d->id);
 		mgr_release_locked(h, t->id, m);
 		mgr_err_set(&e, 409, "", "the paths of site %s or host %s are too long",
@@ -381,6 +380,15 @@ void api_desktops(struct api_ctx *c)
 	uint32_t id = 0;
 	char *end;
 
+	if (c->n_seg == 3 && strcmp(c->seg[2], "migrate") == 0 && is(c, "POST")) {
+		id = (uint32_t)strtoul(c->seg[1], &end, 10);
+		snprintf(c->target, sizeof(c->target), "desktop %s", c->seg[1]);
+		if (*end)
+			http_error(c->out, 404, "", "no desktop %s", c->seg[1]);
+		else
+			api_desktop_migrate(c, id); /* operators: provider admins */
+		return;
+	}
 	if (c->provider) {
 		forbidden(c, "provider admins do not see inside tenants' desktops");
 		return;
@@ -420,13 +428,18 @@ void api_desktops(struct api_ctx *c)
 		return;
 	} else if (c->n_seg == 2 && is(c, "DELETE")) {
 		desktop_job(c, d, MGR_JOB_DELETE, &e);
+	} else if (c->n_seg == 3 && is(c, "POST") && strcmp(c->seg[2], "connect") == 0) {
+		pthread_mutex_unlock(&mgr.lock);
+		api_desktop_connect(c, id); /* it waits for the move: without the lock */
+		return;
 	} else if (c->n_seg == 3 && is(c, "POST")) {
 		uint8_t kind = strcmp(c->seg[2], "start") == 0    ? MGR_JOB_START
 			       : strcmp(c->seg[2], "stop") == 0   ? MGR_JOB_STOP
 			       : strcmp(c->seg[2], "reboot") == 0 ? MGR_JOB_REBOOT
 								  : MGR_JOB_KINDS;
 		if (kind == MGR_JOB_KINDS)
-			mgr_err_set(&e, 404, "", "no action '%s' (start, stop, reboot)", c->seg[2]);
+			mgr_err_set(&e, 404, "", "no action '%s' (start, stop, reboot, connect)",
+				    c->seg[2]);
 		else
 			desktop_job(c, d, kind, &e);
 	} else {
@@ -594,7 +607,8 @@ void api_reconcile(struct api_ctx *c)
 		for (uint32_t x = 0; doms && x < mgr.n_desktops; x++) {
 			const struct mgr_desktop *d = mgr.desktops[x];
 			bool there = false;
-			if (d->host_id != ids[i] || d->state == MGR_DESK_CREATING)
+			if (d->host_id != ids[i] || d->state == MGR_DESK_CREATING ||
+			    d->state == MGR_DESK_MIGRATING)
 				continue;
 			json_array_foreach (doms, k, v)
 				there |= strcmp(json_string_value(json_object_get(v, "uuid")),

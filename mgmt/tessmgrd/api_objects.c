@@ -666,7 +666,12 @@ static const struct kind models = {
 
 void api_sites(struct api_ctx *c)
 {
-	crud(c, &sites);
+	const char *from = http_query(c->r, "from");
+
+	if (from && c->provider && c->n_seg == 1 && strcmp(c->r->method, "GET") == 0)
+		api_sites_from(c, from);
+	else
+		crud(c, &sites);
 }
 
 void api_hosts(struct api_ctx *c)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "image.h"
+#include "images.h"
 #include "jobs.h"
 #include "store.h"
 #include "virt.h"
@@ -22,6 +23,8 @@ struct work {
 	char base[PATH_MAX];
 	char tessd[108];
 	char tenant[MGR_NAME_LEN], vlan_name[MGR_NAME_LEN];
+	char image[MGR_NAME_LEN]; /* the model's base image */
+	uint32_t site_id;
 	uint16_t vlan;
 	bool found;
 };
@@ -41,10 +44,9 @@ static void load(uint32_t desktop_id, struct work *w)
 		w->found = true;
 		w->d = *d;
 		mgr_domain_def_locked(d, &w->def);
-		if (s && m &&
-		    snprintf(w->base, sizeof(w->base), "%s/%s", s->spec.storage,
-			     m->spec.base_image) >= (int)sizeof(w->base))
-			w->base[0] = '\0'; /* too long: the clone fails saying so */
+		if (m)
+			snprintf(w->image, sizeof(w->image), "%s", m->spec.base_image);
+		w->site_id = s ? s->id : 0;
 		if (h)
 			snprintf(w->tessd, sizeof(w->tessd), "%s", h->spec.tessd_socket);
 		if (t) {
@@ -115,6 +117,29 @@ static void teardown(const struct work *w)
 	mgr_image_remove(w->d.overlay);
 }
 
+/* The newest version of the base at the desktop's site; recorded with its links. */
+static int base_of(struct work *w, char *err, size_t len)
+{
+	struct mgr_image img;
+	struct mgr_desktop *d;
+	int rc = mgr_image_base(w->site_id, w->image, &img, err, len);
+
+	if (rc < 0)
+		return rc;
+	snprintf(w->base, sizeof(w->base), "%s", img.path);
+	pthread_mutex_lock(&mgr.lock);
+	d = mgr_desktop_get(&mgr, w->d.id);
+	if (d) {
+		snprintf(d->base, sizeof(d->base), "%s", img.path);
+		snprintf(d->base_version, sizeof(d->base_version), "%s", img.version);
+		mgr_image_links_locked(d, w->image, w->site_id);
+		mgr_store_put_desktop(d);
+		mgr_domain_def_locked(d, &w->def);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	return 0;
+}
+
 int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 {
 	struct work w;
@@ -127,7 +152,9 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		snprintf(err, len, "desktop %u is gone", j->desktop_id);
 		return -ENOENT;
 	}
-	rc = mgr_image_clone(w.base, w.d.overlay, err, len);
+	rc = base_of(&w, err, len);
+	if (rc == 0)
+		rc = mgr_image_clone(w.base, w.d.overlay, err, len);
 	clone = rc == 0;
 	if (rc == 0 && !late(j, err, len) && w.tessd[0]) {
 		struct mgr_port_req r = {
@@ -250,6 +277,6 @@ void mgr_op_resync(uint32_t desktop_id)
 	running = mgr_virt_running(w.d.host_id, w.d.uuid);
 	if (running >= 0)
 		set_state(desktop_id, running ? MGR_DESK_RUNNING : MGR_DESK_STOPPED, NULL);
-	else if (w.d.state == MGR_DESK_DELETING)
-		set_state(desktop_id, MGR_DESK_STOPPED, NULL); /* a delete can be asked again */
+	else if (w.d.state == MGR_DESK_DELETING || w.d.state == MGR_DESK_MIGRATING)
+		set_state(desktop_id, MGR_DESK_STOPPED, NULL); /* it can be asked again */
 }

@@ -88,7 +88,19 @@ char *mgr_domain_xml(const struct mgr_domain_def *d)
 	put_esc(&b, d->vlan_name);
 	put(&b, "</tess:vlan_name>\n      <tess:model>");
 	put_esc(&b, d->model);
-	put(&b, "</tess:model>\n    </tess:desktop>\n  </metadata>\n");
+	put(&b, "</tess:model>\n");
+	if (d->base_version[0]) {
+		put(&b, "      <tess:base version='%s'>", d->base_version);
+		put_esc(&b, d->base);
+		put(&b, "</tess:base>\n      <tess:links>\n");
+		for (uint32_t i = 0; i < d->n_links; i++) {
+			put(&b, "        <tess:link site='");
+			put_esc(&b, d->link_sites[i]);
+			put(&b, "' state='%s'/>\n", i == 0 ? "active" : "passive");
+		}
+		put(&b, "      </tess:links>\n");
+	}
+	put(&b, "    </tess:desktop>\n  </metadata>\n");
 	put(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)d->memory_mb);
 	put(&b, "  <vcpu placement='static'%s%s%s>%u</vcpu>\n", cpus[0] ? " cpuset='" : "", cpus,
 	    cpus[0] ? "'" : "", d->vcpus);

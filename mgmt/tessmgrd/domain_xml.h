@@ -30,6 +30,11 @@ struct mgr_domain_def {
 	char tenant[MGR_NAME_LEN];
 	char model[MGR_NAME_LEN];
 	uint32_t desktop_id;
+	/* The base image version and the links to its copies (seed 004): the first is active. */
+	char base[PATH_MAX];
+	char base_version[65];
+	uint32_t n_links;
+	char link_sites[MGR_MAX_LINKS][MGR_NAME_LEN];
 };
 
 /* The XML (malloc'd), or NULL without memory. */

@@ -2,6 +2,8 @@
 #include "image.h"
 
 #include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -20,8 +22,7 @@ void mgr_image_set_tool(const char *path)
 	snprintf(tool, sizeof(tool), "%s", path);
 }
 
-/* mkdir -p of path's directory. */
-static int make_parent(const char *path)
+int mgr_image_make_parent(const char *path)
 {
 	char dir[PATH_MAX];
 	char *slash;
@@ -64,31 +65,18 @@ static pid_t spawn(char *const argv[], int outfd, pid_t parent)
 	return pid;
 }
 
-int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len)
+/* Runs qemu-img with args (argv[0] is replaced by the tool); 0, or -EIO with its message. */
+static int run_tool(char **argv, const char *what, char *err, size_t len)
 {
-	char *argv[] = { tool,    "create",        "-q", "-f", "qcow2", "-b", (char *)base, "-F",
-			 "qcow2", (char *)overlay, NULL };
 	char out[512] = "";
 	int pipefd[2], status = 0, rc;
 	ssize_t n, used = 0;
 	pid_t pid;
 
-	if (access(base, R_OK) != 0) {
-		snprintf(err, len, "base image %s: %s", base, strerror(errno));
-		return -ENOENT;
-	}
-	if (access(overlay, F_OK) == 0) {
-		snprintf(err, len, "overlay %s exists already", overlay);
-		return -EEXIST;
-	}
-	if ((rc = make_parent(overlay)) < 0) {
-		snprintf(err, len, "cannot create the directory of %s: %s", overlay, strerror(-rc));
-		return rc;
-	}
+	argv[0] = tool;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t parent = getpid();
-	pid = spawn(argv, pipefd[1], parent);
+	pid = spawn(argv, pipefd[1], getpid());
 	close(pipefd[1]);
 	if (pid < 0) {
 		rc = -errno;
@@ -104,11 +92,170 @@ int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, len, "qemu-img create failed: %s", out[0] ? out : "no message");
-		unlink(overlay); /* nothing half-made stays */
+		snprintf(err, len, "qemu-img %s failed: %s", what, out[0] ? out : "no message");
 		return -EIO;
 	}
 	return 0;
+}
+
+int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len)
+{
+	char *argv[] = { NULL,    "create",        "-q", "-f", "qcow2", "-b", (char *)base, "-F",
+			 "qcow2", (char *)overlay, NULL };
+	int rc;
+
+	if (access(base, R_OK) != 0) {
+		snprintf(err, len, "base image %s: %s", base, strerror(errno));
+		return -ENOENT;
+	}
+	if (access(overlay, F_OK) == 0) {
+		snprintf(err, len, "overlay %s exists already", overlay);
+		return -EEXIST;
+	}
+	if ((rc = mgr_image_make_parent(overlay)) < 0) {
+		snprintf(err, len, "cannot create the directory of %s: %s", overlay, strerror(-rc));
+		return rc;
+	}
+	rc = run_tool(argv, "create", err, len);
+	if (rc < 0)
+		unlink(overlay); /* nothing half-made stays */
+	return rc;
+}
+
+int mgr_image_rebase(const char *overlay, const char *base, char *err, size_t len)
+{
+	char *argv[] = {
+		NULL,    "rebase",        "-q", "-u", "-f", "qcow2", "-b", (char *)base, "-F",
+		"qcow2", (char *)overlay, NULL
+	};
+
+	return run_tool(argv, "rebase", err, len);
+}
+
+int mgr_file_sha256(const char *path, char hex[65], char *err, size_t len)
+{
+	unsigned char digest[32];
+	gnutls_hash_hd_t h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	buf = malloc(1 << 20);
+	if (buf == NULL || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+		free(buf);
+		close(fd);
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	while ((n = read(fd, buf, 1 << 20)) > 0)
+		gnutls_hash(h, buf, (size_t)n);
+	if (n < 0) {
+		rc = -errno;
+		snprintf(err, len, "reading %s: %s", path, strerror(-rc));
+	}
+	gnutls_hash_deinit(h, digest);
+	free(buf);
+	close(fd);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return rc;
+}
+
+/* Copies src into the open fd: copy_file_range (a reflink where the filesystem has them). */
+static int copy_into(int in, int out)
+{
+	char *buf;
+	ssize_t n;
+
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -errno;
+	/* Not between these filesystems: read and write. */
+	if (lseek(in, 0, SEEK_SET) < 0 || lseek(out, 0, SEEK_SET) < 0 || ftruncate(out, 0) < 0)
+		return -errno;
+	buf = malloc(1 << 20);
+	if (buf == NULL)
+		return -ENOMEM;
+	while ((n = read(in, buf, 1 << 20)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				int rc = -errno;
+				free(buf);
+				return rc;
+			}
+			off += w;
+		}
+	}
+	free(buf);
+	return n < 0 ? -errno : 0;
+}
+
+int mgr_file_copy_verified(const char *src, const char *dst, const char *sha256, char *err,
+			   size_t len)
+{
+	char part[PATH_MAX + 8], got[65];
+	int in, out, rc;
+
+	if (snprintf(part, sizeof(part), "%s.part", dst) >= (int)sizeof(part)) {
+		snprintf(err, len, "%s: path too long", dst);
+		return -ENAMETOOLONG;
+	}
+	if (access(dst, F_OK) == 0) {
+		snprintf(err, len, "%s exists already", dst);
+		return -EEXIST;
+	}
+	if ((rc = mgr_image_make_parent(dst)) < 0) {
+		snprintf(err, len, "cannot create the directory of %s: %s", dst, strerror(-rc));
+		return rc;
+	}
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		rc = -errno;
+		snprintf(err, len, "%s: %s", src, strerror(-rc));
+		return rc;
+	}
+	unlink(part); /* what an interrupted copy left */
+	out = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (out < 0) {
+		rc = -errno;
+		close(in);
+		snprintf(err, len, "%s: %s", part, strerror(-rc));
+		return rc;
+	}
+	rc = copy_into(in, out);
+	if (rc == 0 && fsync(out) < 0)
+		rc = -errno;
+	close(in);
+	if (close(out) < 0 && rc == 0)
+		rc = -errno;
+	if (rc < 0) {
+		snprintf(err, len, "copying %s to %s: %s", src, part, strerror(-rc));
+		unlink(part);
+		return rc;
+	}
+	/* Verified as written, then published under its name. */
+	rc = mgr_file_sha256(part, got, err, len);
+	if (rc == 0 && strcmp(got, sha256) != 0) {
+		snprintf(err, len, "checksum mismatch: the copy of %s at %s is %.12s, not %.12s",
+			 src, dst, got, sha256);
+		rc = -EBADMSG;
+	}
+	if (rc == 0 && rename(part, dst) < 0) {
+		rc = -errno;
+		snprintf(err, len, "publishing %s: %s", dst, strerror(-rc));
+	}
+	if (rc < 0)
+		unlink(part);
+	return rc;
 }
 
 int mgr_image_remove(const char *overlay)

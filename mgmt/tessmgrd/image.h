@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Desktop disks: qcow2 linked clones of a site's base images, made with qemu-img. */
+/*
+ * Desktop disks: qcow2 linked clones of a site's base images, made and
+ * rebased with qemu-img; files hashed (SHA-256) and copied with the copy
+ * verified before it is published under its name.
+ */
 #ifndef TESS_MGR_IMAGE_H
 #define TESS_MGR_IMAGE_H
 
@@ -11,9 +15,23 @@
  * exists (it is never overwritten), -ENOENT without base; err says why.
  */
 int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len);
+/* Points overlay at base without touching its data (qemu-img rebase -u). */
+int mgr_image_rebase(const char *overlay, const char *base, char *err, size_t len);
 /* Removes an overlay (gone already is fine). */
 int mgr_image_remove(const char *overlay);
 /* The program used, for tests and the demo: "qemu-img" unless set. */
 void mgr_image_set_tool(const char *path);
+/* mkdir -p of path's directory. */
+int mgr_image_make_parent(const char *path);
+
+/* The SHA-256 of a file, in hex. */
+int mgr_file_sha256(const char *path, char hex[65], char *err, size_t len);
+/*
+ * Copies src to dst.part, checks the copy's SHA-256 is sha256, then renames
+ * it to dst. -EEXIST if dst exists, -EBADMSG on a mismatch; nothing is left
+ * at dst or dst.part on failure.
+ */
+int mgr_file_copy_verified(const char *src, const char *dst, const char *sha256, char *err,
+			   size_t len);
 
 #endif

@@ -18,7 +18,7 @@ static uint32_t pending; /* jobs queued or running */
 
 static bool heavy(uint8_t kind)
 {
-	return kind == MGR_JOB_CREATE || kind == MGR_JOB_DELETE;
+	return kind == MGR_JOB_CREATE || kind == MGR_JOB_DELETE || kind == MGR_JOB_MIGRATE;
 }
 
 /* Into its host's queue: light jobs before heavy ones, each kind oldest first. */
@@ -171,6 +171,8 @@ static int run(const struct mgr_job *j, char *err, size_t len)
 		return mgr_op_create(j, err, len);
 	case MGR_JOB_DELETE:
 		return mgr_op_delete(j, err, len);
+	case MGR_JOB_MIGRATE:
+		return mgr_op_migrate(j, err, len);
 	default:
 		return mgr_op_power(j, err, len);
 	}
@@ -289,14 +291,44 @@ int mgr_jobs_drain(unsigned timeout_sec)
 	return rc;
 }
 
+int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
+{
+	struct timespec until;
+	int rc = -ETIMEDOUT;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_sec;
+	pthread_mutex_lock(&mgr.lock);
+	for (;;) {
+		const struct mgr_job *j = mgr_job_get(&mgr, id);
+		if (j == NULL) {
+			rc = -ENOENT;
+			break;
+		}
+		if (j->state > MGR_JOB_RUNNING) {
+			*out = *j;
+			rc = 0;
+			break;
+		}
+		if (pthread_cond_timedwait(&done, &mgr.lock, &until) == ETIMEDOUT) {
+			*out = *j;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	return rc;
+}
+
 void mgr_jobs_recover(void)
 {
-	uint32_t *undo = NULL, *resync = NULL, n_undo = 0, n_resync = 0;
+	uint32_t *undo = NULL, *resync = NULL, n_undo = 0, n_resync = 0, n_moves = 0;
+	struct mgr_job *moves = NULL;
 
 	pthread_mutex_lock(&mgr.lock);
 	undo = calloc(mgr.n_jobs + 1, sizeof(*undo));
 	resync = calloc(mgr.n_jobs + 1, sizeof(*resync));
-	for (uint32_t i = 0; undo && resync && i < mgr.n_jobs; i++) {
+	moves = calloc(mgr.n_jobs + 1, sizeof(*moves));
+	for (uint32_t i = 0; undo && resync && moves && i < mgr.n_jobs; i++) {
 		struct mgr_job *j = mgr.jobs[i];
 		if (j->state != MGR_JOB_QUEUED && j->state != MGR_JOB_RUNNING)
 			continue;
@@ -306,14 +338,19 @@ void mgr_jobs_recover(void)
 		mgr_store_put_job(j);
 		if (j->kind == MGR_JOB_CREATE)
 			undo[n_undo++] = j->desktop_id;
+		else if (j->kind == MGR_JOB_MIGRATE)
+			moves[n_moves++] = *j;
 		else
 			resync[n_resync++] = j->desktop_id;
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	for (uint32_t i = 0; i < n_undo; i++)
 		mgr_op_undo_create(undo[i]);
+	for (uint32_t i = 0; i < n_moves; i++)
+		mgr_op_undo_migrate(&moves[i]);
 	for (uint32_t i = 0; i < n_resync; i++)
 		mgr_op_resync(resync[i]);
 	free(undo);
 	free(resync);
+	free(moves);
 }

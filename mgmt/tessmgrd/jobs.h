@@ -2,7 +2,7 @@
 /*
  * Jobs (seed 001): every desktop operation is a job, persisted, run by a
  * pool of threads: light jobs (start, stop, reboot) before heavy ones
- * (create, delete), oldest first, at most jobs.per_host at once on one
+ * (create, delete, migrate), oldest first, at most jobs.per_host at once on one
  * host and one at a time per desktop. A job failing or running past its
  * timeout is rolled back; one a restart interrupted is marked failed and
  * rolled back at the next start. The last jobs.history finished jobs are
@@ -32,10 +32,17 @@ void mgr_jobs_recover(void);
 /* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */
 int mgr_jobs_drain(unsigned timeout_sec);
 
+/* Waits until job id has finished (copied to out): 0, -ETIMEDOUT (out: as it is now), -ENOENT. */
+int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out);
+
 /* The work of each kind (desktop_ops.c): 0, or -errno with err. */
 int mgr_op_create(const struct mgr_job *j, char *err, size_t len);
 int mgr_op_delete(const struct mgr_job *j, char *err, size_t len);
 int mgr_op_power(const struct mgr_job *j, char *err, size_t len);
+/* Moves a desktop to j->target_host_id (migrate.c): cold, or live on qemu hosts. */
+int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len);
+/* Rolls back a migration a restart interrupted. */
+void mgr_op_undo_migrate(const struct mgr_job *j);
 /* Undoes what a create job of desktop_id did, whatever it got to, and forgets the desktop. */
 void mgr_op_undo_create(uint32_t desktop_id);
 /* Brings a desktop's state back in line with libvirt after an interrupted job. */

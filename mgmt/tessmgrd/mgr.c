@@ -103,10 +103,9 @@ static int reserve(struct mgr_host *h, struct mgr_quota *q, uint32_t tenant_id,
 	return 0;
 }
 
-void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m)
+void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m)
 {
 	struct mgr_slice *s = mgr_host_slice(h, tenant_id);
-	struct mgr_quota *q = mgr_quota_get(&mgr, tenant_id, m->id);
 
 	if (s) {
 		s->vcpus -= s->vcpus < m->spec.vcpus ? s->vcpus : m->spec.vcpus;
@@ -116,12 +115,19 @@ void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr
 	}
 	h->vcpus_used -= h->vcpus_used < m->spec.vcpus ? h->vcpus_used : m->spec.vcpus;
 	h->mem_used_mb -= h->mem_used_mb < m->spec.memory_mb ? h->mem_used_mb : m->spec.memory_mb;
+	mgr_partition(h); /* shrinking always fits */
+}
+
+void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m)
+{
+	struct mgr_quota *q = mgr_quota_get(&mgr, tenant_id, m->id);
+
+	mgr_release_host_locked(h, tenant_id, m);
 	if (q) {
 		q->cpus_used -= q->cpus_used < m->spec.vcpus ? q->cpus_used : m->spec.vcpus;
 		q->memory_used_mb -= q->memory_used_mb < m->spec.memory_mb ? q->memory_used_mb
 									   : m->spec.memory_mb;
 	}
-	mgr_partition(h); /* shrinking always fits */
 }
 
 /* Tries the host for one more desktop; why says why not. */
@@ -135,6 +141,12 @@ static bool try_host(struct mgr_host *h, const struct mgr_tenant *t, const struc
 		return false;
 	}
 	return true;
+}
+
+bool mgr_reserve_host_locked(struct mgr_host *h, const struct mgr_tenant *t,
+			     const struct mgr_model *m, const char **why)
+{
+	return try_host(h, t, m, NULL, why);
 }
 
 struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_model *m,
@@ -237,6 +249,16 @@ int mgr_add_job_locked(struct mgr_job *j)
 	return 0;
 }
 
+int mgr_desktop_paths(const char *storage, const char *tenant, const char *name, uint32_t id,
+		      const char *vhost_dir, char overlay[PATH_MAX], char vhost[PATH_MAX])
+{
+	if (snprintf(overlay, PATH_MAX, "%s/overlays/%s/%s-%u.qcow2", storage, tenant, name, id) >=
+		    PATH_MAX ||
+	    snprintf(vhost, PATH_MAX, "%s/desk%u.sock", vhost_dir, id) >= 108 /* sun_path */)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* ---- domains and pinning ---- */
 
 void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *def)
@@ -262,6 +284,13 @@ void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *d
 	snprintf(def->tenant, sizeof(def->tenant), "%s", t ? t->spec.name : "");
 	snprintf(def->model, sizeof(def->model), "%s", m ? m->spec.name : "");
 	def->desktop_id = d->id;
+	snprintf(def->base, sizeof(def->base), "%s", d->base);
+	snprintf(def->base_version, sizeof(def->base_version), "%s", d->base_version);
+	for (uint8_t i = 0; i < d->n_links; i++) {
+		const struct mgr_site *s = mgr_site_get(&mgr, d->link_sites[i]);
+		snprintf(def->link_sites[def->n_links++], MGR_NAME_LEN, "%s",
+			 s ? s->spec.name : "?");
+	}
 }
 
 struct pending_pin {
@@ -281,7 +310,9 @@ void mgr_repin_host(uint32_t host_id)
 	todo = calloc(mgr.n_desktops + 1, sizeof(*todo));
 	for (uint32_t i = 0; todo && i < mgr.n_desktops; i++) {
 		struct mgr_desktop *d = mgr.desktops[i];
-		if (d->host_id != host_id || !d->uuid[0] || d->state == MGR_DESK_DELETING)
+		/* A migrating desktop's domain belongs to its job until it is done. */
+		if (d->host_id != host_id || !d->uuid[0] || d->state == MGR_DESK_DELETING ||
+		    d->state == MGR_DESK_MIGRATING)
 			continue;
 		if (d->applied_valid && !memcmp(&d->applied, &d->cpus, sizeof(d->cpus)) &&
 		    d->applied_quota_us == d->quota_us)

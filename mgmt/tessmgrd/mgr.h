@@ -49,8 +49,15 @@ void mgr_host_connect(uint32_t host_id);
  */
 struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_model *m,
 				  struct mgr_err *e);
-/* Gives back what a desktop of m reserved for t on h (and repartitions h). */
+/* Gives back what a desktop of m reserved for t on h (and repartitions h), and its quota use. */
 void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m);
+/*
+ * A migration's room on its target host: the host's share of a placement
+ * only (the quota is in use already and stays so). false with why.
+ */
+bool mgr_reserve_host_locked(struct mgr_host *h, const struct mgr_tenant *t,
+			     const struct mgr_model *m, const char **why);
+void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m);
 
 /* Each desktop of h takes its tenant's partition there (in memory and the store). */
 void mgr_sync_cpus_locked(const struct mgr_host *h);
@@ -66,6 +73,10 @@ json_t *mgr_quota_json_locked(const struct mgr_quota *q);
 int mgr_add_desktop_locked(struct mgr_desktop *d);
 void mgr_remove_desktop_locked(uint32_t id);
 int mgr_add_job_locked(struct mgr_job *j);
+
+/* Where a desktop's overlay (in a site's storage) and vhost-user socket (on a host) go. */
+int mgr_desktop_paths(const char *storage, const char *tenant, const char *name, uint32_t id,
+		      const char *vhost_dir, char overlay[PATH_MAX], char vhost[PATH_MAX]);
 
 /* The domain definition of a desktop as its model, tenant and partition say. */
 void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *def);

@@ -46,6 +46,17 @@ static const struct cfg_field resources_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field roaming_fields[] = {
+	CFG_FIELD(struct mgr_roaming_cfg, same_km, "same_km",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0, 20038 } }), false,
+		  "0"),
+	CFG_FIELD(struct mgr_roaming_cfg, connect_wait_sec, "connect_wait_sec", INT(1, 86400),
+		  false, "600"),
+	CFG_FIELD(struct mgr_roaming_cfg, verify_base, "verify_base",
+		  (&(const struct cfg_node){ .type = CFG_BOOL }), false, "true"),
+	{ 0 },
+};
+
 static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, listen, "listen",
 		  (&(const struct cfg_node){
@@ -73,6 +84,11 @@ static const struct cfg_field cfg_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,
 					     .obj = { .fields = resources_fields,
 						      .size = sizeof(struct mgr_resources_cfg) } }),
+		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, roaming, "roaming",
+		  (&(const struct cfg_node){ .type = CFG_OBJECT,
+					     .obj = { .fields = roaming_fields,
+						      .size = sizeof(struct mgr_roaming_cfg) } }),
 		  false, "{}"),
 	{ 0 },
 };

@@ -35,6 +35,18 @@ struct mgr_resources_cfg {
 	uint32_t period_us;
 };
 
+/*
+ * The roaming desktop (seed 004): a client within same_km of its desktop's
+ * site is at the same location (0: only at the same site, a point being at
+ * its nearest site); a connect request waits up to connect_wait_sec for the
+ * move; verify_base re-hashes the target's base copy before every move.
+ */
+struct mgr_roaming_cfg {
+	double same_km;
+	uint32_t connect_wait_sec;
+	bool verify_base;
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -45,6 +57,7 @@ struct mgr_cfg {
 	char qemu_img[PATH_MAX];
 	struct mgr_jobs_cfg jobs;
 	struct mgr_resources_cfg resources;
+	struct mgr_roaming_cfg roaming;
 };
 
 extern const struct cfg_node mgr_cfg_schema;

@@ -20,6 +20,7 @@
 #define MGR_MAX_PREFIXES 32
 #define MGR_VLANS        4096
 #define MGR_MAX_SLICES   256 /* tenants with desktops on one host */
+#define MGR_MAX_LINKS    32  /* sites a desktop's overlay links to */
 
 typedef struct {
 	uint64_t w[MGR_CPU_WORDS];
@@ -107,6 +108,20 @@ struct mgr_quota {
 	uint64_t memory_used_mb;
 	uint32_t n_hosts; /* hosts associated with it by the last search (FIG. 4) */
 	uint32_t *host_ids;
+};
+
+/*
+ * One site's copy of one version of a base image. A version is the SHA-256
+ * of the image file; copies of a version at different sites are the same
+ * bytes. A copy is never changed in place: an update is a new version.
+ */
+struct mgr_image {
+	char name[MGR_NAME_LEN]; /* as desktop models name it */
+	char version[65];
+	uint32_t site_id;
+	char path[PATH_MAX];
+	int64_t size, mtime; /* the file when it was hashed: a changed file is refused */
+	int64_t published;   /* when this version first appeared anywhere (µs since the epoch) */
 };
 
 static inline bool mgr_host_reaches(const struct mgr_host *h, uint16_t vlan)

@@ -4,15 +4,14 @@
 #include <string.h>
 
 const char *const mgr_desktop_state_names[MGR_DESK_STATES] = {
-	[MGR_DESK_CREATING] = "creating",
-	[MGR_DESK_STOPPED] = "stopped",
-	[MGR_DESK_RUNNING] = "running",
-	[MGR_DESK_DELETING] = "deleting",
+	[MGR_DESK_CREATING] = "creating",   [MGR_DESK_STOPPED] = "stopped",
+	[MGR_DESK_RUNNING] = "running",     [MGR_DESK_DELETING] = "deleting",
+	[MGR_DESK_MIGRATING] = "migrating",
 };
 
 const char *const mgr_job_kind_names[MGR_JOB_KINDS] = {
 	[MGR_JOB_CREATE] = "create", [MGR_JOB_DELETE] = "delete", [MGR_JOB_START] = "start",
-	[MGR_JOB_STOP] = "stop",     [MGR_JOB_REBOOT] = "reboot",
+	[MGR_JOB_STOP] = "stop",     [MGR_JOB_REBOOT] = "reboot", [MGR_JOB_MIGRATE] = "migrate",
 };
 
 const char *const mgr_job_state_names[4] = { "queued", "running", "succeeded", "failed" };

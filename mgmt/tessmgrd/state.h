@@ -18,6 +18,7 @@ enum mgr_desktop_state {
 	MGR_DESK_STOPPED,
 	MGR_DESK_RUNNING,
 	MGR_DESK_DELETING,
+	MGR_DESK_MIGRATING,
 	MGR_DESK_STATES
 };
 extern const char *const mgr_desktop_state_names[MGR_DESK_STATES];
@@ -35,6 +36,12 @@ struct mgr_desktop {
 	mgr_cpuset cpus;   /* where its vCPUs are pinned: its tenant's partition on its host */
 	uint32_t quota_us; /* the resource manager's cap per period (0: none) */
 	time_t created;
+	char base[PATH_MAX];   /* its overlay's backing file: its site's copy of its base image */
+	char base_version[65]; /* that image's version */
+	/* Links to the copies of that version: the first is active (its site), the others passive.
+	 */
+	uint32_t link_sites[MGR_MAX_LINKS];
+	uint8_t n_links;
 	/* Runtime only. */
 	mgr_cpuset applied; /* the pinning libvirt has (valid once applied) */
 	uint32_t applied_quota_us;
@@ -51,6 +58,7 @@ enum mgr_job_kind {
 	MGR_JOB_START,
 	MGR_JOB_STOP,
 	MGR_JOB_REBOOT,
+	MGR_JOB_MIGRATE,
 	MGR_JOB_KINDS
 };
 extern const char *const mgr_job_kind_names[MGR_JOB_KINDS];
@@ -61,12 +69,15 @@ extern const char *const mgr_job_state_names[4];
 struct mgr_job {
 	uint32_t id;
 	uint8_t kind, state;
-	uint8_t priority; /* 0: light (start, stop, reboot), 1: heavy (create, delete) */
+	uint8_t priority; /* 0: light (start, stop, reboot), 1: heavy (create, delete, migrate) */
 	uint32_t desktop_id, host_id, tenant_id;
 	char error[512];
 	time_t created, started, finished;
 	uint32_t timeout_sec;
-	uint32_t after; /* runtime: its desktop's previous job, which must finish first */
+	uint32_t target_host_id; /* migrate: where to (its room there is reserved) */
+	bool live;               /* migrate: live (qemu hosts) rather than cold */
+	bool start;              /* migrate: start it at the target (a connect request) */
+	uint32_t after;          /* runtime: its desktop's previous job, which must finish first */
 };
 
 struct mgr_state {
@@ -86,6 +97,8 @@ struct mgr_state {
 	uint32_t n_desktops;
 	struct mgr_job **jobs;
 	uint32_t n_jobs;
+	struct mgr_image *images; /* base image copies, by name, site, version */
+	uint32_t n_images;
 	uint32_t next_id[8]; /* per object kind (enum mgr_kind) */
 };
 

@@ -21,6 +21,8 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS desktops (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS images (name TEXT NOT NULL, site_id INTEGER NOT NULL,"
+	"  version TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (name, site_id, version));"
 	"CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  time INTEGER NOT NULL, principal TEXT NOT NULL, role TEXT NOT NULL,"
 	"  tenant TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
@@ -202,15 +204,26 @@ int mgr_store_del_quota(uint32_t tenant_id, uint32_t model_id)
 json_t *mgr_desktop_json(const struct mgr_desktop *d)
 {
 	char cpus[512];
+	json_t *links = json_array(), *o;
 
 	mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus));
-	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
-			 "id", (json_int_t)d->id, "name", d->name, "tenant_id",
-			 (json_int_t)d->tenant_id, "model_id", (json_int_t)d->model_id, "host_id",
-			 (json_int_t)d->host_id, "state", mgr_desktop_state_names[d->state],
-			 "quota_us", (json_int_t)d->quota_us, "overlay", d->overlay, "port",
-			 d->port, "vhost_socket", d->vhost_socket, "mac", d->mac, "uuid", d->uuid,
-			 "cpus", cpus, "created", (json_int_t)d->created);
+	for (uint8_t i = 0; i < d->n_links; i++)
+		json_array_append_new(links, json_integer(d->link_sites[i]));
+	o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",
+		      "id", (json_int_t)d->id, "name", d->name, "tenant_id",
+		      (json_int_t)d->tenant_id, "model_id", (json_int_t)d->model_id, "host_id",
+		      (json_int_t)d->host_id, "state", mgr_desktop_state_names[d->state],
+		      "quota_us", (json_int_t)d->quota_us, "overlay", d->overlay, "port", d->port,
+		      "vhost_socket", d->vhost_socket, "mac", d->mac, "uuid", d->uuid, "cpus", cpus,
+		      "created", (json_int_t)d->created);
+	if (o == NULL) {
+		json_decref(links);
+		return NULL;
+	}
+	json_object_set_new(o, "base", json_string(d->base));
+	json_object_set_new(o, "base_version", json_string(d->base_version));
+	json_object_set_new(o, "link_sites", links);
+	return o;
 }
 
 static void copy_str(char *dst, size_t len, json_t *o, const char *key)
@@ -235,9 +248,16 @@ static int desktop_from_json(json_t *o, struct mgr_desktop *d)
 	copy_str(d->vhost_socket, sizeof(d->vhost_socket), o, "vhost_socket");
 	copy_str(d->mac, sizeof(d->mac), o, "mac");
 	copy_str(d->uuid, sizeof(d->uuid), o, "uuid");
-	for (uint8_t i = 0; state && i < MGR_DESK_STATES; i++)
-		if (strcmp(state, mgr_desktop_state_names[i]) == 0)
-			d->state = i;
+	copy_str(d->base, sizeof(d->base), o, "base");
+	copy_str(d->base_version, sizeof(d->base_version), o, "base_version");
+	json_t *links = json_object_get(o, "link_sites"), *v;
+	size_t i;
+	json_array_foreach (links, i, v)
+		if (d->n_links < MGR_MAX_LINKS)
+			d->link_sites[d->n_links++] = (uint32_t)json_integer_value(v);
+	for (uint8_t k = 0; state && k < MGR_DESK_STATES; k++)
+		if (strcmp(state, mgr_desktop_state_names[k]) == 0)
+			d->state = k;
 	return d->id && mgr_cpuset_parse(json_string_value(json_object_get(o, "cpus")) ?: "",
 					 MGR_MAX_CPUS, &d->cpus) == 0
 		       ? 0
@@ -262,13 +282,21 @@ int mgr_store_del_job(uint32_t id)
 
 json_t *mgr_job_json(const struct mgr_job *j)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "id",
-			 (json_int_t)j->id, "kind", mgr_job_kind_names[j->kind], "state",
-			 mgr_job_state_names[j->state], "priority", j->priority ? "heavy" : "light",
-			 "desktop_id", (json_int_t)j->desktop_id, "host_id", (json_int_t)j->host_id,
-			 "tenant_id", (json_int_t)j->tenant_id, "error", j->error, "created",
-			 (json_int_t)j->created, "started", (json_int_t)j->started, "finished",
-			 (json_int_t)j->finished, "timeout_sec", (json_int_t)j->timeout_sec);
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "id",
+			      (json_int_t)j->id, "kind", mgr_job_kind_names[j->kind], "state",
+			      mgr_job_state_names[j->state], "priority",
+			      j->priority ? "heavy" : "light", "desktop_id",
+			      (json_int_t)j->desktop_id, "host_id", (json_int_t)j->host_id,
+			      "tenant_id", (json_int_t)j->tenant_id, "error", j->error, "created",
+			      (json_int_t)j->created, "started", (json_int_t)j->started, "finished",
+			      (json_int_t)j->finished, "timeout_sec", (json_int_t)j->timeout_sec);
+
+	if (o && j->kind == MGR_JOB_MIGRATE) {
+		json_object_set_new(o, "target_host_id", json_integer(j->target_host_id));
+		json_object_set_new(o, "live", json_boolean(j->live));
+		json_object_set_new(o, "start", json_boolean(j->start));
+	}
+	return o;
 }
 
 static uint8_t name_index(const char *s, const char *const *names, uint8_t n)
@@ -296,12 +324,44 @@ static void job_from_json(json_t *o, struct mgr_job *j)
 	j->started = (time_t)json_integer_value(json_object_get(o, "started"));
 	j->finished = (time_t)json_integer_value(json_object_get(o, "finished"));
 	j->timeout_sec = (uint32_t)json_integer_value(json_object_get(o, "timeout_sec"));
+	j->target_host_id = (uint32_t)json_integer_value(json_object_get(o, "target_host_id"));
+	j->live = json_is_true(json_object_get(o, "live"));
+	j->start = json_is_true(json_object_get(o, "start"));
 }
 
 int mgr_store_put_job(const struct mgr_job *j)
 {
 	return put_json("INSERT OR REPLACE INTO jobs (id, body) VALUES (?, ?)", "it", j->id, 0,
 			mgr_job_json(j));
+}
+
+json_t *mgr_image_json(const struct mgr_image *x)
+{
+	return json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I}", "name", x->name, "version",
+			 x->version, "site_id", (json_int_t)x->site_id, "path", x->path, "size",
+			 (json_int_t)x->size, "mtime", (json_int_t)x->mtime, "published",
+			 (json_int_t)x->published);
+}
+
+int mgr_store_put_image(const struct mgr_image *x)
+{
+	json_t *body = mgr_image_json(x);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	json_decref(body);
+	rc = text ? run("INSERT OR REPLACE INTO images (name, site_id, version, body) "
+			"VALUES (?, ?, ?, ?)",
+			"titt", x->name, (int64_t)x->site_id, x->version, text)
+		  : -ENOMEM;
+	free(text);
+	return rc;
+}
+
+int mgr_store_del_image(const struct mgr_image *x)
+{
+	return run("DELETE FROM images WHERE name = ? AND site_id = ? AND version = ?", "tit",
+		   x->name, (int64_t)x->site_id, x->version);
 }
 
 int mgr_store_next_ids(const uint32_t *next, unsigned n)
@@ -554,6 +614,34 @@ static int load_job(sqlite3_stmt *st, void *arg)
 	return 0;
 }
 
+static int load_image(sqlite3_stmt *st, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct mgr_state *s = c->s;
+	struct mgr_image *a = grow(s->images, s->n_images, sizeof(*a)), *x;
+	json_t *o = column_json(st, 0);
+
+	if (a)
+		s->images = a;
+	if (a == NULL || o == NULL) {
+		json_decref(o);
+		snprintf(c->err, c->len, "store: an image copy is damaged");
+		return -EINVAL;
+	}
+	x = &a[s->n_images];
+	memset(x, 0, sizeof(*x));
+	copy_str(x->name, sizeof(x->name), o, "name");
+	copy_str(x->version, sizeof(x->version), o, "version");
+	copy_str(x->path, sizeof(x->path), o, "path");
+	x->site_id = (uint32_t)json_integer_value(json_object_get(o, "site_id"));
+	x->size = json_integer_value(json_object_get(o, "size"));
+	x->mtime = json_integer_value(json_object_get(o, "mtime"));
+	x->published = json_integer_value(json_object_get(o, "published"));
+	json_decref(o);
+	s->n_images++;
+	return 0;
+}
+
 static int load_meta(sqlite3_stmt *st, void *arg)
 {
 	struct load_ctx *c = arg;
@@ -581,6 +669,9 @@ int mgr_store_load(struct mgr_state *s, char *err, size_t len)
 		rc = each_row("SELECT id, body FROM desktops ORDER BY id", load_desktop, &c);
 	if (rc == 0)
 		rc = each_row("SELECT id, body FROM jobs ORDER BY id", load_job, &c);
+	if (rc == 0)
+		rc = each_row("SELECT body FROM images ORDER BY name, site_id, version", load_image,
+			      &c);
 	if (rc == 0)
 		rc = each_row("SELECT key, value FROM meta WHERE key = 'next_ids'", load_meta, &c);
 	return rc;

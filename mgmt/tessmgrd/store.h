@@ -39,6 +39,8 @@ int mgr_store_put_desktop(const struct mgr_desktop *d);
 int mgr_store_del_desktop(uint32_t id);
 int mgr_store_put_job(const struct mgr_job *j);
 int mgr_store_del_job(uint32_t id);
+int mgr_store_put_image(const struct mgr_image *x);
+int mgr_store_del_image(const struct mgr_image *x);
 int mgr_store_next_ids(const uint32_t *next, unsigned n);
 
 int mgr_store_audit(const struct mgr_audit *a);
@@ -49,5 +51,6 @@ json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t si
 /* Encodings shared with the API. */
 json_t *mgr_desktop_json(const struct mgr_desktop *d);
 json_t *mgr_job_json(const struct mgr_job *j);
+json_t *mgr_image_json(const struct mgr_image *x);
 
 #endif

@@ -54,6 +54,7 @@ class Mgr:
         self.log_path = os.path.join(self.dir, "tessmgrd.log")
         self.proc = None
         self.url = None
+        self.http_timeout = 30
 
     def start(self, timeout=20):
         with open(self.config_path, "w") as f:
@@ -109,7 +110,7 @@ class Mgr:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=self.http_timeout) as r:
                 return r.status, json.loads(r.read() or b"null")
         except urllib.error.HTTPError as e:
             text = e.read()
@@ -144,9 +145,9 @@ class Mgr:
 
     # ---- set-up helpers ----
 
-    def site(self, name="paris", lat=48.85, lon=2.35, prefixes=("10.1.0.0/16",)):
+    def site(self, name="paris", lat=48.85, lon=2.35, prefixes=("10.1.0.0/16",), storage=None):
         return self.ok("POST", "sites", {"name": name, "latitude": lat, "longitude": lon,
-                                         "storage": self.storage,
+                                         "storage": storage or self.storage,
                                          "client_prefixes": list(prefixes)})
 
     def test_host(self, name, shape=(1, 4, 2), memory_mb=32768, site="paris", ratio=1.0,
