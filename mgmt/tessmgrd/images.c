@@ -147,20 +147,26 @@ static int plain_path(uint32_t site_id, const char *name, char *path, size_t siz
 	return n < 0 ? -ENOENT : n >= (int)size ? -ENAMETOOLONG : 0;
 }
 
-int mgr_image_base(uint32_t site_id, const char *name, struct mgr_image *out, char *err, size_t len)
+/* A copy of mgr_image_find_locked's answer, taking the lock. */
+static bool find_copy(const char *name, uint32_t site_id, const char *version,
+		      struct mgr_image *out)
 {
 	const struct mgr_image *x;
-	char path[PATH_MAX];
-	bool found;
-	int rc;
 
 	pthread_mutex_lock(&mgr.lock);
-	x = mgr_image_find_locked(name, site_id, NULL);
-	found = x != NULL;
-	if (found)
+	x = mgr_image_find_locked(name, site_id, version);
+	if (x)
 		*out = *x;
 	pthread_mutex_unlock(&mgr.lock);
-	if (found)
+	return x != NULL;
+}
+
+int mgr_image_base(uint32_t site_id, const char *name, struct mgr_image *out, char *err, size_t len)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (find_copy(name, site_id, NULL, out))
 		return unchanged(out, err, len);
 	rc = plain_path(site_id, name, path, sizeof(path));
 	if (rc < 0) {
@@ -173,18 +179,11 @@ int mgr_image_base(uint32_t site_id, const char *name, struct mgr_image *out, ch
 int mgr_image_copy_at(uint32_t site_id, const char *name, const char *version, bool verify,
 		      struct mgr_image *out, char *err, size_t len)
 {
-	const struct mgr_image *x;
 	char path[PATH_MAX], sum[65];
-	bool found, plain_known;
+	bool plain_known;
 	int rc;
 
-	pthread_mutex_lock(&mgr.lock);
-	x = mgr_image_find_locked(name, site_id, version);
-	found = x != NULL;
-	if (found)
-		*out = *x;
-	pthread_mutex_unlock(&mgr.lock);
-	if (!found) {
+	if (!find_copy(name, site_id, version, out)) {
 		/* storage/NAME, if not recorded yet, may be this version. */
 		if (plain_path(site_id, name, path, sizeof(path)) < 0)
 			return -ENOENT;
@@ -275,8 +274,8 @@ static json_t *site_result(uint32_t site_id, const char *state, const char *path
 json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, struct mgr_err *e)
 {
 	struct mgr_image first, copy;
-	const struct mgr_image *have;
 	char sum[65], err[512] = "";
+	bool have;
 	uint32_t *sites = NULL, n_sites = 0;
 	json_t *out, *results;
 	int64_t published;
@@ -289,11 +288,9 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 		pthread_mutex_unlock(&push_lock);
 		return NULL;
 	}
+	have = find_copy(name, site_id, sum, &first);
 	pthread_mutex_lock(&mgr.lock);
 	published = published_locked(name, sum) ?: now_us();
-	have = mgr_image_find_locked(name, site_id, sum);
-	if (have)
-		first = *have;
 	/* The sites holding some version of the image (recorded, or storage/NAME not recorded
 	 * yet): they get this one too. */
 	sites = calloc(mgr.n_sites + 1, sizeof(*sites));
@@ -345,12 +342,7 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 	}
 	for (uint32_t i = 0; i < n_sites; i++) {
 		err[0] = '\0';
-		pthread_mutex_lock(&mgr.lock);
-		have = mgr_image_find_locked(name, sites[i], sum);
-		if (have)
-			copy = *have;
-		pthread_mutex_unlock(&mgr.lock);
-		if (have) {
+		if (find_copy(name, sites[i], sum, &copy)) {
 			json_array_append_new(results,
 					      site_result(sites[i], "present", copy.path, NULL));
 			continue;

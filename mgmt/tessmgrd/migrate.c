@@ -112,6 +112,24 @@ static void target_def(struct move *m, const struct mgr_image *base)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
+/*
+ * The base the target's overlay will use: the target site's copy of the
+ * desktop's base version (re-hashed with roaming.verify_base); within one
+ * site, the one it has.
+ */
+static int target_base(const struct move *m, struct mgr_image *base, char *err, size_t len)
+{
+	int rc = mgr_image_copy_at(m->dst.site_id, m->image, m->d.base_version,
+				   mgr_conf.roaming.verify_base, base, err, len);
+
+	if (rc == -ENOENT)
+		snprintf(err, len, "the target site has no copy of base image %s version %.12s",
+			 m->image, m->d.base_version);
+	if (rc == 0 && m->src.site_id == m->dst.site_id)
+		snprintf(base->path, sizeof(base->path), "%s", m->d.base); /* the overlay stays */
+	return rc;
+}
+
 static void set_state(uint32_t id, uint8_t state)
 {
 	struct mgr_desktop *d;
@@ -216,11 +234,7 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 	int rc = 0;
 
 	/* 1. The target site's copy of the same base version, checked byte for byte. */
-	rc = mgr_image_copy_at(m->dst.site_id, m->image, m->d.base_version,
-			       mgr_conf.roaming.verify_base, &base, err, len);
-	if (rc == -ENOENT)
-		snprintf(err, len, "the target site has no copy of base image %s version %.12s",
-			 m->image, m->d.base_version);
+	rc = target_base(m, &base, err, len);
 	/* 2. The overlay (redo log) copied and verified, then pointed at the local base. */
 	if (rc == 0 && !same_site) {
 		rc = mgr_file_sha256(m->d.overlay, sum, err, len);
@@ -230,8 +244,6 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		if (rc == 0)
 			rc = mgr_image_rebase(m->to.overlay, base.path, err, len);
 	}
-	if (rc == 0 && same_site)
-		snprintf(base.path, sizeof(base.path), "%s", m->d.base); /* the overlay stays */
 	if (rc == 0) {
 		target_def(m, &base);
 		/* 3. The target: its vswitch port, its domain. */
@@ -286,18 +298,12 @@ static int live(const struct mgr_job *j, struct move *m, char *err, size_t len)
 	int rc;
 
 	(void)j;
-	rc = mgr_image_copy_at(m->dst.site_id, m->image, m->d.base_version,
-			       mgr_conf.roaming.verify_base, &base, err, len);
-	if (rc == -ENOENT)
-		snprintf(err, len, "the target site has no copy of base image %s version %.12s",
-			 m->image, m->d.base_version);
+	rc = target_base(m, &base, err, len);
 	/* A fresh overlay on the target's base: the migration fills it (NON_SHARED_INC). */
 	if (rc == 0 && !same_site) {
 		rc = mgr_image_clone(base.path, m->to.overlay, err, len);
 		made = rc == 0;
 	}
-	if (rc == 0 && same_site)
-		snprintf(base.path, sizeof(base.path), "%s", m->d.base);
 	if (rc == 0) {
 		target_def(m, &base);
 		rc = add_port(&m->dst, m, &m->to, err, len);
