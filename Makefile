@@ -52,6 +52,7 @@ bench: build
 	tests/bench/run router
 	tests/bench/run fib-scale
 	tests/bench/run placement
+	tests/bench/run roam
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

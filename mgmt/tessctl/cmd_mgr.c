@@ -203,10 +203,9 @@ static void push_human(const json_t *r)
 static void connect_human(const json_t *r)
 {
 	if (json_is_true(json_object_get(r, "moved")))
-		printf("desktop %s moved from %s to %s in %" JSON_INTEGER_FORMAT
-		       " s: connect to host %s at site %s\n",
+		printf("desktop %s moved from %s to %s in %.2f s: connect to host %s at site %s\n",
 		       jstr(r, "desktop"), jstr(r, "from_site"), jstr(r, "site"),
-		       jint(r, "seconds"), jstr(r, "host"), jstr(r, "site"));
+		       (double)jint(r, "move_ms") / 1000.0, jstr(r, "host"), jstr(r, "site"));
 	else
 		printf("desktop %s stays: connect to host %s at site %s (%s)\n", jstr(r, "desktop"),
 		       jstr(r, "host"), jstr(r, "site"), jstr(r, "reason"));

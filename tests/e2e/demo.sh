@@ -12,7 +12,10 @@
 #  4. tessmgrd provisions desktops of two tenants on a shared (libvirt test
 #     driver) host: linked clones, CPU partitions pinned apart, usage against
 #     quota, and each desktop's vhost-user port in its tenant's group of the
-#     host's tessd.
+#     host's tessd;
+#  5. the roaming desktop: a user travels from Paris to London and her
+#     desktop follows (overlay copied, verified and rebased, domain and port
+#     moved), then a new base image version is propagated.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -393,12 +396,64 @@ acme desktop delete 1 --wait
 ctl_hv group list
 ops audit --limit 5
 
-step "stop tessmgrd and the host tessd"
-kill -TERM "$MGR_PID" "$TESSD_PID"
+# ---------------------------------------------------------------------------
+step "part 5: the roaming desktop - alice travels from Paris to London"
+HV2_SOCK=$DIR/hv2.sock
+cat >"$DIR/hv2.json" <<JSON
+{
+  "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_host_$$", "in_memory": true },
+  "control": { "socket": "$HV2_SOCK" }
+}
+JSON
+"$TESSD" -c "$DIR/hv2.json" >"$DIR/hv2.log" 2>&1 &
+HOST_PID=$!
+wait_ready "$HV2_SOCK" "$HOST_PID"
+mkdir -p "$DIR/mgr/london" "$DIR/vhost2"
+cp "$DIR/mgr/storage/win11.qcow2" "$DIR/mgr/london/win11.qcow2" # the same base, replicated
+ops site add london --lat 51.51 --lon -0.13 --storage "$DIR/mgr/london" --prefixes 10.2.0.0/16
+ops host add h2 --site london --test-host 1x4x2 --memory-mb 65536 --vcpu-ratio 2 \
+	--vlans 100,200 --tessd "$HV2_SOCK" --vhost-dir "$DIR/vhost2"
+echo "alice writes a file on her desktop (data in its overlay, the redo log):"
+A2=$("$TESSCTL" -T demo-acme-admin-token-01 --json desktop show 2 |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["overlay"])')
+qemu-io -f qcow2 -c "write -P 0xab 1M 64k" "$A2" | head -1
+ops site list --from 10.2.0.7
+echo "alice's laptop, in the London office (10.2.0.7), asks for her desktop:"
+acme desktop connect 2 --from 10.2.0.7
+A2=$("$TESSCTL" -T demo-acme-admin-token-01 --json desktop show 2 |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["overlay"]); [print("  link", l["site"], l["state"], l["path"], file=sys.stderr) for l in d["links"]]')
+echo "its overlay now: $A2, on $(qemu-img info -U --output=json "$A2" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["backing-filename"])')"
+qemu-io -f qcow2 -c "read -P 0xab 1M 64k" "$A2" | head -1
+echo "her port left the Paris vswitch for London's:"
+ctl_hv group list
+ctl_hv2() { echo "\$ tessctl $*   (London host vswitch)"; "$TESSCTL" -s "$HV2_SOCK" "$@"; }
+ctl_hv2 group list
+echo "back in Paris a week later:"
+acme desktop connect 2 --from 48.86,2.35
+acme desktop connect 2 --from paris
+
+step "a new base image version, pushed at Paris, reaches every site holding the image"
+qemu-img create -q -f qcow2 "$DIR/win11-v2.qcow2" 64M
+qemu-io -f qcow2 -c "write -P 0x77 0 64k" "$DIR/win11-v2.qcow2" >/dev/null # an update
+ops image push win11.qcow2 --site paris --file "$DIR/win11-v2.qcow2"
+ops image versions win11.qcow2
+echo "a desktop made now uses the new version; alice's keeps the one it was cloned from:"
+acme desktop create a3 --model std --wait
+for d in 2 5; do
+	"$TESSCTL" -T demo-acme-admin-token-01 --json desktop show $d |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print("  desktop", d["name"], "base version", d["base_version"][:12], d["base"])'
+done
+ops audit --limit 4
+
+step "stop tessmgrd and the host tessds"
+kill -TERM "$MGR_PID" "$TESSD_PID" "$HOST_PID"
 wait "$MGR_PID" && rc=0 || rc=$?
 wait "$TESSD_PID" && rc2=0 || rc2=$?
+wait "$HOST_PID" && rc3=0 || rc3=$?
 MGR_PID=
 TESSD_PID=
-echo "tessmgrd exited with $rc, tessd with $rc2"
-[ "$rc" = 0 ] && [ "$rc2" = 0 ]
+HOST_PID=
+echo "tessmgrd exited with $rc, the tessds with $rc2 and $rc3"
+[ "$rc" = 0 ] && [ "$rc2" = 0 ] && [ "$rc3" = 0 ]
 step "demo done"
