@@ -109,8 +109,11 @@ static struct mgr_job *queue_move_locked(struct mgr_desktop *d, const struct mgr
 	}
 	if (h == NULL)
 		return NULL;
+	/* The job and the desktop's new state together: no second move can be asked now. */
+	uint8_t was = d->state;
 	mgr_store_begin();
-	j = mgr_job_queue_locked(MGR_JOB_MIGRATE, d, e);
+	d->state = MGR_DESK_MIGRATING;
+	j = mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(MGR_JOB_MIGRATE, d, e) : NULL;
 	if (j) {
 		j->target_host_id = h->id;
 		j->live = live;
@@ -120,7 +123,9 @@ static struct mgr_job *queue_move_locked(struct mgr_desktop *d, const struct mgr
 		mgr_store_rollback();
 		if (j)
 			mgr_job_cancel_locked(j, d);
+		d->state = was;
 		mgr_release_host_locked(h, d->tenant_id, m);
+		mgr_sync_cpus_locked(h);
 		if (!e->status)
 			mgr_err_set(e, 500, "", "cannot write the store");
 		return NULL;
@@ -185,6 +190,7 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 	json_t *reasons = json_object();
 	struct mgr_job done;
 	uint32_t job_id = 0;
+	int rc;
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0); /* what the user waits, from request to answer */
@@ -241,8 +247,7 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 		const char *why = NULL;
 		char name[MGR_NAME_LEN] = "?";
 		/* The same base version there? (Hashing a new file takes no lock.) */
-		int rc =
-			mgr_image_copy_at(order[i], image, version, false, &copy, err, sizeof(err));
+		rc = mgr_image_copy_at(order[i], image, version, false, &copy, err, sizeof(err));
 		pthread_mutex_lock(&mgr.lock);
 		const struct mgr_site *s = mgr_site_get(&mgr, order[i]);
 		if (s)
@@ -285,10 +290,13 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 	json_decref(reasons);
 	snprintf(c->target, sizeof(c->target), "desktop %u (job %u)", id, job_id);
 	/* The user's connect request waits for the move. */
-	if (mgr_job_wait(job_id, mgr_conf.roaming.connect_wait_sec, &done) == -ETIMEDOUT) {
+	rc = mgr_job_wait(job_id, mgr_conf.roaming.connect_wait_sec, &done);
+	if (rc < 0) {
+		/* Still moving, or finished so long ago that its record is gone. */
 		api_ok(c, 202,
 		       json_pack("{s:I, s:s}", "job", (json_int_t)job_id, "reason",
-				 "the desktop is still moving: follow the job"));
+				 rc == -ETIMEDOUT ? "the desktop is still moving: follow the job"
+						  : "the move has ended: ask again"));
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

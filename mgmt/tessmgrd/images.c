@@ -121,6 +121,9 @@ static int record_file(uint32_t site_id, const char *name, const char *path, str
 	x.mtime = st.st_mtime;
 	pthread_mutex_lock(&mgr.lock);
 	known = by_path_locked(path);
+	if (known == NULL)
+		known = mgr_image_find_locked(name, site_id,
+					      x.version); /* the site has it already */
 	if (known) {
 		*out = *known;
 	} else {

@@ -311,7 +311,11 @@ int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
 			break;
 		}
 		if (pthread_cond_timedwait(&done, &mgr.lock, &until) == ETIMEDOUT) {
-			*out = *j;
+			/* Looked up again: it may have finished and been pruned meanwhile. */
+			j = mgr_job_get(&mgr, id);
+			if (j)
+				*out = *j;
+			rc = j == NULL ? -ENOENT : j->state > MGR_JOB_RUNNING ? 0 : -ETIMEDOUT;
 			break;
 		}
 	}

@@ -53,7 +53,7 @@ static void side_of(const struct mgr_host *h, struct side *s)
 }
 
 /* Loads the desktop, both hosts, and the target's paths; -ENOENT with err. */
-static int load(const struct mgr_job *j, struct move *m, char *err, size_t len)
+static int load(const struct mgr_job *j, struct move *m, bool undo, char *err, size_t len)
 {
 	const struct mgr_desktop *d;
 	const struct mgr_host *src, *dst;
@@ -94,6 +94,14 @@ static int load(const struct mgr_job *j, struct move *m, char *err, size_t len)
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
+	if (dst->id == src->id && !undo) {
+		snprintf(err, len, "desktop %u is on host %s already", d->id, dst->spec.name);
+		rc = -EALREADY;
+		goto out;
+	}
+	/* Hosts sharing one tessd: the port stays as it is, with its socket. */
+	if (strcmp(m->src.tessd, m->dst.tessd) == 0)
+		snprintf(m->to.vhost_socket, sizeof(m->to.vhost_socket), "%s", d->vhost_socket);
 	const struct mgr_slice *s = mgr_host_slice(dst, t->id);
 	if (s)
 		m->to.cpus = s->cpus;
@@ -143,6 +151,12 @@ static void set_state(uint32_t id, uint8_t state)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
+/* Whether the port moves at all (hosts may share a tessd: then it stays). */
+static bool port_moves(const struct move *m)
+{
+	return strcmp(m->src.tessd, m->dst.tessd) != 0;
+}
+
 static int add_port(const struct side *s, const struct move *m, const struct mgr_desktop *d,
 		    char *err, size_t len)
 {
@@ -156,12 +170,13 @@ static int add_port(const struct side *s, const struct move *m, const struct mgr
 		.tenant = m->tenant,
 	};
 
-	return s->tessd[0] ? mgr_vswitch_add_port(&r, err, len) : 0;
+	return s->tessd[0] && port_moves(m) ? mgr_vswitch_add_port(&r, err, len) : 0;
 }
 
-static int del_port(const struct side *s, const struct mgr_desktop *d, char *err, size_t len)
+static int del_port(const struct side *s, const struct move *m, const struct mgr_desktop *d,
+		    char *err, size_t len)
 {
-	return s->tessd[0] ? mgr_vswitch_del_port(s->tessd, d->port, err, len) : 0;
+	return s->tessd[0] && port_moves(m) ? mgr_vswitch_del_port(s->tessd, d->port, err, len) : 0;
 }
 
 /*
@@ -256,7 +271,7 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 	}
 	/* 4. Only now the source lets go: its port, its domain (not its overlay yet). */
 	if (rc == 0) {
-		rc = del_port(&m->src, &m->d, err, len);
+		rc = del_port(&m->src, m, &m->d, err, len);
 		src_port_gone = rc == 0;
 	}
 	if (rc == 0) {
@@ -283,14 +298,14 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		warn(m, e2);
 	if (dst_dom && mgr_virt_undefine(m->dst.host_id, m->to.uuid, e2, sizeof(e2)) < 0)
 		warn(m, e2);
-	if (dst_port && del_port(&m->dst, &m->to, e2, sizeof(e2)) < 0)
+	if (dst_port && del_port(&m->dst, m, &m->to, e2, sizeof(e2)) < 0)
 		warn(m, e2);
 	if (copied)
 		mgr_image_remove(m->to.overlay);
 	return rc;
 }
 
-static int live(const struct mgr_job *j, struct move *m, char *err, size_t len)
+static int live(const struct mgr_job *j, struct move *m, bool *landed, char *err, size_t len)
 {
 	struct mgr_image base;
 	bool same_site = m->src.site_id == m->dst.site_id, made = false, dst_port = false;
@@ -310,11 +325,12 @@ static int live(const struct mgr_job *j, struct move *m, char *err, size_t len)
 		dst_port = rc == 0;
 	}
 	if (rc == 0)
-		rc = mgr_virt_migrate_live(m->src.host_id, m->d.uuid, m->dst.uri, &m->dst_def, err,
-					   len);
+		rc = mgr_virt_migrate_live(m->src.host_id, m->d.uuid, m->dst.uri, &m->dst_def,
+					   same_site, err, len);
 	if (rc == 0) {
+		*landed = true; /* it runs at the target now, whatever the store says */
 		snprintf(m->to.uuid, sizeof(m->to.uuid), "%s", m->d.uuid);
-		if (del_port(&m->src, &m->d, e2, sizeof(e2)) < 0)
+		if (del_port(&m->src, m, &m->d, e2, sizeof(e2)) < 0)
 			warn(m, e2);
 		rc = commit(m, MGR_DESK_RUNNING);
 		if (rc == 0 && !same_site)
@@ -324,7 +340,7 @@ static int live(const struct mgr_job *j, struct move *m, char *err, size_t len)
 		snprintf(err, len, "cannot write the store after the live migration");
 		return rc; /* the domain runs at the target: reconcile reports it */
 	}
-	if (dst_port && del_port(&m->dst, &m->to, e2, sizeof(e2)) < 0)
+	if (dst_port && del_port(&m->dst, m, &m->to, e2, sizeof(e2)) < 0)
 		warn(m, e2);
 	if (made)
 		mgr_image_remove(m->to.overlay);
@@ -334,14 +350,14 @@ static int live(const struct mgr_job *j, struct move *m, char *err, size_t len)
 int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 {
 	struct move *m = calloc(1, sizeof(*m));
-	bool was_running;
-	int rc;
+	bool was_running = false, landed = false;
+	int rc, running;
 
 	if (m == NULL) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	rc = load(j, m, err, len);
+	rc = load(j, m, false, err, len);
 	if (rc < 0) {
 		pthread_mutex_lock(&mgr.lock);
 		const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
@@ -353,10 +369,17 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 		free(m);
 		return rc;
 	}
-	was_running = mgr_virt_running(m->src.host_id, m->d.uuid) == 1;
+	running = mgr_virt_running(m->src.host_id, m->d.uuid);
+	if (running < 0) {
+		snprintf(err, len, "the source host cannot say whether the desktop runs (%s)",
+			 strerror(-running));
+		rc = running;
+		goto failed;
+	}
+	was_running = running == 1;
 	set_state(m->d.id, MGR_DESK_MIGRATING);
 	if (j->live) {
-		rc = was_running ? live(j, m, err, len) : -EINVAL;
+		rc = was_running ? live(j, m, &landed, err, len) : -EINVAL;
 		if (!was_running)
 			snprintf(err, len, "a live migration needs a running desktop");
 	} else {
@@ -367,7 +390,8 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 		if (rc == 0)
 			rc = cold(j, m, was_running, err, len);
 	}
-	if (rc < 0) {
+failed:
+	if (rc < 0 && !landed) {
 		char e2[512];
 		release_target(j, m->d.tenant_id, m->model_id);
 		/* Where it was, running again if it ran. */
@@ -392,8 +416,9 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 	struct move *m = calloc(1, sizeof(*m));
 	char err[512];
 
-	if (m == NULL || load(j, m, err, sizeof(err)) < 0) {
+	if (m == NULL || load(j, m, true, err, sizeof(err)) < 0) {
 		free(m);
+		mgr_op_resync(j->desktop_id); /* not left "migrating" */
 		return;
 	}
 	if (m->d.host_id == j->target_host_id) {
@@ -412,7 +437,8 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		if (side.host_id && mgr_virt_running(side.host_id, m->d.uuid) >= 0 &&
 		    mgr_virt_undefine(side.host_id, m->d.uuid, err, sizeof(err)) < 0)
 			warn(m, err);
-		if (side.host_id && del_port(&side, &m->d, err, sizeof(err)) < 0)
+		if (side.tessd[0] && strcmp(side.tessd, m->dst.tessd) != 0 &&
+		    mgr_vswitch_del_port(side.tessd, m->d.port, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (overlay[0] && strcmp(overlay, m->d.overlay) != 0)
 			mgr_image_remove(overlay);
@@ -423,7 +449,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		    mgr_virt_undefine(m->dst.host_id, m->d.uuid, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (strcmp(m->dst.tessd, m->src.tessd) != 0 &&
-		    del_port(&m->dst, &m->to, err, sizeof(err)) < 0)
+		    del_port(&m->dst, m, &m->to, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (strcmp(m->to.overlay, m->d.overlay) != 0)
 			mgr_image_remove(m->to.overlay);

@@ -658,25 +658,27 @@ json_t *mgr_virt_list(uint32_t host_id, char *err, size_t len)
 }
 
 int mgr_virt_migrate_live(uint32_t host_id, const char *uuid, const char *dest_uri,
-			  const struct mgr_domain_def *dest, char *err, size_t len)
+			  const struct mgr_domain_def *dest, bool shared_disk, char *err,
+			  size_t len)
 {
 	struct conn *k;
 	int rc = 0, n = 0, max = 0;
 	virDomainPtr d = domain(host_id, uuid, &k, &rc, err, len);
 	virTypedParameterPtr params = NULL;
 	char *xml = NULL;
-	/* The overlay is the only disk not shared: copied incrementally over its base, which the
-	 * target site has the same version of. */
+	/* Between sites the overlay is the only disk not shared: copied incrementally over its
+	 * base, which the target site has the same version of. Within a site it is shared. */
 	const unsigned flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PERSIST_DEST |
-			       VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_NON_SHARED_INC;
+			       VIR_MIGRATE_UNDEFINE_SOURCE |
+			       (shared_disk ? 0 : VIR_MIGRATE_NON_SHARED_INC);
 
 	if (d == NULL)
 		return rc;
 	xml = mgr_domain_xml(dest);
 	if (xml == NULL ||
 	    virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_DEST_XML, xml) < 0 ||
-	    virTypedParamsAddString(&params, &n, &max, VIR_MIGRATE_PARAM_MIGRATE_DISKS, "vda") <
-		    0) {
+	    (!shared_disk && virTypedParamsAddString(&params, &n, &max,
+						     VIR_MIGRATE_PARAM_MIGRATE_DISKS, "vda") < 0)) {
 		snprintf(err, len, "out of memory");
 		rc = -ENOMEM;
 	} else if (virDomainMigrateToURI3(d, dest_uri, params, (unsigned)n, flags) < 0) {

@@ -48,11 +48,13 @@ int mgr_virt_cpu_time(uint32_t host_id, const char *uuid, uint64_t *ns);
 
 /*
  * Live migration to dest_uri (virDomainMigrateToURI3, LIVE | PERSIST_DEST |
- * UNDEFINE_SOURCE | NON_SHARED_INC, the overlay "vda" listed), defined there
- * as dest says. libvirt's test driver cannot migrate: it fails saying so.
+ * UNDEFINE_SOURCE, and unless shared_disk NON_SHARED_INC with the overlay
+ * "vda" listed), defined there as dest says. libvirt's test driver cannot
+ * migrate: it fails saying so.
  */
 int mgr_virt_migrate_live(uint32_t host_id, const char *uuid, const char *dest_uri,
-			  const struct mgr_domain_def *dest, char *err, size_t len);
+			  const struct mgr_domain_def *dest, bool shared_disk, char *err,
+			  size_t len);
 
 /*
  * What libvirt says of a domain: state, vCPU pinning (live if running),

@@ -296,6 +296,12 @@ def test_restart_mid_move_rolls_back(cleanup, tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail("the move never got to its copy")
+    # One move at a time: another connect, an operator's migration, a stop all wait their turn.
+    status, r = w.connect(d["id"], NEAR["newyork"])
+    assert status == 409 and "migrating" in r["error"]["message"], r
+    status, r = m.call("POST", f"desktops/{d['id']}/migrate", {"host": "h-newyork"})
+    assert status == 409 and "migrating" in r["error"]["message"], r
+    assert m.call("POST", f"desktops/{d['id']}/stop", token=ACME)[0] == 409
     m.stop(sig=9)
     t.join(10)
     m.http_timeout = 30
