@@ -86,11 +86,31 @@ static const struct cfg_node opt_mac_node = {
 
 /* ---- VRFs ---- */
 
+/* Linux interface names: no '/', no spaces, not "." or "..". */
+#define IFNAME_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+static const struct cfg_field kernel_fields[] = {
+	CFG_FIELD(struct tessd_kernel_cfg, netns, "netns",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = TESS_NAME_LEN - 1, .charset = IFNAME_CHARSET } }),
+		  false, "\"\""),
+	/* Not 0 (unspec) nor 255 (local): the tables routes are added to. */
+	CFG_FIELD(struct tessd_kernel_cfg, table, "table",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 254 } }), false, "254"),
+	{ 0 },
+};
+
 static const struct cfg_field vrf_fields[] = {
 	CFG_FIELD(struct tessd_vrf_cfg, name, "name", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct tessd_vrf_cfg, id, "id",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, TESS_MAX_VRF_ID } }), true,
 		  NULL),
+	CFG_FIELD(struct tessd_vrf_cfg, kernel, "kernel",
+		  (&(const struct cfg_node){ .type = CFG_OBJECT,
+					     .obj = { .fields = kernel_fields,
+						      .size = sizeof(struct tessd_kernel_cfg) } }),
+		  false, "{}"),
 	CFG_FIELD(struct tessd_vrf_cfg, icmp_rate, "icmp_rate",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1000000 } }), false, "100"),
 	CFG_FIELD(struct tessd_vrf_cfg, neigh_limit, "neigh_limit",
@@ -130,6 +150,11 @@ static const struct cfg_field iface_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 68, 16110 } }), false, "1500"),
 	CFG_ARRAY_FIELD(struct tessd_iface_cfg, addresses, n_addresses, "addresses", &addrs_node,
 			false, "[]"),
+	CFG_FIELD(struct tessd_iface_cfg, kernel_name, "kernel_name",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = TESS_IFNAME_LEN - 1, .charset = IFNAME_CHARSET } }),
+		  false, "\"\""),
 	{ 0 },
 };
 const struct cfg_node tessd_iface_schema = {
@@ -312,8 +337,28 @@ static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *err
 				ERR(EEXIST, "VRF id %u is already VRF '%s'", r->vrfs[i].id,
 				    r->vrfs[j].name);
 			}
+			/* One kernel table is one VRF's. */
+			if (r->vrfs[i].kernel.netns[0] &&
+			    strcmp(r->vrfs[i].kernel.netns, r->vrfs[j].kernel.netns) == 0 &&
+			    r->vrfs[i].kernel.table == r->vrfs[j].kernel.table) {
+				snprintf(p, sizeof(p), "/router/vrfs/%u/kernel", i);
+				ERR(EEXIST, "table %u of netns %s is already VRF '%s''s",
+				    r->vrfs[i].kernel.table, r->vrfs[i].kernel.netns,
+				    r->vrfs[j].name);
+			}
+		}
+		if (!strcmp(r->vrfs[i].kernel.netns, ".") ||
+		    !strcmp(r->vrfs[i].kernel.netns, "..")) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/kernel/netns", i);
+			ERR(EINVAL, "'%s' is not a namespace name", r->vrfs[i].kernel.netns);
 		}
 	}
+}
+
+/* The kernel name of an interface: its own, or its name. */
+const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic)
+{
+	return ic->kernel_name[0] ? ic->kernel_name : ic->name;
 }
 
 static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
@@ -340,8 +385,28 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 		}
 	}
 	snprintf(p, sizeof(p), "/router/interfaces/%u/vrf", i);
-	if (tessd_cfg_vrf(cfg, ic->vrf) == NULL)
+	const struct tessd_vrf_cfg *vc = tessd_cfg_vrf(cfg, ic->vrf);
+	if (vc == NULL)
 		ERR(ENOENT, "no VRF named '%s'", ic->vrf);
+	if (vc && vc->kernel.netns[0]) {
+		/* Its TAP's name: a Linux interface name, one per namespace. */
+		const char *kn = tessd_iface_kernel_name(ic);
+		snprintf(p, sizeof(p), "/router/interfaces/%u/kernel_name", i);
+		if (strlen(kn) >= TESS_IFNAME_LEN || strspn(kn, IFNAME_CHARSET) != strlen(kn) ||
+		    !strcmp(kn, ".") || !strcmp(kn, ".."))
+			ERR(EINVAL,
+			    "'%s' cannot name a Linux interface (15 characters at most): "
+			    "give a kernel_name",
+			    kn);
+		for (uint32_t j = 0; j < i; j++) {
+			const struct tessd_iface_cfg *o = &r->interfaces[j];
+			const struct tessd_vrf_cfg *ov = tessd_cfg_vrf(cfg, o->vrf);
+			if (ov && !strcmp(ov->kernel.netns, vc->kernel.netns) &&
+			    !strcmp(tessd_iface_kernel_name(o), kn))
+				ERR(EEXIST, "interface '%s' has the kernel name '%s' in netns %s",
+				    o->name, kn, vc->kernel.netns);
+		}
+	}
 	snprintf(p, sizeof(p), "/router/interfaces/%u/port", i);
 	if (!ic->port[0] == !ic->group[0]) {
 		ERR(EINVAL, "an interface is on a port or on a group: give one of port, group");

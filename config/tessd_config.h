@@ -103,9 +103,22 @@ struct tessd_xc_cfg {
 #define TESS_MAX_NEXTHOPS    8
 #define TESS_PREFIX_LEN      19 /* "255.255.255.255/32" */
 
+#define TESS_IFNAME_LEN 16 /* a Linux interface name (15 chars + NUL) */
+
+/*
+ * A VRF bound to the kernel: tessd mirrors the routes of a kernel routing
+ * table into it and gives each of its interfaces a TAP there. The kernel's
+ * side of the VRF is a network namespace (FRR's netns VRF backend).
+ */
+struct tessd_kernel_cfg {
+	char netns[TESS_NAME_LEN]; /* "": not bound; made if missing */
+	uint32_t table;            /* the kernel routing table followed */
+};
+
 struct tessd_vrf_cfg {
 	char name[TESS_NAME_LEN];
 	uint16_t id;
+	struct tessd_kernel_cfg kernel;
 	uint32_t icmp_rate;           /* ICMP errors per second, 0: none */
 	uint32_t neigh_limit;         /* neighbour entries */
 	uint32_t neigh_reachable_sec; /* reachable -> stale */
@@ -123,6 +136,7 @@ struct tessd_iface_cfg {
 	uint32_t mtu;
 	char (*addresses)[TESS_PREFIX_LEN];
 	uint32_t n_addresses;
+	char kernel_name[TESS_IFNAME_LEN]; /* its TAP in a bound VRF; "": the interface's name */
 };
 
 struct tessd_nexthop_cfg {
@@ -230,6 +244,8 @@ struct tessd_router_index {
 int tessd_router_index_init(struct tessd_router_index *ix, const struct tessd_cfg *cfg);
 void tessd_router_index_fini(struct tessd_router_index *ix);
 const struct tessd_vrf_cfg *tessd_ix_vrf(const struct tessd_router_index *ix, const char *name);
+/* The name of an interface's TAP in its VRF's kernel namespace. */
+const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic);
 const struct tessd_iface_cfg *tessd_ix_iface(const struct tessd_router_index *ix, const char *name);
 /* The interfaces of a VRF (indexes into cfg's interfaces, *idx); how many. */
 uint32_t tessd_ix_vrf_ifaces(const struct tessd_router_index *ix, const char *vrf,

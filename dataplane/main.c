@@ -19,6 +19,7 @@
 #include "log.h"
 #include "port.h"
 #include "rcu.h"
+#include "kernel.h"
 #include "router.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -228,6 +229,7 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0) {
 		tessd.loop = ev_create();
+		kern_attach(tessd.loop);
 		if (tessd.loop == NULL || (sfd = add_signals(tessd.loop, &sigs)) < 0 ||
 		    (tfd = add_timer(tessd.loop)) < 0) {
 			rc = -ENOMEM;

@@ -13,6 +13,7 @@
 
 #include "ipv4.h"
 #include "log.h"
+#include "kernel.h"
 #include "router_int.h"
 
 #define ARP_RETRIES   3
@@ -162,6 +163,7 @@ void rt_arp_input(struct rte_mbuf *m)
 	uint16_t op;
 	struct neigh *e;
 
+	kern_arp_copy(m, iif);
 	if (own == NULL || m->data_len < RTE_ETHER_HDR_LEN + sizeof(*arp) ||
 	    arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel.h"
 #include "log.h"
 #include "router_int.h"
 
@@ -131,7 +132,9 @@ static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 	struct stale *st = arg;
 	uint64_t k = key_of(ip, len);
 
-	(void)value;
+	/* Kernel routes are the kernel binding's to keep or remove. */
+	if (nh_group(&l3_nh, value)->origin == NH_ORIGIN_KERNEL)
+		return;
 	if (!bsearch(&k, st->keep->k, st->keep->n, sizeof(k), cmp_key))
 		keep(&st->gone, ip, len);
 }
@@ -194,8 +197,12 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 	}
 	qsort(ks.k, ks.n, sizeof(*ks.k), cmp_key);
 	fib_walk(&l3_fib, id, find_stale, &st);
-	for (uint32_t i = 0; i < st.gone.n; i++)
-		rt_route_unset(id, (uint32_t)(st.gone.k[i] >> 8), (uint8_t)st.gone.k[i]);
+	for (uint32_t i = 0; i < st.gone.n; i++) {
+		uint32_t ip = (uint32_t)(st.gone.k[i] >> 8);
+		uint8_t len = (uint8_t)st.gone.k[i];
+		if (!kern_route_fallback(id, ip, len)) /* the kernel's route for it, if any */
+			rt_route_unset(id, ip, len);
+	}
 	free(ks.k);
 	free(st.gone.k);
 }

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "port.h"
 #include "router.h"
+#include "kernel.h"
 #include "router_int.h"
 #include "tessd.h"
 
@@ -124,6 +125,9 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 		json_object_set_new(o, "interfaces", ifs);
 		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, v->id)));
 		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[v->id]));
+		json_t *k = kern_vrf_json(v->id);
+		if (k)
+			json_object_set_new(o, "kernel_sync", k);
 		json_array_append_new(a, o);
 	}
 	*result = a;
@@ -495,6 +499,8 @@ static int route_add(const void *params, json_t **result, struct ctl_error *err)
 	id = rt_vrf_id(&tessd.cfg, rc->vrf);
 	tessd_parse_prefix(rc->prefix, &ip, &len);
 	have = fib_get(&l3_fib, id, ip, len);
+	if (have && nh_group(&l3_nh, have)->origin == NH_ORIGIN_KERNEL)
+		have = 0; /* tessd's own route wins over the kernel's, which comes back after it */
 	if (have || route_index(rc->vrf, ip, len) >= 0) {
 		/* Configured but not installed (the FIB was full): still the config's. */
 		ctl_error_set(err, EEXIST, "/params/prefix", "VRF %s already has a %s route to %s",
@@ -541,7 +547,11 @@ static int route_del(const void *params, json_t **result, struct ctl_error *err)
 	i = route_index(rp->vrf, ip, len);
 	if (i < 0) {
 		have = fib_get(&l3_fib, v->id, ip, len);
-		if (have)
+		if (have && nh_group(&l3_nh, have)->origin == NH_ORIGIN_KERNEL)
+			ctl_error_set(err, EINVAL, "/params/prefix",
+				      "%s is a kernel route: remove it in netns %s", rp->prefix,
+				      v->kernel.netns);
+		else if (have)
 			ctl_error_set(err, EINVAL, "/params/prefix",
 				      "%s is a %s route: it goes with its interface address",
 				      rp->prefix, origin_names[nh_group(&l3_nh, have)->origin]);
@@ -550,7 +560,8 @@ static int route_del(const void *params, json_t **result, struct ctl_error *err)
 				      rp->vrf, rp->prefix);
 		return have ? -EINVAL : -ENOENT;
 	}
-	rt_route_unset(v->id, ip, len);
+	if (!kern_route_fallback(v->id, ip, len)) /* the kernel's route for it, if any */
+		rt_route_unset(v->id, ip, len);
 	remove_at(r->routes, &r->n_routes, sizeof(r->routes[0]), &tessd_route_schema, (uint32_t)i);
 	*result = json_pack("{s:s, s:s}", "vrf", rp->vrf, "prefix", rp->prefix);
 	return 0;

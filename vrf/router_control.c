@@ -17,6 +17,7 @@
 #include "port.h"
 #include "rcu.h"
 #include "stats.h"
+#include "kernel.h"
 #include "router_int.h"
 #include "worker.h"
 
@@ -64,6 +65,7 @@ int router_init(const struct tessd_cfg *cfg)
 
 void router_fini(void)
 {
+	kern_fini();
 	if (l3_neigh.t.h)
 		neigh_fini(&l3_neigh);
 	if (l3_nh.g)
@@ -449,6 +451,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		}
 	}
 	rt_neigh_sync(&ix);
+	kern_sync(&ix); /* bindings and TAPs: after the interfaces' addresses are known */
 	resync_all = false;
 	by_vrf_free(&cur_ifs);
 	by_vrf_free(&cur_rts);
@@ -480,6 +483,7 @@ void router_poll(uint64_t now)
 			rt_punt(m[i]);
 	}
 	rt_neigh_timers(now);
+	kern_poll();
 }
 
 /* ---- counters ---- */
@@ -599,6 +603,9 @@ json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
 		json_object_set_new(o, "id", json_integer(vc->id));
 		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, vc->id)));
 		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[vc->id]));
+		json_t *k = kern_vrf_json(vc->id);
+		if (k)
+			json_object_set_new(o, "kernel", k);
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -620,6 +627,9 @@ json_t *router_ifaces_json(const struct tessd_cfg *cfg, const char *vrf)
 		o = counters_json(&c, true);
 		json_object_set_new(o, "name", json_string(ic->name));
 		json_object_set_new(o, "vrf", json_string(ic->vrf));
+		json_t *k = kern_iface_json(id);
+		if (k)
+			json_object_set_new(o, "kernel", k);
 		json_array_append_new(a, o);
 	}
 	return a;

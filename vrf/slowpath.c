@@ -12,6 +12,7 @@
 #include <rte_icmp.h>
 
 #include "ipv4.h"
+#include "kernel.h"
 #include "router_int.h"
 #include "worker.h"
 
@@ -179,11 +180,20 @@ static void local_input(struct rte_mbuf *m)
 	struct rte_ipv4_hdr *ip = ip4_hdr(m);
 	uint32_t hlen = ip4_hlen(ip), len = rte_be_to_cpu_16(ip->total_length) - hlen;
 	const struct rte_icmp_hdr *ic;
+	bool frag;
 
-	/* Ours only if addressed to one of our addresses (not a subnet broadcast), whole. */
-	if (rt_own_iface(vrf, rte_be_to_cpu_32(ip->dst_addr)) == 0 ||
-	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
-		goto drop;
+	if (rt_own_iface(vrf, rte_be_to_cpu_32(ip->dst_addr)) == 0)
+		goto drop; /* ours only if addressed to one of our addresses (not a broadcast) */
+	frag = ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
+	/* Bound to the kernel: all but whole echo requests are the kernel's (BGP, fragments). */
+	ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
+	if ((frag || ip->next_proto_id != IPPROTO_ICMP || len < sizeof(*ic) ||
+	     m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*ic) ||
+	     ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) &&
+	    kern_punt(m, iif))
+		return;
+	if (frag)
+		goto drop; /* whole only */
 	switch (ip->next_proto_id) {
 	case IPPROTO_ICMP:
 		ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);

@@ -25,6 +25,7 @@ static const struct opt_map iface_opts[] = {
 	{ "--mac", "mac", OPT_STR },
 	{ "--mtu", "mtu", OPT_INT },
 	{ "--address", "addresses", OPT_LIST },
+	{ "--kernel-name", "kernel_name", OPT_STR },
 	{ 0 },
 };
 
@@ -43,8 +44,9 @@ static const struct opt_map vrf_only_opts[] = {
 
 static void vrf_list_human(const json_t *r)
 {
-	static const char *const h[] = { "VRF",    "ID",          "ROUTES",     "NEIGHBOURS",
-					 "ICMP/S", "NEIGH-LIMIT", "INTERFACES", NULL };
+	static const char *const h[] = { "VRF",        "ID",     "ROUTES",
+					 "NEIGHBOURS", "ICMP/S", "NEIGH-LIMIT",
+					 "INTERFACES", "KERNEL", NULL };
 	struct table *t = table_new(h);
 	size_t i;
 	json_t *v;
@@ -59,6 +61,21 @@ static void vrf_list_human(const json_t *r)
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neigh_limit"));
 		table_cell(t, "%s",
 			   tessctl_join(json_object_get(v, "interfaces"), " ", ifs, sizeof(ifs)));
+		/* Bound to a kernel table: netns:table, its routes here, what could not map. */
+		const json_t *k = json_object_get(v, "kernel"),
+			     *ks = json_object_get(v, "kernel_sync");
+		if (!jstr(k, "netns")[0])
+			table_cell(t, "-");
+		else if (ks == NULL)
+			table_cell(t, "%s:%" JSON_INTEGER_FORMAT " (not bound: see the log)",
+				   jstr(k, "netns"), jint(k, "table"));
+		else
+			table_cell(t,
+				   "%s:%" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT
+				   " routes, %zu unmapped, %" JSON_INTEGER_FORMAT " errors",
+				   jstr(k, "netns"), jint(k, "table"), jint(ks, "kernel_routes"),
+				   json_array_size(json_object_get(ks, "unmapped")),
+				   jint(ks, "errors"));
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -76,10 +93,33 @@ static void vrf_human(const json_t *r)
 	printf("VRF %s: id %" JSON_INTEGER_FORMAT "\n", jstr(r, "name"), jint(r, "id"));
 }
 
+/* --kernel NETNS[:TABLE]: the VRF follows that kernel table (main, 254, by default). */
 static int cmd_vrf_add(struct tessctl *ctx, int argc, char **argv)
 {
-	return tessctl_run_opts(ctx, "vrf.add", json_pack("{s:s}", "name", argv[0]), argc - 1,
-				argv + 1, vrf_opts, vrf_human);
+	json_t *p = json_pack("{s:s}", "name", argv[0]);
+	char *rest[64];
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+			char netns[64];
+			unsigned table = 254;
+			const char *colon = strchr(argv[++i], ':');
+			snprintf(netns, sizeof(netns), "%.*s",
+				 colon ? (int)(colon - argv[i]) : (int)strlen(argv[i]), argv[i]);
+			if (colon && sscanf(colon + 1, "%u", &table) != 1) {
+				fprintf(stderr, "tessctl: --kernel takes NETNS[:TABLE]\n");
+				json_decref(p);
+				return TESSCTL_USAGE;
+			}
+			json_object_set_new(
+				p, "kernel",
+				json_pack("{s:s, s:i}", "netns", netns, "table", table));
+		} else if (n < 64) {
+			rest[n++] = argv[i];
+		}
+	}
+	return tessctl_run_opts(ctx, "vrf.add", p, n, rest, vrf_opts, vrf_human);
 }
 
 static int by_name(struct tessctl *ctx, const char *method, const char *name)
@@ -338,13 +378,13 @@ const struct tessctl_cmd router_cmds[] = {
 	{ "vrf list", NULL, 0, 0, cmd_vrf_list, "VRFs: id, routes, neighbours, interfaces" },
 	{ "vrf add",
 	  "vrf add NAME --id N [--icmp-rate N] [--neigh-limit N] [--neigh-reachable SEC] "
-	  "[--neigh-stale SEC] [--neigh-queue N]",
-	  1, 13, cmd_vrf_add, "add a VRF" },
+	  "[--neigh-stale SEC] [--neigh-queue N] [--kernel NETNS[:TABLE]]",
+	  1, 15, cmd_vrf_add, "add a VRF (bound to a kernel table with --kernel)" },
 	{ "vrf del", "vrf del NAME", 1, 1, cmd_vrf_del, "remove a VRF without interfaces" },
 	{ "interface list", "interface list [--vrf V]", 0, 2, cmd_iface_list, "L3 interfaces" },
 	{ "interface add",
 	  "interface add NAME --vrf V (--port P [--vlan N] | --group G) --address A/LEN... "
-	  "[--mac M] [--mtu N]",
+	  "[--mac M] [--mtu N] [--kernel-name TAP]",
 	  1, 64, cmd_iface_add, "add an L3 interface" },
 	{ "interface del", "interface del NAME", 1, 1, cmd_iface_del,
 	  "remove an L3 interface nothing uses" },

@@ -15,7 +15,10 @@
 #     host's tessd;
 #  5. the roaming desktop: a user travels from Paris to London and her
 #     desktop follows (overlay copied, verified and rebased, domain and port
-#     moved), then a new base image version is propagated.
+#     moved), then a new base image version is propagated;
+#  6. (with FRR installed) an enterprise announces a route with BGP to FRR in
+#     the kernel side of its VRF, through tessd's port; tessd mirrors the
+#     kernel route and a desktop network reaches the enterprise.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -48,6 +51,7 @@ cleanup() {
 	[ -n "$TESSD_PID" ] && kill "$TESSD_PID" 2>/dev/null && wait "$TESSD_PID" 2>/dev/null
 	[ -n "$HOST_PID" ] && kill "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
 	[ -n "$MGR_PID" ] && kill "$MGR_PID" 2>/dev/null && wait "$MGR_PID" 2>/dev/null
+	for pid in "$DIR"/frr-*/*.pid; do [ -f "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null; done
 	ip link del demo-trunk 2>/dev/null || true
 	for ns in $NAMESPACES; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$DIR" "/var/run/dpdk/tess_demo_$$" "/var/run/dpdk/tess_demo_host_$$"
@@ -456,4 +460,76 @@ TESSD_PID=
 HOST_PID=
 echo "tessmgrd exited with $rc, the tessds with $rc2 and $rc3"
 [ "$rc" = 0 ] && [ "$rc2" = 0 ] && [ "$rc3" = 0 ]
+# ---------------------------------------------------------------------------
+if [ -x /usr/lib/frr/bgpd ]; then
+step "part 6: the enterprise announces a route with BGP (FRR); the tenant's VRF gets it"
+NS_K=tess-demo-k-$$ # VRF acme's kernel side: tessd makes it
+NS_E=tess-demo-e-$$ # the enterprise's router
+NS_D=tess-demo-d-$$ # a desktop network behind the PE
+NAMESPACES="$NAMESPACES $NS_K $NS_E $NS_D"
+cat >"$DIR/pe-bgp.json" <<JSON
+{
+  "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_$$", "in_memory": true },
+  "control": { "socket": "$SOCK" },
+  "ports": [
+    { "name": "ent", "devargs": "net_tap0,iface=demo-ent" },
+    { "name": "dc",  "devargs": "net_tap1,iface=demo-dc" }
+  ],
+  "router": {
+    "vrfs": [ { "name": "acme", "id": 100, "kernel": { "netns": "$NS_K" } } ],
+    "interfaces": [
+      { "name": "acme-ent", "vrf": "acme", "port": "ent", "addresses": ["192.0.2.1/30"] },
+      { "name": "acme-dc",  "vrf": "acme", "port": "dc",  "addresses": ["192.168.50.1/24"] }
+    ]
+  }
+}
+JSON
+sed -n '/"router"/,$p' "$DIR/pe-bgp.json"
+"$TESSD" -c "$DIR/pe-bgp.json" >"$DIR/pe-bgp.log" 2>&1 &
+TESSD_PID=$!
+wait_ready
+for ns in "$NS_E" "$NS_D"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+# Moved taps keep the MAC of tessd's side: each end gets its own.
+ip link set demo-ent netns "$NS_E"
+ip -n "$NS_E" link set demo-ent address 02:00:00:00:e0:02
+ip -n "$NS_E" addr add 192.0.2.2/30 dev demo-ent && ip -n "$NS_E" link set demo-ent up
+ip -n "$NS_E" addr add 172.20.0.1/24 dev lo # the enterprise's network to announce
+ip link set demo-dc netns "$NS_D"
+ip -n "$NS_D" link set demo-dc address 02:00:00:00:d0:10
+ip -n "$NS_D" addr add 192.168.50.10/24 dev demo-dc && ip -n "$NS_D" link set demo-dc up
+ip -n "$NS_D" route add default via 192.168.50.1
+echo "the TAPs tessd made in $NS_K, the VRF's kernel side:"
+ip -n "$NS_K" -br addr show
+frr() { # NS DIR CONFIG: zebra and bgpd in a namespace
+	mkdir -p "$2" && chmod 755 "$DIR" && chmod 777 "$2" && printf '%b' "$3" >"$2/frr.conf"
+	for d in zebra bgpd; do
+		ip netns exec "$1" /usr/lib/frr/$d -d -f "$2/frr.conf" -i "$2/$d.pid" \
+			-z "$2/zserv.api" --vty_socket "$2" -P 0 >/dev/null
+	done
+}
+BGP="frr defaults traditional\nno zebra nexthop kernel enable\n"
+frr "$NS_K" "$DIR/frr-k" "${BGP}router bgp 65001\n no bgp ebgp-requires-policy\n neighbor 192.0.2.2 remote-as 65002\n neighbor 192.0.2.2 timers 1 3\n neighbor 192.0.2.2 timers connect 1\n address-family ipv4 unicast\n  network 192.168.50.0/24\n exit-address-family\n"
+frr "$NS_E" "$DIR/frr-e" "${BGP}router bgp 65002\n no bgp ebgp-requires-policy\n neighbor 192.0.2.1 remote-as 65001\n neighbor 192.0.2.1 timers 1 3\n neighbor 192.0.2.1 timers connect 1\n address-family ipv4 unicast\n  network 172.20.0.0/24\n exit-address-family\n"
+echo "BGP between FRR in $NS_K (announcing the desktops' 192.168.50.0/24) and the"
+echo "enterprise's FRR (announcing 172.20.0.0/24), through tessd's port:"
+for _ in $(seq 100); do
+	ip -n "$NS_K" route show 172.20.0.0/24 | grep -q via &&
+		ip -n "$NS_E" route show 192.168.50.0/24 | grep -q via && break
+	sleep 0.2
+done
+ip netns exec "$NS_K" vtysh --vty_socket "$DIR/frr-k" -c "show bgp summary" | grep -A1 Neighbor
+echo "\$ ip -n $NS_K route show proto bgp"
+ip -n "$NS_K" route show proto bgp
+sleep 0.5
+ctl route show --vrf acme
+ctl vrf list
+echo "a desktop (192.168.50.10) reaches the enterprise's 172.20.0.1 through the VRF:"
+ip netns exec "$NS_D" ping -c 3 -i 0.2 -W 2 172.20.0.1 | tail -2
+kill -TERM "$TESSD_PID"
+wait "$TESSD_PID" && rc=0 || rc=$?
+TESSD_PID=
+echo "tessd exited with $rc"
+[ "$rc" = 0 ]
+fi
+
 step "demo done"

@@ -5,7 +5,8 @@ set -eu
 PKGS="gcc make meson ninja-build pkg-config clang-format
 libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-dev
 libsqlite3-dev libmicrohttpd-dev libgnutls28-dev libcmocka-dev openssl
-python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils"
+python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils
+frr"
 
 missing=""
 for p in $PKGS; do
@@ -29,6 +30,14 @@ if ! command -v apt-get >/dev/null; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Packages install without starting their services (FRR's daemons would run in the root
+# namespace; the tests start their own): a policy-rc.d of ours while apt runs, if none.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null ||

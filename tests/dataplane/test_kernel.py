@@ -1,0 +1,318 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""VRFs bound to the kernel (libnl-3): a tessd VRF follows a routing table of a network
+namespace (the kernel's side of the VRF), each of its interfaces has a TAP there, and control
+traffic for the router reaches the kernel through it. With FRR in that namespace, BGP peers
+through tessd's ports and its routes drive the dataplane.
+
+    ent (ns) 10.1.0.2 --tap ent-- tessd VRF acme: a-ent 10.1.0.1/24, a-far 10.2.0.1/24
+    far (ns) 10.2.0.2 --tap far--           kernel side: netns K, TAPs a-ent, a-far
+             172.16.1.1/24 on far's lo, behind 10.2.0.2
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+import tess
+from vsw_topo import sh_move
+
+FRR = "/usr/lib/frr"
+
+
+def wait(cond, timeout=1.0, what="condition"):
+    """cond() within timeout (the issue's bound for a kernel change to reach tessd)."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.02)
+
+
+class KTopo:
+    def __init__(self, cleanup, tmp_path, routes=(), table=254, extra_vrf=None):
+        u = tess.uid()
+        self.cleanup = cleanup
+        self.knet = f"tk{u}"[:15]
+        cleanup.add(tess.sh, "ip", "netns", "del", self.knet, check=False)
+        self.ifs = {n: f"{n}{u}"[:15] for n in ("ke", "kf")}
+        ports = [tess.tap_port("ent", self.ifs["ke"], 0), tess.tap_port("far", self.ifs["kf"], 1)]
+        self.t = tess.Tessd(cleanup, tmp_path, ports=ports)
+        vrf = {"name": "acme", "id": 100, "kernel": {"netns": self.knet, "table": table}}
+        vrf.update(extra_vrf or {})
+        self.t.config["router"] = {
+            "vrfs": [vrf],
+            "interfaces": [
+                {"name": "a-ent", "vrf": "acme", "port": "ent", "addresses": ["10.1.0.1/24"]},
+                {"name": "a-far", "vrf": "acme", "port": "far", "addresses": ["10.2.0.1/24"]},
+            ],
+            "routes": list(routes),
+        }
+        self.t.start()
+        self.ent = self._ns(self.ifs["ke"], "02:00:00:00:0e:02", "10.1.0.2/24", "10.1.0.1")
+        self.far = self._ns(self.ifs["kf"], "02:00:00:00:0f:02", "10.2.0.2/24", "10.2.0.1")
+        self.far.run("ip", "addr", "add", "172.16.1.1/24", "dev", "lo")
+
+    def _ns(self, ifc, mac, addr, gw):
+        ns = tess.Netns(self.cleanup)
+        ns.ifc, ns.plug = ifc, (mac, addr, gw)
+        self._plug(ns)
+        return ns
+
+    def _plug(self, ns):
+        mac, addr, gw = ns.plug
+        sh_move(ns, ns.ifc, mac)
+        ns.run("ip", "addr", "add", addr, "dev", ns.ifc)
+        ns.run("ip", "link", "set", ns.ifc, "up")
+        ns.run("ip", "route", "add", "default", "via", gw)
+
+    def restart(self):
+        """tessd again: its tap ports are new devices, moved in again."""
+        self.t.start()
+        self._plug(self.ent)
+        self._plug(self.far)
+
+    def k(self, *args, check=True):
+        """A command in the kernel's side of VRF acme."""
+        return tess.sh(*args, ns=self.knet, check=check)
+
+    def routes(self, vrf="acme"):
+        return {r["prefix"]: r for r in self.t.ctl("route", "show", "--vrf", vrf)}
+
+    def vrf(self):
+        return next(v for v in self.t.ctl("stats")["vrfs"] if v["name"] == "acme")
+
+    def iface(self, name):
+        return next(i for i in self.t.ctl("stats")["interfaces"] if i["name"] == name)
+
+
+def test_taps_and_route_sync(cleanup, tmp_path):
+    topo = KTopo(cleanup, tmp_path, routes=[
+        {"vrf": "acme", "prefix": "172.16.7.0/24", "type": "blackhole"}])
+    t = topo.t
+    # Each interface has its TAP in the namespace: its MAC, address, MTU, up.
+    links = {x["ifname"]: x for x in json.loads(topo.k("ip", "-j", "addr", "show").stdout)}
+    macs = {i["name"]: i["mac"].lower() for i in t.ctl("interface", "list")}
+    for name, addr in (("a-ent", "10.1.0.1"), ("a-far", "10.2.0.1")):
+        link = links[name]
+        assert link["address"] == macs[name] and link["mtu"] == 1500
+        assert "UP" in link["flags"]
+        assert [a["local"] for a in link["addr_info"] if a["family"] == "inet"] == [addr]
+    assert topo.ent.ping("172.16.1.1", count=1)[1] == 0  # no route yet
+    # A kernel route reaches tessd within a second, and traffic follows it.
+    topo.k("ip", "route", "add", "172.16.1.0/24", "via", "10.2.0.2")
+    r = wait(lambda: topo.routes().get("172.16.1.0/24"), what="kernel route in tessd")
+    assert r["origin"] == "kernel" and r["type"] == "unicast"
+    assert r["nexthops"] == [{"via": "10.2.0.2", "interface": "a-far"}]
+    assert topo.ent.ping("172.16.1.1", count=3)[1] == 3
+    # Changed: ECMP over two gateways becomes an ECMP route.
+    topo.far.run("ip", "addr", "add", "10.2.0.3/24", "dev", topo.far.ifc)
+    topo.k("ip", "route", "replace", "172.16.1.0/24", "nexthop", "via", "10.2.0.2",
+           "nexthop", "via", "10.2.0.3")
+    wait(lambda: len(topo.routes()["172.16.1.0/24"].get("nexthops", [])) == 2, what="ECMP")
+    assert {n["via"] for n in topo.routes()["172.16.1.0/24"]["nexthops"]} == \
+        {"10.2.0.2", "10.2.0.3"}
+    assert topo.ent.ping("172.16.1.1", count=3)[1] == 3
+    # Blackhole, unreachable and prohibit routes.
+    topo.k("ip", "route", "add", "blackhole", "172.16.8.0/24")
+    topo.k("ip", "route", "add", "unreachable", "172.16.9.0/24")
+    topo.k("ip", "route", "add", "prohibit", "172.16.10.0/24")
+    wait(lambda: "172.16.10.0/24" in topo.routes(), what="prohibit route")
+    rs = topo.routes()
+    assert rs["172.16.8.0/24"]["type"] == "blackhole"
+    assert rs["172.16.9.0/24"]["type"] == "reject" and rs["172.16.10.0/24"]["type"] == "reject"
+    # A next hop on a device that is no tessd interface: reported, not guessed.
+    topo.k("ip", "link", "add", "kx0", "type", "veth", "peer", "name", "kx1")
+    topo.k("ip", "addr", "add", "10.9.0.1/24", "dev", "kx0")
+    topo.k("ip", "link", "set", "kx0", "up")
+    topo.k("ip", "link", "set", "kx1", "up")
+    topo.k("ip", "route", "add", "172.16.11.0/24", "via", "10.9.0.2")
+    wait(lambda: any(u["prefix"] == "172.16.11.0/24" for u in topo.vrf()["kernel"]["unmapped"]),
+         what="unmapped route reported")
+    assert "172.16.11.0/24" not in topo.routes()
+    # tessd's own route wins over the kernel's; the kernel's comes back when it goes.
+    topo.k("ip", "route", "add", "172.16.7.0/24", "via", "10.2.0.2")
+    time.sleep(0.3)
+    assert topo.routes()["172.16.7.0/24"]["origin"] == "static"
+    assert topo.vrf()["kernel"]["shadowed"] >= 1
+    t.ctl("route", "del", "172.16.7.0/24", "--vrf", "acme")
+    assert topo.routes()["172.16.7.0/24"]["origin"] == "kernel"
+    r = t.tessctl("route", "del", "172.16.7.0/24", "--vrf", "acme", check=False)
+    assert r.returncode != 0 and "kernel route" in r.stderr
+    # Deleted in the kernel: gone from tessd within a second, traffic stops.
+    topo.k("ip", "route", "del", "172.16.1.0/24")
+    wait(lambda: "172.16.1.0/24" not in topo.routes(), what="deletion")
+    assert topo.ent.ping("172.16.1.1", count=1)[1] == 0
+    # The interface's own addresses stay tessd's: connected and local routes untouched.
+    rs = topo.routes()
+    assert rs["10.1.0.0/24"]["origin"] == "connected" and rs["10.1.0.1/32"]["origin"] == "local"
+    # Counters.
+    k = topo.vrf()["kernel"]
+    assert k["netns"] == topo.knet and k["table"] == 254
+    assert k["events"] > 0 and k["installed"] >= 5 and k["errors"] == 0
+
+
+def test_full_resync_after_restart(cleanup, tmp_path):
+    topo = KTopo(cleanup, tmp_path)
+    t = topo.t
+    topo.k("ip", "route", "add", "blackhole", "172.16.20.0/24")
+    wait(lambda: "172.16.20.0/24" in topo.routes(), what="blackhole route")
+    assert t.stop() == 0
+    # While tessd is away the kernel's table changes.
+    topo.k("ip", "route", "del", "blackhole", "172.16.20.0/24")
+    topo.k("ip", "route", "add", "unreachable", "172.16.21.0/24")
+    topo.k("ip", "route", "add", "blackhole", "172.16.22.0/23")
+    topo.restart()
+    rs = wait(lambda: (lambda r: r if "172.16.22.0/23" in r else None)(topo.routes()),
+              what="resync")
+    assert "172.16.20.0/24" not in rs
+    assert rs["172.16.21.0/24"]["type"] == "reject" and rs["172.16.22.0/23"]["origin"] == "kernel"
+    assert topo.vrf()["kernel"]["resyncs"] >= 1
+    # The TAPs came back too, and routes through them work again.
+    topo.k("ip", "route", "add", "172.16.1.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.1.0/24" in topo.routes(), what="route via a new TAP")
+    assert topo.ent.ping("172.16.1.1", count=2)[1] == 2
+
+
+def test_punt_to_the_kernel(cleanup, tmp_path):
+    topo = KTopo(cleanup, tmp_path)
+    # A TCP service of the kernel's, on the router's address (as BGP listens on 179).
+    srv = subprocess.Popen(
+        ["ip", "netns", "exec", topo.knet, "python3", "-c",
+         "import socket\n"
+         "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+         "s.bind(('10.1.0.1', 1790)); s.listen(1)\n"
+         "c, a = s.accept(); c.sendall(b'hello ' + c.recv(100)); c.close()\n"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cleanup.add(srv.kill)
+    time.sleep(0.5)
+    out = topo.ent.run("python3", "-c",
+                       "import socket\n"
+                       "c = socket.create_connection(('10.1.0.1', 1790), timeout=5)\n"
+                       "c.sendall(b'bgp'); print(c.recv(100).decode())\n").stdout
+    assert out.strip() == "hello bgp"
+    # Echo requests are still tessd's own; UDP goes to the kernel (which says unreachable).
+    def kernel_echoes():
+        lines = [x.split() for x in topo.k("cat", "/proc/net/snmp").stdout.splitlines()
+                 if x.startswith("Icmp:")]
+        return int(lines[1][lines[0].index("InEchos")])
+    echoes = kernel_echoes()
+    assert topo.ent.ping("10.1.0.1", count=2)[1] == 2
+    assert kernel_echoes() == echoes
+    k = topo.iface("a-ent")["kernel"]
+    assert k["tap"] == "a-ent" and k["punted_to_kernel"] > 0 and k["from_kernel"] > 0
+    r = topo.ent.run("python3", "-c",
+                     "import socket\n"
+                     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                     "s.sendto(b'x', ('10.1.0.1', 4000))\n")
+    unreach = wait(lambda: topo.k("nstat", "-az", "UdpNoPorts").stdout.split()[-2] != "0",
+                   what="UDP in the kernel")
+    assert unreach
+    # The kernel learnt its peer from the ARP replies it was given.
+    neigh = topo.k("ip", "neigh", "show", "dev", "a-ent").stdout
+    assert "10.1.0.2" in neigh and "02:00:00:00:0e:02" in neigh
+
+
+def frr_start(cleanup, ns_name, d, conf):
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    with open(os.path.join(d, "frr.conf"), "w") as f:
+        f.write(conf)
+    for daemon in ("zebra", "bgpd"):
+        cmd = ["ip", "netns", "exec", ns_name, f"{FRR}/{daemon}", "-d",
+               "-f", os.path.join(d, "frr.conf"), "-i", os.path.join(d, f"{daemon}.pid"),
+               "-z", os.path.join(d, "zserv.api"), "--vty_socket", d, "-P", "0"]
+        tess.sh(*cmd)
+        cleanup.add(lambda p=os.path.join(d, f"{daemon}.pid"): _kill_pidfile(p))
+    return lambda *c: tess.sh("ip", "netns", "exec", ns_name, "vtysh", "--vty_socket", d,
+                              *sum((["-c", x] for x in c), []), check=False).stdout
+
+
+def _kill_pidfile(path):
+    try:
+        with open(path) as f:
+            os.kill(int(f.read().strip()), 9)
+    except (OSError, ValueError):
+        pass
+
+
+@pytest.mark.skipif(not os.path.exists(f"{FRR}/bgpd"), reason="FRR (Debian frr) not installed")
+def test_bgp_with_frr_across_the_dataplane(cleanup, tmp_path):
+    topo = KTopo(cleanup, tmp_path)
+    # FRR drops to its own user: its directories must be reachable (pytest's are not).
+    d = tempfile.mkdtemp(prefix="tess-frr-")
+    os.chmod(d, 0o755)
+    cleanup.add(shutil.rmtree, d, ignore_errors=True)
+    # libnl 3.7 cannot read nexthop objects: zebra installs plain routes.
+    common = "frr defaults traditional\nno zebra nexthop kernel enable\n"
+    appliance = frr_start(cleanup, topo.knet, os.path.join(d, "frr-k"), common + (
+        "router bgp 65001\n bgp router-id 10.1.0.1\n no bgp ebgp-requires-policy\n"
+        " neighbor 10.1.0.2 remote-as 65002\n neighbor 10.1.0.2 timers 1 3\n"
+        " neighbor 10.1.0.2 timers connect 1\n"))
+    topo.ent.run("ip", "addr", "add", "172.20.0.1/24", "dev", "lo")
+    topo.ent.run("ip", "addr", "add", "172.20.1.1/24", "dev", "lo")
+    peer = frr_start(cleanup, topo.ent.name, os.path.join(d, "frr-e"), common + (
+        "router bgp 65002\n bgp router-id 10.1.0.2\n no bgp ebgp-requires-policy\n"
+        " neighbor 10.1.0.1 remote-as 65001\n neighbor 10.1.0.1 timers 1 3\n"
+        " neighbor 10.1.0.1 timers connect 1\n address-family ipv4 unicast\n"
+        "  network 172.20.0.0/24\n  network 172.20.1.0/24\n exit-address-family\n"))
+    # The session comes up across tessd (TCP 179 punted to the kernel's TAP and back).
+    wait(lambda: "Established" in appliance("show bgp neighbors 10.1.0.2"), timeout=30,
+         what="BGP session")
+    # Zebra installs the peer's prefixes in the kernel; tessd mirrors them and forwards.
+    rs = wait(lambda: (lambda r: r if {"172.20.0.0/24", "172.20.1.0/24"} <= set(r) else None)(
+        topo.routes()), timeout=15, what="BGP routes in tessd")
+    assert rs["172.20.0.0/24"]["origin"] == "kernel"
+    assert rs["172.20.0.0/24"]["nexthops"] == [{"via": "10.1.0.2", "interface": "a-ent"}]
+    assert topo.far.ping("172.20.0.1", count=3)[1] == 3
+    # Withdrawn by the peer: gone from the kernel and from tessd.
+    peer("configure terminal", "router bgp 65002", "address-family ipv4 unicast",
+         "no network 172.20.1.0/24")
+    wait(lambda: "172.20.1.0/24" not in topo.routes(), timeout=15, what="withdrawal")
+    assert "172.20.0.0/24" in topo.routes()
+    assert topo.far.ping("172.20.1.1", count=1)[1] == 0
+    assert topo.far.ping("172.20.0.1", count=1)[1] == 1
+
+
+def test_another_table_and_bad_bindings(cleanup, tmp_path):
+    topo = KTopo(cleanup, tmp_path, table=100)
+    # Only table 100 is followed.
+    topo.k("ip", "route", "add", "blackhole", "172.16.30.0/24", "table", "100")
+    topo.k("ip", "route", "add", "blackhole", "172.16.31.0/24")
+    wait(lambda: "172.16.30.0/24" in topo.routes(), what="table 100 route")
+    time.sleep(0.3)
+    assert "172.16.31.0/24" not in topo.routes()
+    vrfs = {v["name"]: v for v in topo.t.ctl("vrf", "list")}
+    assert vrfs["acme"]["kernel"] == {"netns": topo.knet, "table": 100}
+    assert vrfs["acme"]["kernel_sync"]["state"] == "bound"
+    out = topo.t.tessctl("vrf", "list").stdout
+    assert f"{topo.knet}:100 " in out
+    # Bad bindings are refused with their path, and change nothing.
+    bad = [(f"{topo.knet}:100", "/kernel"), ("a/b", "/kernel/netns"),
+           ("x:255", "/kernel/table"), ("..:1", "/kernel/netns")]
+    for i, (kernel, path) in enumerate(bad):
+        r = topo.t.tessctl("vrf", "add", f"b{i}", "--id", str(7 + i), "--kernel", kernel,
+                           check=False)
+        assert r.returncode != 0 and path in r.stderr, (kernel, r.stderr)
+    assert set(v["name"] for v in topo.t.ctl("vrf", "list")) == {"acme"}
+    # An interface whose name cannot be a Linux interface's needs a kernel_name.
+    r = topo.t.tessctl("interface", "add", "a-very-long-interface-name", "--vrf", "acme",
+                       "--port", "far", "--vlan", "5", "--address", "10.5.0.1/24",
+                       check=False)
+    assert r.returncode != 0 and "kernel_name" in r.stderr
+    topo.t.tessctl("interface", "add", "a-very-long-interface-name", "--vrf", "acme",
+                   "--port", "far", "--vlan", "5", "--address", "10.5.0.1/24",
+                   "--kernel-name", "a-far5")
+    link = json.loads(topo.k("ip", "-j", "addr", "show", "a-far5").stdout)[0]
+    assert [a["local"] for a in link["addr_info"] if a["family"] == "inet"] == ["10.5.0.1"]
+    # Removed at runtime: its TAP goes.
+    topo.t.tessctl("interface", "del", "a-very-long-interface-name")
+    assert topo.k("ip", "link", "show", "a-far5", check=False).returncode != 0

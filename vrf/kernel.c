@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Bound VRFs and their interfaces' TAPs (see kernel.h): bindings follow the
+ * config, TAPs are made and kept as their interfaces say, and frames cross
+ * between the dataplane and the kernel through them on the control thread
+ * (control-plane rates: BGP, not forwarding).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+
+#include "evloop.h"
+#include "kernel_int.h"
+#include "log.h"
+#include "router_int.h"
+
+struct kbind *kern_binds;
+struct ktap *kern_taps;
+struct evloop *kern_loop;
+
+static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg);
+
+void kern_attach(struct evloop *loop)
+{
+	kern_loop = loop;
+	if (loop == NULL)
+		return;
+	/* What the startup config bound before the loop existed joins it now. */
+	for (uint16_t id = 1; kern_taps && id < L3_MAX_IFACES; id++)
+		if (kern_taps[id].fd >= 0 && kern_taps[id].ev == NULL)
+			kern_taps[id].ev = ev_add(loop, kern_taps[id].fd, EPOLLIN, on_tap,
+						  (void *)(uintptr_t)id);
+	for (uint16_t id = 1; kern_binds && id < FIB_MAX_VRFS; id++)
+		if (kern_binds[id].on && kern_binds[id].ev == NULL)
+			kern_routes_watch(id);
+}
+
+static int ensure_tables(void)
+{
+	if (kern_binds == NULL)
+		kern_binds = calloc(FIB_MAX_VRFS, sizeof(*kern_binds));
+	if (kern_taps == NULL) {
+		kern_taps = calloc(L3_MAX_IFACES, sizeof(*kern_taps));
+		for (uint32_t i = 0; kern_taps && i < L3_MAX_IFACES; i++)
+			kern_taps[i].fd = -1;
+	}
+	return kern_binds && kern_taps ? 0 : -ENOMEM;
+}
+
+/* ---- TAPs ---- */
+
+/* Frames the kernel sends out of a TAP leave through its interface. */
+static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	uint16_t iface = (uint16_t)(uintptr_t)arg;
+	struct ktap *t = &kern_taps[iface];
+	uint8_t buf[RTE_MBUF_DEFAULT_DATAROOM];
+
+	(void)h;
+	(void)events;
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)buf;
+		struct rte_mbuf *m;
+
+		if (n <= 0)
+			return;
+		/* IPv4 and ARP only: the dataplane routes nothing else (IPv6 RS, LLDP...). */
+		if (n < (ssize_t)RTE_ETHER_HDR_LEN ||
+		    (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+		     eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_ARP))) {
+			t->drops++;
+			continue;
+		}
+		m = rt_pool ? rte_pktmbuf_alloc(rt_pool) : NULL;
+		if (m == NULL || rte_pktmbuf_append(m, (uint16_t)n) == NULL) {
+			rte_pktmbuf_free(m);
+			t->drops++;
+			continue;
+		}
+		memcpy(rte_pktmbuf_mtod(m, void *), buf, (size_t)n);
+		t->from_kernel++;
+		rt_inject(m, iface);
+	}
+}
+
+static void tap_close(uint16_t iface)
+{
+	struct ktap *t = &kern_taps[iface];
+
+	if (t->ev)
+		ev_del(kern_loop, t->ev);
+	if (t->fd >= 0)
+		close(t->fd); /* a TAP that is not persistent goes with its last fd */
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+}
+
+/* Makes (if needed) and sets up interface id's TAP (name) in its VRF's namespace. */
+static void tap_sync(uint16_t id, const char *name, uint16_t vrf)
+{
+	struct kbind *b = &kern_binds[vrf];
+	struct ktap *t = &kern_taps[id];
+	const struct l3_tables *l3 = rt_tables();
+	char err[256];
+	int fd;
+
+	if (t->fd >= 0 && (t->vrf != vrf || strcmp(t->name, name) != 0)) {
+		tap_close(id);
+		b->resync = true;
+	}
+	if (t->fd < 0) {
+		fd = kern_tap_open(b->nsfd, name);
+		if (fd < 0) {
+			b->errors++;
+			snprintf(b->last_error, sizeof(b->last_error), "TAP %s in netns %s: %s",
+				 name, b->netns, strerror(-fd));
+			return;
+		}
+		t->fd = fd;
+		t->vrf = vrf;
+		snprintf(t->name, sizeof(t->name), "%s", name);
+		t->ev = kern_loop ? ev_add(kern_loop, fd, EPOLLIN, on_tap, (void *)(uintptr_t)id)
+				  : NULL;
+		b->resync = true; /* routes through it can be mapped now */
+	}
+	if (l3 == NULL)
+		return; /* set up once the interface table is published */
+	if (kern_tap_configure(b->sk, name, l3->iface[id].mac.addr_bytes, l3->iface[id].mtu,
+			       rt_ifs[id].addr, rt_ifs[id].len, rt_ifs[id].n_addr, &t->ifindex, err,
+			       sizeof(err)) < 0) {
+		b->errors++;
+		snprintf(b->last_error, sizeof(b->last_error), "%s", err);
+	}
+}
+
+/* ---- bindings ---- */
+
+static void unbind(uint16_t vrf, bool exiting)
+{
+	struct kbind *b = &kern_binds[vrf];
+
+	for (uint16_t i = 1; i < L3_MAX_IFACES; i++)
+		if (kern_taps[i].fd >= 0 && kern_taps[i].vrf == vrf)
+			tap_close(i);
+	kern_routes_stop(vrf, exiting);
+	if (b->sk)
+		nl_socket_free(b->sk);
+	if (b->nsfd >= 0 && b->on)
+		close(b->nsfd);
+	memset(b, 0, sizeof(*b));
+	b->nsfd = -1;
+}
+
+/* A binding that failed: shown with its error, tried again in a few seconds. */
+static void bind_failed(struct kbind *b, const char *netns, uint32_t table, const char *why)
+{
+	char err[sizeof(b->last_error)];
+
+	snprintf(err, sizeof(err), "%s", why);
+	memset(b, 0, sizeof(*b));
+	b->nsfd = -1;
+	b->failed = true;
+	b->retry_at = rte_rdtsc() + 5 * rte_get_tsc_hz();
+	snprintf(b->netns, sizeof(b->netns), "%s", netns);
+	b->table = table;
+	snprintf(b->last_error, sizeof(b->last_error), "%s", err);
+}
+
+static int bind_vrf(uint16_t vrf, const char *name, const char *netns, uint32_t table)
+{
+	struct kbind *b = &kern_binds[vrf];
+	bool made;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	b->nsfd = -1;
+	snprintf(b->netns, sizeof(b->netns), "%s", netns);
+	b->table = table;
+	b->nsfd = kern_netns_open(netns, &made);
+	if (b->nsfd < 0) {
+		char why[160];
+		snprintf(why, sizeof(why), "netns %s: %s", netns, strerror(-b->nsfd));
+		DP_LOG(ERR, "VRF %s: %s", name, why);
+		rc = b->nsfd;
+		bind_failed(b, netns, table, why);
+		return rc;
+	}
+	b->on = true;
+	if (made)
+		DP_LOG(INFO, "VRF %s: made netns %s", name, netns);
+	b->sk = kern_sock_open(b->nsfd);
+	rc = b->sk ? kern_routes_start(vrf) : -EIO;
+	if (rc < 0) {
+		char why[sizeof(b->last_error)];
+		snprintf(why, sizeof(why), "%s", b->last_error[0] ? b->last_error : "netlink");
+		DP_LOG(ERR, "VRF %s: cannot follow table %u of netns %s: %s", name, table, netns,
+		       why);
+		unbind(vrf, false);
+		bind_failed(b, netns, table, why);
+		return rc;
+	}
+	DP_LOG(INFO, "VRF %s: follows table %u of netns %s", name, table, netns);
+	return 0;
+}
+
+void kern_sync(const struct tessd_router_index *ix)
+{
+	const struct tessd_router_cfg *r = &ix->cfg->router;
+
+	if (ensure_tables() < 0) {
+		DP_LOG(ERR, "kernel: no memory for bindings");
+		return;
+	}
+	/* Bindings that went or changed. */
+	for (uint16_t id = 1; id < FIB_MAX_VRFS; id++) {
+		struct kbind *b = &kern_binds[id];
+		const struct tessd_vrf_cfg *vc;
+		if (!b->on && !b->failed)
+			continue;
+		vc = tessd_ix_vrf(ix, rt_vrfs[id].name);
+		if (!rt_vrfs[id].on || vc == NULL || vc->id != id ||
+		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table) {
+			if (b->on)
+				unbind(id, false);
+			memset(b, 0, sizeof(*b));
+			b->nsfd = -1;
+		}
+	}
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		struct kbind *b = &kern_binds[vc->id];
+		if (vc->kernel.netns[0] && !b->on && !b->failed && rt_vrfs[vc->id].on)
+			bind_vrf(vc->id, vc->name, vc->kernel.netns, vc->kernel.table);
+	}
+	/* TAPs: one per interface of a bound VRF, as its interface says. */
+	for (uint16_t id = 1; id < L3_MAX_IFACES; id++) {
+		struct ktap *t = &kern_taps[id];
+		const struct tessd_iface_cfg *ic =
+			rt_ifs[id].state == RT_IF_USED ? tessd_ix_iface(ix, rt_ifs[id].name) : NULL;
+		uint16_t vrf = ic ? rt_ifs[id].vrf : 0;
+		if (ic && kern_binds[vrf].on) {
+			tap_sync(id, tessd_iface_kernel_name(ic), vrf);
+		} else {
+			if (t->fd >= 0) {
+				kern_binds[t->vrf].resync = true;
+				tap_close(id);
+			}
+			if (ic && kern_binds[vrf].failed) {
+				t->want = true;
+				t->vrf = vrf;
+				snprintf(t->name, sizeof(t->name), "%s",
+					 tessd_iface_kernel_name(ic));
+			}
+		}
+	}
+}
+
+void kern_poll(void)
+{
+	if (kern_binds == NULL)
+		return;
+	for (uint16_t id = 1; id < FIB_MAX_VRFS; id++) {
+		struct kbind *b = &kern_binds[id];
+		if (b->failed && rte_rdtsc() > b->retry_at) {
+			char netns[TESS_NAME_LEN];
+			uint32_t table = b->table;
+			snprintf(netns, sizeof(netns), "%s", b->netns);
+			if (bind_vrf(id, rt_vrfs[id].name, netns, table) == 0)
+				b->taps_dirty = true; /* its interfaces get their TAPs */
+		}
+		if (!b->on)
+			continue;
+		if (b->taps_dirty) {
+			b->taps_dirty = false;
+			for (uint16_t i = 1; i < L3_MAX_IFACES; i++) {
+				struct ktap *t = &kern_taps[i];
+				if ((t->fd >= 0 || t->want) && t->vrf == id) {
+					char name[TESS_IFNAME_LEN];
+					snprintf(name, sizeof(name), "%s", t->name);
+					t->want = false;
+					tap_sync(i, name, id);
+				}
+			}
+		}
+		if (b->resync)
+			kern_routes_resync(id);
+	}
+}
+
+void kern_fini(void)
+{
+	for (uint16_t id = 1; kern_binds && id < FIB_MAX_VRFS; id++)
+		if (kern_binds[id].on)
+			unbind(id, true);
+	free(kern_binds);
+	free(kern_taps);
+	kern_binds = NULL;
+	kern_taps = NULL;
+}
+
+/* ---- frames to the kernel ---- */
+
+static bool to_tap(const struct rte_mbuf *m, struct ktap *t)
+{
+	static uint8_t buf[16384];
+	const void *p = rte_pktmbuf_read(m, 0, m->pkt_len <= sizeof(buf) ? m->pkt_len : 0, buf);
+
+	if (p == NULL || m->pkt_len > sizeof(buf) || write(t->fd, p, m->pkt_len) < 0) {
+		t->drops++;
+		return false;
+	}
+	t->to_kernel++;
+	return true;
+}
+
+bool kern_punt(struct rte_mbuf *m, uint16_t iface)
+{
+	struct ktap *t = kern_taps ? &kern_taps[iface] : NULL;
+
+	if (t == NULL || t->fd < 0)
+		return false;
+	to_tap(m, t);
+	rte_pktmbuf_free(m);
+	return true;
+}
+
+void kern_arp_copy(const struct rte_mbuf *m, uint16_t iface)
+{
+	struct ktap *t = kern_taps ? &kern_taps[iface] : NULL;
+	const struct rte_arp_hdr *a;
+
+	if (t == NULL || t->fd < 0 || m->data_len < RTE_ETHER_HDR_LEN + sizeof(*a))
+		return;
+	a = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, RTE_ETHER_HDR_LEN);
+	/* Replies (and gratuitous ARP): the kernel learns its neighbours; tessd answers requests.
+	 */
+	if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) ||
+	    a->arp_data.arp_sip == a->arp_data.arp_tip)
+		to_tap(m, t);
+}
+
+/* ---- what the API shows ---- */
+
+json_t *kern_vrf_json(uint16_t vrf)
+{
+	const struct kbind *b = kern_binds ? &kern_binds[vrf] : NULL;
+	uint32_t mapped = 0;
+
+	if (b && b->failed)
+		return json_pack("{s:s, s:i, s:s, s:s, s:[]}", "netns", b->netns, "table",
+				 (int)b->table, "state", "failed", "last_error", b->last_error,
+				 "unmapped");
+	if (b == NULL || !b->on)
+		return NULL;
+	/* What the FIB has of the kernel's (not those tessd's own routes shadow). */
+	for (uint32_t i = 0; i < b->map.cap; i++) {
+		const struct kroute *e = &b->map.slot[i];
+		uint32_t cur = e->key && e->mapped ? fib_get(&l3_fib, vrf, (uint32_t)(e->key >> 8),
+							     (uint8_t)e->key)
+						   : 0;
+		mapped += cur && nh_group(&l3_nh, cur)->origin == NH_ORIGIN_KERNEL;
+	}
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
+			 "netns", b->netns, "table", (int)b->table, "state", "bound",
+			 "kernel_routes", (json_int_t)mapped, "events", (json_int_t)b->events,
+			 "resyncs", (json_int_t)b->resyncs, "overruns", (json_int_t)b->overruns,
+			 "errors", (json_int_t)b->errors, "installed", (json_int_t)b->installed,
+			 "removed", (json_int_t)b->removed, "shadowed", (json_int_t)b->shadowed,
+			 "last_error", b->last_error, "unmapped", kern_unmapped_json(b));
+}
+
+json_t *kern_iface_json(uint16_t iface)
+{
+	const struct ktap *t = kern_taps ? &kern_taps[iface] : NULL;
+
+	if (t == NULL || t->fd < 0)
+		return NULL;
+	return json_pack("{s:s, s:i, s:I, s:I, s:I}", "tap", t->name, "ifindex", t->ifindex,
+			 "punted_to_kernel", (json_int_t)t->to_kernel, "from_kernel",
+			 (json_int_t)t->from_kernel, "drops", (json_int_t)t->drops);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Kernel binding internals shared by kernel_ns.c, kernel_routes.c and kernel.c. */
+#ifndef TESS_KERNEL_INT_H
+#define TESS_KERNEL_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/cache.h>
+#include <netlink/netlink.h>
+#include <netlink/route/route.h>
+
+#include "kernel.h"
+#include "l3.h"
+#include "nexthop.h"
+
+struct ev_handle;
+struct evloop;
+
+/* A prefix as a map key: never 0 (0.0.0.0/0 included). */
+#define KERN_KEY(ip, len) (UINT64_C(1) << 40 | (uint64_t)(ip) << 8 | (len))
+
+/* The kernel's best route for one prefix of a bound table, as tessd maps it. */
+struct kroute {
+	uint64_t key;      /* KERN_KEY(ip, len); 0: a free slot */
+	uint32_t prio;     /* the kernel's metric: the lowest wins */
+	uint32_t count;    /* kernel routes for this prefix (several metrics) */
+	bool mapped;       /* g holds it; else why says why not */
+	uint8_t why;       /* enum kern_unmapped */
+	int ifindex;       /* the next hop's device, when that is why */
+	struct nh_group g; /* origin NH_ORIGIN_KERNEL */
+};
+
+enum kern_unmapped {
+	KU_NONE,
+	KU_DEVICE, /* a next hop on a device that is no tessd interface */
+	KU_NO_NH,  /* no next hop libnl can read (e.g. a nexthop object, RTA_NH_ID) */
+	KU_FAMILY, /* a next hop of another family (IPv6 via an IPv4 route) */
+	KU_MAX
+};
+
+struct kroutes {
+	struct kroute *slot;
+	uint32_t cap, n; /* cap: a power of two */
+};
+
+struct kbind {
+	bool on;
+	bool failed;       /* binding failed: retried every few seconds */
+	uint64_t retry_at; /* TSC */
+	char netns[TESS_NAME_LEN];
+	uint32_t table;
+	int nsfd;
+	struct nl_sock *sk; /* set-up and refills, inside the namespace */
+	struct nl_cache_mngr *mngr;
+	struct nl_cache *routes, *links, *addrs;
+	struct ev_handle *ev;
+	bool resync;     /* the next tick maps the whole table again */
+	bool taps_dirty; /* a TAP's link or addresses changed: set them up again */
+	struct kroutes map;
+	/* Counters. */
+	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
+	char last_error[256];
+};
+
+struct ktap {
+	int fd;    /* -1: none */
+	bool want; /* its VRF's binding failed: made once it binds */
+	int ifindex;
+	char name[TESS_IFNAME_LEN];
+	uint16_t vrf;
+	struct ev_handle *ev;
+	uint64_t to_kernel, from_kernel, drops;
+};
+
+extern struct kbind *kern_binds; /* [FIB_MAX_VRFS] */
+extern struct ktap *kern_taps;   /* [L3_MAX_IFACES] */
+extern struct evloop *kern_loop; /* the control thread's */
+
+/* kernel_ns.c */
+int kern_netns_open(const char *name, bool *made);
+int kern_in_netns(int nsfd, int (*fn)(void *arg), void *arg);
+int kern_tap_open(int nsfd, const char *name);
+struct nl_sock *kern_sock_open(int nsfd);
+int kern_tap_configure(struct nl_sock *sk, const char *name, const uint8_t mac[6], uint32_t mtu,
+		       const uint32_t *ip, const uint8_t *len, unsigned n, int *ifindex, char *err,
+		       size_t errlen);
+
+/* kernel_routes.c */
+int kern_routes_start(uint16_t vrf);
+/* Joins the control loop with the manager's socket. */
+int kern_routes_watch(uint16_t vrf);
+void kern_routes_stop(uint16_t vrf, bool keep_fib);
+/* Maps the whole cached table again; FIB entries of kernel origin it no longer has go. */
+void kern_routes_resync(uint16_t vrf);
+json_t *kern_unmapped_json(const struct kbind *b);
+/* The map of best routes per prefix: open addressing, linear probing, grows at 3/4. */
+struct kroute *kern_map_find(struct kroutes *m, uint64_t key);
+/* The entry of key, made empty if new; NULL without memory. */
+struct kroute *kern_map_get(struct kroutes *m, uint64_t key);
+/* Removes e, shifting back the entries its probe sequence held (pointers into m move). */
+void kern_map_del(struct kroutes *m, struct kroute *e);
+void kern_map_free(struct kroutes *m);
+
+#endif
