@@ -55,12 +55,37 @@ static int ensure_tables(void)
 
 /* ---- TAPs ---- */
 
+/* A frame in mbufs of the control pool, chained when one is too small (jumbo MTUs). */
+static struct rte_mbuf *frame_mbuf(const uint8_t *p, size_t n)
+{
+	struct rte_mbuf *head = rt_pool ? rte_pktmbuf_alloc(rt_pool) : NULL, *seg = head;
+
+	while (seg && n) {
+		size_t k = RTE_MIN(n, (size_t)rte_pktmbuf_tailroom(seg));
+		memcpy(rte_pktmbuf_append(seg, (uint16_t)k), p, k);
+		p += k;
+		n -= k;
+		if (n) {
+			seg = rte_pktmbuf_alloc(rt_pool);
+			if (seg == NULL || rte_pktmbuf_chain(head, seg) < 0) {
+				rte_pktmbuf_free(seg);
+				seg = NULL;
+			}
+		}
+	}
+	if (seg == NULL) {
+		rte_pktmbuf_free(head);
+		return NULL;
+	}
+	return head;
+}
+
 /* Frames the kernel sends out of a TAP leave through its interface. */
 static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg)
 {
 	uint16_t iface = (uint16_t)(uintptr_t)arg;
 	struct ktap *t = &kern_taps[iface];
-	uint8_t buf[RTE_MBUF_DEFAULT_DATAROOM];
+	static uint8_t buf[KERN_FRAME_MAX + 1];
 
 	(void)h;
 	(void)events;
@@ -71,6 +96,10 @@ static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg)
 
 		if (n <= 0)
 			return;
+		if (n > KERN_FRAME_MAX) { /* more than the TAP's MTU allows: never truncated */
+			t->drops++;
+			continue;
+		}
 		/* IPv4 and ARP only: the dataplane routes nothing else (IPv6 RS, LLDP...). */
 		if (n < (ssize_t)RTE_ETHER_HDR_LEN ||
 		    (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
@@ -78,13 +107,11 @@ static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg)
 			t->drops++;
 			continue;
 		}
-		m = rt_pool ? rte_pktmbuf_alloc(rt_pool) : NULL;
-		if (m == NULL || rte_pktmbuf_append(m, (uint16_t)n) == NULL) {
-			rte_pktmbuf_free(m);
+		m = frame_mbuf(buf, (size_t)n);
+		if (m == NULL) {
 			t->drops++;
 			continue;
 		}
-		memcpy(rte_pktmbuf_mtod(m, void *), buf, (size_t)n);
 		t->from_kernel++;
 		rt_inject(m, iface);
 	}
@@ -96,8 +123,11 @@ static void tap_close(uint16_t iface)
 
 	if (t->ev)
 		ev_del(kern_loop, t->ev);
-	if (t->fd >= 0)
+	if (t->fd >= 0) {
 		close(t->fd); /* a TAP that is not persistent goes with its last fd */
+		if (kern_binds[t->vrf].on)
+			kern_binds[t->vrf].taps_changed = true;
+	}
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 }
@@ -112,6 +142,8 @@ static void tap_sync(uint16_t id, const char *name, uint16_t vrf)
 	int fd;
 
 	if (t->fd >= 0 && (t->vrf != vrf || strcmp(t->name, name) != 0)) {
+		/* Its routes go from the VRF it leaves (the kernel flushes them silently). */
+		kern_binds[t->vrf].refill = true;
 		tap_close(id);
 		b->resync = true;
 	}
@@ -121,6 +153,11 @@ static void tap_sync(uint16_t id, const char *name, uint16_t vrf)
 			b->errors++;
 			snprintf(b->last_error, sizeof(b->last_error), "TAP %s in netns %s: %s",
 				 name, b->netns, strerror(-fd));
+			/* Tried again in a few seconds (a name taken may be freed). */
+			t->want = true;
+			t->vrf = vrf;
+			snprintf(t->name, sizeof(t->name), "%s", name);
+			b->tap_retry_at = rte_rdtsc() + 5 * rte_get_tsc_hz();
 			return;
 		}
 		t->fd = fd;
@@ -129,15 +166,21 @@ static void tap_sync(uint16_t id, const char *name, uint16_t vrf)
 		t->ev = kern_loop ? ev_add(kern_loop, fd, EPOLLIN, on_tap, (void *)(uintptr_t)id)
 				  : NULL;
 		b->resync = true; /* routes through it can be mapped now */
+		b->taps_changed = true;
 	}
 	if (l3 == NULL)
 		return; /* set up once the interface table is published */
-	if (kern_tap_configure(b->sk, name, l3->iface[id].mac.addr_bytes, l3->iface[id].mtu,
-			       rt_ifs[id].addr, rt_ifs[id].len, rt_ifs[id].n_addr, &t->ifindex, err,
+	int ifindex = t->ifindex;
+	/* At most what a frame of the kernel's can carry back in mbufs (see on_tap). */
+	uint32_t mtu = RTE_MIN(l3->iface[id].mtu, (uint32_t)(KERN_FRAME_MAX - RTE_ETHER_HDR_LEN));
+	if (kern_tap_configure(b->sk, name, l3->iface[id].mac.addr_bytes, mtu, rt_ifs[id].addr,
+			       rt_ifs[id].len, rt_ifs[id].n_addr, &t->ifindex, err,
 			       sizeof(err)) < 0) {
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error), "%s", err);
 	}
+	if (t->ifindex != ifindex)
+		b->taps_changed = true;
 }
 
 /* ---- bindings ---- */
@@ -147,11 +190,13 @@ static void unbind(uint16_t vrf, bool exiting)
 	struct kbind *b = &kern_binds[vrf];
 
 	for (uint16_t i = 1; i < L3_MAX_IFACES; i++)
-		if (kern_taps[i].fd >= 0 && kern_taps[i].vrf == vrf)
+		if ((kern_taps[i].fd >= 0 || kern_taps[i].want) && kern_taps[i].vrf == vrf)
 			tap_close(i);
 	kern_routes_stop(vrf, exiting);
 	if (b->sk)
 		nl_socket_free(b->sk);
+	free(b->tap_ifindex);
+	free(b->tap_iface);
 	if (b->nsfd >= 0 && b->on)
 		close(b->nsfd);
 	memset(b, 0, sizeof(*b));
@@ -249,15 +294,14 @@ void kern_sync(const struct tessd_router_index *ix)
 			tap_sync(id, tessd_iface_kernel_name(ic), vrf);
 		} else {
 			if (t->fd >= 0) {
-				kern_binds[t->vrf].resync = true;
+				kern_binds[t->vrf].refill = true;
 				tap_close(id);
 			}
-			if (ic && kern_binds[vrf].failed) {
-				t->want = true;
-				t->vrf = vrf;
-				snprintf(t->name, sizeof(t->name), "%s",
-					 tessd_iface_kernel_name(ic));
-			}
+			/* Wanted once its VRF's failed binding succeeds; else not at all. */
+			t->want = ic && kern_binds[vrf].failed;
+			t->vrf = t->want ? vrf : 0;
+			snprintf(t->name, sizeof(t->name), "%s",
+				 t->want ? tessd_iface_kernel_name(ic) : "");
 		}
 	}
 }
@@ -277,11 +321,16 @@ void kern_poll(void)
 		}
 		if (!b->on)
 			continue;
+		if (b->tap_retry_at && rte_rdtsc() > b->tap_retry_at) {
+			b->tap_retry_at = 0;
+			b->taps_dirty = true;
+		}
 		if (b->taps_dirty) {
 			b->taps_dirty = false;
 			for (uint16_t i = 1; i < L3_MAX_IFACES; i++) {
 				struct ktap *t = &kern_taps[i];
-				if ((t->fd >= 0 || t->want) && t->vrf == id) {
+				if ((t->fd >= 0 || t->want) && t->vrf == id &&
+				    rt_ifs[i].state == RT_IF_USED && rt_ifs[i].vrf == id) {
 					char name[TESS_IFNAME_LEN];
 					snprintf(name, sizeof(name), "%s", t->name);
 					t->want = false;
@@ -289,7 +338,18 @@ void kern_poll(void)
 				}
 			}
 		}
-		if (b->resync)
+		if (b->taps_changed) {
+			b->taps_changed = false;
+			kern_taps_index(id);
+		}
+		if (b->refill) {
+			/* Routes the kernel flushed with a device leave without an event. */
+			b->refill = false;
+			if (nl_cache_refill(b->sk, b->routes) < 0)
+				b->errors++;
+			b->resync = true;
+		}
+		if (b->resync && rte_rdtsc() >= b->resync_after)
 			kern_routes_resync(id);
 	}
 }
@@ -359,14 +419,7 @@ json_t *kern_vrf_json(uint16_t vrf)
 				 "unmapped");
 	if (b == NULL || !b->on)
 		return NULL;
-	/* What the FIB has of the kernel's (not those tessd's own routes shadow). */
-	for (uint32_t i = 0; i < b->map.cap; i++) {
-		const struct kroute *e = &b->map.slot[i];
-		uint32_t cur = e->key && e->mapped ? fib_get(&l3_fib, vrf, (uint32_t)(e->key >> 8),
-							     (uint8_t)e->key)
-						   : 0;
-		mapped += cur && nh_group(&l3_nh, cur)->origin == NH_ORIGIN_KERNEL;
-	}
+	mapped = b->n_mapped;
 	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
 			 "netns", b->netns, "table", (int)b->table, "state", "bound",
 			 "kernel_routes", (json_int_t)mapped, "events", (json_int_t)b->events,
@@ -385,4 +438,25 @@ json_t *kern_iface_json(uint16_t iface)
 	return json_pack("{s:s, s:i, s:I, s:I, s:I}", "tap", t->name, "ifindex", t->ifindex,
 			 "punted_to_kernel", (json_int_t)t->to_kernel, "from_kernel",
 			 (json_int_t)t->from_kernel, "drops", (json_int_t)t->drops);
+}
+
+void kern_taps_index(uint16_t vrf)
+{
+	struct kbind *b = &kern_binds[vrf];
+	uint32_t n = 0;
+
+	for (uint16_t i = 1; i < L3_MAX_IFACES; i++)
+		n += kern_taps[i].fd >= 0 && kern_taps[i].vrf == vrf;
+	free(b->tap_ifindex);
+	free(b->tap_iface);
+	b->tap_ifindex = calloc(n + 1, sizeof(*b->tap_ifindex));
+	b->tap_iface = calloc(n + 1, sizeof(*b->tap_iface));
+	b->n_taps = 0;
+	for (uint16_t i = 1; b->tap_ifindex && b->tap_iface && i < L3_MAX_IFACES; i++) {
+		if (kern_taps[i].fd >= 0 && kern_taps[i].vrf == vrf) {
+			b->tap_ifindex[b->n_taps] = kern_taps[i].ifindex;
+			b->tap_iface[b->n_taps++] = i;
+		}
+	}
+	b->resync = true; /* next hops map differently now */
 }

@@ -55,9 +55,18 @@ struct kbind {
 	struct nl_cache_mngr *mngr;
 	struct nl_cache *routes, *links, *addrs;
 	struct ev_handle *ev;
-	bool resync;     /* the next tick maps the whole table again */
-	bool taps_dirty; /* a TAP's link or addresses changed: set them up again */
+	bool resync;           /* the next tick maps the whole table again */
+	bool taps_dirty;       /* a TAP's link or addresses changed: set them up again */
+	bool taps_changed;     /* TAPs came, went or changed ifindex: index them again */
+	bool refill;           /* read the route table whole again (flushes send no events) */
+	uint64_t tap_retry_at; /* TSC: TAPs that could not be opened are tried again */
+	uint64_t resync_after; /* TSC: a resync that failed waits until then */
+	/* The VRF's TAPs by ifindex, for mapping next hops. */
+	int *tap_ifindex;
+	uint16_t *tap_iface;
+	uint32_t n_taps;
 	struct kroutes map;
+	uint32_t n_mapped; /* entries of map with a next-hop group */
 	/* Counters. */
 	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
 	char last_error[256];
@@ -85,6 +94,12 @@ struct nl_sock *kern_sock_open(int nsfd);
 int kern_tap_configure(struct nl_sock *sk, const char *name, const uint8_t mac[6], uint32_t mtu,
 		       const uint32_t *ip, const uint8_t *len, unsigned n, int *ifindex, char *err,
 		       size_t errlen);
+
+/* Frames between a TAP and the dataplane: at most this many bytes (a 9000-byte MTU). */
+#define KERN_FRAME_MAX 9018
+
+/* kernel.c: the VRF's TAPs by ifindex, again. */
+void kern_taps_index(uint16_t vrf);
 
 /* kernel_routes.c */
 int kern_routes_start(uint16_t vrf);

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 
 #include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <rte_cycles.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
@@ -108,10 +110,11 @@ void kern_map_free(struct kroutes *m)
 
 static uint16_t iface_of_ifindex(uint16_t vrf, int ifindex)
 {
-	for (uint16_t i = 1; ifindex > 0 && i < L3_MAX_IFACES; i++)
-		if (kern_taps[i].fd >= 0 && kern_taps[i].vrf == vrf &&
-		    kern_taps[i].ifindex == ifindex)
-			return i;
+	const struct kbind *b = &kern_binds[vrf];
+
+	for (uint32_t i = 0; ifindex > 0 && i < b->n_taps; i++)
+		if (b->tap_ifindex[i] == ifindex)
+			return b->tap_iface[i];
 	return 0;
 }
 
@@ -131,7 +134,9 @@ static void add_path(struct rtnl_nexthop *nh, void *arg)
 
 	if (e->why != KU_NONE || e->g.n >= NH_MAX_PATHS)
 		return; /* more paths than tessd keeps: the first ones */
-	if (gw && (nl_addr_get_family(gw) != AF_INET || nl_addr_get_len(gw) != 4)) {
+	/* RTA_VIA (an IPv6 next hop for an IPv4 route, BGP unnumbered) is not tessd's. */
+	if (rtnl_route_nh_get_via(nh) ||
+	    (gw && (nl_addr_get_family(gw) != AF_INET || nl_addr_get_len(gw) != 4))) {
 		e->why = KU_FAMILY;
 		return;
 	}
@@ -149,27 +154,34 @@ static void add_path(struct rtnl_nexthop *nh, void *arg)
 	e->g.n++;
 }
 
-/* Whether r is one of the table's IPv4 routes tessd mirrors; its key. */
-static bool ours(const struct kbind *b, struct rtnl_route *r, uint64_t *key, uint32_t *ip,
-		 uint8_t *len)
+enum { NOT_OURS, OURS, OURS_IGNORED };
+
+/*
+ * Whether r is an IPv4 route of the table (its key then), and one tessd
+ * mirrors: not a type it has no use for (throw, multicast, local...), nor
+ * the kernel's own route for an address (proto kernel: tessd has its own).
+ * An ignored route counts as absent for its prefix.
+ */
+static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 {
 	struct nl_addr *dst = rtnl_route_get_dst(r);
-	uint8_t type = rtnl_route_get_type(r);
+	uint8_t type = rtnl_route_get_type(r), len;
+	uint32_t ip = 0;
 
 	if (rtnl_route_get_family(r) != AF_INET || rtnl_route_get_table(r) != b->table ||
-	    dst == NULL || (rtnl_route_get_flags(r) & RTM_F_CLONED) ||
+	    dst == NULL || (rtnl_route_get_flags(r) & RTM_F_CLONED))
+		return NOT_OURS;
+	if (nl_addr_get_len(dst) == 4) {
+		memcpy(&ip, nl_addr_get_binary_addr(dst), 4);
+		ip = ntohl(ip);
+	}
+	len = (uint8_t)nl_addr_get_prefixlen(dst);
+	*key = KERN_KEY(ip & rt_mask(len), len);
+	if (rtnl_route_get_protocol(r) == RTPROT_KERNEL ||
 	    (type != RTN_UNICAST && type != RTN_BLACKHOLE && type != RTN_UNREACHABLE &&
 	     type != RTN_PROHIBIT))
-		return false;
-	*ip = 0;
-	if (nl_addr_get_len(dst) == 4) {
-		memcpy(ip, nl_addr_get_binary_addr(dst), 4);
-		*ip = ntohl(*ip);
-	}
-	*len = (uint8_t)nl_addr_get_prefixlen(dst);
-	*ip &= rt_mask(*len);
-	*key = KERN_KEY(*ip, *len);
-	return true;
+		return OURS_IGNORED;
+	return OURS;
 }
 
 /* What r leads to, into e (mapped, or why not). */
@@ -231,7 +243,8 @@ static void install(struct kbind *b, uint16_t vrf, const struct kroute *e)
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error), "installing a route: %s",
 			 strerror(-rc));
-		b->resync = true; /* tried again */
+		b->resync = true; /* tried again, in a second */
+		b->resync_after = rte_rdtsc() + rte_get_tsc_hz();
 		return;
 	}
 	b->installed++;
@@ -276,10 +289,8 @@ static void find_best(struct nl_object *obj, void *arg)
 	struct best *f = arg;
 	struct rtnl_route *r = (struct rtnl_route *)obj;
 	uint64_t key;
-	uint32_t ip;
-	uint8_t len;
 
-	if (!ours(f->b, r, &key, &ip, &len) || key != f->key)
+	if (classify(f->b, r, &key) != OURS || key != f->key)
 		return;
 	f->count++;
 	if (f->r == NULL || rtnl_route_get_priority(r) < rtnl_route_get_priority(f->r))
@@ -308,11 +319,14 @@ static void refresh(uint16_t vrf, struct kbind *b, uint64_t key, struct rtnl_rou
 		nl_cache_foreach(b->routes, find_best, &f);
 	}
 	if (f.r == NULL) {
-		if (e)
+		if (e) {
+			b->n_mapped -= e->mapped;
 			kern_map_del(&b->map, e);
+		}
 		uninstall(b, vrf, key);
 		return;
 	}
+	b->n_mapped -= e ? e->mapped : 0;
 	e = kern_map_get(&b->map, key);
 	if (e == NULL) {
 		b->errors++;
@@ -322,6 +336,7 @@ static void refresh(uint16_t vrf, struct kbind *b, uint64_t key, struct rtnl_rou
 	}
 	map_route(vrf, f.r, e);
 	e->count = f.count;
+	b->n_mapped += e->mapped;
 	install(b, vrf, e);
 }
 
@@ -330,13 +345,13 @@ static void route_changed(struct nl_cache *cache, struct nl_object *obj, int act
 	uint16_t vrf = (uint16_t)(uintptr_t)arg;
 	struct kbind *b = &kern_binds[vrf];
 	uint64_t key;
-	uint32_t ip;
-	uint8_t len;
+	int c = classify(b, (struct rtnl_route *)obj, &key);
 
 	(void)cache;
 	b->events++;
-	if (ours(b, (struct rtnl_route *)obj, &key, &ip, &len))
-		refresh(vrf, b, key, (struct rtnl_route *)obj, action);
+	/* A route replaced by one tessd ignores is gone for tessd. */
+	if (c != NOT_OURS)
+		refresh(vrf, b, key, (struct rtnl_route *)obj, c == OURS ? action : NL_ACT_DEL);
 }
 
 /* A TAP's link or addresses changed under tessd: they are set up again at the next tick. */
@@ -348,10 +363,14 @@ static void link_changed(struct nl_cache *cache, struct nl_object *obj, int acti
 			      : rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
 
 	(void)cache;
-	(void)action;
 	kern_binds[vrf].events++;
-	if (iface_of_ifindex(vrf, ifindex))
-		kern_binds[vrf].taps_dirty = true;
+	if (iface_of_ifindex(vrf, ifindex) == 0)
+		return;
+	kern_binds[vrf].taps_dirty = true;
+	/* A TAP down or gone: the kernel flushed its routes through it without telling. */
+	if (strcmp(nl_object_get_type(obj), "route/link") == 0 &&
+	    (action == NL_ACT_DEL || !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP)))
+		kern_binds[vrf].refill = true;
 }
 
 /* ---- whole tables ---- */
@@ -368,10 +387,8 @@ static void collect(struct nl_object *obj, void *arg)
 	struct rtnl_route *r = (struct rtnl_route *)obj;
 	struct kroute *e, tmp;
 	uint64_t key;
-	uint32_t ip;
-	uint8_t len;
 
-	if (!ours(s->b, r, &key, &ip, &len))
+	if (classify(s->b, r, &key) != OURS)
 		return;
 	e = kern_map_get(&s->b->map, key);
 	if (e == NULL) {
@@ -422,6 +439,7 @@ void kern_routes_resync(uint16_t vrf)
 
 	b->resync = false;
 	b->resyncs++;
+	b->n_mapped = 0;
 	kern_map_free(&b->map);
 	nl_cache_foreach(b->routes, collect, &s);
 	if (s.oom) {
@@ -430,9 +448,13 @@ void kern_routes_resync(uint16_t vrf)
 		b->resync = true;
 		return;
 	}
-	for (uint32_t i = 0; i < b->map.cap; i++)
-		if (b->map.slot[i].key)
+	b->n_mapped = 0;
+	for (uint32_t i = 0; i < b->map.cap; i++) {
+		if (b->map.slot[i].key) {
+			b->n_mapped += b->map.slot[i].mapped;
 			install(b, vrf, &b->map.slot[i]);
+		}
+	}
 	fib_walk(&l3_fib, vrf, find_stale, &st);
 	for (uint32_t i = 0; i < st.n; i++)
 		uninstall(b, vrf, st.gone[i]);
@@ -476,7 +498,8 @@ static int mngr_open_here(void *arg)
 	void *cookie = (void *)(uintptr_t)o->vrf;
 	int rc;
 
-	rc = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, NL_AUTO_PROVIDE, &b->mngr);
+	/* Not provided to libnl's global caches: each VRF's belong to their namespace. */
+	rc = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, 0, &b->mngr);
 	if (rc == 0)
 		rc = nl_cache_mngr_add(b->mngr, "route/route", route_changed, cookie, &b->routes);
 	if (rc == 0)
@@ -504,9 +527,10 @@ int kern_routes_start(uint16_t vrf)
 	struct kbind *b = &kern_binds[vrf];
 	struct mngr_open o = { vrf, b, 0 };
 
-	if (kern_in_netns(b->nsfd, mngr_open_here, &o) < 0) {
+	int rc = kern_in_netns(b->nsfd, mngr_open_here, &o);
+	if (rc < 0) {
 		snprintf(b->last_error, sizeof(b->last_error), "netlink caches: %s",
-			 nl_geterror(o.rc));
+			 o.rc ? nl_geterror(o.rc) : strerror(-rc));
 		kern_routes_stop(vrf, false);
 		return -EIO;
 	}

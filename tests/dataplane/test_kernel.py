@@ -151,6 +151,19 @@ def test_taps_and_route_sync(cleanup, tmp_path):
     topo.k("ip", "route", "del", "172.16.1.0/24")
     wait(lambda: "172.16.1.0/24" not in topo.routes(), what="deletion")
     assert topo.ent.ping("172.16.1.1", count=1)[1] == 0
+    # Replaced by a type tessd has no use for (throw): gone for tessd.
+    topo.k("ip", "route", "add", "172.16.12.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.12.0/24" in topo.routes(), what="route to replace")
+    topo.k("ip", "route", "replace", "throw", "172.16.12.0/24")
+    wait(lambda: "172.16.12.0/24" not in topo.routes(), what="route replaced by throw")
+    # A TAP set down in the namespace: the kernel flushes its routes without a word;
+    # tessd reads the table again, drops them, and brings its TAP back up.
+    topo.k("ip", "route", "add", "172.16.13.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.13.0/24" in topo.routes(), what="route via a-far")
+    topo.k("ip", "link", "set", "a-far", "down")
+    wait(lambda: "172.16.13.0/24" not in topo.routes(), what="flushed route")
+    wait(lambda: "UP" in json.loads(topo.k("ip", "-j", "link", "show", "a-far").stdout)[0]["flags"],
+         what="TAP up again")
     # The interface's own addresses stay tessd's: connected and local routes untouched.
     rs = topo.routes()
     assert rs["10.1.0.0/24"]["origin"] == "connected" and rs["10.1.0.1/32"]["origin"] == "local"
