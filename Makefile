@@ -53,6 +53,7 @@ bench: build
 	tests/bench/run fib-scale
 	tests/bench/run placement
 	tests/bench/run roam
+	tests/bench/run kernel-sync
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

@@ -143,7 +143,7 @@ static void tap_sync(uint16_t id, const char *name, uint16_t vrf)
 
 	if (t->fd >= 0 && (t->vrf != vrf || strcmp(t->name, name) != 0)) {
 		/* Its routes go from the VRF it leaves (the kernel flushes them silently). */
-		kern_binds[t->vrf].refill = true;
+		kern_binds[t->vrf].reload = true; /* routes through it went silently */
 		tap_close(id);
 		b->resync = true;
 	}
@@ -294,7 +294,8 @@ void kern_sync(const struct tessd_router_index *ix)
 			tap_sync(id, tessd_iface_kernel_name(ic), vrf);
 		} else {
 			if (t->fd >= 0) {
-				kern_binds[t->vrf].refill = true;
+				kern_binds[t->vrf].reload =
+					true; /* routes through it went silently */
 				tap_close(id);
 			}
 			/* Wanted once its VRF's failed binding succeeds; else not at all. */
@@ -342,15 +343,8 @@ void kern_poll(void)
 			b->taps_changed = false;
 			kern_taps_index(id);
 		}
-		if (b->refill) {
-			/* Routes the kernel flushed with a device leave without an event. */
-			b->refill = false;
-			if (nl_cache_refill(b->sk, b->routes) < 0)
-				b->errors++;
-			b->resync = true;
-		}
-		if (b->resync && rte_rdtsc() >= b->resync_after)
-			kern_routes_resync(id);
+		if ((b->resync || b->reload) && rte_rdtsc() >= b->resync_after)
+			kern_routes_resync(id, b->reload);
 	}
 }
 

@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <netlink/cache.h>
 #include <netlink/netlink.h>
 #include <netlink/route/route.h>
 
@@ -20,12 +19,24 @@ struct evloop;
 /* A prefix as a map key: never 0 (0.0.0.0/0 included). */
 #define KERN_KEY(ip, len) (UINT64_C(1) << 40 | (uint64_t)(ip) << 8 | (len))
 
-/* The kernel's best route for one prefix of a bound table, as tessd maps it. */
+/* One kernel route of a prefix (one metric), as the kernel gave it. */
+struct kalt {
+	uint32_t prio;
+	uint8_t type; /* NH_UNICAST, NH_BLACKHOLE, NH_REJECT */
+	uint8_t bad;  /* enum kern_unmapped: what parsing found unusable (KU_NO_NH, KU_FAMILY) */
+	uint8_t n;
+	struct {
+		uint32_t gw; /* host order; 0: on-link */
+		int ifindex;
+	} nh[NH_MAX_PATHS];
+};
+
+/* A prefix of a bound table: its kernel routes, and the best one as tessd maps it. */
 struct kroute {
-	uint64_t key;      /* KERN_KEY(ip, len); 0: a free slot */
-	uint32_t prio;     /* the kernel's metric: the lowest wins */
-	uint32_t count;    /* kernel routes for this prefix (several metrics) */
-	bool mapped;       /* g holds it; else why says why not */
+	uint64_t key;     /* KERN_KEY(ip, len); 0: a free slot */
+	struct kalt *alt; /* by metric, several when the kernel has several (owned) */
+	uint32_t n_alt;
+	bool mapped;       /* g holds the best; else why says why not */
 	uint8_t why;       /* enum kern_unmapped */
 	int ifindex;       /* the next hop's device, when that is why */
 	struct nh_group g; /* origin NH_ORIGIN_KERNEL */
@@ -51,14 +62,13 @@ struct kbind {
 	char netns[TESS_NAME_LEN];
 	uint32_t table;
 	int nsfd;
-	struct nl_sock *sk; /* set-up and refills, inside the namespace */
-	struct nl_cache_mngr *mngr;
-	struct nl_cache *routes, *links, *addrs;
+	struct nl_sock *sk;    /* TAP set-up, inside the namespace */
+	struct nl_sock *ev_sk; /* route, link and address notifications from the namespace */
 	struct ev_handle *ev;
 	bool resync;           /* the next tick maps the whole table again */
+	bool reload;           /* the next tick reads the whole table from the kernel again */
 	bool taps_dirty;       /* a TAP's link or addresses changed: set them up again */
 	bool taps_changed;     /* TAPs came, went or changed ifindex: index them again */
-	bool refill;           /* read the route table whole again (flushes send no events) */
 	uint64_t tap_retry_at; /* TSC: TAPs that could not be opened are tried again */
 	uint64_t resync_after; /* TSC: a resync that failed waits until then */
 	/* The VRF's TAPs by ifindex, for mapping next hops. */
@@ -106,8 +116,11 @@ int kern_routes_start(uint16_t vrf);
 /* Joins the control loop with the manager's socket. */
 int kern_routes_watch(uint16_t vrf);
 void kern_routes_stop(uint16_t vrf, bool keep_fib);
-/* Maps the whole cached table again; FIB entries of kernel origin it no longer has go. */
-void kern_routes_resync(uint16_t vrf);
+/*
+ * Maps every prefix again (reload: after reading the whole table from the
+ * kernel); FIB entries of kernel origin the map no longer has go.
+ */
+void kern_routes_resync(uint16_t vrf, bool reload);
 json_t *kern_unmapped_json(const struct kbind *b);
 /* The map of best routes per prefix: open addressing, linear probing, grows at 3/4. */
 struct kroute *kern_map_find(struct kroutes *m, uint64_t key);

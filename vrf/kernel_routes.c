@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * A bound VRF's kernel routes: a libnl-3 cache manager inside its namespace
- * keeps the route, link and address caches and calls back on each change;
- * the table's IPv4 routes are mapped to next-hop groups (their devices to
- * tessd interfaces by their TAPs) and kept in a map of the best route per
- * prefix, which is what the FIB gets. A full resync maps the whole cache
- * again: at bind, after a netlink overrun, and when TAPs come or go.
+ * A bound VRF's kernel routes: a netlink socket inside its namespace
+ * subscribes to IPv4 route, link and address notifications, parsed by
+ * libnl-3 into route objects; tessd keeps each prefix's kernel routes (one
+ * per metric) in its own map, and the best one, mapped to a next-hop group
+ * (devices to tessd interfaces by their TAPs), is what the FIB gets. The
+ * whole table is read again (a dump) at bind, after a netlink overrun, and
+ * when the kernel may have flushed routes without a word; it is mapped
+ * again when TAPs come or go. (libnl's own route cache hashes into a fixed
+ * 4096 buckets: its chains made 100,000 routes take seconds.)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <rte_cycles.h>
+#include <netlink/msg.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
@@ -85,6 +89,8 @@ void kern_map_del(struct kroutes *m, struct kroute *e)
 {
 	uint32_t i = (uint32_t)(e - m->slot), j = i;
 
+	free(e->alt);
+
 	for (;;) {
 		j = (j + 1) & (m->cap - 1);
 		if (m->slot[j].key == 0)
@@ -102,11 +108,14 @@ void kern_map_del(struct kroutes *m, struct kroute *e)
 
 void kern_map_free(struct kroutes *m)
 {
+	for (uint32_t i = 0; i < m->cap; i++)
+		if (m->slot[i].key)
+			free(m->slot[i].alt);
 	free(m->slot);
 	memset(m, 0, sizeof(*m));
 }
 
-/* ---- routes into next-hop groups ---- */
+/* ---- kernel routes ---- */
 
 static uint16_t iface_of_ifindex(uint16_t vrf, int ifindex)
 {
@@ -118,49 +127,13 @@ static uint16_t iface_of_ifindex(uint16_t vrf, int ifindex)
 	return 0;
 }
 
-struct nh_walk {
-	uint16_t vrf;
-	struct kroute *e;
-};
-
-static void add_path(struct rtnl_nexthop *nh, void *arg)
-{
-	struct nh_walk *w = arg;
-	struct kroute *e = w->e;
-	struct nl_addr *gw = rtnl_route_nh_get_gateway(nh);
-	int ifindex = rtnl_route_nh_get_ifindex(nh);
-	uint16_t iface = iface_of_ifindex(w->vrf, ifindex);
-	uint32_t ip = 0;
-
-	if (e->why != KU_NONE || e->g.n >= NH_MAX_PATHS)
-		return; /* more paths than tessd keeps: the first ones */
-	/* RTA_VIA (an IPv6 next hop for an IPv4 route, BGP unnumbered) is not tessd's. */
-	if (rtnl_route_nh_get_via(nh) ||
-	    (gw && (nl_addr_get_family(gw) != AF_INET || nl_addr_get_len(gw) != 4))) {
-		e->why = KU_FAMILY;
-		return;
-	}
-	if (iface == 0) {
-		e->why = KU_DEVICE;
-		e->ifindex = ifindex;
-		return;
-	}
-	if (gw) {
-		memcpy(&ip, nl_addr_get_binary_addr(gw), 4);
-		ip = ntohl(ip);
-	}
-	e->g.path[e->g.n].iface = iface;
-	e->g.path[e->g.n].gw = ip;
-	e->g.n++;
-}
-
 enum { NOT_OURS, OURS, OURS_IGNORED };
 
 /*
  * Whether r is an IPv4 route of the table (its key then), and one tessd
  * mirrors: not a type it has no use for (throw, multicast, local...), nor
- * the kernel's own route for an address (proto kernel: tessd has its own).
- * An ignored route counts as absent for its prefix.
+ * the kernel's own route for an address (proto kernel: tessd has its own),
+ * nor a TOS route. An ignored route counts as absent for its prefix.
  */
 static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 {
@@ -177,37 +150,81 @@ static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 	}
 	len = (uint8_t)nl_addr_get_prefixlen(dst);
 	*key = KERN_KEY(ip & rt_mask(len), len);
-	if (rtnl_route_get_protocol(r) == RTPROT_KERNEL ||
+	if (rtnl_route_get_protocol(r) == RTPROT_KERNEL || rtnl_route_get_tos(r) ||
 	    (type != RTN_UNICAST && type != RTN_BLACKHOLE && type != RTN_UNREACHABLE &&
 	     type != RTN_PROHIBIT))
 		return OURS_IGNORED;
 	return OURS;
 }
 
-/* What r leads to, into e (mapped, or why not). */
-static void map_route(uint16_t vrf, struct rtnl_route *r, struct kroute *e)
+static void raw_path(struct rtnl_nexthop *nh, void *arg)
 {
-	struct nh_walk w = { vrf, e };
+	struct kalt *a = arg;
+	struct nl_addr *gw = rtnl_route_nh_get_gateway(nh);
+	uint32_t ip = 0;
 
-	memset(&e->g, 0, sizeof(e->g));
-	e->g.origin = NH_ORIGIN_KERNEL;
-	e->why = KU_NONE;
-	e->ifindex = 0;
-	e->prio = rtnl_route_get_priority(r);
+	if (a->bad || a->n >= NH_MAX_PATHS)
+		return; /* more paths than tessd keeps: the first ones */
+	/* RTA_VIA (an IPv6 next hop for an IPv4 route, BGP unnumbered) is not tessd's. */
+	if (rtnl_route_nh_get_via(nh) ||
+	    (gw && (nl_addr_get_family(gw) != AF_INET || nl_addr_get_len(gw) != 4))) {
+		a->bad = KU_FAMILY;
+		return;
+	}
+	if (gw) {
+		memcpy(&ip, nl_addr_get_binary_addr(gw), 4);
+		ip = ntohl(ip);
+	}
+	a->nh[a->n].gw = ip;
+	a->nh[a->n].ifindex = rtnl_route_nh_get_ifindex(nh);
+	a->n++;
+}
+
+/* The route as the kernel gave it. */
+static void raw_route(struct rtnl_route *r, struct kalt *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->prio = rtnl_route_get_priority(r);
 	switch (rtnl_route_get_type(r)) {
 	case RTN_BLACKHOLE:
-		e->g.type = NH_BLACKHOLE;
+		a->type = NH_BLACKHOLE;
 		break;
 	case RTN_UNREACHABLE:
 	case RTN_PROHIBIT:
-		e->g.type = NH_REJECT;
+		a->type = NH_REJECT;
 		break;
 	default:
-		e->g.type = NH_UNICAST;
-		rtnl_route_foreach_nexthop(r, add_path, &w);
-		if (e->why == KU_NONE && e->g.n == 0)
-			e->why = KU_NO_NH;
+		a->type = NH_UNICAST;
+		rtnl_route_foreach_nexthop(r, raw_path, a);
+		if (!a->bad && a->n == 0)
+			a->bad = KU_NO_NH; /* e.g. a nexthop object (RTA_NH_ID) libnl cannot read */
 		break;
+	}
+}
+
+/* e's best route (lowest metric) into its next-hop group, devices to interfaces now. */
+static void map_best(uint16_t vrf, struct kroute *e)
+{
+	const struct kalt *a = &e->alt[0];
+
+	for (uint32_t i = 1; i < e->n_alt; i++)
+		if (e->alt[i].prio < a->prio)
+			a = &e->alt[i];
+	memset(&e->g, 0, sizeof(e->g));
+	e->g.origin = NH_ORIGIN_KERNEL;
+	e->g.type = a->type;
+	e->why = a->bad;
+	e->ifindex = 0;
+	for (uint8_t i = 0; a->type == NH_UNICAST && !e->why && i < a->n; i++) {
+		uint16_t iface = iface_of_ifindex(vrf, a->nh[i].ifindex);
+		if (iface == 0) {
+			e->why = KU_DEVICE;
+			e->ifindex = a->nh[i].ifindex;
+			break;
+		}
+		e->g.path[e->g.n].iface = iface;
+		e->g.path[e->g.n].gw = a->nh[i].gw;
+		e->g.n++;
 	}
 	e->mapped = e->why == KU_NONE;
 }
@@ -226,15 +243,15 @@ static void install(struct kbind *b, uint16_t vrf, const struct kroute *e)
 {
 	uint32_t ip = (uint32_t)(e->key >> 8);
 	uint8_t len = (uint8_t)e->key;
-	bool empty;
+	bool empty, owned = kernel_owned(vrf, ip, len, &empty);
 	int rc;
 
-	if (!kernel_owned(vrf, ip, len, &empty) && !empty) {
+	if (!owned && !empty) {
 		b->shadowed++; /* tessd's own route for the prefix wins */
 		return;
 	}
 	if (!e->mapped) {
-		if (!empty && rt_route_unset(vrf, ip, len) == 0)
+		if (owned && rt_route_unset(vrf, ip, len) == 0)
 			b->removed++;
 		return;
 	}
@@ -275,135 +292,133 @@ bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len)
 	return true;
 }
 
-/* ---- cache changes ---- */
-
-struct best {
-	const struct kbind *b;
-	uint64_t key;
-	struct rtnl_route *r;
-	uint32_t count;
-};
-
-static void find_best(struct nl_object *obj, void *arg)
+/*
+ * One kernel route came (add) or went: the prefix's routes change, and its
+ * best one is what the FIB gets (apply: false while reading a whole table).
+ */
+static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add, bool apply)
 {
-	struct best *f = arg;
-	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct kroute *e;
+	struct kalt a;
 	uint64_t key;
+	uint32_t i;
+	int c = classify(b, r, &key);
 
-	if (classify(f->b, r, &key) != OURS || key != f->key)
+	if (c == NOT_OURS)
 		return;
-	f->count++;
-	if (f->r == NULL || rtnl_route_get_priority(r) < rtnl_route_get_priority(f->r))
-		f->r = r;
-}
-
-/* The prefix of r changed: its best route in the cache is what the FIB gets. */
-static void refresh(uint16_t vrf, struct kbind *b, uint64_t key, struct rtnl_route *changed,
-		    int action)
-{
-	struct kroute *e = kern_map_find(&b->map, key);
-	struct best f = { b, key, NULL, 0 };
-
-	if (e == NULL || e->count <= 1) {
-		/* One route for the prefix (the usual case): no scan. */
-		if (action == NL_ACT_DEL) {
-			f.r = NULL;
-		} else if (e == NULL || e->prio == rtnl_route_get_priority(changed)) {
-			f.r = changed;
-			f.count = 1;
-		} else {
-			nl_cache_foreach(b->routes, find_best, &f); /* a second metric */
-		}
-	} else {
-		/* Several metrics: the cache says which is best now. */
-		nl_cache_foreach(b->routes, find_best, &f);
-	}
-	if (f.r == NULL) {
-		if (e) {
+	add &= c == OURS; /* replaced by a route tessd ignores: gone for tessd */
+	raw_route(r, &a);
+	e = kern_map_find(&b->map, key);
+	for (i = 0; e && i < e->n_alt && e->alt[i].prio != a.prio; i++)
+		;
+	if (!add) {
+		if (e == NULL || i == e->n_alt)
+			return;
+		e->alt[i] = e->alt[--e->n_alt];
+		if (e->n_alt == 0) {
 			b->n_mapped -= e->mapped;
 			kern_map_del(&b->map, e);
+			if (apply)
+				uninstall(b, vrf, key);
+			return;
 		}
-		uninstall(b, vrf, key);
-		return;
+	} else {
+		e = e ? e : kern_map_get(&b->map, key);
+		if (e && i == e->n_alt) {
+			struct kalt *more = realloc(e->alt, (e->n_alt + 1) * sizeof(*more));
+			if (more == NULL) {
+				e = NULL;
+			} else {
+				e->alt = more;
+				e->n_alt++;
+			}
+		}
+		if (e == NULL) {
+			b->errors++;
+			snprintf(b->last_error, sizeof(b->last_error),
+				 "no memory for the route map");
+			b->reload = true;
+			return;
+		}
+		e->alt[i] = a;
 	}
-	b->n_mapped -= e ? e->mapped : 0;
-	e = kern_map_get(&b->map, key);
-	if (e == NULL) {
-		b->errors++;
-		snprintf(b->last_error, sizeof(b->last_error), "no memory for the route map");
-		b->resync = true;
-		return;
-	}
-	map_route(vrf, f.r, e);
-	e->count = f.count;
+	b->n_mapped -= e->mapped;
+	map_best(vrf, e);
 	b->n_mapped += e->mapped;
-	install(b, vrf, e);
+	if (apply)
+		install(b, vrf, e);
 }
 
-static void route_changed(struct nl_cache *cache, struct nl_object *obj, int action, void *arg)
+/* ---- notifications ---- */
+
+struct parsed {
+	uint16_t vrf;
+	int type; /* the message's: RTM_NEWROUTE, RTM_DELLINK, ... */
+	bool apply;
+};
+
+/* A TAP's link or addresses changed under tessd: they are set up again at the next tick. */
+static void link_changed(uint16_t vrf, struct nl_object *obj, bool gone)
+{
+	struct kbind *b = &kern_binds[vrf];
+	bool link = strcmp(nl_object_get_type(obj), "route/link") == 0;
+	int ifindex = link ? rtnl_link_get_ifindex((struct rtnl_link *)obj)
+			   : rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
+
+	if (iface_of_ifindex(vrf, ifindex) == 0)
+		return;
+	b->taps_dirty = true;
+	/* A TAP down or gone: the kernel flushed its routes through it without telling. */
+	if (link && (gone || !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP)))
+		b->reload = true;
+}
+
+static void on_object(struct nl_object *obj, void *arg)
+{
+	const struct parsed *p = arg;
+	struct kbind *b = &kern_binds[p->vrf];
+	const char *type = nl_object_get_type(obj);
+
+	if (strcmp(type, "route/route") == 0)
+		change(p->vrf, b, (struct rtnl_route *)obj, p->type == RTM_NEWROUTE, p->apply);
+	else if (p->apply && (strcmp(type, "route/link") == 0 || strcmp(type, "route/addr") == 0))
+		link_changed(p->vrf, obj, p->type == RTM_DELLINK);
+}
+
+static int on_message(struct nl_msg *msg, void *arg)
+{
+	struct parsed p = *(struct parsed *)arg;
+
+	p.type = nlmsg_hdr(msg)->nlmsg_type;
+	kern_binds[p.vrf].events += p.apply;
+	nl_msg_parse(msg, on_object, &p);
+	return NL_OK;
+}
+
+static void on_netlink(struct ev_handle *h, int fd, uint32_t events, void *arg)
 {
 	uint16_t vrf = (uint16_t)(uintptr_t)arg;
 	struct kbind *b = &kern_binds[vrf];
-	uint64_t key;
-	int c = classify(b, (struct rtnl_route *)obj, &key);
+	int rc;
 
-	(void)cache;
-	b->events++;
-	/* A route replaced by one tessd ignores is gone for tessd. */
-	if (c != NOT_OURS)
-		refresh(vrf, b, key, (struct rtnl_route *)obj, c == OURS ? action : NL_ACT_DEL);
-}
-
-/* A TAP's link or addresses changed under tessd: they are set up again at the next tick. */
-static void link_changed(struct nl_cache *cache, struct nl_object *obj, int action, void *arg)
-{
-	uint16_t vrf = (uint16_t)(uintptr_t)arg;
-	int ifindex = strcmp(nl_object_get_type(obj), "route/link") == 0
-			      ? rtnl_link_get_ifindex((struct rtnl_link *)obj)
-			      : rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
-
-	(void)cache;
-	kern_binds[vrf].events++;
-	if (iface_of_ifindex(vrf, ifindex) == 0)
+	(void)h;
+	(void)fd;
+	(void)events;
+	/* Until nothing is left: each call reads one datagram of messages. */
+	while ((rc = nl_recvmsgs_report(b->ev_sk, nl_socket_get_cb(b->ev_sk))) > 0)
+		;
+	if (rc == 0 || rc == -NLE_AGAIN)
 		return;
-	kern_binds[vrf].taps_dirty = true;
-	/* A TAP down or gone: the kernel flushed its routes through it without telling. */
-	if (strcmp(nl_object_get_type(obj), "route/link") == 0 &&
-	    (action == NL_ACT_DEL || !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP)))
-		kern_binds[vrf].refill = true;
+	/* Overrun (ENOBUFS) or worse: what was missed is read again whole. */
+	b->overruns++;
+	snprintf(b->last_error, sizeof(b->last_error), "netlink: %s", nl_geterror(rc));
+	b->reload = true;
+	b->taps_dirty = true;
 }
 
 /* ---- whole tables ---- */
 
-struct resync {
-	uint16_t vrf;
-	struct kbind *b;
-	bool oom;
-};
-
-static void collect(struct nl_object *obj, void *arg)
-{
-	struct resync *s = arg;
-	struct rtnl_route *r = (struct rtnl_route *)obj;
-	struct kroute *e, tmp;
-	uint64_t key;
-
-	if (classify(s->b, r, &key) != OURS)
-		return;
-	e = kern_map_get(&s->b->map, key);
-	if (e == NULL) {
-		s->oom = true;
-		return;
-	}
-	if (e->count++ && rtnl_route_get_priority(r) >= e->prio)
-		return;
-	tmp = *e;
-	map_route(s->vrf, r, &tmp);
-	tmp.count = e->count;
-	*e = tmp;
-}
-
-struct stale_kernel {
+struct find_stale {
 	struct kroutes *map;
 	uint64_t *gone;
 	uint32_t n, cap;
@@ -411,7 +426,7 @@ struct stale_kernel {
 
 static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 {
-	struct stale_kernel *s = arg;
+	struct find_stale *s = arg;
 	uint64_t key = KERN_KEY(ip, len);
 	struct kroute *e;
 
@@ -431,29 +446,74 @@ static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 	s->gone[s->n++] = key;
 }
 
-void kern_routes_resync(uint16_t vrf)
+struct dump {
+	struct nl_sock *sk;
+	int rc;
+};
+
+static int dump_here(void *arg)
+{
+	struct dump *d = arg;
+
+	d->sk = nl_socket_alloc();
+	if (d->sk == NULL)
+		return -ENOMEM;
+	d->rc = nl_connect(d->sk, NETLINK_ROUTE);
+	return d->rc < 0 ? -EIO : 0;
+}
+
+/* The whole table, read from the kernel into a fresh map. */
+static int reload(uint16_t vrf, struct kbind *b)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET };
+	struct parsed p = { .vrf = vrf, .apply = false };
+	struct dump d = { NULL, 0 };
+	struct nl_cb *cb = NULL;
+	int rc = kern_in_netns(b->nsfd, dump_here, &d);
+
+	kern_map_free(&b->map);
+	b->n_mapped = 0;
+	if (rc == 0)
+		rc = nl_send_simple(d.sk, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+	if (rc >= 0) {
+		cb = nl_cb_alloc(NL_CB_DEFAULT);
+		rc = cb ? nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_message, &p) : -NLE_NOMEM;
+	}
+	if (rc >= 0)
+		rc = nl_recvmsgs(d.sk, cb);
+	nl_cb_put(cb);
+	nl_socket_free(d.sk);
+	if (rc < 0) {
+		b->errors++;
+		snprintf(b->last_error, sizeof(b->last_error), "reading the table: %s",
+			 nl_geterror(rc));
+	}
+	return rc < 0 ? -EIO : 0;
+}
+
+void kern_routes_resync(uint16_t vrf, bool whole)
 {
 	struct kbind *b = &kern_binds[vrf];
-	struct resync s = { vrf, b, false };
-	struct stale_kernel st = { &b->map, NULL, 0, 0 };
+	struct find_stale st = { &b->map, NULL, 0, 0 };
 
 	b->resync = false;
+	if (whole) {
+		b->reload = false;
+		if (reload(vrf, b) < 0) {
+			b->reload = true; /* tried again in a second */
+			b->resync_after = rte_rdtsc() + rte_get_tsc_hz();
+			return;
+		}
+	}
 	b->resyncs++;
 	b->n_mapped = 0;
-	kern_map_free(&b->map);
-	nl_cache_foreach(b->routes, collect, &s);
-	if (s.oom) {
-		b->errors++;
-		snprintf(b->last_error, sizeof(b->last_error), "no memory for the route map");
-		b->resync = true;
-		return;
-	}
-	b->n_mapped = 0;
 	for (uint32_t i = 0; i < b->map.cap; i++) {
-		if (b->map.slot[i].key) {
-			b->n_mapped += b->map.slot[i].mapped;
-			install(b, vrf, &b->map.slot[i]);
-		}
+		struct kroute *e = &b->map.slot[i];
+		if (e->key == 0)
+			continue;
+		map_best(vrf, e);
+		b->n_mapped += e->mapped;
+		install(b, vrf, e);
 	}
 	fib_walk(&l3_fib, vrf, find_stale, &st);
 	for (uint32_t i = 0; i < st.n; i++)
@@ -461,59 +521,38 @@ void kern_routes_resync(uint16_t vrf)
 	free(st.gone);
 }
 
-/* ---- the manager's socket ---- */
+/* ---- the notification socket ---- */
 
-static void on_netlink(struct ev_handle *h, int fd, uint32_t events, void *arg)
-{
-	uint16_t vrf = (uint16_t)(uintptr_t)arg;
-	struct kbind *b = &kern_binds[vrf];
-	int rc;
-
-	(void)h;
-	(void)fd;
-	(void)events;
-	rc = nl_cache_mngr_data_ready(b->mngr);
-	if (rc >= 0)
-		return;
-	/* Overrun (ENOBUFS) or worse: what was missed is read again whole. */
-	b->overruns++;
-	snprintf(b->last_error, sizeof(b->last_error), "netlink: %s", nl_geterror(rc));
-	if (nl_cache_refill(b->sk, b->routes) < 0 || nl_cache_refill(b->sk, b->links) < 0 ||
-	    nl_cache_refill(b->sk, b->addrs) < 0)
-		b->errors++;
-	b->resync = true;
-	b->taps_dirty = true;
-}
-
-struct mngr_open {
+struct sub {
 	uint16_t vrf;
-	struct kbind *b;
+	struct nl_sock *sk;
 	int rc;
 };
 
-static int mngr_open_here(void *arg)
+static int subscribe_here(void *arg)
 {
-	struct mngr_open *o = arg;
-	struct kbind *b = o->b;
-	void *cookie = (void *)(uintptr_t)o->vrf;
-	int rc;
+	struct sub *s = arg;
+	static struct parsed ctx[FIB_MAX_VRFS]; /* what each VRF's callback is given */
 
-	/* Not provided to libnl's global caches: each VRF's belong to their namespace. */
-	rc = nl_cache_mngr_alloc(NULL, NETLINK_ROUTE, 0, &b->mngr);
-	if (rc == 0)
-		rc = nl_cache_mngr_add(b->mngr, "route/route", route_changed, cookie, &b->routes);
-	if (rc == 0)
-		rc = nl_cache_mngr_add(b->mngr, "route/link", link_changed, cookie, &b->links);
-	if (rc == 0)
-		rc = nl_cache_mngr_add(b->mngr, "route/addr", link_changed, cookie, &b->addrs);
-	o->rc = rc;
-	return rc < 0 ? -EIO : 0;
+	s->sk = nl_socket_alloc();
+	if (s->sk == NULL)
+		return -ENOMEM;
+	ctx[s->vrf] = (struct parsed){ .vrf = s->vrf, .apply = true };
+	nl_socket_disable_seq_check(s->sk);
+	nl_socket_modify_cb(s->sk, NL_CB_VALID, NL_CB_CUSTOM, on_message, &ctx[s->vrf]);
+	s->rc = nl_connect(s->sk, NETLINK_ROUTE);
+	if (s->rc == 0)
+		s->rc = nl_socket_add_memberships(s->sk, RTNLGRP_IPV4_ROUTE, RTNLGRP_LINK,
+						  RTNLGRP_IPV4_IFADDR, 0);
+	if (s->rc == 0)
+		s->rc = nl_socket_set_nonblocking(s->sk);
+	return s->rc < 0 ? -EIO : 0;
 }
 
 int kern_routes_watch(uint16_t vrf)
 {
 	struct kbind *b = &kern_binds[vrf];
-	int fd = nl_cache_mngr_get_fd(b->mngr), size = 8 << 20;
+	int fd = nl_socket_get_fd(b->ev_sk), size = 8 << 20;
 
 	/* A big receive buffer: a routing daemon's burst of changes is not an overrun. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
@@ -525,12 +564,13 @@ int kern_routes_watch(uint16_t vrf)
 int kern_routes_start(uint16_t vrf)
 {
 	struct kbind *b = &kern_binds[vrf];
-	struct mngr_open o = { vrf, b, 0 };
+	struct sub s = { vrf, NULL, 0 };
+	int rc = kern_in_netns(b->nsfd, subscribe_here, &s);
 
-	int rc = kern_in_netns(b->nsfd, mngr_open_here, &o);
+	b->ev_sk = s.sk;
 	if (rc < 0) {
-		snprintf(b->last_error, sizeof(b->last_error), "netlink caches: %s",
-			 o.rc ? nl_geterror(o.rc) : strerror(-rc));
+		snprintf(b->last_error, sizeof(b->last_error), "netlink subscription: %s",
+			 s.rc ? nl_geterror(s.rc) : strerror(-rc));
 		kern_routes_stop(vrf, false);
 		return -EIO;
 	}
@@ -538,7 +578,8 @@ int kern_routes_start(uint16_t vrf)
 		kern_routes_stop(vrf, false);
 		return -ENOMEM;
 	}
-	b->resync = true;
+	/* Subscribed first, then the dump: nothing falls between the two. */
+	b->reload = true;
 	return 0;
 }
 
@@ -549,15 +590,15 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib)
 	if (b->ev)
 		ev_del(kern_loop, b->ev);
 	b->ev = NULL;
-	if (b->mngr)
-		nl_cache_mngr_free(b->mngr); /* its caches with it */
-	b->mngr = NULL;
-	b->routes = b->links = b->addrs = NULL;
+	if (b->ev_sk)
+		nl_socket_free(b->ev_sk);
+	b->ev_sk = NULL;
 	/* The kernel's routes leave the FIB with the binding (not at exit: it goes whole). */
 	for (uint32_t i = 0; !keep_fib && i < b->map.cap; i++)
 		if (b->map.slot[i].key)
 			uninstall(b, vrf, b->map.slot[i].key);
 	kern_map_free(&b->map);
+	b->n_mapped = 0;
 }
 
 static const char *const why_names[KU_MAX] = {

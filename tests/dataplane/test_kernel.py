@@ -151,6 +151,16 @@ def test_taps_and_route_sync(cleanup, tmp_path):
     topo.k("ip", "route", "del", "172.16.1.0/24")
     wait(lambda: "172.16.1.0/24" not in topo.routes(), what="deletion")
     assert topo.ent.ping("172.16.1.1", count=1)[1] == 0
+    # Several metrics for one prefix: the lowest wins; when it goes, the next.
+    topo.k("ip", "route", "add", "172.16.40.0/24", "via", "10.2.0.3", "metric", "20")
+    topo.k("ip", "route", "add", "172.16.40.0/24", "via", "10.2.0.2", "metric", "10")
+    wait(lambda: topo.routes().get("172.16.40.0/24", {}).get("nexthops") ==
+         [{"via": "10.2.0.2", "interface": "a-far"}], what="lowest metric")
+    topo.k("ip", "route", "del", "172.16.40.0/24", "via", "10.2.0.2", "metric", "10")
+    wait(lambda: topo.routes().get("172.16.40.0/24", {}).get("nexthops") ==
+         [{"via": "10.2.0.3", "interface": "a-far"}], what="next metric")
+    topo.k("ip", "route", "del", "172.16.40.0/24", "via", "10.2.0.3", "metric", "20")
+    wait(lambda: "172.16.40.0/24" not in topo.routes(), what="last metric gone")
     # Replaced by a type tessd has no use for (throw): gone for tessd.
     topo.k("ip", "route", "add", "172.16.12.0/24", "via", "10.2.0.2")
     wait(lambda: "172.16.12.0/24" in topo.routes(), what="route to replace")

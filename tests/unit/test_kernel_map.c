@@ -43,7 +43,9 @@ static void test_map_against_reference(void **state)
 			assert_non_null(e);
 			assert_int_equal(e->key, keys[i]);
 			if (!present[i]) {
-				e->prio = i; /* a value to find again */
+				e->ifindex = (int)i;                 /* a value to find again */
+				e->alt = calloc(1, sizeof(*e->alt)); /* freed with it */
+				e->n_alt = 1;
 				n++;
 			}
 			present[i] = true;
@@ -58,7 +60,7 @@ static void test_map_against_reference(void **state)
 				struct kroute *e = keys[k] ? kern_map_find(&m, keys[k]) : NULL;
 				assert_int_equal(e != NULL, keys[k] && present[k]);
 				if (e)
-					assert_int_equal(e->prio, k);
+					assert_int_equal(e->ifindex, k);
 			}
 		}
 	}
