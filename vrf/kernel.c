@@ -446,6 +446,10 @@ void kern_taps_index(uint16_t vrf)
 	b->tap_ifindex = calloc(n + 1, sizeof(*b->tap_ifindex));
 	b->tap_iface = calloc(n + 1, sizeof(*b->tap_iface));
 	b->n_taps = 0;
+	if (b->tap_ifindex == NULL || b->tap_iface == NULL) {
+		b->taps_changed = true; /* tried again; a resync meanwhile would map nothing */
+		return;
+	}
 	for (uint16_t i = 1; b->tap_ifindex && b->tap_iface && i < L3_MAX_IFACES; i++) {
 		if (kern_taps[i].fd >= 0 && kern_taps[i].vrf == vrf) {
 			b->tap_ifindex[b->n_taps] = kern_taps[i].ifindex;

@@ -67,6 +67,8 @@ struct kbind {
 	struct ev_handle *ev;
 	bool resync;           /* the next tick maps the whole table again */
 	bool reload;           /* the next tick reads the whole table from the kernel again */
+	bool discarding;       /* reading notifications older than a dump: not applied */
+	bool short_of_memory;  /* a change could not be kept: the dump under way fails */
 	bool taps_dirty;       /* a TAP's link or addresses changed: set them up again */
 	bool taps_changed;     /* TAPs came, went or changed ifindex: index them again */
 	uint64_t tap_retry_at; /* TSC: TAPs that could not be opened are tried again */

@@ -132,8 +132,8 @@ enum { NOT_OURS, OURS, OURS_IGNORED };
 /*
  * Whether r is an IPv4 route of the table (its key then), and one tessd
  * mirrors: not a type it has no use for (throw, multicast, local...), nor
- * the kernel's own route for an address (proto kernel: tessd has its own),
- * nor a TOS route. An ignored route counts as absent for its prefix.
+ * the kernel's own route for an address (proto kernel: tessd has its own).
+ * An ignored route that replaces one of the same metric takes it away.
  */
 static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 {
@@ -141,8 +141,9 @@ static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 	uint8_t type = rtnl_route_get_type(r), len;
 	uint32_t ip = 0;
 
+	/* TOS routes live next to the plain ones (tessd routes without TOS): not ours. */
 	if (rtnl_route_get_family(r) != AF_INET || rtnl_route_get_table(r) != b->table ||
-	    dst == NULL || (rtnl_route_get_flags(r) & RTM_F_CLONED))
+	    dst == NULL || (rtnl_route_get_flags(r) & RTM_F_CLONED) || rtnl_route_get_tos(r))
 		return NOT_OURS;
 	if (nl_addr_get_len(dst) == 4) {
 		memcpy(&ip, nl_addr_get_binary_addr(dst), 4);
@@ -150,7 +151,7 @@ static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 	}
 	len = (uint8_t)nl_addr_get_prefixlen(dst);
 	*key = KERN_KEY(ip & rt_mask(len), len);
-	if (rtnl_route_get_protocol(r) == RTPROT_KERNEL || rtnl_route_get_tos(r) ||
+	if (rtnl_route_get_protocol(r) == RTPROT_KERNEL ||
 	    (type != RTN_UNICAST && type != RTN_BLACKHOLE && type != RTN_UNREACHABLE &&
 	     type != RTN_PROHIBIT))
 		return OURS_IGNORED;
@@ -207,6 +208,11 @@ static void map_best(uint16_t vrf, struct kroute *e)
 {
 	const struct kalt *a = &e->alt[0];
 
+	if (e->n_alt == 0) { /* never kept so (see change()), but never read either */
+		e->mapped = false;
+		e->why = KU_NO_NH;
+		return;
+	}
 	for (uint32_t i = 1; i < e->n_alt; i++)
 		if (e->alt[i].prio < a->prio)
 			a = &e->alt[i];
@@ -296,7 +302,8 @@ bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len)
  * One kernel route came (add) or went: the prefix's routes change, and its
  * best one is what the FIB gets (apply: false while reading a whole table).
  */
-static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add, bool apply)
+static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add, bool replace,
+		   bool apply)
 {
 	struct kroute *e;
 	struct kalt a;
@@ -306,7 +313,12 @@ static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add
 
 	if (c == NOT_OURS)
 		return;
-	add &= c == OURS; /* replaced by a route tessd ignores: gone for tessd */
+	if (c == OURS_IGNORED) {
+		/* Only a replacement by an ignored route takes the metric's route away. */
+		if (!add || !replace)
+			return;
+		add = false;
+	}
 	raw_route(r, &a);
 	e = kern_map_find(&b->map, key);
 	for (i = 0; e && i < e->n_alt && e->alt[i].prio != a.prio; i++)
@@ -334,7 +346,11 @@ static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add
 			}
 		}
 		if (e == NULL) {
+			struct kroute *half = kern_map_find(&b->map, key);
+			if (half && half->n_alt == 0)
+				kern_map_del(&b->map, half); /* made just now, holding nothing */
 			b->errors++;
+			b->short_of_memory = true;
 			snprintf(b->last_error, sizeof(b->last_error),
 				 "no memory for the route map");
 			b->reload = true;
@@ -353,7 +369,8 @@ static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add
 
 struct parsed {
 	uint16_t vrf;
-	int type; /* the message's: RTM_NEWROUTE, RTM_DELLINK, ... */
+	int type;       /* the message's: RTM_NEWROUTE, RTM_DELLINK, ... */
+	uint16_t flags; /* and its flags (NLM_F_REPLACE) */
 	bool apply;
 };
 
@@ -365,12 +382,11 @@ static void link_changed(uint16_t vrf, struct nl_object *obj, bool gone)
 	int ifindex = link ? rtnl_link_get_ifindex((struct rtnl_link *)obj)
 			   : rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
 
-	if (iface_of_ifindex(vrf, ifindex) == 0)
-		return;
-	b->taps_dirty = true;
-	/* A TAP down or gone: the kernel flushed its routes through it without telling. */
-	if (link && (gone || !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP)))
+	/* A device down or gone, an address gone: the kernel flushed routes without telling. */
+	if (gone || (link && !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP)))
 		b->reload = true;
+	if (iface_of_ifindex(vrf, ifindex))
+		b->taps_dirty = true;
 }
 
 static void on_object(struct nl_object *obj, void *arg)
@@ -380,19 +396,39 @@ static void on_object(struct nl_object *obj, void *arg)
 	const char *type = nl_object_get_type(obj);
 
 	if (strcmp(type, "route/route") == 0)
-		change(p->vrf, b, (struct rtnl_route *)obj, p->type == RTM_NEWROUTE, p->apply);
+		change(p->vrf, b, (struct rtnl_route *)obj, p->type == RTM_NEWROUTE,
+		       p->flags & NLM_F_REPLACE, p->apply);
 	else if (p->apply && (strcmp(type, "route/link") == 0 || strcmp(type, "route/addr") == 0))
-		link_changed(p->vrf, obj, p->type == RTM_DELLINK);
+		link_changed(p->vrf, obj, p->type == RTM_DELLINK || p->type == RTM_DELADDR);
 }
 
 static int on_message(struct nl_msg *msg, void *arg)
 {
 	struct parsed p = *(struct parsed *)arg;
 
+	if (p.apply && kern_binds[p.vrf].discarding)
+		return NL_OK; /* older than the dump that follows */
 	p.type = nlmsg_hdr(msg)->nlmsg_type;
+	p.flags = nlmsg_hdr(msg)->nlmsg_flags;
 	kern_binds[p.vrf].events += p.apply;
 	nl_msg_parse(msg, on_object, &p);
 	return NL_OK;
+}
+
+/* Reads the notification socket empty, applying nothing. */
+static void drain(struct kbind *b)
+{
+	struct nl_cb *cb = b->ev_sk ? nl_socket_get_cb(b->ev_sk) : NULL;
+	int rc, rounds = 0;
+
+	b->discarding = true;
+	while (cb && rounds++ < 100000) {
+		rc = nl_recvmsgs_report(b->ev_sk, cb);
+		if (rc == 0 || rc == -NLE_AGAIN)
+			break; /* another overrun (-NLE_NOMEM) just goes on */
+	}
+	b->discarding = false;
+	nl_cb_put(cb);
 }
 
 static void on_netlink(struct ev_handle *h, int fd, uint32_t events, void *arg)
@@ -404,9 +440,12 @@ static void on_netlink(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	(void)h;
 	(void)fd;
 	(void)events;
+	struct nl_cb *cb = nl_socket_get_cb(b->ev_sk); /* a reference of ours */
+
 	/* Until nothing is left: each call reads one datagram of messages. */
-	while ((rc = nl_recvmsgs_report(b->ev_sk, nl_socket_get_cb(b->ev_sk))) > 0)
+	while ((rc = nl_recvmsgs_report(b->ev_sk, cb)) > 0)
 		;
+	nl_cb_put(cb);
 	if (rc == 0 || rc == -NLE_AGAIN)
 		return;
 	/* Overrun (ENOBUFS) or worse: what was missed is read again whole. */
@@ -414,14 +453,16 @@ static void on_netlink(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	snprintf(b->last_error, sizeof(b->last_error), "netlink: %s", nl_geterror(rc));
 	b->reload = true;
 	b->taps_dirty = true;
+	drain(b); /* what is still queued is older than the dump to come */
 }
 
 /* ---- whole tables ---- */
 
 struct find_stale {
-	struct kroutes *map;
+	struct kroutes *map; /* NULL: every kernel route is stale */
 	uint64_t *gone;
 	uint32_t n, cap;
+	bool short_of_memory;
 };
 
 static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
@@ -432,14 +473,16 @@ static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 
 	if (nh_group(&l3_nh, value)->origin != NH_ORIGIN_KERNEL)
 		return;
-	e = kern_map_find(s->map, key);
+	e = s->map ? kern_map_find(s->map, key) : NULL;
 	if (e && e->mapped)
 		return;
 	if (s->n == s->cap) {
 		uint32_t cap = s->cap ? s->cap * 2 : 256;
 		uint64_t *g = realloc(s->gone, cap * sizeof(*g));
-		if (g == NULL)
-			return; /* found again at the next resync */
+		if (g == NULL) {
+			s->short_of_memory = true; /* found again at the next resync */
+			return;
+		}
 		s->gone = g;
 		s->cap = cap;
 	}
@@ -459,42 +502,62 @@ static int dump_here(void *arg)
 	if (d->sk == NULL)
 		return -ENOMEM;
 	d->rc = nl_connect(d->sk, NETLINK_ROUTE);
-	return d->rc < 0 ? -EIO : 0;
+	if (d->rc < 0) {
+		nl_socket_free(d->sk);
+		d->sk = NULL;
+		return -EIO;
+	}
+	return 0;
 }
 
-/* The whole table, read from the kernel into a fresh map. */
+/* The whole table, read from the kernel into a fresh map that replaces b's on success. */
 static int reload(uint16_t vrf, struct kbind *b)
 {
 	struct rtmsg rtm = { .rtm_family = AF_INET };
 	struct parsed p = { .vrf = vrf, .apply = false };
 	struct dump d = { NULL, 0 };
+	struct kroutes old = b->map;
 	struct nl_cb *cb = NULL;
-	int rc = kern_in_netns(b->nsfd, dump_here, &d);
+	int rc = kern_in_netns(b->nsfd, dump_here, &d), nlrc = 0;
 
-	kern_map_free(&b->map);
-	b->n_mapped = 0;
-	if (rc == 0)
-		rc = nl_send_simple(d.sk, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
-	if (rc >= 0) {
-		cb = nl_cb_alloc(NL_CB_DEFAULT);
-		rc = cb ? nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_message, &p) : -NLE_NOMEM;
+	/* Notifications queued now are older than the dump: they go unread. */
+	drain(b);
+	memset(&b->map, 0, sizeof(b->map));
+	b->short_of_memory = false;
+	if (rc == 0) {
+		nlrc = nl_send_simple(d.sk, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+		if (nlrc >= 0) {
+			cb = nl_cb_alloc(NL_CB_DEFAULT);
+			nlrc = cb ? nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_message, &p)
+				  : -NLE_NOMEM;
+		}
+		if (nlrc >= 0)
+			nlrc = nl_recvmsgs(d.sk, cb);
+		if (nlrc >= 0 && b->short_of_memory)
+			nlrc = -NLE_NOMEM;
 	}
-	if (rc >= 0)
-		rc = nl_recvmsgs(d.sk, cb);
 	nl_cb_put(cb);
-	nl_socket_free(d.sk);
-	if (rc < 0) {
+	if (d.sk)
+		nl_socket_free(d.sk);
+	if (rc < 0 || nlrc < 0) {
+		/* The map stays what it was (the FIB still has it): tried again in a second. */
+		kern_map_free(&b->map);
+		b->map = old;
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error), "reading the table: %s",
-			 nl_geterror(rc));
+			 nlrc < 0   ? nl_geterror(nlrc)
+			 : d.rc < 0 ? nl_geterror(d.rc)
+				    : strerror(-rc));
+		return -EIO;
 	}
-	return rc < 0 ? -EIO : 0;
+	kern_map_free(&old);
+	return 0;
 }
 
 void kern_routes_resync(uint16_t vrf, bool whole)
 {
 	struct kbind *b = &kern_binds[vrf];
-	struct find_stale st = { &b->map, NULL, 0, 0 };
+	struct find_stale st = { &b->map, NULL, 0, 0, false };
 
 	b->resync = false;
 	if (whole) {
@@ -515,6 +578,21 @@ void kern_routes_resync(uint16_t vrf, bool whole)
 		b->n_mapped += e->mapped;
 		install(b, vrf, e);
 	}
+	fib_walk(&l3_fib, vrf, find_stale, &st);
+	for (uint32_t i = 0; i < st.n; i++)
+		uninstall(b, vrf, st.gone[i]);
+	free(st.gone);
+	if (st.short_of_memory) {
+		b->resync = true;
+		b->resync_after = rte_rdtsc() + rte_get_tsc_hz();
+	}
+}
+
+/* Every kernel route of the VRF leaves its FIB (whatever the map says). */
+static void uninstall_all(uint16_t vrf, struct kbind *b)
+{
+	struct find_stale st = { NULL, NULL, 0, 0, false };
+
 	fib_walk(&l3_fib, vrf, find_stale, &st);
 	for (uint32_t i = 0; i < st.n; i++)
 		uninstall(b, vrf, st.gone[i]);
@@ -594,9 +672,8 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib)
 		nl_socket_free(b->ev_sk);
 	b->ev_sk = NULL;
 	/* The kernel's routes leave the FIB with the binding (not at exit: it goes whole). */
-	for (uint32_t i = 0; !keep_fib && i < b->map.cap; i++)
-		if (b->map.slot[i].key)
-			uninstall(b, vrf, b->map.slot[i].key);
+	if (!keep_fib)
+		uninstall_all(vrf, b);
 	kern_map_free(&b->map);
 	b->n_mapped = 0;
 }

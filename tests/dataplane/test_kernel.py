@@ -161,6 +161,14 @@ def test_taps_and_route_sync(cleanup, tmp_path):
          [{"via": "10.2.0.3", "interface": "a-far"}], what="next metric")
     topo.k("ip", "route", "del", "172.16.40.0/24", "via", "10.2.0.3", "metric", "20")
     wait(lambda: "172.16.40.0/24" not in topo.routes(), what="last metric gone")
+    # A TOS route next to the plain one leaves tessd's alone (tessd routes without TOS).
+    topo.k("ip", "route", "add", "172.16.41.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.41.0/24" in topo.routes(), what="plain route")
+    topo.k("ip", "route", "add", "172.16.41.0/24", "tos", "0x10", "via", "10.2.0.3")
+    topo.k("ip", "route", "del", "172.16.41.0/24", "tos", "0x10", "via", "10.2.0.3")
+    time.sleep(0.3)
+    assert topo.routes()["172.16.41.0/24"]["nexthops"] == [{"via": "10.2.0.2",
+                                                            "interface": "a-far"}]
     # Replaced by a type tessd has no use for (throw): gone for tessd.
     topo.k("ip", "route", "add", "172.16.12.0/24", "via", "10.2.0.2")
     wait(lambda: "172.16.12.0/24" in topo.routes(), what="route to replace")
