@@ -149,6 +149,16 @@ static void print_cols(const json_t *r, const struct col *cols)
 
 #define COLS(...) ((const struct col[]){ __VA_ARGS__, { NULL, NULL } })
 
+/* Seconds since the epoch as UTC text. */
+static void utc_text(json_int_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
 static void sites_human(const json_t *r)
 {
 	print_cols(r, COLS({ "SITE", "name" }, { "LAT", "latitude" }, { "LON", "longitude" },
@@ -176,11 +186,8 @@ static void images_human(const json_t *r)
 	printf("%-20s %-14s %-20s %s\n", "IMAGE", "VERSION", "PUBLISHED (UTC)", "SITES");
 	json_array_foreach (r, i, img)
 		json_array_foreach (json_object_get(img, "versions"), k, v) {
-			time_t t = (time_t)(jint(v, "published_us") / 1000000);
-			char when[32] = "-";
-			struct tm tm;
-			if (gmtime_r(&t, &tm))
-				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			char when[32];
+			utc_text(jint(v, "published_us") / 1000000, when, sizeof(when));
 			printf("%-20s %-14.12s %-20s ", jstr(img, "name"), jstr(v, "version"),
 			       when);
 			json_array_foreach (json_object_get(v, "sites"), s, site)
@@ -261,9 +268,19 @@ static void jobs_human(const json_t *r)
 
 static void audit_human(const json_t *r)
 {
-	print_cols(r, COLS({ "ID", "id" }, { "TIME", "time" }, { "PRINCIPAL", "principal" },
-			   { "ROLE", "role" }, { "TENANT", "tenant" }, { "ACTION", "action" },
-			   { "TARGET", "target" }, { "RESULT", "result" }));
+	json_t *rows = json_deep_copy(r), *e;
+	size_t i;
+
+	json_array_foreach (rows, i, e) {
+		char when[32];
+		utc_text(jint(e, "time"), when, sizeof(when));
+		json_object_set_new(e, "when", json_string(when));
+	}
+	print_cols(rows,
+		   COLS({ "ID", "id" }, { "TIME (UTC)", "when" }, { "PRINCIPAL", "principal" },
+			{ "ROLE", "role" }, { "TENANT", "tenant" }, { "ACTION", "action" },
+			{ "TARGET", "target" }, { "RESULT", "result" }));
+	json_decref(rows);
 }
 
 static void usage_human(const json_t *r)

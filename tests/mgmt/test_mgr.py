@@ -4,6 +4,7 @@ HTTP, quotas, concurrent placement, per-tenant CPU partitions, throttling, lifec
 that leave nothing behind, restarts, roles, bad input, the audit log, and a real tessd."""
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import threading
@@ -564,4 +565,6 @@ def test_tessctl_drives_tessmgrd(m):
     r = ctl("wrong-token-000000000", "usage", check=False)
     assert r.returncode == 1 and "401" in r.stderr
     assert json.loads(ctl(ACME, "--json", "job", "list").stdout)[0]["kind"] == "create"
-    assert "alice" in ctl(PROVIDER, "audit", "--limit", "5").stdout
+    out = ctl(PROVIDER, "audit", "--limit", "5").stdout
+    assert "alice" in out and "TIME (UTC)" in out
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", out), out
