@@ -98,6 +98,10 @@ static const struct cfg_field kernel_fields[] = {
 	/* Not 0 (unspec) nor 255 (local): the tables routes are added to. */
 	CFG_FIELD(struct tessd_kernel_cfg, table, "table",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 254 } }), false, "254"),
+	/* Big enough for a routing daemon's bursts: what overflows is read again whole. */
+	CFG_FIELD(struct tessd_kernel_cfg, buffer_kb, "buffer_kb",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 4, 1 << 20 } }), false,
+		  "8192"),
 	{ 0 },
 };
 

@@ -203,8 +203,16 @@ static void unbind(uint16_t vrf, bool exiting)
 	b->nsfd = -1;
 }
 
+/* What b is bound to (or is to be), from k. */
+static void bind_params(struct kbind *b, const struct tessd_kernel_cfg *k)
+{
+	snprintf(b->netns, sizeof(b->netns), "%s", k->netns);
+	b->table = k->table;
+	b->buffer_kb = k->buffer_kb;
+}
+
 /* A binding that failed: shown with its error, tried again in a few seconds. */
-static void bind_failed(struct kbind *b, const char *netns, uint32_t table, const char *why)
+static void bind_failed(struct kbind *b, const struct tessd_kernel_cfg *k, const char *why)
 {
 	char err[sizeof(b->last_error)];
 
@@ -213,28 +221,28 @@ static void bind_failed(struct kbind *b, const char *netns, uint32_t table, cons
 	b->nsfd = -1;
 	b->failed = true;
 	b->retry_at = rte_rdtsc() + 5 * rte_get_tsc_hz();
-	snprintf(b->netns, sizeof(b->netns), "%s", netns);
-	b->table = table;
+	bind_params(b, k);
 	snprintf(b->last_error, sizeof(b->last_error), "%s", err);
 }
 
-static int bind_vrf(uint16_t vrf, const char *name, const char *netns, uint32_t table)
+static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cfg *k)
 {
 	struct kbind *b = &kern_binds[vrf];
+	const char *netns = k->netns;
+	uint32_t table = k->table;
 	bool made;
 	int rc;
 
 	memset(b, 0, sizeof(*b));
 	b->nsfd = -1;
-	snprintf(b->netns, sizeof(b->netns), "%s", netns);
-	b->table = table;
+	bind_params(b, k);
 	b->nsfd = kern_netns_open(netns, &made);
 	if (b->nsfd < 0) {
 		char why[160];
 		snprintf(why, sizeof(why), "netns %s: %s", netns, strerror(-b->nsfd));
 		DP_LOG(ERR, "VRF %s: %s", name, why);
 		rc = b->nsfd;
-		bind_failed(b, netns, table, why);
+		bind_failed(b, k, why);
 		return rc;
 	}
 	b->on = true;
@@ -248,7 +256,7 @@ static int bind_vrf(uint16_t vrf, const char *name, const char *netns, uint32_t 
 		DP_LOG(ERR, "VRF %s: cannot follow table %u of netns %s: %s", name, table, netns,
 		       why);
 		unbind(vrf, false);
-		bind_failed(b, netns, table, why);
+		bind_failed(b, k, why);
 		return rc;
 	}
 	DP_LOG(INFO, "VRF %s: follows table %u of netns %s", name, table, netns);
@@ -271,7 +279,8 @@ void kern_sync(const struct tessd_router_index *ix)
 			continue;
 		vc = tessd_ix_vrf(ix, rt_vrfs[id].name);
 		if (!rt_vrfs[id].on || vc == NULL || vc->id != id ||
-		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table) {
+		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table ||
+		    vc->kernel.buffer_kb != b->buffer_kb) {
 			if (b->on)
 				unbind(id, false);
 			memset(b, 0, sizeof(*b));
@@ -282,7 +291,7 @@ void kern_sync(const struct tessd_router_index *ix)
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
 		struct kbind *b = &kern_binds[vc->id];
 		if (vc->kernel.netns[0] && !b->on && !b->failed && rt_vrfs[vc->id].on)
-			bind_vrf(vc->id, vc->name, vc->kernel.netns, vc->kernel.table);
+			bind_vrf(vc->id, vc->name, &vc->kernel);
 	}
 	/* TAPs: one per interface of a bound VRF, as its interface says. */
 	for (uint16_t id = 1; id < L3_MAX_IFACES; id++) {
@@ -314,10 +323,10 @@ void kern_poll(void)
 	for (uint16_t id = 1; id < FIB_MAX_VRFS; id++) {
 		struct kbind *b = &kern_binds[id];
 		if (b->failed && rte_rdtsc() > b->retry_at) {
-			char netns[TESS_NAME_LEN];
-			uint32_t table = b->table;
-			snprintf(netns, sizeof(netns), "%s", b->netns);
-			if (bind_vrf(id, rt_vrfs[id].name, netns, table) == 0)
+			struct tessd_kernel_cfg k = { .table = b->table,
+						      .buffer_kb = b->buffer_kb };
+			snprintf(k.netns, sizeof(k.netns), "%s", b->netns);
+			if (bind_vrf(id, rt_vrfs[id].name, &k) == 0)
 				b->taps_dirty = true; /* its interfaces get their TAPs */
 		}
 		if (!b->on)

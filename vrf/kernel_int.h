@@ -61,6 +61,7 @@ struct kbind {
 	uint64_t retry_at; /* TSC */
 	char netns[TESS_NAME_LEN];
 	uint32_t table;
+	uint32_t buffer_kb;
 	int nsfd;
 	struct nl_sock *sk;    /* TAP set-up, inside the namespace */
 	struct nl_sock *ev_sk; /* route, link and address notifications from the namespace */

@@ -630,7 +630,7 @@ static int subscribe_here(void *arg)
 int kern_routes_watch(uint16_t vrf)
 {
 	struct kbind *b = &kern_binds[vrf];
-	int fd = nl_socket_get_fd(b->ev_sk), size = 8 << 20;
+	int fd = nl_socket_get_fd(b->ev_sk), size = (int)b->buffer_kb << 10;
 
 	/* A big receive buffer: a routing daemon's burst of changes is not an overrun. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)

@@ -38,7 +38,7 @@ def wait(cond, timeout=1.0, what="condition"):
 
 
 class KTopo:
-    def __init__(self, cleanup, tmp_path, routes=(), table=254, extra_vrf=None):
+    def __init__(self, cleanup, tmp_path, routes=(), table=254, extra_vrf=None, buffer_kb=None):
         u = tess.uid()
         self.cleanup = cleanup
         self.knet = f"tk{u}"[:15]
@@ -47,6 +47,8 @@ class KTopo:
         ports = [tess.tap_port("ent", self.ifs["ke"], 0), tess.tap_port("far", self.ifs["kf"], 1)]
         self.t = tess.Tessd(cleanup, tmp_path, ports=ports)
         vrf = {"name": "acme", "id": 100, "kernel": {"netns": self.knet, "table": table}}
+        if buffer_kb:
+            vrf["kernel"]["buffer_kb"] = buffer_kb
         vrf.update(extra_vrf or {})
         self.t.config["router"] = {
             "vrfs": [vrf],
@@ -322,7 +324,7 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
     time.sleep(0.3)
     assert "172.16.31.0/24" not in topo.routes()
     vrfs = {v["name"]: v for v in topo.t.ctl("vrf", "list")}
-    assert vrfs["acme"]["kernel"] == {"netns": topo.knet, "table": 100}
+    assert vrfs["acme"]["kernel"] == {"netns": topo.knet, "table": 100, "buffer_kb": 8192}
     assert vrfs["acme"]["kernel_sync"]["state"] == "bound"
     out = topo.t.tessctl("vrf", "list").stdout
     assert f"{topo.knet}:100 " in out
@@ -347,3 +349,28 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
     # Removed at runtime: its TAP goes.
     topo.t.tessctl("interface", "del", "a-very-long-interface-name")
     assert topo.k("ip", "link", "show", "a-far5", check=False).returncode != 0
+
+
+def test_overrun_reads_the_table_again(cleanup, tmp_path):
+    # A 4 KiB notification buffer and a burst of 20,000 routes: the socket overruns, and
+    # tessd reads the whole table again instead of missing routes.
+    topo = KTopo(cleanup, tmp_path, buffer_kb=4)
+    n = 20000
+    batch = os.path.join(str(tmp_path), "routes.batch")
+    with open(batch, "w") as f:
+        for i in range(n):
+            f.write(f"route add 11.{i >> 8 & 255}.{i & 255}.0/24 via 10.2.0.2\n")
+    topo.k("ip", "-batch", batch)
+
+    def synced():
+        ks = topo.t.ctl("vrf", "list")[0]["kernel_sync"]
+        return ks if ks["kernel_routes"] == n else None
+    ks = wait(synced, timeout=30, what="all routes after the burst")
+    assert ks["overruns"] >= 1 and ks["resyncs"] >= 2, ks
+    assert topo.ent.ping("11.0.7.1", count=1)[1] == 0  # routed to far, which has no such host
+    r = topo.routes()["11.0.7.0/24"]
+    assert r["origin"] == "kernel" and r["nexthops"] == [{"via": "10.2.0.2", "interface": "a-far"}]
+    # And the flush the same way.
+    topo.k("ip", "route", "flush", "proto", "boot")
+    wait(lambda: topo.t.ctl("vrf", "list")[0]["kernel_sync"]["kernel_routes"] == 0, timeout=30,
+         what="all routes gone")
