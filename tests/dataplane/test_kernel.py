@@ -11,6 +11,7 @@ through tessd's ports and its routes drive the dataplane.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -352,15 +353,19 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
 
 
 def test_overrun_reads_the_table_again(cleanup, tmp_path):
-    # A 4 KiB notification buffer and a burst of 20,000 routes: the socket overruns, and
-    # tessd reads the whole table again instead of missing routes.
+    # A 4 KiB notification buffer and a burst of 20,000 routes while tessd is stopped: the
+    # socket overruns, and tessd reads the whole table again instead of missing routes.
     topo = KTopo(cleanup, tmp_path, buffer_kb=4)
     n = 20000
     batch = os.path.join(str(tmp_path), "routes.batch")
     with open(batch, "w") as f:
         for i in range(n):
             f.write(f"route add 11.{i >> 8 & 255}.{i & 255}.0/24 via 10.2.0.2\n")
-    topo.k("ip", "-batch", batch)
+    topo.t.proc.send_signal(signal.SIGSTOP)
+    try:
+        topo.k("ip", "-batch", batch)
+    finally:
+        topo.t.proc.send_signal(signal.SIGCONT)
 
     def synced():
         ks = topo.t.ctl("vrf", "list")[0]["kernel_sync"]
