@@ -57,19 +57,12 @@ struct push_req {
 	char site[MGR_NAME_LEN];
 	char file[PATH_MAX];
 };
-static int check_abs(const void *val, char *why, size_t len)
-{
-	if (((const char *)val)[0] != '/') {
-		snprintf(why, len, "'%s' is not an absolute path", (const char *)val);
-		return EINVAL;
-	}
-	return 0;
-}
 static const struct cfg_field push_fields[] = {
 	CFG_FIELD(struct push_req, site, "site", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct push_req, file, "file",
-		  (&(const struct cfg_node){
-			  .type = CFG_STRING, .str = { 1, PATH_MAX - 1 }, .check = check_abs }),
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { 1, PATH_MAX - 1 },
+					     .check = mgr_check_abs_path }),
 		  true, NULL),
 	{ 0 },
 };

@@ -66,8 +66,7 @@ static bool late(const struct mgr_job *j, char *err, size_t len)
 	return true;
 }
 
-/* Sets a desktop's state (and uuid when given) in memory and in the store. */
-static void set_state(uint32_t id, uint8_t state, const char *uuid)
+void mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid)
 {
 	struct mgr_desktop *d;
 
@@ -182,7 +181,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	if (rc == 0 && late(j, err, len))
 		rc = -ETIMEDOUT;
 	if (rc == 0) {
-		set_state(w.d.id, MGR_DESK_RUNNING, uuid);
+		mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, uuid);
 		mgr_repin_host(w.d.host_id);
 		return 0;
 	}
@@ -276,7 +275,7 @@ void mgr_op_resync(uint32_t desktop_id)
 		return;
 	running = mgr_virt_running(w.d.host_id, w.d.uuid);
 	if (running >= 0)
-		set_state(desktop_id, running ? MGR_DESK_RUNNING : MGR_DESK_STOPPED, NULL);
+		mgr_op_set_state(desktop_id, running ? MGR_DESK_RUNNING : MGR_DESK_STOPPED, NULL);
 	else if (w.d.state == MGR_DESK_DELETING || w.d.state == MGR_DESK_MIGRATING)
-		set_state(desktop_id, MGR_DESK_STOPPED, NULL); /* it can be asked again */
+		mgr_op_set_state(desktop_id, MGR_DESK_STOPPED, NULL); /* it can be asked again */
 }

@@ -41,6 +41,8 @@ int mgr_op_delete(const struct mgr_job *j, char *err, size_t len);
 int mgr_op_power(const struct mgr_job *j, char *err, size_t len);
 /* Moves a desktop to j->target_host_id (migrate.c): cold, or live on qemu hosts. */
 int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len);
+/* Sets a desktop's state (and uuid when given) in memory and in the store. */
+void mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid);
 /* Rolls back a migration a restart interrupted. */
 void mgr_op_undo_migrate(const struct mgr_job *j);
 /* Undoes what a create job of desktop_id did, whatever it got to, and forgets the desktop. */

@@ -6,23 +6,15 @@
 #include <string.h>
 
 #include "cfg_file.h"
+#include "spec.h"
 #include "tessd_config.h"
 
 #define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
 
-static int check_abs(const void *val, char *why, size_t len)
-{
-	if (((const char *)val)[0] != '/') {
-		snprintf(why, len, "'%s' is not an absolute path", (const char *)val);
-		return EINVAL;
-	}
-	return 0;
-}
-
 static const struct cfg_node path_node = {
 	.type = CFG_STRING,
 	.str = { .min_len = 1, .max_len = PATH_MAX - 1 },
-	.check = check_abs,
+	.check = mgr_check_abs_path,
 };
 
 static const struct cfg_field jobs_fields[] = {

@@ -138,19 +138,6 @@ static int target_base(const struct move *m, struct mgr_image *base, char *err, 
 	return rc;
 }
 
-static void set_state(uint32_t id, uint8_t state)
-{
-	struct mgr_desktop *d;
-
-	pthread_mutex_lock(&mgr.lock);
-	d = mgr_desktop_get(&mgr, id);
-	if (d) {
-		d->state = state;
-		mgr_store_put_desktop(d);
-	}
-	pthread_mutex_unlock(&mgr.lock);
-}
-
 /* Whether the port moves at all (hosts may share a tessd: then it stays). */
 static bool port_moves(const struct move *m)
 {
@@ -377,7 +364,7 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 		goto failed;
 	}
 	was_running = running == 1;
-	set_state(m->d.id, MGR_DESK_MIGRATING);
+	mgr_op_set_state(m->d.id, MGR_DESK_MIGRATING, NULL);
 	if (j->live) {
 		rc = was_running ? live(j, m, &landed, err, len) : -EINVAL;
 		if (!was_running)

@@ -17,7 +17,7 @@ static const struct cfg_node name_node = {
 	.str = { .min_len = 1, .max_len = MGR_NAME_LEN - 1, .charset = NAME_CHARSET },
 };
 
-static int check_abs_path(const void *val, char *why, size_t len)
+int mgr_check_abs_path(const void *val, char *why, size_t len)
 {
 	const char *s = val;
 
@@ -31,7 +31,7 @@ static int check_abs_path(const void *val, char *why, size_t len)
 static const struct cfg_node path_node = {
 	.type = CFG_STRING,
 	.str = { .max_len = PATH_MAX - 1 },
-	.check = check_abs_path,
+	.check = mgr_check_abs_path,
 };
 
 static int check_prefix(const void *val, char *why, size_t len)
@@ -134,8 +134,9 @@ static const struct cfg_field host_fields[] = {
 		  "1.0"),
 	CFG_ARRAY_FIELD(struct mgr_host_spec, vlans, n_vlans, "vlans", &vlans_node, false, "[]"),
 	CFG_FIELD(struct mgr_host_spec, tessd_socket, "tessd_socket",
-		  (&(const struct cfg_node){
-			  .type = CFG_STRING, .str = { .max_len = 107 }, .check = check_abs_path }),
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = 107 },
+					     .check = mgr_check_abs_path }),
 		  false, "\"\""),
 	CFG_FIELD(struct mgr_host_spec, vhost_dir, "vhost_dir", &path_node, false,
 		  "\"/run/tessera/vhost\""),

@@ -67,6 +67,9 @@ struct mgr_quota_spec {
 	uint64_t max_memory_mb;
 };
 
+/* A schema check: an absolute path, or "" (schemas that need one say min_len 1). */
+int mgr_check_abs_path(const void *val, char *why, size_t len);
+
 extern const struct cfg_node mgr_site_schema;
 extern const struct cfg_node mgr_host_schema;
 extern const struct cfg_node mgr_tenant_schema;
