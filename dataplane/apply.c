@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "router.h"
+#include "module.h"
 #include "snapshot.h"
-#include "switch.h"
+#include "stage.h"
 #include "tessd.h"
+
+struct tessd tessd;
 
 int dp_candidate(struct tessd_cfg *cand, struct ctl_error *err)
 {
@@ -43,56 +45,73 @@ void dp_error_remap(struct ctl_error *err, const char *from, const char *to)
 	}
 }
 
-static struct dp_snapshot *build(const struct tessd_cfg *cfg, int *rc)
+/* A snapshot of cfg from every module, or NULL with err set. */
+static struct dp_snapshot *build(const struct tessd_cfg *cfg, int *rc, struct ctl_error *err)
 {
 	struct dp_snapshot *s = dp_snapshot_copy();
 
 	*rc = -ENOMEM;
-	if (s == NULL)
-		return NULL;
-	xc_build(s, cfg);
-	vsw_build(s, cfg);
-	/* After the switch: ports with router interfaces become routed ports. */
-	*rc = router_build(s, cfg);
-	if (*rc < 0) {
-		dp_snapshot_discard(s);
+	if (s == NULL) {
+		ctl_error_set(err, ENOMEM, "", "cannot allocate a dataplane snapshot");
 		return NULL;
 	}
+	/* Every port is claimed afresh: by its module's build, else nothing forwards from it. */
+	for (unsigned id = 0; id < RTE_MAX_ETHPORTS; id++)
+		s->port[id].stage = DP_STAGE_DROP;
+	*rc = 0;
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->build && (*rc = m->build(s, cfg, err)) < 0) {
+			if (err->message[0] == '\0')
+				ctl_error_set(err, -*rc, "", "%s: cannot build its tables: %s",
+					      m->name, strerror(-*rc));
+			dp_snapshot_discard(s);
+			return NULL;
+		}
+	}
 	return s;
+}
+
+static void sync_modules(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->sync)
+			m->sync(old, cur);
+	}
 }
 
 int dp_commit(struct tessd_cfg *cand, struct ctl_error *err)
 {
 	struct tessd_cfg old;
 	int rc;
-	struct dp_snapshot *s = build(cand, &rc);
+	struct dp_snapshot *s;
 
+	err->message[0] = '\0';
+	s = build(cand, &rc, err);
 	if (s == NULL) {
 		tessd_cfg_free(cand);
-		ctl_error_set(err, -rc, "",
-			      rc == -ENOSPC ? "out of router interface ids"
-					    : "cannot allocate a dataplane snapshot");
 		return rc;
 	}
 	dp_snapshot_publish(s);
 	old = tessd.cfg;
 	tessd.cfg = *cand;
 	memset(cand, 0, sizeof(*cand));
-	vsw_sync(&old, &tessd.cfg);
-	router_sync(&old, &tessd.cfg);
+	sync_modules(&old, &tessd.cfg);
 	tessd_cfg_free(&old);
 	return 0;
 }
 
-int dp_apply_running(void)
+int dp_apply_running(struct ctl_error *err)
 {
 	int rc;
-	struct dp_snapshot *s = build(&tessd.cfg, &rc);
+	struct dp_snapshot *s;
 
+	err->message[0] = '\0';
+	s = build(&tessd.cfg, &rc, err);
 	if (s == NULL)
 		return rc;
 	dp_snapshot_publish(s);
-	vsw_sync(NULL, &tessd.cfg);
-	router_sync(NULL, &tessd.cfg);
+	sync_modules(NULL, &tessd.cfg);
 	return 0;
 }

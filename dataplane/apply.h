@@ -26,9 +26,6 @@ void dp_error_remap(struct ctl_error *err, const char *from, const char *to);
 /* Publishes a snapshot built from cand and makes it the running config (cand is consumed). */
 int dp_commit(struct tessd_cfg *cand, struct ctl_error *err);
 /* At start: the first snapshot from the running config. */
-int dp_apply_running(void);
-
-/* Each feature fills its part of a snapshot from a config. */
-void xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg);
+int dp_apply_running(struct ctl_error *err);
 
 #endif

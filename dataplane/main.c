@@ -13,25 +13,22 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 
+#include "apply.h"
 #include "cfg_file.h"
 #include "ctl_server.h"
 #include "eal.h"
 #include "log.h"
+#include "module.h"
 #include "port.h"
 #include "rcu.h"
-#include "kernel.h"
-#include "router.h"
 #include "snapshot.h"
+#include "stage.h"
 #include "stats.h"
-#include "switch.h"
-#include "apply.h"
 #include "tessd.h"
 #include "worker.h"
 
 #define TICK_MS    10  /* learning latency of the vswitch */
 #define SLOW_TICKS 100 /* link state, stalled clients: once a second */
-
-struct tessd tessd;
 
 static void usage(FILE *f)
 {
@@ -83,8 +80,7 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	dp_rcu_reclaim();
-	vsw_poll(&tessd.cfg, rte_rdtsc());
-	router_poll(rte_rdtsc());
+	tess_modules_poll(&tessd.cfg, rte_rdtsc());
 	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
@@ -137,6 +133,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	bool check_only = false;
 	char err[1024] = "";
+	struct ctl_error cerr = { 0 };
 	sigset_t sigs;
 	int opt, rc, sfd = -1, tfd = -1;
 
@@ -162,6 +159,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (tess_modules_sort() < 0 || dp_stages_link() < 0) {
+		fprintf(stderr,
+			"tessd: internal error: the built-in modules do not fit together\n");
+		return 1;
+	}
 	if (config) {
 		if (realpath(config, tessd.config_path) == NULL)
 			snprintf(tessd.config_path, sizeof(tessd.config_path), "%s", config);
@@ -207,20 +209,18 @@ int main(int argc, char **argv)
 	tessd.started = time(NULL);
 	rc = dp_rcu_init(tessd.cfg.eal.n_workers);
 	if (rc == 0)
+		rc = tess_modules_init(&tessd.cfg);
+	if (rc == 0)
 		rc = dp_workers_init();
-	if (rc == 0)
-		rc = vsw_init(&tessd.cfg);
-	if (rc == 0)
-		rc = router_init(&tessd.cfg);
 	if (rc < 0)
-		snprintf(err, sizeof(err), "cannot set up workers, the FDB and the FIB: %s",
+		snprintf(err, sizeof(err), "cannot set up the modules and workers: %s",
 			 strerror(-rc));
 	if (rc == 0)
 		rc = dp_ports_init(&tessd.cfg, err, sizeof(err));
 	if (rc == 0 && (rc = dp_snapshot_init()) < 0)
 		snprintf(err, sizeof(err), "cannot allocate the dataplane snapshot");
-	if (rc == 0 && (rc = dp_apply_running()) < 0)
-		snprintf(err, sizeof(err), "cannot build the first snapshot: %s", strerror(-rc));
+	if (rc == 0 && (rc = dp_apply_running(&cerr)) < 0)
+		snprintf(err, sizeof(err), "cannot build the first snapshot: %s", cerr.message);
 	if (rc == 0) {
 		dp_stats_reset();
 		rc = dp_workers_start();
@@ -229,7 +229,8 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0) {
 		tessd.loop = ev_create();
-		kern_attach(tessd.loop);
+		if (tessd.loop)
+			tess_modules_start(tessd.loop);
 		if (tessd.loop == NULL || (sfd = add_signals(tessd.loop, &sigs)) < 0 ||
 		    (tfd = add_timer(tessd.loop)) < 0) {
 			rc = -ENOMEM;
@@ -237,9 +238,8 @@ int main(int argc, char **argv)
 				 strerror(errno));
 		}
 	}
-	if (rc == 0 &&
-	    (core_api_register() < 0 || xc_api_register() < 0 || port_api_register() < 0 ||
-	     vsw_api_register() < 0 || router_api_register() < 0)) {
+	if (rc == 0 && (core_api_register() < 0 || port_api_register() < 0 ||
+			tess_modules_register_api() < 0)) {
 		rc = -EINVAL;
 		snprintf(err, sizeof(err), "internal error: an API schema is inconsistent");
 	}
@@ -266,11 +266,10 @@ int main(int argc, char **argv)
 	dp_ports_fini();
 	if (dp_rcu_qsv)
 		dp_rcu_fini(); /* runs what was deferred: old snapshots, FDB entries */
-	vsw_fini();
 	if (dp_snap)
 		dp_snapshot_fini();
-	router_fini(); /* after the snapshots: they hold its interface tables */
 	dp_workers_free();
+	tess_modules_fini(); /* after the snapshots and workers: they hold the modules' tables */
 	dp_mempools_free();
 	ev_destroy(tessd.loop);
 	if (sfd >= 0)

@@ -18,7 +18,7 @@
 
 #include "log.h"
 #include "stats.h"
-#include "switch.h"
+#include "module.h"
 #include "worker.h"
 
 static struct dp_port ports[RTE_MAX_ETHPORTS];
@@ -391,7 +391,11 @@ int dp_port_create(const struct tessd_port_cfg *pc, const char *path, char *err,
 		close_port(p);
 		return rc;
 	}
-	vsw_port_reset(p->id);
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->port_reset)
+			m->port_reset(p->id);
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct dp_port {
 	struct rte_eth_link link;
 	/* Counters at the last reset: reported values are "now - base". */
 	struct dp_counters base;
+	uint64_t drop_base[DP_MAX_DROPS];
 	struct rte_eth_stats hw_base;
 };
 

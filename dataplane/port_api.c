@@ -11,25 +11,18 @@
 #include "ctl_server.h"
 #include "log.h"
 #include "port.h"
+#include "module.h"
 #include "rcu.h"
-#include "switch.h"
 #include "tessd.h"
 
 static json_t *port_json(const struct dp_port *p)
 {
-	const struct tessd_port_cfg *pc = tessd_cfg_port(&tessd.cfg, p->cfg.name);
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	int xc = tessd_cfg_xc_of(&tessd.cfg, p->cfg.name);
-	const char *peer = NULL;
 	json_t *o;
 
 	rte_ether_format_addr(mac, sizeof(mac), &p->mac);
-	if (xc >= 0)
-		peer = strcmp(tessd.cfg.xconnects[xc].a, p->cfg.name) == 0
-			       ? tessd.cfg.xconnects[xc].b
-			       : tessd.cfg.xconnects[xc].a;
 	o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:{s:b, s:I, s:s}, s:i, s:i, s:i, s:i, "
-		      "s:b, s:b, s:b, s:b, s:i, s:s?}",
+		      "s:b, s:b, s:b, s:b, s:i}",
 		      "name", p->cfg.name, "port_id", p->id, "devargs", p->cfg.devargs, "driver",
 		      p->driver, "mac", mac, "mtu", (int)p->cfg.mtu, "link", "up",
 		      p->link.link_status == RTE_ETH_LINK_UP, "speed_mbps",
@@ -37,19 +30,13 @@ static json_t *port_json(const struct dp_port *p)
 		      p->link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half",
 		      "rx_queues", p->n_rxq, "tx_queues", p->n_txq, "rx_desc", p->rx_desc,
 		      "tx_desc", p->tx_desc, "rss", p->rss, "scatter", p->scatter, "tx_multiseg",
-		      p->tx_multiseg, "promiscuous", p->cfg.promiscuous, "numa", p->socket,
-		      "xconnect", peer);
-	if (o && pc) {
-		json_t *groups = json_array();
-		json_object_set_new(o, "mode", json_string(pc->mode));
-		for (uint32_t i = 0; i < tessd.cfg.sw.n_groups; i++)
-			if (tessd_port_in_group(pc, &tessd.cfg.sw.groups[i]))
-				json_array_append_new(groups,
-						      json_string(tessd.cfg.sw.groups[i].name));
-		json_object_set_new(o, "groups", groups);
-		json_object_set_new(o, "anti_spoof", json_boolean(tessd_port_anti_spoof(pc)));
-		if (strcmp(pc->mode, "none") != 0)
-			vsw_port_json(p, o);
+		      p->tx_multiseg, "promiscuous", p->cfg.promiscuous, "numa", p->socket);
+	if (o == NULL)
+		return NULL;
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->port_json)
+			m->port_json(p, &tessd.cfg, o);
 	}
 	return o;
 }
@@ -181,38 +168,14 @@ static int port_set(const void *params, json_t **result, struct ctl_error *err)
 	return rc;
 }
 
-/* What still refers to a port: it must go first. */
+/* What still refers to a port (each module says): it must go first. */
 static int port_in_use(const char *name, struct ctl_error *err)
 {
-	int xc = tessd_cfg_xc_of(&tessd.cfg, name);
-
-	if (xc >= 0) {
-		ctl_error_set(err, EBUSY, "/params/name",
-			      "port '%s' is cross-connected (%s <-> %s): remove the xconnect first",
-			      name, tessd.cfg.xconnects[xc].a, tessd.cfg.xconnects[xc].b);
-		return -EBUSY;
-	}
-	for (uint32_t i = 0; i < tessd.cfg.sw.n_groups; i++) {
-		const struct tessd_group_cfg *g = &tessd.cfg.sw.groups[i];
-		for (uint32_t k = 0; k < g->n_static_macs; k++) {
-			if (strcmp(g->static_macs[k].port, name) == 0) {
-				ctl_error_set(
-					err, EBUSY, "/params/name",
-					"port '%s' holds static MAC %s of group %s: remove it "
-					"first",
-					name, g->static_macs[k].mac, g->name);
-				return -EBUSY;
-			}
-		}
-	}
-	for (uint32_t i = 0; i < tessd.cfg.router.n_interfaces; i++) {
-		const struct tessd_iface_cfg *ic = &tessd.cfg.router.interfaces[i];
-		if (strcmp(ic->port, name) == 0) {
-			ctl_error_set(err, EBUSY, "/params/name",
-				      "port '%s' carries router interface '%s': remove it first",
-				      name, ic->name);
-			return -EBUSY;
-		}
+	TESS_MODULE_FOREACH(m)
+	{
+		int rc = m->port_in_use ? m->port_in_use(&tessd.cfg, name, err) : 0;
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }

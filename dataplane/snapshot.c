@@ -7,15 +7,15 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "module.h"
 #include "port.h"
 #include "rcu.h"
-#include "router.h"
+#include "stage.h"
 #include "worker.h"
 
 struct dp_snapshot *dp_snap;
 bool dp_running;
 uint64_t dp_tsc_hz;
-struct dp_port_state dp_port_state[RTE_MAX_ETHPORTS];
 
 static struct dp_snapshot *snap_alloc(void)
 {
@@ -35,7 +35,7 @@ static void plan_rx(struct dp_snapshot *s)
 			p = NULL; /* being removed: no worker polls or sends to it */
 		s->port[id].mtu = p ? p->cfg.mtu : 0;
 		if (p == NULL) {
-			s->port[id].mode = DP_FWD_NONE;
+			s->port[id].stage = DP_STAGE_DROP;
 			continue;
 		}
 		for (uint16_t q = 0; q < p->n_rxq; q++, k++) {
@@ -69,16 +69,28 @@ struct dp_snapshot *dp_snapshot_copy(void)
 {
 	struct dp_snapshot *s = snap_alloc();
 
-	if (s) {
-		memcpy(s, dp_snap, sizeof(*s));
-		router_tables_get(s->l3);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, dp_snap, sizeof(*s));
+	memset(s->part, 0, sizeof(s->part));
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->snap_copy && dp_snap->part[m->id] &&
+		    (s->part[m->id] = m->snap_copy(dp_snap->part[m->id])) == NULL) {
+			dp_snapshot_discard(s);
+			return NULL;
+		}
 	}
 	return s;
 }
 
 void dp_snapshot_discard(struct dp_snapshot *s)
 {
-	router_tables_put(s->l3);
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->snap_free && s->part[m->id])
+			m->snap_free(s->part[m->id]);
+	}
 	rte_free(s);
 }
 

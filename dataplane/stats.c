@@ -5,87 +5,73 @@
 
 #include <rte_cycles.h>
 
-#include "router.h"
-#include "switch.h"
+#include "module.h"
+#include "stage.h"
 #include "worker.h"
 
-const char *const dp_drop_names[DP_DROP_MAX] = {
-	[DP_DROP_NO_OUTPUT] = "no_output",
-	[DP_DROP_BAD_FRAME] = "bad_frame",
-	[DP_DROP_MTU_EXCEEDED] = "mtu_exceeded",
-	[DP_DROP_TX_FULL] = "tx_full",
-	[DP_DROP_TAGGED_ON_ACCESS] = "tagged_on_access",
-	[DP_DROP_VLAN_NOT_CARRIED] = "vlan_not_carried",
-	[DP_DROP_UNTAGGED_ON_TRUNK] = "untagged_on_trunk",
-	[DP_DROP_BAD_SRC_MAC] = "bad_src_mac",
-	[DP_DROP_SPOOFED_MAC] = "spoofed_mac",
-	[DP_DROP_SPOOFED_IP] = "spoofed_ip",
-	[DP_DROP_STORM] = "storm",
-	[DP_DROP_LOCAL_DEST] = "local_dest",
-	[DP_DROP_UNKNOWN_UNICAST] = "unknown_unicast",
-	[DP_DROP_MULTICAST] = "multicast",
-	[DP_DROP_NO_DESTINATION] = "no_destination",
-	[DP_DROP_NO_MBUF] = "no_mbuf",
-	[DP_DROP_PRIORITY_STACKED] = "priority_stacked",
-	[DP_DROP_NOT_ROUTER_MAC] = "not_router_mac",
-	[DP_DROP_NO_INTERFACE] = "no_interface",
-	[DP_DROP_UNSUPPORTED] = "unsupported_ethertype",
-	[DP_DROP_IP_HEADER] = "ip_header",
-	[DP_DROP_IP_CHECKSUM] = "ip_checksum",
-	[DP_DROP_MARTIAN_SRC] = "martian_source",
-	[DP_DROP_BAD_DST] = "bad_destination",
-	[DP_DROP_TTL_EXCEEDED] = "ttl_exceeded",
-	[DP_DROP_NO_ROUTE] = "no_route",
-	[DP_DROP_BLACKHOLE] = "blackhole",
-	[DP_DROP_REJECT] = "reject",
-	[DP_DROP_UNRESOLVED] = "unresolved",
-	[DP_DROP_FRAG_NEEDED] = "fragmentation_needed",
-	[DP_DROP_PUNT_LIMIT] = "punt_limit",
-	[DP_DROP_LOCAL] = "local_unhandled",
-	[DP_DROP_ARP] = "arp_ignored",
-	[DP_DROP_SOURCE_ROUTE] = "source_route",
-};
-
 static struct dp_worker_counters worker_base[DP_MAX_WORKERS];
+static struct dp_stage_counters stage_base[DP_MAX_STAGES];
+static uint64_t drop_base[DP_MAX_DROPS];
 static uint64_t reset_tsc;
 
-void dp_counters_sum(struct dp_counters *out,
-		     const struct dp_counters *(*of)(unsigned w, unsigned i), unsigned i)
+void dp_cnt_sum(void *out, size_t size, const void *(*of)(unsigned w, unsigned i), unsigned i)
 {
-	memset(out, 0, sizeof(*out));
+	uint64_t *o = out;
+
+	memset(out, 0, size);
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
-		const struct dp_counters *c = of(w, i);
-		out->rx_pkts += dp_cnt_read(&c->rx_pkts);
-		out->rx_bytes += dp_cnt_read(&c->rx_bytes);
-		out->tx_pkts += dp_cnt_read(&c->tx_pkts);
-		out->tx_bytes += dp_cnt_read(&c->tx_bytes);
-		out->flooded += dp_cnt_read(&c->flooded);
-		out->punted += dp_cnt_read(&c->punted);
-		for (int d = 0; d < DP_DROP_MAX; d++)
-			out->drop[d] += dp_cnt_read(&c->drop[d]);
+		const uint64_t *c = of(w, i);
+		for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+			o[k] += dp_cnt_read(&c[k]);
 	}
 }
 
-void dp_counters_sub(struct dp_counters *a, const struct dp_counters *b)
+void dp_cnt_sub(void *a, const void *b, size_t size)
 {
-	a->rx_pkts -= b->rx_pkts;
-	a->rx_bytes -= b->rx_bytes;
-	a->tx_pkts -= b->tx_pkts;
-	a->tx_bytes -= b->tx_bytes;
-	a->flooded -= b->flooded;
-	a->punted -= b->punted;
-	for (int d = 0; d < DP_DROP_MAX; d++)
-		a->drop[d] -= b->drop[d];
+	uint64_t *x = a;
+	const uint64_t *y = b;
+
+	for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+		x[k] -= y[k];
 }
 
-static const struct dp_counters *port_of(unsigned w, unsigned id)
+void dp_cnt_acc(void *a, const void *b, size_t size)
+{
+	uint64_t *x = a;
+	const uint64_t *y = b;
+
+	for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+		x[k] += y[k];
+}
+
+json_t *dp_drops_json(const uint64_t *drop, unsigned n, const struct dp_drop_set *set,
+		      uint64_t *total)
+{
+	json_t *o = json_object();
+
+	for (unsigned d = 1; d < n; d++) {
+		*total += drop[d];
+		if (drop[d])
+			json_object_set_new(o, dp_drop_set_name(set, d),
+					    json_integer((json_int_t)drop[d]));
+	}
+	return o;
+}
+
+static const void *port_of(unsigned w, unsigned id)
 {
 	return &dp_worker_get(w)->port[id];
 }
 
-static void sum_port(uint16_t id, struct dp_counters *out)
+static const void *port_drops_of(unsigned w, unsigned id)
 {
-	dp_counters_sum(out, port_of, id);
+	return &dp_worker_get(w)->port_drop[id * dp_n_drops];
+}
+
+static void sum_port(uint16_t id, struct dp_counters *out, uint64_t *drop)
+{
+	dp_cnt_sum(out, sizeof(*out), port_of, id);
+	dp_cnt_sum(drop, sizeof(uint64_t) * dp_n_drops, port_drops_of, id);
 }
 
 static void sum_worker(unsigned idx, struct dp_worker_counters *out)
@@ -97,16 +83,35 @@ static void sum_worker(unsigned idx, struct dp_worker_counters *out)
 	out->pkts = dp_cnt_read(&c->pkts);
 	out->busy_polls = dp_cnt_read(&c->busy_polls);
 	out->idle_polls = dp_cnt_read(&c->idle_polls);
-	out->learn_lost = dp_cnt_read(&c->learn_lost);
-	out->learn_limited = dp_cnt_read(&c->learn_limited);
 }
 
-void dp_stats_port(const struct dp_port *p, struct dp_counters *out, struct dp_hw_drops *hw)
+static const void *stage_of(unsigned w, unsigned id)
+{
+	return &dp_worker_get(w)->stage[id];
+}
+
+static const void *totals_of(unsigned w, unsigned id)
+{
+	(void)id;
+	return dp_worker_get(w)->drop_total;
+}
+
+/* Every drop by global reason id: the workers' and the control thread's. */
+static void sum_drops(uint64_t *out)
+{
+	dp_cnt_sum(out, sizeof(uint64_t) * dp_n_drops, totals_of, 0);
+	for (unsigned d = 0; d < dp_n_drops; d++)
+		out[d] += dp_ctl_drops(d);
+}
+
+void dp_stats_port(const struct dp_port *p, struct dp_counters *out, uint64_t *drop,
+		   struct dp_hw_drops *hw)
 {
 	struct rte_eth_stats s;
 
-	sum_port(p->id, out);
-	dp_counters_sub(out, &p->base);
+	sum_port(p->id, out, drop);
+	dp_cnt_sub(out, &p->base, sizeof(*out));
+	dp_cnt_sub(drop, p->drop_base, sizeof(uint64_t) * dp_n_drops);
 	memset(hw, 0, sizeof(*hw));
 	if (rte_eth_stats_get(p->id, &s) == 0) {
 		hw->rx_missed = s.imissed - p->hw_base.imissed;
@@ -118,21 +123,13 @@ void dp_stats_port(const struct dp_port *p, struct dp_counters *out, struct dp_h
 
 void dp_stats_worker(unsigned idx, struct dp_worker_counters *out)
 {
-	const struct dp_worker_counters *b = &worker_base[idx];
-
 	sum_worker(idx, out);
-	out->busy_cycles -= b->busy_cycles;
-	out->idle_cycles -= b->idle_cycles;
-	out->pkts -= b->pkts;
-	out->busy_polls -= b->busy_polls;
-	out->idle_polls -= b->idle_polls;
-	out->learn_lost -= b->learn_lost;
-	out->learn_limited -= b->learn_limited;
+	dp_cnt_sub(out, &worker_base[idx], sizeof(*out));
 }
 
 void dp_stats_port_rebase(struct dp_port *p)
 {
-	sum_port(p->id, &p->base);
+	sum_port(p->id, &p->base, p->drop_base);
 	if (rte_eth_stats_get(p->id, &p->hw_base) != 0)
 		memset(&p->hw_base, 0, sizeof(p->hw_base));
 }
@@ -144,8 +141,14 @@ void dp_stats_reset(void)
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)
 		sum_worker(w, &worker_base[w]);
-	vsw_stats_reset();
-	router_stats_reset();
+	for (unsigned i = 0; i < dp_n_stages; i++)
+		dp_cnt_sum(&stage_base[i], sizeof(stage_base[i]), stage_of, i);
+	sum_drops(drop_base);
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->stats_reset)
+			m->stats_reset();
+	}
 	reset_tsc = rte_rdtsc();
 }
 
@@ -157,14 +160,16 @@ double dp_stats_age(void)
 static json_t *port_json(const struct dp_port *p)
 {
 	struct dp_counters c;
+	uint64_t drop[DP_MAX_DROPS];
 	struct dp_hw_drops hw;
 	uint64_t total = 0;
 	json_t *drops = json_object();
 
-	dp_stats_port(p, &c, &hw);
-	for (int d = 0; d < DP_DROP_MAX; d++) {
-		json_object_set_new(drops, dp_drop_names[d], json_integer((json_int_t)c.drop[d]));
-		total += c.drop[d];
+	dp_stats_port(p, &c, drop, &hw);
+	/* Every reason of every module, zero or not: a port may meet any of them. */
+	for (unsigned d = 1; d < dp_n_drops; d++) {
+		json_object_set_new(drops, dp_drop_name(d), json_integer((json_int_t)drop[d]));
+		total += drop[d];
 	}
 	json_object_set_new(drops, "rx_missed", json_integer((json_int_t)hw.rx_missed));
 	json_object_set_new(drops, "rx_errors", json_integer((json_int_t)hw.rx_errors));
@@ -207,24 +212,79 @@ static json_t *worker_json(unsigned idx)
 	json_object_set_new(o, "idle_cycles", json_integer((json_int_t)c.idle_cycles));
 	json_object_set_new(o, "busy_polls", json_integer((json_int_t)c.busy_polls));
 	json_object_set_new(o, "idle_polls", json_integer((json_int_t)c.idle_polls));
-	json_object_set_new(o, "learn_lost", json_integer((json_int_t)c.learn_lost));
-	json_object_set_new(o, "learn_limited", json_integer((json_int_t)c.learn_limited));
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->worker_json)
+			m->worker_json(idx, o);
+	}
 	json_object_set_new(o, "cycles_per_packet", json_real(cpp));
 	json_object_set_new(o, "busy_pct", json_real(busy));
+	return o;
+}
+
+/* Per stage over all workers, as VPP's `show runtime`: calls, packets, its own cycles. */
+static json_t *stages_json(void)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < dp_n_stages; i++) {
+		const struct dp_stage *st = dp_stages[i];
+		struct dp_stage_counters c;
+
+		dp_cnt_sum(&c, sizeof(c), stage_of, i);
+		dp_cnt_sub(&c, &stage_base[i], sizeof(c));
+		json_array_append_new(
+			a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f}", "name", st->name,
+				     "module", st->module, "arc", st->arc ? st->arc : st->name,
+				     "calls", (json_int_t)c.calls, "packets", (json_int_t)c.pkts,
+				     "cycles", (json_int_t)c.cycles, "cycles_per_packet",
+				     c.pkts ? (double)c.cycles / (double)c.pkts : 0.0,
+				     "packets_per_call",
+				     c.calls ? (double)c.pkts / (double)c.calls : 0.0));
+	}
+	return a;
+}
+
+/* Every drop since the reset, by module and reason (VPP's `show errors`): reasons not met left out.
+ */
+static json_t *drops_json(void)
+{
+	uint64_t d[DP_MAX_DROPS];
+	json_t *o = json_object();
+
+	sum_drops(d);
+	dp_cnt_sub(d, drop_base, sizeof(uint64_t) * dp_n_drops);
+	for (unsigned id = 1; id < dp_n_drops; id++) {
+		const char *mod = dp_drop_module(id);
+		json_t *m = json_object_get(o, mod);
+
+		if (m == NULL) {
+			m = json_object();
+			json_object_set_new(o, mod, m);
+		}
+		if (d[id])
+			json_object_set_new(m, dp_drop_name(id), json_integer((json_int_t)d[id]));
+	}
 	return o;
 }
 
 json_t *dp_stats_json(const struct tessd_cfg *cfg, const char *vrf)
 {
 	json_t *ports = json_array(), *workers = json_array();
+	json_t *o;
 
 	DP_PORT_FOREACH (p) {
 		json_array_append_new(ports, port_json(p));
 	}
 	for (unsigned w = 0; w < dp_worker_count(); w++)
 		json_array_append_new(workers, worker_json(w));
-	return json_pack("{s:f, s:I, s:o, s:o, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
-			 (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "groups",
-			 vsw_groups_json(cfg), "vrfs", router_vrfs_json(cfg, vrf), "interfaces",
-			 router_ifaces_json(cfg, vrf));
+	o = json_pack("{s:f, s:I, s:o, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
+		      (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "stages",
+		      stages_json(), "drops", drops_json());
+	TESS_MODULE_FOREACH(m)
+	{
+		if (m->stats_json)
+			m->stats_json(o, cfg, vrf);
+	}
+	return o;
 }

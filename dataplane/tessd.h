@@ -23,9 +23,8 @@ struct tessd {
 
 extern struct tessd tessd;
 
-/* Methods of the core (status, ports, stats, config) and of the cross-connect. */
+/* Methods of the core: status, stats, config, and ports. */
 int core_api_register(void);
-int xc_api_register(void);
 int port_api_register(void);
 
 #endif

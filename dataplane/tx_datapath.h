@@ -9,9 +9,17 @@
 
 #include "dp.h"
 
-static inline void dp_drop(struct dp_worker *w, uint16_t port, enum dp_drop why, struct rte_mbuf *m)
+/* Counts n drops of global reason id (dp_drop_id): in the totals, and on port if it is one. */
+static inline void dp_count_drops(struct dp_worker *w, uint16_t port, unsigned id, uint64_t n)
 {
-	dp_cnt_add(&w->port[port].drop[why], 1);
+	dp_cnt_add(&w->drop_total[id], n);
+	if (port != DP_PORT_NONE)
+		dp_cnt_add(&w->port_drop[port * dp_n_drops + id], n);
+}
+
+static inline void dp_drop(struct dp_worker *w, uint16_t port, unsigned id, struct rte_mbuf *m)
+{
+	dp_count_drops(w, port, id, 1);
 	rte_pktmbuf_free(m);
 }
 
@@ -25,7 +33,7 @@ static inline void dp_tx_flush(struct dp_worker *w, uint16_t port)
 	if (unlikely(sent < b->n)) {
 		for (uint16_t i = sent; i < b->n; i++)
 			bytes -= b->pkts[i]->pkt_len;
-		dp_cnt_add(&c->drop[DP_DROP_TX_FULL], b->n - sent);
+		dp_count_drops(w, port, DP_DROP_TX_FULL, b->n - sent);
 		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
 	}
 	dp_cnt_add(&c->tx_pkts, sent);

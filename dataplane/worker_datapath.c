@@ -1,57 +1,50 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The worker loop: poll the RX queues the snapshot gives this worker, run
- * each burst through the pipeline, flush TX, report a quiescent state.
- * No syscalls, locks, logs or allocation here.
+ * each burst into the stage its port's module set, flush TX, report a
+ * quiescent state. No syscalls, locks, logs or allocation here.
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include "dp.h"
 #include "rcu.h"
+#include "stage.h"
+#include "tx_datapath.h"
 #include "worker.h"
-#include "router_datapath.h"
-#include "switch_datapath.h"
-#include "xconnect_datapath.h"
 
-static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s, uint16_t port,
-			       uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+/* Modules with something to do on worker 0 every poll (set before the workers start). */
+static void (*worker_polls[DP_MAX_MODULES])(struct dp_worker *w, const struct dp_snapshot *s);
+static unsigned n_worker_polls;
+
+void dp_worker_poll_add(void (*fn)(struct dp_worker *w, const struct dp_snapshot *s))
 {
-	struct dp_counters *c = &w->port[port];
-	struct vsw_routed routed;
+	worker_polls[n_worker_polls++] = fn;
+}
+
+static inline void dp_worker_poll_modules(struct dp_worker *w, const struct dp_snapshot *s)
+{
+	for (unsigned i = 0; i < n_worker_polls; i++)
+		worker_polls[i](w, s);
+}
+
+static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)
+{
+	struct dp_counters *c = &w->port[b->port];
 	uint64_t bytes = 0;
 
-	for (uint16_t i = 0; i < n; i++)
-		bytes += pkts[i]->pkt_len;
-	dp_cnt_add(&c->rx_pkts, n);
+	for (uint16_t i = 0; i < b->n; i++)
+		bytes += b->pkts[i]->pkt_len;
+	dp_cnt_add(&c->rx_pkts, b->n);
 	dp_cnt_add(&c->rx_bytes, bytes);
-
-	switch (s->port[port].mode) {
-	case DP_FWD_XCONNECT:
-		xc_input(w, s, port, pkts, n);
-		break;
-	case DP_FWD_ACCESS:
-	case DP_FWD_TRUNK:
-		routed.n = 0;
-		vsw_input(w, s, port, queue, pkts, n, now, &routed);
-		if (routed.n)
-			l3_input(w, s, routed.m, routed.iface, routed.n, now);
-		break;
-	case DP_FWD_ROUTED:
-		l3_port_input(w, s, port, pkts, n, now);
-		break;
-	default:
-		dp_cnt_add(&c->drop[DP_DROP_NO_OUTPUT], n);
-		rte_pktmbuf_free_bulk(pkts, n);
-		break;
-	}
+	dp_stage_run(w, s, s->port[b->port].stage, b);
 }
 
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
 	struct dp_worker_counters *wc = &w->wc;
-	struct rte_mbuf *pkts[DP_BURST];
+	struct dp_burst b;
 	uint64_t t0, t1;
 
 	dp_rcu_online(w->idx);
@@ -63,15 +56,17 @@ int dp_worker_main(void *arg)
 		uint32_t got = 0;
 
 		for (uint16_t i = 0; i < nq; i++) {
-			uint16_t n = rte_eth_rx_burst(q[i].port, q[i].queue, pkts, DP_BURST);
-			if (n) {
-				input_burst(w, s, q[i].port, q[i].queue, pkts, n, t0);
-				got += n;
+			b.n = rte_eth_rx_burst(q[i].port, q[i].queue, b.pkts, DP_BURST);
+			if (b.n) {
+				got += b.n;
+				b.port = q[i].port;
+				b.queue = q[i].queue;
+				b.now = t0;
+				input_burst(w, s, &b);
 			}
 		}
-		/* What the router's control thread sends leaves through worker 0. */
 		if (w->idx == 0)
-			l3_inject(w, s);
+			dp_worker_poll_modules(w, s);
 		dp_tx_flush_all(w);
 		/* No snapshot pointer is held past this point. */
 		dp_rcu_quiescent(w->idx);

@@ -130,7 +130,7 @@ static void fail_held(struct neigh *e)
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct l3_meta *meta = l3_meta(held[i]);
-		rt_count_drop(meta->iface, meta->vrf, DP_DROP_UNRESOLVED);
+		rt_count_drop(meta->iface, meta->vrf, L3_DROP_UNRESOLVED);
 		rt_icmp_error(held[i], meta->iface, meta->vrf, IP4_ICMP_UNREACH, IP4_UNREACH_HOST,
 			      0);
 	}
@@ -225,7 +225,7 @@ void rt_arp_input(struct rte_mbuf *m)
 	rt_inject(m, iif);
 	return;
 ignore:
-	rt_count_drop(iif, vrf, DP_DROP_ARP);
+	rt_count_drop(iif, vrf, L3_DROP_ARP);
 consumed:
 	rte_pktmbuf_free(m);
 }
@@ -251,7 +251,7 @@ void rt_neigh_output(struct rte_mbuf *m, uint16_t oif, uint32_t ip)
 		e = neigh_create(&l3_neigh, vrf, ip, oif, NEIGH_INCOMPLETE,
 				 rt_vrfs[vrf].neigh_limit, now);
 		if (e == NULL) {
-			rt_count_drop(meta->iface, meta->vrf, DP_DROP_UNRESOLVED);
+			rt_count_drop(meta->iface, meta->vrf, L3_DROP_UNRESOLVED);
 			rte_pktmbuf_free(m);
 			return;
 		}
@@ -259,12 +259,12 @@ void rt_neigh_output(struct rte_mbuf *m, uint16_t oif, uint32_t ip)
 		rt_arp_request(oif, ip, NULL);
 	}
 	if (e->state == NEIGH_FAILED) {
-		rt_count_drop(meta->iface, meta->vrf, DP_DROP_UNRESOLVED);
+		rt_count_drop(meta->iface, meta->vrf, L3_DROP_UNRESOLVED);
 		rt_icmp_error(m, meta->iface, meta->vrf, IP4_ICMP_UNREACH, IP4_UNREACH_HOST, 0);
 		return;
 	}
 	if (!neigh_hold(&l3_neigh, e, m, rt_vrfs[vrf].neigh_queue)) {
-		rt_count_drop(meta->iface, meta->vrf, DP_DROP_UNRESOLVED);
+		rt_count_drop(meta->iface, meta->vrf, L3_DROP_UNRESOLVED);
 		rte_pktmbuf_free(m);
 	}
 }
@@ -273,7 +273,7 @@ void rt_neigh_forget(struct neigh *e)
 {
 	for (uint16_t i = 0; i < e->n_queued; i++) {
 		const struct l3_meta *meta = l3_meta(e->queue[i]);
-		rt_count_drop(meta->iface, meta->vrf, DP_DROP_UNRESOLVED);
+		rt_count_drop(meta->iface, meta->vrf, L3_DROP_UNRESOLVED);
 	}
 	neigh_delete(&l3_neigh, e);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the router shares between the control thread and the workers:
- * interface tables (immutable once published, shared by snapshots with a
- * control-side reference count), punt reasons and the metadata a punted or
+ * interface tables (its part of a snapshot: immutable once published,
+ * shared by snapshots with a control-side reference count), its state in a
+ * worker, its drop reasons, punt reasons and the metadata a punted or
  * injected mbuf carries.
  */
 #ifndef TESS_L3_H
@@ -17,8 +18,57 @@
 
 #include "dp.h"
 #include "fib.h"
+#include "module.h"
+#include "stage.h"
 
 #define L3_MAX_IFACES 8192 /* interface ids 1..8191, 0: none */
+#define L3_PUNT_RING  1024 /* packets a worker can hand to the control thread, and back */
+
+/* id, name shown to users (after the core's: see drop.h) */
+#define L3_DROPS(_)                                                                            \
+	_(NOT_ROUTER_MAC, "not_router_mac")     /* rx interface: unicast for another MAC */    \
+	_(NO_INTERFACE, "no_interface")         /* rx routed port: a VLAN with no interface */ \
+	_(UNSUPPORTED, "unsupported_ethertype") /* rx interface: neither IPv4 nor ARP */       \
+	_(IP_HEADER, "ip_header")               /* RFC 1812 5.2.2: length, version, IHL... */  \
+	_(IP_CHECKSUM, "ip_checksum")           /* RFC 1812 5.2.2: header checksum */          \
+	_(MARTIAN_SRC, "martian_source")        /* source 0/8, 127/8, multicast, broadcast */  \
+	_(BAD_DST, "bad_destination")           /* 0/8, 127/8, broadcast, multicast */         \
+	_(TTL_EXCEEDED, "ttl_exceeded")         /* TTL <= 1 (ICMP time exceeded) */            \
+	_(NO_ROUTE, "no_route")                 /* no route (ICMP net unreachable) */          \
+	_(BLACKHOLE, "blackhole")               /* blackhole route */                          \
+	_(REJECT, "reject")                     /* reject route (ICMP host unreachable) */     \
+	_(UNRESOLVED, "unresolved")             /* neighbour failed, or its queue was full */  \
+	_(FRAG_NEEDED, "fragmentation_needed")  /* over the egress MTU with DF */              \
+	_(PUNT_LIMIT, "punt_limit")             /* over the punt rate, or the ring was full */ \
+	_(LOCAL, "local_unhandled")             /* for the router, nothing here answers it */  \
+	_(ARP, "arp_ignored")                   /* ARP not for one of our addresses */         \
+	_(SOURCE_ROUTE, "source_route")         /* IP source route option: refused */
+
+#define L3_DROP_ENUM(id, name) L3_DROP_##id,
+enum l3_drop {
+	L3_DROP_NONE = DP_DROP_NONE,
+	L3_DROP_FIRST_ = DP_DROP_CORE_MAX - 1,
+	L3_DROPS(L3_DROP_ENUM) L3_DROP_MAX
+};
+extern struct dp_drop_set l3_drops;
+
+/* Counters of a VRF or an interface. */
+typedef DP_COUNTERS(L3_DROP_MAX) l3_counters_t;
+
+/* The router's state in a worker. */
+struct l3_worker {
+	l3_counters_t *vrfc;     /* [FIB_MAX_VRFS] */
+	l3_counters_t *ifc;      /* [L3_MAX_IFACES] */
+	struct rte_ring *punt;   /* mbufs to the control thread */
+	struct rte_ring *inject; /* mbufs from the control thread, to send */
+	struct dp_storm punt_rl; /* punts per second */
+};
+
+extern struct tess_module l3_module;
+extern struct dp_stage l3_port_stage;
+extern uint16_t l3_ip4_arc;
+/* Sends what the control thread injected (worker 0, every poll). */
+void l3_worker_poll(struct dp_worker *w, const struct dp_snapshot *s);
 
 enum l3_iface_kind {
 	L3_IF_PORT,  /* untagged on a port */
@@ -75,5 +125,11 @@ static inline struct l3_meta *l3_meta(struct rte_mbuf *m)
 }
 
 int l3_meta_register(void);
+
+/* The interface tables of a snapshot (NULL: no interface). */
+static inline struct l3_tables *l3_tables_of(const struct dp_snapshot *s)
+{
+	return dp_snap_part(s, &l3_module);
+}
 
 #endif

@@ -764,7 +764,7 @@ static const struct cfg_node neigh_key_schema = {
 	.obj = { .fields = neigh_key_fields, .size = sizeof(struct neigh_key_params) },
 };
 
-static const struct ctl_method router_methods[] = {
+const struct ctl_method router_methods[] = {
 	{ "vrf.list", NULL, vrf_list, "VRFs, their interfaces, route and neighbour counts" },
 	{ "vrf.add", &tessd_vrf_schema, vrf_add, "add a VRF (name, id, ICMP rate, ARP limits)" },
 	{ "vrf.del", &tessd_name_params_schema, vrf_del,
@@ -787,8 +787,3 @@ static const struct ctl_method router_methods[] = {
 	  "forget learned neighbours (of a VRF, an interface)" },
 	{ 0 },
 };
-
-int router_api_register(void)
-{
-	return ctl_register(router_methods);
-}

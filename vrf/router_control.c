@@ -13,12 +13,14 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
+#include "kernel.h"
 #include "log.h"
 #include "port.h"
 #include "rcu.h"
-#include "stats.h"
-#include "kernel.h"
+#include "router_datapath.h"
 #include "router_int.h"
+#include "stats.h"
+#include "switch.h"
 #include "worker.h"
 
 #define PUNT_BATCH 256 /* punted packets taken from each worker per tick */
@@ -45,10 +47,13 @@ int l3_meta_register(void)
 	return l3_meta_offset < 0 ? -rte_errno : 0;
 }
 
-int router_init(const struct tessd_cfg *cfg)
+static int router_init(const struct tessd_cfg *cfg)
 {
 	int socket = (int)rte_socket_id(), rc;
 
+	/* Routed ports and the router interfaces of groups feed arc "ip4". */
+	l3_ip4_arc = dp_arc_first("ip4");
+	vsw_irb_stage = l3_ip4_arc;
 	rt_vrfs = calloc(FIB_MAX_VRFS, sizeof(*rt_vrfs));
 	rt_ifs = calloc(L3_MAX_IFACES, sizeof(*rt_ifs));
 	if (rt_vrfs == NULL || rt_ifs == NULL)
@@ -63,7 +68,7 @@ int router_init(const struct tessd_cfg *cfg)
 	return rc;
 }
 
-void router_fini(void)
+static void router_fini(void)
 {
 	kern_fini();
 	if (l3_neigh.t.h)
@@ -200,13 +205,24 @@ static void derived_mac(const char *name, struct rte_ether_addr *mac)
 	memcpy(&mac->addr_bytes[2], &h, sizeof(h));
 }
 
-int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
+static void *router_snap_copy(void *part)
+{
+	router_tables_get(part);
+	return part;
+}
+
+static void router_snap_free(void *part)
+{
+	router_tables_put(part);
+}
+
+static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
 {
 	const struct tessd_router_cfg *r = &cfg->router;
 	struct l3_tables *t = NULL;
 
-	router_tables_put(s->l3); /* the copy's reference to the old table */
-	s->l3 = NULL;
+	router_tables_put(s->part[l3_module.id]); /* the copy's reference to the old table */
+	s->part[l3_module.id] = NULL;
 	if (r->n_interfaces == 0)
 		return 0;
 	t = rte_zmalloc("tess_l3_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
@@ -221,6 +237,7 @@ int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
 
 		if (id == 0) {
 			rte_free(t);
+			ctl_error_set(err, ENOSPC, "", "out of router interface ids");
 			return -ENOSPC;
 		}
 		li = &t->iface[id];
@@ -239,7 +256,7 @@ int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
 			li->port = p ? p->id : 0;
 			if (li->on) {
 				t->port_iface[p->id][ic->vlan] = id;
-				s->port[p->id].mode = DP_FWD_ROUTED;
+				s->port[p->id].stage = l3_port_stage.id;
 			}
 		}
 		if (ic->mac[0])
@@ -248,8 +265,10 @@ int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
 			rte_ether_addr_copy(&p->mac, &li->mac);
 		else
 			derived_mac(ic->name, &li->mac);
+		if (li->kind == L3_IF_GROUP)
+			vsw_group_set_irb(s, li->vlan, id, &li->mac);
 	}
-	s->l3 = t;
+	s->part[l3_module.id] = t;
 	return 0;
 }
 
@@ -469,16 +488,17 @@ nomem:
 
 /* ---- the control loop ---- */
 
-void router_poll(uint64_t now)
+static void router_poll(const struct tessd_cfg *cfg, uint64_t now)
 {
 	struct rte_mbuf *m[PUNT_BATCH];
 
+	(void)cfg;
 	/* Pools exist once ports do, on their NUMA nodes: ours if there is one, else any. */
 	for (int sock = -1; rt_pool == NULL && sock < RTE_MAX_NUMA_NODES; sock++)
 		rt_pool = dp_mempool(sock < 0 ? (int)rte_socket_id() : sock);
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
-		struct dp_worker *wk = dp_worker_get(w);
-		unsigned n = rte_ring_sc_dequeue_burst(wk->punt, (void **)m, PUNT_BATCH, NULL);
+		const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
+		unsigned n = rte_ring_sc_dequeue_burst(lw->punt, (void **)m, PUNT_BATCH, NULL);
 		for (unsigned i = 0; i < n; i++)
 			rt_punt(m[i]);
 	}
@@ -488,49 +508,41 @@ void router_poll(uint64_t now)
 
 /* ---- counters ---- */
 
-void rt_count_drop(uint16_t iface, uint16_t vrf, enum dp_drop why)
+void rt_count_drop(uint16_t iface, uint16_t vrf, unsigned why)
 {
 	if (iface)
 		rt_ifs[iface].ctl.dp.drop[why]++;
 	if (vrf)
 		rt_vrfs[vrf].ctl.dp.drop[why]++;
+	dp_ctl_drop(dp_drop_id(&l3_drops, why));
 }
 
-static const struct dp_counters *vrfc_of(unsigned w, unsigned id)
+static const void *vrfc_of(unsigned w, unsigned id)
 {
-	return &dp_worker_get(w)->vrfc[id];
+	const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
+
+	return &lw->vrfc[id];
 }
 
-static const struct dp_counters *ifc_of(unsigned w, unsigned id)
+static const void *ifc_of(unsigned w, unsigned id)
 {
-	return &dp_worker_get(w)->ifc[id];
-}
+	const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
 
-static void add(struct dp_counters *a, const struct dp_counters *b)
-{
-	a->rx_pkts += b->rx_pkts;
-	a->rx_bytes += b->rx_bytes;
-	a->tx_pkts += b->tx_pkts;
-	a->tx_bytes += b->tx_bytes;
-	a->flooded += b->flooded;
-	a->punted += b->punted;
-	for (int d = 0; d < DP_DROP_MAX; d++)
-		a->drop[d] += b->drop[d];
+	return &lw->ifc[id];
 }
 
 /* Workers' and the control thread's counters of one VRF or interface, since the reset. */
-static void total(const struct dp_counters *(*of)(unsigned, unsigned), unsigned id,
-		  const struct rt_counters *ctl, const struct rt_counters *base,
-		  struct rt_counters *out)
+static void total(const void *(*of)(unsigned, unsigned), unsigned id, const struct rt_counters *ctl,
+		  const struct rt_counters *base, struct rt_counters *out)
 {
-	dp_counters_sum(&out->dp, of, id);
-	add(&out->dp, &ctl->dp);
+	dp_cnt_sum(&out->dp, sizeof(out->dp), of, id);
+	dp_cnt_acc(&out->dp, &ctl->dp, sizeof(out->dp));
 	out->icmp_sent = ctl->icmp_sent;
 	out->arp_sent = ctl->arp_sent;
 	out->arp_replied = ctl->arp_replied;
 	out->arp_learned = ctl->arp_learned;
 	if (base) {
-		dp_counters_sub(&out->dp, &base->dp);
+		dp_cnt_sub(&out->dp, &base->dp, sizeof(out->dp));
 		out->icmp_sent -= base->icmp_sent;
 		out->arp_sent -= base->arp_sent;
 		out->arp_replied -= base->arp_replied;
@@ -548,7 +560,7 @@ static void iface_rebase(uint16_t id)
 	total(ifc_of, id, &rt_ifs[id].ctl, NULL, &rt_ifs[id].base);
 }
 
-void router_stats_reset(void)
+static void router_stats_reset(void)
 {
 	for (uint16_t id = 1; rt_vrfs && id < FIB_MAX_VRFS; id++)
 		if (rt_vrfs[id].on)
@@ -561,15 +573,10 @@ void router_stats_reset(void)
 /* A VRF forwards (routed packets); an interface transmits (routed and the router's own). */
 static json_t *counters_json(const struct rt_counters *c, bool iface)
 {
-	json_t *o = json_object(), *drops = json_object();
+	json_t *o = json_object(), *drops;
 	uint64_t sum = 0;
 
-	for (int d = 0; d < DP_DROP_MAX; d++) {
-		sum += c->dp.drop[d];
-		if (c->dp.drop[d])
-			json_object_set_new(drops, dp_drop_names[d],
-					    json_integer((json_int_t)c->dp.drop[d]));
-	}
+	drops = dp_drops_json(c->dp.drop, L3_DROP_MAX, &l3_drops, &sum);
 	json_object_set_new(o, "rx_packets", json_integer((json_int_t)c->dp.rx_pkts));
 	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c->dp.rx_bytes));
 	json_object_set_new(o, iface ? "tx_packets" : "forwarded",
@@ -586,7 +593,7 @@ static json_t *counters_json(const struct rt_counters *c, bool iface)
 	return o;
 }
 
-json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
+static json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
 {
 	json_t *a = json_array();
 
@@ -611,7 +618,7 @@ json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
 	return a;
 }
 
-json_t *router_ifaces_json(const struct tessd_cfg *cfg, const char *vrf)
+static json_t *router_ifaces_json(const struct tessd_cfg *cfg, const char *vrf)
 {
 	json_t *a = json_array();
 
@@ -634,3 +641,86 @@ json_t *router_ifaces_json(const struct tessd_cfg *cfg, const char *vrf)
 	}
 	return a;
 }
+
+static void router_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
+{
+	json_object_set_new(stats, "vrfs", router_vrfs_json(cfg, vrf));
+	json_object_set_new(stats, "interfaces", router_ifaces_json(cfg, vrf));
+}
+
+static int router_worker_init(struct dp_worker *w, int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct l3_worker *lw;
+
+	lw = rte_zmalloc_socket("tess_l3_worker", sizeof(*lw), RTE_CACHE_LINE_SIZE, socket);
+	if (lw == NULL)
+		return -ENOMEM;
+	w->mod[l3_module.id] = lw;
+	lw->vrfc = rte_zmalloc_socket("tess_vrf_counters", sizeof(*lw->vrfc) * FIB_MAX_VRFS,
+				      RTE_CACHE_LINE_SIZE, socket);
+	lw->ifc = rte_zmalloc_socket("tess_iface_counters", sizeof(*lw->ifc) * L3_MAX_IFACES,
+				     RTE_CACHE_LINE_SIZE, socket);
+	snprintf(name, sizeof(name), "tess_punt%u", w->idx);
+	lw->punt = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "tess_inject%u", w->idx);
+	lw->inject = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	return lw->vrfc && lw->ifc && lw->punt && lw->inject ? 0 : -ENOMEM;
+}
+
+static void router_worker_fini(struct dp_worker *w)
+{
+	struct l3_worker *lw = w->mod[l3_module.id];
+	struct rte_mbuf *m;
+
+	if (lw == NULL)
+		return;
+	/* Packets still in flight between the control thread and the workers. */
+	while (lw->punt && rte_ring_dequeue(lw->punt, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	while (lw->inject && rte_ring_dequeue(lw->inject, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(lw->punt);
+	rte_ring_free(lw->inject);
+	rte_free(lw->vrfc);
+	rte_free(lw->ifc);
+	rte_free(lw);
+	w->mod[l3_module.id] = NULL;
+}
+
+static int router_port_in_use(const struct tessd_cfg *cfg, const char *name, struct ctl_error *err)
+{
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[i];
+		if (strcmp(ic->port, name) == 0) {
+			ctl_error_set(err, EBUSY, "/params/name",
+				      "port '%s' carries router interface '%s': remove it first",
+				      name, ic->name);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static const char *const router_depends[] = { "vswitch", NULL };
+
+struct tess_module l3_module = {
+	.name = "router",
+	.depends = router_depends,
+	.init = router_init,
+	.fini = router_fini,
+	.worker_init = router_worker_init,
+	.worker_fini = router_worker_fini,
+	.start = kern_attach,
+	.snap_copy = router_snap_copy,
+	.snap_free = router_snap_free,
+	.build = router_build,
+	.sync = router_sync,
+	.poll = router_poll,
+	.worker_poll = l3_worker_poll,
+	.stats_reset = router_stats_reset,
+	.stats_json = router_stats_json,
+	.port_in_use = router_port_in_use,
+	.methods = router_methods,
+};
+TESS_MODULE_REGISTER(l3_module)

@@ -29,6 +29,22 @@ extern struct fib l3_fib;
 extern struct nh_table l3_nh;
 extern struct neigh_table l3_neigh;
 
+/* What the router's functions need of a worker and a snapshot. */
+struct l3_ctx {
+	struct dp_worker *w;
+	struct l3_worker *lw;
+	const struct dp_snapshot *s;
+	const struct l3_tables *t;
+};
+
+static inline void l3_ctx_init(struct l3_ctx *c, struct dp_worker *w, const struct dp_snapshot *s)
+{
+	c->w = w;
+	c->lw = dp_worker_mod(w, &l3_module);
+	c->s = s;
+	c->t = l3_tables_of(s);
+}
+
 static inline void l3_ttl_decrement(struct rte_ipv4_hdr *ip)
 {
 	uint16_t old = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
@@ -39,29 +55,29 @@ static inline void l3_ttl_decrement(struct rte_ipv4_hdr *ip)
 }
 
 /*
- * RFC 1812 5.2.2 on the IPv4 header after the Ethernet one: DP_DROP_MAX if
+ * RFC 1812 5.2.2 on the IPv4 header after the Ethernet one: L3_DROP_NONE if
  * fine (and Ethernet padding trimmed), else the reason to drop silently.
  */
-static inline enum dp_drop l3_check_ipv4(struct rte_mbuf *m, struct rte_ipv4_hdr **out)
+static inline enum l3_drop l3_check_ipv4(struct rte_mbuf *m, struct rte_ipv4_hdr **out)
 {
 	struct rte_ipv4_hdr *ip;
 	uint32_t ihl, tot, room;
 
 	if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*ip))
-		return DP_DROP_IP_HEADER;
+		return L3_DROP_IP_HEADER;
 	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
 	ihl = (ip->version_ihl & 0xf) * 4u;
 	tot = rte_be_to_cpu_16(ip->total_length);
 	room = m->pkt_len - RTE_ETHER_HDR_LEN;
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
 	    m->data_len < RTE_ETHER_HDR_LEN + ihl || tot < ihl || tot > room)
-		return DP_DROP_IP_HEADER;
+		return L3_DROP_IP_HEADER;
 	if (!ip4_hdr_cksum_ok(ip, ihl))
-		return DP_DROP_IP_CHECKSUM;
+		return L3_DROP_IP_CHECKSUM;
 	if (room > tot)
 		rte_pktmbuf_trim(m, (uint16_t)(room - tot));
 	*out = ip;
-	return DP_DROP_MAX;
+	return L3_DROP_NONE;
 }
 
 /* Never a source: 0/8, 127/8, multicast, the limited broadcast. */
@@ -76,31 +92,33 @@ static inline bool l3_bad_dst(uint32_t a)
 	return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 28) >= 0xe;
 }
 
-static inline void l3_count_drop(struct dp_worker *w, uint16_t iface, uint16_t vrf,
-				 enum dp_drop why)
+/* A drop of the router (its own reason or a core one) on an interface and its VRF. */
+static inline void l3_count_drop(const struct l3_ctx *c, uint16_t iface, uint16_t vrf, unsigned why)
 {
-	dp_cnt_add(&w->ifc[iface].drop[why], 1);
-	dp_cnt_add(&w->vrfc[vrf].drop[why], 1);
+	dp_cnt_add(&c->lw->ifc[iface].drop[why], 1);
+	dp_cnt_add(&c->lw->vrfc[vrf].drop[why], 1);
+	dp_count_drops(c->w, DP_PORT_NONE, dp_drop_id(&l3_drops, why), 1);
 }
 
-static inline void l3_drop(struct dp_worker *w, struct rte_mbuf *m, uint16_t iface, uint16_t vrf,
-			   enum dp_drop why)
+static inline void l3_drop(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t iface, uint16_t vrf,
+			   unsigned why)
 {
-	l3_count_drop(w, iface, vrf, why);
+	l3_count_drop(c, iface, vrf, why);
 	rte_pktmbuf_free(m);
 }
 
 /*
  * To the control thread. "why" is counted as a drop when the packet will
- * not be forwarded as it is (an ICMP error answers it), DP_DROP_MAX if not.
+ * not be forwarded as it is (an ICMP error answers it), L3_DROP_NONE if not.
  */
-static inline void l3_punt(struct dp_worker *w, struct rte_mbuf *m, uint16_t iface, uint16_t vrf,
-			   enum l3_punt reason, enum dp_drop why, uint32_t mtu, uint64_t now)
+static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t iface, uint16_t vrf,
+			   enum l3_punt reason, enum l3_drop why, uint32_t mtu, uint64_t now)
 {
 	struct l3_meta *meta = l3_meta(m);
+	struct l3_worker *w = c->lw;
 
 	if (!dp_bucket_ok(&w->punt_rl, L3_PUNT_PPS, now)) {
-		l3_drop(w, m, iface, vrf, DP_DROP_PUNT_LIMIT);
+		l3_drop(c, m, iface, vrf, L3_DROP_PUNT_LIMIT);
 		return;
 	}
 	meta->iface = iface;
@@ -108,18 +126,18 @@ static inline void l3_punt(struct dp_worker *w, struct rte_mbuf *m, uint16_t ifa
 	meta->reason = (uint8_t)reason;
 	meta->mtu = mtu;
 	if (rte_ring_sp_enqueue(w->punt, m) != 0) {
-		l3_drop(w, m, iface, vrf, DP_DROP_PUNT_LIMIT);
+		l3_drop(c, m, iface, vrf, L3_DROP_PUNT_LIMIT);
 		return;
 	}
 	dp_cnt_add(&w->ifc[iface].punted, 1);
 	dp_cnt_add(&w->vrfc[vrf].punted, 1);
-	if (why != DP_DROP_MAX)
-		l3_count_drop(w, iface, vrf, why);
+	if (why != L3_DROP_NONE)
+		l3_count_drop(c, iface, vrf, why);
 }
 
 /* Packets and bytes of a run of packets for one counter set, written once per run. */
 struct l3_run {
-	struct dp_counters *c;
+	l3_counters_t *c;
 	uint32_t pkts;
 	uint64_t bytes;
 };
@@ -134,7 +152,7 @@ static inline void l3_run_flush(struct l3_run *r, bool rx)
 	r->bytes = 0;
 }
 
-static inline void l3_run_add(struct l3_run *r, struct dp_counters *c, uint32_t len, bool rx)
+static inline void l3_run_add(struct l3_run *r, l3_counters_t *c, uint32_t len, bool rx)
 {
 	if (unlikely(c != r->c)) {
 		l3_run_flush(r, rx);
@@ -145,12 +163,12 @@ static inline void l3_run_add(struct l3_run *r, struct dp_counters *c, uint32_t 
 }
 
 /*
- * What one burst carries from packet to packet: counter runs (received per
- * interface and VRF, forwarded per VRF, sent per interface) and the last
- * next hop's neighbour, which the packets of a burst mostly share.
+ * What one burst carries from packet to packet while it is forwarded:
+ * counter runs (forwarded per VRF, sent per interface) and the last next
+ * hop's neighbour, which the packets of a burst mostly share.
  */
 struct l3_burst {
-	struct l3_run rx_if, rx_vrf, fwd, tx;
+	struct l3_run fwd, tx;
 	uint64_t nh_key; /* neigh_key of nh, UINT64_MAX: none */
 	struct neigh *nh;
 };
@@ -163,16 +181,15 @@ static inline void l3_burst_init(struct l3_burst *b)
 
 static inline void l3_burst_flush(struct l3_burst *b)
 {
-	l3_run_flush(&b->rx_if, true);
-	l3_run_flush(&b->rx_vrf, true);
 	l3_run_flush(&b->fwd, false);
 	l3_run_flush(&b->tx, false);
 }
 
 /* Counts a frame leaving interface oif: in b's run, or at once without one. */
-static inline void l3_count_tx(struct dp_worker *w, uint16_t oif, uint32_t len, struct l3_burst *b)
+static inline void l3_count_tx(const struct l3_ctx *x, uint16_t oif, uint32_t len,
+			       struct l3_burst *b)
 {
-	struct dp_counters *c = &w->ifc[oif];
+	l3_counters_t *c = &x->lw->ifc[oif];
 
 	if (b) {
 		l3_run_add(&b->tx, c, len, false);
@@ -186,47 +203,52 @@ static inline void l3_count_tx(struct dp_worker *w, uint16_t oif, uint32_t len, 
  * Sends a frame whose Ethernet header is complete (tagged for a
  * sub-interface) out of interface oif: to its port, or switched in its group.
  */
-static inline void l3_send(struct dp_worker *w, const struct dp_snapshot *s, uint16_t oif,
-			   struct rte_mbuf *m)
+/* Switches a frame into group vlan from its router interface (IRB): to its port, or flooded. */
+static inline void l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct rte_mbuf *m)
 {
-	const struct l3_iface *o = &s->l3->iface[oif];
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct fdb_entry *e = rte_is_unicast_ether_addr(&eh->dst_addr)
+				      ? fdb_find(&vsw_fdb, fdb_key(vlan, &eh->dst_addr))
+				      : NULL;
+	uint16_t out = e ? __atomic_load_n(&e->port, __ATOMIC_ACQUIRE) : DP_PORT_NONE;
+	struct vsw_acc acc = { .vlan = vlan };
+	struct vsw_ctx c;
+
+	vsw_ctx_init(&c, x->w, x->s);
+	if (e && vsw_member(&c.vp->group[vlan], out)) {
+		vsw_unicast(&c, out, vlan, vlan, m, &acc);
+		vsw_acc_flush(c.vw, &acc, false);
+	} else {
+		vsw_flood(&c, DP_PORT_NONE, vlan, vlan, m);
+	}
+}
+
+static inline void l3_send(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf *m)
+{
+	const struct l3_iface *o = &x->t->iface[oif];
 
 	if (o->kind == L3_IF_GROUP) {
-		const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-		const struct dp_group *g = &s->group[o->vlan];
-		struct fdb_entry *e = rte_is_unicast_ether_addr(&eh->dst_addr)
-					      ? fdb_find(&vsw_fdb, fdb_key(o->vlan, &eh->dst_addr))
-					      : NULL;
-		uint16_t out = e ? __atomic_load_n(&e->port, __ATOMIC_ACQUIRE) : DP_PORT_NONE;
-		struct vsw_acc acc = { .vlan = o->vlan };
-
-		if (e && vsw_member(g, out)) {
-			vsw_unicast(w, s, out, o->vlan, o->vlan, m, &acc);
-			vsw_acc_flush(w, &acc, false);
-		} else {
-			vsw_flood(w, s, DP_PORT_NONE, o->vlan, o->vlan, m);
-		}
+		l3_send_group(x, o->vlan, m);
 		return;
 	}
-	if (unlikely(!dp_fits_mtu(m, s->port[o->port].mtu))) {
-		dp_drop(w, o->port, DP_DROP_MTU_EXCEEDED, m);
+	if (unlikely(!dp_fits_mtu(m, x->s->port[o->port].mtu))) {
+		dp_drop(x->w, o->port, DP_DROP_MTU_EXCEEDED, m);
 		return;
 	}
-	dp_tx(w, o->port, m);
+	dp_tx(x->w, o->port, m);
 }
 
 /* Sends a frame the control thread finished (untagged) out of interface oif. */
-static inline void l3_emit(struct dp_worker *w, const struct dp_snapshot *s, uint16_t oif,
-			   struct rte_mbuf *m)
+static inline void l3_emit(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf *m)
 {
-	const struct l3_iface *o = &s->l3->iface[oif];
+	const struct l3_iface *o = &x->t->iface[oif];
 
-	l3_count_tx(w, oif, m->pkt_len, NULL);
+	l3_count_tx(x, oif, m->pkt_len, NULL);
 	if (o->kind == L3_IF_SUBIF && !vlan_push(m, o->vlan)) {
-		l3_drop(w, m, oif, o->vrf, DP_DROP_NO_MBUF);
+		l3_drop(x, m, oif, o->vrf, DP_DROP_NO_MBUF);
 		return;
 	}
-	l3_send(w, s, oif, m);
+	l3_send(x, oif, m);
 }
 
 /*
@@ -256,11 +278,11 @@ static inline bool l3_write_l2(struct rte_mbuf *m, const struct l3_iface *o, uin
 }
 
 /* Forwarding of one packet after its lookup: value is its route's next-hop group. */
-static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, uint16_t iif,
-			      struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t value,
-			      uint64_t now, struct l3_burst *b)
+static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_mbuf *m,
+			      struct rte_ipv4_hdr *ip, uint32_t value, uint64_t now,
+			      struct l3_burst *b)
 {
-	uint16_t vrf = s->l3->iface[iif].vrf;
+	uint16_t vrf = x->t->iface[iif].vrf;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
 	const struct nh_group *g;
 	const struct nh_path *path;
@@ -273,7 +295,7 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 	 * publishing its interfaces and installing its routes) and counts it.
 	 */
 	if (value == FIB_NO_ROUTE) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_MAX, 0, now);
+		l3_punt(x, m, iif, vrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 		return;
 	}
 	g = nh_group(&l3_nh, value);
@@ -282,43 +304,43 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 		value = fib_lookup(&l3_fib, g->target_vrf, dst);
 		g = nh_group(&l3_nh, value);
 		if (value == FIB_NO_ROUTE || g->type == NH_VRF) {
-			l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_MAX, 0, now);
+			l3_punt(x, m, iif, vrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 			return;
 		}
 	}
 	switch (g->type) {
 	case NH_LOCAL:
-		l3_punt(w, m, iif, vrf, L3_PUNT_LOCAL, DP_DROP_MAX, 0, now);
+		l3_punt(x, m, iif, vrf, L3_PUNT_LOCAL, L3_DROP_NONE, 0, now);
 		return;
 	case NH_BLACKHOLE:
-		l3_drop(w, m, iif, vrf, DP_DROP_BLACKHOLE);
+		l3_drop(x, m, iif, vrf, L3_DROP_BLACKHOLE);
 		return;
 	case NH_REJECT:
-		l3_punt(w, m, iif, vrf, L3_PUNT_REJECT, DP_DROP_REJECT, 0, now);
+		l3_punt(x, m, iif, vrf, L3_PUNT_REJECT, L3_DROP_REJECT, 0, now);
 		return;
 	default:
 		break;
 	}
 	if (unlikely(ip->time_to_live <= 1)) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_TTL, DP_DROP_TTL_EXCEEDED, 0, now);
+		l3_punt(x, m, iif, vrf, L3_PUNT_TTL, L3_DROP_TTL_EXCEEDED, 0, now);
 		return;
 	}
 	path = &g->path[g->n > 1 ? ip4_flow_hash(ip, m->data_len - RTE_ETHER_HDR_LEN) % g->n : 0];
-	o = &s->l3->iface[path->iface];
+	o = &x->t->iface[path->iface];
 	if (unlikely(!o->on)) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_NO_ROUTE, DP_DROP_MAX, 0, now);
+		l3_punt(x, m, iif, vrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 		return;
 	}
 	if (unlikely((ip->version_ihl & 0xf) != 5)) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_SLOW, DP_DROP_MAX, 0, now); /* IP options */
+		l3_punt(x, m, iif, vrf, L3_PUNT_SLOW, L3_DROP_NONE, 0, now); /* IP options */
 		return;
 	}
 	if (unlikely(rte_be_to_cpu_16(ip->total_length) > o->mtu)) {
 		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
-			l3_punt(w, m, iif, vrf, L3_PUNT_FRAG_NEEDED, DP_DROP_FRAG_NEEDED, o->mtu,
+			l3_punt(x, m, iif, vrf, L3_PUNT_FRAG_NEEDED, L3_DROP_FRAG_NEEDED, o->mtu,
 				now);
 		else
-			l3_punt(w, m, iif, vrf, L3_PUNT_SLOW, DP_DROP_MAX, 0, now); /* fragment */
+			l3_punt(x, m, iif, vrf, L3_PUNT_SLOW, L3_DROP_NONE, 0, now); /* fragment */
 		return;
 	}
 	/* One hash lookup per next hop and burst: the entry stays valid until quiescence. */
@@ -332,129 +354,142 @@ static inline void l3_forward(struct dp_worker *w, const struct dp_snapshot *s, 
 	ne = b->nh;
 	mac = ne ? __atomic_load_n(&ne->mac, __ATOMIC_ACQUIRE) : 0;
 	if (unlikely(!(mac & NEIGH_MAC_VALID))) {
-		l3_punt(w, m, iif, vrf, L3_PUNT_RESOLVE, DP_DROP_MAX, 0, now);
+		l3_punt(x, m, iif, vrf, L3_PUNT_RESOLVE, L3_DROP_NONE, 0, now);
 		return;
 	}
 	l3_ttl_decrement(ip);
 	if (unlikely(!l3_write_l2(m, o, mac))) {
-		l3_drop(w, m, path->iface, o->vrf, DP_DROP_NO_MBUF);
+		l3_drop(x, m, path->iface, o->vrf, DP_DROP_NO_MBUF);
 		return;
 	}
-	l3_run_add(&b->fwd, &w->vrfc[vrf], m->pkt_len, false);
-	l3_count_tx(w, path->iface, m->pkt_len, b);
-	l3_send(w, s, path->iface, m);
+	l3_run_add(&b->fwd, &x->lw->vrfc[vrf], m->pkt_len, false);
+	l3_count_tx(x, path->iface, m->pkt_len, b);
+	l3_send(x, path->iface, m);
 }
 
 /*
- * Router input of frames already matched to an interface (ifaces[i]),
- * tags removed. Checks each, looks them up together, forwards each.
+ * Stage ip4-input: frames already matched to an interface (b->arg), tags
+ * removed. ARP is punted, the rest checked (RFC 1812 5.2.2); what passes
+ * goes on, with its interface, to the next stage of arc "ip4".
  */
-static inline void l3_input(struct dp_worker *w, const struct dp_snapshot *s,
-			    struct rte_mbuf **pkts, const uint16_t *ifaces, uint16_t n,
-			    uint64_t now)
+static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 {
-	struct rte_mbuf *ok[DP_BURST];
-	struct rte_ipv4_hdr *iph[DP_BURST];
-	uint16_t iif[DP_BURST], vrfs[DP_BURST];
-	uint32_t dst[DP_BURST], res[DP_BURST];
-	struct l3_burst b;
+	struct l3_run rx_if = { 0 }, rx_vrf = { 0 };
 	uint16_t k = 0;
 
-	l3_burst_init(&b);
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint16_t ifc = ifaces[i];
-		const struct l3_iface *in = &s->l3->iface[ifc];
+	for (uint16_t i = 0; i < bu->n; i++) {
+		struct rte_mbuf *m = bu->pkts[i];
+		uint16_t ifc = bu->arg[i];
+		const struct l3_iface *in = &x->t->iface[ifc];
 		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		struct rte_ipv4_hdr *ip;
-		enum dp_drop why;
+		enum l3_drop why;
 
-		l3_run_add(&b.rx_if, &w->ifc[ifc], m->pkt_len, true);
-		l3_run_add(&b.rx_vrf, &w->vrfc[in->vrf], m->pkt_len, true);
+		l3_run_add(&rx_if, &x->lw->ifc[ifc], m->pkt_len, true);
+		l3_run_add(&rx_vrf, &x->lw->vrfc[in->vrf], m->pkt_len, true);
 		if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 			if (rte_is_same_ether_addr(&eh->dst_addr, &in->mac) ||
 			    rte_is_broadcast_ether_addr(&eh->dst_addr))
-				l3_punt(w, m, ifc, in->vrf, L3_PUNT_ARP, DP_DROP_MAX, 0, now);
+				l3_punt(x, m, ifc, in->vrf, L3_PUNT_ARP, L3_DROP_NONE, 0, bu->now);
 			else
-				l3_drop(w, m, ifc, in->vrf, DP_DROP_NOT_ROUTER_MAC);
+				l3_drop(x, m, ifc, in->vrf, L3_DROP_NOT_ROUTER_MAC);
 			continue;
 		}
 		if (unlikely(!rte_is_same_ether_addr(&eh->dst_addr, &in->mac))) {
-			l3_drop(w, m, ifc, in->vrf, DP_DROP_NOT_ROUTER_MAC);
+			l3_drop(x, m, ifc, in->vrf, L3_DROP_NOT_ROUTER_MAC);
 			continue;
 		}
 		if (unlikely(eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
-			l3_drop(w, m, ifc, in->vrf, DP_DROP_UNSUPPORTED);
+			l3_drop(x, m, ifc, in->vrf, L3_DROP_UNSUPPORTED);
 			continue;
 		}
 		why = l3_check_ipv4(m, &ip);
-		if (unlikely(why != DP_DROP_MAX)) {
-			l3_drop(w, m, ifc, in->vrf, why);
+		if (unlikely(why != L3_DROP_NONE)) {
+			l3_drop(x, m, ifc, in->vrf, why);
 			continue;
 		}
 		if (unlikely(l3_martian_src(rte_be_to_cpu_32(ip->src_addr)))) {
-			l3_drop(w, m, ifc, in->vrf, DP_DROP_MARTIAN_SRC);
+			l3_drop(x, m, ifc, in->vrf, L3_DROP_MARTIAN_SRC);
 			continue;
 		}
 		if (unlikely(l3_bad_dst(rte_be_to_cpu_32(ip->dst_addr)))) {
-			l3_drop(w, m, ifc, in->vrf, DP_DROP_BAD_DST);
+			l3_drop(x, m, ifc, in->vrf, L3_DROP_BAD_DST);
 			continue;
 		}
-		ok[k] = m;
-		iph[k] = ip;
-		iif[k] = ifc;
-		vrfs[k] = in->vrf;
-		dst[k] = rte_be_to_cpu_32(ip->dst_addr);
-		k++;
+		bu->pkts[k] = m;
+		bu->arg[k++] = ifc;
 	}
-	if (k) {
-		fib_lookup_bulk(&l3_fib, vrfs, dst, res, k);
-		for (uint16_t i = 0; i < k; i++)
-			l3_forward(w, s, iif[i], ok[i], iph[i], res[i], now, &b);
+	l3_run_flush(&rx_if, true);
+	l3_run_flush(&rx_vrf, true);
+	bu->n = k;
+}
+
+/*
+ * Stage ip4-route: checked IPv4 packets (b->arg: their interface) looked up
+ * in their VRFs' FIBs together, then forwarded each.
+ */
+static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
+{
+	uint16_t vrfs[DP_BURST];
+	uint32_t dst[DP_BURST], res[DP_BURST];
+	struct l3_burst b;
+
+	l3_burst_init(&b);
+	for (uint16_t i = 0; i < bu->n; i++) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+			bu->pkts[i], struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		vrfs[i] = x->t->iface[bu->arg[i]].vrf;
+		dst[i] = rte_be_to_cpu_32(ip->dst_addr);
 	}
+	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
+	for (uint16_t i = 0; i < bu->n; i++)
+		l3_forward(x, bu->arg[i], bu->pkts[i],
+			   rte_pktmbuf_mtod_offset(bu->pkts[i], struct rte_ipv4_hdr *,
+						   RTE_ETHER_HDR_LEN),
+			   res[i], bu->now, &b);
 	l3_burst_flush(&b);
 }
 
-/* A burst from a routed port: each frame to the interface of its VLAN (or untagged). */
-static inline void l3_port_input(struct dp_worker *w, const struct dp_snapshot *s, uint16_t port,
-				 struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+/*
+ * Stage ip4-port: a burst from a routed port, each frame to the interface
+ * of its VLAN (or untagged), then into arc "ip4" with its interface.
+ */
+static inline void l3_port_input(const struct l3_ctx *x, struct dp_burst *bu)
 {
-	struct rte_mbuf *mine[DP_BURST];
-	uint16_t ifaces[DP_BURST], k = 0;
+	uint16_t port = bu->port, k = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
+	for (uint16_t i = 0; i < bu->n; i++) {
+		struct rte_mbuf *m = bu->pkts[i];
 		struct vlan_tag t;
 		uint16_t ifc;
 
 		if (unlikely(m->data_len < RTE_ETHER_HDR_LEN || !vlan_outer(m, &t))) {
-			dp_drop(w, port, DP_DROP_BAD_FRAME, m);
+			dp_drop(x->w, port, DP_DROP_BAD_FRAME, m);
 			continue;
 		}
-		ifc = s->l3->port_iface[port][t.present ? t.tci & VLAN_VID_MASK : 0];
+		ifc = x->t->port_iface[port][t.present ? t.tci & VLAN_VID_MASK : 0];
 		if (ifc == 0) {
-			dp_drop(w, port, DP_DROP_NO_INTERFACE, m);
+			dp_drop(x->w, port, dp_drop_id(&l3_drops, L3_DROP_NO_INTERFACE), m);
 			continue;
 		}
 		if (t.present)
 			vlan_pop(m);
-		mine[k] = m;
-		ifaces[k++] = ifc;
+		bu->pkts[k] = m;
+		bu->arg[k++] = ifc;
 	}
-	if (k)
-		l3_input(w, s, mine, ifaces, k, now);
+	bu->n = k;
 }
 
 /* Frames the control thread built (ARP, ICMP, the slow path): out of their interface. */
-static inline void l3_inject(struct dp_worker *w, const struct dp_snapshot *s)
+static inline void l3_inject(const struct l3_ctx *x)
 {
 	struct rte_mbuf *m[DP_BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(w->inject, (void **)m, DP_BURST, NULL);
+	unsigned n = rte_ring_sc_dequeue_burst(x->lw->inject, (void **)m, DP_BURST, NULL);
 
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t oif = l3_meta(m[i])->oif;
-		if (s->l3 && oif && s->l3->iface[oif].on)
-			l3_emit(w, s, oif, m[i]);
+		if (x->t && oif && x->t->iface[oif].on)
+			l3_emit(x, oif, m[i]);
 		else
 			rte_pktmbuf_free(m[i]); /* the interface went away meanwhile */
 	}

@@ -23,9 +23,9 @@ extern struct fib l3_fib;
 extern struct nh_table l3_nh;
 extern struct neigh_table l3_neigh;
 
-/* What the control thread counts itself, next to the workers' dp_counters. */
+/* What the control thread counts itself, next to the workers' counters. */
 struct rt_counters {
-	struct dp_counters dp; /* tx_pkts: forwarded on the slow path; drops by reason */
+	l3_counters_t dp; /* tx_pkts: forwarded on the slow path; drops by reason */
 	uint64_t icmp_sent;
 	uint64_t arp_sent, arp_replied, arp_learned;
 };
@@ -66,11 +66,11 @@ static inline uint32_t rt_mask(uint8_t len)
 /* The interface table workers see now. */
 static inline const struct l3_tables *rt_tables(void)
 {
-	return dp_snap->l3;
+	return l3_tables_of(dp_snap);
 }
 
 /* Counts a drop of the control thread against an interface and its VRF. */
-void rt_count_drop(uint16_t iface, uint16_t vrf, enum dp_drop why);
+void rt_count_drop(uint16_t iface, uint16_t vrf, unsigned why);
 uint16_t rt_iface_id(const char *name);
 uint16_t rt_vrf_id(const struct tessd_cfg *cfg, const char *name);
 /* The interface whose address ip is in vrf, or 0. */

@@ -21,9 +21,10 @@
 void rt_inject(struct rte_mbuf *m, uint16_t oif)
 {
 	struct dp_worker *w = dp_worker_get(0);
+	struct l3_worker *lw = w ? dp_worker_mod(w, &l3_module) : NULL;
 
 	l3_meta(m)->oif = oif;
-	if (w == NULL || rte_ring_sp_enqueue(w->inject, m) != 0) {
+	if (lw == NULL || rte_ring_sp_enqueue(lw->inject, m) != 0) {
 		rt_count_drop(oif, rt_ifs[oif].vrf, DP_DROP_TX_FULL);
 		rte_pktmbuf_free(m);
 	}
@@ -31,9 +32,9 @@ void rt_inject(struct rte_mbuf *m, uint16_t oif)
 
 /*
  * The route to dst in vrf, into another VRF once: NULL with *why when there
- * is none to forward by (why is DP_DROP_MAX for a local route).
+ * is none to forward by (why is L3_DROP_NONE for a local route).
  */
-static const struct nh_group *route_to(uint16_t vrf, uint32_t dst, enum dp_drop *why)
+static const struct nh_group *route_to(uint16_t vrf, uint32_t dst, enum l3_drop *why)
 {
 	uint32_t v = fib_lookup(&l3_fib, vrf, dst);
 	const struct nh_group *g = v ? nh_group(&l3_nh, v) : NULL;
@@ -44,18 +45,18 @@ static const struct nh_group *route_to(uint16_t vrf, uint32_t dst, enum dp_drop 
 		if (g && g->type == NH_VRF)
 			g = NULL;
 	}
-	*why = DP_DROP_NO_ROUTE;
+	*why = L3_DROP_NO_ROUTE;
 	if (g == NULL)
 		return NULL;
 	switch (g->type) {
 	case NH_LOCAL:
-		*why = DP_DROP_MAX;
+		*why = L3_DROP_NONE;
 		return NULL;
 	case NH_BLACKHOLE:
-		*why = DP_DROP_BLACKHOLE;
+		*why = L3_DROP_BLACKHOLE;
 		return NULL;
 	case NH_REJECT:
-		*why = DP_DROP_REJECT;
+		*why = L3_DROP_REJECT;
 		return NULL;
 	default:
 		return g;
@@ -83,7 +84,7 @@ static void output(struct rte_mbuf *m, uint16_t oif, uint32_t nh, uint32_t mtu)
 	rte_pktmbuf_free(m);
 	if (n < 0) {
 		rt_count_drop(keep.iface, keep.vrf,
-			      n == -EINVAL ? DP_DROP_IP_HEADER : DP_DROP_NO_MBUF);
+			      n == -EINVAL ? L3_DROP_IP_HEADER : DP_DROP_NO_MBUF);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -100,14 +101,14 @@ static void originate(struct rte_mbuf *m, uint16_t vrf)
 	const struct nh_group *g;
 	const struct nh_path *p;
 	const struct l3_tables *t = rt_tables();
-	enum dp_drop why;
+	enum l3_drop why;
 
 	l3_meta(m)->iface = 0;
 	l3_meta(m)->vrf = vrf;
 	g = route_to(vrf, dst, &why);
 	if (g == NULL || t == NULL ||
 	    !t->iface[(p = pick(g, ip, m->data_len - RTE_ETHER_HDR_LEN))->iface].on) {
-		rt_count_drop(0, vrf, why == DP_DROP_MAX ? DP_DROP_LOCAL : why);
+		rt_count_drop(0, vrf, why == L3_DROP_NONE ? L3_DROP_LOCAL : why);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -212,7 +213,7 @@ static void local_input(struct rte_mbuf *m)
 		break;
 	}
 drop:
-	rt_count_drop(iif, vrf, DP_DROP_LOCAL);
+	rt_count_drop(iif, vrf, L3_DROP_LOCAL);
 	rte_pktmbuf_free(m);
 }
 
@@ -227,18 +228,18 @@ static void slow_forward(struct rte_mbuf *m)
 	const struct nh_group *g;
 	const struct nh_path *p;
 	const struct l3_iface *o;
-	enum dp_drop why;
+	enum l3_drop why;
 
 	g = route_to(vrf, dst, &why);
 	if (g == NULL) {
-		if (why == DP_DROP_MAX) {
+		if (why == L3_DROP_NONE) {
 			local_input(m); /* became ours meanwhile */
 			return;
 		}
 		rt_count_drop(iif, vrf, why);
-		if (why == DP_DROP_NO_ROUTE || why == DP_DROP_REJECT)
+		if (why == L3_DROP_NO_ROUTE || why == L3_DROP_REJECT)
 			rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH,
-				      why == DP_DROP_REJECT ? IP4_UNREACH_HOST : IP4_UNREACH_NET,
+				      why == L3_DROP_REJECT ? IP4_UNREACH_HOST : IP4_UNREACH_NET,
 				      0);
 		else
 			rte_pktmbuf_free(m);
@@ -247,28 +248,28 @@ static void slow_forward(struct rte_mbuf *m)
 	p = pick(g, ip, m->data_len - RTE_ETHER_HDR_LEN);
 	o = t ? &t->iface[p->iface] : NULL;
 	if (o == NULL || !o->on) {
-		rt_count_drop(iif, vrf, DP_DROP_NO_ROUTE);
+		rt_count_drop(iif, vrf, L3_DROP_NO_ROUTE);
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH, IP4_UNREACH_NET, 0);
 		return;
 	}
 	if (ip->time_to_live <= 1) {
-		rt_count_drop(iif, vrf, DP_DROP_TTL_EXCEEDED);
+		rt_count_drop(iif, vrf, L3_DROP_TTL_EXCEEDED);
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_TIME_EXCEEDED, 0, 0);
 		return;
 	}
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (tot > o->mtu && (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) {
-		rt_count_drop(iif, vrf, DP_DROP_FRAG_NEEDED);
+		rt_count_drop(iif, vrf, L3_DROP_FRAG_NEEDED);
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH, IP4_UNREACH_FRAG_NEEDED, o->mtu);
 		return;
 	}
 	switch (ip4_options_forward(ip, rt_src_addr(p->iface, dst), &where)) {
 	case IP4_OPT_MALFORMED:
-		rt_count_drop(iif, vrf, DP_DROP_IP_HEADER);
+		rt_count_drop(iif, vrf, L3_DROP_IP_HEADER);
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_PARAM_PROBLEM, 0, where << 24);
 		return;
 	case IP4_OPT_SOURCE_ROUTE:
-		rt_count_drop(iif, vrf, DP_DROP_SOURCE_ROUTE);
+		rt_count_drop(iif, vrf, L3_DROP_SOURCE_ROUTE);
 		rte_pktmbuf_free(m);
 		return;
 	default:

@@ -321,7 +321,7 @@ static const struct cfg_node del_schema = {
 	.obj = { .fields = del_fields, .size = sizeof(struct fdb_params) },
 };
 
-static const struct ctl_method switch_methods[] = {
+const struct ctl_method vsw_methods[] = {
 	{ "group.list", NULL, group_list, "port groups, their members and FDB size" },
 	{ "group.add", &tessd_group_schema, group_add, "add a port group (tenant, VLAN, limits)" },
 	{ "group.del", &tessd_name_params_schema, group_del,
@@ -333,8 +333,3 @@ static const struct ctl_method switch_methods[] = {
 	{ "fdb.del", &del_schema, fdb_del_m, "remove a static MAC, or forget a learned one" },
 	{ 0 },
 };
-
-int vsw_api_register(void)
-{
-	return ctl_register(switch_methods);
-}

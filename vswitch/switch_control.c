@@ -9,34 +9,91 @@
 #include <rte_cycles.h>
 #include <rte_ring_elem.h>
 
+#include <rte_malloc.h>
+
 #include "log.h"
 #include "stats.h"
+#include "switch_datapath.h"
 #include "worker.h"
 
 #define LEARN_BATCH 256
 
 struct fdb vsw_fdb;
+struct vsw_port_state vsw_port_state[RTE_MAX_ETHPORTS];
 
 static uint32_t port_limit[RTE_MAX_ETHPORTS];
 static uint32_t vlan_limit[DP_VLANS];
 static uint64_t last_age;
-static struct dp_counters grp_base[DP_VLANS];
+static vsw_counters_t grp_base[DP_VLANS];
 
-int vsw_init(const struct tessd_cfg *cfg)
+static int vsw_init(const struct tessd_cfg *cfg)
 {
 	return fdb_init(&vsw_fdb, cfg->sw.fdb_size, (int)rte_socket_id());
 }
 
-void vsw_fini(void)
+static void vsw_fini(void)
 {
 	if (vsw_fdb.t.h)
 		fdb_fini(&vsw_fdb);
 }
 
-static void build_access(struct dp_port_fwd *pf, const struct tessd_cfg *cfg,
+static int vsw_worker_init(struct dp_worker *w, int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct vsw_worker *vw;
+
+	vw = rte_zmalloc_socket("tess_vsw_worker", sizeof(*vw), RTE_CACHE_LINE_SIZE, socket);
+	if (vw == NULL)
+		return -ENOMEM;
+	w->mod[vsw_module.id] = vw;
+	vw->grp = rte_zmalloc_socket("tess_group_counters", sizeof(*vw->grp) * DP_VLANS,
+				     RTE_CACHE_LINE_SIZE, socket);
+	snprintf(name, sizeof(name), "tess_learn%u", w->idx);
+	vw->learn = rte_ring_create_elem(name, sizeof(struct vsw_learn_event), VSW_LEARN_RING,
+					 socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	return vw->grp && vw->learn ? 0 : -ENOMEM;
+}
+
+static void vsw_worker_fini(struct dp_worker *w)
+{
+	struct vsw_worker *vw = w->mod[vsw_module.id];
+
+	if (vw == NULL)
+		return;
+	rte_ring_free(vw->learn);
+	rte_free(vw->grp);
+	rte_free(vw);
+	w->mod[vsw_module.id] = NULL;
+}
+
+static void vsw_worker_json(unsigned idx, json_t *o)
+{
+	const struct vsw_worker *vw = dp_worker_get(idx)->mod[vsw_module.id];
+
+	json_object_set_new(o, "learn_lost",
+			    json_integer((json_int_t)dp_cnt_read(&vw->learn_lost)));
+	json_object_set_new(o, "learn_limited",
+			    json_integer((json_int_t)dp_cnt_read(&vw->learn_limited)));
+}
+
+static void *vsw_snap_copy(void *part)
+{
+	struct vsw_part *p = rte_malloc("tess_vsw_part", sizeof(*p), RTE_CACHE_LINE_SIZE);
+
+	if (p)
+		memcpy(p, part, sizeof(*p));
+	return p;
+}
+
+static void vsw_snap_free(void *part)
+{
+	rte_free(part);
+}
+
+static void build_access(struct vsw_port *pf, const struct tessd_cfg *cfg,
 			 const struct tessd_port_cfg *pc, const struct dp_port *p)
 {
-	pf->mode = DP_FWD_ACCESS;
+	pf->mode = VSW_PORT_ACCESS;
 	pf->vlan = tessd_cfg_group(cfg, pc->group)->vlan;
 	pf->anti_spoof = tessd_port_anti_spoof(pc);
 	pf->n_macs = (uint8_t)pc->n_allowed_macs;
@@ -49,51 +106,67 @@ static void build_access(struct dp_port_fwd *pf, const struct tessd_cfg *cfg,
 	pf->storm_pps = pc->storm_pps ? (pc->storm_pps + p->n_rxq - 1) / p->n_rxq : 0;
 }
 
-void vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
+/* The switch part of a snapshot (ports' VLAN rules, groups' members) from cfg, afresh. */
+static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
 {
-	memset(s->group, 0, sizeof(s->group));
+	struct vsw_part *vp = s->part[vsw_module.id];
+
+	(void)err;
+	if (vp == NULL) { /* the first snapshot */
+		vp = rte_malloc("tess_vsw_part", sizeof(*vp), RTE_CACHE_LINE_SIZE);
+		if (vp == NULL)
+			return -ENOMEM;
+		s->part[vsw_module.id] = vp;
+	}
+	memset(vp, 0, sizeof(*vp));
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
-		s->group[g->vlan].flags = DP_GROUP_ON |
-					  (g->flood_unknown_unicast ? DP_GROUP_FLOOD_UU : 0) |
-					  (g->flood_multicast ? DP_GROUP_FLOOD_MC : 0);
-	}
-	/* Start every port that is not cross-connected from a clean switch state. */
-	for (unsigned id = 0; id < RTE_MAX_ETHPORTS; id++) {
-		struct dp_port_fwd *pf = &s->port[id];
-		if (pf->mode != DP_FWD_XCONNECT) {
-			uint32_t mtu = pf->mtu;
-			memset(pf, 0, sizeof(*pf));
-			pf->mtu = mtu;
-			pf->peer = DP_PORT_NONE;
-		}
+		vp->group[g->vlan].flags = VSW_GROUP_ON |
+					   (g->flood_unknown_unicast ? VSW_GROUP_FLOOD_UU : 0) |
+					   (g->flood_multicast ? VSW_GROUP_FLOOD_MC : 0);
 	}
 	for (uint32_t i = 0; i < cfg->n_ports; i++) {
 		const struct tessd_port_cfg *pc = &cfg->ports[i];
 		struct dp_port *p = dp_port_by_name(pc->name);
-		struct dp_port_fwd *pf;
+		struct vsw_port *pf;
 
 		if (p == NULL || p->draining || strcmp(pc->mode, "none") == 0)
 			continue;
-		pf = &s->port[p->id];
+		pf = &vp->port[p->id];
+		s->port[p->id].stage = vsw_stage.id;
 		if (strcmp(pc->mode, "access") == 0) {
 			build_access(pf, cfg, pc, p);
-			dp_bit_set(s->group[pf->vlan].access, p->id);
+			dp_bit_set(vp->group[pf->vlan].access, p->id);
 			continue;
 		}
-		pf->mode = DP_FWD_TRUNK;
+		pf->mode = VSW_PORT_TRUNK;
 		if (pc->native_group[0]) {
 			pf->vlan = tessd_cfg_group(cfg, pc->native_group)->vlan;
-			dp_bit_set(s->group[pf->vlan].native, p->id);
+			dp_bit_set(vp->group[pf->vlan].native, p->id);
 		}
 		for (uint32_t k = 0; k < cfg->sw.n_groups; k++) {
 			const struct tessd_group_cfg *g = &cfg->sw.groups[k];
 			if (tessd_port_in_group(pc, g)) {
 				dp_bit_set(pf->vlans, g->vlan);
-				dp_bit_set(s->group[g->vlan].trunks, p->id);
+				dp_bit_set(vp->group[g->vlan].trunks, p->id);
 			}
 		}
 	}
+	return 0;
+}
+
+void vsw_group_set_irb(struct dp_snapshot *s, uint16_t vlan, uint16_t arg,
+		       const struct rte_ether_addr *mac)
+{
+	struct vsw_group *g = &((struct vsw_part *)s->part[vsw_module.id])->group[vlan];
+
+	g->irb_arg = arg;
+	rte_ether_addr_copy(mac, &g->irb_mac);
+}
+
+static const struct vsw_group *group_now(uint16_t vlan)
+{
+	return &((const struct vsw_part *)dp_snap->part[vsw_module.id])->group[vlan];
 }
 
 /* Whether a port's switching rules differ, so that its anti-spoof lock must go. */
@@ -160,12 +233,11 @@ static int statics_of(const struct tessd_cfg *cfg, struct statics *st)
 static bool stale(const struct fdb_entry *e, void *arg)
 {
 	const struct statics *st = arg;
-	const struct dp_group *g = &dp_snap->group[e->vlan];
+	const struct vsw_group *g = group_now(e->vlan);
 	struct static_mac want = { fdb_key(e->vlan, &e->mac), e->port };
 	const struct static_mac *found;
 
-	if (!(g->flags & DP_GROUP_ON) ||
-	    !(dp_bit(g->access, e->port) || dp_bit(g->trunks, e->port)))
+	if (!(g->flags & VSW_GROUP_ON) || !vsw_member(g, e->port))
 		return true;
 	if (!(e->flags & FDB_F_STATIC))
 		return false;
@@ -173,7 +245,7 @@ static bool stale(const struct fdb_entry *e, void *arg)
 	return found == NULL || found->port != e->port;
 }
 
-void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	struct statics st;
 	uint64_t now = rte_rdtsc();
@@ -202,32 +274,32 @@ void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			continue;
 		port_limit[p->id] = pc->mac_limit;
 		if (was && rules_changed(was, pc))
-			__atomic_store_n(&dp_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&vsw_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
 	}
 }
 
-static void learn(const struct dp_learn_event *ev, uint64_t now)
+static void learn(const struct vsw_learn_event *ev, uint64_t now)
 {
 	uint16_t vlan = fdb_key_vlan(ev->key);
-	const struct dp_group *g = &dp_snap->group[vlan];
+	const struct vsw_group *g = group_now(vlan);
 
 	/* The port may have left the group since the worker saw the frame. */
-	if (ev->port >= RTE_MAX_ETHPORTS || !(g->flags & DP_GROUP_ON) ||
-	    !(dp_bit(g->access, ev->port) || dp_bit(g->trunks, ev->port)))
+	if (ev->port >= RTE_MAX_ETHPORTS || !(g->flags & VSW_GROUP_ON) || !vsw_member(g, ev->port))
 		return;
 	fdb_learn(&vsw_fdb, ev->key, ev->port, now, port_limit[ev->port], vlan_limit[vlan]);
 }
 
-void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
+static void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
 {
-	struct dp_learn_event ev[LEARN_BATCH];
+	struct vsw_learn_event ev[LEARN_BATCH];
 
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
-		struct rte_ring *r = dp_worker_get(w)->learn;
+		const struct vsw_worker *vw = dp_worker_get(w)->mod[vsw_module.id];
+		struct rte_ring *r = vw->learn;
 		unsigned n;
 
 		/* At most one ring's worth per tick: the control loop must come back. */
-		for (unsigned done = 0; done < DP_LEARN_RING; done += n) {
+		for (unsigned done = 0; done < VSW_LEARN_RING; done += n) {
 			n = rte_ring_sc_dequeue_burst_elem(r, ev, sizeof(ev[0]), LEARN_BATCH, NULL);
 			for (unsigned i = 0; i < n; i++)
 				learn(&ev[i], now);
@@ -241,14 +313,16 @@ void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
 	}
 }
 
-static const struct dp_counters *group_of(unsigned w, unsigned vlan)
+static const void *group_of(unsigned w, unsigned vlan)
 {
-	return &dp_worker_get(w)->grp[vlan];
+	const struct vsw_worker *vw = dp_worker_get(w)->mod[vsw_module.id];
+
+	return &vw->grp[vlan];
 }
 
-static void sum_group(uint16_t vlan, struct dp_counters *out)
+static void sum_group(uint16_t vlan, vsw_counters_t *out)
 {
-	dp_counters_sum(out, group_of, vlan);
+	dp_cnt_sum(out, sizeof(*out), group_of, vlan);
 }
 
 void vsw_group_rebase(uint16_t vlan)
@@ -258,37 +332,33 @@ void vsw_group_rebase(uint16_t vlan)
 	vsw_fdb.refused_vlan_count[vlan] = 0;
 }
 
-void vsw_port_reset(uint16_t port)
+static void vsw_port_reset(uint16_t port)
 {
 	vsw_fdb.learned_port[port] = 0;
 	vsw_fdb.refused_port_count[port] = 0;
-	__atomic_store_n(&dp_port_state[port].locked_mac, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&vsw_port_state[port].locked_mac, 0, __ATOMIC_RELEASE);
 }
 
-void vsw_stats_reset(void)
+static void vsw_stats_reset(void)
 {
 	for (unsigned v = 0; v < DP_VLANS; v++)
 		vsw_group_rebase((uint16_t)v);
 }
 
-json_t *vsw_groups_json(const struct tessd_cfg *cfg)
+static void vsw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
 {
 	json_t *a = json_array();
 
+	(void)vrf;
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
-		json_t *o = json_object(), *drops = json_object();
-		struct dp_counters c;
+		json_t *o = json_object(), *drops;
+		vsw_counters_t c;
 		uint64_t total = 0;
 
 		sum_group(g->vlan, &c);
-		dp_counters_sub(&c, &grp_base[g->vlan]);
-		for (int d = 0; d < DP_DROP_MAX; d++) {
-			total += c.drop[d];
-			if (c.drop[d])
-				json_object_set_new(drops, dp_drop_names[d],
-						    json_integer((json_int_t)c.drop[d]));
-		}
+		dp_cnt_sub(&c, &grp_base[g->vlan], sizeof(c));
+		drops = dp_drops_json(c.drop, VSW_DROP_MAX, &vsw_drops, &total);
 		json_object_set_new(o, "name", json_string(g->name));
 		json_object_set_new(o, "tenant", json_string(g->tenant));
 		json_object_set_new(o, "vlan", json_integer(g->vlan));
@@ -305,12 +375,27 @@ json_t *vsw_groups_json(const struct tessd_cfg *cfg)
 				    json_integer(vsw_fdb.refused_vlan_count[g->vlan]));
 		json_array_append_new(a, o);
 	}
-	return a;
+	json_object_set_new(stats, "groups", a);
 }
 
-void vsw_port_json(const struct dp_port *p, json_t *o)
+static void vsw_port_json(const struct dp_port *p, const struct tessd_cfg *cfg, json_t *o)
 {
-	uint64_t lock = __atomic_load_n(&dp_port_state[p->id].locked_mac, __ATOMIC_ACQUIRE);
+	const struct tessd_port_cfg *pc = tessd_cfg_port(cfg, p->cfg.name);
+	json_t *groups = json_array();
+	uint64_t lock = __atomic_load_n(&vsw_port_state[p->id].locked_mac, __ATOMIC_ACQUIRE);
+
+	if (pc == NULL) {
+		json_decref(groups);
+		return;
+	}
+	json_object_set_new(o, "mode", json_string(pc->mode));
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++)
+		if (tessd_port_in_group(pc, &cfg->sw.groups[i]))
+			json_array_append_new(groups, json_string(cfg->sw.groups[i].name));
+	json_object_set_new(o, "groups", groups);
+	json_object_set_new(o, "anti_spoof", json_boolean(tessd_port_anti_spoof(pc)));
+	if (strcmp(pc->mode, "none") == 0)
+		return;
 
 	json_object_set_new(o, "fdb_learned", json_integer(vsw_fdb.per_port[p->id]));
 	json_object_set_new(o, "learned", json_integer(vsw_fdb.learned_port[p->id]));
@@ -323,3 +408,42 @@ void vsw_port_json(const struct dp_port *p, json_t *o)
 		json_object_set_new(o, "locked_mac", json_string(mac));
 	}
 }
+
+static int vsw_port_in_use(const struct tessd_cfg *cfg, const char *name, struct ctl_error *err)
+{
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
+		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
+		for (uint32_t k = 0; k < g->n_static_macs; k++) {
+			if (strcmp(g->static_macs[k].port, name) == 0) {
+				ctl_error_set(
+					err, EBUSY, "/params/name",
+					"port '%s' holds static MAC %s of group %s: remove it "
+					"first",
+					name, g->static_macs[k].mac, g->name);
+				return -EBUSY;
+			}
+		}
+	}
+	return 0;
+}
+
+struct tess_module vsw_module = {
+	.name = "vswitch",
+	.init = vsw_init,
+	.fini = vsw_fini,
+	.worker_init = vsw_worker_init,
+	.worker_fini = vsw_worker_fini,
+	.snap_copy = vsw_snap_copy,
+	.snap_free = vsw_snap_free,
+	.build = vsw_build,
+	.sync = vsw_sync,
+	.poll = vsw_poll,
+	.stats_reset = vsw_stats_reset,
+	.stats_json = vsw_stats_json,
+	.worker_json = vsw_worker_json,
+	.port_reset = vsw_port_reset,
+	.port_json = vsw_port_json,
+	.port_in_use = vsw_port_in_use,
+	.methods = vsw_methods,
+};
+TESS_MODULE_REGISTER(vsw_module)

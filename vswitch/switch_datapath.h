@@ -18,11 +18,28 @@
 #include <rte_ring_elem.h>
 
 #include "fdb.h"
-#include "l3.h"
+#include "stage.h"
+#include "switch_tables.h"
 #include "tx_datapath.h"
 #include "vlan.h"
 
 extern struct fdb vsw_fdb;
+
+/* What the vswitch's functions need of a worker and a snapshot. */
+struct vsw_ctx {
+	struct dp_worker *w;
+	struct vsw_worker *vw;
+	const struct dp_snapshot *s;
+	const struct vsw_part *vp;
+};
+
+static inline void vsw_ctx_init(struct vsw_ctx *c, struct dp_worker *w, const struct dp_snapshot *s)
+{
+	c->w = w;
+	c->vw = dp_worker_mod(w, &vsw_module);
+	c->s = s;
+	c->vp = dp_snap_part(s, &vsw_module);
+}
 
 #define VSW_BCAST_KEY UINT64_MAX /* marks a broadcast or multicast destination */
 
@@ -47,9 +64,9 @@ struct vsw_acc {
 	uint64_t bytes;
 };
 
-static inline void vsw_acc_flush(struct dp_worker *w, struct vsw_acc *a, bool rx)
+static inline void vsw_acc_flush(struct vsw_worker *vw, struct vsw_acc *a, bool rx)
 {
-	struct dp_counters *gc = &w->grp[a->vlan];
+	vsw_counters_t *gc = &vw->grp[a->vlan];
 
 	if (a->pkts) {
 		dp_cnt_add(rx ? &gc->rx_pkts : &gc->tx_pkts, a->pkts);
@@ -59,26 +76,34 @@ static inline void vsw_acc_flush(struct dp_worker *w, struct vsw_acc *a, bool rx
 	a->bytes = 0;
 }
 
-static inline void vsw_acc_add(struct dp_worker *w, struct vsw_acc *a, bool rx, uint16_t vlan,
+static inline void vsw_acc_add(struct vsw_worker *vw, struct vsw_acc *a, bool rx, uint16_t vlan,
 			       uint32_t len)
 {
 	if (unlikely(vlan != a->vlan)) {
-		vsw_acc_flush(w, a, rx);
+		vsw_acc_flush(vw, a, rx);
 		a->vlan = vlan;
 	}
 	a->pkts++;
 	a->bytes += len;
 }
 
-static inline void vsw_group_drop(struct dp_worker *w, uint16_t port, uint16_t vlan,
-				  enum dp_drop why, struct rte_mbuf *m)
+/* A drop counted on the port (and in the totals) only. */
+static inline void vsw_port_drop(struct dp_worker *w, uint16_t port, unsigned why,
+				 struct rte_mbuf *m)
 {
-	dp_cnt_add(&w->grp[vlan].drop[why], 1);
-	dp_drop(w, port, why, m);
+	dp_drop(w, port, dp_drop_id(&vsw_drops, why), m);
+}
+
+/* A drop counted on the group too (port DP_PORT_NONE: on the group only). */
+static inline void vsw_group_drop(const struct vsw_ctx *c, uint16_t port, uint16_t vlan,
+				  unsigned why, struct rte_mbuf *m)
+{
+	dp_cnt_add(&c->vw->grp[vlan].drop[why], 1);
+	vsw_port_drop(c->w, port, why, m);
 }
 
 /* Source MAC allowed on an anti-spoofed port: configured ones, or the first one seen. */
-static inline bool vsw_mac_allowed(const struct dp_port_fwd *pf, uint16_t port,
+static inline bool vsw_mac_allowed(const struct vsw_port *pf, uint16_t port,
 				   const struct rte_ether_addr *src)
 {
 	uint64_t want, cur;
@@ -90,17 +115,17 @@ static inline bool vsw_mac_allowed(const struct dp_port_fwd *pf, uint16_t port,
 		return false;
 	}
 	want = vsw_hdr_mac64(src) | UINT64_C(1) << 63;
-	cur = __atomic_load_n(&dp_port_state[port].locked_mac, __ATOMIC_ACQUIRE);
+	cur = __atomic_load_n(&vsw_port_state[port].locked_mac, __ATOMIC_ACQUIRE);
 	if (likely(cur == want))
 		return true;
 	/* Lock-free: among workers racing for an unlocked port, one MAC wins. */
-	if (cur == 0 && __atomic_compare_exchange_n(&dp_port_state[port].locked_mac, &cur, want,
+	if (cur == 0 && __atomic_compare_exchange_n(&vsw_port_state[port].locked_mac, &cur, want,
 						    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return true;
 	return cur == want;
 }
 
-static inline bool vsw_ip_listed(const struct dp_port_fwd *pf, rte_be32_t ip)
+static inline bool vsw_ip_listed(const struct vsw_port *pf, rte_be32_t ip)
 {
 	for (unsigned i = 0; i < pf->n_ips; i++)
 		if (pf->ips[i] == ip)
@@ -113,7 +138,7 @@ static inline bool vsw_ip_listed(const struct dp_port_fwd *pf, rte_be32_t ip)
  * Address-less bootstrapping passes: DHCP (0.0.0.0 to 255.255.255.255) and
  * ARP probes (sender 0.0.0.0). Other ethertypes are not guarded.
  */
-static inline bool vsw_ip_allowed(const struct dp_port_fwd *pf, const struct rte_mbuf *m)
+static inline bool vsw_ip_allowed(const struct vsw_port *pf, const struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
@@ -138,23 +163,23 @@ static inline bool vsw_ip_allowed(const struct dp_port_fwd *pf, const struct rte
 
 /*
  * Asks the control thread to learn key on port, unless asked within the last
- * 10 ms, and at most DP_LEARN_PPS times a second per port: a port sending
+ * 10 ms, and at most VSW_LEARN_PPS times a second per port: a port sending
  * from ever new MACs (or refused at its limit) cannot crowd out the others.
  */
-static inline void vsw_learn(struct dp_worker *w, uint64_t key, uint16_t port, uint64_t now)
+static inline void vsw_learn(struct vsw_worker *w, uint64_t key, uint16_t port, uint64_t now)
 {
-	unsigned slot = (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) % DP_LEARN_MEMO;
-	struct dp_learn_event ev = { .key = key, .port = port };
+	unsigned slot = (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) % VSW_LEARN_MEMO;
+	struct vsw_learn_event ev = { .key = key, .port = port };
 
 	if (w->memo[slot].key == key && w->memo[slot].port == port &&
 	    now - w->memo[slot].tsc < dp_tsc_hz / 100)
 		return;
-	if (!dp_bucket_ok(&w->learn_rl[port], DP_LEARN_PPS, now)) {
-		dp_cnt_add(&w->wc.learn_limited, 1);
+	if (!dp_bucket_ok(&w->learn_rl[port], VSW_LEARN_PPS, now)) {
+		dp_cnt_add(&w->learn_limited, 1);
 		return;
 	}
 	if (rte_ring_sp_enqueue_elem(w->learn, &ev, sizeof(ev)) != 0) {
-		dp_cnt_add(&w->wc.learn_lost, 1);
+		dp_cnt_add(&w->learn_lost, 1);
 		return;
 	}
 	w->memo[slot].key = key;
@@ -162,37 +187,39 @@ static inline void vsw_learn(struct dp_worker *w, uint64_t key, uint16_t port, u
 	w->memo[slot].tsc = now;
 }
 
-static inline bool vsw_member(const struct dp_group *g, uint16_t port)
+static inline bool vsw_member(const struct vsw_group *g, uint16_t port)
 {
 	return dp_bit(g->access, port) || dp_bit(g->trunks, port);
 }
 
 /* Sends m (unshared) out of one port of the group, tagging it for a trunk. */
-static inline void vsw_unicast(struct dp_worker *w, const struct dp_snapshot *s, uint16_t out,
-			       uint16_t vlan, uint16_t tci, struct rte_mbuf *m, struct vsw_acc *tx)
+static inline void vsw_unicast(const struct vsw_ctx *c, uint16_t out, uint16_t vlan, uint16_t tci,
+			       struct rte_mbuf *m, struct vsw_acc *tx)
 {
+	const struct vsw_port *op = &c->vp->port[out];
+
 	/* A trunk tags every group but its native one. */
-	if (s->port[out].mode == DP_FWD_TRUNK && s->port[out].vlan != vlan && !vlan_push(m, tci)) {
-		vsw_group_drop(w, out, vlan, DP_DROP_NO_MBUF, m);
+	if (op->mode == VSW_PORT_TRUNK && op->vlan != vlan && !vlan_push(m, tci)) {
+		vsw_group_drop(c, out, vlan, DP_DROP_NO_MBUF, m);
 		return;
 	}
-	if (unlikely(!dp_fits_mtu(m, s->port[out].mtu))) {
-		vsw_group_drop(w, out, vlan, DP_DROP_MTU_EXCEEDED, m);
+	if (unlikely(!dp_fits_mtu(m, c->s->port[out].mtu))) {
+		vsw_group_drop(c, out, vlan, DP_DROP_MTU_EXCEEDED, m);
 		return;
 	}
-	vsw_acc_add(w, tx, false, vlan, m->pkt_len);
-	dp_tx(w, out, m);
+	vsw_acc_add(c->vw, tx, false, vlan, m->pkt_len);
+	dp_tx(c->w, out, m);
 }
 
 /*
  * Floods m to the group's ports but "in": the untagged frame is shared by
  * the access ports (reference counts), one tagged copy by the trunks.
  */
-static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, uint16_t in,
-			     uint16_t vlan, uint16_t tci, struct rte_mbuf *m)
+static inline void vsw_flood(const struct vsw_ctx *c, uint16_t in, uint16_t vlan, uint16_t tci,
+			     struct rte_mbuf *m)
 {
-	const struct dp_group *g = &s->group[vlan];
-	struct dp_counters *gc = &w->grp[vlan];
+	const struct vsw_group *g = &c->vp->group[vlan];
+	vsw_counters_t *gc = &c->vw->grp[vlan];
 	uint64_t acc[DP_PORT_WORDS], trk[DP_PORT_WORDS];
 	unsigned na = 0, nt = 0;
 	struct rte_mbuf *tagged = NULL;
@@ -211,14 +238,11 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 		nt += (unsigned)__builtin_popcountll(trk[i]);
 	}
 	if (na + nt == 0) {
-		dp_cnt_add(&gc->drop[DP_DROP_NO_DESTINATION], 1);
-		if (in != DP_PORT_NONE)
-			dp_cnt_add(&w->port[in].drop[DP_DROP_NO_DESTINATION], 1);
-		rte_pktmbuf_free(m);
+		vsw_group_drop(c, in, vlan, VSW_DROP_NO_DESTINATION, m);
 		return;
 	}
 	if (in != DP_PORT_NONE)
-		dp_cnt_add(&w->port[in].flooded, 1);
+		dp_cnt_add(&c->w->port[in].flooded, 1);
 	dp_cnt_add(&gc->flooded, 1);
 	if (nt) {
 		tagged = na ? rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX) : m;
@@ -226,8 +250,7 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 			/* The trunks miss this one; it is counted, the access ports still get it.
 			 */
 			dp_cnt_add(&gc->drop[DP_DROP_NO_MBUF], 1);
-			if (in != DP_PORT_NONE)
-				dp_cnt_add(&w->port[in].drop[DP_DROP_NO_MBUF], 1);
+			dp_count_drops(c->w, in, DP_DROP_NO_MBUF, 1);
 			if (tagged && tagged != m)
 				rte_pktmbuf_free(tagged);
 			if (na == 0) {
@@ -250,13 +273,13 @@ static inline void vsw_flood(struct dp_worker *w, const struct dp_snapshot *s, u
 			struct rte_mbuf *v = dp_bit(acc, out) ? m : tagged;
 
 			bits &= bits - 1;
-			if (unlikely(!dp_fits_mtu(v, s->port[out].mtu))) {
-				vsw_group_drop(w, out, vlan, DP_DROP_MTU_EXCEEDED, v);
+			if (unlikely(!dp_fits_mtu(v, c->s->port[out].mtu))) {
+				vsw_group_drop(c, out, vlan, DP_DROP_MTU_EXCEEDED, v);
 				continue;
 			}
 			dp_cnt_add(&gc->tx_pkts, 1);
 			dp_cnt_add(&gc->tx_bytes, v->pkt_len);
-			dp_tx(w, out, v);
+			dp_tx(c->w, out, v);
 		}
 	}
 }
@@ -271,7 +294,7 @@ static inline bool vsw_pop_priority(struct dp_worker *w, uint16_t in, struct rte
 
 	vlan_pop(m);
 	if (!vlan_outer(m, &t) || t.present) {
-		dp_drop(w, in, DP_DROP_PRIORITY_STACKED, m);
+		vsw_port_drop(w, in, VSW_DROP_PRIORITY_STACKED, m);
 		return false;
 	}
 	return true;
@@ -281,7 +304,7 @@ static inline bool vsw_pop_priority(struct dp_worker *w, uint16_t in, struct rte
  * Stage 1 for one frame: the group it belongs to, tag popped. Returns the
  * VLAN, or 0 when the frame was dropped (and counted).
  */
-static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fwd *pf, uint16_t in,
+static inline uint16_t vsw_classify(struct dp_worker *w, const struct vsw_port *pf, uint16_t in,
 				    struct rte_mbuf *m, uint16_t *tci)
 {
 	struct vlan_tag t;
@@ -294,11 +317,11 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 	}
 	vid = t.tci & VLAN_VID_MASK;
 	*tci = t.tci & ~VLAN_VID_MASK; /* priority bits travel with the frame */
-	if (pf->mode == DP_FWD_ACCESS) {
+	if (pf->mode == VSW_PORT_ACCESS) {
 		/* A priority tag (VID 0) counts as untagged; any other tag is refused. */
 		if (unlikely(t.present)) {
 			if (vid) {
-				dp_drop(w, in, DP_DROP_TAGGED_ON_ACCESS, m);
+				vsw_port_drop(w, in, VSW_DROP_TAGGED_ON_ACCESS, m);
 				return 0;
 			}
 			if (!vsw_pop_priority(w, in, m))
@@ -308,7 +331,7 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 	} else if (vid == 0) {
 		/* Untagged (or priority-tagged) on a trunk: only into a configured native group. */
 		if (!pf->vlan) {
-			dp_drop(w, in, DP_DROP_UNTAGGED_ON_TRUNK, m);
+			vsw_port_drop(w, in, VSW_DROP_UNTAGGED_ON_TRUNK, m);
 			return 0;
 		}
 		if (t.present && !vsw_pop_priority(w, in, m))
@@ -316,7 +339,7 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 		vlan = pf->vlan;
 	} else {
 		if (!dp_bit(pf->vlans, vid)) {
-			dp_drop(w, in, DP_DROP_VLAN_NOT_CARRIED, m);
+			vsw_port_drop(w, in, VSW_DROP_VLAN_NOT_CARRIED, m);
 			return 0;
 		}
 		vlan_pop(m); /* an inner tag, if any, stays: it is the group's payload */
@@ -326,47 +349,41 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct dp_port_fw
 	return vlan;
 }
 
-/* Frames of a burst for the router interfaces of their groups (IRB). */
-struct vsw_routed {
-	uint16_t n;
-	uint16_t iface[DP_BURST];
-	struct rte_mbuf *m[DP_BURST];
-};
-
 /*
- * Whether frame i goes to the router: unicast to the group's router MAC
- * (taken), or a broadcast ARP (a copy taken; the original floods on).
+ * Whether a frame goes to the group's router interface (IRB): unicast to
+ * its MAC (taken), or a broadcast ARP (a copy taken; the original floods
+ * on). Those go into r, with the interface's irb_arg.
  */
-static inline bool vsw_to_router(const struct dp_snapshot *s, uint16_t vlan, struct rte_mbuf *m,
-				 bool bcast, struct vsw_routed *r)
+static inline bool vsw_to_router(const struct vsw_group *g, struct rte_mbuf *m, bool bcast,
+				 struct dp_burst *r)
 {
-	uint16_t ifc = s->l3->group_iface[vlan];
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct rte_mbuf *c;
 
-	if (ifc == 0)
-		return false;
 	if (!bcast) {
-		if (!rte_is_same_ether_addr(&eh->dst_addr, &s->l3->iface[ifc].mac))
+		if (!rte_is_same_ether_addr(&eh->dst_addr, &g->irb_mac))
 			return false;
-		r->iface[r->n] = ifc;
-		r->m[r->n++] = m;
+		r->arg[r->n] = g->irb_arg;
+		r->pkts[r->n++] = m;
 		return true;
 	}
 	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
 	    rte_is_broadcast_ether_addr(&eh->dst_addr) &&
 	    (c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX)) != NULL) {
-		r->iface[r->n] = ifc;
-		r->m[r->n++] = c;
+		r->arg[r->n] = g->irb_arg;
+		r->pkts[r->n++] = c;
 	}
 	return false;
 }
 
-static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, uint16_t in,
-			     uint16_t queue, struct rte_mbuf **pkts, uint16_t n, uint64_t now,
-			     struct vsw_routed *routed)
+/* A burst from an access or trunk port; frames for a group's router interface go into routed. */
+static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queue,
+			     struct rte_mbuf **pkts, uint16_t n, uint64_t now,
+			     struct dp_burst *routed)
 {
-	const struct dp_port_fwd *pf = &s->port[in];
+	struct dp_worker *w = c->w;
+	struct vsw_worker *vw = c->vw;
+	const struct vsw_port *pf = &c->vp->port[in];
 	struct rte_mbuf *ok[DP_BURST];
 	uint16_t vlans[DP_BURST], tcis[DP_BURST];
 	uint64_t skey[DP_BURST], dkey[DP_BURST];
@@ -387,20 +404,20 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 			continue;
 		eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		if (unlikely(!rte_is_valid_assigned_ether_addr(&eh->src_addr))) {
-			vsw_group_drop(w, in, vlan, DP_DROP_BAD_SRC_MAC, m);
+			vsw_group_drop(c, in, vlan, VSW_DROP_BAD_SRC_MAC, m);
 			continue;
 		}
 		if (pf->anti_spoof) {
 			if (unlikely(!vsw_mac_allowed(pf, in, &eh->src_addr))) {
-				vsw_group_drop(w, in, vlan, DP_DROP_SPOOFED_MAC, m);
+				vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_MAC, m);
 				continue;
 			}
 			if (pf->n_ips && unlikely(!vsw_ip_allowed(pf, m))) {
-				vsw_group_drop(w, in, vlan, DP_DROP_SPOOFED_IP, m);
+				vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_IP, m);
 				continue;
 			}
 		}
-		vsw_acc_add(w, &rx, true, vlan, m->pkt_len);
+		vsw_acc_add(vw, &rx, true, vlan, m->pkt_len);
 		ok[k] = m;
 		vlans[k] = vlan;
 		tcis[k] = tci;
@@ -425,7 +442,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 		}
 		k++;
 	}
-	vsw_acc_flush(w, &rx, true);
+	vsw_acc_flush(vw, &rx, true);
 	if (k == 0)
 		return;
 	for (uint32_t i = 0; i < nu; i++)
@@ -435,7 +452,7 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = ok[i];
 		uint16_t vlan = vlans[i];
-		const struct dp_group *g = &s->group[vlan];
+		const struct vsw_group *g = &c->vp->group[vlan];
 		struct fdb_entry *src = e[sidx[i]];
 		struct fdb_entry *dst = didx[i] == UINT8_MAX ? NULL : e[didx[i]];
 
@@ -443,38 +460,38 @@ static inline void vsw_input(struct dp_worker *w, const struct dp_snapshot *s, u
 		if (likely(src && src->port == in))
 			fdb_touch(src, now, dp_tsc_hz);
 		else if (src == NULL || !(src->flags & FDB_F_STATIC))
-			vsw_learn(w, skey[i], in, now);
+			vsw_learn(vw, skey[i], in, now);
 
-		if (unlikely(s->l3 != NULL) &&
-		    vsw_to_router(s, vlan, m, dkey[i] == VSW_BCAST_KEY, routed))
+		if (unlikely(g->irb_arg != 0) &&
+		    vsw_to_router(g, m, dkey[i] == VSW_BCAST_KEY, routed))
 			continue;
 
 		/* One read of the port: a move may change it under us; what is checked is used. */
 		uint16_t out = dst ? __atomic_load_n(&dst->port, __ATOMIC_ACQUIRE) : DP_PORT_NONE;
 		if (dst && vsw_member(g, out)) {
 			if (unlikely(out == in))
-				vsw_group_drop(w, in, vlan, DP_DROP_LOCAL_DEST, m);
+				vsw_group_drop(c, in, vlan, VSW_DROP_LOCAL_DEST, m);
 			else
-				vsw_unicast(w, s, out, vlan, tcis[i], m, &tx);
+				vsw_unicast(c, out, vlan, tcis[i], m, &tx);
 			continue;
 		}
-		if (dkey[i] != VSW_BCAST_KEY && !(g->flags & DP_GROUP_FLOOD_UU)) {
-			vsw_group_drop(w, in, vlan, DP_DROP_UNKNOWN_UNICAST, m);
+		if (dkey[i] != VSW_BCAST_KEY && !(g->flags & VSW_GROUP_FLOOD_UU)) {
+			vsw_group_drop(c, in, vlan, VSW_DROP_UNKNOWN_UNICAST, m);
 			continue;
 		}
-		if (dkey[i] == VSW_BCAST_KEY && !(g->flags & DP_GROUP_FLOOD_MC) &&
+		if (dkey[i] == VSW_BCAST_KEY && !(g->flags & VSW_GROUP_FLOOD_MC) &&
 		    !rte_is_broadcast_ether_addr(
 			    &rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr)) {
-			vsw_group_drop(w, in, vlan, DP_DROP_MULTICAST, m);
+			vsw_group_drop(c, in, vlan, VSW_DROP_MULTICAST, m);
 			continue;
 		}
-		if (pf->storm_pps && !dp_bucket_ok(&w->storm[in][queue], pf->storm_pps, now)) {
-			vsw_group_drop(w, in, vlan, DP_DROP_STORM, m);
+		if (pf->storm_pps && !dp_bucket_ok(&vw->storm[in][queue], pf->storm_pps, now)) {
+			vsw_group_drop(c, in, vlan, VSW_DROP_STORM, m);
 			continue;
 		}
-		vsw_flood(w, s, in, vlan, tcis[i], m);
+		vsw_flood(c, in, vlan, tcis[i], m);
 	}
-	vsw_acc_flush(w, &tx, false);
+	vsw_acc_flush(vw, &tx, false);
 }
 
 #endif

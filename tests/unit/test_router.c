@@ -176,10 +176,10 @@ static void test_csum_replace_any_field(void **state)
 
 /* ---- RFC 1812 5.2.2 ---- */
 
-static enum dp_drop check(struct rte_mbuf *m)
+static enum l3_drop check(struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip;
-	enum dp_drop d = l3_check_ipv4(m, &ip);
+	enum l3_drop d = l3_check_ipv4(m, &ip);
 
 	rte_pktmbuf_free(m);
 	return d;
@@ -193,45 +193,45 @@ static void test_rfc1812_header_checks(void **state)
 	(void)state;
 	/* Good, with Ethernet padding trimmed. */
 	m = frame(NULL, 0, 6, 20);
-	assert_int_equal(l3_check_ipv4(m, &ip), DP_DROP_MAX);
+	assert_int_equal(l3_check_ipv4(m, &ip), L3_DROP_NONE);
 	assert_int_equal(m->pkt_len, RTE_ETHER_HDR_LEN + 26);
 	rte_pktmbuf_free(m);
 	/* Shorter than a header. */
 	m = frame(NULL, 0, 0, 0);
 	rte_pktmbuf_trim(m, 1);
-	assert_int_equal(check(m), DP_DROP_IP_HEADER);
+	assert_int_equal(check(m), L3_DROP_IP_HEADER);
 	/* Version. */
 	m = frame(NULL, 0, 8, 0);
 	ip4_hdr(m)->version_ihl = 0x65;
 	ip4_set_cksum(ip4_hdr(m));
-	assert_int_equal(check(m), DP_DROP_IP_HEADER);
+	assert_int_equal(check(m), L3_DROP_IP_HEADER);
 	/* IHL below 5. */
 	m = frame(NULL, 0, 8, 0);
 	ip4_hdr(m)->version_ihl = 0x44;
-	assert_int_equal(check(m), DP_DROP_IP_HEADER);
+	assert_int_equal(check(m), L3_DROP_IP_HEADER);
 	/* IHL beyond the frame. */
 	m = frame(NULL, 0, 8, 0);
 	ip4_hdr(m)->version_ihl = 0x4f;
-	assert_int_equal(check(m), DP_DROP_IP_HEADER);
+	assert_int_equal(check(m), L3_DROP_IP_HEADER);
 	/* Total length below the header, and beyond the frame. */
 	m = frame(NULL, 0, 8, 0);
 	ip4_hdr(m)->total_length = RTE_BE16(19);
 	ip4_set_cksum(ip4_hdr(m));
-	assert_int_equal(check(m), DP_DROP_IP_HEADER);
+	assert_int_equal(check(m), L3_DROP_IP_HEADER);
 	m = frame(NULL, 0, 8, 0);
 	ip4_hdr(m)->total_length = RTE_BE16(29);
 	ip4_set_cksum(ip4_hdr(m));
-	assert_int_equal(check(m), DP_DROP_IP_HEADER);
+	assert_int_equal(check(m), L3_DROP_IP_HEADER);
 	/* Checksum, with and without options. */
 	m = frame(NULL, 0, 8, 0);
 	ip4_hdr(m)->hdr_checksum ^= 1;
-	assert_int_equal(check(m), DP_DROP_IP_CHECKSUM);
+	assert_int_equal(check(m), L3_DROP_IP_CHECKSUM);
 	static const uint8_t nops[4] = { 1, 1, 1, 0 };
 	m = frame(nops, 4, 8, 0);
-	assert_int_equal(check(m), DP_DROP_MAX);
+	assert_int_equal(check(m), L3_DROP_NONE);
 	m = frame(nops, 4, 8, 0);
 	((uint8_t *)(ip4_hdr(m) + 1))[1] = 7;
-	assert_int_equal(check(m), DP_DROP_IP_CHECKSUM);
+	assert_int_equal(check(m), L3_DROP_IP_CHECKSUM);
 }
 
 static void test_martians(void **state)

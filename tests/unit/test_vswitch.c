@@ -438,24 +438,36 @@ static void flood_chain(bool trunks)
 {
 	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
 	struct dp_snapshot *s = rte_zmalloc(NULL, sizeof(*s), RTE_CACHE_LINE_SIZE);
+	struct vsw_worker *vw = rte_zmalloc(NULL, sizeof(*vw), RTE_CACHE_LINE_SIZE);
+	struct vsw_part *vp = rte_zmalloc(NULL, sizeof(*vp), RTE_CACHE_LINE_SIZE);
 	unsigned before = rte_mempool_avail_count(pool);
 	struct rte_mbuf *m = frame(1, 0x0800u), *seg = rte_pktmbuf_alloc(pool);
+	struct vsw_ctx c;
 
 	assert_non_null(w);
 	assert_non_null(s);
-	w->grp = rte_zmalloc(NULL, sizeof(*w->grp) * DP_VLANS, 0);
-	assert_non_null(w->grp);
+	assert_non_null(vw);
+	assert_non_null(vp);
+	vw->grp = rte_zmalloc(NULL, sizeof(*vw->grp) * DP_VLANS, 0);
+	assert_non_null(vw->grp);
+	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * RTE_MAX_ETHPORTS, 0);
+	assert_non_null(w->drop_total);
+	assert_non_null(w->port_drop);
+	w->mod[vsw_module.id] = vw;
+	s->part[vsw_module.id] = vp;
 	dp_tsc_hz = rte_get_tsc_hz();
 	/* Ports 1 and 2 are members besides the ingress port 0: access ports, or trunks. */
-	s->group[100].flags = DP_GROUP_ON | DP_GROUP_FLOOD_UU;
+	vp->group[100].flags = VSW_GROUP_ON | VSW_GROUP_FLOOD_UU;
 	for (uint16_t p = 0; p < 3; p++) {
-		s->port[p].mode = trunks && p ? DP_FWD_TRUNK : DP_FWD_ACCESS;
+		vp->port[p].mode = trunks && p ? VSW_PORT_TRUNK : VSW_PORT_ACCESS;
 		s->port[p].mtu = 9000;
-		dp_bit_set(trunks && p ? s->group[100].trunks : s->group[100].access, p);
+		dp_bit_set(trunks && p ? vp->group[100].trunks : vp->group[100].access, p);
 	}
 	assert_non_null(rte_pktmbuf_append(seg, 1000));
 	assert_int_equal(rte_pktmbuf_chain(m, seg), 0);
-	vsw_flood(w, s, 0, 100, 100, m);
+	vsw_ctx_init(&c, w, s);
+	vsw_flood(&c, 0, 100, 100, m);
 	/* Two ports hold the frame: each of its segments has two references. */
 	for (struct rte_mbuf *x = m; x; x = x->next)
 		assert_int_equal(rte_mbuf_refcnt_read(x), 2);
@@ -464,7 +476,11 @@ static void flood_chain(bool trunks)
 	assert_int_equal(w->port[1].tx_bytes, trunks ? 1038 : 1034);
 	/* Every mbuf back in the pool, none twice (a double free would make more). */
 	assert_int_equal(rte_mempool_avail_count(pool), before);
-	rte_free(w->grp);
+	rte_free(vw->grp);
+	rte_free(vw);
+	rte_free(vp);
+	rte_free(w->drop_total);
+	rte_free(w->port_drop);
 	rte_free(w);
 	rte_free(s);
 }

@@ -1,23 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Port cross-connects: config, dataplane programming and API. */
+/* Port cross-connects: the module, its snapshot part and its API (control thread). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_malloc.h>
+
+#include "apply.h"
 #include "ctl_server.h"
 #include "log.h"
 #include "port.h"
-#include "apply.h"
 #include "tessd.h"
+#include "xconnect.h"
 
-void xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
+static void *xc_snap_copy(void *part)
 {
-	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++) {
-		if (s->port[i].mode == DP_FWD_XCONNECT) {
-			s->port[i].mode = DP_FWD_NONE;
-			s->port[i].peer = DP_PORT_NONE;
-		}
+	struct xc_part *p = rte_malloc("tess_xc_part", sizeof(*p), RTE_CACHE_LINE_SIZE);
+
+	if (p)
+		memcpy(p, part, sizeof(*p));
+	return p;
+}
+
+static void xc_snap_free(void *part)
+{
+	rte_free(part);
+}
+
+static int xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
+{
+	struct xc_part *xp = s->part[xc_module.id];
+
+	(void)err;
+	if (xp == NULL) { /* the first snapshot */
+		xp = rte_malloc("tess_xc_part", sizeof(*xp), RTE_CACHE_LINE_SIZE);
+		if (xp == NULL)
+			return -ENOMEM;
+		s->part[xc_module.id] = xp;
 	}
+	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
+		xp->peer[i] = DP_PORT_NONE;
 	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
 		struct dp_port *a = dp_port_by_name(cfg->xconnects[i].a);
 		struct dp_port *b = dp_port_by_name(cfg->xconnects[i].b);
@@ -25,34 +47,38 @@ void xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg)
 		/* Validation guarantees both; a port being removed is left out. */
 		if (a == NULL || b == NULL || a->draining || b->draining)
 			continue;
-		s->port[a->id].mode = DP_FWD_XCONNECT;
-		s->port[a->id].peer = b->id;
-		s->port[b->id].mode = DP_FWD_XCONNECT;
-		s->port[b->id].peer = a->id;
+		s->port[a->id].stage = xc_stage.id;
+		xp->peer[a->id] = b->id;
+		s->port[b->id].stage = xc_stage.id;
+		xp->peer[b->id] = a->id;
 	}
+	return 0;
 }
 
 static int xc_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_xc_cfg *xc = params;
 	struct tessd_cfg cand;
-	struct cfg_errs errs;
+	char from[32];
 	int rc;
 
-	cfg_errs_init(&errs);
-	if (tessd_cfg_xc_check(&tessd.cfg, xc, "/params", &errs) < 0) {
-		ctl_error_from_cfg(err, &errs);
-		return -err->code;
-	}
 	if ((rc = dp_candidate(&cand, err)) < 0)
 		return rc;
 	struct tessd_xc_cfg *xcs = realloc(cand.xconnects, (cand.n_xconnects + 1) * sizeof(*xcs));
 	if (xcs == NULL) {
 		tessd_cfg_free(&cand);
+		ctl_error_set(err, ENOMEM, "", "out of memory");
 		return -ENOMEM;
 	}
+	snprintf(from, sizeof(from), "/xconnects/%u", cand.n_xconnects);
 	xcs[cand.n_xconnects++] = *xc;
 	cand.xconnects = xcs;
+	/* The whole candidate, as every change: this one is checked against all the others. */
+	rc = dp_validate(&cand, from, "/params", err);
+	if (rc < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
 	rc = dp_commit(&cand, err);
 	if (rc == 0) {
 		DP_LOG(INFO, "xconnect %s <-> %s added", xc->a, xc->b);
@@ -125,7 +151,42 @@ static const struct ctl_method xc_methods[] = {
 	{ 0 },
 };
 
-int xc_api_register(void)
+static const char *peer_of(const struct tessd_cfg *cfg, const char *port)
 {
-	return ctl_register(xc_methods);
+	int xc = tessd_cfg_xc_of(cfg, port);
+
+	if (xc < 0)
+		return NULL;
+	return strcmp(cfg->xconnects[xc].a, port) == 0 ? cfg->xconnects[xc].b
+						       : cfg->xconnects[xc].a;
 }
+
+static void xc_port_json(const struct dp_port *p, const struct tessd_cfg *cfg, json_t *o)
+{
+	const char *peer = peer_of(cfg, p->cfg.name);
+
+	json_object_set_new(o, "xconnect", peer ? json_string(peer) : json_null());
+}
+
+static int xc_port_in_use(const struct tessd_cfg *cfg, const char *name, struct ctl_error *err)
+{
+	int xc = tessd_cfg_xc_of(cfg, name);
+
+	if (xc < 0)
+		return 0;
+	ctl_error_set(err, EBUSY, "/params/name",
+		      "port '%s' is cross-connected (%s <-> %s): remove the xconnect first", name,
+		      cfg->xconnects[xc].a, cfg->xconnects[xc].b);
+	return -EBUSY;
+}
+
+struct tess_module xc_module = {
+	.name = "xconnect",
+	.snap_copy = xc_snap_copy,
+	.snap_free = xc_snap_free,
+	.build = xc_build,
+	.port_json = xc_port_json,
+	.port_in_use = xc_port_in_use,
+	.methods = xc_methods,
+};
+TESS_MODULE_REGISTER(xc_module)

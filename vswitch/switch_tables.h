@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the vswitch shares between the control thread and the workers: its
+ * part of a snapshot (ports' VLAN rules, groups), its state in each worker
+ * (group counters, learn events), and its drop reasons.
+ */
+#ifndef TESS_SWITCH_TABLES_H
+#define TESS_SWITCH_TABLES_H
+
+#include <rte_ether.h>
+
+#include "dp.h"
+#include "module.h"
+
+#define VSW_LEARN_MEMO 256  /* per-worker memo of recent learn events */
+#define VSW_LEARN_RING 4096 /* learn events a worker can queue */
+#define VSW_LEARN_PPS  2000 /* learn events a port may cause per second on a worker */
+
+/* id, name shown to users (after the core's: see drop.h) */
+#define VSW_DROPS(_)                                                                               \
+	_(TAGGED_ON_ACCESS, "tagged_on_access")   /* rx access port: a tag with a non-zero VID */  \
+	_(VLAN_NOT_CARRIED, "vlan_not_carried")   /* rx trunk: a VLAN it does not carry */         \
+	_(UNTAGGED_ON_TRUNK, "untagged_on_trunk") /* rx trunk without a native group */            \
+	_(BAD_SRC_MAC, "bad_src_mac")             /* rx: multicast or zero source MAC */           \
+	_(SPOOFED_MAC, "spoofed_mac")             /* rx access port: source MAC not allowed */     \
+	_(SPOOFED_IP, "spoofed_ip")               /* rx access port: IPv4 or ARP sender refused */ \
+	_(STORM, "storm")                         /* rx access port: over its flood rate */        \
+	_(LOCAL_DEST, "local_dest")           /* rx: destination learned on the receiving port */  \
+	_(UNKNOWN_UNICAST, "unknown_unicast") /* rx: unknown destination, no flooding of it */     \
+	_(MULTICAST, "multicast")             /* rx: multicast, the group does not flood it */     \
+	_(NO_DESTINATION, "no_destination")   /* rx: flooded to a group with no other port */      \
+	_(PRIORITY_STACKED, "priority_stacked") /* rx: a priority tag followed by another tag */
+
+#define VSW_DROP_ENUM(id, name) VSW_DROP_##id,
+enum vsw_drop { VSW_DROP_FIRST_ = DP_DROP_CORE_MAX - 1, VSW_DROPS(VSW_DROP_ENUM) VSW_DROP_MAX };
+
+extern struct dp_drop_set vsw_drops;
+
+enum vsw_port_mode {
+	VSW_PORT_NONE = 0,
+	VSW_PORT_ACCESS,
+	VSW_PORT_TRUNK,
+};
+
+struct vsw_port {
+	uint8_t mode; /* enum vsw_port_mode */
+	bool anti_spoof;
+	uint8_t n_macs;     /* anti-spoof: allowed MACs (0: locked to the first seen) */
+	uint8_t n_ips;      /* IPv4 source guard (0: off) */
+	uint16_t vlan;      /* access: its group; trunk: native group (0: none) */
+	uint32_t storm_pps; /* per RX queue; 0: no limit */
+	struct rte_ether_addr macs[TESS_MAX_ALLOWED_MACS];
+	rte_be32_t ips[TESS_MAX_ALLOWED_IPS];
+	uint64_t vlans[DP_VLANS / 64]; /* trunk: the VLANs it carries */
+};
+
+#define VSW_GROUP_ON       0x1
+#define VSW_GROUP_FLOOD_UU 0x2 /* flood unknown unicast */
+#define VSW_GROUP_FLOOD_MC 0x4 /* flood multicast (broadcast always floods) */
+
+struct vsw_group {
+	uint8_t flags;
+	uint16_t irb_arg;               /* a module's router interface in the group (0: none) */
+	struct rte_ether_addr irb_mac;  /* its MAC */
+	uint64_t access[DP_PORT_WORDS]; /* member access ports */
+	uint64_t trunks[DP_PORT_WORDS]; /* trunks carrying the group */
+	uint64_t native[DP_PORT_WORDS]; /* of those, trunks where it is native (untagged) */
+};
+
+/* The vswitch's part of a snapshot. */
+struct vsw_part {
+	struct vsw_port port[RTE_MAX_ETHPORTS];
+	struct vsw_group group[DP_VLANS]; /* indexed by VLAN */
+};
+
+/* What a port's state needs that changes under traffic (not part of the snapshot). */
+struct vsw_port_state {
+	/* Anti-spoof lock: the first source MAC seen (bit 63 set), 0 while none. */
+	uint64_t locked_mac;
+} __rte_cache_aligned;
+extern struct vsw_port_state vsw_port_state[RTE_MAX_ETHPORTS];
+
+/* A worker asks the control thread to learn (VLAN, MAC) on a port. */
+struct vsw_learn_event {
+	uint64_t key;
+	uint16_t port;
+};
+
+typedef DP_COUNTERS(VSW_DROP_MAX) vsw_counters_t;
+
+/* The vswitch's state in a worker. */
+struct vsw_worker {
+	vsw_counters_t *grp;    /* [DP_VLANS] */
+	struct rte_ring *learn; /* vsw_learn_event to the control thread */
+	uint64_t learn_lost;    /* learn events dropped: the ring to the control thread was full */
+	uint64_t learn_limited; /* learn events not sent: a port over VSW_LEARN_PPS */
+	struct {
+		uint64_t key, tsc;
+		uint16_t port;
+	} memo[VSW_LEARN_MEMO];
+	struct dp_storm storm[RTE_MAX_ETHPORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
+	struct dp_storm learn_rl[RTE_MAX_ETHPORTS];                  /* learn events per port */
+};
+
+extern struct tess_module vsw_module;
+extern struct dp_stage vsw_stage;
+
+/*
+ * Frames for the router interface of a group (unicast to its irb_mac, and
+ * copies of broadcast ARP) go, with irb_arg, to this stage: set by the
+ * module that owns those interfaces (DP_STAGE_DROP: none).
+ */
+extern uint16_t vsw_irb_stage;
+
+#endif
