@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The include graph keeps the layering: the core (dataplane/) and config/ name no
+feature, and a module includes only the core, config/ and the modules it depends on.
+
+  tests/lint/check_includes.py [SOURCE_ROOT]
+
+Prints every include that crosses a forbidden line and exits 1 if there is one.
+"""
+import os
+import re
+import sys
+
+ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
+                       os.path.join(os.path.dirname(__file__), "..", ".."))
+# Directory -> the directories whose headers it may include (besides its own).
+CORE = ["dataplane", "config"]
+ALLOWED = {
+    "config": [],
+    "dataplane": ["config"],
+    "dataplane/xconnect": CORE,
+    "vswitch": CORE,
+    "vrf": CORE + ["vswitch"],
+}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def headers_of(d):
+    p = os.path.join(ROOT, d)
+    return {f for f in os.listdir(p) if f.endswith(".h")}
+
+
+def main():
+    owner = {}
+    for d in ALLOWED:
+        for h in headers_of(d):
+            owner.setdefault(h, []).append(d)
+    bad = 0
+    for d, allowed in ALLOWED.items():
+        for f in sorted(os.listdir(os.path.join(ROOT, d))):
+            if not f.endswith((".c", ".h")):
+                continue
+            text = open(os.path.join(ROOT, d, f), encoding="utf-8").read()
+            for inc in INCLUDE.findall(text):
+                dirs = owner.get(os.path.basename(inc), [])
+                if not dirs or d in dirs or any(a in dirs for a in allowed):
+                    continue
+                print(f"{d}/{f}: includes {inc} of {', '.join(dirs)}: "
+                      f"{d}/ may include only {', '.join(allowed) or 'its own headers'}")
+                bad += 1
+    print(f"includes: {'%d crossing(s)' % bad if bad else 'layering kept'} "
+          f"({', '.join(ALLOWED)})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
