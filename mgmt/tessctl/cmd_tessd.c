@@ -110,6 +110,59 @@ static void router_stats_human(const json_t *a, const char *what)
 	table_free(t);
 }
 
+/* Per stage, as VPP's `show runtime`: stages that ran since the reset. */
+static void stages_human(const json_t *a)
+{
+	static const char *const h[] = { "STAGE",   "MODULE",     "ARC",       "CALLS",
+					 "PACKETS", "CYCLES/PKT", "PKTS/CALL", NULL };
+	struct table *t = table_new(h);
+	size_t i;
+	json_t *p;
+
+	json_array_foreach (a, i, p) {
+		if (jint(p, "calls") == 0)
+			continue;
+		table_cell(t, "%s", jstr(p, "name"));
+		table_cell(t, "%s", jstr(p, "module"));
+		table_cell(t, "%s", jstr(p, "arc"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "calls"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "packets"));
+		table_cell(t, "%.1f", json_real_value(json_object_get(p, "cycles_per_packet")));
+		table_cell(t, "%.1f", json_real_value(json_object_get(p, "packets_per_call")));
+	}
+	putchar('\n');
+	table_print(t, stdout);
+	table_free(t);
+}
+
+/* Every drop by module and reason, as VPP's `show errors`: those that happened. */
+static void drops_human(const json_t *o)
+{
+	static const char *const h[] = { "MODULE", "DROP-REASON", "PACKETS", NULL };
+	struct table *t;
+	const char *mod, *reason;
+	json_t *reasons, *n;
+	bool any = false;
+
+	json_object_foreach ((json_t *)o, mod, reasons) {
+		if (json_object_size(reasons))
+			any = true;
+	}
+	if (!any)
+		return;
+	t = table_new(h);
+	json_object_foreach ((json_t *)o, mod, reasons) {
+		json_object_foreach (reasons, reason, n) {
+			table_cell(t, "%s", mod);
+			table_cell(t, "%s", reason);
+			table_cell(t, "%" JSON_INTEGER_FORMAT, json_integer_value(n));
+		}
+	}
+	putchar('\n');
+	table_print(t, stdout);
+	table_free(t);
+}
+
 static void stats_human(const json_t *r)
 {
 	static const char *const ph[] = { "PORT",     "RX-PKTS", "RX-BYTES",     "TX-PKTS",
@@ -162,6 +215,8 @@ static void stats_human(const json_t *r)
 
 	router_stats_human(json_object_get(r, "vrfs"), "VRF");
 	router_stats_human(json_object_get(r, "interfaces"), "INTERFACE");
+	drops_human(json_object_get(r, "drops"));
+	stages_human(json_object_get(r, "stages"));
 
 	putchar('\n');
 	t = table_new(wh);

@@ -406,8 +406,16 @@ def test_irb_routes_into_a_vswitch_group_of_the_same_tessd(cleanup, tmp_path):
     assert ns["d1"].ping("192.168.50.11", count=2) == (2, 2)
     irb = next(i for i in t.ctl("interface", "list") if i["name"] == "irb")
     assert irb["mac"].lower().startswith("02:7e:") and irb["state"] == "up"
-    st = {i["name"]: i for i in t.ctl("stats")["interfaces"]}
+    stats = t.ctl("stats")
+    st = {i["name"]: i for i in stats["interfaces"]}
     assert st["irb"]["tx_packets"] >= 5 and st["irb"]["rx_packets"] >= 5
+    # The group's router frames passed the vswitch's stage, then the router's "ip4" arc.
+    stages = {s["name"]: s for s in stats["stages"]}
+    assert stages["vswitch"]["module"] == "vswitch" and stages["vswitch"]["packets"] >= 5
+    for name in ("ip4-port", "ip4-input", "ip4-route"):
+        assert stages[name]["module"] == "router" and stages[name]["packets"] >= 5, stages
+    assert stages["ip4-input"]["arc"] == stages["ip4-route"]["arc"] == "ip4"
+    assert stages["ip4-route"]["cycles"] > 0 and stages["ip4-route"]["calls"] > 0
 
 
 def test_runtime_vrfs_and_interfaces(cleanup, tmp_path):

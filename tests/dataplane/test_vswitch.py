@@ -114,6 +114,11 @@ def test_vlan_rules_on_access_and_trunk(cleanup, tmp_path):
     assert st["a1"]["drops"]["priority_stacked"] == 2, st["a1"]
     assert st["up"]["drops"]["vlan_not_carried"] == 1, st["up"]
     assert st["up"]["drops"]["untagged_on_trunk"] == 1, st["up"]
+    # The same drops by module and reason, as VPP's `show errors`.
+    drops = t.tessd.ctl("stats")["drops"]
+    assert drops["vswitch"] == {"tagged_on_access": 1, "priority_stacked": 2,
+                                "vlan_not_carried": 1, "untagged_on_trunk": 1}, drops
+    assert "DROP-REASON" in t.tessd.tessctl("stats").stdout
     s.close()
 
 

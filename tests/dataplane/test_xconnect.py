@@ -41,12 +41,19 @@ def test_ping_both_ways_and_counters(cleanup, tmp_path):
     assert st["a"]["rx_packets"] == st["b"]["tx_packets"]
     assert st["b"]["rx_packets"] == st["a"]["tx_packets"]
     assert st["a"]["rx_bytes"] == st["b"]["tx_bytes"]
-    w = t.ctl("stats")["workers"]
+    stats = t.ctl("stats")
+    w = stats["workers"]
     assert len(w) == 1 and w[0]["packets"] == st["a"]["rx_packets"] + st["b"]["rx_packets"]
     assert w[0]["busy_cycles"] > 0 and w[0]["cycles_per_packet"] > 0
-    # The human table shows the same ports.
+    # Every packet went through the cross-connect's stage, and nothing was dropped.
+    stages = {s["name"]: s for s in stats["stages"]}
+    assert stages["xconnect"]["packets"] == w[0]["packets"], stages
+    assert stages["xconnect"]["module"] == "xconnect" and stages["xconnect"]["cycles"] > 0
+    assert all(not reasons for reasons in stats["drops"].values()), stats["drops"]
+    # The human tables show the same ports, and the stage.
     out = t.tessctl("stats").stdout
     assert "CYCLES/PKT" in out and "\na " in out and "\nb " in out
+    assert "\nxconnect " in out
 
 
 def send_and_count(na, ia, nb, ib, sizes, marker, count_each=3):
