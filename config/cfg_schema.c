@@ -648,3 +648,91 @@ int cfg_schema_check(const struct cfg_node *schema, struct cfg_errs *errs)
 	check_node(schema, schema->obj.size, &p, errs);
 	return errs->n == before ? 0 : -EINVAL;
 }
+
+static json_t *describe_node(const struct cfg_node *n);
+
+static json_t *describe_fields(const struct cfg_node *n)
+{
+	json_t *fields = json_array();
+	void *zero = calloc(1, n->obj.size ? n->obj.size : 1);
+	/* What a missing key without a default decodes to: the encoding of a zeroed struct. */
+	json_t *zeros = zero ? encode_object(n, zero) : NULL;
+
+	free(zero);
+	if (fields == NULL || zeros == NULL)
+		goto fail;
+	for (const struct cfg_field *f = n->obj.fields; f->key; f++) {
+		json_t *d = describe_node(f->node);
+
+		if (d == NULL || json_array_append_new(fields, d) < 0)
+			goto fail;
+		json_object_set_new(d, "key", json_string(f->key));
+		json_object_set_new(d, "required", json_boolean(f->required));
+		if (f->required)
+			continue;
+		json_t *def = f->def ? json_loads(f->def, JSON_DECODE_ANY, NULL)
+				     : json_incref(json_object_get(zeros, f->key));
+		if (def == NULL || json_object_set_new(d, "default", def) < 0)
+			goto fail;
+	}
+	json_decref(zeros);
+	return fields;
+fail:
+	json_decref(zeros);
+	json_decref(fields);
+	return NULL;
+}
+
+/* One case per node type: a new leaf type adds its own. */
+static json_t *describe_node(const struct cfg_node *n)
+{
+	json_t *d = json_pack("{s:s}", "type", type_name(n->type)), *sub;
+
+	if (d == NULL)
+		return NULL;
+	switch (n->type) {
+	case CFG_BOOL:
+		break;
+	case CFG_INT:
+		json_object_set_new(d, "min", json_integer(n->i.min));
+		json_object_set_new(d, "max", json_integer(n->i.max));
+		break;
+	case CFG_NUMBER:
+		json_object_set_new(d, "min", json_real(n->num.min));
+		json_object_set_new(d, "max", json_real(n->num.max));
+		break;
+	case CFG_STRING:
+		json_object_set_new(d, "min_length", json_integer(n->str.min_len));
+		json_object_set_new(d, "max_length", json_integer(n->str.max_len));
+		if (n->str.charset)
+			json_object_set_new(d, "charset", json_string(n->str.charset));
+		if (n->str.choices) {
+			json_t *c = json_array();
+			for (const char *const *w = n->str.choices; c && *w; w++)
+				json_array_append_new(c, json_string(*w));
+			json_object_set_new(d, "choices", c);
+		}
+		break;
+	case CFG_OBJECT:
+		sub = describe_fields(n);
+		if (sub == NULL || json_object_set_new(d, "fields", sub) < 0)
+			goto fail;
+		break;
+	case CFG_ARRAY:
+		sub = describe_node(n->arr.item);
+		if (sub == NULL || json_object_set_new(d, "items", sub) < 0)
+			goto fail;
+		json_object_set_new(d, "min_items", json_integer(n->arr.min));
+		json_object_set_new(d, "max_items", json_integer(n->arr.max));
+		break;
+	}
+	return d;
+fail:
+	json_decref(d);
+	return NULL;
+}
+
+json_t *cfg_schema_json(const struct cfg_node *schema)
+{
+	return describe_node(schema);
+}

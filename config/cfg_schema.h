@@ -125,6 +125,16 @@ int cfg_clone(const struct cfg_node *schema, void *dst, const void *src);
 /* Self-check of a schema (sizes, defaults decode); 0 when consistent. */
 int cfg_schema_check(const struct cfg_node *schema, struct cfg_errs *errs);
 
+/*
+ * Describes a schema as JSON, for clients that build requests or docs from
+ * it: {"type", then per type "min"/"max", "min_length"/"max_length",
+ * "charset", "choices", "fields" (objects: [{"key", "required", "default",
+ * and the field's own description}]), "items"/"min_items"/"max_items"
+ * (arrays)}. A default is the value a decode gives a missing key. NULL on
+ * out of memory.
+ */
+json_t *cfg_schema_json(const struct cfg_node *schema);
+
 /* Cuts a trailing incomplete UTF-8 sequence (left by truncation) off s. */
 void cfg_utf8_trim(char *s);
 

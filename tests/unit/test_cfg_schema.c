@@ -382,6 +382,109 @@ static void test_long_unicode_key_error_is_valid_utf8(void **state)
 	json_decref(j);
 }
 
+/* The field of an object description named key. */
+static json_t *field_of(const json_t *obj, const char *key)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach (json_object_get(obj, "fields"), i, f)
+		if (strcmp(json_string_value(json_object_get(f, "key")), key) == 0)
+			return f;
+	fail_msg("no field '%s' in the description", key);
+	return NULL;
+}
+
+static void assert_json(const json_t *got, const char *want_text)
+{
+	json_t *want = json_loads(want_text, JSON_DECODE_ANY, NULL);
+	char *g = json_dumps(got, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+	assert_non_null(want);
+	if (!json_equal(got, want))
+		fail_msg("got %s, want %s", g, want_text);
+	free(g);
+	json_decref(want);
+}
+
+static void test_schema_json(void **state)
+{
+	json_t *d = cfg_schema_json(&doc_n), *f;
+	size_t i;
+
+	(void)state;
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_object_get(d, "type")), "object");
+	/* Fields keep the schema's order. */
+	assert_int_equal(json_array_size(json_object_get(d, "fields")), 11);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(d, "fields"), 0), "key")),
+			    "flag");
+	assert_json(field_of(d, "flag"),
+		    "{\"key\": \"flag\", \"type\": \"boolean\", \"required\": false, "
+		    "\"default\": true}");
+	/* No default in the schema: the zero value a decode leaves. */
+	assert_json(field_of(d, "small"), "{\"key\": \"small\", \"type\": \"integer\", \"min\": 0, "
+					  "\"max\": 255, \"required\": false, \"default\": 0}");
+	assert_json(field_of(d, "big"),
+		    "{\"key\": \"big\", \"type\": \"integer\", \"min\": 0, "
+		    "\"max\": 9223372036854775807, \"required\": false, \"default\": 0}");
+	assert_json(field_of(d, "ratio"),
+		    "{\"key\": \"ratio\", \"type\": \"number\", \"min\": 0.5, \"max\": 16.0, "
+		    "\"required\": false, \"default\": 1.0}");
+	assert_json(field_of(d, "word"),
+		    "{\"key\": \"word\", \"type\": \"string\", \"min_length\": 2, "
+		    "\"max_length\": 5, \"required\": true}");
+	assert_json(field_of(d, "mode"),
+		    "{\"key\": \"mode\", \"type\": \"string\", \"min_length\": 0, "
+		    "\"max_length\": 5, \"choices\": [\"fast\", \"safe\"], \"required\": false, "
+		    "\"default\": \"safe\"}");
+	assert_json(field_of(d, "inner"),
+		    "{\"key\": \"inner\", \"type\": \"object\", \"required\": false, "
+		    "\"default\": {}, \"fields\": ["
+		    "{\"key\": \"port\", \"type\": \"integer\", \"min\": 1, \"max\": 65535, "
+		    "\"required\": false, \"default\": 80},"
+		    "{\"key\": \"host\", \"type\": \"string\", \"min_length\": 0, "
+		    "\"max_length\": 15, \"required\": false, \"default\": \"localhost\"}]}");
+	assert_json(field_of(d, "items"),
+		    "{\"key\": \"items\", \"type\": \"array\", \"min_items\": 0, "
+		    "\"max_items\": 4, \"required\": false, \"default\": [], \"items\": "
+		    "{\"type\": \"object\", \"fields\": ["
+		    "{\"key\": \"name\", \"type\": \"string\", \"min_length\": 1, "
+		    "\"max_length\": 7, \"charset\": \"" CFG_NAME_CHARSET "\", "
+		    "\"required\": true},"
+		    "{\"key\": \"delta\", \"type\": \"integer\", \"min\": -100, \"max\": 100, "
+		    "\"required\": false, \"default\": -1}]}}");
+	assert_json(field_of(d, "nums"),
+		    "{\"key\": \"nums\", \"type\": \"array\", \"min_items\": 1, \"max_items\": 3, "
+		    "\"required\": false, \"default\": [7], \"items\": "
+		    "{\"type\": \"integer\", \"min\": 0, \"max\": 4294967295}}");
+
+	/* Every published default decodes to what leaving the key out gives. */
+	json_t *explicit = json_object();
+	json_array_foreach (json_object_get(d, "fields"), i, f) {
+		const char *key = json_string_value(json_object_get(f, "key"));
+		json_t *def = json_object_get(f, "default");
+		if (json_is_true(json_object_get(f, "required")))
+			json_object_set_new(explicit, key, json_string("hi"));
+		else
+			json_object_set(explicit, key, def);
+	}
+	struct doc a, b;
+	json_t *implicit = json_pack("{s:s}", "word", "hi");
+	assert_int_equal(cfg_decode(&doc_n, explicit, &a, NULL, NULL), 0);
+	assert_int_equal(cfg_decode(&doc_n, implicit, &b, NULL, NULL), 0);
+	json_t *ea = cfg_encode(&doc_n, &a), *eb = cfg_encode(&doc_n, &b);
+	assert_true(json_equal(ea, eb));
+	json_decref(ea);
+	json_decref(eb);
+	cfg_free(&doc_n, &a);
+	cfg_free(&doc_n, &b);
+	json_decref(explicit);
+	json_decref(implicit);
+	json_decref(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_schema_check_catches_bugs),
 		cmocka_unit_test(test_utf8_trim),
 		cmocka_unit_test(test_long_unicode_key_error_is_valid_utf8),
+		cmocka_unit_test(test_schema_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
