@@ -137,13 +137,55 @@ static int config_save(const void *params, json_t **result, struct ctl_error *er
 	return 0;
 }
 
+struct help_params {
+	char method[CTL_METHOD_MAX];
+};
+
+/* The methods and what they do; with a method name, its params schema too. */
 static int help(const void *params, json_t **result, struct ctl_error *err)
 {
+	const struct help_params *hp = params;
+
+	if (hp->method[0] == '\0') {
+		*result = ctl_methods_json();
+		return *result ? 0 : -ENOMEM;
+	}
+	*result = ctl_method_json(hp->method);
+	if (*result == NULL && errno == ENOENT) {
+		ctl_error_set(err, ENOENT, "/params/method", "unknown method '%s'", hp->method);
+		return -ENOENT;
+	}
+	return *result ? 0 : -ENOMEM;
+}
+
+/* The config schema and every method's params schema: what clients generate from. */
+static int schema(const void *params, json_t **result, struct ctl_error *err)
+{
+	json_t *config = cfg_schema_json(&tessd_cfg_schema), *methods = ctl_methods_schema_json();
+
 	(void)params;
 	(void)err;
-	*result = ctl_methods_json();
-	return 0;
+	if (config == NULL || methods == NULL) {
+		json_decref(config);
+		json_decref(methods);
+		return -ENOMEM;
+	}
+	*result = json_pack("{s:o, s:o}", "config", config, "methods", methods);
+	return *result ? 0 : -ENOMEM;
 }
+
+static const struct cfg_field help_fields[] = {
+	CFG_FIELD(struct help_params, method, "method",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = CTL_METHOD_MAX - 1, .charset = CFG_NAME_CHARSET } }),
+		  false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node help_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = help_fields, .size = sizeof(struct help_params) },
+};
 
 static const struct cfg_field save_fields[] = {
 	CFG_FIELD(struct save_params, path, "path",
@@ -178,7 +220,8 @@ static const struct ctl_method core_methods[] = {
 	{ "config.get", NULL, config_get, "the running config" },
 	{ "config.save", &save_schema, config_save,
 	  "write the running config atomically (to -c FILE, or params.path)" },
-	{ "help", NULL, help, "list methods" },
+	{ "help", &help_schema, help, "list methods, or give one's params schema" },
+	{ "schema", NULL, schema, "the config schema and every method's params schema" },
 	{ 0 },
 };
 

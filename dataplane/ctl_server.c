@@ -88,6 +88,42 @@ json_t *ctl_methods_json(void)
 	return a;
 }
 
+static json_t *method_json(const struct ctl_method *m)
+{
+	json_t *params = m->params ? cfg_schema_json(m->params) : json_null();
+
+	if (params == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:o, s:b}", "method", m->name, "summary",
+			 m->summary ? m->summary : "", "params", params, "partial", m->raw);
+}
+
+json_t *ctl_method_json(const char *name)
+{
+	const struct ctl_method *m = find_method(name);
+
+	if (m == NULL) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return method_json(m);
+}
+
+json_t *ctl_methods_schema_json(void)
+{
+	json_t *a = json_array();
+
+	for (unsigned t = 0; a && t < n_tables; t++)
+		for (const struct ctl_method *m = tables[t]; m->name; m++) {
+			json_t *d = method_json(m);
+			if (d == NULL || json_array_append_new(a, d) < 0) {
+				json_decref(a);
+				return NULL;
+			}
+		}
+	return a;
+}
+
 int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err)
 {
 	const struct ctl_method *m = find_method(req->method);

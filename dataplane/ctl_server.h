@@ -21,7 +21,11 @@ struct ctl_method {
 	const struct cfg_node *params; /* NULL: takes no params (unless raw) */
 	ctl_handler fn;
 	const char *summary;
-	bool raw; /* the handler decodes params itself (partial updates) */
+	/*
+	 * The handler decodes params itself (partial updates); "params", if set,
+	 * only describes the keys it accepts, any subset of them.
+	 */
+	bool raw;
 };
 
 /* Registers a table terminated by an entry with name == NULL; checks its schemas. */
@@ -29,6 +33,14 @@ int ctl_register(const struct ctl_method *methods);
 /* Runs one parsed request: 0 with *result, or -code with err. */
 int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err);
 json_t *ctl_methods_json(void);
+/*
+ * A method as clients build requests from it: {method, summary, params (the
+ * schema's description, or null), partial (any subset of params)}; NULL
+ * (errno ENOENT) when there is no such method.
+ */
+json_t *ctl_method_json(const char *name);
+/* ctl_method_json of every method, in registration order. */
+json_t *ctl_methods_schema_json(void);
 
 /* Checks what the config cannot (the socket's group exists). */
 int ctl_server_check(const struct tessd_ctl_cfg *cfg, char *err, size_t len);

@@ -222,8 +222,8 @@ static int port_del(const void *params, json_t **result, struct ctl_error *err)
 static const struct ctl_method port_methods[] = {
 	{ "port.list", NULL, port_list, "ports with driver, MAC, MTU, link, queues, switching" },
 	{ "port.add", &tessd_port_schema, port_add, "add a port (as in the config's ports[])" },
-	{ "port.set", NULL, port_set, "change a port's switching: mode, groups, anti-spoof, limits",
-	  true },
+	{ "port.set", &tessd_port_schema, port_set,
+	  "change a port's switching: mode, groups, anti-spoof, limits", true },
 	{ "port.del", &tessd_name_params_schema, port_del, "remove a port (not cross-connected)" },
 	{ 0 },
 };

@@ -192,3 +192,29 @@ def test_tessctl_errors_and_usage(td):
 def test_socket_mode(td):
     st = os.stat(td.socket)
     assert st.st_mode & 0o777 == 0o660
+
+
+def test_schema_and_help_of_a_method(td):
+    c = Client(td.socket)
+    s = c.call({"id": 1, "method": "schema"})["result"]
+    top = {f["key"]: f for f in s["config"]["fields"]}
+    assert list(top) == ["eal", "control", "ports", "xconnects", "switch", "router"]
+    methods = {m["method"]: m for m in s["methods"]}
+    listed = [m["method"] for m in c.call({"id": 2, "method": "help"})["result"]]
+    assert listed == [m["method"] for m in s["methods"]] and "schema" in methods
+    # A method's params are the config's own schema where the API adds a config element.
+    port_item = dict(top["ports"]["items"])
+    assert methods["port.add"]["params"] == port_item and not methods["port.add"]["partial"]
+    assert methods["port.set"]["params"] == port_item and methods["port.set"]["partial"]
+    assert methods["status"]["params"] is None
+    name = {f["key"]: f for f in port_item["fields"]}["name"]
+    assert name["required"] and name["min_length"] == 1 and name["max_length"] == 31
+    mtu = {f["key"]: f for f in port_item["fields"]}["mtu"]
+    assert (mtu["type"], mtu["min"], mtu["max"], mtu["default"]) == ("integer", 68, 16110, 1500)
+    for m in methods:
+        r = c.call({"id": 3, "method": "help", "params": {"method": m}})["result"]
+        assert r == methods[m], m
+    r = c.call({"id": 4, "method": "help", "params": {"method": "nope.nope"}})
+    assert err(r)[:2] == (errno.ENOENT, "/params/method")
+    r = c.call({"id": 5, "method": "schema", "params": {"x": 1}})
+    assert err(r)[:2] == (errno.EINVAL, "/params")
