@@ -458,6 +458,28 @@ int cfg_decode(const struct cfg_node *schema, const json_t *json, void *dst, con
 	return rc;
 }
 
+int cfg_defaults(const struct cfg_node *schema, void *dst)
+{
+	struct path p = { .len = 0 };
+	struct cfg_errs errs;
+
+	cfg_errs_init(&errs);
+	memset(dst, 0, schema->obj.size);
+	for (const struct cfg_field *f = schema->obj.fields; f->key; f++) {
+		if (f->required)
+			continue;
+		size_t saved = path_push_key(&p, f->key);
+		decode_field(f, NULL, dst, &p, &errs);
+		path_pop(&p, saved);
+	}
+	if (errs.n) {
+		cfg_free(schema, dst);
+		memset(dst, 0, schema->obj.size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static json_t *encode_value(const struct cfg_node *n, const void *src, size_t size);
 
 static json_t *encode_object(const struct cfg_node *n, const void *src)

@@ -116,6 +116,12 @@ void cfg_errs_print(const struct cfg_errs *errs, const char *prefix, void *strea
  */
 int cfg_decode(const struct cfg_node *schema, const json_t *json, void *dst, const char *base,
 	       struct cfg_errs *errs);
+/*
+ * Fills dst (obj.size bytes) with the schema's defaults, required keys
+ * zero: what a client starts from to build a request as a struct, so that
+ * encoding it means what leaving the keys out would. Free with cfg_free.
+ */
+int cfg_defaults(const struct cfg_node *schema, void *dst);
 /* Encode a decoded struct back to JSON (all keys, defaults included). */
 json_t *cfg_encode(const struct cfg_node *schema, const void *src);
 /* Free the arrays a decode allocated; the struct itself is the caller's. */

@@ -485,6 +485,26 @@ static void test_schema_json(void **state)
 	json_decref(d);
 }
 
+static void test_defaults_struct(void **state)
+{
+	struct doc d, want;
+	struct cfg_errs e;
+
+	(void)state;
+	assert_int_equal(cfg_defaults(&doc_n, &d), 0);
+	/* The defaults plus the required key encode like a decode of the required key alone. */
+	snprintf(d.word, sizeof(d.word), "hi");
+	assert_int_equal(decode("{\"word\": \"hi\"}", &want, &e), 0);
+	json_t *a = cfg_encode(&doc_n, &d), *b = cfg_encode(&doc_n, &want);
+	assert_true(json_equal(a, b));
+	assert_true(d.flag);
+	assert_int_equal(d.n_nums, 1);
+	json_decref(a);
+	json_decref(b);
+	cfg_free(&doc_n, &d);
+	cfg_free(&doc_n, &want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_trim),
 		cmocka_unit_test(test_long_unicode_key_error_is_valid_utf8),
 		cmocka_unit_test(test_schema_json),
+		cmocka_unit_test(test_defaults_struct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
