@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl_client.h"
+#include "tessd_config.h"
 
 #define TIMEOUT_MS 10000
 
@@ -29,6 +31,67 @@ static int call(const char *socket, const char *method, json_t *params, json_t *
 	return rc < 0 ? (e.code ? -e.code : rc) : 0;
 }
 
+/* Copies a value into its config field, or says which key it does not fit. */
+static int put(char *dst, size_t size, const char *src, const char *key, char *err, size_t len)
+{
+	if (snprintf(dst, size, "%s", src ? src : "") >= (int)size) {
+		snprintf(err, len, "tessd %s: '%s' is longer than %zu characters", key, src,
+			 size - 1);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+/*
+ * Requests are tessd's own config structs, started from the schema's
+ * defaults and encoded by it: a renamed key or field breaks the build or
+ * the unit test, and the keys tessmgrd does not set mean what tessd's
+ * defaults mean.
+ */
+json_t *mgr_vswitch_group_params(const struct mgr_port_req *r, char *err, size_t len)
+{
+	struct tessd_group_cfg g;
+	json_t *params = NULL;
+
+	if (cfg_defaults(&tessd_group_schema, &g) < 0) {
+		snprintf(err, len, "tessd group schema: defaults do not decode");
+		return NULL;
+	}
+	g.vlan = r->vlan;
+	if (put(g.name, sizeof(g.name), r->group, "group name", err, len) == 0 &&
+	    put(g.tenant, sizeof(g.tenant), r->tenant, "group tenant", err, len) == 0)
+		params = cfg_encode(&tessd_group_schema, &g);
+	cfg_free(&tessd_group_schema, &g);
+	return params;
+}
+
+json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *devargs, char *err,
+				size_t len)
+{
+	struct tessd_port_cfg p;
+	json_t *params = NULL;
+
+	if (cfg_defaults(&tessd_port_schema, &p) < 0) {
+		snprintf(err, len, "tessd port schema: defaults do not decode");
+		return NULL;
+	}
+	/* Only the desktop's MAC may send (anti-spoofing is on for vhost-user ports). */
+	free(p.allowed_macs);
+	p.allowed_macs = calloc(1, sizeof(*p.allowed_macs));
+	p.n_allowed_macs = p.allowed_macs ? 1 : 0;
+	if (p.allowed_macs == NULL)
+		snprintf(err, len, "out of memory");
+	else if (put(p.name, sizeof(p.name), r->port, "port name", err, len) == 0 &&
+		 put(p.devargs, sizeof(p.devargs), devargs, "port devargs", err, len) == 0 &&
+		 put(p.mode, sizeof(p.mode), "access", "port mode", err, len) == 0 &&
+		 put(p.group, sizeof(p.group), r->group, "port group", err, len) == 0 &&
+		 put(p.allowed_macs[0], sizeof(p.allowed_macs[0]), r->mac, "port MAC", err, len) ==
+			 0)
+		params = cfg_encode(&tessd_port_schema, &p);
+	cfg_free(&tessd_port_schema, &p);
+	return params;
+}
+
 /* The name of the group of vlan in tessd, made if missing. */
 static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char *err, size_t len)
 {
@@ -46,10 +109,10 @@ static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char 
 		}
 	}
 	json_decref(groups);
-	rc = call(r->socket, "group.add",
-		  json_pack("{s:s, s:s, s:i}", "name", r->group, "tenant", r->tenant, "vlan",
-			    (int)r->vlan),
-		  &res, err, len);
+	json_t *params = mgr_vswitch_group_params(r, err, len);
+	if (params == NULL)
+		return -EINVAL;
+	rc = call(r->socket, "group.add", params, &res, err, len);
 	json_decref(res);
 	if (rc == 0)
 		snprintf(name, nlen, "%s", r->group);
@@ -72,10 +135,12 @@ int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len)
 		return rc;
 	snprintf(devargs, sizeof(devargs), "net_vhost_%s,iface=%s,queues=%lld", r->port,
 		 r->vhost_socket, (long long)(workers > 0 ? workers : 1));
-	rc = call(r->socket, "port.add",
-		  json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "name", r->port, "devargs", devargs,
-			    "mode", "access", "group", group, "allowed_macs", r->mac),
-		  &res, err, len);
+	struct mgr_port_req in_group = *r;
+	in_group.group = group; /* tessd's group of the VLAN may have another name */
+	json_t *params = mgr_vswitch_port_params(&in_group, devargs, err, len);
+	if (params == NULL)
+		return -EINVAL;
+	rc = call(r->socket, "port.add", params, &res, err, len);
 	json_decref(res);
 	return rc;
 }
@@ -83,7 +148,12 @@ int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len)
 int mgr_vswitch_del_port(const char *socket, const char *port, char *err, size_t len)
 {
 	json_t *res = NULL;
-	int rc = call(socket, "port.del", json_pack("{s:s}", "name", port), &res, err, len);
+	struct tessd_name_params p;
+	int rc;
+
+	if (put(p.name, sizeof(p.name), port, "port name", err, len) < 0)
+		return -EINVAL;
+	rc = call(socket, "port.del", cfg_encode(&tessd_name_params_schema, &p), &res, err, len);
 
 	json_decref(res);
 	return rc == -ENOENT ? 0 : rc;

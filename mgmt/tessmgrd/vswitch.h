@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct mgr_port_req {
 	const char *socket;       /* the host tessd's control socket */
 	const char *port;         /* port name */
@@ -23,5 +25,13 @@ int mgr_vswitch_del_port(const char *socket, const char *port, char *err, size_t
 /* The group (name) and VLAN of a port, for checks: 0, -ENOENT, or -errno. */
 int mgr_vswitch_port_group(const char *socket, const char *port, char *group, size_t len,
 			   uint16_t *vlan);
+/*
+ * The params of tessd's group.add (the group r->group of r->vlan) and
+ * port.add (the desktop's vhost-user port in group r->group, locked to
+ * r->mac), built with tessd's schemas; NULL with err filled in.
+ */
+json_t *mgr_vswitch_group_params(const struct mgr_port_req *r, char *err, size_t len);
+json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *devargs, char *err,
+				size_t len);
 
 #endif
