@@ -3,42 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "opts.h"
 #include "table.h"
 #include "tessctl.h"
 
-static const struct opt_map vrf_opts[] = {
-	{ "--id", "id", OPT_INT },
-	{ "--icmp-rate", "icmp_rate", OPT_INT },
-	{ "--neigh-limit", "neigh_limit", OPT_INT },
-	{ "--neigh-reachable", "neigh_reachable_sec", OPT_INT },
-	{ "--neigh-stale", "neigh_stale_sec", OPT_INT },
-	{ "--neigh-queue", "neigh_queue", OPT_INT },
-	{ 0 },
-};
-
-static const struct opt_map iface_opts[] = {
-	{ "--vrf", "vrf", OPT_STR },
-	{ "--port", "port", OPT_STR },
-	{ "--vlan", "vlan", OPT_INT },
-	{ "--group", "group", OPT_STR },
-	{ "--mac", "mac", OPT_STR },
-	{ "--mtu", "mtu", OPT_INT },
-	{ "--address", "addresses", OPT_LIST },
-	{ "--kernel-name", "kernel_name", OPT_STR },
-	{ 0 },
-};
-
-static const struct opt_map filter_opts[] = {
-	{ "--vrf", "vrf", OPT_STR },
-	{ "--interface", "interface", OPT_STR },
-	{ 0 },
-};
-
-static const struct opt_map vrf_only_opts[] = {
-	{ "--vrf", "vrf", OPT_STR },
-	{ 0 },
-};
+static const char *const name_key[] = { "name", NULL };
+static const char *const prefix_key[] = { "prefix", NULL };
 
 /* ---- VRFs ---- */
 
@@ -97,9 +66,9 @@ static void vrf_human(const json_t *r)
 static int cmd_vrf_add(struct tessctl *ctx, int argc, char **argv)
 {
 	json_t *p = json_pack("{s:s}", "name", argv[0]);
-	char *rest[64];
 	int n = 0;
 
+	/* The other arguments, compacted in place, are the schema's options. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
 			char netns[64];
@@ -115,22 +84,11 @@ static int cmd_vrf_add(struct tessctl *ctx, int argc, char **argv)
 			json_object_set_new(
 				p, "kernel",
 				json_pack("{s:s, s:i}", "netns", netns, "table", table));
-		} else if (n < 64) {
-			rest[n++] = argv[i];
+		} else {
+			argv[n++] = argv[i];
 		}
 	}
-	return tessctl_run_opts(ctx, "vrf.add", p, n, rest, vrf_opts, vrf_human);
-}
-
-static int by_name(struct tessctl *ctx, const char *method, const char *name)
-{
-	return tessctl_run(ctx, method, json_pack("{s:s}", "name", name), tessctl_done);
-}
-
-static int cmd_vrf_del(struct tessctl *ctx, int argc, char **argv)
-{
-	(void)argc;
-	return by_name(ctx, "vrf.del", argv[0]);
+	return tessctl_run_schema(ctx, "vrf add", "vrf.add", name_key, p, n, argv, vrf_human);
 }
 
 /* ---- interfaces ---- */
@@ -165,27 +123,9 @@ static void iface_list_human(const json_t *r)
 	table_free(t);
 }
 
-static int cmd_iface_list(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "interface.list", json_object(), argc, argv, vrf_only_opts,
-				iface_list_human);
-}
-
 static void iface_human(const json_t *r)
 {
 	printf("interface %s in VRF %s: MAC %s\n", jstr(r, "name"), jstr(r, "vrf"), jstr(r, "mac"));
-}
-
-static int cmd_iface_add(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "interface.add", json_pack("{s:s}", "name", argv[0]), argc - 1,
-				argv + 1, iface_opts, iface_human);
-}
-
-static int cmd_iface_del(struct tessctl *ctx, int argc, char **argv)
-{
-	(void)argc;
-	return by_name(ctx, "interface.del", argv[0]);
 }
 
 /* ---- routes ---- */
@@ -257,28 +197,25 @@ static int cmd_route_show(struct tessctl *ctx, int argc, char **argv)
 		}
 		i++; /* skip the option's value */
 	}
-	return tessctl_run_opts(ctx, "route.show", p, argc, argv, vrf_only_opts, routes_human);
-}
-
-static int route_usage(const char *what)
-{
-	fprintf(stderr, "tessctl: route add: %s\n", what);
-	return TESSCTL_USAGE;
+	return tessctl_run_schema(ctx, "route show", "route.show", prefix_key, p, argc, argv,
+				  routes_human);
 }
 
 /*
  * route add PREFIX --vrf V followed by next hops (--via IP[@IFACE], repeated
  * for ECMP; --dev IFACE for on-link) or one of --blackhole, --reject,
- * --to-vrf V.
+ * --to-vrf V. Next hops are a list of objects, which no option derived
+ * from the schema can give; other options (--vrf) come from the schema.
  */
 static int cmd_route_add(struct tessctl *ctx, int argc, char **argv)
 {
 	json_t *p = json_pack("{s:s}", "prefix", argv[0]), *nhs = json_array();
+	int n = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i];
-		bool value = strcmp(o, "--vrf") == 0 || strcmp(o, "--via") == 0 ||
-			     strcmp(o, "--dev") == 0 || strcmp(o, "--to-vrf") == 0;
+		bool value = strcmp(o, "--via") == 0 || strcmp(o, "--dev") == 0 ||
+			     strcmp(o, "--to-vrf") == 0;
 
 		if (value && i + 1 == argc) {
 			json_decref(p);
@@ -286,9 +223,7 @@ static int cmd_route_add(struct tessctl *ctx, int argc, char **argv)
 			fprintf(stderr, "tessctl: %s needs a value\n", o);
 			return TESSCTL_USAGE;
 		}
-		if (strcmp(o, "--vrf") == 0) {
-			json_object_set_new(p, "vrf", json_string(argv[++i]));
-		} else if (strcmp(o, "--via") == 0) {
+		if (strcmp(o, "--via") == 0) {
 			char via[64], *at;
 			snprintf(via, sizeof(via), "%s", argv[++i]);
 			at = strchr(via, '@');
@@ -305,25 +240,12 @@ static int cmd_route_add(struct tessctl *ctx, int argc, char **argv)
 			json_object_set_new(p, "type", json_string("vrf"));
 			json_object_set_new(p, "target_vrf", json_string(argv[++i]));
 		} else {
-			json_decref(p);
-			json_decref(nhs);
-			fprintf(stderr, "tessctl: unknown option '%s'\n", o);
-			return TESSCTL_USAGE;
+			argv[n++] = argv[i]; /* compacted in place, for the schema's options */
 		}
 	}
-	if (!json_object_get(p, "vrf")) {
-		json_decref(p);
-		json_decref(nhs);
-		return route_usage("--vrf V is needed");
-	}
 	json_object_set_new(p, "nexthops", nhs);
-	return tessctl_run(ctx, "route.add", p, route_added_human);
-}
-
-static int cmd_route_del(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "route.del", json_pack("{s:s}", "prefix", argv[0]), argc - 1,
-				argv + 1, vrf_only_opts, tessctl_done);
+	return tessctl_run_schema(ctx, "route add", "route.add", prefix_key, p, n, argv,
+				  route_added_human);
 }
 
 /* ---- neighbours ---- */
@@ -349,59 +271,74 @@ static void neigh_human(const json_t *r)
 	table_free(t);
 }
 
-static int cmd_neigh_show(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "neigh.show", json_object(), argc, argv, filter_opts,
-				neigh_human);
-}
-
-static int cmd_neigh_add(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "neigh.add",
-				json_pack("{s:s, s:s}", "ip", argv[0], "mac", argv[1]), argc - 2,
-				argv + 2, filter_opts, tessctl_done);
-}
-
-static int cmd_neigh_del(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "neigh.del", json_pack("{s:s}", "ip", argv[0]), argc - 1,
-				argv + 1, vrf_only_opts, tessctl_done);
-}
-
-static int cmd_neigh_flush(struct tessctl *ctx, int argc, char **argv)
-{
-	return tessctl_run_opts(ctx, "neigh.flush", json_object(), argc, argv, filter_opts,
-				tessctl_flushed);
-}
-
 const struct tessctl_cmd router_cmds[] = {
 	{ "vrf list", NULL, 0, 0, cmd_vrf_list, "VRFs: id, routes, neighbours, interfaces" },
 	{ "vrf add",
-	  "vrf add NAME --id N [--icmp-rate N] [--neigh-limit N] [--neigh-reachable SEC] "
-	  "[--neigh-stale SEC] [--neigh-queue N] [--kernel NETNS[:TABLE]]",
-	  1, 15, cmd_vrf_add, "add a VRF (bound to a kernel table with --kernel)" },
-	{ "vrf del", "vrf del NAME", 1, 1, cmd_vrf_del, "remove a VRF without interfaces" },
-	{ "interface list", "interface list [--vrf V]", 0, 2, cmd_iface_list, "L3 interfaces" },
-	{ "interface add",
-	  "interface add NAME --vrf V (--port P [--vlan N] | --group G) --address A/LEN... "
-	  "[--mac M] [--mtu N] [--kernel-name TAP]",
-	  1, 64, cmd_iface_add, "add an L3 interface" },
-	{ "interface del", "interface del NAME", 1, 1, cmd_iface_del,
-	  "remove an L3 interface nothing uses" },
-	{ "route show", "route show [--vrf V] [PREFIX|ADDRESS]", 0, 3, cmd_route_show,
-	  "routes, or the one a prefix or address uses" },
+	  "vrf add NAME [options] [--kernel NETNS[:TABLE]]",
+	  1,
+	  TESSCTL_ANY_ARGS,
+	  cmd_vrf_add,
+	  "add a VRF (bound to a kernel table with --kernel)",
+	  "vrf.add",
+	  { "name" } },
+	{ .words = "vrf del",
+	  .method = "vrf.del",
+	  .pos = { "name" },
+	  .human = tessctl_done,
+	  .help = "remove a VRF without interfaces" },
+	{ .words = "interface list",
+	  .method = "interface.list",
+	  .human = iface_list_human,
+	  .help = "L3 interfaces" },
+	{ .words = "interface add",
+	  .method = "interface.add",
+	  .pos = { "name" },
+	  .human = iface_human,
+	  .help = "add an L3 interface (--port P [--vlan N] or --group G)" },
+	{ .words = "interface del",
+	  .method = "interface.del",
+	  .pos = { "name" },
+	  .human = tessctl_done,
+	  .help = "remove an L3 interface nothing uses" },
+	{ "route show",
+	  "route show [options] [PREFIX|ADDRESS]",
+	  0,
+	  TESSCTL_ANY_ARGS,
+	  cmd_route_show,
+	  "routes, or the one a prefix or address uses",
+	  "route.show",
+	  { "prefix" } },
 	{ "route add",
 	  "route add PREFIX --vrf V (--via IP[@IFACE]... | --dev IFACE | --blackhole | --reject | "
 	  "--to-vrf V)",
-	  1, 40, cmd_route_add, "add a static route (repeat --via for ECMP)" },
-	{ "route del", "route del PREFIX --vrf V", 1, 3, cmd_route_del, "remove a static route" },
-	{ "neigh show", "neigh show [--vrf V] [--interface I]", 0, 4, cmd_neigh_show,
-	  "ARP entries" },
-	{ "neigh add", "neigh add IP MAC --vrf V [--interface I]", 2, 6, cmd_neigh_add,
-	  "add or replace a static neighbour" },
-	{ "neigh del", "neigh del IP --vrf V", 1, 3, cmd_neigh_del,
-	  "remove a static or learned neighbour" },
-	{ "neigh flush", "neigh flush [--vrf V] [--interface I]", 0, 4, cmd_neigh_flush,
-	  "forget learned neighbours" },
+	  1,
+	  TESSCTL_ANY_ARGS,
+	  cmd_route_add,
+	  "add a static route (repeat --via for ECMP)",
+	  "route.add",
+	  { "prefix" } },
+	{ .words = "route del",
+	  .method = "route.del",
+	  .pos = { "prefix" },
+	  .human = tessctl_done,
+	  .help = "remove a static route" },
+	{ .words = "neigh show",
+	  .method = "neigh.show",
+	  .human = neigh_human,
+	  .help = "ARP entries" },
+	{ .words = "neigh add",
+	  .method = "neigh.add",
+	  .pos = { "ip", "mac" },
+	  .human = tessctl_done,
+	  .help = "add or replace a static neighbour" },
+	{ .words = "neigh del",
+	  .method = "neigh.del",
+	  .pos = { "ip" },
+	  .human = tessctl_done,
+	  .help = "remove a static or learned neighbour" },
+	{ .words = "neigh flush",
+	  .method = "neigh.flush",
+	  .human = tessctl_flushed,
+	  .help = "forget learned neighbours" },
 	{ 0 },
 };

@@ -269,19 +269,6 @@ static void xc_human(const json_t *r)
 	printf("%s <-> %s\n", jstr(r, "a"), jstr(r, "b"));
 }
 
-static int cmd_xc_add(struct tessctl *ctx, int argc, char **argv)
-{
-	(void)argc;
-	return tessctl_run(ctx, "xconnect.add", json_pack("{s:s, s:s}", "a", argv[0], "b", argv[1]),
-			   xc_human);
-}
-
-static int cmd_xc_del(struct tessctl *ctx, int argc, char **argv)
-{
-	(void)argc;
-	return tessctl_run(ctx, "xconnect.del", json_pack("{s:s}", "port", argv[0]), xc_human);
-}
-
 static void xc_list_human(const json_t *r)
 {
 	static const char *const h[] = { "A", "B", NULL };
@@ -360,9 +347,16 @@ const struct tessctl_cmd tessd_cmds[] = {
 	{ "port list", NULL, 0, 0, cmd_port_list, "ports, link state, queues" },
 	{ "stats", "stats [--reset | --vrf V]", 0, 2, cmd_stats,
 	  "counters of ports, groups, VRFs, interfaces, workers (or zero them)" },
-	{ "xconnect add", "xconnect add PORT-A PORT-B", 2, 2, cmd_xc_add,
-	  "patch two ports together" },
-	{ "xconnect del", "xconnect del PORT", 1, 1, cmd_xc_del, "remove a port's cross-connect" },
+	{ .words = "xconnect add",
+	  .method = "xconnect.add",
+	  .pos = { "a", "b" },
+	  .human = xc_human,
+	  .help = "patch two ports together" },
+	{ .words = "xconnect del",
+	  .method = "xconnect.del",
+	  .pos = { "port" },
+	  .human = xc_human,
+	  .help = "remove a port's cross-connect" },
 	{ "xconnect list", NULL, 0, 0, cmd_xc_list, "list cross-connects" },
 	{ "config show", NULL, 0, 0, cmd_config_show, "print the running config" },
 	{ "config save", "config save [PATH]", 0, 1, cmd_config_save,

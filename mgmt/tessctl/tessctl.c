@@ -2,7 +2,7 @@
 /* tessctl: the operator CLI. Human tables by default, --json for scripts. */
 #include "tessctl.h"
 
-#include "opts.h"
+#include "schema_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -62,8 +62,9 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 	return rc;
 }
 
-static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, router_cmds, mgr_cmds,
-						    NULL };
+static const struct tessctl_cmd help_cmds[];
+static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, router_cmds,
+						    mgr_cmds,   help_cmds,   NULL };
 
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result))
@@ -81,14 +82,100 @@ int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 	return 0;
 }
 
-int tessctl_run_opts(struct tessctl *ctx, const char *method, json_t *params, int argc, char **argv,
-		     const struct opt_map *map, void (*human)(const json_t *r))
+/* tessd's description of a method: {method, summary, params, partial}. */
+static int method_desc(struct tessctl *ctx, const char *method, json_t **desc)
 {
-	if (opts_parse(argc, argv, map, params) < 0) {
+	return tessctl_call(ctx, "help", json_pack("{s:s}", "method", method), desc);
+}
+
+int tessctl_run_schema(struct tessctl *ctx, const char *words, const char *method,
+		       const char *const *skip, json_t *params, int argc, char **argv,
+		       void (*human)(const json_t *r))
+{
+	json_t *desc;
+	int rc = method_desc(ctx, method, &desc);
+
+	if (rc < 0) {
+		json_decref(params);
+		return rc;
+	}
+	const json_t *schema = json_object_get(desc, "params");
+	bool partial = json_is_true(json_object_get(desc, "partial"));
+	if (sopts_parse(schema, skip, argc, argv, params) < 0 ||
+	    (!partial && sopts_check_required(schema, params, words) < 0)) {
+		json_decref(desc);
 		json_decref(params);
 		return TESSCTL_USAGE;
 	}
+	json_decref(desc);
 	return tessctl_run(ctx, method, params, human);
+}
+
+static int n_pos(const struct tessctl_cmd *c)
+{
+	int n = 0;
+
+	while (n < (int)(sizeof(c->pos) / sizeof(c->pos[0])) && c->pos[n])
+		n++;
+	return n;
+}
+
+/* A command made of a method: positional arguments, then the schema's options. */
+static int run_generic(struct tessctl *ctx, const struct tessctl_cmd *c, int argc, char **argv)
+{
+	json_t *params = json_object();
+	int n = n_pos(c);
+
+	for (int i = 0; i < n; i++)
+		json_object_set_new(params, c->pos[i], json_string(argv[i]));
+	return tessctl_run_schema(ctx, c->words, c->method, c->pos, params, argc - n, argv + n,
+				  c->human);
+}
+
+/* "port add NAME DEVARGS": the usage line of a command, without its options. */
+static void synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
+{
+	size_t used;
+
+	if (c->args) {
+		snprintf(buf, len, "%s", c->args);
+		return;
+	}
+	used = (size_t)snprintf(buf, len, "%s", c->words);
+	for (int i = 0; i < n_pos(c) && used < len; i++) {
+		char meta[64];
+		sopts_meta(meta, sizeof(meta), c->pos[i]);
+		used += (size_t)snprintf(buf + used, len - used, " %s", meta);
+	}
+}
+
+/* A command's usage with the options of its method, as tessd's schema gives them. */
+static int command_usage(struct tessctl *ctx, const struct tessctl_cmd *c, FILE *f)
+{
+	char line[512];
+	json_t *desc;
+	int rc;
+
+	synopsis(c, line, sizeof(line));
+	if (c->method == NULL) {
+		fprintf(f, "usage: tessctl %s\n  %s\n", line, c->help);
+		return 0;
+	}
+	rc = method_desc(ctx, c->method, &desc);
+	if (rc < 0)
+		return rc;
+	const json_t *schema = json_object_get(desc, "params");
+	if (c->fn == NULL) {
+		sopts_synopsis(line, sizeof(line), schema, c->pos);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " [options]");
+	}
+	fprintf(f, "usage: tessctl %s\n  %s\n  tessd method %s: %s\noptions:\n", line, c->help,
+		c->method, jstr(desc, "summary"));
+	sopts_usage(f, schema, c->pos);
+	if (json_is_true(json_object_get(desc, "partial")))
+		fprintf(f, "  (only the options given change)\n");
+	json_decref(desc);
+	return 0;
 }
 
 void tessctl_done(const json_t *r)
@@ -146,15 +233,83 @@ static void usage(FILE *f)
 		CTL_DEFAULT_SOCKET);
 	for (const struct tessctl_cmd *const *t = tables; *t; t++) {
 		for (const struct tessctl_cmd *c = *t; c->words; c++) {
-			const char *u = c->args ? c->args : c->words;
+			char u[512];
+			synopsis(c, u, sizeof(u));
 			if (strlen(u) > 32)
 				fprintf(f, "  %s\n  %-32s %s\n", u, "", c->help);
 			else
 				fprintf(f, "  %-32s %s\n", u, c->help);
 		}
 	}
-	fputs(tessctl_port_options, f);
+	fputs("The options of a tessd command come from tessd's schema:\n"
+	      "  tessctl COMMAND --help, tessctl help METHOD\n",
+	      f);
 }
+
+static const struct tessctl_cmd *match(int argc, char **argv, int *used);
+
+static void method_human(const json_t *d)
+{
+	const json_t *fields = json_object_get(json_object_get(d, "params"), "fields"), *f;
+	size_t i;
+
+	printf("%s: %s\n", jstr(d, "method"), jstr(d, "summary"));
+	if (json_array_size(fields) == 0)
+		printf("params: none\n");
+	else
+		printf("params%s:\n", json_is_true(json_object_get(d, "partial"))
+					      ? " (any of them: only those given change)"
+					      : "");
+	json_array_foreach (fields, i, f) {
+		char type[512], def[128] = "required";
+		if (!json_is_true(json_object_get(f, "required"))) {
+			char *s = json_dumps(json_object_get(f, "default"), JSON_ENCODE_ANY);
+			snprintf(def, sizeof(def), "default %s", s ? s : "?");
+			free(s);
+		}
+		sopts_type_text(type, sizeof(type), f);
+		printf("  %-22s %s, %s\n", jstr(f, "key"), type, def);
+	}
+	for (const struct tessctl_cmd *const *t = tables; *t; t++)
+		for (const struct tessctl_cmd *c = *t; c->words; c++)
+			if (c->method && strcmp(c->method, jstr(d, "method")) == 0)
+				printf("tessctl %s --help: its command line\n", c->words);
+}
+
+/* help: tessctl's usage; help COMMAND: the command's; help METHOD: the method's params. */
+static int cmd_help(struct tessctl *ctx, int argc, char **argv)
+{
+	const struct tessctl_cmd *c;
+	int used;
+
+	if (argc == 0) {
+		usage(stdout);
+		return 0;
+	}
+	c = match(argc, argv, &used);
+	if (c && used == argc)
+		return command_usage(ctx, c, stdout);
+	if (argc == 1 && strchr(argv[0], '.')) {
+		json_t *d;
+		int rc = method_desc(ctx, argv[0], &d);
+		if (rc == 0) {
+			if (ctx->json)
+				tessctl_print_json(d);
+			else
+				method_human(d);
+			json_decref(d);
+		}
+		return rc;
+	}
+	fprintf(stderr, "tessctl: help: no command or method '%s'\n", argv[0]);
+	return TESSCTL_USAGE;
+}
+
+static const struct tessctl_cmd help_cmds[] = {
+	{ "help", "help [COMMAND | METHOD]", 0, 8, cmd_help,
+	  "a command's options, or a tessd method's params (from tessd's schema)" },
+	{ 0 },
+};
 
 /* Finds the longest command whose words start argv. */
 static const struct tessctl_cmd *match(int argc, char **argv, int *used)
@@ -257,11 +412,22 @@ int main(int argc, char **argv)
 	}
 	argc -= used;
 	argv += used;
-	if (argc < cmd->min_args || argc > cmd->max_args) {
-		fprintf(stderr, "tessctl: usage: tessctl %s\n", cmd->args ? cmd->args : cmd->words);
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0) {
+			rc = command_usage(&ctx, cmd, stdout);
+			goto out;
+		}
+	int min = cmd->fn ? cmd->min_args : n_pos(cmd);
+	int max = cmd->fn ? cmd->max_args : TESSCTL_ANY_ARGS;
+	if (argc < min || argc > max) {
+		char u[512];
+		synopsis(cmd, u, sizeof(u));
+		fprintf(stderr, "tessctl: usage: tessctl %s (options: tessctl %s --help)\n", u,
+			cmd->words);
 		return 2;
 	}
-	rc = cmd->fn(&ctx, argc, argv);
+	rc = cmd->fn ? cmd->fn(&ctx, argc, argv) : run_generic(&ctx, cmd, argc, argv);
+out:
 	if (ctx.connected)
 		ctl_client_close(&ctx.client);
 	return rc == 0 ? 0 : rc > 0 ? rc : 1;

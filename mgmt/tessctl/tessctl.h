@@ -21,12 +21,23 @@ struct tessctl {
 /* Command handlers return 0, -errno (exit 1), or TESSCTL_USAGE (exit 2). */
 #define TESSCTL_USAGE 2
 
+/* max_args of commands whose options come from a schema: the parser bounds them. */
+#define TESSCTL_ANY_ARGS 1000000
+
+/*
+ * A command either has its own fn, or (fn NULL) sends "method" with the
+ * positional arguments as the keys "pos" and the options the method's
+ * params schema defines (tessctl_run_schema).
+ */
 struct tessctl_cmd {
 	const char *words; /* e.g. "xconnect add" */
-	const char *args;  /* usage of the arguments after the words */
+	const char *args;  /* usage of the arguments after the words; NULL: generated */
 	int min_args, max_args;
 	int (*fn)(struct tessctl *ctx, int argc, char **argv);
 	const char *help;
+	const char *method;                  /* whose params schema gives the options */
+	const char *pos[4];                  /* keys of the positional arguments, in order */
+	void (*human)(const json_t *result); /* NULL: JSON */
 };
 
 /* Calls a tessd method; prints the error and returns -code on failure. */
@@ -35,10 +46,15 @@ void tessctl_print_json(const json_t *j);
 /* Calls, then prints the result as JSON (--json, or no human printer) or with "human". */
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result));
-struct opt_map;
-/* Adds --options (map) of argv to params, then runs like tessctl_run. */
-int tessctl_run_opts(struct tessctl *ctx, const char *method, json_t *params, int argc, char **argv,
-		     const struct opt_map *map, void (*human)(const json_t *r));
+/*
+ * Adds the --options of argv to params as the method's params schema (from
+ * tessd) defines them, checks required keys unless the method takes a
+ * partial update, then runs like tessctl_run. Keys in skip (positional or
+ * set by the command) are not options; "words" names the command in errors.
+ */
+int tessctl_run_schema(struct tessctl *ctx, const char *words, const char *method,
+		       const char *const *skip, json_t *params, int argc, char **argv,
+		       void (*human)(const json_t *r));
 /* A human printer that says "ok". */
 void tessctl_done(const json_t *r);
 /* A human printer for {"flushed": N}. */
@@ -55,6 +71,5 @@ extern const struct tessctl_cmd tessd_cmds[];
 extern const struct tessctl_cmd switch_cmds[];
 extern const struct tessctl_cmd router_cmds[];
 extern const struct tessctl_cmd mgr_cmds[];
-extern const char tessctl_port_options[];
 
 #endif
