@@ -6,7 +6,7 @@ MESON_OPTS ?=
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
-.PHONY: all deps build build-asan hugepages test unit format format-check demo bench clean
+.PHONY: all deps build build-asan hugepages test unit format format-check docs demo bench clean
 
 all: build
 
@@ -34,6 +34,10 @@ format:
 format-check: deps
 	@echo "format: checking $(words $(SOURCES)) files against .clang-format"
 	@clang-format --dry-run --Werror $(SOURCES)
+
+# README's config and API reference tables, from tessd's schemas (`make test` checks them).
+docs: build
+	TESS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/docs/gen-reference.py --write
 
 # Unit tests under ASan+UBSan, then every test (unit and integration) on the normal build.
 test: deps format-check build build-asan hugepages
