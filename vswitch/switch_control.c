@@ -211,8 +211,11 @@ static int statics_of(const struct tessd_cfg *cfg, struct statics *st)
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++)
 		cap += cfg->sw.groups[i].n_static_macs;
 	st->n = 0;
-	st->v = cap ? malloc(cap * sizeof(*st->v)) : NULL;
-	if (cap && st->v == NULL)
+	st->v = NULL;
+	if (cap == 0)
+		return 0; /* qsort and bsearch take no NULL array, even an empty one */
+	st->v = malloc(cap * sizeof(*st->v));
+	if (st->v == NULL)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
@@ -241,6 +244,8 @@ static bool stale(const struct fdb_entry *e, void *arg)
 		return true;
 	if (!(e->flags & FDB_F_STATIC))
 		return false;
+	if (st->n == 0)
+		return true;
 	found = bsearch(&want, st->v, st->n, sizeof(want), cmp_static);
 	return found == NULL || found->port != e->port;
 }
