@@ -80,7 +80,8 @@ static struct rte_mbuf *frame(const uint8_t *opt, uint32_t olen, uint32_t plen, 
 		.src_addr = RTE_BE32(0xc0a80a0a),
 		.dst_addr = RTE_BE32(0xc0a8320a),
 	};
-	memcpy(ip + 1, opt, olen);
+	if (olen) /* without options opt is NULL: memcpy takes none, even for 0 bytes */
+		memcpy(ip + 1, opt, olen);
 	for (uint32_t i = 0; i < plen + pad; i++)
 		p[RTE_ETHER_HDR_LEN + hlen + i] = (uint8_t)(i * 7 + 1);
 	ip4_set_cksum(ip);
