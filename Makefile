@@ -4,6 +4,11 @@ ASAN ?= build-asan
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
 
+# meson 1.0 sets no UBSAN_OPTIONS: without halt_on_error a UBSan report is only printed and the
+# test passes.
+UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+export UBSAN_OPTIONS
+
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
 .PHONY: all deps build build-asan hugepages test unit format format-check docs demo bench clean
