@@ -270,7 +270,8 @@ static inline void vsw_flood(const struct vsw_ctx *c, uint16_t in, uint16_t vlan
 		uint64_t bits = acc[wd] | (nt ? trk[wd] : 0);
 		while (bits) {
 			uint16_t out = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(bits));
-			struct rte_mbuf *v = dp_bit(acc, out) ? m : tagged;
+			/* No trunk (nt 0): every port takes m, said first for gcc -fanalyzer. */
+			struct rte_mbuf *v = nt && !dp_bit(acc, out) ? tagged : m;
 
 			bits &= bits - 1;
 			if (unlikely(!dp_fits_mtu(v, c->s->port[out].mtu))) {
