@@ -22,6 +22,7 @@
 #include "nexthop.h"
 #include "rcu.h"
 #include "router_datapath.h"
+#include "unit_assert.h"
 #include "unit_eal.h"
 
 static struct rte_mempool *pool, *big;

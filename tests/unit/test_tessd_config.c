@@ -15,6 +15,7 @@
 
 #include "cfg_file.h"
 #include "tessd_config.h"
+#include "unit_assert.h"
 
 static int decode(const char *text, struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
@@ -421,6 +422,7 @@ static void test_file_save_atomic(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* No temporary file is left behind. */
 	d = opendir(tmpdir);
+	assert_non_null(d);
 	while ((ent = readdir(d)) != NULL)
 		assert_null(strstr(ent->d_name, ".saved.json."));
 	closedir(d);

@@ -20,6 +20,7 @@
 #include "switch.h"
 #include "switch_datapath.h"
 #include "vlan.h"
+#include "unit_assert.h"
 #include "unit_eal.h"
 
 static struct rte_mempool *pool;
@@ -73,6 +74,7 @@ static struct rte_mbuf *frame(int nwords, ...)
 
 	assert_non_null(m);
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(p);
 	memcpy(p, DST, 6);
 	memcpy(p + 6, SRC, 6);
 	va_start(ap, nwords);
