@@ -62,7 +62,11 @@ static struct rte_mbuf *frame_mbuf(const uint8_t *p, size_t n)
 
 	while (seg && n) {
 		size_t k = RTE_MIN(n, (size_t)rte_pktmbuf_tailroom(seg));
-		memcpy(rte_pktmbuf_append(seg, (uint16_t)k), p, k);
+		char *dst = rte_pktmbuf_append(seg, (uint16_t)k);
+
+		if (dst == NULL) /* never (k fits), but gcc -fanalyzer cannot tell */
+			break;
+		memcpy(dst, p, k);
 		p += k;
 		n -= k;
 		if (n) {
@@ -73,7 +77,7 @@ static struct rte_mbuf *frame_mbuf(const uint8_t *p, size_t n)
 			}
 		}
 	}
-	if (seg == NULL) {
+	if (seg == NULL || n) {
 		rte_pktmbuf_free(head);
 		return NULL;
 	}
