@@ -561,6 +561,13 @@ static int load_quota(sqlite3_stmt *st, void *arg)
 		return -EINVAL;
 	}
 	q->host_ids = calloc(json_array_size(ids) + 1, sizeof(*q->host_ids));
+	if (q->host_ids == NULL) {
+		json_decref(body);
+		json_decref(ids);
+		snprintf(c->err, c->len, "store: out of memory loading quota %u/%u", q->tenant_id,
+			 q->model_id);
+		return -ENOMEM;
+	}
 	json_array_foreach (ids, i, v)
 		q->host_ids[q->n_hosts++] = (uint32_t)json_integer_value(v);
 	json_decref(body);
