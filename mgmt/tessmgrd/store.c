@@ -485,11 +485,12 @@ static int load_object(sqlite3_stmt *st, void *arg)
 	case MGR_HOST: {
 		struct mgr_host **a = grow(s->hosts, s->n_hosts, sizeof(*a));
 		struct mgr_host *h = calloc(1, sizeof(*h));
+		if (a)
+			s->hosts = a; /* moved by realloc: the old pointer is freed */
 		if (a == NULL || h == NULL) {
 			free(h);
 			break;
 		}
-		s->hosts = a;
 		h->id = id;
 		rc = cfg_decode(&mgr_host_schema, body, &h->spec, "", &errs);
 		if (rc == 0)
