@@ -1,6 +1,7 @@
 # Tessera: `make demo` and `make test` set up a fresh Debian 12 machine (as root) and run.
 BUILD ?= build
 ASAN ?= build-asan
+ANALYZER ?= build-analyzer
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
 
@@ -11,7 +12,7 @@ export UBSAN_OPTIONS
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
-.PHONY: all deps build build-asan hugepages test unit format format-check docs demo bench clean
+.PHONY: all deps build build-asan analyze hugepages test unit format format-check docs demo bench clean
 
 all: build
 
@@ -24,11 +25,18 @@ $(BUILD)/build.ninja:
 $(ASAN)/build.ninja:
 	meson setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
 
+# gcc's static analyzer over every C file, tests included; compiled only, warnings are errors.
+$(ANALYZER)/build.ninja:
+	meson setup $(ANALYZER) -Dc_args=-fanalyzer $(MESON_OPTS)
+
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 build-asan: deps $(ASAN)/build.ninja
 	ninja -C $(ASAN)
+
+analyze: deps $(ANALYZER)/build.ninja
+	ninja -C $(ANALYZER)
 
 hugepages:
 	@tests/env/hugepages.sh $(HUGEPAGES_MB)
@@ -44,8 +52,9 @@ format-check: deps
 docs: build
 	TESS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/docs/gen-reference.py --write
 
-# Unit tests under ASan+UBSan, then every test (unit and integration) on the normal build.
-test: deps format-check build build-asan hugepages
+# gcc -fanalyzer, unit tests under ASan+UBSan, then every test (unit and integration) on the
+# normal build.
+test: deps format-check build build-asan analyze hugepages
 	meson test -C $(ASAN) --suite unit --print-errorlogs
 	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 2
 
@@ -65,4 +74,4 @@ bench: build
 	tests/bench/run kernel-sync
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(ANALYZER)
