@@ -121,6 +121,16 @@ static const char *type_name(enum cfg_type t)
 		return "object";
 	case CFG_ARRAY:
 		return "array";
+	case CFG_ENUM:
+		return "enum";
+	case CFG_IP4:
+		return "ipv4";
+	case CFG_PREFIX4:
+		return "ipv4_prefix";
+	case CFG_MAC:
+		return "mac";
+	case CFG_REF:
+		return "reference";
 	}
 	return "?";
 }
@@ -355,6 +365,44 @@ static int decode_object(const struct cfg_node *n, const json_t *j, void *dst, s
 	return rc;
 }
 
+/* A typed leaf from its checked string s (not empty): -EINVAL with the error added. */
+static int decode_typed(const struct cfg_node *n, const char *s, void *dst, size_t size,
+			struct path *p, struct cfg_errs *errs)
+{
+	switch (n->type) {
+	case CFG_ENUM:
+		for (const char *const *c = n->str.choices; *c; c++)
+			if (strcmp(*c, s) == 0) {
+				store_int(dst, size, c - n->str.choices);
+				return 0;
+			}
+		break; /* check_string said which are allowed */
+	case CFG_IP4:
+		if (cfg_parse_ip4(s, dst) == 0)
+			return 0;
+		cfg_err_add(errs, EINVAL, path_str(p), "'%s' is not an IPv4 address", s);
+		return -EINVAL;
+	case CFG_PREFIX4:
+		if (cfg_parse_prefix4(s, dst) == 0)
+			return 0;
+		cfg_err_add(errs, EINVAL, path_str(p), "'%s' is not an IPv4 prefix (a.b.c.d/len)",
+			    s);
+		return -EINVAL;
+	case CFG_MAC:
+		if (cfg_parse_mac(s, dst) == 0)
+			return 0;
+		cfg_err_add(errs, EINVAL, path_str(p),
+			    "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", s);
+		return -EINVAL;
+	case CFG_REF:
+		memcpy(dst, s, strlen(s) + 1);
+		return 0;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
 static int decode_value(const struct cfg_node *n, const json_t *j, void *dst, size_t size,
 			struct path *p, struct cfg_errs *errs)
 {
@@ -408,6 +456,22 @@ static int decode_value(const struct cfg_node *n, const json_t *j, void *dst, si
 		/* Arrays are only reachable through fields (they need a count slot). */
 		cfg_err_add(errs, EINVAL, path_str(p), "schema error: nested array");
 		return -EINVAL;
+	case CFG_ENUM:
+	case CFG_IP4:
+	case CFG_PREFIX4:
+	case CFG_MAC:
+	case CFG_REF:
+		if (!json_is_string(j))
+			goto type_err;
+		if (json_string_length(j) == 0 && n->str.min_len == 0) {
+			memset(dst, 0, size); /* optional, and not given */
+			break;
+		}
+		if (!check_string(n, j, p, errs))
+			return -EINVAL;
+		if (decode_typed(n, json_string_value(j), dst, size, p, errs) < 0)
+			return -EINVAL;
+		break;
 	}
 	if (rc == 0 && n->check) {
 		char why[CFG_MSG_MAX] = "invalid value";
@@ -420,8 +484,9 @@ static int decode_value(const struct cfg_node *n, const json_t *j, void *dst, si
 	return rc;
 
 type_err:
-	cfg_err_add(errs, EINVAL, path_str(p), "expected %s, got %s", type_name(n->type),
-		    json_type_name(j));
+	/* Typed leaves are JSON strings. */
+	cfg_err_add(errs, EINVAL, path_str(p), "expected %s, got %s",
+		    n->type >= CFG_ENUM ? "string" : type_name(n->type), json_type_name(j));
 	return -EINVAL;
 }
 
@@ -525,6 +590,28 @@ static json_t *encode_value(const struct cfg_node *n, const void *src, size_t si
 		return encode_object(n, src);
 	case CFG_ARRAY:
 		break;
+	case CFG_ENUM: {
+		int64_t v = load_int(src, size, false), k = 0;
+		for (const char *const *c = n->str.choices; *c; c++, k++)
+			if (k == v)
+				return json_string(*c);
+		return json_null();
+	}
+	case CFG_IP4:
+	case CFG_PREFIX4:
+	case CFG_MAC: {
+		static const uint8_t zero[sizeof(struct cfg_prefix4)];
+		char buf[CFG_PREFIX_STRLEN];
+		if (n->str.min_len == 0 && memcmp(src, zero, size) == 0)
+			return json_string(""); /* optional, not set */
+		if (n->type == CFG_IP4)
+			return json_string(cfg_fmt_ip4(*(const uint32_t *)src, buf, sizeof(buf)));
+		if (n->type == CFG_PREFIX4)
+			return json_string(cfg_fmt_prefix4(src, buf, sizeof(buf)));
+		return json_string(cfg_fmt_mac(src, buf, sizeof(buf)));
+	}
+	case CFG_REF:
+		return json_string((const char *)src);
 	}
 	return json_null();
 }
@@ -655,6 +742,34 @@ static void check_node(const struct cfg_node *n, size_t size, struct path *p, st
 	case CFG_ARRAY:
 		cfg_err_add(errs, EINVAL, path_str(p), "array outside a field");
 		break;
+	case CFG_ENUM: {
+		int64_t n_choices = 0;
+		for (const char *const *c = n->str.choices; c && *c; c++)
+			n_choices++;
+		if (n_choices == 0)
+			cfg_err_add(errs, EINVAL, path_str(p), "enum without choices");
+		if (size != 1 && size != 2 && size != 4)
+			cfg_err_add(errs, EINVAL, path_str(p), "enum slot has size %zu", size);
+		break;
+	}
+	case CFG_IP4:
+	case CFG_PREFIX4:
+	case CFG_MAC: {
+		size_t want = n->type == CFG_IP4       ? sizeof(uint32_t)
+			      : n->type == CFG_PREFIX4 ? sizeof(struct cfg_prefix4)
+						       : sizeof(struct cfg_mac);
+		if (size != want)
+			cfg_err_add(errs, EINVAL, path_str(p), "%s slot has size %zu, not %zu",
+				    type_name(n->type), size, want);
+		break;
+	}
+	case CFG_REF:
+		if (n->str.max_len >= size)
+			cfg_err_add(errs, EINVAL, path_str(p),
+				    "reference max_len %u >= slot size %zu", n->str.max_len, size);
+		if (n->ref.table == NULL || n->ref.key == NULL || n->ref.what == NULL)
+			cfg_err_add(errs, EINVAL, path_str(p), "reference without table/key/what");
+		break;
 	}
 }
 
@@ -746,6 +861,23 @@ static json_t *describe_node(const struct cfg_node *n)
 			goto fail;
 		json_object_set_new(d, "min_items", json_integer(n->arr.min));
 		json_object_set_new(d, "max_items", json_integer(n->arr.max));
+		break;
+	case CFG_ENUM: {
+		json_t *c = json_array();
+		for (const char *const *w = n->str.choices; c && *w; w++)
+			json_array_append_new(c, json_string(*w));
+		json_object_set_new(d, "choices", c);
+		break;
+	}
+	case CFG_IP4:
+	case CFG_PREFIX4:
+	case CFG_MAC:
+		json_object_set_new(d, "optional", json_boolean(n->str.min_len == 0));
+		break;
+	case CFG_REF:
+		json_object_set_new(d, "table", json_string(n->ref.table));
+		json_object_set_new(d, "key", json_string(n->ref.key));
+		json_object_set_new(d, "optional", json_boolean(n->str.min_len == 0));
 		break;
 	}
 	return d;

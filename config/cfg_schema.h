@@ -18,6 +18,12 @@
 #define CFG_MSG_MAX  256
 #define CFG_MAX_ERRS 16
 
+/*
+ * Leaves are decoded into binary fields: what the code uses, checked once
+ * here. Typed leaves are JSON strings that also obey str (lengths, charset);
+ * with str.min_len 0, "" is allowed and decodes to zero (and zero encodes
+ * as "").
+ */
 enum cfg_type {
 	CFG_BOOL,
 	CFG_INT,
@@ -25,6 +31,20 @@ enum cfg_type {
 	CFG_STRING,
 	CFG_OBJECT,
 	CFG_ARRAY,
+	CFG_ENUM,    /* one of str.choices, stored as its index in an integer of the field's size */
+	CFG_IP4,     /* "a.b.c.d", stored as a uint32_t in host order */
+	CFG_PREFIX4, /* "a.b.c.d/len", stored as struct cfg_prefix4 (the address as written) */
+	CFG_MAC,     /* "xx:xx:xx:xx:xx:xx", stored as struct cfg_mac */
+	CFG_REF,     /* the key of an element of another array (ref), stored as a string */
+};
+
+struct cfg_prefix4 {
+	uint32_t ip; /* host order */
+	uint8_t len;
+};
+
+struct cfg_mac {
+	uint8_t b[6];
 };
 
 struct cfg_err {
@@ -71,6 +91,14 @@ struct cfg_node {
 			size_t item_size; /* storage of one item in the C array */
 		} arr;
 	};
+	/*
+	 * CFG_REF: the array it points into, as a JSON pointer from the
+	 * document's root ("/switch/groups"), the key that names its elements
+	 * ("name") and what an element is called in errors ("group").
+	 */
+	struct {
+		const char *table, *key, *what;
+	} ref;
 	cfg_check_fn check;
 };
 
@@ -126,6 +154,33 @@ int cfg_defaults(const struct cfg_node *schema, void *dst);
 json_t *cfg_encode(const struct cfg_node *schema, const void *src);
 /* Free the arrays a decode allocated; the struct itself is the caller's. */
 void cfg_free(const struct cfg_node *schema, void *obj);
+/*
+ * Checks every non-empty CFG_REF leaf of a decoded document against the
+ * arrays they point into (root is the document's struct, of schema):
+ * "no <what> named '<value>'" (ENOENT) at the leaf's path for each missing
+ * one. O(n log n) over the document. -EINVAL if any, 0 otherwise.
+ */
+int cfg_check_refs(const struct cfg_node *schema, const void *root, struct cfg_errs *errs);
+/* The same for the top-level key of the document only (a section checked in its turn). */
+int cfg_check_refs_in(const struct cfg_node *schema, const void *root, const char *key,
+		      struct cfg_errs *errs);
+/* The same for one item (of item_schema, at path) not yet in the document root. */
+int cfg_check_item_refs(const struct cfg_node *schema, const void *root,
+			const struct cfg_node *item_schema, const void *item, const char *path,
+			struct cfg_errs *errs);
+
+/* The typed leaves' text forms: -EINVAL if malformed. */
+int cfg_parse_ip4(const char *s, uint32_t *ip);
+int cfg_parse_prefix4(const char *s, struct cfg_prefix4 *p);
+int cfg_parse_mac(const char *s, struct cfg_mac *m);
+/* Into buf (INET_ADDRSTRLEN, 19, 18 bytes at least); returns buf. */
+const char *cfg_fmt_ip4(uint32_t ip, char *buf, size_t len);
+const char *cfg_fmt_prefix4(const struct cfg_prefix4 *p, char *buf, size_t len);
+const char *cfg_fmt_mac(const struct cfg_mac *m, char *buf, size_t len);
+#define CFG_IP4_STRLEN    16
+#define CFG_PREFIX_STRLEN 19
+#define CFG_MAC_STRLEN    18
+
 /* Deep copy (through encode/decode, so it can never diverge from them). */
 int cfg_clone(const struct cfg_node *schema, void *dst, const void *src);
 /* Self-check of a schema (sizes, defaults decode); 0 when consistent. */

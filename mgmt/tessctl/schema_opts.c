@@ -42,7 +42,10 @@ static bool scalar(const json_t *node)
 {
 	const char *t = type_of(node);
 
-	return strcmp(t, "integer") == 0 || strcmp(t, "number") == 0 || strcmp(t, "string") == 0;
+	/* Typed leaves (enum, ipv4, ipv4_prefix, mac, reference) are strings on the wire. */
+	return strcmp(t, "integer") == 0 || strcmp(t, "number") == 0 || strcmp(t, "string") == 0 ||
+	       strcmp(t, "enum") == 0 || strcmp(t, "ipv4") == 0 || strcmp(t, "ipv4_prefix") == 0 ||
+	       strcmp(t, "mac") == 0 || strcmp(t, "reference") == 0;
 }
 
 /* Whether a field can be given as an option at all. */
@@ -305,7 +308,19 @@ void sopts_type_text(char *buf, size_t len, const json_t *node)
 	} else if (strcmp(t, "number") == 0) {
 		snprintf(buf, len, "number %g..%g", json_number_value(json_object_get(node, "min")),
 			 json_number_value(json_object_get(node, "max")));
-	} else if (strcmp(t, "string") == 0 && json_array_size(choices)) {
+	} else if (strcmp(t, "ipv4") == 0 || strcmp(t, "ipv4_prefix") == 0 ||
+		   strcmp(t, "mac") == 0) {
+		snprintf(buf, len, "%s%s",
+			 strcmp(t, "ipv4") == 0          ? "IPv4 address a.b.c.d"
+			 : strcmp(t, "ipv4_prefix") == 0 ? "IPv4 prefix a.b.c.d/len"
+							 : "MAC address xx:xx:xx:xx:xx:xx",
+			 json_is_true(json_object_get(node, "optional")) ? ", or empty" : "");
+	} else if (strcmp(t, "reference") == 0) {
+		snprintf(buf, len, "a name in %s%s",
+			 json_string_value(json_object_get(node, "table")),
+			 json_is_true(json_object_get(node, "optional")) ? ", or empty" : "");
+	} else if ((strcmp(t, "string") == 0 || strcmp(t, "enum") == 0) &&
+		   json_array_size(choices)) {
 		used = (size_t)snprintf(buf, len, "one of");
 		json_array_foreach (choices, i, c)
 			if (used < len)

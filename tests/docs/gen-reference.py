@@ -84,6 +84,14 @@ def type_text(n):
         return f"number {n['min']:g}-{n['max']:g}"
     if t == "boolean":
         return "bool"
+    if t in ("ipv4", "ipv4_prefix", "mac"):
+        text = {"ipv4": "IPv4 address", "ipv4_prefix": "IPv4 prefix `a.b.c.d/len`",
+                "mac": "MAC `xx:xx:xx:xx:xx:xx`"}[t]
+        return text + (" or `\"\"`" if n.get("optional") else "")
+    if t == "reference":
+        return f"name in `{n['table']}`" + (" or `\"\"`" if n.get("optional") else "")
+    if t == "enum":
+        return "/".join(f"`{c}`" for c in n["choices"])
     if t == "string":
         if "choices" in n:
             return "/".join(f"`{c}`" for c in n["choices"])

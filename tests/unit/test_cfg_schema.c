@@ -505,6 +505,197 @@ static void test_defaults_struct(void **state)
 	cfg_free(&doc_n, &want);
 }
 
+/* ---- typed leaves and references ---- */
+
+struct host {
+	char name[8];
+};
+
+struct net {
+	uint8_t kind;
+	uint32_t gw;
+	struct cfg_prefix4 subnet;
+	struct cfg_mac mac;
+	char host[8]; /* a reference to hosts[] */
+	struct host *hosts;
+	uint32_t n_hosts;
+	char (*uses)[8]; /* references too */
+	uint32_t n_uses;
+};
+
+static const char *const kinds[] = { "lan", "wan", "dmz", NULL };
+static const struct cfg_node kind_n = { .type = CFG_ENUM,
+					.str = { .max_len = 3, .choices = kinds } };
+static const struct cfg_node gw_n = { .type = CFG_IP4,
+				      .str = { .max_len = 15, .charset = "0123456789." } };
+static const struct cfg_node subnet_n = { .type = CFG_PREFIX4,
+					  .str = { .min_len = 9, .max_len = 18 } };
+static const struct cfg_node mac_n = { .type = CFG_MAC, .str = { .min_len = 17, .max_len = 17 } };
+static const struct cfg_node host_ref_n = {
+	.type = CFG_REF,
+	.str = { .max_len = 7, .charset = CFG_NAME_CHARSET },
+	.ref = { .table = "/hosts", .key = "name", .what = "host" },
+};
+static const struct cfg_field host_f[] = {
+	CFG_FIELD(struct host, name, "name", &name_n, true, NULL),
+	{ 0 },
+};
+static const struct cfg_node host_n = { .type = CFG_OBJECT,
+					.obj = { .fields = host_f, .size = sizeof(struct host) } };
+static const struct cfg_field net_f[] = {
+	CFG_FIELD(struct net, kind, "kind", &kind_n, false, "\"lan\""),
+	CFG_FIELD(struct net, gw, "gw", &gw_n, false, "\"\""),
+	CFG_FIELD(struct net, subnet, "subnet", &subnet_n, true, NULL),
+	CFG_FIELD(struct net, mac, "mac", &mac_n, false, "\"02:00:00:00:00:01\""),
+	CFG_FIELD(struct net, host, "host", &host_ref_n, false, "\"\""),
+	CFG_ARRAY_FIELD(struct net, hosts, n_hosts, "hosts",
+			(&(const struct cfg_node){ .type = CFG_ARRAY,
+						   .arr = { .item = &host_n,
+							    .max = 1 << 20,
+							    .item_size = sizeof(struct host) } }),
+			false, "[]"),
+	CFG_ARRAY_FIELD(struct net, uses, n_uses, "uses",
+			(&(const struct cfg_node){
+				.type = CFG_ARRAY,
+				.arr = { .item = &host_ref_n, .max = 1 << 20, .item_size = 8 } }),
+			false, "[]"),
+	{ 0 },
+};
+static const struct cfg_node net_n = { .type = CFG_OBJECT,
+				       .obj = { .fields = net_f, .size = sizeof(struct net) } };
+
+static int decode_net(const char *text, struct net *n, struct cfg_errs *errs)
+{
+	json_t *j = json_loads(text, 0, NULL);
+	int rc;
+
+	assert_non_null(j);
+	cfg_errs_init(errs);
+	rc = cfg_decode(&net_n, j, n, NULL, errs);
+	json_decref(j);
+	return rc;
+}
+
+static void test_typed_leaves_decode_to_binary(void **state)
+{
+	struct cfg_errs errs;
+	struct net n;
+	json_t *back;
+
+	(void)state;
+	assert_int_equal(cfg_schema_check(&net_n, &errs), 0);
+	assert_int_equal(decode_net("{\"kind\": \"dmz\", \"gw\": \"10.0.0.1\", "
+				    "\"subnet\": \"10.0.0.0/24\", \"mac\": \"02:AB:cd:00:00:09\"}",
+				    &n, &errs),
+			 0);
+	assert_int_equal(n.kind, 2);
+	assert_int_equal(n.gw, 0x0a000001);
+	assert_int_equal(n.subnet.ip, 0x0a000000);
+	assert_int_equal(n.subnet.len, 24);
+	assert_int_equal(n.mac.b[1], 0xab);
+	assert_int_equal(n.mac.b[5], 9);
+	/* Back to text, canonical (lower-case MAC); an unset optional address is "". */
+	back = cfg_encode(&net_n, &n);
+	assert_string_equal(json_string_value(json_object_get(back, "kind")), "dmz");
+	assert_string_equal(json_string_value(json_object_get(back, "gw")), "10.0.0.1");
+	assert_string_equal(json_string_value(json_object_get(back, "subnet")), "10.0.0.0/24");
+	assert_string_equal(json_string_value(json_object_get(back, "mac")), "02:ab:cd:00:00:09");
+	json_decref(back);
+	cfg_free(&net_n, &n);
+	assert_int_equal(decode_net("{\"subnet\": \"1.2.3.4/32\"}", &n, &errs), 0);
+	assert_int_equal(n.kind, 0);
+	assert_int_equal(n.gw, 0);
+	back = cfg_encode(&net_n, &n);
+	assert_string_equal(json_string_value(json_object_get(back, "gw")), "");
+	json_decref(back);
+	cfg_free(&net_n, &n);
+}
+
+static void test_typed_leaves_refuse_bad_text(void **state)
+{
+	static const struct {
+		const char *doc, *path, *msg;
+	} bad[] = {
+		{ "{\"subnet\": \"10.0.0.0/24\", \"kind\": \"wifi\"}", "/kind",
+		  "'wifi' is not one of: lan, wan, dmz" },
+		{ "{\"subnet\": \"10.0.0.0/24\", \"gw\": \"10.0.0.256\"}", "/gw",
+		  "'10.0.0.256' is not an IPv4 address" },
+		{ "{\"subnet\": \"10.0.0.0/33\"}", "/subnet", "is not an IPv4 prefix" },
+		{ "{\"subnet\": \"10.0.0.100\"}", "/subnet", "is not an IPv4 prefix" },
+		{ "{\"subnet\": \"10.0.0.0/24\", \"mac\": \"02:00:00:00:00\"}", "/mac",
+		  "must be 17 characters long" },
+		{ "{\"subnet\": \"10.0.0.0/24\", \"mac\": \"02-00-00-00-00-01\"}", "/mac",
+		  "is not a MAC address" },
+		{ "{\"subnet\": 24}", "/subnet", "expected string, got integer" },
+		{ "{\"subnet\": \"\"}", "/subnet", "length 0 is out of range" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cfg_errs errs;
+		struct net n;
+		assert_true(decode_net(bad[i].doc, &n, &errs) < 0);
+		assert_string_equal(errs.e[0].path, bad[i].path);
+		if (strstr(errs.e[0].msg, bad[i].msg) == NULL)
+			fail_msg("%s: '%s' lacks '%s'", bad[i].doc, errs.e[0].msg, bad[i].msg);
+	}
+}
+
+static void test_references_checked_by_the_engine(void **state)
+{
+	struct cfg_errs errs;
+	struct net n;
+
+	(void)state;
+	assert_int_equal(decode_net("{\"subnet\": \"10.0.0.0/24\", \"host\": \"b\", "
+				    "\"hosts\": [{\"name\": \"a\"}, {\"name\": \"b\"}], "
+				    "\"uses\": [\"a\", \"zz\", \"b\", \"\"]}",
+				    &n, &errs),
+			 0);
+	cfg_errs_init(&errs);
+	assert_int_equal(cfg_check_refs(&net_n, &n, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.e[0].code, ENOENT);
+	assert_string_equal(errs.e[0].path, "/uses/1");
+	assert_string_equal(errs.e[0].msg, "no host named 'zz'");
+	/* One item not yet in the document, checked against it. */
+	struct net item = { 0 };
+	snprintf(item.host, sizeof(item.host), "c");
+	cfg_errs_init(&errs);
+	assert_int_equal(cfg_check_item_refs(&net_n, &n, &net_n, &item, "/new", &errs), -EINVAL);
+	assert_string_equal(errs.e[0].path, "/new/host");
+	snprintf(item.host, sizeof(item.host), "a");
+	cfg_errs_init(&errs);
+	assert_int_equal(cfg_check_item_refs(&net_n, &n, &net_n, &item, "/new", &errs), 0);
+	cfg_free(&net_n, &n);
+}
+
+/* 200,000 references into 100,000 names: indexed once, so O(n log n), not O(n m). */
+static void test_many_references(void **state)
+{
+	enum { HOSTS = 100000, USES = 200000 };
+	struct net n = { 0 };
+	struct cfg_errs errs;
+
+	(void)state;
+	n.hosts = calloc(HOSTS, sizeof(*n.hosts));
+	n.uses = calloc(USES, sizeof(*n.uses));
+	assert_non_null(n.hosts);
+	assert_non_null(n.uses);
+	n.n_hosts = HOSTS;
+	n.n_uses = USES;
+	for (uint32_t i = 0; i < HOSTS; i++)
+		snprintf(n.hosts[i].name, sizeof(n.hosts[i].name), "h%u", i);
+	for (uint32_t i = 0; i < USES; i++)
+		snprintf(n.uses[i], sizeof(n.uses[i]), "h%u", (i * 7919u) % HOSTS);
+	snprintf(n.uses[USES - 1], sizeof(n.uses[0]), "x1");
+	cfg_errs_init(&errs);
+	assert_int_equal(cfg_check_refs(&net_n, &n, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.e[0].msg, "no host named 'x1'");
+	cfg_free(&net_n, &n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +714,10 @@ int main(void)
 		cmocka_unit_test(test_long_unicode_key_error_is_valid_utf8),
 		cmocka_unit_test(test_schema_json),
 		cmocka_unit_test(test_defaults_struct),
+		cmocka_unit_test(test_typed_leaves_decode_to_binary),
+		cmocka_unit_test(test_typed_leaves_refuse_bad_text),
+		cmocka_unit_test(test_references_checked_by_the_engine),
+		cmocka_unit_test(test_many_references),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
