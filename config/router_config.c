@@ -8,80 +8,40 @@
 
 #include "tessd_config.h"
 
-int tessd_parse_ip4(const char *s, uint32_t *ip)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*ip = ntohl(a.s_addr);
-	return 0;
-}
-
-int tessd_parse_prefix(const char *s, uint32_t *ip, uint8_t *len)
-{
-	char buf[TESS_PREFIX_LEN], *slash, *end;
-	long l;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, strlen(s) + 1);
-	slash = strchr(buf, '/');
-	if (slash == NULL)
-		return -EINVAL;
-	*slash = '\0';
-	l = strtol(slash + 1, &end, 10);
-	if (*end || end == slash + 1 || l < 0 || l > 32 || tessd_parse_ip4(buf, ip) < 0)
-		return -EINVAL;
-	*len = (uint8_t)l;
-	return 0;
-}
-
 static uint32_t mask_of(uint8_t len)
 {
 	return len ? UINT32_MAX << (32 - len) : 0;
 }
 
-static int check_ip4(const void *val, char *why, size_t len)
-{
-	uint32_t ip;
-
-	if (tessd_parse_ip4(val, &ip) < 0) {
-		snprintf(why, len, "'%s' is not an IPv4 address", (const char *)val);
-		return EINVAL;
-	}
-	return 0;
-}
-
-static int check_prefix(const void *val, char *why, size_t len)
-{
-	uint32_t ip;
-	uint8_t l;
-
-	if (tessd_parse_prefix(val, &ip, &l) < 0) {
-		snprintf(why, len, "'%s' is not an IPv4 prefix (a.b.c.d/len)", (const char *)val);
-		return EINVAL;
-	}
-	return 0;
-}
-
 const struct cfg_node tessd_ip4_schema = {
-	.type = CFG_STRING,
+	.type = CFG_IP4,
 	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-	.check = check_ip4,
 };
 static const struct cfg_node opt_ip4_node = {
-	.type = CFG_STRING,
+	.type = CFG_IP4,
 	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
 };
 const struct cfg_node tessd_prefix_schema = {
-	.type = CFG_STRING,
+	.type = CFG_PREFIX4,
 	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
-	.check = check_prefix,
 };
+
+static int check_unicast_mac(const void *val, char *why, size_t len)
+{
+	const struct cfg_mac *m = val;
+	char s[CFG_MAC_STRLEN];
+
+	if (m->b[0] & 1) {
+		snprintf(why, len, "%s is a multicast address", cfg_fmt_mac(m, s, sizeof(s)));
+		return EINVAL;
+	}
+	return 0;
+}
+
 static const struct cfg_node opt_mac_node = {
-	.type = CFG_STRING,
+	.type = CFG_MAC,
 	.str = { .max_len = TESS_MAC_LEN - 1, .charset = "0123456789abcdefABCDEF:" },
+	.check = check_unicast_mac,
 };
 
 /* ---- VRFs ---- */
@@ -139,16 +99,17 @@ static const struct cfg_node addrs_node = {
 	.type = CFG_ARRAY,
 	.arr = { .item = &tessd_prefix_schema,
 		 .max = TESS_MAX_IFACE_ADDRS,
-		 .item_size = TESS_PREFIX_LEN },
+		 .item_size = sizeof(struct cfg_prefix4) },
 };
 static const struct cfg_field iface_fields[] = {
 	CFG_FIELD(struct tessd_iface_cfg, name, "name", &tessd_name_schema, true, NULL),
-	CFG_FIELD(struct tessd_iface_cfg, vrf, "vrf", &tessd_name_schema, true, NULL),
-	CFG_FIELD(struct tessd_iface_cfg, port, "port", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, vrf, "vrf", &tessd_vrf_ref_schema, true, NULL),
+	CFG_FIELD(struct tessd_iface_cfg, port, "port", &tessd_opt_port_ref_schema, false, "\"\""),
 	CFG_FIELD(struct tessd_iface_cfg, vlan, "vlan",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, TESS_VLAN_MAX } }), false,
 		  "0"),
-	CFG_FIELD(struct tessd_iface_cfg, group, "group", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct tessd_iface_cfg, group, "group", &tessd_opt_group_ref_schema, false,
+		  "\"\""),
 	CFG_FIELD(struct tessd_iface_cfg, mac, "mac", &opt_mac_node, false, "\"\""),
 	CFG_FIELD(struct tessd_iface_cfg, mtu, "mtu",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 68, 16110 } }), false, "1500"),
@@ -168,10 +129,15 @@ const struct cfg_node tessd_iface_schema = {
 
 /* ---- routes ---- */
 
-static const char *const route_types[] = { "unicast", "blackhole", "reject", "vrf", NULL };
+const char *const tess_route_types[] = { "unicast", "blackhole", "reject", "vrf", NULL };
+static const struct cfg_node opt_iface_ref_node = {
+	.type = CFG_REF,
+	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+	.ref = { .table = "/router/interfaces", .key = "name", .what = "interface" },
+};
 static const struct cfg_field nh_fields[] = {
 	CFG_FIELD(struct tessd_nexthop_cfg, via, "via", &opt_ip4_node, false, "\"\""),
-	CFG_FIELD(struct tessd_nexthop_cfg, interface, "interface", &tessd_opt_name_schema, false,
+	CFG_FIELD(struct tessd_nexthop_cfg, interface, "interface", &opt_iface_ref_node, false,
 		  "\"\""),
 	{ 0 },
 };
@@ -186,16 +152,17 @@ static const struct cfg_node nhs_node = {
 		 .item_size = sizeof(struct tessd_nexthop_cfg) },
 };
 static const struct cfg_field route_fields[] = {
-	CFG_FIELD(struct tessd_route_cfg, vrf, "vrf", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_route_cfg, vrf, "vrf", &tessd_vrf_ref_schema, true, NULL),
 	CFG_FIELD(struct tessd_route_cfg, prefix, "prefix", &tessd_prefix_schema, true, NULL),
-	CFG_FIELD(struct tessd_route_cfg, type, "type",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .max_len = 11, .choices = route_types } }),
-		  false, "\"unicast\""),
+	CFG_FIELD(
+		struct tessd_route_cfg, type, "type",
+		(&(const struct cfg_node){ .type = CFG_ENUM,
+					   .str = { .max_len = 11, .choices = tess_route_types } }),
+		false, "\"unicast\""),
 	CFG_ARRAY_FIELD(struct tessd_route_cfg, nexthops, n_nexthops, "nexthops", &nhs_node, false,
 			"[]"),
-	CFG_FIELD(struct tessd_route_cfg, target_vrf, "target_vrf", &tessd_opt_name_schema, false,
-		  "\"\""),
+	CFG_FIELD(struct tessd_route_cfg, target_vrf, "target_vrf", &tessd_opt_vrf_ref_schema,
+		  false, "\"\""),
 	{ 0 },
 };
 const struct cfg_node tessd_route_schema = {
@@ -206,10 +173,10 @@ const struct cfg_node tessd_route_schema = {
 /* ---- neighbours ---- */
 
 static const struct cfg_field neigh_fields[] = {
-	CFG_FIELD(struct tessd_neigh_cfg, vrf, "vrf", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_neigh_cfg, vrf, "vrf", &tessd_vrf_ref_schema, true, NULL),
 	CFG_FIELD(struct tessd_neigh_cfg, ip, "ip", &tessd_ip4_schema, true, NULL),
 	CFG_FIELD(struct tessd_neigh_cfg, mac, "mac", &tessd_mac_schema, true, NULL),
-	CFG_FIELD(struct tessd_neigh_cfg, interface, "interface", &tessd_opt_name_schema, false,
+	CFG_FIELD(struct tessd_neigh_cfg, interface, "interface", &opt_iface_ref_node, false,
 		  "\"\""),
 	{ 0 },
 };
@@ -269,10 +236,8 @@ const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const
 static bool iface_holds(const struct tessd_iface_cfg *ic, uint32_t ip)
 {
 	for (uint32_t a = 0; a < ic->n_addresses; a++) {
-		uint32_t addr;
-		uint8_t len;
-		if (tessd_parse_prefix(ic->addresses[a], &addr, &len) == 0 &&
-		    (ip & mask_of(len)) == (addr & mask_of(len)))
+		const struct cfg_prefix4 *ap = &ic->addresses[a];
+		if ((ip & mask_of(ap->len)) == (ap->ip & mask_of(ap->len)))
 			return true;
 	}
 	return false;
@@ -309,12 +274,9 @@ static bool is_own(const struct tessd_router_index *ix, const char *vrf, uint32_
 
 	for (uint32_t k = 0; k < n; k++) {
 		const struct tessd_iface_cfg *ic = &ix->cfg->router.interfaces[idx[k]];
-		for (uint32_t a = 0; a < ic->n_addresses; a++) {
-			uint32_t addr;
-			uint8_t len;
-			if (tessd_parse_prefix(ic->addresses[a], &addr, &len) == 0 && addr == ip)
+		for (uint32_t a = 0; a < ic->n_addresses; a++)
+			if (ic->addresses[a].ip == ip)
 				return true;
-		}
 	}
 	return false;
 }
@@ -369,8 +331,7 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 {
 	const struct tessd_router_cfg *r = &cfg->router;
 	const struct tessd_iface_cfg *ic = &r->interfaces[i];
-	char p[CFG_PATH_MAX];
-	uint8_t mac[6];
+	char p[CFG_PATH_MAX], text[CFG_PREFIX_STRLEN], otext[CFG_PREFIX_STRLEN];
 
 	for (uint32_t j = 0; j < i; j++) {
 		const struct tessd_iface_cfg *o = &r->interfaces[j];
@@ -389,9 +350,7 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 		}
 	}
 	snprintf(p, sizeof(p), "/router/interfaces/%u/vrf", i);
-	const struct tessd_vrf_cfg *vc = tessd_cfg_vrf(cfg, ic->vrf);
-	if (vc == NULL)
-		ERR(ENOENT, "no VRF named '%s'", ic->vrf);
+	const struct tessd_vrf_cfg *vc = tessd_cfg_vrf(cfg, ic->vrf); /* NULL: a reference error */
 	if (vc && vc->kernel.netns[0]) {
 		/* Its TAP's name: a Linux interface name, one per namespace. */
 		const char *kn = tessd_iface_kernel_name(ic);
@@ -417,10 +376,10 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 	} else if (ic->port[0]) {
 		const struct tessd_port_cfg *pc = tessd_cfg_port(cfg, ic->port);
 		if (pc == NULL) {
-			ERR(ENOENT, "no port named '%s'", ic->port);
-		} else if (strcmp(pc->mode, "none") != 0) {
+			/* a reference error */
+		} else if (pc->mode != TESS_PORT_NONE) {
 			ERR(EBUSY, "port '%s' is a switch %s port: route through its group instead",
-			    ic->port, pc->mode);
+			    ic->port, tess_port_modes[pc->mode]);
 		} else if (tessd_cfg_xc_of(cfg, ic->port) >= 0) {
 			ERR(EBUSY, "port '%s' is cross-connected", ic->port);
 		} else if (ic->mtu > pc->mtu) {
@@ -430,8 +389,6 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 	} else {
 		const struct tessd_group_cfg *g = tessd_cfg_group(cfg, ic->group);
 		snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
-		if (g == NULL)
-			ERR(ENOENT, "no group named '%s'", ic->group);
 		/* What the router sends into the group must fit every port of it. */
 		for (uint32_t k = 0; g && k < cfg->n_ports; k++) {
 			const struct tessd_port_cfg *pc = &cfg->ports[k];
@@ -447,22 +404,17 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 			ERR(EINVAL, "a group interface takes the group's VLAN; leave vlan out");
 		}
 	}
-	snprintf(p, sizeof(p), "/router/interfaces/%u/mac", i);
-	if (ic->mac[0] && tessd_parse_mac(ic->mac, mac) < 0)
-		ERR(EINVAL, "'%s' is not a MAC address", ic->mac);
-	else if (ic->mac[0] && (mac[0] & 1))
-		ERR(EINVAL, "%s is a multicast address", ic->mac);
 	for (uint32_t a = 0; a < ic->n_addresses; a++) {
-		uint32_t ip, oip;
-		uint8_t len, olen;
-		tessd_parse_prefix(ic->addresses[a], &ip, &len);
+		uint32_t ip = ic->addresses[a].ip;
+		uint8_t len = ic->addresses[a].len;
+		cfg_fmt_prefix4(&ic->addresses[a], text, sizeof(text));
 		snprintf(p, sizeof(p), "/router/interfaces/%u/addresses/%u", i, a);
 		if (len == 0 || (ip >> 24) == 0 || (ip >> 24) == 127 || (ip >> 28) >= 14) {
-			ERR(EINVAL, "%s is not a unicast host address", ic->addresses[a]);
+			ERR(EINVAL, "%s is not a unicast host address", text);
 			continue;
 		}
 		if (len <= 30 && ((ip & ~mask_of(len)) == 0 || (ip | mask_of(len)) == UINT32_MAX)) {
-			ERR(EINVAL, "%s is its subnet's %s address", ic->addresses[a],
+			ERR(EINVAL, "%s is its subnet's %s address", text,
 			    (ip & ~mask_of(len)) == 0 ? "network" : "broadcast");
 			continue;
 		}
@@ -472,11 +424,14 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 			if (strcmp(o->vrf, ic->vrf) != 0)
 				continue;
 			for (uint32_t b = 0; b < (j == i ? a : o->n_addresses); b++) {
-				tessd_parse_prefix(o->addresses[b], &oip, &olen);
+				uint32_t oip = o->addresses[b].ip;
+				uint8_t olen = o->addresses[b].len;
 				uint8_t m = len < olen ? len : olen;
 				if ((ip & mask_of(m)) == (oip & mask_of(m)))
 					ERR(EEXIST, "%s overlaps %s of interface '%s' in VRF %s",
-					    ic->addresses[a], o->addresses[b], o->name, ic->vrf);
+					    text,
+					    cfg_fmt_prefix4(&o->addresses[b], otext, sizeof(otext)),
+					    o->name, ic->vrf);
 			}
 		}
 	}
@@ -488,40 +443,36 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 	const struct tessd_cfg *cfg = ix->cfg;
 	const uint32_t *ifs;
 	uint32_t n_ifs = tessd_ix_vrf_ifaces(ix, rc->vrf, &ifs);
-	bool unicast = strcmp(rc->type, "unicast") == 0, leak = strcmp(rc->type, "vrf") == 0;
-	char p[CFG_PATH_MAX];
-	uint32_t ip;
-	uint8_t len;
+	bool unicast = rc->type == TESS_ROUTE_UNICAST, leak = rc->type == TESS_ROUTE_VRF;
+	char p[CFG_PATH_MAX], text[CFG_PREFIX_STRLEN], via_s[CFG_IP4_STRLEN];
+	uint32_t ip = rc->prefix.ip;
+	uint8_t len = rc->prefix.len;
 
-	snprintf(p, sizeof(p), "/router/routes/%u/vrf", i);
-	if (tessd_ix_vrf(ix, rc->vrf) == NULL)
-		ERR(ENOENT, "no VRF named '%s'", rc->vrf);
+	/* The VRF, target VRF and next-hop interfaces exist: cfg_check_refs says. */
+	cfg_fmt_prefix4(&rc->prefix, text, sizeof(text));
 	snprintf(p, sizeof(p), "/router/routes/%u/prefix", i);
-	tessd_parse_prefix(rc->prefix, &ip, &len);
 	if (ip & ~mask_of(len)) {
 		struct in_addr a = { .s_addr = htonl(ip & mask_of(len)) };
 		ERR(EINVAL, "host bits set: did you mean %s/%u?", inet_ntoa(a), len);
 	}
 	if (len == 32 && is_own(ix, rc->vrf, ip))
-		ERR(EEXIST, "%s is an address of this router", rc->prefix);
+		ERR(EEXIST, "%s is an address of this router", text);
 	for (uint32_t k = 0; k < n_ifs; k++) {
 		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs[k]];
 		for (uint32_t a = 0; a < ic->n_addresses; a++) {
-			uint32_t sip;
-			uint8_t slen;
-			tessd_parse_prefix(ic->addresses[a], &sip, &slen);
-			if (slen == len && (sip & mask_of(len)) == ip)
-				ERR(EEXIST, "%s is the connected subnet of interface '%s'",
-				    rc->prefix, ic->name);
+			const struct cfg_prefix4 *s = &ic->addresses[a];
+			if (s->len == len && (s->ip & mask_of(len)) == ip)
+				ERR(EEXIST, "%s is the connected subnet of interface '%s'", text,
+				    ic->name);
 		}
 	}
 	snprintf(p, sizeof(p), "/router/routes/%u/nexthops", i);
 	if (unicast && rc->n_nexthops == 0)
 		ERR(EINVAL, "a unicast route needs next hops");
 	if (!unicast && rc->n_nexthops)
-		ERR(EINVAL, "a %s route has no next hops", rc->type);
+		ERR(EINVAL, "a %s route has no next hops", tess_route_types[rc->type]);
 	snprintf(p, sizeof(p), "/router/routes/%u/target_vrf", i);
-	if (leak && tessd_ix_vrf(ix, rc->target_vrf) == NULL)
+	if (leak && rc->target_vrf[0] == '\0')
 		ERR(ENOENT, "no VRF named '%s'", rc->target_vrf);
 	else if (leak && strcmp(rc->target_vrf, rc->vrf) == 0)
 		ERR(EINVAL, "a route cannot lead back into its own VRF");
@@ -530,30 +481,29 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 	for (uint32_t n = 0; n < rc->n_nexthops; n++) {
 		const struct tessd_nexthop_cfg *nh = &rc->nexthops[n];
 		const struct tessd_iface_cfg *ic = NULL;
-		uint32_t via = 0;
+		uint32_t via = nh->via;
 
-		snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
-		if (nh->via[0] && tessd_parse_ip4(nh->via, &via) < 0) {
-			ERR(EINVAL, "'%s' is not an IPv4 address", nh->via);
-			continue;
-		}
+		cfg_fmt_ip4(via, via_s, sizeof(via_s));
 		if (nh->interface[0]) {
 			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/interface", i, n);
 			ic = tessd_ix_iface(ix, nh->interface);
 			if (ic == NULL)
-				ERR(ENOENT, "no interface named '%s'", nh->interface);
+				; /* a reference error */
 			else if (strcmp(ic->vrf, rc->vrf) != 0)
 				ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nh->interface,
 				    ic->vrf, rc->vrf);
-			else if (nh->via[0] && !iface_holds(ic, via))
-				ERR(EINVAL, "%s is not on a subnet of interface '%s'", nh->via,
+			else if (via && !iface_holds(ic, via))
+				ERR(EINVAL, "%s is not on a subnet of interface '%s'", via_s,
 				    nh->interface);
-		} else if (!nh->via[0]) {
+		} else if (!via) {
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
 			ERR(EINVAL, "a next hop has a via address, an interface, or both");
 		} else if (tessd_ix_iface_for(ix, rc->vrf, via) == NULL) {
-			ERR(EINVAL, "%s is not on a connected subnet of VRF %s", nh->via, rc->vrf);
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
+			ERR(EINVAL, "%s is not on a connected subnet of VRF %s", via_s, rc->vrf);
 		} else if (is_own(ix, rc->vrf, via)) {
-			ERR(EINVAL, "%s is an address of this router", nh->via);
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
+			ERR(EINVAL, "%s is an address of this router", via_s);
 		}
 	}
 }
@@ -562,34 +512,28 @@ static void validate_neigh(const struct tessd_router_index *ix, uint32_t i, stru
 {
 	const struct tessd_cfg *cfg = ix->cfg;
 	const struct tessd_neigh_cfg *nc = &cfg->router.neighbours[i];
-	char p[CFG_PATH_MAX];
-	uint32_t ip;
+	char p[CFG_PATH_MAX], ip_s[CFG_IP4_STRLEN];
+	uint32_t ip = nc->ip;
 
-	snprintf(p, sizeof(p), "/router/neighbours/%u/vrf", i);
-	if (tessd_ix_vrf(ix, nc->vrf) == NULL) {
-		ERR(ENOENT, "no VRF named '%s'", nc->vrf);
-		return;
-	}
-	tessd_parse_ip4(nc->ip, &ip);
+	if (tessd_ix_vrf(ix, nc->vrf) == NULL)
+		return; /* a reference error */
+	cfg_fmt_ip4(ip, ip_s, sizeof(ip_s));
 	snprintf(p, sizeof(p), "/router/neighbours/%u/ip", i);
 	if (is_own(ix, nc->vrf, ip))
-		ERR(EINVAL, "%s is an address of this router", nc->ip);
+		ERR(EINVAL, "%s is an address of this router", ip_s);
 	for (uint32_t j = 0; j < i; j++) {
 		const struct tessd_neigh_cfg *o = &cfg->router.neighbours[j];
-		uint32_t oip;
-		if (strcmp(o->vrf, nc->vrf) == 0 && tessd_parse_ip4(o->ip, &oip) == 0 && oip == ip)
-			ERR(EEXIST, "VRF %s already has neighbour %s", nc->vrf, nc->ip);
+		if (strcmp(o->vrf, nc->vrf) == 0 && o->ip == ip)
+			ERR(EEXIST, "VRF %s already has neighbour %s", nc->vrf, ip_s);
 	}
 	snprintf(p, sizeof(p), "/router/neighbours/%u/interface", i);
 	if (nc->interface[0]) {
 		const struct tessd_iface_cfg *ic = tessd_ix_iface(ix, nc->interface);
-		if (ic == NULL)
-			ERR(ENOENT, "no interface named '%s'", nc->interface);
-		else if (strcmp(ic->vrf, nc->vrf) != 0)
+		if (ic && strcmp(ic->vrf, nc->vrf) != 0)
 			ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nc->interface, ic->vrf,
 			    nc->vrf);
 	} else if (tessd_ix_iface_for(ix, nc->vrf, ip) == NULL) {
-		ERR(EINVAL, "%s is not on a connected subnet of VRF %s: name its interface", nc->ip,
+		ERR(EINVAL, "%s is not on a connected subnet of VRF %s: name its interface", ip_s,
 		    nc->vrf);
 	}
 }
@@ -626,17 +570,22 @@ static void validate_route_dups(const struct tessd_cfg *cfg, struct cfg_errs *er
 		return;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tessd_route_cfg *rc = &cfg->router.routes[i];
-		k[i] = (struct route_key){ .vrf = rc->vrf, .idx = i };
-		tessd_parse_prefix(rc->prefix, &k[i].ip, &k[i].len);
-		k[i].ip &= mask_of(k[i].len);
+		k[i] = (struct route_key){ .vrf = rc->vrf,
+					   .ip = rc->prefix.ip & mask_of(rc->prefix.len),
+					   .len = rc->prefix.len,
+					   .idx = i };
 	}
 	qsort(k, n, sizeof(*k), cmp_route);
 	for (uint32_t i = 1; i < n; i++) {
 		if (strcmp(k[i].vrf, k[i - 1].vrf) == 0 && k[i].ip == k[i - 1].ip &&
 		    k[i].len == k[i - 1].len) {
+			char text[CFG_PREFIX_STRLEN];
 			snprintf(p, sizeof(p), "/router/routes/%u/prefix", k[i].idx);
 			ERR(EEXIST, "VRF %s already has a route to %s (/router/routes/%u)",
-			    k[i].vrf, cfg->router.routes[k[i].idx].prefix, k[i - 1].idx);
+			    k[i].vrf,
+			    cfg_fmt_prefix4(&cfg->router.routes[k[i].idx].prefix, text,
+					    sizeof(text)),
+			    k[i - 1].idx);
 		}
 	}
 	free(k);

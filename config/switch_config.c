@@ -7,34 +7,15 @@
 
 #include "tessd_config.h"
 
-int tessd_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-				      &v[4], &v[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3 + 2] != ':' && i < 5)
-			return -EINVAL;
-		mac[i] = (uint8_t)v[i];
-	}
-	return 0;
-}
-
 /* A station address: unicast, not all zeros. */
 static int check_mac(const void *val, char *why, size_t len)
 {
-	uint8_t m[6];
+	const struct cfg_mac *mac = val;
+	const uint8_t *m = mac->b;
+	char s[CFG_MAC_STRLEN];
 
-	if (tessd_parse_mac(val, m) < 0) {
-		snprintf(why, len, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)",
-			 (const char *)val);
-		return EINVAL;
-	}
 	if (m[0] & 1) {
-		snprintf(why, len, "%s is a multicast address", (const char *)val);
+		snprintf(why, len, "%s is a multicast address", cfg_fmt_mac(mac, s, sizeof(s)));
 		return EINVAL;
 	}
 	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
@@ -45,14 +26,14 @@ static int check_mac(const void *val, char *why, size_t len)
 }
 
 const struct cfg_node tessd_mac_schema = {
-	.type = CFG_STRING,
+	.type = CFG_MAC,
 	.str = { .min_len = 17, .max_len = 17, .charset = "0123456789abcdefABCDEF:" },
 	.check = check_mac,
 };
 
 static const struct cfg_field static_mac_fields[] = {
 	CFG_FIELD(struct tessd_static_mac, mac, "mac", &tessd_mac_schema, true, NULL),
-	CFG_FIELD(struct tessd_static_mac, port, "port", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_static_mac, port, "port", &tessd_port_ref_schema, true, NULL),
 	{ 0 },
 };
 const struct cfg_node tessd_static_mac_schema = {
@@ -122,9 +103,9 @@ const struct tessd_group_cfg *tessd_cfg_group(const struct tessd_cfg *cfg, const
 
 bool tessd_port_in_group(const struct tessd_port_cfg *p, const struct tessd_group_cfg *g)
 {
-	if (strcmp(p->mode, "access") == 0)
+	if (p->mode == TESS_PORT_ACCESS)
 		return strcmp(p->group, g->name) == 0;
-	if (strcmp(p->mode, "trunk") != 0)
+	if (p->mode != TESS_PORT_TRUNK)
 		return false;
 	if (p->all_groups)
 		return true;
@@ -136,9 +117,9 @@ bool tessd_port_in_group(const struct tessd_port_cfg *p, const struct tessd_grou
 
 bool tessd_port_anti_spoof(const struct tessd_port_cfg *p)
 {
-	if (strcmp(p->mode, "access") != 0 || strcmp(p->anti_spoof, "off") == 0)
+	if (p->mode != TESS_PORT_ACCESS || p->anti_spoof == TESS_SPOOF_OFF)
 		return false;
-	return strcmp(p->anti_spoof, "on") == 0 || strncmp(p->devargs, "net_vhost", 9) == 0 ||
+	return p->anti_spoof == TESS_SPOOF_ON || strncmp(p->devargs, "net_vhost", 9) == 0 ||
 	       p->n_allowed_macs || p->n_allowed_ips;
 }
 
@@ -173,22 +154,21 @@ static void validate_groups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		for (uint32_t k = 0; k < g->n_static_macs; k++) {
 			const struct tessd_static_mac *sm = &g->static_macs[k];
 			const struct tessd_port_cfg *port = tessd_cfg_port(cfg, sm->port);
-			uint8_t a[6], b[6];
+			char mac[CFG_MAC_STRLEN];
 
+			/* A port that does not exist: the schema's reference check says so. */
 			snprintf(p, sizeof(p), "/switch/groups/%u/static_macs/%u/port", i, k);
-			if (port == NULL)
-				cfg_err_add(errs, ENOENT, p, "no port named '%s'", sm->port);
-			else if (!tessd_port_in_group(port, g))
+			if (port && !tessd_port_in_group(port, g))
 				cfg_err_add(errs, EINVAL, p, "port '%s' is not in group '%s'",
 					    sm->port, g->name);
-			tessd_parse_mac(sm->mac, a);
 			for (uint32_t l = 0; l < k; l++) {
-				tessd_parse_mac(g->static_macs[l].mac, b);
-				if (memcmp(a, b, 6) == 0) {
+				if (memcmp(&sm->mac, &g->static_macs[l].mac, sizeof(sm->mac)) ==
+				    0) {
 					snprintf(p, sizeof(p),
 						 "/switch/groups/%u/static_macs/%u/mac", i, k);
 					cfg_err_add(errs, EEXIST, p,
-						    "%s is already a static MAC here", sm->mac);
+						    "%s is already a static MAC here",
+						    cfg_fmt_mac(&sm->mac, mac, sizeof(mac)));
 				}
 			}
 		}
@@ -210,7 +190,7 @@ static void not_for_mode(const char *key, bool set, unsigned i, const char *why,
 static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_errs *errs)
 {
 	const struct tessd_port_cfg *pc = &cfg->ports[i];
-	bool access = strcmp(pc->mode, "access") == 0, trunk = strcmp(pc->mode, "trunk") == 0;
+	bool access = pc->mode == TESS_PORT_ACCESS, trunk = pc->mode == TESS_PORT_TRUNK;
 	char p[CFG_PATH_MAX];
 
 	not_for_mode("group", !access && pc->group[0], i, "only access ports have a group", errs);
@@ -219,7 +199,7 @@ static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_er
 		     errs);
 	not_for_mode("native_group", !trunk && pc->native_group[0], i,
 		     "only trunk ports have a native group", errs);
-	not_for_mode("anti_spoof", !access && strcmp(pc->anti_spoof, "on") == 0, i,
+	not_for_mode("anti_spoof", !access && pc->anti_spoof == TESS_SPOOF_ON, i,
 		     "anti-spoofing is for access ports", errs);
 	not_for_mode("allowed_macs", !access && pc->n_allowed_macs, i,
 		     "anti-spoofing is for access ports", errs);
@@ -230,7 +210,7 @@ static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_er
 	not_for_mode("mac_limit", !access && !trunk && pc->mac_limit, i,
 		     "only switch ports learn MACs", errs);
 	not_for_mode("anti_spoof",
-		     access && strcmp(pc->anti_spoof, "off") == 0 &&
+		     access && pc->anti_spoof == TESS_SPOOF_OFF &&
 			     (pc->n_allowed_macs || pc->n_allowed_ips),
 		     i, "allowed MACs or IPs need anti-spoofing (on or auto)", errs);
 
@@ -238,8 +218,6 @@ static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_er
 		snprintf(p, sizeof(p), "/ports/%u/group", i);
 		if (pc->group[0] == '\0')
 			cfg_err_add(errs, EINVAL, p, "an access port needs a group");
-		else if (tessd_cfg_group(cfg, pc->group) == NULL)
-			cfg_err_add(errs, ENOENT, p, "no group named '%s'", pc->group);
 	}
 	if (trunk) {
 		snprintf(p, sizeof(p), "/ports/%u/groups", i);
@@ -249,8 +227,6 @@ static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_er
 			cfg_err_add(errs, EINVAL, p, "a trunk carries some groups, or all_groups");
 		for (uint32_t k = 0; k < pc->n_groups; k++) {
 			snprintf(p, sizeof(p), "/ports/%u/groups/%u", i, k);
-			if (tessd_cfg_group(cfg, pc->groups[k]) == NULL)
-				cfg_err_add(errs, ENOENT, p, "no group named '%s'", pc->groups[k]);
 			for (uint32_t l = 0; l < k; l++)
 				if (strcmp(pc->groups[k], pc->groups[l]) == 0)
 					cfg_err_add(errs, EEXIST, p, "group '%s' is listed twice",
@@ -259,20 +235,15 @@ static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_er
 		if (pc->native_group[0]) {
 			const struct tessd_group_cfg *g = tessd_cfg_group(cfg, pc->native_group);
 			snprintf(p, sizeof(p), "/ports/%u/native_group", i);
-			if (g == NULL)
-				cfg_err_add(errs, ENOENT, p, "no group named '%s'",
-					    pc->native_group);
-			else if (!tessd_port_in_group(pc, g))
+			if (g && !tessd_port_in_group(pc, g))
 				cfg_err_add(errs, EINVAL, p, "the trunk does not carry group '%s'",
 					    pc->native_group);
 		}
 	}
 	for (uint32_t k = 0; k < pc->n_allowed_macs; k++) {
-		uint8_t a[6], b[6];
-		tessd_parse_mac(pc->allowed_macs[k], a);
 		for (uint32_t l = 0; l < k; l++) {
-			tessd_parse_mac(pc->allowed_macs[l], b);
-			if (memcmp(a, b, 6) == 0) {
+			if (memcmp(&pc->allowed_macs[k], &pc->allowed_macs[l],
+				   sizeof(pc->allowed_macs[k])) == 0) {
 				snprintf(p, sizeof(p), "/ports/%u/allowed_macs/%u", i, k);
 				cfg_err_add(errs, EEXIST, p, "listed twice");
 			}

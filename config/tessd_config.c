@@ -69,6 +69,22 @@ static const struct cfg_node cpu_node = { .type = CFG_INT, .i = { 0, TESS_MAX_WO
 static const struct cfg_node bool_node = { .type = CFG_BOOL };
 static const char *const hugepage_modes[] = { "auto", "on", "off", NULL };
 
+/* References to the named elements of the config's arrays (checked by cfg_check_refs). */
+#define NAME_REF(var, table_, what_, min)                                     \
+	const struct cfg_node var = {                                         \
+		.type = CFG_REF,                                              \
+		.str = { .min_len = (min),                                    \
+			 .max_len = TESS_NAME_LEN - 1,                        \
+			 .charset = CFG_NAME_CHARSET },                       \
+		.ref = { .table = (table_), .key = "name", .what = (what_) }, \
+	}
+NAME_REF(tessd_port_ref_schema, "/ports", "port", 1);
+NAME_REF(tessd_opt_port_ref_schema, "/ports", "port", 0);
+NAME_REF(tessd_group_ref_schema, "/switch/groups", "group", 1);
+NAME_REF(tessd_opt_group_ref_schema, "/switch/groups", "group", 0);
+NAME_REF(tessd_vrf_ref_schema, "/router/vrfs", "VRF", 1);
+NAME_REF(tessd_opt_vrf_ref_schema, "/router/vrfs", "VRF", 0);
+
 /* ---- eal ---- */
 
 static const struct cfg_node workers_node = {
@@ -92,7 +108,7 @@ static const struct cfg_field eal_fields[] = {
 		  "512"),
 	CFG_FIELD(struct tessd_eal_cfg, hugepages, "hugepages",
 		  (&(const struct cfg_node){
-			  .type = CFG_STRING,
+			  .type = CFG_ENUM,
 			  .str = { .min_len = 2, .max_len = 4, .choices = hugepage_modes } }),
 		  false, "\"auto\""),
 	CFG_FIELD(struct tessd_eal_cfg, file_prefix, "file_prefix",
@@ -154,7 +170,7 @@ static const struct cfg_node desc_node = {
 	.i = { 64, 16384 },
 	.check = check_pow2,
 };
-static const char *const port_modes[] = { "none", "access", "trunk", NULL };
+const char *const tess_port_modes[] = { "none", "access", "trunk", NULL };
 static const char *const spoof_modes[] = { "auto", "on", "off", NULL };
 const struct cfg_node tessd_opt_name_schema = {
 	.type = CFG_STRING,
@@ -162,19 +178,21 @@ const struct cfg_node tessd_opt_name_schema = {
 };
 static const struct cfg_node group_names_node = {
 	.type = CFG_ARRAY,
-	.arr = { .item = &tessd_name_schema, .max = TESS_VLAN_MAX, .item_size = TESS_NAME_LEN },
+	.arr = { .item = &tessd_group_ref_schema,
+		 .max = TESS_VLAN_MAX,
+		 .item_size = TESS_NAME_LEN },
 };
 static const struct cfg_node macs_node = {
 	.type = CFG_ARRAY,
 	.arr = { .item = &tessd_mac_schema,
 		 .max = TESS_MAX_ALLOWED_MACS,
-		 .item_size = TESS_MAC_LEN },
+		 .item_size = sizeof(struct cfg_mac) },
 };
 static const struct cfg_node ips_node = {
 	.type = CFG_ARRAY,
 	.arr = { .item = &tessd_ip4_schema,
 		 .max = TESS_MAX_ALLOWED_IPS,
-		 .item_size = TESS_IP4_LEN },
+		 .item_size = sizeof(uint32_t) },
 };
 static const struct cfg_node count_node = { .type = CFG_INT, .i = { 0, 1 << 24 } };
 static const struct cfg_field port_fields[] = {
@@ -193,17 +211,18 @@ static const struct cfg_field port_fields[] = {
 	CFG_FIELD(struct tessd_port_cfg, tx_desc, "tx_desc", &desc_node, false, "1024"),
 	CFG_FIELD(struct tessd_port_cfg, promiscuous, "promiscuous", &bool_node, false, "true"),
 	CFG_FIELD(struct tessd_port_cfg, mode, "mode",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .max_len = 6, .choices = port_modes } }),
+		  (&(const struct cfg_node){ .type = CFG_ENUM,
+					     .str = { .max_len = 6, .choices = tess_port_modes } }),
 		  false, "\"none\""),
-	CFG_FIELD(struct tessd_port_cfg, group, "group", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct tessd_port_cfg, group, "group", &tessd_opt_group_ref_schema, false,
+		  "\"\""),
 	CFG_ARRAY_FIELD(struct tessd_port_cfg, groups, n_groups, "groups", &group_names_node, false,
 			"[]"),
 	CFG_FIELD(struct tessd_port_cfg, all_groups, "all_groups", &bool_node, false, "false"),
-	CFG_FIELD(struct tessd_port_cfg, native_group, "native_group", &tessd_opt_name_schema,
+	CFG_FIELD(struct tessd_port_cfg, native_group, "native_group", &tessd_opt_group_ref_schema,
 		  false, "\"\""),
 	CFG_FIELD(struct tessd_port_cfg, anti_spoof, "anti_spoof",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
+		  (&(const struct cfg_node){ .type = CFG_ENUM,
 					     .str = { .max_len = 4, .choices = spoof_modes } }),
 		  false, "\"auto\""),
 	CFG_ARRAY_FIELD(struct tessd_port_cfg, allowed_macs, n_allowed_macs, "allowed_macs",
@@ -228,8 +247,8 @@ static const struct cfg_node ports_node = {
 /* ---- xconnects ---- */
 
 static const struct cfg_field xc_fields[] = {
-	CFG_FIELD(struct tessd_xc_cfg, a, "a", &tessd_name_schema, true, NULL),
-	CFG_FIELD(struct tessd_xc_cfg, b, "b", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_xc_cfg, a, "a", &tessd_port_ref_schema, true, NULL),
+	CFG_FIELD(struct tessd_xc_cfg, b, "b", &tessd_port_ref_schema, true, NULL),
 	{ 0 },
 };
 const struct cfg_node tessd_xc_schema = {
@@ -301,6 +320,7 @@ static int xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd_
 	const char *keys[2] = { "a", "b" };
 	unsigned before = errs->n;
 	char p[CFG_PATH_MAX];
+	bool missing = false;
 
 	for (int e = 0; e < 2; e++) {
 		int other;
@@ -309,17 +329,17 @@ static int xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd_
 		const struct tessd_port_cfg *port = tessd_cfg_port(cfg, ends[e]);
 
 		if (port == NULL) {
-			cfg_err_add(errs, ENOENT, p, "no port named '%s'", ends[e]);
-		} else if (strcmp(port->mode, "none") != 0) {
+			missing = true; /* a reference error */
+		} else if (port->mode != TESS_PORT_NONE) {
 			cfg_err_add(errs, EBUSY, p, "port '%s' is a switch %s port", ends[e],
-				    port->mode);
+				    tess_port_modes[port->mode]);
 		} else if ((other = xc_using(cfg, n, ends[e])) >= 0) {
 			cfg_err_add(errs, EBUSY, p,
 				    "port '%s' is already cross-connected (%s <-> %s)", ends[e],
 				    cfg->xconnects[other].a, cfg->xconnects[other].b);
 		}
 	}
-	if (errs->n == before && strcmp(xc->a, xc->b) == 0) {
+	if (errs->n == before && !missing && strcmp(xc->a, xc->b) == 0) {
 		snprintf(p, sizeof(p), "%s/b", path);
 		cfg_err_add(errs, EINVAL, p, "a port cannot be cross-connected to itself");
 	}
@@ -356,13 +376,21 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 			}
 		}
 	}
-	/* Each xconnect against the ones before it, so a clash is reported once. */
+	/*
+	 * Section by section, the names each refers to after its own rules (which
+	 * skip what refers to nothing): errors come in the document's order.
+	 */
 	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
+		/* Each xconnect against the ones before it, so a clash is reported once. */
 		snprintf(p, sizeof(p), "/xconnects/%u", i);
 		xc_check(cfg, i, &cfg->xconnects[i], p, errs);
 	}
+	cfg_check_refs_in(&tessd_cfg_schema, cfg, "xconnects", errs);
 	tessd_switch_validate(cfg, errs);
+	cfg_check_refs_in(&tessd_cfg_schema, cfg, "switch", errs);
+	cfg_check_refs_in(&tessd_cfg_schema, cfg, "ports", errs);
 	tessd_router_validate(cfg, errs);
+	cfg_check_refs_in(&tessd_cfg_schema, cfg, "router", errs);
 	return errs->n == before ? 0 : -EINVAL;
 }
 

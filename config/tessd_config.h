@@ -21,12 +21,14 @@
 #define TESS_MAX_ALLOWED_MACS 8
 #define TESS_MAX_ALLOWED_IPS  16
 
+enum tess_hugepages { TESS_HUGEPAGES_AUTO, TESS_HUGEPAGES_ON, TESS_HUGEPAGES_OFF };
+
 struct tessd_eal_cfg {
 	uint16_t main_cpu;
 	uint16_t *workers; /* CPU of each worker lcore; a CPU may repeat */
 	uint32_t n_workers;
 	uint32_t memory_mb;
-	char hugepages[8]; /* auto | on | off */
+	uint8_t hugepages; /* enum tess_hugepages */
 	char file_prefix[64];
 	bool in_memory;
 	char (*args)[TESS_EAL_ARG_LEN];
@@ -44,6 +46,10 @@ struct tessd_ctl_cfg {
 	uint32_t max_clients;
 };
 
+enum tess_port_mode { TESS_PORT_NONE, TESS_PORT_ACCESS, TESS_PORT_TRUNK };
+enum tess_anti_spoof { TESS_SPOOF_AUTO, TESS_SPOOF_ON, TESS_SPOOF_OFF };
+extern const char *const tess_port_modes[]; /* their names, as in the config */
+
 struct tessd_port_cfg {
 	char name[TESS_NAME_LEN];
 	char devargs[TESS_DEVARGS_LEN];
@@ -53,23 +59,23 @@ struct tessd_port_cfg {
 	uint16_t tx_desc;
 	bool promiscuous;
 	/* Host vswitch */
-	char mode[8];                  /* none | access | trunk */
+	uint8_t mode;                  /* enum tess_port_mode */
 	char group[TESS_NAME_LEN];     /* access: its group */
 	char (*groups)[TESS_NAME_LEN]; /* trunk: the groups it carries */
 	uint32_t n_groups;
-	bool all_groups;                    /* trunk: every group */
-	char native_group[TESS_NAME_LEN];   /* trunk: untagged frames belong here ("": dropped) */
-	char anti_spoof[8];                 /* auto | on | off (see tessd_port_anti_spoof) */
-	char (*allowed_macs)[TESS_MAC_LEN]; /* "": lock to the first source MAC */
+	bool all_groups;                  /* trunk: every group */
+	char native_group[TESS_NAME_LEN]; /* trunk: untagged frames belong here ("": dropped) */
+	uint8_t anti_spoof;               /* enum tess_anti_spoof (see tessd_port_anti_spoof) */
+	struct cfg_mac *allowed_macs;     /* none: lock to the first source MAC */
 	uint32_t n_allowed_macs;
-	char (*allowed_ips)[TESS_IP4_LEN]; /* IPv4 source guard, "": off */
+	uint32_t *allowed_ips; /* IPv4 source guard (host order), none: off */
 	uint32_t n_allowed_ips;
 	uint32_t mac_limit; /* FDB entries learned on this port, 0: no limit */
 	uint32_t storm_pps; /* broadcast + unknown unicast per second, 0: no limit */
 };
 
 struct tessd_static_mac {
-	char mac[TESS_MAC_LEN];
+	struct cfg_mac mac;
 	char port[TESS_NAME_LEN];
 };
 
@@ -133,22 +139,29 @@ struct tessd_iface_cfg {
 	char port[TESS_NAME_LEN]; /* on a port (vlan 0) or its VLAN sub-interface */
 	uint16_t vlan;
 	char group[TESS_NAME_LEN]; /* or: the router interface of a vswitch group */
-	char mac[TESS_MAC_LEN];    /* "": the port's MAC, or one derived from the name */
+	struct cfg_mac mac;        /* zero: the port's MAC, or one derived from the name */
 	uint32_t mtu;
-	char (*addresses)[TESS_PREFIX_LEN];
+	struct cfg_prefix4 *addresses;
 	uint32_t n_addresses;
 	char kernel_name[TESS_IFNAME_LEN]; /* its TAP in a bound VRF; "": the interface's name */
 };
 
 struct tessd_nexthop_cfg {
-	char via[TESS_IP4_LEN];        /* gateway, "": directly on the interface */
+	uint32_t via;                  /* gateway (host order), 0: directly on the interface */
 	char interface[TESS_NAME_LEN]; /* "": the one whose subnet holds via */
+};
+
+enum tess_route_type {
+	TESS_ROUTE_UNICAST,
+	TESS_ROUTE_BLACKHOLE,
+	TESS_ROUTE_REJECT,
+	TESS_ROUTE_VRF
 };
 
 struct tessd_route_cfg {
 	char vrf[TESS_NAME_LEN];
-	char prefix[TESS_PREFIX_LEN];
-	char type[12]; /* unicast | blackhole | reject | vrf */
+	struct cfg_prefix4 prefix;
+	uint8_t type; /* enum tess_route_type */
 	struct tessd_nexthop_cfg *nexthops;
 	uint32_t n_nexthops;
 	char target_vrf[TESS_NAME_LEN]; /* type vrf: look up again there */
@@ -156,8 +169,8 @@ struct tessd_route_cfg {
 
 struct tessd_neigh_cfg {
 	char vrf[TESS_NAME_LEN];
-	char ip[TESS_IP4_LEN];
-	char mac[TESS_MAC_LEN];
+	uint32_t ip; /* host order */
+	struct cfg_mac mac;
 	char interface[TESS_NAME_LEN]; /* "": the one whose subnet holds ip */
 };
 
@@ -202,6 +215,11 @@ extern const struct cfg_node tessd_mac_schema;
 extern const struct cfg_node tessd_ip4_schema;    /* "a.b.c.d" */
 extern const struct cfg_node tessd_prefix_schema; /* "a.b.c.d/len" */
 extern const struct cfg_node tessd_router_schema;
+/* References to named elements (cfg_check_refs), required or optional (""). */
+extern const struct cfg_node tessd_port_ref_schema, tessd_opt_port_ref_schema;
+extern const struct cfg_node tessd_group_ref_schema, tessd_opt_group_ref_schema;
+extern const struct cfg_node tessd_vrf_ref_schema, tessd_opt_vrf_ref_schema;
+extern const char *const tess_route_types[]; /* names of enum tess_route_type */
 extern const struct cfg_node tessd_vrf_schema;
 extern const struct cfg_node tessd_iface_schema;
 extern const struct cfg_node tessd_route_schema;
@@ -265,16 +283,9 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 const struct tessd_vrf_cfg *tessd_cfg_vrf(const struct tessd_cfg *cfg, const char *name);
 const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const char *name);
-/* "10.0.0.0/8" to host-order address and length; -EINVAL if malformed. */
-int tessd_parse_prefix(const char *s, uint32_t *ip, uint8_t *len);
-/* "10.0.0.1" to a host-order address; -EINVAL if malformed. */
-int tessd_parse_ip4(const char *s, uint32_t *ip);
 /* The interface of vrf whose subnet holds ip (host order), or NULL. */
 const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const char *vrf,
 					      uint32_t ip);
-
-/* "02:00:00:00:00:01" to bytes; -EINVAL if malformed. */
-int tessd_parse_mac(const char *s, uint8_t mac[6]);
 
 /* The device name part of devargs ("net_tap0" of "net_tap0,iface=x"). */
 void tessd_devargs_name(const char *devargs, char *name, size_t len);

@@ -97,9 +97,9 @@ int dp_eal_check(const struct tessd_cfg *cfg, struct dp_eal_info *info, char *er
 
 	have = free_hugepage_bytes();
 	mounted = e->in_memory || hugetlbfs_mounted();
-	info->hugepages = strcmp(e->hugepages, "off") != 0 && have >= need && mounted;
+	info->hugepages = e->hugepages != TESS_HUGEPAGES_OFF && have >= need && mounted;
 	if (!info->hugepages) {
-		if (strcmp(e->hugepages, "off") == 0)
+		if (e->hugepages == TESS_HUGEPAGES_OFF)
 			snprintf(info->why_no_huge, sizeof(info->why_no_huge),
 				 "eal.hugepages is \"off\"");
 		else if (!mounted)
@@ -109,7 +109,7 @@ int dp_eal_check(const struct tessd_cfg *cfg, struct dp_eal_info *info, char *er
 			snprintf(info->why_no_huge, sizeof(info->why_no_huge),
 				 "%" PRIu64 " MiB of hugepages free, eal.memory_mb needs %u",
 				 have >> 20, e->memory_mb);
-		if (strcmp(e->hugepages, "on") == 0) {
+		if (e->hugepages == TESS_HUGEPAGES_ON) {
 			snprintf(err, len, "/eal/hugepages: \"on\" but %s", info->why_no_huge);
 			return -ENOMEM;
 		}

@@ -390,10 +390,9 @@ void rt_neigh_sync(const struct tessd_router_index *ix)
 		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, nc->vrf);
 		uint16_t vrf = vc ? vc->id : 0, ifid;
 		struct neigh *e;
-		uint32_t ip;
+		uint32_t ip = nc->ip;
 
-		tessd_parse_ip4(nc->ip, &ip);
-		tessd_parse_mac(nc->mac, mac.addr_bytes);
+		memcpy(mac.addr_bytes, nc->mac.b, RTE_ETHER_ADDR_LEN);
 		ic = nc->interface[0] ? tessd_ix_iface(ix, nc->interface)
 				      : tessd_ix_iface_for(ix, nc->vrf, ip);
 		ifid = ic ? ix->ids[ic - r->interfaces] : 0;
@@ -408,7 +407,9 @@ void rt_neigh_sync(const struct tessd_router_index *ix)
 		if (e == NULL)
 			e = neigh_create(&l3_neigh, vrf, ip, ifid, NEIGH_STATIC, 0, now);
 		if (e == NULL) {
-			DP_LOG(ERR, "VRF %s: no room for static neighbour %s", nc->vrf, nc->ip);
+			char ip_s[CFG_IP4_STRLEN];
+			DP_LOG(ERR, "VRF %s: no room for static neighbour %s", nc->vrf,
+			       cfg_fmt_ip4(nc->ip, ip_s, sizeof(ip_s)));
 			continue;
 		}
 		e->iface = ifid;

@@ -15,15 +15,15 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 
 	memset(g, 0, sizeof(*g));
 	g->origin = NH_ORIGIN_STATIC;
-	if (strcmp(rc->type, "blackhole") == 0) {
+	if (rc->type == TESS_ROUTE_BLACKHOLE) {
 		g->type = NH_BLACKHOLE;
 		return true;
 	}
-	if (strcmp(rc->type, "reject") == 0) {
+	if (rc->type == TESS_ROUTE_REJECT) {
 		g->type = NH_REJECT;
 		return true;
 	}
-	if (strcmp(rc->type, "vrf") == 0) {
+	if (rc->type == TESS_ROUTE_VRF) {
 		g->type = NH_VRF;
 		target = tessd_ix_vrf(ix, rc->target_vrf);
 		g->target_vrf = target ? target->id : 0;
@@ -33,10 +33,8 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 	for (uint32_t i = 0; i < rc->n_nexthops && i < NH_MAX_PATHS; i++) {
 		const struct tessd_nexthop_cfg *nh = &rc->nexthops[i];
 		const struct tessd_iface_cfg *ic;
-		uint32_t via = 0;
+		uint32_t via = nh->via;
 
-		if (nh->via[0] && tessd_parse_ip4(nh->via, &via) < 0)
-			return false;
 		ic = nh->interface[0] ? tessd_ix_iface(ix, nh->interface)
 				      : tessd_ix_iface_for(ix, rc->vrf, via);
 		if (ic == NULL ||
@@ -155,10 +153,9 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 		if (ifid == 0)
 			continue;
 		for (uint32_t a = 0; a < ic->n_addresses; a++) {
-			uint32_t ip, m;
-			uint8_t len;
+			uint32_t ip = ic->addresses[a].ip, m;
+			uint8_t len = ic->addresses[a].len;
 
-			tessd_parse_prefix(ic->addresses[a], &ip, &len);
 			m = rt_mask(len);
 			if (len < 32) {
 				g.type = NH_UNICAST;
@@ -177,16 +174,15 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 	for (uint32_t k = 0; k < n_routes; k++) {
 		const struct tessd_route_cfg *rc = &cfg->router.routes[routes[k]];
 		struct nh_group g;
-		uint32_t ip;
-		uint8_t len;
+		char text[CFG_PREFIX_STRLEN];
 
-		tessd_parse_prefix(rc->prefix, &ip, &len);
 		if (!rt_route_group(ix, rc, &g)) {
-			DP_LOG(ERR, "VRF %s: route %s: a next hop is unknown", rc->vrf, rc->prefix);
+			DP_LOG(ERR, "VRF %s: route %s: a next hop is unknown", rc->vrf,
+			       cfg_fmt_prefix4(&rc->prefix, text, sizeof(text)));
 			rt_vrfs[id].resync = true;
 			continue;
 		}
-		set_or_log(id, ip, len, &g, &ks);
+		set_or_log(id, rc->prefix.ip, rc->prefix.len, &g, &ks);
 	}
 	if (ks.oom) {
 		/* Without the full list nothing is known to be stale: keep what is there. */

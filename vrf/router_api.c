@@ -200,9 +200,12 @@ static int vrf_del(const void *params, json_t **result, struct ctl_error *err)
 		return busy(err, "/params/name", users,
 			    "VRF '%s' has interfaces %s: remove them first", v->name);
 	for (uint32_t i = 0; i < r->n_routes; i++)
-		if (strcmp(r->routes[i].target_vrf, v->name) == 0)
-			busy_add(users,
-				 json_sprintf("%s %s", r->routes[i].vrf, r->routes[i].prefix));
+		if (strcmp(r->routes[i].target_vrf, v->name) == 0) {
+			char text[CFG_PREFIX_STRLEN];
+			busy_add(users, json_sprintf("%s %s", r->routes[i].vrf,
+						     cfg_fmt_prefix4(&r->routes[i].prefix, text,
+								     sizeof(text))));
+		}
 	if (json_array_size(users))
 		return busy(err, "/params/name", users,
 			    "routes lead into VRF '%s': %s; remove them first", v->name);
@@ -298,11 +301,9 @@ static int iface_add(const void *params, json_t **result, struct ctl_error *err)
 static bool nh_uses(const struct tessd_cfg *cfg, const char *vrf,
 		    const struct tessd_nexthop_cfg *nh, const struct tessd_iface_cfg *ic)
 {
-	uint32_t via;
-
 	if (nh->interface[0])
 		return strcmp(nh->interface, ic->name) == 0;
-	return tessd_parse_ip4(nh->via, &via) == 0 && tessd_iface_for(cfg, vrf, via) == ic;
+	return tessd_iface_for(cfg, vrf, nh->via) == ic;
 }
 
 static int iface_del(const void *params, json_t **result, struct ctl_error *err)
@@ -323,17 +324,21 @@ static int iface_del(const void *params, json_t **result, struct ctl_error *err)
 		const struct tessd_route_cfg *rc2 = &r->routes[i];
 		for (uint32_t k = 0; strcmp(rc2->vrf, ic->vrf) == 0 && k < rc2->n_nexthops; k++)
 			if (nh_uses(&tessd.cfg, rc2->vrf, &rc2->nexthops[k], ic)) {
-				busy_add(users, json_sprintf("route %s", rc2->prefix));
+				char text[CFG_PREFIX_STRLEN];
+				busy_add(users, json_sprintf("route %s",
+							     cfg_fmt_prefix4(&rc2->prefix, text,
+									     sizeof(text))));
 				break;
 			}
 	}
 	for (uint32_t i = 0; i < r->n_neighbours; i++) {
 		const struct tessd_neigh_cfg *nc = &r->neighbours[i];
-		struct tessd_nexthop_cfg nh = { 0 };
-		snprintf(nh.via, sizeof(nh.via), "%s", nc->ip);
+		struct tessd_nexthop_cfg nh = { .via = nc->ip };
+		char ip[CFG_IP4_STRLEN];
 		snprintf(nh.interface, sizeof(nh.interface), "%s", nc->interface);
 		if (strcmp(nc->vrf, ic->vrf) == 0 && nh_uses(&tessd.cfg, nc->vrf, &nh, ic))
-			busy_add(users, json_sprintf("neighbour %s", nc->ip));
+			busy_add(users,
+				 json_sprintf("neighbour %s", cfg_fmt_ip4(nc->ip, ip, sizeof(ip))));
 	}
 	if (json_array_size(users))
 		return busy(err, "/params/name", users,
@@ -396,13 +401,17 @@ static void show_route(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 /* The route for a prefix ("a.b.c.d/n": exactly; "a.b.c.d": the longest match). */
 static int route_find(uint16_t id, const char *q, uint32_t *ip, uint8_t *len, uint32_t *value)
 {
+	struct cfg_prefix4 pf;
+
 	if (strchr(q, '/')) {
-		if (tessd_parse_prefix(q, ip, len) < 0)
+		if (cfg_parse_prefix4(q, &pf) < 0)
 			return -EINVAL;
+		*ip = pf.ip;
+		*len = pf.len;
 		*value = fib_get(&l3_fib, id, *ip, *len);
 		return 0;
 	}
-	if (tessd_parse_ip4(q, ip) < 0)
+	if (cfg_parse_ip4(q, ip) < 0)
 		return -EINVAL;
 	/* The longest match, then its length: the most specific stored prefix holding it. */
 	*value = fib_lookup(&l3_fib, id, *ip);
@@ -451,62 +460,48 @@ static int route_show(const void *params, json_t **result, struct ctl_error *err
 	return 0;
 }
 
-/* The index of the configured route vrf prefix/len, or -1. */
-static int route_index(const char *vrf, uint32_t ip, uint8_t len)
-{
-	for (uint32_t i = 0; i < tessd.cfg.router.n_routes; i++) {
-		const struct tessd_route_cfg *rc = &tessd.cfg.router.routes[i];
-		uint32_t rip;
-		uint8_t rlen;
-		if (strcmp(rc->vrf, vrf) == 0 && tessd_parse_prefix(rc->prefix, &rip, &rlen) == 0 &&
-		    rip == ip && rlen == len)
-			return (int)i;
-	}
-	return -1;
-}
-
 /*
  * Routes change without a whole commit: checked against the running config
  * alone, installed in the FIB, then recorded in the running config.
  */
-static int route_add(const void *params, json_t **result, struct ctl_error *err)
+int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct ctl_error *err)
 {
-	const struct tessd_route_cfg *rc = params;
-	struct tessd_router_cfg *r = &tessd.cfg.router;
-	uint32_t n = r->n_routes, ip, have;
+	struct tessd_router_cfg *r = &cfg->router;
+	uint32_t n = r->n_routes, ip = rc->prefix.ip, have;
+	uint8_t len = rc->prefix.len;
 	struct tessd_router_index ix;
 	struct cfg_errs errs;
 	struct nh_group g;
-	char path[48];
+	char path[48], text[CFG_PREFIX_STRLEN];
 	bool known;
 	uint16_t id;
-	uint8_t len;
 	int e;
 
-	if (rt_index(&ix, &tessd.cfg) < 0)
+	snprintf(path, sizeof(path), "/router/routes/%u", n);
+	if (rt_index(&ix, cfg) < 0)
 		return -ENOMEM;
 	cfg_errs_init(&errs);
-	tessd_route_check(&ix, rc, n, &errs);
-	known = rt_route_group(&ix, rc, &g);
+	/* Its names, as the whole config's are checked, then its own rules. */
+	if (cfg_check_item_refs(&tessd_cfg_schema, cfg, &tessd_route_schema, rc, path, &errs) == 0)
+		tessd_route_check(&ix, rc, n, &errs);
+	known = errs.n == 0 && rt_route_group(&ix, rc, &g);
 	free(ix.ids);
 	tessd_router_index_fini(&ix);
 	if (errs.n) {
 		ctl_error_from_cfg(err, &errs);
-		snprintf(path, sizeof(path), "/router/routes/%u", n);
 		dp_error_remap(err, path, "/params");
 		return -err->code;
 	}
-	id = rt_vrf_id(&tessd.cfg, rc->vrf);
-	tessd_parse_prefix(rc->prefix, &ip, &len);
+	id = rt_vrf_id(cfg, rc->vrf);
 	have = fib_get(&l3_fib, id, ip, len);
 	if (have && nh_group(&l3_nh, have)->origin == NH_ORIGIN_KERNEL)
 		have = 0; /* tessd's own route wins over the kernel's, which comes back after it */
-	if (have || route_index(rc->vrf, ip, len) >= 0) {
+	if (have || rt_route_find(cfg, rc->vrf, ip, len) >= 0) {
 		/* Configured but not installed (the FIB was full): still the config's. */
 		ctl_error_set(err, EEXIST, "/params/prefix", "VRF %s already has a %s route to %s",
 			      rc->vrf,
 			      have ? origin_names[nh_group(&l3_nh, have)->origin] : "static",
-			      rc->prefix);
+			      cfg_fmt_prefix4(&rc->prefix, text, sizeof(text)));
 		return -EEXIST;
 	}
 	if (!known) {
@@ -523,13 +518,25 @@ static int route_add(const void *params, json_t **result, struct ctl_error *err)
 			      strerror(-e));
 		return e;
 	}
-	*result = route_json(rc->vrf, ip, len, fib_get(&l3_fib, id, ip, len));
+	rt_route_indexed(cfg, n);
 	return 0;
+}
+
+static int route_add(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_route_cfg *rc = params;
+	int e = rt_route_add(&tessd.cfg, rc, err);
+
+	if (e == 0)
+		*result = route_json(rc->vrf, rc->prefix.ip, rc->prefix.len,
+				     fib_get(&l3_fib, rt_vrf_id(&tessd.cfg, rc->vrf), rc->prefix.ip,
+					     rc->prefix.len));
+	return e;
 }
 
 struct route_key_params {
 	char vrf[TESS_NAME_LEN];
-	char prefix[TESS_PREFIX_LEN];
+	struct cfg_prefix4 prefix;
 };
 
 static int route_del(const void *params, json_t **result, struct ctl_error *err)
@@ -537,33 +544,39 @@ static int route_del(const void *params, json_t **result, struct ctl_error *err)
 	const struct route_key_params *rp = params;
 	struct tessd_router_cfg *r = &tessd.cfg.router;
 	const struct tessd_vrf_cfg *v = need_vrf(rp->vrf, "/params/vrf", err);
-	uint32_t ip, have;
-	uint8_t len;
+	uint32_t ip = rp->prefix.ip, have;
+	uint8_t len = rp->prefix.len;
+	char text[CFG_PREFIX_STRLEN];
 	int i;
 
 	if (v == NULL)
 		return -ENOENT;
-	tessd_parse_prefix(rp->prefix, &ip, &len);
-	i = route_index(rp->vrf, ip, len);
+	cfg_fmt_prefix4(&rp->prefix, text, sizeof(text));
+	i = rt_route_find(&tessd.cfg, rp->vrf, ip, len);
+	if (i == -ENOMEM) {
+		ctl_error_set(err, ENOMEM, "/params", "no memory to find the route");
+		return -ENOMEM;
+	}
 	if (i < 0) {
 		have = fib_get(&l3_fib, v->id, ip, len);
 		if (have && nh_group(&l3_nh, have)->origin == NH_ORIGIN_KERNEL)
 			ctl_error_set(err, EINVAL, "/params/prefix",
-				      "%s is a kernel route: remove it in netns %s", rp->prefix,
+				      "%s is a kernel route: remove it in netns %s", text,
 				      v->kernel.netns);
 		else if (have)
 			ctl_error_set(err, EINVAL, "/params/prefix",
-				      "%s is a %s route: it goes with its interface address",
-				      rp->prefix, origin_names[nh_group(&l3_nh, have)->origin]);
+				      "%s is a %s route: it goes with its interface address", text,
+				      origin_names[nh_group(&l3_nh, have)->origin]);
 		else
 			ctl_error_set(err, ENOENT, "/params/prefix", "VRF %s has no route to %s",
-				      rp->vrf, rp->prefix);
+				      rp->vrf, text);
 		return have ? -EINVAL : -ENOENT;
 	}
 	if (!kern_route_fallback(v->id, ip, len)) /* the kernel's route for it, if any */
 		rt_route_unset(v->id, ip, len);
 	remove_at(r->routes, &r->n_routes, sizeof(r->routes[0]), &tessd_route_schema, (uint32_t)i);
-	*result = json_pack("{s:s, s:s}", "vrf", rp->vrf, "prefix", rp->prefix);
+	rt_route_index_reset(); /* the routes after it moved */
+	*result = json_pack("{s:s, s:s}", "vrf", rp->vrf, "prefix", text);
 	return 0;
 }
 
@@ -656,8 +669,7 @@ static int static_index(const struct tessd_cfg *cfg, const char *vrf, uint32_t i
 {
 	for (uint32_t i = 0; i < cfg->router.n_neighbours; i++) {
 		const struct tessd_neigh_cfg *nc = &cfg->router.neighbours[i];
-		uint32_t nip;
-		if (strcmp(nc->vrf, vrf) == 0 && tessd_parse_ip4(nc->ip, &nip) == 0 && nip == ip)
+		if (strcmp(nc->vrf, vrf) == 0 && nc->ip == ip)
 			return (int)i;
 	}
 	return -1;
@@ -668,10 +680,9 @@ static int neigh_add(const void *params, json_t **result, struct ctl_error *err)
 	const struct tessd_neigh_cfg *nc = params;
 	struct tessd_cfg cand;
 	char from[48];
-	uint32_t ip;
+	uint32_t ip = nc->ip;
 	int rc, i;
 
-	tessd_parse_ip4(nc->ip, &ip);
 	if (need_vrf(nc->vrf, "/params/vrf", err) == NULL)
 		return -ENOENT;
 	if ((rc = dp_candidate(&cand, err)) < 0)
@@ -694,7 +705,7 @@ static int neigh_add(const void *params, json_t **result, struct ctl_error *err)
 
 struct neigh_key_params {
 	char vrf[TESS_NAME_LEN];
-	char ip[TESS_IP4_LEN];
+	uint32_t ip;
 };
 
 static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
@@ -703,18 +714,19 @@ static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
 	const struct tessd_vrf_cfg *v = need_vrf(np->vrf, "/params/vrf", err);
 	struct tessd_cfg cand;
 	struct neigh *e;
-	uint32_t ip;
+	uint32_t ip = np->ip;
+	char ip_s[CFG_IP4_STRLEN];
 	int rc, i;
 
 	if (v == NULL)
 		return -ENOENT;
-	tessd_parse_ip4(np->ip, &ip);
+	cfg_fmt_ip4(ip, ip_s, sizeof(ip_s));
 	i = static_index(&tessd.cfg, np->vrf, ip);
 	if (i < 0) {
 		e = neigh_find(&l3_neigh, v->id, ip);
 		if (e == NULL) {
 			ctl_error_set(err, ENOENT, "/params/ip", "VRF %s has no neighbour %s",
-				      np->vrf, np->ip);
+				      np->vrf, ip_s);
 			return -ENOENT;
 		}
 		rt_neigh_forget(e);
@@ -726,7 +738,7 @@ static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
 		if ((rc = finish(&cand, NULL, err)) < 0)
 			return rc;
 	}
-	*result = json_pack("{s:s, s:s}", "vrf", np->vrf, "ip", np->ip);
+	*result = json_pack("{s:s, s:s}", "vrf", np->vrf, "ip", ip_s);
 	return 0;
 }
 

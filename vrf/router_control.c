@@ -259,8 +259,9 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 				s->port[p->id].stage = l3_port_stage.id;
 			}
 		}
-		if (ic->mac[0])
-			tessd_parse_mac(ic->mac, li->mac.addr_bytes);
+		if (ic->mac.b[0] | ic->mac.b[1] | ic->mac.b[2] | ic->mac.b[3] | ic->mac.b[4] |
+		    ic->mac.b[5])
+			memcpy(li->mac.addr_bytes, ic->mac.b, RTE_ETHER_ADDR_LEN);
 		else if (p)
 			rte_ether_addr_copy(&p->mac, &li->mac);
 		else
@@ -347,13 +348,17 @@ static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct 
 	for (uint32_t k = ifs->start[id]; k < ifs->start[id + 1]; k++) {
 		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs->idx[k]];
 		h = fnv(h, ic->name, strlen(ic->name) + 1);
-		h = fnv(h, ic->addresses, ic->n_addresses * sizeof(ic->addresses[0]));
+		for (uint32_t a = 0; a < ic->n_addresses; a++) {
+			h = fnv(h, &ic->addresses[a].ip, sizeof(ic->addresses[a].ip));
+			h = fnv(h, &ic->addresses[a].len, sizeof(ic->addresses[a].len));
+		}
 		h = fnv(h, &ic->n_addresses, sizeof(ic->n_addresses));
 	}
 	for (uint32_t k = rts->start[id]; k < rts->start[id + 1]; k++) {
 		const struct tessd_route_cfg *rc = &cfg->router.routes[rts->idx[k]];
-		h = fnv(h, rc->prefix, sizeof(rc->prefix));
-		h = fnv(h, rc->type, sizeof(rc->type));
+		h = fnv(h, &rc->prefix.ip, sizeof(rc->prefix.ip));
+		h = fnv(h, &rc->prefix.len, sizeof(rc->prefix.len));
+		h = fnv(h, &rc->type, sizeof(rc->type));
 		h = fnv(h, rc->target_vrf, sizeof(rc->target_vrf));
 		if (rc->target_vrf[0]) {
 			/* A route into a VRF whose id changed must be installed again. */
@@ -426,8 +431,10 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		struct rt_iface *ri = &rt_ifs[ix.ids[i]];
 		ri->vrf = tessd_ix_vrf(&ix, ic->vrf)->id;
 		ri->n_addr = (uint8_t)ic->n_addresses;
-		for (uint32_t a = 0; a < ic->n_addresses; a++)
-			tessd_parse_prefix(ic->addresses[a], &ri->addr[a], &ri->len[a]);
+		for (uint32_t a = 0; a < ic->n_addresses; a++) {
+			ri->addr[a] = ic->addresses[a].ip;
+			ri->len[a] = ic->addresses[a].len;
+		}
 	}
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];

@@ -12,6 +12,7 @@
 
 #include <rte_mbuf.h>
 
+#include "ctl_msg.h"
 #include "dp.h"
 #include "fib.h"
 #include "l3.h"
@@ -72,6 +73,19 @@ static inline const struct l3_tables *rt_tables(void)
 /* Counts a drop of the control thread against an interface and its VRF. */
 void rt_count_drop(uint16_t iface, uint16_t vrf, unsigned why);
 uint16_t rt_iface_id(const char *name);
+
+/*
+ * The static route vrf prefix/len of cfg (the running config): its index,
+ * or -ENOENT (-ENOMEM). After appending route i, rt_route_indexed; after a
+ * commit or a removal, rt_route_index_reset. See route_index.c.
+ */
+int rt_route_find(const struct tessd_cfg *cfg, const char *vrf, uint32_t ip, uint8_t len);
+void rt_route_indexed(const struct tessd_cfg *cfg, uint32_t i);
+void rt_route_index_reset(void);
+void rt_route_index_free(void);
+extern uint64_t rt_route_ix_probes;
+/* route.add on cfg (the running config): checked, installed, then recorded. */
+int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct ctl_error *err);
 uint16_t rt_vrf_id(const struct tessd_cfg *cfg, const char *name);
 /* The interface whose address ip is in vrf, or 0. */
 uint16_t rt_own_iface(uint16_t vrf, uint32_t ip);

@@ -138,7 +138,7 @@ static int group_del(const void *params, json_t **result, struct ctl_error *err)
 struct fdb_params {
 	char group[TESS_NAME_LEN];
 	char port[TESS_NAME_LEN];
-	char mac[TESS_MAC_LEN];
+	struct cfg_mac mac;
 };
 
 /* Turns optional group/port names into a filter; the error names what is unknown. */
@@ -223,27 +223,26 @@ static int edit_static(const struct fdb_params *fp, bool add, json_t **result,
 	const struct tessd_group_cfg *g = tessd_cfg_group(&tessd.cfg, fp->group);
 	struct tessd_group_cfg *cg;
 	struct tessd_cfg cand;
-	uint8_t want[6], have[6];
-	char from[48];
+	char from[48], mac[CFG_MAC_STRLEN];
 	int found = -1, rc;
 
 	if (g == NULL) {
 		ctl_error_set(err, ENOENT, "/params/group", "no group named '%s'", fp->group);
 		return -ENOENT;
 	}
-	tessd_parse_mac(fp->mac, want);
+	cfg_fmt_mac(&fp->mac, mac, sizeof(mac));
 	for (uint32_t k = 0; k < g->n_static_macs; k++)
-		if (tessd_parse_mac(g->static_macs[k].mac, have) == 0 && !memcmp(want, have, 6))
+		if (!memcmp(&fp->mac, &g->static_macs[k].mac, sizeof(fp->mac)))
 			found = (int)k;
 	if (!add && found < 0) {
 		/* Not static: a learned entry may be removed at once. */
 		struct rte_ether_addr a;
-		memcpy(a.addr_bytes, want, 6);
+		memcpy(a.addr_bytes, fp->mac.b, RTE_ETHER_ADDR_LEN);
 		if (fdb_del(&vsw_fdb, fdb_key(g->vlan, &a)) == 0) {
-			*result = json_pack("{s:s, s:s}", "group", g->name, "mac", fp->mac);
+			*result = json_pack("{s:s, s:s}", "group", g->name, "mac", mac);
 			return 0;
 		}
-		ctl_error_set(err, ENOENT, "/params/mac", "%s is not in group %s's FDB", fp->mac,
+		ctl_error_set(err, ENOENT, "/params/mac", "%s is not in group %s's FDB", mac,
 			      g->name);
 		return -ENOENT;
 	}
@@ -265,7 +264,7 @@ static int edit_static(const struct fdb_params *fp, bool add, json_t **result,
 		cg->n_static_macs--;
 	}
 	if (add) {
-		snprintf(cg->static_macs[found].mac, TESS_MAC_LEN, "%s", fp->mac);
+		cg->static_macs[found].mac = fp->mac;
 		snprintf(cg->static_macs[found].port, TESS_NAME_LEN, "%s", fp->port);
 	}
 	snprintf(from, sizeof(from), "/switch/groups/%u/static_macs/%d",
@@ -276,9 +275,9 @@ static int edit_static(const struct fdb_params *fp, bool add, json_t **result,
 	}
 	rc = dp_commit(&cand, err);
 	if (rc == 0)
-		*result = add ? json_pack("{s:s, s:s, s:s}", "group", fp->group, "mac", fp->mac,
-					  "port", fp->port)
-			      : json_pack("{s:s, s:s}", "group", fp->group, "mac", fp->mac);
+		*result = add ? json_pack("{s:s, s:s, s:s}", "group", fp->group, "mac", mac, "port",
+					  fp->port)
+			      : json_pack("{s:s, s:s}", "group", fp->group, "mac", mac);
 	return rc;
 }
 

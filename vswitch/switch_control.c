@@ -98,10 +98,10 @@ static void build_access(struct vsw_port *pf, const struct tessd_cfg *cfg,
 	pf->anti_spoof = tessd_port_anti_spoof(pc);
 	pf->n_macs = (uint8_t)pc->n_allowed_macs;
 	for (uint32_t i = 0; i < pc->n_allowed_macs; i++)
-		tessd_parse_mac(pc->allowed_macs[i], pf->macs[i].addr_bytes);
+		memcpy(pf->macs[i].addr_bytes, pc->allowed_macs[i].b, RTE_ETHER_ADDR_LEN);
 	pf->n_ips = (uint8_t)pc->n_allowed_ips;
 	for (uint32_t i = 0; i < pc->n_allowed_ips; i++)
-		inet_pton(AF_INET, pc->allowed_ips[i], &pf->ips[i]);
+		pf->ips[i] = rte_cpu_to_be_32(pc->allowed_ips[i]);
 	/* Each RX queue gets its share of the limit (workers keep a bucket per queue). */
 	pf->storm_pps = pc->storm_pps ? (pc->storm_pps + p->n_rxq - 1) / p->n_rxq : 0;
 }
@@ -130,11 +130,11 @@ static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 		struct dp_port *p = dp_port_by_name(pc->name);
 		struct vsw_port *pf;
 
-		if (p == NULL || p->draining || strcmp(pc->mode, "none") == 0)
+		if (p == NULL || p->draining || pc->mode == TESS_PORT_NONE)
 			continue;
 		pf = &vp->port[p->id];
 		s->port[p->id].stage = vsw_stage.id;
-		if (strcmp(pc->mode, "access") == 0) {
+		if (pc->mode == TESS_PORT_ACCESS) {
 			build_access(pf, cfg, pc, p);
 			dp_bit_set(vp->group[pf->vlan].access, p->id);
 			continue;
@@ -224,7 +224,7 @@ static int statics_of(const struct tessd_cfg *cfg, struct statics *st)
 			struct rte_ether_addr a;
 			if (p == NULL || p->draining)
 				continue;
-			tessd_parse_mac(g->static_macs[k].mac, a.addr_bytes);
+			memcpy(a.addr_bytes, g->static_macs[k].mac.b, RTE_ETHER_ADDR_LEN);
 			st->v[st->n++] = (struct static_mac){ fdb_key(g->vlan, &a), p->id };
 		}
 	}
@@ -393,13 +393,13 @@ static void vsw_port_json(const struct dp_port *p, const struct tessd_cfg *cfg, 
 		json_decref(groups);
 		return;
 	}
-	json_object_set_new(o, "mode", json_string(pc->mode));
+	json_object_set_new(o, "mode", json_string(tess_port_modes[pc->mode]));
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++)
 		if (tessd_port_in_group(pc, &cfg->sw.groups[i]))
 			json_array_append_new(groups, json_string(cfg->sw.groups[i].name));
 	json_object_set_new(o, "groups", groups);
 	json_object_set_new(o, "anti_spoof", json_boolean(tessd_port_anti_spoof(pc)));
-	if (strcmp(pc->mode, "none") == 0)
+	if (pc->mode == TESS_PORT_NONE)
 		return;
 
 	json_object_set_new(o, "fdb_learned", json_integer(vsw_fdb.per_port[p->id]));
@@ -420,11 +420,13 @@ static int vsw_port_in_use(const struct tessd_cfg *cfg, const char *name, struct
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
 		for (uint32_t k = 0; k < g->n_static_macs; k++) {
 			if (strcmp(g->static_macs[k].port, name) == 0) {
+				char mac[CFG_MAC_STRLEN];
 				ctl_error_set(
 					err, EBUSY, "/params/name",
 					"port '%s' holds static MAC %s of group %s: remove it "
 					"first",
-					name, g->static_macs[k].mac, g->name);
+					name, cfg_fmt_mac(&g->static_macs[k].mac, mac, sizeof(mac)),
+					g->name);
 				return -EBUSY;
 			}
 		}

@@ -40,9 +40,11 @@ void mgr_site_derive_locked(struct mgr_site *s)
 {
 	s->n_prefixes = 0;
 	for (uint32_t i = 0; i < s->spec.n_client_prefixes && i < MGR_MAX_PREFIXES; i++) {
-		if (tessd_parse_prefix(s->spec.client_prefixes[i], &s->prefixes[s->n_prefixes].addr,
-				       &s->prefixes[s->n_prefixes].len) == 0)
-			s->n_prefixes++;
+		struct cfg_prefix4 pf;
+		if (cfg_parse_prefix4(s->spec.client_prefixes[i], &pf) == 0) {
+			s->prefixes[s->n_prefixes].addr = pf.ip;
+			s->prefixes[s->n_prefixes++].len = pf.len;
+		}
 	}
 }
 

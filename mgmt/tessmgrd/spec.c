@@ -36,10 +36,9 @@ static const struct cfg_node path_node = {
 
 static int check_prefix(const void *val, char *why, size_t len)
 {
-	uint32_t ip;
-	uint8_t l;
+	struct cfg_prefix4 pf;
 
-	if (tessd_parse_prefix(val, &ip, &l) < 0) {
+	if (cfg_parse_prefix4(val, &pf) < 0) {
 		snprintf(why, len, "'%s' is not an IPv4 prefix (a.b.c.d/len)", (const char *)val);
 		return EINVAL;
 	}

@@ -81,13 +81,14 @@ json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *devarg
 	p.n_allowed_macs = p.allowed_macs ? 1 : 0;
 	if (p.allowed_macs == NULL)
 		snprintf(err, len, "out of memory");
+	else if (cfg_parse_mac(r->mac, &p.allowed_macs[0]) < 0)
+		snprintf(err, len, "port MAC '%s' is not a MAC address", r->mac);
 	else if (put(p.name, sizeof(p.name), r->port, "port name", err, len) == 0 &&
 		 put(p.devargs, sizeof(p.devargs), devargs, "port devargs", err, len) == 0 &&
-		 put(p.mode, sizeof(p.mode), "access", "port mode", err, len) == 0 &&
-		 put(p.group, sizeof(p.group), r->group, "port group", err, len) == 0 &&
-		 put(p.allowed_macs[0], sizeof(p.allowed_macs[0]), r->mac, "port MAC", err, len) ==
-			 0)
+		 put(p.group, sizeof(p.group), r->group, "port group", err, len) == 0) {
+		p.mode = TESS_PORT_ACCESS;
 		params = cfg_encode(&tessd_port_schema, &p);
+	}
 	cfg_free(&tessd_port_schema, &p);
 	return params;
 }

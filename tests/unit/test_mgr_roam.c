@@ -30,9 +30,10 @@ static void site(unsigned i, const char *name, double lat, double lon, const cha
 	sites[i].spec.latitude = lat;
 	sites[i].spec.longitude = lon;
 	if (prefix) {
-		assert_int_equal(tessd_parse_prefix(prefix, &sites[i].prefixes[0].addr,
-						    &sites[i].prefixes[0].len),
-				 0);
+		struct cfg_prefix4 pf;
+		assert_int_equal(cfg_parse_prefix4(prefix, &pf), 0);
+		sites[i].prefixes[0].addr = pf.ip;
+		sites[i].prefixes[0].len = pf.len;
 		sites[i].n_prefixes = 1;
 	}
 }

@@ -67,7 +67,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.eal.n_workers, 1);
 	assert_int_equal(cfg.eal.workers[0], 1);
 	assert_int_equal(cfg.eal.memory_mb, 512);
-	assert_string_equal(cfg.eal.hugepages, "auto");
+	assert_int_equal(cfg.eal.hugepages, TESS_HUGEPAGES_AUTO);
 	assert_string_equal(cfg.eal.file_prefix, "tessd");
 	assert_string_equal(cfg.control.socket, "/run/tessera/tessd.sock");
 	assert_string_equal(cfg.control.mode, "0660");
@@ -211,7 +211,7 @@ static void test_router_config(void **state)
 	assert_int_equal(cfg.router.vrfs[0].neigh_limit, 4096);
 	assert_int_equal(cfg.router.vrfs[0].neigh_queue, 3);
 	assert_int_equal(cfg.router.interfaces[1].mtu, 1500);
-	assert_string_equal(cfg.router.routes[0].type, "unicast");
+	assert_int_equal(cfg.router.routes[0].type, TESS_ROUTE_UNICAST);
 	assert_int_equal(cfg.router.neigh_capacity, 65536);
 	tessd_cfg_free(&cfg);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
