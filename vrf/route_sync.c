@@ -133,7 +133,8 @@ static void find_stale(uint32_t ip, uint8_t len, uint32_t value, void *arg)
 	/* Kernel routes are the kernel binding's to keep or remove. */
 	if (nh_group(&l3_nh, value)->origin == NH_ORIGIN_KERNEL)
 		return;
-	if (!bsearch(&k, st->keep->k, st->keep->n, sizeof(k), cmp_key))
+	/* qsort and bsearch take no NULL array, even an empty one (UBSan). */
+	if (st->keep->n == 0 || !bsearch(&k, st->keep->k, st->keep->n, sizeof(k), cmp_key))
 		keep(&st->gone, ip, len);
 }
 
@@ -191,7 +192,8 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 		free(ks.k);
 		return;
 	}
-	qsort(ks.k, ks.n, sizeof(*ks.k), cmp_key);
+	if (ks.n)
+		qsort(ks.k, ks.n, sizeof(*ks.k), cmp_key);
 	fib_walk(&l3_fib, id, find_stale, &st);
 	for (uint32_t i = 0; i < st.gone.n; i++) {
 		uint32_t ip = (uint32_t)(st.gone.k[i] >> 8);
