@@ -2,9 +2,12 @@
 #include "apply.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cfg_array.h"
+#include "log.h"
 #include "module.h"
 #include "snapshot.h"
 #include "stage.h"
@@ -114,4 +117,120 @@ int dp_apply_running(struct ctl_error *err)
 	dp_snapshot_publish(s);
 	sync_modules(NULL, &tessd.cfg);
 	return 0;
+}
+
+/* The collection e names in cfg; an error is the handler's mistake, not the request's. */
+static int find_array(const struct dp_edit *e, struct tessd_cfg *cfg, struct cfg_array *a,
+		      struct ctl_error *err)
+{
+	int rc = cfg_array_find(&tessd_cfg_schema, cfg, e->array, a);
+
+	if (rc < 0) {
+		ctl_error_set(err, -rc, "", "no collection %s in the config", e->array);
+	} else if (e->op != DP_EDIT_ADD && e->index >= *a->n) {
+		ctl_error_set(err, ERANGE, "", "%s has no element %u", e->array, e->index);
+		rc = -ERANGE;
+	}
+	return rc;
+}
+
+/* The edit itself, on the candidate; index is where the element ends up (add, set). */
+static int edit_cand(const struct dp_edit *e, struct tessd_cfg *cand, uint32_t *index,
+		     struct ctl_error *err)
+{
+	struct cfg_array a;
+	int rc = find_array(e, cand, &a, err);
+
+	if (rc < 0)
+		return rc;
+	*index = e->op == DP_EDIT_ADD ? *a.n : e->index;
+	switch (e->op) {
+	case DP_EDIT_ADD:
+		rc = cfg_array_add(&a, e->item);
+		break;
+	case DP_EDIT_SET:
+		rc = cfg_array_set(&a, e->index, e->item);
+		break;
+	case DP_EDIT_DEL:
+		rc = cfg_array_del(&a, e->index);
+		break;
+	}
+	if (rc == -ERANGE)
+		ctl_error_set(err, ERANGE, "/params", "%s holds at most %u items", e->array,
+			      a.node->arr.max);
+	else if (rc < 0)
+		ctl_error_set(err, -rc, "", "cannot edit %s: %s", e->array, strerror(-rc));
+	if (rc == 0 && e->also)
+		rc = e->also(cand, e->arg, err);
+	return rc;
+}
+
+/* The answer from element index of e's collection in the running config. */
+static json_t *answer(const struct dp_edit *e, uint32_t index, struct ctl_error *err)
+{
+	struct cfg_array a;
+
+	if (find_array(e, &tessd.cfg, &a, err) < 0 || index >= *a.n)
+		return NULL;
+	if (e->answer)
+		return e->answer(a.node->arr.item, cfg_array_at(&a, index), e->arg);
+	return cfg_encode(a.node->arr.item, cfg_array_at(&a, index));
+}
+
+int dp_edit(const struct dp_edit *e, json_t **result, struct ctl_error *err, const char *fmt, ...)
+{
+	char what[CFG_MSG_MAX], from[CFG_PATH_MAX];
+	struct tessd_cfg cand;
+	json_t *gone = NULL;
+	uint32_t index = 0;
+	va_list ap;
+	int rc;
+
+	/* Now: what fmt's arguments point to may go with the old running config. */
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	if ((rc = edit_cand(e, &cand, &index, err)) < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
+	/* An added or replaced element is the request's: its errors are under /params. */
+	snprintf(from, sizeof(from), "%s/%u", e->array, index);
+	rc = dp_validate(&cand, e->op == DP_EDIT_DEL ? NULL : from, "/params", err);
+	if (rc == 0 && e->prepare)
+		rc = e->prepare(&cand, e->arg, err);
+	if (rc < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
+	/* What goes is answered for before the commit frees it. */
+	if (e->op == DP_EDIT_DEL && (gone = answer(e, e->index, err)) == NULL) {
+		if (e->unprepare)
+			e->unprepare(e->arg);
+		tessd_cfg_free(&cand);
+		if (err->message[0] == '\0')
+			ctl_error_set(err, ENOMEM, "", "out of memory");
+		return -err->code;
+	}
+	if ((rc = dp_commit(&cand, err)) < 0) {
+		if (e->unprepare)
+			e->unprepare(e->arg);
+		json_decref(gone);
+		return rc;
+	}
+	DP_LOG(INFO, "%s", what);
+	*result = gone ? gone : answer(e, index, err);
+	return 0;
+}
+
+json_t *dp_answer_name(const struct cfg_node *schema, const void *elem, void *arg)
+{
+	json_t *o = cfg_encode(schema, elem);
+	json_t *name = json_incref(json_object_get(o, "name"));
+
+	(void)arg;
+	json_decref(o);
+	return name ? json_pack("{s:o}", "name", name) : NULL;
 }

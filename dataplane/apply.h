@@ -28,4 +28,46 @@ int dp_commit(struct tessd_cfg *cand, struct ctl_error *err);
 /* At start: the first snapshot from the running config. */
 int dp_apply_running(struct ctl_error *err);
 
+enum dp_edit_op {
+	DP_EDIT_ADD, /* append a copy of item */
+	DP_EDIT_SET, /* replace element index by a copy of item */
+	DP_EDIT_DEL, /* remove element index */
+};
+
+/*
+ * One change of one element of a config collection, as API handlers make
+ * it. The collection is named by its JSON pointer in the config
+ * ("/switch/groups", "/switch/groups/2/static_macs") and found through the
+ * config's schema. Only op, array, index and item are required.
+ */
+struct dp_edit {
+	enum dp_edit_op op;
+	const char *array;
+	uint32_t index;   /* set, del */
+	const void *item; /* add, set: copied deep, through the schema */
+	void *arg;        /* given to the steps below */
+	/* More edits of the same change (vrf.del: the VRF's routes go too). */
+	int (*also)(struct tessd_cfg *cand, void *arg, struct ctl_error *err);
+	/* Once the candidate is valid, before the commit: what devices need (probe a port). */
+	int (*prepare)(const struct tessd_cfg *cand, void *arg, struct ctl_error *err);
+	/* The commit failed: undo prepare. */
+	void (*unprepare)(void *arg);
+	/*
+	 * The answer, from the element as it is in the running config: the new
+	 * one (add, set) or the one going (del). NULL: the element encoded.
+	 */
+	json_t *(*answer)(const struct cfg_node *schema, const void *elem, void *arg);
+};
+
+/*
+ * The one edit path of API handlers: a candidate copy, the edit, the whole
+ * candidate validated (errors under an added or replaced element reported
+ * under /params), prepare, the commit, fmt logged at INFO level, and
+ * *result. 0 or -errno with err set; nothing changes on error.
+ */
+int dp_edit(const struct dp_edit *e, json_t **result, struct ctl_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An answer of the element's name alone ({"name": ...}), as removals give. */
+json_t *dp_answer_name(const struct cfg_node *schema, const void *elem, void *arg);
+
 #endif
