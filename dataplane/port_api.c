@@ -2,14 +2,12 @@
 /* Ports over the API: list, and add, change or remove at runtime. */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ether.h>
 
 #include "apply.h"
 #include "ctl_server.h"
-#include "log.h"
 #include "port.h"
 #include "module.h"
 #include "rcu.h"
@@ -55,50 +53,55 @@ static int port_list(const void *params, json_t **result, struct ctl_error *err)
 	return 0;
 }
 
+/* port.add's and port.set's answer: the port as port.list shows it. */
+static json_t *port_answer(const struct cfg_node *schema, const void *elem, void *arg)
+{
+	const struct tessd_port_cfg *pc = elem;
+	const struct dp_port *p = dp_port_by_name(pc->name);
+
+	(void)schema;
+	(void)arg;
+	return p ? port_json(p) : NULL;
+}
+
+/* Probes the new port once the config with it is valid. */
+static int port_probe(const struct tessd_cfg *cand, void *arg, struct ctl_error *err)
+{
+	const struct tessd_port_cfg *pc = arg;
+	char text[1024];
+	int rc = dp_port_create(pc, "/params", text, sizeof(text));
+
+	(void)cand;
+	if (rc < 0)
+		ctl_error_from_text(err, -rc, text);
+	return rc;
+}
+
+static void port_unprobe(void *arg)
+{
+	const struct tessd_port_cfg *pc = arg;
+
+	dp_port_destroy(dp_port_by_name(pc->name));
+}
+
 static int port_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_port_cfg *pc = params;
-	char from[32], text[1024];
-	struct tessd_cfg cand;
-	struct tessd_port_cfg *ports;
-	struct dp_port *p;
-	int rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_ADD,
+		.array = "/ports",
+		.item = pc,
+		.arg = (void *)pc,
+		.prepare = port_probe,
+		.unprepare = port_unprobe,
+		.answer = port_answer,
+	};
 
 	if (tessd_cfg_port(&tessd.cfg, pc->name)) {
 		ctl_error_set(err, EEXIST, "/params/name", "port '%s' exists", pc->name);
 		return -EEXIST;
 	}
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	ports = realloc(cand.ports, (cand.n_ports + 1) * sizeof(*ports));
-	if (ports == NULL) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	cand.ports = ports;
-	/* Deep copy through the schema: the params struct goes away after this call. */
-	if (cfg_clone(&tessd_port_schema, &ports[cand.n_ports], pc) < 0) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	snprintf(from, sizeof(from), "/ports/%u", cand.n_ports);
-	cand.n_ports++;
-	rc = dp_validate(&cand, from, "/params", err);
-	if (rc == 0 && (rc = dp_port_create(pc, "/params", text, sizeof(text))) < 0)
-		ctl_error_from_text(err, -rc, text);
-	if (rc < 0) {
-		tessd_cfg_free(&cand);
-		return rc;
-	}
-	p = dp_port_by_name(pc->name);
-	rc = dp_commit(&cand, err);
-	if (rc < 0) {
-		dp_port_destroy(p);
-		return rc;
-	}
-	DP_LOG(INFO, "port %s added", pc->name);
-	*result = port_json(p);
-	return 0;
+	return dp_edit(&e, result, err, "port %s added", pc->name);
 }
 
 /* Fields a running port keeps: changing them means deleting and adding it again. */
@@ -110,11 +113,16 @@ static int port_set(const void *params, json_t **result, struct ctl_error *err)
 	const json_t *req = params;
 	const json_t *name = json_object_get(req, "name");
 	const struct tessd_port_cfg *cur;
-	struct tessd_cfg cand;
+	struct tessd_port_cfg pc;
+	struct dp_edit e = {
+		.op = DP_EDIT_SET,
+		.array = "/ports",
+		.item = &pc,
+		.answer = port_answer,
+	};
 	struct cfg_errs errs;
 	json_t *merged;
-	char from[32];
-	int idx = -1, rc;
+	int rc;
 
 	if (!json_is_string(name)) {
 		ctl_error_set(err, EINVAL, "/params/name", "the port to change, by name");
@@ -126,7 +134,6 @@ static int port_set(const void *params, json_t **result, struct ctl_error *err)
 			      json_string_value(name));
 		return -ENOENT;
 	}
-	idx = (int)(cur - tessd.cfg.ports);
 	merged = cfg_encode(&tessd_port_schema, cur);
 	for (const char *const *f = fixed_fields; *f; f++) {
 		const json_t *v = json_object_get(req, *f);
@@ -141,30 +148,16 @@ static int port_set(const void *params, json_t **result, struct ctl_error *err)
 		}
 	}
 	json_object_update(merged, (json_t *)req);
-	if ((rc = dp_candidate(&cand, err)) < 0) {
-		json_decref(merged);
-		return rc;
-	}
-	cfg_free(&tessd_port_schema, &cand.ports[idx]);
 	cfg_errs_init(&errs);
-	rc = cfg_decode(&tessd_port_schema, merged, &cand.ports[idx], "/params", &errs);
+	rc = cfg_decode(&tessd_port_schema, merged, &pc, "/params", &errs);
 	json_decref(merged);
 	if (rc < 0) {
 		ctl_error_from_cfg(err, &errs);
-		tessd_cfg_free(&cand);
 		return -err->code;
 	}
-	snprintf(from, sizeof(from), "/ports/%d", idx);
-	rc = dp_validate(&cand, from, "/params", err);
-	if (rc == 0)
-		rc = dp_commit(&cand, err);
-	else
-		tessd_cfg_free(&cand);
-	if (rc == 0) {
-		/* cur went with the old running config: use the name from the request. */
-		DP_LOG(INFO, "port %s changed", json_string_value(name));
-		*result = port_json(dp_port_by_name(json_string_value(name)));
-	}
+	e.index = (uint32_t)(cur - tessd.cfg.ports);
+	rc = dp_edit(&e, result, err, "port %s changed", pc.name);
+	cfg_free(&tessd_port_schema, &pc);
 	return rc;
 }
 
@@ -180,13 +173,29 @@ static int port_in_use(const char *name, struct ctl_error *err)
 	return 0;
 }
 
+/* Out of the snapshot first; once no worker can hold it, the device is closed. */
+static int port_drain(const struct tessd_cfg *cand, void *arg, struct ctl_error *err)
+{
+	struct dp_port *p = arg;
+
+	(void)cand;
+	(void)err;
+	p->draining = true;
+	return 0;
+}
+
+static void port_undrain(void *arg)
+{
+	struct dp_port *p = arg;
+
+	p->draining = false;
+}
+
 static int port_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_name_params *pp = params;
 	const struct tessd_port_cfg *cur = tessd_cfg_port(&tessd.cfg, pp->name);
 	struct dp_port *p = dp_port_by_name(pp->name);
-	struct tessd_cfg cand;
-	uint32_t idx;
 	int rc;
 
 	if (cur == NULL || p == NULL) {
@@ -195,26 +204,18 @@ static int port_del(const void *params, json_t **result, struct ctl_error *err)
 	}
 	if ((rc = port_in_use(pp->name, err)) < 0)
 		return rc;
-	idx = (uint32_t)(cur - tessd.cfg.ports);
-	if ((rc = dp_candidate(&cand, err)) < 0)
+	const struct dp_edit e = {
+		.op = DP_EDIT_DEL,
+		.array = "/ports",
+		.index = (uint32_t)(cur - tessd.cfg.ports),
+		.arg = p,
+		.prepare = port_drain,
+		.unprepare = port_undrain,
+		.answer = dp_answer_name,
+	};
+	if ((rc = dp_edit(&e, result, err, "port %s removed", pp->name)) < 0)
 		return rc;
-	cfg_free(&tessd_port_schema, &cand.ports[idx]);
-	memmove(&cand.ports[idx], &cand.ports[idx + 1],
-		(cand.n_ports - idx - 1) * sizeof(cand.ports[0]));
-	cand.n_ports--;
-	if ((rc = dp_validate(&cand, NULL, NULL, err)) < 0) {
-		tessd_cfg_free(&cand);
-		return rc;
-	}
-	/* Out of the snapshot first; once no worker can hold it, close the device. */
-	p->draining = true;
-	rc = dp_commit(&cand, err);
-	if (rc < 0) {
-		p->draining = false;
-		return rc;
-	}
 	dp_rcu_synchronize();
-	*result = json_pack("{s:s}", "name", pp->name);
 	dp_port_destroy(p);
 	return 0;
 }
