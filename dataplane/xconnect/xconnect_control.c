@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Port cross-connects: the module, its snapshot part and its API (control thread). */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rte_malloc.h>
 
 #include "apply.h"
 #include "ctl_server.h"
-#include "log.h"
 #include "port.h"
 #include "tessd.h"
 #include "xconnect.h"
@@ -58,33 +56,10 @@ static int xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct c
 static int xc_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_xc_cfg *xc = params;
-	struct tessd_cfg cand;
-	char from[32];
-	int rc;
-
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	struct tessd_xc_cfg *xcs = realloc(cand.xconnects, (cand.n_xconnects + 1) * sizeof(*xcs));
-	if (xcs == NULL) {
-		tessd_cfg_free(&cand);
-		ctl_error_set(err, ENOMEM, "", "out of memory");
-		return -ENOMEM;
-	}
-	snprintf(from, sizeof(from), "/xconnects/%u", cand.n_xconnects);
-	xcs[cand.n_xconnects++] = *xc;
-	cand.xconnects = xcs;
 	/* The whole candidate, as every change: this one is checked against all the others. */
-	rc = dp_validate(&cand, from, "/params", err);
-	if (rc < 0) {
-		tessd_cfg_free(&cand);
-		return rc;
-	}
-	rc = dp_commit(&cand, err);
-	if (rc == 0) {
-		DP_LOG(INFO, "xconnect %s <-> %s added", xc->a, xc->b);
-		*result = json_pack("{s:s, s:s}", "a", xc->a, "b", xc->b);
-	}
-	return rc;
+	const struct dp_edit e = { .op = DP_EDIT_ADD, .array = "/xconnects", .item = xc };
+
+	return dp_edit(&e, result, err, "xconnect %s <-> %s added", xc->a, xc->b);
 }
 
 struct xc_del_params {
@@ -95,9 +70,6 @@ static int xc_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct xc_del_params *p = params;
 	int idx = tessd_cfg_xc_of(&tessd.cfg, p->port);
-	struct tessd_xc_cfg gone;
-	struct tessd_cfg cand;
-	int rc;
 
 	if (tessd_cfg_port(&tessd.cfg, p->port) == NULL) {
 		ctl_error_set(err, ENOENT, "/params/port", "no port named '%s'", p->port);
@@ -108,18 +80,13 @@ static int xc_del(const void *params, json_t **result, struct ctl_error *err)
 			      p->port);
 		return -ENOENT;
 	}
-	gone = tessd.cfg.xconnects[idx];
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	memmove(&cand.xconnects[idx], &cand.xconnects[idx + 1],
-		(cand.n_xconnects - (uint32_t)idx - 1) * sizeof(gone));
-	cand.n_xconnects--;
-	rc = dp_commit(&cand, err);
-	if (rc == 0) {
-		DP_LOG(INFO, "xconnect %s <-> %s removed", gone.a, gone.b);
-		*result = json_pack("{s:s, s:s}", "a", gone.a, "b", gone.b);
-	}
-	return rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_DEL,
+		.array = "/xconnects",
+		.index = (uint32_t)idx,
+	};
+	const struct tessd_xc_cfg *gone = &tessd.cfg.xconnects[idx];
+	return dp_edit(&e, result, err, "xconnect %s <-> %s removed", gone->a, gone->b);
 }
 
 static int xc_list(const void *params, json_t **result, struct ctl_error *err)
