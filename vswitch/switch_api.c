@@ -9,7 +9,6 @@
 
 #include "apply.h"
 #include "ctl_server.h"
-#include "log.h"
 #include "switch.h"
 #include "tessd.h"
 
@@ -40,54 +39,41 @@ static int group_list(const void *params, json_t **result, struct ctl_error *err
 	return 0;
 }
 
+/* A VLAN used before starts its counters from zero (once the group is known valid). */
+static int group_rebase(const struct tessd_cfg *cand, void *arg, struct ctl_error *err)
+{
+	const struct tessd_group_cfg *g = arg;
+
+	(void)cand;
+	(void)err;
+	vsw_group_rebase(g->vlan);
+	return 0;
+}
+
 static int group_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_group_cfg *g = params;
-	struct tessd_group_cfg *groups;
-	struct tessd_cfg cand;
-	char from[40];
-	int rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_ADD,
+		.array = "/switch/groups",
+		.item = g,
+		.arg = (void *)g,
+		.prepare = group_rebase,
+	};
 
 	if (tessd_cfg_group(&tessd.cfg, g->name)) {
 		ctl_error_set(err, EEXIST, "/params/name", "group '%s' exists", g->name);
 		return -EEXIST;
 	}
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	groups = realloc(cand.sw.groups, (cand.sw.n_groups + 1) * sizeof(*groups));
-	if (groups == NULL) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	cand.sw.groups = groups;
-	if (cfg_clone(&tessd_group_schema, &groups[cand.sw.n_groups], g) < 0) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	snprintf(from, sizeof(from), "/switch/groups/%u", cand.sw.n_groups);
-	cand.sw.n_groups++;
-	if ((rc = dp_validate(&cand, from, "/params", err)) < 0) {
-		tessd_cfg_free(&cand);
-		return rc;
-	}
-	/* A VLAN used before starts its counters from zero. */
-	vsw_group_rebase(g->vlan);
-	rc = dp_commit(&cand, err);
-	if (rc == 0) {
-		DP_LOG(INFO, "group %s (tenant %s, VLAN %u) added", g->name, g->tenant, g->vlan);
-		*result = cfg_encode(&tessd_group_schema, tessd_cfg_group(&tessd.cfg, g->name));
-	}
-	return rc;
+	return dp_edit(&e, result, err, "group %s (tenant %s, VLAN %u) added", g->name, g->tenant,
+		       g->vlan);
 }
 
 static int group_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_name_params *np = params;
 	const struct tessd_group_cfg *g = tessd_cfg_group(&tessd.cfg, np->name);
-	struct tessd_cfg cand;
-	uint32_t idx;
 	json_t *m;
-	int rc;
 
 	if (g == NULL) {
 		ctl_error_set(err, ENOENT, "/params/name", "no group named '%s'", np->name);
@@ -114,23 +100,14 @@ static int group_del(const void *params, json_t **result, struct ctl_error *err)
 		return -EBUSY;
 	}
 	json_decref(m);
-	idx = (uint32_t)(g - tessd.cfg.sw.groups);
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	cfg_free(&tessd_group_schema, &cand.sw.groups[idx]);
-	memmove(&cand.sw.groups[idx], &cand.sw.groups[idx + 1],
-		(cand.sw.n_groups - idx - 1) * sizeof(cand.sw.groups[0]));
-	cand.sw.n_groups--;
-	if ((rc = dp_validate(&cand, NULL, NULL, err)) < 0) {
-		tessd_cfg_free(&cand);
-		return rc;
-	}
-	rc = dp_commit(&cand, err); /* its FDB entries go in vsw_sync */
-	if (rc == 0) {
-		DP_LOG(INFO, "group %s removed", np->name);
-		*result = json_pack("{s:s}", "name", np->name);
-	}
-	return rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_DEL,
+		.array = "/switch/groups",
+		.index = (uint32_t)(g - tessd.cfg.sw.groups),
+		.answer = dp_answer_name,
+	};
+	/* Its FDB entries go in vsw_sync. */
+	return dp_edit(&e, result, err, "group %s removed", np->name);
 }
 
 /* ---- FDB ---- */
@@ -216,15 +193,38 @@ static int fdb_flush_m(const void *params, json_t **result, struct ctl_error *er
 	return 0;
 }
 
-/* Adds (mac -> port) to group's static MACs, or removes it (port NULL). */
+/* fdb.add's answer: the request's static MAC. */
+static json_t *static_added(const struct cfg_node *schema, const void *elem, void *arg)
+{
+	const struct fdb_params *fp = arg;
+
+	char mac[CFG_MAC_STRLEN];
+
+	(void)schema;
+	(void)elem;
+	return json_pack("{s:s, s:s, s:s}", "group", fp->group, "mac",
+			 cfg_fmt_mac(&fp->mac, mac, sizeof(mac)), "port", fp->port);
+}
+
+static json_t *static_removed(const struct cfg_node *schema, const void *elem, void *arg)
+{
+	const struct fdb_params *fp = arg;
+
+	char mac[CFG_MAC_STRLEN];
+
+	(void)schema;
+	(void)elem;
+	return json_pack("{s:s, s:s}", "group", fp->group, "mac",
+			 cfg_fmt_mac(&fp->mac, mac, sizeof(mac)));
+}
+
+/* Adds (mac -> port) to group's static MACs, or removes mac (add false). */
 static int edit_static(const struct fdb_params *fp, bool add, json_t **result,
 		       struct ctl_error *err)
 {
 	const struct tessd_group_cfg *g = tessd_cfg_group(&tessd.cfg, fp->group);
-	struct tessd_group_cfg *cg;
-	struct tessd_cfg cand;
-	char from[48], mac[CFG_MAC_STRLEN];
-	int found = -1, rc;
+	char array[48], mac[CFG_MAC_STRLEN];
+	int found = -1;
 
 	if (g == NULL) {
 		ctl_error_set(err, ENOENT, "/params/group", "no group named '%s'", fp->group);
@@ -246,39 +246,25 @@ static int edit_static(const struct fdb_params *fp, bool add, json_t **result,
 			      g->name);
 		return -ENOENT;
 	}
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	cg = (struct tessd_group_cfg *)tessd_cfg_group(&cand, fp->group);
-	if (add && found < 0) {
-		struct tessd_static_mac *sm =
-			realloc(cg->static_macs, (cg->n_static_macs + 1) * sizeof(*sm));
-		if (sm == NULL) {
-			tessd_cfg_free(&cand);
-			return -ENOMEM;
-		}
-		cg->static_macs = sm;
-		found = (int)cg->n_static_macs++;
-	} else if (!add) {
-		memmove(&cg->static_macs[found], &cg->static_macs[found + 1],
-			(cg->n_static_macs - (uint32_t)found - 1) * sizeof(cg->static_macs[0]));
-		cg->n_static_macs--;
-	}
-	if (add) {
-		cg->static_macs[found].mac = fp->mac;
-		snprintf(cg->static_macs[found].port, TESS_NAME_LEN, "%s", fp->port);
-	}
-	snprintf(from, sizeof(from), "/switch/groups/%u/static_macs/%d",
-		 (uint32_t)(cg - cand.sw.groups), found);
-	if ((rc = dp_validate(&cand, from, "/params", err)) < 0) {
-		tessd_cfg_free(&cand);
-		return rc;
-	}
-	rc = dp_commit(&cand, err);
-	if (rc == 0)
-		*result = add ? json_pack("{s:s, s:s, s:s}", "group", fp->group, "mac", mac, "port",
-					  fp->port)
-			      : json_pack("{s:s, s:s}", "group", fp->group, "mac", mac);
-	return rc;
+	/* A static MAC added again is moved to the new port. */
+	struct tessd_static_mac sm = { .mac = fp->mac };
+	snprintf(sm.port, TESS_NAME_LEN, "%s", fp->port);
+	snprintf(array, sizeof(array), "/switch/groups/%u/static_macs",
+		 (uint32_t)(g - tessd.cfg.sw.groups));
+	const struct dp_edit e = {
+		.op = !add         ? DP_EDIT_DEL
+		      : found >= 0 ? DP_EDIT_SET
+				   : DP_EDIT_ADD,
+		.array = array,
+		.index = found >= 0 ? (uint32_t)found : 0,
+		.item = &sm,
+		.arg = (void *)fp,
+		.answer = add ? static_added : static_removed,
+	};
+	if (add)
+		return dp_edit(&e, result, err, "group %s: static MAC %s on port %s", fp->group,
+			       mac, fp->port);
+	return dp_edit(&e, result, err, "group %s: static MAC %s removed", fp->group, mac);
 }
 
 static int fdb_add(const void *params, json_t **result, struct ctl_error *err)
