@@ -9,8 +9,8 @@
 #include <rte_cycles.h>
 
 #include "apply.h"
+#include "cfg_array.h"
 #include "ctl_server.h"
-#include "log.h"
 #include "port.h"
 #include "router.h"
 #include "kernel.h"
@@ -52,42 +52,10 @@ static json_t *mac_json(const struct rte_ether_addr *mac)
 	return json_string(s);
 }
 
-/* Appends a copy of item to a config array (as cand.router.<arr>); -ENOMEM. */
-static int append(void **arr, uint32_t *n, size_t size, const struct cfg_node *schema,
-		  const void *item)
+/* The running config's routes, which route.add and route.del edit in place. */
+static int running_routes(struct tessd_cfg *cfg, struct cfg_array *a)
 {
-	uint8_t *a = realloc(*arr, (*n + 1) * size);
-
-	if (a == NULL)
-		return -ENOMEM;
-	*arr = a;
-	if (cfg_clone(schema, a + *n * size, item) < 0)
-		return -ENOMEM;
-	(*n)++;
-	return 0;
-}
-
-/* Removes element i of a config array. */
-static void remove_at(void *arr, uint32_t *n, size_t size, const struct cfg_node *schema,
-		      uint32_t i)
-{
-	uint8_t *a = arr;
-
-	cfg_free(schema, a + i * size);
-	memmove(a + i * size, a + (i + 1) * size, (*n - i - 1) * size);
-	(*n)--;
-}
-
-/* Validates and commits cand, mapping errors under "from" to /params. */
-static int finish(struct tessd_cfg *cand, const char *from, struct ctl_error *err)
-{
-	int rc = dp_validate(cand, from, "/params", err);
-
-	if (rc < 0) {
-		tessd_cfg_free(cand);
-		return rc;
-	}
-	return dp_commit(cand, err);
+	return cfg_array_find(&tessd_cfg_schema, cfg, "/router/routes", a);
 }
 
 struct vrf_filter {
@@ -137,27 +105,13 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 static int vrf_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_vrf_cfg *v = params;
-	struct tessd_cfg cand;
-	char from[40];
-	int rc;
+	const struct dp_edit e = { .op = DP_EDIT_ADD, .array = "/router/vrfs", .item = v };
 
 	if (tessd_cfg_vrf(&tessd.cfg, v->name)) {
 		ctl_error_set(err, EEXIST, "/params/name", "VRF '%s' exists", v->name);
 		return -EEXIST;
 	}
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	snprintf(from, sizeof(from), "/router/vrfs/%u", cand.router.n_vrfs);
-	if (append((void **)&cand.router.vrfs, &cand.router.n_vrfs, sizeof(*v), &tessd_vrf_schema,
-		   v) < 0) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	if ((rc = finish(&cand, from, err)) == 0) {
-		DP_LOG(INFO, "VRF %s (id %u) added", v->name, v->id);
-		*result = cfg_encode(&tessd_vrf_schema, tessd_cfg_vrf(&tessd.cfg, v->name));
-	}
-	return rc;
+	return dp_edit(&e, result, err, "VRF %s (id %u) added", v->name, v->id);
 }
 
 /* A JSON list of what names something, for "in use" errors (the first few). */
@@ -180,14 +134,36 @@ static int busy(struct ctl_error *err, const char *path, json_t *list, const cha
 	return -EBUSY;
 }
 
+/* A VRF's own routes and static neighbours go with it. */
+static int vrf_del_own(struct tessd_cfg *cand, void *arg, struct ctl_error *err)
+{
+	const char *name = arg;
+	struct cfg_array routes, neighs;
+
+	if (cfg_array_find(&tessd_cfg_schema, cand, "/router/routes", &routes) < 0 ||
+	    cfg_array_find(&tessd_cfg_schema, cand, "/router/neighbours", &neighs) < 0) {
+		ctl_error_set(err, EINVAL, "", "the config has no routes or neighbours");
+		return -EINVAL;
+	}
+	for (uint32_t i = *routes.n; i-- > 0;) {
+		const struct tessd_route_cfg *rc = cfg_array_at(&routes, i);
+		if (strcmp(rc->vrf, name) == 0)
+			cfg_array_del(&routes, i);
+	}
+	for (uint32_t i = *neighs.n; i-- > 0;) {
+		const struct tessd_neigh_cfg *nc = cfg_array_at(&neighs, i);
+		if (strcmp(nc->vrf, name) == 0)
+			cfg_array_del(&neighs, i);
+	}
+	return 0;
+}
+
 static int vrf_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_name_params *np = params;
 	const struct tessd_router_cfg *r = &tessd.cfg.router;
 	const struct tessd_vrf_cfg *v = need_vrf(np->name, "/params/name", err);
-	struct tessd_cfg cand;
 	json_t *users = json_array();
-	int rc;
 
 	if (v == NULL) {
 		json_decref(users);
@@ -210,26 +186,15 @@ static int vrf_del(const void *params, json_t **result, struct ctl_error *err)
 		return busy(err, "/params/name", users,
 			    "routes lead into VRF '%s': %s; remove them first", v->name);
 	json_decref(users);
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	/* Its own routes and static neighbours go with it. */
-	for (uint32_t i = cand.router.n_routes; i-- > 0;)
-		if (strcmp(cand.router.routes[i].vrf, np->name) == 0)
-			remove_at(cand.router.routes, &cand.router.n_routes,
-				  sizeof(cand.router.routes[0]), &tessd_route_schema, i);
-	for (uint32_t i = cand.router.n_neighbours; i-- > 0;)
-		if (strcmp(cand.router.neighbours[i].vrf, np->name) == 0)
-			remove_at(cand.router.neighbours, &cand.router.n_neighbours,
-				  sizeof(cand.router.neighbours[0]), &tessd_neigh_schema, i);
-	for (uint32_t i = 0; i < cand.router.n_vrfs; i++)
-		if (strcmp(cand.router.vrfs[i].name, np->name) == 0)
-			remove_at(cand.router.vrfs, &cand.router.n_vrfs,
-				  sizeof(cand.router.vrfs[0]), &tessd_vrf_schema, i);
-	if ((rc = finish(&cand, NULL, err)) == 0) {
-		DP_LOG(INFO, "VRF %s removed", np->name);
-		*result = json_pack("{s:s}", "name", np->name);
-	}
-	return rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_DEL,
+		.array = "/router/vrfs",
+		.index = (uint32_t)(v - r->vrfs),
+		.arg = (void *)np->name,
+		.also = vrf_del_own,
+		.answer = dp_answer_name,
+	};
+	return dp_edit(&e, result, err, "VRF %s removed", np->name);
 }
 
 /* ---- interfaces ---- */
@@ -271,30 +236,28 @@ static int iface_list(const void *params, json_t **result, struct ctl_error *err
 	return 0;
 }
 
+static json_t *iface_answer(const struct cfg_node *schema, const void *elem, void *arg)
+{
+	(void)schema;
+	(void)arg;
+	return iface_json(elem);
+}
+
 static int iface_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_iface_cfg *ic = params;
-	struct tessd_cfg cand;
-	char from[40];
-	int rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_ADD,
+		.array = "/router/interfaces",
+		.item = ic,
+		.answer = iface_answer,
+	};
 
 	if (tessd_cfg_iface(&tessd.cfg, ic->name)) {
 		ctl_error_set(err, EEXIST, "/params/name", "interface '%s' exists", ic->name);
 		return -EEXIST;
 	}
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	snprintf(from, sizeof(from), "/router/interfaces/%u", cand.router.n_interfaces);
-	if (append((void **)&cand.router.interfaces, &cand.router.n_interfaces, sizeof(*ic),
-		   &tessd_iface_schema, ic) < 0) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	if ((rc = finish(&cand, from, err)) == 0) {
-		DP_LOG(INFO, "interface %s added to VRF %s", ic->name, ic->vrf);
-		*result = iface_json(tessd_cfg_iface(&tessd.cfg, ic->name));
-	}
-	return rc;
+	return dp_edit(&e, result, err, "interface %s added to VRF %s", ic->name, ic->vrf);
 }
 
 /* Whether a next hop goes through interface ic (named, or its subnet holds the gateway). */
@@ -311,9 +274,7 @@ static int iface_del(const void *params, json_t **result, struct ctl_error *err)
 	const struct tessd_name_params *np = params;
 	const struct tessd_router_cfg *r = &tessd.cfg.router;
 	const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, np->name);
-	struct tessd_cfg cand;
 	json_t *users;
-	int rc;
 
 	if (ic == NULL) {
 		ctl_error_set(err, ENOENT, "/params/name", "no interface named '%s'", np->name);
@@ -344,16 +305,13 @@ static int iface_del(const void *params, json_t **result, struct ctl_error *err)
 		return busy(err, "/params/name", users,
 			    "interface '%s' is used by %s: remove them first", ic->name);
 	json_decref(users);
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
-	remove_at(cand.router.interfaces, &cand.router.n_interfaces,
-		  sizeof(cand.router.interfaces[0]), &tessd_iface_schema,
-		  (uint32_t)(ic - r->interfaces));
-	if ((rc = finish(&cand, NULL, err)) == 0) {
-		DP_LOG(INFO, "interface %s removed", np->name);
-		*result = json_pack("{s:s}", "name", np->name);
-	}
-	return rc;
+	const struct dp_edit e = {
+		.op = DP_EDIT_DEL,
+		.array = "/router/interfaces",
+		.index = (uint32_t)(ic - r->interfaces),
+		.answer = dp_answer_name,
+	};
+	return dp_edit(&e, result, err, "interface %s removed", np->name);
 }
 
 /* ---- routes ---- */
@@ -470,6 +428,7 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 	uint32_t n = r->n_routes, ip = rc->prefix.ip, have;
 	uint8_t len = rc->prefix.len;
 	struct tessd_router_index ix;
+	struct cfg_array a;
 	struct cfg_errs errs;
 	struct nh_group g;
 	char path[48], text[CFG_PREFIX_STRLEN];
@@ -508,11 +467,18 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		ctl_error_set(err, ENOENT, "/params/nexthops", "a next hop's interface is unknown");
 		return -ENOENT;
 	}
-	if (append((void **)&r->routes, &r->n_routes, sizeof(*rc), &tessd_route_schema, rc) < 0)
-		return -ENOMEM;
+	if ((e = running_routes(cfg, &a)) == 0)
+		e = cfg_array_add(&a, rc);
+	if (e == -ERANGE)
+		ctl_error_set(err, ERANGE, "/params", "the config holds at most %u routes",
+			      a.node->arr.max);
+	else if (e < 0)
+		ctl_error_set(err, -e, "", "cannot record the route: %s", strerror(-e));
+	if (e < 0)
+		return e;
 	e = rt_route_set(id, ip, len, &g);
 	if (e < 0) {
-		remove_at(r->routes, &r->n_routes, sizeof(*rc), &tessd_route_schema, n);
+		cfg_array_del(&a, n);
 		ctl_error_set(err, -e, "/params",
 			      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
 			      strerror(-e));
@@ -542,12 +508,12 @@ struct route_key_params {
 static int route_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct route_key_params *rp = params;
-	struct tessd_router_cfg *r = &tessd.cfg.router;
+	struct cfg_array a;
 	const struct tessd_vrf_cfg *v = need_vrf(rp->vrf, "/params/vrf", err);
 	uint32_t ip = rp->prefix.ip, have;
 	uint8_t len = rp->prefix.len;
 	char text[CFG_PREFIX_STRLEN];
-	int i;
+	int i, rc;
 
 	if (v == NULL)
 		return -ENOENT;
@@ -572,9 +538,13 @@ static int route_del(const void *params, json_t **result, struct ctl_error *err)
 				      rp->vrf, text);
 		return have ? -EINVAL : -ENOENT;
 	}
+	if ((rc = running_routes(&tessd.cfg, &a)) < 0) {
+		ctl_error_set(err, -rc, "", "cannot find the config's routes: %s", strerror(-rc));
+		return rc;
+	}
 	if (!kern_route_fallback(v->id, ip, len)) /* the kernel's route for it, if any */
 		rt_route_unset(v->id, ip, len);
-	remove_at(r->routes, &r->n_routes, sizeof(r->routes[0]), &tessd_route_schema, (uint32_t)i);
+	cfg_array_del(&a, (uint32_t)i);
 	rt_route_index_reset(); /* the routes after it moved */
 	*result = json_pack("{s:s, s:s}", "vrf", rp->vrf, "prefix", text);
 	return 0;
@@ -678,29 +648,23 @@ static int static_index(const struct tessd_cfg *cfg, const char *vrf, uint32_t i
 static int neigh_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_neigh_cfg *nc = params;
-	struct tessd_cfg cand;
-	char from[48];
 	uint32_t ip = nc->ip;
-	int rc, i;
+	char ip_s[CFG_IP4_STRLEN], mac[CFG_MAC_STRLEN];
+	int i;
 
 	if (need_vrf(nc->vrf, "/params/vrf", err) == NULL)
 		return -ENOENT;
-	if ((rc = dp_candidate(&cand, err)) < 0)
-		return rc;
 	/* Adding one that exists replaces it: a static entry is edited this way. */
-	i = static_index(&cand, nc->vrf, ip);
-	if (i >= 0)
-		remove_at(cand.router.neighbours, &cand.router.n_neighbours,
-			  sizeof(cand.router.neighbours[0]), &tessd_neigh_schema, (uint32_t)i);
-	snprintf(from, sizeof(from), "/router/neighbours/%u", cand.router.n_neighbours);
-	if (append((void **)&cand.router.neighbours, &cand.router.n_neighbours, sizeof(*nc),
-		   &tessd_neigh_schema, nc) < 0) {
-		tessd_cfg_free(&cand);
-		return -ENOMEM;
-	}
-	if ((rc = finish(&cand, from, err)) == 0)
-		*result = cfg_encode(&tessd_neigh_schema, nc);
-	return rc;
+	i = static_index(&tessd.cfg, nc->vrf, ip);
+	const struct dp_edit e = {
+		.op = i >= 0 ? DP_EDIT_SET : DP_EDIT_ADD,
+		.array = "/router/neighbours",
+		.index = i >= 0 ? (uint32_t)i : 0,
+		.item = nc,
+	};
+	return dp_edit(&e, result, err, "VRF %s: static neighbour %s at %s", nc->vrf,
+		       cfg_fmt_ip4(ip, ip_s, sizeof(ip_s)),
+		       cfg_fmt_mac(&nc->mac, mac, sizeof(mac)));
 }
 
 struct neigh_key_params {
@@ -708,15 +672,26 @@ struct neigh_key_params {
 	uint32_t ip;
 };
 
+/* neigh.del's answer: the neighbour as the request named it. */
+static json_t *neigh_removed(const struct cfg_node *schema, const void *elem, void *arg)
+{
+	const struct neigh_key_params *np = arg;
+
+	char ip[CFG_IP4_STRLEN];
+
+	(void)schema;
+	(void)elem;
+	return json_pack("{s:s, s:s}", "vrf", np->vrf, "ip", cfg_fmt_ip4(np->ip, ip, sizeof(ip)));
+}
+
 static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct neigh_key_params *np = params;
 	const struct tessd_vrf_cfg *v = need_vrf(np->vrf, "/params/vrf", err);
-	struct tessd_cfg cand;
 	struct neigh *e;
 	uint32_t ip = np->ip;
 	char ip_s[CFG_IP4_STRLEN];
-	int rc, i;
+	int i;
 
 	if (v == NULL)
 		return -ENOENT;
@@ -730,16 +705,17 @@ static int neigh_del(const void *params, json_t **result, struct ctl_error *err)
 			return -ENOENT;
 		}
 		rt_neigh_forget(e);
-	} else {
-		if ((rc = dp_candidate(&cand, err)) < 0)
-			return rc;
-		remove_at(cand.router.neighbours, &cand.router.n_neighbours,
-			  sizeof(cand.router.neighbours[0]), &tessd_neigh_schema, (uint32_t)i);
-		if ((rc = finish(&cand, NULL, err)) < 0)
-			return rc;
+		*result = neigh_removed(NULL, NULL, (void *)np);
+		return 0;
 	}
-	*result = json_pack("{s:s, s:s}", "vrf", np->vrf, "ip", ip_s);
-	return 0;
+	const struct dp_edit ed = {
+		.op = DP_EDIT_DEL,
+		.array = "/router/neighbours",
+		.index = (uint32_t)i,
+		.arg = (void *)np,
+		.answer = neigh_removed,
+	};
+	return dp_edit(&ed, result, err, "VRF %s: static neighbour %s removed", np->vrf, ip_s);
 }
 
 /* ---- schemas ---- */
