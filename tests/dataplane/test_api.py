@@ -218,3 +218,64 @@ def test_schema_and_help_of_a_method(td):
     assert err(r)[:2] == (errno.ENOENT, "/params/method")
     r = c.call({"id": 5, "method": "schema", "params": {"x": 1}})
     assert err(r)[:2] == (errno.EINVAL, "/params")
+
+
+def test_edits_answer_log_and_undo(td):
+    """Every add, set and del of a collection goes the same way: the answer, an INFO line,
+    errors under the request's own /params path, and removing what was added gives the
+    running config back as it was."""
+    c = Client(td.socket)
+    ids = iter(range(100, 1000))
+
+    def call(method, params):
+        r = c.call({"id": next(ids), "method": method, "params": params})
+        assert "result" in r, (method, params, r)
+        return r["result"]
+
+    def fails(method, params):
+        r = c.call({"id": next(ids), "method": method, "params": params})
+        assert "error" in r, (method, params, r)
+        return err(r)
+
+    before = c.call({"id": 1, "method": "config.get"})["result"]
+    tap = tess.tap_port("d", f"pd{tess.uid()}", 3)
+    assert call("port.add", tap)["name"] == "d"
+    assert fails("port.set", {"name": "d", "mac_limit": 5})[1] == "/params/mac_limit"
+    assert fails("port.set", {"name": "d", "mode": "access", "group": "nope"})[:2] == (
+        errno.ENOENT, "/params/group")
+    assert call("xconnect.add", {"a": "c", "b": "d"}) == {"a": "c", "b": "d"}
+    code, path, msg = fails("port.del", {"name": "d"})
+    assert code == errno.EBUSY and "remove the xconnect first" in msg
+    assert call("xconnect.del", {"port": "d"}) == {"a": "c", "b": "d"}
+
+    g = call("group.add", {"name": "g1", "tenant": "t", "vlan": 10})
+    assert g["name"] == "g1" and g["vlan"] == 10 and g["static_macs"] == []
+    p = call("port.set", {"name": "d", "mode": "access", "group": "g1", "mac_limit": 5})
+    assert p["name"] == "d" and p["port_id"] == 3
+    # A nested collection (a group's static MACs): its element's errors are the request's.
+    code, path, msg = fails("fdb.add", {"group": "g1", "mac": "02:00:00:00:00:09", "port": "c"})
+    assert path == "/params/port" and "not in group" in msg
+    sm = {"group": "g1", "mac": "02:00:00:00:00:09", "port": "d"}
+    assert call("fdb.add", sm) == sm
+    assert call("fdb.add", sm) == sm  # again: replaced, not doubled
+    cfg = c.call({"id": 2, "method": "config.get"})["result"]
+    assert cfg["switch"]["groups"][0]["static_macs"] == [{"mac": sm["mac"], "port": "d"}]
+    assert call("fdb.del", {"group": "g1", "mac": sm["mac"]}) == {"group": "g1",
+                                                                  "mac": sm["mac"]}
+    assert call("port.del", {"name": "d"}) == {"name": "d"}
+    assert call("group.del", {"name": "g1"}) == {"name": "g1"}
+
+    v = call("vrf.add", {"name": "v1", "id": 7})
+    assert v["name"] == "v1" and v["id"] == 7
+    code, path, msg = fails("interface.add", {"name": "i1", "vrf": "nope", "port": "c"})
+    assert path == "/params/vrf", (code, path, msg)
+    assert call("vrf.del", {"name": "v1"}) == {"name": "v1"}
+
+    assert c.call({"id": 3, "method": "config.get"})["result"] == before
+    log = td.log()
+    for line in ("port d added", "port d changed", "xconnect c <-> d added",
+                 "xconnect c <-> d removed", "group g1 (tenant t, VLAN 10) added",
+                 "group g1: static MAC 02:00:00:00:00:09 on port d",
+                 "group g1: static MAC 02:00:00:00:00:09 removed", "port d removed",
+                 "group g1 removed", "VRF v1 (id 7) added", "VRF v1 removed"):
+        assert "tess.dp: " + line in log, line
