@@ -2,6 +2,7 @@
 #include "cfg_array.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,10 +106,17 @@ int cfg_array_add(const struct cfg_array *a, const void *item)
 	/* What a saved config would not load again is refused here too. */
 	if (*a->n >= a->node->arr.max)
 		return -ERANGE;
-	items = realloc(*a->items, (*a->n + 1) * size);
-	if (items == NULL)
-		return -ENOMEM;
-	*a->items = items;
+	/*
+	 * Grown by half again when full (the block's usable size says how full):
+	 * appending N elements one by one copies O(N) bytes, not O(N^2).
+	 */
+	items = *a->items;
+	if (items == NULL || malloc_usable_size(items) < (*a->n + 1) * size) {
+		items = realloc(items, (*a->n + 1 + *a->n / 2) * size);
+		if (items == NULL)
+			return -ENOMEM;
+		*a->items = items;
+	}
 	if (copy_item(a, items + *a->n * size, item) < 0)
 		return -ENOMEM;
 	(*a->n)++;
