@@ -21,21 +21,14 @@
 
 #include "fib.h"
 
+#define TEST_RAND_SEED 88172645463325252ull /* this file's own sequence */
+#include "test_rand.h"
+
 #define SMALL_VRFS   4094
 #define SMALL_ROUTES 100
 #define BIG_VRF      4095
 #define BIG_ROUTES   1000000
 #define BULK         32
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
-}
 
 static double now(void)
 {

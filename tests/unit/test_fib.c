@@ -16,15 +16,8 @@
 #include "rcu.h"
 #include "unit_eal.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
+#define TEST_RAND_SEED 0x9e3779b97f4a7c15ull /* this file's own sequence */
+#include "test_rand.h"
 
 static int eal_setup(void **state)
 {
