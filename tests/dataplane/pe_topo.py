@@ -16,7 +16,7 @@ group after pid ^ ifindex, which two tessds on the two ends of one veth
 pair (consecutive ifindexes, often consecutive pids) can share by chance.
 """
 import tess
-from vsw_topo import Capture, sh_move
+from capture import Capture
 
 ENT_IP, ENT_GW = "192.168.10.10", "192.168.10.1"
 DESK_IP, DESK_GW = "192.168.50.10", "192.168.50.1"
@@ -74,9 +74,7 @@ class PeTopo:
 
     def _endpoint(self, ifc, mac, ip, gw, src=None):
         ns = tess.Netns(self.cleanup)
-        sh_move(ns, ifc, mac, src)
-        ns.run("ip", "addr", "add", ip + "/24", "dev", ifc)
-        ns.run("ip", "link", "set", ifc, "up")
+        ns.attach(ifc, ip + "/24", src=src, mac=mac)
         ns.run("ip", "route", "add", "default", "via", gw)
         ns.ifc = ifc
         return ns

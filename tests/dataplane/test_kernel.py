@@ -21,21 +21,14 @@ import time
 import pytest
 
 import tess
-from vsw_topo import sh_move
 
 FRR = "/usr/lib/frr"
 
 
 def wait(cond, timeout=1.0, what="condition"):
-    """cond() within timeout (the issue's bound for a kernel change to reach tessd)."""
-    deadline = time.time() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.02)
+    """cond() within timeout (1 s: the issue's bound for a kernel change to reach tessd),
+    polled finely so that the bound is measured, not the polling."""
+    return tess.wait_for(cond, timeout, what, interval=0.02)
 
 
 class KTopo:
@@ -72,9 +65,7 @@ class KTopo:
 
     def _plug(self, ns):
         mac, addr, gw = ns.plug
-        sh_move(ns, ns.ifc, mac)
-        ns.run("ip", "addr", "add", addr, "dev", ns.ifc)
-        ns.run("ip", "link", "set", ns.ifc, "up")
+        ns.attach(ns.ifc, addr, mac=mac)
         ns.run("ip", "route", "add", "default", "via", gw)
 
     def restart(self):

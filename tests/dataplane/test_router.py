@@ -16,7 +16,6 @@ from scapy.packet import Raw
 import tess
 from pe_topo import (DESK_GW, DESK_IP, DESK_MAC, ENT_GW, ENT_IP, ENT_MAC, VLAN, PeTopo,
                      router_config)
-from vsw_topo import Capture, sh_move, wait
 
 
 def icmp_from(frames, src, dst, type_=None):
@@ -139,8 +138,9 @@ def test_rfc1812_checks_drop_and_count(cleanup, tmp_path):
     s.send(bytes(Ether(src=ENT_MAC["acme"], dst="ff:ff:ff:ff:ff:ff") /
                  IP(src=ENT_IP, dst="255.255.255.255") / UDP()))
     want = {k: 3 * len(v) for k, v in cases.items()}
-    assert wait(lambda: all(drops(t.vrfs(), "acme").get(k, 0) - before.get(k, 0) >= n
-                            for k, n in want.items()), 5), drops(t.vrfs(), "acme")
+    tess.wait_for(lambda: all(drops(t.vrfs(), "acme").get(k, 0) - before.get(k, 0) >= n
+                              for k, n in want.items()), 5,
+                  lambda: f"every drop counted: {drops(t.vrfs(), 'acme')}")
     after = drops(t.vrfs(), "acme")
     for k, n in want.items():
         assert after[k] - before.get(k, 0) == n, (k, after)
@@ -154,8 +154,8 @@ def test_rfc1812_checks_drop_and_count(cleanup, tmp_path):
     # A good one still goes through: TTL down by one, checksum right.
     desk = t.capture("acme-desk")
     s.send(bytes(eth / IP(src=ENT_IP, dst=DESK_IP, ttl=9) / UDP(sport=5, dport=7777)))
-    assert wait(lambda: any(UDP in Ether(f) and Ether(f)[UDP].dport == 7777
-                            for f in desk.frames), 3)
+    tess.wait_for(lambda: any(UDP in Ether(f) and Ether(f)[UDP].dport == 7777
+                              for f in desk.frames), 3, "the good packet at the desktop")
     p = next(Ether(f) for f in desk.close() if UDP in Ether(f) and Ether(f)[UDP].dport == 7777)
     assert p[IP].ttl == 8 and p.src.lower() == t.router_mac("acme-dc")
     chk = p[IP].chksum
@@ -221,13 +221,14 @@ def test_ip_options_are_forwarded_with_record_route(cleanup, tmp_path):
     lsrr = b"\x83\x07\x04" + bytes([192, 168, 50, 10]) + b"\x00"  # LSRR, padded to 8
     s.send(bytes(Ether(src=ENT_MAC["acme"], dst=rmac) /
                  IP(src=ENT_IP, dst=DESK_IP, options=[lsrr]) / UDP()))
-    assert wait(lambda: t.vrfs()["acme"]["drops"].get("source_route", 0) == 1, 3)
+    tess.wait_for(lambda: t.vrfs()["acme"]["drops"].get("source_route", 0) == 1, 3,
+                  "the source route drop")
     # A malformed option: parameter problem pointing at it.
     ent = t.capture("acme-ent")
     bad = b"\x07\x01\x04\x00"  # record route of length 1
     s.send(bytes(Ether(src=ENT_MAC["acme"], dst=rmac) /
                  IP(src=ENT_IP, dst=DESK_IP, options=[bad]) / UDP()))
-    assert wait(lambda: icmp_from(ent.frames, ENT_GW, ENT_IP, 12), 3)
+    tess.wait_for(lambda: icmp_from(ent.frames, ENT_GW, ENT_IP, 12), 3, "a parameter problem")
     assert icmp_from(ent.close(), ENT_GW, ENT_IP, 12)[0][ICMP].ptr == 21
 
 
@@ -240,8 +241,9 @@ def test_arp_resolution_aging_and_rules(cleanup, tmp_path):
     assert n["state"] in ("reachable", "stale") and n["mac"].lower() == DESK_MAC["acme"]
     assert n["interface"] == "acme-dc"
     # Unused: reachable -> stale -> gone.
-    assert wait(lambda: t.neigh("acme").get(DESK_IP, {}).get("state") == "stale", 3)
-    assert wait(lambda: DESK_IP not in t.neigh("acme"), 5)
+    tess.wait_for(lambda: t.neigh("acme").get(DESK_IP, {}).get("state") == "stale", 3,
+                  "a stale entry")
+    tess.wait_for(lambda: DESK_IP not in t.neigh("acme"), 5, "the entry gone")
     # In use: stale entries are probed and stay.
     p = subprocess.Popen(["ip", "netns", "exec", t.ns["acme-ent"].name, "ping", "-i", "0.2",
                           "-c", "30", DESK_IP], stdout=subprocess.PIPE, text=True)
@@ -268,7 +270,8 @@ def test_arp_resolution_aging_and_rules(cleanup, tmp_path):
     arp(2, "192.168.50.67", DESK_GW, dst=rmac)
     # A request for the router's address on another interface: not answered here.
     arp(1, "192.168.50.68", ENT_GW)
-    assert wait(lambda: t.vrfs()["acme"]["drops"].get("arp_ignored", 0) - before == 3, 3)
+    tess.wait_for(lambda: t.vrfs()["acme"]["drops"].get("arp_ignored", 0) - before == 3, 3,
+                  "3 ARP ignored")
     nb = t.neigh("acme")
     assert not {"192.168.50.66", "192.168.50.67", "192.168.50.68"} & set(nb)
     time.sleep(0.2)
@@ -278,19 +281,19 @@ def test_arp_resolution_aging_and_rules(cleanup, tmp_path):
     learned = t.vrfs()["acme"]["arp_learned"]
     arp(1, "192.168.50.69", DESK_GW, hwsrc="02:00:00:00:a0:69")
     # Learnt (counted: with a 2 s stale timer a slow moment can age the entry out already).
-    assert wait(lambda: t.vrfs()["acme"]["arp_learned"] > learned, 3)
-    assert wait(lambda: [f for f in cap.frames if ARP in Ether(f) and Ether(f)[ARP].op == 2 and
-                         Ether(f)[ARP].pdst == "192.168.50.69"], 3)
+    tess.wait_for(lambda: t.vrfs()["acme"]["arp_learned"] > learned, 3, "the asker learnt")
+    tess.wait_for(lambda: [f for f in cap.frames if ARP in Ether(f) and Ether(f)[ARP].op == 2
+                           and Ether(f)[ARP].pdst == "192.168.50.69"], 3, "the ARP reply")
     rep = next(Ether(f) for f in cap.close() if ARP in Ether(f) and Ether(f)[ARP].op == 2)
     assert rep[ARP].psrc == DESK_GW and rep[ARP].hwsrc.lower() == rmac
     # A gratuitous ARP moves a known entry to its new MAC. (Known afresh first: a request with
     # another MAC restarts the 2 s stale timer, which a slow moment may have run out.)
     arp(1, "192.168.50.69", DESK_GW, hwsrc="02:00:00:00:a0:6a")
-    assert wait(lambda: t.neigh("acme").get("192.168.50.69", {}).get("mac", "").lower() ==
-                "02:00:00:00:a0:6a", 3)
+    tess.wait_for(lambda: t.neigh("acme").get("192.168.50.69", {}).get("mac", "").lower() ==
+                  "02:00:00:00:a0:6a", 3, "the entry known afresh")
     arp(1, "192.168.50.69", "192.168.50.69", hwsrc="02:00:00:00:a0:70")
-    assert wait(lambda: t.neigh("acme")["192.168.50.69"]["mac"].lower() == "02:00:00:00:a0:70",
-                3)
+    tess.wait_for(lambda: t.neigh("acme")["192.168.50.69"]["mac"].lower() ==
+                  "02:00:00:00:a0:70", 3, "the entry moved by the gratuitous ARP")
     # ... but creates none.
     arp(1, "192.168.50.71", "192.168.50.71", hwsrc="02:00:00:00:a0:71")
     time.sleep(0.3)
@@ -394,9 +397,7 @@ def test_irb_routes_into_a_vswitch_group_of_the_same_tessd(cleanup, tmp_path):
                                    ("d2", desk2_if, "02:00:00:00:a0:11", "192.168.50.11",
                                     DESK_GW)):
         n = tess.Netns(cleanup)
-        sh_move(n, ifc, mac)
-        n.run("ip", "addr", "add", ip + "/24", "dev", ifc)
-        n.run("ip", "link", "set", ifc, "up")
+        n.attach(ifc, ip + "/24", mac=mac)
         n.run("ip", "route", "add", "default", "via", gw)
         ns[name] = n
     assert ns["ent"].ping(DESK_IP, count=3) == (3, 3)

@@ -14,7 +14,7 @@ from scapy.packet import Raw
 
 import tess
 from testpmd import Testpmd
-from vsw_topo import IPS, MAC, UPLINK_IP, UPLINK_MAC, Topo, wait
+from vsw_topo import IPS, MAC, UPLINK_IP, UPLINK_MAC, Topo
 
 BCAST = "ff:ff:ff:ff:ff:ff"
 
@@ -444,7 +444,8 @@ def test_vm_desktops_on_vhost_user_and_memif(cleanup, tmp_path):
         sa.send(bytes(Ether(src=MAC[1], dst=vm_mac, type=0x88b5) / Raw(b"TOVM" + b"." * 50)))
     for i in range(7):
         sb.send(bytes(Ether(src=MAC[1], dst=vm_mac, type=0x88b5) / Raw(b"TOVM" + b"." * 50)))
-    assert wait(lambda: tp.port_stats(0)["rx_packets"] >= 10 and tp.port_stats(1)["rx_packets"] >= 7)
+    tess.wait_for(lambda: tp.port_stats(0)["rx_packets"] >= 10 and
+                  tp.port_stats(1)["rx_packets"] >= 7, 3, "the frames at the VMs")
     time.sleep(0.2)
     assert [tp.port_stats(p)["rx_packets"] for p in range(3)] == [10, 7, 0]
     tp.quit()

@@ -10,46 +10,16 @@ support, so the far end of the trunk is a userspace VLAN endpoint (scapy on
 a raw socket): per VLAN it answers ARP and ping for 192.168.1.250 with a MAC
 of its own, and records every tag it sees.
 """
-import socket
-import threading
-import time
-
 from scapy.layers.inet import ICMP, IP
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 
 import tess
+from capture import Capture, Listener
 
 MAC = {1: "02:00:00:00:00:01", 2: "02:00:00:00:00:02"}
 IPS = {1: "192.168.1.1", 2: "192.168.1.2"}
 UPLINK_IP = "192.168.1.250"
 UPLINK_MAC = {100: "02:00:00:00:01:00", 200: "02:00:00:00:02:00"}
-
-
-class Listener:
-    """Calls self.on_frame for every frame arriving on iface in ns, in the background."""
-
-    def __init__(self, ns, iface):
-        self.sock = ns.raw_socket(iface)
-        self.stop = False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                data, kind = tess.recv_frame(self.sock)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if kind != tess.PACKET_OUTGOING:
-                self.on_frame(data)
-
-    def close(self):
-        self.stop = True
-        self.t.join(2)
-        self.sock.close()
 
 
 class VlanEndpoint(Listener):
@@ -85,21 +55,6 @@ class VlanEndpoint(Listener):
                       ICMP(type=0, id=pkt[ICMP].id, seq=pkt[ICMP].seq) / pkt[ICMP].payload)
 
 
-class Capture(Listener):
-    """Every frame arriving in a namespace's interface."""
-
-    def __init__(self, ns, iface):
-        self.frames = []
-        super().__init__(ns, iface)
-
-    def on_frame(self, data):
-        self.frames.append(data)
-
-    def close(self):
-        super().close()
-        return self.frames
-
-
 class Topo:
     def __init__(self, cleanup, tmp_path, port_kw=None, switch=None, trunk=True, extra_ports=(),
                  tessd_kw=None):
@@ -127,16 +82,12 @@ class Topo:
         self.ns = {}
         for name in ("a1", "a2", "b1", "b2"):
             ns = tess.Netns(cleanup)
-            ifc = self.ifs[name]
-            sh_move(ns, ifc, MAC[int(name[1])])
-            ns.run("ip", "addr", "add", IPS[int(name[1])] + "/24", "dev", ifc)
-            ns.run("ip", "link", "set", ifc, "up")
+            ns.attach(self.ifs[name], IPS[int(name[1])] + "/24", mac=MAC[int(name[1])])
             self.ns[name] = ns
         self.endpoint = None
         if trunk:
             up = tess.Netns(cleanup)
-            sh_move(up, self.ifs["up"], "02:00:00:00:00:fe")
-            up.run("ip", "link", "set", self.ifs["up"], "up")
+            up.attach(self.ifs["up"], mac="02:00:00:00:00:fe")
             self.ns["up"] = up
             self.endpoint = VlanEndpoint(up, self.ifs["up"], (100, 200))
             cleanup.add(self.endpoint.close)
@@ -168,17 +119,3 @@ class Topo:
     def wait_fdb(self, cond, timeout=3, what="the FDB"):
         tess.wait_for(lambda: cond(self.fdb()), timeout, what)
 
-
-def sh_move(ns, iface, mac, src=None):
-    tess.sh("ip", "link", "set", iface, "netns", ns.name, ns=src.name if src else None)
-    ns.run("sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
-    ns.run("ip", "link", "set", iface, "address", mac)
-
-
-def wait(cond, timeout=3):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()

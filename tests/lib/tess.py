@@ -68,13 +68,19 @@ def sweep_stale():
             sh("ip", "netns", "del", name, check=False)
 
 
-def wait_for(cond, timeout, what):
-    """Polls cond() until it is true; fails naming what it waited for."""
+def wait_for(cond, timeout, what, interval=0.1):
+    """Polls cond() until it is true and returns its value; fails naming what it waited for
+    (what may be a callable, called at the failure for the state to report). cond() is tried
+    once more after the deadline, so a slow poll never fails a test."""
     deadline = time.time() + timeout
-    while not cond():
+    while True:
+        v = cond()
+        if v:
+            return v
         if time.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what() if callable(what) else what}")
+        time.sleep(interval)
 
 
 def sweep_runtime_dirs():
@@ -120,11 +126,13 @@ class Netns:
     def run(self, *cmd, check=True, timeout=60):
         return sh(*cmd, ns=self.name, check=check, timeout=timeout)
 
-    def attach(self, iface, addr=None, mtu=None, src=None):
+    def attach(self, iface, addr=None, mtu=None, src=None, mac=None):
         """Moves an interface (e.g. tessd's tap) in here, from namespace src or this one's
         parent, and brings it up."""
         sh("ip", "link", "set", iface, "netns", self.name, ns=src.name if src else None)
         self.run("sysctl", "-qw", f"net.ipv6.conf.{iface}.disable_ipv6=1")
+        if mac:
+            self.run("ip", "link", "set", iface, "address", mac)
         if mtu:
             self.run("ip", "link", "set", iface, "mtu", str(mtu))
         if addr:
