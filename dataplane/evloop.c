@@ -15,12 +15,14 @@ struct ev_handle {
 	ev_cb cb;
 	void *arg;
 	struct ev_handle *next_dead;
+	struct ev_handle *prev, *next; /* in the loop's live list, for ev_destroy */
 };
 
 struct evloop {
 	int epfd;
 	/* Handles deleted during a batch are freed after it: a later event may still name them. */
 	struct ev_handle *dead;
+	struct ev_handle *live; /* not deleted: freed by ev_destroy if still there */
 };
 
 struct evloop *ev_create(void)
@@ -50,6 +52,8 @@ void ev_destroy(struct evloop *l)
 {
 	if (l == NULL)
 		return;
+	while (l->live)
+		ev_del(l, l->live);
 	free_dead(l);
 	close(l->epfd);
 	free(l);
@@ -72,6 +76,10 @@ struct ev_handle *ev_add(struct evloop *l, int fd, uint32_t events, ev_cb cb, vo
 		errno = e;
 		return NULL;
 	}
+	h->next = l->live;
+	if (l->live)
+		l->live->prev = h;
+	l->live = h;
 	return h;
 }
 
@@ -87,6 +95,12 @@ void ev_del(struct evloop *l, struct ev_handle *h)
 	if (h == NULL || h->dead)
 		return;
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		l->live = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
 	h->dead = true;
 	h->next_dead = l->dead;
 	l->dead = h;

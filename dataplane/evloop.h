@@ -12,6 +12,7 @@ struct ev_handle;
 typedef void (*ev_cb)(struct ev_handle *h, int fd, uint32_t events, void *arg);
 
 struct evloop *ev_create(void);
+/* Frees the loop and every handle still watched (their fds stay open). */
 void ev_destroy(struct evloop *l);
 /* Watches fd; the handle stays valid until ev_del. */
 struct ev_handle *ev_add(struct evloop *l, int fd, uint32_t events, ev_cb cb, void *arg);
