@@ -449,10 +449,11 @@ json_t *mgr_usage_locked(uint32_t tenant_id)
 	}
 	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
 		const struct mgr_tenant *t = &mgr.tenants[i];
-		json_t *quotas = json_array();
+		json_t *quotas;
 		uint32_t desktops = 0, running = 0;
 		if (tenant_id && t->id != tenant_id)
 			continue;
+		quotas = json_array();
 		for (uint32_t k = 0; k < mgr.n_quotas; k++) {
 			const struct mgr_quota *q = &mgr.quotas[k];
 			if (q->tenant_id == t->id)
@@ -468,8 +469,11 @@ json_t *mgr_usage_locked(uint32_t tenant_id)
 							 "desktops", (int)desktops, "running",
 							 (int)running, "quotas", quotas));
 	}
-	return tenant_id ? json_pack("{s:o}", "tenants", tenants)
-			 : json_pack("{s:o, s:o}", "hosts", hosts, "tenants", tenants);
+	if (tenant_id) {
+		json_decref(hosts); /* a tenant sees no hosts */
+		return json_pack("{s:o}", "tenants", tenants);
+	}
+	return json_pack("{s:o, s:o}", "hosts", hosts, "tenants", tenants);
 }
 
 /* ---- start and stop ---- */
