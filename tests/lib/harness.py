@@ -16,10 +16,15 @@ def session_start(what, exes):
         if not os.access(exe, os.X_OK):
             pytest.exit(f"{exe} is not built (set TESS_BUILD)", 2)
     tess.sweep_stale()
+    tess.sanitizer_setup()
 
 
-def session_finish():
+def session_finish(session):
     tess.sweep_runtime_dirs()
+    reports = tess.sanitizer_reports(last=True)
+    if reports:  # from a process that outlived its test
+        print(f"\nsanitizer reports after the last test:\n{reports}")
+        session.exitstatus = 1
 
 
 @pytest.fixture
@@ -28,3 +33,12 @@ def cleanup():
     yield c
     errors = c.run()
     assert not errors, f"cleanup failed: {errors}"
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_check():
+    """Fails a test during which a program reported an error under ASan or UBSan (checked
+    after the test's cleanup, which stops its daemons; the reports name their pid)."""
+    yield
+    reports = tess.sanitizer_reports()
+    assert not reports, f"sanitizer reports:\n{reports}"

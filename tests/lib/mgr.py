@@ -66,6 +66,7 @@ class Mgr:
         self.proc = subprocess.Popen([TESSMGRD, "-c", self.config_path], stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         self.cleanup.add(self.kill)
+        tess.sanitizer_watch(self.log_path)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -93,6 +94,13 @@ class Mgr:
         return rc
 
     def kill(self):
+        if self.proc and self.proc.poll() is None and tess.SANITIZED:
+            # A clean exit, so that LeakSanitizer looks at it too.
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                pass
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)

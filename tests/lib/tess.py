@@ -68,6 +68,63 @@ def sweep_stale():
             sh("ip", "netns", "del", name, check=False)
 
 
+SANITIZED = os.environ.get("TESS_SANITIZED") == "1"
+SAN_DIR = f"/tmp/tess-san-{PID}"
+_SAN_MARK = re.compile(r"runtime error:|ERROR: \w+Sanitizer")
+_san_logs = []  # the daemons' output files
+_san_found = []  # reports seen in captured output
+
+
+def sanitizer_setup():
+    """Under ASan+UBSan (the build-asan run), every process the tests start writes its ASan
+    and LeakSanitizer reports into SAN_DIR, whatever it does with its output. UBSan next to
+    ASan ignores log_path (GCC 12) and writes on stderr: the daemons' logs and tessctl's
+    stderr are read for its reports (and it aborts the process, which tests see)."""
+    if not SANITIZED:
+        return
+    os.makedirs(SAN_DIR, exist_ok=True)
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    os.environ["ASAN_OPTIONS"] = f"{opts}:log_path={SAN_DIR}/asan".lstrip(":")
+
+
+def sanitizer_watch(log_path):
+    """Reads this daemon's output file for reports after the test."""
+    if SANITIZED:
+        _san_logs.append(log_path)
+
+
+def sanitizer_scan(text, who):
+    """Keeps a report found in a captured output."""
+    if SANITIZED and _SAN_MARK.search(text or ""):
+        _san_found.append(f"--- {who}\n{text}")
+
+
+def sanitizer_reports(last=False):
+    """The reports made since the last call, as text (each read once)."""
+    out = _san_found[:]
+    _san_found.clear()
+    for path in _san_logs:
+        try:
+            with open(path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        m = _SAN_MARK.search(text)
+        if m:
+            start = text.rfind("\n", 0, m.start()) + 1
+            out.append(f"--- {path}\n{text[start:start + 8000]}")
+    _san_logs.clear()
+    if os.path.isdir(SAN_DIR):
+        for name in sorted(os.listdir(SAN_DIR)):
+            path = os.path.join(SAN_DIR, name)
+            with open(path, errors="replace") as f:
+                out.append(f"--- {name}\n{f.read()}")
+            os.unlink(path)
+        if last:
+            os.rmdir(SAN_DIR)
+    return "\n".join(out)
+
+
 def wait_for(cond, timeout, what, interval=0.1):
     """Polls cond() until it is true and returns its value; fails naming what it waited for
     (what may be a callable, called at the failure for the state to report). cond() is tried
@@ -270,6 +327,7 @@ class Tessd:
             cmd = ["ip", "netns", "exec", self.netns.name] + cmd  # it execs: same pid
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
         self.cleanup.add(self._kill)
+        sanitizer_watch(self.log_path)
         if wait:
             self.wait_ready(timeout)
         return self
@@ -296,6 +354,7 @@ class Tessd:
     def tessctl(self, *args, check=True, json_out=False, timeout=30):
         cmd = [TESSCTL, "-s", self.socket] + (["--json"] if json_out else []) + list(args)
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        sanitizer_scan(r.stderr, " ".join(cmd))
         if check and r.returncode != 0:
             raise TessdError(f"{' '.join(cmd)}: rc {r.returncode}: {r.stderr}")
         return r
@@ -315,6 +374,13 @@ class Tessd:
             self.logf.close()
 
     def _kill(self):
+        if self.proc and self.proc.poll() is None and SANITIZED:
+            # A clean exit, so that LeakSanitizer looks at it too.
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                pass
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
