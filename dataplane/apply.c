@@ -62,8 +62,7 @@ static struct dp_snapshot *build(const struct tessd_cfg *cfg, int *rc, struct ct
 	for (unsigned id = 0; id < RTE_MAX_ETHPORTS; id++)
 		s->port[id].stage = DP_STAGE_DROP;
 	*rc = 0;
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->build && (*rc = m->build(s, cfg, err)) < 0) {
 			if (err->message[0] == '\0')
 				ctl_error_set(err, -*rc, "", "%s: cannot build its tables: %s",
@@ -77,8 +76,7 @@ static struct dp_snapshot *build(const struct tessd_cfg *cfg, int *rc, struct ct
 
 static void sync_modules(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->sync)
 			m->sync(old, cur);
 	}

@@ -106,8 +106,7 @@ void tess_modules_fini(void)
 
 int tess_modules_register_api(void)
 {
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->methods && ctl_register(m->methods) < 0) {
 			DP_LOG(ERR, "module %s: an API schema is inconsistent", m->name);
 			return -EINVAL;
@@ -118,8 +117,7 @@ int tess_modules_register_api(void)
 
 void tess_modules_start(struct evloop *loop)
 {
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->start)
 			m->start(loop);
 	}
@@ -127,8 +125,7 @@ void tess_modules_start(struct evloop *loop)
 
 void tess_modules_poll(const struct tessd_cfg *cfg, uint64_t now)
 {
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->poll)
 			m->poll(cfg, now);
 	}

@@ -391,8 +391,7 @@ int dp_port_create(const struct tessd_port_cfg *pc, const char *path, char *err,
 		close_port(p);
 		return rc;
 	}
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->port_reset)
 			m->port_reset(p->id);
 	}

@@ -31,8 +31,7 @@ static json_t *port_json(const struct dp_port *p)
 		      p->tx_multiseg, "promiscuous", p->cfg.promiscuous, "numa", p->socket);
 	if (o == NULL)
 		return NULL;
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->port_json)
 			m->port_json(p, &tessd.cfg, o);
 	}
@@ -164,8 +163,7 @@ static int port_set(const void *params, json_t **result, struct ctl_error *err)
 /* What still refers to a port (each module says): it must go first. */
 static int port_in_use(const char *name, struct ctl_error *err)
 {
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		int rc = m->port_in_use ? m->port_in_use(&tessd.cfg, name, err) : 0;
 		if (rc < 0)
 			return rc;

@@ -73,8 +73,7 @@ struct dp_snapshot *dp_snapshot_copy(void)
 		return NULL;
 	memcpy(s, dp_snap, sizeof(*s));
 	memset(s->part, 0, sizeof(s->part));
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->snap_copy && dp_snap->part[m->id] &&
 		    (s->part[m->id] = m->snap_copy(dp_snap->part[m->id])) == NULL) {
 			dp_snapshot_discard(s);
@@ -86,8 +85,7 @@ struct dp_snapshot *dp_snapshot_copy(void)
 
 void dp_snapshot_discard(struct dp_snapshot *s)
 {
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->snap_free && s->part[m->id])
 			m->snap_free(s->part[m->id]);
 	}

@@ -144,8 +144,7 @@ void dp_stats_reset(void)
 	for (unsigned i = 0; i < dp_n_stages; i++)
 		dp_cnt_sum(&stage_base[i], sizeof(stage_base[i]), stage_of, i);
 	sum_drops(drop_base);
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->stats_reset)
 			m->stats_reset();
 	}
@@ -212,8 +211,7 @@ static json_t *worker_json(unsigned idx)
 	json_object_set_new(o, "idle_cycles", json_integer((json_int_t)c.idle_cycles));
 	json_object_set_new(o, "busy_polls", json_integer((json_int_t)c.busy_polls));
 	json_object_set_new(o, "idle_polls", json_integer((json_int_t)c.idle_polls));
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->worker_json)
 			m->worker_json(idx, o);
 	}
@@ -281,8 +279,7 @@ json_t *dp_stats_json(const struct tessd_cfg *cfg, const char *vrf)
 	o = json_pack("{s:f, s:I, s:o, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
 		      (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "stages",
 		      stages_json(), "drops", drops_json());
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->stats_json)
 			m->stats_json(o, cfg, vrf);
 	}

@@ -34,8 +34,7 @@ static int worker_alloc(unsigned lcore)
 					   RTE_CACHE_LINE_SIZE, socket);
 	if (w->port_drop == NULL || w->drop_total == NULL)
 		return -ENOMEM;
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		int rc = m->worker_init ? m->worker_init(w, socket) : 0;
 		if (rc < 0)
 			return rc;
@@ -52,8 +51,7 @@ int dp_workers_init(void)
 		if (rc < 0)
 			return rc;
 	}
-	TESS_MODULE_FOREACH(m)
-	{
+	TESS_MODULE_FOREACH (m) {
 		if (m->worker_poll)
 			dp_worker_poll_add(m->worker_poll);
 	}
