@@ -65,6 +65,16 @@ void dp_snapshot_fini(void)
 	dp_snap = NULL;
 }
 
+/* A module's part_size bytes: a copy of old, or zeroed (the first snapshot). */
+static void *part_copy(const struct tess_module *m, const void *old)
+{
+	void *p = rte_zmalloc("tess_snapshot_part", m->part_size, RTE_CACHE_LINE_SIZE);
+
+	if (p && old)
+		memcpy(p, old, m->part_size);
+	return p;
+}
+
 struct dp_snapshot *dp_snapshot_copy(void)
 {
 	struct dp_snapshot *s = snap_alloc();
@@ -74,8 +84,13 @@ struct dp_snapshot *dp_snapshot_copy(void)
 	memcpy(s, dp_snap, sizeof(*s));
 	memset(s->part, 0, sizeof(s->part));
 	TESS_MODULE_FOREACH (m) {
-		if (m->snap_copy && dp_snap->part[m->id] &&
-		    (s->part[m->id] = m->snap_copy(dp_snap->part[m->id])) == NULL) {
+		void *old = dp_snap->part[m->id];
+
+		if (m->part_size)
+			s->part[m->id] = part_copy(m, old);
+		else if (m->snap_copy && old)
+			s->part[m->id] = m->snap_copy(old);
+		if ((m->part_size || (m->snap_copy && old)) && s->part[m->id] == NULL) {
 			dp_snapshot_discard(s);
 			return NULL;
 		}
@@ -86,7 +101,9 @@ struct dp_snapshot *dp_snapshot_copy(void)
 void dp_snapshot_discard(struct dp_snapshot *s)
 {
 	TESS_MODULE_FOREACH (m) {
-		if (m->snap_free && s->part[m->id])
+		if (m->part_size)
+			rte_free(s->part[m->id]);
+		else if (m->snap_free && s->part[m->id])
 			m->snap_free(s->part[m->id]);
 	}
 	rte_free(s);

@@ -76,20 +76,6 @@ static void vsw_worker_json(unsigned idx, json_t *o)
 			    json_integer((json_int_t)dp_cnt_read(&vw->learn_limited)));
 }
 
-static void *vsw_snap_copy(void *part)
-{
-	struct vsw_part *p = rte_malloc("tess_vsw_part", sizeof(*p), RTE_CACHE_LINE_SIZE);
-
-	if (p)
-		memcpy(p, part, sizeof(*p));
-	return p;
-}
-
-static void vsw_snap_free(void *part)
-{
-	rte_free(part);
-}
-
 static void build_access(struct vsw_port *pf, const struct tessd_cfg *cfg,
 			 const struct tessd_port_cfg *pc, const struct dp_port *p)
 {
@@ -112,12 +98,6 @@ static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 	struct vsw_part *vp = s->part[vsw_module.id];
 
 	(void)err;
-	if (vp == NULL) { /* the first snapshot */
-		vp = rte_malloc("tess_vsw_part", sizeof(*vp), RTE_CACHE_LINE_SIZE);
-		if (vp == NULL)
-			return -ENOMEM;
-		s->part[vsw_module.id] = vp;
-	}
 	memset(vp, 0, sizeof(*vp));
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
@@ -440,8 +420,7 @@ struct tess_module vsw_module = {
 	.fini = vsw_fini,
 	.worker_init = vsw_worker_init,
 	.worker_fini = vsw_worker_fini,
-	.snap_copy = vsw_snap_copy,
-	.snap_free = vsw_snap_free,
+	.part_size = sizeof(struct vsw_part),
 	.build = vsw_build,
 	.sync = vsw_sync,
 	.poll = vsw_poll,

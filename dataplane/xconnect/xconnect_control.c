@@ -3,39 +3,17 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rte_malloc.h>
-
 #include "apply.h"
 #include "ctl_server.h"
 #include "port.h"
 #include "tessd.h"
 #include "xconnect.h"
 
-static void *xc_snap_copy(void *part)
-{
-	struct xc_part *p = rte_malloc("tess_xc_part", sizeof(*p), RTE_CACHE_LINE_SIZE);
-
-	if (p)
-		memcpy(p, part, sizeof(*p));
-	return p;
-}
-
-static void xc_snap_free(void *part)
-{
-	rte_free(part);
-}
-
 static int xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
 {
 	struct xc_part *xp = s->part[xc_module.id];
 
 	(void)err;
-	if (xp == NULL) { /* the first snapshot */
-		xp = rte_malloc("tess_xc_part", sizeof(*xp), RTE_CACHE_LINE_SIZE);
-		if (xp == NULL)
-			return -ENOMEM;
-		s->part[xc_module.id] = xp;
-	}
 	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
 		xp->peer[i] = DP_PORT_NONE;
 	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
@@ -149,8 +127,7 @@ static int xc_port_in_use(const struct tessd_cfg *cfg, const char *name, struct 
 
 struct tess_module xc_module = {
 	.name = "xconnect",
-	.snap_copy = xc_snap_copy,
-	.snap_free = xc_snap_free,
+	.part_size = sizeof(struct xc_part),
 	.build = xc_build,
 	.port_json = xc_port_json,
 	.port_in_use = xc_port_in_use,
