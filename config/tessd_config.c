@@ -297,59 +297,13 @@ const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const c
 	return NULL;
 }
 
-/* Index of the xconnect among the first n of cfg that uses port "name", or -1. */
-static int xc_using(const struct tessd_cfg *cfg, uint32_t n, const char *name)
+int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < cfg->n_xconnects; i++)
 		if (strcmp(cfg->xconnects[i].a, name) == 0 ||
 		    strcmp(cfg->xconnects[i].b, name) == 0)
 			return (int)i;
 	return -1;
-}
-
-int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
-{
-	return xc_using(cfg, cfg->n_xconnects, name);
-}
-
-/* Checks xc against the ports and the first n xconnects of cfg. */
-static int xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd_xc_cfg *xc,
-		    const char *path, struct cfg_errs *errs)
-{
-	const char *ends[2] = { xc->a, xc->b };
-	const char *keys[2] = { "a", "b" };
-	unsigned before = errs->n;
-	char p[CFG_PATH_MAX];
-	bool missing = false;
-
-	for (int e = 0; e < 2; e++) {
-		int other;
-
-		snprintf(p, sizeof(p), "%s/%s", path, keys[e]);
-		const struct tessd_port_cfg *port = tessd_cfg_port(cfg, ends[e]);
-
-		if (port == NULL) {
-			missing = true; /* a reference error */
-		} else if (port->mode != TESS_PORT_NONE) {
-			cfg_err_add(errs, EBUSY, p, "port '%s' is a switch %s port", ends[e],
-				    tess_port_modes[port->mode]);
-		} else if ((other = xc_using(cfg, n, ends[e])) >= 0) {
-			cfg_err_add(errs, EBUSY, p,
-				    "port '%s' is already cross-connected (%s <-> %s)", ends[e],
-				    cfg->xconnects[other].a, cfg->xconnects[other].b);
-		}
-	}
-	if (errs->n == before && !missing && strcmp(xc->a, xc->b) == 0) {
-		snprintf(p, sizeof(p), "%s/b", path);
-		cfg_err_add(errs, EINVAL, p, "a port cannot be cross-connected to itself");
-	}
-	return errs->n == before ? 0 : -EINVAL;
-}
-
-int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *xc, const char *path,
-		       struct cfg_errs *errs)
-{
-	return xc_check(cfg, cfg->n_xconnects, xc, path, errs);
 }
 
 int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
@@ -376,25 +330,11 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 			}
 		}
 	}
-	/*
-	 * Section by section, the names each refers to after its own rules (which
-	 * skip what refers to nothing): errors come in the document's order.
-	 */
-	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
-		/* Each xconnect against the ones before it, so a clash is reported once. */
-		snprintf(p, sizeof(p), "/xconnects/%u", i);
-		xc_check(cfg, i, &cfg->xconnects[i], p, errs);
-	}
-	cfg_check_refs_in(&tessd_cfg_schema, cfg, "xconnects", errs);
-	tessd_switch_validate(cfg, errs);
-	cfg_check_refs_in(&tessd_cfg_schema, cfg, "switch", errs);
-	cfg_check_refs_in(&tessd_cfg_schema, cfg, "ports", errs);
-	tessd_router_validate(cfg, errs);
-	cfg_check_refs_in(&tessd_cfg_schema, cfg, "router", errs);
 	return errs->n == before ? 0 : -EINVAL;
 }
 
-int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs)
+int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs,
+		     tessd_cfg_validator validate)
 {
 	struct cfg_errs local;
 	int rc;
@@ -406,7 +346,7 @@ int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *
 	rc = cfg_decode(&tessd_cfg_schema, doc, cfg, NULL, errs);
 	if (rc < 0)
 		return rc;
-	rc = tessd_cfg_validate(cfg, errs);
+	rc = (validate ? validate : tessd_cfg_validate)(cfg, errs);
 	if (rc < 0)
 		tessd_cfg_free(cfg);
 	return rc;

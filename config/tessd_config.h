@@ -109,7 +109,8 @@ struct tessd_xc_cfg {
 #define TESS_MAX_NEXTHOPS    8
 #define TESS_PREFIX_LEN      19 /* "255.255.255.255/32" */
 
-#define TESS_IFNAME_LEN 16 /* a Linux interface name (15 chars + NUL) */
+#define TESS_IFNAME_LEN     16 /* a Linux interface name (15 chars + NUL) */
+#define TESS_IFNAME_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 /*
  * A VRF bound to the kernel: tessd mirrors the routes of a kernel routing
@@ -225,67 +226,30 @@ extern const struct cfg_node tessd_iface_schema;
 extern const struct cfg_node tessd_route_schema;
 extern const struct cfg_node tessd_neigh_schema;
 
-/* The schema's rules plus cross references (names unique, xconnect ends exist...). */
-int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs);
+/*
+ * The schema's rules plus the core's (port names and devices unique). Each
+ * section's own rules (groups, xconnects, the router) are its module's:
+ * tessd validates a config with dp_cfg_validate, which runs them all.
+ */
+typedef int (*tessd_cfg_validator)(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+/* Decodes doc and validates it (validate, or NULL: tessd_cfg_validate); cfg empty on error. */
+int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *errs,
+		     tessd_cfg_validator validate);
 void tessd_cfg_free(struct tessd_cfg *cfg);
 
 const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const char *name);
 /* Index of the xconnect using port "name", or -1. */
 int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name);
-/*
- * Checks a candidate xconnect against cfg's ports and xconnects (ends exist,
- * differ, are free), reporting under "path" (e.g. "/params").
- */
-int tessd_cfg_xc_check(const struct tessd_cfg *cfg, const struct tessd_xc_cfg *xc, const char *path,
-		       struct cfg_errs *errs);
 
 const struct tessd_group_cfg *tessd_cfg_group(const struct tessd_cfg *cfg, const char *name);
 /* Whether port p is an access port of group g or a trunk carrying it. */
 bool tessd_port_in_group(const struct tessd_port_cfg *p, const struct tessd_group_cfg *g);
 /* Whether anti-spoofing is on for p ("auto": on for vhost-user ports or with allowed lists). */
 bool tessd_port_anti_spoof(const struct tessd_port_cfg *p);
-/* Switch cross references: ports' groups, static MACs (used by tessd_cfg_validate). */
-int tessd_switch_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 
-/*
- * Name lookups over a router config in O(log n), for whatever checks or
- * applies many routes at once. Valid while the config is unchanged.
- */
-struct tessd_router_index {
-	const struct tessd_cfg *cfg;
-	uint32_t *vrfs;         /* VRF indexes, sorted by name */
-	uint32_t *ifaces;       /* interface indexes, sorted by name */
-	uint32_t *by_vrf;       /* interface indexes, grouped by their VRF's sorted position */
-	uint32_t *by_vrf_start; /* [n_vrfs + 2]: where each group starts (last: unknown VRFs) */
-	uint16_t *ids;          /* the user's own numbers per interface index, if it sets them */
-};
-int tessd_router_index_init(struct tessd_router_index *ix, const struct tessd_cfg *cfg);
-void tessd_router_index_fini(struct tessd_router_index *ix);
-const struct tessd_vrf_cfg *tessd_ix_vrf(const struct tessd_router_index *ix, const char *name);
-/* The name of an interface's TAP in its VRF's kernel namespace. */
-const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic);
-const struct tessd_iface_cfg *tessd_ix_iface(const struct tessd_router_index *ix, const char *name);
-/* The interfaces of a VRF (indexes into cfg's interfaces, *idx); how many. */
-uint32_t tessd_ix_vrf_ifaces(const struct tessd_router_index *ix, const char *vrf,
-			     const uint32_t **idx);
-/* The interface of vrf whose subnet holds ip (host order), or NULL. */
-const struct tessd_iface_cfg *tessd_ix_iface_for(const struct tessd_router_index *ix,
-						 const char *vrf, uint32_t ip);
-
-/*
- * One route against ix's config (its VRF, prefix, next hops, connected
- * subnets), reported under /router/routes/<i>; not against the other routes.
- */
-void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
-		       uint32_t i, struct cfg_errs *errs);
-/* Router cross references (used by tessd_cfg_validate). */
-int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 const struct tessd_vrf_cfg *tessd_cfg_vrf(const struct tessd_cfg *cfg, const char *name);
 const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const char *name);
-/* The interface of vrf whose subnet holds ip (host order), or NULL. */
-const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const char *vrf,
-					      uint32_t ip);
 
 /* The device name part of devargs ("net_tap0" of "net_tap0,iface=x"). */
 void tessd_devargs_name(const char *devargs, char *name, size_t len);

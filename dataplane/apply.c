@@ -15,6 +15,18 @@
 
 struct tessd tessd;
 
+int dp_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	unsigned before = errs->n;
+
+	tessd_cfg_validate(cfg, errs);
+	TESS_MODULE_FOREACH (m) {
+		if (m->validate)
+			m->validate(cfg, errs);
+	}
+	return errs->n == before ? 0 : -EINVAL;
+}
+
 int dp_candidate(struct tessd_cfg *cand, struct ctl_error *err)
 {
 	int rc = cfg_clone(&tessd_cfg_schema, cand, &tessd.cfg);
@@ -30,7 +42,7 @@ int dp_validate(const struct tessd_cfg *cand, const char *from, const char *to,
 	struct cfg_errs errs;
 
 	cfg_errs_init(&errs);
-	if (tessd_cfg_validate(cand, &errs) == 0)
+	if (dp_cfg_validate(cand, &errs) == 0)
 		return 0;
 	ctl_error_from_cfg(err, &errs);
 	dp_error_remap(err, from, to);

@@ -13,6 +13,12 @@
 #include "dp.h"
 #include "tessd_config.h"
 
+/*
+ * A config's rules past the schema: the core's (tessd_cfg_validate) and
+ * every module's section, in module order; -EINVAL with errs if any.
+ */
+int dp_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+
 /* A private copy of the running config to edit. */
 int dp_candidate(struct tessd_cfg *cand, struct ctl_error *err);
 /*

@@ -46,7 +46,7 @@ static int load_config(const char *path)
 
 	cfg_errs_init(&errs);
 	doc = cfg_file_load(path, &errs);
-	rc = doc ? tessd_cfg_decode(doc, &tessd.cfg, &errs) : -EINVAL;
+	rc = doc ? tessd_cfg_decode(doc, &tessd.cfg, &errs, dp_cfg_validate) : -EINVAL;
 	json_decref(doc);
 	if (rc < 0) {
 		char prefix[PATH_MAX + 32];
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	} else {
 		/* No file: every default, no ports (an idle tessd answering its API). */
 		json_t *empty = json_object();
-		rc = tessd_cfg_decode(empty, &tessd.cfg, NULL);
+		rc = tessd_cfg_decode(empty, &tessd.cfg, NULL, dp_cfg_validate);
 		json_decref(empty);
 		if (rc < 0)
 			return 1;

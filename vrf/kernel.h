@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <rte_mbuf.h>
 
+#include "router_check.h"
 #include "tessd_config.h"
 
 struct evloop;

@@ -18,6 +18,7 @@
 #include "l3.h"
 #include "neigh.h"
 #include "nexthop.h"
+#include "router_check.h"
 #include "tessd_config.h"
 
 extern struct fib l3_fib;

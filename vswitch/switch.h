@@ -15,6 +15,9 @@
 extern struct fdb vsw_fdb;
 extern const struct ctl_method vsw_methods[];
 
+/* The switch section's rules, and the ports' switching keys (the module's validate). */
+int vsw_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+
 /* A group's counters start from zero now (a group added again). */
 void vsw_group_rebase(uint16_t vlan);
 

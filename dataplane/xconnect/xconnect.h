@@ -16,6 +16,9 @@ struct xc_part {
 };
 
 extern struct tess_module xc_module;
+
+/* The xconnects section's rules (the module's validate). */
+int xc_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 extern struct dp_stage xc_stage;
 
 #endif

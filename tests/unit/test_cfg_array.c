@@ -32,7 +32,7 @@ static void load(struct tessd_cfg *cfg)
 
 	assert_non_null(j);
 	cfg_errs_init(&errs);
-	if (tessd_cfg_decode(j, cfg, &errs) < 0)
+	if (tessd_cfg_decode(j, cfg, &errs, NULL) < 0)
 		fail_msg("%s: %s", errs.e[0].path, errs.e[0].msg);
 	json_decref(j);
 }

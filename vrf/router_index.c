@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tessd_config.h"
+#include "router_check.h"
 
 /* qsort has no argument: the config being sorted, for the comparators (one thread). */
 static const struct tessd_cfg *sorting;

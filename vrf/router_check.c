@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router's config rules, past what the schema says: interfaces on free
+ * ports or groups with unicast host addresses that do not overlap, routes
+ * on networks with reachable next hops, neighbours on connected subnets, no
+ * duplicates; with O(log n) name lookups (router_index.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router_check.h"
+
+static uint32_t mask_of(uint8_t len)
+{
+	return len ? UINT32_MAX << (32 - len) : 0;
+}
+
+/* Whether one of iface's subnets holds ip (and, if addr, ip is not that subnet's own address). */
+static bool iface_holds(const struct tessd_iface_cfg *ic, uint32_t ip)
+{
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		const struct cfg_prefix4 *ap = &ic->addresses[a];
+		if ((ip & mask_of(ap->len)) == (ap->ip & mask_of(ap->len)))
+			return true;
+	}
+	return false;
+}
+
+const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const char *vrf,
+					      uint32_t ip)
+{
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[i];
+		if (strcmp(ic->vrf, vrf) == 0 && iface_holds(ic, ip))
+			return ic;
+	}
+	return NULL;
+}
+
+const struct tessd_iface_cfg *tessd_ix_iface_for(const struct tessd_router_index *ix,
+						 const char *vrf, uint32_t ip)
+{
+	const uint32_t *idx;
+	uint32_t n = tessd_ix_vrf_ifaces(ix, vrf, &idx);
+
+	for (uint32_t k = 0; k < n; k++)
+		if (iface_holds(&ix->cfg->router.interfaces[idx[k]], ip))
+			return &ix->cfg->router.interfaces[idx[k]];
+	return NULL;
+}
+
+/* Whether ip is one of vrf's own addresses. */
+static bool is_own(const struct tessd_router_index *ix, const char *vrf, uint32_t ip)
+{
+	const uint32_t *idx;
+	uint32_t n = tessd_ix_vrf_ifaces(ix, vrf, &idx);
+
+	for (uint32_t k = 0; k < n; k++) {
+		const struct tessd_iface_cfg *ic = &ix->cfg->router.interfaces[idx[k]];
+		for (uint32_t a = 0; a < ic->n_addresses; a++)
+			if (ic->addresses[a].ip == ip)
+				return true;
+	}
+	return false;
+}
+
+/* ---- validation ---- */
+
+#define ERR(code, ...)                                   \
+	do {                                             \
+		cfg_err_add(errs, code, p, __VA_ARGS__); \
+	} while (0)
+
+static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *errs)
+{
+	char p[CFG_PATH_MAX];
+
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		for (uint32_t j = 0; j < i; j++) {
+			if (strcmp(r->vrfs[i].name, r->vrfs[j].name) == 0) {
+				snprintf(p, sizeof(p), "/router/vrfs/%u/name", i);
+				ERR(EEXIST, "duplicate VRF name '%s'", r->vrfs[i].name);
+			}
+			if (r->vrfs[i].id == r->vrfs[j].id) {
+				snprintf(p, sizeof(p), "/router/vrfs/%u/id", i);
+				ERR(EEXIST, "VRF id %u is already VRF '%s'", r->vrfs[i].id,
+				    r->vrfs[j].name);
+			}
+			/* One kernel table is one VRF's. */
+			if (r->vrfs[i].kernel.netns[0] &&
+			    strcmp(r->vrfs[i].kernel.netns, r->vrfs[j].kernel.netns) == 0 &&
+			    r->vrfs[i].kernel.table == r->vrfs[j].kernel.table) {
+				snprintf(p, sizeof(p), "/router/vrfs/%u/kernel", i);
+				ERR(EEXIST, "table %u of netns %s is already VRF '%s''s",
+				    r->vrfs[i].kernel.table, r->vrfs[i].kernel.netns,
+				    r->vrfs[j].name);
+			}
+		}
+		if (!strcmp(r->vrfs[i].kernel.netns, ".") ||
+		    !strcmp(r->vrfs[i].kernel.netns, "..")) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/kernel/netns", i);
+			ERR(EINVAL, "'%s' is not a namespace name", r->vrfs[i].kernel.netns);
+		}
+	}
+}
+
+/* The kernel name of an interface: its own, or its name. */
+const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic)
+{
+	return ic->kernel_name[0] ? ic->kernel_name : ic->name;
+}
+
+static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_router_cfg *r = &cfg->router;
+	const struct tessd_iface_cfg *ic = &r->interfaces[i];
+	char p[CFG_PATH_MAX], text[CFG_PREFIX_STRLEN], otext[CFG_PREFIX_STRLEN];
+
+	for (uint32_t j = 0; j < i; j++) {
+		const struct tessd_iface_cfg *o = &r->interfaces[j];
+		if (strcmp(ic->name, o->name) == 0) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/name", i);
+			ERR(EEXIST, "duplicate interface name '%s'", ic->name);
+		}
+		if (ic->port[0] && strcmp(ic->port, o->port) == 0 && ic->vlan == o->vlan) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", i);
+			ERR(EEXIST, "port %s VLAN %u is already interface '%s'", ic->port, ic->vlan,
+			    o->name);
+		}
+		if (ic->group[0] && strcmp(ic->group, o->group) == 0) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
+			ERR(EEXIST, "group %s already has interface '%s'", ic->group, o->name);
+		}
+	}
+	snprintf(p, sizeof(p), "/router/interfaces/%u/vrf", i);
+	const struct tessd_vrf_cfg *vc = tessd_cfg_vrf(cfg, ic->vrf); /* NULL: a reference error */
+	if (vc && vc->kernel.netns[0]) {
+		/* Its TAP's name: a Linux interface name, one per namespace. */
+		const char *kn = tessd_iface_kernel_name(ic);
+		snprintf(p, sizeof(p), "/router/interfaces/%u/kernel_name", i);
+		if (strlen(kn) >= TESS_IFNAME_LEN ||
+		    strspn(kn, TESS_IFNAME_CHARSET) != strlen(kn) || !strcmp(kn, ".") ||
+		    !strcmp(kn, ".."))
+			ERR(EINVAL,
+			    "'%s' cannot name a Linux interface (15 characters at most): "
+			    "give a kernel_name",
+			    kn);
+		for (uint32_t j = 0; j < i; j++) {
+			const struct tessd_iface_cfg *o = &r->interfaces[j];
+			const struct tessd_vrf_cfg *ov = tessd_cfg_vrf(cfg, o->vrf);
+			if (ov && !strcmp(ov->kernel.netns, vc->kernel.netns) &&
+			    !strcmp(tessd_iface_kernel_name(o), kn))
+				ERR(EEXIST, "interface '%s' has the kernel name '%s' in netns %s",
+				    o->name, kn, vc->kernel.netns);
+		}
+	}
+	snprintf(p, sizeof(p), "/router/interfaces/%u/port", i);
+	if (!ic->port[0] == !ic->group[0]) {
+		ERR(EINVAL, "an interface is on a port or on a group: give one of port, group");
+	} else if (ic->port[0]) {
+		const struct tessd_port_cfg *pc = tessd_cfg_port(cfg, ic->port);
+		if (pc == NULL) {
+			/* a reference error */
+		} else if (pc->mode != TESS_PORT_NONE) {
+			ERR(EBUSY, "port '%s' is a switch %s port: route through its group instead",
+			    ic->port, tess_port_modes[pc->mode]);
+		} else if (tessd_cfg_xc_of(cfg, ic->port) >= 0) {
+			ERR(EBUSY, "port '%s' is cross-connected", ic->port);
+		} else if (ic->mtu > pc->mtu) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/mtu", i);
+			ERR(ERANGE, "MTU %u is more than port %s's %u", ic->mtu, ic->port, pc->mtu);
+		}
+	} else {
+		const struct tessd_group_cfg *g = tessd_cfg_group(cfg, ic->group);
+		snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
+		/* What the router sends into the group must fit every port of it. */
+		for (uint32_t k = 0; g && k < cfg->n_ports; k++) {
+			const struct tessd_port_cfg *pc = &cfg->ports[k];
+			if (tessd_port_in_group(pc, g) && pc->mtu < ic->mtu) {
+				snprintf(p, sizeof(p), "/router/interfaces/%u/mtu", i);
+				ERR(ERANGE, "MTU %u is more than port %s's %u in group %s", ic->mtu,
+				    pc->name, pc->mtu, g->name);
+				break;
+			}
+		}
+		if (ic->vlan) {
+			snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", i);
+			ERR(EINVAL, "a group interface takes the group's VLAN; leave vlan out");
+		}
+	}
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		uint32_t ip = ic->addresses[a].ip;
+		uint8_t len = ic->addresses[a].len;
+		cfg_fmt_prefix4(&ic->addresses[a], text, sizeof(text));
+		snprintf(p, sizeof(p), "/router/interfaces/%u/addresses/%u", i, a);
+		if (len == 0 || (ip >> 24) == 0 || (ip >> 24) == 127 || (ip >> 28) >= 14) {
+			ERR(EINVAL, "%s is not a unicast host address", text);
+			continue;
+		}
+		if (len <= 30 && ((ip & ~mask_of(len)) == 0 || (ip | mask_of(len)) == UINT32_MAX)) {
+			ERR(EINVAL, "%s is its subnet's %s address", text,
+			    (ip & ~mask_of(len)) == 0 ? "network" : "broadcast");
+			continue;
+		}
+		/* Subnets of one VRF do not overlap: a destination has one interface. */
+		for (uint32_t j = 0; j <= i; j++) {
+			const struct tessd_iface_cfg *o = &r->interfaces[j];
+			if (strcmp(o->vrf, ic->vrf) != 0)
+				continue;
+			for (uint32_t b = 0; b < (j == i ? a : o->n_addresses); b++) {
+				uint32_t oip = o->addresses[b].ip;
+				uint8_t olen = o->addresses[b].len;
+				uint8_t m = len < olen ? len : olen;
+				if ((ip & mask_of(m)) == (oip & mask_of(m)))
+					ERR(EEXIST, "%s overlaps %s of interface '%s' in VRF %s",
+					    text,
+					    cfg_fmt_prefix4(&o->addresses[b], otext, sizeof(otext)),
+					    o->name, ic->vrf);
+			}
+		}
+	}
+}
+
+void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
+		       uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_cfg *cfg = ix->cfg;
+	const uint32_t *ifs;
+	uint32_t n_ifs = tessd_ix_vrf_ifaces(ix, rc->vrf, &ifs);
+	bool unicast = rc->type == TESS_ROUTE_UNICAST, leak = rc->type == TESS_ROUTE_VRF;
+	char p[CFG_PATH_MAX], text[CFG_PREFIX_STRLEN], via_s[CFG_IP4_STRLEN];
+	uint32_t ip = rc->prefix.ip;
+	uint8_t len = rc->prefix.len;
+
+	/* The VRF, target VRF and next-hop interfaces exist: cfg_check_refs says. */
+	cfg_fmt_prefix4(&rc->prefix, text, sizeof(text));
+	snprintf(p, sizeof(p), "/router/routes/%u/prefix", i);
+	if (ip & ~mask_of(len)) {
+		struct in_addr a = { .s_addr = htonl(ip & mask_of(len)) };
+		ERR(EINVAL, "host bits set: did you mean %s/%u?", inet_ntoa(a), len);
+	}
+	if (len == 32 && is_own(ix, rc->vrf, ip))
+		ERR(EEXIST, "%s is an address of this router", text);
+	for (uint32_t k = 0; k < n_ifs; k++) {
+		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs[k]];
+		for (uint32_t a = 0; a < ic->n_addresses; a++) {
+			const struct cfg_prefix4 *s = &ic->addresses[a];
+			if (s->len == len && (s->ip & mask_of(len)) == ip)
+				ERR(EEXIST, "%s is the connected subnet of interface '%s'", text,
+				    ic->name);
+		}
+	}
+	snprintf(p, sizeof(p), "/router/routes/%u/nexthops", i);
+	if (unicast && rc->n_nexthops == 0)
+		ERR(EINVAL, "a unicast route needs next hops");
+	if (!unicast && rc->n_nexthops)
+		ERR(EINVAL, "a %s route has no next hops", tess_route_types[rc->type]);
+	snprintf(p, sizeof(p), "/router/routes/%u/target_vrf", i);
+	if (leak && rc->target_vrf[0] == '\0')
+		ERR(ENOENT, "no VRF named '%s'", rc->target_vrf);
+	else if (leak && strcmp(rc->target_vrf, rc->vrf) == 0)
+		ERR(EINVAL, "a route cannot lead back into its own VRF");
+	else if (!leak && rc->target_vrf[0])
+		ERR(EINVAL, "only routes of type vrf have a target VRF");
+	for (uint32_t n = 0; n < rc->n_nexthops; n++) {
+		const struct tessd_nexthop_cfg *nh = &rc->nexthops[n];
+		const struct tessd_iface_cfg *ic = NULL;
+		uint32_t via = nh->via;
+
+		cfg_fmt_ip4(via, via_s, sizeof(via_s));
+		if (nh->interface[0]) {
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/interface", i, n);
+			ic = tessd_ix_iface(ix, nh->interface);
+			if (ic == NULL)
+				; /* a reference error */
+			else if (strcmp(ic->vrf, rc->vrf) != 0)
+				ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nh->interface,
+				    ic->vrf, rc->vrf);
+			else if (via && !iface_holds(ic, via))
+				ERR(EINVAL, "%s is not on a subnet of interface '%s'", via_s,
+				    nh->interface);
+		} else if (!via) {
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
+			ERR(EINVAL, "a next hop has a via address, an interface, or both");
+		} else if (tessd_ix_iface_for(ix, rc->vrf, via) == NULL) {
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
+			ERR(EINVAL, "%s is not on a connected subnet of VRF %s", via_s, rc->vrf);
+		} else if (is_own(ix, rc->vrf, via)) {
+			snprintf(p, sizeof(p), "/router/routes/%u/nexthops/%u/via", i, n);
+			ERR(EINVAL, "%s is an address of this router", via_s);
+		}
+	}
+}
+
+static void validate_neigh(const struct tessd_router_index *ix, uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_cfg *cfg = ix->cfg;
+	const struct tessd_neigh_cfg *nc = &cfg->router.neighbours[i];
+	char p[CFG_PATH_MAX], ip_s[CFG_IP4_STRLEN];
+	uint32_t ip = nc->ip;
+
+	if (tessd_ix_vrf(ix, nc->vrf) == NULL)
+		return; /* a reference error */
+	cfg_fmt_ip4(ip, ip_s, sizeof(ip_s));
+	snprintf(p, sizeof(p), "/router/neighbours/%u/ip", i);
+	if (is_own(ix, nc->vrf, ip))
+		ERR(EINVAL, "%s is an address of this router", ip_s);
+	for (uint32_t j = 0; j < i; j++) {
+		const struct tessd_neigh_cfg *o = &cfg->router.neighbours[j];
+		if (strcmp(o->vrf, nc->vrf) == 0 && o->ip == ip)
+			ERR(EEXIST, "VRF %s already has neighbour %s", nc->vrf, ip_s);
+	}
+	snprintf(p, sizeof(p), "/router/neighbours/%u/interface", i);
+	if (nc->interface[0]) {
+		const struct tessd_iface_cfg *ic = tessd_ix_iface(ix, nc->interface);
+		if (ic && strcmp(ic->vrf, nc->vrf) != 0)
+			ERR(EINVAL, "interface '%s' is in VRF %s, not %s", nc->interface, ic->vrf,
+			    nc->vrf);
+	} else if (tessd_ix_iface_for(ix, nc->vrf, ip) == NULL) {
+		ERR(EINVAL, "%s is not on a connected subnet of VRF %s: name its interface", ip_s,
+		    nc->vrf);
+	}
+}
+
+struct route_key {
+	const char *vrf;
+	uint32_t ip;
+	uint8_t len;
+	uint32_t idx;
+};
+
+static int cmp_route(const void *a, const void *b)
+{
+	const struct route_key *x = a, *y = b;
+	int c = strcmp(x->vrf, y->vrf);
+
+	if (c)
+		return c;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return x->idx < y->idx ? -1 : (int)(x->idx > y->idx);
+}
+
+/* Duplicate routes, by sorting: configs may hold many. */
+static void validate_route_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	uint32_t n = cfg->router.n_routes;
+	struct route_key *k = n ? malloc(n * sizeof(*k)) : NULL;
+	char p[CFG_PATH_MAX];
+
+	if (k == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tessd_route_cfg *rc = &cfg->router.routes[i];
+		k[i] = (struct route_key){ .vrf = rc->vrf,
+					   .ip = rc->prefix.ip & mask_of(rc->prefix.len),
+					   .len = rc->prefix.len,
+					   .idx = i };
+	}
+	qsort(k, n, sizeof(*k), cmp_route);
+	for (uint32_t i = 1; i < n; i++) {
+		if (strcmp(k[i].vrf, k[i - 1].vrf) == 0 && k[i].ip == k[i - 1].ip &&
+		    k[i].len == k[i - 1].len) {
+			char text[CFG_PREFIX_STRLEN];
+			snprintf(p, sizeof(p), "/router/routes/%u/prefix", k[i].idx);
+			ERR(EEXIST, "VRF %s already has a route to %s (/router/routes/%u)",
+			    k[i].vrf,
+			    cfg_fmt_prefix4(&cfg->router.routes[k[i].idx].prefix, text,
+					    sizeof(text)),
+			    k[i - 1].idx);
+		}
+	}
+	free(k);
+}
+
+int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	const struct tessd_router_cfg *r = &cfg->router;
+	unsigned before = errs->n;
+
+	struct tessd_router_index ix;
+
+	if (tessd_router_index_init(&ix, cfg) < 0) {
+		cfg_err_add(errs, ENOMEM, "/router", "no memory to check the router config");
+		return -ENOMEM;
+	}
+	validate_vrfs(r, errs);
+	for (uint32_t i = 0; i < r->n_interfaces; i++)
+		validate_iface(cfg, i, errs);
+	for (uint32_t i = 0; i < r->n_routes; i++)
+		tessd_route_check(&ix, &r->routes[i], i, errs);
+	validate_route_dups(cfg, errs);
+	for (uint32_t i = 0; i < r->n_neighbours; i++)
+		validate_neigh(&ix, i, errs);
+	tessd_router_index_fini(&ix);
+	/* Names that must exist, after the rules (which skip what refers to nothing). */
+	cfg_check_refs_in(&tessd_cfg_schema, cfg, "router", errs);
+	return errs->n == before ? 0 : -EINVAL;
+}

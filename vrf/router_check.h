@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The router's config rules and name lookups (the schema is config/router_config.c). */
+#ifndef TESS_ROUTER_CHECK_H
+#define TESS_ROUTER_CHECK_H
+
+#include "tessd_config.h"
+
+/*
+ * Name lookups over a router config in O(log n), for whatever checks or
+ * applies many routes at once. Valid while the config is unchanged.
+ */
+struct tessd_router_index {
+	const struct tessd_cfg *cfg;
+	uint32_t *vrfs;         /* VRF indexes, sorted by name */
+	uint32_t *ifaces;       /* interface indexes, sorted by name */
+	uint32_t *by_vrf;       /* interface indexes, grouped by their VRF's sorted position */
+	uint32_t *by_vrf_start; /* [n_vrfs + 2]: where each group starts (last: unknown VRFs) */
+	uint16_t *ids;          /* the user's own numbers per interface index, if it sets them */
+};
+int tessd_router_index_init(struct tessd_router_index *ix, const struct tessd_cfg *cfg);
+void tessd_router_index_fini(struct tessd_router_index *ix);
+const struct tessd_vrf_cfg *tessd_ix_vrf(const struct tessd_router_index *ix, const char *name);
+/* The name of an interface's TAP in its VRF's kernel namespace. */
+const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic);
+const struct tessd_iface_cfg *tessd_ix_iface(const struct tessd_router_index *ix, const char *name);
+/* The interfaces of a VRF (indexes into cfg's interfaces, *idx); how many. */
+uint32_t tessd_ix_vrf_ifaces(const struct tessd_router_index *ix, const char *vrf,
+			     const uint32_t **idx);
+/* The interface of vrf whose subnet holds ip (host order), or NULL. */
+const struct tessd_iface_cfg *tessd_ix_iface_for(const struct tessd_router_index *ix,
+						 const char *vrf, uint32_t ip);
+
+/*
+ * One route against ix's config (its VRF, prefix, next hops, connected
+ * subnets), reported under /router/routes/<i>; not against the other routes.
+ */
+void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
+		       uint32_t i, struct cfg_errs *errs);
+/* The router section's rules (the router module's validate). */
+int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+/* The interface of vrf whose subnet holds ip (host order), or NULL. */
+const struct tessd_iface_cfg *tessd_iface_for(const struct tessd_cfg *cfg, const char *vrf,
+					      uint32_t ip);
+
+#endif
