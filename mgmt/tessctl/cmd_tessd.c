@@ -264,33 +264,6 @@ static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
 	return tessctl_run(ctx, "stats.get", params, stats_human);
 }
 
-static void xc_human(const json_t *r)
-{
-	printf("%s <-> %s\n", jstr(r, "a"), jstr(r, "b"));
-}
-
-static void xc_list_human(const json_t *r)
-{
-	static const char *const h[] = { "A", "B", NULL };
-	struct table *t = table_new(h);
-	size_t i;
-	json_t *x;
-
-	json_array_foreach (r, i, x) {
-		table_cell(t, "%s", jstr(x, "a"));
-		table_cell(t, "%s", jstr(x, "b"));
-	}
-	table_print(t, stdout);
-	table_free(t);
-}
-
-static int cmd_xc_list(struct tessctl *ctx, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return tessctl_run(ctx, "xconnect.list", NULL, xc_list_human);
-}
-
 static int cmd_config_show(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
@@ -347,17 +320,6 @@ const struct tessctl_cmd tessd_cmds[] = {
 	{ "port list", NULL, 0, 0, cmd_port_list, "ports, link state, queues" },
 	{ "stats", "stats [--reset | --vrf V]", 0, 2, cmd_stats,
 	  "counters of ports, groups, VRFs, interfaces, workers (or zero them)" },
-	{ .words = "xconnect add",
-	  .method = "xconnect.add",
-	  .pos = { "a", "b" },
-	  .human = xc_human,
-	  .help = "patch two ports together" },
-	{ .words = "xconnect del",
-	  .method = "xconnect.del",
-	  .pos = { "port" },
-	  .human = xc_human,
-	  .help = "remove a port's cross-connect" },
-	{ "xconnect list", NULL, 0, 0, cmd_xc_list, "list cross-connects" },
 	{ "config show", NULL, 0, 0, cmd_config_show, "print the running config" },
 	{ "config save", "config save [PATH]", 0, 1, cmd_config_save,
 	  "save the running config (atomically)" },

@@ -62,9 +62,28 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 	return rc;
 }
 
+#define MAX_TABLES 16
+
 static const struct tessctl_cmd help_cmds[];
-static const struct tessctl_cmd *const tables[] = { tessd_cmds, switch_cmds, router_cmds,
-						    mgr_cmds,   help_cmds,   NULL };
+/* tessd's core commands, the modules' (registered before main), tessmgrd's, help. */
+static const struct tessctl_cmd *tables[MAX_TABLES + 4] = { tessd_cmds };
+static unsigned n_tables = 1;
+
+void tessctl_register(const struct tessctl_cmd *table)
+{
+	/* A constructor cannot fail: a build with too many modules stops at once. */
+	if (n_tables == MAX_TABLES + 1)
+		abort();
+	tables[n_tables++] = table;
+}
+
+/* Closes the list once every module has registered. */
+static void tables_close(void)
+{
+	tables[n_tables++] = mgr_cmds;
+	tables[n_tables++] = help_cmds;
+	tables[n_tables] = NULL;
+}
 
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result))
@@ -357,6 +376,7 @@ int main(int argc, char **argv)
 	int opt, used, rc;
 	char *end;
 
+	tables_close();
 	ctx.socket = getenv("TESSD_SOCKET");
 	if (ctx.socket == NULL || ctx.socket[0] == '\0')
 		ctx.socket = CTL_DEFAULT_SOCKET;

@@ -68,8 +68,17 @@ json_int_t jint(const json_t *o, const char *key);
 const char *jstr(const json_t *o, const char *key);
 
 extern const struct tessctl_cmd tessd_cmds[];
-extern const struct tessctl_cmd switch_cmds[];
-extern const struct tessctl_cmd router_cmds[];
 extern const struct tessctl_cmd mgr_cmds[];
+
+/*
+ * A tessd module's commands (a table ending with words == NULL), from the
+ * module's own directory: listed after the core's, in link order.
+ */
+void tessctl_register(const struct tessctl_cmd *table);
+#define TESSCTL_COMMANDS(table)                                                 \
+	__attribute__((constructor)) static void tessctl_register_##table(void) \
+	{                                                                       \
+		tessctl_register(table);                                        \
+	}
 
 #endif

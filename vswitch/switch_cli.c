@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tessctl commands for the host vswitch: groups, ports at runtime, the FDB. */
+/* tessctl commands of the host vswitch: groups, ports at runtime, the FDB (linked into tessctl). */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +72,7 @@ static void fdb_human(const json_t *r)
 	table_free(t);
 }
 
-const struct tessctl_cmd switch_cmds[] = {
+static const struct tessctl_cmd switch_cmds[] = {
 	{ "group list", NULL, 0, 0, cmd_group_list, "port groups: tenant, VLAN, members, FDB" },
 	{ .words = "group add",
 	  .method = "group.add",
@@ -116,3 +116,4 @@ const struct tessctl_cmd switch_cmds[] = {
 	  .help = "remove a static or learned MAC" },
 	{ 0 },
 };
+TESSCTL_COMMANDS(switch_cmds)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tessctl commands for the provider-edge router: VRFs, interfaces, routes, neighbours. */
+/* tessctl commands of the router: VRFs, interfaces, routes, neighbours (linked into tessctl). */
 #include <stdio.h>
 #include <string.h>
 
@@ -271,7 +271,7 @@ static void neigh_human(const json_t *r)
 	table_free(t);
 }
 
-const struct tessctl_cmd router_cmds[] = {
+static const struct tessctl_cmd router_cmds[] = {
 	{ "vrf list", NULL, 0, 0, cmd_vrf_list, "VRFs: id, routes, neighbours, interfaces" },
 	{ "vrf add",
 	  "vrf add NAME [options] [--kernel NETNS[:TABLE]]",
@@ -342,3 +342,4 @@ const struct tessctl_cmd router_cmds[] = {
 	  .help = "forget learned neighbours" },
 	{ 0 },
 };
+TESSCTL_COMMANDS(router_cmds)
