@@ -54,7 +54,9 @@ struct dp_worker_counters {
 };
 
 struct dp_stage_counters {
-	uint64_t calls, pkts, cycles; /* cycles in the stage itself, not in stages it called */
+	uint64_t calls, pkts;
+	uint64_t timed_pkts; /* of pkts, those of timed bursts */
+	uint64_t cycles;     /* of timed bursts, in the stage itself, not in stages it called */
 };
 
 /* What the core knows of a port: the stage its bursts enter (set by the module owning it). */
@@ -96,6 +98,8 @@ struct dp_worker {
 	unsigned cpu;
 	struct dp_worker_counters wc;
 	uint64_t stage_nested; /* cycles of the stages the running stage called */
+	bool timed;            /* this burst's stages count their cycles */
+	uint32_t bursts;       /* full bursts received, for timing one in DP_STAGE_TIMING */
 	uint16_t n_pending;
 	uint16_t pending[RTE_MAX_ETHPORTS]; /* ports with buffered TX */
 	struct dp_counters port[RTE_MAX_ETHPORTS];

@@ -231,14 +231,17 @@ static json_t *stages_json(void)
 
 		dp_cnt_sum(&c, sizeof(c), stage_of, i);
 		dp_cnt_sub(&c, &stage_base[i], sizeof(c));
-		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:f}", "name", st->name,
-				     "module", st->module, "arc", st->arc ? st->arc : st->name,
-				     "calls", (json_int_t)c.calls, "packets", (json_int_t)c.pkts,
-				     "cycles", (json_int_t)c.cycles, "cycles_per_packet",
-				     c.pkts ? (double)c.cycles / (double)c.pkts : 0.0,
-				     "packets_per_call",
-				     c.calls ? (double)c.pkts / (double)c.calls : 0.0));
+		/* Cycles are measured on timed bursts: per packet from those, in all scaled up. */
+		double cpp = c.timed_pkts ? (double)c.cycles / (double)c.timed_pkts : 0.0;
+		json_array_append_new(a,
+				      json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:f}",
+						"name", st->name, "module", st->module, "arc",
+						st->arc ? st->arc : st->name, "calls",
+						(json_int_t)c.calls, "packets", (json_int_t)c.pkts,
+						"timed_packets", (json_int_t)c.timed_pkts, "cycles",
+						(json_int_t)(cpp * (double)c.pkts),
+						"cycles_per_packet", cpp, "packets_per_call",
+						c.calls ? (double)c.pkts / (double)c.calls : 0.0));
 	}
 	return a;
 }

@@ -37,6 +37,8 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 		bytes += b->pkts[i]->pkt_len;
 	dp_cnt_add(&c->rx_pkts, b->n);
 	dp_cnt_add(&c->rx_bytes, bytes);
+	/* At low rates every burst is timed; at full rate one in DP_STAGE_TIMING. */
+	w->timed = b->n < DP_BURST || ++w->bursts % DP_STAGE_TIMING == 0;
 	dp_stage_run(w, s, s->port[b->port].stage, b);
 }
 
