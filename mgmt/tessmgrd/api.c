@@ -186,7 +186,15 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 		}
 		while (rt->first && strcmp(rt->first, c.seg[0]) != 0)
 			rt++;
-		if (rt->first == NULL)
+		/*
+		 * Handlers read tenant_id 0 as "no tenant filter" (usage gives the
+		 * provider's view): a tenant token whose tenant is missing (not created
+		 * yet, deleted) must reach none of them.
+		 */
+		if (!c.provider && c.tenant_id == 0)
+			http_error(out, 403, "", "tenant %s of this token does not exist",
+				   who.tenant);
+		else if (rt->first == NULL)
 			http_error(out, 404, "", "no such resource: %s", r->path);
 		else
 			rt->fn(&c);

@@ -495,6 +495,12 @@ void api_usage(struct api_ctx *c)
 		json_decref(active);
 		return;
 	}
+	/* Also refused in api_handle; here because tenant 0 is the provider's view. */
+	if (!c->provider && c->tenant_id == 0) {
+		forbidden(c, "this token's tenant does not exist");
+		json_decref(active);
+		return;
+	}
 	pthread_mutex_lock(&mgr.lock);
 	n = mgr.n_hosts;
 	ids = calloc(n + 1, sizeof(*ids));

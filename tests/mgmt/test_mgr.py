@@ -13,7 +13,7 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, BASE_IMAGE, BRAVO, PROVIDER, Mgr
+from mgr import ACME, BASE_IMAGE, BRAVO, PROVIDER, TOKENS, Mgr
 
 
 def overlay_info(path):
@@ -416,6 +416,49 @@ def test_roles(m):
     u = m.ok("GET", "usage", token=BRAVO)
     assert "hosts" not in u and [t["tenant"] for t in u["tenants"]] == ["bravo"]
     assert all(e["tenant"] == "bravo" for e in m.ok("GET", "audit", token=BRAVO))
+
+
+def test_tenant_token_without_its_tenant_sees_nothing(cleanup, tmp_path):
+    """Review 8d02519 1.2: a tenant token whose tenant was never created, or was deleted,
+    must be refused everywhere; it must not get the provider's view (hosts, every tenant)."""
+    ghost, gone = "ghost-admin-token-01234567", "gone-admin-token-012345678"
+    m = Mgr(cleanup, tmp_path)
+    with open(m.tokens, "w") as f:
+        json.dump({"tokens": TOKENS["tokens"] + [
+            {"token": ghost, "principal": "gina", "role": "tenant", "tenant": "charlie"},
+            {"token": gone, "principal": "dave", "role": "tenant", "tenant": "delta"},
+        ]}, f)
+    m.start()
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.tenant("delta", 300)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    d = m.desktop("d1", ACME)
+    job = m.ok("GET", "jobs")[0]["id"]
+    assert m.ok("GET", "usage", token=gone)["tenants"][0]["tenant"] == "delta"
+    m.ok("DELETE", "tenants/delta")
+    requests = [("GET", p) for p in (
+        "usage", "sites", "sites/paris", "hosts", "hosts/h1", "tenants", "tenants/acme",
+        "models", "models/std", "quotas", "quotas/acme/std", "desktops", f"desktops/{d['id']}",
+        "jobs", f"jobs/{job}", "audit", "reconcile", "images")]
+    requests += [("POST", "desktops", {"name": "x", "model": "std"}),
+                 ("POST", f"desktops/{d['id']}/reboot", None),
+                 ("DELETE", f"desktops/{d['id']}", None)]
+    for token in (ghost, gone):
+        for method, path, *body in requests:
+            got, r = m.call(method, path, body[0] if body else None, token=token)
+            assert got == 403, (method, path, token[:5], got, r)
+            text = json.dumps(r)
+            assert not any(w in text for w in ("h1", "acme", "bravo", "paris")), (path, r)
+    assert m.ok("GET", f"desktops/{d['id']}", token=ACME)["state"] == "running"
+    # The token works again once its tenant exists, and sees only that tenant.
+    m.tenant("charlie", 400)
+    u = m.ok("GET", "usage", token=ghost)
+    assert "hosts" not in u and [t["tenant"] for t in u["tenants"]] == ["charlie"]
 
 
 def test_bad_input(m):
