@@ -59,10 +59,9 @@ struct push_req {
 };
 static const struct cfg_field push_fields[] = {
 	CFG_FIELD(struct push_req, site, "site", &tessd_name_schema, true, NULL),
+	/* Relative to the import directory, or absolute under it (checked by the push). */
 	CFG_FIELD(struct push_req, file, "file",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { 1, PATH_MAX - 1 },
-					     .check = mgr_check_abs_path }),
+		  (&(const struct cfg_node){ .type = CFG_STRING, .str = { 1, PATH_MAX - 1 } }),
 		  true, NULL),
 	{ 0 },
 };

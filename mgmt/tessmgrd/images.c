@@ -2,6 +2,8 @@
 #include "images.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +276,74 @@ static json_t *site_result(uint32_t site_id, const char *state, const char *path
 	return o;
 }
 
+/* True if path is dir itself or below it (both canonical). */
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1) /* "/" */
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * Opens file for a push: a name relative to the import directory or an
+ * absolute path, which must resolve (symlinks and ".." included) under it
+ * and be a regular file. A provider token is not root on this host: without
+ * this any file (/etc/shadow, the token file) could be copied into site
+ * storage, and /dev/zero or a FIFO would hold the push lock for ever
+ * (review 8d02519, 1.8). The fd, not the name, is hashed and copied, so a
+ * name swapped afterwards changes nothing. -errno with why in err.
+ */
+static int open_import(const char *file, int *fd, char *err, size_t len)
+{
+	char dir[PATH_MAX], joined[PATH_MAX * 2], real[PATH_MAX], proc[64], got[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	if (realpath(mgr_conf.import_dir, dir) == NULL) {
+		rc = -errno;
+		snprintf(err, len, "the import directory %.400s: %s", mgr_conf.import_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	if (file[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", file);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", dir, file);
+	if (realpath(joined, real) == NULL) {
+		rc = -errno;
+		snprintf(err, len, "%.400s: %s", file, strerror(-rc));
+		return rc;
+	}
+	if (!under(real, dir)) {
+		snprintf(err, len, "%.200s is not under the import directory %.200s", file, dir);
+		return -EPERM;
+	}
+	/* O_NONBLOCK: opening a FIFO does not wait for a writer; O_NOFOLLOW: the last name
+	 * did not become a symlink since realpath. */
+	*fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (*fd < 0) {
+		rc = -errno;
+		snprintf(err, len, "%.400s: %s", file, strerror(-rc));
+		return rc;
+	}
+	/* Where it really is: a directory on the way may have been swapped since realpath. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", *fd);
+	n = readlink(proc, got, sizeof(got) - 1);
+	if (n > 0)
+		got[n] = '\0';
+	if (fstat(*fd, &st) < 0 || n <= 0 || !under(got, dir) || !S_ISREG(st.st_mode)) {
+		snprintf(err, len, "%.200s is not a regular file under the import directory %.200s",
+			 file, dir);
+		close(*fd);
+		*fd = -1;
+		return -EPERM;
+	}
+	return 0;
+}
+
 json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, struct mgr_err *e)
 {
 	struct mgr_image first, copy;
@@ -282,15 +352,24 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 	uint32_t *sites = NULL, n_sites = 0;
 	json_t *out, *results;
 	int64_t published;
-	int rc;
+	char src[64];
+	int rc, fd = -1;
 
-	pthread_mutex_lock(&push_lock);
-	rc = mgr_file_sha256(file, sum, err, sizeof(err));
+	/* Checked and hashed before the push lock: a bad file never holds it. */
+	rc = open_import(file, &fd, err, sizeof(err));
 	if (rc < 0) {
 		mgr_err_set(e, 400, "/file", "%s", err);
-		pthread_mutex_unlock(&push_lock);
 		return NULL;
 	}
+	/* Read through the open fd from now on (the copy below is verified against sum). */
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	rc = mgr_file_sha256(src, sum, err, sizeof(err));
+	if (rc < 0) {
+		mgr_err_set(e, 400, "/file", "%.400s: %s", file, err);
+		close(fd);
+		return NULL;
+	}
+	pthread_mutex_lock(&push_lock);
 	have = find_copy(name, site_id, sum, &first);
 	pthread_mutex_lock(&mgr.lock);
 	published = published_locked(name, sum) ?: now_us();
@@ -326,19 +405,21 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 	if (sites == NULL) {
 		mgr_err_set(e, 500, "", "out of memory");
 		pthread_mutex_unlock(&push_lock);
+		close(fd);
 		return NULL;
 	}
 	results = json_array();
 	if (have) {
 		json_array_append_new(results, site_result(site_id, "present", first.path, NULL));
 	} else {
-		rc = publish_at(site_id, name, file, sum, published, &first, err, sizeof(err));
+		rc = publish_at(site_id, name, src, sum, published, &first, err, sizeof(err));
 		if (rc < 0) {
 			/* Not at its own site: nowhere else either. */
 			mgr_err_set(e, 409, "/file", "publishing %s at its site: %s", name, err);
 			json_decref(results);
 			free(sites);
 			pthread_mutex_unlock(&push_lock);
+			close(fd);
 			return NULL;
 		}
 		json_array_append_new(results, site_result(site_id, "published", first.path, NULL));
@@ -357,6 +438,7 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 	}
 	free(sites);
 	pthread_mutex_unlock(&push_lock);
+	close(fd);
 	out = json_pack("{s:s, s:s, s:I, s:o}", "name", name, "version", sum, "published_us",
 			(json_int_t)published, "sites", results);
 	return out;

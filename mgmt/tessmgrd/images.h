@@ -39,6 +39,8 @@ int mgr_image_copy_at(uint32_t site_id, const char *name, const char *version, b
  * Publishes file as a version of name at site, then at every other site
  * holding a copy of name (copy, verify, then publish, site by site). The
  * result lists each site's outcome; NULL with e set if nothing could start.
+ * file is a regular file under mgr_conf.import_dir (a name relative to it,
+ * or an absolute path that resolves under it); anything else is a 400.
  */
 json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, struct mgr_err *e);
 

@@ -55,6 +55,7 @@ struct mgr_cfg {
 	char tokens[PATH_MAX];
 	uint32_t max_body;
 	char qemu_img[PATH_MAX];
+	char import_dir[PATH_MAX]; /* image pushes read only regular files under it */
 	struct mgr_jobs_cfg jobs;
 	struct mgr_resources_cfg resources;
 	struct mgr_roaming_cfg roaming;

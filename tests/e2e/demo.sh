@@ -349,7 +349,7 @@ cat >"$DIR/mgr/tokens.json" <<JSON
 JSON
 cat >"$DIR/mgr/tessmgrd.json" <<JSON
 { "listen": "127.0.0.1", "port": 0, "store": "$DIR/mgr/store.db", "state_dir": "$DIR/mgr/state",
-  "tokens": "$DIR/mgr/tokens.json" }
+  "tokens": "$DIR/mgr/tokens.json", "import_dir": "$DIR" }
 JSON
 cat "$DIR/mgr/tessmgrd.json"
 "$TESSMGRD" -c "$DIR/mgr/tessmgrd.json" >"$DIR/mgr.log" 2>&1 &

@@ -36,6 +36,8 @@ class Mgr:
         self.storage = os.path.join(self.dir, "storage")
         os.makedirs(self.state, exist_ok=True)
         os.makedirs(self.storage, exist_ok=True)
+        # Image pushes read from here (tests make their new versions in tmp_path).
+        self.imports = self.dir
         base = os.path.join(self.storage, BASE_IMAGE)
         if not os.path.exists(base):
             tess.sh("qemu-img", "create", "-q", "-f", "qcow2", base, "16M")
@@ -44,7 +46,8 @@ class Mgr:
             json.dump(TOKENS, f)
         self.config = {"listen": "127.0.0.1", "port": 0,
                        "store": os.path.join(self.dir, "store.db"), "state_dir": self.state,
-                       "tokens": self.tokens, "jobs": {"workers": 4, "per_host": 2}}
+                       "tokens": self.tokens, "import_dir": self.imports,
+                       "jobs": {"workers": 4, "per_host": 2}}
         for k, v in (config or {}).items():
             if isinstance(v, dict):
                 self.config.setdefault(k, {}).update(v)
