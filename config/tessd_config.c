@@ -131,6 +131,25 @@ static const struct cfg_node eal_node = {
 
 /* ---- control ---- */
 
+static const struct cfg_node port_drivers_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = (&(const struct cfg_node){ .type = CFG_STRING,
+						    .str = { .min_len = 1,
+							     .max_len = TESS_NAME_LEN - 1,
+							     .charset = CFG_NAME_CHARSET ":" } }),
+		 .max = TESS_MAX_PORT_POLICY,
+		 .item_size = TESS_NAME_LEN },
+};
+static const struct cfg_node port_dirs_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = (&(const struct cfg_node){
+			 .type = CFG_STRING,
+			 .str = { .min_len = 1, .max_len = TESS_DEVARGS_LEN - 1 },
+			 .check = check_abs_path }),
+		 .max = TESS_MAX_PORT_POLICY,
+		 .item_size = TESS_DEVARGS_LEN },
+};
+
 static const struct cfg_field ctl_fields[] = {
 	CFG_FIELD(struct tessd_ctl_cfg, socket, "socket",
 		  (&(const struct cfg_node){
@@ -156,6 +175,11 @@ static const struct cfg_field ctl_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 2, 512 } }), false, "32"),
 	CFG_FIELD(struct tessd_ctl_cfg, max_clients, "max_clients",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4096 } }), false, "64"),
+	CFG_ARRAY_FIELD(struct tessd_ctl_cfg, port_drivers, n_port_drivers, "port_drivers",
+			&port_drivers_node, false,
+			"[\"net_tap\", \"net_vhost\", \"net_memif\", \"net_null\"]"),
+	CFG_ARRAY_FIELD(struct tessd_ctl_cfg, port_dirs, n_port_dirs, "port_dirs", &port_dirs_node,
+			false, "[\"/run/tessera\"]"),
 	{ 0 },
 };
 static const struct cfg_node ctl_node = {

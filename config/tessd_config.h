@@ -20,6 +20,7 @@
 #define TESS_VLAN_MAX         4094
 #define TESS_MAX_ALLOWED_MACS 8
 #define TESS_MAX_ALLOWED_IPS  16
+#define TESS_MAX_PORT_POLICY  16 /* allowed drivers, allowed directories */
 
 enum tess_hugepages { TESS_HUGEPAGES_AUTO, TESS_HUGEPAGES_ON, TESS_HUGEPAGES_OFF };
 
@@ -44,6 +45,11 @@ struct tessd_ctl_cfg {
 	uint32_t max_request;
 	uint32_t max_depth;
 	uint32_t max_clients;
+	/* What port.add may open (review 2.1): driver prefixes, and directories for paths. */
+	char (*port_drivers)[TESS_NAME_LEN];
+	uint32_t n_port_drivers;
+	char (*port_dirs)[TESS_DEVARGS_LEN];
+	uint32_t n_port_dirs;
 };
 
 enum tess_port_mode { TESS_PORT_NONE, TESS_PORT_ACCESS, TESS_PORT_TRUNK };

@@ -27,7 +27,7 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	(void)params;
 	(void)err;
 	*result = json_pack(
-		"{s:s, s:i, s:I, s:s, s:s, s:b, s:s?, s:s?, s:i, s:i, s:i, s:i, s:I, s:i}",
+		"{s:s, s:i, s:I, s:s, s:s, s:b, s:s?, s:s?, s:i, s:i, s:i, s:i, s:I, s:i, s:I}",
 		"version", TESS_VERSION, "pid", (int)getpid(), "uptime_sec",
 		(json_int_t)(time(NULL) - tessd.started), "config", tessd.config_path, "socket",
 		tessd.cfg.control.socket, "hugepages", tessd.eal.hugepages, "no_huge_reason",
@@ -35,7 +35,8 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 		tessd.eal.hugepages ? NULL : dp_no_huge_disables, "main_cpu",
 		(int)tessd.cfg.eal.main_cpu, "workers", (int)dp_worker_count(), "ports",
 		(int)dp_port_count(), "xconnects", (int)tessd.cfg.n_xconnects, "snapshot_gen",
-		(json_int_t)dp_snap->gen, "rcu_pending", (int)dp_rcu_pending());
+		(json_int_t)dp_snap->gen, "rcu_pending", (int)dp_rcu_pending(), "devargs_refused",
+		(json_int_t)tessd.devargs_refused);
 	return *result ? 0 : -ENOMEM;
 }
 

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Ports over the API: list, and add, change or remove at runtime. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <rte_ether.h>
 
@@ -83,6 +87,108 @@ static void port_unprobe(void *arg)
 	dp_port_destroy(dp_port_by_name(pc->name));
 }
 
+/* Whether dir (resolved) is allowed dir d, or under it. */
+static bool under_dir(const char *dir, const char *d)
+{
+	char real[PATH_MAX];
+	size_t n;
+
+	if (realpath(d, real) == NULL)
+		return false;
+	n = strlen(real);
+	if (n == 1) /* "/": everything */
+		return true;
+	return strncmp(dir, real, n) == 0 && (dir[n] == '\0' || dir[n] == '/');
+}
+
+/* A path-valued devarg: absolute, no symlink at the end, its directory under an allowed one. */
+static int check_devargs_path(const struct tessd_ctl_cfg *ctl, const char *key, const char *val,
+			      char *why, size_t len)
+{
+	char copy[TESS_DEVARGS_LEN], dir[PATH_MAX];
+	const char *base;
+	struct stat st;
+
+	if (val[0] != '/') {
+		snprintf(why, len, "%s=%s must be an absolute path", key, val);
+		return -EPERM;
+	}
+	snprintf(copy, sizeof(copy), "%s", val);
+	base = strrchr(val, '/') + 1;
+	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || base[0] == '\0') {
+		snprintf(why, len, "%s=%s must name a file", key, val);
+		return -EPERM;
+	}
+	if (realpath(dirname(copy), dir) == NULL) {
+		snprintf(why, len, "%s=%s: its directory: %s", key, val, strerror(errno));
+		return -EPERM;
+	}
+	/* A link would lead the driver out of the directory checked. */
+	if (lstat(val, &st) == 0 && S_ISLNK(st.st_mode)) {
+		snprintf(why, len, "%s=%s is a symbolic link", key, val);
+		return -EPERM;
+	}
+	for (uint32_t i = 0; i < ctl->n_port_dirs; i++)
+		if (under_dir(dir, ctl->port_dirs[i]))
+			return 0;
+	snprintf(why, len, "%s=%s is not under an allowed directory (control.port_dirs)", key, val);
+	return -EPERM;
+}
+
+/* Keys whose values drivers open as files (pcap files, vhost-user and memif sockets). */
+static bool is_path_key(const char *dev, const char *key, const char *val)
+{
+	static const char *const keys[] = { "path", "socket", "rx_pcap", "tx_pcap", NULL };
+
+	if (strchr(val, '/'))
+		return true; /* whatever the key: a path is confined */
+	if (strcmp(key, "iface") == 0 && strncmp(dev, "net_vhost", 9) == 0)
+		return true;
+	for (const char *const *k = keys; *k; k++)
+		if (strcmp(key, *k) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A client of the socket may add ports, not open files or host interfaces of
+ * its choosing as root (review 2.1): only allowed drivers, and paths only in
+ * allowed directories. The startup file is root's and trusted.
+ */
+static int check_devargs_policy(const struct tessd_ctl_cfg *ctl, const char *devargs, char *why,
+				size_t len)
+{
+	char dev[TESS_DEVARGS_LEN], tok[TESS_DEVARGS_LEN];
+	const char *s;
+	bool ok = false;
+
+	tessd_devargs_name(devargs, dev, sizeof(dev));
+	/* Plain names only: "bus=vdev/..." and the like are not driver names. */
+	if (dev[strspn(dev, CFG_NAME_CHARSET ":")] == '\0')
+		for (uint32_t i = 0; i < ctl->n_port_drivers && !ok; i++)
+			ok = strncmp(dev, ctl->port_drivers[i], strlen(ctl->port_drivers[i])) == 0;
+	if (!ok) {
+		snprintf(why, len,
+			 "driver %.64s is not allowed over the API (control.port_drivers)", dev);
+		return -EPERM;
+	}
+	for (s = strchr(devargs, ','); s; s = strchr(s + 1, ',')) {
+		size_t n = strcspn(s + 1, ",");
+		char *eq;
+		int rc;
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)n, s + 1);
+		eq = strchr(tok, '=');
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		if (is_path_key(dev, tok, eq + 1) &&
+		    (rc = check_devargs_path(ctl, tok, eq + 1, why, len)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int port_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_port_cfg *pc = params;
@@ -95,10 +201,17 @@ static int port_add(const void *params, json_t **result, struct ctl_error *err)
 		.unprepare = port_unprobe,
 		.answer = port_answer,
 	};
+	char why[CFG_MSG_MAX];
+	int rc;
 
 	if (tessd_cfg_port(&tessd.cfg, pc->name)) {
 		ctl_error_set(err, EEXIST, "/params/name", "port '%s' exists", pc->name);
 		return -EEXIST;
+	}
+	if ((rc = check_devargs_policy(&tessd.cfg.control, pc->devargs, why, sizeof(why))) < 0) {
+		tessd.devargs_refused++;
+		ctl_error_set(err, -rc, "/params/devargs", "%s", why);
+		return rc;
 	}
 	return dp_edit(&e, result, err, "port %s added", pc->name);
 }

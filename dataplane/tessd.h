@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "eal.h"
@@ -17,6 +18,7 @@ struct tessd {
 	char config_path[PATH_MAX]; /* "" when started without -c */
 	struct dp_eal_info eal;
 	time_t started;
+	uint64_t devargs_refused; /* port.add requests control.port_drivers/port_dirs refused */
 	struct evloop *loop;
 	bool stop;
 };

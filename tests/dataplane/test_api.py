@@ -279,3 +279,44 @@ def test_edits_answer_log_and_undo(td):
                  "group g1: static MAC 02:00:00:00:00:09 removed", "port d removed",
                  "group g1 removed", "VRF v1 (id 7) added", "VRF v1 removed"):
         assert "tess.dp: " + line in log, line
+
+
+def test_port_add_devargs_are_confined(cleanup, tmp_path):
+    """Security review 2.1: a socket client must not make tessd (root) open files or
+    host interfaces of its choosing through devargs. Only allowed drivers, and path-valued
+    devargs only under allowed directories, whatever the path's spelling."""
+    owned = f"/tmp/tess-owned-{tess.uid()}.pcap"
+    cleanup.add(lambda: os.path.exists(owned) and os.unlink(owned))
+    t = tess.Tessd(cleanup, tmp_path, control={"port_drivers": ["net_null", "net_vhost"]}).start()
+    c = Client(t.socket)
+
+    def refused(devargs, why):
+        r = c.call({"id": 1, "method": "port.add", "params": {"name": "x", "devargs": devargs}})
+        assert "error" in r, (devargs, r)
+        code, path, msg = err(r)
+        assert (code, path) == (errno.EPERM, "/params/devargs") and why in msg, (devargs, r)
+
+    refused(f"net_pcap9,tx_pcap={owned}", "driver net_pcap9 is not allowed")
+    refused("net_af_packet0,iface=lo", "driver net_af_packet0 is not allowed")
+    refused("net_vhost0,iface=/tmp/x.sock", "not under an allowed directory")
+    refused(f"net_vhost0,iface={tmp_path}/../../x.sock", "not under an allowed directory")
+    refused("net_vhost0,iface=x.sock", "must be an absolute path")
+    assert not os.path.exists(owned) and t.ctl("status")["ports"] == 0
+    assert t.ctl("status")["devargs_refused"] == 5
+
+    # The harness allows the test's own temp directories: a socket there is fine.
+    r = c.call({"id": 2, "method": "port.add",
+                "params": {"name": "v", "devargs": f"net_vhost0,iface={tmp_path}/v.sock"}})
+    assert r["result"]["name"] == "v", r
+
+    # Allowed drivers and directories are tessd's own config, not the API's.
+    t2 = tess.Tessd(cleanup, tmp_path, control={"port_drivers": ["net_pcap"],
+                                                "port_dirs": [str(tmp_path)]}).start()
+    c2 = Client(t2.socket)
+    r = c2.call({"id": 3, "method": "port.add",
+                 "params": {"name": "p", "devargs": f"net_pcap9,tx_pcap={owned}"}})
+    assert err(r)[:2] == (errno.EPERM, "/params/devargs") and not os.path.exists(owned)
+    out = os.path.join(str(tmp_path), "out.pcap")
+    r = c2.call({"id": 4, "method": "port.add",
+                 "params": {"name": "p", "devargs": f"net_pcap9,rx_iface=lo,tx_pcap={out}"}})
+    assert r["result"]["name"] == "p", r

@@ -332,7 +332,7 @@ HV_SOCK=$DIR/hv.sock
 cat >"$DIR/hv.json" <<JSON
 {
   "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_$$", "in_memory": true },
-  "control": { "socket": "$HV_SOCK" }
+  "control": { "socket": "$HV_SOCK", "port_dirs": ["$DIR"] }
 }
 JSON
 "$TESSD" -c "$DIR/hv.json" >"$DIR/hv.log" 2>&1 &
@@ -406,7 +406,7 @@ HV2_SOCK=$DIR/hv2.sock
 cat >"$DIR/hv2.json" <<JSON
 {
   "eal": { "main_cpu": 0, "workers": [1], "memory_mb": 256, "file_prefix": "tess_demo_host_$$", "in_memory": true },
-  "control": { "socket": "$HV2_SOCK" }
+  "control": { "socket": "$HV2_SOCK", "port_dirs": ["$DIR"] }
 }
 JSON
 "$TESSD" -c "$DIR/hv2.json" >"$DIR/hv2.log" 2>&1 &

@@ -303,7 +303,9 @@ class Tessd:
         self.socket = os.path.join(self.dir, f"{self.name}.sock")
         self.config_path = os.path.join(self.dir, f"{self.name}.json")
         self.log_path = os.path.join(self.dir, f"{self.name}.log")
-        ctl = {"socket": self.socket}
+        # port.add may use paths in this test's temp directory and its siblings
+        # (vhost-user sockets of tessmgrd's tests), not elsewhere (control.port_dirs).
+        ctl = {"socket": self.socket, "port_dirs": [os.path.dirname(os.path.abspath(self.dir))]}
         ctl.update(control or {})
         self.config = {
             "eal": {"main_cpu": main_cpu, "workers": list(workers), "memory_mb": memory_mb,
