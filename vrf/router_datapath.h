@@ -430,23 +430,21 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
  */
 static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 {
+	struct rte_ipv4_hdr *iph[DP_BURST];
 	uint16_t vrfs[DP_BURST];
 	uint32_t dst[DP_BURST], res[DP_BURST];
 	struct l3_burst b;
 
 	l3_burst_init(&b);
 	for (uint16_t i = 0; i < bu->n; i++) {
-		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
-			bu->pkts[i], struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		iph[i] = rte_pktmbuf_mtod_offset(bu->pkts[i], struct rte_ipv4_hdr *,
+						 RTE_ETHER_HDR_LEN);
 		vrfs[i] = x->t->iface[bu->arg[i]].vrf;
-		dst[i] = rte_be_to_cpu_32(ip->dst_addr);
+		dst[i] = rte_be_to_cpu_32(iph[i]->dst_addr);
 	}
 	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
 	for (uint16_t i = 0; i < bu->n; i++)
-		l3_forward(x, bu->arg[i], bu->pkts[i],
-			   rte_pktmbuf_mtod_offset(bu->pkts[i], struct rte_ipv4_hdr *,
-						   RTE_ETHER_HDR_LEN),
-			   res[i], bu->now, &b);
+		l3_forward(x, bu->arg[i], bu->pkts[i], iph[i], res[i], bu->now, &b);
 	l3_burst_flush(&b);
 }
 
