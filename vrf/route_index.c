@@ -3,8 +3,9 @@
  * The running config's static routes by (VRF, prefix): route.add and
  * route.del find one in O(1) instead of scanning every route (adding N
  * routes was O(N^2)). A hash of indexes into cfg->router.routes, rebuilt
- * after a commit replaced the config or a removal shifted the indexes
- * (O(N), as the removal itself), grown by doubling. Control thread only.
+ * after a commit replaced the config (router_sync) or a removal shifted
+ * the indexes (O(N), as the removal itself), grown by doubling. Control
+ * thread only.
  */
 #include <errno.h>
 #include <stdlib.h>

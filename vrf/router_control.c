@@ -71,6 +71,7 @@ static int router_init(const struct tessd_cfg *cfg)
 static void router_fini(void)
 {
 	kern_fini();
+	rt_route_index_free();
 	if (l3_neigh.t.h)
 		neigh_fini(&l3_neigh);
 	if (l3_nh.g)
@@ -393,6 +394,9 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	struct by_vrf cur_ifs, cur_rts, old_ifs = { 0 }, old_rts = { 0 };
 	struct tessd_router_index ix, oix;
 	bool have_old;
+
+	/* A new running config: the route index points into the old one's routes. */
+	rt_route_index_reset();
 
 	if (rt_index(&ix, cur) < 0)
 		goto nomem;

@@ -447,6 +447,24 @@ def test_runtime_vrfs_and_interfaces(cleanup, tmp_path):
     assert t.ping("acme-ent", ENT_GW, count=1, extra=("-W", "1")) == (1, 0)
 
 
+def test_routes_found_after_a_vrf_and_its_routes_go(cleanup, tmp_path):
+    """vrf.del takes its static routes along: the other VRFs' routes are still
+    found (route.del) and still refused twice (route.add)."""
+    t = PeTopo(cleanup, tmp_path)
+    t.pe.tessctl("vrf", "add", "temp", "--id", "300")
+    t.pe.tessctl("route", "add", "10.61.0.0/16", "--vrf", "temp", "--blackhole")
+    t.pe.tessctl("route", "add", "10.62.0.0/16", "--vrf", "acme", "--blackhole")
+    t.pe.tessctl("route", "add", "10.63.0.0/16", "--vrf", "acme", "--blackhole")
+    t.pe.tessctl("vrf", "del", "temp")
+    r = t.pe.tessctl("route", "add", "10.63.0.0/16", "--vrf", "acme", "--blackhole",
+                     check=False)
+    assert r.returncode == 1 and "already has a static route" in r.stderr, r.stderr
+    t.pe.tessctl("route", "del", "10.62.0.0/16", "--vrf", "acme")
+    t.pe.tessctl("route", "del", "10.63.0.0/16", "--vrf", "acme")
+    assert not {x["prefix"] for x in t.pe.ctl("route", "show", "--vrf", "acme")} & {
+        "10.62.0.0/16", "10.63.0.0/16"}
+
+
 def test_api_errors_change_nothing(cleanup, tmp_path):
     t = PeTopo(cleanup, tmp_path)
     before = t.pe.ctl("config", "show")
