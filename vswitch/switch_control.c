@@ -66,14 +66,21 @@ static void vsw_worker_fini(struct dp_worker *w)
 	w->mod[vsw_module.id] = NULL;
 }
 
+/* Each worker's learn counters at the last reset: reported values are "now - base". */
+static struct {
+	uint64_t lost, limited;
+} learn_base[DP_MAX_WORKERS];
+
 static void vsw_worker_json(unsigned idx, json_t *o)
 {
 	const struct vsw_worker *vw = dp_worker_get(idx)->mod[vsw_module.id];
 
-	json_object_set_new(o, "learn_lost",
-			    json_integer((json_int_t)dp_cnt_read(&vw->learn_lost)));
+	json_object_set_new(
+		o, "learn_lost",
+		json_integer((json_int_t)(dp_cnt_read(&vw->learn_lost) - learn_base[idx].lost)));
 	json_object_set_new(o, "learn_limited",
-			    json_integer((json_int_t)dp_cnt_read(&vw->learn_limited)));
+			    json_integer((json_int_t)(dp_cnt_read(&vw->learn_limited) -
+						      learn_base[idx].limited)));
 }
 
 static void build_access(struct vsw_port *pf, const struct tessd_cfg *cfg,
@@ -328,6 +335,11 @@ static void vsw_stats_reset(void)
 {
 	for (unsigned v = 0; v < DP_VLANS; v++)
 		vsw_group_rebase((uint16_t)v);
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		const struct vsw_worker *vw = dp_worker_get(w)->mod[vsw_module.id];
+		learn_base[w].lost = dp_cnt_read(&vw->learn_lost);
+		learn_base[w].limited = dp_cnt_read(&vw->learn_limited);
+	}
 }
 
 static void vsw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)

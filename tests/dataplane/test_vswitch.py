@@ -274,6 +274,10 @@ def test_a_mac_storm_does_not_stop_others_learning(cleanup, tmp_path):
     w = t.tessd.ctl("stats")["workers"][0]
     assert w["learn_limited"] > 0 and w["learn_lost"] == 0, w
     assert t.tessd.ctl("status")["ports"] == 4  # the control thread kept serving
+    # Like every counter, they start again from zero at a reset.
+    t.tessd.tessctl("stats", "--reset")
+    w = t.tessd.ctl("stats")["workers"][0]
+    assert w["learn_limited"] == 0 and w["learn_lost"] == 0, w
     s.close()
 
 
