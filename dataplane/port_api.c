@@ -151,6 +151,40 @@ static bool is_path_key(const char *dev, const char *key, const char *val)
 }
 
 /*
+ * The keys the default drivers take over the API: none that opens a host
+ * interface (net_tap's remote=, which mirrors a host NIC). A driver an
+ * operator adds to port_drivers is the operator's to trust: its keys are
+ * not listed, its paths are still confined.
+ */
+static const struct {
+	const char *driver;
+	const char *const keys[12];
+} driver_keys[] = {
+	{ "net_tap", { "iface", "mac" } },
+	{ "net_vhost",
+	  { "iface", "queues", "client", "iommu-support", "postcopy-support", "tso",
+	    "linear-buffer", "ext-buffer", "legacy-ol-flags" } },
+	{ "net_memif",
+	  { "id", "role", "bsize", "rsize", "socket", "socket-abstract", "owner-uid", "owner-gid",
+	    "mac", "secret", "zero-copy" } },
+	{ "net_null", { "size", "copy", "no-rx" } },
+};
+
+/* Whether key is one dev's driver takes (or dev is a driver without a list). */
+static bool key_allowed(const char *dev, const char *key)
+{
+	for (size_t d = 0; d < RTE_DIM(driver_keys); d++) {
+		if (strncmp(dev, driver_keys[d].driver, strlen(driver_keys[d].driver)) != 0)
+			continue;
+		for (const char *const *k = driver_keys[d].keys; *k; k++)
+			if (strcmp(key, *k) == 0)
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/*
  * A client of the socket may add ports, not open files or host interfaces of
  * its choosing as root (review 2.1): only allowed drivers, and paths only in
  * allowed directories. The startup file is root's and trusted.
@@ -179,9 +213,15 @@ static int check_devargs_policy(const struct tessd_ctl_cfg *ctl, const char *dev
 
 		snprintf(tok, sizeof(tok), "%.*s", (int)n, s + 1);
 		eq = strchr(tok, '=');
+		if (eq)
+			*eq = '\0';
+		if (!key_allowed(dev, tok)) {
+			snprintf(why, len, "key %.64s of %.64s is not allowed over the API", tok,
+				 dev);
+			return -EPERM;
+		}
 		if (eq == NULL)
 			continue;
-		*eq = '\0';
 		if (is_path_key(dev, tok, eq + 1) &&
 		    (rc = check_devargs_path(ctl, tok, eq + 1, why, len)) < 0)
 			return rc;

@@ -301,8 +301,10 @@ def test_port_add_devargs_are_confined(cleanup, tmp_path):
     refused("net_vhost0,iface=/tmp/x.sock", "not under an allowed directory")
     refused(f"net_vhost0,iface={tmp_path}/../../x.sock", "not under an allowed directory")
     refused("net_vhost0,iface=x.sock", "must be an absolute path")
+    # A key that opens a host interface (net_tap's remote= mirrors a host NIC).
+    refused("net_null0,size=64,remote=lo", "key remote of net_null0 is not allowed")
     assert not os.path.exists(owned) and t.ctl("status")["ports"] == 0
-    assert t.ctl("status")["devargs_refused"] == 5
+    assert t.ctl("status")["devargs_refused"] == 6
 
     # The harness allows the test's own temp directories: a socket there is fine.
     r = c.call({"id": 2, "method": "port.add",

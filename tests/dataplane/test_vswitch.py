@@ -375,7 +375,7 @@ def test_api_errors_change_nothing(cleanup, tmp_path):
     assert e["code"] == errno.EEXIST
     e = err("port", "add", "n1", "net_tap0,iface=qq")
     assert e["path"] == "/params/devargs"
-    e = err("port", "add", "n2", "net_null7,bogus=1", "--mode", "access", "--group", "acme")
+    e = err("port", "add", "n2", "net_memif7,role=bogus", "--mode", "access", "--group", "acme")
     assert e["path"] == "/params/devargs" and "cannot probe" in e["message"]
     e = err("port", "add", "n2", "net_bogus0", "--mode", "access", "--group", "acme")
     assert e["path"] == "/params/devargs" and "not allowed" in e["message"]
