@@ -89,7 +89,6 @@ struct l3_iface {
 struct l3_tables {
 	uint32_t refs; /* snapshots holding it (control thread only) */
 	uint16_t port_iface[RTE_MAX_ETHPORTS][DP_VLANS]; /* (port, VLAN or 0) -> interface */
-	uint16_t group_iface[DP_VLANS];                  /* group VLAN -> its interface */
 	struct l3_iface iface[L3_MAX_IFACES];
 };
 

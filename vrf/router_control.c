@@ -248,7 +248,6 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 			li->kind = L3_IF_GROUP;
 			li->vlan = tessd_cfg_group(cfg, ic->group)->vlan;
 			li->on = true;
-			t->group_iface[li->vlan] = id;
 		} else {
 			p = dp_port_by_name(ic->port);
 			li->kind = ic->vlan ? L3_IF_SUBIF : L3_IF_PORT;
