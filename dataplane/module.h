@@ -42,13 +42,13 @@ struct tess_module {
 
 	/*
 	 * Its part of a snapshot (dp_snapshot.part[id]): either part_size bytes
-	 * the core copies with each snapshot (zeroed in the first), or its own
+	 * the core gives each new snapshot zeroed, for build to fill, or its own
 	 * snap_copy (a new reference, or a copy; NULL when out of memory) and
 	 * snap_free. build fills the part and claims ports (port[].stage)
 	 * from cfg; modules build in dependency order. -errno (err saying
 	 * why, or a generic message if left empty) stops the change.
 	 */
-	size_t part_size; /* a part copied whole with each snapshot, or: */
+	size_t part_size; /* a part built afresh in each snapshot, or: */
 	void *(*snap_copy)(void *part);
 	void (*snap_free)(void *part);
 	int (*build)(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err);

@@ -65,16 +65,6 @@ void dp_snapshot_fini(void)
 	dp_snap = NULL;
 }
 
-/* A module's part_size bytes: a copy of old, or zeroed (the first snapshot). */
-static void *part_copy(const struct tess_module *m, const void *old)
-{
-	void *p = rte_zmalloc("tess_snapshot_part", m->part_size, RTE_CACHE_LINE_SIZE);
-
-	if (p && old)
-		memcpy(p, old, m->part_size);
-	return p;
-}
-
 struct dp_snapshot *dp_snapshot_copy(void)
 {
 	struct dp_snapshot *s = snap_alloc();
@@ -86,8 +76,9 @@ struct dp_snapshot *dp_snapshot_copy(void)
 	TESS_MODULE_FOREACH (m) {
 		void *old = dp_snap->part[m->id];
 
-		if (m->part_size)
-			s->part[m->id] = part_copy(m, old);
+		if (m->part_size) /* its build fills it afresh */
+			s->part[m->id] = rte_zmalloc("tess_snapshot_part", m->part_size,
+						     RTE_CACHE_LINE_SIZE);
 		else if (m->snap_copy && old)
 			s->part[m->id] = m->snap_copy(old);
 		if ((m->part_size || (m->snap_copy && old)) && s->part[m->id] == NULL) {

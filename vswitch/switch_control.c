@@ -105,7 +105,6 @@ static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 	struct vsw_part *vp = s->part[vsw_module.id];
 
 	(void)err;
-	memset(vp, 0, sizeof(*vp));
 	for (uint32_t i = 0; i < cfg->sw.n_groups; i++) {
 		const struct tessd_group_cfg *g = &cfg->sw.groups[i];
 		vp->group[g->vlan].flags = VSW_GROUP_ON |
