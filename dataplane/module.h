@@ -24,11 +24,10 @@ struct tess_module {
 	const char *const *depends; /* modules set up before this one; NULL-terminated */
 
 	/*
-	 * Its section of the config (a key of the schema, config/) and the
-	 * section's rules past the schema's: errors added to errs, -EINVAL if
-	 * any. Run for the startup file and every change (dp_cfg_validate).
+	 * The rules of its config section (a key of the schema, config/) past
+	 * the schema's: errors added to errs, -EINVAL if any. Run for the
+	 * startup file and every change (dp_cfg_validate).
 	 */
-	const char *config_key;
 	int (*validate)(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 
 	/* Start (after EAL, before ports) and stop; fini also runs after a failed init. */

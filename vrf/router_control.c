@@ -722,7 +722,6 @@ struct tess_module l3_module = {
 	.worker_init = router_worker_init,
 	.worker_fini = router_worker_fini,
 	.start = kern_attach,
-	.config_key = "router",
 	.validate = tessd_router_validate,
 	.snap_copy = router_snap_copy,
 	.snap_free = router_snap_free,

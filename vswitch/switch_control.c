@@ -431,7 +431,6 @@ struct tess_module vsw_module = {
 	.fini = vsw_fini,
 	.worker_init = vsw_worker_init,
 	.worker_fini = vsw_worker_fini,
-	.config_key = "switch",
 	.validate = vsw_validate,
 	.part_size = sizeof(struct vsw_part),
 	.build = vsw_build,

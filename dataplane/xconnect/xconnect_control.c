@@ -127,7 +127,6 @@ static int xc_port_in_use(const struct tessd_cfg *cfg, const char *name, struct 
 
 struct tess_module xc_module = {
 	.name = "xconnect",
-	.config_key = "xconnects",
 	.validate = xc_validate,
 	.part_size = sizeof(struct xc_part),
 	.build = xc_build,
