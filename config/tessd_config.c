@@ -321,13 +321,18 @@ const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const c
 	return NULL;
 }
 
-int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
+int tessd_cfg_xc_among(const struct tessd_cfg *cfg, uint32_t n, const char *name)
 {
-	for (uint32_t i = 0; i < cfg->n_xconnects; i++)
+	for (uint32_t i = 0; i < n; i++)
 		if (strcmp(cfg->xconnects[i].a, name) == 0 ||
 		    strcmp(cfg->xconnects[i].b, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
+{
+	return tessd_cfg_xc_among(cfg, cfg->n_xconnects, name);
 }
 
 int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)

@@ -247,6 +247,8 @@ void tessd_cfg_free(struct tessd_cfg *cfg);
 const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const char *name);
 /* Index of the xconnect using port "name", or -1. */
 int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name);
+/* The same among the first n xconnects only. */
+int tessd_cfg_xc_among(const struct tessd_cfg *cfg, uint32_t n, const char *name);
 
 const struct tessd_group_cfg *tessd_cfg_group(const struct tessd_cfg *cfg, const char *name);
 /* Whether port p is an access port of group g or a trunk carrying it. */

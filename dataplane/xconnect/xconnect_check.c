@@ -10,16 +10,6 @@
 
 #include "xconnect.h"
 
-/* Index of the xconnect among the first n of cfg that uses port "name", or -1. */
-static int xc_using(const struct tessd_cfg *cfg, uint32_t n, const char *name)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(cfg->xconnects[i].a, name) == 0 ||
-		    strcmp(cfg->xconnects[i].b, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 /* Checks xc against the ports and the first n xconnects of cfg. */
 static void xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd_xc_cfg *xc,
 		     const char *path, struct cfg_errs *errs)
@@ -40,7 +30,7 @@ static void xc_check(const struct tessd_cfg *cfg, uint32_t n, const struct tessd
 		} else if (port->mode != TESS_PORT_NONE) {
 			cfg_err_add(errs, EBUSY, p, "port '%s' is a switch %s port", ends[e],
 				    tess_port_modes[port->mode]);
-		} else if ((other = xc_using(cfg, n, ends[e])) >= 0) {
+		} else if ((other = tessd_cfg_xc_among(cfg, n, ends[e])) >= 0) {
 			cfg_err_add(errs, EBUSY, p,
 				    "port '%s' is already cross-connected (%s <-> %s)", ends[e],
 				    cfg->xconnects[other].a, cfg->xconnects[other].b);
