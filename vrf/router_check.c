@@ -12,18 +12,14 @@
 #include <string.h>
 
 #include "router_check.h"
-
-static uint32_t mask_of(uint8_t len)
-{
-	return len ? UINT32_MAX << (32 - len) : 0;
-}
+#include "router_int.h"
 
 /* Whether one of iface's subnets holds ip (and, if addr, ip is not that subnet's own address). */
 static bool iface_holds(const struct tessd_iface_cfg *ic, uint32_t ip)
 {
 	for (uint32_t a = 0; a < ic->n_addresses; a++) {
 		const struct cfg_prefix4 *ap = &ic->addresses[a];
-		if ((ip & mask_of(ap->len)) == (ap->ip & mask_of(ap->len)))
+		if ((ip & rt_mask(ap->len)) == (ap->ip & rt_mask(ap->len)))
 			return true;
 	}
 	return false;
@@ -200,9 +196,9 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 			ERR(EINVAL, "%s is not a unicast host address", text);
 			continue;
 		}
-		if (len <= 30 && ((ip & ~mask_of(len)) == 0 || (ip | mask_of(len)) == UINT32_MAX)) {
+		if (len <= 30 && ((ip & ~rt_mask(len)) == 0 || (ip | rt_mask(len)) == UINT32_MAX)) {
 			ERR(EINVAL, "%s is its subnet's %s address", text,
-			    (ip & ~mask_of(len)) == 0 ? "network" : "broadcast");
+			    (ip & ~rt_mask(len)) == 0 ? "network" : "broadcast");
 			continue;
 		}
 		/* Subnets of one VRF do not overlap: a destination has one interface. */
@@ -214,7 +210,7 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 				uint32_t oip = o->addresses[b].ip;
 				uint8_t olen = o->addresses[b].len;
 				uint8_t m = len < olen ? len : olen;
-				if ((ip & mask_of(m)) == (oip & mask_of(m)))
+				if ((ip & rt_mask(m)) == (oip & rt_mask(m)))
 					ERR(EEXIST, "%s overlaps %s of interface '%s' in VRF %s",
 					    text,
 					    cfg_fmt_prefix4(&o->addresses[b], otext, sizeof(otext)),
@@ -238,8 +234,8 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 	/* The VRF, target VRF and next-hop interfaces exist: cfg_check_refs says. */
 	cfg_fmt_prefix4(&rc->prefix, text, sizeof(text));
 	snprintf(p, sizeof(p), "/router/routes/%u/prefix", i);
-	if (ip & ~mask_of(len)) {
-		struct in_addr a = { .s_addr = htonl(ip & mask_of(len)) };
+	if (ip & ~rt_mask(len)) {
+		struct in_addr a = { .s_addr = htonl(ip & rt_mask(len)) };
 		ERR(EINVAL, "host bits set: did you mean %s/%u?", inet_ntoa(a), len);
 	}
 	if (len == 32 && is_own(ix, rc->vrf, ip))
@@ -248,7 +244,7 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs[k]];
 		for (uint32_t a = 0; a < ic->n_addresses; a++) {
 			const struct cfg_prefix4 *s = &ic->addresses[a];
-			if (s->len == len && (s->ip & mask_of(len)) == ip)
+			if (s->len == len && (s->ip & rt_mask(len)) == ip)
 				ERR(EEXIST, "%s is the connected subnet of interface '%s'", text,
 				    ic->name);
 		}
@@ -358,7 +354,7 @@ static void validate_route_dups(const struct tessd_cfg *cfg, struct cfg_errs *er
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tessd_route_cfg *rc = &cfg->router.routes[i];
 		k[i] = (struct route_key){ .vrf = rc->vrf,
-					   .ip = rc->prefix.ip & mask_of(rc->prefix.len),
+					   .ip = rc->prefix.ip & rt_mask(rc->prefix.len),
 					   .len = rc->prefix.len,
 					   .idx = i };
 	}
