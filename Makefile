@@ -67,7 +67,7 @@ test-asan: deps build-asan hugepages
 	$(INTEGRATION_ASAN)
 
 unit: build build-asan
-	meson test -C $(ASAN) --suite unit --print-errorlogs
+	$(UNIT_ASAN)
 
 demo: build hugepages
 	tests/e2e/demo.sh $(BUILD)
