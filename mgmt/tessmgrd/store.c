@@ -576,6 +576,7 @@ static int load_quota(sqlite3_stmt *st, void *arg)
 	q->model_id = (uint32_t)sqlite3_column_int64(st, 1);
 	if (body == NULL || cfg_decode(&mgr_quota_schema, body, &q->spec, "", &errs) < 0 ||
 	    !json_is_array(ids)) {
+		cfg_free(&mgr_quota_schema, &q->spec); /* decoded, but its host list is not */
 		json_decref(body);
 		json_decref(ids);
 		snprintf(c->err, c->len, "store: quota %u/%u is damaged", q->tenant_id,
@@ -584,6 +585,7 @@ static int load_quota(sqlite3_stmt *st, void *arg)
 	}
 	q->host_ids = calloc(json_array_size(ids) + 1, sizeof(*q->host_ids));
 	if (q->host_ids == NULL) {
+		cfg_free(&mgr_quota_schema, &q->spec);
 		json_decref(body);
 		json_decref(ids);
 		snprintf(c->err, c->len, "store: out of memory loading quota %u/%u", q->tenant_id,
