@@ -108,7 +108,7 @@ static void teardown(const struct work *w)
 {
 	char err[512];
 
-	if (w->d.uuid[0] && mgr_virt_undefine(w->d.host_id, w->d.uuid, err, sizeof(err)) < 0)
+	if (w->d.uuid[0] && mgr_domain_undefine(w->d.host_id, w->d.uuid, err, sizeof(err)) < 0)
 		fprintf(stderr, "tessmgrd: desktop %u: %s\n", w->d.id, err);
 	if (w->tessd[0] && w->d.port[0] &&
 	    mgr_vswitch_del_port(w->tessd, w->d.port, err, sizeof(err)) < 0)
@@ -217,7 +217,7 @@ int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
 	load(j->desktop_id, &w);
 	if (!w.found)
 		return 0;
-	rc = w.d.uuid[0] ? mgr_virt_undefine(w.d.host_id, w.d.uuid, err, len) : 0;
+	rc = w.d.uuid[0] ? mgr_domain_undefine(w.d.host_id, w.d.uuid, err, len) : 0;
 	if (rc == 0 && w.tessd[0])
 		rc = mgr_vswitch_del_port(w.tessd, w.d.port, err, len);
 	if (rc < 0) {

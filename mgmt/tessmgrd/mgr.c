@@ -317,9 +317,11 @@ void mgr_repin_host(uint32_t host_id)
 	todo = calloc(mgr.n_desktops + 1, sizeof(*todo));
 	for (uint32_t i = 0; todo && i < mgr.n_desktops; i++) {
 		struct mgr_desktop *d = mgr.desktops[i];
-		/* A migrating desktop's domain belongs to its job until it is done. */
-		if (d->host_id != host_id || !d->uuid[0] || d->state == MGR_DESK_DELETING ||
-		    d->state == MGR_DESK_MIGRATING)
+		/* A desktop being created, deleted or moved: its domain belongs to its job. The
+		 * job sets that state before it undefines (mgr_domain_undefine waits for lk), so
+		 * nothing read here is undefined before the loop below redefines it. */
+		if (d->host_id != host_id || !d->uuid[0] || d->state == MGR_DESK_CREATING ||
+		    d->state == MGR_DESK_DELETING || d->state == MGR_DESK_MIGRATING)
 			continue;
 		if (d->applied_valid && !memcmp(&d->applied, &d->cpus, sizeof(d->cpus)) &&
 		    d->applied_quota_us == d->quota_us)
@@ -354,6 +356,16 @@ void mgr_repin_host(uint32_t host_id)
 	}
 	free(todo);
 	pthread_mutex_unlock(lk);
+}
+
+int mgr_domain_undefine(uint32_t host_id, const char *uuid, char *err, size_t len)
+{
+	pthread_mutex_t *lk = &repin_locks[host_id % 64];
+
+	pthread_mutex_lock(lk);
+	int rc = mgr_virt_undefine(host_id, uuid, err, len);
+	pthread_mutex_unlock(lk);
+	return rc;
 }
 
 /* ---- hosts ---- */

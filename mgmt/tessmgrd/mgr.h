@@ -63,6 +63,9 @@ void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struc
 void mgr_sync_cpus_locked(const struct mgr_host *h);
 /* Makes libvirt pin every desktop of h as its tenant's partition says (serialized per host). */
 void mgr_repin_host(uint32_t host_id);
+/* Undefines a domain of a host, never while the host is re-pinned: a re-pin redefines the
+ * domains it read, and must not bring back one that a job has just undefined. */
+int mgr_domain_undefine(uint32_t host_id, const char *uuid, char *err, size_t len);
 
 /* Usage per host and per tenant (only tenant_id's if not 0). */
 json_t *mgr_usage_locked(uint32_t tenant_id);

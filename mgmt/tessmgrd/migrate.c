@@ -262,7 +262,7 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		src_port_gone = rc == 0;
 	}
 	if (rc == 0) {
-		rc = mgr_virt_undefine(m->src.host_id, m->d.uuid, err, len);
+		rc = mgr_domain_undefine(m->src.host_id, m->d.uuid, err, len);
 		src_gone = rc == 0;
 	}
 	if (rc == 0 && (was_running || j->start))
@@ -283,7 +283,7 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		warn(m, e2);
 	if (src_port_gone && add_port(&m->src, m, &m->d, e2, sizeof(e2)) < 0)
 		warn(m, e2);
-	if (dst_dom && mgr_virt_undefine(m->dst.host_id, m->to.uuid, e2, sizeof(e2)) < 0)
+	if (dst_dom && mgr_domain_undefine(m->dst.host_id, m->to.uuid, e2, sizeof(e2)) < 0)
 		warn(m, e2);
 	if (dst_port && del_port(&m->dst, m, &m->to, e2, sizeof(e2)) < 0)
 		warn(m, e2);
@@ -422,7 +422,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 			side_of(src, &side);
 		pthread_mutex_unlock(&mgr.lock);
 		if (side.host_id && mgr_virt_running(side.host_id, m->d.uuid) >= 0 &&
-		    mgr_virt_undefine(side.host_id, m->d.uuid, err, sizeof(err)) < 0)
+		    mgr_domain_undefine(side.host_id, m->d.uuid, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (side.tessd[0] && strcmp(side.tessd, m->dst.tessd) != 0 &&
 		    mgr_vswitch_del_port(side.tessd, m->d.port, err, sizeof(err)) < 0)
@@ -433,7 +433,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		/* Still at the source in the store: the target's part goes, the source comes back.
 		 */
 		if (mgr_virt_running(m->dst.host_id, m->d.uuid) >= 0 &&
-		    mgr_virt_undefine(m->dst.host_id, m->d.uuid, err, sizeof(err)) < 0)
+		    mgr_domain_undefine(m->dst.host_id, m->d.uuid, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (strcmp(m->dst.tessd, m->src.tessd) != 0 &&
 		    del_port(&m->dst, m, &m->to, err, sizeof(err)) < 0)
