@@ -109,10 +109,19 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ "sites", api_sites },         { "hosts", api_hosts },   { "tenants", api_tenants },
-	{ "models", api_models },       { "quotas", api_quotas }, { "desktops", api_desktops },
-	{ "jobs", api_jobs },           { "usage", api_usage },   { "audit", api_audit },
-	{ "reconcile", api_reconcile }, { "images", api_images }, { NULL, NULL },
+	{ "sites", api_sites },
+	{ "hosts", api_hosts },
+	{ "tenants", api_tenants },
+	{ "models", api_models },
+	{ "quotas", api_quotas },
+	{ "desktops", api_desktops },
+	{ "jobs", api_jobs },
+	{ "usage", api_usage },
+	{ "audit", api_audit },
+	{ "reconcile", api_reconcile },
+	{ "images", api_images },
+	{ "stats", api_stats },
+	{ NULL, NULL },
 };
 
 /* Splits /v1/a/b/c into segments (in buf). */
@@ -136,6 +145,65 @@ static bool mutating(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
+/*
+ * Requests without a known token are not audited one by one: a client that
+ * needs no token must not grow the store nor take mgr.lock per request
+ * (review 1.6). They are counted here, and each audit.unauth_interval_sec
+ * that saw some becomes one summary row, written by the first request or
+ * audit query after its end (or at shutdown).
+ */
+static pthread_mutex_t unauth_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	time_t start; /* of the interval being counted; 0: none */
+	uint64_t no_token, unknown_token;
+} unauth;
+
+/* The summary of the interval counted, if it is over (or force); call without mgr.lock. */
+void api_audit_flush(bool force)
+{
+	uint64_t none, unknown;
+	time_t start, now = time(NULL);
+	char target[64], result[128];
+
+	pthread_mutex_lock(&unauth_lock);
+	start = unauth.start;
+	none = unauth.no_token;
+	unknown = unauth.unknown_token;
+	if (start == 0 || (!force && now - start < (time_t)mgr_conf.audit.unauth_interval_sec)) {
+		pthread_mutex_unlock(&unauth_lock);
+		return;
+	}
+	memset(&unauth, 0, sizeof(unauth));
+	pthread_mutex_unlock(&unauth_lock);
+	snprintf(target, sizeof(target), "%llu requests", (unsigned long long)(none + unknown));
+	snprintf(result, sizeof(result), "401 no token: %llu, unknown token: %llu",
+		 (unsigned long long)none, (unsigned long long)unknown);
+	pthread_mutex_lock(&mgr.lock);
+	mgr_store_audit(&(struct mgr_audit){ .time = start,
+					     .principal = "-",
+					     .role = "-",
+					     .tenant = "",
+					     .action = "unauthenticated",
+					     .target = target,
+					     .result = result });
+	pthread_mutex_unlock(&mgr.lock);
+	mgr_count(audit_summaries, 1);
+}
+
+static void audit_unauth(const struct http_req *r)
+{
+	pthread_mutex_lock(&unauth_lock);
+	if (unauth.start == 0)
+		unauth.start = time(NULL);
+	if (r->bearer)
+		unauth.unknown_token++;
+	else
+		unauth.no_token++;
+	pthread_mutex_unlock(&unauth_lock);
+	mgr_count(audit_unauthenticated, 1);
+	api_audit_flush(false);
+}
+
 static void audit(const struct api_ctx *c, const struct mgr_token *who)
 {
 	char result[400], action[96];
@@ -156,6 +224,7 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 			 json_string_value(json_object_get(err, "message")) ?: "");
 	else
 		snprintf(result, sizeof(result), "%u ok", c->out->status);
+	api_audit_flush(false);
 	pthread_mutex_lock(&mgr.lock);
 	mgr_store_audit(&a);
 	pthread_mutex_unlock(&mgr.lock);
@@ -201,6 +270,8 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 	}
 	if (out->status == 0)
 		http_error(out, 405, "", "%s is not allowed on %s", r->method, r->path);
-	if (mutating(r->method))
-		audit(&c, known ? &who : NULL);
+	if (!known)
+		audit_unauth(r); /* GETs too: they cost a lookup each all the same */
+	else if (mutating(r->method))
+		audit(&c, &who);
 }

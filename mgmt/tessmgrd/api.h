@@ -45,6 +45,9 @@ void api_desktops(struct api_ctx *c);
 void api_jobs(struct api_ctx *c);
 void api_usage(struct api_ctx *c);
 void api_audit(struct api_ctx *c);
+void api_stats(struct api_ctx *c);
+/* Writes the summary row of unauthenticated requests once its interval is over (or now). */
+void api_audit_flush(bool force);
 void api_reconcile(struct api_ctx *c);
 /* The roaming desktop and base images (api_roam.c). */
 void api_desktop_connect(struct api_ctx *c, uint32_t id);

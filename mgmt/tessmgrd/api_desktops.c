@@ -552,26 +552,76 @@ void api_usage(struct api_ctx *c)
 	api_ok(c, 200, u);
 }
 
+/* A query argument of digits only, within [lo, hi]; false if not. */
+static bool query_uint(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/*
+ * GET /audit: limit and since are checked (400, counted), never taken as
+ * whatever strtoul makes of them; the query runs without mgr.lock.
+ */
 void api_audit(struct api_ctx *c)
 {
 	const char *tenant = http_query(c->r, "tenant"), *action = http_query(c->r, "action");
 	const char *since = http_query(c->r, "since"), *limit = http_query(c->r, "limit");
+	int64_t max = mgr_conf.audit.max_limit, n = max < 1000 ? max : 1000, from = 0;
 	json_t *a;
 
 	if (!is(c, "GET") || c->n_seg != 1) {
 		http_error(c->out, 405, "", "the audit log is append-only");
 		return;
 	}
+	if (limit && !query_uint(limit, 1, max, &n)) {
+		mgr_count(audit_queries_refused, 1);
+		http_error(c->out, 400, "limit",
+			   "limit: a number from 1 to at most %lld (audit.max_limit)",
+			   (long long)max);
+		return;
+	}
+	if (since && !query_uint(since, 0, INT64_MAX, &from)) {
+		mgr_count(audit_queries_refused, 1);
+		http_error(c->out, 400, "since", "since: a time in seconds since the epoch");
+		return;
+	}
 	if (!c->provider)
 		tenant = c->who->tenant; /* a tenant admin sees its own tenant's entries */
-	pthread_mutex_lock(&mgr.lock);
-	a = mgr_store_audit_query(tenant, action, since ? strtoll(since, NULL, 10) : 0,
-				  limit ? (unsigned)strtoul(limit, NULL, 10) : 1000);
-	pthread_mutex_unlock(&mgr.lock);
+	api_audit_flush(false);
+	a = mgr_store_audit_query(tenant, action, from, (unsigned)n);
 	if (a == NULL)
 		http_error(c->out, 500, "", "cannot read the audit log");
 	else
 		api_ok(c, 200, a);
+}
+
+/* GET /stats (provider admins): what the API's limits refused, dropped or summarised. */
+void api_stats(struct api_ctx *c)
+{
+#define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
+	if (!is(c, "GET") || c->n_seg != 1) {
+		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
+		return;
+	}
+	if (!c->provider) {
+		forbidden(c, "only provider admins read the counters");
+		return;
+	}
+	api_ok(c, 200,
+	       json_pack("{s:{s:I, s:I, s:I, s:I}}", "audit", "unauthenticated",
+			 K(audit_unauthenticated), "summaries", K(audit_summaries),
+			 "queries_refused", K(audit_queries_refused), "pruned", K(audit_pruned)));
+#undef K
 }
 
 /*

@@ -51,14 +51,58 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t
 	return ret;
 }
 
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong, no surrogate), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80                    ? 1
+		   : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+		   : (s[0] & 0xf0) == 0xe0        ? 3
+		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+						  : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+void http_utf8_escape(const char *in, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t at = 0;
+
+	if (len == 0)
+		return;
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (n == 0) {
+			if (at + 4 >= len)
+				break;
+			snprintf(out + at, len - at, "\\x%02x", *s++);
+			at += 4;
+			continue;
+		}
+		if (at + n >= len)
+			break;
+		memcpy(out + at, s, n);
+		at += n;
+		s += n;
+	}
+	out[at] = '\0';
+}
+
 void http_error(struct http_resp *out, unsigned status, const char *path, const char *fmt, ...)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	http_utf8_escape(raw, msg, sizeof(msg)); /* a path's raw bytes would void the answer */
 	json_decref(out->body);
 	out->status = status;
 	out->body = json_pack("{s:{s:i, s:s, s:s}}", "error", "status", (int)status, "message", msg,

@@ -35,6 +35,13 @@ void http_stop(void);
 /* A query argument, or NULL. */
 const char *http_query(const struct http_req *r, const char *key);
 
+/*
+ * Copies in to out (len bytes, NUL included, truncated at a whole character),
+ * each byte that is not part of valid UTF-8 written as the text \xNN: JSON
+ * strings must be UTF-8, and MHD unescapes %ff in paths into raw bytes.
+ */
+void http_utf8_escape(const char *in, char *out, size_t len);
+
 /* {"error": {"status", "message", "path"}} answers. */
 void http_error(struct http_resp *out, unsigned status, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -6,7 +6,7 @@
  * host and one at a time per desktop. A job failing or running past its
  * timeout is rolled back; one a restart interrupted is marked failed and
  * rolled back at the next start. The last jobs.history finished jobs are
- * kept (GET /jobs); the audit log keeps every request for good.
+ * kept (GET /jobs).
  */
 #ifndef TESS_MGR_JOBS_H
 #define TESS_MGR_JOBS_H

@@ -128,6 +128,7 @@ int main(int argc, char **argv)
 	}
 	printf("tessmgrd: %s: stopping\n", strsignal(sig));
 	http_stop();
+	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
 	mgr_resmgr_stop();
 	mgr_jobs_stop();
 	mgr_fini();

@@ -14,6 +14,7 @@
 
 struct mgr_state mgr = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct mgr_cfg mgr_conf;
+struct mgr_counters mgr_counters;
 
 /* Re-pinning is serialized per host, so the latest partition always wins. */
 static pthread_mutex_t repin_locks[64];

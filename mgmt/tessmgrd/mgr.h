@@ -16,6 +16,19 @@
 extern struct mgr_state mgr;
 extern struct mgr_cfg mgr_conf;
 
+/*
+ * What limits refused or dropped (GET /v1/stats), bumped with mgr_count()
+ * from any thread, with or without mgr.lock.
+ */
+struct mgr_counters {
+	uint64_t audit_unauthenticated; /* requests without a known token (summarised) */
+	uint64_t audit_summaries;       /* summary rows written for them */
+	uint64_t audit_queries_refused; /* limit or since out of bounds */
+	uint64_t audit_pruned;          /* rows the retention job removed */
+};
+extern struct mgr_counters mgr_counters;
+#define mgr_count(field, n) __atomic_fetch_add(&mgr_counters.field, (n), __ATOMIC_RELAXED)
+
 /* An error for the API: HTTP status, message, JSON path, and details (stolen). */
 struct mgr_err {
 	unsigned status;

@@ -27,6 +27,16 @@ static const struct cfg_field jobs_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field audit_fields[] = {
+	CFG_FIELD(struct mgr_audit_cfg, max_limit, "max_limit", INT(1, 1000000), false, "10000"),
+	CFG_FIELD(struct mgr_audit_cfg, unauth_interval_sec, "unauth_interval_sec", INT(1, 86400),
+		  false, "60"),
+	CFG_FIELD(struct mgr_audit_cfg, max_rows, "max_rows", INT(10, 1000000000), false,
+		  "1000000"),
+	CFG_FIELD(struct mgr_audit_cfg, max_age_days, "max_age_days", INT(0, 36500), false, "0"),
+	{ 0 },
+};
+
 static const struct cfg_field resources_fields[] = {
 	CFG_FIELD(struct mgr_resources_cfg, sample_sec, "sample_sec", INT(1, 3600), false, "5"),
 	CFG_FIELD(struct mgr_resources_cfg, saturation_pct, "saturation_pct", INT(1, 100), false,
@@ -73,6 +83,11 @@ static const struct cfg_field cfg_fields[] = {
 		  (&(const struct cfg_node){
 			  .type = CFG_OBJECT,
 			  .obj = { .fields = jobs_fields, .size = sizeof(struct mgr_jobs_cfg) } }),
+		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, audit, "audit",
+		  (&(const struct cfg_node){ .type = CFG_OBJECT,
+					     .obj = { .fields = audit_fields,
+						      .size = sizeof(struct mgr_audit_cfg) } }),
 		  false, "{}"),
 	CFG_FIELD(struct mgr_cfg, resources, "resources",
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,

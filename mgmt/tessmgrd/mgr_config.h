@@ -47,6 +47,19 @@ struct mgr_roaming_cfg {
 	bool verify_base;
 };
 
+/*
+ * The audit log (review 1.6): requests without a known token are counted and
+ * written as one summary row per unauth_interval_sec, not one row each; a
+ * query returns at most max_limit rows; the retention job keeps at most
+ * max_rows rows and none older than max_age_days (0: no age limit).
+ */
+struct mgr_audit_cfg {
+	uint32_t max_limit;
+	uint32_t unauth_interval_sec;
+	uint32_t max_rows;
+	uint32_t max_age_days;
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -57,6 +70,7 @@ struct mgr_cfg {
 	char qemu_img[PATH_MAX];
 	char import_dir[PATH_MAX]; /* image pushes read only regular files under it */
 	struct mgr_jobs_cfg jobs;
+	struct mgr_audit_cfg audit;
 	struct mgr_resources_cfg resources;
 	struct mgr_roaming_cfg roaming;
 };

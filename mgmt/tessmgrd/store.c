@@ -6,12 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <time.h>
 
+#include "http.h"
+#include "mgr.h"
 #include "tessd_config.h"
 
 static sqlite3 *db;
 static unsigned depth; /* nested begin/commit */
+/*
+ * Audit queries read through a connection of their own, under a lock of their
+ * own: in WAL mode they see the last commit without holding mgr.lock, so a
+ * long query holds up other audit queries only (review 1.6).
+ */
+static sqlite3 *rdb;
+static pthread_mutex_t rdb_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS objects (kind INTEGER NOT NULL, id INTEGER NOT NULL, "
@@ -28,11 +39,34 @@ static const char schema_sql[] =
 	"  tenant TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,"
 	"  result TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant, id);"
-	/* The audit log is append-only: the database refuses anything else. */
+	"CREATE INDEX IF NOT EXISTS audit_action ON audit (action, id);"
+	/*
+	 * The audit log is append-only: the database refuses anything else, but
+	 * for the retention job, which deletes the oldest rows up to a mark in meta.
+	 * The mark only grows and each move of it is itself an "audit prune" row
+	 * (same transaction): a gap above the mark, or a mark without its prune
+	 * row, shows tampering.
+	 */
+	"INSERT INTO meta (key, value) SELECT 'audit_pruned_through', '0' "
+	"  WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'audit_pruned_through');"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
 	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
-	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
-	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+	"DROP TRIGGER IF EXISTS audit_no_delete;" /* before 1.6: no delete at all */
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+	"  WHEN OLD.id > COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
+	"    WHERE key = 'audit_pruned_through'), 0) "
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_mark_no_lower BEFORE UPDATE ON meta "
+	"  WHEN OLD.key = 'audit_pruned_through' AND (NEW.key != OLD.key OR "
+	"    CAST(NEW.value AS INTEGER) < CAST(OLD.value AS INTEGER)) "
+	"  BEGIN SELECT RAISE(ABORT, 'the audit prune mark only grows'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_mark_no_delete BEFORE DELETE ON meta "
+	"  WHEN OLD.key = 'audit_pruned_through' "
+	"  BEGIN SELECT RAISE(ABORT, 'the audit prune mark only grows'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_mark_no_replace BEFORE INSERT ON meta "
+	"  WHEN NEW.key = 'audit_pruned_through' AND "
+	"    EXISTS (SELECT 1 FROM meta WHERE key = 'audit_pruned_through') "
+	"  BEGIN SELECT RAISE(ABORT, 'the audit prune mark only grows'); END;";
 
 int mgr_store_open(const char *path, char *err, size_t len)
 {
@@ -58,11 +92,20 @@ int mgr_store_open(const char *path, char *err, size_t len)
 		mgr_store_close();
 		return -EIO;
 	}
+	if (sqlite3_open_v2(path, &rdb, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, len, "cannot open the store %s for reading: %s", path,
+			 rdb ? sqlite3_errmsg(rdb) : "out of memory");
+		mgr_store_close();
+		return -EIO;
+	}
+	sqlite3_busy_timeout(rdb, 5000);
 	return 0;
 }
 
 void mgr_store_close(void)
 {
+	sqlite3_close(rdb);
+	rdb = NULL;
 	sqlite3_close(db);
 	db = NULL;
 	depth = 0;
@@ -391,25 +434,133 @@ int mgr_store_next_ids(const uint32_t *next, unsigned n)
 	return rc;
 }
 
-int mgr_store_audit(const struct mgr_audit *a)
+static int64_t one_int(const char *sql, int64_t arg, int64_t dflt)
 {
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (sqlite3_bind_parameter_count(st))
+		sqlite3_bind_int64(st, 1, arg);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int insert_audit(const struct mgr_audit *a)
+{
+	char f[6][1024];
+	const char *in[6] = { a->principal, a->role,   a->tenant ? a->tenant : "",
+			      a->action,    a->target, a->result };
+
+	for (int i = 0; i < 6; i++)
+		http_utf8_escape(in[i], f[i], sizeof(f[i]));
 	return run("INSERT INTO audit (time, principal, role, tenant, action, target, result) "
 		   "VALUES (?, ?, ?, ?, ?, ?, ?)",
-		   "itttttt", a->time, a->principal, a->role, a->tenant ? a->tenant : "", a->action,
-		   a->target, a->result);
+		   "itttttt", a->time, f[0], f[1], f[2], f[3], f[4], f[5]);
+}
+
+/*
+ * The retention job, after each write: beyond audit.max_rows it prunes down
+ * to nine tenths of it (one prune per tenth, not one per write), and rows
+ * older than audit.max_age_days, oldest first, at most 10000 rows a time
+ * (the lock is held). Ids only grow, so "the oldest" is a prefix of ids.
+ */
+static void audit_retain(int64_t now)
+{
+	int64_t mark = one_int("SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+			       "'audit_pruned_through'",
+			       0, 0);
+	int64_t last = one_int("SELECT max(id) FROM audit", 0, 0), cut = mark;
+	const char *why = "";
+	char target[64], result[128];
+
+	if (last - mark > (int64_t)mgr_conf.audit.max_rows) {
+		cut = last - (int64_t)mgr_conf.audit.max_rows * 9 / 10;
+		why = "over audit.max_rows";
+	}
+	if (mgr_conf.audit.max_age_days) {
+		/* The first row young enough: everything before it goes. */
+		int64_t young =
+			one_int("SELECT id FROM audit WHERE id > (SELECT CAST(value AS "
+				"INTEGER) FROM meta WHERE key = 'audit_pruned_through') "
+				"AND time >= ?1 ORDER BY id LIMIT 1",
+				now - (int64_t)mgr_conf.audit.max_age_days * 86400, last + 1);
+		if (young - 1 > cut) {
+			cut = young - 1;
+			why = "older than audit.max_age_days";
+		}
+	}
+	if (cut > mark + 10000)
+		cut = mark + 10000;
+	if (cut <= mark)
+		return;
+	snprintf(target, sizeof(target), "ids through %lld", (long long)cut);
+	mgr_store_begin();
+	if (run("UPDATE meta SET value = ? WHERE key = 'audit_pruned_through'", "i", cut) < 0 ||
+	    run("DELETE FROM audit WHERE id <= ?", "i", cut) < 0) {
+		mgr_store_rollback();
+		return;
+	}
+	int64_t n = sqlite3_changes(db);
+	snprintf(result, sizeof(result), "%lld rows pruned, %s", (long long)n, why);
+	if (insert_audit(&(struct mgr_audit){ .time = now,
+					      .principal = "tessmgrd",
+					      .role = "-",
+					      .tenant = "",
+					      .action = "audit prune",
+					      .target = target,
+					      .result = result }) < 0 ||
+	    mgr_store_commit() < 0) {
+		mgr_store_rollback();
+		return;
+	}
+	mgr_count(audit_pruned, (uint64_t)n);
+}
+
+int mgr_store_audit(const struct mgr_audit *a)
+{
+	int rc = insert_audit(a);
+
+	if (rc == 0 && depth == 0)
+		audit_retain(a->time);
+	return rc;
+}
+
+/* A text column, its bytes that are not UTF-8 escaped (rows stored before escaping). */
+static json_t *text_col(sqlite3_stmt *st, int i)
+{
+	char buf[1024];
+
+	http_utf8_escape((const char *)sqlite3_column_text(st, i) ?: "", buf, sizeof(buf));
+	return json_string(buf);
 }
 
 json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t since, unsigned limit)
 {
+	/* One statement per filter, so that SQLite takes the index of the filter given. */
+	static const char *const sql[4] = {
+		"SELECT id, time, principal, role, tenant, action, target, result FROM audit "
+		"WHERE time >= ?3 ORDER BY id DESC LIMIT ?4",
+		"SELECT id, time, principal, role, tenant, action, target, result FROM audit "
+		"WHERE tenant = ?1 AND time >= ?3 ORDER BY id DESC LIMIT ?4",
+		"SELECT id, time, principal, role, tenant, action, target, result FROM audit "
+		"WHERE action = ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4",
+		"SELECT id, time, principal, role, tenant, action, target, result FROM audit "
+		"WHERE tenant = ?1 AND action = ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4",
+	};
+	static const char *const keys[8] = { "id",     "time",   "principal", "role",
+					     "tenant", "action", "target",    "result" };
 	sqlite3_stmt *st;
 	json_t *out = json_array();
+	int rc;
 
-	if (sqlite3_prepare_v2(
-		    db,
-		    "SELECT id, time, principal, role, tenant, action, target, result "
-		    "FROM audit WHERE (?1 IS NULL OR tenant = ?1) AND "
-		    "(?2 IS NULL OR action = ?2) AND time >= ?3 ORDER BY id DESC LIMIT ?4",
-		    -1, &st, NULL) != SQLITE_OK) {
+	pthread_mutex_lock(&rdb_lock);
+	if (sqlite3_prepare_v2(rdb, sql[(tenant != NULL) + 2 * (action != NULL)], -1, &st, NULL) !=
+	    SQLITE_OK) {
+		pthread_mutex_unlock(&rdb_lock);
 		json_decref(out);
 		return NULL;
 	}
@@ -419,19 +570,20 @@ json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t si
 		sqlite3_bind_text(st, 2, action, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, since);
 	sqlite3_bind_int64(st, 4, limit);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_array_append_new(
-			out, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
-				       (json_int_t)sqlite3_column_int64(st, 0), "time",
-				       (json_int_t)sqlite3_column_int64(st, 1), "principal",
-				       (const char *)sqlite3_column_text(st, 2), "role",
-				       (const char *)sqlite3_column_text(st, 3), "tenant",
-				       (const char *)sqlite3_column_text(st, 4), "action",
-				       (const char *)sqlite3_column_text(st, 5), "target",
-				       (const char *)sqlite3_column_text(st, 6), "result",
-				       (const char *)sqlite3_column_text(st, 7)));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = json_object();
+		for (int i = 0; i < 8; i++)
+			json_object_set_new(o, keys[i],
+					    i < 2 ? json_integer(sqlite3_column_int64(st, i))
+						  : text_col(st, i));
+		json_array_append_new(out, o);
 	}
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(&rdb_lock);
+	if (rc != SQLITE_DONE) {
+		json_decref(out);
+		return NULL;
+	}
 	return out;
 }
 

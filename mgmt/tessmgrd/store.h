@@ -2,8 +2,9 @@
 /*
  * tessmgrd's store: SQLite in WAL mode. Objects are kept as the JSON their
  * schema encodes; desktops and jobs as JSON of their own; the audit log is
- * a table of its own, append-only. Every function is called with the
- * state lock held, so one connection serves all.
+ * a table of its own, append-only but for its retention job. Every function
+ * but mgr_store_audit_query is called with the state lock held, and shares
+ * one connection; audit queries read through a second one (WAL), without it.
  */
 #ifndef TESS_MGR_STORE_H
 #define TESS_MGR_STORE_H
@@ -43,8 +44,12 @@ int mgr_store_put_image(const struct mgr_image *x);
 int mgr_store_del_image(const struct mgr_image *x);
 int mgr_store_next_ids(const uint32_t *next, unsigned n);
 
+/* Writes an audit row (bytes not UTF-8 as \\xNN), then prunes (audit.max_rows, max_age_days). */
 int mgr_store_audit(const struct mgr_audit *a);
-/* Audit entries, newest first, filtered by tenant/action when not NULL, at most limit. */
+/*
+ * Audit entries, newest first, filtered by tenant/action when not NULL, at most limit;
+ * without mgr.lock (a connection of its own).
+ */
 json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t since,
 			      unsigned limit);
 
