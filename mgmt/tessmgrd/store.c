@@ -498,8 +498,8 @@ static void audit_retain(int64_t now)
 	if (cut <= mark)
 		return;
 	snprintf(target, sizeof(target), "ids through %lld", (long long)cut);
-	mgr_store_begin();
-	if (run("UPDATE meta SET value = ? WHERE key = 'audit_pruned_through'", "i", cut) < 0 ||
+	if (mgr_store_begin() < 0 ||
+	    run("UPDATE meta SET value = ? WHERE key = 'audit_pruned_through'", "i", cut) < 0 ||
 	    run("DELETE FROM audit WHERE id <= ?", "i", cut) < 0) {
 		mgr_store_rollback();
 		return;
