@@ -618,9 +618,11 @@ void api_stats(struct api_ctx *c)
 		return;
 	}
 	api_ok(c, 200,
-	       json_pack("{s:{s:I, s:I, s:I, s:I}}", "audit", "unauthenticated",
+	       json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}}", "audit", "unauthenticated",
 			 K(audit_unauthenticated), "summaries", K(audit_summaries),
-			 "queries_refused", K(audit_queries_refused), "pruned", K(audit_pruned)));
+			 "queries_refused", K(audit_queries_refused), "pruned", K(audit_pruned),
+			 "jobs", "duplicate_refused", K(jobs_duplicate_refused), "tenant_refused",
+			 K(jobs_tenant_refused)));
 #undef K
 }
 

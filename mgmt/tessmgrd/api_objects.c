@@ -362,7 +362,7 @@ static int host_del(void *obj, struct mgr_err *e)
 {
 	struct mgr_host *h = obj;
 
-	if (h->n_slices || h->vcpus_used || h->n_queued || h->jobs_running) {
+	if (h->n_slices || h->vcpus_used || h->n_queued || h->n_parked || h->jobs_running) {
 		mgr_err_set(e, 409, "", "host %s has desktops or jobs: delete or move them first",
 			    h->spec.name);
 		return -EBUSY;

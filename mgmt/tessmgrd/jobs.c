@@ -21,20 +21,19 @@ static bool heavy(uint8_t kind)
 	return kind == MGR_JOB_CREATE || kind == MGR_JOB_DELETE || kind == MGR_JOB_MIGRATE;
 }
 
-/* Into its host's queue: light jobs before heavy ones, each kind oldest first. */
+/* Into its host's queue, ready to run: after the light jobs if light, else at the end. */
 static int host_enqueue(struct mgr_host *h, struct mgr_job *j)
 {
 	struct mgr_job **q = realloc(h->queue, (h->n_queued + 1) * sizeof(*q));
-	uint32_t at;
+	uint32_t at = j->priority ? h->n_queued : h->n_light;
 
 	if (q == NULL)
 		return -ENOMEM;
 	h->queue = q;
-	for (at = h->n_queued; at > 0 && q[at - 1]->priority > j->priority; at--)
-		;
 	memmove(&q[at + 1], &q[at], (h->n_queued - at) * sizeof(*q));
 	q[at] = j;
 	h->n_queued++;
+	h->n_light += !j->priority;
 	return 0;
 }
 
@@ -44,21 +43,66 @@ static void host_dequeue(struct mgr_host *h, const struct mgr_job *j)
 		if (h->queue[i] == j) {
 			memmove(&h->queue[i], &h->queue[i + 1],
 				(--h->n_queued - i) * sizeof(*h->queue));
+			h->n_light -= !j->priority;
 			return;
 		}
 	}
 }
 
+/*
+ * Into its host's queue if its desktop's previous job has finished (or is
+ * long forgotten); else parked behind it, to be queued when it finishes: a
+ * queue holds only jobs that can run, so picking looks at its head only.
+ */
+static int place(struct mgr_host *h, struct mgr_job *j)
+{
+	struct mgr_job *prev = j->after ? mgr_job_get(&mgr, j->after) : NULL;
+
+	if (prev == NULL || prev->state > MGR_JOB_RUNNING)
+		return host_enqueue(h, j);
+	prev->then = j->id;
+	j->parked = true;
+	h->n_parked++;
+	return 0;
+}
+
+/* Refuses a job of a kind already queued for the desktop (409), or past jobs.per_tenant (429). */
+static bool may_queue(uint8_t kind, const struct mgr_desktop *d, struct mgr_tenant *t,
+		      struct mgr_err *e)
+{
+	/* The desktop's queued jobs are the newest of its chain of jobs (at most one per kind). */
+	for (const struct mgr_job *q = mgr_job_get(&mgr, d->last_job);
+	     q && q->state == MGR_JOB_QUEUED; q = q->after ? mgr_job_get(&mgr, q->after) : NULL) {
+		if (q->kind == kind) {
+			mgr_count(jobs_duplicate_refused, 1);
+			mgr_err_set(e, 409, "", "desktop %s: a %s job is already queued (job %u)",
+				    d->name, mgr_job_kind_names[kind], q->id);
+			return false;
+		}
+	}
+	if (t && t->jobs_queued >= mgr_conf.jobs.per_tenant) {
+		mgr_count(jobs_tenant_refused, 1);
+		mgr_err_set(e, 429, "",
+			    "tenant %s has %u jobs queued (jobs.per_tenant): wait for them to run",
+			    t->spec.name, t->jobs_queued);
+		return false;
+	}
+	return true;
+}
+
 struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct mgr_err *e)
 {
 	struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
-	struct mgr_job *j = calloc(1, sizeof(*j));
+	struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+	struct mgr_job *j;
 
 	if (h == NULL) {
-		free(j);
 		mgr_err_set(e, 500, "", "desktop %s has no host", d->name);
 		return NULL;
 	}
+	if (!may_queue(kind, d, t, e))
+		return NULL;
+	j = calloc(1, sizeof(*j));
 	if (j == NULL || mgr_add_job_locked(j) < 0) {
 		free(j);
 		mgr_err_set(e, 500, "", "out of memory");
@@ -74,21 +118,21 @@ struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct
 	j->created = time(NULL);
 	j->timeout_sec = mgr_conf.jobs.timeout_sec;
 	j->after = d->last_job;
-	if (host_enqueue(h, j) < 0) {
+	if (place(h, j) < 0) {
 		mgr_err_set(e, 500, "", "out of memory");
 		mgr.n_jobs--;
 		free(j);
 		return NULL;
 	}
+	d->last_job = j->id;
+	if (t)
+		t->jobs_queued++;
+	pending++;
 	if (mgr_store_put_job(j) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
 		mgr_err_set(e, 500, "", "cannot store the job");
-		host_dequeue(h, j);
-		mgr.n_jobs--;
-		free(j);
+		mgr_job_cancel_locked(j, d);
 		return NULL;
 	}
-	d->last_job = j->id;
-	pending++;
 	pthread_cond_signal(&wake);
 	return j;
 }
@@ -96,9 +140,19 @@ struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct
 void mgr_job_cancel_locked(struct mgr_job *j, struct mgr_desktop *d)
 {
 	struct mgr_host *h = mgr_host_get(&mgr, j->host_id);
+	struct mgr_tenant *t = mgr_tenant_get(&mgr, j->tenant_id);
+	struct mgr_job *prev = j->after ? mgr_job_get(&mgr, j->after) : NULL;
 
-	if (h)
+	if (j->parked) {
+		if (prev && prev->then == j->id)
+			prev->then = 0;
+		if (h)
+			h->n_parked--;
+	} else if (h) {
 		host_dequeue(h, j);
+	}
+	if (t && t->jobs_queued)
+		t->jobs_queued--;
 	if (d && d->last_job == j->id)
 		d->last_job = j->after;
 	for (uint32_t i = 0; i < mgr.n_jobs; i++) {
@@ -112,37 +166,36 @@ void mgr_job_cancel_locked(struct mgr_job *j, struct mgr_desktop *d)
 	free(j);
 }
 
-/* Whether the desktop's previous job has finished (or is long forgotten). */
-static bool ready(const struct mgr_job *j)
+/*
+ * A host's next job: its oldest light job, but its oldest heavy one when
+ * there is no light job or jobs.light_burst light jobs started in a row
+ * while a heavy one waited. Light jobs (start, stop) stay quick to answer,
+ * and a tenant that keeps posting them cannot starve other tenants'
+ * creates and deletes on a shared host (review 1.7).
+ */
+static struct mgr_job *host_next(const struct mgr_host *h)
 {
-	const struct mgr_job *prev = j->after ? mgr_job_get(&mgr, j->after) : NULL;
+	bool heavy_waits = h->n_queued > h->n_light;
 
-	return prev == NULL || prev->state > MGR_JOB_RUNNING;
+	if (h->n_light && (!heavy_waits || h->light_streak < mgr_conf.jobs.light_burst))
+		return h->queue[0];
+	return heavy_waits ? h->queue[h->n_light] : NULL;
 }
 
-/*
- * The next job to run: light before heavy, oldest first, among the hosts
- * under their limit, the first job of each queue whose desktop is free.
- * Costs a look at each host, not at each queued job.
- */
+/* The next job to run, among the hosts under jobs.per_host: one look per host. */
 static struct mgr_job *pick(struct mgr_host **host)
 {
 	struct mgr_job *best = NULL;
 
 	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
 		struct mgr_host *h = mgr.hosts[i];
+		struct mgr_job *j;
 		if (h->n_queued == 0 || h->jobs_running >= mgr_conf.jobs.per_host)
 			continue;
-		for (uint32_t k = 0; k < h->n_queued; k++) {
-			struct mgr_job *j = h->queue[k];
-			if (best && (j->priority > best->priority ||
-				     (j->priority == best->priority && j->id > best->id)))
-				break; /* the rest of this queue comes later still */
-			if (ready(j)) {
-				best = j;
-				*host = h;
-				break;
-			}
+		j = host_next(h);
+		if (j && (best == NULL || j->id < best->id)) {
+			best = j;
+			*host = h;
 		}
 	}
 	return best;
@@ -185,12 +238,44 @@ struct mgr_job *mgr_job_take_locked(void)
 
 	if (j == NULL)
 		return NULL;
+	/* A light job passing a waiting heavy one counts towards jobs.light_burst. */
+	h->light_streak = j->priority || h->n_queued == h->n_light ? 0 : h->light_streak + 1;
 	host_dequeue(h, j);
 	h->jobs_running++;
+	struct mgr_tenant *t = mgr_tenant_get(&mgr, j->tenant_id);
+	if (t && t->jobs_queued)
+		t->jobs_queued--;
 	j->state = MGR_JOB_RUNNING;
 	j->started = time(NULL);
 	mgr_store_put_job(j);
 	return j;
+}
+
+/* The job parked behind j (its desktop's next) can run now: into its host's queue. */
+static void release(struct mgr_job *j)
+{
+	struct mgr_job *next = j->then ? mgr_job_get(&mgr, j->then) : NULL;
+	struct mgr_host *h = next ? mgr_host_get(&mgr, next->host_id) : NULL;
+
+	j->then = 0;
+	if (next == NULL || !next->parked)
+		return;
+	next->parked = false;
+	if (h) {
+		h->n_parked--;
+		if (host_enqueue(h, next) == 0)
+			return;
+	}
+	/* No host any more, or no memory: it fails rather than wait for good. */
+	next->state = MGR_JOB_FAILED;
+	next->finished = time(NULL);
+	snprintf(next->error, sizeof(next->error), "could not be queued on its host");
+	mgr_store_put_job(next);
+	struct mgr_tenant *t = mgr_tenant_get(&mgr, next->tenant_id);
+	if (t && t->jobs_queued)
+		t->jobs_queued--;
+	pending--;
+	release(next);
 }
 
 void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
@@ -206,6 +291,7 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 		j->finished = time(NULL);
 		snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
 		mgr_store_put_job(j);
+		release(j);
 	}
 	pending--;
 	prune_locked();

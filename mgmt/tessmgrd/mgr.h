@@ -21,10 +21,12 @@ extern struct mgr_cfg mgr_conf;
  * from any thread, with or without mgr.lock.
  */
 struct mgr_counters {
-	uint64_t audit_unauthenticated; /* requests without a known token (summarised) */
-	uint64_t audit_summaries;       /* summary rows written for them */
-	uint64_t audit_queries_refused; /* limit or since out of bounds */
-	uint64_t audit_pruned;          /* rows the retention job removed */
+	uint64_t audit_unauthenticated;  /* requests without a known token (summarised) */
+	uint64_t audit_summaries;        /* summary rows written for them */
+	uint64_t audit_queries_refused;  /* limit or since out of bounds */
+	uint64_t audit_pruned;           /* rows the retention job removed */
+	uint64_t jobs_duplicate_refused; /* a job of the same kind already queued for the desktop */
+	uint64_t jobs_tenant_refused;    /* jobs.per_tenant reached (429) */
 };
 extern struct mgr_counters mgr_counters;
 #define mgr_count(field, n) __atomic_fetch_add(&mgr_counters.field, (n), __ATOMIC_RELAXED)

@@ -24,6 +24,8 @@ static const struct cfg_field jobs_fields[] = {
 	CFG_FIELD(struct mgr_jobs_cfg, stop_timeout_sec, "stop_timeout_sec", INT(0, 3600), false,
 		  "60"),
 	CFG_FIELD(struct mgr_jobs_cfg, history, "history", INT(10, 10000000), false, "10000"),
+	CFG_FIELD(struct mgr_jobs_cfg, per_tenant, "per_tenant", INT(1, 1000000), false, "100"),
+	CFG_FIELD(struct mgr_jobs_cfg, light_burst, "light_burst", INT(1, 1000), false, "4"),
 	{ 0 },
 };
 

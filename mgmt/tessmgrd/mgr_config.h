@@ -15,6 +15,8 @@ struct mgr_jobs_cfg {
 	uint32_t timeout_sec;      /* a job running longer fails (and rolls back) */
 	uint32_t stop_timeout_sec; /* graceful shutdown of a desktop, then forced */
 	uint32_t history;          /* finished jobs kept (memory and store), the oldest dropped */
+	uint32_t per_tenant;       /* a tenant's jobs queued (not yet running); more: 429 */
+	uint32_t light_burst;      /* light jobs a host starts in a row while a heavy one waits */
 };
 
 /*

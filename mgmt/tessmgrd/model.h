@@ -84,15 +84,21 @@ struct mgr_host {
 	uint64_t mem_used_mb;
 	uint32_t n_slices;
 	struct mgr_slice *slices;
-	/* Its jobs (runtime): those queued, in the order they run, and how many run. */
+	/*
+	 * Its jobs (runtime): those ready to run (their desktop's previous job
+	 * finished), light ones first, each kind oldest first; n_light of them
+	 * light; those parked behind their desktop's previous job; how many run;
+	 * and how many light jobs started in a row while a heavy one waited.
+	 */
 	struct mgr_job **queue;
-	uint32_t n_queued, jobs_running;
+	uint32_t n_queued, n_light, n_parked, jobs_running, light_streak;
 };
 
 struct mgr_tenant {
 	uint32_t id;
 	struct mgr_tenant_spec spec;
-	uint32_t site_id; /* spec.datacenter */
+	uint32_t site_id;     /* spec.datacenter */
+	uint32_t jobs_queued; /* runtime: its jobs not yet running (jobs.per_tenant) */
 };
 
 struct mgr_model {

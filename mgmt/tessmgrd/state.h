@@ -78,6 +78,8 @@ struct mgr_job {
 	bool live;               /* migrate: live (qemu hosts) rather than cold */
 	bool start;              /* migrate: start it at the target (a connect request) */
 	uint32_t after;          /* runtime: its desktop's previous job, which must finish first */
+	uint32_t then;           /* runtime: the job parked behind this one (its desktop's next) */
+	bool parked;             /* runtime: waits for after, not in its host's queue */
 };
 
 struct mgr_state {

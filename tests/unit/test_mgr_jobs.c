@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tessmgrd's job scheduler, on a real SQLite store: light jobs before
- * heavy ones, oldest first; jobs.per_host; one job at a time per desktop,
- * in the order queued; a cancelled job forgotten; finished jobs beyond
- * jobs.history dropped from memory and the store.
+ * heavy ones, oldest first, but a heavy one after jobs.light_burst light
+ * ones passed it; jobs.per_host; one job at a time per desktop, in the
+ * order queued, the waiting ones parked out of the host's queue; one
+ * queued job per kind and desktop; jobs.per_tenant; a cancelled job
+ * forgotten; finished jobs beyond jobs.history dropped from memory and the
+ * store.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -101,6 +104,8 @@ static int setup(void **state)
 	mgr_conf.jobs.per_host = 1;
 	mgr_conf.jobs.history = 10;
 	mgr_conf.jobs.timeout_sec = 600;
+	mgr_conf.jobs.per_tenant = 100;
+	mgr_conf.jobs.light_burst = 100;
 	memcpy(dir, "/tmp/tess-unit-jobs-XXXXXX", sizeof(dir));
 	if (mkdtemp(dir) == NULL)
 		return -1;
@@ -262,6 +267,80 @@ static void test_history_is_bounded(void **state)
 	assert_int_equal(mgr_jobs_drain(0), 0);
 }
 
+static void test_same_kind_queued_twice_is_refused(void **state)
+{
+	struct mgr_err e = { 0 };
+	struct mgr_desktop *a;
+	struct mgr_job *create, *start;
+
+	(void)state;
+	add_host(1);
+	a = add_desktop(1, 1);
+	create = queue(MGR_JOB_CREATE, a);
+	start = queue(MGR_JOB_START, a);
+	queue(MGR_JOB_STOP, a);
+	assert_null(mgr_job_queue_locked(MGR_JOB_START, a, &e));
+	assert_int_equal(e.status, 409);
+	/* Queued behind the create, not in the host's queue: a pick never looks at them. */
+	assert_int_equal(mgr.hosts[0]->n_queued, 1);
+	assert_int_equal(mgr.hosts[0]->n_parked, 2);
+	take(create);
+	finish(create);
+	take(start);
+	/* Running is not queued: another start may wait behind it. */
+	queue(MGR_JOB_START, a);
+}
+
+static void test_heavy_job_after_light_burst(void **state)
+{
+	struct mgr_desktop *d[4];
+	struct mgr_job *create, *stop[3];
+
+	(void)state;
+	mgr_conf.jobs.light_burst = 2;
+	add_host(1);
+	for (uint32_t i = 0; i < 4; i++)
+		d[i] = add_desktop(i + 1, 1);
+	create = queue(MGR_JOB_CREATE, d[3]);
+	for (uint32_t i = 0; i < 3; i++)
+		stop[i] = queue(MGR_JOB_STOP, d[i]);
+	take(stop[0]);
+	finish(stop[0]);
+	take(stop[1]);
+	finish(stop[1]);
+	/* Two light jobs passed the create: it goes next. */
+	take(create);
+	finish(create);
+	take(stop[2]);
+	finish(stop[2]);
+	take(NULL);
+}
+
+static void test_tenant_cap(void **state)
+{
+	struct mgr_err e = { 0 };
+	struct mgr_desktop *d[3];
+	struct mgr_job *first;
+
+	(void)state;
+	mgr_conf.jobs.per_tenant = 2;
+	mgr.tenants = calloc(1, sizeof(*mgr.tenants));
+	assert_non_null(mgr.tenants);
+	mgr.tenants[0].id = 1;
+	mgr.n_tenants = 1;
+	add_host(1);
+	for (uint32_t i = 0; i < 3; i++)
+		d[i] = add_desktop(i + 1, 1);
+	first = queue(MGR_JOB_STOP, d[0]);
+	queue(MGR_JOB_STOP, d[1]);
+	assert_null(mgr_job_queue_locked(MGR_JOB_STOP, d[2], &e));
+	assert_int_equal(e.status, 429);
+	/* A job running is no longer queued. */
+	take(first);
+	queue(MGR_JOB_STOP, d[2]);
+	assert_int_equal(mgr.tenants[0].jobs_queued, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +350,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_job_per_desktop_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancelled_job_is_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_kind_queued_twice_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_heavy_job_after_light_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tenant_cap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

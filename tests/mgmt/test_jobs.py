@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""tessmgrd's job queue under a tenant that floods it (review 1.7): a second queued job of
+the same kind for a desktop is refused, a tenant's queued jobs are capped (429, counted), and
+another tenant's heavy job on the same host runs while light jobs keep coming."""
+import os
+import threading
+import time
+
+from mgr import ACME, BRAVO, Mgr
+
+
+class Hold:
+    """qemu-img that waits while a file exists: a create job that runs until released, so
+    that the jobs behind it on its host stay queued."""
+
+    def __init__(self, tmp_path):
+        self.file = os.path.join(str(tmp_path), "hold")
+        self.tool = os.path.join(str(tmp_path), "held-qemu-img")
+        with open(self.tool, "w") as f:
+            f.write(f"#!/bin/sh\nwhile [ -e {self.file} ]; do sleep 0.05; done\n"
+                    "exec qemu-img \"$@\"\n")
+        os.chmod(self.tool, 0o755)
+
+    def on(self):
+        open(self.file, "w").close()
+
+    def off(self):
+        os.unlink(self.file)
+
+
+def prepare(cleanup, tmp_path, **jobs):
+    hold = Hold(tmp_path)
+    m = Mgr(cleanup, tmp_path, {"qemu_img": hold.tool,
+                                "jobs": dict({"per_host": 1}, **jobs)}).start()
+    m.site()
+    m.test_host("h1", ratio=4.0)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    desks = [m.desktop(f"d{i}", ACME)["id"] for i in range(4)]
+    return m, hold, desks
+
+
+def running(m, job_id):
+    deadline = time.time() + 30
+    while m.ok("GET", f"jobs/{job_id}")["state"] != "running":
+        assert time.time() < deadline, "the blocking job never ran"
+        time.sleep(0.05)
+
+
+def test_duplicate_jobs_refused_and_tenant_cap(cleanup, tmp_path):
+    m, hold, desks = prepare(cleanup, tmp_path, per_tenant=5)
+    hold.on()
+    # The host's one job slot is taken: what follows stays queued.
+    blk = m.ok("POST", "desktops", {"name": "blk", "model": "std"}, token=ACME)
+    running(m, blk["job"]["id"])
+    d1 = desks[0]
+    assert m.call("POST", f"desktops/{d1}/start", token=ACME)[0] == 202
+    status, r = m.call("POST", f"desktops/{d1}/start", token=ACME)
+    assert status == 409 and "already queued" in r["error"]["message"], r
+    assert m.call("POST", f"desktops/{d1}/stop", token=ACME)[0] == 202
+    # Still one start queued before the stop: a second one is refused as well.
+    assert m.call("POST", f"desktops/{d1}/start", token=ACME)[0] == 409
+    assert m.call("POST", f"desktops/{d1}/stop", token=ACME)[0] == 409
+    assert m.call("POST", f"desktops/{desks[1]}/stop", token=ACME)[0] == 202
+    assert m.call("POST", f"desktops/{desks[2]}/stop", token=ACME)[0] == 202
+    assert m.call("POST", f"desktops/{desks[3]}/stop", token=ACME)[0] == 202
+    # Five queued (the running create does not count): the sixth is 429, of any kind.
+    status, r = m.call("POST", f"desktops/{desks[3]}/start", token=ACME)
+    assert status == 429 and "jobs.per_tenant" in r["error"]["message"], r
+    assert m.call("POST", "desktops", {"name": "more", "model": "std"}, token=ACME)[0] == 429
+    # Another tenant is not held by acme's cap.
+    b = m.ok("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
+    stats = m.ok("GET", "stats")["jobs"]
+    assert stats["duplicate_refused"] == 3 and stats["tenant_refused"] == 2, stats
+    hold.off()
+    assert m.wait_job(b["job"]["id"])["state"] == "succeeded"
+    jobs = m.wait_idle()
+    assert all(j["state"] == "succeeded" for j in jobs), [j for j in jobs
+                                                          if j["state"] != "succeeded"]
+    # Once they ran, the desktop takes the same kind of job again.
+    r = m.ok("POST", f"desktops/{d1}/start", token=ACME)
+    assert m.wait_job(r["job"]["id"])["state"] == "succeeded"
+
+
+def test_heavy_job_of_another_tenant_runs_while_light_jobs_flood(cleanup, tmp_path):
+    m, hold, desks = prepare(cleanup, tmp_path)
+    hold.on()
+    blk = m.ok("POST", "desktops", {"name": "blk", "model": "std"}, token=ACME)
+    running(m, blk["job"]["id"])
+    stop = threading.Event()
+    sent = [0]
+
+    def flood(desk):
+        # Start and stop as fast as answers come, until bravo's create is done.
+        while not stop.is_set():
+            for action in ("start", "stop"):
+                m.call("POST", f"desktops/{desk}/{action}", token=ACME)
+                sent[0] += 1
+
+    threads = [threading.Thread(target=flood, args=(d,)) for d in desks]
+    for t in threads:
+        t.start()
+    try:
+        b = m.ok("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
+        while sent[0] < 40:
+            time.sleep(0.05)
+        hold.off()
+        deadline = time.time() + 60
+        while m.ok("GET", f"jobs/{b['job']['id']}", token=BRAVO)["state"] != "succeeded":
+            assert time.time() < deadline, "bravo's create starved behind acme's light jobs"
+            time.sleep(0.1)
+        # acme was still flooding when bravo's create finished.
+        assert all(t.is_alive() for t in threads)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    m.wait_idle()
