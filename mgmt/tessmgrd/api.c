@@ -124,6 +124,37 @@ static const struct route routes[] = {
 	{ NULL, NULL },
 };
 
+/* GET /stats (provider admins): the HTTP front end's counters, and what the API's limits
+ * refused, dropped or summarised. */
+void api_stats(struct api_ctx *c)
+{
+	struct http_stats s;
+
+	if (strcmp(c->r->method, "GET") != 0 || c->n_seg != 1) {
+		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
+		return;
+	}
+	if (!c->provider) {
+		http_error(c->out, 403, "", "only provider admins read the counters");
+		return;
+	}
+	http_get_stats(&s);
+#define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
+	api_ok(c, 200,
+	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+			 " s:{s:I, s:I}}",
+			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
+			 (json_int_t)s.unauthenticated, "body_too_large",
+			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
+			 "connections_refused", (json_int_t)s.connections_refused, "timed_out",
+			 (json_int_t)s.timed_out, "active", (json_int_t)s.active, "audit",
+			 "unauthenticated", K(audit_unauthenticated), "summaries",
+			 K(audit_summaries), "queries_refused", K(audit_queries_refused), "pruned",
+			 K(audit_pruned), "jobs", "duplicate_refused", K(jobs_duplicate_refused),
+			 "tenant_refused", K(jobs_tenant_refused)));
+#undef K
+}
+
 /* Splits /v1/a/b/c into segments (in buf). */
 static bool split(const char *path, char *buf, size_t len, struct api_ctx *c)
 {
@@ -228,6 +259,17 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 	pthread_mutex_lock(&mgr.lock);
 	mgr_store_audit(&a);
 	pthread_mutex_unlock(&mgr.lock);
+}
+
+void api_precheck(const struct http_req *r, struct http_resp *out)
+{
+	struct api_ctx c = { .r = r, .out = out };
+	struct mgr_token who;
+	char buf[1024];
+
+	/* Refused by api_handle whatever the body: let it answer (and audit) now. */
+	if (!split(r->path, buf, sizeof(buf), &c) || !who_is(r->bearer, &who))
+		api_handle(r, out);
 }
 
 void api_handle(const struct http_req *r, struct http_resp *out)

@@ -28,6 +28,8 @@ struct api_ctx {
 int api_load_tokens(const char *path);
 void api_free_tokens(void);
 void api_handle(const struct http_req *r, struct http_resp *out);
+/* At the headers: 404 outside /v1/, 401 without a known token (audited as api_handle does). */
+void api_precheck(const struct http_req *r, struct http_resp *out);
 
 /* For handlers. */
 void api_error(struct api_ctx *c, struct mgr_err *e);

@@ -605,27 +605,6 @@ void api_audit(struct api_ctx *c)
 		api_ok(c, 200, a);
 }
 
-/* GET /stats (provider admins): what the API's limits refused, dropped or summarised. */
-void api_stats(struct api_ctx *c)
-{
-#define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
-	if (!is(c, "GET") || c->n_seg != 1) {
-		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
-		return;
-	}
-	if (!c->provider) {
-		forbidden(c, "only provider admins read the counters");
-		return;
-	}
-	api_ok(c, 200,
-	       json_pack("{s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}}", "audit", "unauthenticated",
-			 K(audit_unauthenticated), "summaries", K(audit_summaries),
-			 "queries_refused", K(audit_queries_refused), "pruned", K(audit_pruned),
-			 "jobs", "duplicate_refused", K(jobs_duplicate_refused), "tenant_refused",
-			 K(jobs_tenant_refused)));
-#undef K
-}
-
 /*
  * GET /reconcile: every host's libvirt domains against the store. Domains
  * libvirt has that the store does not, and desktops whose domain libvirt

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,14 +19,30 @@
 
 static struct MHD_Daemon *daemon_;
 static http_handler handler;
-static size_t max_body;
-static int active; /* requests between their first call and completion (atomic) */
+static http_handler precheck;
+static struct http_limits lim;
+static int active;              /* requests between their first call and completion (atomic) */
+static struct http_stats stats; /* atomic counters */
 
 struct conn_ctx {
 	char *buf;
 	size_t len, cap;
+	size_t expect; /* Content-Length, or 0 */
 	bool too_large;
 };
+
+#define COUNT(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED)
+
+void http_get_stats(struct http_stats *out)
+{
+	out->requests = __atomic_load_n(&stats.requests, __ATOMIC_RELAXED);
+	out->unauthenticated = __atomic_load_n(&stats.unauthenticated, __ATOMIC_RELAXED);
+	out->body_too_large = __atomic_load_n(&stats.body_too_large, __ATOMIC_RELAXED);
+	out->json_too_deep = __atomic_load_n(&stats.json_too_deep, __ATOMIC_RELAXED);
+	out->connections_refused = __atomic_load_n(&stats.connections_refused, __ATOMIC_RELAXED);
+	out->timed_out = __atomic_load_n(&stats.timed_out, __ATOMIC_RELAXED);
+	out->active = (uint64_t)__atomic_load_n(&active, __ATOMIC_RELAXED);
+}
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t *body)
 {
@@ -114,6 +131,45 @@ const char *http_query(const struct http_req *r, const char *key)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/*
+ * Whether a JSON text nests arrays and objects deeper than limit (strings
+ * skipped): checked before jansson parses it, whose own bound is a build
+ * constant (2048) and whose tree costs far more than the text.
+ */
+static bool too_deep(const char *p, size_t n, unsigned limit)
+{
+	unsigned depth = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > limit)
+				return true;
+		} else if ((ch == ']' || ch == '}') && depth) {
+			depth--;
+		}
+	}
+	return false;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *c)
+{
+	struct http_resp out = { 0 };
+
+	COUNT(body_too_large);
+	http_error(&out, MHD_HTTP_CONTENT_TOO_LARGE, "", "the body is larger than %zu bytes",
+		   lim.max_body);
+	return respond(c, out.status, out.body);
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url,
 				 const char *method, const char *version, const char *upload_data,
 				 size_t *upload_data_size, void **con_cls)
@@ -126,47 +182,75 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 
 	(void)cls;
 	(void)version;
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+		req.bearer = auth + 7;
 	if (ctx == NULL) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
 		ctx = calloc(1, sizeof(*ctx));
 		if (ctx == NULL)
 			return MHD_NO;
 		*con_cls = ctx;
 		__atomic_add_fetch(&active, 1, __ATOMIC_SEQ_CST);
-		/* Too large by its length: answered before its body is read. */
-		if (cl && strtoull(cl, NULL, 10) > max_body) {
-			http_error(&out, MHD_HTTP_CONTENT_TOO_LARGE, "",
-				   "the body is larger than %zu bytes", max_body);
-			return respond(c, out.status, out.body);
+		COUNT(requests);
+		/*
+		 * The headers are all there before the body: a request without a known
+		 * token is answered now, its body never read nor parsed (review 1.11).
+		 */
+		if (precheck) {
+			precheck(&req, &out);
+			if (out.status) {
+				if (out.status == MHD_HTTP_UNAUTHORIZED)
+					COUNT(unauthenticated);
+				return respond(c, out.status, out.body);
+			}
 		}
+		/* Too large by its length: answered before its body is read. */
+		if (len > lim.max_body)
+			return too_large(c);
+		ctx->expect = (size_t)len;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
-		if (ctx->len + n > max_body) {
-			ctx->too_large = true; /* read and dropped: answered at the end */
-		} else {
-			if (ctx->len + n + 1 > ctx->cap) {
-				size_t cap = (ctx->len + n + 1) * 2;
-				char *p = realloc(ctx->buf, cap);
-				if (p == NULL)
-					return MHD_NO;
-				ctx->buf = p;
-				ctx->cap = cap;
-			}
-			memcpy(ctx->buf + ctx->len, upload_data, n);
-			ctx->len += n;
-		}
 		*upload_data_size = 0;
+		if (ctx->too_large || ctx->len + n > lim.max_body) {
+			/* Read and dropped (MHD answers only at the end): nothing kept. */
+			ctx->too_large = true;
+			free(ctx->buf);
+			ctx->buf = NULL;
+			ctx->len = ctx->cap = 0;
+			return MHD_YES;
+		}
+		if (ctx->len + n + 1 > ctx->cap) {
+			/* To Content-Length at once, else doubling; never past max_body + 1,
+			 * the most a body that is not refused needs. */
+			size_t need = ctx->len + n + 1;
+			size_t cap = ctx->expect >= need ? ctx->expect + 1 : need * 2;
+			if (cap > lim.max_body + 1)
+				cap = lim.max_body + 1;
+			char *p = realloc(ctx->buf, cap);
+			if (p == NULL)
+				return MHD_NO;
+			ctx->buf = p;
+			ctx->cap = cap;
+		}
+		memcpy(ctx->buf + ctx->len, upload_data, n);
+		ctx->len += n;
 		return MHD_YES;
 	}
-	if (ctx->too_large) {
-		http_error(&out, MHD_HTTP_CONTENT_TOO_LARGE, "",
-			   "the body is larger than %zu bytes", max_body);
-		return respond(c, out.status, out.body);
-	}
+	if (ctx->too_large)
+		return too_large(c);
 	if (ctx->len) {
+		if (too_deep(ctx->buf, ctx->len, lim.max_json_depth)) {
+			COUNT(json_too_deep);
+			http_error(&out, MHD_HTTP_BAD_REQUEST, "",
+				   "the body is nested deeper than %u arrays and objects",
+				   lim.max_json_depth);
+			return respond(c, out.status, out.body);
+		}
 		req.body = json_loadb(ctx->buf, ctx->len, JSON_REJECT_DUPLICATES, &jerr);
 		if (req.body == NULL || !json_is_object(req.body)) {
 			if (req.body)
@@ -180,9 +264,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 			return respond(c, out.status, out.body);
 		}
 	}
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-		req.bearer = auth + 7;
 	handler(&req, &out);
 	json_decref(req.body);
 	return respond(c, out.status ? out.status : MHD_HTTP_INTERNAL_SERVER_ERROR, out.body);
@@ -195,7 +276,8 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	(void)cls;
 	(void)c;
-	(void)toe;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		COUNT(timed_out);
 	if (ctx) {
 		free(ctx->buf);
 		free(ctx);
@@ -204,8 +286,32 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-int http_start(const char *listen, uint16_t port, size_t body_max, http_handler h, uint16_t *bound,
-	       char *err, size_t len)
+/*
+ * libmicrohttpd's messages. It refuses a connection over the total or the
+ * per-address limit without telling the application but in this message:
+ * counted, and logged only at powers of two (a flood must not fill the log).
+ */
+static void log_cb(void *cls, const char *fmt, va_list ap)
+{
+	static const char refused[] = "Server reached connection limit";
+
+	(void)cls;
+	if (strncmp(fmt, refused, sizeof(refused) - 1) == 0) {
+		uint64_t n = COUNT(connections_refused);
+		if (n & (n - 1))
+			return;
+		fprintf(stderr,
+			"tessmgrd: http: %" PRIu64 " connection(s) refused: over "
+			"http.max_connections or http.per_ip_connections\n",
+			n);
+		return;
+	}
+	fprintf(stderr, "tessmgrd: http: ");
+	vfprintf(stderr, fmt, ap);
+}
+
+int http_start(const char *listen, uint16_t port, const struct http_limits *limits,
+	       http_handler pre, http_handler h, uint16_t *bound, char *err, size_t len)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	const union MHD_DaemonInfo *info;
@@ -215,13 +321,16 @@ int http_start(const char *listen, uint16_t port, size_t body_max, http_handler 
 		return -EINVAL;
 	}
 	handler = h;
-	max_body = body_max;
+	precheck = pre;
+	lim = *limits;
 	daemon_ = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
 			MHD_USE_ERROR_LOG,
 		0, NULL, NULL, access_cb, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, log_cb,
+		NULL, MHD_OPTION_CONNECTION_TIMEOUT, lim.timeout_sec, MHD_OPTION_CONNECTION_LIMIT,
+		lim.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim.per_ip_connections,
+		MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		snprintf(err, len, "cannot serve HTTP on %s:%u: %s", listen, port, strerror(errno));
 		return -EADDRINUSE;

@@ -27,9 +27,33 @@ struct http_resp {
 
 typedef void (*http_handler)(const struct http_req *r, struct http_resp *out);
 
-/* Serves on listen:port (port 0: any free one, told in *bound). */
-int http_start(const char *listen, uint16_t port, size_t max_body, http_handler h, uint16_t *bound,
-	       char *err, size_t len);
+struct http_limits {
+	size_t max_body;             /* 413 beyond; the body buffer never grows past it */
+	unsigned max_connections;    /* at once, in all */
+	unsigned per_ip_connections; /* at once, from one address */
+	unsigned timeout_sec;        /* a connection idle this long is closed */
+	unsigned max_json_depth;     /* arrays and objects nested deeper: 400 */
+};
+
+/* Counters since the start (GET /v1/stats). */
+struct http_stats {
+	uint64_t requests;
+	uint64_t unauthenticated;     /* answered at the headers: no known token */
+	uint64_t body_too_large;      /* 413 */
+	uint64_t json_too_deep;       /* 400 for nesting */
+	uint64_t connections_refused; /* over max_connections or per_ip_connections */
+	uint64_t timed_out;           /* requests closed by the idle timeout */
+	uint64_t active;              /* requests in flight now */
+};
+
+/*
+ * Serves on listen:port (port 0: any free one, told in *bound). precheck
+ * sees each request at its headers (no body yet): if it sets a status, that
+ * is the answer and the body is never read; h answers the rest.
+ */
+int http_start(const char *listen, uint16_t port, const struct http_limits *limits,
+	       http_handler precheck, http_handler h, uint16_t *bound, char *err, size_t len);
+void http_get_stats(struct http_stats *out);
 /* Stops accepting, lets requests in flight finish (up to a few seconds), stops. */
 void http_stop(void);
 /* A query argument, or NULL. */

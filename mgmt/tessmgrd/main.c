@@ -101,8 +101,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mgr_jobs_recover();
+	struct http_limits lim = {
+		.max_body = mgr_conf.max_body,
+		.max_connections = mgr_conf.http.max_connections,
+		.per_ip_connections = mgr_conf.http.per_ip_connections,
+		.timeout_sec = mgr_conf.http.timeout_sec,
+		.max_json_depth = mgr_conf.http.max_json_depth,
+	};
 	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
-	    http_start(mgr_conf.listen, mgr_conf.port, mgr_conf.max_body, api_handle, &port, err,
+	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
 		mgr_resmgr_stop();

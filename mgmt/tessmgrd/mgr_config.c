@@ -50,6 +50,16 @@ static const struct cfg_field resources_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field http_fields[] = {
+	CFG_FIELD(struct mgr_http_cfg, max_connections, "max_connections", INT(1, 65536), false,
+		  "1024"),
+	CFG_FIELD(struct mgr_http_cfg, per_ip_connections, "per_ip_connections", INT(1, 65536),
+		  false, "64"),
+	CFG_FIELD(struct mgr_http_cfg, timeout_sec, "timeout_sec", INT(1, 3600), false, "30"),
+	CFG_FIELD(struct mgr_http_cfg, max_json_depth, "max_json_depth", INT(2, 1000), false, "32"),
+	{ 0 },
+};
+
 static const struct cfg_field roaming_fields[] = {
 	CFG_FIELD(struct mgr_roaming_cfg, same_km, "same_km",
 		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0, 20038 } }), false,
@@ -75,6 +85,11 @@ static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, tokens, "tokens", &path_node, false,
 		  "\"/etc/tessera/tokens.json\""),
 	CFG_FIELD(struct mgr_cfg, max_body, "max_body", INT(1024, 16 << 20), false, "65536"),
+	CFG_FIELD(struct mgr_cfg, http, "http",
+		  (&(const struct cfg_node){
+			  .type = CFG_OBJECT,
+			  .obj = { .fields = http_fields, .size = sizeof(struct mgr_http_cfg) } }),
+		  false, "{}"),
 	CFG_FIELD(struct mgr_cfg, qemu_img, "qemu_img",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .min_len = 1, .max_len = PATH_MAX - 1 } }),

@@ -62,6 +62,14 @@ struct mgr_audit_cfg {
 	uint32_t max_age_days;
 };
 
+/* The HTTP front end's limits per client (review 1.11). */
+struct mgr_http_cfg {
+	uint32_t max_connections;    /* at once, a thread each */
+	uint32_t per_ip_connections; /* at once from one address */
+	uint32_t timeout_sec;        /* idle connections closed */
+	uint32_t max_json_depth;     /* nesting of request bodies */
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -69,6 +77,7 @@ struct mgr_cfg {
 	char state_dir[PATH_MAX];
 	char tokens[PATH_MAX];
 	uint32_t max_body;
+	struct mgr_http_cfg http;
 	char qemu_img[PATH_MAX];
 	char import_dir[PATH_MAX]; /* image pushes read only regular files under it */
 	struct mgr_jobs_cfg jobs;
