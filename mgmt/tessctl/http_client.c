@@ -11,6 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* The largest answer read (tessmgrd's biggest lists are far smaller). */
+#define HTTP_MAX_ANSWER      (64u << 20)
+#define HTTP_MAX_ANSWER_TEXT "64 MiB"
+
 /* "http://host:port" -> host, port. */
 static int parse_url(const char *url, char *host, size_t hlen, char *port, size_t plen)
 {
@@ -104,12 +108,20 @@ int http_call(const char *url, const char *token, const char *method, const char
 			break;
 		}
 		if (used + 4097 > cap) {
-			char *q = realloc(resp, cap = cap * 2 + 8192);
+			/* Bounded: a broken or hostile server must not take all memory. */
+			if (cap >= HTTP_MAX_ANSWER) {
+				rc = -EFBIG;
+				break;
+			}
+			size_t ncap = cap * 2 + 8192 > HTTP_MAX_ANSWER + 1 ? HTTP_MAX_ANSWER + 1
+									   : cap * 2 + 8192;
+			char *q = realloc(resp, ncap);
 			if (q == NULL) {
 				rc = -ENOMEM;
 				break;
 			}
 			resp = q;
+			cap = ncap;
 		}
 		n = recv(fd, resp + used, cap - used - 1, 0);
 		if (n < 0 && errno == EINTR)
@@ -119,16 +131,27 @@ int http_call(const char *url, const char *token, const char *method, const char
 		used += (size_t)n;
 	}
 	close(fd);
-	if (rc < 0 || resp == NULL || sscanf(resp, "HTTP/1.%*d %d", &status) != 1) {
+	/* Terminated before anything reads it as a string. */
+	if (resp)
+		resp[used] = '\0';
+	hdr = resp ? strstr(resp, "\r\n\r\n") : NULL;
+	if (rc < 0 || hdr == NULL || sscanf(resp, "HTTP/1.%*d %d", &status) != 1 || status < 100 ||
+	    status > 999) {
 		free(resp);
-		snprintf(why, len, "%s%s: %s", host, port,
-			 rc == -ETIMEDOUT ? "no answer in time" : "no HTTP answer");
+		snprintf(why, len, "%s:%s: %s", host, port,
+			 rc == -ETIMEDOUT ? "no answer in time"
+			 : rc == -EFBIG   ? "an answer larger than " HTTP_MAX_ANSWER_TEXT
+			 : rc == -ENOMEM  ? "out of memory"
+					  : "no HTTP answer (or a truncated one)");
 		return rc < 0 ? rc : -EPROTO;
 	}
-	resp[used] = '\0';
-	hdr = strstr(resp, "\r\n\r\n");
-	if (hdr)
-		*result = json_loads(hdr + 4, 0, NULL);
+	*result = json_loads(hdr + 4, 0, NULL);
+	if (*result == NULL && hdr[4] != '\0' && status < 400) {
+		free(resp);
+		snprintf(why, len, "%s:%s: an answer that is not JSON (HTTP status %d)", host, port,
+			 status);
+		return -EPROTO;
+	}
 	free(resp);
 	return status;
 }

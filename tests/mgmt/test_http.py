@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """tessmgrd's HTTP front end as a hostile or merely careless client meets it (review 1.11):
 unauthenticated bodies answered before they are read, per-address connection limits, idle
-timeouts, JSON nesting."""
+timeouts, JSON nesting; and tessctl's HTTP client against broken servers (review 5)."""
 import http.client
 import json
 import socket
+import subprocess
 import threading
 
 import pytest
@@ -178,3 +179,66 @@ def test_chunked_body_over_max_body(cleanup, tmp_path):
     assert m.ok("GET", "stats")["http"]["body_too_large"] >= 1
     # Tenants do not see the front end's counters.
     assert m.call("GET", "stats", token=ACME)[0] == 403
+
+
+# ---- tessctl's client (review 5) ----
+
+class FakeServer:
+    """Accepts one connection, reads the request, sends `answer`, closes."""
+
+    def __init__(self, answer):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.answer = answer
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        c, _ = self.sock.accept()
+        c.settimeout(10)
+        try:
+            c.recv(65536)
+            if callable(self.answer):
+                self.answer(c)
+            else:
+                c.sendall(self.answer)
+        except OSError:
+            pass  # tessctl gave up reading: the point of the huge answer
+        finally:
+            c.close()
+            self.sock.close()
+
+
+def tessctl(port, *args):
+    return subprocess.run([tess.TESSCTL, "-m", f"http://127.0.0.1:{port}", "-T", "t" * 20,
+                           "-t", "60", *args], capture_output=True, text=True, timeout=120)
+
+
+def check_clean(r):
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("answer", [b"HTTP/1.", b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 200 OK\r\n\r\n{"])
+def test_tessctl_truncated_answer(answer):
+    srv = FakeServer(answer)
+    r = tessctl(srv.port, "usage")
+    check_clean(r)
+    assert "no HTTP answer" in r.stderr or "not JSON" in r.stderr, r.stderr
+
+
+def test_tessctl_huge_answer():
+    def huge(c):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n[")
+        block = b"0," * 32768
+        for _ in range((1 << 30) // len(block)):  # 1 GiB, unless tessctl stops reading
+            c.sendall(block)
+
+    srv = FakeServer(huge)
+    r = tessctl(srv.port, "usage")
+    check_clean(r)
+    assert "answer larger than" in r.stderr, r.stderr
+    srv.thread.join(60)
+    assert not srv.thread.is_alive()
