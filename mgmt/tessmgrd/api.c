@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "store.h"
+#include "token.h"
 
 static pthread_rwlock_t tokens_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct mgr_tokens tokens;
@@ -15,20 +16,49 @@ static struct mgr_tokens tokens;
 int api_load_tokens(const char *path)
 {
 	struct mgr_tokens t = { 0 };
+	bool has_clear = false;
+	char why[256];
 	int rc = mgr_load_json(path, &mgr_tokens_schema, &t);
 
 	if (rc < 0)
 		return rc;
 	for (uint32_t i = 0; i < t.n_tokens; i++) {
+		struct mgr_token *k = &t.tokens[i];
+		if (k->token[0]) {
+			char hex[MGR_TOKEN_HEX];
+			/* The old form: still read, so that an upgrade locks nobody out. */
+			mgr_token_digest(k->token, k->digest);
+			mgr_token_hex(k->digest, hex);
+			fprintf(stderr,
+				"tessmgrd: %s: /tokens/%u/token: a clear token; store "
+				"\"sha256\": \"%s\" in its place\n",
+				path, i, hex);
+			explicit_bzero(k->token, sizeof(k->token));
+			has_clear = true;
+		} else if (mgr_token_unhex(k->sha256, k->digest) < 0) {
+			fprintf(stderr, "tessmgrd: %s: /tokens/%u/sha256: not 64 hex digits\n",
+				path, i);
+			cfg_free(&mgr_tokens_schema, &t);
+			return -EINVAL;
+		}
+	}
+	for (uint32_t i = 0; i < t.n_tokens; i++) {
 		for (uint32_t k = 0; k < i; k++) {
-			if (strcmp(t.tokens[i].token, t.tokens[k].token) == 0) {
+			if (memcmp(t.tokens[i].digest, t.tokens[k].digest, MGR_TOKEN_DIGEST) == 0) {
 				fprintf(stderr,
-					"tessmgrd: %s: /tokens/%u/token: the same as /tokens/%u\n",
-					path, i, k);
+					"tessmgrd: %s: /tokens/%u: the same as /tokens/%u\n", path,
+					i, k);
 				cfg_free(&mgr_tokens_schema, &t);
 				return -EINVAL;
 			}
 		}
+	}
+	rc = mgr_token_file_check(path, has_clear, why, sizeof(why));
+	if (rc != 0)
+		fprintf(stderr, "tessmgrd: %s: %s%s\n", path, rc < 0 ? "refused: " : "", why);
+	if (rc < 0) {
+		cfg_free(&mgr_tokens_schema, &t);
+		return rc;
 	}
 	pthread_rwlock_wrlock(&tokens_lock);
 	cfg_free(&mgr_tokens_schema, &tokens);
@@ -43,26 +73,22 @@ void api_free_tokens(void)
 	memset(&tokens, 0, sizeof(tokens));
 }
 
-/* Compares without an early exit: the time taken says nothing of the token. */
-static bool same_token(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = (unsigned char)(la != lb);
-
-	for (size_t i = 0; i < la && i < lb; i++)
-		diff |= (unsigned char)(a[i] ^ b[i]);
-	return diff == 0;
-}
-
+/*
+ * The bearer's digest against every token's, each comparison over the same
+ * 32 bytes and none cut short: the time says neither which token nor how
+ * much of one matched, nor the length of any (review 1.12).
+ */
 static bool who_is(const char *bearer, struct mgr_token *out)
 {
+	uint8_t d[MGR_TOKEN_DIGEST];
 	bool found = false;
 
 	if (bearer == NULL)
 		return false;
+	mgr_token_digest(bearer, d);
 	pthread_rwlock_rdlock(&tokens_lock);
 	for (uint32_t i = 0; i < tokens.n_tokens; i++) {
-		if (same_token(tokens.tokens[i].token, bearer)) {
+		if (mgr_token_equal(tokens.tokens[i].digest, d)) {
 			*out = tokens.tokens[i];
 			found = true;
 		}

@@ -129,6 +129,20 @@ static int check_token(const void *val, char *why, size_t len)
 {
 	const struct mgr_token *t = val;
 
+	/* One of them: a digest, or (the old form, still read) the token itself. */
+	if (!t->token[0] == !t->sha256[0]) {
+		snprintf(why, len,
+			 "an entry has either \"sha256\" (tessctl token new) or \"token\"");
+		return EINVAL;
+	}
+	if (t->sha256[0] && strlen(t->sha256) != 64) {
+		snprintf(why, len, "\"sha256\" is 64 hex digits");
+		return EINVAL;
+	}
+	if (t->token[0] && strlen(t->token) < 16) {
+		snprintf(why, len, "a token has 16 characters or more");
+		return EINVAL;
+	}
 	if (strcmp(t->role, "tenant") == 0 && !t->tenant[0]) {
 		snprintf(why, len, "a tenant token names its tenant");
 		return EINVAL;
@@ -144,11 +158,15 @@ static const struct cfg_field token_fields[] = {
 	CFG_FIELD(struct mgr_token, token, "token",
 		  (&(const struct cfg_node){
 			  .type = CFG_STRING,
-			  .str = { .min_len = 16,
-				   .max_len = 127,
+			  .str = { .max_len = 127,
 				   .charset = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					      "0123456789-._~+/=" } }),
-		  true, NULL),
+		  false, "\"\""),
+	CFG_FIELD(struct mgr_token, sha256, "sha256",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = 64, .charset = "0123456789abcdefABCDEF" } }),
+		  false, "\"\""),
 	CFG_FIELD(struct mgr_token, principal, "principal", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct mgr_token, role, "role",
 		  (&(const struct cfg_node){ .type = CFG_STRING,

@@ -91,7 +91,9 @@ extern const struct cfg_node mgr_cfg_schema;
 enum mgr_role { MGR_ROLE_PROVIDER, MGR_ROLE_TENANT };
 
 struct mgr_token {
-	char token[128];
+	char token[128];    /* a clear token (accepted with a warning): wiped once hashed */
+	char sha256[65];    /* the token's SHA-256, hex */
+	uint8_t digest[32]; /* what requests are compared with (not in the file) */
 	char principal[64];
 	char role[16];
 	char tenant[64];

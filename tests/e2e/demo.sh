@@ -340,13 +340,24 @@ TESSD_PID=$!
 wait_ready "$HV_SOCK" "$TESSD_PID"
 mkdir -p "$DIR/mgr/storage" "$DIR/vhost"
 qemu-img create -q -f qcow2 "$DIR/mgr/storage/win11.qcow2" 64M
-cat >"$DIR/mgr/tokens.json" <<JSON
+# Each token made by tessctl: the token for its holder, its SHA-256 entry for the file.
+new_token() { "$TESSCTL" token new "$@" 2>/dev/null; }
+PROV=$(new_token --role provider --principal ops)
+ACME=$(new_token --role tenant --tenant acme --principal alice)
+BRAVO=$(new_token --role tenant --tenant bravo --principal bob)
+PROV_TOKEN=$(echo "$PROV" | sed -n 1p)
+ACME_TOKEN=$(echo "$ACME" | sed -n 1p)
+BRAVO_TOKEN=$(echo "$BRAVO" | sed -n 1p)
+(umask 077 && cat >"$DIR/mgr/tokens.json" <<JSON
 { "tokens": [
-  { "token": "demo-provider-token-0001", "principal": "ops", "role": "provider" },
-  { "token": "demo-acme-admin-token-01", "principal": "alice", "role": "tenant", "tenant": "acme" },
-  { "token": "demo-bravo-admin-token-1", "principal": "bob", "role": "tenant", "tenant": "bravo" }
+  $(echo "$PROV" | sed -n 2p),
+  $(echo "$ACME" | sed -n 2p),
+  $(echo "$BRAVO" | sed -n 2p)
 ] }
 JSON
+)
+echo "\$ tessctl token new --role tenant --tenant acme --principal alice   (its entry, hashed):"
+echo "$ACME" | sed -n 2p
 cat >"$DIR/mgr/tessmgrd.json" <<JSON
 { "listen": "127.0.0.1", "port": 0, "store": "$DIR/mgr/store.db", "state_dir": "$DIR/mgr/state",
   "tokens": "$DIR/mgr/tokens.json", "import_dir": "$DIR" }
@@ -357,9 +368,9 @@ MGR_PID=$!
 for _ in $(seq 100); do [ -s "$DIR/mgr/state/port" ] && break; sleep 0.1; done
 export TESSMGR_URL=http://127.0.0.1:$(cat "$DIR/mgr/state/port")
 head -1 "$DIR/mgr.log"
-ops() { echo "\$ tessctl $*   (provider admin)"; "$TESSCTL" -T demo-provider-token-0001 "$@"; }
-acme() { echo "\$ tessctl $*   (acme admin)"; "$TESSCTL" -T demo-acme-admin-token-01 "$@"; }
-bravo() { echo "\$ tessctl $*   (bravo admin)"; "$TESSCTL" -T demo-bravo-admin-token-1 "$@"; }
+ops() { echo "\$ tessctl $*   (provider admin)"; "$TESSCTL" -T "$PROV_TOKEN" "$@"; }
+acme() { echo "\$ tessctl $*   (acme admin)"; "$TESSCTL" -T "$ACME_TOKEN" "$@"; }
+bravo() { echo "\$ tessctl $*   (bravo admin)"; "$TESSCTL" -T "$BRAVO_TOKEN" "$@"; }
 ops site add paris --lat 48.85 --lon 2.35 --storage "$DIR/mgr/storage"
 ops host add h1 --site paris --test-host 1x4x2 --memory-mb 65536 --vcpu-ratio 2 \
 	--vlans 100,200 --tessd "$HV_SOCK" --vhost-dir "$DIR/vhost"
@@ -378,9 +389,9 @@ acme desktop list
 bravo desktop list
 echo "acme's desktops are pinned to its cores, bravo's to others (libvirt's own pinning):"
 for d in 1 2 3; do
-	tok=demo-acme-admin-token-01
-	[ $d = 3 ] && tok=demo-bravo-admin-token-1
-	"$TESSCTL" -T $tok --json desktop show $d |
+	tok=$ACME_TOKEN
+	[ $d = 3 ] && tok=$BRAVO_TOKEN
+	"$TESSCTL" -T "$tok" --json desktop show $d |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print("  desktop", d["name"], "vCPU pins", d["libvirt"]["vcpu_pins"])'
 done
 ops host show h1
@@ -418,13 +429,13 @@ ops site add london --lat 51.51 --lon -0.13 --storage "$DIR/mgr/london" --prefix
 ops host add h2 --site london --test-host 1x4x2 --memory-mb 65536 --vcpu-ratio 2 \
 	--vlans 100,200 --tessd "$HV2_SOCK" --vhost-dir "$DIR/vhost2"
 echo "alice writes a file on her desktop (data in its overlay, the redo log):"
-A2=$("$TESSCTL" -T demo-acme-admin-token-01 --json desktop show 2 |
+A2=$("$TESSCTL" -T "$ACME_TOKEN" --json desktop show 2 |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["overlay"])')
 qemu-io -f qcow2 -c "write -P 0xab 1M 64k" "$A2" | head -1
 ops site list --from 10.2.0.7
 echo "alice's laptop, in the London office (10.2.0.7), asks for her desktop:"
 acme desktop connect 2 --from 10.2.0.7
-A2=$("$TESSCTL" -T demo-acme-admin-token-01 --json desktop show 2 |
+A2=$("$TESSCTL" -T "$ACME_TOKEN" --json desktop show 2 |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["overlay"]); [print("  link", l["site"], l["state"], l["path"], file=sys.stderr) for l in d["links"]]')
 echo "its overlay now: $A2, on $(qemu-img info -U --output=json "$A2" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["backing-filename"])')"
@@ -445,7 +456,7 @@ ops image versions win11.qcow2
 echo "a desktop made now uses the new version; alice's keeps the one it was cloned from:"
 acme desktop create a3 --model std --wait
 for d in 2 5; do
-	"$TESSCTL" -T demo-acme-admin-token-01 --json desktop show $d |
+	"$TESSCTL" -T "$ACME_TOKEN" --json desktop show $d |
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print("  desktop", d["name"], "base version", d["base_version"][:12], d["base"])'
 done
 ops audit --limit 4

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """tessmgrd for tests: a private state directory, store, token file and site storage with a
 real qcow2 base image; libvirt test-driver hosts; a JSON client of its HTTP API."""
+import hashlib
 import json
 import os
 import signal
@@ -16,10 +17,29 @@ TESSMGRD = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
 PROVIDER = "provider-token-0123456789"
 ACME = "acme-admin-token-0123456789"
 BRAVO = "bravo-admin-token-012345678"
+
+
+def token_entry(token, principal, role, tenant=None):
+    """A token file entry: the token's SHA-256, as `tessctl token new` prints it."""
+    e = {"sha256": hashlib.sha256(token.encode()).hexdigest(), "principal": principal,
+         "role": role}
+    if tenant:
+        e["tenant"] = tenant
+    return e
+
+
+def write_tokens(path, tokens):
+    """The token file, private (tessmgrd refuses one others can write)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(tokens, f)
+
+
 TOKENS = {"tokens": [
-    {"token": PROVIDER, "principal": "ops", "role": "provider"},
-    {"token": ACME, "principal": "alice", "role": "tenant", "tenant": "acme"},
-    {"token": BRAVO, "principal": "bob", "role": "tenant", "tenant": "bravo"},
+    token_entry(PROVIDER, "ops", "provider"),
+    token_entry(ACME, "alice", "tenant", "acme"),
+    token_entry(BRAVO, "bob", "tenant", "bravo"),
 ]}
 BASE_IMAGE = "win11.qcow2"
 
@@ -42,8 +62,7 @@ class Mgr:
         if not os.path.exists(base):
             tess.sh("qemu-img", "create", "-q", "-f", "qcow2", base, "16M")
         self.tokens = os.path.join(self.dir, "tokens.json")
-        with open(self.tokens, "w") as f:
-            json.dump(TOKENS, f)
+        write_tokens(self.tokens, TOKENS)
         self.config = {"listen": "127.0.0.1", "port": 0,
                        "store": os.path.join(self.dir, "store.db"), "state_dir": self.state,
                        "tokens": self.tokens, "import_dir": self.imports,

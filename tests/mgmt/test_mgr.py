@@ -13,7 +13,7 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, BASE_IMAGE, BRAVO, PROVIDER, TOKENS, Mgr
+from mgr import ACME, BASE_IMAGE, BRAVO, PROVIDER, TOKENS, Mgr, token_entry, write_tokens
 
 
 def overlay_info(path):
@@ -423,11 +423,10 @@ def test_tenant_token_without_its_tenant_sees_nothing(cleanup, tmp_path):
     must be refused everywhere; it must not get the provider's view (hosts, every tenant)."""
     ghost, gone = "ghost-admin-token-01234567", "gone-admin-token-012345678"
     m = Mgr(cleanup, tmp_path)
-    with open(m.tokens, "w") as f:
-        json.dump({"tokens": TOKENS["tokens"] + [
-            {"token": ghost, "principal": "gina", "role": "tenant", "tenant": "charlie"},
-            {"token": gone, "principal": "dave", "role": "tenant", "tenant": "delta"},
-        ]}, f)
+    write_tokens(m.tokens, {"tokens": TOKENS["tokens"] + [
+        token_entry(ghost, "gina", "tenant", "charlie"),
+        token_entry(gone, "dave", "tenant", "delta"),
+    ]})
     m.start()
     m.site()
     m.test_host("h1")
