@@ -246,6 +246,8 @@ static void usage(FILE *f)
 		"  -s, --socket PATH   tessd control socket (default $TESSD_SOCKET or %s)\n"
 		"  -m, --mgr URL       tessmgrd (default $TESSMGR_URL or http://127.0.0.1:8470)\n"
 		"  -T, --token TOKEN   tessmgrd bearer token (default $TESSMGR_TOKEN)\n"
+		"      --token-file F  the token from the first line of file F (unlike -T, not\n"
+		"                      in the command line other users can read)\n"
 		"  -j, --json          print results as JSON\n"
 		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
 		"commands:\n",
@@ -266,6 +268,30 @@ static void usage(FILE *f)
 }
 
 static const struct tessctl_cmd *match(int argc, char **argv, int *used);
+
+/* The first line of path, without its line end: 0, or -1 with the error printed. */
+static int read_token(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "tessctl: --token-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, (int)len, f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n == 0 || n == len - 1) {
+		fprintf(stderr, "tessctl: --token-file %s: %s\n", path,
+			n ? "the first line is too long for a token"
+			  : "no token on the first line");
+		return -1;
+	}
+	return 0;
+}
 
 static void method_human(const json_t *d)
 {
@@ -368,10 +394,12 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "mgr", required_argument, NULL, 'm' },
 		{ "token", required_argument, NULL, 'T' },
+		{ "token-file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct tessctl ctx = { .timeout_ms = 10000 };
+	static char token_buf[1024];
 	const struct tessctl_cmd *cmd;
 	int opt, used, rc;
 	char *end;
@@ -392,6 +420,11 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			ctx.token = optarg;
+			break;
+		case 'F':
+			if (read_token(optarg, token_buf, sizeof(token_buf)) < 0)
+				return 2;
+			ctx.token = token_buf;
 			break;
 		case 's':
 			ctx.socket = optarg;

@@ -146,3 +146,19 @@ def test_helpers_write_hashed_tokens(cleanup, tmp_path):
     except MgrError as e:
         raise AssertionError(str(e))
     assert "clear token" not in m.log()
+
+
+def test_tessctl_token_file(cleanup, tmp_path):
+    """Review 1.11: -T puts the token in argv, readable by any local user in /proc; a token
+    file is the alternative to $TESSMGR_TOKEN."""
+    m = Mgr(cleanup, tmp_path).start()
+    path = tmp_path / "my-token"
+    path.write_text(mgr.PROVIDER + "\n")
+    r = tessctl("-m", m.url, "--token-file", str(path), "--json", "usage")
+    assert r.returncode == 0, r.stderr
+    for text, why in (("", "no token"), ("\n" + mgr.PROVIDER, "no token")):
+        path.write_text(text)
+        r = tessctl("-m", m.url, "--token-file", str(path), "usage")
+        assert r.returncode == 2 and why in r.stderr, r.stderr
+    r = tessctl("-m", m.url, "--token-file", str(tmp_path / "none"), "usage")
+    assert r.returncode == 2 and "No such file" in r.stderr, r.stderr
