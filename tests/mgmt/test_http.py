@@ -135,6 +135,21 @@ def test_per_address_connection_limit(cleanup, tmp_path):
     tess.wait_for(served, 30, "a GET served from 127.0.0.1")
 
 
+def test_default_limits_leave_room_for_other_addresses(m):
+    """The review's case with the default limits: many idle connections from one address
+    (here 200; 1024 took every slot) leave another address served."""
+    port = int(m.url.rsplit(":", 1)[1])
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(200)]
+    try:
+        status, st = get(m, "stats")
+        assert status == 200
+        tess.wait_for(lambda: get(m, "stats")[1]["http"]["connections_refused"] >= 200 - 64,
+                      30, "the connections over per_ip_connections (64) refused")
+    finally:
+        for s in idle:
+            s.close()
+
+
 def test_idle_connection_times_out(cleanup, tmp_path):
     m = Mgr(cleanup, tmp_path, {"http": {"timeout_sec": 1}}).start()
     port = int(m.url.rsplit(":", 1)[1])
