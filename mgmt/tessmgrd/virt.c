@@ -15,8 +15,15 @@
 
 #include "capacity.h"
 
+/*
+ * A host's connection. Requests, jobs and the resource manager use it without mgr.lock while a
+ * provider's PUT or DELETE of the host may replace or drop it: each user holds a reference
+ * (find() takes one under conns_lock, put() drops it), the list holds one, and the last one
+ * closes and frees it (review 1.1).
+ */
 struct conn {
 	uint32_t host_id;
+	unsigned refs; /* under conns_lock */
 	virConnectPtr c;
 	bool test;
 	char node_file[PATH_MAX];  /* test host */
@@ -41,16 +48,41 @@ static void last_error(char *err, size_t len, const char *what)
 	snprintf(err, len, "%s: %s", what, e && e->message ? e->message : "libvirt error");
 }
 
+static void conn_free(struct conn *k)
+{
+	if (k->c)
+		virConnectClose(k->c);
+	pthread_mutex_destroy(&k->save_lock);
+	free(k);
+}
+
+/* The host's connection with a reference the caller drops with put(); NULL if none. */
 static struct conn *find(uint32_t host_id)
 {
 	struct conn *c = NULL;
 
 	pthread_mutex_lock(&conns_lock);
-	for (uint32_t i = 0; i < n_conns; i++)
-		if (conns[i]->host_id == host_id)
+	for (uint32_t i = 0; i < n_conns && c == NULL; i++) {
+		if (conns[i]->host_id == host_id) {
 			c = conns[i];
+			c->refs++;
+		}
+	}
 	pthread_mutex_unlock(&conns_lock);
 	return c;
+}
+
+static void put(struct conn *k)
+{
+	bool last;
+
+	if (k == NULL)
+		return;
+	pthread_mutex_lock(&conns_lock);
+	last = --k->refs == 0;
+	pthread_mutex_unlock(&conns_lock);
+	if (last)
+		conn_free(k); /* libvirt may be slow: not under the lock */
 }
 
 /* Quiet: errors are returned with their message, not printed by libvirt. */
@@ -72,15 +104,18 @@ static int save_node(struct conn *k, virConnectPtr c, char *err, size_t len)
 {
 	char tmp[PATH_MAX + 8];
 	virDomainPtr *doms = NULL;
-	int n = 0, rc = 0;
-	FILE *f;
+	int n = 0, rc = 0, fd;
+	FILE *f = NULL;
 
 	if (c && (n = virConnectListAllDomains(c, &doms, 0)) < 0) {
 		last_error(err, len, "listing domains");
 		return -EIO;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", k->node_file);
-	f = fopen(tmp, "w");
+	/* Its own temporary file: a replaced connection still in use may save at the same time. */
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", k->node_file);
+	fd = mkstemp(tmp);
+	if (fd >= 0 && (f = fdopen(fd, "w")) == NULL)
+		close(fd);
 	if (f == NULL) {
 		snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
 		rc = -errno;
@@ -113,6 +148,8 @@ static int save_node(struct conn *k, virConnectPtr c, char *err, size_t len)
 		snprintf(err, len, "cannot rename %s: %s", tmp, strerror(errno));
 		rc = -errno;
 	}
+	if (rc < 0)
+		unlink(tmp);
 out:
 	for (int i = 0; i < n; i++)
 		virDomainFree(doms[i]);
@@ -230,16 +267,16 @@ static int read_topology(virConnectPtr c, const virNodeInfo *ni, struct mgr_topo
 
 int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 {
-	struct conn *k = calloc(1, sizeof(*k));
+	struct conn *k = calloc(1, sizeof(*k)), *old = NULL;
 	char uri[PATH_MAX + 16];
 	virNodeInfo ni;
 	int rc;
 
 	if (k == NULL)
 		return -ENOMEM;
-	mgr_virt_close(h->id);
 	virSetErrorFunc(NULL, silent);
 	k->host_id = h->id;
+	k->refs = 1; /* the list's */
 	k->test = h->spec.test_host.sockets > 0;
 	pthread_mutex_init(&k->save_lock, NULL);
 	if (k->test) {
@@ -267,22 +304,30 @@ int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 		snprintf(err, len, "%s: CPU topology not understood (%u CPUs)", uri, ni.cpus);
 		goto fail;
 	}
+	/* In place of the host's connection (if any): one connection per host. */
 	pthread_mutex_lock(&conns_lock);
-	struct conn **a = realloc(conns, (n_conns + 1) * sizeof(*a));
-	if (a == NULL) {
-		pthread_mutex_unlock(&conns_lock);
-		rc = -ENOMEM;
-		goto fail;
+	for (uint32_t i = 0; i < n_conns && old == NULL; i++) {
+		if (conns[i]->host_id == h->id) {
+			old = conns[i];
+			conns[i] = k;
+		}
 	}
-	conns = a;
-	conns[n_conns++] = k;
+	if (old == NULL) {
+		struct conn **a = realloc(conns, (n_conns + 1) * sizeof(*a));
+		if (a == NULL) {
+			pthread_mutex_unlock(&conns_lock);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		conns = a;
+		conns[n_conns++] = k;
+	}
 	pthread_mutex_unlock(&conns_lock);
+	put(old); /* freed once its users are done */
 	return 0;
 fail:
-	if (k->c)
-		virConnectClose(k->c);
-	pthread_mutex_destroy(&k->save_lock);
-	free(k);
+	conn_free(k);
+	mgr_virt_close(h->id); /* a host that cannot be reached is not connected */
 	return rc;
 }
 
@@ -299,22 +344,29 @@ void mgr_virt_close(uint32_t host_id)
 		}
 	}
 	pthread_mutex_unlock(&conns_lock);
-	if (k) {
-		virConnectClose(k->c);
-		pthread_mutex_destroy(&k->save_lock);
-		free(k);
-	}
+	put(k); /* the list's reference */
 }
 
 void mgr_virt_close_all(void)
 {
-	while (n_conns)
-		mgr_virt_close(conns[0]->host_id);
-	free(conns);
+	struct conn **all;
+	uint32_t n;
+
+	pthread_mutex_lock(&conns_lock);
+	all = conns;
+	n = n_conns;
 	conns = NULL;
+	n_conns = 0;
+	pthread_mutex_unlock(&conns_lock);
+	for (uint32_t i = 0; i < n; i++)
+		put(all[i]);
+	free(all);
 }
 
-/* The domain of uuid on a host; NULL with err filled (-ENOENT or -EHOSTUNREACH in *rc). */
+/*
+ * The domain of uuid on a host and, in *kp, a reference to the host's connection: both
+ * go with release(). NULL with err filled (-ENOENT or -EHOSTUNREACH in *rc) and no reference.
+ */
 static virDomainPtr domain(uint32_t host_id, const char *uuid, struct conn **kp, int *rc, char *err,
 			   size_t len)
 {
@@ -331,8 +383,19 @@ static virDomainPtr domain(uint32_t host_id, const char *uuid, struct conn **kp,
 	if (d == NULL) {
 		last_error(err, len, "domain");
 		*rc = -ENOENT;
+		put(k);
+		*kp = NULL;
 	}
 	return d;
+}
+
+/* After domain(): the domain freed, the host's node file saved if asked, the reference dropped. */
+static void release(struct conn *k, virDomainPtr d, bool save)
+{
+	virDomainFree(d);
+	if (save)
+		persist(k);
+	put(k);
 }
 
 int mgr_virt_define(uint32_t host_id, const struct mgr_domain_def *def, char uuid[37], char *err,
@@ -344,22 +407,24 @@ int mgr_virt_define(uint32_t host_id, const struct mgr_domain_def *def, char uui
 	int rc = 0;
 
 	if (k == NULL || xml == NULL) {
-		free(xml);
+		rc = k ? -ENOMEM : -EHOSTUNREACH;
 		snprintf(err, len, k ? "out of memory" : "host %u is not connected", host_id);
-		return k ? -ENOMEM : -EHOSTUNREACH;
+		free(xml);
+		put(k);
+		return rc;
 	}
 	d = virDomainDefineXML(k->c, xml);
 	free(xml);
 	if (d == NULL) {
 		last_error(err, len, "defining the domain");
+		put(k);
 		return -EIO;
 	}
 	if (virDomainGetUUIDString(d, uuid) < 0) {
 		last_error(err, len, "domain uuid");
 		rc = -EIO;
 	}
-	virDomainFree(d);
-	persist(k);
+	release(k, d, true);
 	return rc;
 }
 
@@ -375,8 +440,7 @@ int mgr_virt_start(uint32_t host_id, const char *uuid, char *err, size_t len)
 		last_error(err, len, "starting the domain");
 		rc = -EIO;
 	}
-	virDomainFree(d);
-	persist(k);
+	release(k, d, true);
 	return rc;
 }
 
@@ -408,8 +472,7 @@ int mgr_virt_stop(uint32_t host_id, const char *uuid, unsigned timeout_sec, char
 			usleep(100000);
 		}
 	}
-	virDomainFree(d);
-	persist(k);
+	release(k, d, true);
 	return rc;
 }
 
@@ -425,8 +488,7 @@ int mgr_virt_reboot(uint32_t host_id, const char *uuid, char *err, size_t len)
 		last_error(err, len, "rebooting the domain");
 		rc = -EIO;
 	}
-	virDomainFree(d);
-	persist(k);
+	release(k, d, true);
 	return rc;
 }
 
@@ -446,8 +508,7 @@ int mgr_virt_undefine(uint32_t host_id, const char *uuid, char *err, size_t len)
 		last_error(err, len, "undefining the domain");
 		rc = -EIO;
 	}
-	virDomainFree(d);
-	persist(k);
+	release(k, d, true);
 	return rc;
 }
 
@@ -461,7 +522,7 @@ int mgr_virt_running(uint32_t host_id, const char *uuid)
 	if (d == NULL)
 		return rc;
 	rc = virDomainIsActive(d);
-	virDomainFree(d);
+	release(k, d, false);
 	return rc < 0 ? -EIO : rc;
 }
 
@@ -486,7 +547,7 @@ int mgr_virt_pin_live(uint32_t host_id, const char *uuid, uint32_t vcpus, const 
 			rc = -EIO;
 		}
 	}
-	virDomainFree(d);
+	release(k, d, false);
 	return rc;
 }
 
@@ -511,7 +572,7 @@ int mgr_virt_bandwidth_live(uint32_t host_id, const char *uuid, uint32_t period_
 		last_error(err, len, "setting vCPU bandwidth");
 		rc = -EOPNOTSUPP;
 	}
-	virDomainFree(d);
+	release(k, d, false);
 	return rc;
 }
 
@@ -527,7 +588,7 @@ int mgr_virt_cpu_time(uint32_t host_id, const char *uuid, uint64_t *ns)
 		return rc;
 	rc = virDomainGetInfo(d, &info) < 0 ? -EIO : 0;
 	*ns = info.cpuTime;
-	virDomainFree(d);
+	release(k, d, false);
 	return rc;
 }
 
@@ -628,7 +689,7 @@ json_t *mgr_virt_domain_info(uint32_t host_id, const char *uuid)
 		json_object_set_new(o, "saved_cputune", json_string(p));
 	}
 	free(xml);
-	virDomainFree(d);
+	release(k, d, false);
 	return o;
 }
 
@@ -646,6 +707,7 @@ json_t *mgr_virt_list(uint32_t host_id, char *err, size_t len)
 	n = virConnectListAllDomains(k->c, &doms, 0);
 	if (n < 0) {
 		last_error(err, len, "listing domains");
+		put(k);
 		return NULL;
 	}
 	a = json_array();
@@ -654,6 +716,7 @@ json_t *mgr_virt_list(uint32_t host_id, char *err, size_t len)
 		virDomainFree(doms[i]);
 	}
 	free(doms);
+	put(k);
 	return a;
 }
 
@@ -687,7 +750,6 @@ int mgr_virt_migrate_live(uint32_t host_id, const char *uuid, const char *dest_u
 	}
 	virTypedParamsFree(params, n);
 	free(xml);
-	virDomainFree(d);
-	persist(k);
+	release(k, d, true);
 	return rc;
 }
