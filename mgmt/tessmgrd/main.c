@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "health.h"
 #include "image.h"
 #include "jobs.h"
 #include "mgr.h"
@@ -108,10 +109,11 @@ int main(int argc, char **argv)
 		.timeout_sec = mgr_conf.http.timeout_sec,
 		.max_json_depth = mgr_conf.http.max_json_depth,
 	};
-	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
+	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 || mgr_health_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
+		mgr_health_stop();
 		mgr_resmgr_stop();
 		mgr_jobs_stop();
 		mgr_fini();
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
 	printf("tessmgrd: %s: stopping\n", strsignal(sig));
 	http_stop();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
+	mgr_health_stop();
 	mgr_resmgr_stop();
 	mgr_jobs_stop();
 	mgr_fini();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capacity.h"
 #include "store.h"
@@ -18,6 +19,8 @@ struct mgr_counters mgr_counters;
 
 /* Re-pinning is serialized per host, so the latest partition always wins. */
 static pthread_mutex_t repin_locks[64];
+/* One connect or health check of a host at a time (a PUT's reconnect, the health thread). */
+static pthread_mutex_t connect_locks[64];
 
 void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const char *fmt, ...)
 {
@@ -371,8 +374,18 @@ int mgr_domain_undefine(uint32_t host_id, const char *uuid, char *err, size_t le
 
 /* ---- hosts ---- */
 
-void mgr_host_connect(uint32_t host_id)
+static uint64_t mono_sec(void)
 {
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec;
+}
+
+/* Under the host's connect lock. */
+static int connect_locked(uint32_t host_id)
+{
+	const struct mgr_libvirt_cfg *p = &mgr_conf.libvirt;
 	struct mgr_host copy, *h;
 	char err[512] = "";
 	int rc;
@@ -381,7 +394,7 @@ void mgr_host_connect(uint32_t host_id)
 	h = mgr_host_get(&mgr, host_id);
 	if (h == NULL) {
 		pthread_mutex_unlock(&mgr.lock);
-		return;
+		return -ENOENT;
 	}
 	copy = *h; /* libvirt may be slow: not under the lock */
 	pthread_mutex_unlock(&mgr.lock);
@@ -394,12 +407,69 @@ void mgr_host_connect(uint32_t host_id)
 		if (rc == 0) {
 			h->memory_mb = copy.memory_mb;
 			h->topo = copy.topo;
+			h->retry_sec = 0;
 			mgr_partition(h);
+		} else {
+			/* The next attempt: after health_sec, then twice as long each time. */
+			h->retry_sec = h->retry_sec ? h->retry_sec * 2 : p->health_sec;
+			if (h->retry_sec > p->backoff_max_sec)
+				h->retry_sec = p->backoff_max_sec;
+			h->retry_at = mono_sec() + h->retry_sec;
 		}
+	} else if (rc == 0) {
+		mgr_virt_close(host_id); /* deleted meanwhile */
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	if (rc < 0)
 		fprintf(stderr, "tessmgrd: host %u is down: %s\n", host_id, err);
+	return rc;
+}
+
+void mgr_host_connect(uint32_t host_id)
+{
+	pthread_mutex_t *lk = &connect_locks[host_id % 64];
+
+	pthread_mutex_lock(lk);
+	connect_locked(host_id);
+	pthread_mutex_unlock(lk);
+}
+
+void mgr_host_check(uint32_t host_id)
+{
+	pthread_mutex_t *lk = &connect_locks[host_id % 64];
+	struct mgr_host *h;
+	bool up, due;
+
+	pthread_mutex_lock(lk);
+	pthread_mutex_lock(&mgr.lock);
+	h = mgr_host_get(&mgr, host_id);
+	up = h && h->up;
+	due = h && !h->up && mono_sec() >= h->retry_at;
+	pthread_mutex_unlock(&mgr.lock);
+	if (up && mgr_virt_alive(host_id) != 1) {
+		/* Down until reconnected: no placement on it, its jobs fail rather than hang. */
+		mgr_virt_close(host_id);
+		pthread_mutex_lock(&mgr.lock);
+		h = mgr_host_get(&mgr, host_id);
+		if (h) {
+			h->up = false;
+			snprintf(h->down_reason, sizeof(h->down_reason), "libvirt connection lost");
+			h->conn_lost++;
+			h->retry_sec = 0;
+		}
+		pthread_mutex_unlock(&mgr.lock);
+		fprintf(stderr, "tessmgrd: host %u: libvirt connection lost\n", host_id);
+		due = true; /* a daemon restarted is back at once */
+	}
+	if (due && connect_locked(host_id) == 0) {
+		pthread_mutex_lock(&mgr.lock);
+		h = mgr_host_get(&mgr, host_id);
+		if (h)
+			h->reconnects++;
+		pthread_mutex_unlock(&mgr.lock);
+		fprintf(stderr, "tessmgrd: host %u: reconnected\n", host_id);
+	}
+	pthread_mutex_unlock(lk);
 }
 
 /* ---- views ---- */
@@ -420,6 +490,8 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 	json_object_set_new(o, "up", json_boolean(h->up));
 	if (!h->up)
 		json_object_set_new(o, "down_reason", json_string(h->down_reason));
+	json_object_set_new(o, "connection_lost", json_integer(h->conn_lost));
+	json_object_set_new(o, "reconnects", json_integer(h->reconnects));
 	json_object_set_new(o, "cpus", json_integer(h->topo.ncpus));
 	json_object_set_new(o, "cores", json_integer(h->topo.ncores));
 	json_object_set_new(o, "memory_mb", json_integer((json_int_t)h->memory_mb));
@@ -522,7 +594,14 @@ int mgr_init(char *err, size_t len)
 
 	for (unsigned i = 0; i < 64; i++)
 		pthread_mutex_init(&repin_locks[i], NULL);
+	for (unsigned i = 0; i < 64; i++)
+		pthread_mutex_init(&connect_locks[i], NULL);
 	mgr_virt_set_state_dir(mgr_conf.state_dir);
+	rc = mgr_virt_init(mgr_conf.libvirt.health_sec);
+	if (rc < 0) {
+		snprintf(err, len, "cannot start libvirt's event loop");
+		return rc;
+	}
 	rc = mgr_store_open(mgr_conf.store, err, len);
 	if (rc == 0)
 		rc = mgr_store_load(&mgr, err, len);

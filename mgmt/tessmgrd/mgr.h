@@ -55,6 +55,12 @@ void mgr_site_derive_locked(struct mgr_site *s);
 
 /* Connects (again) to a host's libvirt and reads its facts; marks it up or down. */
 void mgr_host_connect(uint32_t host_id);
+/*
+ * The health check of a host's libvirt connection (every libvirt.health_sec):
+ * up with a dead connection: marked down and reconnected; down: reconnected
+ * once its wait (doubling, up to libvirt.backoff_max_sec) is over.
+ */
+void mgr_host_check(uint32_t host_id);
 
 /*
  * Places a desktop of model m for tenant t: checks the quota, picks a host

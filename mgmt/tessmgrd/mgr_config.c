@@ -71,6 +71,13 @@ static const struct cfg_field roaming_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field libvirt_fields[] = {
+	CFG_FIELD(struct mgr_libvirt_cfg, health_sec, "health_sec", INT(1, 3600), false, "10"),
+	CFG_FIELD(struct mgr_libvirt_cfg, backoff_max_sec, "backoff_max_sec", INT(1, 86400), false,
+		  "300"),
+	{ 0 },
+};
+
 static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, listen, "listen",
 		  (&(const struct cfg_node){
@@ -115,6 +122,11 @@ static const struct cfg_field cfg_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,
 					     .obj = { .fields = roaming_fields,
 						      .size = sizeof(struct mgr_roaming_cfg) } }),
+		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, libvirt, "libvirt",
+		  (&(const struct cfg_node){ .type = CFG_OBJECT,
+					     .obj = { .fields = libvirt_fields,
+						      .size = sizeof(struct mgr_libvirt_cfg) } }),
 		  false, "{}"),
 	{ 0 },
 };

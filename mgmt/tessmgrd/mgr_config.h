@@ -70,6 +70,17 @@ struct mgr_http_cfg {
 	uint32_t max_json_depth;     /* nesting of request bodies */
 };
 
+/*
+ * Hosts' libvirt connections (review 1.10): every health_sec, a host whose
+ * connection died is marked down and a host that is down is reconnected,
+ * the wait between failed attempts doubling up to backoff_max_sec. A peer
+ * that stops answering is dropped after 5 keepalives of health_sec.
+ */
+struct mgr_libvirt_cfg {
+	uint32_t health_sec;
+	uint32_t backoff_max_sec;
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -84,6 +95,7 @@ struct mgr_cfg {
 	struct mgr_audit_cfg audit;
 	struct mgr_resources_cfg resources;
 	struct mgr_roaming_cfg roaming;
+	struct mgr_libvirt_cfg libvirt;
 };
 
 extern const struct cfg_node mgr_cfg_schema;

@@ -77,6 +77,11 @@ struct mgr_host {
 	/* From libvirt. */
 	bool up;
 	char down_reason[256];
+	/* Its connection's health (runtime, mgr_host_check): next attempt while down, and counts.
+	 */
+	uint64_t retry_at;  /* CLOCK_MONOTONIC s */
+	uint32_t retry_sec; /* the wait after the last failed attempt */
+	uint32_t conn_lost, reconnects;
 	uint64_t memory_mb;
 	struct mgr_topo topo;
 	/* Allocated (desktops placed, being created included). */

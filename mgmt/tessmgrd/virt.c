@@ -34,6 +34,10 @@ struct conn {
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn **conns;
 static uint32_t n_conns;
+/* libvirt's event loop: remote connections notice a closed socket and send keepalives. */
+static pthread_t events;
+static bool events_on, events_stop;
+static unsigned keepalive_sec;
 static char state_dir[PATH_MAX] = "/var/lib/tessera";
 
 void mgr_virt_set_state_dir(const char *dir)
@@ -265,6 +269,46 @@ static int read_topology(virConnectPtr c, const virNodeInfo *ni, struct mgr_topo
 
 /* ---- connections ---- */
 
+static void *event_loop(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&events_stop, __ATOMIC_ACQUIRE))
+		if (virEventRunDefaultImpl() < 0)
+			break;
+	return NULL;
+}
+
+static void wake(int timer, void *arg)
+{
+	(void)timer;
+	(void)arg;
+}
+
+int mgr_virt_init(unsigned keepalive)
+{
+	virSetErrorFunc(NULL, silent);
+	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+		return -EIO;
+	keepalive_sec = keepalive;
+	events_stop = false;
+	if (pthread_create(&events, NULL, event_loop, NULL) != 0)
+		return -EAGAIN;
+	events_on = true;
+	return 0;
+}
+
+int mgr_virt_alive(uint32_t host_id)
+{
+	struct conn *k = find(host_id);
+	int rc;
+
+	if (k == NULL)
+		return -EHOSTUNREACH;
+	rc = virConnectIsAlive(k->c) == 1;
+	put(k);
+	return rc;
+}
+
 int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 {
 	struct conn *k = calloc(1, sizeof(*k)), *old = NULL;
@@ -298,6 +342,9 @@ int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 		rc = -EIO;
 		goto fail;
 	}
+	/* Where the driver has them (remote): a peer that stops answering is dropped. */
+	if (events_on && keepalive_sec)
+		virConnectSetKeepAlive(k->c, (int)keepalive_sec, 5);
 	h->memory_mb = ni.memory / 1024;
 	rc = read_topology(k->c, &ni, &h->topo);
 	if (rc < 0) {
@@ -361,6 +408,15 @@ void mgr_virt_close_all(void)
 	for (uint32_t i = 0; i < n; i++)
 		put(all[i]);
 	free(all);
+	if (events_on) {
+		/* A timer wakes the loop up to see it is asked to stop. */
+		__atomic_store_n(&events_stop, true, __ATOMIC_RELEASE);
+		int t = virEventAddTimeout(0, wake, NULL, NULL);
+		pthread_join(events, NULL);
+		if (t >= 0)
+			virEventRemoveTimeout(t);
+		events_on = false;
+	}
 }
 
 /*
@@ -381,8 +437,9 @@ static virDomainPtr domain(uint32_t host_id, const char *uuid, struct conn **kp,
 	}
 	d = virDomainLookupByUUIDString(k->c, uuid);
 	if (d == NULL) {
+		/* Only a domain libvirt does not have is gone: not one a lost connection hides. */
+		*rc = virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? -ENOENT : -EHOSTUNREACH;
 		last_error(err, len, "domain");
-		*rc = -ENOENT;
 		put(k);
 		*kp = NULL;
 	}

@@ -21,10 +21,19 @@
 /* Where test-driver hosts' node files live (<dir>/hosts/<name>.xml). */
 void mgr_virt_set_state_dir(const char *dir);
 
+/*
+ * libvirt's event loop in a thread of its own, so that remote connections notice a closed
+ * socket, and keepalives every keepalive_sec (0: none); before the first mgr_virt_open().
+ * mgr_virt_close_all() stops it.
+ */
+int mgr_virt_init(unsigned keepalive_sec);
+
 /* Connects to h (writing its node file first for a test host); fills memory and topology. */
 int mgr_virt_open(struct mgr_host *h, char *err, size_t len);
 void mgr_virt_close(uint32_t host_id);
 void mgr_virt_close_all(void);
+/* Whether the host's connection is alive: 1, 0, or -EHOSTUNREACH (none). */
+int mgr_virt_alive(uint32_t host_id);
 
 int mgr_virt_define(uint32_t host_id, const struct mgr_domain_def *def, char uuid[37], char *err,
 		    size_t len);

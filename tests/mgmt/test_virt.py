@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """tessmgrd's libvirt connections: a host reconnected (PUT) while other requests use its
-connection (review 1.1)."""
+connection (review 1.1); a connection lost and a host that was down come back by themselves,
+against a libvirtd of the test's own (review 1.10)."""
 import threading
+import time
 
 import pytest
 
+from libvirtd import LIBVIRTD, Libvirtd
 from mgr import ACME, Mgr
 
 
@@ -65,3 +68,68 @@ def test_host_reconnect_while_readers_use_its_connection(m):
     d = m.ok("GET", f"desktops/{desk['id']}", token=ACME)
     assert d["libvirt"]["state"] == "running"
 
+
+def wait_host(m, name, up, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        h = m.ok("GET", f"hosts/{name}")
+        if h["up"] == up:
+            return h
+        time.sleep(0.2)
+    raise AssertionError(f"host {name}: up is not {up} after {timeout}s: {h}\n{m.log()[-3000:]}")
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_host_connection_lost_and_back_by_itself(cleanup, tmp_path):
+    """Review 1.10: a host whose libvirtd is not there at first comes up once it is; when
+    libvirtd goes away it turns down; when libvirtd is back it comes up, with no PUT."""
+    lv = Libvirtd(cleanup)
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
+    m.start()
+    m.site()
+    h = m.ok("POST", "hosts", {"name": "r1", "site": "paris", "uri": lv.uri, "vlans": [100]})
+    assert not h["up"] and h["down_reason"]
+    lv.start()
+    h = wait_host(m, "r1", True)
+    assert h["cpus"] > 0 and h["reconnects"] == 1
+    lv.stop()
+    h = wait_host(m, "r1", False)
+    # Why: the connection lost, or the reconnect tried at once that failed.
+    assert h["down_reason"] and h["connection_lost"] == 1
+    # A host down takes nothing new.
+    assert all(not x["up"] for x in m.ok("GET", "usage")["hosts"])
+    lv.start()
+    h = wait_host(m, "r1", True)
+    assert h["reconnects"] == 2 and h["connection_lost"] == 1
+    assert m.proc.poll() is None
+
+
+def test_jobs_on_a_host_down_fail_cleanly_and_run_once_it_is_back(cleanup, tmp_path):
+    """Review 1.10: a job on a host whose connection is gone fails at once with the reason
+    (no hang, no crash, the desktop as it was); once the host is back, jobs run again."""
+    lv = Libvirtd(cleanup)  # never started: the host's URI reaches nothing
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
+    m.start()
+    m.site()
+    m.ok("POST", "hosts", host_body("h1"))
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    desk = m.desktop("d0", ACME)
+    body = host_body("h1")
+    del body["test_host"]
+    body["uri"] = lv.uri
+    assert not m.ok("PUT", "hosts/h1", body)["up"]
+    r = m.ok("POST", f"desktops/{desk['id']}/stop", token=ACME)
+    j = m.wait_job(r["job"]["id"], token=ACME)
+    assert j["state"] == "failed" and "not connected" in j["error"], j
+    assert m.ok("GET", f"desktops/{desk['id']}", token=ACME)["state"] == "running"
+    # New desktops go nowhere while it is down.
+    status, r = m.call("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    assert status == 409, r
+    # Back (its test driver again): the desktop is there and its jobs run.
+    assert m.ok("PUT", "hosts/h1", host_body("h1"))["up"]
+    r = m.ok("POST", f"desktops/{desk['id']}/stop", token=ACME)
+    assert m.wait_job(r["job"]["id"], token=ACME)["state"] == "succeeded"
+    assert m.ok("GET", f"desktops/{desk['id']}", token=ACME)["state"] == "stopped"
+    assert m.proc.poll() is None
