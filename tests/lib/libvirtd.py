@@ -46,8 +46,13 @@ class Libvirtd:
             time.sleep(0.05)
         raise RuntimeError(f"libvirtd: no socket {self.sock} after {timeout}s")
 
+    def freeze(self, frozen=True):
+        """SIGSTOP (a peer that hangs, its socket open) or SIGCONT."""
+        self.proc.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
+
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(20)

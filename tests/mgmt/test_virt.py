@@ -104,6 +104,29 @@ def test_host_connection_lost_and_back_by_itself(cleanup, tmp_path):
     assert m.proc.poll() is None
 
 
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_host_whose_libvirtd_hangs_turns_down(cleanup, tmp_path):
+    """Review 1.10: a peer that stops answering with its socket open (a hung daemon, a dead
+    ssh session) is dropped by keepalives; the host comes back once it answers again."""
+    lv = Libvirtd(cleanup).start()
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
+    m.start()
+    m.site()
+    assert m.ok("POST", "hosts", {"name": "r1", "site": "paris", "uri": lv.uri,
+                                  "vlans": [100]})["up"]
+    lv.freeze()
+    try:
+        h = wait_host(m, "r1", False)
+        assert h["connection_lost"] == 1
+        # The API answers meanwhile: nothing waits on the hung daemon under a lock.
+        assert not m.ok("GET", "usage")["hosts"][0]["up"]
+    finally:
+        lv.freeze(False)
+    h = wait_host(m, "r1", True)
+    assert h["reconnects"] >= 1
+    assert m.proc.poll() is None
+
+
 def test_jobs_on_a_host_down_fail_cleanly_and_run_once_it_is_back(cleanup, tmp_path):
     """Review 1.10: a job on a host whose connection is gone fails at once with the reason
     (no hang, no crash, the desktop as it was); once the host is back, jobs run again."""
