@@ -20,7 +20,7 @@ struct mgr_counters mgr_counters;
 /* Re-pinning is serialized per host, so the latest partition always wins. */
 static pthread_mutex_t repin_locks[64];
 /* One connect or health check of a host at a time (a PUT's reconnect, the health thread). */
-static pthread_mutex_t connect_locks[64];
+static pthread_mutex_t connect_locks[64] = { [0 ... 63] = PTHREAD_MUTEX_INITIALIZER };
 
 void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const char *fmt, ...)
 {
@@ -594,8 +594,6 @@ int mgr_init(char *err, size_t len)
 
 	for (unsigned i = 0; i < 64; i++)
 		pthread_mutex_init(&repin_locks[i], NULL);
-	for (unsigned i = 0; i < 64; i++)
-		pthread_mutex_init(&connect_locks[i], NULL);
 	mgr_virt_set_state_dir(mgr_conf.state_dir);
 	rc = mgr_virt_init(mgr_conf.libvirt.health_sec);
 	if (rc < 0) {
