@@ -66,19 +66,19 @@ static int place(struct mgr_host *h, struct mgr_job *j)
 	return 0;
 }
 
-/* Refuses a job of a kind already queued for the desktop (409), or past jobs.per_tenant (429). */
+/* Refuses a job of the kind of the desktop's newest queued job (409), or past jobs.per_tenant
+ * (429). */
 static bool may_queue(uint8_t kind, const struct mgr_desktop *d, struct mgr_tenant *t,
 		      struct mgr_err *e)
 {
-	/* The desktop's queued jobs are the newest of its chain of jobs (at most one per kind). */
-	for (const struct mgr_job *q = mgr_job_get(&mgr, d->last_job);
-	     q && q->state == MGR_JOB_QUEUED; q = q->after ? mgr_job_get(&mgr, q->after) : NULL) {
-		if (q->kind == kind) {
-			mgr_count(jobs_duplicate_refused, 1);
-			mgr_err_set(e, 409, "", "desktop %s: a %s job is already queued (job %u)",
-				    d->name, mgr_job_kind_names[kind], q->id);
-			return false;
-		}
+	/* The same as the newest queued job: that one already does what is asked, last. (An
+	 * earlier job of the kind is no reason: stop, start, stop must end stopped.) */
+	const struct mgr_job *q = mgr_job_get(&mgr, d->last_job);
+	if (q && q->state == MGR_JOB_QUEUED && q->kind == kind) {
+		mgr_count(jobs_duplicate_refused, 1);
+		mgr_err_set(e, 409, "", "desktop %s: a %s job is already queued (job %u)", d->name,
+			    mgr_job_kind_names[kind], q->id);
+		return false;
 	}
 	if (t && t->jobs_queued >= mgr_conf.jobs.per_tenant) {
 		mgr_count(jobs_tenant_refused, 1);

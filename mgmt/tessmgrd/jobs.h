@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Jobs (seed 001): every desktop operation is a job, persisted, run by a
- * pool of threads: light jobs (start, stop, reboot) before heavy ones
- * (create, delete, migrate), but a heavy job goes next once jobs.light_burst
- * light ones started while it waited on its host; oldest first, at most
- * jobs.per_host at once on one host and one at a time per desktop (a job
+ * pool of threads. On a host, light jobs (start, stop, reboot) go before
+ * heavy ones (create, delete, migrate), but a heavy job goes next once
+ * jobs.light_burst light ones started while it waited; between hosts, the
+ * oldest of their next jobs goes first (so no host's jobs wait for ever). At
+ * most jobs.per_host at once on one host and one at a time per desktop (a job
  * waits parked behind its desktop's previous one, out of its host's queue).
- * A desktop has at most one queued job of each kind (409) and a tenant at
- * most jobs.per_tenant queued jobs (429). A job failing or running past its
+ * A job of the kind of its desktop's newest queued job is refused (409) and
+ * a tenant has at most jobs.per_tenant queued jobs (429). A job failing or running past its
  * timeout is rolled back; one a restart interrupted is marked failed and
  * rolled back at the next start. The last jobs.history finished jobs are
  * kept (GET /jobs).

@@ -267,28 +267,36 @@ static void test_history_is_bounded(void **state)
 	assert_int_equal(mgr_jobs_drain(0), 0);
 }
 
-static void test_same_kind_queued_twice_is_refused(void **state)
+static void test_repeat_of_newest_queued_job_is_refused(void **state)
 {
 	struct mgr_err e = { 0 };
-	struct mgr_desktop *a;
+	struct mgr_desktop *a, *b;
 	struct mgr_job *create, *start;
 
 	(void)state;
 	add_host(1);
 	a = add_desktop(1, 1);
+	b = add_desktop(2, 1);
 	create = queue(MGR_JOB_CREATE, a);
-	start = queue(MGR_JOB_START, a);
+	queue(MGR_JOB_START, a);
 	queue(MGR_JOB_STOP, a);
-	assert_null(mgr_job_queue_locked(MGR_JOB_START, a, &e));
+	/* The newest queued job is a stop: another stop would do nothing more. */
+	assert_null(mgr_job_queue_locked(MGR_JOB_STOP, a, &e));
 	assert_int_equal(e.status, 409);
+	/* A start after it is what the user asks last: start, stop, start ends started. */
+	queue(MGR_JOB_START, a);
 	/* Queued behind the create, not in the host's queue: a pick never looks at them. */
 	assert_int_equal(mgr.hosts[0]->n_queued, 1);
-	assert_int_equal(mgr.hosts[0]->n_parked, 2);
+	assert_int_equal(mgr.hosts[0]->n_parked, 3);
 	take(create);
 	finish(create);
-	take(start);
 	/* Running is not queued: another start may wait behind it. */
-	queue(MGR_JOB_START, a);
+	start = queue(MGR_JOB_START, b);
+	assert_int_equal(mgr.hosts[0]->n_queued, 2); /* a's first start, then b's */
+	mgr_conf.jobs.per_host = 2;
+	take(mgr.hosts[0]->queue[0]);
+	take(start);
+	queue(MGR_JOB_START, b);
 }
 
 static void test_heavy_job_after_light_burst(void **state)
@@ -350,7 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_job_per_desktop_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancelled_job_is_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_is_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_same_kind_queued_twice_is_refused, setup,
+		cmocka_unit_test_setup_teardown(test_repeat_of_newest_queued_job_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_heavy_job_after_light_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_cap, setup, teardown),
