@@ -11,7 +11,7 @@
 
 static pthread_t thread;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t stop_cond; /* on the monotonic clock: a clock step moves no check */
 static bool stopping, started;
 
 static void check_all(void)
@@ -35,7 +35,7 @@ static void *loop(void *arg)
 	pthread_mutex_lock(&stop_lock);
 	while (!stopping) {
 		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += mgr_conf.libvirt.health_sec;
 		pthread_cond_timedwait(&stop_cond, &stop_lock, &until);
 		if (stopping)
@@ -50,6 +50,12 @@ static void *loop(void *arg)
 
 int mgr_health_start(void)
 {
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&stop_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	stopping = false;
 	if (pthread_create(&thread, NULL, loop, NULL) != 0)
 		return -EAGAIN;
