@@ -156,8 +156,12 @@ void api_stats(struct api_ctx *c)
 {
 	struct http_stats s;
 
-	if (strcmp(c->r->method, "GET") != 0 || c->n_seg != 1) {
-		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
+	if (c->n_seg != 1) {
+		http_error(c->out, 404, "", "no such resource: %s", c->r->path);
+		return;
+	}
+	if (strcmp(c->r->method, "GET") != 0) {
+		http_error(c->out, 405, "", "%s is not allowed on %s", c->r->method, c->r->path);
 		return;
 	}
 	if (!c->provider) {
