@@ -372,6 +372,12 @@ int mgr_domain_undefine(uint32_t host_id, const char *uuid, char *err, size_t le
 	return rc;
 }
 
+void mgr_repin_barrier(uint32_t host_id)
+{
+	pthread_mutex_lock(&repin_locks[host_id % 64]);
+	pthread_mutex_unlock(&repin_locks[host_id % 64]);
+}
+
 /* ---- hosts ---- */
 
 static uint64_t mono_sec(void)

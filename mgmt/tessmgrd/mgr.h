@@ -87,6 +87,9 @@ void mgr_repin_host(uint32_t host_id);
 /* Undefines a domain of a host, never while the host is re-pinned: a re-pin redefines the
  * domains it read, and must not bring back one that a job has just undefined. */
 int mgr_domain_undefine(uint32_t host_id, const char *uuid, char *err, size_t len);
+/* Waits for a re-pin of the host in progress: one that read a desktop before its job set
+ * MIGRATING would define its domain again after a live migration took it away. */
+void mgr_repin_barrier(uint32_t host_id);
 
 /* Usage per host and per tenant (only tenant_id's if not 0). */
 json_t *mgr_usage_locked(uint32_t tenant_id);

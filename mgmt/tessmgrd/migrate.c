@@ -311,9 +311,11 @@ static int live(const struct mgr_job *j, struct move *m, bool *landed, char *err
 		rc = add_port(&m->dst, m, &m->to, err, len);
 		dst_port = rc == 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		mgr_repin_barrier(m->src.host_id); /* libvirt undefines the source itself */
 		rc = mgr_virt_migrate_live(m->src.host_id, m->d.uuid, m->dst.uri, &m->dst_def,
 					   same_site, err, len);
+	}
 	if (rc == 0) {
 		*landed = true; /* it runs at the target now, whatever the store says */
 		snprintf(m->to.uuid, sizeof(m->to.uuid), "%s", m->d.uuid);
