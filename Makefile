@@ -4,6 +4,13 @@ ASAN ?= build-asan
 ANALYZER ?= build-analyzer
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
+# Test builds have tessmgrd's fault points (TESS_FAULT, tests/mgmt/test_faults.py); a package
+# build (plain meson setup) does not.
+TEST_OPTS = -Dfault_points=true
+# A build directory set up before the option existed gets it too.
+FAULTS_ON = meson introspect --buildoptions $(1) | /usr/bin/python3 -c 'import json, sys; \
+	sys.exit(not any(o["name"] == "fault_points" and o["value"] for o in json.load(sys.stdin)))' \
+	|| meson configure $(1) $(TEST_OPTS)
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
@@ -15,22 +22,25 @@ deps:
 	@tests/env/deps.sh
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) $(MESON_OPTS)
+	meson setup $(BUILD) $(TEST_OPTS) $(MESON_OPTS)
 
 $(ASAN)/build.ninja:
-	meson setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+	meson setup $(ASAN) -Db_sanitize=address,undefined -Db_lundef=false $(TEST_OPTS) $(MESON_OPTS)
 
 # gcc's static analyzer over every C file, tests included; compiled only, warnings are errors.
 $(ANALYZER)/build.ninja:
-	meson setup $(ANALYZER) -Dc_args=-fanalyzer $(MESON_OPTS)
+	meson setup $(ANALYZER) -Dc_args=-fanalyzer $(TEST_OPTS) $(MESON_OPTS)
 
 build: deps $(BUILD)/build.ninja
+	@$(call FAULTS_ON,$(BUILD))
 	ninja -C $(BUILD)
 
 build-asan: deps $(ASAN)/build.ninja
+	@$(call FAULTS_ON,$(ASAN))
 	ninja -C $(ASAN)
 
 analyze: deps $(ANALYZER)/build.ninja
+	@$(call FAULTS_ON,$(ANALYZER))
 	ninja -C $(ANALYZER)
 
 hugepages:

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "fault.h"
 #include "health.h"
 #include "image.h"
 #include "jobs.h"
@@ -18,9 +19,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tessmgrd -c FILE [--check]\n"
-		   "  -c, --config FILE  config (JSON); see README\n"
-		   "      --check        validate the config and the token file, and exit\n");
+	fprintf(f,
+		"usage: tessmgrd -c FILE [--check] | --fault-points\n"
+		"  -c, --config FILE  config (JSON); see README\n"
+		"      --check        validate the config and the token file, and exit\n"
+		"      --fault-points list the fault points (TESS_FAULT; test builds), and exit\n");
 }
 
 /* Writes the port being served to <state_dir>/port (port 0 in the config: any free one). */
@@ -42,6 +45,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "fault-points", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -60,6 +64,12 @@ int main(int argc, char **argv)
 		case 'k':
 			check = true;
 			break;
+		case 'f':
+			if (mgr_fault_list())
+				return 0;
+			fprintf(stderr, "tessmgrd: no fault points in this build "
+					"(meson -Dfault_points=true)\n");
+			return 1;
 		case 'h':
 			usage(stdout);
 			return 0;

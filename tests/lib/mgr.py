@@ -77,6 +77,7 @@ class Mgr:
         self.proc = None
         self.url = None
         self.http_timeout = 30
+        self.env = {}  # added to tessmgrd's environment (e.g. TESS_FAULT)
 
     def start(self, timeout=20):
         with open(self.config_path, "w") as f:
@@ -86,7 +87,7 @@ class Mgr:
             os.unlink(port_file)
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen([TESSMGRD, "-c", self.config_path], stdout=self.logf,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env={**os.environ, **self.env})
         self.cleanup.add(self.kill)
         tess.sanitizer_watch(self.log_path)
         deadline = time.time() + timeout
