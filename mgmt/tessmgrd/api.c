@@ -287,7 +287,8 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 		snprintf(result, sizeof(result), "%u ok", c->out->status);
 	api_audit_flush(false);
 	pthread_mutex_lock(&mgr.lock);
-	mgr_store_audit(&a);
+	if (mgr_store_audit(&a) < 0)
+		fprintf(stderr, "tessmgrd: cannot write the audit log\n");
 	pthread_mutex_unlock(&mgr.lock);
 }
 

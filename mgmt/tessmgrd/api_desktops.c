@@ -94,7 +94,9 @@ static void quota_search(struct api_ctx *c, struct mgr_quota *q, struct mgr_err 
 	free(q->host_ids);
 	q->host_ids = ids;
 	q->n_hosts = (uint32_t)n;
-	mgr_store_put_quota(q);
+	/* Memory has the association; the store gets it with the quota's next write. */
+	if (mgr_store_put_quota(q) < 0)
+		fprintf(stderr, "tessmgrd: cannot store the hosts of a quota\n");
 	free(out);
 	api_ok(c, 200,
 	       json_pack("{s:o, s:i, s:i}", "hosts", a, "covered", (int)covered, "wanted",
@@ -317,8 +319,10 @@ static void desktop_create(struct api_ctx *c)
 	new_mac(d->mac, d->id);
 	d->cpus = mgr_host_slice(h, t->id)->cpus;
 	mgr_sync_cpus_locked(h); /* the tenant's other desktops there follow its partition */
-	mgr_store_begin();
-	j = mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(MGR_JOB_CREATE, d, &e) : NULL;
+	/* Review 1.5: no transaction, no job (its writes would not be atomic). */
+	j = mgr_store_begin() == 0 && mgr_store_put_desktop(d) == 0
+		    ? mgr_job_queue_locked(MGR_JOB_CREATE, d, &e)
+		    : NULL;
 	if (j == NULL || mgr_store_commit() < 0) {
 		mgr_store_rollback();
 		if (j)
@@ -348,6 +352,7 @@ static void desktop_job(struct api_ctx *c, struct mgr_desktop *d, uint8_t kind, 
 	};
 	uint8_t was = d->state;
 	struct mgr_job *j;
+	bool began;
 
 	if (!allowed[kind][d->state]) {
 		mgr_err_set(e, 409, "", "desktop %s is %s: cannot %s it now", d->name,
@@ -355,11 +360,12 @@ static void desktop_job(struct api_ctx *c, struct mgr_desktop *d, uint8_t kind, 
 		return;
 	}
 	/* The job and the desktop's new state are stored together, or neither. */
-	mgr_store_begin();
+	began = mgr_store_begin() == 0;
 	if (kind == MGR_JOB_DELETE)
 		d->state = MGR_DESK_DELETING;
-	j = d->state == was || mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(kind, d, e)
-							     : NULL;
+	j = began && (d->state == was || mgr_store_put_desktop(d) == 0)
+		    ? mgr_job_queue_locked(kind, d, e)
+		    : NULL;
 	if (j == NULL || mgr_store_commit() < 0) {
 		mgr_store_rollback();
 		if (j)

@@ -103,9 +103,10 @@ static struct mgr_job *queue_move_locked(struct mgr_desktop *d, const struct mgr
 		return NULL;
 	/* The job and the desktop's new state together: no second move can be asked now. */
 	uint8_t was = d->state;
-	mgr_store_begin();
+	bool began = mgr_store_begin() == 0; /* review 1.5: atomic, or not at all */
 	d->state = MGR_DESK_MIGRATING;
-	j = mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(MGR_JOB_MIGRATE, d, e) : NULL;
+	j = began && mgr_store_put_desktop(d) == 0 ? mgr_job_queue_locked(MGR_JOB_MIGRATE, d, e)
+						   : NULL;
 	if (j) {
 		j->target_host_id = h->id;
 		j->live = live;

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
+#include "fault.h"
 #include "image.h"
 #include "images.h"
 #include "jobs.h"
@@ -66,9 +68,10 @@ static bool late(const struct mgr_job *j, char *err, size_t len)
 	return true;
 }
 
-void mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid)
+int mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid)
 {
 	struct mgr_desktop *d;
+	int rc = -ENOENT;
 
 	pthread_mutex_lock(&mgr.lock);
 	d = mgr_desktop_get(&mgr, id);
@@ -76,9 +79,29 @@ void mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid)
 		d->state = state;
 		if (uuid)
 			snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
-		mgr_store_put_desktop(d);
+		rc = mgr_store_put_desktop(d) < 0 ? -EIO : 0;
+		if (rc < 0)
+			fprintf(stderr, "tessmgrd: desktop %u: cannot store its state\n", id);
 	}
 	pthread_mutex_unlock(&mgr.lock);
+	return rc;
+}
+
+/* A random (version 4) UUID, made before the domain is defined so that it is stored first. */
+static int new_uuid(char out[37], char *err, size_t len)
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		snprintf(err, len, "no random bytes for a domain UUID: %s", strerror(errno));
+		return -EIO;
+	}
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
 }
 
 /* Gives back the desktop's reservation and forgets it. */
@@ -94,7 +117,9 @@ static void forget(uint32_t id)
 		uint32_t tenant = d->tenant_id;
 		if (h && m)
 			mgr_release_locked(h, tenant, m);
-		mgr_store_del_desktop(id);
+		if (mgr_store_del_desktop(id) < 0)
+			fprintf(stderr, "tessmgrd: desktop %u: cannot remove it from the store\n",
+				id);
 		mgr_remove_desktop_locked(id);
 		/* The tenant's partition on h may have shrunk: its desktops follow. */
 		if (h)
@@ -132,11 +157,14 @@ static int base_of(struct work *w, char *err, size_t len)
 		snprintf(d->base, sizeof(d->base), "%s", img.path);
 		snprintf(d->base_version, sizeof(d->base_version), "%s", img.version);
 		mgr_image_links_locked(d, w->image, w->site_id);
-		mgr_store_put_desktop(d);
+		if (mgr_store_put_desktop(d) < 0) {
+			snprintf(err, len, "cannot store desktop %u", d->id);
+			rc = -EIO;
+		}
 		mgr_domain_def_locked(d, &w->def);
 	}
 	pthread_mutex_unlock(&mgr.lock);
-	return 0;
+	return rc;
 }
 
 int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
@@ -144,7 +172,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	struct work w;
 	char uuid[37] = "";
 	int rc = 0;
-	bool clone = false, port = false, dom = false;
+	bool clone = false, port = false;
 
 	load(j->desktop_id, &w);
 	if (!w.found) {
@@ -153,8 +181,12 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	}
 	rc = base_of(&w, err, len);
 	if (rc == 0)
+		rc = MGR_FAULT("create.after_base", err, len);
+	if (rc == 0)
 		rc = mgr_image_clone(w.base, w.d.overlay, err, len);
 	clone = rc == 0;
+	if (rc == 0)
+		rc = MGR_FAULT("create.after_clone", err, len);
 	if (rc == 0 && !late(j, err, len) && w.tessd[0]) {
 		struct mgr_port_req r = {
 			.socket = w.tessd,
@@ -170,23 +202,44 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	} else if (rc == 0 && late(j, err, len)) {
 		rc = -ETIMEDOUT;
 	}
+	if (rc == 0)
+		rc = MGR_FAULT("create.after_port", err, len);
+	/*
+	 * Write-ahead (review 1.4): the domain's UUID is stored before the domain
+	 * is defined, so that whatever happens next, an undo finds it by that UUID.
+	 */
+	if (rc == 0)
+		rc = new_uuid(uuid, err, len);
+	if (rc == 0 && (rc = mgr_op_set_state(w.d.id, MGR_DESK_CREATING, uuid)) < 0)
+		snprintf(err, len, "cannot store the domain UUID of desktop %u", w.d.id);
 	if (rc == 0) {
-		rc = mgr_virt_define(w.d.host_id, &w.def, uuid, err, len);
-		dom = rc == 0;
+		snprintf(w.def.uuid, sizeof(w.def.uuid), "%s", uuid);
+		rc = MGR_FAULT("create.after_uuid", err, len);
 	}
+	if (rc == 0)
+		rc = mgr_virt_define(w.d.host_id, &w.def, uuid, err, len);
+	if (rc == 0)
+		rc = MGR_FAULT("create.after_define", err, len);
 	if (rc == 0 && late(j, err, len))
 		rc = -ETIMEDOUT;
 	if (rc == 0)
 		rc = mgr_virt_start(w.d.host_id, uuid, err, len);
+	if (rc == 0)
+		rc = MGR_FAULT("create.after_start", err, len);
 	if (rc == 0 && late(j, err, len))
 		rc = -ETIMEDOUT;
+	/* A desktop whose state cannot be stored fails: it would be undone at the next start. */
+	if (rc == 0 && (rc = mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, uuid)) < 0)
+		snprintf(err, len, "cannot store the state of desktop %u", w.d.id);
 	if (rc == 0) {
-		mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, uuid);
+		MGR_FAULT("create.after_state", NULL, 0);
 		mgr_repin_host(w.d.host_id);
+		MGR_FAULT("create.after_repin", NULL, 0);
 		return 0;
 	}
-	/* Undo every step that was done: nothing of the desktop stays. */
-	snprintf(w.d.uuid, sizeof(w.d.uuid), "%s", dom ? uuid : "");
+	/* Undo every step that was done: nothing of the desktop stays. The UUID is fresh: what
+	 * has it is ours, even if the define said it failed. */
+	snprintf(w.d.uuid, sizeof(w.d.uuid), "%s", uuid);
 	if (!port)
 		w.d.port[0] = '\0';
 	if (!clone)
@@ -197,38 +250,73 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	return rc;
 }
 
-void mgr_op_undo_create(uint32_t desktop_id)
+bool mgr_op_undo_create(uint32_t desktop_id)
 {
 	struct work w;
 
 	load(desktop_id, &w);
 	if (!w.found)
-		return;
+		return false;
+	/*
+	 * Review 1.5: the create's last writes (its state, its job) may not have
+	 * made it to the store. Its domain running with the UUID stored before it
+	 * was defined means every step was done: the desktop is the user's.
+	 */
+	if (w.d.uuid[0] && mgr_virt_running(w.d.host_id, w.d.uuid) == 1) {
+		fprintf(stderr, "tessmgrd: desktop %u: its create had finished: kept\n", w.d.id);
+		mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, NULL);
+		mgr_repin_host(w.d.host_id);
+		return true;
+	}
 	teardown(&w);
 	forget(desktop_id);
 	mgr_repin_host(w.d.host_id);
+	return false;
 }
 
 int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
 {
 	struct work w;
-	int rc;
+	char uuid[37], e2[512];
+	bool gone;
+	int rc, ran;
 
 	load(j->desktop_id, &w);
 	if (!w.found)
 		return 0;
+	ran = w.d.uuid[0] ? mgr_virt_running(w.d.host_id, w.d.uuid) : -ENOENT;
 	rc = w.d.uuid[0] ? mgr_domain_undefine(w.d.host_id, w.d.uuid, err, len) : 0;
+	gone = rc == 0 && ran >= 0;
+	if (rc == 0)
+		rc = MGR_FAULT("delete.after_undefine", err, len);
 	if (rc == 0 && w.tessd[0])
 		rc = mgr_vswitch_del_port(w.tessd, w.d.port, err, len);
+	if (rc == 0)
+		rc = MGR_FAULT("delete.after_port", err, len);
 	if (rc < 0) {
-		/* Not deleted: it stays as libvirt has it. */
+		/* Not deleted: its domain comes back as it was, so that no desktop lacks one. */
+		if (gone && mgr_virt_define(w.d.host_id, &w.def, uuid, e2, sizeof(e2)) == 0 &&
+		    ran == 1)
+			mgr_virt_start(w.d.host_id, w.d.uuid, e2, sizeof(e2));
 		mgr_op_resync(w.d.id);
 		return rc;
 	}
 	mgr_image_remove(w.d.overlay);
+	MGR_FAULT("delete.after_overlay", NULL, 0);
 	forget(w.d.id);
 	mgr_repin_host(w.d.host_id);
+	MGR_FAULT("delete.after_forget", NULL, 0);
 	return 0;
+}
+
+void mgr_op_redo_delete(uint32_t desktop_id)
+{
+	struct mgr_job j = { .kind = MGR_JOB_DELETE, .desktop_id = desktop_id };
+	char err[512];
+
+	if (mgr_op_delete(&j, err, sizeof(err)) < 0)
+		fprintf(stderr, "tessmgrd: desktop %u: its delete cannot finish: %s\n", desktop_id,
+			err);
 }
 
 int mgr_op_power(const struct mgr_job *j, char *err, size_t len)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "images.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "image.h"
 #include "roam.h"
 #include "store.h"
@@ -239,6 +241,10 @@ static int publish_at(uint32_t site_id, const char *name, const char *src, const
 	rc = mgr_file_copy_verified(src, x.path, sum, err, len);
 	if (rc < 0)
 		return rc;
+	if ((rc = MGR_FAULT("push.after_copy", err, len)) < 0) {
+		unlink(x.path);
+		return rc;
+	}
 	if (stat(x.path, &st) < 0) {
 		rc = -errno;
 		snprintf(err, len, "%.400s: %s", x.path, strerror(errno));
@@ -344,6 +350,52 @@ static int open_import(const char *file, int *fd, char *err, size_t len)
 	return 0;
 }
 
+/* Removes the files of dir (images/NAME) that are not recorded. */
+static void sweep_dir_locked(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	while (d && (de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+		bool ours = (n > 6 && strcmp(de->d_name + n - 6, ".qcow2") == 0) ||
+			    (n > 5 && strcmp(de->d_name + n - 5, ".part") == 0);
+		if (!ours ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path) ||
+		    by_path_locked(path))
+			continue;
+		if (unlink(path) == 0)
+			fprintf(stderr, "tessmgrd: %s: left by an interrupted push: removed\n",
+				path);
+	}
+	if (d)
+		closedir(d);
+}
+
+void mgr_images_sweep(void)
+{
+	pthread_mutex_lock(&mgr.lock);
+	for (uint32_t i = 0; i < mgr.n_sites; i++) {
+		char top[PATH_MAX], dir[PATH_MAX];
+		struct dirent *de;
+		DIR *d;
+		if (snprintf(top, sizeof(top), "%s/images", mgr.sites[i].spec.storage) >=
+		    (int)sizeof(top))
+			continue;
+		d = opendir(top);
+		while (d && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' || snprintf(dir, sizeof(dir), "%s/%s", top,
+							     de->d_name) >= (int)sizeof(dir))
+				continue;
+			sweep_dir_locked(dir);
+		}
+		if (d)
+			closedir(d);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+}
+
 json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, struct mgr_err *e)
 {
 	struct mgr_image first, copy;
@@ -366,6 +418,11 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 	rc = mgr_file_sha256(src, sum, err, sizeof(err));
 	if (rc < 0) {
 		mgr_err_set(e, 400, "/file", "%.400s: %s", file, err);
+		close(fd);
+		return NULL;
+	}
+	if ((rc = MGR_FAULT("push.after_hash", err, sizeof(err))) < 0) {
+		mgr_err_set(e, 500, "", "%s", err);
 		close(fd);
 		return NULL;
 	}
@@ -426,6 +483,7 @@ json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, str
 	}
 	for (uint32_t i = 0; i < n_sites; i++) {
 		err[0] = '\0';
+		MGR_FAULT("push.before_site", NULL, 0);
 		if (find_copy(name, sites[i], sum, &copy)) {
 			json_array_append_new(results,
 					      site_result(sites[i], "present", copy.path, NULL));

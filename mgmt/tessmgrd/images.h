@@ -43,6 +43,12 @@ int mgr_image_copy_at(uint32_t site_id, const char *name, const char *version, b
  * or an absolute path that resolves under it); anything else is a 400.
  */
 json_t *mgr_image_push(const char *name, uint32_t site_id, const char *file, struct mgr_err *e);
+/*
+ * At start: files in a site's images/NAME/ that no record names are what a
+ * push interrupted between its copy and its record left; they go (their
+ * push is done again by whoever asked for it).
+ */
+void mgr_images_sweep(void);
 
 /*
  * Sets d's links to the copies of its base version (name) at every site:

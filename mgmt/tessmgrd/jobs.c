@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fault.h"
 #include "store.h"
 
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -217,6 +218,22 @@ static void prune_locked(void)
 	}
 }
 
+/*
+ * A job the store does not know runs is not run (review 1.5): whatever it
+ * did, the next start would undo it. Its desktop is as the job found it.
+ */
+static int not_run(const struct mgr_job *j, char *err, size_t len)
+{
+	snprintf(err, len, "cannot store the job's state: not run");
+	if (j->kind == MGR_JOB_CREATE)
+		mgr_op_undo_create(j->desktop_id);
+	else if (j->kind == MGR_JOB_MIGRATE)
+		mgr_op_migrate_not_run(j);
+	else
+		mgr_op_resync(j->desktop_id);
+	return -EIO;
+}
+
 static int run(const struct mgr_job *j, char *err, size_t len)
 {
 	switch (j->kind) {
@@ -231,7 +248,8 @@ static int run(const struct mgr_job *j, char *err, size_t len)
 	}
 }
 
-struct mgr_job *mgr_job_take_locked(void)
+/* As mgr_job_take_locked; *stored: whether the store says it runs. */
+static struct mgr_job *take_locked(bool *stored)
 {
 	struct mgr_host *h = NULL;
 	struct mgr_job *j = pick(&h);
@@ -247,7 +265,7 @@ struct mgr_job *mgr_job_take_locked(void)
 		t->jobs_queued--;
 	j->state = MGR_JOB_RUNNING;
 	j->started = time(NULL);
-	mgr_store_put_job(j);
+	*stored = MGR_FAULT("job.store_take", NULL, 0) == 0 && mgr_store_put_job(j) == 0;
 	return j;
 }
 
@@ -278,6 +296,13 @@ static void release(struct mgr_job *j)
 	release(next);
 }
 
+struct mgr_job *mgr_job_take_locked(void)
+{
+	bool stored;
+
+	return take_locked(&stored);
+}
+
 void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 {
 	/* Looked up again: the host may be gone once a delete job released it. */
@@ -290,7 +315,10 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 		j->state = rc == 0 ? MGR_JOB_SUCCEEDED : MGR_JOB_FAILED;
 		j->finished = time(NULL);
 		snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
-		mgr_store_put_job(j);
+		/* Not stored: the next start sees it running and checks libvirt (review 1.5). */
+		if (MGR_FAULT("job.store_finish", NULL, 0) < 0 || mgr_store_put_job(j) < 0)
+			fprintf(stderr, "tessmgrd: job %u: cannot store that it %s\n", j->id,
+				rc == 0 ? "succeeded" : "failed");
 		release(j);
 	}
 	pending--;
@@ -305,7 +333,8 @@ static void *worker(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&mgr.lock);
 	while (!stopping) {
-		struct mgr_job *j = mgr_job_take_locked(), copy;
+		bool stored = false;
+		struct mgr_job *j = take_locked(&stored), copy;
 		char err[512] = "";
 		int rc;
 
@@ -315,7 +344,7 @@ static void *worker(void *arg)
 		}
 		copy = *j;
 		pthread_mutex_unlock(&mgr.lock);
-		rc = run(&copy, err, sizeof(err));
+		rc = stored ? run(&copy, err, sizeof(err)) : not_run(&copy, err, sizeof(err));
 		pthread_mutex_lock(&mgr.lock);
 		mgr_job_finish_locked(&copy, rc, err);
 	}
@@ -411,35 +440,60 @@ int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
 
 void mgr_jobs_recover(void)
 {
-	uint32_t *undo = NULL, *resync = NULL, n_undo = 0, n_resync = 0, n_moves = 0;
+	uint32_t *undo = NULL, *undo_job = NULL, *resync = NULL, *redo = NULL, n_undo = 0,
+		 n_resync = 0, n_redo = 0, n_moves = 0;
 	struct mgr_job *moves = NULL;
 
 	pthread_mutex_lock(&mgr.lock);
 	undo = calloc(mgr.n_jobs + 1, sizeof(*undo));
 	resync = calloc(mgr.n_jobs + 1, sizeof(*resync));
 	moves = calloc(mgr.n_jobs + 1, sizeof(*moves));
-	for (uint32_t i = 0; undo && resync && moves && i < mgr.n_jobs; i++) {
+	redo = calloc(mgr.n_jobs + 1, sizeof(*redo));
+	undo_job = calloc(mgr.n_jobs + 1, sizeof(*undo_job));
+	for (uint32_t i = 0; undo && undo_job && resync && moves && redo && i < mgr.n_jobs; i++) {
 		struct mgr_job *j = mgr.jobs[i];
 		if (j->state != MGR_JOB_QUEUED && j->state != MGR_JOB_RUNNING)
 			continue;
 		j->state = MGR_JOB_FAILED;
 		j->finished = time(NULL);
 		snprintf(j->error, sizeof(j->error), "interrupted by a restart of tessmgrd");
-		mgr_store_put_job(j);
-		if (j->kind == MGR_JOB_CREATE)
+		if (mgr_store_put_job(j) < 0)
+			fprintf(stderr, "tessmgrd: job %u: cannot store that it failed\n", j->id);
+		if (j->kind == MGR_JOB_CREATE) {
+			undo_job[n_undo] = j->id;
 			undo[n_undo++] = j->desktop_id;
-		else if (j->kind == MGR_JOB_MIGRATE)
+		} else if (j->kind == MGR_JOB_MIGRATE)
 			moves[n_moves++] = *j;
+		else if (j->kind == MGR_JOB_DELETE)
+			redo[n_redo++] = j->desktop_id; /* asked for: finished */
 		else
 			resync[n_resync++] = j->desktop_id;
 	}
 	pthread_mutex_unlock(&mgr.lock);
-	for (uint32_t i = 0; i < n_undo; i++)
-		mgr_op_undo_create(undo[i]);
+	for (uint32_t i = 0; i < n_undo; i++) {
+		if (!mgr_op_undo_create(undo[i]))
+			continue;
+		/* Its work was done: the job says so. */
+		pthread_mutex_lock(&mgr.lock);
+		struct mgr_job *j = mgr_job_get(&mgr, undo_job[i]);
+		if (j) {
+			j->state = MGR_JOB_SUCCEEDED;
+			j->error[0] = '\0';
+			if (mgr_store_put_job(j) < 0)
+				fprintf(stderr,
+					"tessmgrd: job %u: cannot store that it succeeded\n",
+					j->id);
+		}
+		pthread_mutex_unlock(&mgr.lock);
+	}
 	for (uint32_t i = 0; i < n_moves; i++)
 		mgr_op_undo_migrate(&moves[i]);
+	for (uint32_t i = 0; i < n_redo; i++)
+		mgr_op_redo_delete(redo[i]);
 	for (uint32_t i = 0; i < n_resync; i++)
 		mgr_op_resync(resync[i]);
+	free(redo);
+	free(undo_job);
 	free(undo);
 	free(resync);
 	free(moves);

@@ -46,12 +46,21 @@ int mgr_op_delete(const struct mgr_job *j, char *err, size_t len);
 int mgr_op_power(const struct mgr_job *j, char *err, size_t len);
 /* Moves a desktop to j->target_host_id (migrate.c): cold, or live on qemu hosts. */
 int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len);
-/* Sets a desktop's state (and uuid when given) in memory and in the store. */
-void mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid);
+/* Sets a desktop's state (and uuid when given) in memory and in the store: 0, or -EIO if the
+ * store could not be written (memory has it anyway), -ENOENT if the desktop is gone. */
+int mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid);
 /* Rolls back a migration a restart interrupted. */
 void mgr_op_undo_migrate(const struct mgr_job *j);
-/* Undoes what a create job of desktop_id did, whatever it got to, and forgets the desktop. */
-void mgr_op_undo_create(uint32_t desktop_id);
+/*
+ * After a restart: undoes what a create job of desktop_id did, whatever it got to, and forgets
+ * the desktop; unless the create had done its work (the domain with the stored UUID runs),
+ * then the desktop is kept (review 1.5).
+ */
+bool mgr_op_undo_create(uint32_t desktop_id); /* true: kept */
+/* After a restart: finishes a delete that was interrupted (its steps may be done again). */
+void mgr_op_redo_delete(uint32_t desktop_id);
+/* A migration that did not run (its job could not be stored): the target's room goes back. */
+void mgr_op_migrate_not_run(const struct mgr_job *j);
 /* Brings a desktop's state back in line with libvirt after an interrupted job. */
 void mgr_op_resync(uint32_t desktop_id);
 

@@ -13,6 +13,7 @@
 #include "fault.h"
 #include "health.h"
 #include "image.h"
+#include "images.h"
 #include "jobs.h"
 #include "mgr.h"
 #include "resmgr.h"
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 		.timeout_sec = mgr_conf.http.timeout_sec,
 		.max_json_depth = mgr_conf.http.max_json_depth,
 	};
+	mgr_images_sweep();
 	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 || mgr_health_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {

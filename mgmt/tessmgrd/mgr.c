@@ -219,7 +219,10 @@ void mgr_sync_cpus_locked(const struct mgr_host *h)
 			d->host_id == h->id ? mgr_host_slice(h, d->tenant_id) : NULL;
 		if (s && memcmp(&d->cpus, &s->cpus, sizeof(s->cpus))) {
 			d->cpus = s->cpus;
-			mgr_store_put_desktop(d);
+			/* Memory has it; the store gets it again at the next change or re-pin. */
+			if (mgr_store_put_desktop(d) < 0)
+				fprintf(stderr, "tessmgrd: desktop %u: cannot store its CPUs\n",
+					d->id);
 		}
 	}
 }
@@ -323,7 +326,8 @@ void mgr_repin_host(uint32_t host_id)
 		struct mgr_desktop *d = mgr.desktops[i];
 		/* A desktop being created, deleted or moved: its domain belongs to its job. The
 		 * job sets that state before it undefines (mgr_domain_undefine waits for lk), so
-		 * nothing read here is undefined before the loop below redefines it. */
+		 * nothing read here is undefined before the loop below redefines it. A creating
+		 * one has its UUID before its domain exists. */
 		if (d->host_id != host_id || !d->uuid[0] || d->state == MGR_DESK_CREATING ||
 		    d->state == MGR_DESK_DELETING || d->state == MGR_DESK_MIGRATING)
 			continue;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "capacity.h"
+#include "fault.h"
 #include "image.h"
 #include "images.h"
 #include "jobs.h"
@@ -244,7 +245,11 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 			rc = mgr_file_copy_verified(m->d.overlay, m->to.overlay, sum, err, len);
 		copied = rc == 0;
 		if (rc == 0)
+			rc = MGR_FAULT("migrate.after_copy", err, len);
+		if (rc == 0)
 			rc = mgr_image_rebase(m->to.overlay, base.path, err, len);
+		if (rc == 0)
+			rc = MGR_FAULT("migrate.after_rebase", err, len);
 	}
 	if (rc == 0) {
 		target_def(m, &base);
@@ -252,21 +257,31 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		rc = add_port(&m->dst, m, &m->to, err, len);
 		dst_port = rc == 0;
 	}
+	if (rc == 0)
+		rc = MGR_FAULT("migrate.after_port", err, len);
 	if (rc == 0) {
 		rc = mgr_virt_define(m->dst.host_id, &m->dst_def, m->to.uuid, err, len);
 		dst_dom = rc == 0;
 	}
+	if (rc == 0)
+		rc = MGR_FAULT("migrate.after_define", err, len);
 	/* 4. Only now the source lets go: its port, its domain (not its overlay yet). */
 	if (rc == 0) {
 		rc = del_port(&m->src, m, &m->d, err, len);
 		src_port_gone = rc == 0;
 	}
+	if (rc == 0)
+		rc = MGR_FAULT("migrate.after_src_port", err, len);
 	if (rc == 0) {
 		rc = mgr_domain_undefine(m->src.host_id, m->d.uuid, err, len);
 		src_gone = rc == 0;
 	}
+	if (rc == 0)
+		rc = MGR_FAULT("migrate.after_src_undefine", err, len);
 	if (rc == 0 && (was_running || j->start))
 		rc = mgr_virt_start(m->dst.host_id, m->to.uuid, err, len);
+	if (rc == 0)
+		rc = MGR_FAULT("migrate.after_start", err, len);
 	if (rc == 0 && time(NULL) - j->started > (time_t)j->timeout_sec) {
 		snprintf(err, len, "timed out after %us", j->timeout_sec);
 		rc = -ETIMEDOUT;
@@ -274,6 +289,7 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 	if (rc == 0)
 		rc = commit(m, was_running || j->start ? MGR_DESK_RUNNING : MGR_DESK_STOPPED);
 	if (rc == 0) {
+		MGR_FAULT("migrate.after_commit", NULL, 0);
 		if (!same_site)
 			mgr_image_remove(m->d.overlay);
 		return 0;
@@ -377,6 +393,8 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 						 mgr_conf.jobs.stop_timeout_sec, err, len)
 				 : 0;
 		if (rc == 0)
+			rc = MGR_FAULT("migrate.after_stop", err, len);
+		if (rc == 0)
 			rc = cold(j, m, was_running, err, len);
 	}
 failed:
@@ -398,6 +416,17 @@ failed:
 	mgr_repin_host(m->dst.host_id);
 	free(m);
 	return rc;
+}
+
+void mgr_op_migrate_not_run(const struct mgr_job *j)
+{
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
+	uint32_t tenant = d ? d->tenant_id : 0, model = d ? d->model_id : 0;
+	pthread_mutex_unlock(&mgr.lock);
+	if (tenant)
+		release_target(j, tenant, model);
+	mgr_op_resync(j->desktop_id);
 }
 
 void mgr_op_undo_migrate(const struct mgr_job *j)

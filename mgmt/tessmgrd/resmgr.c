@@ -124,7 +124,10 @@ void mgr_resmgr_sample(void)
 				d->quota_us = 0;
 		}
 		if (d->quota_us != before) {
-			mgr_store_put_desktop(d);
+			/* Throttling is recomputed from samples: a lost write costs nothing. */
+			if (mgr_store_put_desktop(d) < 0)
+				fprintf(stderr, "tessmgrd: desktop %u: cannot store its quota\n",
+					d->id);
 			changed_hosts[n_changed++] = d->host_id;
 		}
 	}

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Crash safety of tessmgrd (issue 14, review 1.4 and 1.5): at every named fault point of
+create, delete, cold move and image push (`tessmgrd --fault-points`, compiled in with
+-Dfault_points=true), tessmgrd is killed there (TESS_FAULT=POINT:kill) or the step fails
+(POINT:fail); restarted, nothing has leaked (no domain without a desktop, no overlay or
+image file without a record, host and quota use equal to the desktops'), nothing is lost (a
+desktop whose create had completed exists), the store passes PRAGMA integrity_check, and the
+operation can be done again. Real libvirt test-driver hosts at two sites, real qcow2 files."""
+import http.client
+import os
+import shutil
+import sqlite3
+import subprocess
+import urllib.error
+
+import pytest
+
+import tess
+from mgr import ACME, BASE_IMAGE, TESSMGRD, Mgr
+
+SITES = {"paris": (48.8566, 2.3522, "10.1.0.0/16"), "london": (51.5074, -0.1278, "10.2.0.0/16")}
+VCPUS = 2  # the model's
+
+
+def fault_points():
+    r = subprocess.run([TESSMGRD, "--fault-points"], capture_output=True, text=True, timeout=30)
+    return r.stdout.split() if r.returncode == 0 else []
+
+
+POINTS = fault_points()
+# Which operation reaches a point: its prefix; job.* points are in every job.
+OPS = {"create": ["create"], "delete": ["delete"], "migrate": ["migrate"], "push": ["push"],
+       "job": ["create", "delete", "migrate"]}
+CASES = [(p, op) for p in POINTS for op in OPS.get(p.split(".")[0], [])]
+# Points a create reaches once its domain runs: the desktop is the user's from there on.
+CREATED = {"create.after_start", "create.after_state", "create.after_repin", "job.store_finish"}
+
+
+def test_fault_points_are_listed():
+    if not POINTS:
+        pytest.skip("tessmgrd built without -Dfault_points=true (the Makefile's test builds "
+                    "have it)")
+    # Every operation of the matrix has points; each point is reached by some operation.
+    for prefix in ("create", "delete", "migrate", "push", "job"):
+        assert any(p.startswith(prefix + ".") for p in POINTS), prefix
+    assert all(OPS.get(p.split(".")[0]) for p in POINTS), POINTS
+
+
+class World:
+    """tessmgrd with a test host at paris and one at london (each site its own storage with
+    the base image), tenant acme, and two running desktops made before any fault: keep (never
+    touched) and target (deleted or moved by the operation under test)."""
+
+    def __init__(self, cleanup, tmp_path):
+        self.m = m = Mgr(cleanup, tmp_path)
+        self.storage = {}
+        for name in SITES:
+            st = os.path.join(str(tmp_path), f"storage-{name}")
+            os.makedirs(st, exist_ok=True)
+            shutil.copy2(os.path.join(m.storage, BASE_IMAGE), os.path.join(st, BASE_IMAGE))
+            self.storage[name] = st
+        m.start()
+        for name, (lat, lon, prefix) in SITES.items():
+            m.site(name, lat, lon, (prefix,), storage=self.storage[name])
+            m.test_host(f"h-{name}", site=name, ratio=2.0)
+        m.tenant("acme", 100)
+        m.model(vcpus=VCPUS)
+        m.quota("acme")
+        self.keep, self.target = (m.ok("GET", f"desktops/{m.desktop(n, ACME)['id']}",
+                                       token=ACME) for n in ("keep", "target"))
+        # A new version of the base image to push.
+        self.v2 = os.path.join(m.imports, "v2.qcow2")
+        tess.sh("qemu-img", "create", "-q", "-f", "qcow2", self.v2, "32M")
+        assert m.stop() == 0
+
+    def other_host(self, d):
+        return "h-london" if d["host"] == "h-paris" else "h-paris"
+
+    def start_op(self, op):
+        """Starts op; its job id (None for a push, which answers when done)."""
+        m = self.m
+        if op == "create":
+            r = m.ok("POST", "desktops", {"name": "new", "model": "std"}, token=ACME)
+            return r["job"]["id"]
+        if op == "delete":
+            return m.ok("DELETE", f"desktops/{self.target['id']}", token=ACME)["job"]["id"]
+        if op == "migrate":
+            d = m.ok("GET", f"desktops/{self.target['id']}", token=ACME)
+            r = m.ok("POST", f"desktops/{self.target['id']}/migrate",
+                     {"host": self.other_host(d)})
+            return r["job"]["id"]
+        return self.push()
+
+    def push(self):
+        status, r = self.m.call("POST", f"images/{BASE_IMAGE}/push",
+                                {"site": "paris", "file": "v2.qcow2"})
+        return status, r
+
+    def files(self, sub, suffix=""):
+        return sorted(os.path.join(dp, f) for st in self.storage.values()
+                      for dp, _, fs in os.walk(os.path.join(st, sub)) for f in fs
+                      if f.endswith(suffix))
+
+    def check(self, what):
+        """Nothing leaked, nothing half-made; the desktops (by name)."""
+        m = self.m
+        con = sqlite3.connect(m.config["store"], timeout=30)
+        try:
+            assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)], what
+        finally:
+            con.close()
+        desks = m.ok("GET", "desktops", token=ACME)
+        by_name = {d["name"]: d for d in desks}
+        assert len(by_name) == len(desks), desks
+        for d in desks:
+            assert d["state"] in ("running", "stopped"), (what, d)
+        rep = m.ok("GET", "reconcile")["hosts"]
+        for h in rep:
+            assert h["reachable"] and h["not_in_store"] == [] and \
+                h["missing_in_libvirt"] == [], (what, rep)
+        # Overlays: one per desktop, where its record says; no partial copy anywhere.
+        assert self.files("overlays") == sorted(d["overlay"] for d in desks), (what, desks)
+        leftovers = [f for st in self.storage.values() for dp, _, fs in os.walk(st)
+                     for f in fs if f.endswith((".part", ".tmp"))]
+        assert leftovers == [], what
+        # Host and quota use are the desktops'.
+        u = m.ok("GET", "usage")
+        for h in u["hosts"]:
+            n = sum(d["host"] == h["host"] for d in desks)
+            assert h["vcpus_used"] == VCPUS * n, (what, h, desks)
+        q = m.ok("GET", "quotas/acme/std")
+        assert q["cpus_used"] == VCPUS * len(desks), (what, q)
+        t = [x for x in u["tenants"] if x["tenant"] == "acme"][0]
+        assert t["desktops"] == len(desks), (what, t)
+        running = sum(d["state"] == "running" for d in desks)
+        assert t["active"]["domains"] == running, (what, t)
+        # Image files: each one recorded.
+        recorded = {s["path"] for img in m.ok("GET", "images") for v in img["versions"]
+                    for s in v["sites"]}
+        stray = [f for f in self.files("images") if f not in recorded]
+        assert stray == [], (what, stray)
+        return by_name
+
+
+def wait_dead(m, timeout=90):
+    try:
+        return m.proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"tessmgrd still runs: the fault point was not reached\n{m.log()[-3000:]}")
+
+
+@pytest.mark.parametrize("action", ["kill", "fail"])
+@pytest.mark.parametrize("point,op", CASES, ids=[f"{p}-{o}" for p, o in CASES])
+def test_fault(cleanup, tmp_path, point, op, action):
+    w = World(cleanup, tmp_path)
+    m = w.m
+    m.env = {"TESS_FAULT": f"{point}:{action}"}
+    m.start()
+    job = None
+    try:
+        job = w.start_op(op)
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+        assert action == "kill"  # a push dies with tessmgrd
+    if action == "kill":
+        assert wait_dead(m) == -9
+        m.logf.close()
+    else:
+        if op != "push":
+            m.wait_job(job)
+        assert m.stop() == 0
+    assert f"fault point {point}: {action}" in m.log(), "the point was not reached"
+    # Restarted without faults.
+    m.env = {}
+    m.start()
+    m.wait_idle()
+    what = f"{point}:{action} during {op}"
+    desks = w.check(what)
+    # Nothing lost: keep as it was; the target deleted or whole, never half.
+    assert desks["keep"]["state"] == "running", what
+    assert desks["keep"]["uuid"] == w.keep["uuid"], what
+    if op == "create" and point in CREATED and action == "kill":
+        assert "new" in desks and desks["new"]["state"] == "running", (what, desks)
+        assert m.ok("GET", f"jobs/{job}")["state"] == "succeeded", what
+    if op in ("push", "create"):
+        assert desks["target"]["state"] == "running", (what, desks)
+    if op == "migrate":
+        # Whole at one host or the other (a move cut short leaves it stopped at the source).
+        assert desks["target"]["uuid"] == w.target["uuid"], (what, desks)
+    # And the operation can be done again (a leftover domain name, file or record would
+    # make it fail).
+    if op == "create" and "new" not in desks:
+        m.desktop("new", ACME)
+    elif op == "delete" and "target" in desks:
+        j = m.ok("DELETE", f"desktops/{desks['target']['id']}", token=ACME)["job"]["id"]
+        assert m.wait_job(j)["state"] == "succeeded", what
+    elif op == "migrate" and desks["target"]["host"] == w.target["host"]:
+        j = m.ok("POST", f"desktops/{w.target['id']}/migrate",
+                 {"host": w.other_host(desks["target"])})["job"]["id"]
+        assert m.wait_job(j)["state"] == "succeeded", (what, m.log()[-2000:])
+    elif op == "push":
+        status, r = w.push()
+        assert status == 200 and {s["state"] for s in r["sites"]} <= {"published", "present"}, \
+            (what, r)
+        assert len(r["sites"]) == 2, (what, r)
+    m.wait_idle()
+    w.check(what + ", then again")
