@@ -352,6 +352,30 @@ static int live(const struct mgr_job *j, struct move *m, bool *landed, char *err
 	return rc;
 }
 
+/*
+ * The job will start the desktop where it lands: stored before a cold
+ * move shuts it down, so that a restart mid-move starts it again wherever
+ * the roll-back leaves it.
+ */
+static int remember_start(const struct mgr_job *j, char *err, size_t len)
+{
+	struct mgr_job *x;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&mgr.lock);
+	x = mgr_job_get(&mgr, j->id);
+	if (x) {
+		x->start = true;
+		rc = mgr_store_put_job(x) < 0 ? -EIO : 0;
+		if (rc < 0)
+			x->start = j->start;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (rc < 0)
+		snprintf(err, len, "cannot store migration job %u", j->id);
+	return rc;
+}
+
 int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 {
 	struct move *m = calloc(1, sizeof(*m));
@@ -389,9 +413,10 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 			snprintf(err, len, "a live migration needs a running desktop");
 	} else {
 		/* Cold: shut down first (gracefully, then forced). */
-		rc = was_running ? mgr_virt_stop(m->src.host_id, m->d.uuid,
-						 mgr_conf.jobs.stop_timeout_sec, err, len)
-				 : 0;
+		rc = was_running && !j->start ? remember_start(j, err, len) : 0;
+		if (rc == 0 && was_running)
+			rc = mgr_virt_stop(m->src.host_id, m->d.uuid,
+					   mgr_conf.jobs.stop_timeout_sec, err, len);
 		if (rc == 0)
 			rc = MGR_FAULT("migrate.after_stop", err, len);
 		if (rc == 0)
@@ -482,6 +507,10 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		    add_port(&m->src, m, &m->d, err, sizeof(err)) < 0)
 			warn(m, err);
 	}
+	/* Running again where it is, if it ran or was to run. */
+	if (j->start && mgr_virt_running(m->d.host_id, m->d.uuid) == 0 &&
+	    mgr_virt_start(m->d.host_id, m->d.uuid, err, sizeof(err)) < 0)
+		warn(m, err);
 	mgr_op_resync(m->d.id);
 	free(m);
 }
