@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault.h"
+
 static char tool[PATH_MAX] = "qemu-img";
 
 void mgr_image_set_tool(const char *path)
@@ -243,7 +245,9 @@ int mgr_file_copy_verified(const char *src, const char *dst, const char *sha256,
 		return rc;
 	}
 	/* Verified as written, then published under its name. */
-	rc = mgr_file_sha256(part, got, err, len);
+	rc = MGR_FAULT("copy.before_rename", err, len);
+	if (rc == 0)
+		rc = mgr_file_sha256(part, got, err, len);
 	if (rc == 0 && strcmp(got, sha256) != 0) {
 		snprintf(err, len, "checksum mismatch: the copy of %s at %s is %.12s, not %.12s",
 			 src, dst, got, sha256);
@@ -260,5 +264,10 @@ int mgr_file_copy_verified(const char *src, const char *dst, const char *sha256,
 
 int mgr_image_remove(const char *overlay)
 {
+	char part[PATH_MAX + 8];
+
+	/* With the partial copy an interrupted mgr_file_copy_verified may have left. */
+	if (overlay[0] && snprintf(part, sizeof(part), "%s.part", overlay) < (int)sizeof(part))
+		unlink(part);
 	return overlay[0] && unlink(overlay) < 0 && errno != ENOENT ? -errno : 0;
 }

@@ -17,7 +17,7 @@
 int mgr_image_clone(const char *base, const char *overlay, char *err, size_t len);
 /* Points overlay at base without touching its data (qemu-img rebase -u). */
 int mgr_image_rebase(const char *overlay, const char *base, char *err, size_t len);
-/* Removes an overlay (gone already is fine). */
+/* Removes an overlay, and any partial copy of it (gone already is fine). */
 int mgr_image_remove(const char *overlay);
 /* The program used, for tests and the demo: "qemu-img" unless set. */
 void mgr_image_set_tool(const char *path);

@@ -30,7 +30,7 @@ def fault_points():
 POINTS = fault_points()
 # Which operation reaches a point: its prefix; job.* points are in every job.
 OPS = {"create": ["create"], "delete": ["delete"], "migrate": ["migrate"], "push": ["push"],
-       "job": ["create", "delete", "migrate"]}
+       "job": ["create", "delete", "migrate"], "copy": ["migrate", "push"]}
 CASES = [(p, op) for p in POINTS for op in OPS.get(p.split(".")[0], [])]
 # Points a create reaches once its domain runs: the desktop is the user's from there on.
 CREATED = {"create.after_start", "create.after_state", "create.after_repin", "job.store_finish"}
@@ -41,7 +41,7 @@ def test_fault_points_are_listed():
         pytest.skip("tessmgrd built without -Dfault_points=true (the Makefile's test builds "
                     "have it)")
     # Every operation of the matrix has points; each point is reached by some operation.
-    for prefix in ("create", "delete", "migrate", "push", "job"):
+    for prefix in ("create", "delete", "migrate", "push", "job", "copy"):
         assert any(p.startswith(prefix + ".") for p in POINTS), prefix
     assert all(OPS.get(p.split(".")[0]) for p in POINTS), POINTS
 
