@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_ether.h>
@@ -81,6 +82,44 @@ struct save_params {
  * Saves go to the startup config or next to it as *.json: the socket
  * lets a client reconfigure tessd, not write files anywhere as root.
  */
+/*
+ * An existing target must itself be a tessd config (it decodes with tessd's schema): the
+ * startup config's directory may be /etc/tessera, where tokens.json and tessmgrd.json live
+ * too (review 2.2). A missing target is created; a symlink or other non-regular file is
+ * refused by cfg_file_save().
+ */
+static int check_overwrite(const char *path, struct ctl_error *err)
+{
+	struct tessd_cfg old = { 0 };
+	struct cfg_errs errs;
+	struct stat st;
+	json_t *doc;
+	int rc;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		ctl_error_set(err, -rc, "/params/path", "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	cfg_errs_init(&errs);
+	doc = cfg_file_load(path, &errs);
+	rc = doc ? cfg_decode(&tessd_cfg_schema, doc, &old, NULL, &errs) : -EINVAL;
+	json_decref(doc);
+	if (rc < 0) {
+		ctl_error_set(err, EPERM, "/params/path",
+			      "%s exists and is not a tessd config (%s: %s); tessd overwrites only "
+			      "its own configs",
+			      path, errs.n ? errs.e[0].path : "/", errs.n ? errs.e[0].msg : "?");
+		return -EPERM;
+	}
+	cfg_free(&tessd_cfg_schema, &old);
+	return 0;
+}
+
 static int check_save_target(const char *path, struct ctl_error *err)
 {
 	char cfg_dir[PATH_MAX], want[PATH_MAX], real[PATH_MAX];
@@ -104,7 +143,7 @@ static int check_save_target(const char *path, struct ctl_error *err)
 			      cfg_dir);
 		return -EPERM;
 	}
-	return 0;
+	return check_overwrite(path, err);
 }
 
 static int config_save(const void *params, json_t **result, struct ctl_error *err)

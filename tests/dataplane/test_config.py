@@ -2,6 +2,7 @@
 """Startup config: every bad config is refused with its JSON path and tessd does not start;
 the running config is shown and saved atomically, and a saved config starts tessd again."""
 import copy
+import errno
 import json
 import os
 import subprocess
@@ -209,3 +210,31 @@ def test_show_and_save_running_config(cleanup, tmp_path):
     t2.start()
     assert t2.ctl("xconnect", "list") == [{"a": "c", "b": "d"}]
     assert t2.stop() == 0
+
+
+def test_save_overwrites_only_tessd_configs(cleanup, tmp_path):
+    """Review 2.2: config.save into the startup config's directory (say /etc/tessera) must not
+    replace another program's JSON file there (tokens.json, tessmgrd.json)."""
+    u = tess.uid()
+    t = tess.Tessd(cleanup, tmp_path, ports=[tess.tap_port("a", f"o{u}", 0)]).start()
+    tokens = os.path.join(tmp_path, "tokens.json")
+    text = '{"tokens": [{"name": "admin", "role": "provider", "token": "x"}]}\n'
+    open(tokens, "w").write(text)
+    r = t.tessctl("--json", "config", "save", tokens, check=False)
+    assert r.returncode == 1, r.stdout
+    e = json.loads(r.stdout)["error"]
+    assert e["code"] == errno.EPERM and e["path"] == "/params/path", e
+    assert "not a tessd config" in e["message"], e
+    assert open(tokens).read() == text
+    # Not JSON at all: refused the same way.
+    junk = os.path.join(tmp_path, "junk.json")
+    open(junk, "w").write("not json")
+    r = t.tessctl("config", "save", junk, check=False)
+    assert r.returncode == 1 and "not a tessd config" in r.stderr, r.stderr
+    assert open(junk).read() == "not json"
+    # A new file, or an earlier tessd config, may be written.
+    fresh = os.path.join(tmp_path, "fresh.json")
+    assert t.ctl("config", "save", fresh) == {"path": fresh}
+    assert t.ctl("config", "save", fresh) == {"path": fresh}
+    assert json.load(open(fresh)) == t.ctl("config", "show")
+    assert t.stop() == 0
