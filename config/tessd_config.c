@@ -48,6 +48,14 @@ static int check_mode(const void *val, char *why, size_t len)
 		snprintf(why, len, "mode must be octal permission bits, e.g. 0660");
 		return EINVAL;
 	}
+	/* Anyone who can connect can reconfigure tessd (review 2.3). */
+	if (m & 0002) {
+		snprintf(why, len,
+			 "%s is world-writable: any local user could reconfigure tessd; use a "
+			 "group (e.g. 0660 and control.group)",
+			 s);
+		return EPERM;
+	}
 	return 0;
 }
 
@@ -175,6 +183,11 @@ static const struct cfg_field ctl_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 2, 512 } }), false, "32"),
 	CFG_FIELD(struct tessd_ctl_cfg, max_clients, "max_clients",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4096 } }), false, "64"),
+	CFG_FIELD(struct tessd_ctl_cfg, idle_sec, "idle_sec",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 86400 } }), false, "60"),
+	CFG_FIELD(struct tessd_ctl_cfg, max_buffered, "max_buffered",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 65536, 1 << 30 } }), false,
+		  "16777216"),
 	CFG_ARRAY_FIELD(struct tessd_ctl_cfg, port_drivers, n_port_drivers, "port_drivers",
 			&port_drivers_node, false,
 			"[\"net_tap\", \"net_vhost\", \"net_memif\", \"net_null\"]"),
@@ -359,6 +372,12 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 			}
 		}
 	}
+	if (cfg->control.max_buffered < cfg->control.max_request)
+		cfg_err_add(
+			errs, EINVAL, "/control/max_buffered",
+			"%u is smaller than control.max_request (%u): no request that long could "
+			"be read",
+			cfg->control.max_buffered, cfg->control.max_request);
 	return errs->n == before ? 0 : -EINVAL;
 }
 

@@ -45,6 +45,8 @@ struct tessd_ctl_cfg {
 	uint32_t max_request;
 	uint32_t max_depth;
 	uint32_t max_clients;
+	uint32_t idle_sec;     /* a client that sends nothing this long is dropped */
+	uint32_t max_buffered; /* request bytes held for all clients together */
 	/* What port.add may open (review 2.1): driver prefixes, and directories for paths. */
 	char (*port_drivers)[TESS_NAME_LEN];
 	uint32_t n_port_drivers;

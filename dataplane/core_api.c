@@ -38,7 +38,19 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 		(int)dp_port_count(), "xconnects", (int)tessd.cfg.n_xconnects, "snapshot_gen",
 		(json_int_t)dp_snap->gen, "rcu_pending", (int)dp_rcu_pending(), "devargs_refused",
 		(json_int_t)tessd.devargs_refused);
-	return *result ? 0 : -ENOMEM;
+	if (*result == NULL)
+		return -ENOMEM;
+	/* The control socket's limits, counted when hit (review 2.3). */
+	struct ctl_server_counters cc;
+	ctl_server_get_counters(&cc);
+	json_object_set_new(*result, "ctl_clients", json_integer((json_int_t)cc.clients));
+	json_object_set_new(*result, "ctl_buffered", json_integer((json_int_t)cc.buffered));
+	json_object_set_new(*result, "ctl_idle_dropped", json_integer((json_int_t)cc.idle_dropped));
+	json_object_set_new(*result, "ctl_stall_dropped",
+			    json_integer((json_int_t)cc.stall_dropped));
+	json_object_set_new(*result, "ctl_buffer_refused",
+			    json_integer((json_int_t)cc.buffer_refused));
+	return 0;
 }
 
 struct stats_params {

@@ -234,7 +234,7 @@ int ctl_linebuf_init(struct ctl_linebuf *lb, size_t max)
 {
 	memset(lb, 0, sizeof(*lb));
 	lb->max = max;
-	lb->cap = max < 4096 ? max : 4096;
+	lb->cap = max < 4096 ? max : 4096; /* ctl_linebuf_trim() returns to this */
 	lb->buf = malloc(lb->cap);
 	return lb->buf ? 0 : -ENOMEM;
 }
@@ -272,6 +272,23 @@ char *ctl_linebuf_space(struct ctl_linebuf *lb, size_t *avail)
 	}
 	*avail = lb->cap - lb->len;
 	return lb->buf + lb->len;
+}
+
+void ctl_linebuf_trim(struct ctl_linebuf *lb)
+{
+	size_t base = lb->max < 4096 ? lb->max : 4096;
+	char *nb;
+
+	linebuf_compact(lb);
+	if (lb->len > base || lb->cap <= base)
+		return;
+	nb = realloc(lb->buf, base);
+	if (nb) {
+		lb->buf = nb;
+		lb->cap = base;
+		if (lb->scanned > lb->len)
+			lb->scanned = lb->len;
+	}
 }
 
 void ctl_linebuf_commit(struct ctl_linebuf *lb, size_t n)

@@ -74,6 +74,8 @@ void ctl_linebuf_free(struct ctl_linebuf *lb);
 /* Room to read into: at least one byte unless the buffer is at its limit. */
 char *ctl_linebuf_space(struct ctl_linebuf *lb, size_t *avail);
 void ctl_linebuf_commit(struct ctl_linebuf *lb, size_t n);
+/* Gives back the memory of a long line once it is consumed (keeps any partial line). */
+void ctl_linebuf_trim(struct ctl_linebuf *lb);
 /*
  * Next complete line (without '\n') or NULL. *overflow is set when max
  * bytes are buffered without a newline: the peer sent an oversize request.

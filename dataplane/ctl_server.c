@@ -46,6 +46,8 @@ static struct {
 	char path[TESS_SOCKPATH_LEN];
 	gid_t gid;
 	time_t accept_paused_until; /* out of file descriptors: retry then */
+	size_t in_bytes;            /* request buffers of all clients (control.max_buffered) */
+	struct ctl_server_counters cnt;
 } srv = { .lock_fd = -1, .listen_fd = -1, .gid = (gid_t)-1 };
 
 int ctl_register(const struct ctl_method *methods)
@@ -184,6 +186,7 @@ static void client_free(struct client *c)
 		*pp = c->next;
 	ev_del(srv.loop, c->h);
 	close(c->fd);
+	srv.in_bytes -= c->in.cap;
 	ctl_linebuf_free(&c->in);
 	free(c->out);
 	free(c);
@@ -338,9 +341,28 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 			client_free(c);
 		return;
 	}
-	size_t avail;
+	size_t avail, had = c->in.cap;
 	char *space = ctl_linebuf_space(&c->in, &avail);
-	ssize_t n = avail ? recv(fd, space, avail, MSG_DONTWAIT) : 0;
+	ssize_t n;
+
+	/* Partial lines of all clients together stay within max_buffered (review 2.3). */
+	srv.in_bytes += c->in.cap - had;
+	if (c->in.cap > had && srv.in_bytes > srv.cfg->max_buffered) {
+		struct ctl_error err;
+
+		srv.cnt.buffer_refused++;
+		ctl_error_set(&err, ENOBUFS, "",
+			      "tessd holds too many unfinished requests (control.max_buffered is "
+			      "%u bytes); try again",
+			      srv.cfg->max_buffered);
+		CTL_LOG(NOTICE, "closing a client: %s", err.message);
+		client_queue(c, ctl_response_error(NULL, &err));
+		c->closing = true;
+		if (!client_flush(c))
+			client_free(c);
+		return;
+	}
+	n = avail ? recv(fd, space, avail, MSG_DONTWAIT) : 0;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -350,8 +372,14 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 	}
 	ctl_linebuf_commit(&c->in, (size_t)n);
 	c->progress = time(NULL);
-	if (!client_service(c))
+	if (!client_service(c)) {
 		client_free(c);
+		return;
+	}
+	/* A large request answered: give its buffer back to the budget. */
+	had = c->in.cap;
+	ctl_linebuf_trim(&c->in);
+	srv.in_bytes -= had - c->in.cap;
 }
 
 static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
@@ -381,11 +409,13 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 			close(cfd);
 			continue;
 		}
+		srv.in_bytes += c->in.cap;
 		c->fd = cfd;
 		c->events = EPOLLIN;
 		c->progress = time(NULL);
 		c->h = ev_add(srv.loop, cfd, EPOLLIN, client_event, c);
 		if (c->h == NULL) {
+			srv.in_bytes -= c->in.cap;
 			ctl_linebuf_free(&c->in);
 			free(c);
 			close(cfd);
@@ -453,11 +483,25 @@ int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
 		return rc;
 	}
 	snprintf(lock, sizeof(lock), "%s.lock", cfg->socket);
-	srv.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* The socket's directory may be writable by others: follow no symlink, accept only a
+	 * plain file of ours, so that nothing else is truncated or written (review 2.3). */
+	srv.lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (srv.lock_fd < 0) {
 		rc = -errno;
-		snprintf(err, len, "/control/socket: cannot open %s: %s", lock, strerror(errno));
+		snprintf(err, len, "/control/socket: cannot open %s: %s%s", lock, strerror(errno),
+			 errno == ELOOP ? " (a symlink; remove it)" : "");
 		return rc;
+	}
+	struct stat st;
+	if (fstat(srv.lock_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		snprintf(err, len,
+			 "/control/socket: %s is not a plain file of tessd's user (one link); "
+			 "remove it",
+			 lock);
+		close(srv.lock_fd);
+		srv.lock_fd = -1;
+		return -EPERM;
 	}
 	if (flock(srv.lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		rc = -errno;
@@ -479,8 +523,9 @@ int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
 int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err, size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t mode = (mode_t)strtoul(cfg->mode, NULL, 8);
-	int fd, rc;
+	mode_t mode = (mode_t)strtoul(cfg->mode, NULL, 8), old_mask;
+	int fd, rc, pfd = -1;
+	struct stat st;
 
 	srv.cfg = cfg;
 	srv.loop = l;
@@ -490,9 +535,30 @@ int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err
 		goto fail;
 	/* We hold the lock, so a socket file left here belongs to a tessd that died. */
 	unlink(cfg->socket);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(cfg->socket, mode) < 0 ||
-	    (srv.gid != (gid_t)-1 && chown(cfg->socket, (uid_t)-1, srv.gid) < 0) ||
-	    listen(fd, 64) < 0)
+	/*
+	 * The socket is created with its mode (umask), not chmod()ed by path afterwards, and
+	 * its group is set through an O_PATH descriptor of the file bind made: a path swapped
+	 * for a symlink in between is never followed (review 2.3).
+	 */
+	old_mask = umask(~mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_mask);
+	if (rc < 0)
+		goto fail;
+	if (srv.gid != (gid_t)-1) {
+		pfd = open(cfg->socket, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pfd < 0)
+			goto fail;
+		if (fstat(pfd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+			errno = EPERM;
+			goto fail;
+		}
+		if (fchownat(pfd, "", (uid_t)-1, srv.gid, AT_EMPTY_PATH) < 0)
+			goto fail;
+		close(pfd);
+		pfd = -1;
+	}
+	if (listen(fd, 64) < 0)
 		goto fail;
 	srv.listen_h = ev_add(l, fd, EPOLLIN, accept_event, NULL);
 	if (srv.listen_h == NULL)
@@ -503,6 +569,8 @@ int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err
 fail:
 	rc = -errno;
 	snprintf(err, len, "/control/socket: cannot serve %s: %s", cfg->socket, strerror(errno));
+	if (pfd >= 0)
+		close(pfd);
 	if (fd >= 0) {
 		close(fd);
 		unlink(cfg->socket);
@@ -523,9 +591,23 @@ void ctl_server_tick(void)
 		if (c->out && now - c->progress > CTL_STALL_SEC) {
 			CTL_LOG(NOTICE, "dropping a client that read no answer for %d s",
 				CTL_STALL_SEC);
+			srv.cnt.stall_dropped++;
+			client_free(c);
+		} else if (!c->out && now - c->progress >= (time_t)srv.cfg->idle_sec) {
+			/* Idle connections would otherwise hold max_clients slots forever. */
+			CTL_LOG(INFO, "dropping a client idle for %u s (control.idle_sec)",
+				srv.cfg->idle_sec);
+			srv.cnt.idle_dropped++;
 			client_free(c);
 		}
 	}
+}
+
+void ctl_server_get_counters(struct ctl_server_counters *c)
+{
+	*c = srv.cnt;
+	c->clients = srv.n_clients;
+	c->buffered = srv.in_bytes;
 }
 
 void ctl_server_close(void)

@@ -53,6 +53,14 @@ int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len);
 int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err, size_t len);
 /* Housekeeping from the control loop's timer: drops stalled clients, resumes accepting. */
 void ctl_server_tick(void);
+struct ctl_server_counters {
+	uint64_t idle_dropped;   /* clients idle for control.idle_sec */
+	uint64_t stall_dropped;  /* clients that read no answer for 30 s */
+	uint64_t buffer_refused; /* clients refused: control.max_buffered reached */
+	uint64_t clients;        /* connected now */
+	uint64_t buffered;       /* request buffer bytes held now */
+};
+void ctl_server_get_counters(struct ctl_server_counters *c);
 /* Closes clients and removes the socket. */
 void ctl_server_close(void);
 

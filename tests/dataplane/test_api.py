@@ -322,3 +322,72 @@ def test_port_add_devargs_are_confined(cleanup, tmp_path):
     r = c2.call({"id": 4, "method": "port.add",
                  "params": {"name": "p", "devargs": f"net_pcap9,rx_iface=lo,tx_pcap={out}"}})
     assert r["result"]["name"] == "p", r
+
+
+def test_idle_clients_are_dropped(cleanup, tmp_path):
+    """Review 2.3: max_clients idle connections must not lock every other client out."""
+    u = tess.uid()
+    t = tess.Tessd(cleanup, tmp_path, ports=[tess.tap_port("a", f"i{u}", 0)],
+                   control={"max_clients": 4, "idle_sec": 2}).start()
+    idle = [Client(t.socket) for _ in range(4)]
+    # Dropped once idle for idle_sec (the server looks once a second): tessctl then gets in.
+    tess.wait_for(lambda: t.tessctl("status", check=False).returncode == 0, 2 + 30,
+                  "tessctl status after the idle clients' timeout")
+    for c in idle:
+        assert c.closed()
+    st = t.ctl("status")
+    assert st["ctl_idle_dropped"] >= 4, st
+    # A client that keeps talking is not idle.
+    c = Client(t.socket)
+    for i in range(4):
+        assert "result" in c.call({"id": i, "method": "status"})
+        import time
+        time.sleep(1)
+    assert "result" in c.call({"id": 9, "method": "status"})
+
+
+def test_partial_lines_have_a_total_budget(cleanup, tmp_path):
+    """Review 2.3: max_clients x max_request bytes of partial lines is bounded by
+    control.max_buffered; the client that would pass it is refused and counted."""
+    u = tess.uid()
+    t = tess.Tessd(cleanup, tmp_path, ports=[tess.tap_port("a", f"b{u}", 0)],
+                   control={"max_clients": 8, "max_request": 65536,
+                            "max_buffered": 100000}).start()
+    a, b = Client(t.socket), Client(t.socket)
+    a.send('{"id": 1, "method": "status", "params": {}' + " " * 60000)
+    assert t.ctl("status")["ctl_buffer_refused"] == 0
+    b.send('{"id": 2, "method": "status"' + " " * 60000)
+    r = b.recv()
+    assert err(r)[0] == errno.ENOBUFS and "control.max_buffered" in err(r)[2], r
+    assert b.closed()
+    assert t.ctl("status")["ctl_buffer_refused"] == 1
+    a.send("}\n")  # the first one's request completes and is answered
+    assert a.recv()["id"] == 1
+
+
+def test_lock_file_symlink_is_not_followed(cleanup, tmp_path):
+    """Review 2.3: a symlink planted as the lock file (world-writable socket directory) must
+    not make tessd truncate or write its target."""
+    u = tess.uid()
+    t = tess.Tessd(cleanup, tmp_path, ports=[tess.tap_port("a", f"l{u}", 0)])
+    victim = os.path.join(tmp_path, "victim")
+    open(victim, "w").write("precious\n")
+    os.symlink(victim, t.socket + ".lock")
+    t.start(wait=False)
+    tess.wait_for(lambda: t.proc.poll() is not None or os.path.exists(t.socket), 60,
+                  "tessd to refuse or serve")
+    assert open(victim).read() == "precious\n"
+    assert t.proc.wait(30) == 1
+    assert f"{t.socket}.lock" in t.log(), t.log()
+    assert not os.path.exists(t.socket)
+
+
+def test_socket_group_and_mode(cleanup, tmp_path):
+    """The socket gets control.mode from the start and control.group through its own file,
+    not a path looked up again (review 2.3)."""
+    u = tess.uid()
+    t = tess.Tessd(cleanup, tmp_path, ports=[tess.tap_port("a", f"g{u}", 0)],
+                   control={"mode": "0640", "group": "adm"}).start()
+    st = os.stat(t.socket)
+    assert st.st_mode & 0o777 == 0o640 and st.st_gid == 4, oct(st.st_mode)
+    assert t.ctl("status")["ctl_clients"] == 1
