@@ -56,6 +56,9 @@ static const struct cfg_field kernel_fields[] = {
 	CFG_FIELD(struct tessd_kernel_cfg, buffer_kb, "buffer_kb",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 4, 1 << 20 } }), false,
 		  "8192"),
+	/* A route storm must not hold the control thread in one read loop (review 3.6). */
+	CFG_FIELD(struct tessd_kernel_cfg, batch, "batch",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 65536 } }), false, "64"),
 	{ 0 },
 };
 

@@ -129,6 +129,7 @@ struct tessd_kernel_cfg {
 	char netns[TESS_NAME_LEN]; /* "": not bound; made if missing */
 	uint32_t table;            /* the kernel routing table followed */
 	uint32_t buffer_kb;        /* the notification socket's receive buffer */
+	uint32_t batch;            /* notification datagrams read per event-loop turn */
 };
 
 struct tessd_vrf_cfg {

@@ -213,6 +213,7 @@ static void bind_params(struct kbind *b, const struct tessd_kernel_cfg *k)
 	snprintf(b->netns, sizeof(b->netns), "%s", k->netns);
 	b->table = k->table;
 	b->buffer_kb = k->buffer_kb;
+	b->batch = k->batch;
 }
 
 /* A binding that failed: shown with its error, tried again in a few seconds. */
@@ -284,7 +285,7 @@ void kern_sync(const struct tessd_router_index *ix)
 		vc = tessd_ix_vrf(ix, rt_vrfs[id].name);
 		if (!rt_vrfs[id].on || vc == NULL || vc->id != id ||
 		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table ||
-		    vc->kernel.buffer_kb != b->buffer_kb) {
+		    vc->kernel.buffer_kb != b->buffer_kb || vc->kernel.batch != b->batch) {
 			if (b->on)
 				unbind(id, false);
 			memset(b, 0, sizeof(*b));
@@ -328,7 +329,8 @@ void kern_poll(void)
 		struct kbind *b = &kern_binds[id];
 		if (b->failed && rte_rdtsc() > b->retry_at) {
 			struct tessd_kernel_cfg k = { .table = b->table,
-						      .buffer_kb = b->buffer_kb };
+						      .buffer_kb = b->buffer_kb,
+						      .batch = b->batch };
 			snprintf(k.netns, sizeof(k.netns), "%s", b->netns);
 			if (bind_vrf(id, rt_vrfs[id].name, &k) == 0)
 				b->taps_dirty = true; /* its interfaces get their TAPs */
@@ -427,13 +429,14 @@ json_t *kern_vrf_json(uint16_t vrf)
 	if (b == NULL || !b->on)
 		return NULL;
 	mapped = b->n_mapped;
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
 			 "netns", b->netns, "table", (int)b->table, "state", "bound",
 			 "kernel_routes", (json_int_t)mapped, "events", (json_int_t)b->events,
 			 "resyncs", (json_int_t)b->resyncs, "overruns", (json_int_t)b->overruns,
 			 "errors", (json_int_t)b->errors, "installed", (json_int_t)b->installed,
 			 "removed", (json_int_t)b->removed, "shadowed", (json_int_t)b->shadowed,
-			 "last_error", b->last_error, "unmapped", kern_unmapped_json(b));
+			 "batch_yields", (json_int_t)b->batch_yields, "last_error", b->last_error,
+			 "unmapped", kern_unmapped_json(b));
 }
 
 json_t *kern_iface_json(uint16_t iface)

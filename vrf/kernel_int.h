@@ -62,6 +62,7 @@ struct kbind {
 	char netns[TESS_NAME_LEN];
 	uint32_t table;
 	uint32_t buffer_kb;
+	uint32_t batch; /* datagrams read per event-loop turn */
 	int nsfd;
 	struct nl_sock *sk;    /* TAP set-up, inside the namespace */
 	struct nl_sock *ev_sk; /* route, link and address notifications from the namespace */
@@ -82,6 +83,7 @@ struct kbind {
 	uint32_t n_mapped; /* entries of map with a next-hop group */
 	/* Counters. */
 	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
+	uint64_t batch_yields; /* turns that left notifications for the next one */
 	char last_error[256];
 };
 
