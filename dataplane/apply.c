@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfg_array.h"
+#include "fault.h"
 #include "log.h"
 #include "module.h"
 #include "snapshot.h"
@@ -14,6 +15,16 @@
 #include "tessd.h"
 
 struct tessd tessd;
+
+/* A test build's fault point of a commit (fault.h): -EIO with err set when it fails. */
+static int fault_at(const char *point, struct ctl_error *err)
+{
+	int rc = dp_fault(point);
+
+	if (rc < 0)
+		ctl_error_set(err, -rc, "", "fault injected at %s", point);
+	return rc;
+}
 
 int dp_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
@@ -106,11 +117,18 @@ int dp_commit(struct tessd_cfg *cand, struct ctl_error *err)
 		tessd_cfg_free(cand);
 		return rc;
 	}
+	if ((rc = fault_at("commit.build", err)) < 0) {
+		dp_snapshot_discard(s);
+		tessd_cfg_free(cand);
+		return rc;
+	}
 	dp_snapshot_publish(s);
+	dp_fault_kill("commit.publish");
 	old = tessd.cfg;
 	tessd.cfg = *cand;
 	memset(cand, 0, sizeof(*cand));
 	sync_modules(&old, &tessd.cfg);
+	dp_fault_kill("commit.sync");
 	tessd_cfg_free(&old);
 	return 0;
 }
@@ -202,16 +220,26 @@ int dp_edit(const struct dp_edit *e, json_t **result, struct ctl_error *err, con
 	va_end(ap);
 	if ((rc = dp_candidate(&cand, err)) < 0)
 		return rc;
-	if ((rc = edit_cand(e, &cand, &index, err)) < 0) {
+	if ((rc = fault_at("commit.candidate", err)) < 0 ||
+	    (rc = edit_cand(e, &cand, &index, err)) < 0 ||
+	    (rc = fault_at("commit.edit", err)) < 0) {
 		tessd_cfg_free(&cand);
 		return rc;
 	}
 	/* An added or replaced element is the request's: its errors are under /params. */
 	snprintf(from, sizeof(from), "%s/%u", e->array, index);
 	rc = dp_validate(&cand, e->op == DP_EDIT_DEL ? NULL : from, "/params", err);
+	if (rc == 0)
+		rc = fault_at("commit.validate", err);
 	if (rc == 0 && e->prepare)
 		rc = e->prepare(&cand, e->arg, err);
 	if (rc < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
+	if ((rc = fault_at("commit.prepare", err)) < 0) {
+		if (e->unprepare)
+			e->unprepare(e->arg);
 		tessd_cfg_free(&cand);
 		return rc;
 	}
@@ -231,6 +259,7 @@ int dp_edit(const struct dp_edit *e, json_t **result, struct ctl_error *err, con
 		return rc;
 	}
 	DP_LOG(INFO, "%s", what);
+	dp_fault_kill("commit.done");
 	*result = gone ? gone : answer(e, index, err);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "cfg_file.h"
 #include "ctl_server.h"
+#include "fault.h"
 #include "log.h"
 #include "port.h"
 #include "rcu.h"
@@ -50,6 +51,8 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 			    json_integer((json_int_t)cc.stall_dropped));
 	json_object_set_new(*result, "ctl_buffer_refused",
 			    json_integer((json_int_t)cc.buffer_refused));
+	if (dp_fault_enabled())
+		json_object_set_new(*result, "fault_points", json_true());
 	return 0;
 }
 
