@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -341,7 +342,6 @@ def test_idle_clients_are_dropped(cleanup, tmp_path):
     c = Client(t.socket)
     for i in range(4):
         assert "result" in c.call({"id": i, "method": "status"})
-        import time
         time.sleep(1)
     assert "result" in c.call({"id": 9, "method": "status"})
 

@@ -5,10 +5,8 @@ tessd killed with SIGKILL under traffic. A failed commit changes nothing, neithe
 config nor the dataplane; after a kill, tessd restarted serves its saved config."""
 import errno
 import json
-import os
 import signal
 import subprocess
-import time
 
 import pytest
 
