@@ -4,7 +4,7 @@ ASAN ?= build-asan
 ANALYZER ?= build-analyzer
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
-# Test builds have tessmgrd's fault points (TESS_FAULT, tests/mgmt/test_faults.py); a package
+# Test builds have tessd's and tessmgrd's fault points (TESS_FAULT, tests/*/test_faults.py); a package
 # build (plain meson setup) does not.
 TEST_OPTS = -Dfault_points=true
 # A build directory set up before the option existed gets it too.
