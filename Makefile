@@ -4,8 +4,8 @@ ASAN ?= build-asan
 ANALYZER ?= build-analyzer
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
-# Test builds have tessd's and tessmgrd's fault points (TESS_FAULT, tests/*/test_faults.py); a package
-# build (plain meson setup) does not.
+# Test builds have the fault points of tessd and tessmgrd (TESS_FAULT, tests/*/test_faults.py);
+# a package build (plain meson setup) does not.
 TEST_OPTS = -Dfault_points=true
 # A build directory set up before the option existed gets it too.
 FAULTS_ON = meson introspect --buildoptions $(1) | /usr/bin/python3 -c 'import json, sys; \
