@@ -74,6 +74,13 @@ static const struct cfg_field vrf_fields[] = {
 		  false, "{}"),
 	CFG_FIELD(struct tessd_vrf_cfg, icmp_rate, "icmp_rate",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1000000 } }), false, "100"),
+	/* Per worker: one VRF's TTL=1 or options flood stays within its own budget. */
+	CFG_FIELD(struct tessd_vrf_cfg, punt_pps, "punt_pps",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
+		  "5000"),
+	CFG_FIELD(struct tessd_vrf_cfg, arp_pps, "arp_pps",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
+		  "1000"),
 	CFG_FIELD(struct tessd_vrf_cfg, neigh_limit, "neigh_limit",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1 << 20 } }), false,
 		  "4096"),

@@ -55,13 +55,26 @@ extern struct dp_drop_set l3_drops;
 /* Counters of a VRF or an interface. */
 typedef DP_COUNTERS(L3_DROP_MAX) l3_counters_t;
 
+/*
+ * Punt budgets: each VRF has its own, so that one tenant's TTL=1 or options
+ * flood cannot starve another's, and ARP is a class of its own in it, so
+ * that the flood does not starve the tenant's own neighbours either.
+ */
+enum l3_punt_class { L3_PC_ARP, L3_PC_OTHER, L3_PC_MAX };
+
+/* Punts per second and worker of each VRF, by class (control thread writes, workers read). */
+struct l3_vrf_punt {
+	uint32_t pps[L3_PC_MAX];
+};
+extern struct l3_vrf_punt l3_vrf_punt[]; /* [FIB_MAX_VRFS] */
+
 /* The router's state in a worker. */
 struct l3_worker {
-	l3_counters_t *vrfc;     /* [FIB_MAX_VRFS] */
-	l3_counters_t *ifc;      /* [L3_MAX_IFACES] */
-	struct rte_ring *punt;   /* mbufs to the control thread */
-	struct rte_ring *inject; /* mbufs from the control thread, to send */
-	struct dp_storm punt_rl; /* punts per second */
+	l3_counters_t *vrfc;                   /* [FIB_MAX_VRFS] */
+	l3_counters_t *ifc;                    /* [L3_MAX_IFACES] */
+	struct rte_ring *punt;                 /* mbufs to the control thread */
+	struct rte_ring *inject;               /* mbufs from the control thread, to send */
+	struct dp_storm (*punt_rl)[L3_PC_MAX]; /* [FIB_MAX_VRFS]: punts per second, by class */
 };
 
 extern struct tess_module l3_module;

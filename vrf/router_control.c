@@ -31,6 +31,7 @@ struct neigh_table l3_neigh;
 int l3_meta_offset = -1;
 
 struct rt_vrf *rt_vrfs;
+struct l3_vrf_punt l3_vrf_punt[FIB_MAX_VRFS];
 struct rt_iface *rt_ifs;
 struct rte_mempool *rt_pool;
 
@@ -378,6 +379,8 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc)
 {
 	snprintf(v->name, sizeof(v->name), "%s", vc->name);
 	v->icmp_rate = vc->icmp_rate;
+	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_ARP], vc->arp_pps, __ATOMIC_RELAXED);
+	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_OTHER], vc->punt_pps, __ATOMIC_RELAXED);
 	v->neigh_limit = vc->neigh_limit;
 	v->neigh_queue = vc->neigh_queue;
 	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
@@ -671,11 +674,13 @@ static int router_worker_init(struct dp_worker *w, int socket)
 				      RTE_CACHE_LINE_SIZE, socket);
 	lw->ifc = rte_zmalloc_socket("tess_iface_counters", sizeof(*lw->ifc) * L3_MAX_IFACES,
 				     RTE_CACHE_LINE_SIZE, socket);
+	lw->punt_rl = rte_zmalloc_socket("tess_punt_rl", sizeof(*lw->punt_rl) * FIB_MAX_VRFS,
+					 RTE_CACHE_LINE_SIZE, socket);
 	snprintf(name, sizeof(name), "tess_punt%u", w->idx);
 	lw->punt = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "tess_inject%u", w->idx);
 	lw->inject = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	return lw->vrfc && lw->ifc && lw->punt && lw->inject ? 0 : -ENOMEM;
+	return lw->vrfc && lw->ifc && lw->punt_rl && lw->punt && lw->inject ? 0 : -ENOMEM;
 }
 
 static void router_worker_fini(struct dp_worker *w)
@@ -694,6 +699,7 @@ static void router_worker_fini(struct dp_worker *w)
 	rte_ring_free(lw->inject);
 	rte_free(lw->vrfc);
 	rte_free(lw->ifc);
+	rte_free(lw->punt_rl);
 	rte_free(lw);
 	w->mod[l3_module.id] = NULL;
 }

@@ -23,8 +23,6 @@
 #include "nexthop.h"
 #include "switch_datapath.h"
 
-#define L3_PUNT_PPS 20000 /* punts per second per worker */
-
 extern struct fib l3_fib;
 extern struct nh_table l3_nh;
 extern struct neigh_table l3_neigh;
@@ -116,8 +114,10 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 {
 	struct l3_meta *meta = l3_meta(m);
 	struct l3_worker *w = c->lw;
+	unsigned cls = reason == L3_PUNT_ARP ? L3_PC_ARP : L3_PC_OTHER;
+	uint32_t pps = __atomic_load_n(&l3_vrf_punt[vrf].pps[cls], __ATOMIC_RELAXED);
 
-	if (!dp_bucket_ok(&w->punt_rl, L3_PUNT_PPS, now)) {
+	if (!dp_bucket_ok(&w->punt_rl[vrf][cls], pps, now)) {
 		l3_drop(c, m, iface, vrf, L3_DROP_PUNT_LIMIT);
 		return;
 	}

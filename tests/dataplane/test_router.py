@@ -327,6 +327,57 @@ def test_per_vrf_neighbour_limit(cleanup, tmp_path):
     assert t.ping("bravo-ent", DESK_IP, count=1) == (1, 1)
 
 
+def test_punt_budget_is_per_vrf_and_arp_has_its_own(cleanup, tmp_path):
+    # Review 3.1: a TTL=1 flood into acme, well over acme's punt budget (set low here so
+    # that scapy exceeds it), must starve neither bravo's resolution and pings nor acme's
+    # own ARP: each VRF has its budget, and ARP a class of its own in it.
+    t = PeTopo(cleanup, tmp_path, router=router_config(punt_pps=100, arp_pps=200))
+    rmac = t.router_mac("acme-ent")
+    flood = bytes(Ether(src=ENT_MAC["acme"], dst=rmac) /
+                  IP(src=ENT_IP, dst=DESK_IP, ttl=1) / UDP(sport=1, dport=33434))
+    stop = threading.Event()
+    sent = [0]
+
+    def flooder():
+        s = t.sock("acme-ent")
+        # A few thousand a second: 20 times acme's budget, yet no more than the TAP link
+        # carries without dropping the ARP sent next to it.
+        while not stop.is_set():
+            for _ in range(20):
+                s.send(flood)
+            sent[0] += 20
+            time.sleep(0.01)
+
+    th = threading.Thread(target=flooder, daemon=True)
+    cleanup.add(lambda: (stop.set(), th.join(5)))
+    before = t.vrfs()
+    th.start()
+    try:
+        tess.wait_for(lambda: t.vrfs()["acme"]["drops"].get("punt_limit", 0) >
+                      before["acme"]["drops"].get("punt_limit", 0) + 1000, 30,
+                      "acme over its punt budget")
+        # bravo resolves a neighbour it never had, and pings without loss.
+        assert DESK_IP not in t.neigh("bravo")
+        assert t.ping("bravo-ent", DESK_IP, count=5) == (5, 5)
+        # acme's ARP is answered: the flood is in acme's other class. (Counted by the
+        # router: a capture next to the flood would lose frames of its own.)
+        replied = t.vrfs()["acme"]["arp_replied"]
+        a = t.sock("acme-ent")
+        for i in range(5):
+            a.send(bytes(Ether(src=ENT_MAC["acme"], dst="ff:ff:ff:ff:ff:ff") /
+                         ARP(op=1, hwsrc=ENT_MAC["acme"], psrc=ENT_IP, pdst=ENT_GW)))
+            time.sleep(0.1)
+        tess.wait_for(lambda: t.vrfs()["acme"]["arp_replied"] - replied >= 5, 10,
+                      lambda: f"5 ARP replies to acme during the flood: {t.vrfs()['acme']}")
+        assert th.is_alive()
+    finally:
+        stop.set()
+        th.join(5)
+    after = t.vrfs()
+    assert after["bravo"]["drops"].get("punt_limit", 0) == \
+        before["bravo"]["drops"].get("punt_limit", 0)
+
+
 def test_ecmp_spreads_flows(cleanup, tmp_path):
     nh = {"192.168.50.20": "02:00:00:00:0e:20", "192.168.50.21": "02:00:00:00:0e:21"}
     t = PeTopo(cleanup, tmp_path, router=router_config(
