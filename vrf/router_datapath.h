@@ -53,6 +53,34 @@ static inline void l3_ttl_decrement(struct rte_ipv4_hdr *ip)
 }
 
 /*
+ * Cuts a chained m to len bytes (<= pkt_len), in whichever segment that
+ * falls: rte_pktmbuf_trim trims the last one only, and fails (leaving the
+ * padding) when the IP packet ends before it. Segments past len are freed.
+ */
+static inline void l3_trim_chain(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *s = m, *rest;
+	uint32_t off = 0;
+	uint16_t n = 1;
+
+	while (off + s->data_len < len) {
+		off += s->data_len;
+		s = s->next;
+		n++;
+	}
+	rest = s->next;
+	if (rest) {
+		rest->nb_segs = (uint16_t)(m->nb_segs - n);
+		rest->pkt_len = m->pkt_len - off - s->data_len;
+		s->next = NULL;
+		rte_pktmbuf_free(rest);
+	}
+	s->data_len = (uint16_t)(len - off);
+	m->nb_segs = n;
+	m->pkt_len = len;
+}
+
+/*
  * RFC 1812 5.2.2 on the IPv4 header after the Ethernet one: L3_DROP_NONE if
  * fine (and Ethernet padding trimmed), else the reason to drop silently.
  */
@@ -72,8 +100,12 @@ static inline enum l3_drop l3_check_ipv4(struct rte_mbuf *m, struct rte_ipv4_hdr
 		return L3_DROP_IP_HEADER;
 	if (!ip4_hdr_cksum_ok(ip, ihl))
 		return L3_DROP_IP_CHECKSUM;
-	if (room > tot)
-		rte_pktmbuf_trim(m, (uint16_t)(room - tot));
+	if (room > tot) {
+		if (unlikely(m->nb_segs > 1))
+			l3_trim_chain(m, RTE_ETHER_HDR_LEN + tot);
+		else /* within its one segment: cannot fail */
+			rte_pktmbuf_trim(m, (uint16_t)(room - tot));
+	}
 	*out = ip;
 	return L3_DROP_NONE;
 }

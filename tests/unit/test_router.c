@@ -98,6 +98,27 @@ static struct rte_mbuf *split(struct rte_mbuf *m, uint32_t at)
 	return a;
 }
 
+/* The same frame in three segments: [0, a), [a, b), [b, end). */
+static struct rte_mbuf *split3(struct rte_mbuf *m, uint32_t a, uint32_t b)
+{
+	const uint32_t cut[] = { 0, a, b, m->pkt_len };
+	struct rte_mbuf *head = NULL;
+
+	for (unsigned i = 0; i < 3; i++) {
+		struct rte_mbuf *s = rte_pktmbuf_alloc(pool);
+		uint16_t len = (uint16_t)(cut[i + 1] - cut[i]);
+
+		assert_non_null(s);
+		memcpy(rte_pktmbuf_append(s, len), rte_pktmbuf_mtod_offset(m, void *, cut[i]), len);
+		if (head == NULL)
+			head = s;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, s), 0);
+	}
+	rte_pktmbuf_free(m);
+	return head;
+}
+
 /* ---- checksums ---- */
 
 static void test_ttl_decrement_matches_full_checksum(void **state)
@@ -228,6 +249,34 @@ static void test_rfc1812_header_checks(void **state)
 	m = frame(nops, 4, 8, 0);
 	((uint8_t *)(ip4_hdr(m) + 1))[1] = 7;
 	assert_int_equal(check(m), L3_DROP_IP_CHECKSUM);
+}
+
+/*
+ * Review 3.5: a scattered frame whose IP total length ends before its last
+ * segment is cut to it whole (rte_pktmbuf_trim trims the last segment only),
+ * the segments beyond returned to their pool.
+ */
+static void test_padding_trim_on_chained_mbufs(void **state)
+{
+	static const uint32_t at[] = { 1000, 114, 60, 100 };
+	struct rte_ipv4_hdr *ip = NULL;
+
+	(void)state;
+	for (unsigned i = 0; i < RTE_DIM(at); i++) {
+		/* IP total length 100 (frame 114), then 2900 bytes of trailer. */
+		struct rte_mbuf *m = split3(frame(NULL, 0, 80, 2900), at[i], 1500);
+		unsigned avail;
+
+		avail = rte_mempool_avail_count(pool);
+		assert_int_equal(l3_check_ipv4(m, &ip), L3_DROP_NONE);
+		assert_int_equal(m->pkt_len, RTE_ETHER_HDR_LEN + 100);
+		assert_int_equal(rte_pktmbuf_pkt_len(m), RTE_ETHER_HDR_LEN + 100);
+		assert_int_equal(rte_mbuf_check(m, 1, NULL), 0);
+		assert_int_equal(m->nb_segs, at[i] < RTE_ETHER_HDR_LEN + 100 ? 2 : 1);
+		assert_true(rte_mempool_avail_count(pool) > avail);
+		assert_int_equal(rte_be_to_cpu_16(ip->total_length), 100);
+		rte_pktmbuf_free(m);
+	}
 }
 
 static void test_martians(void **state)
@@ -542,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_header_checksum_check),
 		cmocka_unit_test(test_csum_replace_any_field),
 		cmocka_unit_test(test_rfc1812_header_checks),
+		cmocka_unit_test(test_padding_trim_on_chained_mbufs),
 		cmocka_unit_test(test_martians),
 		cmocka_unit_test(test_options_record_route),
 		cmocka_unit_test(test_options_malformed_and_source_route),
