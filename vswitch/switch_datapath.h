@@ -134,7 +134,22 @@ static inline bool vsw_ip_listed(const struct vsw_port *pf, rte_be32_t ip)
 }
 
 /*
- * IPv4 source guard: IPv4 sources and ARP sender addresses must be allowed.
+ * An ARP's sender MAC must be the frame's source (already checked against the
+ * MAC guard): otherwise any port could claim another's MAC for an address
+ * (ARP spoofing of a neighbour or the gateway). Short ARP fails.
+ */
+static inline bool vsw_arp_sha_ok(const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)(eh + 1);
+
+	return m->data_len >= RTE_ETHER_HDR_LEN + sizeof(*arp) &&
+	       rte_is_same_ether_addr(&arp->arp_data.arp_sha, &eh->src_addr);
+}
+
+/*
+ * IPv4 source guard: IPv4 sources and ARP sender addresses must be allowed,
+ * and ARP's sender MAC be the frame's source.
  * Address-less bootstrapping passes: DHCP (0.0.0.0 to 255.255.255.255) and
  * ARP probes (sender 0.0.0.0). Other ethertypes are not guarded.
  */
@@ -156,7 +171,8 @@ static inline bool vsw_ip_allowed(const struct vsw_port *pf, const struct rte_mb
 		const struct rte_arp_hdr *arp = (const struct rte_arp_hdr *)(eh + 1);
 		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*arp))
 			return false;
-		return arp->arp_data.arp_sip == 0 || vsw_ip_listed(pf, arp->arp_data.arp_sip);
+		return vsw_arp_sha_ok(m) &&
+		       (arp->arp_data.arp_sip == 0 || vsw_ip_listed(pf, arp->arp_data.arp_sip));
 	}
 	return true;
 }
@@ -413,8 +429,16 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 				vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_MAC, m);
 				continue;
 			}
-			if (pf->n_ips && unlikely(!vsw_ip_allowed(pf, m))) {
-				vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_IP, m);
+			if (pf->n_ips) {
+				if (unlikely(!vsw_ip_allowed(pf, m))) {
+					vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_IP, m);
+					continue;
+				}
+			} else if (unlikely(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) &&
+				   !vsw_arp_sha_ok(m)) {
+				/* The MAC guard alone (no address list): the ARP's MAC is guarded.
+				 */
+				vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_MAC, m);
 				continue;
 			}
 		}

@@ -237,6 +237,38 @@ def test_anti_spoofing_and_ip_source_guard(cleanup, tmp_path):
     sb.close()
 
 
+def test_arp_sender_mac_must_be_the_frame_source(cleanup, tmp_path):
+    """Review 3.3: an ARP whose sender MAC is not the frame's source (ARP spoofing of a
+    neighbour or the gateway) is refused: spoofed_ip under the IP source guard, spoofed_mac
+    under the MAC guard alone (the ports tessmgrd makes)."""
+    t = Topo(cleanup, tmp_path, trunk=False, port_kw={
+        "a1": {"anti_spoof": "on", "allowed_macs": [MAC[1]]},
+        "b1": {"allowed_ips": [IPS[1]], "allowed_macs": [MAC[1]]},
+    })
+    other = "02:00:00:00:0e:01"
+    capa, capb = t.capture("a2"), t.capture("b2")
+    t.tessd.tessctl("stats", "--reset")
+    for port in ("a1", "b1"):
+        s = t.sock(port)
+        # The sender's own IP, but another MAC claimed for it: a request and a reply.
+        s.send(bytes(Ether(src=MAC[1], dst=BCAST) /
+                     ARP(op=1, hwsrc=other, psrc=IPS[1], pdst="192.168.1.9")))
+        s.send(bytes(Ether(src=MAC[1], dst=MAC[2]) /
+                     ARP(op=2, hwsrc=other, psrc=IPS[1], hwdst=MAC[2], pdst=IPS[2])))
+        # Its own MAC: passes.
+        s.send(bytes(Ether(src=MAC[1], dst=BCAST) /
+                     ARP(op=1, hwsrc=MAC[1], psrc=IPS[1], pdst="192.168.1.8")))
+        s.close()
+    tess.wait_for(lambda: t.port_stats()["a1"]["drops"].get("spoofed_mac", 0) == 2 and
+                  t.port_stats()["b1"]["drops"].get("spoofed_ip", 0) == 2, 5,
+                  lambda: f"two spoofed ARPs counted per port: {t.port_stats()}")
+    time.sleep(0.3)
+    for cap in (capa, capb):
+        arps = [Ether(f)[ARP] for f in cap.close() if ARP in Ether(f)]
+        assert not [a for a in arps if a.hwsrc.lower() == other], arps
+        assert [a for a in arps if a.pdst == "192.168.1.8"], arps
+
+
 def test_trunk_native_group_is_untagged_both_ways(cleanup, tmp_path):
     t = Topo(cleanup, tmp_path, port_kw={"up": {"native_group": "acme"}})
     caps = {n: t.capture(n) for n in ("a1", "b1")}
