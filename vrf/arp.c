@@ -163,7 +163,6 @@ void rt_arp_input(struct rte_mbuf *m)
 	uint16_t op;
 	struct neigh *e;
 
-	kern_arp_copy(m, iif);
 	if (own == NULL || m->data_len < RTE_ETHER_HDR_LEN + sizeof(*arp) ||
 	    arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
 	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
@@ -188,15 +187,22 @@ void rt_arp_input(struct rte_mbuf *m)
 		if (e && e->iface == iif) {
 			learn(e, &sha, NEIGH_STALE, now);
 			count_arp(iif, vrf, learned);
+			kern_arp_copy(m, iif, true);
 		}
 		goto consumed;
 	}
 	if (op == RTE_ARP_OP_REPLY) {
 		/* Only answers to our requests: to our address, for an entry we made. */
-		if (e == NULL || !own_address(iif, tip) || e->iface != iif)
+		if (!own_address(iif, tip))
 			goto ignore;
+		if (e == NULL || e->iface != iif) {
+			/* Not ours: the kernel's, if it asked (its copy is all there is to do). */
+			kern_arp_copy(m, iif, false);
+			goto ignore;
+		}
 		learn(e, &sha, NEIGH_REACHABLE, now);
 		count_arp(iif, vrf, learned);
+		kern_arp_copy(m, iif, true);
 		goto consumed;
 	}
 	if (!own_address(iif, tip))

@@ -111,6 +111,15 @@ static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg)
 			t->drops++;
 			continue;
 		}
+		if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
+		    n >= (ssize_t)(RTE_ETHER_HDR_LEN + sizeof(struct rte_arp_hdr))) {
+			const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(eh + 1);
+			if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST)) {
+				t->asked[t->next_asked].ip = a->arp_data.arp_tip;
+				t->asked[t->next_asked].at = rte_rdtsc();
+				t->next_asked = (uint8_t)((t->next_asked + 1) % KERN_ARP_ASKED);
+			}
+		}
 		m = frame_mbuf(buf, (size_t)n);
 		if (m == NULL) {
 			t->drops++;
@@ -400,7 +409,21 @@ bool kern_punt(struct rte_mbuf *m, uint16_t iface)
 	return true;
 }
 
-void kern_arp_copy(const struct rte_mbuf *m, uint16_t iface)
+/* Whether the kernel asked for ip lately; the question is then answered. */
+static bool kern_asked_take(struct ktap *t, uint32_t ip)
+{
+	uint64_t now = rte_rdtsc(), old = KERN_ARP_ASKED_SEC * rte_get_tsc_hz();
+
+	for (unsigned i = 0; i < KERN_ARP_ASKED; i++) {
+		if (t->asked[i].ip == ip && ip != 0 && now - t->asked[i].at < old) {
+			t->asked[i].ip = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+void kern_arp_copy(const struct rte_mbuf *m, uint16_t iface, bool accepted)
 {
 	struct ktap *t = kern_taps ? &kern_taps[iface] : NULL;
 	const struct rte_arp_hdr *a;
@@ -408,10 +431,9 @@ void kern_arp_copy(const struct rte_mbuf *m, uint16_t iface)
 	if (t == NULL || t->fd < 0 || m->data_len < RTE_ETHER_HDR_LEN + sizeof(*a))
 		return;
 	a = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, RTE_ETHER_HDR_LEN);
-	/* Replies (and gratuitous ARP): the kernel learns its neighbours; tessd answers requests.
-	 */
-	if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) ||
-	    a->arp_data.arp_sip == a->arp_data.arp_tip)
+	/* tessd answers requests; the kernel learns from replies, as tessd does. */
+	if (accepted || (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) &&
+			 kern_asked_take(t, a->arp_data.arp_sip)))
 		to_tap(m, t);
 }
 

@@ -42,8 +42,12 @@ bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len);
 
 /* Packets for the router: to the kernel if iface is bound (consumed: true). */
 bool kern_punt(struct rte_mbuf *m, uint16_t iface);
-/* A copy of an ARP frame for the kernel, if iface is bound. */
-void kern_arp_copy(const struct rte_mbuf *m, uint16_t iface);
+/*
+ * A copy of a well-formed ARP frame for the kernel, if iface is bound and
+ * the ARP is for it: one tessd accepted itself (accepted), or a reply to a
+ * request the kernel sent. Nothing else, lest the tenant link poison it.
+ */
+void kern_arp_copy(const struct rte_mbuf *m, uint16_t iface, bool accepted);
 
 /* The binding of a VRF, its sync counters and the routes it could not map; NULL if unbound. */
 json_t *kern_vrf_json(uint16_t vrf);

@@ -87,6 +87,9 @@ struct kbind {
 	char last_error[256];
 };
 
+#define KERN_ARP_ASKED     16 /* requests of the kernel remembered per TAP */
+#define KERN_ARP_ASKED_SEC 5  /* ... for so long */
+
 struct ktap {
 	int fd;    /* -1: none */
 	bool want; /* its VRF's binding failed: made once it binds */
@@ -95,6 +98,12 @@ struct ktap {
 	uint16_t vrf;
 	struct ev_handle *ev;
 	uint64_t to_kernel, from_kernel, drops;
+	/* The kernel's recent ARP requests: a reply to one of them is handed to it, once. */
+	struct {
+		uint32_t ip; /* network order, 0: free */
+		uint64_t at; /* TSC */
+	} asked[KERN_ARP_ASKED];
+	uint8_t next_asked;
 };
 
 extern struct kbind *kern_binds; /* [FIB_MAX_VRFS] */

@@ -249,6 +249,37 @@ def test_punt_to_the_kernel(cleanup, tmp_path):
     assert "10.1.0.2" in neigh and "02:00:00:00:0e:02" in neigh
 
 
+def test_kernel_neighbours_only_from_checked_arp(cleanup, tmp_path):
+    """Review 3.3: ARP reaches the kernel's side only once checked: replies to the kernel's
+    own requests (and what tessd itself accepted); a gratuitous ARP or an unsolicited reply
+    claiming the kernel's peer from another MAC leaves `ip neigh` alone."""
+    from scapy.layers.l2 import ARP, Ether
+    topo = KTopo(cleanup, tmp_path)
+    peer, good, evil = "10.1.0.2", "02:00:00:00:0e:02", "02:00:00:00:0e:66"
+    # The kernel resolves its peer itself: the reply to its request is handed to it.
+    topo.k("ping", "-c", "1", "-W", "3", peer)
+    def kneigh():
+        return topo.k("ip", "neigh", "show", peer, "dev", "a-ent").stdout.lower()
+    assert good in kneigh()
+    topo.t.ctl("neigh", "flush", "--vrf", "acme")  # tessd has no entry of its own
+    rmac = next(i["mac"].lower() for i in topo.t.ctl("interface", "list")
+                if i["name"] == "a-ent")
+    time.sleep(1.5)  # past the kernel's locktime: it would take an override now
+    s = topo.ent.raw_socket(topo.ent.ifc)
+    s.send(bytes(Ether(src=evil, dst="ff:ff:ff:ff:ff:ff") /
+                 ARP(op=1, hwsrc=evil, psrc=peer, pdst=peer)))
+    s.send(bytes(Ether(src=evil, dst="ff:ff:ff:ff:ff:ff") /
+                 ARP(op=2, hwsrc=evil, psrc=peer, pdst=peer, hwdst="ff:ff:ff:ff:ff:ff")))
+    s.send(bytes(Ether(src=evil, dst=rmac) /
+                 ARP(op=2, hwsrc=evil, psrc=peer, pdst="10.1.0.1", hwdst=rmac)))
+    s.close()
+    tess.wait_for(lambda: topo.vrf()["drops"].get("arp_ignored", 0) >= 1, 5,
+                  "the unsolicited reply ignored")
+    time.sleep(0.5)
+    n = kneigh()
+    assert good in n and evil not in n, n
+
+
 def frr_start(cleanup, ns_name, d, conf):
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o777)
