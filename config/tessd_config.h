@@ -78,7 +78,7 @@ struct tessd_port_cfg {
 	uint32_t n_allowed_macs;
 	uint32_t *allowed_ips; /* IPv4 source guard (host order), none: off */
 	uint32_t n_allowed_ips;
-	uint32_t mac_limit; /* FDB entries learned on this port, 0: no limit */
+	uint32_t mac_limit; /* FDB entries learned on this port, 0: fdb_size / 16 */
 	uint32_t storm_pps; /* broadcast + unknown unicast per second, 0: no limit */
 };
 

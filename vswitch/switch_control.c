@@ -254,7 +254,9 @@ static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 
 	memset(vlan_limit, 0, sizeof(vlan_limit));
 	for (uint32_t i = 0; i < cur->sw.n_groups; i++)
-		vlan_limit[cur->sw.groups[i].vlan] = cur->sw.groups[i].mac_limit;
+		vlan_limit[cur->sw.groups[i].vlan] = cur->sw.groups[i].mac_limit
+							     ? cur->sw.groups[i].mac_limit
+							     : cur->sw.fdb_size / VSW_GROUP_SHARE;
 	memset(port_limit, 0, sizeof(port_limit));
 	for (uint32_t i = 0; i < cur->n_ports; i++) {
 		const struct tessd_port_cfg *pc = &cur->ports[i];
@@ -263,7 +265,8 @@ static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 
 		if (p == NULL)
 			continue;
-		port_limit[p->id] = pc->mac_limit;
+		port_limit[p->id] =
+			pc->mac_limit ? pc->mac_limit : cur->sw.fdb_size / VSW_PORT_SHARE;
 		if (was && rules_changed(was, pc))
 			__atomic_store_n(&vsw_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
 	}

@@ -15,6 +15,12 @@
 #define VSW_LEARN_MEMO 256  /* per-worker memo of recent learn events */
 #define VSW_LEARN_RING 4096 /* learn events a worker can queue */
 #define VSW_LEARN_PPS  2000 /* learn events a port may cause per second on a worker */
+/*
+ * A port or group with mac_limit 0 learns at most this share of fdb_size
+ * (1/n): none alone can fill the FDB that all groups share.
+ */
+#define VSW_PORT_SHARE  16
+#define VSW_GROUP_SHARE 4
 
 /* id, name shown to users (after the core's: see drop.h) */
 #define VSW_DROPS(_)                                                                               \

@@ -313,6 +313,28 @@ def test_a_mac_storm_does_not_stop_others_learning(cleanup, tmp_path):
     s.close()
 
 
+def test_default_mac_limits_keep_the_fdb_for_others(cleanup, tmp_path):
+    """Review 3.4: with no mac_limit set, a port holds at most a sixteenth of the FDB (a
+    group a quarter): one port sending from ever new MACs cannot fill it for the others."""
+    t = Topo(cleanup, tmp_path, trunk=False, switch={"fdb_size": 1024})
+    s = t.sock("a1")
+    for i in range(1200):
+        s.send(bytes(Ether(src=f"02:00:00:{i >> 8:02x}:{i & 255:02x}:01", dst=BCAST,
+                           type=0x88b5) / Raw(b"MANYMAC")))
+        if i % 100 == 99:
+            time.sleep(0.1)  # under the learn rate: every one is asked for
+    s.close()
+
+    def a1():
+        return next(p for p in t.tessd.ctl("port", "list") if p["name"] == "a1")
+    tess.wait_for(lambda: a1()["fdb_learned"] + a1()["learn_refused"] >= 1100, 10,
+                  lambda: f"a1's MACs learned or refused: {a1()}")
+    assert a1()["fdb_learned"] <= 1024 // 16, a1()
+    send_from(t.sock("b1"), "02:00:00:00:0b:0c", 1, b"NEWMAC")
+    t.wait_fdb(lambda f: any(e["mac"].lower() == "02:00:00:00:0b:0c" for e in f), timeout=3,
+               what="bravo's new MAC learned")
+
+
 def test_storm_control(cleanup, tmp_path):
     t = Topo(cleanup, tmp_path, trunk=False, port_kw={"a1": {"storm_pps": 100}})
     cap = t.capture("a2")
