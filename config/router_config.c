@@ -78,6 +78,12 @@ static const struct cfg_field vrf_fields[] = {
 	CFG_FIELD(struct tessd_vrf_cfg, punt_pps, "punt_pps",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
 		  "5000"),
+	/* Shares of the FIB and next-hop groups all VRFs draw on (a BGP feed cannot take all). */
+	CFG_FIELD(struct tessd_vrf_cfg, max_routes, "max_routes",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1 << 24 } }), false,
+		  "262144"),
+	CFG_FIELD(struct tessd_vrf_cfg, max_nexthop_groups, "max_nexthop_groups",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 65535 } }), false, "4096"),
 	CFG_FIELD(struct tessd_vrf_cfg, arp_pps, "arp_pps",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
 		  "1000"),

@@ -139,6 +139,8 @@ struct tessd_vrf_cfg {
 	uint32_t icmp_rate;           /* ICMP errors per second, 0: none */
 	uint32_t punt_pps;            /* packets to the control thread per second and worker */
 	uint32_t arp_pps;             /* of which ARP, a budget of its own */
+	uint32_t max_routes;          /* routes in its FIB, connected and kernel ones included */
+	uint32_t max_nexthop_groups;  /* next-hop groups its routes may make */
 	uint32_t neigh_limit;         /* neighbour entries */
 	uint32_t neigh_reachable_sec; /* reachable -> stale */
 	uint32_t neigh_stale_sec;     /* unused stale entries go */

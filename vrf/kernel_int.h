@@ -87,8 +87,9 @@ struct kbind {
 	char last_error[256];
 };
 
-#define KERN_ARP_ASKED     16 /* requests of the kernel remembered per TAP */
-#define KERN_ARP_ASKED_SEC 5  /* ... for so long */
+#define KERN_LIMIT_RETRY_SEC 10 /* routes refused at the VRF's limits: tried again after */
+#define KERN_ARP_ASKED       16 /* requests of the kernel remembered per TAP */
+#define KERN_ARP_ASKED_SEC   5  /* ... for so long */
 
 struct ktap {
 	int fd;    /* -1: none */

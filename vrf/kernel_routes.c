@@ -262,6 +262,15 @@ static void install(struct kbind *b, uint16_t vrf, const struct kroute *e)
 		return;
 	}
 	rc = rt_route_set(vrf, ip, len, &e->g);
+	if (rc == -EDQUOT) {
+		/* Counted in the VRF; tried again in a while, in case routes went meanwhile. */
+		char why[128];
+		snprintf(b->last_error, sizeof(b->last_error), "installing a route: %s",
+			 rt_limit_text(vrf, why, sizeof(why)));
+		b->resync = true;
+		b->resync_after = rte_rdtsc() + KERN_LIMIT_RETRY_SEC * rte_get_tsc_hz();
+		return;
+	}
 	if (rc < 0) {
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error), "installing a route: %s",

@@ -18,8 +18,10 @@ int nh_init(struct nh_table *t, int socket)
 	t->free_ids = malloc(NH_MAX_GROUPS * sizeof(*t->free_ids));
 	t->bucket = calloc(NH_BUCKETS, sizeof(*t->bucket));
 	t->next = calloc(NH_MAX_GROUPS, sizeof(*t->next));
+	t->owner = calloc(NH_MAX_GROUPS, sizeof(*t->owner));
+	t->owned = calloc(NH_MAX_OWNERS, sizeof(*t->owned));
 	if (t->g == NULL || t->refs == NULL || t->free_ids == NULL || t->bucket == NULL ||
-	    t->next == NULL) {
+	    t->next == NULL || t->owner == NULL || t->owned == NULL) {
 		nh_fini(t);
 		return -ENOMEM;
 	}
@@ -38,6 +40,8 @@ void nh_fini(struct nh_table *t)
 	free(t->free_ids);
 	free(t->bucket);
 	free(t->next);
+	free(t->owner);
+	free(t->owned);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -63,7 +67,22 @@ static uint32_t bucket_of(const struct nh_group *g)
 	return (uint32_t)(h >> 40) % NH_BUCKETS;
 }
 
+uint32_t nh_find(const struct nh_table *t, const struct nh_group *g)
+{
+	uint32_t id;
+
+	for (id = t->bucket[bucket_of(g)]; id; id = t->next[id])
+		if (same(&t->g[id], g))
+			return id;
+	return 0;
+}
+
 uint32_t nh_get(struct nh_table *t, const struct nh_group *g)
+{
+	return nh_get_for(t, g, 0);
+}
+
+uint32_t nh_get_for(struct nh_table *t, const struct nh_group *g, uint16_t vrf)
 {
 	uint32_t b = bucket_of(g), id;
 
@@ -89,6 +108,10 @@ uint32_t nh_get(struct nh_table *t, const struct nh_group *g)
 	t->next[id] = t->bucket[b];
 	t->bucket[b] = id;
 	t->used++;
+	if (vrf >= NH_MAX_OWNERS)
+		vrf = 0;
+	t->owner[id] = vrf;
+	t->owned[vrf]++;
 	return id;
 }
 
@@ -118,6 +141,8 @@ void nh_put(struct nh_table *t, uint32_t id)
 	if (*p)
 		*p = t->next[id];
 	t->used--;
+	t->owned[t->owner[id]]--; /* its VRF may make another at once */
+	t->owner[id] = 0;
 	d = malloc(sizeof(*d));
 	if (d == NULL)
 		return; /* the id is lost to reuse, nothing worse */

@@ -13,6 +13,7 @@
 #include "tessd_config.h"
 
 #define NH_MAX_GROUPS 65536 /* ids 1..65535 */
+#define NH_MAX_OWNERS 4096  /* VRF ids that make groups (FIB_MAX_VRFS), 0: none */
 #define NH_MAX_PATHS  TESS_MAX_NEXTHOPS
 
 enum nh_type {
@@ -53,6 +54,8 @@ struct nh_table {
 	uint32_t *refs;     /* routes using each group (control) */
 	uint32_t *bucket;   /* [NH_BUCKETS]: first group of each hash chain (control) */
 	uint32_t *next;     /* [NH_MAX_GROUPS]: next group in its chain */
+	uint16_t *owner;    /* [NH_MAX_GROUPS]: the VRF that made each group, 0: none (control) */
+	uint32_t *owned;    /* [NH_MAX_OWNERS]: live groups each VRF made (control) */
 	uint32_t *free_ids;
 	uint32_t n_free;
 	uint32_t next_fresh;
@@ -63,8 +66,17 @@ int nh_init(struct nh_table *t, int socket);
 void nh_fini(struct nh_table *t);
 /* The id of a group equal to *g (made if new, counted once more); 0 when full. */
 uint32_t nh_get(struct nh_table *t, const struct nh_group *g);
+/* The same, a new group counted as VRF vrf's (nh_owned) until its last route goes. */
+uint32_t nh_get_for(struct nh_table *t, const struct nh_group *g, uint16_t vrf);
+/* The id of a group equal to *g, 0 if there is none (nothing counted). */
+uint32_t nh_find(const struct nh_table *t, const struct nh_group *g);
 /* One route less; the group is reused after the grace period once none is left. */
 void nh_put(struct nh_table *t, uint32_t id);
+
+static inline uint32_t nh_owned(const struct nh_table *t, uint16_t vrf)
+{
+	return vrf < NH_MAX_OWNERS ? t->owned[vrf] : 0;
+}
 
 static inline const struct nh_group *nh_group(const struct nh_table *t, uint32_t id)
 {

@@ -48,12 +48,22 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g)
 {
-	uint32_t id = nh_get(&l3_nh, g), old;
+	struct rt_vrf *v = &rt_vrfs[vrf];
+	uint32_t old = fib_get(&l3_fib, vrf, ip, len), id;
 	int rc;
 
+	/* Each VRF's share of the FIB and the groups, which all VRFs draw on (review 3.2). */
+	if (old == FIB_NO_ROUTE && v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes) {
+		v->routes_refused++;
+		return -EDQUOT;
+	}
+	if (v->max_groups && nh_owned(&l3_nh, vrf) >= v->max_groups && nh_find(&l3_nh, g) == 0) {
+		v->groups_refused++;
+		return -EDQUOT;
+	}
+	id = nh_get_for(&l3_nh, g, vrf);
 	if (id == 0)
 		return -ENOSPC;
-	old = fib_get(&l3_fib, vrf, ip, len);
 	if (old == id) {
 		nh_put(&l3_nh, id);
 		return 0;
@@ -65,6 +75,18 @@ int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *
 	}
 	nh_put(&l3_nh, old);
 	return 0;
+}
+
+const char *rt_limit_text(uint16_t vrf, char *buf, size_t len)
+{
+	const struct rt_vrf *v = &rt_vrfs[vrf];
+
+	if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
+		snprintf(buf, len, "VRF %s is at its max_routes (%u)", v->name, v->max_routes);
+	else
+		snprintf(buf, len, "VRF %s is at its max_nexthop_groups (%u)", v->name,
+			 v->max_groups);
+	return buf;
 }
 
 int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len)
@@ -115,8 +137,12 @@ static void set_or_log(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_g
 {
 	int rc = rt_route_set(vrf, ip, len, g);
 
-	if (rc < 0)
-		DP_LOG(ERR, "VRF %s: cannot install a route: %s", rt_vrfs[vrf].name, strerror(-rc));
+	if (rc < 0) {
+		char why[128];
+		DP_LOG(ERR, "VRF %s: cannot install a route: %s", rt_vrfs[vrf].name,
+		       rc == -EDQUOT ? rt_limit_text(vrf, why, sizeof(why)) : strerror(-rc));
+		rt_vrfs[vrf].resync = true; /* tried again at the next commit */
+	}
 	keep(ks, ip, len);
 }
 

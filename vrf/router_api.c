@@ -478,11 +478,16 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		return e;
 	e = rt_route_set(id, ip, len, &g);
 	if (e < 0) {
+		char why[128];
 		cfg_array_del(&a, n);
-		ctl_error_set(err, -e, "/params",
-			      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
-			      strerror(-e));
-		return e;
+		if (e == -EDQUOT)
+			ctl_error_set(err, ENOSPC, "/params", "%s: route refused",
+				      rt_limit_text(id, why, sizeof(why)));
+		else
+			ctl_error_set(err, -e, "/params",
+				      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
+				      strerror(-e));
+		return e == -EDQUOT ? -ENOSPC : e;
 	}
 	rt_route_indexed(cfg, n);
 	return 0;

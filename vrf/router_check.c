@@ -103,6 +103,46 @@ static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *err
 	}
 }
 
+/*
+ * Each VRF's configured routes (static ones, and the connected, local and
+ * broadcast routes of its interfaces' addresses) within its max_routes: a
+ * config that cannot be installed whole is refused, not half applied.
+ */
+static void validate_vrf_routes(const struct tessd_router_index *ix,
+				const struct tessd_router_cfg *r, struct cfg_errs *errs)
+{
+	uint32_t *n = calloc(TESS_MAX_VRF_ID + 1, sizeof(*n));
+	char p[CFG_PATH_MAX];
+
+	if (n == NULL) {
+		cfg_err_add(errs, ENOMEM, "/router", "no memory to count the routes of each VRF");
+		return;
+	}
+	for (uint32_t i = 0; i < r->n_routes; i++) {
+		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, r->routes[i].vrf);
+		if (vc)
+			n[vc->id]++;
+	}
+	for (uint32_t i = 0; i < r->n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &r->interfaces[i];
+		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, ic->vrf);
+		for (uint32_t a = 0; vc && a < ic->n_addresses; a++)
+			n[vc->id] +=
+				1u + (ic->addresses[a].len < 32) + (ic->addresses[a].len <= 30);
+	}
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		if (n[vc->id] > vc->max_routes) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/max_routes", i);
+			ERR(ENOSPC,
+			    "VRF '%s' has %u routes configured (static, and its interfaces' "
+			    "connected ones), over its max_routes (%u)",
+			    vc->name, n[vc->id], vc->max_routes);
+		}
+	}
+	free(n);
+}
+
 /* The kernel name of an interface: its own, or its name. */
 const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic)
 {
@@ -391,6 +431,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	for (uint32_t i = 0; i < r->n_routes; i++)
 		tessd_route_check(&ix, &r->routes[i], i, errs);
 	validate_route_dups(cfg, errs);
+	validate_vrf_routes(&ix, r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);
 	tessd_router_index_fini(&ix);

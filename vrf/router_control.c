@@ -382,6 +382,8 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc)
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_ARP], vc->arp_pps, __ATOMIC_RELAXED);
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_OTHER], vc->punt_pps, __ATOMIC_RELAXED);
 	v->neigh_limit = vc->neigh_limit;
+	v->max_routes = vc->max_routes;
+	v->max_groups = vc->max_nexthop_groups;
 	v->neigh_queue = vc->neigh_queue;
 	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
 	v->stale_tsc = vc->neigh_stale_sec * dp_tsc_hz;
@@ -622,6 +624,11 @@ static json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
 		json_object_set_new(o, "name", json_string(vc->name));
 		json_object_set_new(o, "id", json_integer(vc->id));
 		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, vc->id)));
+		json_object_set_new(o, "nexthop_groups", json_integer(nh_owned(&l3_nh, vc->id)));
+		json_object_set_new(o, "routes_refused",
+				    json_integer((json_int_t)rt_vrfs[vc->id].routes_refused));
+		json_object_set_new(o, "groups_refused",
+				    json_integer((json_int_t)rt_vrfs[vc->id].groups_refused));
 		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[vc->id]));
 		json_t *k = kern_vrf_json(vc->id);
 		if (k)

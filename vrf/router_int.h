@@ -37,8 +37,10 @@ struct rt_vrf {
 	bool resync; /* installing its routes failed: reconcile at the next sync */
 	char name[TESS_NAME_LEN];
 	uint32_t icmp_rate, neigh_limit, neigh_queue;
-	uint64_t reachable_tsc, stale_tsc; /* neighbour aging, in TSC cycles */
-	struct dp_storm icmp;              /* ICMP errors per second */
+	uint32_t max_routes, max_groups;         /* 0: none (a VRF the config did not set up) */
+	uint64_t routes_refused, groups_refused; /* rt_route_set refused at those limits */
+	uint64_t reachable_tsc, stale_tsc;       /* neighbour aging, in TSC cycles */
+	struct dp_storm icmp;                    /* ICMP errors per second */
 	struct rt_counters ctl;
 	struct rt_counters base; /* workers' and ours at the last reset */
 };
@@ -108,8 +110,14 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
  */
 void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const uint32_t *ifaces,
 			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes);
-/* Installs one route (prefix/len -> group); -errno. */
+/*
+ * Installs one route (prefix/len -> group); -errno: -EDQUOT at the VRF's
+ * max_routes or max_nexthop_groups (rt_limit_text says which), -ENOSPC out
+ * of groups, -ENOMEM out of FIB nodes.
+ */
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g);
+/* Which limit of vrf a route was refused at (-EDQUOT): "max_routes (N)"... into buf. */
+const char *rt_limit_text(uint16_t vrf, char *buf, size_t len);
 int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len);
 /* Removes a VRF's routes and neighbours, then the VRF. */
 void rt_vrf_remove(uint16_t id);

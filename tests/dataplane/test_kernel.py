@@ -280,6 +280,33 @@ def test_kernel_neighbours_only_from_checked_arp(cleanup, tmp_path):
     assert good in n and evil not in n, n
 
 
+def test_per_vrf_route_limit(cleanup, tmp_path):
+    """Review 3.2: a VRF holds at most max_routes routes (its connected ones too), whoever
+    adds them: route.add past it is refused, and a kernel table bigger than it is installed up
+    to the limit, the rest counted; another VRF still adds routes."""
+    topo = KTopo(cleanup, tmp_path, extra_vrf={"max_routes": 20})
+    # Two interfaces: a connected, a local and a broadcast route each.
+    wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
+    for i in range(4):
+        topo.t.tessctl("route", "add", f"10.60.{i}.0/24", "--vrf", "acme", "--blackhole")
+    batch = "".join(f"route add 10.100.{i}.0/24 via 10.2.0.2\n" for i in range(40))
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], input=batch, text=True, check=True)
+    wait(lambda: topo.vrf().get("routes_refused", 0) >= 30, timeout=10,
+         what="the kernel routes past the limit refused")
+    assert len(topo.routes()) == 20 and topo.vrf()["routes"] == 20
+    assert "max_routes" in topo.vrf()["kernel"]["last_error"]
+    r = topo.t.tessctl("route", "add", "10.61.0.0/24", "--vrf", "acme", "--blackhole",
+                       check=False)
+    assert r.returncode != 0 and "max_routes" in r.stderr, r.stderr
+    assert "10.61.0.0/24" not in topo.routes()
+    assert not any(x["prefix"] == "10.61.0.0/24"
+                   for x in topo.t.ctl("config", "show")["router"]["routes"])
+    # Another VRF is not held by acme's table.
+    topo.t.tessctl("vrf", "add", "bravo", "--id", "200")
+    topo.t.tessctl("route", "add", "10.61.0.0/24", "--vrf", "bravo", "--blackhole")
+    assert "10.61.0.0/24" in topo.routes("bravo")
+
+
 def frr_start(cleanup, ns_name, d, conf):
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o777)

@@ -18,6 +18,7 @@
 
 #include "fib.h"
 #include "rcu.h"
+#include "router.h"
 #include "router_int.h"
 #include "unit_assert.h"
 #include "unit_eal.h"
@@ -110,10 +111,64 @@ static void test_many_route_adds(void **state)
 	l3_module.fini();
 }
 
+/*
+ * Review 3.2: a VRF's max_routes and max_nexthop_groups hold whatever installs
+ * the routes (rt_route_set: config, route.add, kernel sync), counted when hit;
+ * replacing a route or sharing a group is no more of either; other VRFs are free.
+ */
+static void test_per_vrf_route_and_group_limits(void **state)
+{
+	struct tessd_vrf_cfg vrfs[2] = {
+		{ .id = 2, .max_routes = 5, .max_nexthop_groups = 2 },
+		{ .id = 3, .max_routes = 100, .max_nexthop_groups = 100 }
+	};
+	struct tessd_cfg cfg = { 0 };
+	struct nh_group g[3];
+
+	(void)state;
+	snprintf(vrfs[0].name, sizeof(vrfs[0].name), "lim");
+	snprintf(vrfs[1].name, sizeof(vrfs[1].name), "free");
+	cfg.router.vrfs = vrfs;
+	cfg.router.n_vrfs = 2;
+	cfg.router.neigh_capacity = 1024;
+	assert_int_equal(l3_module.init(&cfg), 0);
+	router_sync(NULL, &cfg);
+	for (unsigned i = 0; i < 3; i++)
+		g[i] = (struct nh_group){ .type = NH_UNICAST,
+					  .n = 1,
+					  .path = { { .iface = (uint16_t)(100 + i), .gw = 1 } } };
+	/* Two groups: a third is refused, an existing one shared. */
+	assert_int_equal(rt_route_set(2, 0x0a000000, 24, &g[0]), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000100, 24, &g[1]), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000200, 24, &g[2]), -EDQUOT);
+	assert_int_equal(rt_vrfs[2].groups_refused, 1);
+	assert_int_equal(rt_route_set(2, 0x0a000200, 24, &g[0]), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000300, 24, &g[1]), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000400, 24, &g[1]), 0);
+	/* Five routes: a sixth is refused; replacing one is not a new one. */
+	assert_int_equal(rt_route_set(2, 0x0a000500, 24, &g[0]), -EDQUOT);
+	assert_int_equal(rt_vrfs[2].routes_refused, 1);
+	assert_int_equal(rt_route_set(2, 0x0a000400, 24, &g[0]), 0);
+	assert_int_equal(fib_count(&l3_fib, 2), 5);
+	/* Room again once a route goes, and the group of the last route is freed for another. */
+	assert_int_equal(rt_route_unset(2, 0x0a000100, 24), 0);
+	assert_int_equal(rt_route_unset(2, 0x0a000300, 24), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000500, 24, &g[2]), 0);
+	/* Another VRF is not held by the first's limits. */
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(rt_route_set(3, 0x0b000000 + (i << 8), 24, &g[i]), 0);
+	assert_int_equal(rt_vrfs[3].routes_refused + rt_vrfs[3].groups_refused, 0);
+	cfg.router.vrfs = NULL;
+	cfg.router.n_vrfs = 0;
+	tessd_cfg_free(&cfg);
+	l3_module.fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_route_adds),
+		cmocka_unit_test(test_per_vrf_route_and_group_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -149,6 +149,18 @@ static void test_cross_references(void **state)
 	"{\"name\": \"tb\", \"vrf\": \"b\", \"port\": \"t\", \"vlan\": 200, "                     \
 	"\"addresses\": [\"192.168.1.1/24\"]}]" more "}}"
 
+/* Review 3.2: a config whose routes do not fit a VRF's max_routes is refused whole. */
+static void test_vrf_max_routes(void **state)
+{
+	(void)state;
+	expect_error("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1, \"max_routes\": 2}], "
+		     "\"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"type\": "
+		     "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.2.0.0/16\", \"type\": "
+		     "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.3.0.0/16\", \"type\": "
+		     "\"blackhole\"}]}}",
+		     "/router/vrfs/0/max_routes", "3 routes configured");
+}
+
 static void test_router_config(void **state)
 {
 	static const struct {
@@ -454,7 +466,7 @@ int main(void)
 		cmocka_unit_test(test_xc_helpers),        cmocka_unit_test(test_devargs_name),
 		cmocka_unit_test(test_examples_validate), cmocka_unit_test(test_file_load_errors),
 		cmocka_unit_test(test_file_save_atomic),  cmocka_unit_test(test_router_config),
-		cmocka_unit_test(test_router_interfaces),
+		cmocka_unit_test(test_router_interfaces), cmocka_unit_test(test_vrf_max_routes),
 	};
 	/* Each section's rules are its module's: the config is checked as tessd checks it. */
 	if (tess_modules_sort() < 0)
