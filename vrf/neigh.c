@@ -21,6 +21,7 @@ int neigh_init(struct neigh_table *n, uint32_t capacity, int socket)
 	memset(n, 0, sizeof(*n));
 	/* Enough for bursts toward new neighbours, never enough to starve the ports of mbufs. */
 	n->held_max = 4096;
+	n->held_vrf_max = n->held_max / 4;
 	return lf_init(&n->t, "tess_neigh", capacity, sizeof(struct neigh), socket);
 }
 
@@ -29,6 +30,7 @@ static void drop_queue(struct neigh_table *n, struct neigh *e)
 	for (uint16_t i = 0; i < e->n_queued; i++)
 		rte_pktmbuf_free(e->queue[i]);
 	n->held -= e->n_queued;
+	n->held_vrf[e->vrf] -= e->n_queued;
 	free(e->queue);
 	e->queue = NULL;
 	e->n_queued = 0;
@@ -108,7 +110,8 @@ bool neigh_hold(struct neigh_table *n, struct neigh *e, struct rte_mbuf *m, uint
 {
 	if (max > NEIGH_MAX_QUEUE)
 		max = NEIGH_MAX_QUEUE;
-	if (e->n_queued >= max || n->held >= n->held_max) {
+	if (e->n_queued >= max || n->held >= n->held_max ||
+	    n->held_vrf[e->vrf] >= n->held_vrf_max) {
 		n->stats.queue_full++;
 		return false;
 	}
@@ -120,6 +123,7 @@ bool neigh_hold(struct neigh_table *n, struct neigh *e, struct rte_mbuf *m, uint
 	}
 	e->queue[e->n_queued++] = m;
 	n->held++;
+	n->held_vrf[e->vrf]++;
 	return true;
 }
 
@@ -129,6 +133,7 @@ uint16_t neigh_unhold(struct neigh_table *n, struct neigh *e, struct rte_mbuf **
 
 	memcpy(out, e->queue, k * sizeof(*out));
 	n->held -= k;
+	n->held_vrf[e->vrf] -= k;
 	e->n_queued = 0;
 	free(e->queue);
 	e->queue = NULL;

@@ -53,6 +53,8 @@ struct neigh_table {
 	struct lf_table t;
 	uint32_t per_vrf[NEIGH_VRFS];
 	uint32_t held, held_max; /* packets waiting, of all neighbours (mbufs are shared) */
+	uint32_t held_vrf_max;   /* ... of one VRF's: none takes them all */
+	uint32_t held_vrf[NEIGH_VRFS];
 	struct neigh_stats stats;
 };
 
@@ -87,7 +89,8 @@ void neigh_fail(struct neigh *e, uint64_t now);
 void neigh_delete(struct neigh_table *n, struct neigh *e);
 /*
  * Queues a packet for an unresolved neighbour; false (not taken) when its
- * queue has max already, or all neighbours together hold held_max.
+ * queue has max already, its VRF's held_vrf_max, or all neighbours together
+ * hold held_max.
  */
 bool neigh_hold(struct neigh_table *n, struct neigh *e, struct rte_mbuf *m, uint32_t max);
 /* Hands back the packets held for e (up to NEIGH_MAX_QUEUE into out); how many. */

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,8 @@ static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *err
 /*
  * Each VRF's configured routes (static ones, and the connected, local and
  * broadcast routes of its interfaces' addresses) within its max_routes: a
- * config that cannot be installed whole is refused, not half applied.
+ * config that cannot be installed whole is refused, not half applied. And
+ * the VRFs' neigh_limit within the neighbour table they share.
  */
 static void validate_vrf_routes(const struct tessd_router_index *ix,
 				const struct tessd_router_cfg *r, struct cfg_errs *errs)
@@ -130,8 +132,21 @@ static void validate_vrf_routes(const struct tessd_router_index *ix,
 			n[vc->id] +=
 				1u + (ic->addresses[a].len < 32) + (ic->addresses[a].len <= 30);
 	}
+	uint64_t neigh = 0;
+	bool over = false;
+
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		/* Shares of the one neighbour table (review 3.4): no VRF can fill it for others. */
+		neigh += vc->neigh_limit;
+		if (neigh > r->neigh_capacity && !over) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/neigh_limit", i);
+			ERR(ENOSPC,
+			    "the VRFs' neigh_limit add up to %" PRIu64
+			    " with VRF '%s', over router.neigh_capacity (%u)",
+			    neigh, vc->name, r->neigh_capacity);
+			over = true; /* one error, at the first VRF past it */
+		}
 		if (n[vc->id] > vc->max_routes) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/max_routes", i);
 			ERR(ENOSPC,

@@ -584,6 +584,44 @@ static void test_neigh_limits_and_held_packets(void **state)
 	assert_int_equal(rte_mempool_avail_count(pool), avail);
 }
 
+/*
+ * Review 3.4: packets held for unresolved neighbours are a shared pool too:
+ * one VRF holds at most held_vrf_max of them, and another VRF still holds.
+ */
+static void test_held_packets_per_vrf(void **state)
+{
+	struct neigh_table n;
+	struct rte_mbuf *out[NEIGH_MAX_QUEUE], *x;
+	struct neigh *e[3], *other;
+	unsigned avail = rte_mempool_avail_count(pool);
+
+	(void)state;
+	assert_int_equal(neigh_init(&n, 1024, 0), 0);
+	assert_true(n.held_vrf_max > 0 && n.held_vrf_max < n.held_max);
+	n.held_vrf_max = 4;
+	for (uint32_t i = 0; i < 3; i++)
+		assert_non_null(
+			e[i] = neigh_create(&n, 7, 0x0a000001 + i, 3, NEIGH_INCOMPLETE, 100, 1));
+	other = neigh_create(&n, 8, 0x0a000001, 3, NEIGH_INCOMPLETE, 100, 1);
+	assert_non_null(other);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_true(neigh_hold(&n, e[i % 3], rte_pktmbuf_alloc(pool), 3));
+	x = rte_pktmbuf_alloc(pool);
+	assert_false(neigh_hold(&n, e[2], x, 3)); /* VRF 7's share is used up */
+	assert_true(neigh_hold(&n, other, x, 3)); /* VRF 8 still holds */
+	/* Handing back or deleting frees the VRF's share. */
+	assert_int_equal(neigh_unhold(&n, e[0], out), 2);
+	rte_pktmbuf_free_bulk(out, 2);
+	x = rte_pktmbuf_alloc(pool);
+	assert_true(neigh_hold(&n, e[2], x, 3));
+	neigh_delete(&n, e[1]);
+	neigh_delete(&n, e[2]);
+	neigh_delete(&n, other);
+	assert_int_equal(n.held, 0);
+	neigh_fini(&n);
+	assert_int_equal(rte_mempool_avail_count(pool), avail);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_when_icmp_errors_may_be_sent),
 		cmocka_unit_test(test_nexthop_groups_are_shared_and_reused_after_grace),
 		cmocka_unit_test(test_neigh_limits_and_held_packets),
+		cmocka_unit_test(test_held_packets_per_vrf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -161,6 +161,16 @@ static void test_vrf_max_routes(void **state)
 		     "/router/vrfs/0/max_routes", "3 routes configured");
 }
 
+/* Review 3.4: VRFs' neighbour limits may not add up to more than the table holds. */
+static void test_vrf_neigh_limits_fit_the_capacity(void **state)
+{
+	(void)state;
+	expect_error("{\"router\": {\"neigh_capacity\": 8192, \"vrfs\": [{\"name\": \"a\", "
+		     "\"id\": 1}, {\"name\": \"b\", \"id\": 2}, {\"name\": \"c\", \"id\": 3, "
+		     "\"neigh_limit\": 100}]}}",
+		     "/router/vrfs/2/neigh_limit", "router.neigh_capacity");
+}
+
 static void test_router_config(void **state)
 {
 	static const struct {
@@ -461,12 +471,19 @@ static void test_file_save_atomic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_schema_consistent), cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_bad_values),        cmocka_unit_test(test_cross_references),
-		cmocka_unit_test(test_xc_helpers),        cmocka_unit_test(test_devargs_name),
-		cmocka_unit_test(test_examples_validate), cmocka_unit_test(test_file_load_errors),
-		cmocka_unit_test(test_file_save_atomic),  cmocka_unit_test(test_router_config),
-		cmocka_unit_test(test_router_interfaces), cmocka_unit_test(test_vrf_max_routes),
+		cmocka_unit_test(test_schema_consistent),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_cross_references),
+		cmocka_unit_test(test_xc_helpers),
+		cmocka_unit_test(test_devargs_name),
+		cmocka_unit_test(test_examples_validate),
+		cmocka_unit_test(test_file_load_errors),
+		cmocka_unit_test(test_file_save_atomic),
+		cmocka_unit_test(test_router_config),
+		cmocka_unit_test(test_router_interfaces),
+		cmocka_unit_test(test_vrf_max_routes),
+		cmocka_unit_test(test_vrf_neigh_limits_fit_the_capacity),
 	};
 	/* Each section's rules are its module's: the config is checked as tessd checks it. */
 	if (tess_modules_sort() < 0)
