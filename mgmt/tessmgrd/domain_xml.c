@@ -73,9 +73,10 @@ static void put_esc(struct buf *b, const char *s)
 char *mgr_domain_xml(const struct mgr_domain_def *d)
 {
 	struct buf b = { 0 };
-	char cpus[1024];
+	char cpus[MGR_CPUSET_STRLEN];
 
-	mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus));
+	if (mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus)) < 0)
+		return NULL;
 	put(&b, "<domain type='%s'>\n  <name>", d->test ? "test" : "kvm");
 	put_esc(&b, d->name);
 	put(&b, "</name>\n");

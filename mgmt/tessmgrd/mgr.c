@@ -487,11 +487,12 @@ void mgr_host_check(uint32_t host_id)
 json_t *mgr_host_json_locked(const struct mgr_host *h)
 {
 	json_t *o = cfg_encode(&mgr_host_schema, &h->spec), *parts = json_array();
-	char buf[1024];
+	char buf[MGR_CPUSET_STRLEN];
 
 	for (uint32_t i = 0; i < h->n_slices; i++) {
 		const struct mgr_tenant *t = mgr_tenant_get(&mgr, h->slices[i].tenant_id);
-		mgr_cpuset_format(&h->slices[i].cpus, buf, sizeof(buf));
+		if (mgr_cpuset_format(&h->slices[i].cpus, buf, sizeof(buf)) < 0)
+			snprintf(buf, sizeof(buf), "?"); /* cannot happen: buf has the worst case */
 		json_array_append_new(parts,
 				      json_pack("{s:s, s:i, s:s}", "tenant", t ? t->spec.name : "?",
 						"vcpus", (int)h->slices[i].vcpus, "cpus", buf));

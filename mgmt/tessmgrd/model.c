@@ -23,21 +23,30 @@ bool mgr_cpuset_disjoint(const mgr_cpuset *a, const mgr_cpuset *b)
 	return true;
 }
 
-void mgr_cpuset_format(const mgr_cpuset *s, char *buf, size_t len)
+int mgr_cpuset_format(const mgr_cpuset *s, char *buf, size_t len)
 {
 	size_t used = 0;
 
+	if (len == 0)
+		return -ENOSPC;
 	buf[0] = '\0';
-	for (unsigned c = 0; c < MGR_MAX_CPUS && used < len; c++) {
+	for (unsigned c = 0; c < MGR_MAX_CPUS; c++) {
 		unsigned e = c;
+		int n;
 		if (!mgr_cpuset_has(s, c))
 			continue;
 		while (e + 1 < MGR_MAX_CPUS && mgr_cpuset_has(s, e + 1))
 			e++;
-		used += (size_t)snprintf(buf + used, len - used, e > c ? "%s%u-%u" : "%s%u",
-					 used ? "," : "", c, e);
+		n = snprintf(buf + used, len - used, e > c ? "%s%u-%u" : "%s%u", used ? "," : "", c,
+			     e);
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[0] = '\0';
+			return -ENOSPC;
+		}
+		used += (size_t)n;
 		c = e;
 	}
+	return 0;
 }
 
 int mgr_cpuset_parse(const char *str, unsigned max, mgr_cpuset *s)

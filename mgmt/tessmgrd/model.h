@@ -37,8 +37,12 @@ static inline bool mgr_cpuset_has(const mgr_cpuset *s, unsigned cpu)
 }
 
 unsigned mgr_cpuset_count(const mgr_cpuset *s);
-/* "0-3,8,10-11" (empty string for an empty set). */
-void mgr_cpuset_format(const mgr_cpuset *s, char *buf, size_t len);
+/* The longest text of a set: each CPU takes at most 4 digits and one separator (review 1.3:
+ * every other CPU of a 1024-CPU host is about 2000 characters). */
+#define MGR_CPUSET_STRLEN (5 * MGR_MAX_CPUS + 1)
+/* "0-3,8,10-11" (empty string for an empty set). -ENOSPC, and an empty buf, if it does not
+ * fit: a cut list would name other CPUs. */
+int mgr_cpuset_format(const mgr_cpuset *s, char *buf, size_t len);
 /* Parses that form; -EINVAL on anything else or a CPU >= max. */
 int mgr_cpuset_parse(const char *str, unsigned max, mgr_cpuset *s);
 bool mgr_cpuset_disjoint(const mgr_cpuset *a, const mgr_cpuset *b);

@@ -246,10 +246,13 @@ int mgr_store_del_quota(uint32_t tenant_id, uint32_t model_id)
 
 json_t *mgr_desktop_json(const struct mgr_desktop *d)
 {
-	char cpus[512];
-	json_t *links = json_array(), *o;
+	char cpus[MGR_CPUSET_STRLEN];
+	json_t *links, *o;
 
-	mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus));
+	/* Never store a cut list (review 1.3): the load would pin to other CPUs or refuse. */
+	if (mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus)) < 0)
+		return NULL;
+	links = json_array();
 	for (uint8_t i = 0; i < d->n_links; i++)
 		json_array_append_new(links, json_integer(d->link_sites[i]));
 	o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I}",

@@ -730,11 +730,12 @@ json_t *mgr_virt_domain_info(uint32_t host_id, const char *uuid)
 	n = virDomainGetVcpuPinInfo(d, 256, maps, maplen, 0);
 	for (int v = 0; v < n; v++) {
 		mgr_cpuset s = { 0 };
-		char buf[1024];
+		char buf[MGR_CPUSET_STRLEN];
 		for (int c = 0; c < MGR_MAX_CPUS; c++)
 			if (VIR_CPU_USABLE(maps, maplen, v, c))
 				mgr_cpuset_add(&s, (unsigned)c);
-		mgr_cpuset_format(&s, buf, sizeof(buf));
+		if (mgr_cpuset_format(&s, buf, sizeof(buf)) < 0)
+			snprintf(buf, sizeof(buf), "?");
 		json_array_append_new(pins, json_string(buf));
 	}
 	json_object_set_new(o, "vcpu_pins", pins);

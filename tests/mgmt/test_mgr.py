@@ -168,6 +168,44 @@ def test_two_tenants_never_share_a_physical_cpu(m):
     assert parts["acme"]["vcpus"] == 4 and parts["bravo"]["vcpus"] == 2
 
 
+def test_long_cpu_lists_are_kept_whole_across_a_restart(m):
+    """Review 1.3: two tenants placing alternately on a 1024-CPU host get every other core, and
+    with siblings ncores apart each core is 8 list items: over 1000 characters of text.
+    Pinning, the host view and the store keep it whole, and a restart loads it."""
+    m.site()
+    # 1 socket x 128 cores x 8 threads: core k is CPUs k, k+128, ..., k+896. Ratio 1/8: a
+    # 1-vCPU desktop needs one whole core, so each placement grows its tenant by a core.
+    m.test_host("h1", shape=(1, 128, 8), memory_mb=1 << 20, ratio=0.125)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model(vcpus=1, memory_mb=256)
+    m.quota("acme", cpus=64)
+    m.quota("bravo", cpus=64)
+    n = 36
+    desks = {ACME: [], BRAVO: []}
+    for i in range(n):  # placing alternately
+        desks[ACME].append(m.desktop(f"a{i}", ACME))
+        desks[BRAVO].append(m.desktop(f"b{i}", BRAVO))
+    want = {t: {k + 128 * j for k in range(first, 2 * n, 2) for j in range(8)}
+            for t, first in ((ACME, 0), (BRAVO, 1))}
+
+    def check():
+        for token, ds in desks.items():
+            for d in (ds[0], ds[-1]):
+                desk, p = pins(m, d["id"], token)
+                assert set(cpus(desk["cpus"])) == want[token], desk["cpus"]
+                assert p and all(s == want[token] for s in p)
+                assert f"cpuset='{desk['cpus']}'" in desk["libvirt"]["saved_cputune"]
+        parts = {p["tenant"]: set(cpus(p["cpus"])) for p in m.ok("GET", "hosts/h1")["partitions"]}
+        assert parts == {"acme": want[ACME], "bravo": want[BRAVO]}
+
+    assert len(m.ok("GET", f"desktops/{desks[ACME][-1]['id']}", token=ACME)["cpus"]) > 1024
+    check()
+    assert m.stop() == 0
+    m.start()
+    check()
+
+
 def test_a_partition_that_cannot_grow_sends_desktops_elsewhere(m):
     m.site()
     # 2 cores x 2 threads, ratio 4: 16 vCPUs, but each tenant's share is whole cores.

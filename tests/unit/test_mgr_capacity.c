@@ -87,6 +87,33 @@ static void test_cpuset_text(void **state)
 		assert_int_equal(mgr_cpuset_parse(bads[i], 64, &s), -EINVAL);
 }
 
+/* Review 1.3: every even CPU of a 1024-CPU host is 512 list items, about 2000 characters. The
+ * text must come back as the same set, never as a cut list that parses to other CPUs. */
+static void test_cpuset_text_worst_case(void **state)
+{
+	mgr_cpuset s = { 0 }, back;
+	char buf[MGR_CPUSET_STRLEN], cut[1024];
+
+	(void)state;
+	for (unsigned c = 0; c < MGR_MAX_CPUS; c += 2)
+		mgr_cpuset_add(&s, c);
+	assert_int_equal(mgr_cpuset_format(&s, buf, sizeof(buf)), 0);
+	assert_int_equal(mgr_cpuset_parse(buf, MGR_MAX_CPUS, &back), 0);
+	assert_memory_equal(&s, &back, sizeof(s));
+	/* A buffer too small fails whole: no cut list. */
+	assert_int_equal(mgr_cpuset_format(&s, cut, sizeof(cut)), -ENOSPC);
+	assert_string_equal(cut, "");
+	/* The longest text: every CPU of the top thousand a separate item still fits. */
+	memset(&s, 0, sizeof(s));
+	for (unsigned c = 1000; c < MGR_MAX_CPUS; c += 2)
+		mgr_cpuset_add(&s, c);
+	for (unsigned c = 0; c < 1000; c += 2)
+		mgr_cpuset_add(&s, c);
+	assert_int_equal(mgr_cpuset_format(&s, buf, sizeof(buf)), 0);
+	assert_int_equal(mgr_cpuset_parse(buf, MGR_MAX_CPUS, &back), 0);
+	assert_memory_equal(&s, &back, sizeof(s));
+}
+
 static void test_capacity_formulas(void **state)
 {
 	struct mgr_host h;
@@ -314,6 +341,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpuset_text),
+		cmocka_unit_test(test_cpuset_text_worst_case),
 		cmocka_unit_test(test_capacity_formulas),
 		cmocka_unit_test(test_quota_room),
 		cmocka_unit_test(test_host_room_and_sharing),
