@@ -154,6 +154,19 @@ static int store_swap(const struct cfg_node *schema, void *obj_spec, void *spec,
 	return 0;
 }
 
+/* An added object's row and next_ids in one commit (review 1.9): apart, a crash or a failed
+ * second write left the row with next_ids still at its id, and the next add reused it. */
+static int store_add(int (*put)(const void *), const void *obj, struct mgr_err *e)
+{
+	if (mgr_store_begin() < 0 || put(obj) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0 ||
+	    mgr_store_commit() < 0) {
+		mgr_store_rollback();
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	return 0;
+}
+
 static bool any_visible(const struct api_ctx *c, const void *obj)
 {
 	(void)c;
@@ -210,10 +223,8 @@ static int site_add(void *spec, uint32_t *id, struct mgr_err *e)
 	s->id = *id = mgr_next_id_locked(MGR_SITE);
 	memcpy(&s->spec, spec, sizeof(s->spec));
 	mgr_site_derive_locked(s);
-	if (mgr_store_put_site(s) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_add(site_put, s, e) < 0)
 		return -EIO;
-	}
 	mgr.n_sites++;
 	return 0;
 }
@@ -338,9 +349,8 @@ static int host_add(void *spec, uint32_t *id, struct mgr_err *e)
 	memcpy(&h->spec, spec, sizeof(h->spec));
 	mgr_host_derive_locked(h);
 	snprintf(h->down_reason, sizeof(h->down_reason), "not connected yet");
-	if (mgr_store_put_host(h) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+	if (store_add(host_put, h, e) < 0) {
 		free(h);
-		mgr_err_set(e, 500, "", "cannot write the store");
 		return -EIO;
 	}
 	mgr.hosts[mgr.n_hosts++] = h;
@@ -469,10 +479,8 @@ static int tenant_add(void *spec, uint32_t *id, struct mgr_err *e)
 	t->id = *id = mgr_next_id_locked(MGR_TENANT);
 	memcpy(&t->spec, spec, sizeof(t->spec));
 	mgr_tenant_derive_locked(t);
-	if (mgr_store_put_tenant(t) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_add(tenant_put, t, e) < 0)
 		return -EIO;
-	}
 	mgr.n_tenants++;
 	return 0;
 }
@@ -572,10 +580,8 @@ static int model_add(void *spec, uint32_t *id, struct mgr_err *e)
 	memset(m, 0, sizeof(*m));
 	m->id = *id = mgr_next_id_locked(MGR_MODEL);
 	memcpy(&m->spec, spec, sizeof(m->spec));
-	if (mgr_store_put_model(m) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_add(model_put, m, e) < 0)
 		return -EIO;
-	}
 	mgr.n_models++;
 	return 0;
 }

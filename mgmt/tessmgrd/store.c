@@ -843,6 +843,30 @@ static int load_meta(sqlite3_stmt *st, void *arg)
 
 #pragma GCC diagnostic pop
 
+static void raise_id(struct mgr_state *s, enum mgr_kind k, uint32_t id)
+{
+	if (id >= s->next_id[k])
+		s->next_id[k] = id + 1;
+}
+
+/* next_ids can be behind the rows (lost, set back, or a store written before the adds were
+ * one commit): the next add would reuse an id and overwrite that row (review 1.9). */
+static void reconcile_next_ids(struct mgr_state *s)
+{
+	for (uint32_t i = 0; i < s->n_sites; i++)
+		raise_id(s, MGR_SITE, s->sites[i].id);
+	for (uint32_t i = 0; i < s->n_hosts; i++)
+		raise_id(s, MGR_HOST, s->hosts[i]->id);
+	for (uint32_t i = 0; i < s->n_tenants; i++)
+		raise_id(s, MGR_TENANT, s->tenants[i].id);
+	for (uint32_t i = 0; i < s->n_models; i++)
+		raise_id(s, MGR_MODEL, s->models[i].id);
+	for (uint32_t i = 0; i < s->n_desktops; i++)
+		raise_id(s, MGR_DESKTOP, s->desktops[i]->id);
+	for (uint32_t i = 0; i < s->n_jobs; i++)
+		raise_id(s, MGR_JOB, s->jobs[i]->id);
+}
+
 int mgr_store_load(struct mgr_state *s, char *err, size_t len)
 {
 	struct load_ctx c = { s, err, len };
@@ -862,5 +886,7 @@ int mgr_store_load(struct mgr_state *s, char *err, size_t len)
 			      &c);
 	if (rc == 0)
 		rc = each_row("SELECT key, value FROM meta WHERE key = 'next_ids'", load_meta, &c);
+	if (rc == 0)
+		reconcile_next_ids(s);
 	return rc;
 }

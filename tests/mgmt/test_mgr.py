@@ -382,6 +382,40 @@ def test_restart_keeps_state_and_fails_interrupted_jobs(cleanup, tmp_path):
     m.desktop("after", ACME)
 
 
+@pytest.mark.parametrize("damage", ["set back", "deleted"])
+def test_ids_are_never_reused_after_a_lost_next_ids(m, damage):
+    """Review 1.9: an object row with next_ids still at its id (a crash between the two writes,
+    now one commit) must not make the next add reuse the id and overwrite the object."""
+    m.site("s1")
+    m.site("s2")
+    m.test_host("h1", site="s1")
+    m.tenant("acme", 100, site="s1")
+    m.model()
+    assert m.stop() == 0
+    db = sqlite3.connect(m.config["store"])
+    with db:
+        if damage == "deleted":
+            db.execute("DELETE FROM meta WHERE key = 'next_ids'")
+        else:
+            db.execute("UPDATE meta SET value = '[1,1,1,1,1,1,1,1]' WHERE key = 'next_ids'")
+    db.close()
+    m.start()
+    m.site("s3")
+    m.test_host("h2", site="s1")
+    m.tenant("bravo", 200, site="s1")
+    m.model("big", vcpus=4)
+    assert m.stop() == 0
+    m.start()
+    sites = m.ok("GET", "sites")
+    assert sorted(s["name"] for s in sites) == ["s1", "s2", "s3"]
+    assert len({s["id"] for s in sites}) == 3
+    for kind, names in (("hosts", ["h1", "h2"]), ("tenants", ["acme", "bravo"]),
+                        ("models", ["big", "std"])):
+        objs = m.ok("GET", kind)
+        assert sorted(o["name"] for o in objs) == names, kind
+        assert len({o["id"] for o in objs}) == len(names), kind
+
+
 def test_roles(m):
     m.site()
     m.test_host("h1")
