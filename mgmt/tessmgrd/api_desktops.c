@@ -250,15 +250,6 @@ static json_t *desktop_view_locked(const struct mgr_desktop *d)
 	return o;
 }
 
-/* A random locally administered unicast MAC (52:54:00 is QEMU's prefix; 02 is ours). */
-static void new_mac(char mac[18], uint32_t id)
-{
-	unsigned r = (unsigned)random();
-
-	snprintf(mac, 18, "02:7e:%02x:%02x:%02x:%02x", (id >> 8) & 0xff, id & 0xff, (r >> 8) & 0xff,
-		 r & 0xff);
-}
-
 static void desktop_create(struct api_ctx *c)
 {
 	struct desktop_req req;
@@ -302,6 +293,7 @@ static void desktop_create(struct api_ctx *c)
 	}
 	d->id = mgr_next_id_locked(MGR_DESKTOP);
 	snprintf(d->name, sizeof(d->name), "%s", req.name);
+	snprintf(d->domain, sizeof(d->domain), "%s+%s", t->spec.name, req.name);
 	d->tenant_id = t->id;
 	d->model_id = m->id;
 	d->host_id = h->id;
@@ -316,7 +308,12 @@ static void desktop_create(struct api_ctx *c)
 			    site->spec.name, h->spec.name);
 		goto out;
 	}
-	new_mac(d->mac, d->id);
+	if (mgr_new_mac_locked(d->mac, d->id) < 0) {
+		mgr_err_set(&e, 503, "", "no free MAC address found for desktop %u", d->id);
+		mgr_remove_desktop_locked(d->id);
+		mgr_release_locked(h, t->id, m);
+		goto out;
+	}
 	d->cpus = mgr_host_slice(h, t->id)->cpus;
 	mgr_sync_cpus_locked(h); /* the tenant's other desktops there follow its partition */
 	/* Review 1.5: no transaction, no job (its writes would not be atomic). */

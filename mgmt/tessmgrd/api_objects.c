@@ -451,6 +451,14 @@ static bool tenant_check(const void *spec, const void *old, struct mgr_err *e)
 				    mgr.tenants[i].spec.name);
 			return false;
 		}
+		/* A tessd group and the usage view are named by vlan_name: shared, two tenants
+		 * would see each other's usage and the second's group.add fails (review 1.13). */
+		if (&mgr.tenants[i] != o &&
+		    strcmp(mgr.tenants[i].spec.vlan_name, t->vlan_name) == 0) {
+			mgr_err_set(e, 409, "/vlan_name", "vlan_name %s is tenant %s's",
+				    t->vlan_name, mgr.tenants[i].spec.name);
+			return false;
+		}
 	}
 	if (o && tenant_has_desktops(o->id) &&
 	    (o->spec.vlan != t->vlan || strcmp(o->spec.datacenter, t->datacenter) ||

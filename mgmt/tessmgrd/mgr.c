@@ -263,6 +263,32 @@ int mgr_add_job_locked(struct mgr_job *j)
 	return 0;
 }
 
+static bool mac_taken(const char *mac)
+{
+	for (uint32_t i = 0; i < mgr.n_desktops; i++)
+		if (strcmp(mgr.desktops[i]->mac, mac) == 0)
+			return true;
+	return false;
+}
+
+/* 52:54:00 is QEMU's prefix; 02 is ours. The id's low 16 bits alone are unique only for the
+ * first 65535 ids: past that, draws are checked against every desktop (review 1.13). */
+int mgr_new_mac_locked(char mac[18], uint32_t id)
+{
+	char next[18]; /* not in mac: that may be a listed desktop's own */
+
+	for (unsigned tries = 0; tries < 64; tries++) {
+		unsigned r = (unsigned)random();
+		snprintf(next, sizeof(next), "02:7e:%02x:%02x:%02x:%02x", (id >> 8) & 0xff,
+			 id & 0xff, (r >> 8) & 0xff, r & 0xff);
+		if (!mac_taken(next)) {
+			memcpy(mac, next, sizeof(next));
+			return 0;
+		}
+	}
+	return -EEXIST;
+}
+
 int mgr_desktop_paths(const char *storage, const char *tenant, const char *name, uint32_t id,
 		      const char *vhost_dir, char overlay[PATH_MAX], char vhost[PATH_MAX])
 {
@@ -282,7 +308,10 @@ void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *d
 	const struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
 
 	memset(def, 0, sizeof(*def));
-	snprintf(def->name, sizeof(def->name), "%s-%s", t ? t->spec.name : "?", d->name);
+	if (d->domain[0])
+		snprintf(def->name, sizeof(def->name), "%s", d->domain);
+	else
+		snprintf(def->name, sizeof(def->name), "%s-%s", t ? t->spec.name : "?", d->name);
 	snprintf(def->uuid, sizeof(def->uuid), "%s", d->uuid);
 	def->test = h && h->spec.test_host.sockets > 0;
 	def->vcpus = m ? m->spec.vcpus : 1;

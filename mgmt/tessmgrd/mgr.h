@@ -98,6 +98,9 @@ json_t *mgr_quota_json_locked(const struct mgr_quota *q);
 
 /* Adds a desktop/job to the state (the arrays own them). */
 int mgr_add_desktop_locked(struct mgr_desktop *d);
+/* A locally administered unicast MAC, 02:7e:<id low 16 bits>:<16 random bits>, that no
+ * desktop has; -EEXIST if none was found in a few draws. */
+int mgr_new_mac_locked(char mac[18], uint32_t id);
 void mgr_remove_desktop_locked(uint32_t id);
 int mgr_add_job_locked(struct mgr_job *j);
 

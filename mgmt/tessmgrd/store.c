@@ -266,6 +266,8 @@ json_t *mgr_desktop_json(const struct mgr_desktop *d)
 		json_decref(links);
 		return NULL;
 	}
+	if (d->domain[0])
+		json_object_set_new(o, "domain", json_string(d->domain));
 	json_object_set_new(o, "base", json_string(d->base));
 	json_object_set_new(o, "base_version", json_string(d->base_version));
 	json_object_set_new(o, "link_sites", links);
@@ -293,6 +295,7 @@ static int desktop_from_json(json_t *o, struct mgr_desktop *d)
 	d->created = (time_t)json_integer_value(json_object_get(o, "created"));
 	d->quota_us = (uint32_t)json_integer_value(json_object_get(o, "quota_us"));
 	copy_str(d->name, sizeof(d->name), o, "name");
+	copy_str(d->domain, sizeof(d->domain), o, "domain");
 	copy_str(d->overlay, sizeof(d->overlay), o, "overlay");
 	copy_str(d->port, sizeof(d->port), o, "port");
 	copy_str(d->vhost_socket, sizeof(d->vhost_socket), o, "vhost_socket");

@@ -302,7 +302,7 @@ def test_failures_roll_back_and_leave_nothing(cleanup, tmp_path):
     with open(os.path.join(m.state, "hosts", "h1.xml"), "w") as f:
         f.write("<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores>"
                 "<threads>2</threads></cpu><memory>33554432</memory>"
-                "<domain type='test'><name>acme-taken</name><memory unit='MiB'>512"
+                "<domain type='test'><name>acme+taken</name><memory unit='MiB'>512"
                 "</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain></node>")
     m.start()
     m.site()
@@ -326,7 +326,7 @@ def test_failures_roll_back_and_leave_nothing(cleanup, tmp_path):
     # Nothing used, nothing defined; the foreign domain reported, never deleted.
     assert all(q["cpus_used"] == 0 for q in m.ok("GET", "quotas"))
     rep = m.ok("GET", "reconcile")["hosts"][0]
-    assert [d["name"] for d in rep["not_in_store"]] == ["acme-taken"]
+    assert [d["name"] for d in rep["not_in_store"]] == ["acme+taken"]
     assert rep["missing_in_libvirt"] == []
     # tessd unreachable: the port cannot be added; rolled back too.
     m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd_socket=os.path.join(m.dir, "no.sock")))
@@ -414,6 +414,45 @@ def test_ids_are_never_reused_after_a_lost_next_ids(m, damage):
         objs = m.ok("GET", kind)
         assert sorted(o["name"] for o in objs) == names, kind
         assert len({o["id"] for o in objs}) == len(names), kind
+
+
+def test_tenants_cannot_collide_by_name(cleanup, tmp_path):
+    """Review 1.13: a vlan_name shared by two tenants mixed their usage and made the second
+    one's tessd group fail; domain names TENANT-DESKTOP collided (a + b-c, a-b + c)."""
+    m = Mgr(cleanup, tmp_path)
+    tokens = {"a": "tenant-a-token-0123456789", "a-b": "tenant-ab-token-0123456789"}
+    with open(m.tokens, "w") as f:
+        json.dump({"tokens": TOKENS["tokens"] + [
+            {"token": tok, "principal": t, "role": "tenant", "tenant": t}
+            for t, tok in tokens.items()]}, f)
+    m.start()
+    m.site()
+    m.test_host("h1", vlans=(100, 200, 300))
+    m.ok("POST", "tenants", {"name": "a", "org_id": "org-a", "datacenter": "paris",
+                             "vlan": 100, "vlan_name": "shared-net"})
+    body = {"name": "a-b", "org_id": "org-ab", "datacenter": "paris", "vlan": 200,
+            "vlan_name": "shared-net"}
+    status, r = m.call("POST", "tenants", body)
+    assert status == 409, r
+    assert "vlan_name" in r["error"]["message"] and r["error"]["path"] == "/vlan_name"
+    body["vlan_name"] = "ab-net"
+    m.ok("POST", "tenants", body)
+    # Nor by renaming into another tenant's vlan_name.
+    body["vlan_name"] = "shared-net"
+    assert m.call("PUT", "tenants/a-b", body)[0] == 409
+    assert m.ok("GET", "tenants/a-b")["vlan_name"] == "ab-net"
+    m.model()
+    m.quota("a")
+    m.quota("a-b")
+    # Both on h1 (one shared host): neither name can take the other's domain.
+    d1 = m.desktop("b-c", tokens["a"])
+    d2 = m.desktop("c", tokens["a-b"])
+    names = set()
+    for d, t in ((d1, "a"), (d2, "a-b")):
+        v = m.ok("GET", f"desktops/{d['id']}", token=tokens[t])
+        assert v["host"] == "h1" and v["libvirt"]["state"] == "running"
+        names.add(v["libvirt"]["name"])
+    assert len(names) == 2
 
 
 def test_roles(m):

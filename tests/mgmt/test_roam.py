@@ -213,7 +213,7 @@ def test_nearest_qualifying_site_and_refusals(cleanup, tmp_path):
     assert m.call("GET", "sites?from=nowhere")[0] == 400
 
 
-FOREIGN = {"h-newyork": ["acme-d1"]}  # reported by reconcile, never touched
+FOREIGN = {"h-newyork": ["acme+d1"]}  # reported by reconcile, never touched
 
 
 def test_failures_roll_back_completely(cleanup, tmp_path):
@@ -233,7 +233,7 @@ def test_failures_roll_back_completely(cleanup, tmp_path):
         with open(os.path.join(hosts, "h-newyork.xml"), "w") as f:
             f.write("<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores>"
                     "<threads>2</threads></cpu><memory>33554432</memory>"
-                    "<domain type='test'><name>acme-d1</name><memory unit='MiB'>512"
+                    "<domain type='test'><name>acme+d1</name><memory unit='MiB'>512"
                     "</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain></node>")
     w = World(cleanup, tmp_path, before=prepare)
     m = w.m

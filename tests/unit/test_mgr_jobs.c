@@ -349,6 +349,25 @@ static void test_tenant_cap(void **state)
 	assert_int_equal(mgr.tenants[0].jobs_queued, 2);
 }
 
+/* Review 1.13: ids 1 and 65537 share the MAC's id bits; the random bits must not make a
+ * second desktop's MAC (same seed, same draw) equal to the first one's. */
+static void test_new_macs_are_unique(void **state)
+{
+	struct mgr_desktop *d;
+	char first[18], again[18];
+
+	(void)state;
+	add_host(1);
+	srandom(7);
+	assert_int_equal(mgr_new_mac_locked(first, 65537), 0);
+	d = add_desktop(1, 1);
+	snprintf(d->mac, sizeof(d->mac), "%s", first);
+	srandom(7);
+	assert_int_equal(mgr_new_mac_locked(again, 65537), 0);
+	assert_string_not_equal(again, first);
+	assert_memory_equal(again, "02:7e:00:01:", 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +381,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_heavy_job_after_light_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenant_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_macs_are_unique, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
