@@ -259,7 +259,17 @@ static bool check_string(const struct cfg_node *n, const json_t *j, struct path 
 			return false;
 		}
 	}
+	if (n->str.charset && strcmp(n->str.charset, CFG_NAME_CHARSET) == 0 &&
+	    cfg_name_is_dots(s)) {
+		cfg_err_add(errs, EINVAL, path_str(p), "'%s' is not allowed as a name", s);
+		return false;
+	}
 	return true;
+}
+
+bool cfg_name_is_dots(const char *s)
+{
+	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0;
 }
 
 static int decode_array(const struct cfg_field *f, const json_t *j, void *parent, struct path *p,

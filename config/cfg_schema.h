@@ -199,7 +199,12 @@ json_t *cfg_schema_json(const struct cfg_node *schema);
 /* Cuts a trailing incomplete UTF-8 sequence (left by truncation) off s. */
 void cfg_utf8_trim(char *s);
 
-/* Charset shared by names of ports, groups, VRFs... */
+/* Charset shared by names of ports, groups, VRFs... A string node with this charset is a name:
+ * it also may not be "." or ".." (cfg_name_is_dots). */
 #define CFG_NAME_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+/* "." or "..": names become path components (overlays, images, saved configs), where these
+ * two would name the directory itself or its parent (review 1.14). */
+bool cfg_name_is_dots(const char *s);
 
 #endif

@@ -392,7 +392,8 @@ void api_images(struct api_ctx *c)
 		return;
 	}
 	if (strlen(c->seg[1]) >= MGR_NAME_LEN ||
-	    strspn(c->seg[1], CFG_NAME_CHARSET) != strlen(c->seg[1])) {
+	    strspn(c->seg[1], CFG_NAME_CHARSET) != strlen(c->seg[1]) ||
+	    cfg_name_is_dots(c->seg[1])) {
 		http_error(c->out, 400, "", "'%s' is not an image name", c->seg[1]);
 		return;
 	}

@@ -624,6 +624,39 @@ def test_bad_input(m):
     assert m.ok("GET", "hosts") == [] and m.ok("GET", "tenants") == []
 
 
+def test_dot_names_are_refused(m):
+    """Review 1.14: names become path components (overlays under storage/overlays/TENANT,
+    images under storage/images/NAME): "." and ".." would name the directory or its parent."""
+    m.site()
+    m.test_host("h1")
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    site = {"latitude": 1, "longitude": 0, "storage": m.storage}
+    tenant = {"org_id": "o", "datacenter": "paris", "vlan": 300, "vlan_name": "dots-net"}
+    model = {"vcpus": 1, "memory_mb": 1024, "base_image": BASE_IMAGE}
+    for name in (".", ".."):
+        cases = [
+            ("POST", "sites", dict(site, name=name), PROVIDER, "/name"),
+            ("POST", "hosts", {"name": name, "site": "paris", "uri": "test:///default"},
+             PROVIDER, "/name"),
+            ("POST", "tenants", dict(tenant, name=name), PROVIDER, "/name"),
+            ("POST", "tenants", dict(tenant, name="t", vlan_name=name), PROVIDER, "/vlan_name"),
+            ("POST", "models", dict(model, name=name), PROVIDER, "/name"),
+            ("POST", "models", dict(model, name="m", base_image=name), PROVIDER, "/base_image"),
+            ("POST", "desktops", {"name": name, "model": "std"}, ACME, "/name"),
+        ]
+        for method, path, body, token, where in cases:
+            got, r = m.call(method, path, body, token=token)
+            assert got == 400, (path, body, got, r)
+            assert r["error"]["path"] == where, (path, body, r)
+        got, r = m.call("POST", f"images/{name.replace('.', '%2E')}/push",
+                        {"site": "paris", "file": "x"})
+        assert got == 400 and f"'{name}' is not an image name" in r["error"]["message"], r
+    assert [t["name"] for t in m.ok("GET", "tenants")] == ["acme"]
+    assert m.ok("GET", "desktops", token=ACME) == []
+
+
 def test_audit_log(m):
     m.site()
     m.test_host("h1")

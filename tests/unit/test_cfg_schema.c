@@ -251,6 +251,14 @@ static void test_string_rules(void **state)
 		     "character ' ' is not allowed", EINVAL);
 	expect_error("{\"word\": \"a\\u0000b\"}", "/word", "NUL", EINVAL);
 	expect_error("{\"word\": \"a\\tb\"}", "/word", "byte 0x09", EINVAL);
+	/* Names are path components: "." and ".." are refused, other dots are fine (1.14). */
+	expect_error("{\"word\": \"ab\", \"items\": [{\"name\": \".\"}]}", "/items/0/name",
+		     "'.' is not allowed as a name", EINVAL);
+	expect_error("{\"word\": \"ab\", \"items\": [{\"name\": \"..\"}]}", "/items/0/name",
+		     "'..' is not allowed as a name", EINVAL);
+	assert_true(cfg_name_is_dots(".."));
+	assert_false(cfg_name_is_dots("..."));
+	assert_false(cfg_name_is_dots(".a"));
 }
 
 static void test_keys(void **state)
