@@ -86,6 +86,10 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 		*why = by_cpu == 0 ? "has no vCPU capacity left" : "has no memory capacity left";
 		return 0;
 	}
+	if (h->spec.shared && mgr_host_slice(h, t->id) == NULL && h->n_slices >= MGR_MAX_SLICES) {
+		*why = "has the most tenants a shared host can have";
+		return 0;
+	}
 	if (h->spec.shared) {
 		/* The tenant's partition grows into cores no other tenant needs. */
 		const struct mgr_slice *mine = mgr_host_slice(h, t->id);

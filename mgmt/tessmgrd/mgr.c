@@ -103,7 +103,11 @@ static int reserve(struct mgr_host *h, struct mgr_quota *q, uint32_t tenant_id,
 	s->vcpus += m->spec.vcpus;
 	if (mgr_partition(h) < 0) {
 		s->vcpus -= m->spec.vcpus;
-		return -ENOSPC;
+		/* A slice made for this try goes too: left empty, it counted against the host's
+		 * MGR_MAX_SLICES and blocked host_del (review 1.15). */
+		if (s->vcpus == 0)
+			*s = h->slices[--h->n_slices];
+		return -ENOSPC; /* a failed mgr_partition changed no partition */
 	}
 	h->vcpus_used += m->spec.vcpus;
 	h->mem_used_mb += m->spec.memory_mb;

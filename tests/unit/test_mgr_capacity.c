@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "capacity.h"
+#include "mgr.h"
 
 /* A host of sockets x cores x threads CPUs numbered like Linux: thread siblings n apart. */
 static void make_host(struct mgr_host *h, uint32_t id, unsigned sockets, unsigned cores,
@@ -112,6 +113,33 @@ static void test_cpuset_text_worst_case(void **state)
 	assert_int_equal(mgr_cpuset_format(&s, buf, sizeof(buf)), 0);
 	assert_int_equal(mgr_cpuset_parse(buf, MGR_MAX_CPUS, &back), 0);
 	assert_memory_equal(&s, &back, sizeof(s));
+}
+
+/* Review 1.15: a reservation that fails leaves no empty slice behind. The 257th tenant on a
+ * shared host is refused with a reason, and the host's 256 tenants can still grow (an empty
+ * 257th slice made every later partition fail with -E2BIG). */
+static void test_failed_reserve_leaves_no_slice(void **state)
+{
+	struct mgr_host h;
+	struct mgr_tenant t = { .site_id = 1, .spec = { .vlan = 100 } };
+	const char *why = NULL;
+
+	(void)state;
+	make_host(&h, 1, 1, 1024, 1, 1 << 30, 1.0, 1.0, true);
+	for (uint32_t id = 1; id <= MGR_MAX_SLICES; id++) {
+		t.id = id;
+		assert_true(mgr_reserve_host_locked(&h, &t, &small, &why));
+	}
+	assert_int_equal(h.n_slices, MGR_MAX_SLICES);
+	t.id = MGR_MAX_SLICES + 1;
+	assert_false(mgr_reserve_host_locked(&h, &t, &small, &why));
+	assert_non_null(why);
+	assert_int_equal(h.n_slices, MGR_MAX_SLICES);
+	assert_null(mgr_host_slice(&h, t.id));
+	t.id = 1;
+	assert_true(mgr_reserve_host_locked(&h, &t, &small, &why));
+	assert_int_equal(mgr_host_slice(&h, 1)->vcpus, 4);
+	free(h.slices);
 }
 
 static void test_capacity_formulas(void **state)
@@ -343,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_cpuset_text),
 		cmocka_unit_test(test_cpuset_text_worst_case),
 		cmocka_unit_test(test_capacity_formulas),
+		cmocka_unit_test(test_failed_reserve_leaves_no_slice),
 		cmocka_unit_test(test_quota_room),
 		cmocka_unit_test(test_host_room_and_sharing),
 		cmocka_unit_test(test_partitions_disjoint_whole_cores_stable),
