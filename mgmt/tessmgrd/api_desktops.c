@@ -315,17 +315,23 @@ static void desktop_create(struct api_ctx *c)
 		goto out;
 	}
 	d->cpus = mgr_host_slice(h, t->id)->cpus;
-	mgr_sync_cpus_locked(h); /* the tenant's other desktops there follow its partition */
-	/* Review 1.5: no transaction, no job (its writes would not be atomic). */
-	j = mgr_store_begin() == 0 && mgr_store_put_desktop(d) == 0
-		    ? mgr_job_queue_locked(MGR_JOB_CREATE, d, &e)
-		    : NULL;
+	/* Review 1.5: no transaction, no job (its writes would not be atomic). The tenant's other
+	 * desktops there follow its partition, in the same transaction. */
+	j = NULL;
+	if (mgr_store_begin() == 0) {
+		mgr_sync_cpus_locked(h);
+		if (mgr_store_put_desktop(d) == 0)
+			j = mgr_job_queue_locked(MGR_JOB_CREATE, d, &e);
+	}
 	if (j == NULL || mgr_store_commit() < 0) {
 		mgr_store_rollback();
 		if (j)
 			mgr_job_cancel_locked(j, d);
-		mgr_release_locked(h, t->id, m);
 		mgr_remove_desktop_locked(d->id);
+		mgr_release_locked(h, t->id, m);
+		/* The other desktops back to the partition without this one (review 1.15); d is
+		 * gone first so that the sync does not store it. */
+		mgr_sync_cpus_locked(h);
 		if (!e.status)
 			mgr_err_set(&e, 500, "", "cannot write the store");
 		goto out;

@@ -344,6 +344,39 @@ def _host_body(m, name, **changes):
     return body
 
 
+def test_failed_create_puts_the_partition_back(m):
+    """Review 1.15: a create that fails at its store commit gives its partition growth back,
+    and the tenant's other desktops there follow it back (they were left on the grown set)."""
+    m.site()
+    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    a1 = m.desktop("a1", ACME)
+    assert set(cpus(m.ok("GET", f"desktops/{a1['id']}", token=ACME)["cpus"])) == {0, 4}
+    # Another writer holds the store: the create's commit fails (after tessmgrd's busy wait).
+    m.http_timeout = 120
+    db = sqlite3.connect(m.config["store"], timeout=0, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        status, r = m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    assert status == 500, r
+    part = {p["tenant"]: p for p in m.ok("GET", "hosts/h1")["partitions"]}["acme"]
+    assert set(cpus(part["cpus"])) == {0, 4} and part["vcpus"] == 2
+    assert set(cpus(m.ok("GET", f"desktops/{a1['id']}", token=ACME)["cpus"])) == {0, 4}
+    # And growing works afterwards, both desktops on the grown set.
+    a2 = m.desktop("a2", ACME)
+    for d in (a1, a2):
+        assert set(cpus(m.ok("GET", f"desktops/{d['id']}", token=ACME)["cpus"])) == {0, 1, 4, 5}
+    assert m.stop() == 0
+    m.start()
+    for d in (a1, a2):
+        assert set(cpus(m.ok("GET", f"desktops/{d['id']}", token=ACME)["cpus"])) == {0, 1, 4, 5}
+
+
 def test_restart_keeps_state_and_fails_interrupted_jobs(cleanup, tmp_path):
     slow = os.path.join(str(tmp_path), "slow-qemu-img")
     with open(slow, "w") as f:
