@@ -318,13 +318,23 @@ static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 			return false;
 		}
 	}
-	struct mgr_host probe = *o;
-	probe.spec = *h;
-	if (mgr_cpu_capacity(&probe) < o->vcpus_used || mgr_mem_capacity(&probe) < o->mem_used_mb) {
-		mgr_err_set(e, 409, "",
-			    "host %s has %u vCPUs and %llu MiB allocated: more than "
-			    "the new capacity",
-			    o->spec.name, o->vcpus_used, (unsigned long long)o->mem_used_mb);
+	/* Checked against the new shape where the spec gives it (a test host; review 1.15): the
+	 * old topology let a smaller shape through. A new URI's is known only once connected,
+	 * where mgr_host_connect makes the same check. */
+	struct mgr_topo topo = o->topo;
+	uint64_t memory_mb = o->memory_mb;
+	const char *why = NULL;
+	if (h->test_host.sockets) {
+		const struct mgr_test_host_spec *s = &h->test_host;
+		memory_mb = s->memory_mb;
+		if (mgr_topo_shape(&topo, s->sockets, s->cores, s->threads) < 0) {
+			mgr_err_set(e, 400, "/test_host", "not a CPU topology tessmgrd can use");
+			return false;
+		}
+	}
+	if (mgr_host_fits(o, &topo, memory_mb, h, &why) < 0) {
+		mgr_err_set(e, 409, "", "host %s has %u vCPUs and %llu MiB allocated: %s",
+			    o->spec.name, o->vcpus_used, (unsigned long long)o->mem_used_mb, why);
 		return false;
 	}
 	return true;

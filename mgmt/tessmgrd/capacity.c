@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Ratios are decimals from the config: a hair of slack so 2.0 x 3 stays 6. */
@@ -178,6 +179,56 @@ int mgr_topo_set(struct mgr_topo *t, unsigned ncpus, const uint16_t *socket_of,
 			return -EINVAL;
 	}
 	return 0;
+}
+
+int mgr_topo_shape(struct mgr_topo *t, unsigned sockets, unsigned cores, unsigned threads)
+{
+	uint16_t socket_of[MGR_MAX_CPUS], core_of[MGR_MAX_CPUS];
+	unsigned n = sockets * cores * threads;
+
+	if (n == 0 || n > MGR_MAX_CPUS)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned core = i % (sockets * cores);
+		socket_of[i] = (uint16_t)(core / cores);
+		core_of[i] = (uint16_t)(core % cores);
+	}
+	return mgr_topo_set(t, n, socket_of, core_of);
+}
+
+int mgr_host_fits(const struct mgr_host *h, const struct mgr_topo *topo, uint64_t memory_mb,
+		  const struct mgr_host_spec *spec, const char **why)
+{
+	struct mgr_host *probe = malloc(sizeof(*probe));
+	int rc = 0;
+
+	if (probe == NULL) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	*probe = *h;
+	probe->topo = *topo;
+	probe->memory_mb = memory_mb;
+	probe->spec = *spec;
+	/* Partitioned on a copy: mgr_partition writes the slices' CPU sets. */
+	probe->slices = h->n_slices ? malloc(h->n_slices * sizeof(*h->slices)) : NULL;
+	if (h->n_slices && probe->slices == NULL) {
+		free(probe);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	if (h->n_slices)
+		memcpy(probe->slices, h->slices, h->n_slices * sizeof(*h->slices));
+	if (mgr_cpu_capacity(probe) < h->vcpus_used || mgr_mem_capacity(probe) < h->mem_used_mb) {
+		*why = "more than the new capacity";
+		rc = -ENOSPC;
+	} else if (mgr_partition(probe) < 0) {
+		*why = "more than the new cores hold as the tenants' CPU partitions";
+		rc = -ENOSPC;
+	}
+	free(probe->slices);
+	free(probe);
+	return rc;
 }
 
 static void add_core(const struct mgr_topo *t, unsigned core, mgr_cpuset *s)

@@ -60,6 +60,13 @@ size_t mgr_available_hosts(struct mgr_host *const *hosts, size_t n_hosts,
  */
 int mgr_partition(struct mgr_host *h);
 
+/* The topology of a sockets x cores x threads shape in Linux numbering (thread siblings
+ * ncores apart), as libvirt's test driver gives it (virt.c read_topology). */
+int mgr_topo_shape(struct mgr_topo *t, unsigned sockets, unsigned cores, unsigned threads);
+/* Whether h's tenants, as allocated now, fit a new topology and memory: 0, or -ENOSPC with
+ * why (capacity or partitions). */
+int mgr_host_fits(const struct mgr_host *h, const struct mgr_topo *topo, uint64_t memory_mb,
+		  const struct mgr_host_spec *spec, const char **why);
 /* Parses libvirt's topology (cpu id -> socket/core ids) into t; -EINVAL if inconsistent. */
 int mgr_topo_set(struct mgr_topo *t, unsigned ncpus, const uint16_t *socket_of,
 		 const uint16_t *core_id_of);

@@ -445,6 +445,19 @@ static int connect_locked(uint32_t host_id)
 	pthread_mutex_lock(&mgr.lock);
 	h = mgr_host_get(&mgr, host_id);
 	if (h) {
+		const char *why = NULL;
+		/* A host found smaller than what its desktops have (a new URI, a shrunk machine)
+		 * stays down on its old topology rather than over capacity with partitions on CPUs
+		 * it lacks (review 1.15). */
+		if (rc == 0 && h->n_slices &&
+		    mgr_host_fits(h, &copy.topo, copy.memory_mb, &h->spec, &why) < 0) {
+			snprintf(err, sizeof(err),
+				 "has %u CPUs and %llu MiB: its desktops' %u vCPUs and %llu MiB "
+				 "are %s",
+				 copy.topo.ncpus, (unsigned long long)copy.memory_mb, h->vcpus_used,
+				 (unsigned long long)h->mem_used_mb, why);
+			rc = -ENOSPC;
+		}
 		h->up = rc == 0;
 		snprintf(h->down_reason, sizeof(h->down_reason), "%s", rc == 0 ? "" : err);
 		if (rc == 0) {

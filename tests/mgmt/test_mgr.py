@@ -344,6 +344,39 @@ def _host_body(m, name, **changes):
     return body
 
 
+def test_host_put_checks_the_new_shape(m):
+    """Review 1.15: a host PUT was checked against the old topology, so a smaller test_host
+    shape passed with more vCPUs allocated than it has, or partitions it cannot hold."""
+    m.site()
+    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    m.desktop("a1", ACME)
+    m.desktop("a2", ACME)
+    m.desktop("b1", BRAVO)  # 6 vCPUs: acme 2 cores, bravo 1
+    shape = m.ok("GET", "hosts/h1")["test_host"]
+    for sockets, cores, threads, words in ((1, 2, 2, "capacity"), (1, 1, 8, "partition")):
+        new = dict(shape, sockets=sockets, cores=cores, threads=threads)
+        status, r = m.call("PUT", "hosts/h1", _host_body(m, "h1", test_host=new))
+        assert status == 409 and words in r["error"]["message"], r
+    h = m.ok("GET", "hosts/h1")
+    assert h["test_host"] == shape and h["cpus"] == 8 and h["vcpus_used"] == 6
+    assert h["up"] and h["vcpus_used"] <= h["cpu_capacity"]
+    # A shape that holds them is taken.
+    new = dict(shape, sockets=1, cores=3, threads=2)
+    m.ok("PUT", "hosts/h1", _host_body(m, "h1", test_host=new))
+    deadline = time.time() + 30
+    while m.ok("GET", "hosts/h1")["cpus"] != 6 and time.time() < deadline:
+        time.sleep(0.1)
+    h = m.ok("GET", "hosts/h1")
+    assert h["cpus"] == 6 and h["up"]
+    parts = [set(cpus(p["cpus"])) for p in h["partitions"]]
+    assert sum(len(p) for p in parts) == 6 and not parts[0] & parts[1]
+
+
 def test_failed_create_puts_the_partition_back(m):
     """Review 1.15: a create that fails at its store commit gives its partition growth back,
     and the tenant's other desktops there follow it back (they were left on the grown set)."""
