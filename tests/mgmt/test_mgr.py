@@ -521,6 +521,47 @@ def test_tenants_cannot_collide_by_name(cleanup, tmp_path):
     assert len(names) == 2
 
 
+def test_desktops_stored_before_keep_their_domain_name(m):
+    """Review 1.13: desktops made before domain names became TENANT+DESKTOP keep the
+    TENANT-DESKTOP domain they were defined with (a redefine under another name fails)."""
+    m.site()
+    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    old = m.desktop("old", ACME)
+    assert m.ok("GET", f"desktops/{old['id']}", token=ACME)["libvirt"]["name"] == "acme+old"
+    assert m.stop() == 0
+    # As an older tessmgrd left them: no "domain" in the stored desktop, the domain named
+    # TENANT-DESKTOP on the host.
+    db = sqlite3.connect(m.config["store"])
+    with db:
+        body = json.loads(db.execute("SELECT body FROM desktops WHERE id = ?",
+                                     (old["id"],)).fetchone()[0])
+        del body["domain"]
+        db.execute("UPDATE desktops SET body = ? WHERE id = ?", (json.dumps(body), old["id"]))
+    db.close()
+    node = os.path.join(m.state, "hosts", "h1.xml")
+    with open(node) as f:
+        text = f.read()
+    with open(node, "w") as f:
+        f.write(text.replace("<name>acme+old</name>", "<name>acme-old</name>"))
+    m.start()
+    # Growing the partition redefines the old desktop's domain with its new pinning.
+    new = m.desktop("new", ACME)
+    want = {0, 1, 4, 5}
+    d = m.ok("GET", f"desktops/{old['id']}", token=ACME)
+    deadline = time.time() + 30
+    while set(cpus(d["libvirt"]["vcpu_pins"][0])) != want and time.time() < deadline:
+        time.sleep(0.1)
+        d = m.ok("GET", f"desktops/{old['id']}", token=ACME)
+    assert d["libvirt"]["name"] == "acme-old" and set(cpus(d["cpus"])) == want
+    assert set(cpus(d["libvirt"]["vcpu_pins"][0])) == want
+    assert m.ok("GET", f"desktops/{new['id']}", token=ACME)["libvirt"]["name"] == "acme+new"
+    rep = m.ok("GET", "reconcile")["hosts"][0]
+    assert rep["not_in_store"] == [] and rep["missing_in_libvirt"] == []
+
+
 def test_roles(m):
     m.site()
     m.test_host("h1")
