@@ -69,7 +69,7 @@ int ctl_register(const struct ctl_method *methods)
 	return 0;
 }
 
-static const struct ctl_method *find_method(const char *name)
+const struct ctl_method *ctl_method_find(const char *name)
 {
 	for (unsigned t = 0; t < n_tables; t++)
 		for (const struct ctl_method *m = tables[t]; m->name; m++)
@@ -102,7 +102,7 @@ static json_t *method_json(const struct ctl_method *m)
 
 json_t *ctl_method_json(const char *name)
 {
-	const struct ctl_method *m = find_method(name);
+	const struct ctl_method *m = ctl_method_find(name);
 
 	if (m == NULL) {
 		errno = ENOENT;
@@ -128,7 +128,7 @@ json_t *ctl_methods_schema_json(void)
 
 int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err)
 {
-	const struct ctl_method *m = find_method(req->method);
+	const struct ctl_method *m = ctl_method_find(req->method);
 	struct cfg_errs errs;
 	void *params = NULL;
 	int rc;

@@ -32,6 +32,8 @@ struct ctl_method {
 int ctl_register(const struct ctl_method *methods);
 /* Runs one parsed request: 0 with *result, or -code with err. */
 int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_error *err);
+/* A registered method, or NULL. */
+const struct ctl_method *ctl_method_find(const char *name);
 json_t *ctl_methods_json(void);
 /*
  * A method as clients build requests from it: {method, summary, params (the

@@ -137,6 +137,11 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib);
  */
 void kern_routes_resync(uint16_t vrf, bool reload);
 json_t *kern_unmapped_json(const struct kbind *b);
+/*
+ * Applies the netlink messages in buf (route, link, address) as vrf's
+ * notification socket would: the fuzzer's way in, without a namespace.
+ */
+void kern_routes_feed(uint16_t vrf, const void *buf, size_t len);
 /* The map of best routes per prefix: open addressing, linear probing, grows at 3/4. */
 struct kroute *kern_map_find(struct kroutes *m, uint64_t key);
 /* The entry of key, made empty if new; NULL without memory. */

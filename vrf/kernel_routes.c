@@ -11,6 +11,7 @@
  * 4096 buckets: its chains made 100,000 routes take seconds.)
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,6 +423,23 @@ static int on_message(struct nl_msg *msg, void *arg)
 	kern_binds[p.vrf].events += p.apply;
 	nl_msg_parse(msg, on_object, &p);
 	return NL_OK;
+}
+
+void kern_routes_feed(uint16_t vrf, const void *buf, size_t len)
+{
+	struct parsed p = { .vrf = vrf, .apply = true };
+	int rem = len > INT_MAX ? INT_MAX : (int)len;
+
+	/* libnl takes no const header; nothing here writes to it. */
+	for (struct nlmsghdr *h = (struct nlmsghdr *)(uintptr_t)buf; nlmsg_ok(h, rem);
+	     h = nlmsg_next(h, &rem)) {
+		struct nl_msg *msg = nlmsg_convert(h);
+		if (msg == NULL)
+			return;
+		nlmsg_set_proto(msg, NETLINK_ROUTE); /* as a route socket's messages have it */
+		on_message(msg, &p);
+		nlmsg_free(msg);
+	}
 }
 
 /* Reads the notification socket empty, applying nothing. */
