@@ -2,6 +2,8 @@
 BUILD ?= build
 ASAN ?= build-asan
 ANALYZER ?= build-analyzer
+FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
 # Test builds have the fault points of tessd and tessmgrd (TESS_FAULT, tests/*/test_faults.py);
@@ -14,7 +16,8 @@ FAULTS_ON = meson introspect --buildoptions $(1) | /usr/bin/python3 -c 'import j
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
-.PHONY: all deps build build-asan analyze hugepages test test-asan unit format format-check docs demo bench clean
+.PHONY: all deps build build-asan build-fuzz analyze hugepages test test-asan unit fuzz format \
+	format-check docs demo bench clean
 
 all: build
 
@@ -31,6 +34,10 @@ $(ASAN)/build.ninja:
 $(ANALYZER)/build.ninja:
 	meson setup $(ANALYZER) -Dc_args=-fanalyzer $(TEST_OPTS) $(MESON_OPTS)
 
+# libFuzzer targets (tests/fuzz): clang, every file instrumented, ASan+UBSan (README "Fuzzing").
+$(FUZZ)/build.ninja:
+	CC=clang meson setup $(FUZZ) -Dfuzz=true -Db_lundef=false $(MESON_OPTS)
+
 build: deps $(BUILD)/build.ninja
 	@$(call FAULTS_ON,$(BUILD))
 	ninja -C $(BUILD)
@@ -38,6 +45,9 @@ build: deps $(BUILD)/build.ninja
 build-asan: deps $(ASAN)/build.ninja
 	@$(call FAULTS_ON,$(ASAN))
 	ninja -C $(ASAN)
+
+build-fuzz: deps $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
 
 analyze: deps $(ANALYZER)/build.ninja
 	@$(call FAULTS_ON,$(ANALYZER))
@@ -59,15 +69,24 @@ docs: build
 
 UNIT_ASAN = meson test -C $(ASAN) --suite unit --print-errorlogs
 ALL = meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 2
+# Every seed and past crash of tests/fuzz through the targets under ASan+UBSan (gcc, a replay
+# driver), then each libFuzzer target for FUZZ_TEST_SECONDS.
+FUZZ_REPLAY = meson test -C $(ASAN) --suite fuzz --print-errorlogs
+FUZZ_TEST_SECONDS ?= 20
+FUZZ_SHORT = tests/fuzz/run.sh $(FUZZ) $(FUZZ_TEST_SECONDS)
 INTEGRATION_ASAN = meson test -C $(ASAN) --suite dataplane --suite mgmt --print-errorlogs \
 	--timeout-multiplier 2
 
-# gcc -fanalyzer (a build of its own), unit tests under ASan+UBSan, every test (unit and
-# integration) on the normal build, then the integration tests under ASan+UBSan. Each run goes
-# on when an earlier one failed, so that every failure is reported; make test fails if any did.
-test: deps format-check build build-asan analyze hugepages
+# gcc -fanalyzer (a build of its own), unit tests under ASan+UBSan, the fuzz corpora and past
+# crashes replayed under ASan+UBSan and each libFuzzer target for a short while, every test (unit
+# and integration) on the normal build, then the integration tests under ASan+UBSan. Each run
+# goes on when an earlier one failed, so that every failure is reported; make test fails if any
+# did.
+test: deps format-check build build-asan build-fuzz analyze hugepages
 	@rc=0; \
 	echo "$(UNIT_ASAN)"; $(UNIT_ASAN) || rc=1; \
+	echo "$(FUZZ_REPLAY)"; $(FUZZ_REPLAY) || rc=1; \
+	echo "$(FUZZ_SHORT)"; $(FUZZ_SHORT) || rc=1; \
 	echo "$(ALL)"; $(ALL) || rc=1; \
 	echo "$(INTEGRATION_ASAN)"; $(INTEGRATION_ASAN) || rc=1; \
 	exit $$rc
@@ -75,6 +94,11 @@ test: deps format-check build build-asan analyze hugepages
 # The integration tests alone under ASan+UBSan (make test runs them too).
 test-asan: deps build-asan hugepages
 	$(INTEGRATION_ASAN)
+
+# Each libFuzzer target for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=3600); what they find is kept
+# in $(FUZZ)/fuzz-corpus, crashes in $(FUZZ)/fuzz-artifacts.
+fuzz: build-fuzz
+	tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
 unit: build build-asan
 	$(UNIT_ASAN)
@@ -92,4 +116,4 @@ bench: build
 	tests/bench/run kernel-sync
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(ANALYZER)
+	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ)

@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of tests/fuzz/corpus/<target>/ (run from anywhere; they are in git).
+
+Frames are made with scapy, in fuzz_tessd.h's record format; netlink messages are packed by
+hand as the kernel sends them; control requests, configs and API requests are JSON. Each seed is
+small: libFuzzer mutates from there."""
+import glob
+import json
+import os
+import shutil
+import socket
+import struct
+import sys
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Dot1AD, Dot1Q, Ether, Raw, fragment  # noqa
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def out(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def rec(port, frame, split=False):
+    b = bytes(frame)
+    return bytes([port | (0x80 if split else 0)]) + struct.pack(">H", len(b)) + b
+
+
+# ---- vswitch: ports 0 up (trunk, native acme 100), 1 a1, 2 a2 (guarded), 3 b1 (trunk) ----
+M1, M2, M3 = "02:00:00:00:10:01", "02:00:00:00:10:02", "02:00:00:00:20:05"
+BC = "ff:ff:ff:ff:ff:ff"
+pay = Raw(b"x" * 46)
+vsw = {
+    "untagged-access": rec(1, Ether(src=M1, dst=M2) / IP(src="192.168.10.11") / pay),
+    "guarded-ok": rec(2, Ether(src=M2, dst=M1) / IP(src="192.168.10.12") / pay),
+    "guarded-spoof": rec(2, Ether(src=M2, dst=M1) / IP(src="192.168.10.99") / pay),
+    "arp-bcast": rec(1, Ether(src=M1, dst=BC) / ARP(psrc="192.168.10.11", pdst="192.168.10.12")),
+    "trunk-tagged": rec(0, Ether(src=M3, dst=BC) / Dot1Q(vlan=200) / IP() / pay),
+    "trunk-native": rec(0, Ether(src=M3, dst=M1) / IP() / pay),
+    "qinq": rec(0, Ether(src=M3, dst=BC) / Dot1AD(vlan=200) / Dot1Q(vlan=7) / IP() / pay),
+    "priority-tag": rec(1, Ether(src=M1, dst=M2) / Dot1Q(vlan=0, prio=5) / IP() / pay),
+    "tagged-on-access": rec(1, Ether(src=M1, dst=M2) / Dot1Q(vlan=100) / IP() / pay),
+    "learn-then-unicast": rec(1, Ether(src=M1, dst=BC) / pay) + rec(3, Ether(
+        src=M3, dst=M1) / Dot1Q(vlan=200) / pay) + rec(1, Ether(src=M1, dst=M3) / pay),
+    "jumbo-split": rec(3, Ether(src=M3, dst=BC) / Dot1Q(vlan=4094) / Raw(b"j" * 3000), True),
+    "multicast": rec(0, Ether(src=M3, dst="01:00:5e:00:00:01") / Dot1Q(vlan=200) / pay),
+    "runt": rec(1, b"\x02\x00\x00\x00\x10\x02\x02"),
+}
+for k, v in vsw.items():
+    out("vswitch", k, v)
+
+# ---- router: port 0 wan (acme 192.168.10.1/24), 1 hosts (VLANs 100, 200, 4000), 2 lan ----
+RM = "02:00:00:00:b0:01"
+wan = lambda p: rec(0, Ether(src="02:00:00:00:a0:09", dst=BC if ARP in p else RM) / p)  # noqa
+host = lambda vlan, p: rec(1, Ether(src="02:00:00:00:c0:09", dst=RM) / Dot1Q(vlan=vlan) / p)  # noqa
+rt = {
+    "arp-request": wan(ARP(op=1, psrc="192.168.10.2", pdst="192.168.10.1")),
+    "arp-reply": wan(ARP(op=2, psrc="192.168.10.5", pdst="192.168.10.1")),
+    "echo": wan(IP(src="192.168.10.7", dst="192.168.10.1") / ICMP()),
+    "udp-closed": wan(IP(src="192.168.10.7", dst="192.168.10.1") / UDP(dport=9)),
+    "forward": wan(IP(src="192.168.10.7", dst="10.1.2.3") / TCP()),
+    "ttl1": wan(IP(src="192.168.10.7", dst="10.1.2.3", ttl=1) / UDP()),
+    "options": wan(IP(src="192.168.10.7", dst="10.1.2.3", options=b"\x07\x07\x04" + b"\0" * 5)
+                   / UDP()),
+    "frag-needed": wan(IP(src="192.168.10.7", dst="192.168.50.9", flags="DF") / Raw(b"f" * 1000)),
+    "fragment": wan(IP(src="192.168.10.7", dst="192.168.50.9") / Raw(b"f" * 1400)),
+    "fragments-in": b"".join(wan(f) for f in fragment(
+        IP(src="192.168.10.7", dst="192.168.10.1") / ICMP() / Raw(b"e" * 1200), 600)),
+    "vlan-bravo": host(200, IP(src="192.168.50.7", dst="8.8.8.8") / UDP()),
+    "blackhole": host(200, IP(src="192.168.50.7", dst="192.168.99.1") / UDP()),
+    "reject": host(200, IP(src="192.168.50.7", dst="192.168.98.1") / UDP()),
+    "vrf-leak": rec(0, Ether(src="02:00:00:00:a0:09", dst=RM) / IP(
+        src="192.168.10.7", dst="172.31.0.9") / UDP()),
+    "bad-checksum": wan(IP(src="192.168.10.7", dst="10.1.2.3", chksum=0x1234) / UDP()),
+    "irb": rec(2, Ether(src="02:00:00:00:d0:09", dst=BC) / ARP(psrc="10.30.0.9",
+                                                              pdst="10.30.0.1")),
+    "jumbo-split": rec(1, Ether(src="02:00:00:00:c0:09", dst=RM) / Dot1Q(vlan=100) / IP(
+        src="192.168.50.7", dst="192.168.10.9") / Raw(b"j" * 4000), True),
+    "martian": wan(IP(src="127.0.0.1", dst="10.1.2.3") / UDP()),
+}
+for k, v in rt.items():
+    out("router", k, v)
+
+# ---- netlink: route messages for table 254 of VRF acme (TAP ifindex 7) ----
+RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWLINK, RTM_DELADDR = 24, 25, 16, 21
+
+
+def rta(t, payload):
+    n = 4 + len(payload)
+    return struct.pack("=HH", n, t) + payload + b"\0" * ((4 - n % 4) % 4)
+
+
+def route(typ, dst, plen, gw=None, oif=7, rtype=1, proto=4, prio=None, flags=0, mp=None):
+    body = struct.pack("=BBBBBBBBI", socket.AF_INET, plen, 0, 0, 254, proto, 0, rtype, 0)
+    body += rta(1, socket.inet_aton(dst)) + rta(15, struct.pack("=I", 254))
+    if gw:
+        body += rta(5, socket.inet_aton(gw))
+    if oif:
+        body += rta(4, struct.pack("=i", oif))
+    if prio is not None:
+        body += rta(6, struct.pack("=I", prio))
+    if mp:
+        nhs = b""
+        for g, ifi in mp:
+            a = rta(5, socket.inet_aton(g))
+            nhs += struct.pack("=HBBi", 8 + len(a), 0, 0, ifi) + a
+        body += rta(9, nhs)
+    return struct.pack("=IHHII", 16 + len(body), typ, flags, 1, 0) + body
+
+
+def link(ifindex, up):
+    body = struct.pack("=BBHiII", 0, 0, 1, ifindex, 1 if up else 0, 0)
+    return struct.pack("=IHHII", 16 + len(body), RTM_NEWLINK, 0, 1, 0) + body
+
+
+nl = {
+    "add": route(RTM_NEWROUTE, "10.9.0.0", 16, gw="192.168.10.2"),
+    "add-del": route(RTM_NEWROUTE, "10.9.0.0", 16, gw="192.168.10.2") +
+    route(RTM_DELROUTE, "10.9.0.0", 16, gw="192.168.10.2"),
+    "replace": route(RTM_NEWROUTE, "10.8.0.0", 24, prio=10) +
+    route(RTM_NEWROUTE, "10.8.0.0", 24, gw="192.168.10.3", prio=10, flags=0x100),
+    "metrics": route(RTM_NEWROUTE, "10.7.0.0", 24, prio=20) + route(
+        RTM_NEWROUTE, "10.7.0.0", 24, gw="192.168.10.4", prio=5) + route(
+        RTM_DELROUTE, "10.7.0.0", 24, prio=5),
+    "multipath": route(RTM_NEWROUTE, "0.0.0.0", 0, oif=None,
+                       mp=[("192.168.10.2", 7), ("192.168.10.3", 7)]),
+    "blackhole": route(RTM_NEWROUTE, "10.6.0.0", 16, oif=None, rtype=6),
+    "unreachable": route(RTM_NEWROUTE, "10.5.0.0", 16, oif=None, rtype=7),
+    "kernel-proto": route(RTM_NEWROUTE, "192.168.10.0", 24, proto=2),
+    "other-device": route(RTM_NEWROUTE, "10.4.0.0", 16, oif=3),
+    "shadowed": route(RTM_NEWROUTE, "10.0.0.0", 8, gw="192.168.10.2"),
+    "link-down": link(7, False),
+}
+for k, v in nl.items():
+    out("netlink", k, v)
+
+# ---- ctl: request lines, one or more per seed ----
+reqs = {
+    "stats.get": {}, "port.list": {}, "config.get": {},
+    "port.add": {"name": "d", "devargs": "net_null9", "mode": "access", "group": "g1"},
+    "port.set": {"name": "d", "mode": "trunk", "groups": ["g1"], "native_group": "g1"},
+    "port.del": {"name": "d"},
+    "xconnect.add": {"a": "c", "b": "d"}, "xconnect.del": {"port": "d"},
+    "group.add": {"name": "g1", "tenant": "t", "vlan": 10, "mac_limit": 5,
+                  "static_macs": [{"mac": "02:00:00:00:00:01", "port": "d"}]},
+    "group.del": {"name": "g1"},
+    "fdb.add": {"group": "g1", "mac": "02:00:00:00:00:01", "port": "d"},
+    "fdb.show": {"group": "g1"}, "fdb.flush": {"group": "g1", "port": "d"},
+    "vrf.add": {"name": "v1", "id": 7, "icmp_rate": 10, "kernel": {"netns": "v1"}},
+    "vrf.del": {"name": "v1"},
+    "interface.add": {"name": "i1", "vrf": "v1", "port": "d", "vlan": 5,
+                      "addresses": ["10.0.0.1/24"], "mac": "02:00:00:00:00:02", "mtu": 1400},
+    "route.add": {"vrf": "v1", "prefix": "10.1.0.0/16",
+                  "nexthops": [{"via": "10.0.0.2", "interface": "i1"}]},
+    "route.del": {"vrf": "v1", "prefix": "10.1.0.0/16"},
+    "route.show": {"vrf": "v1", "prefix": "10.1.0.0/16"},
+    "neigh.add": {"vrf": "v1", "ip": "10.0.0.2", "mac": "02:00:00:00:00:03", "interface": "i1"},
+    "neigh.show": {"vrf": "v1"},
+}
+for i, (m, p) in enumerate(reqs.items()):
+    out("ctl", m, json.dumps({"id": i, "method": m, "params": p}) + "\n")
+out("ctl", "pipeline", "".join(json.dumps({"id": s, "method": "stats.get"}) + "\n"
+                               for s in ("a", None, 3)))
+out("ctl", "response", '{"id": 1, "error": {"code": 2, "message": "m", "path": "/params/a"}}\n')
+out("ctl", "deep", "[" * 40 + "\n")
+
+# ---- config: the examples and the unit tests' configs ----
+for f in sorted(glob.glob(os.path.join(ROOT, "config", "examples", "*.json"))):
+    shutil.copy(f, os.path.join(HERE, "corpus", "config", os.path.basename(f)))
+out("config", "empty", "{}")
+out("config", "dup-key", '{"ports": [], "ports": []}')
+
+# ---- mgr_api: [token][method]path\nbody; tokens 0 provider, 1 acme, 2 bravo, 3 none ----
+GET, POST, PUT, DELETE, PATCH = range(5)
+
+
+def api(tok, method, path, body=None):
+    return bytes([tok, method]) + path.encode() + b"\n" + (
+        json.dumps(body).encode() if body is not None else b"")
+
+
+mgr = {
+    "usage": api(0, GET, "usage"), "usage-tenant": api(1, GET, "usage"),
+    "reconcile": api(0, GET, "reconcile"), "capacity": api(0, GET, "capacity"),
+    "hosts": api(0, GET, "hosts"), "host-put": api(0, PUT, "hosts/h1", {
+        "site": "paris", "shared": True, "vcpu_ratio": 2.0, "vlans": [100, 200, 300],
+        "test_host": {"sockets": 1, "cores": 4, "threads": 2, "memory_mb": 32768}}),
+    "host-del": api(0, DELETE, "hosts/h2"),
+    "tenant": api(0, POST, "tenants", {"name": "carol", "org_id": "org-c", "datacenter": "paris",
+                                       "vlan": 300, "vlan_name": "carol-net"}),
+    "model": api(0, POST, "models", {"name": "big", "vcpus": 8, "memory_mb": 16384,
+                                     "base_image": "win11.qcow2", "cpu_shares": 2048}),
+    "quota": api(0, POST, "quotas", {"tenant": "bravo", "model": "std", "max_cpus": 4,
+                                     "max_memory_mb": 8192}),
+    "desktop": api(1, POST, "desktops", {"name": "d1", "model": "std"}),
+    "desktops": api(1, GET, "desktops"), "desktop-del": api(1, DELETE, "desktops/d1"),
+    "desktop-move": api(1, POST, "desktops/d1/move", {"host": "h1"}),
+    "jobs": api(1, GET, "jobs"), "audit": api(0, GET, "audit"),
+    "images": api(0, GET, "images"),
+    "push": api(0, POST, "images/win11.qcow2/push", {"file": "/etc/hostname"}),
+    "sites": api(0, GET, "sites"), "site": api(0, POST, "sites", {
+        "name": "lyon", "latitude": 45.7, "longitude": 4.8, "storage": "/nonexistent",
+        "client_prefixes": ["10.2.0.0/16"]}),
+    "no-token": api(3, GET, "hosts"), "other-tenant": api(2, GET, "desktops/d1"),
+    "dotdot": api(0, GET, "hosts/.."), "root": api(0, GET, "/"),
+}
+for k, v in mgr.items():
+    out("mgr_api", k, v)
+print("corpora written under", os.path.join(HERE, "corpus"), file=sys.stderr)
