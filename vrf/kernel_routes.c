@@ -150,6 +150,9 @@ static int classify(const struct kbind *b, struct rtnl_route *r, uint64_t *key)
 		memcpy(&ip, nl_addr_get_binary_addr(dst), 4);
 		ip = ntohl(ip);
 	}
+	/* rtm_dst_len is a byte: past 32 it is no IPv4 prefix (and would overflow the mask). */
+	if (nl_addr_get_prefixlen(dst) > 32)
+		return NOT_OURS;
 	len = (uint8_t)nl_addr_get_prefixlen(dst);
 	*key = KERN_KEY(ip & rt_mask(len), len);
 	if (rtnl_route_get_protocol(r) == RTPROT_KERNEL ||
