@@ -415,15 +415,52 @@ static void on_object(struct nl_object *obj, void *arg)
 		link_changed(p->vrf, obj, p->type == RTM_DELLINK || p->type == RTM_DELADDR);
 }
 
+/*
+ * Whether libnl may parse a route message: its parser (3.7) loops for ever,
+ * allocating, on a multipath next hop shorter than its own header (a length
+ * of 0 never advances). The kernel sends none; a message with one is refused.
+ */
+static bool multipath_ok(struct nlmsghdr *h)
+{
+	struct nlattr *a;
+	int rem;
+
+	if ((h->nlmsg_type != RTM_NEWROUTE && h->nlmsg_type != RTM_DELROUTE) ||
+	    !nlmsg_valid_hdr(h, sizeof(struct rtmsg)))
+		return true; /* not a route, or one libnl refuses itself */
+	nlmsg_for_each_attr(a, h, sizeof(struct rtmsg), rem)
+	{
+		const struct rtnexthop *nh = nla_data(a);
+		int len = nla_len(a);
+
+		if (nla_type(a) != RTA_MULTIPATH)
+			continue;
+		while (len >= (int)sizeof(*nh)) {
+			if (nh->rtnh_len < sizeof(*nh))
+				return false;
+			len -= RTNH_ALIGN(nh->rtnh_len);
+			nh = RTNH_NEXT(nh);
+		}
+	}
+	return true;
+}
+
 static int on_message(struct nl_msg *msg, void *arg)
 {
 	struct parsed p = *(struct parsed *)arg;
+	struct kbind *b = &kern_binds[p.vrf];
 
-	if (p.apply && kern_binds[p.vrf].discarding)
+	if (p.apply && b->discarding)
 		return NL_OK; /* older than the dump that follows */
+	if (!multipath_ok(nlmsg_hdr(msg))) {
+		b->errors++;
+		snprintf(b->last_error, sizeof(b->last_error),
+			 "netlink: a route message with a malformed multipath next hop, ignored");
+		return NL_OK;
+	}
 	p.type = nlmsg_hdr(msg)->nlmsg_type;
 	p.flags = nlmsg_hdr(msg)->nlmsg_flags;
-	kern_binds[p.vrf].events += p.apply;
+	b->events += p.apply;
 	nl_msg_parse(msg, on_object, &p);
 	return NL_OK;
 }
