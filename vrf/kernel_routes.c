@@ -425,7 +425,8 @@ static bool multipath_ok(struct nlmsghdr *h)
 	struct nlattr *a;
 	int rem;
 
-	if ((h->nlmsg_type != RTM_NEWROUTE && h->nlmsg_type != RTM_DELROUTE) ||
+	/* Every route message type libnl parses as a route: new, del and get. */
+	if (h->nlmsg_type < RTM_NEWROUTE || h->nlmsg_type > RTM_GETROUTE ||
 	    !nlmsg_valid_hdr(h, sizeof(struct rtmsg)))
 		return true; /* not a route, or one libnl refuses itself */
 	nlmsg_for_each_attr(a, h, sizeof(struct rtmsg), rem)
