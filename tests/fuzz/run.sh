@@ -29,6 +29,10 @@ for t in $targets; do
 		-timeout=25 -artifact_prefix="$art/" "$work" "$here/corpus/$t" "$here/crashes/$t" \
 		>"$log" 2>&1
 	st=$?
+	# EAL's runtime directories of targets that died before their atexit (a crash).
+	for d in /var/run/dpdk/tess_fuzz_*_*; do
+		[ -d "$d" ] && ! kill -0 "${d##*_}" 2>/dev/null && rm -rf "$d"
+	done
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
 	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
