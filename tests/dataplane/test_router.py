@@ -255,7 +255,8 @@ def test_arp_resolution_aging_and_rules(cleanup, tmp_path):
 
 
 def test_arp_rules_and_static_neighbours(cleanup, tmp_path):
-    # Default timers: an entry learnt here must not age out while a loaded machine checks it.
+    # Default timers: an entry learnt here must not age out while a loaded machine checks it;
+    # waits of 10 s (each ends as soon as its condition holds) for the same reason.
     t = PeTopo(cleanup, tmp_path, router=router_config())
     rmac = t.router_mac("acme-dc")
     s = t.sock("acme-desk")
@@ -274,7 +275,7 @@ def test_arp_rules_and_static_neighbours(cleanup, tmp_path):
     arp(2, "192.168.50.67", DESK_GW, dst=rmac)
     # A request for the router's address on another interface: not answered here.
     arp(1, "192.168.50.68", ENT_GW)
-    tess.wait_for(lambda: t.vrfs()["acme"]["drops"].get("arp_ignored", 0) - before == 3, 3,
+    tess.wait_for(lambda: t.vrfs()["acme"]["drops"].get("arp_ignored", 0) - before == 3, 10,
                   "3 ARP ignored")
     nb = t.neigh("acme")
     assert not {"192.168.50.66", "192.168.50.67", "192.168.50.68"} & set(nb)
@@ -285,19 +286,19 @@ def test_arp_rules_and_static_neighbours(cleanup, tmp_path):
     learned = t.vrfs()["acme"]["arp_learned"]
     arp(1, "192.168.50.69", DESK_GW, hwsrc="02:00:00:00:a0:69")
     tess.wait_for(lambda: t.neigh("acme").get("192.168.50.69", {}).get("mac", "").lower() ==
-                  "02:00:00:00:a0:69", 3, "the asker learnt")
+                  "02:00:00:00:a0:69", 10, "the asker learnt")
     assert t.vrfs()["acme"]["arp_learned"] > learned
     tess.wait_for(lambda: [f for f in cap.frames if ARP in Ether(f) and Ether(f)[ARP].op == 2
-                           and Ether(f)[ARP].pdst == "192.168.50.69"], 3, "the ARP reply")
+                           and Ether(f)[ARP].pdst == "192.168.50.69"], 10, "the ARP reply")
     rep = next(Ether(f) for f in cap.close() if ARP in Ether(f) and Ether(f)[ARP].op == 2)
     assert rep[ARP].psrc == DESK_GW and rep[ARP].hwsrc.lower() == rmac
     # A request with another MAC moves the entry; so does a gratuitous ARP.
     arp(1, "192.168.50.69", DESK_GW, hwsrc="02:00:00:00:a0:6a")
     tess.wait_for(lambda: t.neigh("acme")["192.168.50.69"]["mac"].lower() ==
-                  "02:00:00:00:a0:6a", 3, "the entry moved by a request")
+                  "02:00:00:00:a0:6a", 10, "the entry moved by a request")
     arp(1, "192.168.50.69", "192.168.50.69", hwsrc="02:00:00:00:a0:70")
     tess.wait_for(lambda: t.neigh("acme")["192.168.50.69"]["mac"].lower() ==
-                  "02:00:00:00:a0:70", 3, "the entry moved by the gratuitous ARP")
+                  "02:00:00:00:a0:70", 10, "the entry moved by the gratuitous ARP")
     # ... but creates none.
     arp(1, "192.168.50.71", "192.168.50.71", hwsrc="02:00:00:00:a0:71")
     time.sleep(0.3)
