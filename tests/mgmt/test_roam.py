@@ -463,3 +463,29 @@ def test_tessctl_roaming_commands(cleanup, tmp_path):
     assert len(out) == 3 and "london" in out[1] and out[2].split()[1] == d["base_version"][:12]
     assert BASE_IMAGE in ctl(PROVIDER, "image", "list").stdout
     assert json.loads(ctl(PROVIDER, "--json", "image", "list").stdout)[0]["name"] == BASE_IMAGE
+
+
+def slow_qemu_img(tmp_path, rebase_sleep):
+    """A qemu-img that takes rebase_sleep seconds over a rebase (so a move is slow)."""
+    path = os.path.join(str(tmp_path), "slow-qemu-img")
+    with open(path, "w") as f:
+        f.write(f"#!/bin/sh\ncase \"$1\" in rebase) sleep {rebase_sleep};; esac\n"
+                "exec qemu-img \"$@\"\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_connect_longer_than_http_timeout_gets_its_answer(cleanup, tmp_path):
+    """Review 1.15: a connect that waits longer than http.timeout_sec still gets an answer
+    (the move's result), not a closed connection. A regression test: it held already."""
+    slow = slow_qemu_img(tmp_path, 5)
+    w = World(cleanup, tmp_path, config={"qemu_img": slow, "http": {"timeout_sec": 2},
+                                         "roaming": {"connect_wait_sec": 30}})
+    m = w.m
+    d = w.desktop()
+    m.http_timeout = 60
+    # The move takes ~5 s, the connection's idle timeout is 2 s: MHD (a thread per
+    # connection) does not time a connection out while its handler runs.
+    status, r = w.connect(d["id"], NEAR["london"])
+    assert status == 200 and r["moved"] and r["move_ms"] >= 2000, (status, r)
+    w.assert_at(d["id"], "london")
