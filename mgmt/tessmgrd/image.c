@@ -50,9 +50,17 @@ int mgr_image_make_parent(const char *path)
 static pid_t spawn(char *const argv[], int outfd, pid_t parent)
 {
 	static const char msg[] = "cannot run qemu-img\n";
-	pid_t pid = vfork();
+	sigset_t none;
+	pid_t pid;
 
+	sigemptyset(&none);
+	pid = vfork();
 	if (pid == 0) {
+		/* tessmgrd blocks INT/TERM/HUP for its signal thread and ignores PIPE; exec keeps
+		 * both, and a qemu-img that cannot be stopped or that writes on into a closed pipe
+		 * is not wanted. The vfork child has its own mask and dispositions. */
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		/* Dies with tessmgrd: no clone may appear after a restart rolled its job back. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)

@@ -119,3 +119,36 @@ def test_heavy_job_of_another_tenant_runs_while_light_jobs_flood(cleanup, tmp_pa
         for t in threads:
             t.join()
     m.wait_idle()
+
+
+def wrapper(tmp_path, name, body):
+    """A qemu-img wrapper script running body before the real qemu-img."""
+    path = os.path.join(str(tmp_path), name)
+    with open(path, "w") as f:
+        f.write(f"#!/bin/sh\n{body}\nexec qemu-img \"$@\"\n")
+    os.chmod(path, 0o755)
+    return path
+
+
+def test_qemu_img_runs_with_no_signal_blocked(cleanup, tmp_path):
+    """Review 1.15: tessmgrd blocks SIGINT/TERM/HUP for its signal thread; qemu-img must not
+    inherit that mask (it could not be stopped)."""
+    out = os.path.join(str(tmp_path), "sigblk")
+    # Python, not sh: dash clears its signal mask when it starts.
+    tool = os.path.join(str(tmp_path), "sig-qemu-img")
+    with open(tool, "w") as f:
+        f.write("#!/usr/bin/python3\nimport os, sys\n"
+                f"with open('/proc/self/status') as s, open('{out}', 'a') as o:\n"
+                "    o.write([x for x in s if x.startswith('SigBlk')][0])\n"
+                "os.execvp('qemu-img', ['qemu-img'] + sys.argv[1:])\n")
+    os.chmod(tool, 0o755)
+    m = Mgr(cleanup, tmp_path, {"qemu_img": tool}).start()
+    m.site()
+    m.test_host("h1", ratio=4.0)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    m.desktop("d1", ACME)
+    with open(out) as f:
+        lines = f.read().split("\n")
+    assert lines[0] and all(int(x.split()[1], 16) == 0 for x in lines if x), lines
