@@ -6,22 +6,37 @@
 #include <gnutls/gnutls.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fault.h"
 
 static char tool[PATH_MAX] = "qemu-img";
+static unsigned tool_timeout_sec = 300;
+static uint64_t tool_timeouts;
 
 void mgr_image_set_tool(const char *path)
 {
 	snprintf(tool, sizeof(tool), "%s", path);
+}
+
+void mgr_image_set_timeout(unsigned sec)
+{
+	tool_timeout_sec = sec;
+}
+
+uint64_t mgr_image_timeouts(void)
+{
+	return __atomic_load_n(&tool_timeouts, __ATOMIC_RELAXED);
 }
 
 int mgr_image_make_parent(const char *path)
@@ -61,6 +76,8 @@ static pid_t spawn(char *const argv[], int outfd, pid_t parent)
 		 * is not wanted. The vfork child has its own mask and dispositions. */
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* Its own group: a timeout kills whatever it started too (a wrapper's children). */
+		setpgid(0, 0);
 		/* Dies with tessmgrd: no clone may appear after a restart rolled its job back. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
@@ -75,12 +92,16 @@ static pid_t spawn(char *const argv[], int outfd, pid_t parent)
 	return pid;
 }
 
-/* Runs qemu-img with args (argv[0] is replaced by the tool); 0, or -EIO with its message. */
+/* Runs qemu-img with args (argv[0] is replaced by the tool); 0, or -EIO with its message,
+ * or -ETIMEDOUT when it ran longer than its timeout (a hung NFS base would otherwise hold a
+ * job thread forever): then it and its process group are killed. */
 static int run_tool(char **argv, const char *what, char *err, size_t len)
 {
-	char out[512] = "";
+	char out[512] = "", scratch[512];
 	int pipefd[2], status = 0, rc;
 	ssize_t n, used = 0;
+	struct timespec now, until;
+	bool timed_out = false;
 	pid_t pid;
 
 	argv[0] = tool;
@@ -94,12 +115,50 @@ static int run_tool(char **argv, const char *what, char *err, size_t len)
 		snprintf(err, len, "cannot run %s: %s", tool, strerror(-rc));
 		return rc;
 	}
-	while ((n = read(pipefd[0], out + used, sizeof(out) - 1 - (size_t)used)) > 0)
-		used += n;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += tool_timeout_sec;
+	for (;;) {
+		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		long ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (until.tv_sec - now.tv_sec) * 1000 + (until.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			timed_out = true;
+			break;
+		}
+		rc = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+		if (rc < 0 && errno != EINTR)
+			break;
+		if (rc <= 0)
+			continue;
+		/* Past the message's room the rest is read and dropped, so it never blocks. */
+		if ((size_t)used < sizeof(out) - 1)
+			n = read(pipefd[0], out + used, sizeof(out) - 1 - (size_t)used);
+		else
+			n = read(pipefd[0], scratch, sizeof(scratch));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((size_t)used < sizeof(out) - 1)
+			used += n;
+	}
 	out[used] = '\0';
 	close(pipefd[0]);
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (timed_out) {
+		__atomic_fetch_add(&tool_timeouts, 1, __ATOMIC_RELAXED);
+		snprintf(err, len,
+			 "qemu-img %s timed out after %us (killed; see qemu_img_timeout_sec)", what,
+			 tool_timeout_sec);
+		return -ETIMEDOUT;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		out[strcspn(out, "\n")] = '\0';
 		snprintf(err, len, "qemu-img %s failed: %s", what, out[0] ? out : "no message");

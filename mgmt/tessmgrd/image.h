@@ -8,6 +8,7 @@
 #define TESS_MGR_IMAGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * overlay := a qcow2 linked clone of base (qemu-img create -f qcow2 -b BASE
@@ -21,6 +22,10 @@ int mgr_image_rebase(const char *overlay, const char *base, char *err, size_t le
 int mgr_image_remove(const char *overlay);
 /* The program used, for tests and the demo: "qemu-img" unless set. */
 void mgr_image_set_tool(const char *path);
+/* How long one qemu-img run may take before it is killed (default 300 s). */
+void mgr_image_set_timeout(unsigned sec);
+/* How many qemu-img runs were killed for taking too long. */
+uint64_t mgr_image_timeouts(void);
 /* mkdir -p of path's directory. */
 int mgr_image_make_parent(const char *path);
 

@@ -105,6 +105,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	mgr_image_set_tool(mgr_conf.qemu_img);
+	mgr_image_set_timeout(mgr_conf.qemu_img_timeout_sec);
 
 	rc = mgr_init(err, sizeof(err));
 	if (rc < 0) {

@@ -101,6 +101,8 @@ static const struct cfg_field cfg_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .min_len = 1, .max_len = PATH_MAX - 1 } }),
 		  false, "\"qemu-img\""),
+	CFG_FIELD(struct mgr_cfg, qemu_img_timeout_sec, "qemu_img_timeout_sec", INT(1, 86400),
+		  false, "300"),
 	CFG_FIELD(struct mgr_cfg, import_dir, "import_dir", &path_node, false,
 		  "\"/var/lib/tessera/import\""),
 	CFG_FIELD(struct mgr_cfg, jobs, "jobs",

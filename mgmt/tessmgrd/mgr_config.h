@@ -90,7 +90,8 @@ struct mgr_cfg {
 	uint32_t max_body;
 	struct mgr_http_cfg http;
 	char qemu_img[PATH_MAX];
-	char import_dir[PATH_MAX]; /* image pushes read only regular files under it */
+	uint32_t qemu_img_timeout_sec; /* one qemu-img run, then killed (a hung NFS base) */
+	char import_dir[PATH_MAX];     /* image pushes read only regular files under it */
 	struct mgr_jobs_cfg jobs;
 	struct mgr_audit_cfg audit;
 	struct mgr_resources_cfg resources;

@@ -130,6 +130,33 @@ def wrapper(tmp_path, name, body):
     return path
 
 
+def test_hung_qemu_img_is_killed_and_the_job_fails(cleanup, tmp_path):
+    """Review 1.15: a qemu-img that hangs (a dead NFS base) is killed after
+    qemu_img_timeout_sec, its job fails saying so and leaves nothing behind."""
+    pids = os.path.join(str(tmp_path), "pids")
+    tool = wrapper(tmp_path, "hung-qemu-img",
+                   f"echo $$ >> {pids}\ncase \"$1\" in create) sleep 3600;; esac")
+    m = Mgr(cleanup, tmp_path, {"qemu_img": tool, "qemu_img_timeout_sec": 2}).start()
+    m.site()
+    m.test_host("h1", ratio=4.0)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], token=ACME, timeout=60)
+    assert j["state"] == "failed" and "timed out after 2s" in j["error"], j
+    # Rolled back: the desktop is gone, and no overlay is left.
+    assert m.call("GET", f"desktops/{r['desktop']['id']}", token=ACME)[0] == 404
+    assert [f for _, _, fs in os.walk(os.path.join(m.storage, "overlays")) for f in fs] == []
+    assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0
+    assert m.ok("GET", "stats")["jobs"]["qemu_img_timeouts"] == 1
+    # The wrapper and its sleep are gone, not left hanging.
+    with open(pids) as f:
+        for pid in f.read().split():
+            assert not os.path.exists(f"/proc/{pid}") or \
+                open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
 def test_qemu_img_runs_with_no_signal_blocked(cleanup, tmp_path):
     """Review 1.15: tessmgrd blocks SIGINT/TERM/HUP for its signal thread; qemu-img must not
     inherit that mask (it could not be stopped)."""
