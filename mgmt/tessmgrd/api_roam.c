@@ -288,8 +288,9 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 		/* Still moving, or finished so long ago that its record is gone. */
 		api_ok(c, 202,
 		       json_pack("{s:I, s:s}", "job", (json_int_t)job_id, "reason",
-				 rc == -ETIMEDOUT ? "the desktop is still moving: follow the job"
-						  : "the move has ended: ask again"));
+				 rc == -ETIMEDOUT   ? "the desktop is still moving: follow the job"
+				 : rc == -ESHUTDOWN ? "tessmgrd is stopping: follow the job"
+						    : "the move has ended: ask again"));
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);

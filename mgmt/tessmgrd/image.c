@@ -23,6 +23,7 @@
 static char tool[PATH_MAX] = "qemu-img";
 static unsigned tool_timeout_sec = 300;
 static uint64_t tool_timeouts;
+static bool aborting;
 
 void mgr_image_set_tool(const char *path)
 {
@@ -32,6 +33,11 @@ void mgr_image_set_tool(const char *path)
 void mgr_image_set_timeout(unsigned sec)
 {
 	tool_timeout_sec = sec;
+}
+
+void mgr_image_abort(void)
+{
+	__atomic_store_n(&aborting, true, __ATOMIC_RELAXED);
 }
 
 uint64_t mgr_image_timeouts(void)
@@ -101,10 +107,14 @@ static int run_tool(char **argv, const char *what, char *err, size_t len)
 	int pipefd[2], status = 0, rc;
 	ssize_t n, used = 0;
 	struct timespec now, until;
-	bool timed_out = false;
+	bool timed_out = false, aborted = false;
 	pid_t pid;
 
 	argv[0] = tool;
+	if (__atomic_load_n(&aborting, __ATOMIC_RELAXED)) {
+		snprintf(err, len, "qemu-img %s not run: tessmgrd is stopping", what);
+		return -ECANCELED;
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	pid = spawn(argv, pipefd[1], getpid());
@@ -127,7 +137,12 @@ static int run_tool(char **argv, const char *what, char *err, size_t len)
 			timed_out = true;
 			break;
 		}
-		rc = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
+		if (__atomic_load_n(&aborting, __ATOMIC_RELAXED)) {
+			aborted = true;
+			break;
+		}
+		/* Short turns: shutdown is noticed within 200 ms. */
+		rc = poll(&p, 1, ms > 200 ? 200 : (int)ms);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (rc <= 0)
@@ -146,7 +161,7 @@ static int run_tool(char **argv, const char *what, char *err, size_t len)
 	}
 	out[used] = '\0';
 	close(pipefd[0]);
-	if (timed_out) {
+	if (timed_out || aborted) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 	}
@@ -158,6 +173,10 @@ static int run_tool(char **argv, const char *what, char *err, size_t len)
 			 "qemu-img %s timed out after %us (killed; see qemu_img_timeout_sec)", what,
 			 tool_timeout_sec);
 		return -ETIMEDOUT;
+	}
+	if (aborted) {
+		snprintf(err, len, "qemu-img %s stopped: tessmgrd is stopping", what);
+		return -ECANCELED;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		out[strcspn(out, "\n")] = '\0';

@@ -26,6 +26,8 @@ void mgr_image_set_tool(const char *path);
 void mgr_image_set_timeout(unsigned sec);
 /* How many qemu-img runs were killed for taking too long. */
 uint64_t mgr_image_timeouts(void);
+/* Shutdown: running qemu-img runs are killed and fail, and none starts. */
+void mgr_image_abort(void);
 /* mkdir -p of path's directory. */
 int mgr_image_make_parent(const char *path);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fault.h"
+#include "image.h"
 #include "store.h"
 
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -15,7 +16,8 @@ static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
 static pthread_t *threads;
 static uint32_t n_threads;
 static bool stopping;
-static uint32_t pending; /* jobs queued or running */
+static bool shutting_down; /* SIGTERM: waiters return, running qemu-img is stopped */
+static uint32_t pending;   /* jobs queued or running */
 
 static bool heavy(uint8_t kind)
 {
@@ -388,6 +390,17 @@ void mgr_jobs_stop(void)
 	n_threads = 0;
 }
 
+void mgr_jobs_shutdown(void)
+{
+	pthread_mutex_lock(&mgr.lock);
+	shutting_down = true;
+	stopping = true; /* no new job starts; the running ones end (rolled back) */
+	pthread_cond_broadcast(&done);
+	pthread_cond_broadcast(&wake);
+	pthread_mutex_unlock(&mgr.lock);
+	mgr_image_abort();
+}
+
 int mgr_jobs_drain(unsigned timeout_sec)
 {
 	struct timespec until;
@@ -423,6 +436,11 @@ int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
 		if (j->state > MGR_JOB_RUNNING) {
 			*out = *j;
 			rc = 0;
+			break;
+		}
+		if (shutting_down) {
+			*out = *j;
+			rc = -ESHUTDOWN;
 			break;
 		}
 		if (pthread_cond_timedwait(&done, &mgr.lock, &until) == ETIMEDOUT) {

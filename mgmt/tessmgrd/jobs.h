@@ -20,6 +20,10 @@
 
 int mgr_jobs_start(void);
 void mgr_jobs_stop(void);
+/* Shutdown begins (before the HTTP server stops): requests waiting for a job return at once
+ * (mgr_job_wait: -ESHUTDOWN), no job starts, a running qemu-img is stopped so that its job ends
+ * and rolls back now rather than after a restart. */
+void mgr_jobs_shutdown(void);
 
 /* Queues a job of kind for desktop d (stored); NULL with e set. */
 struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct mgr_err *e);
@@ -37,7 +41,8 @@ void mgr_jobs_recover(void);
 /* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */
 int mgr_jobs_drain(unsigned timeout_sec);
 
-/* Waits until job id has finished (copied to out): 0, -ETIMEDOUT (out: as it is now), -ENOENT. */
+/* Waits until job id has finished (copied to out): 0, -ETIMEDOUT or -ESHUTDOWN (out: as it is
+ * now), -ENOENT. */
 int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out);
 
 /* The work of each kind (desktop_ops.c): 0, or -errno with err. */

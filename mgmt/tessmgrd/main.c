@@ -149,6 +149,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	printf("tessmgrd: %s: stopping\n", strsignal(sig));
+	/* First: a connect waiting for its move (up to connect_wait_sec) would hold http_stop. */
+	mgr_jobs_shutdown();
 	http_stop();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
 	mgr_health_stop();
