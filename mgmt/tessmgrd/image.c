@@ -45,6 +45,29 @@ uint64_t mgr_image_timeouts(void)
 	return __atomic_load_n(&tool_timeouts, __ATOMIC_RELAXED);
 }
 
+int mgr_fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int mgr_image_make_parent(const char *path)
 {
 	char dir[PATH_MAX];
@@ -217,7 +240,16 @@ int mgr_image_rebase(const char *overlay, const char *base, char *err, size_t le
 		"qcow2", (char *)overlay, NULL
 	};
 
-	return run_tool(argv, "rebase", err, len);
+	int rc = run_tool(argv, "rebase", err, len), fd = -1;
+
+	/* qemu-img does not sync: the new backing name must be on disk before the source goes. */
+	if (rc == 0 && ((fd = open(overlay, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) < 0)) {
+		rc = -errno;
+		snprintf(err, len, "syncing %s: %s", overlay, strerror(-rc));
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 int mgr_file_sha256(const char *path, char hex[65], char *err, size_t len)
@@ -343,6 +375,9 @@ int mgr_file_copy_verified(const char *src, const char *dst, const char *sha256,
 		rc = -errno;
 		snprintf(err, len, "publishing %s: %s", dst, strerror(-rc));
 	}
+	/* The name too must survive a power loss before a move removes the source. */
+	if (rc == 0 && (rc = mgr_fsync_dir(dst)) < 0)
+		snprintf(err, len, "publishing %s: syncing its directory: %s", dst, strerror(-rc));
 	if (rc < 0)
 		unlink(part);
 	return rc;

@@ -28,6 +28,8 @@ void mgr_image_set_timeout(unsigned sec);
 uint64_t mgr_image_timeouts(void);
 /* Shutdown: running qemu-img runs are killed and fail, and none starts. */
 void mgr_image_abort(void);
+/* fsync of path's directory (after a rename there, so the new name is durable). */
+int mgr_fsync_dir(const char *path);
 /* mkdir -p of path's directory. */
 int mgr_image_make_parent(const char *path);
 

@@ -14,6 +14,7 @@
 #include <libvirt/virterror.h>
 
 #include "capacity.h"
+#include "image.h"
 
 /*
  * A host's connection. Requests, jobs and the resource manager use it without mgr.lock while a
@@ -115,7 +116,8 @@ static int save_node(struct conn *k, virConnectPtr c, char *err, size_t len)
 		last_error(err, len, "listing domains");
 		return -EIO;
 	}
-	/* Its own temporary file: a replaced connection still in use may save at the same time. */
+	/* Its own temporary file: a replaced connection still in use may save at the same time.
+	 * mkstemp makes it 0600: it holds VIR_DOMAIN_XML_SECURE data. */
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", k->node_file);
 	fd = mkstemp(tmp);
 	if (fd >= 0 && (f = fdopen(fd, "w")) == NULL)
@@ -152,6 +154,9 @@ static int save_node(struct conn *k, virConnectPtr c, char *err, size_t len)
 		snprintf(err, len, "cannot rename %s: %s", tmp, strerror(errno));
 		rc = -errno;
 	}
+	if (rc == 0 && (rc = mgr_fsync_dir(k->node_file)) < 0)
+		snprintf(err, len, "cannot sync the directory of %s: %s", k->node_file,
+			 strerror(-rc));
 	if (rc < 0)
 		unlink(tmp);
 out:

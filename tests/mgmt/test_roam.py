@@ -525,3 +525,52 @@ def test_sigterm_during_a_long_connect_stops_promptly(cleanup, tmp_path):
     assert job["state"] == "failed", job
     w.assert_at(d["id"], "paris")
     assert w.leftovers() == []
+
+
+def test_move_is_durable_before_the_source_goes(cleanup, tmp_path):
+    """Review 1.15: each rename that publishes a file (the moved overlay, a node file) is
+    followed by an fsync of its directory, so that after power loss the move is either not
+    there or whole; node files, which hold VIR_DOMAIN_XML_SECURE data, are 0600. Seen with
+    strace on tessmgrd's threads."""
+    w = World(cleanup, tmp_path)
+    m = w.m
+    d = w.desktop()
+    trace = os.path.join(str(tmp_path), "strace.out")
+    # -f with -p: every thread of tessmgrd ("Process N attached with M threads").
+    st = subprocess.Popen(["strace", "-f", "-o", trace, "-e",
+                           "trace=rename,renameat,renameat2,openat,fsync,unlink,unlinkat",
+                           "-p", str(m.proc.pid)], stderr=subprocess.PIPE, text=True)
+    while True:
+        line = st.stderr.readline()
+        assert line, "strace did not attach"
+        if "attached" in line:
+            break
+    status, r = w.connect(d["id"], NEAR["london"])
+    assert status == 200 and r["moved"], r
+    st.terminate()
+    st.wait(20)
+    with open(trace) as f:
+        lines = f.read().splitlines()
+    dirs_synced = set()
+    renames = []
+    opened = {}
+    for i, line in enumerate(lines):
+        tid = line.split()[0]
+        mo = re.search(r'rename(?:at2?)?\(.*?"([^"]+)", .*?"([^"]+)".*\)\s+= 0', line)
+        if mo:
+            renames.append((i, tid, mo.group(2)))
+        mo = re.search(r'openat\(AT_FDCWD, "([^"]+)", [^)]*O_DIRECTORY[^)]*\)\s+= (\d+)', line)
+        if mo:
+            opened[(tid, mo.group(2))] = (mo.group(1), i)
+        mo = re.search(r'fsync\((\d+)\)\s+= 0', line)
+        if mo and (tid, mo.group(1)) in opened:
+            path, _ = opened.pop((tid, mo.group(1)))
+            dirs_synced.add((tid, path, i))
+    published = [r for r in renames if "/overlays/" in r[2] or r[2].endswith(".xml")]
+    assert any("/overlays/" in r[2] for r in published), renames
+    for i, tid, dst in published:
+        assert any(t == tid and p == os.path.dirname(dst) and j > i
+                   for t, p, j in dirs_synced), (dst, dirs_synced)
+    for h in ("h-paris", "h-london"):
+        mode = os.stat(os.path.join(m.state, "hosts", f"{h}.xml")).st_mode & 0o777
+        assert mode == 0o600, (h, oct(mode))
