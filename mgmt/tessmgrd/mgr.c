@@ -431,6 +431,7 @@ static int connect_locked(uint32_t host_id)
 	const struct mgr_libvirt_cfg *p = &mgr_conf.libvirt;
 	struct mgr_host copy, *h;
 	char err[512] = "";
+	bool repin = false;
 	int rc;
 
 	pthread_mutex_lock(&mgr.lock);
@@ -461,10 +462,17 @@ static int connect_locked(uint32_t host_id)
 		h->up = rc == 0;
 		snprintf(h->down_reason, sizeof(h->down_reason), "%s", rc == 0 ? "" : err);
 		if (rc == 0) {
+			/* Another topology (a new shape or URI, a changed machine) moves the
+			 * partitions: the desktops' CPUs follow, in memory, the store and their
+			 * pins (review 1.15). The first connect has no old topology to differ. */
+			repin = h->topo.ncpus && h->n_slices &&
+				memcmp(&h->topo, &copy.topo, sizeof(copy.topo)) != 0;
 			h->memory_mb = copy.memory_mb;
 			h->topo = copy.topo;
 			h->retry_sec = 0;
 			mgr_partition(h);
+			if (repin)
+				mgr_sync_cpus_locked(h);
 		} else {
 			/* The next attempt: after health_sec, then twice as long each time. */
 			h->retry_sec = h->retry_sec ? h->retry_sec * 2 : p->health_sec;
@@ -476,6 +484,8 @@ static int connect_locked(uint32_t host_id)
 		mgr_virt_close(host_id); /* deleted meanwhile */
 	}
 	pthread_mutex_unlock(&mgr.lock);
+	if (repin)
+		mgr_repin_host(host_id);
 	if (rc < 0)
 		fprintf(stderr, "tessmgrd: host %u is down: %s\n", host_id, err);
 	return rc;

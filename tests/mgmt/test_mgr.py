@@ -377,6 +377,53 @@ def test_host_put_checks_the_new_shape(m):
     assert sum(len(p) for p in parts) == 6 and not parts[0] & parts[1]
 
 
+def test_host_reconnect_with_a_new_topology_repins_its_desktops(m):
+    """Review 1.15: a host that reconnects with another topology (a PUT of its test_host
+    shape here; a health-check reconnect takes the same path) is partitioned again, and its
+    desktops follow: their CPUs synced (API and store) and their vCPUs re-pinned."""
+    m.site()
+    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+    desks = [(m.desktop("a1", ACME), ACME), (m.desktop("a2", ACME), ACME),
+             (m.desktop("b1", BRAVO), BRAVO)]
+    before = {d["id"]: pins(m, d["id"], t)[0]["cpus"] for d, t in desks}
+    shape = m.ok("GET", "hosts/h1")["test_host"]
+    m.ok("PUT", "hosts/h1", _host_body(m, "h1", test_host=dict(shape, cores=6)))
+    deadline = time.time() + 30
+    while m.ok("GET", "hosts/h1")["cpus"] != 12 and time.time() < deadline:
+        time.sleep(0.1)
+    h = m.ok("GET", "hosts/h1")
+    assert h["cpus"] == 12 and h["up"], h
+    m.wait_idle()
+
+    def follows():
+        parts = {p["tenant"]: p["cpus"] for p in m.ok("GET", "hosts/h1")["partitions"]}
+        for d, token in desks:
+            desk, p = pins(m, d["id"], token)
+            if desk["cpus"] != parts[{ACME: "acme", BRAVO: "bravo"}[token]]:
+                return False, ("cpus", desk, parts)
+            if not all(s == set(cpus(desk["cpus"])) for s in p):
+                return False, ("pins", desk, p)
+        return True, None
+
+    deadline = time.time() + 30
+    ok, why = follows()
+    while not ok and time.time() < deadline:
+        time.sleep(0.2)
+        ok, why = follows()
+    assert ok, (before, why)
+    # And the store has them: the same after a restart.
+    now = {d["id"]: pins(m, d["id"], t)[0]["cpus"] for d, t in desks}
+    assert now != before
+    m.stop()
+    m.start()
+    assert {d["id"]: pins(m, d["id"], t)[0]["cpus"] for d, t in desks} == now
+
+
 def test_failed_create_puts_the_partition_back(m):
     """Review 1.15: a create that fails at its store commit gives its partition growth back,
     and the tenant's other desktops there follow it back (they were left on the grown set)."""
