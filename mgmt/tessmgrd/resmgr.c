@@ -10,12 +10,10 @@
 #include "capacity.h"
 #include "mgr.h"
 #include "store.h"
+#include "ticker.h"
 #include "virt.h"
 
-static pthread_t thread;
-static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
-static bool stopping, started;
+static struct mgr_ticker ticker;
 
 /* Measurement slack: a desktop at exactly its share is not bursting. */
 #define SLACK 1.02
@@ -138,42 +136,12 @@ void mgr_resmgr_sample(void)
 	free(s);
 }
 
-static void *loop(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&stop_lock);
-	while (!stopping) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += mgr_conf.resources.sample_sec;
-		pthread_cond_timedwait(&stop_cond, &stop_lock, &until);
-		if (stopping)
-			break;
-		pthread_mutex_unlock(&stop_lock);
-		mgr_resmgr_sample();
-		pthread_mutex_lock(&stop_lock);
-	}
-	pthread_mutex_unlock(&stop_lock);
-	return NULL;
-}
-
 int mgr_resmgr_start(void)
 {
-	stopping = false;
-	if (pthread_create(&thread, NULL, loop, NULL) != 0)
-		return -EAGAIN;
-	started = true;
-	return 0;
+	return mgr_ticker_start(&ticker, &mgr_conf.resources.sample_sec, mgr_resmgr_sample);
 }
 
 void mgr_resmgr_stop(void)
 {
-	if (!started)
-		return;
-	pthread_mutex_lock(&stop_lock);
-	stopping = true;
-	pthread_cond_signal(&stop_cond);
-	pthread_mutex_unlock(&stop_lock);
-	pthread_join(thread, NULL);
-	started = false;
+	mgr_ticker_stop(&ticker);
 }
