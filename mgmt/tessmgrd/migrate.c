@@ -388,13 +388,7 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len)
 	}
 	rc = load(j, m, false, err, len);
 	if (rc < 0) {
-		pthread_mutex_lock(&mgr.lock);
-		const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
-		uint32_t tenant = d ? d->tenant_id : 0, model = d ? d->model_id : 0;
-		pthread_mutex_unlock(&mgr.lock);
-		if (tenant)
-			release_target(j, tenant, model);
-		mgr_op_resync(j->desktop_id);
+		mgr_op_migrate_not_run(j);
 		free(m);
 		return rc;
 	}
