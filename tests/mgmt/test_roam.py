@@ -284,7 +284,13 @@ def test_restart_mid_move_rolls_back(cleanup, tmp_path):
     m = w.m
     d = w.desktop()
     m.http_timeout = 5
-    t = threading.Thread(target=lambda: w.connect(d["id"], NEAR["london"]), daemon=True)
+    def connect():  # its answer never comes: tessmgrd is killed under it
+        try:
+            w.connect(d["id"], NEAR["london"])
+        except OSError:
+            pass
+
+    t = threading.Thread(target=connect, daemon=True)
     t.start()
     deadline = time.time() + 20
     while time.time() < deadline:
