@@ -293,7 +293,7 @@ static void fail(struct neigh *e, uint64_t now)
 
 static void tick(struct neigh *e, void *arg)
 {
-	uint64_t now = *(const uint64_t *)arg, hz = dp_tsc_hz, age = now - e->since;
+	uint64_t now = *(const uint64_t *)arg, hz = dp_tsc_hz, age = neigh_age(e, now);
 	const struct rt_vrf *v = &rt_vrfs[e->vrf];
 	struct rte_ether_addr mac;
 

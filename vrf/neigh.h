@@ -93,6 +93,14 @@ void neigh_delete(struct neigh_table *n, struct neigh *e);
  * hold held_max.
  */
 bool neigh_hold(struct neigh_table *n, struct neigh *e, struct rte_mbuf *m, uint32_t max);
+
+/* How long e has been in its state at now: 0 if its state began after now (a timer tick
+ * carries a time taken before the packets handled in the same turn, which may have set it). */
+static inline uint64_t neigh_age(const struct neigh *e, uint64_t now)
+{
+	return now > e->since ? now - e->since : 0;
+}
+
 /* Hands back the packets held for e (up to NEIGH_MAX_QUEUE into out); how many. */
 uint16_t neigh_unhold(struct neigh_table *n, struct neigh *e, struct rte_mbuf **out);
 void neigh_walk(struct neigh_table *n, void (*fn)(struct neigh *e, void *arg), void *arg);

@@ -580,7 +580,7 @@ static void show_neigh(struct neigh *e, void *arg)
 	json_object_set_new(o, "interface", json_string(rt_ifs[e->iface].name));
 	json_object_set_new(o, "state", json_string(neigh_state_name(e->state)));
 	json_object_set_new(o, "age_sec",
-			    json_integer((json_int_t)((c->now - e->since) / dp_tsc_hz)));
+			    json_integer((json_int_t)(neigh_age(e, c->now) / dp_tsc_hz)));
 	json_object_set_new(o, "queued", json_integer(e->n_queued));
 	json_array_append_new(c->a, o);
 }

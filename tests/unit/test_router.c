@@ -548,6 +548,10 @@ static void test_neigh_limits_and_held_packets(void **state)
 	assert_null(neigh_find(&n, 8, 0x0a000001)); /* per VRF */
 	assert_ptr_equal(neigh_find(&n, 7, 0x0a000001), e);
 	assert_false(__atomic_load_n(&e->mac, __ATOMIC_RELAXED) & NEIGH_MAC_VALID);
+	/* Age: a timer tick may carry a time taken before the packet that set the state. */
+	neigh_set_mac(e, &mac, NEIGH_STALE, 1000);
+	assert_int_equal(neigh_age(e, 1500), 500);
+	assert_int_equal(neigh_age(e, 400), 0);
 	f = neigh_create(&n, 7, 0x0a000002, 3, NEIGH_INCOMPLETE, 2, 1);
 	assert_non_null(f);
 	/* The VRF's limit. */
