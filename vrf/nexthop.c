@@ -56,10 +56,25 @@ static bool same(const struct nh_group *a, const struct nh_group *b)
 	return true;
 }
 
-static uint32_t bucket_of(const struct nh_group *g)
+/*
+ * A group without paths (blackhole, reject, into a VRF) names no interface,
+ * hence no VRF: each VRF has its own, counted against it (review 3.2).
+ * A group with paths is its interfaces' VRF's anyway.
+ */
+static uint16_t owner_key(const struct nh_group *g, uint16_t vrf)
+{
+	return g->n == 0 && vrf < NH_MAX_OWNERS ? vrf : 0;
+}
+
+static bool mine(const struct nh_table *t, uint32_t id, const struct nh_group *g, uint16_t vrf)
+{
+	return same(&t->g[id], g) && owner_key(g, vrf) == owner_key(g, t->owner[id]);
+}
+
+static uint32_t bucket_of(const struct nh_group *g, uint16_t vrf)
 {
 	uint64_t h = (uint64_t)g->type << 40 | (uint64_t)g->origin << 32 | (uint64_t)g->n << 24 |
-		     g->target_vrf;
+		     ((uint64_t)owner_key(g, vrf) << 16 ^ g->target_vrf);
 
 	for (unsigned i = 0; i < g->n; i++)
 		h = (h ^ ((uint64_t)g->path[i].iface << 32 | g->path[i].gw)) *
@@ -69,10 +84,15 @@ static uint32_t bucket_of(const struct nh_group *g)
 
 uint32_t nh_find(const struct nh_table *t, const struct nh_group *g)
 {
+	return nh_find_for(t, g, 0);
+}
+
+uint32_t nh_find_for(const struct nh_table *t, const struct nh_group *g, uint16_t vrf)
+{
 	uint32_t id;
 
-	for (id = t->bucket[bucket_of(g)]; id; id = t->next[id])
-		if (same(&t->g[id], g))
+	for (id = t->bucket[bucket_of(g, vrf)]; id; id = t->next[id])
+		if (mine(t, id, g, vrf))
 			return id;
 	return 0;
 }
@@ -84,10 +104,13 @@ uint32_t nh_get(struct nh_table *t, const struct nh_group *g)
 
 uint32_t nh_get_for(struct nh_table *t, const struct nh_group *g, uint16_t vrf)
 {
-	uint32_t b = bucket_of(g), id;
+	uint32_t b, id;
 
+	if (vrf >= NH_MAX_OWNERS)
+		vrf = 0;
+	b = bucket_of(g, vrf);
 	for (id = t->bucket[b]; id; id = t->next[id]) {
-		if (same(&t->g[id], g)) {
+		if (mine(t, id, g, vrf)) {
 			t->refs[id]++;
 			return id;
 		}
@@ -108,8 +131,6 @@ uint32_t nh_get_for(struct nh_table *t, const struct nh_group *g, uint16_t vrf)
 	t->next[id] = t->bucket[b];
 	t->bucket[b] = id;
 	t->used++;
-	if (vrf >= NH_MAX_OWNERS)
-		vrf = 0;
 	t->owner[id] = vrf;
 	t->owned[vrf]++;
 	return id;
@@ -136,7 +157,7 @@ void nh_put(struct nh_table *t, uint32_t id)
 	if (id == 0 || id >= NH_MAX_GROUPS || t->refs[id] == 0 || --t->refs[id])
 		return;
 	/* Out of its chain now: a new group never shares an id in its grace period. */
-	for (p = &t->bucket[bucket_of(&t->g[id])]; *p && *p != id; p = &t->next[*p])
+	for (p = &t->bucket[bucket_of(&t->g[id], t->owner[id])]; *p && *p != id; p = &t->next[*p])
 		;
 	if (*p)
 		*p = t->next[id];

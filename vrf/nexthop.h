@@ -66,10 +66,15 @@ int nh_init(struct nh_table *t, int socket);
 void nh_fini(struct nh_table *t);
 /* The id of a group equal to *g (made if new, counted once more); 0 when full. */
 uint32_t nh_get(struct nh_table *t, const struct nh_group *g);
-/* The same, a new group counted as VRF vrf's (nh_owned) until its last route goes. */
+/*
+ * The same, a new group counted as VRF vrf's (nh_owned) until its last route
+ * goes; a group without paths (blackhole, reject, into a VRF) is vrf's own.
+ */
 uint32_t nh_get_for(struct nh_table *t, const struct nh_group *g, uint16_t vrf);
 /* The id of a group equal to *g, 0 if there is none (nothing counted). */
 uint32_t nh_find(const struct nh_table *t, const struct nh_group *g);
+/* The same, as nh_get_for(vrf) would share it (a group without paths is per VRF). */
+uint32_t nh_find_for(const struct nh_table *t, const struct nh_group *g, uint16_t vrf);
 /* One route less; the group is reused after the grace period once none is left. */
 void nh_put(struct nh_table *t, uint32_t id);
 

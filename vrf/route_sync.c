@@ -57,7 +57,7 @@ int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *
 		v->routes_refused++;
 		return -EDQUOT;
 	}
-	if (v->max_groups && nh_owned(&l3_nh, vrf) >= v->max_groups && nh_find(&l3_nh, g) == 0) {
+	if (v->max_groups && nh_owned(&l3_nh, vrf) >= v->max_groups && nh_find_for(&l3_nh, g, vrf) == 0) {
 		v->groups_refused++;
 		return -EDQUOT;
 	}

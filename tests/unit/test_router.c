@@ -531,6 +531,38 @@ static void test_nexthop_groups_are_shared_and_reused_after_grace(void **state)
 	nh_fini(&t);
 }
 
+/*
+ * Review 3.2 (second look): a group with no interface (blackhole, reject, into
+ * a VRF) is each VRF's own, counted against the VRF that asked for it, never
+ * against the first VRF that made one; a group with paths stays shared.
+ */
+static void test_nexthop_groups_without_interface_are_per_vrf(void **state)
+{
+	struct nh_table t;
+	struct nh_group bh = { .type = NH_BLACKHOLE };
+	struct nh_group to = { .type = NH_VRF, .target_vrf = 9 };
+	uint32_t a, b;
+
+	(void)state;
+	assert_int_equal(nh_init(&t, 0), 0);
+	a = nh_get_for(&t, &bh, 1);
+	b = nh_get_for(&t, &bh, 2);
+	assert_int_not_equal(a, 0);
+	assert_int_not_equal(b, a);
+	assert_int_equal(nh_get_for(&t, &bh, 2), b); /* shared within the VRF */
+	assert_int_equal(nh_find_for(&t, &bh, 1), a);
+	assert_int_equal(nh_find_for(&t, &bh, 3), 0);
+	assert_int_not_equal(nh_get_for(&t, &to, 1), nh_get_for(&t, &to, 2));
+	assert_int_equal(nh_owned(&t, 1), 2);
+	assert_int_equal(nh_owned(&t, 2), 2);
+	/* VRF 1's route goes: its count drops, whatever VRF 2 still holds. */
+	nh_put(&t, a);
+	assert_int_equal(nh_owned(&t, 1), 1);
+	assert_int_equal(nh_owned(&t, 2), 2);
+	assert_int_equal(nh_find_for(&t, &bh, 2), b);
+	nh_fini(&t);
+}
+
 /* ---- neighbours ---- */
 
 static void test_neigh_limits_and_held_packets(void **state)
@@ -642,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_error_format),
 		cmocka_unit_test(test_when_icmp_errors_may_be_sent),
 		cmocka_unit_test(test_nexthop_groups_are_shared_and_reused_after_grace),
+		cmocka_unit_test(test_nexthop_groups_without_interface_are_per_vrf),
 		cmocka_unit_test(test_neigh_limits_and_held_packets),
 		cmocka_unit_test(test_held_packets_per_vrf),
 	};
