@@ -39,6 +39,8 @@ void kern_poll(void);
 
 /* The kernel's route for vrf prefix/len, if it has one: installed now; true if so. */
 bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len);
+/* The kernel's route for vrf prefix/len left the FIB to make room: installed again later. */
+void kern_route_evicted(uint16_t vrf, uint32_t ip, uint8_t len);
 
 /* Packets for the router: to the kernel if iface is bound (consumed: true). */
 bool kern_punt(struct rte_mbuf *m, uint16_t iface);

@@ -311,6 +311,18 @@ bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len)
 	return true;
 }
 
+void kern_route_evicted(uint16_t vrf, uint32_t ip, uint8_t len)
+{
+	struct kbind *b = kern_binds ? &kern_binds[vrf] : NULL;
+
+	(void)ip;
+	(void)len;
+	if (b == NULL || !b->on)
+		return;
+	b->resync = true; /* tried again in a while, in case routes went meanwhile */
+	b->resync_after = rte_rdtsc() + KERN_LIMIT_RETRY_SEC * rte_get_tsc_hz();
+}
+
 /*
  * One kernel route came (add) or went: the prefix's routes change, and its
  * best one is what the FIB gets (apply: false while reading a whole table).

@@ -20,8 +20,9 @@ int nh_init(struct nh_table *t, int socket)
 	t->next = calloc(NH_MAX_GROUPS, sizeof(*t->next));
 	t->owner = calloc(NH_MAX_GROUPS, sizeof(*t->owner));
 	t->owned = calloc(NH_MAX_OWNERS, sizeof(*t->owned));
+	t->owned_kernel = calloc(NH_MAX_OWNERS, sizeof(*t->owned_kernel));
 	if (t->g == NULL || t->refs == NULL || t->free_ids == NULL || t->bucket == NULL ||
-	    t->next == NULL || t->owner == NULL || t->owned == NULL) {
+	    t->next == NULL || t->owner == NULL || t->owned == NULL || t->owned_kernel == NULL) {
 		nh_fini(t);
 		return -ENOMEM;
 	}
@@ -42,6 +43,7 @@ void nh_fini(struct nh_table *t)
 	free(t->next);
 	free(t->owner);
 	free(t->owned);
+	free(t->owned_kernel);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -133,6 +135,7 @@ uint32_t nh_get_for(struct nh_table *t, const struct nh_group *g, uint16_t vrf)
 	t->used++;
 	t->owner[id] = vrf;
 	t->owned[vrf]++;
+	t->owned_kernel[vrf] += g->origin == NH_ORIGIN_KERNEL;
 	return id;
 }
 
@@ -163,6 +166,7 @@ void nh_put(struct nh_table *t, uint32_t id)
 		*p = t->next[id];
 	t->used--;
 	t->owned[t->owner[id]]--; /* its VRF may make another at once */
+	t->owned_kernel[t->owner[id]] -= t->g[id].origin == NH_ORIGIN_KERNEL;
 	t->owner[id] = 0;
 	d = malloc(sizeof(*d));
 	if (d == NULL)

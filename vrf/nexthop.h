@@ -56,6 +56,7 @@ struct nh_table {
 	uint32_t *next;     /* [NH_MAX_GROUPS]: next group in its chain */
 	uint16_t *owner;    /* [NH_MAX_GROUPS]: the VRF that made each group, 0: none (control) */
 	uint32_t *owned;    /* [NH_MAX_OWNERS]: live groups each VRF made (control) */
+	uint32_t *owned_kernel; /* [NH_MAX_OWNERS]: of those, of kernel routes (control) */
 	uint32_t *free_ids;
 	uint32_t n_free;
 	uint32_t next_fresh;
@@ -81,6 +82,12 @@ void nh_put(struct nh_table *t, uint32_t id);
 static inline uint32_t nh_owned(const struct nh_table *t, uint16_t vrf)
 {
 	return vrf < NH_MAX_OWNERS ? t->owned[vrf] : 0;
+}
+
+/* Of vrf's groups, those of its kernel routes. */
+static inline uint32_t nh_owned_kernel(const struct nh_table *t, uint16_t vrf)
+{
+	return vrf < NH_MAX_OWNERS ? t->owned_kernel[vrf] : 0;
 }
 
 static inline const struct nh_group *nh_group(const struct nh_table *t, uint32_t id)

@@ -46,20 +46,43 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 	return g->n > 0;
 }
 
+/* Which of vrf's limits a kernel route prefix -> g (old: its route now) is over: 0 if none. */
+static int over_limit(uint16_t vrf, uint32_t old, const struct nh_group *g)
+{
+	const struct rt_vrf *v = &rt_vrfs[vrf];
+
+	if (old == FIB_NO_ROUTE && v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
+		return 1;
+	if (v->max_groups && nh_owned(&l3_nh, vrf) >= v->max_groups &&
+	    nh_find_for(&l3_nh, g, vrf) == 0)
+		return 2;
+	return 0;
+}
+
+bool rt_kernel_fits(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g)
+{
+	return over_limit(vrf, fib_get(&l3_fib, vrf, ip, len), g) == 0;
+}
+
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g)
 {
 	struct rt_vrf *v = &rt_vrfs[vrf];
 	uint32_t old = fib_get(&l3_fib, vrf, ip, len), id;
+	bool kernel = g->origin == NH_ORIGIN_KERNEL, old_kernel;
 	int rc;
 
-	/* Each VRF's share of the FIB and the groups, which all VRFs draw on (review 3.2). */
-	if (old == FIB_NO_ROUTE && v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes) {
-		v->routes_refused++;
-		return -EDQUOT;
-	}
-	if (v->max_groups && nh_owned(&l3_nh, vrf) >= v->max_groups && nh_find_for(&l3_nh, g, vrf) == 0) {
-		v->groups_refused++;
-		return -EDQUOT;
+	/*
+	 * Each VRF's share of the FIB and the groups, which all VRFs draw on (review 3.2).
+	 * Only kernel routes are refused here: configured ones were counted whole by the
+	 * config's validation (route.add counts its own), so a valid commit always goes in,
+	 * and kernel routes make way for them (rt_vrf_fit).
+	 */
+	if (kernel) {
+		int which = over_limit(vrf, old, g);
+		if (which) {
+			*(which == 1 ? &v->routes_refused : &v->groups_refused) += 1;
+			return -EDQUOT;
+		}
 	}
 	id = nh_get_for(&l3_nh, g, vrf);
 	if (id == 0)
@@ -73,7 +96,12 @@ int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *
 		nh_put(&l3_nh, id);
 		return rc;
 	}
-	nh_put(&l3_nh, old);
+	old_kernel = old && nh_group(&l3_nh, old)->origin == NH_ORIGIN_KERNEL;
+	v->n_kernel += (uint32_t)kernel - (uint32_t)old_kernel;
+	if (old) {
+		nh_put(&l3_nh, old);
+		v->room = true; /* its group may be gone */
+	}
 	return 0;
 }
 
@@ -94,8 +122,11 @@ int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len)
 	uint32_t old;
 	int rc = fib_del(&l3_fib, vrf, ip, len, &old);
 
-	if (rc == 0)
+	if (rc == 0) {
+		rt_vrfs[vrf].n_kernel -= nh_group(&l3_nh, old)->origin == NH_ORIGIN_KERNEL;
+		rt_vrfs[vrf].room = true; /* kernel routes waiting for it may come in */
 		nh_put(&l3_nh, old);
+	}
 	return rc;
 }
 
@@ -130,6 +161,93 @@ static void keep(struct keys *ks, uint32_t ip, uint8_t len)
 		ks->cap = cap;
 	}
 	ks->k[ks->n++] = key_of(ip, len);
+}
+
+struct evict {
+	uint16_t vrf;
+	struct keys routes; /* kernel routes: prefix keys */
+	struct keys values; /* and their groups, in the same order */
+	uint32_t want;      /* routes to collect: 0, all */
+};
+
+static void find_kernel(uint32_t ip, uint8_t len, uint32_t value, void *arg)
+{
+	struct evict *ev = arg;
+
+	if (nh_group(&l3_nh, value)->origin != NH_ORIGIN_KERNEL ||
+	    (ev->want && ev->routes.n >= ev->want))
+		return;
+	keep(&ev->routes, ip, len);
+	keep(&ev->values, value, 0);
+}
+
+static void evict(uint16_t vrf, uint64_t key, uint64_t *counter)
+{
+	uint32_t ip = (uint32_t)(key >> 8);
+	uint8_t len = (uint8_t)key;
+
+	kern_route_evicted(vrf, ip, len);
+	if (rt_route_unset(vrf, ip, len) == 0)
+		(*counter)++;
+}
+
+/* Groups by how many routes use them (fewest first), then by id. */
+static int cmp_refs(const void *a, const void *b)
+{
+	uint32_t x = (uint32_t)(*(const uint64_t *)a >> 8),
+		 y = (uint32_t)(*(const uint64_t *)b >> 8);
+	uint32_t rx = l3_nh.refs[x], ry = l3_nh.refs[y];
+
+	return rx != ry ? (rx < ry ? -1 : 1) : (x > y) - (x < y);
+}
+
+void rt_vrf_fit(uint16_t vrf)
+{
+	struct rt_vrf *v = &rt_vrfs[vrf];
+	uint32_t n = fib_count(&l3_fib, vrf), owned = nh_owned(&l3_nh, vrf);
+	struct evict ev = { .vrf = vrf };
+
+	if (v->max_routes && n > v->max_routes) {
+		ev.want = n - v->max_routes;
+		fib_walk(&l3_fib, vrf, find_kernel, &ev);
+		for (uint32_t i = 0; i < ev.routes.n; i++)
+			evict(vrf, ev.routes.k[i], &v->routes_refused);
+		ev.routes.n = ev.values.n = 0;
+		owned = nh_owned(&l3_nh, vrf);
+	}
+	if (v->max_groups && owned > v->max_groups && !ev.routes.oom && !ev.values.oom) {
+		/* The kernel groups with the fewest routes go, with their routes. */
+		uint32_t want = owned - v->max_groups, n_groups = 0;
+		struct keys groups = { 0 };
+
+		ev.want = 0;
+		fib_walk(&l3_fib, vrf, find_kernel, &ev);
+		for (uint32_t i = 0; i < ev.values.n; i++)
+			keep(&groups, (uint32_t)(ev.values.k[i] >> 8), 0);
+		if (!groups.oom && !ev.routes.oom && !ev.values.oom) {
+			if (groups.n)
+				qsort(groups.k, groups.n, sizeof(*groups.k), cmp_key);
+			for (uint32_t i = 0; i < groups.n; i++)
+				if (i == 0 || groups.k[i] != groups.k[i - 1])
+					groups.k[n_groups++] = groups.k[i];
+			if (n_groups)
+				qsort(groups.k, n_groups, sizeof(*groups.k), cmp_refs);
+			n_groups = n_groups < want ? n_groups : want;
+			if (n_groups)
+				qsort(groups.k, n_groups, sizeof(*groups.k), cmp_key);
+			for (uint32_t i = 0; n_groups && i < ev.routes.n; i++)
+				if (bsearch(&ev.values.k[i], groups.k, n_groups, sizeof(*groups.k),
+					    cmp_key))
+					evict(vrf, ev.routes.k[i], &v->groups_refused);
+		}
+		free(groups.k);
+	}
+	if (ev.routes.oom || ev.values.oom) {
+		DP_LOG(ERR, "VRF %s: no memory to make room for its configured routes", v->name);
+		v->resync = true; /* tried again at the next commit */
+	}
+	free(ev.routes.k);
+	free(ev.values.k);
 }
 
 static void set_or_log(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g,

@@ -432,6 +432,7 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 	struct cfg_errs errs;
 	struct nh_group g;
 	char path[48], text[CFG_PREFIX_STRLEN];
+	struct rt_vrf *v;
 	bool known;
 	uint16_t id;
 	int e;
@@ -467,6 +468,28 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		ctl_error_set(err, ENOENT, "/params/nexthops", "a next hop's interface is unknown");
 		return -ENOENT;
 	}
+	/*
+	 * Its own routes (static, connected, local, broadcast; not the kernel's, which make
+	 * way) within max_routes and its own groups within max_nexthop_groups, checked
+	 * before anything changes (review 3.2): what is installed regardless must fit.
+	 */
+	v = &rt_vrfs[id];
+	if (v->max_routes && fib_count(&l3_fib, id) - v->n_kernel >= v->max_routes) {
+		v->routes_refused++;
+		ctl_error_set(err, ENOSPC, "/params",
+			      "VRF %s has %u routes of its own, its max_routes: route refused",
+			      rc->vrf, fib_count(&l3_fib, id) - v->n_kernel);
+		return -ENOSPC;
+	}
+	if (v->max_groups && nh_find_for(&l3_nh, &g, id) == 0 &&
+	    nh_owned(&l3_nh, id) - nh_owned_kernel(&l3_nh, id) >= v->max_groups) {
+		v->groups_refused++;
+		ctl_error_set(err, ENOSPC, "/params",
+			      "VRF %s has %u next-hop groups of its own, its max_nexthop_groups: "
+			      "route refused",
+			      rc->vrf, nh_owned(&l3_nh, id) - nh_owned_kernel(&l3_nh, id));
+		return -ENOSPC;
+	}
 	if ((e = running_routes(cfg, &a)) == 0)
 		e = cfg_array_add(&a, rc);
 	if (e == -ERANGE)
@@ -478,17 +501,13 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		return e;
 	e = rt_route_set(id, ip, len, &g);
 	if (e < 0) {
-		char why[128];
 		cfg_array_del(&a, n);
-		if (e == -EDQUOT)
-			ctl_error_set(err, ENOSPC, "/params", "%s: route refused",
-				      rt_limit_text(id, why, sizeof(why)));
-		else
-			ctl_error_set(err, -e, "/params",
-				      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
-				      strerror(-e));
-		return e == -EDQUOT ? -ENOSPC : e;
+		ctl_error_set(err, -e, "/params",
+			      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
+			      strerror(-e));
+		return e;
 	}
+	rt_vrf_fit(id); /* a kernel route may have to make way */
 	rt_route_indexed(cfg, n);
 	return 0;
 }

@@ -158,6 +158,119 @@ static void validate_vrf_routes(const struct tessd_router_index *ix,
 	free(n);
 }
 
+/* A next-hop group of the config, as rt_route_group makes it, interfaces by index + 1. */
+struct group_key {
+	uint16_t vrf;
+	struct nh_group g;
+};
+
+static int cmp_group_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct group_key));
+}
+
+static void add_group(struct group_key *k, uint32_t *n, uint16_t vrf, uint8_t type, uint8_t origin,
+		      uint16_t iface)
+{
+	struct group_key *e = &k[(*n)++];
+
+	/* calloc'd: padding stays zero, memcmp compares only what is set. */
+	e->vrf = vrf;
+	e->g.type = type;
+	e->g.origin = origin;
+	if (iface) {
+		e->g.n = 1;
+		e->g.path[0].iface = iface;
+	}
+}
+
+/*
+ * Each VRF's configured next-hop groups within its max_nexthop_groups:
+ * configured routes are installed whatever the limits once the config is
+ * valid (review 3.2), so they must fit them. Groups shared by routes count
+ * once, as the FIB shares them.
+ */
+static void validate_vrf_groups(const struct tessd_router_index *ix,
+				const struct tessd_router_cfg *r, struct cfg_errs *errs)
+{
+	uint32_t max = r->n_routes + 3 * r->n_interfaces, n = 0, distinct = 0;
+	struct group_key *k = calloc(max ? max : 1, sizeof(*k));
+	char p[CFG_PATH_MAX];
+
+	if (k == NULL) {
+		cfg_err_add(errs, ENOMEM, "/router", "no memory to count the groups of each VRF");
+		return;
+	}
+	for (uint32_t i = 0; i < r->n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &r->interfaces[i];
+		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, ic->vrf);
+		bool local = false, connected = false, broadcast = false;
+		uint16_t id = (uint16_t)(i + 1);
+
+		for (uint32_t a = 0; vc && a < ic->n_addresses; a++) {
+			local = true;
+			connected |= ic->addresses[a].len < 32;
+			broadcast |= ic->addresses[a].len <= 30;
+		}
+		if (local)
+			add_group(k, &n, vc->id, NH_LOCAL, NH_ORIGIN_LOCAL, id);
+		if (connected)
+			add_group(k, &n, vc->id, NH_UNICAST, NH_ORIGIN_CONNECTED, id);
+		if (broadcast)
+			add_group(k, &n, vc->id, NH_LOCAL, NH_ORIGIN_BROADCAST, id);
+	}
+	for (uint32_t i = 0; i < r->n_routes; i++) {
+		const struct tessd_route_cfg *rc = &r->routes[i];
+		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, rc->vrf), *t;
+		struct group_key *e;
+		uint8_t type = rc->type == TESS_ROUTE_BLACKHOLE ? NH_BLACKHOLE
+			       : rc->type == TESS_ROUTE_REJECT  ? NH_REJECT
+			       : rc->type == TESS_ROUTE_VRF     ? NH_VRF
+								: NH_UNICAST;
+
+		if (vc == NULL)
+			continue;
+		e = &k[n];
+		add_group(k, &n, vc->id, type, NH_ORIGIN_STATIC, 0);
+		if (type == NH_VRF) {
+			t = tessd_ix_vrf(ix, rc->target_vrf);
+			e->g.target_vrf = t ? t->id : 0;
+		}
+		for (uint32_t j = 0; type == NH_UNICAST && j < rc->n_nexthops && j < NH_MAX_PATHS;
+		     j++) {
+			const struct tessd_nexthop_cfg *nh = &rc->nexthops[j];
+			const struct tessd_iface_cfg *ic =
+				nh->interface[0] ? tessd_ix_iface(ix, nh->interface)
+						 : tessd_ix_iface_for(ix, rc->vrf, nh->via);
+			if (ic == NULL)
+				break; /* an error of its own */
+			e->g.path[e->g.n].iface = (uint16_t)(ic - r->interfaces + 1);
+			e->g.path[e->g.n].gw = nh->via;
+			e->g.n++;
+		}
+	}
+	if (n)
+		qsort(k, n, sizeof(*k), cmp_group_key);
+	for (uint32_t i = 0; i < n; i++) {
+		distinct += i == 0 || cmp_group_key(&k[i], &k[i - 1]) != 0;
+		if (i + 1 < n && k[i + 1].vrf == k[i].vrf)
+			continue;
+		/* The last of its VRF: distinct holds its groups. */
+		for (uint32_t v = 0; v < r->n_vrfs; v++) {
+			const struct tessd_vrf_cfg *vc = &r->vrfs[v];
+			if (vc->id != k[i].vrf || distinct <= vc->max_nexthop_groups)
+				continue;
+			snprintf(p, sizeof(p), "/router/vrfs/%u/max_nexthop_groups", v);
+			ERR(ENOSPC,
+			    "VRF '%s' has %u next-hop groups configured (static routes' and its "
+			    "interfaces'), over its max_nexthop_groups (%u)",
+			    vc->name, distinct, vc->max_nexthop_groups);
+		}
+		distinct = 0;
+	}
+	free(k);
+}
+
 /* The kernel name of an interface: its own, or its name. */
 const char *tessd_iface_kernel_name(const struct tessd_iface_cfg *ic)
 {
@@ -447,6 +560,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		tessd_route_check(&ix, &r->routes[i], i, errs);
 	validate_route_dups(cfg, errs);
 	validate_vrf_routes(&ix, r, errs);
+	validate_vrf_groups(&ix, r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);
 	tessd_router_index_fini(&ix);

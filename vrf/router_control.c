@@ -382,6 +382,8 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc)
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_ARP], vc->arp_pps, __ATOMIC_RELAXED);
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_OTHER], vc->punt_pps, __ATOMIC_RELAXED);
 	v->neigh_limit = vc->neigh_limit;
+	/* Raised: kernel routes waiting for room may fit now. */
+	v->room |= v->max_routes != vc->max_routes || v->max_groups != vc->max_nexthop_groups;
 	v->max_routes = vc->max_routes;
 	v->max_groups = vc->max_nexthop_groups;
 	v->neigh_queue = vc->neigh_queue;
@@ -473,6 +475,8 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 					    cur_ifs.start[vc->id + 1] - cur_ifs.start[vc->id],
 					    cur_rts.idx + cur_rts.start[vc->id],
 					    cur_rts.start[vc->id + 1] - cur_rts.start[vc->id]);
+		/* Configured routes went in whatever kernel routes held: these make way. */
+		rt_vrf_fit(vc->id);
 	}
 	/*
 	 * Interfaces that went: their neighbours go now, their id is reused

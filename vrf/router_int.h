@@ -38,9 +38,11 @@ struct rt_vrf {
 	char name[TESS_NAME_LEN];
 	uint32_t icmp_rate, neigh_limit, neigh_queue;
 	uint32_t max_routes, max_groups;         /* 0: none (a VRF the config did not set up) */
-	uint64_t routes_refused, groups_refused; /* rt_route_set refused at those limits */
-	uint64_t reachable_tsc, stale_tsc;       /* neighbour aging, in TSC cycles */
-	struct dp_storm icmp;                    /* ICMP errors per second */
+	uint64_t routes_refused, groups_refused; /* kernel routes refused at those limits */
+	uint32_t n_kernel;                       /* of its routes, kernel ones */
+	bool room; /* a route went or the limits changed: waiting kernel routes may fit */
+	uint64_t reachable_tsc, stale_tsc; /* neighbour aging, in TSC cycles */
+	struct dp_storm icmp;              /* ICMP errors per second */
 	struct rt_counters ctl;
 	struct rt_counters base; /* workers' and ours at the last reset */
 };
@@ -111,11 +113,19 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const uint32_t *ifaces,
 			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes);
 /*
- * Installs one route (prefix/len -> group); -errno: -EDQUOT at the VRF's
- * max_routes or max_nexthop_groups (rt_limit_text says which), -ENOSPC out
- * of groups, -ENOMEM out of FIB nodes.
+ * Installs one route (prefix/len -> group); -errno: -EDQUOT for a kernel
+ * route at the VRF's max_routes or max_nexthop_groups (rt_limit_text says
+ * which; configured routes are bounded by validation and go in regardless),
+ * -ENOSPC out of groups, -ENOMEM out of FIB nodes.
  */
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g);
+/* Whether a kernel route prefix/len -> g would be installed now (nothing counted). */
+bool rt_kernel_fits(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g);
+/*
+ * Brings vrf within its limits again after configured routes went in over
+ * them: kernel routes leave (counted as refused) and wait in the kernel map.
+ */
+void rt_vrf_fit(uint16_t vrf);
 /* Which limit of vrf a route was refused at (-EDQUOT): "max_routes (N)"... into buf. */
 const char *rt_limit_text(uint16_t vrf, char *buf, size_t len);
 int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len);

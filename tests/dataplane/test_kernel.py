@@ -281,9 +281,10 @@ def test_kernel_neighbours_only_from_checked_arp(cleanup, tmp_path):
 
 
 def test_per_vrf_route_limit(cleanup, tmp_path):
-    """Review 3.2: a VRF holds at most max_routes routes (its connected ones too), whoever
-    adds them: route.add past it is refused, and a kernel table bigger than it is installed up
-    to the limit, the rest counted; another VRF still adds routes."""
+    """Review 3.2: a VRF holds at most max_routes routes (its connected ones too): a kernel
+    table bigger than it is installed up to the limit, the rest counted; route.add counts the
+    VRF's own routes (static, connected), not the kernel's, which make way for it, and is
+    refused past the limit; another VRF still adds routes."""
     topo = KTopo(cleanup, tmp_path, extra_vrf={"max_routes": 20})
     # Two interfaces: a connected, a local and a broadcast route each.
     wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
@@ -295,16 +296,27 @@ def test_per_vrf_route_limit(cleanup, tmp_path):
          what="the kernel routes past the limit refused")
     assert len(topo.routes()) == 20 and topo.vrf()["routes"] == 20
     assert "max_routes" in topo.vrf()["kernel"]["last_error"]
-    r = topo.t.tessctl("route", "add", "10.61.0.0/24", "--vrf", "acme", "--blackhole",
+    # Ten of its own: route.add goes in, a kernel route makes way (the VRF stays at 20).
+    topo.t.tessctl("route", "add", "10.61.0.0/24", "--vrf", "acme", "--blackhole")
+    rs = topo.routes()
+    assert rs["10.61.0.0/24"]["origin"] == "static" and len(rs) == 20
+    assert sum(r["origin"] == "kernel" for r in rs.values()) == 9
+    for i in range(1, 10):
+        topo.t.tessctl("route", "add", f"10.61.{i}.0/24", "--vrf", "acme", "--blackhole")
+    assert not any(r["origin"] == "kernel" for r in topo.routes().values())
+    # Twenty of its own: the next route.add is refused, nothing recorded or installed.
+    refused = topo.vrf()["routes_refused"]
+    r = topo.t.tessctl("route", "add", "10.62.0.0/24", "--vrf", "acme", "--blackhole",
                        check=False)
     assert r.returncode != 0 and "max_routes" in r.stderr, r.stderr
-    assert "10.61.0.0/24" not in topo.routes()
-    assert not any(x["prefix"] == "10.61.0.0/24"
+    assert "10.62.0.0/24" not in topo.routes() and topo.vrf()["routes"] == 20
+    assert topo.vrf()["routes_refused"] == refused + 1
+    assert not any(x["prefix"] == "10.62.0.0/24"
                    for x in topo.t.ctl("config", "show")["router"]["routes"])
     # Another VRF is not held by acme's table.
     topo.t.tessctl("vrf", "add", "bravo", "--id", "200")
-    topo.t.tessctl("route", "add", "10.61.0.0/24", "--vrf", "bravo", "--blackhole")
-    assert "10.61.0.0/24" in topo.routes("bravo")
+    topo.t.tessctl("route", "add", "10.62.0.0/24", "--vrf", "bravo", "--blackhole")
+    assert "10.62.0.0/24" in topo.routes("bravo")
 
 
 def frr_start(cleanup, ns_name, d, conf):

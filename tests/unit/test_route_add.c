@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -112,9 +113,9 @@ static void test_many_route_adds(void **state)
 }
 
 /*
- * Review 3.2: a VRF's max_routes and max_nexthop_groups hold whatever installs
- * the routes (rt_route_set: config, route.add, kernel sync), counted when hit;
- * replacing a route or sharing a group is no more of either; other VRFs are free.
+ * Review 3.2: a VRF's max_routes and max_nexthop_groups hold for kernel-synced
+ * routes at install (rt_route_set), counted when hit; replacing a route or
+ * sharing a group is no more of either; other VRFs are free.
  */
 static void test_per_vrf_route_and_group_limits(void **state)
 {
@@ -136,6 +137,7 @@ static void test_per_vrf_route_and_group_limits(void **state)
 	for (unsigned i = 0; i < 3; i++)
 		g[i] = (struct nh_group){ .type = NH_UNICAST,
 					  .n = 1,
+					  .origin = NH_ORIGIN_KERNEL,
 					  .path = { { .iface = (uint16_t)(100 + i), .gw = 1 } } };
 	/* Two groups: a third is refused, an existing one shared. */
 	assert_int_equal(rt_route_set(2, 0x0a000000, 24, &g[0]), 0);
@@ -164,11 +166,195 @@ static void test_per_vrf_route_and_group_limits(void **state)
 	l3_module.fini();
 }
 
+/* cur as a commit would apply it: validated (accepted), built, synced after old. */
+static void commit(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	struct dp_snapshot *s = calloc(1, sizeof(*s));
+	struct ctl_error err;
+	struct cfg_errs errs;
+
+	assert_non_null(s);
+	cfg_errs_init(&errs);
+	if (tessd_router_validate(cur, &errs) != 0)
+		fail_msg("refused: %s: %s", errs.e[0].path, errs.e[0].msg);
+	assert_int_equal(l3_module.build(s, cur, &err), 0);
+	router_sync(old, cur);
+	l3_module.snap_free(s->part[l3_module.id]);
+	free(s);
+}
+
+struct one_vrf {
+	struct tessd_port_cfg port;
+	struct tessd_vrf_cfg vrf;
+	struct cfg_prefix4 addr;
+	struct tessd_iface_cfg ic;
+	struct tessd_route_cfg rc;
+	struct tessd_cfg cfg;
+};
+
+/* VRF "cap" (id 2) with interface i0 of address ip/24 (three routes, three groups). */
+static void one_vrf(struct one_vrf *o, uint32_t max_routes, uint32_t max_groups, uint32_t ip)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->port.name, sizeof(o->port.name), "p0");
+	o->port.mtu = 1500;
+	o->vrf = (struct tessd_vrf_cfg){ .id = 2,
+					 .max_routes = max_routes,
+					 .max_nexthop_groups = max_groups };
+	snprintf(o->vrf.name, sizeof(o->vrf.name), "cap");
+	o->addr = (struct cfg_prefix4){ .ip = ip, .len = 24 };
+	o->ic = (struct tessd_iface_cfg){ .mtu = 1500, .addresses = &o->addr, .n_addresses = 1 };
+	snprintf(o->ic.name, sizeof(o->ic.name), "i0");
+	snprintf(o->ic.vrf, sizeof(o->ic.vrf), "cap");
+	snprintf(o->ic.port, sizeof(o->ic.port), "p0");
+	o->cfg.ports = &o->port;
+	o->cfg.n_ports = 1;
+	o->cfg.router.vrfs = &o->vrf;
+	o->cfg.router.n_vrfs = 1;
+	o->cfg.router.interfaces = &o->ic;
+	o->cfg.router.n_interfaces = 1;
+	o->cfg.router.neigh_capacity = 1024;
+}
+
+/*
+ * Review 3.2 (second look): a VRF exactly at max_routes whose interface is
+ * renumbered keeps its routes: the commit was valid, so the new connected,
+ * local and broadcast routes go in (before the old ones leave), none refused.
+ */
+static void test_renumber_at_max_routes(void **state)
+{
+	struct one_vrf a, b;
+
+	(void)state;
+	one_vrf(&a, 3, 3, 0x0a010001);
+	one_vrf(&b, 3, 3, 0x0a020001);
+	assert_int_equal(l3_module.init(&a.cfg), 0);
+	commit(NULL, &a.cfg);
+	assert_int_equal(fib_count(&l3_fib, 2), 3);
+	commit(&a.cfg, &b.cfg);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a020000, 24), 0);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a020001, 32), 0);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a0200ff, 32), 0);
+	assert_int_equal(fib_get(&l3_fib, 2, 0x0a010000, 24), 0);
+	assert_int_equal(fib_count(&l3_fib, 2), 3);
+	assert_true(nh_owned(&l3_nh, 2) <= 3);
+	assert_int_equal(rt_vrfs[2].routes_refused + rt_vrfs[2].groups_refused, 0);
+	assert_false(rt_vrfs[2].resync);
+	l3_module.fini();
+}
+
+static uint32_t kernel_routes(uint16_t vrf, uint32_t first, uint32_t n)
+{
+	uint32_t in = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = fib_get(&l3_fib, vrf, first + (i << 16), 16);
+		in += v && nh_group(&l3_nh, v)->origin == NH_ORIGIN_KERNEL;
+	}
+	return in;
+}
+
+/*
+ * Review 3.2 (second look): kernel routes that filled the VRF up to its limits
+ * do not starve a later commit's static route: it goes in, kernel routes make
+ * way (counted as refused) so the VRF is within max_routes and
+ * max_nexthop_groups again.
+ */
+static void test_kernel_fill_then_static(void **state)
+{
+	struct one_vrf a, b;
+	struct nh_group k = { .type = NH_UNICAST, .n = 1, .origin = NH_ORIGIN_KERNEL };
+	uint64_t refused;
+
+	(void)state;
+	one_vrf(&a, 5, 4, 0x0a010001);
+	one_vrf(&b, 5, 4, 0x0a010001);
+	b.rc = (struct tessd_route_cfg){ .type = TESS_ROUTE_BLACKHOLE,
+					 .prefix = { .ip = 0x0a090000, .len = 16 } };
+	snprintf(b.rc.vrf, sizeof(b.rc.vrf), "cap");
+	b.cfg.router.routes = &b.rc;
+	b.cfg.router.n_routes = 1;
+	assert_int_equal(l3_module.init(&a.cfg), 0);
+	commit(NULL, &a.cfg);
+	k.path[0].iface = rt_iface_id("i0");
+	k.path[0].gw = 0x0a010002;
+	/* The kernel fills it: two routes more (five), one group more (four); a third refused. */
+	assert_int_equal(rt_route_set(2, 0x14000000, 16, &k), 0);
+	assert_int_equal(rt_route_set(2, 0x14010000, 16, &k), 0);
+	assert_int_equal(rt_route_set(2, 0x14020000, 16, &k), -EDQUOT);
+	assert_int_equal(kernel_routes(2, 0x14000000, 3), 2);
+	refused = rt_vrfs[2].routes_refused + rt_vrfs[2].groups_refused;
+	/* A valid commit adds a static route (a fourth configured route, a fourth group). */
+	commit(&a.cfg, &b.cfg);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a090000, 16), 0);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a010000, 24), 0);
+	assert_false(rt_vrfs[2].resync);
+	assert_true(fib_count(&l3_fib, 2) <= 5);
+	assert_true(nh_owned(&l3_nh, 2) <= 4);
+	/* The kernel's group had to go, and its routes with it: counted. */
+	assert_int_equal(kernel_routes(2, 0x14000000, 3), 0);
+	assert_true(rt_vrfs[2].routes_refused + rt_vrfs[2].groups_refused >= refused + 2);
+	/* Not by an install of the kernel's, now: the VRF's groups are the config's. */
+	assert_int_equal(rt_route_set(2, 0x14000000, 16, &k), -EDQUOT);
+	l3_module.fini();
+}
+
+/*
+ * Review 3.2 (second look): route.add counts the VRF's own routes (static and
+ * connected, not the kernel's) against max_routes before touching anything:
+ * refused with ENOSPC and counted, the config and the FIB unchanged; under the
+ * limit it goes in even when kernel routes filled the VRF, one of them making way.
+ */
+static void test_route_add_counts_its_own(void **state)
+{
+	struct tessd_vrf_cfg vrf = { .id = 4, .max_routes = 3, .max_nexthop_groups = 2 };
+	struct nh_group kbh = { .type = NH_BLACKHOLE, .origin = NH_ORIGIN_KERNEL };
+	struct tessd_cfg cfg = { 0 };
+	struct ctl_error err;
+	uint64_t refused;
+
+	(void)state;
+	snprintf(vrf.name, sizeof(vrf.name), "ra");
+	cfg.router.vrfs = &vrf;
+	cfg.router.n_vrfs = 1;
+	cfg.router.neigh_capacity = 1024;
+	assert_int_equal(l3_module.init(&cfg), 0);
+	router_sync(NULL, &cfg);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(rt_route_set(4, 0x1e000000 + (i << 16), 16, &kbh), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct tessd_route_cfg rc = blackhole("ra", i);
+		if (rt_route_add(&cfg, &rc, &err) != 0)
+			fail_msg("route %u: %s at %s", i, err.message, err.path);
+		assert_int_not_equal(fib_get(&l3_fib, 4, rc.prefix.ip, 32), 0);
+		assert_int_equal(fib_count(&l3_fib, 4), 3);
+	}
+	assert_int_equal(kernel_routes(4, 0x1e000000, 3), 0);
+	/* Three of its own: a fourth is refused before anything changes. */
+	struct tessd_route_cfg more = blackhole("ra", 3);
+	refused = rt_vrfs[4].routes_refused;
+	assert_int_equal(rt_route_add(&cfg, &more, &err), -ENOSPC);
+	assert_string_equal(err.path, "/params");
+	assert_non_null(strstr(err.message, "max_routes"));
+	assert_int_equal(rt_vrfs[4].routes_refused, refused + 1);
+	assert_int_equal(cfg.router.n_routes, 3);
+	assert_int_equal(fib_get(&l3_fib, 4, more.prefix.ip, 32), 0);
+	assert_int_equal(fib_count(&l3_fib, 4), 3);
+	cfg.router.vrfs = NULL;
+	cfg.router.n_vrfs = 0;
+	tessd_cfg_free(&cfg);
+	rt_route_index_free();
+	l3_module.fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_route_adds),
 		cmocka_unit_test(test_per_vrf_route_and_group_limits),
+		cmocka_unit_test(test_renumber_at_max_routes),
+		cmocka_unit_test(test_kernel_fill_then_static),
+		cmocka_unit_test(test_route_add_counts_its_own),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,6 +31,16 @@ static int decode(const char *text, struct tessd_cfg *cfg, struct cfg_errs *errs
 	return rc;
 }
 
+static void expect_ok(const char *text)
+{
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+
+	if (decode(text, &cfg, &e) != 0)
+		fail_msg("refused: %s: %s", e.e[0].path, e.e[0].msg);
+	tessd_cfg_free(&cfg);
+}
+
 static void expect_error(const char *text, const char *path, const char *msg_part)
 {
 	struct tessd_cfg cfg;
@@ -159,6 +169,40 @@ static void test_vrf_max_routes(void **state)
 		     "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.3.0.0/16\", \"type\": "
 		     "\"blackhole\"}]}}",
 		     "/router/vrfs/0/max_routes", "3 routes configured");
+}
+
+/*
+ * Review 3.2 (second look): configured routes are always installed once valid, so their
+ * next-hop groups (one each for blackhole, reject, each next-hop set; an interface's
+ * connected, local and broadcast ones) must fit max_nexthop_groups too; shared ones once.
+ */
+static void test_vrf_max_nexthop_groups(void **state)
+{
+	(void)state;
+	expect_error("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1, "
+		     "\"max_nexthop_groups\": 2}, {\"name\": \"z\", \"id\": 5}], "
+		     "\"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"type\": "
+		     "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.2.0.0/16\", \"type\": "
+		     "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.3.0.0/16\", \"type\": "
+		     "\"reject\"}, {\"vrf\": \"a\", \"prefix\": \"10.4.0.0/16\", \"type\": "
+		     "\"vrf\", \"target_vrf\": \"z\"}]}}",
+		     "/router/vrfs/0/max_nexthop_groups", "3 next-hop groups");
+	/* Two blackholes and a reject: two groups, within. */
+	expect_ok("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1, "
+		  "\"max_nexthop_groups\": 2}], "
+		  "\"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"type\": "
+		  "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.2.0.0/16\", \"type\": "
+		  "\"blackhole\"}, {\"vrf\": \"a\", \"prefix\": \"10.3.0.0/16\", \"type\": "
+		  "\"reject\"}]}}");
+	/* An interface's three (a /24: connected, local, broadcast) and one gateway on it. */
+	expect_error("{\"ports\": [{\"name\": \"e\", \"devargs\": \"net_tap0\"}], "
+		     "\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1}, {\"name\": \"b\", "
+		     "\"id\": 2, \"max_nexthop_groups\": 3}], \"interfaces\": [{\"name\": \"eb\", "
+		     "\"vrf\": \"b\", \"port\": \"e\", \"addresses\": [\"192.168.1.1/24\"]}], "
+		     "\"routes\": [{\"vrf\": \"b\", \"prefix\": \"10.9.0.0/16\", \"nexthops\": "
+		     "[{\"via\": \"192.168.1.2\"}]}, {\"vrf\": \"b\", \"prefix\": \"10.8.0.0/16\", "
+		     "\"nexthops\": [{\"via\": \"192.168.1.2\"}]}]}}",
+		     "/router/vrfs/1/max_nexthop_groups", "4 next-hop groups");
 }
 
 /* Review 3.4: VRFs' neighbour limits may not add up to more than the table holds. */
@@ -483,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_router_config),
 		cmocka_unit_test(test_router_interfaces),
 		cmocka_unit_test(test_vrf_max_routes),
+		cmocka_unit_test(test_vrf_max_nexthop_groups),
 		cmocka_unit_test(test_vrf_neigh_limits_fit_the_capacity),
 	};
 	/* Each section's rules are its module's: the config is checked as tessd checks it. */
