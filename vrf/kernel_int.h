@@ -37,6 +37,7 @@ struct kroute {
 	struct kalt *alt; /* by metric, several when the kernel has several (owned) */
 	uint32_t n_alt;
 	bool mapped;       /* g holds the best; else why says why not */
+	bool waiting;      /* refused at the VRF's limits: installed when room appears */
 	uint8_t why;       /* enum kern_unmapped */
 	int ifindex;       /* the next hop's device, when that is why */
 	struct nh_group g; /* origin NH_ORIGIN_KERNEL */
@@ -80,16 +81,17 @@ struct kbind {
 	uint16_t *tap_iface;
 	uint32_t n_taps;
 	struct kroutes map;
-	uint32_t n_mapped; /* entries of map with a next-hop group */
+	uint32_t n_mapped;  /* entries of map with a next-hop group */
+	uint32_t n_waiting; /* entries of map waiting for room in the VRF */
 	/* Counters. */
 	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
 	uint64_t batch_yields; /* turns that left notifications for the next one */
+	uint64_t room_retries; /* waiting routes tried again, room having appeared */
 	char last_error[256];
 };
 
-#define KERN_LIMIT_RETRY_SEC 10 /* routes refused at the VRF's limits: tried again after */
-#define KERN_ARP_ASKED       16 /* requests of the kernel remembered per TAP */
-#define KERN_ARP_ASKED_SEC   5  /* ... for so long */
+#define KERN_ARP_ASKED     16 /* requests of the kernel remembered per TAP */
+#define KERN_ARP_ASKED_SEC 5  /* ... for so long */
 
 struct ktap {
 	int fd;    /* -1: none */
@@ -137,6 +139,8 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib);
  */
 void kern_routes_resync(uint16_t vrf, bool reload);
 json_t *kern_unmapped_json(const struct kbind *b);
+/* Waiting routes of vrf installed as far as there is room (it appeared: rt_vrf.room). */
+void kern_routes_retry(uint16_t vrf);
 /*
  * Applies the netlink messages in buf (route, link, address) as vrf's
  * notification socket would: the fuzzer's way in, without a namespace.

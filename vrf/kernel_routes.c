@@ -249,13 +249,20 @@ static bool kernel_owned(uint16_t vrf, uint32_t ip, uint8_t len, bool *empty)
 	return cur && nh_group(&l3_nh, cur)->origin == NH_ORIGIN_KERNEL;
 }
 
-static void install(struct kbind *b, uint16_t vrf, const struct kroute *e)
+static void set_waiting(struct kbind *b, struct kroute *e, bool waiting)
+{
+	b->n_waiting += (uint32_t)waiting - (uint32_t)e->waiting;
+	e->waiting = waiting;
+}
+
+static void install(struct kbind *b, uint16_t vrf, struct kroute *e)
 {
 	uint32_t ip = (uint32_t)(e->key >> 8);
 	uint8_t len = (uint8_t)e->key;
 	bool empty, owned = kernel_owned(vrf, ip, len, &empty);
 	int rc;
 
+	set_waiting(b, e, false);
 	if (!owned && !empty) {
 		b->shadowed++; /* tessd's own route for the prefix wins */
 		return;
@@ -267,12 +274,15 @@ static void install(struct kbind *b, uint16_t vrf, const struct kroute *e)
 	}
 	rc = rt_route_set(vrf, ip, len, &e->g);
 	if (rc == -EDQUOT) {
-		/* Counted in the VRF; tried again in a while, in case routes went meanwhile. */
+		/*
+		 * Counted in the VRF, and kept: installed when one of its routes goes or its
+		 * limits are raised (kern_routes_retry). Never the whole table read again for
+		 * it: a feed bigger than the limit would be dumped for ever (review 3.2).
+		 */
 		char why[128];
 		snprintf(b->last_error, sizeof(b->last_error), "installing a route: %s",
 			 rt_limit_text(vrf, why, sizeof(why)));
-		b->resync = true;
-		b->resync_after = rte_rdtsc() + KERN_LIMIT_RETRY_SEC * rte_get_tsc_hz();
+		set_waiting(b, e, true);
 		return;
 	}
 	if (rc < 0) {
@@ -300,11 +310,14 @@ bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len)
 {
 	struct kbind *b = kern_binds ? &kern_binds[vrf] : NULL;
 	struct kroute *e = b && b->on ? kern_map_find(&b->map, KERN_KEY(ip, len)) : NULL;
+	int rc;
 
 	if (e == NULL || !e->mapped)
 		return false;
-	if (rt_route_set(vrf, ip, len, &e->g) < 0) {
-		b->errors++;
+	rc = rt_route_set(vrf, ip, len, &e->g);
+	set_waiting(b, e, rc == -EDQUOT); /* its group does not fit: when room appears */
+	if (rc < 0) {
+		b->errors += rc != -EDQUOT;
 		return false;
 	}
 	b->installed++;
@@ -314,13 +327,27 @@ bool kern_route_fallback(uint16_t vrf, uint32_t ip, uint8_t len)
 void kern_route_evicted(uint16_t vrf, uint32_t ip, uint8_t len)
 {
 	struct kbind *b = kern_binds ? &kern_binds[vrf] : NULL;
+	struct kroute *e = b && b->on ? kern_map_find(&b->map, KERN_KEY(ip, len)) : NULL;
 
-	(void)ip;
-	(void)len;
-	if (b == NULL || !b->on)
-		return;
-	b->resync = true; /* tried again in a while, in case routes went meanwhile */
-	b->resync_after = rte_rdtsc() + KERN_LIMIT_RETRY_SEC * rte_get_tsc_hz();
+	if (e && e->mapped)
+		set_waiting(b, e, true);
+}
+
+void kern_routes_retry(uint16_t vrf)
+{
+	struct kbind *b = &kern_binds[vrf];
+	const struct rt_vrf *v = &rt_vrfs[vrf];
+
+	b->room_retries++;
+	for (uint32_t i = 0; i < b->map.cap && b->n_waiting; i++) {
+		struct kroute *e = &b->map.slot[i];
+		/* Full again: nothing more goes in (a prefix of its own counts too). */
+		if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
+			break;
+		if (e->key && e->waiting &&
+		    rt_kernel_fits(vrf, (uint32_t)(e->key >> 8), (uint8_t)e->key, &e->g))
+			install(b, vrf, e);
+	}
 }
 
 /*
@@ -354,6 +381,7 @@ static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add
 		e->alt[i] = e->alt[--e->n_alt];
 		if (e->n_alt == 0) {
 			b->n_mapped -= e->mapped;
+			set_waiting(b, e, false);
 			kern_map_del(&b->map, e);
 			if (apply)
 				uninstall(b, vrf, key);
@@ -659,10 +687,12 @@ void kern_routes_resync(uint16_t vrf, bool whole)
 	}
 	b->resyncs++;
 	b->n_mapped = 0;
+	b->n_waiting = 0; /* counted again by install() */
 	for (uint32_t i = 0; i < b->map.cap; i++) {
 		struct kroute *e = &b->map.slot[i];
 		if (e->key == 0)
 			continue;
+		e->waiting = false;
 		map_best(vrf, e);
 		b->n_mapped += e->mapped;
 		install(b, vrf, e);
@@ -765,6 +795,7 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib)
 		uninstall_all(vrf, b);
 	kern_map_free(&b->map);
 	b->n_mapped = 0;
+	b->n_waiting = 0;
 }
 
 static const char *const why_names[KU_MAX] = {

@@ -319,6 +319,56 @@ def test_per_vrf_route_limit(cleanup, tmp_path):
     assert "10.62.0.0/24" in topo.routes("bravo")
 
 
+def kernel_prefixes(topo):
+    return {p for p, r in topo.routes().items() if r["origin"] == "kernel"}
+
+
+def test_kernel_routes_over_the_limit_wait_for_room(cleanup, tmp_path):
+    """Review 3.2 (second look): kernel routes refused at max_routes are kept, not read
+    again from the kernel every 10 s (a BGP feed bigger than the limit would be dumped for
+    ever), and go in when room appears: a route of the VRF removed, or a commit's routes
+    gone; a commit's own routes go in whole, kernel routes making way."""
+    topo = KTopo(cleanup, tmp_path, extra_vrf={"max_routes": 20})
+    wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
+    batch = "".join(f"route add 10.100.{i}.0/24 via 10.2.0.2\n" for i in range(30))
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], input=batch, text=True, check=True)
+    wait(lambda: topo.vrf()["routes"] == 20 and topo.vrf()["routes_refused"] >= 16,
+         timeout=10, what="the kernel routes past the limit refused")
+    ks = topo.vrf()["kernel"]
+    # Longer than the 10 s after which a refusal used to have the whole table read again.
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline:
+        assert topo.vrf()["kernel"]["resyncs"] == ks["resyncs"], "the table read again"
+        time.sleep(0.5)
+    assert topo.vrf()["kernel"]["waiting"] == 16
+    # Five of the installed ones go in the kernel: five waiting ones take their place.
+    gone = sorted(kernel_prefixes(topo))[:5]
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], text=True, check=True,
+                   input="".join(f"route del {p}\n" for p in gone))
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 11 and topo.vrf()["routes"] == 20,
+         timeout=5, what="waiting kernel routes installed")
+    assert not set(gone) & kernel_prefixes(topo) and len(kernel_prefixes(topo)) == 14
+    assert topo.vrf()["kernel"]["room_retries"] >= 1
+    # A commit (an interface with an address: three routes) goes in whole at the limit.
+    topo.t.tessctl("interface", "add", "a-x", "--vrf", "acme", "--port", "ent", "--vlan", "10",
+                   "--address", "10.50.0.1/24")
+    rs = wait(lambda: (lambda r: r if "10.50.0.0/24" in r else None)(topo.routes()),
+              timeout=5, what="the new interface's routes")
+    assert {"10.50.0.1/32", "10.50.0.255/32"} <= set(rs) and len(rs) == 20
+    assert topo.vrf()["kernel"]["waiting"] == 14
+    # Its routes gone with it: the kernel's take the room again.
+    topo.t.tessctl("interface", "del", "a-x")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 11 and topo.vrf()["routes"] == 20,
+         timeout=5, what="waiting kernel routes installed after the commit")
+    assert "10.50.0.0/24" not in topo.routes()
+    # The kernel's routes all gone: nothing waits, nothing is left.
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], text=True, check=True,
+                   input="".join(f"route del 10.100.{i}.0/24\n" for i in range(30)
+                                 if f"10.100.{i}.0/24" not in gone))
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 0 and topo.vrf()["routes"] == 6,
+         timeout=5, what="the kernel routes gone")
+
+
 def frr_start(cleanup, ns_name, d, conf):
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o777)

@@ -296,6 +296,13 @@ static void test_kernel_fill_then_static(void **state)
 	assert_true(rt_vrfs[2].routes_refused + rt_vrfs[2].groups_refused >= refused + 2);
 	/* Not by an install of the kernel's, now: the VRF's groups are the config's. */
 	assert_int_equal(rt_route_set(2, 0x14000000, 16, &k), -EDQUOT);
+	/* Limits raised by a commit: kernel routes waiting may fit (kern_poll retries them). */
+	rt_vrfs[2].room = false;
+	b.vrf.max_routes = 7;
+	b.vrf.max_nexthop_groups = 5;
+	commit(&b.cfg, &b.cfg);
+	assert_true(rt_vrfs[2].room);
+	assert_true(rt_kernel_fits(2, 0x14000000, 16, &k));
 	l3_module.fini();
 }
 
