@@ -80,6 +80,8 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 {
 	json_t *a = json_array();
 
+	uint32_t neigh_share = tessd_neigh_auto_share(&tessd.cfg.router);
+
 	(void)params;
 	(void)err;
 	for (uint32_t i = 0; i < tessd.cfg.router.n_vrfs; i++) {
@@ -93,6 +95,9 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 		json_object_set_new(o, "interfaces", ifs);
 		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, v->id)));
 		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[v->id]));
+		/* What the router enforces: neigh_limit, or its automatic share (0). */
+		json_object_set_new(o, "neigh_limit_effective",
+				    json_integer(v->neigh_limit ? v->neigh_limit : neigh_share));
 		json_t *k = kern_vrf_json(v->id);
 		if (k)
 			json_object_set_new(o, "kernel_sync", k);
@@ -777,7 +782,8 @@ static const struct cfg_node neigh_key_schema = {
 };
 
 const struct ctl_method router_methods[] = {
-	{ "vrf.list", NULL, vrf_list, "VRFs, their interfaces, route and neighbour counts" },
+	{ "vrf.list", NULL, vrf_list,
+	  "VRFs, their interfaces, route and neighbour counts, the neighbour limit in force" },
 	{ "vrf.add", &tessd_vrf_schema, vrf_add, "add a VRF (name, id, ICMP rate, ARP limits)" },
 	{ "vrf.del", &tessd_name_params_schema, vrf_del,
 	  "remove a VRF without interfaces (its static routes and neighbours go too)" },

@@ -107,8 +107,7 @@ static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *err
 /*
  * Each VRF's configured routes (static ones, and the connected, local and
  * broadcast routes of its interfaces' addresses) within its max_routes: a
- * config that cannot be installed whole is refused, not half applied. And
- * the VRFs' neigh_limit within the neighbour table they share.
+ * config that cannot be installed whole is refused, not half applied.
  */
 static void validate_vrf_routes(const struct tessd_router_index *ix,
 				const struct tessd_router_cfg *r, struct cfg_errs *errs)
@@ -132,21 +131,8 @@ static void validate_vrf_routes(const struct tessd_router_index *ix,
 			n[vc->id] +=
 				1u + (ic->addresses[a].len < 32) + (ic->addresses[a].len <= 30);
 	}
-	uint64_t neigh = 0;
-	bool over = false;
-
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
-		/* Shares of the one neighbour table (review 3.4): no VRF can fill it for others. */
-		neigh += vc->neigh_limit;
-		if (neigh > r->neigh_capacity && !over) {
-			snprintf(p, sizeof(p), "/router/vrfs/%u/neigh_limit", i);
-			ERR(ENOSPC,
-			    "the VRFs' neigh_limit add up to %" PRIu64
-			    " with VRF '%s', over router.neigh_capacity (%u)",
-			    neigh, vc->name, r->neigh_capacity);
-			over = true; /* one error, at the first VRF past it */
-		}
 		if (n[vc->id] > vc->max_routes) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/max_routes", i);
 			ERR(ENOSPC,
@@ -269,6 +255,77 @@ static void validate_vrf_groups(const struct tessd_router_index *ix,
 		distinct = 0;
 	}
 	free(k);
+}
+
+/* ---- neighbour table shares (review 3.4) ---- */
+
+/* The explicit limits' sum and how many VRFs take an automatic share. */
+static uint64_t neigh_explicit(const struct tessd_router_cfg *r, uint32_t *n_auto)
+{
+	uint64_t sum = 0;
+
+	*n_auto = 0;
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		sum += r->vrfs[i].neigh_limit;
+		*n_auto += r->vrfs[i].neigh_limit == 0;
+	}
+	return sum;
+}
+
+uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r)
+{
+	uint32_t n_auto;
+	uint64_t sum = neigh_explicit(r, &n_auto), share;
+
+	if (n_auto == 0 || sum >= r->neigh_capacity)
+		return 0;
+	share = (r->neigh_capacity - sum) / n_auto;
+	return share < TESSD_NEIGH_SHARE_MAX ? (uint32_t)share : TESSD_NEIGH_SHARE_MAX;
+}
+
+uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc)
+{
+	return vc->neigh_limit ? vc->neigh_limit : tessd_neigh_auto_share(r);
+}
+
+/*
+ * Explicit limits fit the table; what they leave gives each automatic VRF at
+ * least the floor. One error each, at the first VRF past what fits.
+ */
+static void validate_neigh_shares(const struct tessd_router_cfg *r, struct cfg_errs *errs)
+{
+	uint32_t n_auto;
+	uint64_t sum = neigh_explicit(r, &n_auto), run = 0, left;
+	char p[CFG_PATH_MAX];
+
+	for (uint32_t i = 0; sum > r->neigh_capacity && i < r->n_vrfs; i++) {
+		run += r->vrfs[i].neigh_limit;
+		if (run > r->neigh_capacity) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/neigh_limit", i);
+			ERR(ENOSPC,
+			    "the VRFs' explicit neigh_limit add up to %" PRIu64
+			    " with VRF '%s', over router.neigh_capacity (%u)",
+			    run, r->vrfs[i].name, r->neigh_capacity);
+			return;
+		}
+	}
+	left = r->neigh_capacity - sum;
+	if (n_auto == 0 || left / n_auto >= TESSD_NEIGH_SHARE_MIN)
+		return;
+	/* The automatic VRF that no longer gets the floor: the (left / floor + 1)th. */
+	for (uint32_t i = 0, k = 0; i < r->n_vrfs; i++) {
+		if (r->vrfs[i].neigh_limit || ++k <= left / TESSD_NEIGH_SHARE_MIN)
+			continue;
+		snprintf(p, sizeof(p), "/router/vrfs/%u/neigh_limit", i);
+		ERR(ENOSPC,
+		    "%u VRFs with an automatic neigh_limit (0) share the %" PRIu64
+		    " neighbour entries that router.neigh_capacity (%u) leaves after the "
+		    "explicit limits, under %u each; each needs at least %u: raise "
+		    "router.neigh_capacity or lower explicit limits",
+		    n_auto, left, r->neigh_capacity, (uint32_t)(left / n_auto),
+		    TESSD_NEIGH_SHARE_MIN);
+		return;
+	}
 }
 
 /* The kernel name of an interface: its own, or its name. */
@@ -561,6 +618,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	validate_route_dups(cfg, errs);
 	validate_vrf_routes(&ix, r, errs);
 	validate_vrf_groups(&ix, r, errs);
+	validate_neigh_shares(r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);
 	tessd_router_index_fini(&ix);

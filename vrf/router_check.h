@@ -36,6 +36,16 @@ const struct tessd_iface_cfg *tessd_ix_iface_for(const struct tessd_router_index
  */
 void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
 		       uint32_t i, struct cfg_errs *errs);
+/*
+ * Neighbour table shares (review 3.4): a VRF's neigh_limit, or if it is 0
+ * (automatic) an equal share of what router.neigh_capacity leaves after the
+ * explicit limits, at most TESSD_NEIGH_SHARE_MAX; validation refuses a
+ * config whose shares would be under TESSD_NEIGH_SHARE_MIN.
+ */
+#define TESSD_NEIGH_SHARE_MAX 4096u
+#define TESSD_NEIGH_SHARE_MIN 16u
+uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r);
+uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc);
 /* The router section's rules (the router module's validate). */
 int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* The interface of vrf whose subnet holds ip (host order), or NULL. */

@@ -27,7 +27,7 @@ static void vrf_list_human(const json_t *r)
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "routes"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neighbours"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "icmp_rate"));
-		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neigh_limit"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neigh_limit_effective"));
 		table_cell(t, "%s",
 			   tessctl_join(json_object_get(v, "interfaces"), " ", ifs, sizeof(ifs)));
 		/* Bound to a kernel table: netns:table, its routes here, what could not map. */

@@ -375,13 +375,17 @@ static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct 
 
 static void vrf_rebase(uint16_t id);
 
-static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc)
+static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_t neigh_share)
 {
 	snprintf(v->name, sizeof(v->name), "%s", vc->name);
 	v->icmp_rate = vc->icmp_rate;
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_ARP], vc->arp_pps, __ATOMIC_RELAXED);
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_OTHER], vc->punt_pps, __ATOMIC_RELAXED);
-	v->neigh_limit = vc->neigh_limit;
+	/*
+	 * Automatic shares shrink as VRFs are added: entries past a shrunk limit stay
+	 * until they age out, but no new ones are learnt past it.
+	 */
+	v->neigh_limit = vc->neigh_limit ? vc->neigh_limit : neigh_share;
 	/* Raised: kernel routes waiting for room may fit now. */
 	v->room |= v->max_routes != vc->max_routes || v->max_groups != vc->max_nexthop_groups;
 	v->max_routes = vc->max_routes;
@@ -446,6 +450,8 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			ri->len[a] = ic->addresses[a].len;
 		}
 	}
+	uint32_t neigh_share = tessd_neigh_auto_share(r);
+
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
 		struct rt_vrf *v = &rt_vrfs[vc->id];
@@ -461,7 +467,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			vrf_rebase(vc->id);
 			dirty = true;
 		}
-		vrf_params(v, vc);
+		vrf_params(v, vc, neigh_share);
 		/* Also when installing its routes failed last time (memory, FIB, groups). */
 		dirty |= v->resync || resync_all;
 		if (!dirty) {

@@ -328,6 +328,25 @@ def test_per_vrf_neighbour_limit(cleanup, tmp_path):
     assert t.ping("bravo-ent", DESK_IP, count=1) == (1, 1)
 
 
+def test_neighbour_shares_on_defaults(cleanup, tmp_path):
+    # Review 3.4, second look: a PE with hundreds of tenants on default neigh_limit starts;
+    # each VRF gets a share of router.neigh_capacity, re-computed on every commit.
+    d = tess.Tessd(cleanup, tmp_path)
+    d.config["router"] = {"vrfs": [{"name": f"t{i}", "id": i + 1} for i in range(200)]}
+    d.start()
+    shares = {v["name"]: v["neigh_limit_effective"] for v in d.ctl("vrf", "list")}
+    assert len(shares) == 200 and set(shares.values()) == {65536 // 200}
+    # An explicit limit comes first; the automatic VRFs share what it leaves.
+    d.tessctl("vrf", "add", "big", "--id", "4000", "--neigh-limit", "32768")
+    shares = {v["name"]: v["neigh_limit_effective"] for v in d.ctl("vrf", "list")}
+    assert shares["big"] == 32768 and shares["t7"] == (65536 - 32768) // 200
+    assert "NEIGH-LIMIT" in d.tessctl("vrf", "list").stdout
+    # Explicit limits past the capacity: refused at the VRF's path, nothing changes.
+    r = d.tessctl("vrf", "add", "huge", "--id", "4001", "--neigh-limit", "32769", check=False)
+    assert r.returncode == 1 and "router.neigh_capacity" in r.stderr, r.stderr
+    assert len(d.ctl("vrf", "list")) == 201
+
+
 def test_punt_budget_is_per_vrf_and_arp_has_its_own(cleanup, tmp_path):
     # Review 3.1: a TTL=1 flood into acme, well over acme's punt budget (set low here so
     # that scapy exceeds it), must starve neither bravo's resolution and pings nor acme's

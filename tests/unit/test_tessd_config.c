@@ -16,6 +16,7 @@
 #include "apply.h"
 #include "cfg_file.h"
 #include "module.h"
+#include "router_check.h"
 #include "tessd_config.h"
 #include "unit_assert.h"
 
@@ -205,14 +206,73 @@ static void test_vrf_max_nexthop_groups(void **state)
 		     "/router/vrfs/1/max_nexthop_groups", "4 next-hop groups");
 }
 
-/* Review 3.4: VRFs' neighbour limits may not add up to more than the table holds. */
+/* Review 3.4: VRFs' explicit neighbour limits may not add up to more than the table holds. */
 static void test_vrf_neigh_limits_fit_the_capacity(void **state)
 {
 	(void)state;
 	expect_error("{\"router\": {\"neigh_capacity\": 8192, \"vrfs\": [{\"name\": \"a\", "
-		     "\"id\": 1}, {\"name\": \"b\", \"id\": 2}, {\"name\": \"c\", \"id\": 3, "
-		     "\"neigh_limit\": 100}]}}",
+		     "\"id\": 1, \"neigh_limit\": 4096}, {\"name\": \"b\", \"id\": 2}, "
+		     "{\"name\": \"c\", \"id\": 3, \"neigh_limit\": 4097}]}}",
 		     "/router/vrfs/2/neigh_limit", "router.neigh_capacity");
+	/* Automatic shares below the floor: refused at the first VRF that does not get it. */
+	char text[8192];
+	int n = snprintf(text, sizeof(text), "{\"router\": {\"neigh_capacity\": 1024, \"vrfs\": [");
+	for (int i = 0; i < 65; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "%s{\"name\": \"v%d\", \"id\": %d}", i ? ", " : "", i, i + 1);
+	snprintf(text + n, sizeof(text) - (size_t)n, "]}}");
+	expect_error(text, "/router/vrfs/64/neigh_limit", "at least 16");
+}
+
+/* A config of VRFs on defaults: n of them, the first with neigh_limit explicit (0: none). */
+static char *many_vrfs(unsigned n, unsigned first_limit)
+{
+	size_t cap = 64 + (size_t)n * 64, k;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	k = (size_t)snprintf(text, cap, "{\"router\": {\"vrfs\": [");
+	for (unsigned i = 0; i < n; i++) {
+		k += (size_t)snprintf(text + k, cap - k, "%s{\"name\": \"t%u\", \"id\": %u",
+				      i ? ", " : "", i, i + 1);
+		if (i == 0 && first_limit)
+			k += (size_t)snprintf(text + k, cap - k, ", \"neigh_limit\": %u",
+					      first_limit);
+		k += (size_t)snprintf(text + k, cap - k, "}");
+	}
+	snprintf(text + k, cap - k, "]}}");
+	return text;
+}
+
+/* Review 3.4 (second look): a PE of hundreds of tenants on defaults gets shares, not a refusal. */
+static void test_vrf_neigh_shares(void **state)
+{
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+	char *text;
+
+	(void)state;
+	text = many_vrfs(200, 0);
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	assert_int_equal(cfg.router.vrfs[7].neigh_limit, 0); /* automatic */
+	assert_int_equal(tessd_neigh_auto_share(&cfg.router), 65536 / 200);
+	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[7]), 65536 / 200);
+	tessd_cfg_free(&cfg);
+	free(text);
+	/* Explicit limits come first; the automatic ones share what is left. */
+	text = many_vrfs(3, 60000);
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[0]), 60000);
+	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[1]),
+			 (65536 - 60000) / 2);
+	tessd_cfg_free(&cfg);
+	free(text);
+	/* A few VRFs: each gets the cap, not the whole table. */
+	text = many_vrfs(2, 0);
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[1]), 4096);
+	tessd_cfg_free(&cfg);
+	free(text);
 }
 
 static void test_router_config(void **state)
@@ -276,7 +336,7 @@ static void test_router_config(void **state)
 	assert_int_equal(decode(text, &cfg, &e), 0);
 	assert_int_equal(cfg.router.n_vrfs, 2);
 	assert_int_equal(cfg.router.vrfs[0].icmp_rate, 100);
-	assert_int_equal(cfg.router.vrfs[0].neigh_limit, 4096);
+	assert_int_equal(cfg.router.vrfs[0].neigh_limit, 0); /* automatic: a share */
 	assert_int_equal(cfg.router.vrfs[0].neigh_queue, 3);
 	assert_int_equal(cfg.router.interfaces[1].mtu, 1500);
 	assert_int_equal(cfg.router.routes[0].type, TESS_ROUTE_UNICAST);
@@ -529,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_vrf_max_routes),
 		cmocka_unit_test(test_vrf_max_nexthop_groups),
 		cmocka_unit_test(test_vrf_neigh_limits_fit_the_capacity),
+		cmocka_unit_test(test_vrf_neigh_shares),
 	};
 	/* Each section's rules are its module's: the config is checked as tessd checks it. */
 	if (tess_modules_sort() < 0)
