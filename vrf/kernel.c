@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_arp.h>
@@ -239,6 +240,29 @@ static void bind_failed(struct kbind *b, const struct tessd_kernel_cfg *k, const
 	snprintf(b->last_error, sizeof(b->last_error), "%s", err);
 }
 
+/*
+ * How a binding reads (batch, buffer_kb) changes in place: rebinding would
+ * close its TAPs and reset the sessions through them for no reason.
+ */
+static void bind_tune(struct kbind *b, const struct tessd_kernel_cfg *k)
+{
+	b->batch = k->batch;
+	if (b->buffer_kb == k->buffer_kb)
+		return;
+	b->buffer_kb = k->buffer_kb;
+	if (b->on && b->ev_sk) {
+		/* As kern_routes_watch() sets it; queued notifications are kept. */
+		int fd = nl_socket_get_fd(b->ev_sk), size = (int)b->buffer_kb << 10;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0) {
+			b->errors++;
+			snprintf(b->last_error, sizeof(b->last_error),
+				 "netlink receive buffer of %u KiB: %s", b->buffer_kb,
+				 strerror(errno));
+		}
+	}
+}
+
 static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cfg *k)
 {
 	struct kbind *b = &kern_binds[vrf];
@@ -293,12 +317,13 @@ void kern_sync(const struct tessd_router_index *ix)
 			continue;
 		vc = tessd_ix_vrf(ix, rt_vrfs[id].name);
 		if (!rt_vrfs[id].on || vc == NULL || vc->id != id ||
-		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table ||
-		    vc->kernel.buffer_kb != b->buffer_kb || vc->kernel.batch != b->batch) {
+		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table) {
 			if (b->on)
 				unbind(id, false);
 			memset(b, 0, sizeof(*b));
 			b->nsfd = -1;
+		} else {
+			bind_tune(b, &vc->kernel);
 		}
 	}
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {

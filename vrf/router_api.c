@@ -119,6 +119,56 @@ static int vrf_add(const void *params, json_t **result, struct ctl_error *err)
 	return dp_edit(&e, result, err, "VRF %s (id %u) added", v->name, v->id);
 }
 
+/*
+ * Changes a VRF's settings: only the keys given, and of "kernel" only the
+ * keys given in it. Its id is what its routes and interfaces are filed
+ * under: changing it means deleting and adding the VRF again.
+ */
+static int vrf_set(const void *params, json_t **result, struct ctl_error *err)
+{
+	const json_t *req = params, *name = json_object_get(req, "name");
+	const json_t *k = json_object_get(req, "kernel"), *id = json_object_get(req, "id");
+	const struct tessd_vrf_cfg *cur;
+	struct tessd_vrf_cfg vc;
+	struct dp_edit e = { .op = DP_EDIT_SET, .array = "/router/vrfs", .item = &vc };
+	struct cfg_errs errs;
+	json_t *merged, *mk;
+	int rc;
+
+	if (!json_is_string(name)) {
+		ctl_error_set(err, EINVAL, "/params/name", "the VRF to change, by name");
+		return -EINVAL;
+	}
+	cur = need_vrf(json_string_value(name), "/params/name", err);
+	if (cur == NULL)
+		return -ENOENT;
+	merged = cfg_encode(&tessd_vrf_schema, cur);
+	if (id && !json_equal(id, json_object_get(merged, "id"))) {
+		ctl_error_set(err, EINVAL, "/params/id",
+			      "cannot change the id of a VRF: delete and add it again");
+		json_decref(merged);
+		return -EINVAL;
+	}
+	mk = json_deep_copy(json_object_get(merged, "kernel"));
+	json_object_update(merged, (json_t *)req);
+	if (json_is_object(k) && mk) {
+		json_object_update(mk, (json_t *)k);
+		json_object_set(merged, "kernel", mk);
+	}
+	json_decref(mk);
+	cfg_errs_init(&errs);
+	rc = cfg_decode(&tessd_vrf_schema, merged, &vc, "/params", &errs);
+	json_decref(merged);
+	if (rc < 0) {
+		ctl_error_from_cfg(err, &errs);
+		return -err->code;
+	}
+	e.index = (uint32_t)(cur - tessd.cfg.router.vrfs);
+	rc = dp_edit(&e, result, err, "VRF %s changed", vc.name);
+	cfg_free(&tessd_vrf_schema, &vc);
+	return rc;
+}
+
 /* A JSON list of what names something, for "in use" errors (the first few). */
 static void busy_add(json_t *list, json_t *item)
 {
@@ -785,6 +835,8 @@ const struct ctl_method router_methods[] = {
 	{ "vrf.list", NULL, vrf_list,
 	  "VRFs, their interfaces, route and neighbour counts, the neighbour limit in force" },
 	{ "vrf.add", &tessd_vrf_schema, vrf_add, "add a VRF (name, id, ICMP rate, ARP limits)" },
+	{ "vrf.set", &tessd_vrf_schema, vrf_set,
+	  "change a VRF's settings: only the keys given (of kernel too); not its id", true },
 	{ "vrf.del", &tessd_name_params_schema, vrf_del,
 	  "remove a VRF without interfaces (its static routes and neighbours go too)" },
 	{ "interface.list", &filter_schema, iface_list, "L3 interfaces (of a VRF)" },

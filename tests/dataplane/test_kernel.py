@@ -10,6 +10,7 @@ through tessd's ports and its routes drive the dataplane.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -465,6 +466,55 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
     # Removed at runtime: its TAP goes.
     topo.t.tessctl("interface", "del", "a-very-long-interface-name")
     assert topo.k("ip", "link", "show", "a-far5", check=False).returncode != 0
+
+
+def test_batch_changes_in_place(cleanup, tmp_path):
+    """kernel.batch and buffer_kb of a bound VRF change by a commit without unbinding it: the
+    TAPs stay (a BGP session through them is not reset), the table is not read again, and
+    kernel routes are still followed."""
+    topo = KTopo(cleanup, tmp_path)
+    t = topo.t
+    topo.k("ip", "route", "add", "172.16.1.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.1.0/24" in topo.routes(), what="kernel route in tessd")
+
+    def ifindex():
+        return {x["ifname"]: x["ifindex"]
+                for x in json.loads(topo.k("ip", "-j", "link", "show").stdout)}
+
+    def binds():
+        return t.log().count(f"follows table 254 of netns {topo.knet}")
+
+    def ksync():
+        return {x["name"]: x for x in t.ctl("vrf", "list")}["acme"]["kernel_sync"]
+
+    def rcvbufs():
+        # The receive buffers of netlink sockets in the namespace (tessd's two, the
+        # kernel's), as the kernel reports them (twice what was set).
+        out = topo.k("ss", "-f", "netlink", "-m").stdout
+        return {int(x) for x in re.findall(r"rb(\d+)", out)}
+
+    taps, ks = ifindex(), ksync()
+    assert binds() == 1 and {"a-ent", "a-far"} <= set(taps)
+    assert 2 * 8192 * 1024 in rcvbufs()
+    r = t.ctl("call", "vrf.set", json.dumps({"name": "acme",
+                                             "kernel": {"batch": 8, "buffer_kb": 4096}}))
+    assert r["kernel"] == {"netns": topo.knet, "table": 254, "buffer_kb": 4096, "batch": 8}
+    v = {x["name"]: x for x in t.ctl("vrf", "list")}["acme"]
+    assert v["kernel"]["batch"] == 8 and v["kernel_sync"]["state"] == "bound"
+    # Still the same binding: same TAPs, no second bind, no read of the whole table.
+    time.sleep(0.5)
+    assert ifindex() == taps and binds() == 1
+    assert 2 * 4096 * 1024 in rcvbufs() and 2 * 8192 * 1024 not in rcvbufs()
+    ks2 = ksync()
+    assert ks2["resyncs"] == ks["resyncs"] and ks2["events"] >= ks["events"], (ks, ks2)
+    # And it follows the table as before.
+    topo.k("ip", "route", "add", "172.16.2.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.2.0/24" in topo.routes(), what="kernel route after the change")
+    assert topo.ent.ping("172.16.1.1", count=2)[1] == 2
+    # Its id stays: refused with its path, nothing changes.
+    r = t.tessctl("call", "vrf.set", json.dumps({"name": "acme", "id": 5}), check=False)
+    assert r.returncode != 0 and "/params/id" in r.stderr, r.stderr
+    assert ifindex() == taps and binds() == 1
 
 
 def test_overrun_reads_the_table_again(cleanup, tmp_path):

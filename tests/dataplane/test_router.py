@@ -341,6 +341,10 @@ def test_neighbour_shares_on_defaults(cleanup, tmp_path):
     shares = {v["name"]: v["neigh_limit_effective"] for v in d.ctl("vrf", "list")}
     assert shares["big"] == 32768 and shares["t7"] == (65536 - 32768) // 200
     assert "NEIGH-LIMIT" in d.tessctl("vrf", "list").stdout
+    # Every commit computes the shares again.
+    d.tessctl("vrf", "set", "t0", "--neigh-limit", "100")
+    shares = {v["name"]: v["neigh_limit_effective"] for v in d.ctl("vrf", "list")}
+    assert shares["t0"] == 100 and shares["t7"] == (65536 - 32768 - 100) // 199
     # Explicit limits past the capacity: refused at the VRF's path, nothing changes.
     r = d.tessctl("vrf", "add", "huge", "--id", "4001", "--neigh-limit", "32769", check=False)
     assert r.returncode == 1 and "router.neigh_capacity" in r.stderr, r.stderr
