@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -372,12 +373,22 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 			}
 		}
 	}
-	if (cfg->control.max_buffered < cfg->control.max_request)
-		cfg_err_add(
-			errs, EINVAL, "/control/max_buffered",
-			"%u is smaller than control.max_request (%u): no request that long could "
-			"be read",
-			cfg->control.max_buffered, cfg->control.max_request);
+	/*
+	 * Each client holds a small request buffer from connecting, one that reads the
+	 * longest request holds max_request + 1 (its newline): that must fit while every
+	 * other client is connected, or a legitimate request is refused (ENOBUFS). Answers
+	 * are held apart, not counted here.
+	 */
+	const struct tessd_ctl_cfg *cc = &cfg->control;
+	uint64_t base =
+		cc->max_request < TESS_CTL_CLIENT_BUF ? cc->max_request : TESS_CTL_CLIENT_BUF;
+	uint64_t need = (uint64_t)cc->max_request + 1 + (uint64_t)(cc->max_clients - 1) * base;
+	if (cc->max_buffered < need)
+		cfg_err_add(errs, EINVAL, "/control/max_buffered",
+			    "%u cannot hold one request of control.max_request (%u bytes and its "
+			    "newline) while the %u other clients control.max_clients allows hold "
+			    "%" PRIu64 " bytes each: at least %" PRIu64,
+			    cc->max_buffered, cc->max_request, cc->max_clients - 1, base, need);
 	return errs->n == before ? 0 : -EINVAL;
 }
 

@@ -38,6 +38,13 @@ struct tessd_eal_cfg {
 	uint32_t mbuf_size; /* data room; 0: from the startup ports */
 };
 
+/*
+ * What tessd's control server holds of a client's requests: a buffer of
+ * min(max_request, this) from connecting, growing to max_request + 1 (the
+ * line and its newline) for a long request (ctl_linebuf in ctl_msg.c).
+ */
+#define TESS_CTL_CLIENT_BUF 4096u
+
 struct tessd_ctl_cfg {
 	char socket[TESS_SOCKPATH_LEN];
 	char mode[8]; /* octal, e.g. "0660" */

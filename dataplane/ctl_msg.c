@@ -234,7 +234,9 @@ int ctl_linebuf_init(struct ctl_linebuf *lb, size_t max)
 {
 	memset(lb, 0, sizeof(*lb));
 	lb->max = max;
-	lb->cap = max < 4096 ? max : 4096; /* ctl_linebuf_trim() returns to this */
+	lb->cap = max < CTL_LINEBUF_BASE
+			  ? max
+			  : CTL_LINEBUF_BASE; /* ctl_linebuf_trim() returns to this */
 	lb->buf = malloc(lb->cap);
 	return lb->buf ? 0 : -ENOMEM;
 }
@@ -276,7 +278,7 @@ char *ctl_linebuf_space(struct ctl_linebuf *lb, size_t *avail)
 
 void ctl_linebuf_trim(struct ctl_linebuf *lb)
 {
-	size_t base = lb->max < 4096 ? lb->max : 4096;
+	size_t base = lb->max < CTL_LINEBUF_BASE ? lb->max : CTL_LINEBUF_BASE;
 	char *nb;
 
 	linebuf_compact(lb);

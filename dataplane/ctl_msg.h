@@ -61,6 +61,9 @@ int ctl_response_parse(const char *buf, size_t len, json_int_t want_id, json_t *
 /* Compact JSON followed by '\n'; free() it. */
 char *ctl_msg_encode(const json_t *msg, size_t *len);
 
+/* A line buffer's size when idle (at most max); it grows to max + 1 for a long line. */
+#define CTL_LINEBUF_BASE 4096u
+
 /* Accumulates bytes from a stream and cuts them into lines. */
 struct ctl_linebuf {
 	char *buf;

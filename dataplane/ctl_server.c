@@ -16,6 +16,9 @@
 
 #include "log.h"
 
+/* control.max_buffered's lower bound (config/tessd_config.c) counts what ctl_linebuf holds. */
+_Static_assert(CTL_LINEBUF_BASE == TESS_CTL_CLIENT_BUF, "the config's bound and the buffer differ");
+
 #define CTL_MAX_TABLES 32
 #define CTL_OUT_HIGH   (1u << 20) /* unread answers held for one client */
 #define CTL_STALL_SEC  30         /* a client that reads no answer this long is dropped */

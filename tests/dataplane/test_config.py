@@ -57,7 +57,10 @@ BAD = [
     ("/control/mode", "0669", "/control/mode", "'9' is not allowed"),
     ("/control/mode", "0666", "/control/mode", "world-writable"),
     ("/control/mode", "0777", "/control/mode", "world-writable"),
-    ("/control/max_buffered", 65536, "/control/max_buffered", "smaller than control.max_request"),
+    # One longest request (and its newline) while every other client holds its base buffer.
+    ("/control/max_buffered", 65536, "/control/max_buffered", "at least 1306625"),
+    ("/control/max_buffered", 1048576, "/control/max_buffered", "at least 1306625"),
+    ("/control/max_clients", 4096, "/control/max_buffered", "at least 17821697"),
     ("/control/idle_sec", 0, "/control/idle_sec", "out of range"),
     ("/control/max_depth", 0, "/control/max_depth", "out of range"),
     ("/control/group", "no-such-group-x", "/control/group", "no group named"),
