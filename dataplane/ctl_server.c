@@ -526,8 +526,9 @@ int ctl_server_prepare(const struct tessd_ctl_cfg *cfg, char *err, size_t len)
 int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err, size_t len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	mode_t mode = (mode_t)strtoul(cfg->mode, NULL, 8), old_mask;
+	mode_t mode = (mode_t)strtoul(cfg->mode, NULL, 8);
 	int fd, rc, pfd = -1;
+	char proc[32];
 	struct stat st;
 
 	srv.cfg = cfg;
@@ -539,28 +540,30 @@ int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err
 	/* We hold the lock, so a socket file left here belongs to a tessd that died. */
 	unlink(cfg->socket);
 	/*
-	 * The socket is created with its mode (umask), not chmod()ed by path afterwards, and
-	 * its group is set through an O_PATH descriptor of the file bind made: a path swapped
-	 * for a symlink in between is never followed (review 2.3).
+	 * The socket file is never wider than its mode (review 2.3), without touching the
+	 * process umask (other threads create files meanwhile): bind() makes it with the
+	 * mode of the socket's own inode less the umask, so that mode is set first; then,
+	 * before listen(), it gets its group and exactly its mode through an O_PATH
+	 * descriptor of the file bind made: a path swapped for a symlink in between is
+	 * never followed.
 	 */
-	old_mask = umask(~mode & 0777);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old_mask);
-	if (rc < 0)
+	if (fchmod(fd, mode) < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
-	if (srv.gid != (gid_t)-1) {
-		pfd = open(cfg->socket, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (pfd < 0)
-			goto fail;
-		if (fstat(pfd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
-			errno = EPERM;
-			goto fail;
-		}
-		if (fchownat(pfd, "", (uid_t)-1, srv.gid, AT_EMPTY_PATH) < 0)
-			goto fail;
-		close(pfd);
-		pfd = -1;
+	pfd = open(cfg->socket, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		goto fail;
+	if (fstat(pfd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		errno = EPERM;
+		goto fail;
 	}
+	if (srv.gid != (gid_t)-1 && fchownat(pfd, "", (uid_t)-1, srv.gid, AT_EMPTY_PATH) < 0)
+		goto fail;
+	/* chmod() of an O_PATH descriptor: through /proc, as glibc's fchmodat() does. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	if ((st.st_mode & 07777) != mode && chmod(proc, mode) < 0)
+		goto fail;
+	close(pfd);
+	pfd = -1;
 	if (listen(fd, 64) < 0)
 		goto fail;
 	srv.listen_h = ev_add(l, fd, EPOLLIN, accept_event, NULL);

@@ -193,6 +193,13 @@ def test_tessctl_errors_and_usage(td):
 def test_socket_mode(td):
     st = os.stat(td.socket)
     assert st.st_mode & 0o777 == 0o660
+    # Made without changing tessd's umask (its other threads create files meanwhile; the
+    # moment of bind itself is tests/unit/test_ctl_server.c's).
+    mine = os.umask(0)
+    os.umask(mine)
+    with open(f"/proc/{td.proc.pid}/status") as f:
+        umask = next(int(x.split()[1], 8) for x in f if x.startswith("Umask:"))
+    assert umask == mine, oct(umask)
 
 
 def test_schema_and_help_of_a_method(td):
