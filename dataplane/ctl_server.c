@@ -31,9 +31,19 @@ struct client {
 	size_t out_len, out_off;
 	bool closing;    /* close once the output is sent */
 	uint32_t events; /* what epoll watches now */
-	time_t progress; /* last request read or answer sent */
+	time_t progress; /* last request read or answer sent (mono_sec) */
 	struct client *next;
 };
+
+/* Seconds of the monotonic clock: a wall clock step (NTP, date) neither drops nor keeps
+ * clients wrongly. */
+static time_t mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static const struct ctl_method *tables[CTL_MAX_TABLES];
 static unsigned n_tables;
@@ -48,7 +58,7 @@ static struct {
 	unsigned n_clients;
 	char path[TESS_SOCKPATH_LEN];
 	gid_t gid;
-	time_t accept_paused_until; /* out of file descriptors: retry then */
+	time_t accept_paused_until; /* out of file descriptors: retry then (mono_sec) */
 	size_t in_bytes;            /* request buffers of all clients (control.max_buffered) */
 	struct ctl_server_counters cnt;
 } srv = { .lock_fd = -1, .listen_fd = -1, .gid = (gid_t)-1 };
@@ -216,7 +226,7 @@ static bool client_flush(struct client *c)
 			return false;
 		}
 		c->out_off += (size_t)w;
-		c->progress = time(NULL);
+		c->progress = mono_sec();
 	}
 	if (c->out_off == c->out_len) {
 		free(c->out);
@@ -374,7 +384,7 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		return;
 	}
 	ctl_linebuf_commit(&c->in, (size_t)n);
-	c->progress = time(NULL);
+	c->progress = mono_sec();
 	if (!client_service(c)) {
 		client_free(c);
 		return;
@@ -402,7 +412,7 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 				CTL_LOG(WARNING, "cannot accept a client: %s; pausing for 1 s",
 					strerror(errno));
 				ev_mod(srv.loop, srv.listen_h, 0);
-				srv.accept_paused_until = time(NULL) + 1;
+				srv.accept_paused_until = mono_sec() + 1;
 			}
 			return;
 		}
@@ -415,7 +425,7 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		srv.in_bytes += c->in.cap;
 		c->fd = cfd;
 		c->events = EPOLLIN;
-		c->progress = time(NULL);
+		c->progress = mono_sec();
 		c->h = ev_add(srv.loop, cfd, EPOLLIN, client_event, c);
 		if (c->h == NULL) {
 			srv.in_bytes -= c->in.cap;
@@ -586,7 +596,7 @@ fail:
 
 void ctl_server_tick(void)
 {
-	time_t now = time(NULL);
+	time_t now = mono_sec();
 
 	if (srv.accept_paused_until && now >= srv.accept_paused_until) {
 		srv.accept_paused_until = 0;

@@ -134,9 +134,60 @@ static void test_socket_mode_without_umask(void **state)
 	umask(old);
 }
 
+/* Idle clients go after control.idle_sec of the monotonic clock; a wall clock step changes
+ * nothing. */
+static void test_idle_clients_by_the_monotonic_clock(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ctl_server_counters cnt;
+	struct tessd_ctl_cfg cfg;
+	struct evloop *l = ev_create();
+	char err[256];
+	int fd;
+
+	(void)state;
+	assert_non_null(l);
+	config(&cfg, "0600");
+	assert_int_equal(ctl_server_prepare(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(ctl_server_open(&cfg, l, err, sizeof(err)), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cfg.socket);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	for (int i = 0; i < 100; i++) {
+		ctl_server_get_counters(&cnt);
+		if (cnt.clients == 1)
+			break;
+		ev_run_once(l, 100);
+	}
+	assert_int_equal(cnt.clients, 1);
+	/* The wall clock jumps an hour ahead (NTP, an operator): the client stays. */
+	wall_offset = 3600;
+	ctl_server_tick();
+	ctl_server_get_counters(&cnt);
+	assert_int_equal(cnt.idle_dropped, 0);
+	assert_int_equal(cnt.clients, 1);
+	/* And back a day: still there, and still timed from its last request. */
+	wall_offset = -86400;
+	ctl_server_tick();
+	ctl_server_get_counters(&cnt);
+	assert_int_equal(cnt.clients, 1);
+	/* idle_sec of monotonic time: dropped. */
+	mono_offset = cfg.idle_sec + 1;
+	ctl_server_tick();
+	ctl_server_get_counters(&cnt);
+	assert_int_equal(cnt.idle_dropped, 1);
+	assert_int_equal(cnt.clients, 0);
+	wall_offset = mono_offset = 0;
+	close(fd);
+	ctl_server_close();
+	ev_destroy(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_idle_clients_by_the_monotonic_clock, stop),
 		cmocka_unit_test_teardown(test_socket_mode_without_umask, stop),
 	};
 
