@@ -162,6 +162,7 @@ reqs = {
     "route.show": {"vrf": "v1", "prefix": "10.1.0.0/16"},
     "neigh.add": {"vrf": "v1", "ip": "10.0.0.2", "mac": "02:00:00:00:00:03", "interface": "i1"},
     "neigh.show": {"vrf": "v1"},
+    "vrf.set": {"name": "v1", "icmp_rate": 20, "kernel": {"batch": 8, "buffer_kb": 64}},
 }
 for i, (m, p) in enumerate(reqs.items()):
     out("ctl", m, json.dumps({"id": i, "method": m, "params": p}) + "\n")
