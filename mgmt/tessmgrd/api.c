@@ -86,6 +86,7 @@ static bool who_is(const char *bearer, struct mgr_token *out)
 
 	if (bearer == NULL)
 		return false;
+	mgr_count(token_lookups, 1);
 	mgr_token_digest(bearer, d);
 	pthread_rwlock_rdlock(&tokens_lock);
 	for (uint32_t i = 0; i < tokens.n_tokens; i++) {
@@ -172,17 +173,18 @@ void api_stats(struct api_ctx *c)
 	http_get_stats(&s);
 #define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
 	api_ok(c, 200,
-	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
 			 " s:{s:I, s:I, s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
 			 "connections_refused", (json_int_t)s.connections_refused, "timed_out",
-			 (json_int_t)s.timed_out, "active", (json_int_t)s.active, "audit",
-			 "unauthenticated", K(audit_unauthenticated), "summaries",
-			 K(audit_summaries), "queries_refused", K(audit_queries_refused), "pruned",
-			 K(audit_pruned), "jobs", "duplicate_refused", K(jobs_duplicate_refused),
-			 "tenant_refused", K(jobs_tenant_refused), "qemu_img_timeouts",
+			 (json_int_t)s.timed_out, "active", (json_int_t)s.active, "token_lookups",
+			 K(token_lookups), "audit", "unauthenticated", K(audit_unauthenticated),
+			 "summaries", K(audit_summaries), "queries_refused",
+			 K(audit_queries_refused), "pruned", K(audit_pruned), "jobs",
+			 "duplicate_refused", K(jobs_duplicate_refused), "tenant_refused",
+			 K(jobs_tenant_refused), "qemu_img_timeouts",
 			 (json_int_t)mgr_image_timeouts()));
 #undef K
 }
@@ -294,37 +296,25 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
-void api_precheck(const struct http_req *r, struct http_resp *out)
+/* A request whose bearer is who (NULL: none or not known), looked up once per request. */
+static void handle(const struct http_req *r, struct http_resp *out, const struct mgr_token *who)
 {
 	struct api_ctx c = { .r = r, .out = out };
-	struct mgr_token who;
 	char buf[1024];
-
-	/* Refused by api_handle whatever the body: let it answer (and audit) now. */
-	if (!split(r->path, buf, sizeof(buf), &c) || !who_is(r->bearer, &who))
-		api_handle(r, out);
-}
-
-void api_handle(const struct http_req *r, struct http_resp *out)
-{
-	struct api_ctx c = { .r = r, .out = out };
-	struct mgr_token who;
-	char buf[1024];
-	bool known = who_is(r->bearer, &who);
 
 	if (!split(r->path, buf, sizeof(buf), &c)) {
 		http_error(out, 404, "", "no such resource: %s (the API is under /v1/)", r->path);
-	} else if (!known) {
+	} else if (who == NULL) {
 		http_error(out, 401, "",
 			   r->bearer ? "the bearer token is not known"
 				     : "an Authorization: Bearer token is needed");
 	} else {
 		const struct route *rt = routes;
-		c.who = &who;
-		c.provider = strcmp(who.role, "provider") == 0;
+		c.who = who;
+		c.provider = strcmp(who->role, "provider") == 0;
 		if (!c.provider) {
 			pthread_mutex_lock(&mgr.lock);
-			const struct mgr_tenant *t = mgr_tenant_by_name(&mgr, who.tenant);
+			const struct mgr_tenant *t = mgr_tenant_by_name(&mgr, who->tenant);
 			c.tenant_id = t ? t->id : 0;
 			pthread_mutex_unlock(&mgr.lock);
 		}
@@ -337,7 +327,7 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 		 */
 		if (!c.provider && c.tenant_id == 0)
 			http_error(out, 403, "", "tenant %s of this token does not exist",
-				   who.tenant);
+				   who->tenant);
 		else if (rt->first == NULL)
 			http_error(out, 404, "", "no such resource: %s", r->path);
 		else
@@ -345,8 +335,40 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 	}
 	if (out->status == 0)
 		http_error(out, 405, "", "%s is not allowed on %s", r->method, r->path);
-	if (!known)
+	if (who == NULL)
 		audit_unauth(r); /* GETs too: they cost a lookup each all the same */
 	else if (mutating(r->method))
-		audit(&c, &who);
+		audit(&c, who);
+}
+
+void api_precheck(const struct http_req *r, struct http_resp *out)
+{
+	struct api_ctx c = { .r = r, .out = out };
+	struct mgr_token who, *keep;
+	char buf[1024];
+	bool known = who_is(r->bearer, &who);
+
+	/* Refused by handle whatever the body: let it answer (and audit) now. */
+	if (!split(r->path, buf, sizeof(buf), &c) || !known) {
+		handle(r, out, known ? &who : NULL);
+		return;
+	}
+	/* Kept for the handler at the end of the body (api_handle): not looked up again. */
+	if (r->auth && (keep = malloc(sizeof(*keep))) != NULL) {
+		*keep = who;
+		free(*r->auth);
+		*r->auth = keep;
+	}
+}
+
+void api_handle(const struct http_req *r, struct http_resp *out)
+{
+	struct mgr_token who;
+
+	if (r->auth && *r->auth) {
+		handle(r, out, *r->auth);
+		return;
+	}
+	/* No precheck (in-process, the fuzzer's) or it could not keep what it found. */
+	handle(r, out, who_is(r->bearer, &who) ? &who : NULL);
 }

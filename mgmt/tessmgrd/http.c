@@ -29,6 +29,7 @@ struct conn_ctx {
 	size_t len, cap;
 	size_t expect; /* Content-Length, or 0 */
 	bool too_large;
+	void *auth; /* precheck's, for the handler */
 };
 
 #define COUNT(field) __atomic_add_fetch(&stats.field, 1, __ATOMIC_RELAXED)
@@ -196,6 +197,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (ctx == NULL)
 			return MHD_NO;
 		*con_cls = ctx;
+		req.auth = &ctx->auth;
 		__atomic_add_fetch(&active, 1, __ATOMIC_SEQ_CST);
 		COUNT(requests);
 		/*
@@ -246,6 +248,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	}
 	if (ctx->too_large)
 		return too_large(c);
+	req.auth = &ctx->auth;
 	if (ctx->len) {
 		if (too_deep(ctx->buf, ctx->len, lim.max_json_depth)) {
 			COUNT(json_too_deep);
@@ -283,6 +286,7 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 		COUNT(timed_out);
 	if (ctx) {
 		free(ctx->buf);
+		free(ctx->auth);
 		free(ctx);
 		*con_cls = NULL;
 		__atomic_sub_fetch(&active, 1, __ATOMIC_SEQ_CST);

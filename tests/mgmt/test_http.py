@@ -177,6 +177,20 @@ def test_json_nesting_depth_is_bounded(cleanup, tmp_path):
     assert status == 400 and "nested deeper than 32" in r["error"]["message"], r
 
 
+def test_token_looked_up_once_per_request(m):
+    """A request's bearer token is looked up (hashed and compared with every token) once, at
+    its headers, and what was found is what the handler acts as: not looked up again."""
+    before = m.ok("GET", "stats")["http"]["token_lookups"]
+    requests = [("GET", "usage", None, None), ("GET", "hosts/nope", None, None),
+                ("POST", "sites", {"name": "x"}, None), ("GET", "desktops", None, ACME),
+                ("POST", "desktops", {"name": "d"}, ACME), ("GET", "usage", None, "nope")]
+    for method, path, body, token in requests:
+        m.call(method, path, body, **({"token": token} if token else {}))
+    after = m.ok("GET", "stats")["http"]["token_lookups"]
+    # The requests, and the second stats read itself.
+    assert after - before == len(requests) + 1, (before, after)
+
+
 def test_chunked_body_over_max_body(cleanup, tmp_path):
     m = Mgr(cleanup, tmp_path).start()  # max_body 65536
     port = int(m.url.rsplit(":", 1)[1])
