@@ -27,12 +27,21 @@ struct conn {
 	unsigned refs; /* under conns_lock */
 	virConnectPtr c;
 	bool test;
-	char node_file[PATH_MAX];  /* test host */
-	char spec_header[1024];    /* test host: the <cpu>/<memory> part of its node file */
-	pthread_mutex_t save_lock; /* one writer of the node file at a time */
+	char node_file[PATH_MAX]; /* test host */
+	char spec_header[1024];   /* test host: the <cpu>/<memory> part of its node file */
+	/* Under conns_lock: no longer the host's (replaced by a reconnect, or closed). Its test
+	 * driver's domains are then an old copy: its users must not save them over the file
+	 * the host's current connection reads and writes. */
+	bool superseded;
 };
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * One writer of a test host's node file at a time, whichever its connection. mgr_virt_open
+ * holds it from reading the file until its connection replaces the old one, so a save by the
+ * old one lands before (and is read) or is skipped after, never lost in between.
+ */
+static pthread_mutex_t node_locks[64] = { [0 ... 63] = PTHREAD_MUTEX_INITIALIZER };
 static struct conn **conns;
 static uint32_t n_conns;
 /* libvirt's event loop: remote connections notice a closed socket and send keepalives. */
@@ -57,7 +66,6 @@ static void conn_free(struct conn *k)
 {
 	if (k->c)
 		virConnectClose(k->c);
-	pthread_mutex_destroy(&k->save_lock);
 	free(k);
 }
 
@@ -169,14 +177,19 @@ out:
 /* After a change of a test host's domains: its node file follows. */
 static void persist(struct conn *k)
 {
+	pthread_mutex_t *lk = &node_locks[k->host_id % 64];
 	char err[256];
+	bool superseded;
 
 	if (!k->test)
 		return;
-	pthread_mutex_lock(&k->save_lock);
-	if (save_node(k, k->c, err, sizeof(err)) < 0)
+	pthread_mutex_lock(lk);
+	pthread_mutex_lock(&conns_lock);
+	superseded = k->superseded;
+	pthread_mutex_unlock(&conns_lock);
+	if (!superseded && save_node(k, k->c, err, sizeof(err)) < 0)
 		fprintf(stderr, "tessmgrd: test host %u: %s\n", k->host_id, err);
-	pthread_mutex_unlock(&k->save_lock);
+	pthread_mutex_unlock(lk);
 }
 
 static int prepare_test_host(struct conn *k, const struct mgr_host *h, char *err, size_t len)
@@ -317,6 +330,7 @@ int mgr_virt_alive(uint32_t host_id)
 int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 {
 	struct conn *k = calloc(1, sizeof(*k)), *old = NULL;
+	pthread_mutex_t *node_lock = NULL;
 	char uri[PATH_MAX + 16];
 	virNodeInfo ni;
 	int rc;
@@ -327,8 +341,9 @@ int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 	k->host_id = h->id;
 	k->refs = 1; /* the list's */
 	k->test = h->spec.test_host.sockets > 0;
-	pthread_mutex_init(&k->save_lock, NULL);
 	if (k->test) {
+		node_lock = &node_locks[h->id % 64];
+		pthread_mutex_lock(node_lock);
 		rc = prepare_test_host(k, h, err, len);
 		if (rc < 0)
 			goto fail;
@@ -361,6 +376,7 @@ int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 	for (uint32_t i = 0; i < n_conns && old == NULL; i++) {
 		if (conns[i]->host_id == h->id) {
 			old = conns[i];
+			old->superseded = true;
 			conns[i] = k;
 		}
 	}
@@ -375,9 +391,13 @@ int mgr_virt_open(struct mgr_host *h, char *err, size_t len)
 		conns[n_conns++] = k;
 	}
 	pthread_mutex_unlock(&conns_lock);
+	if (node_lock)
+		pthread_mutex_unlock(node_lock);
 	put(old); /* freed once its users are done */
 	return 0;
 fail:
+	if (node_lock)
+		pthread_mutex_unlock(node_lock);
 	conn_free(k);
 	mgr_virt_close(h->id); /* a host that cannot be reached is not connected */
 	return rc;
@@ -391,6 +411,7 @@ void mgr_virt_close(uint32_t host_id)
 	for (uint32_t i = 0; i < n_conns; i++) {
 		if (conns[i]->host_id == host_id) {
 			k = conns[i];
+			k->superseded = true;
 			conns[i] = conns[--n_conns];
 			break;
 		}
