@@ -14,6 +14,7 @@
 #include <libvirt/virterror.h>
 
 #include "capacity.h"
+#include "fault.h"
 #include "image.h"
 
 /*
@@ -47,6 +48,9 @@ static uint32_t n_conns;
 /* libvirt's event loop: remote connections notice a closed socket and send keepalives. */
 static pthread_t events;
 static bool events_on, events_stop;
+/* Disabled until shutdown, when it wakes the loop up to see events_stop. Made with the loop:
+ * a timer that could not be added at shutdown left the loop in poll() and the join hung. */
+static int wake_timer = -1;
 static unsigned keepalive_sec;
 static char state_dir[PATH_MAX] = "/var/lib/tessera";
 
@@ -309,8 +313,14 @@ int mgr_virt_init(unsigned keepalive)
 		return -EIO;
 	keepalive_sec = keepalive;
 	events_stop = false;
-	if (pthread_create(&events, NULL, event_loop, NULL) != 0)
+	if (MGR_FAULT("virt.wake_timer", NULL, 0) < 0 ||
+	    (wake_timer = virEventAddTimeout(-1, wake, NULL, NULL)) < 0)
+		return -ENOMEM;
+	if (pthread_create(&events, NULL, event_loop, NULL) != 0) {
+		virEventRemoveTimeout(wake_timer);
+		wake_timer = -1;
 		return -EAGAIN;
+	}
 	events_on = true;
 	return 0;
 }
@@ -435,12 +445,13 @@ void mgr_virt_close_all(void)
 		put(all[i]);
 	free(all);
 	if (events_on) {
-		/* A timer wakes the loop up to see it is asked to stop. */
+		/* The timer wakes the loop up to see it is asked to stop (an update cannot fail).
+		 */
 		__atomic_store_n(&events_stop, true, __ATOMIC_RELEASE);
-		int t = virEventAddTimeout(0, wake, NULL, NULL);
+		virEventUpdateTimeout(wake_timer, 0);
 		pthread_join(events, NULL);
-		if (t >= 0)
-			virEventRemoveTimeout(t);
+		virEventRemoveTimeout(wake_timer);
+		wake_timer = -1;
 		events_on = false;
 	}
 }

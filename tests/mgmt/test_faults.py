@@ -32,6 +32,8 @@ POINTS = fault_points()
 OPS = {"create": ["create"], "delete": ["delete"], "migrate": ["migrate"], "push": ["push"],
        "job": ["create", "delete", "migrate"], "copy": ["migrate", "push"]}
 CASES = [(p, op) for p in POINTS for op in OPS.get(p.split(".")[0], [])]
+# Points of no operation, tested where they are: libvirt's event loop at start and stop.
+ELSEWHERE = {"virt.wake_timer": "tests/unit/test_mgr_virt.c"}
 # Points a create reaches once its domain runs: the desktop is the user's from there on.
 CREATED = {"create.after_start", "create.after_state", "create.after_repin", "job.store_finish"}
 
@@ -43,7 +45,7 @@ def test_fault_points_are_listed():
     # Every operation of the matrix has points; each point is reached by some operation.
     for prefix in ("create", "delete", "migrate", "push", "job", "copy"):
         assert any(p.startswith(prefix + ".") for p in POINTS), prefix
-    assert all(OPS.get(p.split(".")[0]) for p in POINTS), POINTS
+    assert all(OPS.get(p.split(".")[0]) or p in ELSEWHERE for p in POINTS), POINTS
 
 
 class World:

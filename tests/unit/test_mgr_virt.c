@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tessmgrd's libvirt connections (virt.c, included here for its internals):
- * a test-driver host's node file is written only by the host's current
+ * libvirt's event loop thread always stops, its wake-up timer failing or
+ * not; a test-driver host's node file is written only by the host's current
  * connection, never by one a reconnect superseded that a user still held.
  */
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,6 +22,58 @@
 #include "virt.c"
 
 static char dir[] = "/tmp/tess-unit-virt-XXXXXX";
+
+/*
+ * mgr_virt_init then mgr_virt_close_all in a child (a hung join must not hang the test), with
+ * TESS_FAULT set to fault: its exit status (0, or 2 if init failed), or -1 if it had not ended
+ * after 60 s.
+ */
+static int init_and_stop(const char *fault)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (fault)
+			setenv("TESS_FAULT", fault, 1);
+		int rc = mgr_virt_init(5);
+		usleep(300000); /* the loop blocked in poll(), as it is in a tessmgrd that runs */
+		mgr_virt_close_all();
+		_exit(rc < 0 ? 2 : 0);
+	}
+	for (int i = 0; i < 600; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(100000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static void test_event_loop_stops(void **state)
+{
+	(void)state;
+	assert_int_equal(init_and_stop(NULL), 0);
+}
+
+/*
+ * The wake-up timer that tells the loop to stop cannot be added (no memory): the loop, blocked
+ * in poll() with nothing else to wait for, was never woken and the join at shutdown hung. Now
+ * the timer is made with the loop, at start: tessmgrd refuses to start, it never hangs.
+ */
+static void test_event_loop_stops_without_its_wake_timer(void **state)
+{
+	(void)state;
+#ifdef TESS_FAULT_POINTS
+	int rc = init_and_stop("virt.wake_timer:fail");
+	assert_int_not_equal(rc, -1); /* the join hung */
+	assert_int_equal(rc, 2);      /* refused at start, not after */
+#else
+	skip();
+#endif
+}
 
 static int setup(void **state)
 {
@@ -128,6 +183,9 @@ static void test_superseded_connection_does_not_save(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* First: they fork, best before libvirt has any thread. */
+		cmocka_unit_test(test_event_loop_stops),
+		cmocka_unit_test(test_event_loop_stops_without_its_wake_timer),
 		cmocka_unit_test_setup_teardown(test_superseded_connection_does_not_save, setup,
 						teardown),
 	};
