@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Hosts' libvirt connections checked every libvirt.health_sec by a thread of
- * their own (a reconnect may wait on a host that does not answer): see
- * mgr_host_check() and review 1.10.
+ * Hosts' libvirt connections checked every libvirt.health_sec (see
+ * mgr_host_check() and review 1.10), each host's check on a thread of its
+ * own, at most libvirt.health_threads at once: a reconnect may wait for ever
+ * on a daemon that accepts and never answers (libvirt has no connect
+ * timeout), and that must hold up no other host's check. A host whose check
+ * is still running when its next is due is skipped that time, as is one for
+ * which no thread is free; both are counted in the host's checks_skipped,
+ * and check_running says a check is in flight.
  */
 #ifndef TESS_MGR_HEALTH_H
 #define TESS_MGR_HEALTH_H
 
+#include <stdbool.h>
+
 int mgr_health_start(void);
-void mgr_health_stop(void);
+/*
+ * Stops the checks, waiting a few seconds for those in flight: false if some still wait on
+ * libvirt then, which may still use the hosts' state when they end (do not free it).
+ */
+bool mgr_health_stop(void);
 
 #endif

@@ -153,10 +153,12 @@ int main(int argc, char **argv)
 	mgr_jobs_shutdown();
 	http_stop();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
-	mgr_health_stop();
+	bool checks_ended = mgr_health_stop();
 	mgr_resmgr_stop();
 	mgr_jobs_stop();
-	mgr_fini();
+	/* A check hung on a host's libvirt may still use the state: the exit frees it. */
+	if (checks_ended)
+		mgr_fini();
 	api_free_tokens();
 	cfg_free(&mgr_cfg_schema, &mgr_conf);
 	printf("tessmgrd stopped\n");

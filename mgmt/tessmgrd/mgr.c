@@ -19,8 +19,20 @@ struct mgr_counters mgr_counters;
 
 /* Re-pinning is serialized per host, so the latest partition always wins. */
 static pthread_mutex_t repin_locks[64];
-/* One connect or health check of a host at a time (a PUT's reconnect, the health thread). */
-static pthread_mutex_t connect_locks[64] = { [0 ... 63] = PTHREAD_MUTEX_INITIALIZER };
+/*
+ * One connect or health check of a host at a time (a PUT's reconnect, a health check), a lock
+ * per host: a host whose libvirt never answers holds its own only, not others' sharing a slot.
+ */
+struct connect_lock {
+	uint32_t host_id;
+	unsigned users; /* under connect_locks_lock */
+	pthread_mutex_t m;
+	struct connect_lock *next;
+};
+static pthread_mutex_t connect_locks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct connect_lock *connect_locks;
+/* Shared by all hosts only when no lock of a host's own can be allocated. */
+static struct connect_lock no_memory = { .m = PTHREAD_MUTEX_INITIALIZER };
 
 void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const char *fmt, ...)
 {
@@ -425,6 +437,42 @@ static uint64_t mono_sec(void)
 	return (uint64_t)t.tv_sec;
 }
 
+static struct connect_lock *connect_lock(uint32_t host_id)
+{
+	struct connect_lock *l;
+
+	pthread_mutex_lock(&connect_locks_lock);
+	for (l = connect_locks; l && l->host_id != host_id; l = l->next)
+		;
+	if (l == NULL && (l = calloc(1, sizeof(*l))) != NULL) {
+		l->host_id = host_id;
+		pthread_mutex_init(&l->m, NULL);
+		l->next = connect_locks;
+		connect_locks = l;
+	}
+	if (l == NULL)
+		l = &no_memory;
+	l->users++;
+	pthread_mutex_unlock(&connect_locks_lock);
+	pthread_mutex_lock(&l->m);
+	return l;
+}
+
+static void connect_unlock(struct connect_lock *l)
+{
+	pthread_mutex_unlock(&l->m);
+	pthread_mutex_lock(&connect_locks_lock);
+	if (--l->users == 0 && l != &no_memory) {
+		struct connect_lock **p = &connect_locks;
+		while (*p != l)
+			p = &(*p)->next;
+		*p = l->next;
+		pthread_mutex_destroy(&l->m);
+		free(l);
+	}
+	pthread_mutex_unlock(&connect_locks_lock);
+}
+
 /* Under the host's connect lock. */
 static int connect_locked(uint32_t host_id)
 {
@@ -493,20 +541,18 @@ static int connect_locked(uint32_t host_id)
 
 void mgr_host_connect(uint32_t host_id)
 {
-	pthread_mutex_t *lk = &connect_locks[host_id % 64];
+	struct connect_lock *lk = connect_lock(host_id);
 
-	pthread_mutex_lock(lk);
 	connect_locked(host_id);
-	pthread_mutex_unlock(lk);
+	connect_unlock(lk);
 }
 
 void mgr_host_check(uint32_t host_id)
 {
-	pthread_mutex_t *lk = &connect_locks[host_id % 64];
+	struct connect_lock *lk = connect_lock(host_id);
 	struct mgr_host *h;
 	bool up, due;
 
-	pthread_mutex_lock(lk);
 	pthread_mutex_lock(&mgr.lock);
 	h = mgr_host_get(&mgr, host_id);
 	up = h && h->up;
@@ -535,7 +581,7 @@ void mgr_host_check(uint32_t host_id)
 		pthread_mutex_unlock(&mgr.lock);
 		fprintf(stderr, "tessmgrd: host %u: reconnected\n", host_id);
 	}
-	pthread_mutex_unlock(lk);
+	connect_unlock(lk);
 }
 
 /* ---- views ---- */
@@ -559,6 +605,8 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 		json_object_set_new(o, "down_reason", json_string(h->down_reason));
 	json_object_set_new(o, "connection_lost", json_integer(h->conn_lost));
 	json_object_set_new(o, "reconnects", json_integer(h->reconnects));
+	json_object_set_new(o, "check_running", json_boolean(h->check_running));
+	json_object_set_new(o, "checks_skipped", json_integer(h->checks_skipped));
 	json_object_set_new(o, "cpus", json_integer(h->topo.ncpus));
 	json_object_set_new(o, "cores", json_integer(h->topo.ncores));
 	json_object_set_new(o, "memory_mb", json_integer((json_int_t)h->memory_mb));

@@ -75,6 +75,8 @@ static const struct cfg_field libvirt_fields[] = {
 	CFG_FIELD(struct mgr_libvirt_cfg, health_sec, "health_sec", INT(1, 3600), false, "10"),
 	CFG_FIELD(struct mgr_libvirt_cfg, backoff_max_sec, "backoff_max_sec", INT(1, 86400), false,
 		  "300"),
+	CFG_FIELD(struct mgr_libvirt_cfg, health_threads, "health_threads", INT(1, 1024), false,
+		  "8"),
 	{ 0 },
 };
 

@@ -74,11 +74,14 @@ struct mgr_http_cfg {
  * Hosts' libvirt connections (review 1.10): every health_sec, a host whose
  * connection died is marked down and a host that is down is reconnected,
  * the wait between failed attempts doubling up to backoff_max_sec. A peer
- * that stops answering is dropped after 5 keepalives of health_sec.
+ * that stops answering is dropped after 5 keepalives of health_sec. Each
+ * host's check runs on a thread of its own, at most health_threads at once:
+ * a host whose daemon never answers a connect holds up its own check only.
  */
 struct mgr_libvirt_cfg {
 	uint32_t health_sec;
 	uint32_t backoff_max_sec;
+	uint32_t health_threads;
 };
 
 struct mgr_cfg {

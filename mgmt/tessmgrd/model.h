@@ -86,6 +86,10 @@ struct mgr_host {
 	uint64_t retry_at;  /* CLOCK_MONOTONIC s */
 	uint32_t retry_sec; /* the wait after the last failed attempt */
 	uint32_t conn_lost, reconnects;
+	/* A check in flight (it may wait on libvirt for ever), and the checks skipped meanwhile
+	 * or for want of a thread (health.c). */
+	bool check_running;
+	uint32_t checks_skipped;
 	uint64_t memory_mb;
 	struct mgr_topo topo;
 	/* Allocated (desktops placed, being created included). */

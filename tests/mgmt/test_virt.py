@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+import tess
 from libvirtd import LIBVIRTD, Libvirtd
 from mgr import ACME, Mgr
 
@@ -156,3 +157,39 @@ def test_jobs_on_a_host_down_fail_cleanly_and_run_once_it_is_back(cleanup, tmp_p
     assert m.wait_job(r["job"]["id"], token=ACME)["state"] == "succeeded"
     assert m.ok("GET", f"desktops/{desk['id']}", token=ACME)["state"] == "stopped"
     assert m.proc.poll() is None
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_a_hung_host_does_not_hold_up_the_others_checks(cleanup, tmp_path):
+    """A host whose libvirtd accepts and never answers (frozen: libvirt has no connect
+    timeout) holds its own health check only: another host's loss and return are noticed
+    meanwhile, the hung host's check is skipped and counted while it runs, and tessmgrd still
+    stops promptly."""
+    lv1, lv2 = Libvirtd(cleanup).start(), Libvirtd(cleanup).start()
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
+    m.start()
+    m.site()
+    for name, lv in (("r1", lv1), ("r2", lv2)):
+        assert m.ok("POST", "hosts", {"name": name, "site": "paris", "uri": lv.uri,
+                                      "vlans": [100]})["up"]
+    lv1.freeze()
+    try:
+        # Keepalives drop it; its reconnect then waits on the frozen daemon for ever.
+        wait_host(m, "r1", False)
+        # The other host: lost and back, each noticed by its own checks.
+        lv2.stop()
+        h = wait_host(m, "r2", False)
+        assert h["connection_lost"] == 1
+        lv2.start()
+        h = wait_host(m, "r2", True)
+        assert h["reconnects"] >= 1 and not h["check_running"]
+        # The hung one's check is still running: skipped, and counted, each period.
+        tess.wait_for(lambda: m.ok("GET", "hosts/r1")["checks_skipped"] >= 2, 60,
+                      "r1's checks skipped while its reconnect hangs")
+        assert m.ok("GET", "hosts/r1")["check_running"]
+        assert m.proc.poll() is None
+        # A check still hung does not hold the stop up.
+        assert m.stop() == 0, m.log()[-3000:]
+        assert "still waiting on libvirt" in m.log()
+    finally:
+        lv1.freeze(False)
