@@ -122,6 +122,18 @@ static char *node_text(uint32_t id)
 	return text;
 }
 
+/* A user's reference to the host's connection, as a job takes one. */
+static struct conn *held(uint32_t id)
+{
+	struct conn *k = find(id);
+
+	if (k == NULL) {
+		print_error("host %u has no connection\n", id);
+		abort(); /* not fail(): the analyzer is to know it does not return */
+	}
+	return k;
+}
+
 static void define(struct conn *k, const char *name)
 {
 	char xml[256];
@@ -150,12 +162,11 @@ static void test_superseded_connection_does_not_save(void **state)
 
 	(void)state;
 	assert_int_equal(mgr_virt_open(&h, err, sizeof(err)), 0);
-	a = find(1); /* a job's reference */
-	assert_non_null(a);
+	a = held(1); /* a job's reference */
 	define(a, "before");
 	persist(a);
 	assert_int_equal(mgr_virt_open(&h, err, sizeof(err)), 0); /* the reconnect */
-	b = find(1);
+	b = held(1);
 	assert_ptr_not_equal(a, b);
 	define(b, "after");
 	persist(b);
@@ -170,7 +181,7 @@ static void test_superseded_connection_does_not_save(void **state)
 	assert_null(strstr(text, "<name>lost</name>"));
 	free(text);
 	/* Closed (host DELETE) while in use: its user does not write the file either. */
-	a = find(1);
+	a = held(1);
 	mgr_virt_close(1);
 	define(a, "closed");
 	persist(a);
