@@ -129,9 +129,13 @@ void http_error(struct http_resp *out, unsigned status, const char *path, const 
 
 const char *http_query(const struct http_req *r, const char *key)
 {
-	/* A request made in-process (the fuzzer's) has no connection, nor a query. */
-	if (r->conn == NULL)
+	/* A request made in-process (the fuzzer's) has its arguments in args, MHD's first. */
+	if (r->conn == NULL) {
+		for (const char *const *a = r->args; a && a[0]; a += 2)
+			if (strcmp(a[0], key) == 0)
+				return a[1];
 		return NULL;
+	}
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 

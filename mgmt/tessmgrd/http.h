@@ -18,6 +18,9 @@ struct http_req {
 	const char *bearer; /* the Authorization: Bearer token, or NULL */
 	json_t *body;       /* the JSON body, or NULL without one */
 	void *conn;         /* for http_query */
+	/* A request made in-process (the fuzzer's, no conn): its query arguments, key and
+	 * value pairs (a value may be NULL), ended by a NULL key; or NULL. */
+	const char *const *args;
 	/* What precheck found at the headers (the caller, once), for h: precheck may set *auth
 	 * to malloc()ed memory, freed with the request. NULL where there is no precheck. */
 	void **auth;

@@ -7,9 +7,12 @@
  * sync) with a site, a libvirt test:/// host, two tenants, a model and
  * quotas made first. Job threads do not run: jobs stay queued.
  *
- * Input: [token: 1 byte][method: 1 byte][path]\n[body], the path under
- * /v1/ unless it starts with "/"; the body as the HTTP layer gives it
- * (JSON objects only: it answers 400 to anything else itself).
+ * Input: [token: 1 byte][method: 1 byte][path][?query]\n[body], the path
+ * under /v1/ unless it starts with "/"; the query's arguments (k=v&k2=v2,
+ * %XX decoded, at most MAX_ARGS) as libmicrohttpd gives them to the
+ * handlers' http_query (audit's limit, since, tenant, action; sites' from);
+ * the body as the HTTP layer gives it (JSON objects only: it answers 400 to
+ * anything else itself).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,6 +31,8 @@ static const char *const tokens[] = { "provider-token-0123456789", "acme-admin-t
 				      "bravo-admin-token-012345678", NULL, "no-such-token" };
 static const char *const methods[] = { "GET", "POST", "PUT", "DELETE", "PATCH" };
 static char dir[64];
+
+#define MAX_ARGS 16
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,9 +67,10 @@ static void write_file(const char *name, const char *text)
 		die(path);
 }
 
-static unsigned call(const char *token, const char *method, const char *path, const char *body)
+static unsigned call(const char *token, const char *method, const char *path, const char *body,
+		     const char *const *args)
 {
-	struct http_req r = { .method = method, .path = path, .bearer = token };
+	struct http_req r = { .method = method, .path = path, .bearer = token, .args = args };
 	struct http_resp out = { 0 };
 
 	if (body) {
@@ -109,7 +115,7 @@ static void populate(void)
 				 setup[i][1], dir, at + 1);
 		else
 			snprintf(body, sizeof(body), "%s", setup[i][1]);
-		st = call(tokens[0], "POST", setup[i][0], body);
+		st = call(tokens[0], "POST", setup[i][0], body, NULL);
 		if (st >= 300) {
 			fprintf(stderr, "fuzz: POST %s: %u\n", setup[i][0], st);
 			exit(1);
@@ -145,7 +151,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(text, sizeof(text),
 		 "{\"listen\": \"127.0.0.1\", \"port\": 0, \"store\": \"%s/store.db\","
 		 " \"state_dir\": \"%s/state\", \"tokens\": \"%s/tokens.json\","
-		 " \"import_dir\": \"%s\"}",
+		 " \"import_dir\": \"%s\","
+		 /* Small: an audit query's answer, and the table it reads, stay cheap per
+		  * input (the defaults let one input read 10,000 rows of a growing log), and
+		  * the bounds and the retention run. */
+		 " \"audit\": {\"max_limit\": 100, \"max_rows\": 2000}}",
 		 dir, dir, dir, dir);
 	write_file("tessmgrd.json", text);
 	snprintf(path, sizeof(path), "%s/tessmgrd.json", dir);
@@ -156,15 +166,69 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mgr_init(err, sizeof(err)) < 0)
 		die(err);
 	populate();
+	/* Query arguments reach the handlers: a bad audit limit is refused, not ignored. */
+	if (call(tokens[0], "GET", "/v1/audit", NULL,
+		 (const char *const[]){ "limit", "0", NULL }) != 400)
+		die("GET /v1/audit?limit=0 is not 400: query arguments do not reach the handlers");
 	return 0;
+}
+
+static int hex(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* %XX and + decoded in place, as libmicrohttpd does; %00 ends the text as it does for MHD's
+ * C strings. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '%' && hex(s[1]) >= 0 && hex(s[2]) >= 0) {
+			*o++ = (char)(hex(s[1]) * 16 + hex(s[2]));
+			s += 2;
+		} else {
+			*o++ = *s == '+' ? ' ' : *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Splits query (in place) into key, value pairs; a key without "=" has a NULL value. */
+static void split_query(char *query, const char *args[2 * MAX_ARGS + 1])
+{
+	unsigned n = 0;
+	char *save = NULL;
+
+	for (char *kv = strtok_r(query, "&", &save); kv && n < MAX_ARGS;
+	     kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+		if (eq)
+			*eq++ = '\0';
+		unescape(kv);
+		if (eq)
+			unescape(eq);
+		args[2 * n] = kv;
+		args[2 * n + 1] = eq;
+		n++;
+	}
+	args[2 * n] = NULL;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_req r = { 0 };
 	struct http_resp out = { 0 };
+	const char *args[2 * MAX_ARGS + 1] = { NULL };
 	const uint8_t *nl;
-	char path[1024];
+	char path[1024], *query;
 	size_t plen;
 
 	if (size < 2)
@@ -180,6 +244,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	snprintf(path, sizeof(path), "%s%.*s", plen && data[0] == '/' ? "" : "/v1/", (int)plen,
 		 (const char *)data);
+	/* MHD gives the path without its query, the arguments apart. */
+	query = strchr(path, '?');
+	if (query) {
+		*query++ = '\0';
+		split_query(query, args);
+		r.args = args;
+	}
 	r.path = path;
 	if (nl && size > plen + 1) {
 		r.body = json_loadb((const char *)nl + 1, size - plen - 1, JSON_REJECT_DUPLICATES,

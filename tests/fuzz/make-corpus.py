@@ -177,7 +177,7 @@ for f in sorted(glob.glob(os.path.join(ROOT, "config", "examples", "*.json"))):
 out("config", "empty", "{}")
 out("config", "dup-key", '{"ports": [], "ports": []}')
 
-# ---- mgr_api: [token][method]path\nbody; tokens 0 provider, 1 acme, 2 bravo, 3 none ----
+# ---- mgr_api: [token][method]path[?query]\nbody; tokens 0 provider, 1 acme, 2 bravo, 3 none ----
 GET, POST, PUT, DELETE, PATCH = range(5)
 
 
@@ -210,6 +210,15 @@ mgr = {
         "client_prefixes": ["10.2.0.0/16"]}),
     "no-token": api(3, GET, "hosts"), "other-tenant": api(2, GET, "desktops/d1"),
     "dotdot": api(0, GET, "hosts/.."), "root": api(0, GET, "/"),
+    # Query arguments (http_query): audit's filters and bounds, sites' from.
+    "audit-query": api(0, GET, "audit?limit=5&since=0&action=POST%20tenants"),
+    "audit-tenant": api(0, GET, "audit?tenant=acme&limit=1000000"),
+    "audit-bad": api(1, GET, "audit?limit=-1&since=1e9&tenant=bravo"),
+    "audit-empty": api(0, GET, "audit?limit=&since=&tenant"),
+    "sites-from": api(0, GET, "sites?from=10.1.2.3"),
+    "sites-from-bad": api(0, GET, "sites?from=999.1.2.3%00x"),
+    "usage-tenant-query": api(0, GET, "usage?tenant=acme"),
+    "jobs-state": api(1, GET, "jobs?state=queued&limit=2"),
 }
 for k, v in mgr.items():
     out("mgr_api", k, v)
