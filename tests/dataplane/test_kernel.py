@@ -362,6 +362,17 @@ def test_kernel_routes_over_the_limit_wait_for_room(cleanup, tmp_path):
     wait(lambda: topo.vrf()["kernel"]["waiting"] == 11 and topo.vrf()["routes"] == 20,
          timeout=5, what="waiting kernel routes installed after the commit")
     assert "10.50.0.0/24" not in topo.routes()
+    # max_routes raised at run time (vrf.set, a commit): every waiting route goes in, no
+    # read of the table; lowered again, kernel routes make way down to the new limit.
+    ks = topo.vrf()["kernel"]
+    topo.t.tessctl("vrf", "set", "acme", "--max-routes", "40")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 0 and topo.vrf()["routes"] == 31,
+         timeout=5, what="waiting kernel routes installed under a raised limit")
+    topo.t.tessctl("vrf", "set", "acme", "--max-routes", "25")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 6 and topo.vrf()["routes"] == 25,
+         timeout=5, what="kernel routes making way under a lowered limit")
+    assert {"10.1.0.0/24", "10.2.0.0/24"} <= set(topo.routes()), "connected routes kept"
+    assert topo.vrf()["kernel"]["resyncs"] == ks["resyncs"]
     # The kernel's routes all gone: nothing waits, nothing is left.
     subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], text=True, check=True,
                    input="".join(f"route del 10.100.{i}.0/24\n" for i in range(30)
