@@ -87,6 +87,9 @@ static const struct cfg_field vrf_fields[] = {
 	CFG_FIELD(struct tessd_vrf_cfg, arp_pps, "arp_pps",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
 		  "1000"),
+	/* DHCP and other services of its interfaces: a DISCOVER flood stays in it. */
+	CFG_FIELD(struct tessd_vrf_cfg, service_pps, "service_pps",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false, "200"),
 	/* 0: a share of router.neigh_capacity, so hundreds of VRFs fit on defaults (review 3.4). */
 	CFG_FIELD(struct tessd_vrf_cfg, neigh_limit, "neigh_limit",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 20 } }), false, "0"),

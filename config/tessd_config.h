@@ -143,10 +143,11 @@ struct tessd_vrf_cfg {
 	char name[TESS_NAME_LEN];
 	uint16_t id;
 	struct tessd_kernel_cfg kernel;
-	uint32_t icmp_rate;           /* ICMP errors per second, 0: none */
-	uint32_t punt_pps;            /* packets to the control thread per second and worker */
-	uint32_t arp_pps;             /* of which ARP, a budget of its own */
-	uint32_t max_routes;          /* routes in its FIB, connected and kernel ones included */
+	uint32_t icmp_rate;   /* ICMP errors per second, 0: none */
+	uint32_t punt_pps;    /* packets to the control thread per second and worker */
+	uint32_t arp_pps;     /* of which ARP, a budget of its own */
+	uint32_t service_pps; /* UDP services of its interfaces (DHCP), a budget of its own */
+	uint32_t max_routes;  /* routes in its FIB, connected and kernel ones included */
 	uint32_t max_nexthop_groups;  /* next-hop groups its routes may make */
 	uint32_t neigh_limit;         /* neighbour entries; 0: a share (tessd_vrf_neigh_limit) */
 	uint32_t neigh_reachable_sec; /* reachable -> stale */
@@ -207,6 +208,66 @@ struct tessd_router_cfg {
 	uint32_t neigh_capacity; /* neighbour entries of all VRFs together */
 };
 
+/* ---- DHCP server (vrf/dhcp) ---- */
+
+#define TESS_DHCP_MAX_POOLS  16
+#define TESS_DHCP_MAX_DNS    4
+#define TESS_DHCP_MAX_ROUTES 16
+#define TESS_DHCP_TEXT_LEN   64    /* domain, host names (63 + NUL) */
+#define TESS_DHCP_MAX_ADDRS  65536 /* pool addresses of one server */
+#define TESS_DHCP_MAX_RESV   4096
+#define TESS_PATH_LEN        256
+
+struct tessd_dhcp_range {
+	uint32_t start, end; /* host order; end 0 (exclusions): start only */
+};
+
+struct tessd_dhcp_resv {
+	struct cfg_mac mac;
+	uint32_t address;
+	char hostname[TESS_DHCP_TEXT_LEN];
+};
+
+struct tessd_dhcp_route {
+	struct cfg_prefix4 prefix;
+	uint32_t via;
+};
+
+struct tessd_dhcp_server_cfg {
+	char interface[TESS_NAME_LEN];
+	struct tessd_dhcp_range *pools;
+	uint32_t n_pools;
+	struct tessd_dhcp_range *exclude;
+	uint32_t n_exclude;
+	struct tessd_dhcp_resv *reservations;
+	uint32_t n_reservations;
+	uint32_t lease_sec;
+	uint32_t router; /* option 3; 0: the interface's address */
+	uint32_t *dns;
+	uint32_t n_dns;
+	char domain[TESS_DHCP_TEXT_LEN];
+	uint32_t mtu;                    /* option 26; 0: not sent */
+	struct tessd_dhcp_route *routes; /* option 121 */
+	uint32_t n_routes;
+	uint32_t max_leases;
+};
+
+struct tessd_dhcp_cfg {
+	char leases_file[TESS_PATH_LEN]; /* "": next to the startup config */
+	uint32_t save_ms;                /* lease changes written at most this often */
+	uint32_t decline_sec;            /* a declined address is not offered this long */
+	uint32_t offer_sec;              /* an offer holds its address this long */
+	struct tessd_dhcp_server_cfg *servers;
+	uint32_t n_servers;
+};
+
+struct tessd_cfg;
+extern const struct cfg_node tessd_dhcp_schema;
+/* The DHCP section's rules past the schema's (pools in the interface's subnet...). */
+int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg *cfg,
+							  const char *iface);
+
 struct tessd_cfg {
 	struct tessd_eal_cfg eal;
 	struct tessd_ctl_cfg control;
@@ -216,6 +277,7 @@ struct tessd_cfg {
 	uint32_t n_xconnects;
 	struct tessd_switch_cfg sw;
 	struct tessd_router_cfg router;
+	struct tessd_dhcp_cfg dhcp;
 };
 
 extern const struct cfg_node tessd_cfg_schema;

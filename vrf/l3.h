@@ -18,6 +18,7 @@
 
 #include "dp.h"
 #include "fib.h"
+#include "l3_svc.h"
 #include "module.h"
 #include "stage.h"
 
@@ -60,7 +61,7 @@ typedef DP_COUNTERS(L3_DROP_MAX) l3_counters_t;
  * flood cannot starve another's, and ARP is a class of its own in it, so
  * that the flood does not starve the tenant's own neighbours either.
  */
-enum l3_punt_class { L3_PC_ARP, L3_PC_OTHER, L3_PC_MAX };
+enum l3_punt_class { L3_PC_ARP, L3_PC_OTHER, L3_PC_SERVICE /* l3_svc.h */, L3_PC_MAX };
 
 /* Punts per second and worker of each VRF, by class (control thread writes, workers read). */
 struct l3_vrf_punt {
@@ -75,6 +76,7 @@ struct l3_worker {
 	struct rte_ring *punt;                 /* mbufs to the control thread */
 	struct rte_ring *inject;               /* mbufs from the control thread, to send */
 	struct dp_storm (*punt_rl)[L3_PC_MAX]; /* [FIB_MAX_VRFS]: punts per second, by class */
+	uint64_t (*svc_limited)[L3_SVC_MAX];   /* [L3_MAX_IFACES][L3_SVC_MAX]: over the budget */
 };
 
 extern struct tess_module l3_module;
@@ -95,6 +97,7 @@ struct l3_iface {
 	uint16_t vrf;
 	uint16_t port; /* PORT, SUBIF */
 	uint16_t vlan; /* SUBIF: its tag; GROUP: the group's VLAN */
+	uint8_t svc;   /* the UDP services (l3_svc.h) on it, a bit per service */
 	uint32_t mtu;
 	struct rte_ether_addr mac;
 };
@@ -116,6 +119,7 @@ enum l3_punt {
 	L3_PUNT_FRAG_NEEDED, /* ICMP fragmentation needed */
 	L3_PUNT_SLOW,        /* forward on the slow path: IP options, fragmentation */
 	L3_PUNT_RESOLVE,     /* next hop not resolved yet */
+	L3_PUNT_SERVICE,     /* a UDP service of the interface (l3_svc.h) */
 	L3_PUNT_MAX
 };
 
@@ -125,8 +129,8 @@ struct l3_meta {
 	uint16_t vrf;   /* punt: that interface's VRF */
 	uint16_t oif;   /* held or injected: the interface it leaves by */
 	uint8_t reason; /* punt: enum l3_punt */
-	uint8_t pad;
-	uint32_t mtu; /* punt FRAG_NEEDED: the next-hop MTU */
+	uint8_t svc;    /* punt SERVICE: which (l3_svc.idx) */
+	uint32_t mtu;   /* punt FRAG_NEEDED: the next-hop MTU */
 };
 
 extern int l3_meta_offset;

@@ -267,8 +267,11 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 			rte_ether_addr_copy(&p->mac, &li->mac);
 		else
 			derived_mac(ic->name, &li->mac);
+		for (unsigned k = 0; k < l3_n_svcs; k++)
+			if (l3_svcs[k]->on_iface(cfg, ic->name))
+				li->svc |= (uint8_t)(1u << k);
 		if (li->kind == L3_IF_GROUP)
-			vsw_group_set_irb(s, li->vlan, id, &li->mac);
+			vsw_group_set_irb(s, li->vlan, id, &li->mac, li->svc != 0);
 	}
 	s->part[l3_module.id] = t;
 	return 0;
@@ -381,6 +384,8 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_
 	v->icmp_rate = vc->icmp_rate;
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_ARP], vc->arp_pps, __ATOMIC_RELAXED);
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_OTHER], vc->punt_pps, __ATOMIC_RELAXED);
+	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_SERVICE], vc->service_pps,
+			 __ATOMIC_RELAXED);
 	/*
 	 * Automatic shares shrink as VRFs are added: entries past a shrunk limit stay
 	 * until they age out, but no new ones are learnt past it.
@@ -693,11 +698,16 @@ static int router_worker_init(struct dp_worker *w, int socket)
 				     RTE_CACHE_LINE_SIZE, socket);
 	lw->punt_rl = rte_zmalloc_socket("tess_punt_rl", sizeof(*lw->punt_rl) * FIB_MAX_VRFS,
 					 RTE_CACHE_LINE_SIZE, socket);
+	lw->svc_limited =
+		rte_zmalloc_socket("tess_svc_limited", sizeof(*lw->svc_limited) * L3_MAX_IFACES,
+				   RTE_CACHE_LINE_SIZE, socket);
 	snprintf(name, sizeof(name), "tess_punt%u", w->idx);
 	lw->punt = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "tess_inject%u", w->idx);
 	lw->inject = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	return lw->vrfc && lw->ifc && lw->punt_rl && lw->punt && lw->inject ? 0 : -ENOMEM;
+	return lw->vrfc && lw->ifc && lw->punt_rl && lw->svc_limited && lw->punt && lw->inject
+		       ? 0
+		       : -ENOMEM;
 }
 
 static void router_worker_fini(struct dp_worker *w)
@@ -717,6 +727,7 @@ static void router_worker_fini(struct dp_worker *w)
 	rte_free(lw->vrfc);
 	rte_free(lw->ifc);
 	rte_free(lw->punt_rl);
+	rte_free(lw->svc_limited);
 	rte_free(lw);
 	w->mod[l3_module.id] = NULL;
 }

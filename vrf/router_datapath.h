@@ -14,6 +14,7 @@
 #define TESS_ROUTER_DATAPATH_H
 
 #include <rte_ip.h>
+#include <rte_udp.h>
 #include <rte_ring_elem.h>
 
 #include "fib.h"
@@ -146,10 +147,14 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 {
 	struct l3_meta *meta = l3_meta(m);
 	struct l3_worker *w = c->lw;
-	unsigned cls = reason == L3_PUNT_ARP ? L3_PC_ARP : L3_PC_OTHER;
+	unsigned cls = reason == L3_PUNT_ARP       ? L3_PC_ARP
+		       : reason == L3_PUNT_SERVICE ? L3_PC_SERVICE
+						   : L3_PC_OTHER;
 	uint32_t pps = __atomic_load_n(&l3_vrf_punt[vrf].pps[cls], __ATOMIC_RELAXED);
 
 	if (!dp_bucket_ok(&w->punt_rl[vrf][cls], pps, now)) {
+		if (cls == L3_PC_SERVICE)
+			dp_cnt_add(&w->svc_limited[iface][meta->svc], 1);
 		l3_drop(c, m, iface, vrf, L3_DROP_PUNT_LIMIT);
 		return;
 	}
@@ -165,6 +170,41 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 	dp_cnt_add(&w->vrfc[vrf].punted, 1);
 	if (why != L3_DROP_NONE)
 		l3_count_drop(c, iface, vrf, why);
+}
+
+/*
+ * A frame for a UDP service of interface in (l3_svc.h), broadcast and from
+ * 0.0.0.0 included: punted to it (true), or false (untouched) when not one.
+ * Only for frames the checks below would otherwise drop, and for the
+ * interfaces with a service, so that forwarding pays nothing for it.
+ */
+static inline bool l3_svc_take(const struct l3_ctx *x, struct rte_mbuf *m, uint16_t ifc,
+			       const struct l3_iface *in, uint64_t now)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_udp_hdr *uh;
+	struct rte_ipv4_hdr *ip;
+	uint32_t hlen;
+
+	if (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    (!rte_is_broadcast_ether_addr(&eh->dst_addr) &&
+	     !rte_is_same_ether_addr(&eh->dst_addr, &in->mac)) ||
+	    l3_check_ipv4(m, &ip) != L3_DROP_NONE || ip->next_proto_id != IPPROTO_UDP ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+		return false;
+	hlen = (ip->version_ihl & 0xf) * 4u;
+	if (m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh) ||
+	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh))
+		return false;
+	uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
+	for (unsigned i = 0; i < l3_n_svcs; i++) {
+		if ((in->svc & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port)) {
+			l3_meta(m)->svc = (uint8_t)i;
+			l3_punt(x, m, ifc, in->vrf, L3_PUNT_SERVICE, L3_DROP_NONE, 0, now);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Packets and bytes of a run of packets for one counter set, written once per run. */
@@ -428,7 +468,8 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 			continue;
 		}
 		if (unlikely(!rte_is_same_ether_addr(&eh->dst_addr, &in->mac))) {
-			l3_drop(x, m, ifc, in->vrf, L3_DROP_NOT_ROUTER_MAC);
+			if (!(in->svc && l3_svc_take(x, m, ifc, in, bu->now)))
+				l3_drop(x, m, ifc, in->vrf, L3_DROP_NOT_ROUTER_MAC);
 			continue;
 		}
 		if (unlikely(eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
@@ -441,11 +482,13 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 			continue;
 		}
 		if (unlikely(l3_martian_src(rte_be_to_cpu_32(ip->src_addr)))) {
-			l3_drop(x, m, ifc, in->vrf, L3_DROP_MARTIAN_SRC);
+			if (!(in->svc && l3_svc_take(x, m, ifc, in, bu->now)))
+				l3_drop(x, m, ifc, in->vrf, L3_DROP_MARTIAN_SRC);
 			continue;
 		}
 		if (unlikely(l3_bad_dst(rte_be_to_cpu_32(ip->dst_addr)))) {
-			l3_drop(x, m, ifc, in->vrf, L3_DROP_BAD_DST);
+			if (!(in->svc && l3_svc_take(x, m, ifc, in, bu->now)))
+				l3_drop(x, m, ifc, in->vrf, L3_DROP_BAD_DST);
 			continue;
 		}
 		bu->pkts[k] = m;

@@ -10,6 +10,7 @@
 
 #include <rte_cycles.h>
 #include <rte_icmp.h>
+#include <rte_udp.h>
 
 #include "ipv4.h"
 #include "kernel.h"
@@ -174,6 +175,27 @@ static void echo_reply(struct rte_mbuf *m, uint16_t vrf)
 	originate(m, vrf);
 }
 
+/* A datagram to a UDP service on iif (true: handed to it, consumed). */
+static bool svc_input(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, const struct rte_ipv4_hdr *ip,
+		      uint32_t hlen)
+{
+	const struct l3_tables *t = rt_tables();
+	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
+	uint8_t on = t && iif ? t->iface[iif].svc : 0;
+
+	if (on == 0 || ip->next_proto_id != IPPROTO_UDP ||
+	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh) ||
+	    m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh))
+		return false;
+	for (unsigned i = 0; i < l3_n_svcs; i++) {
+		if ((on & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port)) {
+			l3_svcs[i]->input(m, iif, vrf);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void local_input(struct rte_mbuf *m)
 {
 	const struct l3_meta *meta = l3_meta(m);
@@ -186,6 +208,9 @@ static void local_input(struct rte_mbuf *m)
 	if (rt_own_iface(vrf, rte_be_to_cpu_32(ip->dst_addr)) == 0)
 		goto drop; /* ours only if addressed to one of our addresses (not a broadcast) */
 	frag = ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
+	/* A unicast to a service of the interface (a DHCP renewal): before the kernel's. */
+	if (!frag && svc_input(m, iif, vrf, ip, hlen))
+		return;
 	/* Bound to the kernel: all but whole echo requests are the kernel's (BGP, fragments). */
 	ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
 	if ((frag || ip->next_proto_id != IPPROTO_ICMP || len < sizeof(*ic) ||
@@ -302,6 +327,12 @@ void rt_punt(struct rte_mbuf *m)
 		break;
 	case L3_PUNT_FRAG_NEEDED:
 		rt_icmp_error(m, iif, vrf, IP4_ICMP_UNREACH, IP4_UNREACH_FRAG_NEEDED, meta->mtu);
+		break;
+	case L3_PUNT_SERVICE:
+		if (meta->svc < l3_n_svcs)
+			l3_svcs[meta->svc]->input(m, iif, vrf);
+		else
+			rte_pktmbuf_free(m);
 		break;
 	case L3_PUNT_NO_ROUTE: /* looked up again: the route may have come meanwhile */
 	case L3_PUNT_SLOW:

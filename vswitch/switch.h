@@ -24,9 +24,10 @@ void vsw_group_rebase(uint16_t vlan);
 /*
  * For a module with a router interface in group vlan, in its build (after
  * the vswitch's): frames to mac, and broadcast ARP, go to vsw_irb_stage
- * with arg.
+ * with arg; with bcast_ip, copies of broadcast IPv4 too (for a service of
+ * the interface that answers them, such as DHCP).
  */
 void vsw_group_set_irb(struct dp_snapshot *s, uint16_t vlan, uint16_t arg,
-		       const struct rte_ether_addr *mac);
+		       const struct rte_ether_addr *mac, bool bcast_ip);
 
 #endif

@@ -142,11 +142,13 @@ static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 }
 
 void vsw_group_set_irb(struct dp_snapshot *s, uint16_t vlan, uint16_t arg,
-		       const struct rte_ether_addr *mac)
+		       const struct rte_ether_addr *mac, bool bcast_ip)
 {
 	struct vsw_group *g = &((struct vsw_part *)s->part[vsw_module.id])->group[vlan];
 
 	g->irb_arg = arg;
+	if (bcast_ip)
+		g->flags |= VSW_GROUP_IRB_BCAST;
 	rte_ether_addr_copy(mac, &g->irb_mac);
 }
 

@@ -368,8 +368,9 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct vsw_port *
 
 /*
  * Whether a frame goes to the group's router interface (IRB): unicast to
- * its MAC (taken), or a broadcast ARP (a copy taken; the original floods
- * on). Those go into r, with the interface's irb_arg.
+ * its MAC (taken), or a broadcast ARP, or broadcast IPv4 where the
+ * interface has a service for it (a copy taken; the original floods on). Those go into r, with the
+ * interface's irb_arg.
  */
 static inline bool vsw_to_router(const struct vsw_group *g, struct rte_mbuf *m, bool bcast,
 				 struct dp_burst *r)
@@ -384,7 +385,9 @@ static inline bool vsw_to_router(const struct vsw_group *g, struct rte_mbuf *m, 
 		r->pkts[r->n++] = m;
 		return true;
 	}
-	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) &&
+	if ((eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) ||
+	     (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+	      (g->flags & VSW_GROUP_IRB_BCAST))) &&
 	    rte_is_broadcast_ether_addr(&eh->dst_addr) &&
 	    (c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX)) != NULL) {
 		r->arg[r->n] = g->irb_arg;

@@ -60,9 +60,10 @@ struct vsw_port {
 	uint64_t vlans[DP_VLANS / 64]; /* trunk: the VLANs it carries */
 };
 
-#define VSW_GROUP_ON       0x1
-#define VSW_GROUP_FLOOD_UU 0x2 /* flood unknown unicast */
-#define VSW_GROUP_FLOOD_MC 0x4 /* flood multicast (broadcast always floods) */
+#define VSW_GROUP_ON        0x1
+#define VSW_GROUP_FLOOD_UU  0x2 /* flood unknown unicast */
+#define VSW_GROUP_FLOOD_MC  0x4 /* flood multicast (broadcast always floods) */
+#define VSW_GROUP_IRB_BCAST 0x8 /* copies of broadcast IPv4 to the router interface too */
 
 struct vsw_group {
 	uint8_t flags;

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The DHCP server part of tessd's config (the module is vrf/dhcp): one server per interface. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tessd_config.h"
+
+static const struct cfg_node ip4_node = {
+	.type = CFG_IP4,
+	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+};
+static const struct cfg_node opt_ip4_node = {
+	.type = CFG_IP4,
+	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+};
+static const struct cfg_node iface_ref_node = {
+	.type = CFG_REF,
+	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
+	.ref = { .table = "/router/interfaces", .key = "name", .what = "interface" },
+};
+/* Host and domain names: letters, digits, '-' and '.' (RFC 1123). */
+static const struct cfg_node text_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_DHCP_TEXT_LEN - 1,
+		 .charset = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-." },
+};
+
+static int check_unicast_mac(const void *val, char *why, size_t len)
+{
+	const struct cfg_mac *m = val;
+
+	if (m->b[0] & 1) {
+		snprintf(why, len, "a client's MAC is not multicast");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_node mac_node = {
+	.type = CFG_MAC,
+	.str = { .min_len = 17, .max_len = TESS_MAC_LEN - 1, .charset = "0123456789abcdefABCDEF:" },
+	.check = check_unicast_mac,
+};
+
+static const struct cfg_field pool_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_range, start, "start", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_range, end, "end", &ip4_node, true, NULL),
+	{ 0 },
+};
+static const struct cfg_field excl_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_range, start, "start", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_range, end, "end", &opt_ip4_node, false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_field resv_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_resv, mac, "mac", &mac_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_resv, address, "address", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_resv, hostname, "hostname", &text_node, false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node prefix_node = {
+	.type = CFG_PREFIX4,
+	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
+};
+static const struct cfg_field route_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_route, prefix, "prefix", &prefix_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_route, via, "via", &ip4_node, true, NULL),
+	{ 0 },
+};
+
+#define OBJ(fields_, st)                               \
+	(&(const struct cfg_node){ .type = CFG_OBJECT, \
+				   .obj = { .fields = (fields_), .size = sizeof(st) } })
+#define ARR(item_, max_, st)       \
+	(&(const struct cfg_node){ \
+		.type = CFG_ARRAY, \
+		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
+#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
+
+static const struct cfg_field server_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_server_cfg, interface, "interface", &iface_ref_node, true,
+		  NULL),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, pools, n_pools, "pools",
+			ARR(OBJ(pool_fields, struct tessd_dhcp_range), TESS_DHCP_MAX_POOLS,
+			    struct tessd_dhcp_range),
+			false, "[]"),
+	CFG_ARRAY_FIELD(
+		struct tessd_dhcp_server_cfg, exclude, n_exclude, "exclude",
+		ARR(OBJ(excl_fields, struct tessd_dhcp_range), 256, struct tessd_dhcp_range), false,
+		"[]"),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, reservations, n_reservations, "reservations",
+			ARR(OBJ(resv_fields, struct tessd_dhcp_resv), TESS_DHCP_MAX_RESV,
+			    struct tessd_dhcp_resv),
+			false, "[]"),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, lease_sec, "lease_sec", INT(60, 31536000), false,
+		  "3600"),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, router, "router", &opt_ip4_node, false, "\"\""),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, dns, n_dns, "dns",
+			ARR(&ip4_node, TESS_DHCP_MAX_DNS, uint32_t), false, "[]"),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, domain, "domain", &text_node, false, "\"\""),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, mtu, "mtu", INT(0, 65535), false, "0"),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, routes, n_routes, "routes",
+			ARR(OBJ(route_fields, struct tessd_dhcp_route), TESS_DHCP_MAX_ROUTES,
+			    struct tessd_dhcp_route),
+			false, "[]"),
+	/* A tenant's share: one interface's clients cannot take every lease of tessd. */
+	CFG_FIELD(struct tessd_dhcp_server_cfg, max_leases, "max_leases",
+		  INT(1, TESS_DHCP_MAX_ADDRS + TESS_DHCP_MAX_RESV), false, "1024"),
+	{ 0 },
+};
+
+static int check_abs_or_empty(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+
+	if (s[0] && s[0] != '/') {
+		snprintf(why, len, "must be an absolute path");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_field dhcp_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_cfg, leases_file, "leases_file",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = TESS_PATH_LEN - 1 },
+					     .check = check_abs_or_empty }),
+		  false, "\"\""),
+	CFG_FIELD(struct tessd_dhcp_cfg, save_ms, "save_ms", INT(10, 600000), false, "1000"),
+	CFG_FIELD(struct tessd_dhcp_cfg, decline_sec, "decline_sec", INT(1, 86400), false, "600"),
+	CFG_FIELD(struct tessd_dhcp_cfg, offer_sec, "offer_sec", INT(1, 3600), false, "60"),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, servers, n_servers, "servers",
+			ARR(OBJ(server_fields, struct tessd_dhcp_server_cfg), 8192,
+			    struct tessd_dhcp_server_cfg),
+			false, "[]"),
+	{ 0 },
+};
+const struct cfg_node tessd_dhcp_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = dhcp_fields, .size = sizeof(struct tessd_dhcp_cfg) },
+};
+
+const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg *cfg,
+							  const char *iface)
+{
+	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++)
+		if (strcmp(cfg->dhcp.servers[i].interface, iface) == 0)
+			return &cfg->dhcp.servers[i];
+	return NULL;
+}
+
+/* ---- rules ---- */
+
+static uint32_t mask_of(uint8_t len)
+{
+	return len ? UINT32_MAX << (32 - len) : 0;
+}
+
+/* The interface's address whose subnet holds ip (its index), or -1. */
+static int subnet_of(const struct tessd_iface_cfg *ic, uint32_t ip)
+{
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		uint32_t m = mask_of(ic->addresses[a].len);
+		if ((ip & m) == (ic->addresses[a].ip & m))
+			return (int)a;
+	}
+	return -1;
+}
+
+/*
+ * Why ip cannot be a client's address on ic ("" if it can): on a subnet of
+ * the interface, not its network, broadcast or an address of the interface.
+ */
+static const char *bad_client_addr(const struct tessd_iface_cfg *ic, uint32_t ip, int *subnet)
+{
+	int a = subnet_of(ic, ip);
+	uint32_t m;
+
+	*subnet = a;
+	if (a < 0)
+		return "is not on a subnet of the interface";
+	m = mask_of(ic->addresses[a].len);
+	if (ic->addresses[a].len >= 31)
+		return "is on a /31 or /32, which has no room for clients";
+	if ((ip & ~m) == 0)
+		return "is the subnet's network address";
+	if ((ip & ~m) == ~m)
+		return "is the subnet's broadcast address";
+	for (uint32_t k = 0; k < ic->n_addresses; k++)
+		if (ic->addresses[k].ip == ip)
+			return "is the interface's own address";
+	return "";
+}
+
+#define ERR(code, path_fmt, ...)                                                        \
+	do {                                                                            \
+		char p_[CFG_PATH_MAX];                                                  \
+		snprintf(p_, sizeof(p_), "/dhcp/servers/%u/" path_fmt, i, __VA_ARGS__); \
+		cfg_err_add(errs, code, p_, "%s %s", ipbuf, why);                       \
+	} while (0)
+
+static void validate_range(const struct tessd_iface_cfg *ic, uint32_t i, const char *key,
+			   uint32_t k, const struct tessd_dhcp_range *r, bool pool,
+			   struct cfg_errs *errs)
+{
+	char ipbuf[TESS_IP4_LEN], path[CFG_PATH_MAX];
+	uint32_t end = r->end ? r->end : r->start;
+	int s1, s2;
+	const char *why;
+
+	snprintf(path, sizeof(path), "/dhcp/servers/%u/%s/%u", i, key, k);
+	if (end < r->start) {
+		cfg_err_add(errs, EINVAL, path, "end is before start");
+		return;
+	}
+	if (!pool)
+		return; /* exclusions may name anything: what is outside pools is never given */
+	cfg_fmt_ip4(r->start, ipbuf, sizeof(ipbuf));
+	why = bad_client_addr(ic, r->start, &s1);
+	if (why[0]) {
+		ERR(EINVAL, "%s/%u/start", key, k);
+		return;
+	}
+	cfg_fmt_ip4(end, ipbuf, sizeof(ipbuf));
+	why = bad_client_addr(ic, end, &s2);
+	if (why[0]) {
+		ERR(EINVAL, "%s/%u/end", key, k);
+		return;
+	}
+	if (s1 != s2) {
+		cfg_err_add(errs, EINVAL, path, "start and end are on different subnets");
+		return;
+	}
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		if (ic->addresses[a].ip > r->start && ic->addresses[a].ip < end) {
+			cfg_fmt_ip4(ic->addresses[a].ip, ipbuf, sizeof(ipbuf));
+			cfg_err_add(errs, EINVAL, path,
+				    "holds the interface's own address %s: exclude it or split the "
+				    "pool",
+				    ipbuf);
+		}
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void validate_server(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_dhcp_server_cfg *sc = &cfg->dhcp.servers[i];
+	const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, sc->interface);
+	char path[CFG_PATH_MAX], ipbuf[TESS_IP4_LEN];
+	uint64_t total = 0;
+
+	if (ic == NULL)
+		return; /* cfg_check_refs says so */
+	if (ic->n_addresses == 0) {
+		snprintf(path, sizeof(path), "/dhcp/servers/%u/interface", i);
+		cfg_err_add(errs, EINVAL, path, "interface %s has no address to serve from",
+			    ic->name);
+		return;
+	}
+	for (uint32_t k = 0; k < i; k++) {
+		if (strcmp(cfg->dhcp.servers[k].interface, sc->interface) == 0) {
+			snprintf(path, sizeof(path), "/dhcp/servers/%u/interface", i);
+			cfg_err_add(errs, EEXIST, path,
+				    "interface %s already has a DHCP server (/dhcp/servers/%u)",
+				    sc->interface, k);
+		}
+	}
+	for (uint32_t k = 0; k < sc->n_pools; k++) {
+		const struct tessd_dhcp_range *r = &sc->pools[k];
+		validate_range(ic, i, "pools", k, r, true, errs);
+		if (r->end >= r->start)
+			total += (uint64_t)r->end - r->start + 1;
+		for (uint32_t j = 0; j < k; j++) {
+			if (r->start <= sc->pools[j].end && sc->pools[j].start <= r->end) {
+				snprintf(path, sizeof(path), "/dhcp/servers/%u/pools/%u", i, k);
+				cfg_err_add(errs, EINVAL, path, "overlaps pool %u", j);
+			}
+		}
+	}
+	if (total > TESS_DHCP_MAX_ADDRS) {
+		snprintf(path, sizeof(path), "/dhcp/servers/%u/pools", i);
+		cfg_err_add(errs, E2BIG, path, "%llu addresses: at most %u per server",
+			    (unsigned long long)total, TESS_DHCP_MAX_ADDRS);
+	}
+	for (uint32_t k = 0; k < sc->n_exclude; k++)
+		validate_range(ic, i, "exclude", k, &sc->exclude[k], false, errs);
+	/* Reservations: on the subnet, each MAC and address once (sorted keys). */
+	uint64_t *keys = sc->n_reservations ? malloc(2 * sc->n_reservations * sizeof(*keys)) : NULL;
+	for (uint32_t k = 0; k < sc->n_reservations; k++) {
+		const struct tessd_dhcp_resv *rv = &sc->reservations[k];
+		const char *why;
+		int sub;
+		uint64_t mac = 0;
+
+		cfg_fmt_ip4(rv->address, ipbuf, sizeof(ipbuf));
+		why = bad_client_addr(ic, rv->address, &sub);
+		if (why[0])
+			ERR(EINVAL, "reservations/%u/address", k);
+		for (int b = 0; b < 6; b++)
+			mac = mac << 8 | rv->mac.b[b];
+		if (keys) {
+			keys[k] = mac << 16 | k; /* by MAC */
+			keys[sc->n_reservations + k] =
+				(uint64_t)rv->address << 16 | k; /* by address */
+		}
+	}
+	if (keys) {
+		uint32_t n = sc->n_reservations;
+		qsort(keys, n, sizeof(*keys), cmp_u64);
+		qsort(keys + n, n, sizeof(*keys), cmp_u64);
+		for (uint32_t k = 1; k < n; k++) {
+			if (keys[k] >> 16 == keys[k - 1] >> 16) {
+				snprintf(path, sizeof(path), "/dhcp/servers/%u/reservations/%u/mac",
+					 i, (unsigned)(keys[k] & 0xffff));
+				cfg_err_add(errs, EEXIST, path,
+					    "MAC already reserved (reservation %u)",
+					    (unsigned)(keys[k - 1] & 0xffff));
+			}
+			if (keys[n + k] >> 16 == keys[n + k - 1] >> 16) {
+				snprintf(path, sizeof(path),
+					 "/dhcp/servers/%u/reservations/%u/address", i,
+					 (unsigned)(keys[n + k] & 0xffff));
+				cfg_err_add(errs, EEXIST, path,
+					    "address already reserved (reservation %u)",
+					    (unsigned)(keys[n + k - 1] & 0xffff));
+			}
+		}
+		free(keys);
+	} else if (sc->n_reservations) {
+		cfg_err_add(errs, ENOMEM, "/dhcp", "no memory to check reservations");
+	}
+	for (uint32_t k = 0; k < sc->n_routes; k++) {
+		const struct tessd_dhcp_route *r = &sc->routes[k];
+		if (r->prefix.ip & ~mask_of(r->prefix.len)) {
+			snprintf(path, sizeof(path), "/dhcp/servers/%u/routes/%u/prefix", i, k);
+			cfg_err_add(errs, EINVAL, path, "has host bits set");
+		}
+	}
+	if (sc->mtu && sc->mtu < 68) {
+		snprintf(path, sizeof(path), "/dhcp/servers/%u/mtu", i);
+		cfg_err_add(errs, EINVAL, path, "at least 68 (RFC 791), or 0: not sent");
+	}
+}
+
+int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	unsigned before = errs->n;
+
+	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++)
+		validate_server(cfg, i, errs);
+	cfg_check_refs_in(&tessd_cfg_schema, cfg, "dhcp", errs);
+	return errs->n == before ? 0 : -EINVAL;
+}

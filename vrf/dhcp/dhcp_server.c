@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DHCPv4 server module: a server per router interface of the config's
+ * "dhcp" section, served on the control thread from what the router's
+ * workers punt (a UDP service, l3_svc.h: broadcast and 0.0.0.0 included,
+ * in the VRF's service_pps budget). Leases are kept per interface (so per
+ * tenant: identical MACs and pools in two VRFs never meet), at most
+ * max_leases each, and written to the leases file atomically, batched.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "cfg_file.h"
+#include "ctl_server.h"
+#include "dhcp_lease.h"
+#include "dhcp_proto.h"
+#include "l3.h"
+#include "l3_svc.h"
+#include "log.h"
+#include "module.h"
+#include "tessd.h"
+
+#define DHCP_COUNTERS(_)                                                               \
+	_(discover)                                                                    \
+	_(offer) _(request) _(ack) _(nak) _(release) _(decline) _(inform) _(malformed) \
+		_(pool_exhausted) _(lease_limit) _(ignored) _(relayed) _(no_mbuf)
+
+#define CNT_FIELD(n) uint64_t n;
+struct dhcp_counters {
+	DHCP_COUNTERS(CNT_FIELD)
+};
+
+struct dhcp_srv {
+	bool on;
+	char iface[TESS_NAME_LEN];
+	uint16_t ifid, vrf;
+	struct dhcp_leases leases;
+	struct dhcp_counters c, base;
+	uint64_t limited_base;
+};
+
+static struct dhcp_srv *srvs; /* [n_srvs], in the config's order */
+static uint32_t n_srvs;
+static struct dhcp_srv *by_if[L3_MAX_IFACES];
+static bool dirty;          /* leases changed since the file was written */
+static uint64_t saved_tsc;  /* when it was */
+static uint64_t expire_tsc; /* when leases were last expired */
+static uint64_t save_errors;
+static struct l3_svc dhcp_svc;
+
+static uint64_t wall(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+/* ---- the leases file ---- */
+
+static bool leases_path(const struct tessd_cfg *cfg, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (cfg->dhcp.leases_file[0]) {
+		snprintf(buf, len, "%s", cfg->dhcp.leases_file);
+		return true;
+	}
+	if (tessd.config_path[0] == '\0')
+		return false; /* nowhere to keep them: leases live as long as tessd */
+	snprintf(dir, sizeof(dir), "%s", tessd.config_path);
+	snprintf(buf, len, "%s/tessd-dhcp-leases.json", dirname(dir));
+	return true;
+}
+
+static const char *const state_names[] = {
+	[DL_OFFERED] = "offered", [DL_BOUND] = "bound", [DL_DECLINED] = "declined"
+};
+
+static json_t *lease_json(const struct dhcp_srv *s, const struct dhcp_lease *l, bool api)
+{
+	char ip[TESS_IP4_LEN], mac[CFG_MAC_STRLEN];
+	struct cfg_mac m;
+	json_t *o;
+
+	memcpy(m.b, l->mac, 6);
+	cfg_fmt_ip4(l->ip, ip, sizeof(ip));
+	cfg_fmt_mac(&m, mac, sizeof(mac));
+	o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "interface", s->iface, "address", ip, "mac", mac,
+		      "state", state_names[l->state], "expires", (json_int_t)l->expires);
+	if (l->hostname[0])
+		json_object_set_new(o, "hostname", json_string(l->hostname));
+	if (api) {
+		int64_t left = (int64_t)l->expires - (int64_t)wall();
+		json_object_set_new(o, "expires_in", json_integer(left > 0 ? left : 0));
+	}
+	return o;
+}
+
+static void leases_save(const struct tessd_cfg *cfg)
+{
+	char path[PATH_MAX], why[CFG_MSG_MAX];
+	json_t *doc, *a;
+
+	dirty = false;
+	saved_tsc = rte_rdtsc();
+	if (!leases_path(cfg, path, sizeof(path)))
+		return;
+	a = json_array();
+	for (uint32_t i = 0; i < n_srvs; i++)
+		for (uint32_t k = 0; k < srvs[i].leases.n; k++)
+			json_array_append_new(a, lease_json(&srvs[i], &srvs[i].leases.l[k], false));
+	doc = json_pack("{s:i,s:o}", "version", 1, "leases", a);
+	if (doc == NULL || cfg_file_save(path, doc, why, sizeof(why)) < 0) {
+		/* Tried again at the next change; counted. */
+		save_errors++;
+		dirty = true;
+		DP_LOG(ERR, "dhcp: cannot write the leases file %s: %s", path,
+		       doc ? why : "no memory");
+	}
+	json_decref(doc);
+}
+
+static struct dhcp_srv *srv_named(const char *iface)
+{
+	for (uint32_t i = 0; i < n_srvs; i++)
+		if (strcmp(srvs[i].iface, iface) == 0)
+			return &srvs[i];
+	return NULL;
+}
+
+/* Leases of the file, into the servers they belong to; the rest (expired, out of pools) go. */
+static void leases_load(const struct tessd_cfg *cfg)
+{
+	char path[PATH_MAX];
+	struct cfg_errs errs;
+	uint32_t kept = 0, dropped = 0;
+	uint64_t now = wall();
+	json_t *doc, *a, *e;
+	size_t i;
+
+	if (!leases_path(cfg, path, sizeof(path)) || access(path, F_OK) != 0)
+		return;
+	cfg_errs_init(&errs);
+	doc = cfg_file_load(path, &errs);
+	a = doc ? json_object_get(doc, "leases") : NULL;
+	if (!json_is_array(a)) {
+		DP_LOG(WARNING, "dhcp: leases file %s unreadable (%s): starting without leases",
+		       path, errs.n ? errs.e[0].msg : "no leases array");
+		json_decref(doc);
+		return;
+	}
+	json_array_foreach (a, i, e) {
+		struct dhcp_lease l = { 0 };
+		struct dhcp_srv *s =
+			srv_named(json_string_value(json_object_get(e, "interface")) ?: "");
+		const char *st = json_string_value(json_object_get(e, "state")) ?: "";
+		const char *host = json_string_value(json_object_get(e, "hostname"));
+		struct cfg_mac mac;
+		int rc = -EINVAL;
+
+		if (s &&
+		    cfg_parse_ip4(json_string_value(json_object_get(e, "address")) ?: "", &l.ip) ==
+			    0 &&
+		    cfg_parse_mac(json_string_value(json_object_get(e, "mac")) ?: "", &mac) == 0 &&
+		    json_is_integer(json_object_get(e, "expires"))) {
+			memcpy(l.mac, mac.b, 6);
+			l.expires = (uint64_t)json_integer_value(json_object_get(e, "expires"));
+			l.state = strcmp(st, "bound") == 0      ? DL_BOUND
+				  : strcmp(st, "declined") == 0 ? DL_DECLINED
+								: 0; /* offers are not kept */
+			if (host)
+				snprintf(l.hostname, sizeof(l.hostname), "%s", host);
+			rc = dhcp_lease_restore(&s->leases, &l, now);
+		}
+		if (rc == 0)
+			kept++;
+		else
+			dropped++;
+	}
+	json_decref(doc);
+	DP_LOG(INFO, "dhcp: %u leases loaded from %s, %u dropped (expired or outside the pools)",
+	       kept, path, dropped);
+	dirty = dropped != 0;
+}
+
+/* ---- config ---- */
+
+static bool dhcp_on_iface(const struct tessd_cfg *cfg, const char *iface)
+{
+	return tessd_cfg_dhcp_server(cfg, iface) != NULL;
+}
+
+static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	uint32_t n = cur->dhcp.n_servers;
+	struct dhcp_srv *ns = calloc(n ? n : 1, sizeof(*ns));
+	uint64_t now = wall();
+
+	if (ns == NULL) {
+		DP_LOG(ERR, "dhcp: no memory to apply the config: servers unchanged");
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct tessd_dhcp_server_cfg *sc = &cur->dhcp.servers[i];
+		struct dhcp_srv *s = &ns[i], *o = srv_named(sc->interface);
+
+		snprintf(s->iface, sizeof(s->iface), "%s", sc->interface);
+		s->ifid = l3_svc_iface(sc->interface);
+		s->vrf = s->ifid ? l3_svc_iface_vrf(s->ifid) : 0;
+		if (dhcp_leases_init(&s->leases, sc) < 0) {
+			DP_LOG(ERR, "dhcp: no memory for the leases of %s", sc->interface);
+			continue;
+		}
+		s->on = true;
+		if (o == NULL || o->ifid != s->ifid) {
+			s->limited_base = s->ifid ? l3_svc_limited(s->ifid, dhcp_svc.idx) : 0;
+			continue;
+		}
+		/* The same interface: its counters and the leases that still fit stay. */
+		s->c = o->c;
+		s->base = o->base;
+		s->limited_base = o->limited_base;
+		for (uint32_t k = 0; k < o->leases.n; k++)
+			if (dhcp_lease_restore(&s->leases, &o->leases.l[k], now) < 0)
+				dirty = true;
+	}
+	for (uint32_t i = 0; i < n_srvs; i++) {
+		if (tessd_cfg_dhcp_server(cur, srvs[i].iface) == NULL && srvs[i].leases.n)
+			dirty = true; /* a server gone: its leases too */
+		dhcp_leases_fini(&srvs[i].leases);
+	}
+	free(srvs);
+	srvs = ns;
+	n_srvs = n;
+	memset(by_if, 0, sizeof(by_if));
+	for (uint32_t i = 0; i < n; i++)
+		if (ns[i].on && ns[i].ifid)
+			by_if[ns[i].ifid] = &ns[i];
+	if (old == NULL)
+		leases_load(cur);
+}
+
+static void dhcp_fini(void)
+{
+	if (dirty)
+		leases_save(&tessd.cfg);
+	for (uint32_t i = 0; i < n_srvs; i++)
+		dhcp_leases_fini(&srvs[i].leases);
+	free(srvs);
+	srvs = NULL;
+	n_srvs = 0;
+}
+
+static void dhcp_poll(const struct tessd_cfg *cfg, uint64_t now)
+{
+	if (now - expire_tsc >= dp_tsc_hz) {
+		uint64_t w = wall();
+		expire_tsc = now;
+		for (uint32_t i = 0; i < n_srvs; i++)
+			dhcp_leases_expire(&srvs[i].leases, w);
+	}
+	if (dirty && now - saved_tsc >= cfg->dhcp.save_ms * (dp_tsc_hz / 1000))
+		leases_save(cfg);
+}
+
+/* ---- the protocol ---- */
+
+/* The subnet of iface that holds ip: its address (the server identifier) and mask. */
+static bool subnet(const struct tessd_iface_cfg *ic, uint32_t ip, uint32_t *addr, uint32_t *mask)
+{
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		uint32_t m = ic->addresses[a].len ? UINT32_MAX << (32 - ic->addresses[a].len) : 0;
+		if ((ip & m) == (ic->addresses[a].ip & m)) {
+			*addr = ic->addresses[a].ip;
+			*mask = m;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The options of sc for a client of address yiaddr (or ciaddr for INFORM). */
+static void fill_options(struct dhcp_reply *r, const struct tessd_dhcp_server_cfg *sc,
+			 const struct tessd_iface_cfg *ic, uint32_t client)
+{
+	uint32_t addr = 0, mask = 0;
+
+	if (!subnet(ic, client, &addr, &mask))
+		addr = ic->addresses[0].ip;
+	r->server_id = addr;
+	r->mask = mask;
+	r->broadcast = mask ? (addr | ~mask) : 0;
+	r->router = sc->router ? sc->router : addr;
+	for (uint32_t i = 0; i < sc->n_dns && i < DHCP_MAX_DNS; i++)
+		r->dns[r->n_dns++] = sc->dns[i];
+	r->domain = sc->domain;
+	r->mtu = (uint16_t)sc->mtu;
+	if (sc->n_routes) {
+		bool dflt = false;
+		for (uint32_t i = 0; i < sc->n_routes && i < TESS_DHCP_MAX_ROUTES; i++) {
+			r->routes[r->n_routes++] = (struct dhcp_route){
+				.ip = sc->routes[i].prefix.ip,
+				.len = sc->routes[i].prefix.len,
+				.via = sc->routes[i].via,
+			};
+			dflt |= sc->routes[i].prefix.len == 0;
+		}
+		/* RFC 3442: a client with option 121 ignores option 3; the default goes in it. */
+		if (!dflt)
+			r->routes[r->n_routes++] = (struct dhcp_route){ .via = r->router };
+	}
+}
+
+/*
+ * Sends reply r to the client of m (RFC 2131 4.1): a NAK, or a client that
+ * asks for it, broadcast; one with an address (ciaddr) to it; else to the
+ * offered address at the client's MAC (which has no address to ARP for).
+ */
+static void send_reply(struct dhcp_srv *s, const struct dhcp_msg *q, const struct dhcp_reply *r)
+{
+	struct rte_ether_addr own;
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *uh;
+	uint8_t *payload;
+	size_t len;
+	uint32_t dst;
+	bool bcast;
+
+	if (!l3_svc_iface_mac(s->ifid, &own))
+		return;
+	m = l3_svc_alloc();
+	if (m == NULL ||
+	    (eh = (struct rte_ether_hdr *)rte_pktmbuf_append(
+		     m, RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*uh) + DHCP_REPLY_MAX)) == NULL) {
+		rte_pktmbuf_free(m);
+		s->c.no_mbuf++;
+		return;
+	}
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	uh = (struct rte_udp_hdr *)(ip + 1);
+	payload = (uint8_t *)(uh + 1);
+	len = dhcp_build(payload, DHCP_REPLY_MAX, r);
+	if (len == 0) {
+		rte_pktmbuf_free(m);
+		s->c.no_mbuf++;
+		return;
+	}
+	rte_pktmbuf_trim(m, (uint16_t)(DHCP_REPLY_MAX - len));
+	bcast = r->type == DHCP_NAK || (q->ciaddr == 0 && (q->flags & DHCP_BROADCAST));
+	dst = bcast ? UINT32_MAX : q->ciaddr ? q->ciaddr : r->yiaddr;
+	if (bcast)
+		memset(&eh->dst_addr, 0xff, RTE_ETHER_ADDR_LEN);
+	else
+		memcpy(&eh->dst_addr, q->chaddr, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(&own, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(r->server_id);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uh->src_port = RTE_BE16(DHCP_SERVER_PORT);
+	uh->dst_port = RTE_BE16(DHCP_CLIENT_PORT);
+	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
+	uh->dgram_cksum = 0;
+	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	l3_svc_send(m, s->ifid);
+}
+
+static void reply_init(struct dhcp_reply *r, const struct dhcp_msg *q, uint8_t type)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->xid = q->xid;
+	r->flags = q->flags;
+	r->giaddr = q->giaddr;
+	memcpy(r->chaddr, q->chaddr, sizeof(r->chaddr));
+}
+
+static void nak(struct dhcp_srv *s, const struct dhcp_msg *q, uint32_t server_id, const char *why)
+{
+	struct dhcp_reply r;
+
+	reply_init(&r, q, DHCP_NAK);
+	r.server_id = server_id;
+	r.message = why;
+	s->c.nak++;
+	send_reply(s, q, &r);
+}
+
+static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
+{
+	const struct tessd_cfg *cfg = &tessd.cfg;
+	const struct tessd_dhcp_server_cfg *sc = tessd_cfg_dhcp_server(cfg, s->iface);
+	const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, s->iface);
+	const struct tessd_dhcp_resv *rv;
+	uint64_t now = wall();
+	struct dhcp_reply r;
+	uint32_t ip, sid, mask;
+	int rc;
+
+	if (sc == NULL || ic == NULL || ic->n_addresses == 0)
+		return;
+	/* Our identifier: the interface's address on the subnet of the pools. */
+	sid = 0;
+	if (!subnet(ic, sc->n_pools ? sc->pools[0].start : ic->addresses[0].ip, &sid, &mask))
+		sid = ic->addresses[0].ip;
+	switch (q->type) {
+	case DHCP_DISCOVER:
+		s->c.discover++;
+		rc = dhcp_offer(&s->leases, q->chaddr, q->requested, now, cfg->dhcp.offer_sec, &ip);
+		if (rc < 0) {
+			/* No offer: the client tries again, or another server answers. */
+			if (rc == -EDQUOT)
+				s->c.lease_limit++;
+			else
+				s->c.pool_exhausted++;
+			return;
+		}
+		dirty = true;
+		reply_init(&r, q, DHCP_OFFER);
+		r.yiaddr = ip;
+		r.lease_sec = sc->lease_sec;
+		fill_options(&r, sc, ic, ip);
+		rv = dhcp_reservation(&s->leases, q->chaddr);
+		r.hostname = rv && rv->hostname[0] ? rv->hostname : NULL;
+		s->c.offer++;
+		send_reply(s, q, &r);
+		return;
+	case DHCP_REQUEST:
+		s->c.request++;
+		if (q->server_id) {
+			/* SELECTING: for another server, our offer is declined implicitly. */
+			if (q->server_id != sid && !subnet(ic, q->server_id, &ip, &mask)) {
+				struct dhcp_lease *l = dhcp_lease_by_mac(&s->leases, q->chaddr);
+				if (l && l->state == DL_OFFERED) {
+					dhcp_lease_remove(&s->leases, l);
+					dirty = true;
+				}
+				s->c.ignored++;
+				return;
+			}
+			ip = q->requested;
+		} else {
+			/* INIT-REBOOT (option 50) or RENEWING/REBINDING (ciaddr). */
+			ip = q->requested ? q->requested : q->ciaddr;
+		}
+		if (ip == 0) {
+			s->c.malformed++;
+			return;
+		}
+		rc = dhcp_request(&s->leases, q->chaddr, ip, now, sc->lease_sec, q->hostname);
+		if (rc == -EDQUOT) {
+			s->c.lease_limit++;
+			nak(s, q, sid, "no lease left for this network");
+			return;
+		}
+		if (rc < 0) {
+			nak(s, q, sid, "address not available");
+			return;
+		}
+		dirty = true;
+		reply_init(&r, q, DHCP_ACK);
+		r.ciaddr = q->ciaddr;
+		r.yiaddr = ip;
+		r.lease_sec = sc->lease_sec;
+		fill_options(&r, sc, ic, ip);
+		rv = dhcp_reservation(&s->leases, q->chaddr);
+		r.hostname = rv && rv->hostname[0] ? rv->hostname : NULL;
+		s->c.ack++;
+		send_reply(s, q, &r);
+		return;
+	case DHCP_RELEASE:
+		s->c.release++;
+		if (dhcp_release(&s->leases, q->chaddr, q->ciaddr) == 0)
+			dirty = true;
+		return;
+	case DHCP_DECLINE:
+		s->c.decline++;
+		if (dhcp_decline(&s->leases, q->chaddr, q->requested, now, cfg->dhcp.decline_sec) ==
+		    0) {
+			char a[TESS_IP4_LEN];
+			dirty = true;
+			DP_LOG(WARNING, "dhcp: %s: %s declined (in use by another host): held %us",
+			       s->iface, cfg_fmt_ip4(q->requested, a, sizeof(a)),
+			       cfg->dhcp.decline_sec);
+		}
+		return;
+	case DHCP_INFORM:
+		/* Options only, no lease (RFC 2131 3.4), to the address it has. */
+		s->c.inform++;
+		if (q->ciaddr == 0) {
+			s->c.malformed++;
+			return;
+		}
+		reply_init(&r, q, DHCP_ACK);
+		r.ciaddr = q->ciaddr;
+		fill_options(&r, sc, ic, q->ciaddr);
+		s->c.ack++;
+		send_reply(s, q, &r);
+		return;
+	default:
+		s->c.malformed++;
+		return;
+	}
+}
+
+/* A datagram to port 67 on an interface with a server (l3_svc input). */
+static void dhcp_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
+{
+	struct dhcp_srv *s = by_if[iface];
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *uh;
+	struct dhcp_msg q;
+	uint32_t hlen, ulen;
+	uint8_t buf[1500];
+	const uint8_t *p;
+
+	(void)vrf;
+	if (s == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	hlen = (ip->version_ihl & 0xf) * 4u;
+	uh = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + hlen);
+	ulen = rte_be_to_cpu_16(uh->dgram_len);
+	/* The UDP length within the IP packet (the router checked the IP header). */
+	if (ulen < sizeof(*uh) || ulen > rte_be_to_cpu_16(ip->total_length) - hlen ||
+	    ulen - sizeof(*uh) > sizeof(buf)) {
+		s->c.malformed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN + hlen + sizeof(*uh), ulen - sizeof(*uh), buf);
+	if (p == NULL || dhcp_parse(p, ulen - sizeof(*uh), &q) != DHCP_OK) {
+		s->c.malformed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	if (q.giaddr) {
+		s->c.relayed++; /* through a relay: served by relay mode (not here) */
+		return;
+	}
+	handle(s, &q);
+}
+
+static struct l3_svc dhcp_svc = {
+	.name = "dhcp",
+	.port = DHCP_SERVER_PORT,
+	.on_iface = dhcp_on_iface,
+	.input = dhcp_input,
+};
+L3_SVC_REGISTER(dhcp_svc)
+
+/* ---- counters ---- */
+
+static void dhcp_stats_reset(void)
+{
+	for (uint32_t i = 0; i < n_srvs; i++) {
+		srvs[i].base = srvs[i].c;
+		srvs[i].limited_base =
+			srvs[i].ifid ? l3_svc_limited(srvs[i].ifid, dhcp_svc.idx) : 0;
+	}
+}
+
+static json_t *srv_counters(const struct dhcp_srv *s)
+{
+	json_t *o = json_object();
+
+#define CNT_JSON(n) json_object_set_new(o, #n, json_integer((json_int_t)(s->c.n - s->base.n)));
+	DHCP_COUNTERS(CNT_JSON)
+#undef CNT_JSON
+	json_object_set_new(
+		o, "rate_limited",
+		json_integer((json_int_t)((s->ifid ? l3_svc_limited(s->ifid, dhcp_svc.idx) : 0) -
+					  s->limited_base)));
+	return o;
+}
+
+static void dhcp_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < n_srvs; i++) {
+		const struct dhcp_srv *s = &srvs[i];
+		const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, s->iface);
+		json_t *o;
+
+		if (ic == NULL || (vrf && strcmp(vrf, ic->vrf) != 0))
+			continue;
+		o = srv_counters(s);
+		json_object_set_new(o, "interface", json_string(s->iface));
+		json_object_set_new(o, "vrf", json_string(ic->vrf));
+		json_object_set_new(o, "leases", json_integer(s->leases.n));
+		json_object_set_new(o, "max_leases", json_integer(s->leases.cap));
+		json_array_append_new(a, o);
+	}
+	if (vrf == NULL)
+		json_object_set_new(stats, "dhcp_save_errors",
+				    json_integer((json_int_t)save_errors));
+	json_object_set_new(stats, "dhcp", a);
+}
+
+/* ---- API ---- */
+
+struct lease_filter {
+	char vrf[TESS_NAME_LEN];
+	char interface[TESS_NAME_LEN];
+};
+
+static int dhcp_leases_api(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct lease_filter *f = params;
+	json_t *a = json_array();
+
+	if (f->vrf[0] && tessd_cfg_vrf(&tessd.cfg, f->vrf) == NULL) {
+		json_decref(a);
+		ctl_error_set(err, ENOENT, "/params/vrf", "no VRF %s", f->vrf);
+		return -ENOENT;
+	}
+	if (f->interface[0] && tessd_cfg_dhcp_server(&tessd.cfg, f->interface) == NULL) {
+		json_decref(a);
+		ctl_error_set(err, ENOENT, "/params/interface", "no DHCP server on interface %s",
+			      f->interface);
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < n_srvs; i++) {
+		const struct dhcp_srv *s = &srvs[i];
+		const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, s->iface);
+		if (ic == NULL || (f->vrf[0] && strcmp(f->vrf, ic->vrf) != 0) ||
+		    (f->interface[0] && strcmp(f->interface, s->iface) != 0))
+			continue;
+		for (uint32_t k = 0; k < s->leases.n; k++) {
+			json_t *o = lease_json(s, &s->leases.l[k], true);
+			json_object_set_new(o, "vrf", json_string(ic->vrf));
+			json_array_append_new(a, o);
+		}
+	}
+	*result = a;
+	return 0;
+}
+
+struct release_params {
+	char interface[TESS_NAME_LEN];
+	uint32_t address;
+};
+
+static int dhcp_release_api(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct release_params *p = params;
+	struct dhcp_srv *s = srv_named(p->interface);
+	struct dhcp_lease *l = s ? dhcp_lease_by_ip(&s->leases, p->address) : NULL;
+	char a[TESS_IP4_LEN];
+
+	cfg_fmt_ip4(p->address, a, sizeof(a));
+	if (s == NULL) {
+		ctl_error_set(err, ENOENT, "/params/interface", "no DHCP server on interface %s",
+			      p->interface);
+		return -ENOENT;
+	}
+	if (l == NULL) {
+		ctl_error_set(err, ENOENT, "/params/address", "%s has no lease of %s", p->interface,
+			      a);
+		return -ENOENT;
+	}
+	*result = lease_json(s, l, true);
+	dhcp_lease_remove(&s->leases, l);
+	dirty = true;
+	DP_LOG(INFO, "dhcp: %s: lease of %s cleared by the API", p->interface, a);
+	return 0;
+}
+
+static const struct cfg_field filter_fields[] = {
+	CFG_FIELD(struct lease_filter, vrf, "vrf", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct lease_filter, interface, "interface", &tessd_opt_name_schema, false,
+		  "\"\""),
+	{ 0 },
+};
+static const struct cfg_node filter_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = filter_fields, .size = sizeof(struct lease_filter) },
+};
+static const struct cfg_field release_fields[] = {
+	CFG_FIELD(struct release_params, interface, "interface", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct release_params, address, "address", &tessd_ip4_schema, true, NULL),
+	{ 0 },
+};
+static const struct cfg_node release_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = release_fields, .size = sizeof(struct release_params) },
+};
+
+static const struct ctl_method dhcp_methods[] = {
+	{ "dhcp.leases", &filter_schema, dhcp_leases_api,
+	  "DHCP leases (of a VRF, an interface): address, MAC, state, expiry" },
+	{ "dhcp.release", &release_schema, dhcp_release_api,
+	  "clear a DHCP lease (the address is free again)" },
+	{ 0 },
+};
+
+static const char *const dhcp_depends[] = { "router", NULL };
+
+static struct tess_module dhcp_module = {
+	.name = "dhcp",
+	.depends = dhcp_depends,
+	.validate = tessd_dhcp_validate,
+	.fini = dhcp_fini,
+	.sync = dhcp_sync,
+	.poll = dhcp_poll,
+	.stats_reset = dhcp_stats_reset,
+	.stats_json = dhcp_stats_json,
+	.methods = dhcp_methods,
+};
+TESS_MODULE_REGISTER(dhcp_module)

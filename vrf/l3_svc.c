@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* UDP services of router interfaces: their registry and what they may use (l3_svc.h). */
+#include "l3_svc.h"
+
+#include <rte_log.h>
+
+#include "router_int.h"
+#include "worker.h"
+
+struct l3_svc *l3_svcs[L3_SVC_MAX];
+unsigned l3_n_svcs;
+
+void l3_svc_register(struct l3_svc *s)
+{
+	if (l3_n_svcs == L3_SVC_MAX)
+		rte_panic("more than %d router UDP services\n", L3_SVC_MAX);
+	s->idx = (uint8_t)l3_n_svcs;
+	l3_svcs[l3_n_svcs++] = s;
+}
+
+uint64_t l3_svc_limited(uint16_t iface, unsigned svc)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
+		if (lw && lw->svc_limited)
+			n += __atomic_load_n(&lw->svc_limited[iface][svc], __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+uint16_t l3_svc_iface(const char *name)
+{
+	return rt_ifs ? rt_iface_id(name) : 0;
+}
+
+uint16_t l3_svc_iface_vrf(uint16_t iface)
+{
+	return rt_ifs[iface].vrf;
+}
+
+bool l3_svc_iface_mac(uint16_t iface, struct rte_ether_addr *mac)
+{
+	const struct l3_tables *t = rt_tables();
+
+	if (t == NULL || !t->iface[iface].on)
+		return false;
+	rte_ether_addr_copy(&t->iface[iface].mac, mac);
+	return true;
+}
+
+uint32_t l3_svc_iface_addr(uint16_t iface, uint32_t ip)
+{
+	return rt_src_addr(iface, ip);
+}
+
+struct rte_mbuf *l3_svc_alloc(void)
+{
+	return rt_pool ? rte_pktmbuf_alloc(rt_pool) : NULL;
+}
+
+void l3_svc_send(struct rte_mbuf *m, uint16_t iface)
+{
+	rt_inject(m, iface);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * UDP services of the router's interfaces (a DHCP server, say): a module
+ * claims a UDP destination port on the interfaces the config enables it on,
+ * and gets those datagrams on the control thread, the broadcast ones and
+ * those from 0.0.0.0 included (which the router otherwise drops as not for
+ * it or martian). Workers punt them in a budget of their own per VRF (the
+ * VRF's service_pps), so that a flood of them starves neither the VRF's
+ * other punts nor another VRF's. The router names no service.
+ */
+#ifndef TESS_L3_SVC_H
+#define TESS_L3_SVC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "tessd_config.h"
+
+#define L3_SVC_MAX 4
+
+struct l3_svc {
+	const char *name;
+	uint16_t port; /* the UDP destination port claimed */
+	/* Whether it runs on router interface iface of cfg (at each snapshot build). */
+	bool (*on_iface)(const struct tessd_cfg *cfg, const char *iface);
+	/* Control thread: a datagram for it (an Ethernet frame, untagged; consumed). */
+	void (*input)(struct rte_mbuf *m, uint16_t iface, uint16_t vrf);
+	uint8_t idx; /* set at registration */
+};
+
+void l3_svc_register(struct l3_svc *s);
+#define L3_SVC_REGISTER(s)            \
+	RTE_INIT(l3_svc_register_##s) \
+	{                             \
+		l3_svc_register(&s);  \
+	}
+
+extern struct l3_svc *l3_svcs[L3_SVC_MAX];
+extern unsigned l3_n_svcs;
+
+/* Datagrams of service svc from interface iface the punt budget refused, all workers. */
+uint64_t l3_svc_limited(uint16_t iface, unsigned svc);
+
+/* For services, on the control thread: */
+/* The router's id of interface name (0: none), its VRF, MAC and addresses. */
+uint16_t l3_svc_iface(const char *name);
+uint16_t l3_svc_iface_vrf(uint16_t iface);
+bool l3_svc_iface_mac(uint16_t iface, struct rte_ether_addr *mac);
+/* Interface iface's address on ip's subnet (host order), or its first; 0: none. */
+uint32_t l3_svc_iface_addr(uint16_t iface, uint32_t ip);
+/* An mbuf to build a frame in (NULL: none yet, or out of them). */
+struct rte_mbuf *l3_svc_alloc(void);
+/* Sends a complete untagged Ethernet frame out of iface (tagged there if a VLAN). */
+void l3_svc_send(struct rte_mbuf *m, uint16_t iface);
+
+#endif
