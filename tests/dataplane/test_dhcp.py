@@ -1,0 +1,297 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The DHCP server of router interfaces: two tenants in their own VRFs, on the same
+addresses, with the same client MACs and the same pools; real clients (busybox udhcpc),
+reservations, exhaustion, a tessd restart that keeps leases, malformed packets.
+
+    acme  (ns) client --tap-- PE tessd  VRF acme:  lan 10.20.0.1/24, DHCP .100-.103
+    bravo (ns) client --tap--           VRF bravo: lan 10.20.0.1/24, DHCP .100-.103
+"""
+import os
+import random
+import stat
+import time
+
+from scapy.layers.dhcp import BOOTP, DHCP
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+
+import tess
+
+GW = "10.20.0.1"
+CLIENT_MAC = "02:00:00:00:c1:01"  # the same in both tenants
+RESV_MAC = "02:00:00:00:c1:99"
+RESV_IP = "10.20.0.50"
+TENANTS = ("acme", "bravo")
+
+SCRIPT = """#!/bin/sh
+# udhcpc's hook: the address (and default route) it got, and a note for the test.
+case "$1" in
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    echo "$ip $mask $router|$dns|$domain|$staticroutes" > "$NOTE"
+    ;;
+esac
+exit 0
+"""
+
+
+def dhcp_server(iface, **kw):
+    s = {"interface": iface, "pools": [{"start": "10.20.0.100", "end": "10.20.0.103"}],
+         "lease_sec": 600, "dns": ["10.20.0.53"], "domain": "tenant.example",
+         "routes": [{"prefix": "10.99.0.0/16", "via": GW}]}
+    s.update(kw)
+    return s
+
+
+class DhcpTopo:
+    def __init__(self, cleanup, tmp_path, servers=None, **vrf_kw):
+        u = tess.uid()
+        self.cleanup, self.tmp = cleanup, str(tmp_path)
+        self.ifs = {t: f"d{t[0]}{u}"[:15] for t in TENANTS}
+        ports = [tess.tap_port(f"p_{t}", self.ifs[t], i) for i, t in enumerate(TENANTS)]
+        self.pe = tess.Tessd(cleanup, tmp_path, ports=ports)
+        self.pe.config["router"] = {
+            "vrfs": [dict({"name": t, "id": 100 + i}, **vrf_kw) for i, t in enumerate(TENANTS)],
+            "interfaces": [{"name": f"{t}-lan", "vrf": t, "port": f"p_{t}",
+                            "addresses": [GW + "/24"]} for t in TENANTS],
+        }
+        self.pe.config["dhcp"] = {"servers": servers if servers is not None else [
+            dhcp_server("acme-lan", reservations=[
+                {"mac": RESV_MAC, "address": RESV_IP, "hostname": "printer"}]),
+            dhcp_server("bravo-lan")]}
+        self.pe.start()
+        self.ns = {}
+        for t in TENANTS:
+            ns = tess.Netns(cleanup)
+            ns.attach(self.ifs[t], mac=CLIENT_MAC)
+            ns.ifc = self.ifs[t]
+            self.ns[t] = ns
+        self.script = os.path.join(self.tmp, "udhcpc.sh")
+        with open(self.script, "w") as f:
+            f.write(SCRIPT)
+        os.chmod(self.script, stat.S_IRWXU)
+
+    def udhcpc(self, t, mac=None, extra=()):
+        """Runs udhcpc once in tenant t's namespace: (address, mask, router, rest) or None."""
+        ns = self.ns[t]
+        if mac:
+            ns.run("ip", "link", "set", ns.ifc, "address", mac)
+        note = os.path.join(self.tmp, f"note-{t}")
+        if os.path.exists(note):
+            os.unlink(note)
+        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", ns.name, "udhcpc", "-i",
+                    ns.ifc, "-f", "-q", "-n", "-t", "5", "-T", "2", "-A", "1", "-s",
+                    self.script, *extra, check=False, timeout=60)
+        if r.returncode != 0 or not os.path.exists(note):
+            return None
+        with open(note) as f:
+            head, *rest = f.read().strip().split("|")
+        ip, mask, router = (head.split() + ["", "", ""])[:3]
+        return ip, mask, router, rest
+
+    def gw_mac(self, iface):
+        return next(i["mac"] for i in self.pe.ctl("interface", "list") if i["name"] == iface)
+
+    def stats(self):
+        return {s["interface"]: s for s in self.pe.ctl("stats")["dhcp"]}
+
+    def leases(self, *args):
+        return self.pe.ctl("dhcp", "leases", *args)
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def discover(mac, xid, **opts):
+    o = [("message-type", "discover")] + list(opts.items()) + ["end"]
+    return (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
+            / UDP(sport=68, dport=67) / BOOTP(chaddr=mac_bytes(mac), xid=xid, flags=0x8000)
+            / DHCP(options=o))
+
+
+def request(mac, xid, ip, server=GW):
+    o = [("message-type", "request"), ("requested_addr", ip), ("server_id", server), "end"]
+    return (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
+            / UDP(sport=68, dport=67) / BOOTP(chaddr=mac_bytes(mac), xid=xid, flags=0x8000)
+            / DHCP(options=o))
+
+
+def replies(sock, xid, want=1, timeout=5):
+    def match(f):
+        p = Ether(f)
+        return BOOTP in p and p[BOOTP].op == 2 and p[BOOTP].xid == xid
+    return [Ether(f) for f in tess.recv_frames(sock, match, want, timeout)]
+
+
+def msg_type(p):
+    for o in p[DHCP].options:
+        if isinstance(o, tuple) and o[0] == "message-type":
+            return o[1]
+    return None
+
+
+def exchange(sock, frame, xid, timeout=5):
+    """Sends frame (retried: the first may race the tap coming up), returns the reply or None."""
+    for _ in range(3):
+        sock.send(bytes(frame))
+        got = replies(sock, xid, timeout=timeout / 3)
+        if got:
+            return got[0]
+    return None
+
+
+def test_two_tenants_same_macs_and_pools_each_get_a_lease(cleanup, tmp_path):
+    t = DhcpTopo(cleanup, tmp_path)
+    got = {n: t.udhcpc(n) for n in TENANTS}
+    for n in TENANTS:
+        assert got[n], f"{n}: no lease\n{t.pe.log()}"
+        ip, mask, router, rest = got[n]
+        assert ip.startswith("10.20.0.10") and mask == "24" and router == GW, got[n]
+        assert rest[0] == "10.20.0.53" and rest[1] == "tenant.example", rest
+        assert t.ns[n].ping(GW, count=2) == (2, 2)
+    # Same MAC, same pool, separate tables: each tenant has its own lease of its own.
+    leases = t.leases()
+    by_if = {(l["vrf"], l["interface"]): l for l in leases}
+    assert set(by_if) == {("acme", "acme-lan"), ("bravo", "bravo-lan")}
+    for n in TENANTS:
+        lease = by_if[(n, f"{n}-lan")]
+        assert lease["mac"].lower() == CLIENT_MAC and lease["state"] == "bound"
+        assert lease["address"] == got[n][0] and lease["expires_in"] > 500
+    assert [l["vrf"] for l in t.leases("--vrf", "bravo")] == ["bravo"]
+    s = t.stats()
+    for n in TENANTS:
+        c = s[f"{n}-lan"]
+        assert c["discover"] >= 1 and c["offer"] >= 1 and c["ack"] >= 1 and c["nak"] == 0
+        assert c["malformed"] == 0 and c["leases"] == 1
+    out = t.pe.tessctl("dhcp", "leases", "--vrf", "acme").stdout
+    assert "acme-lan" in out and "bravo-lan" not in out and got["acme"][0] in out
+    # A reservation: its MAC always gets its address (and its host name).
+    t.ns["acme"].run("ip", "addr", "flush", "dev", t.ns["acme"].ifc)
+    r = t.udhcpc("acme", mac=RESV_MAC)
+    assert r and r[0] == RESV_IP, r
+    # RELEASE, unicast to the server from the client's address, frees it.
+    sa = t.ns["acme"].raw_socket(t.ns["acme"].ifc)
+    rel = (Ether(src=RESV_MAC, dst=t.gw_mac("acme-lan")) / IP(src=RESV_IP, dst=GW)
+           / UDP(sport=68, dport=67) / BOOTP(chaddr=mac_bytes(RESV_MAC), xid=5, ciaddr=RESV_IP)
+           / DHCP(options=[("message-type", "release"), ("server_id", GW), "end"]))
+    sa.send(bytes(rel))
+    tess.wait_for(lambda: not [l for l in t.leases("--vrf", "acme") if l["address"] == RESV_IP],
+                  10, "the release")
+    assert t.stats()["acme-lan"]["release"] >= 1
+    # The admin clears a lease.
+    t.pe.tessctl("dhcp", "release", "bravo-lan", got["bravo"][0])
+    assert t.leases("--vrf", "bravo") == []
+    r = t.pe.tessctl("dhcp", "release", "bravo-lan", "10.20.0.200", check=False)
+    assert r.returncode != 0 and "no lease" in r.stderr
+
+
+def test_exhaustion_nak_decline_and_lease_limit(cleanup, tmp_path):
+    t = DhcpTopo(cleanup, tmp_path, servers=[
+        dhcp_server("acme-lan", exclude=[{"start": "10.20.0.101"}]),
+        dhcp_server("bravo-lan", max_leases=1)])
+    sa = t.ns["acme"].raw_socket(t.ns["acme"].ifc)
+    macs = [f"02:00:00:00:d0:{i:02x}" for i in range(4)]
+    got = []
+    for i, mac in enumerate(macs[:3]):
+        off = exchange(sa, discover(mac, 100 + i), 100 + i)
+        assert off is not None and msg_type(off) == 2, f"no offer for {mac}\n{t.pe.log()}"
+        ack = exchange(sa, request(mac, 200 + i, off[BOOTP].yiaddr), 200 + i)
+        assert ack is not None and msg_type(ack) == 5
+        got.append(off[BOOTP].yiaddr)
+    # Three addresses in the pool once .101 is excluded: all given, never .101.
+    assert sorted(got) == ["10.20.0.100", "10.20.0.102", "10.20.0.103"]
+    assert exchange(sa, discover(macs[3], 300), 300, timeout=3) is None
+    s = t.stats()["acme-lan"]
+    assert s["pool_exhausted"] >= 1 and s["leases"] == 3
+    # Another client asking for a taken address gets a NAK.
+    nak = exchange(sa, request(macs[3], 301, got[0]), 301)
+    assert nak is not None and msg_type(nak) == 6
+    assert t.stats()["acme-lan"]["nak"] >= 1
+    # DECLINE: the address is held back, no client's.
+    dec = (Ether(src=macs[0], dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
+           / UDP(sport=68, dport=67) / BOOTP(chaddr=mac_bytes(macs[0]), xid=400)
+           / DHCP(options=[("message-type", "decline"), ("requested_addr", got[0]),
+                           ("server_id", GW), "end"]))
+    sa.send(bytes(dec))
+    tess.wait_for(lambda: any(l["state"] == "declined" for l in t.leases("--vrf", "acme")),
+                  10, "the decline")
+    assert t.stats()["acme-lan"]["decline"] == 1
+    # bravo's share is one lease: a second client gets nothing, counted; acme is unaffected.
+    sb = t.ns["bravo"].raw_socket(t.ns["bravo"].ifc)
+    assert exchange(sb, discover(macs[0], 500), 500) is not None
+    assert exchange(sb, request(macs[0], 501, "10.20.0.100"), 501) is not None
+    assert exchange(sb, discover(macs[1], 502), 502, timeout=3) is None
+    assert t.stats()["bravo-lan"]["lease_limit"] >= 1
+
+
+def test_restart_keeps_leases(cleanup, tmp_path):
+    t = DhcpTopo(cleanup, tmp_path)
+    first = t.udhcpc("acme", mac="02:00:00:00:e0:01")
+    second = t.udhcpc("acme", mac="02:00:00:00:e0:02")
+    assert first and second and first[0] != second[0]
+    path = os.path.join(str(tmp_path), "tessd-dhcp-leases.json")
+    tess.wait_for(lambda: os.path.exists(path) and second[0] in open(path).read(), 10,
+                  "the leases file")
+    t.pe.stop()
+    t.pe.start()
+    for n in TENANTS:  # tessd's taps went with it: the new ones into the namespaces again
+        t.ns[n].attach(t.ifs[n], mac=CLIENT_MAC)
+    leases = {l["mac"].lower(): l for l in t.leases("--vrf", "acme")}
+    assert leases["02:00:00:00:e0:02"]["address"] == second[0]
+    # A fresh server would give the first pool address; the kept lease gives its own.
+    again = t.udhcpc("acme", mac="02:00:00:00:e0:02")
+    assert again and again[0] == second[0], again
+    # Renewing (unicast from the client's address, ciaddr set): ACKed, same address.
+    sa = t.ns["acme"].raw_socket(t.ns["acme"].ifc)
+    mac = "02:00:00:00:e0:02"
+    renew = (Ether(src=mac, dst=t.gw_mac("acme-lan")) / IP(src=second[0], dst=GW) / UDP(sport=68, dport=67)
+             / BOOTP(chaddr=mac_bytes(mac), xid=777, ciaddr=second[0])
+             / DHCP(options=[("message-type", "request"), "end"]))
+    ack = exchange(sa, renew, 777)
+    assert ack is not None and msg_type(ack) == 5 and ack[BOOTP].yiaddr == second[0]
+    assert ack[IP].dst == second[0]
+
+
+def test_malformed_counted_and_dropped(cleanup, tmp_path):
+    t = DhcpTopo(cleanup, tmp_path)
+    sa = t.ns["acme"].raw_socket(t.ns["acme"].ifc)
+    mac = "02:00:00:00:f0:01"
+    good = discover(mac, 900)
+    assert exchange(sa, good, 900) is not None  # the path works
+    raw = bytes(good[BOOTP])
+    eth_ip_udp = Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0",
+                                                              dst="255.255.255.255") / UDP(
+        sport=68, dport=67)
+    cookie = 236
+    bad = [
+        raw[:100],                                         # truncated
+        raw[:cookie] + b"\x00\x00\x00\x00" + raw[cookie + 4:],  # no magic cookie
+        b"\x02" + raw[1:],                                 # op BOOTREPLY
+        raw[:1] + b"\x06" + raw[2:],                       # htype not Ethernet
+        raw[:cookie + 4] + b"\x35\x01\x01\x32\x09\x0a",    # option length past the end
+        raw[:cookie + 4] + b"\x35\x01\x01\x34\x01\x07\xff",  # overload value 7
+        raw[:cookie + 4] + b"\x35\x01\x09\xff",            # unknown message type
+        raw[:cookie + 4] + b"\x35\x01\x01",                # no end option
+    ]
+    rnd = random.Random(12)
+    for _ in range(40):  # and random garbage after a valid header
+        bad.append(raw[:cookie + 4] + bytes(rnd.randrange(256) for _ in range(rnd.randrange(60))))
+    before = t.stats()["acme-lan"]["malformed"]
+    for b in bad[:8]:
+        sa.send(bytes(eth_ip_udp / b))
+    tess.wait_for(lambda: t.stats()["acme-lan"]["malformed"] - before >= 8, 10,
+                  "malformed counted")
+    for b in bad[8:]:
+        sa.send(bytes(eth_ip_udp / b))
+    time.sleep(0.5)
+    assert t.pe.proc.poll() is None
+    assert exchange(sa, discover(mac, 901), 901) is not None  # still serving
+    # A DISCOVER flood stays within the VRF's service budget: counted, and bravo still served.
+    flood = bytes(discover("02:00:00:00:f0:02", 950))
+    for _ in range(3000):
+        sa.send(flood)
+    tess.wait_for(lambda: t.stats()["acme-lan"]["rate_limited"] > 0, 10, "rate limiting")
+    assert t.udhcpc("bravo") is not None
