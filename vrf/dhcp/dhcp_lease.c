@@ -301,10 +301,10 @@ int dhcp_lease_restore(struct dhcp_leases *d, const struct dhcp_lease *l, uint64
 
 	if (l->expires <= now || l->state < DL_OFFERED || l->state > DL_DECLINED)
 		return -EINVAL;
-	if (rip ? rip != l->ip : (!dynamic_ok(d, l->ip) || reserved_for_other(d, l->ip, l->mac)))
-		return -EINVAL;
 	if (dhcp_lease_by_ip(d, l->ip) || (l->state != DL_DECLINED && dhcp_lease_by_mac(d, l->mac)))
 		return -EEXIST;
+	if (rip ? rip != l->ip : (!dynamic_ok(d, l->ip) || reserved_for_other(d, l->ip, l->mac)))
+		return -EINVAL;
 	n = add(d, l->mac, l->ip);
 	if (n == NULL)
 		return -EDQUOT;

@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The DHCP server's parser, reply builder, lease allocator and config rules. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dhcp_lease.h"
+#include "dhcp_proto.h"
+#include "tessd_config.h"
+#include "unit_assert.h"
+
+/* ---- parser ---- */
+
+struct msg {
+	uint8_t b[600];
+	size_t n;
+};
+
+/* A DISCOVER from 02:00:00:00:00:01 whose options follow (the end option not added). */
+static void msg_init(struct msg *m, uint8_t op)
+{
+	memset(m, 0, sizeof(*m));
+	m->b[0] = op;
+	m->b[1] = 1;
+	m->b[2] = 6;
+	m->b[4] = 0x12; /* xid */
+	m->b[28] = 0x02;
+	m->b[33] = 0x01;
+	m->b[236] = 0x63;
+	m->b[237] = 0x82;
+	m->b[238] = 0x53;
+	m->b[239] = 0x63;
+	m->n = 240;
+}
+
+static void opt(struct msg *m, const uint8_t *o, size_t n)
+{
+	memcpy(m->b + m->n, o, n);
+	m->n += n;
+}
+
+static void test_parse_discover(void **state)
+{
+	static const uint8_t o[] = { 53,  1,    1,   50,  4,  10, 0,  0, 7, 12, 5, 'p',
+				     'c', 0x01, '-', '1', 54, 4,  10, 0, 0, 1,  0, 255 };
+	struct dhcp_msg q;
+	struct msg m;
+
+	(void)state;
+	msg_init(&m, 1);
+	opt(&m, o, sizeof(o));
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_OK);
+	assert_int_equal(q.type, DHCP_DISCOVER);
+	assert_int_equal(q.requested, 0x0a000007);
+	assert_int_equal(q.server_id, 0x0a000001);
+	assert_string_equal(q.hostname, "pc-1"); /* the control character left out */
+	assert_int_equal(q.chaddr[0], 2);
+	assert_int_equal(q.chaddr[5], 1);
+}
+
+static void test_parse_malformed(void **state)
+{
+	struct dhcp_msg q;
+	struct msg m;
+
+	(void)state;
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, 239, &q), DHCP_BAD_SHORT);
+	assert_int_equal(dhcp_parse(m.b, 0, &q), DHCP_BAD_SHORT);
+
+	msg_init(&m, 2); /* BOOTREPLY */
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_HEADER);
+	msg_init(&m, 1);
+	m.b[2] = 16; /* hlen */
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_HEADER);
+	msg_init(&m, 1);
+	m.b[1] = 6; /* htype IEEE 802 */
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_HEADER);
+
+	msg_init(&m, 1);
+	m.b[239] = 0;
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_COOKIE);
+
+	/* An option's length past the end; a length byte missing; no end option. */
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 12, 40, 'a' }, 6);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OPTION);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 12 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OPTION);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1 }, 3);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OPTION);
+	/* Wrong lengths of the options read. */
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 2, 1, 1, 255 }, 5);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OPTION);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 3, 50, 3, 1, 2, 3, 255 }, 9);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OPTION);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 3, 12, 0, 255 }, 6);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OPTION);
+
+	/* No type, a server's type, an unknown one. */
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 255 }, 1);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_TYPE);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, DHCP_ACK, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_TYPE);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 9, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_TYPE);
+	assert_string_equal(dhcp_bad_name(DHCP_BAD_TYPE), "bad_message_type");
+}
+
+static void test_parse_overload(void **state)
+{
+	struct dhcp_msg q;
+	struct msg m;
+
+	(void)state;
+	/* The message type in the file field (overload 1), the server id in sname (2). */
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 52, 1, 3, 255 }, 4);
+	memcpy(m.b + 108, (const uint8_t[]){ 53, 1, 3, 255 }, 4);
+	memcpy(m.b + 44, (const uint8_t[]){ 54, 4, 10, 0, 0, 1 }, 6); /* fills up with pads */
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_OK);
+	assert_int_equal(q.type, DHCP_REQUEST);
+	assert_int_equal(q.server_id, 0x0a000001);
+
+	/* Bad values, a bad option in file, overload inside the overloaded field. */
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 52, 1, 4, 255 }, 7);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OVERLOAD);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 52, 2, 1, 1, 255 }, 8);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OVERLOAD);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 52, 1, 1, 255 }, 7);
+	memcpy(m.b + 108 + 120, (const uint8_t[]){ 12, 30, 'x' }, 3); /* past the field */
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OVERLOAD);
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 52, 1, 1, 255 }, 7);
+	memcpy(m.b + 108, (const uint8_t[]){ 52, 1, 2, 255 }, 4);
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_BAD_OVERLOAD);
+}
+
+/* Every prefix and every byte value at one place: never a read out of bounds (ASan). */
+static void test_parse_never_overreads(void **state)
+{
+	struct dhcp_msg q;
+	struct msg m;
+
+	(void)state;
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 50, 4, 10, 0, 0, 7, 52, 1, 3, 255 }, 13);
+	for (size_t n = 0; n <= m.n; n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		assert_non_null(copy);
+		memcpy(copy, m.b, n);
+		(void)dhcp_parse(copy, n, &q);
+		for (size_t at = 240; at < n; at++) {
+			uint8_t keep = copy[at];
+			for (unsigned v = 0; v < 256; v += 7) {
+				copy[at] = (uint8_t)v;
+				(void)dhcp_parse(copy, n, &q);
+			}
+			copy[at] = keep;
+		}
+		free(copy);
+	}
+}
+
+/* ---- builder ---- */
+
+static const uint8_t *find_opt(const uint8_t *p, size_t n, uint8_t code)
+{
+	for (size_t i = 240; i < n && p[i] != 255;) {
+		if (p[i] == 0) {
+			i++;
+			continue;
+		}
+		if (p[i] == code)
+			return p + i;
+		i += 2u + p[i + 1];
+	}
+	return NULL;
+}
+
+static void test_build(void **state)
+{
+	struct dhcp_reply r = {
+		.type = DHCP_ACK,
+		.xid = 0x11223344,
+		.flags = DHCP_BROADCAST,
+		.yiaddr = 0x0a140064,
+		.chaddr = { 2, 0, 0, 0, 0, 1 },
+		.server_id = 0x0a140001,
+		.lease_sec = 600,
+		.mask = 0xffffff00,
+		.router = 0x0a140001,
+		.dns = { 0x0a140035 },
+		.n_dns = 1,
+		.domain = "tenant.example",
+		.mtu = 1400,
+		.routes = { { 0x0a630000, 16, 0x0a140001 }, { 0, 0, 0x0a140001 } },
+		.n_routes = 2,
+	};
+	uint8_t b[DHCP_REPLY_MAX];
+	const uint8_t *o;
+	size_t n;
+
+	(void)state;
+	n = dhcp_build(b, sizeof(b), &r);
+	assert_true(n >= 300);
+	assert_int_equal(b[0], 2);
+	assert_memory_equal(b + 4, &r.xid, 4);
+	assert_int_equal(b[10], 0x80);
+	assert_memory_equal(b + 16, ((const uint8_t[]){ 10, 20, 0, 100 }), 4);
+	assert_memory_equal(b + 236, ((const uint8_t[]){ 0x63, 0x82, 0x53, 0x63 }), 4);
+	o = find_opt(b, n, 53);
+	assert_non_null(o);
+	assert_int_equal(o[2], DHCP_ACK);
+	o = find_opt(b, n, 51);
+	assert_non_null(o);
+	assert_memory_equal(o + 2, ((const uint8_t[]){ 0, 0, 2, 88 }), 4);
+	o = find_opt(b, n, 58); /* T1: half */
+	assert_non_null(o);
+	assert_int_equal(o[5], 44);
+	o = find_opt(b, n, 26);
+	assert_non_null(o);
+	assert_int_equal(o[2] << 8 | o[3], 1400);
+	o = find_opt(b, n, 15);
+	assert_non_null(o);
+	assert_int_equal(o[1], strlen("tenant.example"));
+	/* RFC 3442: 16, 10.99, via; then 0, via. */
+	o = find_opt(b, n, 121);
+	assert_non_null(o);
+	assert_int_equal(o[1], 7 + 5);
+	assert_memory_equal(o + 2, ((const uint8_t[]){ 16, 10, 99, 10, 20, 0, 1, 0, 10, 20, 0, 1 }),
+			    12);
+
+	/* A NAK: type, server id, message only. */
+	r.type = DHCP_NAK;
+	r.message = "address not available";
+	n = dhcp_build(b, sizeof(b), &r);
+	assert_non_null(find_opt(b, n, 56));
+	assert_null(find_opt(b, n, 51));
+	assert_null(find_opt(b, n, 3));
+	/* No room: 0. */
+	assert_int_equal(dhcp_build(b, 250, &r), 0);
+}
+
+/* ---- leases ---- */
+
+static const uint8_t MAC[4][6] = {
+	{ 2, 0, 0, 0, 0, 1 }, { 2, 0, 0, 0, 0, 2 }, { 2, 0, 0, 0, 0, 3 }, { 2, 0, 0, 0, 0, 4 }
+};
+#define IP(d) (0x0a000000u | (d))
+
+static struct tessd_dhcp_range pools[] = { { IP(10), IP(12) } };
+static struct tessd_dhcp_range excl[] = { { IP(11), 0 } };
+static struct tessd_dhcp_resv resv[] = { { { { 2, 0, 0, 0, 0, 9 } }, IP(50), "printer" },
+					 { { { 2, 0, 0, 0, 0, 8 } }, IP(12), "" } };
+
+static struct tessd_dhcp_server_cfg server(uint32_t max_leases)
+{
+	return (struct tessd_dhcp_server_cfg){
+		.pools = pools,
+		.n_pools = 1,
+		.exclude = excl,
+		.n_exclude = 1,
+		.reservations = resv,
+		.n_reservations = 2,
+		.max_leases = max_leases,
+		.lease_sec = 100,
+	};
+}
+
+static void test_lease_pools_exclusions_reservations(void **state)
+{
+	struct tessd_dhcp_server_cfg sc = server(16);
+	const uint8_t res9[6] = { 2, 0, 0, 0, 0, 9 }, res8[6] = { 2, 0, 0, 0, 0, 8 };
+	struct dhcp_leases d;
+	uint32_t ip;
+
+	(void)state;
+	assert_int_equal(dhcp_leases_init(&d, &sc), 0);
+	/* .11 excluded, .12 reserved: one dynamic address, .10. */
+	assert_int_equal(dhcp_offer(&d, MAC[0], 0, 1000, 60, &ip), 0);
+	assert_int_equal(ip, IP(10));
+	/* The same client is offered the same address again. */
+	assert_int_equal(dhcp_offer(&d, MAC[0], IP(11), 1001, 60, &ip), 0);
+	assert_int_equal(ip, IP(10));
+	assert_int_equal(dhcp_offer(&d, MAC[1], 0, 1000, 60, &ip), -ENOSPC);
+	assert_int_equal(dhcp_offer(&d, MAC[1], IP(11), 1000, 60, &ip), -ENOSPC);
+	/* Reservations: inside a pool (.12) and outside (.50). */
+	assert_int_equal(dhcp_offer(&d, res8, 0, 1000, 60, &ip), 0);
+	assert_int_equal(ip, IP(12));
+	assert_int_equal(dhcp_offer(&d, res9, IP(10), 1000, 60, &ip), 0);
+	assert_int_equal(ip, IP(50));
+	assert_string_equal(dhcp_reservation(&d, res9)->hostname, "printer");
+	/* REQUEST: its own offer ACKed; a reserved or excluded address or another's NAKed. */
+	assert_int_equal(dhcp_request(&d, MAC[0], IP(10), 1000, 100, "pc"), 0);
+	assert_int_equal(dhcp_lease_by_ip(&d, IP(10))->state, DL_BOUND);
+	assert_string_equal(dhcp_lease_by_ip(&d, IP(10))->hostname, "pc");
+	assert_int_equal(dhcp_request(&d, MAC[1], IP(10), 1000, 100, NULL), -EPERM);
+	assert_int_equal(dhcp_request(&d, MAC[1], IP(12), 1000, 100, NULL), -EPERM);
+	assert_int_equal(dhcp_request(&d, MAC[1], IP(11), 1000, 100, NULL), -EPERM);
+	assert_int_equal(dhcp_request(&d, MAC[1], IP(99), 1000, 100, NULL), -EPERM);
+	assert_int_equal(dhcp_request(&d, res9, IP(10), 1000, 100, NULL), -EPERM);
+	assert_int_equal(dhcp_request(&d, res9, IP(50), 1000, 100, NULL), 0);
+	/* A bound client asking for another address is NAKed (it must release first). */
+	assert_int_equal(dhcp_request(&d, MAC[0], IP(12), 1000, 100, NULL), -EPERM);
+	/* RELEASE: only its own. */
+	assert_int_equal(dhcp_release(&d, MAC[1], IP(10)), -ENOENT);
+	assert_int_equal(dhcp_release(&d, MAC[0], IP(10)), 0);
+	assert_null(dhcp_lease_by_ip(&d, IP(10)));
+	assert_int_equal(dhcp_offer(&d, MAC[1], 0, 1000, 60, &ip), 0);
+	assert_int_equal(ip, IP(10));
+	dhcp_leases_fini(&d);
+}
+
+static void test_lease_expiry_decline_limit(void **state)
+{
+	struct tessd_dhcp_range big[] = { { IP(100), IP(199) } };
+	struct tessd_dhcp_server_cfg sc = server(2);
+	struct dhcp_leases d;
+	uint32_t ip, a;
+
+	(void)state;
+	sc.pools = big;
+	sc.n_reservations = 0;
+	assert_int_equal(dhcp_leases_init(&d, &sc), 0);
+	assert_int_equal(dhcp_offer(&d, MAC[0], 0, 1000, 60, &a), 0);
+	assert_int_equal(dhcp_request(&d, MAC[0], a, 1000, 100, NULL), 0);
+	/* An offer not taken goes at its time; a bound lease at its own. */
+	assert_int_equal(dhcp_offer(&d, MAC[1], 0, 1000, 60, &ip), 0);
+	assert_int_equal(dhcp_offer(&d, MAC[2], 0, 1000, 60, &ip), -EDQUOT); /* max_leases 2 */
+	assert_int_equal(dhcp_request(&d, MAC[2], IP(150), 1000, 100, NULL), -EDQUOT);
+	assert_int_equal(dhcp_leases_expire(&d, 1059), 0);
+	assert_int_equal(dhcp_leases_expire(&d, 1060), 1);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(dhcp_leases_expire(&d, 1100), 1);
+	assert_int_equal(d.n, 0);
+	/* DECLINE: held back (no MAC), not offered until decline_sec passes. */
+	assert_int_equal(dhcp_offer(&d, MAC[0], IP(120), 2000, 60, &ip), 0);
+	assert_int_equal(ip, IP(120));
+	assert_int_equal(dhcp_request(&d, MAC[0], IP(120), 2000, 100, NULL), 0);
+	assert_int_equal(dhcp_decline(&d, MAC[1], IP(120), 2000, 600), -ENOENT);
+	assert_int_equal(dhcp_decline(&d, MAC[0], IP(120), 2000, 600), 0);
+	assert_int_equal(dhcp_lease_by_ip(&d, IP(120))->state, DL_DECLINED);
+	assert_null(dhcp_lease_by_mac(&d, MAC[0]));
+	assert_int_equal(dhcp_offer(&d, MAC[0], IP(120), 2001, 60, &ip), 0);
+	assert_int_not_equal(ip, IP(120));
+	assert_int_equal(dhcp_request(&d, MAC[3], IP(120), 2001, 100, NULL), -EPERM);
+	assert_int_equal(dhcp_leases_expire(&d, 2600), 2); /* and the offer */
+	assert_null(dhcp_lease_by_ip(&d, IP(120)));
+	dhcp_leases_fini(&d);
+}
+
+static void test_lease_restore(void **state)
+{
+	struct tessd_dhcp_server_cfg sc = server(4);
+	struct dhcp_lease l = { .ip = IP(10), .state = DL_BOUND, .expires = 5000 };
+	struct dhcp_leases d;
+
+	(void)state;
+	assert_int_equal(dhcp_leases_init(&d, &sc), 0);
+	memcpy(l.mac, MAC[0], 6);
+	assert_int_equal(dhcp_lease_restore(&d, &l, 6000), -EINVAL); /* expired */
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), 0);
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EEXIST);
+	l.ip = IP(11); /* excluded now */
+	memcpy(l.mac, MAC[1], 6);
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EINVAL);
+	l.ip = IP(77); /* outside the pools */
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EINVAL);
+	l.ip = IP(12); /* reserved for another MAC */
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EINVAL);
+	l.ip = IP(50); /* its own reservation */
+	memcpy(l.mac, resv[0].mac.b, 6);
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), 0);
+	l.state = 0;
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EINVAL);
+	assert_int_equal(d.n, 2);
+	dhcp_leases_fini(&d);
+}
+
+/* ---- config rules ---- */
+
+static int decode(const char *dhcp, struct cfg_errs *errs)
+{
+	char doc[4096];
+	struct tessd_cfg cfg;
+	json_t *j;
+	int rc;
+
+	snprintf(doc, sizeof(doc),
+		 "{\"ports\": [{\"name\": \"p\", \"devargs\": \"net_tap0\"}],"
+		 " \"router\": {\"vrfs\": [{\"name\": \"v\", \"id\": 1}],"
+		 "  \"interfaces\": [{\"name\": \"lan\", \"vrf\": \"v\", \"port\": \"p\","
+		 "   \"addresses\": [\"10.0.0.1/24\"]},"
+		 "   {\"name\": \"bare\", \"vrf\": \"v\", \"port\": \"p\", \"vlan\": 5}]},"
+		 " \"dhcp\": %s}",
+		 dhcp);
+	j = json_loads(doc, 0, NULL);
+	assert_non_null(j);
+	cfg_errs_init(errs);
+	rc = tessd_cfg_decode(j, &cfg, errs, tessd_dhcp_validate);
+	json_decref(j);
+	if (rc == 0)
+		tessd_cfg_free(&cfg);
+	return rc;
+}
+
+static void expect_err(const char *dhcp, const char *path, const char *text)
+{
+	struct cfg_errs errs;
+
+	assert_int_not_equal(decode(dhcp, &errs), 0);
+	for (unsigned i = 0; i < errs.n; i++)
+		if (strcmp(errs.e[i].path, path) == 0 && strstr(errs.e[i].msg, text))
+			return;
+	for (unsigned i = 0; i < errs.n; i++)
+		fprintf(stderr, "  %s: %s\n", errs.e[i].path, errs.e[i].msg);
+	fail_msg("no error at %s with '%s'", path, text);
+}
+
+#define SRV(x) "{\"servers\": [{\"interface\": \"lan\", " x "}]}"
+#define POOL   "\"pools\": [{\"start\": \"10.0.0.100\", \"end\": \"10.0.0.200\"}]"
+
+static void test_config_rules(void **state)
+{
+	struct cfg_errs errs;
+
+	(void)state;
+	assert_int_equal(decode(SRV(POOL ", \"reservations\": [{\"mac\": \"02:00:00:00:00:01\","
+					 " \"address\": \"10.0.0.5\", \"hostname\": \"pc\"}],"
+					 " \"routes\": [{\"prefix\": \"10.9.0.0/16\", \"via\":"
+					 " \"10.0.0.1\"}], \"dns\": [\"10.0.0.53\"]"),
+				&errs),
+			 0);
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.1.100\", \"end\": \"10.0.1.200\"}]"),
+		   "/dhcp/servers/0/pools/0/start", "not on a subnet");
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.0.0\", \"end\": \"10.0.0.20\"}]"),
+		   "/dhcp/servers/0/pools/0/start", "network address");
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.0.100\", \"end\": \"10.0.0.255\"}]"),
+		   "/dhcp/servers/0/pools/0/end", "broadcast");
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.0.1\", \"end\": \"10.0.0.20\"}]"),
+		   "/dhcp/servers/0/pools/0/start", "own address");
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.0.0\", \"end\": \"10.0.0.20\"}]"),
+		   "/dhcp/servers/0/pools/0/start", "network");
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.0.2\", \"end\": \"10.0.0.254\"}, "
+		       "{\"start\": \"10.0.0.100\", \"end\": \"10.0.0.110\"}]"),
+		   "/dhcp/servers/0/pools/1", "overlaps pool 0");
+	expect_err(SRV("\"pools\": [{\"start\": \"10.0.0.20\", \"end\": \"10.0.0.10\"}]"),
+		   "/dhcp/servers/0/pools/0", "end is before start");
+	expect_err(SRV(POOL ", \"reservations\": [{\"mac\": \"02:00:00:00:00:01\", \"address\": "
+			    "\"10.0.0.5\"}, {\"mac\": \"02:00:00:00:00:01\", \"address\": "
+			    "\"10.0.0.6\"}]"),
+		   "/dhcp/servers/0/reservations/1/mac", "already reserved");
+	expect_err(SRV(POOL ", \"reservations\": [{\"mac\": \"02:00:00:00:00:01\", \"address\": "
+			    "\"10.0.0.5\"}, {\"mac\": \"02:00:00:00:00:02\", \"address\": "
+			    "\"10.0.0.5\"}]"),
+		   "/dhcp/servers/0/reservations/1/address", "already reserved");
+	expect_err(SRV(POOL ", \"reservations\": [{\"mac\": \"02:00:00:00:00:01\", \"address\": "
+			    "\"192.168.0.5\"}]"),
+		   "/dhcp/servers/0/reservations/0/address", "not on a subnet");
+	expect_err(SRV(POOL ", \"reservations\": [{\"mac\": \"03:00:00:00:00:01\", \"address\": "
+			    "\"10.0.0.5\"}]"),
+		   "/dhcp/servers/0/reservations/0/mac", "multicast");
+	expect_err(SRV(POOL ", \"routes\": [{\"prefix\": \"10.9.0.1/16\", \"via\": \"10.0.0.1\"}]"),
+		   "/dhcp/servers/0/routes/0/prefix", "host bits");
+	expect_err(SRV(POOL ", \"mtu\": 40"), "/dhcp/servers/0/mtu", "at least 68");
+	expect_err(SRV(POOL ", \"max_leases\": 0"), "/dhcp/servers/0/max_leases", "");
+	expect_err(SRV(POOL ", \"domain\": \"a b\""), "/dhcp/servers/0/domain", "");
+	expect_err("{\"servers\": [{\"interface\": \"nope\"}]}", "/dhcp/servers/0/interface",
+		   "nope");
+	expect_err("{\"servers\": [{\"interface\": \"bare\"}]}", "/dhcp/servers/0/interface",
+		   "no address");
+	expect_err("{\"servers\": [{\"interface\": \"lan\"}, {\"interface\": \"lan\"}]}",
+		   "/dhcp/servers/1/interface", "already has a DHCP server");
+	expect_err("{\"servers\": [{\"interface\": \"lan\", \"pools\": [{\"start\": \"10.0.0.2\", "
+		   "\"end\": \"10.0.0.254\"}]}], \"leases_file\": \"rel/x.json\"}",
+		   "/dhcp/leases_file", "absolute");
+}
+
+static void test_config_pool_size(void **state)
+{
+	struct cfg_errs errs;
+	char doc[8192];
+	json_t *j;
+	struct tessd_cfg cfg;
+
+	(void)state;
+	/* A /8: more addresses than a server may hold. */
+	snprintf(doc, sizeof(doc),
+		 "{\"ports\": [{\"name\": \"p\", \"devargs\": \"net_tap0\"}],"
+		 " \"router\": {\"vrfs\": [{\"name\": \"v\", \"id\": 1}],"
+		 "  \"interfaces\": [{\"name\": \"lan\", \"vrf\": \"v\", \"port\": \"p\","
+		 "   \"addresses\": [\"10.0.0.1/8\"]}]},"
+		 " \"dhcp\": {\"servers\": [{\"interface\": \"lan\", \"pools\": [{\"start\":"
+		 " \"10.0.0.2\", \"end\": \"10.255.255.254\"}]}]}}");
+	j = json_loads(doc, 0, NULL);
+	assert_non_null(j);
+	cfg_errs_init(&errs);
+	assert_int_not_equal(tessd_cfg_decode(j, &cfg, &errs, tessd_dhcp_validate), 0);
+	json_decref(j);
+	assert_true(errs.n >= 1);
+	assert_string_equal(errs.e[0].path, "/dhcp/servers/0/pools");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_discover),
+		cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_parse_overload),
+		cmocka_unit_test(test_parse_never_overreads),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_lease_pools_exclusions_reservations),
+		cmocka_unit_test(test_lease_expiry_decline_limit),
+		cmocka_unit_test(test_lease_restore),
+		cmocka_unit_test(test_config_rules),
+		cmocka_unit_test(test_config_pool_size),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
