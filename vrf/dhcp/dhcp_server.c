@@ -32,10 +32,21 @@
 #include "module.h"
 #include "tessd.h"
 
-#define DHCP_COUNTERS(_)                                                               \
-	_(discover)                                                                    \
-	_(offer) _(request) _(ack) _(nak) _(release) _(decline) _(inform) _(malformed) \
-		_(pool_exhausted) _(lease_limit) _(ignored) _(relayed) _(no_mbuf)
+#define DHCP_COUNTERS(_)  \
+	_(discover)       \
+	_(offer)          \
+	_(request)        \
+	_(ack)            \
+	_(nak)            \
+	_(release)        \
+	_(decline)        \
+	_(inform)         \
+	_(malformed)      \
+	_(pool_exhausted) \
+	_(lease_limit)    \
+	_(ignored)        \
+	_(relayed)        \
+	_(no_mbuf)
 
 #define CNT_FIELD(n) uint64_t n;
 struct dhcp_counters {
