@@ -163,6 +163,44 @@ static void drops_human(const json_t *o)
 	table_free(t);
 }
 
+/*
+ * Sections of other modules (a list of objects each, e.g. a service per
+ * interface): one line per object, its names then its non-zero counts.
+ */
+static void modules_human(const json_t *r)
+{
+	static const char *const known[] = { "ports", "groups", "vrfs",    "interfaces",
+					     "drops", "stages", "workers", NULL };
+	const char *key;
+	json_t *a;
+
+	json_object_foreach ((json_t *)r, key, a) {
+		bool skip = !json_is_array(a) || json_array_size(a) == 0;
+		size_t i;
+		json_t *o;
+
+		for (const char *const *k = known; !skip && *k; k++)
+			skip = strcmp(*k, key) == 0;
+		if (skip)
+			continue;
+		printf("\n%s:\n", key);
+		json_array_foreach (a, i, o) {
+			char counts[1024], names[256] = "";
+			size_t used = 0;
+			const char *f;
+			json_t *v;
+
+			json_object_foreach (o, f, v) {
+				if (json_is_string(v) && used < sizeof(names))
+					used += (size_t)snprintf(names + used, sizeof(names) - used,
+								 "%s%s", used ? " " : "",
+								 json_string_value(v));
+			}
+			printf("  %s: %s\n", names, tessctl_join_counts(o, counts, sizeof(counts)));
+		}
+	}
+}
+
 static void stats_human(const json_t *r)
 {
 	static const char *const ph[] = { "PORT",     "RX-PKTS", "RX-BYTES",     "TX-PKTS",
@@ -217,6 +255,7 @@ static void stats_human(const json_t *r)
 	router_stats_human(json_object_get(r, "interfaces"), "INTERFACE");
 	drops_human(json_object_get(r, "drops"));
 	stages_human(json_object_get(r, "stages"));
+	modules_human(r);
 
 	putchar('\n');
 	t = table_new(wh);

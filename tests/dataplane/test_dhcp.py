@@ -295,3 +295,43 @@ def test_malformed_counted_and_dropped(cleanup, tmp_path):
         sa.send(flood)
     tess.wait_for(lambda: t.stats()["acme-lan"]["rate_limited"] > 0, 10, "rate limiting")
     assert t.udhcpc("bravo") is not None
+
+
+def test_irb_interface_and_config_errors(cleanup, tmp_path):
+    """A server on a vswitch group's router interface (IRB); a bad DHCP config refused with
+    its path; an interface a server uses cannot be removed."""
+    u = tess.uid()
+    ifc = f"di{u}"[:15]
+    pe = tess.Tessd(cleanup, tmp_path, ports=[
+        tess.tap_port("desk", ifc, 0, mode="access", group="corp")])
+    pe.config["switch"] = {"groups": [{"name": "corp", "tenant": "Corp", "vlan": 300}]}
+    pe.config["router"] = {
+        "vrfs": [{"name": "corp", "id": 300}],
+        "interfaces": [{"name": "corp-irb", "vrf": "corp", "group": "corp",
+                        "addresses": [GW + "/24"]}]}
+    bad = dict(pe.config, dhcp={"servers": [dhcp_server(
+        "corp-irb", pools=[{"start": "10.20.0.200", "end": "10.20.0.255"}])]})
+    pe.write_config(bad)
+    r = tess.sh(tess.TESSD, "--check", "-c", pe.config_path, check=False)
+    assert r.returncode != 0
+    assert "/dhcp/servers/0/pools/0/end" in r.stdout + r.stderr, r.stdout + r.stderr
+    pe.config["dhcp"] = {"servers": [dhcp_server("corp-irb")]}
+    pe.start()
+    ns = tess.Netns(cleanup)
+    ns.attach(ifc, mac=CLIENT_MAC)
+    ns.ifc = ifc
+    t = DhcpTopo.__new__(DhcpTopo)  # its client helper, on this tessd
+    t.pe, t.tmp, t.ns = pe, str(tmp_path), {"corp": ns}
+    t.script = os.path.join(t.tmp, "udhcpc.sh")
+    with open(t.script, "w") as f:
+        f.write(SCRIPT)
+    os.chmod(t.script, stat.S_IRWXU)
+    got = t.udhcpc("corp")
+    assert got and got[0].startswith("10.20.0.10"), f"{got}\n{pe.log()}"
+    assert ns.ping(GW, count=2) == (2, 2)
+    assert t.stats()["corp-irb"]["ack"] >= 1
+    out = pe.tessctl("stats").stdout
+    assert "dhcp:" in out and "corp-irb" in out and "ack=" in out
+    r = pe.tessctl("interface", "del", "corp-irb", check=False)
+    assert r.returncode != 0 and "/dhcp/servers/0/interface" in r.stderr, r.stderr
+    assert [l["address"] for l in t.leases()] == [got[0]]
