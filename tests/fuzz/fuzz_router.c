@@ -4,7 +4,8 @@
  * IPv4 header checks, TTL, options, local delivery (echo, closed ports),
  * ICMP errors, ARP (requests, replies, gratuitous, queued packets),
  * fragmentation to a smaller MTU, next-hop groups, blackhole and reject
- * routes, VRF leaking, and routing into and out of a vswitch group (IRB).
+ * routes, VRF leaking, and routing into and out of a vswitch group (IRB);
+ * the DHCP server's parser and leases (servers on "acme-ent" and "irb").
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +56,15 @@ static const char config[] =
 	"  {\"vrf\": \"bravo\", \"ip\": \"10.20.0.2\", \"mac\": \"02:00:00:00:b0:02\","
 	"   \"interface\": \"bravo-dc\"},"
 	"  {\"vrf\": \"acme\", \"ip\": \"192.168.10.2\", \"mac\": \"02:00:00:00:a0:02\","
-	"   \"interface\": \"acme-ent\"}]}}";
+	"   \"interface\": \"acme-ent\"}]},"
+	/* DHCP servers on a routed port and on the IRB: broadcast and 0.0.0.0 reach the parser. */
+	"\"dhcp\": {\"servers\": ["
+	"  {\"interface\": \"acme-ent\", \"pools\": [{\"start\": \"192.168.10.100\","
+	"   \"end\": \"192.168.10.103\"}], \"max_leases\": 3,"
+	"   \"reservations\": [{\"mac\": \"02:00:00:00:a0:77\", \"address\": \"192.168.10.77\"}],"
+	"   \"routes\": [{\"prefix\": \"10.0.0.0/8\", \"via\": \"192.168.10.2\"}]},"
+	"  {\"interface\": \"irb\", \"pools\": [{\"start\": \"10.30.0.10\","
+	"   \"end\": \"10.30.0.20\"}]}]}}";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -84,6 +84,33 @@ rt = {
         src="192.168.50.7", dst="192.168.10.9") / Raw(b"j" * 4000), True),
     "martian": wan(IP(src="127.0.0.1", dst="10.1.2.3") / UDP()),
 }
+# DHCP (servers on acme-ent and irb): a client's exchange, then what must be refused.
+dmac = "02:00:00:00:a0:0d"
+
+
+def dhcp(opts, port=0, src="0.0.0.0", dst="255.255.255.255", **bootp):
+    from scapy.layers.dhcp import BOOTP, DHCP
+    b = BOOTP(chaddr=bytes.fromhex(dmac.replace(":", "")), xid=7, flags=0x8000, **bootp)
+    return rec(port, Ether(src=dmac, dst=BC) / IP(src=src, dst=dst) / UDP(sport=68, dport=67)
+               / b / DHCP(options=opts + ["end"]))
+
+
+rt.update({
+    "dhcp-discover": dhcp([("message-type", "discover")]),
+    "dhcp-exchange": dhcp([("message-type", "discover")]) + dhcp(
+        [("message-type", "request"), ("requested_addr", "192.168.10.100"),
+         ("server_id", "192.168.10.1")]) + dhcp(
+        [("message-type", "release"), ("server_id", "192.168.10.1")],
+        ciaddr="192.168.10.100"),
+    "dhcp-init-reboot": dhcp([("message-type", "request"),
+                              ("requested_addr", "192.168.10.101")]),
+    "dhcp-decline": dhcp([("message-type", "decline"), ("requested_addr", "192.168.10.100")]),
+    "dhcp-inform": dhcp([("message-type", "inform")], src="192.168.10.50",
+                        ciaddr="192.168.10.50"),
+    "dhcp-overload": dhcp([("message-type", "discover"), ("dhcp-option-overload", 3)],
+                          file=b"\x0c\x03abc\xff", sname=b"\x32\x04\xc0\xa8\x0a\x65\xff"),
+    "dhcp-irb": dhcp([("message-type", "discover")], port=2),
+})
 for k, v in rt.items():
     out("router", k, v)
 
