@@ -210,6 +210,12 @@ def test_exhaustion_nak_decline_and_lease_limit(cleanup, tmp_path):
     nak = exchange(sa, request(macs[3], 301, got[0]), 301)
     assert nak is not None and msg_type(nak) == 6
     assert t.stats()["acme-lan"]["nak"] >= 1
+    # A REQUEST for another server (10.20.0.2) withdraws our offer, unanswered.
+    off = exchange(sa, discover(macs[3], 310), 310, timeout=3)
+    assert off is None  # (still exhausted)
+    assert exchange(sa, request(macs[2], 311, got[2], server="10.20.0.2"), 311,
+                    timeout=3) is None
+    assert t.stats()["acme-lan"]["ignored"] >= 1 and t.stats()["acme-lan"]["leases"] == 3
     # DECLINE: the address is held back, no client's.
     dec = (Ether(src=macs[0], dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
            / UDP(sport=68, dport=67) / BOOTP(chaddr=mac_bytes(macs[0]), xid=400)
@@ -282,7 +288,10 @@ def test_malformed_counted_and_dropped(cleanup, tmp_path):
     before = t.stats()["acme-lan"]["malformed"]
     for b in bad[:8]:
         sa.send(bytes(eth_ip_udp / b))
-    tess.wait_for(lambda: t.stats()["acme-lan"]["malformed"] - before >= 8, 10,
+    bad_sum = Ether(bytes(discover(mac, 902)))
+    bad_sum[UDP].chksum ^= 0x5555
+    sa.send(bytes(bad_sum))
+    tess.wait_for(lambda: t.stats()["acme-lan"]["malformed"] - before >= 9, 10,
                   "malformed counted")
     for b in bad[8:]:
         sa.send(bytes(eth_ip_udp / b))

@@ -300,6 +300,14 @@ static bool subnet(const struct tessd_iface_cfg *ic, uint32_t ip, uint32_t *addr
 	return false;
 }
 
+static bool own_address(const struct tessd_iface_cfg *ic, uint32_t ip)
+{
+	for (uint32_t a = 0; a < ic->n_addresses; a++)
+		if (ic->addresses[a].ip == ip)
+			return true;
+	return false;
+}
+
 /* The options of sc for a client of address yiaddr (or ciaddr for INFORM). */
 static void fill_options(struct dhcp_reply *r, const struct tessd_dhcp_server_cfg *sc,
 			 const struct tessd_iface_cfg *ic, uint32_t client)
@@ -457,7 +465,7 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 		s->c.request++;
 		if (q->server_id) {
 			/* SELECTING: for another server, our offer is declined implicitly. */
-			if (q->server_id != sid && !subnet(ic, q->server_id, &ip, &mask)) {
+			if (!own_address(ic, q->server_id)) {
 				struct dhcp_lease *l = dhcp_lease_by_mac(&s->leases, q->chaddr);
 				if (l && l->state == DL_OFFERED) {
 					dhcp_lease_remove(&s->leases, l);
@@ -554,6 +562,13 @@ static void dhcp_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 	/* The UDP length within the IP packet (the router checked the IP header). */
 	if (ulen < sizeof(*uh) || ulen > rte_be_to_cpu_16(ip->total_length) - hlen ||
 	    ulen - sizeof(*uh) > sizeof(buf)) {
+		s->c.malformed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* A UDP checksum, if sent, must hold (the kernel would drop it before a server). */
+	if (uh->dgram_cksum != 0 &&
+	    rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(RTE_ETHER_HDR_LEN + hlen)) != 0) {
 		s->c.malformed++;
 		rte_pktmbuf_free(m);
 		return;
