@@ -62,7 +62,8 @@ int dhcp_leases_init(struct dhcp_leases *d, const struct tessd_dhcp_server_cfg *
 		dhcp_leases_fini(d);
 		return -ENOMEM;
 	}
-	memcpy(d->resv, sc->reservations, sc->n_reservations * sizeof(*d->resv));
+	if (sc->n_reservations) /* reservations is NULL when there are none */
+		memcpy(d->resv, sc->reservations, sc->n_reservations * sizeof(*d->resv));
 	d->n_resv = sc->n_reservations;
 	for (uint32_t i = 0; i < sc->n_exclude; i++) {
 		uint32_t lo = sc->exclude[i].start;
