@@ -9,6 +9,7 @@
 #  3. tessd as the provider-edge router in front of a host tessd: two
 #     enterprises both on 192.168.0.0/16, a VRF each, each reaching only its
 #     own desktop (same addresses too) through VLANs 100 and 200 on the trunk;
+#     each enterprise's DHCP client gets a lease from its VRF's server;
 #  4. tessmgrd provisions desktops of two tenants on a shared (libvirt test
 #     driver) host: linked clones, CPU partitions pinned apart, usage against
 #     quota, and each desktop's vhost-user port in its tenant's group of the
@@ -243,7 +244,11 @@ cat >"$DIR/pe.json" <<JSON
       { "name": "bravo-ent", "vrf": "bravo", "port": "bravo", "addresses": ["192.168.10.1/24"] },
       { "name": "bravo-dc",  "vrf": "bravo", "port": "trunk", "vlan": 200, "addresses": ["192.168.50.1/24"] }
     ]
-  }
+  },
+  "dhcp": { "servers": [
+    { "interface": "acme-ent",  "pools": [ { "start": "192.168.10.100", "end": "192.168.10.199" } ], "domain": "acme.example" },
+    { "interface": "bravo-ent", "pools": [ { "start": "192.168.10.100", "end": "192.168.10.199" } ], "domain": "bravo.example" }
+  ] }
 }
 JSON
 cat >"$DIR/host.json" <<JSON
@@ -312,6 +317,16 @@ ctl route add 192.168.50.10/32 --vrf acme --blackhole
 ip netns exec "tess-demo-pe-acme-$$" ping -c 2 -i 0.2 -W 1 192.168.50.10 | tail -2 || true
 ip netns exec "tess-demo-pe-bravo-$$" ping -c 2 -i 0.2 192.168.50.10 | tail -2
 ctl route del 192.168.50.10/32 --vrf acme
+
+if command -v udhcpc >/dev/null; then
+	step "DHCP: each enterprise's DHCP client gets a lease from its own VRF's server (same pool)"
+	for e in acme bravo; do
+		# -s /bin/true: the lease is shown, the namespace keeps its static address.
+		ip netns exec "tess-demo-pe-$e-$$" udhcpc -i "pe-$e" -f -q -n -t 3 -T 1 -s /bin/true 2>&1 |
+			grep -i "lease of" || true
+	done
+	ctl dhcp leases
+fi
 
 step "neighbours and per-VRF counters"
 ctl neigh show
