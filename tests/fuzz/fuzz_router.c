@@ -57,12 +57,15 @@ static const char config[] =
 	"   \"interface\": \"bravo-dc\"},"
 	"  {\"vrf\": \"acme\", \"ip\": \"192.168.10.2\", \"mac\": \"02:00:00:00:a0:02\","
 	"   \"interface\": \"acme-ent\"}]},"
-	/* DHCP servers on a routed port and on the IRB: broadcast and 0.0.0.0 reach the parser. */
+	/* DHCP servers on a routed port, a VLAN sub-interface and the IRB: broadcast and 0.0.0.0
+	   reach the parser. */
 	"\"dhcp\": {\"servers\": ["
 	"  {\"interface\": \"acme-ent\", \"pools\": [{\"start\": \"192.168.10.100\","
 	"   \"end\": \"192.168.10.103\"}], \"max_leases\": 3,"
 	"   \"reservations\": [{\"mac\": \"02:00:00:00:a0:77\", \"address\": \"192.168.10.77\"}],"
 	"   \"routes\": [{\"prefix\": \"10.0.0.0/8\", \"via\": \"192.168.10.2\"}]},"
+	"  {\"interface\": \"acme-dc\", \"pools\": [{\"start\": \"192.168.50.10\","
+	"   \"end\": \"192.168.50.20\"}]},"
 	"  {\"interface\": \"irb\", \"pools\": [{\"start\": \"10.30.0.10\","
 	"   \"end\": \"10.30.0.20\"}]}]}}";
 

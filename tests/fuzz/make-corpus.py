@@ -88,10 +88,11 @@ rt = {
 dmac = "02:00:00:00:a0:0d"
 
 
-def dhcp(opts, port=0, src="0.0.0.0", dst="255.255.255.255", **bootp):
+def dhcp(opts, port=0, src="0.0.0.0", dst="255.255.255.255", vlan=None, **bootp):
     from scapy.layers.dhcp import BOOTP, DHCP
     b = BOOTP(chaddr=bytes.fromhex(dmac.replace(":", "")), xid=7, flags=0x8000, **bootp)
-    return rec(port, Ether(src=dmac, dst=BC) / IP(src=src, dst=dst) / UDP(sport=68, dport=67)
+    eth = Ether(src=dmac, dst=BC) / Dot1Q(vlan=vlan) if vlan else Ether(src=dmac, dst=BC)
+    return rec(port, eth / IP(src=src, dst=dst) / UDP(sport=68, dport=67)
                / b / DHCP(options=opts + ["end"]))
 
 
@@ -110,6 +111,8 @@ rt.update({
     "dhcp-overload": dhcp([("message-type", "discover"), ("dhcp-option-overload", 3)],
                           file=b"\x0c\x03abc\xff", sname=b"\x32\x04\xc0\xa8\x0a\x65\xff"),
     "dhcp-irb": dhcp([("message-type", "discover")], port=2),
+    "dhcp-subif": dhcp([("message-type", "discover")], port=1, vlan=100) + dhcp(
+        [("message-type", "request"), ("requested_addr", "192.168.50.10")], port=1, vlan=100),
 })
 for k, v in rt.items():
     out("router", k, v)
