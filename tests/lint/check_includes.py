@@ -21,6 +21,7 @@ ALLOWED = {
     "dataplane/xconnect": CORE,
     "vswitch": CORE,
     "vrf": CORE + ["vswitch"],
+    "vrf/dhcp": CORE + ["vrf"],  # the router's UDP services (l3_svc.h)
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
