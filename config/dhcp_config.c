@@ -131,6 +131,9 @@ static const struct cfg_field dhcp_fields[] = {
 	CFG_FIELD(struct tessd_dhcp_cfg, save_ms, "save_ms", INT(10, 600000), false, "1000"),
 	CFG_FIELD(struct tessd_dhcp_cfg, decline_sec, "decline_sec", INT(1, 86400), false, "600"),
 	CFG_FIELD(struct tessd_dhcp_cfg, offer_sec, "offer_sec", INT(1, 3600), false, "60"),
+	/* Lease tables are allocated whole: their sum bounds the memory all tenants share. */
+	CFG_FIELD(struct tessd_dhcp_cfg, lease_capacity, "lease_capacity", INT(1, 1 << 22), false,
+		  "262144"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, servers, n_servers, "servers",
 			ARR(OBJ(server_fields, struct tessd_dhcp_server_cfg), 8192,
 			    struct tessd_dhcp_server_cfg),
@@ -354,9 +357,20 @@ static void validate_server(const struct tessd_cfg *cfg, uint32_t i, struct cfg_
 int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
+	uint64_t sum = 0;
 
-	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++)
+	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++) {
 		validate_server(cfg, i, errs);
+		sum += cfg->dhcp.servers[i].max_leases;
+		if (sum > cfg->dhcp.lease_capacity &&
+		    sum - cfg->dhcp.servers[i].max_leases <= cfg->dhcp.lease_capacity) {
+			char path[CFG_PATH_MAX];
+			snprintf(path, sizeof(path), "/dhcp/servers/%u/max_leases", i);
+			cfg_err_add(errs, ENOSPC, path,
+				    "the servers' max_leases add up past dhcp.lease_capacity (%u)",
+				    cfg->dhcp.lease_capacity);
+		}
+	}
 	cfg_check_refs_in(&tessd_cfg_schema, cfg, "dhcp", errs);
 	return errs->n == before ? 0 : -EINVAL;
 }

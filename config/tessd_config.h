@@ -257,6 +257,7 @@ struct tessd_dhcp_cfg {
 	uint32_t save_ms;                /* lease changes written at most this often */
 	uint32_t decline_sec;            /* a declined address is not offered this long */
 	uint32_t offer_sec;              /* an offer holds its address this long */
+	uint32_t lease_capacity;         /* the servers' max_leases together, at most */
 	struct tessd_dhcp_server_cfg *servers;
 	uint32_t n_servers;
 };

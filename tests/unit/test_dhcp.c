@@ -413,6 +413,10 @@ static int decode(const char *dhcp, struct cfg_errs *errs)
 		 " \"router\": {\"vrfs\": [{\"name\": \"v\", \"id\": 1}],"
 		 "  \"interfaces\": [{\"name\": \"lan\", \"vrf\": \"v\", \"port\": \"p\","
 		 "   \"addresses\": [\"10.0.0.1/24\"]},"
+		 "   {\"name\": \"other\", \"vrf\": \"v\", \"port\": \"p\", \"vlan\": 6,"
+		 "    \"addresses\": [\"10.1.0.1/24\"]},"
+		 "   {\"name\": \"third\", \"vrf\": \"v\", \"port\": \"p\", \"vlan\": 7,"
+		 "    \"addresses\": [\"10.2.0.1/24\"]},"
 		 "   {\"name\": \"bare\", \"vrf\": \"v\", \"port\": \"p\", \"vlan\": 5}]},"
 		 " \"dhcp\": %s}",
 		 dhcp);
@@ -487,6 +491,10 @@ static void test_config_rules(void **state)
 	expect_err(SRV(POOL ", \"mtu\": 40"), "/dhcp/servers/0/mtu", "at least 68");
 	expect_err(SRV(POOL ", \"max_leases\": 0"), "/dhcp/servers/0/max_leases", "");
 	expect_err(SRV(POOL ", \"domain\": \"a b\""), "/dhcp/servers/0/domain", "");
+	expect_err("{\"lease_capacity\": 1500, \"servers\": [{\"interface\": \"lan\"}, "
+		   "{\"interface\": \"other\", \"max_leases\": 500}, {\"interface\": \"third\", "
+		   "\"max_leases\": 100}]}",
+		   "/dhcp/servers/1/max_leases", "lease_capacity (1500)");
 	expect_err("{\"servers\": [{\"interface\": \"nope\"}]}", "/dhcp/servers/0/interface",
 		   "nope");
 	expect_err("{\"servers\": [{\"interface\": \"bare\"}]}", "/dhcp/servers/0/interface",
