@@ -131,6 +131,8 @@ static const struct cfg_field dhcp_fields[] = {
 	CFG_FIELD(struct tessd_dhcp_cfg, save_ms, "save_ms", INT(10, 600000), false, "1000"),
 	CFG_FIELD(struct tessd_dhcp_cfg, decline_sec, "decline_sec", INT(1, 86400), false, "600"),
 	CFG_FIELD(struct tessd_dhcp_cfg, offer_sec, "offer_sec", INT(1, 3600), false, "60"),
+	/* ISC and Kea check an address is unused before offering it: ARP, then this wait. */
+	CFG_FIELD(struct tessd_dhcp_cfg, probe_ms, "probe_ms", INT(0, 5000), false, "300"),
 	/* Lease tables are allocated whole: their sum bounds the memory all tenants share. */
 	CFG_FIELD(struct tessd_dhcp_cfg, lease_capacity, "lease_capacity", INT(1, 1 << 22), false,
 		  "262144"),

@@ -175,6 +175,9 @@ void rt_arp_input(struct rte_mbuf *m)
 	if ((op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY) ||
 	    !rte_is_valid_assigned_ether_addr(&sha) || rte_is_same_ether_addr(&sha, own))
 		goto ignore;
+	/* Services of the interface hear who holds which address (a DHCP conflict probe). */
+	if (sip)
+		l3_svc_arp_seen(iif, sip, &sha);
 	/* Someone claiming one of our addresses is not learned. */
 	if (sip && rt_own_iface(vrf, sip))
 		goto ignore;

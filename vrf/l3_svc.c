@@ -64,3 +64,18 @@ void l3_svc_send(struct rte_mbuf *m, uint16_t iface)
 {
 	rt_inject(m, iface);
 }
+
+void l3_svc_arp_probe(uint16_t iface, uint32_t ip)
+{
+	rt_arp_request(iface, ip, NULL);
+}
+
+void l3_svc_arp_seen(uint16_t iface, uint32_t ip, const struct rte_ether_addr *sha)
+{
+	const struct l3_tables *t = rt_tables();
+	uint8_t on = t && iface ? t->iface[iface].svc : 0;
+
+	for (unsigned i = 0; on && i < l3_n_svcs; i++)
+		if ((on & (1u << i)) && l3_svcs[i]->arp_seen)
+			l3_svcs[i]->arp_seen(iface, ip, sha);
+}

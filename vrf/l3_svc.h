@@ -29,6 +29,8 @@ struct l3_svc {
 	bool (*on_iface)(const struct tessd_cfg *cfg, const char *iface);
 	/* Control thread: a datagram for it (an Ethernet frame, untagged; consumed). */
 	void (*input)(struct rte_mbuf *m, uint16_t iface, uint16_t vrf);
+	/* Optional: an ARP packet on iface says sha holds ip (what a conflict probe awaits). */
+	void (*arp_seen)(uint16_t iface, uint32_t ip, const struct rte_ether_addr *sha);
 	uint8_t idx; /* set at registration */
 };
 
@@ -56,5 +58,9 @@ uint32_t l3_svc_iface_addr(uint16_t iface, uint32_t ip);
 struct rte_mbuf *l3_svc_alloc(void);
 /* Sends a complete untagged Ethernet frame out of iface (tagged there if a VLAN). */
 void l3_svc_send(struct rte_mbuf *m, uint16_t iface);
+/* Asks (ARP request, broadcast) who holds ip on iface: answers come to arp_seen. */
+void l3_svc_arp_probe(uint16_t iface, uint32_t ip);
+/* The router's ARP input: tells the services of iface about sender ip (host order). */
+void l3_svc_arp_seen(uint16_t iface, uint32_t ip, const struct rte_ether_addr *sha);
 
 #endif

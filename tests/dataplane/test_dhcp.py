@@ -344,3 +344,24 @@ def test_irb_interface_and_config_errors(cleanup, tmp_path):
     r = pe.tessctl("interface", "del", "corp-irb", check=False)
     assert r.returncode != 0 and "/dhcp/servers/0/interface" in r.stderr, r.stderr
     assert [l["address"] for l in t.leases()] == [got[0]]
+
+
+def test_conflict_probe_skips_an_address_in_use(cleanup, tmp_path):
+    """A host holds a pool address without a lease: the ARP probe before the offer finds it,
+    the address is held back (declined) and the next one is offered."""
+    t = DhcpTopo(cleanup, tmp_path)
+    ns = t.ns["acme"]
+    ns.run("ip", "addr", "add", "10.20.0.100/24", "dev", ns.ifc)  # squatting the first one
+    sa = ns.raw_socket(ns.ifc)
+    off = exchange(sa, discover("02:00:00:00:e1:01", 600), 600)
+    assert off is not None and msg_type(off) == 2, t.pe.log()
+    assert off[BOOTP].yiaddr == "10.20.0.101"
+    s = t.stats()["acme-lan"]
+    assert s["conflict"] == 1 and s["offer"] == 1
+    held = [l for l in t.leases("--vrf", "acme") if l["address"] == "10.20.0.100"]
+    assert held and held[0]["state"] == "declined"
+    # bravo's identical pool is not affected: its first address is free there.
+    sb = t.ns["bravo"].raw_socket(t.ns["bravo"].ifc)
+    off = exchange(sb, discover("02:00:00:00:e1:01", 601), 601)
+    assert off is not None and off[BOOTP].yiaddr == "10.20.0.100"
+    assert t.stats()["bravo-lan"]["conflict"] == 0

@@ -46,11 +46,24 @@
 	_(lease_limit)    \
 	_(ignored)        \
 	_(relayed)        \
+	_(conflict)       \
+	_(probe_busy)     \
 	_(no_mbuf)
 
 #define CNT_FIELD(n) uint64_t n;
 struct dhcp_counters {
 	DHCP_COUNTERS(CNT_FIELD)
+};
+
+#define DHCP_PROBES 8 /* new addresses of one interface being probed at once */
+#define PROBE_TRIES 3 /* addresses tried for one DISCOVER before the client must ask again */
+
+/* A new address being probed (ARP) before it is offered: the DISCOVER waits here. */
+struct dhcp_probe {
+	struct dhcp_msg q;
+	uint32_t ip;
+	uint8_t tries;
+	uint64_t deadline; /* TSC: offered then if nobody answered */
 };
 
 struct dhcp_srv {
@@ -60,6 +73,8 @@ struct dhcp_srv {
 	struct dhcp_leases leases;
 	struct dhcp_counters c, base;
 	uint64_t limited_base;
+	struct dhcp_probe probes[DHCP_PROBES];
+	uint8_t n_probes;
 };
 
 static struct dhcp_srv *srvs; /* [n_srvs], in the config's order */
@@ -241,6 +256,8 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		s->c = o->c;
 		s->base = o->base;
 		s->limited_base = o->limited_base;
+		memcpy(s->probes, o->probes, sizeof(s->probes));
+		s->n_probes = o->n_probes;
 		for (uint32_t k = 0; k < o->leases.n; k++)
 			if (dhcp_lease_restore(&s->leases, &o->leases.l[k], now) < 0)
 				dirty = true;
@@ -272,8 +289,13 @@ static void dhcp_fini(void)
 	n_srvs = 0;
 }
 
+static void probes_expire(struct dhcp_srv *s, uint64_t now);
+
 static void dhcp_poll(const struct tessd_cfg *cfg, uint64_t now)
 {
+	for (uint32_t i = 0; i < n_srvs; i++)
+		if (srvs[i].n_probes)
+			probes_expire(&srvs[i], now);
 	if (now - expire_tsc >= dp_tsc_hz) {
 		uint64_t w = wall();
 		expire_tsc = now;
@@ -422,6 +444,99 @@ static void nak(struct dhcp_srv *s, const struct dhcp_msg *q, uint32_t server_id
 	send_reply(s, q, &r);
 }
 
+static void send_offer(struct dhcp_srv *s, const struct tessd_dhcp_server_cfg *sc,
+		       const struct tessd_iface_cfg *ic, const struct dhcp_msg *q, uint32_t ip)
+{
+	const struct tessd_dhcp_resv *rv = dhcp_reservation(&s->leases, q->chaddr);
+	struct dhcp_reply r;
+
+	reply_init(&r, q, DHCP_OFFER);
+	r.yiaddr = ip;
+	r.lease_sec = sc->lease_sec;
+	fill_options(&r, sc, ic, ip);
+	r.hostname = rv && rv->hostname[0] ? rv->hostname : NULL;
+	s->c.offer++;
+	send_reply(s, q, &r);
+}
+
+/* ---- conflict probes: an ARP request for a new address; an answer means it is in use ---- */
+
+static struct dhcp_probe *probe_of(struct dhcp_srv *s, const uint8_t *mac)
+{
+	for (uint8_t i = 0; i < s->n_probes; i++)
+		if (memcmp(s->probes[i].q.chaddr, mac, 6) == 0)
+			return &s->probes[i];
+	return NULL;
+}
+
+static void probe_start(struct dhcp_srv *s, const struct dhcp_msg *q, uint32_t ip, uint8_t tries)
+{
+	struct dhcp_probe *p = probe_of(s, q->chaddr);
+
+	if (p == NULL)
+		p = &s->probes[s->n_probes++]; /* the caller checked for room */
+	p->q = *q;
+	p->ip = ip;
+	p->tries = tries;
+	p->deadline = rte_rdtsc() + tessd.cfg.dhcp.probe_ms * (dp_tsc_hz / 1000);
+	l3_svc_arp_probe(s->ifid, ip);
+}
+
+static void probe_end(struct dhcp_srv *s, struct dhcp_probe *p)
+{
+	*p = s->probes[--s->n_probes];
+}
+
+/* Probes nobody answered: their offers go out. */
+static void probes_expire(struct dhcp_srv *s, uint64_t now)
+{
+	const struct tessd_dhcp_server_cfg *sc = tessd_cfg_dhcp_server(&tessd.cfg, s->iface);
+	const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, s->iface);
+
+	for (uint8_t i = 0; i < s->n_probes;) {
+		struct dhcp_probe *p = &s->probes[i];
+		const struct dhcp_lease *l;
+
+		if (p->deadline > now) {
+			i++;
+			continue;
+		}
+		l = dhcp_lease_by_mac(&s->leases, p->q.chaddr);
+		if (sc && ic && ic->n_addresses && l && l->ip == p->ip && l->state == DL_OFFERED)
+			send_offer(s, sc, ic, &p->q, p->ip);
+		probe_end(s, p);
+	}
+}
+
+/* The router heard ip from sha on iface: a probed address in use is held back, another tried. */
+static void dhcp_arp_seen(uint16_t iface, uint32_t ip, const struct rte_ether_addr *sha)
+{
+	struct dhcp_srv *s = by_if[iface];
+	struct dhcp_probe *p = NULL;
+	char a[TESS_IP4_LEN];
+	struct dhcp_msg q;
+	uint32_t next;
+
+	for (uint8_t i = 0; s && i < s->n_probes && p == NULL; i++)
+		if (s->probes[i].ip == ip)
+			p = &s->probes[i];
+	/* The client itself answering for it is no conflict (it had it before). */
+	if (p == NULL || memcmp(sha->addr_bytes, p->q.chaddr, 6) == 0)
+		return;
+	s->c.conflict++;
+	dirty = true;
+	DP_LOG(WARNING, "dhcp: %s: %s is in use by another host: held %us", s->iface,
+	       cfg_fmt_ip4(ip, a, sizeof(a)), tessd.cfg.dhcp.decline_sec);
+	dhcp_decline(&s->leases, p->q.chaddr, ip, wall(), tessd.cfg.dhcp.decline_sec);
+	q = p->q;
+	if (p->tries >= PROBE_TRIES ||
+	    dhcp_offer(&s->leases, q.chaddr, 0, wall(), tessd.cfg.dhcp.offer_sec, &next) < 0) {
+		probe_end(s, p); /* the client asks again */
+		return;
+	}
+	probe_start(s, &q, next, (uint8_t)(p->tries + 1));
+}
+
 static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 {
 	const struct tessd_cfg *cfg = &tessd.cfg;
@@ -440,8 +555,22 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 	if (!subnet(ic, sc->n_pools ? sc->pools[0].start : ic->addresses[0].ip, &sid, &mask))
 		sid = ic->addresses[0].ip;
 	switch (q->type) {
-	case DHCP_DISCOVER:
+	case DHCP_DISCOVER: {
+		struct dhcp_probe *p = probe_of(s, q->chaddr);
+		bool fresh;
+
 		s->c.discover++;
+		if (p) {
+			p->q = *q; /* a retransmission: answered when the probe ends */
+			return;
+		}
+		/* A new dynamic address is probed first (ISC/Kea); a client's own is not. */
+		fresh = cfg->dhcp.probe_ms && dhcp_lease_by_mac(&s->leases, q->chaddr) == NULL &&
+			dhcp_reserved_ip(&s->leases, q->chaddr) == 0;
+		if (fresh && s->n_probes == DHCP_PROBES) {
+			s->c.probe_busy++;
+			return;
+		}
 		rc = dhcp_offer(&s->leases, q->chaddr, q->requested, now, cfg->dhcp.offer_sec, &ip);
 		if (rc < 0) {
 			/* No offer: the client tries again, or another server answers. */
@@ -452,15 +581,13 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 			return;
 		}
 		dirty = true;
-		reply_init(&r, q, DHCP_OFFER);
-		r.yiaddr = ip;
-		r.lease_sec = sc->lease_sec;
-		fill_options(&r, sc, ic, ip);
-		rv = dhcp_reservation(&s->leases, q->chaddr);
-		r.hostname = rv && rv->hostname[0] ? rv->hostname : NULL;
-		s->c.offer++;
-		send_reply(s, q, &r);
+		if (fresh) {
+			probe_start(s, q, ip, 1);
+			return;
+		}
+		send_offer(s, sc, ic, q, ip);
 		return;
+	}
 	case DHCP_REQUEST:
 		s->c.request++;
 		if (q->server_id) {
@@ -592,6 +719,7 @@ static struct l3_svc dhcp_svc = {
 	.port = DHCP_SERVER_PORT,
 	.on_iface = dhcp_on_iface,
 	.input = dhcp_input,
+	.arp_seen = dhcp_arp_seen,
 };
 L3_SVC_REGISTER(dhcp_svc)
 
