@@ -147,6 +147,60 @@ const struct cfg_node tessd_dhcp_schema = {
 	.obj = { .fields = dhcp_fields, .size = sizeof(struct tessd_dhcp_cfg) },
 };
 
+/* ---- interfaces by name: configs may hold thousands of interfaces and servers ---- */
+
+static int cmp_iface(const void *a, const void *b, void *arg)
+{
+	const struct tessd_cfg *cfg = arg;
+
+	return strcmp(cfg->router.interfaces[*(const uint32_t *)a].name,
+		      cfg->router.interfaces[*(const uint32_t *)b].name);
+}
+
+uint32_t *tessd_cfg_iface_order(const struct tessd_cfg *cfg, int *rc)
+{
+	uint32_t n = cfg->router.n_interfaces;
+	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
+
+	*rc = n && o == NULL ? -ENOMEM : 0;
+	for (uint32_t i = 0; o && i < n; i++)
+		o[i] = i;
+	if (o)
+		qsort_r(o, n, sizeof(*o), cmp_iface, (void *)cfg);
+	return o;
+}
+
+int64_t tessd_cfg_iface_find(const struct tessd_cfg *cfg, const uint32_t *order, const char *name)
+{
+	uint32_t lo = 0, hi = order ? cfg->router.n_interfaces : 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cfg->router.interfaces[order[mid]].name, name);
+		if (c == 0)
+			return order[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int tessd_dhcp_mark(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit)
+{
+	int rc;
+	uint32_t *order = tessd_cfg_iface_order(cfg, &rc);
+
+	for (uint32_t i = 0; order && i < cfg->dhcp.n_servers; i++) {
+		int64_t k = tessd_cfg_iface_find(cfg, order, cfg->dhcp.servers[i].interface);
+		if (k >= 0)
+			on[k] |= bit;
+	}
+	free(order);
+	return rc;
+}
+
 const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg *cfg,
 							  const char *iface)
 {
@@ -256,10 +310,12 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void validate_server(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, uint32_t i,
+			    struct cfg_errs *errs)
 {
 	const struct tessd_dhcp_server_cfg *sc = &cfg->dhcp.servers[i];
-	const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, sc->interface);
+	int64_t at = tessd_cfg_iface_find(cfg, order, sc->interface);
+	const struct tessd_iface_cfg *ic = at >= 0 ? &cfg->router.interfaces[at] : NULL;
 	char path[CFG_PATH_MAX], ipbuf[TESS_IP4_LEN];
 	uint64_t total = 0;
 
@@ -270,14 +326,6 @@ static void validate_server(const struct tessd_cfg *cfg, uint32_t i, struct cfg_
 		cfg_err_add(errs, EINVAL, path, "interface %s has no address to serve from",
 			    ic->name);
 		return;
-	}
-	for (uint32_t k = 0; k < i; k++) {
-		if (strcmp(cfg->dhcp.servers[k].interface, sc->interface) == 0) {
-			snprintf(path, sizeof(path), "/dhcp/servers/%u/interface", i);
-			cfg_err_add(errs, EEXIST, path,
-				    "interface %s already has a DHCP server (/dhcp/servers/%u)",
-				    sc->interface, k);
-		}
 	}
 	for (uint32_t k = 0; k < sc->n_pools; k++) {
 		const struct tessd_dhcp_range *r = &sc->pools[k];
@@ -356,13 +404,53 @@ static void validate_server(const struct tessd_cfg *cfg, uint32_t i, struct cfg_
 	}
 }
 
+static int cmp_server(const void *a, const void *b, void *arg)
+{
+	const struct tessd_cfg *cfg = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(cfg->dhcp.servers[x].interface, cfg->dhcp.servers[y].interface);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/* One server per interface (sorted: configs may hold thousands). */
+static void validate_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	uint32_t n = cfg->dhcp.n_servers;
+	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
+	char path[CFG_PATH_MAX];
+
+	if (o == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		o[i] = i;
+	qsort_r(o, n, sizeof(*o), cmp_server, (void *)cfg);
+	for (uint32_t i = 1; i < n; i++) {
+		if (strcmp(cfg->dhcp.servers[o[i]].interface,
+			   cfg->dhcp.servers[o[i - 1]].interface))
+			continue;
+		snprintf(path, sizeof(path), "/dhcp/servers/%u/interface", o[i]);
+		cfg_err_add(errs, EEXIST, path,
+			    "interface %s already has a DHCP server (/dhcp/servers/%u)",
+			    cfg->dhcp.servers[o[i]].interface, o[i - 1]);
+	}
+	free(o);
+}
+
 int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
 	uint64_t sum = 0;
+	int rc;
+	uint32_t *order = tessd_cfg_iface_order(cfg, &rc);
 
+	if (rc < 0) {
+		cfg_err_add(errs, ENOMEM, "/dhcp", "no memory to check the DHCP config");
+		return rc;
+	}
+	validate_dups(cfg, errs);
 	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++) {
-		validate_server(cfg, i, errs);
+		validate_server(cfg, order, i, errs);
 		sum += cfg->dhcp.servers[i].max_leases;
 		if (sum > cfg->dhcp.lease_capacity &&
 		    sum - cfg->dhcp.servers[i].max_leases <= cfg->dhcp.lease_capacity) {
@@ -373,6 +461,7 @@ int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 				    cfg->dhcp.lease_capacity);
 		}
 	}
+	free(order);
 	cfg_check_refs_in(&tessd_cfg_schema, cfg, "dhcp", errs);
 	return errs->n == before ? 0 : -EINVAL;
 }

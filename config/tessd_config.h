@@ -267,6 +267,12 @@ struct tessd_cfg;
 extern const struct cfg_node tessd_dhcp_schema;
 /* The DHCP section's rules past the schema's (pools in the interface's subnet...). */
 int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+/* cfg's router interfaces' indexes sorted by name (free it); NULL: none, or -ENOMEM in *rc. */
+uint32_t *tessd_cfg_iface_order(const struct tessd_cfg *cfg, int *rc);
+/* The index of router interface name, found in that order; -1: none. */
+int64_t tessd_cfg_iface_find(const struct tessd_cfg *cfg, const uint32_t *order, const char *name);
+/* Sets bit in on[i] for each router interface i with a server; -ENOMEM. */
+int tessd_dhcp_mark(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit);
 const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg *cfg,
 							  const char *iface);
 

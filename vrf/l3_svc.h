@@ -25,8 +25,11 @@
 struct l3_svc {
 	const char *name;
 	uint16_t port; /* the UDP destination port claimed */
-	/* Whether it runs on router interface iface of cfg (at each snapshot build). */
-	bool (*on_iface)(const struct tessd_cfg *cfg, const char *iface);
+	/*
+	 * At each snapshot build: sets bit in on[i] for each router interface i
+	 * (cfg->router.interfaces[i]) it runs on; -ENOMEM.
+	 */
+	int (*mark)(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit);
 	/* Control thread: a datagram for it (an Ethernet frame, untagged; consumed). */
 	void (*input)(struct rte_mbuf *m, uint16_t iface, uint16_t vrf);
 	/* Optional: an ARP packet on iface says sha holds ip (what a conflict probe awaits). */

@@ -222,14 +222,28 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 {
 	const struct tessd_router_cfg *r = &cfg->router;
 	struct l3_tables *t = NULL;
+	uint8_t *svc_on = NULL; /* by config interface index */
 
 	router_tables_put(s->part[l3_module.id]); /* the copy's reference to the old table */
 	s->part[l3_module.id] = NULL;
 	if (r->n_interfaces == 0)
 		return 0;
+	/* The UDP services of each interface, from their modules' config sections. */
+	if (l3_n_svcs) {
+		svc_on = calloc(r->n_interfaces, 1);
+		for (unsigned k = 0; svc_on && k < l3_n_svcs; k++)
+			if (l3_svcs[k]->mark(cfg, svc_on, (uint8_t)(1u << k)) < 0) {
+				free(svc_on);
+				svc_on = NULL;
+			}
+		if (svc_on == NULL)
+			return -ENOMEM;
+	}
 	t = rte_zmalloc("tess_l3_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
-	if (t == NULL)
+	if (t == NULL) {
+		free(svc_on);
 		return -ENOMEM;
+	}
 	t->refs = 1;
 	for (uint32_t i = 0; i < r->n_interfaces; i++) {
 		const struct tessd_iface_cfg *ic = &r->interfaces[i];
@@ -239,6 +253,7 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 
 		if (id == 0) {
 			rte_free(t);
+			free(svc_on);
 			ctl_error_set(err, ENOSPC, "", "out of router interface ids");
 			return -ENOSPC;
 		}
@@ -267,12 +282,11 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 			rte_ether_addr_copy(&p->mac, &li->mac);
 		else
 			derived_mac(ic->name, &li->mac);
-		for (unsigned k = 0; k < l3_n_svcs; k++)
-			if (l3_svcs[k]->on_iface(cfg, ic->name))
-				li->svc |= (uint8_t)(1u << k);
+		li->svc = svc_on ? svc_on[i] : 0;
 		if (li->kind == L3_IF_GROUP)
 			vsw_group_set_irb(s, li->vlan, id, &li->mac, li->svc != 0);
 	}
+	free(svc_on);
 	s->part[l3_module.id] = t;
 	return 0;
 }

@@ -161,6 +161,11 @@ def test_two_tenants_same_macs_and_pools_each_get_a_lease(cleanup, tmp_path):
         assert lease["mac"].lower() == CLIENT_MAC and lease["state"] == "bound"
         assert lease["address"] == got[n][0] and lease["expires_in"] > 500
     assert [l["vrf"] for l in t.leases("--vrf", "bravo")] == ["bravo"]
+    # A config change elsewhere (a new snapshot, every module synced) keeps the leases.
+    t.pe.tessctl("vrf", "add", "extra", "--id", "300")
+    assert {(l["interface"], l["address"]) for l in t.leases()} == {
+        (f"{n}-lan", got[n][0]) for n in TENANTS}
+    assert t.stats()["acme-lan"]["ack"] >= 1  # and the counters
     s = t.stats()
     for n in TENANTS:
         c = s[f"{n}-lan"]

@@ -73,6 +73,8 @@ struct dhcp_srv {
 	struct dhcp_leases leases;
 	struct dhcp_counters c, base;
 	uint64_t limited_base;
+	uint32_t sc_idx, ic_idx; /* its server's and interface's index in the running config */
+	bool kept;               /* a sync found it in the new config */
 	struct dhcp_probe probes[DHCP_PROBES];
 	uint8_t n_probes;
 };
@@ -156,12 +158,35 @@ static void leases_save(const struct tessd_cfg *cfg)
 	json_decref(doc);
 }
 
+/*
+ * The running config's server and interface of s: by the indexes of the
+ * last sync (checked: only routes change without one), else looked up.
+ */
+static const struct tessd_dhcp_server_cfg *srv_cfg(const struct dhcp_srv *s)
+{
+	const struct tessd_dhcp_cfg *d = &tessd.cfg.dhcp;
+
+	if (s->sc_idx < d->n_servers && strcmp(d->servers[s->sc_idx].interface, s->iface) == 0)
+		return &d->servers[s->sc_idx];
+	return tessd_cfg_dhcp_server(&tessd.cfg, s->iface);
+}
+
+static const struct tessd_iface_cfg *srv_iface(const struct dhcp_srv *s)
+{
+	const struct tessd_router_cfg *r = &tessd.cfg.router;
+
+	if (s->ic_idx < r->n_interfaces && strcmp(r->interfaces[s->ic_idx].name, s->iface) == 0)
+		return &r->interfaces[s->ic_idx];
+	return tessd_cfg_iface(&tessd.cfg, s->iface);
+}
+
+/* The server of interface iface: by the router's id of it (the API's and the file's names). */
 static struct dhcp_srv *srv_named(const char *iface)
 {
-	for (uint32_t i = 0; i < n_srvs; i++)
-		if (strcmp(srvs[i].iface, iface) == 0)
-			return &srvs[i];
-	return NULL;
+	uint16_t id = l3_svc_iface(iface);
+	struct dhcp_srv *s = id ? by_if[id] : NULL;
+
+	return s && strcmp(s->iface, iface) == 0 ? s : NULL;
 }
 
 /* Leases of the file, into the servers they belong to; the rest (expired, out of pools) go. */
@@ -221,34 +246,41 @@ static void leases_load(const struct tessd_cfg *cfg)
 
 /* ---- config ---- */
 
-static bool dhcp_on_iface(const struct tessd_cfg *cfg, const char *iface)
-{
-	return tessd_cfg_dhcp_server(cfg, iface) != NULL;
-}
-
 static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	uint32_t n = cur->dhcp.n_servers;
 	struct dhcp_srv *ns = calloc(n ? n : 1, sizeof(*ns));
 	uint64_t now = wall();
+	int rc;
+	uint32_t *order = tessd_cfg_iface_order(cur, &rc);
 
-	if (ns == NULL) {
+	if (ns == NULL || rc < 0) {
+		free(ns);
+		free(order);
 		DP_LOG(ERR, "dhcp: no memory to apply the config: servers unchanged");
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct tessd_dhcp_server_cfg *sc = &cur->dhcp.servers[i];
-		struct dhcp_srv *s = &ns[i], *o = srv_named(sc->interface);
+		struct dhcp_srv *s = &ns[i], *o;
 
 		snprintf(s->iface, sizeof(s->iface), "%s", sc->interface);
+		s->sc_idx = i;
+		s->ic_idx = (uint32_t)tessd_cfg_iface_find(cur, order, sc->interface);
 		s->ifid = l3_svc_iface(sc->interface);
 		s->vrf = s->ifid ? l3_svc_iface_vrf(s->ifid) : 0;
+		/* The server this interface had (by_if is still the old map). */
+		o = s->ifid ? by_if[s->ifid] : NULL;
+		if (o && strcmp(o->iface, s->iface) != 0)
+			o = NULL;
+		if (o)
+			o->kept = true;
 		if (dhcp_leases_init(&s->leases, sc) < 0) {
 			DP_LOG(ERR, "dhcp: no memory for the leases of %s", sc->interface);
 			continue;
 		}
 		s->on = true;
-		if (o == NULL || o->ifid != s->ifid) {
+		if (o == NULL) {
 			s->limited_base = s->ifid ? l3_svc_limited(s->ifid, dhcp_svc.idx) : 0;
 			continue;
 		}
@@ -263,7 +295,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 				dirty = true;
 	}
 	for (uint32_t i = 0; i < n_srvs; i++) {
-		if (tessd_cfg_dhcp_server(cur, srvs[i].iface) == NULL && srvs[i].leases.n)
+		if (!srvs[i].kept && srvs[i].leases.n)
 			dirty = true; /* a server gone: its leases too */
 		dhcp_leases_fini(&srvs[i].leases);
 	}
@@ -274,6 +306,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	for (uint32_t i = 0; i < n; i++)
 		if (ns[i].on && ns[i].ifid)
 			by_if[ns[i].ifid] = &ns[i];
+	free(order);
 	if (old == NULL)
 		leases_load(cur);
 }
@@ -490,8 +523,8 @@ static void probe_end(struct dhcp_srv *s, struct dhcp_probe *p)
 /* Probes nobody answered: their offers go out. */
 static void probes_expire(struct dhcp_srv *s, uint64_t now)
 {
-	const struct tessd_dhcp_server_cfg *sc = tessd_cfg_dhcp_server(&tessd.cfg, s->iface);
-	const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, s->iface);
+	const struct tessd_dhcp_server_cfg *sc = srv_cfg(s);
+	const struct tessd_iface_cfg *ic = srv_iface(s);
 
 	for (uint8_t i = 0; i < s->n_probes;) {
 		struct dhcp_probe *p = &s->probes[i];
@@ -540,8 +573,8 @@ static void dhcp_arp_seen(uint16_t iface, uint32_t ip, const struct rte_ether_ad
 static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 {
 	const struct tessd_cfg *cfg = &tessd.cfg;
-	const struct tessd_dhcp_server_cfg *sc = tessd_cfg_dhcp_server(cfg, s->iface);
-	const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, s->iface);
+	const struct tessd_dhcp_server_cfg *sc = srv_cfg(s);
+	const struct tessd_iface_cfg *ic = srv_iface(s);
 	const struct tessd_dhcp_resv *rv;
 	uint64_t now = wall();
 	struct dhcp_reply r;
@@ -717,7 +750,7 @@ static void dhcp_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 static struct l3_svc dhcp_svc = {
 	.name = "dhcp",
 	.port = DHCP_SERVER_PORT,
-	.on_iface = dhcp_on_iface,
+	.mark = tessd_dhcp_mark,
 	.input = dhcp_input,
 	.arp_seen = dhcp_arp_seen,
 };
@@ -752,9 +785,11 @@ static void dhcp_stats_json(json_t *stats, const struct tessd_cfg *cfg, const ch
 {
 	json_t *a = json_array();
 
+	(void)cfg; /* the running config: srv_iface reads it by index */
+
 	for (uint32_t i = 0; i < n_srvs; i++) {
 		const struct dhcp_srv *s = &srvs[i];
-		const struct tessd_iface_cfg *ic = tessd_cfg_iface(cfg, s->iface);
+		const struct tessd_iface_cfg *ic = srv_iface(s);
 		json_t *o;
 
 		if (ic == NULL || (vrf && strcmp(vrf, ic->vrf) != 0))
@@ -797,7 +832,7 @@ static int dhcp_leases_api(const void *params, json_t **result, struct ctl_error
 	}
 	for (uint32_t i = 0; i < n_srvs; i++) {
 		const struct dhcp_srv *s = &srvs[i];
-		const struct tessd_iface_cfg *ic = tessd_cfg_iface(&tessd.cfg, s->iface);
+		const struct tessd_iface_cfg *ic = srv_iface(s);
 		if (ic == NULL || (f->vrf[0] && strcmp(f->vrf, ic->vrf) != 0) ||
 		    (f->interface[0] && strcmp(f->interface, s->iface) != 0))
 			continue;
