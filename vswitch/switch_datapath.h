@@ -369,8 +369,8 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct vsw_port *
 /*
  * Whether a frame goes to the group's router interface (IRB): unicast to
  * its MAC (taken), or a broadcast ARP, or broadcast IPv4 where the
- * interface has a service for it (a copy taken; the original floods on). Those go into r, with the
- * interface's irb_arg.
+ * interface has a service for it (a copy taken; the original floods on).
+ * Those go into r, with the interface's irb_arg.
  */
 static inline bool vsw_to_router(const struct vsw_group *g, struct rte_mbuf *m, bool bcast,
 				 struct dp_burst *r)
