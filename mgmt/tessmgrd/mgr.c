@@ -607,6 +607,8 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 	json_object_set_new(o, "reconnects", json_integer(h->reconnects));
 	json_object_set_new(o, "check_running", json_boolean(h->check_running));
 	json_object_set_new(o, "checks_skipped", json_integer(h->checks_skipped));
+	json_object_set_new(o, "check_hung", json_boolean(h->check_hung));
+	json_object_set_new(o, "checks_hung", json_integer(h->checks_hung));
 	json_object_set_new(o, "cpus", json_integer(h->topo.ncpus));
 	json_object_set_new(o, "cores", json_integer(h->topo.ncores));
 	json_object_set_new(o, "memory_mb", json_integer((json_int_t)h->memory_mb));

@@ -77,6 +77,8 @@ static const struct cfg_field libvirt_fields[] = {
 		  "300"),
 	CFG_FIELD(struct mgr_libvirt_cfg, health_threads, "health_threads", INT(1, 1024), false,
 		  "8"),
+	CFG_FIELD(struct mgr_libvirt_cfg, check_timeout_sec, "check_timeout_sec", INT(0, 86400),
+		  false, "0"),
 	{ 0 },
 };
 

@@ -75,13 +75,16 @@ struct mgr_http_cfg {
  * connection died is marked down and a host that is down is reconnected,
  * the wait between failed attempts doubling up to backoff_max_sec. A peer
  * that stops answering is dropped after 5 keepalives of health_sec. Each
- * host's check runs on a thread of its own, at most health_threads at once:
- * a host whose daemon never answers a connect holds up its own check only.
+ * host's check runs on a thread of its own, at most health_threads checks of
+ * down hosts at once (a check older than check_timeout_sec, 0: 2 x
+ * health_sec, no longer counts): a host whose daemon never answers a connect
+ * holds up its own check only.
  */
 struct mgr_libvirt_cfg {
 	uint32_t health_sec;
 	uint32_t backoff_max_sec;
 	uint32_t health_threads;
+	uint32_t check_timeout_sec;
 };
 
 struct mgr_cfg {

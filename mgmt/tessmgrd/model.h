@@ -90,6 +90,10 @@ struct mgr_host {
 	 * or for want of a thread (health.c). */
 	bool check_running;
 	uint32_t checks_skipped;
+	/* Its check is past libvirt.check_timeout_sec: no longer counted against
+	 * health_threads (health.c); how many times that happened. */
+	bool check_hung;
+	uint32_t checks_hung;
 	uint64_t memory_mb;
 	struct mgr_topo topo;
 	/* Allocated (desktops placed, being created included). */

@@ -193,3 +193,38 @@ def test_a_hung_host_does_not_hold_up_the_others_checks(cleanup, tmp_path):
         assert "still waiting on libvirt" in m.log()
     finally:
         lv1.freeze(False)
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_hung_checks_do_not_use_up_the_health_threads(cleanup, tmp_path):
+    """A check hung on a frozen libvirtd (no connect timeout) holds a thread slot only until
+    libvirt.check_timeout_sec (default 2 x health_sec): past it the host is marked hung and
+    counted, and with health_threads=1 another host's loss and return are still noticed
+    (checks of up hosts never wait for a slot)."""
+    lv1, lv2 = Libvirtd(cleanup).start(), Libvirtd(cleanup).start()
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2,
+                                                   "health_threads": 1}})
+    m.start()
+    m.site()
+    for name, lv in (("r1", lv1), ("r2", lv2)):
+        assert m.ok("POST", "hosts", {"name": name, "site": "paris", "uri": lv.uri,
+                                      "vlans": [100]})["up"]
+    lv1.freeze()
+    try:
+        # Keepalives drop it; its reconnect then waits on the frozen daemon for ever,
+        # on the only health thread.
+        wait_host(m, "r1", False)
+        tess.wait_for(lambda: m.ok("GET", "hosts/r1")["check_running"], 60,
+                      "r1's reconnect hangs")
+        lv2.stop()
+        h = wait_host(m, "r2", False)
+        assert h["connection_lost"] == 1
+        lv2.start()
+        h = wait_host(m, "r2", True)
+        assert h["reconnects"] >= 1
+        h = m.ok("GET", "hosts/r1")
+        assert h["check_hung"] and h["checks_hung"] >= 1, h
+        assert not h["up"] and "hung" in h["down_reason"], h
+        assert m.proc.poll() is None
+    finally:
+        lv1.freeze(False)
