@@ -29,8 +29,22 @@ struct kind {
 	int (*del)(void *obj, struct mgr_err *e);
 	void *(*at)(uint32_t i);
 	uint32_t (*n)(void);
-	void (*after)(uint32_t id); /* outside the lock, after add/update (hosts: connect) */
+	/*
+	 * Hosts: the connect lock taken before an update (outside mgr.lock, waited for a
+	 * bounded time: NULL if a health check of the host is in flight and hangs), and the
+	 * reconnect after add/update under it, which releases it.
+	 */
+	struct connect_lock *(*lock)(uint32_t id);
+	void (*unlock)(uint32_t id, struct connect_lock *lk, bool connect);
 };
+
+static void busy(struct mgr_err *e, const char *what, const char *name)
+{
+	mgr_err_set(e, 409, "",
+		    "a health check of %s %s is in flight (its libvirt does not answer): nothing "
+		    "changed, try again later",
+		    what, name);
+}
 
 static void crud(struct api_ctx *c, const struct kind *k)
 {
@@ -72,8 +86,12 @@ static void crud(struct api_ctx *c, const struct kind *k)
 			return;
 		}
 		free(spec); /* its arrays belong to the object now */
-		if (k->after)
-			k->after(id);
+		if (k->lock) {
+			/* NULL: its first check (connecting it) hangs; it stays down meanwhile. */
+			struct connect_lock *lk = k->lock(id);
+			if (lk)
+				k->unlock(id, lk, true);
+		}
 		pthread_mutex_lock(&mgr.lock);
 		void *obj = k->find(c->target + strlen(k->what) + 1);
 		api_ok(c, 201, obj ? k->json(obj) : NULL);
@@ -87,10 +105,27 @@ static void crud(struct api_ctx *c, const struct kind *k)
 	snprintf(c->target, sizeof(c->target), "%s %s", k->what, c->seg[1]);
 	if (strcmp(m, "PUT") == 0) {
 		void *spec = calloc(1, k->spec_size);
+		struct connect_lock *lk = NULL;
 		if (spec == NULL || !api_decode(c, k->schema, spec)) {
 			free(spec);
 			return;
 		}
+		if (k->lock) {
+			/* Before anything changes: a refusal leaves the object as it was. */
+			pthread_mutex_lock(&mgr.lock);
+			void *o = k->find(c->seg[1]);
+			id = o ? *(const uint32_t *)o : 0; /* every object starts with its id */
+			pthread_mutex_unlock(&mgr.lock);
+			if (id && (lk = k->lock(id)) == NULL) {
+				busy(&e, k->what, c->seg[1]);
+				cfg_free(k->schema, spec);
+				free(spec);
+				api_error(c, &e);
+				return;
+			}
+		}
+		uint32_t locked_id = id;
+		id = 0;
 		pthread_mutex_lock(&mgr.lock);
 		void *obj = k->find(c->seg[1]);
 		if (obj == NULL)
@@ -102,18 +137,16 @@ static void crud(struct api_ctx *c, const struct kind *k)
 			id = 1;
 		pthread_mutex_unlock(&mgr.lock);
 		if (id == 0) {
+			if (lk)
+				k->unlock(locked_id, lk, false);
 			cfg_free(k->schema, spec);
 			free(spec);
 			api_error(c, &e);
 			return;
 		}
 		free(spec);
-		pthread_mutex_lock(&mgr.lock);
-		obj = k->find(c->seg[1]);
-		id = obj ? *(const uint32_t *)obj : 0; /* every object starts with its id */
-		pthread_mutex_unlock(&mgr.lock);
-		if (k->after && id)
-			k->after(id);
+		if (lk)
+			k->unlock(locked_id, lk, true);
 	}
 	pthread_mutex_lock(&mgr.lock);
 	void *obj = k->find(c->seg[1]);
@@ -645,13 +678,25 @@ static const struct kind sites = {
 	site_spec_name, never_visible,    site_check,
 	site_add,       site_update,      site_del,
 	site_at,        site_n,           NULL,
+	NULL,
 };
 static const struct kind hosts = {
-	"host",         &mgr_host_schema, sizeof(struct mgr_host_spec),
-	false,          host_find,        host_json,
-	host_spec_name, never_visible,    host_check,
-	host_add,       host_update,      host_del,
-	host_at,        host_n,           mgr_host_connect,
+	"host",
+	&mgr_host_schema,
+	sizeof(struct mgr_host_spec),
+	false,
+	host_find,
+	host_json,
+	host_spec_name,
+	never_visible,
+	host_check,
+	host_add,
+	host_update,
+	host_del,
+	host_at,
+	host_n,
+	mgr_host_connect_begin,
+	mgr_host_connect_end,
 };
 static const struct kind tenants = {
 	"tenant",
@@ -669,6 +714,7 @@ static const struct kind tenants = {
 	tenant_at,
 	tenant_n,
 	NULL,
+	NULL,
 };
 static const struct kind models = {
 	"model",
@@ -685,6 +731,7 @@ static const struct kind models = {
 	model_del,
 	model_at,
 	model_n,
+	NULL,
 	NULL,
 };
 

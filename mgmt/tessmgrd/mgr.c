@@ -437,9 +437,25 @@ static uint64_t mono_sec(void)
 	return (uint64_t)t.tv_sec;
 }
 
-static struct connect_lock *connect_lock(uint32_t host_id)
+static void connect_unref(struct connect_lock *l)
+{
+	pthread_mutex_lock(&connect_locks_lock);
+	if (--l->users == 0 && l != &no_memory) {
+		struct connect_lock **p = &connect_locks;
+		while (*p != l)
+			p = &(*p)->next;
+		*p = l->next;
+		pthread_mutex_destroy(&l->m);
+		free(l);
+	}
+	pthread_mutex_unlock(&connect_locks_lock);
+}
+
+/* Host_id's connect lock, waited for wait_sec at most (< 0: for ever); NULL if not had. */
+static struct connect_lock *connect_lock_wait(uint32_t host_id, int wait_sec)
 {
 	struct connect_lock *l;
+	struct timespec until;
 
 	pthread_mutex_lock(&connect_locks_lock);
 	for (l = connect_locks; l && l->host_id != host_id; l = l->next)
@@ -454,23 +470,28 @@ static struct connect_lock *connect_lock(uint32_t host_id)
 		l = &no_memory;
 	l->users++;
 	pthread_mutex_unlock(&connect_locks_lock);
-	pthread_mutex_lock(&l->m);
+	if (wait_sec < 0) {
+		pthread_mutex_lock(&l->m);
+		return l;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_sec;
+	if (pthread_mutex_clocklock(&l->m, CLOCK_MONOTONIC, &until) != 0) {
+		connect_unref(l);
+		return NULL;
+	}
 	return l;
+}
+
+static struct connect_lock *connect_lock(uint32_t host_id)
+{
+	return connect_lock_wait(host_id, -1);
 }
 
 static void connect_unlock(struct connect_lock *l)
 {
 	pthread_mutex_unlock(&l->m);
-	pthread_mutex_lock(&connect_locks_lock);
-	if (--l->users == 0 && l != &no_memory) {
-		struct connect_lock **p = &connect_locks;
-		while (*p != l)
-			p = &(*p)->next;
-		*p = l->next;
-		pthread_mutex_destroy(&l->m);
-		free(l);
-	}
-	pthread_mutex_unlock(&connect_locks_lock);
+	connect_unref(l);
 }
 
 /* Under the host's connect lock. */
@@ -547,6 +568,29 @@ void mgr_host_connect(uint32_t host_id)
 	connect_unlock(lk);
 }
 
+struct connect_lock *mgr_host_connect_begin(uint32_t host_id)
+{
+	struct connect_lock *lk =
+		connect_lock_wait(host_id, (int)mgr_conf.libvirt.connect_lock_wait_sec);
+	struct mgr_host *h;
+
+	if (lk == NULL) {
+		pthread_mutex_lock(&mgr.lock);
+		h = mgr_host_get(&mgr, host_id);
+		if (h)
+			h->connects_refused++;
+		pthread_mutex_unlock(&mgr.lock);
+	}
+	return lk;
+}
+
+void mgr_host_connect_end(uint32_t host_id, struct connect_lock *lk, bool connect)
+{
+	if (connect)
+		connect_locked(host_id);
+	connect_unlock(lk);
+}
+
 void mgr_host_check(uint32_t host_id)
 {
 	struct connect_lock *lk = connect_lock(host_id);
@@ -609,6 +653,7 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 	json_object_set_new(o, "checks_skipped", json_integer(h->checks_skipped));
 	json_object_set_new(o, "check_hung", json_boolean(h->check_hung));
 	json_object_set_new(o, "checks_hung", json_integer(h->checks_hung));
+	json_object_set_new(o, "connects_refused", json_integer(h->connects_refused));
 	json_object_set_new(o, "cpus", json_integer(h->topo.ncpus));
 	json_object_set_new(o, "cores", json_integer(h->topo.ncores));
 	json_object_set_new(o, "memory_mb", json_integer((json_int_t)h->memory_mb));

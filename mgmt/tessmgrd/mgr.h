@@ -56,6 +56,16 @@ void mgr_site_derive_locked(struct mgr_site *s);
 
 /* Connects (again) to a host's libvirt and reads its facts; marks it up or down. */
 void mgr_host_connect(uint32_t host_id);
+struct connect_lock;
+/*
+ * For a request (a host PUT or POST): host_id's connect lock, waited for
+ * libvirt.connect_lock_wait_sec at most. NULL if a health check still holds it
+ * (hung on a daemon that does not answer: libvirt has no connect timeout),
+ * counted in the host's connects_refused; an HTTP thread must not wait for ever.
+ */
+struct connect_lock *mgr_host_connect_begin(uint32_t host_id);
+/* Reconnects host_id if connect (under lk, from mgr_host_connect_begin), and releases lk. */
+void mgr_host_connect_end(uint32_t host_id, struct connect_lock *lk, bool connect);
 /*
  * The health check of a host's libvirt connection (every libvirt.health_sec):
  * up with a dead connection: marked down and reconnected; down: reconnected

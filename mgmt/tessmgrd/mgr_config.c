@@ -79,6 +79,8 @@ static const struct cfg_field libvirt_fields[] = {
 		  "8"),
 	CFG_FIELD(struct mgr_libvirt_cfg, check_timeout_sec, "check_timeout_sec", INT(0, 86400),
 		  false, "0"),
+	CFG_FIELD(struct mgr_libvirt_cfg, connect_lock_wait_sec, "connect_lock_wait_sec",
+		  INT(0, 3600), false, "10"),
 	{ 0 },
 };
 

@@ -85,6 +85,7 @@ struct mgr_libvirt_cfg {
 	uint32_t backoff_max_sec;
 	uint32_t health_threads;
 	uint32_t check_timeout_sec;
+	uint32_t connect_lock_wait_sec; /* a PUT/POST's wait for a check of the host in flight */
 };
 
 struct mgr_cfg {

@@ -94,6 +94,8 @@ struct mgr_host {
 	 * health_threads (health.c); how many times that happened. */
 	bool check_hung;
 	uint32_t checks_hung;
+	/* PUTs/POSTs that found its connect lock held past connect_lock_wait_sec. */
+	uint32_t connects_refused;
 	uint64_t memory_mb;
 	struct mgr_topo topo;
 	/* Allocated (desktops placed, being created included). */

@@ -228,3 +228,30 @@ def test_hung_checks_do_not_use_up_the_health_threads(cleanup, tmp_path):
         assert m.proc.poll() is None
     finally:
         lv1.freeze(False)
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_put_of_a_host_whose_check_hangs_is_refused_and_stop_completes(cleanup, tmp_path):
+    """A PUT of a host whose health check hangs on its frozen libvirtd (which holds the host's
+    connect lock) waits libvirt.connect_lock_wait_sec at most, then is refused with 409 and
+    changes nothing (counted in connects_refused); tessmgrd still stops on SIGTERM, the HTTP
+    threads not held."""
+    lv = Libvirtd(cleanup).start()
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
+    m.start()
+    m.site()
+    body = {"name": "r1", "site": "paris", "uri": lv.uri, "vlans": [100]}
+    assert m.ok("POST", "hosts", body)["up"]
+    lv.freeze()
+    try:
+        wait_host(m, "r1", False)
+        tess.wait_for(lambda: m.ok("GET", "hosts/r1")["check_running"], 60,
+                      "r1's reconnect hangs")
+        status, r = m.call("PUT", "hosts/r1", dict(body, vlans=[100, 200]))
+        assert status == 409, r
+        assert "health check" in r["error"]["message"], r
+        h = m.ok("GET", "hosts/r1")
+        assert h["vlans"] == [100] and h["connects_refused"] == 1, h
+        assert m.stop() == 0, m.log()[-3000:]
+    finally:
+        lv.freeze(False)
