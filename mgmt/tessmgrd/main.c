@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "fault.h"
@@ -17,6 +18,7 @@
 #include "jobs.h"
 #include "mgr.h"
 #include "resmgr.h"
+#include "store.h"
 
 static void usage(FILE *f)
 {
@@ -156,9 +158,20 @@ int main(int argc, char **argv)
 	bool checks_ended = mgr_health_stop();
 	mgr_resmgr_stop();
 	mgr_jobs_stop();
-	/* A check hung on a host's libvirt may still use the state: the exit frees it. */
-	if (checks_ended)
-		mgr_fini();
+	if (!checks_ended) {
+		/*
+		 * A check hung in libvirt (virConnectOpen) may yet return and use the state and
+		 * the config: free nothing, run no library destructors (exit's), but close the
+		 * store (mgr_fini's part that must not be lost), under mgr.lock kept to the end
+		 * so that the check cannot reach the state or the store meanwhile.
+		 */
+		pthread_mutex_lock(&mgr.lock);
+		mgr_store_close();
+		printf("tessmgrd stopped (without the hung host checks)\n");
+		fflush(NULL);
+		_exit(0);
+	}
+	mgr_fini();
 	api_free_tokens();
 	cfg_free(&mgr_cfg_schema, &mgr_conf);
 	printf("tessmgrd stopped\n");
