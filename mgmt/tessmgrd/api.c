@@ -13,6 +13,14 @@
 
 static pthread_rwlock_t tokens_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct mgr_tokens tokens;
+/* Bumped by each reload, under tokens_lock: a principal kept from before is looked up again. */
+static uint64_t tokens_gen;
+
+/* What precheck found at a request's headers, for its handler (api_handle). */
+struct kept {
+	struct mgr_token who;
+	uint64_t gen;
+};
 
 int api_load_tokens(const char *path)
 {
@@ -64,6 +72,7 @@ int api_load_tokens(const char *path)
 	pthread_rwlock_wrlock(&tokens_lock);
 	cfg_free(&mgr_tokens_schema, &tokens);
 	tokens = t;
+	tokens_gen++;
 	pthread_rwlock_unlock(&tokens_lock);
 	return 0;
 }
@@ -79,7 +88,7 @@ void api_free_tokens(void)
  * 32 bytes and none cut short: the time says neither which token nor how
  * much of one matched, nor the length of any (review 1.12).
  */
-static bool who_is(const char *bearer, struct mgr_token *out)
+static bool who_is_gen(const char *bearer, struct mgr_token *out, uint64_t *gen)
 {
 	uint8_t d[MGR_TOKEN_DIGEST];
 	bool found = false;
@@ -89,6 +98,7 @@ static bool who_is(const char *bearer, struct mgr_token *out)
 	mgr_count(token_lookups, 1);
 	mgr_token_digest(bearer, d);
 	pthread_rwlock_rdlock(&tokens_lock);
+	*gen = tokens_gen;
 	for (uint32_t i = 0; i < tokens.n_tokens; i++) {
 		if (mgr_token_equal(tokens.tokens[i].digest, d)) {
 			*out = tokens.tokens[i];
@@ -97,6 +107,24 @@ static bool who_is(const char *bearer, struct mgr_token *out)
 	}
 	pthread_rwlock_unlock(&tokens_lock);
 	return found;
+}
+
+static bool who_is(const char *bearer, struct mgr_token *out)
+{
+	uint64_t gen;
+
+	return who_is_gen(bearer, out, &gen);
+}
+
+/* Whether the token table is still the one of generation gen (no reload since). */
+static bool tokens_current(uint64_t gen)
+{
+	bool same;
+
+	pthread_rwlock_rdlock(&tokens_lock);
+	same = tokens_gen == gen;
+	pthread_rwlock_unlock(&tokens_lock);
+	return same;
 }
 
 void api_error(struct api_ctx *c, struct mgr_err *e)
@@ -344,18 +372,22 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 void api_precheck(const struct http_req *r, struct http_resp *out)
 {
 	struct api_ctx c = { .r = r, .out = out };
-	struct mgr_token who, *keep;
+	struct mgr_token who;
+	struct kept *keep;
 	char buf[1024];
-	bool known = who_is(r->bearer, &who);
+	uint64_t gen = 0;
+	bool known = who_is_gen(r->bearer, &who, &gen);
 
 	/* Refused by handle whatever the body: let it answer (and audit) now. */
 	if (!split(r->path, buf, sizeof(buf), &c) || !known) {
 		handle(r, out, known ? &who : NULL);
 		return;
 	}
-	/* Kept for the handler at the end of the body (api_handle): not looked up again. */
+	/* Kept for the handler at the end of the body (api_handle): not looked up again
+	 * unless the tokens were reloaded meanwhile (SIGHUP: it may have been revoked). */
 	if (r->auth && (keep = malloc(sizeof(*keep))) != NULL) {
-		*keep = who;
+		keep->who = who;
+		keep->gen = gen;
 		free(*r->auth);
 		*r->auth = keep;
 	}
@@ -366,9 +398,13 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 	struct mgr_token who;
 
 	if (r->auth && *r->auth) {
-		handle(r, out, *r->auth);
-		return;
+		const struct kept *k = *r->auth;
+		if (tokens_current(k->gen)) {
+			handle(r, out, &k->who);
+			return;
+		}
 	}
-	/* No precheck (in-process, the fuzzer's) or it could not keep what it found. */
+	/* No precheck (in-process, the fuzzer's), it could not keep what it found, or the
+	 * tokens were reloaded since. */
 	handle(r, out, who_is(r->bearer, &who) ? &who : NULL);
 }

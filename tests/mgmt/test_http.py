@@ -4,6 +4,7 @@ unauthenticated bodies answered before they are read, per-address connection lim
 timeouts, JSON nesting; and tessctl's HTTP client against broken servers (review 5)."""
 import http.client
 import json
+import signal
 import socket
 import subprocess
 import threading
@@ -11,7 +12,8 @@ import threading
 import pytest
 
 import tess
-from mgr import ACME, PROVIDER, Mgr
+import mgr
+from mgr import ACME, PROVIDER, TOKENS, Mgr
 
 
 def vm_kib(pid, key):
@@ -189,6 +191,43 @@ def test_token_looked_up_once_per_request(m):
     after = m.ok("GET", "stats")["http"]["token_lookups"]
     # The requests, and the second stats read itself.
     assert after - before == len(requests) + 1, (before, after)
+
+
+def test_token_revoked_while_the_body_uploads(m):
+    """The principal found at a request's headers is kept with the token table's generation:
+    a SIGHUP that reloads the token file while the body is still on its way makes the handler
+    look the token up again, so a revoked token acts no more (looked up twice, counted)."""
+    late = "late-provider-token-0123456789"
+    reloads = [0]
+
+    def reload(tokens):
+        mgr.write_tokens(m.tokens, tokens)
+        m.proc.send_signal(signal.SIGHUP)
+        reloads[0] += 1
+        tess.wait_for(lambda: m.log().count("tokens reloaded") >= reloads[0], 30,
+                      "the token file reloaded")
+
+    reload({"tokens": TOKENS["tokens"] + [mgr.token_entry(late, "late", "provider")]})
+    body = json.dumps({"name": "late", "latitude": 48.85, "longitude": 2.35,
+                       "storage": m.storage, "client_prefixes": ["10.9.0.0/16"]}).encode()
+    before = m.ok("GET", "stats")["http"]["token_lookups"]
+    polls = [0]
+
+    def looked_up():
+        polls[0] += 1
+        n = m.ok("GET", "stats")["http"]["token_lookups"]
+        return n - before - polls[0] >= 1  # each stats read counts its own lookup
+
+    with socket.create_connection(("127.0.0.1", int(m.url.rsplit(":", 1)[1]))) as s:
+        s.sendall(head("sites", len(body), late))
+        tess.wait_for(looked_up, 30, "the request's headers looked up")
+        reload(TOKENS)  # the late token revoked
+        s.sendall(body)
+        assert read_status(s, 30) == 401
+    after = m.ok("GET", "stats")["http"]["token_lookups"]
+    # At its headers and again at its body; the polls and this stats read.
+    assert after - before - polls[0] - 1 == 2, (before, after, polls[0])
+    assert m.call("GET", "sites/late")[0] == 404
 
 
 def test_chunked_body_over_max_body(cleanup, tmp_path):
