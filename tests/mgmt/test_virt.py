@@ -82,6 +82,19 @@ def wait_host(m, name, up, timeout=60):
     raise AssertionError(f"host {name}: up is not {up} after {timeout}s: {h}\n{m.log()[-3000:]}")
 
 
+def libvirt_hosts(cleanup, tmp_path, n, **libvirt):
+    """Hosts r1..rN, each on a libvirtd of its own, checked every second: (libvirtds, Mgr)."""
+    lvs = [Libvirtd(cleanup).start() for _ in range(n)]
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2,
+                                                   **libvirt}})
+    m.start()
+    m.site()
+    for i, lv in enumerate(lvs):
+        assert m.ok("POST", "hosts", {"name": f"r{i + 1}", "site": "paris", "uri": lv.uri,
+                                      "vlans": [100]})["up"]
+    return lvs, m
+
+
 @pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
 def test_host_connection_lost_and_back_by_itself(cleanup, tmp_path):
     """Review 1.10: a host whose libvirtd is not there at first comes up once it is; when
@@ -111,12 +124,7 @@ def test_host_connection_lost_and_back_by_itself(cleanup, tmp_path):
 def test_host_whose_libvirtd_hangs_turns_down(cleanup, tmp_path):
     """Review 1.10: a peer that stops answering with its socket open (a hung daemon, a dead
     ssh session) is dropped by keepalives; the host comes back once it answers again."""
-    lv = Libvirtd(cleanup).start()
-    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
-    m.start()
-    m.site()
-    assert m.ok("POST", "hosts", {"name": "r1", "site": "paris", "uri": lv.uri,
-                                  "vlans": [100]})["up"]
+    (lv,), m = libvirt_hosts(cleanup, tmp_path, 1)
     lv.freeze()
     try:
         h = wait_host(m, "r1", False)
@@ -167,13 +175,7 @@ def test_a_hung_host_does_not_hold_up_the_others_checks(cleanup, tmp_path):
     timeout) holds its own health check only: another host's loss and return are noticed
     meanwhile, the hung host's check is skipped and counted while it runs, and tessmgrd still
     stops promptly."""
-    lv1, lv2 = Libvirtd(cleanup).start(), Libvirtd(cleanup).start()
-    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
-    m.start()
-    m.site()
-    for name, lv in (("r1", lv1), ("r2", lv2)):
-        assert m.ok("POST", "hosts", {"name": name, "site": "paris", "uri": lv.uri,
-                                      "vlans": [100]})["up"]
+    (lv1, lv2), m = libvirt_hosts(cleanup, tmp_path, 2)
     lv1.freeze()
     try:
         # Keepalives drop it; its reconnect then waits on the frozen daemon for ever.
@@ -203,14 +205,7 @@ def test_hung_checks_do_not_use_up_the_health_threads(cleanup, tmp_path):
     libvirt.check_timeout_sec (default 2 x health_sec): past it the host is marked hung and
     counted, and with health_threads=1 another host's loss and return are still noticed
     (checks of up hosts never wait for a slot)."""
-    lv1, lv2 = Libvirtd(cleanup).start(), Libvirtd(cleanup).start()
-    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2,
-                                                   "health_threads": 1}})
-    m.start()
-    m.site()
-    for name, lv in (("r1", lv1), ("r2", lv2)):
-        assert m.ok("POST", "hosts", {"name": name, "site": "paris", "uri": lv.uri,
-                                      "vlans": [100]})["up"]
+    (lv1, lv2), m = libvirt_hosts(cleanup, tmp_path, 2, health_threads=1)
     lv1.freeze()
     try:
         # Keepalives drop it; its reconnect then waits on the frozen daemon for ever,
@@ -265,12 +260,7 @@ def test_stop_with_a_check_still_hung_closes_the_store(cleanup, tmp_path):
     config: tessmgrd frees nothing and runs no library destructors then (_exit), but closes
     the store first (checkpointed, its WAL gone), which passes integrity_check and serves a
     restart."""
-    lv = Libvirtd(cleanup).start()
-    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2}})
-    m.start()
-    m.site()
-    assert m.ok("POST", "hosts", {"name": "r1", "site": "paris", "uri": lv.uri,
-                                  "vlans": [100]})["up"]
+    (lv,), m = libvirt_hosts(cleanup, tmp_path, 1)
     lv.freeze()
     try:
         wait_host(m, "r1", False)
