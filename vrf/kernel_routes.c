@@ -282,6 +282,9 @@ static void install(struct kbind *b, uint16_t vrf, struct kroute *e)
 		char why[128];
 		snprintf(b->last_error, sizeof(b->last_error), "installing a route: %s",
 			 rt_limit_text(vrf, why, sizeof(why)));
+		/* A route it replaces is the kernel's no longer: never left forwarding. */
+		if (owned && rt_route_unset(vrf, ip, len) == 0)
+			b->removed++;
 		set_waiting(b, e, true);
 		return;
 	}
@@ -341,11 +344,16 @@ void kern_routes_retry(uint16_t vrf)
 	b->room_retries++;
 	for (uint32_t i = 0; i < b->map.cap && b->n_waiting; i++) {
 		struct kroute *e = &b->map.slot[i];
-		/* Full again: nothing more goes in (a prefix of its own counts too). */
-		if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
-			break;
-		if (e->key && e->waiting &&
-		    rt_kernel_fits(vrf, (uint32_t)(e->key >> 8), (uint8_t)e->key, &e->g))
+		uint32_t ip = (uint32_t)(e->key >> 8);
+		uint8_t len = (uint8_t)e->key;
+
+		if (!e->key || !e->waiting)
+			continue;
+		/* Full: only a prefix already in the FIB (replaced, no slot more) may go in. */
+		if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes &&
+		    fib_get(&l3_fib, vrf, ip, len) == FIB_NO_ROUTE)
+			continue;
+		if (rt_kernel_fits(vrf, ip, len, &e->g))
 			install(b, vrf, e);
 	}
 }

@@ -50,11 +50,14 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 static int over_limit(uint16_t vrf, uint32_t old, const struct nh_group *g)
 {
 	const struct rt_vrf *v = &rt_vrfs[vrf];
+	uint32_t owned = nh_owned(&l3_nh, vrf);
 
 	if (old == FIB_NO_ROUTE && v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
 		return 1;
-	if (v->max_groups && nh_owned(&l3_nh, vrf) >= v->max_groups &&
-	    nh_find_for(&l3_nh, g, vrf) == 0)
+	/* A new next hop of a route alone in its group frees that group: no group more. */
+	if (old != FIB_NO_ROUTE && l3_nh.refs[old] == 1 && l3_nh.owner[old] == vrf && owned)
+		owned--;
+	if (v->max_groups && owned >= v->max_groups && nh_find_for(&l3_nh, g, vrf) == 0)
 		return 2;
 	return 0;
 }

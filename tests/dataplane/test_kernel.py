@@ -381,6 +381,35 @@ def test_kernel_routes_over_the_limit_wait_for_room(cleanup, tmp_path):
          timeout=5, what="the kernel routes gone")
 
 
+def test_kernel_next_hop_change_refused_at_the_group_limit(cleanup, tmp_path):
+    """Review of 3.2 (item 1): a kernel route whose next hop changes while the VRF is at
+    max_nexthop_groups never keeps forwarding to the old gateway: refused (its old group
+    shared), the old route leaves the FIB and the new one waits, going in once room
+    appears; a route alone in its group changes in place at the limit."""
+    # Two interfaces: six groups of their own; the kernel's routes via 10.2.0.2 a seventh.
+    topo = KTopo(cleanup, tmp_path, extra_vrf={"max_nexthop_groups": 7})
+    wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
+    for p in ("10.100.0.0/24", "10.100.1.0/24"):
+        topo.k("ip", "route", "add", p, "via", "10.2.0.2")
+    wait(lambda: len(kernel_prefixes(topo)) == 2, timeout=5, what="the kernel routes")
+    topo.k("ip", "route", "replace", "10.100.0.0/24", "via", "10.2.0.3")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 1, timeout=5,
+         what="the changed route refused")
+    assert "10.100.0.0/24" not in topo.routes(), "the old gateway still in the FIB"
+    assert "max_nexthop_groups" in topo.vrf()["kernel"]["last_error"]
+    # Its old group's other route gone: the new next hop goes in.
+    topo.k("ip", "route", "del", "10.100.1.0/24")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 0 and "10.100.0.0/24" in topo.routes(),
+         timeout=5, what="the waiting route installed")
+    assert topo.routes()["10.100.0.0/24"]["nexthops"][0]["via"] == "10.2.0.3"
+    # Alone in its group at the limit: a change of gateway is no group more.
+    refused = topo.vrf()["groups_refused"]
+    topo.k("ip", "route", "replace", "10.100.0.0/24", "via", "10.2.0.4")
+    wait(lambda: topo.routes()["10.100.0.0/24"]["nexthops"][0]["via"] == "10.2.0.4",
+         timeout=5, what="the next hop changed in place")
+    assert topo.vrf()["groups_refused"] == refused and topo.vrf()["kernel"]["waiting"] == 0
+
+
 def frr_start(cleanup, ns_name, d, conf):
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o777)

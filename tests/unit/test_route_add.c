@@ -166,6 +166,53 @@ static void test_per_vrf_route_and_group_limits(void **state)
 	l3_module.fini();
 }
 
+/*
+ * Review of 3.2 (item 1): a kernel route's next hop changed while its VRF is at
+ * max_nexthop_groups is no more of them when its old group goes with it (that
+ * route its only user): the replacement goes in, the old group freed. One whose
+ * old group is shared is still refused.
+ */
+static void test_kernel_replacement_frees_its_group(void **state)
+{
+	struct tessd_vrf_cfg vrf = { .id = 2, .max_routes = 10, .max_nexthop_groups = 2 };
+	struct tessd_cfg cfg = { 0 };
+	struct nh_group g[4];
+	uint32_t old;
+
+	(void)state;
+	snprintf(vrf.name, sizeof(vrf.name), "rep");
+	cfg.router.vrfs = &vrf;
+	cfg.router.n_vrfs = 1;
+	cfg.router.neigh_capacity = 1024;
+	assert_int_equal(l3_module.init(&cfg), 0);
+	router_sync(NULL, &cfg);
+	for (unsigned i = 0; i < 4; i++)
+		g[i] = (struct nh_group){ .type = NH_UNICAST,
+					  .n = 1,
+					  .origin = NH_ORIGIN_KERNEL,
+					  .path = { { .iface = 100, .gw = 1 + i } } };
+	assert_int_equal(rt_route_set(2, 0x0a000000, 24, &g[0]), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000100, 24, &g[1]), 0);
+	assert_int_equal(rt_route_set(2, 0x0a000200, 24, &g[1]), 0);
+	assert_int_equal(nh_owned(&l3_nh, 2), 2);
+	/* 10.0.0.0/24 alone uses g[0]: its new next hop takes that group's place. */
+	old = fib_get(&l3_fib, 2, 0x0a000000, 24);
+	assert_true(rt_kernel_fits(2, 0x0a000000, 24, &g[2]));
+	assert_int_equal(rt_route_set(2, 0x0a000000, 24, &g[2]), 0);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a000000, 24), old);
+	assert_int_equal(nh_group(&l3_nh, fib_get(&l3_fib, 2, 0x0a000000, 24))->path[0].gw, 3);
+	assert_int_equal(nh_owned(&l3_nh, 2), 2);
+	assert_int_equal(rt_vrfs[2].groups_refused, 0);
+	/* 10.0.1.0/24 shares g[1]: a new group for it would be a third. */
+	assert_false(rt_kernel_fits(2, 0x0a000100, 24, &g[3]));
+	assert_int_equal(rt_route_set(2, 0x0a000100, 24, &g[3]), -EDQUOT);
+	assert_int_equal(rt_vrfs[2].groups_refused, 1);
+	cfg.router.vrfs = NULL;
+	cfg.router.n_vrfs = 0;
+	tessd_cfg_free(&cfg);
+	l3_module.fini();
+}
+
 /* cur as a commit would apply it: validated (accepted), built, synced after old. */
 static void commit(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
@@ -359,6 +406,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_route_adds),
 		cmocka_unit_test(test_per_vrf_route_and_group_limits),
+		cmocka_unit_test(test_kernel_replacement_frees_its_group),
 		cmocka_unit_test(test_renumber_at_max_routes),
 		cmocka_unit_test(test_kernel_fill_then_static),
 		cmocka_unit_test(test_route_add_counts_its_own),
