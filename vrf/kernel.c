@@ -17,6 +17,7 @@
 #include <rte_ether.h>
 
 #include "evloop.h"
+#include "fault.h"
 #include "kernel_int.h"
 #include "log.h"
 #include "router_int.h"
@@ -249,18 +250,23 @@ static void bind_tune(struct kbind *b, const struct tessd_kernel_cfg *k)
 	b->batch = k->batch;
 	if (b->buffer_kb == k->buffer_kb)
 		return;
-	b->buffer_kb = k->buffer_kb;
 	if (b->on && b->ev_sk) {
 		/* As kern_routes_watch() sets it; queued notifications are kept. */
-		int fd = nl_socket_get_fd(b->ev_sk), size = (int)b->buffer_kb << 10;
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
-		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0) {
+		int fd = nl_socket_get_fd(b->ev_sk), size = (int)k->buffer_kb << 10,
+		    rc = dp_fault("kernel_rcvbuf");
+		if (rc == 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+		    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+			rc = -errno;
+		if (rc < 0) {
 			b->errors++;
 			snprintf(b->last_error, sizeof(b->last_error),
-				 "netlink receive buffer of %u KiB: %s", b->buffer_kb,
-				 strerror(errno));
+				 "netlink receive buffer of %u KiB: %s", k->buffer_kb,
+				 strerror(-rc));
+			return; /* not in force: the next commit tries again */
 		}
 	}
+	b->buffer_kb = k->buffer_kb;
 }
 
 static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cfg *k)

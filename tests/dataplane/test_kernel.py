@@ -557,6 +557,27 @@ def test_batch_changes_in_place(cleanup, tmp_path):
     assert ifindex() == taps and binds() == 1
 
 
+def test_buffer_kb_not_applied_is_tried_again(cleanup, tmp_path, monkeypatch):
+    """Review of 3.2 (item 4): a buffer_kb change whose setsockopt fails (fault point
+    kernel_rcvbuf) is counted and not recorded as applied: the next commit tries it again
+    (before, the binding believed it had the new size and never set it)."""
+    monkeypatch.setenv("TESS_FAULT", "kernel_rcvbuf:fail")
+    try:
+        topo = KTopo(cleanup, tmp_path)
+    finally:
+        monkeypatch.delenv("TESS_FAULT", raising=False)
+    t = topo.t
+    if not t.ctl("status").get("fault_points"):
+        pytest.skip("tessd built without -Dfault_points=true")
+    errors = topo.vrf()["kernel"]["errors"]
+    t.ctl("call", "vrf.set", json.dumps({"name": "acme", "kernel": {"buffer_kb": 4096}}))
+    k = topo.vrf()["kernel"]
+    assert k["errors"] == errors + 1 and "4096 KiB" in k["last_error"], k
+    # Another change of the VRF: the buffer is set again (failing again here).
+    t.ctl("call", "vrf.set", json.dumps({"name": "acme", "kernel": {"batch": 16}}))
+    assert topo.vrf()["kernel"]["errors"] == errors + 2, topo.vrf()["kernel"]
+
+
 def test_overrun_reads_the_table_again(cleanup, tmp_path):
     # A 4 KiB notification buffer and a burst of 20,000 routes while tessd is stopped: the
     # socket overruns, and tessd reads the whole table again instead of missing routes.
