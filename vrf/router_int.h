@@ -37,10 +37,12 @@ struct rt_vrf {
 	bool resync; /* installing its routes failed: reconcile at the next sync */
 	char name[TESS_NAME_LEN];
 	uint32_t icmp_rate, neigh_limit, neigh_queue;
-	uint32_t max_routes, max_groups;         /* 0: none (a VRF the config did not set up) */
-	uint64_t routes_refused, groups_refused; /* kernel routes refused at those limits */
-	uint32_t n_kernel;                       /* of its routes, kernel ones */
-	bool room; /* a route went or the limits changed: waiting kernel routes may fit */
+	uint32_t max_routes, max_groups; /* 0: none (a VRF the config did not set up) */
+	/* At those limits: kernel routes refused or removed to make way, route.add calls refused.
+	 */
+	uint64_t routes_refused, groups_refused;
+	uint32_t n_kernel; /* of its routes, kernel ones */
+	bool room;         /* a route went or the limits changed: waiting kernel routes may fit */
 	uint64_t reachable_tsc, stale_tsc; /* neighbour aging, in TSC cycles */
 	struct dp_storm icmp;              /* ICMP errors per second */
 	struct rt_counters ctl;
