@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router_check.h"
 #include "router_int.h"
 
 static uint32_t *slot;       /* route index + 1; 0: empty */
@@ -18,6 +19,9 @@ static uint32_t mask;        /* slots - 1 */
 static uint32_t used;        /* routes indexed */
 static bool valid;           /* matches the running config's routes */
 uint64_t rt_route_ix_probes; /* slots looked at, for the complexity test */
+/* The running config's routes and groups per VRF, as validation counts them (route.add). */
+static struct tessd_vrf_counts counts;
+static bool counts_valid;
 
 static uint64_t key_hash(const char *vrf, uint32_t ip, uint8_t len)
 {
@@ -94,13 +98,33 @@ void rt_route_indexed(const struct tessd_cfg *cfg, uint32_t i)
 	put(cfg, i);
 }
 
+struct tessd_vrf_counts *rt_route_counts(const struct tessd_router_index *ix)
+{
+	if (!counts_valid) {
+		tessd_vrf_counts_fini(&counts);
+		if (tessd_vrf_counts_init(&counts, ix) < 0)
+			return NULL;
+		counts_valid = true;
+	}
+	return &counts;
+}
+
+void rt_route_counted(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc)
+{
+	if (counts_valid && tessd_vrf_counts_add(&counts, ix, rc) < 0)
+		counts_valid = false; /* counted whole again at the next route.add */
+}
+
 void rt_route_index_reset(void)
 {
 	valid = false;
+	counts_valid = false;
 }
 
 void rt_route_index_free(void)
 {
+	tessd_vrf_counts_fini(&counts);
+	counts_valid = false;
 	free(slot);
 	slot = NULL;
 	valid = false;

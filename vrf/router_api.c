@@ -487,6 +487,7 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 	struct cfg_errs errs;
 	struct nh_group g;
 	char path[48], text[CFG_PREFIX_STRLEN];
+	struct tessd_vrf_counts *counts;
 	struct rt_vrf *v;
 	bool known;
 	uint16_t id;
@@ -500,9 +501,8 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 	if (cfg_check_item_refs(&tessd_cfg_schema, cfg, &tessd_route_schema, rc, path, &errs) == 0)
 		tessd_route_check(&ix, rc, n, &errs);
 	known = errs.n == 0 && rt_route_group(&ix, rc, &g);
-	free(ix.ids);
-	tessd_router_index_fini(&ix);
 	if (errs.n) {
+		rt_index_free(&ix);
 		ctl_error_from_cfg(err, &errs);
 		dp_error_remap(err, path, "/params");
 		return -err->code;
@@ -513,6 +513,7 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		have = 0; /* tessd's own route wins over the kernel's, which comes back after it */
 	if (have || rt_route_find(cfg, rc->vrf, ip, len) >= 0) {
 		/* Configured but not installed (the FIB was full): still the config's. */
+		rt_index_free(&ix);
 		ctl_error_set(err, EEXIST, "/params/prefix", "VRF %s already has a %s route to %s",
 			      rc->vrf,
 			      have ? origin_names[nh_group(&l3_nh, have)->origin] : "static",
@@ -520,29 +521,39 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		return -EEXIST;
 	}
 	if (!known) {
+		rt_index_free(&ix);
 		ctl_error_set(err, ENOENT, "/params/nexthops", "a next hop's interface is unknown");
 		return -ENOENT;
 	}
 	/*
-	 * Its own routes (static, connected, local, broadcast; not the kernel's, which make
-	 * way) within max_routes and its own groups within max_nexthop_groups, checked
-	 * before anything changes (review 3.2): what is installed regardless must fit.
+	 * Its VRF's routes and groups counted as the config's validation counts them (the
+	 * config's own, each route of it; not the kernel's, which make way), with this one,
+	 * before anything changes: what route.add accepts, the next commit accepts too
+	 * (review 3.2, and its review: the FIB's count could be lower).
 	 */
 	v = &rt_vrfs[id];
-	if (v->max_routes && fib_count(&l3_fib, id) - v->n_kernel >= v->max_routes) {
+	counts = rt_route_counts(&ix);
+	if (counts == NULL) {
+		rt_index_free(&ix);
+		ctl_error_set(err, ENOMEM, "/params", "no memory to count the VRF's routes");
+		return -ENOMEM;
+	}
+	if (v->max_routes && counts->routes[id] >= v->max_routes) {
+		rt_index_free(&ix);
 		v->routes_refused++;
 		ctl_error_set(err, ENOSPC, "/params",
 			      "VRF %s has %u routes of its own, its max_routes: route refused",
-			      rc->vrf, fib_count(&l3_fib, id) - v->n_kernel);
+			      rc->vrf, counts->routes[id]);
 		return -ENOSPC;
 	}
-	if (v->max_groups && nh_find_for(&l3_nh, &g, id) == 0 &&
-	    nh_owned(&l3_nh, id) - nh_owned_kernel(&l3_nh, id) >= v->max_groups) {
+	if (v->max_groups && counts->groups[id] >= v->max_groups &&
+	    tessd_vrf_counts_new_group(counts, &ix, rc)) {
+		rt_index_free(&ix);
 		v->groups_refused++;
 		ctl_error_set(err, ENOSPC, "/params",
 			      "VRF %s has %u next-hop groups of its own, its max_nexthop_groups: "
 			      "route refused",
-			      rc->vrf, nh_owned(&l3_nh, id) - nh_owned_kernel(&l3_nh, id));
+			      rc->vrf, counts->groups[id]);
 		return -ENOSPC;
 	}
 	if ((e = running_routes(cfg, &a)) == 0)
@@ -552,10 +563,13 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 			      a.node->arr.max);
 	else if (e < 0)
 		ctl_error_set(err, -e, "", "cannot record the route: %s", strerror(-e));
-	if (e < 0)
+	if (e < 0) {
+		rt_index_free(&ix);
 		return e;
+	}
 	e = rt_route_set(id, ip, len, &g);
 	if (e < 0) {
+		rt_index_free(&ix);
 		cfg_array_del(&a, n);
 		ctl_error_set(err, -e, "/params",
 			      e == -ENOSPC ? "out of next-hop groups" : "FIB full: %s",
@@ -564,6 +578,8 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 	}
 	rt_vrf_fit(id); /* a kernel route may have to make way */
 	rt_route_indexed(cfg, n);
+	rt_route_counted(&ix, rc);
+	rt_index_free(&ix);
 	return 0;
 }
 

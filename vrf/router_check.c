@@ -105,62 +105,18 @@ static void validate_vrfs(const struct tessd_router_cfg *r, struct cfg_errs *err
 }
 
 /*
- * Each VRF's configured routes (static ones, and the connected, local and
- * broadcast routes of its interfaces' addresses) within its max_routes: a
- * config that cannot be installed whole is refused, not half applied.
+ * Each VRF's configured routes and next-hop groups, counted one way for
+ * validation and route.add (review of 3.2): the static routes, and the
+ * connected, local and broadcast routes of its interfaces' addresses, each
+ * one (even two on one prefix, which the FIB holds once); their groups as
+ * rt_route_group makes them (interfaces by index + 1), shared ones once.
  */
-static void validate_vrf_routes(const struct tessd_router_index *ix,
-				const struct tessd_router_cfg *r, struct cfg_errs *errs)
+
+/* calloc'd or memset: padding stays zero, the hash and memcmp see only what is set. */
+static void group_of(struct tessd_group_key *e, uint16_t vrf, uint8_t type, uint8_t origin,
+		     uint16_t iface)
 {
-	uint32_t *n = calloc(TESS_MAX_VRF_ID + 1, sizeof(*n));
-	char p[CFG_PATH_MAX];
-
-	if (n == NULL) {
-		cfg_err_add(errs, ENOMEM, "/router", "no memory to count the routes of each VRF");
-		return;
-	}
-	for (uint32_t i = 0; i < r->n_routes; i++) {
-		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, r->routes[i].vrf);
-		if (vc)
-			n[vc->id]++;
-	}
-	for (uint32_t i = 0; i < r->n_interfaces; i++) {
-		const struct tessd_iface_cfg *ic = &r->interfaces[i];
-		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, ic->vrf);
-		for (uint32_t a = 0; vc && a < ic->n_addresses; a++)
-			n[vc->id] +=
-				1u + (ic->addresses[a].len < 32) + (ic->addresses[a].len <= 30);
-	}
-	for (uint32_t i = 0; i < r->n_vrfs; i++) {
-		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
-		if (n[vc->id] > vc->max_routes) {
-			snprintf(p, sizeof(p), "/router/vrfs/%u/max_routes", i);
-			ERR(ENOSPC,
-			    "VRF '%s' has %u routes configured (static, and its interfaces' "
-			    "connected ones), over its max_routes (%u)",
-			    vc->name, n[vc->id], vc->max_routes);
-		}
-	}
-	free(n);
-}
-
-/* A next-hop group of the config, as rt_route_group makes it, interfaces by index + 1. */
-struct group_key {
-	uint16_t vrf;
-	struct nh_group g;
-};
-
-static int cmp_group_key(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct group_key));
-}
-
-static void add_group(struct group_key *k, uint32_t *n, uint16_t vrf, uint8_t type, uint8_t origin,
-		      uint16_t iface)
-{
-	struct group_key *e = &k[(*n)++];
-
-	/* calloc'd: padding stays zero, memcmp compares only what is set. */
+	memset(e, 0, sizeof(*e));
 	e->vrf = vrf;
 	e->g.type = type;
 	e->g.origin = origin;
@@ -170,23 +126,119 @@ static void add_group(struct group_key *k, uint32_t *n, uint16_t vrf, uint8_t ty
 	}
 }
 
-/*
- * Each VRF's configured next-hop groups within its max_nexthop_groups:
- * configured routes are installed whatever the limits once the config is
- * valid (review 3.2), so they must fit them. Groups shared by routes count
- * once, as the FIB shares them.
- */
-static void validate_vrf_groups(const struct tessd_router_index *ix,
-				const struct tessd_router_cfg *r, struct cfg_errs *errs)
+/* rc's group; false if its VRF is unknown (an error of its own). */
+static bool route_group_of(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
+			   struct tessd_group_key *e)
 {
-	uint32_t max = r->n_routes + 3 * r->n_interfaces, n = 0, distinct = 0;
-	struct group_key *k = calloc(max ? max : 1, sizeof(*k));
-	char p[CFG_PATH_MAX];
+	const struct tessd_router_cfg *r = &ix->cfg->router;
+	const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, rc->vrf), *t;
+	uint8_t type = rc->type == TESS_ROUTE_BLACKHOLE ? NH_BLACKHOLE
+		       : rc->type == TESS_ROUTE_REJECT  ? NH_REJECT
+		       : rc->type == TESS_ROUTE_VRF     ? NH_VRF
+							: NH_UNICAST;
 
-	if (k == NULL) {
-		cfg_err_add(errs, ENOMEM, "/router", "no memory to count the groups of each VRF");
-		return;
+	if (vc == NULL)
+		return false;
+	group_of(e, vc->id, type, NH_ORIGIN_STATIC, 0);
+	if (type == NH_VRF) {
+		t = tessd_ix_vrf(ix, rc->target_vrf);
+		e->g.target_vrf = t ? t->id : 0;
 	}
+	for (uint32_t j = 0; type == NH_UNICAST && j < rc->n_nexthops && j < NH_MAX_PATHS; j++) {
+		const struct tessd_nexthop_cfg *nh = &rc->nexthops[j];
+		const struct tessd_iface_cfg *ic =
+			nh->interface[0] ? tessd_ix_iface(ix, nh->interface)
+					 : tessd_ix_iface_for(ix, rc->vrf, nh->via);
+		if (ic == NULL)
+			break; /* an error of its own */
+		e->g.path[e->g.n].iface = (uint16_t)(ic - r->interfaces + 1);
+		e->g.path[e->g.n].gw = nh->via;
+		e->g.n++;
+	}
+	return true;
+}
+
+static uint32_t group_hash(const struct tessd_group_key *e)
+{
+	const uint8_t *b = (const uint8_t *)e;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < sizeof(*e); i++)
+		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+	return (uint32_t)(h ^ h >> 32);
+}
+
+/* The slot of e: where it is, or the free one where it would go. */
+static uint32_t group_slot(const struct tessd_vrf_counts *c, const struct tessd_group_key *e)
+{
+	uint32_t s = group_hash(e) & c->mask;
+
+	while (c->taken[s] && memcmp(&c->keys[s], e, sizeof(*e)) != 0)
+		s = (s + 1) & c->mask;
+	return s;
+}
+
+static int group_table(struct tessd_vrf_counts *c, uint32_t want)
+{
+	uint32_t n = 64;
+
+	while (n < 2 * want)
+		n *= 2;
+	c->keys =
+		calloc(n, sizeof(*c->keys)); /* zeroed: the analyzer cannot pair keys with taken */
+	c->taken = calloc(n, sizeof(*c->taken));
+	c->mask = n - 1;
+	c->n_keys = 0;
+	return c->keys && c->taken ? 0 : -ENOMEM;
+}
+
+/* Counts e for its VRF if new. */
+static int group_add(struct tessd_vrf_counts *c, const struct tessd_group_key *e)
+{
+	uint32_t s;
+
+	if (2 * (c->n_keys + 1) > c->mask + 1) {
+		struct tessd_vrf_counts old = *c;
+		if (group_table(c, c->n_keys + 1) < 0) {
+			free(c->keys);
+			free(c->taken);
+			c->keys = old.keys;
+			c->taken = old.taken;
+			c->mask = old.mask;
+			c->n_keys = old.n_keys;
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i <= old.mask; i++)
+			if (old.taken[i]) {
+				s = group_slot(c, &old.keys[i]);
+				memcpy(&c->keys[s], &old.keys[i], sizeof(*e));
+				c->taken[s] = true;
+				c->n_keys++;
+			}
+		free(old.keys);
+		free(old.taken);
+	}
+	s = group_slot(c, e);
+	if (c->taken[s])
+		return 0;
+	memcpy(&c->keys[s], e, sizeof(*e)); /* with its zero padding */
+	c->taken[s] = true;
+	c->n_keys++;
+	c->groups[e->vrf]++;
+	return 0;
+}
+
+int tessd_vrf_counts_init(struct tessd_vrf_counts *c, const struct tessd_router_index *ix)
+{
+	const struct tessd_router_cfg *r = &ix->cfg->router;
+	struct tessd_group_key e;
+
+	memset(c, 0, sizeof(*c));
+	c->routes = calloc(TESS_MAX_VRF_ID + 1, sizeof(*c->routes));
+	c->groups = calloc(TESS_MAX_VRF_ID + 1, sizeof(*c->groups));
+	if (c->routes == NULL || c->groups == NULL ||
+	    group_table(c, r->n_routes + 3 * r->n_interfaces) < 0)
+		goto nomem;
 	for (uint32_t i = 0; i < r->n_interfaces; i++) {
 		const struct tessd_iface_cfg *ic = &r->interfaces[i];
 		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, ic->vrf);
@@ -194,67 +246,103 @@ static void validate_vrf_groups(const struct tessd_router_index *ix,
 		uint16_t id = (uint16_t)(i + 1);
 
 		for (uint32_t a = 0; vc && a < ic->n_addresses; a++) {
+			c->routes[vc->id] +=
+				1u + (ic->addresses[a].len < 32) + (ic->addresses[a].len <= 30);
 			local = true;
 			connected |= ic->addresses[a].len < 32;
 			broadcast |= ic->addresses[a].len <= 30;
 		}
-		if (local)
-			add_group(k, &n, vc->id, NH_LOCAL, NH_ORIGIN_LOCAL, id);
-		if (connected)
-			add_group(k, &n, vc->id, NH_UNICAST, NH_ORIGIN_CONNECTED, id);
-		if (broadcast)
-			add_group(k, &n, vc->id, NH_LOCAL, NH_ORIGIN_BROADCAST, id);
+		if (local) {
+			group_of(&e, vc->id, NH_LOCAL, NH_ORIGIN_LOCAL, id);
+			if (group_add(c, &e) < 0)
+				goto nomem;
+		}
+		if (connected) {
+			group_of(&e, vc->id, NH_UNICAST, NH_ORIGIN_CONNECTED, id);
+			if (group_add(c, &e) < 0)
+				goto nomem;
+		}
+		if (broadcast) {
+			group_of(&e, vc->id, NH_LOCAL, NH_ORIGIN_BROADCAST, id);
+			if (group_add(c, &e) < 0)
+				goto nomem;
+		}
 	}
-	for (uint32_t i = 0; i < r->n_routes; i++) {
-		const struct tessd_route_cfg *rc = &r->routes[i];
-		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, rc->vrf), *t;
-		struct group_key *e;
-		uint8_t type = rc->type == TESS_ROUTE_BLACKHOLE ? NH_BLACKHOLE
-			       : rc->type == TESS_ROUTE_REJECT  ? NH_REJECT
-			       : rc->type == TESS_ROUTE_VRF     ? NH_VRF
-								: NH_UNICAST;
+	for (uint32_t i = 0; i < r->n_routes; i++)
+		if (tessd_vrf_counts_add(c, ix, &r->routes[i]) < 0)
+			goto nomem;
+	return 0;
+nomem:
+	tessd_vrf_counts_fini(c);
+	return -ENOMEM;
+}
 
-		if (vc == NULL)
-			continue;
-		e = &k[n];
-		add_group(k, &n, vc->id, type, NH_ORIGIN_STATIC, 0);
-		if (type == NH_VRF) {
-			t = tessd_ix_vrf(ix, rc->target_vrf);
-			e->g.target_vrf = t ? t->id : 0;
-		}
-		for (uint32_t j = 0; type == NH_UNICAST && j < rc->n_nexthops && j < NH_MAX_PATHS;
-		     j++) {
-			const struct tessd_nexthop_cfg *nh = &rc->nexthops[j];
-			const struct tessd_iface_cfg *ic =
-				nh->interface[0] ? tessd_ix_iface(ix, nh->interface)
-						 : tessd_ix_iface_for(ix, rc->vrf, nh->via);
-			if (ic == NULL)
-				break; /* an error of its own */
-			e->g.path[e->g.n].iface = (uint16_t)(ic - r->interfaces + 1);
-			e->g.path[e->g.n].gw = nh->via;
-			e->g.n++;
+bool tessd_vrf_counts_new_group(const struct tessd_vrf_counts *c,
+				const struct tessd_router_index *ix,
+				const struct tessd_route_cfg *rc)
+{
+	struct tessd_group_key e;
+
+	return route_group_of(ix, rc, &e) && !c->taken[group_slot(c, &e)];
+}
+
+int tessd_vrf_counts_add(struct tessd_vrf_counts *c, const struct tessd_router_index *ix,
+			 const struct tessd_route_cfg *rc)
+{
+	struct tessd_group_key e;
+
+	if (!route_group_of(ix, rc, &e))
+		return 0;
+	c->routes[e.vrf]++;
+	return group_add(c, &e);
+}
+
+void tessd_vrf_counts_fini(struct tessd_vrf_counts *c)
+{
+	free(c->routes);
+	free(c->groups);
+	free(c->keys);
+	free(c->taken);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Each VRF's configured routes within its max_routes and groups within its
+ * max_nexthop_groups: configured routes are installed whatever the limits
+ * once the config is valid (review 3.2), so a config that cannot be
+ * installed whole is refused, not half applied.
+ */
+static void validate_vrf_counts(const struct tessd_router_index *ix,
+				const struct tessd_router_cfg *r, struct cfg_errs *errs)
+{
+	struct tessd_vrf_counts c;
+	char p[CFG_PATH_MAX];
+
+	if (tessd_vrf_counts_init(&c, ix) < 0) {
+		cfg_err_add(errs, ENOMEM, "/router", "no memory to count the routes of each VRF");
+		return;
+	}
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		if (c.routes[vc->id] > vc->max_routes) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/max_routes", i);
+			ERR(ENOSPC,
+			    "VRF '%s' has %u routes configured (static, and its interfaces' "
+			    "connected ones), over its max_routes (%u)",
+			    vc->name, c.routes[vc->id], vc->max_routes);
 		}
 	}
-	if (n)
-		qsort(k, n, sizeof(*k), cmp_group_key);
-	for (uint32_t i = 0; i < n; i++) {
-		distinct += i == 0 || cmp_group_key(&k[i], &k[i - 1]) != 0;
-		if (i + 1 < n && k[i + 1].vrf == k[i].vrf)
-			continue;
-		/* The last of its VRF: distinct holds its groups. */
-		for (uint32_t v = 0; v < r->n_vrfs; v++) {
-			const struct tessd_vrf_cfg *vc = &r->vrfs[v];
-			if (vc->id != k[i].vrf || distinct <= vc->max_nexthop_groups)
-				continue;
-			snprintf(p, sizeof(p), "/router/vrfs/%u/max_nexthop_groups", v);
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		if (c.groups[vc->id] > vc->max_nexthop_groups) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/max_nexthop_groups", i);
 			ERR(ENOSPC,
 			    "VRF '%s' has %u next-hop groups configured (static routes' and its "
 			    "interfaces'), over its max_nexthop_groups (%u)",
-			    vc->name, distinct, vc->max_nexthop_groups);
+			    vc->name, c.groups[vc->id], vc->max_nexthop_groups);
 		}
-		distinct = 0;
 	}
-	free(k);
+	tessd_vrf_counts_fini(&c);
 }
 
 /* ---- neighbour table shares (review 3.4) ---- */
@@ -616,8 +704,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	for (uint32_t i = 0; i < r->n_routes; i++)
 		tessd_route_check(&ix, &r->routes[i], i, errs);
 	validate_route_dups(cfg, errs);
-	validate_vrf_routes(&ix, r, errs);
-	validate_vrf_groups(&ix, r, errs);
+	validate_vrf_counts(&ix, r, errs);
 	validate_neigh_shares(r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);

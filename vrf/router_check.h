@@ -3,6 +3,7 @@
 #ifndef TESS_ROUTER_CHECK_H
 #define TESS_ROUTER_CHECK_H
 
+#include "nexthop.h"
 #include "tessd_config.h"
 
 /*
@@ -46,6 +47,31 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 #define TESSD_NEIGH_SHARE_MIN 16u
 uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r);
 uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc);
+/*
+ * Each VRF's configured routes and distinct next-hop groups, as validation
+ * counts them (review of 3.2): route.add counts the same way, the running
+ * config's counts with its route added. Valid while ix's config is.
+ */
+struct tessd_group_key {
+	uint16_t vrf;
+	struct nh_group g; /* interfaces by index + 1 */
+};
+struct tessd_vrf_counts {
+	uint32_t *routes;             /* [TESS_MAX_VRF_ID + 1] */
+	uint32_t *groups;             /* [TESS_MAX_VRF_ID + 1] */
+	struct tessd_group_key *keys; /* the groups counted: open addressing */
+	bool *taken;
+	uint32_t mask, n_keys;
+};
+int tessd_vrf_counts_init(struct tessd_vrf_counts *c, const struct tessd_router_index *ix);
+/* Whether rc (of a known VRF) would add a group to its VRF's count. */
+bool tessd_vrf_counts_new_group(const struct tessd_vrf_counts *c,
+				const struct tessd_router_index *ix,
+				const struct tessd_route_cfg *rc);
+/* rc counted (appended to ix's config); -ENOMEM. */
+int tessd_vrf_counts_add(struct tessd_vrf_counts *c, const struct tessd_router_index *ix,
+			 const struct tessd_route_cfg *rc);
+void tessd_vrf_counts_fini(struct tessd_vrf_counts *c);
 /* The router section's rules (the router module's validate). */
 int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* The interface of vrf whose subnet holds ip (host order), or NULL. */

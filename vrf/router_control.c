@@ -120,7 +120,7 @@ int rt_index(struct tessd_router_index *ix, const struct tessd_cfg *cfg)
 	return 0;
 }
 
-static void rt_index_free(struct tessd_router_index *ix)
+void rt_index_free(struct tessd_router_index *ix)
 {
 	free(ix->ids);
 	tessd_router_index_fini(ix);

@@ -90,6 +90,13 @@ int rt_route_find(const struct tessd_cfg *cfg, const char *vrf, uint32_t ip, uin
 void rt_route_indexed(const struct tessd_cfg *cfg, uint32_t i);
 void rt_route_index_reset(void);
 void rt_route_index_free(void);
+/*
+ * The running config's routes and groups per VRF as validation counts them
+ * (ix: its index), made at the first call after a reset; NULL without memory.
+ * After appending route rc, rt_route_counted.
+ */
+struct tessd_vrf_counts *rt_route_counts(const struct tessd_router_index *ix);
+void rt_route_counted(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc);
 extern uint64_t rt_route_ix_probes;
 /* route.add on cfg (the running config): checked, installed, then recorded. */
 int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct ctl_error *err);
@@ -105,6 +112,7 @@ uint32_t rt_src_addr(uint16_t iface, uint32_t dst);
 
 /* An index of cfg whose ids are tessd's interface ids (0: none yet); -ENOMEM. */
 int rt_index(struct tessd_router_index *ix, const struct tessd_cfg *cfg);
+void rt_index_free(struct tessd_router_index *ix);
 /* The next-hop group of a configured route (interfaces resolved); false if one is unknown. */
 bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_route_cfg *rc,
 		    struct nh_group *g);

@@ -401,6 +401,56 @@ static void test_route_add_counts_its_own(void **state)
 	l3_module.fini();
 }
 
+/*
+ * Review of 3.2 (item 2): route.add counts as the config's validation does
+ * (the config's routes and groups, and the new one), not what the FIB holds:
+ * a static /32 on an interface's broadcast address is two routes of the
+ * config (the broadcast one, its group too) and one of the FIB. Past the
+ * limits route.add is refused, and the running config stays valid: the next
+ * commit passes.
+ */
+static void test_route_add_counts_as_validation(void **state)
+{
+	struct one_vrf a;
+	struct tessd_route_cfg *bc = calloc(1, sizeof(*bc));
+	struct ctl_error err;
+	struct tessd_route_cfg rej;
+
+	(void)state;
+	assert_non_null(bc);
+	/* Routes: connected, local, broadcast, the static /32 on it (4 of 6). Groups: 4 of 4. */
+	one_vrf(&a, 6, 4, 0x0a010001);
+	*bc = (struct tessd_route_cfg){ .type = TESS_ROUTE_BLACKHOLE,
+					.prefix = { .ip = 0x0a0100ff, .len = 32 } };
+	snprintf(bc->vrf, sizeof(bc->vrf), "cap");
+	a.cfg.router.routes = bc;
+	a.cfg.router.n_routes = 1;
+	assert_int_equal(l3_module.init(&a.cfg), 0);
+	commit(NULL, &a.cfg);
+	assert_int_equal(fib_count(&l3_fib, 2), 3);
+	/* A fifth group: refused, though the FIB has only three. */
+	rej = blackhole("cap", 1);
+	rej.type = TESS_ROUTE_REJECT;
+	assert_int_equal(rt_route_add(&a.cfg, &rej, &err), -ENOSPC);
+	assert_non_null(strstr(err.message, "max_nexthop_groups"));
+	assert_int_equal(a.cfg.router.n_routes, 1);
+	/* Two routes more (the blackhole group shared) fit; a third is a seventh route. */
+	for (uint32_t i = 2; i < 4; i++) {
+		struct tessd_route_cfg rc = blackhole("cap", i);
+		if (rt_route_add(&a.cfg, &rc, &err) != 0)
+			fail_msg("route %u: %s at %s", i, err.message, err.path);
+	}
+	struct tessd_route_cfg more = blackhole("cap", 4);
+	assert_int_equal(rt_route_add(&a.cfg, &more, &err), -ENOSPC);
+	assert_non_null(strstr(err.message, "max_routes"));
+	assert_int_equal(a.cfg.router.n_routes, 3);
+	/* What route.add left is a valid config: an unrelated commit passes. */
+	commit(&a.cfg, &a.cfg);
+	free(a.cfg.router.routes);
+	rt_route_index_free();
+	l3_module.fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_renumber_at_max_routes),
 		cmocka_unit_test(test_kernel_fill_then_static),
 		cmocka_unit_test(test_route_add_counts_its_own),
+		cmocka_unit_test(test_route_add_counts_as_validation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
