@@ -403,9 +403,10 @@ void kern_poll(void)
 		/* A route of the VRF went or its limits changed: routes refused may fit now. */
 		if (rt_vrfs[id].room) {
 			rt_vrfs[id].room = false;
-			if (b->n_waiting)
-				kern_routes_retry(id);
+			kern_routes_room(id);
 		}
+		if (b->retry_left)
+			kern_routes_retry(id);
 	}
 }
 
@@ -489,15 +490,16 @@ json_t *kern_vrf_json(uint16_t vrf)
 		return NULL;
 	mapped = b->n_mapped;
 	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:s, s:o}",
+			 "s:I, s:s, s:o}",
 			 "netns", b->netns, "table", (int)b->table, "state", "bound",
 			 "kernel_routes", (json_int_t)mapped, "waiting", (json_int_t)b->n_waiting,
-			 "room_retries", (json_int_t)b->room_retries, "events",
-			 (json_int_t)b->events, "resyncs", (json_int_t)b->resyncs, "overruns",
-			 (json_int_t)b->overruns, "errors", (json_int_t)b->errors, "installed",
-			 (json_int_t)b->installed, "removed", (json_int_t)b->removed, "shadowed",
-			 (json_int_t)b->shadowed, "batch_yields", (json_int_t)b->batch_yields,
-			 "last_error", b->last_error, "unmapped", kern_unmapped_json(b));
+			 "room_retries", (json_int_t)b->room_retries, "retry_yields",
+			 (json_int_t)b->retry_yields, "events", (json_int_t)b->events, "resyncs",
+			 (json_int_t)b->resyncs, "overruns", (json_int_t)b->overruns, "errors",
+			 (json_int_t)b->errors, "installed", (json_int_t)b->installed, "removed",
+			 (json_int_t)b->removed, "shadowed", (json_int_t)b->shadowed,
+			 "batch_yields", (json_int_t)b->batch_yields, "last_error", b->last_error,
+			 "unmapped", kern_unmapped_json(b));
 }
 
 json_t *kern_iface_json(uint16_t iface)

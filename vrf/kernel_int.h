@@ -16,6 +16,8 @@
 struct ev_handle;
 struct evloop;
 
+#define KERN_UNLISTED UINT32_MAX
+
 /* A prefix as a map key: never 0 (0.0.0.0/0 included). */
 #define KERN_KEY(ip, len) (UINT64_C(1) << 40 | (uint64_t)(ip) << 8 | (len))
 
@@ -38,6 +40,7 @@ struct kroute {
 	uint32_t n_alt;
 	bool mapped;       /* g holds the best; else why says why not */
 	bool waiting;      /* refused at the VRF's limits: installed when room appears */
+	uint32_t wait_ix;  /* waiting: its place in kbind.wait_keys (KERN_UNLISTED: none) */
 	uint8_t why;       /* enum kern_unmapped */
 	int ifindex;       /* the next hop's device, when that is why */
 	struct nh_group g; /* origin NH_ORIGIN_KERNEL */
@@ -83,10 +86,19 @@ struct kbind {
 	struct kroutes map;
 	uint32_t n_mapped;  /* entries of map with a next-hop group */
 	uint32_t n_waiting; /* entries of map waiting for room in the VRF */
+	/*
+	 * Their keys, so that room looks at them, not at the whole map (review of
+	 * 3.2): at most batch of them per event-loop turn, from wait_pos on, until
+	 * retry_left (all of them when room appeared) have been tried.
+	 */
+	uint64_t *wait_keys;
+	uint32_t n_wait_keys, wait_cap, wait_pos, retry_left;
+	bool wait_unlisted; /* a waiting entry without memory for its key: listed at a pass */
 	/* Counters. */
 	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
 	uint64_t batch_yields; /* turns that left notifications for the next one */
 	uint64_t room_retries; /* waiting routes tried again, room having appeared */
+	uint64_t retry_yields; /* turns that left waiting routes to try for the next one */
 	char last_error[256];
 };
 
@@ -139,7 +151,12 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib);
  */
 void kern_routes_resync(uint16_t vrf, bool reload);
 json_t *kern_unmapped_json(const struct kbind *b);
-/* Waiting routes of vrf installed as far as there is room (it appeared: rt_vrf.room). */
+/*
+ * Room appeared in vrf (rt_vrf.room): its waiting routes are to be tried
+ * again, by kern_routes_retry, a batch per event-loop turn.
+ */
+void kern_routes_room(uint16_t vrf);
+/* Waiting routes of vrf tried: at most kernel.batch of them, the rest at the next call. */
 void kern_routes_retry(uint16_t vrf);
 /*
  * Applies the netlink messages in buf (route, link, address) as vrf's

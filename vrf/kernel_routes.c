@@ -249,10 +249,57 @@ static bool kernel_owned(uint16_t vrf, uint32_t ip, uint8_t len, bool *empty)
 	return cur && nh_group(&l3_nh, cur)->origin == NH_ORIGIN_KERNEL;
 }
 
+/* e's key in b's list of waiting routes; without memory, listed later (wait_unlisted). */
+static void wait_list(struct kbind *b, struct kroute *e)
+{
+	if (b->n_wait_keys == b->wait_cap) {
+		uint32_t cap = b->wait_cap ? 2 * b->wait_cap : 64;
+		uint64_t *k = realloc(b->wait_keys, cap * sizeof(*k));
+		if (k == NULL) {
+			e->wait_ix = KERN_UNLISTED;
+			b->wait_unlisted = true;
+			return;
+		}
+		b->wait_keys = k;
+		b->wait_cap = cap;
+	}
+	e->wait_ix = b->n_wait_keys;
+	b->wait_keys[b->n_wait_keys++] = e->key;
+}
+
+/* e's key out of the list: the last one takes its place. */
+static void wait_unlist(struct kbind *b, struct kroute *e)
+{
+	uint32_t i = e->wait_ix;
+
+	e->wait_ix = KERN_UNLISTED;
+	if (i >= b->n_wait_keys)
+		return;
+	if (i != --b->n_wait_keys) {
+		struct kroute *last = kern_map_find(&b->map, b->wait_keys[b->n_wait_keys]);
+		b->wait_keys[i] = b->wait_keys[b->n_wait_keys];
+		if (last)
+			last->wait_ix = i;
+	}
+}
+
 static void set_waiting(struct kbind *b, struct kroute *e, bool waiting)
 {
+	if (waiting == e->waiting)
+		return;
+	if (waiting)
+		wait_list(b, e);
+	else
+		wait_unlist(b, e);
 	b->n_waiting += (uint32_t)waiting - (uint32_t)e->waiting;
 	e->waiting = waiting;
+}
+
+/* The waiting list emptied: every entry of the map waits no more (counted again by install). */
+static void wait_clear(struct kbind *b)
+{
+	b->n_waiting = b->n_wait_keys = b->wait_pos = b->retry_left = 0;
+	b->wait_unlisted = false;
 }
 
 static void install(struct kbind *b, uint16_t vrf, struct kroute *e)
@@ -336,25 +383,65 @@ void kern_route_evicted(uint16_t vrf, uint32_t ip, uint8_t len)
 		set_waiting(b, e, true);
 }
 
+void kern_routes_room(uint16_t vrf)
+{
+	struct kbind *b = &kern_binds[vrf];
+
+	if (b->n_waiting == 0)
+		return;
+	b->room_retries++;
+	if (b->wait_unlisted) {
+		/* Rare (no memory when one was refused): the map walked once to list them. */
+		b->wait_unlisted = false;
+		for (uint32_t i = 0; i < b->map.cap; i++) {
+			struct kroute *e = &b->map.slot[i];
+			if (e->key && e->waiting && e->wait_ix == KERN_UNLISTED)
+				wait_list(b, e);
+		}
+	}
+	b->retry_left = b->n_wait_keys; /* each of them once, from where the last pass stopped */
+}
+
 void kern_routes_retry(uint16_t vrf)
 {
 	struct kbind *b = &kern_binds[vrf];
 	const struct rt_vrf *v = &rt_vrfs[vrf];
+	uint32_t budget = b->batch ? b->batch : 64;
 
-	b->room_retries++;
-	for (uint32_t i = 0; i < b->map.cap && b->n_waiting; i++) {
-		struct kroute *e = &b->map.slot[i];
-		uint32_t ip = (uint32_t)(e->key >> 8);
-		uint8_t len = (uint8_t)e->key;
+	while (b->retry_left && b->n_wait_keys) {
+		struct kroute *e;
+		uint32_t ip, i;
+		uint8_t len;
 
-		if (!e->key || !e->waiting)
+		/*
+		 * Full: nothing waiting goes in (a waiting prefix is not in the FIB, unless a
+		 * configured route holds it, which it would not replace). Room comes again.
+		 */
+		if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes) {
+			b->retry_left = 0;
+			break;
+		}
+		if (budget-- == 0) {
+			b->retry_yields++; /* the rest next turn: the control thread serves first */
+			break;
+		}
+		b->retry_left--;
+		if (b->wait_pos >= b->n_wait_keys)
+			b->wait_pos = 0;
+		i = b->wait_pos;
+		e = kern_map_find(&b->map, b->wait_keys[i]);
+		if (e == NULL || !e->waiting || e->wait_ix != i) {
+			/* Never so (set_waiting keeps the list), but then dropped, not tried. */
+			struct kroute stale = { .wait_ix = i };
+			wait_unlist(b, &stale);
 			continue;
-		/* Full: only a prefix already in the FIB (replaced, no slot more) may go in. */
-		if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes &&
-		    fib_get(&l3_fib, vrf, ip, len) == FIB_NO_ROUTE)
-			continue;
+		}
+		ip = (uint32_t)(e->key >> 8);
+		len = (uint8_t)e->key;
 		if (rt_kernel_fits(vrf, ip, len, &e->g))
-			install(b, vrf, e);
+			install(b, vrf, e); /* unlisted, the last key now at i: looked at next */
+		else
+			b->wait_pos++;
 	}
 }
 
@@ -695,12 +782,13 @@ void kern_routes_resync(uint16_t vrf, bool whole)
 	}
 	b->resyncs++;
 	b->n_mapped = 0;
-	b->n_waiting = 0; /* counted again by install() */
+	wait_clear(b); /* counted again by install() */
 	for (uint32_t i = 0; i < b->map.cap; i++) {
 		struct kroute *e = &b->map.slot[i];
 		if (e->key == 0)
 			continue;
 		e->waiting = false;
+		e->wait_ix = KERN_UNLISTED;
 		map_best(vrf, e);
 		b->n_mapped += e->mapped;
 		install(b, vrf, e);
@@ -803,7 +891,10 @@ void kern_routes_stop(uint16_t vrf, bool keep_fib)
 		uninstall_all(vrf, b);
 	kern_map_free(&b->map);
 	b->n_mapped = 0;
-	b->n_waiting = 0;
+	wait_clear(b);
+	free(b->wait_keys);
+	b->wait_keys = NULL;
+	b->wait_cap = 0;
 }
 
 static const char *const why_names[KU_MAX] = {

@@ -410,6 +410,32 @@ def test_kernel_next_hop_change_refused_at_the_group_limit(cleanup, tmp_path):
     assert topo.vrf()["groups_refused"] == refused and topo.vrf()["kernel"]["waiting"] == 0
 
 
+def test_room_retries_waiting_routes_a_batch_per_turn(cleanup, tmp_path):
+    """Review of 3.2 (item 3): room in a VRF tries its waiting kernel routes from a list of
+    them, not by a walk of the whole route map, at most kernel.batch per event-loop turn
+    (kernel.retry_yields counts the turns that left some for the next); all of them still
+    go in."""
+    topo = KTopo(cleanup, tmp_path, extra_vrf={"max_routes": 20}, batch=4)
+    wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
+    batch = "".join(f"route add 10.100.{i}.0/24 via 10.2.0.2\n" for i in range(30))
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], input=batch, text=True, check=True)
+    wait(lambda: topo.vrf()["routes"] == 20 and topo.vrf()["kernel"]["waiting"] == 16,
+         timeout=10, what="the kernel routes past the limit waiting")
+    ks = topo.vrf()["kernel"]
+    topo.t.tessctl("vrf", "set", "acme", "--max-routes", "40")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 0 and topo.vrf()["routes"] == 36,
+         timeout=10, what="every waiting route installed, a batch at a time")
+    k = topo.vrf()["kernel"]
+    assert k["retry_yields"] >= ks["retry_yields"] + 3, k  # 16 routes, 4 a turn
+    assert k["room_retries"] > ks["room_retries"] and k["resyncs"] == ks["resyncs"], k
+    # Room by a route removed: one waiting route goes in for it, the rest still wait.
+    topo.t.tessctl("vrf", "set", "acme", "--max-routes", "30")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 6, timeout=10, what="routes making way")
+    topo.k("ip", "route", "del", sorted(kernel_prefixes(topo))[0])
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 5 and topo.vrf()["routes"] == 30,
+         timeout=5, what="a waiting route in the room made")
+
+
 def frr_start(cleanup, ns_name, d, conf):
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o777)
