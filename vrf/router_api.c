@@ -107,6 +107,22 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 	return 0;
 }
 
+/*
+ * A neighbour share error of vrf.add or vrf.set is the edited VRF's doing (the
+ * running config's shares fit): at its path, not at the VRF of the array where
+ * validation found the sum or the automatic share first over.
+ */
+static int own_neigh_error(int rc, struct ctl_error *err)
+{
+	static const char head[] = "/router/vrfs/", tail[] = "/neigh_limit";
+	size_t n = strlen(err->path);
+
+	if (rc == -ENOSPC && strncmp(err->path, head, sizeof(head) - 1) == 0 && n >= sizeof(tail) &&
+	    strcmp(err->path + n - (sizeof(tail) - 1), tail) == 0)
+		snprintf(err->path, sizeof(err->path), "/params/neigh_limit");
+	return rc;
+}
+
 static int vrf_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_vrf_cfg *v = params;
@@ -116,7 +132,8 @@ static int vrf_add(const void *params, json_t **result, struct ctl_error *err)
 		ctl_error_set(err, EEXIST, "/params/name", "VRF '%s' exists", v->name);
 		return -EEXIST;
 	}
-	return dp_edit(&e, result, err, "VRF %s (id %u) added", v->name, v->id);
+	return own_neigh_error(dp_edit(&e, result, err, "VRF %s (id %u) added", v->name, v->id),
+			       err);
 }
 
 /*
@@ -164,7 +181,7 @@ static int vrf_set(const void *params, json_t **result, struct ctl_error *err)
 		return -err->code;
 	}
 	e.index = (uint32_t)(cur - tessd.cfg.router.vrfs);
-	rc = dp_edit(&e, result, err, "VRF %s changed", vc.name);
+	rc = own_neigh_error(dp_edit(&e, result, err, "VRF %s changed", vc.name), err);
 	cfg_free(&tessd_vrf_schema, &vc);
 	return rc;
 }

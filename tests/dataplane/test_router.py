@@ -351,6 +351,26 @@ def test_neighbour_shares_on_defaults(cleanup, tmp_path):
     assert len(d.ctl("vrf", "list")) == 201
 
 
+def test_neighbour_share_error_names_the_edited_vrf(cleanup, tmp_path):
+    # Review of 3.4's shares (item 5): a vrf.set or vrf.add whose neigh_limit does not fit
+    # is refused at its own element (/params/neigh_limit), not at whichever VRF of the array
+    # the running sum or the automatic share first fails at; nothing changes.
+    d = tess.Tessd(cleanup, tmp_path)
+    d.config["router"] = {"neigh_capacity": 1024, "vrfs": [
+        {"name": "a", "id": 1, "neigh_limit": 200}, {"name": "b", "id": 2, "neigh_limit": 400},
+        {"name": "c", "id": 3}]}
+    d.start()
+    # Explicit limits over the capacity: the sum first passes it at b.
+    r = d.tessctl("call", "vrf.set", json.dumps({"name": "a", "neigh_limit": 700}), check=False)
+    assert r.returncode != 0 and "/params/neigh_limit" in r.stderr, r.stderr
+    # c's automatic share under the floor: the error was c's.
+    r = d.tessctl("call", "vrf.add", json.dumps({"name": "d", "id": 4, "neigh_limit": 410}),
+                  check=False)
+    assert r.returncode != 0 and "/params/neigh_limit" in r.stderr, r.stderr
+    limits = {v["name"]: v["neigh_limit_effective"] for v in d.ctl("vrf", "list")}
+    assert limits == {"a": 200, "b": 400, "c": 424}, limits
+
+
 def test_punt_budget_is_per_vrf_and_arp_has_its_own(cleanup, tmp_path):
     # Review 3.1: a TTL=1 flood into acme, well over acme's punt budget (set low here so
     # that scapy exceeds it), must starve neither bravo's resolution and pings nor acme's
