@@ -283,8 +283,17 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 		else
 			derived_mac(ic->name, &li->mac);
 		li->svc = svc_on ? svc_on[i] : 0;
-		if (li->kind == L3_IF_GROUP)
-			vsw_group_set_irb(s, li->vlan, id, &li->mac, li->svc != 0);
+		if (li->kind == L3_IF_GROUP) {
+			/* The vswitch copies the broadcasts to these ports, and only those. */
+			uint16_t ports[L3_SVC_MAX];
+			unsigned n = 0;
+
+			RTE_BUILD_BUG_ON(L3_SVC_MAX > VSW_IRB_UDP_MAX);
+			for (unsigned k = 0; k < l3_n_svcs; k++)
+				if (li->svc & (1u << k))
+					ports[n++] = l3_svcs[k]->port;
+			vsw_group_set_irb(s, li->vlan, id, &li->mac, ports, n);
+		}
 	}
 	free(svc_on);
 	s->part[l3_module.id] = t;

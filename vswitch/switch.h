@@ -24,10 +24,11 @@ void vsw_group_rebase(uint16_t vlan);
 /*
  * For a module with a router interface in group vlan, in its build (after
  * the vswitch's): frames to mac, and broadcast ARP, go to vsw_irb_stage
- * with arg; with bcast_ip, copies of broadcast IPv4 too (for a service of
- * the interface that answers them, such as DHCP).
+ * with arg; copies of broadcast IPv4 UDP to one of the n_udp ports udp
+ * (host order; at most VSW_IRB_UDP_MAX kept) too, for the services of the
+ * interface that answer them (such as a DHCP server).
  */
 void vsw_group_set_irb(struct dp_snapshot *s, uint16_t vlan, uint16_t arg,
-		       const struct rte_ether_addr *mac, bool bcast_ip);
+		       const struct rte_ether_addr *mac, const uint16_t *udp, unsigned n_udp);
 
 #endif

@@ -142,14 +142,22 @@ static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 }
 
 void vsw_group_set_irb(struct dp_snapshot *s, uint16_t vlan, uint16_t arg,
-		       const struct rte_ether_addr *mac, bool bcast_ip)
+		       const struct rte_ether_addr *mac, const uint16_t *udp, unsigned n_udp)
 {
 	struct vsw_group *g = &((struct vsw_part *)s->part[vsw_module.id])->group[vlan];
 
 	g->irb_arg = arg;
-	if (bcast_ip)
-		g->flags |= VSW_GROUP_IRB_BCAST;
 	rte_ether_addr_copy(mac, &g->irb_mac);
+	g->n_irb_udp = 0;
+	for (unsigned i = 0; i < n_udp && g->n_irb_udp < VSW_IRB_UDP_MAX; i++) {
+		rte_be16_t p = rte_cpu_to_be_16(udp[i]);
+		unsigned k = 0;
+
+		while (k < g->n_irb_udp && g->irb_udp[k] != p)
+			k++;
+		if (k == g->n_irb_udp)
+			g->irb_udp[g->n_irb_udp++] = p;
+	}
 }
 
 static const struct vsw_group *group_now(uint16_t vlan)

@@ -16,6 +16,7 @@
 #include <rte_arp.h>
 #include <rte_ip.h>
 #include <rte_ring_elem.h>
+#include <rte_udp.h>
 
 #include "fdb.h"
 #include "stage.h"
@@ -366,34 +367,63 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct vsw_port *
 	return vlan;
 }
 
+/* Unicast to the MAC of the group's router interface (IRB): to it, with its irb_arg. */
+static inline bool vsw_to_router(const struct vsw_group *g, struct rte_mbuf *m, struct dp_burst *r)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (!rte_is_same_ether_addr(&eh->dst_addr, &g->irb_mac))
+		return false;
+	r->arg[r->n] = g->irb_arg;
+	r->pkts[r->n++] = m;
+	return true;
+}
+
+/* IPv4 UDP, not a fragment, to a port a service of the group's router interface claims. */
+static inline bool vsw_irb_udp(const struct vsw_group *g, const struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *uh;
+	uint32_t hlen;
+
+	if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*ip))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	hlen = (ip->version_ihl & 0xfu) * 4u;
+	if (ip->next_proto_id != IPPROTO_UDP || hlen < sizeof(*ip) ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh))
+		return false;
+	uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
+	for (unsigned i = 0; i < g->n_irb_udp; i++)
+		if (uh->dst_port == g->irb_udp[i])
+			return true;
+	return false;
+}
+
 /*
- * Whether a frame goes to the group's router interface (IRB): unicast to
- * its MAC (taken), or a broadcast ARP, or broadcast IPv4 where the
- * interface has a service for it (a copy taken; the original floods on).
- * Those go into r, with the interface's irb_arg.
+ * A broadcast storm control let through, about to flood: a copy to the
+ * group's router interface when an ARP, or IPv4 UDP to a port one of its
+ * services claims (a DHCP server's), so that other broadcasts (a NetBIOS
+ * flood) cost no allocation. A copy, not a clone: flooding to a trunk pushes
+ * a VLAN tag into the frame's data in place, and vlan_push refuses a shared one.
  */
-static inline bool vsw_to_router(const struct vsw_group *g, struct rte_mbuf *m, bool bcast,
-				 struct dp_burst *r)
+static inline void vsw_bcast_to_router(const struct vsw_group *g, struct rte_mbuf *m,
+				       struct dp_burst *r)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct rte_mbuf *c;
 
-	if (!bcast) {
-		if (!rte_is_same_ether_addr(&eh->dst_addr, &g->irb_mac))
-			return false;
-		r->arg[r->n] = g->irb_arg;
-		r->pkts[r->n++] = m;
-		return true;
-	}
-	if ((eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) ||
-	     (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
-	      (g->flags & VSW_GROUP_IRB_BCAST))) &&
-	    rte_is_broadcast_ether_addr(&eh->dst_addr) &&
-	    (c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX)) != NULL) {
+	if (!rte_is_broadcast_ether_addr(&eh->dst_addr) ||
+	    !(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP) ||
+	      (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) && g->n_irb_udp &&
+	       vsw_irb_udp(g, m))))
+		return;
+	c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+	if (c != NULL) {
 		r->arg[r->n] = g->irb_arg;
 		r->pkts[r->n++] = c;
 	}
-	return false;
 }
 
 /* A burst from an access or trunk port; frames for a group's router interface go into routed. */
@@ -490,8 +520,8 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 		else if (src == NULL || !(src->flags & FDB_F_STATIC))
 			vsw_learn(vw, skey[i], in, now);
 
-		if (unlikely(g->irb_arg != 0) &&
-		    vsw_to_router(g, m, dkey[i] == VSW_BCAST_KEY, routed))
+		if (unlikely(g->irb_arg != 0) && dkey[i] != VSW_BCAST_KEY &&
+		    vsw_to_router(g, m, routed))
 			continue;
 
 		/* One read of the port: a move may change it under us; what is checked is used. */
@@ -517,6 +547,8 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 			vsw_group_drop(c, in, vlan, VSW_DROP_STORM, m);
 			continue;
 		}
+		if (unlikely(g->irb_arg != 0) && dkey[i] == VSW_BCAST_KEY)
+			vsw_bcast_to_router(g, m, routed);
 		vsw_flood(c, in, vlan, tcis[i], m);
 	}
 	vsw_acc_flush(vw, &tx, false);

@@ -60,15 +60,18 @@ struct vsw_port {
 	uint64_t vlans[DP_VLANS / 64]; /* trunk: the VLANs it carries */
 };
 
-#define VSW_GROUP_ON        0x1
-#define VSW_GROUP_FLOOD_UU  0x2 /* flood unknown unicast */
-#define VSW_GROUP_FLOOD_MC  0x4 /* flood multicast (broadcast always floods) */
-#define VSW_GROUP_IRB_BCAST 0x8 /* copies of broadcast IPv4 to the router interface too */
+#define VSW_GROUP_ON       0x1
+#define VSW_GROUP_FLOOD_UU 0x2 /* flood unknown unicast */
+#define VSW_GROUP_FLOOD_MC 0x4 /* flood multicast (broadcast always floods) */
+
+#define VSW_IRB_UDP_MAX 4 /* UDP ports the services of a router interface may claim */
 
 struct vsw_group {
 	uint8_t flags;
-	uint16_t irb_arg;               /* a module's router interface in the group (0: none) */
-	struct rte_ether_addr irb_mac;  /* its MAC */
+	uint8_t n_irb_udp;             /* broadcast IPv4 UDP to one of irb_udp is copied to it */
+	uint16_t irb_arg;              /* a module's router interface in the group (0: none) */
+	struct rte_ether_addr irb_mac; /* its MAC */
+	rte_be16_t irb_udp[VSW_IRB_UDP_MAX];
 	uint64_t access[DP_PORT_WORDS]; /* member access ports */
 	uint64_t trunks[DP_PORT_WORDS]; /* trunks carrying the group */
 	uint64_t native[DP_PORT_WORDS]; /* of those, trunks where it is native (untagged) */

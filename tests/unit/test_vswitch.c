@@ -515,6 +515,121 @@ static void test_flood_chained_to_trunks(void **state)
 	flood_chain(true);
 }
 
+/* An untagged broadcast IPv4 UDP frame from SRC to port dport; frag: the IPv4 fragment field. */
+static struct rte_mbuf *bcast_udp(uint16_t dport, uint16_t frag)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *p;
+
+	assert_non_null(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, 14 + 20 + 8 + 16);
+	assert_non_null(p);
+	memset(p, 0, 14 + 20 + 8 + 16);
+	memset(p, 0xff, 6);
+	memcpy(p + 6, SRC, 6);
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[17] = 20 + 8 + 16;
+	p[20] = (uint8_t)(frag >> 8);
+	p[21] = (uint8_t)frag;
+	p[22] = 64;
+	p[23] = 17;
+	memset(p + 30, 0xff, 4);
+	p[35] = 68;
+	p[36] = (uint8_t)(dport >> 8);
+	p[37] = (uint8_t)dport;
+	return m;
+}
+
+/*
+ * Broadcast IPv4 in a group whose router interface has a service on UDP port
+ * 67: only the datagrams to that port are copied to the router, not a
+ * fragment nor another port's broadcast, and none that storm control drops
+ * (counted by the pool: a copy is an allocation).
+ */
+static void test_irb_bcast_copies_service_port_only(void **state)
+{
+	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
+	struct dp_snapshot *s = rte_zmalloc(NULL, sizeof(*s), RTE_CACHE_LINE_SIZE);
+	struct vsw_worker *vw = rte_zmalloc(NULL, sizeof(*vw), RTE_CACHE_LINE_SIZE);
+	struct vsw_part *vp = rte_zmalloc(NULL, sizeof(*vp), RTE_CACHE_LINE_SIZE);
+	const struct rte_ether_addr irb = { { 0x02, 0, 0, 0, 0, 0x11 } };
+	struct dp_burst *r = rte_zmalloc(NULL, sizeof(*r), 0);
+	struct rte_mbuf *in[6];
+	uint64_t now = rte_get_tsc_cycles() + 10 * rte_get_tsc_hz();
+	unsigned used;
+	struct vsw_ctx c;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(s);
+	assert_non_null(vw);
+	assert_non_null(vp);
+	assert_non_null(r);
+	vw->grp = rte_zmalloc(NULL, sizeof(*vw->grp) * DP_VLANS, 0);
+	vw->learn = rte_ring_create_elem("irb_learn", sizeof(struct vsw_learn_event), 64, 0,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * RTE_MAX_ETHPORTS, 0);
+	assert_non_null(vw->grp);
+	assert_non_null(vw->learn);
+	assert_non_null(w->drop_total);
+	assert_non_null(w->port_drop);
+	assert_int_equal(fdb_init(&vsw_fdb, 1024, 0), 0);
+	w->mod[vsw_module.id] = vw;
+	s->part[vsw_module.id] = vp;
+	dp_tsc_hz = rte_get_tsc_hz();
+	vp->group[100].flags = VSW_GROUP_ON;
+	for (uint16_t p = 0; p < 2; p++) {
+		vp->port[p].mode = VSW_PORT_ACCESS;
+		vp->port[p].vlan = 100;
+		s->port[p].mtu = 9000;
+		dp_bit_set(vp->group[100].access, p);
+	}
+	vsw_group_set_irb(s, 100, 7, &irb, (const uint16_t[]){ 67, 67 }, 2);
+	assert_int_equal(vp->group[100].n_irb_udp, 1); /* the same port twice: kept once */
+	vsw_ctx_init(&c, w, s);
+
+	/* DHCP, another port, a fragment of DHCP, DHCP again: two copies. */
+	in[0] = bcast_udp(67, 0);
+	in[1] = bcast_udp(137, 0);
+	in[2] = bcast_udp(67, 0x2000);
+	in[3] = bcast_udp(67, 0);
+	used = rte_mempool_in_use_count(pool);
+	vsw_input(&c, 0, 0, in, 4, now, r);
+	assert_int_equal(r->n, 2);
+	assert_int_equal(rte_mempool_in_use_count(pool), used + 2);
+	for (uint16_t i = 0; i < r->n; i++) {
+		assert_int_equal(r->arg[i], 7);
+		rte_pktmbuf_free(r->pkts[i]);
+	}
+	r->n = 0;
+	dp_tx_flush_all(w);
+
+	/* Storm control lets one broadcast of the port through: the others are not copied. */
+	vp->port[0].storm_pps = 1;
+	for (unsigned i = 0; i < 4; i++)
+		in[i] = bcast_udp(67, 0);
+	used = rte_mempool_in_use_count(pool);
+	vsw_input(&c, 0, 0, in, 4, now, r);
+	assert_int_equal(vw->grp[100].drop[VSW_DROP_STORM], 3);
+	assert_int_equal(r->n, 1);
+	assert_int_equal(rte_mempool_in_use_count(pool), used - 3 + 1);
+	rte_pktmbuf_free(r->pkts[0]);
+	dp_tx_flush_all(w);
+
+	fdb_fini(&vsw_fdb);
+	rte_ring_free(vw->learn);
+	rte_free(vw->grp);
+	rte_free(vw);
+	rte_free(vp);
+	rte_free(r);
+	rte_free(w->drop_total);
+	rte_free(w->port_drop);
+	rte_free(w);
+	rte_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_fdb_age_touched_after_now),
 		cmocka_unit_test(test_flood_chained_to_access_ports),
 		cmocka_unit_test(test_flood_chained_to_trunks),
+		cmocka_unit_test(test_irb_bcast_copies_service_port_only),
 	};
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
 }
