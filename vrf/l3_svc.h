@@ -4,7 +4,9 @@
  * claims a UDP destination port on the interfaces the config enables it on,
  * and gets those datagrams on the control thread, the broadcast ones and
  * those from 0.0.0.0 included (which the router otherwise drops as not for
- * it or martian). Workers punt them in a budget of their own per VRF (the
+ * it or martian), and the unicast ones to the address of the interface they
+ * come in on (to another of the router's addresses they are local
+ * delivery's). Workers punt them in a budget of their own per VRF (the
  * VRF's service_pps), so that a flood of them starves neither the VRF's
  * other punts nor another VRF's. The router names no service.
  */

@@ -173,6 +173,30 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 }
 
 /*
+ * The service of interface in (l3_svc.h) whose UDP port a checked IPv4
+ * packet, not a fragment, is for; L3_SVC_MAX: none.
+ */
+static inline unsigned l3_svc_of(const struct l3_iface *in, const struct rte_mbuf *m,
+				 const struct rte_ipv4_hdr *ip)
+{
+	const struct rte_udp_hdr *uh;
+	uint32_t hlen;
+
+	if (ip->next_proto_id != IPPROTO_UDP ||
+	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+		return L3_SVC_MAX;
+	hlen = (ip->version_ihl & 0xf) * 4u;
+	if (m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh) ||
+	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh))
+		return L3_SVC_MAX;
+	uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
+	for (unsigned i = 0; i < l3_n_svcs; i++)
+		if ((in->svc & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port))
+			return i;
+	return L3_SVC_MAX;
+}
+
+/*
  * A frame for a UDP service of interface in (l3_svc.h), broadcast and from
  * 0.0.0.0 included: punted to it (true), or false (untouched) when not one.
  * Only for frames the checks below would otherwise drop, and for the
@@ -182,29 +206,38 @@ static inline bool l3_svc_take(const struct l3_ctx *x, struct rte_mbuf *m, uint1
 			       const struct l3_iface *in, uint64_t now)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	const struct rte_udp_hdr *uh;
 	struct rte_ipv4_hdr *ip;
-	uint32_t hlen;
+	unsigned svc;
 
 	if (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
 	    (!rte_is_broadcast_ether_addr(&eh->dst_addr) &&
 	     !rte_is_same_ether_addr(&eh->dst_addr, &in->mac)) ||
-	    l3_check_ipv4(m, &ip) != L3_DROP_NONE || ip->next_proto_id != IPPROTO_UDP ||
-	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+	    l3_check_ipv4(m, &ip) != L3_DROP_NONE || (svc = l3_svc_of(in, m, ip)) == L3_SVC_MAX)
 		return false;
-	hlen = (ip->version_ihl & 0xf) * 4u;
-	if (m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh) ||
-	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh))
-		return false;
-	uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
-	for (unsigned i = 0; i < l3_n_svcs; i++) {
-		if ((in->svc & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port)) {
-			l3_meta(m)->svc = (uint8_t)i;
-			l3_punt(x, m, ifc, in->vrf, L3_PUNT_SERVICE, L3_DROP_NONE, 0, now);
-			return true;
-		}
-	}
-	return false;
+	l3_meta(m)->svc = (uint8_t)svc;
+	l3_punt(x, m, ifc, in->vrf, L3_PUNT_SERVICE, L3_DROP_NONE, 0, now);
+	return true;
+}
+
+/*
+ * Why a packet to one of the router's addresses (g, its local route) goes to
+ * the control thread: a UDP datagram to the address of the interface it came
+ * in on, to a port a service of that interface claims (a DHCP renewal,
+ * RELEASE, INFORM), is the service's, in its budget; the rest is local
+ * delivery's. Only local delivery pays for the look.
+ */
+static inline enum l3_punt l3_local_reason(const struct l3_ctx *x, uint16_t iif,
+					   const struct nh_group *g, struct rte_mbuf *m,
+					   const struct rte_ipv4_hdr *ip)
+{
+	const struct l3_iface *in = &x->t->iface[iif];
+	unsigned svc;
+
+	if (in->svc == 0 || g->origin != NH_ORIGIN_LOCAL || g->path[0].iface != iif ||
+	    (svc = l3_svc_of(in, m, ip)) == L3_SVC_MAX)
+		return L3_PUNT_LOCAL;
+	l3_meta(m)->svc = (uint8_t)svc;
+	return L3_PUNT_SERVICE;
 }
 
 /* Packets and bytes of a run of packets for one counter set, written once per run. */
@@ -382,7 +415,7 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_m
 	}
 	switch (g->type) {
 	case NH_LOCAL:
-		l3_punt(x, m, iif, vrf, L3_PUNT_LOCAL, L3_DROP_NONE, 0, now);
+		l3_punt(x, m, iif, vrf, l3_local_reason(x, iif, g, m, ip), L3_DROP_NONE, 0, now);
 		return;
 	case NH_BLACKHOLE:
 		l3_drop(x, m, iif, vrf, L3_DROP_BLACKHOLE);

@@ -21,6 +21,7 @@
 #include "neigh.h"
 #include "nexthop.h"
 #include "rcu.h"
+#include "l3_svc.h"
 #include "router_datapath.h"
 #include "unit_assert.h"
 #include "unit_eal.h"
@@ -658,6 +659,121 @@ static void test_held_packets_per_vrf(void **state)
 	assert_int_equal(rte_mempool_avail_count(pool), avail);
 }
 
+/* ---- UDP services: unicast to the router ---- */
+
+static void svc_test_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
+{
+	(void)iface;
+	(void)vrf;
+	rte_pktmbuf_free(m);
+}
+
+static struct l3_svc svc_test = { .name = "test", .port = 4000, .input = svc_test_input };
+
+/* A UDP datagram to the router's address dst, port dport, on interface 1: its punt reason. */
+static uint8_t local_udp(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_t dport,
+			 uint16_t frag)
+{
+	struct rte_mbuf *m = frame(NULL, 0, 8 + 32, 0), *out = NULL;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+	struct l3_burst b;
+	uint8_t reason;
+
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->fragment_offset = rte_cpu_to_be_16(frag);
+	uh->dst_port = rte_cpu_to_be_16(dport);
+	l3_burst_init(&b);
+	l3_forward(x, 1, m, ip, value, rte_get_tsc_cycles() + 10 * rte_get_tsc_hz(), &b);
+	if (rte_ring_sc_dequeue(x->lw->punt, (void **)&out) != 0)
+		return UINT8_MAX; /* dropped: over its budget */
+	reason = l3_meta(out)->reason;
+	rte_pktmbuf_free(out);
+	return reason;
+}
+
+/*
+ * A unicast to a service's port at the address of the interface it came in
+ * on (a DHCP renewal) is punted as the service's, in the VRF's service
+ * budget (refusals counted as the service's rate_limited), not in its other
+ * punts' budget; other local UDP, fragments, and another interface's
+ * address stay local delivery.
+ */
+static void test_unicast_to_service_uses_service_budget(void **state)
+{
+	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
+	struct l3_worker *lw = rte_zmalloc(NULL, sizeof(*lw), RTE_CACHE_LINE_SIZE);
+	struct l3_tables *t = rte_zmalloc(NULL, sizeof(*t), RTE_CACHE_LINE_SIZE);
+	struct nh_group mine = {
+		.type = NH_LOCAL, .n = 1, .origin = NH_ORIGIN_LOCAL, .path = { { 1, 0 } }
+	};
+	struct nh_group other = mine;
+	uint32_t g1, g2;
+	struct l3_ctx x;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(lw);
+	assert_non_null(t);
+	l3_svc_register(&svc_test);
+	assert_int_equal(l3_meta_register(), 0);
+	lw->vrfc = rte_zmalloc(NULL, sizeof(*lw->vrfc) * FIB_MAX_VRFS, 0);
+	lw->ifc = rte_zmalloc(NULL, sizeof(*lw->ifc) * L3_MAX_IFACES, 0);
+	lw->punt_rl = rte_zmalloc(NULL, sizeof(*lw->punt_rl) * FIB_MAX_VRFS, 0);
+	lw->svc_limited = rte_zmalloc(NULL, sizeof(*lw->svc_limited) * L3_MAX_IFACES, 0);
+	lw->punt = rte_ring_create("svc_punt", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * RTE_MAX_ETHPORTS, 0);
+	assert_non_null(lw->vrfc);
+	assert_non_null(lw->ifc);
+	assert_non_null(lw->punt_rl);
+	assert_non_null(lw->svc_limited);
+	assert_non_null(lw->punt);
+	assert_non_null(w->drop_total);
+	assert_non_null(w->port_drop);
+	dp_tsc_hz = rte_get_tsc_hz();
+	assert_int_equal(nh_init(&l3_nh, 0), 0);
+	g1 = nh_get(&l3_nh, &mine);
+	other.path[0].iface = 2;
+	g2 = nh_get(&l3_nh, &other);
+	assert_int_not_equal(g1, 0);
+	assert_int_not_equal(g2, 0);
+	t->iface[1] = (struct l3_iface){
+		.on = true, .vrf = 3, .mtu = 1500, .svc = (uint8_t)(1u << svc_test.idx)
+	};
+	t->iface[2] = (struct l3_iface){ .on = true, .vrf = 3, .mtu = 1500 };
+	x = (struct l3_ctx){ .w = w, .lw = lw, .t = t };
+	/* One service punt a second (one token now), plenty of the others. */
+	l3_vrf_punt[3].pps[L3_PC_SERVICE] = 1;
+	l3_vrf_punt[3].pps[L3_PC_OTHER] = 1000;
+
+	assert_int_equal(local_udp(&x, g1, 0x0a000001, 4000, 0), L3_PUNT_SERVICE);
+	assert_int_equal(local_udp(&x, g1, 0x0a000001, 4000, 0), UINT8_MAX);
+	assert_int_equal(lw->svc_limited[1][svc_test.idx], 1);
+	assert_int_equal(lw->vrfc[3].drop[L3_DROP_PUNT_LIMIT], 1);
+	/* The other budget is untouched by those: its burst is all there. */
+	assert_int_equal(local_udp(&x, g1, 0x0a000001, 53, 0), L3_PUNT_LOCAL);
+	assert_int_equal(lw->punt_rl[3][L3_PC_OTHER].tokens, 100 - 1);
+	assert_int_equal(local_udp(&x, g1, 0x0a000001, 4000, 0x2000), L3_PUNT_LOCAL);
+	assert_int_equal(local_udp(&x, g2, 0x0a000101, 4000, 0), L3_PUNT_LOCAL);
+	assert_int_equal(lw->svc_limited[1][svc_test.idx], 1);
+
+	nh_put(&l3_nh, g1);
+	nh_put(&l3_nh, g2);
+	nh_fini(&l3_nh);
+	memset(&l3_vrf_punt[3], 0, sizeof(l3_vrf_punt[3]));
+	rte_ring_free(lw->punt);
+	rte_free(lw->vrfc);
+	rte_free(lw->ifc);
+	rte_free(lw->punt_rl);
+	rte_free(lw->svc_limited);
+	rte_free(lw);
+	rte_free(t);
+	rte_free(w->drop_total);
+	rte_free(w->port_drop);
+	rte_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -677,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_nexthop_groups_without_interface_are_per_vrf),
 		cmocka_unit_test(test_neigh_limits_and_held_packets),
 		cmocka_unit_test(test_held_packets_per_vrf),
+		cmocka_unit_test(test_unicast_to_service_uses_service_budget),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
