@@ -310,6 +310,42 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The largest DHCP message a server sends with sc (vrf/dhcp/dhcp_proto.c's
+ * layout): every client accepts 548 bytes (a 576-byte IP datagram less
+ * headers, RFC 2131 2), so a config whose replies may not fit is refused.
+ */
+#define DHCP_MSG_FITS 548
+static uint64_t reply_worst(const struct tessd_dhcp_server_cfg *sc)
+{
+	/* Fixed part and cookie 240; options 53, 54, 51, 58, 59, 1, 28, 3; end. */
+	uint64_t n = 240 + 3 + 6 + 3 * 6 + 3 * 6 + 1;
+	size_t host = 0;
+	bool dflt = false;
+
+	if (sc->n_dns)
+		n += 2 + 4 * (uint64_t)sc->n_dns;
+	if (sc->domain[0])
+		n += 2 + strlen(sc->domain);
+	for (uint32_t k = 0; k < sc->n_reservations; k++)
+		if (strlen(sc->reservations[k].hostname) > host)
+			host = strlen(sc->reservations[k].hostname);
+	if (host)
+		n += 2 + host;
+	if (sc->mtu)
+		n += 4;
+	if (sc->n_routes) {
+		n += 2;
+		for (uint32_t k = 0; k < sc->n_routes; k++) {
+			n += 1 + (sc->routes[k].prefix.len + 7u) / 8 + 4;
+			dflt |= sc->routes[k].prefix.len == 0;
+		}
+		if (!dflt)
+			n += 5; /* the default route added (RFC 3442) */
+	}
+	return n;
+}
+
 static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, uint32_t i,
 			    struct cfg_errs *errs)
 {
@@ -401,6 +437,15 @@ static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, 
 	if (sc->mtu && sc->mtu < 68) {
 		snprintf(path, sizeof(path), "/dhcp/servers/%u/mtu", i);
 		cfg_err_add(errs, EINVAL, path, "at least 68 (RFC 791), or 0: not sent");
+	}
+	uint64_t big = reply_worst(sc);
+	if (big > DHCP_MSG_FITS) {
+		snprintf(path, sizeof(path), "/dhcp/servers/%u", i);
+		cfg_err_add(
+			errs, E2BIG, path,
+			"its largest reply is %llu bytes, more than the %u every client accepts: "
+			"shorten domain or the reservations' hostnames, or trim routes or dns",
+			(unsigned long long)big, DHCP_MSG_FITS);
 	}
 }
 

@@ -263,6 +263,93 @@ static void test_build(void **state)
 	assert_int_equal(dhcp_build(b, 250, &r), 0);
 }
 
+/* A reply with every option at its largest: 589 bytes. */
+static void big_reply(struct dhcp_reply *r, char *name63)
+{
+	memset(name63, 'a', 63);
+	name63[63] = '\0';
+	*r = (struct dhcp_reply){
+		.type = DHCP_ACK,
+		.yiaddr = 0x0a140064,
+		.server_id = 0x0a140001,
+		.lease_sec = 600,
+		.mask = 0xffffff00,
+		.broadcast = 0x0a1400ff,
+		.router = 0x0a140001,
+		.n_dns = 4,
+		.domain = name63,
+		.hostname = name63,
+		.mtu = 1400,
+		.n_routes = 17,
+	};
+	for (unsigned i = 0; i < 16; i++)
+		r->routes[i] = (struct dhcp_route){ 0x0a630000 + i, 32, 0x0a140001 };
+	r->routes[16] = (struct dhcp_route){ 0, 0, 0x0a140001 };
+}
+
+static void test_build_fit(void **state)
+{
+	struct dhcp_reply r;
+	char name[64];
+	uint8_t b[DHCP_REPLY_MAX];
+	uint8_t prl[32] = { 0 };
+	struct dhcp_msg q = { 0 };
+	size_t n;
+
+	(void)state;
+	big_reply(&r, name);
+	assert_int_equal(dhcp_max_len(&q), 548);
+	q.max_size = 1500;
+	assert_int_equal(dhcp_max_len(&q), 1472);
+	q.max_size = 600;
+	assert_int_equal(dhcp_max_len(&q), 572);
+	/* Everything fits a client that accepts more (option 57). */
+	n = dhcp_build(b, 1472, &r);
+	assert_int_equal(n, 589);
+	assert_int_equal(dhcp_build(b, 548, &r), 0);
+	/* 548: the host name goes first, the routes stay. */
+	n = dhcp_build_fit(b, 548, &r, NULL);
+	assert_true(n > 0 && n <= 548);
+	assert_null(find_opt(b, n, 12));
+	assert_non_null(find_opt(b, n, 121));
+	assert_non_null(find_opt(b, n, 15));
+	/* Asked for (option 55): what it did not ask for goes before the host name. */
+	prl[12 / 8] |= 1 << (12 % 8);
+	prl[1 / 8] |= 1 << (1 % 8);
+	n = dhcp_build_fit(b, 548, &r, prl);
+	assert_true(n > 0 && n <= 548);
+	assert_non_null(find_opt(b, n, 12));
+	assert_non_null(find_opt(b, n, 1));
+	assert_null(find_opt(b, n, 15));
+	assert_null(find_opt(b, n, 121));
+	assert_non_null(find_opt(b, n, 51)); /* mandatory ones stay */
+	assert_non_null(find_opt(b, n, 54));
+	/* Nothing left to drop: 0. */
+	assert_int_equal(dhcp_build_fit(b, 290, &r, NULL), 0);
+}
+
+static void test_parse_size_and_prl(void **state)
+{
+	static const uint8_t o[] = { 53, 1, 1, 57, 2, 0x05, 0xdc, 55, 3, 1, 3, 121, 255 };
+	struct dhcp_msg q;
+	struct msg m;
+
+	(void)state;
+	msg_init(&m, 1);
+	opt(&m, o, sizeof(o));
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_OK);
+	assert_int_equal(q.max_size, 1500);
+	assert_true(q.has_prl);
+	assert_true(q.prl[0] & (1 << 3));
+	assert_true(q.prl[121 / 8] & (1 << (121 % 8)));
+	assert_false(q.prl[0] & (1 << 6));
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 57, 2, 0x01, 0x00, 255 }, 8); /* 256 < 576 */
+	assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_OK);
+	assert_int_equal(q.max_size, 0);
+	assert_int_equal(dhcp_max_len(&q), 548);
+}
+
 /* ---- leases ---- */
 
 static const uint8_t MAC[4][6] = {
@@ -489,6 +576,34 @@ static void test_config_rules(void **state)
 	expect_err(SRV(POOL ", \"routes\": [{\"prefix\": \"10.9.0.1/16\", \"via\": \"10.0.0.1\"}]"),
 		   "/dhcp/servers/0/routes/0/prefix", "host bits");
 	expect_err(SRV(POOL ", \"mtu\": 40"), "/dhcp/servers/0/mtu", "at least 68");
+	/* Replies that may not fit 548 bytes (589 here); one route fewer (580) still too big. */
+	{
+		char cfgs[2][3000];
+		for (int v = 0; v < 2; v++) {
+			char *p = cfgs[v];
+			p += sprintf(
+				p,
+				"\"domain\": \"%.63s\", \"dns\": [\"10.0.0.53\", \"10.0.0.54\", "
+				"\"10.0.0.55\", \"10.0.0.56\"], \"mtu\": 1400, "
+				"\"reservations\": [{\"mac\": \"02:00:00:00:00:01\", \"address\": "
+				"\"10.0.0.5\", \"hostname\": \"%.63s\"}], \"routes\": [",
+				"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+				"d",
+				"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+				"h");
+			for (int k = 0; k < 16 - v; k++)
+				p += sprintf(
+					p,
+					"%s{\"prefix\": \"10.9.0.%d/32\", \"via\": \"10.0.0.1\"}",
+					k ? ", " : "", k);
+			sprintf(p, "]");
+		}
+		char doc[3200];
+		snprintf(doc, sizeof(doc), SRV(POOL ", %s"), cfgs[0]);
+		expect_err(doc, "/dhcp/servers/0", "largest reply is 589 bytes");
+		snprintf(doc, sizeof(doc), SRV(POOL ", %s"), cfgs[1]);
+		expect_err(doc, "/dhcp/servers/0", "trim routes");
+	}
 	expect_err(SRV(POOL ", \"max_leases\": 0"), "/dhcp/servers/0/max_leases", "");
 	expect_err(SRV(POOL ", \"domain\": \"a b\""), "/dhcp/servers/0/domain", "");
 	expect_err("{\"lease_capacity\": 1500, \"servers\": [{\"interface\": \"lan\"}, "
@@ -539,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_parse_overload),
 		cmocka_unit_test(test_parse_never_overreads),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_build_fit),
+		cmocka_unit_test(test_parse_size_and_prl),
 		cmocka_unit_test(test_lease_pools_exclusions_reservations),
 		cmocka_unit_test(test_lease_expiry_decline_limit),
 		cmocka_unit_test(test_lease_restore),

@@ -16,7 +16,9 @@
 #define OPT_OVERLOAD  52
 #define OPT_TYPE      53
 #define OPT_SERVER    54
+#define OPT_PRL       55
 #define OPT_MESSAGE   56
+#define OPT_MAXSIZE   57
 #define OPT_T1        58
 #define OPT_T2        59
 #define OPT_CLASSLESS 121
@@ -42,6 +44,22 @@ const char *dhcp_bad_name(enum dhcp_bad why)
 		[DHCP_BAD_TYPE] = "bad_message_type",
 	};
 	return why <= DHCP_BAD_TYPE ? names[why] : "?";
+}
+
+size_t dhcp_max_len(const struct dhcp_msg *m)
+{
+	/* Option 57 counts the IP datagram (its minimum, 576, is IP's): less 28 bytes of headers.
+	 */
+	size_t n = m->max_size ? (size_t)m->max_size - 28 : DHCP_MSG_DEFAULT;
+
+	if (n < DHCP_MSG_DEFAULT)
+		n = DHCP_MSG_DEFAULT;
+	return n > DHCP_REPLY_MAX ? DHCP_REPLY_MAX : n;
+}
+
+static bool wanted(const struct dhcp_reply *r, uint8_t code)
+{
+	return r->only == NULL || (r->only[code / 8] >> (code % 8) & 1);
 }
 
 /*
@@ -91,6 +109,19 @@ static enum dhcp_bad parse_options(const uint8_t *p, size_t len, bool need_end, 
 			if (v[0] < 1 || v[0] > 3)
 				return DHCP_BAD_OVERLOAD;
 			m->overload = v[0];
+			break;
+		case OPT_MAXSIZE:
+			if (n != 2)
+				return DHCP_BAD_OPTION;
+			/* RFC 2132 9.10: at least 576; less is ignored. */
+			m->max_size = (uint16_t)(v[0] << 8 | v[1]);
+			if (m->max_size < 576)
+				m->max_size = 0;
+			break;
+		case OPT_PRL:
+			m->has_prl = true;
+			for (unsigned j = 0; j < n; j++)
+				m->prl[v[j] / 8] |= (uint8_t)(1u << (v[j] % 8));
 			break;
 		case OPT_HOSTNAME: {
 			unsigned k = 0;
@@ -233,27 +264,29 @@ size_t dhcp_build(uint8_t *buf, size_t cap, const struct dhcp_reply *r)
 		opt32(&w, OPT_T1, r->lease_sec / 2);
 		opt32(&w, OPT_T2, (uint32_t)((uint64_t)r->lease_sec * 7 / 8));
 	}
-	if (r->mask)
+	if (r->mask && wanted(r, OPT_MASK))
 		opt32(&w, OPT_MASK, r->mask);
-	if (r->broadcast)
+	if (r->broadcast && wanted(r, OPT_BCAST))
 		opt32(&w, OPT_BCAST, r->broadcast);
-	if (r->router)
+	if (r->router && wanted(r, OPT_ROUTER))
 		opt32(&w, OPT_ROUTER, r->router);
-	if (r->n_dns) {
+	if (r->n_dns && wanted(r, OPT_DNS)) {
 		put8(&w, OPT_DNS);
 		put8(&w, (uint8_t)(4 * r->n_dns));
 		for (unsigned i = 0; i < r->n_dns; i++)
 			put32(&w, r->dns[i]);
 	}
-	opt_text(&w, OPT_DOMAIN, r->domain);
-	opt_text(&w, OPT_HOSTNAME, r->hostname);
-	if (r->mtu) {
+	if (wanted(r, OPT_DOMAIN))
+		opt_text(&w, OPT_DOMAIN, r->domain);
+	if (wanted(r, OPT_HOSTNAME))
+		opt_text(&w, OPT_HOSTNAME, r->hostname);
+	if (r->mtu && wanted(r, OPT_MTU)) {
 		put8(&w, OPT_MTU);
 		put8(&w, 2);
 		put8(&w, (uint8_t)(r->mtu >> 8));
 		put8(&w, (uint8_t)r->mtu);
 	}
-	if (r->n_routes) {
+	if (r->n_routes && wanted(r, OPT_CLASSLESS)) {
 		/* RFC 3442: width, the prefix's significant octets, the router. */
 		size_t len = 0;
 		for (unsigned i = 0; i < r->n_routes; i++)
@@ -278,4 +311,24 @@ end:
 	while (!w.full && w.n < 300)
 		put8(&w, OPT_PAD);
 	return w.full ? 0 : w.n;
+}
+
+size_t dhcp_build_fit(uint8_t *buf, size_t cap, const struct dhcp_reply *r, const uint8_t *prl)
+{
+	struct dhcp_reply t = *r;
+	size_t len = dhcp_build(buf, cap, &t);
+
+	if (len == 0 && prl) {
+		t.only = prl;
+		len = dhcp_build(buf, cap, &t);
+	}
+	if (len == 0 && t.hostname) {
+		t.hostname = NULL;
+		len = dhcp_build(buf, cap, &t);
+	}
+	if (len == 0 && t.n_routes) {
+		t.n_routes = 0;
+		len = dhcp_build(buf, cap, &t);
+	}
+	return len;
 }

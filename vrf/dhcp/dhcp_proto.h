@@ -15,7 +15,13 @@
 #define DHCP_CLIENT_PORT 68
 #define DHCP_FIXED_LEN   236 /* op .. file, before the magic cookie */
 #define DHCP_MIN_LEN     (DHCP_FIXED_LEN + 4)
-#define DHCP_REPLY_MAX   576 /* what every client must accept (RFC 2131 2) */
+/*
+ * Every client accepts a 576-byte IP datagram (RFC 2131 2): a DHCP message
+ * of 548 bytes after the IP and UDP headers. More only if its option 57
+ * says so, up to what fits an Ethernet frame.
+ */
+#define DHCP_MSG_DEFAULT 548
+#define DHCP_REPLY_MAX   1472 /* 1500 less the IP and UDP headers */
 #define DHCP_MAGIC       0x63825363u
 #define DHCP_BROADCAST   0x8000 /* flags: the client wants broadcast replies */
 #define DHCP_TEXT_LEN    64
@@ -53,11 +59,16 @@ struct dhcp_msg {
 	uint32_t server_id;           /* option 54, 0: none */
 	char hostname[DHCP_TEXT_LEN]; /* option 12, printable characters only */
 	uint8_t overload;             /* option 52 */
+	uint16_t max_size;            /* option 57 (an IP datagram's size), 0: none or < 576 */
+	bool has_prl;                 /* option 55 came */
+	uint8_t prl[32];              /* option 55: a bit per option code asked for */
 };
 
 /* Parses a client's message (the UDP payload): DHCP_OK, or why it is malformed. */
 enum dhcp_bad dhcp_parse(const uint8_t *p, size_t len, struct dhcp_msg *m);
 const char *dhcp_bad_name(enum dhcp_bad why);
+/* The largest DHCP message the client of m accepts (option 57, at least DHCP_MSG_DEFAULT). */
+size_t dhcp_max_len(const struct dhcp_msg *m);
 
 struct dhcp_route {
 	uint32_t ip; /* host order */
@@ -86,9 +97,24 @@ struct dhcp_reply {
 	struct dhcp_route routes[DHCP_MAX_ROUTES];
 	unsigned n_routes;
 	const char *message; /* option 56 (a NAK's reason) */
+	/* Set: of the optional options (1, 3, 6, 12, 15, 26, 28, 121), only those asked for. */
+	const uint8_t *only; /* a bit per option code, as dhcp_msg.prl */
 };
 
-/* Writes r into buf (cap >= DHCP_REPLY_MAX): its length (at least BOOTP's 300), 0 if too long. */
+/*
+ * A reply's bytes before padding: fixed part, cookie, options and end.
+ * The config's checks size the largest reply a server can send with it.
+ */
+#define DHCP_REPLY_BASE (DHCP_MIN_LEN + 3 + 6 + 3 * 6 + 3 * 6 + 1) /* 53 54 51 58 59 1 28 3 end */
+
+/* Writes r into buf (at most cap bytes): its length (at least BOOTP's 300), 0 if too long. */
 size_t dhcp_build(uint8_t *buf, size_t cap, const struct dhcp_reply *r);
+/*
+ * dhcp_build, and if r does not fit cap, with fewer options: those the
+ * client did not ask for (prl: its option 55, or NULL) left out, then the
+ * host name, then the routes (option 121; option 3 stays). 0 if it still
+ * does not fit.
+ */
+size_t dhcp_build_fit(uint8_t *buf, size_t cap, const struct dhcp_reply *r, const uint8_t *prl);
 
 #endif

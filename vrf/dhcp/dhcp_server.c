@@ -48,6 +48,7 @@
 	_(relayed)        \
 	_(conflict)       \
 	_(probe_busy)     \
+	_(reply_too_big)  \
 	_(no_mbuf)
 
 #define CNT_FIELD(n) uint64_t n;
@@ -425,10 +426,10 @@ static void send_reply(struct dhcp_srv *s, const struct dhcp_msg *q, const struc
 	ip = (struct rte_ipv4_hdr *)(eh + 1);
 	uh = (struct rte_udp_hdr *)(ip + 1);
 	payload = (uint8_t *)(uh + 1);
-	len = dhcp_build(payload, DHCP_REPLY_MAX, r);
+	len = dhcp_build_fit(payload, dhcp_max_len(q), r, q->has_prl ? q->prl : NULL);
 	if (len == 0) {
 		rte_pktmbuf_free(m);
-		s->c.no_mbuf++;
+		s->c.reply_too_big++;
 		return;
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(DHCP_REPLY_MAX - len));
