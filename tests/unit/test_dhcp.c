@@ -458,6 +458,30 @@ static void test_lease_expiry_decline_limit(void **state)
 	dhcp_leases_fini(&d);
 }
 
+/* Offers are not in the leases file: making or dropping one is no change to save. */
+static void test_lease_changes(void **state)
+{
+	struct tessd_dhcp_server_cfg sc = server(4);
+	struct dhcp_leases d;
+	uint32_t ip, c;
+
+	(void)state;
+	assert_int_equal(dhcp_leases_init(&d, &sc), 0);
+	c = d.changes;
+	assert_int_equal(dhcp_offer(&d, MAC[0], 0, 10, 60, &ip), 0);
+	assert_int_equal(dhcp_offer(&d, MAC[0], 0, 11, 60, &ip), 0);
+	assert_int_equal(d.changes, c);
+	dhcp_lease_remove(&d, dhcp_lease_by_mac(&d, MAC[0]));
+	assert_int_equal(d.changes, c);
+	assert_int_equal(dhcp_offer(&d, MAC[0], 0, 12, 60, &ip), 0);
+	assert_int_equal(dhcp_request(&d, MAC[0], ip, 12, 100, NULL), 0);
+	assert_int_not_equal(d.changes, c);
+	c = d.changes;
+	assert_int_equal(dhcp_release(&d, MAC[0], ip), 0);
+	assert_int_not_equal(d.changes, c);
+	dhcp_leases_fini(&d);
+}
+
 static void test_lease_restore(void **state)
 {
 	struct tessd_dhcp_server_cfg sc = server(4);
@@ -658,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_parse_size_and_prl),
 		cmocka_unit_test(test_lease_pools_exclusions_reservations),
 		cmocka_unit_test(test_lease_expiry_decline_limit),
+		cmocka_unit_test(test_lease_changes),
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_config_pool_size),

@@ -120,6 +120,8 @@ void dhcp_lease_remove(struct dhcp_leases *d, struct dhcp_lease *l)
 {
 	uint32_t i = (uint32_t)(l - d->l);
 
+	if (l->state != DL_OFFERED)
+		d->changes++;
 	set_slot(d, l->ip, DL_FREE);
 	d->l[i] = d->l[--d->n];
 }
@@ -265,6 +267,7 @@ int dhcp_request(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint6
 	}
 	l->state = DL_BOUND;
 	l->expires = now + lease_sec;
+	d->changes++;
 	if (hostname && hostname[0])
 		snprintf(l->hostname, sizeof(l->hostname), "%s", hostname);
 	return 0;
@@ -289,6 +292,7 @@ int dhcp_decline(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint6
 		return -ENOENT;
 	/* The address is someone else's on the wire: held back, owned by no client. */
 	l->state = DL_DECLINED;
+	d->changes++;
 	memset(l->mac, 0, sizeof(l->mac));
 	l->hostname[0] = '\0';
 	l->expires = now + decline_sec;
@@ -310,5 +314,7 @@ int dhcp_lease_restore(struct dhcp_leases *d, const struct dhcp_lease *l, uint64
 	if (n == NULL)
 		return -EDQUOT;
 	*n = *l;
+	if (l->state != DL_OFFERED)
+		d->changes++;
 	return 0;
 }

@@ -38,6 +38,9 @@ struct dhcp_leases {
 	uint32_t n_resv;
 	struct dhcp_lease *l;
 	uint32_t n, cap; /* cap: max_leases */
+	/* Changes the leases file sees (offers are not kept there): the caller saves when it moves.
+	 */
+	uint32_t changes;
 };
 
 /* Pools, exclusions and reservations of sc; -ENOMEM. */

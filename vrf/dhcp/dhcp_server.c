@@ -591,6 +591,7 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 	switch (q->type) {
 	case DHCP_DISCOVER: {
 		struct dhcp_probe *p = probe_of(s, q->chaddr);
+		uint32_t changes;
 		bool fresh;
 
 		s->c.discover++;
@@ -605,7 +606,11 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 			s->c.probe_busy++;
 			return;
 		}
+		changes = s->leases.changes;
 		rc = dhcp_offer(&s->leases, q->chaddr, q->requested, now, cfg->dhcp.offer_sec, &ip);
+		/* Offers are not saved: only a lease it removed (a reservation made since) is. */
+		if (s->leases.changes != changes)
+			dirty = true;
 		if (rc < 0) {
 			/* No offer: the client tries again, or another server answers. */
 			if (rc == -EDQUOT)
@@ -614,7 +619,6 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 				s->c.pool_exhausted++;
 			return;
 		}
-		dirty = true;
 		if (fresh) {
 			probe_start(s, q, ip, 1);
 			return;
@@ -628,10 +632,8 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 			/* SELECTING: for another server, our offer is declined implicitly. */
 			if (!own_address(ic, q->server_id)) {
 				struct dhcp_lease *l = dhcp_lease_by_mac(&s->leases, q->chaddr);
-				if (l && l->state == DL_OFFERED) {
-					dhcp_lease_remove(&s->leases, l);
-					dirty = true;
-				}
+				if (l && l->state == DL_OFFERED)
+					dhcp_lease_remove(&s->leases, l); /* not saved: no write */
 				s->c.ignored++;
 				return;
 			}
