@@ -482,6 +482,37 @@ static void test_lease_changes(void **state)
 	dhcp_leases_fini(&d);
 }
 
+static void test_lease_cfg_same(void **state)
+{
+	struct tessd_dhcp_server_cfg a = server(4), b = server(4);
+	struct tessd_dhcp_range p2[] = { { IP(10), IP(13) } };
+	struct tessd_dhcp_resv r2[2];
+
+	(void)state;
+	snprintf(a.interface, sizeof(a.interface), "lan");
+	snprintf(b.interface, sizeof(b.interface), "lan");
+	b.lease_sec = 999; /* options and times need no new table */
+	assert_true(dhcp_leases_cfg_same(&a, &b));
+	b.max_leases = 5;
+	assert_false(dhcp_leases_cfg_same(&a, &b));
+	b = server(4);
+	snprintf(b.interface, sizeof(b.interface), "lan");
+	b.pools = p2;
+	assert_false(dhcp_leases_cfg_same(&a, &b));
+	b = server(4);
+	snprintf(b.interface, sizeof(b.interface), "lan");
+	memcpy(r2, resv, sizeof(r2));
+	r2[1].address = IP(13);
+	b.reservations = r2;
+	assert_false(dhcp_leases_cfg_same(&a, &b));
+	b.n_reservations = 0;
+	assert_false(dhcp_leases_cfg_same(&a, &b));
+	b = server(4);
+	b.n_exclude = 0;
+	snprintf(b.interface, sizeof(b.interface), "lan");
+	assert_false(dhcp_leases_cfg_same(&a, &b));
+}
+
 static void test_lease_restore(void **state)
 {
 	struct tessd_dhcp_server_cfg sc = server(4);
@@ -683,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_lease_pools_exclusions_reservations),
 		cmocka_unit_test(test_lease_expiry_decline_limit),
 		cmocka_unit_test(test_lease_changes),
+		cmocka_unit_test(test_lease_cfg_same),
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_config_pool_size),

@@ -84,6 +84,23 @@ int dhcp_leases_init(struct dhcp_leases *d, const struct tessd_dhcp_server_cfg *
 	return 0;
 }
 
+static bool same_mem(const void *a, const void *b, size_t n)
+{
+	return n == 0 || memcmp(a, b, n) == 0;
+}
+
+bool dhcp_leases_cfg_same(const struct tessd_dhcp_server_cfg *a,
+			  const struct tessd_dhcp_server_cfg *b)
+{
+	return strcmp(a->interface, b->interface) == 0 && a->max_leases == b->max_leases &&
+	       a->n_pools == b->n_pools && a->n_exclude == b->n_exclude &&
+	       a->n_reservations == b->n_reservations &&
+	       same_mem(a->pools, b->pools, a->n_pools * sizeof(*a->pools)) &&
+	       same_mem(a->exclude, b->exclude, a->n_exclude * sizeof(*a->exclude)) &&
+	       same_mem(a->reservations, b->reservations,
+			a->n_reservations * sizeof(*a->reservations));
+}
+
 void dhcp_leases_fini(struct dhcp_leases *d)
 {
 	free(d->slot);

@@ -46,6 +46,13 @@ struct dhcp_leases {
 /* Pools, exclusions and reservations of sc; -ENOMEM. */
 int dhcp_leases_init(struct dhcp_leases *d, const struct tessd_dhcp_server_cfg *sc);
 void dhcp_leases_fini(struct dhcp_leases *d);
+/*
+ * Whether a table made for a serves b as it is: the same pools,
+ * exclusions, reservations and max_leases (a config change that leaves
+ * them alone keeps the table, no rebuild).
+ */
+bool dhcp_leases_cfg_same(const struct tessd_dhcp_server_cfg *a,
+			  const struct tessd_dhcp_server_cfg *b);
 
 /* Leases past their time go (returns how many). */
 uint32_t dhcp_leases_expire(struct dhcp_leases *d, uint64_t now);

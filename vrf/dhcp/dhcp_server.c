@@ -276,6 +276,19 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			o = NULL;
 		if (o)
 			o->kept = true;
+		if (o && old && o->sc_idx < old->dhcp.n_servers &&
+		    dhcp_leases_cfg_same(&old->dhcp.servers[o->sc_idx], sc)) {
+			/* Its pools, reservations and limit unchanged: the table moves as it is. */
+			s->leases = o->leases;
+			memset(&o->leases, 0, sizeof(o->leases));
+			s->on = true;
+			s->c = o->c;
+			s->base = o->base;
+			s->limited_base = o->limited_base;
+			memcpy(s->probes, o->probes, sizeof(s->probes));
+			s->n_probes = o->n_probes;
+			continue;
+		}
 		if (dhcp_leases_init(&s->leases, sc) < 0) {
 			DP_LOG(ERR, "dhcp: no memory for the leases of %s", sc->interface);
 			continue;
