@@ -513,6 +513,59 @@ static void test_lease_cfg_same(void **state)
 	assert_false(dhcp_leases_cfg_same(&a, &b));
 }
 
+/* A big table: restored, found by address and MAC, thinned out, still found (the indexes). */
+static void test_lease_restore_many(void **state)
+{
+	enum { N = 60000 };
+	struct tessd_dhcp_range big[] = { { IP(1), IP(N + 100) } };
+	struct tessd_dhcp_server_cfg sc = { .pools = big, .n_pools = 1, .max_leases = N };
+	struct dhcp_leases d;
+	struct dhcp_lease l = { .state = DL_BOUND, .expires = 5000 };
+
+	(void)state;
+	assert_int_equal(dhcp_leases_init(&d, &sc), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		l.ip = IP(1 + i);
+		l.mac[0] = 2;
+		l.mac[3] = (uint8_t)(i >> 16);
+		l.mac[4] = (uint8_t)(i >> 8);
+		l.mac[5] = (uint8_t)i;
+		l.state = i % 7 == 0 ? DL_DECLINED : DL_BOUND;
+		assert_int_equal(dhcp_lease_restore(&d, &l, 1000), 0);
+	}
+	assert_int_equal(d.n, N);
+	l.ip = IP(N + 50); /* a MAC already there */
+	l.state = DL_BOUND;
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EEXIST);
+	assert_int_equal(dhcp_lease_restore(&d, &(struct dhcp_lease){ .ip = IP(N + 50) }, 1000),
+			 -EINVAL);
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EEXIST);
+	l.mac[2] = 1;
+	assert_int_equal(dhcp_lease_restore(&d, &l, 1000), -EDQUOT); /* at max_leases */
+	/* Every third goes; the others are still found, the removed ones not. */
+	for (uint32_t i = 0; i < N; i += 3)
+		dhcp_lease_remove(&d, dhcp_lease_by_ip(&d, IP(1 + i)));
+	for (uint32_t i = 0; i < N; i++) {
+		uint8_t mac[6] = { 2, 0, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		struct dhcp_lease *a = dhcp_lease_by_ip(&d, IP(1 + i)),
+				  *b = dhcp_lease_by_mac(&d, mac);
+		if (i % 3 == 0) {
+			assert_null(a);
+			assert_null(b);
+			continue;
+		}
+		assert_non_null(a);
+		assert_int_equal(a->ip, IP(1 + i));
+		if (i % 7 == 0) {
+			assert_null(b); /* declined: no owner */
+		} else {
+			assert_ptr_equal(a, b);
+		}
+	}
+	assert_int_equal(d.n, N - (N + 2) / 3);
+	dhcp_leases_fini(&d);
+}
+
 static void test_lease_restore(void **state)
 {
 	struct tessd_dhcp_server_cfg sc = server(4);
@@ -715,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_lease_expiry_decline_limit),
 		cmocka_unit_test(test_lease_changes),
 		cmocka_unit_test(test_lease_cfg_same),
+		cmocka_unit_test(test_lease_restore_many),
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_config_pool_size),

@@ -40,8 +40,81 @@ static void set_slot(struct dhcp_leases *d, uint32_t ip, uint8_t v)
 		d->slot[s] = v;
 }
 
+static int cmp_resv(const void *a, const void *b)
+{
+	return memcmp(((const struct tessd_dhcp_resv *)a)->mac.b,
+		      ((const struct tessd_dhcp_resv *)b)->mac.b, 6);
+}
+
+/* ---- the indexes ---- */
+
+static uint32_t hash_ip(uint32_t ip)
+{
+	return ip * 0x9e3779b1u;
+}
+
+static uint32_t hash_mac(const uint8_t mac[6])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (int i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 16777619u;
+	return h;
+}
+
+/* Where lease i's key hashes to in the table t (by_ip or by_mac). */
+static uint32_t home(const struct dhcp_leases *d, const uint32_t *t, uint32_t i)
+{
+	return (t == d->by_ip ? hash_ip(d->l[i].ip) : hash_mac(d->l[i].mac)) & d->hmask;
+}
+
+static void tab_add(struct dhcp_leases *d, uint32_t *t, uint32_t i)
+{
+	uint32_t h = home(d, t, i);
+
+	while (t[h])
+		h = (h + 1) & d->hmask;
+	t[h] = i + 1;
+}
+
+/* Takes lease i out of t (if there), shifting later entries back (no tombstones). */
+static void tab_del(struct dhcp_leases *d, uint32_t *t, uint32_t i)
+{
+	uint32_t h = home(d, t, i), j;
+
+	while (t[h] && t[h] != i + 1)
+		h = (h + 1) & d->hmask;
+	if (t[h] == 0)
+		return;
+	t[h] = 0;
+	for (j = (h + 1) & d->hmask; t[j]; j = (j + 1) & d->hmask) {
+		uint32_t k = home(d, t, t[j] - 1);
+		/* The entry at j may move to the hole at h unless its home lies in (h, j]. */
+		if (((j - k) & d->hmask) >= ((j - h) & d->hmask)) {
+			t[h] = t[j];
+			t[j] = 0;
+			h = j;
+		}
+	}
+}
+
+static void idx_add(struct dhcp_leases *d, uint32_t i)
+{
+	tab_add(d, d->by_ip, i);
+	if (d->l[i].state != DL_DECLINED)
+		tab_add(d, d->by_mac, i);
+}
+
+static void idx_del(struct dhcp_leases *d, uint32_t i)
+{
+	tab_del(d, d->by_ip, i);
+	tab_del(d, d->by_mac, i);
+}
+
 int dhcp_leases_init(struct dhcp_leases *d, const struct tessd_dhcp_server_cfg *sc)
 {
+	uint32_t hsize = 2;
+
 	uint64_t n = 0;
 
 	memset(d, 0, sizeof(*d));
@@ -58,13 +131,20 @@ int dhcp_leases_init(struct dhcp_leases *d, const struct tessd_dhcp_server_cfg *
 	d->slot = calloc(n ? n : 1, 1);
 	d->l = calloc(d->cap ? d->cap : 1, sizeof(*d->l));
 	d->resv = calloc(sc->n_reservations ? sc->n_reservations : 1, sizeof(*d->resv));
-	if (d->slot == NULL || d->l == NULL || d->resv == NULL) {
+	while (hsize < 2 * (uint64_t)d->cap)
+		hsize *= 2;
+	d->hmask = hsize - 1;
+	d->by_ip = calloc(hsize, sizeof(*d->by_ip));
+	d->by_mac = calloc(hsize, sizeof(*d->by_mac));
+	if (d->slot == NULL || d->l == NULL || d->resv == NULL || d->by_ip == NULL ||
+	    d->by_mac == NULL) {
 		dhcp_leases_fini(d);
 		return -ENOMEM;
 	}
 	if (sc->n_reservations) /* reservations is NULL when there are none */
 		memcpy(d->resv, sc->reservations, sc->n_reservations * sizeof(*d->resv));
 	d->n_resv = sc->n_reservations;
+	qsort(d->resv, d->n_resv, sizeof(*d->resv), cmp_resv);
 	for (uint32_t i = 0; i < sc->n_exclude; i++) {
 		uint32_t lo = sc->exclude[i].start;
 		uint32_t hi = sc->exclude[i].end ? sc->exclude[i].end : lo;
@@ -106,14 +186,26 @@ void dhcp_leases_fini(struct dhcp_leases *d)
 	free(d->slot);
 	free(d->l);
 	free(d->resv);
+	free(d->by_ip);
+	free(d->by_mac);
 	memset(d, 0, sizeof(*d));
 }
 
 const struct tessd_dhcp_resv *dhcp_reservation(const struct dhcp_leases *d, const uint8_t mac[6])
 {
-	for (uint32_t i = 0; i < d->n_resv; i++)
-		if (memcmp(d->resv[i].mac.b, mac, 6) == 0)
-			return &d->resv[i];
+	uint32_t lo = 0, hi = d->n_resv;
+
+	/* The copy is sorted by MAC (init): a lookup per message and per restored lease. */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(d->resv[mid].mac.b, mac, 6);
+		if (c == 0)
+			return &d->resv[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -124,15 +216,6 @@ uint32_t dhcp_reserved_ip(const struct dhcp_leases *d, const uint8_t mac[6])
 	return r ? r->address : 0;
 }
 
-/* Whether ip is reserved for a MAC other than mac. */
-static bool reserved_for_other(const struct dhcp_leases *d, uint32_t ip, const uint8_t mac[6])
-{
-	for (uint32_t i = 0; i < d->n_resv; i++)
-		if (d->resv[i].address == ip && memcmp(d->resv[i].mac.b, mac, 6) != 0)
-			return true;
-	return false;
-}
-
 void dhcp_lease_remove(struct dhcp_leases *d, struct dhcp_lease *l)
 {
 	uint32_t i = (uint32_t)(l - d->l);
@@ -140,7 +223,13 @@ void dhcp_lease_remove(struct dhcp_leases *d, struct dhcp_lease *l)
 	if (l->state != DL_OFFERED)
 		d->changes++;
 	set_slot(d, l->ip, DL_FREE);
-	d->l[i] = d->l[--d->n];
+	idx_del(d, i);
+	if (i != d->n - 1) {
+		idx_del(d, d->n - 1);
+		d->l[i] = d->l[d->n - 1];
+		idx_add(d, i);
+	}
+	d->n--;
 }
 
 uint32_t dhcp_leases_expire(struct dhcp_leases *d, uint64_t now)
@@ -160,17 +249,20 @@ uint32_t dhcp_leases_expire(struct dhcp_leases *d, uint64_t now)
 
 struct dhcp_lease *dhcp_lease_by_mac(struct dhcp_leases *d, const uint8_t mac[6])
 {
-	for (uint32_t i = 0; i < d->n; i++)
-		if (d->l[i].state != DL_DECLINED && memcmp(d->l[i].mac, mac, 6) == 0)
-			return &d->l[i];
+	for (uint32_t h = hash_mac(mac) & d->hmask; d->by_mac && d->by_mac[h];
+	     h = (h + 1) & d->hmask) {
+		struct dhcp_lease *l = &d->l[d->by_mac[h] - 1];
+		if (l->state != DL_DECLINED && memcmp(l->mac, mac, 6) == 0)
+			return l;
+	}
 	return NULL;
 }
 
 struct dhcp_lease *dhcp_lease_by_ip(struct dhcp_leases *d, uint32_t ip)
 {
-	for (uint32_t i = 0; i < d->n; i++)
-		if (d->l[i].ip == ip)
-			return &d->l[i];
+	for (uint32_t h = hash_ip(ip) & d->hmask; d->by_ip && d->by_ip[h]; h = (h + 1) & d->hmask)
+		if (d->l[d->by_ip[h] - 1].ip == ip)
+			return &d->l[d->by_ip[h] - 1];
 	return NULL;
 }
 
@@ -186,6 +278,7 @@ static struct dhcp_lease *add(struct dhcp_leases *d, const uint8_t mac[6], uint3
 	memcpy(l->mac, mac, 6);
 	l->ip = ip;
 	set_slot(d, ip, DL_TAKEN);
+	idx_add(d, (uint32_t)(l - d->l));
 	return l;
 }
 
@@ -276,7 +369,7 @@ int dhcp_request(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint6
 			return -EPERM;
 		if (o != NULL) /* someone else's */
 			return -EPERM;
-		if (ip != rip && (!dynamic_ok(d, ip) || reserved_for_other(d, ip, mac)))
+		if (ip != rip && !dynamic_ok(d, ip))
 			return -EPERM;
 		l = add(d, mac, ip);
 		if (l == NULL)
@@ -308,9 +401,11 @@ int dhcp_decline(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint6
 	if (l == NULL || l->ip != ip)
 		return -ENOENT;
 	/* The address is someone else's on the wire: held back, owned by no client. */
+	idx_del(d, (uint32_t)(l - d->l));
 	l->state = DL_DECLINED;
 	d->changes++;
 	memset(l->mac, 0, sizeof(l->mac));
+	idx_add(d, (uint32_t)(l - d->l));
 	l->hostname[0] = '\0';
 	l->expires = now + decline_sec;
 	return 0;
@@ -325,12 +420,15 @@ int dhcp_lease_restore(struct dhcp_leases *d, const struct dhcp_lease *l, uint64
 		return -EINVAL;
 	if (dhcp_lease_by_ip(d, l->ip) || (l->state != DL_DECLINED && dhcp_lease_by_mac(d, l->mac)))
 		return -EEXIST;
-	if (rip ? rip != l->ip : (!dynamic_ok(d, l->ip) || reserved_for_other(d, l->ip, l->mac)))
+	/* A reserved pool address is DL_BLOCKED: dynamic_ok says no to another MAC. */
+	if (rip ? rip != l->ip : !dynamic_ok(d, l->ip))
 		return -EINVAL;
 	n = add(d, l->mac, l->ip);
 	if (n == NULL)
 		return -EDQUOT;
+	idx_del(d, (uint32_t)(n - d->l)); /* a declined one has no MAC to be found by */
 	*n = *l;
+	idx_add(d, (uint32_t)(n - d->l));
 	if (l->state != DL_OFFERED)
 		d->changes++;
 	return 0;

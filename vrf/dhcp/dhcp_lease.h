@@ -38,6 +38,13 @@ struct dhcp_leases {
 	uint32_t n_resv;
 	struct dhcp_lease *l;
 	uint32_t n, cap; /* cap: max_leases */
+	/*
+	 * Leases by address and by MAC (declined ones have none): open
+	 * addressing, a lease's index + 1 (0: empty), at most half full, so
+	 * lookups, restores and a file's load are O(1) a lease.
+	 */
+	uint32_t *by_ip, *by_mac;
+	uint32_t hmask;
 	/* Changes the leases file sees (offers are not kept there): the caller saves when it moves.
 	 */
 	uint32_t changes;

@@ -197,6 +197,7 @@ static void leases_load(const struct tessd_cfg *cfg)
 	struct cfg_errs errs;
 	uint32_t kept = 0, dropped = 0;
 	uint64_t now = wall();
+	struct dhcp_srv *last = NULL;
 	json_t *doc, *a, *e;
 	size_t i;
 
@@ -213,8 +214,13 @@ static void leases_load(const struct tessd_cfg *cfg)
 	}
 	json_array_foreach (a, i, e) {
 		struct dhcp_lease l = { 0 };
-		struct dhcp_srv *s =
-			srv_named(json_string_value(json_object_get(e, "interface")) ?: "");
+		const char *ifn = json_string_value(json_object_get(e, "interface")) ?: "";
+		struct dhcp_srv *s;
+
+		/* The file holds a server's leases together: one lookup per run of them. */
+		if (last == NULL || strcmp(last->iface, ifn) != 0)
+			last = srv_named(ifn);
+		s = last;
 		const char *st = json_string_value(json_object_get(e, "state")) ?: "";
 		const char *host = json_string_value(json_object_get(e, "hostname"));
 		struct cfg_mac mac;
