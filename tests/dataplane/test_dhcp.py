@@ -46,7 +46,7 @@ def dhcp_server(iface, **kw):
 
 
 class DhcpTopo:
-    def __init__(self, cleanup, tmp_path, servers=None, **vrf_kw):
+    def __init__(self, cleanup, tmp_path, servers=None, dhcp_kw=None, **vrf_kw):
         u = tess.uid()
         self.cleanup, self.tmp = cleanup, str(tmp_path)
         self.ifs = {t: f"d{t[0]}{u}"[:15] for t in TENANTS}
@@ -61,6 +61,7 @@ class DhcpTopo:
             dhcp_server("acme-lan", reservations=[
                 {"mac": RESV_MAC, "address": RESV_IP, "hostname": "printer"}]),
             dhcp_server("bravo-lan")]}
+        self.pe.config["dhcp"].update(dhcp_kw or {})
         self.pe.start()
         self.ns = {}
         for t in TENANTS:
@@ -370,3 +371,27 @@ def test_conflict_probe_skips_an_address_in_use(cleanup, tmp_path):
     off = exchange(sb, discover("02:00:00:00:e1:01", 601), 601)
     assert off is not None and off[BOOTP].yiaddr == "10.20.0.100"
     assert t.stats()["bravo-lan"]["conflict"] == 0
+
+
+def test_forged_chaddr_dropped_and_probe_slots_never_refuse(cleanup, tmp_path):
+    """A chaddr other than the frame's source is dropped (chaddr_mismatch); new MACs filling
+    every probe slot do not lock out the next client: it is offered without a probe."""
+    t = DhcpTopo(cleanup, tmp_path, servers=[dhcp_server(
+        "acme-lan", pools=[{"start": "10.20.0.100", "end": "10.20.0.200"}]), dhcp_server(
+        "bravo-lan")], dhcp_kw={"probe_ms": 5000})
+    sa = t.ns["acme"].raw_socket(t.ns["acme"].ifc)
+    forged = discover("02:00:00:00:a0:02", 701)
+    forged[Ether].src = "02:00:00:00:a0:03"
+
+    def sent_forged():  # resent: the first may race the tap coming up
+        sa.send(bytes(forged))
+        return t.stats()["acme-lan"]["chaddr_mismatch"] >= 1
+    tess.wait_for(sent_forged, 10, "chaddr_mismatch")
+    assert t.stats()["acme-lan"]["discover"] == 0 and replies(sa, 701, timeout=1) == []
+    # Eight new MACs take the eight probe slots (probe_ms 5000); the ninth is offered at once.
+    for i in range(8):
+        sa.send(bytes(discover(f"02:00:00:00:b0:{i:02x}", 710 + i)))
+    tess.wait_for(lambda: t.stats()["acme-lan"]["discover"] >= 8, 10, "the eight")
+    off = exchange(sa, discover("02:00:00:00:b1:00", 720), 720, timeout=3)
+    assert off is not None and msg_type(off) == 2, t.pe.log()
+    assert t.stats()["acme-lan"]["probe_busy"] >= 1

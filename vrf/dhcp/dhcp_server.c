@@ -32,23 +32,24 @@
 #include "module.h"
 #include "tessd.h"
 
-#define DHCP_COUNTERS(_)  \
-	_(discover)       \
-	_(offer)          \
-	_(request)        \
-	_(ack)            \
-	_(nak)            \
-	_(release)        \
-	_(decline)        \
-	_(inform)         \
-	_(malformed)      \
-	_(pool_exhausted) \
-	_(lease_limit)    \
-	_(ignored)        \
-	_(relayed)        \
-	_(conflict)       \
-	_(probe_busy)     \
-	_(reply_too_big)  \
+#define DHCP_COUNTERS(_)   \
+	_(discover)        \
+	_(offer)           \
+	_(request)         \
+	_(ack)             \
+	_(nak)             \
+	_(release)         \
+	_(decline)         \
+	_(inform)          \
+	_(malformed)       \
+	_(pool_exhausted)  \
+	_(lease_limit)     \
+	_(ignored)         \
+	_(relayed)         \
+	_(conflict)        \
+	_(probe_busy)      \
+	_(chaddr_mismatch) \
+	_(reply_too_big)   \
 	_(no_mbuf)
 
 #define CNT_FIELD(n) uint64_t n;
@@ -622,8 +623,12 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 		fresh = cfg->dhcp.probe_ms && dhcp_lease_by_mac(&s->leases, q->chaddr) == NULL &&
 			dhcp_reserved_ip(&s->leases, q->chaddr) == 0;
 		if (fresh && s->n_probes == DHCP_PROBES) {
+			/*
+			 * Every probe slot taken (a flood of new MACs, say): offered
+			 * unprobed rather than refused, so legitimate clients are served.
+			 */
 			s->c.probe_busy++;
-			return;
+			fresh = false;
 		}
 		changes = s->leases.changes;
 		rc = dhcp_offer(&s->leases, q->chaddr, q->requested, now, cfg->dhcp.offer_sec, &ip);
@@ -761,11 +766,23 @@ static void dhcp_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	rte_pktmbuf_free(m);
 	if (q.giaddr) {
+		rte_pktmbuf_free(m);
 		s->c.relayed++; /* through a relay: served by relay mode (not here) */
 		return;
 	}
+	/*
+	 * Without a relay the client sends its own frames: a chaddr not its
+	 * Ethernet source is forged (one host posing as many to take the pool
+	 * and the probe slots).
+	 */
+	if (memcmp(rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->src_addr.addr_bytes, q.chaddr,
+		   RTE_ETHER_ADDR_LEN) != 0) {
+		rte_pktmbuf_free(m);
+		s->c.chaddr_mismatch++;
+		return;
+	}
+	rte_pktmbuf_free(m);
 	handle(s, &q);
 }
 
