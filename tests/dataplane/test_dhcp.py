@@ -395,3 +395,12 @@ def test_forged_chaddr_dropped_and_probe_slots_never_refuse(cleanup, tmp_path):
     off = exchange(sa, discover("02:00:00:00:b1:00", 720), 720, timeout=3)
     assert off is not None and msg_type(off) == 2, t.pe.log()
     assert t.stats()["acme-lan"]["probe_busy"] >= 1
+    # INIT-REBOOT (option 50, no server id, no ciaddr) from a client with no record: silence.
+    reboot = (Ether(src="02:00:00:00:a0:09", dst="ff:ff:ff:ff:ff:ff")
+              / IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67)
+              / BOOTP(chaddr=mac_bytes("02:00:00:00:a0:09"), xid=730, flags=0x8000)
+              / DHCP(options=[("message-type", "request"), ("requested_addr", "10.20.0.150"),
+                              "end"]))
+    ignored = t.stats()["acme-lan"]["ignored"]
+    assert exchange(sa, reboot, 730, timeout=3) is None
+    assert t.stats()["acme-lan"]["ignored"] > ignored and t.stats()["acme-lan"]["ack"] == 0

@@ -566,6 +566,29 @@ static void test_lease_restore_many(void **state)
 	dhcp_leases_fini(&d);
 }
 
+static void test_request_ours(void **state)
+{
+	struct tessd_dhcp_server_cfg sc = server(4);
+	const uint8_t res9[6] = { 2, 0, 0, 0, 0, 9 };
+	struct dhcp_leases d;
+	uint32_t ip;
+
+	(void)state;
+	assert_int_equal(dhcp_leases_init(&d, &sc), 0);
+	/* INIT-REBOOT from a client with no record: silent (RFC 2131 4.3.2). */
+	assert_int_equal(dhcp_request_ours(&d, MAC[0], IP(10), DR_INIT_REBOOT), 0);
+	/* SELECTING us without our offer: NAK. */
+	assert_int_equal(dhcp_request_ours(&d, MAC[0], IP(10), DR_SELECTING), -EPERM);
+	assert_int_equal(dhcp_request_ours(&d, MAC[0], IP(10), DR_RENEWING), 1);
+	/* A reservation is a record. */
+	assert_int_equal(dhcp_request_ours(&d, res9, IP(50), DR_INIT_REBOOT), 1);
+	assert_int_equal(dhcp_offer(&d, MAC[0], 0, 10, 60, &ip), 0);
+	assert_int_equal(dhcp_request_ours(&d, MAC[0], ip, DR_SELECTING), 1);
+	assert_int_equal(dhcp_request_ours(&d, MAC[0], ip + 1, DR_SELECTING), -EPERM);
+	assert_int_equal(dhcp_request_ours(&d, MAC[0], ip + 1, DR_INIT_REBOOT), 1); /* NAKed */
+	dhcp_leases_fini(&d);
+}
+
 static void test_lease_restore(void **state)
 {
 	struct tessd_dhcp_server_cfg sc = server(4);
@@ -769,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_lease_changes),
 		cmocka_unit_test(test_lease_cfg_same),
 		cmocka_unit_test(test_lease_restore_many),
+		cmocka_unit_test(test_request_ours),
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_config_pool_size),

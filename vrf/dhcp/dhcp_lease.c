@@ -383,6 +383,21 @@ int dhcp_request(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint6
 	return 0;
 }
 
+int dhcp_request_ours(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip,
+		      enum dhcp_req_state st)
+{
+	const struct dhcp_lease *l = dhcp_lease_by_mac(d, mac);
+
+	switch (st) {
+	case DR_SELECTING:
+		return l && l->ip == ip ? 1 : -EPERM;
+	case DR_INIT_REBOOT:
+		return l || dhcp_reservation(d, mac) ? 1 : 0;
+	default:
+		return 1;
+	}
+}
+
 int dhcp_release(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip)
 {
 	struct dhcp_lease *l = dhcp_lease_by_mac(d, mac);

@@ -83,6 +83,15 @@ int dhcp_offer(struct dhcp_leases *d, const uint8_t mac[6], uint32_t requested, 
  */
 int dhcp_request(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint64_t now,
 		 uint32_t lease_sec, const char *hostname);
+enum dhcp_req_state { DR_SELECTING, DR_INIT_REBOOT, DR_RENEWING };
+/*
+ * Whether a REQUEST is the server's to answer (RFC 2131 4.3.2): 1 yes
+ * (dhcp_request then says ACK or NAK), 0 stay silent (INIT-REBOOT from a
+ * client it has no record of: no lease, no reservation), -EPERM NAK
+ * (SELECTING this server for an address it did not offer mac).
+ */
+int dhcp_request_ours(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip,
+		      enum dhcp_req_state st);
 /* RELEASE: mac's lease of ip goes (0), -ENOENT if it has none. */
 int dhcp_release(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip);
 /* DECLINE: ip is in use by someone else; held back decline_sec (0), -ENOENT. */

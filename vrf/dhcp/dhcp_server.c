@@ -670,6 +670,18 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 			s->c.malformed++;
 			return;
 		}
+		rc = dhcp_request_ours(&s->leases, q->chaddr, ip,
+				       q->server_id                     ? DR_SELECTING
+				       : q->requested && q->ciaddr == 0 ? DR_INIT_REBOOT
+									: DR_RENEWING);
+		if (rc == 0) {
+			s->c.ignored++; /* no record of it: another server's client */
+			return;
+		}
+		if (rc < 0) {
+			nak(s, q, sid, "no offer of this address");
+			return;
+		}
 		rc = dhcp_request(&s->leases, q->chaddr, ip, now, sc->lease_sec, q->hostname);
 		if (rc == -EDQUOT) {
 			s->c.lease_limit++;
