@@ -589,6 +589,22 @@ static void test_request_ours(void **state)
 	dhcp_leases_fini(&d);
 }
 
+static void test_save_backoff(void **state)
+{
+	uint32_t w = 0;
+
+	(void)state;
+	w = dhcp_save_backoff(w, 1000);
+	assert_int_equal(w, 2000);
+	w = dhcp_save_backoff(w, 1000);
+	assert_int_equal(w, 4000);
+	for (int i = 0; i < 20; i++)
+		w = dhcp_save_backoff(w, 1000);
+	assert_int_equal(w, DHCP_SAVE_BACKOFF_MAX_MS);
+	assert_int_equal(dhcp_save_backoff(0, 600000), 600000); /* never sooner than save_ms */
+	assert_int_equal(dhcp_save_backoff(0, 10), 20);
+}
+
 static void test_lease_restore(void **state)
 {
 	struct tessd_dhcp_server_cfg sc = server(4);
@@ -793,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_lease_cfg_same),
 		cmocka_unit_test(test_lease_restore_many),
 		cmocka_unit_test(test_request_ours),
+		cmocka_unit_test(test_save_backoff),
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_config_pool_size),

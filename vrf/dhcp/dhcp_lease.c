@@ -448,3 +448,12 @@ int dhcp_lease_restore(struct dhcp_leases *d, const struct dhcp_lease *l, uint64
 		d->changes++;
 	return 0;
 }
+
+uint32_t dhcp_save_backoff(uint32_t cur_ms, uint32_t save_ms)
+{
+	uint64_t next = cur_ms ? 2 * (uint64_t)cur_ms : 2 * (uint64_t)save_ms;
+
+	uint64_t max = save_ms > DHCP_SAVE_BACKOFF_MAX_MS ? save_ms : DHCP_SAVE_BACKOFF_MAX_MS;
+
+	return next > max ? (uint32_t)max : (uint32_t)next;
+}

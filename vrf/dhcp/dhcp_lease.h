@@ -106,4 +106,12 @@ void dhcp_lease_remove(struct dhcp_leases *d, struct dhcp_lease *l);
  */
 int dhcp_lease_restore(struct dhcp_leases *d, const struct dhcp_lease *l, uint64_t now);
 
+/*
+ * The wait before the next try after a failed write of the leases file:
+ * doubled from save_ms at each failure in a row (cur_ms: the last wait, 0
+ * after a success), at most DHCP_SAVE_BACKOFF_MAX_MS (or save_ms if longer).
+ */
+#define DHCP_SAVE_BACKOFF_MAX_MS 60000
+uint32_t dhcp_save_backoff(uint32_t cur_ms, uint32_t save_ms);
+
 #endif

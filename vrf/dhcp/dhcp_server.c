@@ -88,6 +88,9 @@ static bool dirty;          /* leases changed since the file was written */
 static uint64_t saved_tsc;  /* when it was */
 static uint64_t expire_tsc; /* when leases were last expired */
 static uint64_t save_errors;
+static uint32_t save_wait_ms;    /* after failed writes: the wait before the next (backoff) */
+static uint64_t save_logged_tsc; /* when a failed write was last logged */
+static uint64_t save_unlogged;   /* failed writes since */
 static struct l3_svc dhcp_svc;
 
 static uint64_t wall(void)
@@ -151,11 +154,30 @@ static void leases_save(const struct tessd_cfg *cfg)
 			json_array_append_new(a, lease_json(&srvs[i], &srvs[i].leases.l[k], false));
 	doc = json_pack("{s:i,s:o}", "version", 1, "leases", a);
 	if (doc == NULL || cfg_file_save(path, doc, why, sizeof(why)) < 0) {
-		/* Tried again at the next change; counted. */
+		/*
+		 * Tried again later, each wait twice the last (up to a minute): a
+		 * full disk is not rewritten every save_ms. Counted every time,
+		 * logged at most once a minute.
+		 */
 		save_errors++;
+		save_unlogged++;
 		dirty = true;
-		DP_LOG(ERR, "dhcp: cannot write the leases file %s: %s", path,
-		       doc ? why : "no memory");
+		save_wait_ms = dhcp_save_backoff(save_wait_ms, cfg->dhcp.save_ms);
+		if (save_logged_tsc == 0 ||
+		    saved_tsc - save_logged_tsc >= DHCP_SAVE_BACKOFF_MAX_MS * (dp_tsc_hz / 1000)) {
+			DP_LOG(ERR,
+			       "dhcp: cannot write the leases file %s: %s (%llu failures; next "
+			       "try in %u ms)",
+			       path, doc ? why : "no memory", (unsigned long long)save_unlogged,
+			       save_wait_ms);
+			save_logged_tsc = saved_tsc;
+			save_unlogged = 0;
+		}
+	} else if (save_wait_ms) {
+		DP_LOG(INFO, "dhcp: leases file %s written again", path);
+		save_wait_ms = 0;
+		save_logged_tsc = 0;
+		save_unlogged = 0;
 	}
 	json_decref(doc);
 }
@@ -356,7 +378,9 @@ static void dhcp_poll(const struct tessd_cfg *cfg, uint64_t now)
 		for (uint32_t i = 0; i < n_srvs; i++)
 			dhcp_leases_expire(&srvs[i].leases, w);
 	}
-	if (dirty && now - saved_tsc >= cfg->dhcp.save_ms * (dp_tsc_hz / 1000))
+	if (dirty &&
+	    now - saved_tsc >= (uint64_t)(save_wait_ms ? save_wait_ms : cfg->dhcp.save_ms) *
+				       (dp_tsc_hz / 1000))
 		leases_save(cfg);
 }
 
