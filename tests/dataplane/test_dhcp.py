@@ -404,3 +404,18 @@ def test_forged_chaddr_dropped_and_probe_slots_never_refuse(cleanup, tmp_path):
     ignored = t.stats()["acme-lan"]["ignored"]
     assert exchange(sa, reboot, 730, timeout=3) is None
     assert t.stats()["acme-lan"]["ignored"] > ignored and t.stats()["acme-lan"]["ack"] == 0
+
+
+def test_corrupt_leases_file_kept_aside(cleanup, tmp_path):
+    """An unreadable leases file is moved to <file>.bad (counted), not overwritten."""
+    path = os.path.join(str(tmp_path), "tessd-dhcp-leases.json")
+    with open(path, "w") as f:
+        f.write('{"version": 1, "leases": [ truncated')
+    t = DhcpTopo(cleanup, tmp_path)
+    assert os.path.exists(path + ".bad") and "truncated" in open(path + ".bad").read()
+    assert t.pe.ctl("stats")["dhcp_load_errors"] == 1
+    got = t.udhcpc("acme")
+    assert got, t.pe.log()
+    tess.wait_for(lambda: os.path.exists(path) and got[0] in open(path).read(), 10,
+                  "the new leases file")
+    assert "truncated" in open(path + ".bad").read()

@@ -59,9 +59,38 @@ static void test_parse_discover(void **state)
 	assert_int_equal(q.type, DHCP_DISCOVER);
 	assert_int_equal(q.requested, 0x0a000007);
 	assert_int_equal(q.server_id, 0x0a000001);
-	assert_string_equal(q.hostname, "pc-1"); /* the control character left out */
+	assert_string_equal(q.hostname, ""); /* a control character: not a host name */
 	assert_int_equal(q.chaddr[0], 2);
 	assert_int_equal(q.chaddr[5], 1);
+}
+
+static void test_parse_hostname(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} cases[] = {
+		{ "pc-1.lan", 8, "pc-1.lan" },
+		{ "pc-1\0", 5, "pc-1" },
+		{ "p\"c", 3, "" },
+		{ "a/b", 3, "" },
+		{ "a b", 3, "" },
+		{ "x\0y", 3, "" },
+		{ "caf\xc3\xa9", 5, "" },
+	};
+	struct dhcp_msg q;
+	struct msg m;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		msg_init(&m, 1);
+		opt(&m, (const uint8_t[]){ 53, 1, 1, 12, (uint8_t)cases[i].n }, 5);
+		opt(&m, (const uint8_t *)cases[i].in, cases[i].n);
+		opt(&m, (const uint8_t[]){ 255 }, 1);
+		assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_OK);
+		assert_string_equal(q.hostname, cases[i].out);
+	}
 }
 
 static void test_parse_malformed(void **state)
@@ -589,6 +618,22 @@ static void test_request_ours(void **state)
 	dhcp_leases_fini(&d);
 }
 
+static void test_lease_sanitize(void **state)
+{
+	struct dhcp_lease l = { .expires = UINT64_MAX - 5 }; /* "expires": -6 in the file */
+
+	(void)state;
+	snprintf(l.hostname, sizeof(l.hostname), "ok-name.lan");
+	dhcp_lease_sanitize(&l, 1000, 600);
+	assert_int_equal(l.expires, 1600);
+	assert_string_equal(l.hostname, "ok-name.lan");
+	l.expires = 1200;
+	snprintf(l.hostname, sizeof(l.hostname), "<script>");
+	dhcp_lease_sanitize(&l, 1000, 600);
+	assert_int_equal(l.expires, 1200); /* within: kept */
+	assert_string_equal(l.hostname, "");
+}
+
 static void test_save_backoff(void **state)
 {
 	uint32_t w = 0;
@@ -797,6 +842,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_discover),
+		cmocka_unit_test(test_parse_hostname),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_parse_overload),
 		cmocka_unit_test(test_parse_never_overreads),
@@ -809,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_lease_cfg_same),
 		cmocka_unit_test(test_lease_restore_many),
 		cmocka_unit_test(test_request_ours),
+		cmocka_unit_test(test_lease_sanitize),
 		cmocka_unit_test(test_save_backoff),
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_config_rules),

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dhcp_lease.h"
+#include "dhcp_proto.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -456,4 +457,13 @@ uint32_t dhcp_save_backoff(uint32_t cur_ms, uint32_t save_ms)
 	uint64_t max = save_ms > DHCP_SAVE_BACKOFF_MAX_MS ? save_ms : DHCP_SAVE_BACKOFF_MAX_MS;
 
 	return next > max ? (uint32_t)max : (uint32_t)next;
+}
+
+void dhcp_lease_sanitize(struct dhcp_lease *l, uint64_t now, uint32_t max_sec)
+{
+	if (l->expires > now + max_sec)
+		l->expires = now + max_sec;
+	l->hostname[sizeof(l->hostname) - 1] = '\0';
+	if (!dhcp_hostname_ok(l->hostname))
+		l->hostname[0] = '\0';
 }

@@ -107,6 +107,13 @@ void dhcp_lease_remove(struct dhcp_leases *d, struct dhcp_lease *l);
 int dhcp_lease_restore(struct dhcp_leases *d, const struct dhcp_lease *l, uint64_t now);
 
 /*
+ * A lease read from the leases file, made trustworthy: expiry at most
+ * max_sec from now (a negative or huge one is cut), a host name with other
+ * than RFC 1123 characters dropped.
+ */
+void dhcp_lease_sanitize(struct dhcp_lease *l, uint64_t now, uint32_t max_sec);
+
+/*
  * The wait before the next try after a failed write of the leases file:
  * doubled from save_ms at each failure in a row (cur_ms: the last wait, 0
  * after a success), at most DHCP_SAVE_BACKOFF_MAX_MS (or save_ms if longer).

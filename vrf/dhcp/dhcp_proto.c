@@ -46,6 +46,15 @@ const char *dhcp_bad_name(enum dhcp_bad why)
 	return why <= DHCP_BAD_TYPE ? names[why] : "?";
 }
 
+bool dhcp_hostname_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+			return false;
+	return true;
+}
+
 size_t dhcp_max_len(const struct dhcp_msg *m)
 {
 	/* Option 57 counts the IP datagram (its minimum, 576, is IP's): less 28 bytes of headers.
@@ -127,11 +136,18 @@ static enum dhcp_bad parse_options(const uint8_t *p, size_t len, bool need_end, 
 			unsigned k = 0;
 			if (n == 0)
 				return DHCP_BAD_OPTION; /* RFC 2132 3.14: at least 1 */
+			/*
+			 * Kept only if it is a host name (the config's characters): what
+			 * the API and the leases file show is never quotes, slashes or
+			 * control bytes. Longer than 63: cut.
+			 */
 			for (unsigned j = 0; j < n && k < sizeof(m->hostname) - 1; j++)
-				if (v[j] > 0x20 &&
-				    v[j] < 0x7f) /* what the API shows stays printable */
-					m->hostname[k++] = (char)v[j];
+				m->hostname[k++] = (char)v[j];
 			m->hostname[k] = '\0';
+			for (unsigned j = 0; j < n; j++)
+				if (v[j] == 0 ? j + 1 < n /* a final NUL is tolerated */
+					      : !dhcp_hostname_ok((const char[]){ (char)v[j], 0 }))
+					m->hostname[0] = '\0';
 			break;
 		}
 		default:

@@ -57,7 +57,7 @@ struct dhcp_msg {
 	uint8_t type;                 /* option 53 */
 	uint32_t requested;           /* option 50, 0: none */
 	uint32_t server_id;           /* option 54, 0: none */
-	char hostname[DHCP_TEXT_LEN]; /* option 12, printable characters only */
+	char hostname[DHCP_TEXT_LEN]; /* option 12 if a host name (RFC 1123 characters), else "" */
 	uint8_t overload;             /* option 52 */
 	uint16_t max_size;            /* option 57 (an IP datagram's size), 0: none or < 576 */
 	bool has_prl;                 /* option 55 came */
@@ -67,6 +67,8 @@ struct dhcp_msg {
 /* Parses a client's message (the UDP payload): DHCP_OK, or why it is malformed. */
 enum dhcp_bad dhcp_parse(const uint8_t *p, size_t len, struct dhcp_msg *m);
 const char *dhcp_bad_name(enum dhcp_bad why);
+/* Whether s holds only a host name's characters (RFC 1123: -.0-9A-Za-z), as the config's. */
+bool dhcp_hostname_ok(const char *s);
 /* The largest DHCP message the client of m accepts (option 57, at least DHCP_MSG_DEFAULT). */
 size_t dhcp_max_len(const struct dhcp_msg *m);
 

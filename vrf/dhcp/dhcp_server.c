@@ -88,6 +88,7 @@ static bool dirty;          /* leases changed since the file was written */
 static uint64_t saved_tsc;  /* when it was */
 static uint64_t expire_tsc; /* when leases were last expired */
 static uint64_t save_errors;
+static uint64_t load_errors;     /* leases files unreadable at start (moved to .bad) */
 static uint32_t save_wait_ms;    /* after failed writes: the wait before the next (backoff) */
 static uint64_t save_logged_tsc; /* when a failed write was last logged */
 static uint64_t save_unlogged;   /* failed writes since */
@@ -230,8 +231,20 @@ static void leases_load(const struct tessd_cfg *cfg)
 	doc = cfg_file_load(path, &errs);
 	a = doc ? json_object_get(doc, "leases") : NULL;
 	if (!json_is_array(a)) {
-		DP_LOG(WARNING, "dhcp: leases file %s unreadable (%s): starting without leases",
-		       path, errs.n ? errs.e[0].msg : "no leases array");
+		char bad[PATH_MAX + 8];
+		/* Kept aside for the operator, not overwritten by the next save. */
+		snprintf(bad, sizeof(bad), "%s.bad", path);
+		load_errors++;
+		if (rename(path, bad) == 0)
+			DP_LOG(ERR,
+			       "dhcp: leases file %s unreadable (%s): moved to %s, starting "
+			       "without leases",
+			       path, errs.n ? errs.e[0].msg : "no leases array", bad);
+		else
+			DP_LOG(ERR,
+			       "dhcp: leases file %s unreadable (%s), cannot move it to %s: %s",
+			       path, errs.n ? errs.e[0].msg : "no leases array", bad,
+			       strerror(errno));
 		json_decref(doc);
 		return;
 	}
@@ -261,6 +274,11 @@ static void leases_load(const struct tessd_cfg *cfg)
 								: 0; /* offers are not kept */
 			if (host)
 				snprintf(l.hostname, sizeof(l.hostname), "%s", host);
+			/* The file is not trusted: no lease longer than this config gives. */
+			dhcp_lease_sanitize(&l, now,
+					    l.state == DL_DECLINED ? cfg->dhcp.decline_sec
+					    : srv_cfg(s)           ? srv_cfg(s)->lease_sec
+								   : 0);
 			rc = dhcp_lease_restore(&s->leases, &l, now);
 		}
 		if (rc == 0)
@@ -876,9 +894,12 @@ static void dhcp_stats_json(json_t *stats, const struct tessd_cfg *cfg, const ch
 		json_object_set_new(o, "max_leases", json_integer(s->leases.cap));
 		json_array_append_new(a, o);
 	}
-	if (vrf == NULL)
+	if (vrf == NULL) {
 		json_object_set_new(stats, "dhcp_save_errors",
 				    json_integer((json_int_t)save_errors));
+		json_object_set_new(stats, "dhcp_load_errors",
+				    json_integer((json_int_t)load_errors));
+	}
 	json_object_set_new(stats, "dhcp", a);
 }
 
