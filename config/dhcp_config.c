@@ -136,6 +136,9 @@ static const struct cfg_field dhcp_fields[] = {
 	/* Lease tables are allocated whole: their sum bounds the memory all tenants share. */
 	CFG_FIELD(struct tessd_dhcp_cfg, lease_capacity, "lease_capacity", INT(1, 1 << 22), false,
 		  "262144"),
+	/* A byte per pool address, allocated whole and scanned at a change: bounded together. */
+	CFG_FIELD(struct tessd_dhcp_cfg, pool_capacity, "pool_capacity", INT(1, 1 << 26), false,
+		  "4194304"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, servers, n_servers, "servers",
 			ARR(OBJ(server_fields, struct tessd_dhcp_server_cfg), 8192,
 			    struct tessd_dhcp_server_cfg),
@@ -485,7 +488,7 @@ static void validate_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
-	uint64_t sum = 0;
+	uint64_t sum = 0, addrs = 0;
 	int rc;
 	uint32_t *order = tessd_cfg_iface_order(cfg, &rc);
 
@@ -494,8 +497,28 @@ int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		return rc;
 	}
 	validate_dups(cfg, errs);
+	/* An offer must outlive its probe, or a probed address is never offered. */
+	if ((uint64_t)cfg->dhcp.offer_sec * 1000 <= cfg->dhcp.probe_ms)
+		cfg_err_add(
+			errs, EINVAL, "/dhcp/probe_ms",
+			"%u ms is not shorter than offer_sec (%u s): the offer would end before "
+			"the probe",
+			cfg->dhcp.probe_ms, cfg->dhcp.offer_sec);
 	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++) {
+		const struct tessd_dhcp_server_cfg *sc = &cfg->dhcp.servers[i];
+		uint64_t before_addrs = addrs;
 		validate_server(cfg, order, i, errs);
+		for (uint32_t k = 0; k < sc->n_pools; k++)
+			if (sc->pools[k].end >= sc->pools[k].start)
+				addrs += (uint64_t)sc->pools[k].end - sc->pools[k].start + 1;
+		if (addrs > cfg->dhcp.pool_capacity && before_addrs <= cfg->dhcp.pool_capacity) {
+			char path[CFG_PATH_MAX];
+			snprintf(path, sizeof(path), "/dhcp/servers/%u/pools", i);
+			cfg_err_add(errs, ENOSPC, path,
+				    "the servers' pools add up to %llu addresses, past "
+				    "dhcp.pool_capacity (%u)",
+				    (unsigned long long)addrs, cfg->dhcp.pool_capacity);
+		}
 		sum += cfg->dhcp.servers[i].max_leases;
 		if (sum > cfg->dhcp.lease_capacity &&
 		    sum - cfg->dhcp.servers[i].max_leases <= cfg->dhcp.lease_capacity) {

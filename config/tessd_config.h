@@ -258,6 +258,7 @@ struct tessd_dhcp_cfg {
 	uint32_t decline_sec;            /* a declined address is not offered this long */
 	uint32_t offer_sec;              /* an offer holds its address this long */
 	uint32_t lease_capacity;         /* the servers' max_leases together, at most */
+	uint32_t pool_capacity;          /* the servers' pool addresses together, at most */
 	uint32_t probe_ms;               /* ARP probe of a new address before its offer; 0: none */
 	struct tessd_dhcp_server_cfg *servers;
 	uint32_t n_servers;

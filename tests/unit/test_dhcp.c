@@ -802,6 +802,16 @@ static void test_config_rules(void **state)
 		   "{\"interface\": \"other\", \"max_leases\": 500}, {\"interface\": \"third\", "
 		   "\"max_leases\": 100}]}",
 		   "/dhcp/servers/1/max_leases", "lease_capacity (1500)");
+	expect_err("{\"offer_sec\": 2, \"probe_ms\": 2000, \"servers\": []}", "/dhcp/probe_ms",
+		   "not shorter than offer_sec");
+	expect_err("{\"pool_capacity\": 150, \"servers\": [{\"interface\": \"lan\", " POOL
+		   "}, {\"interface\": \"other\", \"pools\": [{\"start\": \"10.1.0.100\", "
+		   "\"end\": \"10.1.0.200\"}]}]}",
+		   "/dhcp/servers/1/pools", "dhcp.pool_capacity (150)");
+	assert_int_equal(decode("{\"offer_sec\": 2, \"probe_ms\": 1999, \"pool_capacity\": 101, "
+				"\"servers\": [{\"interface\": \"lan\", " POOL "}]}",
+				&errs),
+			 0);
 	expect_err("{\"servers\": [{\"interface\": \"nope\"}]}", "/dhcp/servers/0/interface",
 		   "nope");
 	expect_err("{\"servers\": [{\"interface\": \"bare\"}]}", "/dhcp/servers/0/interface",
