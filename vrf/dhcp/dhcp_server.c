@@ -88,6 +88,7 @@ static bool dirty;          /* leases changed since the file was written */
 static uint64_t saved_tsc;  /* when it was */
 static uint64_t expire_tsc; /* when leases were last expired */
 static uint64_t save_errors;
+static uint64_t sync_errors;     /* servers whose new lease table could not be made */
 static uint64_t load_errors;     /* leases files unreadable at start (moved to .bad) */
 static uint32_t save_wait_ms;    /* after failed writes: the wait before the next (backoff) */
 static uint64_t save_logged_tsc; /* when a failed write was last logged */
@@ -337,7 +338,27 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			continue;
 		}
 		if (dhcp_leases_init(&s->leases, sc) < 0) {
-			DP_LOG(ERR, "dhcp: no memory for the leases of %s", sc->interface);
+			sync_errors++;
+			if (o == NULL) {
+				DP_LOG(ERR, "dhcp: no memory for the leases of %s: not served",
+				       sc->interface);
+				continue;
+			}
+			/*
+			 * No room for the new table: the old one stays, leases and all
+			 * (it serves the old pools until the next change), rather than
+			 * every lease of the interface vanishing.
+			 */
+			DP_LOG(ERR, "dhcp: no memory for the new leases of %s: its old table kept",
+			       sc->interface);
+			s->leases = o->leases;
+			memset(&o->leases, 0, sizeof(o->leases));
+			s->on = true;
+			s->c = o->c;
+			s->base = o->base;
+			s->limited_base = o->limited_base;
+			memcpy(s->probes, o->probes, sizeof(s->probes));
+			s->n_probes = o->n_probes;
 			continue;
 		}
 		s->on = true;
@@ -899,6 +920,8 @@ static void dhcp_stats_json(json_t *stats, const struct tessd_cfg *cfg, const ch
 				    json_integer((json_int_t)save_errors));
 		json_object_set_new(stats, "dhcp_load_errors",
 				    json_integer((json_int_t)load_errors));
+		json_object_set_new(stats, "dhcp_sync_errors",
+				    json_integer((json_int_t)sync_errors));
 	}
 	json_object_set_new(stats, "dhcp", a);
 }
