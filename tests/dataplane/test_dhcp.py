@@ -9,6 +9,7 @@ reservations, exhaustion, a tessd restart that keeps leases, malformed packets.
 import os
 import random
 import stat
+import threading
 import time
 
 from scapy.layers.dhcp import BOOTP, DHCP
@@ -200,6 +201,17 @@ def test_exhaustion_nak_decline_and_lease_limit(cleanup, tmp_path):
         dhcp_server("bravo-lan", max_leases=1)])
     sa = t.ns["acme"].raw_socket(t.ns["acme"].ifc)
     macs = [f"02:00:00:00:d0:{i:02x}" for i in range(4)]
+    # A REQUEST for another server (10.20.0.2) from a client holding only our offer
+    # withdraws the offer, unanswered (its address free again).
+    only_offer = "02:00:00:00:d0:10"
+    off = exchange(sa, discover(only_offer, 90), 90)
+    assert off is not None and msg_type(off) == 2
+    assert [l["state"] for l in t.leases("--vrf", "acme") if l["mac"].lower() == only_offer] \
+        == ["offered"]
+    assert exchange(sa, request(only_offer, 91, off[BOOTP].yiaddr, server="10.20.0.2"), 91,
+                    timeout=3) is None
+    assert not [l for l in t.leases("--vrf", "acme") if l["mac"].lower() == only_offer]
+    assert t.stats()["acme-lan"]["ignored"] >= 1
     got = []
     for i, mac in enumerate(macs[:3]):
         off = exchange(sa, discover(mac, 100 + i), 100 + i)
@@ -216,12 +228,11 @@ def test_exhaustion_nak_decline_and_lease_limit(cleanup, tmp_path):
     nak = exchange(sa, request(macs[3], 301, got[0]), 301)
     assert nak is not None and msg_type(nak) == 6
     assert t.stats()["acme-lan"]["nak"] >= 1
-    # A REQUEST for another server (10.20.0.2) withdraws our offer, unanswered.
-    off = exchange(sa, discover(macs[3], 310), 310, timeout=3)
-    assert off is None  # (still exhausted)
+    # A bound client's REQUEST for another server is ignored; its lease stays.
+    ignored = t.stats()["acme-lan"]["ignored"]
     assert exchange(sa, request(macs[2], 311, got[2], server="10.20.0.2"), 311,
                     timeout=3) is None
-    assert t.stats()["acme-lan"]["ignored"] >= 1 and t.stats()["acme-lan"]["leases"] == 3
+    assert t.stats()["acme-lan"]["ignored"] > ignored and t.stats()["acme-lan"]["leases"] == 3
     # DECLINE: the address is held back, no client's.
     dec = (Ether(src=macs[0], dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
            / UDP(sport=68, dport=67) / BOOTP(chaddr=mac_bytes(macs[0]), xid=400)
@@ -305,11 +316,29 @@ def test_malformed_counted_and_dropped(cleanup, tmp_path):
     assert t.pe.proc.poll() is None
     assert exchange(sa, discover(mac, 901), 901) is not None  # still serving
     # A DISCOVER flood stays within the VRF's service budget: counted, and bravo still served.
+    # The flood runs while bravo's client asks: bravo is served during it, not after.
     flood = bytes(discover("02:00:00:00:f0:02", 950))
-    for _ in range(3000):
-        sa.send(flood)
-    tess.wait_for(lambda: t.stats()["acme-lan"]["rate_limited"] > 0, 10, "rate limiting")
-    assert t.udhcpc("bravo") is not None
+    stop = threading.Event()
+    sent = [0]
+
+    def flooding():
+        while not stop.is_set():
+            for _ in range(100):
+                sa.send(flood)
+            sent[0] += 100
+
+    th = threading.Thread(target=flooding, daemon=True)
+    th.start()
+    try:
+        tess.wait_for(lambda: t.stats()["acme-lan"]["rate_limited"] > 0, 10, "rate limiting")
+        got = t.udhcpc("bravo")
+        limited = t.stats()["acme-lan"]["rate_limited"]
+        assert th.is_alive() and not stop.is_set()  # still flooding when bravo got its lease
+    finally:
+        stop.set()
+        th.join(10)
+    assert got is not None, t.pe.log()
+    assert limited > 0 and sent[0] >= 3000
 
 
 def test_irb_interface_and_config_errors(cleanup, tmp_path):
