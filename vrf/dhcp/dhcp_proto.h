@@ -103,12 +103,6 @@ struct dhcp_reply {
 	const uint8_t *only; /* a bit per option code, as dhcp_msg.prl */
 };
 
-/*
- * A reply's bytes before padding: fixed part, cookie, options and end.
- * The config's checks size the largest reply a server can send with it.
- */
-#define DHCP_REPLY_BASE (DHCP_MIN_LEN + 3 + 6 + 3 * 6 + 3 * 6 + 1) /* 53 54 51 58 59 1 28 3 end */
-
 /* Writes r into buf (at most cap bytes): its length (at least BOOTP's 300), 0 if too long. */
 size_t dhcp_build(uint8_t *buf, size_t cap, const struct dhcp_reply *r);
 /*
