@@ -295,6 +295,19 @@ static void leases_load(const struct tessd_cfg *cfg)
 
 /* ---- config ---- */
 
+/* s takes over o's lease table, counters and probes as they are (o keeps none). */
+static void srv_take(struct dhcp_srv *s, struct dhcp_srv *o)
+{
+	s->leases = o->leases;
+	memset(&o->leases, 0, sizeof(o->leases));
+	s->on = true;
+	s->c = o->c;
+	s->base = o->base;
+	s->limited_base = o->limited_base;
+	memcpy(s->probes, o->probes, sizeof(s->probes));
+	s->n_probes = o->n_probes;
+}
+
 static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	uint32_t n = cur->dhcp.n_servers;
@@ -327,14 +340,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		if (o && old && o->sc_idx < old->dhcp.n_servers &&
 		    dhcp_leases_cfg_same(&old->dhcp.servers[o->sc_idx], sc)) {
 			/* Its pools, reservations and limit unchanged: the table moves as it is. */
-			s->leases = o->leases;
-			memset(&o->leases, 0, sizeof(o->leases));
-			s->on = true;
-			s->c = o->c;
-			s->base = o->base;
-			s->limited_base = o->limited_base;
-			memcpy(s->probes, o->probes, sizeof(s->probes));
-			s->n_probes = o->n_probes;
+			srv_take(s, o);
 			continue;
 		}
 		if (dhcp_leases_init(&s->leases, sc) < 0) {
@@ -351,14 +357,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			 */
 			DP_LOG(ERR, "dhcp: no memory for the new leases of %s: its old table kept",
 			       sc->interface);
-			s->leases = o->leases;
-			memset(&o->leases, 0, sizeof(o->leases));
-			s->on = true;
-			s->c = o->c;
-			s->base = o->base;
-			s->limited_base = o->limited_base;
-			memcpy(s->probes, o->probes, sizeof(s->probes));
-			s->n_probes = o->n_probes;
+			srv_take(s, o);
 			continue;
 		}
 		s->on = true;
