@@ -118,15 +118,21 @@ def test_concurrent_requests_never_exceed_quota_or_capacity(m):
     assert len(m.ok("GET", "desktops", token=BRAVO)) == 6
 
 
-def test_two_tenants_never_share_a_physical_cpu(m):
+def small_host(m, *tenants):
+    """A site with host h1 of 1 socket x 4 cores x 2 threads (core k is CPUs k and k+4), ratio
+    1, and the tenants given (acme on VLAN 100, bravo on 200) with a model and quotas."""
+    vlans = {"acme": 100, "bravo": 200}
     m.site()
-    # 1 socket x 4 cores x 2 threads: core k is CPUs k and k+4. Ratio 1.
     m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
+    for t in tenants:
+        m.tenant(t, vlans[t])
     m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    for t in tenants:
+        m.quota(t)
+
+
+def test_two_tenants_never_share_a_physical_cpu(m):
+    small_host(m, "acme", "bravo")
     a1 = m.desktop("a1", ACME)
     a2 = m.desktop("a2", ACME)
     b1 = m.desktop("b1", BRAVO)
@@ -347,13 +353,7 @@ def _host_body(m, name, **changes):
 def test_host_put_checks_the_new_shape(m):
     """Review 1.15: a host PUT was checked against the old topology, so a smaller test_host
     shape passed with more vCPUs allocated than it has, or partitions it cannot hold."""
-    m.site()
-    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    small_host(m, "acme", "bravo")
     m.desktop("a1", ACME)
     m.desktop("a2", ACME)
     m.desktop("b1", BRAVO)  # 6 vCPUs: acme 2 cores, bravo 1
@@ -381,13 +381,7 @@ def test_host_reconnect_with_a_new_topology_repins_its_desktops(m):
     """Review 1.15: a host that reconnects with another topology (a PUT of its test_host
     shape here; a health-check reconnect takes the same path) is partitioned again, and its
     desktops follow: their CPUs synced (API and store) and their vCPUs re-pinned."""
-    m.site()
-    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    small_host(m, "acme", "bravo")
     desks = [(m.desktop("a1", ACME), ACME), (m.desktop("a2", ACME), ACME),
              (m.desktop("b1", BRAVO), BRAVO)]
     before = {d["id"]: pins(m, d["id"], t)[0]["cpus"] for d, t in desks}
@@ -427,11 +421,7 @@ def test_host_reconnect_with_a_new_topology_repins_its_desktops(m):
 def test_failed_create_puts_the_partition_back(m):
     """Review 1.15: a create that fails at its store commit gives its partition growth back,
     and the tenant's other desktops there follow it back (they were left on the grown set)."""
-    m.site()
-    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    small_host(m, "acme")
     a1 = m.desktop("a1", ACME)
     assert set(cpus(m.ok("GET", f"desktops/{a1['id']}", token=ACME)["cpus"])) == {0, 4}
     # Another writer holds the store: the create's commit fails (after tessmgrd's busy wait).
@@ -571,11 +561,7 @@ def test_tenants_cannot_collide_by_name(cleanup, tmp_path):
 def test_desktops_stored_before_keep_their_domain_name(m):
     """Review 1.13: desktops made before domain names became TENANT+DESKTOP keep the
     TENANT-DESKTOP domain they were defined with (a redefine under another name fails)."""
-    m.site()
-    m.test_host("h1", shape=(1, 4, 2), ratio=1.0)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    small_host(m, "acme")
     old = m.desktop("old", ACME)
     assert m.ok("GET", f"desktops/{old['id']}", token=ACME)["libvirt"]["name"] == "acme+old"
     assert m.stop() == 0

@@ -275,6 +275,20 @@ def test_failures_roll_back_completely(cleanup, tmp_path):
     w.assert_at(d["id"], "paris", foreign=FOREIGN)
 
 
+def wait_move_copying(m, w, d, timeout):
+    """Until desktop d's move to london runs and its overlay copy has begun there: the
+    migrate jobs then."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        jobs = [j for j in m.ok("GET", "jobs") if j["kind"] == "migrate"]
+        if jobs and jobs[0]["state"] == "running" and os.path.exists(
+                os.path.join(w.storage["london"], "overlays", "acme",
+                             os.path.basename(d["overlay"]))):
+            return jobs
+        time.sleep(0.05)
+    pytest.fail("the move never got to its copy")
+
+
 def test_restart_mid_move_rolls_back(cleanup, tmp_path):
     slow = os.path.join(str(tmp_path), "slow-qemu-img")
     with open(slow, "w") as f:
@@ -292,16 +306,7 @@ def test_restart_mid_move_rolls_back(cleanup, tmp_path):
 
     t = threading.Thread(target=connect, daemon=True)
     t.start()
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        jobs = [j for j in m.ok("GET", "jobs") if j["kind"] == "migrate"]
-        if jobs and jobs[0]["state"] == "running" and os.path.exists(
-                os.path.join(w.storage["london"], "overlays", "acme",
-                             os.path.basename(d["overlay"]))):
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the move never got to its copy")
+    jobs = wait_move_copying(m, w, d, 20)
     # One move at a time: another connect, an operator's migration, a stop all wait their turn.
     status, r = w.connect(d["id"], NEAR["newyork"])
     assert status == 409 and "migrating" in r["error"]["message"], r
@@ -510,16 +515,7 @@ def test_sigterm_during_a_long_connect_stops_promptly(cleanup, tmp_path):
     t = threading.Thread(target=lambda: answer.append(w.connect(d["id"], NEAR["london"])),
                          daemon=True)
     t.start()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        jobs = [j for j in m.ok("GET", "jobs") if j["kind"] == "migrate"]
-        if jobs and jobs[0]["state"] == "running" and os.path.exists(
-                os.path.join(w.storage["london"], "overlays", "acme",
-                             os.path.basename(d["overlay"]))):
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the move never got to its copy")
+    jobs = wait_move_copying(m, w, d, 30)
     time.sleep(0.5)  # into the rebase
     # Generous for a loaded machine; before the fix it took the hour of the move.
     assert m.stop(timeout=30) == 0, m.log()
