@@ -34,14 +34,6 @@ static bool stopping;
 /* At shutdown, how long checks in flight are waited for (a hung one would be for ever). */
 #define STOP_WAIT_SEC 5
 
-static uint64_t now_sec(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec;
-}
-
 static uint32_t check_timeout(void)
 {
 	const struct mgr_libvirt_cfg *p = &mgr_conf.libvirt;
@@ -118,7 +110,7 @@ static void hung(uint32_t host_id, uint32_t sec)
 static void mark_hung(void)
 {
 	uint32_t sec = check_timeout(), *ids, n = 0;
-	uint64_t now = now_sec();
+	uint64_t now = mgr_mono_sec();
 
 	pthread_mutex_lock(&lock);
 	ids = calloc(n_running + 1, sizeof(*ids));
@@ -170,7 +162,7 @@ static bool start_check(uint32_t host_id, bool up, uint32_t n_hosts)
 	}
 	/* An up host's check that finds the connection lost reconnects, and may hang: it is
 	 * marked hung all the same past the timeout (mark_hung looks at every check). */
-	running[n_running++] = (struct run){ host_id, !up, false, now_sec() };
+	running[n_running++] = (struct run){ host_id, !up, false, mgr_mono_sec() };
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, check_one, (void *)(uintptr_t)host_id) == 0)

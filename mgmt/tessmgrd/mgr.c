@@ -429,7 +429,7 @@ void mgr_repin_barrier(uint32_t host_id)
 
 /* ---- hosts ---- */
 
-static uint64_t mono_sec(void)
+uint64_t mgr_mono_sec(void)
 {
 	struct timespec t;
 
@@ -547,7 +547,7 @@ static int connect_locked(uint32_t host_id)
 			h->retry_sec = h->retry_sec ? h->retry_sec * 2 : p->health_sec;
 			if (h->retry_sec > p->backoff_max_sec)
 				h->retry_sec = p->backoff_max_sec;
-			h->retry_at = mono_sec() + h->retry_sec;
+			h->retry_at = mgr_mono_sec() + h->retry_sec;
 		}
 	} else if (rc == 0) {
 		mgr_virt_close(host_id); /* deleted meanwhile */
@@ -600,7 +600,7 @@ void mgr_host_check(uint32_t host_id)
 	pthread_mutex_lock(&mgr.lock);
 	h = mgr_host_get(&mgr, host_id);
 	up = h && h->up;
-	due = h && !h->up && mono_sec() >= h->retry_at;
+	due = h && !h->up && mgr_mono_sec() >= h->retry_at;
 	pthread_mutex_unlock(&mgr.lock);
 	if (up && mgr_virt_alive(host_id) != 1) {
 		/* Down until reconnected: no placement on it, its jobs fail rather than hang. */

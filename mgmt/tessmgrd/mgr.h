@@ -43,6 +43,9 @@ struct mgr_err {
 void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Seconds on the monotonic clock (a clock step moves no deadline). */
+uint64_t mgr_mono_sec(void);
+
 /* Loads the store into mgr, derives what is derived, connects hosts. */
 int mgr_init(char *err, size_t len);
 void mgr_fini(void);
