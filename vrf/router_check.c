@@ -160,11 +160,8 @@ static bool route_group_of(const struct tessd_router_index *ix, const struct tes
 
 static uint32_t group_hash(const struct tessd_group_key *e)
 {
-	const uint8_t *b = (const uint8_t *)e;
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint64_t h = rt_fnv(RT_FNV_BASIS, e, sizeof(*e));
 
-	for (size_t i = 0; i < sizeof(*e); i++)
-		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
 	return (uint32_t)(h ^ h >> 32);
 }
 

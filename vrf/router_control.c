@@ -356,45 +356,36 @@ static const char *iface_vrf(const struct tessd_cfg *cfg, uint32_t i)
 	return cfg->router.interfaces[i].vrf;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
-	return h;
-}
-
 /* A signature of what a VRF's routes come from: its interfaces and routes. */
 static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct by_vrf *ifs,
 			      const struct by_vrf *rts, uint16_t id)
 {
 	const struct tessd_cfg *cfg = ix->cfg;
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint64_t h = RT_FNV_BASIS;
 
 	for (uint32_t k = ifs->start[id]; k < ifs->start[id + 1]; k++) {
 		const struct tessd_iface_cfg *ic = &cfg->router.interfaces[ifs->idx[k]];
-		h = fnv(h, ic->name, strlen(ic->name) + 1);
+		h = rt_fnv(h, ic->name, strlen(ic->name) + 1);
 		for (uint32_t a = 0; a < ic->n_addresses; a++) {
-			h = fnv(h, &ic->addresses[a].ip, sizeof(ic->addresses[a].ip));
-			h = fnv(h, &ic->addresses[a].len, sizeof(ic->addresses[a].len));
+			h = rt_fnv(h, &ic->addresses[a].ip, sizeof(ic->addresses[a].ip));
+			h = rt_fnv(h, &ic->addresses[a].len, sizeof(ic->addresses[a].len));
 		}
-		h = fnv(h, &ic->n_addresses, sizeof(ic->n_addresses));
+		h = rt_fnv(h, &ic->n_addresses, sizeof(ic->n_addresses));
 	}
 	for (uint32_t k = rts->start[id]; k < rts->start[id + 1]; k++) {
 		const struct tessd_route_cfg *rc = &cfg->router.routes[rts->idx[k]];
-		h = fnv(h, &rc->prefix.ip, sizeof(rc->prefix.ip));
-		h = fnv(h, &rc->prefix.len, sizeof(rc->prefix.len));
-		h = fnv(h, &rc->type, sizeof(rc->type));
-		h = fnv(h, rc->target_vrf, sizeof(rc->target_vrf));
+		h = rt_fnv(h, &rc->prefix.ip, sizeof(rc->prefix.ip));
+		h = rt_fnv(h, &rc->prefix.len, sizeof(rc->prefix.len));
+		h = rt_fnv(h, &rc->type, sizeof(rc->type));
+		h = rt_fnv(h, rc->target_vrf, sizeof(rc->target_vrf));
 		if (rc->target_vrf[0]) {
 			/* A route into a VRF whose id changed must be installed again. */
 			const struct tessd_vrf_cfg *t = tessd_ix_vrf(ix, rc->target_vrf);
 			uint16_t tid = t ? t->id : 0;
-			h = fnv(h, &tid, sizeof(tid));
+			h = rt_fnv(h, &tid, sizeof(tid));
 		}
-		h = fnv(h, rc->nexthops, rc->n_nexthops * sizeof(rc->nexthops[0]));
-		h = fnv(h, &rc->n_nexthops, sizeof(rc->n_nexthops));
+		h = rt_fnv(h, rc->nexthops, rc->n_nexthops * sizeof(rc->nexthops[0]));
+		h = rt_fnv(h, &rc->n_nexthops, sizeof(rc->n_nexthops));
 	}
 	return h;
 }

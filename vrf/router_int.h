@@ -18,6 +18,17 @@
 #include "l3.h"
 #include "neigh.h"
 #include "nexthop.h"
+
+/* FNV-1a, 64 bits: n bytes at p into h (start from RT_FNV_BASIS). */
+#define RT_FNV_BASIS UINT64_C(0xcbf29ce484222325)
+static inline uint64_t rt_fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+	return h;
+}
 #include "router_check.h"
 #include "tessd_config.h"
 
