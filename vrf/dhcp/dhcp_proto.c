@@ -46,11 +46,16 @@ const char *dhcp_bad_name(enum dhcp_bad why)
 	return why <= DHCP_BAD_TYPE ? names[why] : "?";
 }
 
+static bool host_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.';
+}
+
 bool dhcp_hostname_ok(const char *s)
 {
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '.'))
+		if (!host_char((uint8_t)*s))
 			return false;
 	return true;
 }
@@ -141,13 +146,13 @@ static enum dhcp_bad parse_options(const uint8_t *p, size_t len, bool need_end, 
 			 * the API and the leases file show is never quotes, slashes or
 			 * control bytes. Longer than 63: cut.
 			 */
-			for (unsigned j = 0; j < n && k < sizeof(m->hostname) - 1; j++)
+			bool ok = true;
+			for (unsigned j = 0; j < n; j++) /* a final NUL is tolerated */
+				ok &= v[j] == 0 ? j + 1 == n : host_char(v[j]);
+			for (unsigned j = 0; ok && j < n && v[j] && k < sizeof(m->hostname) - 1;
+			     j++)
 				m->hostname[k++] = (char)v[j];
 			m->hostname[k] = '\0';
-			for (unsigned j = 0; j < n; j++)
-				if (v[j] == 0 ? j + 1 < n /* a final NUL is tolerated */
-					      : !dhcp_hostname_ok((const char[]){ (char)v[j], 0 }))
-					m->hostname[0] = '\0';
 			break;
 		}
 		default:
