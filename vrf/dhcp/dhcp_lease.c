@@ -417,11 +417,10 @@ int dhcp_decline(struct dhcp_leases *d, const uint8_t mac[6], uint32_t ip, uint6
 	if (l == NULL || l->ip != ip)
 		return -ENOENT;
 	/* The address is someone else's on the wire: held back, owned by no client. */
-	idx_del(d, (uint32_t)(l - d->l));
+	tab_del(d, d->by_mac, (uint32_t)(l - d->l)); /* its address stays indexed */
 	l->state = DL_DECLINED;
 	d->changes++;
 	memset(l->mac, 0, sizeof(l->mac));
-	idx_add(d, (uint32_t)(l - d->l));
 	l->hostname[0] = '\0';
 	l->expires = now + decline_sec;
 	return 0;
