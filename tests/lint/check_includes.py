@@ -22,6 +22,7 @@ ALLOWED = {
     "vswitch": CORE,
     "vrf": CORE + ["vswitch"],
     "vrf/dhcp": CORE + ["vrf"],  # the router's UDP services (l3_svc.h)
+    "vrf/conn": CORE,
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

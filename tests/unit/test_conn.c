@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The connection table: both directions, states and timeouts, limits, capacity, races. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+
+#include "conn.h"
+#include "rcu.h"
+#include "unit_eal.h"
+
+#define HZ 1000 /* timeouts in "ticks" of a millisecond: now is whatever the test says */
+
+static int eal_setup(void **state)
+{
+	(void)state;
+	if (unit_eal_init("conn", 256, NULL) < 0)
+		return -1;
+	/* Three readers, offline unless a test makes them read: then grace periods pass at once. */
+	return dp_rcu_init(3);
+}
+
+static int eal_teardown(void **state)
+{
+	(void)state;
+	dp_rcu_fini();
+	return unit_eal_cleanup();
+}
+
+static struct conn_table *table(uint32_t cap, unsigned workers, conn_keep_fn keep, void *arg)
+{
+	struct conn_params p = { .name = "t",
+				 .capacity = cap,
+				 .workers = workers,
+				 .owners = 16,
+				 .socket = 0,
+				 .tsc_hz = HZ,
+				 .keep = keep,
+				 .keep_arg = arg };
+	struct conn_table *t = conn_create(&p);
+
+	assert_non_null(t);
+	for (unsigned o = 0; o < 16; o++)
+		assert_int_equal(conn_owner_set(t, o, cap, NULL), 0);
+	return t;
+}
+
+static struct conn_tuple tup(uint16_t vrf, uint8_t proto, uint32_t src, uint16_t sport,
+			     uint32_t dst, uint16_t dport)
+{
+	return (struct conn_tuple){ .src = rte_cpu_to_be_32(src),
+				    .dst = rte_cpu_to_be_32(dst),
+				    .sport = rte_cpu_to_be_16(sport),
+				    .dport = rte_cpu_to_be_16(dport),
+				    .vrf = vrf,
+				    .proto = proto };
+}
+
+static void test_both_directions(void **state)
+{
+	struct conn_table *t = table(1024, 1, NULL, NULL);
+	/* A NAT entry: 10.0.0.5:1234 -> 8.8.8.8:53 leaves as 100.64.0.1:5000 in VRF 2. */
+	struct conn_tuple o = tup(1, 17, 0x0a000005, 1234, 0x08080808, 53);
+	struct conn_tuple r = tup(2, 17, 0x08080808, 53, 0x64400001, 5000);
+	struct conn_tuple miss = tup(2, 17, 0x08080808, 53, 0x64400001, 5001);
+	uint64_t user[2] = { 42, 43 };
+	struct conn_entry *e, *f;
+	int err = 0, dir = -1;
+
+	(void)state;
+	e = conn_new(t, 0, 3, 0, &o, &r, user, 0, 100, &err);
+	assert_non_null(e);
+	f = conn_lookup(t, &o, &dir);
+	assert_ptr_equal(f, e);
+	assert_int_equal(dir, CONN_ORIG);
+	f = conn_lookup(t, &r, &dir);
+	assert_ptr_equal(f, e);
+	assert_int_equal(dir, CONN_REPLY);
+	assert_int_equal(e->user[0], 42);
+	assert_int_equal(e->owner, 3);
+	assert_null(conn_lookup(t, &miss, &dir));
+	/* Its reverse is not its reply tuple here (NAT), so not found either. */
+	struct conn_tuple rev = conn_tuple_reverse(&o);
+	assert_null(conn_lookup(t, &rev, &dir));
+	assert_int_equal(conn_owner_count(t, 3), 1);
+	/* The same original tuple again is a clash, and so is the same reply tuple. */
+	assert_null(conn_new(t, 0, 3, 0, &o, &miss, NULL, 0, 100, &err));
+	assert_int_equal(err, -EEXIST);
+	struct conn_tuple o2 = tup(1, 17, 0x0a000006, 1234, 0x08080808, 53);
+	assert_null(conn_new(t, 0, 3, 0, &o2, &r, NULL, 0, 100, &err));
+	assert_int_equal(err, -EEXIST);
+
+	/* A firewall entry: reply = reverse of original. */
+	struct conn_tuple fo = tup(4, 6, 0x0a000005, 40000, 0x0a000009, 22);
+	struct conn_tuple fr = conn_tuple_reverse(&fo);
+	e = conn_new(t, 0, 4, 0, &fo, &fr, NULL, 0x02, 100, &err);
+	assert_non_null(e);
+	assert_ptr_equal(conn_lookup(t, &fr, &dir), e);
+	assert_int_equal(dir, CONN_REPLY);
+
+	struct conn_stats st;
+	conn_stats_get(t, &st);
+	assert_int_equal(st.created, 2);
+	assert_int_equal(st.clash, 2);
+	assert_int_equal(st.live, 2);
+	conn_destroy(t);
+}
+
+static void test_tcp_states_and_timeouts(void **state)
+{
+	struct conn_table *t = table(64, 1, NULL, NULL);
+	struct conn_timeouts to;
+	struct conn_tuple o = tup(1, 6, 0x0a000005, 40000, 0x01020304, 80);
+	struct conn_tuple r = conn_tuple_reverse(&o);
+	struct conn_entry *e;
+	int err, dir;
+
+	(void)state;
+	conn_timeouts_default(&to);
+	to.sec[CONN_TCP_SYN] = 5;
+	to.sec[CONN_TCP_EST] = 100;
+	to.sec[CONN_TCP_CLOSING] = 2;
+	assert_int_equal(conn_owner_set(t, 1, 10, &to), 0);
+	e = conn_new(t, 0, 1, 0, &o, &r, NULL, 0x02, 0, &err);
+	assert_non_null(e);
+	assert_int_equal(conn_state_of(e), CONN_TCP_SYN);
+	assert_int_equal(conn_expires_in(t, e, 1 * HZ), 4);
+	/* SYN-ACK back: established. */
+	conn_hit(e, CONN_REPLY, 0x12, 1 * HZ);
+	assert_int_equal(conn_state_of(e), CONN_TCP_EST);
+	assert_int_equal(conn_expire(t, 50 * HZ, 64), 0); /* past SYN's, within established */
+	assert_non_null(conn_lookup(t, &o, &dir));
+	/* One FIN: still established; both: closing, gone after 2 s idle. */
+	conn_hit(e, CONN_ORIG, 0x11, 60 * HZ);
+	assert_int_equal(conn_state_of(e), CONN_TCP_EST);
+	conn_hit(e, CONN_REPLY, 0x11, 60 * HZ);
+	assert_int_equal(conn_state_of(e), CONN_TCP_CLOSING);
+	assert_int_equal(conn_expire(t, 61 * HZ, 64), 0);
+	assert_int_equal(conn_expire(t, 63 * HZ, 64), 1);
+	assert_null(conn_lookup(t, &o, &dir));
+	assert_null(conn_lookup(t, &r, &dir));
+	assert_int_equal(conn_owner_count(t, 1), 0);
+
+	/* An RST closes at once too; a SYN never answered expires by its own timeout. */
+	e = conn_new(t, 0, 1, 0, &o, &r, NULL, 0x02, 100 * HZ, &err);
+	assert_non_null(e);
+	assert_int_equal(conn_expire(t, 104 * HZ, 64), 0);
+	assert_int_equal(conn_expire(t, 106 * HZ, 64), 1);
+	e = conn_new(t, 0, 1, 0, &o, &r, NULL, 0x02, 200 * HZ, &err);
+	conn_hit(e, CONN_REPLY, 0x04, 200 * HZ);
+	assert_int_equal(conn_state_of(e), CONN_TCP_CLOSING);
+
+	/* UDP: one way, then both; ICMP. */
+	struct conn_tuple u = tup(1, 17, 0x0a000005, 5353, 0x01020304, 53);
+	struct conn_tuple ur = conn_tuple_reverse(&u);
+	e = conn_new(t, 0, 1, 0, &u, &ur, NULL, 0, 0, &err);
+	assert_int_equal(conn_state_of(e), CONN_UDP_SINGLE);
+	assert_int_equal(conn_expires_in(t, e, 0), 30);
+	conn_hit(e, CONN_REPLY, 0, 0);
+	assert_int_equal(conn_state_of(e), CONN_UDP_BOTH);
+	assert_int_equal(conn_expires_in(t, e, 0), 300);
+	conn_kill(e);
+	assert_int_equal(conn_expire(t, 0, 64), 1);
+	assert_null(conn_lookup(t, &ur, &dir));
+	struct conn_tuple i = tup(1, 1, 0x0a000005, 7, 0x01020304, 7);
+	e = conn_new(t, 0, 1, CONN_F_ONEWAY, &i, NULL, NULL, 0, 0, &err);
+	assert_int_equal(conn_state_of(e), CONN_ICMP);
+	assert_int_equal(conn_expires_in(t, e, 0), 60);
+	conn_destroy(t);
+}
+
+static void test_owner_limit(void **state)
+{
+	struct conn_table *t = table(1024, 1, NULL, NULL);
+	struct conn_entry *e[3];
+	int err;
+
+	(void)state;
+	assert_int_equal(conn_owner_set(t, 5, 3, NULL), 0);
+	assert_int_equal(conn_owner_set(t, 99, 3, NULL), -EINVAL);
+	for (int i = 0; i < 3; i++) {
+		struct conn_tuple o = tup(1, 17, 0x0a000001, 1000 + i, 0x01010101, 53);
+		struct conn_tuple r = conn_tuple_reverse(&o);
+
+		e[i] = conn_new(t, 0, 5, 0, &o, &r, NULL, 0, 0, &err);
+		assert_non_null(e[i]);
+	}
+	struct conn_tuple o = tup(1, 17, 0x0a000001, 2000, 0x01010101, 53);
+	struct conn_tuple r = conn_tuple_reverse(&o);
+	assert_null(conn_new(t, 0, 5, 0, &o, &r, NULL, 0, 0, &err));
+	assert_int_equal(err, -EDQUOT);
+	/* Another owner is not affected. */
+	assert_non_null(conn_new(t, 0, 6, 0, &o, &r, NULL, 0, 0, &err));
+	struct conn_stats st;
+	conn_stats_get(t, &st);
+	assert_int_equal(st.tenant_limit, 1);
+	/* A removal makes room again; flushing an owner takes all of its entries. */
+	conn_remove(t, e[0]);
+	struct conn_tuple o2 = tup(1, 17, 0x0a000001, 2001, 0x01010101, 53);
+	struct conn_tuple r2 = conn_tuple_reverse(&o2);
+	assert_non_null(conn_new(t, 0, 5, 0, &o2, &r2, NULL, 0, 0, &err));
+	assert_int_equal(conn_flush_owner(t, 5), 3);
+	assert_int_equal(conn_owner_count(t, 5), 0);
+	assert_int_equal(conn_owner_count(t, 6), 1);
+	conn_destroy(t);
+}
+
+/* Fills a worker's slice, checks table_full, then gets its entries back after expiry. */
+static void test_capacity(void **state)
+{
+	const uint32_t cap = 100000;
+	struct conn_table *t = table(cap, 2, NULL, NULL);
+	struct conn_stats st;
+	uint32_t made = 0, i;
+	int err, dir;
+
+	(void)state;
+	assert_int_equal(conn_owner_set(t, 1, cap + 1, NULL), 0);
+	uint64_t t0 = rte_rdtsc();
+	for (i = 0; i < cap; i++) {
+		struct conn_tuple o = tup(1, 6, 0x0a000000 + i, 1000, 0x01010101, 80);
+		struct conn_tuple r = tup(2, 6, 0x01010101, 80, 0x64000000 + i, 1000);
+
+		if (conn_new(t, i & 1, 1, 0, &o, &r, NULL, 0, 0, &err) == NULL) {
+			assert_int_equal(err, -ENOSPC);
+			break;
+		}
+		made++;
+	}
+	uint64_t t1 = rte_rdtsc();
+	assert_int_equal(made, cap); /* every entry usable, no index overflow at full load */
+	/* Every one is found both ways. */
+	for (i = 0; i < cap; i++) {
+		struct conn_tuple r = tup(2, 6, 0x01010101, 80, 0x64000000 + i, 1000);
+
+		assert_non_null(conn_lookup(t, &r, &dir));
+	}
+	uint64_t t2 = rte_rdtsc();
+	printf("# full table of %u: %.0f cycles a create, %.0f a lookup\n", cap,
+	       (double)(t1 - t0) / cap, (double)(t2 - t1) / cap);
+	struct conn_tuple o = tup(1, 6, 0x0b000000, 1000, 0x01010101, 80);
+	struct conn_tuple r = conn_tuple_reverse(&o);
+	assert_null(conn_new(t, 0, 1, 0, &o, &r, NULL, 0, 0, &err));
+	assert_int_equal(err, -ENOSPC);
+	conn_stats_get(t, &st);
+	assert_int_equal(st.table_full, 1);
+	/* Expiry in slices: a full pass takes capacity / slice calls, then entries come back. */
+	uint32_t gone = 0;
+	for (int k = 0; k < 10; k++)
+		gone += conn_expire(t, 1000000 * (uint64_t)HZ, cap / 10);
+	assert_int_equal(gone, cap);
+	conn_expire(t, 1000000 * (uint64_t)HZ, 0); /* reclaim: the grace period has passed */
+	assert_non_null(conn_new(t, 0, 1, 0, &o, &r, NULL, 0, 0, &err));
+	conn_destroy(t);
+}
+
+struct kept {
+	unsigned asked, forced;
+	bool keep;
+};
+
+static bool keep_cb(void *arg, struct conn_entry *e, bool forced)
+{
+	struct kept *k = arg;
+
+	(void)e;
+	if (forced)
+		k->forced++;
+	else
+		k->asked++;
+	return !forced && k->keep;
+}
+
+static void test_keep_callback(void **state)
+{
+	struct kept k = { .keep = true };
+	struct conn_table *t = table(64, 1, keep_cb, &k);
+	struct conn_tuple o = tup(1, 17, 0x0a000005, 1234, 0, 0);
+	struct conn_entry *e;
+	int err, dir;
+
+	(void)state;
+	e = conn_new(t, 0, 1, CONN_F_ONEWAY, &o, NULL, NULL, 0, 0, &err);
+	assert_non_null(e);
+	assert_int_equal(conn_expire(t, 1000 * HZ, 64), 0);
+	assert_int_equal(k.asked, 1);
+	assert_non_null(conn_lookup(t, &o, &dir)); /* kept and refreshed */
+	assert_int_equal(conn_expire(t, 1010 * HZ, 64), 0);
+	assert_int_equal(k.asked, 1);
+	k.keep = false;
+	assert_int_equal(conn_expire(t, 2000 * HZ, 64), 1);
+	assert_null(conn_lookup(t, &o, &dir));
+	e = conn_new(t, 0, 1, CONN_F_ONEWAY, &o, NULL, NULL, 0, 0, &err);
+	conn_remove(t, e);
+	assert_int_equal(k.forced, 1);
+	conn_destroy(t);
+}
+
+/* Readers racing creation and expiry: a looked-up entry never changes under them. */
+#define STABLE 512
+#define CHURN  4096
+
+static struct conn_table *rt;
+static volatile bool stop;
+static volatile unsigned long bad, misses, reads, churn_hits;
+
+static void *reader(void *arg)
+{
+	unsigned tid = (unsigned)(uintptr_t)arg;
+
+	dp_rcu_online(tid);
+	while (!stop) {
+		for (uint32_t i = 0; i < STABLE; i++) {
+			struct conn_tuple k = tup(1, 17, 0x0a000000 + i, 7, 0x01010101, 53);
+			int dir;
+			struct conn_entry *e = conn_lookup(rt, &k, &dir);
+
+			if (e == NULL)
+				misses++;
+			else if (!conn_tuple_eq(&e->key[dir], &k))
+				bad++;
+		}
+		for (uint32_t i = 0; i < 64; i++) {
+			struct conn_tuple k =
+				tup(3, 6, 0x0c000000 + (rand() % CHURN), 9, 0x02020202, 80);
+			int dir;
+			struct conn_entry *e = conn_lookup(rt, &k, &dir);
+
+			if (e == NULL)
+				continue;
+			churn_hits++;
+			for (int s = 0; s < 200; s++) /* hold it a while, as a burst does */
+				if (!conn_tuple_eq(&e->key[dir], &k))
+					bad++;
+		}
+		reads++;
+		dp_rcu_quiescent(tid);
+	}
+	dp_rcu_offline(tid);
+	return NULL;
+}
+
+/* A second worker creating the same churn tuples: at most one live entry per tuple. */
+static volatile unsigned long w1_made;
+
+static void *creator(void *arg)
+{
+	(void)arg;
+	while (!stop) {
+		for (uint32_t i = 0; i < CHURN; i++) {
+			struct conn_tuple o = tup(3, 6, 0x0c000000 + i, 9, 0x02020202, 80);
+			struct conn_tuple r = conn_tuple_reverse(&o);
+			int err;
+
+			if (conn_new(rt, 1, 2, 0, &o, &r, NULL, 0, 0, &err))
+				w1_made++;
+		}
+	}
+	return NULL;
+}
+
+static int count_dups(void *arg, struct conn_entry *e)
+{
+	unsigned *seen = arg;
+	uint32_t a = rte_be_to_cpu_32(e->key[CONN_ORIG].src);
+
+	if (e->owner == 2 && a >= 0x0c000000 && a < 0x0c000000 + CHURN)
+		seen[a - 0x0c000000]++;
+	return 0;
+}
+
+static void test_readers_race_writers(void **state)
+{
+	pthread_t r[2], c;
+	int err;
+
+	(void)state;
+	rt = table(CHURN * 4, 2, NULL, NULL);
+	for (uint32_t i = 0; i < STABLE; i++) {
+		struct conn_tuple o = tup(1, 17, 0x0a000000 + i, 7, 0x01010101, 53);
+		struct conn_tuple rr = conn_tuple_reverse(&o);
+
+		assert_non_null(conn_new(rt, 0, 1, 0, &o, &rr, NULL, 0, 0, &err));
+	}
+	stop = false;
+	for (uintptr_t i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&r[i], NULL, reader, (void *)i), 0);
+	assert_int_equal(pthread_create(&c, NULL, creator, NULL), 0);
+	/* The control thread (and worker 0 from it): create, kill, expire, reclaim, again. */
+	for (int round = 0; round < 300; round++) {
+		for (uint32_t i = 0; i < CHURN; i += 1 + (round & 3)) {
+			struct conn_tuple o = tup(3, 6, 0x0c000000 + i, 9, 0x02020202, 80);
+			struct conn_tuple rr = conn_tuple_reverse(&o);
+			struct conn_entry *e = conn_new(rt, 0, 2, 0, &o, &rr, NULL, 0, 0, &err);
+
+			if (e && (i & 1))
+				conn_kill(e);
+		}
+		conn_expire(rt, 0, CHURN * 4);
+		if (round % 7 == 0) {
+			/* Kill everything of the churn owner through the table. */
+			conn_flush_owner(rt, 2);
+		}
+	}
+	stop = true;
+	for (int i = 0; i < 2; i++)
+		pthread_join(r[i], NULL);
+	pthread_join(c, NULL);
+	unsigned *seen = calloc(CHURN, sizeof(*seen));
+	conn_foreach(rt, count_dups, seen);
+	for (uint32_t i = 0; i < CHURN; i++)
+		assert_true(seen[i] <= 1);
+	free(seen);
+	assert_int_equal(bad, 0);
+	assert_int_equal(misses, 0);
+	assert_true(reads > 10);
+	assert_true(churn_hits > 0);
+	assert_true(w1_made > 0);
+	conn_destroy(rt);
+}
+
+static void test_bad_params(void **state)
+{
+	struct conn_params p = { .capacity = 10, .workers = 0, .owners = 1 };
+
+	(void)state;
+	assert_null(conn_create(&p));
+	p.workers = 20;
+	assert_null(conn_create(&p));
+	p.workers = 1;
+	p.owners = 0;
+	assert_null(conn_create(&p));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_both_directions),
+		cmocka_unit_test(test_tcp_states_and_timeouts),
+		cmocka_unit_test(test_owner_limit),
+		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_keep_callback),
+		cmocka_unit_test(test_readers_race_writers),
+		cmocka_unit_test(test_bad_params),
+	};
+	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
+}
