@@ -65,6 +65,11 @@ void l3_svc_send(struct rte_mbuf *m, uint16_t iface)
 	rt_inject(m, iface);
 }
 
+int l3_svc_route(struct rte_mbuf *m, uint16_t vrf)
+{
+	return rt_originate(m, vrf);
+}
+
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip)
 {
 	rt_arp_request(iface, ip, NULL);

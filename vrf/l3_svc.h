@@ -36,6 +36,14 @@ struct l3_svc {
 	void (*input)(struct rte_mbuf *m, uint16_t iface, uint16_t vrf);
 	/* Optional: an ARP packet on iface says sha holds ip (what a conflict probe awaits). */
 	void (*arp_seen)(uint16_t iface, uint32_t ip, const struct rte_ether_addr *sha);
+	/*
+	 * Optional, control thread: whether a unicast to an address of iface
+	 * that came in on another interface of its VRF is the service's too
+	 * (what a relay's servers send back to its interface's address); input
+	 * gets it with that iface (l3_meta(m)->iface says where it came in).
+	 * Those come in the VRF's budget of other punts.
+	 */
+	bool (*routed)(uint16_t iface);
 	uint8_t idx; /* set at registration */
 };
 
@@ -63,6 +71,12 @@ uint32_t l3_svc_iface_addr(uint16_t iface, uint32_t ip);
 struct rte_mbuf *l3_svc_alloc(void);
 /* Sends a complete untagged Ethernet frame out of iface (tagged there if a VLAN). */
 void l3_svc_send(struct rte_mbuf *m, uint16_t iface);
+/*
+ * Sends an IPv4 packet the service made (in an Ethernet frame whose
+ * addresses are filled on the way) in vrf, routed as the router's own: 0,
+ * or -EHOSTUNREACH (no route to it; counted against the VRF).
+ */
+int l3_svc_route(struct rte_mbuf *m, uint16_t vrf);
 /* Asks (ARP request, broadcast) who holds ip on iface: answers come to arp_seen. */
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip);
 /* The router's ARP input: tells the services of iface about sender ip (host order). */

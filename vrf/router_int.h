@@ -174,6 +174,8 @@ void rt_neigh_output(struct rte_mbuf *m, uint16_t oif, uint32_t ip);
 
 /* Handles one punted packet (any reason). */
 void rt_punt(struct rte_mbuf *m);
+/* Sends a packet the router made in vrf, routed (-EHOSTUNREACH: no route, counted). */
+int rt_originate(struct rte_mbuf *m, uint16_t vrf);
 /* Hands a finished frame to worker 0 to send out of oif. */
 void rt_inject(struct rte_mbuf *m, uint16_t oif);
 /*

@@ -94,8 +94,8 @@ static void output(struct rte_mbuf *m, uint16_t oif, uint32_t nh, uint32_t mtu)
 	}
 }
 
-/* Sends a packet the router made (echo reply, ICMP error) in vrf. */
-static void originate(struct rte_mbuf *m, uint16_t vrf)
+/* Sends a packet the router made (echo reply, ICMP error, a service's) in vrf. */
+int rt_originate(struct rte_mbuf *m, uint16_t vrf)
 {
 	struct rte_ipv4_hdr *ip = ip4_hdr(m);
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
@@ -111,9 +111,10 @@ static void originate(struct rte_mbuf *m, uint16_t vrf)
 	    !t->iface[(p = pick(g, ip, m->data_len - RTE_ETHER_HDR_LEN))->iface].on) {
 		rt_count_drop(0, vrf, why == L3_DROP_NONE ? L3_DROP_LOCAL : why);
 		rte_pktmbuf_free(m);
-		return;
+		return -EHOSTUNREACH;
 	}
 	output(m, p->iface, p->gw ? p->gw : dst, t->iface[p->iface].mtu);
+	return 0;
 }
 
 void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type, uint8_t code,
@@ -140,7 +141,7 @@ void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type,
 	}
 	rt_ifs[iif].ctl.icmp_sent++;
 	v->ctl.icmp_sent++;
-	originate(e, vrf);
+	rt_originate(e, vrf);
 }
 
 /* An echo request to one of our addresses: the reply, made in place. */
@@ -172,24 +173,30 @@ static void echo_reply(struct rte_mbuf *m, uint16_t vrf)
 	ip->time_to_live = 64;
 	ip->fragment_offset = 0;
 	ip4_set_cksum(ip);
-	originate(m, vrf);
+	rt_originate(m, vrf);
 }
 
-/* A datagram to a UDP service on iif (true: handed to it, consumed). */
-static bool svc_input(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, const struct rte_ipv4_hdr *ip,
+/*
+ * A datagram to a UDP service of interface sif (true: handed to it,
+ * consumed); one that came in on another interface only to those that take
+ * routed ones.
+ */
+static bool svc_input(struct rte_mbuf *m, uint16_t sif, uint16_t vrf, const struct rte_ipv4_hdr *ip,
 		      uint32_t hlen)
 {
 	const struct l3_tables *t = rt_tables();
 	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
-	uint8_t on = t && iif ? t->iface[iif].svc : 0;
+	uint8_t on = t && sif ? t->iface[sif].svc : 0;
+	bool routed = sif != l3_meta(m)->iface;
 
 	if (on == 0 || ip->next_proto_id != IPPROTO_UDP ||
 	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh) ||
 	    m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh))
 		return false;
 	for (unsigned i = 0; i < l3_n_svcs; i++) {
-		if ((on & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port)) {
-			l3_svcs[i]->input(m, iif, vrf);
+		if ((on & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port) &&
+		    (!routed || (l3_svcs[i]->routed && l3_svcs[i]->routed(sif)))) {
+			l3_svcs[i]->input(m, sif, vrf);
 			return true;
 		}
 	}
@@ -202,14 +209,20 @@ static void local_input(struct rte_mbuf *m)
 	uint16_t iif = meta->iface, vrf = meta->vrf;
 	struct rte_ipv4_hdr *ip = ip4_hdr(m);
 	uint32_t hlen = ip4_hlen(ip), len = rte_be_to_cpu_16(ip->total_length) - hlen;
+	uint16_t own = rt_own_iface(vrf, rte_be_to_cpu_32(ip->dst_addr));
 	const struct rte_icmp_hdr *ic;
 	bool frag;
 
-	if (rt_own_iface(vrf, rte_be_to_cpu_32(ip->dst_addr)) == 0)
+	if (own == 0)
 		goto drop; /* ours only if addressed to one of our addresses (not a broadcast) */
 	frag = ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
-	/* A unicast to a service of the interface (a DHCP renewal): before the kernel's. */
-	if (!frag && svc_input(m, iif, vrf, ip, hlen))
+	/*
+	 * A unicast to a service of the interface (a DHCP renewal), or to one of
+	 * the interface it is addressed to (a relay's server reply): before the
+	 * kernel's.
+	 */
+	if (!frag &&
+	    (svc_input(m, iif, vrf, ip, hlen) || (own != iif && svc_input(m, own, vrf, ip, hlen))))
 		return;
 	/* Bound to the kernel: all but whole echo requests are the kernel's (BGP, fragments). */
 	ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
