@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The DHCP server part of tessd's config (the module is vrf/dhcp): one server per interface. */
+/*
+ * The DHCP part of tessd's config (the module is vrf/dhcp): a server or a
+ * relay per interface.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +114,31 @@ static const struct cfg_field server_fields[] = {
 	{ 0 },
 };
 
+/* Option 82's ids: printable, no quotes or spaces (what logs and the API show as is). */
+static const struct cfg_node agent_id_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_DHCP_AGENT_ID_LEN - 1,
+		 .charset = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/" },
+};
+
+static const struct cfg_field relay_fields[] = {
+	CFG_FIELD(struct tessd_dhcp_relay_cfg, interface, "interface", &iface_ref_node, true, NULL),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_relay_cfg, servers, n_servers, "servers",
+			(&(const struct cfg_node){ .type = CFG_ARRAY,
+						   .arr = { .item = &ip4_node,
+							    .min = 1,
+							    .max = TESS_DHCP_RELAY_SERVERS,
+							    .item_size = sizeof(uint32_t) } }),
+			true, NULL),
+	CFG_FIELD(struct tessd_dhcp_relay_cfg, circuit_id, "circuit_id", &agent_id_node, false,
+		  "\"\""),
+	CFG_FIELD(struct tessd_dhcp_relay_cfg, remote_id, "remote_id", &agent_id_node, false,
+		  "\"\""),
+	/* RFC 1542 4.1.1: more than 16 relays on the way is a loop. */
+	CFG_FIELD(struct tessd_dhcp_relay_cfg, max_hops, "max_hops", INT(1, 16), false, "16"),
+	{ 0 },
+};
+
 static int check_abs_or_empty(const void *val, char *why, size_t len)
 {
 	const char *s = val;
@@ -142,6 +170,10 @@ static const struct cfg_field dhcp_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, servers, n_servers, "servers",
 			ARR(OBJ(server_fields, struct tessd_dhcp_server_cfg), 8192,
 			    struct tessd_dhcp_server_cfg),
+			false, "[]"),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, relays, n_relays, "relays",
+			ARR(OBJ(relay_fields, struct tessd_dhcp_relay_cfg), 8192,
+			    struct tessd_dhcp_relay_cfg),
 			false, "[]"),
 	{ 0 },
 };
@@ -200,8 +232,36 @@ int tessd_dhcp_mark(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit)
 		if (k >= 0)
 			on[k] |= bit;
 	}
+	for (uint32_t i = 0; order && i < cfg->dhcp.n_relays; i++) {
+		int64_t k = tessd_cfg_iface_find(cfg, order, cfg->dhcp.relays[i].interface);
+		if (k >= 0)
+			on[k] |= bit;
+	}
 	free(order);
 	return rc;
+}
+
+const struct tessd_dhcp_relay_cfg *tessd_cfg_dhcp_relay(const struct tessd_cfg *cfg,
+							const char *iface)
+{
+	for (uint32_t i = 0; i < cfg->dhcp.n_relays; i++)
+		if (strcmp(cfg->dhcp.relays[i].interface, iface) == 0)
+			return &cfg->dhcp.relays[i];
+	return NULL;
+}
+
+const char *tessd_dhcp_circuit(const struct tessd_dhcp_relay_cfg *rc,
+			       const struct tessd_iface_cfg *ic, char *buf, size_t len)
+{
+	if (rc->circuit_id[0])
+		snprintf(buf, len, "%s", rc->circuit_id);
+	else if (ic && ic->port[0] && ic->vlan)
+		snprintf(buf, len, "%s/%u", ic->port, ic->vlan);
+	else if (ic && ic->port[0])
+		snprintf(buf, len, "%s", ic->port);
+	else
+		snprintf(buf, len, "%s", rc->interface); /* a group's: the interface names it */
+	return buf;
 }
 
 const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg *cfg,
@@ -485,6 +545,103 @@ static void validate_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	free(o);
 }
 
+/* Why relay server ip cannot be one ("" if it can): a unicast address, not the interface's. */
+static const char *bad_relay_server(const struct tessd_iface_cfg *ic, uint32_t ip)
+{
+	if (ip == 0 || ip == UINT32_MAX)
+		return "is not a unicast address";
+	if ((ip >> 28) >= 0xe)
+		return "is a multicast or reserved address";
+	if ((ip >> 24) == 127)
+		return "is a loopback address";
+	for (uint32_t a = 0; a < ic->n_addresses; a++) {
+		uint32_t m = mask_of(ic->addresses[a].len);
+		if (ic->addresses[a].ip == ip)
+			return "is the relay interface's own address";
+		if (ic->addresses[a].len < 31 && (ip & ~m) == ~m &&
+		    (ip & m) == (ic->addresses[a].ip & m))
+			return "is the relay interface's subnet broadcast";
+	}
+	return "";
+}
+
+static void validate_relay(const struct tessd_cfg *cfg, uint32_t i, int64_t at,
+			   struct cfg_errs *errs)
+{
+	const struct tessd_dhcp_relay_cfg *rc = &cfg->dhcp.relays[i];
+	const struct tessd_iface_cfg *ic = &cfg->router.interfaces[at];
+	char path[CFG_PATH_MAX], ipbuf[TESS_IP4_LEN];
+
+	if (ic->n_addresses == 0) {
+		snprintf(path, sizeof(path), "/dhcp/relays/%u/interface", i);
+		cfg_err_add(errs, EINVAL, path,
+			    "interface %s has no address to relay from (giaddr)", ic->name);
+		return;
+	}
+	for (uint32_t k = 0; k < rc->n_servers; k++) {
+		const char *why = bad_relay_server(ic, rc->servers[k]);
+		snprintf(path, sizeof(path), "/dhcp/relays/%u/servers/%u", i, k);
+		cfg_fmt_ip4(rc->servers[k], ipbuf, sizeof(ipbuf));
+		if (why[0])
+			cfg_err_add(errs, EINVAL, path, "%s %s", ipbuf, why);
+		for (uint32_t j = 0; j < k; j++)
+			if (rc->servers[j] == rc->servers[k])
+				cfg_err_add(errs, EEXIST, path, "%s is already server %u", ipbuf,
+					    j);
+	}
+}
+
+/*
+ * Relays: an interface has a server or a relay, not both, and one relay
+ * (by interface index: configs may hold thousands of each).
+ */
+static void validate_relays(const struct tessd_cfg *cfg, const uint32_t *order,
+			    struct cfg_errs *errs)
+{
+	uint32_t n = cfg->router.n_interfaces;
+	int64_t *srv = n ? malloc(2 * n * sizeof(*srv)) : NULL, *rel = srv ? srv + n : NULL;
+	char path[CFG_PATH_MAX];
+
+	if (cfg->dhcp.n_relays == 0)
+		goto out;
+	if (srv == NULL) {
+		cfg_err_add(errs, ENOMEM, "/dhcp/relays", "no memory to check the relays");
+		goto out;
+	}
+	for (uint32_t k = 0; k < 2 * n; k++)
+		srv[k] = -1;
+	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++) {
+		int64_t at = tessd_cfg_iface_find(cfg, order, cfg->dhcp.servers[i].interface);
+		if (at >= 0 && srv[at] < 0)
+			srv[at] = i;
+	}
+	for (uint32_t i = 0; i < cfg->dhcp.n_relays; i++) {
+		const char *name = cfg->dhcp.relays[i].interface;
+		int64_t at = tessd_cfg_iface_find(cfg, order, name);
+
+		if (at < 0)
+			continue; /* cfg_check_refs says so */
+		snprintf(path, sizeof(path), "/dhcp/relays/%u/interface", i);
+		if (srv[at] >= 0) {
+			cfg_err_add(errs, EEXIST, path,
+				    "interface %s has a DHCP server (/dhcp/servers/%lld): a server "
+				    "or a relay, not both",
+				    name, (long long)srv[at]);
+			continue;
+		}
+		if (rel[at] >= 0) {
+			cfg_err_add(errs, EEXIST, path,
+				    "interface %s already has a DHCP relay (/dhcp/relays/%lld)",
+				    name, (long long)rel[at]);
+			continue;
+		}
+		rel[at] = i;
+		validate_relay(cfg, i, at, errs);
+	}
+out:
+	free(srv);
+}
+
 int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
@@ -497,6 +654,7 @@ int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		return rc;
 	}
 	validate_dups(cfg, errs);
+	validate_relays(cfg, order, errs);
 	/* An offer must outlive its probe, or a probed address is never offered. */
 	if ((uint64_t)cfg->dhcp.offer_sec * 1000 <= cfg->dhcp.probe_ms)
 		cfg_err_add(

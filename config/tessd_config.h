@@ -252,6 +252,19 @@ struct tessd_dhcp_server_cfg {
 	uint32_t max_leases;
 };
 
+#define TESS_DHCP_RELAY_SERVERS 8
+#define TESS_DHCP_AGENT_ID_LEN  64 /* option 82's circuit and remote ids (63 + NUL) */
+
+/* A DHCP relay on an interface (instead of a server): to the tenant's own servers. */
+struct tessd_dhcp_relay_cfg {
+	char interface[TESS_NAME_LEN];
+	uint32_t *servers; /* host order; each gets every request */
+	uint32_t n_servers;
+	char circuit_id[TESS_DHCP_AGENT_ID_LEN]; /* "": port/VLAN, or the interface's name */
+	char remote_id[TESS_DHCP_AGENT_ID_LEN];  /* "": the interface's MAC */
+	uint32_t max_hops;                       /* requests with more hops are dropped */
+};
+
 struct tessd_dhcp_cfg {
 	char leases_file[TESS_PATH_LEN]; /* "": next to the startup config */
 	uint32_t save_ms;                /* lease changes written at most this often */
@@ -262,6 +275,8 @@ struct tessd_dhcp_cfg {
 	uint32_t probe_ms;               /* ARP probe of a new address before its offer; 0: none */
 	struct tessd_dhcp_server_cfg *servers;
 	uint32_t n_servers;
+	struct tessd_dhcp_relay_cfg *relays;
+	uint32_t n_relays;
 };
 
 struct tessd_cfg;
@@ -272,10 +287,15 @@ int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 uint32_t *tessd_cfg_iface_order(const struct tessd_cfg *cfg, int *rc);
 /* The index of router interface name, found in that order; -1: none. */
 int64_t tessd_cfg_iface_find(const struct tessd_cfg *cfg, const uint32_t *order, const char *name);
-/* Sets bit in on[i] for each router interface i with a server; -ENOMEM. */
+/* Sets bit in on[i] for each router interface i with a server or a relay; -ENOMEM. */
 int tessd_dhcp_mark(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit);
 const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg *cfg,
 							  const char *iface);
+const struct tessd_dhcp_relay_cfg *tessd_cfg_dhcp_relay(const struct tessd_cfg *cfg,
+							const char *iface);
+/* The circuit id relay rc sends (configured, else port/VLAN or the interface's name) into buf. */
+const char *tessd_dhcp_circuit(const struct tessd_dhcp_relay_cfg *rc,
+			       const struct tessd_iface_cfg *ic, char *buf, size_t len);
 
 struct tessd_cfg {
 	struct tessd_eal_cfg eal;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The DHCP server's parser, reply builder, lease allocator and config rules. */
+/* The DHCP server's parser, reply builder, lease allocator, the relay's option 82, config rules. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "dhcp_agent.h"
 #include "dhcp_lease.h"
 #include "dhcp_proto.h"
 #include "tessd_config.h"
@@ -678,6 +679,123 @@ static void test_lease_restore(void **state)
 	dhcp_leases_fini(&d);
 }
 
+/* ---- the relay's option 82 (RFC 3046) ---- */
+
+static void test_agent_build(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
+	static const uint8_t want[] = { 82, 14, 1, 4, 'p', '/', '1', '0', 2, 6, 2, 0, 0, 0, 0, 9 };
+	uint8_t ag[DHCP_AGENT_OPT_MAX];
+	char big[300];
+
+	(void)state;
+	assert_int_equal(dhcp_agent_build(ag, "p/10", 4, mac, 6), sizeof(want));
+	assert_memory_equal(ag, want, sizeof(want));
+	/* No remote id: circuit only. */
+	assert_int_equal(dhcp_agent_build(ag, "lan", 3, NULL, 0), 7);
+	assert_int_equal(ag[1], 5);
+	/* An empty circuit, or more than an option holds: none. */
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(dhcp_agent_build(ag, "", 0, mac, 6), 0);
+	assert_int_equal(dhcp_agent_build(ag, big, 250, mac, 6), 0);
+	assert_int_equal(dhcp_agent_build(ag, big, 253, NULL, 0), 257);
+	assert_int_equal(dhcp_agent_build(ag, big, 254, NULL, 0), 0);
+	assert_int_equal(dhcp_agent_build(ag, big, 256, NULL, 0), 0);
+}
+
+static void test_agent_add_strip(void **state)
+{
+	static const uint8_t o[] = { 53, 1, 1, 12, 2, 'p', 'c', 255, 0, 0, 0 };
+	uint8_t ag[DHCP_AGENT_OPT_MAX], other[DHCP_AGENT_OPT_MAX];
+	size_t agn = dhcp_agent_build(ag, "p/10", 4, "r1", 2);
+	size_t on = dhcp_agent_build(other, "p/11", 4, "r1", 2);
+	size_t end, at;
+	struct dhcp_msg q;
+	struct msg m;
+	long n;
+
+	(void)state;
+	msg_init(&m, 1);
+	opt(&m, o, sizeof(o));
+	/* Added last, before the end option; the padding after the end goes. */
+	n = dhcp_agent_add(m.b, m.n, sizeof(m.b), ag, agn);
+	assert_int_equal(n, 240 + 7 + agn + 1);
+	assert_memory_equal(m.b + 247, ag, agn);
+	assert_int_equal(m.b[247 + agn], 255);
+	assert_int_equal(dhcp_parse(m.b, (size_t)n, &q), DHCP_OK);
+	assert_true(q.agent);
+	assert_int_equal(dhcp_agent_scan(m.b, (size_t)n, 1, &end, &at), DHCP_OK);
+	assert_int_equal(at, 247);
+	/* Not twice, and only if it fits the largest message. */
+	assert_int_equal(dhcp_agent_add(m.b, (size_t)n, sizeof(m.b), ag, agn), -EBADMSG);
+	msg_init(&m, 1);
+	opt(&m, o, sizeof(o));
+	assert_int_equal(dhcp_agent_add(m.b, m.n, 240 + 7 + agn, ag, agn), 0);
+	assert_int_equal(dhcp_agent_add(m.b, m.n, 240 + 7 + agn + 1, ag, agn), 240 + 7 + agn + 1);
+
+	/* The server's reply echoes it: stripped, the rest as it was. */
+	msg_init(&m, 2);
+	opt(&m, (const uint8_t[]){ 53, 1, 2 }, 3);
+	opt(&m, ag, agn);
+	opt(&m, (const uint8_t[]){ 51, 4, 0, 0, 1, 0, 255 }, 7);
+	n = dhcp_agent_strip(m.b, m.n, ag, agn);
+	assert_int_equal(n, 240 + 3 + 7);
+	assert_memory_equal(m.b + 243, ((const uint8_t[]){ 51, 4, 0, 0, 1, 0, 255 }), 7);
+	assert_int_equal(dhcp_agent_scan(m.b, (size_t)n, 2, &end, &at), DHCP_OK);
+	assert_int_equal(at, 0);
+	/* None: unchanged (a server that does not know option 82). */
+	assert_int_equal(dhcp_agent_strip(m.b, (size_t)n, ag, agn), n);
+	/* Another relay's, or ours with more in it: not ours. */
+	msg_init(&m, 2);
+	opt(&m, other, on);
+	opt(&m, (const uint8_t[]){ 255 }, 1);
+	assert_int_equal(dhcp_agent_strip(m.b, m.n, ag, agn), -EPERM);
+	msg_init(&m, 2);
+	opt(&m, ag, agn);
+	m.b[241]++; /* one byte longer than ours */
+	opt(&m, (const uint8_t[]){ 0, 255 }, 2);
+	assert_int_equal(dhcp_agent_strip(m.b, m.n, ag, agn), -EPERM);
+}
+
+static void test_agent_malformed(void **state)
+{
+	uint8_t ag[DHCP_AGENT_OPT_MAX];
+	size_t agn = dhcp_agent_build(ag, "c", 1, NULL, 0);
+	size_t end, at;
+	struct msg m;
+
+	(void)state;
+	/* Truncated, a request where a reply belongs, no cookie, an option past the end. */
+	msg_init(&m, 2);
+	assert_int_equal(dhcp_agent_strip(m.b, 239, ag, agn), -EBADMSG);
+	assert_int_equal(dhcp_agent_scan(m.b, 239, 2, &end, &at), DHCP_BAD_SHORT);
+	opt(&m, (const uint8_t[]){ 255 }, 1);
+	assert_int_equal(dhcp_agent_scan(m.b, m.n, 1, &end, &at), DHCP_BAD_HEADER);
+	m.b[237] = 0;
+	assert_int_equal(dhcp_agent_scan(m.b, m.n, 2, &end, &at), DHCP_BAD_COOKIE);
+	msg_init(&m, 2);
+	opt(&m, (const uint8_t[]){ 53, 1, 2, 82, 9, 1, 1 }, 7);
+	assert_int_equal(dhcp_agent_strip(m.b, m.n, ag, agn), -EBADMSG);
+	/* No end option; two option 82s. */
+	msg_init(&m, 2);
+	opt(&m, (const uint8_t[]){ 53, 1, 2 }, 3);
+	assert_int_equal(dhcp_agent_scan(m.b, m.n, 2, &end, &at), DHCP_BAD_OPTION);
+	opt(&m, ag, agn);
+	opt(&m, ag, agn);
+	opt(&m, (const uint8_t[]){ 255 }, 1);
+	assert_int_equal(dhcp_agent_strip(m.b, m.n, ag, agn), -EBADMSG);
+	/* Option 82 in an overloaded file field is seen too. */
+	msg_init(&m, 1);
+	opt(&m, (const uint8_t[]){ 53, 1, 1, 52, 1, 1, 255 }, 7);
+	memcpy(m.b + 108, ag, agn);
+	m.b[108 + agn] = 255;
+	{
+		struct dhcp_msg q;
+		assert_int_equal(dhcp_parse(m.b, m.n, &q), DHCP_OK);
+		assert_true(q.agent);
+	}
+}
+
 /* ---- config rules ---- */
 
 static int decode(const char *dhcp, struct cfg_errs *errs)
@@ -724,6 +842,61 @@ static void expect_err(const char *dhcp, const char *path, const char *text)
 
 #define SRV(x) "{\"servers\": [{\"interface\": \"lan\", " x "}]}"
 #define POOL   "\"pools\": [{\"start\": \"10.0.0.100\", \"end\": \"10.0.0.200\"}]"
+
+#define RELAY(x) "{\"relays\": [{\"interface\": \"lan\", " x "}]}"
+
+static void test_config_relays(void **state)
+{
+	struct cfg_errs errs;
+
+	(void)state;
+	assert_int_equal(decode(RELAY("\"servers\": [\"10.1.0.5\", \"192.0.2.1\"], "
+				      "\"circuit_id\": \"p/10\", \"max_hops\": 4"),
+				&errs),
+			 0);
+	assert_int_equal(decode("{\"servers\": [{\"interface\": \"other\"}], \"relays\": "
+				"[{\"interface\": \"lan\", \"servers\": [\"10.1.0.5\"]}]}",
+				&errs),
+			 0);
+	expect_err(RELAY("\"circuit_id\": \"x\""), "/dhcp/relays/0/servers", "");
+	expect_err(RELAY("\"servers\": []"), "/dhcp/relays/0/servers", "");
+	expect_err(RELAY("\"servers\": [\"10.0.0.1\"]"), "/dhcp/relays/0/servers/0", "own address");
+	expect_err(RELAY("\"servers\": [\"10.0.0.255\"]"), "/dhcp/relays/0/servers/0", "broadcast");
+	expect_err(RELAY("\"servers\": [\"224.0.0.9\"]"), "/dhcp/relays/0/servers/0", "multicast");
+	expect_err(RELAY("\"servers\": [\"127.0.0.1\"]"), "/dhcp/relays/0/servers/0", "loopback");
+	expect_err(RELAY("\"servers\": [\"10.1.0.5\", \"10.1.0.5\"]"), "/dhcp/relays/0/servers/1",
+		   "already server 0");
+	expect_err(RELAY("\"servers\": [\"10.1.0.5\"], \"max_hops\": 17"),
+		   "/dhcp/relays/0/max_hops", "");
+	expect_err(RELAY("\"servers\": [\"10.1.0.5\"], \"circuit_id\": \"a b\""),
+		   "/dhcp/relays/0/circuit_id", "");
+	expect_err("{\"relays\": [{\"interface\": \"bare\", \"servers\": [\"10.1.0.5\"]}]}",
+		   "/dhcp/relays/0/interface", "no address");
+	expect_err("{\"relays\": [{\"interface\": \"nope\", \"servers\": [\"10.1.0.5\"]}]}",
+		   "/dhcp/relays/0/interface", "");
+	expect_err("{\"servers\": [{\"interface\": \"lan\"}], \"relays\": [{\"interface\": "
+		   "\"lan\", \"servers\": [\"10.1.0.5\"]}]}",
+		   "/dhcp/relays/0/interface", "not both");
+	expect_err("{\"relays\": [{\"interface\": \"lan\", \"servers\": [\"10.1.0.5\"]}, "
+		   "{\"interface\": \"lan\", \"servers\": [\"10.1.0.6\"]}]}",
+		   "/dhcp/relays/1/interface", "already has a DHCP relay (/dhcp/relays/0)");
+}
+
+static void test_config_circuit(void **state)
+{
+	struct tessd_dhcp_relay_cfg rc = { .interface = "acme-lan" };
+	struct tessd_iface_cfg ic = { .name = "acme-lan", .port = "p1", .vlan = 10 };
+	char b[TESS_DHCP_AGENT_ID_LEN];
+
+	(void)state;
+	assert_string_equal(tessd_dhcp_circuit(&rc, &ic, b, sizeof(b)), "p1/10");
+	ic.vlan = 0;
+	assert_string_equal(tessd_dhcp_circuit(&rc, &ic, b, sizeof(b)), "p1");
+	ic.port[0] = '\0'; /* a group's interface */
+	assert_string_equal(tessd_dhcp_circuit(&rc, &ic, b, sizeof(b)), "acme-lan");
+	snprintf(rc.circuit_id, sizeof(rc.circuit_id), "rack4");
+	assert_string_equal(tessd_dhcp_circuit(&rc, &ic, b, sizeof(b)), "rack4");
+}
 
 static void test_config_rules(void **state)
 {
@@ -868,6 +1041,11 @@ int main(void)
 		cmocka_unit_test(test_lease_sanitize),
 		cmocka_unit_test(test_save_backoff),
 		cmocka_unit_test(test_lease_restore),
+		cmocka_unit_test(test_agent_build),
+		cmocka_unit_test(test_agent_add_strip),
+		cmocka_unit_test(test_agent_malformed),
+		cmocka_unit_test(test_config_relays),
+		cmocka_unit_test(test_config_circuit),
 		cmocka_unit_test(test_config_rules),
 		cmocka_unit_test(test_config_pool_size),
 	};

@@ -21,6 +21,7 @@
 #define OPT_MAXSIZE   57
 #define OPT_T1        58
 #define OPT_T2        59
+#define OPT_AGENT     82
 #define OPT_CLASSLESS 121
 #define OPT_END       255
 
@@ -136,6 +137,9 @@ static enum dhcp_bad parse_options(const uint8_t *p, size_t len, bool need_end, 
 			m->has_prl = true;
 			for (unsigned j = 0; j < n; j++)
 				m->prl[v[j] / 8] |= (uint8_t)(1u << (v[j] % 8));
+			break;
+		case OPT_AGENT:
+			m->agent = true;
 			break;
 		case OPT_HOSTNAME: {
 			unsigned k = 0;

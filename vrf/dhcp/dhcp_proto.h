@@ -61,6 +61,7 @@ struct dhcp_msg {
 	uint8_t overload;             /* option 52 */
 	uint16_t max_size;            /* option 57 (an IP datagram's size), 0: none or < 576 */
 	bool has_prl;                 /* option 55 came */
+	bool agent;                   /* option 82 came (a relay's, RFC 3046), anywhere */
 	uint8_t prl[32];              /* option 55: a bit per option code asked for */
 };
 

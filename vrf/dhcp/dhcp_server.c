@@ -26,6 +26,7 @@
 #include "ctl_server.h"
 #include "dhcp_lease.h"
 #include "dhcp_proto.h"
+#include "dhcp_relay.h"
 #include "l3.h"
 #include "l3_svc.h"
 #include "log.h"
@@ -390,6 +391,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	free(order);
 	if (old == NULL)
 		leases_load(cur);
+	dhcp_relay_sync(cur, dhcp_svc.idx);
 }
 
 static void dhcp_fini(void)
@@ -401,6 +403,7 @@ static void dhcp_fini(void)
 	free(srvs);
 	srvs = NULL;
 	n_srvs = 0;
+	dhcp_relay_fini();
 }
 
 static void probes_expire(struct dhcp_srv *s, uint64_t now);
@@ -800,49 +803,33 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 	}
 }
 
-/* A datagram to port 67 on an interface with a server (l3_svc input). */
+/* A datagram to port 67 on an interface with a server or a relay (l3_svc input). */
 static void dhcp_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 {
 	struct dhcp_srv *s = by_if[iface];
-	const struct rte_ipv4_hdr *ip;
-	const struct rte_udp_hdr *uh;
 	struct dhcp_msg q;
-	uint32_t hlen, ulen;
 	uint8_t buf[1500];
 	const uint8_t *p;
+	long len;
 
 	(void)vrf;
+	if (dhcp_relay_on(iface)) {
+		dhcp_relay_input(m, iface, dhcp_svc.idx);
+		return;
+	}
 	if (s == NULL) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
-	hlen = (ip->version_ihl & 0xf) * 4u;
-	uh = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + hlen);
-	ulen = rte_be_to_cpu_16(uh->dgram_len);
-	/* The UDP length within the IP packet (the router checked the IP header). */
-	if (ulen < sizeof(*uh) || ulen > rte_be_to_cpu_16(ip->total_length) - hlen ||
-	    ulen - sizeof(*uh) > sizeof(buf)) {
-		s->c.malformed++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	/* A UDP checksum, if sent, must hold (the kernel would drop it before a server). */
-	if (uh->dgram_cksum != 0 &&
-	    rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(RTE_ETHER_HDR_LEN + hlen)) != 0) {
-		s->c.malformed++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN + hlen + sizeof(*uh), ulen - sizeof(*uh), buf);
-	if (p == NULL || dhcp_parse(p, ulen - sizeof(*uh), &q) != DHCP_OK) {
+	len = dhcp_udp_read(m, buf, sizeof(buf), &p);
+	if (len < 0 || dhcp_parse(p, (size_t)len, &q) != DHCP_OK) {
 		s->c.malformed++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	if (q.giaddr) {
 		rte_pktmbuf_free(m);
-		s->c.relayed++; /* through a relay: served by relay mode (not here) */
+		s->c.relayed++; /* a relay's: this server is its interface's clients' only */
 		return;
 	}
 	/*
@@ -866,6 +853,7 @@ static struct l3_svc dhcp_svc = {
 	.mark = tessd_dhcp_mark,
 	.input = dhcp_input,
 	.arp_seen = dhcp_arp_seen,
+	.routed = dhcp_relay_on,
 };
 L3_SVC_REGISTER(dhcp_svc)
 
@@ -878,6 +866,7 @@ static void dhcp_stats_reset(void)
 		srvs[i].limited_base =
 			srvs[i].ifid ? l3_svc_limited(srvs[i].ifid, dhcp_svc.idx) : 0;
 	}
+	dhcp_relay_stats_reset(dhcp_svc.idx);
 }
 
 static json_t *srv_counters(const struct dhcp_srv *s)
@@ -923,18 +912,14 @@ static void dhcp_stats_json(json_t *stats, const struct tessd_cfg *cfg, const ch
 				    json_integer((json_int_t)sync_errors));
 	}
 	json_object_set_new(stats, "dhcp", a);
+	json_object_set_new(stats, "dhcp_relays", dhcp_relay_stats(vrf, dhcp_svc.idx));
 }
 
 /* ---- API ---- */
 
-struct lease_filter {
-	char vrf[TESS_NAME_LEN];
-	char interface[TESS_NAME_LEN];
-};
-
 static int dhcp_leases_api(const void *params, json_t **result, struct ctl_error *err)
 {
-	const struct lease_filter *f = params;
+	const struct dhcp_filter *f = params;
 	json_t *a = json_array();
 
 	if (f->vrf[0] && tessd_cfg_vrf(&tessd.cfg, f->vrf) == NULL) {
@@ -995,15 +980,20 @@ static int dhcp_release_api(const void *params, json_t **result, struct ctl_erro
 }
 
 static const struct cfg_field filter_fields[] = {
-	CFG_FIELD(struct lease_filter, vrf, "vrf", &tessd_opt_name_schema, false, "\"\""),
-	CFG_FIELD(struct lease_filter, interface, "interface", &tessd_opt_name_schema, false,
+	CFG_FIELD(struct dhcp_filter, vrf, "vrf", &tessd_opt_name_schema, false, "\"\""),
+	CFG_FIELD(struct dhcp_filter, interface, "interface", &tessd_opt_name_schema, false,
 		  "\"\""),
 	{ 0 },
 };
 static const struct cfg_node filter_schema = {
 	.type = CFG_OBJECT,
-	.obj = { .fields = filter_fields, .size = sizeof(struct lease_filter) },
+	.obj = { .fields = filter_fields, .size = sizeof(struct dhcp_filter) },
 };
+static int dhcp_relays_api(const void *params, json_t **result, struct ctl_error *err)
+{
+	return dhcp_relay_api(params, dhcp_svc.idx, result, err);
+}
+
 static const struct cfg_field release_fields[] = {
 	CFG_FIELD(struct release_params, interface, "interface", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct release_params, address, "address", &tessd_ip4_schema, true, NULL),
@@ -1019,6 +1009,8 @@ static const struct ctl_method dhcp_methods[] = {
 	  "DHCP leases (of a VRF, an interface): address, MAC, state, expiry" },
 	{ "dhcp.release", &release_schema, dhcp_release_api,
 	  "clear a DHCP lease (the address is free again)" },
+	{ "dhcp.relays", &filter_schema, dhcp_relays_api,
+	  "DHCP relays (of a VRF, an interface): servers, option 82 ids, counters" },
 	{ 0 },
 };
 
