@@ -58,7 +58,7 @@ static const char config[] =
 	"  {\"vrf\": \"acme\", \"ip\": \"192.168.10.2\", \"mac\": \"02:00:00:00:a0:02\","
 	"   \"interface\": \"acme-ent\"}]},"
 	/* DHCP servers on a routed port, a VLAN sub-interface and the IRB: broadcast and 0.0.0.0
-	   reach the parser. */
+	   reach the parser; a relay on another VLAN (requests and replies to 192.168.50.1). */
 	"\"dhcp\": {\"servers\": ["
 	"  {\"interface\": \"acme-ent\", \"pools\": [{\"start\": \"192.168.10.100\","
 	"   \"end\": \"192.168.10.103\"}], \"max_leases\": 3,"
@@ -67,7 +67,9 @@ static const char config[] =
 	"  {\"interface\": \"acme-dc\", \"pools\": [{\"start\": \"192.168.50.10\","
 	"   \"end\": \"192.168.50.20\"}]},"
 	"  {\"interface\": \"irb\", \"pools\": [{\"start\": \"10.30.0.10\","
-	"   \"end\": \"10.30.0.20\"}]}]}}";
+	"   \"end\": \"10.30.0.20\"}]}],"
+	" \"relays\": [{\"interface\": \"bravo-dc\", \"servers\": [\"10.20.0.2\", "
+	"\"192.168.99.1\"], \"max_hops\": 4}]}}";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
