@@ -282,6 +282,14 @@ def test_relay_refuses_what_it_must(cleanup, tmp_path):
     p = at_server(33, 2)
     assert p and p[0][BOOTP].giaddr == "10.77.0.1" and agent_subopts(p[0]) is None
     assert p[0][BOOTP].hops == 2 and counters()["from_relay"] == 1
+    # A RELEASE unicast to the interface's address (a client with a lease) is relayed too.
+    sc.send(bytes(Ether(src=CLIENT_MAC, dst=t.mac("acme-lan")) / IP(src="10.20.0.120", dst=GW)
+                  / UDP(sport=68, dport=67)
+                  / BOOTP(chaddr=mac_bytes(CLIENT_MAC), xid=34, ciaddr="10.20.0.120")
+                  / DHCP(options=[("message-type", "release"), ("server_id", SRV), "end"])))
+    p = at_server(34, 2)
+    assert len(p) == 2 and p[0][BOOTP].giaddr == GW and p[0][BOOTP].ciaddr == "10.20.0.120"
+    assert agent_subopts(p[0]) == {1: b"acme-c", 2: b"acme-r"}
     # A server with no route in the VRF (bravo's second): counted, the first still served.
     sb = t.client["bravo"].raw_socket(t.client["bravo"].ifc)
     sb.send(from_client(xid=40))

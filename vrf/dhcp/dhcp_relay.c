@@ -259,7 +259,7 @@ static void from_server(struct dhcp_relay *r, uint8_t *p, size_t len)
 	l3_svc_send(m, r->ifid);
 }
 
-void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface, unsigned svc)
+void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface)
 {
 	struct dhcp_relay *r = by_if[iface];
 	uint8_t buf[DHCP_REPLY_MAX];
@@ -267,7 +267,6 @@ void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface, unsigned svc)
 	bool local = l3_meta(m)->iface == iface;
 	long len;
 
-	(void)svc;
 	if (r == NULL) {
 		rte_pktmbuf_free(m);
 		return;
@@ -296,7 +295,10 @@ void dhcp_relay_sync(const struct tessd_cfg *cur, unsigned svc)
 	if (nr == NULL || rc_order < 0) {
 		free(nr);
 		free(order);
-		DP_LOG(ERR, "dhcp: no memory to apply the config: relays unchanged");
+		/* Off rather than stale: an old relay's interface id may be another's now. */
+		DP_LOG(ERR,
+		       "dhcp: no memory to apply the config: relays off until the next change");
+		dhcp_relay_fini();
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {

@@ -28,7 +28,7 @@ long dhcp_udp_read(struct rte_mbuf *m, uint8_t *buf, size_t cap, const uint8_t *
 /* Whether interface iface has a relay (l3_svc routed: its servers' replies come to it). */
 bool dhcp_relay_on(uint16_t iface);
 /* A datagram to port 67 of relay interface iface (consumed). */
-void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface, unsigned svc);
+void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface);
 void dhcp_relay_sync(const struct tessd_cfg *cur, unsigned svc);
 void dhcp_relay_fini(void);
 void dhcp_relay_stats_reset(unsigned svc);

@@ -317,6 +317,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	int rc;
 	uint32_t *order = tessd_cfg_iface_order(cur, &rc);
 
+	dhcp_relay_sync(cur, dhcp_svc.idx); /* stateless: whatever the servers' fate */
 	if (ns == NULL || rc < 0) {
 		free(ns);
 		free(order);
@@ -391,7 +392,6 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	free(order);
 	if (old == NULL)
 		leases_load(cur);
-	dhcp_relay_sync(cur, dhcp_svc.idx);
 }
 
 static void dhcp_fini(void)
@@ -814,7 +814,7 @@ static void dhcp_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 
 	(void)vrf;
 	if (dhcp_relay_on(iface)) {
-		dhcp_relay_input(m, iface, dhcp_svc.idx);
+		dhcp_relay_input(m, iface);
 		return;
 	}
 	if (s == NULL) {
