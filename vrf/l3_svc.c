@@ -70,6 +70,11 @@ int l3_svc_route(struct rte_mbuf *m, uint16_t vrf)
 	return rt_originate(m, vrf);
 }
 
+uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst)
+{
+	return rt_route_src(vrf, dst);
+}
+
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip)
 {
 	rt_arp_request(iface, ip, NULL);

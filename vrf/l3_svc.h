@@ -44,6 +44,15 @@ struct l3_svc {
 	 * Those come in the VRF's budget of other punts.
 	 */
 	bool (*routed)(uint16_t iface);
+	/*
+	 * Optional: a packet (whole, not a fragment) to one of the router's
+	 * addresses in VRF vrf, from interface iif, that no service's port took,
+	 * offered before the router's own handling (echo, the kernel's): the
+	 * answer to one the service sent itself (a query it forwarded, to any
+	 * port). true: taken (consumed); false: the router's as before. In the
+	 * VRF's budget of other punts.
+	 */
+	bool (*local)(struct rte_mbuf *m, uint16_t iif, uint16_t vrf);
 	uint8_t idx; /* set at registration */
 };
 
@@ -77,6 +86,8 @@ void l3_svc_send(struct rte_mbuf *m, uint16_t iface);
  * or -EHOSTUNREACH (no route to it; counted against the VRF).
  */
 int l3_svc_route(struct rte_mbuf *m, uint16_t vrf);
+/* The router's address in vrf to send to dst from (the egress interface's); 0: no route. */
+uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst);
 /* Asks (ARP request, broadcast) who holds ip on iface: answers come to arp_seen. */
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip);
 /* The router's ARP input: tells the services of iface about sender ip (host order). */

@@ -117,6 +117,14 @@ int rt_originate(struct rte_mbuf *m, uint16_t vrf)
 	return 0;
 }
 
+uint32_t rt_route_src(uint16_t vrf, uint32_t dst)
+{
+	enum l3_drop why;
+	const struct nh_group *g = route_to(vrf, dst, &why);
+
+	return g && g->n ? rt_src_addr(g->path[0].iface, dst) : 0;
+}
+
 void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type, uint8_t code,
 		   uint32_t extra)
 {
@@ -203,6 +211,15 @@ static bool svc_input(struct rte_mbuf *m, uint16_t sif, uint16_t vrf, const stru
 	return false;
 }
 
+/* A packet for a service that sent its question itself (true: taken, consumed). */
+static bool svc_local(struct rte_mbuf *m, uint16_t iif, uint16_t vrf)
+{
+	for (unsigned i = 0; i < l3_n_svcs; i++)
+		if (l3_svcs[i]->local && l3_svcs[i]->local(m, iif, vrf))
+			return true;
+	return false;
+}
+
 static void local_input(struct rte_mbuf *m)
 {
 	const struct l3_meta *meta = l3_meta(m);
@@ -218,11 +235,12 @@ static void local_input(struct rte_mbuf *m)
 	frag = ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
 	/*
 	 * A unicast to a service of the interface (a DHCP renewal), or to one of
-	 * the interface it is addressed to (a relay's server reply): before the
+	 * the interface it is addressed to (a relay's server reply), or the
+	 * answer to what a service sent (a forwarded DNS query): before the
 	 * kernel's.
 	 */
-	if (!frag &&
-	    (svc_input(m, iif, vrf, ip, hlen) || (own != iif && svc_input(m, own, vrf, ip, hlen))))
+	if (!frag && (svc_input(m, iif, vrf, ip, hlen) ||
+		      (own != iif && svc_input(m, own, vrf, ip, hlen)) || svc_local(m, iif, vrf)))
 		return;
 	/* Bound to the kernel: all but whole echo requests are the kernel's (BGP, fragments). */
 	ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);
