@@ -24,6 +24,7 @@
 
 #include "cfg_file.h"
 #include "ctl_server.h"
+#include "dhcp.h"
 #include "dhcp_lease.h"
 #include "dhcp_proto.h"
 #include "dhcp_relay.h"
@@ -94,6 +95,7 @@ static uint64_t load_errors;     /* leases files unreadable at start (moved to .
 static uint32_t save_wait_ms;    /* after failed writes: the wait before the next (backoff) */
 static uint64_t save_logged_tsc; /* when a failed write was last logged */
 static uint64_t save_unlogged;   /* failed writes since */
+static uint64_t sync_gen;        /* lease tables replaced: dhcp_bound_version moves */
 static struct l3_svc dhcp_svc;
 
 static uint64_t wall(void)
@@ -390,6 +392,7 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		if (ns[i].on && ns[i].ifid)
 			by_if[ns[i].ifid] = &ns[i];
 	free(order);
+	sync_gen++;
 	if (old == NULL)
 		leases_load(cur);
 }
@@ -856,6 +859,34 @@ static struct l3_svc dhcp_svc = {
 	.routed = dhcp_relay_on,
 };
 L3_SVC_REGISTER(dhcp_svc)
+
+/* ---- for other modules (dhcp.h) ---- */
+
+uint64_t dhcp_bound_version(uint16_t ifid)
+{
+	const struct dhcp_srv *s = ifid < L3_MAX_IFACES ? by_if[ifid] : NULL;
+
+	/* Every bound lease's change moves changes; a new table moves sync_gen. */
+	return s ? sync_gen << 32 | s->leases.changes : 0;
+}
+
+void dhcp_bound_each(uint16_t ifid, dhcp_bound_fn fn, void *arg)
+{
+	const struct dhcp_srv *s = ifid < L3_MAX_IFACES ? by_if[ifid] : NULL;
+
+	for (uint32_t k = 0; s && k < s->leases.n; k++) {
+		const struct dhcp_lease *l = &s->leases.l[k];
+		const struct tessd_dhcp_resv *rv;
+
+		if (l->state != DL_BOUND)
+			continue;
+		rv = dhcp_reservation(&s->leases, l->mac);
+		if (rv && rv->hostname[0])
+			fn(arg, l->ip, rv->hostname);
+		else if (l->hostname[0])
+			fn(arg, l->ip, l->hostname);
+	}
+}
 
 /* ---- counters ---- */
 
