@@ -311,6 +311,7 @@ static const struct cfg_field top_fields[] = {
 	CFG_FIELD(struct tessd_cfg, sw, "switch", &tessd_switch_schema, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, router, "router", &tessd_router_schema, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, dhcp, "dhcp", &tessd_dhcp_schema, false, "{}"),
+	CFG_FIELD(struct tessd_cfg, dns, "dns", &tessd_dns_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node tessd_cfg_schema = {

@@ -23,6 +23,7 @@ ALLOWED = {
     "vrf": CORE + ["vswitch"],
     "vrf/dhcp": CORE + ["vrf"],  # the router's UDP services (l3_svc.h)
     "vrf/conn": CORE,
+    "vrf/dns": CORE + ["vrf", "vrf/dhcp"],  # UDP services; leases host names (dhcp.h)
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -1,0 +1,255 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The DNS responder of router interfaces: two tenants in their own VRFs on the same subnet,
+whose desktops take the same host name from DHCP (busybox udhcpc) and resolve it with dig,
+each to its own address; names forwarded to a tenant's resolver (dnsmasq) behind another
+interface of its VRF, or refused; SERVFAIL when the resolver is gone; malformed queries.
+
+    acme  (ns) desktop --tap-- PE tessd  VRF acme:  lan 10.20.0.1/24 (DHCP, DNS acme.test)
+    resolver (ns) dnsmasq --tap--                   wan 10.30.0.1/24
+    bravo (ns) desktop --tap--           VRF bravo: lan 10.20.0.1/24 (DHCP, DNS bravo.test)
+"""
+import os
+import re
+import signal
+import stat
+import subprocess
+import time
+
+from scapy.layers.dns import DNS, DNSQR
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+
+import tess
+
+GW = "10.20.0.1"
+RESOLVER = "10.30.0.2"
+DESK_MAC = "02:00:00:00:d5:01"  # the same in both tenants
+OTHER_MAC = "02:00:00:00:d5:02"
+TENANTS = ("acme", "bravo")
+
+SCRIPT = """#!/bin/sh
+case "$1" in
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    echo "$ip" > "$NOTE"
+    ;;
+esac
+exit 0
+"""
+
+
+class DnsTopo:
+    def __init__(self, cleanup, tmp_path):
+        u = tess.uid()
+        self.cleanup, self.tmp = cleanup, str(tmp_path)
+        self.ifs = {t: f"dn{t[0]}{u}"[:15] for t in TENANTS}
+        self.wan = f"dnw{u}"[:15]
+        ports = [tess.tap_port(f"p_{t}", self.ifs[t], i) for i, t in enumerate(TENANTS)]
+        ports.append(tess.tap_port("p_wan", self.wan, 2))
+        self.pe = tess.Tessd(cleanup, tmp_path, ports=ports)
+        self.pe.config["router"] = {
+            "vrfs": [{"name": t, "id": 100 + i} for i, t in enumerate(TENANTS)],
+            "interfaces": [{"name": f"{t}-lan", "vrf": t, "port": f"p_{t}",
+                            "addresses": [GW + "/24"]} for t in TENANTS]
+            + [{"name": "acme-wan", "vrf": "acme", "port": "p_wan",
+                "addresses": ["10.30.0.1/24"]}],
+        }
+        self.pe.config["dhcp"] = {"probe_ms": 0, "servers": [
+            {"interface": f"{t}-lan", "pools": [{"start": "10.20.0.100", "end": "10.20.0.103"}],
+             "dns": [GW], "domain": f"{t}.test"} for t in TENANTS]}
+        self.pe.config["dns"] = {"servers": [
+            # acme: the zone is its DHCP domain; other names go to its resolver.
+            {"interface": "acme-lan", "forwarders": [RESOLVER], "forward_timeout_ms": 500,
+             "records": [{"name": "www", "address": "10.20.0.80"}]},
+            # bravo: no resolver, its own zone only.
+            {"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30}]}
+        self.pe.start()
+        self.ns = {}
+        for t in TENANTS:
+            ns = tess.Netns(cleanup)
+            ns.attach(self.ifs[t], mac=DESK_MAC)
+            ns.ifc = self.ifs[t]
+            self.ns[t] = ns
+        self.res = tess.Netns(cleanup)
+        self.res.attach(self.wan, addr=RESOLVER + "/24", mac="02:00:00:00:d5:53")
+        self.res.run("ip", "route", "add", "default", "via", "10.30.0.1")
+        self.script = os.path.join(self.tmp, "udhcpc.sh")
+        with open(self.script, "w") as f:
+            f.write(SCRIPT)
+        os.chmod(self.script, stat.S_IRWXU)
+        self.dnsmasq = None
+
+    def start_resolver(self):
+        self.dnsmasq = subprocess.Popen(
+            ["ip", "netns", "exec", self.res.name, "dnsmasq", "--no-daemon", "--port=53",
+             "--address=/ext.test/1.2.3.4", "--no-resolv", "--no-hosts", "--bind-interfaces",
+             f"--listen-address={RESOLVER}", "--pid-file=", "--user=root"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.cleanup.add(self.stop_resolver)
+        tess.wait_for(lambda: "1.2.3.4" in self.res.run(
+            "dig", f"@{RESOLVER}", "a.ext.test", "+short", "+time=1", "+tries=1",
+            check=False).stdout, 10, "dnsmasq")
+
+    def stop_resolver(self):
+        if self.dnsmasq and self.dnsmasq.poll() is None:
+            self.dnsmasq.send_signal(signal.SIGTERM)
+            self.dnsmasq.wait(10)
+
+    def lease(self, t, host, mac=DESK_MAC):
+        ns = self.ns[t]
+        ns.run("ip", "link", "set", ns.ifc, "address", mac)
+        note = os.path.join(self.tmp, f"note-{t}")
+        if os.path.exists(note):
+            os.unlink(note)
+        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", ns.name, "udhcpc", "-i",
+                    ns.ifc, "-f", "-q", "-n", "-t", "5", "-T", "2", "-A", "1", "-s",
+                    self.script, "-x", f"hostname:{host}", check=False, timeout=60)
+        assert r.returncode == 0 and os.path.exists(note), f"{t}: no lease\n{self.pe.log()}"
+        with open(note) as f:
+            return f.read().strip()
+
+    def dig(self, t, *args):
+        r = self.ns[t].run("dig", f"@{GW}", "+time=2", "+tries=1", *args, check=False)
+        return r.stdout
+
+    def stats(self):
+        return {s["interface"]: s for s in self.pe.ctl("stats")["dns"]}
+
+
+def status(out):
+    m = re.search(r"status: (\w+)", out)
+    return m.group(1) if m else None
+
+
+def flags(out):
+    m = re.search(r";; flags: ([a-z ]+);", out)
+    return set(m.group(1).split()) if m else set()
+
+
+def answers(out, rtype):
+    return [ln.split()[-1] for ln in out.splitlines()
+            if not ln.startswith(";") and len(ln.split()) >= 5 and ln.split()[3] == rtype]
+
+
+def test_dynamic_names_forwarding_and_refusal(cleanup, tmp_path):
+    t = DnsTopo(cleanup, tmp_path)
+    ip = {n: t.lease(n, "desk1") for n in TENANTS}
+    assert ip["acme"].startswith("10.20.0.10") and ip["bravo"].startswith("10.20.0.10")
+    for n in TENANTS:
+        tess.wait_for(lambda: [r for r in t.pe.ctl("dns", "records", "--vrf", n)
+                               if r["name"] == f"desk1.{n}.test"], 5, f"{n}'s name")
+        # Each desktop finds its own tenant's desktop, in any case, with authority (UDP).
+        out = t.dig(n, f"DESK1.{n.upper()}.test", "A")
+        assert status(out) == "NOERROR" and answers(out, "A") == [ip[n]], out
+        assert "aa" in flags(out) and "qr" in flags(out), out
+        assert "udp: 1232" in out, out  # EDNS echoed with our size
+        # and back (PTR), in the reverse zone of its subnet.
+        out = t.dig(n, "-x", ip[n])
+        assert answers(out, "PTR") == [f"desk1.{n}.test."], out
+        # A name of the zone that is not there: NXDOMAIN with the zone's SOA.
+        out = t.dig(n, f"nobody.{n}.test")
+        assert status(out) == "NXDOMAIN" and "aa" in flags(out), out
+        assert re.search(rf"^{n}\.test\.\s+\d+\s+IN\s+SOA", out, re.M), out
+        # A name there with another type: NODATA (NOERROR, no answer, the SOA).
+        out = t.dig(n, f"desk1.{n}.test", "MX")
+        assert status(out) == "NOERROR" and answers(out, "MX") == [] and "SOA" in out, out
+        # An address of the subnet with no name: NXDOMAIN.
+        assert status(t.dig(n, "-x", "10.20.0.77")) == "NXDOMAIN"
+    # The other tenant's zone is not this one's: no forwarders in bravo, refused.
+    out = t.dig("bravo", "desk1.acme.test")
+    assert status(out) == "REFUSED" and "ra" not in flags(out), out
+    # A configured record; TTLs as configured.
+    out = t.dig("acme", "www.acme.test", "+noall", "+answer")
+    assert out.split()[-1] == "10.20.0.80" and out.split()[1] == "60", out
+    out = t.dig("bravo", "desk1.bravo.test", "+noall", "+answer")
+    assert out.split()[1] == "30", out
+
+    # Forwarded to acme's resolver behind acme-wan; its answer comes back to the desktop.
+    t.start_resolver()
+    out = t.dig("acme", "host.ext.test")
+    assert status(out) == "NOERROR" and answers(out, "A") == ["1.2.3.4"], out
+    assert "ra" in flags(out) and "aa" not in flags(out), out
+    s = t.stats()["acme-lan"]
+    assert s["forwarded"] >= 1 and s["forward_replies"] >= 1 and s["forward_timeouts"] == 0
+    # The resolver gone: SERVFAIL at forward_timeout_ms.
+    t.stop_resolver()
+    t0 = time.time()
+    out = t.dig("acme", "gone.ext.test", "+time=3")
+    assert status(out) == "SERVFAIL", out
+    assert time.time() - t0 < 2.5
+    assert t.stats()["acme-lan"]["forward_timeouts"] == 1
+    assert t.stats()["acme-lan"]["pending"] == 0
+
+    # Another acme desktop asks for the same name: the first keeps it (counted).
+    t.ns["acme"].run("ip", "addr", "flush", "dev", t.ns["acme"].ifc)
+    other = t.lease("acme", "DESK1", mac=OTHER_MAC)
+    assert other != ip["acme"]
+    tess.wait_for(lambda: t.stats()["acme-lan"]["name_conflicts"] == 1, 5, "the conflict")
+    recs = {r["name"]: r for r in t.pe.ctl("dns", "records", "--vrf", "acme")}
+    assert recs["desk1.acme.test"]["address"] == ip["acme"]
+    assert recs["desk1.acme.test"]["source"] == "dhcp" and recs["www.acme.test"]["source"] == "config"
+    # The first lease released: the name goes to the one that waited, and the old PTR goes.
+    t.pe.tessctl("dhcp", "release", "acme-lan", ip["acme"])
+    tess.wait_for(lambda: answers(t.dig("acme", "desk1.acme.test"), "A") == [other], 5,
+                  "the name moving")
+    assert status(t.dig("acme", "-x", ip["acme"])) == "NXDOMAIN"
+    # bravo's lease released: its name is gone.
+    t.pe.tessctl("dhcp", "release", "bravo-lan", ip["bravo"])
+    tess.wait_for(lambda: status(t.dig("bravo", "desk1.bravo.test")) == "NXDOMAIN", 5,
+                  "the name leaving")
+    out = t.pe.tessctl("dns", "records", "--vrf", "bravo").stdout
+    assert "desk1" not in out
+    out = t.pe.tessctl("dns", "records", "--vrf", "acme").stdout
+    assert "www.acme.test" in out and "bravo" not in out
+    s = t.stats()
+    assert s["bravo-lan"]["refused"] >= 1 and s["acme-lan"]["nxdomain"] >= 1
+    assert s["acme-lan"]["malformed"] == 0 and s["bravo-lan"]["malformed"] == 0
+
+
+def query_frame(mac, ip, payload, sport=5353):
+    return (Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / IP(src=ip, dst=GW)
+            / UDP(sport=sport, dport=53) / Raw(payload))
+
+
+def test_malformed_queries_counted_and_answered_formerr(cleanup, tmp_path):
+    t = DnsTopo(cleanup, tmp_path)
+    ip = t.lease("bravo", "desk2")
+    ns = t.ns["bravo"]
+    gw_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "bravo-lan")
+    sock = ns.raw_socket(ns.ifc)
+    hdr = lambda qid, qd=1, an=0: (qid.to_bytes(2, "big") + b"\x01\x00" + qd.to_bytes(2, "big")
+                                   + an.to_bytes(2, "big") + b"\x00\x00\x00\x00")
+    bad = {
+        0x1001: hdr(0x1001) + b"\xc0\x0c\x00\x01\x00\x01",  # a pointer to itself
+        0x1002: hdr(0x1002) + b"\x05desk2\xc0\x0c\x00\x01\x00\x01",  # a loop through a label
+        0x1003: hdr(0x1003) + b"\x3fab\x00\x00\x01\x00\x01",  # a label past the end
+        0x1004: hdr(0x1004, qd=2) + b"\x00\x00\x01\x00\x01" * 2,  # QDCOUNT 2
+        0x1005: hdr(0x1005) + b"\x05desk2",  # truncated
+        0x1006: hdr(0x1006) + b"\x45desk2\x00\x00\x01\x00\x01",  # a 0x40 label type
+        0x1007: hdr(0x1007, an=1) + b"\x00\x00\x01\x00\x01",  # an answer in a query
+    }
+    for qid, payload in bad.items():
+        f = query_frame(DESK_MAC, ip, payload)
+        f[Ether].dst = gw_mac
+        sock.send(bytes(f))
+    got = {}
+
+    def match(b):
+        p = Ether(b)
+        return UDP in p and p[UDP].sport == 53 and DNS in p
+
+    for b in tess.recv_frames(sock, match, len(bad), 5):
+        d = Ether(b)[DNS]
+        got[d.id] = d.rcode
+    assert got == {qid: 1 for qid in bad}, got  # FORMERR to each
+    # Too short for a header, and a response: dropped, counted.
+    for payload in (b"\x12\x34\x01", bytes(DNS(id=7, qr=1, qd=DNSQR(qname="x.bravo.test")))):
+        f = query_frame(DESK_MAC, ip, payload)
+        f[Ether].dst = gw_mac
+        sock.send(bytes(f))
+    tess.wait_for(lambda: t.stats()["bravo-lan"]["malformed"] == len(bad) + 2, 5,
+                  "malformed counted")
+    # The server still answers.
+    assert status(t.dig("bravo", "desk2.bravo.test")) == "NOERROR"
