@@ -158,7 +158,8 @@ def test_two_tenants_relayed_to_their_own_servers(cleanup, tmp_path):
         ip, mask, router = got[n]
         # Its own tenant's server gave it: from that server's range, on the same subnet.
         assert lo <= ip <= hi and len(ip) == len(lo) and mask == "24" and router == GW, got[n]
-        assert t.client[n].ping(GW, count=2) == (2, 2)
+        r = t.client[n].ping(GW, count=2)
+        assert r == (2, 2), (r, t.pe.ctl("stats")["vrfs"], t.pe.ctl("neigh", "show"))
         assert t.client[n].ping(SRV, count=2) == (2, 2)  # routed through its VRF
     # What reached each server: giaddr, a hop, option 82 with the expected ids.
     want = {"acme": (b"p_acme_lan", mac_bytes(t.mac("acme-lan"))),
