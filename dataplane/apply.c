@@ -84,6 +84,7 @@ static struct dp_snapshot *build(const struct tessd_cfg *cfg, int *rc, struct ct
 	/* Every port is claimed afresh: by its module's build, else nothing forwards from it. */
 	for (unsigned id = 0; id < RTE_MAX_ETHPORTS; id++)
 		s->port[id].stage = DP_STAGE_DROP;
+	memset(&s->hooks, 0, sizeof(s->hooks));
 	*rc = 0;
 	TESS_MODULE_FOREACH (m) {
 		if (m->build && (*rc = m->build(s, cfg, err)) < 0) {

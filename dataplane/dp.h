@@ -69,9 +69,20 @@ struct dp_rxq {
 	uint16_t port, queue;
 };
 
+/* Objects a hook (hook.h) acts on, by kind and direction. */
+enum dp_hook_kind { DP_HOOK_PORT, DP_HOOK_GROUP, DP_HOOK_VRF, DP_HOOK_IFACE, DP_HOOK_KINDS };
+enum dp_hook_dir { DP_HOOK_IN, DP_HOOK_OUT, DP_HOOK_DIRS };
+#define DP_HOOK_IDS 8192 /* ids of each kind: ports, VLANs, VRF ids, router interface ids */
+
+struct dp_hooks {
+	bool any[DP_HOOK_KINDS][DP_HOOK_DIRS];
+	uint64_t on[DP_HOOK_KINDS][DP_HOOK_DIRS][DP_HOOK_IDS / 64];
+};
+
 /* Everything workers read. Replaced whole by the control thread (RCU). */
 struct dp_snapshot {
 	uint64_t gen;
+	struct dp_hooks hooks; /* reset before each build; set by the hooking module's */
 	struct dp_port_fwd port[RTE_MAX_ETHPORTS];
 	uint16_t n_rxq[DP_MAX_WORKERS];
 	struct dp_rxq rxq[DP_MAX_WORKERS][DP_MAX_RXQ_PER_WORKER];
@@ -96,6 +107,8 @@ struct dp_worker {
 	unsigned idx; /* 0..n-1: RCU thread id, and its TX queue on every port */
 	unsigned lcore;
 	unsigned cpu;
+	const struct dp_snapshot *snap; /* during a poll: the snapshot it reads (TX hooks) */
+	uint64_t now;                   /* during a poll: TSC at its start */
 	struct dp_worker_counters wc;
 	uint64_t stage_nested; /* cycles of the stages the running stage called */
 	bool timed;            /* this burst's stages count their cycles */

@@ -8,6 +8,7 @@
 #define TESS_TX_DATAPATH_H
 
 #include "dp.h"
+#include "hook.h"
 
 /* Counts n drops of global reason id (dp_drop_id): in the totals, and on port if it is one. */
 static inline void dp_count_drops(struct dp_worker *w, uint16_t port, unsigned id, uint64_t n)
@@ -23,12 +24,31 @@ static inline void dp_drop(struct dp_worker *w, uint16_t port, unsigned id, stru
 	rte_pktmbuf_free(m);
 }
 
+/* A port's egress hook on its buffered packets, before they leave (counted as sent if they do). */
+static inline void dp_tx_hook(struct dp_worker *w, struct dp_txbuf *b, uint16_t port)
+{
+	uint32_t gone = dp_hook_fn_registered(w, w->snap, DP_HOOK_PORT, DP_HOOK_OUT, port, port,
+					      b->pkts, b->n, w->now);
+
+	if (gone == 0)
+		return;
+	b->n = dp_hook_compact(b->pkts, NULL, b->n, gone);
+	b->bytes = 0;
+	for (uint16_t i = 0; i < b->n; i++)
+		b->bytes += b->pkts[i]->pkt_len;
+}
+
 static inline void dp_tx_flush(struct dp_worker *w, uint16_t port)
 {
 	struct dp_txbuf *b = &w->txb[port];
 	struct dp_counters *c = &w->port[port];
-	uint16_t sent = rte_eth_tx_burst(port, (uint16_t)w->idx, b->pkts, b->n);
-	uint32_t bytes = b->bytes;
+	uint16_t sent;
+	uint32_t bytes;
+
+	if (unlikely(w->snap && dp_hook_on(w->snap, DP_HOOK_PORT, DP_HOOK_OUT, port)))
+		dp_tx_hook(w, b, port);
+	sent = rte_eth_tx_burst(port, (uint16_t)w->idx, b->pkts, b->n);
+	bytes = b->bytes;
 
 	if (unlikely(sent < b->n)) {
 		for (uint16_t i = sent; i < b->n; i++)

@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 
 #include "dp.h"
+#include "hook.h"
 #include "rcu.h"
 #include "stage.h"
 #include "tx_datapath.h"
@@ -37,6 +38,13 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 		bytes += b->pkts[i]->pkt_len;
 	dp_cnt_add(&c->rx_pkts, b->n);
 	dp_cnt_add(&c->rx_bytes, bytes);
+	/* Counted as received first: what a hook drops is a drop of the port. */
+	if (unlikely(dp_hook_on(s, DP_HOOK_PORT, DP_HOOK_IN, b->port))) {
+		uint32_t gone = dp_hook_fn_registered(w, s, DP_HOOK_PORT, DP_HOOK_IN, b->port,
+						      b->port, b->pkts, b->n, b->now);
+		if (gone && (b->n = dp_hook_compact(b->pkts, NULL, b->n, gone)) == 0)
+			return;
+	}
 	/* At low rates every burst is timed; at full rate one in DP_STAGE_TIMING. */
 	w->timed = b->n < DP_BURST || ++w->bursts % DP_STAGE_TIMING == 0;
 	dp_stage_run(w, s, s->port[b->port].stage, b);
@@ -56,6 +64,9 @@ int dp_worker_main(void *arg)
 		const struct dp_rxq *q = s->rxq[w->idx];
 		uint16_t nq = s->n_rxq[w->idx];
 		uint32_t got = 0;
+
+		w->snap = s;
+		w->now = t0;
 
 		for (uint16_t i = 0; i < nq; i++) {
 			b.n = rte_eth_rx_burst(q[i].port, q[i].queue, b.pkts, DP_BURST);
@@ -84,6 +95,7 @@ int dp_worker_main(void *arg)
 		}
 		t0 = t1;
 	}
+	w->snap = NULL;
 	dp_tx_flush_all(w);
 	dp_rcu_offline(w->idx);
 	return 0;

@@ -22,6 +22,7 @@
 #include "l3.h"
 #include "neigh.h"
 #include "nexthop.h"
+#include "router_hooks.h"
 #include "switch_datapath.h"
 
 extern struct fib l3_fib;
@@ -276,11 +277,14 @@ struct l3_burst {
 	struct l3_run fwd, tx;
 	uint64_t nh_key; /* neigh_key of nh, UINT64_MAX: none */
 	struct neigh *nh;
+	bool hold;          /* an "out" hook exists: packets wait in held (router_hooks.h) */
+	struct l3_held held;
 };
 
 static inline void l3_burst_init(struct l3_burst *b)
 {
-	memset(b, 0, sizeof(*b));
+	/* Not held's arrays: only what is below held.n is ever read. */
+	memset(b, 0, offsetof(struct l3_burst, held.oif));
 	b->nh_key = UINT64_MAX;
 }
 
@@ -320,6 +324,11 @@ static inline void l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct r
 	struct vsw_ctx c;
 
 	vsw_ctx_init(&c, x->w, x->s);
+	/* Into the group: its "out" hook (a call per frame only where one is attached). */
+	if (unlikely(dp_hook_on(x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan)) &&
+	    dp_hook_fn_registered(x->w, x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan, DP_PORT_NONE, &m,
+				  1, x->w->now))
+		return;
 	if (e && vsw_member(&c.vp->group[vlan], out)) {
 		vsw_unicast(&c, out, vlan, vlan, m, &acc);
 		vsw_acc_flush(c.vw, &acc, false);
@@ -380,6 +389,15 @@ static inline bool l3_write_l2(struct rte_mbuf *m, const struct l3_iface *o, uin
 	memcpy(p, &mac, sizeof(mac));
 	memcpy(p + RTE_ETHER_ADDR_LEN, &o->mac, RTE_ETHER_ADDR_LEN);
 	return true;
+}
+
+/* A routed packet counted (forwarded by its input VRF, sent by oif) and sent. */
+static inline void l3_sent(const struct l3_ctx *x, uint16_t vrf, uint16_t oif, struct rte_mbuf *m,
+			   struct l3_burst *b)
+{
+	l3_run_add(&b->fwd, &x->lw->vrfc[vrf], m->pkt_len, false);
+	l3_count_tx(x, oif, m->pkt_len, b);
+	l3_send(x, oif, m);
 }
 
 /* Forwarding of one packet after its lookup: value is its route's next-hop group. */
@@ -467,9 +485,25 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_m
 		l3_drop(x, m, path->iface, o->vrf, DP_DROP_NO_MBUF);
 		return;
 	}
-	l3_run_add(&b->fwd, &x->lw->vrfc[vrf], m->pkt_len, false);
-	l3_count_tx(x, path->iface, m->pkt_len, b);
-	l3_send(x, path->iface, m);
+	if (unlikely(b->hold)) {
+		b->held.pkts[b->held.n] = m;
+		b->held.oif[b->held.n] = path->iface;
+		b->held.ivrf[b->held.n++] = vrf;
+		return;
+	}
+	l3_sent(x, vrf, path->iface, m, b);
+}
+
+/* The held packets through the "out" hooks, then out. */
+static inline void l3_send_held(const struct l3_ctx *x, struct l3_burst *b, uint16_t port,
+				uint64_t now)
+{
+	struct l3_held *h = &b->held;
+
+	l3_hooks_out(x->w, x->s, x->t, h, port, now);
+	for (uint16_t i = 0; i < h->n; i++)
+		l3_sent(x, h->ivrf[i], h->oif[i], h->pkts[i], b);
+	h->n = 0;
 }
 
 /*
@@ -530,6 +564,9 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 	l3_run_flush(&rx_if, true);
 	l3_run_flush(&rx_vrf, true);
 	bu->n = k;
+	if (unlikely(k && (dp_hook_any(x->s, DP_HOOK_IFACE, DP_HOOK_IN) ||
+			   dp_hook_any(x->s, DP_HOOK_VRF, DP_HOOK_IN))))
+		l3_hooks_in(x->w, x->s, x->t, bu);
 }
 
 /*
@@ -544,6 +581,7 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 	struct l3_burst b;
 
 	l3_burst_init(&b);
+	b.hold = l3_hooks_out_any(x->s);
 	for (uint16_t i = 0; i < bu->n; i++) {
 		iph[i] = rte_pktmbuf_mtod_offset(bu->pkts[i], struct rte_ipv4_hdr *,
 						 RTE_ETHER_HDR_LEN);
@@ -553,6 +591,8 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
 	for (uint16_t i = 0; i < bu->n; i++)
 		l3_forward(x, bu->arg[i], bu->pkts[i], iph[i], res[i], bu->now, &b);
+	if (unlikely(b.held.n))
+		l3_send_held(x, &b, bu->port, bu->now);
 	l3_burst_flush(&b);
 }
 

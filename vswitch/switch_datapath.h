@@ -20,6 +20,7 @@
 
 #include "fdb.h"
 #include "stage.h"
+#include "switch_hooks.h"
 #include "switch_tables.h"
 #include "tx_datapath.h"
 #include "vlan.h"
@@ -501,6 +502,11 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 		k++;
 	}
 	vsw_acc_flush(vw, &rx, true);
+	if (unlikely(dp_hook_any(c->s, DP_HOOK_GROUP, DP_HOOK_IN) ||
+		     dp_hook_any(c->s, DP_HOOK_GROUP, DP_HOOK_OUT))) {
+		const struct vsw_rx r = { ok, vlans, tcis, skey, dkey, sidx, didx };
+		k = vsw_group_hooks(w, c->s, c->vp, &r, k, in, now);
+	}
 	if (k == 0)
 		return;
 	for (uint32_t i = 0; i < nu; i++)
