@@ -99,6 +99,7 @@ static const struct cfg_field vrf_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 86400 } }), false, "120"),
 	CFG_FIELD(struct tessd_vrf_cfg, neigh_queue, "neigh_queue",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 256 } }), false, "3"),
+	CFG_FIELD(struct tessd_vrf_cfg, tenant, "tenant", &tessd_tenant_schema, false, "\"\""),
 	{ 0 },
 };
 const struct cfg_node tessd_vrf_schema = {

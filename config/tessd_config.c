@@ -94,6 +94,11 @@ NAME_REF(tessd_opt_group_ref_schema, "/switch/groups", "group", 0);
 NAME_REF(tessd_vrf_ref_schema, "/router/vrfs", "VRF", 1);
 NAME_REF(tessd_opt_vrf_ref_schema, "/router/vrfs", "VRF", 0);
 
+const struct cfg_node tessd_tenant_schema = {
+	.type = CFG_STRING,
+	.str = { .max_len = TESS_TENANT_LEN - 1 },
+};
+
 /* ---- eal ---- */
 
 static const struct cfg_node workers_node = {
@@ -269,6 +274,7 @@ static const struct cfg_field port_fields[] = {
 			false, "[]"),
 	CFG_FIELD(struct tessd_port_cfg, mac_limit, "mac_limit", &count_node, false, "0"),
 	CFG_FIELD(struct tessd_port_cfg, storm_pps, "storm_pps", &count_node, false, "0"),
+	CFG_FIELD(struct tessd_port_cfg, tenant, "tenant", &tessd_tenant_schema, false, "\"\""),
 	{ 0 },
 };
 const struct cfg_node tessd_port_schema = {
@@ -312,6 +318,8 @@ static const struct cfg_field top_fields[] = {
 	CFG_FIELD(struct tessd_cfg, router, "router", &tessd_router_schema, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, dhcp, "dhcp", &tessd_dhcp_schema, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, dns, "dns", &tessd_dns_schema, false, "{}"),
+	CFG_ARRAY_FIELD(struct tessd_cfg, policers, n_policers, "policers", &tessd_policers_schema,
+			false, "[]"),
 	{ 0 },
 };
 const struct cfg_node tessd_cfg_schema = {
