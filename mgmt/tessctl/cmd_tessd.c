@@ -275,6 +275,32 @@ static void stats_human(const json_t *r)
 	table_free(t);
 }
 
+static void tenants_human(const json_t *r)
+{
+	static const char *const h[] = { "TENANT",   "KIND",       "NAME",     "RX-PACKETS",
+					 "RX-BYTES", "TX-PACKETS", "TX-BYTES", NULL };
+	static const char *const kinds[] = { "ports", "groups", "vrfs", NULL };
+	struct table *t = table_new(h);
+	const char *tenant, *name;
+	json_t *tv, *o;
+
+	json_object_foreach (json_object_get(r, "tenants"), tenant, tv) {
+		for (const char *const *k = kinds; *k; k++) {
+			json_object_foreach (json_object_get(tv, *k), name, o) {
+				table_cell(t, "%s", tenant);
+				table_cell(t, "%.*s", (int)strlen(*k) - 1, *k);
+				table_cell(t, "%s", name);
+				table_cell(t, "%" JSON_INTEGER_FORMAT, jint(o, "rx_packets"));
+				table_cell(t, "%" JSON_INTEGER_FORMAT, jint(o, "rx_bytes"));
+				table_cell(t, "%" JSON_INTEGER_FORMAT, jint(o, "tx_packets"));
+				table_cell(t, "%" JSON_INTEGER_FORMAT, jint(o, "tx_bytes"));
+			}
+		}
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
 static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
 {
 	json_t *params = json_object();
@@ -293,11 +319,18 @@ static int cmd_stats(struct tessctl *ctx, int argc, char **argv)
 		}
 		return rc;
 	}
+	if (argc >= 1 && strcmp(argv[0], "--tenants") == 0) {
+		if (argc == 2)
+			json_object_set_new(params, "tenant", json_string(argv[1]));
+		return tessctl_run(ctx, "stats.tenants", params, tenants_human);
+	}
 	if (argc == 2 && strcmp(argv[0], "--vrf") == 0) {
 		json_object_set_new(params, "vrf", json_string(argv[1]));
 	} else if (argc) {
 		json_decref(params);
-		fprintf(stderr, "tessctl: stats takes --reset or --vrf V, not '%s'\n", argv[0]);
+		fprintf(stderr,
+			"tessctl: stats takes --reset, --vrf V or --tenants [T], not '%s'\n",
+			argv[0]);
 		return TESSCTL_USAGE;
 	}
 	return tessctl_run(ctx, "stats.get", params, stats_human);
@@ -357,7 +390,7 @@ static int cmd_methods(struct tessctl *ctx, int argc, char **argv)
 const struct tessctl_cmd tessd_cmds[] = {
 	{ "status", NULL, 0, 0, cmd_status, "tessd version, uptime, workers, memory" },
 	{ "port list", NULL, 0, 0, cmd_port_list, "ports, link state, queues" },
-	{ "stats", "stats [--reset | --vrf V]", 0, 2, cmd_stats,
+	{ "stats", "stats [--reset | --vrf V | --tenants [T]]", 0, 2, cmd_stats,
 	  "counters of ports, groups, VRFs, interfaces, workers (or zero them)" },
 	{ "config show", NULL, 0, 0, cmd_config_show, "print the running config" },
 	{ "config save", "config save [PATH]", 0, 1, cmd_config_save,

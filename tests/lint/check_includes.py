@@ -24,6 +24,7 @@ ALLOWED = {
     "vrf/dhcp": CORE + ["vrf"],  # the router's UDP services (l3_svc.h)
     "vrf/conn": CORE,
     "vrf/dns": CORE + ["vrf", "vrf/dhcp"],  # UDP services; leases host names (dhcp.h)
+    "vswitch/policer": CORE + ["vswitch", "vrf"],  # router interface ids (router_int.h)
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
