@@ -44,8 +44,7 @@ static const struct tessctl_cmd pol_cmds[] = {
 	  .method = "policer.set",
 	  .pos = { "name" },
 	  .human = tessctl_done,
-	  .help = "add or replace a policer: --cir-kbps R [--type trtcm --pir-kbps P] "
-		  "[--ports P --groups G --vrfs V --interfaces I] [--direction in|out|both]" },
+	  .help = "add or replace a policer (--cir-kbps R, --ports P, --direction D...)" },
 	{ .words = "policer del",
 	  .method = "policer.del",
 	  .pos = { "name" },
