@@ -355,13 +355,13 @@ extern const char *const tess_pol_types[], *const tess_pol_colors[], *const tess
 
 struct tessd_policer_cfg {
 	char name[TESS_NAME_LEN];
-	uint8_t type;      /* enum tess_pol_type */
-	uint32_t cir_kbps; /* committed rate, kbit/s (1000 bit/s) */
-	uint32_t cbs;      /* committed burst, bytes; 0: 100 ms of cir (tessd_policer_burst) */
-	uint32_t ebs;      /* srtcm: excess burst, bytes (0: no yellow) */
-	uint32_t pir_kbps; /* trtcm: peak rate */
-	uint32_t pbs;      /* trtcm: peak burst; 0: 100 ms of pir */
-	uint8_t color;     /* enum tess_pol_color: colour-blind, or the colour a frame carries */
+	uint8_t type;        /* enum tess_pol_type */
+	uint32_t cir_kbps;   /* committed rate, kbit/s (1000 bit/s) */
+	uint32_t cbs;        /* committed burst, bytes; 0: 100 ms of cir (tessd_policer_burst) */
+	uint32_t ebs;        /* srtcm: excess burst, bytes (0: no yellow) */
+	uint32_t pir_kbps;   /* trtcm: peak rate */
+	uint32_t pbs;        /* trtcm: peak burst; 0: 100 ms of pir */
+	uint8_t color;       /* enum tess_pol_color: colour-blind, or the colour a frame carries */
 	int32_t yellow_dscp; /* IPv4 yellow frames get this DSCP; -1: unchanged */
 	uint8_t direction;   /* enum tess_pol_dir */
 	char (*ports)[TESS_NAME_LEN];
@@ -399,7 +399,7 @@ extern const struct cfg_node tessd_cfg_schema;
 extern const struct cfg_node tessd_port_schema;
 extern const struct cfg_node tessd_xc_schema;
 extern const struct cfg_node tessd_name_schema;
-extern const struct cfg_node tessd_tenant_schema; /* a tenant label, or "" */
+extern const struct cfg_node tessd_tenant_schema;   /* a tenant label, or "" */
 extern const struct cfg_node tessd_opt_name_schema; /* a name, or "" */
 
 /* The params of API requests that name one object. */
