@@ -206,7 +206,7 @@ def test_schema_and_help_of_a_method(td):
     c = Client(td.socket)
     s = c.call({"id": 1, "method": "schema"})["result"]
     top = {f["key"]: f for f in s["config"]["fields"]}
-    assert list(top) == ["eal", "control", "ports", "xconnects", "switch", "router", "dhcp",
+    assert list(top) == ["eal", "control", "ports", "xconnects", "switch", "router", "dhcp", "dns",
                          "policers"]
     methods = {m["method"]: m for m in s["methods"]}
     listed = [m["method"] for m in c.call({"id": 2, "method": "help"})["result"]]
