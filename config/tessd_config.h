@@ -301,9 +301,9 @@ const char *tessd_dhcp_circuit(const struct tessd_dhcp_relay_cfg *rc,
 
 /* ---- DNS responder (vrf/dns) ---- */
 
-#define TESS_DNS_MAX_FWD     4
-#define TESS_DNS_MAX_STATIC  1024 /* configured records of one server */
-#define TESS_DNS_NAME_LEN    256  /* a domain name, dotted (255 + NUL) */
+#define TESS_DNS_MAX_FWD    4
+#define TESS_DNS_MAX_STATIC 1024 /* configured records of one server */
+#define TESS_DNS_NAME_LEN   256  /* a domain name, dotted (255 + NUL) */
 
 struct tessd_dns_record {
 	char name[TESS_DNS_NAME_LEN]; /* relative to the zone */
