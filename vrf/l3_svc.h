@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * UDP services of the router's interfaces (a DHCP server, say): a module
- * claims a UDP destination port on the interfaces the config enables it on,
+ * claims a UDP destination port (and a TCP one, if it speaks TCP too, for
+ * unicasts only) on the interfaces the config enables it on,
  * and gets those datagrams on the control thread, the broadcast ones and
  * those from 0.0.0.0 included (which the router otherwise drops as not for
  * it or martian), and the unicast ones to the address of the interface they
@@ -26,7 +27,8 @@
 
 struct l3_svc {
 	const char *name;
-	uint16_t port; /* the UDP destination port claimed */
+	uint16_t port;     /* the UDP destination port claimed */
+	uint16_t tcp_port; /* and a TCP one (segments to the interface's address); 0: none */
 	/*
 	 * At each snapshot build: sets bit in on[i] for each router interface i
 	 * (cfg->router.interfaces[i]) it runs on; -ENOMEM.

@@ -14,6 +14,7 @@
 #define TESS_ROUTER_DATAPATH_H
 
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 #include <rte_ring_elem.h>
 
@@ -174,25 +175,29 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 }
 
 /*
- * The service of interface in (l3_svc.h) whose UDP port a checked IPv4
- * packet, not a fragment, is for; L3_SVC_MAX: none.
+ * The service of interface in (l3_svc.h) whose UDP port, or TCP port, a
+ * checked IPv4 packet, not a fragment, is for; L3_SVC_MAX: none.
  */
 static inline unsigned l3_svc_of(const struct l3_iface *in, const struct rte_mbuf *m,
 				 const struct rte_ipv4_hdr *ip)
 {
-	const struct rte_udp_hdr *uh;
-	uint32_t hlen;
+	bool udp = ip->next_proto_id == IPPROTO_UDP;
+	uint32_t hlen, l4 = udp ? sizeof(struct rte_udp_hdr) : sizeof(struct rte_tcp_hdr);
+	rte_be16_t dport;
 
-	if (ip->next_proto_id != IPPROTO_UDP ||
+	if ((!udp && ip->next_proto_id != IPPROTO_TCP) ||
 	    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
 		return L3_SVC_MAX;
 	hlen = (ip->version_ihl & 0xf) * 4u;
-	if (m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh) ||
-	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh))
+	if (m->data_len < RTE_ETHER_HDR_LEN + hlen + l4 ||
+	    rte_be_to_cpu_16(ip->total_length) < hlen + l4)
 		return L3_SVC_MAX;
-	uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
+	/* The destination port: at the same place in UDP and TCP. */
+	dport = ((const struct rte_udp_hdr *)((const uint8_t *)ip + hlen))->dst_port;
 	for (unsigned i = 0; i < l3_n_svcs; i++)
-		if ((in->svc & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port))
+		if ((in->svc & (1u << i)) &&
+		    (udp ? dport == rte_cpu_to_be_16(l3_svcs[i]->port)
+			 : l3_svcs[i]->tcp_port && dport == rte_cpu_to_be_16(l3_svcs[i]->tcp_port)))
 			return i;
 	return L3_SVC_MAX;
 }
@@ -213,8 +218,9 @@ static inline bool l3_svc_take(const struct l3_ctx *x, struct rte_mbuf *m, uint1
 	if (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
 	    (!rte_is_broadcast_ether_addr(&eh->dst_addr) &&
 	     !rte_is_same_ether_addr(&eh->dst_addr, &in->mac)) ||
-	    l3_check_ipv4(m, &ip) != L3_DROP_NONE || (svc = l3_svc_of(in, m, ip)) == L3_SVC_MAX)
-		return false;
+	    l3_check_ipv4(m, &ip) != L3_DROP_NONE || ip->next_proto_id != IPPROTO_UDP ||
+	    (svc = l3_svc_of(in, m, ip)) == L3_SVC_MAX)
+		return false; /* (TCP is for unicasts to the interface's address only) */
 	l3_meta(m)->svc = (uint8_t)svc;
 	l3_punt(x, m, ifc, in->vrf, L3_PUNT_SERVICE, L3_DROP_NONE, 0, now);
 	return true;

@@ -10,6 +10,7 @@
 
 #include <rte_cycles.h>
 #include <rte_icmp.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "ipv4.h"
@@ -185,9 +186,9 @@ static void echo_reply(struct rte_mbuf *m, uint16_t vrf)
 }
 
 /*
- * A datagram to a UDP service of interface sif (true: handed to it,
- * consumed); one that came in on another interface only to those that take
- * routed ones.
+ * A datagram to a UDP service of interface sif, or a segment to its TCP
+ * port (true: handed to it, consumed); one that came in on another
+ * interface only to those that take routed ones.
  */
 static bool svc_input(struct rte_mbuf *m, uint16_t sif, uint16_t vrf, const struct rte_ipv4_hdr *ip,
 		      uint32_t hlen)
@@ -195,14 +196,16 @@ static bool svc_input(struct rte_mbuf *m, uint16_t sif, uint16_t vrf, const stru
 	const struct l3_tables *t = rt_tables();
 	const struct rte_udp_hdr *uh = (const struct rte_udp_hdr *)((const uint8_t *)ip + hlen);
 	uint8_t on = t && sif ? t->iface[sif].svc : 0;
-	bool routed = sif != l3_meta(m)->iface;
+	bool routed = sif != l3_meta(m)->iface, udp = ip->next_proto_id == IPPROTO_UDP;
+	uint32_t l4 = udp ? sizeof(*uh) : sizeof(struct rte_tcp_hdr);
 
-	if (on == 0 || ip->next_proto_id != IPPROTO_UDP ||
-	    rte_be_to_cpu_16(ip->total_length) < hlen + sizeof(*uh) ||
-	    m->data_len < RTE_ETHER_HDR_LEN + hlen + sizeof(*uh))
+	if (on == 0 || (!udp && ip->next_proto_id != IPPROTO_TCP) ||
+	    rte_be_to_cpu_16(ip->total_length) < hlen + l4 ||
+	    m->data_len < RTE_ETHER_HDR_LEN + hlen + l4)
 		return false;
 	for (unsigned i = 0; i < l3_n_svcs; i++) {
-		if ((on & (1u << i)) && uh->dst_port == rte_cpu_to_be_16(l3_svcs[i]->port) &&
+		uint16_t port = udp ? l3_svcs[i]->port : l3_svcs[i]->tcp_port;
+		if ((on & (1u << i)) && port && uh->dst_port == rte_cpu_to_be_16(port) &&
 		    (!routed || (l3_svcs[i]->routed && l3_svcs[i]->routed(sif)))) {
 			l3_svcs[i]->input(m, sif, vrf);
 			return true;

@@ -668,11 +668,13 @@ static void svc_test_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 	rte_pktmbuf_free(m);
 }
 
-static struct l3_svc svc_test = { .name = "test", .port = 4000, .input = svc_test_input };
+static struct l3_svc svc_test = {
+	.name = "test", .port = 4000, .tcp_port = 4001, .input = svc_test_input
+};
 
 /* A UDP datagram to the router's address dst, port dport, on interface 1: its punt reason. */
-static uint8_t local_udp(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_t dport,
-			 uint16_t frag)
+static uint8_t local_l4(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_t dport,
+			uint16_t frag, uint8_t proto)
 {
 	struct rte_mbuf *m = frame(NULL, 0, 8 + 32, 0), *out = NULL;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
@@ -682,6 +684,8 @@ static uint8_t local_udp(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_
 
 	ip->dst_addr = rte_cpu_to_be_32(dst);
 	ip->fragment_offset = rte_cpu_to_be_16(frag);
+	ip->next_proto_id = proto;
+	ip4_set_cksum(ip);
 	uh->dst_port = rte_cpu_to_be_16(dport);
 	l3_burst_init(&b);
 	l3_forward(x, 1, m, ip, value, rte_get_tsc_cycles() + 10 * rte_get_tsc_hz(), &b);
@@ -690,6 +694,12 @@ static uint8_t local_udp(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_
 	reason = l3_meta(out)->reason;
 	rte_pktmbuf_free(out);
 	return reason;
+}
+
+static uint8_t local_udp(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_t dport,
+			 uint16_t frag)
+{
+	return local_l4(x, value, dst, dport, frag, IPPROTO_UDP);
 }
 
 /*
@@ -757,6 +767,14 @@ static void test_unicast_to_service_uses_service_budget(void **state)
 	assert_int_equal(local_udp(&x, g1, 0x0a000001, 4000, 0x2000), L3_PUNT_LOCAL);
 	assert_int_equal(local_udp(&x, g2, 0x0a000101, 4000, 0), L3_PUNT_LOCAL);
 	assert_int_equal(lw->svc_limited[1][svc_test.idx], 1);
+	/*
+	 * Its TCP port is the service's too, in its budget (spent: refused and
+	 * counted); TCP to its UDP port, or UDP to its TCP port, is local.
+	 */
+	assert_int_equal(local_l4(&x, g1, 0x0a000001, 4001, 0, IPPROTO_TCP), UINT8_MAX);
+	assert_int_equal(lw->svc_limited[1][svc_test.idx], 2);
+	assert_int_equal(local_l4(&x, g1, 0x0a000001, 4000, 0, IPPROTO_TCP), L3_PUNT_LOCAL);
+	assert_int_equal(local_udp(&x, g1, 0x0a000001, 4001, 0), L3_PUNT_LOCAL);
 
 	nh_put(&l3_nh, g1);
 	nh_put(&l3_nh, g2);
