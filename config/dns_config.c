@@ -87,6 +87,10 @@ static const struct cfg_field server_fields[] = {
 		  "128"),
 	CFG_FIELD(struct tessd_dns_server_cfg, forward_timeout_ms, "forward_timeout_ms",
 		  INT(100, 30000), false, "2000"),
+	/* DNS over TCP: a connection slot each, for one query and its answer (RFC 7766). */
+	CFG_FIELD(struct tessd_dns_server_cfg, tcp_conns, "tcp_conns", INT(0, 64), false, "8"),
+	CFG_FIELD(struct tessd_dns_server_cfg, tcp_timeout_ms, "tcp_timeout_ms", INT(100, 60000),
+		  false, "5000"),
 	{ 0 },
 };
 

@@ -322,6 +322,8 @@ struct tessd_dns_server_cfg {
 	uint32_t qps;         /* queries answered per second */
 	uint32_t max_pending; /* forwarded queries waiting for an answer */
 	uint32_t forward_timeout_ms;
+	uint32_t tcp_conns; /* TCP connections open at once; 0: no TCP */
+	uint32_t tcp_timeout_ms;
 };
 
 struct tessd_dns_cfg {

@@ -12,11 +12,12 @@ import os
 import re
 import signal
 import stat
+import struct
 import subprocess
 import time
 
 from scapy.layers.dns import DNS, DNSQR
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -64,7 +65,8 @@ class DnsTopo:
             {"interface": "acme-lan", "forwarders": [RESOLVER], "forward_timeout_ms": 500,
              "records": [{"name": "www", "address": "10.20.0.80"}]},
             # bravo: no resolver, its own zone only.
-            {"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30}]}
+            {"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30, "tcp_conns": 2,
+             "tcp_timeout_ms": 500}]}
         self.pe.start()
         self.ns = {}
         for t in TENANTS:
@@ -160,6 +162,11 @@ def test_dynamic_names_forwarding_and_refusal(cleanup, tmp_path):
     # The other tenant's zone is not this one's: no forwarders in bravo, refused.
     out = t.dig("bravo", "desk1.acme.test")
     assert status(out) == "REFUSED" and "ra" not in flags(out), out
+    # Over TCP: the same answers, the connection closed after them.
+    for n in TENANTS:
+        out = t.dig(n, "+tcp", f"desk1.{n}.test")
+        assert answers(out, "A") == [ip[n]] and "(TCP)" in out, out
+        assert answers(t.dig(n, "+tcp", "-x", ip[n]), "PTR") == [f"desk1.{n}.test."]
     # A configured record; TTLs as configured.
     out = t.dig("acme", "www.acme.test", "+noall", "+answer")
     assert out.split()[-1] == "10.20.0.80" and out.split()[1] == "60", out
@@ -171,6 +178,8 @@ def test_dynamic_names_forwarding_and_refusal(cleanup, tmp_path):
     out = t.dig("acme", "host.ext.test")
     assert status(out) == "NOERROR" and answers(out, "A") == ["1.2.3.4"], out
     assert "ra" in flags(out) and "aa" not in flags(out), out
+    out = t.dig("acme", "+tcp", "tcp.ext.test")  # asked over TCP, forwarded over UDP
+    assert answers(out, "A") == ["1.2.3.4"] and "(TCP)" in out, out
     s = t.stats()["acme-lan"]
     assert s["forwarded"] >= 1 and s["forward_replies"] >= 1 and s["forward_timeouts"] == 0
     # The resolver gone: SERVFAIL at forward_timeout_ms.
@@ -253,3 +262,74 @@ def test_malformed_queries_counted_and_answered_formerr(cleanup, tmp_path):
                   "malformed counted")
     # The server still answers.
     assert status(t.dig("bravo", "desk2.bravo.test")) == "NOERROR"
+
+
+SPLIT = """
+import socket, struct, sys, time
+q = bytes.fromhex(sys.argv[1])
+s = socket.create_connection(("10.20.0.1", 53), timeout=3)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.send(struct.pack("!H", len(q))[:1]); time.sleep(0.05)
+s.send(struct.pack("!H", len(q))[1:] + q[:5]); time.sleep(0.05)
+s.send(q[5:])
+data = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.hex())
+"""
+
+
+HOLD = """
+import socket, time
+a = [socket.create_connection(("10.20.0.1", 53), timeout=3) for _ in range(2)]
+try:
+    socket.create_connection(("10.20.0.1", 53), timeout=3)
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+for s in a:
+    try:
+        print("closed" if s.recv(10) == b"" else "data")
+    except ConnectionResetError:
+        print("reset")
+"""
+
+
+def test_tcp_split_queries_limits_and_resets(cleanup, tmp_path):
+    t = DnsTopo(cleanup, tmp_path)
+    ip = t.lease("bravo", "desk3")
+    ns = t.ns["bravo"]
+    # A query framed across three segments; the answer, then the server's FIN.
+    q = bytes(DNS(id=0x4242, rd=1, qd=DNSQR(qname="DESK3.bravo.test")))
+    out = ns.run("python3", "-c", SPLIT, q.hex()).stdout.strip()
+    data = bytes.fromhex(out)
+    assert struct.unpack("!H", data[:2])[0] == len(data) - 2
+    d = DNS(data[2:])
+    assert d.id == 0x4242 and d.rcode == 0 and d.an.rdata == ip, d.show(dump=True)
+    gw_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "bravo-lan")
+    sock = ns.raw_socket(ns.ifc)
+
+    def seg(sport, flags, seq=1000, ack=0):
+        return bytes(Ether(src=DESK_MAC, dst=gw_mac) / IP(src=ip, dst=GW)
+                     / TCP(sport=sport, dport=53, flags=flags, seq=seq, ack=ack))
+
+    def replies(want, timeout=3):
+        def match(b):
+            p = Ether(b)
+            return TCP in p and p[TCP].sport == 53 and p[IP].dst == ip
+        return [Ether(b)[TCP] for b in tess.recv_frames(sock, match, want, timeout)]
+
+    # No connection: an ACK gets a reset at its ack number (RFC 793).
+    sock.send(seg(40001, "A", seq=5, ack=777))
+    r = replies(1)
+    assert r and r[0].flags.R and r[0].seq == 777, r
+    # Two connections at most (tcp_conns): the third is refused (reset); the
+    # two left idle are reset at tcp_timeout_ms, and their slots free again.
+    out = ns.run("python3", "-c", HOLD).stdout.split()
+    assert out == ["refused", "reset", "reset"], out
+    s = t.stats()["bravo-lan"]
+    assert s["tcp_refused"] == 1 and s["tcp_timeouts"] == 2 and s["tcp_resets"] >= 1, s
+    assert status(t.dig("bravo", "+tcp", "desk3.bravo.test")) == "NOERROR"

@@ -15,7 +15,8 @@
 
 static uint16_t client_limit(const struct dns_client *c, const struct dns_query *q)
 {
-	(void)c;
+	if (c->tcp >= 0)
+		return UINT16_MAX;
 	if (!q->edns)
 		return DNS_UDP_MIN;
 	return q->udp_size < DNS_EDNS_SIZE ? q->udp_size : DNS_EDNS_SIZE;
@@ -29,6 +30,10 @@ void dns_send(struct dns_srv *s, const struct dns_client *c, const uint8_t *payl
 	struct rte_udp_hdr *uh;
 	struct rte_mbuf *m;
 
+	if (c->tcp >= 0) {
+		dns_tcp_send(s, c, payload, len);
+		return;
+	}
 	if (!l3_svc_iface_mac(s->ifid, &own))
 		return;
 	m = l3_svc_alloc();
@@ -202,7 +207,8 @@ void dns_udp_input(struct dns_srv *s, struct rte_mbuf *m)
 	ulen = rte_be_to_cpu_16(uh->dgram_len);
 	c = (struct dns_client){ .ip = rte_be_to_cpu_32(ip->src_addr),
 				 .own = rte_be_to_cpu_32(ip->dst_addr),
-				 .port = rte_be_to_cpu_16(uh->src_port) };
+				 .port = rte_be_to_cpu_16(uh->src_port),
+				 .tcp = -1 };
 	rte_ether_addr_copy(&eh->src_addr, &c.mac);
 	/* To its own address only: a broadcast or 0.0.0.0 sender is nobody to answer. */
 	if (sc == NULL || l3_svc_iface_addr(s->ifid, c.own) != c.own || c.ip == 0 || c.port == 0) {

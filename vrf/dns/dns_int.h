@@ -31,6 +31,10 @@
 	_(truncated)         \
 	_(name_conflicts)    \
 	_(records_full)      \
+	_(tcp_conns)         \
+	_(tcp_refused)       \
+	_(tcp_timeouts)      \
+	_(tcp_resets)        \
 	_(no_mbuf)
 
 #define DNS_CNT_FIELD(n) uint64_t n;
@@ -43,7 +47,9 @@ struct dns_client {
 	struct rte_ether_addr mac; /* its frame's source: the last hop to answer through */
 	uint32_t ip, own;          /* its address, ours it asked (host order) */
 	uint16_t port;
-	uint16_t limit; /* what its reply may take: 512, or its EDNS size (at most ours) */
+	int16_t tcp;      /* over TCP: its connection's slot, else -1 */
+	uint32_t tcp_gen; /* that connection's generation (its slot reused since: dropped) */
+	uint16_t limit;   /* its reply's size: 512, its EDNS size (at most ours); TCP 65535 */
 };
 
 /* A query forwarded to a resolver, waiting for the answer. */
@@ -54,6 +60,21 @@ struct dns_pending {
 	uint64_t deadline; /* TSC: SERVFAIL then */
 	struct dns_client c;
 	struct dns_query q;
+};
+
+/* A minimal DNS-over-TCP connection (RFC 7766): one query, its answer, close. */
+enum dns_tcp_state { DT_FREE, DT_SYN_RCVD, DT_OPEN, DT_WAITING, DT_CLOSING };
+#define DNS_TCP_QUERY_MAX 1024 /* a longer query is refused (reset) */
+struct dns_tcp {
+	uint8_t state;
+	uint32_t gen;
+	struct rte_ether_addr mac;
+	uint32_t ip, own;
+	uint16_t port, mss;
+	uint32_t snd_nxt, rcv_nxt; /* sequence numbers */
+	uint64_t deadline;         /* TSC: reset then, whatever the state */
+	uint16_t have;             /* bytes of the framed query so far */
+	uint8_t buf[2 + DNS_TCP_QUERY_MAX];
 };
 
 struct dns_srv {
@@ -74,6 +95,8 @@ struct dns_srv {
 	struct dns_pending *pend;
 	uint32_t n_pend, max_pend;
 	uint32_t fwd_next;
+	struct dns_tcp *tcp;
+	uint32_t n_tcp, n_tcp_slots, tcp_gen; /* open, slots (tcp_conns), last generation */
 };
 
 extern struct dns_srv *dns_srvs;
@@ -99,5 +122,10 @@ void dns_forward(struct dns_srv *s, const struct dns_client *c, const struct dns
 bool dns_forward_reply(struct rte_mbuf *m, uint16_t iif, uint16_t vrf);
 void dns_forward_expire(struct dns_srv *s, uint64_t now);
 void dns_forward_fini(struct dns_srv *s);
+
+/* dns_tcp.c: a segment to port 53 (consumed); an answer on connection c->tcp; timeouts. */
+void dns_tcp_input(struct dns_srv *s, struct rte_mbuf *m);
+void dns_tcp_send(struct dns_srv *s, const struct dns_client *c, const uint8_t *p, size_t len);
+void dns_tcp_expire(struct dns_srv *s, uint64_t now);
 
 #endif

@@ -176,6 +176,7 @@ static void srv_free(struct dns_srv *s)
 	dns_zone_fini(&s->z);
 	free(s->refused);
 	free(s->pend);
+	free(s->tcp);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -192,6 +193,16 @@ static void srv_take(struct dns_srv *s, struct dns_srv *o)
 	s->refused = o->refused;
 	s->n_refused = o->n_refused;
 	o->refused = NULL;
+	/* Open connections stay in their slots (waiting answers name them), those that fit. */
+	s->tcp_gen = o->tcp_gen;
+	for (uint32_t i = 0; i < o->n_tcp_slots; i++) {
+		if (o->tcp[i].state == DT_FREE)
+			continue;
+		if (i < s->n_tcp_slots) {
+			s->tcp[i] = o->tcp[i];
+			s->n_tcp++;
+		}
+	}
 	/* Waiting queries that fit the new table stay (it holds max_pending). */
 	for (uint32_t i = 0, k = 0; i < o->max_pend; i++) {
 		if (!o->pend[i].used)
@@ -233,10 +244,12 @@ static void dns_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		s->vrf = s->ifid ? l3_svc_iface_vrf(s->ifid) : 0;
 		s->max_pend = sc->max_pending;
 		s->pend = calloc(s->max_pend, sizeof(*s->pend));
+		s->n_tcp_slots = sc->tcp_conns;
+		s->tcp = sc->tcp_conns ? calloc(sc->tcp_conns, sizeof(*s->tcp)) : NULL;
 		o = s->ifid ? dns_by_if[s->ifid] : NULL;
 		if (o && strcmp(o->iface, s->iface) != 0)
 			o = NULL;
-		if (s->pend == NULL) {
+		if (s->pend == NULL || (sc->tcp_conns && s->tcp == NULL)) {
 			sync_errors++;
 			DP_LOG(ERR, "dns: no memory for the server of %s: not served", s->iface);
 			continue;
@@ -287,6 +300,8 @@ static void dns_poll(const struct tessd_cfg *cfg, uint64_t now)
 			continue;
 		if (s->n_pend)
 			dns_forward_expire(s, now);
+		if (s->n_tcp)
+			dns_tcp_expire(s, now);
 		/* The interface's leases changed: its names follow. */
 		if (dhcp_bound_version(s->ifid) != s->dhcp_version && (sc = dns_srv_cfg(s)) &&
 		    zone_build(s, sc) < 0)
@@ -307,16 +322,18 @@ static void dns_input(struct rte_mbuf *m, uint16_t iface, uint16_t vrf)
 		return;
 	}
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
-	if (ip->next_proto_id == IPPROTO_UDP) {
+	if (ip->next_proto_id == IPPROTO_UDP)
 		dns_udp_input(s, m);
-		return;
-	}
-	rte_pktmbuf_free(m);
+	else if (ip->next_proto_id == IPPROTO_TCP)
+		dns_tcp_input(s, m);
+	else
+		rte_pktmbuf_free(m);
 }
 
 static struct l3_svc dns_svc = {
 	.name = "dns",
 	.port = DNS_PORT,
+	.tcp_port = DNS_PORT,
 	.mark = tessd_dns_mark,
 	.input = dns_input,
 	.local = dns_forward_reply,
