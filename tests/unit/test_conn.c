@@ -306,6 +306,36 @@ static void test_keep_callback(void **state)
 	conn_destroy(t);
 }
 
+/* A worker's conn_kill landing while keep decides (forced false): keep is asked once only. */
+static bool keep_then_killed(void *arg, struct conn_entry *e, bool forced)
+{
+	struct kept *k = arg;
+
+	if (forced) {
+		k->forced++;
+		return false;
+	}
+	k->asked++;
+	conn_kill(e); /* what another worker may do at this very moment */
+	return false; /* not kept: the service freed what e held (a NAT port) */
+}
+
+static void test_kill_during_keep(void **state)
+{
+	struct kept k = { 0 };
+	struct conn_table *t = table(64, 1, keep_then_killed, &k);
+	struct conn_tuple o = tup(1, 17, 0x0a000005, 1234, 0, 0);
+	int err, dir;
+
+	(void)state;
+	assert_non_null(conn_new(t, 0, 1, CONN_F_ONEWAY, &o, NULL, NULL, 0, 0, &err));
+	assert_int_equal(conn_expire(t, 1000 * HZ, 64), 1);
+	assert_null(conn_lookup(t, &o, &dir));
+	assert_int_equal(k.asked, 1);
+	assert_int_equal(k.forced, 0); /* a second call would free the port twice */
+	conn_destroy(t);
+}
+
 /* Readers racing creation and expiry: a looked-up entry never changes under them. */
 #define STABLE 512
 #define CHURN  4096
@@ -450,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_owner_limit),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_keep_callback),
+		cmocka_unit_test(test_kill_during_keep),
 		cmocka_unit_test(test_readers_race_writers),
 		cmocka_unit_test(test_bad_params),
 	};

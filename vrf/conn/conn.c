@@ -443,11 +443,13 @@ uint64_t conn_expires_in(const struct conn_table *t, const struct conn_entry *e,
 	return (uint64_t)idle >= to ? 0 : (to - (uint64_t)idle) / t->tsc_hz;
 }
 
-static bool is_due(const struct conn_table *t, struct conn_entry *e, uint64_t now)
+/* Whether e is due now; *killed: whether by conn_kill (the one read of the flag). */
+static bool is_due(const struct conn_table *t, struct conn_entry *e, uint64_t now, bool *killed)
 {
 	int64_t idle = (int64_t)(now - __atomic_load_n(&e->last, __ATOMIC_RELAXED));
 
-	if (__atomic_load_n(&e->seen, __ATOMIC_RELAXED) & CONN_SEEN_KILL)
+	*killed = __atomic_load_n(&e->seen, __ATOMIC_RELAXED) & CONN_SEEN_KILL;
+	if (*killed)
 		return true;
 	return idle > 0 && (uint64_t)idle > timeout_of(t, e);
 }
@@ -464,18 +466,20 @@ unsigned conn_expire(struct conn_table *t, uint64_t now, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		struct conn_entry *e = &t->e[t->cursor];
 		uint8_t live = __atomic_load_n(&e->live, __ATOMIC_ACQUIRE);
+		bool killed;
 
 		t->cursor = t->cursor + 1 == t->capacity ? 0 : t->cursor + 1;
-		if (live == CONN_FREE || (live == CONN_LIVE && !is_due(t, e, now)))
+		if (live == CONN_FREE || (live == CONN_LIVE && !is_due(t, e, now, &killed)))
 			continue;
 		if (live == CONN_LIVE) {
-			if (!(e->seen & CONN_SEEN_KILL) && t->keep &&
-			    t->keep(t->keep_arg, e, false)) {
+			/* killed read once: a conn_kill racing us must not get keep called twice.
+			 */
+			if (!killed && t->keep && t->keep(t->keep_arg, e, false)) {
 				__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
 				continue;
 			}
 			unindex(t, e, n_keys(e));
-			if (e->seen & CONN_SEEN_KILL && t->keep)
+			if (killed && t->keep)
 				t->keep(t->keep_arg, e, true);
 			expired++;
 		}
