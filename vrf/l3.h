@@ -125,13 +125,23 @@ enum l3_punt {
 
 /* Metadata in an mbuf's dynamic field, for punts (worker -> control) and injects. */
 struct l3_meta {
-	uint16_t iface; /* punt: the interface it came in on (0: the router made it) */
-	uint16_t vrf;   /* punt: that interface's VRF */
-	uint16_t oif;   /* held or injected: the interface it leaves by */
-	uint8_t reason; /* punt: enum l3_punt */
-	uint8_t svc;    /* punt SERVICE: which (l3_svc.idx) */
-	uint32_t mtu;   /* punt FRAG_NEEDED: the next-hop MTU */
+	uint16_t iface;     /* punt: the interface it came in on (0: the router made it) */
+	uint16_t vrf;       /* punt: that interface's VRF */
+	uint16_t oif;       /* held or injected: the interface it leaves by */
+	uint8_t reason;     /* punt: enum l3_punt */
+	uint8_t svc;        /* punt SERVICE: which (l3_svc.idx) */
+	uint32_t mtu;       /* punt FRAG_NEEDED: the next-hop MTU */
+	uint16_t route_vrf; /* arc "ip4" with L3_ARG_VRF: the VRF ip4-route looks it up in */
 };
+
+/*
+ * A burst's per-packet arg on arc "ip4": the interface the packet came in
+ * on, and L3_ARG_VRF when a stage before ip4-route chose the VRF it is
+ * routed in (l3_meta(m)->route_vrf; a translation into another VRF), not
+ * its interface's. Interface ids stay below L3_ARG_VRF.
+ */
+#define L3_ARG_VRF      0x8000u
+#define L3_ARG_IFACE(a) ((uint16_t)((a) & ~L3_ARG_VRF))
 
 extern int l3_meta_offset;
 

@@ -144,8 +144,9 @@ static inline void l3_drop(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
  * To the control thread. "why" is counted as a drop when the packet will
  * not be forwarded as it is (an ICMP error answers it), L3_DROP_NONE if not.
  */
-static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t iface, uint16_t vrf,
-			   enum l3_punt reason, enum l3_drop why, uint32_t mtu, uint64_t now)
+static inline void l3_punt_via(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t iface,
+			       uint16_t vrf, uint16_t route_vrf, enum l3_punt reason,
+			       enum l3_drop why, uint32_t mtu, uint64_t now)
 {
 	struct l3_meta *meta = l3_meta(m);
 	struct l3_worker *w = c->lw;
@@ -162,6 +163,7 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 	}
 	meta->iface = iface;
 	meta->vrf = vrf;
+	meta->route_vrf = route_vrf;
 	meta->reason = (uint8_t)reason;
 	meta->mtu = mtu;
 	if (rte_ring_sp_enqueue(w->punt, m) != 0) {
@@ -172,6 +174,13 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 	dp_cnt_add(&w->vrfc[vrf].punted, 1);
 	if (why != L3_DROP_NONE)
 		l3_count_drop(c, iface, vrf, why);
+}
+
+/* A punt of a packet routed in its interface's VRF. */
+static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t iface, uint16_t vrf,
+			   enum l3_punt reason, enum l3_drop why, uint32_t mtu, uint64_t now)
+{
+	l3_punt_via(c, m, iface, vrf, vrf, reason, why, mtu, now);
 }
 
 /*
@@ -406,10 +415,13 @@ static inline void l3_sent(const struct l3_ctx *x, uint16_t vrf, uint16_t oif, s
 	l3_send(x, oif, m);
 }
 
-/* Forwarding of one packet after its lookup: value is its route's next-hop group. */
-static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_mbuf *m,
-			      struct rte_ipv4_hdr *ip, uint32_t value, uint64_t now,
-			      struct l3_burst *b)
+/*
+ * Forwarding of one packet after its lookup in VRF lvrf (its interface's,
+ * or another a stage chose): value is its route's next-hop group.
+ */
+static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, uint16_t lvrf,
+			      struct rte_mbuf *m, struct rte_ipv4_hdr *ip, uint32_t value,
+			      uint64_t now, struct l3_burst *b)
 {
 	uint16_t vrf = x->t->iface[iif].vrf;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
@@ -424,7 +436,7 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_m
 	 * publishing its interfaces and installing its routes) and counts it.
 	 */
 	if (value == FIB_NO_ROUTE) {
-		l3_punt(x, m, iif, vrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
+		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 		return;
 	}
 	g = nh_group(&l3_nh, value);
@@ -433,43 +445,46 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_m
 		value = fib_lookup(&l3_fib, g->target_vrf, dst);
 		g = nh_group(&l3_nh, value);
 		if (value == FIB_NO_ROUTE || g->type == NH_VRF) {
-			l3_punt(x, m, iif, vrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
+			l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 			return;
 		}
 	}
 	switch (g->type) {
 	case NH_LOCAL:
-		l3_punt(x, m, iif, vrf, l3_local_reason(x, iif, g, m, ip), L3_DROP_NONE, 0, now);
+		l3_punt_via(x, m, iif, vrf, lvrf, l3_local_reason(x, iif, g, m, ip), L3_DROP_NONE,
+			    0, now);
 		return;
 	case NH_BLACKHOLE:
 		l3_drop(x, m, iif, vrf, L3_DROP_BLACKHOLE);
 		return;
 	case NH_REJECT:
-		l3_punt(x, m, iif, vrf, L3_PUNT_REJECT, L3_DROP_REJECT, 0, now);
+		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_REJECT, L3_DROP_REJECT, 0, now);
 		return;
 	default:
 		break;
 	}
 	if (unlikely(ip->time_to_live <= 1)) {
-		l3_punt(x, m, iif, vrf, L3_PUNT_TTL, L3_DROP_TTL_EXCEEDED, 0, now);
+		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_TTL, L3_DROP_TTL_EXCEEDED, 0, now);
 		return;
 	}
 	path = &g->path[g->n > 1 ? ip4_flow_hash(ip, m->data_len - RTE_ETHER_HDR_LEN) % g->n : 0];
 	o = &x->t->iface[path->iface];
 	if (unlikely(!o->on)) {
-		l3_punt(x, m, iif, vrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
+		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 		return;
 	}
 	if (unlikely((ip->version_ihl & 0xf) != 5)) {
-		l3_punt(x, m, iif, vrf, L3_PUNT_SLOW, L3_DROP_NONE, 0, now); /* IP options */
+		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_SLOW, L3_DROP_NONE, 0,
+			    now); /* IP options */
 		return;
 	}
 	if (unlikely(rte_be_to_cpu_16(ip->total_length) > o->mtu)) {
 		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
-			l3_punt(x, m, iif, vrf, L3_PUNT_FRAG_NEEDED, L3_DROP_FRAG_NEEDED, o->mtu,
-				now);
+			l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_FRAG_NEEDED, L3_DROP_FRAG_NEEDED,
+				    o->mtu, now);
 		else
-			l3_punt(x, m, iif, vrf, L3_PUNT_SLOW, L3_DROP_NONE, 0, now); /* fragment */
+			l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_SLOW, L3_DROP_NONE, 0,
+				    now); /* fragment */
 		return;
 	}
 	/* One hash lookup per next hop and burst: the entry stays valid until quiescence. */
@@ -483,7 +498,7 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, struct rte_m
 	ne = b->nh;
 	mac = ne ? __atomic_load_n(&ne->mac, __ATOMIC_ACQUIRE) : 0;
 	if (unlikely(!(mac & NEIGH_MAC_VALID))) {
-		l3_punt(x, m, iif, vrf, L3_PUNT_RESOLVE, L3_DROP_NONE, 0, now);
+		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_RESOLVE, L3_DROP_NONE, 0, now);
 		return;
 	}
 	l3_ttl_decrement(ip);
@@ -577,7 +592,8 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 
 /*
  * Stage ip4-route: checked IPv4 packets (b->arg: their interface) looked up
- * in their VRFs' FIBs together, then forwarded each.
+ * in their VRFs' FIBs together (the interface's, or with L3_ARG_VRF the one
+ * a stage before chose), then forwarded each.
  */
 static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 {
@@ -589,14 +605,18 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 	l3_burst_init(&b);
 	b.hold = l3_hooks_out_any(x->s);
 	for (uint16_t i = 0; i < bu->n; i++) {
+		uint16_t a = bu->arg[i];
+
 		iph[i] = rte_pktmbuf_mtod_offset(bu->pkts[i], struct rte_ipv4_hdr *,
 						 RTE_ETHER_HDR_LEN);
-		vrfs[i] = x->t->iface[bu->arg[i]].vrf;
+		vrfs[i] = unlikely(a & L3_ARG_VRF) ? l3_meta(bu->pkts[i])->route_vrf
+						   : x->t->iface[a].vrf;
 		dst[i] = rte_be_to_cpu_32(iph[i]->dst_addr);
 	}
 	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
 	for (uint16_t i = 0; i < bu->n; i++)
-		l3_forward(x, bu->arg[i], bu->pkts[i], iph[i], res[i], bu->now, &b);
+		l3_forward(x, L3_ARG_IFACE(bu->arg[i]), vrfs[i], bu->pkts[i], iph[i], res[i],
+			   bu->now, &b);
 	if (unlikely(b.held.n))
 		l3_send_held(x, &b, bu->port, bu->now);
 	l3_burst_flush(&b);

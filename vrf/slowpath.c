@@ -289,7 +289,7 @@ static void slow_forward(struct rte_mbuf *m)
 	const struct l3_iface *o;
 	enum l3_drop why;
 
-	g = route_to(vrf, dst, &why);
+	g = route_to(meta->route_vrf, dst, &why); /* where ip4-route looked it up */
 	if (g == NULL) {
 		if (why == L3_DROP_NONE) {
 			local_input(m); /* became ours meanwhile */

@@ -688,7 +688,8 @@ static uint8_t local_l4(struct l3_ctx *x, uint32_t value, uint32_t dst, uint16_t
 	ip4_set_cksum(ip);
 	uh->dst_port = rte_cpu_to_be_16(dport);
 	l3_burst_init(&b);
-	l3_forward(x, 1, m, ip, value, rte_get_tsc_cycles() + 10 * rte_get_tsc_hz(), &b);
+	l3_forward(x, 1, x->t->iface[1].vrf, m, ip, value,
+		   rte_get_tsc_cycles() + 10 * rte_get_tsc_hz(), &b);
 	if (rte_ring_sc_dequeue(x->lw->punt, (void **)&out) != 0)
 		return UINT8_MAX; /* dropped: over its budget */
 	reason = l3_meta(out)->reason;
