@@ -382,6 +382,57 @@ int tessd_policers_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* A burst as configured, or (set 0) 100 ms of kbps, at least a full frame. */
 uint32_t tessd_policer_burst(uint32_t set, uint32_t kbps);
 
+/* ---- NAT44 (vrf/nat) ---- */
+
+/* A pool's addresses at most: its port bitmaps are allocated whole. */
+#define TESS_NAT_POOL_MAX_ADDRS 1024
+#define TESS_NAT_MAX_STATICS    4096 /* static mappings of one instance */
+#define TESS_NAT_PROTO_LEN      8
+
+struct tessd_nat_pool_cfg {
+	char name[TESS_NAME_LEN];
+	struct cfg_prefix4 prefix; /* its outside addresses */
+	uint32_t port_min, port_max;
+	uint32_t block_size; /* ports a subscriber (inside address) gets at once */
+};
+
+enum tessd_nat_proto { TESS_NAT_ALL, TESS_NAT_TCP, TESS_NAT_UDP };
+
+struct tessd_nat_static_cfg {
+	uint32_t outside; /* host order */
+	uint32_t inside;
+	uint32_t proto; /* enum tessd_nat_proto: all (1:1) or a port forward */
+	uint32_t outside_port, inside_port;
+};
+
+struct tessd_nat_inst_cfg {
+	char name[TESS_NAME_LEN];
+	char inside_vrf[TESS_NAME_LEN];
+	char outside_vrf[TESS_NAME_LEN];
+	char pool[TESS_NAME_LEN]; /* "": static mappings only */
+	uint32_t max_blocks;      /* of the pool's port blocks, at most */
+	uint32_t max_sessions;
+	uint32_t tcp_established, tcp_transitory, udp, udp_single, icmp; /* seconds */
+	struct tessd_nat_static_cfg *statics;
+	uint32_t n_statics;
+};
+
+struct tessd_nat_cfg {
+	uint32_t session_capacity; /* the session table's entries (start-up only) */
+	struct tessd_nat_pool_cfg *pools;
+	uint32_t n_pools;
+	struct tessd_nat_inst_cfg *instances;
+	uint32_t n_instances;
+};
+
+extern const struct cfg_node tessd_nat_schema;
+extern const struct cfg_node tessd_nat_inst_schema;
+extern const struct cfg_node tessd_nat_static_schema;
+extern const char *const tess_nat_protos[];
+int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+/* The pool of that name, or NULL. */
+const struct tessd_nat_pool_cfg *tessd_cfg_nat_pool(const struct tessd_cfg *cfg, const char *name);
+
 struct tessd_cfg {
 	struct tessd_eal_cfg eal;
 	struct tessd_ctl_cfg control;
@@ -395,6 +446,7 @@ struct tessd_cfg {
 	struct tessd_dns_cfg dns;
 	struct tessd_policer_cfg *policers;
 	uint32_t n_policers;
+	struct tessd_nat_cfg nat;
 };
 
 extern const struct cfg_node tessd_cfg_schema;

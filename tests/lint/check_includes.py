@@ -25,6 +25,7 @@ ALLOWED = {
     "vrf/conn": CORE,
     "vrf/dns": CORE + ["vrf", "vrf/dhcp"],  # UDP services; leases host names (dhcp.h)
     "vswitch/policer": CORE + ["vswitch", "vrf"],  # router interface ids (router_int.h)
+    "vrf/nat": CORE + ["vrf", "vswitch", "vrf/conn"],  # arc "ip4" and the FIB; sessions
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAT44 (the nat module): one instance per tenant (inside) VRF, translating
+ * toward an outside VRF (the provider's internet VRF) with a pool of port
+ * blocks and static mappings. Sessions are entries of the connection table
+ * (vrf/conn/conn.h): original tuple as the packet arrived, reply tuple as
+ * its answer arrives, so a packet matching key[d] of an entry leaves as the
+ * reverse of key[1 - d] and is routed in that tuple's VRF.
+ *
+ * Entries of an instance (slot s): sessions under owner 2s (limited to
+ * max_sessions), and its records under owner 2s + 1 (limited to twice
+ * that: a session needs at most one mapping, a mapping one subscriber):
+ * a subscriber
+ * record (its inside address: which port block it holds) and a mapping
+ * record per inside address, port and protocol (the outside port; RFC 4787
+ * endpoint-independent mapping: every session from it uses that port).
+ * Records stay while something uses them (the table's keep callback
+ * counts references) and then for the protocol's timeout.
+ */
+#ifndef TESS_NAT_H
+#define TESS_NAT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "conn.h"
+#include "ctl_server.h"
+#include "dp.h"
+#include "drop.h"
+#include "tessd_config.h"
+
+#define NAT_MAX_SLOTS 8192 /* instances, those going away included */
+#define NAT_MAX_VRFS  4096
+
+/* What an entry of the table is to NAT (user[0] & NAT_KIND_MASK). */
+#define NAT_SESSION_PAT    1ull /* user[0]: kind */
+#define NAT_SESSION_STATIC 2ull
+#define NAT_MAPPING        3ull /* user[0]: kind | port << 8 | addr << 24; user[1]: sessions */
+#define NAT_SUBSCRIBER     4ull /* user[0]: kind | block << 8; user[1]: mappings */
+#define NAT_KIND_MASK      0xffull
+
+/* A pool's port blocks and ports, shared by the instances using it (lock-free bitmaps). */
+struct nat_pool {
+	char name[TESS_NAME_LEN];
+	struct tessd_nat_pool_cfg cfg; /* as built: a pool whose config changes is a new one */
+	uint32_t base;                 /* first address, host order */
+	uint32_t n_addrs;
+	uint32_t blocks_per_addr;
+	uint32_t n_blocks;
+	uint32_t block_words; /* 64-bit words of one block's port bitmap */
+	uint64_t *block_used; /* a bit per block (atomic) */
+	uint64_t *port_used;  /* block_words per block (atomic) */
+	uint32_t users;       /* instances (live or retiring) on it; control thread */
+	bool live;            /* in the running config */
+};
+
+struct nat_static {
+	uint32_t outside, inside; /* host order */
+	uint8_t proto;            /* 0: all (1:1), IPPROTO_TCP, IPPROTO_UDP */
+	uint16_t outside_port, inside_port;
+};
+
+/* Counters of an instance, per worker. */
+#define NAT_COUNTERS(X)                                                                            \
+	X(created)                                                                                 \
+	X(translated_out)                                                                          \
+	X(translated_in) X(hairpinned) X(port_exhausted) X(limit) X(table_full) X(unknown_inbound) \
+		X(unsupported)
+struct nat_wcnt {
+#define NAT_CNT_FIELD(n) uint64_t n;
+	NAT_COUNTERS(NAT_CNT_FIELD)
+#undef NAT_CNT_FIELD
+};
+
+/* An instance as workers see it; kept while it has entries, even after its config went. */
+struct nat_inst {
+	char name[TESS_NAME_LEN];
+	uint16_t slot;
+	uint16_t in_vrf, out_vrf;
+	struct nat_pool *pool; /* NULL: statics only */
+	uint32_t max_blocks;   /* (atomic: a change keeps the instance) */
+	uint32_t blocks;       /* held by its subscribers (atomic) */
+	bool live;             /* in the running config; else going once its entries are gone */
+	struct nat_wcnt base;  /* at stats.reset */
+};
+
+/* Addresses workers match: pool and static outside addresses, static inside ones. */
+#define NAT_ADDR_POOL       1
+#define NAT_ADDR_STATIC_OUT 2
+#define NAT_ADDR_STATIC_IN  3
+struct nat_addr {
+	uint64_t key; /* kind << 48 | vrf << 32 | address; 0: empty */
+	uint16_t pi;  /* the instance (nat_part.pi) */
+	uint8_t kind;
+};
+
+/* An instance in a snapshot: its state, and its static mappings of this config. */
+struct nat_pinst {
+	struct nat_inst *n;
+	uint32_t n_statics;
+	struct nat_static *statics;
+};
+
+/* The snapshot's part (immutable once published; shared by snapshots, reference counted). */
+struct nat_part {
+	uint32_t refs;
+	uint16_t n_inst;
+	struct nat_pinst *pi;
+	uint16_t inst_of_vrf[NAT_MAX_VRFS]; /* inside VRF -> pi index + 1 */
+	uint8_t outside[NAT_MAX_VRFS];      /* an outside VRF of some instance */
+	uint32_t amask;
+	struct nat_addr *amap; /* open addressing, amask + 1 entries */
+};
+
+/* The module's state: the session table and instances by slot. */
+extern struct conn_table *nat_conn;
+extern struct nat_inst *nat_slots[NAT_MAX_SLOTS];
+extern struct tess_module nat_module;
+extern struct dp_drop_set nat_drops;
+
+#define NAT_DROPS(X)                                       \
+	X(NAT_DROP_PORT_EXHAUSTED, "nat_port_exhausted")   \
+	X(NAT_DROP_LIMIT, "nat_session_limit")             \
+	X(NAT_DROP_TABLE_FULL, "nat_table_full")           \
+	X(NAT_DROP_UNKNOWN_INBOUND, "nat_unknown_inbound") \
+	X(NAT_DROP_UNSUPPORTED, "nat_unsupported")         \
+	X(NAT_DROP_TRUNCATED, "nat_truncated")
+
+/* Numbered after the core's reasons (drop.h). */
+enum nat_drop {
+	NAT_DROP_FIRST_ = DP_DROP_CORE_MAX - 1,
+#define NAT_DROP_ENUM(e, s) e,
+	NAT_DROPS(NAT_DROP_ENUM)
+#undef NAT_DROP_ENUM
+		NAT_DROP_MAX
+};
+
+/* A worker's counters: [slot]. */
+struct nat_worker {
+	struct nat_wcnt cnt[NAT_MAX_SLOTS];
+};
+
+static inline const struct nat_addr *nat_addr_find(const struct nat_part *p, uint16_t vrf,
+						   uint32_t addr, uint8_t kind)
+{
+	uint64_t key = (uint64_t)vrf << 32 | addr | (uint64_t)kind << 48;
+	uint32_t h = rte_hash_crc_8byte(key, 0x4a7) & p->amask;
+
+	if (p->amap == NULL)
+		return NULL;
+	for (uint32_t i = 0; i <= p->amask; i++) {
+		const struct nat_addr *a = &p->amap[(h + i) & p->amask];
+
+		if (a->key == key)
+			return a;
+		if (a->key == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Owners in the table of an instance slot. */
+static inline uint16_t nat_owner_sessions(uint16_t slot)
+{
+	return (uint16_t)(2 * slot);
+}
+
+static inline uint16_t nat_owner_records(uint16_t slot)
+{
+	return (uint16_t)(2 * slot + 1);
+}
+
+/* Control: the pool's outside address and port of block b, port index j. */
+static inline void nat_pool_addr(const struct nat_pool *p, uint32_t b, uint32_t j, uint32_t *addr,
+				 uint16_t *port)
+{
+	*addr = p->base + b / p->blocks_per_addr;
+	*port = (uint16_t)(p->cfg.port_min + (b % p->blocks_per_addr) * p->cfg.block_size + j);
+}
+
+/* nat_control.c: the keep callback of the table (records' references). */
+bool nat_keep(void *arg, struct conn_entry *e, bool forced);
+
+/* nat_api.c: the API and counters. */
+extern const struct ctl_method nat_methods[];
+void nat_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf);
+void nat_stats_reset(void);
+
+#endif

@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stage nat44 on arc "ip4" (rank 150, between ip4-input and ip4-route).
+ * A packet of an inside VRF whose destination that VRF routes into the
+ * instance's outside VRF gets its source translated (a session found or
+ * made); a packet in an outside VRF that matches a session, or is for a
+ * static mapping, gets its destination translated back. Either way the
+ * route stage then looks it up in the VRF of the tuple it became
+ * (L3_ARG_VRF). A translated packet is checked again as an outside one, so
+ * one tenant reaching another's (or its own) published address hairpins.
+ * Worker code: no locks, logs or allocation.
+ */
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "l3.h"
+#include "module.h"
+#include "nat.h"
+#include "nat_xlate.h"
+#include "router_int.h"
+#include "stage.h"
+#include "tx_datapath.h"
+
+DP_DROPS_REGISTER(nat_drops, "nat", NAT_DROPS)
+
+struct nat_ctx {
+	struct dp_worker *w;
+	const struct nat_part *p;
+	struct nat_worker *nw;
+	uint64_t now;
+};
+
+static void nat_drop(const struct nat_ctx *x, struct rte_mbuf *m, enum nat_drop why)
+{
+	dp_drop(x->w, DP_PORT_NONE, dp_drop_id(&nat_drops, why), m);
+}
+
+static struct nat_wcnt *cnt(const struct nat_ctx *x, const struct nat_inst *n)
+{
+	return &x->nw->cnt[n->slot];
+}
+
+/* Whether inside VRF vrf routes dst into VRF out (a route of type vrf). */
+static bool routes_out(uint16_t vrf, uint32_t dst, uint16_t out)
+{
+	uint32_t v = fib_lookup(&l3_fib, vrf, rte_be_to_cpu_32(dst));
+	const struct nh_group *g;
+
+	if (v == FIB_NO_ROUTE)
+		return false;
+	g = nh_group(&l3_nh, v);
+	return g->type == NH_VRF && g->target_vrf == out;
+}
+
+static bool is_local(uint16_t vrf, uint32_t dst)
+{
+	uint32_t v = fib_lookup(&l3_fib, vrf, rte_be_to_cpu_32(dst));
+
+	return v != FIB_NO_ROUTE && nh_group(&l3_nh, v)->type == NH_LOCAL;
+}
+
+/* conn_new's failures as counters and drops. */
+static enum nat_drop new_failed(const struct nat_ctx *x, const struct nat_inst *n, int err)
+{
+	switch (err) {
+	case -EDQUOT:
+		dp_cnt_add(&cnt(x, n)->limit, 1);
+		return NAT_DROP_LIMIT;
+	default:
+		dp_cnt_add(&cnt(x, n)->table_full, 1);
+		return NAT_DROP_TABLE_FULL;
+	}
+}
+
+/* The record with tuple k, found or made (-EEXIST: another worker's won, look again). */
+static struct conn_entry *record(const struct nat_ctx *x, const struct nat_inst *n,
+				 const struct conn_tuple *k, uint64_t user0, int *err)
+{
+	uint64_t user[2] = { user0, 0 };
+	struct conn_entry *e;
+	int dir;
+
+	for (int tries = 0; tries < 2; tries++) {
+		e = conn_lookup(nat_conn, k, &dir);
+		if (e)
+			return e;
+		if (user0 == 0) {
+			*err = -ENOENT;
+			return NULL;
+		}
+		e = conn_new(nat_conn, x->w->idx, nat_owner_records(n->slot), CONN_F_ONEWAY, k,
+			     NULL, user, 0, x->now, err);
+		if (e || *err != -EEXIST)
+			return e;
+	}
+	return NULL;
+}
+
+static bool bit_take(uint64_t *words, uint32_t i)
+{
+	uint64_t bit = UINT64_C(1) << (i & 63);
+
+	if (__atomic_load_n(&words[i >> 6], __ATOMIC_RELAXED) & bit)
+		return false;
+	return !(__atomic_fetch_or(&words[i >> 6], bit, __ATOMIC_ACQ_REL) & bit);
+}
+
+static void bit_give(uint64_t *words, uint32_t i)
+{
+	__atomic_fetch_and(&words[i >> 6], ~(UINT64_C(1) << (i & 63)), __ATOMIC_RELEASE);
+}
+
+/* A free block of the pool for subscriber addr (searched from a hash of it); -1: none. */
+static int64_t block_take(struct nat_inst *n, uint32_t addr)
+{
+	struct nat_pool *p = n->pool;
+	uint32_t start = rte_hash_crc_4byte(addr, 0xb10c) % p->n_blocks;
+
+	if (__atomic_fetch_add(&n->blocks, 1, __ATOMIC_RELAXED) >= n->max_blocks) {
+		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->n_blocks; i++) {
+		uint32_t b = (start + i) % p->n_blocks;
+
+		if (bit_take(p->block_used, b))
+			return b;
+	}
+	__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
+	return -1;
+}
+
+/* The subscriber record of inside address k->src: its port block. */
+static struct conn_entry *subscriber(const struct nat_ctx *x, struct nat_inst *n,
+				     const struct conn_tuple *pk, int *err)
+{
+	struct conn_tuple k = { .src = pk->src, .vrf = pk->vrf };
+	struct conn_entry *e;
+	int64_t b;
+	int dir;
+
+	e = conn_lookup(nat_conn, &k, &dir);
+	if (e)
+		return e;
+	b = block_take(n, pk->src);
+	if (b < 0) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	e = record(x, n, &k, NAT_SUBSCRIBER | (uint64_t)b << 8, err);
+	if (e == NULL || (e->user[0] >> 8) != (uint64_t)b) {
+		/* Not ours (another worker's won the race), or none: the block goes back. */
+		bit_give(n->pool->block_used, (uint32_t)b);
+		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
+	}
+	return e;
+}
+
+/* A free port of block b, the inside port's place in a block first (port parity kept). */
+static int32_t port_take(struct nat_pool *p, uint32_t b, uint16_t inside_port)
+{
+	uint64_t *words = p->port_used + (size_t)b * p->block_words;
+	uint32_t size = p->cfg.block_size, start = rte_be_to_cpu_16(inside_port) % size;
+
+	for (uint32_t i = 0; i < size; i++) {
+		uint32_t j = (start + i) % size;
+
+		if (bit_take(words, j))
+			return (int32_t)j;
+	}
+	return -1;
+}
+
+/* The mapping record of inside address:port (RFC 4787 EIM), found or made. */
+static struct conn_entry *mapping(const struct nat_ctx *x, struct nat_inst *n,
+				  const struct conn_tuple *pk, int *err)
+{
+	struct conn_tuple k = {
+		.src = pk->src, .sport = pk->sport, .vrf = pk->vrf, .proto = pk->proto
+	};
+	struct conn_entry *e, *sub;
+	uint32_t b, addr;
+	uint16_t port;
+	int32_t j;
+	int dir;
+
+	e = conn_lookup(nat_conn, &k, &dir);
+	if (e)
+		return e;
+	if (n->pool == NULL) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	sub = subscriber(x, n, pk, err);
+	if (sub == NULL)
+		return NULL;
+	b = (uint32_t)(sub->user[0] >> 8);
+	j = port_take(n->pool, b, pk->sport);
+	if (j < 0) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	nat_pool_addr(n->pool, b, (uint32_t)j, &addr, &port);
+	e = record(x, n, &k, NAT_MAPPING | (uint64_t)port << 8 | (uint64_t)addr << 24, err);
+	if (e == NULL || ((e->user[0] >> 8) & 0xffff) != port || (e->user[0] >> 24) != addr) {
+		bit_give(n->pool->port_used + (size_t)b * n->pool->block_words, (uint32_t)j);
+		return e;
+	}
+	/* The subscriber keeps its block while it has mappings. */
+	__atomic_fetch_add(&sub->user[1], 1, __ATOMIC_RELAXED);
+	conn_hit(sub, CONN_ORIG, 0, x->now);
+	return e;
+}
+
+/* A 1:1 static mapping of inside address a, or NULL. */
+static const struct nat_static *static_inside(const struct nat_pinst *pi, uint32_t a)
+{
+	uint32_t h = rte_be_to_cpu_32(a);
+
+	for (uint32_t i = 0; i < pi->n_statics; i++)
+		if (pi->statics[i].proto == 0 && pi->statics[i].inside == h)
+			return &pi->statics[i];
+	return NULL;
+}
+
+/* Makes the session of an outbound packet k of n: its reply tuple in *r. */
+static struct conn_entry *session_out(const struct nat_ctx *x, const struct nat_pinst *pi,
+				      const struct conn_tuple *k, uint8_t tcp_flags, int *err)
+{
+	struct nat_inst *n = pi->n;
+	const struct nat_static *st = NULL;
+	struct conn_tuple r = {
+		.src = k->dst, .sport = k->dport, .vrf = n->out_vrf, .proto = k->proto
+	};
+	uint64_t user[2] = { NAT_SESSION_STATIC, 0 };
+	struct conn_entry *map = NULL, *e;
+
+	if (pi->n_statics &&
+	    nat_addr_find(x->p, k->vrf, rte_be_to_cpu_32(k->src), NAT_ADDR_STATIC_IN))
+		st = static_inside(pi, k->src);
+	if (st) {
+		r.dst = rte_cpu_to_be_32(st->outside);
+		r.dport = k->sport;
+	} else {
+		map = mapping(x, n, k, err);
+		if (map == NULL)
+			return NULL;
+		r.dst = rte_cpu_to_be_32((uint32_t)(map->user[0] >> 24));
+		r.dport = rte_cpu_to_be_16((uint16_t)(map->user[0] >> 8));
+		user[0] = NAT_SESSION_PAT;
+	}
+	if (k->proto == IPPROTO_ICMP)
+		r.sport = r.dport; /* a query id is both ports */
+	e = conn_new(nat_conn, x->w->idx, nat_owner_sessions(n->slot), 0, k, &r, user, tcp_flags,
+		     x->now, err);
+	if (e && map) {
+		__atomic_fetch_add(&map->user[1], 1, __ATOMIC_RELAXED);
+		conn_hit(map, CONN_ORIG, 0, x->now);
+	}
+	return e;
+}
+
+/* The static mapping an inbound packet k is for, or NULL. */
+static const struct nat_static *static_for(const struct nat_pinst *pi, const struct conn_tuple *k)
+{
+	uint32_t d = rte_be_to_cpu_32(k->dst);
+	uint16_t port = rte_be_to_cpu_16(k->dport);
+
+	for (uint32_t i = 0; i < pi->n_statics; i++) {
+		const struct nat_static *st = &pi->statics[i];
+
+		if (st->outside == d &&
+		    (st->proto == 0 || (st->proto == k->proto && st->outside_port == port)))
+			return st;
+	}
+	return NULL;
+}
+
+/* Makes the session of an inbound packet k to static mapping st of n. */
+static struct conn_entry *session_in(const struct nat_ctx *x, struct nat_inst *n,
+				     const struct nat_static *st, const struct conn_tuple *k,
+				     uint8_t tcp_flags, int *err)
+{
+	struct conn_tuple r = { .src = rte_cpu_to_be_32(st->inside),
+				.dst = k->src,
+				.sport = k->dport,
+				.dport = k->sport,
+				.vrf = n->in_vrf,
+				.proto = k->proto };
+	uint64_t user[2] = { NAT_SESSION_STATIC, 0 };
+
+	if (st->proto)
+		r.sport = rte_cpu_to_be_16(st->inside_port ? st->inside_port : st->outside_port);
+	if (k->proto == IPPROTO_ICMP)
+		r.dport = r.sport;
+	return conn_new(nat_conn, x->w->idx, nat_owner_sessions(n->slot), 0, k, &r, user, tcp_flags,
+			x->now, err);
+}
+
+/* Translates p (tuple k, session e in direction d) to the other side: its VRF to route in. */
+static uint16_t translate(struct rte_mbuf *m, struct nat_pkt *p, struct conn_tuple *k,
+			  struct conn_entry *e, int d, uint64_t now)
+{
+	struct conn_tuple to = conn_tuple_reverse(&e->key[1 - d]);
+
+	conn_hit(e, d, p->tcp_flags, now);
+	nat_rewrite(p, &to);
+	*k = to;
+	l3_meta(m)->route_vrf = to.vrf;
+	return to.vrf;
+}
+
+enum verdict { PASS, TRANSLATED, DROPPED };
+
+/* An outside VRF's packet: a session's, or a static mapping's, else dropped if for a pool. */
+static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct nat_pkt *p,
+			    struct conn_tuple *k)
+{
+	const struct nat_addr *a;
+	struct conn_entry *e;
+	struct nat_inst *n;
+	int d, err;
+
+	e = conn_lookup(nat_conn, k, &d);
+	if (e) {
+		n = nat_slots[e->owner / 2];
+		translate(m, p, k, e, d, x->now);
+		dp_cnt_add(&cnt(x, n)->translated_in, 1);
+		return TRANSLATED;
+	}
+	a = nat_addr_find(x->p, k->vrf, rte_be_to_cpu_32(k->dst), NAT_ADDR_STATIC_OUT);
+	if (a == NULL)
+		a = nat_addr_find(x->p, k->vrf, rte_be_to_cpu_32(k->dst), NAT_ADDR_POOL);
+	if (a == NULL)
+		return PASS;
+	n = x->p->pi[a->pi].n;
+	if (a->kind == NAT_ADDR_STATIC_OUT) {
+		const struct nat_static *st = static_for(&x->p->pi[a->pi], k);
+
+		if (st) {
+			e = session_in(x, n, st, k, p->tcp_flags, &err);
+			if (e == NULL) {
+				nat_drop(x, m, new_failed(x, n, err));
+				return DROPPED;
+			}
+			dp_cnt_add(&cnt(x, n)->created, 1);
+			translate(m, p, k, e, CONN_ORIG, x->now);
+			dp_cnt_add(&cnt(x, n)->translated_in, 1);
+			return TRANSLATED;
+		}
+	}
+	if (is_local(k->vrf, k->dst))
+		return PASS; /* the router's own address: local delivery */
+	dp_cnt_add(&cnt(x, n)->unknown_inbound, 1);
+	nat_drop(x, m, NAT_DROP_UNKNOWN_INBOUND);
+	return DROPPED;
+}
+
+/* An inside VRF's packet toward n's outside VRF: its session found or made. */
+static enum verdict outbound(const struct nat_ctx *x, const struct nat_pinst *pi,
+			     struct rte_mbuf *m, struct nat_pkt *p, struct conn_tuple *k)
+{
+	struct nat_inst *n = pi->n;
+	struct conn_entry *e;
+	int d, err = 0;
+
+	e = conn_lookup(nat_conn, k, &d);
+	if (e == NULL) {
+		e = session_out(x, pi, k, p->tcp_flags, &err);
+		if (e == NULL && err == -EEXIST)
+			e = conn_lookup(nat_conn, k, &d); /* another worker made it */
+		else if (e) {
+			d = CONN_ORIG;
+			dp_cnt_add(&cnt(x, n)->created, 1);
+		}
+	}
+	if (e == NULL) {
+		if (err == -ENOBUFS) {
+			dp_cnt_add(&cnt(x, n)->port_exhausted, 1);
+			nat_drop(x, m, NAT_DROP_PORT_EXHAUSTED);
+		} else {
+			nat_drop(x, m, new_failed(x, n, err));
+		}
+		return DROPPED;
+	}
+	translate(m, p, k, e, d, x->now);
+	dp_cnt_add(&cnt(x, n)->translated_out, 1);
+	return TRANSLATED;
+}
+
+/* One packet: PASS (untouched), TRANSLATED (route it in l3_meta's route_vrf) or DROPPED. */
+static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_t vrf)
+{
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	uint32_t hlen = (ip->version_ihl & 0xf) * 4u;
+	uint32_t l4len = m->data_len - RTE_ETHER_HDR_LEN - hlen;
+	uint16_t i1 = x->p->inst_of_vrf[vrf];
+	const struct nat_pinst *pi = i1 ? &x->p->pi[i1 - 1] : NULL;
+	struct nat_inst *n = pi ? pi->n : NULL;
+	struct conn_tuple k;
+	struct nat_pkt p;
+	enum nat_parse_rc rc;
+	enum verdict v = PASS;
+
+	if (n == NULL && !x->p->outside[vrf])
+		return PASS;
+	if (n && !routes_out(vrf, ip->dst_addr, n->out_vrf))
+		return PASS; /* stays inside (or goes elsewhere): not ours */
+	rc = nat_parse(ip, l4len, vrf, &k, &p);
+	if (rc != NAT_PARSE_OK) {
+		if (n == NULL &&
+		    !nat_addr_find(x->p, vrf, rte_be_to_cpu_32(ip->dst_addr), NAT_ADDR_POOL) &&
+		    !nat_addr_find(x->p, vrf, rte_be_to_cpu_32(ip->dst_addr), NAT_ADDR_STATIC_OUT))
+			return PASS; /* outside traffic not for us */
+		if (n) {
+			if (rc == NAT_PARSE_UNSUPPORTED)
+				dp_cnt_add(&cnt(x, n)->unsupported, 1);
+		}
+		nat_drop(x, m,
+			 rc == NAT_PARSE_TRUNCATED ? NAT_DROP_TRUNCATED : NAT_DROP_UNSUPPORTED);
+		return DROPPED;
+	}
+	if (n) {
+		v = outbound(x, pi, m, &p, &k);
+		if (v != TRANSLATED || !x->p->outside[k.vrf])
+			return v;
+		/* Hairpin: the translated packet may be for an address published here. */
+		v = inbound(x, m, &p, &k);
+		if (v == DROPPED)
+			return DROPPED;
+		if (v == TRANSLATED)
+			dp_cnt_add(&cnt(x, n)->hairpinned, 1);
+		return TRANSLATED;
+	}
+	return inbound(x, m, &p, &k);
+}
+
+static void nat_stage_fn(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)
+{
+	const struct l3_tables *t = l3_tables_of(s);
+	struct nat_ctx x = { .w = w,
+			     .p = dp_snap_part(s, &nat_module),
+			     .nw = dp_worker_mod(w, &nat_module),
+			     .now = b->now };
+	uint16_t k = 0;
+
+	if (x.p == NULL || x.p->n_inst == 0 || t == NULL) {
+		dp_stage_next(w, s, b);
+		return;
+	}
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->pkts[i];
+		uint16_t a = b->arg[i];
+		uint16_t vrf = a & L3_ARG_VRF ? l3_meta(m)->route_vrf : t->iface[a].vrf;
+
+		switch (nat_one(&x, m, vrf)) {
+		case DROPPED:
+			continue;
+		case TRANSLATED:
+			a |= L3_ARG_VRF;
+			break;
+		case PASS:
+			break;
+		}
+		b->pkts[k] = m;
+		b->arg[k++] = a;
+	}
+	b->n = k;
+	dp_stage_next(w, s, b);
+}
+
+struct dp_stage nat_stage = {
+	.name = "nat44", .module = "nat", .arc = "ip4", .rank = 150, .fn = nat_stage_fn
+};
+DP_STAGE_REGISTER(nat_stage)
