@@ -283,6 +283,17 @@ def test_relay_refuses_what_it_must(cleanup, tmp_path):
     p = at_server(33, 2)
     assert p and p[0][BOOTP].giaddr == "10.77.0.1" and agent_subopts(p[0]) is None
     assert p[0][BOOTP].hops == 2 and counters()["from_relay"] == 1
+    # ... with that relay's option 82 too: forwarded unchanged but for the hop (RFC 3046
+    # 2.1.1; only a first hop's, giaddr 0, is the client's forgery).
+    far = from_client(hops=1, giaddr="10.77.0.1", xid=35,
+                      extra=[("relay_agent_information", agent_opt(b"far-c", b"far-r"))])
+    sc.send(far)
+    p = at_server(35, 2)
+    sent = bytearray(bytes(Ether(far)[BOOTP]))
+    sent[3] = 2
+    assert len(p) == 2 and all(bytes(q[BOOTP]) == bytes(sent) for q in p), p
+    c = counters()
+    assert c["from_relay"] == 2 and c["untrusted_option82"] == 1, c
     # A RELEASE unicast to the interface's address (a client with a lease) is relayed too.
     sc.send(bytes(Ether(src=CLIENT_MAC, dst=t.mac("acme-lan")) / IP(src="10.20.0.120", dst=GW)
                   / UDP(sport=68, dport=67)

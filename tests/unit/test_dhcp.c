@@ -757,6 +757,17 @@ static void test_agent_add_strip(void **state)
 	assert_int_equal(dhcp_agent_strip(m.b, m.n, ag, agn), -EPERM);
 }
 
+/* Option 82 is a client's forgery only at the first hop (RFC 3046 2.1, 2.1.1). */
+static void test_agent_request(void **state)
+{
+	(void)state;
+	assert_int_equal(dhcp_agent_request(0, 0, false, 16), DHCP_AGENT_RELAY);
+	assert_int_equal(dhcp_agent_request(0, 0, true, 16), DHCP_AGENT_UNTRUSTED);
+	/* A relay nearer the client set giaddr and its own option 82: forwarded as is. */
+	assert_int_equal(dhcp_agent_request(1, 0x0a4d0001, true, 16), DHCP_AGENT_PASS);
+	assert_int_equal(dhcp_agent_request(1, 0x0a4d0001, false, 16), DHCP_AGENT_PASS);
+}
+
 static void test_agent_malformed(void **state)
 {
 	uint8_t ag[DHCP_AGENT_OPT_MAX];
@@ -1043,6 +1054,7 @@ int main(void)
 		cmocka_unit_test(test_lease_restore),
 		cmocka_unit_test(test_agent_build),
 		cmocka_unit_test(test_agent_add_strip),
+		cmocka_unit_test(test_agent_request),
 		cmocka_unit_test(test_agent_malformed),
 		cmocka_unit_test(test_config_relays),
 		cmocka_unit_test(test_config_circuit),

@@ -8,6 +8,7 @@
 #ifndef TESS_DHCP_AGENT_H
 #define TESS_DHCP_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,5 +50,20 @@ long dhcp_agent_add(uint8_t *p, size_t len, size_t max, const uint8_t *ag, size_
  * unchanged if it has none; -EPERM if it holds another one; -EBADMSG.
  */
 long dhcp_agent_strip(uint8_t *p, size_t len, const uint8_t *ag, size_t agn);
+
+/* What a relay does with a client-side request (RFC 1542 4.1.1, RFC 3046 2.1, 2.1.1). */
+enum dhcp_agent_req {
+	DHCP_AGENT_RELAY,     /* the first relay: giaddr and option 82 are ours to set */
+	DHCP_AGENT_PASS,      /* giaddr set, through a relay nearer the client: as it is */
+	DHCP_AGENT_HOPS,      /* more hops than the limit: a relay loop */
+	DHCP_AGENT_UNTRUSTED, /* giaddr 0 with option 82: the client forged it */
+};
+
+/*
+ * The verdict on a request with hops, giaddr and (agent) an option 82
+ * under a relay's max_hops. Option 82 is forged only where giaddr is 0: a
+ * relay nearer the client sets both (RFC 3046 2.1.1).
+ */
+enum dhcp_agent_req dhcp_agent_request(uint8_t hops, uint32_t giaddr, bool agent, uint8_t max_hops);
 
 #endif

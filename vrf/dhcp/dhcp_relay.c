@@ -151,13 +151,35 @@ static struct rte_mbuf *frame(struct dhcp_relay *r, const uint8_t *p, size_t len
 	return m;
 }
 
+/* As the first relay (giaddr 0): giaddr ours, option 82 appended; -1: malformed (counted). */
+static int relay_first(struct dhcp_relay *r, uint8_t *p, size_t *len)
+{
+	uint8_t ag[DHCP_AGENT_OPT_MAX];
+	size_t agn;
+	long n;
+
+	p[24] = (uint8_t)(r->giaddr >> 24);
+	p[25] = (uint8_t)(r->giaddr >> 16);
+	p[26] = (uint8_t)(r->giaddr >> 8);
+	p[27] = (uint8_t)r->giaddr;
+	agn = agent_opt(r, ag);
+	n = agn ? dhcp_agent_add(p, *len, DHCP_REPLY_MAX, ag, agn) : 0;
+	if (n < 0) {
+		r->c.malformed++;
+		return -1;
+	}
+	if (n == 0)
+		r->c.option82_too_big++; /* RFC 3046 2.1: forwarded without it */
+	else
+		*len = (size_t)n;
+	return 0;
+}
+
 /* A client's message (RFC 1542 4.1.1, RFC 3046 2.1): to each server, from giaddr. */
 static void from_client(struct dhcp_relay *r, uint8_t *p, size_t len, bool local)
 {
-	uint8_t ag[DHCP_AGENT_OPT_MAX];
+	enum dhcp_agent_req v;
 	struct dhcp_msg q;
-	size_t agn;
-	long n;
 
 	if (!local) {
 		r->c.not_local++; /* a request routed to us: only the interface's clients are
@@ -168,35 +190,20 @@ static void from_client(struct dhcp_relay *r, uint8_t *p, size_t len, bool local
 		r->c.malformed++;
 		return;
 	}
-	/* The client side is untrusted (RFC 3046 2.1.1): option 82 there is forged. */
-	if (q.agent) {
-		r->c.untrusted_option82++;
+	v = dhcp_agent_request(q.hops, q.giaddr, q.agent, r->max_hops);
+	if (v == DHCP_AGENT_HOPS) {
+		r->c.hops_exceeded++;
 		return;
 	}
-	if (q.hops >= r->max_hops) {
-		r->c.hops_exceeded++; /* one more relay would pass the limit: a loop */
+	if (v == DHCP_AGENT_UNTRUSTED) {
+		r->c.untrusted_option82++; /* the client side is untrusted (RFC 3046 2.1) */
 		return;
 	}
 	p[3] = (uint8_t)(q.hops + 1);
-	if (q.giaddr) {
-		/* Through a relay nearer the client: its giaddr gets the reply, as it is. */
-		r->c.from_relay++;
-	} else {
-		p[24] = (uint8_t)(r->giaddr >> 24);
-		p[25] = (uint8_t)(r->giaddr >> 16);
-		p[26] = (uint8_t)(r->giaddr >> 8);
-		p[27] = (uint8_t)r->giaddr;
-		agn = agent_opt(r, ag);
-		n = agn ? dhcp_agent_add(p, len, DHCP_REPLY_MAX, ag, agn) : 0;
-		if (n < 0) {
-			r->c.malformed++;
-			return;
-		}
-		if (n == 0)
-			r->c.option82_too_big++; /* RFC 3046 2.1: forwarded without it */
-		else
-			len = (size_t)n;
-	}
+	if (v == DHCP_AGENT_PASS)
+		r->c.from_relay++; /* its giaddr (and option 82) get the reply: as it is */
+	else if (relay_first(r, p, &len) < 0)
+		return;
 	for (uint8_t i = 0; i < r->n_servers; i++) {
 		struct rte_mbuf *m = frame(r, p, len, r->giaddr, r->servers[i], DHCP_SERVER_PORT);
 		if (m == NULL)
