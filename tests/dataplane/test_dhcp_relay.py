@@ -271,14 +271,15 @@ def test_relay_refuses_what_it_must(cleanup, tmp_path):
     assert c["option82_mismatch"] == 1 and c["bad_giaddr"] == 1 and c["replies"] == 2, c
     # Client side: option 82 is untrusted; too many hops; both dropped, counted.
     sc.send(from_client(xid=30, extra=[("relay_agent_information", agent_opt(b"x", b"y"))]))
-    sc.send(from_client(hops=4, xid=31))
+    sc.send(from_client(hops=5, xid=31))
     assert not at_server(30, 1, 1) and not at_server(31, 1, 1)
     c = counters()
     assert c["untrusted_option82"] == 1 and c["hops_exceeded"] == 1, c
-    # One hop fewer passes; a request another relay forwarded keeps its giaddr, gets no 82.
-    sc.send(from_client(hops=3, xid=32))
+    # max_hops itself passes (RFC 1542 4.1.1 discards above it); a request another relay
+    # forwarded keeps its giaddr, gets no 82.
+    sc.send(from_client(hops=4, xid=32))
     p = at_server(32, 2)
-    assert p and p[0][BOOTP].hops == 4
+    assert p and p[0][BOOTP].hops == 5
     sc.send(from_client(hops=1, giaddr="10.77.0.1", xid=33))
     p = at_server(33, 2)
     assert p and p[0][BOOTP].giaddr == "10.77.0.1" and agent_subopts(p[0]) is None

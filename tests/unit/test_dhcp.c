@@ -766,6 +766,12 @@ static void test_agent_request(void **state)
 	/* A relay nearer the client set giaddr and its own option 82: forwarded as is. */
 	assert_int_equal(dhcp_agent_request(1, 0x0a4d0001, true, 16), DHCP_AGENT_PASS);
 	assert_int_equal(dhcp_agent_request(1, 0x0a4d0001, false, 16), DHCP_AGENT_PASS);
+	/* RFC 1542 4.1.1: discarded when hops exceed the limit, at it still relayed. */
+	assert_int_equal(dhcp_agent_request(4, 0, false, 4), DHCP_AGENT_RELAY);
+	assert_int_equal(dhcp_agent_request(5, 0, false, 4), DHCP_AGENT_HOPS);
+	assert_int_equal(dhcp_agent_request(16, 0x0a4d0001, true, 16), DHCP_AGENT_PASS);
+	assert_int_equal(dhcp_agent_request(17, 0x0a4d0001, true, 16), DHCP_AGENT_HOPS);
+	assert_int_equal(dhcp_agent_request(255, 0, false, 16), DHCP_AGENT_HOPS);
 }
 
 static void test_agent_malformed(void **state)

@@ -90,8 +90,8 @@ long dhcp_agent_strip(uint8_t *p, size_t len, const uint8_t *ag, size_t agn)
 
 enum dhcp_agent_req dhcp_agent_request(uint8_t hops, uint32_t giaddr, bool agent, uint8_t max_hops)
 {
-	if (hops >= max_hops)
-		return DHCP_AGENT_HOPS; /* one more relay would pass the limit: a loop */
+	if (hops > max_hops)
+		return DHCP_AGENT_HOPS; /* RFC 1542 4.1.1: more than the limit, a loop */
 	if (giaddr)
 		return DHCP_AGENT_PASS;
 	return agent ? DHCP_AGENT_UNTRUSTED : DHCP_AGENT_RELAY;

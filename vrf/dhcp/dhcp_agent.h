@@ -55,7 +55,7 @@ long dhcp_agent_strip(uint8_t *p, size_t len, const uint8_t *ag, size_t agn);
 enum dhcp_agent_req {
 	DHCP_AGENT_RELAY,     /* the first relay: giaddr and option 82 are ours to set */
 	DHCP_AGENT_PASS,      /* giaddr set, through a relay nearer the client: as it is */
-	DHCP_AGENT_HOPS,      /* more hops than the limit: a relay loop */
+	DHCP_AGENT_HOPS,      /* more hops than max_hops (RFC 1542 4.1.1): a relay loop */
 	DHCP_AGENT_UNTRUSTED, /* giaddr 0 with option 82: the client forged it */
 };
 
