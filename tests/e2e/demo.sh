@@ -5,7 +5,8 @@
 #  2. tessd as the host vswitch of two tenants whose desktops use the same
 #     addresses: pings inside each tenant, nothing crosses between them, each
 #     tenant has its own VLAN on the trunk, per-group counters, a desktop
-#     added at runtime;
+#     added at runtime, a desktop policed at 20 Mbit/s (measured with iperf3)
+#     and the tenants' traffic counters;
 #  3. tessd as the provider-edge router in front of a host tessd: two
 #     enterprises both on 192.168.0.0/16, a VRF each, each reaching only its
 #     own desktop (same addresses too) through VLANs 100 and 200 on the trunk;
@@ -198,8 +199,21 @@ ctl port add acme-d3 net_tap5,iface=acme-d3 --mode access --group acme
 desktop acme-d3 02:00:00:00:00:03 192.168.1.3
 ip netns exec "tess-demo-acme-d3-$$" ping -c 2 -i 0.2 192.168.1.1 | tail -2
 
+step "police acme-d1 at 20 Mbit/s both ways; iperf3 UDP offers it 40"
+ctl policer set desk-20m --cir-kbps 20000 --ports acme-d1 --direction both
+if command -v iperf3 >/dev/null; then
+	ip netns exec "tess-demo-acme-d2-$$" iperf3 -s -1 -B 192.168.1.2 >/dev/null 2>&1 &
+	sleep 0.5
+	ip netns exec "tess-demo-acme-d1-$$" iperf3 -c 192.168.1.2 -u -b 40M -l 1400 -t 3 |
+		grep -E 'receiver|sender' || true
+fi
+ctl policer list
+
 step "per-port and per-group counters"
 ctl stats
+
+step "the tenants' traffic only, as tessmgrd reads it (groups carry a tenant label)"
+ctl stats --tenants
 
 step "stop"
 kill -TERM "$TESSD_PID"
