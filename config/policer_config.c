@@ -122,7 +122,46 @@ struct pol_claim {
 	char obj[TESS_NAME_LEN + 2]; /* kind letter, ':', name */
 	uint8_t dir;
 	uint32_t pol, idx;
+	const char *tenant; /* of the object ("": none, the provider's) */
 };
+
+/* The tenant label of an object (an interface's is its VRF's); "" if none or unknown. */
+static const char *tenant_of(const struct tessd_cfg *cfg, char kind, const char *name)
+{
+	const struct tessd_port_cfg *p;
+	const struct tessd_group_cfg *g;
+	const struct tessd_vrf_cfg *v;
+	const struct tessd_iface_cfg *ic;
+
+	switch (kind) {
+	case 'p':
+		p = tessd_cfg_port(cfg, name);
+		return p ? p->tenant : "";
+	case 'g':
+		g = tessd_cfg_group(cfg, name);
+		return g ? g->tenant : "";
+	case 'v':
+		v = tessd_cfg_vrf(cfg, name);
+		return v ? v->tenant : "";
+	default:
+		ic = tessd_cfg_iface(cfg, name);
+		v = ic ? tessd_cfg_vrf(cfg, ic->vrf) : NULL;
+		return v ? v->tenant : "";
+	}
+}
+
+/* Whether c's tenant already has its share of the attachments (among the n before it). */
+static bool over_share(const struct pol_claim *cl, uint32_t n, const struct pol_claim *c)
+{
+	uint32_t k = 0;
+
+	if (c->tenant[0] == '\0')
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(cl[i].tenant, c->tenant) == 0)
+			k++;
+	return k >= TESS_POL_TENANT_METERS;
+}
 
 static void claim(struct pol_claim *cl, uint32_t *n, const struct tessd_cfg *cfg, uint32_t pi,
 		  const char *key, char kind, const char (*names)[TESS_NAME_LEN], uint32_t count,
@@ -149,6 +188,14 @@ static void claim(struct pol_claim *cl, uint32_t *n, const struct tessd_cfg *cfg
 			c->dir = d;
 			c->pol = pi;
 			c->idx = j;
+			c->tenant = tenant_of(cfg, kind, names[j]);
+			if (over_share(cl, *n, c)) {
+				cfg_err_add(errs, ENOSPC, path,
+					    "tenant '%s' has %u attachments (object and direction) "
+					    "already, its share of the %u of all policers",
+					    c->tenant, TESS_POL_TENANT_METERS, TESS_POL_MAX_METERS);
+				return;
+			}
 			for (uint32_t k = 0; k < *n; k++)
 				if (cl[k].dir == d && strcmp(cl[k].obj, c->obj) == 0) {
 					cfg_err_add(errs, EEXIST, path,

@@ -343,12 +343,13 @@ const struct tessd_dns_server_cfg *tessd_cfg_dns_server(const struct tessd_cfg *
 const char *tessd_dns_zone(const struct tessd_cfg *cfg, const struct tessd_dns_server_cfg *sc);
 /* ---- policers (vswitch/policer) ---- */
 
-#define TESS_POL_MAX        256       /* policers */
-#define TESS_POL_MAX_ATTACH 64        /* objects of one kind a policer names */
-#define TESS_POL_MAX_METERS 1024      /* (object, direction) attachments of all policers */
-#define TESS_POL_MAX_KBPS   100000000 /* 100 Gbit/s */
-#define TESS_POL_MAX_BURST  (64u << 20)
-#define TESS_POL_MIN_BURST  1518u /* a full frame */
+#define TESS_POL_MAX           256       /* policers */
+#define TESS_POL_MAX_ATTACH    64        /* objects of one kind a policer names */
+#define TESS_POL_MAX_METERS    1024      /* (object, direction) attachments of all policers */
+#define TESS_POL_TENANT_METERS 256       /* of those, on one tenant's objects (tenant labels) */
+#define TESS_POL_MAX_KBPS      100000000 /* 100 Gbit/s */
+#define TESS_POL_MAX_BURST     (64u << 20)
+#define TESS_POL_MIN_BURST     1518u /* a full frame */
 
 enum tess_pol_type { TESS_POL_SRTCM, TESS_POL_TRTCM };
 enum tess_pol_color { TESS_POL_BLIND, TESS_POL_DSCP, TESS_POL_PCP };

@@ -315,13 +315,44 @@ static void test_config_rules(void **state)
 		     "/policers/1/ports/0", "already has policer 'a' out");
 }
 
+/* One tenant's objects hold at most TESS_POL_TENANT_METERS attachments; the provider's more. */
+static void test_tenant_share(void **state)
+{
+	size_t cap = 64 * 1024, len = 0;
+	char *j = malloc(cap);
+
+	(void)state;
+	assert_non_null(j);
+	len += (size_t)snprintf(j + len, cap - len, "{\"switch\": {\"groups\": [");
+	for (unsigned g = 0; g < 130; g++)
+		len += (size_t)snprintf(j + len, cap - len,
+					"%s{\"name\": \"g%u\", \"vlan\": %u, \"tenant\": \"t\"}",
+					g ? ", " : "", g, g + 1);
+	len += (size_t)snprintf(j + len, cap - len, "]}, \"policers\": [");
+	/* Two policers on 64 groups each, both ways: 256, the share; one more is refused. */
+	for (unsigned p = 0; p < 2; p++) {
+		len += (size_t)snprintf(j + len, cap - len,
+					"{\"name\": \"p%u\", \"cir_kbps\": 100, \"direction\": "
+					"\"both\", \"groups\": [",
+					p);
+		for (unsigned g = 0; g < 64; g++)
+			len += (size_t)snprintf(j + len, cap - len, "%s\"g%u\"", g ? ", " : "",
+						p * 64 + g);
+		len += (size_t)snprintf(j + len, cap - len, "]}, ");
+	}
+	snprintf(j + len, cap - len,
+		 "{\"name\": \"p2\", \"cir_kbps\": 100, \"groups\": [\"g128\"]}]}");
+	expect_error(j, "/policers/2/groups/0", "tenant 't' has 256 attachments");
+	free(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_srtcm), cmocka_unit_test(test_profile_trtcm),
 		cmocka_unit_test(test_srtcm_by_hand), cmocka_unit_test(test_against_rte_meter),
 		cmocka_unit_test(test_colours),       cmocka_unit_test(test_remark),
-		cmocka_unit_test(test_config_rules),
+		cmocka_unit_test(test_config_rules),  cmocka_unit_test(test_tenant_share),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
