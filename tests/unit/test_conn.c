@@ -386,6 +386,8 @@ static volatile unsigned long w1_made;
 static void *creator(void *arg)
 {
 	(void)arg;
+	/* A worker: an RCU reader like the others, quiescent between its "bursts". */
+	dp_rcu_online(2);
 	while (!stop) {
 		for (uint32_t i = 0; i < CHURN; i++) {
 			struct conn_tuple o = tup(3, 6, 0x0c000000 + i, 9, 0x02020202, 80);
@@ -394,8 +396,11 @@ static void *creator(void *arg)
 
 			if (conn_new(rt, 1, 2, 0, &o, &r, NULL, 0, 0, &err))
 				w1_made++;
+			if (i % 32 == 31)
+				dp_rcu_quiescent(2);
 		}
 	}
+	dp_rcu_offline(2);
 	return NULL;
 }
 
@@ -407,6 +412,45 @@ static int count_dups(void *arg, struct conn_entry *e)
 	if (e->owner == 2 && a >= 0x0c000000 && a < 0x0c000000 + CHURN)
 		seen[a - 0x0c000000]++;
 	return 0;
+}
+
+/*
+ * After everything is removed and reclaimed: no owner holds an entry, and
+ * each worker's ring gives exactly its slice back, every entry once (an
+ * entry given back twice would serve two tuples: the first is then lost).
+ */
+static void check_all_free(struct conn_table *t)
+{
+	struct conn_stats st;
+	int err, dir;
+
+	for (unsigned o = 0; o < 16; o++)
+		assert_int_equal(conn_owner_count(t, o), 0);
+	conn_stats_get(t, &st);
+	assert_int_equal(st.live, 0);
+	/* The index is empty: no slot left behind pointing at a reused entry. */
+	for (size_t i = 0; i < ((size_t)t->bmask + 1) * CONN_BUCKET; i++)
+		assert_int_equal(t->slot[i], 0);
+	assert_int_equal(conn_owner_set(t, 9, t->capacity + t->workers, NULL), 0);
+	for (unsigned w = 0; w < t->workers; w++) {
+		for (uint32_t i = 0; i < t->slice; i++) {
+			struct conn_tuple o =
+				tup(9, 17, 0x0d000000 + i, (uint16_t)w, 0x03030303, 53);
+
+			assert_non_null(
+				conn_new(t, w, 9, CONN_F_ONEWAY, &o, NULL, NULL, 0, 0, &err));
+		}
+		struct conn_tuple extra = tup(9, 17, 0x0e000000, (uint16_t)w, 0x03030303, 53);
+		assert_null(conn_new(t, w, 9, CONN_F_ONEWAY, &extra, NULL, NULL, 0, 0, &err));
+		assert_int_equal(err, -ENOSPC);
+		for (uint32_t i = 0; i < t->slice; i++) {
+			struct conn_tuple o =
+				tup(9, 17, 0x0d000000 + i, (uint16_t)w, 0x03030303, 53);
+
+			assert_non_null(conn_lookup(t, &o, &dir));
+		}
+	}
+	assert_int_equal(conn_owner_count(t, 9), t->capacity);
 }
 
 static void test_readers_race_writers(void **state)
@@ -437,10 +481,10 @@ static void test_readers_race_writers(void **state)
 				conn_kill(e);
 		}
 		conn_expire(rt, 0, CHURN * 4);
-		if (round % 7 == 0) {
-			/* Kill everything of the churn owner through the table. */
+		/* Remove everything of the churn owner, again and again, racing worker 1's
+		 * creations. */
+		for (int f = 0; f < 20; f++)
 			conn_flush_owner(rt, 2);
-		}
 	}
 	stop = true;
 	for (int i = 0; i < 2; i++)
@@ -456,6 +500,12 @@ static void test_readers_race_writers(void **state)
 	assert_true(reads > 10);
 	assert_true(churn_hits > 0);
 	assert_true(w1_made > 0);
+	/* Counts and rings intact: nothing removed twice, uncounted twice or freed twice. */
+	conn_flush_owner(rt, 1);
+	conn_flush_owner(rt, 2);
+	conn_expire(rt, 0, rt->capacity);
+	conn_expire(rt, 0, 0); /* the grace period has passed: all back in the rings */
+	check_all_free(rt);
 	conn_destroy(rt);
 }
 

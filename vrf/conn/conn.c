@@ -251,7 +251,7 @@ static void unindex(struct conn_table *t, struct conn_entry *e, int keys)
 		slot_delete(t, slot_value(conn_hash(&e->key[d]), idx, d));
 }
 
-/* Whether another live entry than idx holds tuple k. */
+/* Whether another entry than idx, live or being published (NEW), holds tuple k. */
 static bool rival(const struct conn_table *t, const struct conn_tuple *k, uint32_t idx)
 {
 	uint32_t h = conn_hash(k);
@@ -262,13 +262,16 @@ static bool rival(const struct conn_table *t, const struct conn_tuple *k, uint32
 		for (int i = 0; i < CONN_BUCKET; i++) {
 			uint64_t v = __atomic_load_n(&b[i], __ATOMIC_SEQ_CST);
 			struct conn_entry *e;
+			uint8_t live;
 			int d;
 
 			if (v == 0 || (uint32_t)(v >> 32) != h)
 				continue;
 			e = conn_slot_entry(t, v, &d);
-			if ((uint32_t)(e - t->e) != idx && conn_tuple_eq(&e->key[d], k) &&
-			    __atomic_load_n(&e->live, __ATOMIC_ACQUIRE) == CONN_LIVE)
+			if ((uint32_t)(e - t->e) == idx || !conn_tuple_eq(&e->key[d], k))
+				continue;
+			live = __atomic_load_n(&e->live, __ATOMIC_ACQUIRE);
+			if (live == CONN_LIVE || live == CONN_NEW)
 				return true;
 		}
 	}
@@ -339,7 +342,8 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 	e->user[1] = user ? user[1] : 0;
 	e->last = now;
 	conn_hit(e, CONN_ORIG, tcp_flags, now);
-	__atomic_store_n(&e->live, CONN_LIVE, __ATOMIC_RELEASE);
+	/* NEW until published: no control path touches it before it is whole in the index. */
+	__atomic_store_n(&e->live, CONN_NEW, __ATOMIC_RELEASE);
 	rc = publish(t, e);
 	if (rc < 0) {
 		/* The control thread's scan gives it back after a grace period. */
@@ -349,6 +353,7 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 		*err = rc;
 		return NULL;
 	}
+	__atomic_store_n(&e->live, CONN_LIVE, __ATOMIC_RELEASE);
 	dp_cnt_add(&ws->created, 1);
 	return e;
 }
@@ -357,12 +362,12 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
  * Out of the index already: back to its ring once readers passed the
  * token that seal_limbo gives it, taken after the entry left the index.
  */
-static void to_limbo(struct conn_table *t, struct conn_entry *e)
+static void to_limbo(struct conn_table *t, struct conn_entry *e, bool counted)
 {
 	struct conn_limbo *l = t->limbo;
 	uint32_t at = (l->head + l->n) % l->cap;
 
-	if (e->live == CONN_LIVE) /* a withdrawn (dying) one was uncounted by its creator */
+	if (counted) /* a withdrawn one was uncounted by its creator */
 		__atomic_fetch_sub(&t->owner[e->owner].count, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->live, CONN_FREE, __ATOMIC_RELEASE);
 	l->idx[at] = (uint32_t)(e - t->e);
@@ -443,6 +448,15 @@ uint64_t conn_expires_in(const struct conn_table *t, const struct conn_entry *e,
 	return (uint64_t)idle >= to ? 0 : (to - (uint64_t)idle) / t->tsc_hz;
 }
 
+/* Control: takes a live entry for removal (only the control thread moves one out of LIVE). */
+static bool claim(struct conn_entry *e)
+{
+	uint8_t live = CONN_LIVE;
+
+	return __atomic_compare_exchange_n(&e->live, &live, CONN_DYING, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
 /* Whether e is due now; *killed: whether by conn_kill (the one read of the flag). */
 static bool is_due(const struct conn_table *t, struct conn_entry *e, uint64_t now, bool *killed)
 {
@@ -469,21 +483,25 @@ unsigned conn_expire(struct conn_table *t, uint64_t now, uint32_t n)
 		bool killed;
 
 		t->cursor = t->cursor + 1 == t->capacity ? 0 : t->cursor + 1;
-		if (live == CONN_FREE || (live == CONN_LIVE && !is_due(t, e, now, &killed)))
+		/* FREE, NEW (its creator's until published): not ours. DYING: withdrawn. */
+		if (live == CONN_DYING) {
+			to_limbo(t, e, false);
 			continue;
-		if (live == CONN_LIVE) {
-			/* killed read once: a conn_kill racing us must not get keep called twice.
-			 */
-			if (!killed && t->keep && t->keep(t->keep_arg, e, false)) {
-				__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
-				continue;
-			}
-			unindex(t, e, n_keys(e));
-			if (killed && t->keep)
-				t->keep(t->keep_arg, e, true);
-			expired++;
 		}
-		to_limbo(t, e);
+		if (live != CONN_LIVE || !is_due(t, e, now, &killed))
+			continue;
+		/* killed read once: a conn_kill racing us must not get keep called twice. */
+		if (!killed && t->keep && t->keep(t->keep_arg, e, false)) {
+			__atomic_store_n(&e->last, now, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (!claim(e))
+			continue;
+		unindex(t, e, n_keys(e));
+		if (killed && t->keep)
+			t->keep(t->keep_arg, e, true);
+		expired++;
+		to_limbo(t, e, true);
 	}
 	seal_limbo(t, before);
 	t->expired += expired;
@@ -494,14 +512,15 @@ void conn_remove(struct conn_table *t, struct conn_entry *e)
 {
 	uint32_t before;
 
-	if (__atomic_load_n(&e->live, __ATOMIC_ACQUIRE) != CONN_LIVE)
+	/* Never a NEW entry: its creator is still publishing it and would count it out again. */
+	if (!claim(e))
 		return;
 	before = t->limbo->n;
 
 	unindex(t, e, n_keys(e));
 	if (t->keep)
 		t->keep(t->keep_arg, e, true);
-	to_limbo(t, e);
+	to_limbo(t, e, true);
 	seal_limbo(t, before);
 	t->removed++;
 }
@@ -513,7 +532,8 @@ unsigned conn_flush_owner(struct conn_table *t, unsigned owner)
 	for (uint32_t i = 0; i < t->capacity; i++) {
 		struct conn_entry *e = &t->e[i];
 
-		if (e->owner == owner && __atomic_load_n(&e->live, __ATOMIC_ACQUIRE) == CONN_LIVE) {
+		/* live first: its acquire makes the owner read the one its creator published. */
+		if (__atomic_load_n(&e->live, __ATOMIC_ACQUIRE) == CONN_LIVE && e->owner == owner) {
 			conn_remove(t, e);
 			n++;
 		}

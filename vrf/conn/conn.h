@@ -30,8 +30,9 @@
  * instance) with its own limit of live entries and its own timeouts, so
  * one tenant cannot fill the table for others (CONN_LIMIT).
  *
- * Uniqueness: a tuple is in at most one live entry. conn_new publishes,
- * then looks for another live entry holding one of its tuples, and if it
+ * Uniqueness: a tuple is in at most one live entry. conn_new publishes
+ * (the entry is CONN_NEW meanwhile, which no control path touches), then
+ * looks for another live or new entry holding one of its tuples, and if it
  * finds one withdraws (-EEXIST: a clash; its caller looks up again). Of
  * two workers creating the same tuple at once at least one sees the other
  * (seq_cst CAS and scan); both may withdraw, never both stay. A withdrawn
@@ -71,7 +72,8 @@ struct conn_tuple {
 /* Entry life (conn_entry.live). */
 #define CONN_FREE  0 /* in its worker's free ring or waiting for the grace period */
 #define CONN_LIVE  1 /* in the index */
-#define CONN_DYING 2 /* out of the index, waiting for the grace period */
+#define CONN_DYING 2 /* being removed, or withdrawn by its creator: leaving the index */
+#define CONN_NEW   3 /* taken by a worker and being published: control paths leave it alone */
 
 /* Entry flags (conn_entry.flags), set at creation. */
 #define CONN_F_ONEWAY 0x01 /* only the original tuple is indexed (an internal record) */
@@ -99,7 +101,7 @@ struct conn_entry {
 	uint64_t last;            /* TSC of the last packet either way (relaxed stores) */
 	uint16_t owner;
 	uint8_t seen; /* CONN_SEEN_* (atomic or) */
-	uint8_t live; /* CONN_FREE/LIVE/DYING */
+	uint8_t live; /* CONN_FREE/NEW/LIVE/DYING */
 	uint8_t flags;
 	uint8_t worker; /* whose slice it is in */
 	uint16_t user16;
