@@ -178,8 +178,8 @@ def test_two_tenants_relayed_to_their_own_servers(cleanup, tmp_path):
         r = rel[f"{n}-lan"]
         assert r["vrf"] == n and r["servers"] == [SRV] and r["giaddr"] == GW
         assert r["forwarded"] >= 2 and r["replies"] >= 2, r
-        for k in ("option82_mismatch", "bad_giaddr", "hops_exceeded", "untrusted_option82",
-                  "no_route", "malformed"):
+        for k in ("option82_mismatch", "bad_giaddr", "unknown_server", "hops_exceeded",
+                  "untrusted_option82", "no_route", "malformed"):
             assert r[k] == 0, (k, r)
     assert rel["acme-lan"]["circuit_id"] == "p_acme_lan"
     assert rel["acme-lan"]["remote_id"] == t.mac("acme-lan")
@@ -229,10 +229,10 @@ def test_relay_refuses_what_it_must(cleanup, tmp_path):
             return BOOTP in p and p[BOOTP].op == 1 and p[BOOTP].xid == xid
         return [Ether(f) for f in tess.recv_frames(ss, match, want, timeout)]
 
-    def at_client(xid, timeout=2):
+    def at_client(xid, timeout=2, xids=()):
         def match(f):
             p = Ether(f)
-            return BOOTP in p and p[BOOTP].op == 2 and p[BOOTP].xid == xid
+            return BOOTP in p and p[BOOTP].op == 2 and p[BOOTP].xid in (xid,) + tuple(xids)
         return [Ether(f) for f in tess.recv_frames(sc, match, 1, timeout)]
 
     # A DISCOVER goes to each server (both addresses of the server namespace), hop 1.
@@ -265,10 +265,30 @@ def test_relay_refuses_what_it_must(cleanup, tmp_path):
     ss.send(to_relay(bytes(reply(GW, "10.20.0.120", None, xid=25))[:200]))  # truncated
     no_end = bytes(reply(GW, "10.20.0.120", None, xid=26))
     ss.send(to_relay(no_end[:no_end.rindex(b"\xff")]))  # no end option
-    assert not at_client(22) and not at_client(23, 0.5) and not at_client(24, 0.5)
+    assert not at_client(22, xids=(23, 24, 25, 26))
     tess.wait_for(lambda: counters()["malformed"] == 3, 5, "malformed replies counted")
     c = counters()
     assert c["option82_mismatch"] == 1 and c["bad_giaddr"] == 1 and c["replies"] == 2, c
+    # Replies only from a server, never the client side: giaddr and option 82 are anyone's
+    # to copy, so a host could hand a victim its own router and DNS. From a host of the
+    # LAN, from the LAN with a server's address, from a host beside the servers: dropped.
+    rogue = [("router", "10.20.0.66"), ("name_server", "10.20.0.66")]
+
+    def on_lan(bootp, src):
+        return bytes(Ether(src="02:00:00:00:c1:66", dst=t.mac("acme-lan"))
+                     / IP(src=src, dst=GW) / UDP(sport=67, dport=67) / bootp)
+
+    sc.send(on_lan(reply(GW, "10.20.0.120", ours, xid=27, extra=rogue), "10.20.0.66"))
+    sc.send(on_lan(reply(GW, "10.20.0.120", ours, xid=28, extra=rogue), SRV))
+    ss.send(bytes(Ether(dst=srv_gw_mac, src=SRV_MAC) / IP(src="10.30.0.4", dst=GW)
+                  / UDP(sport=67, dport=67) / reply(GW, "10.20.0.120", ours, xid=29)))
+    assert not at_client(27, xids=(28, 29))  # one wait: a frame of 28 would pass a wait for 27
+    tess.wait_for(lambda: counters()["unknown_server"] == 3, 5, "replies of non-servers")
+    # The second server is heard as the first.
+    ss.send(bytes(Ether(dst=srv_gw_mac, src=SRV_MAC) / IP(src="10.30.0.3", dst=GW)
+                  / UDP(sport=67, dport=67) / reply(GW, "10.20.0.121", ours, xid=19)))
+    r = at_client(19)
+    assert r and r[0][IP].dst == "10.20.0.121" and counters()["replies"] == 3, r
     # Client side: option 82 is untrusted; too many hops; both dropped, counted.
     sc.send(from_client(xid=30, extra=[("relay_agent_information", agent_opt(b"x", b"y"))]))
     sc.send(from_client(hops=5, xid=31))

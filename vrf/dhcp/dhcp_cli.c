@@ -32,11 +32,17 @@ static void relays_human(const json_t *r)
 {
 	static const char *const h[] = { "VRF",       "INTERFACE", "SERVERS", "CIRCUIT-ID",
 					 "FORWARDED", "REPLIES",   "DROPPED", NULL };
-	static const char *const drops[] = { "option82_mismatch", "bad_giaddr",
-					     "hops_exceeded",     "untrusted_option82",
-					     "not_local",         "no_route",
-					     "malformed",         "no_mbuf",
-					     "rate_limited",      NULL };
+	static const char *const drops[] = { "option82_mismatch",
+					     "bad_giaddr",
+					     "unknown_server",
+					     "hops_exceeded",
+					     "untrusted_option82",
+					     "not_local",
+					     "no_route",
+					     "malformed",
+					     "no_mbuf",
+					     "rate_limited",
+					     NULL };
 	struct table *t = table_new(h);
 	size_t i, k;
 	json_t *v, *s;

@@ -5,9 +5,9 @@
  * tenant's own servers, routed in the interface's VRF (so a server may be
  * behind any interface of it), with giaddr the interface's address and
  * option 82 (circuit and remote id) added; what the servers send back to
- * that address is checked (giaddr, option 82 ours), stripped of option 82
- * and delivered to the client. Stateless, on the control thread, from what
- * the router punts (l3_svc.h): the VRF's service budget bounds a flood.
+ * that address is checked (from a server, not the client side; giaddr,
+ * option 82 ours), stripped of option 82 and delivered to the client. Stateless, on the control
+ * thread, from what the router punts (l3_svc.h): the VRF's service budget bounds a flood.
  */
 #include "dhcp_relay.h"
 
@@ -32,6 +32,7 @@
 	_(replies)            \
 	_(option82_mismatch)  \
 	_(bad_giaddr)         \
+	_(unknown_server)     \
 	_(hops_exceeded)      \
 	_(untrusted_option82) \
 	_(from_relay)         \
@@ -215,8 +216,23 @@ static void from_client(struct dhcp_relay *r, uint8_t *p, size_t len, bool local
 	}
 }
 
+/*
+ * Whether a reply from src that came in on the relay's interface (local)
+ * is its servers': giaddr is anyone's to set and option 82 a server may
+ * not echo, so only the source tells a server from a host of the VRF.
+ */
+static bool from_a_server(const struct dhcp_relay *r, uint32_t src, bool local)
+{
+	if (local)
+		return false; /* the clients' side: their forgeries, whatever the source */
+	for (uint8_t i = 0; i < r->n_servers; i++)
+		if (r->servers[i] == src)
+			return true;
+	return false;
+}
+
 /* A server's reply to giaddr (RFC 2131 4.1, RFC 3046 2.2): to the client, option 82 gone. */
-static void from_server(struct dhcp_relay *r, uint8_t *p, size_t len)
+static void from_server(struct dhcp_relay *r, uint8_t *p, size_t len, uint32_t src, bool local)
 {
 	uint8_t ag[DHCP_AGENT_OPT_MAX];
 	size_t end, at, agn;
@@ -226,6 +242,10 @@ static void from_server(struct dhcp_relay *r, uint8_t *p, size_t len)
 	bool bcast;
 	long n;
 
+	if (!from_a_server(r, src, local)) {
+		r->c.unknown_server++; /* a rogue server's offer (router, DNS) to a client */
+		return;
+	}
 	if (dhcp_agent_scan(p, len, 2, &end, &at) != DHCP_OK) {
 		r->c.malformed++;
 		return;
@@ -272,12 +292,16 @@ void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface)
 	uint8_t buf[DHCP_REPLY_MAX];
 	const uint8_t *p;
 	bool local = l3_meta(m)->iface == iface;
+	uint32_t src;
 	long len;
 
 	if (r == NULL) {
 		rte_pktmbuf_free(m);
 		return;
 	}
+	src = rte_be_to_cpu_32(
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN)
+			->src_addr);
 	len = dhcp_udp_read(m, buf, sizeof(buf), &p);
 	if (len > 0 && p != buf)
 		memcpy(buf, p, (size_t)len); /* in one segment: a copy to change */
@@ -285,7 +309,7 @@ void dhcp_relay_input(struct rte_mbuf *m, uint16_t iface)
 	if (len < 1)
 		r->c.malformed++;
 	else if (buf[0] == 2) /* BOOTREPLY */
-		from_server(r, buf, (size_t)len);
+		from_server(r, buf, (size_t)len, src, local);
 	else
 		from_client(r, buf, (size_t)len, local);
 }
