@@ -215,6 +215,49 @@ static void test_owner_limit(void **state)
 	conn_destroy(t);
 }
 
+/*
+ * A tenant one below its limit hammering a clashing tuple: each withdrawn
+ * creation stays charged to it until the next conn_expire, which gives it
+ * back at once (not when the cursor comes round), so the worker's slice
+ * stays for the others.
+ */
+static void test_withdrawals_stay_charged(void **state)
+{
+	struct conn_table *t = table(1024, 1, NULL, NULL);
+	struct conn_tuple x = tup(1, 17, 0x0a000001, 1000, 0x01010101, 53);
+	struct conn_tuple xr = conn_tuple_reverse(&x);
+	struct conn_stats st;
+	int err, dir;
+
+	(void)state;
+	assert_int_equal(conn_owner_set(t, 1, 2, NULL), 0);
+	assert_non_null(conn_new(t, 0, 1, 0, &x, &xr, NULL, 0, 0, &err));
+	for (int i = 0; i < 5000; i++) {
+		assert_null(conn_new(t, 0, 1, 0, &x, &xr, NULL, 0, 0, &err));
+		assert_int_equal(err, i == 0 ? -EEXIST : -EDQUOT);
+	}
+	conn_stats_get(t, &st);
+	assert_int_equal(st.clash, 1);
+	assert_int_equal(st.live, 1);
+	assert_int_equal(conn_owner_count(t, 1), 2);
+	/* Another tenant on the same worker has the rest of the slice. */
+	for (uint32_t i = 0; i < 1022; i++) {
+		struct conn_tuple o = tup(2, 17, 0x0a100000 + i, 1000, 0x01010101, 53);
+		struct conn_tuple r = conn_tuple_reverse(&o);
+
+		assert_non_null(conn_new(t, 0, 2, 0, &o, &r, NULL, 0, 0, &err));
+	}
+	/* One expiry call over one entry takes the withdrawn one; the next gives it back. */
+	conn_expire(t, 0, 1);
+	assert_int_equal(conn_owner_count(t, 1), 1);
+	conn_expire(t, 0, 1);
+	struct conn_tuple last = tup(2, 17, 0x0a200000, 1000, 0x01010101, 53);
+	struct conn_tuple lr = conn_tuple_reverse(&last);
+	assert_non_null(conn_new(t, 0, 2, 0, &last, &lr, NULL, 0, 0, &err));
+	assert_non_null(conn_lookup(t, &x, &dir));
+	conn_destroy(t);
+}
+
 /* Fills a worker's slice, checks table_full, then gets its entries back after expiry. */
 static void test_capacity(void **state)
 {
@@ -528,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_tcp_states_and_timeouts),
 		cmocka_unit_test(test_owner_limit),
+		cmocka_unit_test(test_withdrawals_stay_charged),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_keep_callback),
 		cmocka_unit_test(test_kill_during_keep),

@@ -13,7 +13,11 @@
 #include "dp.h"
 #include "rcu.h"
 
-/* A worker's free entries: the worker dequeues, the control thread enqueues (SPSC). */
+/*
+ * SPSC rings of entry numbers, one of each per worker: free entries (the
+ * control thread puts, the worker takes) and withdrawn ones (the other
+ * way). Each holds at most its slice, so neither overflows.
+ */
 struct conn_ring {
 	uint32_t head __rte_cache_aligned; /* control writes */
 	uint32_t tail __rte_cache_aligned; /* the worker writes */
@@ -68,28 +72,35 @@ static uint32_t pow2_at_least(uint64_t n)
 	return p;
 }
 
+static struct conn_ring *ring_alloc(uint32_t sz, int socket)
+{
+	struct conn_ring *r = rte_zmalloc_socket("conn_ring", sizeof(*r) + sz * sizeof(uint32_t),
+						 RTE_CACHE_LINE_SIZE, socket);
+
+	if (r)
+		r->mask = sz - 1;
+	return r;
+}
+
 static int alloc_rings(struct conn_table *t, int socket)
 {
 	uint32_t sz = pow2_at_least(t->slice);
 
 	t->ring = calloc(t->workers, sizeof(*t->ring));
-	if (t->ring == NULL)
+	t->gone = calloc(t->workers, sizeof(*t->gone));
+	if (t->ring == NULL || t->gone == NULL)
 		return -ENOMEM;
 	for (unsigned w = 0; w < t->workers; w++) {
-		struct conn_ring *r =
-			rte_zmalloc_socket("conn_ring", sizeof(*r) + sz * sizeof(uint32_t),
-					   RTE_CACHE_LINE_SIZE, socket);
-
-		if (r == NULL)
+		t->ring[w] = ring_alloc(sz, socket);
+		t->gone[w] = ring_alloc(sz, socket);
+		if (t->ring[w] == NULL || t->gone[w] == NULL)
 			return -ENOMEM;
-		r->mask = sz - 1;
 		for (uint32_t i = 0; i < t->slice; i++) {
 			uint32_t idx = w * t->slice + i;
 
 			t->e[idx].worker = (uint8_t)w;
-			ring_put(r, idx);
+			ring_put(t->ring[w], idx);
 		}
-		t->ring[w] = r;
 	}
 	return 0;
 }
@@ -158,10 +169,14 @@ void conn_destroy(struct conn_table *t)
 {
 	if (t == NULL)
 		return;
-	if (t->ring)
-		for (unsigned w = 0; w < t->workers; w++)
+	for (unsigned w = 0; w < t->workers; w++) {
+		if (t->ring)
 			rte_free(t->ring[w]);
+		if (t->gone)
+			rte_free(t->gone[w]);
+	}
 	free(t->ring);
+	free(t->gone);
 	if (t->limbo) {
 		free(t->limbo->token);
 		free(t->limbo->idx);
@@ -235,6 +250,21 @@ static void slot_delete(struct conn_table *t, uint64_t v)
 				return;
 		}
 	}
+}
+
+/* Whether tuple k's buckets have a free slot now (a creation that would fail takes no entry). */
+static bool has_room(const struct conn_table *t, const struct conn_tuple *k)
+{
+	uint32_t h = conn_hash(k);
+
+	for (int w = 0; w < 2; w++) {
+		const uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
+
+		for (int i = 0; i < CONN_BUCKET; i++)
+			if (__atomic_load_n(&b[i], __ATOMIC_RELAXED) == 0)
+				return true;
+	}
+	return false;
 }
 
 static int n_keys(const struct conn_entry *e)
@@ -325,7 +355,8 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 		*err = -EDQUOT;
 		return NULL;
 	}
-	if (!ring_take(t->ring[worker], &idx)) {
+	if (!has_room(t, orig) || (!(flags & CONN_F_ONEWAY) && !has_room(t, reply)) ||
+	    !ring_take(t->ring[worker], &idx)) {
 		__atomic_fetch_sub(&t->owner[owner].count, 1, __ATOMIC_RELAXED);
 		dp_cnt_add(&ws->table_full, 1);
 		*err = -ENOSPC;
@@ -346,9 +377,13 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 	__atomic_store_n(&e->live, CONN_NEW, __ATOMIC_RELEASE);
 	rc = publish(t, e);
 	if (rc < 0) {
-		/* The control thread's scan gives it back after a grace period. */
+		/*
+		 * Readers may hold it: the next conn_expire gives it back after a grace
+		 * period. Its owner stays charged until then, so withdrawals cannot
+		 * drain the slice past the owner's limit.
+		 */
 		__atomic_store_n(&e->live, CONN_DYING, __ATOMIC_RELEASE);
-		__atomic_fetch_sub(&t->owner[owner].count, 1, __ATOMIC_RELAXED);
+		ring_put(t->gone[worker], idx);
 		dp_cnt_add(rc == -EEXIST ? &ws->clash : &ws->table_full, 1);
 		*err = rc;
 		return NULL;
@@ -362,13 +397,12 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
  * Out of the index already: back to its ring once readers passed the
  * token that seal_limbo gives it, taken after the entry left the index.
  */
-static void to_limbo(struct conn_table *t, struct conn_entry *e, bool counted)
+static void to_limbo(struct conn_table *t, struct conn_entry *e)
 {
 	struct conn_limbo *l = t->limbo;
 	uint32_t at = (l->head + l->n) % l->cap;
 
-	if (counted) /* a withdrawn one was uncounted by its creator */
-		__atomic_fetch_sub(&t->owner[e->owner].count, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&t->owner[e->owner].count, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->live, CONN_FREE, __ATOMIC_RELEASE);
 	l->idx[at] = (uint32_t)(e - t->e);
 	l->n++;
@@ -400,6 +434,26 @@ static void reclaim(struct conn_table *t)
 		l->head = (l->head + 1) % l->cap;
 		l->n--;
 	}
+}
+
+/* Takes the entries workers withdrew (a clash, a full index) to limbo. */
+static void withdrawn(struct conn_table *t)
+{
+	uint32_t idx;
+
+	for (unsigned w = 0; w < t->workers; w++)
+		while (ring_take(t->gone[w], &idx))
+			to_limbo(t, &t->e[idx]);
+}
+
+/* Withdrawn entries not taken yet (still counted by their owners). */
+static uint32_t n_withdrawn(const struct conn_table *t)
+{
+	uint32_t n = 0;
+
+	for (unsigned w = 0; w < t->workers; w++)
+		n += __atomic_load_n(&t->gone[w]->head, __ATOMIC_ACQUIRE) - t->gone[w]->tail;
+	return n;
 }
 
 enum conn_state conn_state_of(const struct conn_entry *e)
@@ -475,6 +529,7 @@ unsigned conn_expire(struct conn_table *t, uint64_t now, uint32_t n)
 
 	reclaim(t);
 	before = t->limbo->n;
+	withdrawn(t);
 	if (n > t->capacity)
 		n = t->capacity;
 	for (uint32_t i = 0; i < n; i++) {
@@ -483,11 +538,7 @@ unsigned conn_expire(struct conn_table *t, uint64_t now, uint32_t n)
 		bool killed;
 
 		t->cursor = t->cursor + 1 == t->capacity ? 0 : t->cursor + 1;
-		/* FREE, NEW (its creator's until published): not ours. DYING: withdrawn. */
-		if (live == CONN_DYING) {
-			to_limbo(t, e, false);
-			continue;
-		}
+		/* FREE, NEW (its creator's until published), DYING (withdrawn): not ours. */
 		if (live != CONN_LIVE || !is_due(t, e, now, &killed))
 			continue;
 		/* killed read once: a conn_kill racing us must not get keep called twice. */
@@ -501,7 +552,7 @@ unsigned conn_expire(struct conn_table *t, uint64_t now, uint32_t n)
 		if (killed && t->keep)
 			t->keep(t->keep_arg, e, true);
 		expired++;
-		to_limbo(t, e, true);
+		to_limbo(t, e);
 	}
 	seal_limbo(t, before);
 	t->expired += expired;
@@ -520,7 +571,7 @@ void conn_remove(struct conn_table *t, struct conn_entry *e)
 	unindex(t, e, n_keys(e));
 	if (t->keep)
 		t->keep(t->keep_arg, e, true);
-	to_limbo(t, e, true);
+	to_limbo(t, e);
 	seal_limbo(t, before);
 	t->removed++;
 }
@@ -558,6 +609,8 @@ int conn_foreach(struct conn_table *t, int (*fn)(void *arg, struct conn_entry *e
 
 void conn_stats_get(const struct conn_table *t, struct conn_stats *st)
 {
+	uint64_t pending;
+
 	memset(st, 0, sizeof(*st));
 	for (unsigned w = 0; w < t->workers; w++) {
 		st->created += dp_cnt_read(&t->ws[w].created);
@@ -567,6 +620,8 @@ void conn_stats_get(const struct conn_table *t, struct conn_stats *st)
 	}
 	for (unsigned o = 0; o < t->owners; o++)
 		st->live += conn_owner_count(t, o);
+	pending = n_withdrawn(t);
+	st->live = st->live > pending ? st->live - pending : 0;
 	st->expired = t->expired;
 	st->removed = t->removed;
 }

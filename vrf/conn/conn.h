@@ -72,7 +72,7 @@ struct conn_tuple {
 /* Entry life (conn_entry.live). */
 #define CONN_FREE  0 /* in its worker's free ring or waiting for the grace period */
 #define CONN_LIVE  1 /* in the index */
-#define CONN_DYING 2 /* being removed, or withdrawn by its creator: leaving the index */
+#define CONN_DYING 2 /* being removed, or withdrawn by its creator (until conn_expire) */
 #define CONN_NEW   3 /* taken by a worker and being published: control paths leave it alone */
 
 /* Entry flags (conn_entry.flags), set at creation. */
@@ -109,7 +109,8 @@ struct conn_entry {
 } __rte_cache_aligned;
 
 struct conn_owner {
-	uint32_t count; /* live entries (atomic) */
+	uint32_t
+		count; /* entries held: live, and withdrawn until conn_expire takes them (atomic) */
 	uint32_t limit; /* 0: creates nothing */
 	uint64_t to_tsc[CONN_N_STATES];
 } __rte_cache_aligned;
@@ -122,7 +123,8 @@ struct conn_wstats {
 } __rte_cache_aligned;
 
 struct conn_stats {
-	uint64_t live, created, expired, removed, table_full, tenant_limit, clash;
+	uint64_t live; /* in the index (withdrawn entries not counted) */
+	uint64_t created, expired, removed, table_full, tenant_limit, clash;
 };
 
 /*
@@ -155,6 +157,7 @@ struct conn_table {
 	unsigned owners;
 	struct conn_owner *owner;
 	struct conn_ring **ring; /* [workers] */
+	struct conn_ring **gone; /* [workers]: withdrawn entries, for the control thread */
 	struct conn_wstats *ws;  /* [workers] */
 	/* Control thread only. */
 	uint64_t tsc_hz;
@@ -182,6 +185,10 @@ void conn_timeouts_default(struct conn_timeouts *to);
  */
 int conn_owner_set(struct conn_table *t, unsigned owner, uint32_t limit,
 		   const struct conn_timeouts *to);
+/*
+ * The entries owner holds against its limit: its live ones, and those its
+ * creations withdrew (a clash, a full index) until the next conn_expire.
+ */
 static inline uint32_t conn_owner_count(const struct conn_table *t, unsigned owner)
 {
 	return __atomic_load_n(&t->owner[owner].count, __ATOMIC_RELAXED);
@@ -190,8 +197,9 @@ static inline uint32_t conn_owner_count(const struct conn_table *t, unsigned own
 /*
  * Control: runs the expiry over up to n entries from where the last call
  * stopped (a full scan takes capacity / n calls), and gives back to their
- * rings the entries whose grace period has passed. Returns how many
- * expired. now: TSC.
+ * rings the entries whose grace period has passed; entries workers
+ * withdrew since the last call start their grace period now. Returns how
+ * many expired. now: TSC.
  */
 unsigned conn_expire(struct conn_table *t, uint64_t now, uint32_t n);
 /* Control: removes a live entry now (keep is called with forced). */
