@@ -161,13 +161,16 @@ static int session_one(void *arg, struct conn_entry *e)
 	struct session_walk *sw = arg;
 	uint64_t kind = e->user[0] & NAT_KIND_MASK;
 	const struct nat_inst *n = nat_slots[e->owner / 2];
-	/* Which key is the inside one: an inbound-made (static) session's reply tuple. */
-	int in = e->key[CONN_ORIG].vrf == n->in_vrf ? CONN_ORIG : CONN_REPLY;
-	const struct conn_tuple *ik = &e->key[in], *ok = &e->key[1 - in];
+	const struct conn_tuple *ik, *ok;
 	json_t *o;
+	int in;
 
 	if ((kind != NAT_SESSION_PAT && kind != NAT_SESSION_STATIC) || n == NULL || !n->live)
 		return 0;
+	/* Which key is the inside one: an inbound-made (static) session's reply tuple. */
+	in = e->key[CONN_ORIG].vrf == n->in_vrf ? CONN_ORIG : CONN_REPLY;
+	ik = &e->key[in];
+	ok = &e->key[1 - in];
 	if (!sw->any_vrf && n->in_vrf != sw->vrf)
 		return 0;
 	if (sw->f->address && ik->src != htonl(sw->f->address) &&

@@ -323,9 +323,8 @@ static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct 
 
 	e = conn_lookup(nat_conn, k, &d);
 	if (e) {
-		n = nat_slots[e->owner / 2];
 		translate(m, p, k, e, d, x->now);
-		dp_cnt_add(&cnt(x, n)->translated_in, 1);
+		dp_cnt_add(&x->nw->cnt[e->owner / 2].translated_in, 1); /* its slot */
 		return TRANSLATED;
 	}
 	a = nat_addr_find(x->p, k->vrf, rte_be_to_cpu_32(k->dst), NAT_ADDR_STATIC_OUT);
