@@ -29,22 +29,24 @@ tag, log, binds = sys.argv[1], sys.argv[2], sys.argv[3:]
 def note(peer):
     with open(log, "a") as f:
         f.write(json.dumps([peer[0], peer[1]]) + "\n")
-def tcp(addr, port):
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port)); s.listen(64)
+def tcp(s):
     while True:
         c, peer = s.accept(); note(peer)
         c.sendall(f"{tag} {peer[0]}:{peer[1]}".encode()); c.close()
-def udp(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port))
+def udp(s):
     while True:
         d, peer = s.recvfrom(2048); note(peer)
         if d != b"mute":
             s.sendto(f"{tag} {peer[0]}:{peer[1]}".encode(), peer)
+# Every socket bound (and listening) before "ready": clients may start at once.
 for b in binds:
     proto, addr, port = b.split(":")
-    threading.Thread(target=tcp if proto == "tcp" else udp, args=(addr, int(port)),
-                     daemon=True).start()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(port)))
+    if proto == "tcp":
+        s.listen(64)
+    threading.Thread(target=tcp if proto == "tcp" else udp, args=(s,), daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 """
