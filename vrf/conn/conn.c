@@ -214,20 +214,37 @@ static uint64_t slot_value(uint32_t h, uint32_t idx, int dir)
 	return ((uint64_t)h << 32) | (uint32_t)(idx * 2 + dir + 1);
 }
 
+static unsigned bucket_used(const uint64_t *b)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < CONN_BUCKET; i++)
+		n += __atomic_load_n(&b[i], __ATOMIC_RELAXED) != 0;
+	return n;
+}
+
+/*
+ * Into the less loaded of the two buckets (the other if it fills
+ * meanwhile): filling the first one first overflowed pairs at 77% of the
+ * capacity with random hashes; two choices keep every pair below 8+8.
+ */
 static bool slot_insert(struct conn_table *t, uint64_t v)
 {
 	uint32_t h = (uint32_t)(v >> 32);
+	uint64_t *b[2] = { &t->slot[(size_t)conn_bucket(t, h, 0) * CONN_BUCKET],
+			   &t->slot[(size_t)conn_bucket(t, h, 1) * CONN_BUCKET] };
+	int first = bucket_used(b[1]) < bucket_used(b[0]);
 
 	for (int w = 0; w < 2; w++) {
-		uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
+		uint64_t *bk = b[w ^ first];
 
 		for (int i = 0; i < CONN_BUCKET; i++) {
 			uint64_t zero = 0;
 
-			if (__atomic_load_n(&b[i], __ATOMIC_RELAXED) != 0)
+			if (__atomic_load_n(&bk[i], __ATOMIC_RELAXED) != 0)
 				continue;
 			/* seq_cst: the duplicate scan after it must see, or be seen by, a rival. */
-			if (__atomic_compare_exchange_n(&b[i], &zero, v, false, __ATOMIC_SEQ_CST,
+			if (__atomic_compare_exchange_n(&bk[i], &zero, v, false, __ATOMIC_SEQ_CST,
 							__ATOMIC_RELAXED))
 				return true;
 		}
