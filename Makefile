@@ -114,6 +114,8 @@ bench: build
 	tests/bench/run placement
 	tests/bench/run roam
 	tests/bench/run kernel-sync
+	tests/bench/run nat
+	tests/bench/run nat-scale
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ)
