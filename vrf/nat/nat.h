@@ -62,11 +62,13 @@ struct nat_static {
 };
 
 /* Counters of an instance, per worker. */
-#define NAT_COUNTERS(X)                                                                            \
-	X(created)                                                                                 \
-	X(translated_out)                                                                          \
-	X(translated_in) X(hairpinned) X(port_exhausted) X(limit) X(table_full) X(unknown_inbound) \
-		X(unsupported)
+#define NAT_COUNTERS(X)                                                            \
+	X(created)                                                                 \
+	X(translated_out)                                                          \
+	X(translated_in)                                                           \
+	X(hairpinned)                                                              \
+	X(port_exhausted) X(limit) X(table_full) X(unknown_inbound) X(unsupported) \
+		X(icmp_translated) X(icmp_bad) X(icmp_no_session)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)
@@ -125,7 +127,9 @@ extern struct dp_drop_set nat_drops;
 	X(NAT_DROP_TABLE_FULL, "nat_table_full")           \
 	X(NAT_DROP_UNKNOWN_INBOUND, "nat_unknown_inbound") \
 	X(NAT_DROP_UNSUPPORTED, "nat_unsupported")         \
-	X(NAT_DROP_TRUNCATED, "nat_truncated")
+	X(NAT_DROP_TRUNCATED, "nat_truncated")             \
+	X(NAT_DROP_ICMP_BAD, "nat_icmp_bad")               \
+	X(NAT_DROP_ICMP_NO_SESSION, "nat_icmp_no_session")
 
 /* Numbered after the core's reasons (drop.h). */
 enum nat_drop {

@@ -16,6 +16,7 @@
 #include "l3.h"
 #include "module.h"
 #include "nat.h"
+#include "nat_dp.h"
 #include "nat_xlate.h"
 #include "router_int.h"
 #include "stage.h"
@@ -311,6 +312,7 @@ static uint16_t translate(struct rte_mbuf *m, struct nat_pkt *p, struct conn_tup
 }
 
 enum verdict { PASS, TRANSLATED, DROPPED };
+_Static_assert((int)DROPPED == (int)NAT_DP_DROPPED, "nat_dp.h's verdicts are these");
 
 /* An outside VRF's packet: a session's, or a static mapping's, else dropped if for a pool. */
 static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct nat_pkt *p,
@@ -406,7 +408,16 @@ static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_
 		return PASS;
 	if (n && !routes_out(vrf, ip->dst_addr, n->out_vrf))
 		return PASS; /* stays inside (or goes elsewhere): not ours */
+	if (n && ip->time_to_live <= 1)
+		return PASS; /* expires here: ip4-route's time exceeded goes back as it came */
 	rc = nat_parse(ip, l4len, vrf, &k, &p);
+	if (rc == NAT_PARSE_UNSUPPORTED && k.proto == IPPROTO_ICMP) {
+		struct nat_dp d = { .w = x->w, .p = x->p, .nw = x->nw, .now = x->now };
+		enum nat_dp_verdict dv = nat_icmp_error(&d, m, ip, l4len, vrf, n);
+
+		if (dv != NAT_DP_NOT_MINE)
+			return (enum verdict)dv;
+	}
 	if (rc != NAT_PARSE_OK) {
 		if (n == NULL &&
 		    !nat_addr_find(x->p, vrf, rte_be_to_cpu_32(ip->dst_addr), NAT_ADDR_POOL) &&

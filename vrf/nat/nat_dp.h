@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the nat44 stage (nat_datapath.c) hands to the datapath parts in
+ * their own files: ICMP errors (nat_icmp.c). Worker code.
+ */
+#ifndef TESS_NAT_DP_H
+#define TESS_NAT_DP_H
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dp.h"
+#include "nat.h"
+
+/* What became of a packet (the stage's verdicts, in its order). */
+enum nat_dp_verdict {
+	NAT_DP_PASS,       /* untouched */
+	NAT_DP_TRANSLATED, /* route it in l3_meta's route_vrf */
+	NAT_DP_DROPPED,
+	NAT_DP_NOT_MINE, /* not for this part: the stage goes on with it */
+};
+
+/* A worker's view of the module in one burst. */
+struct nat_dp {
+	struct dp_worker *w;
+	const struct nat_part *p;
+	struct nat_worker *nw;
+	uint64_t now;
+};
+
+/*
+ * An ICMP error (ip, l4len bytes after its header) in VRF vrf, n the
+ * instance whose inside VRF it is (NULL: an outside VRF): translated when
+ * it quotes a packet of a session; NAT_DP_NOT_MINE if not an ICMP error.
+ */
+enum nat_dp_verdict nat_icmp_error(const struct nat_dp *x, struct rte_mbuf *m,
+				   struct rte_ipv4_hdr *ip, uint32_t l4len, uint16_t vrf,
+				   struct nat_inst *n);
+
+#endif
