@@ -98,6 +98,7 @@ static const struct cfg_field dns_fields[] = {
 	/* Record tables are allocated whole: their sum bounds the memory all tenants share. */
 	CFG_FIELD(struct tessd_dns_cfg, record_capacity, "record_capacity", INT(1, 1 << 22), false,
 		  "262144"),
+	CFG_FIELD(struct tessd_dns_cfg, vrf_qps, "vrf_qps", INT(1, 1000000), false, "5000"),
 	CFG_ARRAY_FIELD(struct tessd_dns_cfg, servers, n_servers, "servers",
 			ARR(OBJ(server_fields, struct tessd_dns_server_cfg), 8192,
 			    struct tessd_dns_server_cfg),

@@ -328,6 +328,7 @@ struct tessd_dns_server_cfg {
 
 struct tessd_dns_cfg {
 	uint32_t record_capacity; /* the servers' max_records together, at most */
+	uint32_t vrf_qps;         /* queries answered per second by a VRF's servers together */
 	struct tessd_dns_server_cfg *servers;
 	uint32_t n_servers;
 };

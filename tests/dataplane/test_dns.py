@@ -42,7 +42,7 @@ exit 0
 
 
 class DnsTopo:
-    def __init__(self, cleanup, tmp_path):
+    def __init__(self, cleanup, tmp_path, bravo_kw=None):
         u = tess.uid()
         self.cleanup, self.tmp = cleanup, str(tmp_path)
         self.ifs = {t: f"dn{t[0]}{u}"[:15] for t in TENANTS}
@@ -51,7 +51,9 @@ class DnsTopo:
         ports.append(tess.tap_port("p_wan", self.wan, 2))
         self.pe = tess.Tessd(cleanup, tmp_path, ports=ports)
         self.pe.config["router"] = {
-            "vrfs": [{"name": t, "id": 100 + i} for i, t in enumerate(TENANTS)],
+            # The workers' budget above the server's: its qps is what a flood meets.
+            "vrfs": [{"name": t, "id": 100 + i, "service_pps": 20000}
+                     for i, t in enumerate(TENANTS)],
             "interfaces": [{"name": f"{t}-lan", "vrf": t, "port": f"p_{t}",
                             "addresses": [GW + "/24"]} for t in TENANTS]
             + [{"name": "acme-wan", "vrf": "acme", "port": "p_wan",
@@ -65,8 +67,8 @@ class DnsTopo:
             {"interface": "acme-lan", "forwarders": [RESOLVER], "forward_timeout_ms": 500,
              "records": [{"name": "www", "address": "10.20.0.80"}]},
             # bravo: no resolver, its own zone only.
-            {"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30, "tcp_conns": 2,
-             "tcp_timeout_ms": 500}]}
+            dict({"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30, "tcp_conns": 2,
+                  "tcp_timeout_ms": 500}, **(bravo_kw or {}))]}
         self.pe.start()
         self.ns = {}
         for t in TENANTS:
@@ -223,7 +225,7 @@ def query_frame(mac, ip, payload, sport=5353):
 
 
 def test_malformed_queries_counted_and_answered_formerr(cleanup, tmp_path):
-    t = DnsTopo(cleanup, tmp_path)
+    t = DnsTopo(cleanup, tmp_path, bravo_kw={"qps": 100})
     ip = t.lease("bravo", "desk2")
     ns = t.ns["bravo"]
     gw_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "bravo-lan")
@@ -260,7 +262,25 @@ def test_malformed_queries_counted_and_answered_formerr(cleanup, tmp_path):
         sock.send(bytes(f))
     tess.wait_for(lambda: t.stats()["bravo-lan"]["malformed"] == len(bad) + 2, 5,
                   "malformed counted")
+    # A flood: answered at qps (a burst of 16, then 100/s), the rest dropped and counted,
+    # while the other tenant is answered as ever.
+    time.sleep(0.3)
+    base = t.stats()["bravo-lan"]
+    q = bytes(DNS(id=9, rd=1, qd=DNSQR(qname="desk2.bravo.test")))
+    f = query_frame(DESK_MAC, ip, q)
+    f[Ether].dst = gw_mac
+    for _ in range(300):
+        sock.send(bytes(f))
+    tess.wait_for(lambda: t.stats()["bravo-lan"]["queries"] + t.stats()["bravo-lan"][
+        "rate_limited"] + t.stats()["bravo-lan"]["service_limited"] >= base["queries"] + 300
+        + base["rate_limited"] + base["service_limited"], 10, "the flood")
+    s = t.stats()["bravo-lan"]
+    assert s["rate_limited"] - base["rate_limited"] >= 200, s
+    assert s["queries"] - base["queries"] <= 90, s
+    t.lease("acme", "deskx")
+    assert status(t.dig("acme", "deskx.acme.test")) == "NOERROR"
     # The server still answers.
+    time.sleep(0.2)
     assert status(t.dig("bravo", "desk2.bravo.test")) == "NOERROR"
 
 

@@ -12,6 +12,7 @@
 
 #include "dns_proto.h"
 #include "dns_zone.h"
+#include "tessd_config.h"
 #include "unit_assert.h"
 
 struct msg {
@@ -458,6 +459,93 @@ static void test_zone(void **st)
 	assert_string_equal(label, "laptop");
 }
 
+/* ---- config rules ---- */
+
+static int decode(const char *dns, const char *dhcp, struct cfg_errs *errs)
+{
+	char doc[8192];
+	struct tessd_cfg cfg;
+	json_t *j;
+	int rc;
+
+	snprintf(doc, sizeof(doc),
+		 "{\"ports\": [{\"name\": \"p\", \"devargs\": \"net_tap0\"}],"
+		 " \"router\": {\"vrfs\": [{\"name\": \"v\", \"id\": 1}],"
+		 "  \"interfaces\": [{\"name\": \"lan\", \"vrf\": \"v\", \"port\": \"p\","
+		 "   \"addresses\": [\"10.0.0.1/24\"]},"
+		 "   {\"name\": \"bare\", \"vrf\": \"v\", \"port\": \"p\", \"vlan\": 5}]},"
+		 " \"dhcp\": %s, \"dns\": %s}",
+		 dhcp, dns);
+	j = json_loads(doc, 0, NULL);
+	assert_non_null(j);
+	cfg_errs_init(errs);
+	rc = tessd_cfg_decode(j, &cfg, errs, tessd_dns_validate);
+	json_decref(j);
+	if (rc == 0)
+		tessd_cfg_free(&cfg);
+	return rc;
+}
+
+static void expect_err(const char *dns, const char *path, const char *text)
+{
+	struct cfg_errs errs;
+
+	assert_int_not_equal(decode(dns, "{}", &errs), 0);
+	for (unsigned i = 0; i < errs.n; i++)
+		if (strcmp(errs.e[i].path, path) == 0 && strstr(errs.e[i].msg, text))
+			return;
+	for (unsigned i = 0; i < errs.n; i++)
+		fprintf(stderr, "  %s: %s\n", errs.e[i].path, errs.e[i].msg);
+	fail_msg("no error at %s with '%s'", path, text);
+}
+
+#define SRV(x) "{\"servers\": [{\"interface\": \"lan\", " x "}]}"
+
+static void test_config_rules(void **st)
+{
+	struct cfg_errs errs;
+
+	(void)st;
+	assert_int_equal(
+		decode(SRV("\"domain\": \"acme.test\", \"forwarders\": [\"10.9.0.1\"],"
+			   "\"records\": [{\"name\": \"www\", \"address\": \"10.0.0.80\"}]"),
+		       "{}", &errs),
+		0);
+	/* The zone may come from the interface's DHCP server. */
+	assert_int_equal(decode(SRV("\"ttl\": 5"),
+				"{\"servers\": [{\"interface\": \"lan\", \"domain\": \"d.test\"}]}",
+				&errs),
+			 0);
+	expect_err(SRV("\"ttl\": 5"), "/dns/servers/0/domain", "no zone");
+	expect_err(SRV("\"domain\": \"a..b\""), "/dns/servers/0/domain", "labels");
+	expect_err(SRV("\"domain\": \"a.b.\""), "/dns/servers/0/domain", "labels");
+	expect_err("{\"servers\": [{\"interface\": \"bare\", \"domain\": \"a.b\"}]}",
+		   "/dns/servers/0/interface", "no address");
+	expect_err("{\"servers\": [{\"interface\": \"nope\", \"domain\": \"a.b\"}]}",
+		   "/dns/servers/0/interface", "nope");
+	expect_err("{\"servers\": [{\"interface\": \"lan\", \"domain\": \"a.b\"},"
+		   " {\"interface\": \"lan\", \"domain\": \"c.d\"}]}",
+		   "/dns/servers/1/interface", "already has a DNS server");
+	expect_err(SRV("\"domain\": \"a.b\", \"forwarders\": [\"10.0.0.1\"]"),
+		   "/dns/servers/0/forwarders/0", "own address");
+	expect_err(SRV("\"domain\": \"a.b\", \"forwarders\": [\"224.0.0.1\"]"),
+		   "/dns/servers/0/forwarders/0", "unicast");
+	expect_err(SRV("\"domain\": \"a.b\", \"records\": [{\"name\": \"WWW\", \"address\": "
+		       "\"10.0.0.8\"}, {\"name\": \"www\", \"address\": \"10.0.0.9\"}]"),
+		   "/dns/servers/0/records/1/name", "already has a record");
+	expect_err(
+		SRV("\"domain\": \"a.b\", \"max_records\": 1, \"records\": [{\"name\": \"x\","
+		    " \"address\": \"10.0.0.8\"}, {\"name\": \"y\", \"address\": \"10.0.0.9\"}]"),
+		"/dns/servers/0/records", "max_records");
+	expect_err(SRV("\"domain\": \"a.b\", \"records\": [{\"name\": \"a_b\", \"address\": "
+		       "\"10.0.0.8\"}]"),
+		   "/dns/servers/0/records/0/name", "");
+	expect_err("{\"record_capacity\": 10, \"servers\": [{\"interface\": \"lan\", \"domain\": "
+		   "\"a.b\", \"max_records\": 11}]}",
+		   "/dns/servers/0/max_records", "record_capacity");
+	expect_err(SRV("\"domain\": \"a.b\", \"tcp_conns\": 65"), "/dns/servers/0/tcp_conns", "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +559,7 @@ int main(void)
 		cmocka_unit_test(test_reply_matching_and_truncation),
 		cmocka_unit_test(test_ptr_names),
 		cmocka_unit_test(test_zone),
+		cmocka_unit_test(test_config_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

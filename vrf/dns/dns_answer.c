@@ -11,7 +11,9 @@
 #include <rte_udp.h>
 
 #include "dns_int.h"
+#include "fib.h"
 #include "l3_svc.h"
+#include "tessd.h"
 
 static uint16_t client_limit(const struct dns_client *c, const struct dns_query *q)
 {
@@ -192,6 +194,21 @@ void dns_answer(struct dns_srv *s, const struct dns_client *c, const uint8_t *p,
 	resolve(s, &cl, &q, p, len);
 }
 
+/* Per VRF: several servers of a tenant together within vrf_qps. */
+static struct dp_storm vrf_qb[FIB_MAX_VRFS];
+
+bool dns_admit(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (!dp_bucket_ok(&s->qb, sc->qps, now) ||
+	    !dp_bucket_ok(&vrf_qb[s->vrf % FIB_MAX_VRFS], tessd.cfg.dns.vrf_qps, now)) {
+		s->c.rate_limited++;
+		return false;
+	}
+	return true;
+}
+
 void dns_udp_input(struct dns_srv *s, struct rte_mbuf *m)
 {
 	const struct tessd_dns_server_cfg *sc = dns_srv_cfg(s);
@@ -215,9 +232,9 @@ void dns_udp_input(struct dns_srv *s, struct rte_mbuf *m)
 		s->c.malformed++;
 		goto out;
 	}
-	if (!dp_bucket_ok(&s->qb, sc->qps, rte_rdtsc())) {
-		s->c.rate_limited++;
-		goto out;
+	if (!dns_admit(s, sc)) {
+		rte_pktmbuf_free(m);
+		return;
 	}
 	if (ulen < sizeof(*uh) || ulen > rte_be_to_cpu_16(ip->total_length) - hlen ||
 	    ulen - sizeof(*uh) > sizeof(buf) ||

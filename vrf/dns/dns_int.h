@@ -109,6 +109,8 @@ const struct tessd_iface_cfg *dns_srv_iface(const struct dns_srv *s);
 
 /* dns_answer.c: answers the query of client c (the payload at p, len bytes, as received). */
 void dns_answer(struct dns_srv *s, const struct dns_client *c, const uint8_t *p, size_t len);
+/* Whether a query (a TCP connection) of s is within its qps and its VRF's vrf_qps (counted). */
+bool dns_admit(struct dns_srv *s, const struct tessd_dns_server_cfg *sc);
 /* A reply to q with rcode only (SERVFAIL, REFUSED). */
 void dns_reply_rcode(struct dns_srv *s, const struct dns_client *c, const struct dns_query *q,
 		     uint8_t rcode);

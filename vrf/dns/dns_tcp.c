@@ -174,10 +174,8 @@ static void accept_syn(struct dns_srv *s, const struct dns_client *c, uint32_t s
 		stray_reset(s, c, RTE_TCP_SYN_FLAG, seq, 0, 0);
 		return;
 	}
-	if (!dp_bucket_ok(&s->qb, sc->qps, rte_rdtsc())) {
-		s->c.rate_limited++;
+	if (!dns_admit(s, sc))
 		return;
-	}
 	*t = (struct dns_tcp){ .state = DT_SYN_RCVD,
 			       .gen = ++s->tcp_gen,
 			       .mac = c->mac,
