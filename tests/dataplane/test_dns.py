@@ -269,14 +269,17 @@ def test_malformed_queries_counted_and_answered_formerr(cleanup, tmp_path):
     q = bytes(DNS(id=9, rd=1, qd=DNSQR(qname="desk2.bravo.test")))
     f = query_frame(DESK_MAC, ip, q)
     f[Ether].dst = gw_mac
+    t0 = time.time()
     for _ in range(300):
         sock.send(bytes(f))
     tess.wait_for(lambda: t.stats()["bravo-lan"]["queries"] + t.stats()["bravo-lan"][
         "rate_limited"] + t.stats()["bravo-lan"]["service_limited"] >= base["queries"] + 300
         + base["rate_limited"] + base["service_limited"], 10, "the flood")
     s = t.stats()["bravo-lan"]
-    assert s["rate_limited"] - base["rate_limited"] >= 200, s
-    assert s["queries"] - base["queries"] <= 90, s
+    # What the bucket may have let through meanwhile (a slow machine takes longer).
+    allowed = 16 + 100 * (time.time() - t0) + 5
+    assert s["queries"] - base["queries"] <= allowed, (s, allowed)
+    assert s["rate_limited"] - base["rate_limited"] >= 300 - allowed, (s, allowed)
     t.lease("acme", "deskx")
     assert status(t.dig("acme", "deskx.acme.test")) == "NOERROR"
     # The server still answers.
