@@ -14,6 +14,7 @@
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_hash_crc.h>
 
 #include "conn.h"
 #include "rcu.h"
@@ -342,6 +343,75 @@ static void test_capacity(void **state)
 	conn_destroy(fill(1u << 17));
 }
 
+/* The hash before review finding 5: CRC32C with a fixed seed, affine in the tuple's bits. */
+static uint32_t crc_hash(const struct conn_tuple *k)
+{
+	const uint64_t *w = (const uint64_t *)k;
+
+	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x7e55e4a));
+}
+
+/* The tuple base with the bits of d (64: dst address, then ports) flipped. */
+static struct conn_tuple flip(struct conn_tuple base, uint64_t d)
+{
+	uint64_t *w = (uint64_t *)&base;
+
+	w[0] ^= (d & 0xffffffffull) << 32; /* dst */
+	w[1] ^= d >> 32;                   /* sport, dport */
+	return base;
+}
+
+/*
+ * 64 tuples a tenant can choose (destination address and ports) that all
+ * had one CRC hash, so one bucket pair (16 slots), found by solving the
+ * CRC's linear map: the keyed hash spreads them, all are created.
+ */
+static void test_chosen_collisions(void **state)
+{
+	struct conn_tuple base = tup(1, 17, 0x0a000005, 0, 0, 0);
+	uint64_t piv_v[32] = { 0 }, piv_c[32] = { 0 }, kernel[6];
+	uint32_t c0 = crc_hash(&base);
+	int nk = 0, err, dir;
+
+	(void)state;
+	/* Gaussian elimination over GF(2): combinations of flips with no effect on the CRC. */
+	for (int i = 0; i < 64 && nk < 6; i++) {
+		struct conn_tuple x = flip(base, 1ull << i);
+		uint64_t v = crc_hash(&x) ^ c0, c = 1ull << i;
+
+		for (int b = 31; b >= 0; b--)
+			if (v >> b & 1) {
+				if (piv_v[b] == 0) {
+					piv_v[b] = v;
+					piv_c[b] = c;
+					break;
+				}
+				v ^= piv_v[b];
+				c ^= piv_c[b];
+			}
+		if (v == 0)
+			kernel[nk++] = c;
+	}
+	assert_int_equal(nk, 6);
+	struct conn_table *t = table(1024, 1, NULL, NULL);
+	for (uint32_t m = 0; m < 64; m++) {
+		uint64_t d = 0;
+
+		for (int j = 0; j < 6; j++)
+			if (m >> j & 1)
+				d ^= kernel[j];
+		struct conn_tuple k = flip(base, d);
+		assert_int_equal(crc_hash(&k), c0); /* all one CRC hash */
+		assert_non_null(conn_new(t, 0, 1, CONN_F_ONEWAY, &k, NULL, NULL, 0, 0, &err));
+		assert_non_null(conn_lookup(t, &k, &dir));
+	}
+	/* Each table has its own key. */
+	struct conn_table *t2 = table(1024, 1, NULL, NULL);
+	assert_true(conn_hash(t, &base) != conn_hash(t2, &base));
+	conn_destroy(t2);
+	conn_destroy(t);
+}
+
 struct kept {
 	unsigned asked, forced;
 	bool keep;
@@ -608,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_owner_limit),
 		cmocka_unit_test(test_withdrawals_stay_charged),
 		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_chosen_collisions),
 		cmocka_unit_test(test_keep_callback),
 		cmocka_unit_test(test_kill_during_keep),
 		cmocka_unit_test(test_readers_race_writers),

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
@@ -154,7 +155,10 @@ struct conn_table *conn_create(const struct conn_params *p)
 		errno = ENOMEM;
 		return NULL;
 	}
-	rc = alloc_rings(t, p->socket);
+	/* The hash key from the kernel's generator: tuples cannot be chosen to collide. */
+	rc = getrandom(t->hkey, sizeof(t->hkey), 0) == sizeof(t->hkey) ? 0 : -EIO;
+	if (rc == 0)
+		rc = alloc_rings(t, p->socket);
 	if (rc == 0)
 		rc = alloc_limbo(t);
 	if (rc < 0) {
@@ -208,10 +212,10 @@ int conn_owner_set(struct conn_table *t, unsigned owner, uint32_t limit,
 	return 0;
 }
 
-/* The index word of entry idx in direction dir, under hash h. */
-static uint64_t slot_value(uint32_t h, uint32_t idx, int dir)
+/* The index word of entry idx in direction dir, under hash h (its low half: the signature). */
+static uint64_t slot_value(uint64_t h, uint32_t idx, int dir)
 {
-	return ((uint64_t)h << 32) | (uint32_t)(idx * 2 + dir + 1);
+	return ((uint64_t)(uint32_t)h << 32) | (uint32_t)(idx * 2 + dir + 1);
 }
 
 static unsigned bucket_used(const uint64_t *b)
@@ -228,9 +232,8 @@ static unsigned bucket_used(const uint64_t *b)
  * meanwhile): filling the first one first overflowed pairs at 77% of the
  * capacity with random hashes; two choices keep every pair below 8+8.
  */
-static bool slot_insert(struct conn_table *t, uint64_t v)
+static bool slot_insert(struct conn_table *t, uint64_t h, uint64_t v)
 {
-	uint32_t h = (uint32_t)(v >> 32);
 	uint64_t *b[2] = { &t->slot[(size_t)conn_bucket(t, h, 0) * CONN_BUCKET],
 			   &t->slot[(size_t)conn_bucket(t, h, 1) * CONN_BUCKET] };
 	int first = bucket_used(b[1]) < bucket_used(b[0]);
@@ -252,10 +255,8 @@ static bool slot_insert(struct conn_table *t, uint64_t v)
 	return false;
 }
 
-static void slot_delete(struct conn_table *t, uint64_t v)
+static void slot_delete(struct conn_table *t, uint64_t h, uint64_t v)
 {
-	uint32_t h = (uint32_t)(v >> 32);
-
 	for (int w = 0; w < 2; w++) {
 		uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
 
@@ -270,10 +271,8 @@ static void slot_delete(struct conn_table *t, uint64_t v)
 }
 
 /* Whether tuple k's buckets have a free slot now (a creation that would fail takes no entry). */
-static bool has_room(const struct conn_table *t, const struct conn_tuple *k)
+static bool has_room(const struct conn_table *t, uint64_t h)
 {
-	uint32_t h = conn_hash(k);
-
 	for (int w = 0; w < 2; w++) {
 		const uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
 
@@ -294,15 +293,16 @@ static void unindex(struct conn_table *t, struct conn_entry *e, int keys)
 {
 	uint32_t idx = (uint32_t)(e - t->e);
 
-	for (int d = 0; d < keys; d++)
-		slot_delete(t, slot_value(conn_hash(&e->key[d]), idx, d));
+	for (int d = 0; d < keys; d++) {
+		uint64_t h = conn_hash(t, &e->key[d]);
+
+		slot_delete(t, h, slot_value(h, idx, d));
+	}
 }
 
 /* Whether another entry than idx, live or being published (NEW), holds tuple k. */
-static bool rival(const struct conn_table *t, const struct conn_tuple *k, uint32_t idx)
+static bool rival(const struct conn_table *t, const struct conn_tuple *k, uint64_t h, uint32_t idx)
 {
-	uint32_t h = conn_hash(k);
-
 	for (int w = 0; w < 2; w++) {
 		const uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
 
@@ -312,7 +312,7 @@ static bool rival(const struct conn_table *t, const struct conn_tuple *k, uint32
 			uint8_t live;
 			int d;
 
-			if (v == 0 || (uint32_t)(v >> 32) != h)
+			if (v == 0 || (uint32_t)(v >> 32) != (uint32_t)h)
 				continue;
 			e = conn_slot_entry(t, v, &d);
 			if ((uint32_t)(e - t->e) == idx || !conn_tuple_eq(&e->key[d], k))
@@ -325,23 +325,20 @@ static bool rival(const struct conn_table *t, const struct conn_tuple *k, uint32
 	return false;
 }
 
-/* Publishes e's tuples; on failure takes out what it put in and says why. */
-static int publish(struct conn_table *t, struct conn_entry *e)
+/* Publishes e's tuples (hashes h); on failure takes out what it put in and says why. */
+static int publish(struct conn_table *t, struct conn_entry *e, const uint64_t h[2])
 {
 	uint32_t idx = (uint32_t)(e - t->e);
 	int keys = n_keys(e), done;
 
-	for (done = 0; done < keys; done++) {
-		const struct conn_tuple *k = &e->key[done];
-
-		if (!slot_insert(t, slot_value(conn_hash(k), idx, done))) {
+	for (done = 0; done < keys; done++)
+		if (!slot_insert(t, h[done], slot_value(h[done], idx, done))) {
 			unindex(t, e, done);
 			return -ENOSPC;
 		}
-	}
 	/* After our seq_cst CAS: of two racing creators, at least one sees the other. */
 	for (int d = 0; d < keys; d++)
-		if (rival(t, &e->key[d], idx)) {
+		if (rival(t, &e->key[d], h[d], idx)) {
 			unindex(t, e, keys);
 			return -EEXIST;
 		}
@@ -364,6 +361,7 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 {
 	struct conn_wstats *ws = &t->ws[worker];
 	struct conn_entry *e;
+	uint64_t h[2];
 	uint32_t idx;
 	int rc;
 
@@ -372,7 +370,9 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 		*err = -EDQUOT;
 		return NULL;
 	}
-	if (!has_room(t, orig) || (!(flags & CONN_F_ONEWAY) && !has_room(t, reply)) ||
+	h[CONN_ORIG] = conn_hash(t, orig);
+	h[CONN_REPLY] = flags & CONN_F_ONEWAY ? h[CONN_ORIG] : conn_hash(t, reply);
+	if (!has_room(t, h[CONN_ORIG]) || !has_room(t, h[CONN_REPLY]) ||
 	    !ring_take(t->ring[worker], &idx)) {
 		__atomic_fetch_sub(&t->owner[owner].count, 1, __ATOMIC_RELAXED);
 		dp_cnt_add(&ws->table_full, 1);
@@ -392,7 +392,7 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 	conn_hit(e, CONN_ORIG, tcp_flags, now);
 	/* NEW until published: no control path touches it before it is whole in the index. */
 	__atomic_store_n(&e->live, CONN_NEW, __ATOMIC_RELEASE);
-	rc = publish(t, e);
+	rc = publish(t, e, h);
 	if (rc < 0) {
 		/*
 		 * Readers may hold it: the next conn_expire gives it back after a grace

@@ -159,6 +159,7 @@ struct conn_table {
 	struct conn_ring **ring; /* [workers] */
 	struct conn_ring **gone; /* [workers]: withdrawn entries, for the control thread */
 	struct conn_wstats *ws;  /* [workers] */
+	uint64_t hkey[2];        /* conn_hash's key, random per table */
 	/* Control thread only. */
 	uint64_t tsc_hz;
 	uint32_t cursor; /* where the next expiry slice starts */
@@ -227,11 +228,40 @@ static inline struct conn_tuple conn_tuple_reverse(const struct conn_tuple *k)
 				    .proto = k->proto };
 }
 
-static inline uint32_t conn_hash(const struct conn_tuple *k)
-{
-	const uint64_t *w = (const uint64_t *)k;
+#define CONN_SIPROUND(v0, v1, v2, v3)                                                   \
+	do {                                                                            \
+		v0 += v1, v1 = v1 << 13 | v1 >> 51, v1 ^= v0, v0 = v0 << 32 | v0 >> 32; \
+		v2 += v3, v3 = v3 << 16 | v3 >> 48, v3 ^= v2;                           \
+		v0 += v3, v3 = v3 << 21 | v3 >> 43, v3 ^= v0;                           \
+		v2 += v1, v1 = v1 << 17 | v1 >> 47, v1 ^= v2, v2 = v2 << 32 | v2 >> 32; \
+	} while (0)
 
-	return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], 0x7e55e4a));
+/*
+ * SipHash-1-3 of a tuple under the table's random key: a tenant choosing
+ * its tuples cannot aim them at one bucket pair (CRC32C, affine, has
+ * collisions whatever its seed). The low 32 bits are the signature and
+ * the first bucket, the high 32 the second bucket.
+ */
+static inline uint64_t conn_hash(const struct conn_table *t, const struct conn_tuple *k)
+{
+	const uint64_t *w = (const uint64_t *)k, fin = (uint64_t)sizeof(*k) << 56;
+	uint64_t v0 = t->hkey[0] ^ 0x736f6d6570736575ull, v1 = t->hkey[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = t->hkey[0] ^ 0x6c7967656e657261ull, v3 = t->hkey[1] ^ 0x7465646279746573ull;
+
+	v3 ^= w[0];
+	CONN_SIPROUND(v0, v1, v2, v3);
+	v0 ^= w[0];
+	v3 ^= w[1];
+	CONN_SIPROUND(v0, v1, v2, v3);
+	v0 ^= w[1];
+	v3 ^= fin;
+	CONN_SIPROUND(v0, v1, v2, v3);
+	v0 ^= fin;
+	v2 ^= 0xff;
+	CONN_SIPROUND(v0, v1, v2, v3);
+	CONN_SIPROUND(v0, v1, v2, v3);
+	CONN_SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
 }
 
 static inline bool conn_tuple_eq(const struct conn_tuple *a, const struct conn_tuple *b)
@@ -241,10 +271,10 @@ static inline bool conn_tuple_eq(const struct conn_tuple *a, const struct conn_t
 	return x[0] == y[0] && x[1] == y[1];
 }
 
-/* The two buckets a hash may live in. */
-static inline uint32_t conn_bucket(const struct conn_table *t, uint32_t h, int which)
+/* The two buckets a hash may live in (from independent halves of it). */
+static inline uint32_t conn_bucket(const struct conn_table *t, uint64_t h, int which)
 {
-	return (which ? rte_hash_crc_4byte(h, 0x51ab) : h) & t->bmask;
+	return (uint32_t)(which ? h >> 32 : h) & t->bmask;
 }
 
 static inline struct conn_entry *conn_slot_entry(const struct conn_table *t, uint64_t v, int *dir)
@@ -263,7 +293,7 @@ static inline struct conn_entry *conn_slot_entry(const struct conn_table *t, uin
 static inline struct conn_entry *conn_lookup(const struct conn_table *t, const struct conn_tuple *k,
 					     int *dir)
 {
-	uint32_t h = conn_hash(k);
+	uint64_t h = conn_hash(t, k);
 
 	for (int w = 0; w < 2; w++) {
 		const uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
@@ -273,7 +303,7 @@ static inline struct conn_entry *conn_lookup(const struct conn_table *t, const s
 			struct conn_entry *e;
 			int d;
 
-			if (v == 0 || (uint32_t)(v >> 32) != h)
+			if (v == 0 || (uint32_t)(v >> 32) != (uint32_t)h)
 				continue;
 			e = conn_slot_entry(t, v, &d);
 			if (conn_tuple_eq(&e->key[d], k)) {
