@@ -10,7 +10,8 @@
 #  3. tessd as the provider-edge router in front of a host tessd: two
 #     enterprises both on 192.168.0.0/16, a VRF each, each reaching only its
 #     own desktop (same addresses too) through VLANs 100 and 200 on the trunk;
-#     each enterprise's DHCP client gets a lease from its VRF's server;
+#     each enterprise's DHCP client gets a lease from its VRF's server, and
+#     its host name resolves in its own zone only (DNS on the gateway);
 #  4. tessmgrd provisions desktops of two tenants on a shared (libvirt test
 #     driver) host: linked clones, CPU partitions pinned apart, usage against
 #     quota, and each desktop's vhost-user port in its tenant's group of the
@@ -262,7 +263,8 @@ cat >"$DIR/pe.json" <<JSON
   "dhcp": { "servers": [
     { "interface": "acme-ent",  "pools": [ { "start": "192.168.10.100", "end": "192.168.10.199" } ], "domain": "acme.example" },
     { "interface": "bravo-ent", "pools": [ { "start": "192.168.10.100", "end": "192.168.10.199" } ], "domain": "bravo.example" }
-  ] }
+  ] },
+  "dns": { "servers": [ { "interface": "acme-ent" }, { "interface": "bravo-ent" } ] }
 }
 JSON
 cat >"$DIR/host.json" <<JSON
@@ -336,10 +338,22 @@ if command -v udhcpc >/dev/null; then
 	step "DHCP: each enterprise's DHCP client gets a lease from its own VRF's server (same pool)"
 	for e in acme bravo; do
 		# -s /bin/true: the lease is shown, the namespace keeps its static address.
-		ip netns exec "tess-demo-pe-$e-$$" udhcpc -i "pe-$e" -f -q -n -t 3 -T 1 -s /bin/true 2>&1 |
-			grep -i "lease of" || true
+		ip netns exec "tess-demo-pe-$e-$$" udhcpc -i "pe-$e" -f -q -n -t 3 -T 1 -s /bin/true \
+			-x hostname:laptop 2>&1 | grep -i "lease of" || true
 	done
 	ctl dhcp leases
+	if command -v dig >/dev/null; then
+		step "DNS: each enterprise's gateway answers for its own zone (the lease's host name)"
+		for e in acme bravo; do
+			echo "\$ $e: dig @192.168.10.1 laptop.$e.example"
+			ip netns exec "tess-demo-pe-$e-$$" dig @192.168.10.1 +short +time=2 +tries=1 \
+				"laptop.$e.example" || true
+		done
+		echo "\$ acme: dig @192.168.10.1 laptop.bravo.example (not acme's zone, no forwarders)"
+		ip netns exec "tess-demo-pe-acme-$$" dig @192.168.10.1 +time=2 +tries=1 \
+			laptop.bravo.example | grep -o "status: [A-Z]*" || true
+		ctl dns records || true
+	fi
 fi
 
 step "neighbours and per-VRF counters"
