@@ -42,7 +42,8 @@ struct l3_svc {
 	 * Optional, control thread: whether a unicast to an address of iface
 	 * that came in on another interface of its VRF is the service's too
 	 * (what a relay's servers send back to its interface's address); input
-	 * gets it with that iface (l3_meta(m)->iface says where it came in).
+	 * gets it with that iface (l3_meta(m)->iface says where it came in),
+	 * before the services of the interface it came in on are offered it.
 	 * Those come in the VRF's budget of other punts.
 	 */
 	bool (*routed)(uint16_t iface);

@@ -237,13 +237,14 @@ static void local_input(struct rte_mbuf *m)
 		goto drop; /* ours only if addressed to one of our addresses (not a broadcast) */
 	frag = ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
 	/*
-	 * A unicast to a service of the interface (a DHCP renewal), or to one of
-	 * the interface it is addressed to (a relay's server reply), or the
+	 * A unicast to a service of the interface it is addressed to (a relay's
+	 * server reply, before a service of the interface it came in on would
+	 * take it as its own), or of the interface (a DHCP renewal), or the
 	 * answer to what a service sent (a forwarded DNS query): before the
 	 * kernel's.
 	 */
-	if (!frag && (svc_input(m, iif, vrf, ip, hlen) ||
-		      (own != iif && svc_input(m, own, vrf, ip, hlen)) || svc_local(m, iif, vrf)))
+	if (!frag && ((own != iif && svc_input(m, own, vrf, ip, hlen)) ||
+		      svc_input(m, iif, vrf, ip, hlen) || svc_local(m, iif, vrf)))
 		return;
 	/* Bound to the kernel: all but whole echo requests are the kernel's (BGP, fragments). */
 	ic = (const struct rte_icmp_hdr *)((uint8_t *)ip + hlen);

@@ -200,9 +200,12 @@ def reply(giaddr, yiaddr, option82=None, xid=7, flags=0, mac=CLIENT_MAC, extra=(
 
 
 def test_relay_refuses_what_it_must(cleanup, tmp_path):
+    # acme-srv relays too (to a server it has no route to): the replies to acme-lan's
+    # giaddr that come in on it are still acme-lan's relay's, not its own.
     t = RelayTopo(cleanup, tmp_path, relays=[
         {"interface": "acme-lan", "servers": [SRV, "10.30.0.3"], "circuit_id": "acme-c",
          "remote_id": "acme-r", "max_hops": 4},
+        {"interface": "acme-srv", "servers": ["192.0.2.7"]},
         {"interface": "bravo-lan", "servers": [SRV, "192.0.2.1"]}])
     ours = agent_opt(b"acme-c", b"acme-r")
     srv, cli = t.server["acme"], t.client["acme"]
@@ -289,6 +292,10 @@ def test_relay_refuses_what_it_must(cleanup, tmp_path):
                   / UDP(sport=67, dport=67) / reply(GW, "10.20.0.121", ours, xid=19)))
     r = at_client(19)
     assert r and r[0][IP].dst == "10.20.0.121" and counters()["replies"] == 3, r
+    # None of them was taken by the relay of acme-srv, where they came in.
+    o = t.relays()["acme-srv"]
+    assert all(o[k] == 0 for k in ("replies", "bad_giaddr", "unknown_server", "malformed",
+                                   "option82_mismatch", "forwarded")), o
     # Client side: option 82 is untrusted; too many hops; both dropped, counted.
     sc.send(from_client(xid=30, extra=[("relay_agent_information", agent_opt(b"x", b"y"))]))
     sc.send(from_client(hops=5, xid=31))
