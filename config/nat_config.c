@@ -244,28 +244,60 @@ static void validate_inst(const struct tessd_cfg *cfg, uint32_t i, struct cfg_er
 		validate_static(cfg, i, s, errs);
 }
 
+/*
+ * The instances sharing a pool hold at most its blocks between them, so a tenant that takes
+ * all of its max_blocks leaves the others theirs (no overcommit).
+ */
+static void validate_pool_shares(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
+{
+	const struct tessd_nat_inst_cfg *n = &cfg->nat.instances[i];
+	const struct tessd_nat_pool_cfg *p = n->pool[0] ? tessd_cfg_nat_pool(cfg, n->pool) : NULL;
+	uint64_t sum = 0, blocks;
+	char path[CFG_PATH_MAX];
+
+	if (p == NULL || p->block_size == 0 || p->port_max < p->port_min || p->prefix.len > 32)
+		return; /* no pool, or a bad one (its own error) */
+	blocks = ((uint64_t)1 << (32 - p->prefix.len)) *
+		 ((p->port_max - p->port_min + 1u) / p->block_size);
+	for (uint32_t k = 0; k <= i; k++)
+		if (strcmp(cfg->nat.instances[k].pool, n->pool) == 0)
+			sum += cfg->nat.instances[k].max_blocks;
+	if (sum <= blocks || sum - n->max_blocks > blocks)
+		return; /* fits, or said at an earlier instance */
+	snprintf(path, sizeof(path), "/nat/instances/%u/max_blocks", i);
+	cfg_err_add(errs, ENOSPC, path,
+		    "the max_blocks of pool %s's instances add up past its %llu blocks", n->pool,
+		    (unsigned long long)blocks);
+}
+
 int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
-	uint64_t sum = 0;
+	/*
+	 * Each worker creates entries in its own slice of the table (capacity / workers), and
+	 * one worker may get all the traffic of every tenant: the instances must fit a slice.
+	 */
+	uint32_t workers = cfg->eal.n_workers ? cfg->eal.n_workers : 1;
+	uint64_t slice = cfg->nat.session_capacity / workers, sum = 0;
 
 	for (uint32_t i = 0; i < cfg->nat.n_pools; i++)
 		validate_pool(cfg, i, errs);
 	for (uint32_t i = 0; i < cfg->nat.n_instances; i++) {
 		validate_inst(cfg, i, errs);
-		/* Sessions and as many records (mappings, subscribers): the table holds them all.
+		validate_pool_shares(cfg, i, errs);
+		/* Sessions and as many records (mappings, subscribers): the slice holds them all.
 		 */
 		sum += 3 * (uint64_t)cfg->nat.instances[i].max_sessions;
-		if (sum > cfg->nat.session_capacity &&
-		    sum - 3 * (uint64_t)cfg->nat.instances[i].max_sessions <=
-			    cfg->nat.session_capacity) {
+		if (sum > slice &&
+		    sum - 3 * (uint64_t)cfg->nat.instances[i].max_sessions <= slice) {
 			char path[CFG_PATH_MAX];
 
 			snprintf(path, sizeof(path), "/nat/instances/%u/max_sessions", i);
-			cfg_err_add(errs, ENOSPC, path,
-				    "three times the instances' max_sessions add up past "
-				    "nat.session_capacity (%u)",
-				    cfg->nat.session_capacity);
+			cfg_err_add(
+				errs, ENOSPC, path,
+				"three times the instances' max_sessions add up past a worker's "
+				"share of nat.session_capacity (%u / %u workers)",
+				cfg->nat.session_capacity, workers);
 		}
 	}
 	cfg_check_refs_in(&tessd_cfg_schema, cfg, "nat", errs);

@@ -458,6 +458,45 @@ static void test_examples_validate(void **state)
 	assert_true(n >= 3);
 }
 
+/* NAT44 review of c5de64f: three vrfs, two instances a and b into c, NAT_FMT's holes filled. */
+#define NAT_FMT                                                                                 \
+	"{\"eal\": {\"workers\": [%s]}, \"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1}, " \
+	"{\"name\": \"b\", \"id\": 2}, {\"name\": \"c\", \"id\": 3}]}, \"nat\": "               \
+	"{\"session_capacity\": 1024, \"pools\": [{\"name\": \"p\", \"prefix\": "               \
+	"\"192.0.2.1/32\", \"port_min\": 1024, \"port_max\": 2047, \"block_size\": 512}], "     \
+	"\"instances\": [{\"name\": \"a\", \"inside_vrf\": \"a\", \"outside_vrf\": \"c\", "     \
+	"\"pool\": \"p\", \"max_blocks\": %u, \"max_sessions\": 100}, {\"name\": \"b\", "       \
+	"\"inside_vrf\": \"b\", \"outside_vrf\": \"c\", \"pool\": \"p\", \"max_blocks\": 1, "   \
+	"\"max_sessions\": 100}]}}"
+
+static void expect_nat(const char *workers, unsigned max_blocks, const char *path,
+		       const char *msg_part)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), NAT_FMT, workers, max_blocks);
+	if (path)
+		expect_error(text, path, msg_part);
+	else
+		expect_ok(text);
+}
+
+/* Finding 2: two instances' 3 x 100 sessions fit 1024 entries, not one worker's 512 of them. */
+static void test_nat_sessions_fit_a_worker_slice(void **state)
+{
+	(void)state;
+	expect_nat("1", 1, NULL, NULL);
+	expect_nat("1, 2", 1, "/nat/instances/1/max_sessions", "a worker's share");
+}
+
+/* Finding 4: instances sharing a pool of 2 blocks hold at most 2 between them. */
+static void test_nat_pool_shares_fit_the_pool(void **state)
+{
+	(void)state;
+	expect_nat("1", 1, NULL, NULL);
+	expect_nat("1", 2, "/nat/instances/1/max_blocks", "past its 2 blocks");
+}
+
 static char tmpdir[64];
 
 static int make_tmpdir(void **state)
@@ -590,6 +629,8 @@ int main(void)
 		cmocka_unit_test(test_vrf_max_nexthop_groups),
 		cmocka_unit_test(test_vrf_neigh_limits_fit_the_capacity),
 		cmocka_unit_test(test_vrf_neigh_shares),
+		cmocka_unit_test(test_nat_sessions_fit_a_worker_slice),
+		cmocka_unit_test(test_nat_pool_shares_fit_the_pool),
 	};
 	/* Each section's rules are its module's: the config is checked as tessd checks it. */
 	if (tess_modules_sort() < 0)
