@@ -233,6 +233,32 @@ def test_port_exhaustion_counted(cleanup, tmp_path):
     assert not t.client("bravo", "udp", NET_IP, 7001, 42000).startswith("error")
 
 
+
+def test_shared_pool_shares_and_drop_attribution(cleanup, tmp_path):
+    """Two tenants on one pool of 2 blocks, one each: acme exhausting its block leaves
+    bravo's; a packet from outside to a free port of bravo's block is bravo's unknown_inbound
+    (not the first instance's), acme's hairpin to it acme's; max_blocks past the pool refused."""
+    pools = [{"name": "shared", "prefix": "203.0.113.8/32", "port_min": 2000,
+              "port_max": 2007, "block_size": 4}]
+    t = NatTopo(cleanup, tmp_path, pools=pools,
+                instances=[nat_instance(w, pool="shared", max_blocks=1) for w in TENANTS])
+    t.server("inet", f"udp:{NET_IP}:7001")
+    _, pb = peer(t.client("bravo", "udp", NET_IP, 7001, 42000))
+    start = 2000 + (pb - 2000) // 4 * 4
+    free = start + (pb - start + 1) % 4  # a port of bravo's block with no mapping
+    answers = [t.client("acme", "udp", NET_IP, 7001, 43000 + i) for i in range(5)]
+    assert sum(not a.startswith("error") for a in answers) == 4, answers
+    assert t.client("inet", "udp", "203.0.113.8", free).startswith("error")
+    st = t.stats()
+    assert st["bravo"]["unknown_inbound"] == 1 and st["acme"]["unknown_inbound"] == 0, st
+    assert t.client("acme", "udp", "203.0.113.8", free, 43000).startswith("error")
+    st = t.stats()
+    assert st["acme"]["unknown_inbound"] == 1 and st["bravo"]["unknown_inbound"] == 1, st
+    assert st["acme"]["blocks"] == 1 and st["bravo"]["blocks"] == 1
+    assert not t.client("bravo", "udp", NET_IP, 7001, 42001).startswith("error")
+    r = t.call("nat.instance.set", nat_instance("acme", pool="shared", max_blocks=2))
+    assert "error" in r and "max_blocks" in r["error"]["path"], r
+
 def test_timeouts(cleanup, tmp_path):
     """Short timeouts: a UDP exchange and a ping leave the table after their timeouts,
     and the subscriber's block is free again."""
@@ -341,3 +367,12 @@ def test_tenant_session_limit_and_bad_config(cleanup, tmp_path):
     assert t.sessions("--vrf", "acme") == []
     assert "acme" not in t.stats()
     assert t.sessions("--vrf", "bravo")
+    # Once retired (a second's poll, then a grace period), its slot goes to the next instance,
+    # whose counters start at 0, not at the sums the workers kept for the slot.
+    time.sleep(3)
+    r = t.call("nat.instance.add", nat_instance("acme2", inside_vrf="acme", pool="pool-acme"))
+    assert "result" in r, r
+    st = t.stats()["acme2"]
+    assert st["created"] == 0 and st["translated_out"] == 0 and st["limit"] == 0, st
+    assert not t.client("acme", "udp", NET_IP, 7001, 46020).startswith("error")
+    assert t.stats()["acme2"]["created"] == 1

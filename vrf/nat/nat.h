@@ -51,6 +51,9 @@ struct nat_pool {
 	uint32_t block_words; /* 64-bit words of one block's port bitmap */
 	uint64_t *block_used; /* a bit per block (atomic) */
 	uint64_t *port_used;  /* block_words per block (atomic) */
+	uint16_t *block_slot; /* the slot + 1 of the instance holding a block, 0: free (atomic) */
+	uint64_t gives;       /* blocks given back so far (atomic) */
+	uint64_t full_at;     /* gives + 1 when a scan last found no block free; 0: not known */
 	uint32_t users;       /* instances (live or retiring) on it; control thread */
 	bool live;            /* in the running config */
 };
@@ -62,13 +65,15 @@ struct nat_static {
 };
 
 /* Counters of an instance, per worker. */
-#define NAT_COUNTERS(X)                                                            \
-	X(created)                                                                 \
-	X(translated_out)                                                          \
-	X(translated_in)                                                           \
-	X(hairpinned)                                                              \
-	X(port_exhausted) X(limit) X(table_full) X(unknown_inbound) X(unsupported) \
-		X(icmp_translated) X(icmp_bad) X(icmp_no_session)
+#define NAT_COUNTERS(X)                                                                \
+	X(created)                                                                     \
+	X(translated_out)                                                              \
+	X(translated_in)                                                               \
+	X(hairpinned)                                                                  \
+	X(port_exhausted)                                                              \
+	X(limit)                                                                       \
+	X(table_full) X(unknown_inbound) X(unsupported) X(icmp_translated) X(icmp_bad) \
+		X(icmp_no_session) X(clash)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)
@@ -129,7 +134,8 @@ extern struct dp_drop_set nat_drops;
 	X(NAT_DROP_UNSUPPORTED, "nat_unsupported")         \
 	X(NAT_DROP_TRUNCATED, "nat_truncated")             \
 	X(NAT_DROP_ICMP_BAD, "nat_icmp_bad")               \
-	X(NAT_DROP_ICMP_NO_SESSION, "nat_icmp_no_session")
+	X(NAT_DROP_ICMP_NO_SESSION, "nat_icmp_no_session") \
+	X(NAT_DROP_CLASH, "nat_clash")
 
 /* Numbered after the core's reasons (drop.h). */
 enum nat_drop {
@@ -190,5 +196,7 @@ bool nat_keep(void *arg, struct conn_entry *e, bool forced);
 extern const struct ctl_method nat_methods[];
 void nat_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf);
 void nat_stats_reset(void);
+/* The workers' sums of n's slot (base not taken off). */
+void nat_inst_sum(const struct nat_inst *n, struct nat_wcnt *c);
 
 #endif

@@ -15,7 +15,7 @@
 
 /* ---- counters ---- */
 
-static void inst_sum(const struct nat_inst *n, struct nat_wcnt *c)
+void nat_inst_sum(const struct nat_inst *n, struct nat_wcnt *c)
 {
 	memset(c, 0, sizeof(*c));
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
@@ -33,7 +33,7 @@ void nat_stats_reset(void)
 {
 	for (unsigned i = 0; i < NAT_MAX_SLOTS; i++)
 		if (nat_slots[i])
-			inst_sum(nat_slots[i], &nat_slots[i]->base);
+			nat_inst_sum(nat_slots[i], &nat_slots[i]->base);
 }
 
 static json_t *inst_json(const struct nat_inst *n, const struct tessd_nat_inst_cfg *c)
@@ -41,7 +41,7 @@ static json_t *inst_json(const struct nat_inst *n, const struct tessd_nat_inst_c
 	struct nat_wcnt v;
 	json_t *o = json_object();
 
-	inst_sum(n, &v);
+	nat_inst_sum(n, &v);
 	json_object_set_new(o, "name", json_string(n->name));
 	json_object_set_new(o, "inside_vrf", json_string(c->inside_vrf));
 	json_object_set_new(o, "outside_vrf", json_string(c->outside_vrf));

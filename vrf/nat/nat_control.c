@@ -30,6 +30,7 @@ static void pool_free(struct nat_pool *p)
 {
 	rte_free(p->block_used);
 	rte_free(p->port_used);
+	rte_free(p->block_slot);
 	rte_free(p);
 }
 
@@ -68,7 +69,8 @@ static struct nat_pool *pool_get(const struct tessd_nat_pool_cfg *c)
 	p->block_words = (c->block_size + 63) / 64;
 	p->block_used = rte_zmalloc("nat_blocks", ((p->n_blocks + 63) / 64) * 8, 64);
 	p->port_used = rte_zmalloc("nat_ports", (size_t)p->n_blocks * p->block_words * 8, 64);
-	if (p->block_used == NULL || p->port_used == NULL) {
+	p->block_slot = rte_zmalloc("nat_block_slot", (size_t)p->n_blocks * 2, 64);
+	if (p->block_used == NULL || p->port_used == NULL || p->block_slot == NULL) {
 		pool_free(p);
 		return NULL;
 	}
@@ -128,8 +130,10 @@ bool nat_keep(void *arg, struct conn_entry *e, bool forced)
 	case NAT_SUBSCRIBER: {
 		uint32_t b = (uint32_t)(e->user[0] >> 8);
 
+		__atomic_store_n(&n->pool->block_slot[b], 0, __ATOMIC_RELAXED);
 		__atomic_fetch_and(&n->pool->block_used[b / 64], ~(UINT64_C(1) << (b % 64)),
 				   __ATOMIC_RELEASE);
+		__atomic_fetch_add(&n->pool->gives, 1, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
 		break;
 	}
@@ -206,6 +210,8 @@ static struct nat_inst *inst_get(const struct tessd_cfg *cfg, const struct tessd
 	if (p)
 		p->users++;
 	inst_limits(n, c);
+	/* Workers' counters of the slot still hold the sums of the instance it had before. */
+	nat_inst_sum(n, &n->base);
 	nat_slots[free_at] = n; /* not live (no flush at sync) until a commit names it */
 	return n;
 }

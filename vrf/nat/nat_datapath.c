@@ -67,6 +67,9 @@ static enum nat_drop new_failed(const struct nat_ctx *x, const struct nat_inst *
 	case -EDQUOT:
 		dp_cnt_add(&cnt(x, n)->limit, 1);
 		return NAT_DROP_LIMIT;
+	case -EEXIST: /* another worker's entry has the tuple, but it was gone again */
+		dp_cnt_add(&cnt(x, n)->clash, 1);
+		return NAT_DROP_CLASH;
 	default:
 		dp_cnt_add(&cnt(x, n)->table_full, 1);
 		return NAT_DROP_TABLE_FULL;
@@ -111,24 +114,64 @@ static void bit_give(uint64_t *words, uint32_t i)
 	__atomic_fetch_and(&words[i >> 6], ~(UINT64_C(1) << (i & 63)), __ATOMIC_RELEASE);
 }
 
-/* A free block of the pool for subscriber addr (searched from a hash of it); -1: none. */
+/*
+ * A free block of pool p, from the word of start on; -1: none. A word at a time (ctz of its
+ * free bits): an empty /22 of 512-port blocks is 2k words, not 129k bits. A scan that finds
+ * nothing is remembered until a block is given back, so that an exhausted pool costs a
+ * packet two loads, not a scan.
+ */
+static int64_t block_scan(struct nat_pool *p, uint32_t start)
+{
+	uint32_t words = (p->n_blocks + 63) / 64, tail = p->n_blocks % 64;
+	uint64_t gives = __atomic_load_n(&p->gives, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&p->full_at, __ATOMIC_RELAXED) == gives + 1)
+		return -1;
+	for (uint32_t i = 0; i < words; i++) {
+		uint32_t wi = (start / 64 + i) % words;
+		uint64_t valid = wi == words - 1 && tail ? (UINT64_C(1) << tail) - 1 : ~UINT64_C(0);
+		uint64_t v = __atomic_load_n(&p->block_used[wi], __ATOMIC_RELAXED);
+
+		while (~v & valid) {
+			uint64_t bit = UINT64_C(1) << __builtin_ctzll(~v & valid);
+
+			v = __atomic_fetch_or(&p->block_used[wi], bit, __ATOMIC_ACQ_REL);
+			if (!(v & bit))
+				return (int64_t)wi * 64 + __builtin_ctzll(bit);
+			v |= bit;
+		}
+	}
+	__atomic_store_n(&p->full_at, gives + 1, __ATOMIC_RELAXED);
+	return -1;
+}
+
+/* A block of n's pool for subscriber addr (searched from a hash of it); -1: none. */
 static int64_t block_take(struct nat_inst *n, uint32_t addr)
 {
 	struct nat_pool *p = n->pool;
-	uint32_t start = rte_hash_crc_4byte(addr, 0xb10c) % p->n_blocks;
+	int64_t b;
 
 	if (__atomic_fetch_add(&n->blocks, 1, __ATOMIC_RELAXED) >= n->max_blocks) {
 		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
 		return -1;
 	}
-	for (uint32_t i = 0; i < p->n_blocks; i++) {
-		uint32_t b = (start + i) % p->n_blocks;
-
-		if (bit_take(p->block_used, b))
-			return b;
+	b = block_scan(p, rte_hash_crc_4byte(addr, 0xb10c) % p->n_blocks);
+	if (b < 0) {
+		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
+		return -1;
 	}
+	/* Whose it is, for drops of packets to its ports (unknown_inbound). */
+	__atomic_store_n(&p->block_slot[b], (uint16_t)(n->slot + 1), __ATOMIC_RELAXED);
+	return b;
+}
+
+/* Gives back a block block_take gave (its subscriber record was not made). */
+static void block_give(struct nat_inst *n, uint32_t b)
+{
+	__atomic_store_n(&n->pool->block_slot[b], 0, __ATOMIC_RELAXED);
+	bit_give(n->pool->block_used, b);
+	__atomic_fetch_add(&n->pool->gives, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
-	return -1;
 }
 
 /* The subscriber record of inside address k->src: its port block. */
@@ -151,8 +194,7 @@ static struct conn_entry *subscriber(const struct nat_ctx *x, struct nat_inst *n
 	e = record(x, n, &k, NAT_SUBSCRIBER | (uint64_t)b << 8, err);
 	if (e == NULL || (e->user[0] >> 8) != (uint64_t)b) {
 		/* Not ours (another worker's won the race), or none: the block goes back. */
-		bit_give(n->pool->block_used, (uint32_t)b);
-		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
+		block_give(n, (uint32_t)b);
 	}
 	return e;
 }
@@ -314,10 +356,37 @@ static uint16_t translate(struct rte_mbuf *m, struct nat_pkt *p, struct conn_tup
 enum verdict { PASS, TRANSLATED, DROPPED };
 _Static_assert((int)DROPPED == (int)NAT_DP_DROPPED, "nat_dp.h's verdicts are these");
 
-/* An outside VRF's packet: a session's, or a static mapping's, else dropped if for a pool. */
-static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct nat_pkt *p,
-			    struct conn_tuple *k)
+/*
+ * The slot to charge an inbound packet k with no session to (its address a, instance n's):
+ * the hairpinning sender's (from), else the instance holding the block of k's port in a
+ * shared pool; -1: nobody's (a port of no block held: the drop reason alone counts it).
+ */
+static int unknown_slot(const struct nat_addr *a, const struct nat_inst *n,
+			const struct conn_tuple *k, const struct nat_inst *from)
 {
+	const struct nat_pool *p = n->pool;
+	uint32_t port = rte_be_to_cpu_16(k->dport), rel, b;
+
+	if (from)
+		return from->slot;
+	if (a->kind != NAT_ADDR_POOL || p == NULL)
+		return n->slot;
+	rel = port - p->cfg.port_min;
+	if (port < p->cfg.port_min || rel / p->cfg.block_size >= p->blocks_per_addr)
+		return -1;
+	b = (rte_be_to_cpu_32(k->dst) - p->base) * p->blocks_per_addr + rel / p->cfg.block_size;
+	return (int)__atomic_load_n(&p->block_slot[b], __ATOMIC_RELAXED) - 1;
+}
+
+/*
+ * An outside VRF's packet: a session's, or a static mapping's, else dropped if for a pool.
+ * from: the instance whose packet it is, translated and now hairpinning (else NULL).
+ */
+static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct nat_pkt *p,
+			    struct conn_tuple *k, const struct nat_inst *from)
+{
+	int slot;
+
 	const struct nat_addr *a;
 	struct conn_entry *e;
 	struct nat_inst *n;
@@ -352,7 +421,9 @@ static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct 
 	}
 	if (is_local(k->vrf, k->dst))
 		return PASS; /* the router's own address: local delivery */
-	dp_cnt_add(&cnt(x, n)->unknown_inbound, 1);
+	slot = unknown_slot(a, n, k, from);
+	if (slot >= 0)
+		dp_cnt_add(&x->nw->cnt[slot].unknown_inbound, 1);
 	nat_drop(x, m, NAT_DROP_UNKNOWN_INBOUND);
 	return DROPPED;
 }
@@ -436,14 +507,14 @@ static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_
 		if (v != TRANSLATED || !x->p->outside[k.vrf])
 			return v;
 		/* Hairpin: the translated packet may be for an address published here. */
-		v = inbound(x, m, &p, &k);
+		v = inbound(x, m, &p, &k, n);
 		if (v == DROPPED)
 			return DROPPED;
 		if (v == TRANSLATED)
 			dp_cnt_add(&cnt(x, n)->hairpinned, 1);
 		return TRANSLATED;
 	}
-	return inbound(x, m, &p, &k);
+	return inbound(x, m, &p, &k, NULL);
 }
 
 static void nat_stage_fn(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)
