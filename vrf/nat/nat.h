@@ -36,9 +36,62 @@
 /* What an entry of the table is to NAT (user[0] & NAT_KIND_MASK). */
 #define NAT_SESSION_PAT    1ull /* user[0]: kind */
 #define NAT_SESSION_STATIC 2ull
-#define NAT_MAPPING        3ull /* user[0]: kind | port << 8 | addr << 24; user[1]: sessions */
-#define NAT_SUBSCRIBER     4ull /* user[0]: kind | block << 8; user[1]: mappings */
+#define NAT_MAPPING        3ull /* user[0]: kind | port << 8 | addr << 24; user[1]: refs */
+#define NAT_SUBSCRIBER     4ull /* user[0]: kind | block << 8; user[1]: refs */
 #define NAT_KIND_MASK      0xffull
+
+/*
+ * References to a record (its user[1]): its users (a mapping's sessions, a subscriber's
+ * mappings) in the low 32 bits; a mapping has its subscriber's entry number + 1 in bits
+ * 32-62 (a PAT session has its mapping's in user[1]). The control thread lets a record go
+ * only once it sets NAT_REF_DEAD on a count of 0, and workers take a reference only on a
+ * live record without it, so no reference lands on a record going or gone: a reference is
+ * given back to the very entry it was taken on (by number, not by a lookup of its tuple).
+ */
+#define NAT_REF_DEAD  (UINT64_C(1) << 63)
+#define NAT_REF_COUNT UINT64_C(0xffffffff)
+
+/* Worker: a reference on record e; false if it is not live or going (look again). */
+static inline bool nat_ref_take(struct conn_entry *e)
+{
+	uint64_t v;
+
+	/* NEW: a rival's being published, which it may withdraw; DYING: going. */
+	if (__atomic_load_n(&e->live, __ATOMIC_ACQUIRE) != CONN_LIVE)
+		return false;
+	v = __atomic_load_n(&e->user[1], __ATOMIC_ACQUIRE);
+	do {
+		if (v & NAT_REF_DEAD)
+			return false;
+	} while (!__atomic_compare_exchange_n(&e->user[1], &v, v + 1, true, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return true;
+}
+
+/* Any thread: gives back a reference taken on e. */
+static inline void nat_ref_drop(struct conn_entry *e)
+{
+	__atomic_fetch_sub(&e->user[1], 1, __ATOMIC_RELEASE);
+}
+
+/* Control: marks record e going if nothing uses it (forced: anyway); false if in use. */
+static inline bool nat_ref_kill(struct conn_entry *e, bool forced)
+{
+	uint64_t v = __atomic_load_n(&e->user[1], __ATOMIC_ACQUIRE);
+
+	do {
+		if ((v & NAT_REF_COUNT) && !forced)
+			return false;
+	} while (!__atomic_compare_exchange_n(&e->user[1], &v, v | NAT_REF_DEAD, true,
+					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return true;
+}
+
+/* The entry number + 1 of e (0: none), and back. */
+static inline uint64_t nat_entry_ref(const struct conn_table *t, const struct conn_entry *e)
+{
+	return (uint64_t)(e - t->e) + 1;
+}
 
 /* A pool's port blocks and ports, shared by the instances using it (lock-free bitmaps). */
 struct nat_pool {
@@ -65,15 +118,16 @@ struct nat_static {
 };
 
 /* Counters of an instance, per worker. */
-#define NAT_COUNTERS(X)                                                                \
-	X(created)                                                                     \
-	X(translated_out)                                                              \
-	X(translated_in)                                                               \
-	X(hairpinned)                                                                  \
-	X(port_exhausted)                                                              \
-	X(limit)                                                                       \
-	X(table_full) X(unknown_inbound) X(unsupported) X(icmp_translated) X(icmp_bad) \
-		X(icmp_no_session) X(clash)
+#define NAT_COUNTERS(X)                                                                     \
+	X(created)                                                                          \
+	X(translated_out)                                                                   \
+	X(translated_in)                                                                    \
+	X(hairpinned)                                                                       \
+	X(port_exhausted)                                                                   \
+	X(limit)                                                                            \
+	X(table_full)                                                                       \
+	X(unknown_inbound) X(unsupported) X(icmp_translated) X(icmp_bad) X(icmp_no_session) \
+		X(clash)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)

@@ -80,42 +80,29 @@ static struct nat_pool *pool_get(const struct tessd_nat_pool_cfg *c)
 
 /* ---- the records' references: what a going entry held goes back ---- */
 
-static struct conn_entry *find(const struct conn_tuple *k)
+/* The entry whose number + 1 is ref (0: none) gets a reference back. */
+static void unref(uint64_t ref)
 {
-	int d;
-
-	return conn_lookup(nat_conn, k, &d);
-}
-
-static void unref(struct conn_entry *e)
-{
-	if (e)
-		__atomic_fetch_sub(&e->user[1], 1, __ATOMIC_RELAXED);
+	if (ref)
+		nat_ref_drop(&nat_conn->e[ref - 1]);
 }
 
 bool nat_keep(void *arg, struct conn_entry *e, bool forced)
 {
 	struct nat_inst *n = nat_slots[e->owner / 2];
-	const struct conn_tuple *o = &e->key[CONN_ORIG];
 	uint64_t kind = e->user[0] & NAT_KIND_MASK;
 
 	(void)arg;
-	if (!forced && (kind == NAT_MAPPING || kind == NAT_SUBSCRIBER) &&
-	    __atomic_load_n(&e->user[1], __ATOMIC_RELAXED) > 0)
+	if ((kind == NAT_MAPPING || kind == NAT_SUBSCRIBER) && !nat_ref_kill(e, forced))
 		return true; /* sessions (mappings) still use it */
 	if (n == NULL)
 		return false;
 	switch (kind) {
-	case NAT_SESSION_PAT: {
-		struct conn_tuple mk = {
-			.src = o->src, .sport = o->sport, .vrf = o->vrf, .proto = o->proto
-		};
-		unref(find(&mk));
+	case NAT_SESSION_PAT:
+		unref(e->user[1]); /* its mapping */
 		break;
-	}
 	case NAT_MAPPING: {
 		struct nat_pool *p = n->pool;
-		struct conn_tuple sk = { .src = o->src, .vrf = o->vrf };
 		uint32_t addr = (uint32_t)(e->user[0] >> 24);
 		uint32_t port = (uint32_t)((e->user[0] >> 8) & 0xffff);
 		uint32_t rel = port - p->cfg.port_min;
@@ -124,7 +111,7 @@ bool nat_keep(void *arg, struct conn_entry *e, bool forced)
 
 		__atomic_fetch_and(&p->port_used[(size_t)b * p->block_words + j / 64],
 				   ~(UINT64_C(1) << (j % 64)), __ATOMIC_RELEASE);
-		unref(find(&sk));
+		unref((e->user[1] & ~NAT_REF_DEAD) >> 32); /* its subscriber */
 		break;
 	}
 	case NAT_SUBSCRIBER: {

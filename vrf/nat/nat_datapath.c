@@ -76,28 +76,27 @@ static enum nat_drop new_failed(const struct nat_ctx *x, const struct nat_inst *
 	}
 }
 
-/* The record with tuple k, found or made (-EEXIST: another worker's won, look again). */
-static struct conn_entry *record(const struct nat_ctx *x, const struct nat_inst *n,
-				 const struct conn_tuple *k, uint64_t user0, int *err)
-{
-	uint64_t user[2] = { user0, 0 };
-	struct conn_entry *e;
-	int dir;
+/*
+ * Tries of a record's lookup and creation: a record found going, or a rival's creation
+ * found or clashed with, is looked up again; after these the packet is a clash.
+ */
+#define NAT_RECORD_TRIES 3
 
-	for (int tries = 0; tries < 2; tries++) {
-		e = conn_lookup(nat_conn, k, &dir);
-		if (e)
-			return e;
-		if (user0 == 0) {
-			*err = -ENOENT;
-			return NULL;
-		}
-		e = conn_new(nat_conn, x->w->idx, nat_owner_records(n->slot), CONN_F_ONEWAY, k,
-			     NULL, user, 0, x->now, err);
-		if (e || *err != -EEXIST)
-			return e;
-	}
-	return NULL;
+/* The live record with tuple k with a reference taken on it; NULL: none (or going). */
+static struct conn_entry *record_ref(const struct conn_tuple *k)
+{
+	int dir;
+	struct conn_entry *e = conn_lookup(nat_conn, k, &dir);
+
+	return e && nat_ref_take(e) ? e : NULL;
+}
+
+/* Makes a record of n with tuple k and user data user (its reference count 1: the caller's). */
+static struct conn_entry *record_new(const struct nat_ctx *x, const struct nat_inst *n,
+				     const struct conn_tuple *k, const uint64_t user[2], int *err)
+{
+	return conn_new(nat_conn, x->w->idx, nat_owner_records(n->slot), CONN_F_ONEWAY, k, NULL,
+			user, 0, x->now, err);
 }
 
 static bool bit_take(uint64_t *words, uint32_t i)
@@ -174,29 +173,31 @@ static void block_give(struct nat_inst *n, uint32_t b)
 	__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
 }
 
-/* The subscriber record of inside address k->src: its port block. */
+/* The subscriber record of inside address pk->src (its port block), a reference taken. */
 static struct conn_entry *subscriber(const struct nat_ctx *x, struct nat_inst *n,
 				     const struct conn_tuple *pk, int *err)
 {
 	struct conn_tuple k = { .src = pk->src, .vrf = pk->vrf };
-	struct conn_entry *e;
-	int64_t b;
-	int dir;
 
-	e = conn_lookup(nat_conn, &k, &dir);
-	if (e)
-		return e;
-	b = block_take(n, pk->src);
-	if (b < 0) {
-		*err = -ENOBUFS;
-		return NULL;
+	*err = -EEXIST;
+	for (int tries = 0; tries < NAT_RECORD_TRIES && *err == -EEXIST; tries++) {
+		struct conn_entry *e = record_ref(&k);
+		int64_t b;
+
+		if (e)
+			return e;
+		b = block_take(n, pk->src);
+		if (b < 0) {
+			*err = -ENOBUFS;
+			return NULL;
+		}
+		e = record_new(x, n, &k, (uint64_t[2]){ NAT_SUBSCRIBER | (uint64_t)b << 8, 1 },
+			       err);
+		if (e)
+			return e;
+		block_give(n, (uint32_t)b); /* none made (another worker's may have won) */
 	}
-	e = record(x, n, &k, NAT_SUBSCRIBER | (uint64_t)b << 8, err);
-	if (e == NULL || (e->user[0] >> 8) != (uint64_t)b) {
-		/* Not ours (another worker's won the race), or none: the block goes back. */
-		block_give(n, (uint32_t)b);
-	}
-	return e;
+	return NULL;
 }
 
 /* A free port of block b, the inside port's place in a block first (port parity kept). */
@@ -214,45 +215,65 @@ static int32_t port_take(struct nat_pool *p, uint32_t b, uint16_t inside_port)
 	return -1;
 }
 
-/* The mapping record of inside address:port (RFC 4787 EIM), found or made. */
+/* Makes the mapping record k of n on a port of subscriber sub's block (its reference given). */
+static struct conn_entry *mapping_new(const struct nat_ctx *x, struct nat_inst *n,
+				      const struct conn_tuple *k, struct conn_entry *sub, int *err)
+{
+	uint32_t b = (uint32_t)(sub->user[0] >> 8), addr;
+	uint64_t *ports = n->pool->port_used + (size_t)b * n->pool->block_words;
+	struct conn_entry *e;
+	uint16_t port;
+	int32_t j = port_take(n->pool, b, k->sport);
+
+	if (j < 0) {
+		nat_ref_drop(sub);
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	nat_pool_addr(n->pool, b, (uint32_t)j, &addr, &port);
+	/* Its subscriber's reference goes with it: the number of the entry it was taken on. */
+	e = record_new(x, n, k,
+		       (uint64_t[2]){ NAT_MAPPING | (uint64_t)port << 8 | (uint64_t)addr << 24,
+				      nat_entry_ref(nat_conn, sub) << 32 | 1 },
+		       err);
+	if (e == NULL) {
+		bit_give(ports, (uint32_t)j);
+		nat_ref_drop(sub);
+		return NULL;
+	}
+	conn_hit(sub, CONN_ORIG, 0, x->now);
+	return e;
+}
+
+/*
+ * The mapping record of inside address:port (RFC 4787 EIM), found or made, a reference
+ * taken on it for the session about to be made.
+ */
 static struct conn_entry *mapping(const struct nat_ctx *x, struct nat_inst *n,
 				  const struct conn_tuple *pk, int *err)
 {
 	struct conn_tuple k = {
 		.src = pk->src, .sport = pk->sport, .vrf = pk->vrf, .proto = pk->proto
 	};
-	struct conn_entry *e, *sub;
-	uint32_t b, addr;
-	uint16_t port;
-	int32_t j;
-	int dir;
 
-	e = conn_lookup(nat_conn, &k, &dir);
-	if (e)
-		return e;
-	if (n->pool == NULL) {
-		*err = -ENOBUFS;
-		return NULL;
+	*err = -EEXIST;
+	for (int tries = 0; tries < NAT_RECORD_TRIES && *err == -EEXIST; tries++) {
+		struct conn_entry *e = record_ref(&k), *sub;
+
+		if (e)
+			return e;
+		if (n->pool == NULL) {
+			*err = -ENOBUFS;
+			return NULL;
+		}
+		sub = subscriber(x, n, pk, err);
+		if (sub == NULL)
+			return NULL;
+		e = mapping_new(x, n, &k, sub, err);
+		if (e)
+			return e;
 	}
-	sub = subscriber(x, n, pk, err);
-	if (sub == NULL)
-		return NULL;
-	b = (uint32_t)(sub->user[0] >> 8);
-	j = port_take(n->pool, b, pk->sport);
-	if (j < 0) {
-		*err = -ENOBUFS;
-		return NULL;
-	}
-	nat_pool_addr(n->pool, b, (uint32_t)j, &addr, &port);
-	e = record(x, n, &k, NAT_MAPPING | (uint64_t)port << 8 | (uint64_t)addr << 24, err);
-	if (e == NULL || ((e->user[0] >> 8) & 0xffff) != port || (e->user[0] >> 24) != addr) {
-		bit_give(n->pool->port_used + (size_t)b * n->pool->block_words, (uint32_t)j);
-		return e;
-	}
-	/* The subscriber keeps its block while it has mappings. */
-	__atomic_fetch_add(&sub->user[1], 1, __ATOMIC_RELAXED);
-	conn_hit(sub, CONN_ORIG, 0, x->now);
-	return e;
+	return NULL;
 }
 
 /* A 1:1 static mapping of inside address a, or NULL. */
@@ -291,15 +312,16 @@ static struct conn_entry *session_out(const struct nat_ctx *x, const struct nat_
 		r.dst = rte_cpu_to_be_32((uint32_t)(map->user[0] >> 24));
 		r.dport = rte_cpu_to_be_16((uint16_t)(map->user[0] >> 8));
 		user[0] = NAT_SESSION_PAT;
+		user[1] = nat_entry_ref(nat_conn, map); /* its reference, given back by number */
 	}
 	if (k->proto == IPPROTO_ICMP)
 		r.sport = r.dport; /* a query id is both ports */
 	e = conn_new(nat_conn, x->w->idx, nat_owner_sessions(n->slot), 0, k, &r, user, tcp_flags,
 		     x->now, err);
-	if (e && map) {
-		__atomic_fetch_add(&map->user[1], 1, __ATOMIC_RELAXED);
+	if (map && e == NULL)
+		nat_ref_drop(map); /* no session: the reference mapping() took goes back */
+	else if (map)
 		conn_hit(map, CONN_ORIG, 0, x->now);
-	}
 	return e;
 }
 
