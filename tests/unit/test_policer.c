@@ -6,6 +6,7 @@
  * re-mark's checksum, and the config rules with their paths.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +20,12 @@
 #include <rte_mbuf.h>
 
 #include "policer_meter.h"
-#include "test_rand.h"
 #include "tessd_config.h"
 #include "unit_assert.h"
 #include "unit_eal.h"
+
+/* The largest frame of a port of MTU 1500: Ethernet header and two tags. */
+#define FRAME 1522u
 
 static struct rte_mempool *pool;
 static uint64_t hz;
@@ -60,18 +63,18 @@ static void test_profile_srtcm(void **state)
 
 	(void)state;
 	/* cbs 0: 100 ms of 20 Mbit/s = 250000 bytes. */
-	assert_int_equal(pol_profile_make(&got, &c, 1), 0);
+	assert_int_equal(pol_profile_make(&got, &c, 1, FRAME), 0);
 	assert_int_equal(rte_meter_srtcm_profile_config(&want, &p), 0);
 	assert_memory_equal(&got.sr, &want, sizeof(want));
-	/* Over 4 workers: a quarter of the rate and of each burst on each. */
-	p = (struct rte_meter_srtcm_params){ .cir = 625000, .cbs = 62500, .ebs = 750 };
-	assert_int_equal(pol_profile_make(&got, &c, 4), 0);
+	/* Over 4 workers: a quarter of the rate and of each burst on each, a frame at least. */
+	p = (struct rte_meter_srtcm_params){ .cir = 625000, .cbs = 62500, .ebs = FRAME };
+	assert_int_equal(pol_profile_make(&got, &c, 4, FRAME), 0);
 	assert_int_equal(rte_meter_srtcm_profile_config(&want, &p), 0);
 	assert_memory_equal(&got.sr, &want, sizeof(want));
-	/* A slow rate's default burst is still a full frame. */
+	/* A slow rate's default burst is still a full frame, the largest a port takes. */
 	c = srtcm(8, 0, 0);
-	p = (struct rte_meter_srtcm_params){ .cir = 1000, .cbs = TESS_POL_MIN_BURST };
-	assert_int_equal(pol_profile_make(&got, &c, 1), 0);
+	p = (struct rte_meter_srtcm_params){ .cir = 1000, .cbs = FRAME };
+	assert_int_equal(pol_profile_make(&got, &c, 1, FRAME), 0);
 	assert_int_equal(rte_meter_srtcm_profile_config(&want, &p), 0);
 	assert_memory_equal(&got.sr, &want, sizeof(want));
 }
@@ -90,7 +93,7 @@ static void test_profile_trtcm(void **state)
 	struct pol_profile got;
 
 	(void)state;
-	assert_int_equal(pol_profile_make(&got, &c, 2), 0);
+	assert_int_equal(pol_profile_make(&got, &c, 2, FRAME), 0);
 	assert_int_equal(rte_meter_trtcm_profile_config(&want, &p), 0);
 	assert_memory_equal(&got.tr, &want, sizeof(want));
 	assert_int_equal(got.type, TESS_POL_TRTCM);
@@ -106,7 +109,7 @@ static void test_srtcm_by_hand(void **state)
 	uint64_t t = UINT64_C(1) << 40; /* any start: the synthetic clock */
 
 	(void)state;
-	assert_int_equal(pol_profile_make(&p, &c, 1), 0);
+	assert_int_equal(pol_profile_make(&p, &c, 1, FRAME), 0);
 	p.gen = 1;
 	pol_meter_reset(&m, &p, t);
 	assert_int_equal(m.gen, 1);
@@ -125,51 +128,121 @@ static void test_srtcm_by_hand(void **state)
 	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_RED), RTE_COLOR_RED);
 }
 
-/* Random frame sizes and gaps: the same colours as rte_meter's own meter, over time. */
-static void test_against_rte_meter(void **state)
+/*
+ * Bursts split over 2 workers still hold a full frame on each: cbs 1518 (or
+ * the default of a slow rate) would leave 759 bytes, and every larger frame
+ * red forever on every worker.
+ */
+static void test_split_holds_a_frame(void **state)
 {
-	struct tessd_policer_cfg cs = srtcm(1000, 3000, 6000);
-	struct tessd_policer_cfg ct = {
-		.type = TESS_POL_TRTCM, .cir_kbps = 1000, .pir_kbps = 3000, .cbs = 3000, .pbs = 9000
+	const struct tessd_policer_cfg cs[] = {
+		srtcm(8, 1518, 1518),
+		srtcm(100, 0, 0),
+		{ .type = TESS_POL_TRTCM, .cir_kbps = 8, .pir_kbps = 16, .cbs = 1518, .pbs = 1518 },
 	};
-	struct rte_meter_srtcm_params ps = { .cir = 125000, .cbs = 3000, .ebs = 6000 };
-	struct rte_meter_trtcm_params pt = {
-		.cir = 125000, .pir = 375000, .cbs = 3000, .pbs = 9000
-	};
-	struct rte_meter_srtcm_profile rs;
-	struct rte_meter_trtcm_profile rt;
-	struct rte_meter_srtcm ms;
-	struct rte_meter_trtcm mt;
-	struct pol_profile s, tr;
-	struct pol_meter a = { 0 }, b = { 0 };
-	uint64_t t = 12345;
-	unsigned seen[RTE_COLORS] = { 0 };
+	uint64_t t = UINT64_C(1) << 40;
 
 	(void)state;
-	assert_int_equal(pol_profile_make(&s, &cs, 1), 0);
-	assert_int_equal(pol_profile_make(&tr, &ct, 1), 0);
-	assert_int_equal(rte_meter_srtcm_profile_config(&rs, &ps), 0);
-	assert_int_equal(rte_meter_trtcm_profile_config(&rt, &pt), 0);
-	pol_meter_reset(&a, &s, t);
-	pol_meter_reset(&b, &tr, t);
-	assert_int_equal(rte_meter_srtcm_config(&ms, &rs), 0);
-	assert_int_equal(rte_meter_trtcm_config(&mt, &rt), 0);
-	ms.time = t;
-	mt.time_tc = mt.time_tp = t;
-	for (unsigned i = 0; i < 20000; i++) {
-		uint32_t len = 64 + rnd() % 1455;
-		enum rte_color c1, c2;
+	for (unsigned i = 0; i < RTE_DIM(cs); i++) {
+		struct pol_profile p;
+		struct pol_meter m[2] = { 0 };
 
-		t += rnd() % (hz / 2000); /* up to 0.5 ms apart: over both rates */
-		c1 = pol_meter_check(&a, &s, t, len, RTE_COLOR_GREEN);
-		assert_int_equal(c1, rte_meter_srtcm_color_blind_check(&ms, &rs, t, len));
-		c2 = pol_meter_check(&b, &tr, t, len, RTE_COLOR_GREEN);
-		assert_int_equal(c2, rte_meter_trtcm_color_blind_check(&mt, &rt, t, len));
-		seen[c1]++;
-		seen[c2]++;
+		assert_int_equal(pol_profile_make(&p, &cs[i], 2, FRAME), 0);
+		p.gen = 1;
+		for (unsigned w = 0; w < 2; w++) {
+			pol_meter_reset(&m[w], &p, t);
+			/* Full buckets: a full tagged frame is green on each worker. */
+			assert_int_equal(pol_meter_check(&m[w], &p, t, FRAME, RTE_COLOR_GREEN),
+					 RTE_COLOR_GREEN);
+		}
 	}
-	/* The sequence met every colour. */
-	assert_true(seen[RTE_COLOR_GREEN] && seen[RTE_COLOR_YELLOW] && seen[RTE_COLOR_RED]);
+}
+
+/*
+ * One policer's traffic spread evenly over 2 workers, each offered 2.5 times
+ * the whole rate for 4 s of a synthetic clock: what the two pass together
+ * is the configured rate times the time plus the configured burst (green
+ * for cir, green and yellow for trTCM's pir), within a frame per worker and
+ * rte_meter's period rounding. rate/2 and burst/2 on each; a split that
+ * forgot either is off by far more.
+ */
+static void check_split_rate(const struct tessd_policer_cfg *c, uint64_t rate, uint64_t burst,
+			     bool with_yellow)
+{
+	const unsigned secs = 4, len = 1000;
+	const uint64_t gap = hz / 2500; /* 2.5 MB/s of 1000-byte frames on each worker */
+	struct pol_profile p;
+	struct pol_meter m[2] = { 0 };
+	uint64_t t0 = 987654321, passed = 0, want = rate * secs + burst;
+
+	assert_int_equal(pol_profile_make(&p, c, 2, FRAME), 0);
+	p.gen = 1;
+	pol_meter_reset(&m[0], &p, t0);
+	pol_meter_reset(&m[1], &p, t0);
+	for (uint64_t t = t0; t < t0 + secs * hz; t += gap)
+		for (unsigned w = 0; w < 2; w++) {
+			enum rte_color col = pol_meter_check(&m[w], &p, t, len, RTE_COLOR_GREEN);
+
+			if (col == RTE_COLOR_GREEN || (with_yellow && col == RTE_COLOR_YELLOW))
+				passed += len;
+		}
+	if (passed + 2 * len + want / 200 < want || passed > want + want / 200) {
+		fprintf(stderr, "passed %" PRIu64 " bytes in %u s, want %" PRIu64 "\n", passed,
+			secs, want);
+		fail();
+	}
+}
+
+static void test_split_rate(void **state)
+{
+	struct tessd_policer_cfg sr = srtcm(8000, 40000, 0);
+	struct tessd_policer_cfg tr = { .type = TESS_POL_TRTCM,
+					.cir_kbps = 8000,
+					.pir_kbps = 16000,
+					.cbs = 40000,
+					.pbs = 80000 };
+
+	(void)state;
+	check_split_rate(&sr, 1000000, 40000, false);
+	check_split_rate(&tr, 1000000, 40000, false);
+	check_split_rate(&tr, 2000000, 80000, true);
+}
+
+/*
+ * RFC 2698 by hand: CIR 1000 bytes/s, PIR 2000, CBS 1518, PBS 3036;
+ * 1000-byte frames. A frame over P's tokens is red, else over C's yellow
+ * (taking P's only), else green (taking both).
+ */
+static void test_trtcm_by_hand(void **state)
+{
+	struct tessd_policer_cfg c = {
+		.type = TESS_POL_TRTCM, .cir_kbps = 8, .pir_kbps = 16, .cbs = 1518, .pbs = 3036
+	};
+	struct pol_profile p;
+	struct pol_meter m = { 0 };
+	uint64_t t = UINT64_C(3) << 38;
+
+	(void)state;
+	assert_int_equal(pol_profile_make(&p, &c, 1, FRAME), 0);
+	p.gen = 1;
+	pol_meter_reset(&m, &p, t);
+	/* P 3036 C 1518 -> P 2036 C 518 */
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_GREEN);
+	/* C short: yellow, P 1036, then 36 */
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_YELLOW);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_YELLOW);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_RED);
+	/* Half a second: P 36 + 1000, C 518 + 500: both hold a frame again. */
+	assert_int_equal(pol_meter_check(&m, &p, t + hz / 2, 1000, RTE_COLOR_GREEN),
+			 RTE_COLOR_GREEN);
+	/* Colour-aware: a yellow frame never takes C's tokens, a red one is red. */
+	p.color = TESS_POL_PCP;
+	pol_meter_reset(&m, &p, t);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_RED), RTE_COLOR_RED);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_YELLOW), RTE_COLOR_YELLOW);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_GREEN);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_YELLOW);
+	assert_int_equal(pol_meter_check(&m, &p, t, 1000, RTE_COLOR_GREEN), RTE_COLOR_RED);
 }
 
 static struct rte_mbuf *ipv4_frame(uint8_t tos, bool tagged, uint16_t tci)
@@ -349,10 +422,16 @@ static void test_tenant_share(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_profile_srtcm), cmocka_unit_test(test_profile_trtcm),
-		cmocka_unit_test(test_srtcm_by_hand), cmocka_unit_test(test_against_rte_meter),
-		cmocka_unit_test(test_colours),       cmocka_unit_test(test_remark),
-		cmocka_unit_test(test_config_rules),  cmocka_unit_test(test_tenant_share),
+		cmocka_unit_test(test_profile_srtcm),
+		cmocka_unit_test(test_profile_trtcm),
+		cmocka_unit_test(test_srtcm_by_hand),
+		cmocka_unit_test(test_trtcm_by_hand),
+		cmocka_unit_test(test_split_holds_a_frame),
+		cmocka_unit_test(test_split_rate),
+		cmocka_unit_test(test_colours),
+		cmocka_unit_test(test_remark),
+		cmocka_unit_test(test_config_rules),
+		cmocka_unit_test(test_tenant_share),
 	};
 
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);

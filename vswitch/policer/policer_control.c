@@ -124,6 +124,20 @@ static int new_slot(void)
 	return -1;
 }
 
+/*
+ * The largest frame any port takes: its MTU, the Ethernet header and two
+ * VLAN tags (QinQ). Every worker's bucket must hold one.
+ */
+static uint32_t max_frame_of(const struct tessd_cfg *cfg)
+{
+	uint32_t mtu = RTE_ETHER_MTU;
+
+	for (uint32_t i = 0; i < cfg->n_ports; i++)
+		if (cfg->ports[i].mtu > mtu)
+			mtu = cfg->ports[i].mtu;
+	return mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN;
+}
+
 /* One (object, direction) of policer c into the snapshot being built. */
 static int attach(struct dp_snapshot *s, const struct tessd_cfg *cfg,
 		  const struct tessd_policer_cfg *c, unsigned kind, unsigned dir, const char *name,
@@ -140,7 +154,7 @@ static int attach(struct dp_snapshot *s, const struct tessd_cfg *cfg,
 	unsigned share = kind == DP_HOOK_PORT && dir == DP_HOOK_IN && rxq == 1
 				 ? 1
 				 : (dp_worker_count() ? dp_worker_count() : 1);
-	rc = pol_profile_make(&prof, c, share);
+	rc = pol_profile_make(&prof, c, share, max_frame_of(cfg));
 	if (rc < 0) {
 		ctl_error_set(err, -rc, "", "policer %s: rte_meter refuses its rates: %s", c->name,
 			      strerror(-rc));

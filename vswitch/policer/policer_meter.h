@@ -122,10 +122,12 @@ static inline bool pol_remark(struct rte_mbuf *m, uint8_t dscp)
 
 /*
  * A config policer as a worker's profile when its traffic is spread over
- * share workers (1: one worker meets it all): rates and bursts divided.
+ * share workers (1: one worker meets it all): rates and bursts divided, each
+ * burst still at least max_frame bytes (the largest frame a port takes).
  * Periods come from rte_get_tsc_hz(), as rte_meter's. -errno from rte_meter
  * (a rate or burst it refuses).
  */
-int pol_profile_make(struct pol_profile *out, const struct tessd_policer_cfg *c, unsigned share);
+int pol_profile_make(struct pol_profile *out, const struct tessd_policer_cfg *c, unsigned share,
+		     uint32_t max_frame);
 
 #endif
