@@ -34,6 +34,7 @@
 #define IP4_UNREACH_HOST        1
 #define IP4_UNREACH_PORT        3
 #define IP4_UNREACH_FRAG_NEEDED 4
+#define IP4_UNREACH_ADMIN       13 /* RFC 1812 5.2.7.1: communication administratively prohibited */
 
 enum ip4_opt_result {
 	IP4_OPT_OK,

@@ -18,6 +18,7 @@
 
 #include "dp.h"
 #include "fib.h"
+#include "l3_hook.h"
 #include "l3_svc.h"
 #include "module.h"
 #include "stage.h"
@@ -95,9 +96,10 @@ struct l3_iface {
 	uint8_t kind;
 	bool on;
 	uint16_t vrf;
-	uint16_t port; /* PORT, SUBIF */
-	uint16_t vlan; /* SUBIF: its tag; GROUP: the group's VLAN */
-	uint8_t svc;   /* the UDP services (l3_svc.h) on it, a bit per service */
+	uint16_t port;  /* PORT, SUBIF */
+	uint16_t vlan;  /* SUBIF: its tag; GROUP: the group's VLAN */
+	uint8_t svc;    /* the UDP services (l3_svc.h) on it, a bit per service */
+	uint8_t egress; /* the egress hooks (l3_hook.h) on it, a bit per hook */
 	uint32_t mtu;
 	struct rte_ether_addr mac;
 };
@@ -120,6 +122,7 @@ enum l3_punt {
 	L3_PUNT_SLOW,        /* forward on the slow path: IP options, fragmentation */
 	L3_PUNT_RESOLVE,     /* next hop not resolved yet */
 	L3_PUNT_SERVICE,     /* a UDP service of the interface (l3_svc.h) */
+	L3_PUNT_HOOK,        /* a hook's own (l3_hook.h) */
 	L3_PUNT_MAX
 };
 
@@ -129,7 +132,7 @@ struct l3_meta {
 	uint16_t vrf;       /* punt: that interface's VRF */
 	uint16_t oif;       /* held or injected: the interface it leaves by */
 	uint8_t reason;     /* punt: enum l3_punt */
-	uint8_t svc;        /* punt SERVICE: which (l3_svc.idx) */
+	uint8_t svc;        /* punt SERVICE: which (l3_svc.idx); HOOK: (l3_hook.idx) */
 	uint32_t mtu;       /* punt FRAG_NEEDED: the next-hop MTU */
 	uint16_t route_vrf; /* arc "ip4" with L3_ARG_VRF: the VRF ip4-route looks it up in */
 };

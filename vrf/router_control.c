@@ -218,11 +218,26 @@ static void router_snap_free(void *part)
 	router_tables_put(part);
 }
 
+/* The egress hooks of each interface (by config index), from their modules; NULL: -ENOMEM. */
+static uint8_t *egress_marks(const struct tessd_cfg *cfg)
+{
+	uint8_t *on = calloc(cfg->router.n_interfaces, 1);
+
+	for (unsigned k = 0; on && k < l3_n_hooks; k++)
+		if (l3_hooks[k]->mark_egress &&
+		    l3_hooks[k]->mark_egress(cfg, on, (uint8_t)(1u << k)) < 0) {
+			free(on);
+			on = NULL;
+		}
+	return on;
+}
+
 static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
 {
 	const struct tessd_router_cfg *r = &cfg->router;
 	struct l3_tables *t = NULL;
 	uint8_t *svc_on = NULL; /* by config interface index */
+	uint8_t *eg_on;
 
 	router_tables_put(s->part[l3_module.id]); /* the copy's reference to the old table */
 	s->part[l3_module.id] = NULL;
@@ -239,9 +254,11 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 		if (svc_on == NULL)
 			return -ENOMEM;
 	}
-	t = rte_zmalloc("tess_l3_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
+	eg_on = egress_marks(cfg);
+	t = eg_on ? rte_zmalloc("tess_l3_tables", sizeof(*t), RTE_CACHE_LINE_SIZE) : NULL;
 	if (t == NULL) {
 		free(svc_on);
+		free(eg_on);
 		return -ENOMEM;
 	}
 	t->refs = 1;
@@ -254,6 +271,7 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 		if (id == 0) {
 			rte_free(t);
 			free(svc_on);
+			free(eg_on);
 			ctl_error_set(err, ENOSPC, "", "out of router interface ids");
 			return -ENOSPC;
 		}
@@ -283,6 +301,7 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 		else
 			derived_mac(ic->name, &li->mac);
 		li->svc = svc_on ? svc_on[i] : 0;
+		li->egress = eg_on[i];
 		if (li->kind == L3_IF_GROUP) {
 			/* The vswitch copies the broadcasts to these ports, and only those. */
 			uint16_t ports[L3_SVC_MAX];
@@ -296,6 +315,7 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 		}
 	}
 	free(svc_on);
+	free(eg_on);
 	s->part[l3_module.id] = t;
 	return 0;
 }

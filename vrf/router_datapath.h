@@ -183,6 +183,14 @@ static inline void l3_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t 
 	l3_punt_via(c, m, iface, vrf, vrf, reason, why, mtu, now);
 }
 
+/* A hook's punt (l3_hook.h): to its handler on the control thread, in the VRF's budget. */
+static inline void l3_hook_punt(const struct l3_ctx *c, struct rte_mbuf *m, uint16_t iface,
+				uint16_t vrf, uint8_t hook, uint64_t now)
+{
+	l3_meta(m)->svc = hook;
+	l3_punt(c, m, iface, vrf, L3_PUNT_HOOK, L3_DROP_NONE, 0, now);
+}
+
 /*
  * The service of interface in (l3_svc.h) whose UDP port, or TCP port, a
  * checked IPv4 packet, not a fragment, is for; L3_SVC_MAX: none.
@@ -294,6 +302,10 @@ struct l3_burst {
 	struct neigh *nh;
 	bool hold; /* an "out" hook exists: packets wait in held (router_hooks.h) */
 	struct l3_held held;
+	/* Packets held for the egress hooks of their interfaces (l3_hook.h): paths, lookup VRFs. */
+	struct l3_egress_burst *eg;
+	const struct nh_path *eg_path[DP_BURST];
+	uint16_t eg_lvrf[DP_BURST];
 };
 
 static inline void l3_burst_init(struct l3_burst *b)
@@ -415,6 +427,10 @@ static inline void l3_sent(const struct l3_ctx *x, uint16_t vrf, uint16_t oif, s
 	l3_send(x, oif, m);
 }
 
+static inline void l3_forward_out(const struct l3_ctx *x, uint16_t iif, uint16_t lvrf,
+				  struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+				  const struct nh_path *path, uint64_t now, struct l3_burst *b);
+
 /*
  * Forwarding of one packet after its lookup in VRF lvrf (its interface's,
  * or another a stage chose): value is its route's next-hop group.
@@ -428,8 +444,6 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, uint16_t lvr
 	const struct nh_group *g;
 	const struct nh_path *path;
 	const struct l3_iface *o;
-	struct neigh *ne;
-	uint64_t mac, key;
 
 	/*
 	 * No route: the slow path looks again (a config change may be between
@@ -473,6 +487,33 @@ static inline void l3_forward(const struct l3_ctx *x, uint16_t iif, uint16_t lvr
 		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_NO_ROUTE, L3_DROP_NONE, 0, now);
 		return;
 	}
+	if (unlikely(o->egress)) {
+		/* Held for the egress hooks, which see the burst's packets together. */
+		struct l3_egress_burst *eg = b->eg;
+		eg->pkts[eg->n] = m;
+		eg->iif[eg->n] = iif;
+		eg->oif[eg->n] = path->iface;
+		b->eg_lvrf[eg->n] = lvrf;
+		b->eg_path[eg->n++] = path;
+		return;
+	}
+	l3_forward_out(x, iif, lvrf, m, ip, path, now, b);
+}
+
+/*
+ * Forwarding of one packet whose route and egress interface (path) are
+ * known: the slow path's cases, the neighbour, the rewrite, the send.
+ */
+static inline void l3_forward_out(const struct l3_ctx *x, uint16_t iif, uint16_t lvrf,
+				  struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+				  const struct nh_path *path, uint64_t now, struct l3_burst *b)
+{
+	uint16_t vrf = x->t->iface[iif].vrf;
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	const struct l3_iface *o = &x->t->iface[path->iface];
+	struct neigh *ne;
+	uint64_t mac, key;
+
 	if (unlikely((ip->version_ihl & 0xf) != 5)) {
 		l3_punt_via(x, m, iif, vrf, lvrf, L3_PUNT_SLOW, L3_DROP_NONE, 0,
 			    now); /* IP options */
@@ -591,6 +632,42 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 }
 
 /*
+ * The packets b held for egress hooks: each hook gets those leaving an
+ * interface it marked (together, in their order), then what all kept is
+ * forwarded. The hooks see the packets as they came in (header unchanged).
+ */
+static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
+{
+	struct l3_egress_burst *eg = b->eg, sub;
+	uint16_t idx[DP_BURST];
+
+	for (uint16_t i = 0; i < eg->n; i++)
+		eg->keep[i] = true;
+	for (unsigned k = 0; k < l3_n_hooks; k++) {
+		sub.n = 0;
+		sub.now = eg->now;
+		for (uint16_t i = 0; i < eg->n; i++) {
+			if (!eg->keep[i] || !(x->t->iface[eg->oif[i]].egress & (1u << k)))
+				continue;
+			sub.pkts[sub.n] = eg->pkts[i];
+			sub.iif[sub.n] = eg->iif[i];
+			sub.oif[sub.n] = eg->oif[i];
+			sub.keep[sub.n] = true;
+			idx[sub.n++] = i;
+		}
+		if (sub.n == 0)
+			continue;
+		l3_hooks[k]->egress(x->w, x->s, &sub);
+		for (uint16_t j = 0; j < sub.n; j++)
+			eg->keep[idx[j]] = sub.keep[j];
+	}
+	for (uint16_t i = 0; i < eg->n; i++)
+		if (eg->keep[i])
+			l3_forward_out(x, eg->iif[i], b->eg_lvrf[i], eg->pkts[i],
+				       ip4_hdr(eg->pkts[i]), b->eg_path[i], eg->now, b);
+}
+
+/*
  * Stage ip4-route: checked IPv4 packets (b->arg: their interface) looked up
  * in their VRFs' FIBs together (the interface's, or with L3_ARG_VRF the one
  * a stage before chose), then forwarded each.
@@ -600,6 +677,7 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 	struct rte_ipv4_hdr *iph[DP_BURST];
 	uint16_t vrfs[DP_BURST];
 	uint32_t dst[DP_BURST], res[DP_BURST];
+	struct l3_egress_burst eg;
 	struct l3_burst b;
 
 	l3_burst_init(&b);
@@ -614,9 +692,15 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 		dst[i] = rte_be_to_cpu_32(iph[i]->dst_addr);
 	}
 	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
+	eg.n = 0;
+	eg.now = bu->now;
+	b.eg = &eg;
 	for (uint16_t i = 0; i < bu->n; i++)
 		l3_forward(x, L3_ARG_IFACE(bu->arg[i]), vrfs[i], bu->pkts[i], iph[i], res[i],
 			   bu->now, &b);
+	if (unlikely(eg.n))
+		l3_egress_run(x,
+			      &b); /* before the "out" hooks: what it keeps may be held for them */
 	if (unlikely(b.held.n))
 		l3_send_held(x, &b, bu->port, bu->now);
 	l3_burst_flush(&b);

@@ -369,6 +369,12 @@ void rt_punt(struct rte_mbuf *m)
 		else
 			rte_pktmbuf_free(m);
 		break;
+	case L3_PUNT_HOOK:
+		if (meta->svc < l3_n_hooks && l3_hooks[meta->svc]->punted)
+			l3_hooks[meta->svc]->punted(m, iif, vrf);
+		else
+			rte_pktmbuf_free(m);
+		break;
 	case L3_PUNT_NO_ROUTE: /* looked up again: the route may have come meanwhile */
 	case L3_PUNT_SLOW:
 	case L3_PUNT_RESOLVE:
