@@ -321,6 +321,7 @@ static const struct cfg_field top_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_cfg, policers, n_policers, "policers", &tessd_policers_schema,
 			false, "[]"),
 	CFG_FIELD(struct tessd_cfg, nat, "nat", &tessd_nat_schema, false, "{}"),
+	CFG_FIELD(struct tessd_cfg, firewall, "firewall", &tessd_fw_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node tessd_cfg_schema = {
