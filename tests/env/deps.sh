@@ -6,7 +6,7 @@ PKGS="gcc make meson ninja-build pkg-config clang clang-format
 libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-dev
 libsqlite3-dev libmicrohttpd-dev libgnutls28-dev libcmocka-dev openssl
 python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils
-frr libvirt-daemon strace udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables"
+frr libvirt-daemon strace udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd"
 
 missing=""
 for p in $PKGS; do
