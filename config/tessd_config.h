@@ -420,9 +420,11 @@ struct tessd_fw_baseline {
 };
 
 struct tessd_fw_cfg {
-	uint32_t max_rules;     /* of one set */
-	uint32_t max_vrf_rules; /* of the sets attached to one VRF's interfaces together */
-	uint32_t rule_capacity; /* of all sets together */
+	uint32_t max_rules;      /* of one set */
+	uint32_t max_vrf_rules;  /* of the sets attached to one VRF's interfaces together */
+	uint32_t rule_capacity;  /* of all sets together */
+	uint32_t conn_capacity;  /* connections tracked, all VRFs; 0: no tracking */
+	uint32_t conn_vrf_limit; /* of them, one VRF's */
 	struct tessd_fw_baseline baseline;
 	struct tessd_fw_ruleset *rulesets;
 	uint32_t n_rulesets;

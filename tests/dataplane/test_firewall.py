@@ -230,6 +230,38 @@ def test_default_policies_both_ways(topo):
     assert topo.hits("deny")[1] >= 1
 
 
+def test_established_and_related_return_traffic(topo):
+    # Nothing new comes in by acme-wan; what acme-lan's clients started comes back.
+    topo.set({"name": "wan-in", "default_in": "drop"})
+    topo.attach("acme-wan", "wan-in")
+    assert topo.client.ping(SERVER, count=3, interval=0.1)[1] == 3
+    assert topo.server.ping(CLIENT, count=2, interval=0.1)[1] == 0
+    srv = subprocess.Popen(["ip", "netns", "exec", topo.server.name, "nc", "-l", "-p", "7000"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cli = subprocess.Popen(["ip", "netns", "exec", topo.client.name, "nc", "-l", "-p", "7001"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    topo.cleanup.add(srv.kill)
+    topo.cleanup.add(cli.kill)
+    time.sleep(0.3)
+    assert topo.client.run("nc", "-z", "-w", "2", SERVER, "7000", check=False).returncode == 0
+    assert topo.server.run("nc", "-z", "-w", "1", CLIENT, "7001", check=False).returncode != 0
+    c = topo.counters("wan-in")
+    assert c["established"]["packets"] >= 5, c  # 3 echo replies, SYN-ACK, ...
+    assert c["default"]["packets"] >= 3, c      # the server's pings and SYN
+    # Related: the server's port unreachable about the client's datagram comes back.
+    s = topo.client.raw_socket(topo.client.ifc)
+    try:
+        s.send(bytes(Ether(src=CLIENT_MAC, dst=topo.lan_mac) / IP(src=CLIENT, dst=SERVER) /
+                     UDP(sport=40001, dport=9) / b"x"))
+        err = tess.recv_frames(s, lambda d: ICMP in Ether(d) and Ether(d)[ICMP].type == 3, 1)
+    finally:
+        s.close()
+    assert err and Ether(err[0])[IP].src == SERVER, err
+    assert topo.counters("wan-in")["related"]["packets"] == 1
+    conn = topo.pe.ctl("stats")["firewall_conn"]
+    assert conn["created"] >= 3 and conn["vrfs"]["acme"] >= 1 and conn["vrfs"]["bravo"] == 0, conn
+
+
 def test_replacement_under_traffic_loses_nothing(topo):
     rules = [{"action": "accept", "proto": "icmp"}]
     topo.set({"name": "live", "default_in": "drop", "rules": rules})

@@ -36,12 +36,15 @@ struct fw_cnt {
 	uint64_t pkts, bytes;
 };
 
+/* A context's counters past its rules'. */
+enum { FW_CNT_DEFAULT, FW_CNT_ESTABLISHED, FW_CNT_RELATED, FW_CNT_EXTRA };
+
 struct fw_ctx {
 	struct rte_acl_ctx *acl; /* NULL: no rules (the default for all) */
 	uint32_t n_rules;        /* the baseline's, then the set's */
 	uint32_t n_base;         /* of them, the baseline's */
 	uint8_t dflt;            /* enum tess_fw_action */
-	uint32_t stride;         /* counters per worker: a rule each, then the default */
+	uint32_t stride;         /* counters per worker: a rule each, then FW_CNT_* */
 	uint8_t *action;         /* [n_rules] */
 	struct fw_cnt *cnt;      /* [workers][stride] */
 	/* Control thread only. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "apply.h"
+#include "fw_conn.h"
 #include "fw_int.h"
 #include "tessd.h"
 #include "worker.h"
@@ -42,7 +43,7 @@ void fw_stats_reset(void)
 	/* A baseline, never a write to workers' rows. */
 	for (uint32_t i = 0; t && i < t->n_ctx; i++) {
 		struct fw_ctx *c = t->ctxs[i];
-		for (uint32_t r = 0; r <= c->n_rules; r++) {
+		for (uint32_t r = 0; r < c->n_rules + FW_CNT_EXTRA; r++) {
 			struct fw_cnt x = fw_ctx_count(c, r);
 			c->base[r].pkts += x.pkts;
 			c->base[r].bytes += x.bytes;
@@ -109,6 +110,9 @@ static json_t *ctx_json(const struct tessd_cfg *cfg, const struct fw_ctx *c, jso
 	json_object_set_new(o, "default",
 			    json_pack("{s:s, s:I, s:I}", "action", tess_fw_actions[c->dflt],
 				      "packets", (json_int_t)x.pkts, "bytes", (json_int_t)x.bytes));
+	json_object_set_new(o, "established",
+			    cnt_json(fw_ctx_count(c, c->n_rules + FW_CNT_ESTABLISHED)));
+	json_object_set_new(o, "related", cnt_json(fw_ctx_count(c, c->n_rules + FW_CNT_RELATED)));
 	json_object_set_new(o, "build_us", json_integer((json_int_t)c->build_us));
 	json_object_set_new(o, "acl_bytes", json_integer((json_int_t)c->mem));
 	if (a)
@@ -134,9 +138,33 @@ static json_t *ctxs_json(const struct tessd_cfg *cfg, const char *vrf, const cha
 	return a;
 }
 
+/* The connection table's counters, and each VRF's entries. */
+static json_t *conn_json(const struct tessd_cfg *cfg, const char *vrf)
+{
+	struct conn_stats cs;
+	json_t *o, *v = json_object();
+
+	for (uint32_t i = 0; i < cfg->router.n_vrfs; i++)
+		if (vrf == NULL || strcmp(vrf, cfg->router.vrfs[i].name) == 0)
+			json_object_set_new(
+				v, cfg->router.vrfs[i].name,
+				json_integer(conn_owner_count(fw_conn, cfg->router.vrfs[i].id)));
+	conn_stats_get(fw_conn, &cs);
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity",
+		      (json_int_t)fw_conn->capacity, "vrf_limit",
+		      (json_int_t)cfg->firewall.conn_vrf_limit, "live", (json_int_t)cs.live,
+		      "created", (json_int_t)cs.created, "expired", (json_int_t)cs.expired,
+		      "removed", (json_int_t)cs.removed, "table_full", (json_int_t)cs.table_full,
+		      "tenant_limit", (json_int_t)cs.tenant_limit, "clash", (json_int_t)cs.clash);
+	json_object_set_new(o, "vrfs", v);
+	return o;
+}
+
 void fw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
 {
 	json_object_set_new(stats, "firewall", ctxs_json(cfg, vrf, NULL, false));
+	if (fw_conn)
+		json_object_set_new(stats, "firewall_conn", conn_json(cfg, vrf));
 	if (vrf == NULL)
 		json_object_set_new(stats, "firewall_resets_sent",
 				    json_integer((json_int_t)(fw_resets_sent - fw_resets_base)));

@@ -18,12 +18,14 @@
 
 #include "fw.h"
 #include "fw_acl.h"
+#include "fw_conn.h"
 #include "fw_int.h"
 #include "ipv4.h"
 #include "log.h"
 #include "tessd.h"
 #include "worker.h"
 
+struct conn_table *fw_conn;
 static struct fw_ctx *live; /* every context some snapshot holds */
 static uint32_t ctx_serial; /* rte_acl contexts need unique names */
 
@@ -158,7 +160,8 @@ static struct fw_ctx *ctx_new(const struct tessd_cfg *cfg, const struct tessd_fw
 	snprintf(c->set, sizeof(c->set), "%s", s->name);
 	*rc = ctx_acl(c, cfg, s);
 	/* Each worker's row on cache lines of its own: no line written by two. */
-	c->stride = RTE_ALIGN_CEIL(c->n_rules + 1, RTE_CACHE_LINE_SIZE / sizeof(struct fw_cnt));
+	c->stride = RTE_ALIGN_CEIL(c->n_rules + FW_CNT_EXTRA,
+				   RTE_CACHE_LINE_SIZE / sizeof(struct fw_cnt));
 	if (*rc == 0) {
 		c->cnt = rte_zmalloc("tess_fw_cnt", (size_t)workers * c->stride * sizeof(*c->cnt),
 				     RTE_CACHE_LINE_SIZE);
@@ -228,6 +231,30 @@ static int ctx_index(struct fw_tables *t, const struct tessd_cfg *cfg,
 	return (int)t->n_ctx;
 }
 
+/*
+ * The connection table, made at the first build with rule sets (workers
+ * exist by then): its capacity is fixed until tessd restarts. Owners are
+ * VRFs, each limited to conn_vrf_limit entries.
+ */
+static int fw_conn_start(const struct tessd_fw_cfg *f, struct ctl_error *err)
+{
+	struct conn_params p = { .name = "fw",
+				 .capacity = f->conn_capacity,
+				 .workers = dp_worker_count() ? dp_worker_count() : 1,
+				 .owners = FIB_MAX_VRFS,
+				 .socket = SOCKET_ID_ANY };
+
+	if (fw_conn || f->conn_capacity == 0)
+		return 0;
+	fw_conn = conn_create(&p);
+	if (fw_conn == NULL) {
+		ctl_error_set(err, ENOMEM, "/firewall/conn_capacity",
+			      "no memory for a connection table of %u entries", f->conn_capacity);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int fw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
 {
 	const struct tessd_fw_cfg *f = &cfg->firewall;
@@ -237,6 +264,8 @@ static int fw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct c
 	s->part[fw_module.id] = NULL;
 	if (f->n_attach == 0)
 		return 0;
+	if (fw_conn_start(f, err) < 0)
+		return -ENOMEM;
 	t = rte_zmalloc("tess_fw_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
 	if (t == NULL || (t->ctxs = calloc(2 * f->n_attach, sizeof(*t->ctxs))) == NULL) {
 		rte_free(t);
@@ -276,8 +305,39 @@ int fw_mark_egress(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit)
 	return rc;
 }
 
+/* After a change: each VRF's share of the connection table. */
+static void fw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	static uint32_t said; /* the capacity a change asked for, logged once */
+
+	(void)old;
+	if (fw_conn == NULL)
+		return;
+	for (uint32_t i = 0; i < cur->router.n_vrfs; i++)
+		conn_owner_set(fw_conn, cur->router.vrfs[i].id, cur->firewall.conn_vrf_limit, NULL);
+	if (cur->firewall.conn_capacity != fw_conn->capacity &&
+	    said != cur->firewall.conn_capacity) {
+		said = cur->firewall.conn_capacity;
+		DP_LOG(WARNING,
+		       "firewall: conn_capacity %u takes effect at the next start (%u now)", said,
+		       fw_conn->capacity);
+	}
+}
+
+/* A slice of the table's expiry each tick: a full scan in capacity / 4096 ticks. */
+static void fw_poll(const struct tessd_cfg *cfg, uint64_t now)
+{
+	(void)cfg;
+	if (fw_conn)
+		conn_expire(fw_conn, now, 4096);
+}
+
 static void fw_fini(void)
 {
+	if (fw_conn) {
+		conn_destroy(fw_conn);
+		fw_conn = NULL;
+	}
 	/* Snapshots are gone: what is left had no holder. */
 	while (live) {
 		struct fw_ctx *c = live;
@@ -365,6 +425,8 @@ struct tess_module fw_module = {
 	.depends = fw_depends,
 	.validate = tessd_fw_validate,
 	.fini = fw_fini,
+	.sync = fw_sync,
+	.poll = fw_poll,
 	.snap_copy = fw_snap_copy,
 	.snap_free = fw_snap_free,
 	.build = fw_build,

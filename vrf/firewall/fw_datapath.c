@@ -4,22 +4,95 @@
  * checks, before routing) and the router's egress hook (after the route
  * lookup chose the interface out). A burst is classified together, one
  * rte_acl_classify per context it holds; each packet is accepted, dropped,
- * or rejected (punted: the control thread answers). Per-rule counters are
- * the worker's own row. No syscalls, locks, logs or allocation here.
+ * or rejected (punted: the control thread answers); first, the connection
+ * table accepts established and related packets, and records what the rules
+ * accept. Per-rule counters are the worker's own row. No syscalls, locks, logs or allocation here.
  */
 #include "fw.h"
 #include "fw_acl.h"
+#include "fw_conn.h"
 #include "fw_int.h"
 #include "router_datapath.h"
 
+static inline void fw_count(struct dp_worker *w, struct fw_ctx *c, uint32_t slot,
+			    const struct rte_mbuf *m)
+{
+	struct fw_cnt *rc = &c->cnt[(size_t)w->idx * c->stride + slot];
+
+	dp_cnt_add(&rc->pkts, 1);
+	dp_cnt_add(&rc->bytes, m->pkt_len);
+}
+
+/* What the connection table knows of a packet, before and after the rules. */
+struct fw_state {
+	struct conn_tuple t;
+	struct conn_entry *e; /* its entry, in the original direction, no reply yet */
+	uint8_t flags;        /* TCP's */
+	bool track;           /* t holds its tuple */
+};
+
+/*
+ * Whether the connection table accepts m, seen in VRF vrf: a packet of a
+ * connection going the reply way, or either way once a reply was seen
+ * (established), or an ICMP error quoting one (related). Else st says
+ * what to record if the rules accept it.
+ */
+static bool fw_state_ok(struct dp_worker *w, struct fw_ctx *c, const struct rte_mbuf *m,
+			uint16_t vrf, uint64_t now, struct fw_state *st)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	uint32_t avail = RTE_MIN((uint32_t)m->data_len - RTE_ETHER_HDR_LEN,
+				 (uint32_t)rte_be_to_cpu_16(ip->total_length));
+	struct conn_tuple rt;
+	int dir;
+
+	st->e = NULL;
+	st->track = fw_tuple_at(ip, avail, vrf, &st->t, &st->flags);
+	if (!st->track) {
+		if (!fw_related_tuple(m, vrf, &rt) || conn_lookup(fw_conn, &rt, &dir) == NULL)
+			return false;
+		fw_count(w, c, c->n_rules + FW_CNT_RELATED, m);
+		return true;
+	}
+	st->e = conn_lookup(fw_conn, &st->t, &dir);
+	if (st->e == NULL || (dir == CONN_ORIG &&
+			      !(__atomic_load_n(&st->e->seen, __ATOMIC_RELAXED) & CONN_SEEN_REPLY)))
+		return false;
+	conn_hit(st->e, dir, st->flags, now);
+	fw_count(w, c, c->n_rules + FW_CNT_ESTABLISHED, m);
+	return true;
+}
+
+/* A packet the rules accepted: its connection recorded (a new entry, or the known one hit). */
+static void fw_track(struct dp_worker *w, uint16_t vrf, uint64_t now, struct fw_state *st)
+{
+	struct conn_tuple rev;
+	uint64_t user[2] = { 0, 0 };
+	int err;
+
+	if (!st->track)
+		return;
+	if (st->e) {
+		conn_hit(st->e, CONN_ORIG, st->flags, now);
+		return;
+	}
+	rev = conn_tuple_reverse(&st->t);
+	/* Full or at the tenant's limit: forwarded untracked (counted in the table's stats). */
+	conn_new(fw_conn, w->idx, vrf, 0, &st->t, &rev, user, st->flags, now, &err);
+}
+
 /*
  * The action (enum tess_fw_action) for each of n packets, pkts[i] having
- * come in by iif[i] and met context cx[i] (NULL: none, accepted).
+ * come in by iif[i] and met context cx[i] (NULL: none, accepted): the
+ * connection table's, else the rules' (then recorded if accepted).
  */
 static void fw_classify(struct dp_worker *w, const struct l3_tables *lt, struct fw_ctx *const *cx,
-			struct rte_mbuf *const *pkts, const uint16_t *iif, uint16_t n, uint8_t *act)
+			struct rte_mbuf *const *pkts, const uint16_t *iif, uint16_t n, uint64_t now,
+			uint8_t *act)
 {
 	struct fw_key keys[DP_BURST];
+	struct fw_state st[DP_BURST];
 	const uint8_t *data[DP_BURST];
 	uint32_t res[DP_BURST];
 	uint16_t idx[DP_BURST];
@@ -27,14 +100,16 @@ static void fw_classify(struct dp_worker *w, const struct l3_tables *lt, struct 
 
 	for (uint16_t i = 0; i < n; i++) {
 		act[i] = TESS_FW_ACCEPT;
-		done[i] = cx[i] == NULL;
+		st[i].track = false;
+		done[i] = cx[i] == NULL ||
+			  (fw_conn &&
+			   fw_state_ok(w, cx[i], pkts[i], lt->iface[iif[i]].vrf, now, &st[i]));
 		if (!done[i])
 			fw_key_of(pkts[i], iif[i], lt->iface[iif[i]].vlan, &keys[i]);
 	}
 	/* The packets of each context together (a burst mostly holds one or two). */
 	for (uint16_t i = 0; i < n; i++) {
 		struct fw_ctx *c = cx[i];
-		struct fw_cnt *cnt;
 		uint16_t k = 0;
 
 		if (done[i])
@@ -48,13 +123,13 @@ static void fw_classify(struct dp_worker *w, const struct l3_tables *lt, struct 
 		}
 		if (c->acl == NULL || rte_acl_classify(c->acl, data, res, k, 1) != 0)
 			memset(res, 0, k * sizeof(res[0]));
-		cnt = c->cnt + (size_t)w->idx * c->stride;
 		for (uint16_t q = 0; q < k; q++) {
 			uint32_t r = res[q];
-			struct fw_cnt *rc = &cnt[r ? r - 1 : c->n_rules];
-			act[idx[q]] = r ? c->action[r - 1] : c->dflt;
-			dp_cnt_add(&rc->pkts, 1);
-			dp_cnt_add(&rc->bytes, pkts[idx[q]]->pkt_len);
+			uint16_t p = idx[q];
+			act[p] = r ? c->action[r - 1] : c->dflt;
+			fw_count(w, c, r ? r - 1 : c->n_rules + FW_CNT_DEFAULT, pkts[p]);
+			if (act[p] == TESS_FW_ACCEPT && fw_conn)
+				fw_track(w, lt->iface[iif[p]].vrf, now, &st[p]);
 		}
 	}
 }
@@ -88,7 +163,7 @@ static void fw_in_stage(struct dp_worker *w, const struct dp_snapshot *s, struct
 		uint16_t c = t->ctx[FW_IN][b->arg[i]];
 		cx[i] = c ? t->ctxs[c - 1] : NULL;
 	}
-	fw_classify(w, x.t, cx, b->pkts, b->arg, b->n, act);
+	fw_classify(w, x.t, cx, b->pkts, b->arg, b->n, b->now, act);
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (act[i] != TESS_FW_ACCEPT) {
 			fw_refuse(&x, b->pkts[i], b->arg[i], act[i], b->now);
@@ -115,7 +190,7 @@ static void fw_egress(struct dp_worker *w, const struct dp_snapshot *s, struct l
 		uint16_t c = t->ctx[FW_OUT][b->oif[i]];
 		cx[i] = c ? t->ctxs[c - 1] : NULL;
 	}
-	fw_classify(w, x.t, cx, b->pkts, b->iif, b->n, act);
+	fw_classify(w, x.t, cx, b->pkts, b->iif, b->n, b->now, act);
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (act[i] == TESS_FW_ACCEPT)
 			continue;

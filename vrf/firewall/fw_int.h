@@ -14,7 +14,7 @@ extern uint64_t fw_resets_sent; /* TCP resets answering rejected segments */
 void fw_punted(struct rte_mbuf *m, uint16_t iface, uint16_t vrf);
 int fw_mark_egress(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit);
 
-/* Counters (fw_api.c): a context's rule r (n_rules: its default), all workers. */
+/* Counters (fw_api.c): a context's rule r (n_rules + FW_CNT_*: the others), all workers. */
 struct fw_cnt fw_ctx_count(const struct fw_ctx *c, uint32_t r);
 void fw_stats_reset(void);
 void fw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf);
