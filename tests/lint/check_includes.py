@@ -26,6 +26,7 @@ ALLOWED = {
     "vrf/dns": CORE + ["vrf", "vrf/dhcp"],  # UDP services; leases host names (dhcp.h)
     "vswitch/policer": CORE + ["vswitch", "vrf"],  # router interface ids (router_int.h)
     "vrf/nat": CORE + ["vrf", "vswitch", "vrf/conn"],  # arc "ip4" and the FIB; sessions
+    "vrf/firewall": CORE + ["vswitch", "vrf", "vrf/conn"],  # router hooks, the conn table
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
