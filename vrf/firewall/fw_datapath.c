@@ -150,6 +150,7 @@ static void fw_in_stage(struct dp_worker *w, const struct dp_snapshot *s, struct
 {
 	const struct fw_tables *t = fw_tables_of(s);
 	struct fw_ctx *cx[DP_BURST];
+	uint16_t iif[DP_BURST];
 	uint8_t act[DP_BURST];
 	struct l3_ctx x;
 	uint16_t k = 0;
@@ -160,13 +161,15 @@ static void fw_in_stage(struct dp_worker *w, const struct dp_snapshot *s, struct
 	}
 	l3_ctx_init(&x, w, s);
 	for (uint16_t i = 0; i < b->n; i++) {
-		uint16_t c = t->ctx[FW_IN][b->arg[i]];
+		/* The interface only: a stage before (NAT) may have flagged another VRF to route
+		 * in. */
+		uint16_t c = t->ctx[FW_IN][iif[i] = L3_ARG_IFACE(b->arg[i])];
 		cx[i] = c ? t->ctxs[c - 1] : NULL;
 	}
-	fw_classify(w, x.t, cx, b->pkts, b->arg, b->n, b->now, act);
+	fw_classify(w, x.t, cx, b->pkts, iif, b->n, b->now, act);
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (act[i] != TESS_FW_ACCEPT) {
-			fw_refuse(&x, b->pkts[i], b->arg[i], act[i], b->now);
+			fw_refuse(&x, b->pkts[i], iif[i], act[i], b->now);
 			continue;
 		}
 		b->pkts[k] = b->pkts[i];
