@@ -274,7 +274,8 @@ void dns_tcp_input(struct dns_srv *s, struct rte_mbuf *m)
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
 	uint32_t hlen = (ip->version_ihl & 0xf) * 4u, th, len, seq, ack;
 	const struct rte_tcp_hdr *tcp;
-	uint8_t buf[1500], flags;
+	/* The largest header (60 bytes) and the most our MSS lets a client send. */
+	uint8_t buf[60 + MSS_OURS], flags;
 	const uint8_t *p;
 	struct dns_client c;
 	struct dns_tcp *t;
@@ -286,7 +287,8 @@ void dns_tcp_input(struct dns_srv *s, struct rte_mbuf *m)
 				 .port = rte_be_to_cpu_16(tcp->src_port) };
 	rte_ether_addr_copy(&eh->src_addr, &c.mac);
 	if (th < sizeof(*tcp) || rte_be_to_cpu_16(ip->total_length) < hlen + th ||
-	    (len = rte_be_to_cpu_16(ip->total_length) - hlen - th) > sizeof(buf) ||
+	    /* Header and payload are read into buf: both bounded (jumbo MTUs). */
+	    (len = rte_be_to_cpu_16(ip->total_length) - hlen - th) > sizeof(buf) - th ||
 	    l3_svc_iface_addr(s->ifid, c.own) != c.own || c.ip == 0 || c.port == 0 ||
 	    rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(RTE_ETHER_HDR_LEN + hlen)) != 0 ||
 	    (p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN + hlen, th + len, buf)) == NULL) {
