@@ -356,3 +356,50 @@ def test_tcp_split_queries_limits_and_resets(cleanup, tmp_path):
     s = t.stats()["bravo-lan"]
     assert s["tcp_refused"] == 1 and s["tcp_timeouts"] == 2 and s["tcp_resets"] >= 1, s
     assert status(t.dig("bravo", "+tcp", "desk3.bravo.test")) == "NOERROR"
+
+
+def test_tcp_query_with_fin_answered_local_and_forwarded(cleanup, tmp_path):
+    t = DnsTopo(cleanup, tmp_path)  # acme's resolver not started: forwarded gets SERVFAIL
+    ns = t.ns["acme"]
+    src = "10.20.0.50"  # no address of the namespace's kernel: scapy is the only TCP here
+    gw_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "acme-lan")
+    sock = ns.raw_socket(ns.ifc)
+
+    def send(sport, flags, seq, ack, data=b""):
+        sock.send(bytes(Ether(src=DESK_MAC, dst=gw_mac) / IP(src=src, dst=GW)
+                        / TCP(sport=sport, dport=53, flags=flags, seq=seq, ack=ack)
+                        / Raw(data)))
+
+    def replies(sport, want, timeout=3):
+        def match(b):
+            p = Ether(b)
+            return TCP in p and p[TCP].sport == 53 and p[TCP].dport == sport
+        return [Ether(b)[TCP] for b in tess.recv_frames(sock, match, want, timeout)]
+
+    for sport, name, rcode in ((41001, "www.acme.test", 0), (41002, "x.ext.test", 2)):
+        send(sport, "S", 100, 0)
+        (sa,) = replies(sport, 1)
+        assert sa.flags.S and sa.flags.A and sa.ack == 101, sa
+        q = bytes(DNS(id=7, rd=1, qd=DNSQR(qname=name)))
+        framed = struct.pack("!H", len(q)) + q
+        # The last query bytes come with the FIN (a client half-closing).
+        send(sport, "A", 101, sa.seq + 1)
+        send(sport, "FPA", 101, sa.seq + 1, framed)
+        fin_seq = 101 + len(framed)
+        got = replies(sport, 3 if rcode else 2, timeout=3)
+        assert not any(r.flags.R for r in got), got
+        # The FIN acknowledged, nothing more; the answer, then our FIN.
+        assert max(r.ack for r in got) == fin_seq + 1, [(r.flags, r.ack) for r in got]
+        ans = [r for r in got if r.underlayer.len - 20 - r.dataofs * 4 > 2]
+        assert ans and ans[0].flags.F, got
+        d = DNS(bytes(ans[0].payload)[2:])
+        assert d.id == 7 and d.rcode == rcode, d.show(dump=True)
+        our_fin = ans[0].seq + len(bytes(ans[0].payload)) + 1
+        resets = t.stats()["acme-lan"]["tcp_resets"]
+        send(sport, "A", fin_seq + 1, our_fin)
+        time.sleep(0.1)
+        assert t.stats()["acme-lan"]["tcp_resets"] == resets
+        # The slot is free: the same ACK again meets no connection (a reset).
+        send(sport, "A", fin_seq + 1, our_fin)
+        r = replies(sport, 1)
+        assert r and r[0].flags.R and r[0].seq == our_fin, r

@@ -67,6 +67,7 @@ enum dns_tcp_state { DT_FREE, DT_SYN_RCVD, DT_OPEN, DT_WAITING, DT_CLOSING };
 #define DNS_TCP_QUERY_MAX 1024 /* a longer query is refused (reset) */
 struct dns_tcp {
 	uint8_t state;
+	bool fin_rcvd; /* the client half-closed while its answer was pending */
 	uint32_t gen;
 	struct rte_ether_addr mac;
 	uint32_t ip, own;

@@ -228,6 +228,26 @@ static void take_data(struct dns_srv *s, struct dns_tcp *t, const uint8_t *p, ui
 		conn_send(s, t, t->snd_nxt, RTE_TCP_ACK_FLAG, NULL, 0, false);
 }
 
+/*
+ * The client's FIN at seq + len (its data taken or, past the query, ignored).
+ * Once its query is whole it may half-close (RFC 7766 lets it): the FIN
+ * is acknowledged and the answer still goes; before that the query is lost.
+ */
+static void take_fin(struct dns_srv *s, struct dns_tcp *t, uint32_t seq, uint32_t ack,
+		     uint32_t len)
+{
+	if (t->state != DT_WAITING && t->state != DT_CLOSING) {
+		conn_reset(s, t); /* closed before its query was whole */
+		return;
+	}
+	t->rcv_nxt = seq + len + 1;
+	conn_send(s, t, t->snd_nxt, RTE_TCP_ACK_FLAG, NULL, 0, false);
+	if (t->state == DT_CLOSING && ack == t->snd_nxt)
+		conn_free(s, t); /* both sides done */
+	else
+		t->fin_rcvd = true; /* our FIN's ACK (if it is still to come) frees the slot */
+}
+
 static void established(struct dns_srv *s, struct dns_tcp *t, uint8_t flags, uint32_t seq,
 			uint32_t ack, const uint8_t *p, uint32_t len)
 {
@@ -254,18 +274,14 @@ static void established(struct dns_srv *s, struct dns_tcp *t, uint8_t flags, uin
 		conn_send(s, t, t->snd_nxt, RTE_TCP_ACK_FLAG, NULL, 0, false);
 		return;
 	}
+	if (t->state == DT_CLOSING && t->fin_rcvd && ack == t->snd_nxt) {
+		conn_free(s, t); /* our FIN acknowledged after theirs: both sides done */
+		return;
+	}
 	if (len && t->state == DT_OPEN)
 		take_data(s, t, p, len);
-	if (t->state != DT_FREE && (flags & RTE_TCP_FIN_FLAG)) {
-		if (t->state == DT_CLOSING) {
-			/* Both sides done: the client's FIN acknowledged, the slot free. */
-			t->rcv_nxt += len + 1;
-			conn_send(s, t, t->snd_nxt, RTE_TCP_ACK_FLAG, NULL, 0, false);
-			conn_free(s, t);
-		} else {
-			conn_reset(s, t); /* closed before its answer */
-		}
-	}
+	if (t->state != DT_FREE && (flags & RTE_TCP_FIN_FLAG))
+		take_fin(s, t, seq, ack, len);
 }
 
 void dns_tcp_input(struct dns_srv *s, struct rte_mbuf *m)
