@@ -43,9 +43,11 @@ static int check_name(const void *val, char *why, size_t len)
 }
 
 #define NAME_CHARSET "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-."
+/* hostmaster.<zone>, the SOA's mailbox, is a name of at most 253 characters too. */
+#define ZONE_MAX 242
 static const struct cfg_node domain_node = {
 	.type = CFG_STRING,
-	.str = { .max_len = 253, .charset = NAME_CHARSET },
+	.str = { .max_len = ZONE_MAX, .charset = NAME_CHARSET },
 	.check = check_name,
 };
 static const struct cfg_node record_name_node = {
@@ -190,6 +192,29 @@ static void validate_records(const struct tessd_dns_server_cfg *sc, uint32_t i, 
 	}
 }
 
+/* A zone taken from the DHCP server's domain: the rules of dns.domain, at its path. */
+static void check_dhcp_zone(const struct tessd_cfg *cfg, const struct tessd_dns_server_cfg *sc,
+			    struct cfg_errs *errs)
+{
+	/* Its length needs no check: a DHCP domain is at most 63 characters. */
+	const struct tessd_dhcp_server_cfg *d = tessd_cfg_dhcp_server(cfg, sc->interface);
+	char path[CFG_PATH_MAX], why[96];
+	int rc;
+
+	if (sc->domain[0] || d == NULL || d->domain[0] == '\0')
+		return; /* its own domain, checked as dns.domain; or none (said elsewhere) */
+	rc = check_name(d->domain, why, sizeof(why));
+	if (rc == 0 && strspn(d->domain, NAME_CHARSET) != strlen(d->domain)) {
+		snprintf(why, sizeof(why), "letters, digits, '-' and '.' only");
+		rc = EINVAL;
+	}
+	if (rc == 0)
+		return;
+	snprintf(path, sizeof(path), "/dhcp/servers/%u/domain",
+		 (unsigned)(d - cfg->dhcp.servers));
+	cfg_err_add(errs, EINVAL, path, "the DNS zone of %s: %s", sc->interface, why);
+}
+
 static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, uint32_t i,
 			    struct cfg_errs *errs)
 {
@@ -211,6 +236,7 @@ static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, 
 		cfg_err_add(errs, EINVAL, path,
 			    "no zone: set it, or a domain in the DHCP server of %s", ic->name);
 	}
+	check_dhcp_zone(cfg, sc, errs);
 	for (uint32_t k = 0; k < sc->n_forwarders; k++) {
 		uint32_t f = sc->forwarders[k];
 		const char *why = NULL;

@@ -486,17 +486,23 @@ static int decode(const char *dns, const char *dhcp, struct cfg_errs *errs)
 	return rc;
 }
 
-static void expect_err(const char *dns, const char *path, const char *text)
+static void expect_err_dhcp(const char *dns, const char *dhcp, const char *path,
+			    const char *text)
 {
 	struct cfg_errs errs;
 
-	assert_int_not_equal(decode(dns, "{}", &errs), 0);
+	assert_int_not_equal(decode(dns, dhcp, &errs), 0);
 	for (unsigned i = 0; i < errs.n; i++)
 		if (strcmp(errs.e[i].path, path) == 0 && strstr(errs.e[i].msg, text))
 			return;
 	for (unsigned i = 0; i < errs.n; i++)
 		fprintf(stderr, "  %s: %s\n", errs.e[i].path, errs.e[i].msg);
 	fail_msg("no error at %s with '%s'", path, text);
+}
+
+static void expect_err(const char *dns, const char *path, const char *text)
+{
+	expect_err_dhcp(dns, "{}", path, text);
 }
 
 #define SRV(x) "{\"servers\": [{\"interface\": \"lan\", " x "}]}"
@@ -517,6 +523,25 @@ static void test_config_rules(void **st)
 				&errs),
 			 0);
 	expect_err(SRV("\"ttl\": 5"), "/dns/servers/0/domain", "no zone");
+	/* A zone from the DHCP domain meets the same rules, at the DHCP key. */
+	static const char *bad_dhcp[] = { "a.b.", "a..b", ".corp" };
+	char dhcp[512];
+	for (unsigned k = 0; k < sizeof(bad_dhcp) / sizeof(bad_dhcp[0]); k++) {
+		snprintf(dhcp, sizeof(dhcp),
+			 "{\"servers\": [{\"interface\": \"lan\", \"domain\": \"%s\"}]}",
+			 bad_dhcp[k]);
+		expect_err_dhcp(SRV("\"ttl\": 5"), dhcp, "/dhcp/servers/0/domain", "labels");
+	}
+	/* 243 characters: hostmaster.<zone> would not be a name (a DHCP domain is <= 63). */
+	char long_zone[244], dns[512];
+	for (unsigned k = 0; k < 243; k++)
+		long_zone[k] = k % 50 == 49 ? '.' : 'a';
+	long_zone[243] = '\0';
+	snprintf(dns, sizeof(dns), SRV("\"domain\": \"%s\""), long_zone);
+	expect_err(dns, "/dns/servers/0/domain", "");
+	long_zone[242] = '\0'; /* 242: taken */
+	snprintf(dns, sizeof(dns), SRV("\"domain\": \"%s\""), long_zone);
+	assert_int_equal(decode(dns, "{}", &errs), 0);
 	expect_err(SRV("\"domain\": \"a..b\""), "/dns/servers/0/domain", "labels");
 	expect_err(SRV("\"domain\": \"a.b.\""), "/dns/servers/0/domain", "labels");
 	expect_err("{\"servers\": [{\"interface\": \"bare\", \"domain\": \"a.b\"}]}",
