@@ -117,8 +117,9 @@ static int zone_build(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
 	uint64_t *refused = NULL;
 	uint32_t n_refused = 0;
 	char name[2 * DNS_NAME_MAX + 1];
+	/* Taken before the walk (a change meanwhile rebuilds again); kept only on success. */
+	uint64_t version = dhcp_bound_version(s->ifid);
 
-	s->dhcp_version = dhcp_bound_version(s->ifid);
 	if (s->ifid)
 		dhcp_bound_each(s->ifid, lease_add, &ll);
 	if (ll.nomem || dns_zone_init(&z, sc->n_records + ll.n, sc->max_records) < 0 ||
@@ -166,6 +167,7 @@ static int zone_build(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
 	s->refused = refused;
 	s->n_refused = n_refused;
 	s->serial++;
+	s->dhcp_version = version; /* failed, it stays old: the next poll tries again */
 	return 0;
 }
 
