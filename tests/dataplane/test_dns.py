@@ -28,6 +28,9 @@ RESOLVER = "10.30.0.2"
 DESK_MAC = "02:00:00:00:d5:01"  # the same in both tenants
 OTHER_MAC = "02:00:00:00:d5:02"
 TENANTS = ("acme", "bravo")
+# A TXT answer over 512 bytes (three strings of 200): TC over UDP without EDNS.
+BIG_STRINGS = [c * 200 for c in "xyz"]
+BIG_TXT = ",".join(BIG_STRINGS)
 
 SCRIPT = """#!/bin/sh
 case "$1" in
@@ -88,7 +91,8 @@ class DnsTopo:
     def start_resolver(self):
         self.dnsmasq = subprocess.Popen(
             ["ip", "netns", "exec", self.res.name, "dnsmasq", "--no-daemon", "--port=53",
-             "--address=/ext.test/1.2.3.4", "--no-resolv", "--no-hosts", "--bind-interfaces",
+             "--address=/ext.test/1.2.3.4", f"--txt-record=big.ext.test,{BIG_TXT}",
+             "--no-resolv", "--no-hosts", "--bind-interfaces",
              f"--listen-address={RESOLVER}", "--pid-file=", "--user=root"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.cleanup.add(self.stop_resolver)
@@ -182,6 +186,13 @@ def test_dynamic_names_forwarding_and_refusal(cleanup, tmp_path):
     assert "ra" in flags(out) and "aa" not in flags(out), out
     out = t.dig("acme", "+tcp", "tcp.ext.test")  # asked over TCP, forwarded over UDP
     assert answers(out, "A") == ["1.2.3.4"] and "(TCP)" in out, out
+    # Over 512 bytes to a client without EDNS: TC over UDP, then whole over TCP
+    # (forwarded with our EDNS, which its reply does not carry).
+    out = t.dig("acme", "+noedns", "+ignore", "big.ext.test", "TXT")
+    assert "tc" in flags(out) and "OPT PSEUDOSECTION" not in out, out
+    out = t.dig("acme", "+noedns", "+tcp", "big.ext.test", "TXT")
+    assert "tc" not in flags(out) and all(b in out for b in BIG_STRINGS), out
+    assert "OPT PSEUDOSECTION" not in out and "(TCP)" in out, out
     s = t.stats()["acme-lan"]
     assert s["forwarded"] >= 1 and s["forward_replies"] >= 1 and s["forward_timeouts"] == 0
     # The resolver gone: SERVFAIL at forward_timeout_ms.

@@ -402,6 +402,73 @@ static void test_reply_matching_and_truncation(void **st)
 	assert_int_equal(dns_truncate(rep.b, n, 512), n);
 }
 
+/* An A record owned by the question's name (a pointer to it). */
+static void put_a(struct msg *m)
+{
+	put(m, "\xc0\x0c", 2);
+	put16(m, DNS_T_A);
+	put16(m, DNS_CLASS_IN);
+	put(m, "\0\0\0\x3c\0\4\x0a\0\0\1", 10); /* TTL 60, RDLENGTH 4, 10.0.0.1 */
+}
+
+static void put_opt(struct msg *m)
+{
+	put(m, "\0", 1);
+	put16(m, DNS_T_OPT);
+	put16(m, 1232);
+	put(m, "\0\0\0\0\0\0", 6);
+}
+
+static void test_forward_opt_added_and_stripped(void **st)
+{
+	struct msg m;
+	struct dns_query q;
+	size_t n, end;
+
+	(void)st;
+	/* A query without EDNS leaves with ours: still one the parser takes. */
+	query(&m, "big.ext.test", DNS_T_A, false, 0);
+	n = dns_add_opt(m.b, m.n, sizeof(m.b), DNS_EDNS_SIZE);
+	assert_int_equal(n, m.n + DNS_OPT_LEN);
+	assert_int_equal(dns_parse_query(m.b, n, &q), DNS_P_OK);
+	assert_true(q.edns);
+	assert_int_equal(q.udp_size, DNS_EDNS_SIZE);
+	assert_int_equal(dns_add_opt(m.b, m.n, m.n + DNS_OPT_LEN - 1, DNS_EDNS_SIZE), m.n);
+	/* Its reply: an answer, in additional an A, the OPT, another A: cut at the OPT. */
+	query(&m, "big.ext.test", DNS_T_A, false, 0);
+	m.b[2] |= 0x80;
+	m.b[7] = 1; /* ANCOUNT */
+	m.b[11] = 3;
+	put_a(&m);
+	put_a(&m);
+	end = m.n;
+	put_opt(&m);
+	put_a(&m);
+	assert_int_equal(dns_strip_opt(m.b, m.n), end);
+	assert_int_equal(m.b[11], 1);
+	assert_int_equal(m.b[7], 1);
+	/* The OPT last, as resolvers send it. */
+	query(&m, "big.ext.test", DNS_T_A, false, 0);
+	m.b[2] |= 0x80;
+	m.b[7] = 1;
+	m.b[11] = 1;
+	put_a(&m);
+	end = m.n;
+	put_opt(&m);
+	assert_int_equal(dns_strip_opt(m.b, m.n), end);
+	assert_int_equal(m.b[11], 0);
+	/* None, or a message cut short: as it was. */
+	m.b[11] = 0;
+	assert_int_equal(dns_strip_opt(m.b, end), end);
+	m.b[11] = 1;
+	assert_int_equal(dns_strip_opt(m.b, end + 5), end + 5);
+	/* An A whose type is OPT in the answer section is not the OPT. */
+	query(&m, "big.ext.test", DNS_T_A, false, 0);
+	m.b[7] = 1;
+	put_opt(&m);
+	assert_int_equal(dns_strip_opt(m.b, m.n), m.n);
+}
+
 static void test_ptr_names(void **st)
 {
 	uint32_t a;
@@ -582,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_build_truncates),
 		cmocka_unit_test(test_build_error),
 		cmocka_unit_test(test_reply_matching_and_truncation),
+		cmocka_unit_test(test_forward_opt_added_and_stripped),
 		cmocka_unit_test(test_ptr_names),
 		cmocka_unit_test(test_zone),
 		cmocka_unit_test(test_config_rules),

@@ -4,7 +4,8 @@
  * resolvers in its VRF (routed as the router's own packets): each leaves
  * with a random id and source port, waits in the server's bounded table,
  * and is answered by the reply that matches resolver, port, id and
- * question, or by SERVFAIL at its timeout.
+ * question, or by SERVFAIL at its timeout. Each leaves with EDNS (at most
+ * DNS_EDNS_SIZE), so answers up to that size reach a client over TCP.
  */
 #include <string.h>
 
@@ -34,11 +35,12 @@ static struct rte_mbuf *build(uint32_t src, uint32_t dst, uint16_t sport, const 
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *uh;
 	struct rte_mbuf *m = l3_svc_alloc();
+	size_t cap = len + (q->opt_size_off ? 0 : DNS_OPT_LEN);
 	uint8_t *eh;
 
 	if (m == NULL ||
 	    (eh = (uint8_t *)rte_pktmbuf_append(
-		     m, (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*uh) + len))) == NULL) {
+		     m, (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*uh) + cap))) == NULL) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
@@ -55,6 +57,13 @@ static struct rte_mbuf *build(uint32_t src, uint32_t dst, uint16_t sport, const 
 		((uint8_t *)(uh + 1))[q->opt_size_off] = DNS_EDNS_SIZE >> 8;
 		((uint8_t *)(uh + 1))[q->opt_size_off + 1] = DNS_EDNS_SIZE & 0xff;
 	}
+	/*
+	 * Without EDNS the resolver would cut any answer over 512 bytes (TC), which
+	 * a client retrying over TCP would get again: ours is offered, and taken off
+	 * the reply to that client.
+	 */
+	if (!q->opt_size_off)
+		len = dns_add_opt((uint8_t *)(uh + 1), len, cap, DNS_EDNS_SIZE);
 	memset(ip, 0, sizeof(*ip));
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
@@ -183,6 +192,8 @@ bool dns_forward_reply(struct rte_mbuf *m, uint16_t iif, uint16_t vrf)
 	/* Ours is no authority for it; recursion is what the client got. */
 	buf[2] &= (uint8_t) ~(DNS_AA >> 8);
 	buf[3] |= DNS_RA;
+	if (!pe->q.edns)
+		len = dns_strip_opt(buf, len); /* ours (dns_forward), not the client's */
 	if (len > pe->c.limit) {
 		len = dns_truncate(buf, len, pe->c.limit);
 		s->c.truncated++;

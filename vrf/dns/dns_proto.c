@@ -372,3 +372,60 @@ bool dns_in_zone(const char *name, const char *zone, bool *apex)
 		return (*apex = strcmp(name, zone) == 0);
 	return n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
 }
+
+size_t dns_add_opt(uint8_t *p, size_t len, size_t cap, uint16_t size)
+{
+	uint8_t *o = p + len;
+
+	if (len < DNS_HDR_LEN || len + DNS_OPT_LEN > cap)
+		return len;
+	memset(o, 0, DNS_OPT_LEN); /* root owner, TTL (extended rcode, version, flags) 0 */
+	put16(o + 1, DNS_T_OPT);
+	put16(o + 3, size);
+	put16(p + 10, (uint16_t)(get16(p + 10) + 1));
+	return len + DNS_OPT_LEN;
+}
+
+/* Past the name at off (labels, or a pointer ending it), not read: 0 if cut. */
+static size_t skip_name(const uint8_t *p, size_t len, size_t off)
+{
+	while (off < len) {
+		uint8_t b = p[off];
+		if ((b & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (b & 0xc0)
+			return 0;
+		off += 1u + b;
+		if (b == 0)
+			return off;
+	}
+	return 0;
+}
+
+size_t dns_strip_opt(uint8_t *p, size_t len)
+{
+	size_t off = DNS_HDR_LEN;
+	uint32_t qd, before, ar;
+
+	if (len < DNS_HDR_LEN)
+		return len;
+	qd = get16(p + 4);
+	before = (uint32_t)get16(p + 6) + get16(p + 8);
+	ar = get16(p + 10);
+	for (uint32_t i = 0; i < qd; i++)
+		if ((off = skip_name(p, len, off)) == 0 || (off += 4) > len)
+			return len;
+	for (uint32_t i = 0; i < before + ar; i++) {
+		size_t rr = off;
+		if ((off = skip_name(p, len, off)) == 0 || off + 10 > len ||
+		    off + 10 + get16(p + off + 8) > len)
+			return len;
+		if (i >= before && get16(p + off) == DNS_T_OPT) {
+			/* Cut there: additional records after it are optional (RFC 2181 9). */
+			put16(p + 10, (uint16_t)(i - before));
+			return rr;
+		}
+		off += 10u + get16(p + off + 8);
+	}
+	return len;
+}

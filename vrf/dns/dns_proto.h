@@ -131,4 +131,15 @@ void dns_reverse_zone(uint32_t ip, uint8_t len, char *buf, size_t cap);
 /* Whether name is zone or under it (both dotted, lower case); *sub: under, not the apex. */
 bool dns_in_zone(const char *name, const char *zone, bool *apex);
 
+/* An OPT record: root owner, type, size, TTL, RDLENGTH 0. */
+#define DNS_OPT_LEN 11
+/* Appends an OPT offering size to the message of len bytes (cap room): the new length. */
+size_t dns_add_opt(uint8_t *p, size_t len, size_t cap, uint16_t size);
+/*
+ * The message of len bytes without its OPT (for a client that sent none): cut
+ * where the OPT starts, ARCOUNT the records before it; the new length (len if
+ * none, or the message does not parse).
+ */
+size_t dns_strip_opt(uint8_t *p, size_t len);
+
 #endif
