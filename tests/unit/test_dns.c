@@ -142,7 +142,15 @@ static void test_parse_rejects(void **st)
 	assert_int_equal(dns_parse_query(m.b, m.n, &q), DNS_P_FORMERR);
 	/* An additional record that is not an OPT, or an OPT not at the root. */
 	query(&m, "a.b", DNS_T_A, true, 1232);
-	m.b[m.n - 10] = 250; /* TSIG */
+	m.b[m.n - 10] = 0; /* the type: TSIG (250) */
+	m.b[m.n - 9] = 250;
+	assert_int_equal(dns_parse_query(m.b, m.n, &q), DNS_P_FORMERR);
+	query(&m, "a.b", DNS_T_A, false, 0);
+	m.b[11] = 1; /* ARCOUNT */
+	put(&m, "\001x\0", 3);
+	put16(&m, DNS_T_OPT);
+	put16(&m, 1232);
+	put(&m, "\0\0\0\0\0\0", 6);
 	assert_int_equal(dns_parse_query(m.b, m.n, &q), DNS_P_FORMERR);
 	/* An OPT whose RDLENGTH runs past the end. */
 	query(&m, "a.b", DNS_T_A, true, 1232);
@@ -194,7 +202,7 @@ static void test_names_labels_and_compression(void **st)
 	put(&m, "\xc0\x0c\0\1\0\1", 6);
 	assert_int_equal(dns_parse_query(m.b, m.n, &q), DNS_P_FORMERR);
 	hdr(&m, 0, 1, 0, 0, 0);
-	put(&m, "\xc0\x0e\0\0\1\0\1", 7);
+	put(&m, "\xc0\x0e\0\1\0\1", 6); /* to the root right after it: well formed but for that */
 	assert_int_equal(dns_parse_query(m.b, m.n, &q), DNS_P_FORMERR);
 	hdr(&m, 0, 1, 0, 0, 0);
 	put(&m,
