@@ -339,8 +339,12 @@ static inline void l3_count_tx(const struct l3_ctx *x, uint16_t oif, uint32_t le
  * Sends a frame whose Ethernet header is complete (tagged for a
  * sub-interface) out of interface oif: to its port, or switched in its group.
  */
-/* Switches a frame into group vlan from its router interface (IRB): to its port, or flooded. */
-static inline void l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct rte_mbuf *m)
+/*
+ * Switches a frame into group vlan from its router interface (IRB): to its
+ * port, or flooded. False when the group's "out" hook dropped it (counted
+ * there), so that the router does not count it as sent.
+ */
+static inline bool l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct fdb_entry *e = rte_is_unicast_ether_addr(&eh->dst_addr)
@@ -355,41 +359,44 @@ static inline void l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct r
 	if (unlikely(dp_hook_on(x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan)) &&
 	    dp_hook_fn_registered(x->w, x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan, DP_PORT_NONE, &m, 1,
 				  x->w->now))
-		return;
+		return false;
 	if (e && vsw_member(&c.vp->group[vlan], out)) {
 		vsw_unicast(&c, out, vlan, vlan, m, &acc);
 		vsw_acc_flush(c.vw, &acc, false);
 	} else {
 		vsw_flood(&c, DP_PORT_NONE, vlan, vlan, m);
 	}
+	return true;
 }
 
-static inline void l3_send(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf *m)
+/* Sends m out of oif; false when a group's "out" hook dropped it (not sent by the router). */
+static inline bool l3_send(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf *m)
 {
 	const struct l3_iface *o = &x->t->iface[oif];
 
-	if (o->kind == L3_IF_GROUP) {
-		l3_send_group(x, o->vlan, m);
-		return;
-	}
+	if (o->kind == L3_IF_GROUP)
+		return l3_send_group(x, o->vlan, m);
 	if (unlikely(!dp_fits_mtu(m, x->s->port[o->port].mtu))) {
 		dp_drop(x->w, o->port, DP_DROP_MTU_EXCEEDED, m);
-		return;
+		return true;
 	}
 	dp_tx(x->w, o->port, m);
+	return true;
 }
 
 /* Sends a frame the control thread finished (untagged) out of interface oif. */
 static inline void l3_emit(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf *m)
 {
 	const struct l3_iface *o = &x->t->iface[oif];
+	uint32_t len = m->pkt_len;
 
-	l3_count_tx(x, oif, m->pkt_len, NULL);
 	if (o->kind == L3_IF_SUBIF && !vlan_push(m, o->vlan)) {
+		l3_count_tx(x, oif, len, NULL);
 		l3_drop(x, m, oif, o->vrf, DP_DROP_NO_MBUF);
 		return;
 	}
-	l3_send(x, oif, m);
+	if (l3_send(x, oif, m))
+		l3_count_tx(x, oif, len, NULL);
 }
 
 /*
@@ -418,13 +425,20 @@ static inline bool l3_write_l2(struct rte_mbuf *m, const struct l3_iface *o, uin
 	return true;
 }
 
-/* A routed packet counted (forwarded by its input VRF, sent by oif) and sent. */
+/*
+ * A routed packet sent, then counted (forwarded by its input VRF, sent by
+ * oif) unless a group's "out" hook dropped it: tenants are not billed for
+ * what was policed away.
+ */
 static inline void l3_sent(const struct l3_ctx *x, uint16_t vrf, uint16_t oif, struct rte_mbuf *m,
 			   struct l3_burst *b)
 {
-	l3_run_add(&b->fwd, &x->lw->vrfc[vrf], m->pkt_len, false);
-	l3_count_tx(x, oif, m->pkt_len, b);
-	l3_send(x, oif, m);
+	uint32_t len = m->pkt_len;
+
+	if (!l3_send(x, oif, m))
+		return;
+	l3_run_add(&b->fwd, &x->lw->vrfc[vrf], len, false);
+	l3_count_tx(x, oif, len, b);
 }
 
 static inline void l3_forward_out(const struct l3_ctx *x, uint16_t iif, uint16_t lvrf,

@@ -207,6 +207,29 @@ def test_counters_exact_for_a_burst(cleanup, tmp_path):
     assert t.ctl("stats", "--tenants", "nobody")["tenants"] == {}
 
 
+def test_counters_exact_when_policed_out(cleanup, tmp_path):
+    """A group's "out" policer drops part of a routed burst: the VRF counts as forwarded,
+    and the group and its port as sent, only what passed it (what stats.tenants bills)."""
+    t = PolTopo(cleanup, tmp_path, [policer("narrow", kbps=1000, groups=["g2"],
+                                            direction="out")])
+    n, size = 200, 600
+    time.sleep(0.3)
+    t.ctl("stats", "--reset")
+    burst(t, n, size)
+
+    def settled():
+        return t.tessd.port_stats()["d1"]["rx_packets"] >= n
+    tess.wait_for(settled, 5, "the burst into the router")
+    time.sleep(0.5)
+    a = t.attachment("narrow", "group", "g2", "out")
+    passed = a["green_packets"] + a["yellow_packets"]
+    assert a["dropped"] > 0 and passed > 0 and passed + a["dropped"] == n, a
+    ten = t.ctl("stats", "--tenants")["tenants"][TENANT]
+    assert counters(ten["vrfs"]["acme"]) == (n, n * size, passed, passed * size)
+    assert counters(ten["groups"]["g2"]) == (0, 0, passed, passed * size)
+    assert counters(ten["ports"]["d3"]) == (0, 0, passed, passed * size)
+
+
 def test_colours_blind_and_aware(cleanup, tmp_path):
     # 8 kbit/s: 1000 bytes a second, nothing refills within the burst's milliseconds.
     t = PolTopo(cleanup, tmp_path)
