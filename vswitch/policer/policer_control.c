@@ -15,6 +15,7 @@
 #include "policer_int.h"
 #include "policer_meter.h"
 #include "port.h"
+#include "rcu.h"
 #include "router_int.h"
 #include "stats.h"
 #include "tessd.h"
@@ -30,6 +31,9 @@ struct pol_slot {
 	char policer[TESS_NAME_LEN];
 	struct pol_profile prof;
 	struct pol_counters base; /* counters at its start or the last reset */
+	/* Freed, reusable once the RCU grace period of freed_token has passed. */
+	bool grace;
+	uint64_t freed_token;
 };
 
 static struct pol_slot *cur, *pending; /* [POL_METERS]: published, and being built */
@@ -111,11 +115,24 @@ static int find_slot(unsigned kind, unsigned dir, const char *name)
 	return -1;
 }
 
-/* A slot free in the published state too: no worker can still count on it. */
+/*
+ * Whether a freed slot's grace period is over: a worker still on a
+ * snapshot older than the one that freed it would count into it after its
+ * new owner sampled its base.
+ */
+static bool slot_quiet(struct pol_slot *sl)
+{
+	if (sl->grace && dp_rcu_qsv && rte_rcu_qsbr_check(dp_rcu_qsv, sl->freed_token, false) != 1)
+		return false;
+	sl->grace = false;
+	return true;
+}
+
+/* A slot free in the published state too, and past its grace period: no worker counts on it. */
 static int new_slot(void)
 {
 	for (int i = 0; i < POL_METERS; i++)
-		if (!cur[i].used && !pending[i].used) {
+		if (!cur[i].used && !pending[i].used && slot_quiet(&pending[i])) {
 			memset(&pending[i], 0, sizeof(pending[i]));
 			sum_slot((unsigned)i, &pending[i].base);
 			pending[i].used = true;
@@ -163,8 +180,8 @@ static int attach(struct dp_snapshot *s, const struct tessd_cfg *cfg,
 	i = find_slot(kind, dir, name);
 	if (i < 0 && (i = new_slot()) < 0) {
 		ctl_error_set(err, ENOSPC, "",
-			      "policer %s: no free meter slot (%u, some freed by this very change: "
-			      "apply it in two steps)",
+			      "policer %s: no free meter slot (%u; slots this change or one just "
+			      "before freed are free once no worker uses them: retry)",
 			      c->name, POL_METERS);
 		return -ENOSPC;
 	}
@@ -234,8 +251,18 @@ static int pol_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 /* The snapshot built last is published: its slots are the current ones. */
 static void pol_sync(const struct tessd_cfg *old, const struct tessd_cfg *now)
 {
+	uint64_t token = 0;
+
 	(void)old;
 	(void)now;
+	/* The snapshot without them is published: workers leave the old one from now on. */
+	for (unsigned i = 0; i < POL_METERS; i++)
+		if (cur[i].used && !pending[i].used) {
+			if (token == 0 && dp_rcu_qsv)
+				token = rte_rcu_qsbr_start(dp_rcu_qsv);
+			pending[i].grace = true;
+			pending[i].freed_token = token;
+		}
 	memcpy(cur, pending, sizeof(*cur) * POL_METERS);
 }
 
