@@ -159,8 +159,8 @@ static void test_parse_refuses(void **state)
 	assert_int_equal(nat_parse(&p.ip, 19, 1, &k, &np), NAT_PARSE_TRUNCATED);
 	make(&p, IPPROTO_UDP, 16);
 	assert_int_equal(nat_parse(&p.ip, 7, 1, &k, &np), NAT_PARSE_TRUNCATED);
-	p.ip.fragment_offset = RTE_BE16(RTE_IPV4_HDR_MF_FLAG);
-	assert_int_equal(nat_parse(&p.ip, 16, 1, &k, &np), NAT_PARSE_UNSUPPORTED);
+	p.ip.fragment_offset = RTE_BE16(RTE_IPV4_HDR_MF_FLAG); /* a first fragment: ports */
+	assert_int_equal(nat_parse(&p.ip, 16, 1, &k, &np), NAT_PARSE_OK);
 	p.ip.fragment_offset = RTE_BE16(5);
 	assert_int_equal(nat_parse(&p.ip, 16, 1, &k, &np), NAT_PARSE_UNSUPPORTED);
 	make(&p, IPPROTO_ICMP, 24);

@@ -38,6 +38,7 @@
 #define NAT_SESSION_STATIC 2ull
 #define NAT_MAPPING        3ull /* user[0]: kind | port << 8 | addr << 24; user[1]: refs */
 #define NAT_SUBSCRIBER     4ull /* user[0]: kind | block << 8; user[1]: refs */
+#define NAT_FRAG           5ull /* user[0]: kind | vrf << 8; user[1]: src << 32 | dst (nat_frag.c) */
 #define NAT_KIND_MASK      0xffull
 
 /*
@@ -118,16 +119,17 @@ struct nat_static {
 };
 
 /* Counters of an instance, per worker. */
-#define NAT_COUNTERS(X)                                                                     \
-	X(created)                                                                          \
-	X(translated_out)                                                                   \
-	X(translated_in)                                                                    \
-	X(hairpinned)                                                                       \
-	X(port_exhausted)                                                                   \
-	X(limit)                                                                            \
-	X(table_full)                                                                       \
-	X(unknown_inbound) X(unsupported) X(icmp_translated) X(icmp_bad) X(icmp_no_session) \
-		X(clash)
+#define NAT_COUNTERS(X)                                                           \
+	X(created)                                                                \
+	X(translated_out)                                                         \
+	X(translated_in)                                                          \
+	X(hairpinned)                                                             \
+	X(port_exhausted)                                                         \
+	X(limit)                                                                  \
+	X(table_full)                                                             \
+	X(unknown_inbound)                                                        \
+	X(unsupported) X(icmp_translated) X(icmp_bad) X(icmp_no_session) X(clash) \
+		X(frag_translated) X(frag_unknown) X(frag_limit)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)
@@ -142,6 +144,7 @@ struct nat_inst {
 	struct nat_pool *pool; /* NULL: statics only */
 	uint32_t max_blocks;   /* (atomic: a change keeps the instance) */
 	uint32_t blocks;       /* held by its subscribers (atomic) */
+	uint32_t frags;        /* its fragment records (atomic; nat_frag.c) */
 	bool live;             /* in the running config; else going once its entries are gone */
 	struct nat_wcnt base;  /* at stats.reset */
 };
@@ -189,7 +192,8 @@ extern struct dp_drop_set nat_drops;
 	X(NAT_DROP_TRUNCATED, "nat_truncated")             \
 	X(NAT_DROP_ICMP_BAD, "nat_icmp_bad")               \
 	X(NAT_DROP_ICMP_NO_SESSION, "nat_icmp_no_session") \
-	X(NAT_DROP_CLASH, "nat_clash")
+	X(NAT_DROP_CLASH, "nat_clash")                     \
+	X(NAT_DROP_FRAG_UNKNOWN, "nat_frag_unknown")
 
 /* Numbered after the core's reasons (drop.h). */
 enum nat_drop {

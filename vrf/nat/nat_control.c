@@ -124,6 +124,9 @@ bool nat_keep(void *arg, struct conn_entry *e, bool forced)
 		__atomic_fetch_sub(&n->blocks, 1, __ATOMIC_RELAXED);
 		break;
 	}
+	case NAT_FRAG:
+		__atomic_fetch_sub(&n->frags, 1, __ATOMIC_RELAXED);
+		break;
 	default:
 		break;
 	}

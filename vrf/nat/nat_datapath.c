@@ -483,7 +483,8 @@ static enum verdict outbound(const struct nat_ctx *x, const struct nat_pinst *pi
 }
 
 /* One packet: PASS (untouched), TRANSLATED (route it in l3_meta's route_vrf) or DROPPED. */
-static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_t vrf)
+static enum verdict nat_one_(const struct nat_ctx *x, struct rte_mbuf *m, uint16_t vrf,
+			     struct conn_tuple *k0)
 {
 	struct rte_ipv4_hdr *ip =
 		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
@@ -504,6 +505,7 @@ static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_
 	if (n && ip->time_to_live <= 1)
 		return PASS; /* expires here: ip4-route's time exceeded goes back as it came */
 	rc = nat_parse(ip, l4len, vrf, &k, &p);
+	*k0 = k;
 	if (rc == NAT_PARSE_UNSUPPORTED && k.proto == IPPROTO_ICMP) {
 		struct nat_dp d = { .w = x->w, .p = x->p, .nw = x->nw, .now = x->now };
 		enum nat_dp_verdict dv = nat_icmp_error(&d, m, ip, l4len, vrf, n);
@@ -537,6 +539,33 @@ static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_
 		return TRANSLATED;
 	}
 	return inbound(x, m, &p, &k, NULL);
+}
+
+/* nat_one_, and fragments: a first one leaves a record for the later ones (nat_frag.c). */
+static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_t vrf)
+{
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	struct nat_dp d = { .w = x->w, .p = x->p, .nw = x->nw, .now = x->now };
+	struct conn_tuple k0;
+	enum verdict v;
+
+	if (likely(!(ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))))
+		return nat_one_(x, m, vrf, &k0);
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) {
+		uint16_t i1 = x->p->inst_of_vrf[vrf];
+		struct nat_inst *n = i1 ? x->p->pi[i1 - 1].n : NULL;
+
+		if (n ? !routes_out(vrf, ip->dst_addr, n->out_vrf) || ip->time_to_live <= 1
+		      : !x->p->outside[vrf])
+			return PASS;
+		return (enum verdict)nat_frag_rest(&d, m, ip, vrf, n);
+	}
+	v = nat_one_(x, m, vrf, &k0);
+	if (v == TRANSLATED)
+		nat_frag_note(&d, m, ip, &k0);
+	return v;
 }
 
 static void nat_stage_fn(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the nat44 stage (nat_datapath.c) hands to the datapath parts in
- * their own files: ICMP errors (nat_icmp.c). Worker code.
+ * their own files: ICMP errors (nat_icmp.c), fragments (nat_frag.c). Worker code.
  */
 #ifndef TESS_NAT_DP_H
 #define TESS_NAT_DP_H
@@ -36,5 +36,20 @@ struct nat_dp {
 enum nat_dp_verdict nat_icmp_error(const struct nat_dp *x, struct rte_mbuf *m,
 				   struct rte_ipv4_hdr *ip, uint32_t l4len, uint16_t vrf,
 				   struct nat_inst *n);
+
+/* Fragment records an instance holds at most (nat_frag.c). */
+#define NAT_FRAG_MAX 1024
+
+/* A first fragment (ip, as translated; k its tuple as it came, m its mbuf) was translated. */
+void nat_frag_note(const struct nat_dp *x, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+		   const struct conn_tuple *k);
+
+/*
+ * A later fragment in VRF vrf (n: the instance whose inside VRF it is and
+ * routes out, NULL for an outside VRF): translated as its first was, or
+ * dropped (no record) when it concerns NAT.
+ */
+enum nat_dp_verdict nat_frag_rest(const struct nat_dp *x, struct rte_mbuf *m,
+				  struct rte_ipv4_hdr *ip, uint16_t vrf, struct nat_inst *n);
 
 #endif

@@ -31,7 +31,7 @@ struct nat_pkt {
 enum nat_parse_rc {
 	NAT_PARSE_OK,
 	NAT_PARSE_TRUNCATED,   /* its L4 header is not all there */
-	NAT_PARSE_UNSUPPORTED, /* a fragment, an ICMP error or another protocol */
+	NAT_PARSE_UNSUPPORTED, /* a later fragment, an ICMP error or another protocol */
 };
 
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over 16-bit words. */
@@ -73,8 +73,8 @@ static inline enum nat_parse_rc nat_parse(struct rte_ipv4_hdr *ip, uint32_t l4le
 	*k = (struct conn_tuple){
 		.src = ip->src_addr, .dst = ip->dst_addr, .vrf = vrf, .proto = ip->next_proto_id
 	};
-	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
-		return NAT_PARSE_UNSUPPORTED;
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK))
+		return NAT_PARSE_UNSUPPORTED; /* no L4 header: nat_frag.c's */
 	switch (ip->next_proto_id) {
 	case IPPROTO_TCP: {
 		const struct rte_tcp_hdr *t = p->l4;
