@@ -70,9 +70,9 @@ int l3_svc_route(struct rte_mbuf *m, uint16_t vrf)
 	return rt_originate(m, vrf);
 }
 
-uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst)
+uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst, uint16_t *out_vrf)
 {
-	return rt_route_src(vrf, dst);
+	return rt_route_src(vrf, dst, out_vrf);
 }
 
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip)

@@ -89,8 +89,12 @@ void l3_svc_send(struct rte_mbuf *m, uint16_t iface);
  * or -EHOSTUNREACH (no route to it; counted against the VRF).
  */
 int l3_svc_route(struct rte_mbuf *m, uint16_t vrf);
-/* The router's address in vrf to send to dst from (the egress interface's); 0: no route. */
-uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst);
+/*
+ * The router's address in vrf to send to dst from (the egress interface's), and
+ * that interface's VRF in *out_vrf (another one through a leaked route: replies
+ * come in there); 0: no route.
+ */
+uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst, uint16_t *out_vrf);
 /* Asks (ARP request, broadcast) who holds ip on iface: answers come to arp_seen. */
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip);
 /* The router's ARP input: tells the services of iface about sender ip (host order). */

@@ -177,7 +177,7 @@ void rt_punt(struct rte_mbuf *m);
 /* Sends a packet the router made in vrf, routed (-EHOSTUNREACH: no route, counted). */
 int rt_originate(struct rte_mbuf *m, uint16_t vrf);
 /* The address of the interface vrf's route to dst leaves by; 0: none. */
-uint32_t rt_route_src(uint16_t vrf, uint32_t dst);
+uint32_t rt_route_src(uint16_t vrf, uint32_t dst, uint16_t *out_vrf);
 /* Hands a finished frame to worker 0 to send out of oif. */
 void rt_inject(struct rte_mbuf *m, uint16_t oif);
 /*

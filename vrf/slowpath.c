@@ -118,12 +118,15 @@ int rt_originate(struct rte_mbuf *m, uint16_t vrf)
 	return 0;
 }
 
-uint32_t rt_route_src(uint16_t vrf, uint32_t dst)
+uint32_t rt_route_src(uint16_t vrf, uint32_t dst, uint16_t *out_vrf)
 {
 	enum l3_drop why;
 	const struct nh_group *g = route_to(vrf, dst, &why);
 
-	return g && g->n ? rt_src_addr(g->path[0].iface, dst) : 0;
+	if (g == NULL || g->n == 0)
+		return 0;
+	*out_vrf = rt_ifs[g->path[0].iface].vrf; /* another VRF's, through a leaked route */
+	return rt_src_addr(g->path[0].iface, dst);
 }
 
 void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type, uint8_t code,

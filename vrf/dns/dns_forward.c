@@ -87,7 +87,7 @@ void dns_forward(struct dns_srv *s, const struct dns_client *c, const struct dns
 	struct dns_pending *pe = NULL;
 	struct rte_mbuf *m;
 	uint32_t fwd, src;
-	uint16_t id = 0, port = 0;
+	uint16_t id = 0, port = 0, evrf = s->vrf;
 
 	if (s->n_pend == s->max_pend) {
 		s->c.forward_full++; /* this tenant's share of waiting queries is taken */
@@ -98,7 +98,7 @@ void dns_forward(struct dns_srv *s, const struct dns_client *c, const struct dns
 		if (!s->pend[i].used)
 			pe = &s->pend[i];
 	fwd = sc->forwarders[s->fwd_next++ % sc->n_forwarders];
-	src = l3_svc_route_src(s->vrf, fwd);
+	src = l3_svc_route_src(s->vrf, fwd, &evrf);
 	if (pe == NULL || src == 0) {
 		s->c.forward_no_route++;
 		dns_reply_rcode(s, c, q, DNS_SERVFAIL);
@@ -117,7 +117,7 @@ void dns_forward(struct dns_srv *s, const struct dns_client *c, const struct dns
 		return;
 	}
 	*pe = (struct dns_pending){
-		.used = true, .id = id, .port = port, .fwd = fwd, .c = *c, .q = *q
+		.used = true, .id = id, .port = port, .fwd = fwd, .vrf = evrf, .c = *c, .q = *q
 	};
 	pe->deadline = rte_rdtsc() + (uint64_t)sc->forward_timeout_ms * (dp_tsc_hz / 1000);
 	s->n_pend++;
@@ -131,14 +131,15 @@ static void pending_end(struct dns_srv *s, struct dns_pending *pe)
 	s->n_pend--;
 }
 
-/* The server of vrf waiting on (fwd, port, id), and the query. */
+/* The server waiting on (fwd, port, id) for a reply coming in through vrf, and the query. */
 static struct dns_srv *waiting(uint16_t vrf, uint32_t fwd, uint16_t port, uint16_t id,
 			       struct dns_pending **pe)
 {
 	for (uint32_t i = 0; i < dns_n_srvs; i++) {
 		struct dns_srv *s = &dns_srvs[i];
-		if (s->on && s->vrf == vrf && s->n_pend &&
-		    (*pe = pending_find(s, fwd, port, id)) != NULL)
+		/* The VRF its query left through: another one's for a leaked route. */
+		if (s->on && s->n_pend && (*pe = pending_find(s, fwd, port, id)) != NULL &&
+		    (*pe)->vrf == vrf)
 			return s;
 	}
 	return NULL;

@@ -57,6 +57,7 @@ struct dns_pending {
 	bool used;
 	uint16_t id, port; /* ours: the id and source port it left with */
 	uint32_t fwd;      /* the resolver */
+	uint16_t vrf;      /* the VRF it left through, where its reply comes in */
 	uint64_t deadline; /* TSC: SERVFAIL then */
 	struct dns_client c;
 	struct dns_query q;
