@@ -210,8 +210,7 @@ static void check_dhcp_zone(const struct tessd_cfg *cfg, const struct tessd_dns_
 	}
 	if (rc == 0)
 		return;
-	snprintf(path, sizeof(path), "/dhcp/servers/%u/domain",
-		 (unsigned)(d - cfg->dhcp.servers));
+	snprintf(path, sizeof(path), "/dhcp/servers/%u/domain", (unsigned)(d - cfg->dhcp.servers));
 	cfg_err_add(errs, EINVAL, path, "the DNS zone of %s: %s", sc->interface, why);
 }
 

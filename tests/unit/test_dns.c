@@ -561,8 +561,7 @@ static int decode(const char *dns, const char *dhcp, struct cfg_errs *errs)
 	return rc;
 }
 
-static void expect_err_dhcp(const char *dns, const char *dhcp, const char *path,
-			    const char *text)
+static void expect_err_dhcp(const char *dns, const char *dhcp, const char *path, const char *text)
 {
 	struct cfg_errs errs;
 

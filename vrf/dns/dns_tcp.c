@@ -233,8 +233,7 @@ static void take_data(struct dns_srv *s, struct dns_tcp *t, const uint8_t *p, ui
  * Once its query is whole it may half-close (RFC 7766 lets it): the FIN
  * is acknowledged and the answer still goes; before that the query is lost.
  */
-static void take_fin(struct dns_srv *s, struct dns_tcp *t, uint32_t seq, uint32_t ack,
-		     uint32_t len)
+static void take_fin(struct dns_srv *s, struct dns_tcp *t, uint32_t seq, uint32_t ack, uint32_t len)
 {
 	if (t->state != DT_WAITING && t->state != DT_CLOSING) {
 		conn_reset(s, t); /* closed before its query was whole */
