@@ -68,7 +68,8 @@ class DnsTopo:
         self.pe.config["dns"] = {"servers": [
             # acme: the zone is its DHCP domain; other names go to its resolver.
             {"interface": "acme-lan", "forwarders": [RESOLVER], "forward_timeout_ms": 500,
-             "records": [{"name": "www", "address": "10.20.0.80"}]},
+             "records": [{"name": "www", "address": "10.20.0.80"},
+                         {"name": "nas.lab", "address": "10.20.0.81"}]},
             # bravo: no resolver, its own zone only.
             dict({"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30, "tcp_conns": 2,
                   "tcp_timeout_ms": 500}, **(bravo_kw or {}))]}
@@ -163,6 +164,10 @@ def test_dynamic_names_forwarding_and_refusal(cleanup, tmp_path):
         # A name there with another type: NODATA (NOERROR, no answer, the SOA).
         out = t.dig(n, f"desk1.{n}.test", "MX")
         assert status(out) == "NOERROR" and answers(out, "MX") == [] and "SOA" in out, out
+        # An empty non-terminal (lab.acme.test has nas below): NODATA (RFC 8020).
+        if n == "acme":
+            out = t.dig(n, "lab.acme.test")
+            assert status(out) == "NOERROR" and answers(out, "A") == [], out
         # An address of the subnet with no name: NXDOMAIN.
         assert status(t.dig(n, "-x", "10.20.0.77")) == "NXDOMAIN"
     # The other tenant's zone is not this one's: no forwarders in bravo, refused.

@@ -525,6 +525,16 @@ static void test_zone(void **st)
 	assert_string_equal(dns_zone_by_ip(&z, 0x0a140064)->name, "desk1.acme.test");
 	assert_null(dns_zone_by_ip(&z, 0x0a140066));
 	dns_zone_fini(&z);
+	/* Empty non-terminals: a configured name's parents below the zone (RFC 8020). */
+	assert_int_equal(dns_zone_init(&z, 2, 2), 0);
+	assert_int_equal(dns_zone_add(&z, "a.b.acme.test", 1, DNS_REC_STATIC), 0);
+	assert_int_equal(dns_zone_add(&z, "desk1.acme.test", 2, DNS_REC_DHCP), 0);
+	assert_true(dns_zone_has_below(&z, "b.acme.test"));
+	assert_false(dns_zone_has_below(&z, "a.b.acme.test"));
+	assert_false(dns_zone_has_below(&z, "xb.acme.test"));
+	assert_false(dns_zone_has_below(&z, "c.acme.test"));
+	assert_false(dns_zone_has_below(&z, "b.acme"));
+	dns_zone_fini(&z);
 	/* Room below cap: past it, refused rather than overflowed. */
 	assert_int_equal(dns_zone_init(&z, 1, 100), 0);
 	assert_int_equal(dns_zone_add(&z, "a", 1, DNS_REC_STATIC), 0);

@@ -139,7 +139,8 @@ static void resolve(struct dns_srv *s, const struct dns_client *c, const struct 
 			r.soa_answer = true;
 		} else {
 			r.soa = &soa; /* NODATA, or NXDOMAIN (RFC 2308) */
-			r.rcode = rec || apex ? DNS_NOERROR : DNS_NXDOMAIN;
+			r.rcode = rec || apex || dns_zone_has_below(&s->z, q->qname) ? DNS_NOERROR
+										     : DNS_NXDOMAIN;
 		}
 	} else if (dns_ptr_addr(q->qname, &a) == 0 && own_subnet(ic, a, rev, sizeof(rev))) {
 		/* An address of its network: the reverse of its names. */

@@ -60,6 +60,21 @@ const struct dns_rec *dns_zone_by_name(const struct dns_zone *z, const char *nam
 	return NULL;
 }
 
+bool dns_zone_has_below(const struct dns_zone *z, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (uint32_t i = 0; i < z->n; i++) {
+		const struct dns_rec *r = &z->r[i];
+		size_t rn;
+		if (r->kind != DNS_REC_STATIC || (rn = strlen(r->name)) <= n + 1)
+			continue;
+		if (r->name[rn - n - 1] == '.' && strcmp(r->name + rn - n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 const struct dns_rec *dns_zone_by_ip(const struct dns_zone *z, uint32_t ip)
 {
 	for (uint32_t h = hash_ip(ip) & z->hmask; z->by_ip && z->by_ip[h]; h = (h + 1) & z->hmask)

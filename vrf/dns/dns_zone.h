@@ -41,6 +41,12 @@ void dns_zone_fini(struct dns_zone *z);
 int dns_zone_add(struct dns_zone *z, const char *name, uint32_t ip, enum dns_rec_kind kind);
 const struct dns_rec *dns_zone_by_name(const struct dns_zone *z, const char *name);
 /* The first record added at ip. */
+/*
+ * Whether a name of the zone lies below name (an empty non-terminal: NODATA,
+ * not NXDOMAIN, RFC 8020). Linear in the configured records: only they have
+ * dots below the zone (a lease's name is one label).
+ */
+bool dns_zone_has_below(const struct dns_zone *z, const char *name);
 const struct dns_rec *dns_zone_by_ip(const struct dns_zone *z, uint32_t ip);
 
 /* A DHCP client's host name: its first label (a client may send a full name). */
