@@ -262,6 +262,32 @@ def test_established_and_related_return_traffic(topo):
     assert conn["created"] >= 3 and conn["vrfs"]["acme"] >= 1 and conn["vrfs"]["bravo"] == 0, conn
 
 
+def test_connection_recorded_only_if_both_sets_accept(topo):
+    # acme-lan's set lets the datagram in, acme-wan's out drops it: no connection is
+    # recorded, so a reply forged from the server's side meets fwfix-in's default (drop).
+    topo.set({"name": "fwfix-in", "default_in": "drop"})
+    topo.set({"name": "fwfix-out", "default_out": "accept", "rules": [
+        {"action": "drop", "proto": "udp", "dport": "7777"}]})
+    topo.attach("acme-wan", "fwfix-in", "fwfix-out")
+    wan_mac = next(i["mac"] for i in topo.pe.ctl("interface", "list")
+                   if i["name"] == "acme-wan")
+    topo.send(IP(src=CLIENT, dst=SERVER) / UDP(sport=40100, dport=7777) / b"q")
+    wait_hits(topo, "fwfix-out", ([1], 0), "out")
+    s = topo.client.raw_socket(topo.client.ifc)
+    f = topo.server.raw_socket(topo.server.ifc)
+    try:
+        f.send(bytes(Ether(src="02:00:00:00:f2:10", dst=wan_mac) /
+                     IP(src=SERVER, dst=CLIENT) / UDP(sport=7777, dport=40100) / b"a"))
+        got = tess.recv_frames(s, lambda d: UDP in Ether(d) and Ether(d)[UDP].dport == 40100,
+                               1, timeout=1.5)
+    finally:
+        s.close()
+        f.close()
+    assert not got, got
+    c = topo.counters("fwfix-in")
+    assert c["established"]["packets"] == 0 and c["default"]["packets"] >= 1, c
+
+
 def test_replacement_under_traffic_loses_nothing(topo):
     rules = [{"action": "accept", "proto": "icmp"}]
     topo.set({"name": "live", "default_in": "drop", "rules": rules})

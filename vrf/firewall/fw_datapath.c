@@ -45,19 +45,29 @@ static bool fw_state_ok(struct dp_worker *w, struct fw_ctx *c, const struct rte_
 	uint32_t avail = RTE_MIN((uint32_t)m->data_len - RTE_ETHER_HDR_LEN,
 				 (uint32_t)rte_be_to_cpu_16(ip->total_length));
 	struct conn_tuple rt;
+	struct conn_entry *re;
+	uint8_t seen;
 	int dir;
 
 	st->e = NULL;
 	st->track = fw_tuple_at(ip, avail, vrf, &st->t, &st->flags);
 	if (!st->track) {
-		if (!fw_related_tuple(m, vrf, &rt) || conn_lookup(fw_conn, &rt, &dir) == NULL)
+		if (!fw_related_tuple(m, vrf, &rt) ||
+		    (re = conn_lookup(fw_conn, &rt, &dir)) == NULL ||
+		    (__atomic_load_n(&re->seen, __ATOMIC_RELAXED) & CONN_SEEN_KILL))
 			return false;
 		fw_count(w, c, c->n_rules + FW_CNT_RELATED, m);
 		return true;
 	}
 	st->e = conn_lookup(fw_conn, &st->t, &dir);
-	if (st->e == NULL || (dir == CONN_ORIG &&
-			      !(__atomic_load_n(&st->e->seen, __ATOMIC_RELAXED) & CONN_SEEN_REPLY)))
+	/* Killed (a set dropped its first packet): a stranger until the expiry takes it. */
+	if (st->e == NULL ||
+	    (seen = __atomic_load_n(&st->e->seen, __ATOMIC_RELAXED)) & CONN_SEEN_KILL) {
+		if (st->e && dir != CONN_ORIG)
+			st->e = NULL;
+		return false;
+	}
+	if (dir == CONN_ORIG && !(seen & CONN_SEEN_REPLY))
 		return false;
 	conn_hit(st->e, dir, st->flags, now);
 	fw_count(w, c, c->n_rules + FW_CNT_ESTABLISHED, m);
@@ -80,6 +90,17 @@ static void fw_track(struct dp_worker *w, uint16_t vrf, uint64_t now, struct fw_
 	rev = conn_tuple_reverse(&st->t);
 	/* Full or at the tenant's limit: forwarded untracked (counted in the table's stats). */
 	conn_new(fw_conn, w->idx, vrf, 0, &st->t, &rev, user, st->flags, now, &err);
+}
+
+/*
+ * A packet a set refused whose connection had no reply yet: the entry the
+ * other direction's set recorded for it goes, so the far side's answer is
+ * not taken as established; a connection lives only if both sets accept it.
+ */
+static inline void fw_untrack(struct conn_entry *e)
+{
+	if (!(__atomic_load_n(&e->seen, __ATOMIC_RELAXED) & CONN_SEEN_KILL))
+		conn_kill(e);
 }
 
 /*
@@ -130,6 +151,8 @@ static void fw_classify(struct dp_worker *w, const struct l3_tables *lt, struct 
 			fw_count(w, c, r ? r - 1 : c->n_rules + FW_CNT_DEFAULT, pkts[p]);
 			if (act[p] == TESS_FW_ACCEPT && fw_conn)
 				fw_track(w, lt->iface[iif[p]].vrf, now, &st[p]);
+			else if (st[p].track && st[p].e)
+				fw_untrack(st[p].e);
 		}
 	}
 }
