@@ -288,6 +288,26 @@ def test_connection_recorded_only_if_both_sets_accept(topo):
     assert c["established"]["packets"] == 0 and c["default"]["packets"] >= 1, c
 
 
+def test_out_set_sees_what_waits_for_arp(topo):
+    # The server's neighbour flushed: the first datagram waits for ARP on the control
+    # thread and is sent once it resolves; it must meet the out set all the same.
+    topo.set({"name": "fwfix-slow", "default_out": "accept", "rules": [
+        {"action": "drop", "proto": "udp", "dport": "7778"}]})
+    topo.attach("acme-wan", out="fwfix-slow")
+    srv = subprocess.Popen(["ip", "netns", "exec", topo.server.name, "timeout", "3", "nc", "-u",
+                            "-l", "-p", "7778"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)
+    topo.cleanup.add(srv.kill)
+    time.sleep(0.3)
+    topo.pe.ctl("neigh", "flush", "--vrf", "acme")
+    topo.send(IP(src=CLIENT, dst=SERVER) / UDP(sport=40200, dport=7778) / b"first")
+    out, _ = srv.communicate(timeout=10)
+    assert out == b"", out
+    hits, _ = topo.hits("fwfix-slow", "out")
+    assert hits == [1], hits
+    assert topo.client.ping(SERVER, count=2)[1] >= 1  # neighbours learnt again both ways
+
+
 def test_replacement_under_traffic_loses_nothing(topo):
     rules = [{"action": "accept", "proto": "icmp"}]
     topo.set({"name": "live", "default_in": "drop", "rules": rules})
