@@ -323,7 +323,7 @@ print(data.hex())
 
 HOLD = """
 import socket, time
-a = [socket.create_connection(("10.20.0.1", 53), timeout=3) for _ in range(2)]
+a = [socket.create_connection(("10.20.0.1", 53), timeout=3)]
 try:
     socket.create_connection(("10.20.0.1", 53), timeout=3)
     print("connected")
@@ -365,12 +365,12 @@ def test_tcp_split_queries_limits_and_resets(cleanup, tmp_path):
     sock.send(seg(40001, "A", seq=5, ack=777))
     r = replies(1)
     assert r and r[0].flags.R and r[0].seq == 777, r
-    # Two connections at most (tcp_conns): the third is refused (reset); the
-    # two left idle are reset at tcp_timeout_ms, and their slots free again.
+    # One connection per source at most (half of tcp_conns): the second is
+    # refused (reset); the one left idle is reset at tcp_timeout_ms, its slot free again.
     out = ns.run("python3", "-c", HOLD).stdout.split()
-    assert out == ["refused", "reset", "reset"], out
+    assert out == ["refused", "reset"], out
     s = t.stats()["bravo-lan"]
-    assert s["tcp_refused"] == 1 and s["tcp_timeouts"] == 2 and s["tcp_resets"] >= 1, s
+    assert s["tcp_refused"] == 1 and s["tcp_timeouts"] == 1 and s["tcp_resets"] >= 1, s
     assert status(t.dig("bravo", "+tcp", "desk3.bravo.test")) == "NOERROR"
 
 
@@ -419,3 +419,38 @@ def test_tcp_query_with_fin_answered_local_and_forwarded(cleanup, tmp_path):
         send(sport, "A", fin_seq + 1, our_fin)
         r = replies(sport, 1)
         assert r and r[0].flags.R and r[0].seq == our_fin, r
+
+
+def test_tcp_half_open_slots_evicted_per_source_limited(cleanup, tmp_path):
+    t = DnsTopo(cleanup, tmp_path)  # bravo: tcp_conns 2, so one per source
+    t.lease("bravo", "desk3")
+    ns = t.ns["bravo"]
+    gw_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "bravo-lan")
+    sock = ns.raw_socket(ns.ifc)
+
+    def syn(src, sport):
+        sock.send(bytes(Ether(src=DESK_MAC, dst=gw_mac) / IP(src=src, dst=GW)
+                        / TCP(sport=sport, dport=53, flags="S", seq=100)))
+
+    def replies(sport, want, timeout=2):
+        def match(b):
+            p = Ether(b)
+            return TCP in p and p[TCP].sport == 53 and p[TCP].dport == sport
+        return [Ether(b)[TCP] for b in tess.recv_frames(sock, match, want, timeout)]
+
+    # A second SYN of one source (spoofed, never completed) is refused.
+    syn("10.20.0.60", 42001)
+    (sa,) = replies(42001, 1)
+    assert sa.flags.S and sa.flags.A, sa
+    syn("10.20.0.60", 42002)
+    (r,) = replies(42002, 1)
+    assert r.flags.R, r
+    # Both slots half-open (another source): a real client still gets in,
+    # into the oldest half-open slot (its owner reset).
+    syn("10.20.0.61", 42003)
+    assert replies(42003, 1)[0].flags.S
+    out = t.dig("bravo", "+tcp", "desk3.bravo.test")
+    assert status(out) == "NOERROR" and "(TCP)" in out, out
+    s = t.stats()["bravo-lan"]
+    assert s["tcp_evicted"] >= 1 and s["tcp_refused"] == 1, s
+

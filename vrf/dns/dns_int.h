@@ -33,6 +33,7 @@
 	_(records_full)      \
 	_(tcp_conns)         \
 	_(tcp_refused)       \
+	_(tcp_evicted)       \
 	_(tcp_timeouts)      \
 	_(tcp_resets)        \
 	_(no_mbuf)

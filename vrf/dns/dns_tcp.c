@@ -2,8 +2,10 @@
 /*
  * DNS over TCP, the minimal responder RFC 7766 allows: a connection per
  * query (handshake, a 2-byte length framed query, possibly split across
- * segments, the framed answer with FIN), at most tcp_conns open per server,
- * each reset after tcp_timeout_ms whatever its state; any other segment
+ * segments, the framed answer with FIN), at most tcp_conns open per server
+ * (half of them per source address; all taken, the oldest half-open one is
+ * evicted), each reset after tcp_timeout_ms (a handshake after at most
+ * HANDSHAKE_MS) whatever its state; any other segment
  * is answered with a reset (RFC 793 3.4). No retransmission: a segment
  * lost is the client's timeout. Control thread only.
  */
@@ -20,6 +22,9 @@
 #define MSS_DEFAULT 536 /* without the option (RFC 879) */
 #define MSS_OURS    1460
 #define WINDOW      (2 + DNS_TCP_QUERY_MAX)
+/* A handshake not completed by then frees its slot (SYNs never completed
+ * must not hold the slots for the whole tcp_timeout_ms). */
+#define HANDSHAKE_MS 1000
 
 struct seg {
 	const struct rte_ether_addr *mac;
@@ -160,17 +165,51 @@ static uint16_t syn_mss(const uint8_t *o, size_t len)
 	return MSS_DEFAULT;
 }
 
+static uint64_t ms_tsc(uint32_t ms)
+{
+	return (uint64_t)ms * (dp_tsc_hz / 1000);
+}
+
+/* Slots one source address may hold: half of them, at least one. */
+static bool source_full(const struct dns_srv *s, uint32_t ip)
+{
+	uint32_t n = 0, max = s->n_tcp_slots / 2 ? s->n_tcp_slots / 2 : 1;
+
+	for (uint32_t i = 0; i < s->n_tcp_slots; i++)
+		n += s->tcp[i].state != DT_FREE && s->tcp[i].ip == ip;
+	return n >= max;
+}
+
+/*
+ * A free slot; all taken, the oldest half-open one (reset): SYNs that never
+ * complete then cannot keep real clients out.
+ */
+static struct dns_tcp *slot_take(struct dns_srv *s)
+{
+	struct dns_tcp *old = NULL;
+
+	for (uint32_t i = 0; i < s->n_tcp_slots; i++) {
+		struct dns_tcp *t = &s->tcp[i];
+		if (t->state == DT_FREE)
+			return t;
+		if (t->state == DT_SYN_RCVD && (old == NULL || t->gen - old->gen > UINT32_MAX / 2))
+			old = t;
+	}
+	if (old) {
+		s->c.tcp_evicted++;
+		conn_reset(s, old);
+	}
+	return old;
+}
+
 static void accept_syn(struct dns_srv *s, const struct dns_client *c, uint32_t seq,
 		       const uint8_t *opt, size_t optlen)
 {
 	const struct tessd_dns_server_cfg *sc = dns_srv_cfg(s);
-	struct dns_tcp *t = NULL;
+	struct dns_tcp *t;
 
-	for (uint32_t i = 0; i < s->n_tcp_slots && t == NULL; i++)
-		if (s->tcp[i].state == DT_FREE)
-			t = &s->tcp[i];
-	if (t == NULL || sc == NULL) {
-		s->c.tcp_refused++; /* this tenant's connections are all taken */
+	if (sc == NULL || source_full(s, c->ip) || (t = slot_take(s)) == NULL) {
+		s->c.tcp_refused++; /* this tenant's (or this source's) connections all taken */
 		stray_reset(s, c, RTE_TCP_SYN_FLAG, seq, 0, 0);
 		return;
 	}
@@ -185,7 +224,7 @@ static void accept_syn(struct dns_srv *s, const struct dns_client *c, uint32_t s
 			       .mss = syn_mss(opt, optlen),
 			       .rcv_nxt = seq + 1,
 			       .snd_nxt = (uint32_t)rte_rand() };
-	t->deadline = rte_rdtsc() + (uint64_t)sc->tcp_timeout_ms * (dp_tsc_hz / 1000);
+	t->deadline = rte_rdtsc() + ms_tsc(RTE_MIN(sc->tcp_timeout_ms, (uint32_t)HANDSHAKE_MS));
 	s->n_tcp++;
 	s->c.tcp_conns++;
 	conn_send(s, t, t->snd_nxt++, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0, true);
@@ -250,6 +289,8 @@ static void take_fin(struct dns_srv *s, struct dns_tcp *t, uint32_t seq, uint32_
 static void established(struct dns_srv *s, struct dns_tcp *t, uint8_t flags, uint32_t seq,
 			uint32_t ack, const uint8_t *p, uint32_t len)
 {
+	const struct tessd_dns_server_cfg *sc;
+
 	if (flags & RTE_TCP_SYN_FLAG) {
 		/* Our SYN-ACK lost: the SYN again; else a SYN inside the connection. */
 		if (t->state == DT_SYN_RCVD && seq + 1 == t->rcv_nxt && !(flags & RTE_TCP_ACK_FLAG))
@@ -267,6 +308,9 @@ static void established(struct dns_srv *s, struct dns_tcp *t, uint8_t flags, uin
 			return;
 		}
 		t->state = DT_OPEN;
+		/* Open: the connection's whole life from now (the handshake's was short). */
+		if ((sc = dns_srv_cfg(s)) != NULL)
+			t->deadline = rte_rdtsc() + ms_tsc(sc->tcp_timeout_ms);
 	}
 	if (seq != t->rcv_nxt) {
 		/* Out of order, or again: what we have is said again. */
