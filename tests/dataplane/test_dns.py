@@ -454,3 +454,44 @@ def test_tcp_half_open_slots_evicted_per_source_limited(cleanup, tmp_path):
     s = t.stats()["bravo-lan"]
     assert s["tcp_evicted"] >= 1 and s["tcp_refused"] == 1, s
 
+
+def test_tcp_syn_and_bad_ack_keep_the_connection(cleanup, tmp_path):
+    t = DnsTopo(cleanup, tmp_path)
+    ns = t.ns["acme"]
+    src = "10.20.0.50"  # no address of the namespace's kernel: scapy is the only TCP here
+    gw_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "acme-lan")
+    sock = ns.raw_socket(ns.ifc)
+    sport = 43001
+
+    def send(flags, seq, ack, data=b""):
+        sock.send(bytes(Ether(src=DESK_MAC, dst=gw_mac) / IP(src=src, dst=GW)
+                        / TCP(sport=sport, dport=53, flags=flags, seq=seq, ack=ack)
+                        / Raw(data)))
+
+    def replies(want, timeout=2):
+        def match(b):
+            p = Ether(b)
+            return TCP in p and p[TCP].sport == 53 and p[TCP].dport == sport
+        return [Ether(b)[TCP] for b in tess.recv_frames(sock, match, want, timeout)]
+
+    send("S", 100, 0)
+    (sa,) = replies(1)
+    # A bad ACK in SYN_RCVD: a reset at its ack number, the connection kept (RFC 793).
+    send("A", 101, sa.seq + 77)
+    (r,) = replies(1)
+    assert r.flags.R and r.seq == sa.seq + 77, r
+    # Another SYN in SYN_RCVD, then in the open connection: a challenge ACK (RFC 5961 4).
+    send("S", 5000, 0)
+    (c,) = replies(1)
+    assert c.flags == "A" and c.ack == 101, c
+    send("A", 101, sa.seq + 1)
+    send("S", 6000, 0)
+    (c,) = replies(1)
+    assert c.flags == "A" and c.ack == 101, c
+    q = bytes(DNS(id=9, rd=1, qd=DNSQR(qname="www.acme.test")))
+    send("PA", 101, sa.seq + 1, struct.pack("!H", len(q)) + q)
+    got = replies(2)
+    ans = [g for g in got if g.underlayer.len - 20 - g.dataofs * 4 > 2]
+    assert ans and not any(g.flags.R for g in got), got
+    d = DNS(bytes(ans[0].payload)[2:])
+    assert d.id == 9 and d.an.rdata == "10.20.0.80", d.show(dump=True)

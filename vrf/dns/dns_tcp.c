@@ -286,25 +286,36 @@ static void take_fin(struct dns_srv *s, struct dns_tcp *t, uint32_t seq, uint32_
 		t->fin_rcvd = true; /* our FIN's ACK (if it is still to come) frees the slot */
 }
 
+/* RFC 793 3.4: a bad ACK in SYN_RCVD gets <SEQ=SEG.ACK><CTL=RST>, the
+ * connection stays (else anyone guessing the 4-tuple resets it). */
+static void bad_ack(struct dns_srv *s, const struct dns_tcp *t, uint32_t seq, uint32_t ack)
+{
+	struct dns_client c = { .mac = t->mac, .ip = t->ip, .own = t->own, .port = t->port };
+
+	stray_reset(s, &c, RTE_TCP_ACK_FLAG, seq, ack, 0);
+}
+
 static void established(struct dns_srv *s, struct dns_tcp *t, uint8_t flags, uint32_t seq,
 			uint32_t ack, const uint8_t *p, uint32_t len)
 {
 	const struct tessd_dns_server_cfg *sc;
 
 	if (flags & RTE_TCP_SYN_FLAG) {
-		/* Our SYN-ACK lost: the SYN again; else a SYN inside the connection. */
+		/* Our SYN-ACK lost: the SYN again; else a SYN inside the connection
+		 * gets a challenge ACK, not a reset (RFC 5961 4.2): a client that
+		 * really restarted answers it with an in-window RST. */
 		if (t->state == DT_SYN_RCVD && seq + 1 == t->rcv_nxt && !(flags & RTE_TCP_ACK_FLAG))
 			conn_send(s, t, t->snd_nxt - 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, NULL,
 				  0, true);
 		else
-			conn_reset(s, t);
+			conn_send(s, t, t->snd_nxt, RTE_TCP_ACK_FLAG, NULL, 0, false);
 		return;
 	}
 	if (!(flags & RTE_TCP_ACK_FLAG))
 		return;
 	if (t->state == DT_SYN_RCVD) {
 		if (ack != t->snd_nxt) {
-			conn_reset(s, t);
+			bad_ack(s, t, seq, ack);
 			return;
 		}
 		t->state = DT_OPEN;
