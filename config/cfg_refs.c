@@ -202,3 +202,44 @@ int cfg_check_item_refs(const struct cfg_node *schema, const void *root,
 	walk(&r, item_schema, item);
 	return finish(&r, before);
 }
+
+struct uniq {
+	const char *items;
+	size_t size, off;
+};
+
+static const char *uniq_key(const struct uniq *u, uint32_t i)
+{
+	return u->items + (size_t)i * u->size + u->off;
+}
+
+static int cmp_uniq(const void *a, const void *b, void *arg)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(uniq_key(arg, x), uniq_key(arg, y));
+
+	return c ? c : (x > y) - (x < y);
+}
+
+void cfg_check_unique(const void *items, uint32_t n, size_t size, size_t off, const char *array,
+		      const char *key, const char *what, struct cfg_errs *errs)
+{
+	struct uniq u = { items, size, off };
+	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
+	char path[CFG_PATH_MAX];
+
+	if (o == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		o[i] = i;
+	/* Sorted by key then index: each duplicate follows the one it repeats. */
+	qsort_r(o, n, sizeof(*o), cmp_uniq, &u);
+	for (uint32_t i = 1; i < n; i++) {
+		if (strcmp(uniq_key(&u, o[i]), uniq_key(&u, o[i - 1])))
+			continue;
+		snprintf(path, sizeof(path), "%s/%u/%s", array, o[i], key);
+		cfg_err_add(errs, EEXIST, path, "%s %s already has %s (%s/%u)", key,
+			    uniq_key(&u, o[i]), what, array, o[i - 1]);
+	}
+	free(o);
+}

@@ -169,6 +169,15 @@ int cfg_check_item_refs(const struct cfg_node *schema, const void *root,
 			const struct cfg_node *item_schema, const void *item, const char *path,
 			struct cfg_errs *errs);
 
+/*
+ * One item per key: the string field at offset off of the n items (of size
+ * bytes) of the array at JSON pointer array. Each repeat gets an EEXIST at
+ * "<array>/<i>/<key>": "<key> <value> already has <what> (<array>/<earlier>)".
+ * Sorted, O(n log n): configs may hold thousands.
+ */
+void cfg_check_unique(const void *items, uint32_t n, size_t size, size_t off, const char *array,
+		      const char *key, const char *what, struct cfg_errs *errs);
+
 /* The typed leaves' text forms: -EINVAL if malformed. */
 int cfg_parse_ip4(const char *s, uint32_t *ip);
 int cfg_parse_prefix4(const char *s, struct cfg_prefix4 *p);

@@ -512,39 +512,6 @@ static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, 
 	}
 }
 
-static int cmp_server(const void *a, const void *b, void *arg)
-{
-	const struct tessd_cfg *cfg = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int c = strcmp(cfg->dhcp.servers[x].interface, cfg->dhcp.servers[y].interface);
-
-	return c ? c : (x > y) - (x < y);
-}
-
-/* One server per interface (sorted: configs may hold thousands). */
-static void validate_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
-{
-	uint32_t n = cfg->dhcp.n_servers;
-	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
-	char path[CFG_PATH_MAX];
-
-	if (o == NULL)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		o[i] = i;
-	qsort_r(o, n, sizeof(*o), cmp_server, (void *)cfg);
-	for (uint32_t i = 1; i < n; i++) {
-		if (strcmp(cfg->dhcp.servers[o[i]].interface,
-			   cfg->dhcp.servers[o[i - 1]].interface))
-			continue;
-		snprintf(path, sizeof(path), "/dhcp/servers/%u/interface", o[i]);
-		cfg_err_add(errs, EEXIST, path,
-			    "interface %s already has a DHCP server (/dhcp/servers/%u)",
-			    cfg->dhcp.servers[o[i]].interface, o[i - 1]);
-	}
-	free(o);
-}
-
 /* Why relay server ip cannot be one ("" if it can): a unicast address, not the interface's. */
 static const char *bad_relay_server(const struct tessd_iface_cfg *ic, uint32_t ip)
 {
@@ -653,7 +620,10 @@ int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		cfg_err_add(errs, ENOMEM, "/dhcp", "no memory to check the DHCP config");
 		return rc;
 	}
-	validate_dups(cfg, errs);
+	/* One server per interface. */
+	cfg_check_unique(cfg->dhcp.servers, cfg->dhcp.n_servers, sizeof(*cfg->dhcp.servers),
+			 offsetof(struct tessd_dhcp_server_cfg, interface), "/dhcp/servers",
+			 "interface", "a DHCP server", errs);
 	validate_relays(cfg, order, errs);
 	/* An offer must outlive its probe, or a probed address is never offered. */
 	if ((uint64_t)cfg->dhcp.offer_sec * 1000 <= cfg->dhcp.probe_ms)

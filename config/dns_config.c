@@ -253,38 +253,6 @@ static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, 
 	validate_records(sc, i, strlen(zone), errs);
 }
 
-/* One server per interface (sorted: configs may hold thousands). */
-static int cmp_server(const void *a, const void *b, void *arg)
-{
-	const struct tessd_cfg *cfg = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int c = strcmp(cfg->dns.servers[x].interface, cfg->dns.servers[y].interface);
-
-	return c ? c : (x > y) - (x < y);
-}
-
-static void validate_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
-{
-	uint32_t n = cfg->dns.n_servers;
-	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
-	char path[CFG_PATH_MAX];
-
-	if (o == NULL)
-		return;
-	for (uint32_t i = 0; i < n; i++)
-		o[i] = i;
-	qsort_r(o, n, sizeof(*o), cmp_server, (void *)cfg);
-	for (uint32_t i = 1; i < n; i++) {
-		if (strcmp(cfg->dns.servers[o[i]].interface, cfg->dns.servers[o[i - 1]].interface))
-			continue;
-		snprintf(path, sizeof(path), "/dns/servers/%u/interface", o[i]);
-		cfg_err_add(errs, EEXIST, path,
-			    "interface %s already has a DNS server (/dns/servers/%u)",
-			    cfg->dns.servers[o[i]].interface, o[i - 1]);
-	}
-	free(o);
-}
-
 int tessd_dns_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
@@ -296,7 +264,10 @@ int tessd_dns_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		cfg_err_add(errs, ENOMEM, "/dns", "no memory to check the DNS config");
 		return rc;
 	}
-	validate_dups(cfg, errs);
+	/* One server per interface. */
+	cfg_check_unique(cfg->dns.servers, cfg->dns.n_servers, sizeof(*cfg->dns.servers),
+			 offsetof(struct tessd_dns_server_cfg, interface), "/dns/servers",
+			 "interface", "a DNS server", errs);
 	for (uint32_t i = 0; i < cfg->dns.n_servers; i++) {
 		validate_server(cfg, order, i, errs);
 		sum += cfg->dns.servers[i].max_records;
