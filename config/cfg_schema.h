@@ -130,6 +130,16 @@ struct cfg_field {
 		.required = (req_), .def = (def_)                                    \
 	}
 
+/* Schema nodes written in place: an object of fields, an array of items, an integer range. */
+#define CFG_OBJ_NODE(fields_, st)                      \
+	(&(const struct cfg_node){ .type = CFG_OBJECT, \
+				   .obj = { .fields = (fields_), .size = sizeof(st) } })
+#define CFG_ARR_NODE(item_, max_, st) \
+	(&(const struct cfg_node){    \
+		.type = CFG_ARRAY,    \
+		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
+#define CFG_INT_NODE(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
+
 void cfg_errs_init(struct cfg_errs *errs);
 void cfg_err_add(struct cfg_errs *errs, int code, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

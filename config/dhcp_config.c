@@ -73,44 +73,35 @@ static const struct cfg_field route_fields[] = {
 	{ 0 },
 };
 
-#define OBJ(fields_, st)                               \
-	(&(const struct cfg_node){ .type = CFG_OBJECT, \
-				   .obj = { .fields = (fields_), .size = sizeof(st) } })
-#define ARR(item_, max_, st)       \
-	(&(const struct cfg_node){ \
-		.type = CFG_ARRAY, \
-		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
-#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
-
 static const struct cfg_field server_fields[] = {
 	CFG_FIELD(struct tessd_dhcp_server_cfg, interface, "interface", &iface_ref_node, true,
 		  NULL),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, pools, n_pools, "pools",
-			ARR(OBJ(pool_fields, struct tessd_dhcp_range), TESS_DHCP_MAX_POOLS,
-			    struct tessd_dhcp_range),
+			CFG_ARR_NODE(CFG_OBJ_NODE(pool_fields, struct tessd_dhcp_range),
+				     TESS_DHCP_MAX_POOLS, struct tessd_dhcp_range),
 			false, "[]"),
-	CFG_ARRAY_FIELD(
-		struct tessd_dhcp_server_cfg, exclude, n_exclude, "exclude",
-		ARR(OBJ(excl_fields, struct tessd_dhcp_range), 256, struct tessd_dhcp_range), false,
-		"[]"),
+	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, exclude, n_exclude, "exclude",
+			CFG_ARR_NODE(CFG_OBJ_NODE(excl_fields, struct tessd_dhcp_range), 256,
+				     struct tessd_dhcp_range),
+			false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, reservations, n_reservations, "reservations",
-			ARR(OBJ(resv_fields, struct tessd_dhcp_resv), TESS_DHCP_MAX_RESV,
-			    struct tessd_dhcp_resv),
+			CFG_ARR_NODE(CFG_OBJ_NODE(resv_fields, struct tessd_dhcp_resv),
+				     TESS_DHCP_MAX_RESV, struct tessd_dhcp_resv),
 			false, "[]"),
-	CFG_FIELD(struct tessd_dhcp_server_cfg, lease_sec, "lease_sec", INT(60, 31536000), false,
-		  "3600"),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, lease_sec, "lease_sec", CFG_INT_NODE(60, 31536000),
+		  false, "3600"),
 	CFG_FIELD(struct tessd_dhcp_server_cfg, router, "router", &opt_ip4_node, false, "\"\""),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, dns, n_dns, "dns",
-			ARR(&ip4_node, TESS_DHCP_MAX_DNS, uint32_t), false, "[]"),
+			CFG_ARR_NODE(&ip4_node, TESS_DHCP_MAX_DNS, uint32_t), false, "[]"),
 	CFG_FIELD(struct tessd_dhcp_server_cfg, domain, "domain", &text_node, false, "\"\""),
-	CFG_FIELD(struct tessd_dhcp_server_cfg, mtu, "mtu", INT(0, 65535), false, "0"),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, mtu, "mtu", CFG_INT_NODE(0, 65535), false, "0"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, routes, n_routes, "routes",
-			ARR(OBJ(route_fields, struct tessd_dhcp_route), TESS_DHCP_MAX_ROUTES,
-			    struct tessd_dhcp_route),
+			CFG_ARR_NODE(CFG_OBJ_NODE(route_fields, struct tessd_dhcp_route),
+				     TESS_DHCP_MAX_ROUTES, struct tessd_dhcp_route),
 			false, "[]"),
 	/* A tenant's share: one interface's clients cannot take every lease of tessd. */
 	CFG_FIELD(struct tessd_dhcp_server_cfg, max_leases, "max_leases",
-		  INT(1, TESS_DHCP_MAX_ADDRS + TESS_DHCP_MAX_RESV), false, "1024"),
+		  CFG_INT_NODE(1, TESS_DHCP_MAX_ADDRS + TESS_DHCP_MAX_RESV), false, "1024"),
 	{ 0 },
 };
 
@@ -135,7 +126,8 @@ static const struct cfg_field relay_fields[] = {
 	CFG_FIELD(struct tessd_dhcp_relay_cfg, remote_id, "remote_id", &agent_id_node, false,
 		  "\"\""),
 	/* RFC 1542 4.1.1: more than 16 relays on the way is a loop. */
-	CFG_FIELD(struct tessd_dhcp_relay_cfg, max_hops, "max_hops", INT(1, 16), false, "16"),
+	CFG_FIELD(struct tessd_dhcp_relay_cfg, max_hops, "max_hops", CFG_INT_NODE(1, 16), false,
+		  "16"),
 	{ 0 },
 };
 
@@ -156,24 +148,27 @@ static const struct cfg_field dhcp_fields[] = {
 					     .str = { .max_len = TESS_PATH_LEN - 1 },
 					     .check = check_abs_or_empty }),
 		  false, "\"\""),
-	CFG_FIELD(struct tessd_dhcp_cfg, save_ms, "save_ms", INT(10, 600000), false, "1000"),
-	CFG_FIELD(struct tessd_dhcp_cfg, decline_sec, "decline_sec", INT(1, 86400), false, "600"),
-	CFG_FIELD(struct tessd_dhcp_cfg, offer_sec, "offer_sec", INT(1, 3600), false, "60"),
+	CFG_FIELD(struct tessd_dhcp_cfg, save_ms, "save_ms", CFG_INT_NODE(10, 600000), false,
+		  "1000"),
+	CFG_FIELD(struct tessd_dhcp_cfg, decline_sec, "decline_sec", CFG_INT_NODE(1, 86400), false,
+		  "600"),
+	CFG_FIELD(struct tessd_dhcp_cfg, offer_sec, "offer_sec", CFG_INT_NODE(1, 3600), false,
+		  "60"),
 	/* ISC and Kea check an address is unused before offering it: ARP, then this wait. */
-	CFG_FIELD(struct tessd_dhcp_cfg, probe_ms, "probe_ms", INT(0, 5000), false, "300"),
+	CFG_FIELD(struct tessd_dhcp_cfg, probe_ms, "probe_ms", CFG_INT_NODE(0, 5000), false, "300"),
 	/* Lease tables are allocated whole: their sum bounds the memory all tenants share. */
-	CFG_FIELD(struct tessd_dhcp_cfg, lease_capacity, "lease_capacity", INT(1, 1 << 22), false,
-		  "262144"),
+	CFG_FIELD(struct tessd_dhcp_cfg, lease_capacity, "lease_capacity", CFG_INT_NODE(1, 1 << 22),
+		  false, "262144"),
 	/* A byte per pool address, allocated whole and scanned at a change: bounded together. */
-	CFG_FIELD(struct tessd_dhcp_cfg, pool_capacity, "pool_capacity", INT(1, 1 << 26), false,
-		  "4194304"),
+	CFG_FIELD(struct tessd_dhcp_cfg, pool_capacity, "pool_capacity", CFG_INT_NODE(1, 1 << 26),
+		  false, "4194304"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, servers, n_servers, "servers",
-			ARR(OBJ(server_fields, struct tessd_dhcp_server_cfg), 8192,
-			    struct tessd_dhcp_server_cfg),
+			CFG_ARR_NODE(CFG_OBJ_NODE(server_fields, struct tessd_dhcp_server_cfg),
+				     8192, struct tessd_dhcp_server_cfg),
 			false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_cfg, relays, n_relays, "relays",
-			ARR(OBJ(relay_fields, struct tessd_dhcp_relay_cfg), 8192,
-			    struct tessd_dhcp_relay_cfg),
+			CFG_ARR_NODE(CFG_OBJ_NODE(relay_fields, struct tessd_dhcp_relay_cfg), 8192,
+				     struct tessd_dhcp_relay_cfg),
 			false, "[]"),
 	{ 0 },
 };

@@ -62,48 +62,41 @@ static const struct cfg_field record_fields[] = {
 	{ 0 },
 };
 
-#define OBJ(fields_, st)                               \
-	(&(const struct cfg_node){ .type = CFG_OBJECT, \
-				   .obj = { .fields = (fields_), .size = sizeof(st) } })
-#define ARR(item_, max_, st)       \
-	(&(const struct cfg_node){ \
-		.type = CFG_ARRAY, \
-		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
-#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
-
 static const struct cfg_field server_fields[] = {
 	CFG_FIELD(struct tessd_dns_server_cfg, interface, "interface", &iface_ref_node, true, NULL),
 	CFG_FIELD(struct tessd_dns_server_cfg, domain, "domain", &domain_node, false, "\"\""),
 	CFG_ARRAY_FIELD(struct tessd_dns_server_cfg, forwarders, n_forwarders, "forwarders",
-			ARR(&ip4_node, TESS_DNS_MAX_FWD, uint32_t), false, "[]"),
+			CFG_ARR_NODE(&ip4_node, TESS_DNS_MAX_FWD, uint32_t), false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_dns_server_cfg, records, n_records, "records",
-			ARR(OBJ(record_fields, struct tessd_dns_record), TESS_DNS_MAX_STATIC,
-			    struct tessd_dns_record),
+			CFG_ARR_NODE(CFG_OBJ_NODE(record_fields, struct tessd_dns_record),
+				     TESS_DNS_MAX_STATIC, struct tessd_dns_record),
 			false, "[]"),
-	CFG_FIELD(struct tessd_dns_server_cfg, ttl, "ttl", INT(0, 86400), false, "60"),
+	CFG_FIELD(struct tessd_dns_server_cfg, ttl, "ttl", CFG_INT_NODE(0, 86400), false, "60"),
 	/* A tenant's share: its clients' host names cannot fill every table of tessd. */
-	CFG_FIELD(struct tessd_dns_server_cfg, max_records, "max_records", INT(1, 65536), false,
-		  "1024"),
-	CFG_FIELD(struct tessd_dns_server_cfg, qps, "qps", INT(1, 100000), false, "1000"),
-	CFG_FIELD(struct tessd_dns_server_cfg, max_pending, "max_pending", INT(1, 4096), false,
-		  "128"),
+	CFG_FIELD(struct tessd_dns_server_cfg, max_records, "max_records", CFG_INT_NODE(1, 65536),
+		  false, "1024"),
+	CFG_FIELD(struct tessd_dns_server_cfg, qps, "qps", CFG_INT_NODE(1, 100000), false, "1000"),
+	CFG_FIELD(struct tessd_dns_server_cfg, max_pending, "max_pending", CFG_INT_NODE(1, 4096),
+		  false, "128"),
 	CFG_FIELD(struct tessd_dns_server_cfg, forward_timeout_ms, "forward_timeout_ms",
-		  INT(100, 30000), false, "2000"),
+		  CFG_INT_NODE(100, 30000), false, "2000"),
 	/* DNS over TCP: a connection slot each, for one query and its answer (RFC 7766). */
-	CFG_FIELD(struct tessd_dns_server_cfg, tcp_conns, "tcp_conns", INT(0, 64), false, "8"),
-	CFG_FIELD(struct tessd_dns_server_cfg, tcp_timeout_ms, "tcp_timeout_ms", INT(100, 60000),
-		  false, "5000"),
+	CFG_FIELD(struct tessd_dns_server_cfg, tcp_conns, "tcp_conns", CFG_INT_NODE(0, 64), false,
+		  "8"),
+	CFG_FIELD(struct tessd_dns_server_cfg, tcp_timeout_ms, "tcp_timeout_ms",
+		  CFG_INT_NODE(100, 60000), false, "5000"),
 	{ 0 },
 };
 
 static const struct cfg_field dns_fields[] = {
 	/* Record tables are allocated whole: their sum bounds the memory all tenants share. */
-	CFG_FIELD(struct tessd_dns_cfg, record_capacity, "record_capacity", INT(1, 1 << 22), false,
-		  "262144"),
-	CFG_FIELD(struct tessd_dns_cfg, vrf_qps, "vrf_qps", INT(1, 1000000), false, "5000"),
+	CFG_FIELD(struct tessd_dns_cfg, record_capacity, "record_capacity",
+		  CFG_INT_NODE(1, 1 << 22), false, "262144"),
+	CFG_FIELD(struct tessd_dns_cfg, vrf_qps, "vrf_qps", CFG_INT_NODE(1, 1000000), false,
+		  "5000"),
 	CFG_ARRAY_FIELD(struct tessd_dns_cfg, servers, n_servers, "servers",
-			ARR(OBJ(server_fields, struct tessd_dns_server_cfg), 8192,
-			    struct tessd_dns_server_cfg),
+			CFG_ARR_NODE(CFG_OBJ_NODE(server_fields, struct tessd_dns_server_cfg), 8192,
+				     struct tessd_dns_server_cfg),
 			false, "[]"),
 	{ 0 },
 };

@@ -203,22 +203,20 @@ static const struct cfg_field baseline_fields[] = {
 	{ 0 },
 };
 
-#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
-
 static const struct cfg_field fw_fields[] = {
-	CFG_FIELD(struct tessd_fw_cfg, max_rules, "max_rules", INT(1, TESS_FW_MAX_RULES), false,
-		  "16384"),
+	CFG_FIELD(struct tessd_fw_cfg, max_rules, "max_rules", CFG_INT_NODE(1, TESS_FW_MAX_RULES),
+		  false, "16384"),
 	/* A tenant's share of rule memory: one VRF's sets cannot take it all. */
-	CFG_FIELD(struct tessd_fw_cfg, max_vrf_rules, "max_vrf_rules", INT(1, 1 << 22), false,
-		  "65536"),
-	CFG_FIELD(struct tessd_fw_cfg, rule_capacity, "rule_capacity", INT(1, 1 << 22), false,
-		  "262144"),
+	CFG_FIELD(struct tessd_fw_cfg, max_vrf_rules, "max_vrf_rules", CFG_INT_NODE(1, 1 << 22),
+		  false, "65536"),
+	CFG_FIELD(struct tessd_fw_cfg, rule_capacity, "rule_capacity", CFG_INT_NODE(1, 1 << 22),
+		  false, "262144"),
 	/* Allocated whole at the first start with rule sets (64 bytes an entry, and its index). */
-	CFG_FIELD(struct tessd_fw_cfg, conn_capacity, "conn_capacity", INT(0, 1 << 24), false,
-		  "65536"),
+	CFG_FIELD(struct tessd_fw_cfg, conn_capacity, "conn_capacity", CFG_INT_NODE(0, 1 << 24),
+		  false, "65536"),
 	/* A tenant's share: one VRF's flows cannot fill the table for the others. */
-	CFG_FIELD(struct tessd_fw_cfg, conn_vrf_limit, "conn_vrf_limit", INT(0, 1 << 24), false,
-		  "16384"),
+	CFG_FIELD(struct tessd_fw_cfg, conn_vrf_limit, "conn_vrf_limit", CFG_INT_NODE(0, 1 << 24),
+		  false, "16384"),
 	CFG_FIELD(struct tessd_fw_cfg, baseline, "baseline",
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,
 					     .obj = { .fields = baseline_fields,

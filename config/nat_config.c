@@ -9,15 +9,6 @@
 
 const char *const tess_nat_protos[] = { "all", "tcp", "udp", NULL };
 
-#define OBJ(fields_, st)                               \
-	(&(const struct cfg_node){ .type = CFG_OBJECT, \
-				   .obj = { .fields = (fields_), .size = sizeof(st) } })
-#define ARR(item_, max_, st)       \
-	(&(const struct cfg_node){ \
-		.type = CFG_ARRAY, \
-		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
-#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
-
 static const struct cfg_node pool_ref_node = {
 	.type = CFG_REF,
 	.str = { .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
@@ -27,9 +18,12 @@ static const struct cfg_node pool_ref_node = {
 static const struct cfg_field pool_fields[] = {
 	CFG_FIELD(struct tessd_nat_pool_cfg, name, "name", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct tessd_nat_pool_cfg, prefix, "prefix", &tessd_prefix_schema, true, NULL),
-	CFG_FIELD(struct tessd_nat_pool_cfg, port_min, "port_min", INT(1, 65535), false, "1024"),
-	CFG_FIELD(struct tessd_nat_pool_cfg, port_max, "port_max", INT(1, 65535), false, "65535"),
-	CFG_FIELD(struct tessd_nat_pool_cfg, block_size, "block_size", INT(1, 65535), false, "512"),
+	CFG_FIELD(struct tessd_nat_pool_cfg, port_min, "port_min", CFG_INT_NODE(1, 65535), false,
+		  "1024"),
+	CFG_FIELD(struct tessd_nat_pool_cfg, port_max, "port_max", CFG_INT_NODE(1, 65535), false,
+		  "65535"),
+	CFG_FIELD(struct tessd_nat_pool_cfg, block_size, "block_size", CFG_INT_NODE(1, 65535),
+		  false, "512"),
 	{ 0 },
 };
 
@@ -41,10 +35,10 @@ static const struct cfg_field static_fields[] = {
 					     .str = { .max_len = TESS_NAT_PROTO_LEN - 1,
 						      .choices = tess_nat_protos } }),
 		  false, "\"all\""),
-	CFG_FIELD(struct tessd_nat_static_cfg, outside_port, "outside_port", INT(0, 65535), false,
-		  "0"),
-	CFG_FIELD(struct tessd_nat_static_cfg, inside_port, "inside_port", INT(0, 65535), false,
-		  "0"),
+	CFG_FIELD(struct tessd_nat_static_cfg, outside_port, "outside_port", CFG_INT_NODE(0, 65535),
+		  false, "0"),
+	CFG_FIELD(struct tessd_nat_static_cfg, inside_port, "inside_port", CFG_INT_NODE(0, 65535),
+		  false, "0"),
 	{ 0 },
 };
 const struct cfg_node tessd_nat_static_schema = {
@@ -52,7 +46,7 @@ const struct cfg_node tessd_nat_static_schema = {
 	.obj = { .fields = static_fields, .size = sizeof(struct tessd_nat_static_cfg) },
 };
 
-#define TIMEOUT INT(1, 604800)
+#define TIMEOUT CFG_INT_NODE(1, 604800)
 
 static const struct cfg_field inst_fields[] = {
 	CFG_FIELD(struct tessd_nat_inst_cfg, name, "name", &tessd_name_schema, true, NULL),
@@ -61,10 +55,10 @@ static const struct cfg_field inst_fields[] = {
 	CFG_FIELD(struct tessd_nat_inst_cfg, outside_vrf, "outside_vrf", &tessd_vrf_ref_schema,
 		  true, NULL),
 	CFG_FIELD(struct tessd_nat_inst_cfg, pool, "pool", &pool_ref_node, false, "\"\""),
-	CFG_FIELD(struct tessd_nat_inst_cfg, max_blocks, "max_blocks", INT(1, 1 << 24), false,
-		  "64"),
-	CFG_FIELD(struct tessd_nat_inst_cfg, max_sessions, "max_sessions", INT(1, 1 << 24), false,
-		  "16384"),
+	CFG_FIELD(struct tessd_nat_inst_cfg, max_blocks, "max_blocks", CFG_INT_NODE(1, 1 << 24),
+		  false, "64"),
+	CFG_FIELD(struct tessd_nat_inst_cfg, max_sessions, "max_sessions", CFG_INT_NODE(1, 1 << 24),
+		  false, "16384"),
 	CFG_FIELD(struct tessd_nat_inst_cfg, tcp_established, "tcp_established", TIMEOUT, false,
 		  "7440"),
 	CFG_FIELD(struct tessd_nat_inst_cfg, tcp_transitory, "tcp_transitory", TIMEOUT, false,
@@ -72,10 +66,10 @@ static const struct cfg_field inst_fields[] = {
 	CFG_FIELD(struct tessd_nat_inst_cfg, udp, "udp", TIMEOUT, false, "300"),
 	CFG_FIELD(struct tessd_nat_inst_cfg, udp_single, "udp_single", TIMEOUT, false, "30"),
 	CFG_FIELD(struct tessd_nat_inst_cfg, icmp, "icmp", TIMEOUT, false, "60"),
-	CFG_ARRAY_FIELD(
-		struct tessd_nat_inst_cfg, statics, n_statics, "statics",
-		ARR(&tessd_nat_static_schema, TESS_NAT_MAX_STATICS, struct tessd_nat_static_cfg),
-		false, "[]"),
+	CFG_ARRAY_FIELD(struct tessd_nat_inst_cfg, statics, n_statics, "statics",
+			CFG_ARR_NODE(&tessd_nat_static_schema, TESS_NAT_MAX_STATICS,
+				     struct tessd_nat_static_cfg),
+			false, "[]"),
 	{ 0 },
 };
 const struct cfg_node tessd_nat_inst_schema = {
@@ -86,14 +80,15 @@ const struct cfg_node tessd_nat_inst_schema = {
 static const struct cfg_field nat_fields[] = {
 	/* Entries of 64 bytes in hugepages, allocated whole at start (sessions and their records).
 	 */
-	CFG_FIELD(struct tessd_nat_cfg, session_capacity, "session_capacity", INT(1024, 1 << 26),
-		  false, "262144"),
-	CFG_ARRAY_FIELD(
-		struct tessd_nat_cfg, pools, n_pools, "pools",
-		ARR(OBJ(pool_fields, struct tessd_nat_pool_cfg), 1024, struct tessd_nat_pool_cfg),
-		false, "[]"),
+	CFG_FIELD(struct tessd_nat_cfg, session_capacity, "session_capacity",
+		  CFG_INT_NODE(1024, 1 << 26), false, "262144"),
+	CFG_ARRAY_FIELD(struct tessd_nat_cfg, pools, n_pools, "pools",
+			CFG_ARR_NODE(CFG_OBJ_NODE(pool_fields, struct tessd_nat_pool_cfg), 1024,
+				     struct tessd_nat_pool_cfg),
+			false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_nat_cfg, instances, n_instances, "instances",
-			ARR(&tessd_nat_inst_schema, 4095, struct tessd_nat_inst_cfg), false, "[]"),
+			CFG_ARR_NODE(&tessd_nat_inst_schema, 4095, struct tessd_nat_inst_cfg),
+			false, "[]"),
 	{ 0 },
 };
 const struct cfg_node tessd_nat_schema = {

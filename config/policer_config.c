@@ -27,7 +27,6 @@ static const struct cfg_node iface_ref_node = {
 				   .arr = { .item = (ref_),             \
 					    .max = TESS_POL_MAX_ATTACH, \
 					    .item_size = sizeof(char[TESS_NAME_LEN]) } })
-#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
 #define ENUM(choices_, len_)                         \
 	(&(const struct cfg_node){ .type = CFG_ENUM, \
 				   .str = { .max_len = (len_), .choices = (choices_) } })
@@ -36,16 +35,20 @@ static const struct cfg_field policer_fields[] = {
 	CFG_FIELD(struct tessd_policer_cfg, name, "name", &tessd_name_schema, true, NULL),
 	CFG_FIELD(struct tessd_policer_cfg, type, "type", ENUM(tess_pol_types, 5), false,
 		  "\"srtcm\""),
-	CFG_FIELD(struct tessd_policer_cfg, cir_kbps, "cir_kbps", INT(8, TESS_POL_MAX_KBPS), true,
-		  NULL),
-	CFG_FIELD(struct tessd_policer_cfg, cbs, "cbs", INT(0, TESS_POL_MAX_BURST), false, "0"),
-	CFG_FIELD(struct tessd_policer_cfg, ebs, "ebs", INT(0, TESS_POL_MAX_BURST), false, "0"),
-	CFG_FIELD(struct tessd_policer_cfg, pir_kbps, "pir_kbps", INT(0, TESS_POL_MAX_KBPS), false,
+	CFG_FIELD(struct tessd_policer_cfg, cir_kbps, "cir_kbps",
+		  CFG_INT_NODE(8, TESS_POL_MAX_KBPS), true, NULL),
+	CFG_FIELD(struct tessd_policer_cfg, cbs, "cbs", CFG_INT_NODE(0, TESS_POL_MAX_BURST), false,
 		  "0"),
-	CFG_FIELD(struct tessd_policer_cfg, pbs, "pbs", INT(0, TESS_POL_MAX_BURST), false, "0"),
+	CFG_FIELD(struct tessd_policer_cfg, ebs, "ebs", CFG_INT_NODE(0, TESS_POL_MAX_BURST), false,
+		  "0"),
+	CFG_FIELD(struct tessd_policer_cfg, pir_kbps, "pir_kbps",
+		  CFG_INT_NODE(0, TESS_POL_MAX_KBPS), false, "0"),
+	CFG_FIELD(struct tessd_policer_cfg, pbs, "pbs", CFG_INT_NODE(0, TESS_POL_MAX_BURST), false,
+		  "0"),
 	CFG_FIELD(struct tessd_policer_cfg, color, "color", ENUM(tess_pol_colors, 5), false,
 		  "\"blind\""),
-	CFG_FIELD(struct tessd_policer_cfg, yellow_dscp, "yellow_dscp", INT(-1, 63), false, "-1"),
+	CFG_FIELD(struct tessd_policer_cfg, yellow_dscp, "yellow_dscp", CFG_INT_NODE(-1, 63), false,
+		  "-1"),
 	CFG_FIELD(struct tessd_policer_cfg, direction, "direction", ENUM(tess_pol_dirs, 4), false,
 		  "\"in\""),
 	CFG_ARRAY_FIELD(struct tessd_policer_cfg, ports, n_ports, "ports",

@@ -201,22 +201,18 @@ const struct cfg_node tessd_neigh_schema = {
 
 /* ---- router ---- */
 
-#define ARRAY_NODE(item_, max_, st) \
-	(&(const struct cfg_node){  \
-		.type = CFG_ARRAY,  \
-		.arr = { .item = (item_), .max = (max_), .item_size = sizeof(st) } })
-
 static const struct cfg_field router_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_router_cfg, vrfs, n_vrfs, "vrfs",
-			ARRAY_NODE(&tessd_vrf_schema, TESS_MAX_VRF_ID, struct tessd_vrf_cfg), false,
-			"[]"),
+			CFG_ARR_NODE(&tessd_vrf_schema, TESS_MAX_VRF_ID, struct tessd_vrf_cfg),
+			false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_router_cfg, interfaces, n_interfaces, "interfaces",
-			ARRAY_NODE(&tessd_iface_schema, 8192, struct tessd_iface_cfg), false, "[]"),
+			CFG_ARR_NODE(&tessd_iface_schema, 8192, struct tessd_iface_cfg), false,
+			"[]"),
 	CFG_ARRAY_FIELD(struct tessd_router_cfg, routes, n_routes, "routes",
-			ARRAY_NODE(&tessd_route_schema, 1 << 22, struct tessd_route_cfg), false,
+			CFG_ARR_NODE(&tessd_route_schema, 1 << 22, struct tessd_route_cfg), false,
 			"[]"),
 	CFG_ARRAY_FIELD(struct tessd_router_cfg, neighbours, n_neighbours, "neighbours",
-			ARRAY_NODE(&tessd_neigh_schema, 1 << 20, struct tessd_neigh_cfg), false,
+			CFG_ARR_NODE(&tessd_neigh_schema, 1 << 20, struct tessd_neigh_cfg), false,
 			"[]"),
 	CFG_FIELD(struct tessd_router_cfg, neigh_capacity, "neigh_capacity",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1024, 1 << 22 } }), false,

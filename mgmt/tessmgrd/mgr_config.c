@@ -9,8 +9,6 @@
 #include "spec.h"
 #include "tessd_config.h"
 
-#define INT(lo, hi) (&(const struct cfg_node){ .type = CFG_INT, .i = { (lo), (hi) } })
-
 static const struct cfg_node path_node = {
 	.type = CFG_STRING,
 	.str = { .min_len = 1, .max_len = PATH_MAX - 1 },
@@ -18,45 +16,56 @@ static const struct cfg_node path_node = {
 };
 
 static const struct cfg_field jobs_fields[] = {
-	CFG_FIELD(struct mgr_jobs_cfg, workers, "workers", INT(1, 256), false, "8"),
-	CFG_FIELD(struct mgr_jobs_cfg, per_host, "per_host", INT(1, 64), false, "2"),
-	CFG_FIELD(struct mgr_jobs_cfg, timeout_sec, "timeout_sec", INT(1, 86400), false, "600"),
-	CFG_FIELD(struct mgr_jobs_cfg, stop_timeout_sec, "stop_timeout_sec", INT(0, 3600), false,
-		  "60"),
-	CFG_FIELD(struct mgr_jobs_cfg, history, "history", INT(10, 10000000), false, "10000"),
-	CFG_FIELD(struct mgr_jobs_cfg, per_tenant, "per_tenant", INT(1, 1000000), false, "100"),
-	CFG_FIELD(struct mgr_jobs_cfg, light_burst, "light_burst", INT(1, 1000), false, "4"),
+	CFG_FIELD(struct mgr_jobs_cfg, workers, "workers", CFG_INT_NODE(1, 256), false, "8"),
+	CFG_FIELD(struct mgr_jobs_cfg, per_host, "per_host", CFG_INT_NODE(1, 64), false, "2"),
+	CFG_FIELD(struct mgr_jobs_cfg, timeout_sec, "timeout_sec", CFG_INT_NODE(1, 86400), false,
+		  "600"),
+	CFG_FIELD(struct mgr_jobs_cfg, stop_timeout_sec, "stop_timeout_sec", CFG_INT_NODE(0, 3600),
+		  false, "60"),
+	CFG_FIELD(struct mgr_jobs_cfg, history, "history", CFG_INT_NODE(10, 10000000), false,
+		  "10000"),
+	CFG_FIELD(struct mgr_jobs_cfg, per_tenant, "per_tenant", CFG_INT_NODE(1, 1000000), false,
+		  "100"),
+	CFG_FIELD(struct mgr_jobs_cfg, light_burst, "light_burst", CFG_INT_NODE(1, 1000), false,
+		  "4"),
 	{ 0 },
 };
 
 static const struct cfg_field audit_fields[] = {
-	CFG_FIELD(struct mgr_audit_cfg, max_limit, "max_limit", INT(1, 1000000), false, "10000"),
-	CFG_FIELD(struct mgr_audit_cfg, unauth_interval_sec, "unauth_interval_sec", INT(1, 86400),
-		  false, "60"),
-	CFG_FIELD(struct mgr_audit_cfg, max_rows, "max_rows", INT(10, 1000000000), false,
+	CFG_FIELD(struct mgr_audit_cfg, max_limit, "max_limit", CFG_INT_NODE(1, 1000000), false,
+		  "10000"),
+	CFG_FIELD(struct mgr_audit_cfg, unauth_interval_sec, "unauth_interval_sec",
+		  CFG_INT_NODE(1, 86400), false, "60"),
+	CFG_FIELD(struct mgr_audit_cfg, max_rows, "max_rows", CFG_INT_NODE(10, 1000000000), false,
 		  "1000000"),
-	CFG_FIELD(struct mgr_audit_cfg, max_age_days, "max_age_days", INT(0, 36500), false, "0"),
+	CFG_FIELD(struct mgr_audit_cfg, max_age_days, "max_age_days", CFG_INT_NODE(0, 36500), false,
+		  "0"),
 	{ 0 },
 };
 
 static const struct cfg_field resources_fields[] = {
-	CFG_FIELD(struct mgr_resources_cfg, sample_sec, "sample_sec", INT(1, 3600), false, "5"),
-	CFG_FIELD(struct mgr_resources_cfg, saturation_pct, "saturation_pct", INT(1, 100), false,
-		  "90"),
-	CFG_FIELD(struct mgr_resources_cfg, burst_pct, "burst_pct", INT(1, 10000), false, "100"),
-	CFG_FIELD(struct mgr_resources_cfg, hold_samples, "hold_samples", INT(1, 100), false, "2"),
-	CFG_FIELD(struct mgr_resources_cfg, period_us, "period_us", INT(1000, 1000000), false,
-		  "100000"),
+	CFG_FIELD(struct mgr_resources_cfg, sample_sec, "sample_sec", CFG_INT_NODE(1, 3600), false,
+		  "5"),
+	CFG_FIELD(struct mgr_resources_cfg, saturation_pct, "saturation_pct", CFG_INT_NODE(1, 100),
+		  false, "90"),
+	CFG_FIELD(struct mgr_resources_cfg, burst_pct, "burst_pct", CFG_INT_NODE(1, 10000), false,
+		  "100"),
+	CFG_FIELD(struct mgr_resources_cfg, hold_samples, "hold_samples", CFG_INT_NODE(1, 100),
+		  false, "2"),
+	CFG_FIELD(struct mgr_resources_cfg, period_us, "period_us", CFG_INT_NODE(1000, 1000000),
+		  false, "100000"),
 	{ 0 },
 };
 
 static const struct cfg_field http_fields[] = {
-	CFG_FIELD(struct mgr_http_cfg, max_connections, "max_connections", INT(1, 65536), false,
-		  "1024"),
-	CFG_FIELD(struct mgr_http_cfg, per_ip_connections, "per_ip_connections", INT(1, 65536),
-		  false, "64"),
-	CFG_FIELD(struct mgr_http_cfg, timeout_sec, "timeout_sec", INT(1, 3600), false, "30"),
-	CFG_FIELD(struct mgr_http_cfg, max_json_depth, "max_json_depth", INT(2, 1000), false, "32"),
+	CFG_FIELD(struct mgr_http_cfg, max_connections, "max_connections", CFG_INT_NODE(1, 65536),
+		  false, "1024"),
+	CFG_FIELD(struct mgr_http_cfg, per_ip_connections, "per_ip_connections",
+		  CFG_INT_NODE(1, 65536), false, "64"),
+	CFG_FIELD(struct mgr_http_cfg, timeout_sec, "timeout_sec", CFG_INT_NODE(1, 3600), false,
+		  "30"),
+	CFG_FIELD(struct mgr_http_cfg, max_json_depth, "max_json_depth", CFG_INT_NODE(2, 1000),
+		  false, "32"),
 	{ 0 },
 };
 
@@ -64,23 +73,24 @@ static const struct cfg_field roaming_fields[] = {
 	CFG_FIELD(struct mgr_roaming_cfg, same_km, "same_km",
 		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0, 20038 } }), false,
 		  "0"),
-	CFG_FIELD(struct mgr_roaming_cfg, connect_wait_sec, "connect_wait_sec", INT(1, 86400),
-		  false, "600"),
+	CFG_FIELD(struct mgr_roaming_cfg, connect_wait_sec, "connect_wait_sec",
+		  CFG_INT_NODE(1, 86400), false, "600"),
 	CFG_FIELD(struct mgr_roaming_cfg, verify_base, "verify_base",
 		  (&(const struct cfg_node){ .type = CFG_BOOL }), false, "true"),
 	{ 0 },
 };
 
 static const struct cfg_field libvirt_fields[] = {
-	CFG_FIELD(struct mgr_libvirt_cfg, health_sec, "health_sec", INT(1, 3600), false, "10"),
-	CFG_FIELD(struct mgr_libvirt_cfg, backoff_max_sec, "backoff_max_sec", INT(1, 86400), false,
-		  "300"),
-	CFG_FIELD(struct mgr_libvirt_cfg, health_threads, "health_threads", INT(1, 1024), false,
-		  "8"),
-	CFG_FIELD(struct mgr_libvirt_cfg, check_timeout_sec, "check_timeout_sec", INT(0, 86400),
-		  false, "0"),
+	CFG_FIELD(struct mgr_libvirt_cfg, health_sec, "health_sec", CFG_INT_NODE(1, 3600), false,
+		  "10"),
+	CFG_FIELD(struct mgr_libvirt_cfg, backoff_max_sec, "backoff_max_sec",
+		  CFG_INT_NODE(1, 86400), false, "300"),
+	CFG_FIELD(struct mgr_libvirt_cfg, health_threads, "health_threads", CFG_INT_NODE(1, 1024),
+		  false, "8"),
+	CFG_FIELD(struct mgr_libvirt_cfg, check_timeout_sec, "check_timeout_sec",
+		  CFG_INT_NODE(0, 86400), false, "0"),
 	CFG_FIELD(struct mgr_libvirt_cfg, connect_lock_wait_sec, "connect_lock_wait_sec",
-		  INT(0, 3600), false, "10"),
+		  CFG_INT_NODE(0, 3600), false, "10"),
 	{ 0 },
 };
 
@@ -90,14 +100,15 @@ static const struct cfg_field cfg_fields[] = {
 			  .type = CFG_STRING,
 			  .str = { .min_len = 7, .max_len = 63, .charset = "0123456789." } }),
 		  false, "\"127.0.0.1\""),
-	CFG_FIELD(struct mgr_cfg, port, "port", INT(0, 65535), false, "8470"),
+	CFG_FIELD(struct mgr_cfg, port, "port", CFG_INT_NODE(0, 65535), false, "8470"),
 	CFG_FIELD(struct mgr_cfg, store, "store", &path_node, false,
 		  "\"/var/lib/tessera/tessmgrd.db\""),
 	CFG_FIELD(struct mgr_cfg, state_dir, "state_dir", &path_node, false,
 		  "\"/var/lib/tessera\""),
 	CFG_FIELD(struct mgr_cfg, tokens, "tokens", &path_node, false,
 		  "\"/etc/tessera/tokens.json\""),
-	CFG_FIELD(struct mgr_cfg, max_body, "max_body", INT(1024, 16 << 20), false, "65536"),
+	CFG_FIELD(struct mgr_cfg, max_body, "max_body", CFG_INT_NODE(1024, 16 << 20), false,
+		  "65536"),
 	CFG_FIELD(struct mgr_cfg, http, "http",
 		  (&(const struct cfg_node){
 			  .type = CFG_OBJECT,
@@ -107,8 +118,8 @@ static const struct cfg_field cfg_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .min_len = 1, .max_len = PATH_MAX - 1 } }),
 		  false, "\"qemu-img\""),
-	CFG_FIELD(struct mgr_cfg, qemu_img_timeout_sec, "qemu_img_timeout_sec", INT(1, 86400),
-		  false, "300"),
+	CFG_FIELD(struct mgr_cfg, qemu_img_timeout_sec, "qemu_img_timeout_sec",
+		  CFG_INT_NODE(1, 86400), false, "300"),
 	CFG_FIELD(struct mgr_cfg, import_dir, "import_dir", &path_node, false,
 		  "\"/var/lib/tessera/import\""),
 	CFG_FIELD(struct mgr_cfg, jobs, "jobs",
