@@ -43,6 +43,12 @@ struct cfg_prefix4 {
 	uint8_t len;
 };
 
+/* The netmask of a prefix length (0..32), host order: /0 is 0 (a 32-bit shift is undefined). */
+static inline uint32_t cfg_prefix4_mask(uint8_t len)
+{
+	return len ? UINT32_MAX << (32 - len) : 0;
+}
+
 struct cfg_mac {
 	uint8_t b[6];
 };

@@ -270,16 +270,11 @@ const struct tessd_dhcp_server_cfg *tessd_cfg_dhcp_server(const struct tessd_cfg
 
 /* ---- rules ---- */
 
-static uint32_t mask_of(uint8_t len)
-{
-	return len ? UINT32_MAX << (32 - len) : 0;
-}
-
 /* The interface's address whose subnet holds ip (its index), or -1. */
 static int subnet_of(const struct tessd_iface_cfg *ic, uint32_t ip)
 {
 	for (uint32_t a = 0; a < ic->n_addresses; a++) {
-		uint32_t m = mask_of(ic->addresses[a].len);
+		uint32_t m = cfg_prefix4_mask(ic->addresses[a].len);
 		if ((ip & m) == (ic->addresses[a].ip & m))
 			return (int)a;
 	}
@@ -298,7 +293,7 @@ static const char *bad_client_addr(const struct tessd_iface_cfg *ic, uint32_t ip
 	*subnet = a;
 	if (a < 0)
 		return "is not on a subnet of the interface";
-	m = mask_of(ic->addresses[a].len);
+	m = cfg_prefix4_mask(ic->addresses[a].len);
 	if (ic->addresses[a].len >= 31)
 		return "is on a /31 or /32, which has no room for clients";
 	if ((ip & ~m) == 0)
@@ -487,7 +482,7 @@ static void validate_server(const struct tessd_cfg *cfg, const uint32_t *order, 
 	}
 	for (uint32_t k = 0; k < sc->n_routes; k++) {
 		const struct tessd_dhcp_route *r = &sc->routes[k];
-		if (r->prefix.ip & ~mask_of(r->prefix.len)) {
+		if (r->prefix.ip & ~cfg_prefix4_mask(r->prefix.len)) {
 			snprintf(path, sizeof(path), "/dhcp/servers/%u/routes/%u/prefix", i, k);
 			cfg_err_add(errs, EINVAL, path, "has host bits set");
 		}
@@ -517,7 +512,7 @@ static const char *bad_relay_server(const struct tessd_iface_cfg *ic, uint32_t i
 	if ((ip >> 24) == 127)
 		return "is a loopback address";
 	for (uint32_t a = 0; a < ic->n_addresses; a++) {
-		uint32_t m = mask_of(ic->addresses[a].len);
+		uint32_t m = cfg_prefix4_mask(ic->addresses[a].len);
 		if (ic->addresses[a].ip == ip)
 			return "is the relay interface's own address";
 		if (ic->addresses[a].len < 31 && (ip & ~m) == ~m &&

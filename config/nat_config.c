@@ -104,14 +104,9 @@ const struct tessd_nat_pool_cfg *tessd_cfg_nat_pool(const struct tessd_cfg *cfg,
 	return NULL;
 }
 
-static uint32_t pfx_mask(uint8_t len)
-{
-	return len ? UINT32_MAX << (32 - len) : 0;
-}
-
 static bool in_prefix(const struct cfg_prefix4 *p, uint32_t a)
 {
-	return ((a ^ p->ip) & pfx_mask(p->len)) == 0;
+	return ((a ^ p->ip) & cfg_prefix4_mask(p->len)) == 0;
 }
 
 static void validate_pool(const struct tessd_cfg *cfg, uint32_t i, struct cfg_errs *errs)
@@ -123,7 +118,7 @@ static void validate_pool(const struct tessd_cfg *cfg, uint32_t i, struct cfg_er
 	if (p->prefix.len < 22)
 		cfg_err_add(errs, EINVAL, path, "at most %u addresses (a /22)",
 			    TESS_NAT_POOL_MAX_ADDRS);
-	else if (p->prefix.ip & ~pfx_mask(p->prefix.len))
+	else if (p->prefix.ip & ~cfg_prefix4_mask(p->prefix.len))
 		cfg_err_add(errs, EINVAL, path, "has host bits set");
 	for (uint32_t k = 0; k < i; k++) {
 		const struct cfg_prefix4 *q = &cfg->nat.pools[k].prefix;
