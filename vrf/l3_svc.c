@@ -2,7 +2,11 @@
 /* UDP services of router interfaces: their registry and what they may use (l3_svc.h). */
 #include "l3_svc.h"
 
+#include <netinet/in.h>
+#include <string.h>
+
 #include <rte_log.h>
+#include <rte_udp.h>
 
 #include "router_int.h"
 #include "worker.h"
@@ -88,4 +92,24 @@ void l3_svc_arp_seen(uint16_t iface, uint32_t ip, const struct rte_ether_addr *s
 	for (unsigned i = 0; on && i < l3_n_svcs; i++)
 		if ((on & (1u << i)) && l3_svcs[i]->arp_seen)
 			l3_svcs[i]->arp_seen(iface, ip, sha);
+}
+
+void l3_svc_udp4_hdr(struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst, uint16_t sport,
+		     uint16_t dport, size_t len)
+{
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	uh->src_port = rte_cpu_to_be_16(sport);
+	uh->dst_port = rte_cpu_to_be_16(dport);
+	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
+	uh->dgram_cksum = 0;
+	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
 }

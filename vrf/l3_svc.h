@@ -19,6 +19,7 @@
 
 #include <rte_common.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "tessd_config.h"
@@ -95,6 +96,13 @@ int l3_svc_route(struct rte_mbuf *m, uint16_t vrf);
  * come in there); 0: no route.
  */
 uint32_t l3_svc_route_src(uint16_t vrf, uint32_t dst, uint16_t *out_vrf);
+/*
+ * Fills the IPv4 and UDP headers of a datagram of len payload bytes (already
+ * written after the UDP header, which follows ip) from src:sport to dst:dport
+ * (host order), checksums included.
+ */
+void l3_svc_udp4_hdr(struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst, uint16_t sport,
+		     uint16_t dport, size_t len);
 /* Asks (ARP request, broadcast) who holds ip on iface: answers come to arp_seen. */
 void l3_svc_arp_probe(uint16_t iface, uint32_t ip);
 /* The router's ARP input: tells the services of iface about sender ip (host order). */

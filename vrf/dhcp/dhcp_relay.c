@@ -136,19 +136,7 @@ static struct rte_mbuf *frame(struct dhcp_relay *r, const uint8_t *p, size_t len
 	ip = (struct rte_ipv4_hdr *)(eh + 1);
 	uh = (struct rte_udp_hdr *)(ip + 1);
 	memcpy(uh + 1, p, len);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(src);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	uh->src_port = RTE_BE16(DHCP_SERVER_PORT);
-	uh->dst_port = rte_cpu_to_be_16(dport);
-	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
-	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	l3_svc_udp4_hdr(ip, src, dst, DHCP_SERVER_PORT, dport, len);
 	return m;
 }
 

@@ -529,19 +529,7 @@ static void send_reply(struct dhcp_srv *s, const struct dhcp_msg *q, const struc
 		memcpy(&eh->dst_addr, q->chaddr, RTE_ETHER_ADDR_LEN);
 	rte_ether_addr_copy(&own, &eh->src_addr);
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(r->server_id);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	uh->src_port = RTE_BE16(DHCP_SERVER_PORT);
-	uh->dst_port = RTE_BE16(DHCP_CLIENT_PORT);
-	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
-	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	l3_svc_udp4_hdr(ip, r->server_id, dst, DHCP_SERVER_PORT, DHCP_CLIENT_PORT, len);
 	l3_svc_send(m, s->ifid);
 }
 

@@ -52,19 +52,7 @@ void dns_send(struct dns_srv *s, const struct dns_client *c, const uint8_t *payl
 	rte_ether_addr_copy(&c->mac, &eh->dst_addr);
 	rte_ether_addr_copy(&own, &eh->src_addr);
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(c->own);
-	ip->dst_addr = rte_cpu_to_be_32(c->ip);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	uh->src_port = RTE_BE16(DNS_PORT);
-	uh->dst_port = rte_cpu_to_be_16(c->port);
-	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
-	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	l3_svc_udp4_hdr(ip, c->own, c->ip, DNS_PORT, c->port, len);
 	l3_svc_send(m, s->ifid);
 }
 

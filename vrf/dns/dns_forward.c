@@ -64,19 +64,7 @@ static struct rte_mbuf *build(uint32_t src, uint32_t dst, uint16_t sport, const 
 	 */
 	if (!q->opt_size_off)
 		len = dns_add_opt((uint8_t *)(uh + 1), len, cap, DNS_EDNS_SIZE);
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*uh) + len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(src);
-	ip->dst_addr = rte_cpu_to_be_32(dst);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	uh->src_port = rte_cpu_to_be_16(sport);
-	uh->dst_port = RTE_BE16(DNS_PORT);
-	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
-	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum(ip, uh);
+	l3_svc_udp4_hdr(ip, src, dst, sport, DNS_PORT, len);
 	return m;
 }
 
