@@ -50,6 +50,13 @@ static const struct cfg_node domain_node = {
 	.str = { .max_len = ZONE_MAX, .charset = NAME_CHARSET },
 	.check = check_name,
 };
+/* One label, no dot: a DHCP client's host name is matched whole. */
+static const struct cfg_node label_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1,
+		 .max_len = TESS_DNS_LABEL_LEN - 1,
+		 .charset = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-" },
+};
 static const struct cfg_node record_name_node = {
 	.type = CFG_STRING,
 	.str = { .min_len = 1, .max_len = 253, .charset = NAME_CHARSET },
@@ -85,6 +92,10 @@ static const struct cfg_field server_fields[] = {
 		  "8"),
 	CFG_FIELD(struct tessd_dns_server_cfg, tcp_timeout_ms, "tcp_timeout_ms",
 		  CFG_INT_NODE(100, 60000), false, "5000"),
+	/* Names a client could hijack others' traffic with (WPAD, ISATAP proxies). */
+	CFG_ARRAY_FIELD(struct tessd_dns_server_cfg, deny_names, n_deny_names, "deny_names",
+			CFG_ARR_NODE(&label_node, TESS_DNS_MAX_DENY, char[TESS_DNS_LABEL_LEN]),
+			false, "[\"wpad\", \"isatap\"]"),
 	{ 0 },
 };
 

@@ -304,6 +304,8 @@ const char *tessd_dhcp_circuit(const struct tessd_dhcp_relay_cfg *rc,
 #define TESS_DNS_MAX_FWD    4
 #define TESS_DNS_MAX_STATIC 1024 /* configured records of one server */
 #define TESS_DNS_NAME_LEN   256  /* a domain name, dotted (255 + NUL) */
+#define TESS_DNS_LABEL_LEN  64   /* a label (63 + NUL) */
+#define TESS_DNS_MAX_DENY   16   /* deny_names of one server */
 
 struct tessd_dns_record {
 	char name[TESS_DNS_NAME_LEN]; /* relative to the zone */
@@ -324,6 +326,8 @@ struct tessd_dns_server_cfg {
 	uint32_t forward_timeout_ms;
 	uint32_t tcp_conns; /* TCP connections open at once; 0: no TCP */
 	uint32_t tcp_timeout_ms;
+	char (*deny_names)[TESS_DNS_LABEL_LEN]; /* host labels never published from leases */
+	uint32_t n_deny_names;
 };
 
 struct tessd_dns_cfg {

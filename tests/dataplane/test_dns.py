@@ -495,3 +495,18 @@ def test_tcp_syn_and_bad_ack_keep_the_connection(cleanup, tmp_path):
     assert ans and not any(g.flags.R for g in got), got
     d = DNS(bytes(ans[0].payload)[2:])
     assert d.id == 9 and d.an.rdata == "10.20.0.80", d.show(dump=True)
+
+
+def test_sensitive_lease_names_denied(cleanup, tmp_path):
+    # bravo names isatap itself: static records may name what leases may not.
+    t = DnsTopo(cleanup, tmp_path,
+                bravo_kw={"records": [{"name": "isatap", "address": "10.20.0.90"}]})
+    ip = t.lease("bravo", "WPAD")  # the lease is given, the name is not published
+    tess.wait_for(lambda: t.stats()["bravo-lan"]["denied_names"] == 1, 5, "the denial")
+    assert status(t.dig("bravo", "wpad.bravo.test")) == "NXDOMAIN"
+    assert status(t.dig("bravo", "-x", ip)) == "NXDOMAIN"
+    assert answers(t.dig("bravo", "isatap.bravo.test"), "A") == ["10.20.0.90"]
+    recs = t.pe.ctl("dns", "records", "--vrf", "bravo")
+    assert not any(r["name"].startswith("wpad.") for r in recs), recs
+    time.sleep(0.3)  # counted once, not at every zone rebuild
+    assert t.stats()["bravo-lan"]["denied_names"] == 1

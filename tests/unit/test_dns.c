@@ -653,6 +653,10 @@ static void test_config_rules(void **st)
 		   "\"a.b\", \"max_records\": 11}]}",
 		   "/dns/servers/0/max_records", "record_capacity");
 	expect_err(SRV("\"domain\": \"a.b\", \"tcp_conns\": 65"), "/dns/servers/0/tcp_conns", "");
+	/* deny_names are labels: a dotted name would never match a client's. */
+	expect_err(SRV("\"domain\": \"a.b\", \"deny_names\": [\"wpad.corp\"]"),
+		   "/dns/servers/0/deny_names/0", "");
+	assert_int_equal(decode(SRV("\"domain\": \"a.b\", \"deny_names\": []"), "{}", &errs), 0);
 }
 
 int main(void)

@@ -30,6 +30,7 @@
 	_(rate_limited)      \
 	_(truncated)         \
 	_(name_conflicts)    \
+	_(denied_names)      \
 	_(records_full)      \
 	_(tcp_conns)         \
 	_(tcp_refused)       \

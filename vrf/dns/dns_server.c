@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rte_cycles.h>
 #include <rte_ip.h>
@@ -52,6 +53,7 @@ const struct tessd_iface_cfg *dns_srv_iface(const struct dns_srv *s)
 
 struct lease_name {
 	uint32_t ip;
+	bool denied; /* its label is one of deny_names: never published */
 	char name[DNS_NAME_MAX];
 };
 
@@ -59,8 +61,18 @@ struct lease_list {
 	struct lease_name *l;
 	uint32_t n, cap;
 	const char *zone;
+	const struct tessd_dns_server_cfg *sc;
 	bool nomem;
 };
+
+/* A client's label is denied when it is one of deny_names, whatever its case. */
+static bool label_denied(const struct tessd_dns_server_cfg *sc, const char *label)
+{
+	for (uint32_t i = 0; i < sc->n_deny_names; i++)
+		if (strcasecmp(sc->deny_names[i], label) == 0)
+			return true;
+	return false;
+}
 
 static void lease_add(void *arg, uint32_t ip, const char *hostname)
 {
@@ -83,19 +95,22 @@ static void lease_add(void *arg, uint32_t ip, const char *hostname)
 	if ((size_t)snprintf(ll->l[ll->n].name, DNS_NAME_MAX, "%s.%s", label, ll->zone) >=
 	    DNS_NAME_MAX - 1)
 		return; /* too long with the zone: no name */
+	ll->l[ll->n].denied = label_denied(ll->sc, label);
 	for (char *c = ll->l[ll->n].name; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
 	ll->l[ll->n++].ip = ip;
 }
 
-static uint64_t refusal_key(uint32_t ip, const char *name, bool full)
+enum refusal { REF_CONFLICT, REF_FULL, REF_DENIED };
+
+static uint64_t refusal_key(uint32_t ip, const char *name, enum refusal why)
 {
 	uint64_t h = 1469598103934665603ull;
 
 	for (; *name; name++)
 		h = (h ^ (uint8_t)*name) * 1099511628211ull;
-	return (h ^ ip) << 1 | full;
+	return (h ^ ip) << 2 | why;
 }
 
 static bool was_refused(const struct dns_srv *s, uint64_t key)
@@ -112,7 +127,7 @@ static bool was_refused(const struct dns_srv *s, uint64_t key)
  */
 static int zone_build(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
 {
-	struct lease_list ll = { .zone = s->zone };
+	struct lease_list ll = { .zone = s->zone, .sc = sc };
 	struct dns_zone z;
 	uint64_t *refused = NULL;
 	uint32_t n_refused = 0;
@@ -137,26 +152,33 @@ static int zone_build(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
 	/* First the names their clients had, then new ones. */
 	for (uint32_t i = 0; i < ll.n; i++) {
 		const struct dns_rec *o = dns_zone_by_name(&s->z, ll.l[i].name);
-		if (o && o->kind == DNS_REC_DHCP && o->ip == ll.l[i].ip)
+		if (!ll.l[i].denied && o && o->kind == DNS_REC_DHCP && o->ip == ll.l[i].ip)
 			dns_zone_add(&z, ll.l[i].name, ll.l[i].ip, DNS_REC_DHCP);
 	}
 	for (uint32_t i = 0; i < ll.n; i++) {
 		const struct dns_rec *o = dns_zone_by_name(&z, ll.l[i].name);
-		int rc;
+		enum refusal why;
 		uint64_t key;
 
-		if (o && o->ip == ll.l[i].ip)
-			continue;
-		rc = o ? -EEXIST : dns_zone_add(&z, ll.l[i].name, ll.l[i].ip, DNS_REC_DHCP);
-		if (rc == 0)
-			continue;
+		if (ll.l[i].denied) {
+			why = REF_DENIED; /* wpad.<zone> from a lease: a proxy for everyone */
+		} else {
+			if (o && o->ip == ll.l[i].ip)
+				continue;
+			if (o == NULL &&
+			    dns_zone_add(&z, ll.l[i].name, ll.l[i].ip, DNS_REC_DHCP) == 0)
+				continue;
+			why = o ? REF_CONFLICT : REF_FULL;
+		}
 		/* Counted once while it lasts, not at every rebuild. */
-		key = refusal_key(ll.l[i].ip, ll.l[i].name, rc != -EEXIST);
+		key = refusal_key(ll.l[i].ip, ll.l[i].name, why);
 		if (!was_refused(s, key)) {
-			if (rc == -EEXIST)
+			if (why == REF_CONFLICT)
 				s->c.name_conflicts++;
-			else
+			else if (why == REF_FULL)
 				s->c.records_full++;
+			else
+				s->c.denied_names++;
 		}
 		refused[n_refused++] = key;
 	}
