@@ -119,17 +119,23 @@ struct nat_static {
 };
 
 /* Counters of an instance, per worker. */
-#define NAT_COUNTERS(X)                                                           \
-	X(created)                                                                \
-	X(translated_out)                                                         \
-	X(translated_in)                                                          \
-	X(hairpinned)                                                             \
-	X(port_exhausted)                                                         \
-	X(limit)                                                                  \
-	X(table_full)                                                             \
-	X(unknown_inbound)                                                        \
-	X(unsupported) X(icmp_translated) X(icmp_bad) X(icmp_no_session) X(clash) \
-		X(frag_translated) X(frag_unknown) X(frag_limit)
+#define NAT_COUNTERS(X)    \
+	X(created)         \
+	X(translated_out)  \
+	X(translated_in)   \
+	X(hairpinned)      \
+	X(port_exhausted)  \
+	X(limit)           \
+	X(table_full)      \
+	X(unknown_inbound) \
+	X(unsupported)     \
+	X(icmp_translated) \
+	X(icmp_bad)        \
+	X(icmp_no_session) \
+	X(clash)           \
+	X(frag_translated) \
+	X(frag_unknown)    \
+	X(frag_limit)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)
