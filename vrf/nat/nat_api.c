@@ -334,17 +334,27 @@ static const struct cfg_node session_schema = {
 	.obj = { .fields = session_fields, .size = sizeof(struct session_filter) },
 };
 
+/* Fields shared by static.add and static.del (macros: clang wants constants in initializers). */
+#define F_INSTANCE \
+	CFG_FIELD(struct static_params, instance, "instance", &tessd_name_schema, true, NULL)
+#define F_OUTSIDE \
+	CFG_FIELD(struct static_params, s.outside, "outside", &tessd_ip4_schema, true, NULL)
+#define F_PROTO                                                                          \
+	CFG_FIELD(struct static_params, s.proto, "proto",                                \
+		  (&(const struct cfg_node){ .type = CFG_ENUM,                           \
+					     .str = { .max_len = TESS_NAT_PROTO_LEN - 1, \
+						      .choices = tess_nat_protos } }),   \
+		  false, "\"all\"")
+#define F_OUTSIDE_PORT                                                  \
+	CFG_FIELD(struct static_params, s.outside_port, "outside_port", \
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 65535 } }), false, "0")
+
 static const struct cfg_field static_param_fields[] = {
-	CFG_FIELD(struct static_params, instance, "instance", &tessd_name_schema, true, NULL),
-	CFG_FIELD(struct static_params, s.outside, "outside", &tessd_ip4_schema, true, NULL),
+	F_INSTANCE,
+	F_OUTSIDE,
 	CFG_FIELD(struct static_params, s.inside, "inside", &tessd_ip4_schema, true, NULL),
-	CFG_FIELD(struct static_params, s.proto, "proto",
-		  (&(const struct cfg_node){ .type = CFG_ENUM,
-					     .str = { .max_len = TESS_NAT_PROTO_LEN - 1,
-						      .choices = tess_nat_protos } }),
-		  false, "\"all\""),
-	CFG_FIELD(struct static_params, s.outside_port, "outside_port",
-		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 65535 } }), false, "0"),
+	F_PROTO,
+	F_OUTSIDE_PORT,
 	CFG_FIELD(struct static_params, s.inside_port, "inside_port",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 65535 } }), false, "0"),
 	{ 0 },
@@ -355,11 +365,7 @@ static const struct cfg_node static_param_schema = {
 };
 /* A mapping to remove, by what publishes it: instance, outside address, proto and port. */
 static const struct cfg_field static_del_fields[] = {
-	static_param_fields[0],
-	static_param_fields[1],
-	static_param_fields[3],
-	static_param_fields[4],
-	{ 0 },
+	F_INSTANCE, F_OUTSIDE, F_PROTO, F_OUTSIDE_PORT, { 0 },
 };
 static const struct cfg_node static_del_schema = {
 	.type = CFG_OBJECT,
