@@ -164,10 +164,13 @@ static void validate_records(const struct tessd_dns_server_cfg *sc, uint32_t i, 
 			     struct cfg_errs *errs)
 {
 	uint32_t n = sc->n_records;
-	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
+	uint32_t *o;
 	char path[CFG_PATH_MAX];
 
-	if (n && o == NULL) {
+	if (n == 0)
+		return;
+	o = malloc(n * sizeof(*o));
+	if (o == NULL) {
 		cfg_err_add(errs, ENOMEM, "/dns", "no memory to check records");
 		return;
 	}
@@ -180,8 +183,7 @@ static void validate_records(const struct tessd_dns_server_cfg *sc, uint32_t i, 
 		}
 	}
 	/* Names are case-insensitive: each once (sorted: a server may hold a thousand). */
-	if (n)
-		qsort_r(o, n, sizeof(*o), cmp_name, (void *)sc);
+	qsort_r(o, n, sizeof(*o), cmp_name, (void *)sc);
 	for (uint32_t k = 1; k < n; k++) {
 		if (strcasecmp(sc->records[o[k]].name, sc->records[o[k - 1]].name))
 			continue;
