@@ -278,10 +278,11 @@ static uint32_t *sorted(const void *base, size_t size, uint32_t n)
 	struct by_name bn = { base, size };
 	uint32_t *o = malloc((n ? n : 1) * sizeof(*o));
 
-	for (uint32_t i = 0; o && i < n; i++)
+	if (o == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
 		o[i] = i;
-	if (o)
-		qsort_r(o, n, sizeof(*o), cmp_name, &bn);
+	qsort_r(o, n, sizeof(*o), cmp_name, &bn);
 	return o;
 }
 

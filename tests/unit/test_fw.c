@@ -65,6 +65,8 @@ static struct rte_mbuf *frame(uint32_t src, uint32_t dst, uint8_t proto, uint16_
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
 	uint8_t *l = (uint8_t *)ip + hlen;
 
+	if (p == NULL)
+		abort(); /* not fail(): the analyzer is to know it does not return */
 	memset(p, 0, RTE_ETHER_HDR_LEN + hlen + l4);
 	ip->version_ihl = (uint8_t)(0x40 | hlen / 4);
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(hlen + l4));
@@ -265,6 +267,8 @@ static void test_10k_rules_against_a_linear_scan(void **state)
 	uint32_t res[P], hits = 0;
 
 	(void)state;
+	if (r == NULL || m == NULL)
+		abort(); /* not fail(): the analyzer is to know it does not return */
 	for (uint32_t i = 0; i < N; i++) {
 		uint8_t len = (uint8_t)(16 + rnd() % 17);
 		uint32_t lo = (uint32_t)(rnd() % 1000);

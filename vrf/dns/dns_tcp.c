@@ -82,7 +82,8 @@ static void seg_send(struct dns_srv *s, const struct seg *g, const uint8_t *p, s
 		o[2] = MSS_OURS >> 8;
 		o[3] = MSS_OURS & 0xff;
 	}
-	memcpy((uint8_t *)tcp + th, p, len);
+	if (len)
+		memcpy((uint8_t *)tcp + th, p, len);
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 	l3_svc_send(m, s->ifid);
 }
