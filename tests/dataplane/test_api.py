@@ -207,7 +207,7 @@ def test_schema_and_help_of_a_method(td):
     s = c.call({"id": 1, "method": "schema"})["result"]
     top = {f["key"]: f for f in s["config"]["fields"]}
     assert list(top) == ["eal", "control", "ports", "xconnects", "switch", "router", "dhcp", "dns",
-                         "policers"]
+                         "policers", "nat", "firewall"]
     methods = {m["method"]: m for m in s["methods"]}
     listed = [m["method"] for m in c.call({"id": 2, "method": "help"})["result"]]
     assert listed == [m["method"] for m in s["methods"]] and "schema" in methods
