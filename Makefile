@@ -16,13 +16,16 @@ FAULTS_ON = meson introspect --buildoptions $(1) | /usr/bin/python3 -c 'import j
 
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
-.PHONY: all deps build build-asan build-fuzz analyze hugepages test test-asan unit fuzz format \
+.PHONY: all deps bench-deps build build-asan build-fuzz analyze hugepages test test-asan unit fuzz format \
 	format-check docs demo bench clean
 
 all: build
 
 deps:
 	@tests/env/deps.sh
+
+bench-deps:
+	@tests/env/deps.sh bench
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(TEST_OPTS) $(MESON_OPTS)
@@ -106,7 +109,7 @@ unit: build build-asan
 demo: build hugepages
 	tests/e2e/demo.sh $(BUILD)
 
-bench: build
+bench: bench-deps build
 	tests/bench/run xconnect
 	tests/bench/run vswitch
 	tests/bench/run router

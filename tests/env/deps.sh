@@ -1,5 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages Tessera needs that are missing. Run as root.
+# `deps.sh bench` adds the packages only the benchmarks use (their peers and generators).
 set -eu
 
 PKGS="gcc make meson ninja-build pkg-config clang clang-format
@@ -7,6 +8,10 @@ libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-d
 libsqlite3-dev libmicrohttpd-dev libgnutls28-dev libcmocka-dev openssl
 python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils
 frr libvirt-daemon strace udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd"
+BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf"
+if [ "${1:-}" = bench ]; then
+	PKGS="$PKGS $BENCH_PKGS"
+fi
 
 missing=""
 for p in $PKGS; do
