@@ -5,7 +5,7 @@ import os
 
 from testpmd import Testpmd
 
-GEN_CPU = 0
+GEN_CPU, DUT_CPU = 0, 1  # the generator's CPU and the device under test's
 
 GEN_MACS = ("02:00:00:00:10:00", "02:00:00:00:10:01")
 # What testpmd 22.11's flowgen puts in every frame, out of either port: it has no

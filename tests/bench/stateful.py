@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the stateful benchmarks (nat, firewall) share: the wires (two veth pairs into a
+namespace), the generator (testpmd flowgen out of af_packet), the kernel and tessd as DUTs
+on those wires, the DUT's CPU quota and busy share, and the two-window runner: new
+connections per second from an empty table, then established-flow Mpps and Mpps per busy
+core (see README "Benchmarks")."""
+import os
+import statistics
+import time
+
+import tess
+from flowgen import DUT_CPU, FLOWGEN_DST_MAC, GEN_CPU
+from testpmd import Testpmd
+
+IN_MAC = FLOWGEN_DST_MAC  # flowgen sends to it: the inside interface's MAC
+IN_ADDR, OUT_ADDR, NEXTHOP = "192.0.2.1/30", "198.51.100.1/24", "198.51.100.2"
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def write(path, value):
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def cpu_busy(cpu):
+    """(busy, total) jiffies of one CPU from /proc/stat (idle and iowait are not busy)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in next(ln for ln in f if ln.startswith(f"cpu{cpu} ")).split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
+def cpu_cgroup(cleanup, pct):
+    """A new cgroup with pct% of one CPU (cgroup v2's cpu.max if the cpu controller is there,
+    else v1's cpu.cfs_quota_us); returns its cgroup.procs. Made before the process it will
+    hold, so that the cleanup removes it after that process is gone (last in, first out)."""
+    period = 100000
+    name = f"tess-bench-{tess.uid()}"
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers") and "cpu" in read(
+            "/sys/fs/cgroup/cgroup.subtree_control").split():
+        d = os.path.join("/sys/fs/cgroup", name)
+        limits = {"cpu.max": f"{period * pct // 100} {period}"}
+    else:
+        d = os.path.join("/sys/fs/cgroup/cpu", name)
+        limits = {"cpu.cfs_period_us": str(period), "cpu.cfs_quota_us": str(period * pct // 100)}
+    os.mkdir(d)
+    cleanup.add(os.rmdir, d)
+    for k, v in limits.items():
+        write(os.path.join(d, k), v)
+    return os.path.join(d, "cgroup.procs")
+
+
+def wires(c):
+    """Two veth pairs, generator ends here, DUT ends in a namespace: frames from the
+    generator arrive on `in`, leave on `out`. RPS puts the DUT ends' receive work on the DUT
+    CPU and the generator's on its own (a veth's receive otherwise runs on the sender's CPU)."""
+    ns = tess.Netns(c)
+    (g_in, d_in), (g_out, d_out) = tess.veth(c), tess.veth(c)
+    ns.attach(d_in, mac=IN_MAC)
+    ns.attach(d_out)
+    ns.run("sh", "-c", f"echo {1 << DUT_CPU:x} > /sys/class/net/{d_in}/queues/rx-0/rps_cpus")
+    ns.run("sh", "-c", f"echo {1 << DUT_CPU:x} > /sys/class/net/{d_out}/queues/rx-0/rps_cpus")
+    for g in (g_in, g_out):
+        write(f"/sys/class/net/{g}/queues/rx-0/rps_cpus", f"{1 << GEN_CPU:x}")
+    return ns, g_in, g_out, d_in, d_out, read(f"/sys/class/net/{g_out}/address")
+
+
+def generator(c, tmp, g_in, args, tag):
+    """testpmd flowgen out of the inside veth only: UDP from 10.254.0.0:1000 to --flows
+    destinations from 10.253.0.0 on (a connection each)."""
+    tp = Testpmd(c, [tess.af_packet_port("g", 0, g_in)["devargs"]],
+                 lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=256,
+                 args=["--forward-mode=flowgen", f"--flowgen-flows={args.flows}",
+                       "--port-topology=loop", f"--txpkts={args.size}", "--burst=32",
+                       "--total-num-mbufs=16384"],
+                 log_path=os.path.join(tmp, f"gen-{tag}.log"))
+    tp.wait_link(0)
+    return tp
+
+
+def kernel_router(c, ns, d_in, d_out, sink_mac, args):
+    """The Linux kernel forwarding in the namespace from d_in out of d_out toward the sink,
+    with a conntrack table and hash as large as tessd's; returns conntrack's count."""
+    ns.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+    for k in ("all", "default", d_in, d_out):
+        ns.run("sysctl", "-qw", f"net.ipv4.conf.{k}.rp_filter=0")
+    ns.run("ip", "addr", "add", IN_ADDR, "dev", d_in)
+    ns.run("ip", "addr", "add", OUT_ADDR, "dev", d_out)
+    ns.run("ip", "neigh", "replace", NEXTHOP, "lladdr", sink_mac, "dev", d_out, "nud",
+           "permanent")
+    ns.run("ip", "route", "add", "default", "via", NEXTHOP)
+    # Room for every flow, and a hash as large as tessd's index (the defaults fit 262,144
+    # entries in 65,536 buckets); both are the host's, put back afterwards.
+    for path in ("/proc/sys/net/netfilter/nf_conntrack_max",
+                 "/sys/module/nf_conntrack/parameters/hashsize"):
+        was = read(path)
+        c.add(write, path, was)
+        write(path, str(max(int(was), 2 * args.flows)))
+
+    def connections():
+        return int(ns.run("cat", "/proc/sys/net/netfilter/nf_conntrack_count").stdout)
+    return connections
+
+
+def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb):
+    """tessd in the namespace on the same veths (net_af_packet: ports `in` and `out`) with
+    config, table_mb of hugepages for its connections, in a cgroup if --dut-cpu-pct."""
+    dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], netns=ns,
+                     memory_mb=256 + table_mb, ports=[
+                         tess.af_packet_port("in", 0, d_in), tess.af_packet_port("out", 1, d_out)])
+    dut.config.update(config)
+    cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
+    dut.start(timeout=120)
+    if cgroup:
+        write(cgroup, str(dut.proc.pid))  # all its threads
+    return dut
+
+
+def run_two_windows(dut_fn, args, tmp, rep, tag):
+    """One run: new connections per second from an empty table (--flows exceeds what the
+    window can create, so every packet is a new flow), then, once every flow has its
+    connection, established-flow Mpps delivered, and the DUT CPU's busy share over that
+    window. dut_fn(c, tmp, ns, d_in, d_out, sink_mac, args) sets the DUT up and returns
+    (its connection count function, the Tessd or None, a dict of what else to report)."""
+    c = tess.Cleanup()
+    try:
+        ns, g_in, g_out, d_in, d_out, sink_mac = wires(c)
+        sessions, dut, info = dut_fn(c, tmp, ns, d_in, d_out, sink_mac, args)
+        gen = generator(c, tmp, g_in, args, f"{tag}{rep}")
+        delivered = f"/sys/class/net/{g_out}/statistics/rx_packets"
+        offered = f"/sys/class/net/{g_in}/statistics/tx_packets"
+        s0, t0 = sessions(), time.monotonic()
+        gen.cmd("start")
+        time.sleep(args.seconds)
+        s1, t1 = sessions(), time.monotonic()
+        new_rate = (s1 - s0) / (t1 - t0)
+        deadline = time.monotonic() + 120
+        while sessions() < args.flows and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(args.warmup)
+        # Whether the numbers mean what they say: the first window made new connections
+        # only, and the second saw every flow established.
+        valid = s1 < args.flows and sessions() >= args.flows
+        if dut:
+            dut.tessctl("stats", "--reset")
+        b0, p0, o0, t0 = (cpu_busy(DUT_CPU), int(read(delivered)), int(read(offered)),
+                          time.monotonic())
+        time.sleep(args.seconds)
+        b1, p1, o1, t1 = (cpu_busy(DUT_CPU), int(read(delivered)), int(read(offered)),
+                          time.monotonic())
+        gen.cmd("stop")
+        mpps = (p1 - p0) / (t1 - t0) / 1e6
+        busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+        r = {"mpps": mpps, "new_per_sec": new_rate, "sessions": sessions(), "dut_cpu_busy": busy,
+             "mpps_per_core": mpps / busy if busy else 0.0, "valid": valid,
+             "offered_mpps": (o1 - o0) / (t1 - t0) / 1e6, **info}
+        if dut:
+            st = dut.ctl("stats")
+            r["drops"] = {k: n for v in st["vrfs"] for k, n in v["drops"].items() if n}
+            r["cycles_per_pkt"] = st["workers"][0]["cycles_per_packet"]
+            r["rx_missed"] = sum(p.get("rx_missed", 0) for p in st["ports"])
+        return r
+    finally:
+        c.run()
+
+
+def alternate(duts, args, tmp, noun, detail=lambda r: ""):
+    """Each of duts ((name, dut_fn), ...) --reps times through run_two_windows, alternating
+    so that drift in the machine affects both alike; a line per run (detail(r) adds to it)."""
+    runs = {name: [] for name, _ in duts}
+    for rep in range(args.reps):
+        for name, fn in duts:
+            r = run_two_windows(fn, args, tmp, rep, name)
+            runs[name].append(r)
+            print(f"  rep {rep + 1}/{args.reps} {name:6s} {r['mpps']:.3f} Mpps established "
+                  f"({r['offered_mpps']:.3f} offered), "
+                  f"DUT CPU {100 * r['dut_cpu_busy']:.0f}% busy ({r['mpps_per_core']:.3f} Mpps"
+                  f"/core), {r['new_per_sec']:.0f} new {noun}s/s, {r['sessions']} {noun}s"
+                  + detail(r) + (f", drops {r['drops']}" if r.get("drops") else "")
+                  + ("" if r["valid"] else f" (INVALID: --flows too few for the first window, "
+                     f"or not all flows got a {noun})"), flush=True)
+    return runs
+
+
+def medians(runs, metrics):
+    """{dut: {metric: median over its runs}}."""
+    return {k: {m: statistics.median(r[m] for r in v) for m in metrics}
+            for k, v in runs.items()}
+
+
+def pair_ratios(runs, metric, a="tessd", b="kernel"):
+    """a / b of metric for each back-to-back pair (immune to the machine's slow drift)."""
+    return [x[metric] / y[metric] if y[metric] else float("nan")
+            for x, y in zip(runs[a], runs[b])]
