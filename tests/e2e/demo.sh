@@ -11,7 +11,14 @@
 #     enterprises both on 192.168.0.0/16, a VRF each, each reaching only its
 #     own desktop (same addresses too) through VLANs 100 and 200 on the trunk;
 #     each enterprise's DHCP client gets a lease from its VRF's server, and
-#     its host name resolves in its own zone only (DNS on the gateway);
+#     its host name resolves in its own zone only (DNS on the gateway); both
+#     enterprises' desktops (the same private address) reach a web server in
+#     an internet namespace through NAT44 on a shared pool, with two sessions
+#     from one private address on different public ports or addresses, and a
+#     static port forward publishes acme's desktop to the internet; a
+#     firewall: the provider's baseline drops SMTP out, acme's rule set lets
+#     only ssh and http in from the enterprise (one connection allowed, one
+#     refused, rule counters), and the check reports compliance;
 #  4. tessmgrd provisions desktops of two tenants on a shared (libvirt test
 #     driver) host: linked clones, CPU partitions pinned apart, usage against
 #     quota, and each desktop's vhost-user port in its tenant's group of the
@@ -35,6 +42,7 @@ NS_B=tess-demo-b-$$
 TESSD_PID=
 HOST_PID=
 MGR_PID=
+BG_PIDS= # servers in the namespaces (part 3)
 NAMESPACES="$NS_A $NS_B"
 
 wait_ready() { # [socket pid]
@@ -47,6 +55,7 @@ wait_ready() { # [socket pid]
 	echo "demo: tessd not ready" >&2
 	exit 1
 }
+fail() { echo "demo: FAILED: $*" >&2; exit 1; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 ctl() { echo "\$ tessctl $*"; "$TESSCTL" -s "$SOCK" "$@"; }
 
@@ -54,6 +63,7 @@ cleanup() {
 	[ -n "$TESSD_PID" ] && kill "$TESSD_PID" 2>/dev/null && wait "$TESSD_PID" 2>/dev/null
 	[ -n "$HOST_PID" ] && kill "$HOST_PID" 2>/dev/null && wait "$HOST_PID" 2>/dev/null
 	[ -n "$MGR_PID" ] && kill "$MGR_PID" 2>/dev/null && wait "$MGR_PID" 2>/dev/null
+	for pid in $BG_PIDS; do kill "$pid" 2>/dev/null || true; done
 	for pid in "$DIR"/frr-*/*.pid; do [ -f "$pid" ] && kill -9 "$(cat "$pid")" 2>/dev/null; done
 	ip link del demo-trunk 2>/dev/null || true
 	for ns in $NAMESPACES; do ip netns del "$ns" 2>/dev/null || true; done
@@ -249,17 +259,37 @@ cat >"$DIR/pe.json" <<JSON
   "ports": [
     { "name": "acme",  "devargs": "net_tap0,iface=pe-acme" },
     { "name": "bravo", "devargs": "net_tap1,iface=pe-bravo" },
-    { "name": "trunk", "devargs": "net_af_packet2,iface=demo-trunk,$AFP" }
+    { "name": "trunk", "devargs": "net_af_packet2,iface=demo-trunk,$AFP" },
+    { "name": "inet",  "devargs": "net_tap3,iface=pe-inet" }
   ],
   "router": {
-    "vrfs": [ { "name": "acme", "id": 100 }, { "name": "bravo", "id": 200 } ],
+    "vrfs": [ { "name": "acme", "id": 100 }, { "name": "bravo", "id": 200 },
+              { "name": "internet", "id": 4000 } ],
     "interfaces": [
       { "name": "acme-ent",  "vrf": "acme",  "port": "acme",  "addresses": ["192.168.10.1/24"] },
       { "name": "acme-dc",   "vrf": "acme",  "port": "trunk", "vlan": 100, "addresses": ["192.168.50.1/24"] },
       { "name": "bravo-ent", "vrf": "bravo", "port": "bravo", "addresses": ["192.168.10.1/24"] },
-      { "name": "bravo-dc",  "vrf": "bravo", "port": "trunk", "vlan": 200, "addresses": ["192.168.50.1/24"] }
+      { "name": "bravo-dc",  "vrf": "bravo", "port": "trunk", "vlan": 200, "addresses": ["192.168.50.1/24"] },
+      { "name": "upstream",  "vrf": "internet", "port": "inet", "addresses": ["198.51.100.1/24"] }
+    ],
+    "routes": [
+      { "vrf": "acme",  "prefix": "0.0.0.0/0", "type": "vrf", "target_vrf": "internet" },
+      { "vrf": "bravo", "prefix": "0.0.0.0/0", "type": "vrf", "target_vrf": "internet" }
     ]
   },
+  "nat": {
+    "session_capacity": 65536,
+    "pools": [ { "name": "shared", "prefix": "203.0.113.0/28", "block_size": 512 } ],
+    "instances": [
+      { "name": "acme", "inside_vrf": "acme", "outside_vrf": "internet", "pool": "shared",
+        "max_blocks": 16, "max_sessions": 4096,
+        "statics": [ { "outside": "203.0.113.100", "inside": "192.168.50.10", "proto": "tcp",
+                       "outside_port": 8080, "inside_port": 80 } ] },
+      { "name": "bravo", "inside_vrf": "bravo", "outside_vrf": "internet", "pool": "shared",
+        "max_blocks": 16, "max_sessions": 4096 }
+    ]
+  },
+  "firewall": { "baseline": { "in": [ { "action": "drop", "proto": "tcp", "dport": "25" } ] } },
   "dhcp": { "servers": [
     { "interface": "acme-ent",  "pools": [ { "start": "192.168.10.100", "end": "192.168.10.199" } ], "domain": "acme.example" },
     { "interface": "bravo-ent", "pools": [ { "start": "192.168.10.100", "end": "192.168.10.199" } ], "domain": "bravo.example" }
@@ -306,6 +336,7 @@ endpoint pe-acme "" 02:00:00:00:a1:10 192.168.10.10 192.168.10.1
 endpoint pe-bravo "" 02:00:00:00:b1:10 192.168.10.10 192.168.10.1
 endpoint acme-desk "$HOST_NS" 02:00:00:00:a0:10 192.168.50.10 192.168.50.1
 endpoint bravo-desk "$HOST_NS" 02:00:00:00:b0:10 192.168.50.10 192.168.50.1
+endpoint pe-inet "" 02:00:00:00:ee:02 198.51.100.2 198.51.100.1
 ctl vrf list
 ctl interface list
 ctl route show
@@ -355,6 +386,127 @@ if command -v udhcpc >/dev/null; then
 		ctl dns records || true
 	fi
 fi
+
+# Servers: a web server in the internet namespace, one on each desktop (its
+# tenant's name as the page), and listeners for SMTP and RDP.
+INET=tess-demo-pe-inet-$$
+serve() { # ns port text
+	mkdir -p "$DIR/www-$1-$2" && echo "$3" >"$DIR/www-$1-$2/index.html"
+	ip netns exec "$1" python3 -m http.server "$2" --bind 0.0.0.0 --directory "$DIR/www-$1-$2" \
+		>"$DIR/www-$1-$2.log" 2>&1 &
+	BG_PIDS="$BG_PIDS $!"
+}
+listen() { # ns port
+	ip netns exec "$1" nc -lk "$2" >/dev/null 2>&1 &
+	BG_PIDS="$BG_PIDS $!"
+}
+http_get() { # ns address port: the page's body
+	printf 'GET / HTTP/1.0\r\n\r\n' | ip netns exec "$1" nc -w 3 "$2" "$3" | tail -1 || true
+}
+tcp_open() { ip netns exec "$1" nc -z -w 2 "$2" "$3" 2>/dev/null; } # ns address port
+serve "$INET" 80 "hello from the internet"
+serve "tess-demo-acme-desk-$$" 80 "acme's desktop"
+serve "tess-demo-bravo-desk-$$" 80 "bravo's desktop"
+listen "$INET" 25
+listen "tess-demo-acme-desk-$$" 3389
+listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; } # ns port
+for _ in $(seq 100); do
+	listening "$INET" 80 && listening "$INET" 25 && listening "tess-demo-acme-desk-$$" 80 &&
+		listening "tess-demo-acme-desk-$$" 3389 && listening "tess-demo-bravo-desk-$$" 80 && break
+	sleep 0.1
+done
+
+step "NAT44: both desktops (192.168.50.10 in acme and in bravo) fetch a page from the internet (198.51.100.2)"
+for e in acme bravo; do
+	echo "\$ $e's desktop: GET http://198.51.100.2/"
+	page=$(http_get "tess-demo-$e-desk-$$" 198.51.100.2 80)
+	echo "  $page"
+	[ "$page" = "hello from the internet" ] || fail "$e's desktop did not reach the internet"
+done
+echo "the web server saw them come from the pool's public addresses:"
+grep '"GET / HTTP/1.0"' "$DIR/www-$INET-80.log" | sed 's/^/  /' || true
+[ "$(grep -c '^203\.0\.113\.[0-9]* .*"GET / HTTP/1.0"' "$DIR/www-$INET-80.log")" = 2 ] ||
+	fail "the server did not see two requests from the pool"
+ctl nat sessions
+"$TESSCTL" -s "$SOCK" --json nat sessions | python3 -c '
+import json, sys
+s = [x for x in json.load(sys.stdin) if x["inside"].startswith("192.168.50.10:")
+     and x["remote"] == "198.51.100.2:80"]
+out = {x["instance"]: x["outside"] for x in s}
+assert set(out) == {"acme", "bravo"}, "want a session of each tenant: %s" % s
+assert out["acme"] != out["bravo"], "both tenants on %s" % out["acme"]
+print("one private address, two sessions: acme as %s, bravo as %s" % (out["acme"], out["bravo"]))
+' || fail "nat sessions"
+
+step "a static port forward publishes acme's desktop: 203.0.113.100:8080 -> 192.168.50.10:80"
+echo "\$ internet: GET http://203.0.113.100:8080/"
+page=$(http_get "$INET" 203.0.113.100 8080)
+echo "  $page"
+[ "$page" = "acme's desktop" ] || fail "the port forward did not reach acme's desktop"
+ctl nat sessions --vrf acme
+ctl nat stats
+
+step "firewall: the provider's baseline drops SMTP (tcp 25) before any tenant's rules; rule sets"
+cat >"$DIR/acme-ent-in.json" <<JSON
+{ "name": "acme-ent-in", "default_in": "reject", "default_out": "accept",
+  "rules": [
+    { "action": "accept", "proto": "tcp", "dst": "192.168.50.0/24", "dport": "22" },
+    { "action": "accept", "proto": "tcp", "dst": "192.168.50.0/24", "dport": "80" },
+    { "action": "accept", "proto": "icmp", "icmp_type": 8 },
+    { "action": "accept", "proto": "udp", "dst": "192.168.10.1/32", "dport": "53" },
+    { "action": "accept", "proto": "udp", "dport": "67" }
+  ] }
+JSON
+echo '{ "name": "provider", "default_in": "accept", "default_out": "accept", "rules": [] }' \
+	>"$DIR/provider.json"
+echo "acme's rule set for what comes in from its enterprise (only ssh and http to the desktops):"
+cat "$DIR/acme-ent-in.json"
+ctl firewall set "$DIR/acme-ent-in.json"
+ctl firewall set "$DIR/provider.json"
+compliant() { "$TESSCTL" -s "$SOCK" --json firewall check |
+	python3 -c 'import json,sys; sys.exit(not json.load(sys.stdin)["compliant"])'; }
+echo "nothing attached yet: the baseline is enforced nowhere"
+ctl firewall check
+compliant && fail "firewall check: compliant with nothing attached"
+echo "before: acme's desktop answers on RDP (3389) and reaches SMTP (25) in the internet"
+tcp_open "tess-demo-pe-acme-$$" 192.168.50.10 3389 || fail "RDP listener not reachable"
+tcp_open "tess-demo-acme-desk-$$" 198.51.100.2 25 || fail "SMTP listener not reachable"
+ctl firewall attach acme-ent --in acme-ent-in
+for i in acme-dc bravo-ent bravo-dc upstream; do ctl firewall attach "$i" --in provider; done
+ctl firewall list
+ctl firewall check
+compliant || fail "firewall check: not compliant with every interface attached"
+
+step "acme's enterprise: http to its desktop allowed, RDP refused; SMTP out dropped"
+echo "\$ acme enterprise: GET http://192.168.50.10/"
+page=$(http_get "tess-demo-pe-acme-$$" 192.168.50.10 80)
+echo "  $page"
+[ "$page" = "acme's desktop" ] || fail "http from acme's enterprise refused"
+echo "\$ acme enterprise: nc -z 192.168.50.10 3389"
+ip netns exec "tess-demo-pe-acme-$$" nc -zv -w 2 192.168.50.10 3389 2>&1 | sed 's/^/  /' || true
+tcp_open "tess-demo-pe-acme-$$" 192.168.50.10 3389 && fail "RDP from acme's enterprise allowed"
+echo "\$ acme's desktop: nc -z 198.51.100.2 25"
+tcp_open "tess-demo-acme-desk-$$" 198.51.100.2 25 && fail "SMTP out allowed"
+echo "  timed out (dropped)"
+echo "\$ bravo's desktop: GET http://198.51.100.2/ (other ports out are not touched)"
+page=$(http_get "tess-demo-bravo-desk-$$" 198.51.100.2 80)
+echo "  $page"
+[ "$page" = "hello from the internet" ] || fail "bravo's http out refused"
+ctl firewall stats --name acme-ent-in
+ctl firewall stats --name provider
+"$TESSCTL" -s "$SOCK" --json firewall stats | python3 -c '
+import json, sys
+sets = json.load(sys.stdin)
+acme = next(s for s in sets if s["ruleset"] == "acme-ent-in" and s["direction"] == "in")
+rule = {(c["baseline"], c["rule"]): c["packets"] for c in acme["counters"]}
+assert rule[(False, 1)] > 0, "no packet on acme rule 1 (http): %s" % acme
+assert acme["default"]["packets"] > 0, "none refused by default: %s" % acme
+prov = [s for s in sets if s["ruleset"] == "provider" and s["direction"] == "in"]
+smtp = sum(c["packets"] for s in prov for c in s["counters"] if c["baseline"] and c["rule"] == 0)
+assert smtp > 0, "the baseline dropped no SMTP: %s" % prov
+print("counted: acme http %d, acme refused %d, baseline SMTP drops %d" %
+      (rule[(False, 1)], acme["default"]["packets"], smtp))
+' || fail "firewall counters"
 
 step "neighbours and per-VRF counters"
 ctl neigh show
