@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the benchmarks over two vhost-user ports share (xconnect, router, vswitch, policer):
+the generator (testpmd flowgen through net_virtio_user, tests/lib/flowgen.py) on its CPU,
+the measurement window, testpmd io as the ceiling and tessd as the vswitch, each DUT pinned
+to the DUT CPU and, given a CPU share, in a cgroup of its own."""
+import os
+import time
+
+import tess
+from flowgen import DUT_CPU, generator
+from stateful import cpu_cgroup, write
+from testpmd import Testpmd
+
+
+def measure(gen, seconds, warmup, on_window_start=None):
+    """Delivered packets per second at the generator, over a fixed window after a warmup."""
+    gen.cmd("start")
+    time.sleep(warmup)
+    before = [gen.port_stats(p) for p in (0, 1)]
+    t0 = time.monotonic()
+    if on_window_start:
+        on_window_start()
+    time.sleep(seconds)
+    after = [gen.port_stats(p) for p in (0, 1)]
+    t1 = time.monotonic()
+    gen.cmd("stop")
+    rx = sum(a["rx_packets"] - b["rx_packets"] for a, b in zip(after, before))
+    tx = sum(a["tx_packets"] - b["tx_packets"] for a, b in zip(after, before))
+    return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
+
+
+def run_testpmd_io(args, tmp, rep, cpu_pct=0):
+    """testpmd io forwarding between the two ports: what the ports and the CPU allow."""
+    c = tess.Cleanup()
+    try:
+        socks = [os.path.join(tmp, f"c{rep}-{i}.sock") for i in (0, 1)]
+        cgroup = cpu_cgroup(c, cpu_pct) if cpu_pct else None
+        dut = Testpmd(c, [f"net_vhost{i},iface={s},queues=1" for i, s in enumerate(socks)],
+                      lcores=f"0@{DUT_CPU},1@{DUT_CPU}", memory_mb=512,
+                      args=["--forward-mode=io", "--burst=32", "--txd=1024", "--rxd=1024",
+                            "--total-num-mbufs=16384"],
+                      log_path=os.path.join(tmp, f"ceiling{rep}.log"))
+        if cgroup:
+            write(cgroup, str(dut.proc.pid))  # all its threads
+        dut.cmd("start")
+        gen = generator(c, tmp, socks, args.size, f"ceiling{rep}")
+        mpps, offered = measure(gen, args.seconds, args.warmup)
+        dut.cmd("stop")
+        return {"mpps": mpps, "offered_mpps": offered}
+    finally:
+        c.run()
+
+
+def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd"):
+    """tessd switching the two ports as access ports of one group (config's `policers` too);
+    besides the delivered rate, the rate tessd received and handled (policed drops count)."""
+    c = tess.Cleanup()
+    try:
+        socks = [os.path.join(tmp, f"s{tag}{rep}-{i}.sock") for i in (0, 1)]
+        dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=512, ports=[
+            {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={s},queues=1", "mode": "access",
+             "group": "bench", "anti_spoof": "off"} for i, s in enumerate(socks)])
+        dut.config["switch"] = {"groups": [{"name": "bench", "tenant": "bench", "vlan": 100}]}
+        if policers:
+            dut.config["policers"] = list(policers)
+        cgroup = cpu_cgroup(c, cpu_pct) if cpu_pct else None
+        dut.start()
+        if cgroup:
+            write(cgroup, str(dut.proc.pid))  # all its threads
+        gen = generator(c, tmp, socks, args.size, f"{tag}{rep}")
+        mpps, offered = measure(gen, args.seconds, args.warmup,
+                                lambda: dut.tessctl("stats", "--reset"))
+        st = dut.ctl("stats")
+        w = st["workers"][0]
+        flooded = sum(g["flooded"] for g in st["groups"])
+        rx = sum(p["rx_packets"] for p in st["ports"])
+        return {"mpps": mpps, "offered_mpps": offered, "cycles_per_pkt": w["cycles_per_packet"],
+                "busy_pct": w["busy_pct"], "flooded_in_window": flooded,
+                "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
+                "policers": st.get("policers", [])}
+    finally:
+        c.run()
