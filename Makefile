@@ -119,6 +119,7 @@ bench: bench-deps build
 	tests/bench/run kernel-sync
 	tests/bench/run nat
 	tests/bench/run nat-scale
+	tests/bench/run policer
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ)
