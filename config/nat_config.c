@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tessd_config.h"
 
 const char *const tess_nat_protos[] = { "all", "tcp", "udp", NULL };
+const char *const tess_nat_log_modes[] = { "sessions", "port-blocks", NULL };
 
 static const struct cfg_node pool_ref_node = {
 	.type = CFG_REF,
@@ -70,11 +73,40 @@ static const struct cfg_field inst_fields[] = {
 			CFG_ARR_NODE(&tessd_nat_static_schema, TESS_NAT_MAX_STATICS,
 				     struct tessd_nat_static_cfg),
 			false, "[]"),
+	CFG_FIELD(struct tessd_nat_inst_cfg, log, "log",
+		  (&(const struct cfg_node){ .type = CFG_BOOL }), false, "true"),
 	{ 0 },
 };
 const struct cfg_node tessd_nat_inst_schema = {
 	.type = CFG_OBJECT,
 	.obj = { .fields = inst_fields, .size = sizeof(struct tessd_nat_inst_cfg) },
+};
+
+static const struct cfg_field log_fields[] = {
+	CFG_FIELD(struct tessd_nat_log_cfg, path, "path",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = TESS_PATH_LEN - 1 } }),
+		  false, "\"\""),
+	CFG_FIELD(struct tessd_nat_log_cfg, mode, "mode",
+		  (&(const struct cfg_node){ .type = CFG_ENUM,
+					     .str = { .max_len = TESS_NAT_LOG_MODE_LEN - 1,
+						      .choices = tess_nat_log_modes } }),
+		  false, "\"sessions\""),
+	CFG_FIELD(struct tessd_nat_log_cfg, max_file_mb, "max_file_mb",
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0.001, 1048576 } }),
+		  false, "100"),
+	CFG_FIELD(struct tessd_nat_log_cfg, keep_files, "keep_files", CFG_INT_NODE(1, 1000), false,
+		  "10"),
+	/* Rounded up to a power of two; 48 bytes a record, per worker. */
+	CFG_FIELD(struct tessd_nat_log_cfg, ring_size, "ring_size", CFG_INT_NODE(16, 1 << 22),
+		  false, "65536"),
+	CFG_FIELD(struct tessd_nat_log_cfg, flush_ms, "flush_ms", CFG_INT_NODE(1, 60000), false,
+		  "100"),
+	{ 0 },
+};
+const struct cfg_node tessd_nat_log_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = log_fields, .size = sizeof(struct tessd_nat_log_cfg) },
 };
 
 static const struct cfg_field nat_fields[] = {
@@ -89,6 +121,7 @@ static const struct cfg_field nat_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_nat_cfg, instances, n_instances, "instances",
 			CFG_ARR_NODE(&tessd_nat_inst_schema, 4095, struct tessd_nat_inst_cfg),
 			false, "[]"),
+	CFG_FIELD(struct tessd_nat_cfg, logging, "logging", &tessd_nat_log_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node tessd_nat_schema = {
@@ -260,6 +293,44 @@ static void validate_pool_shares(const struct tessd_cfg *cfg, uint32_t i, struct
 		    (unsigned long long)blocks);
 }
 
+/*
+ * The log file, as tessd will open it: an absolute path of a file (not a link: it is opened
+ * O_NOFOLLOW, nor anything but a regular file) in a directory tessd can write to now.
+ */
+static void validate_log_path(const char *path, struct cfg_errs *errs)
+{
+	static const char *const at = "/nat/logging/path";
+	char dir[TESS_PATH_LEN];
+	const char *base = strrchr(path, '/');
+	struct stat st;
+
+	if (path[0] != '/') {
+		cfg_err_add(errs, EINVAL, at, "must be an absolute path");
+		return;
+	}
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			cfg_err_add(errs, EINVAL, at, "has a control character");
+			return;
+		}
+	if (strcmp(base, "/") == 0 || strcmp(base, "/.") == 0 || strcmp(base, "/..") == 0) {
+		cfg_err_add(errs, EINVAL, at, "%s does not name a file", path);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path ? base - path : 1), path);
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		cfg_err_add(errs, ENOENT, at, "directory %s does not exist", dir);
+		return;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		cfg_err_add(errs, EACCES, at, "directory %s is not writable", dir);
+		return;
+	}
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		cfg_err_add(errs, EINVAL, at, "%s is not a regular file (a link, a directory...)",
+			    path);
+}
+
 int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
@@ -290,6 +361,8 @@ int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 				cfg->nat.session_capacity, workers);
 		}
 	}
+	if (cfg->nat.logging.path[0])
+		validate_log_path(cfg->nat.logging.path, errs);
 	cfg_check_refs_in(&tessd_cfg_schema, cfg, "nat", errs);
 	return errs->n == before ? 0 : -EINVAL;
 }

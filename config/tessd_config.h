@@ -487,6 +487,21 @@ struct tessd_nat_inst_cfg {
 	uint32_t tcp_established, tcp_transitory, udp, udp_single, icmp; /* seconds */
 	struct tessd_nat_static_cfg *statics;
 	uint32_t n_statics;
+	bool log; /* its sessions or port blocks logged (when nat.logging has a path) */
+};
+
+/* What nat.logging records (tess_nat_log_modes). */
+enum tessd_nat_log_mode { TESS_NAT_LOG_SESSIONS, TESS_NAT_LOG_PORT_BLOCKS };
+#define TESS_NAT_LOG_MODE_LEN 16
+
+/* Session or port-block logging (vrf/nat/nat_log.c); path "": off. */
+struct tessd_nat_log_cfg {
+	char path[TESS_PATH_LEN];
+	uint32_t mode;       /* enum tessd_nat_log_mode */
+	double max_file_mb;  /* the file is rotated past this size */
+	uint32_t keep_files; /* rotated files kept: path.1 .. path.N */
+	uint32_t ring_size;  /* records per worker's ring */
+	uint32_t flush_ms;   /* records wait at most this long to be written */
 };
 
 struct tessd_nat_cfg {
@@ -495,12 +510,15 @@ struct tessd_nat_cfg {
 	uint32_t n_pools;
 	struct tessd_nat_inst_cfg *instances;
 	uint32_t n_instances;
+	struct tessd_nat_log_cfg logging;
 };
 
 extern const struct cfg_node tessd_nat_schema;
 extern const struct cfg_node tessd_nat_inst_schema;
 extern const struct cfg_node tessd_nat_static_schema;
 extern const char *const tess_nat_protos[];
+extern const char *const tess_nat_log_modes[];
+extern const struct cfg_node tessd_nat_log_schema;
 int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* The pool of that name, or NULL. */
 const struct tessd_nat_pool_cfg *tessd_cfg_nat_pool(const struct tessd_cfg *cfg, const char *name);

@@ -40,6 +40,8 @@
 #define NAT_SUBSCRIBER     4ull /* user[0]: kind | block << 8; user[1]: refs */
 #define NAT_FRAG           5ull /* user[0]: kind | vrf << 8; user[1]: src << 32 | dst (nat_frag.c) */
 #define NAT_KIND_MASK      0xffull
+/* A session's user[0]: its kind | the TSC it was made at << 8 (56 bits: its log's duration). */
+#define NAT_BORN_SHIFT 8
 
 /*
  * References to a record (its user[1]): its users (a mapping's sessions, a subscriber's
@@ -147,12 +149,14 @@ struct nat_inst {
 	char name[TESS_NAME_LEN];
 	uint16_t slot;
 	uint16_t in_vrf, out_vrf;
-	struct nat_pool *pool; /* NULL: statics only */
-	uint32_t max_blocks;   /* (atomic: a change keeps the instance) */
-	uint32_t blocks;       /* held by its subscribers (atomic) */
-	uint32_t frags;        /* its fragment records (atomic; nat_frag.c) */
-	bool live;             /* in the running config; else going once its entries are gone */
-	struct nat_wcnt base;  /* at stats.reset */
+	struct nat_pool *pool;   /* NULL: statics only */
+	uint32_t max_blocks;     /* (atomic: a change keeps the instance) */
+	uint32_t blocks;         /* held by its subscribers (atomic) */
+	uint32_t frags;          /* its fragment records (atomic; nat_frag.c) */
+	bool live;               /* in the running config; else going once its entries are gone */
+	uint8_t log;             /* NAT_LOG_OFF/SESSIONS/BLOCKS (nat_log.h; atomic, set at sync) */
+	char vrf[TESS_NAME_LEN]; /* its inside VRF's name (log lines) */
+	struct nat_wcnt base;    /* at stats.reset */
 };
 
 /* Addresses workers match: pool and static outside addresses, static inside ones. */
@@ -180,7 +184,8 @@ struct nat_part {
 	uint16_t inst_of_vrf[NAT_MAX_VRFS]; /* inside VRF -> pi index + 1 */
 	uint8_t outside[NAT_MAX_VRFS];      /* an outside VRF of some instance */
 	uint32_t amask;
-	struct nat_addr *amap; /* open addressing, amask + 1 entries */
+	struct nat_addr *amap;     /* open addressing, amask + 1 entries */
+	struct nat_log_rings *log; /* workers' log rings; NULL: no logging */
 };
 
 /* The module's state: the session table and instances by slot. */
@@ -262,5 +267,19 @@ void nat_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
 void nat_stats_reset(void);
 /* The workers' sums of n's slot (base not taken off). */
 void nat_inst_sum(const struct nat_inst *n, struct nat_wcnt *c);
+
+/* nat_log.c: logging's control side (the records: nat_log.h, nat_log_dp.h). */
+struct nat_log_rings;
+/* Build: the rings for cfg's logging (a reference), NULL if off; -ENOMEM in *rc. */
+struct nat_log_rings *nat_log_rings_get(const struct tessd_cfg *cfg, int *rc);
+void nat_log_rings_put(struct nat_log_rings *r);
+/* Sync: the running config's file, mode and instances' flags. */
+void nat_log_sync(const struct tessd_cfg *cur);
+/* Poll: drains a bounded batch, writes what is due. now: TSC. */
+void nat_log_poll(uint64_t now);
+/* Drains and writes everything (before instances a record may name go). */
+void nat_log_drain_all(void);
+void nat_log_fini(void);
+void nat_log_json(json_t *o);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "ctl_server.h"
+#include "log.h"
 #include "module.h"
 #include "nat.h"
 #include "tessd.h"
@@ -119,7 +120,43 @@ static int nat_stats_api(const void *params, json_t **result, struct ctl_error *
 	}
 	json_object_set_new(o, "table", table_json());
 	json_object_set_new(o, "instances", instances_json(&tessd.cfg, f->vrf[0] ? f->vrf : NULL));
+	json_object_set_new(o, "log", json_object());
+	nat_log_json(json_object_get(o, "log"));
 	*result = o;
+	return 0;
+}
+
+/* ---- logging ---- */
+
+static int nat_log_api(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	*result = json_object();
+	nat_log_json(*result);
+	return 0;
+}
+
+/* Replaces nat.logging whole, through a commit (all or nothing). */
+static int nat_log_set(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_nat_log_cfg *c = params;
+	struct tessd_cfg cand;
+	int rc;
+
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	cand.nat.logging = *c; /* flat: no pointers to copy */
+	rc = dp_validate(&cand, "/nat/logging", "/params", err);
+	if (rc < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
+	if ((rc = dp_commit(&cand, err)) < 0)
+		return rc;
+	DP_LOG(INFO, "nat logging %s%s", c->path[0] ? "to " : "off", c->path);
+	*result = json_object();
+	nat_log_json(*result);
 	return 0;
 }
 
@@ -377,6 +414,11 @@ const struct ctl_method nat_methods[] = {
 	  "NAT sessions (of a VRF, an inside, outside or remote address; at most limit)" },
 	{ "nat.stats", &vrf_filter_schema, nat_stats_api,
 	  "NAT session table and per-instance counters" },
+	{ "nat.log", NULL, nat_log_api,
+	  "NAT logging: its file, mode and counters (records, lost, bytes, rotations, "
+	  "write_errors)" },
+	{ "nat.log.set", &tessd_nat_log_schema, nat_log_set,
+	  "replace nat.logging (path \"\": off); committed as a whole" },
 	{ "nat.instance.add", &tessd_nat_inst_schema, nat_inst_add, "add a NAT instance" },
 	{ "nat.instance.set", &tessd_nat_inst_schema, nat_inst_set,
 	  "replace a NAT instance (limits, timeouts and statics keep its sessions)" },

@@ -60,6 +60,17 @@ static void stats_human(const json_t *r)
 	table_free(t);
 }
 
+static void log_human(const json_t *r)
+{
+	printf("logging: %s%s (%s)\n", json_is_true(json_object_get(r, "enabled")) ? "to " : "off",
+	       jstr(r, "path"), jstr(r, "mode"));
+	printf("records %" JSON_INTEGER_FORMAT ", lost %" JSON_INTEGER_FORMAT
+	       ", bytes %" JSON_INTEGER_FORMAT ", rotations %" JSON_INTEGER_FORMAT
+	       ", write_errors %" JSON_INTEGER_FORMAT ", backlog %" JSON_INTEGER_FORMAT "\n",
+	       jint(r, "records"), jint(r, "lost"), jint(r, "bytes"), jint(r, "rotations"),
+	       jint(r, "write_errors"), jint(r, "backlog"));
+}
+
 static const struct tessctl_cmd nat_cmds[] = {
 	{ .words = "nat sessions",
 	  .method = "nat.sessions",
@@ -69,6 +80,13 @@ static const struct tessctl_cmd nat_cmds[] = {
 	  .method = "nat.stats",
 	  .human = stats_human,
 	  .help = "NAT session table and instance counters (--vrf V)" },
+	{ .words = "nat log",
+	  .method = "nat.log",
+	  .human = log_human,
+	  .help = "NAT logging: file, mode and counters" },
+	{ .words = "nat log set",
+	  .method = "nat.log.set",
+	  .help = "NAT logging's config (--path P, --mode sessions|port-blocks, ...)" },
 	{ 0 },
 };
 TESSCTL_COMMANDS(nat_cmds)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "module.h"
 #include "nat.h"
+#include "nat_log_dp.h"
 #include "rcu.h"
 #include "tessd.h"
 
@@ -99,7 +100,11 @@ bool nat_keep(void *arg, struct conn_entry *e, bool forced)
 		return false;
 	switch (kind) {
 	case NAT_SESSION_PAT:
+		nat_log_deleted(n, e);
 		unref(e->user[1]); /* its mapping */
+		break;
+	case NAT_SESSION_STATIC:
+		nat_log_deleted(n, e);
 		break;
 	case NAT_MAPPING: {
 		struct nat_pool *p = n->pool;
@@ -117,6 +122,7 @@ bool nat_keep(void *arg, struct conn_entry *e, bool forced)
 	case NAT_SUBSCRIBER: {
 		uint32_t b = (uint32_t)(e->user[0] >> 8);
 
+		nat_log_freed(n, e, b);
 		__atomic_store_n(&n->pool->block_slot[b], 0, __ATOMIC_RELAXED);
 		__atomic_fetch_and(&n->pool->block_used[b / 64], ~(UINT64_C(1) << (b % 64)),
 				   __ATOMIC_RELEASE);
@@ -193,6 +199,7 @@ static struct nat_inst *inst_get(const struct tessd_cfg *cfg, const struct tessd
 	if (n == NULL)
 		return NULL;
 	snprintf(n->name, sizeof(n->name), "%s", c->name);
+	snprintf(n->vrf, sizeof(n->vrf), "%s", c->inside_vrf);
 	n->slot = (uint16_t)free_at;
 	n->in_vrf = in;
 	n->out_vrf = out;
@@ -216,6 +223,7 @@ static void part_put(struct nat_part *p)
 		rte_free(p->pi[i].statics);
 	rte_free(p->pi);
 	rte_free(p->amap);
+	nat_log_rings_put(p->log);
 	rte_free(p);
 }
 
@@ -336,6 +344,12 @@ static int nat_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 	if (p == NULL)
 		return -ENOMEM;
 	p->refs = 1;
+	p->log = nat_log_rings_get(cfg, &rc);
+	if (rc < 0) {
+		ctl_error_set(err, ENOMEM, "/nat/logging/ring_size", "no memory for log rings");
+		part_put(p);
+		return rc;
+	}
 	rc = part_fill(p, cfg, err);
 	if (rc < 0) {
 		part_put(p);
@@ -372,6 +386,7 @@ static void nat_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		conn_flush_owner(nat_conn, nat_owner_records(n->slot));
 		DP_LOG(INFO, "nat: instance %s removed or changed: its sessions flushed", n->name);
 	}
+	nat_log_sync(cur);
 }
 
 static void inst_free(void *arg)
@@ -391,7 +406,7 @@ static void inst_free(void *arg)
 static void retire(void)
 {
 	const struct nat_part *p = dp_snap_part(dp_snap, &nat_module);
-	bool used[NAT_MAX_SLOTS] = { false };
+	bool used[NAT_MAX_SLOTS] = { false }, drained = false;
 
 	for (uint16_t i = 0; p && i < p->n_inst; i++)
 		used[p->pi[i].n->slot] = true;
@@ -402,6 +417,9 @@ static void retire(void)
 		    conn_owner_count(nat_conn, nat_owner_sessions(n->slot)) ||
 		    conn_owner_count(nat_conn, nat_owner_records(n->slot)))
 			continue;
+		if (!drained)
+			nat_log_drain_all(); /* log records name it: written first */
+		drained = true;
 		nat_slots[i] = NULL;
 		dp_rcu_defer(inst_free, n);
 	}
@@ -417,6 +435,7 @@ static void nat_poll(const struct tessd_cfg *cfg, uint64_t now)
 		return;
 	/* The whole table once a second, in slices of a tick. */
 	conn_expire(nat_conn, rte_rdtsc(), nat_conn->capacity / 100 + 1);
+	nat_log_poll(rte_rdtsc());
 	if (++ticks % 100 == 0)
 		retire();
 }
@@ -445,6 +464,7 @@ static void nat_fini(void)
 {
 	if (nat_conn == NULL)
 		return;
+	nat_log_fini();
 	/* Instances retired meanwhile are freed first: their pools go below. */
 	if (dp_rcu_qsv && dp_rcu_pending()) {
 		dp_rcu_synchronize();

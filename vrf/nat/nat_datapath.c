@@ -17,6 +17,7 @@
 #include "module.h"
 #include "nat.h"
 #include "nat_dp.h"
+#include "nat_log_dp.h"
 #include "nat_xlate.h"
 #include "router_int.h"
 #include "stage.h"
@@ -193,8 +194,10 @@ static struct conn_entry *subscriber(const struct nat_ctx *x, struct nat_inst *n
 		}
 		e = record_new(x, n, &k, (uint64_t[2]){ NAT_SUBSCRIBER | (uint64_t)b << 8, 1 },
 			       err);
-		if (e)
+		if (e) {
+			nat_log_allocated(x->p->log, x->w->idx, n, (uint32_t)b, pk->src, x->now);
 			return e;
+		}
 		block_give(n, (uint32_t)b); /* none made (another worker's may have won) */
 	}
 	return NULL;
@@ -296,7 +299,7 @@ static struct conn_entry *session_out(const struct nat_ctx *x, const struct nat_
 	struct conn_tuple r = {
 		.src = k->dst, .sport = k->dport, .vrf = n->out_vrf, .proto = k->proto
 	};
-	uint64_t user[2] = { NAT_SESSION_STATIC, 0 };
+	uint64_t user[2] = { NAT_SESSION_STATIC | x->now << NAT_BORN_SHIFT, 0 };
 	struct conn_entry *map = NULL, *e;
 
 	if (pi->n_statics &&
@@ -311,7 +314,7 @@ static struct conn_entry *session_out(const struct nat_ctx *x, const struct nat_
 			return NULL;
 		r.dst = rte_cpu_to_be_32((uint32_t)(map->user[0] >> 24));
 		r.dport = rte_cpu_to_be_16((uint16_t)(map->user[0] >> 8));
-		user[0] = NAT_SESSION_PAT;
+		user[0] = NAT_SESSION_PAT | x->now << NAT_BORN_SHIFT;
 		user[1] = nat_entry_ref(nat_conn, map); /* its reference, given back by number */
 	}
 	if (k->proto == IPPROTO_ICMP)
@@ -322,6 +325,8 @@ static struct conn_entry *session_out(const struct nat_ctx *x, const struct nat_
 		nat_ref_drop(map); /* no session: the reference mapping() took goes back */
 	else if (map)
 		conn_hit(map, CONN_ORIG, 0, x->now);
+	if (e)
+		nat_log_created(x->p->log, x->w->idx, n, e, x->now);
 	return e;
 }
 
@@ -352,14 +357,18 @@ static struct conn_entry *session_in(const struct nat_ctx *x, struct nat_inst *n
 				.dport = k->sport,
 				.vrf = n->in_vrf,
 				.proto = k->proto };
-	uint64_t user[2] = { NAT_SESSION_STATIC, 0 };
+	uint64_t user[2] = { NAT_SESSION_STATIC | x->now << NAT_BORN_SHIFT, 0 };
+	struct conn_entry *e;
 
 	if (st->proto)
 		r.sport = rte_cpu_to_be_16(st->inside_port ? st->inside_port : st->outside_port);
 	if (k->proto == IPPROTO_ICMP)
 		r.dport = r.sport;
-	return conn_new(nat_conn, x->w->idx, nat_owner_sessions(n->slot), 0, k, &r, user, tcp_flags,
-			x->now, err);
+	e = conn_new(nat_conn, x->w->idx, nat_owner_sessions(n->slot), 0, k, &r, user, tcp_flags,
+		     x->now, err);
+	if (e)
+		nat_log_created(x->p->log, x->w->idx, n, e, x->now);
+	return e;
 }
 
 /* Translates p (tuple k, session e in direction d) to the other side: its VRF to route in. */
