@@ -77,10 +77,11 @@ def nat_instance(t, **kw):
 
 
 class NatTopo:
-    def __init__(self, cleanup, tmp_path, instances=None, pools=None, nat_kw=None):
+    def __init__(self, cleanup, tmp_path, instances=None, pools=None, nat_kw=None, ifprefix="n"):
         u = tess.uid()
         self.cleanup, self.tmp = cleanup, str(tmp_path)
-        self.ifs = {t: f"n{t[0]}{u}"[:15] for t in TENANTS + ("inet",)}
+        # ifprefix: the taps' names start with it (each test file its own).
+        self.ifs = {t: f"{ifprefix}{t[0]}{u}"[:15] for t in TENANTS + ("inet",)}
         ports = [tess.tap_port(f"p_{t}", self.ifs[t], i)
                  for i, t in enumerate(TENANTS + ("inet",))]
         self.pe = tess.Tessd(cleanup, tmp_path, ports=ports)
