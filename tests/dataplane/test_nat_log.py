@@ -3,10 +3,12 @@
 allocated and freed, for two tenants with the same private address (test_nat.py's
 topology); rotation by size; a ring too small for a burst counts its losses; a bad path is
 refused with nothing applied."""
+import calendar
 import os
 import re
 import time
 
+import tess
 from test_nat import IN_IP, NET_IP, POOL_ADDRS, TENANTS, NatTopo, nat_instance
 
 TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -83,8 +85,8 @@ def test_sessions_created_and_deleted_per_tenant(cleanup, tmp_path):
             assert (m.group(6), m.group(7)) == (IN_IP, "40000")
             assert m.group(8) in POOL_ADDRS[tenant]
             assert (m.group(10), m.group(11)) == (NET_IP, str(port))
-            stamp = time.mktime(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S"))
-            assert abs(stamp - time.timezone - t0) < 10, m.group(1)
+            stamp = calendar.timegm(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S"))
+            assert abs(stamp - t0) < 10, m.group(1)  # UTC
     ls = wait_lines(path, lambda ls: len(sessions(ls, "D")) >= 4)
     deleted = sessions(ls, "D")
     assert len(deleted) == 4, ls
@@ -97,6 +99,14 @@ def test_sessions_created_and_deleted_per_tenant(cleanup, tmp_path):
     assert st["bytes"] == os.path.getsize(path), st
     assert t.pe.ctl("nat", "stats")["log"]["records"] == 8
     assert "records 8, lost 0" in t.pe.tessctl("nat", "log").stdout
+
+    # bravo's log off (its limits kept, so its instance too): acme's sessions alone logged.
+    r = t.call("nat.instance.set", nat_instance("bravo", log=False, **SHORT))
+    assert "result" in r, r
+    t.clients([("acme", "udp", NET_IP, 8001, 40001), ("bravo", "udp", NET_IP, 8001, 40001)])
+    ls = wait_lines(path, lambda ls: len(sessions(ls, "C")) >= 5)
+    time.sleep(0.3)
+    assert [m.group(4) for m in sessions(lines(path), "C")[4:]] == ["acme"], lines(path)
 
     before = t.call("config.get", {})["result"]
     for bad in (f"{tmp_path}/nodir/nat.log", "rel/nat.log", str(tmp_path)):
@@ -158,7 +168,9 @@ def test_port_blocks_then_rotation(cleanup, tmp_path):
 
 def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     """A ring of 16 records and a burst of 400 new sessions: what the ring could not hold is
-    counted lost, and the lines written plus those lost are the sessions created."""
+    counted lost, and the lines written plus those lost are the sessions created. A full
+    disk: failed writes counted, logged once, their lines lost; written again once there is
+    room."""
     path = f"{tmp_path}/burst.log"
     t = topo(cleanup, tmp_path, {"path": path, "ring_size": 16}, udp_single=60)
     t.ns["acme"].ping(NET_IP, count=1)  # ARP resolved before the burst
@@ -170,3 +182,33 @@ def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     assert created >= 300, created
     assert st["lost"] > 0, st
     assert len(ls) + st["lost"] == created and st["records"] == len(ls), (st, created)
+
+    # Disk full: counted, said once however many batches fail, lines lost; then it recovers.
+    fs = f"{tmp_path}/fullfs"
+    os.makedirs(fs)
+    tess.sh("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", fs)
+    cleanup.add(tess.sh, "umount", "-l", fs, check=False)
+    fd = os.open(f"{fs}/filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"x" * 512):
+            pass
+    except OSError:
+        pass
+    os.close(fd)
+    r = t.call("nat.log.set", {"path": f"{fs}/nat.log", "flush_ms": 20})
+    assert "result" in r, r
+    before = t.pe.ctl("nat", "log")
+    for first in (44000, 44100):
+        t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, str(first), "10")
+        time.sleep(0.5)
+    st = t.pe.ctl("nat", "log")
+    assert st["write_errors"] >= 2 and st["lost"] - before["lost"] == 20, st
+    assert st["records"] == before["records"], st
+    with open(t.pe.log_path) as f:
+        assert f.read().count("nat log: cannot write") == 1
+    os.unlink(f"{fs}/filler")
+    t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "44200", "10")
+    time.sleep(0.5)
+    st = t.pe.ctl("nat", "log")
+    assert st["records"] == before["records"] + 10, st
+    assert len(sessions(lines(f"{fs}/nat.log"), "C")) == 10
