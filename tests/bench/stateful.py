@@ -4,6 +4,7 @@ namespace), the generator (testpmd flowgen out of af_packet), the kernel and tes
 on those wires, the DUT's CPU quota and busy share, and the two-window runner: new
 connections per second from an empty table, then established-flow Mpps and Mpps per busy
 core (see README "Benchmarks")."""
+import json
 import os
 import statistics
 import time
@@ -195,3 +196,15 @@ def pair_ratios(runs, metric, a="tessd", b="kernel"):
     """a / b of metric for each back-to-back pair (immune to the machine's slow drift)."""
     return [x[metric] / y[metric] if y[metric] else float("nan")
             for x, y in zip(runs[a], runs[b])]
+
+
+def finish(args, result, summary):
+    """Writes result to --json, prints the one-line summary (and INVALID if a run was not),
+    and returns the exit status."""
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    print(summary)
+    if not result["valid"]:
+        print("INVALID: a run did not measure what it says (see the runs above)")
+    return 0 if result["valid"] else 1
