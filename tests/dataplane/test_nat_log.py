@@ -182,6 +182,7 @@ def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     assert created >= 300, created
     assert st["lost"] > 0, st
     assert len(ls) + st["lost"] == created and st["records"] == len(ls), (st, created)
+    assert t.stats()["acme"]["log_lost"] == st["lost"]
 
     # Disk full: counted, said once however many batches fail, lines lost; then it recovers.
     fs = f"{tmp_path}/fullfs"

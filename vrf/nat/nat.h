@@ -137,7 +137,8 @@ struct nat_static {
 	X(clash)           \
 	X(frag_translated) \
 	X(frag_unknown)    \
-	X(frag_limit)
+	X(frag_limit)      \
+	X(log_lost)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)

@@ -195,7 +195,9 @@ static struct conn_entry *subscriber(const struct nat_ctx *x, struct nat_inst *n
 		e = record_new(x, n, &k, (uint64_t[2]){ NAT_SUBSCRIBER | (uint64_t)b << 8, 1 },
 			       err);
 		if (e) {
-			nat_log_allocated(x->p->log, x->w->idx, n, (uint32_t)b, pk->src, x->now);
+			if (!nat_log_allocated(x->p->log, x->w->idx, n, (uint32_t)b, pk->src,
+					       x->now))
+				dp_cnt_add(&cnt(x, n)->log_lost, 1);
 			return e;
 		}
 		block_give(n, (uint32_t)b); /* none made (another worker's may have won) */
@@ -325,8 +327,8 @@ static struct conn_entry *session_out(const struct nat_ctx *x, const struct nat_
 		nat_ref_drop(map); /* no session: the reference mapping() took goes back */
 	else if (map)
 		conn_hit(map, CONN_ORIG, 0, x->now);
-	if (e)
-		nat_log_created(x->p->log, x->w->idx, n, e, x->now);
+	if (e && !nat_log_created(x->p->log, x->w->idx, n, e, x->now))
+		dp_cnt_add(&cnt(x, n)->log_lost, 1);
 	return e;
 }
 
@@ -366,8 +368,8 @@ static struct conn_entry *session_in(const struct nat_ctx *x, struct nat_inst *n
 		r.dport = r.sport;
 	e = conn_new(nat_conn, x->w->idx, nat_owner_sessions(n->slot), 0, k, &r, user, tcp_flags,
 		     x->now, err);
-	if (e)
-		nat_log_created(x->p->log, x->w->idx, n, e, x->now);
+	if (e && !nat_log_created(x->p->log, x->w->idx, n, e, x->now))
+		dp_cnt_add(&cnt(x, n)->log_lost, 1);
 	return e;
 }
 

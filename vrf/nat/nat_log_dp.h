@@ -48,8 +48,11 @@ static inline void nat_log_block_rec(struct nat_log_rec *r, const struct nat_ins
 				   .event = ev };
 }
 
-/* Worker: the record of a session it made (log: the snapshot's rings, NULL: off). */
-static inline void nat_log_created(const struct nat_log_rings *log, unsigned worker,
+/*
+ * Worker: the record of a session it made (log: the snapshot's rings, NULL: off); false if
+ * its ring was full (the instance's log_lost).
+ */
+static inline bool nat_log_created(const struct nat_log_rings *log, unsigned worker,
 				   const struct nat_inst *n, const struct conn_entry *e,
 				   uint64_t now)
 {
@@ -57,13 +60,13 @@ static inline void nat_log_created(const struct nat_log_rings *log, unsigned wor
 
 	if (likely(log == NULL) || __atomic_load_n(&n->log, __ATOMIC_RELAXED) != NAT_LOG_SESSIONS ||
 	    worker >= log->n)
-		return;
+		return true;
 	nat_log_session_rec(&r, n, e, NAT_LOG_CREATE, now);
-	nat_log_put(log->w[worker], &r);
+	return nat_log_put(log->w[worker], &r);
 }
 
-/* Worker: the record of block b it allocated to inside address inside. */
-static inline void nat_log_allocated(const struct nat_log_rings *log, unsigned worker,
+/* Worker: the record of block b it allocated to inside address inside; false: ring full. */
+static inline bool nat_log_allocated(const struct nat_log_rings *log, unsigned worker,
 				     const struct nat_inst *n, uint32_t b, uint32_t inside,
 				     uint64_t now)
 {
@@ -71,9 +74,9 @@ static inline void nat_log_allocated(const struct nat_log_rings *log, unsigned w
 
 	if (likely(log == NULL) || __atomic_load_n(&n->log, __ATOMIC_RELAXED) != NAT_LOG_BLOCKS ||
 	    worker >= log->n)
-		return;
+		return true;
 	nat_log_block_rec(&r, n, b, inside, NAT_LOG_ALLOC, now);
-	nat_log_put(log->w[worker], &r);
+	return nat_log_put(log->w[worker], &r);
 }
 
 /* ---- control thread (nat_log.c) ---- */
