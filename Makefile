@@ -120,6 +120,7 @@ bench: bench-deps build
 	tests/bench/run nat
 	tests/bench/run nat-scale
 	tests/bench/run policer
+	tests/bench/run dhcp
 	tests/bench/run dns
 
 clean:

@@ -4,14 +4,13 @@
 namespace on its peer end; alternating, medians and pair ratios."""
 import os
 import re
-import signal
-import statistics
 import subprocess
 import tempfile
 
 import tess
 from flowgen import DUT_CPU, GEN_CPU
-from stateful import cpu_busy, cpu_cgroup, finish, medians, pair_ratios, tessd_dut, wires, write
+from services import dnsmasq, service_wire, versus_dnsmasq
+from stateful import cpu_busy, tessd_dut
 
 ZONE = "bench.test"
 DUT_ADDR, GEN_ADDR = "10.50.0.1", "10.50.255.254"
@@ -75,23 +74,9 @@ def dnsmasq_dns(c, tmp, ns, d_in, d_out, args):
     with open(hosts, "w") as f:
         for n, a in map(name_addr, range(args.names)):
             f.write(f"{a} {n}.{ZONE}\n")
-    cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
-    p = subprocess.Popen(
-        ["ip", "netns", "exec", ns.name, "taskset", "-c", str(DUT_CPU), "dnsmasq",
-         "--no-daemon", "--port=53", "--bind-interfaces", f"--listen-address={DUT_ADDR}",
-         "--no-resolv", "--no-hosts", f"--addn-hosts={hosts}", f"--local=/{ZONE}/",
-         f"--local=/{REVERSE}/", "--dns-forward-max=10000", "--pid-file=", "--user=root",
-         "--log-facility=/dev/null"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    c.add(stop, p)
-    if cgroup:
-        write(cgroup, str(p.pid))  # ip netns exec and taskset exec: the same pid
+    dnsmasq(c, ns, args, "--port=53", f"--listen-address={DUT_ADDR}", "--no-resolv",
+            "--no-hosts", f"--addn-hosts={hosts}", f"--local=/{ZONE}/", f"--local=/{REVERSE}/")
     return None, None
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        p.wait(10)
 
 
 def parse(out):
@@ -122,12 +107,7 @@ def run_dns(dut_fn, args, tmp, queries, rep, tag):
     --seconds against the DUT; every answer's rcode checked against its name."""
     c = tess.Cleanup()
     try:
-        ns, g_in, _, d_in, d_out, _ = wires(c)
-        gen = tess.Netns(c)
-        gen.attach(g_in, addr=f"{GEN_ADDR}/{PREFIX}")
-        # A veth leaves UDP checksums to be done (offload): tessd on af_packet would read
-        # them as wrong (`malformed`); the kernel's stack does not check them.
-        gen.run("ethtool", "-K", g_in, "tx", "off")
+        ns, d_in, d_out, gen, _ = service_wire(c, f"{GEN_ADDR}/{PREFIX}")
         stats, dut = dut_fn(c, tmp, ns, d_in, d_out, args)
         tess.wait_for(lambda: "10.50.1.0" in gen.run(
             "dig", f"@{DUT_ADDR}", f"h0.{ZONE}", "+short", "+time=1", "+tries=1",
@@ -165,30 +145,19 @@ def run_dns(dut_fn, args, tmp, queries, rep, tag):
 def dns(args):
     tmp = tempfile.mkdtemp(prefix="tess-bench-dns-")
     queries = query_file(tmp, args.names)
-    duts = (("tessd", tessd_dns), ("dnsmasq", dnsmasq_dns))
-    runs = {name: [] for name, _ in duts}
-    for rep in range(args.reps):
-        # Alternate the DUTs so that drift in the machine affects both alike.
-        for name, fn in duts:
-            r = run_dns(fn, args, tmp, queries, rep, name)
-            runs[name].append(r)
-            print(f"  rep {rep + 1}/{args.reps} {name:7s} {r['qps']:.0f} qps answered, "
-                  f"{r['lost']} lost of {r['sent']}, rcodes {r['rcodes']}, latency p50 "
-                  f"{r['lat_p50_ms']:.3f} p99 {r['lat_p99_ms']:.3f} p99.9 "
-                  f"{r['lat_p999_ms']:.3f} ms, DUT CPU {100 * r['dut_cpu_busy']:.0f}% busy"
-                  + (f", tessd {r['dut']}" if "dut" in r else "")
-                  + ("" if r["valid"] else f" (INVALID: {r['wrong']} wrong rcodes, "
-                     f"{r['checked']} checked, or a rate limit dropped queries)"), flush=True)
-    med = medians(runs, ("qps", "lost", "lat_p50_ms", "lat_p99_ms"))
-    pairs = pair_ratios(runs, "qps", "tessd", "dnsmasq")
-    print(f"  tessd/dnsmasq qps pair ratios {' '.join(f'{p:.2f}' for p in pairs)}")
-    valid = all(r["valid"] for v in runs.values() for r in v)
-    result = {"scenario": "dns", "names": args.names, "reps": args.reps,
-              "seconds": args.seconds, "dut_cpu_pct": args.dut_cpu_pct, "medians": med,
-              "pair_ratio_median": statistics.median(pairs), "valid": valid, "runs": runs}
-    t, d = med["tessd"], med["dnsmasq"]
-    return finish(args, result,
-                  f"scenario=dns names={args.names} valid={int(valid)} tessd_qps={t['qps']:.0f} "
-                  f"dnsmasq_qps={d['qps']:.0f} ratio={result['pair_ratio_median']:.2f} "
-                  f"tessd_lost={t['lost']:.0f} dnsmasq_lost={d['lost']:.0f} "
-                  f"tessd_p99_ms={t['lat_p99_ms']:.3f} dnsmasq_p99_ms={d['lat_p99_ms']:.3f}")
+    fns = {"tessd": tessd_dns, "dnsmasq": dnsmasq_dns}
+
+    def line(r):
+        return (f"{r['qps']:.0f} qps answered, {r['lost']} lost of {r['sent']}, rcodes "
+                f"{r['rcodes']}, latency p50 {r['lat_p50_ms']:.3f} p99 {r['lat_p99_ms']:.3f} "
+                f"p99.9 {r['lat_p999_ms']:.3f} ms, DUT CPU {100 * r['dut_cpu_busy']:.0f}% busy"
+                + ("" if r["valid"] else f"; {r['wrong']} wrong rcodes, {r['checked']} of "
+                   f"{r['completed']} answers checked, or a rate limit dropped queries"))
+
+    def summary(t, d, ratio):
+        return (f"names={args.names} tessd_qps={t['qps']:.0f} dnsmasq_qps={d['qps']:.0f} "
+                f"ratio={ratio:.2f} tessd_lost={t['lost']:.0f} dnsmasq_lost={d['lost']:.0f} "
+                f"tessd_p99_ms={t['lat_p99_ms']:.3f} dnsmasq_p99_ms={d['lat_p99_ms']:.3f}")
+    return versus_dnsmasq(args, "dns", lambda name, rep: run_dns(fns[name], args, tmp, queries,
+                                                                 rep, name),
+                          line, "qps", ("qps", "lost", "lat_p50_ms", "lat_p99_ms"), summary)
