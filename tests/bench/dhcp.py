@@ -5,13 +5,12 @@ a namespace on the same veth, the clients in another namespace on its peer end;
 alternating, medians and pair ratios."""
 import json
 import os
-import subprocess
 import tempfile
 import time
 
 import tess
 from flowgen import DUT_CPU, GEN_CPU
-from services import dnsmasq, service_wire, versus_dnsmasq
+from services import dnsmasq, generator_run, service_wire, versus_dnsmasq
 from stateful import cpu_busy, tessd_dut
 
 DUT_ADDR, PREFIX = "10.60.0.1", 16
@@ -37,7 +36,7 @@ def tessd_dhcp(c, tmp, ns, d_in, d_out, args, leases):
     def persisted():
         with open(leases) as f:
             return len(json.load(f)["leases"]) if os.path.getsize(leases) else 0
-    return dut, persisted, 1.5  # save_ms 1000: the file is at most that late
+    return dut, persisted
 
 
 def dnsmasq_dhcp(c, tmp, ns, d_in, d_out, args, leases):
@@ -53,17 +52,15 @@ def dnsmasq_dhcp(c, tmp, ns, d_in, d_out, args, leases):
         with open(leases) as f:
             return sum(1 for _ in f)
     tess.wait_for(lambda: os.path.exists(leases), 10, "dnsmasq's lease file")
-    return None, persisted, 0.5
+    return None, persisted
 
 
 def clients(gen, iface, seconds, window, first):
     """dhcpgen.py on CPU 0: new clients numbered from first, window in flight."""
-    out = subprocess.run(["ip", "netns", "exec", gen.name, "taskset", "-c", str(GEN_CPU),
-                          "python3", GEN, iface, str(seconds), str(window), str(first)],
-                         capture_output=True, text=True, timeout=seconds + 60)
-    if out.returncode:
-        raise RuntimeError(f"dhcpgen: {out.stderr}")
-    return json.loads(out.stdout)
+    out, cpu = generator_run(["ip", "netns", "exec", gen.name, "taskset", "-c", str(GEN_CPU),
+                              "python3", GEN, iface, str(seconds), str(window), str(first)],
+                             seconds + 60)
+    return dict(json.loads(out), gen_cpu_share=cpu / seconds)
 
 
 def run_dhcp(dut_fn, args, tmp, rep, tag):
@@ -73,7 +70,7 @@ def run_dhcp(dut_fn, args, tmp, rep, tag):
     try:
         ns, d_in, d_out, gen, g_in = service_wire(c)
         leases = os.path.join(tmp, f"leases-{tag}{rep}")
-        dut, persisted, save_lag = dut_fn(c, tmp, ns, d_in, d_out, args, leases)
+        dut, persisted = dut_fn(c, tmp, ns, d_in, d_out, args, leases)
         warm = clients(gen, g_in, args.warmup, args.window, 1)
         if warm["completed"] == 0:
             raise RuntimeError(f"{tag}: no DHCP exchange completed in the warm-up: {warm}")
@@ -82,11 +79,15 @@ def run_dhcp(dut_fn, args, tmp, rep, tag):
         b0 = cpu_busy(DUT_CPU)
         r = clients(gen, g_in, args.seconds, args.window, 1 << 24)  # new MACs
         b1 = cpu_busy(DUT_CPU)
-        time.sleep(save_lag)
         r["exchanges_per_sec"] = r["completed"] / r["seconds"]
         r["dut_cpu_busy"] = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
-        r["persisted"] = persisted()
+        # tessd writes its file every save_ms (1 s); dnsmasq rewrites its own in place
+        # (empty while it does) and may still be answering clients the generator left.
         want = warm["completed"] + r["completed"]
+        deadline = time.monotonic() + 10
+        while (r.setdefault("persisted", 0) < want) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            r["persisted"] = persisted()
         if dut:
             s = dut.ctl("stats")["dhcp"][0]
             r["dut"] = {k: s[k] for k in ("discover", "offer", "request", "ack", "nak",
@@ -109,7 +110,8 @@ def dhcp(args):
     def line(r):
         return (f"{r['exchanges_per_sec']:.0f} DORA/s completed, {r['timeouts']} dropped (no "
                 f"answer in 1 s), {r['naks']} NAKs, {r['persisted']} leases in the file, DUT "
-                f"CPU {100 * r['dut_cpu_busy']:.0f}% busy"
+                f"CPU {100 * r['dut_cpu_busy']:.0f}% busy, dhcpgen "
+                f"{100 * r['gen_cpu_share']:.0f}% of a CPU"
                 + ("" if r["valid"] else "; no exchange, an address given twice, a NAK, "
                    "leases missing from the file, or a rate limit"))
 

@@ -4,12 +4,11 @@
 namespace on its peer end; alternating, medians and pair ratios."""
 import os
 import re
-import subprocess
 import tempfile
 
 import tess
 from flowgen import DUT_CPU, GEN_CPU
-from services import dnsmasq, service_wire, versus_dnsmasq
+from services import dnsmasq, generator_run, service_wire, versus_dnsmasq
 from stateful import cpu_busy, tessd_dut
 
 ZONE = "bench.test"
@@ -120,13 +119,13 @@ def run_dns(dut_fn, args, tmp, queries, rep, tag):
         if dut:
             dut.tessctl("stats", "--reset")
         b0 = cpu_busy(DUT_CPU)
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             timeout=args.seconds + 60).stdout
+        out, gen_cpu = generator_run(cmd, args.seconds + 60)
         b1 = cpu_busy(DUT_CPU)
         with open(os.path.join(tmp, f"dnsperf-{tag}{rep}.txt"), "w") as f:
             f.write(out)
         r = parse(out)
         r["dut_cpu_busy"] = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+        r["gen_cpu_share"] = gen_cpu / args.seconds
         if stats:
             s = stats()
             r["dut"] = {k: s[k] for k in ("queries", "answered", "nxdomain", "rate_limited",
@@ -150,7 +149,8 @@ def dns(args):
     def line(r):
         return (f"{r['qps']:.0f} qps answered, {r['lost']} lost of {r['sent']}, rcodes "
                 f"{r['rcodes']}, latency p50 {r['lat_p50_ms']:.3f} p99 {r['lat_p99_ms']:.3f} "
-                f"p99.9 {r['lat_p999_ms']:.3f} ms, DUT CPU {100 * r['dut_cpu_busy']:.0f}% busy"
+                f"p99.9 {r['lat_p999_ms']:.3f} ms, DUT CPU {100 * r['dut_cpu_busy']:.0f}% busy, "
+                f"dnsperf {100 * r['gen_cpu_share']:.0f}% of a CPU"
                 + ("" if r["valid"] else f"; {r['wrong']} wrong rcodes, {r['checked']} of "
                    f"{r['completed']} answers checked, or a rate limit dropped queries"))
 

@@ -2,6 +2,7 @@
 """What the tenant-service benchmarks (dhcp, dns) share: the wire (the DUT's veth end in a
 namespace, the generator's in another), dnsmasq as the peer, and the alternating runner
 with its medians, pair ratios and summary (see README "Benchmarks")."""
+import resource
 import signal
 import statistics
 import subprocess
@@ -63,3 +64,14 @@ def versus_dnsmasq(args, scenario, run, line, metric, keep, summary):
               "pair_ratio_median": statistics.median(pairs), "valid": valid, "runs": runs}
     return finish(args, result, f"scenario={scenario} valid={int(valid)} "
                   + summary(med["tessd"], med["dnsmasq"], result["pair_ratio_median"]))
+
+
+def generator_run(cmd, timeout):
+    """Runs the generator to its end: (its stdout, the CPU seconds it used). Its CPU share
+    tells whether it, not the DUT, bounded the run (near 1: it did)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode not in (0,):
+        raise RuntimeError(f"{' '.join(cmd)}: rc {out.returncode}: {out.stderr}")
+    return out.stdout, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
