@@ -47,6 +47,7 @@
 
 #include <rte_common.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #define CONN_ORIG  0
 #define CONN_REPLY 1
@@ -286,15 +287,20 @@ static inline struct conn_entry *conn_slot_entry(const struct conn_table *t, uin
 }
 
 /*
- * Datapath: the live entry with tuple k, and the direction (CONN_ORIG or
- * CONN_REPLY) k has in it; NULL if none. The pointer is good until the
- * worker's next quiescent state.
+ * Datapath: starts loading both buckets of hash h (conn_hash). A large
+ * table misses the cache on nearly every lookup; a stage that hashes a
+ * whole burst first and prefetches makes those misses overlap.
  */
-static inline struct conn_entry *conn_lookup(const struct conn_table *t, const struct conn_tuple *k,
-					     int *dir)
+static inline void conn_prefetch(const struct conn_table *t, uint64_t h)
 {
-	uint64_t h = conn_hash(t, k);
+	rte_prefetch0(&t->slot[(size_t)conn_bucket(t, h, 0) * CONN_BUCKET]);
+	rte_prefetch0(&t->slot[(size_t)conn_bucket(t, h, 1) * CONN_BUCKET]);
+}
 
+/* Datapath: conn_lookup of a tuple whose conn_hash is h already. */
+static inline struct conn_entry *conn_lookup_h(const struct conn_table *t,
+					       const struct conn_tuple *k, uint64_t h, int *dir)
+{
 	for (int w = 0; w < 2; w++) {
 		const uint64_t *b = &t->slot[(size_t)conn_bucket(t, h, w) * CONN_BUCKET];
 
@@ -313,6 +319,17 @@ static inline struct conn_entry *conn_lookup(const struct conn_table *t, const s
 		}
 	}
 	return NULL;
+}
+
+/*
+ * Datapath: the live entry with tuple k, and the direction (CONN_ORIG or
+ * CONN_REPLY) k has in it; NULL if none. The pointer is good until the
+ * worker's next quiescent state.
+ */
+static inline struct conn_entry *conn_lookup(const struct conn_table *t, const struct conn_tuple *k,
+					     int *dir)
+{
+	return conn_lookup_h(t, k, conn_hash(t, k), dir);
 }
 
 /*

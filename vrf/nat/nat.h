@@ -240,6 +240,16 @@ static inline const struct nat_addr *nat_addr_find(const struct nat_part *p, uin
 	return NULL;
 }
 
+/* The public address (a static mapping's, else a pool's) addr is in vrf; NULL: none. */
+static inline const struct nat_addr *nat_public_addr(const struct nat_part *p, uint16_t vrf,
+						     rte_be32_t addr)
+{
+	const struct nat_addr *a =
+		nat_addr_find(p, vrf, rte_be_to_cpu_32(addr), NAT_ADDR_STATIC_OUT);
+
+	return a ? a : nat_addr_find(p, vrf, rte_be_to_cpu_32(addr), NAT_ADDR_POOL);
+}
+
 /* Owners in the table of an instance slot. */
 static inline uint16_t nat_owner_sessions(uint16_t slot)
 {

@@ -25,11 +25,19 @@
 
 DP_DROPS_REGISTER(nat_drops, "nat", NAT_DROPS)
 
+/* A packet's tuple and its conn_hash, taken before its burst's lookups (nat_prefetch). */
+struct nat_memo {
+	struct conn_tuple k;
+	uint64_t h;
+	bool valid;
+};
+
 struct nat_ctx {
 	struct dp_worker *w;
 	const struct nat_part *p;
 	struct nat_worker *nw;
 	uint64_t now;
+	const struct nat_memo *memo; /* the current packet's */
 };
 
 static void nat_drop(const struct nat_ctx *x, struct rte_mbuf *m, enum nat_drop why)
@@ -40,6 +48,17 @@ static void nat_drop(const struct nat_ctx *x, struct rte_mbuf *m, enum nat_drop 
 static struct nat_wcnt *cnt(const struct nat_ctx *x, const struct nat_inst *n)
 {
 	return &x->nw->cnt[n->slot];
+}
+
+/* conn_lookup, with the hash nat_prefetch took if k is still the packet's tuple. */
+static struct conn_entry *session_lookup(const struct nat_ctx *x, const struct conn_tuple *k,
+					 int *dir)
+{
+	const struct nat_memo *mm = x->memo;
+
+	if (mm && mm->valid && conn_tuple_eq(&mm->k, k))
+		return conn_lookup_h(nat_conn, k, mm->h, dir);
+	return conn_lookup(nat_conn, k, dir);
 }
 
 /* Whether inside VRF vrf routes dst into VRF out (a route of type vrf). */
@@ -425,17 +444,20 @@ static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct 
 	struct nat_inst *n;
 	int d, err;
 
-	e = conn_lookup(nat_conn, k, &d);
+	/*
+	 * A session's tuple in an outside VRF is always for a public address (pool or
+	 * static), so a packet for another needs no lookup: transit traffic and the
+	 * hairpin check of every translated packet would miss the cache for nothing.
+	 */
+	a = nat_public_addr(x->p, k->vrf, k->dst);
+	if (a == NULL)
+		return PASS;
+	e = session_lookup(x, k, &d);
 	if (e) {
 		translate(m, p, k, e, d, x->now);
 		dp_cnt_add(&x->nw->cnt[e->owner / 2].translated_in, 1); /* its slot */
 		return TRANSLATED;
 	}
-	a = nat_addr_find(x->p, k->vrf, rte_be_to_cpu_32(k->dst), NAT_ADDR_STATIC_OUT);
-	if (a == NULL)
-		a = nat_addr_find(x->p, k->vrf, rte_be_to_cpu_32(k->dst), NAT_ADDR_POOL);
-	if (a == NULL)
-		return PASS;
 	n = x->p->pi[a->pi].n;
 	if (a->kind == NAT_ADDR_STATIC_OUT) {
 		const struct nat_static *st = static_for(&x->p->pi[a->pi], k);
@@ -469,7 +491,7 @@ static enum verdict outbound(const struct nat_ctx *x, const struct nat_pinst *pi
 	struct conn_entry *e;
 	int d, err = 0;
 
-	e = conn_lookup(nat_conn, k, &d);
+	e = session_lookup(x, k, &d);
 	if (e == NULL) {
 		e = session_out(x, pi, k, p->tcp_flags, &err);
 		if (e == NULL && err == -EEXIST)
@@ -525,9 +547,7 @@ static enum verdict nat_one_(const struct nat_ctx *x, struct rte_mbuf *m, uint16
 			return (enum verdict)dv;
 	}
 	if (rc != NAT_PARSE_OK) {
-		if (n == NULL &&
-		    !nat_addr_find(x->p, vrf, rte_be_to_cpu_32(ip->dst_addr), NAT_ADDR_POOL) &&
-		    !nat_addr_find(x->p, vrf, rte_be_to_cpu_32(ip->dst_addr), NAT_ADDR_STATIC_OUT))
+		if (n == NULL && !nat_public_addr(x->p, vrf, ip->dst_addr))
 			return PASS; /* outside traffic not for us */
 		if (n) {
 			if (rc == NAT_PARSE_UNSUPPORTED)
@@ -579,6 +599,45 @@ static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_
 	return v;
 }
 
+/* The VRF a packet of the burst is in (an earlier stage may have chosen it). */
+static uint16_t burst_vrf(const struct l3_tables *t, const struct dp_burst *b, uint16_t i)
+{
+	uint16_t a = b->arg[i];
+
+	return a & L3_ARG_VRF ? l3_meta(b->pkts[i])->route_vrf : t->iface[a].vrf;
+}
+
+/*
+ * The burst's session lookups, started together: each packet that will look
+ * one up (a NAT instance's inside VRF, or a public address in an outside one)
+ * gets its tuple hashed and both buckets prefetched. With a million sessions
+ * nearly every lookup misses the cache; one after another they bounded the
+ * stage, overlapped they cost about one.
+ */
+static void nat_prefetch(const struct nat_part *p, const struct l3_tables *t,
+			 const struct dp_burst *b, struct nat_memo *memo)
+{
+	for (uint16_t i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = b->pkts[i];
+		struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		uint32_t l4len = m->data_len - RTE_ETHER_HDR_LEN - (ip->version_ihl & 0xf) * 4u;
+		uint16_t vrf = burst_vrf(t, b, i);
+		struct nat_memo *mm = &memo[i];
+		struct nat_pkt pk;
+
+		mm->valid = false;
+		if (!p->inst_of_vrf[vrf] &&
+		    (!p->outside[vrf] || !nat_public_addr(p, vrf, ip->dst_addr)))
+			continue;
+		if (nat_parse(ip, l4len, vrf, &mm->k, &pk) != NAT_PARSE_OK)
+			continue;
+		mm->h = conn_hash(nat_conn, &mm->k);
+		mm->valid = true;
+		conn_prefetch(nat_conn, mm->h);
+	}
+}
+
 static void nat_stage_fn(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)
 {
 	const struct l3_tables *t = l3_tables_of(s);
@@ -586,17 +645,20 @@ static void nat_stage_fn(struct dp_worker *w, const struct dp_snapshot *s, struc
 			     .p = dp_snap_part(s, &nat_module),
 			     .nw = dp_worker_mod(w, &nat_module),
 			     .now = b->now };
+	struct nat_memo memo[DP_BURST];
 	uint16_t k = 0;
 
 	if (x.p == NULL || x.p->n_inst == 0 || t == NULL) {
 		dp_stage_next(w, s, b);
 		return;
 	}
+	nat_prefetch(x.p, t, b, memo);
 	for (uint16_t i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = b->pkts[i];
 		uint16_t a = b->arg[i];
-		uint16_t vrf = a & L3_ARG_VRF ? l3_meta(m)->route_vrf : t->iface[a].vrf;
+		uint16_t vrf = burst_vrf(t, b, i);
 
+		x.memo = &memo[i];
 		switch (nat_one(&x, m, vrf)) {
 		case DROPPED:
 			continue;
