@@ -37,7 +37,7 @@ def tessd_nat(c, tmp, ns, d_in, d_out, sink_mac, args):
         "pools": [{"name": "bench", "prefix": "203.0.113.0/30"}],
         "instances": [{"name": "bench", "inside_vrf": "lan", "outside_vrf": "inet",
                        "pool": "bench", "max_sessions": args.flows + 1024}]}}
-    dut = tessd_dut(c, tmp, ns, d_in, d_out, args, config, cap * 100 // 2**20)
+    dut = tessd_dut(c, tmp, ns, d_in, d_out, args, config, cap * 100 // 2**20, io=args.tessd_io)
 
     def sessions():
         return dut.ctl("nat", "stats")["instances"][0]["sessions"]

@@ -3,7 +3,12 @@
 namespace), the generator (testpmd flowgen out of af_packet), the kernel and tessd as DUTs
 on those wires, the DUT's CPU quota and busy share, and the two-window runner: new
 connections per second from an empty table, then established-flow Mpps and Mpps per busy
-core (see README "Benchmarks")."""
+core (see README "Benchmarks").
+
+tessd takes the same frames through its own I/O (--tessd-io pmd, the default): the same
+flowgen into a vhost-user port, out of a net_null port. On the veths (--tessd-io af_packet)
+the kernel's packet sockets copy every frame in and out on the DUT's CPU and bound it well
+below what tessd itself costs, which is not what a poll-mode NIC driver does."""
 import json
 import os
 import statistics
@@ -106,12 +111,32 @@ def kernel_router(c, ns, d_in, d_out, sink_mac, args):
     return connections
 
 
-def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb):
-    """tessd in the namespace on the same veths (net_af_packet: ports `in` and `out`) with
-    config, table_mb of hugepages for its connections, in a cgroup if --dut-cpu-pct."""
+def vhost_generator(c, tmp, sock, args, tag):
+    """The same flowgen frames as generator(), into tessd's vhost-user port at sock."""
+    tp = Testpmd(c, [f"net_virtio_user0,path={sock},queues=1"],
+                 lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=256,
+                 args=["--forward-mode=flowgen", f"--flowgen-flows={args.flows}",
+                       "--port-topology=loop", f"--txpkts={args.size}", "--burst=32",
+                       "--txd=1024", "--rxd=1024", "--total-num-mbufs=16384"],
+                 log_path=os.path.join(tmp, f"gen-{tag}.log"))
+    tp.wait_link(0)
+    return tp
+
+
+def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb, io="af_packet"):
+    """tessd in the namespace with ports `in` and `out`: the veths through net_af_packet,
+    or (io "pmd") vhost-user in and net_null out (dut.vhost_sock is then set); config,
+    table_mb of hugepages for its connections, in a cgroup if --dut-cpu-pct."""
+    if io == "pmd":
+        sock = os.path.join(tmp, f"in-{tess.uid()}.sock")
+        ports = [{"name": "in", "devargs": f"net_vhost0,iface={sock},queues=1"},
+                 {"name": "out", "devargs": "net_null0,no-rx=1"}]
+    else:
+        sock = None
+        ports = [tess.af_packet_port("in", 0, d_in), tess.af_packet_port("out", 1, d_out)]
     dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], netns=ns,
-                     memory_mb=256 + table_mb, ports=[
-                         tess.af_packet_port("in", 0, d_in), tess.af_packet_port("out", 1, d_out)])
+                     memory_mb=256 + table_mb, ports=ports)
+    dut.vhost_sock = sock
     dut.config.update(config)
     cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
     dut.start(timeout=120)
@@ -130,9 +155,23 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
     try:
         ns, g_in, g_out, d_in, d_out, sink_mac = wires(c)
         sessions, dut, info = dut_fn(c, tmp, ns, d_in, d_out, sink_mac, args)
-        gen = generator(c, tmp, g_in, args, f"{tag}{rep}")
-        delivered = f"/sys/class/net/{g_out}/statistics/rx_packets"
-        offered = f"/sys/class/net/{g_in}/statistics/tx_packets"
+        if dut and dut.vhost_sock:
+            gen = vhost_generator(c, tmp, dut.vhost_sock, args, f"{tag}{rep}")
+
+            def delivered():
+                return next(p for p in dut.ctl("stats")["ports"] if p["name"] == "out")[
+                    "tx_packets"]
+
+            def offered():
+                return gen.port_stats(0)["tx_packets"]
+        else:
+            gen = generator(c, tmp, g_in, args, f"{tag}{rep}")
+
+            def delivered():
+                return int(read(f"/sys/class/net/{g_out}/statistics/rx_packets"))
+
+            def offered():
+                return int(read(f"/sys/class/net/{g_in}/statistics/tx_packets"))
         s0, t0 = sessions(), time.monotonic()
         gen.cmd("start")
         time.sleep(args.seconds)
@@ -147,14 +186,16 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
         valid = s1 < args.flows and sessions() >= args.flows
         if dut:
             dut.tessctl("stats", "--reset")
-        b0, p0, o0, t0 = (cpu_busy(DUT_CPU), int(read(delivered)), int(read(offered)),
-                          time.monotonic())
+        b0, p0, o0, t0 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
         time.sleep(args.seconds)
-        b1, p1, o1, t1 = (cpu_busy(DUT_CPU), int(read(delivered)), int(read(offered)),
-                          time.monotonic())
+        b1, p1, o1, t1 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
         gen.cmd("stop")
         mpps = (p1 - p0) / (t1 - t0) / 1e6
+        # The CPU's busy share; a polling tessd keeps its CPU busy whatever it forwards, so
+        # its own share of cycles spent on packets (its worker's busy_pct) stands for it.
         busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+        if dut:
+            busy = dut.ctl("stats")["workers"][0]["busy_pct"] / 100
         r = {"mpps": mpps, "new_per_sec": new_rate, "sessions": sessions(), "dut_cpu_busy": busy,
              "mpps_per_core": mpps / busy if busy else 0.0, "valid": valid,
              "offered_mpps": (o1 - o0) / (t1 - t0) / 1e6, **info}
