@@ -148,9 +148,9 @@ def test_port_blocks_then_rotation(cleanup, tmp_path):
     for m in freed:
         assert m.group(2) == "F" and m.group(5, 6, 7, 8) == alloc[m.group(3)].group(5, 6, 7, 8)
 
-    # Sessions now, rotated at 1 KiB: about 11 lines a file.
+    # Sessions now, rotated at 1 KiB (about 11 lines a file), in new rings of another size.
     r = t.call("nat.log.set", {"path": path, "max_file_mb": 0.001, "keep_files": 2,
-                               "flush_ms": 20})
+                               "flush_ms": 20, "ring_size": 1000})
     assert "result" in r, r
     n = 60
     t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "42000", str(n))
