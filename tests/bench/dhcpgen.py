@@ -58,7 +58,7 @@ def main():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
     s.bind((iface, 0))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-    s.setblocking(False)
+    # Sends block (a full transmit queue waits, it does not fail); receives do not.
     pending = {}  # xid -> (mac, sent at)
     addrs, st = set(), {"completed": 0, "naks": 0, "timeouts": 0, "sent": 0, "duplicates": 0,
                         "offers": 0}
@@ -91,7 +91,7 @@ def main():
             continue
         while True:
             try:
-                b = s.recv(2048)
+                b = s.recv(2048, socket.MSG_DONTWAIT)
             except BlockingIOError:
                 break
             # IPv4/UDP to port 68 carrying a BOOTREPLY with the cookie.
