@@ -134,7 +134,8 @@ struct l3_meta {
 	uint8_t reason;     /* punt: enum l3_punt */
 	uint8_t svc;        /* punt SERVICE: which (l3_svc.idx); HOOK: (l3_hook.idx) */
 	uint32_t mtu;       /* punt FRAG_NEEDED: the next-hop MTU */
-	uint16_t route_vrf; /* arc "ip4" with L3_ARG_VRF: the VRF ip4-route looks it up in */
+	uint16_t route_vrf; /* arc "ip4" with L3_ARG_VRF: the VRF ip4-route looks it up in;
+			     * punted or held: the one it was looked up in (error hooks) */
 };
 
 /*

@@ -6,7 +6,9 @@
  * (the next hop resolved, the TTL decremented), and keeps or consumes each;
  * and a module may punt packets to its own handler on the control thread
  * (in the VRF's punt budget), where it may answer with packets the router
- * sends at the VRF's ICMP error rate. The router names no hook.
+ * sends at the VRF's ICMP error rate; and a module that rewrites packets
+ * before they are routed (NAT) sees the ICMP errors the router builds about
+ * them, to translate them back for their sender. The router names no hook.
  */
 #ifndef TESS_L3_HOOK_H
 #define TESS_L3_HOOK_H
@@ -32,6 +34,13 @@ struct l3_egress_burst {
 	bool keep[DP_BURST]; /* the hook clears it for each packet it consumed */
 };
 
+/* What an error hook did with an ICMP error the router built (l3_hook.icmp_error). */
+enum l3_err_verdict {
+	L3_ERR_PASS,      /* not its concern: the error goes as built */
+	L3_ERR_REWRITTEN, /* rewritten (another destination): sent in the VRF the hook says */
+	L3_ERR_DROPPED,   /* freed and counted by the hook: nobody to send it to */
+};
+
 struct l3_hook {
 	const char *name;
 	/*
@@ -46,6 +55,16 @@ struct l3_hook {
 	void (*egress)(struct dp_worker *w, const struct dp_snapshot *s, struct l3_egress_burst *b);
 	/* Control thread: a packet it punted (l3_hook_punt) from interface iface (consumed). */
 	void (*punted)(struct rte_mbuf *m, uint16_t iface, uint16_t vrf);
+	/*
+	 * Control thread: an ICMP error e (IPv4 in an Ethernet frame, one
+	 * segment) the router built about a packet it could not forward, which
+	 * it had looked up in VRF *vrf (the VRF a stage before ip4-route chose
+	 * when one rewrote the packet: e quotes it as rewritten). The hook may
+	 * rewrite e for the packet's real sender, its outer source excepted
+	 * (the router's address on the sender's side), and set *vrf to the VRF
+	 * to send it in. NULL: none.
+	 */
+	enum l3_err_verdict (*icmp_error)(struct rte_mbuf *e, uint16_t *vrf);
 	uint8_t idx; /* set at registration */
 };
 

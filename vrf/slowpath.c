@@ -107,6 +107,7 @@ int rt_originate(struct rte_mbuf *m, uint16_t vrf)
 
 	l3_meta(m)->iface = 0;
 	l3_meta(m)->vrf = vrf;
+	l3_meta(m)->route_vrf = vrf; /* an error about it (ARP failed) is the router's own */
 	g = route_to(vrf, dst, &why);
 	if (g == NULL || t == NULL ||
 	    !t->iface[(p = pick(g, ip, m->data_len - RTE_ETHER_HDR_LEN))->iface].on) {
@@ -129,14 +130,52 @@ uint32_t rt_route_src(uint16_t vrf, uint32_t dst, uint16_t *out_vrf)
 	return rt_src_addr(g->path[0].iface, dst);
 }
 
+/*
+ * The error hooks (l3_hook.h) on error e about a packet that came in on iif
+ * and was looked up in rvrf: the VRF to send e in (vrf, the one of iif,
+ * unless a hook rewrote it), or -1 when a hook consumed it.
+ */
+static int error_hooks(struct rte_mbuf *e, uint16_t iif, uint16_t vrf, uint16_t rvrf)
+{
+	struct rte_ipv4_hdr *ip = ip4_hdr(e);
+	rte_be32_t dst = ip->dst_addr;
+	bool rewritten = false;
+	uint32_t src;
+
+	for (unsigned k = 0; k < l3_n_hooks; k++) {
+		if (l3_hooks[k]->icmp_error == NULL)
+			continue;
+		switch (l3_hooks[k]->icmp_error(e, &rvrf)) {
+		case L3_ERR_DROPPED:
+			return -1;
+		case L3_ERR_REWRITTEN:
+			rewritten = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (!rewritten)
+		return vrf;
+	/* To its real sender, behind iif too: from our address on that sender's subnet. */
+	src = rt_src_addr(iif, rte_be_to_cpu_32(ip->dst_addr));
+	if (ip->dst_addr != dst && src) {
+		ip->src_addr = rte_cpu_to_be_32(src);
+		ip4_set_cksum(ip);
+	}
+	return rvrf;
+}
+
 void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type, uint8_t code,
 		   uint32_t extra)
 {
+	uint16_t rvrf = l3_meta(m)->route_vrf; /* where it was looked up (punted or held) */
 	struct rt_vrf *v = &rt_vrfs[vrf];
 	uint32_t dst = rte_be_to_cpu_32(ip4_hdr(m)->dst_addr);
 	uint32_t src = rt_src_addr(iif, rte_be_to_cpu_32(ip4_hdr(m)->src_addr));
 	uint32_t bv = fib_get(&l3_fib, vrf, dst, 32);
 	struct rte_mbuf *e;
+	int out;
 
 	/* Never about errors, fragments after the first, broadcasts; at the VRF's rate. */
 	if (!ip4_may_icmp_error(m) || src == 0 ||
@@ -151,9 +190,12 @@ void rt_icmp_error(struct rte_mbuf *m, uint16_t iif, uint16_t vrf, uint8_t type,
 		rt_count_drop(iif, vrf, DP_DROP_NO_MBUF);
 		return;
 	}
+	out = error_hooks(e, iif, vrf, rvrf);
+	if (out < 0)
+		return;
 	rt_ifs[iif].ctl.icmp_sent++;
 	v->ctl.icmp_sent++;
-	rt_originate(e, vrf);
+	rt_originate(e, (uint16_t)out);
 }
 
 /* An echo request to one of our addresses: the reply, made in place. */
