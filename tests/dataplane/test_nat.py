@@ -77,7 +77,8 @@ def nat_instance(t, **kw):
 
 
 class NatTopo:
-    def __init__(self, cleanup, tmp_path, instances=None, pools=None, nat_kw=None, ifprefix="n"):
+    def __init__(self, cleanup, tmp_path, instances=None, pools=None, nat_kw=None, ifprefix="n",
+                 mtu=None):
         u = tess.uid()
         self.cleanup, self.tmp = cleanup, str(tmp_path)
         # ifprefix: the taps' names start with it (each test file its own).
@@ -94,6 +95,9 @@ class NatTopo:
             "routes": [{"vrf": t, "prefix": "0.0.0.0/0", "type": "vrf", "target_vrf": "inet"}
                        for t in TENANTS],
         }
+        for i in self.pe.config["router"]["interfaces"]:
+            if i["name"] in (mtu or {}):  # {"inet-up": 1280}: smaller links
+                i["mtu"] = mtu[i["name"]]
         self.pe.config["nat"] = dict({
             "pools": pools if pools is not None else [
                 {"name": f"pool-{t}", "prefix": POOL[t]} for t in TENANTS],

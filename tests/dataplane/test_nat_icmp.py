@@ -35,6 +35,8 @@ def show(p):
     o.update(isrc=".".join(map(str, q[12:16])), idst=".".join(map(str, q[16:20])),
              iproto=q[9], iip_ok=fold(q[:qh]) == 0xffff,
              isport=struct.unpack("!H", ql4[0:2])[0], idport=struct.unpack("!H", ql4[2:4])[0])
+    if q[9] == 1:
+        o["iid"] = struct.unpack("!H", ql4[4:6])[0]  # a quoted echo's id
     whole = struct.unpack("!H", q[2:4])[0] == len(q)
     if whole and q[9] in (6, 17):
         o["il4_ok"] = l4ok(q, ql4) or (q[9] == 17 and ql4[6:8] == b"\0\0")

@@ -115,6 +115,7 @@ static void test_rewrite_matches_recomputation(void **state)
 		uint8_t proto = protos[round % 3];
 		uint16_t dl4 = proto == IPPROTO_TCP ? 40 : 24;
 		bool keep_src = round / 3 % 2, udp_csum = round / 6 % 4 != 0;
+		bool own = round / 24 % 2; /* the router's own error: its source stays */
 		struct conn_tuple q = { 0 }, k, to;
 		struct nat_icmp_err e = { 0 };
 		uint32_t src, l4len;
@@ -127,10 +128,10 @@ static void test_rewrite_matches_recomputation(void **state)
 		assert_int_equal(q.vrf, 5);
 		k = conn_tuple_reverse(&q);
 		to = random_to(&k, keep_src);
-		nat_icmp_rewrite(&e, &k, &to);
+		nat_icmp_rewrite(&e, &k, &to, own);
 		check_headers(&p, l4len);
 		assert_int_equal(p.ip.dst_addr, to.dst);
-		assert_int_equal(p.ip.src_addr, keep_src ? src : to.src);
+		assert_int_equal(p.ip.src_addr, keep_src || own ? src : to.src);
 		assert_int_equal(p.in.src_addr, to.dst);
 		assert_int_equal(p.in.dst_addr, to.src);
 		if (proto == IPPROTO_ICMP) {
@@ -174,7 +175,7 @@ static void test_truncated_tcp_quote(void **state)
 		assert_int_equal(e.il4len, 8);
 		k = conn_tuple_reverse(&q);
 		to = random_to(&k, round & 1);
-		nat_icmp_rewrite(&e, &k, &to);
+		nat_icmp_rewrite(&e, &k, &to, false);
 		check_headers(&p, l4len);
 		assert_memory_equal(rest, p.l4 + 8,
 				    sizeof(rest)); /* nothing written past the quote */

@@ -121,24 +121,26 @@ struct nat_static {
 };
 
 /* Counters of an instance, per worker. */
-#define NAT_COUNTERS(X)    \
-	X(created)         \
-	X(translated_out)  \
-	X(translated_in)   \
-	X(hairpinned)      \
-	X(port_exhausted)  \
-	X(limit)           \
-	X(table_full)      \
-	X(unknown_inbound) \
-	X(unsupported)     \
-	X(icmp_translated) \
-	X(icmp_bad)        \
-	X(icmp_no_session) \
-	X(clash)           \
-	X(frag_translated) \
-	X(frag_unknown)    \
-	X(frag_limit)      \
-	X(log_lost)
+#define NAT_COUNTERS(X)           \
+	X(created)                \
+	X(translated_out)         \
+	X(translated_in)          \
+	X(hairpinned)             \
+	X(port_exhausted)         \
+	X(limit)                  \
+	X(table_full)             \
+	X(unknown_inbound)        \
+	X(unsupported)            \
+	X(icmp_translated)        \
+	X(icmp_bad)               \
+	X(icmp_no_session)        \
+	X(clash)                  \
+	X(frag_translated)        \
+	X(frag_unknown)           \
+	X(frag_limit)             \
+	X(log_lost)               \
+	X(router_icmp_translated) \
+	X(router_icmp_dropped)
 struct nat_wcnt {
 #define NAT_CNT_FIELD(n) uint64_t n;
 	NAT_COUNTERS(NAT_CNT_FIELD)
@@ -205,7 +207,8 @@ extern struct dp_drop_set nat_drops;
 	X(NAT_DROP_ICMP_BAD, "nat_icmp_bad")               \
 	X(NAT_DROP_ICMP_NO_SESSION, "nat_icmp_no_session") \
 	X(NAT_DROP_CLASH, "nat_clash")                     \
-	X(NAT_DROP_FRAG_UNKNOWN, "nat_frag_unknown")
+	X(NAT_DROP_FRAG_UNKNOWN, "nat_frag_unknown")       \
+	X(NAT_DROP_ROUTER_ICMP, "nat_router_icmp_untranslatable")
 
 /* Numbered after the core's reasons (drop.h). */
 enum nat_drop {
@@ -220,6 +223,8 @@ enum nat_drop {
 struct nat_worker {
 	struct nat_wcnt cnt[NAT_MAX_SLOTS];
 };
+/* The control thread's (the router's own ICMP errors it translates: nat_router_err.c). */
+extern struct nat_worker *nat_ctl_cnt;
 
 static inline const struct nat_addr *nat_addr_find(const struct nat_part *p, uint16_t vrf,
 						   uint32_t addr, uint8_t kind)

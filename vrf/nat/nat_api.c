@@ -19,8 +19,11 @@
 void nat_inst_sum(const struct nat_inst *n, struct nat_wcnt *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (unsigned w = 0; w < dp_worker_count(); w++) {
-		const struct nat_worker *nw = dp_worker_mod(dp_worker_get(w), &nat_module);
+	for (unsigned w = 0; w <= dp_worker_count(); w++) {
+		/* The workers', then the control thread's. */
+		const struct nat_worker *nw = w < dp_worker_count()
+						      ? dp_worker_mod(dp_worker_get(w), &nat_module)
+						      : nat_ctl_cnt;
 
 		if (nw == NULL)
 			continue;

@@ -453,7 +453,8 @@ static int nat_init(const struct tessd_cfg *cfg)
 	};
 
 	nat_conn = conn_create(&p);
-	if (nat_conn == NULL) {
+	nat_ctl_cnt = rte_zmalloc("nat_ctl", sizeof(*nat_ctl_cnt), 64);
+	if (nat_conn == NULL || nat_ctl_cnt == NULL) {
 		DP_LOG(ERR, "nat: no memory for %u sessions", cfg->nat.session_capacity);
 		return -ENOMEM;
 	}
@@ -462,6 +463,8 @@ static int nat_init(const struct tessd_cfg *cfg)
 
 static void nat_fini(void)
 {
+	rte_free(nat_ctl_cnt);
+	nat_ctl_cnt = NULL;
 	if (nat_conn == NULL)
 		return;
 	nat_log_fini();

@@ -61,18 +61,6 @@ static struct conn_entry *session_lookup(const struct nat_ctx *x, const struct c
 	return conn_lookup(nat_conn, k, dir);
 }
 
-/* Whether inside VRF vrf routes dst into VRF out (a route of type vrf). */
-static bool routes_out(uint16_t vrf, uint32_t dst, uint16_t out)
-{
-	uint32_t v = fib_lookup(&l3_fib, vrf, rte_be_to_cpu_32(dst));
-	const struct nh_group *g;
-
-	if (v == FIB_NO_ROUTE)
-		return false;
-	g = nh_group(&l3_nh, v);
-	return g->type == NH_VRF && g->target_vrf == out;
-}
-
 static bool is_local(uint16_t vrf, uint32_t dst)
 {
 	uint32_t v = fib_lookup(&l3_fib, vrf, rte_be_to_cpu_32(dst));
@@ -525,23 +513,21 @@ static enum verdict nat_one_(const struct nat_ctx *x, struct rte_mbuf *m, uint16
 	uint32_t l4len = m->data_len - RTE_ETHER_HDR_LEN - hlen;
 	uint16_t i1 = x->p->inst_of_vrf[vrf];
 	const struct nat_pinst *pi = i1 ? &x->p->pi[i1 - 1] : NULL;
-	struct nat_inst *n = pi ? pi->n : NULL;
+	struct nat_inst *n;
 	struct conn_tuple k;
 	struct nat_pkt p;
 	enum nat_parse_rc rc;
 	enum verdict v = PASS;
 
-	if (n == NULL && !x->p->outside[vrf])
-		return PASS;
-	if (n && !routes_out(vrf, ip->dst_addr, n->out_vrf))
-		return PASS; /* stays inside (or goes elsewhere): not ours */
+	if (!nat_concerns(x->p, vrf, ip->dst_addr, &n))
+		return PASS; /* an inside VRF's that stays inside (or goes elsewhere): not ours */
 	if (n && ip->time_to_live <= 1)
 		return PASS; /* expires here: ip4-route's time exceeded goes back as it came */
 	rc = nat_parse(ip, l4len, vrf, &k, &p);
 	*k0 = k;
 	if (rc == NAT_PARSE_UNSUPPORTED && k.proto == IPPROTO_ICMP) {
 		struct nat_dp d = { .w = x->w, .p = x->p, .nw = x->nw, .now = x->now };
-		enum nat_dp_verdict dv = nat_icmp_error(&d, m, ip, l4len, vrf, n);
+		enum nat_dp_verdict dv = nat_icmp_errors(&d, m, ip, l4len, vrf, n);
 
 		if (dv != NAT_DP_NOT_MINE)
 			return (enum verdict)dv;
@@ -585,11 +571,9 @@ static enum verdict nat_one(const struct nat_ctx *x, struct rte_mbuf *m, uint16_
 		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))))
 		return nat_one_(x, m, vrf, &k0);
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)) {
-		uint16_t i1 = x->p->inst_of_vrf[vrf];
-		struct nat_inst *n = i1 ? x->p->pi[i1 - 1].n : NULL;
+		struct nat_inst *n;
 
-		if (n ? !routes_out(vrf, ip->dst_addr, n->out_vrf) || ip->time_to_live <= 1
-		      : !x->p->outside[vrf])
+		if (!nat_concerns(x->p, vrf, ip->dst_addr, &n) || (n && ip->time_to_live <= 1))
 			return PASS;
 		return (enum verdict)nat_frag_rest(&d, m, ip, vrf, n);
 	}

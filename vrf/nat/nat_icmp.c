@@ -28,6 +28,14 @@ static bool nat_address(const struct nat_part *p, uint16_t vrf, uint32_t dst)
 static enum nat_dp_verdict drop(const struct nat_dp *x, struct rte_mbuf *m, struct nat_inst *n,
 				enum nat_drop why)
 {
+	if (x->own) {
+		/* The router's own (control thread): one counter and reason for any cause. */
+		if (n)
+			dp_cnt_add(&x->nw->cnt[n->slot].router_icmp_dropped, 1);
+		dp_ctl_drop(dp_drop_id(&nat_drops, NAT_DROP_ROUTER_ICMP));
+		rte_pktmbuf_free(m);
+		return NAT_DP_DROPPED;
+	}
 	if (n)
 		dp_cnt_add(why == NAT_DROP_ICMP_BAD ? &x->nw->cnt[n->slot].icmp_bad
 						    : &x->nw->cnt[n->slot].icmp_no_session,
@@ -76,8 +84,24 @@ enum nat_dp_verdict nat_icmp_error(const struct nat_dp *x, struct rte_mbuf *m,
 		return drop(x, m, n, NAT_DROP_ICMP_NO_SESSION);
 	n = nat_slots[s->owner / 2];
 	to = conn_tuple_reverse(&s->key[1 - d]);
-	nat_icmp_rewrite(&e, &k, &to);
+	nat_icmp_rewrite(&e, &k, &to, x->own);
 	l3_meta(m)->route_vrf = to.vrf;
-	dp_cnt_add(&x->nw->cnt[n->slot].icmp_translated, 1);
+	dp_cnt_add(x->own ? &x->nw->cnt[n->slot].router_icmp_translated
+			  : &x->nw->cnt[n->slot].icmp_translated,
+		   1);
 	return NAT_DP_TRANSLATED;
+}
+
+enum nat_dp_verdict nat_icmp_errors(const struct nat_dp *x, struct rte_mbuf *m,
+				    struct rte_ipv4_hdr *ip, uint32_t l4len, uint16_t vrf,
+				    struct nat_inst *n)
+{
+	enum nat_dp_verdict v = nat_icmp_error(x, m, ip, l4len, vrf, n);
+	uint16_t to = l3_meta(m)->route_vrf;
+
+	if (v != NAT_DP_TRANSLATED || n == NULL || !x->p->outside[to])
+		return v;
+	/* Now to a pool or static address of the outside VRF: a hairpin's sender's, or passed. */
+	v = nat_icmp_error(x, m, ip, l4len, to, NULL);
+	return v == NAT_DP_DROPPED ? v : NAT_DP_TRANSLATED;
 }

@@ -168,10 +168,11 @@ static inline void nat_icmp_inner_l4(struct nat_icmp_err *e, const struct conn_t
  * Rewrites parsed error e whose quoted tuple reversed (k) a session
  * translates to tuple to: the quoted packet becomes reverse(to), the outer
  * destination to.dst, and the outer source to.src when the session
- * translates the source side (k.src != to.src).
+ * translates the source side (k.src != to.src) unless keep_src (the
+ * router's own error: from its address on the sender's side already).
  */
 static inline void nat_icmp_rewrite(struct nat_icmp_err *e, const struct conn_tuple *k,
-				    const struct conn_tuple *to)
+				    const struct conn_tuple *to, bool keep_src)
 {
 	struct conn_tuple q = conn_tuple_reverse(to);
 	struct rte_ipv4_hdr *ip = e->ip, *in = e->inner;
@@ -187,7 +188,7 @@ static inline void nat_icmp_rewrite(struct nat_icmp_err *e, const struct conn_tu
 	e->icmp->icmp_cksum = ck;
 	ic = nat_csum_32(ip->hdr_checksum, ip->dst_addr, to->dst);
 	ip->dst_addr = to->dst;
-	if (k->src != to->src) {
+	if (k->src != to->src && !keep_src) {
 		ic = nat_csum_32(ic, ip->src_addr, to->src);
 		ip->src_addr = to->src;
 	}
