@@ -317,7 +317,7 @@ static void validate_log_path(const char *path, struct cfg_errs *errs)
 		cfg_err_add(errs, EINVAL, at, "%s does not name a file", path);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%.*s", (int)(base - path ? base - path : 1), path);
+	snprintf(dir, sizeof(dir), "%.*s", base > path ? (int)(base - path) : 1, path);
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		cfg_err_add(errs, ENOENT, at, "directory %s does not exist", dir);
 		return;
