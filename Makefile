@@ -122,6 +122,7 @@ bench: bench-deps build
 	tests/bench/run policer
 	tests/bench/run dhcp
 	tests/bench/run dns
+	tests/bench/run firewall
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ)

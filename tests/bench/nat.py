@@ -1,13 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """nat: tessd NAT44 against nftables masquerade in a namespace, on the same frames
 (see README "Benchmarks")."""
-import json
 import os
-import statistics
 import tempfile
 
-from stateful import (IN_ADDR, IN_MAC, NEXTHOP, OUT_ADDR, alternate, kernel_router, medians,
-                      pair_ratios, tessd_dut)
+from stateful import (IN_ADDR, IN_MAC, NEXTHOP, OUT_ADDR, alternate, finish, kernel_router,
+                      summary, tessd_dut)
 
 
 def kernel_nat(c, tmp, ns, d_in, d_out, sink_mac, args):
@@ -47,25 +45,15 @@ def tessd_nat(c, tmp, ns, d_in, d_out, sink_mac, args):
 def nat(args):
     """tessd NAT44 against nftables masquerade on the same frames, alternating."""
     tmp = tempfile.mkdtemp(prefix="tess-bench-nat-")
+    args.flows = args.flows or 1000000
     runs = alternate((("tessd", tessd_nat), ("kernel", kernel_nat)), args, tmp, "session")
-    med = medians(runs, ("mpps", "mpps_per_core", "new_per_sec"))
-    pairs = pair_ratios(runs, "mpps_per_core")
-    new_pairs = pair_ratios(runs, "new_per_sec")
-    print(f"  per-core pair ratios {' '.join(f'{p:.2f}' for p in pairs)}; new-session pair "
-          f"ratios {' '.join(f'{p:.2f}' for p in new_pairs)}")
-    result = {"scenario": "nat", "size": args.size, "flows": args.flows, "reps": args.reps,
-              "seconds": args.seconds, "dut_cpu_pct": args.dut_cpu_pct, "medians": med,
-              "pair_ratio_per_core_median": statistics.median(pairs),
-              "pair_ratio_new_median": statistics.median(new_pairs), "runs": runs,
-              "valid": all(r["valid"] for v in runs.values() for r in v)}
-    valid = result["valid"]
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    result = {"scenario": "nat", **summary(runs, args, "session")}
+    med = result["medians"]
     t, k = med["tessd"], med["kernel"]
-    print(f"scenario=nat flows={args.flows} valid={int(valid)} tessd_mpps={t['mpps']:.3f} "
-          f"kernel_mpps={k['mpps']:.3f} tessd_mpps_per_core={t['mpps_per_core']:.3f} "
-          f"kernel_mpps_per_core={k['mpps_per_core']:.3f} "
-          f"ratio_per_core={result['pair_ratio_per_core_median']:.2f} "
-          f"tessd_new_per_sec={t['new_per_sec']:.0f} kernel_new_per_sec={k['new_per_sec']:.0f}")
-    return 0 if valid else 1
+    return finish(args, result, f"scenario=nat flows={args.flows} valid={int(result['valid'])} "
+                  f"tessd_mpps={t['mpps']:.3f} kernel_mpps={k['mpps']:.3f} "
+                  f"tessd_mpps_per_core={t['mpps_per_core']:.3f} "
+                  f"kernel_mpps_per_core={k['mpps_per_core']:.3f} "
+                  f"ratio_per_core={result['pair_ratio_per_core_median']:.2f} "
+                  f"tessd_new_per_sec={t['new_per_sec']:.0f} "
+                  f"kernel_new_per_sec={k['new_per_sec']:.0f}")

@@ -74,12 +74,12 @@ def wires(c):
     return ns, g_in, g_out, d_in, d_out, read(f"/sys/class/net/{g_out}/address")
 
 
-def generator(c, tmp, g_in, args, tag):
-    """testpmd flowgen out of the inside veth only: UDP from 10.254.0.0:1000 to --flows
-    destinations from 10.253.0.0 on (a connection each)."""
+def generator(c, tmp, g_in, args, tag, flows=None):
+    """testpmd flowgen out of the inside veth only: UDP from 10.254.0.0:1000 to flows
+    (--flows) destinations from 10.253.0.0 on (a connection each), port 1001."""
     tp = Testpmd(c, [tess.af_packet_port("g", 0, g_in)["devargs"]],
                  lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=256,
-                 args=["--forward-mode=flowgen", f"--flowgen-flows={args.flows}",
+                 args=["--forward-mode=flowgen", f"--flowgen-flows={flows or args.flows}",
                        "--port-topology=loop", f"--txpkts={args.size}", "--burst=32",
                        "--total-num-mbufs=16384"],
                  log_path=os.path.join(tmp, f"gen-{tag}.log"))
@@ -87,9 +87,10 @@ def generator(c, tmp, g_in, args, tag):
     return tp
 
 
-def kernel_router(c, ns, d_in, d_out, sink_mac, args):
+def kernel_router(c, ns, d_in, d_out, sink_mac, args, entries=None):
     """The Linux kernel forwarding in the namespace from d_in out of d_out toward the sink,
-    with a conntrack table and hash as large as tessd's; returns conntrack's count."""
+    with a conntrack table and hash as large as tessd's (entries, else 2 x --flows);
+    returns conntrack's count."""
     ns.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
     for k in ("all", "default", d_in, d_out):
         ns.run("sysctl", "-qw", f"net.ipv4.conf.{k}.rp_filter=0")
@@ -104,7 +105,7 @@ def kernel_router(c, ns, d_in, d_out, sink_mac, args):
                  "/sys/module/nf_conntrack/parameters/hashsize"):
         was = read(path)
         c.add(write, path, was)
-        write(path, str(max(int(was), 2 * args.flows)))
+        write(path, str(max(int(was), entries or 2 * args.flows)))
 
     def connections():
         return int(ns.run("cat", "/proc/sys/net/netfilter/nf_conntrack_count").stdout)
@@ -145,6 +146,48 @@ def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb, io="af_packet"):
     return dut
 
 
+def new_window(gen, connections, seconds):
+    """Starts the generator into an empty table: (new connections per second over the
+    window, connections at its end)."""
+    s0, t0 = connections(), time.monotonic()
+    gen.cmd("start")
+    time.sleep(seconds)
+    s1, t1 = connections(), time.monotonic()
+    return (s1 - s0) / (t1 - t0), s1
+
+
+def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: None):
+    """Mpps delivered over the window with the generator running, and the DUT's busy share;
+    stops the generator. on_start() is called as the window starts (tessd's counters reset)."""
+    if dut:
+        dut.tessctl("stats", "--reset")
+    on_start()
+    b0, p0, o0, t0 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
+    time.sleep(seconds)
+    b1, p1, o1, t1 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
+    gen.cmd("stop")
+    mpps = (p1 - p0) / (t1 - t0) / 1e6
+    # The CPU's busy share; a polling tessd keeps its CPU busy whatever it forwards, so
+    # its own share of cycles spent on packets (its worker's busy_pct) stands for it.
+    busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+    if dut:
+        busy = dut.ctl("stats")["workers"][0]["busy_pct"] / 100
+    r = {"mpps": mpps, "dut_cpu_busy": busy, "mpps_per_core": mpps / busy if busy else 0.0,
+         "offered_mpps": (o1 - o0) / (t1 - t0) / 1e6}
+    if dut:
+        st = dut.ctl("stats")
+        r["drops"] = {k: n for v in st["vrfs"] for k, n in v["drops"].items() if n}
+        r["cycles_per_pkt"] = st["workers"][0]["cycles_per_packet"]
+        r["rx_missed"] = sum(p.get("rx_missed", 0) for p in st["ports"])
+    return r
+
+
+def veth_counters(g_in, g_out):
+    """(delivered, offered): the sink veth's received packets, the generator's sent."""
+    return (lambda: int(read(f"/sys/class/net/{g_out}/statistics/rx_packets")),
+            lambda: int(read(f"/sys/class/net/{g_in}/statistics/tx_packets")))
+
+
 def run_two_windows(dut_fn, args, tmp, rep, tag):
     """One run: new connections per second from an empty table (--flows exceeds what the
     window can create, so every packet is a new flow), then, once every flow has its
@@ -166,17 +209,8 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
                 return gen.port_stats(0)["tx_packets"]
         else:
             gen = generator(c, tmp, g_in, args, f"{tag}{rep}")
-
-            def delivered():
-                return int(read(f"/sys/class/net/{g_out}/statistics/rx_packets"))
-
-            def offered():
-                return int(read(f"/sys/class/net/{g_in}/statistics/tx_packets"))
-        s0, t0 = sessions(), time.monotonic()
-        gen.cmd("start")
-        time.sleep(args.seconds)
-        s1, t1 = sessions(), time.monotonic()
-        new_rate = (s1 - s0) / (t1 - t0)
+            delivered, offered = veth_counters(g_in, g_out)
+        new_rate, s1 = new_window(gen, sessions, args.seconds)
         deadline = time.monotonic() + 120
         while sessions() < args.flows and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -184,38 +218,19 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
         # Whether the numbers mean what they say: the first window made new connections
         # only, and the second saw every flow established.
         valid = s1 < args.flows and sessions() >= args.flows
-        if dut:
-            dut.tessctl("stats", "--reset")
-        b0, p0, o0, t0 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
-        time.sleep(args.seconds)
-        b1, p1, o1, t1 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
-        gen.cmd("stop")
-        mpps = (p1 - p0) / (t1 - t0) / 1e6
-        # The CPU's busy share; a polling tessd keeps its CPU busy whatever it forwards, so
-        # its own share of cycles spent on packets (its worker's busy_pct) stands for it.
-        busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
-        if dut:
-            busy = dut.ctl("stats")["workers"][0]["busy_pct"] / 100
-        r = {"mpps": mpps, "new_per_sec": new_rate, "sessions": sessions(), "dut_cpu_busy": busy,
-             "mpps_per_core": mpps / busy if busy else 0.0, "valid": valid,
-             "offered_mpps": (o1 - o0) / (t1 - t0) / 1e6, **info}
-        if dut:
-            st = dut.ctl("stats")
-            r["drops"] = {k: n for v in st["vrfs"] for k, n in v["drops"].items() if n}
-            r["cycles_per_pkt"] = st["workers"][0]["cycles_per_packet"]
-            r["rx_missed"] = sum(p.get("rx_missed", 0) for p in st["ports"])
-        return r
+        r = established_window(gen, dut, delivered, offered, args.seconds)
+        return {**r, "new_per_sec": new_rate, "sessions": sessions(), "valid": valid, **info}
     finally:
         c.run()
 
 
-def alternate(duts, args, tmp, noun, detail=lambda r: ""):
-    """Each of duts ((name, dut_fn), ...) --reps times through run_two_windows, alternating
-    so that drift in the machine affects both alike; a line per run (detail(r) adds to it)."""
+def alternate(duts, args, tmp, noun, detail=lambda r: "", runner=run_two_windows):
+    """Each of duts ((name, dut_fn), ...) --reps times through runner, alternating so that
+    drift in the machine affects both alike; a line per run (detail(r) adds to it)."""
     runs = {name: [] for name, _ in duts}
     for rep in range(args.reps):
         for name, fn in duts:
-            r = run_two_windows(fn, args, tmp, rep, name)
+            r = runner(fn, args, tmp, rep, name)
             runs[name].append(r)
             print(f"  rep {rep + 1}/{args.reps} {name:6s} {r['mpps']:.3f} Mpps established "
                   f"({r['offered_mpps']:.3f} offered), "
@@ -239,11 +254,24 @@ def pair_ratios(runs, metric, a="tessd", b="kernel"):
             for x, y in zip(runs[a], runs[b])]
 
 
-def finish(args, result, summary):
-    """Writes result to --json, prints the one-line summary (and INVALID if a run was not),
-    and returns the exit status."""
-    if args.json:
-        with open(args.json, "w") as f:
+def summary(runs, args, noun, metrics=("mpps", "mpps_per_core", "new_per_sec")):
+    """The results' common part: medians, pair ratios tessd / kernel (printed), validity."""
+    pairs, new_pairs = pair_ratios(runs, "mpps_per_core"), pair_ratios(runs, "new_per_sec")
+    print(f"  per-core pair ratios {' '.join(f'{p:.2f}' for p in pairs)}; new-{noun} pair "
+          f"ratios {' '.join(f'{p:.2f}' for p in new_pairs)}")
+    return {"size": args.size, "flows": args.flows, "reps": args.reps, "seconds": args.seconds,
+            "dut_cpu_pct": args.dut_cpu_pct, "medians": medians(runs, metrics),
+            "pair_ratio_per_core_median": statistics.median(pairs),
+            "pair_ratio_new_median": statistics.median(new_pairs), "runs": runs,
+            "valid": all(r["valid"] for v in runs.values() for r in v)}
+
+
+def finish(args, result, summary, path=None):
+    """Writes result to path (else --json), prints the one-line summary (and INVALID if a
+    run was not), and returns the exit status."""
+    path = path or args.json
+    if path:
+        with open(path, "w") as f:
             json.dump(result, f, indent=2)
     print(summary)
     if not result["valid"]:
