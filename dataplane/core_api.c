@@ -13,6 +13,7 @@
 #include "cfg_file.h"
 #include "ctl_server.h"
 #include "fault.h"
+#include "kick.h"
 #include "log.h"
 #include "port.h"
 #include "rcu.h"
@@ -51,6 +52,10 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 			    json_integer((json_int_t)cc.stall_dropped));
 	json_object_set_new(*result, "ctl_buffer_refused",
 			    json_integer((json_int_t)cc.buffer_refused));
+	/* Wake-ups of the control thread by workers between its ticks (kick.h). */
+	json_object_set_new(*result, "control_kicks",
+			    json_integer((json_int_t)__atomic_load_n(&dp_control_kick.kicks,
+								     __ATOMIC_RELAXED)));
 	if (dp_fault_enabled())
 		json_object_set_new(*result, "fault_points", json_true());
 	return 0;

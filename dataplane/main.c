@@ -17,6 +17,7 @@
 #include "cfg_file.h"
 #include "ctl_server.h"
 #include "eal.h"
+#include "kick.h"
 #include "log.h"
 #include "module.h"
 #include "port.h"
@@ -80,11 +81,29 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	if (read(fd, &n, sizeof(n)) != sizeof(n))
 		return;
 	dp_rcu_reclaim();
+	/* The poll drains too: a kick whose write failed (flag stuck) recovers here. */
+	dp_kick_clear(&dp_control_kick);
 	tess_modules_poll(&tessd.cfg, rte_rdtsc());
 	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
 	}
+}
+
+/*
+ * A worker kicked (kick.h): the modules drain what workers handed over, a
+ * bounded amount each (a module kicks again if more is left). Level-
+ * triggered epoll returns the timerfd with the eventfd when both are ready,
+ * so a flood of kicks never holds the tick's work back.
+ */
+static void on_kick(struct ev_handle *h, int fd, uint32_t events, void *arg)
+{
+	(void)h;
+	(void)fd;
+	(void)events;
+	(void)arg;
+	dp_kick_take(&dp_control_kick);
+	tess_modules_kick();
 }
 
 /* Watches fd; on failure closes it. Returns fd or -errno. */
@@ -115,6 +134,12 @@ static int add_timer(struct evloop *l)
 		return -e;
 	}
 	return watch(l, fd, on_tick);
+}
+
+/* The eventfd exists since before the workers started (their early kicks wait in it). */
+static int add_kick(struct evloop *l)
+{
+	return ev_add(l, dp_control_kick.fd, EPOLLIN, on_kick, NULL) ? 0 : -errno;
 }
 
 static int add_signals(struct evloop *l, const sigset_t *set)
@@ -209,6 +234,8 @@ int main(int argc, char **argv)
 	tessd.started = time(NULL);
 	rc = dp_rcu_init(tessd.cfg.eal.n_workers);
 	if (rc == 0)
+		rc = dp_kick_init(&dp_control_kick);
+	if (rc == 0)
 		rc = tess_modules_init(&tessd.cfg);
 	if (rc == 0)
 		rc = dp_workers_init();
@@ -232,7 +259,7 @@ int main(int argc, char **argv)
 		if (tessd.loop)
 			tess_modules_start(tessd.loop);
 		if (tessd.loop == NULL || (sfd = add_signals(tessd.loop, &sigs)) < 0 ||
-		    (tfd = add_timer(tessd.loop)) < 0) {
+		    (tfd = add_timer(tessd.loop)) < 0 || add_kick(tessd.loop) < 0) {
 			rc = -ENOMEM;
 			snprintf(err, sizeof(err), "cannot set up the control loop: %s",
 				 strerror(errno));
@@ -276,6 +303,7 @@ int main(int argc, char **argv)
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
+	dp_kick_fini(&dp_control_kick);
 	tessd_cfg_free(&tessd.cfg);
 	if (rc == 0)
 		DP_LOG(NOTICE, "tessd stopped");

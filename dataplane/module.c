@@ -123,6 +123,14 @@ void tess_modules_start(struct evloop *loop)
 	}
 }
 
+void tess_modules_kick(void)
+{
+	TESS_MODULE_FOREACH (m) {
+		if (m->kick)
+			m->kick();
+	}
+}
+
 void tess_modules_poll(const struct tessd_cfg *cfg, uint64_t now)
 {
 	TESS_MODULE_FOREACH (m) {

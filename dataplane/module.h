@@ -55,6 +55,11 @@ struct tess_module {
 	void (*sync)(const struct tessd_cfg *old, const struct tessd_cfg *cur);
 	/* Control loop, every tick. */
 	void (*poll)(const struct tessd_cfg *cfg, uint64_t now);
+	/*
+	 * Control loop, when a worker kicked it (kick.h): drain what workers
+	 * handed over; may run many times per tick. Bounded work per call.
+	 */
+	void (*kick)(void);
 	/* On the worker, once per poll, on worker 0 only (what the control thread sends). */
 	void (*worker_poll)(struct dp_worker *w, const struct dp_snapshot *s);
 
@@ -99,6 +104,7 @@ void tess_modules_fini(void);
 int tess_modules_register_api(void);
 void tess_modules_start(struct evloop *loop);
 void tess_modules_poll(const struct tessd_cfg *cfg, uint64_t now);
+void tess_modules_kick(void);
 
 /* A module's state in a worker, and its part of a snapshot. */
 static inline void *dp_worker_mod(const struct dp_worker *w, const struct tess_module *m)
