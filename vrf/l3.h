@@ -78,10 +78,12 @@ struct l3_worker {
 	struct rte_ring *inject;               /* mbufs from the control thread, to send */
 	struct dp_storm (*punt_rl)[L3_PC_MAX]; /* [FIB_MAX_VRFS]: punts per second, by class */
 	uint64_t (*svc_limited)[L3_SVC_MAX];   /* [L3_MAX_IFACES][L3_SVC_MAX]: over the budget */
+	bool punted; /* this burst enqueued a punt: kick the control thread at its end */
 };
 
 extern struct tess_module l3_module;
 extern struct dp_stage l3_port_stage;
+extern struct dp_stage l3_irb_stage; /* the vswitch's way in */
 extern uint16_t l3_ip4_arc;
 /* Sends what the control thread injected (worker 0, every poll). */
 void l3_worker_poll(struct dp_worker *w, const struct dp_snapshot *s);

@@ -54,7 +54,7 @@ static int router_init(const struct tessd_cfg *cfg)
 
 	/* Routed ports and the router interfaces of groups feed arc "ip4". */
 	l3_ip4_arc = dp_arc_first("ip4");
-	vsw_irb_stage = l3_ip4_arc;
+	vsw_irb_stage = l3_irb_stage.id;
 	rt_vrfs = calloc(FIB_MAX_VRFS, sizeof(*rt_vrfs));
 	rt_ifs = calloc(L3_MAX_IFACES, sizeof(*rt_ifs));
 	if (rt_vrfs == NULL || rt_ifs == NULL)
@@ -552,20 +552,36 @@ nomem:
 
 /* ---- the control loop ---- */
 
-static void router_poll(const struct tessd_cfg *cfg, uint64_t now)
+/*
+ * What workers punted, PUNT_BATCH from each: on a kick (a worker punted)
+ * and every tick. A ring left with more kicks again rather than looping,
+ * so the event loop runs the tick's timer and the control socket between
+ * batches under a flood.
+ */
+static void router_drain(void)
 {
 	struct rte_mbuf *m[PUNT_BATCH];
+	bool more = false;
 
-	(void)cfg;
 	/* Pools exist once ports do, on their NUMA nodes: ours if there is one, else any. */
 	for (int sock = -1; rt_pool == NULL && sock < RTE_MAX_NUMA_NODES; sock++)
 		rt_pool = dp_mempool(sock < 0 ? (int)rte_socket_id() : sock);
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
 		const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
-		unsigned n = rte_ring_sc_dequeue_burst(lw->punt, (void **)m, PUNT_BATCH, NULL);
+		unsigned left = 0;
+		unsigned n = rte_ring_sc_dequeue_burst(lw->punt, (void **)m, PUNT_BATCH, &left);
 		for (unsigned i = 0; i < n; i++)
 			rt_punt(m[i]);
+		more |= left > 0;
 	}
+	if (more)
+		dp_kick_control();
+}
+
+static void router_poll(const struct tessd_cfg *cfg, uint64_t now)
+{
+	(void)cfg;
+	router_drain();
 	rt_neigh_timers(now);
 	kern_poll();
 }
@@ -796,6 +812,7 @@ struct tess_module l3_module = {
 	.build = router_build,
 	.sync = router_sync,
 	.poll = router_poll,
+	.kick = router_drain,
 	.worker_poll = l3_worker_poll,
 	.stats_reset = router_stats_reset,
 	.stats_json = router_stats_json,

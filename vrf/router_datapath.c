@@ -17,6 +17,16 @@ static void ip4_port_stage(struct dp_worker *w, const struct dp_snapshot *s, str
 	l3_port_input(&x, b);
 	if (b->n)
 		dp_stage_run(w, s, l3_ip4_arc, b);
+	l3_kick_flush(x.lw);
+}
+
+/* What the vswitch routes (IRB): arc "ip4", then the burst's kick. */
+static void ip4_irb_stage(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)
+{
+	struct l3_worker *lw = dp_worker_mod(w, &l3_module);
+
+	dp_stage_run(w, s, l3_ip4_arc, b);
+	l3_kick_flush(lw);
 }
 
 static void ip4_input_stage(struct dp_worker *w, const struct dp_snapshot *s, struct dp_burst *b)
@@ -38,6 +48,8 @@ static void ip4_route_stage(struct dp_worker *w, const struct dp_snapshot *s, st
 
 struct dp_stage l3_port_stage = { .name = "ip4-port", .module = "router", .fn = ip4_port_stage };
 DP_STAGE_REGISTER(l3_port_stage)
+struct dp_stage l3_irb_stage = { .name = "ip4-irb", .module = "router", .fn = ip4_irb_stage };
+DP_STAGE_REGISTER(l3_irb_stage)
 struct dp_stage l3_input_stage = {
 	.name = "ip4-input", .module = "router", .arc = "ip4", .rank = 100, .fn = ip4_input_stage
 };

@@ -20,6 +20,7 @@
 
 #include "fib.h"
 #include "ipv4.h"
+#include "kick.h"
 #include "l3.h"
 #include "neigh.h"
 #include "nexthop.h"
@@ -170,10 +171,20 @@ static inline void l3_punt_via(const struct l3_ctx *c, struct rte_mbuf *m, uint1
 		l3_drop(c, m, iface, vrf, L3_DROP_PUNT_LIMIT);
 		return;
 	}
+	w->punted = true;
 	dp_cnt_add(&w->ifc[iface].punted, 1);
 	dp_cnt_add(&w->vrfc[vrf].punted, 1);
 	if (why != L3_DROP_NONE)
 		l3_count_drop(c, iface, vrf, why);
+}
+
+/* At the end of a burst that punted: one kick (kick.h) per burst, not per packet. */
+static inline void l3_kick_flush(struct l3_worker *lw)
+{
+	if (lw->punted) {
+		lw->punted = false;
+		dp_kick_control();
+	}
 }
 
 /* A punt of a packet routed in its interface's VRF. */
