@@ -93,8 +93,8 @@ static const struct cfg_field log_fields[] = {
 						      .choices = tess_nat_log_modes } }),
 		  false, "\"sessions\""),
 	CFG_FIELD(struct tessd_nat_log_cfg, max_file_mb, "max_file_mb",
-		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0.001, 1048576 } }),
-		  false, "100"),
+		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 1, 1048576 } }), false,
+		  "100"),
 	CFG_FIELD(struct tessd_nat_log_cfg, keep_files, "keep_files", CFG_INT_NODE(1, 1000), false,
 		  "10"),
 	/* Rounded up to a power of two; 48 bytes a record, per worker. */
@@ -293,16 +293,42 @@ static void validate_pool_shares(const struct tessd_cfg *cfg, uint32_t i, struct
 		    (unsigned long long)blocks);
 }
 
+/* Length of dir without trailing slashes ("/" stays 1). */
+static size_t dir_len(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return n;
+}
+
+const char *tessd_nat_log_root(const struct tessd_cfg *cfg, const char *path)
+{
+	const char *best = NULL;
+	size_t best_n = 0;
+
+	for (uint32_t i = 0; i < cfg->control.n_log_dirs; i++) {
+		const char *d = cfg->control.log_dirs[i];
+		size_t n = dir_len(d);
+
+		if (strncmp(path, d, n) == 0 && (path[n] == '/' || n == 1) && n >= best_n) {
+			best = d;
+			best_n = n;
+		}
+	}
+	return best;
+}
+
 /*
- * The log file, as tessd will open it: an absolute path of a file (not a link: it is opened
- * O_NOFOLLOW, nor anything but a regular file) in a directory tessd can write to now.
+ * The log file: an absolute, normalised path under one of control.log_dirs (the operator's,
+ * out of the API's reach: tessd is root). Lexical only: the filesystem is checked when the
+ * API sets nat.logging and by each open, never on an unrelated commit.
  */
-static void validate_log_path(const char *path, struct cfg_errs *errs)
+static void validate_log_path(const struct tessd_cfg *cfg, const char *path, struct cfg_errs *errs)
 {
 	static const char *const at = "/nat/logging/path";
-	char dir[TESS_PATH_LEN];
 	const char *base = strrchr(path, '/');
-	struct stat st;
 
 	if (path[0] != '/') {
 		cfg_err_add(errs, EINVAL, at, "must be an absolute path");
@@ -313,21 +339,16 @@ static void validate_log_path(const char *path, struct cfg_errs *errs)
 			cfg_err_add(errs, EINVAL, at, "has a control character");
 			return;
 		}
-	if (strcmp(base, "/") == 0 || strcmp(base, "/.") == 0 || strcmp(base, "/..") == 0) {
-		cfg_err_add(errs, EINVAL, at, "%s does not name a file", path);
+	if (strstr(path, "//") || strstr(path, "/./") || strstr(path, "/../") ||
+	    strcmp(base, "/") == 0 || strcmp(base, "/.") == 0 || strcmp(base, "/..") == 0) {
+		cfg_err_add(errs, EINVAL, at, "%s is not a plain path of a file (no //, ., ..)",
+			    path);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%.*s", base > path ? (int)(base - path) : 1, path);
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		cfg_err_add(errs, ENOENT, at, "directory %s does not exist", dir);
-		return;
-	}
-	if (access(dir, W_OK | X_OK) < 0) {
-		cfg_err_add(errs, EACCES, at, "directory %s is not writable", dir);
-		return;
-	}
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		cfg_err_add(errs, EINVAL, at, "%s is not a regular file (a link, a directory...)",
+	if (tessd_nat_log_root(cfg, path) == NULL)
+		cfg_err_add(errs, EPERM, at,
+			    "%s is not under a directory of control.log_dirs (set by the operator "
+			    "in the startup config)",
 			    path);
 }
 
@@ -362,7 +383,7 @@ int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		}
 	}
 	if (cfg->nat.logging.path[0])
-		validate_log_path(cfg->nat.logging.path, errs);
+		validate_log_path(cfg, cfg->nat.logging.path, errs);
 	cfg_check_refs_in(&tessd_cfg_schema, cfg, "nat", errs);
 	return errs->n == before ? 0 : -EINVAL;
 }

@@ -199,6 +199,9 @@ static const struct cfg_field ctl_fields[] = {
 			"[\"net_tap\", \"net_vhost\", \"net_memif\", \"net_null\"]"),
 	CFG_ARRAY_FIELD(struct tessd_ctl_cfg, port_dirs, n_port_dirs, "port_dirs", &port_dirs_node,
 			false, "[\"/run/tessera\"]"),
+	/* Where nat.logging may write (the API cannot change it: operator only). */
+	CFG_ARRAY_FIELD(struct tessd_ctl_cfg, log_dirs, n_log_dirs, "log_dirs", &port_dirs_node,
+			false, "[\"/var/log/tessera\"]"),
 	{ 0 },
 };
 static const struct cfg_node ctl_node = {

@@ -59,6 +59,8 @@ struct tessd_ctl_cfg {
 	uint32_t n_port_drivers;
 	char (*port_dirs)[TESS_DEVARGS_LEN];
 	uint32_t n_port_dirs;
+	char (*log_dirs)[TESS_DEVARGS_LEN]; /* directories nat.logging.path must be under */
+	uint32_t n_log_dirs;
 };
 
 enum tess_port_mode { TESS_PORT_NONE, TESS_PORT_ACCESS, TESS_PORT_TRUNK };
@@ -520,6 +522,8 @@ extern const char *const tess_nat_protos[];
 extern const char *const tess_nat_log_modes[];
 extern const struct cfg_node tessd_nat_log_schema;
 int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
+/* The directory of control.log_dirs path is under (the longest); NULL: none. */
+const char *tessd_nat_log_root(const struct tessd_cfg *cfg, const char *path);
 /* The pool of that name, or NULL. */
 const struct tessd_nat_pool_cfg *tessd_cfg_nat_pool(const struct tessd_cfg *cfg, const char *name);
 

@@ -78,7 +78,7 @@ def nat_instance(t, **kw):
 
 class NatTopo:
     def __init__(self, cleanup, tmp_path, instances=None, pools=None, nat_kw=None, ifprefix="n",
-                 mtu=None):
+                 mtu=None, control=None):
         u = tess.uid()
         self.cleanup, self.tmp = cleanup, str(tmp_path)
         # ifprefix: the taps' names start with it (each test file its own).
@@ -104,6 +104,7 @@ class NatTopo:
             "instances": instances if instances is not None else [
                 nat_instance(t) for t in TENANTS],
         }, **(nat_kw or {}))
+        self.pe.config["control"].update(control or {})
         self.pe.start()
         self.ns = {}
         for t in TENANTS:

@@ -4,6 +4,7 @@ allocated and freed, for two tenants with the same private address (test_nat.py'
 topology); rotation by size; a ring too small for a burst counts its losses; a bad path is
 refused with nothing applied."""
 import calendar
+import errno
 import os
 import re
 import time
@@ -31,7 +32,8 @@ SHORT = {"udp": 2, "udp_single": 2, "tcp_transitory": 2}
 def topo(cleanup, tmp_path, logging, **inst_kw):
     kw = dict(SHORT, **inst_kw)
     return NatTopo(cleanup, tmp_path, instances=[nat_instance(t, **kw) for t in TENANTS],
-                   nat_kw={"logging": logging}, ifprefix="L")
+                   nat_kw={"logging": logging}, ifprefix="L",
+                   control={"log_dirs": [str(tmp_path)]})
 
 
 def lines(path):
@@ -52,6 +54,18 @@ def wait_lines(path, pred, timeout=15):
             assert pred(got), "\n".join(got)
             return got
         time.sleep(0.2)
+
+
+def settled(t, timeout=15):
+    """nat.log once nothing waits (backlog 0) and its counters stay the same a while."""
+    end, last = time.time() + timeout, None
+    while True:
+        time.sleep(0.3)
+        st = t.pe.ctl("nat", "log")
+        key = (st["records"], st["lost"], st["write_errors"])
+        if (st["backlog"] == 0 and key == last) or time.time() > end:
+            return st
+        last = key if st["backlog"] == 0 else None
 
 
 def sessions(ls, ev):
@@ -148,22 +162,37 @@ def test_port_blocks_then_rotation(cleanup, tmp_path):
     for m in freed:
         assert m.group(2) == "F" and m.group(5, 6, 7, 8) == alloc[m.group(3)].group(5, 6, 7, 8)
 
-    # Sessions now, rotated at 1 KiB (about 11 lines a file), in new rings of another size.
-    r = t.call("nat.log.set", {"path": path, "max_file_mb": 0.001, "keep_files": 2,
+    # Sessions now, to a file about to pass 1 MiB (the smallest max_file_mb), in new rings of
+    # another size: one rotation, .1 the full file, .2 the former .1, the former .2 gone.
+    rot = f"{tmp_path}/rot.log"
+    mib = 1 << 20
+    with open(rot, "w") as f:
+        f.write(("x" * 99 + "\n") * (mib // 100) + "y" * 30 + "\n")
+    full = os.path.getsize(rot)  # a line short of 1 MiB
+    for i in (1, 2):
+        with open(f"{rot}.{i}", "w") as f:
+            f.write(f"old{i}\n")
+    r = t.call("nat.log.set", {"path": rot, "max_file_mb": 1, "keep_files": 2,
                                "flush_ms": 20, "ring_size": 1000})
     assert "result" in r, r
     n = 60
     t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "42000", str(n))
-    wait_lines(path, lambda ls: t.pe.ctl("nat", "log")["records"] >= 4 + n, timeout=20)
-    st = t.pe.ctl("nat", "log")
-    assert st["lost"] == 0 and st["rotations"] >= 4, st
-    assert not os.path.exists(f"{path}.3")
-    kept = []
-    for f in (f"{path}.2", f"{path}.1", path):
-        assert os.path.getsize(f) <= 1048, f
-        kept += lines(f)
-    ports = [int(m.group(7)) for m in sessions(kept, "C")]
-    assert len(ports) >= 20 and ports == list(range(42000 + n - len(ports), 42000 + n)), kept
+    end = time.time() + 20
+    while t.pe.ctl("nat", "log")["records"] < 4 + n and time.time() < end:
+        time.sleep(0.2)
+    st, ls = t.pe.ctl("nat", "log"), lines(rot)
+    assert st["lost"] == 0 and st["rotations"] == 1 and st["write_errors"] == 0, st
+    assert lines(f"{rot}.2") == ["old1"] and not os.path.exists(f"{rot}.3")
+    assert os.path.getsize(f"{rot}.1") == full and os.path.getsize(rot) <= mib
+    assert oct(os.stat(rot).st_mode & 0o777) == "0o600"
+    ports = [int(m.group(7)) for m in sessions(ls, "C")]
+    assert ports == list(range(42000, 42000 + n)), ls  # D lines (udp_single 2 s) displace none
+
+    # The path is confined to control.log_dirs, checked by the API (EPERM, its JSON path).
+    for bad in ("/etc/shadow", "/tmp/nat.log"):
+        r = t.call("nat.log.set", {"path": bad, "max_file_mb": 1, "keep_files": 1})
+        assert r["error"]["path"] == "/params/path" and r["error"]["code"] == errno.EPERM, r
+    assert t.pe.ctl("nat", "log")["path"] == rot
 
 
 def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
@@ -175,9 +204,8 @@ def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     t = topo(cleanup, tmp_path, {"path": path, "ring_size": 16}, udp_single=60)
     t.ns["acme"].ping(NET_IP, count=1)  # ARP resolved before the burst
     t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "43000", "400")
-    time.sleep(1)
+    st = settled(t)
     created = t.stats()["acme"]["created"]
-    st = t.pe.ctl("nat", "log")
     ls = sessions(lines(path), "C")
     assert created >= 300, created
     assert st["lost"] > 0, st
@@ -187,7 +215,7 @@ def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     # Disk full: counted, said once however many batches fail, lines lost; then it recovers.
     fs = f"{tmp_path}/fullfs"
     os.makedirs(fs)
-    tess.sh("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", fs)
+    tess.sh("mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", fs)
     cleanup.add(tess.sh, "umount", "-l", fs, check=False)
     fd = os.open(f"{fs}/filler", os.O_WRONLY | os.O_CREAT)
     try:
@@ -201,15 +229,14 @@ def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     before = t.pe.ctl("nat", "log")
     for first in (44000, 44100):
         t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, str(first), "10")
-        time.sleep(0.5)
-    st = t.pe.ctl("nat", "log")
+        settled(t)
+    st = settled(t)
     assert st["write_errors"] >= 2 and st["lost"] - before["lost"] == 20, st
     assert st["records"] == before["records"], st
     with open(t.pe.log_path) as f:
         assert f.read().count("nat log: cannot write") == 1
     os.unlink(f"{fs}/filler")
     t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "44200", "10")
-    time.sleep(0.5)
-    st = t.pe.ctl("nat", "log")
+    st = settled(t)
     assert st["records"] == before["records"] + 10, st
     assert len(sessions(lines(f"{fs}/nat.log"), "C")) == 10

@@ -10,10 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "nat_log.h"
+#include "nat_log_file.h"
 
 static struct nat_log_ring *ring_new(uint32_t size)
 {
@@ -198,12 +204,204 @@ static void enqueue_cost(void **state)
 	free(q);
 }
 
+/* ---- the file (nat_log_file.c), on a temp dir ---- */
+
+static char tmp[64];
+
+static int tmp_setup(void **state)
+{
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "/tmp/natlogfix-XXXXXX");
+	return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int tmp_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	return system(cmd);
+}
+
+static const char *at(const char *name)
+{
+	static char p[4][128];
+	static unsigned i;
+
+	snprintf(p[++i % 4], sizeof(p[0]), "%s/%s", tmp, name);
+	return p[i % 4];
+}
+
+static off_t size_of(const char *name)
+{
+	struct stat st;
+
+	return stat(at(name), &st) == 0 ? st.st_size : -1;
+}
+
+/* n lines of 50 bytes ("line NNNN" padded). */
+static size_t lines50(char *buf, unsigned first, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		snprintf(buf + 50 * i, 51, "line %04u %039u\n", first + i, 0);
+	return 50 * (size_t)n;
+}
+
+static void file_at(struct nat_log_file *f, const char *name)
+{
+	nat_log_file_init(f);
+	assert_int_equal(nat_log_file_set(f, tmp, at(name)), 0);
+}
+
+/* Rotation at a small size (an internal limit: the config's minimum is 1 MiB). */
+static void file_rotates_whole_lines(void **state)
+{
+	struct nat_log_file f;
+	uint64_t rec = 0, lost = 0;
+	char buf[50 * 40];
+
+	(void)state;
+	file_at(&f, "r.log");
+	for (unsigned b = 0; b < 4; b++)
+		nat_log_file_write(&f, buf, lines50(buf, 10 * b, 10), 220, 2, &rec, &lost);
+	assert_int_equal(rec, 40);
+	assert_int_equal(lost, 0);
+	assert_int_equal(f.rotations, 9); /* 4 lines a file: 10 files made */
+	assert_int_equal(size_of("r.log"), 200);
+	assert_int_equal(size_of("r.log.1"), 200);
+	assert_int_equal(size_of("r.log.2"), 200);
+	assert_int_equal(size_of("r.log.3"), -1);
+	nat_log_file_close(&f);
+}
+
+/* path.1 a non-empty directory: the rotation fails once a flush, the lines go past it. */
+static void file_rotation_failure_returns(void **state)
+{
+	struct nat_log_file f;
+	uint64_t rec = 0, lost = 0;
+	char buf[50 * 10];
+
+	(void)state;
+	assert_int_equal(mkdir(at("x.log.1"), 0700), 0);
+	assert_int_equal(mkdir(at("x.log.1/keep"), 0700), 0);
+	file_at(&f, "x.log");
+	nat_log_file_write(&f, buf, lines50(buf, 0, 10), 100, 1, &rec, &lost);
+	nat_log_file_write(&f, buf, lines50(buf, 10, 10), 100, 1, &rec, &lost);
+	assert_int_equal(rec, 20);
+	assert_int_equal(lost, 0);
+	assert_int_equal(f.rotations, 0);
+	assert_int_equal(f.write_errors, 2); /* one each flush, not a loop */
+	assert_int_equal(size_of("x.log"), 1000);
+	nat_log_file_close(&f);
+}
+
+/* A write cut short (RLIMIT_FSIZE): the part written is taken back, the lines counted lost. */
+static void file_short_write_leaves_no_part(void **state)
+{
+	struct nat_log_file f;
+	uint64_t rec = 0, lost = 0;
+	struct rlimit old, lim;
+	char buf[50 * 10];
+
+	(void)state;
+	file_at(&f, "s.log");
+	nat_log_file_write(&f, buf, lines50(buf, 0, 2), 1 << 20, 2, &rec, &lost);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 225;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	nat_log_file_write(&f, buf, lines50(buf, 2, 3), 1 << 20, 2, &rec, &lost);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(rec, 2);
+	assert_int_equal(lost, 3);
+	assert_int_equal(f.write_errors, 1);
+	assert_int_equal(size_of("s.log"), 100);
+	nat_log_file_write(&f, buf, lines50(buf, 5, 1), 1 << 20, 2, &rec, &lost);
+	assert_int_equal(size_of("s.log"), 150); /* whole lines after it */
+	assert_int_equal(rec, 3);
+	nat_log_file_close(&f);
+}
+
+static void refused(const char *name)
+{
+	struct nat_log_file f;
+	uint64_t rec = 0, lost = 0;
+	char buf[50];
+
+	file_at(&f, name);
+	nat_log_file_write(&f, buf, lines50(buf, 0, 1), 1 << 20, 2, &rec, &lost);
+	assert_int_equal(rec, 0);
+	assert_int_equal(lost, 1);
+	assert_int_equal(f.write_errors, 1);
+	nat_log_file_close(&f);
+}
+
+/* A FIFO (no block), a hard link, a symbolic link, a link among the directories: refused. */
+static void file_open_refuses_what_is_not_its_own(void **state)
+{
+	struct nat_log_file f;
+	uint64_t rec = 0, lost = 0;
+	struct stat st;
+	char buf[50];
+	int fd;
+
+	(void)state;
+	assert_int_equal(mkfifo(at("fifo.log"), 0600), 0);
+	refused("fifo.log");
+	assert_true((fd = open(at("victim"), O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	assert_int_equal(link(at("victim"), at("hard.log")), 0);
+	refused("hard.log");
+	assert_int_equal(symlink(at("victim"), at("sym.log")), 0);
+	refused("sym.log");
+	assert_int_equal(mkdir(at("real"), 0700), 0);
+	assert_int_equal(symlink(at("real"), at("sub")), 0);
+	refused("sub/n.log");
+	assert_int_equal(size_of("victim"), 0);
+	assert_int_equal(size_of("real/n.log"), -1);
+	assert_int_equal(chmod(at("real"), 0777), 0);
+	refused("real/n.log");
+
+	/* Its own file, group-readable: made 0600. */
+	assert_true((fd = open(at("own.log"), O_WRONLY | O_CREAT, 0644)) >= 0);
+	close(fd);
+	file_at(&f, "own.log");
+	nat_log_file_write(&f, buf, lines50(buf, 0, 1), 1 << 20, 2, &rec, &lost);
+	assert_int_equal(rec, 1);
+	assert_int_equal(stat(at("own.log"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	nat_log_file_close(&f);
+	assert_int_equal(nat_log_file_set(&f, tmp, "/etc/shadow"), -EINVAL);
+}
+
+/* A batch begun after now was taken (the drain) is not due; one begun long enough ago is. */
+static void flush_due_is_signed(void **state)
+{
+	(void)state;
+	assert_false(nat_log_flush_due(1000, 1005, 100));
+	assert_false(nat_log_flush_due(1000, 0, 100));
+	assert_false(nat_log_flush_due(1099, 1000, 100));
+	assert_true(nat_log_flush_due(1100, 1000, 100));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ring_wraps),          cmocka_unit_test(ring_full_counts_loss),
-		cmocka_unit_test(format_session),      cmocka_unit_test(format_block),
-		cmocka_unit_test(format_longest_fits), cmocka_unit_test(enqueue_cost),
+		cmocka_unit_test(ring_wraps),
+		cmocka_unit_test(ring_full_counts_loss),
+		cmocka_unit_test(format_session),
+		cmocka_unit_test(format_block),
+		cmocka_unit_test(format_longest_fits),
+		cmocka_unit_test(enqueue_cost),
+		cmocka_unit_test_setup_teardown(file_rotates_whole_lines, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(file_rotation_failure_returns, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(file_short_write_leaves_no_part, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(file_open_refuses_what_is_not_its_own, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test(flush_due_is_signed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -291,6 +291,8 @@ struct nat_log_rings *nat_log_rings_get(const struct tessd_cfg *cfg, int *rc);
 void nat_log_rings_put(struct nat_log_rings *r);
 /* Sync: the running config's file, mode and instances' flags. */
 void nat_log_sync(const struct tessd_cfg *cur);
+/* What instance c logs under cfg (NAT_LOG_OFF, _SESSIONS, _BLOCKS). */
+uint8_t nat_log_mode_of(const struct tessd_cfg *cfg, const struct tessd_nat_inst_cfg *c);
 /* Poll: drains a bounded batch, writes what is due. now: TSC. */
 void nat_log_poll(uint64_t now);
 /* Drains and writes everything (before instances a record may name go). */

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "module.h"
 #include "nat.h"
+#include "nat_log_file.h"
 #include "tessd.h"
 #include "worker.h"
 
@@ -151,6 +152,12 @@ static int nat_log_set(const void *params, json_t **result, struct ctl_error *er
 		return rc;
 	cand.nat.logging = *c; /* flat: no pointers to copy */
 	rc = dp_validate(&cand, "/nat/logging", "/params", err);
+	if (rc == 0 && c->path[0] &&
+	    (rc = nat_log_file_probe(tessd_nat_log_root(&cand, c->path), c->path)) < 0)
+		ctl_error_set(err, -rc, "/params/path", "%s: %s", c->path,
+			      rc == -EINVAL  ? "not a regular file"
+			      : rc == -EPERM ? "its directory is another's or writable by others"
+					     : strerror(-rc));
 	if (rc < 0) {
 		tessd_cfg_free(&cand);
 		return rc;

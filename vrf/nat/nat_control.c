@@ -316,6 +316,9 @@ static int part_fill(struct nat_part *p, const struct tessd_cfg *cfg, struct ctl
 		}
 		pi->n = n;
 		p->n_inst = (uint16_t)(i + 1);
+		/* A new instance logs from its first session (a running one's flag: nat_sync). */
+		if (!n->live)
+			__atomic_store_n(&n->log, nat_log_mode_of(cfg, c), __ATOMIC_RELAXED);
 		if (part_statics(pi, c) < 0)
 			return -ENOMEM;
 		p->inst_of_vrf[n->in_vrf] = (uint16_t)(i + 1);
@@ -372,6 +375,8 @@ static void nat_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		keep[n->slot] = true;
 		n->live = true;
 		inst_limits(n, &cur->nat.instances[i]);
+		__atomic_store_n(&n->log, nat_log_mode_of(cur, &cur->nat.instances[i]),
+				 __ATOMIC_RELAXED);
 	}
 	for (unsigned i = 0; i < NAT_MAX_SLOTS; i++) {
 		struct nat_inst *n = nat_slots[i];

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "nat.h"
 #include "nat_log_dp.h"
+#include "nat_log_file.h"
 
 #define MAX_RINGS  8            /* rings objects alive: the running one, going ones */
 #define CTL_RING   4096         /* the control thread's deletions, drained when full */
@@ -29,18 +30,16 @@
 
 static struct {
 	struct tessd_nat_log_cfg cfg; /* the running config's (path "": off) */
-	int fd;                       /* -1: not open */
-	uint64_t file_bytes;          /* the open file's size */
+	struct nat_log_file file;
 	struct nat_log_rings *alive[MAX_RINGS];
 	struct nat_log_ring *ctl; /* control thread's records (deletions, frees) */
 	char *buf;
 	size_t len;           /* bytes in buf */
 	uint64_t pending_tsc; /* when buf got its first line (0: empty) */
 	uint64_t anchor_tsc, anchor_ms;
-	bool failing; /* a write failed: said once, until one succeeds */
-	uint64_t records, lost, bytes, rotations, write_errors;
+	uint64_t records, lost, bytes;
 	uint64_t lost_gone; /* of rings freed */
-} lg = { .fd = -1 };
+} lg = { .file = { .dirfd = -1, .fd = -1 } };
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -132,53 +131,15 @@ void nat_log_rings_put(struct nat_log_rings *r)
 
 /* ---- the file ---- */
 
-static void say_failure(const char *what, int err)
+/* A whole file of at least 1 MiB holds a batch (BUF_BYTES): at most one rotation a flush. */
+static void flush(void)
 {
-	lg.write_errors++;
-	if (!lg.failing)
-		DP_LOG(ERR, "nat log: %s %s: %s (records lost until it works again)", what,
-		       lg.cfg.path, strerror(err));
-	lg.failing = true;
-}
+	uint64_t max = (uint64_t)(lg.cfg.max_file_mb * 1024 * 1024);
 
-static bool file_open(void)
-{
-	struct stat st;
-
-	if (lg.fd >= 0)
-		return true;
-	lg.fd = open(lg.cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (lg.fd < 0) {
-		say_failure("cannot open", errno);
-		return false;
-	}
-	lg.file_bytes = fstat(lg.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	return true;
-}
-
-static void file_close(void)
-{
-	if (lg.fd >= 0)
-		close(lg.fd);
-	lg.fd = -1;
-}
-
-/* path -> path.1 -> ... -> path.keep_files (the oldest, overwritten, goes). */
-static void rotate(void)
-{
-	char from[TESS_PATH_LEN + 16], to[TESS_PATH_LEN + 16];
-
-	file_close();
-	for (uint32_t i = lg.cfg.keep_files; i > 1; i--) {
-		snprintf(from, sizeof(from), "%s.%u", lg.cfg.path, i - 1);
-		snprintf(to, sizeof(to), "%s.%u", lg.cfg.path, i);
-		if (rename(from, to) < 0 && errno != ENOENT)
-			say_failure("cannot rotate", errno);
-	}
-	snprintf(to, sizeof(to), "%s.1", lg.cfg.path);
-	if (rename(lg.cfg.path, to) < 0 && errno != ENOENT)
-		say_failure("cannot rotate", errno);
-	lg.rotations++;
+	lg.bytes += nat_log_file_write(&lg.file, lg.buf, lg.len, max, lg.cfg.keep_files,
+				       &lg.records, &lg.lost);
+	lg.len = 0;
+	lg.pending_tsc = 0;
 }
 
 static uint64_t lines_in(const char *p, size_t n)
@@ -188,61 +149,6 @@ static uint64_t lines_in(const char *p, size_t n)
 	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
 		k++;
 	return k;
-}
-
-/* The longest run of whole lines from p (n bytes) of at most room bytes; 0: not one. */
-static size_t fit(const char *p, size_t n, uint64_t room)
-{
-	size_t end = 0;
-	const char *nl;
-
-	while (end < n && (nl = memchr(p + end, '\n', n - end)) != NULL) {
-		size_t next = (size_t)(nl - p) + 1;
-
-		if (next > room)
-			break;
-		end = next;
-	}
-	return end;
-}
-
-/* Writes buf's lines, each file at most max_file_mb (a line never split across two). */
-static void flush(void)
-{
-	uint64_t max = (uint64_t)(lg.cfg.max_file_mb * 1024 * 1024);
-	size_t off = 0;
-
-	while (off < lg.len) {
-		size_t chunk;
-		ssize_t w;
-
-		if (!file_open())
-			break;
-		chunk = fit(lg.buf + off, lg.len - off,
-			    max > lg.file_bytes ? max - lg.file_bytes : 0);
-		if (chunk == 0 && lg.file_bytes > 0) {
-			rotate();
-			continue;
-		}
-		if (chunk == 0) /* a line longer than a whole file: alone in one */
-			chunk = fit(lg.buf + off, lg.len - off, UINT64_MAX) ?: lg.len - off;
-		w = write(lg.fd, lg.buf + off, chunk);
-		if (w != (ssize_t)chunk) {
-			/* Disk full, I/O error: the batch's lines are lost (a partial line too). */
-			say_failure("cannot write", w < 0 ? errno : ENOSPC);
-			if (w > 0)
-				lg.file_bytes += (uint64_t)w;
-			break;
-		}
-		lg.failing = false;
-		lg.file_bytes += chunk;
-		lg.bytes += chunk;
-		lg.records += lines_in(lg.buf + off, chunk);
-		off += chunk;
-	}
-	lg.lost += lines_in(lg.buf + off, lg.len - off);
-	lg.len = 0;
-	lg.pending_tsc = 0;
 }
 
 /* ---- records to lines ---- */
@@ -273,8 +179,10 @@ static void line(const struct nat_log_rec *r)
 		.vrf = n ? n->vrf : "?",
 	};
 
-	if (lg.cfg.path[0] == '\0' || lg.buf == NULL)
-		return; /* logging went off: records still in flight go nowhere */
+	if (lg.cfg.path[0] == '\0' || lg.buf == NULL) {
+		lg.lost++; /* logging went off: records still in flight go nowhere */
+		return;
+	}
 	if (lg.len + NAT_LOG_LINE_MAX > BUF_BYTES)
 		flush();
 	if (lg.pending_tsc == 0)
@@ -325,9 +233,10 @@ void nat_log_drain_all(void)
 void nat_log_poll(uint64_t now)
 {
 	drain(POLL_MAX);
-	if (lg.len &&
-	    (lg.len > BUF_BYTES / 2 ||
-	     now - lg.pending_tsc >= (uint64_t)lg.cfg.flush_ms * (rte_get_tsc_hz() / 1000)))
+	/* now may be before the batch's first line (taken during the drain): signed. */
+	if (lg.len && (lg.len > BUF_BYTES / 2 ||
+		       nat_log_flush_due(now, lg.pending_tsc,
+					 (uint64_t)lg.cfg.flush_ms * (rte_get_tsc_hz() / 1000))))
 		flush();
 }
 
@@ -367,18 +276,31 @@ void nat_log_freed(const struct nat_inst *n, const struct conn_entry *e, uint32_
 
 /* ---- config ---- */
 
+uint8_t nat_log_mode_of(const struct tessd_cfg *cfg, const struct tessd_nat_inst_cfg *c)
+{
+	const struct tessd_nat_log_cfg *l = &cfg->nat.logging;
+
+	if (l->path[0] == '\0' || !c->log)
+		return NAT_LOG_OFF;
+	return l->mode == TESS_NAT_LOG_PORT_BLOCKS ? NAT_LOG_BLOCKS : NAT_LOG_SESSIONS;
+}
+
 void nat_log_sync(const struct tessd_cfg *cur)
 {
 	const struct tessd_nat_log_cfg *c = &cur->nat.logging;
-	uint8_t mode = c->path[0] == '\0'                    ? NAT_LOG_OFF
-		       : c->mode == TESS_NAT_LOG_PORT_BLOCKS ? NAT_LOG_BLOCKS
-							     : NAT_LOG_SESSIONS;
+	uint8_t mode = c->path[0] == '\0' ? NAT_LOG_OFF : NAT_LOG_SESSIONS;
 
 	if (strcmp(c->path, lg.cfg.path) != 0 || mode == NAT_LOG_OFF) {
 		/* What was logged so far goes to the file it was logged for. */
 		nat_log_drain_all();
-		file_close();
-		lg.failing = false;
+		nat_log_file_close(&lg.file);
+		if (mode != NAT_LOG_OFF) {
+			const char *root = tessd_nat_log_root(cur, c->path);
+
+			/* Validated: under one (a failure here: nothing opens, counted). */
+			if (root == NULL || nat_log_file_set(&lg.file, root, c->path) < 0)
+				nat_log_file_set(&lg.file, "/", "/");
+		}
 	}
 	if (mode != NAT_LOG_OFF && lg.buf == NULL) {
 		lg.buf = malloc(BUF_BYTES);
@@ -393,21 +315,14 @@ void nat_log_sync(const struct tessd_cfg *cur)
 		}
 	}
 	lg.cfg = *c;
-	for (uint32_t i = 0; i < cur->nat.n_instances; i++)
-		for (unsigned s = 0; s < NAT_MAX_SLOTS; s++) {
-			struct nat_inst *n = nat_slots[s];
-
-			if (n && n->live && strcmp(n->name, cur->nat.instances[i].name) == 0)
-				__atomic_store_n(&n->log,
-						 cur->nat.instances[i].log ? mode : NAT_LOG_OFF,
-						 __ATOMIC_RELAXED);
-		}
+	if (mode == NAT_LOG_OFF)
+		lg.cfg.path[0] = '\0'; /* no memory */
 }
 
 void nat_log_fini(void)
 {
 	nat_log_drain_all();
-	file_close();
+	nat_log_file_close(&lg.file);
 	lg.cfg.path[0] = '\0'; /* rings freed with the last snapshots: nowhere to write */
 	free(lg.buf);
 	rte_free(lg.ctl);
@@ -432,10 +347,10 @@ void nat_log_json(json_t *o)
 	json_object_set_new(o, "records", json_integer((json_int_t)lg.records));
 	json_object_set_new(o, "lost", json_integer((json_int_t)lost));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)lg.bytes));
-	json_object_set_new(o, "rotations", json_integer((json_int_t)lg.rotations));
-	json_object_set_new(o, "write_errors", json_integer((json_int_t)lg.write_errors));
+	json_object_set_new(o, "rotations", json_integer((json_int_t)lg.file.rotations));
+	json_object_set_new(o, "write_errors", json_integer((json_int_t)lg.file.write_errors));
 	json_object_set_new(
 		o, "backlog",
 		json_integer((json_int_t)(backlog + lines_in(lg.buf ? lg.buf : "", lg.len))));
-	json_object_set_new(o, "file_bytes", json_integer((json_int_t)lg.file_bytes));
+	json_object_set_new(o, "file_bytes", json_integer((json_int_t)lg.file.file_bytes));
 }
