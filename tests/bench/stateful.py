@@ -146,11 +146,12 @@ def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb, io="af_packet"):
     return dut
 
 
-def new_window(gen, connections, seconds):
+def new_window(gen, connections, seconds, warmup=0):
     """Starts the generator into an empty table: (new connections per second over the
-    window, connections at its end)."""
-    s0, t0 = connections(), time.monotonic()
+    window, after warmup seconds of traffic, and connections at its end)."""
     gen.cmd("start")
+    time.sleep(warmup)
+    s0, t0 = connections(), time.monotonic()
     time.sleep(seconds)
     s1, t1 = connections(), time.monotonic()
     return (s1 - s0) / (t1 - t0), s1
