@@ -91,6 +91,7 @@ struct nat_log_rings *nat_log_rings_get(const struct tessd_cfg *cfg, int *rc)
 			return lg.alive[i];
 		}
 	}
+	/* alive[] is packed oldest first (put closes gaps): a new set goes last, drained last. */
 	*rc = -ENOMEM;
 	if (free_at < 0)
 		return NULL; /* ring sizes changed faster than snapshots went: later */
@@ -113,19 +114,33 @@ struct nat_log_rings *nat_log_rings_get(const struct tessd_cfg *cfg, int *rc)
 static void drain_rings(struct nat_log_rings *r, uint32_t *budget);
 static void flush(void);
 
+static uint32_t rings_backlog(const struct nat_log_rings *r)
+{
+	uint32_t n = 0;
+
+	for (unsigned w = 0; w < r->n; w++)
+		n += nat_log_backlog(r->w[w]);
+	return n;
+}
+
 void nat_log_rings_put(struct nat_log_rings *r)
 {
-	uint32_t all = UINT32_MAX;
+	uint32_t all;
 
 	if (r == NULL || --r->refs)
 		return;
+	all = rings_backlog(r); /* bounded: no worker writes to it */
 	/* No snapshot has it: no worker writes to it any more. What is left goes out first. */
 	drain_rings(r, &all);
 	for (unsigned w = 0; w < r->n; w++)
 		lg.lost_gone += __atomic_load_n(&r->w[w]->lost, __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < MAX_RINGS; i++)
-		if (lg.alive[i] == r)
-			lg.alive[i] = NULL;
+	for (unsigned i = 0, k = 0; i < MAX_RINGS; i++) {
+		struct nat_log_rings *a = lg.alive[i];
+
+		lg.alive[i] = NULL;
+		if (a && a != r)
+			lg.alive[k++] = a; /* order kept: oldest first */
+	}
 	rings_free(r);
 }
 
@@ -223,9 +238,17 @@ static void drain(uint32_t budget)
 		drain_ring(lg.ctl, budget);
 }
 
+/* What waits now, not what workers add meanwhile: the control thread's work is bounded. */
 void nat_log_drain_all(void)
 {
-	drain(UINT32_MAX);
+	if (lg.buf) {
+		anchor();
+		for (unsigned i = 0; i < MAX_RINGS; i++)
+			for (unsigned w = 0; lg.alive[i] && w < lg.alive[i]->n; w++)
+				drain_ring(lg.alive[i]->w[w], nat_log_backlog(lg.alive[i]->w[w]));
+		if (lg.ctl)
+			drain_ring(lg.ctl, nat_log_backlog(lg.ctl));
+	}
 	if (lg.len)
 		flush();
 }
