@@ -7,14 +7,16 @@ import calendar
 import errno
 import os
 import re
+import threading
 import time
 
 import tess
-from test_nat import IN_IP, NET_IP, POOL_ADDRS, TENANTS, NatTopo, nat_instance
+from test_nat import IN_IP, NET_IP, POOL, POOL_ADDRS, TENANTS, NatTopo, nat_instance
 
 TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 EP = r"(\d+\.\d+\.\d+\.\d+):(\d+)"
 SESSION = re.compile(rf"^({TS}) ([CD]) (tcp|udp|icmp) (\S+) (\S+) {EP} {EP} {EP}( \d+\.\d{{3}})?$")
+END = re.compile(rf"^({TS}) E - - - stopped$")
 BLOCK = re.compile(rf"^({TS}) ([AF]) - (\S+) (\S+) (\d+\.\d+\.\d+\.\d+) {EP}-(\d+)$")
 
 # Raw UDP datagrams from one inside address, a new source port each: a session each.
@@ -26,6 +28,7 @@ for i in range(n):
     s.sendto(struct.pack("!HHHH", first + i, 9, 8, 0), (dst, 0))
 """
 
+SPARE = {f"203.0.113.{i}" for i in range(32, 36)}
 SHORT = {"udp": 2, "udp_single": 2, "tcp_transitory": 2}
 
 
@@ -72,7 +75,7 @@ def sessions(ls, ev):
     out = []
     for ln in ls:
         m = SESSION.match(ln)
-        assert m or BLOCK.match(ln), ln
+        assert m or BLOCK.match(ln) or END.match(ln), ln
         if m and m.group(2) == ev:
             out.append(m)
     return out
@@ -175,6 +178,7 @@ def test_port_blocks_then_rotation(cleanup, tmp_path):
     r = t.call("nat.log.set", {"path": rot, "max_file_mb": 1, "keep_files": 2,
                                "flush_ms": 20, "ring_size": 1000})
     assert "result" in r, r
+    assert END.match(lines(path)[-1]), lines(path)  # port-blocks ended: open blocks end here
     n = 60
     t.ns["acme"].run("/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "42000", str(n))
     end = time.time() + 20
@@ -240,3 +244,27 @@ def test_small_ring_counts_what_it_loses(cleanup, tmp_path):
     st = settled(t)
     assert st["records"] == before["records"] + 10, st
     assert len(sessions(lines(f"{fs}/nat.log"), "C")) == 10
+
+
+def test_changed_instance_logs_its_first_sessions(cleanup, tmp_path):
+    """acme's pool changed while a burst of new sessions flows: the new instance's sessions
+    (its pool's addresses) each have a creation line, from its very first."""
+    path = f"{tmp_path}/change.log"
+    pools = [{"name": f"pool-{t}", "prefix": POOL[t]} for t in TENANTS] + [
+        {"name": "pool-spare", "prefix": "203.0.113.32/30"}]
+    t = NatTopo(cleanup, tmp_path, pools=pools, nat_kw={"logging": {"path": path}},
+                instances=[nat_instance(w, udp_single=60) for w in TENANTS], ifprefix="L",
+                control={"log_dirs": [str(tmp_path)]})
+    t.ns["acme"].ping(NET_IP, count=1)
+    burst = threading.Thread(target=t.ns["acme"].run, args=(
+        "/usr/bin/python3", "-c", BURST, IN_IP, NET_IP, "45000", "6000"))
+    burst.start()
+    time.sleep(0.05)
+    r = t.call("nat.instance.set", nat_instance("acme", pool="pool-spare", udp_single=60))
+    assert "result" in r, r
+    burst.join()
+    st = settled(t)
+    created = t.stats()["acme"]["created"]
+    spare = [m for m in sessions(lines(path), "C") if m.group(8) in SPARE]
+    assert st["lost"] == 0 and created > 0, (st, created)
+    assert len(spare) == created, (len(spare), created)

@@ -180,6 +180,18 @@ static void format_longest_fits(void **state)
 	assert_non_null(strstr(buf, " 18446744073709551.615\n"));
 }
 
+/* The end of logging: one line, no names or addresses. */
+static void format_end(void **state)
+{
+	struct nat_log_rec r = { .event = NAT_LOG_END };
+	struct nat_log_names nm = { .unix_ms = 1764693601123ull, .inst = "x", .vrf = "y" };
+	char buf[NAT_LOG_LINE_MAX];
+
+	(void)state;
+	nat_log_format(buf, &r, &nm);
+	assert_string_equal(buf, "2025-12-02T16:40:01.123Z E - - - stopped\n");
+}
+
 /* Not an assertion: what an enqueue costs (the worker's part of logging), for the record. */
 static void enqueue_cost(void **state)
 {
@@ -402,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(file_open_refuses_what_is_not_its_own, tmp_setup,
 						tmp_teardown),
 		cmocka_unit_test(flush_due_is_signed),
+		cmocka_unit_test(format_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -299,6 +299,18 @@ void nat_log_freed(const struct nat_inst *n, const struct conn_entry *e, uint32_
 
 /* ---- config ---- */
 
+/* The end line, if logging was on: a reader closes every binding still open in the file. */
+static void log_end(void)
+{
+	struct nat_log_rec r = { .event = NAT_LOG_END, .tsc = rte_rdtsc() };
+
+	if (lg.cfg.path[0] == '\0' || lg.buf == NULL)
+		return;
+	anchor();
+	line(&r);
+	flush();
+}
+
 uint8_t nat_log_mode_of(const struct tessd_cfg *cfg, const struct tessd_nat_inst_cfg *c)
 {
 	const struct tessd_nat_log_cfg *l = &cfg->nat.logging;
@@ -313,9 +325,11 @@ void nat_log_sync(const struct tessd_cfg *cur)
 	const struct tessd_nat_log_cfg *c = &cur->nat.logging;
 	uint8_t mode = c->path[0] == '\0' ? NAT_LOG_OFF : NAT_LOG_SESSIONS;
 
-	if (strcmp(c->path, lg.cfg.path) != 0 || mode == NAT_LOG_OFF) {
+	if (strcmp(c->path, lg.cfg.path) != 0 || mode == NAT_LOG_OFF || c->mode != lg.cfg.mode) {
 		/* What was logged so far goes to the file it was logged for. */
 		nat_log_drain_all();
+		if (mode == NAT_LOG_OFF || c->mode != lg.cfg.mode)
+			log_end(); /* no ends of what is open now will follow */
 		nat_log_file_close(&lg.file);
 		if (mode != NAT_LOG_OFF) {
 			const char *root = tessd_nat_log_root(cur, c->path);
@@ -345,6 +359,7 @@ void nat_log_sync(const struct tessd_cfg *cur)
 void nat_log_fini(void)
 {
 	nat_log_drain_all();
+	log_end();
 	nat_log_file_close(&lg.file);
 	lg.cfg.path[0] = '\0'; /* rings freed with the last snapshots: nowhere to write */
 	free(lg.buf);

@@ -25,6 +25,7 @@
 #define NAT_LOG_DELETE 'D'
 #define NAT_LOG_ALLOC  'A'
 #define NAT_LOG_FREE   'F'
+#define NAT_LOG_END    'E' /* logging stops or changes mode: every open binding ends here */
 
 /* One record: 40 bytes, written whole by its producer before it publishes it. */
 struct nat_log_rec {
@@ -120,7 +121,8 @@ struct nat_log_names {
  * One line for rec, newline-terminated, in buf (at least NAT_LOG_LINE_MAX bytes); returns
  * its length. Sessions: "TIME C|D PROTO INSTANCE VRF INSIDE:PORT PUBLIC:PORT REMOTE:PORT"
  * and a deletion's duration in seconds; blocks: "TIME A|F - INSTANCE VRF INSIDE
- * PUBLIC:FIRST-LAST". TIME is UTC, ISO 8601 with milliseconds.
+ * PUBLIC:FIRST-LAST"; the end of logging: "TIME E - - - stopped". TIME is UTC, ISO 8601 with
+ * milliseconds.
  */
 size_t nat_log_format(char *buf, const struct nat_log_rec *rec, const struct nat_log_names *nm);
 

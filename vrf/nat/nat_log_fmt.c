@@ -49,6 +49,11 @@ size_t nat_log_format(char *buf, const struct nat_log_rec *rec, const struct nat
 	bool block = rec->event == NAT_LOG_ALLOC || rec->event == NAT_LOG_FREE;
 	char a[INET_ADDRSTRLEN];
 
+	if (rec->event == NAT_LOG_END) {
+		n += (size_t)snprintf(buf + n, len - n, ".%03uZ E - - - stopped\n",
+				      (unsigned)(nm->unix_ms % 1000));
+		return n;
+	}
 	n += (size_t)snprintf(buf + n, len - n, ".%03uZ %c %s %s %s",
 			      (unsigned)(nm->unix_ms % 1000), rec->event,
 			      block ? "-" : proto_name(rec->proto), nm->inst, nm->vrf);
