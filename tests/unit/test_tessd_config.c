@@ -497,6 +497,29 @@ static void test_nat_pool_shares_fit_the_pool(void **state)
 	expect_nat("1", 2, "/nat/instances/1/max_blocks", "past its 2 blocks");
 }
 
+#define LOG_FMT                                                                       \
+	"{\"control\": {\"log_dirs\": [\"/nonexistent-natlogfix/logs/\"]}, \"nat\": " \
+	"{\"logging\": {\"path\": \"%s\"}}}"
+
+/* natlog review of 9ec1183, 1 and 8: confined to control.log_dirs, lexically (no filesystem). */
+static void test_nat_log_path_confined_lexically(void **state)
+{
+	static const char *const bad[] = { "/etc/shadow", "/nonexistent-natlogfix/logs/../x",
+					   "/nonexistent-natlogfix/logs//x",
+					   "/nonexistent-natlogfix/logsx/y", NULL };
+	char text[512];
+
+	(void)state;
+	/* Its directory does not exist: no commit fails for it (opening it is counted). */
+	snprintf(text, sizeof(text), LOG_FMT, "/nonexistent-natlogfix/logs/sub/nat.log");
+	expect_ok(text);
+	for (const char *const *b = bad; *b; b++) {
+		snprintf(text, sizeof(text), LOG_FMT, *b);
+		expect_error(text, "/nat/logging/path",
+			     *b == bad[0] || *b == bad[3] ? "control.log_dirs" : "plain path");
+	}
+}
+
 static char tmpdir[64];
 
 static int make_tmpdir(void **state)
@@ -631,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_vrf_neigh_shares),
 		cmocka_unit_test(test_nat_sessions_fit_a_worker_slice),
 		cmocka_unit_test(test_nat_pool_shares_fit_the_pool),
+		cmocka_unit_test(test_nat_log_path_confined_lexically),
 	};
 	/* Each section's rules are its module's: the config is checked as tessd checks it. */
 	if (tess_modules_sort() < 0)
