@@ -255,8 +255,12 @@ static off_t size_of(const char *name)
 /* n lines of 50 bytes ("line NNNN" padded). */
 static size_t lines50(char *buf, unsigned first, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		snprintf(buf + 50 * i, 51, "line %04u %039u\n", first + i, 0);
+	char l[51]; /* and its NUL, not copied */
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(l, sizeof(l), "line %04u %039u\n", first + i, 0);
+		memcpy(buf + 50 * i, l, 50);
+	}
 	return 50 * (size_t)n;
 }
 
