@@ -389,6 +389,16 @@ static void file_open_refuses_what_is_not_its_own(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 	nat_log_file_close(&f);
 	assert_int_equal(nat_log_file_set(&f, tmp, "/etc/shadow"), -EINVAL);
+
+	/* Allowed "/" (everything): the directories walked from the root. */
+	assert_int_equal(nat_log_file_set(&f, "/", at("real2.log")), 0);
+	assert_int_equal(chmod(at("real"), 0700), 0);
+	assert_int_equal(nat_log_file_set(&f, "/", at("real/r.log")), 0);
+	rec = 0;
+	nat_log_file_write(&f, buf, lines50(buf, 0, 1), 1 << 20, 2, &rec, &lost);
+	assert_int_equal(rec, 1);
+	assert_int_equal(size_of("real/r.log"), 50);
+	nat_log_file_close(&f);
 }
 
 /* A batch begun after now was taken (the drain) is not due; one begun long enough ago is. */

@@ -33,7 +33,7 @@ void nat_log_file_close(struct nat_log_file *f)
 
 int nat_log_file_set(struct nat_log_file *f, const char *root, const char *path)
 {
-	size_t n = strlen(root);
+	size_t n = strlen(root), skip;
 	const char *base = strrchr(path, '/');
 
 	nat_log_file_close(f);
@@ -45,8 +45,9 @@ int nat_log_file_set(struct nat_log_file *f, const char *root, const char *path)
 	    (n > 1 && path[n] != '/') || strlen(base + 1) >= sizeof(f->base) || base[1] == '\0')
 		return -EINVAL;
 	snprintf(f->root, sizeof(f->root), "%.*s", (int)n, root);
-	snprintf(f->rel, sizeof(f->rel), "%.*s", base > path + n ? (int)(base - path - n - 1) : 0,
-		 path + n + (n > 1));
+	skip = n + (n > 1); /* root and the slash after it ("/": itself the slash) */
+	snprintf(f->rel, sizeof(f->rel), "%.*s",
+		 base > path + skip ? (int)(base - path - (ptrdiff_t)skip) : 0, path + skip);
 	snprintf(f->base, sizeof(f->base), "%s", base + 1);
 	/* A write past RLIMIT_FSIZE must fail (EFBIG, counted), not kill tessd. */
 	signal(SIGXFSZ, SIG_IGN);
