@@ -324,6 +324,12 @@ def test_static_port_forward_fencing_hairpin(cleanup, tmp_path):
                                   "proto": "udp", "outside_port": 53})
     assert "result" in r, r
     assert t.client("inet", "udp", "203.0.113.102", 53, 45000).startswith("error")
+    # A removed static keeps its sessions (README): an open flow's replies still come back.
+    assert peer(t.client("acme", "udp", NET_IP, 7001, 44002))[0] == "203.0.113.100"
+    r = t.call("nat.static.del", {"instance": "acme", "outside": "203.0.113.100"})
+    assert "result" in r, r
+    kept = t.client("acme", "udp", NET_IP, 7001, 44002)
+    assert not kept.startswith("error") and peer(kept)[0] == "203.0.113.100", kept
 
 
 def test_tenant_session_limit_and_bad_config(cleanup, tmp_path):

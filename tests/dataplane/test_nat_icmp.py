@@ -41,9 +41,11 @@ def show(p):
     if whole and q[9] in (6, 17):
         o["il4_ok"] = l4ok(q, ql4) or (q[9] == 17 and ql4[6:8] == b"\0\0")
     print(json.dumps(o), flush=True)
+# "ready" once the capture socket is open (a router's error can come back within a millisecond).
 s = AsyncSniffer(iface=iface, lfilter=lambda p: ICMP in p and p[ICMP].type in (3, 11, 12),
-                 prn=show, store=False, count=want)
-s.start(); print("ready", flush=True)
+                 prn=show, store=False, count=want,
+                 started_callback=lambda: print("ready", flush=True))
+s.start()
 s.join(secs)
 if s.running:
     s.stop()

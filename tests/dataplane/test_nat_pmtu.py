@@ -7,6 +7,7 @@ router's) reaching their sender with its view of the addresses, and an error NAT
 translate counted and dropped. Topology of test_nat.py (test_nat_icmp.py's sniffer)."""
 import subprocess
 
+import tess
 from test_nat import IN_GW, IN_IP, NET_GW, NET_IP, NET_IP2, POOL_ADDRS, NatTopo, nat_instance, peer
 from test_nat_icmp import send, sniffed, sniffer
 
@@ -72,6 +73,9 @@ def test_net_unreachable_in_outside_vrf(cleanup, tmp_path):
     pool_ip = sorted(POOL_ADDRS["acme"])[1]
     t.ns["inet"].run("ip", "route", "add", NOWHERE, "via", NET_GW)
     send(t, "inet", f"IP(src='{pool_ip}', dst='{NOWHERE}')/UDP(sport=4000, dport=53)")
+    # The error is built on the control thread after ARP for the gateway: wait for it.
+    tess.wait_for(lambda: t.stats()["acme"]["router_icmp_dropped"] == 1, 10,
+                  "the untranslatable error counted")
     st = t.stats()["acme"]
     assert (st["router_icmp_dropped"], st["router_icmp_translated"]) == (1, 1), st
     assert "nat_router_icmp_untranslatable" in str(t.pe.ctl("stats"))

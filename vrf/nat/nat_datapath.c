@@ -433,12 +433,12 @@ static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct 
 	int d, err;
 
 	/*
-	 * A session's tuple in an outside VRF is always for a public address (pool or
-	 * static), so a packet for another needs no lookup: transit traffic and the
-	 * hairpin check of every translated packet would miss the cache for nothing.
+	 * The hairpin check of every translated packet: only a packet for an address
+	 * published now can hairpin, and the lookup would miss the cache for nothing.
+	 * Others are looked up first: a removed static's kept sessions (README) are for
+	 * an address no longer published, and their replies must still come back.
 	 */
-	a = nat_public_addr(x->p, k->vrf, k->dst);
-	if (a == NULL)
+	if (from && nat_public_addr(x->p, k->vrf, k->dst) == NULL)
 		return PASS;
 	e = session_lookup(x, k, &d);
 	if (e) {
@@ -446,6 +446,9 @@ static enum verdict inbound(const struct nat_ctx *x, struct rte_mbuf *m, struct 
 		dp_cnt_add(&x->nw->cnt[e->owner / 2].translated_in, 1); /* its slot */
 		return TRANSLATED;
 	}
+	a = nat_public_addr(x->p, k->vrf, k->dst);
+	if (a == NULL)
+		return PASS;
 	n = x->p->pi[a->pi].n;
 	if (a->kind == NAT_ADDR_STATIC_OUT) {
 		const struct nat_static *st = static_for(&x->p->pi[a->pi], k);

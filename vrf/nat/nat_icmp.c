@@ -97,9 +97,12 @@ enum nat_dp_verdict nat_icmp_errors(const struct nat_dp *x, struct rte_mbuf *m,
 				    struct nat_inst *n)
 {
 	enum nat_dp_verdict v = nat_icmp_error(x, m, ip, l4len, vrf, n);
-	uint16_t to = l3_meta(m)->route_vrf;
+	uint16_t to;
 
-	if (v != NAT_DP_TRANSLATED || n == NULL || !x->p->outside[to])
+	if (v != NAT_DP_TRANSLATED || n == NULL) /* m may be gone: dropped */
+		return v;
+	to = l3_meta(m)->route_vrf;
+	if (!x->p->outside[to])
 		return v;
 	/* Now to a pool or static address of the outside VRF: a hairpin's sender's, or passed. */
 	v = nat_icmp_error(x, m, ip, l4len, to, NULL);
