@@ -6,7 +6,8 @@ connections per second from an empty table, then established-flow Mpps and Mpps 
 core (see README "Benchmarks").
 
 tessd takes the same frames through its own I/O (--tessd-io pmd, the default): the same
-flowgen into a vhost-user port, out of a net_null port. On the veths (--tessd-io af_packet)
+flowgen into a vhost-user port, out of a net_null port (firewall: out of a second
+vhost-user port to a testpmd answering every frame). On the veths (--tessd-io af_packet)
 the kernel's packet sockets copy every frame in and out on the DUT's CPU and bound it well
 below what tessd itself costs, which is not what a poll-mode NIC driver does."""
 import json
@@ -112,32 +113,54 @@ def kernel_router(c, ns, d_in, d_out, sink_mac, args, entries=None):
     return connections
 
 
-def vhost_generator(c, tmp, sock, args, tag):
-    """The same flowgen frames as generator(), into tessd's vhost-user port at sock."""
-    tp = Testpmd(c, [f"net_virtio_user0,path={sock},queues=1"],
+def vhost_generator(c, tmp, sock, args, tag, flows=None, mode="flowgen", mac=None):
+    """The same flowgen frames as generator() (over flows, else --flows), into tessd's
+    vhost-user port at sock; or (mode "5tswap") a peer on that port answering every frame
+    (MACs, addresses and ports swapped), its port's MAC mac. Drops what it receives else."""
+    fwd = [f"--forward-mode={mode}"]
+    if mode == "flowgen":
+        fwd.append(f"--flowgen-flows={flows or args.flows}")
+    # The peer takes turns with flowgen on the generator's CPU, and while flowgen runs
+    # tessd forwards what it sends: the peer's ring must hold that until the peer runs
+    # (with 1,024 it took 150k of 3M frames a second).
+    ring = 1024 if mode == "flowgen" else 8192
+    vdev = f"net_virtio_user0,path={sock},queues=1" + (f",queue_size={ring}" if ring > 1024
+                                                       else "")
+    tp = Testpmd(c, [vdev + (f",mac={mac}" if mac else "")],
                  lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=256,
-                 args=["--forward-mode=flowgen", f"--flowgen-flows={args.flows}",
-                       "--port-topology=loop", f"--txpkts={args.size}", "--burst=32",
-                       "--txd=1024", "--rxd=1024", "--total-num-mbufs=16384"],
+                 args=fwd + ["--port-topology=loop", f"--txpkts={args.size}", "--burst=32",
+                             f"--txd={ring}", f"--rxd={ring}",
+                             f"--total-num-mbufs={max(16384, 4 * ring)}"],
                  log_path=os.path.join(tmp, f"gen-{tag}.log"))
     tp.wait_link(0)
     return tp
 
 
-def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb, io="af_packet"):
+def tessd_port_tx(dut, port, *drops):
+    """A function reading the packets tessd's port sent, plus its drops of those reasons."""
+    def count():
+        p = next(p for p in dut.ctl("stats")["ports"] if p["name"] == port)
+        return p["tx_packets"] + sum(p["drops"][d] for d in drops)
+    return count
+
+
+def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb, io="af_packet", replies=False):
     """tessd in the namespace with ports `in` and `out`: the veths through net_af_packet,
-    or (io "pmd") vhost-user in and net_null out (dut.vhost_sock is then set); config,
-    table_mb of hugepages for its connections, in a cgroup if --dut-cpu-pct."""
+    or (io "pmd") vhost-user in (dut.vhost_sock) and net_null out, or with replies a
+    second vhost-user port out (dut.vhost_out_sock) for a peer answering what it gets;
+    config, table_mb of hugepages for its connections, in a cgroup if --dut-cpu-pct."""
+    sock = out_sock = None
     if io == "pmd":
         sock = os.path.join(tmp, f"in-{tess.uid()}.sock")
+        out_sock = os.path.join(tmp, f"out-{tess.uid()}.sock") if replies else None
         ports = [{"name": "in", "devargs": f"net_vhost0,iface={sock},queues=1"},
-                 {"name": "out", "devargs": "net_null0,no-rx=1"}]
+                 {"name": "out", "devargs": f"net_vhost1,iface={out_sock},queues=1"
+                  if replies else "net_null0,no-rx=1"}]
     else:
-        sock = None
         ports = [tess.af_packet_port("in", 0, d_in), tess.af_packet_port("out", 1, d_out)]
     dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], netns=ns,
                      memory_mb=256 + table_mb, ports=ports)
-    dut.vhost_sock = sock
+    dut.vhost_sock, dut.vhost_out_sock = sock, out_sock
     dut.config.update(config)
     cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
     dut.start(timeout=120)
@@ -157,15 +180,20 @@ def new_window(gen, connections, seconds, warmup=0):
     return (s1 - s0) / (t1 - t0), s1
 
 
-def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: None):
+def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: None,
+                       extra=None):
     """Mpps delivered over the window with the generator running, and the DUT's busy share;
-    stops the generator. on_start() is called as the window starts (tessd's counters reset)."""
+    stops the generator. on_start() is called as the window starts (tessd's counters reset).
+    extra ({name: packet counter}): each one's Mpps over the same window, reported as name."""
+    extra = extra or {}
     if dut:
         dut.tessctl("stats", "--reset")
     on_start()
+    e0 = {k: f() for k, f in extra.items()}
     b0, p0, o0, t0 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
     time.sleep(seconds)
     b1, p1, o1, t1 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
+    e1 = {k: f() for k, f in extra.items()}
     gen.cmd("stop")
     mpps = (p1 - p0) / (t1 - t0) / 1e6
     # The CPU's busy share; a polling tessd keeps its CPU busy whatever it forwards, so
@@ -174,7 +202,8 @@ def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: N
     if dut:
         busy = dut.ctl("stats")["workers"][0]["busy_pct"] / 100
     r = {"mpps": mpps, "dut_cpu_busy": busy, "mpps_per_core": mpps / busy if busy else 0.0,
-         "offered_mpps": (o1 - o0) / (t1 - t0) / 1e6}
+         "offered_mpps": (o1 - o0) / (t1 - t0) / 1e6,
+         **{k: (e1[k] - e0[k]) / (t1 - t0) / 1e6 for k in extra}}
     if dut:
         st = dut.ctl("stats")
         r["drops"] = {k: n for v in st["vrfs"] for k, n in v["drops"].items() if n}
@@ -201,10 +230,7 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
         sessions, dut, info = dut_fn(c, tmp, ns, d_in, d_out, sink_mac, args)
         if dut and dut.vhost_sock:
             gen = vhost_generator(c, tmp, dut.vhost_sock, args, f"{tag}{rep}")
-
-            def delivered():
-                return next(p for p in dut.ctl("stats")["ports"] if p["name"] == "out")[
-                    "tx_packets"]
+            delivered = tessd_port_tx(dut, "out")
 
             def offered():
                 return gen.port_stats(0)["tx_packets"]
