@@ -112,13 +112,18 @@ def test_desktop_port_limited_to_its_rate(cleanup, tmp_path, direction):
     assert near(udp, rate * UDP_SHARE), (udp, rate * UDP_SHARE)
     # TCP halves its window at each loss: a burst of two seconds' worth absorbs the sawtooth
     # (100 ms, the default, holds it near 55% of the rate here).
-    t.tessd.tessctl("policer", "set", "desk", "--cir-kbps", str(RATE_KBPS), "--cbs",
-                    str(RATE_KBPS * 250), "--ports", "d1", "--direction", direction)
-    tcp = t.iperf(reverse=rev)
-    # The policer's promise is the ceiling: TCP never gets more than the rate (5%). What TCP
-    # makes of the rest depends on its congestion control and on the machine's load (CI saw
-    # 89% on a busy 2-core VM), so its floor only shows that the burst lets it use most of it.
-    assert 0.75 * rate * TCP_SHARE <= tcp <= 1.05 * rate * TCP_SHARE, (tcp, rate * TCP_SHARE)
+    cbs = RATE_KBPS * 250
+    t.tessd.tessctl("policer", "set", "desk", "--cir-kbps", str(RATE_KBPS), "--cbs", str(cbs),
+                    "--ports", "d1", "--direction", direction)
+    secs = 6
+    tcp = t.iperf(reverse=rev, secs=secs)
+    # The policer's promise is the token bucket's: over any window of T seconds no more than
+    # CIR * T + CBS passes. TCP backs off at each loss and the bucket refills meanwhile, so
+    # over iperf's window it may get up to CBS / T above the rate (CI saw 1.05x), never more.
+    # What TCP makes of the rate depends on its congestion control and on the machine's load
+    # (CI saw 89% on a busy 2-core VM), so its floor only shows the burst lets it use most.
+    ceiling = (rate + cbs * 8 / 1e6 / secs) * TCP_SHARE
+    assert 0.75 * rate * TCP_SHARE <= tcp <= ceiling, (tcp, rate * TCP_SHARE, ceiling)
     a = t.attachment("desk", "port", "d1", direction)
     assert a["red_packets"] > 0 and a["dropped"] == a["red_packets"]
     port = t.tessd.port_stats()["d1"]
