@@ -326,6 +326,33 @@ static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 		mgr_err_set(e, 400, "/site", "no site named '%s'", h->site);
 		return false;
 	}
+	/* The reservation against the topology where it is known: a test host's shape, or the
+	 * one a connected host has (a new URI's is checked once connected: down with why). */
+	struct mgr_topo *rt = malloc(sizeof(*rt));
+	bool known = false;
+	const char *rwhy = NULL;
+	if (rt == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return false;
+	}
+	if (h->test_host.sockets)
+		known = mgr_topo_shape(rt, h->test_host.sockets, h->test_host.cores,
+				       h->test_host.threads) == 0;
+	else if (o && o->topo.ncpus && strcmp(o->spec.uri, h->uri) == 0)
+		known = (*rt = o->topo, true);
+	if (known && mgr_check_reserved(h, rt, &rwhy) < 0) {
+		mgr_err_set(e, 400, "/reserved_cpus", "'%s' %s (the host has %u CPUs in %u cores)",
+			    h->reserved_cpus, rwhy, rt->ncpus, rt->ncores);
+		free(rt);
+		return false;
+	}
+	free(rt);
+	if (o && h->max_ports && h->max_ports < o->ports_used) {
+		mgr_err_set(e, 409, "/max_ports",
+			    "host %s has %u desktops, each a port of its tessd", o->spec.name,
+			    o->ports_used);
+		return false;
+	}
 	if (o == NULL)
 		return true;
 	/* What desktops have there stays possible. */
@@ -407,7 +434,9 @@ static int host_update(void *obj, void *spec, struct mgr_err *e)
 	if (rc == 0) {
 		mgr_host_derive_locked(h);
 		mgr_partition(h);
-		mgr_sync_cpus_locked(h);
+		/* Partitions moved off newly reserved CPUs: the reconnect after a PUT re-pins. */
+		if (mgr_sync_cpus_locked(h))
+			h->repin_wanted = true;
 	}
 	return rc;
 }

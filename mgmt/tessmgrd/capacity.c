@@ -9,9 +9,61 @@
 /* Ratios are decimals from the config: a hair of slack so 2.0 x 3 stays 6. */
 #define EPS 1e-9
 
+/* Marks the cores of t that hold a CPU of spec's reserved_cpus; how many. */
+static unsigned reserved_cores(const struct mgr_host_spec *spec, const struct mgr_topo *t,
+			       bool reserved[MGR_MAX_CPUS])
+{
+	mgr_cpuset r;
+	unsigned n = 0;
+
+	memset(reserved, 0, MGR_MAX_CPUS * sizeof(*reserved));
+	/* The schema checked the list: a stored one always parses. */
+	if (!spec->reserved_cpus[0] || mgr_cpuset_parse(spec->reserved_cpus, MGR_MAX_CPUS, &r) < 0)
+		return 0;
+	for (unsigned c = 0; c < t->ncpus; c++) {
+		if (mgr_cpuset_has(&r, c) && !reserved[t->core_of[c]]) {
+			reserved[t->core_of[c]] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+uint32_t mgr_usable_cores(const struct mgr_host *h)
+{
+	bool reserved[MGR_MAX_CPUS];
+
+	return h->topo.ncores - reserved_cores(&h->spec, &h->topo, reserved);
+}
+
+/* CPUs per core (the topology is uniform on the hosts libvirt describes). */
+static uint32_t threads_per_core(const struct mgr_host *h)
+{
+	return h->topo.ncores ? h->topo.ncpus / h->topo.ncores : 1;
+}
+
 uint32_t mgr_cpu_capacity(const struct mgr_host *h)
 {
-	return (uint32_t)floor(h->topo.ncpus * h->spec.vcpu_ratio + EPS);
+	return (uint32_t)floor(mgr_usable_cores(h) * threads_per_core(h) * h->spec.vcpu_ratio +
+			       EPS);
+}
+
+int mgr_check_reserved(const struct mgr_host_spec *spec, const struct mgr_topo *t, const char **why)
+{
+	bool reserved[MGR_MAX_CPUS];
+	mgr_cpuset r;
+
+	if (!spec->reserved_cpus[0])
+		return 0;
+	if (mgr_cpuset_parse(spec->reserved_cpus, t->ncpus, &r) < 0) {
+		*why = "names a CPU the host does not have";
+		return -EINVAL;
+	}
+	if (reserved_cores(spec, t, reserved) >= t->ncores) {
+		*why = "leaves no CPU for desktops (a core with a reserved CPU is not a tenant's)";
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 uint64_t mgr_mem_capacity(const struct mgr_host *h)
@@ -25,12 +77,6 @@ struct mgr_slice *mgr_host_slice(const struct mgr_host *h, uint32_t tenant_id)
 		if (h->slices[i].tenant_id == tenant_id)
 			return &h->slices[i];
 	return NULL;
-}
-
-/* CPUs per core (the topology is uniform on the hosts libvirt describes). */
-static uint32_t threads_per_core(const struct mgr_host *h)
-{
-	return h->topo.ncores ? h->topo.ncpus / h->topo.ncores : 1;
 }
 
 uint32_t mgr_cores_needed(const struct mgr_host *h, uint32_t vcpus)
@@ -74,6 +120,8 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 		reason = "does not reach the tenant's VLAN";
 	else if (!h->spec.shared && other_owner(h, t->id))
 		reason = "is not shared and serves another tenant";
+	else if (h->spec.max_ports && h->ports_used >= h->spec.max_ports)
+		reason = "has no free port on its tessd (max_ports)";
 	if (reason) {
 		*why = reason;
 		return 0;
@@ -83,6 +131,8 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 			 ? (uint32_t)((mem_cap - h->mem_used_mb) / m->spec.memory_mb)
 			 : 0;
 	room = by_cpu < by_mem ? by_cpu : by_mem;
+	if (h->spec.max_ports && h->spec.max_ports - h->ports_used < room)
+		room = h->spec.max_ports - h->ports_used;
 	if (room == 0) {
 		*why = by_cpu == 0 ? "has no vCPU capacity left" : "has no memory capacity left";
 		return 0;
@@ -94,15 +144,15 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 	if (h->spec.shared) {
 		/* The tenant's partition grows into cores no other tenant needs. */
 		const struct mgr_slice *mine = mgr_host_slice(h, t->id);
-		uint32_t others = 0, v = mine ? mine->vcpus : 0, by_part, max_v;
+		uint32_t others = 0, v = mine ? mine->vcpus : 0, by_part, max_v,
+			 cores = mgr_usable_cores(h);
 		for (uint32_t i = 0; i < h->n_slices; i++)
 			if (h->slices[i].tenant_id != t->id)
 				others += mgr_cores_needed(h, h->slices[i].vcpus);
-		max_v = others < h->topo.ncores
-				? (uint32_t)floor((h->topo.ncores - others) * threads_per_core(h) *
-							  h->spec.vcpu_ratio +
-						  EPS)
-				: 0;
+		max_v = others < cores ? (uint32_t)floor((cores - others) * threads_per_core(h) *
+								 h->spec.vcpu_ratio +
+							 EPS)
+				       : 0;
 		by_part = max_v > v ? (max_v - v) / m->spec.vcpus : 0;
 		if (by_part < room)
 			room = by_part;
@@ -219,7 +269,14 @@ int mgr_host_fits(const struct mgr_host *h, const struct mgr_topo *topo, uint64_
 	}
 	if (h->n_slices)
 		memcpy(probe->slices, h->slices, h->n_slices * sizeof(*h->slices));
-	if (mgr_cpu_capacity(probe) < h->vcpus_used || mgr_mem_capacity(probe) < h->mem_used_mb) {
+	/* A topology not known yet (never connected) is checked at the connect. */
+	if (topo->ncpus && mgr_check_reserved(spec, topo, why) < 0) {
+		rc = -EINVAL;
+	} else if (spec->max_ports && spec->max_ports < h->ports_used) {
+		*why = "more desktop ports than its new max_ports";
+		rc = -ENOSPC;
+	} else if (mgr_cpu_capacity(probe) < h->vcpus_used ||
+		   mgr_mem_capacity(probe) < h->mem_used_mb) {
 		*why = "more than the new capacity";
 		rc = -ENOSPC;
 	} else if (mgr_partition(probe) < 0) {
@@ -242,17 +299,20 @@ int mgr_partition(struct mgr_host *h)
 {
 	const struct mgr_topo *t = &h->topo;
 	uint32_t need[MGR_MAX_SLICES], total = 0;
-	bool taken[MGR_MAX_CPUS] = { false };
+	/* Cores of the reserved CPUs are taken from the start: never a tenant's. */
+	bool taken[MGR_MAX_CPUS];
+	unsigned n_reserved = reserved_cores(&h->spec, t, taken);
 	mgr_cpuset next[MGR_MAX_SLICES];
 
 	if (h->n_slices > MGR_MAX_SLICES)
 		return -E2BIG;
 	if (!h->spec.shared) {
-		/* One tenant: the whole host is its partition. */
+		/* One tenant: the whole host but its reserved cores is its partition. */
 		for (uint32_t i = 0; i < h->n_slices; i++) {
 			memset(&h->slices[i].cpus, 0, sizeof(h->slices[i].cpus));
 			for (unsigned c = 0; h->slices[i].vcpus && c < t->ncpus; c++)
-				mgr_cpuset_add(&h->slices[i].cpus, c);
+				if (!taken[t->core_of[c]])
+					mgr_cpuset_add(&h->slices[i].cpus, c);
 		}
 		return 0;
 	}
@@ -260,7 +320,7 @@ int mgr_partition(struct mgr_host *h)
 		need[i] = mgr_cores_needed(h, h->slices[i].vcpus);
 		total += need[i];
 	}
-	if (total > t->ncores)
+	if (total + n_reserved > t->ncores)
 		return -ENOSPC;
 	/* Keep the cores each tenant has, as many as it still needs. */
 	for (uint32_t i = 0; i < h->n_slices; i++) {

@@ -5,6 +5,9 @@
  *   memory capacity = memory x over-allocation rate
  * A non-shared host serves one tenant; on a shared host every tenant owns
  * a disjoint set of physical CPUs, whole cores, of ceil(vCPUs / ratio).
+ * Cores holding a CPU of the host's reserved_cpus (its tessd's, the system's)
+ * are no tenant's and count in no capacity; a host with max_ports takes that
+ * many desktops at most (each is a port of its tessd).
  */
 #ifndef TESS_MGR_CAPACITY_H
 #define TESS_MGR_CAPACITY_H
@@ -15,6 +18,12 @@
 #include "model.h"
 
 uint32_t mgr_cpu_capacity(const struct mgr_host *h);
+/* Cores of h that tenants may have: those with no CPU of its spec's reserved_cpus. */
+uint32_t mgr_usable_cores(const struct mgr_host *h);
+/* Whether spec's reserved_cpus fit topology t and leave a core for tenants: 0, or -EINVAL
+ * (a CPU t lacks) or -ENOSPC (no core left) with why. */
+int mgr_check_reserved(const struct mgr_host_spec *spec, const struct mgr_topo *t,
+		       const char **why);
 uint64_t mgr_mem_capacity(const struct mgr_host *h);
 
 /* The slice of tenant on h, or NULL. */
@@ -55,8 +64,9 @@ size_t mgr_available_hosts(struct mgr_host *const *hosts, size_t n_hosts,
 /*
  * Repartitions h's CPUs among its tenants after their vCPUs changed:
  * every tenant keeps what it has as far as it still needs it, then takes
- * free whole cores (lowest first). A non-shared host's tenant gets every
- * CPU. -ENOSPC if the needs do not fit (nothing changed then).
+ * free whole cores (lowest first), never a reserved one. A non-shared host's
+ * tenant gets every CPU of the cores not reserved. -ENOSPC if the needs do not fit (nothing changed
+ * then).
  */
 int mgr_partition(struct mgr_host *h);
 

@@ -123,6 +123,7 @@ static int reserve(struct mgr_host *h, struct mgr_quota *q, uint32_t tenant_id,
 	}
 	h->vcpus_used += m->spec.vcpus;
 	h->mem_used_mb += m->spec.memory_mb;
+	h->ports_used++;
 	if (q) {
 		q->cpus_used += m->spec.vcpus;
 		q->memory_used_mb += m->spec.memory_mb;
@@ -142,6 +143,7 @@ void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struc
 	}
 	h->vcpus_used -= h->vcpus_used < m->spec.vcpus ? h->vcpus_used : m->spec.vcpus;
 	h->mem_used_mb -= h->mem_used_mb < m->spec.memory_mb ? h->mem_used_mb : m->spec.memory_mb;
+	h->ports_used -= h->ports_used > 0;
 	mgr_partition(h); /* shrinking always fits */
 }
 
@@ -227,20 +229,24 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 	return NULL;
 }
 
-void mgr_sync_cpus_locked(const struct mgr_host *h)
+bool mgr_sync_cpus_locked(const struct mgr_host *h)
 {
+	bool changed = false;
+
 	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
 		struct mgr_desktop *d = mgr.desktops[i];
 		const struct mgr_slice *s =
 			d->host_id == h->id ? mgr_host_slice(h, d->tenant_id) : NULL;
 		if (s && memcmp(&d->cpus, &s->cpus, sizeof(s->cpus))) {
 			d->cpus = s->cpus;
+			changed = true;
 			/* Memory has it; the store gets it again at the next change or re-pin. */
 			if (mgr_store_put_desktop(d) < 0)
 				fprintf(stderr, "tessmgrd: desktop %u: cannot store its CPUs\n",
 					d->id);
 		}
 	}
+	return changed;
 }
 
 /* ---- state arrays ---- */
@@ -519,8 +525,13 @@ static int connect_locked(uint32_t host_id)
 		/* A host found smaller than what its desktops have (a new URI, a shrunk machine)
 		 * stays down on its old topology rather than over capacity with partitions on CPUs
 		 * it lacks (review 1.15). */
-		if (rc == 0 && h->n_slices &&
-		    mgr_host_fits(h, &copy.topo, copy.memory_mb, &h->spec, &why) < 0) {
+		if (rc == 0 && mgr_check_reserved(&h->spec, &copy.topo, &why) < 0) {
+			snprintf(err, sizeof(err),
+				 "has %u CPUs in %u cores: its reserved_cpus %s %s",
+				 copy.topo.ncpus, copy.topo.ncores, h->spec.reserved_cpus, why);
+			rc = -EINVAL;
+		} else if (rc == 0 && h->n_slices &&
+			   mgr_host_fits(h, &copy.topo, copy.memory_mb, &h->spec, &why) < 0) {
 			snprintf(err, sizeof(err),
 				 "has %u CPUs and %llu MiB: its desktops' %u vCPUs and %llu MiB "
 				 "are %s",
@@ -534,8 +545,10 @@ static int connect_locked(uint32_t host_id)
 			/* Another topology (a new shape or URI, a changed machine) moves the
 			 * partitions: the desktops' CPUs follow, in memory, the store and their
 			 * pins (review 1.15). The first connect has no old topology to differ. */
-			repin = h->topo.ncpus && h->n_slices &&
-				memcmp(&h->topo, &copy.topo, sizeof(copy.topo)) != 0;
+			repin = (h->topo.ncpus && h->n_slices &&
+				 memcmp(&h->topo, &copy.topo, sizeof(copy.topo)) != 0) ||
+				h->repin_wanted;
+			h->repin_wanted = false;
 			h->memory_mb = copy.memory_mb;
 			h->topo = copy.topo;
 			h->retry_sec = 0;
@@ -661,6 +674,7 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 	json_object_set_new(o, "memory_capacity_mb", json_integer((json_int_t)mgr_mem_capacity(h)));
 	json_object_set_new(o, "vcpus_used", json_integer(h->vcpus_used));
 	json_object_set_new(o, "memory_used_mb", json_integer((json_int_t)h->mem_used_mb));
+	json_object_set_new(o, "ports_used", json_integer(h->ports_used));
 	json_object_set_new(o, "partitions", parts);
 	return o;
 }
@@ -742,6 +756,7 @@ static void derive_usage_locked(void)
 		s->cpus = d->cpus; /* the partition it had: kept where it still fits */
 		h->vcpus_used += m->spec.vcpus;
 		h->mem_used_mb += m->spec.memory_mb;
+		h->ports_used++;
 		struct mgr_quota *q = mgr_quota_get(&mgr, d->tenant_id, d->model_id);
 		if (q) {
 			q->cpus_used += m->spec.vcpus;

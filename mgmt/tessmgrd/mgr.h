@@ -94,8 +94,9 @@ bool mgr_reserve_host_locked(struct mgr_host *h, const struct mgr_tenant *t,
 			     const struct mgr_model *m, const char **why);
 void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m);
 
-/* Each desktop of h takes its tenant's partition there (in memory and the store). */
-void mgr_sync_cpus_locked(const struct mgr_host *h);
+/* Each desktop of h takes its tenant's partition there (in memory and the store); whether
+ * one's CPUs changed. */
+bool mgr_sync_cpus_locked(const struct mgr_host *h);
 /* Makes libvirt pin every desktop of h as its tenant's partition says (serialized per host). */
 void mgr_repin_host(uint32_t host_id);
 /* Undefines a domain of a host, never while the host is re-pinned: a re-pin redefines the

@@ -101,6 +101,8 @@ struct mgr_host {
 	/* Allocated (desktops placed, being created included). */
 	uint32_t vcpus_used;
 	uint64_t mem_used_mb;
+	uint32_t ports_used; /* its desktops: each has a port on the host's tessd */
+	bool repin_wanted;   /* partitions moved (a new reserved_cpus): re-pin at its connect */
 	uint32_t n_slices;
 	struct mgr_slice *slices;
 	/*

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "tessd_config.h"
 
 #define NAME_CHARSET CFG_NAME_CHARSET
@@ -110,6 +111,18 @@ static int check_host(const void *val, char *why, size_t len)
 	return 0;
 }
 
+static int check_cpu_list(const void *val, char *why, size_t len)
+{
+	mgr_cpuset s;
+
+	if (mgr_cpuset_parse(val, MGR_MAX_CPUS, &s) < 0) {
+		snprintf(why, len, "'%s' is not a CPU list (\"0-1,8\", CPUs below %u)",
+			 (const char *)val, MGR_MAX_CPUS);
+		return EINVAL;
+	}
+	return 0;
+}
+
 static const struct cfg_node vlans_node = {
 	.type = CFG_ARRAY,
 	.arr = { .item = &(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4094 } },
@@ -145,6 +158,14 @@ static const struct cfg_field host_fields[] = {
 					   .obj = { .fields = test_host_fields,
 						    .size = sizeof(struct mgr_test_host_spec) } }),
 		false, "{}"),
+	CFG_FIELD(struct mgr_host_spec, reserved_cpus, "reserved_cpus",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING,
+			  .str = { .max_len = MGR_CPULIST_LEN - 1, .charset = "0123456789,-" },
+			  .check = check_cpu_list }),
+		  false, "\"\""),
+	CFG_FIELD(struct mgr_host_spec, max_ports, "max_ports",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 20 } }), false, "0"),
 	{ 0 },
 };
 const struct cfg_node mgr_host_schema = {

@@ -12,9 +12,10 @@
 
 #include "cfg_schema.h"
 
-#define MGR_NAME_LEN   64
-#define MGR_URI_LEN    256
-#define MGR_PREFIX_LEN 19 /* "255.255.255.255/32" */
+#define MGR_NAME_LEN    64
+#define MGR_URI_LEN     256
+#define MGR_PREFIX_LEN  19  /* "255.255.255.255/32" */
+#define MGR_CPULIST_LEN 256 /* a host's reserved_cpus, "0-1,32-33" */
 
 struct mgr_site_spec {
 	char name[MGR_NAME_LEN];
@@ -42,6 +43,10 @@ struct mgr_host_spec {
 	char tessd_socket[108];              /* the host vswitch's control socket; "": no vswitch */
 	char vhost_dir[PATH_MAX];            /* where desktops' vhost-user sockets go */
 	struct mgr_test_host_spec test_host; /* sockets 0: not a test host */
+	/* CPUs (a list, "0-1") kept for the host's tessd and system: no tenant partition has a
+	 * core with one of them. */
+	char reserved_cpus[MGR_CPULIST_LEN];
+	uint32_t max_ports; /* desktop ports its tessd takes; 0: no limit */
 };
 
 struct mgr_tenant_spec {

@@ -2,7 +2,8 @@
 /*
  * tessmgrd's arithmetic: capacity formulas, quota room, the FIG. 4 host
  * search, and CPU partitions (disjoint, whole cores, stable when they
- * change), with CPU set text round trips.
+ * change, never on the host's reserved CPUs), a host's tessd port limit,
+ * with CPU set text round trips.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -365,6 +366,103 @@ static void test_fig4_available_hosts(void **state)
 		free(hs[i].slices);
 }
 
+/* Reserved CPUs (the host tessd's and the system's): their cores are no tenant's and count in
+ * no capacity; a reservation naming a CPU the host lacks or leaving no core is refused. */
+static void test_reserved_cpus(void **state)
+{
+	struct mgr_host h;
+	mgr_cpuset cores01 = { 0 };
+	const char *why = NULL;
+	char buf[64];
+
+	(void)state;
+	/* 1 socket x 4 cores x 2 threads (siblings 4 apart), ratio 1: core k = CPUs k, k+4. */
+	make_host(&h, 1, 1, 4, 2, 65536, 1.0, 1.0, true);
+	snprintf(h.spec.reserved_cpus, sizeof(h.spec.reserved_cpus), "0-1");
+	assert_int_equal(mgr_usable_cores(&h), 2);
+	assert_int_equal(mgr_cpu_capacity(&h), 4);
+	assert_int_equal(mgr_check_reserved(&h.spec, &h.topo, &why), 0);
+	/* Two tenants of 2 vCPUs: cores 2 and 3, never 0 or 1 (the lowest free ones before). */
+	assert_int_equal(place(&h, 1, 2, 4096), 0);
+	assert_int_equal(place(&h, 2, 2, 4096), 0);
+	mgr_cpuset_add(&cores01, 0);
+	mgr_cpuset_add(&cores01, 1);
+	mgr_cpuset_add(&cores01, 4);
+	mgr_cpuset_add(&cores01, 5);
+	for (uint32_t i = 0; i < h.n_slices; i++)
+		assert_true(mgr_cpuset_disjoint(&h.slices[i].cpus, &cores01));
+	assert_int_equal(mgr_cpuset_format(&h.slices[0].cpus, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2,6");
+	assert_int_equal(mgr_cpuset_format(&h.slices[1].cpus, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "3,7");
+	/* Full: no room, and a third tenant does not fit the two cores left. */
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
+	assert_int_equal(place(&h, 3, 2, 4096), -ENOSPC);
+	free(h.slices);
+
+	/* One thread reserved takes its whole core: partitions are whole cores. */
+	make_host(&h, 1, 1, 4, 2, 65536, 1.0, 1.0, true);
+	snprintf(h.spec.reserved_cpus, sizeof(h.spec.reserved_cpus), "5");
+	assert_int_equal(mgr_usable_cores(&h), 3);
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 3);
+	free(h.slices);
+
+	/* Not shared: the tenant has every CPU but the reserved cores'. */
+	make_host(&h, 1, 1, 4, 2, 65536, 1.0, 1.0, false);
+	snprintf(h.spec.reserved_cpus, sizeof(h.spec.reserved_cpus), "0");
+	assert_int_equal(place(&h, 1, 2, 4096), 0);
+	assert_int_equal(mgr_cpuset_format(&h.slices[0].cpus, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1-3,5-7");
+	assert_int_equal(mgr_cpu_capacity(&h), 6);
+	free(h.slices);
+
+	/* Refused: every core, or a CPU the host does not have. */
+	make_host(&h, 1, 1, 4, 2, 65536, 1.0, 1.0, true);
+	snprintf(h.spec.reserved_cpus, sizeof(h.spec.reserved_cpus), "0-3");
+	assert_int_equal(mgr_check_reserved(&h.spec, &h.topo, &why), -ENOSPC);
+	assert_non_null(strstr(why, "leaves no CPU"));
+	assert_int_equal(mgr_cpu_capacity(&h), 0);
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
+	snprintf(h.spec.reserved_cpus, sizeof(h.spec.reserved_cpus), "0,8");
+	assert_int_equal(mgr_check_reserved(&h.spec, &h.topo, &why), -EINVAL);
+	assert_non_null(strstr(why, "does not have"));
+	/* A host's new reservation must leave its tenants' partitions room. */
+	snprintf(h.spec.reserved_cpus, sizeof(h.spec.reserved_cpus), "%s", "");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(place(&h, (uint32_t)i + 1, 2, 4096), 0);
+	struct mgr_host_spec spec = h.spec;
+	snprintf(spec.reserved_cpus, sizeof(spec.reserved_cpus), "0-1");
+	assert_int_equal(mgr_host_fits(&h, &h.topo, h.memory_mb, &spec, &why), -ENOSPC);
+	snprintf(spec.reserved_cpus, sizeof(spec.reserved_cpus), "0");
+	assert_int_equal(mgr_host_fits(&h, &h.topo, h.memory_mb, &spec, &why), 0);
+	free(h.slices);
+}
+
+/* A host's tessd takes max_ports desktop ports: placement stops there, with its reason. */
+static void test_max_ports(void **state)
+{
+	struct mgr_host h;
+	const char *why = NULL;
+
+	(void)state;
+	make_host(&h, 1, 1, 4, 2, 65536, 4.0, 1.0, true);
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 16);
+	h.spec.max_ports = 3;
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 3);
+	h.ports_used = 2;
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 1);
+	h.ports_used = 3;
+	assert_int_equal(mgr_host_room(&h, &acme, &small, &why), 0);
+	assert_string_equal(why, "has no free port on its tessd (max_ports)");
+	/* Lowering it below the ports in use does not fit. */
+	struct mgr_host_spec spec = h.spec;
+	spec.max_ports = 2;
+	assert_int_equal(mgr_host_fits(&h, &h.topo, h.memory_mb, &spec, &why), -ENOSPC);
+	spec.max_ports = 0;
+	assert_int_equal(mgr_host_fits(&h, &h.topo, h.memory_mb, &spec, &why), 0);
+	free(h.slices);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +475,8 @@ int main(void)
 		cmocka_unit_test(test_partitions_disjoint_whole_cores_stable),
 		cmocka_unit_test(test_partitions_random),
 		cmocka_unit_test(test_fig4_available_hosts),
+		cmocka_unit_test(test_reserved_cpus),
+		cmocka_unit_test(test_max_ports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

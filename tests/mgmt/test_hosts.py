@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""A host's own needs in its spec: the CPUs reserved for its tessd and system (reserved_cpus),
+which no tenant's partition ever has, and the desktop ports its tessd takes (max_ports), past
+which placement refuses the host with its reason."""
+import time
+
+import pytest
+
+from mgr import ACME, BRAVO, Mgr
+
+
+@pytest.fixture
+def m(cleanup, tmp_path):
+    return Mgr(cleanup, tmp_path).start()
+
+
+def cpus(text):
+    out = set()
+    for part in filter(None, text.split(",")):
+        a, _, b = part.partition("-")
+        out |= set(range(int(a), int(b or a) + 1))
+    return out
+
+
+def two_tenants(m, **host):
+    """Site paris, test host h1 of 1 socket x 4 cores x 2 threads (core k: CPUs k and k+4),
+    ratio 1, tenants acme and bravo with 2-vCPU desktops."""
+    m.site()
+    m.test_host("h1", shape=(1, 4, 2), ratio=1.0, **host)
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    m.model()
+    m.quota("acme")
+    m.quota("bravo")
+
+
+def host_body(m, **changes):
+    h = m.ok("GET", "hosts/h1")
+    keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
+            "tessd_socket", "vhost_dir", "test_host", "reserved_cpus", "max_ports")
+    return dict({k: h[k] for k in keys}, **changes)
+
+
+def placed_cpus(m, desks):
+    """Every CPU the host's partitions and the desktops' pins (libvirt's view) use."""
+    used = set()
+    for p in m.ok("GET", "hosts/h1")["partitions"]:
+        used |= cpus(p["cpus"])
+    for d, token in desks:
+        desk = m.ok("GET", f"desktops/{d['id']}", token=token)
+        used |= cpus(desk["cpus"])
+        for pin in desk["libvirt"]["vcpu_pins"]:
+            used |= cpus(pin)
+    return used
+
+
+def test_reserved_cpus_are_never_a_tenants(m):
+    two_tenants(m, reserved_cpus="0-1")
+    h = m.ok("GET", "hosts/h1")
+    # Cores 0 and 1 (CPUs 0, 1, 4, 5) are the host's: 4 CPUs left for desktops.
+    assert h["reserved_cpus"] == "0-1" and h["cpu_capacity"] == 4, h
+    desks = [(m.desktop("a1", ACME), ACME), (m.desktop("b1", BRAVO), BRAVO)]
+    assert placed_cpus(m, desks) == {2, 3, 6, 7}
+    # Full: the reserved cores are not handed out.
+    status, r = m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)
+    assert status == 409, r
+    assert r["error"]["detail"]["hosts"]["h1"] == "has no vCPU capacity left", r
+
+
+def test_a_new_reservation_moves_the_partitions_off_it(m):
+    two_tenants(m)
+    desks = [(m.desktop("a1", ACME), ACME), (m.desktop("b1", BRAVO), BRAVO)]
+    assert placed_cpus(m, desks) == {0, 1, 4, 5}  # the lowest cores first
+    m.ok("PUT", "hosts/h1", host_body(m, reserved_cpus="0-1"))
+    m.wait_idle()
+    deadline = time.time() + 30
+    while placed_cpus(m, desks) != {2, 3, 6, 7} and time.time() < deadline:
+        time.sleep(0.2)
+    assert placed_cpus(m, desks) == {2, 3, 6, 7}
+    # The same after a restart (the store has the new CPUs).
+    m.stop()
+    m.start()
+    assert placed_cpus(m, desks) == {2, 3, 6, 7}
+    # A reservation that leaves the two tenants' partitions too few cores: nothing changes.
+    status, r = m.call("PUT", "hosts/h1", host_body(m, reserved_cpus="0-2"))
+    assert status == 409 and "allocated: more than the new" in r["error"]["message"], r
+    assert m.ok("GET", "hosts/h1")["reserved_cpus"] == "0-1"
+
+
+def test_reservations_that_cannot_be_are_refused_with_their_path(m):
+    m.site()
+    base = {"name": "h1", "site": "paris",
+            "test_host": {"sockets": 1, "cores": 4, "threads": 2, "memory_mb": 32768}}
+    for reserved, words in (("0-3", "leaves no CPU"), ("0-7", "leaves no CPU"),
+                            ("0,8", "does not have"), ("1-", "not a CPU list"),
+                            ("a", "")):
+        status, r = m.call("POST", "hosts", dict(base, reserved_cpus=reserved))
+        assert status == 400 and r["error"]["path"] == "/reserved_cpus", (reserved, r)
+        assert words in r["error"]["message"], (reserved, r)
+    assert m.ok("GET", "hosts") == []
+    # A URI host's topology is known once connected: it stays down, saying why, until its
+    # reservation fits.
+    h = m.ok("POST", "hosts", {"name": "u1", "site": "paris", "uri": "test:///default",
+                               "reserved_cpus": "0-1000"})
+    assert not h["up"] and "reserved_cpus 0-1000 names a CPU the host does not have" in \
+        h["down_reason"], h
+    body = {k: h[k] for k in ("name", "uri", "site")}
+    h = m.ok("PUT", "hosts/u1", dict(body, reserved_cpus="0"))
+    assert h["up"] and h["reserved_cpus"] == "0", h
+    assert h["cpu_capacity"] < h["cpus"], h
+
+
+def test_placement_refuses_a_host_whose_tessd_is_full(m):
+    two_tenants(m, max_ports=1)
+    a1 = m.desktop("a1", ACME)
+    assert m.ok("GET", "hosts/h1")["ports_used"] == 1
+    status, r = m.call("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
+    assert status == 409, r
+    assert r["error"]["detail"]["hosts"]["h1"] == "has no free port on its tessd (max_ports)"
+    # The quota search sees no room there either.
+    assert m.ok("POST", "quotas/bravo/std/hosts")["hosts"] == []
+    # Counted from the desktops at start too.
+    m.stop()
+    m.start()
+    assert m.call("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)[0] == 409
+    # One more port: one more desktop; then it cannot go below the ports in use.
+    m.ok("PUT", "hosts/h1", host_body(m, max_ports=2))
+    m.desktop("b1", BRAVO)
+    status, r = m.call("PUT", "hosts/h1", host_body(m, max_ports=1))
+    assert status == 409 and r["error"]["path"] == "/max_ports", r
+    assert m.ok("GET", "hosts/h1")["max_ports"] == 2
+    # A deleted desktop frees its port.
+    m.wait_job(m.ok("DELETE", f"desktops/{a1['id']}", token=ACME)["job"]["id"], token=ACME)
+    assert m.ok("GET", "hosts/h1")["ports_used"] == 1
+    m.ok("PUT", "hosts/h1", host_body(m, max_ports=1))
+    assert m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)[0] == 409
