@@ -77,7 +77,10 @@ char *mgr_domain_xml(const struct mgr_domain_def *d)
 
 	if (mgr_cpuset_format(&d->cpus, cpus, sizeof(cpus)) < 0)
 		return NULL;
-	put(&b, "<domain type='%s'>\n  <name>", d->test ? "test" : "kvm");
+	put(&b, "<domain type='%s'>\n  <name>",
+	    d->test                         ? "test"
+	    : d->virt_type == MGR_VIRT_QEMU ? "qemu"
+					    : "kvm");
 	put_esc(&b, d->name);
 	put(&b, "</name>\n");
 	if (d->uuid[0])
@@ -103,6 +106,10 @@ char *mgr_domain_xml(const struct mgr_domain_def *d)
 	}
 	put(&b, "    </tess:desktop>\n  </metadata>\n");
 	put(&b, "  <memory unit='MiB'>%llu</memory>\n", (unsigned long long)d->memory_mb);
+	/* vhost-user: tessd maps the guest's memory, so QEMU must share it. */
+	if (!d->test)
+		put(&b, "  <memoryBacking>\n    <source type='memfd'/>\n"
+			"    <access mode='shared'/>\n  </memoryBacking>\n");
 	put(&b, "  <vcpu placement='static'%s%s%s>%u</vcpu>\n", cpus[0] ? " cpuset='" : "", cpus,
 	    cpus[0] ? "'" : "", d->vcpus);
 	put(&b, "  <cputune>\n    <shares>%u</shares>\n", d->shares);
@@ -126,7 +133,23 @@ char *mgr_domain_xml(const struct mgr_domain_def *d)
 	put(&b, "' mode='client'>\n        <reconnect enabled='yes' timeout='1'/>\n"
 		"      </source>\n      <model type='virtio'/>\n      <alias name='ua-");
 	put_esc(&b, d->vlan_name);
-	put(&b, "'/>\n    </interface>\n  </devices>\n</domain>\n");
+	put(&b, "'/>\n    </interface>\n");
+	if (!d->test) {
+		/* A serial console (virsh console) logged where tests and operators read it, and
+		 * a display reachable only from the host (an ssh tunnel for a remote viewer). */
+		put(&b, "    <serial type='pty'>\n");
+		if (d->console_log[0]) {
+			put(&b, "      <log file='");
+			put_esc(&b, d->console_log);
+			put(&b, "' append='on'/>\n");
+		}
+		put(&b, "      <target port='0'/>\n    </serial>\n"
+			"    <console type='pty'>\n      <target type='serial' port='0'/>\n"
+			"    </console>\n"
+			"    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>\n"
+			"      <listen type='address' address='127.0.0.1'/>\n    </graphics>\n");
+	}
+	put(&b, "  </devices>\n</domain>\n");
 	if (b.oom) {
 		free(b.p);
 		return NULL;

@@ -4,6 +4,11 @@
  * partition, CPU shares and (when throttled) period/quota, memory, its
  * linked-clone disk, a vhost-user NIC labelled with the tenant's VLAN name
  * into the host's tessd, and Tessera's metadata. Pure: no libvirt calls.
+ *
+ * On a real (QEMU) host also: the guest's memory shared (memfd), which
+ * vhost-user needs, QEMU being the client of the socket tessd serves; a
+ * serial console on a pty, logged to a file; a VNC display on the host's
+ * loopback only, its port chosen by libvirt.
  */
 #ifndef TESS_MGR_DOMAIN_XML_H
 #define TESS_MGR_DOMAIN_XML_H
@@ -16,8 +21,10 @@
 
 struct mgr_domain_def {
 	char name[2 * MGR_NAME_LEN];
-	char uuid[37]; /* "" for a new domain */
-	bool test;     /* libvirt's test driver (type 'test'), else kvm */
+	char uuid[37];              /* "" for a new domain */
+	bool test;                  /* libvirt's test driver (type 'test'), else virt_type */
+	uint8_t virt_type;          /* enum mgr_virt_type: kvm, or qemu (TCG) */
+	char console_log[PATH_MAX]; /* the serial console's log file ("": none) */
 	uint32_t vcpus;
 	uint64_t memory_mb;
 	mgr_cpuset cpus;

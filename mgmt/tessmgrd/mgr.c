@@ -336,6 +336,11 @@ void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *d
 		snprintf(def->name, sizeof(def->name), "%s-%s", t ? t->spec.name : "?", d->name);
 	snprintf(def->uuid, sizeof(def->uuid), "%s", d->uuid);
 	def->test = h && h->spec.test_host.sockets > 0;
+	def->virt_type = h ? h->spec.virt_type : MGR_VIRT_KVM;
+	if (h && !def->test && h->spec.console_dir[0] &&
+	    snprintf(def->console_log, sizeof(def->console_log), "%s/desk%u.log",
+		     h->spec.console_dir, d->id) >= (int)sizeof(def->console_log))
+		def->console_log[0] = '\0'; /* no log rather than another file's name */
 	def->vcpus = m ? m->spec.vcpus : 1;
 	def->memory_mb = m ? m->spec.memory_mb : 1024;
 	def->cpus = d->cpus;
@@ -398,8 +403,8 @@ void mgr_repin_host(uint32_t host_id)
 			rc = mgr_virt_pin_live(host_id, def->uuid, def->vcpus, &def->cpus, err,
 					       sizeof(err));
 		if (rc == 0)
-			mgr_virt_bandwidth_live(host_id, def->uuid, def->period_us, def->quota_us,
-						err,
+			mgr_virt_bandwidth_live(host_id, def->uuid, def->shares, def->period_us,
+						def->quota_us, err,
 						sizeof(err)); /* the test driver: config only */
 		pthread_mutex_lock(&mgr.lock);
 		struct mgr_desktop *d = mgr_desktop_get(&mgr, todo[i].desktop_id);

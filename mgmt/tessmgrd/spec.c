@@ -123,6 +123,8 @@ static int check_cpu_list(const void *val, char *why, size_t len)
 	return 0;
 }
 
+static const char *const virt_types[] = { "kvm", "qemu", NULL };
+
 static const struct cfg_node vlans_node = {
 	.type = CFG_ARRAY,
 	.arr = { .item = &(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4094 } },
@@ -166,6 +168,12 @@ static const struct cfg_field host_fields[] = {
 		  false, "\"\""),
 	CFG_FIELD(struct mgr_host_spec, max_ports, "max_ports",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 20 } }), false, "0"),
+	CFG_FIELD(struct mgr_host_spec, virt_type, "virt_type",
+		  (&(const struct cfg_node){ .type = CFG_ENUM,
+					     .str = { .max_len = 4, .choices = virt_types } }),
+		  false, "\"kvm\""),
+	CFG_FIELD(struct mgr_host_spec, console_dir, "console_dir", &path_node, false,
+		  "\"/var/log/tessera/console\""),
 	{ 0 },
 };
 const struct cfg_node mgr_host_schema = {

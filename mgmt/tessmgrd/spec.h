@@ -46,8 +46,13 @@ struct mgr_host_spec {
 	/* CPUs (a list, "0-1") kept for the host's tessd and system: no tenant partition has a
 	 * core with one of them. */
 	char reserved_cpus[MGR_CPULIST_LEN];
-	uint32_t max_ports; /* desktop ports its tessd takes; 0: no limit */
+	uint32_t max_ports;         /* desktop ports its tessd takes; 0: no limit */
+	uint8_t virt_type;          /* enum mgr_virt_type: a real host's domain type */
+	char console_dir[PATH_MAX]; /* a real host's serial console logs (desk<id>.log) */
 };
+
+/* A real host's libvirt domain type: KVM, or QEMU's TCG where KVM does not work. */
+enum mgr_virt_type { MGR_VIRT_KVM, MGR_VIRT_QEMU };
 
 struct mgr_tenant_spec {
 	char name[MGR_NAME_LEN];

@@ -645,10 +645,10 @@ int mgr_virt_pin_live(uint32_t host_id, const char *uuid, uint32_t vcpus, const 
 	return rc;
 }
 
-int mgr_virt_bandwidth_live(uint32_t host_id, const char *uuid, uint32_t period_us,
+int mgr_virt_bandwidth_live(uint32_t host_id, const char *uuid, uint32_t shares, uint32_t period_us,
 			    uint32_t quota_us, char *err, size_t len)
 {
-	virTypedParameter p[2] = { 0 };
+	virTypedParameter p[3] = { 0 };
 	struct conn *k;
 	int rc = 0;
 	virDomainPtr d = domain(host_id, uuid, &k, &rc, err, len);
@@ -661,8 +661,12 @@ int mgr_virt_bandwidth_live(uint32_t host_id, const char *uuid, uint32_t period_
 	snprintf(p[1].field, sizeof(p[1].field), "%s", VIR_DOMAIN_SCHEDULER_VCPU_QUOTA);
 	p[1].type = VIR_TYPED_PARAM_LLONG;
 	p[1].value.l = quota_us ? (long long)quota_us : -1; /* -1: no limit */
+	snprintf(p[2].field, sizeof(p[2].field), "%s", VIR_DOMAIN_SCHEDULER_CPU_SHARES);
+	p[2].type = VIR_TYPED_PARAM_ULLONG;
+	p[2].value.ul = shares;
+	/* LIVE only: the caller has just redefined the saved config with the same cputune. */
 	if (virDomainIsActive(d) == 1 &&
-	    virDomainSetSchedulerParametersFlags(d, p, 2, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+	    virDomainSetSchedulerParametersFlags(d, p, 3, VIR_DOMAIN_AFFECT_LIVE) < 0) {
 		last_error(err, len, "setting vCPU bandwidth");
 		rc = -EOPNOTSUPP;
 	}

@@ -49,8 +49,9 @@ int mgr_virt_running(uint32_t host_id, const char *uuid);
 /* Re-pins a running domain's vCPUs now (its saved config is redefined by the caller). */
 int mgr_virt_pin_live(uint32_t host_id, const char *uuid, uint32_t vcpus, const mgr_cpuset *cpus,
 		      char *err, size_t len);
-/* Live vCPU bandwidth (period/quota; quota 0: none); -EOPNOTSUPP where only the config can. */
-int mgr_virt_bandwidth_live(uint32_t host_id, const char *uuid, uint32_t period_us,
+/* Live CPU shares and vCPU bandwidth (period/quota; quota 0: none), as the QEMU driver takes
+ * them (cgroups); -EOPNOTSUPP where only the config can (the test driver). */
+int mgr_virt_bandwidth_live(uint32_t host_id, const char *uuid, uint32_t shares, uint32_t period_us,
 			    uint32_t quota_us, char *err, size_t len);
 /* The domain's CPU time so far, in ns. */
 int mgr_virt_cpu_time(uint32_t host_id, const char *uuid, uint64_t *ns);
