@@ -23,10 +23,27 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tessmgrd -c FILE [--check] | --fault-points\n"
+		"usage: tessmgrd -c FILE [--check] | --fault-points | --schema\n"
 		"  -c, --config FILE  config (JSON); see README\n"
 		"      --check        validate the config and the token file, and exit\n"
-		"      --fault-points list the fault points (TESS_FAULT; test builds), and exit\n");
+		"      --fault-points list the fault points (TESS_FAULT; test builds), and exit\n"
+		"      --schema       print the API objects' schemas (JSON; make docs), and "
+		"exit\n");
+}
+
+/* The schemas of what the API takes, for README's reference (tests/docs/gen-reference.py). */
+static int print_schema(void)
+{
+	json_t *o = json_pack(
+		"{s:o, s:o, s:o, s:o, s:o}", "site", cfg_schema_json(&mgr_site_schema), "host",
+		cfg_schema_json(&mgr_host_schema), "tenant", cfg_schema_json(&mgr_tenant_schema),
+		"model", cfg_schema_json(&mgr_model_schema), "quota",
+		cfg_schema_json(&mgr_quota_schema));
+	int rc = o && json_dumpf(o, stdout, JSON_INDENT(1)) == 0 ? 0 : 1;
+
+	json_decref(o);
+	printf("\n");
+	return rc;
 }
 
 /* Writes the port being served to <state_dir>/port (port 0 in the config: any free one). */
@@ -46,11 +63,9 @@ static void write_port(uint16_t port)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'k' },
-		{ "fault-points", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'k' },
+		{ "fault-points", no_argument, NULL, 'f' }, { "schema", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
 	const char *config = NULL;
 	bool check = false;
@@ -73,6 +88,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tessmgrd: no fault points in this build "
 					"(meson -Dfault_points=true)\n");
 			return 1;
+		case 's':
+			return print_schema();
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""README's config and API reference tables, generated from tessd's schemas.
+"""README's config and API reference tables, generated from tessd's and tessmgrd's schemas.
 
-Starts an idle tessd (no ports) with the test harness, asks it for `schema`, and writes the
-tables between the marker comments in README.md (--write, `make docs`), or fails with a diff
-when README's tables differ from what it generates (--check, a test in `make test`). Keys,
-types, ranges, defaults and params come from the schema; the meaning of each key and method
-from tests/docs/reference.txt.
+Starts an idle tessd (no ports) with the test harness, asks it for `schema`, asks tessmgrd for
+its API objects' (`tessmgrd --schema`), and writes the tables between the marker comments in
+README.md (--write, `make docs`), or fails with a diff when README's tables differ from what it
+generates (--check, a test in `make test`). Keys, types, ranges, defaults and params come from
+the schema; the meaning of each key and method from tests/docs/reference.txt.
 """
 import argparse
 import difflib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -22,7 +23,7 @@ import tess  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
 MEANINGS = os.path.join(HERE, "reference.txt")
-TABLES = ("config-reference", "api-methods")
+TABLES = ("config-reference", "api-methods", "host-spec")
 
 
 def begin(name):
@@ -34,7 +35,7 @@ def end(name):
 
 
 def read_meanings():
-    sections, cur = {"config": {}, "methods": {}}, None
+    sections, cur = {"config": {}, "methods": {}, "host": {}}, None
     with open(MEANINGS) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -58,6 +59,12 @@ def fetch_schema():
             return t.ctl("call", "schema")
     finally:
         cleanup.run()
+
+
+def fetch_mgr_schema():
+    exe = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
+    return json.loads(subprocess.run([exe, "--schema"], check=True, capture_output=True,
+                                     text=True).stdout)
 
 
 def charset(s):
@@ -149,11 +156,11 @@ def meaning(table, key, kind, used):
     return table[key]
 
 
-def config_table(schema, meanings):
+def config_table(schema, meanings, what="config key"):
     used, lines = set(), ["| key | type | default | meaning |", "|---|---|---|---|"]
-    for key, f in config_rows(schema["config"]):
+    for key, f in config_rows(schema):
         lines.append(f"| `{key}` | {cell(type_text(f))} | {cell(default_text(f))} | "
-                     f"{cell(meaning(meanings, key, 'config key', used))} |")
+                     f"{cell(meaning(meanings, key, what, used))} |")
     return lines, used
 
 
@@ -198,21 +205,26 @@ def main():
 
     meanings = read_meanings()
     schema = fetch_schema()
-    cfg_lines, cfg_used = config_table(schema, meanings["config"])
+    cfg_lines, cfg_used = config_table(schema["config"], meanings["config"])
     api_lines, api_used = api_table(schema, meanings["methods"])
+    host_lines, host_used = config_table(fetch_mgr_schema()["host"], meanings["host"],
+                                         "host spec key")
     stale = [f"config key '{k}'" for k in meanings["config"].keys() - cfg_used] + \
-        [f"method '{k}'" for k in meanings["methods"].keys() - api_used]
+        [f"method '{k}'" for k in meanings["methods"].keys() - api_used] + \
+        [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used]
     if stale:
-        sys.exit(f"{MEANINGS}: no longer in tessd's schema: {', '.join(sorted(stale))}")
+        sys.exit(f"{MEANINGS}: no longer in the schemas: {', '.join(sorted(stale))}")
 
     with open(README) as f:
         old = f.read()
-    new = splice(splice(old, TABLES[0], cfg_lines), TABLES[1], api_lines)
+    new = splice(splice(splice(old, TABLES[0], cfg_lines), TABLES[1], api_lines), TABLES[2],
+                 host_lines)
     if args.write:
         if new != old:
             with open(README, "w") as f:
                 f.write(new)
-        print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods")
+        print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods, "
+              f"{len(host_lines) - 2} host spec keys")
         return 0
     if new != old:
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
