@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -273,4 +274,159 @@ json_t *dp_answer_name(const struct cfg_node *schema, const void *elem, void *ar
 	(void)arg;
 	json_decref(o);
 	return name ? json_pack("{s:o}", "name", name) : NULL;
+}
+
+/* The element of a whose encoding has every key of match at the same value; -1: none. */
+static int64_t batch_find(const struct cfg_array *a, const json_t *match)
+{
+	for (uint32_t i = 0; i < *a->n; i++) {
+		json_t *o = cfg_encode(a->node->arr.item, cfg_array_at(a, i)), *v;
+		const char *k;
+		bool same = o != NULL;
+		json_object_foreach ((json_t *)match, k, v)
+			same = same && json_equal(json_object_get(o, k), v);
+		json_decref(o);
+		if (same)
+			return i;
+	}
+	return -1;
+}
+
+/* One edit of a batch on the candidate; its added or replaced element's path in from. */
+static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char *from, size_t flen,
+		     struct ctl_error *err)
+{
+	const char *op = json_string_value(json_object_get(ed, "op"));
+	const char *array = json_string_value(json_object_get(ed, "array"));
+	const json_t *match = json_object_get(ed, "match"), *item = json_object_get(ed, "item");
+	bool add = op && strcmp(op, "add") == 0, set = op && strcmp(op, "set") == 0;
+	bool del = op && strcmp(op, "del") == 0;
+	char base[CFG_PATH_MAX];
+	struct cfg_array a;
+	int64_t at = -1;
+	int rc;
+
+	from[0] = '\0';
+	if (!add && !set && !del) {
+		ctl_error_set(err, EINVAL, "", "op is add, set or del");
+		snprintf(err->path, sizeof(err->path), "/params/edits/%u/op", k);
+		return -EINVAL;
+	}
+	/* Ports need device work (probe, drain) that only their own methods do. */
+	if (array == NULL || cfg_array_find(&tessd_cfg_schema, cand, array, &a) < 0 ||
+	    strncmp(array, "/ports", 6) == 0) {
+		ctl_error_set(err, EINVAL, "", "'%s' is not a config collection a batch edits",
+			      array ? array : "");
+		snprintf(err->path, sizeof(err->path), "/params/edits/%u/array", k);
+		return -EINVAL;
+	}
+	if (!add) {
+		if (!json_is_object(match) || (at = batch_find(&a, match)) < 0) {
+			ctl_error_set(err, ENOENT, "", "%s has no such element", array);
+			snprintf(err->path, sizeof(err->path), "/params/edits/%u/match", k);
+			return -ENOENT;
+		}
+	}
+	if (del) {
+		rc = cfg_array_del(&a, (uint32_t)at);
+		return rc;
+	}
+	if (!json_is_object(item)) {
+		ctl_error_set(err, EINVAL, "", "an add or set needs an item object");
+		snprintf(err->path, sizeof(err->path), "/params/edits/%u/item", k);
+		return -EINVAL;
+	}
+	void *elem = calloc(1, a.node->arr.item_size);
+	struct cfg_errs errs;
+	if (elem == NULL)
+		return -ENOMEM;
+	cfg_errs_init(&errs);
+	snprintf(base, sizeof(base), "/params/edits/%u/item", k);
+	rc = cfg_decode(a.node->arr.item, item, elem, base, &errs);
+	if (rc < 0) {
+		ctl_error_from_cfg(err, &errs);
+		free(elem);
+		return rc;
+	}
+	rc = add ? cfg_array_add(&a, elem) : cfg_array_set(&a, (uint32_t)at, elem);
+	cfg_free(a.node->arr.item, elem);
+	free(elem);
+	if (rc == -ERANGE)
+		ctl_error_set(err, ERANGE, base, "%s holds at most %u items", array,
+			      a.node->arr.max);
+	else if (rc < 0)
+		ctl_error_set(err, -rc, "", "cannot edit %s: %s", array, strerror(-rc));
+	else
+		snprintf(from, flen, "%s/%u", array, add ? *a.n - 1 : (uint32_t)at);
+	return rc;
+}
+
+int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err)
+{
+	char one[CFG_PATH_MAX];
+	struct tessd_cfg cand;
+	json_t *where;
+	const json_t *ed;
+	size_t k;
+	int rc;
+
+	if (!json_is_array(edits) || json_array_size(edits) == 0 ||
+	    json_array_size(edits) > DP_BATCH_MAX) {
+		ctl_error_set(err, EINVAL, "/params/edits", "edits is a list of 1 to %u edits",
+			      DP_BATCH_MAX);
+		return -EINVAL;
+	}
+	if ((rc = dp_candidate(&cand, err)) < 0)
+		return rc;
+	if ((rc = fault_at("commit.candidate", err)) < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
+	/* Where each added or replaced element went: its errors are reported at its edit. */
+	where = json_object();
+	json_array_foreach (edits, k, ed) {
+		if (!json_is_object(ed)) {
+			ctl_error_set(err, EINVAL, "", "an edit is an object");
+			snprintf(err->path, sizeof(err->path), "/params/edits/%zu", k);
+			json_decref(where);
+			tessd_cfg_free(&cand);
+			return -EINVAL;
+		}
+		if ((rc = batch_one(&cand, ed, (unsigned)k, one, sizeof(one), err)) < 0) {
+			if (err->message[0] == '\0')
+				ctl_error_set(err, -rc, "", "edit %zu: %s", k, strerror(-rc));
+			json_decref(where);
+			tessd_cfg_free(&cand);
+			return rc;
+		}
+		if (one[0])
+			json_object_set_new(where, one, json_integer((json_int_t)k));
+	}
+	rc = dp_validate(&cand, NULL, NULL, err);
+	if (rc < 0) {
+		const char *from;
+		json_t *v;
+		json_object_foreach (where, from, v) {
+			char to[CFG_PATH_MAX], before[CFG_PATH_MAX];
+			snprintf(to, sizeof(to), "/params/edits/%lld/item",
+				 (long long)json_integer_value(v));
+			snprintf(before, sizeof(before), "%s", err->path);
+			dp_error_remap(err, from, to);
+			if (strcmp(before, err->path) != 0)
+				break;
+		}
+	}
+	json_decref(where);
+	if (rc == 0)
+		rc = fault_at("commit.validate", err);
+	if (rc < 0) {
+		tessd_cfg_free(&cand);
+		return rc;
+	}
+	if ((rc = dp_commit(&cand, err)) < 0)
+		return rc;
+	DP_LOG(INFO, "config batch of %zu edits committed", json_array_size(edits));
+	dp_fault_kill("commit.done");
+	*result = json_pack("{s:I}", "edits", (json_int_t)json_array_size(edits));
+	return 0;
 }

@@ -73,6 +73,16 @@ struct dp_edit {
  */
 int dp_edit(const struct dp_edit *e, json_t **result, struct ctl_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * Several edits as one change (config.batch): params.edits is a list of
+ * {"op": "add"|"set"|"del", "array": "/router/vrfs", "match": {key: value...}
+ * (set, del: the element whose encoding has these values), "item": {...}
+ * (add, set)}, applied in order to one candidate, validated whole and
+ * committed once: all of them or none. Not for /ports (their devices need
+ * their own methods). 0 with {"edits": n}, or -errno with err.
+ */
+#define DP_BATCH_MAX 1024
+int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err);
 /* An answer of the element's name alone ({"name": ...}), as removals give. */
 json_t *dp_answer_name(const struct cfg_node *schema, const void *elem, void *arg);
 

@@ -10,6 +10,7 @@
 #include <rte_ether.h>
 #include <rte_lcore.h>
 
+#include "apply.h"
 #include "cfg_file.h"
 #include "ctl_server.h"
 #include "fault.h"
@@ -197,6 +198,12 @@ static int config_save(const void *params, json_t **result, struct ctl_error *er
 	return 0;
 }
 
+/* Several config edits as one commit (apply.h: dp_batch). */
+static int config_batch(const void *params, json_t **result, struct ctl_error *err)
+{
+	return dp_batch(json_object_get((const json_t *)params, "edits"), result, err);
+}
+
 struct help_params {
 	char method[CTL_METHOD_MAX];
 };
@@ -280,6 +287,10 @@ static const struct ctl_method core_methods[] = {
 	{ "config.get", NULL, config_get, "the running config" },
 	{ "config.save", &save_schema, config_save,
 	  "write the running config atomically (to -c FILE, or params.path)" },
+	{ .name = "config.batch",
+	  .fn = config_batch,
+	  .summary = "edits of config collections (add, set, del) as one commit: all or none",
+	  .raw = true },
 	{ "help", &help_schema, help, "list methods, or give one's params schema" },
 	{ "schema", NULL, schema, "the config schema and every method's params schema" },
 	{ 0 },
