@@ -239,6 +239,44 @@ static void tenants_human(const json_t *r)
 			{ "VLAN", "vlan" }, { "VLAN-NAME", "vlan_name" }));
 }
 
+static void routers_human(const json_t *r)
+{
+	print_cols(r, COLS({ "ROUTER", "name" }, { "SITE", "site" }, { "TRUNK", "trunk_port" },
+			   { "INTERNET-VRF", "internet_vrf" }, { "TESSD", "tessd_socket" }));
+}
+
+/* One line per tessd of a reconcile: what it lacks or has otherwise than the store. */
+static void reconcile_human(const json_t *r)
+{
+	const json_t *tessds = json_object_get(r, "tessds"), *x;
+	size_t i;
+
+	json_array_foreach (json_object_get(tessds, "routers"), i, x) {
+		printf("router %s: ", jstr(x, "router"));
+		if (!json_is_true(json_object_get(x, "reachable")))
+			printf("unreachable: %s\n", jstr(x, "error"));
+		else
+			printf("%zu missing, %zu differ%s\n",
+			       json_array_size(json_object_get(x, "missing")),
+			       json_array_size(json_object_get(x, "differs")),
+			       json_is_true(json_object_get(x, "repaired")) ? ", repaired" : "");
+	}
+	json_array_foreach (json_object_get(tessds, "hosts"), i, x) {
+		printf("host %s tessd: ", jstr(x, "host"));
+		if (!json_is_true(json_object_get(x, "reachable")))
+			printf("unreachable: %s\n", jstr(x, "error"));
+		else
+			printf("%zu groups and %zu desktop ports missing%s\n",
+			       json_array_size(json_object_get(x, "missing_groups")),
+			       json_array_size(json_object_get(x, "missing_ports")),
+			       json_object_get(x, "repaired") ? ", repaired" : "");
+	}
+	json_array_foreach (json_object_get(r, "hosts"), i, x)
+		printf("host %s libvirt: %zu domains not in the store, %zu desktops missing\n",
+		       jstr(x, "host"), json_array_size(json_object_get(x, "not_in_store")),
+		       json_array_size(json_object_get(x, "missing_in_libvirt")));
+}
+
 static void models_human(const json_t *r)
 {
 	print_cols(r, COLS({ "MODEL", "name" }, { "VCPUS", "vcpus" }, { "MEM-MB", "memory_mb" },
@@ -349,6 +387,13 @@ static const struct opt_map tenant_opts[] = {
 	{ "--vlan-name", "vlan_name", OPT_STR },
 	{ 0 },
 };
+static const struct opt_map router_opts[] = {
+	{ "--site", "site", OPT_STR },
+	{ "--tessd", "tessd_socket", OPT_STR },
+	{ "--trunk", "trunk_port", OPT_STR },
+	{ "--internet-vrf", "internet_vrf", OPT_STR },
+	{ 0 },
+};
 static const struct opt_map model_opts[] = {
 	{ "--vcpus", "vcpus", OPT_INT },
 	{ "--memory-mb", "memory_mb", OPT_INT },
@@ -442,9 +487,63 @@ static int cmd_host(struct tessctl *ctx, int argc, char **argv)
 	return cmd_simple(ctx, argc, argv, "hosts", host_opts, hosts_human);
 }
 
+/*
+ * A tenant's network is a nested object (its schema in the README): add and set
+ * take it from a JSON file, --network FILE; "network NAME" shows it.
+ */
 static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "tenants", tenant_opts, tenants_human);
+	char path[256], *rest[64];
+	json_t *net = NULL, *t;
+	int n = 0, rc;
+
+	if (argc == 2 && strcmp(argv[0], "network") == 0) {
+		path_of(path, sizeof(path), "tenants", argv[1], NULL);
+		if ((rc = mgr_call(ctx, "GET", path, NULL, &t)) < 0)
+			return rc;
+		tessctl_print_json(json_object_get(t, "network"));
+		json_decref(t);
+		return 0;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--network") == 0 && i + 1 < argc) {
+			json_error_t je;
+			json_decref(net);
+			net = json_load_file(argv[++i], 0, &je);
+			if (net == NULL) {
+				fprintf(stderr, "tessctl: --network %s: %s (line %d)\n", argv[i],
+					je.text, je.line);
+				return TESSCTL_USAGE;
+			}
+		} else if (n < 64) {
+			rest[n++] = argv[i];
+		}
+	}
+	if (net == NULL)
+		return cmd_simple(ctx, argc, argv, "tenants", tenant_opts, tenants_human);
+	if (n < 2 || (strcmp(rest[0], "add") && strcmp(rest[0], "set"))) {
+		fprintf(stderr, "tessctl: --network goes with tenant add|set NAME\n");
+		json_decref(net);
+		return TESSCTL_USAGE;
+	}
+	path_of(path, sizeof(path), "tenants", rest[1], NULL);
+	return with(ctx, rest[0][0] == 'a' ? "POST" : "PUT", rest[0][0] == 'a' ? "tenants" : path,
+		    json_pack("{s:s, s:o}", "name", rest[1], "network", net), n - 2, rest + 2,
+		    tenant_opts, tenants_human);
+}
+
+static int cmd_router(struct tessctl *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, "routers", router_opts, routers_human);
+}
+
+static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "--repair") != 0) {
+		fprintf(stderr, "tessctl: reconcile [--repair]\n");
+		return TESSCTL_USAGE;
+	}
+	return mgr_run(ctx, argc ? "POST" : "GET", "reconcile", NULL, reconcile_human);
 }
 
 static int cmd_model(struct tessctl *ctx, int argc, char **argv)
@@ -665,9 +764,15 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  "[--tessd SOCK] [--vhost-dir DIR] | del NAME",
 	  1, 24, cmd_host, "tessmgrd: hosts" },
 	{ "tenant",
-	  "tenant list | show NAME | add|set NAME --org O --datacenter SITE --vlan N "
-	  "--vlan-name L | del NAME",
-	  1, 12, cmd_tenant, "tessmgrd: tenants" },
+	  "tenant list | show NAME | network NAME | add|set NAME --org O --datacenter SITE "
+	  "--vlan N --vlan-name L [--network FILE] | del NAME",
+	  1, 14, cmd_tenant, "tessmgrd: tenants and their networks (programmed on their routers)" },
+	{ "router",
+	  "router list | show NAME | add|set NAME --site S --tessd SOCK --trunk PORT "
+	  "[--internet-vrf VRF] | del NAME",
+	  1, 12, cmd_router, "tessmgrd: provider-edge routers (tessds)" },
+	{ "reconcile", "reconcile [--repair]", 0, 1, cmd_reconcile,
+	  "tessmgrd: compare hosts and tessds with the store; --repair: put back what differs" },
 	{ "model",
 	  "model list | show NAME | add|set NAME --vcpus N --memory-mb M --image FILE "
 	  "[--shares N] | del NAME",

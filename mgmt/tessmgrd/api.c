@@ -165,19 +165,13 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ "sites", api_sites },
-	{ "hosts", api_hosts },
-	{ "tenants", api_tenants },
-	{ "models", api_models },
-	{ "quotas", api_quotas },
-	{ "desktops", api_desktops },
-	{ "jobs", api_jobs },
-	{ "usage", api_usage },
-	{ "audit", api_audit },
-	{ "reconcile", api_reconcile },
-	{ "images", api_images },
-	{ "stats", api_stats },
-	{ NULL, NULL },
+	{ "sites", api_sites },         { "hosts", api_hosts },
+	{ "tenants", api_tenants },     { "routers", api_routers },
+	{ "models", api_models },       { "quotas", api_quotas },
+	{ "desktops", api_desktops },   { "jobs", api_jobs },
+	{ "usage", api_usage },         { "audit", api_audit },
+	{ "reconcile", api_reconcile }, { "images", api_images },
+	{ "stats", api_stats },         { NULL, NULL },
 };
 
 /* GET /stats (provider admins): the HTTP front end's counters, and what the API's limits

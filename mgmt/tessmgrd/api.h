@@ -41,6 +41,7 @@ bool api_decode(struct api_ctx *c, const struct cfg_node *schema, void *dst);
 void api_sites(struct api_ctx *c);
 void api_hosts(struct api_ctx *c);
 void api_tenants(struct api_ctx *c);
+void api_routers(struct api_ctx *c);
 void api_models(struct api_ctx *c);
 void api_quotas(struct api_ctx *c);
 void api_desktops(struct api_ctx *c);

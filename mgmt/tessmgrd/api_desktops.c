@@ -10,6 +10,7 @@
 #include "capacity.h"
 #include "images.h"
 #include "jobs.h"
+#include "network.h"
 #include "store.h"
 #include "virt.h"
 
@@ -624,6 +625,11 @@ void api_reconcile(struct api_ctx *c)
 	json_t *hosts = json_array();
 	uint32_t *ids, n;
 
+	if (strcmp(c->r->method, "GET") != 0 && strcmp(c->r->method, "POST") != 0) {
+		http_error(c->out, 405, "", "%s is not allowed on %s", c->r->method, c->r->path);
+		json_decref(hosts);
+		return;
+	}
 	if (!c->provider) {
 		forbidden(c, "only provider admins reconcile hosts");
 		json_decref(hosts);
@@ -673,5 +679,10 @@ void api_reconcile(struct api_ctx *c)
 		json_decref(doms);
 	}
 	free(ids);
-	api_ok(c, 200, json_pack("{s:o}", "hosts", hosts));
+	/* The tessds: PE routers' tenant networks, hosts' groups and desktop ports (network.c);
+	 * POST repairs what differs. */
+	pthread_mutex_lock(&mgr.lock);
+	json_t *tessds = mgr_net_reconcile_locked(strcmp(c->r->method, "POST") == 0);
+	pthread_mutex_unlock(&mgr.lock);
+	api_ok(c, 200, json_pack("{s:o, s:o}", "hosts", hosts, "tessds", tessds));
 }

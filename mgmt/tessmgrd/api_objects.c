@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "capacity.h"
+#include "network.h"
 #include "store.h"
 #include "virt.h"
 
@@ -280,6 +281,12 @@ static int site_del(void *obj, struct mgr_err *e)
 				    s->spec.name, mgr.hosts[i]->spec.name);
 			return -EBUSY;
 		}
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		if (strcmp(mgr.routers[i].spec.site, s->spec.name) == 0) {
+			mgr_err_set(e, 409, "", "site %s has router %s: remove it first",
+				    s->spec.name, mgr.routers[i].spec.name);
+			return -EBUSY;
+		}
 	for (uint32_t i = 0; i < mgr.n_tenants; i++)
 		if (mgr.tenants[i].site_id == s->id) {
 			mgr_err_set(e, 409, "", "site %s is the data center of tenant %s",
@@ -539,7 +546,7 @@ static bool tenant_check(const void *spec, const void *old, struct mgr_err *e)
 			    o->spec.name);
 		return false;
 	}
-	return true;
+	return mgr_net_check_locked(t, e);
 }
 static int tenant_put(const void *o)
 {
@@ -556,21 +563,34 @@ static int tenant_add(void *spec, uint32_t *id, struct mgr_err *e)
 	mgr.tenants = a;
 	t = &a[mgr.n_tenants];
 	memset(t, 0, sizeof(*t));
-	t->id = *id = mgr_next_id_locked(MGR_TENANT);
 	memcpy(&t->spec, spec, sizeof(t->spec));
-	mgr_tenant_derive_locked(t);
-	if (store_add(tenant_put, t, e) < 0)
+	/* Its network first: on every tessd, or on none (and not stored). */
+	if (mgr_net_apply_locked(NULL, &t->spec, e) < 0)
 		return -EIO;
+	t->id = *id = mgr_next_id_locked(MGR_TENANT);
+	mgr_tenant_derive_locked(t);
+	if (store_add(tenant_put, t, e) < 0) {
+		struct mgr_err undo = { 0 };
+		mgr_net_apply_locked(&t->spec, NULL, &undo);
+		return -EIO;
+	}
 	mgr.n_tenants++;
 	return 0;
 }
 static int tenant_update(void *obj, void *spec, struct mgr_err *e)
 {
 	struct mgr_tenant *t = obj;
-	int rc = store_swap(&mgr_tenant_schema, &t->spec, spec, tenant_put, t, e);
+	int rc = mgr_net_apply_locked(&t->spec, spec, e);
 
-	if (rc == 0)
+	if (rc < 0)
+		return rc;
+	rc = store_swap(&mgr_tenant_schema, &t->spec, spec, tenant_put, t, e);
+	if (rc == 0) {
 		mgr_tenant_derive_locked(t);
+	} else {
+		struct mgr_err undo = { 0 };
+		mgr_net_apply_locked(spec, &t->spec, &undo);
+	}
 	return rc;
 }
 static int tenant_del(void *obj, struct mgr_err *e)
@@ -587,10 +607,15 @@ static int tenant_del(void *obj, struct mgr_err *e)
 				    t->spec.name);
 			return -EBUSY;
 		}
+	if (mgr_net_apply_locked(&t->spec, NULL, e) < 0)
+		return -EIO;
 	if (mgr_store_del_object(MGR_TENANT, t->id) < 0) {
+		struct mgr_err undo = { 0 };
+		mgr_net_apply_locked(NULL, &t->spec, &undo);
 		mgr_err_set(e, 500, "", "cannot write the store");
 		return -EIO;
 	}
+	cfg_free(&mgr_tenant_schema, &t->spec);
 	*t = mgr.tenants[--mgr.n_tenants];
 	return 0;
 }
@@ -601,6 +626,98 @@ static void *tenant_at(uint32_t i)
 static uint32_t tenant_n(void)
 {
 	return mgr.n_tenants;
+}
+
+/* ---- provider-edge routers ---- */
+
+static void *router_find(const char *name)
+{
+	return mgr_router_by_name(&mgr, name);
+}
+static json_t *router_json(const void *o)
+{
+	const struct mgr_router *r = o;
+	json_t *j = cfg_encode(&mgr_router_schema, &r->spec);
+	json_object_set_new(j, "id", json_integer(r->id));
+	return j;
+}
+static const char *router_spec_name(const void *spec)
+{
+	return ((const struct mgr_router_spec *)spec)->name;
+}
+static bool router_check(const void *spec, const void *old, struct mgr_err *e)
+{
+	const struct mgr_router_spec *r = spec;
+	const struct mgr_router *o = old;
+	const char *user = o ? mgr_net_router_user_locked(o->spec.name) : NULL;
+
+	if (mgr_site_by_name(&mgr, r->site) == NULL) {
+		mgr_err_set(e, 400, "/site", "no site named '%s'", r->site);
+		return false;
+	}
+	/* What tenants have on it stays where it is (reprogramming a PE is a tenant's change). */
+	if (user && (strcmp(o->spec.tessd_socket, r->tessd_socket) ||
+		     strcmp(o->spec.trunk_port, r->trunk_port) ||
+		     strcmp(o->spec.internet_vrf, r->internet_vrf))) {
+		mgr_err_set(e, 409, "",
+			    "router %s serves tenant %s: its tessd, trunk and internet "
+			    "VRF stay",
+			    o->spec.name, user);
+		return false;
+	}
+	return true;
+}
+static int router_put(const void *o)
+{
+	return mgr_store_put_router(o);
+}
+static int router_add(void *spec, uint32_t *id, struct mgr_err *e)
+{
+	struct mgr_router *a = realloc(mgr.routers, (mgr.n_routers + 1) * sizeof(*a)), *r;
+
+	if (a == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return -ENOMEM;
+	}
+	mgr.routers = a;
+	r = &a[mgr.n_routers];
+	memset(r, 0, sizeof(*r));
+	r->id = *id = mgr_next_id_locked(MGR_ROUTER);
+	memcpy(&r->spec, spec, sizeof(r->spec));
+	if (store_add(router_put, r, e) < 0)
+		return -EIO;
+	mgr.n_routers++;
+	return 0;
+}
+static int router_update(void *obj, void *spec, struct mgr_err *e)
+{
+	struct mgr_router *r = obj;
+
+	return store_swap(&mgr_router_schema, &r->spec, spec, router_put, r, e);
+}
+static int router_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_router *r = obj;
+	const char *user = mgr_net_router_user_locked(r->spec.name);
+
+	if (user) {
+		mgr_err_set(e, 409, "", "router %s serves tenant %s", r->spec.name, user);
+		return -EBUSY;
+	}
+	if (mgr_store_del_object(MGR_ROUTER, r->id) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	*r = mgr.routers[--mgr.n_routers];
+	return 0;
+}
+static void *router_at(uint32_t i)
+{
+	return &mgr.routers[i];
+}
+static uint32_t router_n(void)
+{
+	return mgr.n_routers;
 }
 
 /* ---- models ---- */
@@ -763,6 +880,30 @@ static const struct kind models = {
 	NULL,
 	NULL,
 };
+
+static const struct kind routers = {
+	"router",
+	&mgr_router_schema,
+	sizeof(struct mgr_router_spec),
+	false,
+	router_find,
+	router_json,
+	router_spec_name,
+	never_visible,
+	router_check,
+	router_add,
+	router_update,
+	router_del,
+	router_at,
+	router_n,
+	NULL,
+	NULL,
+};
+
+void api_routers(struct api_ctx *c)
+{
+	crud(c, &routers);
+}
 
 void api_sites(struct api_ctx *c)
 {

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "fault.h"
 #include "health.h"
+#include "network.h"
 #include "image.h"
 #include "images.h"
 #include "jobs.h"
@@ -142,9 +143,11 @@ int main(int argc, char **argv)
 	};
 	mgr_images_sweep();
 	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 || mgr_health_start() < 0 ||
+	    mgr_net_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
+		mgr_net_stop();
 		mgr_health_stop();
 		mgr_resmgr_stop();
 		mgr_jobs_stop();
@@ -172,6 +175,7 @@ int main(int argc, char **argv)
 	mgr_jobs_shutdown();
 	http_stop();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
+	mgr_net_stop();
 	bool checks_ended = mgr_health_stop();
 	mgr_resmgr_stop();
 	mgr_jobs_stop();

@@ -819,8 +819,12 @@ void mgr_fini(void)
 		free(mgr.jobs[i]);
 	free(mgr.sites);
 	free(mgr.hosts);
-	free(mgr.tenants);
 	free(mgr.models);
+	for (uint32_t i = 0; i < mgr.n_tenants; i++)
+		cfg_free(&mgr_tenant_schema, &mgr.tenants[i].spec);
+	free(mgr.tenants);
+	mgr.tenants = NULL;
+	free(mgr.routers);
 	free(mgr.quotas);
 	free(mgr.desktops);
 	free(mgr.jobs);

@@ -122,6 +122,11 @@ struct mgr_tenant {
 	uint32_t jobs_queued; /* runtime: its jobs not yet running (jobs.per_tenant) */
 };
 
+struct mgr_router {
+	uint32_t id;
+	struct mgr_router_spec spec;
+};
+
 struct mgr_model {
 	uint32_t id;
 	struct mgr_model_spec spec;

@@ -182,6 +182,163 @@ const struct cfg_node mgr_host_schema = {
 	.check = check_host,
 };
 
+/* ---- provider-edge routers ---- */
+
+/* tessd's names: ports, VRFs, NAT pools (31 characters). */
+static const struct cfg_node tessd_name_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1, .max_len = MGR_TESSD_NAME_LEN - 1, .charset = NAME_CHARSET },
+};
+static const struct cfg_node opt_tessd_name_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = MGR_TESSD_NAME_LEN - 1, .charset = NAME_CHARSET },
+};
+
+static const struct cfg_field router_fields[] = {
+	CFG_FIELD(struct mgr_router_spec, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_router_spec, site, "site", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_router_spec, tessd_socket, "tessd_socket",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1, .max_len = 107 },
+					     .check = mgr_check_abs_path }),
+		  true, NULL),
+	CFG_FIELD(struct mgr_router_spec, trunk_port, "trunk_port", &tessd_name_node, true, NULL),
+	CFG_FIELD(struct mgr_router_spec, internet_vrf, "internet_vrf", &opt_tessd_name_node, false,
+		  "\"\""),
+	{ 0 },
+};
+const struct cfg_node mgr_router_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = router_fields, .size = sizeof(struct mgr_router_spec) },
+};
+
+/* ---- tenants' networks ---- */
+
+static const struct cfg_node ip4_node = {
+	.type = CFG_IP4,
+	.str = { .min_len = 7, .max_len = 15, .charset = "0123456789." },
+};
+static const struct cfg_node opt_ip4_node = {
+	.type = CFG_IP4,
+	.str = { .max_len = 15, .charset = "0123456789." },
+};
+static const struct cfg_node prefix4_node = {
+	.type = CFG_PREFIX4,
+	.str = { .min_len = 9, .max_len = MGR_PREFIX_LEN - 1, .charset = "0123456789./" },
+};
+static const struct cfg_node opt_prefix4_node = {
+	.type = CFG_PREFIX4,
+	.str = { .max_len = MGR_PREFIX_LEN - 1, .charset = "0123456789./" },
+};
+const char *const mgr_fw_actions[] = { "accept", "drop", "reject", NULL };
+static const struct cfg_node fw_action_node = {
+	.type = CFG_ENUM,
+	.str = { .max_len = 6, .choices = mgr_fw_actions },
+};
+static const char *const fw_protos[] = { "any", "tcp", "udp", "icmp", NULL };
+
+static int check_proto(const void *val, char *why, size_t len)
+{
+	for (unsigned i = 0; fw_protos[i]; i++)
+		if (strcmp(val, fw_protos[i]) == 0)
+			return 0;
+	snprintf(why, len, "'%s' is not any, tcp, udp or icmp", (const char *)val);
+	return EINVAL;
+}
+
+static int check_ports(const void *val, char *why, size_t len)
+{
+	const char *s = val;
+	unsigned lo, hi;
+	int n = 0;
+
+	if (s[0] == '\0')
+		return 0;
+	if ((sscanf(s, "%u-%u%n", &lo, &hi, &n) == 2 && (size_t)n == strlen(s) && lo <= hi &&
+	     hi <= 65535) ||
+	    (sscanf(s, "%u%n", &lo, &n) == 1 && (size_t)n == strlen(s) && lo <= 65535))
+		return 0;
+	snprintf(why, len, "'%s' is not a port or a range N-M of ports", s);
+	return EINVAL;
+}
+
+static const struct cfg_field route_fields[] = {
+	CFG_FIELD(struct mgr_net_route, prefix, "prefix", &prefix4_node, true, NULL),
+	CFG_FIELD(struct mgr_net_route, via, "via", &ip4_node, true, NULL),
+	{ 0 },
+};
+static const struct cfg_field ent_fields[] = {
+	CFG_FIELD(struct mgr_net_enterprise, port, "port", &opt_tessd_name_node, false, "\"\""),
+	CFG_FIELD(struct mgr_net_enterprise, vlan, "vlan", CFG_INT_NODE(0, 4094), false, "0"),
+	CFG_FIELD(struct mgr_net_enterprise, address, "address", &opt_prefix4_node, false, "\"\""),
+	CFG_ARRAY_FIELD(struct mgr_net_enterprise, routes, n_routes, "routes",
+			CFG_ARR_NODE(CFG_OBJ_NODE(route_fields, struct mgr_net_route), 64,
+				     struct mgr_net_route),
+			false, "[]"),
+	{ 0 },
+};
+static const struct cfg_field dhcp_fields[] = {
+	CFG_FIELD(struct mgr_net_dhcp, pool_start, "pool_start", &opt_ip4_node, false, "\"\""),
+	CFG_FIELD(struct mgr_net_dhcp, pool_end, "pool_end", &opt_ip4_node, false, "\"\""),
+	CFG_ARRAY_FIELD(struct mgr_net_dhcp, dns, n_dns, "dns",
+			CFG_ARR_NODE(&ip4_node, 4, uint32_t), false, "[]"),
+	CFG_FIELD(struct mgr_net_dhcp, lease_sec, "lease_sec", CFG_INT_NODE(60, 31536000), false,
+		  "3600"),
+	{ 0 },
+};
+static const struct cfg_field nat_fields[] = {
+	CFG_FIELD(struct mgr_net_nat, address, "address", &opt_ip4_node, false, "\"\""),
+	CFG_FIELD(struct mgr_net_nat, pool, "pool", &opt_tessd_name_node, false, "\"\""),
+	CFG_FIELD(struct mgr_net_nat, max_blocks, "max_blocks", CFG_INT_NODE(0, 1 << 20), false,
+		  "0"),
+	{ 0 },
+};
+static const struct cfg_field rule_fields[] = {
+	CFG_FIELD(struct mgr_net_fw_rule, action, "action", &fw_action_node, true, NULL),
+	CFG_FIELD(struct mgr_net_fw_rule, proto, "proto",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING, .str = { .max_len = 7 }, .check = check_proto }),
+		  false, "\"any\""),
+	CFG_FIELD(struct mgr_net_fw_rule, src, "src", &opt_prefix4_node, false, "\"\""),
+	CFG_FIELD(struct mgr_net_fw_rule, dst, "dst", &opt_prefix4_node, false, "\"\""),
+	CFG_FIELD(struct mgr_net_fw_rule, dport, "dport",
+		  (&(const struct cfg_node){
+			  .type = CFG_STRING, .str = { .max_len = 11 }, .check = check_ports }),
+		  false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_field fw_fields[] = {
+	CFG_FIELD(struct mgr_net_firewall, default_action, "default", &fw_action_node, false,
+		  "\"accept\""),
+	CFG_ARRAY_FIELD(struct mgr_net_firewall, rules, n_rules, "rules",
+			CFG_ARR_NODE(CFG_OBJ_NODE(rule_fields, struct mgr_net_fw_rule), 256,
+				     struct mgr_net_fw_rule),
+			false, "[]"),
+	{ 0 },
+};
+static const struct cfg_field network_fields[] = {
+	CFG_ARRAY_FIELD(
+		struct mgr_network_spec, routers, n_routers, "routers",
+		(&(const struct cfg_node){
+			.type = CFG_ARRAY,
+			.arr = { .item = &name_node, .max = 8, .item_size = MGR_NAME_LEN } }),
+		false, "[]"),
+	CFG_FIELD(struct mgr_network_spec, enterprise, "enterprise",
+		  CFG_OBJ_NODE(ent_fields, struct mgr_net_enterprise), false, "{}"),
+	CFG_FIELD(struct mgr_network_spec, gateway, "gateway", &opt_prefix4_node, false, "\"\""),
+	CFG_FIELD(struct mgr_network_spec, dhcp, "dhcp",
+		  CFG_OBJ_NODE(dhcp_fields, struct mgr_net_dhcp), false, "{}"),
+	CFG_FIELD(struct mgr_network_spec, nat, "nat", CFG_OBJ_NODE(nat_fields, struct mgr_net_nat),
+		  false, "{}"),
+	CFG_FIELD(struct mgr_network_spec, firewall, "firewall",
+		  CFG_OBJ_NODE(fw_fields, struct mgr_net_firewall), false, "{}"),
+	{ 0 },
+};
+const struct cfg_node mgr_network_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = network_fields, .size = sizeof(struct mgr_network_spec) },
+};
+
 /* ---- tenants ---- */
 
 static const struct cfg_field tenant_fields[] = {
@@ -191,6 +348,7 @@ static const struct cfg_field tenant_fields[] = {
 	CFG_FIELD(struct mgr_tenant_spec, vlan, "vlan",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 4094 } }), true, NULL),
 	CFG_FIELD(struct mgr_tenant_spec, vlan_name, "vlan_name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_tenant_spec, network, "network", &mgr_network_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node mgr_tenant_schema = {

@@ -54,12 +54,79 @@ struct mgr_host_spec {
 /* A real host's libvirt domain type: KVM, or QEMU's TCG where KVM does not work. */
 enum mgr_virt_type { MGR_VIRT_KVM, MGR_VIRT_QEMU };
 
+/*
+ * A provider-edge router: a tessd serving tenants' VRFs, reached over its
+ * control socket, with a trunk port toward the hosts (tenants' VLAN
+ * sub-interfaces) and, for NAT, the VRF of its internet-facing interface.
+ */
+#define MGR_TESSD_NAME_LEN 32 /* tessd's names (TESS_NAME_LEN) */
+struct mgr_router_spec {
+	char name[MGR_NAME_LEN];
+	char site[MGR_NAME_LEN];
+	char tessd_socket[108]; /* the PE tessd's control socket */
+	char trunk_port[MGR_TESSD_NAME_LEN];
+	char internet_vrf[MGR_TESSD_NAME_LEN]; /* NAT's outside VRF; "": no NAT on this PE */
+};
+
+struct mgr_net_route {
+	struct cfg_prefix4 prefix;
+	uint32_t via; /* host order */
+};
+
+enum mgr_fw_action { MGR_FW_ACCEPT, MGR_FW_DROP, MGR_FW_REJECT };
+struct mgr_net_fw_rule {
+	uint8_t action; /* enum mgr_fw_action */
+	char proto[8];  /* any, tcp, udp, icmp */
+	struct cfg_prefix4 src, dst;
+	char dport[12]; /* "N" or "N-M"; "": any */
+};
+
+/*
+ * A tenant's network: what tessmgrd programs on its PE routers (a VRF, the
+ * enterprise interface, the desktops' gateway on the trunk's VLAN
+ * sub-interface, routes, DHCP, NAT, a firewall rule set) and its hosts (the
+ * port group of its VLAN). No routers: the tenant has no network programmed.
+ */
+struct mgr_net_enterprise {
+	char port[MGR_TESSD_NAME_LEN]; /* the PE's port toward the enterprise */
+	uint16_t vlan;                 /* 0: the port itself, else its VLAN sub-interface */
+	struct cfg_prefix4 address;    /* the PE's address and prefix there */
+	struct mgr_net_route *routes;  /* toward the enterprise's networks */
+	uint32_t n_routes;
+};
+struct mgr_net_dhcp {
+	uint32_t pool_start, pool_end; /* 0: no DHCP */
+	uint32_t *dns;
+	uint32_t n_dns;
+	uint32_t lease_sec;
+};
+struct mgr_net_nat {
+	uint32_t address;              /* a public address of its own; or */
+	char pool[MGR_TESSD_NAME_LEN]; /* a share of the PE's NAT pool */
+	uint32_t max_blocks;           /* of the pool's port blocks (0: tessd's default) */
+};
+struct mgr_net_firewall {
+	uint8_t default_action; /* toward the desktops, when no rule matches */
+	struct mgr_net_fw_rule *rules;
+	uint32_t n_rules;
+};
+struct mgr_network_spec {
+	char (*routers)[MGR_NAME_LEN];
+	uint32_t n_routers;
+	struct mgr_net_enterprise enterprise;
+	struct cfg_prefix4 gateway; /* the desktops' gateway: address and the desktop subnet */
+	struct mgr_net_dhcp dhcp;
+	struct mgr_net_nat nat;
+	struct mgr_net_firewall firewall;
+};
+
 struct mgr_tenant_spec {
 	char name[MGR_NAME_LEN];
 	char org_id[MGR_NAME_LEN];
 	char datacenter[MGR_NAME_LEN]; /* a site */
 	uint16_t vlan;
 	char vlan_name[MGR_NAME_LEN];
+	struct mgr_network_spec network;
 };
 
 struct mgr_model_spec {
@@ -83,6 +150,9 @@ int mgr_check_abs_path(const void *val, char *why, size_t len);
 extern const struct cfg_node mgr_site_schema;
 extern const struct cfg_node mgr_host_schema;
 extern const struct cfg_node mgr_tenant_schema;
+extern const struct cfg_node mgr_router_schema;
+extern const struct cfg_node mgr_network_schema;
+extern const char *const mgr_fw_actions[];
 extern const struct cfg_node mgr_model_schema;
 extern const struct cfg_node mgr_quota_schema;
 

@@ -104,10 +104,21 @@ struct mgr_state {
 	uint32_t n_jobs;
 	struct mgr_image *images; /* base image copies, by name, site, version */
 	uint32_t n_images;
+	struct mgr_router *routers; /* provider-edge routers (network.c) */
+	uint32_t n_routers;
 	uint32_t next_id[8]; /* per object kind (enum mgr_kind) */
 };
 
-enum mgr_kind { MGR_SITE, MGR_HOST, MGR_TENANT, MGR_MODEL, MGR_DESKTOP, MGR_JOB, MGR_AUDIT };
+enum mgr_kind {
+	MGR_SITE,
+	MGR_HOST,
+	MGR_TENANT,
+	MGR_MODEL,
+	MGR_DESKTOP,
+	MGR_JOB,
+	MGR_AUDIT,
+	MGR_ROUTER
+};
 
 struct mgr_site *mgr_site_get(const struct mgr_state *s, uint32_t id);
 struct mgr_site *mgr_site_by_name(const struct mgr_state *s, const char *name);
@@ -115,6 +126,8 @@ struct mgr_host *mgr_host_get(const struct mgr_state *s, uint32_t id);
 struct mgr_host *mgr_host_by_name(const struct mgr_state *s, const char *name);
 struct mgr_tenant *mgr_tenant_get(const struct mgr_state *s, uint32_t id);
 struct mgr_tenant *mgr_tenant_by_name(const struct mgr_state *s, const char *name);
+struct mgr_router *mgr_router_get(const struct mgr_state *s, uint32_t id);
+struct mgr_router *mgr_router_by_name(const struct mgr_state *s, const char *name);
 struct mgr_model *mgr_model_get(const struct mgr_state *s, uint32_t id);
 struct mgr_model *mgr_model_by_name(const struct mgr_state *s, const char *name);
 struct mgr_quota *mgr_quota_get(const struct mgr_state *s, uint32_t tenant_id, uint32_t model_id);

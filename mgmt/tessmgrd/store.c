@@ -210,6 +210,11 @@ int mgr_store_put_model(const struct mgr_model *x)
 	return put_object(MGR_MODEL, x->id, x->spec.name, &mgr_model_schema, &x->spec);
 }
 
+int mgr_store_put_router(const struct mgr_router *x)
+{
+	return put_object(MGR_ROUTER, x->id, x->spec.name, &mgr_router_schema, &x->spec);
+}
+
 int mgr_store_del_object(enum mgr_kind kind, uint32_t id)
 {
 	return run("DELETE FROM objects WHERE kind = ? AND id = ?", "ii", (int64_t)kind,
@@ -700,6 +705,17 @@ static int load_object(sqlite3_stmt *st, void *arg)
 		s->n_models += rc == 0;
 		break;
 	}
+	case MGR_ROUTER: {
+		struct mgr_router *a = grow(s->routers, s->n_routers, sizeof(*a));
+		if (a == NULL)
+			break;
+		s->routers = a;
+		memset(&a[s->n_routers], 0, sizeof(*a));
+		a[s->n_routers].id = id;
+		rc = cfg_decode(&mgr_router_schema, body, &a[s->n_routers].spec, "", &errs);
+		s->n_routers += rc == 0;
+		break;
+	}
 	default:
 		break;
 	}
@@ -864,6 +880,8 @@ static void reconcile_next_ids(struct mgr_state *s)
 		raise_id(s, MGR_TENANT, s->tenants[i].id);
 	for (uint32_t i = 0; i < s->n_models; i++)
 		raise_id(s, MGR_MODEL, s->models[i].id);
+	for (uint32_t i = 0; i < s->n_routers; i++)
+		raise_id(s, MGR_ROUTER, s->routers[i].id);
 	for (uint32_t i = 0; i < s->n_desktops; i++)
 		raise_id(s, MGR_DESKTOP, s->desktops[i]->id);
 	for (uint32_t i = 0; i < s->n_jobs; i++)

@@ -12,13 +12,15 @@
 #define TIMEOUT_MS 10000
 
 /* One request on a fresh connection (tessmgrd's calls are rare; tessd may restart). */
-static int call(const char *socket, const char *method, json_t *params, json_t **result, char *err,
-		size_t len)
+int mgr_tessd_request(const char *socket, const char *method, json_t *params, json_t **result,
+		      char *err, size_t len, bool *unreachable)
 {
 	struct ctl_client c;
 	struct ctl_error e = { 0 };
 	int rc = ctl_client_open(&c, socket, TIMEOUT_MS, &e);
 
+	if (unreachable)
+		*unreachable = rc < 0;
 	if (rc == 0) {
 		rc = ctl_client_call(&c, method, params, result, &e);
 		params = NULL;
@@ -29,6 +31,12 @@ static int call(const char *socket, const char *method, json_t *params, json_t *
 		snprintf(err, len, "tessd %s: %s: %s%s%s", socket, method, e.message,
 			 e.path[0] ? " at " : "", e.path);
 	return rc < 0 ? (e.code ? -e.code : rc) : 0;
+}
+
+int mgr_tessd_call(const char *socket, const char *method, json_t *params, json_t **result,
+		   char *err, size_t len)
+{
+	return mgr_tessd_request(socket, method, params, result, err, len, NULL);
 }
 
 /* Copies a value into its config field, or says which key it does not fit. */
@@ -98,7 +106,7 @@ static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char 
 {
 	json_t *groups = NULL, *g, *res = NULL;
 	size_t i;
-	int rc = call(r->socket, "group.list", NULL, &groups, err, len);
+	int rc = mgr_tessd_call(r->socket, "group.list", NULL, &groups, err, len);
 
 	if (rc < 0)
 		return rc;
@@ -113,7 +121,7 @@ static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char 
 	json_t *params = mgr_vswitch_group_params(r, err, len);
 	if (params == NULL)
 		return -EINVAL;
-	rc = call(r->socket, "group.add", params, &res, err, len);
+	rc = mgr_tessd_call(r->socket, "group.add", params, &res, err, len);
 	json_decref(res);
 	if (rc == 0)
 		snprintf(name, nlen, "%s", r->group);
@@ -125,7 +133,7 @@ int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len)
 	json_t *status = NULL, *res = NULL;
 	char group[64], devargs[512];
 	json_int_t workers;
-	int rc = call(r->socket, "status", NULL, &status, err, len);
+	int rc = mgr_tessd_call(r->socket, "status", NULL, &status, err, len);
 
 	if (rc < 0)
 		return rc;
@@ -141,7 +149,7 @@ int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len)
 	json_t *params = mgr_vswitch_port_params(&in_group, devargs, err, len);
 	if (params == NULL)
 		return -EINVAL;
-	rc = call(r->socket, "port.add", params, &res, err, len);
+	rc = mgr_tessd_call(r->socket, "port.add", params, &res, err, len);
 	json_decref(res);
 	return rc;
 }
@@ -154,7 +162,8 @@ int mgr_vswitch_del_port(const char *socket, const char *port, char *err, size_t
 
 	if (put(p.name, sizeof(p.name), port, "port name", err, len) < 0)
 		return -EINVAL;
-	rc = call(socket, "port.del", cfg_encode(&tessd_name_params_schema, &p), &res, err, len);
+	rc = mgr_tessd_call(socket, "port.del", cfg_encode(&tessd_name_params_schema, &p), &res,
+			    err, len);
 
 	json_decref(res);
 	return rc == -ENOENT ? 0 : rc;
@@ -166,7 +175,7 @@ int mgr_vswitch_port_group(const char *socket, const char *port, char *group, si
 	json_t *ports = NULL, *groups = NULL, *p;
 	char err[256];
 	size_t i;
-	int rc = call(socket, "port.list", NULL, &ports, err, sizeof(err));
+	int rc = mgr_tessd_call(socket, "port.list", NULL, &ports, err, sizeof(err));
 
 	if (rc < 0)
 		return rc;
@@ -180,7 +189,7 @@ int mgr_vswitch_port_group(const char *socket, const char *port, char *group, si
 		}
 	}
 	json_decref(ports);
-	if (rc < 0 || call(socket, "group.list", NULL, &groups, err, sizeof(err)) < 0)
+	if (rc < 0 || mgr_tessd_call(socket, "group.list", NULL, &groups, err, sizeof(err)) < 0)
 		return rc < 0 ? rc : -EIO;
 	json_array_foreach (groups, i, p)
 		if (strcmp(json_string_value(json_object_get(p, "name")) ?: "", group) == 0)

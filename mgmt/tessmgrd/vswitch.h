@@ -3,6 +3,7 @@
 #ifndef TESS_MGR_VSWITCH_H
 #define TESS_MGR_VSWITCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,16 @@ struct mgr_port_req {
 	const char *tenant;
 };
 
+/*
+ * One request to a tessd over its control socket, on a fresh connection
+ * (params stolen): 0 with *result, or -errno with err saying which tessd and
+ * method failed and why (its path too).
+ */
+int mgr_tessd_call(const char *socket, const char *method, json_t *params, json_t **result,
+		   char *err, size_t len);
+/* The same, saying whether tessd did not answer at all (unreachable: not connected). */
+int mgr_tessd_request(const char *socket, const char *method, json_t *params, json_t **result,
+		      char *err, size_t len, bool *unreachable);
 /* Adds the port, in the group of the tenant's VLAN (made if tessd has none); err says why not. */
 int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len);
 /* Removes a port; one that is not there is fine. */

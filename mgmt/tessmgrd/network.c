@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "network.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ticker.h"
+#include "vswitch.h"
+
+/* What tessmgrd names on a PE tessd for tenant t: its VRF is t's name. */
+#define NET_MAX_TENANT_NAME 24 /* t + "-ent", "-nat"... within tessd's 31 characters */
+
+static void ip_str(uint32_t ip, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+static void pfx_str(const struct cfg_prefix4 *p, char buf[20])
+{
+	char ip[16];
+
+	ip_str(p->ip, ip);
+	snprintf(buf, 20, "%s/%u", ip, p->len);
+}
+
+static bool has_network(const struct mgr_tenant_spec *t)
+{
+	return t && t->network.n_routers > 0;
+}
+
+static bool serves(const struct mgr_tenant_spec *t, const char *router)
+{
+	for (uint32_t i = 0; has_network(t) && i < t->network.n_routers; i++)
+		if (strcmp(t->network.routers[i], router) == 0)
+			return true;
+	return false;
+}
+
+static bool nat_on(const struct mgr_network_spec *n)
+{
+	return n->nat.address || n->nat.pool[0];
+}
+
+static bool fw_on(const struct mgr_network_spec *n)
+{
+	return n->firewall.n_rules || n->firewall.default_action != MGR_FW_ACCEPT;
+}
+
+/* ---- checks ---- */
+
+bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
+{
+	const struct mgr_network_spec *n = &t->network;
+	uint32_t mask = cfg_prefix4_mask(n->gateway.len), net = n->gateway.ip & mask;
+
+	if (!has_network(t))
+		return true;
+	if (strlen(t->name) > NET_MAX_TENANT_NAME) {
+		mgr_err_set(e, 400, "/name",
+			    "a tenant with a network has a name of at most %d characters (its "
+			    "routers' VRF and interfaces are named after it)",
+			    NET_MAX_TENANT_NAME);
+		return false;
+	}
+	for (uint32_t i = 0; i < n->n_routers; i++) {
+		const struct mgr_router *r = mgr_router_by_name(&mgr, n->routers[i]);
+		char path[64];
+		snprintf(path, sizeof(path), "/network/routers/%u", i);
+		if (r == NULL) {
+			mgr_err_set(e, 400, path, "no router named '%s'", n->routers[i]);
+			return false;
+		}
+		for (uint32_t k = 0; k < i; k++)
+			if (strcmp(n->routers[k], n->routers[i]) == 0) {
+				mgr_err_set(e, 400, path, "router %s is listed twice",
+					    r->spec.name);
+				return false;
+			}
+		if (nat_on(n) && r->spec.internet_vrf[0] == '\0') {
+			mgr_err_set(e, 400, "/network/nat",
+				    "router %s has no internet_vrf: it cannot NAT", r->spec.name);
+			return false;
+		}
+		if (strcmp(r->spec.trunk_port, n->enterprise.port) == 0 &&
+		    (n->enterprise.vlan == 0 || n->enterprise.vlan == t->vlan)) {
+			mgr_err_set(
+				e, 400, "/network/enterprise/vlan",
+				"port %s is router %s's trunk: the enterprise needs a VLAN of its "
+				"own there",
+				n->enterprise.port, r->spec.name);
+			return false;
+		}
+	}
+	if (n->enterprise.port[0] == '\0') {
+		mgr_err_set(e, 400, "/network/enterprise/port",
+			    "a network needs the PE port toward the enterprise");
+		return false;
+	}
+	if (n->enterprise.address.len == 0 || n->enterprise.address.len > 30) {
+		mgr_err_set(e, 400, "/network/enterprise/address",
+			    "the PE's address toward the enterprise, with a prefix of /1 to /30");
+		return false;
+	}
+	if (n->gateway.len == 0 || n->gateway.len > 30 || n->gateway.ip == net ||
+	    n->gateway.ip == (net | ~mask)) {
+		mgr_err_set(e, 400, "/network/gateway",
+			    "the desktops' gateway is an address in a subnet of /1 to /30, not its "
+			    "network or broadcast address");
+		return false;
+	}
+	uint32_t emask = cfg_prefix4_mask(n->enterprise.address.len);
+	uint32_t shorter = mask < emask ? mask : emask;
+	if ((n->enterprise.address.ip & shorter) == (n->gateway.ip & shorter)) {
+		mgr_err_set(e, 400, "/network/gateway",
+			    "the desktop subnet overlaps the enterprise link");
+		return false;
+	}
+	for (uint32_t i = 0; i < n->enterprise.n_routes; i++) {
+		const struct mgr_net_route *r = &n->enterprise.routes[i];
+		char path[80];
+		snprintf(path, sizeof(path), "/network/enterprise/routes/%u/via", i);
+		if ((r->via & emask) != (n->enterprise.address.ip & emask) ||
+		    r->via == n->enterprise.address.ip) {
+			mgr_err_set(e, 400, path,
+				    "the next hop is another address on the enterprise link");
+			return false;
+		}
+		snprintf(path, sizeof(path), "/network/enterprise/routes/%u/prefix", i);
+		if (r->prefix.len == 0 && nat_on(n)) {
+			mgr_err_set(e, 400, path,
+				    "with NAT, the default route leads to the internet: route the "
+				    "enterprise's prefixes only");
+			return false;
+		}
+		if ((r->prefix.ip & cfg_prefix4_mask(r->prefix.len)) != r->prefix.ip) {
+			mgr_err_set(e, 400, path, "the prefix has host bits set");
+			return false;
+		}
+	}
+	if (n->dhcp.pool_start || n->dhcp.pool_end) {
+		const struct mgr_net_dhcp *d = &n->dhcp;
+		if ((d->pool_start & mask) != net || d->pool_start == net) {
+			mgr_err_set(e, 400, "/network/dhcp/pool_start",
+				    "the pool starts inside the desktop subnet");
+			return false;
+		}
+		if ((d->pool_end & mask) != net || d->pool_end == (net | ~mask) ||
+		    d->pool_end < d->pool_start) {
+			mgr_err_set(
+				e, 400, "/network/dhcp/pool_end",
+				"the pool ends inside the desktop subnet, at or after its start");
+			return false;
+		}
+		if (n->gateway.ip >= d->pool_start && n->gateway.ip <= d->pool_end) {
+			mgr_err_set(e, 400, "/network/dhcp/pool_start",
+				    "the pool holds the gateway's address");
+			return false;
+		}
+	}
+	if (n->nat.address && n->nat.pool[0]) {
+		mgr_err_set(e, 400, "/network/nat/pool",
+			    "NAT takes an address of its own or a share of a pool, not both");
+		return false;
+	}
+	return true;
+}
+
+const char *mgr_net_router_user_locked(const char *router)
+{
+	for (uint32_t i = 0; i < mgr.n_tenants; i++)
+		if (serves(&mgr.tenants[i].spec, router))
+			return mgr.tenants[i].spec.name;
+	return NULL;
+}
+
+/* ---- what a PE gets ---- */
+
+static void add_edit(json_t *edits, const char *array, json_t *match, json_t *item)
+{
+	json_array_append_new(edits, json_pack("{s:s, s:s, s:o, s:o}", "op", "add", "array", array,
+					       "match", match, "item", item));
+}
+
+/*
+ * The adds that make t's network on r, in order, each with the match that finds its
+ * element again (for the dels, reconcile and its repair).
+ */
+static json_t *pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spec *r)
+{
+	const struct mgr_network_spec *n = &t->network;
+	char ent[72], dc[72], pool[72], fw[72], a[24], b[20], gw[16];
+	json_t *edits = json_array(), *o;
+
+	snprintf(ent, sizeof(ent), "%s-ent", t->name);
+	snprintf(dc, sizeof(dc), "%s-dc", t->name);
+	snprintf(pool, sizeof(pool), "%s-nat", t->name);
+	snprintf(fw, sizeof(fw), "%s-fw", t->name);
+	add_edit(edits, "/router/vrfs", json_pack("{s:s}", "name", t->name),
+		 json_pack("{s:s, s:i, s:s}", "name", t->name, "id", (int)t->vlan, "tenant",
+			   t->name));
+	pfx_str(&n->enterprise.address, a);
+	o = json_pack("{s:s, s:s, s:s, s:[s]}", "name", ent, "vrf", t->name, "port",
+		      n->enterprise.port, "addresses", a);
+	if (n->enterprise.vlan)
+		json_object_set_new(o, "vlan", json_integer(n->enterprise.vlan));
+	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", ent), o);
+	pfx_str(&n->gateway, a);
+	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", dc),
+		 json_pack("{s:s, s:s, s:s, s:i, s:[s]}", "name", dc, "vrf", t->name, "port",
+			   r->trunk_port, "vlan", (int)t->vlan, "addresses", a));
+	for (uint32_t i = 0; i < n->enterprise.n_routes; i++) {
+		pfx_str(&n->enterprise.routes[i].prefix, a);
+		ip_str(n->enterprise.routes[i].via, b);
+		add_edit(edits, "/router/routes",
+			 json_pack("{s:s, s:s}", "vrf", t->name, "prefix", a),
+			 json_pack("{s:s, s:s, s:[{s:s}]}", "vrf", t->name, "prefix", a, "nexthops",
+				   "via", b));
+	}
+	if (n->dhcp.pool_start) {
+		json_t *dns = json_array();
+		for (uint32_t i = 0; i < n->dhcp.n_dns; i++) {
+			ip_str(n->dhcp.dns[i], b);
+			json_array_append_new(dns, json_string(b));
+		}
+		ip_str(n->dhcp.pool_start, a);
+		ip_str(n->dhcp.pool_end, b);
+		ip_str(n->gateway.ip, gw);
+		add_edit(edits, "/dhcp/servers", json_pack("{s:s}", "interface", dc),
+			 json_pack("{s:s, s:[{s:s, s:s}], s:i, s:s, s:o}", "interface", dc, "pools",
+				   "start", a, "end", b, "lease_sec", (int)n->dhcp.lease_sec,
+				   "router", gw, "dns", dns));
+	}
+	if (nat_on(n) && r->internet_vrf[0]) {
+		const char *use = n->nat.pool;
+		if (n->nat.address) {
+			ip_str(n->nat.address, b);
+			snprintf(a, sizeof(a), "%s/32", b);
+			add_edit(edits, "/nat/pools", json_pack("{s:s}", "name", pool),
+				 json_pack("{s:s, s:s}", "name", pool, "prefix", a));
+			use = pool;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:s}", "name", t->name, "inside_vrf", t->name,
+			      "outside_vrf", r->internet_vrf, "pool", use);
+		if (n->nat.max_blocks)
+			json_object_set_new(o, "max_blocks", json_integer(n->nat.max_blocks));
+		add_edit(edits, "/nat/instances", json_pack("{s:s}", "name", t->name), o);
+		add_edit(edits, "/router/routes",
+			 json_pack("{s:s, s:s}", "vrf", t->name, "prefix", "0.0.0.0/0"),
+			 json_pack("{s:s, s:s, s:s, s:s}", "vrf", t->name, "prefix", "0.0.0.0/0",
+				   "type", "vrf", "target_vrf", r->internet_vrf));
+	}
+	if (fw_on(n)) {
+		json_t *rules = json_array();
+		for (uint32_t i = 0; i < n->firewall.n_rules; i++) {
+			const struct mgr_net_fw_rule *x = &n->firewall.rules[i];
+			o = json_pack("{s:s, s:s}", "action", mgr_fw_actions[x->action], "proto",
+				      x->proto);
+			if (x->src.len || x->src.ip) {
+				pfx_str(&x->src, a);
+				json_object_set_new(o, "src", json_string(a));
+			}
+			if (x->dst.len || x->dst.ip) {
+				pfx_str(&x->dst, a);
+				json_object_set_new(o, "dst", json_string(a));
+			}
+			if (x->dport[0])
+				json_object_set_new(o, "dport", json_string(x->dport));
+			json_array_append_new(rules, o);
+		}
+		add_edit(edits, "/firewall/rulesets", json_pack("{s:s}", "name", fw),
+			 json_pack("{s:s, s:s, s:s, s:o}", "name", fw, "default_in", "accept",
+				   "default_out", mgr_fw_actions[n->firewall.default_action],
+				   "rules", rules));
+		add_edit(edits, "/firewall/attach", json_pack("{s:s}", "interface", dc),
+			 json_pack("{s:s, s:s}", "interface", dc, "out", fw));
+	}
+	return edits;
+}
+
+/* The dels of what pe_adds makes, in reverse order, appended to edits. */
+static void pe_dels(json_t *edits, const struct mgr_tenant_spec *t, const struct mgr_router_spec *r)
+{
+	json_t *adds = pe_adds(t, r);
+
+	for (size_t i = json_array_size(adds); i-- > 0;) {
+		json_t *ed = json_array_get(adds, i);
+		json_array_append_new(edits, json_pack("{s:s, s:O, s:O}", "op", "del", "array",
+						       json_object_get(ed, "array"), "match",
+						       json_object_get(ed, "match")));
+	}
+	json_decref(adds);
+}
+
+/* ---- plans: steps on tessds, each with its undo ---- */
+
+struct step {
+	char socket[108];
+	char what[160];
+	const char *method, *undo_method; /* undo_method NULL: nothing to undo */
+	json_t *params, *undo_params;
+	bool group_add; /* group.add: skipped (and not undone) when the VLAN has a group */
+	uint16_t vlan;
+	bool done;
+};
+
+struct plan {
+	struct step *s;
+	uint32_t n;
+};
+
+static struct step *plan_add(struct plan *p)
+{
+	struct step *a = realloc(p->s, (p->n + 1) * sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	p->s = a;
+	memset(&a[p->n], 0, sizeof(*a));
+	return &a[p->n++];
+}
+
+static void plan_free(struct plan *p)
+{
+	for (uint32_t i = 0; i < p->n; i++) {
+		json_decref(p->s[i].params);
+		json_decref(p->s[i].undo_params);
+	}
+	free(p->s);
+	p->s = NULL;
+	p->n = 0;
+}
+
+static bool host_reaches(const struct mgr_host *h, const struct mgr_tenant_spec *t)
+{
+	return has_network(t) && h->spec.tessd_socket[0] &&
+	       (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
+}
+
+static json_t *group_params(const struct mgr_tenant_spec *t)
+{
+	return json_pack("{s:s, s:s, s:i}", "name", t->vlan_name, "tenant", t->name, "vlan",
+			 (int)t->vlan);
+}
+
+static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
+		      const struct mgr_tenant_spec *new)
+{
+	const struct mgr_tenant_spec *both[2] = { old, new };
+
+	/* PE routers: one batch each, its undo the reverse batch. */
+	for (uint32_t i = 0; i < mgr.n_routers; i++) {
+		const struct mgr_router *r = &mgr.routers[i];
+		bool in_old = serves(old, r->spec.name), in_new = serves(new, r->spec.name);
+		if (!in_old && !in_new)
+			continue;
+		json_t *adds_old = in_old ? pe_adds(old, &r->spec) : json_array();
+		json_t *adds_new = in_new ? pe_adds(new, &r->spec) : json_array();
+		bool same = json_equal(adds_old, adds_new);
+		json_decref(adds_old);
+		json_decref(adds_new);
+		if (same)
+			continue;
+		json_t *doit = json_array(), *undo = json_array();
+		if (in_old)
+			pe_dels(doit, old, &r->spec);
+		if (in_new) {
+			json_t *adds = pe_adds(new, &r->spec);
+			json_array_extend(doit, adds);
+			json_decref(adds);
+			pe_dels(undo, new, &r->spec);
+		}
+		if (in_old) {
+			json_t *adds = pe_adds(old, &r->spec);
+			json_array_extend(undo, adds);
+			json_decref(adds);
+		}
+		struct step *s = plan_add(p);
+		if (s == NULL) {
+			json_decref(doit);
+			json_decref(undo);
+			return -ENOMEM;
+		}
+		snprintf(s->socket, sizeof(s->socket), "%s", r->spec.tessd_socket);
+		snprintf(s->what, sizeof(s->what), "router %s", r->spec.name);
+		s->method = "config.batch";
+		s->params = json_pack("{s:o}", "edits", doit);
+		s->undo_method = "config.batch";
+		s->undo_params = json_pack("{s:o}", "edits", undo);
+	}
+	/* Hosts: the port group of the tenant's VLAN, where the host reaches it. */
+	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
+		const struct mgr_host *h = mgr.hosts[i];
+		bool r_old = old && host_reaches(h, old), r_new = new &&host_reaches(h, new);
+		if (r_old && r_new &&
+		    old->vlan == new->vlan &&strcmp(old->vlan_name, new->vlan_name) == 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			const struct mgr_tenant_spec *t = both[k];
+			if (!(k ? r_new : r_old))
+				continue;
+			struct step *s = plan_add(p);
+			if (s == NULL)
+				return -ENOMEM;
+			snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd_socket);
+			snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
+			if (k == 0) {
+				s->method = "group.del";
+				s->params = json_pack("{s:s}", "name", t->vlan_name);
+				s->undo_method = "group.add";
+				s->undo_params = group_params(t);
+			} else {
+				s->method = "group.add";
+				s->params = group_params(t);
+				s->group_add = true;
+				s->vlan = t->vlan;
+				s->undo_method = "group.del";
+				s->undo_params = json_pack("{s:s}", "name", t->vlan_name);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Whether tessd at socket has a group of vlan (-errno: it does not answer). */
+static int has_group(const char *socket, uint16_t vlan, char *err, size_t len)
+{
+	json_t *groups = NULL, *g;
+	size_t i;
+	int rc = mgr_tessd_call(socket, "group.list", NULL, &groups, err, len);
+
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	json_array_foreach (groups, i, g)
+		rc |= json_integer_value(json_object_get(g, "vlan")) == vlan;
+	json_decref(groups);
+	return rc;
+}
+
+static int step_run(struct step *s, char *err, size_t len, bool *down)
+{
+	json_t *res = NULL;
+	int rc;
+
+	*down = false;
+	if (s->group_add) {
+		rc = has_group(s->socket, s->vlan, err, len);
+		if (rc < 0) {
+			*down = true; /* it answered nothing, or not a list of groups */
+			return rc;
+		}
+		if (rc == 1) {
+			/* The VLAN has its group already (a desktop made it): not ours to undo. */
+			s->undo_method = NULL;
+			return 0;
+		}
+	}
+	rc = mgr_tessd_request(s->socket, s->method, json_incref(s->params), &res, err, len, down);
+	json_decref(res);
+	if (rc == -ENOENT && strcmp(s->method, "group.del") == 0) {
+		s->undo_method = NULL; /* not there: nothing went */
+		return 0;
+	}
+	return rc;
+}
+
+static int plan_run(struct plan *p, struct mgr_err *e)
+{
+	char err[512], undo_err[1024] = "";
+	bool down = false;
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if ((rc = step_run(&p->s[i], err, sizeof(err), &down)) < 0)
+			break;
+		p->s[i].done = true;
+	}
+	if (rc == 0)
+		return 0;
+	/* Undo what earlier tessds applied, the last first. */
+	uint32_t undone = 0, failed = 0, at = i;
+	while (i-- > 0) {
+		struct step *s = &p->s[i];
+		json_t *res = NULL;
+		char why[512];
+		if (!s->done || s->undo_method == NULL)
+			continue;
+		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
+				   why, sizeof(why)) < 0) {
+			failed++;
+			if (!undo_err[0])
+				snprintf(undo_err, sizeof(undo_err), "; undoing %s failed too: %s",
+					 s->what, why);
+			fprintf(stderr, "tessmgrd: network: undoing %s: %s\n", s->what, why);
+		} else {
+			undone++;
+		}
+		json_decref(res);
+	}
+	mgr_err_set(e, down ? 503 : 409, "", "%s: %.400s%.80s (%u earlier tessds undone%s)",
+		    p->s[at].what, err, undo_err, undone,
+		    failed ? ", some not: see reconcile" : "");
+	return rc;
+}
+
+int mgr_net_apply_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
+			 struct mgr_err *e)
+{
+	struct plan p = { 0 };
+	int rc = plan_build(&p, old, new);
+
+	if (rc < 0)
+		mgr_err_set(e, 500, "", "out of memory");
+	else
+		rc = plan_run(&p, e);
+	plan_free(&p);
+	return rc;
+}
+
+/* ---- reconcile ---- */
+
+/* The element of config at JSON pointer array matching match, or NULL. */
+static json_t *find_elem(json_t *config, const char *array, json_t *match)
+{
+	char buf[128], *save = NULL;
+	json_t *a = config, *el, *v;
+	const char *k;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", array);
+	for (char *s = strtok_r(buf, "/", &save); s && a; s = strtok_r(NULL, "/", &save))
+		a = json_object_get(a, s);
+	json_array_foreach (a, i, el) {
+		bool same = true;
+		json_object_foreach (match, k, v)
+			same = same && json_equal(json_object_get(el, k), v);
+		if (same)
+			return el;
+	}
+	return NULL;
+}
+
+/* Whether el has what item says, at every depth (tessd adds its defaults). */
+static bool covers(json_t *el, json_t *item)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(item)) {
+		if (!json_is_object(el))
+			return false;
+		json_object_foreach (item, k, v)
+			if (!covers(json_object_get(el, k), v))
+				return false;
+		return true;
+	}
+	if (json_is_array(item)) {
+		if (!json_is_array(el) || json_array_size(el) != json_array_size(item))
+			return false;
+		json_array_foreach (item, i, v)
+			if (!covers(json_array_get(el, i), v))
+				return false;
+		return true;
+	}
+	return json_equal(el, item);
+}
+
+static json_t *router_reconcile(const struct mgr_router *r, bool repair)
+{
+	json_t *config = NULL, *missing = json_array(), *differ = json_array(), *fix = json_array();
+	json_t *o = json_pack("{s:s}", "router", r->spec.name);
+	char err[512];
+	int rc =
+		mgr_tessd_call(r->spec.tessd_socket, "config.get", NULL, &config, err, sizeof(err));
+
+	json_object_set_new(o, "reachable", json_boolean(rc == 0));
+	if (rc < 0) {
+		json_object_set_new(o, "error", json_string(err));
+		json_decref(missing);
+		json_decref(differ);
+		json_decref(fix);
+		return o;
+	}
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
+		json_t *adds, *ed;
+		size_t k;
+		if (!serves(t, r->spec.name))
+			continue;
+		adds = pe_adds(t, &r->spec);
+		json_array_foreach (adds, k, ed) {
+			json_t *match = json_object_get(ed, "match"),
+			       *item = json_object_get(ed, "item");
+			const char *array = json_string_value(json_object_get(ed, "array"));
+			json_t *el = find_elem(config, array, match);
+			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", t->name, "array",
+						 array, "match", match);
+			if (el == NULL) {
+				json_array_append_new(missing, what);
+				json_array_append(fix, ed);
+			} else if (!covers(el, item)) {
+				json_array_append_new(differ, what);
+				json_array_append_new(fix, json_pack("{s:s, s:s, s:O, s:O}", "op",
+								     "set", "array", array, "match",
+								     match, "item", item));
+			} else {
+				json_decref(what);
+			}
+		}
+		json_decref(adds);
+	}
+	json_decref(config);
+	json_object_set_new(o, "missing", missing);
+	json_object_set_new(o, "differs", differ);
+	if (repair && json_array_size(fix)) {
+		json_t *res = NULL;
+		rc = mgr_tessd_call(r->spec.tessd_socket, "config.batch",
+				    json_pack("{s:O}", "edits", fix), &res, err, sizeof(err));
+		json_decref(res);
+		json_object_set_new(o, "repaired", json_boolean(rc == 0));
+		if (rc < 0)
+			json_object_set_new(o, "error", json_string(err));
+		else
+			fprintf(stderr, "tessmgrd: router %s: %zu config items repaired\n",
+				r->spec.name, json_array_size(fix));
+	}
+	json_decref(fix);
+	return o;
+}
+
+static bool listed(json_t *list, const char *key, const char *name)
+{
+	json_t *el;
+	size_t i;
+
+	json_array_foreach (list, i, el)
+		if (strcmp(json_string_value(json_object_get(el, key)) ?: "", name) == 0)
+			return true;
+	return false;
+}
+
+static json_t *host_reconcile(const struct mgr_host *h, bool repair)
+{
+	json_t *groups = NULL, *ports = NULL, *mg = json_array(), *mp = json_array();
+	json_t *o = json_pack("{s:s}", "host", h->spec.name), *res;
+	char err[512];
+	int rc =
+		mgr_tessd_call(h->spec.tessd_socket, "group.list", NULL, &groups, err, sizeof(err));
+	uint32_t fixed = 0, failed = 0;
+
+	if (rc == 0)
+		rc = mgr_tessd_call(h->spec.tessd_socket, "port.list", NULL, &ports, err,
+				    sizeof(err));
+	json_object_set_new(o, "reachable", json_boolean(rc == 0));
+	if (rc < 0) {
+		json_object_set_new(o, "error", json_string(err));
+		json_decref(groups);
+		json_decref(mg);
+		json_decref(mp);
+		return o;
+	}
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
+		json_t *g;
+		size_t k;
+		bool there = false;
+		if (!host_reaches(h, t))
+			continue;
+		json_array_foreach (groups, k, g)
+			there |= json_integer_value(json_object_get(g, "vlan")) == t->vlan;
+		if (there)
+			continue;
+		json_array_append_new(
+			mg, json_pack("{s:s, s:i}", "group", t->vlan_name, "vlan", (int)t->vlan));
+		if (repair) {
+			res = NULL;
+			if (mgr_tessd_call(h->spec.tessd_socket, "group.add", group_params(t), &res,
+					   err, sizeof(err)) < 0)
+				failed++;
+			else
+				fixed++;
+			json_decref(res);
+		}
+	}
+	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
+		const struct mgr_desktop *d = mgr.desktops[i];
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+		/* A desktop whose job is at work has its port in that job's hands. */
+		if (d->host_id != h->id || !d->port[0] || t == NULL ||
+		    (d->state != MGR_DESK_RUNNING && d->state != MGR_DESK_STOPPED) ||
+		    listed(ports, "name", d->port))
+			continue;
+		json_array_append_new(mp, json_pack("{s:I, s:s}", "desktop_id", (json_int_t)d->id,
+						    "port", d->port));
+		if (repair) {
+			struct mgr_port_req req = { .socket = h->spec.tessd_socket,
+						    .port = d->port,
+						    .vhost_socket = d->vhost_socket,
+						    .mac = d->mac,
+						    .vlan = t->spec.vlan,
+						    .group = t->spec.vlan_name,
+						    .tenant = t->spec.name };
+			if (mgr_vswitch_add_port(&req, err, sizeof(err)) < 0) {
+				failed++;
+				fprintf(stderr, "tessmgrd: host %s: desktop %u's port: %s\n",
+					h->spec.name, d->id, err);
+			} else {
+				fixed++;
+			}
+		}
+	}
+	json_decref(groups);
+	json_decref(ports);
+	json_object_set_new(o, "missing_groups", mg);
+	json_object_set_new(o, "missing_ports", mp);
+	if (repair && (fixed || failed)) {
+		json_object_set_new(o, "repaired", json_integer(fixed));
+		json_object_set_new(o, "repair_failed", json_integer(failed));
+		fprintf(stderr, "tessmgrd: host %s: %u groups and desktop ports repaired, %u not\n",
+			h->spec.name, fixed, failed);
+	}
+	return o;
+}
+
+json_t *mgr_net_reconcile_locked(bool repair)
+{
+	json_t *routers = json_array(), *hosts = json_array();
+
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		json_array_append_new(routers, router_reconcile(&mgr.routers[i], repair));
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		if (mgr.hosts[i]->spec.tessd_socket[0])
+			json_array_append_new(hosts, host_reconcile(mgr.hosts[i], repair));
+	return json_pack("{s:o, s:o}", "routers", routers, "hosts", hosts);
+}
+
+/* ---- the ticker: a tessd that restarted (another pid) or came back is repaired ---- */
+
+static struct mgr_ticker ticker;
+
+struct seen {
+	char socket[108];
+	json_int_t pid; /* 0: did not answer */
+};
+static struct seen *seen;
+static uint32_t n_seen;
+
+/* Whether tessd at socket is new since the last look (restarted, back, or first seen). */
+static bool is_new(const char *socket)
+{
+	json_t *st = NULL;
+	char err[256];
+	json_int_t pid = 0;
+	struct seen *s = NULL;
+
+	if (mgr_tessd_call(socket, "status", NULL, &st, err, sizeof(err)) == 0)
+		pid = json_integer_value(json_object_get(st, "pid"));
+	json_decref(st);
+	for (uint32_t i = 0; i < n_seen && s == NULL; i++)
+		if (strcmp(seen[i].socket, socket) == 0)
+			s = &seen[i];
+	if (s == NULL) {
+		struct seen *a = realloc(seen, (n_seen + 1) * sizeof(*a));
+		if (a == NULL)
+			return false;
+		seen = a;
+		s = &a[n_seen++];
+		snprintf(s->socket, sizeof(s->socket), "%s", socket);
+		s->pid = -1;
+	}
+	bool changed = pid != 0 && pid != s->pid;
+	s->pid = pid;
+	return changed;
+}
+
+static void tick(void)
+{
+	pthread_mutex_lock(&mgr.lock);
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		if (is_new(mgr.routers[i].spec.tessd_socket))
+			json_decref(router_reconcile(&mgr.routers[i], true));
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		if (mgr.hosts[i]->spec.tessd_socket[0] && is_new(mgr.hosts[i]->spec.tessd_socket))
+			json_decref(host_reconcile(mgr.hosts[i], true));
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+int mgr_net_start(void)
+{
+	return mgr_ticker_start(&ticker, &mgr_conf.libvirt.health_sec, tick);
+}
+
+void mgr_net_stop(void)
+{
+	mgr_ticker_stop(&ticker);
+	free(seen);
+	seen = NULL;
+	n_seen = 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tenants' networks on the tessds that serve them: each PE router's VRF,
+ * enterprise interface, desktop gateway (the trunk's VLAN sub-interface),
+ * routes, DHCP, NAT and firewall rule set, and each host's port group of
+ * the tenant's VLAN. A change goes to every tessd concerned, all or
+ * nothing: a PE's part is one config.batch (one commit in that tessd), and
+ * when a later tessd refuses or is down, the earlier ones are given their
+ * undo. Reconciling compares every tessd with the store (and the hosts'
+ * desktop ports) and repairs what differs; the health ticker does so by
+ * itself for a tessd that restarted or came back.
+ */
+#ifndef TESS_MGR_NETWORK_H
+#define TESS_MGR_NETWORK_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "mgr.h"
+
+/* Checks a tenant's network against the routers and the tenant (paths under /network). */
+bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e);
+/*
+ * Programs the change from old to new (either NULL: a tenant added or
+ * deleted) on every tessd concerned; on failure nothing stays applied and e
+ * says which tessd refused and why (503 for one that does not answer).
+ */
+int mgr_net_apply_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
+			 struct mgr_err *e);
+/* Whether a router serves some tenant (its name, or NULL). */
+const char *mgr_net_router_user_locked(const char *router);
+/*
+ * Every router's and host's tessd against the store: {"routers": [...],
+ * "hosts": [...]} with what is missing or differs, repaired if repair.
+ */
+json_t *mgr_net_reconcile_locked(bool repair);
+
+int mgr_net_start(void);
+void mgr_net_stop(void);
+
+#endif

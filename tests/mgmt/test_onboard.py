@@ -1,0 +1,332 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Tenant network onboarding: tessmgrd programs a PE tessd and a host tessd.
+
+    acme-ent  (ns) 192.168.10.10 --tap-- PE tessd --trunk (veth, af_packet)-- host tessd (ns)
+    bravo-ent (ns) 192.168.10.10 --tap--   (VRFs, interfaces, routes,          (port groups,
+                                            DHCP, NAT, firewall: tessmgrd's)   desktop ports)
+
+Both tenants use the same addresses (192.168.0.0/16). Everything on the two tessds
+comes from tessmgrd; the tests read it back through the tessds' own APIs.
+"""
+import json
+import os
+import subprocess
+
+import pytest
+
+import tess
+from mgr import ACME, PROVIDER, Mgr
+
+ENT_IP, ENT_GW, DESK_GW = "192.168.10.10", "192.168.10.1", "192.168.50.1"
+VLAN = {"acme": 100, "bravo": 200}
+# net_tap gives the kernel's end the port's MAC: the enterprises take their own.
+ENT_MAC = {"acme": "02:00:00:00:a1:10", "bravo": "02:00:00:00:b1:10"}
+
+
+class Topo:
+    def __init__(self, cleanup, tmp_path):
+        u = tess.uid()
+        self.cleanup, self.tmp = cleanup, tmp_path
+        self.ifs = {n: f"o{n}{u}"[:15] for n in ("ea", "eb", "in")}
+        self.trunk_pe, self.trunk_host = tess.veth(cleanup)
+        self.pe = tess.Tessd(cleanup, tmp_path, ports=[
+            tess.tap_port("ent_acme", self.ifs["ea"], 0),
+            tess.tap_port("ent_bravo", self.ifs["eb"], 1),
+            tess.tap_port("inet", self.ifs["in"], 2),
+            tess.af_packet_port("trunk", 3, self.trunk_pe)])
+        # The PE's own part: its internet VRF and a NAT pool tenants may share.
+        self.pe.config["router"] = {
+            "vrfs": [{"name": "internet", "id": 4000}],
+            "interfaces": [{"name": "inet", "vrf": "internet", "port": "inet",
+                            "addresses": ["203.0.113.1/24"]}]}
+        self.pe.config["nat"] = {"pools": [{"name": "shared", "prefix": "203.0.113.64/28"}]}
+        self.host_ns = tess.Netns(cleanup)
+        tess.sh("ip", "link", "set", self.trunk_host, "netns", self.host_ns.name)
+        self.host_ns.run("ip", "link", "set", self.trunk_host, "up")
+        self.host = tess.Tessd(cleanup, tmp_path, netns=self.host_ns, ports=[
+            tess.af_packet_port("up", 0, self.trunk_host, mode="trunk", all_groups=True)])
+        self.pe.start()
+        self.host.start()
+        self.ent = {t: tess.Netns(cleanup) for t in ("acme", "bravo")}
+        self.attach_enterprises()
+
+    def attach_enterprises(self):
+        """The enterprises' ends of the PE's taps (again after a PE restart made new ones)."""
+        for t, ns in self.ent.items():
+            ns.attach(self.ifs["e" + t[0]], ENT_IP + "/24", mac=ENT_MAC[t])
+            ns.run("ip", "route", "add", "default", "via", ENT_GW)
+
+
+def network(routers=("pe1",), port="ent_acme", nat=None, **over):
+    n = {"routers": list(routers),
+         "enterprise": {"port": port, "address": ENT_GW + "/24",
+                        "routes": [{"prefix": "10.20.0.0/16", "via": ENT_IP}]},
+         "gateway": DESK_GW + "/24",
+         "dhcp": {"pool_start": "192.168.50.100", "pool_end": "192.168.50.199",
+                  "dns": ["192.168.10.53"], "lease_sec": 600},
+         "nat": nat or {},
+         "firewall": {"default": "accept",
+                      "rules": [{"action": "drop", "proto": "tcp", "dport": "23"}]}}
+    n.update(over)
+    return n
+
+
+def tenant(name, net):
+    return {"name": name, "org_id": f"org-{name}", "datacenter": "paris",
+            "vlan": VLAN[name], "vlan_name": f"{name}-net", "network": net}
+
+
+@pytest.fixture
+def topo(cleanup, tmp_path):
+    return Topo(cleanup, tmp_path)
+
+
+@pytest.fixture
+def m(cleanup, tmp_path, topo):
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}}).start()
+    m.site()
+    m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd_socket": topo.pe.socket,
+                             "trunk_port": "trunk", "internet_vrf": "internet"})
+    vhost = os.path.join(str(tmp_path), "vhost")
+    os.makedirs(vhost, exist_ok=True)
+    m.test_host("h1", tessd_socket=topo.host.socket, vhost_dir=vhost)
+    return m
+
+
+def pe_state(pe):
+    """What the PE has of each tenant, from its running config."""
+    c = pe.ctl("call", "config.get")
+    return {
+        "vrfs": {v["name"]: v["id"] for v in c["router"]["vrfs"]},
+        "ifaces": {i["name"]: (i["vrf"], i["port"], i["vlan"], i["addresses"])
+                   for i in c["router"]["interfaces"]},
+        "routes": {(r["vrf"], r["prefix"]): r for r in c["router"]["routes"]},
+        "dhcp": {s["interface"]: s for s in c["dhcp"]["servers"]},
+        "nat": {i["name"]: i for i in c["nat"]["instances"]},
+        "pools": {p["name"] for p in c["nat"]["pools"]},
+        "rulesets": {r["name"] for r in c["firewall"]["rulesets"]},
+        "attach": {a["interface"]: a for a in c["firewall"]["attach"]},
+    }
+
+
+def host_groups(host):
+    return {g["name"]: g["vlan"] for g in host.ctl("group", "list")}
+
+
+def test_two_tenants_same_addresses_program_both_tessds(topo, m):
+    m.ok("POST", "tenants", tenant("acme", network(nat={"address": "203.0.113.10"})))
+    m.ok("POST", "tenants", tenant("bravo", network(port="ent_bravo",
+                                                    nat={"pool": "shared", "max_blocks": 4})))
+    s = pe_state(topo.pe)
+    assert s["vrfs"] == {"internet": 4000, "acme": 100, "bravo": 200}
+    for t, port in (("acme", "ent_acme"), ("bravo", "ent_bravo")):
+        assert s["ifaces"][f"{t}-ent"] == (t, port, 0, [ENT_GW + "/24"])
+        assert s["ifaces"][f"{t}-dc"] == (t, "trunk", VLAN[t], [DESK_GW + "/24"])
+        assert s["routes"][(t, "10.20.0.0/16")]["nexthops"][0]["via"] == ENT_IP
+        assert s["routes"][(t, "0.0.0.0/0")]["target_vrf"] == "internet"
+        d = s["dhcp"][f"{t}-dc"]
+        assert d["pools"] == [{"start": "192.168.50.100", "end": "192.168.50.199"}]
+        assert d["router"] == DESK_GW and d["dns"] == ["192.168.10.53"]
+        assert d["lease_sec"] == 600
+        assert s["nat"][t]["inside_vrf"] == t and s["nat"][t]["outside_vrf"] == "internet"
+        assert s["attach"][f"{t}-dc"]["out"] == f"{t}-fw"
+    assert s["nat"]["acme"]["pool"] == "acme-nat" and "acme-nat" in s["pools"]
+    assert s["nat"]["bravo"]["pool"] == "shared" and s["nat"]["bravo"]["max_blocks"] == 4
+    assert host_groups(topo.host) == {"acme-net": 100, "bravo-net": 200}
+    # Each enterprise reaches its own tenant's gateway through its own VRF.
+    for t in ("acme", "bravo"):
+        sent, got = topo.ent[t].ping(DESK_GW, count=3)
+        assert got == sent, (t, sent, got)
+    # The store has it: tessmgrd restarted still knows the network, and nothing differs.
+    m.stop()
+    m.start()
+    r = m.ok("GET", "reconcile")["tessds"]
+    assert [(x["router"], x["reachable"], x["missing"], x["differs"]) for x in r["routers"]] \
+        == [("pe1", True, [], [])]
+    assert r["hosts"][0]["missing_groups"] == [] and r["hosts"][0]["reachable"]
+    assert m.ok("GET", "tenants/acme")["network"]["nat"]["address"] == "203.0.113.10"
+
+
+def test_delete_and_change_remove_and_replace_everything(topo, m):
+    before = pe_state(topo.pe)
+    m.ok("POST", "tenants", tenant("acme", network(nat={"address": "203.0.113.10"})))
+    # A change: another enterprise route, DHCP off, no NAT: replaced in one commit.
+    net = network(dhcp={}, nat={})
+    net["enterprise"]["routes"] = [{"prefix": "10.30.0.0/16", "via": "192.168.10.20"}]
+    m.ok("PUT", "tenants/acme", tenant("acme", net))
+    s = pe_state(topo.pe)
+    assert ("acme", "10.30.0.0/16") in s["routes"] and ("acme", "10.20.0.0/16") not in s["routes"]
+    assert ("acme", "0.0.0.0/0") not in s["routes"] and "acme" not in s["nat"]
+    assert "acme-dc" not in s["dhcp"] and "acme-nat" not in s["pools"]
+    m.ok("DELETE", "tenants/acme")
+    assert pe_state(topo.pe) == before
+    assert host_groups(topo.host) == {}
+    # A router that serves a tenant stays.
+    m.ok("POST", "tenants", tenant("acme", network()))
+    status, r = m.call("DELETE", "routers/pe1")
+    assert status == 409 and "acme" in r["error"]["message"], r
+    status, r = m.call("DELETE", "sites/paris")
+    assert status == 409, r
+    m.ok("DELETE", "tenants/acme")
+    m.ok("DELETE", "routers/pe1")
+    assert m.ok("GET", "routers") == []
+
+
+def test_failure_on_a_later_tessd_rolls_back_the_earlier(topo, m):
+    before = pe_state(topo.pe)
+    # The host refuses (its group name is taken by another VLAN): the PE's part is undone.
+    topo.host.ctl("group", "add", "bravo-net", "--vlan", "300")
+    status, r = m.call("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
+    assert status == 409 and "host h1" in r["error"]["message"] and \
+        "1 earlier tessds undone" in r["error"]["message"], r
+    assert pe_state(topo.pe) == before
+    assert m.call("GET", "tenants/bravo")[0] == 404
+    topo.host.ctl("group", "del", "bravo-net")
+    # The host tessd down: the change fails cleanly (503), nothing left on the PE.
+    topo.host.stop()
+    status, r = m.call("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
+    assert status == 503, r
+    assert pe_state(topo.pe) == before and m.call("GET", "tenants/bravo")[0] == 404
+    # A delete with the PE down fails too and keeps the tenant.
+    topo.host.start()
+    m.ok("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
+    topo.pe.stop()
+    status, r = m.call("DELETE", "tenants/bravo")
+    assert status == 503 and "router pe1" in r["error"]["message"], r
+    assert host_groups(topo.host) == {"bravo-net": 200}
+    assert m.ok("GET", "tenants/bravo")["network"]["routers"] == ["pe1"]
+
+
+def test_bad_network_definitions_are_refused_with_paths(topo, m):
+    cases = [
+        (network(routers=["nope"]), 400, "/network/routers/0"),
+        (network(gateway="192.168.50.0/24"), 400, "/network/gateway"),
+        (network(gateway="192.168.10.7/24"), 400, "/network/gateway"),
+        (network(dhcp={"pool_start": "192.168.51.1", "pool_end": "192.168.51.9"}), 400,
+         "/network/dhcp/pool_start"),
+        (network(dhcp={"pool_start": "192.168.50.1", "pool_end": "192.168.50.9"}), 400,
+         "/network/dhcp/pool_start"),
+        (network(dhcp={"pool_start": "192.168.50.9", "pool_end": "192.168.50.2"}), 400,
+         "/network/dhcp/pool_end"),
+        (network(dhcp={"pool_start": "192.168.50.300"}), 400, "/network/dhcp/pool_start"),
+        (network(nat={"address": "203.0.113.10", "pool": "shared"}), 400, "/network/nat/pool"),
+        (network(firewall={"rules": [{"action": "maybe"}]}), 400,
+         "/network/firewall/rules/0/action"),
+        (network(firewall={"rules": [{"action": "drop", "dport": "99999"}]}), 400,
+         "/network/firewall/rules/0/dport"),
+        (network(port="trunk"), 400, "/network/enterprise/vlan"),
+        (network(port=""), 400, "/network/enterprise/port"),
+        (network(bogus=1), 400, "/network/bogus"),
+    ]
+    routes = network()
+    routes["enterprise"]["routes"] = [{"prefix": "10.20.0.0/16", "via": "10.9.9.9"}]
+    cases.append((routes, 400, "/network/enterprise/routes/0/via"))
+    nat_default = network(nat={"address": "203.0.113.10"})
+    nat_default["enterprise"]["routes"] = [{"prefix": "0.0.0.0/0", "via": ENT_IP}]
+    cases.append((nat_default, 400, "/network/enterprise/routes/0/prefix"))
+    before = pe_state(topo.pe)
+    for net, want, path in cases:
+        status, r = m.call("POST", "tenants", tenant("acme", net))
+        assert status == want and r["error"]["path"] == path, (net, r)
+    # What tessd itself refuses comes back with tessd's path, and nothing is applied.
+    status, r = m.call("POST", "tenants", tenant("acme", network(port="no_such_port")))
+    assert status == 409 and "edits" in r["error"]["message"], r
+    assert pe_state(topo.pe) == before and host_groups(topo.host) == {}
+    assert m.ok("GET", "tenants") == []
+
+
+def test_restarted_tessds_get_their_state_back(topo, m):
+    m.ok("POST", "tenants", tenant("acme", network()))
+    m.model()
+    m.quota("acme")
+    d = m.desktop("a1", ACME)
+    assert d["port"] in {p["name"] for p in topo.host.ctl("port", "list")}
+    # The host tessd restarts empty: its group and the desktop's port come back by themselves.
+    topo.host.stop()
+    topo.host.start()
+    tess.wait_for(lambda: d["port"] in {p["name"] for p in topo.host.ctl("port", "list")}, 30,
+                  "the desktop's port back on the restarted host tessd")
+    assert host_groups(topo.host) == {"acme-net": 100}
+    port = {p["name"]: p for p in topo.host.ctl("port", "list")}[d["port"]]
+    assert port["groups"] == ["acme-net"]
+    # The PE restarts from its startup config: its tenant's VRF and the rest come back.
+    topo.pe.stop()
+    topo.pe.start()
+    tess.wait_for(lambda: "acme" in pe_state(topo.pe)["vrfs"], 30, "acme's VRF back on the PE")
+    topo.attach_enterprises()
+    sent, got = topo.ent["acme"].ping(DESK_GW, count=3)
+    assert got == sent
+    # Drift found by GET and repaired by POST.
+    topo.pe.ctl("call", "config.batch", json.dumps({"edits": [
+        {"op": "del", "array": "/dhcp/servers", "match": {"interface": "acme-dc"}}]}))
+    r = m.ok("GET", "reconcile")["tessds"]["routers"][0]
+    assert [x["array"] for x in r["missing"]] == ["/dhcp/servers"], r
+    assert "acme-dc" not in pe_state(topo.pe)["dhcp"]
+    r = m.ok("POST", "reconcile")["tessds"]["routers"][0]
+    assert r["repaired"] is True
+    assert "acme-dc" in pe_state(topo.pe)["dhcp"]
+    assert m.ok("GET", "reconcile")["tessds"]["routers"][0]["missing"] == []
+
+
+def test_config_batch_is_all_or_nothing(topo):
+    pe = topo.pe
+    before = pe.ctl("call", "config.get")
+    bad = {"edits": [
+        {"op": "add", "array": "/router/vrfs", "item": {"name": "x", "id": 7}},
+        {"op": "add", "array": "/router/interfaces",
+         "item": {"name": "x-if", "vrf": "x", "port": "nope"}}]}
+    r = pe.tessctl("call", "config.batch", json.dumps(bad), check=False)
+    assert r.returncode != 0 and "/params/edits/1/item/port" in r.stderr, r.stderr
+    assert pe.ctl("call", "config.get") == before
+    for edits, path in (([{"op": "zap", "array": "/router/vrfs"}], "/params/edits/0/op"),
+                        ([{"op": "add", "array": "/ports", "item": {}}],
+                         "/params/edits/0/array"),
+                        ([{"op": "del", "array": "/router/vrfs", "match": {"name": "q"}}],
+                         "/params/edits/0/match"),
+                        ([], "/params/edits")):
+        r = pe.tessctl("call", "config.batch", json.dumps({"edits": edits}), check=False)
+        assert r.returncode != 0 and path in r.stderr, (edits, r.stderr)
+    good = {"edits": [
+        {"op": "add", "array": "/router/vrfs", "item": {"name": "x", "id": 7}},
+        {"op": "add", "array": "/router/interfaces",
+         "item": {"name": "x-if", "vrf": "x", "port": "ent_acme", "addresses": ["10.0.0.1/24"]}},
+        {"op": "set", "array": "/router/vrfs", "match": {"name": "x"},
+         "item": {"name": "x", "id": 8}}]}
+    assert pe.ctl("call", "config.batch", json.dumps(good)) == {"edits": 3}
+    assert {v["name"]: v["id"] for v in pe.ctl("vrf", "list")}["x"] == 8
+
+
+def test_tessctl_routers_networks_and_reconcile(topo, cleanup, tmp_path):
+    m = Mgr(cleanup, tmp_path).start()
+    env = dict(os.environ, TESSMGR_URL=m.url)
+
+    def ctl(*args, check=True):
+        r = subprocess.run([tess.TESSCTL, "-T", PROVIDER] + list(args), capture_output=True,
+                           text=True, env=env, timeout=60)
+        if check and r.returncode:
+            raise AssertionError(f"{args}: {r.returncode} {r.stderr}")
+        return r
+
+    m.site()
+    ctl("router", "add", "pe1", "--site", "paris", "--tessd", topo.pe.socket, "--trunk",
+        "trunk", "--internet-vrf", "internet")
+    out = ctl("router", "list").stdout
+    assert "pe1" in out and "trunk" in out and "internet" in out
+    path = os.path.join(str(tmp_path), "acme-net.json")
+    with open(path, "w") as f:
+        json.dump(network(), f)
+    ctl("tenant", "add", "acme", "--org", "o1", "--datacenter", "paris", "--vlan", "100",
+        "--vlan-name", "acme-net", "--network", path)
+    assert "acme" in pe_state(topo.pe)["vrfs"]
+    assert json.loads(ctl("tenant", "network", "acme").stdout)["gateway"] == DESK_GW + "/24"
+    assert "router pe1: 0 missing, 0 differ" in ctl("reconcile").stdout
+    with open(path, "w") as f:
+        json.dump(network(gateway="192.168.50.0/24"), f)
+    r = ctl("tenant", "set", "acme", "--org", "o1", "--datacenter", "paris", "--vlan", "100",
+            "--vlan-name", "acme-net", "--network", path, check=False)
+    assert r.returncode == 1 and "(at /network/gateway)" in r.stderr, r.stderr
+    topo.pe.ctl("call", "config.batch", json.dumps({"edits": [
+        {"op": "del", "array": "/firewall/attach", "match": {"interface": "acme-dc"}}]}))
+    assert "router pe1: 1 missing, 0 differ" in ctl("reconcile").stdout
+    assert "1 missing, 0 differ, repaired" in ctl("reconcile", "--repair").stdout
+    assert "acme-dc" in pe_state(topo.pe)["attach"]
