@@ -23,7 +23,7 @@ import tess  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
 MEANINGS = os.path.join(HERE, "reference.txt")
-TABLES = ("config-reference", "api-methods", "host-spec")
+TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network")
 
 
 def begin(name):
@@ -35,7 +35,7 @@ def end(name):
 
 
 def read_meanings():
-    sections, cur = {"config": {}, "methods": {}, "host": {}}, None
+    sections, cur = {"config": {}, "methods": {}, "host": {}, "router": {}, "network": {}}, None
     with open(MEANINGS) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -207,24 +207,32 @@ def main():
     schema = fetch_schema()
     cfg_lines, cfg_used = config_table(schema["config"], meanings["config"])
     api_lines, api_used = api_table(schema, meanings["methods"])
-    host_lines, host_used = config_table(fetch_mgr_schema()["host"], meanings["host"],
-                                         "host spec key")
+    mgr_schema = fetch_mgr_schema()
+    host_lines, host_used = config_table(mgr_schema["host"], meanings["host"], "host spec key")
+    router_lines, router_used = config_table(mgr_schema["router"], meanings["router"],
+                                             "router spec key")
+    net_lines, net_used = config_table(mgr_schema["network"], meanings["network"],
+                                       "tenant network key")
     stale = [f"config key '{k}'" for k in meanings["config"].keys() - cfg_used] + \
         [f"method '{k}'" for k in meanings["methods"].keys() - api_used] + \
-        [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used]
+        [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used] + \
+        [f"router spec key '{k}'" for k in meanings["router"].keys() - router_used] + \
+        [f"tenant network key '{k}'" for k in meanings["network"].keys() - net_used]
     if stale:
         sys.exit(f"{MEANINGS}: no longer in the schemas: {', '.join(sorted(stale))}")
 
     with open(README) as f:
         old = f.read()
-    new = splice(splice(splice(old, TABLES[0], cfg_lines), TABLES[1], api_lines), TABLES[2],
-                 host_lines)
+    new = old
+    for name, lines in zip(TABLES, (cfg_lines, api_lines, host_lines, router_lines, net_lines)):
+        new = splice(new, name, lines)
     if args.write:
         if new != old:
             with open(README, "w") as f:
                 f.write(new)
         print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods, "
-              f"{len(host_lines) - 2} host spec keys")
+              f"{len(host_lines) - 2} host spec keys, {len(router_lines) - 2} router spec keys, "
+              f"{len(net_lines) - 2} tenant network keys")
         return 0
     if new != old:
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
