@@ -184,6 +184,8 @@ def test_failure_on_a_later_tessd_rolls_back_the_earlier(topo, m):
     topo.host.ctl("group", "del", "bravo-net")
     # The host tessd down: the change fails cleanly (503), nothing left on the PE.
     topo.host.stop()
+    h = m.ok("GET", "reconcile")["tessds"]["hosts"][0]
+    assert h["host"] == "h1" and h["reachable"] is False and h["error"], h
     status, r = m.call("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
     assert status == 503, r
     assert pe_state(topo.pe) == before and m.call("GET", "tenants/bravo")[0] == 404
@@ -330,3 +332,49 @@ def test_tessctl_routers_networks_and_reconcile(topo, cleanup, tmp_path):
     assert "router pe1: 1 missing, 0 differ" in ctl("reconcile").stdout
     assert "1 missing, 0 differ, repaired" in ctl("reconcile", "--repair").stdout
     assert "acme-dc" in pe_state(topo.pe)["attach"]
+
+
+UDHCPC_HOOK = """#!/bin/sh
+case "$1" in
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    echo "$ip $router $dns" > "$NOTE"
+    ;;
+esac
+exit 0
+"""
+
+
+def test_desktops_get_leases_and_reach_their_enterprise(topo, m, tmp_path):
+    """End to end through both tessds: a desktop on the host, in its tenant's group (made by
+    tessmgrd), gets a lease from the PE's DHCP across the trunk, reaches its enterprise, and
+    the enterprise reaches it; both tenants with the same MACs and addresses."""
+    hook = os.path.join(str(tmp_path), "udhcpc.sh")
+    with open(hook, "w") as f:
+        f.write(UDHCPC_HOOK)
+    os.chmod(hook, 0o700)
+    u = tess.uid()
+    for i, t in enumerate(("acme", "bravo")):
+        m.ok("POST", "tenants", tenant(t, network(port=f"ent_{t}")))
+        ifc = f"od{t[0]}{u}"[:15]
+        topo.host.ctl("call", "port.add", json.dumps({
+            "name": f"desk_{t}", "devargs": f"net_tap{10 + i},iface={ifc}", "mode": "access",
+            "group": f"{t}-net"}))
+        ns = tess.Netns(topo.cleanup)
+        ns.attach(ifc, src=topo.host_ns, mac="02:00:00:00:d0:10")
+        note = os.path.join(str(tmp_path), f"lease-{t}")
+        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", ns.name, "udhcpc", "-i", ifc,
+                    "-f", "-q", "-n", "-t", "5", "-T", "2", "-A", "1", "-s", hook, check=False,
+                    timeout=60)
+        assert r.returncode == 0 and os.path.exists(note), (t, r.stdout, r.stderr)
+        with open(note) as f:
+            ip, router, dns = f.read().split()
+        assert ip == "192.168.50.100" and router == DESK_GW and dns == "192.168.10.53", ip
+        sent, got = ns.ping(ENT_IP, count=3)
+        assert got == sent, (t, "desktop to enterprise")
+        sent, got = topo.ent[t].ping(ip, count=3)
+        assert got == sent, (t, "enterprise to desktop")
+    leases = topo.pe.ctl("call", "dhcp.leases")
+    assert sorted(x["interface"] for x in leases) == ["acme-dc", "bravo-dc"], leases
