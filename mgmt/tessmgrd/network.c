@@ -778,16 +778,69 @@ static bool is_new(const char *socket)
 	return changed;
 }
 
+/* A repair that did not complete is tried again at the next tick. */
+static void forget(const char *socket)
+{
+	for (uint32_t i = 0; i < n_seen; i++)
+		if (strcmp(seen[i].socket, socket) == 0)
+			seen[i].pid = -1;
+}
+
+static void repaired_or_retry(json_t *r, const char *socket)
+{
+	if (json_object_get(r, "error") || json_integer_value(json_object_get(r, "repair_failed")))
+		forget(socket);
+	json_decref(r);
+}
+
+struct probe {
+	char socket[108];
+	uint32_t id;
+	bool router, repair;
+};
+
+/* The tessds are asked their status without mgr.lock (one that hangs holds up no request);
+ * only those found new are compared and repaired under it. */
 static void tick(void)
 {
+	struct probe *p;
+	uint32_t n = 0;
+
 	pthread_mutex_lock(&mgr.lock);
-	for (uint32_t i = 0; i < mgr.n_routers; i++)
-		if (is_new(mgr.routers[i].spec.tessd_socket))
-			json_decref(router_reconcile(&mgr.routers[i], true));
-	for (uint32_t i = 0; i < mgr.n_hosts; i++)
-		if (mgr.hosts[i]->spec.tessd_socket[0] && is_new(mgr.hosts[i]->spec.tessd_socket))
-			json_decref(host_reconcile(mgr.hosts[i], true));
+	p = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*p));
+	for (uint32_t i = 0; p && i < mgr.n_routers; i++) {
+		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.routers[i].spec.tessd_socket);
+		p[n].id = mgr.routers[i].id;
+		p[n++].router = true;
+	}
+	for (uint32_t i = 0; p && i < mgr.n_hosts; i++) {
+		if (!mgr.hosts[i]->spec.tessd_socket[0])
+			continue;
+		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.hosts[i]->spec.tessd_socket);
+		p[n++].id = mgr.hosts[i]->id;
+	}
 	pthread_mutex_unlock(&mgr.lock);
+	bool any = false;
+	for (uint32_t i = 0; i < n; i++)
+		any |= p[i].repair = is_new(p[i].socket);
+	if (any) {
+		pthread_mutex_lock(&mgr.lock);
+		for (uint32_t i = 0; i < n; i++) {
+			if (!p[i].repair)
+				continue;
+			if (p[i].router) {
+				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
+				if (r && strcmp(r->spec.tessd_socket, p[i].socket) == 0)
+					repaired_or_retry(router_reconcile(r, true), p[i].socket);
+			} else {
+				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
+				if (h && strcmp(h->spec.tessd_socket, p[i].socket) == 0)
+					repaired_or_retry(host_reconcile(h, true), p[i].socket);
+			}
+		}
+		pthread_mutex_unlock(&mgr.lock);
+	}
+	free(p);
 }
 
 int mgr_net_start(void)
