@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """A libvirtd of a test's own, to stop and start under tessmgrd: run as user nobody (session
 mode: its sockets and state in a private directory, nothing of the system's touched), serving
-libvirt's test driver to remote clients (test+unix:///default?socket=...)."""
+libvirt's test driver to remote clients (test+unix:///default?socket=...), or its QEMU driver
+(qemu+unix:///session?socket=...): real guests, run as nobody too, that stop() destroys before
+libvirtd stops (a session libvirtd leaves its guests running when it exits)."""
+import glob
+import grp
 import os
 import pwd
 import shutil
@@ -14,7 +18,7 @@ LIBVIRTD = shutil.which("libvirtd", path="/usr/sbin:/usr/bin:/sbin")
 
 
 class Libvirtd:
-    def __init__(self, cleanup):
+    def __init__(self, cleanup, driver="test"):
         # Not under pytest's tmp_path: its parents are root's alone (0700).
         self.dir = tempfile.mkdtemp(prefix="tess-libvirtd-")
         cleanup.add(shutil.rmtree, self.dir, ignore_errors=True)
@@ -22,7 +26,18 @@ class Libvirtd:
         user = pwd.getpwnam("nobody")
         os.chown(self.dir, user.pw_uid, user.pw_gid)
         self.sock = os.path.join(self.dir, "run", "libvirt", "libvirt-sock")
-        self.uri = f"test+unix:///default?socket={self.sock}"
+        self.driver = driver
+        if driver == "qemu":
+            self.uri = f"qemu+unix:///session?socket={self.sock}"
+            # Guests' logs to plain files, not through a virtlogd it would spawn (and leave).
+            conf = os.path.join(self.dir, "config", "libvirt")
+            os.makedirs(conf)
+            with open(os.path.join(conf, "qemu.conf"), "w") as f:
+                f.write('stdio_handler = "file"\n')
+            for d in (os.path.join(self.dir, "config"), conf):
+                os.chown(d, user.pw_uid, user.pw_gid)
+        else:
+            self.uri = f"test+unix:///default?socket={self.sock}"
         self.log_path = os.path.join(self.dir, "libvirtd.log")
         self.proc = None
 
@@ -33,10 +48,15 @@ class Libvirtd:
                "XDG_CACHE_HOME": os.path.join(self.dir, "cache")}
         if os.path.exists(self.sock):
             os.unlink(self.sock)
+        groups = ["--clear-groups"]
+        try:  # QEMU's guests under KVM, where it works, open /dev/kvm
+            groups = [f"--groups={grp.getgrnam('kvm').gr_gid}"]
+        except KeyError:
+            pass
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
-                ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
-                 LIBVIRTD], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+                ["setpriv", "--reuid", "nobody", "--regid", "nogroup"] + groups + [LIBVIRTD],
+                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -50,7 +70,49 @@ class Libvirtd:
         """SIGSTOP (a peer that hangs, its socket open) or SIGCONT."""
         self.proc.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
 
+    def virsh(self, *args, check=True, timeout=60):
+        r = subprocess.run(["virsh", "-q", "-c", self.uri] + list(args), capture_output=True,
+                           text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"virsh {' '.join(args)}: rc {r.returncode}: {r.stderr.strip()}")
+        return r
+
+    def qemu_pids(self):
+        """The pids of this libvirtd's running guests (from their pid files)."""
+        pids = []
+        # $XDG_RUNTIME_DIR/libvirt/qemu/run/<name>.pid
+        for p in glob.glob(os.path.join(self.dir, "run", "libvirt", "qemu", "run", "*.pid")):
+            try:
+                with open(p) as f:
+                    pid = int(f.read().strip())
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rpartition(")")[2].split()[0]
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    qemu = b"qemu" in f.read()
+            except (OSError, ValueError, IndexError):
+                continue
+            if state != "Z" and qemu:  # not a zombie, nor a pid reused
+                pids.append(pid)
+        return pids
+
+    def stop_guests(self):
+        """Destroys every running guest: through libvirtd when it answers, else their QEMUs
+        killed by pid."""
+        if self.driver != "qemu":
+            return
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            r = self.virsh("list", "--name", check=False, timeout=30)
+            for name in r.stdout.split() if r.returncode == 0 else []:
+                self.virsh("destroy", name, check=False, timeout=30)
+        for pid in self.qemu_pids():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while self.qemu_pids() and time.time() < deadline:
+            time.sleep(0.05)
+
     def stop(self, sig=signal.SIGTERM):
+        self.stop_guests()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
             self.proc.send_signal(sig)
