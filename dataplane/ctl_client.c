@@ -29,6 +29,8 @@ int ctl_client_open(struct ctl_client *c, const char *path, int timeout_ms, stru
 	c->fd = -1;
 	c->timeout_ms = timeout_ms;
 	c->next_id = 1;
+	if (strncmp(path, "unix://", 7) == 0) /* the URI form of tessmgrd's host addresses */
+		path += 7;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		ctl_error_set(err, ENAMETOOLONG, "", "socket path too long: %s", path);
 		return -ENAMETOOLONG;

@@ -376,7 +376,7 @@ static const struct opt_map host_opts[] = {
 	{ "--vcpu-ratio", "vcpu_ratio", OPT_NUM },
 	{ "--overalloc", "memory_overalloc", OPT_NUM },
 	{ "--vlans", "vlans", OPT_INTS },
-	{ "--tessd", "tessd_socket", OPT_STR },
+	{ "--tessd", "tessd", OPT_STR },
 	{ "--vhost-dir", "vhost_dir", OPT_STR },
 	{ 0 },
 };

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -23,13 +24,25 @@ struct work {
 	struct mgr_desktop d;
 	struct mgr_domain_def def;
 	char base[PATH_MAX];
-	char tessd[108];
+	char tessd[MGR_URI_LEN];
+	char host[MGR_NAME_LEN]; /* its name, in errors */
 	char tenant[MGR_NAME_LEN], vlan_name[MGR_NAME_LEN];
 	char image[MGR_NAME_LEN]; /* the model's base image */
 	uint32_t site_id;
 	uint16_t vlan;
 	bool found;
 };
+
+/* "host NAME: " before a vswitch error: the address alone does not say which host it is. */
+static void prefix_host(const char *host, char *err, size_t len)
+{
+	char *was = strdup(err);
+
+	if (was) {
+		snprintf(err, len, "host %s: %s", host, was);
+		free(was);
+	}
+}
 
 static void load(uint32_t desktop_id, struct work *w)
 {
@@ -49,8 +62,10 @@ static void load(uint32_t desktop_id, struct work *w)
 		if (m)
 			snprintf(w->image, sizeof(w->image), "%s", m->spec.base_image);
 		w->site_id = s ? s->id : 0;
-		if (h)
-			snprintf(w->tessd, sizeof(w->tessd), "%s", h->spec.tessd_socket);
+		if (h) {
+			snprintf(w->tessd, sizeof(w->tessd), "%s", h->spec.tessd);
+			snprintf(w->host, sizeof(w->host), "%s", h->spec.name);
+		}
 		if (t) {
 			snprintf(w->tenant, sizeof(w->tenant), "%s", t->spec.name);
 			snprintf(w->vlan_name, sizeof(w->vlan_name), "%s", t->spec.vlan_name);
@@ -199,6 +214,8 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		};
 		rc = mgr_vswitch_add_port(&r, err, len);
 		port = rc == 0;
+		if (rc < 0)
+			prefix_host(w.host, err, len);
 	} else if (rc == 0 && late(j, err, len)) {
 		rc = -ETIMEDOUT;
 	}

@@ -20,6 +20,7 @@
 #include "mgr.h"
 #include "resmgr.h"
 #include "store.h"
+#include "tunnel.h"
 
 static void usage(FILE *f)
 {
@@ -144,8 +145,8 @@ int main(int argc, char **argv)
 		.max_json_depth = mgr_conf.http.max_json_depth,
 	};
 	mgr_images_sweep();
-	if (mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 || mgr_health_start() < 0 ||
-	    mgr_net_start() < 0 ||
+	if (mgr_tunnel_start() < 0 || mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
+	    mgr_health_start() < 0 || mgr_net_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 		mgr_health_stop();
 		mgr_resmgr_stop();
 		mgr_jobs_stop();
+		mgr_tunnel_stop();
 		mgr_fini();
 		return 1;
 	}
@@ -181,6 +183,7 @@ int main(int argc, char **argv)
 	bool checks_ended = mgr_health_stop();
 	mgr_resmgr_stop();
 	mgr_jobs_stop();
+	mgr_tunnel_stop(); /* after the jobs: they reach remote tessds through it */
 	if (!checks_ended) {
 		/*
 		 * A check hung in libvirt (virConnectOpen) may yet return and use the state and

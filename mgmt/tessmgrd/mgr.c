@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "mgr.h"
 
+#include "tunnel.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -663,6 +665,9 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 	}
 	json_object_set_new(o, "id", json_integer(h->id));
 	json_object_set_new(o, "up", json_boolean(h->up));
+	json_t *tunnel = mgr_tunnel_json(h->spec.tessd);
+	if (tunnel)
+		json_object_set_new(o, "tessd_tunnel", tunnel);
 	if (!h->up)
 		json_object_set_new(o, "down_reason", json_string(h->down_reason));
 	json_object_set_new(o, "connection_lost", json_integer(h->conn_lost));

@@ -94,6 +94,29 @@ static const struct cfg_field libvirt_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_node opt_path_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = PATH_MAX - 1 },
+	.check = mgr_check_abs_path,
+};
+
+static const struct cfg_field ssh_fields[] = {
+	CFG_FIELD(struct mgr_ssh_cfg, command, "command",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1, .max_len = PATH_MAX - 1 } }),
+		  false, "\"ssh\""),
+	CFG_FIELD(struct mgr_ssh_cfg, identity_file, "identity_file", &opt_path_node, false,
+		  "\"\""),
+	CFG_FIELD(struct mgr_ssh_cfg, known_hosts, "known_hosts", &opt_path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_ssh_cfg, connect_timeout_sec, "connect_timeout_sec",
+		  CFG_INT_NODE(1, 600), false, "10"),
+	CFG_FIELD(struct mgr_ssh_cfg, alive_interval_sec, "alive_interval_sec",
+		  CFG_INT_NODE(1, 3600), false, "15"),
+	CFG_FIELD(struct mgr_ssh_cfg, restart_max_sec, "restart_max_sec", CFG_INT_NODE(1, 3600),
+		  false, "30"),
+	{ 0 },
+};
+
 static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, listen, "listen",
 		  (&(const struct cfg_node){
@@ -147,6 +170,8 @@ static const struct cfg_field cfg_fields[] = {
 					     .obj = { .fields = libvirt_fields,
 						      .size = sizeof(struct mgr_libvirt_cfg) } }),
 		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, ssh, "ssh", CFG_OBJ_NODE(ssh_fields, struct mgr_ssh_cfg), false,
+		  "{}"),
 	{ 0 },
 };
 const struct cfg_node mgr_cfg_schema = {

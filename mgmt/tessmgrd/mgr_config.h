@@ -88,6 +88,23 @@ struct mgr_libvirt_cfg {
 	uint32_t connect_lock_wait_sec; /* a PUT/POST's wait for a check of the host in flight */
 };
 
+/*
+ * The ssh tunnels to remote hosts' tessds (ssh:// addresses, tunnel.h):
+ * command is the OpenSSH client; identity_file and known_hosts, when set,
+ * are the only key offered and the only host keys trusted (otherwise ssh's
+ * defaults: ~/.ssh of tessmgrd's user); host keys are always checked
+ * (BatchMode, no prompt).
+ */
+struct mgr_ssh_cfg {
+	char command[PATH_MAX];
+	char identity_file[PATH_MAX];
+	char known_hosts[PATH_MAX];
+	uint32_t
+		connect_timeout_sec; /* ssh's ConnectTimeout; a tunnel is waited for a bit longer */
+	uint32_t alive_interval_sec; /* ServerAliveInterval: a dead peer is noticed in 3 of them */
+	uint32_t restart_max_sec;    /* a tunnel that died is restarted, waits doubling up to it */
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -104,6 +121,7 @@ struct mgr_cfg {
 	struct mgr_resources_cfg resources;
 	struct mgr_roaming_cfg roaming;
 	struct mgr_libvirt_cfg libvirt;
+	struct mgr_ssh_cfg ssh;
 };
 
 extern const struct cfg_node mgr_cfg_schema;

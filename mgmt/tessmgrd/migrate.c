@@ -29,7 +29,7 @@
 struct side {
 	uint32_t host_id, site_id;
 	char uri[MGR_URI_LEN];
-	char tessd[108];
+	char tessd[MGR_URI_LEN];
 	bool test;
 };
 
@@ -50,7 +50,7 @@ static void side_of(const struct mgr_host *h, struct side *s)
 	s->site_id = h->site_id;
 	s->test = h->spec.test_host.sockets > 0;
 	snprintf(s->uri, sizeof(s->uri), "%s", h->spec.uri);
-	snprintf(s->tessd, sizeof(s->tessd), "%s", h->spec.tessd_socket);
+	snprintf(s->tessd, sizeof(s->tessd), "%s", h->spec.tessd);
 }
 
 /* Loads the desktop, both hosts, and the target's paths; -ENOENT with err. */

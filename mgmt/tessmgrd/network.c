@@ -297,7 +297,7 @@ static void pe_dels(json_t *edits, const struct mgr_tenant_spec *t, const struct
 /* ---- plans: steps on tessds, each with its undo ---- */
 
 struct step {
-	char socket[108];
+	char socket[MGR_URI_LEN]; /* the tessd's address */
 	char what[160];
 	const char *method, *undo_method; /* undo_method NULL: nothing to undo */
 	json_t *params, *undo_params;
@@ -335,8 +335,7 @@ static void plan_free(struct plan *p)
 
 static bool host_reaches(const struct mgr_host *h, const struct mgr_tenant_spec *t)
 {
-	return has_network(t) && h->spec.tessd_socket[0] &&
-	       (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
+	return has_network(t) && h->spec.tessd[0] && (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
 }
 
 static json_t *group_params(const struct mgr_tenant_spec *t)
@@ -404,7 +403,7 @@ static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 			struct step *s = plan_add(p);
 			if (s == NULL)
 				return -ENOMEM;
-			snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd_socket);
+			snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd);
 			snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
 			if (k == 0) {
 				s->method = "group.del";
@@ -649,13 +648,11 @@ static json_t *host_reconcile(const struct mgr_host *h, bool repair)
 	json_t *groups = NULL, *ports = NULL, *mg = json_array(), *mp = json_array();
 	json_t *o = json_pack("{s:s}", "host", h->spec.name), *res;
 	char err[512];
-	int rc =
-		mgr_tessd_call(h->spec.tessd_socket, "group.list", NULL, &groups, err, sizeof(err));
+	int rc = mgr_tessd_call(h->spec.tessd, "group.list", NULL, &groups, err, sizeof(err));
 	uint32_t fixed = 0, failed = 0;
 
 	if (rc == 0)
-		rc = mgr_tessd_call(h->spec.tessd_socket, "port.list", NULL, &ports, err,
-				    sizeof(err));
+		rc = mgr_tessd_call(h->spec.tessd, "port.list", NULL, &ports, err, sizeof(err));
 	json_object_set_new(o, "reachable", json_boolean(rc == 0));
 	if (rc < 0) {
 		json_object_set_new(o, "error", json_string(err));
@@ -679,8 +676,8 @@ static json_t *host_reconcile(const struct mgr_host *h, bool repair)
 			mg, json_pack("{s:s, s:i}", "group", t->vlan_name, "vlan", (int)t->vlan));
 		if (repair) {
 			res = NULL;
-			if (mgr_tessd_call(h->spec.tessd_socket, "group.add", group_params(t), &res,
-					   err, sizeof(err)) < 0)
+			if (mgr_tessd_call(h->spec.tessd, "group.add", group_params(t), &res, err,
+					   sizeof(err)) < 0)
 				failed++;
 			else
 				fixed++;
@@ -698,7 +695,7 @@ static json_t *host_reconcile(const struct mgr_host *h, bool repair)
 		json_array_append_new(mp, json_pack("{s:I, s:s}", "desktop_id", (json_int_t)d->id,
 						    "port", d->port));
 		if (repair) {
-			struct mgr_port_req req = { .socket = h->spec.tessd_socket,
+			struct mgr_port_req req = { .socket = h->spec.tessd,
 						    .port = d->port,
 						    .vhost_socket = d->vhost_socket,
 						    .mac = d->mac,
@@ -734,7 +731,7 @@ json_t *mgr_net_reconcile_locked(bool repair)
 	for (uint32_t i = 0; i < mgr.n_routers; i++)
 		json_array_append_new(routers, router_reconcile(&mgr.routers[i], repair));
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
-		if (mgr.hosts[i]->spec.tessd_socket[0])
+		if (mgr.hosts[i]->spec.tessd[0])
 			json_array_append_new(hosts, host_reconcile(mgr.hosts[i], repair));
 	return json_pack("{s:o, s:o}", "routers", routers, "hosts", hosts);
 }
@@ -744,8 +741,8 @@ json_t *mgr_net_reconcile_locked(bool repair)
 static struct mgr_ticker ticker;
 
 struct seen {
-	char socket[108];
-	json_int_t pid; /* 0: did not answer */
+	char socket[MGR_URI_LEN]; /* the tessd's address */
+	json_int_t pid;           /* 0: did not answer */
 };
 static struct seen *seen;
 static uint32_t n_seen;
@@ -794,7 +791,7 @@ static void repaired_or_retry(json_t *r, const char *socket)
 }
 
 struct probe {
-	char socket[108];
+	char socket[MGR_URI_LEN]; /* the tessd's address */
 	uint32_t id;
 	bool router, repair;
 };
@@ -814,9 +811,9 @@ static void tick(void)
 		p[n++].router = true;
 	}
 	for (uint32_t i = 0; p && i < mgr.n_hosts; i++) {
-		if (!mgr.hosts[i]->spec.tessd_socket[0])
+		if (!mgr.hosts[i]->spec.tessd[0])
 			continue;
-		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.hosts[i]->spec.tessd_socket);
+		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.hosts[i]->spec.tessd);
 		p[n++].id = mgr.hosts[i]->id;
 	}
 	pthread_mutex_unlock(&mgr.lock);
@@ -834,7 +831,7 @@ static void tick(void)
 					repaired_or_retry(router_reconcile(r, true), p[i].socket);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
-				if (h && strcmp(h->spec.tessd_socket, p[i].socket) == 0)
+				if (h && strcmp(h->spec.tessd, p[i].socket) == 0)
 					repaired_or_retry(host_reconcile(h, true), p[i].socket);
 			}
 		}

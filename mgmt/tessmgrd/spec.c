@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "tessd_addr.h"
 #include "tessd_config.h"
 
 #define NAME_CHARSET CFG_NAME_CHARSET
@@ -147,10 +148,10 @@ static const struct cfg_field host_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_NUMBER, .num = { 0.1, 64 } }), false,
 		  "1.0"),
 	CFG_ARRAY_FIELD(struct mgr_host_spec, vlans, n_vlans, "vlans", &vlans_node, false, "[]"),
-	CFG_FIELD(struct mgr_host_spec, tessd_socket, "tessd_socket",
+	CFG_FIELD(struct mgr_host_spec, tessd, "tessd",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .max_len = 107 },
-					     .check = mgr_check_abs_path }),
+					     .str = { .max_len = MGR_URI_LEN - 1 },
+					     .check = mgr_tessd_addr_check }),
 		  false, "\"\""),
 	CFG_FIELD(struct mgr_host_spec, vhost_dir, "vhost_dir", &path_node, false,
 		  "\"/run/tessera/vhost\""),

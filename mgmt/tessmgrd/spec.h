@@ -40,7 +40,7 @@ struct mgr_host_spec {
 	double vcpu_ratio;
 	uint16_t *vlans;
 	uint32_t n_vlans;
-	char tessd_socket[108];              /* the host vswitch's control socket; "": no vswitch */
+	char tessd[MGR_URI_LEN];             /* its vswitch: unix:///path or ssh://...; "": none */
 	char vhost_dir[PATH_MAX];            /* where desktops' vhost-user sockets go */
 	struct mgr_test_host_spec test_host; /* sockets 0: not a test host */
 	/* CPUs (a list, "0-1") kept for the host's tessd and system: no tenant partition has a

@@ -676,6 +676,13 @@ static int load_object(sqlite3_stmt *st, void *arg)
 			break;
 		}
 		h->id = id;
+		/* Stores before ssh:// addresses named the key tessd_socket (a path): renamed
+		 * here, and in the row at the host's next write. */
+		json_t *old = json_object_get(body, "tessd_socket");
+		if (old && !json_object_get(body, "tessd")) {
+			json_object_set(body, "tessd", old);
+			json_object_del(body, "tessd_socket");
+		}
 		rc = cfg_decode(&mgr_host_schema, body, &h->spec, "", &errs);
 		if (rc == 0)
 			a[s->n_hosts++] = h;

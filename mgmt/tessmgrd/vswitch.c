@@ -7,18 +7,31 @@
 #include <string.h>
 
 #include "ctl_client.h"
+#include "tessd_addr.h"
+#include "tunnel.h"
 #include "tessd_config.h"
 
 #define TIMEOUT_MS 10000
 
-/* One request on a fresh connection (tessmgrd's calls are rare; tessd may restart). */
-int mgr_tessd_request(const char *socket, const char *method, json_t *params, json_t **result,
+/*
+ * One request on a fresh connection (tessmgrd's calls are rare; tessd may restart), to the
+ * tessd at addr (tessd_addr.h): its socket, or the local end of its ssh tunnel (tunnel.h).
+ */
+int mgr_tessd_request(const char *addr, const char *method, json_t *params, json_t **result,
 		      char *err, size_t len, bool *unreachable)
 {
 	struct ctl_client c;
 	struct ctl_error e = { 0 };
-	int rc = ctl_client_open(&c, socket, TIMEOUT_MS, &e);
+	char path[MGR_SOCK_PATH_LEN];
+	int rc = mgr_tunnel_socket(addr, path, sizeof(path), err, len);
 
+	if (unreachable)
+		*unreachable = rc < 0;
+	if (rc < 0) {
+		json_decref(params);
+		return rc;
+	}
+	rc = ctl_client_open(&c, path, TIMEOUT_MS, &e);
 	if (unreachable)
 		*unreachable = rc < 0;
 	if (rc == 0) {
@@ -27,16 +40,22 @@ int mgr_tessd_request(const char *socket, const char *method, json_t *params, js
 		ctl_client_close(&c);
 	}
 	json_decref(params);
-	if (rc < 0)
-		snprintf(err, len, "tessd %s: %s: %s%s%s", socket, method, e.message,
+	if (rc < 0 && (e.code == ECONNRESET || e.code == EPIPE) && strncmp(addr, "ssh://", 6) == 0)
+		/* The tunnel took the connection but ssh could not open the remote socket. */
+		snprintf(err, len,
+			 "tessd %s: %s: %s (the ssh tunnel is up: is tessd running there, with its "
+			 "control socket at that path?)",
+			 addr, method, e.message);
+	else if (rc < 0)
+		snprintf(err, len, "tessd %s: %s: %s%s%s", addr, method, e.message,
 			 e.path[0] ? " at " : "", e.path);
 	return rc < 0 ? (e.code ? -e.code : rc) : 0;
 }
 
-int mgr_tessd_call(const char *socket, const char *method, json_t *params, json_t **result,
-		   char *err, size_t len)
+int mgr_tessd_call(const char *addr, const char *method, json_t *params, json_t **result, char *err,
+		   size_t len)
 {
-	return mgr_tessd_request(socket, method, params, result, err, len, NULL);
+	return mgr_tessd_request(addr, method, params, result, err, len, NULL);
 }
 
 /* Copies a value into its config field, or says which key it does not fit. */

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 struct mgr_port_req {
-	const char *socket;       /* the host tessd's control socket */
+	const char *socket;       /* the host tessd's address (tessd_addr.h) */
 	const char *port;         /* port name */
 	const char *vhost_socket; /* where tessd serves the desktop's vhost-user NIC */
 	const char *mac;          /* the only source MAC the port accepts */
@@ -20,14 +20,15 @@ struct mgr_port_req {
 };
 
 /*
- * One request to a tessd over its control socket, on a fresh connection
- * (params stolen): 0 with *result, or -errno with err saying which tessd and
- * method failed and why (its path too).
+ * One request to the tessd at addr (tessd_addr.h: a socket path, unix:// or
+ * ssh://, through its tunnel), on a fresh connection (params stolen): 0 with
+ * *result, or -errno with err saying which tessd and method failed and why
+ * (its address too).
  */
-int mgr_tessd_call(const char *socket, const char *method, json_t *params, json_t **result,
-		   char *err, size_t len);
+int mgr_tessd_call(const char *addr, const char *method, json_t *params, json_t **result, char *err,
+		   size_t len);
 /* The same, saying whether tessd did not answer at all (unreachable: not connected). */
-int mgr_tessd_request(const char *socket, const char *method, json_t *params, json_t **result,
+int mgr_tessd_request(const char *addr, const char *method, json_t *params, json_t **result,
 		      char *err, size_t len, bool *unreachable);
 /* Adds the port, in the group of the tenant's VLAN (made if tessd has none); err says why not. */
 int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len);

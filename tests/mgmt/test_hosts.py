@@ -37,7 +37,7 @@ def two_tenants(m, **host):
 def host_body(m, **changes):
     h = m.ok("GET", "hosts/h1")
     keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
-            "tessd_socket", "vhost_dir", "test_host", "reserved_cpus", "max_ports",
+            "tessd", "vhost_dir", "test_host", "reserved_cpus", "max_ports",
             "virt_type", "console_dir")
     return dict({k: h[k] for k in keys}, **changes)
 

@@ -335,7 +335,7 @@ def test_failures_roll_back_and_leave_nothing(cleanup, tmp_path):
     assert [d["name"] for d in rep["not_in_store"]] == ["acme+taken"]
     assert rep["missing_in_libvirt"] == []
     # tessd unreachable: the port cannot be added; rolled back too.
-    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd_socket=os.path.join(m.dir, "no.sock")))
+    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd=os.path.join(m.dir, "no.sock")))
     fails("d2", "std", "no.sock")
     assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0
 
@@ -344,7 +344,7 @@ def _host_body(m, name, **changes):
     """A host's spec (what PUT takes) with changes."""
     h = m.ok("GET", f"hosts/{name}")
     keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
-            "tessd_socket", "vhost_dir", "test_host")
+            "tessd", "vhost_dir", "test_host")
     body = {k: h[k] for k in keys}
     body.update(changes)
     return body
@@ -835,7 +835,7 @@ def test_desktop_ports_in_a_real_tessd(cleanup, tmp_path):
     vhost = os.path.join(str(tmp_path), "vhost")
     os.makedirs(vhost)
     m.site()
-    m.test_host("h1", tessd_socket=t.socket, vhost_dir=vhost)
+    m.test_host("h1", tessd=t.socket, vhost_dir=vhost)
     m.tenant("acme", 100)
     m.tenant("bravo", 200)
     m.model()
@@ -857,6 +857,40 @@ def test_desktop_ports_in_a_real_tessd(cleanup, tmp_path):
     m.wait_job(m.ok("DELETE", f"desktops/{a['id']}", token=ACME)["job"]["id"])
     assert a["port"] not in {p["name"] for p in t.ctl("port", "list")}
     assert b["port"] in {p["name"] for p in t.ctl("port", "list")}
+
+
+def test_store_with_the_old_tessd_socket_key(cleanup, tmp_path):
+    """Stores written before ssh:// addresses name a host's tessd "tessd_socket" (a path):
+    read as "tessd", rewritten so at the host's next write; unix:// is the same socket."""
+    t = tess.Tessd(cleanup, tmp_path).start()
+    m = Mgr(cleanup, tmp_path).start()
+    vhost = os.path.join(str(tmp_path), "vhost")
+    os.makedirs(vhost)
+    m.site()
+    m.test_host("h1", tessd=t.socket, vhost_dir=vhost)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    m.stop()
+    db = sqlite3.connect(m.config["store"])
+    (body,) = db.execute("SELECT body FROM objects WHERE name = 'h1'").fetchone()
+    old = json.loads(body)
+    old["tessd_socket"] = old.pop("tessd")
+    db.execute("UPDATE objects SET body = ? WHERE name = 'h1'", (json.dumps(old),))
+    db.commit()
+    db.close()
+    m.start()
+    assert m.ok("GET", "hosts/h1")["tessd"] == t.socket
+    a = m.desktop("a1", ACME)
+    assert a["port"] in {p["name"] for p in t.ctl("port", "list")}
+    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd="unix://" + t.socket))
+    db = sqlite3.connect(m.config["store"])
+    (body,) = db.execute("SELECT body FROM objects WHERE name = 'h1'").fetchone()
+    db.close()
+    assert json.loads(body)["tessd"] == "unix://" + t.socket and "tessd_socket" not in body
+    a2 = m.desktop("a2", ACME)
+    assert a2["port"] in {p["name"] for p in t.ctl("port", "list")}
+    assert "tessd_tunnel" not in m.ok("GET", "hosts/h1")  # no tunnel for a local socket
 
 
 def test_tessctl_drives_tessmgrd(m):

@@ -89,7 +89,7 @@ def m(cleanup, tmp_path, topo):
                              "trunk_port": "trunk", "internet_vrf": "internet"})
     vhost = os.path.join(str(tmp_path), "vhost")
     os.makedirs(vhost, exist_ok=True)
-    m.test_host("h1", tessd_socket=topo.host.socket, vhost_dir=vhost)
+    m.test_host("h1", tessd=topo.host.socket, vhost_dir=vhost)
     return m
 
 

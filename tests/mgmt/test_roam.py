@@ -191,7 +191,7 @@ def test_nearest_qualifying_site_and_refusals(cleanup, tmp_path):
     m.ok("PUT", "hosts/h-london", {**{k: v for k, v in m.ok("GET", "hosts/h-london").items()
                                       if k in ("name", "uri", "site", "shared",
                                                "memory_overalloc", "vcpu_ratio",
-                                               "tessd_socket", "vhost_dir", "test_host")},
+                                               "tessd", "vhost_dir", "test_host")},
                                    "vlans": [100, 200]})
     status, r = w.connect(d["id"], NEAR["london"])
     assert status == 200 and r["moved"] is False and "location" in r["reason"], r
@@ -419,7 +419,7 @@ def test_port_moves_between_host_vswitches(cleanup, tmp_path):
         os.makedirs(vhost[site])
     sites = {k: SITES[k] for k in ("paris", "london")}
     w = World(cleanup, tmp_path, sites=sites,
-              host_kw={s: {"tessd_socket": tessds[s].socket, "vhost_dir": vhost[s]}
+              host_kw={s: {"tessd": tessds[s].socket, "vhost_dir": vhost[s]}
                        for s in sites})
     d = w.desktop()
     ports = {s: {p["name"]: p for p in tessds[s].ctl("port", "list")} for s in tessds}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A host's tessd address: "unix:///path" (or a bare absolute path, the old
+ * form) or "ssh://[user@]host[:port]/path", the remote tessd's control socket
+ * reached through an OpenSSH Unix-socket forward (tunnel.h).
+ */
+#ifndef TESS_MGR_TESSD_ADDR_H
+#define TESS_MGR_TESSD_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MGR_SOCK_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
+
+struct mgr_tessd_addr {
+	bool ssh;
+	char user[33];  /* "": ssh's default (its config, or the local user) */
+	char host[256]; /* a name, an IPv4 address or an IPv6 one (without brackets) */
+	uint16_t port;  /* 0: ssh's default */
+	char path[MGR_SOCK_PATH_LEN]; /* the control socket, on that host */
+};
+
+/* Parses s (not ""): 0, or -EINVAL with why[] saying what is wrong. */
+int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, size_t len);
+/* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */
+int mgr_tessd_addr_check(const void *val, char *why, size_t len);
+
+#endif

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "tunnel.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mgr.h"
+#include "spec.h"
+#include "tessd_addr.h"
+
+enum tstate { T_DOWN, T_STARTING, T_UP };
+static const char *const state_names[] = { "down", "starting", "up" };
+
+struct tunnel {
+	char addr[MGR_URI_LEN];
+	struct mgr_tessd_addr a;
+	char local[MGR_SOCK_PATH_LEN];
+	char log[PATH_MAX];
+	enum tstate state;
+	pid_t pid;
+	bool wanted;       /* used once: kept up, restarted when it dies */
+	bool start_now;    /* a caller waits for it */
+	uint64_t deadline; /* STARTING: given up at (ms) */
+	uint64_t retry_at; /* DOWN and wanted: next start (ms) */
+	uint32_t backoff;  /* s */
+	uint64_t attempts; /* starts that ended (up or not), for waiters */
+	uint32_t starts, lost;
+	char error[384]; /* why it is down, "" when up */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static struct tunnel **tunnels;
+static uint32_t n_tunnels;
+static pthread_t thread;
+static bool running, stopping;
+static int wake_fd[2] = { -1, -1 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void wake(void)
+{
+	char c = 1;
+
+	if (write(wake_fd[1], &c, 1) < 0) {
+		/* full: the thread is awake anyway */
+	}
+}
+
+/* The last non-empty line ssh wrote (its reason), or "". */
+static void last_line(const char *log, char *dst, size_t len)
+{
+	char buf[2048];
+	ssize_t n = 0;
+	int fd = open(log, O_RDONLY | O_CLOEXEC);
+
+	dst[0] = '\0';
+	if (fd < 0)
+		return;
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size > 0 && lseek(fd, size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0,
+			      SEEK_SET) >= 0)
+		n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	char *start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	size_t l = strlen(start) < len - 1 ? strlen(start) : len - 1;
+	memcpy(dst, start, l);
+	dst[l] = '\0';
+}
+
+static bool socket_there(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static void set_down(struct tunnel *t, const char *fmt, const char *detail)
+{
+	char said[256];
+
+	last_line(t->log, said, sizeof(said));
+	snprintf(t->error, sizeof(t->error), fmt, detail);
+	if (said[0]) {
+		size_t l = strlen(t->error);
+		snprintf(t->error + l, sizeof(t->error) - l, ": %s%s",
+			 strncmp(said, "ssh: ", 5) == 0 ? "" : "ssh: ", said);
+	}
+	unlink(t->local);
+	t->state = T_DOWN;
+	t->pid = 0;
+	t->attempts++;
+	if (t->wanted && !stopping) {
+		t->retry_at = now_ms() + (uint64_t)t->backoff * 1000;
+		t->backoff = t->backoff * 2 > mgr_conf.ssh.restart_max_sec
+				     ? mgr_conf.ssh.restart_max_sec
+				     : t->backoff * 2;
+	}
+	fprintf(stderr, "tessmgrd: tessd %s: tunnel down: %s\n", t->addr, t->error);
+	pthread_cond_broadcast(&changed);
+}
+
+/* vfork as image.c does: the child only makes system calls, then execs ssh. */
+static pid_t spawn(char *const argv[], int logfd, pid_t parent)
+{
+	sigset_t none;
+	pid_t pid;
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	sigemptyset(&none);
+	pid = vfork();
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setpgid(0, 0);                    /* a ProxyCommand it runs goes with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* no ssh left after a tessmgrd crash */
+		if (getppid() != parent)
+			_exit(1);
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (null >= 0)
+		close(null);
+	return pid;
+}
+
+static void start(struct tunnel *t)
+{
+	const struct mgr_ssh_cfg *c = &mgr_conf.ssh;
+	char fwd[2 * MGR_SOCK_PATH_LEN + 2], alive[48], timeout[48], port[8], idf[PATH_MAX + 16],
+		khf[PATH_MAX + 24];
+	char *argv[40];
+	int n = 0, logfd;
+
+	snprintf(fwd, sizeof(fwd), "%s:%s", t->local, t->a.path);
+	snprintf(alive, sizeof(alive), "ServerAliveInterval=%u", c->alive_interval_sec);
+	snprintf(timeout, sizeof(timeout), "ConnectTimeout=%u", c->connect_timeout_sec);
+	argv[n++] = (char *)c->command;
+	argv[n++] = "-N";
+	argv[n++] = "-T";
+	argv[n++] = "-o";
+	argv[n++] = "BatchMode=yes";
+	argv[n++] = "-o";
+	argv[n++] = "ExitOnForwardFailure=yes";
+	argv[n++] = "-o";
+	argv[n++] = "StrictHostKeyChecking=yes";
+	argv[n++] = "-o";
+	argv[n++] = alive;
+	argv[n++] = "-o";
+	argv[n++] = "ServerAliveCountMax=3";
+	argv[n++] = "-o";
+	argv[n++] = timeout;
+	argv[n++] = "-o";
+	argv[n++] = "StreamLocalBindUnlink=yes";
+	argv[n++] = "-o";
+	argv[n++] = "StreamLocalBindMask=0177";
+	if (c->identity_file[0]) {
+		snprintf(idf, sizeof(idf), "IdentityFile=%s", c->identity_file);
+		argv[n++] = "-o";
+		argv[n++] = idf;
+		argv[n++] = "-o";
+		argv[n++] = "IdentitiesOnly=yes";
+	}
+	if (c->known_hosts[0]) {
+		snprintf(khf, sizeof(khf), "UserKnownHostsFile=%s", c->known_hosts);
+		argv[n++] = "-o";
+		argv[n++] = khf;
+	}
+	if (t->a.port) {
+		snprintf(port, sizeof(port), "%u", t->a.port);
+		argv[n++] = "-p";
+		argv[n++] = port;
+	}
+	if (t->a.user[0]) {
+		argv[n++] = "-l";
+		argv[n++] = t->a.user;
+	}
+	argv[n++] = "-L";
+	argv[n++] = fwd;
+	argv[n++] = "--";
+	argv[n++] = t->a.host;
+	argv[n] = NULL;
+
+	t->start_now = false;
+	t->starts++;
+	unlink(t->local);
+	logfd = open(t->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (logfd < 0) {
+		set_down(t, "cannot write %s", t->log);
+		return;
+	}
+	t->pid = spawn(argv, logfd, getpid());
+	close(logfd);
+	if (t->pid < 0) {
+		set_down(t, "cannot run %s", c->command);
+		return;
+	}
+	t->state = T_STARTING;
+	t->deadline = now_ms() + (uint64_t)c->connect_timeout_sec * 1000 + 2000;
+}
+
+static void reap(struct tunnel *t, int status)
+{
+	char how[64];
+
+	if (WIFEXITED(status))
+		snprintf(how, sizeof(how), "status %d", WEXITSTATUS(status));
+	else
+		snprintf(how, sizeof(how), "signal %d", WTERMSIG(status));
+	if (t->state == T_UP)
+		t->lost++;
+	set_down(t, t->state == T_UP ? "ssh exited (%s)" : "no tunnel: ssh exited (%s)", how);
+}
+
+static void kill_wait(pid_t pid, uint64_t grace_ms)
+{
+	uint64_t until = now_ms() + grace_ms;
+	int status;
+
+	kill(-pid, SIGTERM);
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ms() >= until) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return;
+		}
+		usleep(20000);
+	}
+}
+
+static void turn(void)
+{
+	uint64_t now = now_ms();
+
+	for (uint32_t i = 0; i < n_tunnels; i++) {
+		struct tunnel *t = tunnels[i];
+		int status;
+
+		if (t->pid > 0 && waitpid(t->pid, &status, WNOHANG) == t->pid) {
+			reap(t, status);
+			continue;
+		}
+		if (t->state == T_STARTING && socket_there(t->local)) {
+			t->state = T_UP;
+			t->error[0] = '\0';
+			t->backoff = 1;
+			t->attempts++;
+			fprintf(stderr, "tessmgrd: tessd %s: tunnel up (ssh pid %d, %s)\n", t->addr,
+				(int)t->pid, t->local);
+			pthread_cond_broadcast(&changed);
+		} else if (t->state == T_STARTING && now >= t->deadline) {
+			pid_t pid = t->pid;
+			kill_wait(pid, 0);
+			set_down(t, "no tunnel after %s (ssh killed)", "ssh.connect_timeout_sec");
+		} else if (t->state == T_DOWN && !stopping &&
+			   (t->start_now || (t->wanted && t->retry_at && now >= t->retry_at))) {
+			start(t);
+		}
+	}
+}
+
+static void *loop(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	while (!stopping) {
+		struct pollfd p = { .fd = wake_fd[0], .events = POLLIN };
+		char buf[64];
+
+		turn();
+		pthread_mutex_unlock(&lock);
+		if (poll(&p, 1, 100) > 0)
+			while (read(wake_fd[0], buf, sizeof(buf)) > 0)
+				;
+		pthread_mutex_lock(&lock);
+	}
+	for (uint32_t i = 0; i < n_tunnels; i++) {
+		struct tunnel *t = tunnels[i];
+		if (t->pid > 0)
+			kill_wait(t->pid, 2000);
+		t->pid = 0;
+		t->state = T_DOWN;
+		snprintf(t->error, sizeof(t->error), "tessmgrd is stopping");
+		unlink(t->local);
+	}
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+int mgr_tunnel_start(void)
+{
+	char dir[PATH_MAX + 8];
+
+	snprintf(dir, sizeof(dir), "%s/ssh", mgr_conf.state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (pipe2(wake_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	stopping = false;
+	if (pthread_create(&thread, NULL, loop, NULL) != 0) {
+		close(wake_fd[0]);
+		close(wake_fd[1]);
+		return -EAGAIN;
+	}
+	running = true;
+	return 0;
+}
+
+void mgr_tunnel_stop(void)
+{
+	if (!running)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_mutex_unlock(&lock);
+	wake();
+	pthread_join(thread, NULL);
+	running = false;
+	close(wake_fd[0]);
+	close(wake_fd[1]);
+	for (uint32_t i = 0; i < n_tunnels; i++)
+		free(tunnels[i]);
+	free(tunnels);
+	tunnels = NULL;
+	n_tunnels = 0;
+}
+
+static struct tunnel *find(const char *addr)
+{
+	for (uint32_t i = 0; i < n_tunnels; i++)
+		if (strcmp(tunnels[i]->addr, addr) == 0)
+			return tunnels[i];
+	return NULL;
+}
+
+/* FNV-1a of the address: a short, stable name for its local socket. */
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct tunnel *add(const char *addr, const struct mgr_tessd_addr *a, char *err, size_t len)
+{
+	struct tunnel **arr, *t = calloc(1, sizeof(*t));
+	int n;
+
+	if (t == NULL) {
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->a = *a;
+	t->backoff = 1;
+	n = snprintf(t->local, sizeof(t->local), "%s/ssh/%016llx.sock", mgr_conf.state_dir,
+		     (unsigned long long)hash(addr));
+	if (snprintf(t->log, sizeof(t->log), "%s/ssh/%016llx.log", mgr_conf.state_dir,
+		     (unsigned long long)hash(addr)) >= (int)sizeof(t->log) ||
+	    n >= (int)sizeof(t->local)) {
+		snprintf(err, len,
+			 "tessd %s: the tunnel's socket under state_dir %s would be longer than "
+			 "107 characters (a shorter state_dir)",
+			 addr, mgr_conf.state_dir);
+		free(t);
+		return NULL;
+	}
+	arr = realloc(tunnels, (n_tunnels + 1) * sizeof(*arr));
+	if (arr == NULL) {
+		free(t);
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	tunnels = arr;
+	tunnels[n_tunnels++] = t;
+	return t;
+}
+
+int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len)
+{
+	struct mgr_tessd_addr a;
+	struct tunnel *t;
+	struct timespec until;
+	uint64_t seen;
+	int rc = 0;
+
+	if (mgr_tessd_addr_parse(addr, &a, err, len) < 0)
+		return -EINVAL;
+	if (!a.ssh) {
+		snprintf(path, plen, "%s", a.path);
+		return 0;
+	}
+	pthread_mutex_lock(&lock);
+	if (!running || stopping) {
+		pthread_mutex_unlock(&lock);
+		snprintf(err, len, "tessd %s: no ssh tunnels (tessmgrd is %s)", addr,
+			 running ? "stopping" : "not running them");
+		return -ENOTCONN;
+	}
+	t = find(addr);
+	if (t == NULL && (t = add(addr, &a, err, len)) == NULL) {
+		pthread_mutex_unlock(&lock);
+		return -ENOMEM;
+	}
+	t->wanted = true;
+	if (t->state != T_UP) {
+		seen = t->attempts;
+		if (t->state == T_DOWN) {
+			t->start_now = true;
+			wake();
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += mgr_conf.ssh.connect_timeout_sec + 5;
+		while (t->state != T_UP && t->attempts == seen && !stopping && rc == 0)
+			rc = pthread_cond_timedwait(&changed, &lock, &until);
+	}
+	if (t->state == T_UP) {
+		snprintf(path, plen, "%s", t->local);
+		rc = 0;
+	} else {
+		snprintf(err, len, "tessd %s: ssh tunnel to %s down: %s", addr, a.host,
+			 t->error[0] ? t->error : "ssh did not connect in time");
+		rc = -EHOSTUNREACH;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+json_t *mgr_tunnel_json(const char *addr)
+{
+	struct mgr_tessd_addr a;
+	struct tunnel *t;
+	json_t *o;
+	char why[8];
+
+	if (addr[0] == '\0' || mgr_tessd_addr_parse(addr, &a, why, sizeof(why)) < 0 || !a.ssh)
+		return NULL;
+	pthread_mutex_lock(&lock);
+	t = find(addr);
+	if (t == NULL)
+		o = json_pack("{s:s, s:s}", "state", "unused", "error",
+			      "not started yet (started on first use)");
+	else
+		o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s}", "state", state_names[t->state],
+			      "local_socket", t->local, "pid", (int)t->pid, "starts",
+			      (int)t->starts, "lost", (int)t->lost, "error", t->error);
+	pthread_mutex_unlock(&lock);
+	return o;
+}

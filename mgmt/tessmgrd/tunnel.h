@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tunnels to remote tessds: per ssh:// address one
+ * `ssh -N -L <local socket>:<remote socket> host` child of tessmgrd
+ * (ssh.* in its config), started on first use, restarted when it dies (the
+ * wait doubling up to ssh.restart_max_sec), stopped at shutdown and killed
+ * with tessmgrd (PR_SET_PDEATHSIG, its own process group). The local
+ * sockets are <state_dir>/ssh/<hash>.sock. A thread of its own starts and
+ * reaps the children: the parent-death signal follows the thread that
+ * forked, and that one lives until mgr_tunnel_stop.
+ */
+#ifndef TESS_MGR_TUNNEL_H
+#define TESS_MGR_TUNNEL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+int mgr_tunnel_start(void);
+/* Stops every ssh child (TERM, then KILL) and removes their sockets. */
+void mgr_tunnel_stop(void);
+/*
+ * The local socket for a tessd address: the path itself for unix:// (or a
+ * bare path); for ssh:// the tunnel's, started and waited for (at most
+ * ssh.connect_timeout_sec and a little) if it is not up. 0, or -errno with
+ * err[] naming the address and what ssh said.
+ */
+int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len);
+/* What an operator sees of an ssh:// address's tunnel; NULL for other addresses. */
+json_t *mgr_tunnel_json(const char *addr);
+
+#endif

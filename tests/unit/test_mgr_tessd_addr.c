@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Hosts' tessd addresses: unix:// (or a bare path) and ssh://[user@]host[:port]/path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tessd_addr.h"
+
+static void test_forms(void **state)
+{
+	struct mgr_tessd_addr a;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(mgr_tessd_addr_parse("/run/tessera/tessd.sock", &a, why, sizeof(why)), 0);
+	assert_false(a.ssh);
+	assert_string_equal(a.path, "/run/tessera/tessd.sock");
+	assert_int_equal(mgr_tessd_addr_parse("unix:///run/t.sock", &a, why, sizeof(why)), 0);
+	assert_false(a.ssh);
+	assert_string_equal(a.path, "/run/t.sock");
+	assert_int_equal(
+		mgr_tessd_addr_parse("ssh://host7.example.com/run/t.sock", &a, why, sizeof(why)),
+		0);
+	assert_true(a.ssh);
+	assert_string_equal(a.user, "");
+	assert_string_equal(a.host, "host7.example.com");
+	assert_int_equal(a.port, 0);
+	assert_string_equal(a.path, "/run/t.sock");
+	assert_int_equal(
+		mgr_tessd_addr_parse("ssh://root@10.0.0.2:2222/run/t.sock", &a, why, sizeof(why)),
+		0);
+	assert_string_equal(a.user, "root");
+	assert_string_equal(a.host, "10.0.0.2");
+	assert_int_equal(a.port, 2222);
+	assert_int_equal(
+		mgr_tessd_addr_parse("ssh://ops@[fd00::2]:22/run/t.sock", &a, why, sizeof(why)), 0);
+	assert_string_equal(a.host, "fd00::2");
+	assert_int_equal(a.port, 22);
+	assert_int_equal(mgr_tessd_addr_check("", why, sizeof(why)), 0);
+}
+
+static void test_refused(void **state)
+{
+	static const char *const bad[] = {
+		"run/t.sock",                    /* relative */
+		"unix://run/t.sock",             /* unix:// then a relative path */
+		"tcp://h:1/x",                   /* unknown scheme */
+		"ssh://h",                       /* no path */
+		"ssh:///x",                      /* no host */
+		"ssh://-oProxyCommand=x/t.sock", /* an option for ssh */
+		"ssh://-x@h/t.sock",             /* the same through the user */
+		"ssh://@h/t.sock",               /* empty user */
+		"ssh://h:/t.sock",               /* empty port */
+		"ssh://h:0/t.sock",
+		"ssh://h:65536/t.sock",
+		"ssh://h:22x/t.sock",
+		"ssh://h;rm/t.sock", /* not a host name */
+		"ssh://[zz::1]/t.sock",
+		"ssh://[::1/t.sock",
+		"ssh://h/",
+		"ssh://h/a b", /* a space in the path */
+		"/0123456789012345678901234567890123456789012345678901234567890123456789"
+		"0123456789012345678901234567890123456789", /* longer than sun_path */
+	};
+	struct mgr_tessd_addr a;
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		if (mgr_tessd_addr_parse(bad[i], &a, why, sizeof(why)) != -EINVAL)
+			fail_msg("'%s' was taken", bad[i]);
+		assert_non_null(strstr(why, "tessd address"));
+		assert_int_equal(mgr_tessd_addr_check(bad[i], why, sizeof(why)), EINVAL);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
