@@ -761,7 +761,7 @@ const struct tessctl_cmd mgr_cmds[] = {
 	{ "host",
 	  "host list | show NAME | add|set NAME --site S (--uri URI | --test-host SxCxT "
 	  "--memory-mb N) [--dedicated] [--vcpu-ratio R] [--overalloc R] [--vlans V,V] "
-	  "[--tessd SOCK] [--vhost-dir DIR] | del NAME",
+	  "[--tessd ADDR] [--vhost-dir DIR] | del NAME",
 	  1, 24, cmd_host, "tessmgrd: hosts" },
 	{ "tenant",
 	  "tenant list | show NAME | network NAME | add|set NAME --org O --datacenter SITE "

@@ -29,20 +29,22 @@ static void usage(FILE *f)
 		"  -c, --config FILE  config (JSON); see README\n"
 		"      --check        validate the config and the token file, and exit\n"
 		"      --fault-points list the fault points (TESS_FAULT; test builds), and exit\n"
-		"      --schema       print the API objects' schemas (JSON; make docs), and "
+		"      --schema       print the config's and the API objects' schemas (JSON; make "
+		"docs), and "
 		"exit\n");
 }
 
-/* The schemas of what the API takes, for README's reference (tests/docs/gen-reference.py). */
+/* The schemas of the config and of what the API takes, for README's reference
+ * (tests/docs/gen-reference.py). */
 static int print_schema(void)
 {
 	json_t *o = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "site", cfg_schema_json(&mgr_site_schema),
-		"host", cfg_schema_json(&mgr_host_schema), "tenant",
-		cfg_schema_json(&mgr_tenant_schema), "model", cfg_schema_json(&mgr_model_schema),
-		"quota", cfg_schema_json(&mgr_quota_schema), "router",
-		cfg_schema_json(&mgr_router_schema), "network",
-		cfg_schema_json(&mgr_network_schema));
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "config",
+		cfg_schema_json(&mgr_cfg_schema), "site", cfg_schema_json(&mgr_site_schema), "host",
+		cfg_schema_json(&mgr_host_schema), "tenant", cfg_schema_json(&mgr_tenant_schema),
+		"model", cfg_schema_json(&mgr_model_schema), "quota",
+		cfg_schema_json(&mgr_quota_schema), "router", cfg_schema_json(&mgr_router_schema),
+		"network", cfg_schema_json(&mgr_network_schema));
 	int rc = o && json_dumpf(o, stdout, JSON_INDENT(1)) == 0 ? 0 : 1;
 
 	json_decref(o);

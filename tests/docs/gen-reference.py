@@ -3,9 +3,9 @@
 """README's config and API reference tables, generated from tessd's and tessmgrd's schemas.
 
 Starts an idle tessd (no ports) with the test harness, asks it for `schema`, asks tessmgrd for
-its API objects' (`tessmgrd --schema`), and writes the tables between the marker comments in
-README.md (--write, `make docs`), or fails with a diff when README's tables differ from what it
-generates (--check, a test in `make test`). Keys, types, ranges, defaults and params come from
+its config's and API objects' (`tessmgrd --schema`), and writes the tables between the marker
+comments in README.md (--write, `make docs`), or fails with a diff when README's tables differ
+from what it generates (--check, a test in `make test`). Keys, types, ranges, defaults and params come from
 the schema; the meaning of each key and method from tests/docs/reference.txt.
 """
 import argparse
@@ -23,7 +23,8 @@ import tess  # noqa: E402
 
 README = os.path.join(ROOT, "README.md")
 MEANINGS = os.path.join(HERE, "reference.txt")
-TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network")
+TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network",
+          "tessmgrd-config-reference")
 
 
 def begin(name):
@@ -35,7 +36,8 @@ def end(name):
 
 
 def read_meanings():
-    sections, cur = {"config": {}, "methods": {}, "host": {}, "router": {}, "network": {}}, None
+    sections, cur = {"config": {}, "methods": {}, "host": {}, "router": {}, "network": {},
+                     "tessmgrd-config": {}}, None
     with open(MEANINGS) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -213,18 +215,22 @@ def main():
                                              "router spec key")
     net_lines, net_used = config_table(mgr_schema["network"], meanings["network"],
                                        "tenant network key")
+    mgr_lines, mgr_used = config_table(mgr_schema["config"], meanings["tessmgrd-config"],
+                                       "tessmgrd config key")
     stale = [f"config key '{k}'" for k in meanings["config"].keys() - cfg_used] + \
         [f"method '{k}'" for k in meanings["methods"].keys() - api_used] + \
         [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used] + \
         [f"router spec key '{k}'" for k in meanings["router"].keys() - router_used] + \
-        [f"tenant network key '{k}'" for k in meanings["network"].keys() - net_used]
+        [f"tenant network key '{k}'" for k in meanings["network"].keys() - net_used] + \
+        [f"tessmgrd config key '{k}'" for k in meanings["tessmgrd-config"].keys() - mgr_used]
     if stale:
         sys.exit(f"{MEANINGS}: no longer in the schemas: {', '.join(sorted(stale))}")
 
     with open(README) as f:
         old = f.read()
     new = old
-    for name, lines in zip(TABLES, (cfg_lines, api_lines, host_lines, router_lines, net_lines)):
+    for name, lines in zip(TABLES, (cfg_lines, api_lines, host_lines, router_lines, net_lines,
+                                    mgr_lines)):
         new = splice(new, name, lines)
     if args.write:
         if new != old:
@@ -232,7 +238,8 @@ def main():
                 f.write(new)
         print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods, "
               f"{len(host_lines) - 2} host spec keys, {len(router_lines) - 2} router spec keys, "
-              f"{len(net_lines) - 2} tenant network keys")
+              f"{len(net_lines) - 2} tenant network keys, {len(mgr_lines) - 2} tessmgrd config "
+              "keys")
         return 0
     if new != old:
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),

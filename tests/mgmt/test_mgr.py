@@ -891,6 +891,9 @@ def test_store_with_the_old_tessd_socket_key(cleanup, tmp_path):
     a2 = m.desktop("a2", ACME)
     assert a2["port"] in {p["name"] for p in t.ctl("port", "list")}
     assert "tessd_tunnel" not in m.ok("GET", "hosts/h1")  # no tunnel for a local socket
+    # The API takes the new key only.
+    code, ans = m.call("PUT", "hosts/h1", {**_host_body(m, "h1"), "tessd_socket": t.socket})
+    assert code == 400 and "tessd_socket" in json.dumps(ans), ans
 
 
 def test_tessctl_drives_tessmgrd(m):

@@ -89,7 +89,7 @@ class Remote:
             tess.sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k)
         self.authorized = os.path.join(d, "authorized_keys")
         with open(self.id + ".pub") as f, open(self.authorized, "w") as out:
-            out.write(f.read())
+            out.write("restrict,port-forwarding " + f.read())  # as README advises
         self.known_hosts = os.path.join(d, "known_hosts")
         with open(self.host_key + ".pub") as f, open(self.known_hosts, "w") as out:
             kind, key = f.read().split()[:2]
