@@ -9,6 +9,7 @@
 #include "capacity.h"
 #include "network.h"
 #include "store.h"
+#include "tunnel.h"
 #include "virt.h"
 
 /* One kind of named object, for the generic list/get/add/update/delete below. */
@@ -433,17 +434,33 @@ static int host_add(void *spec, uint32_t *id, struct mgr_err *e)
 	mgr.hosts[mgr.n_hosts++] = h;
 	return 0;
 }
+/* A tessd address no host has any more: its ssh tunnel, if any, is stopped. */
+static void forget_tessd_locked(const char *addr)
+{
+	if (addr[0] == '\0')
+		return;
+	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+		if (strcmp(mgr.hosts[i]->spec.tessd, addr) == 0)
+			return;
+	mgr_tunnel_forget(addr);
+}
+
 static int host_update(void *obj, void *spec, struct mgr_err *e)
 {
 	struct mgr_host *h = obj;
-	int rc = store_swap(&mgr_host_schema, &h->spec, spec, host_put, h, e);
+	char was[MGR_URI_LEN];
+	int rc;
 
+	snprintf(was, sizeof(was), "%s", h->spec.tessd);
+	rc = store_swap(&mgr_host_schema, &h->spec, spec, host_put, h, e);
 	if (rc == 0) {
 		mgr_host_derive_locked(h);
 		mgr_partition(h);
 		/* Partitions moved off newly reserved CPUs: the reconnect after a PUT re-pins. */
 		if (mgr_sync_cpus_locked(h))
 			h->repin_wanted = true;
+		if (strcmp(was, h->spec.tessd) != 0)
+			forget_tessd_locked(was);
 	}
 	return rc;
 }
@@ -472,6 +489,7 @@ static int host_del(void *obj, struct mgr_err *e)
 		if (mgr.hosts[i] == h)
 			memmove(&mgr.hosts[i], &mgr.hosts[i + 1],
 				(--mgr.n_hosts - i) * sizeof(*mgr.hosts));
+	forget_tessd_locked(h->spec.tessd);
 	cfg_free(&mgr_host_schema, &h->spec);
 	free(h->slices);
 	free(h->queue);

@@ -33,6 +33,7 @@ struct tunnel {
 	pid_t pid;
 	bool wanted;       /* used once: kept up, restarted when it dies */
 	bool start_now;    /* a caller waits for it */
+	bool forget;       /* no host has the address any more: stop it */
 	uint64_t deadline; /* STARTING: given up at (ms) */
 	uint64_t retry_at; /* DOWN and wanted: next start (ms) */
 	uint32_t backoff;  /* s */
@@ -268,6 +269,23 @@ static void turn(void)
 		struct tunnel *t = tunnels[i];
 		int status;
 
+		if (t->forget) {
+			/* Kept (a waiter may hold it), stopped: started again if used again. */
+			t->forget = false;
+			if (t->pid > 0)
+				kill_wait(t->pid, 500);
+			if (t->pid > 0 || t->state != T_DOWN)
+				fprintf(stderr,
+					"tessmgrd: tessd %s: tunnel stopped (no host has it)\n",
+					t->addr);
+			t->pid = 0;
+			t->state = T_DOWN;
+			t->attempts++;
+			snprintf(t->error, sizeof(t->error), "stopped: no host has this address");
+			unlink(t->local);
+			pthread_cond_broadcast(&changed);
+			continue;
+		}
 		if (t->pid > 0 && waitpid(t->pid, &status, WNOHANG) == t->pid) {
 			reap(t, status);
 			continue;
@@ -459,6 +477,21 @@ int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+void mgr_tunnel_forget(const char *addr)
+{
+	struct tunnel *t;
+
+	pthread_mutex_lock(&lock);
+	t = running ? find(addr) : NULL;
+	if (t && t->wanted) {
+		t->wanted = false;
+		t->start_now = false;
+		t->forget = true;
+		wake();
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 json_t *mgr_tunnel_json(const char *addr)

@@ -26,6 +26,11 @@ void mgr_tunnel_stop(void);
  * err[] naming the address and what ssh said.
  */
 int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len);
+/*
+ * No host has addr any more (deleted, or given another address): its tunnel,
+ * if any, is stopped and not restarted until the address is used again.
+ */
+void mgr_tunnel_forget(const char *addr);
 /* What an operator sees of an ssh:// address's tunnel; NULL for other addresses. */
 json_t *mgr_tunnel_json(const char *addr);
 

@@ -279,3 +279,14 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
         body["tessd"] = bad
         code, ans = m.call("PUT", "hosts/h1", body)
         assert code == 400 and "/tessd" in json.dumps(ans), (bad, ans)
+    # A tunnel no host has any more is stopped: the host given another address, or deleted.
+    (old,) = _ssh_children(m)  # the missing path's tunnel
+    body["tessd"] = addr
+    m.ok("PUT", "hosts/h1", body)
+    tess.wait_for(lambda: old not in _ssh_children(m), 10, "the old address's ssh stopped")
+    a3 = m.desktop("a3", ACME)
+    assert a3["port"] in r.ports() and len(_ssh_children(m)) == 1
+    m.wait_job(m.ok("DELETE", f"desktops/{a3['id']}", token=ACME)["job"]["id"], token=ACME)
+    assert r.ports() == {}
+    m.ok("DELETE", "hosts/h1")
+    tess.wait_for(lambda: not _ssh_children(m), 10, "the deleted host's ssh stopped")
