@@ -434,13 +434,16 @@ static int host_add(void *spec, uint32_t *id, struct mgr_err *e)
 	mgr.hosts[mgr.n_hosts++] = h;
 	return 0;
 }
-/* A tessd address no host has any more: its ssh tunnel, if any, is stopped. */
+/* A tessd address no host nor router has any more: its ssh tunnel, if any, is stopped. */
 static void forget_tessd_locked(const char *addr)
 {
 	if (addr[0] == '\0')
 		return;
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
 		if (strcmp(mgr.hosts[i]->spec.tessd, addr) == 0)
+			return;
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		if (strcmp(mgr.routers[i].spec.tessd, addr) == 0)
 			return;
 	mgr_tunnel_forget(addr);
 }
@@ -674,8 +677,7 @@ static bool router_check(const void *spec, const void *old, struct mgr_err *e)
 		return false;
 	}
 	/* What tenants have on it stays where it is (reprogramming a PE is a tenant's change). */
-	if (user && (strcmp(o->spec.tessd_socket, r->tessd_socket) ||
-		     strcmp(o->spec.trunk_port, r->trunk_port) ||
+	if (user && (strcmp(o->spec.tessd, r->tessd) || strcmp(o->spec.trunk_port, r->trunk_port) ||
 		     strcmp(o->spec.internet_vrf, r->internet_vrf))) {
 		mgr_err_set(e, 409, "",
 			    "router %s serves tenant %s: its tessd, trunk and internet "
@@ -710,8 +712,14 @@ static int router_add(void *spec, uint32_t *id, struct mgr_err *e)
 static int router_update(void *obj, void *spec, struct mgr_err *e)
 {
 	struct mgr_router *r = obj;
+	char was[MGR_URI_LEN];
+	int rc;
 
-	return store_swap(&mgr_router_schema, &r->spec, spec, router_put, r, e);
+	snprintf(was, sizeof(was), "%s", r->spec.tessd);
+	rc = store_swap(&mgr_router_schema, &r->spec, spec, router_put, r, e);
+	if (rc == 0 && strcmp(was, r->spec.tessd) != 0)
+		forget_tessd_locked(was);
+	return rc;
 }
 static int router_del(void *obj, struct mgr_err *e)
 {
@@ -726,7 +734,10 @@ static int router_del(void *obj, struct mgr_err *e)
 		mgr_err_set(e, 500, "", "cannot write the store");
 		return -EIO;
 	}
+	char was[MGR_URI_LEN];
+	snprintf(was, sizeof(was), "%s", r->spec.tessd);
 	*r = mgr.routers[--mgr.n_routers];
+	forget_tessd_locked(was);
 	return 0;
 }
 static void *router_at(uint32_t i)

@@ -382,7 +382,7 @@ static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 			json_decref(undo);
 			return -ENOMEM;
 		}
-		snprintf(s->socket, sizeof(s->socket), "%s", r->spec.tessd_socket);
+		snprintf(s->socket, sizeof(s->socket), "%s", r->spec.tessd);
 		snprintf(s->what, sizeof(s->what), "router %s", r->spec.name);
 		s->method = "config.batch";
 		s->params = json_pack("{s:o}", "edits", doit);
@@ -574,8 +574,7 @@ static json_t *router_reconcile(const struct mgr_router *r, bool repair)
 	json_t *config = NULL, *missing = json_array(), *differ = json_array(), *fix = json_array();
 	json_t *o = json_pack("{s:s}", "router", r->spec.name);
 	char err[512];
-	int rc =
-		mgr_tessd_call(r->spec.tessd_socket, "config.get", NULL, &config, err, sizeof(err));
+	int rc = mgr_tessd_call(r->spec.tessd, "config.get", NULL, &config, err, sizeof(err));
 
 	json_object_set_new(o, "reachable", json_boolean(rc == 0));
 	if (rc < 0) {
@@ -618,8 +617,8 @@ static json_t *router_reconcile(const struct mgr_router *r, bool repair)
 	json_object_set_new(o, "differs", differ);
 	if (repair && json_array_size(fix)) {
 		json_t *res = NULL;
-		rc = mgr_tessd_call(r->spec.tessd_socket, "config.batch",
-				    json_pack("{s:O}", "edits", fix), &res, err, sizeof(err));
+		rc = mgr_tessd_call(r->spec.tessd, "config.batch", json_pack("{s:O}", "edits", fix),
+				    &res, err, sizeof(err));
 		json_decref(res);
 		json_object_set_new(o, "repaired", json_boolean(rc == 0));
 		if (rc < 0)
@@ -806,7 +805,7 @@ static void tick(void)
 	pthread_mutex_lock(&mgr.lock);
 	p = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*p));
 	for (uint32_t i = 0; p && i < mgr.n_routers; i++) {
-		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.routers[i].spec.tessd_socket);
+		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.routers[i].spec.tessd);
 		p[n].id = mgr.routers[i].id;
 		p[n++].router = true;
 	}
@@ -827,7 +826,7 @@ static void tick(void)
 				continue;
 			if (p[i].router) {
 				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
-				if (r && strcmp(r->spec.tessd_socket, p[i].socket) == 0)
+				if (r && strcmp(r->spec.tessd, p[i].socket) == 0)
 					repaired_or_retry(router_reconcile(r, true), p[i].socket);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);

@@ -198,10 +198,10 @@ static const struct cfg_node opt_tessd_name_node = {
 static const struct cfg_field router_fields[] = {
 	CFG_FIELD(struct mgr_router_spec, name, "name", &name_node, true, NULL),
 	CFG_FIELD(struct mgr_router_spec, site, "site", &name_node, true, NULL),
-	CFG_FIELD(struct mgr_router_spec, tessd_socket, "tessd_socket",
+	CFG_FIELD(struct mgr_router_spec, tessd, "tessd",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .min_len = 1, .max_len = 107 },
-					     .check = mgr_check_abs_path }),
+					     .str = { .min_len = 1, .max_len = MGR_URI_LEN - 1 },
+					     .check = mgr_tessd_addr_check }),
 		  true, NULL),
 	CFG_FIELD(struct mgr_router_spec, trunk_port, "trunk_port", &tessd_name_node, true, NULL),
 	CFG_FIELD(struct mgr_router_spec, internet_vrf, "internet_vrf", &opt_tessd_name_node, false,

@@ -63,7 +63,7 @@ enum mgr_virt_type { MGR_VIRT_KVM, MGR_VIRT_QEMU };
 struct mgr_router_spec {
 	char name[MGR_NAME_LEN];
 	char site[MGR_NAME_LEN];
-	char tessd_socket[108]; /* the PE tessd's control socket */
+	char tessd[MGR_URI_LEN]; /* the PE tessd: unix:///path or ssh://... (tessd_addr.h) */
 	char trunk_port[MGR_TESSD_NAME_LEN];
 	char internet_vrf[MGR_TESSD_NAME_LEN]; /* NAT's outside VRF; "": no NAT on this PE */
 };

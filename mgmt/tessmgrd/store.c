@@ -719,6 +719,12 @@ static int load_object(sqlite3_stmt *st, void *arg)
 		s->routers = a;
 		memset(&a[s->n_routers], 0, sizeof(*a));
 		a[s->n_routers].id = id;
+		/* Routers stored before ssh:// addresses named it tessd_socket, as hosts did. */
+		json_t *was = json_object_get(body, "tessd_socket");
+		if (was && !json_object_get(body, "tessd")) {
+			json_object_set(body, "tessd", was);
+			json_object_del(body, "tessd_socket");
+		}
 		rc = cfg_decode(&mgr_router_schema, body, &a[s->n_routers].spec, "", &errs);
 		s->n_routers += rc == 0;
 		break;

@@ -85,7 +85,7 @@ def topo(cleanup, tmp_path):
 def m(cleanup, tmp_path, topo):
     m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}}).start()
     m.site()
-    m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd_socket": topo.pe.socket,
+    m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd": topo.pe.socket,
                              "trunk_port": "trunk", "internet_vrf": "internet"})
     vhost = os.path.join(str(tmp_path), "vhost")
     os.makedirs(vhost, exist_ok=True)
@@ -235,6 +235,14 @@ def test_bad_network_definitions_are_refused_with_paths(topo, m):
     assert status == 409 and "edits" in r["error"]["message"], r
     assert pe_state(topo.pe) == before and host_groups(topo.host) == {}
     assert m.ok("GET", "tenants") == []
+    # A router's tessd is an address as a host's: unix:// or ssh://, checked alike.
+    for addr in ("relative/pe.sock", "ssh://-oProxyCommand=x/pe.sock", "http://pe/x"):
+        status, r = m.call("POST", "routers", {"name": "pe2", "site": "paris", "tessd": addr,
+                                               "trunk_port": "trunk"})
+        assert status == 400 and r["error"]["path"] == "/tessd", (addr, r)
+    m.ok("POST", "routers", {"name": "pe2", "site": "paris", "tessd": "unix://" + topo.pe.socket,
+                             "trunk_port": "trunk"})
+    m.ok("DELETE", "routers/pe2")
 
 
 def test_restarted_tessds_get_their_state_back(topo, m):
