@@ -120,5 +120,5 @@ bool tessd_port_anti_spoof(const struct tessd_port_cfg *p)
 	if (p->mode != TESS_PORT_ACCESS || p->anti_spoof == TESS_SPOOF_OFF)
 		return false;
 	return p->anti_spoof == TESS_SPOOF_ON || strncmp(p->devargs, "net_vhost", 9) == 0 ||
-	       p->n_allowed_macs || p->n_allowed_ips;
+	       p->vhost.path[0] || p->n_allowed_macs || p->n_allowed_ips;
 }

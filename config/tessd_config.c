@@ -241,14 +241,32 @@ static const struct cfg_node ips_node = {
 		 .item_size = sizeof(uint32_t) },
 };
 static const struct cfg_node count_node = { .type = CFG_INT, .i = { 0, 1 << 24 } };
+static int check_opt_abs_path(const void *val, char *why, size_t len)
+{
+	return ((const char *)val)[0] ? check_abs_path(val, why, len) : 0;
+}
+static const struct cfg_field vhost_fields[] = {
+	CFG_FIELD(struct tessd_vhost_cfg, path, "path",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = TESS_SOCKPATH_LEN - 1 },
+					     .check = check_opt_abs_path }),
+		  false, "\"\""),
+	CFG_FIELD(struct tessd_vhost_cfg, client, "client", &bool_node, false, "false"),
+	{ 0 },
+};
+static const struct cfg_node vhost_node = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = vhost_fields, .size = sizeof(struct tessd_vhost_cfg) },
+};
 static const struct cfg_field port_fields[] = {
 	CFG_FIELD(struct tessd_port_cfg, name, "name", &tessd_name_schema, true, NULL),
 	CFG_FIELD(
 		struct tessd_port_cfg, devargs, "devargs",
 		(&(const struct cfg_node){ .type = CFG_STRING,
-					   .str = { .min_len = 1, .max_len = TESS_DEVARGS_LEN - 1 },
+					   .str = { .min_len = 0, .max_len = TESS_DEVARGS_LEN - 1 },
 					   .check = check_devargs }),
-		true, NULL),
+		false, "\"\""),
+	CFG_FIELD(struct tessd_port_cfg, vhost, "vhost", &vhost_node, false, "{}"),
 	CFG_FIELD(struct tessd_port_cfg, mtu, "mtu",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 68, 16110 } }), false, "1500"),
 	CFG_FIELD(struct tessd_port_cfg, rx_queues, "rx_queues",
@@ -372,8 +390,27 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	for (uint32_t i = 0; i < cfg->n_ports; i++) {
 		char dev_i[TESS_DEVARGS_LEN], dev_j[TESS_DEVARGS_LEN];
 
+		const struct tessd_port_cfg *pi = &cfg->ports[i];
+
+		if (pi->devargs[0] == '\0' && pi->vhost.path[0] == '\0') {
+			snprintf(p, sizeof(p), "/ports/%u/devargs", i);
+			cfg_err_add(errs, EINVAL, p,
+				    "missing: a port needs devargs (a DPDK device) or vhost.path "
+				    "(a vhost-user socket of the vhost backend)");
+		} else if (pi->devargs[0] && pi->vhost.path[0]) {
+			snprintf(p, sizeof(p), "/ports/%u/vhost/path", i);
+			cfg_err_add(errs, EINVAL, p,
+				    "a port is a DPDK device (devargs) or a vhost-user socket "
+				    "(vhost.path), not both");
+		}
 		tessd_devargs_name(cfg->ports[i].devargs, dev_i, sizeof(dev_i));
 		for (uint32_t j = 0; j < i; j++) {
+			if (pi->vhost.path[0] &&
+			    strcmp(pi->vhost.path, cfg->ports[j].vhost.path) == 0) {
+				snprintf(p, sizeof(p), "/ports/%u/vhost/path", i);
+				cfg_err_add(errs, EEXIST, p, "socket '%s' is already port '%s'",
+					    pi->vhost.path, cfg->ports[j].name);
+			}
 			tessd_devargs_name(cfg->ports[j].devargs, dev_j, sizeof(dev_j));
 			if (strcmp(cfg->ports[i].name, cfg->ports[j].name) == 0) {
 				snprintf(p, sizeof(p), "/ports/%u/name", i);
@@ -381,7 +418,7 @@ int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 					    "duplicate port name '%s' (also /ports/%u)",
 					    cfg->ports[i].name, j);
 			}
-			if (strcmp(dev_i, dev_j) == 0) {
+			if (dev_i[0] && strcmp(dev_i, dev_j) == 0) {
 				snprintf(p, sizeof(p), "/ports/%u/devargs", i);
 				cfg_err_add(errs, EEXIST, p, "device '%s' is already port '%s'",
 					    dev_i, cfg->ports[j].name);

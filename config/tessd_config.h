@@ -13,9 +13,9 @@
 #define TESS_EAL_ARG_LEN      256
 #define TESS_SOCKPATH_LEN     108 /* sizeof(sun_path) */
 #define TESS_MAX_WORKERS      64
-#define TESS_MAX_PORTS        32 /* Debian's DPDK is built with RTE_MAX_ETHPORTS = 32 */
-#define TESS_MAC_LEN          18 /* "02:00:00:00:00:01" */
-#define TESS_IP4_LEN          16 /* "192.168.100.200" */
+#define TESS_MAX_PORTS        1056 /* 32 ethdev ports (Debian DPDK's RTE_MAX_ETHPORTS) + 1024 vhost */
+#define TESS_MAC_LEN          18   /* "02:00:00:00:00:01" */
+#define TESS_IP4_LEN          16   /* "192.168.100.200" */
 #define TESS_TENANT_LEN       64
 #define TESS_VLAN_MAX         4094
 #define TESS_MAX_ALLOWED_MACS 8
@@ -67,10 +67,17 @@ enum tess_port_mode { TESS_PORT_NONE, TESS_PORT_ACCESS, TESS_PORT_TRUNK };
 enum tess_anti_spoof { TESS_SPOOF_AUTO, TESS_SPOOF_ON, TESS_SPOOF_OFF };
 extern const char *const tess_port_modes[]; /* their names, as in the config */
 
+/* A port of tessd's vhost backend (dataplane/vhost.c): a vhost-user socket, no ethdev. */
+struct tessd_vhost_cfg {
+	char path[TESS_SOCKPATH_LEN]; /* "": the port is an ethdev (devargs) */
+	bool client;                  /* connect to the VM's socket instead of serving one */
+};
+
 struct tessd_port_cfg {
 	char name[TESS_NAME_LEN];
-	char tenant[TESS_TENANT_LEN]; /* metering label (stats.tenants); "": none */
-	char devargs[TESS_DEVARGS_LEN];
+	char tenant[TESS_TENANT_LEN];   /* metering label (stats.tenants); "": none */
+	char devargs[TESS_DEVARGS_LEN]; /* "": a vhost port */
+	struct tessd_vhost_cfg vhost;
 	uint32_t mtu;
 	uint16_t rx_queues; /* 0: one per worker, capped by the driver */
 	uint16_t rx_desc;

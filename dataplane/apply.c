@@ -83,7 +83,7 @@ static struct dp_snapshot *build(const struct tessd_cfg *cfg, int *rc, struct ct
 		return NULL;
 	}
 	/* Every port is claimed afresh: by its module's build, else nothing forwards from it. */
-	for (unsigned id = 0; id < RTE_MAX_ETHPORTS; id++)
+	for (unsigned id = 0; id < DP_MAX_PORTS; id++)
 		s->port[id].stage = DP_STAGE_DROP;
 	memset(&s->hooks, 0, sizeof(s->hooks));
 	*rc = 0;

@@ -20,6 +20,7 @@
 #include "rcu.h"
 #include "stats.h"
 #include "tessd.h"
+#include "vhost.h"
 #include "worker.h"
 
 #ifndef TESS_VERSION
@@ -57,6 +58,8 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	json_object_set_new(*result, "control_kicks",
 			    json_integer((json_int_t)__atomic_load_n(&dp_control_kick.kicks,
 								     __ATOMIC_RELAXED)));
+	/* Vhost ports the workers poll now: those with traffic, not the idle ones (vhost.h). */
+	json_object_set_new(*result, "vhost_polled", json_integer((json_int_t)dp_vhost_polled()));
 	if (dp_fault_enabled())
 		json_object_set_new(*result, "fault_points", json_true());
 	return 0;

@@ -23,8 +23,18 @@
 #define DP_MAX_RXQ_PER_WORKER 256
 #define DP_PORT_NONE          UINT16_MAX
 
+/*
+ * Port ids: ethdev ports keep their ethdev id (0..DP_MAX_ETHDEV-1); ports
+ * of the vhost backend (vhost.h) take the ids above, so per-port arrays are
+ * indexed the same for both and a port's kind is its id's range.
+ */
+#define DP_MAX_ETHDEV RTE_MAX_ETHPORTS
+#define DP_MAX_VHOST  1024 /* the vhost library's own limit (MAX_VHOST_SOCKET) */
+#define DP_MAX_PORTS  (DP_MAX_ETHDEV + DP_MAX_VHOST)
+_Static_assert(DP_MAX_PORTS == TESS_MAX_PORTS, "the config's port limit is the dataplane's");
+
 #define DP_VLANS           4096
-#define DP_PORT_WORDS      ((RTE_MAX_ETHPORTS + 63) / 64)
+#define DP_PORT_WORDS      ((DP_MAX_PORTS + 63) / 64)
 #define DP_MAX_PORT_QUEUES 64 /* RX queues of a port (ports[].rx_queues) */
 #define DP_MAX_MODULES     16
 #define DP_MAX_STAGES      32
@@ -83,7 +93,7 @@ struct dp_hooks {
 struct dp_snapshot {
 	uint64_t gen;
 	struct dp_hooks hooks; /* reset before each build; set by the hooking module's */
-	struct dp_port_fwd port[RTE_MAX_ETHPORTS];
+	struct dp_port_fwd port[DP_MAX_PORTS];
 	uint16_t n_rxq[DP_MAX_WORKERS];
 	struct dp_rxq rxq[DP_MAX_WORKERS][DP_MAX_RXQ_PER_WORKER];
 	void *part[DP_MAX_MODULES]; /* each module's own tables (tess_module.snap_*) */
@@ -114,10 +124,19 @@ struct dp_worker {
 	bool timed;            /* this burst's stages count their cycles */
 	uint32_t bursts;       /* full bursts received, for timing one in DP_STAGE_TIMING */
 	uint16_t n_pending;
-	uint16_t pending[RTE_MAX_ETHPORTS]; /* ports with buffered TX */
-	struct dp_counters port[RTE_MAX_ETHPORTS];
-	struct dp_txbuf txb[RTE_MAX_ETHPORTS];
-	uint64_t *port_drop;  /* [RTE_MAX_ETHPORTS][dp_n_drops] */
+	uint16_t pending[DP_MAX_PORTS]; /* ports with buffered TX */
+	struct dp_counters port[DP_MAX_PORTS];
+	struct dp_txbuf txb[DP_MAX_PORTS];
+	uint64_t *port_drop; /* [DP_MAX_PORTS][dp_n_drops] */
+	/* Vhost ports (vhost.h): those it polls, and the rings that hand them over. */
+	struct rte_ring *vh_ready; /* to poll again (control and vhost threads -> worker) */
+	struct rte_ring *vh_idle;  /* stopped polling (worker -> control thread) */
+	uint16_t n_vh;
+	uint16_t vh_polled; /* n_vh, as the control thread reads it */
+	struct dp_vh_entry {
+		uint16_t port;
+		uint64_t last; /* TSC of its last frame */
+	} vh[DP_MAX_VHOST];
 	uint64_t *drop_total; /* [dp_n_drops]: every drop, by global reason id */
 	struct dp_stage_counters stage[DP_MAX_STAGES];
 	void *mod[DP_MAX_MODULES]; /* each module's per-worker state */

@@ -26,6 +26,7 @@
 #include "stage.h"
 #include "stats.h"
 #include "tessd.h"
+#include "vhost.h"
 #include "worker.h"
 
 #define TICK_MS    10  /* learning latency of the vswitch */
@@ -84,6 +85,7 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	/* The poll drains too: a kick whose write failed (flag stuck) recovers here. */
 	dp_kick_clear(&dp_control_kick);
 	tess_modules_poll(&tessd.cfg, rte_rdtsc());
+	dp_vhost_tick();
 	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
@@ -259,7 +261,8 @@ int main(int argc, char **argv)
 		if (tessd.loop)
 			tess_modules_start(tessd.loop);
 		if (tessd.loop == NULL || (sfd = add_signals(tessd.loop, &sigs)) < 0 ||
-		    (tfd = add_timer(tessd.loop)) < 0 || add_kick(tessd.loop) < 0) {
+		    (tfd = add_timer(tessd.loop)) < 0 || add_kick(tessd.loop) < 0 ||
+		    dp_vhost_start(tessd.loop) < 0) {
 			rc = -ENOMEM;
 			snprintf(err, sizeof(err), "cannot set up the control loop: %s",
 				 strerror(errno));
@@ -291,6 +294,7 @@ int main(int argc, char **argv)
 	ctl_server_close();
 	dp_workers_stop();
 	dp_ports_fini();
+	dp_vhost_fini();
 	if (dp_rcu_qsv)
 		dp_rcu_fini(); /* runs what was deferred: old snapshots, FDB entries */
 	if (dp_snap)

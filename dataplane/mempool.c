@@ -31,11 +31,15 @@ static uint64_t tx_total;  /* TX ring slots of all ports: any pool's mbufs can s
 /* RX rings fill from their own node's pool; TX rings hold mbufs of any pool. */
 static uint64_t rx_need(const struct dp_port *p)
 {
+	if (p->kind == DP_PORT_VHOST)
+		return 0; /* the guest's rings hold its own memory, not mbufs */
 	return (uint64_t)p->n_rxq * p->rx_desc;
 }
 
 static uint64_t tx_need(const struct dp_port *p)
 {
+	if (p->kind == DP_PORT_VHOST)
+		return 0;
 	return (uint64_t)p->n_txq * p->tx_desc;
 }
 
@@ -51,6 +55,8 @@ static bool can_chain(const struct dp_port *p)
 {
 	struct rte_eth_dev_info info;
 
+	if (p->kind == DP_PORT_VHOST)
+		return true; /* the vhost library chains and sends chains */
 	return rte_eth_dev_info_get(p->id, &info) == 0 &&
 	       (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) && p->tx_multiseg;
 }

@@ -19,9 +19,10 @@
 #include "log.h"
 #include "stats.h"
 #include "module.h"
+#include "vhost.h"
 #include "worker.h"
 
-static struct dp_port ports[RTE_MAX_ETHPORTS];
+static struct dp_port ports[DP_MAX_PORTS];
 
 struct dp_port *dp_port_next(struct dp_port *p)
 {
@@ -119,6 +120,30 @@ static int clear_stale_vhost_socket(const struct tessd_port_cfg *pc, const char 
 	return rc;
 }
 
+/* A vhost port takes the first free id above the ethdev range: nothing to probe. */
+static int probe_vhost(const struct tessd_port_cfg *pc, const char *path, struct dp_port **out,
+		       char *err, size_t len)
+{
+	uint16_t id = DP_MAX_ETHDEV;
+
+	while (id < DP_MAX_PORTS && ports[id].used)
+		id++;
+	if (id == DP_MAX_PORTS) {
+		snprintf(err, len, "%s/vhost: all %u vhost ports are in use", path, DP_MAX_VHOST);
+		return -ENOSPC;
+	}
+	struct dp_port *p = &ports[id];
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->id = id;
+	p->kind = DP_PORT_VHOST;
+	p->cfg = *pc;
+	snprintf(p->devname, sizeof(p->devname), "%s", pc->vhost.path);
+	p->socket = (int)rte_socket_id();
+	*out = p;
+	return 0;
+}
+
 static int probe(const struct tessd_port_cfg *pc, const char *path, struct dp_port **out, char *err,
 		 size_t len)
 {
@@ -127,6 +152,8 @@ static int probe(const struct tessd_port_cfg *pc, const char *path, struct dp_po
 	uint16_t id = RTE_MAX_ETHPORTS;
 	int rc;
 
+	if (pc->vhost.path[0])
+		return probe_vhost(pc, path, out, err, len);
 	tessd_devargs_name(pc->devargs, devname, sizeof(devname));
 	rc = clear_stale_vhost_socket(pc, path, err, len);
 	if (rc < 0)
@@ -170,6 +197,13 @@ static int plan_queues(struct dp_port *p, const char *path, char *err, size_t le
 	struct rte_eth_dev_info info;
 	int rc;
 
+	if (p->kind == DP_PORT_VHOST) {
+		/* One queue pair, polled by one worker; any worker sends to it. */
+		snprintf(p->driver, sizeof(p->driver), "vhost");
+		p->n_rxq = p->n_txq = 1;
+		p->tx_multiseg = true;
+		return 0;
+	}
 	rc = rte_eth_dev_info_get(p->id, &info);
 	if (rc < 0) {
 		snprintf(err, len, "%s: cannot read device info: %s", path, rte_strerror(-rc));
@@ -209,7 +243,7 @@ static int check_rxq_plan(char *err, size_t len)
 	unsigned total = 0, nw = dp_worker_count();
 
 	DP_PORT_FOREACH (p) {
-		total += p->n_rxq;
+		total += p->kind == DP_PORT_ETHDEV ? p->n_rxq : 0; /* vhost ones: vhost.h */
 	}
 	if ((total + nw - 1) / nw > DP_MAX_RXQ_PER_WORKER) {
 		snprintf(err, len,
@@ -221,6 +255,25 @@ static int check_rxq_plan(char *err, size_t len)
 	return 0;
 }
 
+static int configure_vhost(struct dp_port *p, const char *path, char *err, size_t len)
+{
+	char why[512];
+	int rc = dp_vhost_open(p, why, sizeof(why));
+
+	if (rc < 0) {
+		snprintf(err, len, "%s/vhost/path: %s", path, why);
+		return rc;
+	}
+	/* Its own locally administered MAC (for router interfaces on it), from its id. */
+	p->mac = (struct rte_ether_addr){ { 0x02, 0x76, 0x68, 0x00, (uint8_t)(p->id >> 8),
+					    (uint8_t)p->id } };
+	p->link.link_status = RTE_ETH_LINK_DOWN;
+	dp_stats_port_rebase(p);
+	DP_LOG(INFO, "port %s (vhost-user %s %s): MTU %u", p->cfg.name,
+	       p->cfg.vhost.client ? "client of" : "server on", p->cfg.vhost.path, p->cfg.mtu);
+	return 0;
+}
+
 static int configure(struct dp_port *p, const char *path, char *err, size_t len)
 {
 	struct rte_eth_conf conf = { 0 };
@@ -229,6 +282,8 @@ static int configure(struct dp_port *p, const char *path, char *err, size_t len)
 	struct rte_mempool *mp = dp_mempool(p->socket);
 	int rc;
 
+	if (p->kind == DP_PORT_VHOST)
+		return configure_vhost(p, path, err, len);
 	rte_eth_dev_info_get(p->id, &info);
 	if (p->cfg.mtu < info.min_mtu || p->cfg.mtu > info.max_mtu) {
 		snprintf(err, len, "%s/mtu: driver %s supports MTU %u to %u", path, p->driver,
@@ -321,6 +376,11 @@ static void close_port(struct dp_port *p)
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 
+	if (p->kind == DP_PORT_VHOST) {
+		dp_vhost_close(p);
+		p->used = false;
+		return;
+	}
 	if (rte_eth_dev_info_get(p->id, &info) == 0)
 		dev = info.device;
 	rte_eth_dev_stop(p->id);
@@ -417,9 +477,11 @@ void dp_ports_fini(void)
 void dp_ports_poll_link(void)
 {
 	DP_PORT_FOREACH (p) {
-		struct rte_eth_link l;
+		struct rte_eth_link l = { 0 };
 
-		if (rte_eth_link_get_nowait(p->id, &l) < 0)
+		if (p->kind == DP_PORT_VHOST)
+			l.link_status = dp_vhost_connected(p) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+		else if (rte_eth_link_get_nowait(p->id, &l) < 0)
 			continue;
 		if (l.link_status != p->link.link_status)
 			DP_LOG(NOTICE, "port %s link %s%s%s", p->cfg.name,

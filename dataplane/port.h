@@ -10,9 +10,14 @@
 #include "dp.h"
 #include "tessd_config.h"
 
+/* A port's backend: an ethdev (ids below DP_MAX_ETHDEV) or a vhost-user socket (vhost.h). */
+enum dp_port_kind { DP_PORT_ETHDEV, DP_PORT_VHOST };
+
 struct dp_port {
 	bool used;
 	uint16_t id;
+	uint8_t kind;    /* enum dp_port_kind */
+	bool vhost_open; /* vhost: its socket is registered */
 	struct tessd_port_cfg cfg;
 	char devname[TESS_DEVARGS_LEN];
 	char driver[32];

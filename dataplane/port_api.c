@@ -16,6 +16,7 @@
 #include "module.h"
 #include "rcu.h"
 #include "tessd.h"
+#include "vhost.h"
 
 static json_t *port_json(const struct dp_port *p)
 {
@@ -35,6 +36,18 @@ static json_t *port_json(const struct dp_port *p)
 		      p->tx_multiseg, "promiscuous", p->cfg.promiscuous, "numa", p->socket);
 	if (o == NULL)
 		return NULL;
+	if (p->kind == DP_PORT_VHOST) {
+		struct dp_vhost_stats st;
+
+		dp_vhost_stats(p, &st);
+		json_object_set_new(o, "vhost",
+				    json_pack("{s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "path",
+					      p->cfg.vhost.path, "client", p->cfg.vhost.client,
+					      "connected", dp_vhost_connected(p), "polled",
+					      st.active, "connects", (json_int_t)st.connects,
+					      "disconnects", (json_int_t)st.disconnects, "parks",
+					      (json_int_t)st.parks, "wakes", (json_int_t)st.wakes));
+	}
 	TESS_MODULE_FOREACH (m) {
 		if (m->port_json)
 			m->port_json(p, &tessd.cfg, o);
@@ -229,6 +242,26 @@ static int check_devargs_policy(const struct tessd_ctl_cfg *ctl, const char *dev
 	return 0;
 }
 
+/*
+ * A vhost port over the API: allowed where net_vhost is (control.port_drivers), its
+ * socket confined to control.port_dirs as net_vhost's iface= is.
+ */
+static int check_vhost_policy(const struct tessd_ctl_cfg *ctl, const char *path, char *why,
+			      size_t len)
+{
+	bool ok = false;
+
+	for (uint32_t i = 0; i < ctl->n_port_drivers && !ok; i++)
+		ok = strncmp("net_vhost", ctl->port_drivers[i], strlen(ctl->port_drivers[i])) == 0;
+	if (!ok) {
+		snprintf(why, len,
+			 "vhost ports are not allowed over the API (net_vhost is not in "
+			 "control.port_drivers)");
+		return -EPERM;
+	}
+	return check_devargs_path(ctl, "vhost.path", path, why, len);
+}
+
 static int port_add(const void *params, json_t **result, struct ctl_error *err)
 {
 	const struct tessd_port_cfg *pc = params;
@@ -248,7 +281,15 @@ static int port_add(const void *params, json_t **result, struct ctl_error *err)
 		ctl_error_set(err, EEXIST, "/params/name", "port '%s' exists", pc->name);
 		return -EEXIST;
 	}
-	if ((rc = check_devargs_policy(&tessd.cfg.control, pc->devargs, why, sizeof(why))) < 0) {
+	if (pc->vhost.path[0]) {
+		rc = check_vhost_policy(&tessd.cfg.control, pc->vhost.path, why, sizeof(why));
+		if (rc < 0) {
+			tessd.devargs_refused++;
+			ctl_error_set(err, -rc, "/params/vhost/path", "%s", why);
+			return rc;
+		}
+	} else if ((rc = check_devargs_policy(&tessd.cfg.control, pc->devargs, why, sizeof(why))) <
+		   0) {
 		tessd.devargs_refused++;
 		ctl_error_set(err, -rc, "/params/devargs", "%s", why);
 		return rc;
@@ -257,8 +298,8 @@ static int port_add(const void *params, json_t **result, struct ctl_error *err)
 }
 
 /* Fields a running port keeps: changing them means deleting and adding it again. */
-static const char *const fixed_fields[] = { "devargs", "mtu",         "rx_queues", "rx_desc",
-					    "tx_desc", "promiscuous", NULL };
+static const char *const fixed_fields[] = { "devargs", "vhost",   "mtu",         "rx_queues",
+					    "rx_desc", "tx_desc", "promiscuous", NULL };
 
 static int port_set(const void *params, json_t **result, struct ctl_error *err)
 {

@@ -28,7 +28,7 @@ static void plan_rx(struct dp_snapshot *s)
 	unsigned nw = dp_worker_count(), k = 0;
 
 	memset(s->n_rxq, 0, sizeof(s->n_rxq));
-	for (uint16_t id = 0; id < RTE_MAX_ETHPORTS; id++) {
+	for (uint16_t id = 0; id < DP_MAX_PORTS; id++) {
 		struct dp_port *p = dp_port_by_id(id);
 
 		if (p && p->draining)
@@ -38,6 +38,8 @@ static void plan_rx(struct dp_snapshot *s)
 			s->port[id].stage = DP_STAGE_DROP;
 			continue;
 		}
+		if (p->kind == DP_PORT_VHOST)
+			continue; /* polled from its worker's active list (vhost.h) */
 		for (uint16_t q = 0; q < p->n_rxq; q++, k++) {
 			unsigned w = k % nw;
 			if (s->n_rxq[w] < DP_MAX_RXQ_PER_WORKER)

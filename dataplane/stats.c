@@ -113,7 +113,7 @@ void dp_stats_port(const struct dp_port *p, struct dp_counters *out, uint64_t *d
 	dp_cnt_sub(out, &p->base, sizeof(*out));
 	dp_cnt_sub(drop, p->drop_base, sizeof(uint64_t) * dp_n_drops);
 	memset(hw, 0, sizeof(*hw));
-	if (rte_eth_stats_get(p->id, &s) == 0) {
+	if (p->kind == DP_PORT_ETHDEV && rte_eth_stats_get(p->id, &s) == 0) {
 		hw->rx_missed = s.imissed - p->hw_base.imissed;
 		hw->rx_errors = s.ierrors - p->hw_base.ierrors;
 		hw->rx_nombuf = s.rx_nombuf - p->hw_base.rx_nombuf;
@@ -130,7 +130,7 @@ void dp_stats_worker(unsigned idx, struct dp_worker_counters *out)
 void dp_stats_port_rebase(struct dp_port *p)
 {
 	sum_port(p->id, &p->base, p->drop_base);
-	if (rte_eth_stats_get(p->id, &p->hw_base) != 0)
+	if (p->kind != DP_PORT_ETHDEV || rte_eth_stats_get(p->id, &p->hw_base) != 0)
 		memset(&p->hw_base, 0, sizeof(p->hw_base));
 }
 

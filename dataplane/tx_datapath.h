@@ -9,6 +9,7 @@
 
 #include "dp.h"
 #include "hook.h"
+#include "vhost_datapath.h"
 
 /* Counts n drops of global reason id (dp_drop_id): in the totals, and on port if it is one. */
 static inline void dp_count_drops(struct dp_worker *w, uint16_t port, unsigned id, uint64_t n)
@@ -47,15 +48,24 @@ static inline void dp_tx_flush(struct dp_worker *w, uint16_t port)
 
 	if (unlikely(w->snap && dp_hook_on(w->snap, DP_HOOK_PORT, DP_HOOK_OUT, port)))
 		dp_tx_hook(w, b, port);
-	sent = rte_eth_tx_burst(port, (uint16_t)w->idx, b->pkts, b->n);
+	/* The backend, once per burst: an ethdev's TX queue, or a guest's ring (vhost.h). */
+	const bool vhost = dp_port_is_vhost(port);
+	if (likely(!vhost))
+		sent = rte_eth_tx_burst(port, (uint16_t)w->idx, b->pkts, b->n);
+	else
+		sent = dp_vhost_tx(port, b->pkts, b->n);
 	bytes = b->bytes;
 
 	if (unlikely(sent < b->n)) {
 		for (uint16_t i = sent; i < b->n; i++)
 			bytes -= b->pkts[i]->pkt_len;
-		dp_count_drops(w, port, DP_DROP_TX_FULL, b->n - sent);
+		/* A real port here: its drop counter directly. */
+		dp_cnt_add(&w->drop_total[DP_DROP_TX_FULL], b->n - sent);
+		dp_cnt_add(&w->port_drop[port * dp_n_drops + DP_DROP_TX_FULL], b->n - sent);
 		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
 	}
+	if (vhost) /* the guest got copies */
+		rte_pktmbuf_free_bulk(b->pkts, sent);
 	dp_cnt_add(&c->tx_pkts, sent);
 	dp_cnt_add(&c->tx_bytes, bytes);
 	b->n = 0;

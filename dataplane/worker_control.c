@@ -4,6 +4,9 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <stdio.h>
 
 #include "log.h"
 #include "module.h"
@@ -27,12 +30,22 @@ static int worker_alloc(unsigned lcore)
 	w->cpu = (unsigned)rte_lcore_to_cpu_id((int)lcore);
 	workers[n_workers++] = w;
 	/* Sized by the drop reasons the built-in modules registered. */
-	w->port_drop = rte_zmalloc_socket("tess_port_drops",
-					  sizeof(uint64_t) * RTE_MAX_ETHPORTS * dp_n_drops,
-					  RTE_CACHE_LINE_SIZE, socket);
+	w->port_drop =
+		rte_zmalloc_socket("tess_port_drops", sizeof(uint64_t) * DP_MAX_PORTS * dp_n_drops,
+				   RTE_CACHE_LINE_SIZE, socket);
 	w->drop_total = rte_zmalloc_socket("tess_drop_totals", sizeof(uint64_t) * dp_n_drops,
 					   RTE_CACHE_LINE_SIZE, socket);
 	if (w->port_drop == NULL || w->drop_total == NULL)
+		return -ENOMEM;
+	/* Each vhost port is on one ring at most: DP_MAX_VHOST entries never fill them. */
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof(name), "tess_vh_ready_%u", w->idx);
+	w->vh_ready = rte_ring_create_elem(name, sizeof(uint32_t), DP_MAX_VHOST * 2, socket,
+					   RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "tess_vh_idle_%u", w->idx);
+	w->vh_idle = rte_ring_create_elem(name, sizeof(uint32_t), DP_MAX_VHOST * 2, socket,
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->vh_ready == NULL || w->vh_idle == NULL)
 		return -ENOMEM;
 	TESS_MODULE_FOREACH (m) {
 		int rc = m->worker_init ? m->worker_init(w, socket) : 0;
@@ -100,6 +113,8 @@ void dp_workers_free(void)
 		}
 		rte_free(workers[i]->port_drop);
 		rte_free(workers[i]->drop_total);
+		rte_ring_free(workers[i]->vh_ready);
+		rte_ring_free(workers[i]->vh_idle);
 		rte_free(workers[i]);
 	}
 	n_workers = 0;

@@ -12,6 +12,7 @@
 #include "rcu.h"
 #include "stage.h"
 #include "tx_datapath.h"
+#include "vhost_datapath.h"
 #include "worker.h"
 
 /* Modules with something to do on worker 0 every poll (set before the workers start). */
@@ -50,6 +51,46 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 	dp_stage_run(w, s, s->port[b->port].stage, b);
 }
 
+/*
+ * The vhost ports on this worker's active list, each once; one idle for
+ * DP_VHOST_IDLE_MS goes back to the control thread, one whose guest left is
+ * parked. The port's kind is decided here, once per burst, not per packet.
+ */
+static inline uint32_t poll_vhost(struct dp_worker *w, const struct dp_snapshot *s,
+				  struct dp_burst *b, uint64_t now)
+{
+	const uint64_t idle = dp_tsc_hz / 1000 * DP_VHOST_IDLE_MS;
+	uint32_t got = 0;
+
+	dp_vhost_ready(w, now);
+	for (uint16_t i = 0; i < w->n_vh;) {
+		uint16_t port = w->vh[i].port;
+		const struct dp_vhost *v = dp_vhost_of(port);
+		int vid = __atomic_load_n(&v->vid, __ATOMIC_ACQUIRE);
+
+		if (unlikely(vid < 0)) {
+			dp_vhost_drop_entry(w, i);
+			dp_vhost_park_gone(w, port, now);
+			continue;
+		}
+		b->n = rte_vhost_dequeue_burst(vid, DP_VHOST_TXQ, v->mp, b->pkts, DP_BURST);
+		if (b->n) {
+			w->vh[i].last = now;
+			got += b->n;
+			b->port = port;
+			b->queue = 0;
+			b->now = now;
+			input_burst(w, s, b);
+		} else if (unlikely(now - w->vh[i].last > idle) && dp_vhost_hand_back(w, port)) {
+			dp_vhost_drop_entry(w, i);
+			continue;
+		}
+		i++;
+	}
+	__atomic_store_n(&w->vh_polled, w->n_vh, __ATOMIC_RELAXED);
+	return got;
+}
+
 int dp_worker_main(void *arg)
 {
 	struct dp_worker *w = arg;
@@ -78,6 +119,8 @@ int dp_worker_main(void *arg)
 				input_burst(w, s, &b);
 			}
 		}
+		if (w->n_vh || !rte_ring_empty(w->vh_ready))
+			got += poll_vhost(w, s, &b, t0);
 		if (w->idx == 0)
 			dp_worker_poll_modules(w, s);
 		dp_tx_flush_all(w);

@@ -24,6 +24,7 @@
 #include "stage.h"
 
 #define L3_MAX_IFACES 8192 /* interface ids 1..8191, 0: none */
+#define L3_PORT_SLOTS 64   /* ports with router interfaces on them (not group ones) */
 #define L3_PUNT_RING  1024 /* packets a worker can hand to the control thread, and back */
 
 /* id, name shown to users (after the core's: see drop.h) */
@@ -108,7 +109,9 @@ struct l3_iface {
 
 struct l3_tables {
 	uint32_t refs; /* snapshots holding it (control thread only) */
-	uint16_t port_iface[RTE_MAX_ETHPORTS][DP_VLANS]; /* (port, VLAN or 0) -> interface */
+	/* (port, VLAN or 0) -> interface, for the few ports that carry router interfaces */
+	uint8_t port_slot[DP_MAX_PORTS];              /* 1 + the port's row; 0: none */
+	uint16_t port_iface[L3_PORT_SLOTS][DP_VLANS]; /* [row][VLAN or 0] */
 	struct l3_iface iface[L3_MAX_IFACES];
 };
 

@@ -262,6 +262,7 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 		return -ENOMEM;
 	}
 	t->refs = 1;
+	unsigned n_slots = 0;
 	for (uint32_t i = 0; i < r->n_interfaces; i++) {
 		const struct tessd_iface_cfg *ic = &r->interfaces[i];
 		uint16_t id = iface_alloc(ic->name);
@@ -288,8 +289,20 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 			li->vlan = ic->vlan;
 			li->on = p && !p->draining;
 			li->port = p ? p->id : 0;
+			if (li->on && t->port_slot[p->id] == 0) {
+				if (n_slots == L3_PORT_SLOTS) {
+					rte_free(t);
+					free(svc_on);
+					free(eg_on);
+					ctl_error_set(err, ENOSPC, "",
+						      "router interfaces on more than %u ports",
+						      L3_PORT_SLOTS);
+					return -ENOSPC;
+				}
+				t->port_slot[p->id] = (uint8_t)++n_slots;
+			}
 			if (li->on) {
-				t->port_iface[p->id][ic->vlan] = id;
+				t->port_iface[t->port_slot[p->id] - 1][ic->vlan] = id;
 				s->port[p->id].stage = l3_port_stage.id;
 			}
 		}

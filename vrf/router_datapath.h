@@ -738,6 +738,7 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 static inline void l3_port_input(const struct l3_ctx *x, struct dp_burst *bu)
 {
 	uint16_t port = bu->port, k = 0;
+	const uint8_t slot = x->t->port_slot[port];
 
 	for (uint16_t i = 0; i < bu->n; i++) {
 		struct rte_mbuf *m = bu->pkts[i];
@@ -748,7 +749,7 @@ static inline void l3_port_input(const struct l3_ctx *x, struct dp_burst *bu)
 			dp_drop(x->w, port, DP_DROP_BAD_FRAME, m);
 			continue;
 		}
-		ifc = x->t->port_iface[port][t.present ? t.tci & VLAN_VID_MASK : 0];
+		ifc = slot ? x->t->port_iface[slot - 1][t.present ? t.tci & VLAN_VID_MASK : 0] : 0;
 		if (ifc == 0) {
 			dp_drop(x->w, port, dp_drop_id(&l3_drops, L3_DROP_NO_INTERFACE), m);
 			continue;

@@ -42,10 +42,10 @@ struct fdb_stats {
 struct fdb {
 	struct lf_table t; /* n_live: live entries, static ones included */
 	/* Dynamic (learned) entries per port and per VLAN, for the MAC limits. */
-	uint32_t per_port[RTE_MAX_ETHPORTS];
+	uint32_t per_port[DP_MAX_PORTS];
 	uint32_t per_vlan[FDB_VLANS];
-	uint32_t learned_port[RTE_MAX_ETHPORTS]; /* learns on a port since start */
-	uint32_t refused_port_count[RTE_MAX_ETHPORTS];
+	uint32_t learned_port[DP_MAX_PORTS]; /* learns on a port since start */
+	uint32_t refused_port_count[DP_MAX_PORTS];
 	uint32_t learned_vlan[FDB_VLANS];
 	uint32_t refused_vlan_count[FDB_VLANS];
 	struct fdb_stats stats;

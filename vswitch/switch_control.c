@@ -19,9 +19,9 @@
 #define LEARN_BATCH 256
 
 struct fdb vsw_fdb;
-struct vsw_port_state vsw_port_state[RTE_MAX_ETHPORTS];
+struct vsw_port_state vsw_port_state[DP_MAX_PORTS];
 
-static uint32_t port_limit[RTE_MAX_ETHPORTS];
+static uint32_t port_limit[DP_MAX_PORTS];
 static uint32_t vlan_limit[DP_VLANS];
 static uint64_t last_age;
 static vsw_counters_t grp_base[DP_VLANS];
@@ -288,7 +288,7 @@ static void learn(const struct vsw_learn_event *ev, uint64_t now)
 	const struct vsw_group *g = group_now(vlan);
 
 	/* The port may have left the group since the worker saw the frame. */
-	if (ev->port >= RTE_MAX_ETHPORTS || !(g->flags & VSW_GROUP_ON) || !vsw_member(g, ev->port))
+	if (ev->port >= DP_MAX_PORTS || !(g->flags & VSW_GROUP_ON) || !vsw_member(g, ev->port))
 		return;
 	fdb_learn(&vsw_fdb, ev->key, ev->port, now, port_limit[ev->port], vlan_limit[vlan]);
 }

@@ -79,7 +79,7 @@ struct vsw_group {
 
 /* The vswitch's part of a snapshot. */
 struct vsw_part {
-	struct vsw_port port[RTE_MAX_ETHPORTS];
+	struct vsw_port port[DP_MAX_PORTS];
 	struct vsw_group group[DP_VLANS]; /* indexed by VLAN */
 };
 
@@ -88,7 +88,7 @@ struct vsw_port_state {
 	/* Anti-spoof lock: the first source MAC seen (bit 63 set), 0 while none. */
 	uint64_t locked_mac;
 } __rte_cache_aligned;
-extern struct vsw_port_state vsw_port_state[RTE_MAX_ETHPORTS];
+extern struct vsw_port_state vsw_port_state[DP_MAX_PORTS];
 
 /* A worker asks the control thread to learn (VLAN, MAC) on a port. */
 struct vsw_learn_event {
@@ -108,8 +108,8 @@ struct vsw_worker {
 		uint64_t key, tsc;
 		uint16_t port;
 	} memo[VSW_LEARN_MEMO];
-	struct dp_storm storm[RTE_MAX_ETHPORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
-	struct dp_storm learn_rl[RTE_MAX_ETHPORTS];                  /* learn events per port */
+	struct dp_storm storm[DP_MAX_PORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
+	struct dp_storm learn_rl[DP_MAX_PORTS];                  /* learn events per port */
 };
 
 extern struct tess_module vsw_module;

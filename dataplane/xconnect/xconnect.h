@@ -12,7 +12,7 @@
 
 /* Its part of a snapshot. */
 struct xc_part {
-	uint16_t peer[RTE_MAX_ETHPORTS]; /* DP_PORT_NONE: not cross-connected */
+	uint16_t peer[DP_MAX_PORTS]; /* DP_PORT_NONE: not cross-connected */
 };
 
 extern struct tess_module xc_module;

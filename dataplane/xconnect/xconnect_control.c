@@ -14,7 +14,7 @@ static int xc_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct c
 	struct xc_part *xp = s->part[xc_module.id];
 
 	(void)err;
-	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
+	for (unsigned i = 0; i < DP_MAX_PORTS; i++)
 		xp->peer[i] = DP_PORT_NONE;
 	for (uint32_t i = 0; i < cfg->n_xconnects; i++) {
 		struct dp_port *a = dp_port_by_name(cfg->xconnects[i].a);

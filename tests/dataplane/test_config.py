@@ -68,7 +68,7 @@ BAD = [
     ("/ports/0/name", "x" * 32, "/ports/0/name", "out of range (1 to 31"),
     ("/ports/1/name", "a", "/ports/1/name", "duplicate port name 'a'"),
     ("/ports/1/devargs", "net_tap0,iface=zz", "/ports/1/devargs", "already port 'a'"),
-    ("/ports/0/devargs", None, "/ports/0/devargs", "missing required key"),
+    ("/ports/0/devargs", None, "/ports/0/devargs", "missing: a port needs devargs"),
     ("/ports/0/mtu", 20000, "/ports/0/mtu", "out of range"),
     ("/ports/0/mtu", "1500", "/ports/0/mtu", "expected integer, got string"),
     ("/ports/0/rx_desc", 1000, "/ports/0/rx_desc", "not a power of two"),

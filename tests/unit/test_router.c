@@ -734,7 +734,7 @@ static void test_unicast_to_service_uses_service_budget(void **state)
 	lw->svc_limited = rte_zmalloc(NULL, sizeof(*lw->svc_limited) * L3_MAX_IFACES, 0);
 	lw->punt = rte_ring_create("svc_punt", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
-	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * RTE_MAX_ETHPORTS, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
 	assert_non_null(lw->vrfc);
 	assert_non_null(lw->ifc);
 	assert_non_null(lw->punt_rl);

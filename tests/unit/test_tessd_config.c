@@ -112,7 +112,16 @@ static void test_bad_values(void **state)
 	expect_error("{\"control\": {\"mode\": \"7777\"}}", "/control/mode", "permission bits");
 	expect_error("{\"control\": {\"max_request\": 10}}", "/control/max_request",
 		     "out of range");
-	expect_error("{\"ports\": [{\"name\": \"a\"}]}", "/ports/0/devargs", "missing required");
+	expect_error("{\"ports\": [{\"name\": \"a\"}]}", "/ports/0/devargs",
+		     "missing: a port needs");
+	expect_error("{\"ports\": [{\"name\": \"a\", \"devargs\": \"net_null0\", \"vhost\": "
+		     "{\"path\": \"/run/a.sock\"}}]}",
+		     "/ports/0/vhost/path", "not both");
+	expect_error("{\"ports\": [{\"name\": \"a\", \"vhost\": {\"path\": \"a.sock\"}}]}",
+		     "/ports/0/vhost/path", "absolute");
+	expect_error("{\"ports\": [{\"name\": \"a\", \"vhost\": {\"path\": \"/run/a.sock\"}}, "
+		     "{\"name\": \"b\", \"vhost\": {\"path\": \"/run/a.sock\"}}]}",
+		     "/ports/1/vhost/path", "already port 'a'");
 	expect_error("{\"ports\": [{\"devargs\": \"net_null0\"}]}", "/ports/0/name", "missing");
 	expect_error("{\"ports\": [{\"name\": \"\", \"devargs\": \"net_null0\"}]}", "/ports/0/name",
 		     "length 0");

@@ -469,7 +469,7 @@ static void flood_chain(bool trunks)
 	vw->grp = rte_zmalloc(NULL, sizeof(*vw->grp) * DP_VLANS, 0);
 	assert_non_null(vw->grp);
 	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
-	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * RTE_MAX_ETHPORTS, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
 	assert_non_null(w->drop_total);
 	assert_non_null(w->port_drop);
 	w->mod[vsw_module.id] = vw;
@@ -570,7 +570,7 @@ static void test_irb_bcast_copies_service_port_only(void **state)
 	vw->learn = rte_ring_create_elem("irb_learn", sizeof(struct vsw_learn_event), 64, 0,
 					 RING_F_SP_ENQ | RING_F_SC_DEQ);
 	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
-	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * RTE_MAX_ETHPORTS, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
 	assert_non_null(vw->grp);
 	assert_non_null(vw->learn);
 	assert_non_null(w->drop_total);
