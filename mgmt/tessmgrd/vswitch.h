@@ -39,11 +39,12 @@ int mgr_vswitch_port_group(const char *socket, const char *port, char *group, si
 			   uint16_t *vlan);
 /*
  * The params of tessd's group.add (the group r->group of r->vlan) and
- * port.add (the desktop's vhost-user port in group r->group, locked to
- * r->mac), built with tessd's schemas; NULL with err filled in.
+ * port.add (the desktop's vhost-user port, of tessd's vhost backend, serving
+ * vhost_path, in group r->group, locked to r->mac), built with tessd's
+ * schemas; NULL with err filled in.
  */
 json_t *mgr_vswitch_group_params(const struct mgr_port_req *r, char *err, size_t len);
-json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *devargs, char *err,
+json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_path, char *err,
 				size_t len);
 
 #endif

@@ -432,7 +432,7 @@ def test_port_moves_between_host_vswitches(cleanup, tmp_path):
     p = ports["london"][d["port"]]
     assert p["groups"] == ["acme-net"] and p["anti_spoof"] is True
     assert moved["vhost_socket"].startswith(vhost["london"] + "/")
-    assert moved["vhost_socket"] in p["devargs"]
+    assert p["vhost"]["path"] == moved["vhost_socket"]
     groups = {g["name"]: g for g in tessds["london"].ctl("group", "list")}
     assert groups["acme-net"]["vlan"] == 100
 

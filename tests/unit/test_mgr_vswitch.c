@@ -63,15 +63,16 @@ static void test_group_request(void **state)
 
 static void test_port_request(void **state)
 {
-	const char *devargs = "net_vhost_vm-7,iface=/var/run/vm-7.sock,queues=2";
+	const char *path = "/var/run/vm-7.sock";
 	char err[256] = "";
-	json_t *p = mgr_vswitch_port_params(&req, devargs, err, sizeof(err));
+	json_t *p = mgr_vswitch_port_params(&req, path, err, sizeof(err));
 
 	(void)state;
 	assert_non_null(p);
-	json_t *old =
-		json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "name", "vm-7", "devargs", devargs, "mode",
-			  "access", "group", "vlan100", "allowed_macs", "52:54:00:00:00:07");
+	/* A port of tessd's vhost backend (no devargs, no ethdev). */
+	json_t *old = json_pack("{s:s, s:{s:s}, s:s, s:s, s:[s]}", "name", "vm-7", "vhost", "path",
+				path, "mode", "access", "group", "vlan100", "allowed_macs",
+				"52:54:00:00:00:07");
 	assert_same_request(&tessd_port_schema, p, old);
 	json_decref(old);
 	json_decref(p);
@@ -84,7 +85,7 @@ static void test_too_long_is_an_error(void **state)
 
 	(void)state;
 	r.port = "a-port-name-much-longer-than-thirty-one";
-	assert_null(mgr_vswitch_port_params(&r, "net_null0", err, sizeof(err)));
+	assert_null(mgr_vswitch_port_params(&r, "/run/vm.sock", err, sizeof(err)));
 	assert_non_null(strstr(err, "port name"));
 	r = req;
 	r.group = "a-group-name-much-longer-than-thirty-one";
