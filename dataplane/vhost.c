@@ -195,14 +195,15 @@ static int kick_watch(unsigned i, int vid)
 	return 0;
 }
 
-/* A parked port's guest sent (or connected): back to its worker, polled without kicks. */
+/*
+ * A parked port's guest sent (or connected): back to its worker, polled
+ * without kicks. A port already listed (vring_state_changed listed it) that
+ * kicks has notifications on that it does not need: off too.
+ */
 static void wake(unsigned i)
 {
-	int vid;
+	int vid = ctl_hold(i);
 
-	if (__atomic_load_n(&dp_vhost[i].state, __ATOMIC_ACQUIRE) != DP_VHOST_PARKED)
-		return;
-	vid = ctl_hold(i);
 	if (vid >= 0) {
 		rte_vhost_enable_guest_notification(vid, DP_VHOST_TXQ, 0);
 		ctl_release(i);
