@@ -45,6 +45,15 @@ static int vh_epfd = -1; /* the parked ports' kick eventfds */
 static struct ev_handle *vh_ev;
 static bool started;
 
+/* No slot has a device or a kick fd until its port opens (0 would be a device and fd 0). */
+RTE_INIT(vhost_slots_init)
+{
+	for (unsigned i = 0; i < DP_MAX_VHOST; i++) {
+		dp_vhost[i].vid = -1;
+		vh[i].kick = vh[i].kick_src = vh[i].kick_vid = -1;
+	}
+}
+
 static unsigned idx_of(const struct dp_port *p)
 {
 	return (unsigned)(p->id - DP_MAX_ETHDEV);
@@ -404,8 +413,9 @@ fail:
 	if (v->registered)
 		rte_vhost_driver_unregister(c->path);
 	pthread_mutex_lock(&paths_lock);
-	*v = (struct vh_port){ .kick = -1 };
+	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1 };
 	pthread_mutex_unlock(&paths_lock);
+	__atomic_store_n(&dp_vhost[i].vid, -1, __ATOMIC_SEQ_CST);
 	return rc;
 }
 
@@ -433,7 +443,7 @@ void dp_vhost_close(struct dp_port *p)
 	if (!p->cfg.vhost.client)
 		unlink(p->cfg.vhost.path);
 	pthread_mutex_lock(&paths_lock);
-	*v = (struct vh_port){ .kick = -1 };
+	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1 };
 	pthread_mutex_unlock(&paths_lock);
 	p->vhost_open = false;
 }
