@@ -202,3 +202,24 @@ def test_vhost_ports_switched_in_a_group_and_api_confined(cleanup, tmp_path):
         assert st[f"d{i}"]["rx_packets"] == 32 and st[f"d{i}"]["tx_packets"] == 64, st
         assert st[f"d{i}"]["flooded"] == 32, st
     tp.quit()
+
+
+def test_vhost_1024_ports_and_not_one_more(cleanup, tmp_path):
+    """The backend's limit: 1024 vhost ports (client mode: only connected sockets sit in the
+    vhost library's poll set); the next one is refused with the reason, the rest untouched."""
+    d = os.path.join(tmp_path, "socks")
+    os.mkdir(d)
+    paths = [os.path.join(d, f"p{i}.sock") for i in range(1025)]
+    t = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1], memory_mb=256,
+                   ports=[vport(f"p{i}", p, client=True) for i, p in enumerate(paths[:1024])],
+                   xconnects=[{"a": "p0", "b": "p1023"}]).start(timeout=120)
+    assert t.ctl("status")["ports"] == 1024
+    r = t.tessctl("call", "port.add", '{"name": "x", "vhost": {"path": "%s"}}' % paths[1024],
+                  check=False)
+    assert r.returncode != 0 and "all 1024 vhost ports are in use" in r.stderr, r.stderr
+    assert t.ctl("status")["ports"] == 1024
+    tp = start_vms(cleanup, tmp_path, [paths[0], paths[1023]], servers=[paths[0], paths[1023]])
+    send(tp, 100, 1)
+    s = wait_rx(tp, (0, 1), 32)
+    assert s[0]["rx_packets"] == 32 and s[1]["rx_packets"] == 32, s
+    tp.quit()
