@@ -4,6 +4,7 @@ the generator (testpmd flowgen through net_virtio_user, tests/lib/flowgen.py) on
 the measurement window, testpmd io as the ceiling and tessd as the vswitch, each DUT pinned
 to the DUT CPU and, given a CPU share, in a cgroup of its own."""
 import os
+import tempfile
 import time
 
 import tess
@@ -51,23 +52,41 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0):
         c.run()
 
 
-def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd"):
+def bench_port(i, sock, kind):
+    """A traffic port of the DUT: a net_vhost ethdev, or a port of tessd's vhost backend."""
+    if kind == "vhost":
+        return {"name": f"vm{i}", "vhost": {"path": sock}}
+    return {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={sock},queues=1"}
+
+
+def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_ports=0):
     """tessd switching the two ports as access ports of one group (config's `policers` too);
-    besides the delivered rate, the rate tessd received and handled (policed drops count)."""
+    besides the delivered rate, the rate tessd received and handled (policed drops count).
+    idle_ports: that many more vhost ports (another group's desktops, no guest), which the
+    workers should not poll at all."""
     c = tess.Cleanup()
     try:
         socks = [os.path.join(tmp, f"s{tag}{rep}-{i}.sock") for i in (0, 1)]
-        dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=512, ports=[
-            {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={s},queues=1", "mode": "access",
-             "group": "bench", "anti_spoof": "off"} for i, s in enumerate(socks)])
-        dut.config["switch"] = {"groups": [{"name": "bench", "tenant": "bench", "vlan": 100}]}
+        kind = getattr(args, "port_kind", "net_vhost")
+        ports = [dict(bench_port(i, s, kind), mode="access", group="bench", anti_spoof="off")
+                 for i, s in enumerate(socks)]
+        groups = [{"name": "bench", "tenant": "bench", "vlan": 100}]
+        if idle_ports:
+            idir = tempfile.mkdtemp(prefix=f"idle{rep}-", dir=tmp)
+            ports += [{"name": f"idle{k}", "vhost": {"path": os.path.join(idir, f"{k}.sock")},
+                       "mode": "access", "group": "idle"} for k in range(idle_ports)]
+            groups.append({"name": "idle", "tenant": "idle", "vlan": 200})
+        dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=512,
+                         ports=ports)
+        dut.config["switch"] = {"groups": groups}
         if policers:
             dut.config["policers"] = list(policers)
         cgroup = cpu_cgroup(c, cpu_pct) if cpu_pct else None
-        dut.start()
+        dut.start(timeout=120)
         if cgroup:
             write(cgroup, str(dut.proc.pid))  # all its threads
         gen = generator(c, tmp, socks, args.size, f"{tag}{rep}")
+        polled_before = dut.ctl("status").get("vhost_polled", 0)
         mpps, offered = measure(gen, args.seconds, args.warmup,
                                 lambda: dut.tessctl("stats", "--reset"))
         st = dut.ctl("stats")
@@ -77,6 +96,7 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd"):
         return {"mpps": mpps, "offered_mpps": offered, "cycles_per_pkt": w["cycles_per_packet"],
                 "busy_pct": w["busy_pct"], "flooded_in_window": flooded,
                 "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
-                "policers": st.get("policers", [])}
+                "policers": st.get("policers", []), "idle_ports": idle_ports,
+                "vhost_polled": polled_before}
     finally:
         c.run()
