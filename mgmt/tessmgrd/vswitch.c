@@ -115,6 +115,13 @@ json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_
 		     len) == 0 &&
 		 put(p.group, sizeof(p.group), r->group, "port group", err, len) == 0) {
 		p.mode = TESS_PORT_ACCESS;
+		/*
+		 * tessd connects, QEMU serves the socket (as OVS's dpdkvhostuserclient): in
+		 * the vhost library's 1024-fd poll set a server port holds a listening and a
+		 * connected fd, a client port only the connected one, so 1024 running
+		 * desktops fit, not 511. Both sides reconnect when the other restarts.
+		 */
+		p.vhost.client = true;
 		params = cfg_encode(&tessd_port_schema, &p);
 	}
 	cfg_free(&tessd_port_schema, &p);

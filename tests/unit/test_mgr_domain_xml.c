@@ -92,10 +92,11 @@ static void test_qemu_host_xml(void **state)
 	/* vhost-user: the guest's memory shared with tessd. */
 	assert_true(has(xml, "<memoryBacking>\n    <source type='memfd'/>\n"
 			     "    <access mode='shared'/>\n  </memoryBacking>"));
-	/* The NIC: QEMU the client of the socket tessd serves. */
+	/* The NIC: QEMU serves the socket, tessd's port is its client. */
 	assert_true(has(xml, "<interface type='vhostuser'>"));
 	assert_true(has(xml, "<source type='unix' path='/run/tessera/vhost/desk7.sock' "
-			     "mode='client'>"));
+			     "mode='server'/>"));
+	assert_false(has(xml, "<reconnect"));
 	/* A serial console, logged; a display on the loopback only. */
 	assert_true(has(xml, "<serial type='pty'>\n      <log "
 			     "file='/var/log/tessera/console/desk7.log' append='on'/>"));

@@ -69,10 +69,10 @@ static void test_port_request(void **state)
 
 	(void)state;
 	assert_non_null(p);
-	/* A port of tessd's vhost backend (no devargs, no ethdev). */
-	json_t *old = json_pack("{s:s, s:{s:s}, s:s, s:s, s:[s]}", "name", "vm-7", "vhost", "path",
-				path, "mode", "access", "group", "vlan100", "allowed_macs",
-				"52:54:00:00:00:07");
+	/* A port of tessd's vhost backend (no devargs, no ethdev), the client of QEMU's socket. */
+	json_t *old = json_pack("{s:s, s:{s:s, s:b}, s:s, s:s, s:[s]}", "name", "vm-7", "vhost",
+				"path", path, "client", 1, "mode", "access", "group", "vlan100",
+				"allowed_macs", "52:54:00:00:00:07");
 	assert_same_request(&tessd_port_schema, p, old);
 	json_decref(old);
 	json_decref(p);
