@@ -324,9 +324,10 @@ CMDLINE = "console=ttyS0 panic=-1 quiet pci=nomsi"
 
 
 def domain_xml(name, vmlinuz, initrd, vhost_sock, console, mac, memory_mib=96,
-               after="stay", pings=(), kvm=None):
-    """A desktop booting kernel+initramfs, its NIC a vhost-user client of vhost_sock, its
-    serial console written to the file `console`."""
+               after="stay", pings=(), kvm=None, qemu_serves=False):
+    """A desktop booting kernel+initramfs, its NIC a vhost-user client of vhost_sock (or its
+    server with qemu_serves, as tessmgrd's desktops), its serial console written to the file
+    `console`."""
     kvm = kvm_works() if kvm is None else kvm
     cmdline = CMDLINE + f" tess.after={after}"
     if pings:
@@ -351,7 +352,7 @@ def domain_xml(name, vmlinuz, initrd, vhost_sock, console, mac, memory_mib=96,
   <devices>
     <interface type='vhostuser'>
       <mac address='{mac}'/>
-      <source type='unix' path='{vhost_sock}' mode='client'/>
+      <source type='unix' path='{vhost_sock}' mode='{"server" if qemu_serves else "client"}'/>
       <model type='virtio'/>
     </interface>
     <serial type='file'><source path='{console}'/><target port='0'/></serial>
