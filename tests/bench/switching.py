@@ -59,6 +59,20 @@ def bench_port(i, sock, kind):
     return {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={sock},queues=1"}
 
 
+def idle_poll_cost(dut, seconds=1.0):
+    """Before the traffic: the vhost ports the worker polls, and its cycles per empty poll
+    over `seconds` (what each poll costs with no frame anywhere: grows with polled ports)."""
+    time.sleep(DP_VHOST_IDLE_S * 4)  # the silent connected ports park too
+    polled = dut.ctl("status").get("vhost_polled", 0)
+    dut.tessctl("stats", "--reset")
+    time.sleep(seconds)
+    w = dut.ctl("stats")["workers"][0]
+    return polled, (w["idle_cycles"] / w["idle_polls"] if w["idle_polls"] else None)
+
+
+DP_VHOST_IDLE_S = 0.05  # dataplane/vhost.h DP_VHOST_IDLE_MS
+
+
 def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_ports=0):
     """tessd switching the two ports as access ports of one group (config's `policers` too);
     besides the delivered rate, the rate tessd received and handled (policed drops count).
@@ -86,7 +100,8 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
         if cgroup:
             write(cgroup, str(dut.proc.pid))  # all its threads
         gen = generator(c, tmp, socks, args.size, f"{tag}{rep}")
-        polled_before = dut.ctl("status").get("vhost_polled", 0)
+        polled_before, idle_poll = (idle_poll_cost(dut) if getattr(args, "idle_ports", 0)
+                                    else (0, None))
         mpps, offered = measure(gen, args.seconds, args.warmup,
                                 lambda: dut.tessctl("stats", "--reset"))
         st = dut.ctl("stats")
@@ -97,6 +112,6 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
                 "busy_pct": w["busy_pct"], "flooded_in_window": flooded,
                 "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
                 "policers": st.get("policers", []), "idle_ports": idle_ports,
-                "vhost_polled": polled_before}
+                "vhost_polled": polled_before, "idle_poll_cycles": idle_poll}
     finally:
         c.run()
