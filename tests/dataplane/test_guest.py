@@ -39,7 +39,7 @@ def desk_port(i, sock, kind):
 def host_topo(cleanup, tmp_path, lv, n, kind="net_vhost"):
     """A host tessd with n vhost-user desktop ports in group corp, its IRB serving DHCP, and
     an enterprise namespace behind a tap in the same VRF. The vhost sockets are in the
-    libvirtd's directory, connectable by its guests (which run as nobody)."""
+    libvirtd's directory."""
     u = tess.uid()
     ent_if = f"ge{u}"[:15]
     socks = [os.path.join(lv.dir, f"desk{i}.sock") for i in range(n)]
@@ -57,8 +57,6 @@ def host_topo(cleanup, tmp_path, lv, n, kind="net_vhost"):
         "interface": "corp-irb", "pools": [{"start": POOL[0], "end": POOL[-1]}],
         "lease_sec": 600}]}
     t.start()
-    for s in socks if kind != "vhost-client" else ():  # tessd (root) made them; QEMU connects
-        os.chmod(s, 0o666)
     ns = tess.Netns(cleanup)
     ns.attach(ent_if, addr=ENT_HOST + "/24", mac="02:00:00:0c:0e:02")  # not the port's MAC
     ns.run("ip", "route", "add", "default", "via", "10.30.0.1")

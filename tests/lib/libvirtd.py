@@ -1,11 +1,19 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""A libvirtd of a test's own, to stop and start under tessmgrd: run as user nobody (session
-mode: its sockets and state in a private directory, nothing of the system's touched), serving
-libvirt's test driver to remote clients (test+unix:///default?socket=...), or its QEMU driver
-(qemu+unix:///session?socket=...): real guests, run as nobody too, that stop() destroys before
-libvirtd stops (a session libvirtd leaves its guests running when it exits)."""
+"""A libvirtd of a test's own, to stop and start under tessmgrd.
+
+driver "test": run as user nobody (session mode: its sockets and state in a private
+directory, nothing of the system's touched), serving libvirt's test driver to remote clients
+(test+unix:///default?socket=...).
+
+driver "qemu": real guests. A session libvirtd cannot tune CPUs (no cgroups), which every
+desktop tessmgrd defines does, so this one runs as root in system mode, in a mount namespace
+of its own where its directories (/etc/libvirt, /run/libvirt, /var/lib/libvirt,
+/var/cache/libvirt, /var/log/libvirt) are bind mounts of a private directory: the system's
+are not touched and its socket is reachable outside (qemu+unix:///system?socket=...). Its
+qemu.conf runs QEMU as root (the test's tessd serves vhost-user sockets as root), with no
+security driver or ownership changes and the guests' logs in files (no virtlogd spawned).
+stop() destroys the guests before libvirtd stops (it leaves them running when it exits)."""
 import glob
-import grp
 import os
 import pwd
 import shutil
@@ -15,6 +23,9 @@ import tempfile
 import time
 
 LIBVIRTD = shutil.which("libvirtd", path="/usr/sbin:/usr/bin:/sbin")
+# A system-mode libvirtd's directories, each over one of the private directory.
+MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
+          "cache": "/var/cache/libvirt", "log": "/var/log/libvirt"}
 
 
 class Libvirtd:
@@ -28,14 +39,16 @@ class Libvirtd:
         self.sock = os.path.join(self.dir, "run", "libvirt", "libvirt-sock")
         self.driver = driver
         if driver == "qemu":
-            self.uri = f"qemu+unix:///session?socket={self.sock}"
-            # Guests' logs to plain files, not through a virtlogd it would spawn (and leave).
-            conf = os.path.join(self.dir, "config", "libvirt")
-            os.makedirs(conf)
-            with open(os.path.join(conf, "qemu.conf"), "w") as f:
-                f.write('stdio_handler = "file"\n')
-            for d in (os.path.join(self.dir, "config"), conf):
-                os.chown(d, user.pw_uid, user.pw_gid)
+            self.sock = os.path.join(self.dir, "run", "libvirt-sock")
+            self.uri = f"qemu+unix:///system?socket={self.sock}"
+            for d in MOUNTS:
+                os.makedirs(os.path.join(self.dir, d))
+            with open(os.path.join(self.dir, "etc", "qemu.conf"), "w") as f:
+                f.write('user = "root"\ngroup = "root"\ndynamic_ownership = 0\n'
+                        'remember_owner = 0\nsecurity_driver = "none"\n'
+                        'stdio_handler = "file"\n')
+            with open(os.path.join(self.dir, "etc", "libvirtd.conf"), "w") as f:
+                f.write('unix_sock_rw_perms = "0700"\nauth_unix_rw = "none"\n')
         else:
             self.uri = f"test+unix:///default?socket={self.sock}"
         self.log_path = os.path.join(self.dir, "libvirtd.log")
@@ -48,15 +61,19 @@ class Libvirtd:
                "XDG_CACHE_HOME": os.path.join(self.dir, "cache")}
         if os.path.exists(self.sock):
             os.unlink(self.sock)
-        groups = ["--clear-groups"]
-        try:  # QEMU's guests under KVM, where it works, open /dev/kvm
-            groups = [f"--groups={grp.getgrnam('kvm').gr_gid}"]
-        except KeyError:
-            pass
+        if self.driver == "qemu":
+            script = "set -e; mount --make-rprivate /\n"
+            for d, target in MOUNTS.items():
+                script += f"mkdir -p {target}; mount --bind {os.path.join(self.dir, d)} {target}\n"
+            script += f"exec {LIBVIRTD} --pid-file {os.path.join(self.dir, 'libvirtd.pid')}\n"
+            cmd = ["unshare", "--mount", "sh", "-c", script]  # execs: libvirtd's pid
+            env = {"PATH": env["PATH"], "HOME": self.dir}
+        else:
+            cmd = None
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
-                ["setpriv", "--reuid", "nobody", "--regid", "nogroup"] + groups + [LIBVIRTD],
-                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
+                cmd or ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
+                        LIBVIRTD], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -80,8 +97,8 @@ class Libvirtd:
     def qemu_pids(self):
         """The pids of this libvirtd's running guests (from their pid files)."""
         pids = []
-        # $XDG_RUNTIME_DIR/libvirt/qemu/run/<name>.pid
-        for p in glob.glob(os.path.join(self.dir, "run", "libvirt", "qemu", "run", "*.pid")):
+        # /run/libvirt/qemu/<name>.pid
+        for p in glob.glob(os.path.join(self.dir, "run", "qemu", "*.pid")):
             try:
                 with open(p) as f:
                     pid = int(f.read().strip())
