@@ -119,7 +119,23 @@ char *mgr_domain_xml(const struct mgr_domain_def *d)
 	for (uint32_t v = 0; cpus[0] && v < d->vcpus; v++)
 		put(&b, "    <vcpupin vcpu='%u' cpuset='%s'/>\n", v, cpus);
 	put(&b, "  </cputune>\n");
-	put(&b, "  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n");
+	put(&b, "  <os>\n    <type arch='x86_64'>hvm</type>\n");
+	if (d->kernel[0]) {
+		put(&b, "    <kernel>");
+		put_esc(&b, d->kernel);
+		put(&b, "</kernel>\n");
+		if (d->initrd[0]) {
+			put(&b, "    <initrd>");
+			put_esc(&b, d->initrd);
+			put(&b, "</initrd>\n");
+		}
+		if (d->cmdline[0]) {
+			put(&b, "    <cmdline>");
+			put_esc(&b, d->cmdline);
+			put(&b, "</cmdline>\n");
+		}
+	}
+	put(&b, "  </os>\n");
 	put(&b, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n");
 	put(&b, "  <devices>\n    <disk type='file' device='disk'>\n"
 		"      <driver name='qemu' type='qcow2'/>\n      <source file='");

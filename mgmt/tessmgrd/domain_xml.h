@@ -31,6 +31,10 @@ struct mgr_domain_def {
 	uint32_t shares;
 	uint32_t period_us, quota_us; /* quota 0: not throttled */
 	char disk[PATH_MAX];
+	/* Direct kernel boot ("": the disk boots): the kernel, its initrd and command line. */
+	char kernel[PATH_MAX];
+	char initrd[PATH_MAX];
+	char cmdline[MGR_CMDLINE_LEN];
 	char vhost_socket[PATH_MAX];
 	char mac[18];
 	char vlan_name[MGR_NAME_LEN];

@@ -350,6 +350,11 @@ void mgr_domain_def_locked(const struct mgr_desktop *d, struct mgr_domain_def *d
 	def->period_us = mgr_conf.resources.period_us;
 	def->quota_us = d->quota_us;
 	snprintf(def->disk, sizeof(def->disk), "%s", d->overlay);
+	if (m) {
+		snprintf(def->kernel, sizeof(def->kernel), "%s", m->spec.kernel);
+		snprintf(def->initrd, sizeof(def->initrd), "%s", m->spec.initrd);
+		snprintf(def->cmdline, sizeof(def->cmdline), "%s", m->spec.cmdline);
+	}
 	snprintf(def->vhost_socket, sizeof(def->vhost_socket), "%s", d->vhost_socket);
 	snprintf(def->mac, sizeof(def->mac), "%s", d->mac);
 	snprintf(def->vlan_name, sizeof(def->vlan_name), "%s", t ? t->spec.vlan_name : "");

@@ -369,6 +369,12 @@ static const struct cfg_field model_fields[] = {
 	CFG_FIELD(struct mgr_model_spec, base_image, "base_image", &name_node, true, NULL),
 	CFG_FIELD(struct mgr_model_spec, cpu_shares, "cpu_shares",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 2, 262144 } }), false, "1024"),
+	CFG_FIELD(struct mgr_model_spec, kernel, "kernel", &path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_model_spec, initrd, "initrd", &path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_model_spec, cmdline, "cmdline",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = MGR_CMDLINE_LEN - 1 } }),
+		  false, "\"\""),
 	{ 0 },
 };
 const struct cfg_node mgr_model_schema = {

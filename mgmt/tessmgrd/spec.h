@@ -129,12 +129,18 @@ struct mgr_tenant_spec {
 	struct mgr_network_spec network;
 };
 
+#define MGR_CMDLINE_LEN 1024
+
 struct mgr_model_spec {
 	char name[MGR_NAME_LEN];
 	uint32_t vcpus;
 	uint64_t memory_mb;
 	char base_image[MGR_NAME_LEN]; /* a file in each site's storage */
 	uint32_t cpu_shares;
+	/* Direct kernel boot (files on the host; "" boots the disk): tiny test desktops. */
+	char kernel[PATH_MAX];
+	char initrd[PATH_MAX];
+	char cmdline[MGR_CMDLINE_LEN];
 };
 
 struct mgr_quota_spec {

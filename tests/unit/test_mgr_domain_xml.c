@@ -128,6 +128,42 @@ static void test_qemu_host_xml(void **state)
 	free(xml);
 }
 
+/* A model with a kernel boots it directly: <kernel>, <initrd>, <cmdline> (escaped) in <os>;
+ * without one, <os> has only its type (the disk boots). */
+static void test_direct_kernel_boot_xml(void **state)
+{
+	struct mgr_domain_def d = def(false);
+	char *xml;
+
+	(void)state;
+	xml = mgr_domain_xml(&d);
+	assert_non_null(xml);
+	assert_true(has(xml, "<os>\n    <type arch='x86_64'>hvm</type>\n  </os>"));
+	assert_null(strstr(xml, "<kernel>"));
+	free(xml);
+
+	snprintf(d.kernel, sizeof(d.kernel), "/srv/boot/vmlinuz");
+	snprintf(d.initrd, sizeof(d.initrd), "/srv/boot/initrd.cpio");
+	snprintf(d.cmdline, sizeof(d.cmdline), "console=ttyS0 tess.ping=a&b");
+	xml = mgr_domain_xml(&d);
+	assert_non_null(xml);
+	assert_true(has(xml,
+			"<type arch='x86_64'>hvm</type>\n    <kernel>/srv/boot/vmlinuz</kernel>\n"
+			"    <initrd>/srv/boot/initrd.cpio</initrd>\n"
+			"    <cmdline>console=ttyS0 tess.ping=a&amp;b</cmdline>\n  </os>"));
+	int v = valid(xml);
+	if (v >= 0)
+		assert_int_equal(v, 1);
+	free(xml);
+
+	/* A kernel alone: no <initrd>, no <cmdline>. */
+	d.initrd[0] = d.cmdline[0] = '\0';
+	xml = mgr_domain_xml(&d);
+	assert_non_null(xml);
+	assert_true(has(xml, "<kernel>/srv/boot/vmlinuz</kernel>\n  </os>"));
+	free(xml);
+}
+
 /* A test-driver host's domain stays as it was: the test driver has no use for the rest. */
 static void test_test_host_xml(void **state)
 {
@@ -151,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_host_xml),
 		cmocka_unit_test(test_test_host_xml),
+		cmocka_unit_test(test_direct_kernel_boot_xml),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
