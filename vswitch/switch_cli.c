@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* tessctl commands of the host vswitch: groups, ports at runtime, the FDB (linked into tessctl). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,35 @@ static void port_human(const json_t *r)
 {
 	printf("port %s (id %" JSON_INTEGER_FORMAT ", %s): mode %s\n", jstr(r, "name"),
 	       jint(r, "port_id"), jstr(r, "driver"), jstr(r, "mode"));
+}
+
+/*
+ * "port add-vhost NAME PATH [--client] [options]": a port of tessd's vhost backend (the nested
+ * vhost key has no option of its own); the other options are port.add's.
+ */
+static int cmd_port_add_vhost(struct tessctl *ctx, int argc, char **argv)
+{
+	static const char *const skip[] = { "name", "devargs", "vhost", NULL };
+	json_t *params;
+	bool client = false;
+	int n = 0;
+
+	/* --client is this command's: the rest go to the schema's options. */
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--client") == 0)
+			client = true;
+		else
+			argv[n++] = argv[i];
+	}
+	if (n < 2) {
+		fprintf(stderr, "tessctl: usage: tessctl port add-vhost NAME PATH [--client] "
+				"[options]\n");
+		return 2;
+	}
+	params = json_pack("{s:s, s:{s:s, s:b}}", "name", argv[0], "vhost", "path", argv[1],
+			   "client", client);
+	return tessctl_run_schema(ctx, "port add-vhost", "port.add", skip, params, n - 2, argv + 2,
+				  port_human);
 }
 
 static void group_list_human(const json_t *r)
@@ -89,6 +119,15 @@ static const struct tessctl_cmd switch_cmds[] = {
 	  .pos = { "name", "devargs" },
 	  .human = port_human,
 	  .help = "add a port at runtime" },
+	{ .words = "port add-vhost",
+	  .args = "port add-vhost NAME PATH [--client]",
+	  .min_args = 2,
+	  .max_args = TESSCTL_ANY_ARGS,
+	  .fn = cmd_port_add_vhost,
+	  .method = "port.add",
+	  .pos = { "name", "devargs", "vhost" },
+	  .human = port_human,
+	  .help = "add a vhost port (a vhost-user socket of tessd's vhost backend)" },
 	{ .words = "port set",
 	  .method = "port.set",
 	  .pos = { "name" },

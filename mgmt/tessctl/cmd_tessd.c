@@ -53,8 +53,10 @@ static void ports_human(const json_t *r)
 		table_cell(t, "%s", jstr(p, "driver"));
 		table_cell(t, "%s", jstr(p, "mac"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(p, "mtu"));
-		if (json_is_true(json_object_get(l, "up")))
+		if (json_is_true(json_object_get(l, "up")) && jint(l, "speed_mbps"))
 			table_cell(t, "up %" JSON_INTEGER_FORMAT "M", jint(l, "speed_mbps"));
+		else if (json_is_true(json_object_get(l, "up")))
+			table_cell(t, "up"); /* no speed: a vhost port with its guest */
 		else
 			table_cell(t, "down");
 		table_cell(t, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "%s",

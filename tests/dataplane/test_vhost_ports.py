@@ -48,7 +48,8 @@ def wait_rx(tp, ports, want, timeout=10):
 
 
 def test_vhost_port_xconnect_both_ways(cleanup, tmp_path):
-    """A server port and a client one (the VM serves), frames and drops counted as on ethdevs."""
+    """A server port and a client one (the VM serves), frames and drops counted as on ethdevs;
+    tessctl's port table and `port add-vhost --client`."""
     s0, s1 = (os.path.join(tmp_path, f"vm{i}.sock") for i in range(2))
     t = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1], memory_mb=256,
                    ports=[vport("vm0", s0, mtu=9000), vport("vm1", s1, client=True, mtu=9000)],
@@ -56,8 +57,17 @@ def test_vhost_port_xconnect_both_ways(cleanup, tmp_path):
     ports = t.ctl("port", "list")
     assert [p["driver"] for p in ports] == ["vhost", "vhost"], ports
     assert all(p["port_id"] >= 32 and not p["link"]["up"] for p in ports), ports
+    # The client port again, through tessctl (it starts connecting at once).
+    t.tessctl("xconnect", "del", "vm0")
+    t.tessctl("port", "del", "vm1")
+    t.tessctl("port", "add-vhost", "vm1", s1, "--client", "--mtu", "9000")
+    assert {p["name"]: p for p in t.ctl("port", "list")}["vm1"]["vhost"]["client"] is True
+    t.tessctl("xconnect", "add", "vm0", "vm1")
     tp = start_vms(cleanup, tmp_path, [s0, s1], servers=[s1], jumbo=True)
     tess.wait_for(lambda: all(p["link"]["up"] for p in t.ctl("port", "list")), 10, "links up")
+    table = t.tessctl("port", "list").stdout
+    vm0 = [line.split() for line in table.splitlines() if line.startswith("vm0 ")][0]
+    assert vm0[2] == "vhost" and "up" in vm0 and "0M" not in table, table
     for size in (60, 1514, 9014):  # 9014: chained mbufs in tessd both ways
         t.tessctl("stats", "--reset")
         send(tp, size, 2)
@@ -148,8 +158,7 @@ def test_vhost_500_ports_few_connected(cleanup, tmp_path):
     t.tessctl("port", "del", f"p{N_PORTS - 1}")
     assert not os.path.exists(last)
     assert t.ctl("status")["ports"] == N_PORTS - 1
-    t.tessctl("call", "port.add",
-              '{"name": "p%d", "vhost": {"path": "%s"}}' % (N_PORTS - 1, last))
+    t.tessctl("port", "add-vhost", f"p{N_PORTS - 1}", last, "--mtu", "1500")
     assert os.path.exists(last)
     tp2 = start_vms(cleanup, tmp_path, [last], n=1)
     tess.wait_for(lambda: {p["name"]: p for p in t.ctl("port", "list")}[f"p{N_PORTS - 1}"]
@@ -186,9 +195,8 @@ def test_vhost_ports_switched_in_a_group_and_api_confined(cleanup, tmp_path):
     r = t.tessctl("call", "port.add", '{"name": "x", "vhost": {"path": "/tmp/x.sock"}}',
                   check=False)
     assert r.returncode != 0 and "port_dirs" in r.stderr, r.stderr
-    t.tessctl("call", "port.add",
-              '{"name": "d2", "vhost": {"path": "%s"}, "mode": "access", "group": "desk"}'
-              % paths[2])
+    r = t.tessctl("port", "add-vhost", "d2", paths[2], "--mode", "access", "--group", "desk")
+    assert r.stdout.startswith("port d2 (id ") and "vhost" in r.stdout, r.stdout
     ports = {p["name"]: p for p in t.ctl("port", "list")}
     assert ports["d2"]["anti_spoof"] is True and ports["d2"]["vhost"]["path"] == paths[2]
     tp = start_vms(cleanup, tmp_path, paths)
