@@ -681,8 +681,13 @@ void api_reconcile(struct api_ctx *c)
 	free(ids);
 	/* The tessds: PE routers' tenant networks, hosts' groups and desktop ports (network.c);
 	 * POST repairs what differs. */
+	bool repair = strcmp(c->r->method, "POST") == 0;
+	if (repair)
+		mgr_net_serialize(true);
 	pthread_mutex_lock(&mgr.lock);
-	json_t *tessds = mgr_net_reconcile_locked(strcmp(c->r->method, "POST") == 0);
+	json_t *tessds = mgr_net_reconcile_locked(repair);
 	pthread_mutex_unlock(&mgr.lock);
+	if (repair)
+		mgr_net_serialize(false);
 	api_ok(c, 200, json_pack("{s:o, s:o}", "hosts", hosts, "tessds", tessds));
 }

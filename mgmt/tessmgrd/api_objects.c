@@ -38,6 +38,15 @@ struct kind {
 	 */
 	struct connect_lock *(*lock)(uint32_t id);
 	void (*unlock)(uint32_t id, struct connect_lock *lk, bool connect);
+	/*
+	 * Tenants: the tessds' part of a change (network.c), planned under mgr.lock once the
+	 * checks pass (del_check for a delete), run without it, then the store; a store that
+	 * fails undoes it. serialize: changes of the kind hold mgr_net_serialize throughout
+	 * (routers too: their checks read the tenants' networks).
+	 */
+	void *(*plan)(const void *old, const void *spec, struct mgr_err *e);
+	bool (*del_check)(const void *obj, struct mgr_err *e);
+	bool serialize;
 };
 
 static void busy(struct mgr_err *e, const char *what, const char *name)
@@ -48,7 +57,55 @@ static void busy(struct mgr_err *e, const char *what, const char *name)
 		    what, name);
 }
 
+/* A delete with a plan: checked, the tessds programmed without mgr.lock, then the store. */
+static void crud_del_planned(struct api_ctx *c, const struct kind *k)
+{
+	struct mgr_err e = { 0 };
+	void *plan = NULL, *obj;
+	bool undo = false;
+
+	snprintf(c->target, sizeof(c->target), "%s %s", k->what, c->seg[1]);
+	pthread_mutex_lock(&mgr.lock);
+	obj = k->find(c->seg[1]);
+	if (obj == NULL)
+		mgr_err_set(&e, 404, "", "no %s named '%s'", k->what, c->seg[1]);
+	else if (k->del_check(obj, &e) && (plan = k->plan(obj, NULL, &e)) != NULL) {
+		pthread_mutex_unlock(&mgr.lock);
+		int rc = mgr_net_plan_run(plan, &e);
+		pthread_mutex_lock(&mgr.lock);
+		obj = k->find(c->seg[1]);
+		if (rc == 0 && obj && k->del(obj, &e) == 0)
+			api_ok(c, 200, json_pack("{s:s}", "deleted", c->seg[1]));
+		else if (rc == 0)
+			undo = true;
+		if (rc == 0 && obj == NULL)
+			mgr_err_set(&e, 404, "", "no %s named '%s'", k->what, c->seg[1]);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (undo)
+		mgr_net_plan_undo(plan);
+	mgr_net_plan_free(plan);
+	if (e.status)
+		api_error(c, &e);
+}
+
+static void crud_body(struct api_ctx *c, const struct kind *k);
+
 static void crud(struct api_ctx *c, const struct kind *k)
+{
+	bool ser = k->serialize && c->provider && strcmp(c->r->method, "GET") != 0;
+
+	if (ser)
+		mgr_net_serialize(true);
+	if (k->plan && c->provider && c->n_seg == 2 && strcmp(c->r->method, "DELETE") == 0)
+		crud_del_planned(c, k);
+	else
+		crud_body(c, k);
+	if (ser)
+		mgr_net_serialize(false);
+}
+
+static void crud_body(struct api_ctx *c, const struct kind *k)
 {
 	const char *m = c->r->method;
 	struct mgr_err e = { 0 };
@@ -74,13 +131,29 @@ static void crud(struct api_ctx *c, const struct kind *k)
 			free(spec);
 			return;
 		}
+		void *plan = NULL;
+		bool ok = false, undo = false;
 		pthread_mutex_lock(&mgr.lock);
 		snprintf(c->target, sizeof(c->target), "%s %s", k->what, k->name(spec));
 		if (k->find(k->name(spec)))
 			mgr_err_set(&e, 409, "/name", "%s '%s' exists", k->what, k->name(spec));
-		else if (k->check(spec, NULL, &e) && k->add(spec, &id, &e) == 0)
+		else if (k->check(spec, NULL, &e) &&
+			 (k->plan == NULL || (plan = k->plan(NULL, spec, &e)) != NULL))
+			ok = true;
+		if (ok && plan) {
+			/* The tessds without the lock; serialized with every other such change. */
+			pthread_mutex_unlock(&mgr.lock);
+			ok = mgr_net_plan_run(plan, &e) == 0;
+			pthread_mutex_lock(&mgr.lock);
+		}
+		if (ok && k->add(spec, &id, &e) == 0)
 			e.status = 0;
+		else if (ok)
+			undo = true;
 		pthread_mutex_unlock(&mgr.lock);
+		if (undo)
+			mgr_net_plan_undo(plan);
+		mgr_net_plan_free(plan);
 		if (e.status) {
 			cfg_free(k->schema, spec);
 			free(spec);
@@ -127,6 +200,8 @@ static void crud(struct api_ctx *c, const struct kind *k)
 			}
 		}
 		uint32_t locked_id = id;
+		void *plan = NULL;
+		bool undo = false;
 		id = 0;
 		pthread_mutex_lock(&mgr.lock);
 		void *obj = k->find(c->seg[1]);
@@ -135,9 +210,32 @@ static void crud(struct api_ctx *c, const struct kind *k)
 		else if (strcmp(k->name(spec), c->seg[1]) != 0)
 			mgr_err_set(&e, 400, "/name", "the name cannot change (%s in the path)",
 				    c->seg[1]);
-		else if (k->check(spec, obj, &e) && k->update(obj, spec, &e) == 0)
-			id = 1;
+		else if (k->check(spec, obj, &e) &&
+			 (k->plan == NULL || (plan = k->plan(obj, spec, &e)) != NULL)) {
+			bool ok = true;
+			if (plan) {
+				pthread_mutex_unlock(&mgr.lock);
+				ok = mgr_net_plan_run(plan, &e) == 0;
+				pthread_mutex_lock(&mgr.lock);
+				/* Checked again: a desktop may have come meanwhile. */
+				obj = k->find(c->seg[1]);
+				if (ok && (obj == NULL || !k->check(spec, obj, &e))) {
+					if (obj == NULL)
+						mgr_err_set(&e, 404, "", "no %s named '%s'",
+							    k->what, c->seg[1]);
+					ok = false;
+					undo = true;
+				}
+			}
+			if (ok && k->update(obj, spec, &e) == 0)
+				id = 1;
+			else if (ok)
+				undo = true;
+		}
 		pthread_mutex_unlock(&mgr.lock);
+		if (undo)
+			mgr_net_plan_undo(plan);
+		mgr_net_plan_free(plan);
 		if (id == 0) {
 			if (lk)
 				k->unlock(locked_id, lk, false);
@@ -585,56 +683,51 @@ static int tenant_add(void *spec, uint32_t *id, struct mgr_err *e)
 	t = &a[mgr.n_tenants];
 	memset(t, 0, sizeof(*t));
 	memcpy(&t->spec, spec, sizeof(t->spec));
-	/* Its network first: on every tessd, or on none (and not stored). */
-	if (mgr_net_apply_locked(NULL, &t->spec, e) < 0)
-		return -EIO;
 	t->id = *id = mgr_next_id_locked(MGR_TENANT);
 	mgr_tenant_derive_locked(t);
-	if (store_add(tenant_put, t, e) < 0) {
-		struct mgr_err undo = { 0 };
-		mgr_net_apply_locked(&t->spec, NULL, &undo);
-		return -EIO;
-	}
+	if (store_add(tenant_put, t, e) < 0)
+		return -EIO; /* crud undoes its network */
 	mgr.n_tenants++;
 	return 0;
 }
 static int tenant_update(void *obj, void *spec, struct mgr_err *e)
 {
 	struct mgr_tenant *t = obj;
-	int rc = mgr_net_apply_locked(&t->spec, spec, e);
+	int rc = store_swap(&mgr_tenant_schema, &t->spec, spec, tenant_put, t, e);
 
-	if (rc < 0)
-		return rc;
-	rc = store_swap(&mgr_tenant_schema, &t->spec, spec, tenant_put, t, e);
-	if (rc == 0) {
+	if (rc == 0)
 		mgr_tenant_derive_locked(t);
-	} else {
-		struct mgr_err undo = { 0 };
-		mgr_net_apply_locked(spec, &t->spec, &undo);
-	}
-	return rc;
+	return rc; /* failed: crud undoes the network's change */
 }
-static int tenant_del(void *obj, struct mgr_err *e)
+static bool tenant_del_check(const void *obj, struct mgr_err *e)
 {
-	struct mgr_tenant *t = obj;
+	const struct mgr_tenant *t = obj;
 
 	if (tenant_has_desktops(t->id)) {
 		mgr_err_set(e, 409, "", "tenant %s has desktops: delete them first", t->spec.name);
-		return -EBUSY;
+		return false;
 	}
 	for (uint32_t i = 0; i < mgr.n_quotas; i++)
 		if (mgr.quotas[i].tenant_id == t->id) {
 			mgr_err_set(e, 409, "", "tenant %s has quotas: delete them first",
 				    t->spec.name);
-			return -EBUSY;
+			return false;
 		}
-	if (mgr_net_apply_locked(&t->spec, NULL, e) < 0)
-		return -EIO;
+	return true;
+}
+static void *tenant_plan(const void *old, const void *spec, struct mgr_err *e)
+{
+	return mgr_net_plan_locked(old ? &((const struct mgr_tenant *)old)->spec : NULL, spec, e);
+}
+static int tenant_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_tenant *t = obj;
+
+	if (!tenant_del_check(t, e))
+		return -EBUSY;
 	if (mgr_store_del_object(MGR_TENANT, t->id) < 0) {
-		struct mgr_err undo = { 0 };
-		mgr_net_apply_locked(NULL, &t->spec, &undo);
 		mgr_err_set(e, 500, "", "cannot write the store");
-		return -EIO;
+		return -EIO; /* crud puts its network back */
 	}
 	cfg_free(&mgr_tenant_schema, &t->spec);
 	*t = mgr.tenants[--mgr.n_tenants];
@@ -890,6 +983,9 @@ static const struct kind tenants = {
 	tenant_n,
 	NULL,
 	NULL,
+	tenant_plan,
+	tenant_del_check,
+	true,
 };
 static const struct kind models = {
 	"model",
@@ -927,6 +1023,9 @@ static const struct kind routers = {
 	router_n,
 	NULL,
 	NULL,
+	NULL,
+	NULL,
+	true,
 };
 
 void api_routers(struct api_ctx *c)

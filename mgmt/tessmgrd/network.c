@@ -10,6 +10,8 @@
 #include "ticker.h"
 #include "vswitch.h"
 
+static pthread_mutex_t net_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* What tessmgrd names on a PE tessd for tenant t: its VRF is t's name. */
 #define NET_MAX_TENANT_NAME 24 /* t + "-ent", "-nat"... within tessd's 31 characters */
 
@@ -506,18 +508,57 @@ static int plan_run(struct plan *p, struct mgr_err *e)
 	return rc;
 }
 
-int mgr_net_apply_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
-			 struct mgr_err *e)
+void mgr_net_serialize(bool on)
 {
-	struct plan p = { 0 };
-	int rc = plan_build(&p, old, new);
-
-	if (rc < 0)
-		mgr_err_set(e, 500, "", "out of memory");
+	if (on)
+		pthread_mutex_lock(&net_lock);
 	else
-		rc = plan_run(&p, e);
-	plan_free(&p);
-	return rc;
+		pthread_mutex_unlock(&net_lock);
+}
+
+void *mgr_net_plan_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
+			  struct mgr_err *e)
+{
+	struct plan *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || plan_build(p, old, new) < 0) {
+		if (p)
+			plan_free(p);
+		free(p);
+		mgr_err_set(e, 500, "", "out of memory");
+		return NULL;
+	}
+	return p;
+}
+
+int mgr_net_plan_run(void *plan, struct mgr_err *e)
+{
+	return plan_run(plan, e);
+}
+
+void mgr_net_plan_undo(void *plan)
+{
+	struct plan *p = plan;
+
+	for (uint32_t i = p->n; i-- > 0;) {
+		struct step *s = &p->s[i];
+		json_t *res = NULL;
+		char why[512];
+		if (!s->done || s->undo_method == NULL)
+			continue;
+		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
+				   why, sizeof(why)) < 0)
+			fprintf(stderr, "tessmgrd: network: undoing %s: %s\n", s->what, why);
+		json_decref(res);
+		s->done = false;
+	}
+}
+
+void mgr_net_plan_free(void *plan)
+{
+	if (plan)
+		plan_free(plan);
+	free(plan);
 }
 
 /* ---- reconcile ---- */
@@ -820,6 +861,7 @@ static void tick(void)
 	for (uint32_t i = 0; i < n; i++)
 		any |= p[i].repair = is_new(p[i].socket);
 	if (any) {
+		mgr_net_serialize(true);
 		pthread_mutex_lock(&mgr.lock);
 		for (uint32_t i = 0; i < n; i++) {
 			if (!p[i].repair)
@@ -835,6 +877,7 @@ static void tick(void)
 			}
 		}
 		pthread_mutex_unlock(&mgr.lock);
+		mgr_net_serialize(false);
 	}
 	free(p);
 }

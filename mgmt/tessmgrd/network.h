@@ -22,12 +22,23 @@
 /* Checks a tenant's network against the routers and the tenant (paths under /network). */
 bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e);
 /*
- * Programs the change from old to new (either NULL: a tenant added or
- * deleted) on every tessd concerned; on failure nothing stays applied and e
- * says which tessd refused and why (503 for one that does not answer).
+ * Tenant and router changes and the repairs are serialized by this lock,
+ * taken before mgr.lock (never while holding it): the tessds are programmed
+ * without mgr.lock, and no other change of the network comes in between.
  */
-int mgr_net_apply_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
-			 struct mgr_err *e);
+void mgr_net_serialize(bool on);
+/*
+ * The change from old to new (either NULL: a tenant added or deleted) on
+ * every tessd concerned, built under mgr.lock (NULL with e: out of memory);
+ * run without it: on failure nothing stays applied and e says which tessd
+ * refused and why (503 for one that does not answer). Undo takes back a
+ * plan that ran (its store write failed).
+ */
+void *mgr_net_plan_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
+			  struct mgr_err *e);
+int mgr_net_plan_run(void *plan, struct mgr_err *e);
+void mgr_net_plan_undo(void *plan);
+void mgr_net_plan_free(void *plan);
 /* Whether a router serves some tenant (its name, or NULL). */
 const char *mgr_net_router_user_locked(const char *router);
 /*

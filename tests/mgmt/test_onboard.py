@@ -10,7 +10,9 @@ comes from tessmgrd; the tests read it back through the tessds' own APIs.
 """
 import json
 import os
+import socket
 import subprocess
+import threading
 
 import pytest
 
@@ -386,3 +388,46 @@ def test_desktops_get_leases_and_reach_their_enterprise(topo, m, tmp_path):
         assert got == sent, (t, "enterprise to desktop")
     leases = topo.pe.ctl("call", "dhcp.leases")
     assert sorted(x["interface"] for x in leases) == ["acme-dc", "bravo-dc"], leases
+
+
+def test_a_hung_tessd_holds_up_no_other_request(topo, m, cleanup, tmp_path):
+    """A PE tessd that accepts and never answers: the tenant change waits for it (and then
+    fails cleanly), other requests are answered meanwhile (mgr.lock is not held)."""
+    path = os.path.join(str(tmp_path), "hung.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(16)
+    cleanup.add(srv.close)
+    seen, conns = [], []
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(c)
+            try:
+                c.settimeout(5)
+                seen.append(c.recv(65536).decode(errors="replace"))
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    m.ok("POST", "routers", {"name": "pe-hung", "site": "paris", "tessd": path,
+                             "trunk_port": "trunk"})
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=m.call(
+        "POST", "tenants", tenant("acme", network(routers=["pe-hung"])))))
+    t.start()
+    tess.wait_for(lambda: any("config.batch" in x for x in seen), 30,
+                  "the tenant's batch sent to the hung tessd")
+    assert m.ok("GET", "sites")[0]["name"] == "paris"
+    assert m.ok("GET", "routers/pe1")["name"] == "pe1"
+    assert t.is_alive()  # the change still waits on the hung tessd
+    t.join(60)
+    status, r = result["r"]
+    assert status in (409, 503) and "router pe-hung" in r["error"]["message"], r
+    assert m.call("GET", "tenants/acme")[0] == 404
+    for c in conns:
+        c.close()
