@@ -241,7 +241,7 @@ static void tenants_human(const json_t *r)
 
 static void routers_human(const json_t *r)
 {
-	print_cols(r, COLS({ "ROUTER", "name" }, { "SITE", "site" }, { "TRUNK", "trunk_port" },
+	print_cols(r, COLS({ "ROUTER", "name" }, { "SITE", "site" }, { "TRUNKS", "trunk_ports" },
 			   { "INTERNET-VRF", "internet_vrf" }, { "TESSD", "tessd" }));
 }
 
@@ -390,7 +390,7 @@ static const struct opt_map tenant_opts[] = {
 static const struct opt_map router_opts[] = {
 	{ "--site", "site", OPT_STR },
 	{ "--tessd", "tessd", OPT_STR },
-	{ "--trunk", "trunk_port", OPT_STR },
+	{ "--trunks", "trunk_ports", OPT_LIST },
 	{ "--internet-vrf", "internet_vrf", OPT_STR },
 	{ 0 },
 };
@@ -768,7 +768,7 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  "--vlan N --vlan-name L [--network FILE] | del NAME",
 	  1, 14, cmd_tenant, "tessmgrd: tenants and their networks (programmed on their routers)" },
 	{ "router",
-	  "router list | show NAME | add|set NAME --site S --tessd ADDR --trunk PORT "
+	  "router list | show NAME | add|set NAME --site S --tessd ADDR --trunks PORT,... "
 	  "[--internet-vrf VRF] | del NAME",
 	  1, 12, cmd_router, "tessmgrd: provider-edge routers (tessds)" },
 	{ "reconcile", "reconcile [--repair]", 0, 1, cmd_reconcile,

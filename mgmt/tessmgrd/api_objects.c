@@ -47,6 +47,8 @@ struct kind {
 	void *(*plan)(const void *old, const void *spec, struct mgr_err *e);
 	bool (*del_check)(const void *obj, struct mgr_err *e);
 	bool serialize;
+	/* Routers: what the object's own tessd says of a new spec, asked before mgr.lock. */
+	int (*remote_check)(const void *spec, struct mgr_err *e);
 };
 
 static void busy(struct mgr_err *e, const char *what, const char *name)
@@ -133,8 +135,14 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		}
 		void *plan = NULL;
 		bool ok = false, undo = false;
-		pthread_mutex_lock(&mgr.lock);
 		snprintf(c->target, sizeof(c->target), "%s %s", k->what, k->name(spec));
+		if (k->remote_check && k->remote_check(spec, &e) < 0) {
+			cfg_free(k->schema, spec);
+			free(spec);
+			api_error(c, &e);
+			return;
+		}
+		pthread_mutex_lock(&mgr.lock);
 		if (k->find(k->name(spec)))
 			mgr_err_set(&e, 409, "/name", "%s '%s' exists", k->what, k->name(spec));
 		else if (k->check(spec, NULL, &e) &&
@@ -183,6 +191,12 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		struct connect_lock *lk = NULL;
 		if (spec == NULL || !api_decode(c, k->schema, spec)) {
 			free(spec);
+			return;
+		}
+		if (k->remote_check && k->remote_check(spec, &e) < 0) {
+			cfg_free(k->schema, spec);
+			free(spec);
+			api_error(c, &e);
 			return;
 		}
 		if (k->lock) {
@@ -764,21 +778,45 @@ static bool router_check(const void *spec, const void *old, struct mgr_err *e)
 	const struct mgr_router_spec *r = spec;
 	const struct mgr_router *o = old;
 	const char *user = o ? mgr_net_router_user_locked(o->spec.name) : NULL;
+	char path[32];
 
 	if (mgr_site_by_name(&mgr, r->site) == NULL) {
 		mgr_err_set(e, 400, "/site", "no site named '%s'", r->site);
 		return false;
 	}
-	/* What tenants have on it stays where it is (reprogramming a PE is a tenant's change). */
-	if (user && (strcmp(o->spec.tessd, r->tessd) || strcmp(o->spec.trunk_port, r->trunk_port) ||
-		     strcmp(o->spec.internet_vrf, r->internet_vrf))) {
+	for (uint32_t i = 0; i < r->n_trunk_ports; i++)
+		for (uint32_t k = 0; k < i; k++)
+			if (strcmp(r->trunk_ports[i], r->trunk_ports[k]) == 0) {
+				snprintf(path, sizeof(path), "/trunk_ports/%u", i);
+				mgr_err_set(e, 400, path, "port %s is listed twice",
+					    r->trunk_ports[i]);
+				return false;
+			}
+	/* What tenants have on it stays where it is (reprogramming a PE is a tenant's change);
+	 * its trunks may change: the tenants' groups are on every trunk of all groups. */
+	if (user &&
+	    (strcmp(o->spec.tessd, r->tessd) || strcmp(o->spec.internet_vrf, r->internet_vrf))) {
 		mgr_err_set(e, 409, "",
-			    "router %s serves tenant %s: its tessd, trunk and internet "
-			    "VRF stay",
+			    "router %s serves tenant %s: its tessd and internet VRF stay",
 			    o->spec.name, user);
 		return false;
 	}
+	for (uint32_t i = 0; o && i < mgr.n_tenants; i++) {
+		const struct mgr_network_spec *n = &mgr.tenants[i].spec.network;
+		for (uint32_t k = 0; k < n->n_routers; k++)
+			if (strcmp(n->routers[k], o->spec.name) == 0 &&
+			    mgr_net_is_trunk(r, n->enterprise.port)) {
+				mgr_err_set(e, 409, "/trunk_ports",
+					    "port %s is tenant %s's enterprise port on this router",
+					    n->enterprise.port, mgr.tenants[i].spec.name);
+				return false;
+			}
+	}
 	return true;
+}
+static int router_remote_check(const void *spec, struct mgr_err *e)
+{
+	return mgr_net_router_probe(spec, e);
 }
 static int router_put(const void *o)
 {
@@ -829,6 +867,7 @@ static int router_del(void *obj, struct mgr_err *e)
 	}
 	char was[MGR_URI_LEN];
 	snprintf(was, sizeof(was), "%s", r->spec.tessd);
+	cfg_free(&mgr_router_schema, &r->spec);
 	*r = mgr.routers[--mgr.n_routers];
 	forget_tessd_locked(was);
 	return 0;
@@ -1026,6 +1065,7 @@ static const struct kind routers = {
 	NULL,
 	NULL,
 	true,
+	router_remote_check,
 };
 
 void api_routers(struct api_ctx *c)

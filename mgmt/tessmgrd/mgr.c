@@ -834,6 +834,8 @@ void mgr_fini(void)
 		cfg_free(&mgr_tenant_schema, &mgr.tenants[i].spec);
 	free(mgr.tenants);
 	mgr.tenants = NULL;
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		cfg_free(&mgr_router_schema, &mgr.routers[i].spec);
 	free(mgr.routers);
 	free(mgr.quotas);
 	free(mgr.desktops);

@@ -53,6 +53,60 @@ static bool fw_on(const struct mgr_network_spec *n)
 
 /* ---- checks ---- */
 
+bool mgr_net_is_trunk(const struct mgr_router_spec *r, const char *port)
+{
+	for (uint32_t i = 0; i < r->n_trunk_ports; i++)
+		if (strcmp(r->trunk_ports[i], port) == 0)
+			return true;
+	return false;
+}
+
+/* The port of config named name, or NULL. */
+static json_t *config_port(json_t *config, const char *name)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach (json_object_get(config, "ports"), i, p)
+		if (strcmp(json_string_value(json_object_get(p, "name")) ?: "", name) == 0)
+			return p;
+	return NULL;
+}
+
+int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e)
+{
+	json_t *config = NULL;
+	char err[512], path[32];
+	bool down = false;
+	int rc = mgr_tessd_request(r->tessd, "config.get", NULL, &config, err, sizeof(err), &down);
+
+	if (rc < 0) {
+		mgr_err_set(e, down ? 503 : 409, "/tessd", "%s", err);
+		return rc;
+	}
+	for (uint32_t i = 0; i < r->n_trunk_ports && rc == 0; i++) {
+		json_t *p = config_port(config, r->trunk_ports[i]);
+		snprintf(path, sizeof(path), "/trunk_ports/%u", i);
+		if (p == NULL) {
+			mgr_err_set(e, 409, path, "router %s's tessd has no port named '%s'",
+				    r->name, r->trunk_ports[i]);
+			rc = -ENOENT;
+		} else if (strcmp(json_string_value(json_object_get(p, "mode")) ?: "", "trunk") ||
+			   !json_is_true(json_object_get(p, "all_groups"))) {
+			/* Tenants' groups come and go: only a trunk of all groups carries them. */
+			mgr_err_set(
+				e, 409, path,
+				"port %s of router %s's tessd is not a trunk of all groups: give "
+				"it \"mode\": \"trunk\", \"all_groups\": true in that tessd's "
+				"config",
+				r->trunk_ports[i], r->name);
+			rc = -EINVAL;
+		}
+	}
+	json_decref(config);
+	return rc;
+}
+
 bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 {
 	const struct mgr_network_spec *n = &t->network;
@@ -86,13 +140,11 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 				    "router %s has no internet_vrf: it cannot NAT", r->spec.name);
 			return false;
 		}
-		if (strcmp(r->spec.trunk_port, n->enterprise.port) == 0 &&
-		    (n->enterprise.vlan == 0 || n->enterprise.vlan == t->vlan)) {
-			mgr_err_set(
-				e, 400, "/network/enterprise/vlan",
-				"port %s is router %s's trunk: the enterprise needs a VLAN of its "
-				"own there",
-				n->enterprise.port, r->spec.name);
+		if (mgr_net_is_trunk(&r->spec, n->enterprise.port)) {
+			mgr_err_set(e, 400, "/network/enterprise/port",
+				    "port %s is router %s's trunk toward the hosts: the enterprise "
+				    "needs a port of its own",
+				    n->enterprise.port, r->spec.name);
 			return false;
 		}
 	}
@@ -180,6 +232,12 @@ const char *mgr_net_router_user_locked(const char *router)
 
 /* ---- what a PE gets ---- */
 
+static json_t *group_params(const struct mgr_tenant_spec *t)
+{
+	return json_pack("{s:s, s:s, s:i}", "name", t->vlan_name, "tenant", t->name, "vlan",
+			 (int)t->vlan);
+}
+
 static void add_edit(json_t *edits, const char *array, json_t *match, json_t *item)
 {
 	json_array_append_new(edits, json_pack("{s:s, s:s, s:o, s:o}", "op", "add", "array", array,
@@ -203,6 +261,10 @@ static json_t *pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_
 	add_edit(edits, "/router/vrfs", json_pack("{s:s}", "name", t->name),
 		 json_pack("{s:s, s:i, s:s}", "name", t->name, "id", (int)t->vlan, "tenant",
 			   t->name));
+	/* The desktops' side: the tenant's group, which the router's trunks (all groups)
+	 * carry, so one subnet stretches over every site the trunks lead to. */
+	add_edit(edits, "/switch/groups", json_pack("{s:s}", "name", t->vlan_name),
+		 group_params(t));
 	pfx_str(&n->enterprise.address, a);
 	o = json_pack("{s:s, s:s, s:s, s:[s]}", "name", ent, "vrf", t->name, "port",
 		      n->enterprise.port, "addresses", a);
@@ -211,8 +273,8 @@ static json_t *pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_
 	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", ent), o);
 	pfx_str(&n->gateway, a);
 	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", dc),
-		 json_pack("{s:s, s:s, s:s, s:i, s:[s]}", "name", dc, "vrf", t->name, "port",
-			   r->trunk_port, "vlan", (int)t->vlan, "addresses", a));
+		 json_pack("{s:s, s:s, s:s, s:[s]}", "name", dc, "vrf", t->name, "group",
+			   t->vlan_name, "addresses", a));
 	for (uint32_t i = 0; i < n->enterprise.n_routes; i++) {
 		pfx_str(&n->enterprise.routes[i].prefix, a);
 		ip_str(n->enterprise.routes[i].via, b);
@@ -338,12 +400,6 @@ static void plan_free(struct plan *p)
 static bool host_reaches(const struct mgr_host *h, const struct mgr_tenant_spec *t)
 {
 	return has_network(t) && h->spec.tessd[0] && (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
-}
-
-static json_t *group_params(const struct mgr_tenant_spec *t)
-{
-	return json_pack("{s:s, s:s, s:i}", "name", t->vlan_name, "tenant", t->name, "vlan",
-			 (int)t->vlan);
 }
 
 static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Tenants' networks on the tessds that serve them: each PE router's VRF,
- * enterprise interface, desktop gateway (the trunk's VLAN sub-interface),
+ * enterprise interface, the tenant's port group (carried by the PE's trunks
+ * toward the hosts) with the desktops' gateway on it (an IRB interface),
  * routes, DHCP, NAT and firewall rule set, and each host's port group of
  * the tenant's VLAN. A change goes to every tessd concerned, all or
  * nothing: a PE's part is one config.batch (one commit in that tessd), and
@@ -19,6 +20,14 @@
 
 #include "mgr.h"
 
+/* Whether port is one of router r's trunks toward the hosts. */
+bool mgr_net_is_trunk(const struct mgr_router_spec *r, const char *port);
+/*
+ * Asks r's tessd (without mgr.lock) whether each of r's trunk ports is a
+ * vswitch trunk of all groups there: 0, or -errno with e (409 at
+ * /trunk_ports/N, 503 when it does not answer).
+ */
+int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e);
 /* Checks a tenant's network against the routers and the tenant (paths under /network). */
 bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e);
 /*

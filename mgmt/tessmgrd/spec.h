@@ -56,15 +56,18 @@ enum mgr_virt_type { MGR_VIRT_KVM, MGR_VIRT_QEMU };
 
 /*
  * A provider-edge router: a tessd serving tenants' VRFs, reached over its
- * control socket, with a trunk port toward the hosts (tenants' VLAN
- * sub-interfaces) and, for NAT, the VRF of its internet-facing interface.
+ * control socket, with trunk ports toward the hosts (vswitch trunks of every
+ * group: each tenant's group there holds its gateway, an IRB interface) and,
+ * for NAT, the VRF of its internet-facing interface.
  */
 #define MGR_TESSD_NAME_LEN 32 /* tessd's names (TESS_NAME_LEN) */
+#define MGR_MAX_TRUNKS     16
 struct mgr_router_spec {
 	char name[MGR_NAME_LEN];
 	char site[MGR_NAME_LEN];
 	char tessd[MGR_URI_LEN]; /* the PE tessd: unix:///path or ssh://... (tessd_addr.h) */
-	char trunk_port[MGR_TESSD_NAME_LEN];
+	char (*trunk_ports)[MGR_TESSD_NAME_LEN]; /* one per site or host link, unique */
+	uint32_t n_trunk_ports;
 	char internet_vrf[MGR_TESSD_NAME_LEN]; /* NAT's outside VRF; "": no NAT on this PE */
 };
 

@@ -725,6 +725,12 @@ static int load_object(sqlite3_stmt *st, void *arg)
 			json_object_set(body, "tessd", was);
 			json_object_del(body, "tessd_socket");
 		}
+		/* Routers stored before several trunks had one, trunk_port: the list of it. */
+		json_t *one = json_object_get(body, "trunk_port");
+		if (one && !json_object_get(body, "trunk_ports")) {
+			json_object_set_new(body, "trunk_ports", json_pack("[O]", one));
+			json_object_del(body, "trunk_port");
+		}
 		rc = cfg_decode(&mgr_router_schema, body, &a[s->n_routers].spec, "", &errs);
 		s->n_routers += rc == 0;
 		break;

@@ -11,6 +11,7 @@ comes from tessmgrd; the tests read it back through the tessds' own APIs.
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import threading
 
@@ -35,7 +36,7 @@ class Topo:
             tess.tap_port("ent_acme", self.ifs["ea"], 0),
             tess.tap_port("ent_bravo", self.ifs["eb"], 1),
             tess.tap_port("inet", self.ifs["in"], 2),
-            tess.af_packet_port("trunk", 3, self.trunk_pe)])
+            tess.af_packet_port("trunk", 3, self.trunk_pe, mode="trunk", all_groups=True)])
         # The PE's own part: its internet VRF and a NAT pool tenants may share.
         self.pe.config["router"] = {
             "vrfs": [{"name": "internet", "id": 4000}],
@@ -88,7 +89,7 @@ def m(cleanup, tmp_path, topo):
     m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}}).start()
     m.site()
     m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd": topo.pe.socket,
-                             "trunk_port": "trunk", "internet_vrf": "internet"})
+                             "trunk_ports": ["trunk"], "internet_vrf": "internet"})
     vhost = os.path.join(str(tmp_path), "vhost")
     os.makedirs(vhost, exist_ok=True)
     m.test_host("h1", tessd=topo.host.socket, vhost_dir=vhost)
@@ -100,8 +101,9 @@ def pe_state(pe):
     c = pe.ctl("call", "config.get")
     return {
         "vrfs": {v["name"]: v["id"] for v in c["router"]["vrfs"]},
-        "ifaces": {i["name"]: (i["vrf"], i["port"], i["vlan"], i["addresses"])
-                   for i in c["router"]["interfaces"]},
+        "ifaces": {i["name"]: (i["vrf"], i["port"] or "group " + i["group"], i["vlan"],
+                               i["addresses"]) for i in c["router"]["interfaces"]},
+        "groups": {g["name"]: g["vlan"] for g in c.get("switch", {}).get("groups", [])},
         "routes": {(r["vrf"], r["prefix"]): r for r in c["router"]["routes"]},
         "dhcp": {s["interface"]: s for s in c["dhcp"]["servers"]},
         "nat": {i["name"]: i for i in c["nat"]["instances"]},
@@ -123,7 +125,8 @@ def test_two_tenants_same_addresses_program_both_tessds(topo, m):
     assert s["vrfs"] == {"internet": 4000, "acme": 100, "bravo": 200}
     for t, port in (("acme", "ent_acme"), ("bravo", "ent_bravo")):
         assert s["ifaces"][f"{t}-ent"] == (t, port, 0, [ENT_GW + "/24"])
-        assert s["ifaces"][f"{t}-dc"] == (t, "trunk", VLAN[t], [DESK_GW + "/24"])
+        assert s["ifaces"][f"{t}-dc"] == (t, f"group {t}-net", 0, [DESK_GW + "/24"])
+        assert s["groups"][f"{t}-net"] == VLAN[t]
         assert s["routes"][(t, "10.20.0.0/16")]["nexthops"][0]["via"] == ENT_IP
         assert s["routes"][(t, "0.0.0.0/0")]["target_vrf"] == "internet"
         d = s["dhcp"][f"{t}-dc"]
@@ -218,7 +221,7 @@ def test_bad_network_definitions_are_refused_with_paths(topo, m):
          "/network/firewall/rules/0/action"),
         (network(firewall={"rules": [{"action": "drop", "dport": "99999"}]}), 400,
          "/network/firewall/rules/0/dport"),
-        (network(port="trunk"), 400, "/network/enterprise/vlan"),
+        (network(port="trunk"), 400, "/network/enterprise/port"),
         (network(port=""), 400, "/network/enterprise/port"),
         (network(bogus=1), 400, "/network/bogus"),
     ]
@@ -240,11 +243,57 @@ def test_bad_network_definitions_are_refused_with_paths(topo, m):
     # A router's tessd is an address as a host's: unix:// or ssh://, checked alike.
     for addr in ("relative/pe.sock", "ssh://-oProxyCommand=x/pe.sock", "http://pe/x"):
         status, r = m.call("POST", "routers", {"name": "pe2", "site": "paris", "tessd": addr,
-                                               "trunk_port": "trunk"})
+                                               "trunk_ports": ["trunk"]})
         assert status == 400 and r["error"]["path"] == "/tessd", (addr, r)
     m.ok("POST", "routers", {"name": "pe2", "site": "paris", "tessd": "unix://" + topo.pe.socket,
-                             "trunk_port": "trunk"})
+                             "trunk_ports": ["trunk"]})
     m.ok("DELETE", "routers/pe2")
+
+
+def test_router_trunks_are_checked_on_its_tessd(topo, m):
+    """A router's trunk_ports must be trunks of all groups in its tessd's own config: an
+    unknown port, a port of another mode, a trunk of some groups and a port listed twice are
+    refused with their path, and nothing is stored; a router stored with the old single
+    trunk_port is read as a list of it."""
+    body = {"name": "pe2", "site": "paris", "tessd": topo.pe.socket}
+    cases = [(["trunk", "nope"], 409, "/trunk_ports/1", "no port named 'nope'"),
+             (["ent_acme"], 409, "/trunk_ports/0", "not a trunk of all groups"),
+             (["trunk", "trunk"], 400, "/trunk_ports/1", "listed twice"),
+             ([], 400, "/trunk_ports", ""),
+             ([f"t{i}" for i in range(17)], 400, "/trunk_ports", "")]
+    for ports, want, path, msg in cases:
+        status, r = m.call("POST", "routers", {**body, "trunk_ports": ports})
+        assert status == want and r["error"]["path"] == path, (ports, r)
+        assert msg in r["error"]["message"], (ports, r)
+    status, r = m.call("POST", "routers", {**body, "trunk_port": "trunk"})
+    assert status == 400 and r["error"]["path"] == "/trunk_port", r
+    # A tessd that does not answer: 503, nothing stored.
+    status, r = m.call("POST", "routers", {**body, "tessd": "/nonexistent/pe.sock",
+                                           "trunk_ports": ["trunk"]})
+    assert status == 503 and r["error"]["path"] == "/tessd", r
+    assert [x["name"] for x in m.ok("GET", "routers")] == ["pe1"]
+    # A change is checked as well; the trunks of a router in use may change, its enterprise
+    # ports may not become trunks.
+    m.ok("POST", "tenants", tenant("acme", network()))
+    pe1 = m.ok("GET", "routers/pe1")
+    del pe1["id"]
+    status, r = m.call("PUT", "routers/pe1", {**pe1, "trunk_ports": ["trunk", "ent_bravo"]})
+    assert status == 409 and r["error"]["path"] == "/trunk_ports/1", r
+    assert m.ok("GET", "routers/pe1")["trunk_ports"] == ["trunk"]
+    # The store of a router from before trunk_ports: its trunk_port is the one trunk.
+    m.stop()
+    db = sqlite3.connect(m.config["store"])
+    (body,) = db.execute("SELECT body FROM objects WHERE name = 'pe1' AND "
+                         "body LIKE '%trunk_ports%'").fetchone()
+    old = json.loads(body)
+    old["trunk_port"] = old.pop("trunk_ports")[0]
+    db.execute("UPDATE objects SET body = ? WHERE body = ?", (json.dumps(old), body))
+    db.commit()
+    db.close()
+    m.start()
+    assert m.ok("GET", "routers/pe1")["trunk_ports"] == ["trunk"]
+    r = m.ok("GET", "reconcile")["tessds"]["routers"][0]
+    assert r["missing"] == [] and r["differs"] == [], r
 
 
 def test_restarted_tessds_get_their_state_back(topo, m):
@@ -320,7 +369,7 @@ def test_tessctl_routers_networks_and_reconcile(topo, cleanup, tmp_path):
         return r
 
     m.site()
-    ctl("router", "add", "pe1", "--site", "paris", "--tessd", topo.pe.socket, "--trunk",
+    ctl("router", "add", "pe1", "--site", "paris", "--tessd", topo.pe.socket, "--trunks",
         "trunk", "--internet-vrf", "internet")
     out = ctl("router", "list").stdout
     assert "pe1" in out and "trunk" in out and "internet" in out
@@ -409,13 +458,19 @@ def test_a_hung_tessd_holds_up_no_other_request(topo, m, cleanup, tmp_path):
             conns.append(c)
             try:
                 c.settimeout(5)
-                seen.append(c.recv(65536).decode(errors="replace"))
-            except OSError:
+                req = c.recv(65536).decode(errors="replace")
+                seen.append(req)
+                if '"config.get"' in req:
+                    # The router's check of its trunk (at its creation) is answered.
+                    c.sendall(json.dumps({"id": json.loads(req)["id"], "result": {
+                        "ports": [{"name": "trunk", "mode": "trunk", "all_groups": True}]}})
+                        .encode() + b"\n")
+            except (OSError, ValueError):
                 pass
 
     threading.Thread(target=serve, daemon=True).start()
     m.ok("POST", "routers", {"name": "pe-hung", "site": "paris", "tessd": path,
-                             "trunk_port": "trunk"})
+                             "trunk_ports": ["trunk"]})
     result = {}
     t = threading.Thread(target=lambda: result.update(r=m.call(
         "POST", "tenants", tenant("acme", network(routers=["pe-hung"])))))
