@@ -49,6 +49,9 @@ struct kind {
 	bool serialize;
 	/* Routers: what the object's own tessd says of a new spec, asked before mgr.lock. */
 	int (*remote_check)(const void *spec, struct mgr_err *e);
+	/* After an update is stored, outside mgr.lock: what follows from it (models: the
+	 * running desktops' cputune). */
+	void (*updated)(const char *name);
 };
 
 static void busy(struct mgr_err *e, const char *what, const char *name)
@@ -261,6 +264,8 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		free(spec);
 		if (lk)
 			k->unlock(locked_id, lk, true);
+		if (k->updated)
+			k->updated(c->seg[1]);
 	}
 	pthread_mutex_lock(&mgr.lock);
 	void *obj = k->find(c->seg[1]);
@@ -970,6 +975,29 @@ static int model_del(void *obj, struct mgr_err *e)
 	*m = mgr.models[--mgr.n_models];
 	return 0;
 }
+/* A model's cpu_shares may change under running desktops: every host with one of its
+ * desktops is re-pinned, which sets the new shares live (those already applied are skipped). */
+static void model_updated(const char *name)
+{
+	uint32_t *hosts, n = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_model *m = model_find(name);
+	hosts = calloc(mgr.n_desktops + 1, sizeof(*hosts));
+	for (uint32_t i = 0; m && hosts && i < mgr.n_desktops; i++) {
+		uint32_t h = mgr.desktops[i]->host_id, k;
+		if (mgr.desktops[i]->model_id != m->id || h == 0)
+			continue;
+		for (k = 0; k < n && hosts[k] != h; k++)
+			;
+		if (k == n)
+			hosts[n++] = h;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	for (uint32_t i = 0; i < n; i++)
+		mgr_repin_host(hosts[i]);
+	free(hosts);
+}
 static void *model_at(uint32_t i)
 {
 	return &mgr.models[i];
@@ -1043,6 +1071,11 @@ static const struct kind models = {
 	model_n,
 	NULL,
 	NULL,
+	NULL,
+	NULL,
+	false,
+	NULL,
+	model_updated,
 };
 
 static const struct kind routers = {

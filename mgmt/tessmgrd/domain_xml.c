@@ -118,6 +118,9 @@ char *mgr_domain_xml(const struct mgr_domain_def *d)
 		    d->quota_us);
 	for (uint32_t v = 0; cpus[0] && v < d->vcpus; v++)
 		put(&b, "    <vcpupin vcpu='%u' cpuset='%s'/>\n", v, cpus);
+	/* QEMU's other threads in the partition as well, never on reserved CPUs. */
+	if (cpus[0])
+		put(&b, "    <emulatorpin cpuset='%s'/>\n", cpus);
 	put(&b, "  </cputune>\n");
 	put(&b, "  <os>\n    <type arch='x86_64'>hvm</type>\n");
 	if (d->kernel[0]) {

@@ -48,6 +48,7 @@ struct mgr_desktop {
 	/* Runtime only. */
 	mgr_cpuset applied; /* the pinning libvirt has (valid once applied) */
 	uint32_t applied_quota_us;
+	uint32_t applied_shares; /* its model's cpu_shares when applied */
 	bool applied_valid;
 	uint64_t last_cpu_ns;    /* resource manager: the previous sample */
 	uint64_t last_sample_at; /* and when it was read */

@@ -641,6 +641,15 @@ int mgr_virt_pin_live(uint32_t host_id, const char *uuid, uint32_t vcpus, const 
 			rc = -EIO;
 		}
 	}
+	/* QEMU's own threads (main loop, I/O, display) follow the partition too: left where
+	 * <vcpu cpuset> first put them, they would run on CPUs now another tenant's or
+	 * reserved for tessd. The test driver has no emulator threads (no support). */
+	if (rc == 0 && virDomainIsActive(d) == 1 &&
+	    virDomainPinEmulator(d, map, sizeof(map), VIR_DOMAIN_AFFECT_LIVE) < 0 &&
+	    virGetLastErrorCode() != VIR_ERR_NO_SUPPORT) {
+		last_error(err, len, "pinning the emulator threads");
+		rc = -EIO;
+	}
 	release(k, d, false);
 	return rc;
 }

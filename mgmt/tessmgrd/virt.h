@@ -46,7 +46,8 @@ int mgr_virt_undefine(uint32_t host_id, const char *uuid, char *err, size_t len)
 /* Whether it runs: 1, 0, or -errno (-ENOENT: no such domain). */
 int mgr_virt_running(uint32_t host_id, const char *uuid);
 
-/* Re-pins a running domain's vCPUs now (its saved config is redefined by the caller). */
+/* Re-pins a running domain's vCPUs and emulator threads now (its saved config is redefined by
+ * the caller). */
 int mgr_virt_pin_live(uint32_t host_id, const char *uuid, uint32_t vcpus, const mgr_cpuset *cpus,
 		      char *err, size_t len);
 /* Live CPU shares and vCPU bandwidth (period/quota; quota 0: none), as the QEMU driver takes

@@ -15,8 +15,8 @@ prints each result on the serial console (ttyS0) on a line of its own:
     TESS-PING <target> sent=<n> recv=<n>
     TESS-DONE <uptime>
 
-then stays up (`tess.after=stay`, the default; a test stops it) or powers off
-(`tess.after=poweroff`).
+then stays up (`tess.after=stay`, the default; a test stops it), powers off
+(`tess.after=poweroff`) or keeps its vCPU busy (`tess.after=burn`: a desktop over its share).
 
 `python3 tests/lib/guest.py` fetches and builds everything ahead of a run (and says where)."""
 import fcntl
@@ -80,6 +80,7 @@ else
 fi
 echo "TESS-DONE $(cut -d' ' -f1 /proc/uptime)"
 [ "$after" = poweroff ] && poweroff -f
+if [ "$after" = burn ]; then while :; do :; done; fi
 while :; do sleep 3600; done
 """
 

@@ -107,6 +107,7 @@ static void test_qemu_host_xml(void **state)
 	assert_true(has(xml, "<shares>512</shares>"));
 	assert_true(has(xml, "<quota>50000</quota>"));
 	assert_true(has(xml, "<vcpupin vcpu='1' cpuset='2,6'/>"));
+	assert_true(has(xml, "<emulatorpin cpuset='2,6'/>"));
 	int v = valid(xml);
 	if (v < 0) {
 		free(xml);
