@@ -6,16 +6,20 @@ The kernel is the host's /boot/vmlinuz-* when there is one, else Debian's cloud 
 fetched once with `apt-get download` and unpacked (dpkg-deb -x) into a cache directory: nothing
 is installed on the host. The initramfs (cpio, built here, cached by its content) holds the
 static busybox, an /init and the virtio modules the kernel has as modules. /init loads them,
-takes an address with udhcpc on eth0, pings its gateway and any `tess.ping=` targets, and
-prints each result on the serial console (ttyS0) on a line of its own:
+takes an address with udhcpc on eth0, pings its gateway and any `tess.ping=` targets (with
+`tess.psize=` data bytes, default 56), and prints each result on the serial
+console (ttyS0) on a line of its own:
 
     TESS-GUEST up <uptime>
     TESS-LEASE ip=<ip> mask=<mask> router=<router> serverid=<server> lease=<seconds>
     TESS-NOLEASE
     TESS-PING <target> sent=<n> recv=<n>
     TESS-DONE <uptime>
+    TESS-SEEN src=<mac> dst=<mac> type=<ethertype> vlan=<id|-> sip=<ip|-> dip=<ip|-> ...
 
-then stays up (`tess.after=stay`, the default; a test stops it), powers off
+TESS-SEEN lines come from tess-cap (guest_cap.c, built static here with gcc), a capture on
+eth0 from before the lease on: each kind of frame the guest receives, the first time. Then
+the guest stays up (`tess.after=stay`, the default; a test stops it), powers off
 (`tess.after=poweroff`) or keeps its vCPU busy (`tess.after=burn`: a desktop over its share).
 
 `python3 tests/lib/guest.py` fetches and builds everything ahead of a run (and says where)."""
@@ -50,9 +54,11 @@ for m in $(cat /etc/modules); do
 done
 after=stay
 pings=""
+psize=56
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	tess.after=*) after="${a#tess.after=}" ;;
+	tess.psize=*) psize="${a#tess.psize=}" ;;
 	tess.ping=*) pings="$pings $(echo "${a#tess.ping=}" | tr , ' ')" ;;
 	esac
 done
@@ -63,6 +69,7 @@ while ! ip link show eth0 >/dev/null 2>&1 && [ $n -lt 100 ]; do
 	n=$((n + 1))
 done
 ip link set eth0 up || echo "TESS-GUEST no eth0"
+/bin/tess-cap eth0 &
 echo "TESS-GUEST eth0 $(cat /sys/class/net/eth0/address 2>/dev/null) $(cut -d' ' -f1 /proc/uptime)"
 rm -f /tmp/lease
 udhcpc -i eth0 -f -q -n -t 20 -T 1 -A 1 -s /etc/udhcpc.script >/dev/null 2>&1
@@ -70,7 +77,7 @@ if [ -s /tmp/lease ]; then
 	. /tmp/lease
 	echo "TESS-LEASE ip=$ip mask=$mask router=$router serverid=$serverid lease=$lease"
 	for t in $router $pings; do
-		r=$(ping -c 3 -i 0.2 -W 2 "$t" 2>&1 | grep 'packets transmitted')
+		r=$(ping -c 3 -i 0.2 -W 2 -s "$psize" "$t" 2>&1 | grep 'packets transmitted')
 		s=$(echo "$r" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
 		g=$(echo "$r" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 		echo "TESS-PING $t sent=${s:-0} recv=${g:-0}"
@@ -235,6 +242,23 @@ class _Cpio:
         return self.out.getvalue()
 
 
+CAP_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest_cap.c")
+
+
+def tess_cap():
+    """tess-cap, the guests' capture: built static (gcc, glibc's libc.a) into the cache when
+    its source is new."""
+    with open(CAP_SRC, "rb") as f:
+        src = f.read()
+    path = os.path.join(CACHE, f"tess-cap-{hashlib.sha256(src).hexdigest()[:16]}")
+    with _locked("tess-cap"):
+        if not os.path.exists(path):
+            _run("gcc", "-static", "-Os", "-o", path + ".tmp", CAP_SRC)
+            os.rename(path + ".tmp", path)
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def initramfs(mods):
     """The initramfs for the kernel whose modules are in `mods`: its path in the cache, built
     when its content (busybox, scripts, modules) is new."""
@@ -248,6 +272,7 @@ def initramfs(mods):
         c.dir(d)
     c.chardev("dev/console", 5, 1)
     c.file("bin/busybox", busybox, 0o755)
+    c.file("bin/tess-cap", tess_cap(), 0o755)
     c.file("init", INIT.encode(), 0o755)
     c.file("etc/udhcpc.script", UDHCPC_SCRIPT.encode(), 0o755)
     names = []
@@ -366,7 +391,7 @@ def domain_xml(name, vmlinuz, initrd, vhost_sock, console, mac, memory_mib=96,
 def console_results(text):
     """The guest's result lines, parsed: {"up", "lease": {...} or None, "pings": {target:
     (sent, recv)}, "done": uptime or None}."""
-    r = {"up": None, "lease": None, "pings": {}, "done": None}
+    r = {"up": None, "lease": None, "pings": {}, "done": None, "seen": []}
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("TESS-GUEST up "):
@@ -378,6 +403,31 @@ def console_results(text):
             r["pings"][t] = (int(s.split("=")[1]), int(g.split("=")[1]))
         elif line.startswith("TESS-DONE "):
             r["done"] = float(line.split()[1])
+        elif line.startswith("TESS-SEEN ") and line.count("=") == 8:
+            r["seen"].append(dict(kv.split("=", 1) for kv in line.split()[1:]))
+    return r
+
+
+def frame_seen(f):
+    """What tess-cap prints of a frame (a TESS-SEEN line's fields), for a capture made
+    outside a guest (tess.recv_frame's bytes, tags put back)."""
+    mac = lambda b: ":".join(f"{x:02x}" for x in b)  # noqa: E731
+    ip = lambda b: ".".join(str(x) for x in b)  # noqa: E731
+    r = {"src": mac(f[6:12]), "dst": mac(f[0:6]), "vlan": "-", "sip": "-", "dip": "-",
+         "proto": "-", "mark": "-"}
+    typ, off = int.from_bytes(f[12:14], "big"), 14
+    if typ in (0x8100, 0x88a8) and len(f) >= 18:
+        r["vlan"] = str(int.from_bytes(f[14:16], "big") & 0xfff)
+        typ, off = int.from_bytes(f[16:18], "big"), 18
+    r["type"] = f"0x{typ:04x}"
+    p = f[off:]
+    if typ == 0x0800 and len(p) >= 20:
+        ihl, tot = (p[0] & 15) * 4, int.from_bytes(p[2:4], "big")
+        r.update(sip=ip(p[12:16]), dip=ip(p[16:20]), proto=str(p[9]))
+        if p[9] == 1 and ihl + 8 < tot <= len(p) and p[ihl] in (0, 8):
+            r["mark"] = f"{tot - ihl - 8:02x}"
+    elif typ == 0x0806 and len(p) >= 28:
+        r.update(sip=ip(p[14:18]), dip=ip(p[24:28]), proto=f"arp{p[7]}")
     return r
 
 
