@@ -12,7 +12,12 @@ of its own where its directories (/etc/libvirt, /run/libvirt, /var/lib/libvirt,
 are not touched and its socket is reachable outside (qemu+unix:///system?socket=...). Its
 qemu.conf runs QEMU as root (the test's tessd serves vhost-user sockets as root), with no
 security driver or ownership changes and the guests' logs in files (no virtlogd spawned).
-stop() destroys the guests before libvirtd stops (it leaves them running when it exits)."""
+stop() destroys the guests before libvirtd stops (it leaves them running when it exits).
+
+A QEMU libvirtd probes QEMU's capabilities at its first connection (about 8 s here), into its
+cache directory: the probe's files are kept in CAPS_CACHE between runs and given to every
+new libvirtd (libvirt checks them against the QEMU binary and itself, and probes again when
+they do not match)."""
 import glob
 import os
 import pwd
@@ -23,6 +28,8 @@ import tempfile
 import time
 
 LIBVIRTD = shutil.which("libvirtd", path="/usr/sbin:/usr/bin:/sbin")
+CAPS_CACHE = os.path.join(os.environ.get("TESS_GUEST_CACHE", "/var/tmp/tessera-guest"),
+                          "libvirt-qemu-caps")
 # A system-mode libvirtd's directories, each over one of the private directory.
 MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
           "cache": "/var/cache/libvirt", "log": "/var/log/libvirt"}
@@ -43,6 +50,10 @@ class Libvirtd:
             self.uri = f"qemu+unix:///system?socket={self.sock}"
             for d in MOUNTS:
                 os.makedirs(os.path.join(self.dir, d))
+            self.caps = os.path.join(self.dir, "cache", "qemu", "capabilities")
+            os.makedirs(self.caps)
+            for f in glob.glob(os.path.join(CAPS_CACHE, "*.xml")):
+                shutil.copy2(f, self.caps)
             with open(os.path.join(self.dir, "etc", "qemu.conf"), "w") as f:
                 f.write('user = "root"\ngroup = "root"\ndynamic_ownership = 0\n'
                         'remember_owner = 0\nsecurity_driver = "none"\n'
@@ -128,7 +139,17 @@ class Libvirtd:
         while self.qemu_pids() and time.time() < deadline:
             time.sleep(0.05)
 
+    def keep_caps(self):
+        """Keeps the capabilities libvirtd probed for the next libvirtds."""
+        os.makedirs(CAPS_CACHE, exist_ok=True)
+        for f in glob.glob(os.path.join(self.caps, "*.xml")):
+            tmp = os.path.join(CAPS_CACHE, f".{os.path.basename(f)}.{os.getpid()}")
+            shutil.copy2(f, tmp)
+            os.rename(tmp, os.path.join(CAPS_CACHE, os.path.basename(f)))
+
     def stop(self, sig=signal.SIGTERM):
+        if self.driver == "qemu":
+            self.keep_caps()
         self.stop_guests()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGCONT)
