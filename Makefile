@@ -77,8 +77,8 @@ ALL = meson test -C $(BUILD) --print-errorlogs --timeout-multiplier 2
 FUZZ_REPLAY = meson test -C $(ASAN) --suite fuzz --print-errorlogs
 FUZZ_TEST_SECONDS ?= 20
 FUZZ_SHORT = tests/fuzz/run.sh $(FUZZ) $(FUZZ_TEST_SECONDS)
-INTEGRATION_ASAN = meson test -C $(ASAN) --suite dataplane --suite mgmt --print-errorlogs \
-	--timeout-multiplier 2
+INTEGRATION_ASAN = meson test -C $(ASAN) --suite dataplane --suite mgmt --suite e2e \
+	--print-errorlogs --timeout-multiplier 2
 
 # gcc -fanalyzer (a build of its own), unit tests under ASan+UBSan, the fuzz corpora and past
 # crashes replayed under ASan+UBSan and each libFuzzer target for a short while, every test (unit
