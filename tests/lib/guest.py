@@ -77,7 +77,7 @@ if [ -s /tmp/lease ]; then
 	. /tmp/lease
 	echo "TESS-LEASE ip=$ip mask=$mask router=$router serverid=$serverid lease=$lease"
 	for t in $router $pings; do
-		r=$(ping -c 3 -i 0.2 -W 2 -s "$psize" "$t" 2>&1 | grep 'packets transmitted')
+		r=$(ping -c 3 -i 0.2 -W 5 -s "$psize" "$t" 2>&1 | grep 'packets transmitted')
 		s=$(echo "$r" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
 		g=$(echo "$r" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 		echo "TESS-PING $t sent=${s:-0} recv=${g:-0}"
@@ -390,21 +390,29 @@ def domain_xml(name, vmlinuz, initrd, vhost_sock, console, mac, memory_mib=96,
 
 def console_results(text):
     """The guest's result lines, parsed: {"up", "lease": {...} or None, "pings": {target:
-    (sent, recv)}, "done": uptime or None}."""
+    (sent, recv)}, "done": uptime or None, "seen": [TESS-SEEN fields]}. Lines mangled on the
+    way (a starved guest's serial port may cut one) are skipped."""
     r = {"up": None, "lease": None, "pings": {}, "done": None, "seen": []}
+
+    def fields(line):
+        kv = [x.split("=", 1) for x in line.split()[1:]]
+        return dict(kv) if all(len(x) == 2 for x in kv) else None
+
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith("TESS-GUEST up "):
-            r["up"] = float(line.split()[2])
-        elif line.startswith("TESS-LEASE "):
-            r["lease"] = dict(kv.split("=", 1) for kv in line.split()[1:])
-        elif line.startswith("TESS-PING "):
-            _, t, s, g = line.split()
-            r["pings"][t] = (int(s.split("=")[1]), int(g.split("=")[1]))
-        elif line.startswith("TESS-DONE "):
-            r["done"] = float(line.split()[1])
-        elif line.startswith("TESS-SEEN ") and line.count("=") == 8:
-            r["seen"].append(dict(kv.split("=", 1) for kv in line.split()[1:]))
+        m = re.fullmatch(r"TESS-GUEST up ([\d.]+)", line)
+        if m:
+            r["up"] = float(m.group(1))
+        m = re.fullmatch(r"TESS-PING (\S+) sent=(\d+) recv=(\d+)", line)
+        if m:
+            r["pings"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
+        m = re.fullmatch(r"TESS-DONE ([\d.]+)", line)
+        if m:
+            r["done"] = float(m.group(1))
+        if line.startswith("TESS-LEASE ") and fields(line) and "ip" in fields(line):
+            r["lease"] = fields(line)
+        elif line.startswith("TESS-SEEN ") and fields(line) and len(fields(line)) == 8:
+            r["seen"].append(fields(line))
     return r
 
 
