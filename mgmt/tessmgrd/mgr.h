@@ -28,6 +28,8 @@ struct mgr_counters {
 	uint64_t jobs_duplicate_refused; /* a job of the same kind already queued for the desktop */
 	uint64_t jobs_tenant_refused;    /* jobs.per_tenant reached (429) */
 	uint64_t token_lookups;          /* bearer tokens looked up: one per request */
+	uint64_t net_fdb_forgets;        /* a moved desktop's MAC forgotten on a tessd (fdb.del) */
+	uint64_t net_fdb_forget_failed;  /* such fdb.del that failed (retried at each tick) */
 };
 extern struct mgr_counters mgr_counters;
 #define mgr_count(field, n) __atomic_fetch_add(&mgr_counters.field, (n), __ATOMIC_RELAXED)

@@ -22,6 +22,7 @@
 #include "image.h"
 #include "images.h"
 #include "jobs.h"
+#include "network.h"
 #include "store.h"
 #include "virt.h"
 #include "vswitch.h"
@@ -228,6 +229,13 @@ static void warn(const struct move *m, const char *err)
 	fprintf(stderr, "tessmgrd: migrating desktop %u: %s\n", m->d.id, err);
 }
 
+/* Its port is on host_id now: the switches that knew it elsewhere forget it (network.c). */
+static void moved(const struct move *m, uint32_t host_id)
+{
+	if (port_moves(m))
+		mgr_net_desktop_moved(m->d.tenant_id, host_id, m->d.mac);
+}
+
 static int cold(const struct mgr_job *j, struct move *m, bool was_running, char *err, size_t len)
 {
 	struct mgr_image base;
@@ -289,6 +297,7 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 	if (rc == 0)
 		rc = commit(m, was_running || j->start ? MGR_DESK_RUNNING : MGR_DESK_STOPPED);
 	if (rc == 0) {
+		moved(m, m->dst.host_id);
 		MGR_FAULT("migrate.after_commit", NULL, 0);
 		if (!same_site)
 			mgr_image_remove(m->d.overlay);
@@ -303,6 +312,8 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		warn(m, e2);
 	if (dst_port && del_port(&m->dst, m, &m->to, e2, sizeof(e2)) < 0)
 		warn(m, e2);
+	if (dst_port)
+		moved(m, m->src.host_id); /* it may have run at the target meanwhile */
 	if (copied)
 		mgr_image_remove(m->to.overlay);
 	return rc;
@@ -338,6 +349,7 @@ static int live(const struct mgr_job *j, struct move *m, bool *landed, char *err
 		if (del_port(&m->src, m, &m->d, e2, sizeof(e2)) < 0)
 			warn(m, e2);
 		rc = commit(m, MGR_DESK_RUNNING);
+		moved(m, m->dst.host_id); /* it runs there, stored or not */
 		if (rc == 0 && !same_site)
 			mgr_image_remove(m->d.overlay);
 		if (rc == 0)
@@ -501,6 +513,9 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		    add_port(&m->src, m, &m->d, err, sizeof(err)) < 0)
 			warn(m, err);
 	}
+	/* Where the store has it: the other side's port is gone (src and dst of m may be one
+	 * host here: the store had moved it). */
+	mgr_net_desktop_moved(m->d.tenant_id, m->d.host_id, m->d.mac);
 	/* Running again where it is, if it ran or was to run. */
 	if (j->start && mgr_virt_running(m->d.host_id, m->d.uuid) == 0 &&
 	    mgr_virt_start(m->d.host_id, m->d.uuid, err, sizeof(err)) < 0)

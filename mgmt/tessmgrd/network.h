@@ -56,6 +56,17 @@ const char *mgr_net_router_user_locked(const char *router);
  */
 json_t *mgr_net_reconcile_locked(bool repair);
 
+/*
+ * A desktop of tenant_id with MAC mac now has its port on host_id (a move, or a move rolled
+ * back): every PE serving the tenant, and that host's tessd, forget the MAC in the tenant's
+ * group, so that frames for it are flooded until it speaks from where it is now, instead of
+ * going where it was until FDB ageing. Without mgr.lock; never fails: a tessd that refuses or
+ * does not answer is logged, counted (GET /v1/stats) and tried again at each tick.
+ */
+void mgr_net_desktop_moved(uint32_t tenant_id, uint32_t host_id, const char *mac);
+/* Forgets that failed and wait for the next tick. */
+uint32_t mgr_net_forgets_pending(void);
+
 int mgr_net_start(void);
 void mgr_net_stop(void);
 
