@@ -292,6 +292,50 @@ static int64_t batch_find(const struct cfg_array *a, const json_t *match)
 	return -1;
 }
 
+/*
+ * Whether a batch may edit the collection at ptr. Not the core's own sections: /ports need
+ * device work (probe, drain) that only their own methods do, and /control and /eal are the
+ * operator's (the config file's alone: no method edits them, and config.save would keep
+ * the change). Nor arrays of plain values (a collection's elements are objects with keys).
+ */
+static bool batch_may_edit(const char *ptr, const struct cfg_array *a)
+{
+	static const char *const core[] = { "ports", "control", "eal" };
+	size_t len = strcspn(ptr + 1, "/");
+
+	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)
+		if (strlen(core[i]) == len && strncmp(ptr + 1, core[i], len) == 0)
+			return false;
+	return a->node->arr.item->type == CFG_OBJECT;
+}
+
+/* match names an element: at least one key, each a key of the collection's elements. */
+static int batch_match_check(const struct cfg_array *a, const json_t *match, unsigned k,
+			     struct ctl_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(match) || json_object_size(match) == 0) {
+		ctl_error_set(err, EINVAL, "",
+			      "set and del need a match object of one key or more");
+		snprintf(err->path, sizeof(err->path), "/params/edits/%u/match", k);
+		return -EINVAL;
+	}
+	json_object_foreach ((json_t *)match, key, v) {
+		const struct cfg_field *f = a->node->arr.item->obj.fields;
+		while (f->key && strcmp(f->key, key) != 0)
+			f++;
+		if (f->key == NULL) {
+			ctl_error_set(err, EINVAL, "",
+				      "'%s' is not a key of this collection's elements", key);
+			snprintf(err->path, sizeof(err->path), "/params/edits/%u/match", k);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* One edit of a batch on the candidate; its added or replaced element's path in from. */
 static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char *from, size_t flen,
 		     struct ctl_error *err)
@@ -312,16 +356,17 @@ static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char 
 		snprintf(err->path, sizeof(err->path), "/params/edits/%u/op", k);
 		return -EINVAL;
 	}
-	/* Ports need device work (probe, drain) that only their own methods do. */
 	if (array == NULL || cfg_array_find(&tessd_cfg_schema, cand, array, &a) < 0 ||
-	    strncmp(array, "/ports", 6) == 0) {
+	    !batch_may_edit(array, &a)) {
 		ctl_error_set(err, EINVAL, "", "'%s' is not a config collection a batch edits",
 			      array ? array : "");
 		snprintf(err->path, sizeof(err->path), "/params/edits/%u/array", k);
 		return -EINVAL;
 	}
 	if (!add) {
-		if (!json_is_object(match) || (at = batch_find(&a, match)) < 0) {
+		if ((rc = batch_match_check(&a, match, k, err)) < 0)
+			return rc;
+		if ((at = batch_find(&a, match)) < 0) {
 			ctl_error_set(err, ENOENT, "", "%s has no such element", array);
 			snprintf(err->path, sizeof(err->path), "/params/edits/%u/match", k);
 			return -ENOENT;

@@ -78,8 +78,10 @@ int dp_edit(const struct dp_edit *e, json_t **result, struct ctl_error *err, con
  * {"op": "add"|"set"|"del", "array": "/router/vrfs", "match": {key: value...}
  * (set, del: the element whose encoding has these values), "item": {...}
  * (add, set)}, applied in order to one candidate, validated whole and
- * committed once: all of them or none. Not for /ports (their devices need
- * their own methods). 0 with {"edits": n}, or -errno with err.
+ * committed once: all of them or none. Collections of objects only, and not
+ * /ports (their devices need their own methods) nor the operator's /control
+ * and /eal; match has one key or more, each a key of the elements. 0 with
+ * {"edits": n}, or -errno with err.
  */
 #define DP_BATCH_MAX 1024
 int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err);

@@ -290,6 +290,42 @@ def test_edits_answer_log_and_undo(td):
         assert "tess.dp: " + line in log, line
 
 
+def test_config_batch_stays_in_its_collections(td):
+    """config.batch edits the collections of objects that modules serve: never the operator's
+    /control and /eal (nor /ports), and a set or del names its element by keys it has."""
+    c = Client(td.socket)
+    ids = iter(range(100, 1000))
+
+    def call(edits):
+        return c.call({"id": next(ids), "method": "config.batch", "params": {"edits": edits}})
+
+    assert "result" in call([{"op": "add", "array": "/switch/groups",
+                              "item": {"name": "g1", "tenant": "t", "vlan": 10}}])
+    before = c.call({"id": 1, "method": "config.get"})["result"]
+    assert before["control"]["log_dirs"] and before["eal"]["args"] is not None
+    for array in ("/control/log_dirs", "/control/port_drivers", "/control/port_dirs",
+                  "/eal/args", "/eal/workers", "/ports", "/ports/0/allowed_macs"):
+        for op in ("del", "set", "add"):
+            r = call([{"op": op, "array": array, "match": {}, "item": {}}])
+            assert "error" in r, (op, array, r)
+            assert err(r)[:2] == (errno.EINVAL, "/params/edits/0/array"), (op, array, r)
+    for match, msg in (({}, "one key or more"), (None, "one key or more"),
+                       ({"bogus": 1}, "'bogus' is not a key"),
+                       ({"name": "g1", "vlan ": 10}, "'vlan ' is not a key")):
+        for op in ("del", "set"):
+            edit = {"op": op, "array": "/switch/groups", "item": {"name": "g1", "vlan": 11}}
+            if match is not None:
+                edit["match"] = match
+            r = call([edit])
+            assert "error" in r, (op, match, r)
+            code, path, message = err(r)
+            assert (code, path) == (errno.EINVAL, "/params/edits/0/match"), (op, match, r)
+            assert msg in message, (op, match, message)
+    assert c.call({"id": 2, "method": "config.get"})["result"] == before
+    r = call([{"op": "del", "array": "/switch/groups", "match": {"name": "g1"}}])
+    assert r["result"] == {"edits": 1}
+
+
 def test_port_add_devargs_are_confined(cleanup, tmp_path):
     """Security review 2.1: a socket client must not make tessd (root) open files or
     host interfaces of its choosing through devargs. Only allowed drivers, and path-valued
