@@ -3,7 +3,7 @@
 # `deps.sh bench` adds the packages only the benchmarks use (their peers and generators).
 set -eu
 
-PKGS="gcc make meson ninja-build pkg-config clang clang-format
+PKGS="gcc libc6-dev make meson ninja-build pkg-config clang clang-format
 libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-dev
 libsqlite3-dev libmicrohttpd-dev libgnutls28-dev libcmocka-dev openssl
 python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils
