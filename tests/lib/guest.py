@@ -7,8 +7,8 @@ fetched once with `apt-get download` and unpacked (dpkg-deb -x) into a cache dir
 is installed on the host. The initramfs (cpio, built here, cached by its content) holds the
 static busybox, an /init and the virtio modules the kernel has as modules. /init loads them,
 takes an address with udhcpc on eth0, pings its gateway and any `tess.ping=` targets (with
-`tess.psize=` data bytes, default 56), and prints each result on the serial
-console (ttyS0) on a line of its own:
+`tess.psize=` data bytes, default 56; up to 3 rounds of 3 while none is answered), and
+prints each result on the serial console (ttyS0) on a line of its own:
 
     TESS-GUEST up <uptime>
     TESS-LEASE ip=<ip> mask=<mask> router=<router> serverid=<server> lease=<seconds>
@@ -77,9 +77,13 @@ if [ -s /tmp/lease ]; then
 	. /tmp/lease
 	echo "TESS-LEASE ip=$ip mask=$mask router=$router serverid=$serverid lease=$lease"
 	for t in $router $pings; do
-		r=$(ping -c 3 -i 0.2 -W 5 -s "$psize" "$t" 2>&1 | grep 'packets transmitted')
-		s=$(echo "$r" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
-		g=$(echo "$r" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+		# Up to 3 rounds while none is answered (a starved guest's first may time out).
+		for round in 1 2 3; do
+			r=$(ping -c 3 -i 0.2 -W 5 -s "$psize" "$t" 2>&1 | grep 'packets transmitted')
+			s=$(echo "$r" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+			g=$(echo "$r" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+			[ "${g:-0}" -gt 0 ] && break
+		done
 		echo "TESS-PING $t sent=${s:-0} recv=${g:-0}"
 	done
 else
