@@ -314,16 +314,26 @@ class Story:
 
     # ---- 6: isolation ----
 
-    def isolation(self):
-        self.part("6 captures: no frame of one tenant at the other's desktops or enterprise")
+    def isolation(self, again=False):
+        if again:
+            self.say("\nthe captures again, the roam's frames included:")
+        else:
+            self.part("6 captures: no frame of one tenant at the other's desktops or enterprise")
         seen = {}  # capture point -> [frame kinds]
         for n, d in self.desks.items():
             with open(self.console(d), errors="replace") as f:
                 seen[n] = guest.console_results(f.read())["seen"]
         for t in TENANTS:
-            seen[f"{t}-ent"] = [guest.frame_seen(f) for f in list(self.caps[t].frames)]
-        macs = {t: {ENT_MAC[t]} | {d["mac"].lower() for d in self.desks.values()
-                                   if d["tenant"] == t} for t in TENANTS}
+            kinds = {tuple(sorted(guest.frame_seen(f).items())) for f in list(self.caps[t].frames)}
+            seen[f"{t}-ent"] = [dict(k) for k in sorted(kinds)]
+        # A tenant's MACs: its enterprise's, its desktops' and its gateway's (the PE's IRB
+        # interface of its group has a MAC of its own, so even the PE's broadcasts in one
+        # tenant's VLAN are told apart).
+        irb = {i["name"]: i["mac"].lower() for i in self.pe.ctl("interface", "list")}
+        macs = {t: {ENT_MAC[t], irb[f"{t}-dc"], irb[f"{t}-ent"]} |
+                {d["mac"].lower() for d in self.desks.values() if d["tenant"] == t}
+                for t in TENANTS}
+        self.check(not macs["acme"] & macs["bravo"], f"tenants' MACs overlap: {macs}")
         for point, kinds in sorted(seen.items()):
             t = point.split("-")[0] if point.endswith("-ent") else self.desks[point]["tenant"]
             other = [o for o in TENANTS if o != t][0]
@@ -340,6 +350,7 @@ class Story:
         self.check("203.0.113.10" in srcs and any(s.startswith("203.0.113.") and s != "203.0.113.10"
                                                   for s in srcs), f"NAT sources {srcs}")
         self.facts["captured"] = {p: len(k) for p, k in seen.items()}
+        self.facts["isolated"] = True
 
     # ---- 7: roaming ----
 
@@ -414,6 +425,7 @@ class Story:
             self.reach()
             self.isolation()
             self.roam()
+            self.isolation(again=True)
         except BaseException:
             self.diagnose()
             raise
