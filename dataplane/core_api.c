@@ -60,6 +60,18 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 								     __ATOMIC_RELAXED)));
 	/* Vhost ports the workers poll now: those with traffic, not the idle ones (vhost.h). */
 	json_object_set_new(*result, "vhost_polled", json_integer((json_int_t)dp_vhost_polled()));
+	/* What ports it can still take (port.h): tessmgrd places desktops by it. */
+	struct dp_port_capacity pc;
+	dp_port_capacity(&pc);
+	json_object_set_new(
+		*result, "port_capacity",
+		json_pack("{s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}}",
+			  "ethdev", "max", (int)pc.ethdev_max, "used", (int)pc.ethdev_used, "free",
+			  (int)pc.ethdev_free, "vhost", "max", (int)pc.vhost_max, "used",
+			  (int)pc.vhost_used, "free", (int)pc.vhost_free, "server",
+			  (int)pc.vhost_server, "client", (int)pc.vhost_client, "connected",
+			  (int)pc.vhost_connected, "fd_set_max", (int)pc.fd_set_max,
+			  "fd_set_committed", (int)pc.fd_set_committed));
 	if (dp_fault_enabled())
 		json_object_set_new(*result, "fault_points", json_true());
 	return 0;
@@ -283,7 +295,7 @@ static const struct cfg_node stats_schema = {
 };
 
 static const struct ctl_method core_methods[] = {
-	{ "status", NULL, status, "version, uptime, workers, memory mode" },
+	{ "status", NULL, status, "version, uptime, workers, memory mode, port capacity" },
 	{ "stats.get", &stats_schema, stats_get,
 	  "counters of ports, workers, groups, VRFs and interfaces (of one VRF)" },
 	{ "stats.reset", NULL, stats_reset, "zero all counters" },

@@ -13,6 +13,7 @@
 #include <rte_dev.h>
 #include <rte_devargs.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -57,6 +58,37 @@ unsigned dp_port_count(void)
 		n++;
 	}
 	return n;
+}
+
+void dp_port_capacity(struct dp_port_capacity *c)
+{
+	unsigned total = rte_eth_dev_count_total(), room;
+
+	memset(c, 0, sizeof(*c));
+	c->ethdev_max = DP_MAX_ETHDEV;
+	c->vhost_max = DP_MAX_VHOST;
+	c->fd_set_max = DP_VHOST_FD_SET;
+	DP_PORT_FOREACH (p) {
+		if (!dp_port_is_vhost(p->id)) {
+			c->ethdev_used++;
+			continue;
+		}
+		c->vhost_used++;
+		if (p->cfg.vhost.client)
+			c->vhost_client++;
+		else
+			c->vhost_server++;
+		if (p->vhost_open && dp_vhost_connected(p))
+			c->vhost_connected++;
+	}
+	/* Ethdevs DPDK made that are no port of ours (a bonded slave, a probed PCI NIC)
+	 * take ids too. */
+	c->ethdev_free = total < DP_MAX_ETHDEV ? DP_MAX_ETHDEV - total : 0;
+	c->fd_set_committed = 2 * c->vhost_server + c->vhost_client;
+	room = c->fd_set_committed < c->fd_set_max ? c->fd_set_max - c->fd_set_committed : 0;
+	c->vhost_free = c->vhost_max - c->vhost_used;
+	if (room < c->vhost_free)
+		c->vhost_free = room;
 }
 
 /* Undoes a probe that gave no usable port. */

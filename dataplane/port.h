@@ -65,6 +65,24 @@ struct dp_port *dp_port_by_name(const char *name);
 struct dp_port *dp_port_by_id(uint16_t id);
 unsigned dp_port_count(void);
 
+/*
+ * How many more ports tessd can take, from its real limits: ethdev ids (DPDK's
+ * RTE_MAX_ETHPORTS, shared with devices DPDK probed itself) and vhost slots
+ * (DP_MAX_VHOST). The vhost library also polls every server port's listening fd
+ * and every connected guest's fd in one set of DP_VHOST_FD_SET (DPDK 22.11's
+ * MAX_FDS less its own slot): a client port (tessmgrd's desktops) takes one slot
+ * once its guest connects, a server port one for listening and one for its guest.
+ * vhost_free is the client ports that still fit both, each counted as connected.
+ */
+#define DP_VHOST_FD_SET 1023
+struct dp_port_capacity {
+	unsigned ethdev_max, ethdev_used, ethdev_free;
+	unsigned vhost_max, vhost_used, vhost_free;
+	unsigned vhost_server, vhost_client, vhost_connected;
+	unsigned fd_set_max, fd_set_committed; /* slots, every port counted as connected */
+};
+void dp_port_capacity(struct dp_port_capacity *c);
+
 /* Polls link state and logs changes. */
 void dp_ports_poll_link(void);
 

@@ -212,6 +212,33 @@ def test_vhost_ports_switched_in_a_group_and_api_confined(cleanup, tmp_path):
     tp.quit()
 
 
+def test_status_reports_the_port_capacity(cleanup, tmp_path):
+    """status' port_capacity: ethdev ids (DPDK's 32) and vhost slots (1024) used and free, the
+    vhost library's fd set (1023 slots: a server port takes two, listener and guest, a client
+    port one) bounding the client ports that still fit."""
+    u = tess.uid()
+    d = os.path.join(tmp_path, "socks")
+    os.mkdir(d)
+    t = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1], memory_mb=256,
+                   ports=[{"name": "n0", "devargs": f"net_null{u}"},
+                          vport("srv", os.path.join(d, "srv.sock")),
+                          vport("cli", os.path.join(d, "cli.sock"), client=True)]).start()
+
+    def cap():
+        return t.ctl("status")["port_capacity"]
+
+    c = cap()
+    assert c["ethdev"] == {"max": 32, "used": 1, "free": 31}, c
+    assert c["vhost"] == {"max": 1024, "used": 2, "free": 1023 - 3, "server": 1, "client": 1,
+                          "connected": 0, "fd_set_max": 1023, "fd_set_committed": 3}, c
+    t.tessctl("port", "add-vhost", "cli2", os.path.join(d, "cli2.sock"), "--client")
+    c = cap()["vhost"]
+    assert (c["used"], c["client"], c["fd_set_committed"], c["free"]) == (3, 2, 4, 1019), c
+    t.tessctl("port", "del", "srv")
+    c = cap()["vhost"]
+    assert (c["used"], c["server"], c["fd_set_committed"], c["free"]) == (2, 0, 2, 1021), c
+
+
 def test_vhost_1024_ports_and_not_one_more(cleanup, tmp_path):
     """The backend's limit: 1024 vhost ports (client mode: only connected sockets sit in the
     vhost library's poll set); the next one is refused with the reason, the rest untouched."""
@@ -226,8 +253,12 @@ def test_vhost_1024_ports_and_not_one_more(cleanup, tmp_path):
                   check=False)
     assert r.returncode != 0 and "all 1024 vhost ports are in use" in r.stderr, r.stderr
     assert t.ctl("status")["ports"] == 1024
+    # No slot left, and more client ports than the vhost library's fd set holds connected.
+    c = t.ctl("status")["port_capacity"]["vhost"]
+    assert (c["used"], c["free"], c["client"], c["fd_set_committed"]) == (1024, 0, 1024, 1024), c
     tp = start_vms(cleanup, tmp_path, [paths[0], paths[1023]], servers=[paths[0], paths[1023]])
     send(tp, 100, 1)
     s = wait_rx(tp, (0, 1), 32)
     assert s[0]["rx_packets"] == 32 and s[1]["rx_packets"] == 32, s
+    assert t.ctl("status")["port_capacity"]["vhost"]["connected"] == 2
     tp.quit()
