@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_tessd.h"
+
 /* Ratios are decimals from the config: a hair of slack so 2.0 x 3 stays 6. */
 #define EPS 1e-9
 
@@ -122,6 +124,8 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 		reason = "is not shared and serves another tenant";
 	else if (h->spec.max_ports && h->ports_used >= h->spec.max_ports)
 		reason = "has no free port on its tessd (max_ports)";
+	else if (mgr_host_tessd_room(h) == 0)
+		reason = "has no free port on its tessd (as the tessd reports)";
 	if (reason) {
 		*why = reason;
 		return 0;
@@ -133,6 +137,8 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 	room = by_cpu < by_mem ? by_cpu : by_mem;
 	if (h->spec.max_ports && h->spec.max_ports - h->ports_used < room)
 		room = h->spec.max_ports - h->ports_used;
+	if (mgr_host_tessd_room(h) < room)
+		room = mgr_host_tessd_room(h);
 	if (room == 0) {
 		*why = by_cpu == 0 ? "has no vCPU capacity left" : "has no memory capacity left";
 		return 0;

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "fault.h"
 #include "health.h"
+#include "host_tessd.h"
 #include "network.h"
 #include "image.h"
 #include "images.h"
@@ -148,10 +149,11 @@ int main(int argc, char **argv)
 	};
 	mgr_images_sweep();
 	if (mgr_tunnel_start() < 0 || mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
-	    mgr_health_start() < 0 || mgr_net_start() < 0 ||
+	    mgr_health_start() < 0 || mgr_net_start() < 0 || mgr_host_tessd_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
+		mgr_host_tessd_stop();
 		mgr_net_stop();
 		mgr_health_stop();
 		mgr_resmgr_stop();
@@ -181,6 +183,7 @@ int main(int argc, char **argv)
 	mgr_jobs_shutdown();
 	http_stop();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
+	mgr_host_tessd_stop();
 	mgr_net_stop();
 	bool checks_ended = mgr_health_stop();
 	mgr_resmgr_stop();

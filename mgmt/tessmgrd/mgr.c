@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "capacity.h"
+#include "host_tessd.h"
 #include "store.h"
 #include "tessd_config.h"
 #include "virt.h"
@@ -620,6 +621,8 @@ void mgr_host_connect_end(uint32_t host_id, struct connect_lock *lk, bool connec
 	if (connect)
 		connect_locked(host_id);
 	connect_unlock(lk);
+	if (connect)
+		mgr_host_tessd_check(host_id); /* its address may be new */
 }
 
 void mgr_host_check(uint32_t host_id)
@@ -696,6 +699,9 @@ json_t *mgr_host_json_locked(const struct mgr_host *h)
 	json_object_set_new(o, "vcpus_used", json_integer(h->vcpus_used));
 	json_object_set_new(o, "memory_used_mb", json_integer((json_int_t)h->mem_used_mb));
 	json_object_set_new(o, "ports_used", json_integer(h->ports_used));
+	json_t *tessd = mgr_host_tessd_json(h);
+	if (tessd)
+		json_object_set_new(o, "tessd_status", tessd);
 	json_object_set_new(o, "partitions", parts);
 	return o;
 }

@@ -102,7 +102,14 @@ struct mgr_host {
 	uint32_t vcpus_used;
 	uint64_t mem_used_mb;
 	uint32_t ports_used; /* its desktops: each has a port on the host's tessd */
-	bool repin_wanted;   /* partitions moved (a new reserved_cpus): re-pin at its connect */
+	/* Its tessd at the last look (runtime, host_tessd.c): answering, or why not; the vhost
+	 * ports it reported (free -1: not reported) and ports_used then. */
+	bool tessd_seen, tessd_up;
+	char tessd_down_reason[384];
+	int32_t tessd_max, tessd_used, tessd_free;
+	uint32_t tessd_ports_then;
+	uint32_t tessd_downs; /* times it stopped answering */
+	bool repin_wanted;    /* partitions moved (a new reserved_cpus): re-pin at its connect */
 	uint32_t n_slices;
 	struct mgr_slice *slices;
 	/*

@@ -2,10 +2,12 @@
 """A host's own needs in its spec: the CPUs reserved for its tessd and system (reserved_cpus),
 which no tenant's partition ever has, and the desktop ports its tessd takes (max_ports), past
 which placement refuses the host with its reason."""
+import os
 import time
 
 import pytest
 
+import tess
 from mgr import ACME, BRAVO, Mgr
 
 
@@ -135,3 +137,56 @@ def test_placement_refuses_a_host_whose_tessd_is_full(m):
     assert m.ok("GET", "hosts/h1")["ports_used"] == 1
     m.ok("PUT", "hosts/h1", host_body(m, max_ports=1))
     assert m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)[0] == 409
+
+
+def host_tessd(cleanup, tmp_path, n_ports=0):
+    """A host tessd with n_ports vhost client ports already (sockets nobody serves) and a
+    vhost_dir for the desktops' ports; (tessd, vhost_dir)."""
+    vhost = os.path.join(str(tmp_path), "vhost")
+    socks = os.path.join(str(tmp_path), "socks")
+    os.makedirs(vhost)
+    os.makedirs(socks)
+    ports = [{"name": f"x{i}", "vhost": {"path": os.path.join(socks, f"x{i}.sock"),
+                                         "client": True}} for i in range(n_ports)]
+    t = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1], memory_mb=256, ports=ports,
+                   control={"port_dirs": [vhost, socks]}).start(timeout=120)
+    return t, vhost
+
+
+def test_placement_takes_the_smaller_of_max_ports_and_what_tessd_reports(cleanup, tmp_path):
+    # 1021 client ports: the vhost library's fd set (1023) has room for 2 more desktops.
+    t, vhost = host_tessd(cleanup, tmp_path, 1021)
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}}).start()
+    two_tenants(m, max_ports=1, tessd=t.socket, vhost_dir=vhost)
+    st = m.ok("GET", "hosts/h1")["tessd_status"]
+    assert st == {"checked": True, "up": True, "downs": 0, "ports_free": 2,
+                  "vhost_ports": {"max": 1024, "used": 1021, "free": 2}}, st
+    # max_ports (1) is the smaller: its reason.
+    a1 = m.desktop("a1", ACME)
+    status, r = m.call("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
+    assert status == 409, r
+    assert r["error"]["detail"]["hosts"]["h1"] == "has no free port on its tessd (max_ports)"
+    # No max_ports: what tessd said, less the desktops placed since.
+    m.ok("PUT", "hosts/h1", host_body(m, max_ports=0))
+    assert m.ok("GET", "hosts/h1")["tessd_status"]["ports_free"] == 1
+    b1 = m.desktop("b1", BRAVO)
+    assert m.ok("GET", "hosts/h1")["tessd_status"]["ports_free"] == 0
+    status, r = m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)
+    assert status == 409, r
+    assert r["error"]["detail"]["hosts"]["h1"] == \
+        "has no free port on its tessd (as the tessd reports)", r
+    assert m.ok("POST", "quotas/acme/std/hosts")["hosts"] == []
+    # The next look: tessd has both ports and none free.
+    tess.wait_for(lambda: m.ok("GET", "hosts/h1")["tessd_status"]["vhost_ports"]["used"] == 1023,
+                  10, "tessd's ports counted at the next look")
+    assert m.ok("GET", "hosts/h1")["tessd_status"]["vhost_ports"]["free"] == 0
+    # A port taken by something else than a desktop counts too: one removed frees one.
+    m.wait_job(m.ok("DELETE", f"desktops/{a1['id']}", token=ACME)["job"]["id"], token=ACME)
+    t.tessctl("port", "del", "x0")
+    tess.wait_for(lambda: m.ok("GET", "hosts/h1")["tessd_status"]["ports_free"] == 2, 10,
+                  lambda: f"two ports free: {m.ok('GET', 'hosts/h1')['tessd_status']}")
+    m.desktop("a2", ACME)
+    m.desktop("a3", ACME)
+    assert m.call("POST", "desktops", {"name": "a4", "model": "std"}, token=ACME)[0] == 409
+    assert b1["port"] in {p["name"] for p in t.ctl("port", "list")}
+
