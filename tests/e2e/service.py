@@ -367,6 +367,7 @@ class Story:
         self.cleanup.add(lambda: ping.poll() is None and (ping.kill(), ping.wait()))
         time.sleep(1)
         self.say(f"a1 ({d['mac']}) in the PE's FDB: port {self.pe_port(d['mac'])}")
+        forgets = self.m.ok("GET", "stats").get("network", {}).get("fdb_forgets", 0)
         t0 = time.time()
         status, r = self.m.call("POST", f"desktops/{d['id']}/connect", {"from": "lyon"},
                                 token=ACME)
@@ -401,7 +402,12 @@ class Story:
         self.say(f"enterprise acme's pings to {d['ip']}: {got} of {sent} answered; the longest "
                  f"gap {outage:.1f} s (the desktop down: stopped, moved, booted); the move "
                  f"took {r.get('move_ms')} ms")
-        self.say(f"a1 in the PE's FDB: port {self.pe_port(d['mac'])}")
+        net = self.m.ok("GET", "stats").get("network", {})
+        self.say(f"a1 in the PE's FDB: port {self.pe_port(d['mac'])} (tessmgrd had the PE and "
+                 f"h2 forget its MAC after the move: fdb_forgets {forgets} -> "
+                 f"{net.get('fdb_forgets')}, failed {net.get('fdb_forget_failed')})")
+        self.check(net.get("fdb_forgets", 0) > forgets and not net.get("fdb_forget_failed"),
+                   f"tessmgrd's network stats after the move: {net}")
         # Loss only while it was down: every ping answered before it went down, and every
         # one after it came back (the lost ones are one run of sequence numbers).
         lost = sorted(set(range(seqs[0], seqs[-1] + 1)) - set(seqs)) if seqs else []
