@@ -260,6 +260,10 @@ static void reconcile_human(const json_t *r)
 			       json_array_size(json_object_get(x, "missing")),
 			       json_array_size(json_object_get(x, "differs")),
 			       json_is_true(json_object_get(x, "repaired")) ? ", repaired" : "");
+		const json_t *tr;
+		size_t k;
+		json_array_foreach (json_object_get(x, "trunks"), k, tr)
+			printf("  trunk %s: %s\n", jstr(tr, "port"), jstr(tr, "error"));
 	}
 	json_array_foreach (json_object_get(tessds, "hosts"), i, x) {
 		printf("host %s tessd: ", jstr(x, "host"));

@@ -73,6 +73,21 @@ static json_t *config_port(json_t *config, const char *name)
 	return NULL;
 }
 
+/* Why port i of r is no trunk of all groups in r's tessd's config, or NULL. */
+static const char *trunk_problem(json_t *config, const struct mgr_router_spec *r, uint32_t i)
+{
+	json_t *p = config_port(config, r->trunk_ports[i]);
+
+	if (p == NULL)
+		return "the tessd has no such port";
+	/* Tenants' groups come and go: only a trunk of all groups carries them. */
+	if (strcmp(json_string_value(json_object_get(p, "mode")) ?: "", "trunk") ||
+	    !json_is_true(json_object_get(p, "all_groups")))
+		return "not a trunk of all groups: give it \"mode\": \"trunk\", "
+		       "\"all_groups\": true in that tessd's config";
+	return NULL;
+}
+
 int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e)
 {
 	json_t *config = NULL;
@@ -85,21 +100,11 @@ int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e)
 		return rc;
 	}
 	for (uint32_t i = 0; i < r->n_trunk_ports && rc == 0; i++) {
-		json_t *p = config_port(config, r->trunk_ports[i]);
+		const char *why = trunk_problem(config, r, i);
 		snprintf(path, sizeof(path), "/trunk_ports/%u", i);
-		if (p == NULL) {
-			mgr_err_set(e, 409, path, "router %s's tessd has no port named '%s'",
-				    r->name, r->trunk_ports[i]);
-			rc = -ENOENT;
-		} else if (strcmp(json_string_value(json_object_get(p, "mode")) ?: "", "trunk") ||
-			   !json_is_true(json_object_get(p, "all_groups"))) {
-			/* Tenants' groups come and go: only a trunk of all groups carries them. */
-			mgr_err_set(
-				e, 409, path,
-				"port %s of router %s's tessd is not a trunk of all groups: give "
-				"it \"mode\": \"trunk\", \"all_groups\": true in that tessd's "
-				"config",
-				r->trunk_ports[i], r->name);
+		if (why) {
+			mgr_err_set(e, 409, path, "port %s of router %s's tessd: %s",
+				    r->trunk_ports[i], r->name, why);
 			rc = -EINVAL;
 		}
 	}
@@ -709,9 +714,19 @@ static json_t *router_reconcile(const struct mgr_router *r, bool repair)
 		}
 		json_decref(adds);
 	}
+	/* The trunks are the operator's: reported, never changed. */
+	json_t *trunks = json_array();
+	for (uint32_t i = 0; i < r->spec.n_trunk_ports; i++) {
+		const char *why = trunk_problem(config, &r->spec, i);
+		if (why)
+			json_array_append_new(trunks,
+					      json_pack("{s:s, s:s}", "port",
+							r->spec.trunk_ports[i], "error", why));
+	}
 	json_decref(config);
 	json_object_set_new(o, "missing", missing);
 	json_object_set_new(o, "differs", differ);
+	json_object_set_new(o, "trunks", trunks);
 	if (repair && json_array_size(fix)) {
 		json_t *res = NULL;
 		rc = mgr_tessd_call(r->spec.tessd, "config.batch", json_pack("{s:O}", "edits", fix),

@@ -331,6 +331,13 @@ def test_reconcile_repairs_a_deleted_pe_group(w):
     assert w.m.ok("GET", "reconcile")["tessds"]["routers"][0]["missing"] == []
     sent, got = w.ent["acme"].ping(DESK_GW, count=3)
     assert got == sent
+    # A trunk the operator made a trunk of some groups only: reported, not changed.
+    assert w.m.ok("GET", "reconcile")["tessds"]["routers"][0]["trunks"] == []
+    w.pe.ctl("call", "port.set", json.dumps({"name": "trunk2", "mode": "trunk",
+                                             "all_groups": False, "groups": ["acme-net"]}))
+    r = w.m.ok("POST", "reconcile")["tessds"]["routers"][0]
+    assert [x["port"] for x in r["trunks"]] == ["trunk2"], r
+    assert "not a trunk of all groups" in r["trunks"][0]["error"], r
 
 
 def test_a_move_rolled_back_is_forgotten_too(w, cleanup):

@@ -256,7 +256,8 @@ def test_router_trunks_are_checked_on_its_tessd(topo, m):
     refused with their path, and nothing is stored; a router stored with the old single
     trunk_port is read as a list of it."""
     body = {"name": "pe2", "site": "paris", "tessd": topo.pe.socket}
-    cases = [(["trunk", "nope"], 409, "/trunk_ports/1", "no port named 'nope'"),
+    cases = [(["trunk", "nope"], 409, "/trunk_ports/1",
+              "port nope of router pe2's tessd: the tessd has no such port"),
              (["ent_acme"], 409, "/trunk_ports/0", "not a trunk of all groups"),
              (["trunk", "trunk"], 400, "/trunk_ports/1", "listed twice"),
              ([], 400, "/trunk_ports", ""),
