@@ -122,6 +122,8 @@ uint32_t mgr_host_room(const struct mgr_host *h, const struct mgr_tenant *t,
 		reason = "does not reach the tenant's VLAN";
 	else if (!h->spec.shared && other_owner(h, t->id))
 		reason = "is not shared and serves another tenant";
+	else if (h->spec.tessd[0] && h->tessd_seen && !h->tessd_up)
+		reason = "has a tessd that does not answer (see its tessd.down_reason)";
 	else if (h->spec.max_ports && h->ports_used >= h->spec.max_ports)
 		reason = "has no free port on its tessd (max_ports)";
 	else if (mgr_host_tessd_room(h) == 0)

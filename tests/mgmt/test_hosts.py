@@ -190,3 +190,26 @@ def test_placement_takes_the_smaller_of_max_ports_and_what_tessd_reports(cleanup
     assert m.call("POST", "desktops", {"name": "a4", "model": "std"}, token=ACME)[0] == 409
     assert b1["port"] in {p["name"] for p in t.ctl("port", "list")}
 
+
+def test_placement_refuses_a_host_whose_tessd_does_not_answer(cleanup, tmp_path):
+    t, vhost = host_tessd(cleanup, tmp_path)
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}}).start()
+    two_tenants(m, tessd=t.socket, vhost_dir=vhost)
+    m.desktop("a1", ACME)
+    # tessd stops: its socket is gone. The next look finds it; the host stays up (libvirt).
+    t.stop()
+    tess.wait_for(lambda: not m.ok("GET", "hosts/h1")["tessd_status"]["up"], 10,
+                  "the tessd found not answering")
+    h = m.ok("GET", "hosts/h1")
+    assert h["up"] and h["tessd_status"]["downs"] == 1, h
+    assert t.socket in h["tessd_status"]["down_reason"], h
+    status, r = m.call("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
+    assert status == 409, r
+    assert r["error"]["detail"]["hosts"]["h1"] == \
+        "has a tessd that does not answer (see its tessd.down_reason)", r
+    assert m.ok("POST", "quotas/bravo/std/hosts")["hosts"] == []
+    assert m.ok("GET", "hosts/h1")["ports_used"] == 1  # nothing reserved by the refusal
+    # Back: placed again.
+    t.start()
+    tess.wait_for(lambda: m.ok("GET", "hosts/h1")["tessd_status"]["up"], 10, "tessd back")
+    m.desktop("b1", BRAVO)

@@ -334,9 +334,17 @@ def test_failures_roll_back_and_leave_nothing(cleanup, tmp_path):
     rep = m.ok("GET", "reconcile")["hosts"][0]
     assert [d["name"] for d in rep["not_in_store"]] == ["acme+taken"]
     assert rep["missing_in_libvirt"] == []
-    # tessd unreachable: the port cannot be added; rolled back too.
+    # tessd refuses the port (the host's vhost_dir is none of its port_dirs): rolled back too.
+    elsewhere = os.path.join(str(tmp_path), "elsewhere")
+    os.makedirs(elsewhere)
+    t = tess.Tessd(cleanup, tmp_path, control={"port_dirs": [elsewhere]}).start()
+    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd=t.socket))
+    fails("d2", "std", "vhost.path")
+    assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0 and t.ctl("port", "list") == []
+    # tessd unreachable: placement does not take the host (tests/mgmt/test_hosts.py).
     m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd=os.path.join(m.dir, "no.sock")))
-    fails("d2", "std", "no.sock")
+    status, r = m.call("POST", "desktops", {"name": "d3", "model": "std"}, token=ACME)
+    assert status == 409 and "tessd" in r["error"]["detail"]["hosts"]["h1"], r
     assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0
 
 

@@ -161,7 +161,7 @@ def test_remote_tessd_through_an_ssh_tunnel(cleanup, tmp_path):
     assert not os.path.exists(r.socket)  # only sshd's side of the world sees it
     m = Mgr(cleanup, tmp_path, config={"ssh": {
         "identity_file": r.id, "known_hosts": r.known_hosts, "connect_timeout_sec": 5,
-        "alive_interval_sec": 2, "restart_max_sec": 2}}).start()
+        "alive_interval_sec": 2, "restart_max_sec": 2}, "libvirt": {"health_sec": 2}}).start()
     addr = f"ssh://root@{r.ip}:{PORT}{r.socket}"
     vhost = os.path.join(str(tmp_path), "vhost")
     os.makedirs(vhost)
@@ -190,23 +190,31 @@ def test_remote_tessd_through_an_ssh_tunnel(cleanup, tmp_path):
                   m.ok("GET", "hosts/h1")["tessd_tunnel"]["state"] == "up", 20, "tunnel back")
     t = m.ok("GET", "hosts/h1")["tessd_tunnel"]
     assert t["lost"] == 1 and t["starts"] == 2, t
+    # A look at the host's tessd while the tunnel was down found it not answering: placement
+    # takes the host again once a look finds it back.
+    tess.wait_for(lambda: m.ok("GET", "hosts/h1")["tessd_status"]["up"], 20, "tessd back")
     a2 = m.desktop("a2", ACME)
     assert a2["port"] in r.ports()
 
-    # sshd stops: the tunnel is down, shown as such; a create fails, naming the address, and
-    # changes nothing (no port, no domain, no vCPUs used, no desktop).
+    # sshd stops: the tunnel is down, shown as such; the host's tessd is found not answering
+    # at its next look (every health_sec), naming the address; placement refuses the host,
+    # and nothing changes (no port, no domain, no vCPUs used, no desktop).
     before = m.ok("GET", "hosts/h1")
     r.stop_sshd()
     tess.wait_for(lambda: m.ok("GET", "hosts/h1")["tessd_tunnel"]["state"] != "up", 20,
                   "tunnel down")
     t = m.ok("GET", "hosts/h1")["tessd_tunnel"]
     assert t["error"], t
-    d = m.ok("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
-    j = m.wait_job(d["job"]["id"], token=BRAVO)
-    assert j["state"] == "failed", j
-    assert j["error"].startswith(f"host h1: tessd {addr}: ssh tunnel to {r.ip} down"), j
-    assert "Connection refused" in j["error"], j["error"]
-    assert m.call("GET", f"desktops/{d['desktop']['id']}", token=BRAVO)[0] == 404
+    # (A look as ssh died may say "Connection refused" on the tunnel's own socket first.)
+    tess.wait_for(lambda: "ssh tunnel to" in m.ok("GET", "hosts/h1")["tessd_status"].get(
+        "down_reason", ""), 30, "the host's tessd found not answering, its tunnel down")
+    st = m.ok("GET", "hosts/h1")["tessd_status"]
+    assert st["down_reason"].startswith(f"tessd {addr}: ssh tunnel to {r.ip} down"), st
+    assert "Connection refused" in st["down_reason"] and st["downs"] >= 1, st
+    status, ans = m.call("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)
+    assert status == 409, ans
+    assert ans["error"]["detail"]["hosts"]["h1"] == \
+        "has a tessd that does not answer (see its tessd.down_reason)", ans
     assert m.ok("GET", "hosts/h1")["vcpus_used"] == before["vcpus_used"]
     assert set(r.ports()) == {a["port"], a2["port"]}
     assert "bravo-net" not in {g["name"] for g in json.loads(r.tessctl("group", "list").stdout)}
@@ -254,10 +262,17 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
     m.tenant("acme", 100)
     m.model()
     m.quota("acme")
-    d = m.ok("POST", "desktops", {"name": "a1", "model": "std"}, token=ACME)
-    j = m.wait_job(d["job"]["id"], token=ACME)
-    assert j["state"] == "failed" and addr in j["error"], j
-    assert "Permission denied" in j["error"], j["error"]
+    # The host's tessd was looked at when the host was added: its tunnel is down, and
+    # placement does not take the host.
+    h = m.ok("GET", "hosts/h1")
+    assert h["up"] and not h["tessd_status"]["up"], h
+    assert addr in h["tessd_status"]["down_reason"], h
+    assert "Permission denied" in h["tessd_status"]["down_reason"], h
+    assert h["tessd_tunnel"]["state"] == "down", h
+    status, ans = m.call("POST", "desktops", {"name": "a1", "model": "std"}, token=ACME)
+    assert status == 409, ans
+    assert ans["error"]["detail"]["hosts"]["h1"] == \
+        "has a tessd that does not answer (see its tessd.down_reason)", ans
     assert r.ports() == {}
     # Right key, wrong path on the remote host: the tunnel comes up, tessd is not there.
     m.stop()
@@ -268,11 +283,11 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
     body = {k: body[k] for k in ("name", "uri", "site", "shared", "memory_overalloc",
                                  "vcpu_ratio", "vlans", "tessd", "vhost_dir", "test_host")}
     body["tessd"] = missing
-    m.ok("PUT", "hosts/h1", body)
-    d = m.ok("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)
-    j = m.wait_job(d["job"]["id"], token=ACME)
-    assert j["state"] == "failed" and missing in j["error"], j
-    assert "is tessd running there" in j["error"], j["error"]
+    h = m.ok("PUT", "hosts/h1", body)
+    assert not h["tessd_status"]["up"] and h["tessd_tunnel"]["state"] == "up", h
+    assert missing in h["tessd_status"]["down_reason"], h
+    assert "is tessd running there" in h["tessd_status"]["down_reason"], h
+    assert m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)[0] == 409
     # Addresses that are not one are refused at the host's path.
     for bad in ("ssh://root@h", "ssh://-oProxyCommand=x/tmp/s", "tcp://h/x", "rel/path",
                 "ssh://h:99999/x"):
