@@ -22,6 +22,13 @@
 #define DP_MAX_WORKERS        TESS_MAX_WORKERS
 #define DP_MAX_RXQ_PER_WORKER 256
 #define DP_PORT_NONE          UINT16_MAX
+/*
+ * Mbufs a worker receives between two flushes of all its TX buffers: past
+ * this it flushes them after the burst in hand, so what they hold is bounded
+ * by this, not by the ports it polls (1000 busy vhost ports, each a burst to
+ * a different port, would otherwise hold 32000 mbufs until the poll ends).
+ */
+#define DP_TX_HOLD_MAX 512
 
 /*
  * Port ids: ethdev ports keep their ethdev id (0..DP_MAX_ETHDEV-1); ports
@@ -123,6 +130,7 @@ struct dp_worker {
 	uint64_t stage_nested; /* cycles of the stages the running stage called */
 	bool timed;            /* this burst's stages count their cycles */
 	uint32_t bursts;       /* full bursts received, for timing one in DP_STAGE_TIMING */
+	uint32_t rx_held;      /* mbufs received since the TX buffers were all flushed */
 	uint16_t n_pending;
 	uint16_t pending[DP_MAX_PORTS]; /* ports with buffered TX */
 	struct dp_counters port[DP_MAX_PORTS];

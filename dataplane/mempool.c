@@ -43,10 +43,18 @@ static uint64_t tx_need(const struct dp_port *p)
 	return (uint64_t)p->n_txq * p->tx_desc;
 }
 
-/* Mbufs held outside rings: worker bursts and TX buffers, lcore caches, the reserve. */
+/*
+ * Mbufs a worker holds outside rings: what came in since its TX buffers were
+ * last flushed, at most DP_TX_HOLD_MAX and the burst that reached it (dp.h),
+ * twice (a flood adds one tagged copy of a frame its access ports share).
+ * Not per port: 1056 ports' buffers of DP_BURST would be 33792 a worker.
+ */
+#define DP_WORKER_HOLD (2 * (DP_TX_HOLD_MAX + DP_BURST))
+
+/* Mbufs held outside rings: the workers', lcore caches, the reserve. */
 static uint64_t overhead(void)
 {
-	return (uint64_t)dp_worker_count() * DP_BURST * (RTE_MAX_ETHPORTS + 1) +
+	return (uint64_t)dp_worker_count() * DP_WORKER_HOLD +
 	       (uint64_t)rte_lcore_count() * DP_MEMPOOL_CACHE + DP_MEMPOOL_RESERVE;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Buffered TX of a worker: packets collect per output port and leave in
- * bursts on the worker's own TX queue, when a buffer fills and at the end
- * of every poll, so buffers are empty whenever the worker is quiescent.
+ * bursts on the worker's own TX queue, when a buffer fills, after
+ * DP_TX_HOLD_MAX mbufs came in, and at the end of every poll, so buffers
+ * are empty whenever the worker is quiescent.
  */
 #ifndef TESS_TX_DATAPATH_H
 #define TESS_TX_DATAPATH_H
@@ -95,6 +96,18 @@ static inline void dp_tx_flush_all(struct dp_worker *w)
 		w->txb[port].pending = false;
 	}
 	w->n_pending = 0;
+	w->rx_held = 0;
+}
+
+/*
+ * After a received burst of segs mbufs went through its stages: every TX buffer
+ * flushed once DP_TX_HOLD_MAX came in since the last time (dp.h).
+ */
+static inline void dp_tx_received(struct dp_worker *w, uint32_t segs)
+{
+	w->rx_held += segs;
+	if (unlikely(w->rx_held >= DP_TX_HOLD_MAX))
+		dp_tx_flush_all(w);
 }
 
 /* Whether a frame fits the L3 MTU of the port sending it (one VLAN tag allowed, as Linux). */

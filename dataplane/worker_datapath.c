@@ -34,9 +34,12 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 {
 	struct dp_counters *c = &w->port[b->port];
 	uint64_t bytes = 0;
+	uint32_t segs = 0;
 
-	for (uint16_t i = 0; i < b->n; i++)
+	for (uint16_t i = 0; i < b->n; i++) {
 		bytes += b->pkts[i]->pkt_len;
+		segs += b->pkts[i]->nb_segs;
+	}
 	dp_cnt_add(&c->rx_pkts, b->n);
 	dp_cnt_add(&c->rx_bytes, bytes);
 	/* Counted as received first: what a hook drops is a drop of the port. */
@@ -49,6 +52,7 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 	/* At low rates every burst is timed; at full rate one in DP_STAGE_TIMING. */
 	w->timed = b->n < DP_BURST || ++w->bursts % DP_STAGE_TIMING == 0;
 	dp_stage_run(w, s, s->port[b->port].stage, b);
+	dp_tx_received(w, segs);
 }
 
 /*

@@ -515,6 +515,53 @@ static void test_flood_chained_to_trunks(void **state)
 	flood_chain(true);
 }
 
+/*
+ * A worker polling many busy vhost ports (a group of desktops): every one gives
+ * a burst per poll, each frame to another desktop, none of whose TX buffers
+ * fills. What the buffers hold stays within the pool's per-worker reserve
+ * (mempool.c), however many ports: the pool never runs dry. (A flood is not
+ * the risk: its access ports share one mbuf.)
+ */
+static void test_tx_held_bounded_over_many_vhost_ports(void **state)
+{
+	enum { N = 600, PER = DP_BURST - 1 };
+	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
+	unsigned before = rte_mempool_avail_count(pool), most = 0;
+	uint64_t dropped = 0;
+
+	(void)state;
+	assert_non_null(w);
+	/* More than the pool holds if nothing left before the poll's end. */
+	assert_true(N * PER > before);
+	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
+	assert_non_null(w->drop_total);
+	assert_non_null(w->port_drop);
+	/* One poll: a burst from each port, as worker_datapath.c's input_burst ends it. */
+	for (unsigned p = 0; p < N; p++) {
+		for (unsigned i = 0; i < PER; i++) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+			assert_non_null(m); /* the pool did not run dry */
+			assert_non_null(rte_pktmbuf_append(m, 60));
+			/* Each port gets PER frames in the whole poll: its buffer never fills. */
+			dp_tx(w, (uint16_t)(DP_MAX_ETHDEV + (p * PER + i) % N), m);
+		}
+		dp_tx_received(w, PER);
+		if (before - rte_mempool_avail_count(pool) > most)
+			most = before - rte_mempool_avail_count(pool);
+	}
+	dp_tx_flush_all(w);
+	/* Within one worker's share of the reserve (mempool.c DP_WORKER_HOLD). */
+	assert_true(most <= DP_TX_HOLD_MAX + DP_BURST);
+	for (uint16_t p = DP_MAX_ETHDEV; p < DP_MAX_ETHDEV + N; p++)
+		dropped += w->port_drop[p * dp_n_drops + DP_DROP_TX_FULL]; /* no guest there */
+	assert_int_equal(dropped, (uint64_t)N * PER);
+	assert_int_equal(rte_mempool_avail_count(pool), before);
+	rte_free(w->drop_total);
+	rte_free(w->port_drop);
+	rte_free(w);
+}
+
 /* An untagged broadcast IPv4 UDP frame from SRC to port dport; frag: the IPv4 fragment field. */
 static struct rte_mbuf *bcast_udp(uint16_t dport, uint16_t frag)
 {
@@ -648,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_fdb_age_touched_after_now),
 		cmocka_unit_test(test_flood_chained_to_access_ports),
 		cmocka_unit_test(test_flood_chained_to_trunks),
+		cmocka_unit_test(test_tx_held_bounded_over_many_vhost_ports),
 		cmocka_unit_test(test_irb_bcast_copies_service_port_only),
 	};
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
