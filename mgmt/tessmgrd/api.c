@@ -197,7 +197,7 @@ void api_stats(struct api_ctx *c)
 #define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
 	api_ok(c, 200,
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
-			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
+			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
@@ -210,7 +210,9 @@ void api_stats(struct api_ctx *c)
 			 K(jobs_tenant_refused), "qemu_img_timeouts",
 			 (json_int_t)mgr_image_timeouts(), "network", "fdb_forgets",
 			 K(net_fdb_forgets), "fdb_forget_failed", K(net_fdb_forget_failed),
-			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending()));
+			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(), "placement",
+			 "placed", K(place_ok), "no_quota", K(place_no_quota), "quota_full",
+			 K(place_quota_full), "no_host", K(place_no_host)));
 #undef K
 }
 
@@ -327,7 +329,9 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 	struct api_ctx c = { .r = r, .out = out };
 	char buf[1024];
 
-	if (!split(r->path, buf, sizeof(buf), &c)) {
+	bool metrics = strcmp(r->path, "/metrics") == 0; /* Prometheus' default path */
+
+	if (!metrics && !split(r->path, buf, sizeof(buf), &c)) {
 		http_error(out, 404, "", "no such resource: %s (the API is under /v1/)", r->path);
 	} else if (who == NULL) {
 		http_error(out, 401, "",
@@ -343,14 +347,16 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 			c.tenant_id = t ? t->id : 0;
 			pthread_mutex_unlock(&mgr.lock);
 		}
-		while (rt->first && strcmp(rt->first, c.seg[0]) != 0)
+		while (!metrics && rt->first && strcmp(rt->first, c.seg[0]) != 0)
 			rt++;
 		/*
 		 * Handlers read tenant_id 0 as "no tenant filter" (usage gives the
 		 * provider's view): a tenant token whose tenant is missing (not created
 		 * yet, deleted) must reach none of them.
 		 */
-		if (!c.provider && c.tenant_id == 0)
+		if (metrics)
+			api_metrics(&c);
+		else if (!c.provider && c.tenant_id == 0)
 			http_error(out, 403, "", "tenant %s of this token does not exist",
 				   who->tenant);
 		else if (rt->first == NULL)

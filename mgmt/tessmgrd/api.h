@@ -49,6 +49,8 @@ void api_jobs(struct api_ctx *c);
 void api_usage(struct api_ctx *c);
 void api_audit(struct api_ctx *c);
 void api_stats(struct api_ctx *c);
+/* GET /metrics (provider admins, metrics.c): the state and counters in Prometheus' text format. */
+void api_metrics(struct api_ctx *c);
 /* Writes the summary row of unauthenticated requests once its interval is over (or now). */
 void api_audit_flush(bool force);
 void api_reconcile(struct api_ctx *c);

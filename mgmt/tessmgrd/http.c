@@ -168,6 +168,26 @@ static bool too_deep(const char *p, size_t n, unsigned limit)
 	return false;
 }
 
+/* out's answer: its text if it has one, else its JSON body. */
+static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, struct http_resp *out)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (out->text == NULL)
+		return respond(c, status, out->body);
+	json_decref(out->body);
+	r = MHD_create_response_from_buffer_with_free_callback(strlen(out->text), out->text, free);
+	if (r == NULL) {
+		free(out->text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result too_large(struct MHD_Connection *c)
 {
 	struct http_resp out = { 0 };
@@ -213,7 +233,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 			if (out.status) {
 				if (out.status == MHD_HTTP_UNAUTHORIZED)
 					COUNT(unauthenticated);
-				return respond(c, out.status, out.body);
+				return respond_out(c, out.status, &out);
 			}
 		}
 		/* Too large by its length: answered before its body is read. */
@@ -276,7 +296,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	}
 	handler(&req, &out);
 	json_decref(req.body);
-	return respond(c, out.status ? out.status : MHD_HTTP_INTERNAL_SERVER_ERROR, out.body);
+	return respond_out(c, out.status ? out.status : MHD_HTTP_INTERNAL_SERVER_ERROR, &out);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,

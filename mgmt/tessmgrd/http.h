@@ -29,6 +29,9 @@ struct http_req {
 struct http_resp {
 	unsigned status;
 	json_t *body; /* stolen */
+	/* A text answer instead (malloc()ed, stolen; GET /metrics), of content_type. */
+	char *text;
+	const char *content_type;
 };
 
 typedef void (*http_handler)(const struct http_req *r, struct http_resp *out);

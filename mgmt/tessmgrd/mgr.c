@@ -191,6 +191,7 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 	if (q == NULL) {
 		mgr_err_set(e, 409, "/model", "tenant %s has no quota for model %s", t->spec.name,
 			    m->spec.name);
+		mgr_count(place_no_quota, 1);
 		return NULL;
 	}
 	if (mgr_quota_room(q, m) == 0) {
@@ -207,13 +208,16 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 				  (int)q->cpus_used, "max_cpus", (int)q->spec.max_cpus,
 				  "memory_used_mb", (json_int_t)q->memory_used_mb, "max_memory_mb",
 				  (json_int_t)q->spec.max_memory_mb);
+		mgr_count(place_quota_full, 1);
 		return NULL;
 	}
 	/* The hosts the quota was associated with (FIG. 4), in order. */
 	for (uint32_t i = 0; i < q->n_hosts; i++) {
 		struct mgr_host *h = mgr_host_get(&mgr, q->host_ids[i]);
-		if (h && mgr_host_eligible(h, t) && try_host(h, t, m, q, &why))
+		if (h && mgr_host_eligible(h, t) && try_host(h, t, m, q, &why)) {
+			mgr_count(place_ok, 1);
 			return h;
+		}
 	}
 	/* Then any host that can take it. */
 	reasons = json_object();
@@ -221,6 +225,7 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 		struct mgr_host *h = mgr.hosts[i];
 		if (try_host(h, t, m, q, &why)) {
 			json_decref(reasons);
+			mgr_count(place_ok, 1);
 			return h;
 		}
 		json_object_set_new(reasons, h->spec.name, json_string(why));
@@ -229,6 +234,7 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 		    "no host can take a %s desktop for tenant %s (%zu hosts; see detail for why)",
 		    m->spec.name, t->spec.name, json_object_size(reasons));
 	e->detail = json_pack("{s:o}", "hosts", reasons);
+	mgr_count(place_no_host, 1);
 	return NULL;
 }
 

@@ -30,6 +30,9 @@ struct mgr_counters {
 	uint64_t token_lookups;          /* bearer tokens looked up: one per request */
 	uint64_t net_fdb_forgets;        /* a moved desktop's MAC forgotten on a tessd (fdb.del) */
 	uint64_t net_fdb_forget_failed;  /* such fdb.del that failed (retried at each tick) */
+	/* mgr_place_locked's answers: placed, or refused for want of a quota, of room in the
+	 * quota, or of a host that can take it. */
+	uint64_t place_ok, place_no_quota, place_quota_full, place_no_host;
 };
 extern struct mgr_counters mgr_counters;
 #define mgr_count(field, n) __atomic_fetch_add(&mgr_counters.field, (n), __ATOMIC_RELAXED)

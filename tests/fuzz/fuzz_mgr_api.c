@@ -81,6 +81,7 @@ static unsigned call(const char *token, const char *method, const char *path, co
 	api_handle(&r, &out);
 	json_decref(r.body);
 	json_decref(out.body);
+	free(out.text);
 	return out.status;
 }
 
@@ -263,5 +264,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	api_handle(&r, &out);
 	json_decref(r.body);
 	json_decref(out.body);
+	free(out.text);
 	return 0;
 }

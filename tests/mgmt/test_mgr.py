@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -666,6 +668,16 @@ def test_roles(m):
         # Without a token, or with a wrong one: 401.
         assert m.call(method, path, body, token=None)[0] == 401, (method, path)
         assert m.call(method, path, body, token="x" * 20)[0] == 401, (method, path)
+    # GET /metrics, outside /v1/ (Prometheus' default path): provider only.
+    for token, status in {P: 200, A: 403, B: 403, None: 401, "x" * 20: 401}.items():
+        req = urllib.request.Request(m.url + "/metrics")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            got = urllib.request.urlopen(req, timeout=30).status
+        except urllib.error.HTTPError as e:
+            got = e.code
+        assert got == status, ("/metrics", token and token[:5], got)
     # What each sees of lists.
     assert [t["name"] for t in m.ok("GET", "tenants", token=ACME)] == ["acme"]
     assert [q["tenant"] for q in m.ok("GET", "quotas", token=BRAVO)] == ["bravo"]
