@@ -486,12 +486,12 @@ static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 	return 0;
 }
 
-/* Whether tessd at socket has a group of vlan (-errno: it does not answer). */
-static int has_group(const char *socket, uint16_t vlan, char *err, size_t len)
+/* Whether tessd at socket has a group of vlan (-errno: it failed; *down: did not answer). */
+static int has_group(const char *socket, uint16_t vlan, char *err, size_t len, bool *down)
 {
 	json_t *groups = NULL, *g;
 	size_t i;
-	int rc = mgr_tessd_call(socket, "group.list", NULL, &groups, err, len);
+	int rc = mgr_tessd_request(socket, "group.list", NULL, &groups, err, len, down);
 
 	if (rc < 0)
 		return rc;
@@ -509,11 +509,9 @@ static int step_run(struct step *s, char *err, size_t len, bool *down)
 
 	*down = false;
 	if (s->group_add) {
-		rc = has_group(s->socket, s->vlan, err, len);
-		if (rc < 0) {
-			*down = true; /* it answered nothing, or not a list of groups */
+		rc = has_group(s->socket, s->vlan, err, len, down);
+		if (rc < 0)
 			return rc;
-		}
 		if (rc == 1) {
 			/* The VLAN has its group already (a desktop made it): not ours to undo. */
 			s->undo_method = NULL;

@@ -38,6 +38,10 @@ int mgr_tessd_request(const char *addr, const char *method, json_t *params, json
 		rc = ctl_client_call(&c, method, params, result, &e);
 		params = NULL;
 		ctl_client_close(&c);
+		/* Connected, but no answer (hung, gone mid-call): down, as if it refused us. */
+		if (unreachable && rc < 0)
+			*unreachable =
+				e.code == ETIMEDOUT || e.code == ECONNRESET || e.code == EPIPE;
 	}
 	json_decref(params);
 	if (rc < 0 && (e.code == ECONNRESET || e.code == EPIPE) && strncmp(addr, "ssh://", 6) == 0)
