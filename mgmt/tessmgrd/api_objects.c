@@ -549,6 +549,7 @@ static int host_add(void *spec, uint32_t *id, struct mgr_err *e)
 		return -EIO;
 	}
 	mgr.hosts[mgr.n_hosts++] = h;
+	mgr_tunnel_adopt(h->spec.tessd);
 	return 0;
 }
 /* A tessd address no host nor router has any more: its ssh tunnel, if any, is stopped. */
@@ -579,8 +580,10 @@ static int host_update(void *obj, void *spec, struct mgr_err *e)
 		/* Partitions moved off newly reserved CPUs: the reconnect after a PUT re-pins. */
 		if (mgr_sync_cpus_locked(h))
 			h->repin_wanted = true;
-		if (strcmp(was, h->spec.tessd) != 0)
+		if (strcmp(was, h->spec.tessd) != 0) {
+			mgr_tunnel_adopt(h->spec.tessd);
 			forget_tessd_locked(was);
+		}
 	}
 	return rc;
 }
@@ -843,6 +846,7 @@ static int router_add(void *spec, uint32_t *id, struct mgr_err *e)
 	if (store_add(router_put, r, e) < 0)
 		return -EIO;
 	mgr.n_routers++;
+	mgr_tunnel_adopt(r->spec.tessd);
 	return 0;
 }
 static int router_update(void *obj, void *spec, struct mgr_err *e)
@@ -853,8 +857,10 @@ static int router_update(void *obj, void *spec, struct mgr_err *e)
 
 	snprintf(was, sizeof(was), "%s", r->spec.tessd);
 	rc = store_swap(&mgr_router_schema, &r->spec, spec, router_put, r, e);
-	if (rc == 0 && strcmp(was, r->spec.tessd) != 0)
+	if (rc == 0 && strcmp(was, r->spec.tessd) != 0) {
+		mgr_tunnel_adopt(r->spec.tessd);
 		forget_tessd_locked(was);
+	}
 	return rc;
 }
 static int router_del(void *obj, struct mgr_err *e)

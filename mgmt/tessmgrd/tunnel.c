@@ -31,11 +31,12 @@ struct tunnel {
 	char log[PATH_MAX];
 	enum tstate state;
 	pid_t pid;
-	bool wanted;       /* used once: kept up, restarted when it dies */
+	bool owned;        /* a host or router has the address (not forgotten since) */
+	bool wanted;       /* owned and used once: kept up, restarted when it dies */
 	bool start_now;    /* a caller waits for it */
-	bool forget;       /* no host has the address any more: stop it */
+	uint32_t users;    /* callers between mgr_tunnel_socket and mgr_tunnel_release */
 	uint64_t deadline; /* STARTING: given up at (ms) */
-	uint64_t retry_at; /* DOWN and wanted: next start (ms) */
+	uint64_t retry_at; /* DOWN: no start before (ms), by the thread or a caller */
 	uint32_t backoff;  /* s */
 	uint64_t attempts; /* starts that ended (up or not), for waiters */
 	uint32_t starts, lost;
@@ -49,6 +50,14 @@ static uint32_t n_tunnels;
 static pthread_t thread;
 static bool running, stopping;
 static int wake_fd[2] = { -1, -1 };
+
+/* ssh children to end, collected under lock and ended after it (the tunnel thread's). */
+struct victim {
+	pid_t pid;
+	uint32_t grace_ms; /* SIGTERM, then SIGKILL after this */
+};
+static struct victim *victims;
+static uint32_t n_victims, cap_victims;
 
 static uint64_t now_ms(void)
 {
@@ -116,7 +125,8 @@ static void set_down(struct tunnel *t, const char *fmt, const char *detail)
 	t->state = T_DOWN;
 	t->pid = 0;
 	t->attempts++;
-	if (t->wanted && !stopping) {
+	/* The thread restarts a wanted one then; callers meanwhile get this error at once. */
+	if (!stopping) {
 		t->retry_at = now_ms() + (uint64_t)t->backoff * 1000;
 		t->backoff = t->backoff * 2 > mgr_conf.ssh.restart_max_sec
 				     ? mgr_conf.ssh.restart_max_sec
@@ -242,23 +252,52 @@ static void reap(struct tunnel *t, int status)
 	set_down(t, t->state == T_UP ? "ssh exited (%s)" : "no tunnel: ssh exited (%s)", how);
 }
 
-static void kill_wait(pid_t pid, uint64_t grace_ms)
+/* pid is to end (no waitpid of it by anyone else: the tunnel has let it go). */
+static void doom(pid_t pid, uint32_t grace_ms)
 {
-	uint64_t until = now_ms() + grace_ms;
-	int status;
-
-	kill(-pid, SIGTERM);
-	kill(pid, SIGTERM);
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ms() >= until) {
+	if (n_victims == cap_victims) {
+		uint32_t cap = cap_victims ? 2 * cap_victims : 8;
+		struct victim *v = realloc(victims, cap * sizeof(*v));
+		if (v == NULL) { /* no room: ended now, under the lock (rare) */
 			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
 			return;
 		}
-		usleep(20000);
+		victims = v;
+		cap_victims = cap;
 	}
+	victims[n_victims++] = (struct victim){ pid, grace_ms };
+}
+
+/*
+ * Without the lock (a GET of hosts, under mgr.lock, reads tunnels): SIGTERM to
+ * every doomed ssh and its group, SIGKILL to those still there after their
+ * grace, and every one reaped.
+ */
+static void end_victims(void)
+{
+	uint64_t t0 = now_ms();
+
+	for (uint32_t i = 0; i < n_victims; i++) {
+		kill(-victims[i].pid, SIGTERM);
+		kill(victims[i].pid, SIGTERM);
+	}
+	for (uint32_t i = 0; i < n_victims; i++) {
+		pid_t pid = victims[i].pid;
+		while (waitpid(pid, NULL, WNOHANG) == 0) {
+			if (now_ms() >= t0 + victims[i].grace_ms) {
+				kill(-pid, SIGKILL);
+				kill(pid, SIGKILL);
+				while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+					;
+				break;
+			}
+			usleep(20000);
+		}
+	}
+	n_victims = 0;
 }
 
 static void turn(void)
@@ -269,11 +308,10 @@ static void turn(void)
 		struct tunnel *t = tunnels[i];
 		int status;
 
-		if (t->forget) {
-			/* Kept (a waiter may hold it), stopped: started again if used again. */
-			t->forget = false;
+		if (!t->owned && t->users == 0 && (t->pid > 0 || t->state != T_DOWN)) {
+			/* Kept (a later user starts it again for itself), stopped once unused. */
 			if (t->pid > 0)
-				kill_wait(t->pid, 500);
+				doom(t->pid, 500);
 			if (t->pid > 0 || t->state != T_DOWN)
 				fprintf(stderr,
 					"tessmgrd: tessd %s: tunnel stopped (no host has it)\n",
@@ -299,8 +337,7 @@ static void turn(void)
 				(int)t->pid, t->local);
 			pthread_cond_broadcast(&changed);
 		} else if (t->state == T_STARTING && now >= t->deadline) {
-			pid_t pid = t->pid;
-			kill_wait(pid, 0);
+			doom(t->pid, 0);
 			set_down(t, "no tunnel after %s (ssh killed)", "ssh.connect_timeout_sec");
 		} else if (t->state == T_DOWN && !stopping &&
 			   (t->start_now || (t->wanted && t->retry_at && now >= t->retry_at))) {
@@ -319,6 +356,7 @@ static void *loop(void *arg)
 
 		turn();
 		pthread_mutex_unlock(&lock);
+		end_victims();
 		if (poll(&p, 1, 100) > 0)
 			while (read(wake_fd[0], buf, sizeof(buf)) > 0)
 				;
@@ -327,7 +365,7 @@ static void *loop(void *arg)
 	for (uint32_t i = 0; i < n_tunnels; i++) {
 		struct tunnel *t = tunnels[i];
 		if (t->pid > 0)
-			kill_wait(t->pid, 2000);
+			doom(t->pid, 2000);
 		t->pid = 0;
 		t->state = T_DOWN;
 		snprintf(t->error, sizeof(t->error), "tessmgrd is stopping");
@@ -335,6 +373,7 @@ static void *loop(void *arg)
 	}
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&lock);
+	end_victims(); /* all at once: one grace for them all */
 	return NULL;
 }
 
@@ -374,6 +413,9 @@ void mgr_tunnel_stop(void)
 	free(tunnels);
 	tunnels = NULL;
 	n_tunnels = 0;
+	free(victims);
+	victims = NULL;
+	cap_victims = 0;
 }
 
 static struct tunnel *find(const char *addr)
@@ -405,6 +447,7 @@ static struct tunnel *add(const char *addr, const struct mgr_tessd_addr *a, char
 	}
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
 	t->a = *a;
+	t->owned = true; /* first used by a host's or router's address (or a check of one) */
 	t->backoff = 1;
 	n = snprintf(t->local, sizeof(t->local), "%s/ssh/%016llx.sock", mgr_conf.state_dir,
 		     (unsigned long long)hash(addr));
@@ -429,12 +472,19 @@ static struct tunnel *add(const char *addr, const struct mgr_tessd_addr *a, char
 	return t;
 }
 
+/* A user is done with t; the last of a forgotten one's lets the thread stop it. */
+static void release_locked(struct tunnel *t)
+{
+	if (t->users > 0 && --t->users == 0 && !t->owned)
+		wake();
+}
+
 int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len)
 {
 	struct mgr_tessd_addr a;
 	struct tunnel *t;
 	struct timespec until;
-	uint64_t seen;
+	uint64_t seen, now;
 	int rc = 0;
 
 	if (mgr_tessd_addr_parse(addr, &a, err, len) < 0)
@@ -455,7 +505,19 @@ int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size
 		pthread_mutex_unlock(&lock);
 		return -ENOMEM;
 	}
-	t->wanted = true;
+	/* Counted from here: a forget does not stop it under this caller (nor its wait). */
+	t->users++;
+	if (t->owned)
+		t->wanted = true;
+	now = now_ms();
+	if (t->state == T_DOWN && now < t->retry_at) {
+		/* Waiting before the next start (set_down): no ssh for every caller. */
+		snprintf(err, len, "tessd %s: ssh tunnel to %s down: %s (next try in %llu s)", addr,
+			 a.host, t->error, (unsigned long long)(t->retry_at - now + 999) / 1000);
+		release_locked(t);
+		pthread_mutex_unlock(&lock);
+		return -EHOSTUNREACH;
+	}
 	if (t->state != T_UP) {
 		seen = t->attempts;
 		if (t->state == T_DOWN) {
@@ -473,10 +535,31 @@ int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size
 	} else {
 		snprintf(err, len, "tessd %s: ssh tunnel to %s down: %s", addr, a.host,
 			 t->error[0] ? t->error : "ssh did not connect in time");
+		release_locked(t);
 		rc = -EHOSTUNREACH;
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+void mgr_tunnel_release(const char *addr)
+{
+	struct tunnel *t;
+
+	pthread_mutex_lock(&lock);
+	if ((t = find(addr)) != NULL)
+		release_locked(t);
+	pthread_mutex_unlock(&lock);
+}
+
+void mgr_tunnel_adopt(const char *addr)
+{
+	struct tunnel *t;
+
+	pthread_mutex_lock(&lock);
+	if ((t = find(addr)) != NULL)
+		t->owned = true; /* wanted again at its next use */
+	pthread_mutex_unlock(&lock);
 }
 
 void mgr_tunnel_forget(const char *addr)
@@ -485,11 +568,14 @@ void mgr_tunnel_forget(const char *addr)
 
 	pthread_mutex_lock(&lock);
 	t = running ? find(addr) : NULL;
-	if (t && t->wanted) {
+	if (t) {
+		/* Not restarted, nor kept up by a later use, until a host has it again. */
+		t->owned = false;
 		t->wanted = false;
-		t->start_now = false;
-		t->forget = true;
-		wake();
+		t->retry_at = 0;
+		t->backoff = 1;
+		if (t->users == 0)
+			wake(); /* stopped now; else when its last user is done */
 	}
 	pthread_mutex_unlock(&lock);
 }

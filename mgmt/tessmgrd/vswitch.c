@@ -43,6 +43,7 @@ int mgr_tessd_request(const char *addr, const char *method, json_t *params, json
 			*unreachable =
 				e.code == ETIMEDOUT || e.code == ECONNRESET || e.code == EPIPE;
 	}
+	mgr_tunnel_release(addr);
 	json_decref(params);
 	if (rc < 0 && (e.code == ECONNRESET || e.code == EPIPE) && strncmp(addr, "ssh://", 6) == 0)
 		/* The tunnel took the connection but ssh could not open the remote socket. */
