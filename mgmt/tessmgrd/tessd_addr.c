@@ -9,6 +9,12 @@
 static const char user_chars[] =
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-";
+/*
+ * A remote socket path goes into ssh's -L local:remote, which ssh splits at ':'
+ * and %-expands (%h, %u...): only characters it takes as they are.
+ */
+static const char ssh_path_chars[] =
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-/";
 
 static int bad(char *why, size_t len, const char *s, const char *what)
 {
@@ -88,6 +94,9 @@ int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, siz
 			return bad(why, len, s, "the port is not in 1..65535");
 		a->port = (uint16_t)port;
 	}
+	if (strspn(slash, ssh_path_chars) != strlen(slash))
+		return bad(why, len, s,
+			   "an ssh:// socket path has only letters, digits and . _ + - /");
 	return path_of(s, slash, a->path, why, len);
 }
 

@@ -42,6 +42,10 @@ static void test_forms(void **state)
 	assert_string_equal(a.host, "fd00::2");
 	assert_int_equal(a.port, 22);
 	assert_int_equal(mgr_tessd_addr_check("", why, sizeof(why)), 0);
+	/* What ssh:// refuses (':', '%') a local path may have: no ssh reads it. */
+	assert_int_equal(mgr_tessd_addr_parse("unix:///run/a:b%c.sock", &a, why, sizeof(why)), 0);
+	assert_int_equal(
+		mgr_tessd_addr_parse("ssh://h/run/tess-d_1.0+x/t.sock", &a, why, sizeof(why)), 0);
 }
 
 static void test_refused(void **state)
@@ -63,7 +67,12 @@ static void test_refused(void **state)
 		"ssh://[zz::1]/t.sock",
 		"ssh://[::1/t.sock",
 		"ssh://h/",
-		"ssh://h/a b", /* a space in the path */
+		"ssh://h/a b",          /* a space in the path */
+		"ssh://h/run/a:b.sock", /* ssh's -L would split it */
+		"ssh://h/run/t%h.sock", /* ssh's -L would expand it to /run/th.sock */
+		"ssh://h/run/t%%.sock",
+		"ssh://h/run/[x].sock",
+		"ssh://h/run/t\\.sock",
 		"/0123456789012345678901234567890123456789012345678901234567890123456789"
 		"0123456789012345678901234567890123456789", /* longer than sun_path */
 	};
