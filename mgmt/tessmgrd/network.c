@@ -520,6 +520,16 @@ static int step_run(struct step *s, char *err, size_t len, bool *down)
 	}
 	rc = mgr_tessd_request(s->socket, s->method, json_incref(s->params), &res, err, len, down);
 	json_decref(res);
+	if (rc == -EEXIST && s->group_add) {
+		/* A desktop job made the VLAN's group since we looked: there, not ours to undo.
+		 * (EEXIST for a name another VLAN's group has stays a refusal.) */
+		char why[256];
+		bool gone;
+		if (has_group(s->socket, s->vlan, why, sizeof(why), &gone) == 1) {
+			s->undo_method = NULL;
+			return 0;
+		}
+	}
 	if (rc == -ENOENT && strcmp(s->method, "group.del") == 0) {
 		s->undo_method = NULL; /* not there: nothing went */
 		return 0;

@@ -133,23 +133,35 @@ json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_
 	return params;
 }
 
-/* The name of the group of vlan in tessd, made if missing. */
-static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char *err, size_t len)
+/* The name of tessd's group of vlan into name: 1, 0 (none) or -errno. */
+static int find_group(const char *socket, uint16_t vlan, char *name, size_t nlen, char *err,
+		      size_t len)
 {
-	json_t *groups = NULL, *g, *res = NULL;
+	json_t *groups = NULL, *g;
 	size_t i;
-	int rc = mgr_tessd_call(r->socket, "group.list", NULL, &groups, err, len);
+	int rc = mgr_tessd_call(socket, "group.list", NULL, &groups, err, len);
 
 	if (rc < 0)
 		return rc;
-	json_array_foreach (groups, i, g) {
-		if (json_integer_value(json_object_get(g, "vlan")) == r->vlan) {
-			snprintf(name, nlen, "%s", json_string_value(json_object_get(g, "name")));
-			json_decref(groups);
-			return 0;
+	json_array_foreach (groups, i, g)
+		if (json_integer_value(json_object_get(g, "vlan")) == vlan) {
+			snprintf(name, nlen, "%s",
+				 json_string_value(json_object_get(g, "name")) ?: "");
+			rc = 1;
 		}
-	}
 	json_decref(groups);
+	return rc;
+}
+
+/* The name of the group of vlan in tessd, made if missing. */
+static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char *err, size_t len)
+{
+	json_t *res = NULL;
+	char why[256];
+	int rc = find_group(r->socket, r->vlan, name, nlen, err, len);
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	json_t *params = mgr_vswitch_group_params(r, err, len);
 	if (params == NULL)
 		return -EINVAL;
@@ -157,6 +169,9 @@ static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char 
 	json_decref(res);
 	if (rc == 0)
 		snprintf(name, nlen, "%s", r->group);
+	/* A tenant change (or another job) made the VLAN's group since we looked: use it. */
+	else if (rc == -EEXIST && find_group(r->socket, r->vlan, name, nlen, why, sizeof(why)) == 1)
+		rc = 0;
 	return rc;
 }
 

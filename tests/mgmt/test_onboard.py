@@ -487,3 +487,95 @@ def test_a_hung_tessd_holds_up_no_other_request(topo, m, cleanup, tmp_path):
     assert m.call("GET", "tenants/acme")[0] == 404
     for c in conns:
         c.close()
+
+
+class RacingTessd:
+    """A socket in front of a real tessd that, at the first group.add, makes that group itself
+    first: the other side of a race between a look (group.list) and an add, made certain."""
+
+    def __init__(self, cleanup, tmp_path, real):
+        self.path = os.path.join(str(tmp_path), f"race{tess.uid()}.sock")
+        self.real, self.raced = real, []
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(self.path)
+        self.srv.listen(16)
+        cleanup.add(self.srv.close)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def forward(self, line):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.real)
+            s.sendall(line)
+            buf = b""
+            while b"\n" not in buf:
+                d = s.recv(65536)
+                if not d:
+                    break
+                buf += d
+            return buf
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            with c:
+                try:
+                    c.settimeout(10)
+                    buf = b""
+                    while b"\n" not in buf:
+                        d = c.recv(65536)
+                        if not d:
+                            break
+                        buf += d
+                    line = buf.split(b"\n")[0] + b"\n"
+                    req = json.loads(line)
+                    if req["method"] == "group.add" and not self.raced:
+                        self.raced.append(req["params"])
+                        self.forward(line)  # the other side's add, which wins
+                    c.sendall(self.forward(line))
+                except (OSError, ValueError):
+                    pass
+
+
+def test_a_group_made_between_look_and_add_is_taken_by_a_tenant_change(topo, cleanup,
+                                                                       tmp_path):
+    """A desktop job makes the VLAN's group on a host between the tenant change's look and
+    its add: the change takes that group (not its own to undo) instead of failing with EEXIST
+    and undoing the PE."""
+    race = RacingTessd(cleanup, tmp_path, topo.host.socket)
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 60}}).start()
+    m.site()
+    m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd": topo.pe.socket,
+                             "trunk_ports": ["trunk"], "internet_vrf": "internet"})
+    vhost = os.path.join(str(tmp_path), "vhost")
+    os.makedirs(vhost, exist_ok=True)
+    m.test_host("h1", tessd=race.path, vhost_dir=vhost)
+    m.ok("POST", "tenants", tenant("acme", network()))
+    assert race.raced and race.raced[0]["vlan"] == 100
+    assert host_groups(topo.host) == {"acme-net": 100}
+    assert pe_state(topo.pe)["vrfs"]["acme"] == 100
+    # And the tenant still goes cleanly.
+    m.ok("DELETE", "tenants/acme")
+    assert "acme" not in pe_state(topo.pe)["vrfs"]
+
+
+def test_a_group_made_between_look_and_add_is_taken_by_a_desktop_job(cleanup, tmp_path):
+    """A tenant change makes the VLAN's group on a host between a desktop job's look and its
+    add: the job puts the desktop's port in that group instead of failing."""
+    t = tess.Tessd(cleanup, tmp_path).start()
+    race = RacingTessd(cleanup, tmp_path, t.socket)
+    m = Mgr(cleanup, tmp_path).start()
+    vhost = os.path.join(str(tmp_path), "vhost")
+    os.makedirs(vhost)
+    m.site()
+    m.test_host("h1", tessd=race.path, vhost_dir=vhost)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    a = m.desktop("a1", ACME)
+    assert race.raced and race.raced[0]["vlan"] == 100
+    ports = {p["name"]: p for p in t.ctl("port", "list")}
+    assert ports[a["port"]]["groups"] == ["acme-net"]
