@@ -9,6 +9,7 @@
 #include "capacity.h"
 #include "network.h"
 #include "store.h"
+#include "tessd_addr.h"
 #include "tunnel.h"
 #include "virt.h"
 
@@ -442,6 +443,21 @@ static const char *host_spec_name(const void *spec)
 {
 	return ((const struct mgr_host_spec *)spec)->name;
 }
+/* Whether two tessd addresses name the same tessd ("/x" and "unix:///x" do). */
+static bool same_tessd(const char *x, const char *y)
+{
+	struct mgr_tessd_addr a, b;
+	char why[8];
+
+	if (strcmp(x, y) == 0)
+		return true;
+	if (x[0] == '\0' || y[0] == '\0' || mgr_tessd_addr_parse(x, &a, why, sizeof(why)) < 0 ||
+	    mgr_tessd_addr_parse(y, &b, why, sizeof(why)) < 0)
+		return false;
+	return a.ssh == b.ssh && a.port == b.port && strcmp(a.user, b.user) == 0 &&
+	       strcmp(a.host, b.host) == 0 && strcmp(a.path, b.path) == 0;
+}
+
 static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 {
 	const struct mgr_host_spec *h = spec;
@@ -484,6 +500,20 @@ static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 	if (o->n_slices && strcmp(o->spec.site, h->site) != 0) {
 		mgr_err_set(e, 409, "/site", "host %s has desktops: its site cannot change",
 			    o->spec.name);
+		return false;
+	}
+	/* Their ports are on that tessd, their sockets in that directory: not moved along. */
+	if (o->ports_used && !same_tessd(o->spec.tessd, h->tessd)) {
+		mgr_err_set(e, 409, "/tessd",
+			    "host %s has %u desktops, each a port of its tessd: its tessd cannot "
+			    "change",
+			    o->spec.name, o->ports_used);
+		return false;
+	}
+	if (o->ports_used && strcmp(o->spec.vhost_dir, h->vhost_dir) != 0) {
+		mgr_err_set(e, 409, "/vhost_dir",
+			    "host %s has %u desktops, their vhost sockets in %s: it cannot change",
+			    o->spec.name, o->ports_used, o->spec.vhost_dir);
 		return false;
 	}
 	if (!h->shared && o->n_slices > 1) {

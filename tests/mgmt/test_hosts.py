@@ -139,6 +139,25 @@ def test_placement_refuses_a_host_whose_tessd_is_full(m):
     assert m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)[0] == 409
 
 
+def test_tessd_and_vhost_dir_stay_while_desktops_have_ports(m, tmp_path):
+    """A desktop's port is on the host's tessd, its socket in vhost_dir: neither changes under
+    it (the old tessd would keep a port nobody removes, both tessds would reach the guest)."""
+    two_tenants(m)
+    a1 = m.desktop("a1", ACME)
+    before = m.ok("GET", "hosts/h1")
+    other = os.path.join(str(tmp_path), "other")
+    for key, value in (("tessd", "/run/tessera/other.sock"), ("vhost_dir", other)):
+        status, r = m.call("PUT", "hosts/h1", host_body(m, **{key: value}))
+        assert status == 409 and r["error"]["path"] == f"/{key}", (key, r)
+        assert "has 1 desktops" in r["error"]["message"], r
+    h = m.ok("GET", "hosts/h1")
+    assert (h["tessd"], h["vhost_dir"]) == (before["tessd"], before["vhost_dir"])
+    m.ok("PUT", "hosts/h1", host_body(m, max_ports=5))  # other keys still change
+    m.wait_job(m.ok("DELETE", f"desktops/{a1['id']}", token=ACME)["job"]["id"], token=ACME)
+    h = m.ok("PUT", "hosts/h1", host_body(m, vhost_dir=other))
+    assert h["vhost_dir"] == other
+
+
 def host_tessd(cleanup, tmp_path, n_ports=0):
     """A host tessd with n_ports vhost client ports already (sockets nobody serves) and a
     vhost_dir for the desktops' ports; (tessd, vhost_dir)."""
