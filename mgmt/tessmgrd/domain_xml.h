@@ -6,9 +6,10 @@
  * into the host's tessd, and Tessera's metadata. Pure: no libvirt calls.
  *
  * On a real (QEMU) host also: the guest's memory shared (memfd), which
- * vhost-user needs, QEMU being the client of the socket tessd serves; a
- * serial console on a pty, logged to a file; a VNC display on the host's
- * loopback only, its port chosen by libvirt.
+ * vhost-user needs, QEMU serving the socket (mode='server') that tessd's
+ * client port connects to (vswitch.c); a serial console on a pty, logged
+ * to a file; a VNC display on the host's loopback only, its port chosen by
+ * libvirt.
  */
 #ifndef TESS_MGR_DOMAIN_XML_H
 #define TESS_MGR_DOMAIN_XML_H

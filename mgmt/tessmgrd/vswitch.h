@@ -12,7 +12,7 @@
 struct mgr_port_req {
 	const char *socket;       /* the host tessd's address (tessd_addr.h) */
 	const char *port;         /* port name */
-	const char *vhost_socket; /* where tessd serves the desktop's vhost-user NIC */
+	const char *vhost_socket; /* the desktop's vhost-user NIC: QEMU serves, tessd connects */
 	const char *mac;          /* the only source MAC the port accepts */
 	uint16_t vlan;            /* the tenant's VLAN: its port group */
 	const char *group;        /* the group's name if tessmgrd has to make it */
@@ -39,9 +39,9 @@ int mgr_vswitch_port_group(const char *socket, const char *port, char *group, si
 			   uint16_t *vlan);
 /*
  * The params of tessd's group.add (the group r->group of r->vlan) and
- * port.add (the desktop's vhost-user port, of tessd's vhost backend, serving
- * vhost_path, in group r->group, locked to r->mac), built with tessd's
- * schemas; NULL with err filled in.
+ * port.add (the desktop's vhost-user port, of tessd's vhost backend, a
+ * client of the socket QEMU serves at vhost_path, in group r->group, locked
+ * to r->mac), built with tessd's schemas; NULL with err filled in.
  */
 json_t *mgr_vswitch_group_params(const struct mgr_port_req *r, char *err, size_t len);
 json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_path, char *err,
