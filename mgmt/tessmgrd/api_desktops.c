@@ -684,9 +684,7 @@ void api_reconcile(struct api_ctx *c)
 	bool repair = strcmp(c->r->method, "POST") == 0;
 	if (repair)
 		mgr_net_serialize(true);
-	pthread_mutex_lock(&mgr.lock);
-	json_t *tessds = mgr_net_reconcile_locked(repair);
-	pthread_mutex_unlock(&mgr.lock);
+	json_t *tessds = mgr_net_reconcile(repair); /* takes mgr.lock only to copy, check */
 	if (repair)
 		mgr_net_serialize(false);
 	api_ok(c, 200, json_pack("{s:o, s:o}", "hosts", hosts, "tessds", tessds));

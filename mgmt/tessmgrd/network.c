@@ -73,10 +73,10 @@ static json_t *config_port(json_t *config, const char *name)
 	return NULL;
 }
 
-/* Why port i of r is no trunk of all groups in r's tessd's config, or NULL. */
-static const char *trunk_problem(json_t *config, const struct mgr_router_spec *r, uint32_t i)
+/* Why port is no trunk of all groups in a router's tessd's config, or NULL. */
+static const char *trunk_problem(json_t *config, const char *port)
 {
-	json_t *p = config_port(config, r->trunk_ports[i]);
+	json_t *p = config_port(config, port);
 
 	if (p == NULL)
 		return "the tessd has no such port";
@@ -100,7 +100,7 @@ int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e)
 		return rc;
 	}
 	for (uint32_t i = 0; i < r->n_trunk_ports && rc == 0; i++) {
-		const char *why = trunk_problem(config, r, i);
+		const char *why = trunk_problem(config, r->trunk_ports[i]);
 		snprintf(path, sizeof(path), "/trunk_ports/%u", i);
 		if (why) {
 			mgr_err_set(e, 409, path, "port %s of router %s's tessd: %s",
@@ -679,12 +679,99 @@ static bool covers(json_t *el, json_t *item)
 	return json_equal(el, item);
 }
 
-static json_t *router_reconcile(const struct mgr_router *r, bool repair)
+/*
+ * What a reconcile compares one tessd to, copied under mgr.lock: the tessd is then asked
+ * without it (one that does not answer, or its ssh tunnel coming up, holds up no request).
+ */
+struct look {
+	uint32_t id;
+	bool router;
+	char name[MGR_NAME_LEN];
+	char tessd[MGR_URI_LEN];
+	json_t *adds;   /* router: [{"tenant", "edits": its pe_adds}]; host: [group_params] */
+	json_t *trunks; /* router: its trunk ports */
+	json_t *ports;  /* host: its desktops' ports, as mgr_port_req's fields */
+};
+
+static void look_router_locked(struct look *l, const struct mgr_router *r)
+{
+	l->id = r->id;
+	l->router = true;
+	snprintf(l->name, sizeof(l->name), "%s", r->spec.name);
+	snprintf(l->tessd, sizeof(l->tessd), "%s", r->spec.tessd);
+	l->adds = json_array();
+	l->trunks = json_array();
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
+		if (serves(t, r->spec.name))
+			json_array_append_new(l->adds, json_pack("{s:s, s:o}", "tenant", t->name,
+								 "edits", pe_adds(t, &r->spec)));
+	}
+	for (uint32_t i = 0; i < r->spec.n_trunk_ports; i++)
+		json_array_append_new(l->trunks, json_string(r->spec.trunk_ports[i]));
+}
+
+static void look_host_locked(struct look *l, const struct mgr_host *h)
+{
+	l->id = h->id;
+	snprintf(l->name, sizeof(l->name), "%s", h->spec.name);
+	snprintf(l->tessd, sizeof(l->tessd), "%s", h->spec.tessd);
+	l->adds = json_array();
+	l->ports = json_array();
+	for (uint32_t i = 0; i < mgr.n_tenants; i++)
+		if (host_reaches(h, &mgr.tenants[i].spec))
+			json_array_append_new(l->adds, group_params(&mgr.tenants[i].spec));
+	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
+		const struct mgr_desktop *d = mgr.desktops[i];
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+		/* A desktop whose job is at work has its port in that job's hands. */
+		if (d->host_id != h->id || !d->port[0] || t == NULL ||
+		    (d->state != MGR_DESK_RUNNING && d->state != MGR_DESK_STOPPED))
+			continue;
+		json_array_append_new(l->ports,
+				      json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s}", "desktop_id",
+						(json_int_t)d->id, "port", d->port, "vhost_socket",
+						d->vhost_socket, "mac", d->mac, "vlan",
+						(int)t->spec.vlan, "group", t->spec.vlan_name,
+						"tenant", t->spec.name));
+	}
+}
+
+static void look_free(struct look *l)
+{
+	json_decref(l->adds);
+	json_decref(l->trunks);
+	json_decref(l->ports);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Whether the router or host of l is still there, with the same tessd (under mgr.lock). */
+static bool look_current_locked(const struct look *l)
+{
+	const char *tessd = NULL;
+
+	if (l->router) {
+		const struct mgr_router *r = mgr_router_get(&mgr, l->id);
+		tessd = r ? r->spec.tessd : NULL;
+	} else {
+		const struct mgr_host *h = mgr_host_get(&mgr, l->id);
+		tessd = h ? h->spec.tessd : NULL;
+	}
+	return tessd && strcmp(tessd, l->tessd) == 0;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+static json_t *router_reconcile(const struct look *l, bool repair)
 {
 	json_t *config = NULL, *missing = json_array(), *differ = json_array(), *fix = json_array();
-	json_t *o = json_pack("{s:s}", "router", r->spec.name);
+	json_t *o = json_pack("{s:s}", "router", l->name), *ta, *ed, *port;
 	char err[512];
-	int rc = mgr_tessd_call(r->spec.tessd, "config.get", NULL, &config, err, sizeof(err));
+	size_t i, k;
+	int rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err));
 
 	json_object_set_new(o, "reachable", json_boolean(rc == 0));
 	if (rc < 0) {
@@ -694,20 +781,14 @@ static json_t *router_reconcile(const struct mgr_router *r, bool repair)
 		json_decref(fix);
 		return o;
 	}
-	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
-		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
-		json_t *adds, *ed;
-		size_t k;
-		if (!serves(t, r->spec.name))
-			continue;
-		adds = pe_adds(t, &r->spec);
-		json_array_foreach (adds, k, ed) {
+	json_array_foreach (l->adds, i, ta) {
+		json_array_foreach (json_object_get(ta, "edits"), k, ed) {
 			json_t *match = json_object_get(ed, "match"),
 			       *item = json_object_get(ed, "item");
-			const char *array = json_string_value(json_object_get(ed, "array"));
+			const char *array = str(ed, "array");
 			json_t *el = find_elem(config, array, match);
-			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", t->name, "array",
-						 array, "match", match);
+			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", str(ta, "tenant"),
+						 "array", array, "match", match);
 			if (el == NULL) {
 				json_array_append_new(missing, what);
 				json_array_append(fix, ed);
@@ -720,16 +801,14 @@ static json_t *router_reconcile(const struct mgr_router *r, bool repair)
 				json_decref(what);
 			}
 		}
-		json_decref(adds);
 	}
 	/* The trunks are the operator's: reported, never changed. */
 	json_t *trunks = json_array();
-	for (uint32_t i = 0; i < r->spec.n_trunk_ports; i++) {
-		const char *why = trunk_problem(config, &r->spec, i);
+	json_array_foreach (l->trunks, i, port) {
+		const char *why = trunk_problem(config, json_string_value(port));
 		if (why)
 			json_array_append_new(trunks,
-					      json_pack("{s:s, s:s}", "port",
-							r->spec.trunk_ports[i], "error", why));
+					      json_pack("{s:O, s:s}", "port", port, "error", why));
 	}
 	json_decref(config);
 	json_object_set_new(o, "missing", missing);
@@ -737,15 +816,15 @@ static json_t *router_reconcile(const struct mgr_router *r, bool repair)
 	json_object_set_new(o, "trunks", trunks);
 	if (repair && json_array_size(fix)) {
 		json_t *res = NULL;
-		rc = mgr_tessd_call(r->spec.tessd, "config.batch", json_pack("{s:O}", "edits", fix),
+		rc = mgr_tessd_call(l->tessd, "config.batch", json_pack("{s:O}", "edits", fix),
 				    &res, err, sizeof(err));
 		json_decref(res);
 		json_object_set_new(o, "repaired", json_boolean(rc == 0));
 		if (rc < 0)
 			json_object_set_new(o, "error", json_string(err));
 		else
-			fprintf(stderr, "tessmgrd: router %s: %zu config items repaired\n",
-				r->spec.name, json_array_size(fix));
+			fprintf(stderr, "tessmgrd: router %s: %zu config items repaired\n", l->name,
+				json_array_size(fix));
 	}
 	json_decref(fix);
 	return o;
@@ -762,16 +841,28 @@ static bool listed(json_t *list, const char *key, const char *name)
 	return false;
 }
 
-static json_t *host_reconcile(const struct mgr_host *h, bool repair)
+/* Whether desktop id still has port on host, its job not at work (a delete may have come). */
+static bool port_still_wanted(json_int_t id, uint32_t host, const char *port)
+{
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, (uint32_t)id);
+	bool yes = d && d->host_id == host && strcmp(d->port, port) == 0 &&
+		   (d->state == MGR_DESK_RUNNING || d->state == MGR_DESK_STOPPED);
+	pthread_mutex_unlock(&mgr.lock);
+	return yes;
+}
+
+static json_t *host_reconcile(const struct look *l, bool repair)
 {
 	json_t *groups = NULL, *ports = NULL, *mg = json_array(), *mp = json_array();
-	json_t *o = json_pack("{s:s}", "host", h->spec.name), *res;
+	json_t *o = json_pack("{s:s}", "host", l->name), *res, *want, *g;
 	char err[512];
-	int rc = mgr_tessd_call(h->spec.tessd, "group.list", NULL, &groups, err, sizeof(err));
+	size_t i, k;
+	int rc = mgr_tessd_call(l->tessd, "group.list", NULL, &groups, err, sizeof(err));
 	uint32_t fixed = 0, failed = 0;
 
 	if (rc == 0)
-		rc = mgr_tessd_call(h->spec.tessd, "port.list", NULL, &ports, err, sizeof(err));
+		rc = mgr_tessd_call(l->tessd, "port.list", NULL, &ports, err, sizeof(err));
 	json_object_set_new(o, "reachable", json_boolean(rc == 0));
 	if (rc < 0) {
 		json_object_set_new(o, "error", json_string(err));
@@ -780,22 +871,18 @@ static json_t *host_reconcile(const struct mgr_host *h, bool repair)
 		json_decref(mp);
 		return o;
 	}
-	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
-		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
-		json_t *g;
-		size_t k;
+	json_array_foreach (l->adds, i, want) {
+		json_int_t vlan = json_integer_value(json_object_get(want, "vlan"));
 		bool there = false;
-		if (!host_reaches(h, t))
-			continue;
 		json_array_foreach (groups, k, g)
-			there |= json_integer_value(json_object_get(g, "vlan")) == t->vlan;
+			there |= json_integer_value(json_object_get(g, "vlan")) == vlan;
 		if (there)
 			continue;
 		json_array_append_new(
-			mg, json_pack("{s:s, s:i}", "group", t->vlan_name, "vlan", (int)t->vlan));
+			mg, json_pack("{s:s, s:I}", "group", str(want, "name"), "vlan", vlan));
 		if (repair) {
 			res = NULL;
-			if (mgr_tessd_call(h->spec.tessd, "group.add", group_params(t), &res, err,
+			if (mgr_tessd_call(l->tessd, "group.add", json_incref(want), &res, err,
 					   sizeof(err)) < 0)
 				failed++;
 			else
@@ -803,28 +890,28 @@ static json_t *host_reconcile(const struct mgr_host *h, bool repair)
 			json_decref(res);
 		}
 	}
-	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
-		const struct mgr_desktop *d = mgr.desktops[i];
-		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
-		/* A desktop whose job is at work has its port in that job's hands. */
-		if (d->host_id != h->id || !d->port[0] || t == NULL ||
-		    (d->state != MGR_DESK_RUNNING && d->state != MGR_DESK_STOPPED) ||
-		    listed(ports, "name", d->port))
+	json_array_foreach (l->ports, i, want) {
+		json_int_t id = json_integer_value(json_object_get(want, "desktop_id"));
+		if (listed(ports, "name", str(want, "port")))
 			continue;
-		json_array_append_new(mp, json_pack("{s:I, s:s}", "desktop_id", (json_int_t)d->id,
-						    "port", d->port));
-		if (repair) {
-			struct mgr_port_req req = { .socket = h->spec.tessd,
-						    .port = d->port,
-						    .vhost_socket = d->vhost_socket,
-						    .mac = d->mac,
-						    .vlan = t->spec.vlan,
-						    .group = t->spec.vlan_name,
-						    .tenant = t->spec.name };
+		json_array_append_new(
+			mp, json_pack("{s:I, s:s}", "desktop_id", id, "port", str(want, "port")));
+		if (repair && port_still_wanted(id, l->id, str(want, "port"))) {
+			struct mgr_port_req req = {
+				.socket = l->tessd,
+				.port = str(want, "port"),
+				.vhost_socket = str(want, "vhost_socket"),
+				.mac = str(want, "mac"),
+				.vlan = (uint16_t)json_integer_value(json_object_get(want, "vlan")),
+				.group = str(want, "group"),
+				.tenant = str(want, "tenant"),
+			};
 			if (mgr_vswitch_add_port(&req, err, sizeof(err)) < 0) {
 				failed++;
-				fprintf(stderr, "tessmgrd: host %s: desktop %u's port: %s\n",
-					h->spec.name, d->id, err);
+				fprintf(stderr,
+					"tessmgrd: host %s: desktop %" JSON_INTEGER_FORMAT
+					"'s port: %s\n",
+					l->name, id, err);
 			} else {
 				fixed++;
 			}
@@ -838,20 +925,46 @@ static json_t *host_reconcile(const struct mgr_host *h, bool repair)
 		json_object_set_new(o, "repaired", json_integer(fixed));
 		json_object_set_new(o, "repair_failed", json_integer(failed));
 		fprintf(stderr, "tessmgrd: host %s: %u groups and desktop ports repaired, %u not\n",
-			h->spec.name, fixed, failed);
+			l->name, fixed, failed);
 	}
 	return o;
 }
 
-json_t *mgr_net_reconcile_locked(bool repair)
+static json_t *look_reconcile(const struct look *l, bool repair)
 {
-	json_t *routers = json_array(), *hosts = json_array();
+	return l->router ? router_reconcile(l, repair) : host_reconcile(l, repair);
+}
 
-	for (uint32_t i = 0; i < mgr.n_routers; i++)
-		json_array_append_new(routers, router_reconcile(&mgr.routers[i], repair));
-	for (uint32_t i = 0; i < mgr.n_hosts; i++)
+json_t *mgr_net_reconcile(bool repair)
+{
+	json_t *routers = json_array(), *hosts = json_array(), **got;
+	struct look *l;
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	l = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*l));
+	for (uint32_t i = 0; l && i < mgr.n_routers; i++)
+		look_router_locked(&l[n++], &mgr.routers[i]);
+	for (uint32_t i = 0; l && i < mgr.n_hosts; i++)
 		if (mgr.hosts[i]->spec.tessd[0])
-			json_array_append_new(hosts, host_reconcile(mgr.hosts[i], repair));
+			look_host_locked(&l[n++], mgr.hosts[i]);
+	pthread_mutex_unlock(&mgr.lock);
+	got = calloc(n + 1, sizeof(*got));
+	for (uint32_t i = 0; got && i < n; i++)
+		got[i] = look_reconcile(&l[i], repair);
+	/* A router or host deleted (or moved to another tessd) meanwhile is no more reported. */
+	pthread_mutex_lock(&mgr.lock);
+	for (uint32_t i = 0; got && i < n; i++) {
+		if (look_current_locked(&l[i]))
+			json_array_append_new(l[i].router ? routers : hosts, got[i]);
+		else
+			json_decref(got[i]);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	for (uint32_t i = 0; i < n; i++)
+		look_free(&l[i]);
+	free(got);
+	free(l);
 	return json_pack("{s:o, s:o}", "routers", routers, "hosts", hosts);
 }
 
@@ -1049,8 +1162,8 @@ struct probe {
 	bool router, repair;
 };
 
-/* The tessds are asked their status without mgr.lock (one that hangs holds up no request);
- * only those found new are compared and repaired under it. */
+/* The tessds are asked their status, and those found new compared and repaired, without
+ * mgr.lock (one that hangs holds up no request). */
 static void tick(void)
 {
 	struct probe *p;
@@ -1076,21 +1189,25 @@ static void tick(void)
 		any |= p[i].repair = is_new(p[i].socket);
 	if (any) {
 		mgr_net_serialize(true);
-		pthread_mutex_lock(&mgr.lock);
 		for (uint32_t i = 0; i < n; i++) {
+			struct look l = { 0 };
 			if (!p[i].repair)
 				continue;
+			pthread_mutex_lock(&mgr.lock);
 			if (p[i].router) {
 				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
 				if (r && strcmp(r->spec.tessd, p[i].socket) == 0)
-					repaired_or_retry(router_reconcile(r, true), p[i].socket);
+					look_router_locked(&l, r);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
 				if (h && strcmp(h->spec.tessd, p[i].socket) == 0)
-					repaired_or_retry(host_reconcile(h, true), p[i].socket);
+					look_host_locked(&l, h);
 			}
+			pthread_mutex_unlock(&mgr.lock);
+			if (l.adds) /* compared and repaired without mgr.lock, as the API's */
+				repaired_or_retry(look_reconcile(&l, true), p[i].socket);
+			look_free(&l);
 		}
-		pthread_mutex_unlock(&mgr.lock);
 		mgr_net_serialize(false);
 	}
 	free(p);

@@ -52,9 +52,11 @@ void mgr_net_plan_free(void *plan);
 const char *mgr_net_router_user_locked(const char *router);
 /*
  * Every router's and host's tessd against the store: {"routers": [...],
- * "hosts": [...]} with what is missing or differs, repaired if repair.
+ * "hosts": [...]} with what is missing or differs, repaired if repair (then
+ * under mgr_net_serialize). Takes mgr.lock only to copy what the store wants
+ * and to drop what went meanwhile: the tessds are asked without it.
  */
-json_t *mgr_net_reconcile_locked(bool repair);
+json_t *mgr_net_reconcile(bool repair);
 
 /*
  * A desktop of tenant_id with MAC mac now has its port on host_id (a move, or a move rolled

@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -579,3 +580,57 @@ def test_a_group_made_between_look_and_add_is_taken_by_a_desktop_job(cleanup, tm
     assert race.raced and race.raced[0]["vlan"] == 100
     ports = {p["name"]: p for p in t.ctl("port", "list")}
     assert ports[a["port"]]["groups"] == ["acme-net"]
+
+
+def test_a_hung_tessd_in_reconcile_holds_up_no_other_request(topo, m, cleanup, tmp_path):
+    """A PE tessd that answers its router's creation, then accepts and never answers: GET
+    /v1/reconcile waits on it (and reports it unreachable), other requests are answered
+    meanwhile (the tessds are asked without mgr.lock)."""
+    path = os.path.join(str(tmp_path), "hung-rec.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(16)
+    cleanup.add(srv.close)
+    seen, conns = [], []
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            conns.append(c)
+            try:
+                c.settimeout(5)
+                req = c.recv(65536).decode(errors="replace")
+                seen.append(req)
+                if '"config.get"' in req and sum('"config.get"' in x for x in seen) == 1:
+                    c.sendall(json.dumps({"id": json.loads(req)["id"], "result": {
+                        "ports": [{"name": "trunk", "mode": "trunk", "all_groups": True}]}})
+                        .encode() + b"\n")
+            except (OSError, ValueError):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    m.ok("POST", "routers", {"name": "pe-hung", "site": "paris", "tessd": path,
+                             "trunk_ports": ["trunk"]})
+    m.ok("POST", "tenants", tenant("acme", network()))
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=m.call("GET", "reconcile")))
+    t.start()
+    tess.wait_for(lambda: sum('"config.get"' in x for x in seen) >= 2, 30,
+                  "reconcile's config.get sent to the hung tessd")
+    for what in ("sites", "routers/pe1", "tenants/acme", "hosts/h1"):
+        t0 = time.monotonic()
+        status, _ = m.call("GET", what)
+        assert status == 200 and time.monotonic() - t0 < 3, (what, time.monotonic() - t0)
+    assert t.is_alive()  # the reconcile still waits on the hung tessd
+    t.join(60)
+    status, r = result["r"]
+    assert status == 200, r
+    routers = {x["router"]: x for x in r["tessds"]["routers"]}
+    assert routers["pe-hung"]["reachable"] is False and routers["pe-hung"]["error"], routers
+    assert routers["pe1"]["reachable"] is True and routers["pe1"]["missing"] == [], routers
+    assert r["tessds"]["hosts"][0]["missing_groups"] == [], r
+    for c in conns:
+        c.close()
