@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tessd_addr.h"
 #include "ticker.h"
 #include "vswitch.h"
 
@@ -52,6 +53,24 @@ static bool fw_on(const struct mgr_network_spec *n)
 }
 
 /* ---- checks ---- */
+
+static bool host_reaches(const struct mgr_host *h, const struct mgr_tenant_spec *t)
+{
+	return has_network(t) && h->spec.tessd[0] && (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
+}
+
+/* Whether two tessd addresses name the same tessd ("/p" and "unix:///p" do). */
+static bool same_tessd(const char *a, const char *b)
+{
+	struct mgr_tessd_addr x, y;
+	char why[128];
+
+	if (mgr_tessd_addr_parse(a, &x, why, sizeof(why)) < 0 ||
+	    mgr_tessd_addr_parse(b, &y, why, sizeof(why)) < 0)
+		return strcmp(a, b) == 0;
+	return x.ssh == y.ssh && x.port == y.port && strcmp(x.user, y.user) == 0 &&
+	       strcmp(x.host, y.host) == 0 && strcmp(x.path, y.path) == 0;
+}
 
 bool mgr_net_is_trunk(const struct mgr_router_spec *r, const char *port)
 {
@@ -144,6 +163,20 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 			mgr_err_set(e, 400, "/network/nat",
 				    "router %s has no internet_vrf: it cannot NAT", r->spec.name);
 			return false;
+		}
+		/* The PE batch adds the tenant's group by name, a host's step or desktop job by
+		 * VLAN: one tessd cannot be both (nor hold two groups of one VLAN). */
+		for (uint32_t k = 0; k < mgr.n_hosts; k++) {
+			const struct mgr_host *h = mgr.hosts[k];
+			if (host_reaches(h, t) && same_tessd(h->spec.tessd, r->spec.tessd)) {
+				mgr_err_set(
+					e, 409, path,
+					"router %s's tessd is also host %s's, which reaches VLAN "
+					"%u: the tenant's PE and its desktops' host need tessds "
+					"of their own",
+					r->spec.name, h->spec.name, t->vlan);
+				return false;
+			}
 		}
 		if (mgr_net_is_trunk(&r->spec, n->enterprise.port)) {
 			mgr_err_set(e, 400, "/network/enterprise/port",
@@ -400,11 +433,6 @@ static void plan_free(struct plan *p)
 	free(p->s);
 	p->s = NULL;
 	p->n = 0;
-}
-
-static bool host_reaches(const struct mgr_host *h, const struct mgr_tenant_spec *t)
-{
-	return has_network(t) && h->spec.tessd[0] && (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
 }
 
 static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,

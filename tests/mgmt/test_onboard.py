@@ -634,3 +634,20 @@ def test_a_hung_tessd_in_reconcile_holds_up_no_other_request(topo, m, cleanup, t
     assert r["tessds"]["hosts"][0]["missing_groups"] == [], r
     for c in conns:
         c.close()
+
+
+def test_a_tessd_both_pe_and_host_of_a_tenant_is_refused(topo, m, tmp_path):
+    """A tessd that is a tenant's PE and a host reaching its VLAN: the PE batch adds the group
+    by name (clashing with a group of the VLAN a desktop made) and its undo or delete takes
+    the desktops' group away. The tenant is refused (409, at the router), whichever way the
+    address is written; a host that does not reach the VLAN is no obstacle."""
+    vhost = os.path.join(str(tmp_path), "vhost2")
+    os.makedirs(vhost, exist_ok=True)
+    m.test_host("h2", tessd="unix://" + topo.pe.socket, vhost_dir=vhost, vlans=(100,))
+    before = pe_state(topo.pe)
+    status, r = m.call("POST", "tenants", tenant("acme", network()))
+    assert status == 409 and r["error"]["path"] == "/network/routers/0" and \
+        "host h2" in r["error"]["message"], r
+    assert pe_state(topo.pe) == before and m.call("GET", "tenants/acme")[0] == 404
+    m.ok("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
+    assert pe_state(topo.pe)["vrfs"]["bravo"] == 200
