@@ -12,6 +12,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_version.h>
 
 #include "apply.h"
 #include "cfg_file.h"
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: tessd -c FILE [--check]\n"
 		   "  -c, --config FILE  startup config (JSON); see README for the reference\n"
 		   "      --check        validate the config and exit\n"
+		   "  -V, --version      print tessd's and DPDK's versions and exit\n"
 		   "  -h, --help         this help\n");
 }
 
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *config = NULL;
@@ -164,7 +167,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, rc, sfd = -1, tfd = -1;
 
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -174,6 +177,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tessd %s\n%s\n", TESS_VERSION, rte_version());
 			return 0;
 		default:
 			usage(stderr);

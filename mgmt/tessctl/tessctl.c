@@ -250,6 +250,7 @@ static void usage(FILE *f)
 		"                      in the command line other users can read)\n"
 		"  -j, --json          print results as JSON\n"
 		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
+		"  -V, --version       print tessctl's version and exit\n"
 		"commands:\n",
 		CTL_DEFAULT_SOCKET);
 	for (const struct tessctl_cmd *const *t = tables; *t; t++) {
@@ -396,6 +397,7 @@ int main(int argc, char **argv)
 		{ "token", required_argument, NULL, 'T' },
 		{ "token-file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct tessctl ctx = { .timeout_ms = 10000 };
@@ -413,7 +415,7 @@ int main(int argc, char **argv)
 		ctx.mgr_url = "http://127.0.0.1:8470";
 	ctx.token = getenv("TESSMGR_TOKEN");
 	/* "+": options end at the command, so its own flags (stats --reset) pass through. */
-	while ((opt = getopt_long(argc, argv, "+s:jt:m:T:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:jt:m:T:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			ctx.mgr_url = optarg;
@@ -445,6 +447,9 @@ int main(int argc, char **argv)
 		}
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tessctl %s\n", TESS_VERSION);
 			return 0;
 		default:
 			usage(stderr);

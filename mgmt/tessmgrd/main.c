@@ -26,13 +26,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tessmgrd -c FILE [--check] | --fault-points | --schema\n"
+		"usage: tessmgrd -c FILE [--check] | --fault-points | --schema | --version\n"
 		"  -c, --config FILE  config (JSON); see README\n"
 		"      --check        validate the config and the token file, and exit\n"
 		"      --fault-points list the fault points (TESS_FAULT; test builds), and exit\n"
 		"      --schema       print the config's and the API objects' schemas (JSON; make "
 		"docs), and "
-		"exit\n");
+		"exit\n"
+		"  -V, --version      print tessmgrd's version and exit\n"
+		"  -h, --help         this help\n");
 }
 
 /* The schemas of the config and of what the API takes, for README's reference
@@ -70,9 +72,13 @@ static void write_port(uint16_t port)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'k' },
-		{ "fault-points", no_argument, NULL, 'f' }, { "schema", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "fault-points", no_argument, NULL, 'f' },
+		{ "schema", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
 	};
 	const char *config = NULL;
 	bool check = false;
@@ -81,7 +87,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, sig, rc;
 
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -99,6 +105,9 @@ int main(int argc, char **argv)
 			return print_schema();
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tessmgrd %s\n", TESS_VERSION);
 			return 0;
 		default:
 			usage(stderr);
