@@ -77,6 +77,14 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	return 0;
 }
 
+json_t *core_status_json(void)
+{
+	json_t *r = NULL;
+	struct ctl_error err = { 0 };
+
+	return status(NULL, &r, &err) == 0 ? r : json_object();
+}
+
 struct stats_params {
 	char vrf[TESS_NAME_LEN];
 };

@@ -26,6 +26,7 @@
 #include "snapshot.h"
 #include "stage.h"
 #include "stats.h"
+#include "telemetry.h"
 #include "tessd.h"
 #include "vhost.h"
 #include "worker.h"
@@ -268,7 +269,8 @@ int main(int argc, char **argv)
 			tess_modules_start(tessd.loop);
 		if (tessd.loop == NULL || (sfd = add_signals(tessd.loop, &sigs)) < 0 ||
 		    (tfd = add_timer(tessd.loop)) < 0 || add_kick(tessd.loop) < 0 ||
-		    dp_vhost_start(tessd.loop) < 0) {
+		    dp_vhost_start(tessd.loop) < 0 ||
+		    dp_telemetry_start(tessd.loop, core_status_json) < 0) {
 			rc = -ENOMEM;
 			snprintf(err, sizeof(err), "cannot set up the control loop: %s",
 				 strerror(errno));
@@ -297,6 +299,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Stop serving, then stop workers (they flush their TX), then close ports. */
+	dp_telemetry_stop();
 	ctl_server_close();
 	dp_workers_stop();
 	dp_ports_fini();

@@ -27,6 +27,8 @@ extern struct tessd tessd;
 
 /* Methods of the core: status, stats, config, and ports. */
 int core_api_register(void);
+/* The control API's status (for telemetry). */
+json_t *core_status_json(void);
 int port_api_register(void);
 
 #endif

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Observability: --version."""
+"""Observability: --version, and DPDK telemetry's /tessd/ commands giving the
+control API's numbers."""
+import json
 import os
 import re
+import socket
 import subprocess
+import time
 
 import tess
 
@@ -20,3 +24,43 @@ def test_version_of_every_binary():
         assert "--version" in h.stdout, h.stdout
     r = subprocess.run([tess.TESSD, "--version"], capture_output=True, text=True, timeout=10)
     assert re.fullmatch(r"DPDK \d+\.\d+\.\d+.*", r.stdout.splitlines()[1]), r.stdout
+
+
+def _shared_tap_pair(cleanup, tmp_path):
+    # Runtime files (the telemetry socket) of a tessd as run by default: not --in-memory.
+    return tess.tap_pair(cleanup, tmp_path, tessd_kw={"in_memory": False, "hugepages": "on"})
+
+
+def _telemetry(prefix, cmd):
+    path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(10)
+        s.connect(path)
+        json.loads(s.recv(16384))  # the greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(65536))[cmd.split(",")[0]]
+
+
+def test_telemetry_gives_the_api_numbers(cleanup, tmp_path):
+    t, (na, _), _ = _shared_tap_pair(cleanup, tmp_path)
+    prefix = t.config["eal"]["file_prefix"]
+    assert na.ping("10.77.0.2", count=3) == (3, 3)
+    status = _telemetry(prefix, "/tessd/status")
+    assert status["pid"] == t.proc.pid and status["version"] == MESON_VERSION, status
+    assert status["ports"] == 2 and status["port_capacity/ethdev/used"] == 2, status
+    assert sorted(_telemetry(prefix, "/tessd/ports")) == ["a", "b"]
+    # Quiet now: the same counters through both.
+    time.sleep(0.5)
+    api = t.port_stats()["a"]
+    tel = _telemetry(prefix, "/tessd/ports,a")
+    for k in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "drops_total"):
+        assert tel[k] == api[k], (k, tel, api)
+    assert tel["rx_packets"] >= 3
+    for reason, n in api["drops"].items():
+        assert tel.get(f"drops/{reason}", 0) == n, (reason, tel)
+    assert "ports" in _telemetry(prefix, "/tessd/stats")
+    api_drops = t.ctl("stats")["drops"]
+    tel_drops = _telemetry(prefix, "/tessd/drops")
+    want = {f"{m}/{r}": n for m, rs in api_drops.items() for r, n in rs.items()}
+    assert {k: v for k, v in tel_drops.items()} == want, (tel_drops, api_drops)
+    assert _telemetry(prefix, "/tessd/ports,nosuch") is None
