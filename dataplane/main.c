@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_errno.h>
 #include <rte_eal.h>
+#include <rte_pdump.h>
 #include <rte_version.h>
 
 #include "apply.h"
@@ -167,6 +169,7 @@ int main(int argc, char **argv)
 	struct ctl_error cerr = { 0 };
 	sigset_t sigs;
 	int opt, rc, sfd = -1, tfd = -1;
+	bool pdump = false;
 
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -241,6 +244,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tessd.started = time(NULL);
+	/*
+	 * dpdk-dumpcap and dpdk-pdump capture ethdev ports from a secondary
+	 * process: that needs shared memory (no --in-memory, no --no-huge).
+	 */
+	pdump = rte_pdump_init() == 0;
+	if (!pdump)
+		DP_LOG(NOTICE, "packet capture (dpdk-dumpcap) unavailable: %s",
+		       tessd.cfg.eal.in_memory || !tessd.eal.hugepages
+			       ? "tessd runs with --in-memory or --no-huge"
+			       : rte_strerror(rte_errno));
 	rc = dp_rcu_init(tessd.cfg.eal.n_workers);
 	if (rc == 0)
 		rc = dp_kick_init(&dp_control_kick);
@@ -301,6 +314,8 @@ int main(int argc, char **argv)
 	/* Stop serving, then stop workers (they flush their TX), then close ports. */
 	dp_telemetry_stop();
 	ctl_server_close();
+	if (pdump)
+		rte_pdump_uninit();
 	dp_workers_stop();
 	dp_ports_fini();
 	dp_vhost_fini();

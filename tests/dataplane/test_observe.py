@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Observability: --version, and DPDK telemetry's /tessd/ commands giving the
-control API's numbers."""
+"""Observability: --version, live capture with dpdk-dumpcap (rte_pdump), and DPDK
+telemetry's /tessd/ commands giving the control API's numbers."""
 import json
 import os
 import re
 import socket
 import subprocess
 import time
+
+from scapy.layers.inet import ICMP
+from scapy.utils import rdpcap
 
 import tess
 
@@ -27,7 +30,7 @@ def test_version_of_every_binary():
 
 
 def _shared_tap_pair(cleanup, tmp_path):
-    # Runtime files (the telemetry socket) of a tessd as run by default: not --in-memory.
+    # Secondaries (dumpcap) map the primary's memory: hugepages, not --in-memory.
     return tess.tap_pair(cleanup, tmp_path, tessd_kw={"in_memory": False, "hugepages": "on"})
 
 
@@ -64,3 +67,22 @@ def test_telemetry_gives_the_api_numbers(cleanup, tmp_path):
     want = {f"{m}/{r}": n for m, rs in api_drops.items() for r, n in rs.items()}
     assert {k: v for k, v in tel_drops.items()} == want, (tel_drops, api_drops)
     assert _telemetry(prefix, "/tessd/ports,nosuch") is None
+
+
+def test_dumpcap_captures_a_port_live(cleanup, tmp_path):
+    t, (na, _), _ = _shared_tap_pair(cleanup, tmp_path)
+    prefix = t.config["eal"]["file_prefix"]
+    out = os.path.join(tmp_path, "a.pcapng")
+    dump = subprocess.Popen(["dpdk-dumpcap", f"--file-prefix={prefix}", "-i", "0", "-c", "8",
+                             "-q", "-w", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    cleanup.add(lambda: dump.poll() is None and (dump.kill(), dump.wait()))
+    time.sleep(2)  # dumpcap attaches and enables capture
+    deadline = time.time() + 20
+    while dump.poll() is None and time.time() < deadline:
+        na.ping("10.77.0.2", count=2, interval=0.2)
+    assert dump.wait(10) == 0, dump.stdout.read()
+    pkts = rdpcap(out)
+    echoes = [p for p in pkts if p.haslayer(ICMP)]
+    assert {p[ICMP].type for p in echoes} >= {0, 8}, [p.summary() for p in pkts]
+    assert t.ctl("status")["pid"] == t.proc.pid  # tessd lives on
