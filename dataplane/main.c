@@ -247,13 +247,15 @@ int main(int argc, char **argv)
 	/*
 	 * dpdk-dumpcap and dpdk-pdump capture ethdev ports from a secondary
 	 * process: that needs shared memory (no --in-memory, no --no-huge).
+	 * rte_pdump_init() succeeds without it, so say it here.
 	 */
 	pdump = rte_pdump_init() == 0;
 	if (!pdump)
 		DP_LOG(NOTICE, "packet capture (dpdk-dumpcap) unavailable: %s",
-		       tessd.cfg.eal.in_memory || !tessd.eal.hugepages
-			       ? "tessd runs with --in-memory or --no-huge"
-			       : rte_strerror(rte_errno));
+		       rte_strerror(rte_errno));
+	else if (!tessd.eal.hugepages || tessd.cfg.eal.in_memory)
+		DP_LOG(NOTICE, "packet capture (dpdk-dumpcap) unavailable: tessd runs with %s",
+		       tessd.eal.hugepages ? "--in-memory" : "--no-huge");
 	rc = dp_rcu_init(tessd.cfg.eal.n_workers);
 	if (rc == 0)
 		rc = dp_kick_init(&dp_control_kick);
