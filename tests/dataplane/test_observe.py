@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Observability: --version, live capture with dpdk-dumpcap (rte_pdump), and DPDK
 telemetry's /tessd/ commands giving the control API's numbers."""
+import glob
 import json
 import os
 import re
@@ -31,7 +32,19 @@ def test_version_of_every_binary():
 
 def _shared_tap_pair(cleanup, tmp_path):
     # Secondaries (dumpcap) map the primary's memory: hugepages, not --in-memory.
-    return tess.tap_pair(cleanup, tmp_path, tessd_kw={"in_memory": False, "hugepages": "on"})
+    t, a, b = tess.tap_pair(cleanup, tmp_path,
+                            tessd_kw={"in_memory": False, "hugepages": "on"})
+
+    def drop_hugepage_files():
+        # EAL keeps them after exit for secondaries (until a primary of this prefix starts).
+        t._kill()
+        with open("/proc/mounts") as m:
+            mounts = [ln.split()[1] for ln in m if ln.split()[2] == "hugetlbfs"]
+        for d in mounts:
+            for f in glob.glob(os.path.join(d, f"{t.config['eal']['file_prefix']}map_*")):
+                os.unlink(f)
+    cleanup.add(drop_hugepage_files)
+    return t, a, b
 
 
 def _telemetry(prefix, cmd):
