@@ -25,6 +25,7 @@
 #include "module.h"
 #include "port.h"
 #include "rcu.h"
+#include "sd_notify.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "stats.h"
@@ -72,6 +73,7 @@ static void on_signal(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	(void)arg;
 	if (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		DP_LOG(NOTICE, "%s received: shutting down", strsignal((int)si.ssi_signo));
+		sdn_send("STOPPING=1");
 		tessd.stop = true;
 	}
 }
@@ -91,6 +93,8 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	dp_kick_clear(&dp_control_kick);
 	tess_modules_poll(&tessd.cfg, rte_rdtsc());
 	dp_vhost_tick();
+	/* Here, not on a timer of its own: the pings stop when this loop hangs. */
+	sdn_watchdog_tick();
 	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
 		tessd_cfg_free(&tessd.cfg);
 		return 0;
 	}
+	sdn_init("tessd");
 	if (ctl_server_prepare(&tessd.cfg.control, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tessd: %s\n", err);
 		return 1;
@@ -302,6 +307,9 @@ int main(int argc, char **argv)
 		DP_LOG(NOTICE, "tessd ready: %u worker%s, %u port%s, control socket %s",
 		       dp_worker_count(), dp_worker_count() == 1 ? "" : "s", dp_port_count(),
 		       dp_port_count() == 1 ? "" : "s", tessd.cfg.control.socket);
+		/* The socket listens and the startup config is applied: clients may come. */
+		sdn_send("READY=1");
+		sdn_watchdog_tick();
 		while (!tessd.stop) {
 			int n = ev_run_once(tessd.loop, -1);
 			if (n < 0) {

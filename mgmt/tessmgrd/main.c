@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tessmgrd: start-up, signals (TERM/INT stop, HUP reloads the tokens), clean shutdown. */
+/*
+ * tessmgrd: start-up, signals (TERM/INT stop, HUP reloads the tokens), systemd's
+ * readiness and watchdog, clean shutdown.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -20,6 +23,7 @@
 #include "jobs.h"
 #include "mgr.h"
 #include "resmgr.h"
+#include "sd_notify.h"
 #include "store.h"
 #include "tunnel.h"
 
@@ -66,6 +70,44 @@ static void write_port(uint16_t port)
 	if (f) {
 		fprintf(f, "%u\n", port);
 		fclose(f);
+	}
+}
+
+/*
+ * Sends WATCHDOG=1 when the state lock can be taken within a quarter of the period: a
+ * thread stuck holding it stalls every request, and then the pings stop too.
+ */
+static void watchdog_check(void)
+{
+	uint64_t q = sdn_watchdog_usec() / 4;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(q / 1000000u);
+	ts.tv_nsec += (long)(q % 1000000u) * 1000;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_mutex_timedlock(&mgr.lock, &ts) != 0)
+		return;
+	pthread_mutex_unlock(&mgr.lock);
+	sdn_watchdog_tick();
+}
+
+/* Waits for a signal; with a watchdog, wakes at a quarter of its period to ping. */
+static int wait_signal(const sigset_t *sigs)
+{
+	uint64_t q = sdn_watchdog_usec() / 4;
+	struct timespec ts = { .tv_sec = (time_t)(q / 1000000u),
+			       .tv_nsec = (long)(q % 1000000u) * 1000 };
+
+	for (;;) {
+		int sig = q ? sigtimedwait(sigs, NULL, &ts) : sigwaitinfo(sigs, NULL);
+		if (q)
+			watchdog_check();
+		if (sig > 0)
+			return sig;
 	}
 }
 
@@ -139,6 +181,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	sdn_init("tessmgrd"); /* and unset: qemu-img and ssh must not notify in our name */
 	mgr_image_set_tool(mgr_conf.qemu_img);
 	mgr_image_set_timeout(mgr_conf.qemu_img_timeout_sec);
 
@@ -175,18 +218,23 @@ int main(int argc, char **argv)
 	printf("tessmgrd ready: http://%s:%u/v1/ (%u hosts, %u tenants, %u desktops)\n",
 	       mgr_conf.listen, port, mgr.n_hosts, mgr.n_tenants, mgr.n_desktops);
 	fflush(stdout);
+	/* The listener answers and the config, store and tokens are loaded. */
+	sdn_send("READY=1");
+	sdn_watchdog_tick();
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
+		sig = wait_signal(&sigs);
 		if (sig == SIGHUP) {
+			sdn_reloading();
 			printf("tessmgrd: SIGHUP: tokens %s\n",
 			       api_load_tokens(mgr_conf.tokens) == 0 ? "reloaded"
 								     : "kept (bad file)");
 			fflush(stdout);
+			sdn_send("READY=1");
 			continue;
 		}
 		break;
 	}
+	sdn_send("STOPPING=1");
 	printf("tessmgrd: %s: stopping\n", strsignal(sig));
 	/* First: a connect waiting for its move (up to connect_wait_sec) would hold http_stop. */
 	mgr_jobs_shutdown();
