@@ -8,7 +8,7 @@ libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-d
 libsqlite3-dev libmicrohttpd-dev libgnutls28-dev libcmocka-dev openssl
 python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils
 frr libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon-system
-qemu-system-x86 busybox-static strace
+qemu-system-x86 busybox-static strace systemd
 udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client openssh-server"
 BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool"
 if [ "${1:-}" = bench ]; then
