@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "prom.h"
 #include "tessctl.h"
 
 struct metric {
@@ -100,20 +101,6 @@ static struct metric *metric(struct out *o, const char *section, const char *fie
 	return m;
 }
 
-static void label_value(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\')
-			fputs("\\\\", f);
-		else if (*v == '"')
-			fputs("\\\"", f);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
-}
-
 static void label(FILE *f, bool *first, const char *key, const char *value)
 {
 	char k[64] = "";
@@ -122,7 +109,7 @@ static void label(FILE *f, bool *first, const char *key, const char *value)
 	if (k[0] >= '0' && k[0] <= '9')
 		k[0] = '_';
 	fprintf(f, "%s%s=\"", *first ? "{" : ",", k);
-	label_value(f, value);
+	prom_label_value(f, value);
 	fputc('"', f);
 	*first = false;
 }

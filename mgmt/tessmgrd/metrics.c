@@ -14,6 +14,7 @@
 #include "api.h"
 #include "image.h"
 #include "network.h"
+#include "prom.h"
 
 struct host_snap {
 	char name[MGR_NAME_LEN];
@@ -110,21 +111,6 @@ out:
 	return rc;
 }
 
-/* A label value as the format wants it: backslash, double quote and newline escaped. */
-static void label(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == '\\')
-			fputs("\\\\", f);
-		else if (*v == '"')
-			fputs("\\\"", f);
-		else if (*v == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*v, f);
-	}
-}
-
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -134,7 +120,7 @@ static void head(FILE *f, const char *name, const char *type, const char *help)
 static void sample1(FILE *f, const char *name, const char *key, const char *value, uint64_t n)
 {
 	fprintf(f, "%s{%s=\"", name, key);
-	label(f, value);
+	prom_label_value(f, value);
 	fprintf(f, "\"} %llu\n", (unsigned long long)n);
 }
 
@@ -199,9 +185,9 @@ static void format_hosts(FILE *f, const struct snap *s)
 static void quota_sample(FILE *f, const char *name, const struct quota_snap *q, uint64_t v)
 {
 	fprintf(f, "%s{tenant=\"", name);
-	label(f, q->tenant);
+	prom_label_value(f, q->tenant);
 	fputs("\",model=\"", f);
-	label(f, q->model);
+	prom_label_value(f, q->model);
 	fprintf(f, "\"} %llu\n", (unsigned long long)v);
 }
 
@@ -211,7 +197,7 @@ static void format_tenants(FILE *f, const struct snap *s)
 	for (uint32_t i = 0; i < s->n_tenants; i++)
 		for (unsigned st = 0; st < MGR_DESK_STATES; st++) {
 			fputs("tessera_mgr_tenant_desktops{tenant=\"", f);
-			label(f, s->tenants[i].name);
+			prom_label_value(f, s->tenants[i].name);
 			fprintf(f, "\",state=\"%s\"} %u\n", mgr_desktop_state_names[st],
 				s->tenants[i].desktops[st]);
 		}
