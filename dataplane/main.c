@@ -324,10 +324,11 @@ int main(int argc, char **argv)
 	/* Stop serving, then stop workers (they flush their TX), then close ports. */
 	dp_telemetry_stop();
 	ctl_server_close();
-	if (pdump)
-		rte_pdump_uninit();
 	dp_workers_stop();
 	dp_ports_fini();
+	/* After the workers: a capture's callbacks on the ports still use pdump's stats. */
+	if (pdump)
+		rte_pdump_uninit();
 	dp_vhost_fini();
 	if (dp_rcu_qsv)
 		dp_rcu_fini(); /* runs what was deferred: old snapshots, FDB entries */

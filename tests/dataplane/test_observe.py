@@ -99,3 +99,21 @@ def test_dumpcap_captures_a_port_live(cleanup, tmp_path):
     echoes = [p for p in pkts if p.haslayer(ICMP)]
     assert {p[ICMP].type for p in echoes} >= {0, 8}, [p.summary() for p in pkts]
     assert t.ctl("status")["pid"] == t.proc.pid  # tessd lives on
+
+
+def test_tessd_stops_cleanly_while_a_capture_runs(cleanup, tmp_path):
+    """pdump's stats are freed by rte_pdump_uninit: tessd must stop its workers (whose
+    capture callbacks use them) first. Frames flow through the captured port while it stops."""
+    t, (na, _), _ = _shared_tap_pair(cleanup, tmp_path)
+    prefix = t.config["eal"]["file_prefix"]
+    dump = subprocess.Popen(["dpdk-dumpcap", f"--file-prefix={prefix}", "-i", "0", "-q", "-w",
+                             os.path.join(tmp_path, "b.pcapng")], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    cleanup.add(lambda: dump.poll() is None and (dump.kill(), dump.wait()))
+    time.sleep(2)  # dumpcap attaches and enables capture
+    flood = subprocess.Popen(["ip", "netns", "exec", na.name, "ping", "-q", "-i", "0.002",
+                              "-w", "10", "10.77.0.2"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    cleanup.add(lambda: flood.poll() is None and (flood.kill(), flood.wait()))
+    time.sleep(1)
+    assert t.stop() == 0, t.log()
