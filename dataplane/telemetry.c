@@ -42,9 +42,11 @@ static bool tel_registered;
 /* A telemetry name holds only letters, digits, '_' and '/'. */
 static void tel_name(char *out, size_t len, const char *prefix, const char *key)
 {
-	size_t n = (size_t)snprintf(out, len, "%s%s%s", prefix, *prefix ? "/" : "", key);
+	int w = snprintf(out, len, "%s%s%s", prefix, *prefix ? "/" : "", key);
+	/* snprintf says what it would have written: a long name is cut, its NUL kept. */
+	size_t n = w < 0 ? 0 : (size_t)w < len ? (size_t)w : len - 1;
 
-	for (size_t i = 0; i < n && i < len; i++)
+	for (size_t i = 0; i < n; i++)
 		if (!(out[i] == '_' || out[i] == '/' || (out[i] >= '0' && out[i] <= '9') ||
 		      (out[i] >= 'a' && out[i] <= 'z') || (out[i] >= 'A' && out[i] <= 'Z')))
 			out[i] = '_';
