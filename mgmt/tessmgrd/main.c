@@ -104,10 +104,10 @@ static int wait_signal(const sigset_t *sigs)
 
 	for (;;) {
 		int sig = q ? sigtimedwait(sigs, NULL, &ts) : sigwaitinfo(sigs, NULL);
+		if (sig > 0)
+			return sig; /* at once: a stop must not wait for the state lock */
 		if (q)
 			watchdog_check();
-		if (sig > 0)
-			return sig;
 	}
 }
 
