@@ -30,7 +30,7 @@ BASELINE = {"in": [{"action": "drop", "proto": "tcp", "dport": "25"}]}
 
 
 class Topo:
-    def __init__(self, cleanup, tmp):
+    def __init__(self, cleanup, tmp, fw_kw=None, attach=(("acme-lan", "open"),)):
         u = tess.uid()
         self.cleanup = cleanup
         self.ifs = {k: f"fw{k}{u}"[:15] for k in ("l", "w", "b")}
@@ -54,8 +54,9 @@ class Topo:
         self.pe.config["firewall"] = {
             "baseline": BASELINE,
             "rulesets": [{"name": "open", "default_in": "accept", "default_out": "accept"}],
-            "attach": [{"interface": "acme-lan", "in": "open"}],
+            "attach": [{"interface": i, "in": r} for i, r in attach],
         }
+        self.pe.config["firewall"].update(fw_kw or {})
         self.pe.start()
         self.client = self._ns(self.ifs["l"], CLIENT, LAN_GW, CLIENT_MAC)
         # Not the tap's own MAC, which net_tap gives its port too.
@@ -454,3 +455,71 @@ def test_bad_config_names_its_path(tmp_path, topo, fw, path, msg):
     r = _check_config(tmp_path, topo, fw)
     assert r.returncode == 1, r
     assert f"{path}: " in r.stderr and msg in r.stderr, r.stderr
+
+
+def test_vrf_connection_limit(tmp_path):
+    """firewall.conn_vrf_limit end to end (its own tessd: the limit is config): acme opening
+    more flows than its share records exactly the share, counts the rest (tenant_limit) and
+    still forwards them by its rules; their replies are not established, so acme-wan's
+    default drops them while the recorded flows' replies come back; bravo's flows are
+    recorded all the same."""
+    c = tess.Cleanup()
+    try:
+        sets = [{"name": "open", "default_in": "accept", "default_out": "accept"},
+                {"name": "wan-drop", "default_in": "drop"}]
+        t = Topo(c, tmp_path, fw_kw={"conn_vrf_limit": 6, "rulesets": sets}, attach=(("acme-lan", "open"), ("acme-wan", "wan-drop"), ("bravo-lan", "open")))
+        _vrf_limit(t)
+    finally:
+        assert not c.run()
+
+
+def _vrf_limit(t):
+    base = t.pe.ctl("stats")["firewall_conn"]
+    assert base["vrf_limit"] == 6 and base["tenant_limit"] == 0, base
+    room = 6 - base["vrfs"]["acme"]  # the topology's first pings hold one
+    assert 0 < room <= 6 and base["vrfs"]["bravo"] == 0, base
+    over = 3
+    est0 = t.counters("wan-drop")["established"]["packets"]  # the first pings' replies
+    sports = [42000 + i for i in range(room + over)]
+    wan_mac = next(i["mac"] for i in t.pe.ctl("interface", "list") if i["name"] == "acme-wan")
+    srv = t.server.raw_socket(t.server.ifc)
+    cli = t.client.raw_socket(t.client.ifc)
+    try:
+        for sp in sports:  # one datagram a flow, in order: the last `over` find no room
+            t.send(IP(src=CLIENT, dst=SERVER) / UDP(sport=sp, dport=7100) / b"q")
+            time.sleep(0.02)
+        got = tess.recv_frames(srv, lambda d: UDP in Ether(d) and Ether(d)[UDP].dport == 7100,
+                               len(sports))
+        # Past the limit the rules still decide: every flow reached the server.
+        assert sorted(Ether(d)[UDP].sport for d in got) == sports, got
+        tess.wait_for(lambda: t.pe.ctl("stats")["firewall_conn"]["tenant_limit"] >= over, 5,
+                      "tenant_limit")
+        conn = t.pe.ctl("stats")["firewall_conn"]
+        assert conn["tenant_limit"] == over and conn["vrfs"]["acme"] == 6, conn
+        assert conn["table_full"] == 0, conn
+        # The server answers every flow: only the recorded ones' replies come back in.
+        for sp in sports:
+            srv.send(bytes(Ether(src="02:00:00:00:f2:10", dst=wan_mac) /
+                           IP(src=SERVER, dst=CLIENT) / UDP(sport=7100, dport=sp) / b"a"))
+        back = tess.recv_frames(cli, lambda d: UDP in Ether(d) and Ether(d)[UDP].sport == 7100,
+                                len(sports), timeout=2)
+    finally:
+        srv.close()
+        cli.close()
+    assert sorted(Ether(d)[UDP].dport for d in back) == sports[:room], back
+    wan = t.counters("wan-drop")
+    assert wan["established"]["packets"] - est0 == room and wan["default"]["packets"] >= over, wan
+    # bravo has its own share: its flows are recorded while acme is at its limit.
+    o = t.other.raw_socket(t.other.ifc)
+    bravo_mac = next(i["mac"] for i in t.pe.ctl("interface", "list")
+                     if i["name"] == "bravo-lan")
+    try:
+        for sp in range(43000, 43004):
+            o.send(bytes(Ether(src="02:00:00:00:f3:10", dst=bravo_mac) /
+                         IP(src=CLIENT, dst=LAN_GW) / UDP(sport=sp, dport=9) / b"b"))
+    finally:
+        o.close()
+    tess.wait_for(lambda: t.pe.ctl("stats")["firewall_conn"]["vrfs"]["bravo"] == 4, 5,
+                  "bravo's flows recorded")
+    conn = t.pe.ctl("stats")["firewall_conn"]
+    assert conn["tenant_limit"] == over and conn["vrfs"]["acme"] == 6, conn
