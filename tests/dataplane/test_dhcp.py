@@ -448,3 +448,45 @@ def test_corrupt_leases_file_kept_aside(cleanup, tmp_path):
     tess.wait_for(lambda: os.path.exists(path) and got[0] in open(path).read(), 10,
                   "the new leases file")
     assert "truncated" in open(path + ".bad").read()
+
+
+def dhcp_opts(p):
+    return {o[0]: o[1:] for o in p[DHCP].options if isinstance(o, tuple)}
+
+
+def test_inform_gets_options_and_no_lease(cleanup, tmp_path):
+    """INFORM (RFC 2131 3.4, 4.3.5) from a client that configured its address itself: an ACK
+    to that address with the options and no lease time or yiaddr; no lease is recorded.
+    Without ciaddr it is malformed and unanswered."""
+    t = DhcpTopo(cleanup, tmp_path)
+    ns = t.ns["acme"]
+    ns.run("ip", "addr", "add", "10.20.0.77/24", "dev", ns.ifc)  # outside the pool
+    sa = ns.raw_socket(ns.ifc)
+    inform = (Ether(src=CLIENT_MAC, dst=t.gw_mac("acme-lan")) / IP(src="10.20.0.77", dst=GW)
+              / UDP(sport=68, dport=67)
+              / BOOTP(chaddr=mac_bytes(CLIENT_MAC), xid=1200, ciaddr="10.20.0.77")
+              / DHCP(options=[("message-type", "inform"), "end"]))
+    ack = exchange(sa, inform, 1200)
+    assert ack is not None and msg_type(ack) == 5, t.pe.log()
+    assert ack[IP].dst == "10.20.0.77" and ack[IP].src == GW and ack[Ether].dst == CLIENT_MAC
+    assert ack[BOOTP].ciaddr == "10.20.0.77" and ack[BOOTP].yiaddr == "0.0.0.0"
+    o = dhcp_opts(ack)
+    assert o["subnet_mask"] == ("255.255.255.0",) and o["router"] == (GW,), o
+    assert o["name_server"] == ("10.20.0.53",) and o["server_id"] == (GW,), o
+    assert o["domain"][0] in (b"tenant.example", "tenant.example"), o
+    assert "classless_static_routes" in o, o
+    assert not {"lease_time", "renewal_time", "rebinding_time"} & set(o), o
+    s = t.stats()["acme-lan"]
+    assert s["inform"] >= 1 and s["inform"] == s["ack"], s  # the exchange may have resent it
+    assert s["leases"] == 0 and s["discover"] == 0 and s["malformed"] == 0, s
+    assert t.leases() == []
+    # No ciaddr: nothing to answer to; counted malformed, still no lease.
+    informs = s["inform"]
+    bare = inform.copy()
+    bare[BOOTP].ciaddr = "0.0.0.0"
+    bare[BOOTP].xid = 1201
+    sa.send(bytes(bare))
+    assert replies(sa, 1201, timeout=1.5) == []
+    s = t.stats()["acme-lan"]
+    assert s["inform"] == informs + 1 and s["malformed"] == 1 and s["ack"] == informs, s
+    assert t.leases() == [] and t.stats()["bravo-lan"]["inform"] == 0
