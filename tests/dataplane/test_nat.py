@@ -280,6 +280,70 @@ def test_timeouts(cleanup, tmp_path):
     assert t.table()["expired"] >= 4
 
 
+# A TCP server that holds each connection and echoes what it gets (an idle, open flow).
+HOLD_SERVER = r"""
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+print("ready", flush=True)
+def echo(c):
+    while (d := c.recv(100)):
+        c.sendall(d)
+while True:
+    threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).start()
+"""
+# Its client: connects from a fixed port, says "up", and on each line of stdin sends it and
+# prints the echo.
+HOLD_CLIENT = r"""
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), 3, ("0.0.0.0", int(sys.argv[3])))
+print("up", flush=True)
+for line in sys.stdin:
+    c.sendall(line.encode()); print(c.recv(100).decode().strip(), flush=True)
+"""
+
+
+def test_tcp_timeouts(cleanup, tmp_path):
+    """TCP through NAT with a 2 s transitory timeout: a connection closed with FIN both ways
+    and one refused with a reset leave the table after it, while an established connection
+    idle for longer (tcp_established, 7,440 s) stays and still carries data."""
+    t = NatTopo(cleanup, tmp_path, instances=[
+        nat_instance(w, tcp_transitory=2, udp=2, udp_single=1, icmp=2) for w in TENANTS])
+    t.server("inet", f"tcp:{NET_IP}:8000")
+    srv = tess.subprocess.Popen(["ip", "netns", "exec", t.ns["inet"].name, "/usr/bin/python3",
+                                 "-c", HOLD_SERVER, NET_IP, "8010"],
+                                stdout=tess.subprocess.PIPE, text=True)
+    cleanup.add(srv.kill)
+    assert srv.stdout.readline().strip() == "ready"
+    held = tess.subprocess.Popen(["ip", "netns", "exec", t.ns["acme"].name, "/usr/bin/python3",
+                                  "-c", HOLD_CLIENT, NET_IP, "8010", "45000"],
+                                 stdin=tess.subprocess.PIPE, stdout=tess.subprocess.PIPE,
+                                 text=True)
+    cleanup.add(held.kill)
+    assert held.stdout.readline().strip() == "up"
+    t0 = time.time()
+    assert peer(t.client("acme", "tcp", NET_IP, 8000, 45001))[0] in POOL_ADDRS["acme"]  # FIN
+    assert t.client("acme", "tcp", NET_IP, 8999, 45002).startswith("error")  # RST
+
+    def tcp_ports():
+        return {int(s["inside"].split(":")[1]): s["state"]
+                for s in t.sessions("--vrf", "acme") if s["proto"] == "tcp"}
+    first = tcp_ports()
+    assert set(first) == {45000, 45001, 45002}, first
+    assert first[45000] == "established" and first[45001] != "established" \
+        and first[45002] != "established", first
+    tess.wait_for(lambda: set(tcp_ports()) == {45000}, 8, "the closed connections to expire")
+    gone = time.time() - t0
+    time.sleep(max(0.0, 5 - gone))  # the open one idle for 2.5 transitory timeouts at least
+    assert tcp_ports() == {45000: "established"}
+    held.stdin.write("still there\n")
+    held.stdin.flush()
+    assert held.stdout.readline().strip() == "still there"
+    held.stdin.close()
+    held.wait(5)
+    print(f"\nclosed TCP connections gone after {gone:.1f} s (transitory 2 s)")
+
+
 def test_static_port_forward_fencing_hairpin(cleanup, tmp_path):
     """Cloned environments with the same inside address, each published on its own outside
     address (fencing); a port forward; hairpin from one tenant to the other's published
