@@ -2,6 +2,8 @@
 #include "tessd_config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -58,6 +60,77 @@ static int check_mode(const void *val, char *why, size_t len)
 		return EPERM;
 	}
 	return 0;
+}
+
+int tessd_loopback_addr(const char *s, struct sockaddr_storage *sa, unsigned *sa_len, char *why,
+			size_t len)
+{
+	const char *colon = strrchr(s, ':');
+	char host[TESS_LISTEN_LEN], *end;
+	unsigned long port;
+	size_t hl;
+
+	memset(sa, 0, sizeof(*sa));
+	if (colon == NULL || colon == s || colon[1] == '\0') {
+		snprintf(why, len, "'%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9480 or [::1]:9480)",
+			 s);
+		return EINVAL;
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || errno || port == 0 || port > 65535 || colon[1] < '0' || colon[1] > '9') {
+		snprintf(why, len, "'%s': the port must be 1 to 65535", s);
+		return EINVAL;
+	}
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host)) {
+		snprintf(why, len, "'%s': the address is too long", s);
+		return EINVAL;
+	}
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)sa;
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			goto bad;
+		if (!IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr))
+			goto remote;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*sa_len = sizeof(*a6);
+		return 0;
+	}
+	struct sockaddr_in *a4 = (struct sockaddr_in *)sa;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+		goto bad;
+	if ((ntohl(a4->sin_addr.s_addr) >> 24) != 127)
+		goto remote;
+	a4->sin_family = AF_INET;
+	a4->sin_port = htons((uint16_t)port);
+	*sa_len = sizeof(*a4);
+	return 0;
+bad:
+	snprintf(why, len,
+		 "'%s': the address must be an IPv4 address or an IPv6 one in brackets (no "
+		 "names)",
+		 s);
+	return EINVAL;
+remote:
+	snprintf(why, len,
+		 "'%s' is not a loopback address: the listener has no authentication, so it "
+		 "listens on 127.0.0.0/8 or [::1] only (a remote scraper goes through a proxy or "
+		 "node_exporter's textfile collector)",
+		 s);
+	return EPERM;
+}
+
+static int check_listen(const void *val, char *why, size_t len)
+{
+	struct sockaddr_storage sa;
+	unsigned n;
+
+	return ((const char *)val)[0] ? tessd_loopback_addr(val, &sa, &n, why, len) : 0;
 }
 
 /* ---- scalar nodes shared by several fields ---- */
@@ -202,6 +275,12 @@ static const struct cfg_field ctl_fields[] = {
 	/* Where nat.logging may write (the API cannot change it: operator only). */
 	CFG_ARRAY_FIELD(struct tessd_ctl_cfg, log_dirs, n_log_dirs, "log_dirs", &port_dirs_node,
 			false, "[\"/var/log/tessera\"]"),
+	/* Prometheus' scrapes of tessd itself, without tessctl (dataplane/metrics_http.c). */
+	CFG_FIELD(struct tessd_ctl_cfg, metrics_listen, "metrics_listen",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .max_len = TESS_LISTEN_LEN - 1 },
+					     .check = check_listen }),
+		  false, "\"\""),
 	{ 0 },
 };
 static const struct cfg_node ctl_node = {

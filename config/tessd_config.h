@@ -44,6 +44,7 @@ struct tessd_eal_cfg {
  * line and its newline) for a long request (ctl_linebuf in ctl_msg.c).
  */
 #define TESS_CTL_CLIENT_BUF 4096u
+#define TESS_LISTEN_LEN     48 /* "[::1]:65535" and the longest 127.x.y.z:port */
 
 struct tessd_ctl_cfg {
 	char socket[TESS_SOCKPATH_LEN];
@@ -61,6 +62,7 @@ struct tessd_ctl_cfg {
 	uint32_t n_port_dirs;
 	char (*log_dirs)[TESS_DEVARGS_LEN]; /* directories nat.logging.path must be under */
 	uint32_t n_log_dirs;
+	char metrics_listen[TESS_LISTEN_LEN]; /* "127.0.0.1:9480", "[::1]:9480"; "": off */
 };
 
 enum tess_port_mode { TESS_PORT_NONE, TESS_PORT_ACCESS, TESS_PORT_TRUNK };
@@ -608,6 +610,14 @@ const struct tessd_vrf_cfg *tessd_cfg_vrf(const struct tessd_cfg *cfg, const cha
 const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const char *name);
 
 /* The device name part of devargs ("net_tap0" of "net_tap0,iface=x"). */
+struct sockaddr_storage;
+/*
+ * A loopback listen address, "127.a.b.c:PORT" or "[::1]:PORT", into sa; 0, or
+ * an errno with why filled in (anything not loopback is refused: what listens
+ * there has no authentication).
+ */
+int tessd_loopback_addr(const char *s, struct sockaddr_storage *sa, unsigned *sa_len, char *why,
+			size_t len);
 void tessd_devargs_name(const char *devargs, char *name, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "kick.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "port.h"
 #include "rcu.h"
 #include "stats.h"
@@ -54,6 +55,13 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 			    json_integer((json_int_t)cc.stall_dropped));
 	json_object_set_new(*result, "ctl_buffer_refused",
 			    json_integer((json_int_t)cc.buffer_refused));
+	/* tessd's own /metrics (control.metrics_listen). */
+	struct dp_metrics_http_counters mc;
+	dp_metrics_http_get_counters(&mc);
+	json_object_set_new(*result, "metrics_scrapes", json_integer((json_int_t)mc.scrapes));
+	json_object_set_new(*result, "metrics_errors", json_integer((json_int_t)mc.errors));
+	json_object_set_new(*result, "metrics_refused", json_integer((json_int_t)mc.refused));
+	json_object_set_new(*result, "metrics_timed_out", json_integer((json_int_t)mc.timed_out));
 	/* Wake-ups of the control thread by workers between its ticks (kick.h). */
 	json_object_set_new(*result, "control_kicks",
 			    json_integer((json_int_t)__atomic_load_n(&dp_control_kick.kicks,

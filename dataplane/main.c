@@ -22,6 +22,7 @@
 #include "eal.h"
 #include "kick.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "module.h"
 #include "port.h"
 #include "rcu.h"
@@ -98,6 +99,7 @@ static void on_tick(struct ev_handle *h, int fd, uint32_t events, void *arg)
 	if (++ticks % SLOW_TICKS == 0) {
 		dp_ports_poll_link();
 		ctl_server_tick();
+		dp_metrics_http_tick();
 	}
 }
 
@@ -302,6 +304,8 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "internal error: an API schema is inconsistent");
 	}
 	if (rc == 0)
+		rc = dp_metrics_http_open(&tessd.cfg.control, tessd.loop, err, sizeof(err));
+	if (rc == 0)
 		rc = ctl_server_open(&tessd.cfg.control, tessd.loop, err, sizeof(err));
 	if (rc == 0) {
 		DP_LOG(NOTICE, "tessd ready: %u worker%s, %u port%s, control socket %s",
@@ -323,6 +327,7 @@ int main(int argc, char **argv)
 
 	/* Stop serving, then stop workers (they flush their TX), then close ports. */
 	dp_telemetry_stop();
+	dp_metrics_http_close();
 	ctl_server_close();
 	dp_workers_stop();
 	dp_ports_fini();

@@ -1,8 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """tessctl metrics: tessd's stats.get in Prometheus' text exposition format 0.0.4 (read with
 a strict parser), for node_exporter's textfile collector: per-port, per-worker, per-stage and
-drop counters move with a ping through tessd, and --output replaces its file atomically."""
+drop counters move with a ping through tessd, and --output replaces its file atomically.
+tessd's own listener (control.metrics_listen) serves the same series on GET /metrics,
+loopback only, and a client that stalls never holds the control thread."""
+import http.client
+import json
 import os
+import socket
+import subprocess
+import time
 
 import pytest
 
@@ -84,3 +91,111 @@ def test_output_file_is_replaced_atomically(cleanup, tmp_path):
 def test_the_parser_is_strict(bad):
     with pytest.raises(AssertionError):
         parse(bad)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(port, path="/metrics", method="GET", host="127.0.0.1"):
+    c = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read().decode()
+    finally:
+        c.close()
+
+
+def test_listener_serves_what_tessctl_prints(cleanup, tmp_path):
+    port = free_port()
+    t, (na, _), _ = tess.tap_pair(cleanup, tmp_path, tessd_kw={
+        "control": {"metrics_listen": f"127.0.0.1:{port}"}})
+    t.tessctl("stats", "--reset")
+    code, hdr, body = scrape(port)
+    assert code == 200 and hdr["Content-Type"].startswith("text/plain; version=0.0.4")
+    s0, _ = parse(body)
+    assert na.ping("10.77.0.2", count=5) == (5, 5)
+    code, _, body = scrape(port)
+    s1, types = parse(body)
+    for f in ("rx_packets", "tx_packets"):
+        k = f"tessera_tessd_ports_{f}_total"
+        assert get(s1, k, name="a") >= get(s0, k, name="a") + 5, f
+    assert get(s1, "tessera_tessd_workers_packets_total", worker="0") >= 10
+    # The same series as tessctl metrics: one walker for both (dataplane/prom_stats.c).
+    s2, types2 = parse(metrics(t))
+    assert types == types2
+    assert set(s1) == set(s2)
+    # Only GET /metrics.
+    assert scrape(port, "/nope")[0] == 404
+    assert scrape(port, "/metrics", method="POST")[0] == 405
+    assert scrape(port, "/metrics?x=1")[0] == 200
+    st = t.ctl("status")
+    assert st["metrics_scrapes"] == 3 and st["metrics_errors"] == 2, st
+
+
+def test_ipv6_loopback(cleanup, tmp_path):
+    port = free_port()
+    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"[::1]:{port}"}).start()
+    code, _, body = scrape(port, host="::1")
+    assert code == 200
+    parse(body)
+    assert t.ctl("status")["metrics_scrapes"] == 1
+
+
+@pytest.mark.parametrize("addr,msg", [
+    ("0.0.0.0:9480", "not a loopback address"),
+    ("[::]:9480", "not a loopback address"),
+    ("localhost:9480", "no names"),
+    ("127.0.0.1:0", "port must be 1 to 65535"),
+    ("127.0.0.1", "not ADDRESS:PORT"),
+])
+def test_non_loopback_refused(tmp_path, addr, msg):
+    u = tess.uid()
+    cfg = {"control": {"socket": os.path.join(tmp_path, f"m{u}.sock"), "metrics_listen": addr}}
+    path = os.path.join(tmp_path, "m.json")
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    r = subprocess.run([tess.TESSD, "-c", path, "--check"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1 and "/control/metrics_listen" in r.stderr and msg in r.stderr, \
+        r.stderr
+    cfg["control"]["metrics_listen"] = "127.0.0.2:9480"
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    r = subprocess.run([tess.TESSD, "-c", path, "--check"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def test_stalled_clients_do_not_hold_tessd(cleanup, tmp_path):
+    port = free_port()
+    t, (na, _), _ = tess.tap_pair(cleanup, tmp_path, tessd_kw={
+        "control": {"metrics_listen": f"127.0.0.1:{port}"}})
+    # Every connection slot held by a client that sent one byte and stalls.
+    stalled = []
+    for _ in range(8):
+        c = socket.create_connection(("127.0.0.1", port))
+        c.sendall(b"G")
+        stalled.append(c)
+    cleanup.add(lambda: [c.close() for c in stalled])
+    t0 = time.monotonic()
+    t.tessctl("status", timeout=5)
+    assert na.ping("10.77.0.2", count=3) == (3, 3)
+    assert time.monotonic() - t0 < 5
+    # One more is refused at once (503), not queued behind them.
+    code, _, _ = scrape(port)
+    assert code == 503
+    # They go at their deadline (10 s from their accept); then scrapes work again.
+    tess.wait_for(lambda: t.ctl("status")["metrics_timed_out"] == 8, 20, "stalled dropped")
+    st = t.ctl("status")
+    assert st["metrics_refused"] == 1, st
+    assert all(c.recv(16) == b"" for c in stalled)
+    assert scrape(port)[0] == 200
+    # A request head over 4 KiB: 431, and closed.
+    c = socket.create_connection(("127.0.0.1", port))
+    c.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000)
+    assert c.recv(64).startswith(b"HTTP/1.1 431")
+    c.close()
