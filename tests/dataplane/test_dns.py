@@ -8,12 +8,14 @@ interface of its VRF, or refused; SERVFAIL when the resolver is gone; malformed 
     resolver (ns) dnsmasq --tap--                   wan 10.30.0.1/24
     bravo (ns) desktop --tap--           VRF bravo: lan 10.20.0.1/24 (DHCP, DNS bravo.test)
 """
+import json
 import os
 import re
 import signal
 import stat
 import struct
 import subprocess
+import threading
 import time
 
 from scapy.layers.dns import DNS, DNSQR
@@ -45,7 +47,8 @@ exit 0
 
 
 class DnsTopo:
-    def __init__(self, cleanup, tmp_path, bravo_kw=None):
+    def __init__(self, cleanup, tmp_path, bravo_kw=None, dns_kw=None, extra_servers=(),
+                 leases=None):
         u = tess.uid()
         self.cleanup, self.tmp = cleanup, str(tmp_path)
         self.ifs = {t: f"dn{t[0]}{u}"[:15] for t in TENANTS}
@@ -72,7 +75,11 @@ class DnsTopo:
                          {"name": "nas.lab", "address": "10.20.0.81"}]},
             # bravo: no resolver, its own zone only.
             dict({"interface": "bravo-lan", "domain": "Bravo.Test", "ttl": 30, "tcp_conns": 2,
-                  "tcp_timeout_ms": 500}, **(bravo_kw or {}))]}
+                  "tcp_timeout_ms": 500}, **(bravo_kw or {}))] + list(extra_servers)}
+        self.pe.config["dns"].update(dns_kw or {})
+        if leases is not None:  # a leases file for tessd to start with
+            with open(os.path.join(self.tmp, "tessd-dhcp-leases.json"), "w") as f:
+                json.dump({"version": 1, "leases": leases}, f)
         self.pe.start()
         self.ns = {}
         for t in TENANTS:
@@ -547,3 +554,112 @@ def test_sensitive_lease_names_denied(cleanup, tmp_path):
     assert not any(r["name"].startswith("wpad.") for r in recs), recs
     time.sleep(0.3)  # counted once, not at every zone rebuild
     assert t.stats()["bravo-lan"]["denied_names"] == 1
+
+
+def dns_query(mac, dst_mac, src, dst, name, qid):
+    return bytes(Ether(src=mac, dst=dst_mac) / IP(src=src, dst=dst)
+                 / UDP(sport=20000 + qid % 30000, dport=53)
+                 / DNS(id=qid, rd=0, qd=DNSQR(qname=name)))
+
+
+def test_vrf_qps_shared_by_servers_and_records_full(cleanup, tmp_path):
+    """dns.vrf_qps holds a VRF's servers together: a flood at acme's two servers (its LAN's
+    and its WAN's) gets at most vrf_qps a second answered between them (each server alone
+    allows 1,000), both counting rate_limited, while bravo's server answers during it.
+    bravo's max_records of 2, one configured: the first desktop's name fits, the second
+    desktop gets its lease but no name (records_full, once)."""
+    vrf_qps = 40
+    t = DnsTopo(cleanup, tmp_path, dns_kw={"vrf_qps": vrf_qps},
+                bravo_kw={"max_records": 2,
+                          "records": [{"name": "printer", "address": "10.20.0.90"}]},
+                extra_servers=[{"interface": "acme-wan", "domain": "wan.acme.test",
+                                "records": [{"name": "gw", "address": "10.30.0.1"}]}])
+    first = t.lease("bravo", "desk1")
+    t.ns["bravo"].run("ip", "addr", "flush", "dev", t.ns["bravo"].ifc)
+    second = t.lease("bravo", "desk2", mac=OTHER_MAC)
+    assert first != second
+    tess.wait_for(lambda: t.stats()["bravo-lan"]["records_full"] == 1, 5, "records_full")
+    names = {r["name"] for r in t.pe.ctl("dns", "records", "--vrf", "bravo")}
+    assert names == {"printer.bravo.test", "desk1.bravo.test"}, names
+    assert status(t.dig("bravo", "desk2.bravo.test")) == "NXDOMAIN"
+    assert t.stats()["bravo-lan"]["records"] == 2
+    # acme: addresses for the flooders' answers to go to (no ARP waits on the router).
+    t.ns["acme"].run("ip", "addr", "add", "10.20.0.60/24", "dev", t.ns["acme"].ifc)
+    macs = {i["name"]: i["mac"] for i in t.pe.ctl("interface", "list")}
+    floods = [(t.ns["acme"], t.ns["acme"].ifc, DESK_MAC, macs["acme-lan"], "10.20.0.60", GW,
+               "www.acme.test"),
+              (t.res, t.wan, "02:00:00:00:d5:53", macs["acme-wan"], RESOLVER, "10.30.0.1",
+               "gw.wan.acme.test")]
+    before = t.stats()
+    stop = threading.Event()
+    sent = [0, 0]
+
+    def flood(k, sock, frames):
+        try:
+            while not stop.is_set():
+                for f in frames:
+                    sock.send(f)
+                    sent[k] += 1
+                time.sleep(0.01)
+        finally:
+            sock.close()
+    ths = [threading.Thread(target=flood, daemon=True, args=(
+        k, ns.raw_socket(ifc), [dns_query(mac, dmac, src, dst, name, q) for q in range(1, 101)]))
+        for k, (ns, ifc, mac, dmac, src, dst, name) in enumerate(floods)]
+    t0 = time.time()
+    for th in ths:
+        th.start()
+    try:
+        time.sleep(1)
+        # bravo's own budget: answered during acme's flood.
+        out = t.dig("bravo", "printer.bravo.test")
+        assert status(out) == "NOERROR" and answers(out, "A") == ["10.20.0.90"], out
+        assert all(th.is_alive() for th in ths)
+        time.sleep(2)
+    finally:
+        stop.set()
+        for th in ths:
+            th.join(10)
+    secs = time.time() - t0
+    time.sleep(0.5)  # the punted queries drained
+    after = t.stats()
+    got = {i: after[i]["answered"] - before[i]["answered"] for i in ("acme-lan", "acme-wan")}
+    limited = {i: after[i]["rate_limited"] - before[i]["rate_limited"]
+               for i in ("acme-lan", "acme-wan")}
+    print(f"\nflood {sent} queries in {secs:.1f} s: answered {got}, rate_limited {limited}")
+    assert min(sent) >= 10 * vrf_qps * secs, sent  # each flood far above the VRF's rate
+    # The token bucket: vrf_qps a second plus its burst (max(qps / 10, 16)).
+    assert sum(got.values()) <= vrf_qps * secs + 16 + 2, got
+    assert sum(got.values()) >= vrf_qps, got  # served all the same (when the flood began
+    # on a loaded machine is not known to the second)
+    assert all(v > 0 for v in got.values()) and all(v > 0 for v in limited.values()), \
+        (got, limited)
+    assert after["bravo-lan"]["rate_limited"] == 0
+
+
+def test_lease_expiry_removes_lease_and_name(cleanup, tmp_path):
+    """A lease ends on its own: tessd starts with a leases file whose bound lease has 4 s
+    left (lease_sec is at least 60, too long for this test); its name answers, then the
+    lease leaves `dhcp leases` and the name (and its PTR) stop answering; bravo's lease,
+    with longer left, stays with its name."""
+    now = int(time.time())
+    t = DnsTopo(cleanup, tmp_path, leases=[
+        {"interface": "acme-lan", "address": "10.20.0.101", "mac": DESK_MAC, "state": "bound",
+         "expires": now + 4, "hostname": "brief"},
+        {"interface": "bravo-lan", "address": "10.20.0.101", "mac": DESK_MAC,
+         "state": "bound", "expires": now + 600, "hostname": "brief"}])
+    for n in TENANTS:
+        t.ns[n].run("ip", "addr", "add", "10.20.0.101/24", "dev", t.ns[n].ifc)
+    assert {(l["vrf"], l["address"]) for l in t.pe.ctl("dhcp", "leases")} == {
+        ("acme", "10.20.0.101"), ("bravo", "10.20.0.101")}
+    out = t.dig("acme", "brief.acme.test")
+    assert answers(out, "A") == ["10.20.0.101"], out
+    assert answers(t.dig("acme", "-x", "10.20.0.101"), "PTR") == ["brief.acme.test."]
+    tess.wait_for(lambda: [l["vrf"] for l in t.pe.ctl("dhcp", "leases")] == ["bravo"], 10,
+                  "acme's lease to expire")
+    assert time.time() >= now + 4
+    tess.wait_for(lambda: status(t.dig("acme", "brief.acme.test")) == "NXDOMAIN", 3,
+                  "acme's name to go")
+    assert status(t.dig("acme", "-x", "10.20.0.101")) == "NXDOMAIN"
+    assert not [r for r in t.pe.ctl("dns", "records", "--vrf", "acme") if r["source"] == "dhcp"]
+    assert answers(t.dig("bravo", "brief.bravo.test"), "A") == ["10.20.0.101"]
