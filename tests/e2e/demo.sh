@@ -219,19 +219,46 @@ ip netns exec "tess-demo-acme-d3-$$" ping -c 2 -i 0.2 192.168.1.1 | tail -2
 
 step "police acme-d1 at 20 Mbit/s both ways; iperf3 UDP offers it 40"
 ctl policer set desk-20m --cir-kbps 20000 --ports acme-d1 --direction both
-if command -v iperf3 >/dev/null; then
-	ip netns exec "tess-demo-acme-d2-$$" iperf3 -s -1 -B 192.168.1.2 >/dev/null 2>&1 &
-	sleep 0.5
-	ip netns exec "tess-demo-acme-d1-$$" iperf3 -c 192.168.1.2 -u -b 40M -l 1400 -t 3 |
-		grep -E 'receiver|sender' || true
-fi
+command -v iperf3 >/dev/null || fail "iperf3 is not installed (make deps)"
+ip netns exec "tess-demo-acme-d2-$$" iperf3 -s -1 -B 192.168.1.2 >/dev/null 2>&1 &
+IPERF_SRV=$!
+sleep 0.5
+ip netns exec "tess-demo-acme-d1-$$" iperf3 -c 192.168.1.2 -u -b 40M -l 1400 -t 3 -O 1 -J \
+	>"$DIR/iperf.json" || fail "iperf3 through the policer"
+wait "$IPERF_SRV" || true
+# The policer meters Ethernet frames; iperf3 reports UDP payload (1400 of 1442 bytes): within
+# 5% of 20 Mbit/s of frames, as tests/dataplane/test_policer.py asserts.
+python3 -c '
+import json, sys
+end = json.load(open(sys.argv[1]))["end"]
+got = (end["sum_received"] if "sum_received" in end else end["sum"])["bits_per_second"] / 1e6
+want = 20 * 1400 / (1400 + 8 + 20 + 14)
+print("received %.2f Mbit/s of UDP payload (the policed rate: %.2f)" % (got, want))
+assert abs(got - want) <= 0.05 * want, "not within 5%% of %.2f: %.2f" % (want, got)
+' "$DIR/iperf.json" || fail "the policed rate"
 ctl policer list
+"$TESSCTL" -s "$SOCK" --json policer list | python3 -c '
+import json, sys
+a = [a for p in json.load(sys.stdin) if p["name"] == "desk-20m" for a in p["attachments"]
+     if a["direction"] == "in"]
+assert a and a[0]["red_packets"] > 0 and a[0]["dropped"] == a[0]["red_packets"], a
+print("policed: %d packets red, all dropped" % a[0]["red_packets"])
+' || fail "policer counters"
 
 step "per-port and per-group counters"
 ctl stats
 
 step "the tenants' traffic only, as tessmgrd reads it (groups carry a tenant label)"
 ctl stats --tenants
+"$TESSCTL" -s "$SOCK" --json stats --tenants | python3 -c '
+import json, sys
+ten = json.load(sys.stdin)["tenants"]
+assert set(ten) == {"Acme Corp", "Bravo Ltd"}, "want both tenants: %s" % sorted(ten)
+for name, group in (("Acme Corp", "acme"), ("Bravo Ltd", "bravo")):
+    g = ten[name]["groups"][group]
+    assert g["rx_packets"] > 0 and g["tx_packets"] > 0, "%s: no traffic: %s" % (name, g)
+    print("%s: group %s rx %d tx %d packets" % (name, group, g["rx_packets"], g["tx_packets"]))
+' || fail "stats --tenants"
 
 step "stop"
 kill -TERM "$TESSD_PID"
@@ -372,27 +399,53 @@ ip netns exec "tess-demo-pe-acme-$$" ping -c 2 -i 0.2 -W 1 192.168.50.10 | tail 
 ip netns exec "tess-demo-pe-bravo-$$" ping -c 2 -i 0.2 192.168.50.10 | tail -2
 ctl route del 192.168.50.10/32 --vrf acme
 
-if command -v udhcpc >/dev/null; then
-	step "DHCP: each enterprise's DHCP client gets a lease from its own VRF's server (same pool)"
-	for e in acme bravo; do
-		# -s /bin/true: the lease is shown, the namespace keeps its static address.
-		ip netns exec "tess-demo-pe-$e-$$" udhcpc -i "pe-$e" -f -q -n -t 3 -T 1 -s /bin/true \
-			-x hostname:laptop 2>&1 | grep -i "lease of" || true
-	done
-	ctl dhcp leases
-	if command -v dig >/dev/null; then
-		step "DNS: each enterprise's gateway answers for its own zone (the lease's host name)"
-		for e in acme bravo; do
-			echo "\$ $e: dig @192.168.10.1 laptop.$e.example"
-			ip netns exec "tess-demo-pe-$e-$$" dig @192.168.10.1 +short +time=2 +tries=1 \
-				"laptop.$e.example" || true
-		done
-		echo "\$ acme: dig @192.168.10.1 laptop.bravo.example (not acme's zone, no forwarders)"
-		ip netns exec "tess-demo-pe-acme-$$" dig @192.168.10.1 +time=2 +tries=1 \
-			laptop.bravo.example | grep -o "status: [A-Z]*" || true
-		ctl dns records || true
-	fi
-fi
+command -v udhcpc >/dev/null || fail "udhcpc is not installed (make deps)"
+command -v dig >/dev/null || fail "dig is not installed (make deps: bind9-dnsutils)"
+step "DHCP: each enterprise's DHCP client gets a lease from its own VRF's server (same pool)"
+for e in acme bravo; do
+	# -s /bin/true: the lease is shown, the namespace keeps its static address. bravo asks
+	# for .150 (option 50), so that each tenant's name has an address of its own below.
+	req=
+	[ $e = bravo ] && req="-r 192.168.10.150"
+	# shellcheck disable=SC2086
+	out=$(ip netns exec "tess-demo-pe-$e-$$" udhcpc -i "pe-$e" -f -q -n -t 3 -T 1 -s /bin/true \
+		-x hostname:laptop $req 2>&1) || true
+	echo "$out" | grep -i "lease of" || fail "$e's DHCP client got no lease: $out"
+done
+ctl dhcp leases
+# Each VRF's lease, bound, by its enterprise's MAC, named laptop: "acme=ADDR bravo=ADDR".
+LEASES=$("$TESSCTL" -s "$SOCK" --json dhcp leases | python3 -c '
+import json, sys
+mac = {"acme": "02:00:00:00:a1:10", "bravo": "02:00:00:00:b1:10"}
+got = {}
+for l in json.load(sys.stdin):
+    assert l["vrf"] not in got, "two leases in %s" % l["vrf"]
+    assert l["state"] == "bound" and l["mac"].lower() == mac[l["vrf"]], l
+    assert l["hostname"] == "laptop", l
+    got[l["vrf"]] = l["address"]
+assert set(got) == {"acme", "bravo"}, "want a lease in each VRF: %s" % got
+assert got["acme"] != got["bravo"], "bravo did not get the address it asked for: %s" % got
+print(" ".join("%s=%s" % kv for kv in sorted(got.items())))
+') || fail "dhcp leases"
+echo "leases: $LEASES"
+step "DNS: each enterprise's gateway answers for its own zone (the lease's host name)"
+for e in acme bravo; do
+	want=$(echo "$LEASES" | tr ' ' '\n' | sed -n "s/^$e=//p")
+	echo "\$ $e: dig @192.168.10.1 laptop.$e.example"
+	got=$(ip netns exec "tess-demo-pe-$e-$$" dig @192.168.10.1 +short +time=2 +tries=2 \
+		"laptop.$e.example") || true
+	echo "  $got"
+	[ "$got" = "$want" ] || fail "laptop.$e.example from $e: '$got', its lease is $want"
+done
+for e in acme:bravo bravo:acme; do
+	asker=${e%%:*} other=${e##*:}
+	echo "\$ $asker: dig @192.168.10.1 laptop.$other.example (not $asker's zone, no forwarders)"
+	status=$(ip netns exec "tess-demo-pe-$asker-$$" dig @192.168.10.1 +time=2 +tries=2 \
+		"laptop.$other.example" | grep -o "status: [A-Z]*") || true
+	echo "  $status"
+	[ "$status" = "status: REFUSED" ] || fail "$other's zone from $asker: '$status'"
+done
+ctl dns records
 
 # Servers: a web server in the internet namespace, one on each desktop (its
 # tenant's name as the page), and listeners for SMTP and RDP.
