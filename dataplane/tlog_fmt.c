@@ -74,7 +74,8 @@ static bool line_field(struct out *o, const char *key, const char *val, size_t l
 	k[i] = '\0';
 	size_t mark = o->len;
 	/* Separated by a space, the first one after the bracket. */
-	if ((o->buf[o->len - 1] == '[' || puts_(o, " ")) && puts_(o, k) && puts_(o, "=") && put(o, val, len))
+	if ((o->buf[o->len - 1] == '[' || puts_(o, " ")) && puts_(o, k) && puts_(o, "=") &&
+	    put(o, val, len))
 		return true;
 	o->len = mark;
 	return false;

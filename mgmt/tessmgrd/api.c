@@ -11,6 +11,7 @@
 #include "network.h"
 #include "store.h"
 #include "token.h"
+#include "tlog.h"
 
 static pthread_rwlock_t tokens_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct mgr_tokens tokens;
@@ -39,15 +40,14 @@ int api_load_tokens(const char *path)
 			/* The old form: still read, so that an upgrade locks nobody out. */
 			mgr_token_digest(k->token, k->digest);
 			mgr_token_hex(k->digest, hex);
-			fprintf(stderr,
-				"tessmgrd: %s: /tokens/%u/token: a clear token; store "
-				"\"sha256\": \"%s\" in its place\n",
-				path, i, hex);
+			tlog(LOG_WARNING, NULL,
+			     "%s: /tokens/%u/token: a clear token; store "
+			     "\"sha256\": \"%s\" in its place",
+			     path, i, hex);
 			explicit_bzero(k->token, sizeof(k->token));
 			has_clear = true;
 		} else if (mgr_token_unhex(k->sha256, k->digest) < 0) {
-			fprintf(stderr, "tessmgrd: %s: /tokens/%u/sha256: not 64 hex digits\n",
-				path, i);
+			tlog(LOG_ERR, NULL, "%s: /tokens/%u/sha256: not 64 hex digits", path, i);
 			cfg_free(&mgr_tokens_schema, &t);
 			return -EINVAL;
 		}
@@ -55,9 +55,8 @@ int api_load_tokens(const char *path)
 	for (uint32_t i = 0; i < t.n_tokens; i++) {
 		for (uint32_t k = 0; k < i; k++) {
 			if (memcmp(t.tokens[i].digest, t.tokens[k].digest, MGR_TOKEN_DIGEST) == 0) {
-				fprintf(stderr,
-					"tessmgrd: %s: /tokens/%u: the same as /tokens/%u\n", path,
-					i, k);
+				tlog(LOG_ERR, NULL, "%s: /tokens/%u: the same as /tokens/%u", path,
+				     i, k);
 				cfg_free(&mgr_tokens_schema, &t);
 				return -EINVAL;
 			}
@@ -65,7 +64,8 @@ int api_load_tokens(const char *path)
 	}
 	rc = mgr_token_file_check(path, has_clear, why, sizeof(why));
 	if (rc != 0)
-		fprintf(stderr, "tessmgrd: %s: %s%s\n", path, rc < 0 ? "refused: " : "", why);
+		tlog(rc < 0 ? LOG_ERR : LOG_WARNING, NULL, "%s: %s%s", path,
+		     rc < 0 ? "refused: " : "", why);
 	if (rc < 0) {
 		cfg_free(&mgr_tokens_schema, &t);
 		return rc;
@@ -319,7 +319,7 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 	api_audit_flush(false);
 	pthread_mutex_lock(&mgr.lock);
 	if (mgr_store_audit(&a) < 0)
-		fprintf(stderr, "tessmgrd: cannot write the audit log\n");
+		tlog(LOG_ERR, NULL, "cannot write the audit log");
 	pthread_mutex_unlock(&mgr.lock);
 }
 

@@ -13,6 +13,7 @@
 #include "network.h"
 #include "store.h"
 #include "virt.h"
+#include "tlog.h"
 
 static const char *jstr_or(const json_t *o, const char *key)
 {
@@ -97,7 +98,7 @@ static void quota_search(struct api_ctx *c, struct mgr_quota *q, struct mgr_err 
 	q->n_hosts = (uint32_t)n;
 	/* Memory has the association; the store gets it with the quota's next write. */
 	if (mgr_store_put_quota(q) < 0)
-		fprintf(stderr, "tessmgrd: cannot store the hosts of a quota\n");
+		tlog(LOG_ERR, NULL, "cannot store the hosts of a quota");
 	free(out);
 	api_ok(c, 200,
 	       json_pack("{s:o, s:i, s:i}", "hosts", a, "covered", (int)covered, "wanted",

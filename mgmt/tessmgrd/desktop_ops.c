@@ -18,6 +18,7 @@
 #include "store.h"
 #include "virt.h"
 #include "vswitch.h"
+#include "tlog.h"
 
 /* What a job needs of its desktop, copied under the lock. */
 struct work {
@@ -96,7 +97,8 @@ int mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid)
 			snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
 		rc = mgr_store_put_desktop(d) < 0 ? -EIO : 0;
 		if (rc < 0)
-			fprintf(stderr, "tessmgrd: desktop %u: cannot store its state\n", id);
+			tlog(LOG_ERR, TLOG_F(.desktop = id), "desktop %u: cannot store its state",
+			     id);
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	return rc;
@@ -133,8 +135,8 @@ static void forget(uint32_t id)
 		if (h && m)
 			mgr_release_locked(h, tenant, m);
 		if (mgr_store_del_desktop(id) < 0)
-			fprintf(stderr, "tessmgrd: desktop %u: cannot remove it from the store\n",
-				id);
+			tlog(LOG_ERR, TLOG_F(.desktop = id, .tenant = tenant),
+			     "desktop %u: cannot remove it from the store", id);
 		mgr_remove_desktop_locked(id);
 		/* The tenant's partition on h may have shrunk: its desktops follow. */
 		if (h)
@@ -149,10 +151,14 @@ static void teardown(const struct work *w)
 	char err[512];
 
 	if (w->d.uuid[0] && mgr_domain_undefine(w->d.host_id, w->d.uuid, err, sizeof(err)) < 0)
-		fprintf(stderr, "tessmgrd: desktop %u: %s\n", w->d.id, err);
+		tlog(LOG_WARNING,
+		     TLOG_F(.desktop = w->d.id, .tenant = w->d.tenant_id, .host = w->d.host_id),
+		     "desktop %u: %s", w->d.id, err);
 	if (w->tessd[0] && w->d.port[0] &&
 	    mgr_vswitch_del_port(w->tessd, w->d.port, err, sizeof(err)) < 0)
-		fprintf(stderr, "tessmgrd: desktop %u: %s\n", w->d.id, err);
+		tlog(LOG_WARNING,
+		     TLOG_F(.desktop = w->d.id, .tenant = w->d.tenant_id, .host = w->d.host_id),
+		     "desktop %u: %s", w->d.id, err);
 	mgr_image_remove(w->d.overlay);
 }
 
@@ -280,7 +286,9 @@ bool mgr_op_undo_create(uint32_t desktop_id)
 	 * was defined means every step was done: the desktop is the user's.
 	 */
 	if (w.d.uuid[0] && mgr_virt_running(w.d.host_id, w.d.uuid) == 1) {
-		fprintf(stderr, "tessmgrd: desktop %u: its create had finished: kept\n", w.d.id);
+		tlog(LOG_NOTICE,
+		     TLOG_F(.desktop = w.d.id, .tenant = w.d.tenant_id, .host = w.d.host_id),
+		     "desktop %u: its create had finished: kept", w.d.id);
 		mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, NULL);
 		mgr_repin_host(w.d.host_id);
 		return true;
@@ -332,8 +340,8 @@ void mgr_op_redo_delete(uint32_t desktop_id)
 	char err[512];
 
 	if (mgr_op_delete(&j, err, sizeof(err)) < 0)
-		fprintf(stderr, "tessmgrd: desktop %u: its delete cannot finish: %s\n", desktop_id,
-			err);
+		tlog(LOG_ERR, TLOG_F(.desktop = desktop_id),
+		     "desktop %u: its delete cannot finish: %s", desktop_id, err);
 }
 
 int mgr_op_power(const struct mgr_job *j, char *err, size_t len)

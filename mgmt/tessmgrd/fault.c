@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "fault.h"
+#include "tlog.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -60,7 +61,7 @@ int mgr_fault(const char *point, char *err, size_t len)
 	if (armed(point, action, sizeof(action)) == NULL)
 		return 0;
 	/* Said first, unbuffered: tests check that the point they armed was reached. */
-	fprintf(stderr, "tessmgrd: fault point %s: %s\n", point, action);
+	tlog(LOG_NOTICE, NULL, "fault point %s: %s", point, action);
 	if (strcmp(action, "kill") == 0) {
 		raise(SIGKILL);
 		_exit(137); /* not reached */

@@ -9,6 +9,7 @@
 
 #include "mgr.h"
 #include "ticker.h"
+#include "tlog.h"
 
 static struct mgr_ticker ticker;
 
@@ -102,8 +103,8 @@ static void hung(uint32_t host_id, uint32_t sec)
 			 sec);
 	}
 	pthread_mutex_unlock(&mgr.lock);
-	fprintf(stderr, "tessmgrd: host %u: libvirt health check hung for more than %us\n", host_id,
-		sec);
+	tlog(LOG_WARNING, TLOG_F(.host = host_id),
+	     "host %u: libvirt health check hung for more than %us", host_id, sec);
 }
 
 /* Checks past the timeout stop counting against health_threads: their hosts are marked. */
@@ -222,8 +223,8 @@ bool mgr_health_stop(void)
 		;
 	all = n_running == 0;
 	if (!all)
-		fprintf(stderr, "tessmgrd: %u host checks still waiting on libvirt after %us\n",
-			n_running, STOP_WAIT_SEC);
+		tlog(LOG_WARNING, NULL, "%u host checks still waiting on libvirt after %us",
+		     n_running, STOP_WAIT_SEC);
 	stopping = true;
 	pthread_mutex_unlock(&lock);
 	return all;

@@ -8,6 +8,7 @@
 #include "mgr.h"
 #include "ticker.h"
 #include "vswitch.h"
+#include "tlog.h"
 
 /* port_capacity.vhost.KEY of a status answer, or -1 (a tessd that does not report it). */
 static json_int_t vhost_num(json_t *st, const char *key)
@@ -76,7 +77,8 @@ void mgr_host_tessd_check(uint32_t host_id)
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	if (rc < 0 && said_up)
-		fprintf(stderr, "tessmgrd: host %u: its tessd does not answer: %s\n", host_id, err);
+		tlog(LOG_WARNING, TLOG_F(.host = host_id), "host %u: its tessd does not answer: %s",
+		     host_id, err);
 	json_decref(st);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "http.h"
+#include "tlog.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -331,14 +332,15 @@ static void log_cb(void *cls, const char *fmt, va_list ap)
 		uint64_t n = COUNT(connections_refused);
 		if (n & (n - 1))
 			return;
-		fprintf(stderr,
-			"tessmgrd: http: %" PRIu64 " connection(s) refused: over "
-			"http.max_connections or http.per_ip_connections\n",
-			n);
+		tlog(LOG_WARNING, NULL,
+		     "http: %" PRIu64 " connection(s) refused: over "
+		     "http.max_connections or http.per_ip_connections",
+		     n);
 		return;
 	}
-	fprintf(stderr, "tessmgrd: http: ");
-	vfprintf(stderr, fmt, ap);
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tlog(LOG_WARNING, NULL, "http: %s", msg);
 }
 
 int http_start(const char *listen, uint16_t port, const struct http_limits *limits,

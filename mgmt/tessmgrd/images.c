@@ -16,6 +16,7 @@
 #include "image.h"
 #include "roam.h"
 #include "store.h"
+#include "tlog.h"
 
 /* Versions are ordered by when they were published, in microseconds (two in one second). */
 static int64_t now_us(void)
@@ -366,8 +367,7 @@ static void sweep_dir_locked(const char *dir)
 		    by_path_locked(path))
 			continue;
 		if (unlink(path) == 0)
-			fprintf(stderr, "tessmgrd: %s: left by an interrupted push: removed\n",
-				path);
+			tlog(LOG_NOTICE, NULL, "%s: left by an interrupted push: removed", path);
 	}
 	if (d)
 		closedir(d);

@@ -10,6 +10,7 @@
 #include "fault.h"
 #include "image.h"
 #include "store.h"
+#include "tlog.h"
 
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER;
@@ -319,8 +320,11 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 		snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
 		/* Not stored: the next start sees it running and checks libvirt (review 1.5). */
 		if (MGR_FAULT("job.store_finish", NULL, 0) < 0 || mgr_store_put_job(j) < 0)
-			fprintf(stderr, "tessmgrd: job %u: cannot store that it %s\n", j->id,
-				rc == 0 ? "succeeded" : "failed");
+			tlog(LOG_ERR,
+			     TLOG_F(.job = j->id, .desktop = j->desktop_id, .tenant = j->tenant_id,
+				    .host = j->host_id),
+			     "job %u: cannot store that it %s", j->id,
+			     rc == 0 ? "succeeded" : "failed");
 		release(j);
 	}
 	pending--;
@@ -346,7 +350,15 @@ static void *worker(void *arg)
 		}
 		copy = *j;
 		pthread_mutex_unlock(&mgr.lock);
+		const struct tlog_fields *f =
+			TLOG_F(.job = copy.id, .tenant = copy.tenant_id, .desktop = copy.desktop_id,
+			       .host = copy.host_id);
+		tlog(LOG_DEBUG, f, "job %u: %s of desktop %u on host %u: started", copy.id,
+		     mgr_job_kind_names[copy.kind], copy.desktop_id, copy.host_id);
 		rc = stored ? run(&copy, err, sizeof(err)) : not_run(&copy, err, sizeof(err));
+		tlog(rc == 0 ? LOG_INFO : LOG_WARNING, f, "job %u: %s of desktop %u: %s%s%s",
+		     copy.id, mgr_job_kind_names[copy.kind], copy.desktop_id,
+		     rc == 0 ? "succeeded" : "failed", rc == 0 ? "" : ": ", rc == 0 ? "" : err);
 		pthread_mutex_lock(&mgr.lock);
 		mgr_job_finish_locked(&copy, rc, err);
 	}
@@ -476,7 +488,10 @@ void mgr_jobs_recover(void)
 		j->finished = time(NULL);
 		snprintf(j->error, sizeof(j->error), "interrupted by a restart of tessmgrd");
 		if (mgr_store_put_job(j) < 0)
-			fprintf(stderr, "tessmgrd: job %u: cannot store that it failed\n", j->id);
+			tlog(LOG_ERR,
+			     TLOG_F(.job = j->id, .desktop = j->desktop_id, .tenant = j->tenant_id,
+				    .host = j->host_id),
+			     "job %u: cannot store that it failed", j->id);
 		if (j->kind == MGR_JOB_CREATE) {
 			undo_job[n_undo] = j->id;
 			undo[n_undo++] = j->desktop_id;
@@ -498,9 +513,10 @@ void mgr_jobs_recover(void)
 			j->state = MGR_JOB_SUCCEEDED;
 			j->error[0] = '\0';
 			if (mgr_store_put_job(j) < 0)
-				fprintf(stderr,
-					"tessmgrd: job %u: cannot store that it succeeded\n",
-					j->id);
+				tlog(LOG_ERR,
+				     TLOG_F(.job = j->id, .desktop = j->desktop_id,
+					    .tenant = j->tenant_id, .host = j->host_id),
+				     "job %u: cannot store that it succeeded", j->id);
 		}
 		pthread_mutex_unlock(&mgr.lock);
 	}

@@ -26,6 +26,7 @@
 #include "sd_notify.h"
 #include "store.h"
 #include "tunnel.h"
+#include "tlog.h"
 
 static void usage(FILE *f)
 {
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, sig, rc;
 
+	tlog_init("tessmgrd");
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -160,8 +162,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (mgr_load_json(config, &mgr_cfg_schema, &mgr_conf) < 0 ||
-	    api_load_tokens(mgr_conf.tokens) < 0)
+	if (mgr_load_json(config, &mgr_cfg_schema, &mgr_conf) < 0)
+		return 1;
+	tlog_set_output((enum tlog_output)mgr_conf.log.output);
+	tlog_set_level(LOG_ERR + (int)mgr_conf.log.level);
+	if (api_load_tokens(mgr_conf.tokens) < 0)
 		return 1;
 	if (check) {
 		printf("config %s and tokens %s are valid\n", config, mgr_conf.tokens);
@@ -169,8 +174,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (mkdir(mgr_conf.state_dir, 0750) < 0 && errno != EEXIST) {
-		fprintf(stderr, "tessmgrd: cannot create %s: %s\n", mgr_conf.state_dir,
-			strerror(errno));
+		tlog(LOG_ERR, NULL, "cannot create %s: %s", mgr_conf.state_dir, strerror(errno));
 		return 1;
 	}
 	/* Threads inherit the mask: the main thread alone takes the signals. */
@@ -187,7 +191,7 @@ int main(int argc, char **argv)
 
 	rc = mgr_init(err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "tessmgrd: %s\n", err);
+		tlog(LOG_ERR, NULL, "%s", err);
 		mgr_fini();
 		return 1;
 	}
@@ -204,7 +208,7 @@ int main(int argc, char **argv)
 	    mgr_health_start() < 0 || mgr_net_start() < 0 || mgr_host_tessd_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
 		       sizeof(err)) < 0) {
-		fprintf(stderr, "tessmgrd: %s\n", err[0] ? err : "cannot start its threads");
+		tlog(LOG_ERR, NULL, "%s", err[0] ? err : "cannot start its threads");
 		mgr_host_tessd_stop();
 		mgr_net_stop();
 		mgr_health_stop();
@@ -215,9 +219,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	write_port(port);
-	printf("tessmgrd ready: http://%s:%u/v1/ (%u hosts, %u tenants, %u desktops)\n",
-	       mgr_conf.listen, port, mgr.n_hosts, mgr.n_tenants, mgr.n_desktops);
-	fflush(stdout);
+	tlog(LOG_NOTICE, NULL, "ready: http://%s:%u/v1/ (%u hosts, %u tenants, %u desktops)",
+	     mgr_conf.listen, port, mgr.n_hosts, mgr.n_tenants, mgr.n_desktops);
 	/* The listener answers and the config, store and tokens are loaded. */
 	sdn_send("READY=1");
 	sdn_watchdog_tick();
@@ -225,17 +228,16 @@ int main(int argc, char **argv)
 		sig = wait_signal(&sigs);
 		if (sig == SIGHUP) {
 			sdn_reloading();
-			printf("tessmgrd: SIGHUP: tokens %s\n",
-			       api_load_tokens(mgr_conf.tokens) == 0 ? "reloaded"
-								     : "kept (bad file)");
-			fflush(stdout);
+			bool ok = api_load_tokens(mgr_conf.tokens) == 0;
+			tlog(ok ? LOG_NOTICE : LOG_ERR, NULL, "SIGHUP: tokens %s",
+			     ok ? "reloaded" : "kept (bad file)");
 			sdn_send("READY=1");
 			continue;
 		}
 		break;
 	}
 	sdn_send("STOPPING=1");
-	printf("tessmgrd: %s: stopping\n", strsignal(sig));
+	tlog(LOG_NOTICE, NULL, "%s: stopping", strsignal(sig));
 	/* First: a connect waiting for its move (up to connect_wait_sec) would hold http_stop. */
 	mgr_jobs_shutdown();
 	http_stop();
@@ -255,13 +257,13 @@ int main(int argc, char **argv)
 		 */
 		pthread_mutex_lock(&mgr.lock);
 		mgr_store_close();
-		printf("tessmgrd stopped (without the hung host checks)\n");
+		tlog(LOG_NOTICE, NULL, "stopped (without the hung host checks)");
 		fflush(NULL);
 		_exit(0);
 	}
 	mgr_fini();
 	api_free_tokens();
 	cfg_free(&mgr_cfg_schema, &mgr_conf);
-	printf("tessmgrd stopped\n");
+	tlog(LOG_NOTICE, NULL, "stopped");
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "tessd_config.h"
 #include "virt.h"
+#include "tlog.h"
 
 struct mgr_state mgr = { .lock = PTHREAD_MUTEX_INITIALIZER };
 struct mgr_cfg mgr_conf;
@@ -216,6 +217,9 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 		struct mgr_host *h = mgr_host_get(&mgr, q->host_ids[i]);
 		if (h && mgr_host_eligible(h, t) && try_host(h, t, m, q, &why)) {
 			mgr_count(place_ok, 1);
+			tlog(LOG_DEBUG, TLOG_F(.tenant = t->id, .host = h->id),
+			     "placement: a %s desktop of tenant %s on host %s (its quota's)",
+			     m->spec.name, t->spec.name, h->spec.name);
 			return h;
 		}
 	}
@@ -226,6 +230,9 @@ struct mgr_host *mgr_place_locked(const struct mgr_tenant *t, const struct mgr_m
 		if (try_host(h, t, m, q, &why)) {
 			json_decref(reasons);
 			mgr_count(place_ok, 1);
+			tlog(LOG_DEBUG, TLOG_F(.tenant = t->id, .host = h->id),
+			     "placement: a %s desktop of tenant %s on host %s", m->spec.name,
+			     t->spec.name, h->spec.name);
 			return h;
 		}
 		json_object_set_new(reasons, h->spec.name, json_string(why));
@@ -251,8 +258,10 @@ bool mgr_sync_cpus_locked(const struct mgr_host *h)
 			changed = true;
 			/* Memory has it; the store gets it again at the next change or re-pin. */
 			if (mgr_store_put_desktop(d) < 0)
-				fprintf(stderr, "tessmgrd: desktop %u: cannot store its CPUs\n",
-					d->id);
+				tlog(LOG_ERR,
+				     TLOG_F(.desktop = d->id, .tenant = d->tenant_id,
+					    .host = d->host_id),
+				     "desktop %u: cannot store its CPUs", d->id);
 		}
 	}
 	return changed;
@@ -435,8 +444,8 @@ void mgr_repin_host(uint32_t host_id)
 		}
 		pthread_mutex_unlock(&mgr.lock);
 		if (rc < 0)
-			fprintf(stderr, "tessmgrd: re-pinning desktop %u: %s\n", todo[i].desktop_id,
-				err);
+			tlog(LOG_WARNING, TLOG_F(.desktop = todo[i].desktop_id),
+			     "re-pinning desktop %u: %s", todo[i].desktop_id, err);
 	}
 	free(todo);
 	pthread_mutex_unlock(lk);
@@ -594,7 +603,7 @@ static int connect_locked(uint32_t host_id)
 	if (repin)
 		mgr_repin_host(host_id);
 	if (rc < 0)
-		fprintf(stderr, "tessmgrd: host %u is down: %s\n", host_id, err);
+		tlog(LOG_WARNING, TLOG_F(.host = host_id), "host %u is down: %s", host_id, err);
 	return rc;
 }
 
@@ -654,7 +663,8 @@ void mgr_host_check(uint32_t host_id)
 			h->retry_sec = 0;
 		}
 		pthread_mutex_unlock(&mgr.lock);
-		fprintf(stderr, "tessmgrd: host %u: libvirt connection lost\n", host_id);
+		tlog(LOG_WARNING, TLOG_F(.host = host_id), "host %u: libvirt connection lost",
+		     host_id);
 		due = true; /* a daemon restarted is back at once */
 	}
 	if (due && connect_locked(host_id) == 0) {
@@ -663,7 +673,7 @@ void mgr_host_check(uint32_t host_id)
 		if (h)
 			h->reconnects++;
 		pthread_mutex_unlock(&mgr.lock);
-		fprintf(stderr, "tessmgrd: host %u: reconnected\n", host_id);
+		tlog(LOG_NOTICE, TLOG_F(.host = host_id), "host %u: reconnected", host_id);
 	}
 	connect_unlock(lk);
 }

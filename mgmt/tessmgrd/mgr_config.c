@@ -8,6 +8,7 @@
 #include "cfg_file.h"
 #include "spec.h"
 #include "tessd_config.h"
+#include "tlog.h"
 
 static const struct cfg_node path_node = {
 	.type = CFG_STRING,
@@ -117,6 +118,24 @@ static const struct cfg_field ssh_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field log_fields[] = {
+	CFG_FIELD(struct mgr_log_cfg, level, "level",
+		  (&(const struct cfg_node){
+			  .type = CFG_ENUM, .str = { .max_len = 7, .choices = tlog_level_names } }),
+		  false, "\"info\""),
+	CFG_FIELD(
+		struct mgr_log_cfg, output, "output",
+		(&(const struct cfg_node){ .type = CFG_ENUM,
+					   .str = { .max_len = 7, .choices = tlog_output_names } }),
+		false, "\"auto\""),
+	{ 0 },
+};
+
+const struct cfg_node mgr_log_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = log_fields, .size = sizeof(struct mgr_log_cfg) },
+};
+
 static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, listen, "listen",
 		  (&(const struct cfg_node){
@@ -172,6 +191,7 @@ static const struct cfg_field cfg_fields[] = {
 		  false, "{}"),
 	CFG_FIELD(struct mgr_cfg, ssh, "ssh", CFG_OBJ_NODE(ssh_fields, struct mgr_ssh_cfg), false,
 		  "{}"),
+	CFG_FIELD(struct mgr_cfg, log, "log", &mgr_log_schema, false, "{}"),
 	{ 0 },
 };
 const struct cfg_node mgr_cfg_schema = {

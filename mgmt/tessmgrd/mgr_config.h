@@ -105,6 +105,15 @@ struct mgr_ssh_cfg {
 	uint32_t restart_max_sec;    /* a tunnel that died is restarted, waits doubling up to it */
 };
 
+/*
+ * The log (tlog.h): lines above level are dropped (PUT /v1/log changes it until the next
+ * start); output auto is the journal when stderr is it (systemd), else stderr.
+ */
+struct mgr_log_cfg {
+	uint32_t level;  /* index in tlog_level_names: priority LOG_ERR + level */
+	uint32_t output; /* enum tlog_output */
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -122,9 +131,12 @@ struct mgr_cfg {
 	struct mgr_roaming_cfg roaming;
 	struct mgr_libvirt_cfg libvirt;
 	struct mgr_ssh_cfg ssh;
+	struct mgr_log_cfg log;
 };
 
 extern const struct cfg_node mgr_cfg_schema;
+/* The config's "log" object, which PUT /v1/log takes too. */
+extern const struct cfg_node mgr_log_schema;
 
 enum mgr_role { MGR_ROLE_PROVIDER, MGR_ROLE_TENANT };
 

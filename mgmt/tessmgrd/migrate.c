@@ -26,6 +26,7 @@
 #include "store.h"
 #include "virt.h"
 #include "vswitch.h"
+#include "tlog.h"
 
 struct side {
 	uint32_t host_id, site_id;
@@ -226,7 +227,8 @@ static void release_target(const struct mgr_job *j, uint32_t tenant_id, uint32_t
 
 static void warn(const struct move *m, const char *err)
 {
-	fprintf(stderr, "tessmgrd: migrating desktop %u: %s\n", m->d.id, err);
+	tlog(LOG_WARNING, TLOG_F(.desktop = m->d.id, .tenant = m->d.tenant_id),
+	     "migrating desktop %u: %s", m->d.id, err);
 }
 
 /* Its port is on host_id now: the switches that knew it elsewhere forget it (network.c). */

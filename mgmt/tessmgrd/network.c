@@ -10,6 +10,7 @@
 #include "tessd_addr.h"
 #include "ticker.h"
 #include "vswitch.h"
+#include "tlog.h"
 
 static pthread_mutex_t net_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -593,7 +594,7 @@ static int plan_run(struct plan *p, struct mgr_err *e)
 			if (!undo_err[0])
 				snprintf(undo_err, sizeof(undo_err), "; undoing %s failed too: %s",
 					 s->what, why);
-			fprintf(stderr, "tessmgrd: network: undoing %s: %s\n", s->what, why);
+			tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
 		} else {
 			undone++;
 		}
@@ -645,7 +646,7 @@ void mgr_net_plan_undo(void *plan)
 			continue;
 		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
 				   why, sizeof(why)) < 0)
-			fprintf(stderr, "tessmgrd: network: undoing %s: %s\n", s->what, why);
+			tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
 		json_decref(res);
 		s->done = false;
 	}
@@ -851,8 +852,8 @@ static json_t *router_reconcile(const struct look *l, bool repair)
 		if (rc < 0)
 			json_object_set_new(o, "error", json_string(err));
 		else
-			fprintf(stderr, "tessmgrd: router %s: %zu config items repaired\n", l->name,
-				json_array_size(fix));
+			tlog(LOG_NOTICE, NULL, "router %s: %zu config items repaired", l->name,
+			     json_array_size(fix));
 	}
 	json_decref(fix);
 	return o;
@@ -936,10 +937,9 @@ static json_t *host_reconcile(const struct look *l, bool repair)
 			};
 			if (mgr_vswitch_add_port(&req, err, sizeof(err)) < 0) {
 				failed++;
-				fprintf(stderr,
-					"tessmgrd: host %s: desktop %" JSON_INTEGER_FORMAT
-					"'s port: %s\n",
-					l->name, id, err);
+				tlog(LOG_WARNING, TLOG_F(.desktop = (uint32_t)id),
+				     "host %s: desktop %" JSON_INTEGER_FORMAT "'s port: %s",
+				     l->name, id, err);
 			} else {
 				fixed++;
 			}
@@ -952,8 +952,8 @@ static json_t *host_reconcile(const struct look *l, bool repair)
 	if (repair && (fixed || failed)) {
 		json_object_set_new(o, "repaired", json_integer(fixed));
 		json_object_set_new(o, "repair_failed", json_integer(failed));
-		fprintf(stderr, "tessmgrd: host %s: %u groups and desktop ports repaired, %u not\n",
-			l->name, fixed, failed);
+		tlog(LOG_NOTICE, NULL, "host %s: %u groups and desktop ports repaired, %u not",
+		     l->name, fixed, failed);
 	}
 	return o;
 }
@@ -1064,8 +1064,8 @@ static void forget_or_queue(const struct forget *f)
 		return;
 	}
 	mgr_count(net_fdb_forget_failed, 1);
-	fprintf(stderr, "tessmgrd: forgetting %s in group %s: %s (retried)\n", f->mac,
-		f->group[0] ? f->group : "of its VLAN", err);
+	tlog(LOG_WARNING, NULL, "forgetting %s in group %s: %s (retried)", f->mac,
+	     f->group[0] ? f->group : "of its VLAN", err);
 	pthread_mutex_lock(&pending_lock);
 	if (n_pending == NET_MAX_PENDING) /* the oldest goes: FDB ageing forgets it anyway */
 		memmove(pending, pending + 1, --n_pending * sizeof(*pending));

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "ticker.h"
 #include "virt.h"
+#include "tlog.h"
 
 static struct mgr_ticker ticker;
 
@@ -124,8 +125,10 @@ void mgr_resmgr_sample(void)
 		if (d->quota_us != before) {
 			/* Throttling is recomputed from samples: a lost write costs nothing. */
 			if (mgr_store_put_desktop(d) < 0)
-				fprintf(stderr, "tessmgrd: desktop %u: cannot store its quota\n",
-					d->id);
+				tlog(LOG_ERR,
+				     TLOG_F(.desktop = d->id, .tenant = d->tenant_id,
+					    .host = d->host_id),
+				     "desktop %u: cannot store its quota", d->id);
 			changed_hosts[n_changed++] = d->host_id;
 		}
 	}

@@ -20,6 +20,7 @@
 #include "mgr.h"
 #include "spec.h"
 #include "tessd_addr.h"
+#include "tlog.h"
 
 enum tstate { T_DOWN, T_STARTING, T_UP };
 static const char *const state_names[] = { "down", "starting", "up" };
@@ -132,7 +133,7 @@ static void set_down(struct tunnel *t, const char *fmt, const char *detail)
 				     ? mgr_conf.ssh.restart_max_sec
 				     : t->backoff * 2;
 	}
-	fprintf(stderr, "tessmgrd: tessd %s: tunnel down: %s\n", t->addr, t->error);
+	tlog(LOG_WARNING, NULL, "tessd %s: tunnel down: %s", t->addr, t->error);
 	pthread_cond_broadcast(&changed);
 }
 
@@ -313,9 +314,8 @@ static void turn(void)
 			if (t->pid > 0)
 				doom(t->pid, 500);
 			if (t->pid > 0 || t->state != T_DOWN)
-				fprintf(stderr,
-					"tessmgrd: tessd %s: tunnel stopped (no host has it)\n",
-					t->addr);
+				tlog(LOG_NOTICE, NULL, "tessd %s: tunnel stopped (no host has it)",
+				     t->addr);
 			t->pid = 0;
 			t->state = T_DOWN;
 			t->attempts++;
@@ -333,8 +333,8 @@ static void turn(void)
 			t->error[0] = '\0';
 			t->backoff = 1;
 			t->attempts++;
-			fprintf(stderr, "tessmgrd: tessd %s: tunnel up (ssh pid %d, %s)\n", t->addr,
-				(int)t->pid, t->local);
+			tlog(LOG_NOTICE, NULL, "tessd %s: tunnel up (ssh pid %d, %s)", t->addr,
+			     (int)t->pid, t->local);
 			pthread_cond_broadcast(&changed);
 		} else if (t->state == T_STARTING && now >= t->deadline) {
 			doom(t->pid, 0);

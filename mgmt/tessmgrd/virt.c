@@ -16,6 +16,7 @@
 #include "capacity.h"
 #include "fault.h"
 #include "image.h"
+#include "tlog.h"
 
 /*
  * A host's connection. Requests, jobs and the resource manager use it without mgr.lock while a
@@ -192,7 +193,7 @@ static void persist(struct conn *k)
 	superseded = k->superseded;
 	pthread_mutex_unlock(&conns_lock);
 	if (!superseded && save_node(k, k->c, err, sizeof(err)) < 0)
-		fprintf(stderr, "tessmgrd: test host %u: %s\n", k->host_id, err);
+		tlog(LOG_WARNING, TLOG_F(.host = k->host_id), "test host %u: %s", k->host_id, err);
 	pthread_mutex_unlock(lk);
 }
 
