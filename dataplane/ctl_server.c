@@ -182,6 +182,11 @@ int ctl_dispatch(const struct ctl_request *req, json_t **result, struct ctl_erro
 done:
 	if (rc < 0 && err->code == 0)
 		ctl_error_set(err, -rc, "", "%s failed: %s", m->name, strerror(-rc));
+	/* Per request (never per packet): what the control socket was asked, at debug. */
+	bool at = rc < 0 && err->path[0];
+	CTL_LOG(DEBUG, "%s: %s%s%s%s", m->name,
+		rc == 0 ? "ok" : "error: ", rc == 0 ? "" : err->message, at ? " at " : "",
+		at ? err->path : "");
 	if (rc == 0 && *result == NULL)
 		*result = json_object();
 	return rc;

@@ -233,6 +233,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sdn_init("tessd");
+	dp_log_init();
 	if (ctl_server_prepare(&tessd.cfg.control, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tessd: %s\n", err);
 		return 1;
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (rc == 0 && (core_api_register() < 0 || port_api_register() < 0 ||
-			tess_modules_register_api() < 0)) {
+			log_api_register() < 0 || tess_modules_register_api() < 0)) {
 		rc = -EINVAL;
 		snprintf(err, sizeof(err), "internal error: an API schema is inconsistent");
 	}
