@@ -165,6 +165,8 @@ struct route {
 	void (*fn)(struct api_ctx *c);
 };
 
+/* Two routes a line, whatever their count. */
+/* clang-format off */
 static const struct route routes[] = {
 	{ "sites", api_sites },         { "hosts", api_hosts },
 	{ "tenants", api_tenants },     { "routers", api_routers },
@@ -172,8 +174,10 @@ static const struct route routes[] = {
 	{ "desktops", api_desktops },   { "jobs", api_jobs },
 	{ "usage", api_usage },         { "audit", api_audit },
 	{ "reconcile", api_reconcile }, { "images", api_images },
-	{ "stats", api_stats },         { NULL, NULL },
+	{ "stats", api_stats },         { "log", api_log },
+	{ NULL, NULL },
 };
+/* clang-format on */
 
 /* GET /stats (provider admins): the HTTP front end's counters, and what the API's limits
  * refused, dropped or summarised. */

@@ -49,6 +49,8 @@ void api_jobs(struct api_ctx *c);
 void api_usage(struct api_ctx *c);
 void api_audit(struct api_ctx *c);
 void api_stats(struct api_ctx *c);
+/* GET/PUT /v1/log (provider admins, api_log.c): the log's level and output at run time. */
+void api_log(struct api_ctx *c);
 /* GET /metrics (provider admins, metrics.c): the state and counters in Prometheus' text format. */
 void api_metrics(struct api_ctx *c);
 /* Writes the summary row of unauthenticated requests once its interval is over (or now). */
