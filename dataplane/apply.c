@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cfg_array.h"
+#include "event.h"
 #include "fault.h"
 #include "log.h"
 #include "module.h"
@@ -132,6 +133,8 @@ int dp_commit(struct tessd_cfg *cand, struct ctl_error *err)
 	sync_modules(&old, &tessd.cfg);
 	dp_fault_kill("commit.sync");
 	tessd_cfg_free(&old);
+	tess_event_emit("config.commit",
+			json_pack("{s:I}", "generation", (json_int_t)dp_snap->gen));
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "apply.h"
 #include "cfg_file.h"
 #include "ctl_server.h"
+#include "event.h"
 #include "fault.h"
 #include "kick.h"
 #include "log.h"
@@ -55,6 +56,12 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 			    json_integer((json_int_t)cc.stall_dropped));
 	json_object_set_new(*result, "ctl_buffer_refused",
 			    json_integer((json_int_t)cc.buffer_refused));
+	/* Subscribers of events.subscribe, and what the slow ones missed. */
+	struct tess_event_counters ec;
+	tess_event_get_counters(&ec);
+	json_object_set_new(*result, "event_subscribers", json_integer((json_int_t)ec.subscribers));
+	json_object_set_new(*result, "events_emitted", json_integer((json_int_t)ec.emitted));
+	json_object_set_new(*result, "events_dropped", json_integer((json_int_t)ec.dropped));
 	/* tessd's own /metrics (control.metrics_listen). */
 	struct dp_metrics_http_counters mc;
 	dp_metrics_http_get_counters(&mc);
@@ -329,5 +336,7 @@ static const struct ctl_method core_methods[] = {
 
 int core_api_register(void)
 {
-	return ctl_register(core_methods);
+	int rc = ctl_register(core_methods);
+
+	return rc < 0 ? rc : tess_event_api_register();
 }

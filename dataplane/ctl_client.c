@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +71,60 @@ static int send_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The next line from tessd by deadline (ms of now_ms()): 1 with *line, 0 when
+ * the deadline passed, -errno (err set) when the connection failed. sent is
+ * how sending the request went (a closed connection may still say why).
+ */
+static int wait_line(struct ctl_client *c, int64_t deadline, const char **line, size_t *llen,
+		     int sent, struct ctl_error *err)
+{
+	for (;;) {
+		bool overflow;
+		size_t avail;
+
+		*line = ctl_linebuf_next(&c->lb, llen, &overflow);
+		if (*line)
+			return 1;
+		if (overflow) {
+			ctl_error_set(err, EMSGSIZE, "", "response larger than %u bytes",
+				      CTL_CLIENT_MAX_RESPONSE);
+			return -EMSGSIZE;
+		}
+		int64_t left = deadline - now_ms();
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		int p = left > 0 ? poll(&pfd, 1, left > INT32_MAX ? -1 : (int)left) : 0;
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0) {
+			ctl_error_set(err, errno, "", "poll: %s", strerror(errno));
+			return -err->code;
+		}
+		if (p == 0)
+			return 0;
+		char *space = ctl_linebuf_space(&c->lb, &avail);
+		ssize_t n = recv(c->fd, space, avail, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n == 0 || errno == ECONNRESET ? ECONNRESET : errno;
+			ctl_error_set(err, e, "", "tessd closed the connection%s%s",
+				      sent < 0 ? " before taking the request: " : ": ",
+				      strerror(sent < 0 ? -sent : e));
+			return -e;
+		}
+		ctl_linebuf_commit(&c->lb, (size_t)n);
+	}
+}
+
 int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
 		    struct ctl_error *err)
 {
 	json_int_t id = c->next_id++;
 	json_t *req = ctl_request_new(id, method, params);
 	int64_t deadline = now_ms() + c->timeout_ms;
-	size_t len;
+	size_t len, llen;
+	const char *line;
 	char *text;
 	int rc;
 
@@ -94,45 +142,31 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 		return rc;
 	}
 	/* Even when tessd closed the connection, it may have said why: read that. */
-	for (;;) {
-		bool overflow;
-		size_t avail, llen;
-		const char *line = ctl_linebuf_next(&c->lb, &llen, &overflow);
-
-		if (line)
-			return ctl_response_parse(line, llen, id, result, err);
-		if (overflow) {
-			ctl_error_set(err, EMSGSIZE, "", "response larger than %u bytes",
-				      CTL_CLIENT_MAX_RESPONSE);
-			return -EMSGSIZE;
-		}
-		int64_t left = deadline - now_ms();
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int p = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p < 0) {
-			ctl_error_set(err, errno, "", "poll: %s", strerror(errno));
-			return -err->code;
-		}
-		if (p == 0) {
-			ctl_error_set(err, ETIMEDOUT, "", "tessd did not answer '%s' within %d ms",
-				      method, c->timeout_ms);
-			return -ETIMEDOUT;
-		}
-		char *space = ctl_linebuf_space(&c->lb, &avail);
-		ssize_t n = recv(c->fd, space, avail, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n == 0 || errno == ECONNRESET ? ECONNRESET : errno;
-			ctl_error_set(err, e, "", "tessd closed the connection%s%s",
-				      rc < 0 ? " before taking the request: " : ": ",
-				      strerror(rc < 0 ? -rc : e));
-			return -e;
-		}
-		ctl_linebuf_commit(&c->lb, (size_t)n);
+	rc = wait_line(c, deadline, &line, &llen, rc, err);
+	if (rc == 0) {
+		ctl_error_set(err, ETIMEDOUT, "", "tessd did not answer '%s' within %d ms", method,
+			      c->timeout_ms);
+		return -ETIMEDOUT;
 	}
+	return rc < 0 ? rc : ctl_response_parse(line, llen, id, result, err);
+}
+
+int ctl_client_next(struct ctl_client *c, int timeout_ms, json_t **msg, struct ctl_error *err)
+{
+	const char *line;
+	size_t len;
+	int rc = wait_line(c, timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms, &line, &len, 0,
+			   err);
+
+	*msg = NULL;
+	if (rc <= 0)
+		return rc;
+	*msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	if (*msg == NULL) {
+		ctl_error_set(err, EBADMSG, "", "tessd sent a line that is not JSON");
+		return -EBADMSG;
+	}
+	return 1;
 }
 
 void ctl_client_close(struct ctl_client *c)

@@ -16,6 +16,11 @@ int ctl_client_open(struct ctl_client *c, const char *path, int timeout_ms, stru
 /* Sends one request ("params" is stolen) and waits for its answer. */
 int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
 		    struct ctl_error *err);
+/*
+ * The next line tessd sends unasked (a stream: events.subscribe), waiting up
+ * to timeout_ms (-1: for ever): 1 with *msg (owned), 0 on timeout, -errno.
+ */
+int ctl_client_next(struct ctl_client *c, int timeout_ms, json_t **msg, struct ctl_error *err);
 void ctl_client_close(struct ctl_client *c);
 
 #endif

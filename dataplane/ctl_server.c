@@ -32,6 +32,8 @@ struct client {
 	bool closing;    /* close once the output is sent */
 	uint32_t events; /* what epoll watches now */
 	time_t progress; /* last request read or answer sent (mono_sec) */
+	bool stream;     /* events.subscribe: ctl_server_stream() writes to it */
+	json_t *kinds;   /* a stream's filter: kinds or their prefixes; NULL: all */
 	struct client *next;
 };
 
@@ -55,7 +57,7 @@ static struct {
 	int listen_fd;
 	struct ev_handle *listen_h;
 	struct client *clients;
-	unsigned n_clients;
+	unsigned n_clients, n_streams;
 	char path[TESS_SOCKPATH_LEN];
 	gid_t gid;
 	time_t accept_paused_until; /* out of file descriptors: retry then (mono_sec) */
@@ -207,6 +209,8 @@ static void client_free(struct client *c)
 	srv.in_bytes -= c->in.cap;
 	ctl_linebuf_free(&c->in);
 	free(c->out);
+	srv.n_streams -= c->stream;
+	json_decref(c->kinds);
 	free(c);
 	srv.n_clients--;
 }
@@ -245,6 +249,19 @@ static bool client_flush(struct client *c)
 	return true;
 }
 
+/* Adds len bytes after the output already queued. */
+static int client_append(struct client *c, const char *text, size_t len)
+{
+	char *n = realloc(c->out, c->out_len + len);
+
+	if (n == NULL)
+		return -ENOMEM;
+	memcpy(n + c->out_len, text, len);
+	c->out = n;
+	c->out_len += len;
+	return 0;
+}
+
 /* text ends in c->out (freed by client_flush() or client_free()); gcc 12's analyzer loses
  * it when -O2 merges the returns, and reports a leak. */
 #pragma GCC diagnostic push
@@ -272,14 +289,8 @@ static void client_queue(struct client *c, json_t *msg)
 		c->out_off = 0;
 		return;
 	}
-	char *n = realloc(c->out, c->out_len + len);
-	if (n == NULL) {
+	if (client_append(c, text, len) < 0)
 		c->closing = true;
-	} else {
-		memcpy(n + c->out_len, text, len);
-		c->out = n;
-		c->out_len += len;
-	}
 	free(text);
 }
 #pragma GCC diagnostic pop
@@ -290,8 +301,8 @@ static void handle_line(struct client *c, const char *line, size_t len)
 	struct ctl_error err = { 0 };
 	json_t *result;
 
-	if (len == 0)
-		return;
+	if (len == 0 || c->stream)
+		return; /* a stream reads no more requests */
 	if (ctl_request_parse(line, len, srv.cfg->max_depth, &req, &err) < 0) {
 		CTL_LOG(INFO, "bad request: %s", err.message);
 		client_queue(c, ctl_response_error(req.id, &err));
@@ -300,6 +311,12 @@ static void handle_line(struct client *c, const char *line, size_t len)
 			err.path[0] ? err.path : "/", err.message);
 		client_queue(c, ctl_response_error(req.id, &err));
 	} else {
+		const struct ctl_method *m = ctl_method_find(req.method);
+		if (m && m->stream) {
+			c->stream = true;
+			srv.n_streams++;
+			c->kinds = json_incref(json_object_get(result, "kinds"));
+		}
 		client_queue(c, ctl_response_ok(req.id, result));
 	}
 	ctl_request_clear(&req);
@@ -614,7 +631,8 @@ void ctl_server_tick(void)
 				CTL_STALL_SEC);
 			srv.cnt.stall_dropped++;
 			client_free(c);
-		} else if (!c->out && now - c->progress >= (time_t)srv.cfg->idle_sec) {
+		} else if (!c->out && !c->stream &&
+			   now - c->progress >= (time_t)srv.cfg->idle_sec) {
 			/* Idle connections would otherwise hold max_clients slots forever. */
 			CTL_LOG(INFO, "dropping a client idle for %u s (control.idle_sec)",
 				srv.cfg->idle_sec);
@@ -628,7 +646,45 @@ void ctl_server_get_counters(struct ctl_server_counters *c)
 {
 	*c = srv.cnt;
 	c->clients = srv.n_clients;
+	c->streams = srv.n_streams;
 	c->buffered = srv.in_bytes;
+}
+
+static bool stream_takes(const struct client *c, const char *kind)
+{
+	size_t i;
+	json_t *k;
+
+	if (!json_is_array(c->kinds) || json_array_size(c->kinds) == 0)
+		return true;
+	json_array_foreach (c->kinds, i, k) {
+		const char *p = json_string_value(k);
+		size_t n = p ? strlen(p) : 0;
+		if (p && strncmp(kind, p, n) == 0 && (kind[n] == '\0' || kind[n] == '.'))
+			return true;
+	}
+	return false;
+}
+
+unsigned ctl_server_stream(const char *kind, const char *line, size_t len, uint64_t *dropped)
+{
+	unsigned sent = 0;
+
+	for (struct client *c = srv.clients, *next; c; c = next) {
+		next = c->next;
+		if (!c->stream || c->closing || !stream_takes(c, kind))
+			continue;
+		/* A slow reader misses events; it never makes tessd hold more or wait. */
+		if (c->out_len - c->out_off + len > CTL_STREAM_HIGH ||
+		    client_append(c, line, len) < 0) {
+			(*dropped)++;
+			continue;
+		}
+		sent++;
+		if (!client_flush(c))
+			client_free(c);
+	}
+	return sent;
 }
 
 void ctl_server_close(void)

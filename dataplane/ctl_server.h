@@ -26,6 +26,12 @@ struct ctl_method {
 	 * only describes the keys it accepts, any subset of them.
 	 */
 	bool raw;
+	/*
+	 * A successful call turns the connection into a stream (events.subscribe):
+	 * after the answer, it gets what ctl_server_stream() sends and no longer
+	 * reads requests. The result's "kinds" (an array, if any) filters it.
+	 */
+	bool stream;
 };
 
 /* Registers a table terminated by an entry with name == NULL; checks its schemas. */
@@ -60,9 +66,17 @@ struct ctl_server_counters {
 	uint64_t stall_dropped;  /* clients that read no answer for 30 s */
 	uint64_t buffer_refused; /* clients refused: control.max_buffered reached */
 	uint64_t clients;        /* connected now */
+	uint64_t streams;        /* of them, streams (events.subscribe) */
 	uint64_t buffered;       /* request buffer bytes held now */
 };
 void ctl_server_get_counters(struct ctl_server_counters *c);
+/*
+ * A line (ending in '\n') of kind to every stream whose filter takes it,
+ * without blocking: a stream with CTL_STREAM_HIGH bytes unread misses it
+ * (counted in *dropped). Returns the streams it was queued for.
+ */
+#define CTL_STREAM_HIGH (256u << 10)
+unsigned ctl_server_stream(const char *kind, const char *line, size_t len, uint64_t *dropped);
 /* Closes clients and removes the socket. */
 void ctl_server_close(void);
 

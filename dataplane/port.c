@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "event.h"
 #include "log.h"
 #include "stats.h"
 #include "module.h"
@@ -515,10 +516,16 @@ void dp_ports_poll_link(void)
 			l.link_status = dp_vhost_connected(p) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 		else if (rte_eth_link_get_nowait(p->id, &l) < 0)
 			continue;
-		if (l.link_status != p->link.link_status)
+		if (l.link_status != p->link.link_status) {
 			DP_LOG(NOTICE, "port %s link %s%s%s", p->cfg.name,
 			       l.link_status ? "up" : "down", l.link_status ? ", " : "",
 			       l.link_status ? rte_eth_link_speed_to_str(l.link_speed) : "");
+			if (tess_event_wanted())
+				tess_event_emit("port.link",
+						json_pack("{s:s, s:b, s:I}", "port", p->cfg.name,
+							  "up", l.link_status != 0, "speed_mbps",
+							  (json_int_t)l.link_speed));
+		}
 		p->link = l;
 	}
 }

@@ -5,6 +5,7 @@
 
 #include <rte_cycles.h>
 
+#include "event.h"
 #include "module.h"
 #include "stage.h"
 #include "worker.h"
@@ -282,6 +283,10 @@ json_t *dp_stats_json(const struct tessd_cfg *cfg, const char *vrf)
 	o = json_pack("{s:f, s:I, s:o, s:o, s:o, s:o}", "seconds", dp_stats_age(), "tsc_hz",
 		      (json_int_t)rte_get_tsc_hz(), "ports", ports, "workers", workers, "stages",
 		      stages_json(), "drops", drops_json());
+	/* Events slow subscribers missed (since start: a reset does not forget them). */
+	struct tess_event_counters ec;
+	tess_event_get_counters(&ec);
+	json_object_set_new(o, "events_lost", json_integer((json_int_t)ec.dropped));
 	TESS_MODULE_FOREACH (m) {
 		if (m->stats_json)
 			m->stats_json(o, cfg, vrf);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "kernel.h"
 #include "log.h"
 #include "router_int.h"
@@ -67,6 +68,15 @@ bool rt_kernel_fits(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_grou
 	return over_limit(vrf, fib_get(&l3_fib, vrf, ip, len), g) == 0;
 }
 
+/* route.add, route.del: every FIB change, from commits and the kernel alike (tessctl monitor). */
+static void route_event(const char *kind, uint16_t vrf, uint32_t ip, uint8_t len, uint8_t origin)
+{
+	if (tess_event_wanted())
+		tess_event_emit(kind, json_pack("{s:s, s:o, s:s}", "vrf", rt_vrfs[vrf].name,
+						"prefix", rt_prefix_json(ip, len), "origin",
+						rt_origin_names[origin]));
+}
+
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g)
 {
 	struct rt_vrf *v = &rt_vrfs[vrf];
@@ -105,6 +115,7 @@ int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *
 		nh_put(&l3_nh, old);
 		v->room = true; /* its group may be gone */
 	}
+	route_event("route.add", vrf, ip, len, g->origin);
 	return 0;
 }
 
@@ -126,6 +137,7 @@ int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len)
 	int rc = fib_del(&l3_fib, vrf, ip, len, &old);
 
 	if (rc == 0) {
+		route_event("route.del", vrf, ip, len, nh_group(&l3_nh, old)->origin);
 		rt_vrfs[vrf].n_kernel -= nh_group(&l3_nh, old)->origin == NH_ORIGIN_KERNEL;
 		rt_vrfs[vrf].room = true; /* kernel routes waiting for it may come in */
 		nh_put(&l3_nh, old);

@@ -17,7 +17,7 @@
 #include "router_int.h"
 #include "tessd.h"
 
-static const char *const origin_names[NH_ORIGIN_MAX] = {
+const char *const rt_origin_names[NH_ORIGIN_MAX] = {
 	[NH_ORIGIN_STATIC] = "static", [NH_ORIGIN_CONNECTED] = "connected",
 	[NH_ORIGIN_LOCAL] = "local",   [NH_ORIGIN_BROADCAST] = "broadcast",
 	[NH_ORIGIN_KERNEL] = "kernel",
@@ -35,7 +35,7 @@ static json_t *ip_json(uint32_t ip)
 	return json_string(inet_ntop(AF_INET, &a, s, sizeof(s)));
 }
 
-static json_t *prefix_json(uint32_t ip, uint8_t len)
+json_t *rt_prefix_json(uint32_t ip, uint8_t len)
 {
 	char s[INET_ADDRSTRLEN];
 	struct in_addr a = { .s_addr = htonl(ip) };
@@ -400,8 +400,8 @@ static json_t *route_json(const char *vrf, uint32_t ip, uint8_t len, uint32_t va
 	json_t *o = json_object(), *nhs = json_array();
 
 	json_object_set_new(o, "vrf", json_string(vrf));
-	json_object_set_new(o, "prefix", prefix_json(ip, len));
-	json_object_set_new(o, "origin", json_string(origin_names[g->origin]));
+	json_object_set_new(o, "prefix", rt_prefix_json(ip, len));
+	json_object_set_new(o, "origin", json_string(rt_origin_names[g->origin]));
 	json_object_set_new(
 		o, "type",
 		json_string(g->origin == NH_ORIGIN_BROADCAST ? "broadcast" : type_names[g->type]));
@@ -533,7 +533,7 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		rt_index_free(&ix);
 		ctl_error_set(err, EEXIST, "/params/prefix", "VRF %s already has a %s route to %s",
 			      rc->vrf,
-			      have ? origin_names[nh_group(&l3_nh, have)->origin] : "static",
+			      have ? rt_origin_names[nh_group(&l3_nh, have)->origin] : "static",
 			      cfg_fmt_prefix4(&rc->prefix, text, sizeof(text)));
 		return -EEXIST;
 	}
@@ -644,7 +644,7 @@ static int route_del(const void *params, json_t **result, struct ctl_error *err)
 		else if (have)
 			ctl_error_set(err, EINVAL, "/params/prefix",
 				      "%s is a %s route: it goes with its interface address", text,
-				      origin_names[nh_group(&l3_nh, have)->origin]);
+				      rt_origin_names[nh_group(&l3_nh, have)->origin]);
 		else
 			ctl_error_set(err, ENOENT, "/params/prefix", "VRF %s has no route to %s",
 				      rp->vrf, text);

@@ -150,6 +150,9 @@ void rt_vrf_fit(uint16_t vrf);
 /* Which limit of vrf a route was refused at (-EDQUOT): "max_routes (N)"... into buf. */
 const char *rt_limit_text(uint16_t vrf, char *buf, size_t len);
 int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len);
+/* A route's origin as the API names it ("static", "connected", ...); a prefix "a.b.c.d/n". */
+extern const char *const rt_origin_names[];
+json_t *rt_prefix_json(uint32_t ip, uint8_t len);
 /* Removes a VRF's routes and neighbours, then the VRF. */
 void rt_vrf_remove(uint16_t id);
 

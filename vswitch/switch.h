@@ -20,6 +20,8 @@ int vsw_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 
 /* A group's counters start from zero now (a group added again). */
 void vsw_group_rebase(uint16_t vlan);
+/* The name of the group of a VLAN in the running config, or "?". */
+const char *vsw_group_name(uint16_t vlan);
 
 /*
  * For a module with a router interface in group vlan, in its build (after

@@ -152,13 +152,10 @@ static void show_one(const struct fdb_entry *e, void *arg)
 {
 	struct show_ctx *c = arg;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	const char *group = "?";
+	const char *group = vsw_group_name(e->vlan);
 	const struct dp_port *p = dp_port_by_id(e->port);
 	uint64_t seen = __atomic_load_n(&e->seen, __ATOMIC_RELAXED);
 
-	for (uint32_t i = 0; i < tessd.cfg.sw.n_groups; i++)
-		if (tessd.cfg.sw.groups[i].vlan == e->vlan)
-			group = tessd.cfg.sw.groups[i].name;
 	rte_ether_format_addr(mac, sizeof(mac), &e->mac);
 	json_array_append_new(
 		c->a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "mac", mac, "group", group,

@@ -11,9 +11,11 @@
 
 #include <rte_malloc.h>
 
+#include "event.h"
 #include "log.h"
 #include "stats.h"
 #include "switch_datapath.h"
+#include "tessd.h"
 #include "worker.h"
 
 #define LEARN_BATCH 256
@@ -282,6 +284,31 @@ static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	}
 }
 
+const char *vsw_group_name(uint16_t vlan)
+{
+	for (uint32_t i = 0; i < tessd.cfg.sw.n_groups; i++)
+		if (tessd.cfg.sw.groups[i].vlan == vlan)
+			return tessd.cfg.sw.groups[i].name;
+	return "?";
+}
+
+/* fdb.learn, fdb.move: for tessctl monitor (a refresh is no event). */
+static void learn_event(const struct vsw_learn_event *ev, uint16_t vlan, uint16_t from)
+{
+	struct rte_ether_addr mac;
+	char text[RTE_ETHER_ADDR_FMT_SIZE];
+	const struct dp_port *p = dp_port_by_id(ev->port), *f = NULL;
+	json_t *o;
+
+	memcpy(mac.addr_bytes, &ev->key, RTE_ETHER_ADDR_LEN);
+	rte_ether_format_addr(text, sizeof(text), &mac);
+	o = json_pack("{s:s, s:s, s:i, s:s}", "mac", text, "group", vsw_group_name(vlan), "vlan",
+		      vlan, "port", p ? p->cfg.name : "?");
+	if (from != UINT16_MAX && (f = dp_port_by_id(from)) != NULL)
+		json_object_set_new(o, "from_port", json_string(f->cfg.name));
+	tess_event_emit(from != UINT16_MAX ? "fdb.move" : "fdb.learn", o);
+}
+
 static void learn(const struct vsw_learn_event *ev, uint64_t now)
 {
 	uint16_t vlan = fdb_key_vlan(ev->key);
@@ -290,7 +317,13 @@ static void learn(const struct vsw_learn_event *ev, uint64_t now)
 	/* The port may have left the group since the worker saw the frame. */
 	if (ev->port >= DP_MAX_PORTS || !(g->flags & VSW_GROUP_ON) || !vsw_member(g, ev->port))
 		return;
-	fdb_learn(&vsw_fdb, ev->key, ev->port, now, port_limit[ev->port], vlan_limit[vlan]);
+	const struct fdb_entry *e = fdb_find(&vsw_fdb, ev->key);
+	uint16_t was = e ? e->port : UINT16_MAX;
+	enum fdb_learn_result r =
+		fdb_learn(&vsw_fdb, ev->key, ev->port, now, port_limit[ev->port], vlan_limit[vlan]);
+
+	if ((r == FDB_LEARNED || r == FDB_MOVED) && tess_event_wanted())
+		learn_event(ev, vlan, r == FDB_MOVED ? was : UINT16_MAX);
 }
 
 static void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
