@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tessctl monitor: tessd's events (events.subscribe) as they happen, one a
+ * line: "TIME KIND key=value ...", or the JSON object itself with --json.
+ * Until interrupted, or --count N events, or --timeout S seconds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tessctl.h"
+
+struct monitor_opts {
+	long count;   /* 0: no limit */
+	long timeout; /* seconds, 0: none */
+	json_t *kinds;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void print_event(const struct tessctl *ctx, const json_t *ev)
+{
+	const char *k;
+	json_t *v;
+	char when[32] = "-";
+	time_t t = (time_t)json_number_value(json_object_get(ev, "time"));
+	struct tm tm;
+
+	if (ctx->json) { /* one object a line, as tessd sent it */
+		json_dumpf(ev, stdout, JSON_COMPACT);
+		putchar('\n');
+		return;
+	}
+	if (t && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	printf("%s %s", when, jstr(ev, "event") ? jstr(ev, "event") : "?");
+	json_object_foreach ((json_t *)ev, k, v) {
+		char *text;
+		if (strcmp(k, "event") == 0 || strcmp(k, "time") == 0)
+			continue;
+		if (json_is_string(v)) {
+			printf(" %s=%s", k, json_string_value(v));
+			continue;
+		}
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf(" %s=%s", k, text ? text : "?");
+		free(text);
+	}
+	putchar('\n');
+}
+
+static int parse_opts(int argc, char **argv, struct tessctl *ctx, struct monitor_opts *o)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end;
+
+		if (v && (strcmp(a, "--count") == 0 || strcmp(a, "--timeout") == 0)) {
+			long n = strtol(v, &end, 10);
+			if (*end || n <= 0) {
+				fprintf(stderr, "tessctl: monitor %s takes a positive number\n", a);
+				return TESSCTL_USAGE;
+			}
+			*(a[2] == 'c' ? &o->count : &o->timeout) = n;
+		} else if (v && strcmp(a, "--tessd") == 0) {
+			ctx->socket = v;
+		} else if (v && strcmp(a, "--kind") == 0) {
+			json_array_append_new(o->kinds, json_string(v));
+		} else {
+			fprintf(stderr, "tessctl: monitor: unknown option '%s'\n", a);
+			return TESSCTL_USAGE;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* tessctl monitor [--tessd SOCK] [--kind K]... [--count N] [--timeout S] */
+static int cmd_monitor(struct tessctl *ctx, int argc, char **argv)
+{
+	struct monitor_opts o = { .kinds = json_array() };
+	struct ctl_error err = { 0 };
+	int64_t deadline;
+	long seen = 0;
+	json_t *r;
+	int rc = parse_opts(argc, argv, ctx, &o);
+
+	if (rc) {
+		json_decref(o.kinds);
+		return rc;
+	}
+	rc = tessctl_call(ctx, "events.subscribe", json_pack("{s:o}", "kinds", o.kinds), &r);
+	if (rc < 0)
+		return rc;
+	json_decref(r);
+	fflush(stdout);
+	deadline = o.timeout ? mono_ms() + o.timeout * 1000 : 0;
+	while (!o.count || seen < o.count) {
+		int64_t left = deadline ? deadline - mono_ms() : -1;
+		json_t *ev;
+
+		if (deadline && left <= 0)
+			break;
+		rc = ctl_client_next(&ctx->client, (int)left, &ev, &err);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			fprintf(stderr, "tessctl: monitor: %s\n", err.message);
+			return rc;
+		}
+		print_event(ctx, ev);
+		json_decref(ev);
+		fflush(stdout);
+		seen++;
+	}
+	return 0;
+}
+
+static const struct tessctl_cmd monitor_cmds[] = {
+	{ "monitor", "monitor [--tessd SOCK] [--kind K]... [--count N] [--timeout S]", 0, 32,
+	  cmd_monitor,
+	  "tessd's events as they happen (port.link, fdb.learn/move, route.add/del, "
+	  "config.commit); --kind keeps those kinds (or prefixes: fdb)" },
+	{ 0 },
+};
+TESSCTL_COMMANDS(monitor_cmds)
