@@ -77,9 +77,16 @@ static int with(struct tessctl *ctx, const char *method, const char *path, json_
 	return mgr_run(ctx, method, path, body, human);
 }
 
+/* a/b[/c], b and c (names the user typed) percent-encoded: a '/' or '?' in one stays in it. */
 static void path_of(char *buf, size_t len, const char *a, const char *b, const char *c)
 {
-	snprintf(buf, len, "%s/%s%s%s", a, b, c ? "/" : "", c ? c : "");
+	char eb[512] = "", ec[512] = "";
+
+	/* Too long for the path: sent cut, the server refuses the name it is not. */
+	http_path_escape(eb, sizeof(eb), b);
+	if (c)
+		http_path_escape(ec, sizeof(ec), c);
+	snprintf(buf, len, "%s/%s%s%s", a, eb, c ? "/" : "", ec);
 }
 
 /* ---- tables ---- */
@@ -475,12 +482,11 @@ static int cmd_site(struct tessctl *ctx, int argc, char **argv)
 	char path[256];
 
 	if (argc == 3 && strcmp(argv[0], "list") == 0 && strcmp(argv[1], "--from") == 0) {
-		if (strpbrk(argv[2], "&?# %")) {
-			fprintf(stderr,
-				"tessctl: --from takes LAT,LON, an IPv4 address or a site\n");
+		snprintf(path, sizeof(path), "sites");
+		if (http_query_add(path, sizeof(path), "from", argv[2]) < 0) {
+			fprintf(stderr, "tessctl: --from: too long\n");
 			return TESSCTL_USAGE;
 		}
-		snprintf(path, sizeof(path), "sites?from=%s", argv[2]);
 		return mgr_run(ctx, "GET", path, NULL, sites_from_human);
 	}
 	return cmd_simple(ctx, argc, argv, "sites", site_opts, sites_human);
@@ -699,7 +705,7 @@ static int cmd_job(struct tessctl *ctx, int argc, char **argv)
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
 		return mgr_run(ctx, "GET", "jobs", NULL, jobs_human);
 	if (argc == 2 && strcmp(argv[0], "show") == 0) {
-		snprintf(path, sizeof(path), "jobs/%s", argv[1]);
+		path_of(path, sizeof(path), "jobs", argv[1], NULL);
 		return mgr_run(ctx, "GET", path, NULL, jobs_human);
 	}
 	if (argc == 2 && strcmp(argv[0], "wait") == 0)
@@ -733,8 +739,7 @@ static int cmd_image(struct tessctl *ctx, int argc, char **argv)
 
 static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
 {
-	char path[512] = "audit?";
-	size_t used = strlen(path);
+	char path[2048] = "audit";
 
 	for (int i = 0; i + 1 < argc; i += 2) {
 		const char *key = strcmp(argv[i], "--tenant") == 0   ? "tenant"
@@ -742,13 +747,15 @@ static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
 				  : strcmp(argv[i], "--limit") == 0  ? "limit"
 				  : strcmp(argv[i], "--since") == 0  ? "since"
 								     : NULL;
-		if (key == NULL || strpbrk(argv[i + 1], "&?# ")) {
+		if (key == NULL) {
 			fprintf(stderr, "tessctl: audit [--tenant T] [--action A] [--since EPOCH] "
 					"[--limit N]\n");
 			return TESSCTL_USAGE;
 		}
-		used += (size_t)snprintf(path + used, sizeof(path) - used, "%s=%s&", key,
-					 argv[i + 1]);
+		if (http_query_add(path, sizeof(path), key, argv[i + 1]) < 0) {
+			fprintf(stderr, "tessctl: audit: %s: too long\n", argv[i]);
+			return TESSCTL_USAGE;
+		}
 	}
 	if (argc % 2) {
 		fprintf(stderr, "tessctl: audit: '%s' needs a value\n", argv[argc - 1]);

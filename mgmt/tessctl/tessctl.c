@@ -2,6 +2,7 @@
 /* tessctl: the operator CLI. Human tables by default, --json for scripts. */
 #include "tessctl.h"
 
+#include "http_client.h"
 #include "schema_opts.h"
 
 #include <errno.h>
@@ -244,10 +245,13 @@ static void usage(FILE *f)
 		"usage: tessctl [-s SOCKET] [-m URL -T TOKEN] [--json] [-t SECONDS] COMMAND "
 		"[ARGS]\n"
 		"  -s, --socket PATH   tessd control socket (default $TESSD_SOCKET or %s)\n"
-		"  -m, --mgr URL       tessmgrd (default $TESSMGR_URL or http://127.0.0.1:8470)\n"
+		"  -m, --mgr URL       tessmgrd, http:// or https:// (default $TESSMGR_URL or\n"
+		"                      http://127.0.0.1:8470; IPv6: https://[::1]:8470)\n"
 		"  -T, --token TOKEN   tessmgrd bearer token (default $TESSMGR_TOKEN)\n"
 		"      --token-file F  the token from the first line of file F (unlike -T, not\n"
 		"                      in the command line other users can read)\n"
+		"      --cacert FILE   trust the CA certificates of FILE (PEM) for https://\n"
+		"                      (default $TESSMGR_CACERT, else the system's)\n"
 		"  -j, --json          print results as JSON\n"
 		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
 		"  -V, --version       print tessctl's version and exit\n"
@@ -396,6 +400,7 @@ int main(int argc, char **argv)
 		{ "mgr", required_argument, NULL, 'm' },
 		{ "token", required_argument, NULL, 'T' },
 		{ "token-file", required_argument, NULL, 'F' },
+		{ "cacert", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -414,6 +419,8 @@ int main(int argc, char **argv)
 	if (ctx.mgr_url == NULL || ctx.mgr_url[0] == '\0')
 		ctx.mgr_url = "http://127.0.0.1:8470";
 	ctx.token = getenv("TESSMGR_TOKEN");
+	if (getenv("TESSMGR_CACERT") && getenv("TESSMGR_CACERT")[0])
+		http_client_set_cacert(getenv("TESSMGR_CACERT"));
 	/* "+": options end at the command, so its own flags (stats --reset) pass through. */
 	while ((opt = getopt_long(argc, argv, "+s:jt:m:T:hV", opts, NULL)) != -1) {
 		switch (opt) {
@@ -427,6 +434,9 @@ int main(int argc, char **argv)
 			if (read_token(optarg, token_buf, sizeof(token_buf)) < 0)
 				return 2;
 			ctx.token = token_buf;
+			break;
+		case 'C':
+			http_client_set_cacert(optarg);
 			break;
 		case 's':
 			ctx.socket = optarg;
