@@ -18,6 +18,8 @@
 
 #include <microhttpd.h>
 
+#include "listen.h"
+
 static struct MHD_Daemon *daemon_;
 static http_handler handler;
 static http_handler precheck;
@@ -43,6 +45,7 @@ void http_get_stats(struct http_stats *out)
 	out->json_too_deep = __atomic_load_n(&stats.json_too_deep, __ATOMIC_RELAXED);
 	out->connections_refused = __atomic_load_n(&stats.connections_refused, __ATOMIC_RELAXED);
 	out->timed_out = __atomic_load_n(&stats.timed_out, __ATOMIC_RELAXED);
+	out->tls_failed = __atomic_load_n(&stats.tls_failed, __ATOMIC_RELAXED);
 	out->active = (uint64_t)__atomic_load_n(&active, __ATOMIC_RELAXED);
 }
 
@@ -320,14 +323,26 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /*
  * libmicrohttpd's messages. It refuses a connection over the total or the
- * per-address limit without telling the application but in this message:
- * counted, and logged only at powers of two (a flood must not fill the log).
+ * per-address limit, and drops one whose TLS handshake failed, without
+ * telling the application but in these messages: counted, and logged only at
+ * powers of two (a flood must not fill the log).
  */
 static void log_cb(void *cls, const char *fmt, va_list ap)
 {
 	static const char refused[] = "Server reached connection limit";
+	static const char handshake[] = "Error: received handshake message out of context";
 
 	(void)cls;
+	if (strncmp(fmt, handshake, sizeof(handshake) - 1) == 0) {
+		uint64_t n = COUNT(tls_failed);
+		if (n & (n - 1))
+			return;
+		tlog(LOG_WARNING, NULL,
+		     "http: %" PRIu64 " TLS handshake(s) failed (plain HTTP to the HTTPS port, a "
+		     "TLS version or cipher outside http.tls_priorities, an untrusted certificate)",
+		     n);
+		return;
+	}
 	if (strncmp(fmt, refused, sizeof(refused) - 1) == 0) {
 		uint64_t n = COUNT(connections_refused);
 		if (n & (n - 1))
@@ -344,32 +359,55 @@ static void log_cb(void *cls, const char *fmt, va_list ap)
 }
 
 int http_start(const char *listen, uint16_t port, const struct http_limits *limits,
-	       http_handler pre, http_handler h, uint16_t *bound, char *err, size_t len)
+	       const struct http_tls *tls, http_handler pre, http_handler h, uint16_t *bound,
+	       char *err, size_t len)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls ? tls->cert_callback : NULL },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, tls ? (void *)tls->priorities : NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	struct mgr_listen l;
+	char where[96];
 
-	if (inet_pton(AF_INET, listen, &sa.sin_addr) != 1) {
-		snprintf(err, len, "listen: '%s' is not an IPv4 address", listen);
+	if (mgr_listen_parse(listen, &l, err, len) < 0)
 		return -EINVAL;
+	if (!l.has_port)
+		l.port = port;
+	if (l.sa.ss_family == AF_INET) {
+		((struct sockaddr_in *)&l.sa)->sin_port = htons(l.port);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&l.sa;
+		in6->sin6_port = htons(l.port);
+		/* [::] takes IPv4 too (IPV6_V6ONLY off); any other IPv6 address only itself. */
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr) ? MHD_USE_DUAL_STACK
+								  : MHD_USE_IPv6;
 	}
+	if (tls)
+		flags |= MHD_USE_TLS;
 	handler = h;
 	precheck = pre;
 	lim = *limits;
+	errno = 0;
+	/* The logger first: MHD logs through its own until it has seen it. */
 	daemon_ = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, access_cb, NULL, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, log_cb,
-		NULL, MHD_OPTION_CONNECTION_TIMEOUT, lim.timeout_sec, MHD_OPTION_CONNECTION_LIMIT,
-		lim.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim.per_ip_connections,
-		MHD_OPTION_END);
+		flags, 0, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, log_cb, NULL,
+		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&l.sa, MHD_OPTION_NOTIFY_COMPLETED,
+		completed_cb, NULL, MHD_OPTION_CONNECTION_TIMEOUT, lim.timeout_sec,
+		MHD_OPTION_CONNECTION_LIMIT, lim.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim.per_ip_connections, MHD_OPTION_ARRAY,
+		tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+	mgr_listen_format(&l, l.port, where, sizeof(where));
 	if (daemon_ == NULL) {
-		snprintf(err, len, "cannot serve HTTP on %s:%u: %s", listen, port, strerror(errno));
+		snprintf(err, len, "cannot serve %s on %s: %s", tls ? "HTTPS" : "HTTP", where,
+			 errno ? strerror(errno) : "see libmicrohttpd's message above");
 		return -EADDRINUSE;
 	}
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-	*bound = info ? info->port : port;
+	*bound = info ? info->port : l.port;
 	return 0;
 }
 

@@ -52,16 +52,29 @@ struct http_stats {
 	uint64_t json_too_deep;       /* 400 for nesting */
 	uint64_t connections_refused; /* over max_connections or per_ip_connections */
 	uint64_t timed_out;           /* requests closed by the idle timeout */
+	uint64_t tls_failed;          /* TLS handshakes that failed (plain HTTP, old TLS, ...) */
 	uint64_t active;              /* requests in flight now */
 };
 
 /*
- * Serves on listen:port (port 0: any free one, told in *bound). precheck
- * sees each request at its headers (no body yet): if it sets a status, that
- * is the answer and the body is never read; h answers the rest.
+ * HTTPS: a gnutls_certificate_retrieve_function2 that gives each handshake
+ * its certificate chain and key (tls.h: swapped on SIGHUP), and a GnuTLS
+ * priority string.
+ */
+struct http_tls {
+	void *cert_callback;
+	const char *priorities;
+};
+
+/*
+ * Serves on listen (listen.h: an IPv4 or IPv6 address, and its port or
+ * port; 0: any free one, told in *bound), HTTPS when tls is not NULL.
+ * precheck sees each request at its headers (no body yet): if it sets a
+ * status, that is the answer and the body is never read; h answers the rest.
  */
 int http_start(const char *listen, uint16_t port, const struct http_limits *limits,
-	       http_handler precheck, http_handler h, uint16_t *bound, char *err, size_t len);
+	       const struct http_tls *tls, http_handler precheck, http_handler h, uint16_t *bound,
+	       char *err, size_t len);
 void http_get_stats(struct http_stats *out);
 /* Stops accepting, lets requests in flight finish (up to a few seconds), stops. */
 void http_stop(void);

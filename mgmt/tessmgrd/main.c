@@ -21,10 +21,12 @@
 #include "image.h"
 #include "images.h"
 #include "jobs.h"
+#include "listen.h"
 #include "mgr.h"
 #include "resmgr.h"
 #include "sd_notify.h"
 #include "store.h"
+#include "tls.h"
 #include "tunnel.h"
 #include "tlog.h"
 
@@ -112,6 +114,27 @@ static int wait_signal(const sigset_t *sigs)
 	}
 }
 
+/*
+ * SIGHUP: the certificate and key files again (a renewed certificate at the
+ * same paths), for the handshakes from now on; a bad pair leaves the old one.
+ */
+static void reload_tls(void)
+{
+	struct mgr_tls t;
+	char err[1024];
+	int rc = mgr_tls_load(&mgr_conf.http, &t, err, sizeof(err));
+
+	if (rc == 0) {
+		rc = mgr_tls_install(&t, err, sizeof(err));
+		mgr_tls_free(&t);
+	}
+	tlog(rc < 0 ? LOG_ERR : LOG_NOTICE, NULL, "SIGHUP: TLS certificate %s%s",
+	     rc < 0 ? "kept: "
+	     : rc   ? "unchanged"
+		    : "reloaded",
+	     rc < 0 ? err : "");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,6 +150,9 @@ int main(int argc, char **argv)
 	bool check = false;
 	char err[1024] = "";
 	uint16_t port = 0;
+	struct mgr_tls tls = { 0 };
+	bool https_on;
+	struct mgr_listen where;
 	sigset_t sigs;
 	int opt, sig, rc;
 
@@ -168,13 +194,32 @@ int main(int argc, char **argv)
 	tlog_set_level(LOG_ERR + (int)mgr_conf.log.level);
 	if (api_load_tokens(mgr_conf.tokens) < 0)
 		return 1;
+	if (mgr_tls_enabled(&mgr_conf.http) &&
+	    mgr_tls_load(&mgr_conf.http, &tls, err, sizeof(err)) < 0) {
+		tlog(LOG_ERR, NULL, "%s: %s", config, err);
+		api_free_tokens();
+		return 1;
+	}
 	if (check) {
-		printf("config %s and tokens %s are valid\n", config, mgr_conf.tokens);
+		printf("config %s and tokens %s are valid%s\n", config, mgr_conf.tokens,
+		       tls.cert ? ", and its TLS certificate and key" : "");
+		mgr_tls_free(&tls);
 		api_free_tokens();
 		return 0;
 	}
+	https_on = tls.cert != NULL;
+	if (https_on) {
+		rc = mgr_tls_install(&tls, err, sizeof(err));
+		mgr_tls_free(&tls);
+		if (rc < 0) {
+			tlog(LOG_ERR, NULL, "%s: %s", config, err);
+			api_free_tokens();
+			return 1;
+		}
+	}
 	if (mkdir(mgr_conf.state_dir, 0750) < 0 && errno != EEXIST) {
 		tlog(LOG_ERR, NULL, "cannot create %s: %s", mgr_conf.state_dir, strerror(errno));
+		mgr_tls_uninstall();
 		return 1;
 	}
 	/* Threads inherit the mask: the main thread alone takes the signals. */
@@ -193,9 +238,11 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		tlog(LOG_ERR, NULL, "%s", err);
 		mgr_fini();
+		mgr_tls_uninstall();
 		return 1;
 	}
 	mgr_jobs_recover();
+	struct http_tls https = { mgr_tls_retrieve_fn(), tls.priorities };
 	struct http_limits lim = {
 		.max_body = mgr_conf.max_body,
 		.max_connections = mgr_conf.http.max_connections,
@@ -206,8 +253,8 @@ int main(int argc, char **argv)
 	mgr_images_sweep();
 	if (mgr_tunnel_start() < 0 || mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
 	    mgr_health_start() < 0 || mgr_net_start() < 0 || mgr_host_tessd_start() < 0 ||
-	    http_start(mgr_conf.listen, mgr_conf.port, &lim, api_precheck, api_handle, &port, err,
-		       sizeof(err)) < 0) {
+	    http_start(mgr_conf.listen, mgr_conf.port, &lim, https_on ? &https : NULL, api_precheck,
+		       api_handle, &port, err, sizeof(err)) < 0) {
 		tlog(LOG_ERR, NULL, "%s", err[0] ? err : "cannot start its threads");
 		mgr_host_tessd_stop();
 		mgr_net_stop();
@@ -216,11 +263,14 @@ int main(int argc, char **argv)
 		mgr_jobs_stop();
 		mgr_tunnel_stop();
 		mgr_fini();
+		mgr_tls_uninstall();
 		return 1;
 	}
 	write_port(port);
-	tlog(LOG_NOTICE, NULL, "ready: http://%s:%u/v1/ (%u hosts, %u tenants, %u desktops)",
-	     mgr_conf.listen, port, mgr.n_hosts, mgr.n_tenants, mgr.n_desktops);
+	mgr_listen_parse(mgr_conf.listen, &where, err, sizeof(err)); /* valid: the schema's check */
+	mgr_listen_format(&where, port, err, sizeof(err));
+	tlog(LOG_NOTICE, NULL, "ready: %s://%s/v1/ (%u hosts, %u tenants, %u desktops)",
+	     https_on ? "https" : "http", err, mgr.n_hosts, mgr.n_tenants, mgr.n_desktops);
 	/* The listener answers and the config, store and tokens are loaded. */
 	sdn_send("READY=1");
 	sdn_watchdog_tick();
@@ -231,6 +281,8 @@ int main(int argc, char **argv)
 			bool ok = api_load_tokens(mgr_conf.tokens) == 0;
 			tlog(ok ? LOG_NOTICE : LOG_ERR, NULL, "SIGHUP: tokens %s",
 			     ok ? "reloaded" : "kept (bad file)");
+			if (https_on)
+				reload_tls();
 			sdn_send("READY=1");
 			continue;
 		}
@@ -241,6 +293,7 @@ int main(int argc, char **argv)
 	/* First: a connect waiting for its move (up to connect_wait_sec) would hold http_stop. */
 	mgr_jobs_shutdown();
 	http_stop();
+	mgr_tls_uninstall();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
 	mgr_host_tessd_stop();
 	mgr_net_stop();

@@ -269,6 +269,7 @@ static void format_counters(FILE *f)
 	sample1(f, "tessera_mgr_http_refusals_total", "reason", "connections",
 		h.connections_refused);
 	sample1(f, "tessera_mgr_http_refusals_total", "reason", "timed_out", h.timed_out);
+	sample1(f, "tessera_mgr_http_refusals_total", "reason", "tls_failed", h.tls_failed);
 	head(f, "tessera_mgr_http_active_requests", "gauge", "HTTP requests in flight.");
 	sample0(f, "tessera_mgr_http_active_requests", h.active);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg_file.h"
+#include "listen.h"
 #include "spec.h"
 #include "tessd_config.h"
 #include "tlog.h"
@@ -58,6 +59,27 @@ static const struct cfg_field resources_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_node opt_path_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = PATH_MAX - 1 },
+	.check = mgr_check_abs_path,
+};
+
+/* TLS 1.2 and 1.3 only, GnuTLS's NORMAL choice of ciphers within them. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* A certificate without its key (or the reverse) is a config error, not plain HTTP. */
+static int check_http(const void *val, char *why, size_t len)
+{
+	const struct mgr_http_cfg *h = val;
+
+	if (!h->tls_cert[0] != !h->tls_key[0]) {
+		snprintf(why, len, "tls_cert and tls_key go together (HTTPS), or neither is set");
+		return EINVAL;
+	}
+	return 0;
+}
+
 static const struct cfg_field http_fields[] = {
 	CFG_FIELD(struct mgr_http_cfg, max_connections, "max_connections", CFG_INT_NODE(1, 65536),
 		  false, "1024"),
@@ -67,8 +89,38 @@ static const struct cfg_field http_fields[] = {
 		  "30"),
 	CFG_FIELD(struct mgr_http_cfg, max_json_depth, "max_json_depth", CFG_INT_NODE(2, 1000),
 		  false, "32"),
+	CFG_FIELD(struct mgr_http_cfg, tls_cert, "tls_cert", &opt_path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_http_cfg, tls_key, "tls_key", &opt_path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_http_cfg, tls_priorities, "tls_priorities",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1, .max_len = 255 } }),
+		  false, "\"" TLS_PRIORITIES "\""),
 	{ 0 },
 };
+
+static int check_listen(const void *val, char *why, size_t len)
+{
+	struct mgr_listen l;
+
+	return mgr_listen_parse(val, &l, why, len) < 0 ? EINVAL : 0;
+}
+
+/* Plain HTTP carries the bearer tokens in clear: only on loopback. */
+static int check_cfg(const void *val, char *why, size_t len)
+{
+	const struct mgr_cfg *c = val;
+	struct mgr_listen l;
+
+	if (mgr_listen_parse(c->listen, &l, why, len) == 0 && !mgr_listen_is_loopback(&l) &&
+	    !c->http.tls_cert[0]) {
+		snprintf(why, len,
+			 "listen: '%s' is not a loopback address: serving there needs HTTPS "
+			 "(http.tls_cert and http.tls_key), plain HTTP is only for loopback",
+			 c->listen);
+		return EINVAL;
+	}
+	return 0;
+}
 
 static const struct cfg_field roaming_fields[] = {
 	CFG_FIELD(struct mgr_roaming_cfg, same_km, "same_km",
@@ -93,12 +145,6 @@ static const struct cfg_field libvirt_fields[] = {
 	CFG_FIELD(struct mgr_libvirt_cfg, connect_lock_wait_sec, "connect_lock_wait_sec",
 		  CFG_INT_NODE(0, 3600), false, "10"),
 	{ 0 },
-};
-
-static const struct cfg_node opt_path_node = {
-	.type = CFG_STRING,
-	.str = { .max_len = PATH_MAX - 1 },
-	.check = mgr_check_abs_path,
 };
 
 static const struct cfg_field ssh_fields[] = {
@@ -138,9 +184,11 @@ const struct cfg_node mgr_log_schema = {
 
 static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, listen, "listen",
-		  (&(const struct cfg_node){
-			  .type = CFG_STRING,
-			  .str = { .min_len = 7, .max_len = 63, .charset = "0123456789." } }),
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 2,
+						      .max_len = 63,
+						      .charset = "0123456789abcdefABCDEF.:[]" },
+					     .check = check_listen }),
 		  false, "\"127.0.0.1\""),
 	CFG_FIELD(struct mgr_cfg, port, "port", CFG_INT_NODE(0, 65535), false, "8470"),
 	CFG_FIELD(struct mgr_cfg, store, "store", &path_node, false,
@@ -154,7 +202,8 @@ static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, http, "http",
 		  (&(const struct cfg_node){
 			  .type = CFG_OBJECT,
-			  .obj = { .fields = http_fields, .size = sizeof(struct mgr_http_cfg) } }),
+			  .obj = { .fields = http_fields, .size = sizeof(struct mgr_http_cfg) },
+			  .check = check_http }),
 		  false, "{}"),
 	CFG_FIELD(struct mgr_cfg, qemu_img, "qemu_img",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
@@ -197,6 +246,7 @@ static const struct cfg_field cfg_fields[] = {
 const struct cfg_node mgr_cfg_schema = {
 	.type = CFG_OBJECT,
 	.obj = { .fields = cfg_fields, .size = sizeof(struct mgr_cfg) },
+	.check = check_cfg,
 };
 
 static const char *const roles[] = { "provider", "tenant", NULL };

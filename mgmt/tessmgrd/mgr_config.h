@@ -62,12 +62,19 @@ struct mgr_audit_cfg {
 	uint32_t max_age_days;
 };
 
-/* The HTTP front end's limits per client (review 1.11). */
+/*
+ * The HTTP front end's limits per client (review 1.11), and its TLS: with
+ * tls_cert and tls_key (PEM files) it serves HTTPS only; without them, plain
+ * HTTP on a loopback address only.
+ */
 struct mgr_http_cfg {
 	uint32_t max_connections;    /* at once, a thread each */
 	uint32_t per_ip_connections; /* at once from one address */
 	uint32_t timeout_sec;        /* idle connections closed */
 	uint32_t max_json_depth;     /* nesting of request bodies */
+	char tls_cert[PATH_MAX];     /* the certificate chain, the server's first */
+	char tls_key[PATH_MAX];      /* its private key: mode 0600 or stricter */
+	char tls_priorities[256];    /* GnuTLS priority string */
 };
 
 /*

@@ -78,6 +78,20 @@ class Mgr:
         self.url = None
         self.http_timeout = 30
         self.env = {}  # added to tessmgrd's environment (e.g. TESS_FAULT)
+        self.ssl_context = None  # for https:// (tests/mgmt/test_tls.py)
+
+    def base_url(self, port):
+        """scheme://host:port of the config's listen (an IPv6 address in brackets)."""
+        scheme = "https" if self.config.get("http", {}).get("tls_cert") else "http"
+        host = self.config["listen"]
+        if host.startswith("["):
+            host = host[:host.index("]") + 1]
+        elif host.count(":") == 1:
+            host = host.split(":")[0]
+        elif ":" in host:
+            host = f"[{host}]"
+        host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(host, host)
+        return f"{scheme}://{host}:{port}"
 
     def start(self, timeout=20):
         with open(self.config_path, "w") as f:
@@ -98,7 +112,7 @@ class Mgr:
                 with open(port_file) as f:
                     text = f.read().strip()
                 if text:
-                    self.url = f"http://127.0.0.1:{text}"
+                    self.url = self.base_url(text)
                     return self
             time.sleep(0.05)
         raise MgrError(f"tessmgrd not ready after {timeout}s:\n{self.log()}")
@@ -141,7 +155,8 @@ class Mgr:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=self.http_timeout) as r:
+            with urllib.request.urlopen(req, timeout=self.http_timeout,
+                                        context=self.ssl_context) as r:
                 return r.status, json.loads(r.read() or b"null")
         except urllib.error.HTTPError as e:
             text = e.read()
