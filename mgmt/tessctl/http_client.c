@@ -68,8 +68,11 @@ static int failure(CURLcode rc, const char *detail, const char *url, char *why, 
 	const char *d = detail[0] ? detail : curl_easy_strerror(rc);
 
 	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
+		snprintf(why, len, "cannot use the CA file %s (%s)", cacert ? cacert : "(system)",
+			 d);
+		return -ENOENT;
+	case CURLE_PEER_FAILED_VERIFICATION:
 		snprintf(why, len,
 			 "the server's certificate is not trusted (%s): give its CA with --cacert "
 			 "FILE or $TESSMGR_CACERT",

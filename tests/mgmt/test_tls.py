@@ -100,6 +100,8 @@ def test_https_on_ipv4_loopback(cleanup, tmp_path, pki):
     r = tessctl(m.url, "site", "list")
     assert r.returncode == 1 and "certificate is not trusted" in r.stderr, r
     assert "--cacert" in r.stderr, r.stderr
+    r = tessctl(m.url, "site", "list", cacert=tmp_path / "none.pem")
+    assert r.returncode == 1 and f"cannot use the CA file {tmp_path}/none.pem" in r.stderr, r
     # Nor by Python's default context.
     with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
         urllib.request.urlopen(m.url + "/v1/sites", timeout=30)
