@@ -39,9 +39,12 @@ void dp_log_init(void)
 	if (tlog_get_output() != TLOG_JOURNAL)
 		return; /* stderr, as rte_log does by default */
 	f = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = journal_write });
-	if (f == NULL || setvbuf(f, buf, _IOFBF, sizeof(buf)) != 0 || rte_openlog_stream(f) < 0)
-		fprintf(stderr, "tessd: cannot log to the journal: %s; on stderr\n",
-			strerror(errno));
+	/* Kept open for good: rte_log writes to it until exit. */
+	if (f && setvbuf(f, buf, _IOFBF, sizeof(buf)) == 0 && rte_openlog_stream(f) == 0)
+		return;
+	fprintf(stderr, "tessd: cannot log to the journal: %s; on stderr\n", strerror(errno));
+	if (f)
+		fclose(f);
 }
 
 /* Each registered type and its level, from rte_log_dump (22.11 has no iterator). */
