@@ -5,7 +5,10 @@
  * ICMP errors, ARP (requests, replies, gratuitous, queued packets),
  * fragmentation to a smaller MTU, next-hop groups, blackhole and reject
  * routes, VRF leaking, and routing into and out of a vswitch group (IRB);
- * the DHCP server's parser and leases (servers on "acme-ent" and "irb").
+ * the DHCP server's parser and leases (servers on "acme-ent" and "irb");
+ * the DNS responder (UDP and TCP, forwarding), NAT44 of acme into the
+ * shared VRF (a port forward, ICMP errors, fragments) and the firewall
+ * (rules, reject answers, connection tracking).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -69,7 +72,39 @@ static const char config[] =
 	"  {\"interface\": \"irb\", \"pools\": [{\"start\": \"10.30.0.10\","
 	"   \"end\": \"10.30.0.20\"}]}],"
 	" \"relays\": [{\"interface\": \"bravo-dc\", \"servers\": [\"10.20.0.2\", "
-	"\"192.168.99.1\"], \"max_hops\": 4}]}}";
+	"\"192.168.99.1\"], \"max_hops\": 4}]},"
+	/* DNS on acme's routed port (a record, a forwarder, TCP) and on the IRB (no forwarder). */
+	"\"dns\": {\"servers\": ["
+	"  {\"interface\": \"acme-ent\", \"domain\": \"acme.test\", \"forwarders\": "
+	"[\"192.168.10.2\"], \"records\": [{\"name\": \"www\", \"address\": "
+	"\"192.168.10.80\"}], \"tcp_conns\": 4, \"max_records\": 8},"
+	"  {\"interface\": \"irb\", \"domain\": \"bravo.test\"}]},"
+	/* NAT44 of acme into the shared VRF (its VRF route), with a port forward. */
+	"\"nat\": {\"session_capacity\": 1024, \"pools\": [{\"name\": \"p\", \"prefix\": "
+	"\"203.0.113.0/28\", \"block_size\": 64}],"
+	" \"instances\": [{\"name\": \"acme\", \"inside_vrf\": \"acme\", \"outside_vrf\": "
+	"\"shared\", \"pool\": \"p\", \"max_sessions\": 256,"
+	"  \"statics\": [{\"outside\": \"203.0.113.20\", \"inside\": \"192.168.10.9\", "
+	"\"proto\": \"tcp\", \"outside_port\": 8080, \"inside_port\": 80}]}]},"
+	/*
+	 * The firewall: a baseline, a set in on acme's port and the IRB, one out of bravo-dc.
+	 * A small connection table: each control tick (each input) scans 4,096 entries.
+	 */
+	"\"firewall\": {\"conn_capacity\": 256, \"conn_vrf_limit\": 64,"
+	" \"baseline\": {\"in\": [{\"action\": \"drop\", \"proto\": \"tcp\", \"dport\": "
+	"\"25\"}]},"
+	" \"rulesets\": [{\"name\": \"ent-in\", \"default_in\": \"accept\", \"rules\": ["
+	"  {\"action\": \"accept\", \"proto\": \"tcp\", \"dst\": \"192.168.50.0/24\", "
+	"\"dport\": \"22\"},"
+	"  {\"action\": \"reject\", \"proto\": \"udp\", \"dport\": \"5000-5100\"},"
+	"  {\"action\": \"reject\", \"proto\": \"tcp\", \"dport\": \"3389\"},"
+	"  {\"action\": \"drop\", \"proto\": \"icmp\", \"icmp_type\": 13}]},"
+	"  {\"name\": \"dc-out\", \"default_out\": \"drop\", \"rules\": ["
+	"  {\"action\": \"accept\", \"proto\": \"icmp\"}, {\"action\": \"accept\", "
+	"\"proto\": \"udp\"}]}],"
+	" \"attach\": [{\"interface\": \"acme-ent\", \"in\": \"ent-in\"},"
+	"  {\"interface\": \"irb\", \"in\": \"ent-in\"},"
+	"  {\"interface\": \"bravo-dc\", \"out\": \"dc-out\"}]}}";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

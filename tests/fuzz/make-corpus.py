@@ -114,6 +114,93 @@ rt.update({
     "dhcp-subif": dhcp([("message-type", "discover")], port=1, vlan=100) + dhcp(
         [("message-type", "request"), ("requested_addr", "192.168.50.10")], port=1, vlan=100),
 })
+# DNS on acme-ent (zone acme.test, forwarder 192.168.10.2, TCP) and the IRB (bravo.test).
+def dnsq(name, qtype="A", port=0, src="192.168.10.7", dst="192.168.10.1", **kw):
+    from scapy.layers.dns import DNS, DNSQR
+    q = DNS(id=7, rd=1, qd=DNSQR(qname=name, qtype=qtype), **kw)
+    ip = IP(src=src, dst=dst) / UDP(sport=5353, dport=53) / q
+    if port == 2:
+        return rec(2, Ether(src="02:00:00:00:d0:09", dst=RM) / ip)
+    return wan(ip)
+
+
+def dns_tcp(payloads, sport=40001):
+    """A TCP exchange with the acme-ent responder: SYN, then each segment (seq follows)."""
+    base = IP(src="192.168.10.7", dst="192.168.10.1")
+    out_ = wan(base / TCP(sport=sport, dport=53, flags="S", seq=1000, options=[("MSS", 536)]))
+    seq = 1001
+    for p in payloads:
+        out_ += wan(base / TCP(sport=sport, dport=53, flags="PA", seq=seq, ack=1) / Raw(p))
+        seq += len(p)
+    return out_ + wan(base / TCP(sport=sport, dport=53, flags="FA", seq=seq, ack=1))
+
+
+def dns_bytes(name):
+    from scapy.layers.dns import DNS, DNSQR
+    return bytes(DNS(id=9, qd=DNSQR(qname=name)))
+
+
+framed = struct.pack(">H", len(dns_bytes("www.acme.test"))) + dns_bytes("www.acme.test")
+rt.update({
+    "dns-a": dnsq("www.acme.test"),
+    "dns-ptr": dnsq("80.10.168.192.in-addr.arpa", "PTR"),
+    "dns-nxdomain": dnsq("nobody.acme.test"),
+    "dns-forward": dnsq("example.org"),
+    "dns-edns": dnsq("www.acme.test", ar=__import__("scapy.layers.dns", fromlist=["DNSRROPT"])
+                     .DNSRROPT(rclass=4096)),
+    "dns-irb-refused": dnsq("www.acme.test", port=2, src="10.30.0.9", dst="10.30.0.1"),
+    "dns-forward-reply": wan(IP(src="192.168.10.2", dst="192.168.10.1") / UDP(
+        sport=53, dport=33333) / Raw(dns_bytes("example.org"))),
+    "dns-tcp": dns_tcp([framed]),
+    "dns-tcp-split": dns_tcp([framed[:1], framed[1:9], framed[9:]]),
+    "dns-compression-loop": wan(IP(src="192.168.10.7", dst="192.168.10.1") / UDP(
+        sport=5353, dport=53) / Raw(b"\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+                                     b"\xc0\x0c\x00\x01\x00\x01")),
+})
+# NAT44: acme (192.168.10.0/24) into the shared VRF (172.31.0.0/24 on VLAN 4000), pool
+# 203.0.113.0/28, a port forward 203.0.113.20:8080 -> 192.168.10.9:80.
+svc = lambda p: host(4000, p)  # noqa: a host of the shared VRF, 172.31.0.9
+rt.update({
+    "nat-udp-out-in": wan(IP(src="192.168.10.7", dst="172.31.0.9") / UDP(sport=4000, dport=53))
+    + svc(IP(src="172.31.0.9", dst="203.0.113.1") / UDP(sport=53, dport=1024)),
+    "nat-tcp-out-in": wan(IP(src="192.168.10.7", dst="172.31.0.9") / TCP(
+        sport=4001, dport=80, flags="S")) + svc(IP(src="172.31.0.9", dst="203.0.113.1") / TCP(
+            sport=80, dport=1024, flags="SA")) + wan(IP(src="192.168.10.7", dst="172.31.0.9")
+                                                    / TCP(sport=4001, dport=80, flags="F")),
+    "nat-icmp-echo": wan(IP(src="192.168.10.7", dst="172.31.0.9") / ICMP(id=77)) + svc(
+        IP(src="172.31.0.9", dst="203.0.113.1") / ICMP(type=0, id=1024)),
+    "nat-icmp-error-in": wan(IP(src="192.168.10.7", dst="172.31.0.9") / UDP(
+        sport=4002, dport=9)) + svc(IP(src="172.31.0.9", dst="203.0.113.1") / ICMP(
+            type=3, code=3) / IP(src="203.0.113.1", dst="172.31.0.9") / UDP(sport=1024, dport=9)),
+    "nat-port-forward": svc(IP(src="172.31.0.9", dst="203.0.113.20") / TCP(
+        sport=5555, dport=8080, flags="S")),
+    "nat-unknown-inbound": svc(IP(src="172.31.0.9", dst="203.0.113.5") / UDP(dport=7)),
+    "nat-fragments": b"".join(wan(f) for f in fragment(
+        IP(src="192.168.10.7", dst="172.31.0.9") / UDP(sport=4003, dport=9) / Raw(b"n" * 1200),
+        500)),
+    "nat-hairpin": wan(IP(src="192.168.10.7", dst="203.0.113.20") / TCP(
+        sport=4004, dport=8080, flags="S")),
+})
+# The firewall: ent-in on acme-ent and the IRB, dc-out out of bravo-dc, the baseline.
+rt.update({
+    "fw-accept-ssh": wan(IP(src="192.168.10.7", dst="192.168.50.9") / TCP(dport=22, flags="S")),
+    "fw-reject-udp": wan(IP(src="192.168.10.7", dst="192.168.50.9") / UDP(dport=5050)),
+    "fw-reject-tcp": wan(IP(src="192.168.10.7", dst="192.168.50.9") / TCP(
+        dport=3389, flags="S", seq=5)),
+    "fw-drop-icmp": wan(IP(src="192.168.10.7", dst="192.168.50.9") / ICMP(type=13)),
+    "fw-baseline-smtp": wan(IP(src="192.168.10.7", dst="192.168.50.9") / TCP(dport=25)),
+    "fw-irb-reject": rec(2, Ether(src="02:00:00:00:d0:09", dst=RM) / IP(
+        src="10.30.0.9", dst="192.168.50.9") / UDP(dport=5001)),
+    "fw-out-drop-tcp": rec(2, Ether(src="02:00:00:00:d0:09", dst=RM) / IP(
+        src="10.30.0.9", dst="10.20.0.2") / TCP(dport=80, flags="S")),
+    "fw-established-reply": wan(IP(src="192.168.10.7", dst="192.168.50.9") / UDP(
+        sport=6000, dport=53)) + host(100, IP(src="192.168.50.9", dst="192.168.10.7") / UDP(
+            sport=53, dport=6000)),
+    "fw-related-error": wan(IP(src="192.168.10.7", dst="192.168.50.9") / UDP(
+        sport=6001, dport=9)) + host(100, IP(src="192.168.50.9", dst="192.168.10.7") / ICMP(
+            type=3, code=3) / IP(src="192.168.10.7", dst="192.168.50.9") / UDP(
+                sport=6001, dport=9)),
+})
 for k, v in rt.items():
     out("router", k, v)
 
