@@ -336,6 +336,10 @@ mgr = {
     "sites-from-bad": api(0, GET, "sites?from=999.1.2.3%00x"),
     "usage-tenant-query": api(0, GET, "usage?tenant=acme"),
     "jobs-state": api(1, GET, "jobs?state=queued&limit=2"),
+    # The log's level at run time: kept at warning and stderr, the fuzzer's own output.
+    "log": api(0, GET, "log"), "log-tenant": api(1, PUT, "log", {"level": "debug"}),
+    "log-put": api(0, PUT, "log", {"level": "warning", "output": "stderr"}),
+    "log-bad": api(0, PUT, "log", {"level": "loud", "output": 7}),
 }
 for k, v in mgr.items():
     out("mgr_api", k, v)
