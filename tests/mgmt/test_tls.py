@@ -5,6 +5,7 @@ certificate against --cacert, takes IPv6 literals, and percent-encodes query val
 import http.server
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -14,7 +15,6 @@ import urllib.parse
 import urllib.request
 
 import pytest
-import signal
 
 import tess
 from mgr import PROVIDER, TESSMGRD, Mgr, MgrError
