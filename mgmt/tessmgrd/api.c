@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "events.h"
 #include "image.h"
 #include "network.h"
 #include "store.h"
@@ -175,6 +176,7 @@ static const struct route routes[] = {
 	{ "usage", api_usage },         { "audit", api_audit },
 	{ "reconcile", api_reconcile }, { "images", api_images },
 	{ "stats", api_stats },         { "log", api_log },
+	{ "events", api_events },
 	{ NULL, NULL },
 };
 /* clang-format on */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "events.h"
 #include "mgr.h"
 #include "ticker.h"
 #include "tlog.h"
@@ -96,11 +97,13 @@ static void hung(uint32_t host_id, uint32_t sec)
 	if (h && h->check_running) {
 		h->check_hung = true;
 		h->checks_hung++;
+		bool was = h->up;
 		h->up = false;
 		snprintf(h->down_reason, sizeof(h->down_reason),
 			 "its libvirt health check hung for more than %us (a daemon that does not "
 			 "answer)",
 			 sec);
+		mgr_event_host_locked(h, was);
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	tlog(LOG_WARNING, TLOG_F(.host = host_id),

@@ -178,13 +178,23 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	if (out->text == NULL)
+	if (out->stream) {
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, out->stream,
+						      out->stream_arg, out->stream_free);
+		if (r == NULL) {
+			out->stream_free(out->stream_arg);
+			return MHD_NO;
+		}
+	} else if (out->text == NULL) {
 		return respond(c, status, out->body);
-	json_decref(out->body);
-	r = MHD_create_response_from_buffer_with_free_callback(strlen(out->text), out->text, free);
-	if (r == NULL) {
-		free(out->text);
-		return MHD_NO;
+	} else {
+		json_decref(out->body);
+		r = MHD_create_response_from_buffer_with_free_callback(strlen(out->text), out->text,
+								       free);
+		if (r == NULL) {
+			free(out->text);
+			return MHD_NO;
+		}
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
 	ret = MHD_queue_response(c, status, r);

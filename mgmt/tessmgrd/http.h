@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct http_req {
 	const char *method;
@@ -32,6 +33,12 @@ struct http_resp {
 	/* A text answer instead (malloc()ed, stolen; GET /metrics), of content_type. */
 	char *text;
 	const char *content_type;
+	/* Or a stream of unknown length (GET /v1/events), of content_type: stream() gives the
+	 * next bytes (waiting for them; MHD_CONTENT_READER_END_OF_STREAM at the end),
+	 * stream_free(stream_arg) runs when the connection ends. */
+	ssize_t (*stream)(void *arg, uint64_t pos, char *buf, size_t max);
+	void *stream_arg;
+	void (*stream_free)(void *arg);
 };
 
 typedef void (*http_handler)(const struct http_req *r, struct http_resp *out);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "events.h"
 #include "fault.h"
 #include "image.h"
 #include "store.h"
@@ -138,6 +139,7 @@ struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct
 		return NULL;
 	}
 	pthread_cond_signal(&wake);
+	mgr_event_job_locked(j);
 	return j;
 }
 
@@ -268,6 +270,7 @@ static struct mgr_job *take_locked(bool *stored)
 		t->jobs_queued--;
 	j->state = MGR_JOB_RUNNING;
 	j->started = time(NULL);
+	mgr_event_job_locked(j);
 	*stored = MGR_FAULT("job.store_take", NULL, 0) == 0 && mgr_store_put_job(j) == 0;
 	return j;
 }
@@ -292,6 +295,7 @@ static void release(struct mgr_job *j)
 	next->finished = time(NULL);
 	snprintf(next->error, sizeof(next->error), "could not be queued on its host");
 	mgr_store_put_job(next);
+	mgr_event_job_locked(next);
 	struct mgr_tenant *t = mgr_tenant_get(&mgr, next->tenant_id);
 	if (t && t->jobs_queued)
 		t->jobs_queued--;
@@ -318,6 +322,7 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 		j->state = rc == 0 ? MGR_JOB_SUCCEEDED : MGR_JOB_FAILED;
 		j->finished = time(NULL);
 		snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
+		mgr_event_job_locked(j);
 		/* Not stored: the next start sees it running and checks libvirt (review 1.5). */
 		if (MGR_FAULT("job.store_finish", NULL, 0) < 0 || mgr_store_put_job(j) < 0)
 			tlog(LOG_ERR,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "events.h"
 #include "fault.h"
 #include "health.h"
 #include "host_tessd.h"
@@ -292,6 +293,7 @@ int main(int argc, char **argv)
 	tlog(LOG_NOTICE, NULL, "%s: stopping", strsignal(sig));
 	/* First: a connect waiting for its move (up to connect_wait_sec) would hold http_stop. */
 	mgr_jobs_shutdown();
+	mgr_events_stop(); /* streams end: their threads would hold http_stop */
 	http_stop();
 	mgr_tls_uninstall();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */

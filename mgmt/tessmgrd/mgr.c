@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "capacity.h"
+#include "events.h"
 #include "host_tessd.h"
 #include "store.h"
 #include "tessd_config.h"
@@ -573,8 +574,10 @@ static int connect_locked(uint32_t host_id)
 				 (unsigned long long)h->mem_used_mb, why);
 			rc = -ENOSPC;
 		}
+		bool was = h->up;
 		h->up = rc == 0;
 		snprintf(h->down_reason, sizeof(h->down_reason), "%s", rc == 0 ? "" : err);
+		mgr_event_host_locked(h, was);
 		if (rc == 0) {
 			/* Another topology (a new shape or URI, a changed machine) moves the
 			 * partitions: the desktops' CPUs follow, in memory, the store and their
@@ -659,6 +662,7 @@ void mgr_host_check(uint32_t host_id)
 		if (h) {
 			h->up = false;
 			snprintf(h->down_reason, sizeof(h->down_reason), "libvirt connection lost");
+			mgr_event_host_locked(h, true);
 			h->conn_lost++;
 			h->retry_sec = 0;
 		}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Each subscriber of GET /v1/events holds a bounded buffer of lines that
+ * emitters append to under one mutex; its connection's thread (libmicrohttpd
+ * runs one per connection) waits for them and writes them as a chunked
+ * answer. A buffer that would pass MGR_EVENTS_BUF misses the event: an
+ * emitter (a job worker, the health checker) never waits for a reader. An
+ * empty line every MGR_EVENTS_BEAT_SEC keeps the connection alive and finds
+ * a client that left.
+ */
+#include "events.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "mgr.h"
+
+#define MGR_EVENTS_MAX      16
+#define MGR_EVENTS_BUF      (256u << 10)
+#define MGR_EVENTS_BEAT_SEC 5
+
+struct sub {
+	uint32_t tenant_id; /* 0: the provider's, all events */
+	char *buf;
+	size_t len, off;
+	uint64_t dropped;
+	struct sub *next;
+};
+
+static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
+static struct sub *subs;
+static unsigned n_subs;
+static bool stopping;
+static uint64_t dropped_total;
+
+void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
+{
+	json_t *ev = fields ? fields : json_object();
+	struct timespec ts;
+	char *line;
+
+	pthread_mutex_lock(&ev_lock);
+	if (subs == NULL || ev == NULL) {
+		pthread_mutex_unlock(&ev_lock);
+		json_decref(ev);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(ev, "event", json_string(kind));
+	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	line = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	for (struct sub *s = subs; line && s; s = s->next) {
+		size_t n = strlen(line);
+		char *b;
+		if (s->tenant_id && s->tenant_id != tenant_id)
+			continue;
+		if (s->len - s->off + n + 1 > MGR_EVENTS_BUF ||
+		    (b = realloc(s->buf, s->len + n + 1)) == NULL) {
+			s->dropped++;
+			dropped_total++;
+			continue;
+		}
+		memcpy(b + s->len, line, n);
+		b[s->len + n] = '\n';
+		s->buf = b;
+		s->len += n + 1;
+	}
+	free(line);
+	pthread_cond_broadcast(&ev_cond);
+	pthread_mutex_unlock(&ev_lock);
+}
+
+void mgr_event_job_locked(const struct mgr_job *j)
+{
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
+	const struct mgr_tenant *t = mgr_tenant_get(&mgr, j->tenant_id);
+	const struct mgr_host *h = mgr_host_get(&mgr, j->host_id);
+
+	mgr_event_emit("job", j->tenant_id,
+		       json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (int)j->id, "kind",
+				 mgr_job_kind_names[j->kind], "state",
+				 mgr_job_state_names[j->state], "desktop", d ? d->name : "",
+				 "tenant", t ? t->spec.name : "", "host", h ? h->spec.name : "",
+				 "error", j->error));
+}
+
+void mgr_event_host_locked(const struct mgr_host *h, bool was)
+{
+	if (h->up != was)
+		mgr_event_emit(
+			h->up ? "host.up" : "host.down", 0,
+			json_pack("{s:s, s:s}", "host", h->spec.name, "reason", h->down_reason));
+}
+
+/* libmicrohttpd's reader of the answer: waits for lines, sends what fits. */
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct sub *s = cls;
+	struct timespec until;
+	size_t n;
+
+	(void)pos;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += MGR_EVENTS_BEAT_SEC;
+	pthread_mutex_lock(&ev_lock);
+	while (!stopping && s->off == s->len)
+		if (pthread_cond_timedwait(&ev_cond, &ev_lock, &until) == ETIMEDOUT)
+			break;
+	if (stopping) {
+		pthread_mutex_unlock(&ev_lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (s->off == s->len) {
+		pthread_mutex_unlock(&ev_lock);
+		out[0] = '\n'; /* a beat */
+		return 1;
+	}
+	n = s->len - s->off < max ? s->len - s->off : max;
+	memcpy(out, s->buf + s->off, n);
+	s->off += n;
+	if (s->off == s->len)
+		s->off = s->len = 0; /* the buffer is reused from its start */
+	pthread_mutex_unlock(&ev_lock);
+	return (ssize_t)n;
+}
+
+static void sub_free(void *cls)
+{
+	struct sub *s = cls, **pp;
+
+	pthread_mutex_lock(&ev_lock);
+	for (pp = &subs; *pp && *pp != s; pp = &(*pp)->next)
+		;
+	if (*pp) {
+		*pp = s->next;
+		n_subs--;
+	}
+	pthread_mutex_unlock(&ev_lock);
+	free(s->buf);
+	free(s);
+}
+
+void api_events(struct api_ctx *c)
+{
+	struct sub *s;
+
+	if (c->n_seg != 1) {
+		http_error(c->out, 404, "", "no such resource: %s", c->r->path);
+		return;
+	}
+	if (strcmp(c->r->method, "GET") != 0)
+		return; /* 405 */
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		http_error(c->out, 500, "", "out of memory");
+		return;
+	}
+	s->tenant_id = c->provider ? 0 : c->tenant_id;
+	pthread_mutex_lock(&ev_lock);
+	if (n_subs >= MGR_EVENTS_MAX || stopping) {
+		pthread_mutex_unlock(&ev_lock);
+		free(s);
+		http_error(c->out, 503, "", "already %u event streams; try again later",
+			   MGR_EVENTS_MAX);
+		return;
+	}
+	s->next = subs;
+	subs = s;
+	n_subs++;
+	pthread_mutex_unlock(&ev_lock);
+	c->out->status = 200;
+	c->out->stream = reader;
+	c->out->stream_arg = s;
+	c->out->stream_free = sub_free;
+	c->out->content_type = "application/x-ndjson";
+}
+
+void mgr_events_stop(void)
+{
+	pthread_mutex_lock(&ev_lock);
+	stopping = true;
+	pthread_cond_broadcast(&ev_cond);
+	pthread_mutex_unlock(&ev_lock);
+}
