@@ -200,10 +200,14 @@ void api_stats(struct api_ctx *c)
 		return;
 	}
 	http_get_stats(&s);
+	unsigned streams;
+	uint64_t ev_dropped;
+	mgr_events_counts(&streams, &ev_dropped);
 #define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
 	api_ok(c, 200,
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
-			 " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
+			 " s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
+			 "s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
@@ -214,7 +218,8 @@ void api_stats(struct api_ctx *c)
 			 K(audit_summaries), "queries_refused", K(audit_queries_refused), "pruned",
 			 K(audit_pruned), "jobs", "duplicate_refused", K(jobs_duplicate_refused),
 			 "tenant_refused", K(jobs_tenant_refused), "qemu_img_timeouts",
-			 (json_int_t)mgr_image_timeouts(), "network", "fdb_forgets",
+			 (json_int_t)mgr_image_timeouts(), "events", "streams", (json_int_t)streams,
+			 "dropped", (json_int_t)ev_dropped, "network", "fdb_forgets",
 			 K(net_fdb_forgets), "fdb_forget_failed", K(net_fdb_forget_failed),
 			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(), "placement",
 			 "placed", K(place_ok), "no_quota", K(place_no_quota), "quota_full",

@@ -84,11 +84,11 @@ void mgr_event_job_locked(const struct mgr_job *j)
 	const struct mgr_host *h = mgr_host_get(&mgr, j->host_id);
 
 	mgr_event_emit("job", j->tenant_id,
-		       json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (int)j->id, "kind",
-				 mgr_job_kind_names[j->kind], "state",
+		       json_pack("{s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "id", (int)j->id,
+				 "kind", mgr_job_kind_names[j->kind], "state",
 				 mgr_job_state_names[j->state], "desktop", d ? d->name : "",
-				 "tenant", t ? t->spec.name : "", "host", h ? h->spec.name : "",
-				 "error", j->error));
+				 "desktop_id", (int)j->desktop_id, "tenant", t ? t->spec.name : "",
+				 "host", h ? h->spec.name : "", "error", j->error));
 }
 
 void mgr_event_host_locked(const struct mgr_host *h, bool was)
@@ -180,6 +180,14 @@ void api_events(struct api_ctx *c)
 	c->out->stream_arg = s;
 	c->out->stream_free = sub_free;
 	c->out->content_type = "application/x-ndjson";
+}
+
+void mgr_events_counts(unsigned *streams, uint64_t *dropped)
+{
+	pthread_mutex_lock(&ev_lock);
+	*streams = n_subs;
+	*dropped = dropped_total;
+	pthread_mutex_unlock(&ev_lock);
 }
 
 void mgr_events_stop(void)

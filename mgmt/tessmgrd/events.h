@@ -27,6 +27,8 @@ void mgr_event_job_locked(const struct mgr_job *j);
 void mgr_event_host_locked(const struct mgr_host *h, bool was);
 /* GET /v1/events. */
 void api_events(struct api_ctx *c);
+/* Streams open now, and events they missed since the start (GET /v1/stats). */
+void mgr_events_counts(unsigned *streams, uint64_t *dropped);
 /* Ends every stream (before http_stop: their threads are waiting). */
 void mgr_events_stop(void);
 

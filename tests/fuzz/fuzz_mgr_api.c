@@ -82,6 +82,8 @@ static unsigned call(const char *token, const char *method, const char *path, co
 	json_decref(r.body);
 	json_decref(out.body);
 	free(out.text);
+	if (out.stream_free) /* GET /v1/events: the connection ends at once */
+		out.stream_free(out.stream_arg);
 	return out.status;
 }
 
@@ -265,5 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(r.body);
 	json_decref(out.body);
 	free(out.text);
+	if (out.stream_free) /* GET /v1/events: the connection ends at once */
+		out.stream_free(out.stream_arg);
 	return 0;
 }
