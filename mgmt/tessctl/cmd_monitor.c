@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tessctl monitor: tessd's events (events.subscribe) as they happen, one a
- * line: "TIME KIND key=value ...", or the JSON object itself with --json.
- * Until interrupted, or --count N events, or --timeout S seconds.
+ * tessctl monitor: tessd's events (events.subscribe), or with --mgr
+ * tessmgrd's (GET /v1/events), as they happen, one a line: "TIME KIND
+ * key=value ...", or the JSON object itself with --json. Until interrupted,
+ * or --count N events, or --timeout S seconds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,12 +11,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "http_client.h"
 #include "tessctl.h"
 
 struct monitor_opts {
 	long count;   /* 0: no limit */
 	long timeout; /* seconds, 0: none */
 	json_t *kinds;
+	bool mgr;
+	long seen;
+	const struct tessctl *ctx;
 };
 
 static int64_t mono_ms(void)
@@ -74,6 +79,9 @@ static int parse_opts(int argc, char **argv, struct tessctl *ctx, struct monitor
 			ctx->socket = v;
 		} else if (v && strcmp(a, "--kind") == 0) {
 			json_array_append_new(o->kinds, json_string(v));
+		} else if (strcmp(a, "--mgr") == 0) {
+			o->mgr = true;
+			continue;
 		} else {
 			fprintf(stderr, "tessctl: monitor: unknown option '%s'\n", a);
 			return TESSCTL_USAGE;
@@ -83,19 +91,55 @@ static int parse_opts(int argc, char **argv, struct tessctl *ctx, struct monitor
 	return 0;
 }
 
-/* tessctl monitor [--tessd SOCK] [--kind K]... [--count N] [--timeout S] */
+/* A line of tessmgrd's stream: printed; non-zero when --count is reached. */
+static int mgr_line(const char *line, size_t len, void *arg)
+{
+	struct monitor_opts *o = arg;
+	json_t *ev = json_loadb(line, len, 0, NULL);
+
+	if (ev) {
+		print_event(o->ctx, ev);
+		json_decref(ev);
+		fflush(stdout);
+		o->seen++;
+	}
+	return o->count && o->seen >= o->count;
+}
+
+static int monitor_mgr(struct tessctl *ctx, struct monitor_opts *o)
+{
+	char why[512];
+	json_t *err;
+	int status = http_stream(ctx->mgr_url, ctx->token, "/v1/events", (int)o->timeout * 1000,
+				 mgr_line, o, &err, why, sizeof(why));
+
+	if (status < 0) {
+		fprintf(stderr, "tessctl: tessmgrd at %s: %s\n", ctx->mgr_url, why);
+		return status;
+	}
+	if (status >= 300) {
+		json_t *e = json_object_get(err, "error");
+		fprintf(stderr, "tessctl: error %d: %s\n", status,
+			jstr(e, "message") ? jstr(e, "message") : "(no message)");
+		json_decref(err);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* tessctl monitor [--tessd SOCK | --mgr] [--kind K]... [--count N] [--timeout S] */
 static int cmd_monitor(struct tessctl *ctx, int argc, char **argv)
 {
-	struct monitor_opts o = { .kinds = json_array() };
+	struct monitor_opts o = { .kinds = json_array(), .ctx = ctx };
 	struct ctl_error err = { 0 };
 	int64_t deadline;
 	long seen = 0;
 	json_t *r;
 	int rc = parse_opts(argc, argv, ctx, &o);
 
-	if (rc) {
+	if (rc || o.mgr) {
 		json_decref(o.kinds);
-		return rc;
+		return rc ? rc : monitor_mgr(ctx, &o);
 	}
 	rc = tessctl_call(ctx, "events.subscribe", json_pack("{s:o}", "kinds", o.kinds), &r);
 	if (rc < 0)
@@ -125,10 +169,11 @@ static int cmd_monitor(struct tessctl *ctx, int argc, char **argv)
 }
 
 static const struct tessctl_cmd monitor_cmds[] = {
-	{ "monitor", "monitor [--tessd SOCK] [--kind K]... [--count N] [--timeout S]", 0, 32,
-	  cmd_monitor,
+	{ "monitor", "monitor [--tessd SOCK | --mgr] [--kind K]... [--count N] [--timeout S]", 0,
+	  32, cmd_monitor,
 	  "tessd's events as they happen (port.link, fdb.learn/move, route.add/del, "
-	  "config.commit); --kind keeps those kinds (or prefixes: fdb)" },
+	  "config.commit); --kind keeps those kinds (or prefixes: fdb); --mgr: tessmgrd's "
+	  "(job, host.up, host.down)" },
 	{ 0 },
 };
 TESSCTL_COMMANDS(monitor_cmds)

@@ -106,108 +106,195 @@ static int failure(CURLcode rc, const char *detail, const char *url, char *why, 
 	}
 }
 
+/* A request being made: its handle and what it holds until the end. */
+struct req {
+	CURL *c;
+	struct curl_slist *hdrs;
+	char *full, *auth;
+	char detail[CURL_ERROR_SIZE];
+};
+
+static void req_free(struct req *q)
+{
+	curl_slist_free_all(q->hdrs);
+	if (q->c)
+		curl_easy_cleanup(q->c);
+	if (q->auth) {
+		explicit_bzero(q->auth, strlen(q->auth));
+		free(q->auth);
+	}
+	free(q->full);
+}
+
+/* method path on url with a bearer token, and body text (NULL: none); 0 or -errno with why. */
+static int req_init(struct req *q, const char *url, const char *token, const char *method,
+		    const char *path, const char *text, int timeout_ms, char *why, size_t len)
+{
+	size_t ulen = strlen(url);
+
+	memset(q, 0, sizeof(*q));
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+		snprintf(why, len, "'%s' is not an http://host:port or https://host:port URL", url);
+		return -EINVAL;
+	}
+	/* A token is a header's value: a line break in it would make headers of its own. */
+	if (token && strpbrk(token, "\r\n")) {
+		snprintf(why, len, "the token has a line break");
+		return -EINVAL;
+	}
+	while (ulen && url[ulen - 1] == '/')
+		ulen--;
+	q->full = malloc(ulen + strlen(path) + 1);
+	q->auth = malloc(strlen("Authorization: Bearer ") + (token ? strlen(token) : 0) + 1);
+	q->c = handle();
+	if (q->full == NULL || q->auth == NULL || q->c == NULL)
+		goto nomem;
+	memcpy(q->full, url, ulen);
+	strcpy(q->full + ulen, path);
+	sprintf(q->auth, "Authorization: Bearer %s", token ? token : "");
+	q->hdrs = curl_slist_append(q->hdrs, q->auth);
+	q->hdrs = q->hdrs ? curl_slist_append(q->hdrs, "Content-Type: application/json") : NULL;
+	/* no 100-continue round trip */
+	q->hdrs = q->hdrs ? curl_slist_append(q->hdrs, "Expect:") : NULL;
+	if (q->hdrs == NULL)
+		goto nomem;
+	curl_easy_setopt(q->c, CURLOPT_URL, q->full);
+	curl_easy_setopt(q->c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(q->c, CURLOPT_PROXY, ""); /* tessmgrd directly, never $http_proxy's */
+	curl_easy_setopt(q->c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(q->c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(q->c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms ? timeout_ms : 30000));
+	curl_easy_setopt(q->c, CURLOPT_HTTPHEADER, q->hdrs);
+	curl_easy_setopt(q->c, CURLOPT_ERRORBUFFER, q->detail);
+	curl_easy_setopt(q->c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_ANSWER);
+	if (cacert)
+		curl_easy_setopt(q->c, CURLOPT_CAINFO, cacert);
+	if (strcmp(method, "GET") != 0 || text) {
+		/* A body (maybe empty) with its length, sent with the method asked for. */
+		curl_easy_setopt(q->c, CURLOPT_POSTFIELDS, text ? text : "");
+		curl_easy_setopt(q->c, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(text ? strlen(text) : 0));
+	}
+	curl_easy_setopt(q->c, CURLOPT_CUSTOMREQUEST, method);
+	return 0;
+nomem:
+	snprintf(why, len, "out of memory");
+	return -ENOMEM;
+}
+
+/* The status of a performed request, or -EPROTO with why. */
+static int req_status(struct req *q, char *why, size_t len)
+{
+	long status = 0;
+
+	curl_easy_getinfo(q->c, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 100 || status > 999) {
+		snprintf(why, len, "no HTTP answer (status %ld)", status);
+		return -EPROTO;
+	}
+	return (int)status;
+}
+
 int http_call(const char *url, const char *token, const char *method, const char *path,
 	      json_t *body, int timeout_ms, json_t **result, char *why, size_t len)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL, *full = NULL, *auth = NULL;
-	char detail[CURL_ERROR_SIZE] = "";
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct answer a = { 0 };
-	struct curl_slist *hdrs = NULL;
-	CURL *c = NULL;
-	long status = 0;
-	size_t ulen = strlen(url);
+	struct req q;
 	CURLcode rc;
 	int ret;
 
 	*result = NULL;
 	json_decref(body);
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		snprintf(why, len, "'%s' is not an http://host:port or https://host:port URL", url);
-		ret = -EINVAL;
+	ret = req_init(&q, url, token, method, path, text, timeout_ms, why, len);
+	if (ret < 0)
 		goto out;
-	}
-	/* A token is a header's value: a line break in it would make headers of its own. */
-	if (token && strpbrk(token, "\r\n")) {
-		snprintf(why, len, "the token has a line break");
-		ret = -EINVAL;
-		goto out;
-	}
-	while (ulen && url[ulen - 1] == '/')
-		ulen--;
-	full = malloc(ulen + strlen(path) + 1);
-	auth = malloc(strlen("Authorization: Bearer ") + (token ? strlen(token) : 0) + 1);
-	c = handle();
-	if (full == NULL || auth == NULL || c == NULL) {
-		snprintf(why, len, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(full, url, ulen);
-	strcpy(full + ulen, path);
-	sprintf(auth, "Authorization: Bearer %s", token ? token : "");
-	hdrs = curl_slist_append(hdrs, auth);
-	hdrs = hdrs ? curl_slist_append(hdrs, "Content-Type: application/json") : NULL;
-	hdrs = hdrs ? curl_slist_append(hdrs, "Expect:") : NULL; /* no 100-continue round trip */
-	if (hdrs == NULL) {
-		snprintf(why, len, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, full);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_PROXY, ""); /* tessmgrd directly, never $http_proxy's */
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_ANSWER);
-	if (cacert)
-		curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
-	if (strcmp(method, "GET") != 0 || text) {
-		/* A body (maybe empty) with its length, sent with the method asked for. */
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text ? text : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)(text ? strlen(text) : 0));
-	}
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	rc = curl_easy_perform(c);
+	curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &a);
+	rc = curl_easy_perform(q.c);
 	if (rc != CURLE_OK) {
 		if (a.too_large || rc == CURLE_FILESIZE_EXCEEDED)
 			snprintf(why, len, "%s: an answer larger than " HTTP_MAX_ANSWER_TEXT, url);
 		ret = a.too_large || rc == CURLE_FILESIZE_EXCEEDED
 			      ? -EFBIG
-			      : failure(rc, detail, url, why, len);
+			      : failure(rc, q.detail, url, why, len);
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 100 || status > 999) {
-		snprintf(why, len, "no HTTP answer (status %ld)", status);
-		ret = -EPROTO;
+	ret = req_status(&q, why, len);
+	if (ret < 0)
 		goto out;
-	}
 	/* tessmgrd's answers all have a JSON body: an empty one is a truncated answer. */
 	*result = a.used ? json_loadb(a.buf, a.used, 0, NULL) : NULL;
-	if (*result == NULL && status < 400) {
-		snprintf(why, len, "an answer that is not JSON (%sHTTP status %ld)",
-			 a.used ? "" : "empty, ", status);
+	if (*result == NULL && ret < 400) {
+		snprintf(why, len, "an answer that is not JSON (%sHTTP status %d)",
+			 a.used ? "" : "empty, ", ret);
 		ret = -EPROTO;
+	}
+out:
+	req_free(&q);
+	free(a.buf);
+	free(text);
+	return ret;
+}
+
+struct lines {
+	struct answer a;
+	CURL *c;
+	int (*on_line)(const char *line, size_t len, void *arg);
+	void *arg;
+	bool stopped;
+};
+
+/* A stream's bytes: each whole line to on_line (an error answer is kept whole instead). */
+static size_t on_lines(char *p, size_t size, size_t n, void *arg)
+{
+	struct lines *l = arg;
+	long status = 0;
+	char *nl;
+
+	if (on_data(p, size, n, &l->a) != size * n)
+		return 0;
+	curl_easy_getinfo(l->c, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 300)
+		return size * n;
+	while ((nl = memchr(l->a.buf, '\n', l->a.used)) != NULL) {
+		size_t len = (size_t)(nl - l->a.buf);
+		if (len && l->on_line(l->a.buf, len, l->arg)) {
+			l->stopped = true;
+			return 0; /* curl stops */
+		}
+		memmove(l->a.buf, nl + 1, l->a.used - len - 1);
+		l->a.used -= len + 1;
+	}
+	return size * n;
+}
+
+int http_stream(const char *url, const char *token, const char *path, int timeout_ms,
+		int (*on_line)(const char *line, size_t len, void *arg), void *arg, json_t **error,
+		char *why, size_t len)
+{
+	struct lines l = { .on_line = on_line, .arg = arg };
+	struct req q;
+	CURLcode rc;
+	int ret = req_init(&q, url, token, "GET", path, NULL, timeout_ms, why, len);
+
+	*error = NULL;
+	if (ret < 0)
+		goto out;
+	l.c = q.c;
+	curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_lines);
+	curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &l);
+	rc = curl_easy_perform(q.c);
+	if (rc != CURLE_OK && !l.stopped && rc != CURLE_OPERATION_TIMEDOUT) {
+		ret = failure(rc, q.detail, url, why, len);
 		goto out;
 	}
-	ret = (int)status;
+	ret = req_status(&q, why, len);
+	if (ret >= 300)
+		*error = l.a.used ? json_loadb(l.a.buf, l.a.used, 0, NULL) : NULL;
 out:
-	curl_slist_free_all(hdrs);
-	if (c)
-		curl_easy_cleanup(c);
-	free(a.buf);
-	if (auth) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	free(full);
-	free(text);
+	req_free(&q);
+	free(l.a.buf);
 	return ret;
 }
 

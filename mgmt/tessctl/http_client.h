@@ -17,6 +17,16 @@
 int http_call(const char *url, const char *token, const char *method, const char *path,
 	      json_t *body, int timeout_ms, json_t **result, char *why, size_t len);
 
+/*
+ * GET path on url as a stream of lines (GET /v1/events): each non-empty line
+ * to on_line, until it returns non-zero, the server ends, or timeout_ms (0:
+ * none) passes. Returns the HTTP status (an error's JSON in *error), or
+ * -errno with why[] filled when no answer came.
+ */
+int http_stream(const char *url, const char *token, const char *path, int timeout_ms,
+		int (*on_line)(const char *line, size_t len, void *arg), void *arg, json_t **error,
+		char *why, size_t len);
+
 /* The CA certificates (PEM file) https:// servers are checked against; NULL: the system's. */
 void http_client_set_cacert(const char *path);
 

@@ -3,8 +3,6 @@
 changes and config commits as they happen, one JSON object a line; a subscriber that never
 reads misses events (counted) without holding traffic or the control API."""
 import json
-import os
-import select
 import socket
 import subprocess
 import time
@@ -28,37 +26,6 @@ def vsw(cleanup, tmp_path):
     return t, (na, peer_a), (nb, peer_b)
 
 
-class Monitor:
-    """tessctl monitor running, its lines read as they come."""
-
-    def __init__(self, cleanup, t, *args):
-        self.p = subprocess.Popen([tess.TESSCTL, "-s", t.socket, "--json", "monitor", *args],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        cleanup.add(self.stop)
-        self.events = []
-        self.buf = b""
-
-    def read_until(self, want, timeout):
-        """Reads events until want(events) holds; returns them."""
-        deadline = time.monotonic() + timeout
-        fd = self.p.stdout.fileno()
-        while not want(self.events):
-            left = deadline - time.monotonic()
-            assert left > 0, f"events so far: {self.events}"
-            if select.select([fd], [], [], left)[0]:
-                d = os.read(fd, 65536)
-                assert d, f"monitor ended: {self.p.stderr.read()}"
-                self.buf += d
-                *lines, self.buf = self.buf.split(b"\n")
-                self.events += [json.loads(ln) for ln in lines]
-        return self.events
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-            self.p.wait(10)
-
-
 def has(kind, **fields):
     return lambda evs: any(e["event"] == kind and all(e.get(k) == v for k, v in fields.items())
                            for e in evs)
@@ -66,7 +33,7 @@ def has(kind, **fields):
 
 def test_events_of_links_learns_routes_and_commits(cleanup, tmp_path):
     t, (na, _), _ = vsw(cleanup, tmp_path)
-    m = Monitor(cleanup, t)
+    m = tess.Monitor(cleanup, ["--tessd", t.socket])
     tess.wait_for(lambda: t.ctl("status")["event_subscribers"] == 1, 10, "subscribed")
     # A learn for each end of a ping (anything learned before forgotten first).
     t.tessctl("fdb", "flush")

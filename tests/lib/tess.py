@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import re
+import select
 import signal
 import socket
 import struct
@@ -453,3 +454,34 @@ def veth_port(cleanup, name, idx, mtu=1500, **kw):
     cleanup.add(sh, "ip", "link", "del", host, check=False)
     sh("ip", "link", "set", host, "up")
     return af_packet_port(name, idx, host, mtu, **kw), peer
+
+
+class Monitor:
+    """`tessctl --json monitor ARGS` running (tessd's or, with --mgr, tessmgrd's events),
+    its JSON lines read as they come."""
+
+    def __init__(self, cleanup, args, env=None):
+        self.p = subprocess.Popen([TESSCTL, "--json", "monitor", *args], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        cleanup.add(self.stop)
+        self.events, self.buf = [], b""
+
+    def read_until(self, want, timeout):
+        """Reads events until want(events) holds; returns them."""
+        deadline = time.monotonic() + timeout
+        fd = self.p.stdout.fileno()
+        while not want(self.events):
+            left = deadline - time.monotonic()
+            assert left > 0, f"events so far: {self.events}"
+            if select.select([fd], [], [], left)[0]:
+                d = os.read(fd, 65536)
+                assert d, f"monitor ended: {self.p.stderr.read()}"
+                self.buf += d
+                *lines, self.buf = self.buf.split(b"\n")
+                self.events += [json.loads(ln) for ln in lines if ln]
+        return self.events
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(10)

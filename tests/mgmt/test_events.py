@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""GET /v1/events and tessctl monitor --mgr: job transitions and hosts up and down stream as
+they happen, one JSON object a line; a tenant token sees only its tenant's events, the
+provider all; a stream that is not read misses events without holding tessmgrd."""
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+import tess
+from mgr import ACME, BRAVO, PROVIDER, Mgr
+
+
+def stream(cleanup, m, token):
+    """tessctl monitor --mgr with a token."""
+    return tess.Monitor(cleanup, ["--mgr"], env=dict(os.environ, TESSMGR_URL=m.url,
+                                                       TESSMGR_TOKEN=token))
+
+
+def job(desktop, state, kind="create"):
+    return lambda evs: any(e["event"] == "job" and e["desktop"] == desktop and
+                           e["state"] == state and e["kind"] == kind for e in evs)
+
+
+def streams(m):
+    return m.ok("GET", "stats")["events"]["streams"]
+
+
+@pytest.fixture
+def m(cleanup, tmp_path):
+    m = Mgr(cleanup, tmp_path).start()
+    m.site()
+    m.test_host("h1", shape=(1, 4, 2), memory_mb=32768)
+    m.model()
+    for name, vlan in (("acme", 100), ("bravo", 200)):
+        m.tenant(name, vlan)
+        m.quota(name, cpus=4, memory_mb=1 << 20)
+    return m
+
+
+def test_job_transitions_by_tenant(cleanup, m):
+    prov, acme, bravo = (stream(cleanup, m, t) for t in (PROVIDER, ACME, BRAVO))
+    tess.wait_for(lambda: streams(m) == 3, 10, "three streams")
+    a1 = m.desktop("a1", ACME)
+    m.desktop("b1", BRAVO)
+    for s in (prov, acme):
+        evs = s.read_until(job("a1", "succeeded"), 30)
+        states = [e["state"] for e in evs if e["event"] == "job" and e["desktop"] == "a1"]
+        assert states == ["queued", "running", "succeeded"], states
+        mine = [e for e in evs if e["event"] == "job" and e["desktop"] == "a1"]
+        assert all(e["tenant"] == "acme" and e["host"] == "h1" and e["kind"] == "create" and
+                   isinstance(e["time"], float) for e in mine), mine
+    prov.read_until(job("b1", "succeeded"), 30)
+    bravo.read_until(job("b1", "succeeded"), 30)
+    # Each tenant sees its own jobs only.
+    assert all(e.get("tenant") == "acme" for e in acme.events), acme.events
+    assert all(e.get("tenant") == "bravo" for e in bravo.events), bravo.events
+    # A delete's job too.
+    m.ok("DELETE", f"desktops/{a1['id']}", token=ACME)
+    # (Once deleted, a desktop has no name: its id says which it was.)
+    acme.read_until(lambda evs: any(e["event"] == "job" and e["kind"] == "delete" and
+                                    e["state"] == "succeeded" and e["desktop_id"] == a1["id"]
+                                    for e in evs), 30)
+    assert not any(e.get("tenant") == "acme" for e in bravo.events)
+
+
+def test_count_timeout_and_refusals(cleanup, m):
+    env = dict(os.environ, TESSMGR_URL=m.url, TESSMGR_TOKEN=ACME)
+    p = subprocess.Popen([tess.TESSCTL, "monitor", "--mgr", "--count", "3", "--timeout", "30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    cleanup.add(lambda: p.poll() is None and p.kill())
+    tess.wait_for(lambda: streams(m) == 1, 10, "a stream")
+    m.desktop("a1", ACME)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 3 and all(" job " in ln and "desktop=a1" in ln for ln in lines), lines
+    # A quiet stream ends at --timeout with status 0.
+    t0 = time.monotonic()
+    r = subprocess.run([tess.TESSCTL, "monitor", "--mgr", "--timeout", "1"], env=env,
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0 and r.stdout == "" and time.monotonic() - t0 < 10, r.stderr
+    # No token, a wrong method.
+    st, _ = m.call("GET", "events", token=None)
+    assert st == 401
+    st, _ = m.call("POST", "events", {}, token=ACME)
+    assert st == 405
+    tess.wait_for(lambda: streams(m) == 0, 10, "streams closed")
+
+
+def test_unread_stream_does_not_hold_tessmgrd(cleanup, m):
+    # A client that asks for the stream and never reads it.
+    host, port = m.url.split("//")[1].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    cleanup.add(s.close)
+    s.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PROVIDER}\r\n"
+              "\r\n".encode())
+    tess.wait_for(lambda: streams(m) == 1, 10, "a stream")
+    # Desktops come and go meanwhile, their jobs answered as usual.
+    for i in range(2):
+        m.desktop(f"a{i}", ACME)
+    assert m.ok("GET", "desktops", token=ACME)
+    s.close()
+    tess.wait_for(lambda: streams(m) == 0, 20, "the stream ended with its client")
