@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "tessd_addr.h"
 #include "ticker.h"
 #include "vswitch.h"
@@ -412,6 +413,10 @@ struct step {
 struct plan {
 	struct step *s;
 	uint32_t n;
+	/* For the "network" event once it ran: whose network, and how it changed. */
+	char tenant[MGR_NAME_LEN];
+	uint32_t tenant_id; /* 0: a tenant not created yet (the provider's event only) */
+	const char *change; /* "added", "changed", "removed" */
 };
 
 static struct step *plan_add(struct plan *p)
@@ -626,12 +631,26 @@ void *mgr_net_plan_locked(const struct mgr_tenant_spec *old, const struct mgr_te
 		mgr_err_set(e, 500, "", "out of memory");
 		return NULL;
 	}
+	const struct mgr_tenant_spec *t = new ? new : old;
+	const struct mgr_tenant *have = t ? mgr_tenant_by_name(&mgr, t->name) : NULL;
+	snprintf(p->tenant, sizeof(p->tenant), "%s", t ? t->name : "");
+	p->tenant_id = have ? have->id : 0;
+	p->change = old == NULL ? "added" : new == NULL ? "removed" : "changed";
 	return p;
 }
 
 int mgr_net_plan_run(void *plan, struct mgr_err *e)
 {
-	return plan_run(plan, e);
+	struct plan *p = plan;
+	int rc = plan_run(p, e);
+
+	/* Only a change that reached tessds: a tenant without a network has no steps. */
+	if (p->n)
+		mgr_event_emit("network", p->tenant_id,
+			       json_pack("{s:s, s:s, s:i, s:b, s:s}", "tenant", p->tenant, "change",
+					 p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
+					 "error", rc == 0 ? "" : e->msg));
+	return rc;
 }
 
 void mgr_net_plan_undo(void *plan)

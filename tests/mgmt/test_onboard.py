@@ -19,7 +19,7 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, PROVIDER, Mgr
+from mgr import ACME, BRAVO, PROVIDER, Mgr
 
 ENT_IP, ENT_GW, DESK_GW = "192.168.10.10", "192.168.10.1", "192.168.50.1"
 VLAN = {"acme": 100, "bravo": 200}
@@ -176,6 +176,34 @@ def test_delete_and_change_remove_and_replace_everything(topo, m):
     m.ok("DELETE", "tenants/acme")
     m.ok("DELETE", "routers/pe1")
     assert m.ok("GET", "routers") == []
+
+
+def test_network_changes_stream_as_events(cleanup, topo, m):
+    """GET /v1/events: a tenant network added, changed and removed ("network" events), to the
+    provider and to that tenant's token only."""
+    def stream(token):
+        return tess.Monitor(cleanup, ["--mgr"], env=dict(os.environ, TESSMGR_URL=m.url,
+                                                           TESSMGR_TOKEN=token))
+
+    def net(change, ok=True):
+        return lambda evs: any(e["event"] == "network" and e["tenant"] == "acme" and
+                               e["change"] == change and e["ok"] == ok for e in evs)
+
+    m.ok("POST", "tenants", {"name": "bravo", "org_id": "bravo", "datacenter": "paris",
+                             "vlan": VLAN["bravo"], "vlan_name": "bravo-net"})
+    prov, bravo = stream(PROVIDER), stream(BRAVO)
+    tess.wait_for(lambda: m.ok("GET", "stats")["events"]["streams"] == 2, 10, "streams")
+    m.ok("POST", "tenants", tenant("acme", network()))
+    evs = prov.read_until(net("added"), 30)
+    assert [e for e in evs if e["event"] == "network"][0]["tessd_steps"] >= 2, evs
+    acme = stream(ACME)
+    tess.wait_for(lambda: m.ok("GET", "stats")["events"]["streams"] == 3, 10, "streams")
+    m.ok("PUT", "tenants/acme", tenant("acme", network(dhcp={})))
+    acme.read_until(net("changed"), 30)
+    m.ok("DELETE", "tenants/acme")
+    prov.read_until(net("removed"), 30)
+    time.sleep(0.5)
+    assert not [e for e in bravo.events if e["event"] == "network"], bravo.events
 
 
 def test_failure_on_a_later_tessd_rolls_back_the_earlier(topo, m):
