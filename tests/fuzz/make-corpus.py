@@ -280,6 +280,7 @@ reqs = {
     "neigh.add": {"vrf": "v1", "ip": "10.0.0.2", "mac": "02:00:00:00:00:03", "interface": "i1"},
     "neigh.show": {"vrf": "v1"},
     "vrf.set": {"name": "v1", "icmp_rate": 20, "kernel": {"batch": 8, "buffer_kb": 64}},
+    "events.subscribe": {"kinds": ["fdb", "route.add"]},
 }
 for i, (m, p) in enumerate(reqs.items()):
     out("ctl", m, json.dumps({"id": i, "method": m, "params": p}) + "\n")
@@ -320,6 +321,7 @@ mgr = {
     "desktops": api(1, GET, "desktops"), "desktop-del": api(1, DELETE, "desktops/d1"),
     "desktop-move": api(1, POST, "desktops/d1/move", {"host": "h1"}),
     "jobs": api(1, GET, "jobs"), "audit": api(0, GET, "audit"),
+    "events": api(1, GET, "events"), "events-provider": api(0, GET, "events"),
     "images": api(0, GET, "images"),
     "push": api(0, POST, "images/win11.qcow2/push", {"file": "/etc/hostname"}),
     "sites": api(0, GET, "sites"), "site": api(0, POST, "sites", {
