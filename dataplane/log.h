@@ -5,6 +5,8 @@
 
 #include <rte_log.h>
 
+#include "tlog.h"
+
 extern int tess_logtype_dp;
 extern int tess_logtype_ctl;
 
@@ -12,6 +14,21 @@ extern int tess_logtype_ctl;
 	rte_log(RTE_LOG_##lvl, tess_logtype_dp, "tess.dp: " fmt "\n", ##__VA_ARGS__)
 #define CTL_LOG(lvl, fmt, ...) \
 	rte_log(RTE_LOG_##lvl, tess_logtype_ctl, "tess.ctl: " fmt "\n", ##__VA_ARGS__)
+
+/*
+ * A line with structured fields (tlog.h): TESS_PORT, TESS_TENANT in the journal; on stderr
+ * the line as DP_LOG's. The fields ride in a thread-local for the stream's write.
+ */
+extern __thread const struct tlog_fields *dp_log_fields;
+#define DP_LOG_F(lvl, f, fmt, ...)               \
+	do {                                     \
+		dp_log_fields = (f);             \
+		DP_LOG(lvl, fmt, ##__VA_ARGS__); \
+		dp_log_fields = NULL;            \
+	} while (0)
+/* A port's fields: its name, and its tenant label if it has one. */
+#define DP_PORT_FIELDS(cfg) \
+	TLOG_F(.port = (cfg)->name, .tenant_name = (cfg)->tenant[0] ? (cfg)->tenant : NULL)
 
 /* rte_log to the journal when stderr is it ($JOURNAL_STREAM, tlog.h); else stderr. */
 void dp_log_init(void);

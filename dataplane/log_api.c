@@ -16,6 +16,8 @@
 
 #define TYPE_MAX 64
 
+__thread const struct tlog_fields *dp_log_fields;
+
 /* rte_log's stream under the journal: one datagram per message (rte_vlog flushes each). */
 static ssize_t journal_write(void *cookie, const char *buf, size_t n)
 {
@@ -25,7 +27,7 @@ static ssize_t journal_write(void *cookie, const char *buf, size_t n)
 
 	(void)cookie;
 	snprintf(msg, sizeof(msg), "%.*s", (int)(n < sizeof(msg) ? n : sizeof(msg) - 1), buf);
-	tlog_msg(prio < LOG_EMERG ? LOG_INFO : prio, NULL, msg);
+	tlog_msg(prio < LOG_EMERG ? LOG_INFO : prio, dp_log_fields, msg);
 	return (ssize_t)n;
 }
 

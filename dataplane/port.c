@@ -302,8 +302,8 @@ static int configure_vhost(struct dp_port *p, const char *path, char *err, size_
 					    (uint8_t)p->id } };
 	p->link.link_status = RTE_ETH_LINK_DOWN;
 	dp_stats_port_rebase(p);
-	DP_LOG(INFO, "port %s (vhost-user %s %s): MTU %u", p->cfg.name,
-	       p->cfg.vhost.client ? "client of" : "server on", p->cfg.vhost.path, p->cfg.mtu);
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&p->cfg), "port %s (vhost-user %s %s): MTU %u", p->cfg.name,
+		 p->cfg.vhost.client ? "client of" : "server on", p->cfg.vhost.path, p->cfg.mtu);
 	return 0;
 }
 
@@ -398,9 +398,10 @@ static int configure(struct dp_port *p, const char *path, char *err, size_t len)
 	rte_eth_macaddr_get(p->id, &p->mac);
 	rte_eth_link_get_nowait(p->id, &p->link);
 	dp_stats_port_rebase(p);
-	DP_LOG(INFO, "port %s (%s, driver %s): %u RX queue%s%s, %u TX queues, MTU %u", p->cfg.name,
-	       p->devname, p->driver, p->n_rxq, p->n_rxq > 1 ? "s" : "", p->rss ? " with RSS" : "",
-	       p->n_txq, p->cfg.mtu);
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&p->cfg),
+		 "port %s (%s, driver %s): %u RX queue%s%s, %u TX queues, MTU %u", p->cfg.name,
+		 p->devname, p->driver, p->n_rxq, p->n_rxq > 1 ? "s" : "",
+		 p->rss ? " with RSS" : "", p->n_txq, p->cfg.mtu);
 	return 0;
 }
 
@@ -493,7 +494,7 @@ int dp_port_create(const struct tessd_port_cfg *pc, const char *path, char *err,
 
 void dp_port_destroy(struct dp_port *p)
 {
-	DP_LOG(INFO, "port %s (%s) removed", p->cfg.name, p->devname);
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&p->cfg), "port %s (%s) removed", p->cfg.name, p->devname);
 	dp_mempool_release(p);
 	close_port(p);
 }
@@ -517,9 +518,10 @@ void dp_ports_poll_link(void)
 		else if (rte_eth_link_get_nowait(p->id, &l) < 0)
 			continue;
 		if (l.link_status != p->link.link_status) {
-			DP_LOG(NOTICE, "port %s link %s%s%s", p->cfg.name,
-			       l.link_status ? "up" : "down", l.link_status ? ", " : "",
-			       l.link_status ? rte_eth_link_speed_to_str(l.link_speed) : "");
+			DP_LOG_F(NOTICE, DP_PORT_FIELDS(&p->cfg), "port %s link %s%s%s",
+				 p->cfg.name, l.link_status ? "up" : "down",
+				 l.link_status ? ", " : "",
+				 l.link_status ? rte_eth_link_speed_to_str(l.link_speed) : "");
 			if (tess_event_wanted())
 				tess_event_emit("port.link",
 						json_pack("{s:s, s:b, s:I}", "port", p->cfg.name,

@@ -178,12 +178,18 @@ def test_mgr_stderr_line_has_the_fields(cleanup, tmp_path):
 @pytest.mark.skipif(os.geteuid() != 0, reason="tessd needs root")
 def test_tessd_journal_and_runtime_level(cleanup, tmp_path, monkeypatch):
     j = Journal(cleanup, tmp_path)
-    t = tess.Tessd(cleanup, tmp_path)
+    t = tess.Tessd(cleanup, tmp_path, ports=[
+        {"name": "n0", "devargs": f"net_null{tess.uid()}", "tenant": "acme"}])
     for k, v in journal_env(t.log_path, j).items():
         monkeypatch.setenv(k, v)
     t.start()
+    # A port's lines carry its name and tenant label as fields.
+    port = j.wait(lambda e: e["MESSAGE"].startswith("tess.dp: port n0 ("))
+    assert port["PRIORITY"] == "6", port
+    assert port["TESS_PORT"] == "n0" and port["TESS_TENANT"] == "acme", port
     ready = j.wait(lambda e: "tessd ready" in e["MESSAGE"])
     assert ready["PRIORITY"] == "5" and ready["SYSLOG_IDENTIFIER"] == "tessd", ready
+    assert "TESS_PORT" not in ready, ready
     assert "tessd ready" not in t.log()  # in the journal, not on stderr
     types = {x["type"]: x["level"] for x in t.ctl("log", "level", "--tessd")["types"]}
     assert types["tess.dp"] == "info" and types["tess.ctl"] == "info", types
