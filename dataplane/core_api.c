@@ -263,19 +263,24 @@ static int help(const void *params, json_t **result, struct ctl_error *err)
 	return *result ? 0 : -ENOMEM;
 }
 
-/* The config schema and every method's params schema: what clients generate from. */
-static int schema(const void *params, json_t **result, struct ctl_error *err)
+json_t *core_schema_json(void)
 {
 	json_t *config = cfg_schema_json(&tessd_cfg_schema), *methods = ctl_methods_schema_json();
 
-	(void)params;
-	(void)err;
 	if (config == NULL || methods == NULL) {
 		json_decref(config);
 		json_decref(methods);
-		return -ENOMEM;
+		return NULL;
 	}
-	*result = json_pack("{s:o, s:o}", "config", config, "methods", methods);
+	return json_pack("{s:o, s:o}", "config", config, "methods", methods);
+}
+
+/* The config schema and every method's params schema: what clients generate from. */
+static int schema(const void *params, json_t **result, struct ctl_error *err)
+{
+	(void)params;
+	(void)err;
+	*result = core_schema_json();
 	return *result ? 0 : -ENOMEM;
 }
 

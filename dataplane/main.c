@@ -40,9 +40,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tessd -c FILE [--check]\n"
+	fprintf(f, "usage: tessd -c FILE [--check] | --schema | --version\n"
 		   "  -c, --config FILE  startup config (JSON); see README for the reference\n"
 		   "      --check        validate the config and exit\n"
+		   "      --schema       print the config's and the API methods' schemas (JSON; "
+		   "the man pages are made from it)\n"
 		   "  -V, --version      print tessd's and DPDK's versions and exit\n"
 		   "  -h, --help         this help\n");
 }
@@ -160,17 +162,31 @@ static int add_signals(struct evloop *l, const sigset_t *set)
 	return watch(l, signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC), on_signal);
 }
 
+/* What the "schema" method answers, without EAL: the build makes the man pages from it. */
+static int schema_print(void)
+{
+	json_t *s;
+
+	if (core_api_register() < 0 || port_api_register() < 0 || tess_modules_register_api() < 0 ||
+	    (s = core_schema_json()) == NULL) {
+		fprintf(stderr, "tessd: internal error: an API schema is inconsistent\n");
+		return 1;
+	}
+	json_dumpf(s, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+	putchar('\n');
+	json_decref(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
+		{ "config", required_argument, NULL, 'c' }, { "check", no_argument, NULL, 'k' },
+		{ "schema", no_argument, NULL, 'S' },       { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },      { 0 },
 	};
 	const char *config = NULL;
-	bool check_only = false;
+	bool check_only = false, print_schema = false;
 	char err[1024] = "";
 	struct ctl_error cerr = { 0 };
 	sigset_t sigs;
@@ -184,6 +200,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check_only = true;
+			break;
+		case 'S':
+			print_schema = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -207,6 +226,8 @@ int main(int argc, char **argv)
 			"tessd: internal error: the built-in modules do not fit together\n");
 		return 1;
 	}
+	if (print_schema)
+		return schema_print();
 	if (config) {
 		if (realpath(config, tessd.config_path) == NULL)
 			snprintf(tessd.config_path, sizeof(tessd.config_path), "%s", config);

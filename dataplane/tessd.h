@@ -29,6 +29,8 @@ extern struct tessd tessd;
 int core_api_register(void);
 /* The control API's status (for telemetry). */
 json_t *core_status_json(void);
+/* {config, methods}: the config schema and every API method's (the "schema" method). */
+json_t *core_schema_json(void);
 int port_api_register(void);
 
 #endif
