@@ -67,7 +67,7 @@ int tessctl_call(struct tessctl *ctx, const char *method, json_t *params, json_t
 
 static const struct tessctl_cmd help_cmds[];
 /* tessd's core commands, the modules' (registered before main), tessmgrd's, help. */
-static const struct tessctl_cmd *tables[MAX_TABLES + 4] = { tessd_cmds };
+const struct tessctl_cmd *tessctl_tables[MAX_TABLES + 4] = { tessd_cmds };
 static unsigned n_tables = 1;
 
 void tessctl_register(const struct tessctl_cmd *table)
@@ -75,15 +75,15 @@ void tessctl_register(const struct tessctl_cmd *table)
 	/* A constructor cannot fail: a build with too many modules stops at once. */
 	if (n_tables == MAX_TABLES + 1)
 		abort();
-	tables[n_tables++] = table;
+	tessctl_tables[n_tables++] = table;
 }
 
 /* Closes the list once every module has registered. */
 static void tables_close(void)
 {
-	tables[n_tables++] = mgr_cmds;
-	tables[n_tables++] = help_cmds;
-	tables[n_tables] = NULL;
+	tessctl_tables[n_tables++] = mgr_cmds;
+	tessctl_tables[n_tables++] = help_cmds;
+	tessctl_tables[n_tables] = NULL;
 }
 
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
@@ -131,7 +131,7 @@ int tessctl_run_schema(struct tessctl *ctx, const char *words, const char *metho
 	return tessctl_run(ctx, method, params, human);
 }
 
-static int n_pos(const struct tessctl_cmd *c)
+int tessctl_n_pos(const struct tessctl_cmd *c)
 {
 	int n = 0;
 
@@ -144,7 +144,7 @@ static int n_pos(const struct tessctl_cmd *c)
 static int run_generic(struct tessctl *ctx, const struct tessctl_cmd *c, int argc, char **argv)
 {
 	json_t *params = json_object();
-	int n = n_pos(c);
+	int n = tessctl_n_pos(c);
 
 	for (int i = 0; i < n; i++)
 		json_object_set_new(params, c->pos[i], json_string(argv[i]));
@@ -153,7 +153,7 @@ static int run_generic(struct tessctl *ctx, const struct tessctl_cmd *c, int arg
 }
 
 /* "port add NAME DEVARGS": the usage line of a command, without its options. */
-static void synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
+void tessctl_synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
 {
 	size_t used;
 
@@ -162,7 +162,7 @@ static void synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
 		return;
 	}
 	used = (size_t)snprintf(buf, len, "%s", c->words);
-	for (int i = 0; i < n_pos(c) && used < len; i++) {
+	for (int i = 0; i < tessctl_n_pos(c) && used < len; i++) {
 		char meta[64];
 		sopts_meta(meta, sizeof(meta), c->pos[i]);
 		used += (size_t)snprintf(buf + used, len - used, " %s", meta);
@@ -176,7 +176,7 @@ static int command_usage(struct tessctl *ctx, const struct tessctl_cmd *c, FILE 
 	json_t *desc;
 	int rc;
 
-	synopsis(c, line, sizeof(line));
+	tessctl_synopsis(c, line, sizeof(line));
 	if (c->method == NULL) {
 		fprintf(f, "usage: tessctl %s\n  %s\n", line, c->help);
 		return 0;
@@ -239,28 +239,54 @@ const char *tessctl_join_counts(const json_t *obj, char *buf, size_t len)
 	return used ? buf : "-";
 }
 
+/* The options before the command: getopt's table, usage, the man page and completion. */
+const struct tessctl_opt tessctl_opts[] = {
+	{ "socket", 's', true, "PATH",
+	  "tessd control socket (default $TESSD_SOCKET or " CTL_DEFAULT_SOCKET ")" },
+	{ "mgr", 'm', true, "URL",
+	  "tessmgrd, http:// or https:// (default $TESSMGR_URL or http://127.0.0.1:8470; IPv6: "
+	  "https://[::1]:8470)" },
+	{ "token", 'T', true, "TOKEN", "tessmgrd bearer token (default $TESSMGR_TOKEN)" },
+	{ "token-file", 'F', false, "F",
+	  "the token from the first line of file F (unlike -T, not in the command line other "
+	  "users can read)" },
+	{ "cacert", 'C', false, "FILE",
+	  "trust the CA certificates of FILE (PEM) for https:// (default $TESSMGR_CACERT, else the "
+	  "system's)" },
+	{ "json", 'j', true, NULL, "print results as JSON" },
+	{ "timeout", 't', true, "SEC", "wait this long for an answer (default 10)" },
+	{ "version", 'V', true, NULL, "print tessctl's version and exit" },
+	{ "help", 'h', true, NULL, "this help" },
+	{ 0 },
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: tessctl [-s SOCKET] [-m URL -T TOKEN] [--json] [-t SECONDS] COMMAND "
-		"[ARGS]\n"
-		"  -s, --socket PATH   tessd control socket (default $TESSD_SOCKET or %s)\n"
-		"  -m, --mgr URL       tessmgrd, http:// or https:// (default $TESSMGR_URL or\n"
-		"                      http://127.0.0.1:8470; IPv6: https://[::1]:8470)\n"
-		"  -T, --token TOKEN   tessmgrd bearer token (default $TESSMGR_TOKEN)\n"
-		"      --token-file F  the token from the first line of file F (unlike -T, not\n"
-		"                      in the command line other users can read)\n"
-		"      --cacert FILE   trust the CA certificates of FILE (PEM) for https://\n"
-		"                      (default $TESSMGR_CACERT, else the system's)\n"
-		"  -j, --json          print results as JSON\n"
-		"  -t, --timeout SEC   wait this long for an answer (default 10)\n"
-		"  -V, --version       print tessctl's version and exit\n"
-		"commands:\n",
-		CTL_DEFAULT_SOCKET);
-	for (const struct tessctl_cmd *const *t = tables; *t; t++) {
+	fprintf(f, "usage: tessctl [-s SOCKET] [-m URL -T TOKEN] [--json] [-t SECONDS] COMMAND "
+		   "[ARGS]\n");
+	for (const struct tessctl_opt *o = tessctl_opts; o->name; o++) {
+		char flags[64];
+		snprintf(flags, sizeof(flags), "%c%c%s --%s %s", o->has_short ? '-' : ' ',
+			 o->has_short ? o->key : ' ', o->has_short ? "," : " ", o->name,
+			 o->arg ? o->arg : "");
+		fprintf(f, "  %-20s", flags);
+		/* The help wrapped at 80 columns, under itself. */
+		for (const char *h = o->help, *end; *h; h = end + (*end == ' ')) {
+			end = h + strlen(h);
+			if (end - h > 58)
+				for (end = h + 58; end > h && *end != ' '; end--)
+					;
+			if (end == h)
+				end = h + strlen(h);
+			fprintf(f, "%s%.*s\n", h == o->help ? "" : "                      ",
+				(int)(end - h), h);
+		}
+	}
+	fprintf(f, "commands:\n");
+	for (const struct tessctl_cmd *const *t = tessctl_tables; *t; t++) {
 		for (const struct tessctl_cmd *c = *t; c->words; c++) {
 			char u[512];
-			synopsis(c, u, sizeof(u));
+			tessctl_synopsis(c, u, sizeof(u));
 			if (strlen(u) > 32)
 				fprintf(f, "  %s\n  %-32s %s\n", u, "", c->help);
 			else
@@ -271,8 +297,6 @@ static void usage(FILE *f)
 	      "  tessctl COMMAND --help, tessctl help METHOD\n",
 	      f);
 }
-
-static const struct tessctl_cmd *match(int argc, char **argv, int *used);
 
 /* The first line of path, without its line end: 0, or -1 with the error printed. */
 static int read_token(const char *path, char *buf, size_t len)
@@ -320,7 +344,7 @@ static void method_human(const json_t *d)
 		sopts_type_text(type, sizeof(type), f);
 		printf("  %-22s %s, %s\n", jstr(f, "key"), type, def);
 	}
-	for (const struct tessctl_cmd *const *t = tables; *t; t++)
+	for (const struct tessctl_cmd *const *t = tessctl_tables; *t; t++)
 		for (const struct tessctl_cmd *c = *t; c->words; c++)
 			if (c->method && strcmp(c->method, jstr(d, "method")) == 0)
 				printf("tessctl %s --help: its command line\n", c->words);
@@ -336,7 +360,7 @@ static int cmd_help(struct tessctl *ctx, int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	c = match(argc, argv, &used);
+	c = tessctl_match(argc, argv, &used);
 	if (c && used == argc)
 		return command_usage(ctx, c, stdout);
 	if (argc == 1 && strchr(argv[0], '.')) {
@@ -362,12 +386,12 @@ static const struct tessctl_cmd help_cmds[] = {
 };
 
 /* Finds the longest command whose words start argv. */
-static const struct tessctl_cmd *match(int argc, char **argv, int *used)
+const struct tessctl_cmd *tessctl_match(int argc, char **argv, int *used)
 {
 	const struct tessctl_cmd *best = NULL;
 	int best_n = 0;
 
-	for (const struct tessctl_cmd *const *t = tables; *t; t++)
+	for (const struct tessctl_cmd *const *t = tessctl_tables; *t; t++)
 		for (const struct tessctl_cmd *c = *t; c->words; c++) {
 			char words[128];
 			int n = 0;
@@ -393,18 +417,9 @@ static const struct tessctl_cmd *match(int argc, char **argv, int *used)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "mgr", required_argument, NULL, 'm' },
-		{ "token", required_argument, NULL, 'T' },
-		{ "token-file", required_argument, NULL, 'F' },
-		{ "cacert", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
+	/* "+": options end at the command, so its own flags (stats --reset) pass through. */
+	char shorts[2 * TESSCTL_MAX_OPTS + 2] = "+";
+	struct option opts[TESSCTL_MAX_OPTS + 1] = { 0 };
 	struct tessctl ctx = { .timeout_ms = 10000 };
 	static char token_buf[1024];
 	const struct tessctl_cmd *cmd;
@@ -412,6 +427,17 @@ int main(int argc, char **argv)
 	char *end;
 
 	tables_close();
+	for (int i = 0; tessctl_opts[i].name; i++) {
+		const struct tessctl_opt *o = &tessctl_opts[i];
+		opts[i] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+					   o->key };
+		if (o->has_short)
+			snprintf(shorts + strlen(shorts), sizeof(shorts) - strlen(shorts), "%c%s",
+				 o->key, o->arg ? ":" : "");
+	}
+	/* Hidden: what the man page and bash completion are made of (complete.c). */
+	if (argc >= 2 && strcmp(argv[1], "__commands") == 0)
+		return tessctl_dump_commands();
 	ctx.socket = getenv("TESSD_SOCKET");
 	if (ctx.socket == NULL || ctx.socket[0] == '\0')
 		ctx.socket = CTL_DEFAULT_SOCKET;
@@ -421,8 +447,9 @@ int main(int argc, char **argv)
 	ctx.token = getenv("TESSMGR_TOKEN");
 	if (getenv("TESSMGR_CACERT") && getenv("TESSMGR_CACERT")[0])
 		http_client_set_cacert(getenv("TESSMGR_CACERT"));
-	/* "+": options end at the command, so its own flags (stats --reset) pass through. */
-	while ((opt = getopt_long(argc, argv, "+s:jt:m:T:hV", opts, NULL)) != -1) {
+	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
+		return tessctl_complete(&ctx, argc - 2, argv + 2);
+	while ((opt = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
 			ctx.mgr_url = optarg;
@@ -472,7 +499,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cmd = match(argc, argv, &used);
+	cmd = tessctl_match(argc, argv, &used);
 	if (cmd == NULL) {
 		fprintf(stderr, "tessctl: unknown command '%s'\n", argv[0]);
 		usage(stderr);
@@ -485,11 +512,11 @@ int main(int argc, char **argv)
 			rc = command_usage(&ctx, cmd, stdout);
 			goto out;
 		}
-	int min = cmd->fn ? cmd->min_args : n_pos(cmd);
+	int min = cmd->fn ? cmd->min_args : tessctl_n_pos(cmd);
 	int max = cmd->fn ? cmd->max_args : TESSCTL_ANY_ARGS;
 	if (argc < min || argc > max) {
 		char u[512];
-		synopsis(cmd, u, sizeof(u));
+		tessctl_synopsis(cmd, u, sizeof(u));
 		fprintf(stderr, "tessctl: usage: tessctl %s (options: tessctl %s --help)\n", u,
 			cmd->words);
 		return 2;

@@ -67,6 +67,31 @@ const char *tessctl_join_counts(const json_t *obj, char *buf, size_t len);
 json_int_t jint(const json_t *o, const char *key);
 const char *jstr(const json_t *o, const char *key);
 
+/* An option before the command (tessctl_opts ends with name == NULL). */
+struct tessctl_opt {
+	const char *name; /* --name */
+	int key;          /* getopt's value, and the short option when has_short */
+	bool has_short;
+	const char *arg; /* its value's name; NULL: a flag */
+	const char *help;
+};
+#define TESSCTL_MAX_OPTS 16
+extern const struct tessctl_opt tessctl_opts[];
+
+/* Every command table (core, modules, tessmgrd, help), NULL-terminated. */
+extern const struct tessctl_cmd *tessctl_tables[];
+/* The command with the most words that start argv; *used: how many words. */
+const struct tessctl_cmd *tessctl_match(int argc, char **argv, int *used);
+/* "port add NAME DEVARGS": a command's usage line without its options. */
+void tessctl_synopsis(const struct tessctl_cmd *c, char *buf, size_t len);
+/* How many positional arguments a schema command takes (c->pos). */
+int tessctl_n_pos(const struct tessctl_cmd *c);
+
+/* Hidden commands (complete.c): the command table as JSON, for the man page. */
+int tessctl_dump_commands(void);
+/* Candidates for the last of argv (the word being completed), one a line: bash completion. */
+int tessctl_complete(struct tessctl *ctx, int argc, char **argv);
+
 extern const struct tessctl_cmd tessd_cmds[];
 extern const struct tessctl_cmd mgr_cmds[];
 
