@@ -20,9 +20,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import tess  # noqa: E402
+from schema_text import (MEANINGS, config_rows, default_text, read_meanings,  # noqa: E402
+                         type_text)
 
 README = os.path.join(ROOT, "README.md")
-MEANINGS = os.path.join(HERE, "reference.txt")
 TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network",
           "tessmgrd-config-reference")
 
@@ -33,24 +34,6 @@ def begin(name):
 
 def end(name):
     return f"<!-- END {name} -->"
-
-
-def read_meanings():
-    sections, cur = {"config": {}, "methods": {}, "host": {}, "router": {}, "network": {},
-                     "tessmgrd-config": {}}, None
-    with open(MEANINGS) as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                cur = sections[line[1:-1]]
-                continue
-            key, sep, text = line.partition(":")
-            if cur is None or not sep:
-                sys.exit(f"{MEANINGS}:{n}: expected 'key: meaning' in a section")
-            cur[key] = text.strip()
-    return sections
 
 
 def fetch_schema():
@@ -67,73 +50,6 @@ def fetch_mgr_schema():
     exe = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
     return json.loads(subprocess.run([exe, "--schema"], check=True, capture_output=True,
                                      text=True).stdout)
-
-
-def charset(s):
-    """Runs of three or more digits or letters as ranges: -.0-9A-Z_a-z."""
-    def cls(c):
-        return c.isdigit(), c.isupper(), c.islower()
-
-    cs, out, i = sorted(set(s)), "", 0
-    while i < len(cs):
-        j = i
-        while j + 1 < len(cs) and ord(cs[j + 1]) == ord(cs[j]) + 1 and cs[j].isalnum() and \
-                cls(cs[j + 1]) == cls(cs[j]):
-            j += 1
-        out += cs[i] + "-" + cs[j] if j - i >= 2 else "".join(cs[i:j + 1])
-        i = j + 1
-    return out
-
-
-def type_text(n):
-    t = n["type"]
-    if t == "integer":
-        return f"int {n['min']}-{n['max']}"
-    if t == "number":
-        return f"number {n['min']:g}-{n['max']:g}"
-    if t == "boolean":
-        return "bool"
-    if t in ("ipv4", "ipv4_prefix", "mac"):
-        text = {"ipv4": "IPv4 address", "ipv4_prefix": "IPv4 prefix `a.b.c.d/len`",
-                "mac": "MAC `xx:xx:xx:xx:xx:xx`"}[t]
-        return text + (" or `\"\"`" if n.get("optional") else "")
-    if t == "reference":
-        return f"name in `{n['table']}`" + (" or `\"\"`" if n.get("optional") else "")
-    if t == "enum":
-        return "/".join(f"`{c}`" for c in n["choices"])
-    if t == "string":
-        if "choices" in n:
-            return "/".join(f"`{c}`" for c in n["choices"])
-        lo, hi = n["min_length"], n["max_length"]
-        text = f"string of length {hi}" if lo == hi else f"string ≤ {hi}" if lo == 0 else \
-            f"string {lo}-{hi}"
-        return text + (f" of `{charset(n['charset'])}`" if "charset" in n else "")
-    if t == "array":
-        item = n["items"]
-        inner = "{" + ", ".join(f["key"] for f in item["fields"]) + "}" \
-            if item["type"] == "object" else type_text(item)
-        bounds = f"≤ {n['max_items']}" if n["min_items"] == 0 else \
-            f"{n['min_items']}-{n['max_items']}"
-        return f"[{inner}], {bounds}"
-    return t
-
-
-def default_text(f):
-    if f["required"]:
-        return "required"
-    return "`" + json.dumps(f["default"], ensure_ascii=False) + "`"
-
-
-def config_rows(node, prefix=""):
-    """(key, field) of every leaf: objects and arrays of objects are walked into."""
-    for f in node["fields"]:
-        key = prefix + f["key"]
-        if f["type"] == "object":
-            yield from config_rows(f, key + ".")
-        elif f["type"] == "array" and f["items"]["type"] == "object":
-            yield from config_rows(f["items"], key + "[].")
-        else:
-            yield key, f
 
 
 def object_arrays(node, prefix=""):

@@ -3,6 +3,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "docs"))
 import harness  # noqa: E402
 import mgr  # noqa: E402
 import tess  # noqa: E402
