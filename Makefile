@@ -4,6 +4,8 @@ ASAN ?= build-asan
 ANALYZER ?= build-analyzer
 FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# make deb: the .debs land here (the tree is copied to $(DEB_OUT)/src and built there).
+DEB_OUT ?= build-deb
 HUGEPAGES_MB ?= 1024
 MESON_OPTS ?=
 # Test builds have the fault points of tessd and tessmgrd (TESS_FAULT, tests/*/test_faults.py);
@@ -17,7 +19,7 @@ FAULTS_ON = meson introspect --buildoptions $(1) | /usr/bin/python3 -c 'import j
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
 .PHONY: all deps bench-deps build build-asan build-fuzz analyze hugepages test test-asan unit fuzz format \
-	format-check docs demo bench clean
+	format-check docs demo bench clean deb
 
 all: build
 
@@ -124,5 +126,19 @@ bench: bench-deps build
 	tests/bench/run dns
 	tests/bench/run firewall
 
+# Debian package tessera (debian/, dh with meson) built from a copy of the tree, so that the
+# tree and its build directories are untouched; lintian's findings are printed, not fatal.
+deb: deps
+	rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src
+	tar -cf - --exclude-vcs --exclude='./build*' --exclude='./$(DEB_OUT)' \
+		--exclude=__pycache__ --exclude=.pytest_cache . | tar -xf - -C $(DEB_OUT)/src
+	cd $(DEB_OUT)/src && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_OUT)/src
+	@if command -v lintian >/dev/null; then \
+		echo "lintian $(DEB_OUT)/*.changes (findings are not fatal)"; \
+		lintian --no-tag-display-limit $(DEB_OUT)/*.changes || true; \
+	fi
+	@ls -l $(DEB_OUT)/*.deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ) $(DEB_OUT)

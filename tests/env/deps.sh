@@ -10,7 +10,8 @@ libcmocka-dev openssl
 python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute procps qemu-utils
 frr libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon-system
 qemu-system-x86 busybox-static strace systemd
-udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client openssh-server"
+udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client openssh-server
+man-db groff-base mandoc bash-completion debhelper dpkg-dev debootstrap"
 BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool"
 if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS $BENCH_PKGS"
