@@ -91,15 +91,20 @@ enum dp_hook_kind { DP_HOOK_PORT, DP_HOOK_GROUP, DP_HOOK_VRF, DP_HOOK_IFACE, DP_
 enum dp_hook_dir { DP_HOOK_IN, DP_HOOK_OUT, DP_HOOK_DIRS };
 #define DP_HOOK_IDS 8192 /* ids of each kind: ports, VLANs, VRF ids, router interface ids */
 
+#define DP_HOOK_MAX 4 /* modules with hooks (hook.h) */
+
 struct dp_hooks {
+	/* Of all the modules: what a stage tests before it calls dp_hook_call. */
 	bool any[DP_HOOK_KINDS][DP_HOOK_DIRS];
 	uint64_t on[DP_HOOK_KINDS][DP_HOOK_DIRS][DP_HOOK_IDS / 64];
+	/* Of each module (its dp_hook.idx): whose function runs for an object. */
+	uint64_t mod[DP_HOOK_MAX][DP_HOOK_KINDS][DP_HOOK_DIRS][DP_HOOK_IDS / 64];
 };
 
 /* Everything workers read. Replaced whole by the control thread (RCU). */
 struct dp_snapshot {
 	uint64_t gen;
-	struct dp_hooks hooks; /* reset before each build; set by the hooking module's */
+	struct dp_hooks hooks; /* reset before each build; set by modules' (dp_hook_mark) */
 	struct dp_port_fwd port[DP_MAX_PORTS];
 	uint16_t n_rxq[DP_MAX_WORKERS];
 	struct dp_rxq rxq[DP_MAX_WORKERS][DP_MAX_RXQ_PER_WORKER];

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Burst hooks: where one module (the policer) acts on the packets of an
- * object (a port, a vswitch group, a VRF, a router interface) in one
+ * Burst hooks: where modules (the policer, the firewall) act on the packets
+ * of an object (a port, a vswitch group, a VRF, a router interface) in one
  * direction. The snapshot marks the objects something is attached to
- * (dp_hooks, set by that module's build); a stage asks once per burst
+ * (dp_hook_mark, by each module's build); a stage asks once per burst
  * whether any object of a kind has one (dp_hook_any) and only then calls
- * the registered function, once per run of packets of one object. With
- * nothing attached a burst costs one load, never a call per packet.
+ * dp_hook_call, once per run of packets of one object, which runs the
+ * functions of the modules attached to that object in rank order, each on
+ * what the ones before kept. With nothing attached a burst costs one load,
+ * never a call per packet.
  */
 #ifndef TESS_HOOK_H
 #define TESS_HOOK_H
@@ -22,9 +24,38 @@ typedef uint32_t (*dp_hook_fn)(struct dp_worker *w, const struct dp_snapshot *s,
 			       unsigned dir, uint16_t id, uint16_t port, struct rte_mbuf **pkts,
 			       uint16_t n, uint64_t now);
 
-extern dp_hook_fn dp_hook_fn_registered;
-/* One module registers, before main() (a constructor); a second one stops the build at start. */
-void dp_hook_register(dp_hook_fn fn);
+/* A module's hook, registered before main() (a constructor). */
+struct dp_hook {
+	const char *name;
+	unsigned rank; /* lower runs first on an object both modules hook */
+	dp_hook_fn fn;
+	uint8_t idx; /* set at registration: its bits in dp_hooks.mod */
+};
+
+/* More than DP_HOOK_MAX hooks stop tessd at start. */
+void dp_hook_register(struct dp_hook *h);
+#define DP_HOOK_REGISTER(h)            \
+	RTE_INIT(dp_hook_register_##h) \
+	{                              \
+		dp_hook_register(&h);  \
+	}
+
+/* For a module's build: h acts on object id of kind in direction dir (id < DP_HOOK_IDS). */
+static inline void dp_hook_mark(struct dp_snapshot *s, const struct dp_hook *h, unsigned kind,
+				unsigned dir, uint16_t id)
+{
+	dp_bit_set(s->hooks.mod[h->idx][kind][dir], id);
+	dp_bit_set(s->hooks.on[kind][dir], id);
+	s->hooks.any[kind][dir] = true;
+}
+
+/*
+ * The hooks on n packets of object id, which has one (dp_hook_on): each
+ * module's attached to it, in rank order, on the packets the ones before
+ * kept. The mask of those dropped (freed and counted by their module).
+ */
+uint32_t dp_hook_call(struct dp_worker *w, const struct dp_snapshot *s, unsigned kind, unsigned dir,
+		      uint16_t id, uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
 
 static inline bool dp_hook_any(const struct dp_snapshot *s, unsigned kind, unsigned dir)
 {
@@ -43,7 +74,7 @@ static inline uint32_t dp_hook_run(struct dp_worker *w, const struct dp_snapshot
 {
 	if (!dp_hook_on(s, kind, dir, id))
 		return 0;
-	return dp_hook_fn_registered(w, s, kind, dir, id, port, pkts, n, now);
+	return dp_hook_call(w, s, kind, dir, id, port, pkts, n, now);
 }
 
 /*

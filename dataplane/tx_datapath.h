@@ -29,8 +29,8 @@ static inline void dp_drop(struct dp_worker *w, uint16_t port, unsigned id, stru
 /* A port's egress hook on its buffered packets, before they leave (counted as sent if they do). */
 static inline void dp_tx_hook(struct dp_worker *w, struct dp_txbuf *b, uint16_t port)
 {
-	uint32_t gone = dp_hook_fn_registered(w, w->snap, DP_HOOK_PORT, DP_HOOK_OUT, port, port,
-					      b->pkts, b->n, w->now);
+	uint32_t gone = dp_hook_call(w, w->snap, DP_HOOK_PORT, DP_HOOK_OUT, port, port, b->pkts,
+				     b->n, w->now);
 
 	if (gone == 0)
 		return;

@@ -44,8 +44,8 @@ static inline void input_burst(struct dp_worker *w, const struct dp_snapshot *s,
 	dp_cnt_add(&c->rx_bytes, bytes);
 	/* Counted as received first: what a hook drops is a drop of the port. */
 	if (unlikely(dp_hook_on(s, DP_HOOK_PORT, DP_HOOK_IN, b->port))) {
-		uint32_t gone = dp_hook_fn_registered(w, s, DP_HOOK_PORT, DP_HOOK_IN, b->port,
-						      b->port, b->pkts, b->n, b->now);
+		uint32_t gone = dp_hook_call(w, s, DP_HOOK_PORT, DP_HOOK_IN, b->port, b->port,
+					     b->pkts, b->n, b->now);
 		if (gone && (b->n = dp_hook_compact(b->pkts, NULL, b->n, gone)) == 0)
 			return;
 	}

@@ -368,8 +368,8 @@ static inline bool l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct r
 	vsw_ctx_init(&c, x->w, x->s);
 	/* Into the group: its "out" hook (a call per frame only where one is attached). */
 	if (unlikely(dp_hook_on(x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan)) &&
-	    dp_hook_fn_registered(x->w, x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan, DP_PORT_NONE, &m, 1,
-				  x->w->now))
+	    dp_hook_call(x->w, x->s, DP_HOOK_GROUP, DP_HOOK_OUT, vlan, DP_PORT_NONE, &m, 1,
+			 x->w->now))
 		return false;
 	if (e && vsw_member(&c.vp->group[vlan], out)) {
 		vsw_unicast(&c, out, vlan, vlan, m, &acc);

@@ -67,6 +67,8 @@ struct pol_worker {
 
 extern struct tess_module pol_module;
 
+struct dp_hook;
+extern struct dp_hook pol_dp_hook; /* its hook (hook.h): policer_datapath.c */
 uint32_t pol_hook(struct dp_worker *w, const struct dp_snapshot *s, unsigned kind, unsigned dir,
 		  uint16_t id, uint16_t port, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
 

@@ -199,8 +199,7 @@ static int attach(struct dp_snapshot *s, const struct tessd_cfg *cfg,
 	seen[i] = true;
 	pp->slot[kind][dir][id] = (uint16_t)i;
 	pp->prof[i] = prof;
-	dp_bit_set(s->hooks.on[kind][dir], id);
-	s->hooks.any[kind][dir] = true;
+	dp_hook_mark(s, &pol_dp_hook, kind, dir, id);
 	return 0;
 }
 

@@ -57,7 +57,6 @@ uint32_t pol_hook(struct dp_worker *w, const struct dp_snapshot *s, unsigned kin
 
 DP_DROPS_REGISTER(pol_drops, "policer", POL_DROPS)
 
-RTE_INIT(pol_hook_register)
-{
-	dp_hook_register(pol_hook);
-}
+/* After the firewall's (100): what a rule refuses takes no tokens of a policer's. */
+struct dp_hook pol_dp_hook = { .name = "policer", .rank = 200, .fn = pol_hook };
+DP_HOOK_REGISTER(pol_dp_hook)
