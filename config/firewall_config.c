@@ -195,6 +195,15 @@ static const struct cfg_field attach_fields[] = {
 	CFG_FIELD(struct tessd_fw_attach, out, "out", &set_ref_node, false, "\"\""),
 	{ 0 },
 };
+static const struct cfg_field group_fields[] = {
+	CFG_FIELD(struct tessd_fw_group, group, "group", &tessd_group_ref_schema, true, NULL),
+	CFG_FIELD(struct tessd_fw_group, set, "set", &set_ref_node, true, NULL),
+	{ 0 },
+};
+const struct cfg_node tessd_fw_group_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = group_fields, .size = sizeof(struct tessd_fw_group) },
+};
 static const struct cfg_field baseline_fields[] = {
 	CFG_ARRAY_FIELD(struct tessd_fw_baseline, in, n_in, "in", &baseline_rules_node, false,
 			"[]"),
@@ -241,6 +250,13 @@ static const struct cfg_field fw_fields[] = {
 								  struct tessd_fw_attach) } },
 				 .max = 8192,
 				 .item_size = sizeof(struct tessd_fw_attach) } }),
+		false, "[]"),
+	CFG_ARRAY_FIELD(
+		struct tessd_fw_cfg, groups, n_groups, "groups",
+		(&(const struct cfg_node){ .type = CFG_ARRAY,
+					   .arr = { .item = &tessd_fw_group_schema,
+						    .max = 4094,
+						    .item_size = sizeof(struct tessd_fw_group) } }),
 		false, "[]"),
 	{ 0 },
 };
@@ -430,15 +446,64 @@ static void check_sizes(const struct tessd_fw_cfg *f, struct cfg_errs *errs)
 	}
 }
 
+/* The first rule of n that rejects, or -1. */
+static int64_t first_reject(const struct tessd_fw_rule *r, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (r[i].action == TESS_FW_REJECT)
+			return i;
+	return -1;
+}
+
+/*
+ * A group's set may accept or drop, not reject: a switched frame has no
+ * router whose address could answer it (a reset or ICMP error would need a
+ * source the group's desktops know). The baseline's "in" rules, which come
+ * first in a group's context, likewise.
+ */
+static void check_groups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	const struct tessd_fw_cfg *f = &cfg->firewall;
+	int64_t b = first_reject(f->baseline.in, f->baseline.n_in);
+
+	for (uint32_t i = 0; i < f->n_groups; i++) {
+		const struct tessd_fw_group *g = &f->groups[i];
+		const struct tessd_fw_ruleset *s = tessd_cfg_fw_ruleset(cfg, g->set);
+		char path[CFG_PATH_MAX];
+		int64_t r;
+
+		snprintf(path, sizeof(path), "/firewall/groups/%u/set", i);
+		if (b >= 0)
+			cfg_err_add(errs, EINVAL, path,
+				    "baseline.in rule %lld rejects: a group's frames can be "
+				    "accepted or dropped only (no router to answer from)",
+				    (long long)b);
+		if (s == NULL)
+			continue; /* the reference check says so */
+		r = first_reject(s->rules, s->n_rules);
+		if (r >= 0)
+			cfg_err_add(errs, EINVAL, path,
+				    "rule set %s: rule %lld rejects: a group's frames can be "
+				    "accepted or dropped only (no router to answer from)",
+				    s->name, (long long)r);
+		else if (s->default_in == TESS_FW_REJECT)
+			cfg_err_add(errs, EINVAL, path,
+				    "rule set %s: default_in reject: a group's frames can be "
+				    "accepted or dropped only (no router to answer from)",
+				    s->name);
+	}
+}
+
 int tessd_fw_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	const struct tessd_fw_cfg *f = &cfg->firewall;
 	unsigned before = errs->n;
 	uint32_t *sets = sorted(f->rulesets, sizeof(*f->rulesets), f->n_rulesets);
 	uint32_t *ats = sorted(f->attach, sizeof(*f->attach), f->n_attach);
+	uint32_t *grs = sorted(f->groups, sizeof(*f->groups), f->n_groups);
 	int rc = 0;
 
-	if (sets == NULL || ats == NULL) {
+	if (sets == NULL || ats == NULL || grs == NULL) {
 		cfg_err_add(errs, ENOMEM, "/firewall", "no memory to check the firewall config");
 		rc = -ENOMEM;
 		goto out;
@@ -447,6 +512,10 @@ int tessd_fw_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		   "/firewall/rulesets/%u/name", "rule set", errs);
 	check_dups(f->attach, sizeof(*f->attach), f->n_attach, ats, "/firewall/attach/%u/interface",
 		   "interface", errs);
+	/* One set a group: a second would be a second context to run on each frame. */
+	check_dups(f->groups, sizeof(*f->groups), f->n_groups, grs, "/firewall/groups/%u/group",
+		   "group", errs);
+	check_groups(cfg, errs);
 	for (uint32_t i = 0; i < f->n_attach; i++) {
 		char path[CFG_PATH_MAX];
 		if (f->attach[i].in[0] || f->attach[i].out[0])
@@ -463,6 +532,7 @@ int tessd_fw_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 out:
 	free(sets);
 	free(ats);
+	free(grs);
 	if (rc == 0 && errs->n > before)
 		rc = -EINVAL;
 	return rc;

@@ -429,6 +429,12 @@ struct tessd_fw_attach {
 	char in[TESS_NAME_LEN], out[TESS_NAME_LEN]; /* rule sets; "": none that way */
 };
 
+/* A set on the IPv4 frames a vswitch group receives from its ports (vrf/firewall). */
+struct tessd_fw_group {
+	char group[TESS_NAME_LEN];
+	char set[TESS_NAME_LEN];
+};
+
 struct tessd_fw_baseline {
 	struct tessd_fw_rule *in, *out;
 	uint32_t n_in, n_out;
@@ -445,6 +451,8 @@ struct tessd_fw_cfg {
 	uint32_t n_rulesets;
 	struct tessd_fw_attach *attach;
 	uint32_t n_attach;
+	struct tessd_fw_group *groups;
+	uint32_t n_groups;
 };
 
 /*
@@ -459,6 +467,7 @@ struct tessd_fw_match {
 };
 extern const struct cfg_node tessd_fw_schema;
 extern const struct cfg_node tessd_fw_ruleset_schema;
+extern const struct cfg_node tessd_fw_group_schema; /* firewall.groups[] */
 /* A decoded (schema-checked) rule's match. */
 void tessd_fw_match(const struct tessd_fw_rule *r, struct tessd_fw_match *m);
 /* The firewall section's rules past the schema's (names, attachments, limits). */

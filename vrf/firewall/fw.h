@@ -14,13 +14,17 @@
 
 #include <rte_acl.h>
 
+#include "fib.h"
+#include "hook.h"
 #include "l3.h"
 #include "module.h"
 #include "tessd_config.h"
 
-#define FW_DROPS(_)                                                         \
-	_(DROP, "fw_drop")     /* a rule or the default policy said drop */ \
-	_(REJECT, "fw_reject") /* ... reject (answered with a TCP reset or an ICMP error) */
+#define FW_DROPS(_)                                                                             \
+	_(DROP, "fw_drop")        /* a rule or the default policy said drop */                  \
+	_(REJECT, "fw_reject")    /* ... reject (answered with a TCP reset or an ICMP error) */ \
+	_(GROUP, "fw_group_drop") /* a group's set refused a frame its ports sent */            \
+	_(GROUP_BAD, "fw_group_malformed") /* ... an IPv4 frame it cannot classify */
 
 #define FW_DROP_ENUM(id, name) FW_DROP_##id,
 enum fw_drop {
@@ -58,15 +62,36 @@ struct fw_ctx {
 	struct fw_ctx *next; /* in the list of live contexts */
 };
 
+/*
+ * A group's connections live in a domain of ids of their own past the VRFs'
+ * (conn_tuple.vrf and the owner), so that a tenant's switched flows never
+ * meet a VRF's, nor another group's.
+ */
+#define FW_GROUP_DOM(vlan) ((uint16_t)(FIB_MAX_VRFS + (vlan)))
+#define FW_CONN_OWNERS     (FIB_MAX_VRFS + 4096)
+
+/* A group's frames, per worker (fw_worker), in rows of their own. */
+struct fw_gcnt {
+	uint64_t ipv4;    /* IPv4 frames its set classified */
+	uint64_t dropped; /* refused by it, or malformed IPv4 */
+	uint64_t passed;  /* not IPv4, or DHCP: not filtered */
+};
+
+struct fw_worker {
+	struct fw_gcnt grp[4096]; /* by VLAN */
+};
+
 struct fw_tables {
 	uint32_t refs;                        /* snapshots holding it (control thread) */
 	uint16_t ctx[FW_DIRS][L3_MAX_IFACES]; /* interface -> index in ctxs + 1; 0: none */
+	uint16_t gctx[4096];                  /* group (VLAN) -> index in ctxs + 1; 0: none */
 	uint32_t n_ctx;
 	struct fw_ctx **ctxs;
 };
 
 extern struct tess_module fw_module;
 extern struct l3_hook fw_hook;
+extern struct dp_hook fw_group_hook; /* on groups (dataplane/hook.h): "in", IRB "out" */
 
 static inline const struct fw_tables *fw_tables_of(const struct dp_snapshot *s)
 {

@@ -16,6 +16,26 @@
 #include "worker.h"
 
 uint64_t fw_resets_sent, fw_resets_base;
+static struct fw_gcnt gbase[4096]; /* each group's sums at the last stats reset */
+
+/* A group's counters (by VLAN), all workers, since the last reset. */
+static struct fw_gcnt group_count(uint16_t vlan)
+{
+	struct fw_gcnt s = { 0, 0, 0 };
+
+	for (unsigned w = 0; w < dp_worker_count(); w++) {
+		const struct fw_worker *fw = dp_worker_get(w)->mod[fw_module.id];
+		if (fw == NULL)
+			continue;
+		s.ipv4 += __atomic_load_n(&fw->grp[vlan].ipv4, __ATOMIC_RELAXED);
+		s.dropped += __atomic_load_n(&fw->grp[vlan].dropped, __ATOMIC_RELAXED);
+		s.passed += __atomic_load_n(&fw->grp[vlan].passed, __ATOMIC_RELAXED);
+	}
+	s.ipv4 -= gbase[vlan].ipv4;
+	s.dropped -= gbase[vlan].dropped;
+	s.passed -= gbase[vlan].passed;
+	return s;
+}
 
 struct fw_cnt fw_ctx_count(const struct fw_ctx *c, uint32_t r)
 {
@@ -49,6 +69,12 @@ void fw_stats_reset(void)
 			c->base[r].bytes += x.bytes;
 		}
 	}
+	for (uint16_t v = 1; v < 4095; v++) {
+		struct fw_gcnt x = group_count(v);
+		gbase[v].ipv4 += x.ipv4;
+		gbase[v].dropped += x.dropped;
+		gbase[v].passed += x.passed;
+	}
 	fw_resets_base = fw_resets_sent;
 }
 
@@ -68,6 +94,17 @@ static json_t *attached(const struct tessd_cfg *cfg, const char *set, uint8_t d,
 		json_array_append_new(
 			a, json_pack("{s:s, s:s}", "interface", at->interface, "vrf", ic->vrf));
 	}
+	return a;
+}
+
+/* The groups set s is attached to ("in" only: a group's set is its "in" context), by the config. */
+static json_t *attached_groups(const struct tessd_cfg *cfg, const char *set, uint8_t d)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; d == FW_IN && i < cfg->firewall.n_groups; i++)
+		if (strcmp(cfg->firewall.groups[i].set, set) == 0)
+			json_array_append_new(a, json_string(cfg->firewall.groups[i].group));
 	return a;
 }
 
@@ -98,10 +135,10 @@ static json_t *ctx_json(const struct tessd_cfg *cfg, const struct fw_ctx *c, jso
 			json_array_append_new(a, e);
 		}
 	}
-	(void)cfg;
 	json_object_set_new(o, "ruleset", json_string(c->set));
 	json_object_set_new(o, "direction", json_string(dir_names[c->dir]));
 	json_object_set_new(o, "interfaces", ifs);
+	json_object_set_new(o, "groups", attached_groups(cfg, c->set, c->dir));
 	json_object_set_new(o, "rules", json_integer(c->n_rules - c->n_base));
 	json_object_set_new(o, "baseline_rules", json_integer(c->n_base));
 	json_object_set_new(o, "accepted", cnt_json(acc));
@@ -157,6 +194,39 @@ static json_t *conn_json(const struct tessd_cfg *cfg, const char *vrf)
 		      "removed", (json_int_t)cs.removed, "table_full", (json_int_t)cs.table_full,
 		      "tenant_limit", (json_int_t)cs.tenant_limit, "clash", (json_int_t)cs.clash);
 	json_object_set_new(o, "vrfs", v);
+	if (vrf == NULL) {
+		json_t *g = json_object();
+		for (uint32_t i = 0; i < cfg->firewall.n_groups; i++) {
+			const struct tessd_group_cfg *gc =
+				tessd_cfg_group(cfg, cfg->firewall.groups[i].group);
+			if (gc)
+				json_object_set_new(g, gc->name,
+						    json_integer(conn_owner_count(
+							    fw_conn, FW_GROUP_DOM(gc->vlan))));
+		}
+		json_object_set_new(o, "groups", g);
+	}
+	return o;
+}
+
+/* Each group with a set: the set and its frames (not per VRF: a group has none). */
+static json_t *groups_json(const struct tessd_cfg *cfg)
+{
+	json_t *o = json_object();
+
+	for (uint32_t i = 0; i < cfg->firewall.n_groups; i++) {
+		const struct tessd_fw_group *fg = &cfg->firewall.groups[i];
+		const struct tessd_group_cfg *g = tessd_cfg_group(cfg, fg->group);
+		struct fw_gcnt x;
+		if (g == NULL)
+			continue;
+		x = group_count(g->vlan);
+		json_object_set_new(o, fg->group,
+				    json_pack("{s:s, s:i, s:I, s:I, s:I}", "ruleset", fg->set,
+					      "vlan", (int)g->vlan, "ipv4", (json_int_t)x.ipv4,
+					      "dropped", (json_int_t)x.dropped, "passed",
+					      (json_int_t)x.passed));
+	}
 	return o;
 }
 
@@ -165,6 +235,8 @@ void fw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
 	json_object_set_new(stats, "firewall", ctxs_json(cfg, vrf, NULL, false));
 	if (fw_conn)
 		json_object_set_new(stats, "firewall_conn", conn_json(cfg, vrf));
+	if (vrf == NULL)
+		json_object_set_new(stats, "firewall_groups", groups_json(cfg));
 	if (vrf == NULL)
 		json_object_set_new(stats, "firewall_resets_sent",
 				    json_integer((json_int_t)(fw_resets_sent - fw_resets_base)));
@@ -215,6 +287,7 @@ static int fw_rulesets_api(const void *params, json_t **result, struct ctl_error
 		o = cfg_encode(&tessd_fw_ruleset_schema, s);
 		json_object_set_new(o, "attached_in", in);
 		json_object_set_new(o, "attached_out", out);
+		json_object_set_new(o, "attached_groups", attached_groups(cfg, s->name, FW_IN));
 		json_array_append_new(a, o);
 	}
 	*result = a;
@@ -271,6 +344,30 @@ static int fw_attach_api(const void *params, json_t **result, struct ctl_error *
 		       a->in[0] ? a->in : "-", a->out[0] ? a->out : "-");
 }
 
+/* A group's set: attached, replaced (atomically, with the next snapshot) or, set "", detached. */
+static int fw_group_api(const void *params, json_t **result, struct ctl_error *err)
+{
+	const struct tessd_fw_group *g = params;
+	const struct tessd_fw_cfg *f = &tessd.cfg.firewall;
+	uint32_t i = 0;
+	struct dp_edit e = { .array = "/firewall/groups", .item = g };
+
+	while (i < f->n_groups && strcmp(f->groups[i].group, g->group) != 0)
+		i++;
+	e.index = i;
+	if (g->set[0] == '\0') {
+		if (i == f->n_groups) {
+			ctl_error_set(err, ENOENT, "/params/group",
+				      "group %s has no rule set attached", g->group);
+			return -ENOENT;
+		}
+		e.op = DP_EDIT_DEL;
+		return dp_edit(&e, result, err, "firewall: group %s detached", g->group);
+	}
+	e.op = i < f->n_groups ? DP_EDIT_SET : DP_EDIT_ADD;
+	return dp_edit(&e, result, err, "firewall: group %s attached (%s)", g->group, g->set);
+}
+
 static int fw_check_api(const void *params, json_t **result, struct ctl_error *err)
 {
 	(void)params;
@@ -298,6 +395,16 @@ static const struct cfg_field attach_fields[] = {
 	CFG_FIELD(struct tessd_fw_attach, out, "out", &tessd_opt_name_schema, false, "\"\""),
 	{ 0 },
 };
+static const struct cfg_field group_fields[] = {
+	CFG_FIELD(struct tessd_fw_group, group, "group", &tessd_name_schema, true, NULL),
+	CFG_FIELD(struct tessd_fw_group, set, "set", &tessd_opt_name_schema, false, "\"\""),
+	{ 0 },
+};
+static const struct cfg_node group_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = group_fields, .size = sizeof(struct tessd_fw_group) },
+};
+
 static const struct cfg_node attach_schema = {
 	.type = CFG_OBJECT,
 	.obj = { .fields = attach_fields, .size = sizeof(struct tessd_fw_attach) },
@@ -310,6 +417,8 @@ const struct ctl_method fw_methods[] = {
 	  "add or replace one firewall rule set, atomically" },
 	{ "firewall.attach", &attach_schema, fw_attach_api,
 	  "attach rule sets to an interface (in, out; both empty: detach)" },
+	{ "firewall.group", &group_schema, fw_group_api,
+	  "attach a rule set to a vswitch group's frames from its ports (set \"\": detach)" },
 	{ "firewall.stats", &filter_schema, fw_stats_api,
 	  "firewall counters per rule set and direction, per rule" },
 	{ "firewall.check", NULL, fw_check_api,

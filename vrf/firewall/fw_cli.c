@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tessctl commands of the firewall: list, stats, check, set, attach (linked into tessctl). */
+/* tessctl commands of the firewall: list, stats, check, set, attach, group (linked into tessctl).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,6 +139,11 @@ static const struct tessctl_cmd fw_cmds[] = {
 	  .pos = { "interface" },
 	  .human = tessctl_done,
 	  .help = "attach rule sets to an interface (--in S, --out S; neither: detach)" },
+	{ .words = "firewall group",
+	  .method = "firewall.group",
+	  .pos = { "group" },
+	  .human = tessctl_done,
+	  .help = "attach a rule set to a vswitch group's frames (--set S; none: detach)" },
 	{ 0 },
 };
 TESSCTL_COMMANDS(fw_cmds)

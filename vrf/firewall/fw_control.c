@@ -234,14 +234,14 @@ static int ctx_index(struct fw_tables *t, const struct tessd_cfg *cfg,
 /*
  * The connection table, made at the first build with rule sets (workers
  * exist by then): its capacity is fixed until tessd restarts. Owners are
- * VRFs, each limited to conn_vrf_limit entries.
+ * VRFs and groups (FW_GROUP_DOM), each limited to conn_vrf_limit entries.
  */
 static int fw_conn_start(const struct tessd_fw_cfg *f, struct ctl_error *err)
 {
 	struct conn_params p = { .name = "fw",
 				 .capacity = f->conn_capacity,
 				 .workers = dp_worker_count() ? dp_worker_count() : 1,
-				 .owners = FIB_MAX_VRFS,
+				 .owners = FW_CONN_OWNERS,
 				 .socket = SOCKET_ID_ANY };
 
 	if (fw_conn || f->conn_capacity == 0)
@@ -255,19 +255,58 @@ static int fw_conn_start(const struct tessd_fw_cfg *f, struct ctl_error *err)
 	return 0;
 }
 
+/* Whether a router interface is group's (frames routed into it take its "out" hook). */
+static bool group_has_irb(const struct tessd_cfg *cfg, const char *group)
+{
+	for (uint32_t i = 0; i < cfg->router.n_interfaces; i++)
+		if (strcmp(cfg->router.interfaces[i].group, group) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Each group's set: the context of its "in" direction (the baseline's "in"
+ * rules, the set's, default_in), shared with interfaces attaching it "in",
+ * and the group marked for the hook.
+ */
+static int build_groups(struct dp_snapshot *s, struct fw_tables *t, const struct tessd_cfg *cfg,
+			struct ctl_error *err)
+{
+	const struct tessd_fw_cfg *f = &cfg->firewall;
+
+	for (uint32_t i = 0; i < f->n_groups; i++) {
+		const struct tessd_group_cfg *g = tessd_cfg_group(cfg, f->groups[i].group);
+		int k;
+
+		if (g == NULL || g->vlan == 0 || g->vlan >= RTE_DIM(t->gctx))
+			continue; /* validated: not reached */
+		k = ctx_index(t, cfg, tessd_cfg_fw_ruleset(cfg, f->groups[i].set), FW_IN, err);
+		if (k < 0)
+			return k;
+		t->gctx[g->vlan] = (uint16_t)k;
+		dp_hook_mark(s, &fw_group_hook, DP_HOOK_GROUP, DP_HOOK_IN, g->vlan);
+		/* The router's frames into the group: their connections recorded. */
+		if (group_has_irb(cfg, g->name))
+			dp_hook_mark(s, &fw_group_hook, DP_HOOK_GROUP, DP_HOOK_OUT, g->vlan);
+	}
+	return 0;
+}
+
 static int fw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct ctl_error *err)
 {
 	const struct tessd_fw_cfg *f = &cfg->firewall;
 	struct fw_tables *t;
+	int rc;
 
 	tables_put(s->part[fw_module.id]); /* the copy's reference to the old tables */
 	s->part[fw_module.id] = NULL;
-	if (f->n_attach == 0)
+	if (f->n_attach == 0 && f->n_groups == 0)
 		return 0;
 	if (fw_conn_start(f, err) < 0)
 		return -ENOMEM;
 	t = rte_zmalloc("tess_fw_tables", sizeof(*t), RTE_CACHE_LINE_SIZE);
-	if (t == NULL || (t->ctxs = calloc(2 * f->n_attach, sizeof(*t->ctxs))) == NULL) {
+	if (t == NULL ||
+	    (t->ctxs = calloc(2 * f->n_attach + f->n_groups, sizeof(*t->ctxs))) == NULL) {
 		rte_free(t);
 		return -ENOMEM;
 	}
@@ -287,6 +326,11 @@ static int fw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct c
 			t->ctx[d][ifc] = (uint16_t)k;
 		}
 	}
+	rc = build_groups(s, t, cfg, err);
+	if (rc < 0) {
+		tables_put(t);
+		return rc;
+	}
 	s->part[fw_module.id] = t;
 	return 0;
 }
@@ -305,16 +349,34 @@ int fw_mark_egress(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit)
 	return rc;
 }
 
-/* After a change: each VRF's share of the connection table. */
+/*
+ * A group's connections go with it: a group gone, or its VLAN now another
+ * group's, leaves none that a later group of that VLAN would take as its own.
+ */
+static void flush_groups(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	for (uint32_t i = 0; old && i < old->sw.n_groups; i++) {
+		const struct tessd_group_cfg *o = &old->sw.groups[i];
+		const struct tessd_group_cfg *n = tessd_cfg_group(cur, o->name);
+		if (n == NULL || n->vlan != o->vlan)
+			conn_flush_owner(fw_conn, FW_GROUP_DOM(o->vlan));
+	}
+}
+
+/* After a change: each VRF's and group's share of the connection table. */
 static void fw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	static uint32_t said; /* the capacity a change asked for, logged once */
 
-	(void)old;
 	if (fw_conn == NULL)
 		return;
 	for (uint32_t i = 0; i < cur->router.n_vrfs; i++)
 		conn_owner_set(fw_conn, cur->router.vrfs[i].id, cur->firewall.conn_vrf_limit, NULL);
+	flush_groups(old, cur);
+	for (uint32_t i = 0; i < cur->sw.n_groups; i++)
+		if (cur->sw.groups[i].vlan < 4096)
+			conn_owner_set(fw_conn, FW_GROUP_DOM(cur->sw.groups[i].vlan),
+				       cur->firewall.conn_vrf_limit, NULL);
 	if (cur->firewall.conn_capacity != fw_conn->capacity &&
 	    said != cur->firewall.conn_capacity) {
 		said = cur->firewall.conn_capacity;
@@ -330,6 +392,19 @@ static void fw_poll(const struct tessd_cfg *cfg, uint64_t now)
 	(void)cfg;
 	if (fw_conn)
 		conn_expire(fw_conn, now, 4096);
+}
+
+static int fw_worker_init(struct dp_worker *w, int socket)
+{
+	w->mod[fw_module.id] = rte_zmalloc_socket("tess_fw_worker", sizeof(struct fw_worker),
+						  RTE_CACHE_LINE_SIZE, socket);
+	return w->mod[fw_module.id] ? 0 : -ENOMEM;
+}
+
+static void fw_worker_fini(struct dp_worker *w)
+{
+	rte_free(w->mod[fw_module.id]);
+	w->mod[fw_module.id] = NULL;
 }
 
 static void fw_fini(void)
@@ -425,6 +500,8 @@ struct tess_module fw_module = {
 	.depends = fw_depends,
 	.validate = tessd_fw_validate,
 	.fini = fw_fini,
+	.worker_init = fw_worker_init,
+	.worker_fini = fw_worker_fini,
 	.sync = fw_sync,
 	.poll = fw_poll,
 	.snap_copy = fw_snap_copy,
