@@ -95,8 +95,11 @@ class Topo:
     def ping(self, src, dst, count=3, interval=0.2):
         return self.ns[src].ping(dst, count=count, interval=interval)[1]
 
+    def groups(self):
+        return {g["group"]: g for g in self.tessd.ctl("stats")["firewall_groups"]}
+
     def group(self, name):
-        return self.tessd.ctl("stats")["firewall_groups"][name]
+        return self.groups()[name]
 
     def drops(self):
         return self.tessd.ctl("stats")["drops"]["firewall"]
@@ -153,6 +156,9 @@ def test_allowed_flows_pass_with_their_replies_the_rest_is_dropped(topo):
     conn = topo.tessd.ctl("stats")["firewall_conn"]
     assert conn["groups"]["acme"] >= 2, conn
     assert topo.tessd.port_stats()["a1"]["drops"].get("fw_group_drop", 0) >= 1
+    prom = topo.tessd.tessctl("metrics").stdout
+    assert 'tessera_tessd_firewall_groups_dropped{group="acme",ruleset="acme-fw"}' in prom, \
+        [x for x in prom.splitlines() if "firewall_groups" in x]
 
 
 def test_trunk_frames_filtered_after_their_tag(topo):
@@ -179,7 +185,7 @@ def test_trunk_frames_filtered_after_their_tag(topo):
 def test_other_group_unaffected_and_domains_apart(topo):
     assert topo.ping("b1", A2) == 3 and topo.ping("b2", A1) == 3
     assert topo.connect("b1", A2, 22)  # bravo has no set
-    assert "bravo" not in topo.tessd.ctl("stats")["firewall_groups"]
+    assert "bravo" not in topo.groups()
     # bravo gets a set of its own: only b2 to b1. acme's established a1 -> a2 flow, same
     # addresses and ICMP id, must not make bravo's b1 -> b2 one established.
     topo.call("firewall.set", {"name": "bravo-fw", "default_in": "drop", "rules": [
@@ -224,7 +230,7 @@ def test_detach_and_attach_at_runtime(topo):
     assert topo.ping("a2", A1, count=1) == 0
     topo.tessd.tessctl("firewall", "group", "acme")  # no --set: detached
     assert topo.ping("a2", A1, count=2) == 2
-    assert "acme" not in topo.tessd.ctl("stats")["firewall_groups"]
+    assert "acme" not in topo.groups()
     topo.tessd.tessctl("firewall", "group", "acme", "--set", "acme-fw")
     assert topo.ping("a2", A1, count=1) == 0
     lst = {s["name"]: s for s in topo.tessd.ctl("firewall", "list")}
@@ -303,8 +309,8 @@ def test_routed_into_the_group_recorded_for_the_answers(tmp_path):
         assert t.connect("srv", A2, 22)  # a2's SYN-ACK: no rule, established
         assert not t.connect("a2", "10.9.0.10", 22)  # a2's SYN: no rule, dropped
         assert t.connect("a1", A2, 80)  # switched, as on a host vswitch
-        g = t.tessd.ctl("stats")["firewall_groups"]["acme"]
-        assert g["dropped"] >= 1, g
+        g = t.tessd.ctl("stats")["firewall_groups"]
+        assert g[0]["group"] == "acme" and g[0]["dropped"] >= 1, g
     finally:
         assert not c.run()
 

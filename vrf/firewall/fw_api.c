@@ -209,10 +209,13 @@ static json_t *conn_json(const struct tessd_cfg *cfg, const char *vrf)
 	return o;
 }
 
-/* Each group with a set: the set and its frames (not per VRF: a group has none). */
+/*
+ * Each group with a set: the set and its frames (not per VRF: a group has
+ * none). A list of objects, as "groups" is: /metrics labels them so.
+ */
 static json_t *groups_json(const struct tessd_cfg *cfg)
 {
-	json_t *o = json_object();
+	json_t *a = json_array();
 
 	for (uint32_t i = 0; i < cfg->firewall.n_groups; i++) {
 		const struct tessd_fw_group *fg = &cfg->firewall.groups[i];
@@ -221,13 +224,13 @@ static json_t *groups_json(const struct tessd_cfg *cfg)
 		if (g == NULL)
 			continue;
 		x = group_count(g->vlan);
-		json_object_set_new(o, fg->group,
-				    json_pack("{s:s, s:i, s:I, s:I, s:I}", "ruleset", fg->set,
-					      "vlan", (int)g->vlan, "ipv4", (json_int_t)x.ipv4,
-					      "dropped", (json_int_t)x.dropped, "passed",
-					      (json_int_t)x.passed));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "group",
+						   fg->group, "ruleset", fg->set, "vlan",
+						   (int)g->vlan, "ipv4", (json_int_t)x.ipv4,
+						   "dropped", (json_int_t)x.dropped, "passed",
+						   (json_int_t)x.passed));
 	}
-	return o;
+	return a;
 }
 
 void fw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf)
