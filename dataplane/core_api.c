@@ -21,6 +21,7 @@
 #include "port.h"
 #include "rcu.h"
 #include "stats.h"
+#include "tlog.h"
 #include "tessd.h"
 #include "vhost.h"
 #include "worker.h"
@@ -69,6 +70,8 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	json_object_set_new(*result, "metrics_errors", json_integer((json_int_t)mc.errors));
 	json_object_set_new(*result, "metrics_refused", json_integer((json_int_t)mc.refused));
 	json_object_set_new(*result, "metrics_timed_out", json_integer((json_int_t)mc.timed_out));
+	/* Log lines the journal had no room for (tlog.h): dropped, never waited for. */
+	json_object_set_new(*result, "log_dropped", json_integer((json_int_t)tlog_dropped()));
 	/* Wake-ups of the control thread by workers between its ticks (kick.h). */
 	json_object_set_new(*result, "control_kicks",
 			    json_integer((json_int_t)__atomic_load_n(&dp_control_kick.kicks,

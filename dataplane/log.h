@@ -30,8 +30,9 @@ extern __thread const struct tlog_fields *dp_log_fields;
 #define DP_PORT_FIELDS(cfg) \
 	TLOG_F(.port = (cfg)->name, .tenant_name = (cfg)->tenant[0] ? (cfg)->tenant : NULL)
 
-/* rte_log to the journal when stderr is it ($JOURNAL_STREAM, tlog.h); else stderr. */
-void dp_log_init(void);
+/* rte_log to the journal when stderr is it ($JOURNAL_STREAM, tlog.h); else stderr.
+ * -1 (said) when $TESS_JOURNAL_SOCKET is too long a path. */
+int dp_log_init(void);
 /* log.get, log.set: rte_log types' levels at run time (log_api.c). */
 int log_api_register(void);
 

@@ -31,22 +31,24 @@ static ssize_t journal_write(void *cookie, const char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-void dp_log_init(void)
+int dp_log_init(void)
 {
 	static char buf[4096];
 	FILE *f;
 
-	tlog_init("tessd");
+	if (tlog_init("tessd") < 0)
+		return -1;
 	tlog_set_level(LOG_DEBUG); /* rte_log filters by type first */
 	if (tlog_get_output() != TLOG_JOURNAL)
-		return; /* stderr, as rte_log does by default */
+		return 0; /* stderr, as rte_log does by default */
 	f = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = journal_write });
 	/* Kept open for good: rte_log writes to it until exit. */
 	if (f && setvbuf(f, buf, _IOFBF, sizeof(buf)) == 0 && rte_openlog_stream(f) == 0)
-		return;
+		return 0;
 	fprintf(stderr, "tessd: cannot log to the journal: %s; on stderr\n", strerror(errno));
 	if (f)
 		fclose(f);
+	return 0;
 }
 
 /* Each registered type and its level, from rte_log_dump (22.11 has no iterator). */

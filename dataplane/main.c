@@ -254,7 +254,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	sdn_init("tessd");
-	dp_log_init();
+	if (dp_log_init() < 0) {
+		tessd_cfg_free(&tessd.cfg);
+		return 1;
+	}
 	if (ctl_server_prepare(&tessd.cfg.control, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tessd: %s\n", err);
 		return 1;

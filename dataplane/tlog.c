@@ -28,7 +28,10 @@ static struct {
 	struct sockaddr_un addr;
 	socklen_t addr_len;
 	bool syslog_open;
-	bool send_failed; /* said once on stderr */
+	bool send_failed;    /* atomic; said once on stderr */
+	bool stderr_journal; /* atomic; stderr is the journal's stream: never fall back to it */
+	uint64_t dropped;    /* atomic; lines the journal had no room for, ever */
+	uint64_t unsaid;     /* atomic; of those, not yet said in a "lines dropped" line */
 } tl = {
 	.ident = "tess",
 	.level = LOG_INFO,
@@ -37,29 +40,40 @@ static struct {
 	.fd = -1,
 };
 
-static void set_journal_path(const char *path)
+static int set_journal_path(const char *path)
 {
 	size_t n = strlen(path);
 
-	if (n == 0 || n >= sizeof(tl.addr.sun_path)) {
-		fprintf(stderr, "%s: journal socket %s ignored: %s\n", tl.ident, path,
-			n ? "too long for a unix socket address" : "empty");
-		path = JOURNAL_SOCKET;
-		n = strlen(path);
+	/* Refused rather than replaced by the real journal's: a test's or a debugger's lines
+	 * would go where nobody looks. */
+	if (n >= sizeof(tl.addr.sun_path)) {
+		fprintf(stderr,
+			"%s: $TESS_JOURNAL_SOCKET %s: too long for a unix socket address "
+			"(at most %zu bytes)\n",
+			tl.ident, path, sizeof(tl.addr.sun_path) - 1);
+		return -ENAMETOOLONG;
 	}
 	memset(&tl.addr, 0, sizeof(tl.addr));
 	tl.addr.sun_family = AF_UNIX;
 	memcpy(tl.addr.sun_path, path, n);
 	tl.addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	return 0;
 }
 
-void tlog_init(const char *ident)
+int tlog_init(const char *ident)
 {
 	const char *path = getenv("TESS_JOURNAL_SOCKET");
+	int rc;
 
 	snprintf(tl.ident, sizeof(tl.ident), "%s", ident);
-	set_journal_path(path && path[0] ? path : JOURNAL_SOCKET);
+	rc = set_journal_path(path && path[0] ? path : JOURNAL_SOCKET);
 	tlog_set_output(TLOG_AUTO);
+	return rc;
+}
+
+uint64_t tlog_dropped(void)
+{
+	return __atomic_load_n(&tl.dropped, __ATOMIC_RELAXED);
 }
 
 /* systemd's way of saying stderr is the journal: $JOURNAL_STREAM is its "device:inode". */
@@ -76,16 +90,21 @@ static bool stderr_is_journal(void)
 
 void tlog_set_output(enum tlog_output o)
 {
+	bool sj = stderr_is_journal();
+
 	if (o == TLOG_AUTO)
-		o = stderr_is_journal() ? TLOG_JOURNAL : TLOG_STDERR;
+		o = sj ? TLOG_JOURNAL : TLOG_STDERR;
 	pthread_mutex_lock(&tl.lock);
+	/* Non-blocking: a journal that does not read (stopped, busy) must not stop the
+	 * caller, tessd's control thread or tessmgrd under its lock; the line is counted. */
 	if (o == TLOG_JOURNAL && tl.fd < 0)
-		tl.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		tl.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (o == TLOG_SYSLOG && !tl.syslog_open) {
 		openlog(tl.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		tl.syslog_open = true;
 	}
-	tl.send_failed = false;
+	__atomic_store_n(&tl.send_failed, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&tl.stderr_journal, sj, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&tl.lock);
 	__atomic_store_n(&tl.output, o, __ATOMIC_RELEASE);
 }
@@ -137,9 +156,28 @@ static void to_stderr(int prio, const struct tlog_fields *f, const char *msg)
 	char line[MSG_MAX + 512];
 	size_t n = tlog_format_line(line, sizeof(line), tl.ident, prio, f, msg);
 
-	/* One write: lines of threads do not interleave. */
-	if (write(2, line, n) < 0)
-		return;
+	/* One write per line, to the end (a signal or a full pipe may take part of it). A
+	 * pipe keeps writes up to PIPE_BUF (4096) whole; a longer line (up to 4.6 KB) may
+	 * interleave with another thread's. */
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(2, line + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+static bool send_dgram(const char *dgram, size_t n)
+{
+	ssize_t w;
+
+	do
+		w = sendto(tl.fd, dgram, n, MSG_NOSIGNAL | MSG_DONTWAIT,
+			   (struct sockaddr *)&tl.addr, tl.addr_len);
+	while (w < 0 && errno == EINTR);
+	return w >= 0;
 }
 
 static void to_journal(int prio, const struct tlog_fields *f, const char *msg)
@@ -147,10 +185,30 @@ static void to_journal(int prio, const struct tlog_fields *f, const char *msg)
 	char dgram[MSG_MAX + 512];
 	size_t n = tlog_format_journal(dgram, sizeof(dgram), tl.ident, prio, f, msg);
 
-	if (sendto(tl.fd, dgram, n, MSG_NOSIGNAL, (struct sockaddr *)&tl.addr, tl.addr_len) >= 0)
+	if (send_dgram(dgram, n)) {
+		/* Through again: say what the journal had no room for. */
+		uint64_t lost = __atomic_exchange_n(&tl.unsaid, 0, __ATOMIC_RELAXED);
+		if (lost) {
+			char why[96];
+			snprintf(why, sizeof(why), "%llu lines dropped: the journal did not read",
+				 (unsigned long long)lost);
+			n = tlog_format_journal(dgram, sizeof(dgram), tl.ident, LOG_WARNING, NULL,
+						why);
+			if (!send_dgram(dgram, n))
+				__atomic_add_fetch(&tl.unsaid, lost, __ATOMIC_RELAXED);
+		}
 		return;
-	/* Lost on the journal: kept on stderr (under systemd, the journal's stream too). */
+	}
 	int e = errno;
+	/* The journal's queue is full (it does not read), or stderr is the journal's stream,
+	 * which would block the same way: the line is dropped and counted. */
+	if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS ||
+	    __atomic_load_n(&tl.stderr_journal, __ATOMIC_RELAXED)) {
+		__atomic_add_fetch(&tl.dropped, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&tl.unsaid, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	/* No journal there (a debugging $TESS_JOURNAL_SOCKET gone): kept on stderr. */
 	if (!__atomic_exchange_n(&tl.send_failed, true, __ATOMIC_RELAXED)) {
 		char why[160];
 		snprintf(why, sizeof(why), "cannot send to the journal (%s): %s; on stderr",

@@ -8,6 +8,11 @@
  * picks the journal. Thread-safe; never called per packet. Shared by tessd and tessmgrd.
  *
  * $TESS_JOURNAL_SOCKET replaces the journal's socket path (tests point it at their own).
+ *
+ * The journal output never blocks: a datagram the journal has no room for (it does not
+ * read) is dropped and counted (tlog_dropped), and the next line that goes through is
+ * followed by "N lines dropped". stderr is written as is (blocking, as any write); the
+ * syslog output is glibc's syslog(3), which blocks likewise when syslogd does not read.
  */
 #ifndef TESS_TLOG_H
 #define TESS_TLOG_H
@@ -33,8 +38,11 @@ enum tlog_output { TLOG_AUTO, TLOG_STDERR, TLOG_JOURNAL, TLOG_SYSLOG };
 extern const char *const tlog_level_names[];  /* err warning notice info debug */
 extern const char *const tlog_output_names[]; /* auto stderr journal syslog */
 
-/* The identifier (SYSLOG_IDENTIFIER, the stderr prefix); output auto, level info. */
-void tlog_init(const char *ident);
+/* The identifier (SYSLOG_IDENTIFIER, the stderr prefix); output auto, level info.
+ * -ENAMETOOLONG (said on stderr) when $TESS_JOURNAL_SOCKET is too long a path. */
+int tlog_init(const char *ident);
+/* Lines the journal output dropped since the start (its queue was full). */
+uint64_t tlog_dropped(void);
 /* Picks an output (TLOG_AUTO: the journal when stderr is it, else stderr). */
 void tlog_set_output(enum tlog_output o);
 enum tlog_output tlog_get_output(void); /* never TLOG_AUTO: what auto resolved to */

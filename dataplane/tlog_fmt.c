@@ -98,7 +98,8 @@ size_t tlog_format_line(char *buf, size_t size, const char *ident, int prio,
 	/* A message too long is cut (the fields after it then dropped): the line still ends. */
 	if (!put(&o, msg, n)) {
 		o.full = false;
-		put(&o, msg, o.size - o.len > 1 ? o.size - o.len - 2 : 0);
+		size_t room = o.size - o.len > 1 ? o.size - o.len - 2 : 0;
+		put(&o, msg, n < room ? n : room); /* never past msg's end */
 	} else if (f &&
 		   (f->tenant || f->tenant_name || f->host || f->desktop || f->job || f->port)) {
 		size_t mark = o.len;

@@ -207,7 +207,7 @@ void api_stats(struct api_ctx *c)
 	api_ok(c, 200,
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
-			 "s:I}}",
+			 "s:I}, s:{s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
@@ -223,7 +223,8 @@ void api_stats(struct api_ctx *c)
 			 K(net_fdb_forgets), "fdb_forget_failed", K(net_fdb_forget_failed),
 			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(), "placement",
 			 "placed", K(place_ok), "no_quota", K(place_no_quota), "quota_full",
-			 K(place_quota_full), "no_host", K(place_no_host)));
+			 K(place_quota_full), "no_host", K(place_no_host), "log", "dropped",
+			 (json_int_t)tlog_dropped()));
 #undef K
 }
 

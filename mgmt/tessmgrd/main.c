@@ -157,7 +157,8 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, sig, rc;
 
-	tlog_init("tessmgrd");
+	if (tlog_init("tessmgrd") < 0)
+		return 1;
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

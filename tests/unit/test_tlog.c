@@ -12,8 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -60,6 +65,19 @@ static void test_line_cut(void **state)
 	n = tlog_format_line(b, sizeof(b), "t", LOG_INFO, TLOG_F(.desktop = 123456), "0123456789");
 	assert_string_equal(b, "t: 0123456789\n");
 	assert_int_equal(tlog_format_line(b, 0, "t", LOG_INFO, NULL, "x"), 0);
+}
+
+/* The ident does not fit: the message is what is cut, never read past its end. */
+static void test_line_cut_short_msg(void **state)
+{
+	char b[8], *msg = malloc(2); /* on the heap: ASan sees a read past it */
+
+	(void)state;
+	memcpy(msg, "x", 2);
+	size_t n = tlog_format_line(b, sizeof(b), "a-long-ident", LOG_INFO, NULL, msg);
+	assert_int_equal(n, 2);
+	assert_string_equal(b, "x\n");
+	free(msg);
 }
 
 static void test_journal(void **state)
@@ -148,7 +166,8 @@ static void test_journal_socket(void **state)
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	setenv("TESS_JOURNAL_SOCKET", sock, 1);
-	tlog_init("unit");
+	unsetenv("JOURNAL_STREAM"); /* run under systemd, stderr may be the journal */
+	assert_int_equal(tlog_init("unit"), 0);
 	assert_int_equal(tlog_get_output(), TLOG_STDERR); /* no $JOURNAL_STREAM */
 	tlog_set_output(TLOG_JOURNAL);
 	tlog_set_level(LOG_INFO);
@@ -164,13 +183,159 @@ static void test_journal_socket(void **state)
 	rmdir(path);
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * A journal that never reads: its queue fills (net.unix.max_dgram_qlen, 10 by default), and
+ * the lines after it are dropped and counted, never waited for. Then, read, the next line
+ * goes through followed by "N lines dropped".
+ */
+static void test_journal_full_does_not_block(void **state)
+{
+	char path[] = "/tmp/tlog-test-XXXXXX", sock[64], b[512];
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), got = 0;
+	const int lines = 200;
+
+	(void)state;
+	assert_non_null(mkdtemp(path));
+	snprintf(sock, sizeof(sock), "%s/j", path);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	setenv("TESS_JOURNAL_SOCKET", sock, 1);
+	unsetenv("JOURNAL_STREAM");
+	assert_int_equal(tlog_init("unit"), 0);
+	tlog_set_output(TLOG_JOURNAL);
+	tlog_set_level(LOG_INFO);
+	uint64_t before = tlog_dropped();
+	alarm(10); /* blocked for good: the test fails (killed) rather than hangs */
+	double t0 = now();
+	for (int i = 0; i < lines; i++)
+		tlog(LOG_INFO, NULL, "line %d", i);
+	double took = now() - t0;
+	alarm(0);
+	assert_true(took < 1.0);
+	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
+		got++;
+	uint64_t dropped = tlog_dropped() - before;
+	assert_true(got > 0 && got < lines);
+	assert_int_equal(dropped, (uint64_t)(lines - got));
+	/* Room again: the line, then how many were lost. */
+	tlog(LOG_INFO, NULL, "after");
+	ssize_t n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	b[n] = '\0';
+	assert_non_null(strstr(b, "MESSAGE=after\n"));
+	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	b[n] = '\0';
+	char want[64];
+	snprintf(want, sizeof(want), "MESSAGE=%llu lines dropped", (unsigned long long)dropped);
+	assert_non_null(strstr(b, want));
+	assert_non_null(strstr(b, "PRIORITY=4\n"));
+	assert_int_equal(tlog_dropped() - before, dropped); /* said once */
+	assert_true(recv(fd, b, sizeof(b), MSG_DONTWAIT) < 0);
+	tlog_set_output(TLOG_STDERR);
+	close(fd);
+	unlink(sock);
+	rmdir(path);
+}
+
+/* A $TESS_JOURNAL_SOCKET too long for sun_path is an error, not the real journal. */
+static void test_journal_path_too_long(void **state)
+{
+	char p[200];
+
+	(void)state;
+	memset(p, 'j', sizeof(p) - 1);
+	p[0] = '/';
+	p[sizeof(p) - 1] = '\0';
+	setenv("TESS_JOURNAL_SOCKET", p, 1);
+	assert_int_equal(tlog_init("unit"), -ENAMETOOLONG);
+	unsetenv("TESS_JOURNAL_SOCKET");
+	assert_int_equal(tlog_init("unit"), 0);
+}
+
+/*
+ * A stderr line longer than the pipe holds, its write cut by a signal (no SA_RESTART): the
+ * rest is written too. The reader waits until the writer is blocked in write, interrupts
+ * it, then reads everything.
+ */
+static int pipe_rd;
+static pthread_t writer;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *slow_reader(void *arg)
+{
+	size_t *total = arg;
+	char b[8192];
+	ssize_t n;
+
+	usleep(200 * 1000);
+	pthread_kill(writer, SIGUSR1);
+	usleep(100 * 1000);
+	while ((n = read(pipe_rd, b, sizeof(b))) > 0)
+		*total += (size_t)n;
+	return NULL;
+}
+
+static void test_stderr_whole_line(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 }, old;
+	char msg[4000];
+	int p[2], saved = dup(2);
+	size_t total = 0;
+	pthread_t rd;
+
+	(void)state;
+	memset(msg, 's', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = '\0';
+	assert_int_equal(pipe(p), 0);
+	assert_true(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0); /* no SA_RESTART */
+	pipe_rd = p[0];
+	writer = pthread_self();
+	dup2(p[1], 2);
+	close(p[1]);
+	assert_int_equal(pthread_create(&rd, NULL, slow_reader, &total), 0);
+	tlog_set_output(TLOG_STDERR);
+	tlog_set_level(LOG_INFO);
+	/* Two lines: the pipe holds 4096 bytes, the first line fills most of it. */
+	tlog(LOG_INFO, TLOG_F(.host = 1), "%s", msg);
+	tlog(LOG_INFO, TLOG_F(.host = 2), "%s", msg);
+	dup2(saved, 2);
+	close(saved);
+	pthread_join(rd, NULL);
+	close(p[0]);
+	sigaction(SIGUSR1, &old, NULL);
+	/* "unit: " + msg + " [host=N]\n", twice */
+	assert_int_equal(total, 2 * (6 + strlen(msg) + 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_line),           cmocka_unit_test(test_line_cut),
-		cmocka_unit_test(test_journal),        cmocka_unit_test(test_journal_multiline),
-		cmocka_unit_test(test_journal_cut),    cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_line),
+		cmocka_unit_test(test_line_cut),
+		cmocka_unit_test(test_journal),
+		cmocka_unit_test(test_journal_multiline),
+		cmocka_unit_test(test_journal_cut),
+		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_journal_socket),
+		cmocka_unit_test(test_line_cut_short_msg),
+		cmocka_unit_test(test_journal_full_does_not_block),
+		cmocka_unit_test(test_journal_path_too_long),
+		cmocka_unit_test(test_stderr_whole_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
