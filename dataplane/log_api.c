@@ -18,7 +18,10 @@
 
 __thread const struct tlog_fields *dp_log_fields;
 
-/* rte_log's stream under the journal: one datagram per message (rte_vlog flushes each). */
+/* rte_log's stream under the journal: one datagram per message. The stream is unbuffered,
+ * so glibc formats each fprintf of rte_vlog whole (in a buffer of the calling thread, under
+ * the stream's lock) and writes it once: each call is one datagram with its own thread's
+ * level and fields, never two threads' messages merged nor one cut at a buffer's end. */
 static ssize_t journal_write(void *cookie, const char *buf, size_t n)
 {
 	char msg[4096];
@@ -33,7 +36,6 @@ static ssize_t journal_write(void *cookie, const char *buf, size_t n)
 
 int dp_log_init(void)
 {
-	static char buf[4096];
 	FILE *f;
 
 	if (tlog_init("tessd") < 0)
@@ -43,7 +45,7 @@ int dp_log_init(void)
 		return 0; /* stderr, as rte_log does by default */
 	f = fopencookie(NULL, "w", (cookie_io_functions_t){ .write = journal_write });
 	/* Kept open for good: rte_log writes to it until exit. */
-	if (f && setvbuf(f, buf, _IOFBF, sizeof(buf)) == 0 && rte_openlog_stream(f) == 0)
+	if (f && setvbuf(f, NULL, _IONBF, 0) == 0 && rte_openlog_stream(f) == 0)
 		return 0;
 	fprintf(stderr, "tessd: cannot log to the journal: %s; on stderr\n", strerror(errno));
 	if (f)
