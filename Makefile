@@ -7,6 +7,9 @@ FUZZ_SECONDS ?= 60
 # make deb: the .debs land here (the tree is copied to $(DEB_OUT)/src and built there).
 DEB_OUT ?= build-deb
 HUGEPAGES_MB ?= 1024
+# make image: the appliance (image/build.sh), from the .debs of make deb, or of IMAGE_DEBS.
+IMAGE ?= build/tessera-appliance.qcow2
+IMAGE_DEBS ?=
 MESON_OPTS ?=
 # Test builds have the fault points of tessd and tessmgrd (TESS_FAULT, tests/*/test_faults.py);
 # a package build (plain meson setup) does not.
@@ -19,7 +22,7 @@ FAULTS_ON = meson introspect --buildoptions $(1) | /usr/bin/python3 -c 'import j
 SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 
 .PHONY: all deps bench-deps build build-asan build-fuzz analyze hugepages test test-asan unit fuzz format \
-	format-check docs demo bench clean deb
+	format-check docs demo bench clean deb image
 
 all: build
 
@@ -139,6 +142,11 @@ deb: deps
 		lintian --no-tag-display-limit $(DEB_OUT)/*.changes || true; \
 	fi
 	@ls -l $(DEB_OUT)/*.deb
+
+# Debian 12 with the Tessera .debs, tessd enabled, serial console: a bootable qcow2 (README
+# "Appliance image"; apt's downloads are kept in /var/cache/tessera-image).
+image: deps $(if $(IMAGE_DEBS),,deb)
+	image/build.sh $(IMAGE) $(or $(IMAGE_DEBS),$(DEB_OUT)/*.deb)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(ANALYZER) $(FUZZ) $(DEB_OUT)

@@ -11,7 +11,9 @@ python3 python3-pytest python3-scapy tcpdump iproute2 iputils-ping traceroute pr
 frr libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon-system
 qemu-system-x86 busybox-static strace systemd
 udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client openssh-server
-man-db groff-base mandoc bash-completion debhelper dpkg-dev debootstrap"
+man-db groff-base mandoc bash-completion debhelper dpkg-dev debootstrap
+mmdebstrap extlinux syslinux-common fdisk"
+
 BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool"
 if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS $BENCH_PKGS"
