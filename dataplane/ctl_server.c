@@ -31,21 +31,11 @@ struct client {
 	size_t out_len, out_off;
 	bool closing;    /* close once the output is sent */
 	uint32_t events; /* what epoll watches now */
-	time_t progress; /* last request read or answer sent (mono_sec) */
+	time_t progress; /* last request read or answer sent (ev_mono_sec) */
 	bool stream;     /* events.subscribe: ctl_server_stream() writes to it */
 	json_t *kinds;   /* a stream's filter: kinds or their prefixes; NULL: all */
 	struct client *next;
 };
-
-/* Seconds of the monotonic clock: a wall clock step (NTP, date) neither drops nor keeps
- * clients wrongly. */
-static time_t mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static const struct ctl_method *tables[CTL_MAX_TABLES];
 static unsigned n_tables;
@@ -55,13 +45,12 @@ static struct {
 	struct evloop *loop;
 	int lock_fd;
 	int listen_fd;
-	struct ev_handle *listen_h;
+	struct ev_listener listener; /* the socket's; paused out of descriptors (evloop.h) */
 	struct client *clients;
 	unsigned n_clients, n_streams;
 	char path[TESS_SOCKPATH_LEN];
 	gid_t gid;
-	time_t accept_paused_until; /* out of file descriptors: retry then (mono_sec) */
-	size_t in_bytes;            /* request buffers of all clients (control.max_buffered) */
+	size_t in_bytes; /* request buffers of all clients (control.max_buffered) */
 	struct ctl_server_counters cnt;
 } srv = { .lock_fd = -1, .listen_fd = -1, .gid = (gid_t)-1 };
 
@@ -235,7 +224,7 @@ static bool client_flush(struct client *c)
 			return false;
 		}
 		c->out_off += (size_t)w;
-		c->progress = mono_sec();
+		c->progress = ev_mono_sec();
 	}
 	if (c->out_off == c->out_len) {
 		free(c->out);
@@ -406,7 +395,7 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		return;
 	}
 	ctl_linebuf_commit(&c->in, (size_t)n);
-	c->progress = mono_sec();
+	c->progress = ev_mono_sec();
 	if (!client_service(c)) {
 		client_free(c);
 		return;
@@ -423,21 +412,11 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 	(void)events;
 	(void)arg;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd = ev_accept(&srv.listener, fd);
 		struct client *c;
 
-		if (cfd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* The listener would fire again at once: stop watching it for a
-				 * while. */
-				CTL_LOG(WARNING, "cannot accept a client: %s; pausing for 1 s",
-					strerror(errno));
-				ev_mod(srv.loop, srv.listen_h, 0);
-				srv.accept_paused_until = mono_sec() + 1;
-			}
-			return;
-		}
+		if (cfd < 0)
+			return; /* none left, or paused (evloop.h) */
 		c = calloc(1, sizeof(*c));
 		if (c == NULL || ctl_linebuf_init(&c->in, srv.cfg->max_request) < 0) {
 			free(c);
@@ -447,7 +426,7 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		srv.in_bytes += c->in.cap;
 		c->fd = cfd;
 		c->events = EPOLLIN;
-		c->progress = mono_sec();
+		c->progress = ev_mono_sec();
 		c->h = ev_add(srv.loop, cfd, EPOLLIN, client_event, c);
 		if (c->h == NULL) {
 			srv.in_bytes -= c->in.cap;
@@ -598,8 +577,12 @@ int ctl_server_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char *err
 	pfd = -1;
 	if (listen(fd, 64) < 0)
 		goto fail;
-	srv.listen_h = ev_add(l, fd, EPOLLIN, accept_event, NULL);
-	if (srv.listen_h == NULL)
+	srv.listener = (struct ev_listener){ .loop = l,
+					     .what = "a control client",
+					     .logtype = tess_logtype_ctl,
+					     .log = "tess.ctl" };
+	srv.listener.h = ev_add(l, fd, EPOLLIN, accept_event, NULL);
+	if (srv.listener.h == NULL)
 		goto fail;
 	srv.listen_fd = fd;
 	CTL_LOG(INFO, "control socket %s (mode %s)", cfg->socket, cfg->mode);
@@ -618,12 +601,9 @@ fail:
 
 void ctl_server_tick(void)
 {
-	time_t now = mono_sec();
+	time_t now = ev_mono_sec();
 
-	if (srv.accept_paused_until && now >= srv.accept_paused_until) {
-		srv.accept_paused_until = 0;
-		ev_mod(srv.loop, srv.listen_h, EPOLLIN);
-	}
+	ev_listener_tick(&srv.listener);
 	for (struct client *c = srv.clients, *next; c; c = next) {
 		next = c->next;
 		if (c->out && now - c->progress > CTL_STALL_SEC) {
@@ -692,7 +672,7 @@ void ctl_server_close(void)
 	while (srv.clients)
 		client_free(srv.clients);
 	if (srv.listen_fd >= 0) {
-		ev_del(srv.loop, srv.listen_h);
+		ev_del(srv.loop, srv.listener.h);
 		close(srv.listen_fd);
 		unlink(srv.path);
 		srv.listen_fd = -1;

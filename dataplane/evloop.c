@@ -4,8 +4,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <rte_log.h>
 
 #define EV_BATCH 32
 
@@ -120,4 +124,37 @@ int ev_run_once(struct evloop *l, int timeout_ms)
 	}
 	free_dead(l);
 	return n;
+}
+
+time_t ev_mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+int ev_accept(struct ev_listener *ls, int fd)
+{
+	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int e = errno;
+
+	if (cfd < 0 && (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)) {
+		rte_log(RTE_LOG_WARNING, ls->logtype,
+			"%s: cannot accept %s: %s; pausing for %d s\n", ls->log, ls->what,
+			strerror(e), EV_ACCEPT_PAUSE_SEC);
+		ev_mod(ls->loop, ls->h, 0);
+		ls->paused_until = ev_mono_sec() + EV_ACCEPT_PAUSE_SEC;
+		ls->paused++;
+		errno = e;
+	}
+	return cfd;
+}
+
+void ev_listener_tick(struct ev_listener *ls)
+{
+	if (ls->paused_until && ev_mono_sec() >= ls->paused_until) {
+		ls->paused_until = 0;
+		ev_mod(ls->loop, ls->h, EPOLLIN);
+	}
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 struct evloop;
 struct ev_handle;
@@ -21,5 +22,28 @@ int ev_mod(struct evloop *l, struct ev_handle *h, uint32_t events);
 void ev_del(struct evloop *l, struct ev_handle *h);
 /* Waits up to timeout_ms and runs the callbacks of ready fds. */
 int ev_run_once(struct evloop *l, int timeout_ms);
+
+/* Seconds of the monotonic clock: a wall clock step (NTP, date) moves no deadline. */
+time_t ev_mono_sec(void);
+
+/*
+ * A listening socket in the loop. Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM) the level-triggered listener would fire again at once and spin the thread:
+ * ev_accept then stops watching it for EV_ACCEPT_PAUSE_SEC (said at warning with logtype),
+ * and ev_listener_tick, called from the thread's tick, watches it again.
+ */
+#define EV_ACCEPT_PAUSE_SEC 1
+struct ev_listener {
+	struct evloop *loop;
+	struct ev_handle *h;
+	const char *what; /* "a control client", "a metrics client" */
+	int logtype;      /* rte_log's */
+	const char *log;  /* its name, the line's prefix: "tess.ctl" */
+	time_t paused_until;
+	uint64_t paused; /* times paused */
+};
+/* accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd, or -1 (errno; EAGAIN: none left). */
+int ev_accept(struct ev_listener *ls, int fd);
+void ev_listener_tick(struct ev_listener *ls);
 
 #endif

@@ -45,18 +45,10 @@ struct mh_conn {
 static struct {
 	struct evloop *loop;
 	int fd;
-	struct ev_handle *h;
+	struct ev_listener listener; /* paused out of descriptors (evloop.h) */
 	struct mh_conn *conns[MH_MAX_CONNS];
 	struct dp_metrics_http_counters cnt;
 } mh = { .fd = -1 };
-
-static time_t mono_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static void conn_free(struct mh_conn *c)
 {
@@ -209,12 +201,12 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 	(void)events;
 	(void)arg;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd = ev_accept(&mh.listener, fd);
 		unsigned slot = free_slot();
 		struct mh_conn *c;
 
 		if (cfd < 0)
-			return; /* EAGAIN, or out of descriptors: the next scrape retries */
+			return; /* none left, or paused (evloop.h) */
 		if (slot == MH_MAX_CONNS) {
 			static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 						   "Content-Length: 0\r\nConnection: close\r\n\r\n";
@@ -232,7 +224,7 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		}
 		c->fd = cfd;
 		c->slot = slot;
-		c->deadline = mono_sec() + MH_DEADLINE_SEC;
+		c->deadline = ev_mono_sec() + MH_DEADLINE_SEC;
 		c->h = ev_add(mh.loop, cfd, EPOLLIN, conn_event, c);
 		if (c->h == NULL) {
 			free(c);
@@ -262,8 +254,11 @@ int dp_metrics_http_open(const struct tessd_ctl_cfg *cfg, struct evloop *l, char
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sa_len) < 0 || listen(fd, 16) < 0)
 		goto fail;
-	mh.h = ev_add(l, fd, EPOLLIN, accept_event, NULL);
-	if (mh.h == NULL)
+	mh.listener = (struct ev_listener){
+		.loop = l, .what = "a metrics client", .logtype = tess_logtype_dp, .log = "tess.dp"
+	};
+	mh.listener.h = ev_add(l, fd, EPOLLIN, accept_event, NULL);
+	if (mh.listener.h == NULL)
 		goto fail;
 	mh.fd = fd;
 	DP_LOG(INFO, "metrics on http://%s/metrics", cfg->metrics_listen);
@@ -279,8 +274,9 @@ fail:
 
 void dp_metrics_http_tick(void)
 {
-	time_t now = mono_sec();
+	time_t now = ev_mono_sec();
 
+	ev_listener_tick(&mh.listener);
 	for (unsigned i = 0; i < MH_MAX_CONNS; i++)
 		if (mh.conns[i] && now >= mh.conns[i]->deadline) {
 			mh.cnt.timed_out++;
@@ -294,7 +290,7 @@ void dp_metrics_http_close(void)
 		if (mh.conns[i])
 			conn_free(mh.conns[i]);
 	if (mh.fd >= 0) {
-		ev_del(mh.loop, mh.h);
+		ev_del(mh.loop, mh.listener.h);
 		close(mh.fd);
 		mh.fd = -1;
 	}
