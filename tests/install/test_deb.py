@@ -145,6 +145,18 @@ def test_files_where_the_units_expect_them(chroot):
             "/etc/tessera/tokens.json"} <= set(conffiles), conffiles
 
 
+def test_dpdk_plugins(chroot):
+    """EAL loads the mempool driver and the PMDs from its plugin directory: shlibs cannot
+    see them, the package names them (without ring mempools no mbuf pool is made)."""
+    root, _ = chroot
+    pmds = glob.glob(inside(root, "/usr/lib/*/dpdk/pmds-*/"))
+    assert pmds, "no DPDK plugin directory"
+    names = " ".join(os.listdir(pmds[0]))
+    for so in ("librte_mempool_ring", "librte_net_tap", "librte_net_af_packet",
+               "librte_net_vhost", "librte_net_virtio", "librte_net_memif"):
+        assert so in names, (so, names)
+
+
 def test_user_and_directories(chroot):
     root, env = chroot
     pw = run("chroot", root, "getent", "passwd", "tessera", env=env).stdout
