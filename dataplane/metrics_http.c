@@ -39,6 +39,7 @@ struct mh_conn {
 	char *out; /* the whole answer once the request is read */
 	size_t out_len, out_off;
 	time_t deadline;
+	bool draining; /* answered, write side shut: reading to the client's EOF */
 	unsigned slot; /* in mh.conns */
 };
 
@@ -159,15 +160,48 @@ static bool conn_flush(struct mh_conn *c)
 	return false; /* all sent: close */
 }
 
+/*
+ * All sent. Closing with unread bytes (a body, a pipelined request) would send a RST,
+ * which drops what the client has not read yet: shut the write side (a FIN after the
+ * answer) and read to its EOF, within the deadline.
+ */
+static void conn_drain_start(struct mh_conn *c)
+{
+	if (c->out_off < c->out_len || shutdown(c->fd, SHUT_WR) < 0) {
+		conn_free(c);
+		return;
+	}
+	c->draining = true;
+	ev_mod(mh.loop, c->h, EPOLLIN);
+}
+
+/* Reads what the client still sends; false once it closed (or failed). */
+static bool conn_drain(struct mh_conn *c)
+{
+	char junk[4096];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		return n < 0 && (errno == EAGAIN || errno == EINTR);
+	}
+}
+
 static void conn_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
 {
 	struct mh_conn *c = arg;
 	ssize_t n;
 
 	(void)h;
+	if (c->draining) {
+		if (!conn_drain(c))
+			conn_free(c);
+		return;
+	}
 	if (c->out) {
 		if (!conn_flush(c))
-			conn_free(c);
+			conn_drain_start(c);
 		return;
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -187,8 +221,12 @@ static void conn_event(struct ev_handle *h, int fd, uint32_t events, void *arg)
 		conn_error(c, 431, "Request Header Fields Too Large", NULL);
 	else
 		return;
-	if (c->out == NULL || !conn_flush(c)) {
+	if (c->out == NULL) {
 		conn_free(c);
+		return;
+	}
+	if (!conn_flush(c)) {
+		conn_drain_start(c);
 		return;
 	}
 	/* The rest goes as the client reads; what it sends more is not read. */
@@ -279,7 +317,8 @@ void dp_metrics_http_tick(void)
 	ev_listener_tick(&mh.listener);
 	for (unsigned i = 0; i < MH_MAX_CONNS; i++)
 		if (mh.conns[i] && now >= mh.conns[i]->deadline) {
-			mh.cnt.timed_out++;
+			if (!mh.conns[i]->draining) /* answered: not a client that stalled */
+				mh.cnt.timed_out++;
 			conn_free(mh.conns[i]);
 		}
 }

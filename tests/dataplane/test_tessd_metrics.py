@@ -7,6 +7,7 @@ loopback only, and a client that stalls never holds the control thread."""
 import http.client
 import json
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -235,3 +236,32 @@ def test_out_of_descriptors_does_not_spin(cleanup, tmp_path):
     clients.clear()
     resource.prlimit(pid, resource.RLIMIT_NOFILE, was)
     tess.wait_for(lambda: scrape(port)[0] == 200, 10, "scrapes again")
+
+
+def test_answer_whole_when_the_client_sent_more(cleanup, tmp_path):
+    """A client that sends more than the request head (a body tessd never reads) still gets
+    the whole answer: closing with unread data would send a RST that cuts it."""
+    port = free_port()
+    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{port}"}).start()
+    whole = scrape(port)[2]
+    for _ in range(3):
+        c = socket.socket()
+        cleanup.add(c.close)
+        # A small window: most of the answer waits in tessd's send queue when it closes.
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.connect(("127.0.0.1", port))
+        c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" + b"x" * 65536)
+        time.sleep(0.5)  # tessd answers and closes before we read a byte
+        got = b""
+        while True:
+            try:
+                b = c.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            got += b
+        head, _, body = got.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), got[:200]
+        n = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        assert len(body) == n and abs(n - len(whole)) < len(whole) // 10, (n, len(body))
