@@ -124,10 +124,16 @@ static int log_set(const void *params, json_t **result, struct ctl_error *err)
 	return *result ? 0 : -ENOMEM;
 }
 
-static const struct cfg_node type_node = {
-	.type = CFG_STRING,
-	.str = { .max_len = TYPE_MAX - 1, .charset = CFG_NAME_CHARSET "*?[]" },
-};
+/* A type or a pattern: "" (all) for log.get, a pattern for log.set. */
+#define TYPE_NODE(min)                                       \
+	{                                                    \
+		.type = CFG_STRING,                          \
+		.str = {.min_len = (min),                    \
+			.max_len = TYPE_MAX - 1,             \
+			.charset = CFG_NAME_CHARSET "*?[]" } \
+	}
+static const struct cfg_node type_node = TYPE_NODE(0);
+static const struct cfg_node pattern_node = TYPE_NODE(1);
 static const struct cfg_node level_node = {
 	.type = CFG_ENUM,
 	.str = { .max_len = 7, .choices = tlog_level_names },
@@ -142,12 +148,7 @@ static const struct cfg_node get_schema = {
 };
 static const struct cfg_field set_fields[] = {
 	CFG_FIELD(struct log_params, level, "level", &level_node, true, NULL),
-	CFG_FIELD(struct log_params, type, "type",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .min_len = 1,
-						      .max_len = TYPE_MAX - 1,
-						      .charset = CFG_NAME_CHARSET "*?[]" } }),
-		  false, "\"tess.*\""),
+	CFG_FIELD(struct log_params, type, "type", &pattern_node, false, "\"tess.*\""),
 	{ 0 },
 };
 static const struct cfg_node set_schema = {

@@ -123,6 +123,12 @@ void tlog_set_level(int prio)
 			 __ATOMIC_RELAXED);
 }
 
+void tlog_configure(enum tlog_output o, unsigned level_idx)
+{
+	tlog_set_output(o);
+	tlog_set_level(LOG_ERR + (int)level_idx);
+}
+
 int tlog_get_level(void)
 {
 	return __atomic_load_n(&tl.level, __ATOMIC_RELAXED);

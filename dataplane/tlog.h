@@ -48,6 +48,8 @@ void tlog_set_output(enum tlog_output o);
 enum tlog_output tlog_get_output(void); /* never TLOG_AUTO: what auto resolved to */
 /* Lines above prio (less severe) are dropped. */
 void tlog_set_level(int prio);
+/* Both, as a config or an API request gives them: output o, level LOG_ERR + level_idx. */
+void tlog_configure(enum tlog_output o, unsigned level_idx);
 int tlog_get_level(void);
 bool tlog_enabled(int prio);
 /* "err" (or "error"), "warning" (or "warn"), "notice", "info", "debug": the priority or -1. */

@@ -64,8 +64,7 @@ void api_log(struct api_ctx *c)
 		return;
 	snprintf(c->target, sizeof(c->target), "log level %s output %s",
 		 tlog_level_names[want.level], tlog_output_names[want.output]);
-	tlog_set_output((enum tlog_output)want.output);
-	tlog_set_level(LOG_ERR + (int)want.level);
+	tlog_configure((enum tlog_output)want.output, want.level);
 	/* Said at notice: seen at any level but err and warning, which asked for quiet. */
 	tlog(LOG_NOTICE, NULL, "log level %s (was %s), output %s (by %s)",
 	     tlog_level_names[want.level], tlog_level_name(was),

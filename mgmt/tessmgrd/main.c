@@ -192,8 +192,7 @@ int main(int argc, char **argv)
 	}
 	if (mgr_load_json(config, &mgr_cfg_schema, &mgr_conf) < 0)
 		return 1;
-	tlog_set_output((enum tlog_output)mgr_conf.log.output);
-	tlog_set_level(LOG_ERR + (int)mgr_conf.log.level);
+	tlog_configure((enum tlog_output)mgr_conf.log.output, mgr_conf.log.level);
 	if (api_load_tokens(mgr_conf.tokens) < 0)
 		return 1;
 	if (mgr_tls_enabled(&mgr_conf.http) &&
