@@ -663,3 +663,11 @@ def test_lease_expiry_removes_lease_and_name(cleanup, tmp_path):
     assert status(t.dig("acme", "-x", "10.20.0.101")) == "NXDOMAIN"
     assert not [r for r in t.pe.ctl("dns", "records", "--vrf", "acme") if r["source"] == "dhcp"]
     assert answers(t.dig("bravo", "brief.bravo.test"), "A") == ["10.20.0.101"]
+    # The expiry is written to the leases file too (save_ms later), not left there until
+    # some other change: a tessd killed meanwhile would otherwise start with it.
+    path = os.path.join(t.tmp, "tessd-dhcp-leases.json")
+
+    def in_file():
+        with open(path) as f:
+            return sorted(l["interface"] for l in json.load(f)["leases"])
+    tess.wait_for(lambda: in_file() == ["bravo-lan"], 5, "the expiry in the leases file")

@@ -420,7 +420,8 @@ static void dhcp_poll(const struct tessd_cfg *cfg, uint64_t now)
 		uint64_t w = wall();
 		expire_tsc = now;
 		for (uint32_t i = 0; i < n_srvs; i++)
-			dhcp_leases_expire(&srvs[i].leases, w);
+			if (dhcp_leases_expire(&srvs[i].leases, w))
+				dirty = true; /* the file must not keep them until another change */
 	}
 	if (dirty &&
 	    now - saved_tsc >= (uint64_t)(save_wait_ms ? save_wait_ms : cfg->dhcp.save_ms) *
