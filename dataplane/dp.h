@@ -193,6 +193,22 @@ static inline bool dp_bucket_ok(struct dp_storm *b, uint32_t pps, uint64_t now)
 	return true;
 }
 
+/*
+ * Two buckets that must both admit (a server's own rate and its tenant's): a token is
+ * taken from neither unless both have one, so what one refuses costs the other nothing.
+ */
+static inline bool dp_bucket2_ok(struct dp_storm *a, uint32_t pps_a, struct dp_storm *b,
+				 uint32_t pps_b, uint64_t now)
+{
+	if (!dp_bucket_ok(a, pps_a, now))
+		return false;
+	if (!dp_bucket_ok(b, pps_b, now)) {
+		a->tokens++; /* given back: it was taken just above, so at most the burst again */
+		return false;
+	}
+	return true;
+}
+
 static inline bool dp_bit(const uint64_t *words, unsigned i)
 {
 	return words[i / 64] >> (i % 64) & 1;

@@ -677,6 +677,28 @@ static void test_irb_bcast_copies_service_port_only(void **state)
 	rte_free(s);
 }
 
+/* A tenant's bucket that refuses must not spend the server's own token (and the reverse). */
+static void test_bucket2_spends_neither_when_one_refuses(void **st)
+{
+	struct dp_storm own = { 0 }, vrf = { 0 };
+	uint64_t now = 1000 * rte_get_tsc_hz();
+
+	(void)st;
+	dp_tsc_hz = rte_get_tsc_hz();
+	own.last = vrf.last = now - dp_tsc_hz; /* a second since: both buckets full */
+	assert_true(dp_bucket2_ok(&own, 1000, &vrf, 100, now)); /* bursts 100 and 16 */
+	assert_int_equal(own.tokens, 99);
+	assert_int_equal(vrf.tokens, 15);
+	vrf.tokens = 0;
+	for (int i = 0; i < 50; i++)
+		assert_false(dp_bucket2_ok(&own, 1000, &vrf, 100, now));
+	assert_int_equal(own.tokens, 99);
+	own.tokens = 0;
+	vrf.tokens = 5;
+	assert_false(dp_bucket2_ok(&own, 1000, &vrf, 100, now));
+	assert_int_equal(vrf.tokens, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_flood_chained_to_trunks),
 		cmocka_unit_test(test_tx_held_bounded_over_many_vhost_ports),
 		cmocka_unit_test(test_irb_bcast_copies_service_port_only),
+		cmocka_unit_test(test_bucket2_spends_neither_when_one_refuses),
 	};
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
 }

@@ -190,8 +190,8 @@ bool dns_admit(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
 {
 	uint64_t now = rte_rdtsc();
 
-	if (!dp_bucket_ok(&s->qb, sc->qps, now) ||
-	    !dp_bucket_ok(&vrf_qb[s->vrf % FIB_MAX_VRFS], tessd.cfg.dns.vrf_qps, now)) {
+	if (!dp_bucket2_ok(&s->qb, sc->qps, &vrf_qb[s->vrf % FIB_MAX_VRFS], tessd.cfg.dns.vrf_qps,
+			   now)) {
 		s->c.rate_limited++;
 		return false;
 	}
