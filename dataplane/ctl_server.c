@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "byteq.h"
 #include "log.h"
 
 /* control.max_buffered's lower bound (config/tessd_config.c) counts what ctl_linebuf holds. */
@@ -27,13 +29,12 @@ struct client {
 	int fd;
 	struct ev_handle *h;
 	struct ctl_linebuf in;
-	char *out;
-	size_t out_len, out_off;
-	bool closing;    /* close once the output is sent */
-	uint32_t events; /* what epoll watches now */
-	time_t progress; /* last request read or answer sent (ev_mono_sec) */
-	bool stream;     /* events.subscribe: ctl_server_stream() writes to it */
-	json_t *kinds;   /* a stream's filter: kinds or their prefixes; NULL: all */
+	struct byteq out; /* answers and events not yet sent */
+	bool closing;     /* close once the output is sent */
+	uint32_t events;  /* what epoll watches now */
+	time_t progress;  /* last request read or answer sent (ev_mono_sec) */
+	bool stream;      /* events.subscribe: ctl_server_stream() writes to it */
+	json_t *kinds;    /* a stream's filter: kinds or their prefixes; NULL: all */
 	struct client *next;
 };
 
@@ -197,7 +198,7 @@ static void client_free(struct client *c)
 	close(c->fd);
 	srv.in_bytes -= c->in.cap;
 	ctl_linebuf_free(&c->in);
-	free(c->out);
+	byteq_free(&c->out);
 	srv.n_streams -= c->stream;
 	json_decref(c->kinds);
 	free(c);
@@ -213,8 +214,8 @@ static void client_watch(struct client *c, uint32_t events)
 /* Sends what is queued; false when the client is to be freed. */
 static bool client_flush(struct client *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+	while (byteq_pending(&c->out) > 0) {
+		ssize_t w = send(c->fd, byteq_data(&c->out), byteq_pending(&c->out),
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EINTR)
@@ -223,38 +224,16 @@ static bool client_flush(struct client *c)
 				break;
 			return false;
 		}
-		c->out_off += (size_t)w;
+		byteq_consume(&c->out, (size_t)w);
 		c->progress = ev_mono_sec();
 	}
-	if (c->out_off == c->out_len) {
-		free(c->out);
-		c->out = NULL;
-		c->out_len = c->out_off = 0;
-		if (c->closing)
-			return false;
-	}
+	if (byteq_pending(&c->out) == 0 && c->closing)
+		return false;
 	/* While output is pending, read nothing more: a client that does not read is not served. */
-	client_watch(c, c->out ? EPOLLOUT : EPOLLIN);
+	client_watch(c, byteq_pending(&c->out) ? EPOLLOUT : EPOLLIN);
 	return true;
 }
 
-/* Adds len bytes after the output already queued. */
-static int client_append(struct client *c, const char *text, size_t len)
-{
-	char *n = realloc(c->out, c->out_len + len);
-
-	if (n == NULL)
-		return -ENOMEM;
-	memcpy(n + c->out_len, text, len);
-	c->out = n;
-	c->out_len += len;
-	return 0;
-}
-
-/* text ends in c->out (freed by client_flush() or client_free()); gcc 12's analyzer loses
- * it when -O2 merges the returns, and reports a leak. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static void client_queue(struct client *c, json_t *msg)
 {
 	/* If an answer cannot be encoded, the client still gets one. */
@@ -262,27 +241,17 @@ static void client_queue(struct client *c, json_t *msg)
 				       "encode the answer\",\"path\":\"\"}}\n";
 	size_t len;
 	char *text = msg ? ctl_msg_encode(msg, &len) : NULL;
+	int rc;
 
 	json_decref(msg);
-	if (text == NULL) {
-		text = strdup(fallback);
-		len = sizeof(fallback) - 1;
-		if (text == NULL) {
-			c->closing = true;
-			return;
-		}
-	}
-	if (c->out == NULL) {
-		c->out = text;
-		c->out_len = len;
-		c->out_off = 0;
-		return;
-	}
-	if (client_append(c, text, len) < 0)
+	if (text)
+		rc = byteq_push(&c->out, text, len, SIZE_MAX);
+	else
+		rc = byteq_push(&c->out, fallback, sizeof(fallback) - 1, SIZE_MAX);
+	if (rc < 0)
 		c->closing = true;
 	free(text);
 }
-#pragma GCC diagnostic pop
 
 static void handle_line(struct client *c, const char *line, size_t len)
 {
@@ -324,7 +293,7 @@ static bool client_process(struct client *c)
 		size_t len;
 		const char *line;
 
-		if (c->out_len - c->out_off >= CTL_OUT_HIGH)
+		if (byteq_pending(&c->out) >= CTL_OUT_HIGH)
 			return true;
 		line = ctl_linebuf_next(&c->in, &len, &overflow);
 		if (overflow) {
@@ -350,7 +319,7 @@ static bool client_service(struct client *c)
 		bool more = client_process(c);
 		if (!client_flush(c))
 			return false;
-		if (!more || c->out)
+		if (!more || byteq_pending(&c->out))
 			return true;
 	}
 }
@@ -361,7 +330,7 @@ static void client_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 
 	(void)h;
 	if (events & EPOLLOUT) {
-		if (!client_flush(c) || (c->out == NULL && !client_service(c)))
+		if (!client_flush(c) || (byteq_pending(&c->out) == 0 && !client_service(c)))
 			client_free(c);
 		return;
 	}
@@ -606,12 +575,12 @@ void ctl_server_tick(void)
 	ev_listener_tick(&srv.listener);
 	for (struct client *c = srv.clients, *next; c; c = next) {
 		next = c->next;
-		if (c->out && now - c->progress > CTL_STALL_SEC) {
+		if (byteq_pending(&c->out) && now - c->progress > CTL_STALL_SEC) {
 			CTL_LOG(NOTICE, "dropping a client that read no answer for %d s",
 				CTL_STALL_SEC);
 			srv.cnt.stall_dropped++;
 			client_free(c);
-		} else if (!c->out && !c->stream &&
+		} else if (!byteq_pending(&c->out) && !c->stream &&
 			   now - c->progress >= (time_t)srv.cfg->idle_sec) {
 			/* Idle connections would otherwise hold max_clients slots forever. */
 			CTL_LOG(INFO, "dropping a client idle for %u s (control.idle_sec)",
@@ -654,9 +623,9 @@ unsigned ctl_server_stream(const char *kind, const char *line, size_t len, uint6
 		next = c->next;
 		if (!c->stream || c->closing || !stream_takes(c, kind))
 			continue;
-		/* A slow reader misses events; it never makes tessd hold more or wait. */
-		if (c->out_len - c->out_off + len > CTL_STREAM_HIGH ||
-		    client_append(c, line, len) < 0) {
+		/* A slow reader misses events; it never makes tessd hold more or wait: the
+		 * queue's memory is bounded by CTL_STREAM_HIGH, not only its unread part. */
+		if (byteq_push(&c->out, line, len, CTL_STREAM_HIGH) < 0) {
 			(*dropped)++;
 			continue;
 		}

@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ctl_server.h"
+#include "event_stamp.h"
 
 #define EVENT_KIND_LEN  32
 #define EVENT_MAX_KINDS 16
@@ -29,7 +29,6 @@ bool tess_event_wanted(void)
 void tess_event_emit(const char *kind, json_t *fields)
 {
 	json_t *ev = fields ? fields : json_object();
-	struct timespec ts;
 	size_t len;
 	char *line;
 
@@ -37,9 +36,7 @@ void tess_event_emit(const char *kind, json_t *fields)
 		json_decref(ev);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	json_object_set_new(ev, "event", json_string(kind));
-	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	event_stamp(ev, kind);
 	line = ctl_msg_encode(ev, &len);
 	json_decref(ev);
 	if (line && ctl_server_stream(kind, line, len, &cnt.dropped))

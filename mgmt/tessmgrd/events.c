@@ -18,6 +18,8 @@
 
 #include <microhttpd.h>
 
+#include "byteq.h"
+#include "event_stamp.h"
 #include "mgr.h"
 
 #define MGR_EVENTS_MAX      16
@@ -26,8 +28,7 @@
 
 struct sub {
 	uint32_t tenant_id; /* 0: the provider's, all events */
-	char *buf;
-	size_t len, off;
+	struct byteq q;     /* lines not yet read by libmicrohttpd */
 	uint64_t dropped;
 	struct sub *next;
 };
@@ -42,7 +43,6 @@ static uint64_t dropped_total;
 void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
 {
 	json_t *ev = fields ? fields : json_object();
-	struct timespec ts;
 	char *line;
 
 	pthread_mutex_lock(&ev_lock);
@@ -51,26 +51,18 @@ void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
 		json_decref(ev);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	json_object_set_new(ev, "event", json_string(kind));
-	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+	event_stamp(ev, kind);
 	line = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
 	for (struct sub *s = subs; line && s; s = s->next) {
-		size_t n = strlen(line);
-		char *b;
 		if (s->tenant_id && s->tenant_id != tenant_id)
 			continue;
-		if (s->len - s->off + n + 1 > MGR_EVENTS_BUF ||
-		    (b = realloc(s->buf, s->len + n + 1)) == NULL) {
+		/* Bounds the queue's memory, not only its unread part: a slow reader never drains.
+		 */
+		if (byteq_push_line(&s->q, line, strlen(line), MGR_EVENTS_BUF) < 0) {
 			s->dropped++;
 			dropped_total++;
-			continue;
 		}
-		memcpy(b + s->len, line, n);
-		b[s->len + n] = '\n';
-		s->buf = b;
-		s->len += n + 1;
 	}
 	free(line);
 	pthread_cond_broadcast(&ev_cond);
@@ -110,23 +102,21 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += MGR_EVENTS_BEAT_SEC;
 	pthread_mutex_lock(&ev_lock);
-	while (!stopping && s->off == s->len)
+	while (!stopping && byteq_pending(&s->q) == 0)
 		if (pthread_cond_timedwait(&ev_cond, &ev_lock, &until) == ETIMEDOUT)
 			break;
 	if (stopping) {
 		pthread_mutex_unlock(&ev_lock);
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
-	if (s->off == s->len) {
+	if (byteq_pending(&s->q) == 0) {
 		pthread_mutex_unlock(&ev_lock);
 		out[0] = '\n'; /* a beat */
 		return 1;
 	}
-	n = s->len - s->off < max ? s->len - s->off : max;
-	memcpy(out, s->buf + s->off, n);
-	s->off += n;
-	if (s->off == s->len)
-		s->off = s->len = 0; /* the buffer is reused from its start */
+	n = byteq_pending(&s->q) < max ? byteq_pending(&s->q) : max;
+	memcpy(out, byteq_data(&s->q), n);
+	byteq_consume(&s->q, n);
 	pthread_mutex_unlock(&ev_lock);
 	return (ssize_t)n;
 }
@@ -143,7 +133,7 @@ static void sub_free(void *cls)
 		n_subs--;
 	}
 	pthread_mutex_unlock(&ev_lock);
-	free(s->buf);
+	byteq_free(&s->q);
 	free(s);
 }
 

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "event_stamp.h"
+
+#include <time.h>
+
+void event_stamp(json_t *ev, const char *kind)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(ev, "event", json_string(kind));
+	json_object_set_new(ev, "time", json_real((double)ts.tv_sec + ts.tv_nsec / 1e9));
+}
