@@ -191,6 +191,14 @@ int dp_eal_init(const struct tessd_cfg *cfg, const char *prog, const struct dp_e
 			       e->workers[i]);
 	}
 
+	/*
+	 * systemd's RuntimeDirectory= (the unit's "tessera dpdk") puts every directory in
+	 * RUNTIME_DIRECTORY, ':'-joined, and EAL takes that variable as the one parent of its
+	 * runtime directory: "/run/tessera:/run/dpdk/dpdk" cannot be made and EAL stops.
+	 * Without it EAL uses /var/run/dpdk, which the unit's RuntimeDirectory=dpdk is and
+	 * where dpdk-dumpcap and dpdk-telemetry.py look.
+	 */
+	unsetenv("RUNTIME_DIRECTORY");
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		snprintf(err, len, "DPDK EAL initialisation failed: %s (EAL's own messages above)",

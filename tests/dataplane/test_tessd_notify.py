@@ -2,6 +2,7 @@
 """tessd under systemd's Type=notify (sd_notify(3)): READY=1 only once the control socket
 answers, WATCHDOG=1 from the control loop at half of WATCHDOG_USEC, STOPPING=1 on SIGTERM;
 a NOTIFY_SOCKET it cannot use is logged and ignored."""
+import os
 import signal
 
 import pytest
@@ -72,3 +73,16 @@ def test_bad_notify_socket_is_not_fatal(cleanup, tmp_path, monkeypatch, value, l
     assert logged in t.log(), t.log()
     # Said once, not at each watchdog ping.
     assert t.log().count("cannot notify") <= 1, t.log()
+
+
+def test_starts_with_systemds_runtime_directory_list(cleanup, tmp_path, monkeypatch):
+    """The unit's RuntimeDirectory=tessera dpdk gives RUNTIME_DIRECTORY as a ':' list, which
+    EAL would take as one directory and fail to make: tessd starts and answers all the
+    same (it failed at every start in the appliance image before)."""
+    monkeypatch.setenv("RUNTIME_DIRECTORY", f"{tmp_path}/tessera:{tmp_path}/dpdk")
+    # Runtime files, as under the unit (in memory, EAL ignores a directory it cannot make).
+    t = tess.Tessd(cleanup, tmp_path, in_memory=False)
+    t.start()
+    assert t.tessctl("status", check=False).returncode == 0, t.log()
+    assert os.path.isdir(f"/var/run/dpdk/{t.config['eal']['file_prefix']}")
+    t.stop()
