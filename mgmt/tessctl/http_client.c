@@ -27,6 +27,8 @@ struct answer {
 };
 
 /* Bounded: a broken or hostile server must not take all memory. */
+#define HTTP_STREAM_SILENCE_SEC 20
+
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct answer *a = arg;
@@ -269,6 +271,17 @@ static size_t on_lines(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Whether the caller's timeout, not the silence limit, ended a transfer. */
+static bool timeout_reached(struct req *q, int timeout_ms)
+{
+	curl_off_t us = 0;
+
+	if (timeout_ms <= 0)
+		return false;
+	curl_easy_getinfo(q->c, CURLINFO_TOTAL_TIME_T, &us);
+	return us / 1000 >= (curl_off_t)timeout_ms - 100;
+}
+
 int http_stream(const char *url, const char *token, const char *path, int timeout_ms,
 		int (*on_line)(const char *line, size_t len, void *arg), void *arg, json_t **error,
 		char *why, size_t len)
@@ -284,7 +297,16 @@ int http_stream(const char *url, const char *token, const char *path, int timeou
 	l.c = q.c;
 	curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_lines);
 	curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &l);
+	/* tessmgrd beats every 5 s: 20 s without a byte is a server gone silently. */
+	curl_easy_setopt(q.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(q.c, CURLOPT_LOW_SPEED_TIME, (long)HTTP_STREAM_SILENCE_SEC);
 	rc = curl_easy_perform(q.c);
+	if (rc == CURLE_OPERATION_TIMEDOUT && !l.stopped && !timeout_reached(&q, timeout_ms)) {
+		snprintf(why, len, "no data for %d s: the server is gone or stuck",
+			 HTTP_STREAM_SILENCE_SEC);
+		ret = -ETIMEDOUT;
+		goto out;
+	}
 	if (rc != CURLE_OK && !l.stopped && rc != CURLE_OPERATION_TIMEDOUT) {
 		ret = failure(rc, q.detail, url, why, len);
 		goto out;

@@ -105,3 +105,30 @@ def test_unread_stream_does_not_hold_tessmgrd(cleanup, m):
     assert m.ok("GET", "desktops", token=ACME)
     s.close()
     tess.wait_for(lambda: streams(m) == 0, 20, "the stream ended with its client")
+
+
+def test_silent_server_ends_monitor(cleanup):
+    """A server that sends its headers and one chunk, then goes silent without closing (a host
+    that died, a cut cable): monitor --mgr gives up within 20 s of silence, with an error,
+    instead of waiting forever (tessmgrd beats every 5 s)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    cleanup.add(srv.close)
+    env = dict(os.environ, TESSMGR_URL="http://127.0.0.1:%d" % srv.getsockname()[1],
+               TESSMGR_TOKEN=ACME)
+    t0 = time.monotonic()
+    p = subprocess.Popen([tess.TESSCTL, "monitor", "--mgr"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    cleanup.add(lambda: p.poll() is None and p.kill())
+    conn, _ = srv.accept()
+    cleanup.add(conn.close)
+    conn.recv(4096)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n")
+    try:
+        out, err = p.communicate(timeout=40)
+    except subprocess.TimeoutExpired:
+        pytest.fail("tessctl monitor --mgr still waits on a silent server after 40 s")
+    assert p.returncode not in (0, None), (p.returncode, err)
+    assert time.monotonic() - t0 < 30 and err.strip(), err
