@@ -169,8 +169,11 @@ static int req_init(struct req *q, const char *url, const char *token, const cha
 	curl_easy_setopt(q->c, CURLOPT_HTTPHEADER, q->hdrs);
 	curl_easy_setopt(q->c, CURLOPT_ERRORBUFFER, q->detail);
 	curl_easy_setopt(q->c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_ANSWER);
-	if (cacert)
+	if (cacert) {
+		/* --cacert is the only trust: not added to the system's CAs. */
 		curl_easy_setopt(q->c, CURLOPT_CAINFO, cacert);
+		curl_easy_setopt(q->c, CURLOPT_CAPATH, NULL);
+	}
 	if (strcmp(method, "GET") != 0 || text) {
 		/* A body (maybe empty) with its length, sent with the method asked for. */
 		curl_easy_setopt(q->c, CURLOPT_POSTFIELDS, text ? text : "");
