@@ -77,16 +77,32 @@ static int with(struct tessctl *ctx, const char *method, const char *path, json_
 	return mgr_run(ctx, method, path, body, human);
 }
 
-/* a/b[/c], b and c (names the user typed) percent-encoded: a '/' or '?' in one stays in it. */
-static void path_of(char *buf, size_t len, const char *a, const char *b, const char *c)
+/* a/b[/c], b and c (names the user typed) percent-encoded; < 0 after a usage error. A name
+ * with '/' (tessmgrd's server decodes %2F before it splits), "." or ".." would name another
+ * resource, so none is sent; nor is a cut path. */
+static int path_of(char *buf, size_t len, const char *a, const char *b, const char *c)
 {
 	char eb[512] = "", ec[512] = "";
+	const char *names[2] = { b, c };
+	int n;
 
-	/* Too long for the path: sent cut, the server refuses the name it is not. */
-	http_path_escape(eb, sizeof(eb), b);
-	if (c)
-		http_path_escape(ec, sizeof(ec), c);
-	snprintf(buf, len, "%s/%s%s%s", a, eb, c ? "/" : "", ec);
+	for (int i = 0; i < 2; i++) {
+		const char *x = names[i];
+		if (x && (strchr(x, '/') || strcmp(x, ".") == 0 || strcmp(x, "..") == 0)) {
+			fprintf(stderr,
+				"tessctl: %s: a name cannot contain '/' nor be '.' or '..'\n", x);
+			return -EINVAL;
+		}
+	}
+	if (http_path_escape(eb, sizeof(eb), b) < 0 ||
+	    (c && http_path_escape(ec, sizeof(ec), c) < 0))
+		goto long_name;
+	n = snprintf(buf, len, "%s/%s%s%s", a, eb, c ? "/" : "", ec);
+	if (n >= 0 && (size_t)n < len)
+		return 0;
+long_name:
+	fprintf(stderr, "tessctl: %s: name too long\n", c ? c : b);
+	return -E2BIG;
 }
 
 /* ---- tables ---- */
@@ -461,7 +477,8 @@ static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *wh
 		fprintf(stderr, "tessctl: %s %s needs a name\n", what, argv[0]);
 		return TESSCTL_USAGE;
 	}
-	path_of(path, sizeof(path), what, argv[1], NULL);
+	if (path_of(path, sizeof(path), what, argv[1], NULL) < 0)
+		return TESSCTL_USAGE;
 	if (strcmp(argv[0], "show") == 0 && argc == 2)
 		return mgr_run(ctx, "GET", path, NULL, human);
 	if (strcmp(argv[0], "del") == 0 && argc == 2)
@@ -508,7 +525,8 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 	int n = 0, rc;
 
 	if (argc == 2 && strcmp(argv[0], "network") == 0) {
-		path_of(path, sizeof(path), "tenants", argv[1], NULL);
+		if (path_of(path, sizeof(path), "tenants", argv[1], NULL) < 0)
+			return TESSCTL_USAGE;
 		if ((rc = mgr_call(ctx, "GET", path, NULL, &t)) < 0)
 			return rc;
 		tessctl_print_json(json_object_get(t, "network"));
@@ -536,7 +554,8 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 		json_decref(net);
 		return TESSCTL_USAGE;
 	}
-	path_of(path, sizeof(path), "tenants", rest[1], NULL);
+	if (path_of(path, sizeof(path), "tenants", rest[1], NULL) < 0)
+		return TESSCTL_USAGE;
 	return with(ctx, rest[0][0] == 'a' ? "POST" : "PUT", rest[0][0] == 'a' ? "tenants" : path,
 		    json_pack("{s:s, s:o}", "name", rest[1], "network", net), n - 2, rest + 2,
 		    tenant_opts, tenants_human);
@@ -571,7 +590,8 @@ static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
 		fprintf(stderr, "tessctl: quota %s TENANT MODEL\n", argv[0]);
 		return TESSCTL_USAGE;
 	}
-	path_of(path, sizeof(path), "quotas", argv[1], argv[2]);
+	if (path_of(path, sizeof(path), "quotas", argv[1], argv[2]) < 0)
+		return TESSCTL_USAGE;
 	if (strcmp(argv[0], "show") == 0 && argc == 3)
 		return mgr_run(ctx, "GET", path, NULL, quotas_human);
 	if (strcmp(argv[0], "del") == 0 && argc == 3)
@@ -643,26 +663,31 @@ static int cmd_desktop(struct tessctl *ctx, int argc, char **argv)
 		rc = mgr_call(ctx, "POST", "desktops",
 			      json_pack("{s:s, s:s}", "name", argv[1], "model", argv[3]), &r);
 	} else if (strcmp(argv[0], "show") == 0 && argc == 2) {
-		path_of(path, sizeof(path), "desktops", argv[1], NULL);
+		if (path_of(path, sizeof(path), "desktops", argv[1], NULL) < 0)
+			return TESSCTL_USAGE;
 		return mgr_run(ctx, "GET", path, NULL, NULL);
 	} else if (strcmp(argv[0], "delete") == 0 && argc == 2) {
-		path_of(path, sizeof(path), "desktops", argv[1], NULL);
+		if (path_of(path, sizeof(path), "desktops", argv[1], NULL) < 0)
+			return TESSCTL_USAGE;
 		rc = mgr_call(ctx, "DELETE", path, NULL, &r);
 	} else if ((strcmp(argv[0], "start") == 0 || strcmp(argv[0], "stop") == 0 ||
 		    strcmp(argv[0], "reboot") == 0) &&
 		   argc == 2) {
-		path_of(path, sizeof(path), "desktops", argv[1], argv[0]);
+		if (path_of(path, sizeof(path), "desktops", argv[1], argv[0]) < 0)
+			return TESSCTL_USAGE;
 		rc = mgr_call(ctx, "POST", path, NULL, &r);
 	} else if (strcmp(argv[0], "connect") == 0 && argc == 4 && strcmp(argv[2], "--from") == 0) {
 		/* It waits while the desktop moves: as long as tessmgrd may take. */
-		path_of(path, sizeof(path), "desktops", argv[1], "connect");
+		if (path_of(path, sizeof(path), "desktops", argv[1], "connect") < 0)
+			return TESSCTL_USAGE;
 		if (ctx->timeout_ms < 3600 * 1000)
 			ctx->timeout_ms = 3600 * 1000;
 		return mgr_run(ctx, "POST", path, json_pack("{s:s}", "from", argv[3]),
 			       connect_human);
 	} else if (strcmp(argv[0], "migrate") == 0 && (argc == 4 || argc == 5) &&
 		   strcmp(argv[2], "--to") == 0 && (argc == 4 || strcmp(argv[4], "--live") == 0)) {
-		path_of(path, sizeof(path), "desktops", argv[1], "migrate");
+		if (path_of(path, sizeof(path), "desktops", argv[1], "migrate") < 0)
+			return TESSCTL_USAGE;
 		rc = mgr_call(ctx, "POST", path,
 			      json_pack("{s:s, s:b}", "host", argv[3], "live", argc == 5), &r);
 		if (rc < 0)
@@ -705,7 +730,8 @@ static int cmd_job(struct tessctl *ctx, int argc, char **argv)
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
 		return mgr_run(ctx, "GET", "jobs", NULL, jobs_human);
 	if (argc == 2 && strcmp(argv[0], "show") == 0) {
-		path_of(path, sizeof(path), "jobs", argv[1], NULL);
+		if (path_of(path, sizeof(path), "jobs", argv[1], NULL) < 0)
+			return TESSCTL_USAGE;
 		return mgr_run(ctx, "GET", path, NULL, jobs_human);
 	}
 	if (argc == 2 && strcmp(argv[0], "wait") == 0)
@@ -721,12 +747,14 @@ static int cmd_image(struct tessctl *ctx, int argc, char **argv)
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
 		return mgr_run(ctx, "GET", "images", NULL, images_human);
 	if (strcmp(argv[0], "versions") == 0 && argc == 2) {
-		path_of(path, sizeof(path), "images", argv[1], NULL);
+		if (path_of(path, sizeof(path), "images", argv[1], NULL) < 0)
+			return TESSCTL_USAGE;
 		return mgr_run(ctx, "GET", path, NULL, images_human);
 	}
 	if (strcmp(argv[0], "push") == 0 && argc == 6 && strcmp(argv[2], "--site") == 0 &&
 	    strcmp(argv[4], "--file") == 0) {
-		path_of(path, sizeof(path), "images", argv[1], "push");
+		if (path_of(path, sizeof(path), "images", argv[1], "push") < 0)
+			return TESSCTL_USAGE;
 		if (ctx->timeout_ms < 3600 * 1000)
 			ctx->timeout_ms = 3600 * 1000; /* copies of whole images */
 		return mgr_run(ctx, "POST", path,

@@ -162,6 +162,8 @@ static int req_init(struct req *q, const char *url, const char *token, const cha
 		goto nomem;
 	curl_easy_setopt(q->c, CURLOPT_URL, q->full);
 	curl_easy_setopt(q->c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Paths as built: libcurl would resolve a name's "." or ".." into another route. */
+	curl_easy_setopt(q->c, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(q->c, CURLOPT_PROXY, ""); /* tessmgrd directly, never $http_proxy's */
 	curl_easy_setopt(q->c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(q->c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);

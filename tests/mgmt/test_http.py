@@ -310,3 +310,17 @@ def test_tessctl_huge_answer():
     assert "answer larger than" in r.stderr, r.stderr
     srv.thread.join(60)
     assert not srv.thread.is_alive()
+
+
+def test_tessctl_refuses_names_that_change_the_route(m):
+    """A name with '/' (the server decodes %2F before it splits the path), '.' or '..'
+    (resolved by libcurl), or one too long for the path (it was sent empty: the list route) is
+    a usage error, and nothing is sent."""
+    base = [tess.TESSCTL, "-m", m.url, "-T", PROVIDER]
+    long = "x" * 600
+    for args in (["tenant", "show", "a/b"], ["tenant", "show", ".."], ["tenant", "show", "."],
+                 ["tenant", "show", long], ["quota", "show", "acme", long],
+                 ["quota", "show", "acme", ".."], ["desktop", "show", "../tenants"]):
+        r = subprocess.run(base + args, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and r.stdout == "", (args, r.returncode, r.stdout, r.stderr)
+        assert "name" in r.stderr, (args, r.stderr)

@@ -256,9 +256,12 @@ def test_query_values_reach_the_server_intact(cleanup, tmp_path):
     assert r.returncode == 0, r
     rows = json.loads(r.stdout)
     assert len(rows) == 1 and rows[0]["action"] == "POST sites", rows
-    # A name is a path segment: a '/' or '?' in it stays in it (no such desktop).
-    r = tessctl(m.url, "desktop", "show", "x/../../sites?y")
+    # A name is a path segment: a '?' in it stays in it (no such desktop); a '/' is refused
+    # before anything is sent (test_http.py::test_tessctl_refuses_names_that_change_the_route).
+    r = tessctl(m.url, "desktop", "show", "x?..?y")
     assert r.returncode == 1 and "error 4" in r.stderr, r
+    r = tessctl(m.url, "desktop", "show", "x/../../sites?y")
+    assert r.returncode == 2 and "cannot contain '/'" in r.stderr, r
 
 
 def presented(m, pki):
