@@ -62,6 +62,8 @@ static void print_event(const struct tessctl *ctx, const json_t *ev)
 	putchar('\n');
 }
 
+#define MONITOR_MAX_TIMEOUT 2000000L
+
 static int parse_opts(int argc, char **argv, struct tessctl *ctx, struct monitor_opts *o)
 {
 	for (int i = 0; i < argc; i++) {
@@ -70,8 +72,10 @@ static int parse_opts(int argc, char **argv, struct tessctl *ctx, struct monitor
 
 		if (v && (strcmp(a, "--count") == 0 || strcmp(a, "--timeout") == 0)) {
 			long n = strtol(v, &end, 10);
-			if (*end || n <= 0) {
-				fprintf(stderr, "tessctl: monitor %s takes a positive number\n", a);
+			/* At most MONITOR_MAX_TIMEOUT: its milliseconds fit an int. */
+			if (*end || n <= 0 || (a[2] == 't' && n > MONITOR_MAX_TIMEOUT)) {
+				fprintf(stderr, "tessctl: monitor %s takes a positive number%s\n",
+					a, a[2] == 't' ? " of seconds, at most 2000000" : "");
 				return TESSCTL_USAGE;
 			}
 			*(a[2] == 'c' ? &o->count : &o->timeout) = n;
@@ -137,6 +141,10 @@ static int cmd_monitor(struct tessctl *ctx, int argc, char **argv)
 	json_t *r;
 	int rc = parse_opts(argc, argv, ctx, &o);
 
+	if (!rc && o.mgr && json_array_size(o.kinds)) {
+		fprintf(stderr, "tessctl: monitor: --kind filters tessd's events, not --mgr's\n");
+		rc = TESSCTL_USAGE;
+	}
 	if (rc || o.mgr) {
 		json_decref(o.kinds);
 		return rc ? rc : monitor_mgr(ctx, &o);

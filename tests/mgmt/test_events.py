@@ -132,3 +132,14 @@ def test_silent_server_ends_monitor(cleanup):
         pytest.fail("tessctl monitor --mgr still waits on a silent server after 40 s")
     assert p.returncode not in (0, None), (p.returncode, err)
     assert time.monotonic() - t0 < 30 and err.strip(), err
+
+
+def test_monitor_option_bounds():
+    """--kind filters tessd's events only: with --mgr it is refused, not ignored; --timeout is
+    bounded (its milliseconds once overflowed an int)."""
+    env = dict(os.environ, TESSMGR_URL="http://127.0.0.1:9", TESSMGR_TOKEN=ACME)
+    for args in (["--mgr", "--kind", "job"], ["--mgr", "--timeout", "4294968"],
+                 ["--timeout", "99999999999"]):
+        r = subprocess.run([tess.TESSCTL, "monitor", *args], env=env, capture_output=True,
+                           text=True, timeout=20)
+        assert r.returncode == 2 and r.stderr, (args, r.returncode, r.stderr)
