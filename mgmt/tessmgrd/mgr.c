@@ -660,9 +660,11 @@ void mgr_host_check(uint32_t host_id)
 		pthread_mutex_lock(&mgr.lock);
 		h = mgr_host_get(&mgr, host_id);
 		if (h) {
+			/* The health checker may have marked it down since: one host.down. */
+			bool was = h->up;
 			h->up = false;
 			snprintf(h->down_reason, sizeof(h->down_reason), "libvirt connection lost");
-			mgr_event_host_locked(h, true);
+			mgr_event_host_locked(h, was);
 			h->conn_lost++;
 			h->retry_sec = 0;
 		}
