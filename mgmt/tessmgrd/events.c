@@ -34,17 +34,29 @@ struct sub {
 };
 
 static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ev_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t ev_cond; /* on CLOCK_MONOTONIC: a wall clock step does not stall a beat */
+static pthread_once_t ev_once = PTHREAD_ONCE_INIT;
 static struct sub *subs;
 static unsigned n_subs;
 static bool stopping;
 static uint64_t dropped_total;
+
+static void ev_cond_init(void)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&ev_cond, &a);
+	pthread_condattr_destroy(&a);
+}
 
 void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
 {
 	json_t *ev = fields ? fields : json_object();
 	char *line;
 
+	pthread_once(&ev_once, ev_cond_init);
 	pthread_mutex_lock(&ev_lock);
 	if (subs == NULL || ev == NULL) {
 		pthread_mutex_unlock(&ev_lock);
@@ -99,7 +111,8 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 	size_t n;
 
 	(void)pos;
-	clock_gettime(CLOCK_REALTIME, &until);
+	pthread_once(&ev_once, ev_cond_init);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += MGR_EVENTS_BEAT_SEC;
 	pthread_mutex_lock(&ev_lock);
 	while (!stopping && byteq_pending(&s->q) == 0)
@@ -182,6 +195,7 @@ void mgr_events_counts(unsigned *streams, uint64_t *dropped)
 
 void mgr_events_stop(void)
 {
+	pthread_once(&ev_once, ev_cond_init);
 	pthread_mutex_lock(&ev_lock);
 	stopping = true;
 	pthread_cond_broadcast(&ev_cond);
