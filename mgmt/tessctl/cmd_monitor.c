@@ -31,6 +31,17 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Server text as printed: a control character (an escape sequence, a newline) as \xHH, never
+ * to the terminal. */
+static void put_safe(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+}
+
 static void print_event(const struct tessctl *ctx, const json_t *ev)
 {
 	const char *k;
@@ -46,17 +57,21 @@ static void print_event(const struct tessctl *ctx, const json_t *ev)
 	}
 	if (t && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	printf("%s %s", when, jstr(ev, "event") ? jstr(ev, "event") : "?");
+	printf("%s ", when);
+	put_safe(jstr(ev, "event") ? jstr(ev, "event") : "?");
 	json_object_foreach ((json_t *)ev, k, v) {
 		char *text;
 		if (strcmp(k, "event") == 0 || strcmp(k, "time") == 0)
 			continue;
+		putchar(' ');
+		put_safe(k);
+		putchar('=');
 		if (json_is_string(v)) {
-			printf(" %s=%s", k, json_string_value(v));
+			put_safe(json_string_value(v));
 			continue;
 		}
 		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		printf(" %s=%s", k, text ? text : "?");
+		put_safe(text ? text : "?");
 		free(text);
 	}
 	putchar('\n');

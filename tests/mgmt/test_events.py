@@ -143,3 +143,27 @@ def test_monitor_option_bounds():
         r = subprocess.run([tess.TESSCTL, "monitor", *args], env=env, capture_output=True,
                            text=True, timeout=20)
         assert r.returncode == 2 and r.stderr, (args, r.returncode, r.stderr)
+
+
+def test_monitor_escapes_control_characters(cleanup):
+    """Event strings come from the server (tenant names, tessd's error text): an escape
+    sequence or a newline in one is printed escaped, never sent to the terminal."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    cleanup.add(srv.close)
+    env = dict(os.environ, TESSMGR_URL="http://127.0.0.1:%d" % srv.getsockname()[1],
+               TESSMGR_TOKEN=ACME)
+    p = subprocess.Popen([tess.TESSCTL, "monitor", "--mgr", "--count", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    cleanup.add(lambda: p.poll() is None and p.kill())
+    conn, _ = srv.accept()
+    cleanup.add(conn.close)
+    conn.recv(4096)
+    line = b'{"event":"job\\u001b[2J","time":1,"desktop":"a\\u001b]0;x\\u0007\\nfake 1"}\n'
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(line) + line)
+    out, err = p.communicate(timeout=20)
+    assert p.returncode == 0, err
+    assert "\x1b" not in out and "\x07" not in out and out.count("\n") == 1, repr(out)
+    assert "\\x1b" in out, repr(out)
