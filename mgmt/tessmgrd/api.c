@@ -121,12 +121,17 @@ static bool who_is(const char *bearer, struct mgr_token *out)
 /* Whether the token table is still the one of generation gen (no reload since). */
 static bool tokens_current(uint64_t gen)
 {
-	bool same;
+	return api_tokens_gen() == gen;
+}
+
+uint64_t api_tokens_gen(void)
+{
+	uint64_t gen;
 
 	pthread_rwlock_rdlock(&tokens_lock);
-	same = tokens_gen == gen;
+	gen = tokens_gen;
 	pthread_rwlock_unlock(&tokens_lock);
-	return same;
+	return gen;
 }
 
 void api_error(struct api_ctx *c, struct mgr_err *e)

@@ -27,6 +27,8 @@ struct api_ctx {
 /* Token file (re)load: 0, or -errno (the old tokens stay). */
 int api_load_tokens(const char *path);
 void api_free_tokens(void);
+/* The token file's generation, bumped by each reload. */
+uint64_t api_tokens_gen(void);
 void api_handle(const struct http_req *r, struct http_resp *out);
 /* At the headers: 404 outside /v1/, 401 without a known token (audited as api_handle does). */
 void api_precheck(const struct http_req *r, struct http_resp *out);

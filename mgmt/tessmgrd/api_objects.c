@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "events.h"
 #include "capacity.h"
 #include "network.h"
 #include "store.h"
@@ -781,6 +782,7 @@ static int tenant_del(void *obj, struct mgr_err *e)
 		mgr_err_set(e, 500, "", "cannot write the store");
 		return -EIO; /* crud puts its network back */
 	}
+	mgr_events_end_tenant(t->id);
 	cfg_free(&mgr_tenant_schema, &t->spec);
 	*t = mgr.tenants[--mgr.n_tenants];
 	return 0;

@@ -8,6 +8,7 @@
  * empty line every MGR_EVENTS_BEAT_SEC keeps the connection alive and finds
  * a client that left.
  */
+#include "api.h"
 #include "events.h"
 
 #include <errno.h>
@@ -27,8 +28,10 @@
 #define MGR_EVENTS_BEAT_SEC 5
 
 struct sub {
-	uint32_t tenant_id; /* 0: the provider's, all events */
-	struct byteq q;     /* lines not yet read by libmicrohttpd */
+	uint32_t tenant_id;  /* 0: the provider's, all events */
+	uint64_t tokens_gen; /* the token file's generation it was opened under */
+	bool ended;          /* its tenant was deleted */
+	struct byteq q;      /* lines not yet read by libmicrohttpd */
 	uint64_t dropped;
 	struct sub *next;
 };
@@ -114,11 +117,17 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 	pthread_once(&ev_once, ev_cond_init);
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += MGR_EVENTS_BEAT_SEC;
+	/*
+	 * A reload of the token file may have revoked the stream's token or changed its
+	 * tenant: the stream ends (its client connects again, authenticated again), as it
+	 * does when its tenant is deleted. Checked at each beat at the latest.
+	 */
+	bool revoked = api_tokens_gen() != s->tokens_gen;
 	pthread_mutex_lock(&ev_lock);
-	while (!stopping && byteq_pending(&s->q) == 0)
+	while (!stopping && !revoked && !s->ended && byteq_pending(&s->q) == 0)
 		if (pthread_cond_timedwait(&ev_cond, &ev_lock, &until) == ETIMEDOUT)
 			break;
-	if (stopping) {
+	if (stopping || revoked || s->ended) {
 		pthread_mutex_unlock(&ev_lock);
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
@@ -166,6 +175,7 @@ void api_events(struct api_ctx *c)
 		return;
 	}
 	s->tenant_id = c->provider ? 0 : c->tenant_id;
+	s->tokens_gen = api_tokens_gen();
 	pthread_mutex_lock(&ev_lock);
 	if (n_subs >= MGR_EVENTS_MAX || stopping) {
 		pthread_mutex_unlock(&ev_lock);
@@ -190,6 +200,17 @@ void mgr_events_counts(unsigned *streams, uint64_t *dropped)
 	pthread_mutex_lock(&ev_lock);
 	*streams = n_subs;
 	*dropped = dropped_total;
+	pthread_mutex_unlock(&ev_lock);
+}
+
+void mgr_events_end_tenant(uint32_t tenant_id)
+{
+	pthread_once(&ev_once, ev_cond_init);
+	pthread_mutex_lock(&ev_lock);
+	for (struct sub *s = subs; s; s = s->next)
+		if (s->tenant_id == tenant_id)
+			s->ended = true;
+	pthread_cond_broadcast(&ev_cond);
 	pthread_mutex_unlock(&ev_lock);
 }
 

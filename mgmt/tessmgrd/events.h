@@ -30,6 +30,8 @@ void api_events(struct api_ctx *c);
 /* Streams open now, and events they missed since the start (GET /v1/stats). */
 void mgr_events_counts(unsigned *streams, uint64_t *dropped);
 /* Ends every stream (before http_stop: their threads are waiting). */
+/* Ends the streams of a deleted tenant (under mgr.lock, as the delete is). */
+void mgr_events_end_tenant(uint32_t tenant_id);
 void mgr_events_stop(void);
 
 #endif

@@ -3,6 +3,7 @@
 they happen, one JSON object a line; a tenant token sees only its tenant's events, the
 provider all; a stream that is not read misses events without holding tessmgrd."""
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -10,7 +11,7 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, BRAVO, PROVIDER, Mgr
+from mgr import ACME, BRAVO, PROVIDER, TOKENS, Mgr, write_tokens
 
 
 def stream(cleanup, m, token):
@@ -167,3 +168,24 @@ def test_monitor_escapes_control_characters(cleanup):
     assert p.returncode == 0, err
     assert "\x1b" not in out and "\x07" not in out and out.count("\n") == 1, repr(out)
     assert "\\x1b" in out, repr(out)
+
+
+def test_stream_ends_when_token_revoked_or_tenant_deleted(cleanup, m):
+    """A stream is its token's: a token file reload ends it (a revoked token must not keep
+    receiving its tenant's events), and so does its tenant's deletion."""
+    acme, bravo = stream(cleanup, m, ACME), stream(cleanup, m, BRAVO)
+    tess.wait_for(lambda: streams(m) == 2, 10, "two streams")
+    # bravo's token revoked: only acme's (and the provider's) stay in the file.
+    write_tokens(m.tokens, {"tokens": TOKENS["tokens"][:2]})
+    m.proc.send_signal(signal.SIGHUP)
+    assert bravo.p.wait(15) is not None
+    assert m.call("GET", "events", token=BRAVO)[0] == 401
+    # acme's stream ended too (every stream re-authenticates after a reload); a new one
+    # is taken and ends with acme's deletion.
+    assert acme.p.wait(15) is not None
+    acme = stream(cleanup, m, ACME)
+    tess.wait_for(lambda: streams(m) == 1, 10, "acme's new stream")
+    m.ok("DELETE", "quotas/acme/std")
+    m.ok("DELETE", "tenants/acme")
+    assert acme.p.wait(15) is not None
+    tess.wait_for(lambda: streams(m) == 0, 10, "no stream left")
