@@ -44,6 +44,10 @@ rm -f "$root/var/lib/dbus/machine-id"
 # A management NIC (any en*/eth* not given to tessd) takes an address by DHCP.
 install -m 0644 "$here/dhcp.network" "$root/etc/systemd/network/80-dhcp.network"
 inroot systemctl enable systemd-networkd systemd-resolved
+# network-online (tessmgrd is ordered after it) means the management link, one of any: the
+# data NICs are DPDK's and never come up for networkd.
+install -D -m 0644 "$here/wait-online-any.conf" \
+	"$root/etc/systemd/system/systemd-networkd-wait-online.service.d/any.conf"
 inroot systemctl enable tessd
 [ -L "$root/etc/systemd/system/multi-user.target.wants/tessd.service" ] ||
 	{ echo "image: tessd is not enabled" >&2; exit 1; }

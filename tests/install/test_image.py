@@ -14,34 +14,16 @@ import glob
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import threading
 import time
-import urllib.request
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from debs import MIRROR, ROOT, built, mirror_reachable, run
+
 CACHE = os.environ.get("TESS_IMAGE_CACHE", "/var/cache/tessera-image")
-MIRROR = os.environ.get("TESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BOOT_TIMEOUT = int(os.environ.get("TESS_IMAGE_BOOT_TIMEOUT", "900"))
-
-
-def run(*cmd, timeout=600, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if r.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: rc {r.returncode}\n{r.stdout[-4000:]}\n"
-                             f"{r.stderr[-4000:]}")
-    return r
-
-
-def mirror_reachable():
-    try:
-        with urllib.request.urlopen(f"{MIRROR}/dists/bookworm/Release", timeout=15) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +31,10 @@ def debs(tmp_path_factory):
     given = os.environ.get("TESS_IMAGE_DEBS")
     if given:
         found = sorted(glob.glob(given))
-    else:
-        out = str(tmp_path_factory.mktemp("deb"))
-        t0 = time.monotonic()
-        run("make", "-C", ROOT, "deb", f"DEB_OUT={out}", timeout=1800)
-        print(f"make deb: {time.monotonic() - t0:.0f} s")
-        found = sorted(glob.glob(os.path.join(out, "*.deb")))
-    found = [d for d in found if "-dbgsym_" not in d]
-    assert found, "no .debs"
-    return found
+        found = [d for d in found if "-dbgsym_" not in d]
+        assert found, f"no .debs match {given}"
+        return found
+    return built(tmp_path_factory.mktemp("deb"))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +90,7 @@ class Console:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                m = re.compile(pattern).search(self.buf, start)
+                m = re.compile(pattern, re.S).search(self.buf, start)
             if m:
                 return m
             if self.p.poll() is not None:
@@ -149,7 +126,9 @@ def guest(image, tmp_path_factory):
     # overlay keeps the cached image unchanged; tessd's example needs 2 CPUs (workers [1]).
     argv = ["qemu-system-x86_64", "-machine", "pc", "-accel", "tcg,thread=multi", "-cpu", "max",
             "-smp", "2", "-m", "1536", "-nodefaults", "-no-user-config", "-display", "none",
-            "-serial", "stdio", "-drive", f"file={image},if=virtio,snapshot=on", "-nic", "none"]
+            "-serial", "stdio", "-drive", f"file={image},if=virtio,snapshot=on",
+            # A management NIC (user networking, DHCP from QEMU), as an appliance has.
+            "-nic", "user,model=virtio-net-pci"]
     t0 = time.monotonic()
     con = Console(argv, str(d / "console.log"))
     try:
@@ -157,7 +136,8 @@ def guest(image, tmp_path_factory):
         print(f"boot to login: {time.monotonic() - t0:.0f} s (TCG)")
         con.send("root\n")
         con.expect(r"root@tessera:~# ", 120)
-        con.send("export TERM=dumb PAGER=cat SYSTEMD_PAGER=; stty -echo\n")
+        # Kernel messages on ttyS0 would mix with the commands' output.
+        con.send("dmesg -n 1; export TERM=dumb PAGER=cat SYSTEMD_PAGER=; stty -echo\n")
         yield con
     finally:
         con.close()
