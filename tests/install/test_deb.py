@@ -11,30 +11,12 @@ import os
 import shutil
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CACHE = os.environ.get("TESS_CACHE", "/var/cache/tessera-test")
-MIRROR = os.environ.get("TESS_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+from debs import CACHE, MIRROR, built, mirror_reachable, run
+
 SUITE = "bookworm"
-
-
-def run(*cmd, timeout=600, check=True, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if check and r.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)}: rc {r.returncode}\n{r.stdout[-4000:]}\n"
-                             f"{r.stderr[-4000:]}")
-    return r
-
-
-def mirror_reachable():
-    try:
-        with urllib.request.urlopen(f"{MIRROR}/dists/{SUITE}/Release", timeout=15) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def base_tarball():
@@ -57,13 +39,7 @@ def base_tarball():
 
 @pytest.fixture(scope="module")
 def debs(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("deb"))
-    t0 = time.monotonic()
-    run("make", "-C", ROOT, "deb", f"DEB_OUT={out}", timeout=1800)
-    print(f"make deb: {time.monotonic() - t0:.0f} s")
-    found = glob.glob(os.path.join(out, "tessera_*.deb"))  # not the -dbgsym
-    assert found, os.listdir(out)
-    return found
+    return built(tmp_path_factory.mktemp("deb"))
 
 
 @pytest.fixture(scope="module")
