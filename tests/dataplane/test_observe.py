@@ -31,9 +31,13 @@ def test_version_of_every_binary():
 
 
 def _shared_tap_pair(cleanup, tmp_path):
-    # Secondaries (dumpcap) map the primary's memory: hugepages, not --in-memory.
+    # Secondaries (dumpcap) map the primary's memory: hugepages, not --in-memory. They map
+    # it at the primary's addresses, which EAL picks from 4 GiB up; under ASan that is shadow
+    # memory, so an ASan tessd got addresses near its libraries, where dumpcap's libraries
+    # may be (dumpcap then fails to start, at random). 32 TiB is free in both processes.
     t, a, b = tess.tap_pair(cleanup, tmp_path,
-                            tessd_kw={"in_memory": False, "hugepages": "on"})
+                            tessd_kw={"in_memory": False, "hugepages": "on",
+                                      "extra_eal": ("--base-virtaddr=0x200000000000",)})
 
     def drop_hugepage_files():
         # EAL keeps them after exit for secondaries (until a primary of this prefix starts).
