@@ -13,7 +13,6 @@ baseline drops TCP to port 25 coming in.
 """
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -94,23 +93,15 @@ class Topo:
         return [r["packets"] for r in c["counters"] if not r["baseline"]], c["default"]["packets"]
 
     def send(self, pkt, count=1):
-        s = self.client.raw_socket(self.client.ifc)
-        try:
-            for _ in range(count):
-                s.send(bytes(Ether(src=CLIENT_MAC, dst=self.lan_mac) / pkt))
-        finally:
-            s.close()
+        self.client.send(self.client.ifc, [Ether(src=CLIENT_MAC, dst=self.lan_mac) / pkt] * count)
 
     def drops(self):
         return self.pe.ctl("stats")["drops"]["firewall"]
 
 
 @pytest.fixture(scope="module")
-def topo(tmp_path_factory):
-    c = tess.Cleanup()
-    t = Topo(c, tmp_path_factory.mktemp("fw"))
-    yield t
-    assert not c.run()
+def topo(module_cleanup, tmp_path_factory):
+    return Topo(module_cleanup, tmp_path_factory.mktemp("fw"))
 
 
 @pytest.fixture(autouse=True)

@@ -109,20 +109,12 @@ class Topo:
                     if c["direction"] == "in")
 
     def send(self, name, frames):
-        s = self.ns[name].raw_socket(self.ifs[name])
-        try:
-            for f in frames:
-                s.send(bytes(f))
-        finally:
-            s.close()
+        self.ns[name].send(self.ifs[name], frames)
 
 
 @pytest.fixture(scope="module")
-def topo(tmp_path_factory):
-    c = tess.Cleanup()
-    t = Topo(c, tmp_path_factory.mktemp("fwg"))
-    yield t
-    assert not c.run()
+def topo(module_cleanup, tmp_path_factory):
+    return Topo(module_cleanup, tmp_path_factory.mktemp("fwg"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """What every pytest suite here shares: root and built programs checked at the start, stale
-namespaces and runtime directories swept, and a `cleanup` fixture that runs even when a test
-fails."""
+namespaces and runtime directories swept, and `cleanup` fixtures (a test's, a module's) that
+run even when a test fails."""
 import os
 
 import pytest
@@ -29,6 +29,16 @@ def session_finish(session):
 
 @pytest.fixture
 def cleanup():
+    c = tess.Cleanup()
+    yield c
+    errors = c.run()
+    assert not errors, f"cleanup failed: {errors}"
+
+
+@pytest.fixture(scope="module")
+def module_cleanup():
+    """A Cleanup for what a module's tests share (a topology built once), run after its last
+    test."""
     c = tess.Cleanup()
     yield c
     errors = c.run()

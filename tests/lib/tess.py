@@ -208,6 +208,15 @@ class Netns:
     def raw_socket(self, iface):
         return raw_socket(self.name, iface)
 
+    def send(self, iface, frames):
+        """Sends each frame (bytes or a scapy packet) out of iface."""
+        s = self.raw_socket(iface)
+        try:
+            for f in frames:
+                s.send(bytes(f))
+        finally:
+            s.close()
+
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)
 CLONE_NEWNET = 0x40000000
