@@ -13,8 +13,8 @@ import os
 
 import guest
 import tess
-from libvirtd import Libvirtd
 from mgr import ACME, Mgr
+from real_host import RealHost
 
 GW = "10.20.0.1"
 POOL = [f"10.20.0.{i}" for i in range(100, 110)]
@@ -22,32 +22,12 @@ POOL = [f"10.20.0.{i}" for i in range(100, 110)]
 
 def test_tessmgrd_provisions_a_desktop_that_boots_and_gets_its_lease(cleanup, tmp_path):
     vmlinuz, initrd = guest.boot_files()
-    lv = Libvirtd(cleanup, driver="qemu").start()
-    dirs = {d: os.path.join(str(tmp_path), d) for d in ("vhost", "console", "storage")}
-    for d in dirs.values():
-        os.makedirs(d)
-
-    host = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1],
-                      control={"port_dirs": [dirs["vhost"]]})
-    host.config["switch"] = {"groups": [{"name": "corp", "tenant": "acme", "vlan": 100}]}
-    host.config["router"] = {
-        "vrfs": [{"name": "corp", "id": 100}],
-        "interfaces": [{"name": "corp-irb", "vrf": "corp", "group": "corp",
-                        "addresses": [GW + "/24"]}]}
-    host.config["dhcp"] = {"servers": [{
-        "interface": "corp-irb", "pools": [{"start": POOL[0], "end": POOL[-1]}],
-        "lease_sec": 600}]}
-    host.start()
+    h = RealHost(cleanup, tmp_path, GW, (POOL[0], POOL[-1]))
+    lv, host, dirs = h.lv, h.tessd, h.dirs
 
     m = Mgr(cleanup, tmp_path).start()
-    tess.sh("qemu-img", "create", "-q", "-f", "qcow2",
-            os.path.join(dirs["storage"], "tiny.qcow2"), "16M")
     m.site(storage=dirs["storage"])
-    kvm = guest.kvm_works()
-    m.ok("POST", "hosts", {"name": "q1", "site": "paris", "uri": lv.uri, "vlans": [100],
-                           "virt_type": "kvm" if kvm else "qemu",
-                           "tessd": host.socket, "vhost_dir": dirs["vhost"],
-                           "console_dir": dirs["console"]})
+    m.ok("POST", "hosts", h.body())
     m.tenant("acme", 100)
     m.ok("POST", "models", {"name": "tiny", "vcpus": 1, "memory_mb": 96,
                             "base_image": "tiny.qcow2", "kernel": vmlinuz, "initrd": initrd,

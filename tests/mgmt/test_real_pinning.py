@@ -13,12 +13,11 @@ desktop's cgroup follows), and the other desktop's guest keeps its vCPU busy: pa
 quota on its vCPU's cgroup), and let go once the partition is no longer saturated."""
 import os
 import re
-import time
 
 import guest
 import tess
-from libvirtd import Libvirtd
 from mgr import ACME, Mgr
+from real_host import RealHost
 
 GW = "10.21.0.1"
 
@@ -117,33 +116,15 @@ def weight(shares, v2):
 
 def test_repin_shares_and_throttle_reach_the_qemu_threads_and_cgroups(cleanup, tmp_path):
     vmlinuz, initrd = guest.boot_files()
-    lv = Libvirtd(cleanup, driver="qemu").start()
-    dirs = {d: os.path.join(str(tmp_path), d) for d in ("vhost", "console", "storage")}
-    for d in dirs.values():
-        os.makedirs(d)
-    host = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1],
-                      control={"port_dirs": [dirs["vhost"]]})
-    host.config["switch"] = {"groups": [{"name": "corp", "tenant": "acme", "vlan": 100}]}
-    host.config["router"] = {
-        "vrfs": [{"name": "corp", "id": 100}],
-        "interfaces": [{"name": "corp-irb", "vrf": "corp", "group": "corp",
-                        "addresses": [GW + "/24"]}]}
-    host.config["dhcp"] = {"servers": [{
-        "interface": "corp-irb", "pools": [{"start": "10.21.0.100", "end": "10.21.0.109"}],
-        "lease_sec": 600}]}
-    host.start()
+    h = RealHost(cleanup, tmp_path, GW, ("10.21.0.100", "10.21.0.109"))
+    lv, dirs = h.lv, h.dirs
     # Samples every second; a decision holds 3 of them; saturated at 30% of the partition
     # busy (the machine is shared with other tests: a TCG vCPU may not get all of its CPU, and
     # throttled to 20% it is no longer saturated).
     m = Mgr(cleanup, tmp_path, config={"resources": {
         "sample_sec": 1, "hold_samples": 3, "saturation_pct": 30}}).start()
-    tess.sh("qemu-img", "create", "-q", "-f", "qcow2",
-            os.path.join(dirs["storage"], "tiny.qcow2"), "16M")
     m.site(storage=dirs["storage"])
-    body = {"name": "q1", "site": "paris", "uri": lv.uri, "vlans": [100], "shared": False,
-            "vcpu_ratio": 2.0, "reserved_cpus": "0",
-            "virt_type": "kvm" if guest.kvm_works() else "qemu",
-            "tessd": host.socket, "vhost_dir": dirs["vhost"], "console_dir": dirs["console"]}
+    body = h.body(shared=False, vcpu_ratio=2.0, reserved_cpus="0")
     m.ok("POST", "hosts", body)
     m.tenant("acme", 100)
     for name, after in (("idle", "stay"), ("busy", "burn")):
