@@ -4,12 +4,12 @@ completion"): the function is sourced in bash with COMP_WORDS/COMP_CWORD set, as
 would, and COMPREPLY printed. Commands and options come from tessctl's table and tessd's
 schema; names from a running tessd and tessmgrd; a dead or silent daemon costs at most
 about a second."""
-import json
 import os
 import socket
 import subprocess
 import time
 
+import installed
 import mgr
 import tess
 
@@ -107,12 +107,8 @@ def test_dead_or_silent_daemon_does_not_hang(tmp_path):
 
 
 def test_installed_into_completionsdir(tmp_path):
-    r = subprocess.run(["meson", "install", "-C", tess.BUILD, "--destdir", str(tmp_path),
-                        "--no-rebuild"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    o = {x["name"]: x["value"] for x in json.loads(subprocess.run(
-        ["meson", "introspect", tess.BUILD, "--buildoptions"], capture_output=True, text=True,
-        check=True, timeout=60).stdout)}
+    installed.install(tmp_path)
+    o = installed.options()
     found = [os.path.join(root, f) for root, _, files in os.walk(str(tmp_path)) for f in files
              if root.endswith("bash-completion/completions") and f == "tessctl"]
     assert found and found[0].startswith(os.path.join(str(tmp_path), o["prefix"].lstrip("/"))), \

@@ -10,20 +10,7 @@ import subprocess
 
 import pytest
 
-import tess
-
-
-def options():
-    r = subprocess.run(["meson", "introspect", tess.BUILD, "--buildoptions"],
-                       capture_output=True, text=True, check=True, timeout=60)
-    return {o["name"]: o["value"] for o in json.loads(r.stdout)}
-
-
-def install(destdir):
-    r = subprocess.run(["meson", "install", "-C", tess.BUILD, "--destdir", str(destdir),
-                        "--no-rebuild"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout
+from installed import install, options
 
 
 @pytest.fixture(scope="module")

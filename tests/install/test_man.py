@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 
+import installed
 import mgr
 import tess
 from schema_text import config_rows
@@ -91,12 +92,8 @@ def test_options_and_commands_are_in_the_pages():
 
 
 def test_installed_into_mandir(tmp_path):
-    r = subprocess.run(["meson", "install", "-C", tess.BUILD, "--destdir", str(tmp_path),
-                        "--no-rebuild"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    o = {x["name"]: x["value"] for x in json.loads(subprocess.run(
-        ["meson", "introspect", tess.BUILD, "--buildoptions"], capture_output=True, text=True,
-        check=True, timeout=60).stdout)}
+    installed.install(tmp_path)
+    o = installed.options()
     mandir = os.path.join(str(tmp_path), o["prefix"].lstrip("/"), o["mandir"])
     for name, sec in PAGES.items():
         assert os.path.exists(os.path.join(mandir, f"man{sec}", name)), name
