@@ -118,11 +118,7 @@ class Mgr:
         raise MgrError(f"tessmgrd not ready after {timeout}s:\n{self.log()}")
 
     def log(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return tess.read_log(self.log_path)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         self.proc.send_signal(sig)
@@ -131,18 +127,7 @@ class Mgr:
         return rc
 
     def kill(self):
-        if self.proc and self.proc.poll() is None and tess.SANITIZED:
-            # A clean exit, so that LeakSanitizer looks at it too.
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        if getattr(self, "logf", None) and not self.logf.closed:
-            self.logf.close()
+        tess.end_daemon(self.proc, getattr(self, "logf", None))
 
     def call(self, method, path, body=None, token=PROVIDER, raw=None, headers=None):
         """(status, JSON answer) of method /v1/path."""

@@ -296,6 +296,32 @@ def recv_frames(sock, match, want, timeout=5.0):
     return got
 
 
+def read_log(path):
+    """A daemon's log so far ("" before it has one)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def end_daemon(proc, logf):
+    """A test's cleanup of a daemon it started (proc, a Popen, may be None), and closes its log
+    file logf (may be None)."""
+    if proc and proc.poll() is None and SANITIZED:
+        # A clean exit, so that LeakSanitizer looks at it too.
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc and proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+    if logf and not logf.closed:
+        logf.close()
+
+
 class TessdError(RuntimeError):
     pass
 
@@ -357,11 +383,7 @@ class Tessd:
         raise TessdError(f"tessd not ready after {timeout}s:\n{self.log()}")
 
     def log(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_path)
 
     def tessctl(self, *args, check=True, json_out=False, timeout=30):
         cmd = [TESSCTL, "-s", self.socket] + (["--json"] if json_out else []) + list(args)
@@ -386,18 +408,7 @@ class Tessd:
             self.logf.close()
 
     def _kill(self):
-        if self.proc and self.proc.poll() is None and SANITIZED:
-            # A clean exit, so that LeakSanitizer looks at it too.
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                pass
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        if getattr(self, "logf", None) and not self.logf.closed:
-            self.logf.close()
+        end_daemon(self.proc, getattr(self, "logf", None))
 
 
 def tap_port(name, iface, idx, **kw):
