@@ -5,9 +5,12 @@
  * The thread that serves it also serves the API and drains the workers'
  * rings, so nothing here may wait: sockets are non-blocking, a request is
  * read into a fixed buffer, the answer is built whole and written as the
- * socket takes it, and a connection has MH_DEADLINE_SEC from its accept to
- * be done (a client that sends a byte and stalls, or never reads, is
- * dropped). At most MH_MAX_CONNS at once; more are closed on accept. Each
+ * socket takes it. A connection has MH_HEAD_DEADLINE_MS from its accept to
+ * send its request head (a client that opens and says nothing, or sends a
+ * byte and stalls, is dropped then: so few slots must not stay held for
+ * long) and MH_DEADLINE_SEC to be done (a client that never reads). Both are
+ * checked by the once-a-second tick, so a silent client goes 2 to 3 s after
+ * its accept. At most MH_MAX_CONNS at once; more are closed on accept. Each
  * connection answers one request and closes (Connection: close), as a
  * Prometheus scrape needs nothing more.
  */
@@ -27,9 +30,10 @@
 #include "stats.h"
 #include "tessd.h"
 
-#define MH_MAX_CONNS    8
-#define MH_MAX_REQUEST  4096 /* the request line and headers */
-#define MH_DEADLINE_SEC 10
+#define MH_MAX_CONNS        8
+#define MH_MAX_REQUEST      4096 /* the request line and headers */
+#define MH_DEADLINE_SEC     10
+#define MH_HEAD_DEADLINE_MS 2000
 
 struct mh_conn {
 	int fd;
@@ -38,9 +42,10 @@ struct mh_conn {
 	size_t req_len;
 	char *out; /* the whole answer once the request is read */
 	size_t out_len, out_off;
-	time_t deadline;
-	bool draining; /* answered, write side shut: reading to the client's EOF */
-	unsigned slot; /* in mh.conns */
+	time_t deadline;        /* to be done */
+	uint64_t head_deadline; /* ms (mono_ms): to have sent the request head */
+	bool draining;          /* answered, write side shut: reading to the client's EOF */
+	unsigned slot;          /* in mh.conns */
 };
 
 static struct {
@@ -50,6 +55,15 @@ static struct {
 	struct mh_conn *conns[MH_MAX_CONNS];
 	struct dp_metrics_http_counters cnt;
 } mh = { .fd = -1 };
+
+/* Milliseconds: a head deadline in whole seconds would be anything from 1 to 2 s. */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void conn_free(struct mh_conn *c)
 {
@@ -263,6 +277,7 @@ static void accept_event(struct ev_handle *h, int fd, uint32_t events, void *arg
 		c->fd = cfd;
 		c->slot = slot;
 		c->deadline = ev_mono_sec() + MH_DEADLINE_SEC;
+		c->head_deadline = mono_ms() + MH_HEAD_DEADLINE_MS;
 		c->h = ev_add(mh.loop, cfd, EPOLLIN, conn_event, c);
 		if (c->h == NULL) {
 			free(c);
@@ -313,14 +328,23 @@ fail:
 void dp_metrics_http_tick(void)
 {
 	time_t now = ev_mono_sec();
+	uint64_t now_ms = mono_ms();
 
 	ev_listener_tick(&mh.listener);
-	for (unsigned i = 0; i < MH_MAX_CONNS; i++)
-		if (mh.conns[i] && now >= mh.conns[i]->deadline) {
-			if (!mh.conns[i]->draining) /* answered: not a client that stalled */
+	for (unsigned i = 0; i < MH_MAX_CONNS; i++) {
+		struct mh_conn *c = mh.conns[i];
+
+		if (c == NULL)
+			continue;
+		if (c->out == NULL && now_ms >= c->head_deadline) {
+			mh.cnt.timed_out++; /* no request head yet */
+			conn_free(c);
+		} else if (now >= c->deadline) {
+			if (!c->draining) /* answered: not a client that stalled */
 				mh.cnt.timed_out++;
-			conn_free(mh.conns[i]);
+			conn_free(c);
 		}
+	}
 }
 
 void dp_metrics_http_close(void)

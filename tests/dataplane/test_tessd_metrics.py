@@ -190,7 +190,7 @@ def test_stalled_clients_do_not_hold_tessd(cleanup, tmp_path):
     # One more is refused at once (503), not queued behind them.
     code, _, _ = scrape(port)
     assert code == 503
-    # They go at their deadline (10 s from their accept); then scrapes work again.
+    # They go at their request head's deadline (2 s from their accept); then scrapes work.
     tess.wait_for(lambda: t.ctl("status")["metrics_timed_out"] == 8, 20, "stalled dropped")
     st = t.ctl("status")
     assert st["metrics_refused"] == 1, st
@@ -201,6 +201,25 @@ def test_stalled_clients_do_not_hold_tessd(cleanup, tmp_path):
     c.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 5000)
     assert c.recv(64).startswith(b"HTTP/1.1 431")
     c.close()
+
+
+def test_silent_clients_go_after_two_seconds(cleanup, tmp_path):
+    """Clients that open and say nothing hold the slots for the request head's deadline
+    (2 s), not the whole connection's (10 s): a scrape gets through within about 3 s."""
+    port = free_port()
+    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{port}"}).start()
+    silent = []
+    cleanup.add(lambda: [c.close() for c in silent])
+    for _ in range(8):
+        silent.append(socket.create_connection(("127.0.0.1", port)))
+    t0 = time.monotonic()
+    assert scrape(port)[0] == 503
+    tess.wait_for(lambda: scrape(port)[0] == 200, 10, "a scrape through")
+    took = time.monotonic() - t0
+    # The tick checks once a second: 2 to 3 s after their accept.
+    assert 1.5 <= took <= 4.5, took
+    assert t.ctl("status")["metrics_timed_out"] == 8
+    assert all(c.recv(16) == b"" for c in silent)
 
 
 def thread_cpu_seconds(pid, tid):
