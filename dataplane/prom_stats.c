@@ -14,7 +14,9 @@
  * _total; the others are left untyped, as the JSON does not say.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +25,22 @@
 
 struct metric {
 	char name[192];
+	char *origin; /* section "/" field it came from: another origin is a clash */
 	const char *type;
 	char *text; /* its samples */
 	size_t len;
 	FILE *f;
 };
 
+/* Why a sample was left out (tessera_tessd_metrics_skipped_total's reason). */
+enum skip { SKIP_NAME_CLASH, SKIP_LABEL_CLASH, SKIP_TOO_LONG, SKIP_N };
+static const char *const skip_names[SKIP_N] = { "name_clash", "label_clash", "too_long" };
+
 struct out {
-	struct metric *m;
+	struct metric **m; /* each its own: its memstream holds &text and &len */
 	size_t n, cap;
+	size_t *slot; /* open addressing by name: index + 1, 0 free; 2 * cap entries */
+	uint64_t skipped[SKIP_N];
 	int err;
 };
 
@@ -51,8 +60,11 @@ static bool counts(const char *field)
 	return false;
 }
 
-/* Appends s to name as the format allows: [a-zA-Z0-9_], anything else an underscore. */
-static void name_add(char *name, size_t len, const char *s)
+/*
+ * Appends s to name as the format allows: [a-zA-Z0-9_], anything else an underscore
+ * (so "a-b" and "a_b" give one name: the callers detect it). False if it did not fit.
+ */
+static bool name_add(char *name, size_t len, const char *s)
 {
 	size_t n = strlen(name);
 
@@ -62,76 +74,177 @@ static void name_add(char *name, size_t len, const char *s)
 				  ? *s
 				  : '_';
 	name[n] = '\0';
+	return *s == '\0';
 }
 
-/* The metric of section_field (made on first use, its type fixed then). */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of name in o->slot: where it is, or the free one it would take. */
+static size_t *slot_of(struct out *o, const char *name)
+{
+	size_t mask = 2 * o->cap - 1, i = name_hash(name) & mask;
+
+	while (o->slot[i] && strcmp(o->m[o->slot[i] - 1]->name, name) != 0)
+		i = (i + 1) & mask;
+	return &o->slot[i];
+}
+
+/* Room for one more metric: the array and the table (kept at most half full) doubled. */
+static int grow(struct out *o)
+{
+	size_t cap = o->cap ? 2 * o->cap : 64;
+	struct metric **m = realloc(o->m, cap * sizeof(*m));
+	size_t *slot;
+
+	if (m == NULL)
+		return -ENOMEM;
+	o->m = m;
+	slot = calloc(2 * cap, sizeof(*slot));
+	if (slot == NULL)
+		return -ENOMEM;
+	free(o->slot);
+	o->slot = slot;
+	o->cap = cap;
+	for (size_t i = 0; i < o->n; i++)
+		*slot_of(o, o->m[i]->name) = i + 1;
+	return 0;
+}
+
+/*
+ * The metric of section_field (made on first use, its type fixed then), or NULL: out of
+ * memory (o->err), or the name too long or another field's already (counted in o->skipped).
+ * The first field to take a name keeps it, so a later "a-b" beside "a_b" is left out
+ * rather than merged into a metric whose series would not say which they were.
+ */
 static struct metric *metric(struct out *o, const char *section, const char *field, bool counter)
 {
 	char name[192] = "tessera_tessd_";
-	size_t n;
+	char origin[256];
+	bool fits = true;
+	size_t n, *slot;
 
 	if (section) {
-		name_add(name, sizeof(name), section);
-		name_add(name, sizeof(name), "_");
+		fits &= name_add(name, sizeof(name), section);
+		fits &= name_add(name, sizeof(name), "_");
 	}
-	name_add(name, sizeof(name), field);
+	fits &= name_add(name, sizeof(name), field);
 	n = strlen(name);
 	if (counter && (n < 6 || strcmp(name + n - 6, "_total") != 0))
-		name_add(name, sizeof(name), "_total");
-	for (size_t i = 0; i < o->n; i++)
-		if (strcmp(o->m[i].name, name) == 0)
-			return &o->m[i];
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 64;
-		struct metric *m = realloc(o->m, cap * sizeof(*m));
-		if (m == NULL)
-			return NULL;
-		o->m = m;
-		o->cap = cap;
+		fits &= name_add(name, sizeof(name), "_total");
+	if ((size_t)snprintf(origin, sizeof(origin), "%s/%s", section ? section : "", field) >=
+	    sizeof(origin))
+		fits = false;
+	if (!fits) {
+		o->skipped[SKIP_TOO_LONG]++;
+		return NULL;
 	}
-	struct metric *m = &o->m[o->n];
-	memset(m, 0, sizeof(*m));
+	if (o->n == o->cap && (o->err = grow(o)) != 0)
+		return NULL;
+	slot = slot_of(o, name);
+	if (*slot) {
+		struct metric *m = o->m[*slot - 1];
+		if (strcmp(m->origin, origin) == 0)
+			return m;
+		o->skipped[SKIP_NAME_CLASH]++;
+		return NULL;
+	}
+	struct metric *m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		o->err = -ENOMEM;
+		return NULL;
+	}
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->type = counter ? "counter" : "untyped";
+	m->origin = strdup(origin);
 	m->f = open_memstream(&m->text, &m->len);
-	if (m->f == NULL)
+	if (m->origin == NULL || m->f == NULL) {
+		free(m->origin);
+		if (m->f)
+			fclose(m->f);
+		free(m->text);
+		free(m);
+		o->err = -ENOMEM;
 		return NULL;
-	o->n++;
+	}
+	o->m[o->n] = m;
+	*slot = ++o->n;
 	return m;
 }
 
-static void label(FILE *f, bool *first, const char *key, const char *value)
-{
-	char k[64] = "";
+#define LABEL_MAX 64
 
-	name_add(k, sizeof(k), key);
+/*
+ * key as a label name in k: the format's characters, a digit first made an underscore, and
+ * leading underscores made one ("__" starts the names Prometheus reserves). False if cut.
+ */
+static bool label_name(char k[LABEL_MAX], const char *key)
+{
+	bool fits;
+
+	while (key[0] == '_' && key[1] == '_')
+		key++;
+	k[0] = '\0';
+	fits = name_add(k, LABEL_MAX, key);
 	if (k[0] >= '0' && k[0] <= '9')
 		k[0] = '_';
-	fprintf(f, "%s%s=\"", *first ? "{" : ",", k);
-	prom_label_value(f, value);
-	fputc('"', f);
-	*first = false;
+	else if (k[0] == '\0')
+		snprintf(k, LABEL_MAX, "_");
+	return fits;
 }
+
+struct label {
+	char k[LABEL_MAX];
+	const char *v;
+};
 
 /* One sample of a number: name{labels, extra} value; a count if field (or sub) names one. */
 static void sample(struct out *o, const char *section, const char *field, const char *sub,
 		   const json_t *labels, const char *extra_key, const char *extra, const json_t *v)
 {
-	struct metric *m = metric(o, section, field, counts(field) || (sub && counts(sub)));
-	bool first = true;
+	size_t nl = json_object_size(labels) + (extra_key != NULL), i = 0;
+	struct label *l = calloc(nl ? nl : 1, sizeof(*l));
+	struct metric *m;
 	const char *k;
-	json_t *l;
+	json_t *lv;
 
-	if (m == NULL) {
+	if (l == NULL) {
 		o->err = -ENOMEM;
 		return;
 	}
+	/* The labels first: a sample left out must not make an empty metric. */
+	json_object_foreach ((json_t *)labels, k, lv) {
+		l[i].v = json_string_value(lv);
+		if (!label_name(l[i++].k, k))
+			goto too_long;
+	}
+	if (extra_key) {
+		l[i].v = extra;
+		if (!label_name(l[i++].k, extra_key))
+			goto too_long;
+	}
+	for (i = 0; i < nl; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(l[i].k, l[j].k) == 0) {
+				o->skipped[SKIP_LABEL_CLASH]++;
+				goto out;
+			}
+	m = metric(o, section, field, counts(field) || (sub && counts(sub)));
+	if (m == NULL)
+		goto out;
 	fputs(m->name, m->f);
-	json_object_foreach ((json_t *)labels, k, l)
-		label(m->f, &first, k, json_string_value(l));
-	if (extra_key)
-		label(m->f, &first, extra_key, extra);
-	if (!first)
+	for (i = 0; i < nl; i++) {
+		fprintf(m->f, "%s%s=\"", i ? "," : "{", l[i].k);
+		prom_label_value(m->f, l[i].v ? l[i].v : "");
+		fputc('"', m->f);
+	}
+	if (nl)
 		fputc('}', m->f);
 	if (json_is_integer(v))
 		fprintf(m->f, " %" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
@@ -139,6 +252,11 @@ static void sample(struct out *o, const char *section, const char *field, const 
 		fprintf(m->f, " %.17g\n", json_real_value(v));
 	else
 		fprintf(m->f, " %d\n", json_is_true(v));
+	goto out;
+too_long:
+	o->skipped[SKIP_TOO_LONG]++;
+out:
+	free(l);
 }
 
 static bool number(const json_t *v)
@@ -213,9 +331,13 @@ static void walk_list(struct out *o, const char *section, const json_t *list)
 int prom_stats_format(const json_t *stats, FILE *f)
 {
 	struct out o = { 0 };
+	/* o.m[0], made first so that a stats field of that name clashes with it. */
+	bool skipped = metric(&o, NULL, "metrics_skipped", true) != NULL;
 	const char *k;
 	json_t *v;
 
+	if (skipped)
+		o.m[0]->origin[0] = '\0';
 	json_object_foreach ((json_t *)stats, k, v) {
 		if (number(v)) {
 			sample(&o, NULL, k, NULL, NULL, NULL, NULL, v);
@@ -244,15 +366,25 @@ int prom_stats_format(const json_t *stats, FILE *f)
 			}
 		}
 	}
+	for (size_t r = 0; skipped && r < SKIP_N; r++)
+		fprintf(o.m[0]->f, "%s{reason=\"%s\"} %" PRIu64 "\n", o.m[0]->name, skip_names[r],
+			o.skipped[r]);
+	if (!skipped && o.err == 0)
+		o.err = -ENOMEM;
 	for (size_t i = 0; i < o.n; i++) {
-		struct metric *m = &o.m[i];
+		struct metric *m = o.m[i];
 		if (fclose(m->f) != 0)
 			o.err = -ENOMEM;
 		if (o.err == 0)
-			fprintf(f, "# HELP %s tessd's stats.get.\n# TYPE %s %s\n%s", m->name,
+			fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s", m->name,
+				i == 0 ? "Samples of tessd's stats.get left out, by why."
+				       : "tessd's stats.get.",
 				m->name, m->type, m->text);
 		free(m->text);
+		free(m->origin);
+		free(m);
 	}
 	free(o.m);
+	free(o.slot);
 	return o.err;
 }

@@ -54,6 +54,9 @@ def test_counters_follow_a_ping(cleanup, tmp_path):
             (("name", "g1"), ("tenant", "acme"))) in names, sorted(names)
     assert any(k[0].startswith("tessera_tessd_vrfs_") and ("name", "v1") in k[1]
                for k in names), sorted(names)
+    # Nothing of tessd's own stats is left out (two fields of one name, names too long).
+    for why in ("name_clash", "label_clash", "too_long"):
+        assert get(s, "tessera_tessd_metrics_skipped_total", reason=why) == 0, why
 
 
 def test_drops_by_module_and_reason(cleanup, tmp_path):
