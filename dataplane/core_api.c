@@ -67,6 +67,7 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	struct dp_metrics_http_counters mc;
 	dp_metrics_http_get_counters(&mc);
 	json_object_set_new(*result, "metrics_scrapes", json_integer((json_int_t)mc.scrapes));
+	json_object_set_new(*result, "metrics_renders", json_integer((json_int_t)mc.renders));
 	json_object_set_new(*result, "metrics_errors", json_integer((json_int_t)mc.errors));
 	json_object_set_new(*result, "metrics_refused", json_integer((json_int_t)mc.refused));
 	json_object_set_new(*result, "metrics_timed_out", json_integer((json_int_t)mc.timed_out));

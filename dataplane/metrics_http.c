@@ -12,7 +12,9 @@
  * checked by the once-a-second tick, so a silent client goes 2 to 3 s after
  * its accept. At most MH_MAX_CONNS at once; more are closed on accept. Each
  * connection answers one request and closes (Connection: close), as a
- * Prometheus scrape needs nothing more.
+ * Prometheus scrape needs nothing more. The body is kept for MH_CACHE_MS:
+ * scrapes within it (several Prometheus servers, a client retrying) are
+ * answered from it rather than each walking stats.get on this thread.
  */
 #include "metrics_http.h"
 
@@ -34,6 +36,7 @@
 #define MH_MAX_REQUEST      4096 /* the request line and headers */
 #define MH_DEADLINE_SEC     10
 #define MH_HEAD_DEADLINE_MS 2000
+#define MH_CACHE_MS         1000
 
 struct mh_conn {
 	int fd;
@@ -54,6 +57,9 @@ static struct {
 	struct ev_listener listener; /* paused out of descriptors (evloop.h) */
 	struct mh_conn *conns[MH_MAX_CONNS];
 	struct dp_metrics_http_counters cnt;
+	char *body; /* the last body built, at body_ms (mono_ms) */
+	size_t body_len;
+	uint64_t body_ms;
 } mh = { .fd = -1 };
 
 /* Milliseconds: a head deadline in whole seconds would be anything from 1 to 2 s. */
@@ -117,25 +123,45 @@ static void conn_error(struct mh_conn *c, int code, const char *reason, const ch
 	conn_answer(c, code, reason, extra, "text/plain; charset=utf-8", body, (size_t)n);
 }
 
-static void conn_metrics(struct mh_conn *c)
+/* mh.body is stats.get's exposition of at most MH_CACHE_MS ago: 0 or -errno. */
+static int body_fresh(void)
 {
-	json_t *stats = dp_stats_json(&tessd.cfg, NULL);
+	uint64_t now = mono_ms();
+	json_t *stats;
 	char *body = NULL;
 	size_t len = 0;
-	FILE *f = stats ? open_memstream(&body, &len) : NULL;
-	int rc = f ? prom_stats_format(stats, f) : -ENOMEM;
+	FILE *f;
+	int rc;
 
+	if (mh.body && now - mh.body_ms < MH_CACHE_MS)
+		return 0;
+	stats = dp_stats_json(&tessd.cfg, NULL);
+	f = stats ? open_memstream(&body, &len) : NULL;
+	rc = f ? prom_stats_format(stats, f) : -ENOMEM;
 	json_decref(stats);
 	if (f && fclose(f) != 0)
 		rc = -ENOMEM;
-	if (rc == 0) {
-		conn_answer(c, 200, "OK", NULL, "text/plain; version=0.0.4; charset=utf-8", body,
-			    len);
+	if (rc) {
+		free(body);
+		return rc;
+	}
+	free(mh.body);
+	mh.body = body;
+	mh.body_len = len;
+	mh.body_ms = now;
+	mh.cnt.renders++;
+	return 0;
+}
+
+static void conn_metrics(struct mh_conn *c)
+{
+	if (body_fresh() == 0) {
+		conn_answer(c, 200, "OK", NULL, "text/plain; version=0.0.4; charset=utf-8", mh.body,
+			    mh.body_len);
 		mh.cnt.scrapes++;
 	} else {
 		conn_error(c, 500, "Internal Server Error", NULL);
 	}
-	free(body);
 }
 
 /* A complete request head is in c->req: what it asks, answered into c->out. */
@@ -357,6 +383,8 @@ void dp_metrics_http_close(void)
 		close(mh.fd);
 		mh.fd = -1;
 	}
+	free(mh.body);
+	mh.body = NULL;
 }
 
 void dp_metrics_http_get_counters(struct dp_metrics_http_counters *c)

@@ -20,6 +20,7 @@ void dp_metrics_http_close(void);
 
 struct dp_metrics_http_counters {
 	uint64_t scrapes;   /* GET /metrics answered */
+	uint64_t renders;   /* bodies built from stats.get (the others from the cache) */
 	uint64_t errors;    /* requests answered 4xx */
 	uint64_t refused;   /* connections over the limit, closed at once */
 	uint64_t timed_out; /* connections dropped at their deadline (slow clients) */

@@ -123,6 +123,7 @@ def test_listener_serves_what_tessctl_prints(cleanup, tmp_path):
     assert code == 200 and hdr["Content-Type"].startswith("text/plain; version=0.0.4")
     s0, _ = parse(body)
     assert na.ping("10.77.0.2", count=5) == (5, 5)
+    time.sleep(1.1)  # past the cached body's second
     code, _, body = scrape(port)
     s1, types = parse(body)
     for f in ("rx_packets", "tx_packets"):
@@ -139,6 +140,34 @@ def test_listener_serves_what_tessctl_prints(cleanup, tmp_path):
     assert scrape(port, "/metrics?x=1")[0] == 200
     st = t.ctl("status")
     assert st["metrics_scrapes"] == 3 and st["metrics_errors"] == 2, st
+    assert st["metrics_renders"] <= 3, st
+
+
+def test_scrapes_within_a_second_share_a_body(cleanup, tmp_path):
+    """The body is kept for 1 s: scrapes within it are answered from it (status'
+    metrics_renders counts the bodies built), even when the counters moved between them;
+    after it a scrape builds a new one."""
+    port = free_port()
+    t, (na, _), _ = tess.tap_pair(cleanup, tmp_path, tessd_kw={
+        "control": {"metrics_listen": f"127.0.0.1:{port}"}})
+    assert na.ping("10.77.0.2", count=1) == (1, 1)
+    t0 = time.monotonic()
+    first = scrape(port)[2]
+    t.tessctl("stats", "--reset")  # every counter moves back to 0
+    bodies = [scrape(port)[2] for _ in range(9)]
+    took = time.monotonic() - t0
+    st = t.ctl("status")
+    assert st["metrics_scrapes"] == 10, st
+    # One body a second at most (two if the run crossed one window's end).
+    assert 1 <= st["metrics_renders"] <= 2 + int(took), (st, took)
+    if st["metrics_renders"] == 1:
+        assert all(b == first for b in bodies)
+    s, _ = parse(first)
+    assert get(s, "tessera_tessd_ports_rx_packets_total", name="a") >= 1
+    time.sleep(1.1)
+    s, _ = parse(scrape(port)[2])
+    assert t.ctl("status")["metrics_renders"] == st["metrics_renders"] + 1
+    assert get(s, "tessera_tessd_ports_rx_packets_total", name="a") == 0
 
 
 def test_ipv6_loopback(cleanup, tmp_path):
