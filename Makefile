@@ -116,8 +116,11 @@ demo: build hugepages
 
 bench: bench-deps build
 	tests/bench/run xconnect
+	tests/bench/run xconnect --dut-cpu-pct 50
 	tests/bench/run vswitch
+	tests/bench/run vswitch --dut-cpu-pct 50
 	tests/bench/run router
+	tests/bench/run router --dut-cpu-pct 50
 	tests/bench/run fib-scale
 	tests/bench/run placement
 	tests/bench/run roam

@@ -54,10 +54,24 @@ def cpu_cgroup(cleanup, pct):
         d = os.path.join("/sys/fs/cgroup/cpu", name)
         limits = {"cpu.cfs_period_us": str(period), "cpu.cfs_quota_us": str(period * pct // 100)}
     os.mkdir(d)
-    cleanup.add(os.rmdir, d)
+    cleanup.add(rmdir_cgroup, d)
     for k, v in limits.items():
         write(os.path.join(d, k), v)
     return os.path.join(d, "cgroup.procs")
+
+
+def rmdir_cgroup(d, timeout=10):
+    """Removes cgroup d once its processes are gone (a killed daemon, such as OVS, may take
+    a moment to exit)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.rmdir(d)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def wires(c):

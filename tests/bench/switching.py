@@ -30,6 +30,16 @@ def measure(gen, seconds, warmup, on_window_start=None):
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
 
 
+def nr_throttled(cgroup):
+    """Periods in which the quota of the DUT's cgroup (its cgroup.procs path) stopped it,
+    since it was made (cpu.stat, v1 and v2 alike); None without one. A DUT-bound run whose
+    DUT was never throttled was bound by something else."""
+    if not cgroup:
+        return None
+    with open(os.path.join(os.path.dirname(cgroup), "cpu.stat")) as f:
+        return next(int(ln.split()[1]) for ln in f if ln.startswith("nr_throttled "))
+
+
 def run_testpmd_io(args, tmp, rep, cpu_pct=0):
     """testpmd io forwarding between the two ports: what the ports and the CPU allow."""
     c = tess.Cleanup()
@@ -47,7 +57,7 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0):
         gen = generator(c, tmp, socks, args.size, f"ceiling{rep}")
         mpps, offered = measure(gen, args.seconds, args.warmup)
         dut.cmd("stop")
-        return {"mpps": mpps, "offered_mpps": offered}
+        return {"mpps": mpps, "offered_mpps": offered, "throttled": nr_throttled(cgroup)}
     finally:
         c.run()
 
@@ -112,6 +122,7 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
                 "busy_pct": w["busy_pct"], "flooded_in_window": flooded,
                 "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
                 "policers": st.get("policers", []), "idle_ports": idle_ports,
-                "vhost_polled": polled_before, "idle_poll_cycles": idle_poll}
+                "vhost_polled": polled_before, "idle_poll_cycles": idle_poll,
+                "throttled": nr_throttled(cgroup)}
     finally:
         c.run()
