@@ -14,7 +14,7 @@ udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client
 man-db groff-base mandoc bash-completion debhelper dpkg-dev debootstrap
 mmdebstrap extlinux syslinux-common fdisk"
 
-BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool"
+BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool dpdk-doc"
 if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS $BENCH_PKGS"
 fi

@@ -47,3 +47,31 @@ def router_config(other_routes):
                     "nexthops": [{"via": "198.51.100.2"}]} for k in range(other_routes)]
     return {"vrfs": [{"name": "east", "id": 1}, {"name": "west", "id": 2}],
             "interfaces": ifs, "routes": routes, "neighbours": neigh}
+
+
+# The flat router: flowgen's destinations split in two, half of them back out of the port
+# they came in by and half out of the other, as DPDK's l3fwd (its peer) can route them.
+FLAT_VIA = ("192.0.2.2", "198.51.100.2")  # the next hop on vm0's interface, on vm1's
+
+
+def flat_routes(other_routes):
+    """[(prefix, port)]: 10.253.0.0/23 out of vm0, 10.253.2.0/23 out of vm1 (flowgen's
+    1024 destinations, half each way), then other_routes /24s (20.0.0.0 on) alternating
+    ports. Both tessd's flat config and l3fwd's route file come from this list."""
+    routes = [("10.253.0.0/23", 0), ("10.253.2.0/23", 1)]
+    routes += [(f"{20 + k // 65536}.{k // 256 % 256}.{k % 256}.0/24", k % 2)
+               for k in range(other_routes)]
+    return routes
+
+
+def router_flat_config(other_routes):
+    """One VRF, vm0 and vm1 untagged with the MAC flowgen sends to, the routes of
+    flat_routes() via a static neighbour on each port with flowgen's source MAC: what
+    l3fwd does (no VLAN, one table), so that the two compare on the same work."""
+    ifs = [{"name": f"flat{i}", "vrf": "flat", "port": f"vm{i}", "mac": FLOWGEN_DST_MAC,
+            "addresses": [f"{FLAT_VIA[i].rsplit('.', 1)[0]}.1/24"]} for i in (0, 1)]
+    neigh = [{"vrf": "flat", "ip": FLAT_VIA[i], "mac": FLOWGEN_SRC_MAC} for i in (0, 1)]
+    routes = [{"vrf": "flat", "prefix": p, "nexthops": [{"via": FLAT_VIA[port]}]}
+              for p, port in flat_routes(other_routes)]
+    return {"vrfs": [{"name": "flat", "id": 1}], "interfaces": ifs, "routes": routes,
+            "neighbours": neigh}
