@@ -98,10 +98,24 @@ def test_the_parser_is_strict(bad):
         parse(bad)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1"):
+    """A port free now: another process may take it before tessd binds it (listening)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def listening(start, host="127.0.0.1", tries=5):
+    """(port, start(port)): start(port) starts a tessd listening on host:port, and is called
+    again with another port while the one free_port() found was taken in between (tessd
+    exits: "cannot listen on ...: Address already in use")."""
+    for n in range(tries):
+        port = free_port(host)
+        try:
+            return port, start(port)
+        except tess.TessdError as e:
+            if "Address already in use" not in str(e) or n == tries - 1:
+                raise
 
 
 def scrape(port, path="/metrics", method="GET", host="127.0.0.1"):
@@ -115,9 +129,8 @@ def scrape(port, path="/metrics", method="GET", host="127.0.0.1"):
 
 
 def test_listener_serves_what_tessctl_prints(cleanup, tmp_path):
-    port = free_port()
-    t, (na, _), _ = tess.tap_pair(cleanup, tmp_path, tessd_kw={
-        "control": {"metrics_listen": f"127.0.0.1:{port}"}})
+    port, (t, (na, _), _) = listening(lambda p: tess.tap_pair(cleanup, tmp_path, tessd_kw={
+        "control": {"metrics_listen": f"127.0.0.1:{p}"}}))
     t.tessctl("stats", "--reset")
     code, hdr, body = scrape(port)
     assert code == 200 and hdr["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -147,9 +160,8 @@ def test_scrapes_within_a_second_share_a_body(cleanup, tmp_path):
     """The body is kept for 1 s: scrapes within it are answered from it (status'
     metrics_renders counts the bodies built), even when the counters moved between them;
     after it a scrape builds a new one."""
-    port = free_port()
-    t, (na, _), _ = tess.tap_pair(cleanup, tmp_path, tessd_kw={
-        "control": {"metrics_listen": f"127.0.0.1:{port}"}})
+    port, (t, (na, _), _) = listening(lambda p: tess.tap_pair(cleanup, tmp_path, tessd_kw={
+        "control": {"metrics_listen": f"127.0.0.1:{p}"}}))
     assert na.ping("10.77.0.2", count=1) == (1, 1)
     t0 = time.monotonic()
     first = scrape(port)[2]
@@ -170,9 +182,26 @@ def test_scrapes_within_a_second_share_a_body(cleanup, tmp_path):
     assert get(s, "tessera_tessd_ports_rx_packets_total", name="a") == 0
 
 
+def test_a_port_taken_meanwhile_is_tried_again(cleanup, tmp_path, monkeypatch):
+    """free_port() cannot hold the port it found: a process that takes it before tessd
+    binds it makes tessd exit, and listening() starts it again on another."""
+    taken = socket.socket()
+    cleanup.add(taken.close)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    ports = [taken.getsockname()[1]]
+    real = free_port
+    monkeypatch.setitem(globals(), "free_port",
+                        lambda host="127.0.0.1": ports.pop() if ports else real(host))
+    port, t = listening(lambda p: tess.Tessd(
+        cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{p}"}).start())
+    assert port != taken.getsockname()[1] and not ports
+    assert scrape(port)[0] == 200
+
+
 def test_ipv6_loopback(cleanup, tmp_path):
-    port = free_port()
-    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"[::1]:{port}"}).start()
+    port, t = listening(lambda p: tess.Tessd(
+        cleanup, tmp_path, control={"metrics_listen": f"[::1]:{p}"}).start(), host="::1")
     code, _, body = scrape(port, host="::1")
     assert code == 200
     parse(body)
@@ -205,9 +234,8 @@ def test_non_loopback_refused(tmp_path, addr, msg):
 
 
 def test_stalled_clients_do_not_hold_tessd(cleanup, tmp_path):
-    port = free_port()
-    t, (na, _), _ = tess.tap_pair(cleanup, tmp_path, tessd_kw={
-        "control": {"metrics_listen": f"127.0.0.1:{port}"}})
+    port, (t, (na, _), _) = listening(lambda p: tess.tap_pair(cleanup, tmp_path, tessd_kw={
+        "control": {"metrics_listen": f"127.0.0.1:{p}"}}))
     # Every connection slot held by a client that sent one byte and stalls.
     stalled = []
     for _ in range(8):
@@ -238,8 +266,8 @@ def test_stalled_clients_do_not_hold_tessd(cleanup, tmp_path):
 def test_silent_clients_go_after_two_seconds(cleanup, tmp_path):
     """Clients that open and say nothing hold the slots for the request head's deadline
     (2 s), not the whole connection's (10 s): a scrape gets through within about 3 s."""
-    port = free_port()
-    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{port}"}).start()
+    port, t = listening(lambda p: tess.Tessd(
+        cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{p}"}).start())
     silent = []
     cleanup.add(lambda: [c.close() for c in silent])
     for _ in range(8):
@@ -265,8 +293,8 @@ def test_out_of_descriptors_does_not_spin(cleanup, tmp_path):
     """accept4 failing with EMFILE leaves the connection queued and the level-triggered
     listener ready: the control thread (tessd's main thread) must pause the listener, not
     spin on it; scrapes work again once descriptors are back."""
-    port = free_port()
-    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{port}"}).start()
+    port, t = listening(lambda p: tess.Tessd(
+        cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{p}"}).start())
     pid = t.proc.pid
     fds = [int(x) for x in os.listdir(f"/proc/{pid}/fd")]
     was = resource.prlimit(pid, resource.RLIMIT_NOFILE)
@@ -292,8 +320,8 @@ def test_out_of_descriptors_does_not_spin(cleanup, tmp_path):
 def test_answer_whole_when_the_client_sent_more(cleanup, tmp_path):
     """A client that sends more than the request head (a body tessd never reads) still gets
     the whole answer: closing with unread data would send a RST that cuts it."""
-    port = free_port()
-    t = tess.Tessd(cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{port}"}).start()
+    port, t = listening(lambda p: tess.Tessd(
+        cleanup, tmp_path, control={"metrics_listen": f"127.0.0.1:{p}"}).start())
     whole = scrape(port)[2]
     for _ in range(3):
         c = socket.socket()
