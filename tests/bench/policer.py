@@ -9,6 +9,7 @@ import statistics
 import tempfile
 from functools import partial
 
+from flowgen import IMIX
 from stateful import medians, pair_ratios
 from switching import run_tessd_vswitch, run_testpmd_io
 
@@ -93,5 +94,8 @@ def policer(args):
           f"green_cycles_per_pkt={med['green']['cycles_per_pkt']:.1f} "
           f"red_cycles_per_pkt={med['red']['cycles_per_pkt']:.1f} "
           f"ratio_green={pr['green_mpps']:.3f} ratio_green_cycles={pr['green_cycles']:.3f} "
-          f"ratio_red_cycles={pr['red_cycles']:.3f} ratio_ceiling={pr['none_ceiling_mpps']:.3f}")
+          f"ratio_red_cycles={pr['red_cycles']:.3f} ratio_ceiling={pr['none_ceiling_mpps']:.3f}"
+          + (f" frames=imix tessd_gbps={statistics.median(r['gbps'] for r in runs['none']):.3f}"
+             f" ceiling_gbps={statistics.median(r['gbps'] for r in runs['ceiling']):.3f}"
+             if args.size == IMIX else ""))
     return 0 if ok else 1

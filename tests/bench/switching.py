@@ -14,19 +14,24 @@ from testpmd import Testpmd
 
 
 def measure(gen, seconds, warmup, on_window_start=None):
-    """Delivered packets per second at the generator, over a fixed window after a warmup."""
+    """Delivered packets per second at the generator, over a fixed window after a warmup:
+    (delivered Mpps, offered Mpps); the delivered Gbit/s (frames without their FCS) is left
+    in gen.delivered_gbps."""
+    ports = getattr(gen, "dut_ports", (0, 1))  # the IMIX generator's are 1 and 3
     gen.cmd("start")
     time.sleep(warmup)
-    before = [gen.port_stats(p) for p in (0, 1)]
+    before = [gen.port_stats(p) for p in ports]
     t0 = time.monotonic()
     if on_window_start:
         on_window_start()
     time.sleep(seconds)
-    after = [gen.port_stats(p) for p in (0, 1)]
+    after = [gen.port_stats(p) for p in ports]
     t1 = time.monotonic()
     gen.cmd("stop")
     rx = sum(a["rx_packets"] - b["rx_packets"] for a, b in zip(after, before))
     tx = sum(a["tx_packets"] - b["tx_packets"] for a, b in zip(after, before))
+    gen.delivered_gbps = sum(a["rx_bytes"] - b["rx_bytes"]
+                             for a, b in zip(after, before)) * 8 / (t1 - t0) / 1e9
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
 
 
@@ -57,7 +62,8 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0):
         gen = generator(c, tmp, socks, args.size, f"ceiling{rep}")
         mpps, offered = measure(gen, args.seconds, args.warmup)
         dut.cmd("stop")
-        return {"mpps": mpps, "offered_mpps": offered, "throttled": nr_throttled(cgroup)}
+        return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
+                "throttled": nr_throttled(cgroup)}
     finally:
         c.run()
 
@@ -118,7 +124,8 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
         w = st["workers"][0]
         flooded = sum(g["flooded"] for g in st["groups"])
         rx = sum(p["rx_packets"] for p in st["ports"])
-        return {"mpps": mpps, "offered_mpps": offered, "cycles_per_pkt": w["cycles_per_packet"],
+        return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
+                "cycles_per_pkt": w["cycles_per_packet"],
                 "busy_pct": w["busy_pct"], "flooded_in_window": flooded,
                 "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
                 "policers": st.get("policers", []), "idle_ports": idle_ports,

@@ -2,6 +2,8 @@
 """testpmd flowgen as a traffic generator on vhost-user ports, and a router config that
 forwards what it sends: shared by the benchmarks (tests/bench) and the soak (tests/soak)."""
 import os
+import socket
+import struct
 
 from testpmd import Testpmd
 
@@ -15,9 +17,15 @@ FLOWGEN_SRC_MAC, FLOWGEN_DST_MAC = "00:01:02:03:04:00", "00:01:02:03:04:01"
 FLOWGEN_SRC_IP, FLOWGEN_DST_NET = "10.254.0.0", "10.253.0.0/16"
 
 
+IMIX = "imix"  # a size for generator(): the IMIX mix instead of one frame size
+
+
 def generator(cleanup, tmp, socks, size, tag, server=False):
     """testpmd flowgen on two virtio-user ports: UDP frames from FLOWGEN_SRC_MAC and
-    FLOWGEN_SRC_IP to FLOWGEN_DST_MAC and 1024 destinations, out of both ports."""
+    FLOWGEN_SRC_IP to FLOWGEN_DST_MAC and 1024 destinations, out of both ports; with
+    size IMIX the same frames in the IMIX mix (imix_generator())."""
+    if size == IMIX:
+        return imix_generator(cleanup, tmp, socks, tag, server)
     vdevs = [f"net_virtio_user{i},path={s},queues=1,mac={GEN_MACS[i]}" +
              (",server=1" if server else "") for i, s in enumerate(socks)]
     tp = Testpmd(cleanup, vdevs, lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=512,
@@ -75,3 +83,60 @@ def router_flat_config(other_routes):
               for p, port in flat_routes(other_routes)]
     return {"vrfs": [{"name": "flat", "id": 1}], "interfaces": ifs, "routes": routes,
             "neighbours": neigh}
+
+
+# IMIX: 64, 594 and 1518-byte frames (with the FCS, as --txpkts counts them) at 7:4:1,
+# in this order, shuffled once: each burst of 32 mixes all three sizes.
+IMIX_PATTERN = (64, 594, 64, 64, 1518, 64, 594, 64, 594, 64, 64, 594)
+IMIX_FLOWS = 1024  # flowgen's default flows: the same destinations
+
+
+def _csum(data):
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~((s & 0xFFFF) + (s >> 16)) & 0xFFFF
+
+
+def imix_pcap(path):
+    """A pcap of flowgen's frames (its MACs, addresses and UDP ports, its IMIX_FLOWS
+    destinations in turn) sized by IMIX_PATTERN in turn: 12,288 frames, each flow with
+    each size. The IMIX generator replays it over and over."""
+    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
+    src_ip = socket.inet_aton(FLOWGEN_SRC_IP)
+    dst0 = struct.unpack("!I", socket.inet_aton(FLOWGEN_DST_NET.split("/")[0]))[0]
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for k in range(len(IMIX_PATTERN) * IMIX_FLOWS):
+            n = IMIX_PATTERN[k % len(IMIX_PATTERN)] - 4  # without the FCS
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, n - 14, 0, 0, 64, 17, 0, src_ip,
+                             struct.pack("!I", dst0 + k % IMIX_FLOWS))
+            ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+            udp = struct.pack("!HHHH", 1000, 1001, n - 34, 0)
+            frame = (mac(FLOWGEN_DST_MAC) + mac(FLOWGEN_SRC_MAC) + b"\x08\x00" + ip + udp
+                     + bytes(n - 42))
+            f.write(struct.pack("<IIII", 0, 0, n, n) + frame)
+
+
+def imix_generator(cleanup, tmp, socks, tag, server=False):
+    """testpmd io from a pcap of IMIX frames (imix_pcap(), replayed by net_pcap's
+    infinite_rx) into the virtio-user ports, and from those into net_pcap's drop: the
+    frames testpmd's flowgen and txonly cannot make (flowgen sends one size; txonly mixes
+    sizes by chaining segments but never receives). Ports: pcap0, vu0, pcap1, vu1, paired
+    (0-1, 2-3); gen.dut_ports are the virtio-user ones, which measure() reads."""
+    pcap = os.path.join(tmp, "imix.pcap")
+    if not os.path.exists(pcap):
+        imix_pcap(pcap)
+    vdevs = []
+    for i, s in enumerate(socks):
+        vdevs += [f"net_pcap{i},rx_pcap={pcap},infinite_rx=1",
+                  f"net_virtio_user{i},path={s},queues=1,mac={GEN_MACS[i]}" +
+                  (",server=1" if server else "")]
+    # net_pcap holds the whole pcap in mbufs (12,288 per port) and copies each out.
+    tp = Testpmd(cleanup, vdevs, lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=512,
+                 args=["--forward-mode=io", "--port-topology=paired", "--burst=32",
+                       "--txd=1024", "--rxd=1024", "--total-num-mbufs=65536"],
+                 log_path=os.path.join(tmp, f"gen-{tag}.log"))
+    tp.dut_ports = tuple(2 * i + 1 for i in range(len(socks)))
+    for p in tp.dut_ports:
+        tp.wait_link(p)
+    return tp
