@@ -19,7 +19,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "docs"))
-from schema_text import config_rows, default_text, read_meanings, type_text  # noqa: E402
+from schema_text import (config_rows, default_text, object_array, read_meanings,  # noqa: E402
+                         type_text)
 
 # roff names of the characters the schemas and reference.txt use; others: \[uXXXX].
 GLYPHS = {"≤": r"\(<=", "≥": r"\(>=", "—": r"\(em", "–": r"\(en", "→": r"\(->", "×": r"\(mu",
@@ -129,16 +130,18 @@ def synopsis(page, prog, usage):
         page.add(rf"\fB{prog}\fR {esc(alt.strip())}")
 
 
+def field_text(f):
+    """A schema field's type and default."""
+    return md(type_text(f)) + "; " + \
+        ("required" if f["required"] else "default " + md(default_text(f))) + "."
+
+
 def key_items(page, node, meanings):
     """Every leaf of a config schema: key, type, default, meaning."""
-    n = 0
     for key, f in config_rows(node):
-        page.item(rf"\fB{esc(key)}\fR", md(type_text(f)) + "; " +
-                  ("required" if f["required"] else "default " + md(default_text(f))) + ".")
+        page.item(rf"\fB{esc(key)}\fR", field_text(f))
         if meanings.get(key):
             page.add(".br", md(meanings[key]))
-        n += 1
-    return n
 
 
 def see_also(page, *refs):
@@ -181,21 +184,31 @@ def tessd_page(a, schema, meanings):
     return p
 
 
-def tessd_json_page(a, schema, meanings):
-    p = Page("tessd.json", 5, "File Formats Manual", a.version, a.date)
+def config_page(a, daemon, description, node, meanings, files, see):
+    """DAEMON.json(5): every key of its config schema, its files (path, what)."""
+    p = Page(f"{daemon}.json", 5, "File Formats Manual", a.version, a.date)
     p.sh("NAME")
-    p.add(r"tessd.json \- the config of \fBtessd\fR(8)")
+    p.add(rf"{daemon}.json \- the config of \fB{daemon}\fR(8)")
     p.sh("DESCRIPTION")
-    p.para("One JSON object. Unknown keys, wrong types, out-of-range values and duplicate "
-           "names are refused with the JSON path of the culprit (tessd --check FILE). Keys "
-           "of objects in a list are written below as list[].key.".replace("-", r"\-"))
+    p.para(description.replace("-", r"\-"))
     p.sh("KEYS")
-    n = key_items(p, schema["config"], meanings["config"])
+    key_items(p, node, meanings)
     p.sh("FILES")
-    p.item(r"\fI/etc/tessera/tessd.json\fR", "the config tessd.service starts with")
-    p.item(r"\fI/usr/share/doc/tessera/examples/\fR", "example configs")
-    see_also(p, "tessd(8)", "tessctl(1)", "tessmgrd.json(5)")
-    return p, n
+    for path, what in files:
+        p.item(rf"\fI{path}\fR", what)
+    see_also(p, *see)
+    return p
+
+
+def tessd_json_page(a, schema, meanings):
+    return config_page(
+        a, "tessd", "One JSON object. Unknown keys, wrong types, out-of-range values and "
+        "duplicate names are refused with the JSON path of the culprit (tessd --check FILE). "
+        "Keys of objects in a list are written below as list[].key.",
+        schema["config"], meanings["config"],
+        (("/etc/tessera/tessd.json", "the config tessd.service starts with"),
+         ("/usr/share/doc/tessera/examples/", "example configs")),
+        ("tessd(8)", "tessctl(1)", "tessmgrd.json(5)"))
 
 
 def tessmgrd_page(a, schema, meanings):
@@ -229,26 +242,18 @@ def tessmgrd_page(a, schema, meanings):
 
 
 def tessmgrd_json_page(a, schema, meanings):
-    p = Page("tessmgrd.json", 5, "File Formats Manual", a.version, a.date)
-    p.sh("NAME")
-    p.add(r"tessmgrd.json \- the config of \fBtessmgrd\fR(8)")
-    p.sh("DESCRIPTION")
-    p.para("One JSON object, checked like tessd's (tessmgrd --check FILE).".replace(
-        "-", r"\-"))
-    p.sh("KEYS")
-    n = key_items(p, schema["config"], meanings["tessmgrd-config"])
-    p.sh("FILES")
-    p.item(r"\fI/etc/tessera/tessmgrd.json\fR", "the config tessmgrd.service starts with")
-    see_also(p, "tessmgrd(8)", "tessd.json(5)")
-    return p, n
+    return config_page(
+        a, "tessmgrd", "One JSON object, checked like tessd's (tessmgrd --check FILE).",
+        schema["config"], meanings["tessmgrd-config"],
+        (("/etc/tessera/tessmgrd.json", "the config tessmgrd.service starts with"),),
+        ("tessmgrd(8)", "tessd.json(5)"))
 
 
 def schema_options(params, pos):
     """tessctl's options of a method's params (schema_opts.c): --some-key, --no-flag."""
     out = []
     for f in (params or {}).get("fields", []):
-        if f["key"] in pos or f["type"] == "object" or \
-                (f["type"] == "array" and f["items"]["type"] == "object"):
+        if f["key"] in pos or f["type"] == "object" or object_array(f):
             continue
         opt = "--" + f["key"].replace("_", "-")
         if f["type"] == "boolean":
@@ -290,9 +295,7 @@ def tessctl_page(a, cmds, schema, meanings):
             if opts:
                 p.add(".RS")
                 for tag, f in opts:
-                    p.item(tag, md(type_text(f)) + "; " +
-                           ("required" if f["required"] else "default " +
-                            md(default_text(f))) + ".")
+                    p.item(tag, field_text(f))
                 p.add(".RE")
     p.sh("ENVIRONMENT")
     p.item(r"\fBTESSD_SOCKET\fR", r"tessd's control socket, when \fB\-s\fR is not given")
@@ -327,9 +330,9 @@ def main():
     cmds = json.loads(run(a.tessctl, "__commands"))
     pages = {"tessd.8": tessd_page(a, schema, meanings),
              "tessmgrd.8": tessmgrd_page(a, mgr, meanings),
-             "tessctl.1": tessctl_page(a, cmds, schema, meanings)}
-    pages["tessd.json.5"], _ = tessd_json_page(a, schema, meanings)
-    pages["tessmgrd.json.5"], _ = tessmgrd_json_page(a, mgr, meanings)
+             "tessctl.1": tessctl_page(a, cmds, schema, meanings),
+             "tessd.json.5": tessd_json_page(a, schema, meanings),
+             "tessmgrd.json.5": tessmgrd_json_page(a, mgr, meanings)}
     for name, page in pages.items():
         with open(os.path.join(a.outdir, name), "w") as f:
             f.write(page.text())

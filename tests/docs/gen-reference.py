@@ -20,8 +20,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import tess  # noqa: E402
-from schema_text import (MEANINGS, config_rows, default_text, read_meanings,  # noqa: E402
-                         type_text)
+from schema_text import (MEANINGS, config_rows, default_text, object_arrays,  # noqa: E402
+                         read_meanings, type_text)
 
 README = os.path.join(ROOT, "README.md")
 TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network",
@@ -50,17 +50,6 @@ def fetch_mgr_schema():
     exe = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
     return json.loads(subprocess.run([exe, "--schema"], check=True, capture_output=True,
                                      text=True).stdout)
-
-
-def object_arrays(node, prefix=""):
-    """(name, item description) of each array of objects in the config, e.g. ports[]."""
-    for f in node["fields"]:
-        key = prefix + f["key"]
-        if f["type"] == "object":
-            yield from object_arrays(f, key + ".")
-        elif f["type"] == "array" and f["items"]["type"] == "object":
-            yield key + "[]", f["items"]
-            yield from object_arrays(f["items"], key + "[].")
 
 
 def cell(text):

@@ -82,13 +82,27 @@ def default_text(f):
     return "`" + json.dumps(f["default"], ensure_ascii=False) + "`"
 
 
-def config_rows(node, prefix=""):
-    """(key, field) of every leaf: objects and arrays of objects are walked into."""
+def object_array(f):
+    return f["type"] == "array" and f["items"]["type"] == "object"
+
+
+def walk(node, prefix=""):
+    """(key, field) of every field, depth first: an object's fields below it as key.sub, an
+    array of objects' as key[].sub."""
     for f in node["fields"]:
         key = prefix + f["key"]
+        yield key, f
         if f["type"] == "object":
-            yield from config_rows(f, key + ".")
-        elif f["type"] == "array" and f["items"]["type"] == "object":
-            yield from config_rows(f["items"], key + "[].")
-        else:
-            yield key, f
+            yield from walk(f, key + ".")
+        elif object_array(f):
+            yield from walk(f["items"], key + "[].")
+
+
+def config_rows(node):
+    """(key, field) of every leaf (neither an object nor an array of objects)."""
+    return ((k, f) for k, f in walk(node) if f["type"] != "object" and not object_array(f))
+
+
+def object_arrays(node):
+    """(name, item description) of each array of objects in the config, e.g. ports[]."""
+    return ((k + "[]", f["items"]) for k, f in walk(node) if object_array(f))
