@@ -153,35 +153,56 @@ static void test_levels(void **state)
 	assert_false(tlog_enabled(LOG_INFO));
 }
 
-/* The journal output end to end: a datagram on our socket, lines under the level dropped. */
-static void test_journal_socket(void **state)
-{
-	char path[] = "/tmp/tlog-test-XXXXXX", sock[64], b[512];
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-	ssize_t n;
+/* A journal of the test's own: a datagram socket in a fresh directory, tlog's output at
+ * level info. */
+struct journal {
+	char dir[32], sock[64];
+	int fd;
+};
 
-	(void)state;
-	assert_non_null(mkdtemp(path));
-	snprintf(sock, sizeof(sock), "%s/j", path);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	setenv("TESS_JOURNAL_SOCKET", sock, 1);
+static void journal_open(struct journal *j)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	snprintf(j->dir, sizeof(j->dir), "/tmp/tlog-test-XXXXXX");
+	assert_non_null(mkdtemp(j->dir));
+	snprintf(j->sock, sizeof(j->sock), "%s/j", j->dir);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", j->sock);
+	j->fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	assert_true(j->fd >= 0);
+	assert_int_equal(bind(j->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	setenv("TESS_JOURNAL_SOCKET", j->sock, 1);
 	unsetenv("JOURNAL_STREAM"); /* run under systemd, stderr may be the journal */
 	assert_int_equal(tlog_init("unit"), 0);
 	assert_int_equal(tlog_get_output(), TLOG_STDERR); /* no $JOURNAL_STREAM */
 	tlog_set_output(TLOG_JOURNAL);
 	tlog_set_level(LOG_INFO);
+}
+
+static void journal_close(struct journal *j)
+{
+	close(j->fd);
+	unlink(j->sock);
+	rmdir(j->dir);
+}
+
+/* The journal output end to end: a datagram on our socket, lines under the level dropped. */
+static void test_journal_socket(void **state)
+{
+	struct journal j;
+	char b[512];
+	ssize_t n;
+
+	(void)state;
+	journal_open(&j);
 	tlog(LOG_DEBUG, NULL, "not sent");
 	tlog(LOG_NOTICE, TLOG_F(.job = 5), "job %u: done", 5u);
-	n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	n = recv(j.fd, b, sizeof(b), MSG_DONTWAIT);
 	const char want[] = "MESSAGE=job 5: done\nPRIORITY=5\nSYSLOG_IDENTIFIER=unit\nTESS_JOB=5\n";
 	assert_int_equal(n, sizeof(want) - 1);
 	assert_memory_equal(b, want, sizeof(want) - 1);
-	assert_true(recv(fd, b, sizeof(b), MSG_DONTWAIT) < 0);
-	close(fd);
-	unlink(sock);
-	rmdir(path);
+	assert_true(recv(j.fd, b, sizeof(b), MSG_DONTWAIT) < 0);
+	journal_close(&j);
 }
 
 static double now(void)
@@ -199,21 +220,13 @@ static double now(void)
  */
 static void test_journal_full_does_not_block(void **state)
 {
-	char path[] = "/tmp/tlog-test-XXXXXX", sock[64], b[512];
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), got = 0;
+	struct journal j;
+	char b[512];
+	int got = 0;
 	const int lines = 200;
 
 	(void)state;
-	assert_non_null(mkdtemp(path));
-	snprintf(sock, sizeof(sock), "%s/j", path);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	setenv("TESS_JOURNAL_SOCKET", sock, 1);
-	unsetenv("JOURNAL_STREAM");
-	assert_int_equal(tlog_init("unit"), 0);
-	tlog_set_output(TLOG_JOURNAL);
-	tlog_set_level(LOG_INFO);
+	journal_open(&j);
 	uint64_t before = tlog_dropped();
 	alarm(10); /* blocked for good: the test fails (killed) rather than hangs */
 	double t0 = now();
@@ -222,18 +235,18 @@ static void test_journal_full_does_not_block(void **state)
 	double took = now() - t0;
 	alarm(0);
 	assert_true(took < 1.0);
-	while (recv(fd, b, sizeof(b), MSG_DONTWAIT) > 0)
+	while (recv(j.fd, b, sizeof(b), MSG_DONTWAIT) > 0)
 		got++;
 	uint64_t dropped = tlog_dropped() - before;
 	assert_true(got > 0 && got < lines);
 	assert_int_equal(dropped, (uint64_t)(lines - got));
 	/* Room again: the line, then how many were lost. */
 	tlog(LOG_INFO, NULL, "after");
-	ssize_t n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	ssize_t n = recv(j.fd, b, sizeof(b) - 1, MSG_DONTWAIT);
 	assert_true(n > 0);
 	b[n] = '\0';
 	assert_non_null(strstr(b, "MESSAGE=after\n"));
-	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	n = recv(j.fd, b, sizeof(b) - 1, MSG_DONTWAIT);
 	assert_true(n > 0);
 	b[n] = '\0';
 	char want[64];
@@ -241,11 +254,9 @@ static void test_journal_full_does_not_block(void **state)
 	assert_non_null(strstr(b, want));
 	assert_non_null(strstr(b, "PRIORITY=4\n"));
 	assert_int_equal(tlog_dropped() - before, dropped); /* said once */
-	assert_true(recv(fd, b, sizeof(b), MSG_DONTWAIT) < 0);
+	assert_true(recv(j.fd, b, sizeof(b), MSG_DONTWAIT) < 0);
 	tlog_set_output(TLOG_STDERR);
-	close(fd);
-	unlink(sock);
-	rmdir(path);
+	journal_close(&j);
 }
 
 /* A $TESS_JOURNAL_SOCKET too long for sun_path is an error, not the real journal. */
