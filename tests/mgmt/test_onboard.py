@@ -469,36 +469,72 @@ def test_desktops_get_leases_and_reach_their_enterprise(topo, m, tmp_path):
     assert sorted(x["interface"] for x in leases) == ["acme-dc", "bravo-dc"], leases
 
 
+def read_line(s):
+    """What socket s sends up to a newline, or to its end."""
+    buf = b""
+    while b"\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+class FakeTessd:
+    """A tessd control socket of the test's own at path: a thread accepts its connections and
+    gives each to handle(), one at a time (an OSError or ValueError there ends that one)."""
+
+    def __init__(self, cleanup, path):
+        self.path = path
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(16)
+        cleanup.add(self.srv.close)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            try:
+                self.handle(c)
+            except (OSError, ValueError):
+                pass
+
+
+class HungTessd(FakeTessd):
+    """A PE tessd's socket that accepts and never answers, but for the router's check of its
+    trunk (config.get), the first `answers` times (None: always). What it is sent is in seen."""
+
+    def __init__(self, cleanup, path, answers=None):
+        self.answers = answers
+        self.seen, self.conns = [], []
+        super().__init__(cleanup, path)
+        cleanup.add(self.close_conns)
+
+    def handle(self, c):
+        self.conns.append(c)
+        c.settimeout(5)
+        req = c.recv(65536).decode(errors="replace")
+        self.seen.append(req)
+        gets = sum('"config.get"' in x for x in self.seen)
+        if '"config.get"' in req and (self.answers is None or gets <= self.answers):
+            c.sendall(json.dumps({"id": json.loads(req)["id"], "result": {
+                "ports": [{"name": "trunk", "mode": "trunk", "all_groups": True}]}})
+                .encode() + b"\n")
+
+    def close_conns(self):
+        for c in self.conns:
+            c.close()
+
+
 def test_a_hung_tessd_holds_up_no_other_request(topo, m, cleanup, tmp_path):
     """A PE tessd that accepts and never answers: the tenant change waits for it (and then
     fails cleanly), other requests are answered meanwhile (mgr.lock is not held)."""
     path = os.path.join(str(tmp_path), "hung.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(16)
-    cleanup.add(srv.close)
-    seen, conns = [], []
-
-    def serve():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            conns.append(c)
-            try:
-                c.settimeout(5)
-                req = c.recv(65536).decode(errors="replace")
-                seen.append(req)
-                if '"config.get"' in req:
-                    # The router's check of its trunk (at its creation) is answered.
-                    c.sendall(json.dumps({"id": json.loads(req)["id"], "result": {
-                        "ports": [{"name": "trunk", "mode": "trunk", "all_groups": True}]}})
-                        .encode() + b"\n")
-            except (OSError, ValueError):
-                pass
-
-    threading.Thread(target=serve, daemon=True).start()
+    seen = HungTessd(cleanup, path).seen
     m.ok("POST", "routers", {"name": "pe-hung", "site": "paris", "tessd": path,
                              "trunk_ports": ["trunk"]})
     result = {}
@@ -514,59 +550,32 @@ def test_a_hung_tessd_holds_up_no_other_request(topo, m, cleanup, tmp_path):
     status, r = result["r"]
     assert status == 503 and "router pe-hung" in r["error"]["message"], r
     assert m.call("GET", "tenants/acme")[0] == 404
-    for c in conns:
-        c.close()
 
 
-class RacingTessd:
+class RacingTessd(FakeTessd):
     """A socket in front of a real tessd that, at the first group.add, makes that group itself
     first: the other side of a race between a look (group.list) and an add, made certain."""
 
     def __init__(self, cleanup, tmp_path, real):
-        self.path = os.path.join(str(tmp_path), f"race{tess.uid()}.sock")
         self.real, self.raced = real, []
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(self.path)
-        self.srv.listen(16)
-        cleanup.add(self.srv.close)
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__(cleanup, os.path.join(str(tmp_path), f"race{tess.uid()}.sock"))
 
     def forward(self, line):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(10)
             s.connect(self.real)
             s.sendall(line)
-            buf = b""
-            while b"\n" not in buf:
-                d = s.recv(65536)
-                if not d:
-                    break
-                buf += d
-            return buf
+            return read_line(s)
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            with c:
-                try:
-                    c.settimeout(10)
-                    buf = b""
-                    while b"\n" not in buf:
-                        d = c.recv(65536)
-                        if not d:
-                            break
-                        buf += d
-                    line = buf.split(b"\n")[0] + b"\n"
-                    req = json.loads(line)
-                    if req["method"] == "group.add" and not self.raced:
-                        self.raced.append(req["params"])
-                        self.forward(line)  # the other side's add, which wins
-                    c.sendall(self.forward(line))
-                except (OSError, ValueError):
-                    pass
+    def handle(self, c):
+        with c:
+            c.settimeout(10)
+            line = read_line(c).split(b"\n")[0] + b"\n"
+            req = json.loads(line)
+            if req["method"] == "group.add" and not self.raced:
+                self.raced.append(req["params"])
+                self.forward(line)  # the other side's add, which wins
+            c.sendall(self.forward(line))
 
 
 def test_a_group_made_between_look_and_add_is_taken_by_a_tenant_change(topo, cleanup,
@@ -615,31 +624,7 @@ def test_a_hung_tessd_in_reconcile_holds_up_no_other_request(topo, m, cleanup, t
     /v1/reconcile waits on it (and reports it unreachable), other requests are answered
     meanwhile (the tessds are asked without mgr.lock)."""
     path = os.path.join(str(tmp_path), "hung-rec.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    srv.listen(16)
-    cleanup.add(srv.close)
-    seen, conns = [], []
-
-    def serve():
-        while True:
-            try:
-                c, _ = srv.accept()
-            except OSError:
-                return
-            conns.append(c)
-            try:
-                c.settimeout(5)
-                req = c.recv(65536).decode(errors="replace")
-                seen.append(req)
-                if '"config.get"' in req and sum('"config.get"' in x for x in seen) == 1:
-                    c.sendall(json.dumps({"id": json.loads(req)["id"], "result": {
-                        "ports": [{"name": "trunk", "mode": "trunk", "all_groups": True}]}})
-                        .encode() + b"\n")
-            except (OSError, ValueError):
-                pass
-
-    threading.Thread(target=serve, daemon=True).start()
+    seen = HungTessd(cleanup, path, answers=1).seen
     m.ok("POST", "routers", {"name": "pe-hung", "site": "paris", "tessd": path,
                              "trunk_ports": ["trunk"]})
     m.ok("POST", "tenants", tenant("acme", network()))
@@ -660,8 +645,6 @@ def test_a_hung_tessd_in_reconcile_holds_up_no_other_request(topo, m, cleanup, t
     assert routers["pe-hung"]["reachable"] is False and routers["pe-hung"]["error"], routers
     assert routers["pe1"]["reachable"] is True and routers["pe1"]["missing"] == [], routers
     assert r["tessds"]["hosts"][0]["missing_groups"] == [], r
-    for c in conns:
-        c.close()
 
 
 def test_a_tessd_both_pe_and_host_of_a_tenant_is_refused(topo, m, tmp_path):
