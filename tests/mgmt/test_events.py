@@ -108,23 +108,30 @@ def test_unread_stream_does_not_hold_tessmgrd(cleanup, m):
     tess.wait_for(lambda: streams(m) == 0, 20, "the stream ended with its client")
 
 
-def test_silent_server_ends_monitor(cleanup):
-    """A server that sends its headers and one chunk, then goes silent without closing (a host
-    that died, a cut cable): monitor --mgr gives up within 20 s of silence, with an error,
-    instead of waiting forever (tessmgrd beats every 5 s)."""
+def monitor_of_fake_server(cleanup, *args):
+    """`tessctl monitor --mgr *args` against a server of the test's: (the process, the
+    connection it made, its request read; the test answers)."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
     cleanup.add(srv.close)
     env = dict(os.environ, TESSMGR_URL="http://127.0.0.1:%d" % srv.getsockname()[1],
                TESSMGR_TOKEN=ACME)
-    t0 = time.monotonic()
-    p = subprocess.Popen([tess.TESSCTL, "monitor", "--mgr"], stdout=subprocess.PIPE,
+    p = subprocess.Popen([tess.TESSCTL, "monitor", "--mgr", *args], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env)
     cleanup.add(lambda: p.poll() is None and p.kill())
     conn, _ = srv.accept()
     cleanup.add(conn.close)
     conn.recv(4096)
+    return p, conn
+
+
+def test_silent_server_ends_monitor(cleanup):
+    """A server that sends its headers and one chunk, then goes silent without closing (a host
+    that died, a cut cable): monitor --mgr gives up within 20 s of silence, with an error,
+    instead of waiting forever (tessmgrd beats every 5 s)."""
+    t0 = time.monotonic()
+    p, conn = monitor_of_fake_server(cleanup)
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
                  b"Transfer-Encoding: chunked\r\n\r\n1\r\n\n\r\n")
     try:
@@ -149,18 +156,7 @@ def test_monitor_option_bounds():
 def test_monitor_escapes_control_characters(cleanup):
     """Event strings come from the server (tenant names, tessd's error text): an escape
     sequence or a newline in one is printed escaped, never sent to the terminal."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    cleanup.add(srv.close)
-    env = dict(os.environ, TESSMGR_URL="http://127.0.0.1:%d" % srv.getsockname()[1],
-               TESSMGR_TOKEN=ACME)
-    p = subprocess.Popen([tess.TESSCTL, "monitor", "--mgr", "--count", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    cleanup.add(lambda: p.poll() is None and p.kill())
-    conn, _ = srv.accept()
-    cleanup.add(conn.close)
-    conn.recv(4096)
+    p, conn = monitor_of_fake_server(cleanup, "--count", "1")
     line = b'{"event":"job\\u001b[2J","time":1,"desktop":"a\\u001b]0;x\\u0007\\nfake 1"}\n'
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
                  b"Content-Length: %d\r\n\r\n" % len(line) + line)
