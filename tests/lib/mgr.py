@@ -42,6 +42,7 @@ TOKENS = {"tokens": [
     token_entry(BRAVO, "bob", "tenant", "bravo"),
 ]}
 BASE_IMAGE = "win11.qcow2"
+VLANS = {"acme": 100, "bravo": 200}  # the tenants of site_h1
 
 
 class MgrError(RuntimeError):
@@ -189,6 +190,23 @@ class Mgr:
                               "memory_mb": memory_mb}}
         body.update(kw)
         return self.ok("POST", "hosts", body)
+
+    def vhost_dir(self):
+        """The test's directory for its desktops' vhost-user sockets (a host's vhost_dir)."""
+        vhost = os.path.join(self.dir, "vhost")
+        os.makedirs(vhost, exist_ok=True)
+        return vhost
+
+    def site_h1(self, *tenants, **host):
+        """Site paris, host h1 (host: the rest of its test_host body) and the tenants (acme:
+        VLAN 100, bravo: 200), each with the default quota of model std."""
+        self.site()
+        self.test_host("h1", **host)
+        for t in tenants:
+            self.tenant(t, VLANS[t])
+        self.model()
+        for t in tenants:
+            self.quota(t)
 
     def tenant(self, name, vlan, site="paris"):
         return self.ok("POST", "tenants", {"name": name, "org_id": f"org-{name}",

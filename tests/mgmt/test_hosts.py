@@ -27,13 +27,7 @@ def cpus(text):
 def two_tenants(m, **host):
     """Site paris, test host h1 of 1 socket x 4 cores x 2 threads (core k: CPUs k and k+4),
     ratio 1, tenants acme and bravo with 2-vCPU desktops."""
-    m.site()
-    m.test_host("h1", shape=(1, 4, 2), ratio=1.0, **host)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    m.site_h1("acme", "bravo", shape=(1, 4, 2), ratio=1.0, **host)
 
 
 def host_body(m, **changes):

@@ -32,13 +32,7 @@ def prepare(cleanup, tmp_path, **jobs):
     hold = Hold(tmp_path)
     m = Mgr(cleanup, tmp_path, {"qemu_img": hold.tool,
                                 "jobs": dict({"per_host": 1}, **jobs)}).start()
-    m.site()
-    m.test_host("h1", ratio=4.0)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    m.site_h1("acme", "bravo", ratio=4.0)
     desks = [m.desktop(f"d{i}", ACME)["id"] for i in range(4)]
     return m, hold, desks
 
@@ -137,11 +131,7 @@ def test_hung_qemu_img_is_killed_and_the_job_fails(cleanup, tmp_path):
     tool = wrapper(tmp_path, "hung-qemu-img",
                    f"echo $$ >> {pids}\ncase \"$1\" in create) sleep 3600;; esac")
     m = Mgr(cleanup, tmp_path, {"qemu_img": tool, "qemu_img_timeout_sec": 2}).start()
-    m.site()
-    m.test_host("h1", ratio=4.0)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", ratio=4.0)
     r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
     j = m.wait_job(r["job"]["id"], token=ACME, timeout=60)
     assert j["state"] == "failed" and "timed out after 2s" in j["error"], j
@@ -170,11 +160,7 @@ def test_qemu_img_runs_with_no_signal_blocked(cleanup, tmp_path):
                 "os.execvp('qemu-img', ['qemu-img'] + sys.argv[1:])\n")
     os.chmod(tool, 0o755)
     m = Mgr(cleanup, tmp_path, {"qemu_img": tool}).start()
-    m.site()
-    m.test_host("h1", ratio=4.0)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", ratio=4.0)
     m.desktop("d1", ACME)
     with open(out) as f:
         lines = f.read().split("\n")

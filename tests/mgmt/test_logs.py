@@ -111,11 +111,7 @@ def tessctl_mgr(m, *args, token=PROVIDER):
 
 
 def setup_objects(m):
-    m.site()
-    m.test_host("h1", ratio=4.0)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", ratio=4.0)
 
 
 def test_mgr_journal_fields_and_runtime_level(cleanup, tmp_path):

@@ -215,14 +215,8 @@ def test_long_cpu_lists_are_kept_whole_across_a_restart(m):
 
 
 def test_a_partition_that_cannot_grow_sends_desktops_elsewhere(m):
-    m.site()
     # 2 cores x 2 threads, ratio 4: 16 vCPUs, but each tenant's share is whole cores.
-    m.test_host("h1", shape=(1, 2, 2), ratio=4.0)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    m.site_h1("acme", "bravo", shape=(1, 2, 2), ratio=4.0)
     m.desktop("b1", BRAVO)
     for i in range(4):  # 8 vCPUs: 2 CPUs, the one core bravo left
         m.desktop(f"a{i}", ACME)
@@ -272,11 +266,7 @@ def test_throttling_applied_and_released(cleanup, tmp_path):
 
 
 def test_lifecycle(m):
-    m.site()
-    m.test_host("h1")
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme")
     d = m.desktop("d1", ACME)
 
     def act(action, want="succeeded"):
@@ -463,11 +453,7 @@ def test_restart_keeps_state_and_fails_interrupted_jobs(cleanup, tmp_path):
         f.write("#!/bin/sh\nsleep 5\nexec qemu-img \"$@\"\n")
     os.chmod(slow, 0o755)
     m = Mgr(cleanup, tmp_path).start()
-    m.site()
-    m.test_host("h1")
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme")
     kept = m.desktop("kept", ACME)
     assert m.stop() == 0
     # Restarted: the desktop is there, running, in libvirt too (the host kept it).
@@ -606,13 +592,7 @@ def test_desktops_stored_before_keep_their_domain_name(m):
 
 
 def test_roles(m):
-    m.site()
-    m.test_host("h1")
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    m.site_h1("acme", "bravo")
     d = m.desktop("d1", ACME)
     job = m.ok("GET", "jobs")[0]["id"]
     host = _host_body(m, "h1")
@@ -699,14 +679,8 @@ def test_tenant_token_without_its_tenant_sees_nothing(cleanup, tmp_path):
         token_entry(gone, "dave", "tenant", "delta"),
     ]})
     m.start()
-    m.site()
-    m.test_host("h1")
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
+    m.site_h1("acme", "bravo")
     m.tenant("delta", 300)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
     d = m.desktop("d1", ACME)
     job = m.ok("GET", "jobs")[0]["id"]
     assert m.ok("GET", "usage", token=gone)["tenants"][0]["tenant"] == "delta"
@@ -787,11 +761,7 @@ def test_bad_input(m):
 def test_dot_names_are_refused(m):
     """Review 1.14: names become path components (overlays under storage/overlays/TENANT,
     images under storage/images/NAME): "." and ".." would name the directory or its parent."""
-    m.site()
-    m.test_host("h1")
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme")
     site = {"latitude": 1, "longitude": 0, "storage": m.storage}
     tenant = {"org_id": "o", "datacenter": "paris", "vlan": 300, "vlan_name": "dots-net"}
     model = {"vcpus": 1, "memory_mb": 1024, "base_image": BASE_IMAGE}
@@ -818,11 +788,7 @@ def test_dot_names_are_refused(m):
 
 
 def test_audit_log(m):
-    m.site()
-    m.test_host("h1")
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme")
     m.desktop("d1", ACME)
     m.call("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)  # 409
     m.call("DELETE", "sites/paris", token=ACME)  # 403
@@ -852,15 +818,7 @@ def test_audit_log(m):
 def test_desktop_ports_in_a_real_tessd(cleanup, tmp_path):
     t = tess.Tessd(cleanup, tmp_path).start()
     m = Mgr(cleanup, tmp_path).start()
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost)
-    m.site()
-    m.test_host("h1", tessd=t.socket, vhost_dir=vhost)
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
+    m.site_h1("acme", "bravo", tessd=t.socket, vhost_dir=m.vhost_dir())
     a = m.desktop("a1", ACME)
     b = m.desktop("b1", BRAVO)
     ports = {p["name"]: p for p in t.ctl("port", "list")}
@@ -888,13 +846,7 @@ def test_store_with_the_old_tessd_socket_key(cleanup, tmp_path):
     read as "tessd", rewritten so at the host's next write; unix:// is the same socket."""
     t = tess.Tessd(cleanup, tmp_path).start()
     m = Mgr(cleanup, tmp_path).start()
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost)
-    m.site()
-    m.test_host("h1", tessd=t.socket, vhost_dir=vhost)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", tessd=t.socket, vhost_dir=m.vhost_dir())
     m.stop()
     db = sqlite3.connect(m.config["store"])
     (body,) = db.execute("SELECT body FROM objects WHERE name = 'h1'").fetchone()

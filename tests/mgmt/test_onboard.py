@@ -91,9 +91,7 @@ def m(cleanup, tmp_path, topo):
     m.site()
     m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd": topo.pe.socket,
                              "trunk_ports": ["trunk"], "internet_vrf": "internet"})
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost, exist_ok=True)
-    m.test_host("h1", tessd=topo.host.socket, vhost_dir=vhost)
+    m.test_host("h1", tessd=topo.host.socket, vhost_dir=m.vhost_dir())
     return m
 
 
@@ -588,9 +586,7 @@ def test_a_group_made_between_look_and_add_is_taken_by_a_tenant_change(topo, cle
     m.site()
     m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd": topo.pe.socket,
                              "trunk_ports": ["trunk"], "internet_vrf": "internet"})
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost, exist_ok=True)
-    m.test_host("h1", tessd=race.path, vhost_dir=vhost)
+    m.test_host("h1", tessd=race.path, vhost_dir=m.vhost_dir())
     m.ok("POST", "tenants", tenant("acme", network()))
     assert race.raced and race.raced[0]["vlan"] == 100
     assert host_groups(topo.host) == {"acme-net": 100}
@@ -606,13 +602,7 @@ def test_a_group_made_between_look_and_add_is_taken_by_a_desktop_job(cleanup, tm
     t = tess.Tessd(cleanup, tmp_path).start()
     race = RacingTessd(cleanup, tmp_path, t.socket)
     m = Mgr(cleanup, tmp_path).start()
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost)
-    m.site()
-    m.test_host("h1", tessd=race.path, vhost_dir=vhost)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", tessd=race.path, vhost_dir=m.vhost_dir())
     a = m.desktop("a1", ACME)
     assert race.raced and race.raced[0]["vlan"] == 100
     ports = {p["name"]: p for p in t.ctl("port", "list")}

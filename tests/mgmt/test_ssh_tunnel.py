@@ -163,17 +163,9 @@ def test_remote_tessd_through_an_ssh_tunnel(cleanup, tmp_path):
         "identity_file": r.id, "known_hosts": r.known_hosts, "connect_timeout_sec": 5,
         "alive_interval_sec": 2, "restart_max_sec": 2}, "libvirt": {"health_sec": 2}}).start()
     addr = f"ssh://root@{r.ip}:{PORT}{r.socket}"
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost)
-    m.site()
-    m.test_host("h1", tessd=addr, vhost_dir=vhost)
+    m.site_h1("acme", "bravo", tessd=addr, vhost_dir=m.vhost_dir())
     # Started on first use (tessmgrd's network ticker may be first).
     assert m.ok("GET", "hosts/h1")["tessd_tunnel"]["state"] in ("unused", "starting", "up")
-    m.tenant("acme", 100)
-    m.tenant("bravo", 200)
-    m.model()
-    m.quota("acme")
-    m.quota("bravo")
 
     # A desktop's port appears on the remote tessd, in its tenant's group.
     a = m.desktop("a1", ACME)
@@ -235,13 +227,7 @@ def test_no_ssh_left_after_a_tessmgrd_crash(cleanup, tmp_path):
     r.start_tessd()
     m = Mgr(cleanup, tmp_path, config={"ssh": {
         "identity_file": r.id, "known_hosts": r.known_hosts, "connect_timeout_sec": 5}}).start()
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost)
-    m.site()
-    m.test_host("h1", tessd=f"ssh://root@{r.ip}:{PORT}{r.socket}", vhost_dir=vhost)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", tessd=f"ssh://root@{r.ip}:{PORT}{r.socket}", vhost_dir=m.vhost_dir())
     m.desktop("a1", ACME)
     pids = _ssh_children(m)
     assert len(pids) == 1
@@ -259,14 +245,8 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
     tess.sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other)
     m = Mgr(cleanup, tmp_path, config={"ssh": {
         "identity_file": other, "known_hosts": r.known_hosts, "connect_timeout_sec": 5}}).start()
-    vhost = os.path.join(str(tmp_path), "vhost")
-    os.makedirs(vhost)
-    m.site()
     addr = f"ssh://root@{r.ip}:{PORT}{r.socket}"
-    m.test_host("h1", tessd=addr, vhost_dir=vhost)
-    m.tenant("acme", 100)
-    m.model()
-    m.quota("acme")
+    m.site_h1("acme", tessd=addr, vhost_dir=m.vhost_dir())
     # The host's tessd was looked at when the host was added: its tunnel is down, and
     # placement does not take the host.
     h = m.ok("GET", "hosts/h1")
