@@ -8,7 +8,6 @@ reservations, exhaustion, a tessd restart that keeps leases, malformed packets.
 """
 import os
 import random
-import stat
 import threading
 import time
 
@@ -23,20 +22,6 @@ CLIENT_MAC = "02:00:00:00:c1:01"  # the same in both tenants
 RESV_MAC = "02:00:00:00:c1:99"
 RESV_IP = "10.20.0.50"
 TENANTS = ("acme", "bravo")
-
-SCRIPT = """#!/bin/sh
-# udhcpc's hook: the address (and default route) it got, and a note for the test.
-case "$1" in
-bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
-    echo "$ip $mask $router|$dns|$domain|$staticroutes" > "$NOTE"
-    ;;
-esac
-exit 0
-"""
-
 
 def dhcp_server(iface, **kw):
     s = {"interface": iface, "pools": [{"start": "10.20.0.100", "end": "10.20.0.103"}],
@@ -64,34 +49,18 @@ class DhcpTopo:
             dhcp_server("bravo-lan")]}
         self.pe.config["dhcp"].update(dhcp_kw or {})
         self.pe.start()
-        self.ns = {}
-        for t in TENANTS:
-            ns = tess.Netns(cleanup)
-            ns.attach(self.ifs[t], mac=CLIENT_MAC)
-            ns.ifc = self.ifs[t]
-            self.ns[t] = ns
-        self.script = os.path.join(self.tmp, "udhcpc.sh")
-        with open(self.script, "w") as f:
-            f.write(SCRIPT)
-        os.chmod(self.script, stat.S_IRWXU)
+        self.ns = {t: tess.peer(cleanup, self.ifs[t], mac=CLIENT_MAC) for t in TENANTS}
 
     def udhcpc(self, t, mac=None, extra=()):
         """Runs udhcpc once in tenant t's namespace: (address, mask, router, rest) or None."""
         ns = self.ns[t]
         if mac:
             ns.run("ip", "link", "set", ns.ifc, "address", mac)
-        note = os.path.join(self.tmp, f"note-{t}")
-        if os.path.exists(note):
-            os.unlink(note)
-        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", ns.name, "udhcpc", "-i",
-                    ns.ifc, "-f", "-q", "-n", "-t", "5", "-T", "2", "-A", "1", "-s",
-                    self.script, *extra, check=False, timeout=60)
-        if r.returncode != 0 or not os.path.exists(note):
+        lease, _ = ns.udhcpc(ns.ifc, self.tmp, *extra)
+        if lease is None:
             return None
-        with open(note) as f:
-            head, *rest = f.read().strip().split("|")
-        ip, mask, router = (head.split() + ["", "", ""])[:3]
-        return ip, mask, router, rest
+        return (lease["ip"], lease["mask"], (lease["router"].split() or [""])[0],
+                [lease["dns"], lease["domain"], lease["staticroutes"]])
 
     def gw_mac(self, iface):
         return next(i["mac"] for i in self.pe.ctl("interface", "list") if i["name"] == iface)
@@ -361,15 +330,9 @@ def test_irb_interface_and_config_errors(cleanup, tmp_path):
     assert "/dhcp/servers/0/pools/0/end" in r.stdout + r.stderr, r.stdout + r.stderr
     pe.config["dhcp"] = {"servers": [dhcp_server("corp-irb")]}
     pe.start()
-    ns = tess.Netns(cleanup)
-    ns.attach(ifc, mac=CLIENT_MAC)
-    ns.ifc = ifc
+    ns = tess.peer(cleanup, ifc, mac=CLIENT_MAC)
     t = DhcpTopo.__new__(DhcpTopo)  # its client helper, on this tessd
     t.pe, t.tmp, t.ns = pe, str(tmp_path), {"corp": ns}
-    t.script = os.path.join(t.tmp, "udhcpc.sh")
-    with open(t.script, "w") as f:
-        f.write(SCRIPT)
-    os.chmod(t.script, stat.S_IRWXU)
     got = t.udhcpc("corp")
     assert got and got[0].startswith("10.20.0.10"), f"{got}\n{pe.log()}"
     assert ns.ping(GW, count=2) == (2, 2)

@@ -8,9 +8,7 @@ what a relay must refuse.
 """
 import os
 import signal
-import stat
 import subprocess
-import time
 
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, UDP
@@ -25,18 +23,6 @@ SRV_MAC = "02:00:00:00:5e:01"  # the servers' (the tap's own would be the router
 TENANTS = ("acme", "bravo")
 # Each tenant's server hands out its own part of the (same) subnet: whose lease is whose.
 RANGES = {"acme": ("10.20.0.100", "10.20.0.109"), "bravo": ("10.20.0.150", "10.20.0.159")}
-
-SCRIPT = """#!/bin/sh
-case "$1" in
-bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
-    echo "$ip $mask $router" > "$NOTE"
-    ;;
-esac
-exit 0
-"""
 
 
 class RelayTopo:
@@ -61,14 +47,9 @@ class RelayTopo:
         self.pe.start()
         self.client, self.server = {}, {}
         for t in TENANTS:
-            c = tess.Netns(cleanup)
-            c.attach(taps[(t, "lan")], mac=CLIENT_MAC)
-            c.ifc = taps[(t, "lan")]
-            s = tess.Netns(cleanup)
-            s.attach(taps[(t, "srv")], addr=SRV + "/24", mac=SRV_MAC)
-            s.ifc = taps[(t, "srv")]
-            s.run("ip", "route", "add", "default", "via", SRV_GW)
-            self.client[t], self.server[t] = c, s
+            self.client[t] = tess.peer(cleanup, taps[(t, "lan")], mac=CLIENT_MAC)
+            self.server[t] = tess.peer(cleanup, taps[(t, "srv")], SRV + "/24", SRV_GW,
+                                       mac=SRV_MAC)
 
     def dnsmasq(self, t):
         """The tenant's own DHCP server, in its server namespace (stopped at clean-up)."""
@@ -85,19 +66,9 @@ class RelayTopo:
         return p
 
     def udhcpc(self, t):
-        script = os.path.join(self.tmp, "udhcpc.sh")
-        if not os.path.exists(script):
-            with open(script, "w") as f:
-                f.write(SCRIPT)
-            os.chmod(script, stat.S_IRWXU)
-        note = os.path.join(self.tmp, f"note-{t}")
-        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", self.client[t].name,
-                    "udhcpc", "-i", self.client[t].ifc, "-f", "-q", "-n", "-t", "5", "-T", "2",
-                    "-A", "1", "-s", script, check=False, timeout=60)
-        if r.returncode != 0 or not os.path.exists(note):
-            return None
-        with open(note) as f:
-            return f.read().split()
+        """(address, mask, router) of the lease tenant t's client takes, or None."""
+        lease, _ = self.client[t].udhcpc(self.client[t].ifc, self.tmp)
+        return lease and [lease["ip"], lease["mask"], *lease["router"].split()]
 
     def relays(self, *args):
         return {r["interface"]: r for r in self.pe.ctl("dhcp", "relays", *args)}

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import stat
 import struct
 import subprocess
 import threading
@@ -33,18 +32,6 @@ TENANTS = ("acme", "bravo")
 # A TXT answer over 512 bytes (three strings of 200): TC over UDP without EDNS.
 BIG_STRINGS = [c * 200 for c in "xyz"]
 BIG_TXT = ",".join(BIG_STRINGS)
-
-SCRIPT = """#!/bin/sh
-case "$1" in
-bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    echo "$ip" > "$NOTE"
-    ;;
-esac
-exit 0
-"""
-
 
 class DnsTopo:
     def __init__(self, cleanup, tmp_path, bravo_kw=None, dns_kw=None, extra_servers=(),
@@ -81,19 +68,9 @@ class DnsTopo:
             with open(os.path.join(self.tmp, "tessd-dhcp-leases.json"), "w") as f:
                 json.dump({"version": 1, "leases": leases}, f)
         self.pe.start()
-        self.ns = {}
-        for t in TENANTS:
-            ns = tess.Netns(cleanup)
-            ns.attach(self.ifs[t], mac=DESK_MAC)
-            ns.ifc = self.ifs[t]
-            self.ns[t] = ns
-        self.res = tess.Netns(cleanup)
-        self.res.attach(self.wan, addr=RESOLVER + "/24", mac="02:00:00:00:d5:53")
-        self.res.run("ip", "route", "add", "default", "via", "10.30.0.1")
-        self.script = os.path.join(self.tmp, "udhcpc.sh")
-        with open(self.script, "w") as f:
-            f.write(SCRIPT)
-        os.chmod(self.script, stat.S_IRWXU)
+        self.ns = {t: tess.peer(cleanup, self.ifs[t], mac=DESK_MAC) for t in TENANTS}
+        self.res = tess.peer(cleanup, self.wan, RESOLVER + "/24", "10.30.0.1",
+                             mac="02:00:00:00:d5:53")
         self.dnsmasq = None
 
     def start_resolver(self):
@@ -116,15 +93,9 @@ class DnsTopo:
     def lease(self, t, host, mac=DESK_MAC):
         ns = self.ns[t]
         ns.run("ip", "link", "set", ns.ifc, "address", mac)
-        note = os.path.join(self.tmp, f"note-{t}")
-        if os.path.exists(note):
-            os.unlink(note)
-        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", ns.name, "udhcpc", "-i",
-                    ns.ifc, "-f", "-q", "-n", "-t", "5", "-T", "2", "-A", "1", "-s",
-                    self.script, "-x", f"hostname:{host}", check=False, timeout=60)
-        assert r.returncode == 0 and os.path.exists(note), f"{t}: no lease\n{self.pe.log()}"
-        with open(note) as f:
-            return f.read().strip()
+        lease, _ = ns.udhcpc(ns.ifc, self.tmp, "-x", f"hostname:{host}")
+        assert lease, f"{t}: no lease\n{self.pe.log()}"
+        return lease["ip"]
 
     def dig(self, t, *args):
         r = self.ns[t].run("dig", f"@{GW}", "+time=2", "+tries=1", *args, check=False)

@@ -66,11 +66,7 @@ class Topo:
         assert self.client.ping(SERVER, count=2)[1] >= 1  # neighbours learnt both ways
 
     def _ns(self, ifc, ip, gw, mac):
-        ns = tess.Netns(self.cleanup)
-        ns.attach(ifc, ip + "/24", mac=mac)
-        ns.run("ip", "route", "add", "default", "via", gw)
-        ns.ifc = ifc
-        return ns
+        return tess.peer(self.cleanup, ifc, ip + "/24", gw, mac=mac)
 
     def set(self, rs):
         return self.call("firewall.set", rs)

@@ -171,6 +171,21 @@ class Cleanup:
         return errors
 
 
+UDHCPC_HOOK = """#!/bin/sh
+# udhcpc's hook: the address (and default route) it got, and its lease noted for the test.
+case "$1" in
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$mask" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    printf 'ip=%s\\nmask=%s\\nrouter=%s\\ndns=%s\\ndomain=%s\\nstaticroutes=%s\\n' "$ip" "$mask" \\
+        "$router" "$dns" "$domain" "$staticroutes" > "$NOTE"
+    ;;
+esac
+exit 0
+"""
+
+
 class Netns:
     def __init__(self, cleanup):
         self.name = f"{NS_PREFIX}{PID}-{next(_seq)}"
@@ -208,6 +223,25 @@ class Netns:
     def raw_socket(self, iface):
         return raw_socket(self.name, iface)
 
+    def udhcpc(self, iface, tmpdir, *extra):
+        """Runs busybox udhcpc once on iface (extra: more of its options), which takes the
+        address it is given and the default route: (its lease, a dict of udhcpc's ip, mask,
+        router, dns, domain and staticroutes, or None; the run, for its output)."""
+        hook = os.path.join(str(tmpdir), "udhcpc.sh")
+        if not os.path.exists(hook):
+            with open(hook, "w") as f:
+                f.write(UDHCPC_HOOK)
+            os.chmod(hook, 0o700)
+        note = os.path.join(str(tmpdir), f"lease-{self.name}-{iface}")
+        if os.path.exists(note):
+            os.unlink(note)
+        r = self.run("env", f"NOTE={note}", "udhcpc", "-i", iface, "-f", "-q", "-n", "-t", "5",
+                     "-T", "2", "-A", "1", "-s", hook, *extra, check=False)
+        if r.returncode != 0 or not os.path.exists(note):
+            return None, r
+        with open(note) as f:
+            return dict(line.split("=", 1) for line in f.read().splitlines()), r
+
     def send(self, iface, frames):
         """Sends each frame (bytes or a scapy packet) out of iface."""
         s = self.raw_socket(iface)
@@ -216,6 +250,17 @@ class Netns:
                 s.send(bytes(f))
         finally:
             s.close()
+
+
+def peer(cleanup, iface, addr=None, gw=None, **attach):
+    """A namespace on iface (its ifc) for a test's peer: addr on it and, with gw, its default
+    route (attach: Netns.attach's other arguments)."""
+    ns = Netns(cleanup)
+    ns.attach(iface, addr, **attach)
+    if gw:
+        ns.run("ip", "route", "add", "default", "via", gw)
+    ns.ifc = iface
+    return ns
 
 
 _libc = ctypes.CDLL("libc.so.6", use_errno=True)

@@ -30,18 +30,6 @@ VLAN = {"acme": 100, "bravo": 200}
 ENT_MAC = {"acme": "02:00:00:00:a1:10", "bravo": "02:00:00:00:b1:10"}
 TOKEN = {"acme": ACME, "bravo": BRAVO}
 
-UDHCPC_HOOK = """#!/bin/sh
-case "$1" in
-bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
-    echo "$ip $router" > "$NOTE"
-    ;;
-esac
-exit 0
-"""
-
 
 def network(tenant, **over):
     n = {"routers": ["pe1"],
@@ -114,10 +102,6 @@ class World:
         m.ok("POST", "routers", {"name": "pe1", "site": "paris", "tessd": self.pe.socket,
                                  "trunk_ports": ["trunk1", "trunk2"]})
         m.model()
-        self.hook = os.path.join(self.tmp, "udhcpc.sh")
-        with open(self.hook, "w") as f:
-            f.write(UDHCPC_HOOK)
-        os.chmod(self.hook, 0o700)
         self.taps = 0
 
     def tenant(self, t):
@@ -154,15 +138,9 @@ class World:
         self.host[host].ctl("call", "port.del", json.dumps({"name": f"sim_{t}"}))
 
     def lease(self, desk_ns, ifc):
-        note = os.path.join(self.tmp, f"lease-{desk_ns.name}")
-        if os.path.exists(note):
-            os.unlink(note)
-        r = tess.sh("env", f"NOTE={note}", "ip", "netns", "exec", desk_ns.name, "udhcpc", "-i",
-                    ifc, "-f", "-q", "-n", "-t", "5", "-T", "2", "-A", "1", "-s", self.hook,
-                    check=False, timeout=60)
-        assert r.returncode == 0 and os.path.exists(note), (r.stdout, r.stderr)
-        with open(note) as f:
-            return f.read().split()[0]
+        lease, r = desk_ns.udhcpc(ifc, self.tmp)
+        assert lease, (r.stdout, r.stderr)
+        return lease["ip"]
 
     def irb_mac(self, t):
         return next(i["mac"] for i in self.pe.ctl("interface", "list")
