@@ -149,13 +149,21 @@ def see_also(page, *refs):
     page.add(",\n".join(rf"\fB{r.split('(')[0]}\fR({r.split('(')[1]}" for r in refs))
 
 
-def tessd_page(a, schema, meanings):
-    usage, opts = help_options(run(a.tessd, "--help"))
-    p = Page("tessd", 8, "System Manager's Manual", a.version, a.date)
+def daemon_page(a, prog, exe, summary):
+    """PROG(8) up to its DESCRIPTION heading: NAME, SYNOPSIS from its --help; and the options
+    of that --help."""
+    usage, opts = help_options(run(exe, "--help"))
+    p = Page(prog, 8, "System Manager's Manual", a.version, a.date)
     p.sh("NAME")
-    p.add(r"tessd \- Tessera's DPDK dataplane: provider\-edge router and host vswitch")
-    synopsis(p, "tessd", usage)
+    p.add(rf"{prog} \- {summary}")
+    synopsis(p, prog, usage)
     p.sh("DESCRIPTION")
+    return p, opts
+
+
+def tessd_page(a, schema, meanings):
+    p, opts = daemon_page(a, "tessd", a.tessd,
+                          r"Tessera's DPDK dataplane: provider\-edge router and host vswitch")
     p.para("tessd runs the DPDK ports, workers and the packet pipeline of one Tessera node "
            "(cross-connects, port groups with VLANs and learning, VRFs with routing, ARP, "
            "DHCP, DNS, NAT44, a firewall and policers) as its config, "
@@ -212,12 +220,8 @@ def tessd_json_page(a, schema, meanings):
 
 
 def tessmgrd_page(a, schema, meanings):
-    usage, opts = help_options(run(a.tessmgrd, "--help"))
-    p = Page("tessmgrd", 8, "System Manager's Manual", a.version, a.date)
-    p.sh("NAME")
-    p.add(r"tessmgrd \- Tessera's management daemon: tenants, hosts, desktops")
-    synopsis(p, "tessmgrd", usage)
-    p.sh("DESCRIPTION")
+    p, opts = daemon_page(a, "tessmgrd", a.tessmgrd,
+                          "Tessera's management daemon: tenants, hosts, desktops")
     p.para("tessmgrd keeps the model of a Tessera site in an SQLite store (sites, hosts, "
            "tenants, models, quotas, routers, desktops), places desktops on hosts, pins their "
            "vCPUs, runs them through libvirt and programs each host's and router's tessd "
