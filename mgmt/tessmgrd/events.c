@@ -7,6 +7,11 @@
  * emitter (a job worker, the health checker) never waits for a reader. An
  * empty line every MGR_EVENTS_BEAT_SEC keeps the connection alive and finds
  * a client that left.
+ *
+ * The MGR_EVENTS_MAX streams are shared: a tenant token holds at most
+ * MGR_EVENTS_PER_TOKEN of them, and tenants' streams together leave
+ * MGR_EVENTS_PROVIDER_KEPT for provider tokens, so no tenant keeps the
+ * provider's monitor out.
  */
 #include "api.h"
 #include "events.h"
@@ -22,16 +27,21 @@
 #include "byteq.h"
 #include "event_stamp.h"
 #include "mgr.h"
+#include "token.h"
 
 #define MGR_EVENTS_MAX      16
 #define MGR_EVENTS_BUF      (256u << 10)
 #define MGR_EVENTS_BEAT_SEC 5
+/* A tenant token's streams (a few terminals), and the slots tenants never take. */
+#define MGR_EVENTS_PER_TOKEN     4
+#define MGR_EVENTS_PROVIDER_KEPT 4
 
 struct sub {
-	uint32_t tenant_id;  /* 0: the provider's, all events */
-	uint64_t tokens_gen; /* the token file's generation it was opened under */
-	bool ended;          /* its tenant was deleted */
-	struct byteq q;      /* lines not yet read by libmicrohttpd */
+	uint32_t tenant_id;               /* 0: the provider's, all events */
+	uint64_t tokens_gen;              /* the token file's generation it was opened under */
+	uint8_t digest[MGR_TOKEN_DIGEST]; /* its token's: the per-token limit */
+	bool ended;                       /* its tenant was deleted */
+	struct byteq q;                   /* lines not yet read by libmicrohttpd */
 	uint64_t dropped;
 	struct sub *next;
 };
@@ -40,7 +50,7 @@ static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ev_cond; /* on CLOCK_MONOTONIC: a wall clock step does not stall a beat */
 static pthread_once_t ev_once = PTHREAD_ONCE_INIT;
 static struct sub *subs;
-static unsigned n_subs;
+static unsigned n_subs, n_tenant_subs;
 static bool stopping;
 static uint64_t dropped_total;
 
@@ -153,10 +163,44 @@ static void sub_free(void *cls)
 	if (*pp) {
 		*pp = s->next;
 		n_subs--;
+		if (s->tenant_id)
+			n_tenant_subs--;
 	}
 	pthread_mutex_unlock(&ev_lock);
 	byteq_free(&s->q);
 	free(s);
+}
+
+/*
+ * Whether s may stream, under ev_lock; otherwise out says why: 429 when its own
+ * token holds its share (that client's doing), 503 when the streams are taken.
+ */
+static bool admit(const struct sub *s, struct http_resp *out)
+{
+	unsigned mine = 0;
+
+	if (stopping || n_subs >= MGR_EVENTS_MAX) {
+		http_error(out, 503, "", "already %u event streams; try again later",
+			   MGR_EVENTS_MAX);
+		return false;
+	}
+	if (s->tenant_id == 0)
+		return true;
+	for (const struct sub *o = subs; o; o = o->next)
+		mine += o->tenant_id && memcmp(o->digest, s->digest, sizeof(s->digest)) == 0;
+	if (mine >= MGR_EVENTS_PER_TOKEN) {
+		http_error(out, 429, "",
+			   "this token already has %u event streams, its most: close one first",
+			   mine);
+		return false;
+	}
+	if (n_tenant_subs >= MGR_EVENTS_MAX - MGR_EVENTS_PROVIDER_KEPT) {
+		http_error(out, 503, "",
+			   "tenants already have %u event streams, their most; try again later",
+			   n_tenant_subs);
+		return false;
+	}
+	return true;
 }
 
 void api_events(struct api_ctx *c)
@@ -176,17 +220,18 @@ void api_events(struct api_ctx *c)
 	}
 	s->tenant_id = c->provider ? 0 : c->tenant_id;
 	s->tokens_gen = api_tokens_gen();
+	memcpy(s->digest, c->who->digest, sizeof(s->digest));
 	pthread_mutex_lock(&ev_lock);
-	if (n_subs >= MGR_EVENTS_MAX || stopping) {
+	if (!admit(s, c->out)) {
 		pthread_mutex_unlock(&ev_lock);
 		free(s);
-		http_error(c->out, 503, "", "already %u event streams; try again later",
-			   MGR_EVENTS_MAX);
 		return;
 	}
 	s->next = subs;
 	subs = s;
 	n_subs++;
+	if (s->tenant_id)
+		n_tenant_subs++;
 	pthread_mutex_unlock(&ev_lock);
 	c->out->status = 200;
 	c->out->stream = reader;

@@ -2,6 +2,7 @@
 """GET /v1/events and tessctl monitor --mgr: job transitions and hosts up and down stream as
 they happen, one JSON object a line; a tenant token sees only its tenant's events, the
 provider all; a stream that is not read misses events without holding tessmgrd."""
+import json
 import os
 import signal
 import socket
@@ -11,7 +12,7 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, BRAVO, PROVIDER, TOKENS, Mgr, write_tokens
+from mgr import ACME, BRAVO, PROVIDER, TOKENS, Mgr, token_entry, write_tokens
 
 
 def stream(cleanup, m, token):
@@ -185,3 +186,71 @@ def test_stream_ends_when_token_revoked_or_tenant_deleted(cleanup, m):
     m.ok("DELETE", "tenants/acme")
     assert acme.p.wait(15) is not None
     tess.wait_for(lambda: streams(m) == 0, 10, "no stream left")
+
+
+def open_stream(m, token):
+    """A raw GET /v1/events: (status, socket, the rest of its answer once refused)."""
+    host, port = m.url.split("//")[1].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+              "Connection: close\r\n\r\n".encode())
+    head = b""
+    while b"\r\n" not in head:
+        chunk = s.recv(4096)
+        assert chunk, head
+        head += chunk
+    status = int(head.split()[1])
+    if status == 200:
+        return status, s, None
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    s.close()
+    return status, None, json.loads(head.split(b"\r\n\r\n", 1)[1])
+
+
+def test_tenant_tokens_cannot_take_every_stream(cleanup, tmp_path):
+    """The 16 streams are shared: a tenant token holds at most 4 (then 429), tenants together
+    at most 12 (then 503), so the provider's monitor always finds one."""
+    more = [f"acme-extra-token-{i}-0123456789" for i in range(3)]
+    m = Mgr(cleanup, tmp_path)
+    write_tokens(m.tokens, {"tokens": TOKENS["tokens"] +
+                            [token_entry(t, f"a{i}", "tenant", "acme")
+                             for i, t in enumerate(more)]})
+    m.start()
+    m.site()
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    held = []
+
+    def take(token, n):
+        for _ in range(n):
+            st, s, err = open_stream(m, token)
+            assert st == 200, (st, err)
+            cleanup.add(s.close)
+            held.append(s)
+
+    take(ACME, 4)
+    st, _, err = open_stream(m, ACME)
+    assert st == 429 and "4 event streams" in err["error"]["message"], (st, err)
+    take(more[0], 4)
+    take(more[1], 4)
+    # Twelve tenant streams: the tenants' share is full, for every tenant token.
+    for token in (more[2], BRAVO):
+        st, _, err = open_stream(m, token)
+        assert st == 503 and "tenants already" in err["error"]["message"], (st, err)
+    tess.wait_for(lambda: streams(m) == 12, 10, "twelve streams")
+    # The provider still gets its four; then all sixteen are taken.
+    take(PROVIDER, 4)
+    st, _, err = open_stream(m, PROVIDER)
+    assert st == 503 and "16 event streams" in err["error"]["message"], (st, err)
+    # A stream closed frees its slot for its token.
+    held[0].close()
+    tess.wait_for(lambda: streams(m) == 15, 20, "a stream closed")
+    take(ACME, 1)
+    r = subprocess.run([tess.TESSCTL, "monitor", "--mgr", "--timeout", "1"], capture_output=True,
+                       text=True, timeout=20,
+                       env=dict(os.environ, TESSMGR_URL=m.url, TESSMGR_TOKEN=BRAVO))
+    assert r.returncode != 0 and "503" in r.stderr, (r.returncode, r.stderr)
