@@ -64,34 +64,55 @@ static void ev_cond_init(void)
 	pthread_condattr_destroy(&a);
 }
 
-void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
+/* One line of ev (stolen), stamped with kind: NULL without memory. */
+static char *line_of(json_t *ev, const char *kind)
+{
+	char *line;
+
+	if (ev == NULL)
+		return NULL;
+	event_stamp(ev, kind);
+	line = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	return line;
+}
+
+void mgr_event_emit_split(const char *kind, uint32_t tenant_id, json_t *fields,
+			  json_t *tenant_fields)
 {
 	json_t *ev = fields ? fields : json_object();
-	char *line;
+	char *line, *tline;
 
 	pthread_once(&ev_once, ev_cond_init);
 	pthread_mutex_lock(&ev_lock);
 	if (subs == NULL || ev == NULL) {
 		pthread_mutex_unlock(&ev_lock);
 		json_decref(ev);
+		json_decref(tenant_fields);
 		return;
 	}
-	event_stamp(ev, kind);
-	line = json_dumps(ev, JSON_COMPACT);
-	json_decref(ev);
+	line = line_of(ev, kind);
+	tline = tenant_fields ? line_of(tenant_fields, kind) : NULL;
 	for (struct sub *s = subs; line && s; s = s->next) {
+		const char *l = s->tenant_id && tenant_fields ? tline : line;
 		if (s->tenant_id && s->tenant_id != tenant_id)
 			continue;
 		/* Bounds the queue's memory, not only its unread part: a slow reader never drains.
 		 */
-		if (byteq_push_line(&s->q, line, strlen(line), MGR_EVENTS_BUF) < 0) {
+		if (l == NULL || byteq_push_line(&s->q, l, strlen(l), MGR_EVENTS_BUF) < 0) {
 			s->dropped++;
 			dropped_total++;
 		}
 	}
 	free(line);
+	free(tline);
 	pthread_cond_broadcast(&ev_cond);
 	pthread_mutex_unlock(&ev_lock);
+}
+
+void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
+{
+	mgr_event_emit_split(kind, tenant_id, fields, NULL);
 }
 
 void mgr_event_job_locked(const struct mgr_job *j)

@@ -21,6 +21,12 @@
  * 0: provider only). Never waits for one: a slow one misses it (counted).
  */
 void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields);
+/*
+ * The same, with what the tenant's streams get instead (tenant_fields, stolen; NULL: the
+ * provider's): the provider's may name its own infrastructure, a tenant's must not.
+ */
+void mgr_event_emit_split(const char *kind, uint32_t tenant_id, json_t *fields,
+			  json_t *tenant_fields);
 /* A job's state as it is now ("job"); with the state lock held. */
 void mgr_event_job_locked(const struct mgr_job *j);
 /* "host.up" or "host.down" if h->up is not was; with the state lock held. */

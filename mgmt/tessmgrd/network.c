@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,15 +642,34 @@ void *mgr_net_plan_locked(const struct mgr_tenant_spec *old, const struct mgr_te
 
 int mgr_net_plan_run(void *plan, struct mgr_err *e)
 {
+	static uint32_t changes;
 	struct plan *p = plan;
 	int rc = plan_run(p, e);
+	uint32_t ref = __atomic_add_fetch(&changes, 1, __ATOMIC_RELAXED);
+	char generic[160];
 
-	/* Only a change that reached tessds: a tenant without a network has no steps. */
-	if (p->n)
-		mgr_event_emit("network", p->tenant_id,
-			       json_pack("{s:s, s:s, s:i, s:b, s:s}", "tenant", p->tenant, "change",
-					 p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
-					 "error", rc == 0 ? "" : e->msg));
+	if (rc < 0)
+		/* The full text, for the provider who reads the log after a tenant asks. */
+		tlog(LOG_WARNING, TLOG_F(.tenant = p->tenant_id),
+		     "network change %" PRIu32 " of tenant %s failed: %s", ref, p->tenant, e->msg);
+	/*
+	 * Only a change that reached tessds: a tenant without a network has no steps. A
+	 * tenant's stream gets a text of its own: the tessds' words name the provider's
+	 * routers, hosts and steps.
+	 */
+	if (p->n == 0)
+		return rc;
+	snprintf(generic, sizeof(generic),
+		 "the change did not reach every tessd: ask the provider about network change "
+		 "%" PRIu32,
+		 ref);
+	mgr_event_emit_split("network", p->tenant_id,
+			     json_pack("{s:s, s:s, s:i, s:b, s:s, s:i}", "tenant", p->tenant,
+				       "change", p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
+				       "error", rc == 0 ? "" : e->msg, "ref", (int)ref),
+			     json_pack("{s:s, s:s, s:i, s:b, s:s, s:i}", "tenant", p->tenant,
+				       "change", p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
+				       "error", rc == 0 ? "" : generic, "ref", (int)ref));
 	return rc;
 }
 

@@ -204,6 +204,36 @@ def test_network_changes_stream_as_events(cleanup, topo, m):
     assert not [e for e in bravo.events if e["event"] == "network"], bravo.events
 
 
+def test_failed_network_change_is_told_to_the_tenant_in_general_terms(cleanup, topo, m):
+    """A failed change's "network" event: the provider's stream gets the tessd's own words
+    (its hosts, routers, steps), the tenant's a text of its own with the change's reference,
+    which the provider finds in tessmgrd's log."""
+    def stream(token):
+        return tess.Monitor(cleanup, ["--mgr"], env=dict(os.environ, TESSMGR_URL=m.url,
+                                                           TESSMGR_TOKEN=token))
+
+    def failed(evs):
+        return any(e["event"] == "network" and e["ok"] is False for e in evs)
+
+    bare = tenant("bravo", {})
+    del bare["network"]
+    m.ok("POST", "tenants", bare)
+    prov, bravo = stream(PROVIDER), stream(BRAVO)
+    tess.wait_for(lambda: m.ok("GET", "stats")["events"]["streams"] == 2, 10, "streams")
+    # The host refuses (its group name is taken by another VLAN).
+    topo.host.ctl("group", "add", "bravo-net", "--vlan", "300")
+    cleanup.add(lambda: topo.host.ctl("group", "del", "bravo-net"))
+    status, r = m.call("PUT", "tenants/bravo", tenant("bravo", network(port="ent_bravo")))
+    assert status == 409 and "host h1" in r["error"]["message"], r
+    full = [e for e in prov.read_until(failed, 30) if e["event"] == "network"][-1]
+    mine = [e for e in bravo.read_until(failed, 30) if e["event"] == "network"][-1]
+    assert "host h1" in full["error"] and full["ref"] == mine["ref"], (full, mine)
+    assert mine["error"] == ("the change did not reach every tessd: ask the provider about "
+                             f"network change {mine['ref']}"), mine
+    assert mine["tenant"] == "bravo" and mine["change"] == "changed", mine
+    assert f"network change {mine['ref']} of tenant bravo failed: " in m.log()
+
+
 def test_failure_on_a_later_tessd_rolls_back_the_earlier(topo, m):
     before = pe_state(topo.pe)
     # The host refuses (its group name is taken by another VLAN): the PE's part is undone.
