@@ -75,6 +75,19 @@ int mgr_listen_parse(const char *text, struct mgr_listen *out, char *why, size_t
 		return 0;
 	}
 	if (strchr(host, ':') && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			/*
+			 * libmicrohttpd binds an IPv6 socket IPv6-only, where a mapped address
+			 * cannot be bound: the IPv4 address it stands for is served instead.
+			 */
+			struct in_addr a4;
+			memcpy(&a4, &in6->sin6_addr.s6_addr[12], sizeof(a4));
+			memset(&out->sa, 0, sizeof(out->sa));
+			in->sin_family = AF_INET;
+			in->sin_addr = a4;
+			out->len = sizeof(*in);
+			return 0;
+		}
 		in6->sin6_family = AF_INET6;
 		out->len = sizeof(*in6);
 		return 0;
@@ -89,13 +102,9 @@ bad:
 
 bool mgr_listen_is_loopback(const struct mgr_listen *l)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 	if (l->sa.ss_family == AF_INET)
 		return (ntohl(((const struct sockaddr_in *)&l->sa)->sin_addr.s_addr) >> 24) == 127;
-	const uint8_t *a = ((const struct sockaddr_in6 *)&l->sa)->sin6_addr.s6_addr;
-	return IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a) ||
-	       (memcmp(a, mapped, sizeof(mapped)) == 0 && a[12] == 127);
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&l->sa)->sin6_addr);
 }
 
 void mgr_listen_format(const struct mgr_listen *l, uint16_t port, char *buf, size_t len)

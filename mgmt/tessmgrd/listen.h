@@ -18,9 +18,10 @@ struct mgr_listen {
 	uint16_t port;
 };
 
-/* 0, or -EINVAL with why[] filled. */
+/* 0, or -EINVAL with why[] filled. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is read
+ * as the IPv4 address a.b.c.d. */
 int mgr_listen_parse(const char *text, struct mgr_listen *out, char *why, size_t len);
-/* 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+/* 127.0.0.0/8 (::ffff:127.0.0.0/104 too, read as such) and ::1. */
 bool mgr_listen_is_loopback(const struct mgr_listen *l);
 /* "127.0.0.1:8470" or "[::1]:8470", for messages and URLs. */
 void mgr_listen_format(const struct mgr_listen *l, uint16_t port, char *buf, size_t len);

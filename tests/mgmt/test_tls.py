@@ -149,6 +149,18 @@ def test_plain_http_on_ipv6_loopback(cleanup, tmp_path):
     assert r.returncode == 0 and "paris" in r.stdout, r
 
 
+def test_plain_http_on_ipv4_mapped_loopback(cleanup, tmp_path):
+    """::ffff:127.0.0.1 is loopback; libmicrohttpd's IPv6 sockets are IPv6-only, where it
+    cannot be bound: tessmgrd serves 127.0.0.1 instead of failing to start."""
+    m = Mgr(cleanup, tmp_path, {"listen": "[::ffff:127.0.0.1]"}).start()
+    with open(os.path.join(m.state, "port")) as f:
+        port = int(f.read())
+    m.url = f"http://127.0.0.1:{port}"
+    m.site("paris")
+    r = tessctl(m.url, "site", "list")
+    assert r.returncode == 0 and "paris" in r.stdout, r
+
+
 @pytest.mark.parametrize("listen", ["0.0.0.0", "[::]", "::", "192.0.2.1:8470", "[2001:db8::1]"])
 def test_plain_http_off_loopback_is_refused(cleanup, tmp_path, listen):
     m = Mgr(cleanup, tmp_path, {"listen": listen})

@@ -46,8 +46,10 @@ static void test_good(void **state)
 	check("::", AF_INET6, false, 0, false, "[::]:8470");
 	check("[::]:8443", AF_INET6, true, 8443, false, "[::]:8470");
 	check("2001:DB8::5", AF_INET6, false, 0, false, "[2001:db8::5]:8470");
-	check("::ffff:127.0.0.1", AF_INET6, false, 0, true, "[::ffff:127.0.0.1]:8470");
-	check("::ffff:10.0.0.1", AF_INET6, false, 0, false, "[::ffff:10.0.0.1]:8470");
+	/* IPv4-mapped: the IPv4 address (libmicrohttpd's IPv6 sockets are IPv6-only). */
+	check("::ffff:127.0.0.1", AF_INET, false, 0, true, "127.0.0.1:8470");
+	check("[::FFFF:127.1.2.3]:80", AF_INET, true, 80, true, "127.1.2.3:8470");
+	check("::ffff:10.0.0.1", AF_INET, false, 0, false, "10.0.0.1:8470");
 }
 
 static void test_bad(void **state)
