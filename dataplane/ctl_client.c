@@ -14,7 +14,7 @@
 
 #define CTL_CLIENT_MAX_RESPONSE (256u << 20)
 
-static int64_t now_ms(void)
+int64_t ctl_now_ms(void)
 {
 	struct timespec ts;
 
@@ -72,7 +72,7 @@ static int send_all(int fd, const char *buf, size_t len)
 }
 
 /*
- * The next line from tessd by deadline (ms of now_ms()): 1 with *line, 0 when
+ * The next line from tessd by deadline (ms of ctl_now_ms()): 1 with *line, 0 when
  * the deadline passed, -errno (err set) when the connection failed. sent is
  * how sending the request went (a closed connection may still say why).
  */
@@ -91,7 +91,7 @@ static int wait_line(struct ctl_client *c, int64_t deadline, const char **line, 
 				      CTL_CLIENT_MAX_RESPONSE);
 			return -EMSGSIZE;
 		}
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - ctl_now_ms();
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		int p = left > 0 ? poll(&pfd, 1, left > INT32_MAX ? -1 : (int)left) : 0;
 		if (p < 0 && errno == EINTR)
@@ -122,7 +122,7 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 {
 	json_int_t id = c->next_id++;
 	json_t *req = ctl_request_new(id, method, params);
-	int64_t deadline = now_ms() + c->timeout_ms;
+	int64_t deadline = ctl_now_ms() + c->timeout_ms;
 	size_t len, llen;
 	const char *line;
 	char *text;
@@ -155,8 +155,8 @@ int ctl_client_next(struct ctl_client *c, int timeout_ms, json_t **msg, struct c
 {
 	const char *line;
 	size_t len;
-	int rc = wait_line(c, timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms, &line, &len, 0,
-			   err);
+	int rc = wait_line(c, timeout_ms < 0 ? INT64_MAX : ctl_now_ms() + timeout_ms, &line, &len,
+			   0, err);
 
 	*msg = NULL;
 	if (rc <= 0)

@@ -3,6 +3,8 @@
 #ifndef TESS_CTL_CLIENT_H
 #define TESS_CTL_CLIENT_H
 
+#include <stdint.h>
+
 #include "ctl_msg.h"
 
 struct ctl_client {
@@ -22,5 +24,7 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
  */
 int ctl_client_next(struct ctl_client *c, int timeout_ms, json_t **msg, struct ctl_error *err);
 void ctl_client_close(struct ctl_client *c);
+/* CLOCK_MONOTONIC in milliseconds: the clients' deadlines (tessctl monitor's too). */
+int64_t ctl_now_ms(void);
 
 #endif

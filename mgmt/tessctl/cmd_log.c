@@ -3,11 +3,9 @@
  * tessctl log level [LEVEL]: tessmgrd's log level (GET/PUT /v1/log, provider admins), or with
  * --tessd a tessd's rte_log levels (log.get, log.set) of the types matching --type.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "http_client.h"
 #include "tessctl.h"
 
 static void mgr_human(const json_t *r)
@@ -26,9 +24,7 @@ static void tessd_human(const json_t *r)
 
 static int mgr_log(struct tessctl *ctx, const char *level, const char *output)
 {
-	json_t *body = NULL, *r = NULL, *err;
-	char why[512];
-	int status;
+	json_t *body = NULL;
 
 	if (level || output) {
 		body = json_object();
@@ -37,26 +33,7 @@ static int mgr_log(struct tessctl *ctx, const char *level, const char *output)
 		if (output)
 			json_object_set_new(body, "output", json_string(output));
 	}
-	status = http_call(ctx->mgr_url, ctx->token, body ? "PUT" : "GET", "/v1/log", body,
-			   ctx->timeout_ms, &r, why, sizeof(why));
-	if (status < 0) {
-		fprintf(stderr, "tessctl: tessmgrd at %s: %s\n", ctx->mgr_url, why);
-		return status;
-	}
-	err = json_object_get(r, "error");
-	if (status >= 400) {
-		fprintf(stderr, "tessctl: error %d: %s%s%s%s\n", status, jstr(err, "message"),
-			jstr(err, "path")[0] ? " (at " : "", jstr(err, "path"),
-			jstr(err, "path")[0] ? ")" : "");
-		json_decref(r);
-		return -EINVAL;
-	}
-	if (ctx->json)
-		tessctl_print_json(r);
-	else
-		mgr_human(r);
-	json_decref(r);
-	return 0;
+	return tessctl_mgr_run(ctx, body ? "PUT" : "GET", "log", body, mgr_human);
 }
 
 static int cmd_log(struct tessctl *ctx, int argc, char **argv)

@@ -16,9 +16,8 @@
 #include "table.h"
 #include "tessctl.h"
 
-/* Calls tessmgrd; prints its error (status, message, path) and returns -1 on failure. */
-static int mgr_call(struct tessctl *ctx, const char *method, const char *path, json_t *body,
-		    json_t **result)
+int tessctl_mgr_call(struct tessctl *ctx, const char *method, const char *path, json_t *body,
+		     json_t **result)
 {
 	char why[512], full[1024];
 	json_t *r = NULL, *err;
@@ -51,11 +50,11 @@ static int mgr_call(struct tessctl *ctx, const char *method, const char *path, j
 	return 0;
 }
 
-static int mgr_run(struct tessctl *ctx, const char *method, const char *path, json_t *body,
-		   void (*human)(const json_t *r))
+int tessctl_mgr_run(struct tessctl *ctx, const char *method, const char *path, json_t *body,
+		    void (*human)(const json_t *r))
 {
 	json_t *r;
-	int rc = mgr_call(ctx, method, path, body, &r);
+	int rc = tessctl_mgr_call(ctx, method, path, body, &r);
 
 	if (rc < 0)
 		return rc;
@@ -74,7 +73,7 @@ static int with(struct tessctl *ctx, const char *method, const char *path, json_
 		json_decref(body);
 		return TESSCTL_USAGE;
 	}
-	return mgr_run(ctx, method, path, body, human);
+	return tessctl_mgr_run(ctx, method, path, body, human);
 }
 
 /* a/b[/c], b and c (names the user typed) percent-encoded; < 0 after a usage error. A name
@@ -472,7 +471,7 @@ static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *wh
 
 	/* list | show NAME | add NAME [opts] | set NAME [opts] (whole object) | del NAME */
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
-		return mgr_run(ctx, "GET", what, NULL, human);
+		return tessctl_mgr_run(ctx, "GET", what, NULL, human);
 	if (argc < 2) {
 		fprintf(stderr, "tessctl: %s %s needs a name\n", what, argv[0]);
 		return TESSCTL_USAGE;
@@ -480,9 +479,9 @@ static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *wh
 	if (path_of(path, sizeof(path), what, argv[1], NULL) < 0)
 		return TESSCTL_USAGE;
 	if (strcmp(argv[0], "show") == 0 && argc == 2)
-		return mgr_run(ctx, "GET", path, NULL, human);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, human);
 	if (strcmp(argv[0], "del") == 0 && argc == 2)
-		return mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
+		return tessctl_mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
 		bool add = argv[0][0] == 'a';
 		if (add && strcmp(what, "hosts") == 0)
@@ -504,7 +503,7 @@ static int cmd_site(struct tessctl *ctx, int argc, char **argv)
 			fprintf(stderr, "tessctl: --from: too long\n");
 			return TESSCTL_USAGE;
 		}
-		return mgr_run(ctx, "GET", path, NULL, sites_from_human);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, sites_from_human);
 	}
 	return cmd_simple(ctx, argc, argv, "sites", site_opts, sites_human);
 }
@@ -527,7 +526,7 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[0], "network") == 0) {
 		if (path_of(path, sizeof(path), "tenants", argv[1], NULL) < 0)
 			return TESSCTL_USAGE;
-		if ((rc = mgr_call(ctx, "GET", path, NULL, &t)) < 0)
+		if ((rc = tessctl_mgr_call(ctx, "GET", path, NULL, &t)) < 0)
 			return rc;
 		tessctl_print_json(json_object_get(t, "network"));
 		json_decref(t);
@@ -572,7 +571,7 @@ static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
 		fprintf(stderr, "tessctl: reconcile [--repair]\n");
 		return TESSCTL_USAGE;
 	}
-	return mgr_run(ctx, argc ? "POST" : "GET", "reconcile", NULL, reconcile_human);
+	return tessctl_mgr_run(ctx, argc ? "POST" : "GET", "reconcile", NULL, reconcile_human);
 }
 
 static int cmd_model(struct tessctl *ctx, int argc, char **argv)
@@ -585,7 +584,7 @@ static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
 	char path[256];
 
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
-		return mgr_run(ctx, "GET", "quotas", NULL, quotas_human);
+		return tessctl_mgr_run(ctx, "GET", "quotas", NULL, quotas_human);
 	if (argc < 3) {
 		fprintf(stderr, "tessctl: quota %s TENANT MODEL\n", argv[0]);
 		return TESSCTL_USAGE;
@@ -593,12 +592,12 @@ static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
 	if (path_of(path, sizeof(path), "quotas", argv[1], argv[2]) < 0)
 		return TESSCTL_USAGE;
 	if (strcmp(argv[0], "show") == 0 && argc == 3)
-		return mgr_run(ctx, "GET", path, NULL, quotas_human);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, quotas_human);
 	if (strcmp(argv[0], "del") == 0 && argc == 3)
-		return mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
+		return tessctl_mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
 	if (strcmp(argv[0], "hosts") == 0 && argc == 3) {
 		strncat(path, "/hosts", sizeof(path) - strlen(path) - 1);
-		return mgr_run(ctx, "POST", path, NULL, search_human);
+		return tessctl_mgr_run(ctx, "POST", path, NULL, search_human);
 	}
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
 		bool add = argv[0][0] == 'a';
@@ -618,7 +617,7 @@ static int wait_job(struct tessctl *ctx, json_int_t id)
 	snprintf(path, sizeof(path), "jobs/%lld", (long long)id);
 	for (int i = 0; i < 6000; i++) {
 		json_t *r;
-		if (mgr_call(ctx, "GET", path, NULL, &r) < 0)
+		if (tessctl_mgr_call(ctx, "GET", path, NULL, &r) < 0)
 			return -1;
 		const char *st = jstr(r, "state");
 		if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0) {
@@ -650,7 +649,7 @@ static int cmd_desktop(struct tessctl *ctx, int argc, char **argv)
 		argc--;
 	}
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
-		return mgr_run(ctx, "GET", "desktops", NULL, desktops_human);
+		return tessctl_mgr_run(ctx, "GET", "desktops", NULL, desktops_human);
 	if (argc < 2) {
 		fprintf(stderr, "tessctl: desktop %s needs a desktop\n", argv[0]);
 		return TESSCTL_USAGE;
@@ -660,36 +659,38 @@ static int cmd_desktop(struct tessctl *ctx, int argc, char **argv)
 			fprintf(stderr, "tessctl: desktop create NAME --model MODEL [--wait]\n");
 			return TESSCTL_USAGE;
 		}
-		rc = mgr_call(ctx, "POST", "desktops",
-			      json_pack("{s:s, s:s}", "name", argv[1], "model", argv[3]), &r);
+		rc = tessctl_mgr_call(ctx, "POST", "desktops",
+				      json_pack("{s:s, s:s}", "name", argv[1], "model", argv[3]),
+				      &r);
 	} else if (strcmp(argv[0], "show") == 0 && argc == 2) {
 		if (path_of(path, sizeof(path), "desktops", argv[1], NULL) < 0)
 			return TESSCTL_USAGE;
-		return mgr_run(ctx, "GET", path, NULL, NULL);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, NULL);
 	} else if (strcmp(argv[0], "delete") == 0 && argc == 2) {
 		if (path_of(path, sizeof(path), "desktops", argv[1], NULL) < 0)
 			return TESSCTL_USAGE;
-		rc = mgr_call(ctx, "DELETE", path, NULL, &r);
+		rc = tessctl_mgr_call(ctx, "DELETE", path, NULL, &r);
 	} else if ((strcmp(argv[0], "start") == 0 || strcmp(argv[0], "stop") == 0 ||
 		    strcmp(argv[0], "reboot") == 0) &&
 		   argc == 2) {
 		if (path_of(path, sizeof(path), "desktops", argv[1], argv[0]) < 0)
 			return TESSCTL_USAGE;
-		rc = mgr_call(ctx, "POST", path, NULL, &r);
+		rc = tessctl_mgr_call(ctx, "POST", path, NULL, &r);
 	} else if (strcmp(argv[0], "connect") == 0 && argc == 4 && strcmp(argv[2], "--from") == 0) {
 		/* It waits while the desktop moves: as long as tessmgrd may take. */
 		if (path_of(path, sizeof(path), "desktops", argv[1], "connect") < 0)
 			return TESSCTL_USAGE;
 		if (ctx->timeout_ms < 3600 * 1000)
 			ctx->timeout_ms = 3600 * 1000;
-		return mgr_run(ctx, "POST", path, json_pack("{s:s}", "from", argv[3]),
-			       connect_human);
+		return tessctl_mgr_run(ctx, "POST", path, json_pack("{s:s}", "from", argv[3]),
+				       connect_human);
 	} else if (strcmp(argv[0], "migrate") == 0 && (argc == 4 || argc == 5) &&
 		   strcmp(argv[2], "--to") == 0 && (argc == 4 || strcmp(argv[4], "--live") == 0)) {
 		if (path_of(path, sizeof(path), "desktops", argv[1], "migrate") < 0)
 			return TESSCTL_USAGE;
-		rc = mgr_call(ctx, "POST", path,
-			      json_pack("{s:s, s:b}", "host", argv[3], "live", argc == 5), &r);
+		rc = tessctl_mgr_call(ctx, "POST", path,
+				      json_pack("{s:s, s:b}", "host", argv[3], "live", argc == 5),
+				      &r);
 		if (rc < 0)
 			return rc;
 		json_int_t job = jint(json_object_get(r, "job"), "id");
@@ -720,7 +721,7 @@ static int cmd_usage(struct tessctl *ctx, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	return mgr_run(ctx, "GET", "usage", NULL, usage_human);
+	return tessctl_mgr_run(ctx, "GET", "usage", NULL, usage_human);
 }
 
 static int cmd_job(struct tessctl *ctx, int argc, char **argv)
@@ -728,11 +729,11 @@ static int cmd_job(struct tessctl *ctx, int argc, char **argv)
 	char path[64];
 
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
-		return mgr_run(ctx, "GET", "jobs", NULL, jobs_human);
+		return tessctl_mgr_run(ctx, "GET", "jobs", NULL, jobs_human);
 	if (argc == 2 && strcmp(argv[0], "show") == 0) {
 		if (path_of(path, sizeof(path), "jobs", argv[1], NULL) < 0)
 			return TESSCTL_USAGE;
-		return mgr_run(ctx, "GET", path, NULL, jobs_human);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, jobs_human);
 	}
 	if (argc == 2 && strcmp(argv[0], "wait") == 0)
 		return wait_job(ctx, strtoll(argv[1], NULL, 10));
@@ -745,11 +746,11 @@ static int cmd_image(struct tessctl *ctx, int argc, char **argv)
 	char path[256];
 
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
-		return mgr_run(ctx, "GET", "images", NULL, images_human);
+		return tessctl_mgr_run(ctx, "GET", "images", NULL, images_human);
 	if (strcmp(argv[0], "versions") == 0 && argc == 2) {
 		if (path_of(path, sizeof(path), "images", argv[1], NULL) < 0)
 			return TESSCTL_USAGE;
-		return mgr_run(ctx, "GET", path, NULL, images_human);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, images_human);
 	}
 	if (strcmp(argv[0], "push") == 0 && argc == 6 && strcmp(argv[2], "--site") == 0 &&
 	    strcmp(argv[4], "--file") == 0) {
@@ -757,9 +758,9 @@ static int cmd_image(struct tessctl *ctx, int argc, char **argv)
 			return TESSCTL_USAGE;
 		if (ctx->timeout_ms < 3600 * 1000)
 			ctx->timeout_ms = 3600 * 1000; /* copies of whole images */
-		return mgr_run(ctx, "POST", path,
-			       json_pack("{s:s, s:s}", "site", argv[3], "file", argv[5]),
-			       push_human);
+		return tessctl_mgr_run(ctx, "POST", path,
+				       json_pack("{s:s, s:s}", "site", argv[3], "file", argv[5]),
+				       push_human);
 	}
 	fprintf(stderr, "tessctl: image: list, versions NAME, push NAME --site S --file PATH\n");
 	return TESSCTL_USAGE;
@@ -789,7 +790,7 @@ static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
 		fprintf(stderr, "tessctl: audit: '%s' needs a value\n", argv[argc - 1]);
 		return TESSCTL_USAGE;
 	}
-	return mgr_run(ctx, "GET", path, NULL, audit_human);
+	return tessctl_mgr_run(ctx, "GET", path, NULL, audit_human);
 }
 
 const struct tessctl_cmd mgr_cmds[] = {

@@ -23,14 +23,6 @@ struct monitor_opts {
 	const struct tessctl *ctx;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Server text as printed: a control character (an escape sequence, a newline) as \xHH, never
  * to the terminal. */
 static void put_safe(const char *s)
@@ -169,9 +161,9 @@ static int cmd_monitor(struct tessctl *ctx, int argc, char **argv)
 		return rc;
 	json_decref(r);
 	fflush(stdout);
-	deadline = o.timeout ? mono_ms() + o.timeout * 1000 : 0;
+	deadline = o.timeout ? ctl_now_ms() + o.timeout * 1000 : 0;
 	while (!o.count || seen < o.count) {
-		int64_t left = deadline ? deadline - mono_ms() : -1;
+		int64_t left = deadline ? deadline - ctl_now_ms() : -1;
 		json_t *ev;
 
 		if (deadline && left <= 0)

@@ -177,6 +177,12 @@ def test_mgr_bad_levels_refused(cleanup, tmp_path):
     assert m.call("DELETE", "log")[0] == 405
     r = tessctl_mgr(m, "log", "level", "loud")
     assert r.returncode == 1 and "error 400" in r.stderr and "(at /level)" in r.stderr, r
+    # --json prints the error's body as every tessmgrd command does.
+    r = tessctl_mgr(m, "--json", "log", "level", "loud")
+    assert r.returncode == 1 and "error 400" in r.stderr, r
+    assert json.loads(r.stdout)["error"]["path"] == "/level", r
+    r = tessctl_mgr(m, "--json", "log", "level")
+    assert r.returncode == 0 and json.loads(r.stdout) == {"level": "notice", "output": "stderr"}, r
     assert tessctl_mgr(m, "log", "level", "info", "--type", "x").returncode == 2
     # A config with a bad level does not start.
     bad = Mgr(cleanup, tmp_path / "bad", config={"log": {"level": "chatty"}})
