@@ -26,9 +26,12 @@ extern __thread const struct tlog_fields *dp_log_fields;
 		DP_LOG(lvl, fmt, ##__VA_ARGS__); \
 		dp_log_fields = NULL;            \
 	} while (0)
-/* A port's fields: its name, and its tenant label if it has one. */
+/* A port's fields: its name, and its tenant label if it has one (a VRF's: DP_VRF_FIELDS). */
 #define DP_PORT_FIELDS(cfg) \
 	TLOG_F(.port = (cfg)->name, .tenant_name = (cfg)->tenant[0] ? (cfg)->tenant : NULL)
+/* A VRF's (anything with name and tenant): TESS_VRF, and TESS_TENANT if labelled. */
+#define DP_VRF_FIELDS(v) \
+	TLOG_F(.vrf = (v)->name, .tenant_name = (v)->tenant[0] ? (v)->tenant : NULL)
 
 /* rte_log to the journal when stderr is it ($JOURNAL_STREAM, tlog.h); else stderr.
  * -1 (said) when $TESS_JOURNAL_SOCKET is too long a path. */

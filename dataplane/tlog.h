@@ -28,6 +28,8 @@ struct tlog_fields {
 	uint32_t tenant, host, desktop, job; /* tessmgrd's ids */
 	const char *tenant_name;             /* tessd: the VRF/tenant name (TESS_TENANT too) */
 	const char *port;                    /* tessd: a port's name */
+	const char *vrf;                     /* tessd: a VRF's name (TESS_VRF) */
+	const char *group;                   /* tessd: a vswitch group's name (TESS_GROUP) */
 };
 /* tlog(LOG_INFO, TLOG_F(.desktop = d, .tenant = t), "desktop %u: started", d); */
 #define TLOG_F(...) (&(const struct tlog_fields){ __VA_ARGS__ })

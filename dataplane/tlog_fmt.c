@@ -61,6 +61,10 @@ static bool each_field(struct out *o, const struct tlog_fields *f, field_fn fn)
 #undef U
 	if (f->port && !fn(o, "PORT", f->port, strlen(f->port)))
 		return false;
+	if (f->vrf && !fn(o, "VRF", f->vrf, strlen(f->vrf)))
+		return false;
+	if (f->group && !fn(o, "GROUP", f->group, strlen(f->group)))
+		return false;
 	return true;
 }
 
@@ -100,8 +104,8 @@ size_t tlog_format_line(char *buf, size_t size, const char *ident, int prio,
 		o.full = false;
 		size_t room = o.size - o.len > 1 ? o.size - o.len - 2 : 0;
 		put(&o, msg, n < room ? n : room); /* never past msg's end */
-	} else if (f &&
-		   (f->tenant || f->tenant_name || f->host || f->desktop || f->job || f->port)) {
+	} else if (f && (f->tenant || f->tenant_name || f->host || f->desktop || f->job ||
+			 f->port || f->vrf || f->group)) {
 		size_t mark = o.len;
 		if (!(puts_(&o, " [") && each_field(&o, f, line_field) && puts_(&o, "]"))) {
 			o.len = mark;

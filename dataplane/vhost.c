@@ -31,6 +31,8 @@ struct dp_vhost dp_vhost[DP_MAX_VHOST];
 /* The control thread's view of a vhost port. */
 struct vh_port {
 	char path[TESS_SOCKPATH_LEN]; /* "": slot free (under paths_lock) */
+	char name[TESS_NAME_LEN];     /* the port's, and its tenant label: log lines' fields */
+	char tenant[TESS_TENANT_LEN];
 	bool registered;
 	int kick;     /* our dup of the guest TX ring's kick eventfd, -1: none */
 	int kick_src; /* the library's fd it is a dup of */
@@ -127,7 +129,8 @@ static int new_device(int vid)
 	__atomic_store_n(&dp_vhost[i].vid, vid, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&vh[i].connects, 1, __ATOMIC_RELAXED);
 	relist((unsigned)i);
-	DP_LOG(INFO, "vhost port %s: guest connected (device %d)", path, vid);
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&vh[i]), "vhost port %s: guest connected (device %d)", path,
+		 vid);
 	return 0;
 }
 
@@ -145,7 +148,7 @@ static void destroy_device(int vid)
 	/* ...and every worker passes a poll that read vid -1 before the library frees it. */
 	if (dp_rcu_qsv)
 		rte_rcu_qsbr_synchronize(dp_rcu_qsv, RTE_QSBR_THRID_INVALID);
-	DP_LOG(INFO, "vhost port %s: guest disconnected", vh[i].path);
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&vh[i]), "vhost port %s: guest disconnected", vh[i].path);
 }
 
 /* Called with the library's virtqueue locks held: atomics and the ready ring only. */
@@ -383,6 +386,8 @@ int dp_vhost_open(struct dp_port *p, char *err, size_t len)
 	pthread_mutex_lock(&paths_lock);
 	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1 };
 	snprintf(v->path, sizeof(v->path), "%s", c->path);
+	snprintf(v->name, sizeof(v->name), "%s", p->cfg.name);
+	snprintf(v->tenant, sizeof(v->tenant), "%s", p->cfg.tenant);
 	pthread_mutex_unlock(&paths_lock);
 	if (rte_vhost_driver_register(c->path, flags) < 0) {
 		snprintf(err, len, "cannot register vhost-user socket %s", c->path);

@@ -417,8 +417,9 @@ void rt_neigh_sync(const struct tessd_router_index *ix)
 			e = neigh_create(&l3_neigh, vrf, ip, ifid, NEIGH_STATIC, 0, now);
 		if (e == NULL) {
 			char ip_s[CFG_IP4_STRLEN];
-			DP_LOG(ERR, "VRF %s: no room for static neighbour %s", nc->vrf,
-			       cfg_fmt_ip4(nc->ip, ip_s, sizeof(ip_s)));
+			DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[vrf]),
+				 "VRF %s: no room for static neighbour %s", nc->vrf,
+				 cfg_fmt_ip4(nc->ip, ip_s, sizeof(ip_s)));
 			continue;
 		}
 		e->iface = ifid;

@@ -284,26 +284,27 @@ static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cf
 	if (b->nsfd < 0) {
 		char why[160];
 		snprintf(why, sizeof(why), "netns %s: %s", netns, strerror(-b->nsfd));
-		DP_LOG(ERR, "VRF %s: %s", name, why);
+		DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: %s", name, why);
 		rc = b->nsfd;
 		bind_failed(b, k, why);
 		return rc;
 	}
 	b->on = true;
 	if (made)
-		DP_LOG(INFO, "VRF %s: made netns %s", name, netns);
+		DP_LOG_F(INFO, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: made netns %s", name, netns);
 	b->sk = kern_sock_open(b->nsfd);
 	rc = b->sk ? kern_routes_start(vrf) : -EIO;
 	if (rc < 0) {
 		char why[sizeof(b->last_error)];
 		snprintf(why, sizeof(why), "%s", b->last_error[0] ? b->last_error : "netlink");
-		DP_LOG(ERR, "VRF %s: cannot follow table %u of netns %s: %s", name, table, netns,
-		       why);
+		DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[vrf]),
+			 "VRF %s: cannot follow table %u of netns %s: %s", name, table, netns, why);
 		unbind(vrf, false);
 		bind_failed(b, k, why);
 		return rc;
 	}
-	DP_LOG(INFO, "VRF %s: follows table %u of netns %s", name, table, netns);
+	DP_LOG_F(INFO, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: follows table %u of netns %s", name,
+		 table, netns);
 	return 0;
 }
 

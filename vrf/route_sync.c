@@ -258,7 +258,8 @@ void rt_vrf_fit(uint16_t vrf)
 		free(groups.k);
 	}
 	if (ev.routes.oom || ev.values.oom) {
-		DP_LOG(ERR, "VRF %s: no memory to make room for its configured routes", v->name);
+		DP_LOG_F(ERR, DP_VRF_FIELDS(v),
+			 "VRF %s: no memory to make room for its configured routes", v->name);
 		v->resync = true; /* tried again at the next commit */
 	}
 	free(ev.routes.k);
@@ -272,8 +273,9 @@ static void set_or_log(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_g
 
 	if (rc < 0) {
 		char why[128];
-		DP_LOG(ERR, "VRF %s: cannot install a route: %s", rt_vrfs[vrf].name,
-		       rc == -EDQUOT ? rt_limit_text(vrf, why, sizeof(why)) : strerror(-rc));
+		DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: cannot install a route: %s",
+			 rt_vrfs[vrf].name,
+			 rc == -EDQUOT ? rt_limit_text(vrf, why, sizeof(why)) : strerror(-rc));
 		rt_vrfs[vrf].resync = true; /* tried again at the next commit */
 	}
 	keep(ks, ip, len);
@@ -337,8 +339,9 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 		char text[CFG_PREFIX_STRLEN];
 
 		if (!rt_route_group(ix, rc, &g)) {
-			DP_LOG(ERR, "VRF %s: route %s: a next hop is unknown", rc->vrf,
-			       cfg_fmt_prefix4(&rc->prefix, text, sizeof(text)));
+			DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[id]),
+				 "VRF %s: route %s: a next hop is unknown", rc->vrf,
+				 cfg_fmt_prefix4(&rc->prefix, text, sizeof(text)));
 			rt_vrfs[id].resync = true;
 			continue;
 		}
@@ -346,7 +349,8 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 	}
 	if (ks.oom) {
 		/* Without the full list nothing is known to be stale: keep what is there. */
-		DP_LOG(ERR, "VRF %s: no memory to find stale routes", rt_vrfs[id].name);
+		DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[id]), "VRF %s: no memory to find stale routes",
+			 rt_vrfs[id].name);
 		rt_vrfs[id].resync = true;
 		free(ks.k);
 		return;

@@ -428,6 +428,7 @@ static void vrf_rebase(uint16_t id);
 static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_t neigh_share)
 {
 	snprintf(v->name, sizeof(v->name), "%s", vc->name);
+	snprintf(v->tenant, sizeof(v->tenant), "%s", vc->tenant);
 	v->icmp_rate = vc->icmp_rate;
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_ARP], vc->arp_pps, __ATOMIC_RELAXED);
 	__atomic_store_n(&l3_vrf_punt[vc->id].pps[L3_PC_OTHER], vc->punt_pps, __ATOMIC_RELAXED);
@@ -511,7 +512,8 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 
 		if (!v->on) {
 			if (fib_vrf_add(&l3_fib, vc->id) < 0) {
-				DP_LOG(ERR, "VRF %s: no memory for its FIB", vc->name);
+				DP_LOG_F(ERR, DP_VRF_FIELDS(vc), "VRF %s: no memory for its FIB",
+					 vc->name);
 				continue;
 			}
 			memset(v, 0, sizeof(*v));

@@ -47,6 +47,7 @@ struct rt_vrf {
 	bool on;
 	bool resync; /* installing its routes failed: reconcile at the next sync */
 	char name[TESS_NAME_LEN];
+	char tenant[TESS_TENANT_LEN]; /* its label, for its log lines' TESS_TENANT */
 	uint32_t icmp_rate, neigh_limit, neigh_queue;
 	uint32_t max_routes, max_groups; /* 0: none (a VRF the config did not set up) */
 	/* At those limits: kernel routes refused or removed to make way, route.add calls refused.

@@ -248,6 +248,15 @@ static bool stale(const struct fdb_entry *e, void *arg)
 	return found == NULL || found->port != e->port;
 }
 
+/* The group of a VLAN (for a log line's fields), or NULL. */
+static const struct tessd_group_cfg *group_of_vlan(const struct tessd_cfg *cfg, uint16_t vlan)
+{
+	for (uint32_t i = 0; i < cfg->sw.n_groups; i++)
+		if (cfg->sw.groups[i].vlan == vlan)
+			return &cfg->sw.groups[i];
+	return NULL;
+}
+
 static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	struct statics st;
@@ -259,9 +268,15 @@ static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	}
 	fdb_prune(&vsw_fdb, stale, &st);
 	for (size_t i = 0; i < st.n; i++)
-		if (fdb_add_static(&vsw_fdb, st.v[i].key, st.v[i].port, now) < 0)
-			DP_LOG(ERR, "FDB full: a static MAC of VLAN %u not installed",
-			       fdb_key_vlan(st.v[i].key));
+		if (fdb_add_static(&vsw_fdb, st.v[i].key, st.v[i].port, now) < 0) {
+			const struct tessd_group_cfg *g =
+				group_of_vlan(cur, fdb_key_vlan(st.v[i].key));
+			DP_LOG_F(ERR,
+				 TLOG_F(.group = g ? g->name : NULL,
+					.tenant_name = g && g->tenant[0] ? g->tenant : NULL),
+				 "FDB full: a static MAC of VLAN %u not installed",
+				 fdb_key_vlan(st.v[i].key));
+		}
 	free(st.v);
 
 	memset(vlan_limit, 0, sizeof(vlan_limit));

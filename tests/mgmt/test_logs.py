@@ -210,6 +210,11 @@ def test_tessd_journal_and_runtime_level(cleanup, tmp_path, monkeypatch):
     j = Journal(cleanup, tmp_path)
     t = tess.Tessd(cleanup, tmp_path, ports=[
         {"name": "n0", "devargs": f"net_null{tess.uid()}", "tenant": "acme"}])
+    # A VRF bound to a netns tessd makes: its lines carry its name and tenant label.
+    knet = f"lg{tess.uid()}"[:15]
+    cleanup.add(tess.sh, "ip", "netns", "del", knet, check=False)
+    t.config["router"] = {"vrfs": [{"name": "blue", "id": 7, "tenant": "acme",
+                                    "kernel": {"netns": knet, "table": 254}}]}
     for k, v in journal_env(t.log_path, j).items():
         monkeypatch.setenv(k, v)
     t.start()
@@ -217,6 +222,9 @@ def test_tessd_journal_and_runtime_level(cleanup, tmp_path, monkeypatch):
     port = j.wait(lambda e: e["MESSAGE"].startswith("tess.dp: port n0 ("))
     assert port["PRIORITY"] == "6", port
     assert port["TESS_PORT"] == "n0" and port["TESS_TENANT"] == "acme", port
+    vrf = j.wait(lambda e: e["MESSAGE"] == f"tess.dp: VRF blue: made netns {knet}")
+    assert vrf["TESS_VRF"] == "blue" and vrf["TESS_TENANT"] == "acme", vrf
+    assert "TESS_PORT" not in vrf, vrf
     ready = j.wait(lambda e: "tessd ready" in e["MESSAGE"])
     assert ready["PRIORITY"] == "5" and ready["SYSLOG_IDENTIFIER"] == "tessd", ready
     assert "TESS_PORT" not in ready, ready

@@ -41,6 +41,12 @@ static void test_line(void **state)
 	tlog_format_line(b, sizeof(b), "tessd", LOG_DEBUG,
 			 TLOG_F(.tenant_name = "acme", .port = "vm1"), "x");
 	assert_string_equal(b, "tessd: debug: x [tenant=acme port=vm1]\n");
+	/* A VRF's and a group's lines (DP_VRF_FIELDS, the vswitch's). */
+	tlog_format_line(b, sizeof(b), "tessd", LOG_ERR,
+			 TLOG_F(.tenant_name = "acme", .vrf = "blue"), "VRF blue: x");
+	assert_string_equal(b, "tessd: err: VRF blue: x [tenant=acme vrf=blue]\n");
+	tlog_format_line(b, sizeof(b), "tessd", LOG_INFO, TLOG_F(.group = "g1"), "y");
+	assert_string_equal(b, "tessd: y [group=g1]\n");
 	/* The id wins over the name; no field: no brackets. */
 	tlog_format_line(b, sizeof(b), "t", LOG_ERR, TLOG_F(.tenant = 2, .tenant_name = "a"), "e");
 	assert_string_equal(b, "t: err: e [tenant=2]\n");
@@ -97,6 +103,15 @@ static void test_journal(void **state)
 	assert_int_equal(n,
 			 strlen("MESSAGE=x\nPRIORITY=7\nSYSLOG_IDENTIFIER=tessd\nTESS_PORT=p0\n"));
 	assert_memory_equal(b, "MESSAGE=x\nPRIORITY=7\nSYSLOG_IDENTIFIER=tessd\nTESS_PORT=p0\n", n);
+	n = tlog_format_journal(b, sizeof(b), "tessd", LOG_INFO,
+				TLOG_F(.tenant_name = "acme", .vrf = "blue", .group = "g1"), "v");
+	assert_int_equal(n,
+			 strlen("MESSAGE=v\nPRIORITY=6\nSYSLOG_IDENTIFIER=tessd\nTESS_TENANT=acme\n"
+				"TESS_VRF=blue\nTESS_GROUP=g1\n"));
+	assert_memory_equal(b,
+			    "MESSAGE=v\nPRIORITY=6\nSYSLOG_IDENTIFIER=tessd\nTESS_TENANT=acme\n"
+			    "TESS_VRF=blue\nTESS_GROUP=g1\n",
+			    n);
 }
 
 static void test_journal_multiline(void **state)

@@ -73,6 +73,7 @@ struct dhcp_probe {
 struct dhcp_srv {
 	bool on;
 	char iface[TESS_NAME_LEN];
+	char vrf_name[TESS_NAME_LEN]; /* its interface's VRF: log lines' TESS_VRF */
 	uint16_t ifid, vrf;
 	struct dhcp_leases leases;
 	struct dhcp_counters c, base;
@@ -82,6 +83,9 @@ struct dhcp_srv {
 	struct dhcp_probe probes[DHCP_PROBES];
 	uint8_t n_probes;
 };
+
+/* A server's log fields: its interface's VRF. */
+#define SRV_FIELDS(s) TLOG_F(.vrf = (s)->vrf_name[0] ? (s)->vrf_name : NULL)
 
 static struct dhcp_srv *srvs; /* [n_srvs], in the config's order */
 static uint32_t n_srvs;
@@ -335,6 +339,10 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		s->ic_idx = (uint32_t)tessd_cfg_iface_find(cur, order, sc->interface);
 		s->ifid = l3_svc_iface(sc->interface);
 		s->vrf = s->ifid ? l3_svc_iface_vrf(s->ifid) : 0;
+		snprintf(s->vrf_name, sizeof(s->vrf_name), "%s",
+			 s->ic_idx < cur->router.n_interfaces
+				 ? cur->router.interfaces[s->ic_idx].vrf
+				 : "");
 		/* The server this interface had (by_if is still the old map). */
 		o = s->ifid ? by_if[s->ifid] : NULL;
 		if (o && strcmp(o->iface, s->iface) != 0)
@@ -350,8 +358,9 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		if (dhcp_leases_init(&s->leases, sc) < 0) {
 			sync_errors++;
 			if (o == NULL) {
-				DP_LOG(ERR, "dhcp: no memory for the leases of %s: not served",
-				       sc->interface);
+				DP_LOG_F(ERR, SRV_FIELDS(s),
+					 "dhcp: no memory for the leases of %s: not served",
+					 sc->interface);
 				continue;
 			}
 			/*
@@ -359,8 +368,9 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			 * (it serves the old pools until the next change), rather than
 			 * every lease of the interface vanishing.
 			 */
-			DP_LOG(ERR, "dhcp: no memory for the new leases of %s: its old table kept",
-			       sc->interface);
+			DP_LOG_F(ERR, SRV_FIELDS(s),
+				 "dhcp: no memory for the new leases of %s: its old table kept",
+				 sc->interface);
 			srv_take(s, o);
 			continue;
 		}
@@ -636,8 +646,8 @@ static void dhcp_arp_seen(uint16_t iface, uint32_t ip, const struct rte_ether_ad
 		return;
 	s->c.conflict++;
 	dirty = true;
-	DP_LOG(WARNING, "dhcp: %s: %s is in use by another host: held %us", s->iface,
-	       cfg_fmt_ip4(ip, a, sizeof(a)), tessd.cfg.dhcp.decline_sec);
+	DP_LOG_F(WARNING, SRV_FIELDS(s), "dhcp: %s: %s is in use by another host: held %us",
+		 s->iface, cfg_fmt_ip4(ip, a, sizeof(a)), tessd.cfg.dhcp.decline_sec);
 	dhcp_decline(&s->leases, p->q.chaddr, ip, wall(), tessd.cfg.dhcp.decline_sec);
 	q = p->q;
 	if (p->tries >= PROBE_TRIES ||
@@ -771,9 +781,10 @@ static void handle(struct dhcp_srv *s, const struct dhcp_msg *q)
 		    0) {
 			char a[TESS_IP4_LEN];
 			dirty = true;
-			DP_LOG(WARNING, "dhcp: %s: %s declined (in use by another host): held %us",
-			       s->iface, cfg_fmt_ip4(q->requested, a, sizeof(a)),
-			       cfg->dhcp.decline_sec);
+			DP_LOG_F(WARNING, SRV_FIELDS(s),
+				 "dhcp: %s: %s declined (in use by another host): held %us",
+				 s->iface, cfg_fmt_ip4(q->requested, a, sizeof(a)),
+				 cfg->dhcp.decline_sec);
 		}
 		return;
 	case DHCP_INFORM:
@@ -995,7 +1006,7 @@ static int dhcp_release_api(const void *params, json_t **result, struct ctl_erro
 	*result = lease_json(s, l, true);
 	dhcp_lease_remove(&s->leases, l);
 	dirty = true;
-	DP_LOG(INFO, "dhcp: %s: lease of %s cleared by the API", p->interface, a);
+	DP_LOG_F(INFO, SRV_FIELDS(s), "dhcp: %s: lease of %s cleared by the API", p->interface, a);
 	return 0;
 }
 

@@ -389,7 +389,8 @@ static void nat_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		conn_owner_set(nat_conn, nat_owner_records(n->slot), 0, NULL);
 		conn_flush_owner(nat_conn, nat_owner_sessions(n->slot));
 		conn_flush_owner(nat_conn, nat_owner_records(n->slot));
-		DP_LOG(INFO, "nat: instance %s removed or changed: its sessions flushed", n->name);
+		DP_LOG_F(INFO, TLOG_F(.vrf = n->vrf[0] ? n->vrf : NULL),
+			 "nat: instance %s removed or changed: its sessions flushed", n->name);
 	}
 	nat_log_sync(cur);
 }
