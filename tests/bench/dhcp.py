@@ -5,7 +5,6 @@ a namespace on the same veth, the clients in another namespace on its peer end;
 alternating, medians and pair ratios."""
 import json
 import os
-import tempfile
 import time
 
 import tess
@@ -104,7 +103,7 @@ def run_dhcp(dut_fn, args, tmp, rep, tag):
 
 
 def dhcp(args):
-    tmp = tempfile.mkdtemp(prefix="tess-bench-dhcp-")
+    tmp = tess.scratch_dir("tess-bench-dhcp-")
     fns = {"tessd": tessd_dhcp, "dnsmasq": dnsmasq_dhcp}
 
     def line(r):

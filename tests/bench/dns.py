@@ -4,7 +4,6 @@
 namespace on its peer end; alternating, medians and pair ratios."""
 import os
 import re
-import tempfile
 
 import tess
 from flowgen import DUT_CPU, GEN_CPU
@@ -142,7 +141,7 @@ def run_dns(dut_fn, args, tmp, queries, rep, tag):
 
 
 def dns(args):
-    tmp = tempfile.mkdtemp(prefix="tess-bench-dns-")
+    tmp = tess.scratch_dir("tess-bench-dns-")
     queries = query_file(tmp, args.names)
     fns = {"tessd": tessd_dns, "dnsmasq": dnsmasq_dns}
 

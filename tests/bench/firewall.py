@@ -11,7 +11,6 @@ import socket
 import statistics
 import struct
 import sys
-import tempfile
 import time
 import types
 
@@ -354,7 +353,7 @@ def run_firewall(dut_fn, args, tmp, rep, tag):
 
 def firewall(args):
     """tessd against nftables, alternating, for each --rules count: one summary line each."""
-    tmp = tempfile.mkdtemp(prefix="tess-bench-fw-")
+    tmp = tess.scratch_dir("tess-bench-fw-")
     # flowgen's destinations are 10.253.0.0 + i: the 65,537th is the generator's own address,
     # routed back to it, never answered, so on poll-mode ports its flow never establishes.
     args.flows = args.flows or 65536

@@ -2,7 +2,8 @@
 """nat: tessd NAT44 against nftables masquerade in a namespace, on the same frames
 (see README "Benchmarks")."""
 import os
-import tempfile
+
+import tess
 
 from stateful import (IN_ADDR, IN_MAC, NEXTHOP, OUT_ADDR, alternate, finish, kernel_router,
                       summary, tessd_dut)
@@ -44,7 +45,7 @@ def tessd_nat(c, tmp, ns, d_in, d_out, sink_mac, args):
 
 def nat(args):
     """tessd NAT44 against nftables masquerade on the same frames, alternating."""
-    tmp = tempfile.mkdtemp(prefix="tess-bench-nat-")
+    tmp = tess.scratch_dir("tess-bench-nat-")
     args.flows = args.flows or 1000000
     runs = alternate((("tessd", tessd_nat), ("kernel", kernel_nat)), args, tmp, "session")
     result = {"scenario": "nat", **summary(runs, args, "session")}

@@ -6,8 +6,9 @@ the metering alone), at a rate far below it (nearly every frame red and dropped 
 port: the drop path), and testpmd io as the ceiling; alternating, medians and pair ratios."""
 import json
 import statistics
-import tempfile
 from functools import partial
+
+import tess
 
 from flowgen import IMIX
 from stateful import medians, pair_ratios
@@ -41,7 +42,7 @@ def valid(name, r):
 
 
 def policer(args):
-    tmp = tempfile.mkdtemp(prefix="tess-bench-policer-")
+    tmp = tess.scratch_dir("tess-bench-policer-")
     pct = args.dut_cpu_pct
     duts = (("none", partial(run_tessd_vswitch, cpu_pct=pct, tag="none")),
             ("green", partial(run_tessd_vswitch, policers=profile(GREEN_KBPS), cpu_pct=pct,

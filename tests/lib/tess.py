@@ -5,16 +5,19 @@ Everything a test creates is registered in a Cleanup and removed even when
 the test fails. Names carry the pid so that parallel or crashed runs never
 collide, and stale ones from dead runs are swept at start.
 """
+import atexit
 import ctypes
 import itertools
 import json
 import os
 import re
 import select
+import shutil
 import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -40,6 +43,15 @@ NS_PREFIX = "tess-"  # netns names: tess-<pid>-<n>
 def uid():
     """A short unique token for names (interfaces allow 15 characters)."""
     return f"{PID % 100000}{next(_seq)}"
+
+
+def scratch_dir(prefix):
+    """A temporary directory removed when the process exits (kept with TESS_KEEP_TMP=1, to
+    read its logs after a failure)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    if not os.environ.get("TESS_KEEP_TMP"):
+        atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def sh(*cmd, check=True, ns=None, timeout=60, capture=True):
