@@ -11,6 +11,7 @@
 #include "image.h"
 #include "network.h"
 #include "store.h"
+#include "tls.h"
 #include "token.h"
 #include "tlog.h"
 
@@ -210,19 +211,21 @@ void api_stats(struct api_ctx *c)
 	mgr_events_counts(&streams, &ev_dropped);
 #define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
 	api_ok(c, 200,
-	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
+			 "s:I},"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
 			 "s:I}, s:{s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
 			 "connections_refused", (json_int_t)s.connections_refused, "timed_out",
-			 (json_int_t)s.timed_out, "tls_failed", (json_int_t)s.tls_failed, "active",
-			 (json_int_t)s.active, "token_lookups", K(token_lookups), "audit",
-			 "unauthenticated", K(audit_unauthenticated), "summaries",
-			 K(audit_summaries), "queries_refused", K(audit_queries_refused), "pruned",
-			 K(audit_pruned), "jobs", "duplicate_refused", K(jobs_duplicate_refused),
-			 "tenant_refused", K(jobs_tenant_refused), "qemu_img_timeouts",
+			 (json_int_t)s.timed_out, "tls_failed", (json_int_t)s.tls_failed,
+			 "tls_pairs", (json_int_t)mgr_tls_pairs(), "active", (json_int_t)s.active,
+			 "token_lookups", K(token_lookups), "audit", "unauthenticated",
+			 K(audit_unauthenticated), "summaries", K(audit_summaries),
+			 "queries_refused", K(audit_queries_refused), "pruned", K(audit_pruned),
+			 "jobs", "duplicate_refused", K(jobs_duplicate_refused), "tenant_refused",
+			 K(jobs_tenant_refused), "qemu_img_timeouts",
 			 (json_int_t)mgr_image_timeouts(), "events", "streams", (json_int_t)streams,
 			 "dropped", (json_int_t)ev_dropped, "network", "fdb_forgets",
 			 K(net_fdb_forgets), "fdb_forget_failed", K(net_fdb_forget_failed),

@@ -23,6 +23,7 @@
 static struct MHD_Daemon *daemon_;
 static http_handler handler;
 static http_handler precheck;
+static void (*tls_conn)(void **ctx, bool started); /* http_tls's, NULL for plain HTTP */
 static struct http_limits lim;
 static int active;              /* requests between their first call and completion (atomic) */
 static struct http_stats stats; /* atomic counters */
@@ -337,6 +338,16 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
  * telling the application but in these messages: counted, and logged only at
  * powers of two (a flood must not fill the log).
  */
+/* A connection's start (before its TLS handshake) and end, for what TLS hands it. */
+static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls;
+	(void)c;
+	if (tls_conn)
+		tls_conn(socket_context, code == MHD_CONNECTION_NOTIFY_STARTED);
+}
+
 static void log_cb(void *cls, const char *fmt, va_list ap)
 {
 	static const char refused[] = "Server reached connection limit";
@@ -400,16 +411,17 @@ int http_start(const char *listen, uint16_t port, const struct http_limits *limi
 		flags |= MHD_USE_TLS;
 	handler = h;
 	precheck = pre;
+	tls_conn = tls ? tls->conn : NULL;
 	lim = *limits;
 	errno = 0;
 	/* The logger first: MHD logs through its own until it has seen it. */
 	daemon_ = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, NULL, MHD_OPTION_EXTERNAL_LOGGER, log_cb, NULL,
 		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&l.sa, MHD_OPTION_NOTIFY_COMPLETED,
-		completed_cb, NULL, MHD_OPTION_CONNECTION_TIMEOUT, lim.timeout_sec,
-		MHD_OPTION_CONNECTION_LIMIT, lim.max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim.per_ip_connections, MHD_OPTION_ARRAY,
-		tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+		completed_cb, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, lim.timeout_sec, MHD_OPTION_CONNECTION_LIMIT,
+		lim.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim.per_ip_connections,
+		MHD_OPTION_ARRAY, tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 	mgr_listen_format(&l, l.port, where, sizeof(where));
 	if (daemon_ == NULL) {
 		snprintf(err, len, "cannot serve %s on %s: %s", tls ? "HTTPS" : "HTTP", where,

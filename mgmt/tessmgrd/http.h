@@ -9,6 +9,7 @@
 #define TESS_MGR_HTTP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -65,12 +66,15 @@ struct http_stats {
 
 /*
  * HTTPS: a gnutls_certificate_retrieve_function2 that gives each handshake
- * its certificate chain and key (tls.h: swapped on SIGHUP), and a GnuTLS
- * priority string.
+ * its certificate chain and key (tls.h: swapped on SIGHUP), a GnuTLS
+ * priority string, and what is told of each connection's start (before its
+ * handshake) and end, with a pointer of its own (tls.h: when a replaced
+ * key can go).
  */
 struct http_tls {
 	void *cert_callback;
 	const char *priorities;
+	void (*conn)(void **ctx, bool started);
 };
 
 /*

@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mgr_jobs_recover();
-	struct http_tls https = { mgr_tls_retrieve_fn(), tls.priorities };
+	struct http_tls https = { mgr_tls_retrieve_fn(), tls.priorities, mgr_tls_conn };
 	struct http_limits lim = {
 		.max_body = mgr_conf.max_body,
 		.max_connections = mgr_conf.http.max_connections,

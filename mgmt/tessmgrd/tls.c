@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,15 +119,25 @@ fail:
 	return -EINVAL;
 }
 
-/* A pair installed; the ones before it stay (a handshake may hold them) until uninstall. */
+/*
+ * A pair installed. GnuTLS keeps the pointers retrieve() gives a handshake until the
+ * session ends, so a replaced pair stays while a connection may hold it: one that
+ * started (MHD's notification, before its handshake) while it or an older pair was
+ * current. Each pair counts the open connections that started while it was current;
+ * a replaced pair goes once it and every older one count none.
+ */
 struct installed {
 	gnutls_pcert_st pcert[16]; /* the chain */
 	unsigned n;
 	gnutls_privkey_t key;
 	char *cert_pem, *key_pem; /* to see that a reload changes nothing */
+	unsigned conns;           /* open connections started while it was current */
 	struct installed *older;
 };
 static struct installed *current; /* atomic: read by the server's threads */
+/* Installs, connections' starts and ends, frees (never retrieve: it reads current). */
+static pthread_mutex_t pairs_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned n_pairs;
 
 static void free_installed(struct installed *i)
 {
@@ -140,6 +151,59 @@ static void free_installed(struct installed *i)
 	}
 	free(i->cert_pem);
 	free(i);
+}
+
+/* Frees the replaced pairs no connection can hold: the oldest run counting none. */
+static void sweep_locked(void)
+{
+	struct installed *cur = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+	struct installed *keep = cur, *cut = NULL;
+
+	if (cur == NULL)
+		return;
+	for (struct installed *prev = cur, *i = cur->older; i; prev = i, i = i->older) {
+		if (i->conns)
+			cut = NULL;
+		else if (cut == NULL) {
+			cut = i;
+			keep = prev;
+		}
+	}
+	if (cut == NULL)
+		return;
+	keep->older = NULL;
+	while (cut) {
+		struct installed *older = cut->older;
+		free_installed(cut);
+		n_pairs--;
+		cut = older;
+	}
+}
+
+void mgr_tls_conn(void **ctx, bool started)
+{
+	pthread_mutex_lock(&pairs_lock);
+	if (started) {
+		struct installed *i = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+		if (i)
+			i->conns++;
+		*ctx = i;
+	} else if (*ctx) {
+		((struct installed *)*ctx)->conns--;
+		*ctx = NULL;
+		sweep_locked();
+	}
+	pthread_mutex_unlock(&pairs_lock);
+}
+
+unsigned mgr_tls_pairs(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&pairs_lock);
+	n = n_pairs;
+	pthread_mutex_unlock(&pairs_lock);
+	return n;
 }
 
 int mgr_tls_install(const struct mgr_tls *t, char *err, size_t len)
@@ -172,8 +236,12 @@ int mgr_tls_install(const struct mgr_tls *t, char *err, size_t len)
 		snprintf(err, len, "http.tls_key: %s", gnutls_strerror(rc));
 		goto fail;
 	}
+	pthread_mutex_lock(&pairs_lock);
 	i->older = cur;
 	__atomic_store_n(&current, i, __ATOMIC_RELEASE);
+	n_pairs++;
+	sweep_locked(); /* cur too, if no connection is open */
+	pthread_mutex_unlock(&pairs_lock);
 	return 0;
 fail:
 	if (i)
@@ -210,6 +278,7 @@ void *mgr_tls_retrieve_fn(void)
 
 void mgr_tls_uninstall(void)
 {
+	pthread_mutex_lock(&pairs_lock);
 	struct installed *i = __atomic_exchange_n(&current, NULL, __ATOMIC_ACQ_REL);
 
 	while (i) {
@@ -217,4 +286,6 @@ void mgr_tls_uninstall(void)
 		free_installed(i);
 		i = older;
 	}
+	n_pairs = 0;
+	pthread_mutex_unlock(&pairs_lock);
 }

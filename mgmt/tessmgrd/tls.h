@@ -35,6 +35,14 @@ void mgr_tls_free(struct mgr_tls *t);
 int mgr_tls_install(const struct mgr_tls *t, char *err, size_t len);
 /* For the server: a gnutls_certificate_retrieve_function2 giving the installed pair. */
 void *mgr_tls_retrieve_fn(void);
+/*
+ * For the server's connection notifications: a connection started (before its
+ * handshake: *ctx is set) or ended (*ctx cleared). A replaced pair, its key wiped,
+ * is freed once no open connection can hold it.
+ */
+void mgr_tls_conn(void **ctx, bool started);
+/* Pairs in memory now: the current one, and replaced ones a connection may hold. */
+unsigned mgr_tls_pairs(void);
 /* Frees every pair installed: after the server stopped. */
 void mgr_tls_uninstall(void);
 

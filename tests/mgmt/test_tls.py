@@ -325,3 +325,59 @@ def test_sighup_reloads_the_certificate(cleanup, tmp_path, pki):
     hup("SIGHUP: TLS certificate unchanged")
     r = tessctl(m.url, "usage", cacert=pki / "ca.pem")
     assert r.returncode == 0, r
+
+
+def test_replaced_keys_are_freed_once_no_connection_holds_them(cleanup, tmp_path, pki):
+    """GnuTLS keeps the pair a handshake got until its session ends: a pair SIGHUP replaced
+    stays while a connection that started under it (or an older one) is open, and goes,
+    its key wiped, once none is (GET /v1/stats: http.tls_pairs)."""
+    cert, key = tmp_path / "tls.pem", tmp_path / "tls.key"
+
+    def put(c, k):
+        cert.write_bytes((pki / c).read_bytes())
+        key.write_bytes((pki / k).read_bytes())
+        os.chmod(key, 0o600)
+
+    def hup():
+        what = "SIGHUP: TLS certificate reloaded"
+        n = m.log().count(what)
+        m.proc.send_signal(signal.SIGHUP)
+        tess.wait_for(lambda: m.log().count(what) > n, 20, what)
+
+    def pairs():
+        return m.ok("GET", "stats")["http"]["tls_pairs"]
+
+    put("server.pem", "server.key")
+    m = tls_mgr(cleanup, tmp_path, pki, tls_cert=str(cert), tls_key=str(key)).start()
+    assert pairs() == 1
+    # A connection through its handshake, kept open across two renewals.
+    host, port = m.url[len("https://"):].rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    held = ctx.wrap_socket(socket.create_connection((host, int(port)), timeout=30),
+                           server_hostname="localhost")
+    cleanup.add(held.close)
+    assert held.getpeercert(binary_form=True) == der(pki / "server.pem")
+    put("server2.pem", "server2.key")
+    hup()
+    assert pairs() == 2
+    put("server.pem", "server.key")
+    hup()
+    # The second pair too: the open connection started before it and could hold it.
+    assert pairs() == 3
+    assert presented(m, pki) == der(pki / "server.pem")
+    # The held connection still works on what its handshake got.
+    held.sendall(f"GET /v1/sites HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {PROVIDER}\r\n"
+                 "Connection: close\r\n\r\n".encode())
+    answer = b""
+    while chunk := held.recv(4096):
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    held.close()
+    tess.wait_for(lambda: pairs() == 1, 20, "the replaced pairs freed")
+    # With no connection open, a renewal frees the pair it replaces at once.
+    put("server2.pem", "server2.key")
+    hup()
+    tess.wait_for(lambda: pairs() == 1, 20, "the replaced pair freed")
+    assert presented(m, pki) == der(pki / "server2.pem")
+    r = tessctl(m.url, "usage", cacert=pki / "ca.pem")
+    assert r.returncode == 0, r
