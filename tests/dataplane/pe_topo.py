@@ -73,11 +73,7 @@ class PeTopo:
                                                   DESK_GW, src=self.host_ns)
 
     def _endpoint(self, ifc, mac, ip, gw, src=None):
-        ns = tess.Netns(self.cleanup)
-        ns.attach(ifc, ip + "/24", src=src, mac=mac)
-        ns.run("ip", "route", "add", "default", "via", gw)
-        ns.ifc = ifc
-        return ns
+        return tess.peer(self.cleanup, ifc, ip + "/24", gw, src=src, mac=mac)
 
     def ping(self, who, dst, count=3, interval=0.2, extra=()):
         return self.ns[who].ping(dst, count=count, interval=interval, extra=extra)

@@ -273,14 +273,11 @@ class IrbTopo:
             {"name": "acme-srv", "vrf": "acme", "port": "srv", "addresses": ["10.9.0.1/24"]}]}
         c["firewall"] = {"rulesets": [ACME_FW], "groups": [{"group": "acme", "set": "acme-fw"}]}
         self.tessd.start()
-        self.ns = {}
-        for n, addr, gw, mac in (("a1", A1, "192.168.1.254", MAC[1]),
-                                 ("a2", A2, "192.168.1.254", MAC[2]),
-                                 ("srv", "10.9.0.10", "10.9.0.1", "02:00:00:00:09:10")):
-            ns = tess.Netns(cleanup)
-            ns.attach(self.ifs[n], addr + ("/24"), mac=mac)
-            ns.run("ip", "route", "add", "default", "via", gw)
-            self.ns[n] = ns
+        self.ns = {n: tess.peer(cleanup, self.ifs[n], addr + "/24", gw, mac=mac)
+                   for n, addr, gw, mac in (("a1", A1, "192.168.1.254", MAC[1]),
+                                            ("a2", A2, "192.168.1.254", MAC[2]),
+                                            ("srv", "10.9.0.10", "10.9.0.1",
+                                             "02:00:00:00:09:10"))}
         for n in ("a2", "srv"):
             p = subprocess.Popen(["ip", "netns", "exec", self.ns[n].name, "python3", "-c",
                                   SERVER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

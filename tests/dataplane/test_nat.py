@@ -106,13 +106,9 @@ class NatTopo:
         }, **(nat_kw or {}))
         self.pe.config["control"].update(control or {})
         self.pe.start()
-        self.ns = {}
-        for t in TENANTS:
-            ns = tess.Netns(cleanup)
-            # The tap's own MAC is the port's: a host needs another.
-            ns.attach(self.ifs[t], IN_IP + "/24", mac="02:00:00:00:0a:10")
-            ns.run("ip", "route", "add", "default", "via", IN_GW)
-            self.ns[t] = ns
+        # The tap's own MAC is the port's: a host needs another.
+        self.ns = {t: tess.peer(cleanup, self.ifs[t], IN_IP + "/24", IN_GW,
+                                mac="02:00:00:00:0a:10") for t in TENANTS}
         ns = tess.Netns(cleanup)
         ns.attach(self.ifs["inet"], NET_IP + "/24", mac="02:00:00:00:0c:02")
         ns.run("ip", "addr", "add", NET_IP2 + "/24", "dev", self.ifs["inet"])

@@ -8,13 +8,12 @@ import subprocess
 import threading
 import time
 
-import pytest
-from scapy.layers.inet import ICMP, IP, UDP, IPOption_RR
+from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 
 import tess
-from pe_topo import (DESK_GW, DESK_IP, DESK_MAC, ENT_GW, ENT_IP, ENT_MAC, VLAN, PeTopo,
+from pe_topo import (DESK_GW, DESK_IP, DESK_MAC, ENT_GW, ENT_IP, ENT_MAC, PeTopo,
                      router_config)
 
 
@@ -494,15 +493,11 @@ def test_irb_routes_into_a_vswitch_group_of_the_same_tessd(cleanup, tmp_path):
                        {"name": "irb", "vrf": "acme", "group": "acme",
                         "addresses": [DESK_GW + "/24"]}]}
     t.start()
-    ns = {}
-    for name, ifc, mac, ip, gw in (("ent", ent_if, ENT_MAC["acme"], ENT_IP, ENT_GW),
-                                   ("d1", desk_if, DESK_MAC["acme"], DESK_IP, DESK_GW),
-                                   ("d2", desk2_if, "02:00:00:00:a0:11", "192.168.50.11",
-                                    DESK_GW)):
-        n = tess.Netns(cleanup)
-        n.attach(ifc, ip + "/24", mac=mac)
-        n.run("ip", "route", "add", "default", "via", gw)
-        ns[name] = n
+    ns = {name: tess.peer(cleanup, ifc, ip + "/24", gw, mac=mac)
+          for name, ifc, mac, ip, gw in (("ent", ent_if, ENT_MAC["acme"], ENT_IP, ENT_GW),
+                                         ("d1", desk_if, DESK_MAC["acme"], DESK_IP, DESK_GW),
+                                         ("d2", desk2_if, "02:00:00:00:a0:11", "192.168.50.11",
+                                          DESK_GW))}
     assert ns["ent"].ping(DESK_IP, count=3) == (3, 3)
     assert ns["d2"].ping(ENT_IP, count=3) == (3, 3)
     assert ns["d1"].ping(DESK_GW, count=2) == (2, 2)

@@ -80,12 +80,8 @@ class World:
             self.ns[h] = ns
             self.host[h] = tess.Tessd(cleanup, tmp_path, netns=ns, ports=[
                 tess.af_packet_port("up", 0, peer, mode="trunk", all_groups=True)]).start()
-        self.ent = {}
-        for t in ("acme", "bravo"):
-            ns = tess.Netns(cleanup)
-            ns.attach(self.ifs["e" + t[0]], ENT_IP + "/24", mac=ENT_MAC[t])
-            ns.run("ip", "route", "add", "default", "via", ENT_GW)
-            self.ent[t] = ns
+        self.ent = {t: tess.peer(cleanup, self.ifs["e" + t[0]], ENT_IP + "/24", ENT_GW,
+                                 mac=ENT_MAC[t]) for t in ("acme", "bravo")}
         # tessmgrd: a site per host, each with its storage holding the same base image.
         self.m = m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}})
         m.start()

@@ -462,8 +462,7 @@ def test_desktops_get_leases_and_reach_their_enterprise(topo, m, tmp_path):
         topo.host.ctl("call", "port.add", json.dumps({
             "name": f"desk_{t}", "devargs": f"net_tap{10 + i},iface={ifc}", "mode": "access",
             "group": f"{t}-net"}))
-        ns = tess.Netns(topo.cleanup)
-        ns.attach(ifc, src=topo.host_ns, mac="02:00:00:00:d0:10")
+        ns = tess.peer(topo.cleanup, ifc, src=topo.host_ns, mac="02:00:00:00:d0:10")
         lease, r = ns.udhcpc(ifc, tmp_path)
         assert lease, (t, r.stdout, r.stderr)
         ip, router, dns = lease["ip"], lease["router"], lease["dns"]
