@@ -680,8 +680,8 @@ void api_reconcile(struct api_ctx *c)
 		json_decref(doms);
 	}
 	free(ids);
-	/* The tessds: PE routers' tenant networks, hosts' groups and desktop ports (network.c);
-	 * POST repairs what differs. */
+	/* The tessds: PE routers' tenant networks, hosts' groups and desktop ports
+	 * (network_reconcile.c); POST repairs what differs. */
 	bool repair = strcmp(c->r->method, "POST") == 0;
 	if (repair)
 		mgr_net_serialize(true);

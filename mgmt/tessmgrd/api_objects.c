@@ -41,7 +41,7 @@ struct kind {
 	struct connect_lock *(*lock)(uint32_t id);
 	void (*unlock)(uint32_t id, struct connect_lock *lk, bool connect);
 	/*
-	 * Tenants: the tessds' part of a change (network.c), planned under mgr.lock once the
+	 * Tenants: the tessds' part of a change (network_plan.c), planned under mgr.lock once the
 	 * checks pass (del_check for a delete), run without it, then the store; a store that
 	 * fails undoes it. serialize: changes of the kind hold mgr_net_serialize throughout
 	 * (routers too: their checks read the tenants' networks).

@@ -231,7 +231,7 @@ static void warn(const struct move *m, const char *err)
 	     "migrating desktop %u: %s", m->d.id, err);
 }
 
-/* Its port is on host_id now: the switches that knew it elsewhere forget it (network.c). */
+/* Its port is on host_id now: the switches that knew it elsewhere forget it (network_move.c). */
 static void moved(const struct move *m, uint32_t host_id)
 {
 	if (port_moves(m))

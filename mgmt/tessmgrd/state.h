@@ -105,7 +105,7 @@ struct mgr_state {
 	uint32_t n_jobs;
 	struct mgr_image *images; /* base image copies, by name, site, version */
 	uint32_t n_images;
-	struct mgr_router *routers; /* provider-edge routers (network.c) */
+	struct mgr_router *routers; /* provider-edge routers (network_*.c) */
 	uint32_t n_routers;
 	uint32_t next_id[8]; /* per object kind (enum mgr_kind) */
 };

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Tenant networks: the config edits that make a tenant's network on a PE router. */
+#include <stdio.h>
+
+#include "network_priv.h"
+
+static void ip_str(uint32_t ip, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+static void pfx_str(const struct cfg_prefix4 *p, char buf[20])
+{
+	char ip[16];
+
+	ip_str(p->ip, ip);
+	snprintf(buf, 20, "%s/%u", ip, p->len);
+}
+
+static bool fw_on(const struct mgr_network_spec *n)
+{
+	return n->firewall.n_rules || n->firewall.default_action != MGR_FW_ACCEPT;
+}
+
+json_t *net_group_params(const struct mgr_tenant_spec *t)
+{
+	return json_pack("{s:s, s:s, s:i}", "name", t->vlan_name, "tenant", t->name, "vlan",
+			 (int)t->vlan);
+}
+
+static void add_edit(json_t *edits, const char *array, json_t *match, json_t *item)
+{
+	json_array_append_new(edits, json_pack("{s:s, s:s, s:o, s:o}", "op", "add", "array", array,
+					       "match", match, "item", item));
+}
+
+json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spec *r)
+{
+	const struct mgr_network_spec *n = &t->network;
+	char ent[72], dc[72], pool[72], fw[72], a[24], b[20], gw[16];
+	json_t *edits = json_array(), *o;
+
+	snprintf(ent, sizeof(ent), "%s-ent", t->name);
+	snprintf(dc, sizeof(dc), "%s-dc", t->name);
+	snprintf(pool, sizeof(pool), "%s-nat", t->name);
+	snprintf(fw, sizeof(fw), "%s-fw", t->name);
+	add_edit(edits, "/router/vrfs", json_pack("{s:s}", "name", t->name),
+		 json_pack("{s:s, s:i, s:s}", "name", t->name, "id", (int)t->vlan, "tenant",
+			   t->name));
+	/* The desktops' side: the tenant's group, which the router's trunks (all groups)
+	 * carry, so one subnet stretches over every site the trunks lead to. */
+	add_edit(edits, "/switch/groups", json_pack("{s:s}", "name", t->vlan_name),
+		 net_group_params(t));
+	pfx_str(&n->enterprise.address, a);
+	o = json_pack("{s:s, s:s, s:s, s:[s]}", "name", ent, "vrf", t->name, "port",
+		      n->enterprise.port, "addresses", a);
+	if (n->enterprise.vlan)
+		json_object_set_new(o, "vlan", json_integer(n->enterprise.vlan));
+	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", ent), o);
+	pfx_str(&n->gateway, a);
+	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", dc),
+		 json_pack("{s:s, s:s, s:s, s:[s]}", "name", dc, "vrf", t->name, "group",
+			   t->vlan_name, "addresses", a));
+	for (uint32_t i = 0; i < n->enterprise.n_routes; i++) {
+		pfx_str(&n->enterprise.routes[i].prefix, a);
+		ip_str(n->enterprise.routes[i].via, b);
+		add_edit(edits, "/router/routes",
+			 json_pack("{s:s, s:s}", "vrf", t->name, "prefix", a),
+			 json_pack("{s:s, s:s, s:[{s:s}]}", "vrf", t->name, "prefix", a, "nexthops",
+				   "via", b));
+	}
+	if (n->dhcp.pool_start) {
+		json_t *dns = json_array();
+		for (uint32_t i = 0; i < n->dhcp.n_dns; i++) {
+			ip_str(n->dhcp.dns[i], b);
+			json_array_append_new(dns, json_string(b));
+		}
+		ip_str(n->dhcp.pool_start, a);
+		ip_str(n->dhcp.pool_end, b);
+		ip_str(n->gateway.ip, gw);
+		add_edit(edits, "/dhcp/servers", json_pack("{s:s}", "interface", dc),
+			 json_pack("{s:s, s:[{s:s, s:s}], s:i, s:s, s:o}", "interface", dc, "pools",
+				   "start", a, "end", b, "lease_sec", (int)n->dhcp.lease_sec,
+				   "router", gw, "dns", dns));
+	}
+	if (net_nat_on(n) && r->internet_vrf[0]) {
+		const char *use = n->nat.pool;
+		if (n->nat.address) {
+			ip_str(n->nat.address, b);
+			snprintf(a, sizeof(a), "%s/32", b);
+			add_edit(edits, "/nat/pools", json_pack("{s:s}", "name", pool),
+				 json_pack("{s:s, s:s}", "name", pool, "prefix", a));
+			use = pool;
+		}
+		o = json_pack("{s:s, s:s, s:s, s:s}", "name", t->name, "inside_vrf", t->name,
+			      "outside_vrf", r->internet_vrf, "pool", use);
+		if (n->nat.max_blocks)
+			json_object_set_new(o, "max_blocks", json_integer(n->nat.max_blocks));
+		add_edit(edits, "/nat/instances", json_pack("{s:s}", "name", t->name), o);
+		add_edit(edits, "/router/routes",
+			 json_pack("{s:s, s:s}", "vrf", t->name, "prefix", "0.0.0.0/0"),
+			 json_pack("{s:s, s:s, s:s, s:s}", "vrf", t->name, "prefix", "0.0.0.0/0",
+				   "type", "vrf", "target_vrf", r->internet_vrf));
+	}
+	if (fw_on(n)) {
+		json_t *rules = json_array();
+		for (uint32_t i = 0; i < n->firewall.n_rules; i++) {
+			const struct mgr_net_fw_rule *x = &n->firewall.rules[i];
+			o = json_pack("{s:s, s:s}", "action", mgr_fw_actions[x->action], "proto",
+				      x->proto);
+			if (x->src.len || x->src.ip) {
+				pfx_str(&x->src, a);
+				json_object_set_new(o, "src", json_string(a));
+			}
+			if (x->dst.len || x->dst.ip) {
+				pfx_str(&x->dst, a);
+				json_object_set_new(o, "dst", json_string(a));
+			}
+			if (x->dport[0])
+				json_object_set_new(o, "dport", json_string(x->dport));
+			json_array_append_new(rules, o);
+		}
+		add_edit(edits, "/firewall/rulesets", json_pack("{s:s}", "name", fw),
+			 json_pack("{s:s, s:s, s:s, s:o}", "name", fw, "default_in", "accept",
+				   "default_out", mgr_fw_actions[n->firewall.default_action],
+				   "rules", rules));
+		add_edit(edits, "/firewall/attach", json_pack("{s:s}", "interface", dc),
+			 json_pack("{s:s, s:s}", "interface", dc, "out", fw));
+	}
+	return edits;
+}
+
+void net_pe_dels(json_t *edits, const struct mgr_tenant_spec *t, const struct mgr_router_spec *r)
+{
+	json_t *adds = net_pe_adds(t, r);
+
+	for (size_t i = json_array_size(adds); i-- > 0;) {
+		json_t *ed = json_array_get(adds, i);
+		json_array_append_new(edits, json_pack("{s:s, s:O, s:O}", "op", "del", "array",
+						       json_object_get(ed, "array"), "match",
+						       json_object_get(ed, "match")));
+	}
+	json_decref(adds);
+}

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Tenant networks: a change planned as steps on tessds, run all or nothing, undone. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "network_priv.h"
+#include "vswitch.h"
+#include "tlog.h"
+
+static pthread_mutex_t net_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct step {
+	char socket[MGR_URI_LEN]; /* the tessd's address */
+	char what[160];
+	const char *method, *undo_method; /* undo_method NULL: nothing to undo */
+	json_t *params, *undo_params;
+	bool group_add; /* group.add: skipped (and not undone) when the VLAN has a group */
+	uint16_t vlan;
+	bool done;
+};
+
+struct plan {
+	struct step *s;
+	uint32_t n;
+	/* For the "network" event once it ran: whose network, and how it changed. */
+	char tenant[MGR_NAME_LEN];
+	uint32_t tenant_id; /* 0: a tenant not created yet (the provider's event only) */
+	const char *change; /* "added", "changed", "removed" */
+};
+
+static struct step *plan_add(struct plan *p)
+{
+	struct step *a = realloc(p->s, (p->n + 1) * sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	p->s = a;
+	memset(&a[p->n], 0, sizeof(*a));
+	return &a[p->n++];
+}
+
+static void plan_free(struct plan *p)
+{
+	for (uint32_t i = 0; i < p->n; i++) {
+		json_decref(p->s[i].params);
+		json_decref(p->s[i].undo_params);
+	}
+	free(p->s);
+	p->s = NULL;
+	p->n = 0;
+}
+
+static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
+		      const struct mgr_tenant_spec *new)
+{
+	const struct mgr_tenant_spec *both[2] = { old, new };
+
+	/* PE routers: one batch each, its undo the reverse batch. */
+	for (uint32_t i = 0; i < mgr.n_routers; i++) {
+		const struct mgr_router *r = &mgr.routers[i];
+		bool in_old = net_serves(old, r->spec.name), in_new = net_serves(new, r->spec.name);
+		if (!in_old && !in_new)
+			continue;
+		json_t *adds_old = in_old ? net_pe_adds(old, &r->spec) : json_array();
+		json_t *adds_new = in_new ? net_pe_adds(new, &r->spec) : json_array();
+		bool same = json_equal(adds_old, adds_new);
+		json_decref(adds_old);
+		json_decref(adds_new);
+		if (same)
+			continue;
+		json_t *doit = json_array(), *undo = json_array();
+		if (in_old)
+			net_pe_dels(doit, old, &r->spec);
+		if (in_new) {
+			json_t *adds = net_pe_adds(new, &r->spec);
+			json_array_extend(doit, adds);
+			json_decref(adds);
+			net_pe_dels(undo, new, &r->spec);
+		}
+		if (in_old) {
+			json_t *adds = net_pe_adds(old, &r->spec);
+			json_array_extend(undo, adds);
+			json_decref(adds);
+		}
+		struct step *s = plan_add(p);
+		if (s == NULL) {
+			json_decref(doit);
+			json_decref(undo);
+			return -ENOMEM;
+		}
+		snprintf(s->socket, sizeof(s->socket), "%s", r->spec.tessd);
+		snprintf(s->what, sizeof(s->what), "router %s", r->spec.name);
+		s->method = "config.batch";
+		s->params = json_pack("{s:o}", "edits", doit);
+		s->undo_method = "config.batch";
+		s->undo_params = json_pack("{s:o}", "edits", undo);
+	}
+	/* Hosts: the port group of the tenant's VLAN, where the host reaches it. */
+	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
+		const struct mgr_host *h = mgr.hosts[i];
+		bool r_old = old && net_host_reaches(h, old),
+		     r_new = new &&net_host_reaches(h, new);
+		if (r_old && r_new &&
+		    old->vlan == new->vlan &&strcmp(old->vlan_name, new->vlan_name) == 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			const struct mgr_tenant_spec *t = both[k];
+			if (!(k ? r_new : r_old))
+				continue;
+			struct step *s = plan_add(p);
+			if (s == NULL)
+				return -ENOMEM;
+			snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd);
+			snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
+			if (k == 0) {
+				s->method = "group.del";
+				s->params = json_pack("{s:s}", "name", t->vlan_name);
+				s->undo_method = "group.add";
+				s->undo_params = net_group_params(t);
+			} else {
+				s->method = "group.add";
+				s->params = net_group_params(t);
+				s->group_add = true;
+				s->vlan = t->vlan;
+				s->undo_method = "group.del";
+				s->undo_params = json_pack("{s:s}", "name", t->vlan_name);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Whether tessd at socket has a group of vlan (-errno: it failed; *down: did not answer). */
+static int has_group(const char *socket, uint16_t vlan, char *err, size_t len, bool *down)
+{
+	json_t *groups = NULL, *g;
+	size_t i;
+	int rc = mgr_tessd_request(socket, "group.list", NULL, &groups, err, len, down);
+
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	json_array_foreach (groups, i, g)
+		rc |= json_integer_value(json_object_get(g, "vlan")) == vlan;
+	json_decref(groups);
+	return rc;
+}
+
+static int step_run(struct step *s, char *err, size_t len, bool *down)
+{
+	json_t *res = NULL;
+	int rc;
+
+	*down = false;
+	if (s->group_add) {
+		rc = has_group(s->socket, s->vlan, err, len, down);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			/* The VLAN has its group already (a desktop made it): not ours to undo. */
+			s->undo_method = NULL;
+			return 0;
+		}
+	}
+	rc = mgr_tessd_request(s->socket, s->method, json_incref(s->params), &res, err, len, down);
+	json_decref(res);
+	if (rc == -EEXIST && s->group_add) {
+		/* A desktop job made the VLAN's group since we looked: there, not ours to undo.
+		 * (EEXIST for a name another VLAN's group has stays a refusal.) */
+		char why[256];
+		bool gone;
+		if (has_group(s->socket, s->vlan, why, sizeof(why), &gone) == 1) {
+			s->undo_method = NULL;
+			return 0;
+		}
+	}
+	if (rc == -ENOENT && strcmp(s->method, "group.del") == 0) {
+		s->undo_method = NULL; /* not there: nothing went */
+		return 0;
+	}
+	return rc;
+}
+
+static int plan_run(struct plan *p, struct mgr_err *e)
+{
+	char err[512], undo_err[1024] = "";
+	bool down = false;
+	uint32_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if ((rc = step_run(&p->s[i], err, sizeof(err), &down)) < 0)
+			break;
+		p->s[i].done = true;
+	}
+	if (rc == 0)
+		return 0;
+	/* Undo what earlier tessds applied, the last first. */
+	uint32_t undone = 0, failed = 0, at = i;
+	while (i-- > 0) {
+		struct step *s = &p->s[i];
+		json_t *res = NULL;
+		char why[512];
+		if (!s->done || s->undo_method == NULL)
+			continue;
+		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
+				   why, sizeof(why)) < 0) {
+			failed++;
+			if (!undo_err[0])
+				snprintf(undo_err, sizeof(undo_err), "; undoing %s failed too: %s",
+					 s->what, why);
+			tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
+		} else {
+			undone++;
+		}
+		json_decref(res);
+	}
+	mgr_err_set(e, down ? 503 : 409, "", "%s: %.400s%.80s (%u earlier tessds undone%s)",
+		    p->s[at].what, err, undo_err, undone,
+		    failed ? ", some not: see reconcile" : "");
+	return rc;
+}
+
+void mgr_net_serialize(bool on)
+{
+	if (on)
+		pthread_mutex_lock(&net_lock);
+	else
+		pthread_mutex_unlock(&net_lock);
+}
+
+void *mgr_net_plan_locked(const struct mgr_tenant_spec *old, const struct mgr_tenant_spec *new,
+			  struct mgr_err *e)
+{
+	struct plan *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || plan_build(p, old, new) < 0) {
+		if (p)
+			plan_free(p);
+		free(p);
+		mgr_err_set(e, 500, "", "out of memory");
+		return NULL;
+	}
+	const struct mgr_tenant_spec *t = new ? new : old;
+	const struct mgr_tenant *have = t ? mgr_tenant_by_name(&mgr, t->name) : NULL;
+	snprintf(p->tenant, sizeof(p->tenant), "%s", t ? t->name : "");
+	p->tenant_id = have ? have->id : 0;
+	p->change = old == NULL ? "added" : new == NULL ? "removed" : "changed";
+	return p;
+}
+
+int mgr_net_plan_run(void *plan, struct mgr_err *e)
+{
+	static uint32_t changes;
+	struct plan *p = plan;
+	int rc = plan_run(p, e);
+	uint32_t ref = __atomic_add_fetch(&changes, 1, __ATOMIC_RELAXED);
+	char generic[160];
+
+	if (rc < 0)
+		/* The full text, for the provider who reads the log after a tenant asks. */
+		tlog(LOG_WARNING, TLOG_F(.tenant = p->tenant_id),
+		     "network change %" PRIu32 " of tenant %s failed: %s", ref, p->tenant, e->msg);
+	/*
+	 * Only a change that reached tessds: a tenant without a network has no steps. A
+	 * tenant's stream gets a text of its own: the tessds' words name the provider's
+	 * routers, hosts and steps.
+	 */
+	if (p->n == 0)
+		return rc;
+	snprintf(generic, sizeof(generic),
+		 "the change did not reach every tessd: ask the provider about network change "
+		 "%" PRIu32,
+		 ref);
+	mgr_event_emit_split("network", p->tenant_id,
+			     json_pack("{s:s, s:s, s:i, s:b, s:s, s:i}", "tenant", p->tenant,
+				       "change", p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
+				       "error", rc == 0 ? "" : e->msg, "ref", (int)ref),
+			     json_pack("{s:s, s:s, s:i, s:b, s:s, s:i}", "tenant", p->tenant,
+				       "change", p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
+				       "error", rc == 0 ? "" : generic, "ref", (int)ref));
+	return rc;
+}
+
+void mgr_net_plan_undo(void *plan)
+{
+	struct plan *p = plan;
+
+	for (uint32_t i = p->n; i-- > 0;) {
+		struct step *s = &p->s[i];
+		json_t *res = NULL;
+		char why[512];
+		if (!s->done || s->undo_method == NULL)
+			continue;
+		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
+				   why, sizeof(why)) < 0)
+			tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
+		json_decref(res);
+		s->done = false;
+	}
+}
+
+void mgr_net_plan_free(void *plan)
+{
+	if (plan)
+		plan_free(plan);
+	free(plan);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the pieces of tenant networks (network_*.c) share; others include network.h. */
+#ifndef TESS_MGR_NETWORK_PRIV_H
+#define TESS_MGR_NETWORK_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "network.h"
+
+static inline bool net_has_network(const struct mgr_tenant_spec *t)
+{
+	return t && t->network.n_routers > 0;
+}
+
+/* Whether t's network is on router. */
+static inline bool net_serves(const struct mgr_tenant_spec *t, const char *router)
+{
+	for (uint32_t i = 0; net_has_network(t) && i < t->network.n_routers; i++)
+		if (strcmp(t->network.routers[i], router) == 0)
+			return true;
+	return false;
+}
+
+static inline bool net_nat_on(const struct mgr_network_spec *n)
+{
+	return n->nat.address || n->nat.pool[0];
+}
+
+/* Whether host h has a port group of t's VLAN: it reaches the VLAN and has a tessd. */
+static inline bool net_host_reaches(const struct mgr_host *h, const struct mgr_tenant_spec *t)
+{
+	return net_has_network(t) && h->spec.tessd[0] &&
+	       (h->vlans[t->vlan / 64] >> (t->vlan % 64) & 1);
+}
+
+/* Why port is no trunk of all groups in a router's tessd's config, or NULL (network_check.c). */
+const char *net_trunk_problem(json_t *config, const char *port);
+
+/* network_pe.c: the params of group.add for t's group (PE and hosts alike). */
+json_t *net_group_params(const struct mgr_tenant_spec *t);
+/*
+ * The adds that make t's network on r, in order, each with the match that finds its
+ * element again (for the dels, reconcile and its repair).
+ */
+json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spec *r);
+/* The dels of what net_pe_adds makes, in reverse order, appended to edits. */
+void net_pe_dels(json_t *edits, const struct mgr_tenant_spec *t, const struct mgr_router_spec *r);
+
+/*
+ * network_reconcile.c. What a reconcile compares one tessd to, copied under mgr.lock: the
+ * tessd is then asked without it (one that does not answer, or its ssh tunnel coming up,
+ * holds up no request).
+ */
+struct net_look {
+	uint32_t id;
+	bool router;
+	char name[MGR_NAME_LEN];
+	char tessd[MGR_URI_LEN];
+	json_t *adds;   /* router: [{"tenant", "edits": its net_pe_adds}]; host: [group params] */
+	json_t *trunks; /* router: its trunk ports */
+	json_t *ports;  /* host: its desktops' ports, as mgr_port_req's fields */
+};
+
+void net_look_router_locked(struct net_look *l, const struct mgr_router *r);
+void net_look_host_locked(struct net_look *l, const struct mgr_host *h);
+void net_look_free(struct net_look *l);
+/* The tessd of l against l, repaired if repair (without mgr.lock): the API's report of it. */
+json_t *net_look_reconcile(const struct net_look *l, bool repair);
+
+/* network_move.c: the forgets that failed, once more each (without mgr.lock; the ticker's). */
+void net_retry_forgets(void);
+/* Drops the forgets still pending (at stop). */
+void net_forgets_clear(void);
+
+#endif

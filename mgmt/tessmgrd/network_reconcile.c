@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Tenant networks: routers' and hosts' tessds compared with the store, and repaired. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network_priv.h"
+#include "vswitch.h"
+#include "tlog.h"
+
+/* The element of config at JSON pointer array matching match, or NULL. */
+static json_t *find_elem(json_t *config, const char *array, json_t *match)
+{
+	char buf[128], *save = NULL;
+	json_t *a = config, *el, *v;
+	const char *k;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", array);
+	for (char *s = strtok_r(buf, "/", &save); s && a; s = strtok_r(NULL, "/", &save))
+		a = json_object_get(a, s);
+	json_array_foreach (a, i, el) {
+		bool same = true;
+		json_object_foreach (match, k, v)
+			same = same && json_equal(json_object_get(el, k), v);
+		if (same)
+			return el;
+	}
+	return NULL;
+}
+
+/* Whether el has what item says, at every depth (tessd adds its defaults). */
+static bool covers(json_t *el, json_t *item)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(item)) {
+		if (!json_is_object(el))
+			return false;
+		json_object_foreach (item, k, v)
+			if (!covers(json_object_get(el, k), v))
+				return false;
+		return true;
+	}
+	if (json_is_array(item)) {
+		if (!json_is_array(el) || json_array_size(el) != json_array_size(item))
+			return false;
+		json_array_foreach (item, i, v)
+			if (!covers(json_array_get(el, i), v))
+				return false;
+		return true;
+	}
+	return json_equal(el, item);
+}
+
+void net_look_router_locked(struct net_look *l, const struct mgr_router *r)
+{
+	l->id = r->id;
+	l->router = true;
+	snprintf(l->name, sizeof(l->name), "%s", r->spec.name);
+	snprintf(l->tessd, sizeof(l->tessd), "%s", r->spec.tessd);
+	l->adds = json_array();
+	l->trunks = json_array();
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
+		if (net_serves(t, r->spec.name))
+			json_array_append_new(l->adds,
+					      json_pack("{s:s, s:o}", "tenant", t->name, "edits",
+							net_pe_adds(t, &r->spec)));
+	}
+	for (uint32_t i = 0; i < r->spec.n_trunk_ports; i++)
+		json_array_append_new(l->trunks, json_string(r->spec.trunk_ports[i]));
+}
+
+void net_look_host_locked(struct net_look *l, const struct mgr_host *h)
+{
+	l->id = h->id;
+	snprintf(l->name, sizeof(l->name), "%s", h->spec.name);
+	snprintf(l->tessd, sizeof(l->tessd), "%s", h->spec.tessd);
+	l->adds = json_array();
+	l->ports = json_array();
+	for (uint32_t i = 0; i < mgr.n_tenants; i++)
+		if (net_host_reaches(h, &mgr.tenants[i].spec))
+			json_array_append_new(l->adds, net_group_params(&mgr.tenants[i].spec));
+	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
+		const struct mgr_desktop *d = mgr.desktops[i];
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+		/* A desktop whose job is at work has its port in that job's hands. */
+		if (d->host_id != h->id || !d->port[0] || t == NULL ||
+		    (d->state != MGR_DESK_RUNNING && d->state != MGR_DESK_STOPPED))
+			continue;
+		json_array_append_new(l->ports,
+				      json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s}", "desktop_id",
+						(json_int_t)d->id, "port", d->port, "vhost_socket",
+						d->vhost_socket, "mac", d->mac, "vlan",
+						(int)t->spec.vlan, "group", t->spec.vlan_name,
+						"tenant", t->spec.name));
+	}
+}
+
+void net_look_free(struct net_look *l)
+{
+	json_decref(l->adds);
+	json_decref(l->trunks);
+	json_decref(l->ports);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Whether the router or host of l is still there, with the same tessd (under mgr.lock). */
+static bool look_current_locked(const struct net_look *l)
+{
+	const char *tessd = NULL;
+
+	if (l->router) {
+		const struct mgr_router *r = mgr_router_get(&mgr, l->id);
+		tessd = r ? r->spec.tessd : NULL;
+	} else {
+		const struct mgr_host *h = mgr_host_get(&mgr, l->id);
+		tessd = h ? h->spec.tessd : NULL;
+	}
+	return tessd && strcmp(tessd, l->tessd) == 0;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+static json_t *router_reconcile(const struct net_look *l, bool repair)
+{
+	json_t *config = NULL, *missing = json_array(), *differ = json_array(), *fix = json_array();
+	json_t *o = json_pack("{s:s}", "router", l->name), *ta, *ed, *port;
+	char err[512];
+	size_t i, k;
+	int rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err));
+
+	json_object_set_new(o, "reachable", json_boolean(rc == 0));
+	if (rc < 0) {
+		json_object_set_new(o, "error", json_string(err));
+		json_decref(missing);
+		json_decref(differ);
+		json_decref(fix);
+		return o;
+	}
+	json_array_foreach (l->adds, i, ta) {
+		json_array_foreach (json_object_get(ta, "edits"), k, ed) {
+			json_t *match = json_object_get(ed, "match"),
+			       *item = json_object_get(ed, "item");
+			const char *array = str(ed, "array");
+			json_t *el = find_elem(config, array, match);
+			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", str(ta, "tenant"),
+						 "array", array, "match", match);
+			if (el == NULL) {
+				json_array_append_new(missing, what);
+				json_array_append(fix, ed);
+			} else if (!covers(el, item)) {
+				json_array_append_new(differ, what);
+				json_array_append_new(fix, json_pack("{s:s, s:s, s:O, s:O}", "op",
+								     "set", "array", array, "match",
+								     match, "item", item));
+			} else {
+				json_decref(what);
+			}
+		}
+	}
+	/* The trunks are the operator's: reported, never changed. */
+	json_t *trunks = json_array();
+	json_array_foreach (l->trunks, i, port) {
+		const char *why = net_trunk_problem(config, json_string_value(port));
+		if (why)
+			json_array_append_new(trunks,
+					      json_pack("{s:O, s:s}", "port", port, "error", why));
+	}
+	json_decref(config);
+	json_object_set_new(o, "missing", missing);
+	json_object_set_new(o, "differs", differ);
+	json_object_set_new(o, "trunks", trunks);
+	if (repair && json_array_size(fix)) {
+		json_t *res = NULL;
+		rc = mgr_tessd_call(l->tessd, "config.batch", json_pack("{s:O}", "edits", fix),
+				    &res, err, sizeof(err));
+		json_decref(res);
+		json_object_set_new(o, "repaired", json_boolean(rc == 0));
+		if (rc < 0)
+			json_object_set_new(o, "error", json_string(err));
+		else
+			tlog(LOG_NOTICE, NULL, "router %s: %zu config items repaired", l->name,
+			     json_array_size(fix));
+	}
+	json_decref(fix);
+	return o;
+}
+
+static bool listed(json_t *list, const char *key, const char *name)
+{
+	json_t *el;
+	size_t i;
+
+	json_array_foreach (list, i, el)
+		if (strcmp(json_string_value(json_object_get(el, key)) ?: "", name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether desktop id still has port on host, its job not at work (a delete may have come). */
+static bool port_still_wanted(json_int_t id, uint32_t host, const char *port)
+{
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, (uint32_t)id);
+	bool yes = d && d->host_id == host && strcmp(d->port, port) == 0 &&
+		   (d->state == MGR_DESK_RUNNING || d->state == MGR_DESK_STOPPED);
+	pthread_mutex_unlock(&mgr.lock);
+	return yes;
+}
+
+static json_t *host_reconcile(const struct net_look *l, bool repair)
+{
+	json_t *groups = NULL, *ports = NULL, *mg = json_array(), *mp = json_array();
+	json_t *o = json_pack("{s:s}", "host", l->name), *res, *want, *g;
+	char err[512];
+	size_t i, k;
+	int rc = mgr_tessd_call(l->tessd, "group.list", NULL, &groups, err, sizeof(err));
+	uint32_t fixed = 0, failed = 0;
+
+	if (rc == 0)
+		rc = mgr_tessd_call(l->tessd, "port.list", NULL, &ports, err, sizeof(err));
+	json_object_set_new(o, "reachable", json_boolean(rc == 0));
+	if (rc < 0) {
+		json_object_set_new(o, "error", json_string(err));
+		json_decref(groups);
+		json_decref(mg);
+		json_decref(mp);
+		return o;
+	}
+	json_array_foreach (l->adds, i, want) {
+		json_int_t vlan = json_integer_value(json_object_get(want, "vlan"));
+		bool there = false;
+		json_array_foreach (groups, k, g)
+			there |= json_integer_value(json_object_get(g, "vlan")) == vlan;
+		if (there)
+			continue;
+		json_array_append_new(
+			mg, json_pack("{s:s, s:I}", "group", str(want, "name"), "vlan", vlan));
+		if (repair) {
+			res = NULL;
+			if (mgr_tessd_call(l->tessd, "group.add", json_incref(want), &res, err,
+					   sizeof(err)) < 0)
+				failed++;
+			else
+				fixed++;
+			json_decref(res);
+		}
+	}
+	json_array_foreach (l->ports, i, want) {
+		json_int_t id = json_integer_value(json_object_get(want, "desktop_id"));
+		if (listed(ports, "name", str(want, "port")))
+			continue;
+		json_array_append_new(
+			mp, json_pack("{s:I, s:s}", "desktop_id", id, "port", str(want, "port")));
+		if (repair && port_still_wanted(id, l->id, str(want, "port"))) {
+			struct mgr_port_req req = {
+				.socket = l->tessd,
+				.port = str(want, "port"),
+				.vhost_socket = str(want, "vhost_socket"),
+				.mac = str(want, "mac"),
+				.vlan = (uint16_t)json_integer_value(json_object_get(want, "vlan")),
+				.group = str(want, "group"),
+				.tenant = str(want, "tenant"),
+			};
+			if (mgr_vswitch_add_port(&req, err, sizeof(err)) < 0) {
+				failed++;
+				tlog(LOG_WARNING, TLOG_F(.desktop = (uint32_t)id),
+				     "host %s: desktop %" JSON_INTEGER_FORMAT "'s port: %s",
+				     l->name, id, err);
+			} else {
+				fixed++;
+			}
+		}
+	}
+	json_decref(groups);
+	json_decref(ports);
+	json_object_set_new(o, "missing_groups", mg);
+	json_object_set_new(o, "missing_ports", mp);
+	if (repair && (fixed || failed)) {
+		json_object_set_new(o, "repaired", json_integer(fixed));
+		json_object_set_new(o, "repair_failed", json_integer(failed));
+		tlog(LOG_NOTICE, NULL, "host %s: %u groups and desktop ports repaired, %u not",
+		     l->name, fixed, failed);
+	}
+	return o;
+}
+
+json_t *net_look_reconcile(const struct net_look *l, bool repair)
+{
+	return l->router ? router_reconcile(l, repair) : host_reconcile(l, repair);
+}
+
+json_t *mgr_net_reconcile(bool repair)
+{
+	json_t *routers = json_array(), *hosts = json_array(), **got;
+	struct net_look *l;
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	l = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*l));
+	for (uint32_t i = 0; l && i < mgr.n_routers; i++)
+		net_look_router_locked(&l[n++], &mgr.routers[i]);
+	for (uint32_t i = 0; l && i < mgr.n_hosts; i++)
+		if (mgr.hosts[i]->spec.tessd[0])
+			net_look_host_locked(&l[n++], mgr.hosts[i]);
+	pthread_mutex_unlock(&mgr.lock);
+	got = calloc(n + 1, sizeof(*got));
+	for (uint32_t i = 0; got && i < n; i++)
+		got[i] = net_look_reconcile(&l[i], repair);
+	/* A router or host deleted (or moved to another tessd) meanwhile is no more reported. */
+	pthread_mutex_lock(&mgr.lock);
+	for (uint32_t i = 0; got && i < n; i++) {
+		if (look_current_locked(&l[i]))
+			json_array_append_new(l[i].router ? routers : hosts, got[i]);
+		else
+			json_decref(got[i]);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	for (uint32_t i = 0; i < n; i++)
+		net_look_free(&l[i]);
+	free(got);
+	free(l);
+	return json_pack("{s:o, s:o}", "routers", routers, "hosts", hosts);
+}
