@@ -25,39 +25,19 @@ static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct forget pending[NET_MAX_PENDING];
 static uint32_t n_pending;
 
-/* The name of tessd's group of vlan into name: 0, -ENOENT (none), or -errno. */
-static int group_named(const char *socket, uint16_t vlan, char *name, size_t nlen, char *err,
-		       size_t len, bool *down)
-{
-	json_t *groups = NULL, *g;
-	size_t i;
-	int rc = mgr_tessd_request(socket, "group.list", NULL, &groups, err, len, down);
-
-	if (rc < 0)
-		return rc;
-	rc = -ENOENT;
-	json_array_foreach (groups, i, g)
-		if (json_integer_value(json_object_get(g, "vlan")) == vlan) {
-			snprintf(name, nlen, "%s",
-				 json_string_value(json_object_get(g, "name")) ?: "");
-			rc = 0;
-		}
-	json_decref(groups);
-	return rc;
-}
-
 /* 0 when tessd does not hold the MAC in the group (any more, or never did). */
 static int forget_one(const struct forget *f, char *err, size_t len)
 {
 	char group[MGR_NAME_LEN];
 	json_t *res = NULL;
 	bool down = false;
-	int rc = 0;
+	int rc = 1;
 
 	snprintf(group, sizeof(group), "%s", f->group);
-	if (!group[0])
-		rc = group_named(f->socket, f->vlan, group, sizeof(group), err, len, &down);
-	if (rc == 0)
+	if (!group[0]) /* 0: a host with no group of the VLAN holds no MAC in it */
+		rc = mgr_vswitch_find_group(f->socket, f->vlan, group, sizeof(group), err, len,
+					    &down);
+	if (rc == 1)
 		rc = mgr_tessd_request(f->socket, "fdb.del",
 				       json_pack("{s:s, s:s}", "group", group, "mac", f->mac), &res,
 				       err, len, &down);

@@ -134,22 +134,6 @@ static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 	return 0;
 }
 
-/* Whether tessd at socket has a group of vlan (-errno: it failed; *down: did not answer). */
-static int has_group(const char *socket, uint16_t vlan, char *err, size_t len, bool *down)
-{
-	json_t *groups = NULL, *g;
-	size_t i;
-	int rc = mgr_tessd_request(socket, "group.list", NULL, &groups, err, len, down);
-
-	if (rc < 0)
-		return rc;
-	rc = 0;
-	json_array_foreach (groups, i, g)
-		rc |= json_integer_value(json_object_get(g, "vlan")) == vlan;
-	json_decref(groups);
-	return rc;
-}
-
 static int step_run(struct step *s, char *err, size_t len, bool *down)
 {
 	json_t *res = NULL;
@@ -157,7 +141,7 @@ static int step_run(struct step *s, char *err, size_t len, bool *down)
 
 	*down = false;
 	if (s->group_add) {
-		rc = has_group(s->socket, s->vlan, err, len, down);
+		rc = mgr_vswitch_find_group(s->socket, s->vlan, NULL, 0, err, len, down);
 		if (rc < 0)
 			return rc;
 		if (rc == 1) {
@@ -173,7 +157,9 @@ static int step_run(struct step *s, char *err, size_t len, bool *down)
 		 * (EEXIST for a name another VLAN's group has stays a refusal.) */
 		char why[256];
 		bool gone;
-		if (has_group(s->socket, s->vlan, why, sizeof(why), &gone) == 1) {
+		int there = mgr_vswitch_find_group(s->socket, s->vlan, NULL, 0, why, sizeof(why),
+						   &gone);
+		if (there == 1) {
 			s->undo_method = NULL;
 			return 0;
 		}

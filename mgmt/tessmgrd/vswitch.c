@@ -133,20 +133,20 @@ json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_
 	return params;
 }
 
-/* The name of tessd's group of vlan into name: 1, 0 (none) or -errno. */
-static int find_group(const char *socket, uint16_t vlan, char *name, size_t nlen, char *err,
-		      size_t len)
+int mgr_vswitch_find_group(const char *socket, uint16_t vlan, char *name, size_t nlen, char *err,
+			   size_t len, bool *unreachable)
 {
 	json_t *groups = NULL, *g;
 	size_t i;
-	int rc = mgr_tessd_call(socket, "group.list", NULL, &groups, err, len);
+	int rc = mgr_tessd_request(socket, "group.list", NULL, &groups, err, len, unreachable);
 
 	if (rc < 0)
 		return rc;
 	json_array_foreach (groups, i, g)
 		if (json_integer_value(json_object_get(g, "vlan")) == vlan) {
-			snprintf(name, nlen, "%s",
-				 json_string_value(json_object_get(g, "name")) ?: "");
+			if (name)
+				snprintf(name, nlen, "%s",
+					 json_string_value(json_object_get(g, "name")) ?: "");
 			rc = 1;
 		}
 	json_decref(groups);
@@ -158,7 +158,7 @@ static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char 
 {
 	json_t *res = NULL;
 	char why[256];
-	int rc = find_group(r->socket, r->vlan, name, nlen, err, len);
+	int rc = mgr_vswitch_find_group(r->socket, r->vlan, name, nlen, err, len, NULL);
 
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
@@ -170,7 +170,8 @@ static int group_of(const struct mgr_port_req *r, char *name, size_t nlen, char 
 	if (rc == 0)
 		snprintf(name, nlen, "%s", r->group);
 	/* A tenant change (or another job) made the VLAN's group since we looked: use it. */
-	else if (rc == -EEXIST && find_group(r->socket, r->vlan, name, nlen, why, sizeof(why)) == 1)
+	else if (rc == -EEXIST && mgr_vswitch_find_group(r->socket, r->vlan, name, nlen, why,
+							 sizeof(why), NULL) == 1)
 		rc = 0;
 	return rc;
 }

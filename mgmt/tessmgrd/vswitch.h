@@ -30,6 +30,12 @@ int mgr_tessd_call(const char *addr, const char *method, json_t *params, json_t 
 /* The same, saying whether tessd did not answer at all (unreachable: not connected). */
 int mgr_tessd_request(const char *addr, const char *method, json_t *params, json_t **result,
 		      char *err, size_t len, bool *unreachable);
+/*
+ * Whether the tessd at socket has a port group of vlan: 1 (its name into name, unless NULL),
+ * 0, or -errno with err; *unreachable (unless NULL) says the tessd did not answer.
+ */
+int mgr_vswitch_find_group(const char *socket, uint16_t vlan, char *name, size_t nlen, char *err,
+			   size_t len, bool *unreachable);
 /* Adds the port, in the group of the tenant's VLAN (made if tessd has none); err says why not. */
 int mgr_vswitch_add_port(const struct mgr_port_req *r, char *err, size_t len);
 /* Removes a port; one that is not there is fine. */
