@@ -128,22 +128,25 @@ static const char *str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key)) ?: "";
 }
 
+/* Says in o whether the tessd answered (rc 0), and if not why: whether to compare. */
+static bool answered(json_t *o, int rc, const char *err)
+{
+	json_object_set_new(o, "reachable", json_boolean(rc == 0));
+	if (rc < 0)
+		json_object_set_new(o, "error", json_string(err));
+	return rc == 0;
+}
+
 static json_t *router_reconcile(const struct net_look *l, bool repair)
 {
-	json_t *config = NULL, *missing = json_array(), *differ = json_array(), *fix = json_array();
-	json_t *o = json_pack("{s:s}", "router", l->name), *ta, *ed, *port;
+	json_t *config = NULL, *o = json_pack("{s:s}", "router", l->name), *ta, *ed, *port;
 	char err[512];
 	size_t i, k;
 	int rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err));
 
-	json_object_set_new(o, "reachable", json_boolean(rc == 0));
-	if (rc < 0) {
-		json_object_set_new(o, "error", json_string(err));
-		json_decref(missing);
-		json_decref(differ);
-		json_decref(fix);
+	if (!answered(o, rc, err))
 		return o;
-	}
+	json_t *missing = json_array(), *differ = json_array(), *fix = json_array();
 	json_array_foreach (l->adds, i, ta) {
 		json_array_foreach (json_object_get(ta, "edits"), k, ed) {
 			json_t *match = json_object_get(ed, "match"),
@@ -217,8 +220,8 @@ static bool port_still_wanted(json_int_t id, uint32_t host, const char *port)
 
 static json_t *host_reconcile(const struct net_look *l, bool repair)
 {
-	json_t *groups = NULL, *ports = NULL, *mg = json_array(), *mp = json_array();
-	json_t *o = json_pack("{s:s}", "host", l->name), *res, *want, *g;
+	json_t *groups = NULL, *ports = NULL, *o = json_pack("{s:s}", "host", l->name), *res, *want,
+	       *g;
 	char err[512];
 	size_t i, k;
 	int rc = mgr_tessd_call(l->tessd, "group.list", NULL, &groups, err, sizeof(err));
@@ -226,14 +229,11 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 
 	if (rc == 0)
 		rc = mgr_tessd_call(l->tessd, "port.list", NULL, &ports, err, sizeof(err));
-	json_object_set_new(o, "reachable", json_boolean(rc == 0));
-	if (rc < 0) {
-		json_object_set_new(o, "error", json_string(err));
+	if (!answered(o, rc, err)) {
 		json_decref(groups);
-		json_decref(mg);
-		json_decref(mp);
 		return o;
 	}
+	json_t *mg = json_array(), *mp = json_array();
 	json_array_foreach (l->adds, i, want) {
 		json_int_t vlan = json_integer_value(json_object_get(want, "vlan"));
 		bool there = false;
