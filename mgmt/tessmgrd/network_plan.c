@@ -171,6 +171,22 @@ static int step_run(struct step *s, char *err, size_t len, bool *down)
 	return rc;
 }
 
+/* Takes back s if it ran and has an undo: 1, 0 (nothing to take back) or -errno (logged). */
+static int step_undo(struct step *s, char *why, size_t len)
+{
+	json_t *res = NULL;
+	int rc;
+
+	if (!s->done || s->undo_method == NULL)
+		return 0;
+	rc = mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res, why, len);
+	json_decref(res);
+	if (rc < 0)
+		tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
+	s->done = false;
+	return rc < 0 ? rc : 1;
+}
+
 static int plan_run(struct plan *p, struct mgr_err *e)
 {
 	char err[512], undo_err[1024] = "";
@@ -188,22 +204,12 @@ static int plan_run(struct plan *p, struct mgr_err *e)
 	/* Undo what earlier tessds applied, the last first. */
 	uint32_t undone = 0, failed = 0, at = i;
 	while (i-- > 0) {
-		struct step *s = &p->s[i];
-		json_t *res = NULL;
 		char why[512];
-		if (!s->done || s->undo_method == NULL)
-			continue;
-		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
-				   why, sizeof(why)) < 0) {
-			failed++;
-			if (!undo_err[0])
-				snprintf(undo_err, sizeof(undo_err), "; undoing %s failed too: %s",
-					 s->what, why);
-			tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
-		} else {
-			undone++;
-		}
-		json_decref(res);
+		int u = step_undo(&p->s[i], why, sizeof(why));
+		undone += u > 0;
+		if (u < 0 && failed++ == 0)
+			snprintf(undo_err, sizeof(undo_err), "; undoing %s failed too: %s",
+				 p->s[i].what, why);
 	}
 	mgr_err_set(e, down ? 503 : 409, "", "%s: %.400s%.80s (%u earlier tessds undone%s)",
 		    p->s[at].what, err, undo_err, undone,
@@ -277,16 +283,8 @@ void mgr_net_plan_undo(void *plan)
 	struct plan *p = plan;
 
 	for (uint32_t i = p->n; i-- > 0;) {
-		struct step *s = &p->s[i];
-		json_t *res = NULL;
 		char why[512];
-		if (!s->done || s->undo_method == NULL)
-			continue;
-		if (mgr_tessd_call(s->socket, s->undo_method, json_incref(s->undo_params), &res,
-				   why, sizeof(why)) < 0)
-			tlog(LOG_WARNING, NULL, "network: undoing %s: %s", s->what, why);
-		json_decref(res);
-		s->done = false;
+		step_undo(&p->s[i], why, sizeof(why));
 	}
 }
 
