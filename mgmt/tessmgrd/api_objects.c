@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The provider's objects over HTTP: sites, hosts, tenants, desktop models. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,9 @@ struct kind {
 	size_t spec_size;
 	bool tenants_read; /* tenant admins may read (their own tenant; every model) */
 	void *(*find)(const char *name);
+	/* The object as the API shows it; NULL: its spec (at spec_at in it) and its id. */
 	json_t *(*json)(const void *obj);
-	const char *(*name)(const void *obj);
+	size_t spec_at;
 	bool (*visible)(const struct api_ctx *c, const void *obj);
 	/* Cross references of a new spec (old: the object it replaces, or NULL). */
 	bool (*check)(const void *spec, const void *old, struct mgr_err *e);
@@ -55,6 +57,36 @@ struct kind {
 	 * running desktops' cputune). */
 	void (*updated)(const char *name);
 };
+
+/* Every object starts with its id and every spec with its name. */
+_Static_assert(offsetof(struct mgr_site_spec, name) == 0, "a spec starts with its name");
+_Static_assert(offsetof(struct mgr_host_spec, name) == 0, "a spec starts with its name");
+_Static_assert(offsetof(struct mgr_tenant_spec, name) == 0, "a spec starts with its name");
+_Static_assert(offsetof(struct mgr_router_spec, name) == 0, "a spec starts with its name");
+_Static_assert(offsetof(struct mgr_model_spec, name) == 0, "a spec starts with its name");
+_Static_assert(offsetof(struct mgr_site, id) == 0 && offsetof(struct mgr_host, id) == 0 &&
+		       offsetof(struct mgr_tenant, id) == 0 &&
+		       offsetof(struct mgr_router, id) == 0 && offsetof(struct mgr_model, id) == 0,
+	       "an object starts with its id");
+
+static const char *spec_name(const void *spec)
+{
+	return spec;
+}
+
+static uint32_t obj_id(const void *obj)
+{
+	return *(const uint32_t *)obj;
+}
+
+static json_t *obj_json(const struct kind *k, const void *obj)
+{
+	if (k->json)
+		return k->json(obj);
+	json_t *j = cfg_encode(k->schema, (const char *)obj + k->spec_at);
+	json_object_set_new(j, "id", json_integer(obj_id(obj)));
+	return j;
+}
 
 static void busy(struct mgr_err *e, const char *what, const char *name)
 {
@@ -127,7 +159,7 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		pthread_mutex_lock(&mgr.lock);
 		for (uint32_t i = 0; i < k->n(); i++)
 			if (c->provider || k->visible(c, k->at(i)))
-				json_array_append_new(a, k->json(k->at(i)));
+				json_array_append_new(a, obj_json(k, k->at(i)));
 		pthread_mutex_unlock(&mgr.lock);
 		api_ok(c, 200, a);
 		return;
@@ -140,7 +172,7 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		}
 		void *plan = NULL;
 		bool ok = false, undo = false;
-		snprintf(c->target, sizeof(c->target), "%s %s", k->what, k->name(spec));
+		snprintf(c->target, sizeof(c->target), "%s %s", k->what, spec_name(spec));
 		if (k->remote_check && k->remote_check(spec, &e) < 0) {
 			cfg_free(k->schema, spec);
 			free(spec);
@@ -148,8 +180,8 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 			return;
 		}
 		pthread_mutex_lock(&mgr.lock);
-		if (k->find(k->name(spec)))
-			mgr_err_set(&e, 409, "/name", "%s '%s' exists", k->what, k->name(spec));
+		if (k->find(spec_name(spec)))
+			mgr_err_set(&e, 409, "/name", "%s '%s' exists", k->what, spec_name(spec));
 		else if (k->check(spec, NULL, &e) &&
 			 (k->plan == NULL || (plan = k->plan(NULL, spec, &e)) != NULL))
 			ok = true;
@@ -182,7 +214,7 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		}
 		pthread_mutex_lock(&mgr.lock);
 		void *obj = k->find(c->target + strlen(k->what) + 1);
-		api_ok(c, 201, obj ? k->json(obj) : NULL);
+		api_ok(c, 201, obj ? obj_json(k, obj) : NULL);
 		pthread_mutex_unlock(&mgr.lock);
 		return;
 	}
@@ -208,7 +240,7 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 			/* Before anything changes: a refusal leaves the object as it was. */
 			pthread_mutex_lock(&mgr.lock);
 			void *o = k->find(c->seg[1]);
-			id = o ? *(const uint32_t *)o : 0; /* every object starts with its id */
+			id = o ? obj_id(o) : 0;
 			pthread_mutex_unlock(&mgr.lock);
 			if (id && (lk = k->lock(id)) == NULL) {
 				busy(&e, k->what, c->seg[1]);
@@ -226,7 +258,7 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 		void *obj = k->find(c->seg[1]);
 		if (obj == NULL)
 			mgr_err_set(&e, 404, "", "no %s named '%s'", k->what, c->seg[1]);
-		else if (strcmp(k->name(spec), c->seg[1]) != 0)
+		else if (strcmp(spec_name(spec), c->seg[1]) != 0)
 			mgr_err_set(&e, 400, "/name", "the name cannot change (%s in the path)",
 				    c->seg[1]);
 		else if (k->check(spec, obj, &e) &&
@@ -274,7 +306,7 @@ static void crud_body(struct api_ctx *c, const struct kind *k)
 	if (obj == NULL || (!c->provider && !k->visible(c, obj)))
 		mgr_err_set(&e, 404, "", "no %s named '%s'", k->what, c->seg[1]);
 	else if (strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0)
-		api_ok(c, 200, k->json(obj));
+		api_ok(c, 200, obj_json(k, obj));
 	else if (strcmp(m, "DELETE") == 0 && k->del(obj, &e) == 0)
 		api_ok(c, 200, json_pack("{s:s}", "deleted", c->seg[1]));
 	else if (strcmp(m, "DELETE") != 0)
@@ -321,6 +353,28 @@ static int store_add(int (*put)(const void *), const void *obj, struct mgr_err *
 	return 0;
 }
 
+static int store_del(enum mgr_kind kind, uint32_t id, struct mgr_err *e)
+{
+	if (mgr_store_del_object(kind, id) < 0) {
+		mgr_err_set(e, 500, "", "cannot write the store");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* arr (n elements of size) with room for one more, zeroed at n: or NULL with e (arr stays). */
+static void *grow(void *arr, uint32_t n, size_t size, struct mgr_err *e)
+{
+	char *a = realloc(arr, (n + 1) * size);
+
+	if (a == NULL) {
+		mgr_err_set(e, 500, "", "out of memory");
+		return NULL;
+	}
+	memset(a + n * size, 0, size);
+	return a;
+}
+
 static bool any_visible(const struct api_ctx *c, const void *obj)
 {
 	(void)c;
@@ -341,17 +395,6 @@ static void *site_find(const char *name)
 {
 	return mgr_site_by_name(&mgr, name);
 }
-static json_t *site_json(const void *o)
-{
-	const struct mgr_site *s = o;
-	json_t *j = cfg_encode(&mgr_site_schema, &s->spec);
-	json_object_set_new(j, "id", json_integer(s->id));
-	return j;
-}
-static const char *site_spec_name(const void *spec)
-{
-	return ((const struct mgr_site_spec *)spec)->name;
-}
 static bool site_check(const void *spec, const void *old, struct mgr_err *e)
 {
 	(void)spec;
@@ -365,15 +408,12 @@ static int site_put(const void *o)
 }
 static int site_add(void *spec, uint32_t *id, struct mgr_err *e)
 {
-	struct mgr_site *a = realloc(mgr.sites, (mgr.n_sites + 1) * sizeof(*a)), *s;
+	struct mgr_site *a = grow(mgr.sites, mgr.n_sites, sizeof(*a), e), *s;
 
-	if (a == NULL) {
-		mgr_err_set(e, 500, "", "out of memory");
+	if (a == NULL)
 		return -ENOMEM;
-	}
 	mgr.sites = a;
 	s = &a[mgr.n_sites];
-	memset(s, 0, sizeof(*s));
 	s->id = *id = mgr_next_id_locked(MGR_SITE);
 	memcpy(&s->spec, spec, sizeof(s->spec));
 	mgr_site_derive_locked(s);
@@ -413,10 +453,8 @@ static int site_del(void *obj, struct mgr_err *e)
 				    s->spec.name, mgr.tenants[i].spec.name);
 			return -EBUSY;
 		}
-	if (mgr_store_del_object(MGR_SITE, s->id) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_del(MGR_SITE, s->id, e) < 0)
 		return -EIO;
-	}
 	cfg_free(&mgr_site_schema, &s->spec);
 	*s = mgr.sites[--mgr.n_sites];
 	return 0;
@@ -439,10 +477,6 @@ static void *host_find(const char *name)
 static json_t *host_json(const void *o)
 {
 	return mgr_host_json_locked(o);
-}
-static const char *host_spec_name(const void *spec)
-{
-	return ((const struct mgr_host_spec *)spec)->name;
 }
 /* Whether two tessd addresses name the same tessd ("/x" and "unix:///x" do). */
 static bool same_tessd(const char *x, const char *y)
@@ -627,10 +661,8 @@ static int host_del(void *obj, struct mgr_err *e)
 			    h->spec.name);
 		return -EBUSY;
 	}
-	if (mgr_store_del_object(MGR_HOST, h->id) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_del(MGR_HOST, h->id, e) < 0)
 		return -EIO;
-	}
 	mgr_virt_close(h->id);
 	for (uint32_t i = 0; i < mgr.n_quotas; i++) {
 		/* Forget it in the quotas' host lists. */
@@ -664,17 +696,6 @@ static uint32_t host_n(void)
 static void *tenant_find(const char *name)
 {
 	return mgr_tenant_by_name(&mgr, name);
-}
-static json_t *tenant_json(const void *o)
-{
-	const struct mgr_tenant *t = o;
-	json_t *j = cfg_encode(&mgr_tenant_schema, &t->spec);
-	json_object_set_new(j, "id", json_integer(t->id));
-	return j;
-}
-static const char *tenant_spec_name(const void *spec)
-{
-	return ((const struct mgr_tenant_spec *)spec)->name;
 }
 static bool tenant_visible(const struct api_ctx *c, const void *o)
 {
@@ -726,15 +747,12 @@ static int tenant_put(const void *o)
 }
 static int tenant_add(void *spec, uint32_t *id, struct mgr_err *e)
 {
-	struct mgr_tenant *a = realloc(mgr.tenants, (mgr.n_tenants + 1) * sizeof(*a)), *t;
+	struct mgr_tenant *a = grow(mgr.tenants, mgr.n_tenants, sizeof(*a), e), *t;
 
-	if (a == NULL) {
-		mgr_err_set(e, 500, "", "out of memory");
+	if (a == NULL)
 		return -ENOMEM;
-	}
 	mgr.tenants = a;
 	t = &a[mgr.n_tenants];
-	memset(t, 0, sizeof(*t));
 	memcpy(&t->spec, spec, sizeof(t->spec));
 	t->id = *id = mgr_next_id_locked(MGR_TENANT);
 	mgr_tenant_derive_locked(t);
@@ -778,10 +796,8 @@ static int tenant_del(void *obj, struct mgr_err *e)
 
 	if (!tenant_del_check(t, e))
 		return -EBUSY;
-	if (mgr_store_del_object(MGR_TENANT, t->id) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_del(MGR_TENANT, t->id, e) < 0)
 		return -EIO; /* crud puts its network back */
-	}
 	mgr_events_end_tenant(t->id);
 	cfg_free(&mgr_tenant_schema, &t->spec);
 	*t = mgr.tenants[--mgr.n_tenants];
@@ -801,17 +817,6 @@ static uint32_t tenant_n(void)
 static void *router_find(const char *name)
 {
 	return mgr_router_by_name(&mgr, name);
-}
-static json_t *router_json(const void *o)
-{
-	const struct mgr_router *r = o;
-	json_t *j = cfg_encode(&mgr_router_schema, &r->spec);
-	json_object_set_new(j, "id", json_integer(r->id));
-	return j;
-}
-static const char *router_spec_name(const void *spec)
-{
-	return ((const struct mgr_router_spec *)spec)->name;
 }
 static bool router_check(const void *spec, const void *old, struct mgr_err *e)
 {
@@ -864,15 +869,12 @@ static int router_put(const void *o)
 }
 static int router_add(void *spec, uint32_t *id, struct mgr_err *e)
 {
-	struct mgr_router *a = realloc(mgr.routers, (mgr.n_routers + 1) * sizeof(*a)), *r;
+	struct mgr_router *a = grow(mgr.routers, mgr.n_routers, sizeof(*a), e), *r;
 
-	if (a == NULL) {
-		mgr_err_set(e, 500, "", "out of memory");
+	if (a == NULL)
 		return -ENOMEM;
-	}
 	mgr.routers = a;
 	r = &a[mgr.n_routers];
-	memset(r, 0, sizeof(*r));
 	r->id = *id = mgr_next_id_locked(MGR_ROUTER);
 	memcpy(&r->spec, spec, sizeof(r->spec));
 	if (store_add(router_put, r, e) < 0)
@@ -904,10 +906,8 @@ static int router_del(void *obj, struct mgr_err *e)
 		mgr_err_set(e, 409, "", "router %s serves tenant %s", r->spec.name, user);
 		return -EBUSY;
 	}
-	if (mgr_store_del_object(MGR_ROUTER, r->id) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_del(MGR_ROUTER, r->id, e) < 0)
 		return -EIO;
-	}
 	char was[MGR_URI_LEN];
 	snprintf(was, sizeof(was), "%s", r->spec.tessd);
 	cfg_free(&mgr_router_schema, &r->spec);
@@ -929,17 +929,6 @@ static uint32_t router_n(void)
 static void *model_find(const char *name)
 {
 	return mgr_model_by_name(&mgr, name);
-}
-static json_t *model_json(const void *o)
-{
-	const struct mgr_model *m = o;
-	json_t *j = cfg_encode(&mgr_model_schema, &m->spec);
-	json_object_set_new(j, "id", json_integer(m->id));
-	return j;
-}
-static const char *model_spec_name(const void *spec)
-{
-	return ((const struct mgr_model_spec *)spec)->name;
 }
 static bool model_in_use(uint32_t id)
 {
@@ -970,15 +959,12 @@ static int model_put(const void *o)
 }
 static int model_add(void *spec, uint32_t *id, struct mgr_err *e)
 {
-	struct mgr_model *a = realloc(mgr.models, (mgr.n_models + 1) * sizeof(*a)), *m;
+	struct mgr_model *a = grow(mgr.models, mgr.n_models, sizeof(*a), e), *m;
 
-	if (a == NULL) {
-		mgr_err_set(e, 500, "", "out of memory");
+	if (a == NULL)
 		return -ENOMEM;
-	}
 	mgr.models = a;
 	m = &a[mgr.n_models];
-	memset(m, 0, sizeof(*m));
 	m->id = *id = mgr_next_id_locked(MGR_MODEL);
 	memcpy(&m->spec, spec, sizeof(m->spec));
 	if (store_add(model_put, m, e) < 0)
@@ -1006,10 +992,8 @@ static int model_del(void *obj, struct mgr_err *e)
 				    m->spec.name);
 			return -EBUSY;
 		}
-	if (mgr_store_del_object(MGR_MODEL, m->id) < 0) {
-		mgr_err_set(e, 500, "", "cannot write the store");
+	if (store_del(MGR_MODEL, m->id, e) < 0)
 		return -EIO;
-	}
 	*m = mgr.models[--mgr.n_models];
 	return 0;
 }
@@ -1046,97 +1030,84 @@ static uint32_t model_n(void)
 }
 
 static const struct kind sites = {
-	"site",         &mgr_site_schema, sizeof(struct mgr_site_spec),
-	false,          site_find,        site_json,
-	site_spec_name, never_visible,    site_check,
-	site_add,       site_update,      site_del,
-	site_at,        site_n,           NULL,
-	NULL,
+	.what = "site",
+	.schema = &mgr_site_schema,
+	.spec_size = sizeof(struct mgr_site_spec),
+	.find = site_find,
+	.spec_at = offsetof(struct mgr_site, spec),
+	.visible = never_visible,
+	.check = site_check,
+	.add = site_add,
+	.update = site_update,
+	.del = site_del,
+	.at = site_at,
+	.n = site_n,
 };
 static const struct kind hosts = {
-	"host",
-	&mgr_host_schema,
-	sizeof(struct mgr_host_spec),
-	false,
-	host_find,
-	host_json,
-	host_spec_name,
-	never_visible,
-	host_check,
-	host_add,
-	host_update,
-	host_del,
-	host_at,
-	host_n,
-	mgr_host_connect_begin,
-	mgr_host_connect_end,
+	.what = "host",
+	.schema = &mgr_host_schema,
+	.spec_size = sizeof(struct mgr_host_spec),
+	.find = host_find,
+	.json = host_json,
+	.visible = never_visible,
+	.check = host_check,
+	.add = host_add,
+	.update = host_update,
+	.del = host_del,
+	.at = host_at,
+	.n = host_n,
+	.lock = mgr_host_connect_begin,
+	.unlock = mgr_host_connect_end,
 };
 static const struct kind tenants = {
-	"tenant",
-	&mgr_tenant_schema,
-	sizeof(struct mgr_tenant_spec),
-	true,
-	tenant_find,
-	tenant_json,
-	tenant_spec_name,
-	tenant_visible,
-	tenant_check,
-	tenant_add,
-	tenant_update,
-	tenant_del,
-	tenant_at,
-	tenant_n,
-	NULL,
-	NULL,
-	tenant_plan,
-	tenant_del_check,
-	true,
+	.what = "tenant",
+	.schema = &mgr_tenant_schema,
+	.spec_size = sizeof(struct mgr_tenant_spec),
+	.tenants_read = true,
+	.find = tenant_find,
+	.spec_at = offsetof(struct mgr_tenant, spec),
+	.visible = tenant_visible,
+	.check = tenant_check,
+	.add = tenant_add,
+	.update = tenant_update,
+	.del = tenant_del,
+	.at = tenant_at,
+	.n = tenant_n,
+	.plan = tenant_plan,
+	.del_check = tenant_del_check,
+	.serialize = true,
 };
 static const struct kind models = {
-	"model",
-	&mgr_model_schema,
-	sizeof(struct mgr_model_spec),
-	true,
-	model_find,
-	model_json,
-	model_spec_name,
-	any_visible,
-	model_check,
-	model_add,
-	model_update,
-	model_del,
-	model_at,
-	model_n,
-	NULL,
-	NULL,
-	NULL,
-	NULL,
-	false,
-	NULL,
-	model_updated,
+	.what = "model",
+	.schema = &mgr_model_schema,
+	.spec_size = sizeof(struct mgr_model_spec),
+	.tenants_read = true,
+	.find = model_find,
+	.spec_at = offsetof(struct mgr_model, spec),
+	.visible = any_visible,
+	.check = model_check,
+	.add = model_add,
+	.update = model_update,
+	.del = model_del,
+	.at = model_at,
+	.n = model_n,
+	.updated = model_updated,
 };
-
 static const struct kind routers = {
-	"router",
-	&mgr_router_schema,
-	sizeof(struct mgr_router_spec),
-	false,
-	router_find,
-	router_json,
-	router_spec_name,
-	never_visible,
-	router_check,
-	router_add,
-	router_update,
-	router_del,
-	router_at,
-	router_n,
-	NULL,
-	NULL,
-	NULL,
-	NULL,
-	true,
-	router_remote_check,
+	.what = "router",
+	.schema = &mgr_router_schema,
+	.spec_size = sizeof(struct mgr_router_spec),
+	.find = router_find,
+	.spec_at = offsetof(struct mgr_router, spec),
+	.visible = never_visible,
+	.check = router_check,
+	.add = router_add,
+	.update = router_update,
+	.del = router_del,
+	.at = router_at,
+	.n = router_n,
+	.serialize = true,
+	.remote_check = router_remote_check,
 };
 
 void api_routers(struct api_ctx *c)
