@@ -478,21 +478,6 @@ static json_t *host_json(const void *o)
 {
 	return mgr_host_json_locked(o);
 }
-/* Whether two tessd addresses name the same tessd ("/x" and "unix:///x" do). */
-static bool same_tessd(const char *x, const char *y)
-{
-	struct mgr_tessd_addr a, b;
-	char why[8];
-
-	if (strcmp(x, y) == 0)
-		return true;
-	if (x[0] == '\0' || y[0] == '\0' || mgr_tessd_addr_parse(x, &a, why, sizeof(why)) < 0 ||
-	    mgr_tessd_addr_parse(y, &b, why, sizeof(why)) < 0)
-		return false;
-	return a.ssh == b.ssh && a.port == b.port && strcmp(a.user, b.user) == 0 &&
-	       strcmp(a.host, b.host) == 0 && strcmp(a.path, b.path) == 0;
-}
-
 static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 {
 	const struct mgr_host_spec *h = spec;
@@ -538,7 +523,7 @@ static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 		return false;
 	}
 	/* Their ports are on that tessd, their sockets in that directory: not moved along. */
-	if (o->ports_used && !same_tessd(o->spec.tessd, h->tessd)) {
+	if (o->ports_used && !mgr_tessd_addr_same(o->spec.tessd, h->tessd)) {
 		mgr_err_set(e, 409, "/tessd",
 			    "host %s has %u desktops, each a port of its tessd: its tessd cannot "
 			    "change",

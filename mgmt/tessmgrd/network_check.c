@@ -11,19 +11,6 @@
 /* What tessmgrd names on a PE tessd for tenant t: its VRF is t's name. */
 #define NET_MAX_TENANT_NAME 24 /* t + "-ent", "-nat"... within tessd's 31 characters */
 
-/* Whether two tessd addresses name the same tessd ("/p" and "unix:///p" do). */
-static bool same_tessd(const char *a, const char *b)
-{
-	struct mgr_tessd_addr x, y;
-	char why[128];
-
-	if (mgr_tessd_addr_parse(a, &x, why, sizeof(why)) < 0 ||
-	    mgr_tessd_addr_parse(b, &y, why, sizeof(why)) < 0)
-		return strcmp(a, b) == 0;
-	return x.ssh == y.ssh && x.port == y.port && strcmp(x.user, y.user) == 0 &&
-	       strcmp(x.host, y.host) == 0 && strcmp(x.path, y.path) == 0;
-}
-
 bool mgr_net_is_trunk(const struct mgr_router_spec *r, const char *port)
 {
 	for (uint32_t i = 0; i < r->n_trunk_ports; i++)
@@ -119,7 +106,8 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 		 * VLAN: one tessd cannot be both (nor hold two groups of one VLAN). */
 		for (uint32_t k = 0; k < mgr.n_hosts; k++) {
 			const struct mgr_host *h = mgr.hosts[k];
-			if (net_host_reaches(h, t) && same_tessd(h->spec.tessd, r->spec.tessd)) {
+			if (net_host_reaches(h, t) &&
+			    mgr_tessd_addr_same(h->spec.tessd, r->spec.tessd)) {
 				mgr_err_set(
 					e, 409, path,
 					"router %s's tessd is also host %s's, which reaches VLAN "

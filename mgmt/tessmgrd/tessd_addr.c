@@ -106,3 +106,17 @@ int mgr_tessd_addr_check(const void *val, char *why, size_t len)
 
 	return ((const char *)val)[0] && mgr_tessd_addr_parse(val, &a, why, len) < 0 ? EINVAL : 0;
 }
+
+bool mgr_tessd_addr_same(const char *a, const char *b)
+{
+	struct mgr_tessd_addr x, y;
+	char why[8]; /* not reported */
+
+	if (strcmp(a, b) == 0)
+		return true;
+	if (mgr_tessd_addr_parse(a, &x, why, sizeof(why)) < 0 ||
+	    mgr_tessd_addr_parse(b, &y, why, sizeof(why)) < 0)
+		return false;
+	return x.ssh == y.ssh && x.port == y.port && strcmp(x.user, y.user) == 0 &&
+	       strcmp(x.host, y.host) == 0 && strcmp(x.path, y.path) == 0;
+}

@@ -23,6 +23,8 @@ struct mgr_tessd_addr {
 
 /* Parses s (not ""): 0, or -EINVAL with why[] saying what is wrong. */
 int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, size_t len);
+/* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" names none). */
+bool mgr_tessd_addr_same(const char *a, const char *b);
 /* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */
 int mgr_tessd_addr_check(const void *val, char *why, size_t len);
 

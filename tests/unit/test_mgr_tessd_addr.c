@@ -89,11 +89,27 @@ static void test_refused(void **state)
 	}
 }
 
+/* One tessd, however its address is written (host and router checks compare them). */
+static void test_same(void **state)
+{
+	(void)state;
+	assert_true(mgr_tessd_addr_same("/run/t.sock", "unix:///run/t.sock"));
+	assert_true(mgr_tessd_addr_same("", ""));
+	assert_true(mgr_tessd_addr_same("ssh://h/run/t.sock", "ssh://h/run/t.sock"));
+	assert_false(mgr_tessd_addr_same("/run/t.sock", "/run/u.sock"));
+	assert_false(mgr_tessd_addr_same("", "/run/t.sock"));
+	assert_false(mgr_tessd_addr_same("ssh://h/run/t.sock", "/run/t.sock"));
+	assert_false(mgr_tessd_addr_same("ssh://h/run/t.sock", "ssh://h:2222/run/t.sock"));
+	assert_false(mgr_tessd_addr_same("ssh://a@h/run/t.sock", "ssh://b@h/run/t.sock"));
+	assert_false(mgr_tessd_addr_same("bad", "bad:"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
