@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Startup config: every bad config is refused with its JSON path and tessd does not start;
 the running config is shown and saved atomically, and a saved config starts tessd again."""
-import copy
 import errno
 import json
 import os

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -238,10 +237,10 @@ def test_punt_to_the_kernel(cleanup, tmp_path):
     assert kernel_echoes() == echoes
     k = topo.iface("a-ent")["kernel"]
     assert k["tap"] == "a-ent" and k["punted_to_kernel"] > 0 and k["from_kernel"] > 0
-    r = topo.ent.run("python3", "-c",
-                     "import socket\n"
-                     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                     "s.sendto(b'x', ('10.1.0.1', 4000))\n")
+    topo.ent.run("python3", "-c",
+                 "import socket\n"
+                 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                 "s.sendto(b'x', ('10.1.0.1', 4000))\n")
     unreach = wait(lambda: topo.k("nstat", "-az", "UdpNoPorts").stdout.split()[-2] != "0",
                    what="UDP in the kernel")
     assert unreach

@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Port cross-connect with real taps in namespaces: both ways, sizes, MTU, drops, runtime changes."""
 import struct
-import subprocess
 import threading
-import time
 
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw

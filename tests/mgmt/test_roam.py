@@ -306,7 +306,7 @@ def test_restart_mid_move_rolls_back(cleanup, tmp_path):
 
     t = threading.Thread(target=connect, daemon=True)
     t.start()
-    jobs = wait_move_copying(m, w, d, 20)
+    wait_move_copying(m, w, d, 20)
     # One move at a time: another connect, an operator's migration, a stop all wait their turn.
     status, r = w.connect(d["id"], NEAR["newyork"])
     assert status == 409 and "migrating" in r["error"]["message"], r
