@@ -100,14 +100,16 @@ def _csum(data):
 def imix_pcap(path):
     """A pcap of flowgen's frames (its MACs, addresses and UDP ports, its IMIX_FLOWS
     destinations in turn) sized by IMIX_PATTERN in turn: 12,288 frames, each flow with
-    each size. The IMIX generator replays it over and over."""
+    each size: the pattern shifts by one on each pass over the flows (with k % 12 alone,
+    1024 being a multiple of 4, each flow got 3 of the 12 slots and only a quarter of the
+    flows any 1518-byte frame). The IMIX generator replays it over and over."""
     mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
     src_ip = socket.inet_aton(FLOWGEN_SRC_IP)
     dst0 = struct.unpack("!I", socket.inet_aton(FLOWGEN_DST_NET.split("/")[0]))[0]
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for k in range(len(IMIX_PATTERN) * IMIX_FLOWS):
-            n = IMIX_PATTERN[k % len(IMIX_PATTERN)] - 4  # without the FCS
+            n = IMIX_PATTERN[(k + k // IMIX_FLOWS) % len(IMIX_PATTERN)] - 4  # without the FCS
             ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, n - 14, 0, 0, 64, 17, 0, src_ip,
                              struct.pack("!I", dst0 + k % IMIX_FLOWS))
             ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
