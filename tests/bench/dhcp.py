@@ -10,7 +10,7 @@ import time
 import tess
 from flowgen import DUT_CPU, GEN_CPU
 from services import dnsmasq, generator_run, service_wire, versus_dnsmasq
-from stateful import cpu_busy, tessd_dut
+from stateful import cpu_busy, run_cleanup, tessd_dut
 
 DUT_ADDR, PREFIX = "10.60.0.1", 16
 POOL = ("10.60.1.0", "10.60.255.254")  # 65,278 addresses: more than a run leases
@@ -99,7 +99,7 @@ def run_dhcp(dut_fn, args, tmp, rep, tag):
                       and not r.get("dut", {}).get("rate_limited"))
         return r
     finally:
-        c.run()
+        run_cleanup(c)
 
 
 def dhcp(args):

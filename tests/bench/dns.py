@@ -8,7 +8,7 @@ import re
 import tess
 from flowgen import DUT_CPU, GEN_CPU
 from services import dnsmasq, generator_run, service_wire, versus_dnsmasq
-from stateful import cpu_busy, tessd_dut
+from stateful import cpu_busy, run_cleanup, tessd_dut
 
 ZONE = "bench.test"
 DUT_ADDR, GEN_ADDR = "10.50.0.1", "10.50.255.254"
@@ -137,7 +137,7 @@ def run_dns(dut_fn, args, tmp, queries, rep, tag):
                                or r.get("dut", {}).get("service_limited")))
         return r
     finally:
-        c.run()
+        run_cleanup(c)
 
 
 def dns(args):

@@ -17,8 +17,8 @@ import types
 import tess
 from flowgen import FLOWGEN_SRC_MAC
 from stateful import (IN_ADDR, IN_MAC, NEXTHOP, OUT_ADDR, alternate, established_window, finish,
-                      generator, kernel_router, new_window, read, summary, tessd_dut,
-                      tessd_port_tx, vhost_generator, veth_counters, wires)
+                      generator, kernel_router, new_window, read, run_cleanup, summary,
+                      tessd_dut, tessd_port_tx, vhost_generator, veth_counters, wires)
 
 # What flowgen sends (testpmd 22.11's fixed addresses and ports) and where replies go back.
 GEN_SRC, GEN_DST, GEN_SPORT, GEN_DPORT = "10.254.0.0", "10.253.0.0", 1000, 1001
@@ -348,7 +348,7 @@ def run_firewall(dut_fn, args, tmp, rep, tag):
                 "ruled_in_window": ruled,
                 "valid": s1 < NEW_FLOWS and ruled == 0 and live >= args.flows}
     finally:
-        c.run()
+        run_cleanup(c)
 
 
 def firewall(args):

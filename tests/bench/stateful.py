@@ -12,7 +12,9 @@ the kernel's packet sockets copy every frame in and out on the DUT's CPU and bou
 below what tessd itself costs, which is not what a poll-mode NIC driver does."""
 import json
 import os
+import signal
 import statistics
+import sys
 import time
 
 import tess
@@ -61,17 +63,36 @@ def cpu_cgroup(cleanup, pct):
 
 
 def rmdir_cgroup(d, timeout=10):
-    """Removes cgroup d once its processes are gone (a killed daemon, such as OVS, may take
-    a moment to exit)."""
+    """Removes cgroup d: kills what is still in it (its DUT's own cleanup ran first; a
+    daemon that did not exit would keep the cgroup, and its quota, forever), then waits for
+    the processes to be gone (a killed daemon, such as OVS, may take a moment to exit)."""
+    kill = os.path.join(d, "cgroup.kill")
+    if os.path.exists(kill):  # cgroup v2
+        write(kill, "1")
+    else:
+        for pid in read(os.path.join(d, "cgroup.procs")).split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     deadline = time.monotonic() + timeout
     while True:
         try:
             os.rmdir(d)
             return
-        except OSError:
+        except OSError as e:
             if time.monotonic() > deadline:
-                raise
+                left = read(os.path.join(d, "cgroup.procs")).split()
+                raise RuntimeError(f"cgroup {d} not removed ({e}); processes in it: "
+                                   f"{' '.join(left) or 'none'}") from e
             time.sleep(0.1)
+
+
+def run_cleanup(c):
+    """Runs c's undo actions and prints what failed (a cgroup left behind, a process that
+    would not stop): Cleanup.run() keeps going and only returns them."""
+    for e in c.run():
+        print(f"bench: cleanup failed: {e}", file=sys.stderr, flush=True)
 
 
 def wires(c):
@@ -262,7 +283,7 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
         r = established_window(gen, dut, delivered, offered, args.seconds)
         return {**r, "new_per_sec": new_rate, "sessions": sessions(), "valid": valid, **info}
     finally:
-        c.run()
+        run_cleanup(c)
 
 
 def alternate(duts, args, tmp, noun, detail=lambda r: "", runner=run_two_windows):

@@ -9,7 +9,7 @@ import time
 
 import tess
 from flowgen import DUT_CPU, generator
-from stateful import cpu_cgroup, write
+from stateful import cpu_cgroup, run_cleanup, write
 from testpmd import Testpmd
 
 
@@ -65,7 +65,7 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0):
         return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
                 "throttled": nr_throttled(cgroup)}
     finally:
-        c.run()
+        run_cleanup(c)
 
 
 def bench_port(i, sock, kind):
@@ -132,4 +132,4 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
                 "vhost_polled": polled_before, "idle_poll_cycles": idle_poll,
                 "throttled": nr_throttled(cgroup)}
     finally:
-        c.run()
+        run_cleanup(c)
