@@ -4,6 +4,7 @@ the generator (testpmd flowgen through net_virtio_user, tests/lib/flowgen.py) on
 the measurement window, testpmd io as the ceiling and tessd as the vswitch, each DUT pinned
 to the DUT CPU and, given a CPU share, in a cgroup of its own."""
 import os
+import re
 import tempfile
 import time
 
@@ -13,18 +14,20 @@ from stateful import cpu_cgroup, run_cleanup, write
 from testpmd import Testpmd
 
 
-def measure(gen, seconds, warmup, on_window_start=None):
+def measure(gen, seconds, warmup, on_window_start=None, cgroup=None):
     """Delivered packets per second at the generator, over a fixed window after a warmup:
-    (delivered Mpps, offered Mpps); the delivered Gbit/s (frames without their FCS) is left
-    in gen.delivered_gbps."""
+    (delivered Mpps, offered Mpps). Left in gen: delivered_gbps (frames without their FCS),
+    and window, what the window says of the run (window_fields())."""
     ports = getattr(gen, "dut_ports", (0, 1))  # the IMIX generator's are 1 and 3
     gen.cmd("start")
     time.sleep(warmup)
+    q0, d0 = cgroup_cpu(cgroup), tx_dropped(gen, ports)
     before = [gen.port_stats(p) for p in ports]
     t0 = time.monotonic()
     if on_window_start:
         on_window_start()
     time.sleep(seconds)
+    q1, d1 = cgroup_cpu(cgroup), tx_dropped(gen, ports)
     after = [gen.port_stats(p) for p in ports]
     t1 = time.monotonic()
     gen.cmd("stop")
@@ -32,17 +35,37 @@ def measure(gen, seconds, warmup, on_window_start=None):
     tx = sum(a["tx_packets"] - b["tx_packets"] for a, b in zip(after, before))
     gen.delivered_gbps = sum(a["rx_bytes"] - b["rx_bytes"]
                              for a, b in zip(after, before)) * 8 / (t1 - t0) / 1e9
+    gen.window = {"gen_dropped_share": (d1 - d0) / max(1, tx + d1 - d0)}
+    if cgroup:
+        gen.window.update(periods=q1["periods"] - q0["periods"],
+                          throttled=q1["throttled"] - q0["throttled"])
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
 
 
-def nr_throttled(cgroup):
-    """Periods in which the quota of the DUT's cgroup (its cgroup.procs path) stopped it,
-    since it was made (cpu.stat, v1 and v2 alike); None without one. A DUT-bound run whose
-    DUT was never throttled was bound by something else."""
+def window_fields(gen):
+    """For a run's result, what measure()'s window said: gen_dropped_share, the share of
+    its frames the generator could not send (a full ring: the DUT did not keep up); with a
+    cgroup, its quota periods and those in which the quota stopped the DUT (throttled)."""
+    return dict(gen.window)
+
+
+def cgroup_cpu(cgroup):
+    """The DUT's cgroup (its cgroup.procs path) so far: its quota's periods and throttled
+    periods (cpu.stat, v1 and v2 alike); None without one."""
     if not cgroup:
         return None
     with open(os.path.join(os.path.dirname(cgroup), "cpu.stat")) as f:
-        return next(int(ln.split()[1]) for ln in f if ln.startswith("nr_throttled "))
+        st = dict(ln.split()[:2] for ln in f if ln.strip())
+    return {"periods": int(st["nr_periods"]), "throttled": int(st["nr_throttled"])}
+
+
+def tx_dropped(gen, ports):
+    """Frames the generator's forwarding could not send out of ports (testpmd's TX-dropped,
+    since its start): what a full ring, a DUT not keeping up, turned away."""
+    out = gen.cmd("show fwd stats all")
+    return sum(int(n) for p, n in re.findall(
+        r"Forward statistics for port (\d+).*?TX-dropped:\s+(\d+)", out, re.S)
+        if int(p) in ports)
 
 
 def run_testpmd_io(args, tmp, rep, cpu_pct=0):
@@ -60,10 +83,10 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0):
             write(cgroup, str(dut.proc.pid))  # all its threads
         dut.cmd("start")
         gen = generator(c, tmp, socks, args.size, f"ceiling{rep}")
-        mpps, offered = measure(gen, args.seconds, args.warmup)
+        mpps, offered = measure(gen, args.seconds, args.warmup, cgroup=cgroup)
         dut.cmd("stop")
         return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
-                "throttled": nr_throttled(cgroup)}
+                **window_fields(gen)}
     finally:
         run_cleanup(c)
 
@@ -119,7 +142,7 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
         polled_before, idle_poll = (idle_poll_cost(dut) if getattr(args, "idle_ports", 0)
                                     else (0, None))
         mpps, offered = measure(gen, args.seconds, args.warmup,
-                                lambda: dut.tessctl("stats", "--reset"))
+                                lambda: dut.tessctl("stats", "--reset"), cgroup)
         st = dut.ctl("stats")
         w = st["workers"][0]
         flooded = sum(g["flooded"] for g in st["groups"])
@@ -130,6 +153,6 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
                 "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
                 "policers": st.get("policers", []), "idle_ports": idle_ports,
                 "vhost_polled": polled_before, "idle_poll_cycles": idle_poll,
-                "throttled": nr_throttled(cgroup)}
+                **window_fields(gen)}
     finally:
         run_cleanup(c)
