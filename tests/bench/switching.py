@@ -10,7 +10,7 @@ import time
 
 import tess
 from flowgen import DUT_CPU, generator
-from stateful import cpu_cgroup, run_cleanup, write
+from stateful import cpu_cgroup, read, run_cleanup, write
 from testpmd import Testpmd
 
 
@@ -38,25 +38,53 @@ def measure(gen, seconds, warmup, on_window_start=None, cgroup=None):
     gen.window = {"gen_dropped_share": (d1 - d0) / max(1, tx + d1 - d0)}
     if cgroup:
         gen.window.update(periods=q1["periods"] - q0["periods"],
-                          throttled=q1["throttled"] - q0["throttled"])
+                          throttled=q1["throttled"] - q0["throttled"],
+                          cpu_share=(q1["cpu_ns"] - q0["cpu_ns"]) / (q1["ns"] - q0["ns"]))
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
 
 
 def window_fields(gen):
     """For a run's result, what measure()'s window said: gen_dropped_share, the share of
     its frames the generator could not send (a full ring: the DUT did not keep up); with a
-    cgroup, its quota periods and those in which the quota stopped the DUT (throttled)."""
+    cgroup, its quota periods and those in which the quota stopped the DUT (throttled), and
+    cpu_share, the CPU time the DUT got over the wall time (its cycles/pkt: cpu_cycles())."""
     return dict(gen.window)
+
+
+def cpu_cycles(cycles, gen):
+    """{"cycles_per_pkt": cycles, "cycles_per_pkt_tsc": as counted} for a run's result.
+    tessd's worker and OVS's PMD count TSC cycles, which run on while the quota has the DUT
+    descheduled: under a quota, the count is scaled by the CPU time the DUT got over the
+    window's wall time (wherever the descheduled time lands, busy or idle polls, the busy
+    count grows by as much as the busy share of the CPU time)."""
+    share = gen.window.get("cpu_share")
+    return {"cycles_per_pkt": cycles * share if cycles and share is not None else cycles,
+            "cycles_per_pkt_tsc": cycles}
 
 
 def cgroup_cpu(cgroup):
     """The DUT's cgroup (its cgroup.procs path) so far: its quota's periods and throttled
-    periods (cpu.stat, v1 and v2 alike); None without one."""
+    periods (cpu.stat, v1 and v2 alike), the CPU time of its processes (v2's cpu.stat
+    usage_usec, v1's cpuacct.usage where cpuacct shares the hierarchy, else the tasks'
+    /proc schedstat) and the monotonic clock then, in ns; None without one."""
     if not cgroup:
         return None
-    with open(os.path.join(os.path.dirname(cgroup), "cpu.stat")) as f:
+    d = os.path.dirname(cgroup)
+    with open(os.path.join(d, "cpu.stat")) as f:
         st = dict(ln.split()[:2] for ln in f if ln.strip())
-    return {"periods": int(st["nr_periods"]), "throttled": int(st["nr_throttled"])}
+    if "usage_usec" in st:
+        cpu_ns = int(st["usage_usec"]) * 1000
+    elif os.path.exists(os.path.join(d, "cpuacct.usage")):
+        cpu_ns = int(read(os.path.join(d, "cpuacct.usage")))
+    else:
+        cpu_ns = 0
+        for tid in read(os.path.join(d, "tasks")).split():
+            try:
+                cpu_ns += int(read(f"/proc/{tid}/schedstat").split()[0])
+            except (OSError, IndexError, ValueError):
+                pass  # a thread gone
+    return {"periods": int(st["nr_periods"]), "throttled": int(st["nr_throttled"]),
+            "cpu_ns": cpu_ns, "ns": time.monotonic_ns()}
 
 
 def tx_dropped(gen, ports):
@@ -148,7 +176,7 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
         flooded = sum(g["flooded"] for g in st["groups"])
         rx = sum(p["rx_packets"] for p in st["ports"])
         return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
-                "cycles_per_pkt": w["cycles_per_packet"],
+                **cpu_cycles(w["cycles_per_packet"], gen),
                 "busy_pct": w["busy_pct"], "flooded_in_window": flooded,
                 "handled_mpps": rx / st["seconds"] / 1e6 if st["seconds"] else 0.0,
                 "policers": st.get("policers", []), "idle_ports": idle_ports,
