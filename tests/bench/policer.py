@@ -12,7 +12,7 @@ import tess
 
 from flowgen import IMIX
 from stateful import medians, pair_ratios
-from switching import run_tessd_vswitch, run_testpmd_io
+from switching import quota_problem, run_tessd_vswitch, run_testpmd_io
 
 # cir_kbps's maximum (100 Gbit/s): far above two ports' worth of virtio-user frames.
 GREEN_KBPS = 100000000
@@ -55,8 +55,10 @@ def policer(args):
         # Alternate the DUTs so that drift in the machine affects all alike.
         for name, fn in duts:
             r = fn(args, tmp, rep)
-            r["valid"] = valid(name, r)
             r["green_packets"], r["red_packets"] = colours(r)
+            problem = quota_problem(r) if pct else None  # the quota did not bound the DUT
+            colours_ok = valid(name, r)
+            r["valid"] = colours_ok and not problem
             runs[name].append(r)
             print(f"  rep {rep + 1}/{args.reps} {name:8s} {r['mpps']:.3f} Mpps delivered "
                   f"({r['offered_mpps']:.3f} offered)"
@@ -64,8 +66,9 @@ def policer(args):
                      f"cycles/pkt" if "cycles_per_pkt" in r else "")
                   + (f", green {r['green_packets']} red {r['red_packets']}"
                      if name in ("green", "red") else "")
-                  + ("" if r["valid"] else " (INVALID: the policer's colours are not "
-                     "what this run measures)"), flush=True)
+                  + ("" if colours_ok else " (INVALID: the policer's colours are not "
+                     "what this run measures)")
+                  + (f" (INVALID: {problem})" if problem else ""), flush=True)
     tessd = ("none", "green", "red")
     med = medians({k: runs[k] for k in tessd}, ("mpps", "handled_mpps", "cycles_per_pkt"))
     med["ceiling"] = {"mpps": statistics.median(r["mpps"] for r in runs["ceiling"])}

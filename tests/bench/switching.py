@@ -43,6 +43,26 @@ def measure(gen, seconds, warmup, on_window_start=None, cgroup=None):
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
 
 
+# With --dut-cpu-pct, a run measured its DUT's cost only if the quota stopped the DUT in
+# nearly every period of the window (a polling DUT uses its quota up in each one) and the
+# generator could not send all it made (the DUT's rings were full: the DUT was the limit).
+MIN_THROTTLED = 0.9  # of the window's quota periods
+MIN_GEN_DROPPED = 0.05  # of the frames the generator made
+
+
+def quota_problem(r):
+    """With --dut-cpu-pct, why a run's window was not bound by the DUT's quota, or None.
+    cpu.stat's counts since the cgroup was made would not tell: start-up and warm-up are
+    in them, and a polling DUT uses up its quota in every period whatever bounds it."""
+    p, t = r["periods"], r["throttled"]
+    if not p or t < MIN_THROTTLED * p:
+        return f"the CPU quota stopped the DUT in only {t} of the window's {p} periods"
+    if r["gen_dropped_share"] < MIN_GEN_DROPPED:
+        return (f"the generator sent all but {100 * r['gen_dropped_share']:.1f}% of what it "
+                "made: it, not the DUT, was the limit")
+    return None
+
+
 def window_fields(gen):
     """For a run's result, what measure()'s window said: gen_dropped_share, the share of
     its frames the generator could not send (a full ring: the DUT did not keep up); with a
