@@ -32,7 +32,10 @@ struct metric {
 	FILE *f;
 };
 
-/* Why a sample was left out (tessera_tessd_metrics_skipped_total's reason). */
+/*
+ * Why a sample was left out (tessera_tessd_metrics_skipped's reason). A gauge: it counts
+ * what this one render left out, so it stays flat while a clash lasts and goes back to 0.
+ */
 enum skip { SKIP_NAME_CLASH, SKIP_LABEL_CLASH, SKIP_TOO_LONG, SKIP_N };
 static const char *const skip_names[SKIP_N] = { "name_clash", "label_clash", "too_long" };
 
@@ -332,12 +335,14 @@ int prom_stats_format(const json_t *stats, FILE *f)
 {
 	struct out o = { 0 };
 	/* o.m[0], made first so that a stats field of that name clashes with it. */
-	bool skipped = metric(&o, NULL, "metrics_skipped", true) != NULL;
+	bool skipped = metric(&o, NULL, "metrics_skipped", false) != NULL;
 	const char *k;
 	json_t *v;
 
-	if (skipped)
+	if (skipped) {
 		o.m[0]->origin[0] = '\0';
+		o.m[0]->type = "gauge";
+	}
 	json_object_foreach ((json_t *)stats, k, v) {
 		if (number(v)) {
 			sample(&o, NULL, k, NULL, NULL, NULL, NULL, v);
@@ -377,7 +382,7 @@ int prom_stats_format(const json_t *stats, FILE *f)
 			o.err = -ENOMEM;
 		if (o.err == 0)
 			fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s", m->name,
-				i == 0 ? "Samples of tessd's stats.get left out, by why."
+				i == 0 ? "Samples this render of stats.get left out, by why."
 				       : "tessd's stats.get.",
 				m->name, m->type, m->text);
 		free(m->text);
