@@ -63,19 +63,24 @@ static bool counts(const char *field)
 	return false;
 }
 
+/* c as the format allows: [a-zA-Z0-9_], anything else an underscore. */
+static char name_char(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return c;
+	return '_';
+}
+
 /*
- * Appends s to name as the format allows: [a-zA-Z0-9_], anything else an underscore
- * (so "a-b" and "a_b" give one name: the callers detect it). False if it did not fit.
+ * Appends s to name as the format allows (so "a-b" and "a_b" give one name: the callers
+ * detect it). False if it did not fit.
  */
 static bool name_add(char *name, size_t len, const char *s)
 {
 	size_t n = strlen(name);
 
 	for (; *s && n + 1 < len; s++, n++)
-		name[n] = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-					  (*s >= '0' && *s <= '9') || *s == '_'
-				  ? *s
-				  : '_';
+		name[n] = name_char(*s);
 	name[n] = '\0';
 	return *s == '\0';
 }
@@ -185,21 +190,26 @@ static struct metric *metric(struct out *o, const char *section, const char *fie
 
 /*
  * key as a label name in k: the format's characters, a digit first made an underscore, and
- * leading underscores made one ("__" starts the names Prometheus reserves). False if cut.
+ * leading underscores made one ("__" starts the names Prometheus reserves). Collapsed after
+ * mapping, so that "1_x" or "-_x" cannot give "__x" either. False if cut.
  */
 static bool label_name(char k[LABEL_MAX], const char *key)
 {
-	bool fits;
+	size_t n = 0;
 
-	while (key[0] == '_' && key[1] == '_')
-		key++;
-	k[0] = '\0';
-	fits = name_add(k, LABEL_MAX, key);
-	if (k[0] >= '0' && k[0] <= '9')
-		k[0] = '_';
-	else if (k[0] == '\0')
-		snprintf(k, LABEL_MAX, "_");
-	return fits;
+	for (; *key && n + 1 < LABEL_MAX; key++) {
+		char c = name_char(*key);
+
+		if (n == 0 && c >= '0' && c <= '9')
+			c = '_';
+		if (n == 1 && k[0] == '_' && c == '_')
+			continue;
+		k[n++] = c;
+	}
+	if (n == 0)
+		k[n++] = '_';
+	k[n] = '\0';
+	return *key == '\0';
 }
 
 struct label {

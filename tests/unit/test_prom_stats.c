@@ -121,6 +121,17 @@ static void test_reserved_label_names(void **state)
 	assert_int_equal(lines(t, "tessera_tessd_ports_n{_x=\"y\"} 2"), 1);
 	assert_int_equal(lines(t, "tessera_tessd_ports_n{_lives=\"z\"} 3"), 1);
 	free(t);
+	/* Leading underscores are collapsed after mapping: a digit, a '-', a UTF-8 byte. */
+	t = format("{\"ports\": [{\"1_x\": \"a\", \"n\": 1}, {\"-_y\": \"b\", \"n\": 2},"
+		   " {\"\u00e9_z\": \"c\", \"n\": 3}, {\"_\": \"d\", \"n\": 4},"
+		   " {\"-\": \"e\", \"n\": 5}]}");
+	assert_null(strstr(t, "{__"));
+	assert_int_equal(lines(t, "tessera_tessd_ports_n{_x=\"a\"} 1"), 1);
+	assert_int_equal(lines(t, "tessera_tessd_ports_n{_y=\"b\"} 2"), 1);
+	assert_int_equal(lines(t, "tessera_tessd_ports_n{_z=\"c\"} 3"), 1);
+	assert_int_equal(lines(t, "tessera_tessd_ports_n{_=\"d\"} 4"), 1);
+	assert_int_equal(lines(t, "tessera_tessd_ports_n{_=\"e\"} 5"), 1);
+	free(t);
 }
 
 /* Two labels of one name: the sample is left out, and no empty metric is made for it. */
