@@ -25,7 +25,12 @@
 
 struct metric {
 	char name[192];
-	char *origin; /* section "/" field it came from: another origin is a clash */
+	/*
+	 * Where it came from: section, '\0', field (any byte but NUL can be in a key, so no
+	 * other separator tells ("a/b", "c") from ("a", "b/c")); another origin is a clash.
+	 */
+	char *origin;
+	size_t origin_len;
 	const char *type;
 	char *text; /* its samples */
 	size_t len;
@@ -135,6 +140,7 @@ static struct metric *metric(struct out *o, const char *section, const char *fie
 {
 	char name[192] = "tessera_tessd_";
 	char origin[256];
+	size_t sl = section ? strlen(section) : 0, fl = strlen(field), ol = sl + 1 + fl;
 	bool fits = true;
 	size_t n, *slot;
 
@@ -146,9 +152,13 @@ static struct metric *metric(struct out *o, const char *section, const char *fie
 	n = strlen(name);
 	if (counter && (n < 6 || strcmp(name + n - 6, "_total") != 0))
 		fits &= name_add(name, sizeof(name), "_total");
-	if ((size_t)snprintf(origin, sizeof(origin), "%s/%s", section ? section : "", field) >=
-	    sizeof(origin))
+	if (ol <= sizeof(origin)) {
+		memcpy(origin, section ? section : "", sl);
+		origin[sl] = '\0';
+		memcpy(origin + sl + 1, field, fl);
+	} else {
 		fits = false;
+	}
 	if (!fits) {
 		o->skipped[SKIP_TOO_LONG]++;
 		return NULL;
@@ -158,7 +168,7 @@ static struct metric *metric(struct out *o, const char *section, const char *fie
 	slot = slot_of(o, name);
 	if (*slot) {
 		struct metric *m = o->m[*slot - 1];
-		if (strcmp(m->origin, origin) == 0)
+		if (m->origin_len == ol && memcmp(m->origin, origin, ol) == 0)
 			return m;
 		o->skipped[SKIP_NAME_CLASH]++;
 		return NULL;
@@ -170,7 +180,10 @@ static struct metric *metric(struct out *o, const char *section, const char *fie
 	}
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->type = counter ? "counter" : "untyped";
-	m->origin = strdup(origin);
+	m->origin = malloc(ol);
+	if (m->origin)
+		memcpy(m->origin, origin, ol);
+	m->origin_len = ol;
 	m->f = open_memstream(&m->text, &m->len);
 	if (m->origin == NULL || m->f == NULL) {
 		free(m->origin);
@@ -350,7 +363,7 @@ int prom_stats_format(const json_t *stats, FILE *f)
 	json_t *v;
 
 	if (skipped) {
-		o.m[0]->origin[0] = '\0';
+		o.m[0]->origin_len = 0; /* no field's: each has at least the '\0' */
 		o.m[0]->type = "gauge";
 	}
 	json_object_foreach ((json_t *)stats, k, v) {

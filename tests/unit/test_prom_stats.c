@@ -103,6 +103,13 @@ static void test_name_clash(void **state)
 	assert_int_equal(lines(t, "tessera_tessd_x_packets_total 1"), 1);
 	assert_skipped(t, "name_clash", 1);
 	free(t);
+	/* Two sections and fields whose joins look alike ("a/b" "c", "a" "b/c") still clash. */
+	t = format(
+		"{\"a/b\": [{\"name\": \"x\", \"c\": 1}], \"a\": [{\"name\": \"y\", \"b/c\": 2}]}");
+	assert_int_equal(lines(t, "tessera_tessd_a_b_c{name=\"x\"} 1"), 1);
+	assert_null(strstr(t, "tessera_tessd_a_b_c{name=\"y\"}"));
+	assert_skipped(t, "name_clash", 1);
+	free(t);
 	/* The count's own name is taken first. */
 	t = format("{\"metrics_skipped\": 9}");
 	assert_int_equal(lines(t, "tessera_tessd_metrics_skipped 9"), 0);
