@@ -278,8 +278,9 @@ def test_silent_clients_go_after_two_seconds(cleanup, tmp_path):
     assert scrape(port)[0] == 503
     tess.wait_for(lambda: scrape(port)[0] == 200, 10, "a scrape through")
     took = time.monotonic() - t0
-    # The tick checks once a second: 2 to 3 s after their accept.
-    assert 1.5 <= took <= 4.5, took
+    # The tick checks once a second: 2 to 3 s after their accept. The upper bound leaves
+    # room for a loaded machine and still tells the 2 s deadline from the 10 s one.
+    assert 1.5 <= took <= 6, took
     assert t.ctl("status")["metrics_timed_out"] == 8
     assert all(c.recv(16) == b"" for c in silent)
 
