@@ -61,24 +61,55 @@ static unsigned idx_of(const struct dp_port *p)
 	return (unsigned)(p->id - DP_MAX_ETHDEV);
 }
 
-static int idx_by_path(const char *path)
+/*
+ * A port's path and log fields as the vhost thread found them: copied under paths_lock,
+ * as dp_vhost_close may clear the slot as soon as the lock is dropped.
+ */
+struct vh_names {
+	char path[sizeof(((struct vh_port *)0)->path)];
+	char name[sizeof(((struct vh_port *)0)->name)];
+	char tenant[sizeof(((struct vh_port *)0)->tenant)];
+};
+
+/* Under paths_lock. */
+static void names_copy(struct vh_names *n, const struct vh_port *v)
+{
+	/* Arrays of one size each: each the slot's, terminated (it is made with snprintf). */
+	memcpy(n->path, v->path, sizeof(n->path));
+	memcpy(n->name, v->name, sizeof(n->name));
+	memcpy(n->tenant, v->tenant, sizeof(n->tenant));
+}
+
+static int idx_by_path(const char *path, struct vh_names *n)
 {
 	int found = -1;
 
 	pthread_mutex_lock(&paths_lock);
 	for (unsigned i = 0; i < DP_MAX_VHOST && found < 0; i++)
-		if (vh[i].path[0] && strcmp(vh[i].path, path) == 0)
+		if (vh[i].path[0] && strcmp(vh[i].path, path) == 0) {
 			found = (int)i;
+			names_copy(n, &vh[i]);
+		}
 	pthread_mutex_unlock(&paths_lock);
 	return found;
 }
 
-static int idx_by_vid(int vid)
+/* n NULL: no lock taken (the library's virtqueue locks may be held). */
+static int idx_by_vid(int vid, struct vh_names *n)
 {
-	for (unsigned i = 0; i < DP_MAX_VHOST; i++)
-		if (__atomic_load_n(&dp_vhost[i].vid, __ATOMIC_ACQUIRE) == vid)
-			return (int)i;
-	return -1;
+	int found = -1;
+
+	if (n)
+		pthread_mutex_lock(&paths_lock);
+	for (unsigned i = 0; i < DP_MAX_VHOST && found < 0; i++)
+		if (__atomic_load_n(&dp_vhost[i].vid, __ATOMIC_ACQUIRE) == vid) {
+			found = (int)i;
+			if (n)
+				names_copy(n, &vh[i]);
+		}
+	if (n)
+		pthread_mutex_unlock(&paths_lock);
+	return found;
 }
 
 /* Any thread: a parked port goes on its worker's ready ring. */
@@ -119,9 +150,10 @@ static void ctl_release(unsigned i)
 static int new_device(int vid)
 {
 	char path[PATH_MAX];
+	struct vh_names n;
 	int i;
 
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0 || (i = idx_by_path(path)) < 0)
+	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0 || (i = idx_by_path(path, &n)) < 0)
 		return -1;
 	/* Polled while active: the guest need not kick (the control thread enables it). */
 	for (uint16_t q = 0; q < rte_vhost_get_vring_num(vid); q++)
@@ -129,14 +161,15 @@ static int new_device(int vid)
 	__atomic_store_n(&dp_vhost[i].vid, vid, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&vh[i].connects, 1, __ATOMIC_RELAXED);
 	relist((unsigned)i);
-	DP_LOG_F(INFO, DP_PORT_FIELDS(&vh[i]), "vhost port %s: guest connected (device %d)", path,
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&n), "vhost port %s: guest connected (device %d)", n.path,
 		 vid);
 	return 0;
 }
 
 static void destroy_device(int vid)
 {
-	int i = idx_by_vid(vid);
+	struct vh_names n;
+	int i = idx_by_vid(vid, &n);
 
 	if (i < 0)
 		return;
@@ -148,13 +181,13 @@ static void destroy_device(int vid)
 	/* ...and every worker passes a poll that read vid -1 before the library frees it. */
 	if (dp_rcu_qsv)
 		rte_rcu_qsbr_synchronize(dp_rcu_qsv, RTE_QSBR_THRID_INVALID);
-	DP_LOG_F(INFO, DP_PORT_FIELDS(&vh[i]), "vhost port %s: guest disconnected", vh[i].path);
+	DP_LOG_F(INFO, DP_PORT_FIELDS(&n), "vhost port %s: guest disconnected", n.path);
 }
 
 /* Called with the library's virtqueue locks held: atomics and the ready ring only. */
 static int vring_state_changed(int vid, uint16_t queue, int enable)
 {
-	int i = idx_by_vid(vid);
+	int i = idx_by_vid(vid, NULL);
 
 	if (i >= 0 && enable && queue == DP_VHOST_TXQ)
 		relist((unsigned)i); /* a ring enabled again: look at it */
