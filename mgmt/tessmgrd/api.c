@@ -112,13 +112,6 @@ static bool who_is_gen(const char *bearer, struct mgr_token *out, uint64_t *gen)
 	return found;
 }
 
-static bool who_is(const char *bearer, struct mgr_token *out)
-{
-	uint64_t gen;
-
-	return who_is_gen(bearer, out, &gen);
-}
-
 /* Whether the token table is still the one of generation gen (no reload since). */
 static bool tokens_current(uint64_t gen)
 {
@@ -343,10 +336,14 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
-/* A request whose bearer is who (NULL: none or not known), looked up once per request. */
-static void handle(const struct http_req *r, struct http_resp *out, const struct mgr_token *who)
+/*
+ * A request whose bearer is who (NULL: none or not known), looked up once per request in
+ * the token file of generation gen.
+ */
+static void handle(const struct http_req *r, struct http_resp *out, const struct mgr_token *who,
+		   uint64_t gen)
 {
-	struct api_ctx c = { .r = r, .out = out };
+	struct api_ctx c = { .r = r, .out = out, .tokens_gen = gen };
 	char buf[1024];
 
 	bool metrics = strcmp(r->path, "/metrics") == 0; /* Prometheus' default path */
@@ -403,7 +400,7 @@ void api_precheck(const struct http_req *r, struct http_resp *out)
 
 	/* Refused by handle whatever the body: let it answer (and audit) now. */
 	if (!split(r->path, buf, sizeof(buf), &c) || !known) {
-		handle(r, out, known ? &who : NULL);
+		handle(r, out, known ? &who : NULL, gen);
 		return;
 	}
 	/* Kept for the handler at the end of the body (api_handle): not looked up again
@@ -419,15 +416,17 @@ void api_precheck(const struct http_req *r, struct http_resp *out)
 void api_handle(const struct http_req *r, struct http_resp *out)
 {
 	struct mgr_token who;
+	uint64_t gen = 0;
 
 	if (r->auth && *r->auth) {
 		const struct kept *k = *r->auth;
 		if (tokens_current(k->gen)) {
-			handle(r, out, &k->who);
+			handle(r, out, &k->who, k->gen);
 			return;
 		}
 	}
 	/* No precheck (in-process, the fuzzer's), it could not keep what it found, or the
 	 * tokens were reloaded since. */
-	handle(r, out, who_is(r->bearer, &who) ? &who : NULL);
+	bool known = who_is_gen(r->bearer, &who, &gen);
+	handle(r, out, known ? &who : NULL, gen);
 }

@@ -17,8 +17,9 @@ struct api_ctx {
 	struct http_resp *out;
 	const struct mgr_token *who;
 	bool provider;
-	uint32_t tenant_id; /* a tenant admin's tenant (0 if it does not exist) */
-	const char *seg[8]; /* path segments after /v1 */
+	uint64_t tokens_gen; /* the token file's generation who was looked up in */
+	uint32_t tenant_id;  /* a tenant admin's tenant (0 if it does not exist) */
+	const char *seg[8];  /* path segments after /v1 */
 	unsigned n_seg;
 	char target[160]; /* what the request acts on, for the audit log */
 	char audit_tenant[MGR_NAME_LEN];

@@ -26,6 +26,7 @@
 
 #include "byteq.h"
 #include "event_stamp.h"
+#include "fault.h"
 #include "mgr.h"
 #include "token.h"
 
@@ -237,13 +238,18 @@ void api_events(struct api_ctx *c)
 	}
 	if (strcmp(c->r->method, "GET") != 0)
 		return; /* 405 */
+	MGR_FAULT("events.admit", NULL, 0); /* "pause": a test's reload or delete lands here */
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		http_error(c->out, 500, "", "out of memory");
 		return;
 	}
 	s->tenant_id = c->provider ? 0 : c->tenant_id;
-	s->tokens_gen = api_tokens_gen();
+	/*
+	 * The generation the token was found in, not the current one: a reload since (SIGHUP,
+	 * which may have revoked it) ends the stream at its first read.
+	 */
+	s->tokens_gen = c->tokens_gen;
 	memcpy(s->digest, c->who->digest, sizeof(s->digest));
 	pthread_mutex_lock(&ev_lock);
 	if (!admit(s, c->out)) {

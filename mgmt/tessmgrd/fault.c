@@ -35,7 +35,7 @@ bool mgr_fault_list(void)
 	return true;
 }
 
-/* The action TESS_FAULT gives point ("kill", "fail"), or NULL. */
+/* The action TESS_FAULT gives point ("kill", "fail", "pause"), or NULL. */
 static const char *armed(const char *point, char *action, size_t len)
 {
 	const char *s = getenv("TESS_FAULT");
@@ -65,6 +65,11 @@ int mgr_fault(const char *point, char *err, size_t len)
 	if (strcmp(action, "kill") == 0) {
 		raise(SIGKILL);
 		_exit(137); /* not reached */
+	}
+	/* Widens a race window for a test: what happens meanwhile (a reload, a delete). */
+	if (strcmp(action, "pause") == 0) {
+		sleep(2);
+		return 0;
 	}
 	if (err && len)
 		snprintf(err, len, "fault injected at %s", point);

@@ -6,7 +6,8 @@
  *
  * TESS_FAULT=POINT:ACTION[,POINT:ACTION...] in tessmgrd's environment arms
  * points: "kill" makes tessmgrd die there at once (SIGKILL, as a crash
- * would), "fail" makes the step fail with an error. `tessmgrd --fault-points`
+ * would), "fail" makes the step fail with an error, "pause" sleeps 2 s there
+ * (a race window a test widens). `tessmgrd --fault-points`
  * lists every point compiled in, so tests enumerate them.
  */
 #ifndef TESS_MGR_FAULT_H

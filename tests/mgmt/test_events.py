@@ -254,3 +254,27 @@ def test_tenant_tokens_cannot_take_every_stream(cleanup, tmp_path):
                        text=True, timeout=20,
                        env=dict(os.environ, TESSMGR_URL=m.url, TESSMGR_TOKEN=BRAVO))
     assert r.returncode != 0 and "503" in r.stderr, (r.returncode, r.stderr)
+
+
+def paused_mgr(cleanup, tmp_path):
+    """tessmgrd that pauses 2 s in each GET /v1/events between its token's lookup and the
+    stream's admission (fault point events.admit), with tenants acme and bravo."""
+    m = Mgr(cleanup, tmp_path)
+    m.env = {"TESS_FAULT": "events.admit:pause"}
+    m.start()
+    m.site()
+    m.tenant("acme", 100)
+    m.tenant("bravo", 200)
+    return m
+
+
+def test_token_revoked_during_admission_ends_stream(cleanup, tmp_path):
+    """The stream keeps the token file generation its token was looked up in: a reload
+    between the lookup and the admission (which may have revoked it) ends it too."""
+    m = paused_mgr(cleanup, tmp_path)
+    bravo = stream(cleanup, m, BRAVO)
+    tess.wait_for(lambda: "fault point events.admit" in m.log(), 10, "the admission paused")
+    write_tokens(m.tokens, {"tokens": TOKENS["tokens"][:2]})
+    m.proc.send_signal(signal.SIGHUP)
+    assert bravo.p.wait(15) is not None
+    tess.wait_for(lambda: streams(m) == 0, 10, "no stream left")
