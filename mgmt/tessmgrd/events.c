@@ -237,7 +237,7 @@ void api_events(struct api_ctx *c)
 		return;
 	}
 	if (strcmp(c->r->method, "GET") != 0)
-		return; /* 405 */
+		return;                     /* 405 */
 	MGR_FAULT("events.admit", NULL, 0); /* "pause": a test's reload or delete lands here */
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -251,9 +251,23 @@ void api_events(struct api_ctx *c)
 	 */
 	s->tokens_gen = c->tokens_gen;
 	memcpy(s->digest, c->who->digest, sizeof(s->digest));
+	/*
+	 * Under mgr.lock (then ev_lock, the emitters' order): a tenant deleted since the
+	 * request's lookup ended its streams (mgr_events_end_tenant) before this one was
+	 * in the list, so this one is refused, or it is in the list before that delete.
+	 */
+	pthread_mutex_lock(&mgr.lock);
+	if (s->tenant_id && mgr_tenant_get(&mgr, s->tenant_id) == NULL) {
+		pthread_mutex_unlock(&mgr.lock);
+		http_error(c->out, 403, "", "tenant %s of this token does not exist",
+			   c->who->tenant);
+		free(s);
+		return;
+	}
 	pthread_mutex_lock(&ev_lock);
 	if (!admit(s, c->out)) {
 		pthread_mutex_unlock(&ev_lock);
+		pthread_mutex_unlock(&mgr.lock);
 		free(s);
 		return;
 	}
@@ -263,6 +277,7 @@ void api_events(struct api_ctx *c)
 	if (s->tenant_id)
 		n_tenant_subs++;
 	pthread_mutex_unlock(&ev_lock);
+	pthread_mutex_unlock(&mgr.lock);
 	c->out->status = 200;
 	c->out->stream = reader;
 	c->out->stream_arg = s;

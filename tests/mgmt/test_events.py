@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -278,3 +279,20 @@ def test_token_revoked_during_admission_ends_stream(cleanup, tmp_path):
     m.proc.send_signal(signal.SIGHUP)
     assert bravo.p.wait(15) is not None
     tess.wait_for(lambda: streams(m) == 0, 10, "no stream left")
+
+
+def test_tenant_deleted_during_admission_gets_no_stream(cleanup, tmp_path):
+    """A tenant deleted while its token's stream is being admitted: the stream is refused
+    (403), not left open for good (the delete ended the streams it found)."""
+    m = paused_mgr(cleanup, tmp_path)
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("r", open_stream(m, BRAVO)))
+    t.start()
+    tess.wait_for(lambda: "fault point events.admit" in m.log(), 10, "the admission paused")
+    m.ok("DELETE", "tenants/bravo")
+    t.join(15)
+    st, s, err = box["r"]
+    if s is not None:
+        cleanup.add(s.close)
+    assert st == 403 and "does not exist" in err["error"]["message"], (st, err)
+    assert streams(m) == 0
