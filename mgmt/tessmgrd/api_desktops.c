@@ -339,7 +339,8 @@ static void desktop_create(struct api_ctx *c)
 		goto out;
 	}
 	api_ok(c, 202,
-	       json_pack("{s:o, s:o}", "desktop", desktop_view_locked(d), "job", mgr_job_json(j)));
+	       json_pack("{s:o, s:o}", "desktop", desktop_view_locked(d), "job",
+			 mgr_job_view(j, c->provider)));
 out:
 	pthread_mutex_unlock(&mgr.lock);
 	if (e.status)
@@ -381,7 +382,8 @@ static void desktop_job(struct api_ctx *c, struct mgr_desktop *d, uint8_t kind, 
 		return;
 	}
 	api_ok(c, 202,
-	       json_pack("{s:o, s:o}", "desktop", desktop_view_locked(d), "job", mgr_job_json(j)));
+	       json_pack("{s:o, s:o}", "desktop", desktop_view_locked(d), "job",
+			 mgr_job_view(j, c->provider)));
 }
 
 void api_desktops(struct api_ctx *c)
@@ -476,7 +478,7 @@ void api_jobs(struct api_ctx *c)
 	if (c->n_seg == 2) {
 		const struct mgr_job *j = mgr_job_get(&mgr, (uint32_t)strtoul(c->seg[1], NULL, 10));
 		if (j && (c->provider || j->tenant_id == c->tenant_id))
-			api_ok(c, 200, mgr_job_json(j));
+			api_ok(c, 200, mgr_job_view(j, c->provider));
 		else
 			http_error(c->out, 404, "", "no job %s", c->seg[1]);
 		pthread_mutex_unlock(&mgr.lock);
@@ -485,7 +487,7 @@ void api_jobs(struct api_ctx *c)
 	a = json_array();
 	for (uint32_t i = 0; i < mgr.n_jobs; i++)
 		if (c->provider || mgr.jobs[i]->tenant_id == c->tenant_id)
-			json_array_append_new(a, mgr_job_json(mgr.jobs[i]));
+			json_array_append_new(a, mgr_job_view(mgr.jobs[i], c->provider));
 	pthread_mutex_unlock(&mgr.lock);
 	api_ok(c, 200, a);
 }

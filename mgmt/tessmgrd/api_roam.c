@@ -344,7 +344,7 @@ void api_desktop_migrate(struct api_ctx *c, uint32_t id)
 			const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
 			snprintf(c->audit_tenant, sizeof(c->audit_tenant), "%s",
 				 t ? t->spec.name : "");
-			api_ok(c, 202, json_pack("{s:o}", "job", mgr_job_json(j)));
+			api_ok(c, 202, json_pack("{s:o}", "job", mgr_job_view(j, c->provider)));
 		} else if (!e.status) {
 			mgr_err_set(&e, 409, "/host", "host %s cannot take desktop %u: it %s",
 				    req.host, id, why ? why : "has no room");

@@ -28,6 +28,7 @@
 #include "event_stamp.h"
 #include "fault.h"
 #include "mgr.h"
+#include "store.h"
 #include "token.h"
 
 #define MGR_EVENTS_MAX      16
@@ -119,18 +120,27 @@ void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields)
 	mgr_event_emit_split(kind, tenant_id, fields, NULL);
 }
 
-void mgr_event_job_locked(const struct mgr_job *j)
+/* A job's event; error: the provider's full text or the tenant's (mgr_job_tenant_error). */
+static json_t *job_event(const struct mgr_job *j, const char *error)
 {
 	const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
 	const struct mgr_tenant *t = mgr_tenant_get(&mgr, j->tenant_id);
 	const struct mgr_host *h = mgr_host_get(&mgr, j->host_id);
 
-	mgr_event_emit("job", j->tenant_id,
-		       json_pack("{s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "id", (int)j->id,
-				 "kind", mgr_job_kind_names[j->kind], "state",
-				 mgr_job_state_names[j->state], "desktop", d ? d->name : "",
-				 "desktop_id", (int)j->desktop_id, "tenant", t ? t->spec.name : "",
-				 "host", h ? h->spec.name : "", "error", j->error));
+	return json_pack("{s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "id", (int)j->id, "kind",
+			 mgr_job_kind_names[j->kind], "state", mgr_job_state_names[j->state],
+			 "desktop", d ? d->name : "", "desktop_id", (int)j->desktop_id, "tenant",
+			 t ? t->spec.name : "", "host", h ? h->spec.name : "", "error", error);
+}
+
+void mgr_event_job_locked(const struct mgr_job *j)
+{
+	char why[128];
+
+	/* The full text (libvirt's words, host URIs) is the provider's, and in the log. */
+	mgr_job_tenant_error(j, why, sizeof(why));
+	mgr_event_emit_split("job", j->tenant_id, job_event(j, j->error),
+			     j->error[0] ? job_event(j, why) : NULL);
 }
 
 void mgr_event_host_locked(const struct mgr_host *h, bool was)

@@ -399,6 +399,27 @@ int mgr_store_put_job(const struct mgr_job *j)
 			mgr_job_json(j));
 }
 
+void mgr_job_tenant_error(const struct mgr_job *j, char *buf, size_t len)
+{
+	if (j->error[0])
+		snprintf(buf, len, "the %s failed: ask the provider about job %u",
+			 mgr_job_kind_names[j->kind], j->id);
+	else
+		snprintf(buf, len, "%s", "");
+}
+
+json_t *mgr_job_view(const struct mgr_job *j, bool provider)
+{
+	json_t *o = mgr_job_json(j);
+	char why[128];
+
+	if (o && !provider) {
+		mgr_job_tenant_error(j, why, sizeof(why));
+		json_object_set_new(o, "error", json_string(why));
+	}
+	return o;
+}
+
 json_t *mgr_image_json(const struct mgr_image *x)
 {
 	return json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I}", "name", x->name, "version",

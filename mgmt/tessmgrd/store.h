@@ -57,6 +57,14 @@ json_t *mgr_store_audit_query(const char *tenant, const char *action, int64_t si
 /* Encodings shared with the API. */
 json_t *mgr_desktop_json(const struct mgr_desktop *d);
 json_t *mgr_job_json(const struct mgr_job *j);
+/*
+ * A failed job's error as a tenant reads it: general terms and the job's id, which the
+ * provider finds in tessmgrd's log with the full text (libvirt's own words and host URIs,
+ * the provider's infrastructure). "" for a job without one.
+ */
+void mgr_job_tenant_error(const struct mgr_job *j, char *buf, size_t len);
+/* mgr_job_json for the API: a tenant's (!provider) with mgr_job_tenant_error's text. */
+json_t *mgr_job_view(const struct mgr_job *j, bool provider);
 json_t *mgr_image_json(const struct mgr_image *x);
 
 #endif

@@ -6,7 +6,8 @@ import os
 import threading
 import time
 
-from mgr import ACME, BRAVO, Mgr
+import tess
+from mgr import ACME, BRAVO, PROVIDER, Mgr
 
 
 class Hold:
@@ -132,9 +133,25 @@ def test_hung_qemu_img_is_killed_and_the_job_fails(cleanup, tmp_path):
                    f"echo $$ >> {pids}\ncase \"$1\" in create) sleep 3600;; esac")
     m = Mgr(cleanup, tmp_path, {"qemu_img": tool, "qemu_img_timeout_sec": 2}).start()
     m.site_h1("acme", ratio=4.0)
+    prov, acme = (tess.Monitor(cleanup, ["--mgr"], env=dict(os.environ, TESSMGR_URL=m.url,
+                                                             TESSMGR_TOKEN=t))
+                  for t in (PROVIDER, ACME))
+    tess.wait_for(lambda: m.ok("GET", "stats")["events"]["streams"] == 2, 10, "two streams")
     r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
     j = m.wait_job(r["job"]["id"], token=ACME, timeout=60)
+    failed = [e for s in (prov, acme) for e in s.read_until(
+        lambda evs: any(e.get("state") == "failed" for e in evs), 30) if e.get("state") == "failed"]
+    assert "timed out after 2s" in failed[0]["error"], failed
+    assert failed[1]["error"] == f"the create failed: ask the provider about job {j['id']}", failed
+    # The tenant reads it in general terms with the job's id; the provider the full text
+    # (which names the provider's tool and storage).
+    assert j["state"] == "failed" and j["error"] == \
+        f"the create failed: ask the provider about job {j['id']}", j
+    assert m.ok("GET", "jobs", token=ACME)[-1]["error"] == j["error"]
+    j = m.ok("GET", f"jobs/{j['id']}")
     assert j["state"] == "failed" and "timed out after 2s" in j["error"], j
+    assert any(f"job {j['id']}" in line and "timed out after 2s" in line
+               for line in m.log().splitlines()), m.log()
     # Rolled back: the desktop is gone, and no overlay is left.
     assert m.call("GET", f"desktops/{r['desktop']['id']}", token=ACME)[0] == 404
     assert [f for _, _, fs in os.walk(os.path.join(m.storage, "overlays")) for f in fs] == []
