@@ -22,8 +22,9 @@
  */
 void mgr_event_emit(const char *kind, uint32_t tenant_id, json_t *fields);
 /*
- * The same, with what the tenant's streams get instead (tenant_fields, stolen; NULL: the
- * provider's): the provider's may name its own infrastructure, a tenant's must not.
+ * The same, with what the tenant's streams get instead (tenant_fields, stolen): the
+ * provider's may name its own infrastructure, a tenant's must not. tenant_fields NULL (a
+ * json_pack that failed): tenants miss the event (counted), never get the provider's.
  */
 void mgr_event_emit_split(const char *kind, uint32_t tenant_id, json_t *fields,
 			  json_t *tenant_fields);

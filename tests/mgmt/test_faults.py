@@ -33,9 +33,10 @@ OPS = {"create": ["create"], "delete": ["delete"], "migrate": ["migrate"], "push
        "job": ["create", "delete", "migrate"], "copy": ["migrate", "push"]}
 CASES = [(p, op) for p in POINTS for op in OPS.get(p.split(".")[0], [])]
 # Points of no operation, tested where they are: libvirt's event loop at start and stop, an
-# event stream's admission.
+# event stream's admission, an event's tenant line.
 ELSEWHERE = {"virt.wake_timer": "tests/unit/test_mgr_virt.c",
-             "events.admit": "tests/mgmt/test_events.py"}
+             "events.admit": "tests/mgmt/test_events.py",
+             "events.split": "tests/mgmt/test_jobs.py"}
 # Points a create reaches once its domain runs: the desktop is the user's from there on.
 CREATED = {"create.after_start", "create.after_state", "create.after_repin", "job.store_finish"}
 

@@ -6,6 +6,8 @@ import os
 import threading
 import time
 
+import pytest
+
 import tess
 from mgr import ACME, BRAVO, PROVIDER, Mgr
 
@@ -125,6 +127,15 @@ def wrapper(tmp_path, name, body):
     return path
 
 
+def monitors(cleanup, m):
+    """tessctl monitor --mgr of the provider and of acme, both streams open."""
+    mons = [tess.Monitor(cleanup, ["--mgr"], env=dict(os.environ, TESSMGR_URL=m.url,
+                                                       TESSMGR_TOKEN=t))
+            for t in (PROVIDER, ACME)]
+    tess.wait_for(lambda: m.ok("GET", "stats")["events"]["streams"] == 2, 10, "two streams")
+    return mons
+
+
 def test_hung_qemu_img_is_killed_and_the_job_fails(cleanup, tmp_path):
     """Review 1.15: a qemu-img that hangs (a dead NFS base) is killed after
     qemu_img_timeout_sec, its job fails saying so and leaves nothing behind."""
@@ -133,10 +144,7 @@ def test_hung_qemu_img_is_killed_and_the_job_fails(cleanup, tmp_path):
                    f"echo $$ >> {pids}\ncase \"$1\" in create) sleep 3600;; esac")
     m = Mgr(cleanup, tmp_path, {"qemu_img": tool, "qemu_img_timeout_sec": 2}).start()
     m.site_h1("acme", ratio=4.0)
-    prov, acme = (tess.Monitor(cleanup, ["--mgr"], env=dict(os.environ, TESSMGR_URL=m.url,
-                                                             TESSMGR_TOKEN=t))
-                  for t in (PROVIDER, ACME))
-    tess.wait_for(lambda: m.ok("GET", "stats")["events"]["streams"] == 2, 10, "two streams")
+    prov, acme = monitors(cleanup, m)
     r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
     j = m.wait_job(r["job"]["id"], token=ACME, timeout=60)
     failed = [e for s in (prov, acme) for e in s.read_until(
@@ -182,3 +190,24 @@ def test_qemu_img_runs_with_no_signal_blocked(cleanup, tmp_path):
     with open(out) as f:
         lines = f.read().split("\n")
     assert lines[0] and all(int(x.split()[1], 16) == 0 for x in lines if x), lines
+
+
+def test_tenant_misses_a_job_event_it_cannot_be_given(cleanup, tmp_path):
+    """A failed job's tenant line that could not be made (events.split:fail stands in for a
+    json_pack that fails) is missed by the tenant's stream, counted, never replaced by the
+    provider's full text."""
+    tool = wrapper(tmp_path, "failing-qemu-img",
+                   'case "$1" in create) echo "no room on /srv/provider" >&2; exit 1;; esac')
+    m = Mgr(cleanup, tmp_path, {"qemu_img": tool})
+    m.env = {"TESS_FAULT": "events.split:fail"}
+    m.start()
+    m.site_h1("acme", ratio=4.0)
+    prov, acme = monitors(cleanup, m)
+    r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], timeout=60)
+    assert j["state"] == "failed" and j["error"], j
+    prov.read_until(lambda evs: any(e.get("state") == "failed" for e in evs), 30)
+    acme.read_until(lambda evs: any(e.get("state") == "running" for e in evs), 30)
+    with pytest.raises(AssertionError):  # read for 3 s: no "failed" comes
+        acme.read_until(lambda evs: any(e.get("state") == "failed" for e in evs), 3)
+    assert m.ok("GET", "stats")["events"]["dropped"] >= 1
