@@ -518,10 +518,13 @@ void dp_ports_poll_link(void)
 		else if (rte_eth_link_get_nowait(p->id, &l) < 0)
 			continue;
 		if (l.link_status != p->link.link_status) {
+			/* vhost and some PMDs have no speed (the string would be "None"). */
+			bool speed = l.link_status && l.link_speed != RTE_ETH_SPEED_NUM_NONE &&
+				     l.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN;
+
 			DP_LOG_F(NOTICE, DP_PORT_FIELDS(&p->cfg), "port %s link %s%s%s",
-				 p->cfg.name, l.link_status ? "up" : "down",
-				 l.link_status ? ", " : "",
-				 l.link_status ? rte_eth_link_speed_to_str(l.link_speed) : "");
+				 p->cfg.name, l.link_status ? "up" : "down", speed ? ", " : "",
+				 speed ? rte_eth_link_speed_to_str(l.link_speed) : "");
 			if (tess_event_wanted())
 				tess_event_emit("port.link",
 						json_pack("{s:s, s:b, s:I}", "port", p->cfg.name,

@@ -65,6 +65,10 @@ def test_vhost_port_xconnect_both_ways(cleanup, tmp_path):
     t.tessctl("xconnect", "add", "vm0", "vm1")
     tp = start_vms(cleanup, tmp_path, [s0, s1], servers=[s1], jumbo=True)
     tess.wait_for(lambda: all(p["link"]["up"] for p in t.ctl("port", "list")), 10, "links up")
+    # The log says so, without a speed vhost does not have.
+    line = tess.wait_for(lambda: [ln for ln in t.log().splitlines() if "port vm0 link up" in ln],
+                         10, "vm0's link line")[0]
+    assert "link up," not in line and "None" not in line, line
     table = t.tessctl("port", "list").stdout
     vm0 = [line.split() for line in table.splitlines() if line.startswith("vm0 ")][0]
     assert vm0[2] == "vhost" and "up" in vm0 and "0M" not in table, table
