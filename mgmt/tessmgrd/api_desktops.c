@@ -503,6 +503,11 @@ void api_usage(struct api_ctx *c)
 	uint32_t *ids, n;
 	size_t i;
 
+	if (c->n_seg == 2 && strcmp(c->seg[1], "history") == 0) {
+		json_decref(active);
+		api_usage_history(c);
+		return;
+	}
 	if (!is(c, "GET") || c->n_seg != 1) {
 		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
 		json_decref(active);

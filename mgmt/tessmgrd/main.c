@@ -25,6 +25,7 @@
 #include "listen.h"
 #include "mgr.h"
 #include "resmgr.h"
+#include "usage_hist.h"
 #include "sd_notify.h"
 #include "store.h"
 #include "tls.h"
@@ -253,13 +254,15 @@ int main(int argc, char **argv)
 	};
 	mgr_images_sweep();
 	if (mgr_tunnel_start() < 0 || mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
-	    mgr_health_start() < 0 || mgr_net_start() < 0 || mgr_host_tessd_start() < 0 ||
+	    mgr_usage_hist_start() < 0 || mgr_health_start() < 0 || mgr_net_start() < 0 ||
+	    mgr_host_tessd_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, https_on ? &https : NULL, api_precheck,
 		       api_handle, &port, err, sizeof(err)) < 0) {
 		tlog(LOG_ERR, NULL, "%s", err[0] ? err : "cannot start its threads");
 		mgr_host_tessd_stop();
 		mgr_net_stop();
 		mgr_health_stop();
+		mgr_usage_hist_stop();
 		mgr_resmgr_stop();
 		mgr_jobs_stop();
 		mgr_tunnel_stop();
@@ -300,6 +303,7 @@ int main(int argc, char **argv)
 	mgr_host_tessd_stop();
 	mgr_net_stop();
 	bool checks_ended = mgr_health_stop();
+	mgr_usage_hist_stop();
 	mgr_resmgr_stop();
 	mgr_jobs_stop();
 	mgr_tunnel_stop(); /* after the jobs: they reach remote tessds through it */

@@ -59,6 +59,30 @@ static const struct cfg_field resources_fields[] = {
 	{ 0 },
 };
 
+static int check_usage(const void *val, char *why, size_t len)
+{
+	const struct mgr_usage_cfg *u = val;
+
+	if (u->raw_days > u->hourly_days || u->hourly_days > u->daily_days) {
+		snprintf(why, len, "raw_days <= hourly_days <= daily_days: each step keeps longer");
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_field usage_fields[] = {
+	CFG_FIELD(struct mgr_usage_cfg, sample_sec, "sample_sec", CFG_INT_NODE(1, 3600), false,
+		  "300"),
+	CFG_FIELD(struct mgr_usage_cfg, raw_days, "raw_days", CFG_INT_NODE(1, 3650), false, "7"),
+	CFG_FIELD(struct mgr_usage_cfg, hourly_days, "hourly_days", CFG_INT_NODE(1, 36500), false,
+		  "90"),
+	CFG_FIELD(struct mgr_usage_cfg, daily_days, "daily_days", CFG_INT_NODE(1, 36500), false,
+		  "1825"),
+	CFG_FIELD(struct mgr_usage_cfg, max_rows, "max_rows", CFG_INT_NODE(1, 10000000), false,
+		  "100000"),
+	{ 0 },
+};
+
 static const struct cfg_node opt_path_node = {
 	.type = CFG_STRING,
 	.str = { .max_len = PATH_MAX - 1 },
@@ -227,6 +251,12 @@ static const struct cfg_field cfg_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,
 					     .obj = { .fields = resources_fields,
 						      .size = sizeof(struct mgr_resources_cfg) } }),
+		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, usage, "usage",
+		  (&(const struct cfg_node){
+			  .type = CFG_OBJECT,
+			  .obj = { .fields = usage_fields, .size = sizeof(struct mgr_usage_cfg) },
+			  .check = check_usage }),
 		  false, "{}"),
 	CFG_FIELD(struct mgr_cfg, roaming, "roaming",
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,

@@ -38,6 +38,21 @@ struct mgr_resources_cfg {
 };
 
 /*
+ * Usage history (usage_hist.h): every sample_sec, each desktop's reservation
+ * and use over the interval is a raw row; raw rows older than raw_days are
+ * summed into hourly rows, hourly rows older than hourly_days into daily
+ * rows, and daily rows older than daily_days are deleted. A history query
+ * returns at most max_rows rows.
+ */
+struct mgr_usage_cfg {
+	uint32_t sample_sec;
+	uint32_t raw_days;
+	uint32_t hourly_days;
+	uint32_t daily_days;
+	uint32_t max_rows;
+};
+
+/*
  * The roaming desktop (seed 004): a client within same_km of its desktop's
  * site is at the same location (0: only at the same site, a point being at
  * its nearest site); a connect request waits up to connect_wait_sec for the
@@ -135,6 +150,7 @@ struct mgr_cfg {
 	struct mgr_jobs_cfg jobs;
 	struct mgr_audit_cfg audit;
 	struct mgr_resources_cfg resources;
+	struct mgr_usage_cfg usage;
 	struct mgr_roaming_cfg roaming;
 	struct mgr_libvirt_cfg libvirt;
 	struct mgr_ssh_cfg ssh;

@@ -41,6 +41,19 @@ static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS audit_tenant ON audit (tenant, id);"
 	"CREATE INDEX IF NOT EXISTS audit_action ON audit (action, id);"
 	/*
+	 * Usage history (usage_hist.h): a row per desktop and interval starting at t
+	 * (step 0 raw samples, 1 hours, 2 days); cpu_ns NULL where unknown. Keyed by
+	 * step and time first: downsampling and time-range queries are range scans.
+	 * usage_desktops keeps the names of desktops deleted since.
+	 */
+	"CREATE TABLE IF NOT EXISTS usage (step INTEGER NOT NULL, t INTEGER NOT NULL,"
+	"  tenant_id INTEGER NOT NULL, desktop_id INTEGER NOT NULL, secs INTEGER NOT NULL,"
+	"  vcpu_s INTEGER NOT NULL, mem_mib_s INTEGER NOT NULL, run_s INTEGER NOT NULL,"
+	"  cpu_ns INTEGER, PRIMARY KEY (step, t, tenant_id, desktop_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS usage_desktops (desktop_id INTEGER PRIMARY KEY,"
+	"  tenant_id INTEGER NOT NULL, tenant TEXT NOT NULL, name TEXT NOT NULL,"
+	"  model TEXT NOT NULL);"
+	/*
 	 * The audit log is append-only: the database refuses anything else, but
 	 * for the retention job, which deletes the oldest rows up to a mark in meta.
 	 * The mark only grows and each move of it is itself an "audit prune" row

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * GET /v1/usage/history: the usage history (usage_hist.h) of a tenant or a
+ * desktop between two times, per desktop in buckets of a step. Tenant
+ * admins see their own tenant only (404 for another); provider admins any,
+ * or all. Buckets of step hour or day sum the finer rows not yet downsampled
+ * with the coarser ones; step raw returns the samples (kept usage.raw_days).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "usage_hist.h"
+
+/* A query argument of digits only, within [lo, hi]; false if not. */
+static bool arg_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A tenant's id by name: a live tenant's, else the latest one of the history's. */
+static int64_t tenant_id_of(sqlite3 *db, const char *name)
+{
+	const struct mgr_tenant *t;
+	sqlite3_stmt *st;
+	int64_t id = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	t = mgr_tenant_by_name(&mgr, name);
+	id = t ? t->id : 0;
+	pthread_mutex_unlock(&mgr.lock);
+	if (id ||
+	    sqlite3_prepare_v2(db, "SELECT MAX(tenant_id) FROM usage_desktops WHERE tenant = ?", -1,
+			       &st, NULL) != SQLITE_OK)
+		return id;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
+static json_t *col_or_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+		       ? json_null()
+		       : json_integer(sqlite3_column_int64(st, i));
+}
+
+static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t from, int64_t to,
+		  int64_t tenant_id, const char *desktop)
+{
+	int64_t max = mgr_conf.usage.max_rows, n = 0;
+	sqlite3_stmt *st;
+	json_t *rows;
+	int rc;
+
+	/*
+	 * Desktops by name within their tenant: one deleted and made again has two ids.
+	 * The steps as a list: IN on the key's first column keeps t a range on its second.
+	 */
+	static const char *const steps[USAGE_STEPS] = { "0", "0, 1", "0, 1, 2" };
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT u.t - u.t %% ?1 AS b, u.desktop_id, d.tenant, d.name, d.model, "
+		 "  SUM(u.secs), SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), SUM(u.cpu_ns) "
+		 "FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
+		 "WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
+		 "  AND (?5 = 0 OR u.tenant_id = ?5) AND (?6 IS NULL OR u.desktop_id IN "
+		 "  (SELECT desktop_id FROM usage_desktops WHERE tenant_id = ?5 AND name = ?6)) "
+		 "GROUP BY b, u.desktop_id ORDER BY b, u.desktop_id LIMIT ?7",
+		 steps[step]);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		http_error(c->out, 500, "", "cannot read the usage history: %s",
+			   sqlite3_errmsg(db));
+		return;
+	}
+	sqlite3_bind_int64(st, 1, usage_step_len(step));
+	sqlite3_bind_int64(st, 3, from);
+	sqlite3_bind_int64(st, 4, to);
+	sqlite3_bind_int64(st, 5, tenant_id);
+	if (desktop)
+		sqlite3_bind_text(st, 6, desktop, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(st, 7, max + 1);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++n <= max) {
+		const char *tn = (const char *)sqlite3_column_text(st, 2);
+		const char *dn = (const char *)sqlite3_column_text(st, 3);
+		const char *mn = (const char *)sqlite3_column_text(st, 4);
+		json_array_append_new(
+			rows,
+			json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "t",
+				  (json_int_t)sqlite3_column_int64(st, 0), "desktop_id",
+				  (json_int_t)sqlite3_column_int64(st, 1), "tenant", tn ? tn : "",
+				  "desktop", dn ? dn : "", "model", mn ? mn : "", "secs",
+				  (json_int_t)sqlite3_column_int64(st, 5), "vcpu_s",
+				  (json_int_t)sqlite3_column_int64(st, 6), "mem_mib_s",
+				  (json_int_t)sqlite3_column_int64(st, 7), "run_s",
+				  (json_int_t)sqlite3_column_int64(st, 8), "cpu_ns",
+				  col_or_null(st, 9)));
+	}
+	sqlite3_finalize(st);
+	if (n > max) {
+		json_decref(rows);
+		http_error(c->out, 400, "to",
+			   "more than %lld rows (usage.max_rows): ask a shorter time, a coarser "
+			   "step, or one desktop",
+			   (long long)max);
+		return;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(rows);
+		http_error(c->out, 500, "", "cannot read the usage history: %s",
+			   sqlite3_errmsg(db));
+		return;
+	}
+	api_ok(c, 200,
+	       json_pack("{s:s, s:I, s:I, s:o}", "step", usage_step_names[step], "from",
+			 (json_int_t)from, "to", (json_int_t)to, "rows", rows));
+}
+
+void api_usage_history(struct api_ctx *c)
+{
+	const char *tenant = http_query(c->r, "tenant"), *desktop = http_query(c->r, "desktop");
+	const char *from_s = http_query(c->r, "from"), *to_s = http_query(c->r, "to");
+	const char *step_s = http_query(c->r, "step");
+	int64_t to = (int64_t)time(NULL), from, tenant_id = 0;
+	enum usage_step step = USAGE_HOUR;
+	sqlite3 *db = NULL;
+
+	if (strcmp(c->r->method, "GET") != 0) {
+		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
+		return;
+	}
+	if (!c->provider && c->tenant_id == 0) {
+		http_error(c->out, 403, "", "this token's tenant does not exist");
+		return;
+	}
+	if (to_s && !arg_int(to_s, 1, INT64_MAX / 2, &to)) {
+		http_error(c->out, 400, "to", "to: a time in seconds since the epoch");
+		return;
+	}
+	from = to - 86400;
+	if (from_s && !arg_int(from_s, 0, INT64_MAX / 2, &from)) {
+		http_error(c->out, 400, "from", "from: a time in seconds since the epoch");
+		return;
+	}
+	if (from >= to) {
+		http_error(c->out, 400, "from", "from (%lld) is not before to (%lld)",
+			   (long long)from, (long long)to);
+		return;
+	}
+	if (step_s) {
+		for (step = 0; step < USAGE_STEPS && strcmp(step_s, usage_step_names[step]); step++)
+			;
+		if (step == USAGE_STEPS) {
+			http_error(c->out, 400, "step", "step: raw, hour or day, not '%s'", step_s);
+			return;
+		}
+	}
+	if (desktop && !*desktop) {
+		http_error(c->out, 400, "desktop", "desktop: a desktop's name");
+		return;
+	}
+	if (c->provider && desktop && !(tenant && *tenant)) {
+		http_error(c->out, 400, "tenant", "tenant: a desktop is named within its tenant");
+		return;
+	}
+	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		http_error(c->out, 500, "", "cannot open the store");
+		sqlite3_close(db);
+		return;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	if (!c->provider) {
+		/* A tenant admin's own tenant only: any other does not exist for it. */
+		if (tenant && strcmp(tenant, c->who->tenant) != 0) {
+			http_error(c->out, 404, "tenant", "no tenant %s", tenant);
+			goto out;
+		}
+		tenant_id = c->tenant_id;
+	} else if (tenant && (tenant_id = tenant_id_of(db, tenant)) == 0) {
+		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
+		goto out;
+	}
+	query(c, db, step, from, to, tenant_id, desktop);
+out:
+	sqlite3_close(db);
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "usage_hist.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mgr.h"
+#include "ticker.h"
+#include "virt.h"
+#include "tlog.h"
+
+const char *const usage_step_names[USAGE_STEPS] = { "raw", "hour", "day" };
+
+static struct mgr_ticker ticker;
+static sqlite3 *wdb; /* the sampler's connection (its thread only) */
+
+int64_t usage_step_len(enum usage_step step)
+{
+	return step == USAGE_DAY ? 86400 : step == USAGE_HOUR ? 3600 : 1;
+}
+
+int64_t usage_bucket(int64_t t, enum usage_step step)
+{
+	return t - t % usage_step_len(step);
+}
+
+struct usage_cutoffs usage_cutoffs(int64_t now, const struct mgr_usage_cfg *c)
+{
+	return (struct usage_cutoffs){
+		.raw_before = usage_bucket(now - (int64_t)c->raw_days * 86400, USAGE_HOUR),
+		.hour_before = usage_bucket(now - (int64_t)c->hourly_days * 86400, USAGE_DAY),
+		.day_before = usage_bucket(now - (int64_t)c->daily_days * 86400, USAGE_DAY),
+	};
+}
+
+/* Runs sql with integer parameters a, b; the rows it changed, or -EIO. */
+static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? sqlite3_changes64(db) : -EIO;
+}
+
+/*
+ * Sums rows of step ?1 - 1 starting before ?2 into buckets of step ?1 (length
+ * given by the caller's text), adding to a bucket summed before: a bucket
+ * whose rows straddled the cutoff of an earlier pass with other settings.
+ */
+#define MOVE_SQL(len)                                                                           \
+	"INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, run_s, "   \
+	"  cpu_ns) SELECT ?1, t - t % " len ", tenant_id, desktop_id, SUM(secs), SUM(vcpu_s), " \
+	"  SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns) FROM usage WHERE step = ?1 - 1 AND t < ?2 "  \
+	"  GROUP BY 2, tenant_id, desktop_id "                                                  \
+	"ON CONFLICT (step, t, tenant_id, desktop_id) DO UPDATE SET "                           \
+	"  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "                    \
+	"  mem_mib_s = mem_mib_s + excluded.mem_mib_s, run_s = run_s + excluded.run_s, "        \
+	"  cpu_ns = CASE WHEN cpu_ns IS NULL AND excluded.cpu_ns IS NULL THEN NULL "            \
+	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END"
+
+int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
+		  struct usage_compacted *out)
+{
+	struct usage_cutoffs k = usage_cutoffs(now, c);
+	int64_t n;
+
+	*out = (struct usage_compacted){ 0 };
+	/* Hours to days first: this pass's new hours are younger than hourly_days. */
+	if (run2(db, MOVE_SQL("86400"), USAGE_DAY, k.hour_before) < 0 ||
+	    (n = run2(db, "DELETE FROM usage WHERE step = ?1 AND t < ?2", USAGE_HOUR,
+		      k.hour_before)) < 0)
+		return -EIO;
+	out->hour_to_day = n;
+	if (run2(db, MOVE_SQL("3600"), USAGE_HOUR, k.raw_before) < 0 ||
+	    (n = run2(db, "DELETE FROM usage WHERE step = ?1 AND t < ?2", USAGE_RAW,
+		      k.raw_before)) < 0)
+		return -EIO;
+	out->raw_to_hour = n;
+	if ((n = run2(db, "DELETE FROM usage WHERE step = ?1 AND t < ?2", USAGE_DAY,
+		      k.day_before)) < 0)
+		return -EIO;
+	out->day_deleted = n;
+	return 0;
+}
+
+/* A desktop as a pass copies it under the lock. */
+struct cur {
+	uint32_t id, tenant_id, host_id;
+	uint64_t vcpus, mem_mib;
+	int64_t created;
+	bool running, cpu_ok;
+	uint64_t cpu_ns;
+	char uuid[37];
+	char tenant[MGR_NAME_LEN], name[MGR_NAME_LEN], model[MGR_NAME_LEN];
+};
+
+/* What the previous pass saw of a desktop (sorted by id); the sampler's thread only. */
+struct prev {
+	uint32_t id;
+	bool running, cpu_ok;
+	uint64_t cpu_ns;
+};
+static struct prev *prevs;
+static uint32_t n_prevs;
+static int64_t last_pass; /* wall clock of the previous pass (or of the start) */
+
+static const struct prev *prev_find(uint32_t id)
+{
+	uint32_t lo = 0, hi = n_prevs;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (prevs[mid].id == id)
+			return &prevs[mid];
+		if (prevs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * CPU time used over the interval, or -1 if unknown: the domain ran at the
+ * last pass and its counter then is known (a lower counter now: it restarted
+ * in the interval, all of it is new), or it was not running then (or did not
+ * exist) and all of its counter is new. A desktop this process has not seen
+ * before, older than the previous pass, has no baseline.
+ */
+static int64_t cpu_used(const struct cur *c, const struct prev *p, int64_t from_pass)
+{
+	if (!c->running)
+		return p && p->running ? -1 : 0;
+	if (!c->cpu_ok)
+		return -1;
+	if (p == NULL)
+		return c->created >= from_pass ? (int64_t)c->cpu_ns : -1;
+	if (!p->running)
+		return (int64_t)c->cpu_ns;
+	if (!p->cpu_ok)
+		return -1;
+	return (int64_t)(c->cpu_ns >= p->cpu_ns ? c->cpu_ns - p->cpu_ns : c->cpu_ns);
+}
+
+static int cmp_cur(const void *a, const void *b)
+{
+	const struct cur *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int write_pass(const struct cur *cs, uint32_t n, int64_t now, int64_t from_pass)
+{
+	sqlite3_stmt *row = NULL, *name = NULL;
+	struct usage_compacted done;
+	int rc = -EIO;
+
+	if (sqlite3_exec(wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_prepare_v2(wdb,
+			       "INSERT OR REPLACE INTO usage (step, t, tenant_id, desktop_id, "
+			       "secs, vcpu_s, mem_mib_s, run_s, cpu_ns) "
+			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, &row, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(wdb,
+			       "INSERT OR REPLACE INTO usage_desktops (desktop_id, tenant_id, "
+			       "tenant, name, model) VALUES (?, ?, ?, ?, ?)",
+			       -1, &name, NULL) != SQLITE_OK)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cur *c = &cs[i];
+		const struct prev *p = prev_find(c->id);
+		/* Reserved from the later of the previous pass and its creation. */
+		int64_t from = c->created > from_pass ? c->created : from_pass;
+		int64_t secs = now - from, cpu = cpu_used(c, p, from_pass);
+
+		if (secs <= 0)
+			continue;
+		sqlite3_bind_int64(row, 1, from);
+		sqlite3_bind_int64(row, 2, c->tenant_id);
+		sqlite3_bind_int64(row, 3, c->id);
+		sqlite3_bind_int64(row, 4, secs);
+		sqlite3_bind_int64(row, 5, (int64_t)c->vcpus * secs);
+		sqlite3_bind_int64(row, 6, (int64_t)c->mem_mib * secs);
+		sqlite3_bind_int64(row, 7, c->running ? secs : 0);
+		if (cpu < 0)
+			sqlite3_bind_null(row, 8);
+		else
+			sqlite3_bind_int64(row, 8, cpu);
+		if (sqlite3_step(row) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(row);
+		if (p)
+			continue; /* its names are written already */
+		sqlite3_bind_int64(name, 1, c->id);
+		sqlite3_bind_int64(name, 2, c->tenant_id);
+		sqlite3_bind_text(name, 3, c->tenant, -1, SQLITE_STATIC);
+		sqlite3_bind_text(name, 4, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(name, 5, c->model, -1, SQLITE_STATIC);
+		if (sqlite3_step(name) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(name);
+	}
+	if (usage_compact(wdb, now, &mgr_conf.usage, &done) < 0)
+		goto out;
+	rc = sqlite3_exec(wdb, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	if (rc == 0 && (done.raw_to_hour || done.hour_to_day || done.day_deleted))
+		tlog(LOG_INFO, NULL,
+		     "usage history: %lld raw rows summed into hours, %lld hourly into days, "
+		     "%lld daily deleted",
+		     (long long)done.raw_to_hour, (long long)done.hour_to_day,
+		     (long long)done.day_deleted);
+out:
+	if (rc < 0) {
+		tlog(LOG_ERR, NULL, "usage history: cannot write a pass: %s", sqlite3_errmsg(wdb));
+		sqlite3_exec(wdb, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_finalize(row);
+	sqlite3_finalize(name);
+	return rc;
+}
+
+void mgr_usage_hist_sample(void)
+{
+	int64_t now = (int64_t)time(NULL), from_pass = last_pass;
+	struct cur *cs;
+	struct prev *np;
+	uint32_t n = 0;
+
+	if (now <= from_pass) {
+		last_pass = now; /* the clock went back: count from here */
+		return;
+	}
+	pthread_mutex_lock(&mgr.lock);
+	cs = calloc(mgr.n_desktops + 1, sizeof(*cs));
+	for (uint32_t i = 0; cs && i < mgr.n_desktops; i++) {
+		const struct mgr_desktop *d = mgr.desktops[i];
+		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+		struct cur *c = &cs[n];
+		if (m == NULL || t == NULL)
+			continue;
+		*c = (struct cur){ .id = d->id,
+				   .tenant_id = d->tenant_id,
+				   .host_id = d->host_id,
+				   .vcpus = m->spec.vcpus,
+				   .mem_mib = m->spec.memory_mb,
+				   .created = (int64_t)d->created,
+				   .running = d->state == MGR_DESK_RUNNING && d->uuid[0] };
+		snprintf(c->uuid, sizeof(c->uuid), "%s", d->uuid);
+		snprintf(c->tenant, sizeof(c->tenant), "%s", t->spec.name);
+		snprintf(c->name, sizeof(c->name), "%s", d->name);
+		snprintf(c->model, sizeof(c->model), "%s", m->spec.name);
+		n++;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (cs == NULL)
+		return;
+	/* libvirt without the lock. */
+	for (uint32_t i = 0; i < n; i++)
+		if (cs[i].running)
+			cs[i].cpu_ok =
+				mgr_virt_cpu_time(cs[i].host_id, cs[i].uuid, &cs[i].cpu_ns) == 0;
+	qsort(cs, n, sizeof(*cs), cmp_cur);
+	if (write_pass(cs, n, now, from_pass) < 0) {
+		free(cs);
+		return; /* the next pass covers this interval too */
+	}
+	np = calloc(n + 1, sizeof(*np));
+	if (np) {
+		for (uint32_t i = 0; i < n; i++)
+			np[i] = (struct prev){ .id = cs[i].id,
+					       .running = cs[i].running,
+					       .cpu_ok = cs[i].cpu_ok,
+					       .cpu_ns = cs[i].cpu_ns };
+		free(prevs);
+		prevs = np;
+		n_prevs = n;
+	}
+	last_pass = now;
+	free(cs);
+}
+
+int mgr_usage_hist_start(void)
+{
+	if (sqlite3_open_v2(mgr_conf.store, &wdb, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		tlog(LOG_ERR, NULL, "usage history: cannot open the store %s: %s", mgr_conf.store,
+		     wdb ? sqlite3_errmsg(wdb) : "out of memory");
+		sqlite3_close(wdb);
+		wdb = NULL;
+		return -EIO;
+	}
+	sqlite3_busy_timeout(wdb, 5000);
+	last_pass = (int64_t)time(NULL);
+	return mgr_ticker_start(&ticker, &mgr_conf.usage.sample_sec, mgr_usage_hist_sample);
+}
+
+void mgr_usage_hist_stop(void)
+{
+	mgr_ticker_stop(&ticker);
+	sqlite3_close(wdb);
+	wdb = NULL;
+	free(prevs);
+	prevs = NULL;
+	n_prevs = 0;
+}

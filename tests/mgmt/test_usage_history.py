@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""tessmgrd's usage history (issue 16 C) on libvirt's test driver: a pass every
+usage.sample_sec writes a row per desktop whose reservation sums match the model's vCPUs and
+memory times the time it existed; GET /v1/usage/history shows a tenant admin its own tenant
+only; downsampling sums old raw rows into hours and hours into days, and deletes days past
+retention, in one pass; history survives a restart. Also measures the bytes a row takes, for
+README's sizes."""
+import os
+import sqlite3
+import time
+
+from mgr import ACME, BRAVO, PROVIDER, Mgr
+
+DAY = 86400
+HOUR = 3600
+
+
+def history(m, token=ACME, **q):
+    q.setdefault("to", int(time.time()) + HOUR)
+    query = "&".join(f"{k}={v}" for k, v in q.items())
+    return m.ok("GET", "usage/history" + ("?" + query if query else ""), token=token)
+
+
+def wait_rows(m, pred, timeout=20, **q):
+    deadline = time.time() + timeout
+    while True:
+        r = history(m, **q)
+        if pred(r["rows"]):
+            return r["rows"]
+        assert time.time() < deadline, r
+        time.sleep(0.2)
+
+
+def start(cleanup, tmp_path):
+    m = Mgr(cleanup, tmp_path, {"usage": {"sample_sec": 1}}).start()
+    m.site_h1("acme", "bravo")
+    return m
+
+
+def test_samples_sum_to_reservation_and_rbac(cleanup, tmp_path):
+    m = start(cleanup, tmp_path)
+    t0 = int(time.time())
+    d1 = m.desktop("d1", ACME)
+    m.desktop("e1", BRAVO)
+    created = m.ok("GET", f"desktops/{d1['id']}", token=ACME)["created"]
+    deadline = time.time() + 20
+    while True:
+        rows = history(m, step="raw", **{"from": t0}, desktop="d1")["rows"]
+        if sum(r["run_s"] for r in rows) >= 4:
+            break
+        assert time.time() < deadline, rows
+        time.sleep(0.2)
+    now = int(time.time())
+    secs = sum(r["secs"] for r in rows)
+    # Reserved from its creation: the sum covers it within one interval (and a pass's slack).
+    assert now - created - 2 <= secs <= now - created, (secs, now, created, rows)
+    assert all(r["vcpu_s"] == 2 * r["secs"] and r["mem_mib_s"] == 4096 * r["secs"]
+               for r in rows), rows
+    assert all(r["tenant"] == "acme" and r["desktop"] == "d1" and r["model"] == "std"
+               for r in rows), rows
+    assert all(r["run_s"] <= r["secs"] for r in rows)
+    # The test driver counts CPU time: a later sample of a running domain knows it.
+    assert any(isinstance(r["cpu_ns"], int) and r["cpu_ns"] >= 0 for r in rows), rows
+    # Raw rows are contiguous: each starts where the one before ended.
+    for a, b in zip(rows, rows[1:]):
+        assert b["t"] == a["t"] + a["secs"], rows
+    # A stopped desktop still holds its reservation but runs no more.
+    r = m.ok("POST", f"desktops/{d1['id']}/stop", token=ACME)
+    assert m.wait_job(r["job"]["id"], token=ACME)["state"] == "succeeded"
+    t1 = int(time.time()) + 1
+    rows = wait_rows(m, lambda rs: sum(r["secs"] for r in rs) >= 3, step="raw",
+                     **{"from": t1}, desktop="d1")
+    assert all(r["run_s"] == 0 and r["vcpu_s"] == 2 * r["secs"] for r in rows), rows
+    assert all(r["cpu_ns"] == 0 for r in rows), rows
+
+    # Hour buckets sum the same samples.
+    raw = history(m, step="raw", **{"from": t0 - HOUR, "to": now + HOUR})["rows"]
+    hours = history(m, step="hour", **{"from": t0 - HOUR, "to": now + HOUR})["rows"]
+    assert all(r["t"] % HOUR == 0 for r in hours)
+    assert sum(r["vcpu_s"] for r in hours) == sum(r["vcpu_s"] for r in raw)
+
+    # RBAC: a tenant admin sees its own tenant only; another's is not there (404).
+    assert {r["tenant"] for r in raw} == {"acme"}
+    bravo = history(m, token=BRAVO, step="raw", **{"from": t0})["rows"]
+    assert bravo and {r["tenant"] for r in bravo} == {"bravo"}
+    status, e = m.call("GET", "usage/history?tenant=acme", token=BRAVO)
+    assert status == 404 and e["error"]["path"] == "tenant", e
+    status, e = m.call("GET", "usage/history?tenant=bravo&desktop=d1", token=ACME)
+    assert status == 404
+    # The provider sees every tenant, or one.
+    every = history(m, token=PROVIDER, step="raw", **{"from": t0})["rows"]
+    assert {r["tenant"] for r in every} == {"acme", "bravo"}
+    only = history(m, token=PROVIDER, tenant="bravo", step="raw", **{"from": t0})["rows"]
+    assert {r["desktop"] for r in only} == {"e1"}
+    # Bad arguments: 400 with where.
+    for q, path in (("step=minute", "step"), ("from=abc", "from"), ("to=-1", "to"),
+                    ("from=20&to=10", "from"), ("desktop=d1", "tenant"), ("desktop=", "desktop")):
+        status, e = m.call("GET", "usage/history?" + q)
+        assert status == 400 and e["error"]["path"] == path, (q, e)
+    status, e = m.call("GET", "usage/history?tenant=nobody")
+    assert status == 404, e
+    status, e = m.call("POST", "usage/history", {}, token=ACME)
+    assert status == 405
+    # usage.max_rows bounds an answer.
+    m.stop()
+    m.config["usage"]["max_rows"] = 1
+    m.start()
+    status, e = m.call("GET", f"usage/history?step=raw&from={t0}", token=ACME)
+    assert status == 400 and "usage.max_rows" in e["error"]["message"], e
+
+
+def test_downsampling_retention_and_restart(cleanup, tmp_path):
+    m = start(cleanup, tmp_path)
+    d1 = m.desktop("d1", ACME)
+    t0 = int(time.time()) - 5
+    wait_rows(m, lambda rs: len(rs) >= 2, step="raw", **{"from": t0})
+    m.stop()
+    db = sqlite3.connect(m.config["store"])
+    tenant_id, = db.execute("SELECT tenant_id FROM usage_desktops WHERE desktop_id = ?",
+                            (d1["id"],)).fetchone()
+    kept = db.execute("SELECT COUNT(*), SUM(vcpu_s) FROM usage WHERE step = 0").fetchone()
+    now = int(time.time())
+    old_hour = (now - 8 * DAY) // HOUR * HOUR          # raw past raw_days (7)
+    old_day = (now - 100 * DAY) // DAY * DAY            # hourly past hourly_days (90)
+    gone_day = (now - 2000 * DAY) // DAY * DAY          # daily past daily_days (1825)
+    kept_day = (now - 1000 * DAY) // DAY * DAY
+    rows = [(0, old_hour + i * 300, tenant_id, d1["id"], 300, 600, 300 * 4096, 300, 1000)
+            for i in range(12)]
+    rows += [(1, old_day + i * HOUR, tenant_id, d1["id"], HOUR, 2 * HOUR, 4096 * HOUR, 0,
+              None) for i in range(24)]
+    rows += [(2, gone_day, tenant_id, d1["id"], DAY, 2 * DAY, 4096 * DAY, 0, 0),
+             (2, kept_day, tenant_id, d1["id"], DAY, 2 * DAY, 4096 * DAY, DAY, 5)]
+    db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    m.start()
+    # One pass later: raw summed into its hour, hours into their day, the oldest day gone.
+    deadline = time.time() + 20
+    while True:
+        db = sqlite3.connect(m.config["store"], timeout=30)
+        got = {s: db.execute("SELECT t, secs, vcpu_s, run_s, cpu_ns FROM usage WHERE step = ? "
+                             "AND t < ? ORDER BY t", (s, now - 2 * DAY)).fetchall()
+               for s in (0, 1, 2)}
+        db.close()
+        if not got[0]:
+            break
+        assert time.time() < deadline, got
+        time.sleep(0.2)
+    assert got[1] == [(old_hour, HOUR, 2 * HOUR, HOUR, 12000)], got
+    assert got[2] == [(kept_day, DAY, 2 * DAY, DAY, 5), (old_day, DAY, 2 * DAY, 0, None)], got
+    assert "raw rows summed into hours" in m.log()
+    # The API: days sum everything coarser and finer; raw keeps only raw rows.
+    r = history(m, tenant="acme", desktop="d1", step="day",
+                **{"from": kept_day, "to": now + DAY})["rows"]
+    assert [x["t"] for x in r][:3] == [kept_day, old_day, old_hour // DAY * DAY], r
+    assert r[2]["secs"] == HOUR and r[2]["cpu_ns"] == 12000
+    r = history(m, step="raw", **{"from": old_hour, "to": old_hour + HOUR})["rows"]
+    assert r == []
+    # The samples from before the restart are still there, and new ones follow.
+    db = sqlite3.connect(m.config["store"], timeout=30)
+    assert db.execute("SELECT COUNT(*), SUM(vcpu_s) FROM usage WHERE step = 0 AND t < ?",
+                      (now,)).fetchone() == kept
+    db.close()
+    wait_rows(m, lambda rs: len(rs) >= 1, step="raw", **{"from": now + 1})
+
+
+def test_row_size(tmp_path):
+    """Bytes a row takes in the store (table and key are one b-tree: WITHOUT ROWID), for
+    README's sizes: 10,000 desktops' rows of a day at 300 s, with realistic values."""
+    db = sqlite3.connect(os.path.join(str(tmp_path), "size.db"))
+    src = open(os.path.join(os.path.dirname(__file__), "..", "..", "mgmt", "tessmgrd",
+                            "store.c")).read()
+    start_ = src.index('"CREATE TABLE IF NOT EXISTS usage (')
+    sql = "".join(part.split('"')[1] for part in
+                  src[start_:src.index("WITHOUT ROWID;", start_) + 15].split("\n")
+                  if '"' in part)
+    db.execute(sql.rstrip(";"))
+    t = 1796256000
+    desks = 10000
+    rows = ((0, t + k * 300, 1 + d // 100, d, 300, 600, 300 * 4096, 300, 12_345_678_901 + d)
+            for k in range(24) for d in range(desks))
+    db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.commit()
+    n = 24 * desks
+    size = db.execute("SELECT SUM(pgsize) FROM dbstat WHERE name = 'usage'").fetchone()[0]
+    per_row = size / n
+    print(f"usage rows: {per_row:.1f} bytes each ({n} rows, {size} bytes)")
+    with open(os.path.join(str(tmp_path), "..", "usage_row_bytes"), "w") as f:
+        f.write(f"{per_row:.1f}\n")
+    # README's sizes assume at most 50 bytes a row.
+    assert per_row <= 50, per_row

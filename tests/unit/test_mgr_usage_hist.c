@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Usage history's downsampling (usage_hist.h) on a real SQLite store: the
+ * buckets and cutoffs, raw rows summed into whole hours, hours into days,
+ * sums added to a bucket summed before, unknown CPU time kept unknown only
+ * when no row knew it, and daily rows deleted past daily_days.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+#include "usage_hist.h"
+
+#define DAY  86400
+#define HOUR 3600
+/* 2026-12-03 13:40:15 UTC */
+#define NOW 1796305215LL
+
+static char dir[] = "/tmp/tess-unit-usage-XXXXXX";
+static char path[sizeof(dir) + 16];
+static sqlite3 *db;
+static const struct mgr_usage_cfg cfg = {
+	.sample_sec = 300, .raw_days = 7, .hourly_days = 90, .daily_days = 1825, .max_rows = 10
+};
+
+static int setup(void **state)
+{
+	char err[256];
+
+	(void)state;
+	memcpy(dir, "/tmp/tess-unit-usage-XXXXXX", sizeof(dir));
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	if (mgr_store_open(path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return sqlite3_open(path, &db) == SQLITE_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char p[sizeof(path) + 8];
+
+	(void)state;
+	sqlite3_close(db);
+	mgr_store_close();
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	rmdir(dir);
+	return 0;
+}
+
+/* A row: cpu < 0 is NULL (unknown). */
+static void put(int step, int64_t t, int desk, int64_t secs, int64_t cpu)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO usage VALUES (%d, %lld, 1, %d, %lld, %lld, %lld, %lld, %s%lld)", step,
+		 (long long)t, desk, (long long)secs, (long long)(2 * secs),
+		 (long long)(4096 * secs), (long long)(secs / 2), cpu < 0 ? "NULL+" : "",
+		 (long long)(cpu < 0 ? 0 : cpu));
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* The row (step, t, desk): secs, vcpu_s, mem_mib_s, run_s, cpu_ns (-1: NULL); false if none. */
+static bool get(int step, int64_t t, int desk, int64_t v[5])
+{
+	sqlite3_stmt *st;
+	bool found;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT secs, vcpu_s, mem_mib_s, run_s, cpu_ns FROM "
+					    "usage WHERE step = ? AND t = ? AND desktop_id = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int(st, 1, step);
+	sqlite3_bind_int64(st, 2, t);
+	sqlite3_bind_int(st, 3, desk);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	for (int i = 0; found && i < 5; i++)
+		v[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int64_t count(int step)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+
+	assert_int_equal(
+		sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM usage WHERE step = ?", -1, &st, NULL),
+		SQLITE_OK);
+	sqlite3_bind_int(st, 1, step);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void compact(int64_t now, struct usage_compacted *done)
+{
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(usage_compact(db, now, &cfg, done), 0);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void test_buckets_and_cutoffs(void **state)
+{
+	struct usage_cutoffs k = usage_cutoffs(NOW, &cfg);
+
+	(void)state;
+	assert_int_equal(usage_step_len(USAGE_RAW), 1);
+	assert_int_equal(usage_bucket(NOW, USAGE_RAW), NOW);
+	assert_int_equal(usage_bucket(NOW, USAGE_HOUR), NOW - (40 * 60 + 15));
+	assert_int_equal(usage_bucket(NOW, USAGE_DAY), NOW - (13 * HOUR + 40 * 60 + 15));
+	assert_int_equal(usage_bucket(NOW - NOW % HOUR, USAGE_HOUR), NOW - NOW % HOUR);
+	/* Raw: 7 days back, down to the hour; hours: 90 days, down to the day; days: 1825. */
+	assert_int_equal(k.raw_before, NOW - 7 * DAY - (40 * 60 + 15));
+	assert_int_equal(k.hour_before, NOW - 90 * DAY - (13 * HOUR + 40 * 60 + 15));
+	assert_int_equal(k.day_before, NOW - 1825LL * DAY - (13 * HOUR + 40 * 60 + 15));
+	assert_int_equal(k.raw_before % HOUR, 0);
+	assert_int_equal(k.hour_before % DAY, 0);
+}
+
+static void test_raw_rows_sum_into_whole_hours(void **state)
+{
+	struct usage_cutoffs k = usage_cutoffs(NOW, &cfg);
+	int64_t h = k.raw_before - 2 * HOUR, v[5];
+	struct usage_compacted done;
+
+	(void)state;
+	/* Twelve 300 s samples in hour h, one of unknown CPU time; one in the next hour. */
+	for (int i = 0; i < 12; i++)
+		put(USAGE_RAW, h + i * 300, 1, 300, i == 5 ? -1 : 1000);
+	put(USAGE_RAW, h + HOUR + 10, 1, 300, 7);
+	/* The hour at the cutoff stays raw, whole: none of it is older than raw_before. */
+	put(USAGE_RAW, k.raw_before, 1, 300, 5);
+	put(USAGE_RAW, NOW - 300, 1, 300, 5);
+	/* Unknown CPU time only: unknown in the sum. */
+	put(USAGE_RAW, h, 2, 300, -1);
+	compact(NOW, &done);
+	assert_int_equal(done.raw_to_hour, 14);
+	assert_int_equal(done.hour_to_day, 0);
+	assert_true(get(USAGE_HOUR, h, 1, v));
+	assert_int_equal(v[0], 3600);
+	assert_int_equal(v[1], 7200);
+	assert_int_equal(v[2], 4096LL * 3600);
+	assert_int_equal(v[3], 1800);
+	assert_int_equal(v[4], 11000); /* the unknown sample counts as nothing */
+	assert_true(get(USAGE_HOUR, h + HOUR, 1, v));
+	assert_int_equal(v[0], 300);
+	assert_int_equal(v[4], 7);
+	assert_true(get(USAGE_HOUR, h, 2, v));
+	assert_int_equal(v[4], -1);
+	assert_int_equal(count(USAGE_RAW), 2);
+	assert_int_equal(count(USAGE_HOUR), 3);
+
+	/* A late raw row of an hour summed before adds to it. */
+	put(USAGE_RAW, h + 3000 + 1, 1, 100, 3);
+	compact(NOW, &done);
+	assert_int_equal(done.raw_to_hour, 1);
+	assert_true(get(USAGE_HOUR, h, 1, v));
+	assert_int_equal(v[0], 3700);
+	assert_int_equal(v[4], 11003);
+
+	/* An hour later the cutoff moves one hour: that hour's rows are summed. */
+	compact(NOW + HOUR, &done);
+	assert_int_equal(done.raw_to_hour, 1);
+	assert_true(get(USAGE_HOUR, k.raw_before, 1, v));
+	assert_int_equal(v[0], 300);
+	assert_int_equal(count(USAGE_RAW), 1);
+}
+
+static void test_hours_into_days_and_retention(void **state)
+{
+	struct usage_cutoffs k = usage_cutoffs(NOW, &cfg);
+	int64_t d = k.hour_before - 3 * DAY, v[5];
+	struct usage_compacted done;
+
+	(void)state;
+	for (int i = 0; i < 24; i++)
+		put(USAGE_HOUR, d + i * HOUR, 1, HOUR, i);
+	put(USAGE_HOUR, k.hour_before, 1, HOUR, 1); /* the day at the cutoff stays hourly */
+	put(USAGE_DAY, k.day_before - DAY, 1, DAY, 1);
+	put(USAGE_DAY, k.day_before, 1, DAY, 1);
+	compact(NOW, &done);
+	assert_int_equal(done.hour_to_day, 24);
+	assert_int_equal(done.day_deleted, 1);
+	assert_true(get(USAGE_DAY, d, 1, v));
+	assert_int_equal(v[0], DAY);
+	assert_int_equal(v[1], 2 * DAY);
+	assert_int_equal(v[3], DAY / 2);
+	assert_int_equal(v[4], 23 * 24 / 2);
+	assert_false(get(USAGE_DAY, k.day_before - DAY, 1, v));
+	assert_true(get(USAGE_DAY, k.day_before, 1, v));
+	assert_true(get(USAGE_HOUR, k.hour_before, 1, v));
+	assert_int_equal(count(USAGE_HOUR), 1);
+	assert_int_equal(count(USAGE_DAY), 2);
+	/* Nothing more to do: a second pass changes nothing. */
+	compact(NOW, &done);
+	assert_int_equal(done.raw_to_hour + done.hour_to_day + done.day_deleted, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buckets_and_cutoffs),
+		cmocka_unit_test_setup_teardown(test_raw_rows_sum_into_whole_hours, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_hours_into_days_and_retention, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
