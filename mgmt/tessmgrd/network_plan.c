@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "events.h"
 #include "network_priv.h"
@@ -245,12 +246,25 @@ void *mgr_net_plan_locked(const struct mgr_tenant_spec *old, const struct mgr_te
 	return p;
 }
 
+/*
+ * A failed change's reference, which its tenant quotes and the log names: random, not a
+ * count shared by every tenant, which would tell a tenant how many changes the others make.
+ */
+static uint32_t change_ref(void)
+{
+	static uint32_t fallback;
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = __atomic_add_fetch(&fallback, 1, __ATOMIC_RELAXED) * 2654435761u;
+	return (r & 0x7fffffffu) ?: 1; /* a positive JSON integer however it is read */
+}
+
 int mgr_net_plan_run(void *plan, struct mgr_err *e)
 {
-	static uint32_t changes;
 	struct plan *p = plan;
 	int rc = plan_run(p, e);
-	uint32_t ref = __atomic_add_fetch(&changes, 1, __ATOMIC_RELAXED);
+	uint32_t ref = change_ref();
 	char generic[160];
 
 	if (rc < 0)
@@ -272,9 +286,10 @@ int mgr_net_plan_run(void *plan, struct mgr_err *e)
 			     json_pack("{s:s, s:s, s:i, s:b, s:s, s:i}", "tenant", p->tenant,
 				       "change", p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
 				       "error", rc == 0 ? "" : e->msg, "ref", (int)ref),
-			     json_pack("{s:s, s:s, s:i, s:b, s:s, s:i}", "tenant", p->tenant,
-				       "change", p->change, "tessd_steps", (int)p->n, "ok", rc == 0,
-				       "error", rc == 0 ? "" : generic, "ref", (int)ref));
+			     /* Without tessd_steps: how many provider tessds carry its VLAN. */
+			     json_pack("{s:s, s:s, s:b, s:s, s:i}", "tenant", p->tenant, "change",
+				       p->change, "ok", rc == 0, "error", rc == 0 ? "" : generic,
+				       "ref", (int)ref));
 	return rc;
 }
 

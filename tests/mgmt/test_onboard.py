@@ -231,6 +231,8 @@ def test_failed_network_change_is_told_to_the_tenant_in_general_terms(cleanup, t
     assert mine["error"] == ("the change did not reach every tessd: ask the provider about "
                              f"network change {mine['ref']}"), mine
     assert mine["tenant"] == "bravo" and mine["change"] == "changed", mine
+    # How many provider tessds carry its VLAN is the provider's to know.
+    assert "tessd_steps" in full and "tessd_steps" not in mine, (full, mine)
     assert f"network change {mine['ref']} of tenant bravo failed: " in m.log()
 
 
