@@ -130,6 +130,8 @@ static int monitor_mgr(struct tessctl *ctx, struct monitor_opts *o)
 	}
 	if (status >= 300) {
 		json_t *e = json_object_get(err, "error");
+		if (ctx->json && err) /* as tessctl_mgr_call does: scripts read the body */
+			tessctl_print_json(err);
 		fprintf(stderr, "tessctl: error %d: %s\n", status,
 			jstr(e, "message") ? jstr(e, "message") : "(no message)");
 		json_decref(err);
@@ -188,7 +190,7 @@ static const struct tessctl_cmd monitor_cmds[] = {
 	  32, cmd_monitor,
 	  "tessd's events as they happen (port.link, fdb.learn/move, route.add/del, "
 	  "config.commit); --kind keeps those kinds (or prefixes: fdb); --mgr: tessmgrd's "
-	  "(job, host.up, host.down)" },
+	  "(job, network, host.up, host.down)" },
 	{ 0 },
 };
 TESSCTL_COMMANDS(monitor_cmds)

@@ -55,7 +55,6 @@ int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 int tessctl_run_schema(struct tessctl *ctx, const char *words, const char *method,
 		       const char *const *skip, json_t *params, int argc, char **argv,
 		       void (*human)(const json_t *r));
-/* A human printer that says "ok". */
 /*
  * tessmgrd's API at ctx->mgr_url (cmd_mgr.c): METHOD /v1/path with body (stolen). On an
  * error answer prints it (its body too with --json) and returns -1; < 0 when tessmgrd
@@ -66,6 +65,7 @@ int tessctl_mgr_call(struct tessctl *ctx, const char *method, const char *path, 
 		     json_t **result);
 int tessctl_mgr_run(struct tessctl *ctx, const char *method, const char *path, json_t *body,
 		    void (*human)(const json_t *r));
+/* A human printer that says "ok". */
 void tessctl_done(const json_t *r);
 /* A human printer for {"flushed": N}. */
 void tessctl_flushed(const json_t *r);

@@ -255,6 +255,12 @@ def test_tenant_tokens_cannot_take_every_stream(cleanup, tmp_path):
                        text=True, timeout=20,
                        env=dict(os.environ, TESSMGR_URL=m.url, TESSMGR_TOKEN=BRAVO))
     assert r.returncode != 0 and "503" in r.stderr, (r.returncode, r.stderr)
+    # With --json the error's body goes to stdout too, as other tessmgrd commands print it.
+    r = subprocess.run([tess.TESSCTL, "--json", "monitor", "--mgr", "--timeout", "1"],
+                       capture_output=True, text=True, timeout=20,
+                       env=dict(os.environ, TESSMGR_URL=m.url, TESSMGR_TOKEN=BRAVO))
+    assert r.returncode != 0 and "503" in r.stderr, (r.returncode, r.stderr)
+    assert json.loads(r.stdout)["error"]["status"] == 503, r.stdout
 
 
 def paused_mgr(cleanup, tmp_path):
