@@ -175,7 +175,8 @@ static const struct route routes[] = {
 	{ "usage", api_usage },         { "audit", api_audit },
 	{ "reconcile", api_reconcile }, { "images", api_images },
 	{ "stats", api_stats },         { "log", api_log },
-	{ "events", api_events },
+	{ "events", api_events },       { "rates", api_rates },
+	{ "chargeback", api_chargeback },
 	{ NULL, NULL },
 };
 /* clang-format on */

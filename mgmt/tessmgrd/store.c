@@ -479,6 +479,26 @@ int mgr_store_next_ids(const uint32_t *next, unsigned n)
 	return rc;
 }
 
+int mgr_store_meta_put(const char *key, const char *value)
+{
+	return run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "tt", key, value);
+}
+
+char *mgr_store_meta_get(const char *key)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
 static int64_t one_int(const char *sql, int64_t arg, int64_t dflt)
 {
 	sqlite3_stmt *st;

@@ -44,6 +44,9 @@ int mgr_store_del_job(uint32_t id);
 int mgr_store_put_image(const struct mgr_image *x);
 int mgr_store_del_image(const struct mgr_image *x);
 int mgr_store_next_ids(const uint32_t *next, unsigned n);
+/* A value of the meta table (the rates' JSON): put, or get (malloc()ed; NULL if none). */
+int mgr_store_meta_put(const char *key, const char *value);
+char *mgr_store_meta_get(const char *key);
 
 /* Writes an audit row (bytes not UTF-8 as \\xNN), then prunes (audit.max_rows, max_age_days). */
 int mgr_store_audit(const struct mgr_audit *a);

@@ -8,6 +8,7 @@ README's sizes."""
 import os
 import sqlite3
 import time
+import urllib.request
 
 from mgr import ACME, BRAVO, PROVIDER, Mgr
 
@@ -189,3 +190,74 @@ def test_row_size(tmp_path):
         f.write(f"{per_row:.1f}\n")
     # README's sizes assume at most 50 bytes a row.
     assert per_row <= 50, per_row
+
+
+def get_text(m, path, token=PROVIDER):
+    req = urllib.request.Request(m.url + "/v1/" + path)
+    req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.headers["Content-Type"], r.read().decode()
+
+
+def test_rates_and_chargeback(cleanup, tmp_path):
+    m = start(cleanup, tmp_path)
+    d1 = m.desktop("d1", ACME)
+    # Rates: the provider's; tenants read them; bad ones refused whole.
+    assert m.ok("GET", "rates", token=ACME) == {"currency": "EUR", "vcpu_hour": 0.0,
+                                                "gib_hour": 0.0, "models": []}
+    rates = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25,
+             "models": [{"model": "big", "vcpu_hour": 1.0, "gib_hour": 0.1}]}
+    status, e = m.call("PUT", "rates", rates, token=ACME)
+    assert status == 403, e
+    for bad, path in (({"vcpu_hour": -1}, "/vcpu_hour"), ({"currency": "eur"}, "/currency"),
+                      ({"price": 1}, ""),
+                      ({"models": [{"model": "big", "vcpu_hour": 1, "gib_hour": 1}] * 2}, "")):
+        status, e = m.call("PUT", "rates", bad)
+        assert status == 400 and e["error"]["path"].startswith(path), (bad, e)
+    assert m.ok("GET", "rates")["vcpu_hour"] == 0.0
+    assert m.ok("PUT", "rates", rates) == rates
+    wait_rows(m, lambda rs: len(rs) >= 1, step="raw", **{"from": int(time.time()) - 60})
+    m.stop()
+    # A window a month ago: acme's d1 (std: 2 vCPUs, 4 GiB) 10 hours, and a desktop of
+    # bravo's of model big (4 vCPUs, 8 GiB), deleted since, a whole day.
+    w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
+    db = sqlite3.connect(m.config["store"])
+    acme_id, = db.execute("SELECT tenant_id FROM usage_desktops WHERE desktop_id = ?",
+                          (d1["id"],)).fetchone()
+    db.execute("INSERT INTO usage_desktops VALUES (999, 77, 'bravo', 'x9', 'big')")
+    db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(1, w0 + i * HOUR, acme_id, d1["id"], HOUR, 2 * HOUR, 4096 * HOUR,
+                     HOUR if i < 4 else 0, None) for i in range(10)] +
+                   [(2, w0 - DAY, 77, 999, DAY, 4 * DAY, 8192 * DAY, 0, None)])
+    db.commit()
+    db.close()
+    m.start()
+    assert m.ok("GET", "rates") == rates  # kept in the store
+    q = f"chargeback?from={w0 - DAY}&to={w0 + DAY}"
+    r = m.ok("GET", q)
+    assert r["mode"] == "reservation" and r["currency"] == "EUR"
+    assert [t["tenant"] for t in r["tenants"]] == ["acme", "bravo"], r
+    acme, bravo = r["tenants"]
+    assert acme["desktops"] == [{"desktop": "d1", "model": "std", "hours": 10.0,
+                                 "vcpu_hours": 20.0, "gib_hours": 40.0, "run_hours": 4.0,
+                                 "cost": 20.0}], acme
+    # Model big's own prices: 96 vCPU-hours x 1 + 192 GiB-hours x 0.1.
+    assert abs(bravo["cost"] - 115.2) < 1e-9 and abs(r["total"] - 135.2) < 1e-9, r
+    # Tenants see their own only; another's is not there.
+    mine = m.ok("GET", q, token=ACME)
+    assert [t["tenant"] for t in mine["tenants"]] == ["acme"] and mine["total"] == 20.0
+    assert m.call("GET", q + "&tenant=bravo", token=ACME)[0] == 404
+    assert [t["tenant"] for t in m.ok("GET", q + "&tenant=bravo")["tenants"]] == ["bravo"]
+    assert m.call("GET", q + "&tenant=nobody")[0] == 404
+    # CSV: a line per desktop.
+    ctype, text = get_text(m, q + "&format=csv")
+    assert ctype.startswith("text/csv")
+    lines = text.splitlines()
+    assert lines[0] == "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency"
+    assert lines[1:] == ["acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR",
+                         "bravo,x9,big,24.000000,96.000000,192.000000,0.000000,115.200000,EUR"]
+    for bad, path in (("chargeback?to=10", "from"), ("chargeback?from=10", "to"),
+                      ("chargeback?from=10&to=5", "from"), (q + "&format=xml", "format")):
+        status, e = m.call("GET", bad)
+        assert status == 400 and e["error"]["path"] == path, (bad, e)
+    assert m.call("POST", q, {})[0] == 405

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Rates and chargeback (issue 16 C), in reservation mode: a desktop costs
+ * what it held reserved, whether it ran or not, from the usage history
+ * (usage_hist.h). GET /v1/rates (both roles: the price list) and PUT
+ * /v1/rates (provider admins; the whole object, kept in the store's meta
+ * table): a price per vCPU-hour and per GiB-hour, and per model prices that
+ * replace both for its desktops. GET /v1/chargeback?tenant=&from=&to=
+ * [&format=csv]: each desktop's vCPU-hours, GiB-hours, hours run and cost
+ * between from and to, per tenant (a tenant admin's own only, 404 for
+ * another's), at today's rates.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "api.h"
+#include "store.h"
+#include "tlog.h"
+
+struct mgr_model_rate {
+	char model[MGR_NAME_LEN];
+	double vcpu_hour, gib_hour;
+};
+
+struct mgr_rates {
+	char currency[8];
+	double vcpu_hour, gib_hour;
+	struct mgr_model_rate *models;
+	uint32_t n_models;
+};
+
+static const struct cfg_node price_node = { .type = CFG_NUMBER, .num = { 0, 1e9 } };
+static const struct cfg_field model_rate_fields[] = {
+	CFG_FIELD(struct mgr_model_rate, model, "model",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1,
+						      .max_len = MGR_NAME_LEN - 1,
+						      .charset = CFG_NAME_CHARSET } }),
+		  true, NULL),
+	CFG_FIELD(struct mgr_model_rate, vcpu_hour, "vcpu_hour", &price_node, true, NULL),
+	CFG_FIELD(struct mgr_model_rate, gib_hour, "gib_hour", &price_node, true, NULL),
+	{ 0 },
+};
+
+static int check_rates(const void *val, char *why, size_t len)
+{
+	const struct mgr_rates *r = val;
+
+	for (uint32_t i = 0; i < r->n_models; i++)
+		for (uint32_t k = 0; k < i; k++)
+			if (strcmp(r->models[i].model, r->models[k].model) == 0) {
+				snprintf(why, len, "models: '%s' twice", r->models[i].model);
+				return EINVAL;
+			}
+	return 0;
+}
+
+static const struct cfg_field rates_fields[] = {
+	CFG_FIELD(struct mgr_rates, currency, "currency",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1,
+						      .max_len = 7,
+						      .charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZ" } }),
+		  false, "\"EUR\""),
+	CFG_FIELD(struct mgr_rates, vcpu_hour, "vcpu_hour", &price_node, false, "0"),
+	CFG_FIELD(struct mgr_rates, gib_hour, "gib_hour", &price_node, false, "0"),
+	CFG_ARRAY_FIELD(struct mgr_rates, models, n_models, "models",
+			CFG_ARR_NODE(CFG_OBJ_NODE(model_rate_fields, struct mgr_model_rate), 1024,
+				     struct mgr_model_rate),
+			false, "[]"),
+	{ 0 },
+};
+static const struct cfg_node rates_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = rates_fields, .size = sizeof(struct mgr_rates) },
+	.check = check_rates,
+};
+
+/* The rates (under mgr.lock), read from the store at first use. */
+static struct mgr_rates rates;
+static bool rates_loaded;
+
+static void rates_load_locked(void)
+{
+	char *text;
+	json_t *j;
+	struct cfg_errs errs;
+
+	if (rates_loaded)
+		return;
+	text = mgr_store_meta_get("rates");
+	j = text ? json_loads(text, 0, NULL) : json_object();
+	cfg_errs_init(&errs);
+	if (j == NULL || cfg_decode(&rates_schema, j, &rates, "", &errs) < 0) {
+		tlog(LOG_ERR, NULL, "the stored rates are not valid: all prices 0 until a PUT");
+		json_decref(j);
+		j = json_object();
+		cfg_decode(&rates_schema, j, &rates, "", &errs);
+	}
+	json_decref(j);
+	free(text);
+	rates_loaded = true;
+}
+
+static bool is(const struct api_ctx *c, const char *method)
+{
+	return strcmp(c->r->method, method) == 0;
+}
+
+void api_rates(struct api_ctx *c)
+{
+	struct mgr_rates r;
+	json_t *j;
+	char *text;
+
+	if (c->n_seg != 1 || !(is(c, "GET") || is(c, "PUT"))) {
+		http_error(c->out, c->n_seg != 1 ? 404 : 405, "", "%s %s is not served",
+			   c->r->method, c->r->path);
+		return;
+	}
+	if (is(c, "GET")) {
+		pthread_mutex_lock(&mgr.lock);
+		rates_load_locked();
+		j = cfg_encode(&rates_schema, &rates);
+		pthread_mutex_unlock(&mgr.lock);
+		api_ok(c, 200, j);
+		return;
+	}
+	if (!c->provider) {
+		http_error(c->out, 403, "", "only provider admins set the rates");
+		return;
+	}
+	if (!api_decode(c, &rates_schema, &r))
+		return;
+	j = cfg_encode(&rates_schema, &r);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	pthread_mutex_lock(&mgr.lock);
+	rates_load_locked();
+	if (text == NULL || mgr_store_meta_put("rates", text) < 0) {
+		pthread_mutex_unlock(&mgr.lock);
+		cfg_free(&rates_schema, &r);
+		json_decref(j);
+		free(text);
+		http_error(c->out, 500, "", "cannot store the rates");
+		return;
+	}
+	cfg_free(&rates_schema, &rates);
+	rates = r;
+	pthread_mutex_unlock(&mgr.lock);
+	free(text);
+	api_ok(c, 200, j);
+}
+
+/* A query argument of digits only, within [lo, hi]; false if not. */
+static bool arg_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The prices of a model's desktops: its own, else the default. */
+static void price_of(const struct mgr_rates *r, const char *model, double *vcpu, double *gib)
+{
+	*vcpu = r->vcpu_hour;
+	*gib = r->gib_hour;
+	for (uint32_t i = 0; model && i < r->n_models; i++)
+		if (strcmp(r->models[i].model, model) == 0) {
+			*vcpu = r->models[i].vcpu_hour;
+			*gib = r->models[i].gib_hour;
+		}
+}
+
+/* Appends to a malloc()ed text; false when out of memory (the text freed). */
+static bool append(char **text, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool append(char **text, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *line = NULL, *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	grown = n < 0 ? NULL : realloc(*text, *len + (size_t)n + 1);
+	if (grown == NULL) {
+		if (n >= 0)
+			free(line);
+		free(*text);
+		*text = NULL;
+		return false;
+	}
+	memcpy(grown + *len, line, (size_t)n + 1);
+	*len += (size_t)n;
+	*text = grown;
+	free(line);
+	return true;
+}
+
+static bool tenant_in_history(const char *tenant)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+
+	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT 1 FROM usage_desktops WHERE tenant = ?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return found;
+}
+
+void api_chargeback(struct api_ctx *c)
+{
+	const char *tenant = http_query(c->r, "tenant"), *format = http_query(c->r, "format");
+	int64_t from, to;
+	double total = 0, vcpu_rate, gib_rate;
+	json_t *tenants = NULL, *cur = NULL, *desks = NULL;
+	char cur_name[MGR_NAME_LEN] = "", currency[8], *csv = NULL;
+	size_t csv_len = 0;
+	struct mgr_rates r;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *rj;
+	struct cfg_errs errs;
+	int rc;
+
+	if (!is(c, "GET") || c->n_seg != 1) {
+		http_error(c->out, c->n_seg != 1 ? 404 : 405, "", "%s %s is not served",
+			   c->r->method, c->r->path);
+		return;
+	}
+	if (!c->provider && c->tenant_id == 0) {
+		http_error(c->out, 403, "", "this token's tenant does not exist");
+		return;
+	}
+	if (!arg_int(http_query(c->r, "from"), 0, INT64_MAX / 2, &from)) {
+		http_error(c->out, 400, "from",
+			   "from: a time in seconds since the epoch (required)");
+		return;
+	}
+	if (!arg_int(http_query(c->r, "to"), 1, INT64_MAX / 2, &to)) {
+		http_error(c->out, 400, "to", "to: a time in seconds since the epoch (required)");
+		return;
+	}
+	if (from >= to) {
+		http_error(c->out, 400, "from", "from (%lld) is not before to (%lld)",
+			   (long long)from, (long long)to);
+		return;
+	}
+	if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
+		http_error(c->out, 400, "format", "format: json or csv, not '%s'", format);
+		return;
+	}
+	if (!c->provider) {
+		if (tenant && strcmp(tenant, c->who->tenant) != 0) {
+			http_error(c->out, 404, "tenant", "no tenant %s", tenant);
+			return;
+		}
+		tenant = c->who->tenant;
+	}
+	if (c->provider && tenant) {
+		/* A tenant, live or in the history (deleted since); another name: 404. */
+		pthread_mutex_lock(&mgr.lock);
+		rc = mgr_tenant_by_name(&mgr, tenant) != NULL;
+		pthread_mutex_unlock(&mgr.lock);
+		if (!rc && !tenant_in_history(tenant)) {
+			http_error(c->out, 404, "tenant", "no tenant %s", tenant);
+			return;
+		}
+	}
+	/* Today's rates, copied: the query runs without the lock. */
+	pthread_mutex_lock(&mgr.lock);
+	rates_load_locked();
+	rj = cfg_encode(&rates_schema, &rates);
+	pthread_mutex_unlock(&mgr.lock);
+	cfg_errs_init(&errs);
+	rc = cfg_decode(&rates_schema, rj, &r, "", &errs);
+	json_decref(rj);
+	if (rc < 0) {
+		http_error(c->out, 500, "", "cannot read the rates");
+		return;
+	}
+	snprintf(currency, sizeof(currency), "%s", r.currency);
+	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT d.tenant, d.name, d.model, SUM(u.secs), SUM(u.vcpu_s), "
+			       "  SUM(u.mem_mib_s), SUM(u.run_s) "
+			       "FROM usage u JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
+			       "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
+			       "  AND (?3 IS NULL OR d.tenant = ?3) "
+			       "GROUP BY u.desktop_id ORDER BY d.tenant, d.name, u.desktop_id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		http_error(c->out, 500, "", "cannot read the usage history");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	if (tenant)
+		sqlite3_bind_text(st, 3, tenant, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	tenants = json_array();
+	if (!append(&csv, &csv_len,
+		    "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,"
+		    "cost,currency\n"))
+		goto oom;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *tn = (const char *)sqlite3_column_text(st, 0);
+		const char *dn = (const char *)sqlite3_column_text(st, 1);
+		const char *mn = (const char *)sqlite3_column_text(st, 2);
+		double hours = (double)sqlite3_column_int64(st, 3) / 3600;
+		double vcpu_h = (double)sqlite3_column_int64(st, 4) / 3600;
+		double gib_h = (double)sqlite3_column_int64(st, 5) / (1024.0 * 3600);
+		double run_h = (double)sqlite3_column_int64(st, 6) / 3600, cost;
+
+		tn = tn ? tn : "";
+		dn = dn ? dn : "";
+		mn = mn ? mn : "";
+		price_of(&r, mn, &vcpu_rate, &gib_rate);
+		cost = vcpu_h * vcpu_rate + gib_h * gib_rate;
+		total += cost;
+		if (cur == NULL || strcmp(cur_name, tn) != 0) {
+			snprintf(cur_name, sizeof(cur_name), "%s", tn);
+			desks = json_array();
+			cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops",
+					desks);
+			json_array_append_new(tenants, cur);
+		}
+		json_object_set_new(
+			cur, "cost",
+			json_real(json_real_value(json_object_get(cur, "cost")) + cost));
+		json_array_append_new(desks, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}",
+						       "desktop", dn, "model", mn, "hours", hours,
+						       "vcpu_hours", vcpu_h, "gib_hours", gib_h,
+						       "run_hours", run_h, "cost", cost));
+		/* Names are of CFG_NAME_CHARSET: no comma, quote or newline to escape. */
+		if (!append(&csv, &csv_len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", tn, dn, mn,
+			    hours, vcpu_h, gib_h, run_h, cost, currency))
+			goto oom;
+	}
+	if (rc != SQLITE_DONE) {
+		http_error(c->out, 500, "", "cannot read the usage history: %s",
+			   sqlite3_errmsg(db));
+		goto out;
+	}
+	if (format && strcmp(format, "csv") == 0) {
+		c->out->status = 200;
+		c->out->text = csv;
+		c->out->content_type = "text/csv; charset=utf-8";
+		csv = NULL;
+		goto out;
+	}
+	api_ok(c, 200,
+	       json_pack("{s:s, s:s, s:I, s:I, s:f, s:o}", "mode", "reservation", "currency",
+			 currency, "from", (json_int_t)from, "to", (json_int_t)to, "total", total,
+			 "tenants", tenants));
+	tenants = NULL;
+	goto out;
+oom:
+	http_error(c->out, 500, "", "out of memory");
+out:
+	json_decref(tenants);
+	free(csv);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cfg_free(&rates_schema, &r);
+}
