@@ -92,6 +92,20 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
+size_t http_utf8_prefix(const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = strnlen(s, max), i = n;
+
+	/* Back over the last character's continuation bytes (at most 3) to its first byte. */
+	while (i > 0 && n - i < 3 && (u[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return n; /* no first byte: not UTF-8 at all, http_utf8_escape's to mend */
+	size_t want = u[i - 1] >= 0xf0 ? 4 : u[i - 1] >= 0xe0 ? 3 : u[i - 1] >= 0xc0 ? 2 : 1;
+	return n - (i - 1) < want ? i - 1 : n;
+}
+
 void http_utf8_escape(const char *in, char *out, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)in;

@@ -98,6 +98,12 @@ const char *http_query(const struct http_req *r, const char *key);
  * strings must be UTF-8, and MHD unescapes %ff in paths into raw bytes.
  */
 void http_utf8_escape(const char *in, char *out, size_t len);
+/*
+ * The length of s's longest prefix of at most max bytes that does not end inside a
+ * UTF-8 character: where to cut a text that a JSON string (json_pack: NULL on bad
+ * UTF-8) will carry.
+ */
+size_t http_utf8_prefix(const char *s, size_t max);
 
 /* {"error": {"status", "message", "path"}} answers. */
 void http_error(struct http_resp *out, unsigned status, const char *path, const char *fmt, ...)

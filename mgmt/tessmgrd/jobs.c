@@ -9,6 +9,7 @@
 
 #include "events.h"
 #include "fault.h"
+#include "http.h"
 #include "image.h"
 #include "store.h"
 #include "tlog.h"
@@ -310,6 +311,19 @@ struct mgr_job *mgr_job_take_locked(void)
 	return take_locked(&stored);
 }
 
+/*
+ * A job's error as valid UTF-8 cut at a whole character: the job's JSON (answers, events,
+ * the store) and its log line are void otherwise. in was cut to its buffer, maybe inside
+ * one, and holds tools' own bytes (qemu-img's, libvirt's).
+ */
+static void mend(const char *in, char *out, size_t len)
+{
+	char cut[sizeof(((struct mgr_job *)0)->error)];
+
+	snprintf(cut, sizeof(cut), "%.*s", (int)http_utf8_prefix(in, sizeof(cut) - 1), in);
+	http_utf8_escape(cut, out, len);
+}
+
 void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 {
 	/* Looked up again: the host may be gone once a delete job released it. */
@@ -321,7 +335,7 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 	if (j) {
 		j->state = rc == 0 ? MGR_JOB_SUCCEEDED : MGR_JOB_FAILED;
 		j->finished = time(NULL);
-		snprintf(j->error, sizeof(j->error), "%s", rc == 0 ? "" : err);
+		mend(rc == 0 ? "" : err, j->error, sizeof(j->error));
 		mgr_event_job_locked(j);
 		/* Not stored: the next start sees it running and checks libvirt (review 1.5). */
 		if (MGR_FAULT("job.store_finish", NULL, 0) < 0 || mgr_store_put_job(j) < 0)
@@ -346,7 +360,7 @@ static void *worker(void *arg)
 	while (!stopping) {
 		bool stored = false;
 		struct mgr_job *j = take_locked(&stored), copy;
-		char err[512] = "";
+		char raw[512] = "", err[512];
 		int rc;
 
 		if (j == NULL) {
@@ -360,7 +374,8 @@ static void *worker(void *arg)
 			       .host = copy.host_id);
 		tlog(LOG_DEBUG, f, "job %u: %s of desktop %u on host %u: started", copy.id,
 		     mgr_job_kind_names[copy.kind], copy.desktop_id, copy.host_id);
-		rc = stored ? run(&copy, err, sizeof(err)) : not_run(&copy, err, sizeof(err));
+		rc = stored ? run(&copy, raw, sizeof(raw)) : not_run(&copy, raw, sizeof(raw));
+		mend(raw, err, sizeof(err));
 		tlog(rc == 0 ? LOG_INFO : LOG_WARNING, f, "job %u: %s of desktop %u: %s%s%s",
 		     copy.id, mgr_job_kind_names[copy.kind], copy.desktop_id,
 		     rc == 0 ? "succeeded" : "failed", rc == 0 ? "" : ": ", rc == 0 ? "" : err);

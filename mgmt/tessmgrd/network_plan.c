@@ -8,6 +8,7 @@
 #include <sys/random.h>
 
 #include "events.h"
+#include "http.h"
 #include "network_priv.h"
 #include "vswitch.h"
 #include "tlog.h"
@@ -212,8 +213,10 @@ static int plan_run(struct plan *p, struct mgr_err *e)
 			snprintf(undo_err, sizeof(undo_err), "; undoing %s failed too: %s",
 				 p->s[i].what, why);
 	}
-	mgr_err_set(e, down ? 503 : 409, "", "%s: %.400s%.80s (%u earlier tessds undone%s)",
-		    p->s[at].what, err, undo_err, undone,
+	/* Cut at whole characters: a split one would void the JSON of the answer and event. */
+	mgr_err_set(e, down ? 503 : 409, "", "%s: %.*s%.*s (%u earlier tessds undone%s)",
+		    p->s[at].what, (int)http_utf8_prefix(err, 400), err,
+		    (int)http_utf8_prefix(undo_err, 80), undo_err, undone,
 		    failed ? ", some not: see reconcile" : "");
 	return rc;
 }

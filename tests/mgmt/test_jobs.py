@@ -211,3 +211,22 @@ def test_tenant_misses_a_job_event_it_cannot_be_given(cleanup, tmp_path):
     with pytest.raises(AssertionError):  # read for 3 s: no "failed" comes
         acme.read_until(lambda evs: any(e.get("state") == "failed" for e in evs), 3)
     assert m.ok("GET", "stats")["events"]["dropped"] >= 1
+
+
+def test_job_error_cut_inside_a_character_stays_text(cleanup, tmp_path):
+    """A failed job's error cut to its 511 bytes inside a UTF-8 character (qemu-img's long
+    message) is cut at the character before: the job is stored and shown, its event sent."""
+    tool = wrapper(tmp_path, "wordy-qemu-img",
+                   'case "$1" in create) printf "%0.sé" $(seq 400) >&2; exit 1;; esac')
+    m = Mgr(cleanup, tmp_path, {"qemu_img": tool}).start()
+    m.site_h1("acme", ratio=4.0)
+    prov, acme = monitors(cleanup, m)
+    r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], timeout=60)
+    assert j["state"] == "failed" and j["error"].startswith("qemu-img create failed: éé"), j
+    assert j["error"].endswith("é") and len(j["error"].encode()) >= 400, j
+    ev = [e for e in prov.read_until(lambda evs: any(e.get("state") == "failed" for e in evs),
+                                     30) if e.get("state") == "failed"][0]
+    assert ev["error"] == j["error"], ev
+    acme.read_until(lambda evs: any(e.get("state") == "failed" for e in evs), 30)
+    assert "cannot store" not in m.log()
