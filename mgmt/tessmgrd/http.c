@@ -23,7 +23,8 @@
 static struct MHD_Daemon *daemon_;
 static http_handler handler;
 static http_handler precheck;
-static void (*tls_conn)(void **ctx, bool started); /* http_tls's, NULL for plain HTTP */
+static void (*tls_conn)(void **ctx, bool started,
+			void *session); /* http_tls's, NULL for plain HTTP */
 static struct http_limits lim;
 static int active;              /* requests between their first call and completion (atomic) */
 static struct http_stats stats; /* atomic counters */
@@ -357,9 +358,12 @@ static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		    enum MHD_ConnectionNotificationCode code)
 {
 	(void)cls;
-	(void)c;
-	if (tls_conn)
-		tls_conn(socket_context, code == MHD_CONNECTION_NOTIFY_STARTED);
+	if (tls_conn) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		tls_conn(socket_context, code == MHD_CONNECTION_NOTIFY_STARTED,
+			 ci ? ci->tls_session : NULL);
+	}
 }
 
 static void log_cb(void *cls, const char *fmt, va_list ap)

@@ -74,7 +74,7 @@ struct http_stats {
 struct http_tls {
 	void *cert_callback;
 	const char *priorities;
-	void (*conn)(void **ctx, bool started);
+	void (*conn)(void **ctx, bool started, void *session); /* session: its gnutls_session_t */
 };
 
 /*

@@ -121,23 +121,30 @@ fail:
 
 /*
  * A pair installed. GnuTLS keeps the pointers retrieve() gives a handshake until the
- * session ends, so a replaced pair stays while a connection may hold it: one that
- * started (MHD's notification, before its handshake) while it or an older pair was
- * current. Each pair counts the open connections that started while it was current;
- * a replaced pair goes once it and every older one count none.
+ * session ends, so a replaced pair stays while a connection holds it: each open
+ * connection counts against the pair its handshake got (retrieve() moves the count,
+ * found by the connection's session), and a replaced pair goes once it counts none,
+ * whatever older or newer pairs are still held.
  */
 struct installed {
 	gnutls_pcert_st pcert[16]; /* the chain */
 	unsigned n;
 	gnutls_privkey_t key;
 	char *cert_pem, *key_pem; /* to see that a reload changes nothing */
-	unsigned conns;           /* open connections started while it was current */
+	unsigned conns;           /* open connections whose handshake got it */
 	struct installed *older;
 };
+/* An open connection: its session, and the pair its handshake got (NULL: none yet). */
+struct tls_conn {
+	void *session;
+	struct installed *pair;
+	struct tls_conn *next;
+};
 static struct installed *current; /* atomic: read by the server's threads */
-/* Installs, connections' starts and ends, frees (never retrieve: it reads current). */
+/* Installs, connections' starts, handshakes and ends, frees. */
 static pthread_mutex_t pairs_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned n_pairs;
+static struct tls_conn *conns; /* open connections */
 
 static void free_installed(struct installed *i)
 {
@@ -153,43 +160,46 @@ static void free_installed(struct installed *i)
 	free(i);
 }
 
-/* Frees the replaced pairs no connection can hold: the oldest run counting none. */
+/* Frees the replaced pairs no connection holds. */
 static void sweep_locked(void)
 {
 	struct installed *cur = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
-	struct installed *keep = cur, *cut = NULL;
 
 	if (cur == NULL)
 		return;
-	for (struct installed *prev = cur, *i = cur->older; i; prev = i, i = i->older) {
-		if (i->conns)
-			cut = NULL;
-		else if (cut == NULL) {
-			cut = i;
-			keep = prev;
+	for (struct installed **pp = &cur->older; *pp;) {
+		struct installed *i = *pp;
+		if (i->conns) {
+			pp = &i->older;
+			continue;
 		}
-	}
-	if (cut == NULL)
-		return;
-	keep->older = NULL;
-	while (cut) {
-		struct installed *older = cut->older;
-		free_installed(cut);
+		*pp = i->older;
+		free_installed(i);
 		n_pairs--;
-		cut = older;
 	}
 }
 
-void mgr_tls_conn(void **ctx, bool started)
+void mgr_tls_conn(void **ctx, bool started, void *session)
 {
 	pthread_mutex_lock(&pairs_lock);
 	if (started) {
-		struct installed *i = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
-		if (i)
-			i->conns++;
-		*ctx = i;
+		/* Without a record (no memory) its handshake gets no pair: it fails. */
+		struct tls_conn *c = calloc(1, sizeof(*c));
+		if (c) {
+			c->session = session;
+			c->next = conns;
+			conns = c;
+		}
+		*ctx = c;
 	} else if (*ctx) {
-		((struct installed *)*ctx)->conns--;
+		struct tls_conn *c = *ctx, **pp;
+		for (pp = &conns; *pp && *pp != c; pp = &(*pp)->next)
+			;
+		if (*pp)
+			*pp = c->next;
+		if (c->pair)
+			c->pair->conns--;
+		free(c);
 		*ctx = NULL;
 		sweep_locked();
 	}
@@ -253,18 +263,32 @@ static int retrieve(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn, int nr
 		    const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
 		    gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
 {
-	struct installed *i = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+	struct installed *i;
+	struct tls_conn *c;
 
-	(void)s;
 	(void)req_ca_rdn;
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	if (i == NULL)
+	/* Under the lock: a pair not yet counted could be swept between the load and the count. */
+	pthread_mutex_lock(&pairs_lock);
+	i = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+	for (c = conns; c && c->session != (void *)s; c = c->next)
+		;
+	if (i == NULL || c == NULL) {
+		pthread_mutex_unlock(&pairs_lock);
 		return -1;
+	}
+	if (c->pair != i) { /* its first handshake, or a new one since a reload */
+		if (c->pair)
+			c->pair->conns--;
+		i->conns++;
+		c->pair = i;
+	}
 	*pcert = i->pcert;
 	*pcert_length = i->n;
 	*pkey = i->key;
+	pthread_mutex_unlock(&pairs_lock);
 	return 0;
 }
 

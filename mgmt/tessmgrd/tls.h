@@ -37,10 +37,11 @@ int mgr_tls_install(const struct mgr_tls *t, char *err, size_t len);
 void *mgr_tls_retrieve_fn(void);
 /*
  * For the server's connection notifications: a connection started (before its
- * handshake: *ctx is set) or ended (*ctx cleared). A replaced pair, its key wiped,
- * is freed once no open connection can hold it.
+ * handshake: *ctx is set; session, its gnutls_session_t, finds it at the handshake) or
+ * ended (*ctx cleared). A replaced pair, its key wiped, is freed once no open
+ * connection's handshake holds it.
  */
-void mgr_tls_conn(void **ctx, bool started);
+void mgr_tls_conn(void **ctx, bool started, void *session);
 /* Pairs in memory now: the current one, and replaced ones a connection may hold. */
 unsigned mgr_tls_pairs(void);
 /* Frees every pair installed: after the server stopped. */
