@@ -176,7 +176,7 @@ static const struct route routes[] = {
 	{ "reconcile", api_reconcile }, { "images", api_images },
 	{ "stats", api_stats },         { "log", api_log },
 	{ "events", api_events },       { "rates", api_rates },
-	{ "chargeback", api_chargeback },
+	{ "chargeback", api_chargeback }, { "tasks", api_tasks },
 	{ NULL, NULL },
 };
 /* clang-format on */

@@ -46,6 +46,8 @@ void api_hosts(struct api_ctx *c);
 void api_tenants(struct api_ctx *c);
 void api_routers(struct api_ctx *c);
 void api_models(struct api_ctx *c);
+/* /tasks: workflow tasks (tasks.h), provider admins only. */
+void api_tasks(struct api_ctx *c);
 void api_quotas(struct api_ctx *c);
 void api_desktops(struct api_ctx *c);
 void api_jobs(struct api_ctx *c);

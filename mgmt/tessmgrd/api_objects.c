@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "events.h"
@@ -64,9 +66,11 @@ _Static_assert(offsetof(struct mgr_host_spec, name) == 0, "a spec starts with it
 _Static_assert(offsetof(struct mgr_tenant_spec, name) == 0, "a spec starts with its name");
 _Static_assert(offsetof(struct mgr_router_spec, name) == 0, "a spec starts with its name");
 _Static_assert(offsetof(struct mgr_model_spec, name) == 0, "a spec starts with its name");
+_Static_assert(offsetof(struct mgr_task_spec, name) == 0, "a spec starts with its name");
 _Static_assert(offsetof(struct mgr_site, id) == 0 && offsetof(struct mgr_host, id) == 0 &&
 		       offsetof(struct mgr_tenant, id) == 0 &&
-		       offsetof(struct mgr_router, id) == 0 && offsetof(struct mgr_model, id) == 0,
+		       offsetof(struct mgr_router, id) == 0 &&
+		       offsetof(struct mgr_model, id) == 0 && offsetof(struct mgr_task, id) == 0,
 	       "an object starts with its id");
 
 static const char *spec_name(const void *spec)
@@ -344,8 +348,8 @@ static int store_swap(const struct cfg_node *schema, void *obj_spec, void *spec,
  * second write left the row with next_ids still at its id, and the next add reused it. */
 static int store_add(int (*put)(const void *), const void *obj, struct mgr_err *e)
 {
-	if (mgr_store_begin() < 0 || put(obj) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0 ||
-	    mgr_store_commit() < 0) {
+	if (mgr_store_begin() < 0 || put(obj) < 0 ||
+	    mgr_store_next_ids(mgr.next_id, MGR_KINDS) < 0 || mgr_store_commit() < 0) {
 		mgr_store_rollback();
 		mgr_err_set(e, 500, "", "cannot write the store");
 		return -EIO;
@@ -1014,6 +1018,80 @@ static uint32_t model_n(void)
 	return mgr.n_models;
 }
 
+/* ---- workflow tasks (tasks.h) ---- */
+
+static void *task_find(const char *name)
+{
+	return mgr_task_by_name(&mgr, name);
+}
+/* Its model and tenant exist (they are matched by name when a job runs) and its program is
+ * one tessmgrd can run: a typo shows now, not as a failed job. */
+static bool task_check(const void *spec, const void *old, struct mgr_err *e)
+{
+	const struct mgr_task_spec *t = spec;
+
+	(void)old;
+	if (t->model[0] && mgr_model_by_name(&mgr, t->model) == NULL) {
+		mgr_err_set(e, 400, "/model", "no model named '%s'", t->model);
+		return false;
+	}
+	if (t->tenant[0] && mgr_tenant_by_name(&mgr, t->tenant) == NULL) {
+		mgr_err_set(e, 400, "/tenant", "no tenant named '%s'", t->tenant);
+		return false;
+	}
+	struct stat st;
+	if (stat(t->program, &st) < 0 || !S_ISREG(st.st_mode) || access(t->program, X_OK) < 0) {
+		mgr_err_set(e, 400, "/program", "'%s' is not an executable file", t->program);
+		return false;
+	}
+	return true;
+}
+static int task_put(const void *o)
+{
+	return mgr_store_put_task(o);
+}
+static int task_add(void *spec, uint32_t *id, struct mgr_err *e)
+{
+	struct mgr_task *a = grow(mgr.tasks, mgr.n_tasks, sizeof(*a), e), *t;
+
+	if (a == NULL)
+		return -ENOMEM;
+	mgr.tasks = a;
+	t = &a[mgr.n_tasks];
+	t->id = *id = mgr_next_id_locked(MGR_TASK);
+	memcpy(&t->spec, spec, sizeof(t->spec));
+	if (store_add(task_put, t, e) < 0)
+		return -EIO;
+	mgr.n_tasks++;
+	return 0;
+}
+static int task_update(void *obj, void *spec, struct mgr_err *e)
+{
+	struct mgr_task *t = obj;
+
+	return store_swap(&mgr_task_schema, &t->spec, spec, task_put, t, e);
+}
+static int task_del(void *obj, struct mgr_err *e)
+{
+	struct mgr_task *t = obj;
+	uint32_t i = (uint32_t)(t - mgr.tasks);
+
+	if (store_del(MGR_TASK, t->id, e) < 0)
+		return -EIO;
+	cfg_free(&mgr_task_schema, &t->spec);
+	/* Kept in id order: tasks run in the order they were defined. */
+	memmove(&mgr.tasks[i], &mgr.tasks[i + 1], (--mgr.n_tasks - i) * sizeof(*mgr.tasks));
+	return 0;
+}
+static void *task_at(uint32_t i)
+{
+	return &mgr.tasks[i];
+}
+static uint32_t task_n(void)
+{
+	return mgr.n_tasks;
+}
+
 static const struct kind sites = {
 	"site",
 	&mgr_site_schema,
@@ -1114,6 +1192,28 @@ static const struct kind routers = {
 	true,
 	router_remote_check,
 };
+
+static const struct kind tasks = {
+	"task",
+	&mgr_task_schema,
+	sizeof(struct mgr_task_spec),
+	false,
+	task_find,
+	NULL,
+	offsetof(struct mgr_task, spec),
+	never_visible,
+	task_check,
+	task_add,
+	task_update,
+	task_del,
+	task_at,
+	task_n,
+};
+
+void api_tasks(struct api_ctx *c)
+{
+	crud(c, &tasks);
+}
 
 void api_routers(struct api_ctx *c)
 {

@@ -16,6 +16,7 @@
 #include "images.h"
 #include "jobs.h"
 #include "store.h"
+#include "tasks.h"
 #include "virt.h"
 #include "vswitch.h"
 #include "tlog.h"
@@ -200,7 +201,9 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		snprintf(err, len, "desktop %u is gone", j->desktop_id);
 		return -ENOENT;
 	}
-	rc = base_of(&w, err, len);
+	rc = mgr_tasks_run(j, MGR_TASK_BEFORE_CREATE, err, len);
+	if (rc == 0)
+		rc = base_of(&w, err, len);
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_base", err, len);
 	if (rc == 0)
@@ -249,6 +252,9 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		rc = mgr_virt_start(w.d.host_id, uuid, err, len);
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_start", err, len);
+	/* Its after_create tasks see it running; one failing undoes the create like any step. */
+	if (rc == 0)
+		rc = mgr_tasks_run(j, MGR_TASK_AFTER_CREATE, err, len);
 	if (rc == 0 && late(j, err, len))
 		rc = -ETIMEDOUT;
 	/* A desktop whose state cannot be stored fails: it would be undone at the next start. */
@@ -309,6 +315,12 @@ int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
 	load(j->desktop_id, &w);
 	if (!w.found)
 		return 0;
+	/* Its before_delete tasks (leaving a domain, say): one failing keeps the desktop. */
+	rc = mgr_tasks_run(j, MGR_TASK_BEFORE_DELETE, err, len);
+	if (rc < 0) {
+		mgr_op_resync(w.d.id);
+		return rc;
+	}
 	ran = w.d.uuid[0] ? mgr_virt_running(w.d.host_id, w.d.uuid) : -ENOENT;
 	rc = w.d.uuid[0] ? mgr_domain_undefine(w.d.host_id, w.d.uuid, err, len) : 0;
 	gone = rc == 0 && ran >= 0;

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "image.h"
 #include "store.h"
+#include "tasks.h"
 #include "tlog.h"
 
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -134,7 +135,7 @@ struct mgr_job *mgr_job_queue_locked(uint8_t kind, struct mgr_desktop *d, struct
 	if (t)
 		t->jobs_queued++;
 	pending++;
-	if (mgr_store_put_job(j) < 0 || mgr_store_next_ids(mgr.next_id, 8) < 0) {
+	if (mgr_store_put_job(j) < 0 || mgr_store_next_ids(mgr.next_id, MGR_KINDS) < 0) {
 		mgr_err_set(e, 500, "", "cannot store the job");
 		mgr_job_cancel_locked(j, d);
 		return NULL;
@@ -220,6 +221,7 @@ static void prune_locked(void)
 		if (mgr_store_del_job(j->id) < 0)
 			return; /* kept; tried again after the next job */
 		memmove(&mgr.jobs[i], &mgr.jobs[i + 1], (--mgr.n_jobs - i) * sizeof(*mgr.jobs));
+		json_decref(j->tasks);
 		free(j);
 	}
 }
@@ -333,6 +335,12 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 	if (h)
 		h->jobs_running--;
 	if (j) {
+		/* The tasks' results the job's thread gathered (its copy's array) become the job's.
+		 */
+		if (j->tasks != ran->tasks && ran->tasks && json_array_size(ran->tasks)) {
+			json_decref(j->tasks);
+			j->tasks = json_incref(ran->tasks);
+		}
 		j->state = rc == 0 ? MGR_JOB_SUCCEEDED : MGR_JOB_FAILED;
 		j->finished = time(NULL);
 		mend(rc == 0 ? "" : err, j->error, sizeof(j->error));
@@ -368,6 +376,7 @@ static void *worker(void *arg)
 			continue;
 		}
 		copy = *j;
+		copy.tasks = json_array(); /* its tasks' results, run without the lock */
 		pthread_mutex_unlock(&mgr.lock);
 		const struct tlog_fields *f =
 			TLOG_F(.job = copy.id, .tenant = copy.tenant_id, .desktop = copy.desktop_id,
@@ -381,6 +390,7 @@ static void *worker(void *arg)
 		     rc == 0 ? "succeeded" : "failed", rc == 0 ? "" : ": ", rc == 0 ? "" : err);
 		pthread_mutex_lock(&mgr.lock);
 		mgr_job_finish_locked(&copy, rc, err);
+		json_decref(copy.tasks);
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	return NULL;
@@ -431,6 +441,7 @@ void mgr_jobs_shutdown(void)
 	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&mgr.lock);
 	mgr_image_abort();
+	mgr_tasks_abort();
 }
 
 int mgr_jobs_drain(unsigned timeout_sec)
@@ -467,19 +478,23 @@ int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
 		}
 		if (j->state > MGR_JOB_RUNNING) {
 			*out = *j;
+			out->tasks = NULL; /* the job's: read under the lock only */
 			rc = 0;
 			break;
 		}
 		if (shutting_down) {
 			*out = *j;
+			out->tasks = NULL;
 			rc = -ESHUTDOWN;
 			break;
 		}
 		if (pthread_cond_timedwait(&done, &mgr.lock, &until) == ETIMEDOUT) {
 			/* Looked up again: it may have finished and been pruned meanwhile. */
 			j = mgr_job_get(&mgr, id);
-			if (j)
+			if (j) {
 				*out = *j;
+				out->tasks = NULL;
+			}
 			rc = j == NULL ? -ENOENT : j->state > MGR_JOB_RUNNING ? 0 : -ETIMEDOUT;
 			break;
 		}

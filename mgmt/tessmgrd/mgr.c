@@ -859,8 +859,15 @@ void mgr_fini(void)
 		free(mgr.quotas[i].host_ids);
 	for (uint32_t i = 0; i < mgr.n_desktops; i++)
 		free(mgr.desktops[i]);
-	for (uint32_t i = 0; i < mgr.n_jobs; i++)
+	for (uint32_t i = 0; i < mgr.n_jobs; i++) {
+		json_decref(mgr.jobs[i]->tasks);
 		free(mgr.jobs[i]);
+	}
+	for (uint32_t i = 0; i < mgr.n_tasks; i++)
+		cfg_free(&mgr_task_schema, &mgr.tasks[i].spec);
+	free(mgr.tasks);
+	mgr.tasks = NULL;
+	mgr.n_tasks = 0;
 	free(mgr.sites);
 	free(mgr.hosts);
 	free(mgr.models);

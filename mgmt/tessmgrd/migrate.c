@@ -24,6 +24,7 @@
 #include "jobs.h"
 #include "network.h"
 #include "store.h"
+#include "tasks.h"
 #include "virt.h"
 #include "vswitch.h"
 #include "tlog.h"
@@ -448,6 +449,10 @@ failed:
 	mgr_repin_host(m->src.host_id);
 	mgr_repin_host(m->dst.host_id);
 	free(m);
+	/* The move is done (committed): a failing after_move task fails the job, but the desktop
+	 * stays at its target, which it now runs on; moving it back would be a move of its own. */
+	if (rc == 0)
+		rc = mgr_tasks_run(j, MGR_TASK_AFTER_MOVE, err, len);
 	return rc;
 }
 

@@ -139,6 +139,11 @@ struct mgr_model {
 	struct mgr_model_spec spec;
 };
 
+struct mgr_task {
+	uint32_t id;
+	struct mgr_task_spec spec;
+};
+
 /* A tenant's quota for one desktop model, with what is in use. */
 struct mgr_quota {
 	uint32_t tenant_id, model_id;

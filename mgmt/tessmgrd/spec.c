@@ -404,3 +404,76 @@ const struct cfg_node mgr_quota_schema = {
 	.type = CFG_OBJECT,
 	.obj = { .fields = quota_fields, .size = sizeof(struct mgr_quota_spec) },
 };
+
+/* ---- workflow tasks ---- */
+
+const char *const mgr_task_whens[] = { "before_create", "after_create", "before_delete",
+				       "after_move", NULL };
+static const struct cfg_node opt_name_node = {
+	.type = CFG_STRING,
+	.str = { .max_len = MGR_NAME_LEN - 1, .charset = NAME_CHARSET },
+};
+/* Only the four variables are known: a typo would otherwise reach the program as is. */
+int mgr_task_check_arg(const void *val, char *why, size_t len)
+{
+	static const char *const vars[] = { "desktop}", "tenant}", "host}", "address}", NULL };
+
+	for (const char *s = strstr(val, "${"); s; s = strstr(s + 2, "${")) {
+		unsigned i;
+		for (i = 0; vars[i] && strncmp(s + 2, vars[i], strlen(vars[i])) != 0; i++)
+			;
+		if (vars[i] == NULL) {
+			snprintf(why, len,
+				 "unknown variable at '%.40s': ${desktop}, ${tenant}, ${host} and "
+				 "${address} are known",
+				 s);
+			return EINVAL;
+		}
+	}
+	return 0;
+}
+static const struct cfg_field task_fields[] = {
+	CFG_FIELD(struct mgr_task_spec, name, "name", &name_node, true, NULL),
+	CFG_FIELD(struct mgr_task_spec, when, "when",
+		  (&(const struct cfg_node){ .type = CFG_ENUM,
+					     .str = { .max_len = 13, .choices = mgr_task_whens } }),
+		  true, NULL),
+	CFG_FIELD(struct mgr_task_spec, model, "model", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct mgr_task_spec, tenant, "tenant", &opt_name_node, false, "\"\""),
+	CFG_FIELD(struct mgr_task_spec, program, "program",
+		  (&(const struct cfg_node){ .type = CFG_STRING,
+					     .str = { .min_len = 1, .max_len = PATH_MAX - 1 },
+					     .check = mgr_check_abs_path }),
+		  true, NULL),
+	CFG_ARRAY_FIELD(struct mgr_task_spec, args, n_args, "args",
+			(&(const struct cfg_node){
+				.type = CFG_ARRAY,
+				.arr = { .item =
+						 &(const struct cfg_node){
+							 .type = CFG_STRING,
+							 .str = { .max_len = MGR_TASK_ARG_LEN - 1 },
+							 .check = mgr_task_check_arg },
+					 .max = MGR_TASK_MAX_ARGS,
+					 .item_size = MGR_TASK_ARG_LEN } }),
+			false, "[]"),
+	CFG_FIELD(struct mgr_task_spec, timeout_sec, "timeout_sec",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 3600 } }), false, "60"),
+	CFG_ARRAY_FIELD(struct mgr_task_spec, ok_codes, n_ok_codes, "ok_codes",
+			(&(const struct cfg_node){
+				.type = CFG_ARRAY,
+				.arr = { .item = &(const struct cfg_node){ .type = CFG_INT,
+									   .i = { 0, 255 } },
+					 .min = 1,
+					 .max = MGR_TASK_MAX_OK,
+					 .item_size = sizeof(int32_t) } }),
+			false, "[0]"),
+	CFG_FIELD(struct mgr_task_spec, continue_on_error, "continue_on_error",
+		  (&(const struct cfg_node){ .type = CFG_BOOL }), false, "false"),
+	CFG_FIELD(struct mgr_task_spec, enabled, "enabled",
+		  (&(const struct cfg_node){ .type = CFG_BOOL }), false, "true"),
+	{ 0 },
+};
+const struct cfg_node mgr_task_schema = {
+	.type = CFG_OBJECT,
+	.obj = { .fields = task_fields, .size = sizeof(struct mgr_task_spec) },
+};

@@ -153,8 +153,40 @@ struct mgr_quota_spec {
 	uint64_t max_memory_mb;
 };
 
+/*
+ * A workflow task (seed 001): a program the provider runs from a job's thread at one point of
+ * its jobs (tasks.h), for every desktop or those of one model and/or tenant.
+ */
+enum mgr_task_when {
+	MGR_TASK_BEFORE_CREATE,
+	MGR_TASK_AFTER_CREATE,
+	MGR_TASK_BEFORE_DELETE,
+	MGR_TASK_AFTER_MOVE,
+	MGR_TASK_WHENS
+};
+#define MGR_TASK_MAX_ARGS 32
+#define MGR_TASK_ARG_LEN  256
+#define MGR_TASK_MAX_OK   16
+struct mgr_task_spec {
+	char name[MGR_NAME_LEN];
+	uint8_t when;              /* enum mgr_task_when */
+	char model[MGR_NAME_LEN];  /* "": every model */
+	char tenant[MGR_NAME_LEN]; /* "": every tenant */
+	char program[PATH_MAX];
+	char (*args)[MGR_TASK_ARG_LEN]; /* ${desktop} ${tenant} ${host} ${address} substituted */
+	uint32_t n_args;
+	uint32_t timeout_sec;
+	int32_t *ok_codes; /* exit codes that mean success */
+	uint32_t n_ok_codes;
+	bool continue_on_error;
+	bool enabled;
+};
+extern const char *const mgr_task_whens[];
+
 /* A schema check: an absolute path, or "" (schemas that need one say min_len 1). */
 int mgr_check_abs_path(const void *val, char *why, size_t len);
+/* A schema check: a task argument names only known ${variables}. */
+int mgr_task_check_arg(const void *val, char *why, size_t len);
 
 extern const struct cfg_node mgr_site_schema;
 extern const struct cfg_node mgr_host_schema;
@@ -164,5 +196,6 @@ extern const struct cfg_node mgr_network_schema;
 extern const char *const mgr_fw_actions[];
 extern const struct cfg_node mgr_model_schema;
 extern const struct cfg_node mgr_quota_schema;
+extern const struct cfg_node mgr_task_schema;
 
 #endif

@@ -60,6 +60,7 @@ BY_ID(mgr_router_get, struct mgr_router, routers, n_routers)
 BY_NAME(mgr_router_by_name, struct mgr_router, routers, n_routers, AT)
 BY_ID(mgr_model_get, struct mgr_model, models, n_models)
 BY_NAME(mgr_model_by_name, struct mgr_model, models, n_models, AT)
+BY_NAME(mgr_task_by_name, struct mgr_task, tasks, n_tasks, AT)
 BY_ID_SORTED(mgr_desktop_get, struct mgr_desktop, desktops, n_desktops)
 BY_ID_SORTED(mgr_job_get, struct mgr_job, jobs, n_jobs)
 

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "model.h"
 
 enum mgr_desktop_state {
@@ -84,6 +86,22 @@ struct mgr_job {
 	uint32_t after;          /* runtime: its desktop's previous job, which must finish first */
 	uint32_t then;           /* runtime: the job parked behind this one (its desktop's next) */
 	bool parked;             /* runtime: waits for after, not in its host's queue */
+	/* Its workflow tasks' results (an array, owned; NULL: none ran). A copy of a job does not
+	 * own it: the worker's copy has the array it fills, handed over when the job finishes. */
+	json_t *tasks;
+};
+
+enum mgr_kind {
+	MGR_SITE,
+	MGR_HOST,
+	MGR_TENANT,
+	MGR_MODEL,
+	MGR_DESKTOP,
+	MGR_JOB,
+	MGR_AUDIT,
+	MGR_ROUTER,
+	MGR_TASK,
+	MGR_KINDS
 };
 
 struct mgr_state {
@@ -107,18 +125,9 @@ struct mgr_state {
 	uint32_t n_images;
 	struct mgr_router *routers; /* provider-edge routers (network_*.c) */
 	uint32_t n_routers;
-	uint32_t next_id[8]; /* per object kind (enum mgr_kind) */
-};
-
-enum mgr_kind {
-	MGR_SITE,
-	MGR_HOST,
-	MGR_TENANT,
-	MGR_MODEL,
-	MGR_DESKTOP,
-	MGR_JOB,
-	MGR_AUDIT,
-	MGR_ROUTER
+	struct mgr_task *tasks; /* workflow tasks (tasks.h), in id order */
+	uint32_t n_tasks;
+	uint32_t next_id[MGR_KINDS]; /* per object kind (enum mgr_kind) */
 };
 
 struct mgr_site *mgr_site_get(const struct mgr_state *s, uint32_t id);
@@ -131,6 +140,7 @@ struct mgr_router *mgr_router_get(const struct mgr_state *s, uint32_t id);
 struct mgr_router *mgr_router_by_name(const struct mgr_state *s, const char *name);
 struct mgr_model *mgr_model_get(const struct mgr_state *s, uint32_t id);
 struct mgr_model *mgr_model_by_name(const struct mgr_state *s, const char *name);
+struct mgr_task *mgr_task_by_name(const struct mgr_state *s, const char *name);
 struct mgr_quota *mgr_quota_get(const struct mgr_state *s, uint32_t tenant_id, uint32_t model_id);
 struct mgr_desktop *mgr_desktop_get(const struct mgr_state *s, uint32_t id);
 struct mgr_job *mgr_job_get(const struct mgr_state *s, uint32_t id);

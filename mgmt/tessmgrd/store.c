@@ -223,6 +223,11 @@ int mgr_store_put_model(const struct mgr_model *x)
 	return put_object(MGR_MODEL, x->id, x->spec.name, &mgr_model_schema, &x->spec);
 }
 
+int mgr_store_put_task(const struct mgr_task *x)
+{
+	return put_object(MGR_TASK, x->id, x->spec.name, &mgr_task_schema, &x->spec);
+}
+
 int mgr_store_put_router(const struct mgr_router *x)
 {
 	return put_object(MGR_ROUTER, x->id, x->spec.name, &mgr_router_schema, &x->spec);
@@ -363,6 +368,8 @@ json_t *mgr_job_json(const struct mgr_job *j)
 			      (json_int_t)j->created, "started", (json_int_t)j->started, "finished",
 			      (json_int_t)j->finished, "timeout_sec", (json_int_t)j->timeout_sec);
 
+	if (o)
+		json_object_set_new(o, "tasks", j->tasks ? json_deep_copy(j->tasks) : json_array());
 	if (o && j->kind == MGR_JOB_MIGRATE) {
 		json_object_set_new(o, "target_host_id", json_integer(j->target_host_id));
 		json_object_set_new(o, "live", json_boolean(j->live));
@@ -403,6 +410,8 @@ static void job_from_json(json_t *o, struct mgr_job *j)
 	j->target_host_id = (uint32_t)json_integer_value(json_object_get(o, "target_host_id"));
 	j->live = json_is_true(json_object_get(o, "live"));
 	j->start = json_is_true(json_object_get(o, "start"));
+	json_t *tasks = json_object_get(o, "tasks");
+	j->tasks = json_is_array(tasks) && json_array_size(tasks) ? json_incref(tasks) : NULL;
 }
 #pragma GCC diagnostic pop
 
@@ -789,6 +798,17 @@ static int load_object(sqlite3_stmt *st, void *arg)
 		s->n_routers += rc == 0;
 		break;
 	}
+	case MGR_TASK: {
+		struct mgr_task *a = grow(s->tasks, s->n_tasks, sizeof(*a));
+		if (a == NULL)
+			break;
+		s->tasks = a;
+		memset(&a[s->n_tasks], 0, sizeof(*a));
+		a[s->n_tasks].id = id;
+		rc = cfg_decode(&mgr_task_schema, body, &a[s->n_tasks].spec, "", &errs);
+		s->n_tasks += rc == 0;
+		break;
+	}
 	default:
 		break;
 	}
@@ -955,6 +975,8 @@ static void reconcile_next_ids(struct mgr_state *s)
 		raise_id(s, MGR_MODEL, s->models[i].id);
 	for (uint32_t i = 0; i < s->n_routers; i++)
 		raise_id(s, MGR_ROUTER, s->routers[i].id);
+	for (uint32_t i = 0; i < s->n_tasks; i++)
+		raise_id(s, MGR_TASK, s->tasks[i].id);
 	for (uint32_t i = 0; i < s->n_desktops; i++)
 		raise_id(s, MGR_DESKTOP, s->desktops[i]->id);
 	for (uint32_t i = 0; i < s->n_jobs; i++)

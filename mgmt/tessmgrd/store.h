@@ -34,6 +34,7 @@ int mgr_store_put_host(const struct mgr_host *x);
 int mgr_store_put_tenant(const struct mgr_tenant *x);
 int mgr_store_put_model(const struct mgr_model *x);
 int mgr_store_put_router(const struct mgr_router *x);
+int mgr_store_put_task(const struct mgr_task *x);
 int mgr_store_del_object(enum mgr_kind kind, uint32_t id);
 int mgr_store_put_quota(const struct mgr_quota *q);
 int mgr_store_del_quota(uint32_t tenant_id, uint32_t model_id);

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "tasks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tlog.h"
+
+static bool aborting; /* tessmgrd stops: running tasks are killed, none starts */
+
+void mgr_tasks_abort(void)
+{
+	__atomic_store_n(&aborting, true, __ATOMIC_RELAXED);
+}
+
+int mgr_task_subst(const char *arg, const struct mgr_task_vars *v, char *out, size_t len)
+{
+	static const char *const names[] = { "${desktop}", "${tenant}", "${host}", "${address}" };
+	const char *vals[] = { v->desktop, v->tenant, v->host, v->address };
+	size_t used = 0;
+
+	if (len == 0)
+		return -ENOSPC;
+	while (*arg) {
+		const char *put = arg;
+		size_t n = 1, skip = 1;
+		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strncmp(arg, names[i], strlen(names[i])) == 0) {
+				put = vals[i];
+				n = strlen(vals[i]);
+				skip = strlen(names[i]);
+				break;
+			}
+		if (used + n >= len) {
+			out[0] = '\0';
+			return -ENOSPC;
+		}
+		memcpy(out + used, put, n);
+		used += n;
+		arg += skip;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* JSON strings are UTF-8: a program's output may be anything, so bytes outside printable
+ * ASCII (but newline and tab) become '?'. */
+static void printable(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t') || (unsigned char)s[i] >= 0x7f)
+			s[i] = '?';
+}
+
+struct outcome {
+	int rc; /* exit status, or -1: killed (timeout or signal), did not start */
+	bool timed_out, aborted;
+	char why[256]; /* "" or why it did not run / how it ended */
+};
+
+static pid_t spawn(const struct mgr_task_spec *t, char **argv, char **envp, int outfd, char *why,
+		   size_t len)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	pid_t pid = -1;
+	int rc;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+	posix_spawn_file_actions_adddup2(&fa, outfd, 2);
+	/* Nothing of tessmgrd's (its store, sockets) reaches the program. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* Its own group, killed as a whole at its timeout; tessmgrd's threads block
+	 * INT/TERM/HUP and ignore PIPE: the program gets the defaults. */
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, t->program, &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0) {
+		snprintf(why, len, "cannot run %s: %s", t->program, strerror(rc));
+		return -1;
+	}
+	return pid;
+}
+
+/* Reads the program's output (kept up to MGR_TASK_OUTPUT_MAX, the rest read and dropped)
+ * until it ends or its deadline passes; then reaps it. */
+static void wait_task(pid_t pid, int fd, uint64_t deadline, char *buf, size_t *used,
+		      struct outcome *o)
+{
+	char scratch[4096];
+	bool eof = false;
+	int status = 0;
+
+	while (!eof) {
+		uint64_t now = now_ms();
+		if (now >= deadline) {
+			o->timed_out = true;
+			break;
+		}
+		if (__atomic_load_n(&aborting, __ATOMIC_RELAXED)) {
+			o->aborted = true;
+			break;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t left = deadline - now;
+		/* Short turns: shutdown is noticed within 200 ms. */
+		int rc = poll(&p, 1, left > 200 ? 200 : (int)left);
+		if (rc < 0 && errno != EINTR)
+			break;
+		if (rc <= 0)
+			continue;
+		ssize_t n = *used < MGR_TASK_OUTPUT_MAX
+				    ? read(fd, buf + *used, MGR_TASK_OUTPUT_MAX - *used)
+				    : read(fd, scratch, sizeof(scratch));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			eof = true;
+		else if (*used < MGR_TASK_OUTPUT_MAX)
+			*used += (size_t)n;
+	}
+	/* Its output closed: it ends, or has ended; it has until the deadline still. */
+	while (!o->timed_out && !o->aborted) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			o->rc = -1;
+			snprintf(o->why, sizeof(o->why), "cannot wait for it: %s", strerror(errno));
+			return;
+		}
+		if (now_ms() >= deadline)
+			o->timed_out = true;
+		else if (__atomic_load_n(&aborting, __ATOMIC_RELAXED))
+			o->aborted = true;
+		else
+			usleep(10000);
+	}
+	if (o->timed_out || o->aborted) {
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		o->rc = -1;
+		snprintf(o->why, sizeof(o->why), "%s",
+			 o->timed_out ? "timed out: killed" : "tessmgrd is stopping: killed");
+		return;
+	}
+	/* What it left behind in its group goes too. */
+	kill(-pid, SIGKILL);
+	if (WIFEXITED(status)) {
+		o->rc = WEXITSTATUS(status);
+	} else {
+		o->rc = -1;
+		snprintf(o->why, sizeof(o->why), "killed by signal %d",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	}
+}
+
+static void run_one(const struct mgr_task_spec *t, const struct mgr_task_vars *v, uint32_t job,
+		    enum mgr_task_when when, char *buf, size_t *used, struct outcome *o)
+{
+	char *argv[MGR_TASK_MAX_ARGS + 2] = { 0 }, *envp[8] = { 0 };
+	char(*args)[MGR_TASK_ARG_LEN * 2] = calloc(t->n_args + 1, sizeof(*args));
+	char env[7][MGR_TASK_ARG_LEN];
+	int pipefd[2] = { -1, -1 };
+	pid_t pid;
+
+	o->rc = -1;
+	if (args == NULL) {
+		snprintf(o->why, sizeof(o->why), "out of memory");
+		return;
+	}
+	if (__atomic_load_n(&aborting, __ATOMIC_RELAXED)) {
+		snprintf(o->why, sizeof(o->why), "not run: tessmgrd is stopping");
+		free(args);
+		return;
+	}
+	argv[0] = (char *)t->program;
+	for (uint32_t i = 0; i < t->n_args; i++) {
+		if (mgr_task_subst(t->args[i], v, args[i], sizeof(args[i])) < 0) {
+			snprintf(o->why, sizeof(o->why), "argument %u is too long once substituted",
+				 i);
+			free(args);
+			return;
+		}
+		argv[i + 1] = args[i];
+	}
+	snprintf(env[0], sizeof(env[0]),
+		 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		 "/sbin:/bin");
+	snprintf(env[1], sizeof(env[1]), "TESS_DESKTOP=%s", v->desktop);
+	snprintf(env[2], sizeof(env[2]), "TESS_TENANT=%s", v->tenant);
+	snprintf(env[3], sizeof(env[3]), "TESS_HOST=%s", v->host);
+	snprintf(env[4], sizeof(env[4]), "TESS_ADDRESS=%s", v->address);
+	snprintf(env[5], sizeof(env[5]), "TESS_JOB=%u", job);
+	snprintf(env[6], sizeof(env[6]), "TESS_WHEN=%s", mgr_task_whens[when]);
+	for (unsigned i = 0; i < 7; i++)
+		envp[i] = env[i];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		snprintf(o->why, sizeof(o->why), "no pipe: %s", strerror(errno));
+		free(args);
+		return;
+	}
+	uint64_t deadline = now_ms() + (uint64_t)t->timeout_sec * 1000;
+	pid = spawn(t, argv, envp, pipefd[1], o->why, sizeof(o->why));
+	close(pipefd[1]);
+	free(args);
+	if (pid > 0)
+		wait_task(pid, pipefd[0], deadline, buf, used, o);
+	close(pipefd[0]);
+}
+
+static bool ok_code(const struct mgr_task_spec *t, int rc)
+{
+	for (uint32_t i = 0; i < t->n_ok_codes; i++)
+		if (t->ok_codes[i] == rc)
+			return true;
+	return false;
+}
+
+/* A spec's copy with arrays of its own (through its JSON: the schema knows them). */
+static int copy_spec(struct mgr_task_spec *dst, const struct mgr_task_spec *src)
+{
+	json_t *j = cfg_encode(&mgr_task_schema, src);
+	struct cfg_errs errs;
+	int rc;
+
+	cfg_errs_init(&errs);
+	rc = j ? cfg_decode(&mgr_task_schema, j, dst, "", &errs) : -ENOMEM;
+	json_decref(j);
+	return rc;
+}
+
+/* The tasks that apply, copied under the lock (their specs may change meanwhile). */
+static struct mgr_task_spec *matching(const struct mgr_job *j, enum mgr_task_when when,
+				      struct mgr_task_vars *v, uint32_t *n)
+{
+	struct mgr_task_spec *out = NULL;
+
+	*n = 0;
+	memset(v, 0, sizeof(*v));
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
+	const struct mgr_tenant *t = d ? mgr_tenant_get(&mgr, d->tenant_id) : NULL;
+	const struct mgr_model *m = d ? mgr_model_get(&mgr, d->model_id) : NULL;
+	const struct mgr_host *h = d ? mgr_host_get(&mgr, d->host_id) : NULL;
+	if (d && mgr.n_tasks)
+		out = calloc(mgr.n_tasks, sizeof(*out));
+	for (uint32_t i = 0; out && i < mgr.n_tasks; i++) {
+		const struct mgr_task_spec *s = &mgr.tasks[i].spec;
+		if (!s->enabled || s->when != when ||
+		    (s->tenant[0] && (t == NULL || strcmp(s->tenant, t->spec.name) != 0)) ||
+		    (s->model[0] && (m == NULL || strcmp(s->model, m->spec.name) != 0)))
+			continue;
+		if (copy_spec(&out[*n], s) == 0)
+			(*n)++;
+	}
+	if (d) {
+		snprintf(v->desktop, sizeof(v->desktop), "%s", d->name);
+		snprintf(v->address, sizeof(v->address), "%s", d->mac);
+	}
+	if (t)
+		snprintf(v->tenant, sizeof(v->tenant), "%s", t->spec.name);
+	if (h)
+		snprintf(v->host, sizeof(v->host), "%s", h->spec.name);
+	pthread_mutex_unlock(&mgr.lock);
+	return out;
+}
+
+int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, char *err, size_t len)
+{
+	struct mgr_task_vars v;
+	uint32_t n;
+	struct mgr_task_spec *tasks = matching(j, when, &v, &n);
+	char *buf = n ? malloc(MGR_TASK_OUTPUT_MAX + 1) : NULL;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		const struct mgr_task_spec *t = &tasks[i];
+		struct outcome o = { .rc = -1 };
+		size_t used = 0;
+		uint64_t start = now_ms();
+
+		if (buf == NULL)
+			snprintf(o.why, sizeof(o.why), "out of memory");
+		else
+			run_one(t, &v, j->id, when, buf, &used, &o);
+		uint64_t ms = now_ms() - start;
+		bool ok = o.rc >= 0 && ok_code(t, o.rc);
+		if (buf) {
+			printable(buf, used);
+			buf[used] = '\0';
+		}
+		json_t *r =
+			json_pack("{s:s, s:s, s:i, s:s, s:I, s:b, s:b}", "name", t->name, "when",
+				  mgr_task_whens[when], "rc", o.rc, "output", buf ? buf : "", "ms",
+				  (json_int_t)ms, "ok", ok, "timed_out", o.timed_out);
+		if (r && o.why[0])
+			json_object_set_new(r, "error", json_string(o.why));
+		if (r && j->tasks)
+			json_array_append_new(j->tasks, r);
+		else
+			json_decref(r);
+		tlog(ok ? LOG_INFO : LOG_WARNING,
+		     TLOG_F(.job = j->id, .desktop = j->desktop_id, .tenant = j->tenant_id,
+			    .host = j->host_id),
+		     "job %u: task %s (%s): %s%s%s, rc %d, %llu ms", j->id, t->name,
+		     mgr_task_whens[when], ok ? "ok" : "failed", o.why[0] ? ": " : "", o.why, o.rc,
+		     (unsigned long long)ms);
+		if (!ok && !t->continue_on_error) {
+			if (o.why[0])
+				snprintf(err, len, "task %s failed: %s", t->name, o.why);
+			else
+				snprintf(err, len, "task %s failed: exit code %d", t->name, o.rc);
+			rc = -EIO;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		cfg_free(&mgr_task_schema, &tasks[i]);
+	free(tasks);
+	free(buf);
+	return rc;
+}

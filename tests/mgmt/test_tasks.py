@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Workflow tasks (issue 16): programs a provider attaches to desktop jobs (before/after a
+create, before a delete, after a move), scoped by model and tenant, run by tessmgrd's job
+threads with the libvirt test driver: their arguments, results in the job, a failing task
+failing and rolling back its job, timeouts, continue_on_error, disabled tasks, bad input,
+roles, the audit log, and a restart."""
+import os
+import time
+
+from mgr import ACME, BRAVO, Mgr
+
+
+def recorder(tmp_path):
+    """A program that appends its arguments (and two TESS_ variables) to a file."""
+    log = os.path.join(str(tmp_path), "tasks.log")
+    prog = os.path.join(str(tmp_path), "rec")
+    with open(prog, "w") as f:
+        f.write(f"#!/bin/sh\necho \"$TESS_WHEN job=$TESS_JOB $*\" >> {log}\necho recorded\n")
+    os.chmod(prog, 0o755)
+    return prog, log
+
+
+def lines(log):
+    if not os.path.exists(log):
+        return []
+    with open(log) as f:
+        return [ln.rstrip("\n") for ln in f]
+
+
+def alive_in_group(pgid):
+    """The processes of group pgid that are not zombies (a killed task's orphans may wait
+    for a reaper that the test's container does not run)."""
+    alive = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(stat[2]) == pgid and stat[0] != "Z":
+            alive.append(int(pid))
+    return alive
+
+
+def task(name, when, program, args=(), **kw):
+    return dict({"name": name, "when": when, "program": program, "args": list(args)}, **kw)
+
+
+VARS = ["${desktop}", "${tenant}", "${host}", "${address}"]
+
+
+def prepare(cleanup, tmp_path):
+    m = Mgr(cleanup, tmp_path).start()
+    m.site_h1("acme", "bravo")
+    m.test_host("h2")
+    m.model("small", vcpus=1, memory_mb=1024)
+    m.quota("acme", "small")
+    return m
+
+
+def test_tasks_run_with_their_jobs(cleanup, tmp_path):
+    m = prepare(cleanup, tmp_path)
+    rec, log = recorder(tmp_path)
+    for t in (task("all-before", "before_create", rec, ["all"] + VARS),
+              task("acme-std", "after_create", rec, ["acme-std"] + VARS, tenant="acme",
+                   model="std"),
+              task("bravo-only", "after_create", rec, ["bravo"] + VARS, tenant="bravo"),
+              task("off", "after_create", rec, ["off"], enabled=False),
+              task("leave", "before_delete", rec, ["leave", "${desktop}"]),
+              task("moved", "after_move", rec, ["moved", "${desktop}", "${host}"])):
+        r = m.ok("POST", "tasks", t)
+        assert r["name"] == t["name"] and r["ok_codes"] == [0] and r["timeout_sec"] == 60, r
+    assert [t["name"] for t in m.ok("GET", "tasks")] == [
+        "all-before", "acme-std", "bravo-only", "off", "leave", "moved"]
+
+    r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], token=ACME)
+    assert j["state"] == "succeeded", j
+    d = m.ok("GET", f"desktops/{r['desktop']['id']}", token=ACME)
+    jid = j["id"]
+    assert [(t["name"], t["when"], t["rc"], t["ok"], t["output"]) for t in j["tasks"]] == [
+        ("all-before", "before_create", 0, True, "recorded\n"),
+        ("acme-std", "after_create", 0, True, "recorded\n")], j
+    assert all(t["ms"] >= 0 and not t["timed_out"] for t in j["tasks"])
+    host = d["host"]
+    assert lines(log) == [
+        f"before_create job={jid} all d1 acme {host} {d['mac']}",
+        f"after_create job={jid} acme-std d1 acme {host} {d['mac']}"]
+
+    # Scoping: bravo's desktop gets the task for all and bravo's; acme's of model small
+    # only the one for all.
+    b = m.desktop("b1", BRAVO)
+    jb = m.wait_job(m.ok("GET", "jobs")[-1]["id"])
+    assert [t["name"] for t in jb["tasks"]] == ["all-before", "bravo-only"], jb
+    s = m.ok("POST", "desktops", {"name": "s1", "model": "small"}, token=ACME)
+    js = m.wait_job(s["job"]["id"], token=ACME)
+    assert [t["name"] for t in js["tasks"]] == ["all-before"], js
+    assert not any(" off" in ln for ln in lines(log))
+    assert sum(ln.startswith("after_create") and " bravo b1 bravo " in ln
+               for ln in lines(log)) == 1, lines(log)
+
+    # A move: the task sees the target host.
+    to = "h2" if host == "h1" else "h1"
+    mv = m.ok("POST", f"desktops/{d['id']}/migrate", {"host": to})
+    jm = m.wait_job(mv["job"]["id"])
+    assert jm["state"] == "succeeded", jm
+    assert [t["name"] for t in jm["tasks"]] == ["moved"]
+    assert lines(log)[-1] == f"after_move job={jm['id']} moved d1 {to}"
+
+    # A delete.
+    dl = m.ok("DELETE", f"desktops/{d['id']}", token=ACME)
+    jd = m.wait_job(dl["job"]["id"], token=ACME)
+    assert jd["state"] == "succeeded" and [t["name"] for t in jd["tasks"]] == ["leave"], jd
+    assert lines(log)[-1] == f"before_delete job={jd['id']} leave d1"
+    assert m.call("GET", f"desktops/{d['id']}", token=ACME)[0] == 404
+    # Jobs of other kinds run no task.
+    st = m.ok("POST", f"desktops/{b['id']}/stop", token=BRAVO)
+    assert m.wait_job(st["job"]["id"], token=BRAVO)["tasks"] == []
+
+    # Tasks and the results in their jobs outlive a restart.
+    m.stop()
+    m.start()
+    assert len(m.ok("GET", "tasks")) == 6
+    assert [t["name"] for t in m.ok("GET", f"jobs/{jid}")["tasks"]] == ["all-before",
+                                                                          "acme-std"]
+
+
+def test_failing_and_slow_tasks(cleanup, tmp_path):
+    m = prepare(cleanup, tmp_path)
+    usage0 = m.ok("GET", "usage")
+    m.ok("POST", "tasks", task("boom", "after_create", "/bin/sh",
+                               ["-c", "echo boom on $0; exit 5", "${desktop}"],
+                               tenant="acme"))
+    r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], token=ACME)
+    assert j["state"] == "failed" and j["error"] == "task boom failed: exit code 5", j
+    assert j["tasks"] == [dict(j["tasks"][0], name="boom", rc=5, ok=False,
+                               output="boom on d1\n")], j
+    # Rolled back as a failing step is: no desktop, nothing reserved.
+    assert m.ok("GET", "desktops", token=ACME) == []
+    assert m.ok("GET", "usage") == usage0
+
+    # 3 is a success code too; or the task may fail without failing the job.
+    t = m.ok("GET", "tasks/boom")
+    del t["id"]
+    m.ok("PUT", "tasks/boom", dict(t, continue_on_error=True))
+    r = m.ok("POST", "desktops", {"name": "d2", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], token=ACME)
+    assert j["state"] == "succeeded" and j["tasks"][0]["ok"] is False, j
+    m.ok("PUT", "tasks/boom", dict(t, args=["-c", "exit 3"], ok_codes=[0, 3]))
+    r = m.ok("POST", "desktops", {"name": "d3", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"], token=ACME)
+    assert j["state"] == "succeeded" and j["tasks"][0]["ok"] is True, j
+    m.ok("DELETE", "tasks/boom")
+
+    # A task past its timeout is killed with what it started; its job fails and the desktop
+    # stays as it was.
+    mark = os.path.join(str(tmp_path), "late")
+    m.ok("POST", "tasks", task("slow", "before_delete", "/bin/sh",
+                               ["-c", f"(sleep 3; touch {mark}) & sleep 30"],
+                               timeout_sec=1))
+    t0 = time.time()
+    dl = m.ok("DELETE", f"desktops/{r['desktop']['id']}", token=ACME)
+    j = m.wait_job(dl["job"]["id"], token=ACME)
+    assert time.time() - t0 < 10
+    assert j["state"] == "failed" and j["error"] == "task slow failed: timed out: killed", j
+    assert j["tasks"][0]["timed_out"] is True and j["tasks"][0]["rc"] == -1
+    assert m.ok("GET", f"desktops/{r['desktop']['id']}", token=ACME)["state"] == "running"
+    time.sleep(3)
+    assert not os.path.exists(mark), "the task's process group outlived its timeout"
+
+    # SIGTERM does not wait for a running task: it is killed with its group, and tessmgrd
+    # stops at once.
+    pidfile = os.path.join(str(tmp_path), "pid")
+    m.ok("DELETE", "tasks/slow")
+    m.ok("POST", "tasks", task("long", "before_create", "/bin/sh",
+                               ["-c", f"echo $$ > {pidfile}; sleep 60"], timeout_sec=600))
+    m.ok("POST", "desktops", {"name": "d9", "model": "std"}, token=ACME)
+    deadline = time.time() + 20
+    while not (os.path.exists(pidfile) and open(pidfile).read().strip()):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    pgid = int(open(pidfile).read())
+    t0 = time.time()
+    assert m.stop() == 0
+    assert time.time() - t0 < 10
+    assert alive_in_group(pgid) == [], "the task's process group outlived tessmgrd"
+
+
+def test_task_input_roles_and_audit(cleanup, tmp_path):
+    m = prepare(cleanup, tmp_path)
+    good = task("t", "before_create", "/bin/true", ["${desktop}"])
+    bad = [
+        (dict(good, when="after_delete"), "/when"),
+        (dict(good, program="true"), "/program"),
+        (dict(good, program="/nonexistent/prog"), "/program"),
+        (dict(good, program=str(tmp_path)), "/program"),
+        (dict(good, args=["ok", "${desktp}"]), "/args/1"),
+        (dict(good, ok_codes=[]), "/ok_codes"),
+        (dict(good, ok_codes=[300]), "/ok_codes/0"),
+        (dict(good, timeout_sec=0), "/timeout_sec"),
+        (dict(good, model="nope"), "/model"),
+        (dict(good, tenant="nope"), "/tenant"),
+        (dict(good, name="a b"), "/name"),
+        (dict(good, extra=1), "/extra"),
+    ]
+    for body, path in bad:
+        status, r = m.call("POST", "tasks", body)
+        assert status == 400 and r["error"]["path"] == path, (body, status, r)
+    assert m.ok("GET", "tasks") == []
+    m.ok("POST", "tasks", good)
+    status, r = m.call("POST", "tasks", good)
+    assert status == 409, r
+    status, r = m.call("PUT", "tasks/t", dict(good, name="u"))
+    assert status == 400 and r["error"]["path"] == "/name", r
+    assert m.call("GET", "tasks/none")[0] == 404
+    # Provider admins only.
+    for method, path, body in (("GET", "tasks", None), ("GET", "tasks/t", None),
+                               ("POST", "tasks", dict(good, name="x")),
+                               ("PUT", "tasks/t", good), ("DELETE", "tasks/t", None)):
+        for tok in (ACME, BRAVO):
+            assert m.call(method, path, body, token=tok)[0] == 403, (method, path)
+        assert m.call(method, path, body, token=None)[0] == 401
+    m.ok("DELETE", "tasks/t")
+    assert m.ok("GET", "tasks") == []
+    audit = m.ok("GET", "audit?limit=1000")
+    acts = [(e["action"], e["target"]) for e in audit if e["action"].endswith(" tasks")]
+    assert ("POST", "task t") in [(a.split()[0], t) for a, t in acts], acts
+    assert ("DELETE", "task t") in [(a.split()[0], t) for a, t in acts], acts
+
