@@ -309,6 +309,13 @@ static void models_human(const json_t *r)
 			   { "IMAGE", "base_image" }, { "SHARES", "cpu_shares" }));
 }
 
+static void tasks_human(const json_t *r)
+{
+	print_cols(r, COLS({ "TASK", "name" }, { "WHEN", "when" }, { "MODEL", "model" },
+			   { "TENANT", "tenant" }, { "PROGRAM", "program" },
+			   { "TIMEOUT", "timeout_sec" }, { "ENABLED", "enabled" }));
+}
+
 static void quotas_human(const json_t *r)
 {
 	print_cols(r, COLS({ "TENANT", "tenant" }, { "MODEL", "model" }, { "CPUS", "cpus_used" },
@@ -425,6 +432,18 @@ static const struct opt_map model_opts[] = {
 	{ "--memory-mb", "memory_mb", OPT_INT },
 	{ "--image", "base_image", OPT_STR },
 	{ "--shares", "cpu_shares", OPT_INT },
+	{ 0 },
+};
+static const struct opt_map task_opts[] = {
+	{ "--when", "when", OPT_STR },
+	{ "--program", "program", OPT_STR },
+	{ "--args", "args", OPT_LIST },
+	{ "--model", "model", OPT_STR },
+	{ "--tenant", "tenant", OPT_STR },
+	{ "--timeout", "timeout_sec", OPT_INT },
+	{ "--ok-codes", "ok_codes", OPT_INTS },
+	{ "--continue-on-error", "continue_on_error", OPT_TRUE },
+	{ "--disabled", "enabled", OPT_FALSE },
 	{ 0 },
 };
 static const struct opt_map quota_opts[] = {
@@ -577,6 +596,11 @@ static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
 static int cmd_model(struct tessctl *ctx, int argc, char **argv)
 {
 	return cmd_simple(ctx, argc, argv, "models", model_opts, models_human);
+}
+
+static int cmd_task(struct tessctl *ctx, int argc, char **argv)
+{
+	return cmd_simple(ctx, argc, argv, "tasks", task_opts, tasks_human);
 }
 
 static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
@@ -817,6 +841,11 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  "model list | show NAME | add|set NAME --vcpus N --memory-mb M --image FILE "
 	  "[--shares N] | del NAME",
 	  1, 12, cmd_model, "tessmgrd: desktop models" },
+	{ "task",
+	  "task list | show NAME | add|set NAME --when before_create|after_create|before_delete|"
+	  "after_move --program PATH [--args A,B] [--model M] [--tenant T] [--timeout SEC] "
+	  "[--ok-codes 0,1] [--continue-on-error] [--disabled] | del NAME",
+	  1, 22, cmd_task, "tessmgrd: workflow tasks run by desktop jobs" },
 	{ "quota",
 	  "quota list | show|del|hosts TENANT MODEL | add|set TENANT MODEL --cpus N "
 	  "--memory-mb M",

@@ -4,10 +4,13 @@ create, before a delete, after a move), scoped by model and tenant, run by tessm
 threads with the libvirt test driver: their arguments, results in the job, a failing task
 failing and rolling back its job, timeouts, continue_on_error, disabled tasks, bad input,
 roles, the audit log, and a restart."""
+import json
 import os
+import subprocess
 import time
 
-from mgr import ACME, BRAVO, Mgr
+import tess
+from mgr import ACME, BRAVO, PROVIDER, Mgr
 
 
 def recorder(tmp_path):
@@ -228,3 +231,32 @@ def test_task_input_roles_and_audit(cleanup, tmp_path):
     assert ("POST", "task t") in [(a.split()[0], t) for a, t in acts], acts
     assert ("DELETE", "task t") in [(a.split()[0], t) for a, t in acts], acts
 
+
+def test_tessctl_tasks(cleanup, tmp_path):
+    m = prepare(cleanup, tmp_path)
+    env = dict(os.environ, TESSMGR_URL=m.url)
+
+    def ctl(*args, token=PROVIDER):
+        return subprocess.run([tess.TESSCTL, "-T", token] + list(args), capture_output=True,
+                              text=True, env=env, timeout=60)
+
+    r = ctl("task", "add", "join", "--when", "after_create", "--program", "/bin/echo", "--args",
+            "${desktop},${address}", "--tenant", "acme", "--model", "std", "--timeout", "30",
+            "--ok-codes", "0,3", "--continue-on-error", "--disabled")
+    assert r.returncode == 0, r.stderr
+    t = m.ok("GET", "tasks/join")
+    assert (t["args"], t["ok_codes"], t["timeout_sec"], t["continue_on_error"], t["enabled"],
+            t["tenant"], t["model"]) == (["${desktop}", "${address}"], [0, 3], 30, True, False,
+                                         "acme", "std"), t
+    r = ctl("task", "list")
+    assert r.returncode == 0 and "join" in r.stdout and "after_create" in r.stdout, r.stdout
+    r = ctl("--json", "task", "show", "join")
+    assert r.returncode == 0 and json.loads(r.stdout)["program"] == "/bin/echo", r
+    r = ctl("task", "set", "join", "--when", "before_create", "--program", "/bin/echo")
+    assert r.returncode == 0, r.stderr
+    assert m.ok("GET", "tasks/join")["enabled"] is True
+    r = ctl("task", "add", "bad", "--when", "sometime", "--program", "/bin/echo")
+    assert r.returncode != 0 and "/when" in r.stderr, (r.stdout, r.stderr)
+    assert ctl("task", "list", token=ACME).returncode != 0
+    assert ctl("task", "del", "join").returncode == 0
+    assert m.ok("GET", "tasks") == []
