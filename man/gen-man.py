@@ -230,7 +230,7 @@ def tessmgrd_page(a, schema, meanings):
     p.sh("OPTIONS")
     option_items(p, opts)
     for what, title in (("host", "HOST SPEC"), ("router", "ROUTER SPEC"),
-                        ("network", "TENANT NETWORK")):
+                        ("network", "TENANT NETWORK"), ("task", "WORKFLOW TASK")):
         p.sh(title)
         p.para(f"The keys of a {what} object of the API ({esc('tessctl ' + what)} add):"
                if what != "network" else

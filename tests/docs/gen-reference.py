@@ -25,7 +25,7 @@ from schema_text import (MEANINGS, config_rows, default_text, object_arrays,  # 
 
 README = os.path.join(ROOT, "README.md")
 TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network",
-          "tessmgrd-config-reference")
+          "tessmgrd-config-reference", "task-spec")
 
 
 def begin(name):
@@ -122,12 +122,14 @@ def main():
                                        "tenant network key")
     mgr_lines, mgr_used = config_table(mgr_schema["config"], meanings["tessmgrd-config"],
                                        "tessmgrd config key")
+    task_lines, task_used = config_table(mgr_schema["task"], meanings["task"], "task spec key")
     stale = [f"config key '{k}'" for k in meanings["config"].keys() - cfg_used] + \
         [f"method '{k}'" for k in meanings["methods"].keys() - api_used] + \
         [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used] + \
         [f"router spec key '{k}'" for k in meanings["router"].keys() - router_used] + \
         [f"tenant network key '{k}'" for k in meanings["network"].keys() - net_used] + \
-        [f"tessmgrd config key '{k}'" for k in meanings["tessmgrd-config"].keys() - mgr_used]
+        [f"tessmgrd config key '{k}'" for k in meanings["tessmgrd-config"].keys() - mgr_used] + \
+        [f"task spec key '{k}'" for k in meanings["task"].keys() - task_used]
     if stale:
         sys.exit(f"{MEANINGS}: no longer in the schemas: {', '.join(sorted(stale))}")
 
@@ -135,7 +137,7 @@ def main():
         old = f.read()
     new = old
     for name, lines in zip(TABLES, (cfg_lines, api_lines, host_lines, router_lines, net_lines,
-                                    mgr_lines)):
+                                    mgr_lines, task_lines)):
         new = splice(new, name, lines)
     if args.write:
         if new != old:
@@ -144,7 +146,7 @@ def main():
         print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods, "
               f"{len(host_lines) - 2} host spec keys, {len(router_lines) - 2} router spec keys, "
               f"{len(net_lines) - 2} tenant network keys, {len(mgr_lines) - 2} tessmgrd config "
-              "keys")
+              f"keys, {len(task_lines) - 2} task spec keys")
         return 0
     if new != old:
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
