@@ -438,6 +438,15 @@ json_t *mgr_job_view(const struct mgr_job *j, bool provider)
 	if (o && !provider) {
 		mgr_job_tenant_error(j, why, sizeof(why));
 		json_object_set_new(o, "error", json_string(why));
+		/* The provider's programs speak of the provider's machines: a tenant sees which
+		 * tasks ran and whether they were ok, not their exit codes or output. */
+		json_t *t;
+		size_t i;
+		json_array_foreach (json_object_get(o, "tasks"), i, t) {
+			json_object_del(t, "rc");
+			json_object_del(t, "output");
+			json_object_del(t, "error");
+		}
 	}
 	return o;
 }

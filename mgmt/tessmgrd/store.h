@@ -67,7 +67,8 @@ json_t *mgr_job_json(const struct mgr_job *j);
  * the provider's infrastructure). "" for a job without one.
  */
 void mgr_job_tenant_error(const struct mgr_job *j, char *buf, size_t len);
-/* mgr_job_json for the API: a tenant's (!provider) with mgr_job_tenant_error's text. */
+/* mgr_job_json for the API: a tenant's (!provider) with mgr_job_tenant_error's text, and its
+ * tasks' results without their exit codes, output and errors. */
 json_t *mgr_job_view(const struct mgr_job *j, bool provider);
 json_t *mgr_image_json(const struct mgr_image *x);
 
