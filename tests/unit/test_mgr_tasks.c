@@ -171,8 +171,9 @@ static void test_run(void **state)
 
 	/* A failure stops the tasks after it, unless it continues on error. */
 	const char *const two[] = {
-		"{\"name\":\"a\",\"when\":\"before_create\",\"program\":\"/bin/false\","
-		"\"continue_on_error\":true}",
+		/* Parenthesised: one element of two literals (clang's -Wstring-concatenation). */
+		("{\"name\":\"a\",\"when\":\"before_create\",\"program\":\"/bin/false\","
+		 "\"continue_on_error\":true}"),
 		"{\"name\":\"b\",\"when\":\"before_create\",\"program\":\"/bin/false\"}",
 		"{\"name\":\"c\",\"when\":\"before_create\",\"program\":\"/bin/true\"}",
 	};
