@@ -17,6 +17,7 @@
 #include "roam.h"
 #include "store.h"
 #include "tessd_config.h"
+#include "tlog.h"
 
 static bool is(const struct api_ctx *c, const char *method)
 {
@@ -301,10 +302,17 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 		"move_ms",
 		(json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	pthread_mutex_unlock(&mgr.lock);
-	if (done.state == MGR_JOB_SUCCEEDED)
+	if (done.state == MGR_JOB_SUCCEEDED) {
 		answer(c, id, true, NULL, extra);
-	else
-		answer(c, id, false, done.error, extra);
+	} else {
+		/* The job's error names the provider's hosts and storage (libvirt's text, paths):
+		 * the tenant gets it in general terms, the log the whole of it. */
+		char why[128];
+		mgr_job_tenant_error(&done, why, sizeof(why));
+		tlog(LOG_WARNING, TLOG_F(.job = job_id, .desktop = id),
+		     "connect of desktop %u: move failed: %s", id, done.error);
+		answer(c, id, false, why[0] ? why : "the move failed", extra);
+	}
 	return;
 fail:
 	free(order);
