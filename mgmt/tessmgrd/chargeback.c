@@ -304,9 +304,11 @@ void api_chargeback(struct api_ctx *c)
 	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
-			       "SELECT d.tenant, d.name, d.model, SUM(u.secs), SUM(u.vcpu_s), "
-			       "  SUM(u.mem_mib_s), SUM(u.run_s) "
-			       "FROM usage u JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
+			       /* LEFT: usage whose names are missing is billed all the same. */
+			       "SELECT IFNULL(d.tenant, '?'), "
+			       "  IFNULL(d.name, 'desktop ' || u.desktop_id), d.model, SUM(u.secs), "
+			       "  SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s) "
+			       "FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
 			       "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
 			       "  AND (?3 IS NULL OR d.tenant = ?3) "
 			       "GROUP BY u.desktop_id ORDER BY d.tenant, d.name, u.desktop_id",

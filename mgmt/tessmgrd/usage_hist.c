@@ -94,17 +94,6 @@ int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 	return 0;
 }
 
-/* A desktop as a pass copies it under the lock. */
-struct cur {
-	uint32_t id, tenant_id, host_id;
-	uint64_t vcpus, mem_mib;
-	int64_t created;
-	bool running, cpu_ok;
-	uint64_t cpu_ns;
-	char uuid[37];
-	char tenant[MGR_NAME_LEN], name[MGR_NAME_LEN], model[MGR_NAME_LEN];
-};
-
 /* What the previous pass saw of a desktop (sorted by id); the sampler's thread only. */
 struct prev {
 	uint32_t id;
@@ -138,7 +127,7 @@ static const struct prev *prev_find(uint32_t id)
  * exist) and all of its counter is new. A desktop this process has not seen
  * before, older than the previous pass, has no baseline.
  */
-static int64_t cpu_used(const struct cur *c, const struct prev *p, int64_t from_pass)
+static int64_t cpu_used(const struct usage_desk *c, const struct prev *p, int64_t from_pass)
 {
 	if (!c->running)
 		return p && p->running ? -1 : 0;
@@ -155,37 +144,50 @@ static int64_t cpu_used(const struct cur *c, const struct prev *p, int64_t from_
 
 static int cmp_cur(const void *a, const void *b)
 {
-	const struct cur *x = a, *y = b;
+	const struct usage_desk *x = a, *y = b;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int write_pass(const struct cur *cs, uint32_t n, int64_t now, int64_t from_pass)
+int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64_t now,
+		     int64_t from_pass, const struct mgr_usage_cfg *cfg)
 {
 	sqlite3_stmt *row = NULL, *name = NULL;
 	struct usage_compacted done;
 	int rc = -EIO;
 
-	if (sqlite3_exec(wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
-	if (sqlite3_prepare_v2(wdb,
+	if (sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO usage (step, t, tenant_id, desktop_id, "
 			       "secs, vcpu_s, mem_mib_s, run_s, cpu_ns) "
 			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &row, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(wdb,
+	    sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO usage_desktops (desktop_id, tenant_id, "
 			       "tenant, name, model) VALUES (?, ?, ?, ?, ?)",
 			       -1, &name, NULL) != SQLITE_OK)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct cur *c = &cs[i];
+		const struct usage_desk *c = &cs[i];
 		const struct prev *p = prev_find(c->id);
 		/* Reserved from the later of the previous pass and its creation. */
 		int64_t from = c->created > from_pass ? c->created : from_pass;
 		int64_t secs = now - from, cpu = cpu_used(c, p, from_pass);
 
+		/* Its names first, even with nothing to count yet: it goes into prevs, and
+		 * the next pass writes names only for desktops not in prevs. */
+		if (p == NULL) {
+			sqlite3_bind_int64(name, 1, c->id);
+			sqlite3_bind_int64(name, 2, c->tenant_id);
+			sqlite3_bind_text(name, 3, c->tenant, -1, SQLITE_STATIC);
+			sqlite3_bind_text(name, 4, c->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(name, 5, c->model, -1, SQLITE_STATIC);
+			if (sqlite3_step(name) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(name);
+		}
 		if (secs <= 0)
-			continue;
+			continue; /* made after this pass read the clock */
 		sqlite3_bind_int64(row, 1, from);
 		sqlite3_bind_int64(row, 2, c->tenant_id);
 		sqlite3_bind_int64(row, 3, c->id);
@@ -200,20 +202,10 @@ static int write_pass(const struct cur *cs, uint32_t n, int64_t now, int64_t fro
 		if (sqlite3_step(row) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(row);
-		if (p)
-			continue; /* its names are written already */
-		sqlite3_bind_int64(name, 1, c->id);
-		sqlite3_bind_int64(name, 2, c->tenant_id);
-		sqlite3_bind_text(name, 3, c->tenant, -1, SQLITE_STATIC);
-		sqlite3_bind_text(name, 4, c->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(name, 5, c->model, -1, SQLITE_STATIC);
-		if (sqlite3_step(name) != SQLITE_DONE)
-			goto out;
-		sqlite3_reset(name);
 	}
-	if (usage_compact(wdb, now, &mgr_conf.usage, &done) < 0)
+	if (usage_compact(db, now, cfg, &done) < 0)
 		goto out;
-	rc = sqlite3_exec(wdb, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 	if (rc == 0 && (done.raw_to_hour || done.hour_to_day || done.day_deleted))
 		tlog(LOG_INFO, NULL,
 		     "usage history: %lld raw rows summed into hours, %lld hourly into days, "
@@ -222,19 +214,41 @@ static int write_pass(const struct cur *cs, uint32_t n, int64_t now, int64_t fro
 		     (long long)done.day_deleted);
 out:
 	if (rc < 0) {
-		tlog(LOG_ERR, NULL, "usage history: cannot write a pass: %s", sqlite3_errmsg(wdb));
-		sqlite3_exec(wdb, "ROLLBACK", NULL, NULL, NULL);
+		tlog(LOG_ERR, NULL, "usage history: cannot write a pass: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	sqlite3_finalize(row);
 	sqlite3_finalize(name);
 	return rc;
 }
 
+void usage_remember(const struct usage_desk *cs, uint32_t n)
+{
+	struct prev *np = calloc(n + 1, sizeof(*np));
+
+	if (np == NULL)
+		return; /* the old baseline stays: CPU time of this interval counted again */
+	for (uint32_t i = 0; i < n; i++)
+		np[i] = (struct prev){ .id = cs[i].id,
+				       .running = cs[i].running,
+				       .cpu_ok = cs[i].cpu_ok,
+				       .cpu_ns = cs[i].cpu_ns };
+	free(prevs);
+	prevs = np;
+	n_prevs = n;
+}
+
+void usage_forget(void)
+{
+	free(prevs);
+	prevs = NULL;
+	n_prevs = 0;
+}
+
 void mgr_usage_hist_sample(void)
 {
 	int64_t now = (int64_t)time(NULL), from_pass = last_pass;
-	struct cur *cs;
-	struct prev *np;
+	struct usage_desk *cs;
 	uint32_t n = 0;
 
 	if (now <= from_pass) {
@@ -247,16 +261,16 @@ void mgr_usage_hist_sample(void)
 		const struct mgr_desktop *d = mgr.desktops[i];
 		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
 		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
-		struct cur *c = &cs[n];
+		struct usage_desk *c = &cs[n];
 		if (m == NULL || t == NULL)
 			continue;
-		*c = (struct cur){ .id = d->id,
-				   .tenant_id = d->tenant_id,
-				   .host_id = d->host_id,
-				   .vcpus = m->spec.vcpus,
-				   .mem_mib = m->spec.memory_mb,
-				   .created = (int64_t)d->created,
-				   .running = d->state == MGR_DESK_RUNNING && d->uuid[0] };
+		*c = (struct usage_desk){ .id = d->id,
+					  .tenant_id = d->tenant_id,
+					  .host_id = d->host_id,
+					  .vcpus = m->spec.vcpus,
+					  .mem_mib = m->spec.memory_mb,
+					  .created = (int64_t)d->created,
+					  .running = d->state == MGR_DESK_RUNNING && d->uuid[0] };
 		snprintf(c->uuid, sizeof(c->uuid), "%s", d->uuid);
 		snprintf(c->tenant, sizeof(c->tenant), "%s", t->spec.name);
 		snprintf(c->name, sizeof(c->name), "%s", d->name);
@@ -272,21 +286,11 @@ void mgr_usage_hist_sample(void)
 			cs[i].cpu_ok =
 				mgr_virt_cpu_time(cs[i].host_id, cs[i].uuid, &cs[i].cpu_ns) == 0;
 	qsort(cs, n, sizeof(*cs), cmp_cur);
-	if (write_pass(cs, n, now, from_pass) < 0) {
+	if (usage_write_pass(wdb, cs, n, now, from_pass, &mgr_conf.usage) < 0) {
 		free(cs);
 		return; /* the next pass covers this interval too */
 	}
-	np = calloc(n + 1, sizeof(*np));
-	if (np) {
-		for (uint32_t i = 0; i < n; i++)
-			np[i] = (struct prev){ .id = cs[i].id,
-					       .running = cs[i].running,
-					       .cpu_ok = cs[i].cpu_ok,
-					       .cpu_ns = cs[i].cpu_ns };
-		free(prevs);
-		prevs = np;
-		n_prevs = n;
-	}
+	usage_remember(cs, n);
 	last_pass = now;
 	free(cs);
 }
@@ -310,7 +314,5 @@ void mgr_usage_hist_stop(void)
 	mgr_ticker_stop(&ticker);
 	sqlite3_close(wdb);
 	wdb = NULL;
-	free(prevs);
-	prevs = NULL;
-	n_prevs = 0;
+	usage_forget();
 }

@@ -15,9 +15,11 @@
 #define TESS_MGR_USAGE_HIST_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mgr_config.h"
+#include "spec.h"
 
 enum usage_step { USAGE_RAW, USAGE_HOUR, USAGE_DAY, USAGE_STEPS };
 
@@ -50,6 +52,28 @@ struct usage_compacted {
  */
 int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 		  struct usage_compacted *out);
+
+/* A desktop as a pass copies it under the lock. */
+struct usage_desk {
+	uint32_t id, tenant_id, host_id;
+	uint64_t vcpus, mem_mib;
+	int64_t created;
+	bool running, cpu_ok;
+	uint64_t cpu_ns;
+	char uuid[37];
+	char tenant[MGR_NAME_LEN], name[MGR_NAME_LEN], model[MGR_NAME_LEN];
+};
+/*
+ * A pass's rows on db for the interval [from_pass, now) of the desktops cs
+ * (sorted by id), names for those the previous pass did not see, and the
+ * compaction, in one transaction: 0, or -EIO (rolled back).
+ */
+int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64_t now,
+		     int64_t from_pass, const struct mgr_usage_cfg *cfg);
+/* After a written pass: its desktops are the next pass's previous ones. */
+void usage_remember(const struct usage_desk *cs, uint32_t n);
+/* No previous pass. */
+void usage_forget(void);
 
 int mgr_usage_hist_start(void);
 void mgr_usage_hist_stop(void);

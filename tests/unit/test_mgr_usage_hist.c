@@ -217,6 +217,59 @@ static void test_hours_into_days_and_retention(void **state)
 	assert_int_equal(done.raw_to_hour + done.hour_to_day + done.day_deleted, 0);
 }
 
+/* Desktop 7 of tenant 3 ("acme"/"d7", model "std"), created at created. */
+static struct usage_desk desk(int64_t created)
+{
+	struct usage_desk d = {
+		.id = 7, .tenant_id = 3, .vcpus = 2, .mem_mib = 1024, .created = created
+	};
+
+	snprintf(d.tenant, sizeof(d.tenant), "acme");
+	snprintf(d.name, sizeof(d.name), "d7");
+	snprintf(d.model, sizeof(d.model), "std");
+	return d;
+}
+
+static int64_t names_of(int desk_id)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT COUNT(*) FROM usage_desktops WHERE "
+					    "desktop_id = ? AND tenant = 'acme' AND name = 'd7'",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int(st, 1, desk_id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * A desktop made after a pass read the clock (created > now): nothing to
+ * count in that pass, but the pass remembers it, and the next one writes
+ * names only for desktops it does not remember: its names go in at once.
+ */
+static void test_desktop_made_during_a_pass_gets_its_names(void **state)
+{
+	struct usage_desk d = desk(NOW + 1);
+	int64_t v[5];
+
+	(void)state;
+	usage_forget();
+	assert_int_equal(usage_write_pass(db, &d, 1, NOW, NOW - 300, &cfg), 0);
+	usage_remember(&d, 1);
+	assert_false(get(0, NOW + 1, 7, v));
+	assert_int_equal(usage_write_pass(db, &d, 1, NOW + 300, NOW, &cfg), 0);
+	usage_remember(&d, 1);
+	assert_true(get(0, NOW + 1, 7, v));
+	assert_int_equal(v[0], 299);
+	assert_int_equal(names_of(7), 1);
+	usage_forget();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +278,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_hours_into_days_and_retention, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_desktop_made_during_a_pass_gets_its_names,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
