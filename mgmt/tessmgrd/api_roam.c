@@ -248,11 +248,13 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 			snprintf(name, sizeof(name), "%s", s->spec.name);
 		d = mgr_desktop_get(&mgr, id);
 		if (rc < 0) {
+			/* err names the provider's storage paths: the log has it (below, out
+			 * of the lock), the tenant a fixed text. */
 			json_object_set_new(
 				reasons, name,
 				json_string(rc == -ENOENT
 						    ? "has no copy of the desktop's base version"
-						    : err));
+						    : "its base image could not be checked there"));
 		} else if (d == NULL || !movable(d, &e)) {
 			/* changed meanwhile: answered below */
 		} else {
@@ -265,6 +267,9 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 						    json_string(why ? why : "no room"));
 		}
 		pthread_mutex_unlock(&mgr.lock);
+		if (rc < 0 && rc != -ENOENT)
+			tlog(LOG_WARNING, TLOG_F(.desktop = id),
+			     "connect of desktop %u: site %s: %s", id, name, err);
 		if (e.status)
 			goto fail;
 	}

@@ -175,6 +175,17 @@ def test_nearest_qualifying_site_and_refusals(cleanup, tmp_path):
     # London cannot, Paris (its own site) is next: it stays, saying why.
     assert status == 200 and r["moved"] is False and r["site"] == "paris", r
     assert "london" in r["sites"] and "VLAN" in r["sites"]["london"]
+    # London's base (hashed by that connect) changed in place: the tenant is told so in
+    # general terms, not the provider's storage paths.
+    london_base = os.path.join(w.storage["london"], BASE_IMAGE)
+    st = os.stat(london_base)
+    with open(london_base, "ab") as f:
+        f.write(b"\0" * 512)
+    status, r = w.connect(d["id"], NEAR["london"])
+    assert status == 200 and r["moved"] is False, r
+    assert r["sites"]["london"] == "its base image could not be checked there", r
+    os.truncate(london_base, st.st_size)
+    os.utime(london_base, ns=(st.st_atime_ns, st.st_mtime_ns))
     status, r = w.connect(d["id"], NEAR["newyork"])
     assert status == 200 and r["moved"] is False
     assert "no copy" in r["sites"]["newyork"]
