@@ -53,6 +53,14 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	return rc == SQLITE_DONE ? sqlite3_changes64(db) : -EIO;
 }
 
+/* Adds a row to the one of its key written before (NULL CPU time: unknown in both). */
+#define ADD_SQL                                                                          \
+	"ON CONFLICT (step, t, tenant_id, desktop_id) DO UPDATE SET "                    \
+	"  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "             \
+	"  mem_mib_s = mem_mib_s + excluded.mem_mib_s, run_s = run_s + excluded.run_s, " \
+	"  cpu_ns = CASE WHEN cpu_ns IS NULL AND excluded.cpu_ns IS NULL THEN NULL "     \
+	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END"
+
 /*
  * Sums rows of step ?1 - 1 starting before ?2 into buckets of step ?1 (length
  * given by the caller's text), adding to a bucket summed before: a bucket
@@ -62,12 +70,7 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	"INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, run_s, "   \
 	"  cpu_ns) SELECT ?1, t - t % " len ", tenant_id, desktop_id, SUM(secs), SUM(vcpu_s), " \
 	"  SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns) FROM usage WHERE step = ?1 - 1 AND t < ?2 "  \
-	"  GROUP BY 2, tenant_id, desktop_id "                                                  \
-	"ON CONFLICT (step, t, tenant_id, desktop_id) DO UPDATE SET "                           \
-	"  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "                    \
-	"  mem_mib_s = mem_mib_s + excluded.mem_mib_s, run_s = run_s + excluded.run_s, "        \
-	"  cpu_ns = CASE WHEN cpu_ns IS NULL AND excluded.cpu_ns IS NULL THEN NULL "            \
-	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END"
+	"  GROUP BY 2, tenant_id, desktop_id " ADD_SQL
 
 int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 		  struct usage_compacted *out)
@@ -102,7 +105,7 @@ struct prev {
 };
 static struct prev *prevs;
 static uint32_t n_prevs;
-static int64_t last_pass; /* wall clock of the previous pass (or of the start) */
+static int64_t last_mono_ns; /* CLOCK_MONOTONIC the previous pass counted to (or the start) */
 
 static const struct prev *prev_find(uint32_t id)
 {
@@ -158,9 +161,11 @@ int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return -EIO;
 	if (sqlite3_prepare_v2(db,
-			       "INSERT OR REPLACE INTO usage (step, t, tenant_id, desktop_id, "
+			       /* Adding: after the wall clock stepped back, an interval
+				* can start where an earlier one did. */
+			       "INSERT INTO usage (step, t, tenant_id, desktop_id, "
 			       "secs, vcpu_s, mem_mib_s, run_s, cpu_ns) "
-			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?) " ADD_SQL,
 			       -1, &row, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO usage_desktops (desktop_id, tenant_id, "
@@ -245,16 +250,28 @@ void usage_forget(void)
 	n_prevs = 0;
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void mgr_usage_hist_sample(void)
 {
-	int64_t now = (int64_t)time(NULL), from_pass = last_pass;
+	/*
+	 * The interval is as long as the monotonic clock says, whatever the wall
+	 * clock did meanwhile (an NTP step): it ends now on the wall clock, which
+	 * only places it (t), and no desktop counts more than its length.
+	 */
+	int64_t now = (int64_t)time(NULL), elapsed = (mono_ns() - last_mono_ns) / 1000000000;
+	int64_t from_pass = now - elapsed;
 	struct usage_desk *cs;
 	uint32_t n = 0;
 
-	if (now <= from_pass) {
-		last_pass = now; /* the clock went back: count from here */
+	if (elapsed <= 0)
 		return;
-	}
 	pthread_mutex_lock(&mgr.lock);
 	cs = calloc(mgr.n_desktops + 1, sizeof(*cs));
 	for (uint32_t i = 0; cs && i < mgr.n_desktops; i++) {
@@ -291,7 +308,7 @@ void mgr_usage_hist_sample(void)
 		return; /* the next pass covers this interval too */
 	}
 	usage_remember(cs, n);
-	last_pass = now;
+	last_mono_ns += elapsed * 1000000000; /* the rest of a second counts next time */
 	free(cs);
 }
 
@@ -305,7 +322,7 @@ int mgr_usage_hist_start(void)
 		return -EIO;
 	}
 	sqlite3_busy_timeout(wdb, 5000);
-	last_pass = (int64_t)time(NULL);
+	last_mono_ns = mono_ns();
 	return mgr_ticker_start(&ticker, &mgr_conf.usage.sample_sec, mgr_usage_hist_sample);
 }
 

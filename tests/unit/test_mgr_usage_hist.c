@@ -270,6 +270,29 @@ static void test_desktop_made_during_a_pass_gets_its_names(void **state)
 	usage_forget();
 }
 
+/*
+ * The wall clock stepped back: a pass's interval starts where an earlier
+ * one's did. Its row adds to that one's (INSERT OR REPLACE dropped it).
+ */
+static void test_an_interval_starting_again_adds(void **state)
+{
+	struct usage_desk d = desk(NOW - DAY);
+	int64_t v[5];
+
+	(void)state;
+	usage_forget();
+	assert_int_equal(usage_write_pass(db, &d, 1, NOW, NOW - 300, &cfg), 0);
+	usage_remember(&d, 1);
+	assert_int_equal(usage_write_pass(db, &d, 1, NOW - 100, NOW - 300, &cfg), 0);
+	usage_remember(&d, 1);
+	assert_true(get(0, NOW - 300, 7, v));
+	assert_int_equal(v[0], 500);
+	assert_int_equal(v[1], 2 * 500);
+	assert_int_equal(v[2], 1024 * 500);
+	assert_int_equal(count(0), 1);
+	usage_forget();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +303,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_desktop_made_during_a_pass_gets_its_names,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_interval_starting_again_adds, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
