@@ -252,9 +252,17 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		rc = mgr_virt_start(w.d.host_id, uuid, err, len);
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_start", err, len);
-	/* Its after_create tasks see it running; one failing undoes the create like any step. */
+	/* Its after_create tasks see it running; one failing undoes the create like any step.
+	 * The job says when they run and when they are done: a restart in between rolls the
+	 * create back rather than keep a desktop whose tasks did not finish. */
+	if (rc == 0)
+		rc = mgr_job_set_step(j->id, MGR_STEP_TASKS, err, len);
 	if (rc == 0)
 		rc = mgr_tasks_run(j, MGR_TASK_AFTER_CREATE, err, len);
+	if (rc == 0)
+		rc = mgr_job_set_step(j->id, MGR_STEP_TASKS_DONE, err, len);
+	if (rc == 0)
+		rc = MGR_FAULT("create.after_tasks", err, len);
 	if (rc == 0 && late(j, err, len))
 		rc = -ETIMEDOUT;
 	/* A desktop whose state cannot be stored fails: it would be undone at the next start. */
@@ -279,7 +287,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	return rc;
 }
 
-bool mgr_op_undo_create(uint32_t desktop_id)
+bool mgr_op_undo_create(uint32_t desktop_id, uint8_t step)
 {
 	struct work w;
 
@@ -289,9 +297,11 @@ bool mgr_op_undo_create(uint32_t desktop_id)
 	/*
 	 * Review 1.5: the create's last writes (its state, its job) may not have
 	 * made it to the store. Its domain running with the UUID stored before it
-	 * was defined means every step was done: the desktop is the user's.
+	 * was defined means every step was done: the desktop is the user's. Unless
+	 * its job says its after_create tasks were running: cut short, they
+	 * are not run again, the create is rolled back.
 	 */
-	if (w.d.uuid[0] && mgr_virt_running(w.d.host_id, w.d.uuid) == 1) {
+	if (step != MGR_STEP_TASKS && w.d.uuid[0] && mgr_virt_running(w.d.host_id, w.d.uuid) == 1) {
 		tlog(LOG_NOTICE,
 		     TLOG_F(.desktop = w.d.id, .tenant = w.d.tenant_id, .host = w.d.host_id),
 		     "desktop %u: its create had finished: kept", w.d.id);
@@ -305,7 +315,7 @@ bool mgr_op_undo_create(uint32_t desktop_id)
 	return false;
 }
 
-int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
+int mgr_op_delete(const struct mgr_job *j, bool run_tasks, char *err, size_t len)
 {
 	struct work w;
 	char uuid[37], e2[512];
@@ -315,8 +325,12 @@ int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
 	load(j->desktop_id, &w);
 	if (!w.found)
 		return 0;
-	/* Its before_delete tasks (leaving a domain, say): one failing keeps the desktop. */
-	rc = mgr_tasks_run(j, MGR_TASK_BEFORE_DELETE, err, len);
+	/* Its before_delete tasks (leaving a domain, say): one failing keeps the desktop. Once
+	 * they are done the job says so: a restart from here finishes the delete without them,
+	 * before it keeps the desktop. */
+	rc = run_tasks ? mgr_tasks_run(j, MGR_TASK_BEFORE_DELETE, err, len) : 0;
+	if (rc == 0 && run_tasks)
+		rc = mgr_job_set_step(j->id, MGR_STEP_TASKS_DONE, err, len);
 	if (rc < 0) {
 		mgr_op_resync(w.d.id);
 		return rc;
@@ -346,12 +360,22 @@ int mgr_op_delete(const struct mgr_job *j, char *err, size_t len)
 	return 0;
 }
 
-void mgr_op_redo_delete(uint32_t desktop_id)
+void mgr_op_redo_delete(uint32_t desktop_id, uint8_t step)
 {
 	struct mgr_job j = { .kind = MGR_JOB_DELETE, .desktop_id = desktop_id };
 	char err[512];
 
-	if (mgr_op_delete(&j, err, sizeof(err)) < 0)
+	/* Tasks are never run here (tessmgrd is not ready yet, and they may be slow): a delete
+	 * whose before_delete tasks had not finished is not done; its desktop is as libvirt has
+	 * it, and may be deleted again. */
+	if (step != MGR_STEP_TASKS_DONE) {
+		tlog(LOG_NOTICE, TLOG_F(.desktop = desktop_id),
+		     "desktop %u: its delete was interrupted before its tasks were done: kept",
+		     desktop_id);
+		mgr_op_resync(desktop_id);
+		return;
+	}
+	if (mgr_op_delete(&j, false, err, sizeof(err)) < 0)
 		tlog(LOG_ERR, TLOG_F(.desktop = desktop_id),
 		     "desktop %u: its delete cannot finish: %s", desktop_id, err);
 }

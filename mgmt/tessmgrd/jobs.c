@@ -234,7 +234,7 @@ static int not_run(const struct mgr_job *j, char *err, size_t len)
 {
 	snprintf(err, len, "cannot store the job's state: not run");
 	if (j->kind == MGR_JOB_CREATE)
-		mgr_op_undo_create(j->desktop_id);
+		mgr_op_undo_create(j->desktop_id, MGR_STEP_NONE);
 	else if (j->kind == MGR_JOB_MIGRATE)
 		mgr_op_migrate_not_run(j);
 	else
@@ -248,7 +248,7 @@ static int run(const struct mgr_job *j, char *err, size_t len)
 	case MGR_JOB_CREATE:
 		return mgr_op_create(j, err, len);
 	case MGR_JOB_DELETE:
-		return mgr_op_delete(j, err, len);
+		return mgr_op_delete(j, true, err, len);
 	case MGR_JOB_MIGRATE:
 		return mgr_op_migrate(j, err, len);
 	default:
@@ -462,6 +462,24 @@ int mgr_jobs_drain(unsigned timeout_sec)
 	return rc;
 }
 
+int mgr_job_set_step(uint32_t id, uint8_t step, char *err, size_t len)
+{
+	struct mgr_job *j;
+	int rc = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	j = mgr_job_get(&mgr, id);
+	if (j) {
+		j->step = step;
+		if (mgr_store_put_job(j) < 0) {
+			snprintf(err, len, "cannot store the progress of job %u", id);
+			rc = -EIO;
+		}
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	return rc;
+}
+
 int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
 {
 	struct timespec until;
@@ -507,6 +525,7 @@ void mgr_jobs_recover(void)
 {
 	uint32_t *undo = NULL, *undo_job = NULL, *resync = NULL, *redo = NULL, n_undo = 0,
 		 n_resync = 0, n_redo = 0, n_moves = 0;
+	uint8_t *undo_step = NULL, *redo_step = NULL;
 	struct mgr_job *moves = NULL;
 
 	pthread_mutex_lock(&mgr.lock);
@@ -515,7 +534,11 @@ void mgr_jobs_recover(void)
 	moves = calloc(mgr.n_jobs + 1, sizeof(*moves));
 	redo = calloc(mgr.n_jobs + 1, sizeof(*redo));
 	undo_job = calloc(mgr.n_jobs + 1, sizeof(*undo_job));
-	for (uint32_t i = 0; undo && undo_job && resync && moves && redo && i < mgr.n_jobs; i++) {
+	undo_step = calloc(mgr.n_jobs + 1, sizeof(*undo_step));
+	redo_step = calloc(mgr.n_jobs + 1, sizeof(*redo_step));
+	for (uint32_t i = 0; undo && undo_job && undo_step && redo_step && resync && moves &&
+			     redo && i < mgr.n_jobs;
+	     i++) {
 		struct mgr_job *j = mgr.jobs[i];
 		if (j->state != MGR_JOB_QUEUED && j->state != MGR_JOB_RUNNING)
 			continue;
@@ -529,17 +552,19 @@ void mgr_jobs_recover(void)
 			     "job %u: cannot store that it failed", j->id);
 		if (j->kind == MGR_JOB_CREATE) {
 			undo_job[n_undo] = j->id;
+			undo_step[n_undo] = j->step;
 			undo[n_undo++] = j->desktop_id;
 		} else if (j->kind == MGR_JOB_MIGRATE)
 			moves[n_moves++] = *j;
-		else if (j->kind == MGR_JOB_DELETE)
-			redo[n_redo++] = j->desktop_id; /* asked for: finished */
-		else
+		else if (j->kind == MGR_JOB_DELETE) {
+			redo_step[n_redo] = j->step;
+			redo[n_redo++] = j->desktop_id;
+		} else
 			resync[n_resync++] = j->desktop_id;
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	for (uint32_t i = 0; i < n_undo; i++) {
-		if (!mgr_op_undo_create(undo[i]))
+		if (!mgr_op_undo_create(undo[i], undo_step[i]))
 			continue;
 		/* Its work was done: the job says so. */
 		pthread_mutex_lock(&mgr.lock);
@@ -558,10 +583,12 @@ void mgr_jobs_recover(void)
 	for (uint32_t i = 0; i < n_moves; i++)
 		mgr_op_undo_migrate(&moves[i]);
 	for (uint32_t i = 0; i < n_redo; i++)
-		mgr_op_redo_delete(redo[i]);
+		mgr_op_redo_delete(redo[i], redo_step[i]);
 	for (uint32_t i = 0; i < n_resync; i++)
 		mgr_op_resync(resync[i]);
 	free(redo);
+	free(redo_step);
+	free(undo_step);
 	free(undo_job);
 	free(undo);
 	free(resync);

@@ -47,7 +47,10 @@ int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out);
 
 /* The work of each kind (desktop_ops.c): 0, or -errno with err. */
 int mgr_op_create(const struct mgr_job *j, char *err, size_t len);
-int mgr_op_delete(const struct mgr_job *j, char *err, size_t len);
+/* run_tasks false: its before_delete tasks are not run (the recovery's redo: they had run). */
+int mgr_op_delete(const struct mgr_job *j, bool run_tasks, char *err, size_t len);
+/* Stores job id's step (enum mgr_job_step): 0, or -EIO with err. */
+int mgr_job_set_step(uint32_t id, uint8_t step, char *err, size_t len);
 int mgr_op_power(const struct mgr_job *j, char *err, size_t len);
 /* Moves a desktop to j->target_host_id (migrate.c): cold, or live on qemu hosts. */
 int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len);
@@ -58,12 +61,15 @@ int mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid);
 void mgr_op_undo_migrate(const struct mgr_job *j);
 /*
  * After a restart: undoes what a create job of desktop_id did, whatever it got to, and forgets
- * the desktop; unless the create had done its work (the domain with the stored UUID runs),
- * then the desktop is kept (review 1.5).
+ * the desktop; unless the create had done its work (the domain with the stored UUID runs, and
+ * step, the job's, does not say its after_create tasks were cut short), then the desktop is
+ * kept (review 1.5).
  */
-bool mgr_op_undo_create(uint32_t desktop_id); /* true: kept */
-/* After a restart: finishes a delete that was interrupted (its steps may be done again). */
-void mgr_op_redo_delete(uint32_t desktop_id);
+bool mgr_op_undo_create(uint32_t desktop_id, uint8_t step); /* true: kept */
+/* After a restart: finishes a delete that was interrupted (its steps may be done again) if its
+ * before_delete tasks had finished (step), without running them; else the desktop is kept as
+ * libvirt has it. */
+void mgr_op_redo_delete(uint32_t desktop_id, uint8_t step);
 /* A migration that did not run (its job could not be stored): the target's room goes back. */
 void mgr_op_migrate_not_run(const struct mgr_job *j);
 /* Brings a desktop's state back in line with libvirt after an interrupted job. */

@@ -70,6 +70,9 @@ enum mgr_job_kind {
 extern const char *const mgr_job_kind_names[MGR_JOB_KINDS];
 
 enum mgr_job_state { MGR_JOB_QUEUED, MGR_JOB_RUNNING, MGR_JOB_SUCCEEDED, MGR_JOB_FAILED };
+/* How far a create's after_create or a delete's before_delete tasks got, stored with the job so
+ * that a restart knows (tasks are never run again by the recovery). */
+enum mgr_job_step { MGR_STEP_NONE, MGR_STEP_TASKS, MGR_STEP_TASKS_DONE };
 extern const char *const mgr_job_state_names[4];
 
 struct mgr_job {
@@ -86,6 +89,7 @@ struct mgr_job {
 	uint32_t after;          /* runtime: its desktop's previous job, which must finish first */
 	uint32_t then;           /* runtime: the job parked behind this one (its desktop's next) */
 	bool parked;             /* runtime: waits for after, not in its host's queue */
+	uint8_t step;            /* enum mgr_job_step (stored) */
 	/* Its workflow tasks' results (an array, owned; NULL: none ran). A copy of a job does not
 	 * own it: the worker's copy has the array it fills, handed over when the job finishes. */
 	json_t *tasks;

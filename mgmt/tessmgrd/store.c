@@ -370,6 +370,8 @@ json_t *mgr_job_json(const struct mgr_job *j)
 
 	if (o)
 		json_object_set_new(o, "tasks", j->tasks ? json_deep_copy(j->tasks) : json_array());
+	if (o && j->step)
+		json_object_set_new(o, "step", json_integer(j->step));
 	if (o && j->kind == MGR_JOB_MIGRATE) {
 		json_object_set_new(o, "target_host_id", json_integer(j->target_host_id));
 		json_object_set_new(o, "live", json_boolean(j->live));
@@ -410,6 +412,7 @@ static void job_from_json(json_t *o, struct mgr_job *j)
 	j->target_host_id = (uint32_t)json_integer_value(json_object_get(o, "target_host_id"));
 	j->live = json_is_true(json_object_get(o, "live"));
 	j->start = json_is_true(json_object_get(o, "start"));
+	j->step = (uint8_t)json_integer_value(json_object_get(o, "step"));
 	json_t *tasks = json_object_get(o, "tasks");
 	j->tasks = json_is_array(tasks) && json_array_size(tasks) ? json_incref(tasks) : NULL;
 }
@@ -435,6 +438,8 @@ json_t *mgr_job_view(const struct mgr_job *j, bool provider)
 	json_t *o = mgr_job_json(j);
 	char why[128];
 
+	if (o)
+		json_object_del(o, "step"); /* the recovery's, not the API's */
 	if (o && !provider) {
 		mgr_job_tenant_error(j, why, sizeof(why));
 		json_object_set_new(o, "error", json_string(why));

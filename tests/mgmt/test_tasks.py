@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import tess
-from mgr import ACME, BRAVO, PROVIDER, Mgr
+from mgr import ACME, BRAVO, PROVIDER, TESSMGRD, Mgr
 
 
 def recorder(tmp_path):
@@ -191,6 +191,85 @@ def test_failing_and_slow_tasks(cleanup, tmp_path):
     assert m.stop() == 0
     assert time.time() - t0 < 10
     assert alive_in_group(pgid) == [], "the task's process group outlived tessmgrd"
+
+
+def hold(tmp_path, name):
+    """A task program that appends its process id to a file and then runs for two minutes."""
+    pids = os.path.join(str(tmp_path), name + ".pids")
+    return pids, ["-c", f"echo $$ >> {pids}; sleep 120"]
+
+
+def wait_pids(pids, n=1, timeout=30):
+    deadline = time.time() + timeout
+    while len(lines(pids)) < n or not all(lines(pids)):
+        assert time.time() < deadline, "the task did not start"
+        time.sleep(0.05)
+    return [int(p) for p in lines(pids)]
+
+
+def crash(m, cleanup, pgids):
+    """SIGKILLs tessmgrd (its running task is left to run: killed by the test's cleanup)."""
+    for g in pgids:
+        cleanup.add(lambda g=g: subprocess.run(["kill", "-KILL", f"-{g}"],
+                                               capture_output=True))
+    m.proc.kill()
+    m.proc.wait(10)
+    m.logf.close()
+
+
+def test_restart_during_tasks(cleanup, tmp_path):
+    """A restart never runs tasks: it is prompt, and a delete or create whose tasks were cut
+    short is not finished (its desktop kept, or rolled back); one whose tasks were done is."""
+    m = prepare(cleanup, tmp_path)
+    d = m.desktop("d1", ACME)
+    pids, args = hold(tmp_path, "leave")
+    m.ok("POST", "tasks", task("leave", "before_delete", "/bin/sh", args, timeout_sec=600))
+    dl = m.ok("DELETE", f"desktops/{d['id']}", token=ACME)
+    crash(m, cleanup, wait_pids(pids))
+    t0 = time.time()
+    m.start(timeout=30)
+    assert time.time() - t0 < 10
+    assert m.ok("GET", f"desktops/{d['id']}", token=ACME)["state"] == "running"
+    assert m.ok("GET", f"jobs/{dl['job']['id']}")["state"] == "failed"
+    assert len(lines(pids)) == 1, "the restart ran the task again"
+    # It can be deleted again.
+    m.ok("DELETE", "tasks/leave")
+    dl = m.ok("DELETE", f"desktops/{d['id']}", token=ACME)
+    assert m.wait_job(dl["job"]["id"])["state"] == "succeeded"
+
+    # An after_create task cut short: the desktop is rolled back, its room given back.
+    usage0 = m.ok("GET", "usage")
+    pids, args = hold(tmp_path, "join")
+    m.ok("POST", "tasks", task("join", "after_create", "/bin/sh", args, timeout_sec=600))
+    r = m.ok("POST", "desktops", {"name": "d2", "model": "std"}, token=ACME)
+    crash(m, cleanup, wait_pids(pids))
+    t0 = time.time()
+    m.start(timeout=30)
+    assert time.time() - t0 < 10
+    assert m.ok("GET", "desktops", token=ACME) == []
+    assert m.ok("GET", f"jobs/{r['job']['id']}")["state"] == "failed"
+    assert m.ok("GET", "usage") == usage0
+    assert len(lines(pids)) == 1
+    m.ok("DELETE", "tasks/join")
+
+    if "delete.after_undefine" not in subprocess.run(
+            [TESSMGRD, "--fault-points"], capture_output=True, text=True).stdout.split():
+        return  # built without -Dfault_points=true
+    # Its tasks done, a delete cut short is finished at the restart, without them.
+    rec, log = recorder(tmp_path)
+    m.ok("POST", "tasks", task("rec", "before_delete", rec, ["${desktop}"]))
+    d = m.desktop("d3", ACME)
+    m.stop()
+    m.env = {"TESS_FAULT": "delete.after_undefine:kill"}
+    m.start()
+    m.call("DELETE", f"desktops/{d['id']}", token=ACME)
+    assert m.proc.wait(30) == -9
+    m.logf.close()
+    m.env = {}
+    m.start()
+    m.wait_idle()
+    assert m.call("GET", f"desktops/{d['id']}", token=ACME)[0] == 404
+    assert len([ln for ln in lines(log) if ln.startswith("before_delete")]) == 1, lines(log)
 
 
 def test_task_input_roles_and_audit(cleanup, tmp_path):
