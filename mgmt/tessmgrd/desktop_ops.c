@@ -77,9 +77,10 @@ static void load(uint32_t desktop_id, struct work *w)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
-static bool late(const struct mgr_job *j, char *err, size_t len)
+/* Past jobs.timeout_sec, leaving out task_ms, its tasks' time (each has its own bound). */
+static bool late(const struct mgr_job *j, uint64_t task_ms, char *err, size_t len)
 {
-	if (time(NULL) - j->started <= (time_t)j->timeout_sec)
+	if (time(NULL) - j->started - (time_t)(task_ms / 1000) <= (time_t)j->timeout_sec)
 		return false;
 	snprintf(err, len, "timed out after %us", j->timeout_sec);
 	return true;
@@ -193,6 +194,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 {
 	struct work w;
 	char uuid[37] = "";
+	uint64_t task_ms = 0;
 	int rc = 0;
 	bool clone = false, port = false;
 
@@ -201,7 +203,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		snprintf(err, len, "desktop %u is gone", j->desktop_id);
 		return -ENOENT;
 	}
-	rc = mgr_tasks_run(j, MGR_TASK_BEFORE_CREATE, err, len);
+	rc = mgr_tasks_run(j, MGR_TASK_BEFORE_CREATE, &task_ms, err, len);
 	if (rc == 0)
 		rc = base_of(&w, err, len);
 	if (rc == 0)
@@ -211,7 +213,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	clone = rc == 0;
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_clone", err, len);
-	if (rc == 0 && !late(j, err, len) && w.tessd[0]) {
+	if (rc == 0 && !late(j, task_ms, err, len) && w.tessd[0]) {
 		struct mgr_port_req r = {
 			.socket = w.tessd,
 			.port = w.d.port,
@@ -225,7 +227,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		port = rc == 0;
 		if (rc < 0)
 			prefix_host(w.host, err, len);
-	} else if (rc == 0 && late(j, err, len)) {
+	} else if (rc == 0 && late(j, task_ms, err, len)) {
 		rc = -ETIMEDOUT;
 	}
 	if (rc == 0)
@@ -246,7 +248,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		rc = mgr_virt_define(w.d.host_id, &w.def, uuid, err, len);
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_define", err, len);
-	if (rc == 0 && late(j, err, len))
+	if (rc == 0 && late(j, task_ms, err, len))
 		rc = -ETIMEDOUT;
 	if (rc == 0)
 		rc = mgr_virt_start(w.d.host_id, uuid, err, len);
@@ -258,12 +260,12 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	if (rc == 0)
 		rc = mgr_job_set_step(j->id, MGR_STEP_TASKS, err, len);
 	if (rc == 0)
-		rc = mgr_tasks_run(j, MGR_TASK_AFTER_CREATE, err, len);
+		rc = mgr_tasks_run(j, MGR_TASK_AFTER_CREATE, &task_ms, err, len);
 	if (rc == 0)
 		rc = mgr_job_set_step(j->id, MGR_STEP_TASKS_DONE, err, len);
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_tasks", err, len);
-	if (rc == 0 && late(j, err, len))
+	if (rc == 0 && late(j, task_ms, err, len))
 		rc = -ETIMEDOUT;
 	/* A desktop whose state cannot be stored fails: it would be undone at the next start. */
 	if (rc == 0 && (rc = mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, uuid)) < 0)
@@ -328,7 +330,7 @@ int mgr_op_delete(const struct mgr_job *j, bool run_tasks, char *err, size_t len
 	/* Its before_delete tasks (leaving a domain, say): one failing keeps the desktop. Once
 	 * they are done the job says so: a restart from here finishes the delete without them,
 	 * before it keeps the desktop. */
-	rc = run_tasks ? mgr_tasks_run(j, MGR_TASK_BEFORE_DELETE, err, len) : 0;
+	rc = run_tasks ? mgr_tasks_run(j, MGR_TASK_BEFORE_DELETE, NULL, err, len) : 0;
 	if (rc == 0 && run_tasks)
 		rc = mgr_job_set_step(j->id, MGR_STEP_TASKS_DONE, err, len);
 	if (rc < 0) {

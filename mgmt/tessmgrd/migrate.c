@@ -452,7 +452,7 @@ failed:
 	/* The move is done (committed): a failing after_move task fails the job, but the desktop
 	 * stays at its target, which it now runs on; moving it back would be a move of its own. */
 	if (rc == 0)
-		rc = mgr_tasks_run(j, MGR_TASK_AFTER_MOVE, err, len);
+		rc = mgr_tasks_run(j, MGR_TASK_AFTER_MOVE, NULL, err, len);
 	return rc;
 }
 

@@ -296,7 +296,8 @@ static struct mgr_task_spec *matching(const struct mgr_job *j, enum mgr_task_whe
 	return out;
 }
 
-int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, char *err, size_t len)
+int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, uint64_t *ms_total, char *err,
+		  size_t len)
 {
 	struct mgr_task_vars v;
 	uint32_t n;
@@ -315,6 +316,8 @@ int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, char *err, s
 		else
 			run_one(t, &v, j->id, when, buf, &used, &o);
 		uint64_t ms = now_ms() - start;
+		if (ms_total)
+			*ms_total += ms;
 		bool ok = o.rc >= 0 && ok_code(t, o.rc);
 		if (buf) {
 			printable(buf, used);

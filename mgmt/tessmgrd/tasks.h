@@ -30,9 +30,12 @@ int mgr_task_subst(const char *arg, const struct mgr_task_vars *v, char *out, si
 /*
  * Runs the enabled tasks of when that apply to job j's desktop (its tenant's and model's,
  * and those for all), in id order, appending each result to j->tasks. 0, or -EIO with err
- * when one failed that does not continue on error (the tasks after it are not run).
+ * when one failed that does not continue on error (the tasks after it are not run). Their time
+ * is added to *ms (NULL: not told): a task's bound is its own timeout_sec, and the job's
+ * jobs.timeout_sec leaves it out.
  */
-int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, char *err, size_t len);
+int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, uint64_t *ms, char *err,
+		  size_t len);
 
 /* Shutdown: running tasks are killed (their jobs fail and roll back), none starts. */
 void mgr_tasks_abort(void);

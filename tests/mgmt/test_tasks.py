@@ -272,6 +272,21 @@ def test_restart_during_tasks(cleanup, tmp_path):
     assert len([ln for ln in lines(log) if ln.startswith("before_delete")]) == 1, lines(log)
 
 
+def test_task_time_is_not_the_jobs(cleanup, tmp_path):
+    """jobs.timeout_sec bounds a job's own steps: its tasks' time (3 s here, each task under
+    its own timeout_sec) does not count against it (2 s)."""
+    m = Mgr(cleanup, tmp_path)
+    m.config["jobs"]["timeout_sec"] = 2
+    m.start()
+    m.site_h1("acme")
+    for when in ("before_create", "after_create"):
+        m.ok("POST", "tasks", task(when, when, "/bin/sleep", ["1.5"], timeout_sec=10))
+    r = m.ok("POST", "desktops", {"name": "d1", "model": "std"}, token=ACME)
+    j = m.wait_job(r["job"]["id"])
+    assert j["state"] == "succeeded", j
+    assert sum(t["ms"] for t in j["tasks"]) >= 3000, j
+
+
 def test_task_input_roles_and_audit(cleanup, tmp_path):
     m = prepare(cleanup, tmp_path)
     good = task("t", "before_create", "/bin/true", ["${desktop}"])

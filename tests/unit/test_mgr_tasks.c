@@ -126,7 +126,7 @@ static json_t *run(enum mgr_task_when when, int *rc, char *err, size_t len)
 	struct mgr_job j = { .id = 3, .desktop_id = 7, .tasks = json_array() };
 
 	err[0] = '\0';
-	*rc = mgr_tasks_run(&j, when, err, len);
+	*rc = mgr_tasks_run(&j, when, NULL, err, len);
 	return j.tasks;
 }
 
