@@ -31,8 +31,7 @@ static bool arg_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
 	return true;
 }
 
-/* A tenant's id by name: a live tenant's, else the latest one of the history's. */
-static int64_t tenant_id_of(sqlite3 *db, const char *name)
+int64_t usage_tenant_id_of(sqlite3 *db, const char *name)
 {
 	const struct mgr_tenant *t;
 	sqlite3_stmt *st;
@@ -195,7 +194,7 @@ void api_usage_history(struct api_ctx *c)
 			goto out;
 		}
 		tenant_id = c->tenant_id;
-	} else if (tenant && (tenant_id = tenant_id_of(db, tenant)) == 0) {
+	} else if (tenant && (tenant_id = usage_tenant_id_of(db, tenant)) == 0) {
 		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
 		goto out;
 	}

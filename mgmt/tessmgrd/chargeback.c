@@ -21,6 +21,7 @@
 #include "api.h"
 #include "store.h"
 #include "tlog.h"
+#include "usage_hist.h"
 
 struct mgr_model_rate {
 	char model[MGR_NAME_LEN];
@@ -211,31 +212,14 @@ static bool append(char **text, size_t *len, const char *fmt, ...)
 	return true;
 }
 
-static bool tenant_in_history(const char *tenant)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	bool found = false;
-
-	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, "SELECT 1 FROM usage_desktops WHERE tenant = ?", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_STATIC);
-		found = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return found;
-}
-
 void api_chargeback(struct api_ctx *c)
 {
 	const char *tenant = http_query(c->r, "tenant"), *format = http_query(c->r, "format");
 	int64_t from, to;
 	double total = 0, vcpu_rate, gib_rate;
 	json_t *tenants = NULL, *cur = NULL, *desks = NULL;
-	char cur_name[MGR_NAME_LEN] = "", currency[8], *csv = NULL;
+	char currency[8], *csv = NULL;
+	int64_t tenant_id = 0, cur_id = 0;
 	size_t csv_len = 0;
 	struct mgr_rates r;
 	sqlite3 *db = NULL;
@@ -271,22 +255,9 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 400, "format", "format: json or csv, not '%s'", format);
 		return;
 	}
-	if (!c->provider) {
-		if (tenant && strcmp(tenant, c->who->tenant) != 0) {
-			http_error(c->out, 404, "tenant", "no tenant %s", tenant);
-			return;
-		}
-		tenant = c->who->tenant;
-	}
-	if (c->provider && tenant) {
-		/* A tenant, live or in the history (deleted since); another name: 404. */
-		pthread_mutex_lock(&mgr.lock);
-		rc = mgr_tenant_by_name(&mgr, tenant) != NULL;
-		pthread_mutex_unlock(&mgr.lock);
-		if (!rc && !tenant_in_history(tenant)) {
-			http_error(c->out, 404, "tenant", "no tenant %s", tenant);
-			return;
-		}
+	if (!c->provider && tenant && strcmp(tenant, c->who->tenant) != 0) {
+		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
+		return;
 	}
 	/* Today's rates, copied: the query runs without the lock. */
 	pthread_mutex_lock(&mgr.lock);
@@ -302,26 +273,39 @@ void api_chargeback(struct api_ctx *c)
 	}
 	snprintf(currency, sizeof(currency), "%s", r.currency);
 	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       /* LEFT: usage whose names are missing is billed all the same. */
-			       "SELECT IFNULL(d.tenant, '?'), "
-			       "  IFNULL(d.name, 'desktop ' || u.desktop_id), d.model, SUM(u.secs), "
-			       "  SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s) "
-			       "FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
-			       "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
-			       "  AND (?3 IS NULL OR d.tenant = ?3) "
-			       "GROUP BY u.desktop_id ORDER BY d.tenant, d.name, u.desktop_id",
-			       -1, &st, NULL) != SQLITE_OK) {
+	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK) {
+		http_error(c->out, 500, "", "cannot open the store");
+		goto out;
+	}
+	/*
+	 * By the tenant's id, not its name: a tenant deleted and made again under
+	 * its name is another tenant (a tenant admin's own; a provider's: a live
+	 * tenant, else the latest of the history's; another name: 404).
+	 */
+	if (!c->provider)
+		tenant_id = c->tenant_id;
+	else if (tenant && (tenant_id = usage_tenant_id_of(db, tenant)) == 0) {
+		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(
+		    db,
+		    /* LEFT: usage whose names are missing is billed all the same. */
+		    "SELECT IFNULL(d.tenant, '?'), "
+		    "  IFNULL(d.name, 'desktop ' || u.desktop_id), d.model, SUM(u.secs), "
+		    "  SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), u.tenant_id "
+		    "FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
+		    "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
+		    "  AND (?3 = 0 OR u.tenant_id = ?3) "
+		    "GROUP BY u.tenant_id, u.desktop_id "
+		    "ORDER BY 1, u.tenant_id, 2, u.desktop_id",
+		    -1, &st, NULL) != SQLITE_OK) {
 		http_error(c->out, 500, "", "cannot read the usage history");
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
-	if (tenant)
-		sqlite3_bind_text(st, 3, tenant, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 3);
+	sqlite3_bind_int64(st, 3, tenant_id);
 	tenants = json_array();
 	if (!append(&csv, &csv_len,
 		    "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,"
@@ -342,8 +326,8 @@ void api_chargeback(struct api_ctx *c)
 		price_of(&r, mn, &vcpu_rate, &gib_rate);
 		cost = vcpu_h * vcpu_rate + gib_h * gib_rate;
 		total += cost;
-		if (cur == NULL || strcmp(cur_name, tn) != 0) {
-			snprintf(cur_name, sizeof(cur_name), "%s", tn);
+		if (cur == NULL || cur_id != sqlite3_column_int64(st, 7)) {
+			cur_id = sqlite3_column_int64(st, 7);
 			desks = json_array();
 			cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops",
 					desks);

@@ -75,6 +75,9 @@ void usage_remember(const struct usage_desk *cs, uint32_t n);
 /* No previous pass. */
 void usage_forget(void);
 
+/* A tenant's id by name: a live tenant's, else the latest one of the history's in db; 0. */
+int64_t usage_tenant_id_of(sqlite3 *db, const char *name);
+
 int mgr_usage_hist_start(void);
 void mgr_usage_hist_stop(void);
 /* One pass (the ticker runs it every usage.sample_sec). */

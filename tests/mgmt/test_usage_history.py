@@ -224,11 +224,13 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     db = sqlite3.connect(m.config["store"])
     acme_id, = db.execute("SELECT tenant_id FROM usage_desktops WHERE desktop_id = ?",
                           (d1["id"],)).fetchone()
-    db.execute("INSERT INTO usage_desktops VALUES (999, 77, 'bravo', 'x9', 'big')")
+    bravo_id, = db.execute("SELECT DISTINCT tenant_id FROM quotas WHERE tenant_id != ?",
+                           (acme_id,)).fetchone()
+    db.execute("INSERT INTO usage_desktops VALUES (999, ?, 'bravo', 'x9', 'big')", (bravo_id,))
     db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(1, w0 + i * HOUR, acme_id, d1["id"], HOUR, 2 * HOUR, 4096 * HOUR,
                      HOUR if i < 4 else 0, None) for i in range(10)] +
-                   [(2, w0 - DAY, 77, 999, DAY, 4 * DAY, 8192 * DAY, 0, None)])
+                   [(2, w0 - DAY, bravo_id, 999, DAY, 4 * DAY, 8192 * DAY, 0, None)])
     db.commit()
     db.close()
     m.start()
@@ -261,3 +263,26 @@ def test_rates_and_chargeback(cleanup, tmp_path):
         status, e = m.call("GET", bad)
         assert status == 400 and e["error"]["path"] == path, (bad, e)
     assert m.call("POST", q, {})[0] == 405
+
+
+def test_chargeback_of_a_tenant_made_again_under_its_name(cleanup, tmp_path):
+    """A tenant deleted and made again under its name is another tenant: its admin's
+    chargeback has none of its predecessor's desktops and costs (by tenant id, not name)."""
+    m = start(cleanup, tmp_path)
+    m.ok("PUT", "rates", {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25,
+                          "models": []})
+    d1 = m.desktop("d1", ACME)
+    now = int(time.time())
+    wait_rows(m, lambda rs: len(rs) >= 2, step="raw", **{"from": now - 60})
+    m.wait_job(m.ok("DELETE", f"desktops/{d1['id']}", token=ACME)["job"]["id"], token=ACME)
+    m.ok("DELETE", "quotas/acme/std")
+    m.ok("DELETE", "tenants/acme")
+    m.tenant("acme", 100)
+    q = f"chargeback?from={now - HOUR}&to={now + HOUR}"
+    mine = m.ok("GET", q, token=ACME)
+    assert mine["tenants"] == [] and mine["total"] == 0, mine
+    assert m.ok("GET", q + "&tenant=acme")["tenants"] == []
+    # The provider still bills the old acme for d1, apart from the new one.
+    old = m.ok("GET", q)["tenants"]
+    assert [(t["tenant"], [d["desktop"] for d in t["desktops"]]) for t in old] == \
+        [("acme", ["d1"])] and old[0]["cost"] > 0, old
