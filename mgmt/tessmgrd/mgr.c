@@ -13,6 +13,7 @@
 #include "capacity.h"
 #include "events.h"
 #include "host_tessd.h"
+#include "http.h"
 #include "store.h"
 #include "tessd_config.h"
 #include "virt.h"
@@ -48,6 +49,8 @@ void mgr_err_set(struct mgr_err *e, unsigned status, const char *path, const cha
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	/* A cut inside a UTF-8 character would void the JSON of the answer and events. */
+	e->msg[http_utf8_prefix(e->msg, sizeof(e->msg) - 1)] = '\0';
 }
 
 uint32_t mgr_next_id_locked(enum mgr_kind kind)
