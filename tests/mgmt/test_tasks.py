@@ -6,6 +6,7 @@ failing and rolling back its job, timeouts, continue_on_error, disabled tasks, b
 roles, the audit log, and a restart."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -207,11 +208,20 @@ def wait_pids(pids, n=1, timeout=30):
     return [int(p) for p in lines(pids)]
 
 
+def killpg(pgid):
+    """Kills process group pgid (never through kill(1): procps reads `kill -KILL -N` as
+    kill(-1), every process)."""
+    assert pgid > 1
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def crash(m, cleanup, pgids):
     """SIGKILLs tessmgrd (its running task is left to run: killed by the test's cleanup)."""
     for g in pgids:
-        cleanup.add(lambda g=g: subprocess.run(["kill", "-KILL", f"-{g}"],
-                                               capture_output=True))
+        cleanup.add(lambda g=g: killpg(g))
     m.proc.kill()
     m.proc.wait(10)
     m.logf.close()
