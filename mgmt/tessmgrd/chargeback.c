@@ -11,6 +11,7 @@
  * another's), at today's rates.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,11 +213,60 @@ static bool append(char **text, size_t *len, const char *fmt, ...)
 	return true;
 }
 
+/*
+ * A CSV cell (RFC 4180): quoted, its quotes doubled, when it holds a comma,
+ * quote or line break; a ' before a leading = + - @ so that a spreadsheet
+ * does not take it for a formula. malloc()ed; NULL when out of memory.
+ */
+static char *csv_cell(const char *in)
+{
+	size_t n = strlen(in);
+	char *out = malloc(2 * n + 4), *o = out;
+	bool quote = strpbrk(in, ",\"\r\n") != NULL;
+
+	if (out == NULL)
+		return NULL;
+	if (quote)
+		*o++ = '"';
+	if (*in && strchr("=+-@", *in))
+		*o++ = '\'';
+	for (; *in; in++) {
+		if (*in == '"')
+			*o++ = '"';
+		*o++ = *in;
+	}
+	if (quote)
+		*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+/* Appends a desktop's CSV line; false when out of memory (the text freed). */
+static bool csv_line(char **csv, size_t *len, const char *tn, const char *dn, const char *mn,
+		     const double v[5], const char *currency)
+{
+	char *t = csv_cell(tn), *d = csv_cell(dn), *m = csv_cell(mn);
+	bool ok = t && d && m;
+
+	if (ok) {
+		ok = append(csv, len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", t, d, m, v[0], v[1],
+			    v[2], v[3], v[4], currency);
+	} else {
+		free(*csv);
+		*csv = NULL;
+	}
+	free(t);
+	free(d);
+	free(m);
+	return ok;
+}
+
 void api_chargeback(struct api_ctx *c)
 {
 	const char *tenant = http_query(c->r, "tenant"), *format = http_query(c->r, "format");
 	int64_t from, to;
-	double total = 0, vcpu_rate, gib_rate;
+	double vcpu_rate, gib_rate;
+	long long total_u = 0, cur_u = 0, cost_u;
 	json_t *tenants = NULL, *cur = NULL, *desks = NULL;
 	char currency[8], *csv = NULL;
 	int64_t tenant_id = 0, cur_id = 0;
@@ -324,25 +374,28 @@ void api_chargeback(struct api_ctx *c)
 		dn = dn ? dn : "";
 		mn = mn ? mn : "";
 		price_of(&r, mn, &vcpu_rate, &gib_rate);
-		cost = vcpu_h * vcpu_rate + gib_h * gib_rate;
-		total += cost;
+		/* In whole micro-units, each desktop's: the CSV's lines (6 decimals) add up
+		 * to the tenants' costs and the total. */
+		cost_u = llround((vcpu_h * vcpu_rate + gib_h * gib_rate) * 1e6);
+		cost = (double)cost_u / 1e6;
+		total_u += cost_u;
 		if (cur == NULL || cur_id != sqlite3_column_int64(st, 7)) {
 			cur_id = sqlite3_column_int64(st, 7);
+			cur_u = 0;
 			desks = json_array();
 			cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops",
 					desks);
 			json_array_append_new(tenants, cur);
 		}
-		json_object_set_new(
-			cur, "cost",
-			json_real(json_real_value(json_object_get(cur, "cost")) + cost));
+		cur_u += cost_u;
+		json_object_set_new(cur, "cost", json_real((double)cur_u / 1e6));
 		json_array_append_new(desks, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}",
 						       "desktop", dn, "model", mn, "hours", hours,
 						       "vcpu_hours", vcpu_h, "gib_hours", gib_h,
 						       "run_hours", run_h, "cost", cost));
-		/* Names are of CFG_NAME_CHARSET: no comma, quote or newline to escape. */
-		if (!append(&csv, &csv_len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", tn, dn, mn,
-			    hours, vcpu_h, gib_h, run_h, cost, currency))
+		/* Names are of CFG_NAME_CHARSET, which has '-' (a formula's start). */
+		if (!csv_line(&csv, &csv_len, tn, dn, mn,
+			      (const double[5]){ hours, vcpu_h, gib_h, run_h, cost }, currency))
 			goto oom;
 	}
 	if (rc != SQLITE_DONE) {
@@ -359,8 +412,8 @@ void api_chargeback(struct api_ctx *c)
 	}
 	api_ok(c, 200,
 	       json_pack("{s:s, s:s, s:I, s:I, s:f, s:o}", "mode", "reservation", "currency",
-			 currency, "from", (json_int_t)from, "to", (json_int_t)to, "total", total,
-			 "tenants", tenants));
+			 currency, "from", (json_int_t)from, "to", (json_int_t)to, "total",
+			 (double)total_u / 1e6, "tenants", tenants));
 	tenants = NULL;
 	goto out;
 oom:

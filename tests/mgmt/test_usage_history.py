@@ -226,11 +226,18 @@ def test_rates_and_chargeback(cleanup, tmp_path):
                           (d1["id"],)).fetchone()
     bravo_id, = db.execute("SELECT DISTINCT tenant_id FROM quotas WHERE tenant_id != ?",
                            (acme_id,)).fetchone()
-    db.execute("INSERT INTO usage_desktops VALUES (999, ?, 'bravo', 'x9', 'big')", (bravo_id,))
+    # Its name as no API would take it: CSV must quote it and keep it from being a formula.
+    db.execute("INSERT INTO usage_desktops VALUES (999, ?, 'bravo', ?, 'big')",
+               (bravo_id, '=x9,"y"'))
     db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(1, w0 + i * HOUR, acme_id, d1["id"], HOUR, 2 * HOUR, 4096 * HOUR,
                      HOUR if i < 4 else 0, None) for i in range(10)] +
-                   [(2, w0 - DAY, bravo_id, 999, DAY, 4 * DAY, 8192 * DAY, 0, None)])
+                   [(2, w0 - DAY, bravo_id, 999, DAY, 4 * DAY, 8192 * DAY, 0, None)] +
+                   # Ten days before: three desktops of 6 MiB-seconds, 0.4 micro-EUR each.
+                   [(0, w0 - 10 * DAY + i, acme_id, 990 + i, 1, 0, 6, 0, None)
+                    for i in range(3)])
+    db.executemany("INSERT INTO usage_desktops VALUES (?, ?, 'acme', ?, 'std')",
+                   [(990 + i, acme_id, f"tiny{i}") for i in range(3)])
     db.commit()
     db.close()
     m.start()
@@ -257,7 +264,13 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     lines = text.splitlines()
     assert lines[0] == "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency"
     assert lines[1:] == ["acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR",
-                         "bravo,x9,big,24.000000,96.000000,192.000000,0.000000,115.200000,EUR"]
+                         "bravo,\"'=x9,\"\"y\"\"\",big,24.000000,96.000000,192.000000,0.000000,"
+                         "115.200000,EUR"]
+    # Each desktop's cost in whole micro-units: the CSV's lines add up to the total.
+    tiny = f"chargeback?from={w0 - 10 * DAY}&to={w0 - 9 * DAY}"
+    _, text = get_text(m, tiny + "&format=csv")
+    costs = [line.split(",")[7] for line in text.splitlines()[1:]]
+    assert costs == ["0.000000"] * 3 and m.ok("GET", tiny)["total"] == 0, (text, costs)
     for bad, path in (("chargeback?to=10", "from"), ("chargeback?from=10", "to"),
                       ("chargeback?from=10&to=5", "from"), (q + "&format=xml", "format")):
         status, e = m.call("GET", bad)
