@@ -310,6 +310,13 @@ void mgr_tls_uninstall(void)
 		free_installed(i);
 		i = older;
 	}
+	/* After http_stop (no connection ends later): records left would point at the
+	 * pairs just freed, and leak. */
+	while (conns) {
+		struct tls_conn *c = conns;
+		conns = c->next;
+		free(c);
+	}
 	n_pairs = 0;
 	pthread_mutex_unlock(&pairs_lock);
 }
