@@ -487,7 +487,7 @@ void api_jobs(struct api_ctx *c)
 	a = json_array();
 	for (uint32_t i = 0; i < mgr.n_jobs; i++)
 		if (c->provider || mgr.jobs[i]->tenant_id == c->tenant_id)
-			json_array_append_new(a, mgr_job_view(mgr.jobs[i], c->provider));
+			json_array_append_new(a, mgr_job_list_view(mgr.jobs[i], c->provider));
 	pthread_mutex_unlock(&mgr.lock);
 	api_ok(c, 200, a);
 }

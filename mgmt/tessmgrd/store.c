@@ -357,7 +357,25 @@ int mgr_store_del_job(uint32_t id)
 	return run("DELETE FROM jobs WHERE id = ?", "i", (int64_t)id);
 }
 
-json_t *mgr_job_json(const struct mgr_job *j)
+/* The tasks' results without their output (the jobs list's: small, whatever they printed). */
+static json_t *tasks_brief(const json_t *tasks)
+{
+	json_t *a = json_array(), *t;
+	size_t i;
+
+	json_array_foreach (tasks, i, t) {
+		json_t *c = json_object();
+		const char *k;
+		json_t *v;
+		json_object_foreach ((json_t *)t, k, v)
+			if (strcmp(k, "output") != 0)
+				json_object_set(c, k, v);
+		json_array_append_new(a, c);
+	}
+	return a;
+}
+
+static json_t *job_json(const struct mgr_job *j, bool output)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}", "id",
 			      (json_int_t)j->id, "kind", mgr_job_kind_names[j->kind], "state",
@@ -369,7 +387,10 @@ json_t *mgr_job_json(const struct mgr_job *j)
 			      (json_int_t)j->finished, "timeout_sec", (json_int_t)j->timeout_sec);
 
 	if (o)
-		json_object_set_new(o, "tasks", j->tasks ? json_deep_copy(j->tasks) : json_array());
+		json_object_set_new(
+			o, "tasks",
+			j->tasks ? (output ? json_deep_copy(j->tasks) : tasks_brief(j->tasks))
+				 : json_array());
 	if (o && j->step)
 		json_object_set_new(o, "step", json_integer(j->step));
 	if (o && j->kind == MGR_JOB_MIGRATE) {
@@ -378,6 +399,11 @@ json_t *mgr_job_json(const struct mgr_job *j)
 		json_object_set_new(o, "start", json_boolean(j->start));
 	}
 	return o;
+}
+
+json_t *mgr_job_json(const struct mgr_job *j)
+{
+	return job_json(j, true);
 }
 
 static uint8_t name_index(const char *s, const char *const *names, uint8_t n)
@@ -433,9 +459,9 @@ void mgr_job_tenant_error(const struct mgr_job *j, char *buf, size_t len)
 		snprintf(buf, len, "%s", "");
 }
 
-json_t *mgr_job_view(const struct mgr_job *j, bool provider)
+static json_t *view(const struct mgr_job *j, bool provider, bool output)
 {
-	json_t *o = mgr_job_json(j);
+	json_t *o = job_json(j, output);
 	char why[128];
 
 	if (o)
@@ -454,6 +480,16 @@ json_t *mgr_job_view(const struct mgr_job *j, bool provider)
 		}
 	}
 	return o;
+}
+
+json_t *mgr_job_view(const struct mgr_job *j, bool provider)
+{
+	return view(j, provider, true);
+}
+
+json_t *mgr_job_list_view(const struct mgr_job *j, bool provider)
+{
+	return view(j, provider, false);
 }
 
 json_t *mgr_image_json(const struct mgr_image *x)

@@ -70,6 +70,9 @@ void mgr_job_tenant_error(const struct mgr_job *j, char *buf, size_t len);
 /* mgr_job_json for the API: a tenant's (!provider) with mgr_job_tenant_error's text, and its
  * tasks' results without their exit codes, output and errors. */
 json_t *mgr_job_view(const struct mgr_job *j, bool provider);
+/* mgr_job_view for GET /v1/jobs: its tasks' results without their output (GET /v1/jobs/ID has
+ * it), so that a list of jobs.history jobs stays small and quick to make under the lock. */
+json_t *mgr_job_list_view(const struct mgr_job *j, bool provider);
 json_t *mgr_image_json(const struct mgr_image *x);
 
 #endif

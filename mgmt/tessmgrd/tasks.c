@@ -15,6 +15,8 @@
 
 #include "tlog.h"
 
+#define LOG_PIECE 1800 /* bytes of a task's output per log line (escaped: < 4 KiB) */
+
 static bool aborting; /* tessmgrd stops: running tasks are killed, none starts */
 
 void mgr_tasks_abort(void)
@@ -69,6 +71,49 @@ static void printable(char *s, size_t n)
 			s[i] = '?';
 }
 
+/* What a task printed: its first MGR_TASK_OUTPUT_MAX bytes (for the log) and its last
+ * MGR_TASK_KEEP (the job keeps the first and last MGR_TASK_KEEP). */
+struct output {
+	char *buf; /* MGR_TASK_OUTPUT_MAX + 1 */
+	size_t used;
+	uint64_t total;
+	char tail[MGR_TASK_KEEP]; /* a ring: the byte total % MGR_TASK_KEEP is the oldest */
+};
+
+static void output_add(struct output *out, const char *p, size_t n)
+{
+	size_t room = MGR_TASK_OUTPUT_MAX - out->used;
+
+	memcpy(out->buf + out->used, p, n < room ? n : room);
+	out->used += n < room ? n : room;
+	for (size_t i = n > MGR_TASK_KEEP ? n - MGR_TASK_KEEP : 0; i < n; i++)
+		out->tail[(out->total + i) % MGR_TASK_KEEP] = p[i];
+	out->total += n;
+}
+
+/* The job's text: all of it, or its head and tail with what was cut between them. */
+static char *output_kept(const struct output *out)
+{
+	char *s, cut[64];
+	size_t n;
+
+	if (out->total <= 2 * MGR_TASK_KEEP)
+		return strndup(out->buf, out->used);
+	n = (size_t)snprintf(cut, sizeof(cut), "\n[... %llu bytes cut ...]\n",
+			     (unsigned long long)(out->total - 2 * MGR_TASK_KEEP));
+	s = malloc(2 * MGR_TASK_KEEP + n + 1);
+	if (s == NULL)
+		return NULL;
+	memcpy(s, out->buf, MGR_TASK_KEEP);
+	memcpy(s + MGR_TASK_KEEP, cut, n);
+	size_t old = (size_t)(out->total % MGR_TASK_KEEP);
+	memcpy(s + MGR_TASK_KEEP + n, out->tail + old, MGR_TASK_KEEP - old);
+	memcpy(s + MGR_TASK_KEEP + n + MGR_TASK_KEEP - old, out->tail, old);
+	s[2 * MGR_TASK_KEEP + n] = '\0';
+	printable(s, 2 * MGR_TASK_KEEP + n);
+	return s;
+}
+
 struct outcome {
 	int rc; /* exit status, or -1: killed (timeout or signal), did not start */
 	bool timed_out, aborted;
@@ -111,10 +156,9 @@ static pid_t spawn(const struct mgr_task_spec *t, char **argv, char **envp, int 
 	return pid;
 }
 
-/* Reads the program's output (kept up to MGR_TASK_OUTPUT_MAX, the rest read and dropped)
- * until it ends or its deadline passes; then reaps it. */
-static void wait_task(pid_t pid, int fd, uint64_t deadline, char *buf, size_t *used,
-		      struct outcome *o)
+/* Reads the program's output (struct output: what is not kept is read and dropped) until it
+ * ends or its deadline passes; then reaps it. */
+static void wait_task(pid_t pid, int fd, uint64_t deadline, struct output *out, struct outcome *o)
 {
 	char scratch[4096];
 	bool eof = false;
@@ -138,15 +182,13 @@ static void wait_task(pid_t pid, int fd, uint64_t deadline, char *buf, size_t *u
 			break;
 		if (rc <= 0)
 			continue;
-		ssize_t n = *used < MGR_TASK_OUTPUT_MAX
-				    ? read(fd, buf + *used, MGR_TASK_OUTPUT_MAX - *used)
-				    : read(fd, scratch, sizeof(scratch));
+		ssize_t n = read(fd, scratch, sizeof(scratch));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			eof = true;
-		else if (*used < MGR_TASK_OUTPUT_MAX)
-			*used += (size_t)n;
+		else
+			output_add(out, scratch, (size_t)n);
 	}
 	/* Its output closed: it ends, or has ended; it has until the deadline still. */
 	while (!o->timed_out && !o->aborted) {
@@ -186,7 +228,7 @@ static void wait_task(pid_t pid, int fd, uint64_t deadline, char *buf, size_t *u
 }
 
 static void run_one(const struct mgr_task_spec *t, const struct mgr_task_vars *v, uint32_t job,
-		    enum mgr_task_when when, char *buf, size_t *used, struct outcome *o)
+		    enum mgr_task_when when, struct output *out, struct outcome *o)
 {
 	char *argv[MGR_TASK_MAX_ARGS + 2] = { 0 }, *envp[8] = { 0 };
 	char(*args)[MGR_TASK_ARG_LEN * 2] = calloc(t->n_args + 1, sizeof(*args));
@@ -235,7 +277,7 @@ static void run_one(const struct mgr_task_spec *t, const struct mgr_task_vars *v
 	close(pipefd[1]);
 	free(args);
 	if (pid > 0)
-		wait_task(pid, pipefd[0], deadline, buf, used, o);
+		wait_task(pid, pipefd[0], deadline, out, o);
 	close(pipefd[0]);
 }
 
@@ -296,6 +338,33 @@ static struct mgr_task_spec *matching(const struct mgr_job *j, enum mgr_task_whe
 	return out;
 }
 
+/* A task's output, up to MGR_TASK_OUTPUT_MAX, goes to the log whole (a log line is up to 4 KiB:
+ * in pieces, a newline written as backslash n: each piece one line); the job keeps its head and
+ * tail only. */
+static void log_output(const struct mgr_job *j, const char *name, const struct output *out)
+{
+	char line[2 * LOG_PIECE + 1];
+
+	for (size_t off = 0; off < out->used; off += LOG_PIECE) {
+		size_t n = out->used - off < LOG_PIECE ? out->used - off : LOG_PIECE, k = 0;
+		for (size_t i = 0; i < n; i++) {
+			char c = out->buf[off + i];
+			if (c == '\n') {
+				line[k++] = '\\';
+				line[k++] = 'n';
+			} else {
+				line[k++] = c == '\t' ? ' ' : c;
+			}
+		}
+		line[k] = '\0';
+		tlog(LOG_INFO,
+		     TLOG_F(.job = j->id, .desktop = j->desktop_id, .tenant = j->tenant_id,
+			    .host = j->host_id),
+		     "job %u: task %s output, bytes %zu-%zu of %llu: %s", j->id, name, off, off + n,
+		     (unsigned long long)out->total, line);
+	}
+}
+
 int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, uint64_t *ms_total, char *err,
 		  size_t len)
 {
@@ -308,25 +377,27 @@ int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, uint64_t *ms
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		const struct mgr_task_spec *t = &tasks[i];
 		struct outcome o = { .rc = -1 };
-		size_t used = 0;
+		struct output out = { .buf = buf };
 		uint64_t start = now_ms();
 
 		if (buf == NULL)
 			snprintf(o.why, sizeof(o.why), "out of memory");
 		else
-			run_one(t, &v, j->id, when, buf, &used, &o);
+			run_one(t, &v, j->id, when, &out, &o);
 		uint64_t ms = now_ms() - start;
 		if (ms_total)
 			*ms_total += ms;
 		bool ok = o.rc >= 0 && ok_code(t, o.rc);
 		if (buf) {
-			printable(buf, used);
-			buf[used] = '\0';
+			printable(buf, out.used);
+			buf[out.used] = '\0';
 		}
+		char *kept = buf ? output_kept(&out) : NULL;
 		json_t *r =
 			json_pack("{s:s, s:s, s:i, s:s, s:I, s:b, s:b}", "name", t->name, "when",
-				  mgr_task_whens[when], "rc", o.rc, "output", buf ? buf : "", "ms",
-				  (json_int_t)ms, "ok", ok, "timed_out", o.timed_out);
+				  mgr_task_whens[when], "rc", o.rc, "output", kept ? kept : "",
+				  "ms", (json_int_t)ms, "ok", ok, "timed_out", o.timed_out);
+		free(kept);
 		if (r && o.why[0])
 			json_object_set_new(r, "error", json_string(o.why));
 		if (r && j->tasks)
@@ -339,6 +410,8 @@ int mgr_tasks_run(const struct mgr_job *j, enum mgr_task_when when, uint64_t *ms
 		     "job %u: task %s (%s): %s%s%s, rc %d, %llu ms", j->id, t->name,
 		     mgr_task_whens[when], ok ? "ok" : "failed", o.why[0] ? ": " : "", o.why, o.rc,
 		     (unsigned long long)ms);
+		if (buf)
+			log_output(j, t->name, &out);
 		if (!ok && !t->continue_on_error) {
 			if (o.why[0])
 				snprintf(err, len, "task %s failed: %s", t->name, o.why);

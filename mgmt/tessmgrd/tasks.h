@@ -16,7 +16,8 @@
 
 #include "mgr.h"
 
-#define MGR_TASK_OUTPUT_MAX (64 * 1024)
+#define MGR_TASK_OUTPUT_MAX (64 * 1024) /* of a task's output to the log */
+#define MGR_TASK_KEEP       (2 * 1024)  /* the job keeps its first and last MGR_TASK_KEEP bytes */
 
 /* What ${desktop} ${tenant} ${host} ${address} stand for. */
 struct mgr_task_vars {

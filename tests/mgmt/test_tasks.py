@@ -143,6 +143,10 @@ def test_failing_and_slow_tasks(cleanup, tmp_path):
     assert j["state"] == "failed" and j["error"] == "task boom failed: exit code 5", j
     assert j["tasks"] == [dict(j["tasks"][0], name="boom", rc=5, ok=False,
                                output="boom on d1\n")], j
+    # The jobs list leaves the output out (GET /v1/jobs/ID has it); the log has it too.
+    listed = [x for x in m.ok("GET", "jobs") if x["id"] == j["id"]][0]
+    assert listed["tasks"] == [{k: v for k, v in j["tasks"][0].items() if k != "output"}]
+    assert f"job {j['id']}: task boom output, bytes 0-11 of 11: boom on d1\\n" in m.log()
     # Rolled back as a failing step is: no desktop, nothing reserved.
     assert m.ok("GET", "desktops", token=ACME) == []
     assert m.ok("GET", "usage") == usage0

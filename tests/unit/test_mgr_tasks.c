@@ -199,16 +199,34 @@ static void test_run(void **state)
 	assert_true(json_is_true(json_object_get(json_array_get(r, 0), "timed_out")));
 	json_decref(r);
 
-	/* Output beyond 64 KiB is dropped, and it does not block the program. */
+	/* Of a long output the job keeps the first and last 2 KiB and says what was cut between
+	 * them; reading it all does not block the program. */
 	const char *const four[] = {
-		"{\"name\":\"loud\",\"when\":\"after_move\",\"program\":\"/bin/sh\",\"args\":"
-		"[\"-c\",\"head -c 200000 /dev/zero | tr '\\\\\\\\0' x\"]}",
+		"{\"name\":\"loud\",\"when\":\"after_move\",\"program\":\"/usr/bin/seq\",\"args\":"
+		"[\"1\", \"40000\"]}",
 	};
 	set_tasks(four, 1);
 	r = run(MGR_TASK_AFTER_MOVE, &rc, err, sizeof(err));
 	assert_int_equal(rc, 0);
-	assert_int_equal(strlen(json_string_value(json_object_get(json_array_get(r, 0), "output"))),
-			 MGR_TASK_OUTPUT_MAX);
+	const char *out = json_string_value(json_object_get(json_array_get(r, 0), "output"));
+	/* seq 1 40000 prints 228894 bytes. */
+	char cut[64];
+	snprintf(cut, sizeof(cut), "\n[... %d bytes cut ...]\n", 228894 - 2 * MGR_TASK_KEEP);
+	assert_int_equal(strlen(out), 2 * MGR_TASK_KEEP + strlen(cut));
+	assert_memory_equal(out, "1\n2\n3\n", 6);
+	assert_memory_equal(out + MGR_TASK_KEEP, cut, strlen(cut));
+	assert_string_equal(out + strlen(out) - 12, "39999\n40000\n");
+	json_decref(r);
+
+	/* A short one is kept whole. */
+	const char *const four2[] = {
+		"{\"name\":\"short\",\"when\":\"after_move\",\"program\":\"/usr/bin/seq\",\"args\":"
+		"[\"1\", \"3\"]}",
+	};
+	set_tasks(four2, 1);
+	r = run(MGR_TASK_AFTER_MOVE, &rc, err, sizeof(err));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "output")),
+			    "1\n2\n3\n");
 	json_decref(r);
 
 	/* A program that cannot run fails. */
