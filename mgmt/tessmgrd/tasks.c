@@ -130,8 +130,7 @@ static pid_t spawn(const struct mgr_task_spec *t, char **argv, char **envp, int 
 	int rc;
 
 	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
+	sigfillset(&dfl);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -140,7 +139,7 @@ static pid_t spawn(const struct mgr_task_spec *t, char **argv, char **envp, int 
 	/* Nothing of tessmgrd's (its store, sockets) reaches the program. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	/* Its own group, killed as a whole at its timeout; tessmgrd's threads block
-	 * INT/TERM/HUP and ignore PIPE: the program gets the defaults. */
+	 * INT/TERM/HUP and ignore PIPE: the program gets the defaults, of every signal. */
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);
@@ -156,17 +155,41 @@ static pid_t spawn(const struct mgr_task_spec *t, char **argv, char **envp, int 
 	return pid;
 }
 
-/* Reads the program's output (struct output: what is not kept is read and dropped) until it
- * ends or its deadline passes; then reaps it. */
+/* Once the program has exited, what its output pipe still holds is read for up to this long
+ * (a child it left in the background may keep the pipe open for ever). */
+#define DRAIN_MS 100
+
+/* Whether pid has exited, leaving it a zombie (WNOWAIT): its process group id cannot be reused
+ * until it is reaped, so that the group can still be killed safely. */
+static bool exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+/*
+ * Reads the program's output (struct output: what is not kept is read and dropped) until it
+ * has exited and its output is drained (its end, or DRAIN_MS), or its deadline passes; then
+ * kills its process group (what it left behind) before it reaps it.
+ */
 static void wait_task(pid_t pid, int fd, uint64_t deadline, struct output *out, struct outcome *o)
 {
 	char scratch[4096];
-	bool eof = false;
+	bool eof = false, done = false;
+	uint64_t drain_until = 0;
 	int status = 0;
 
-	while (!eof) {
+	for (;;) {
 		uint64_t now = now_ms();
-		if (now >= deadline) {
+		if (!done && exited(pid)) {
+			done = true;
+			drain_until = now + DRAIN_MS;
+		}
+		if (done && (eof || now >= drain_until))
+			break;
+		if (!done && now >= deadline) {
 			o->timed_out = true;
 			break;
 		}
@@ -174,12 +197,18 @@ static void wait_task(pid_t pid, int fd, uint64_t deadline, struct output *out, 
 			o->aborted = true;
 			break;
 		}
+		if (eof) { /* its output closed: it ends, or has ended */
+			usleep(10000);
+			continue;
+		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t left = deadline - now;
-		/* Short turns: shutdown is noticed within 200 ms. */
-		int rc = poll(&p, 1, left > 200 ? 200 : (int)left);
-		if (rc < 0 && errno != EINTR)
-			break;
+		uint64_t left = (done ? drain_until : deadline) - now;
+		/* Short turns: its exit and shutdown are noticed within 100 ms. */
+		int rc = poll(&p, 1, left > 100 ? 100 : (int)left);
+		if (rc < 0 && errno != EINTR) {
+			eof = true;
+			continue;
+		}
 		if (rc <= 0)
 			continue;
 		ssize_t n = read(fd, scratch, sizeof(scratch));
@@ -190,34 +219,23 @@ static void wait_task(pid_t pid, int fd, uint64_t deadline, struct output *out, 
 		else
 			output_add(out, scratch, (size_t)n);
 	}
-	/* Its output closed: it ends, or has ended; it has until the deadline still. */
-	while (!o->timed_out && !o->aborted) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			o->rc = -1;
-			snprintf(o->why, sizeof(o->why), "cannot wait for it: %s", strerror(errno));
-			return;
-		}
-		if (now_ms() >= deadline)
-			o->timed_out = true;
-		else if (__atomic_load_n(&aborting, __ATOMIC_RELAXED))
-			o->aborted = true;
-		else
-			usleep(10000);
+	/* The group first (the program not reaped yet, its id still ours): what it started
+	 * goes too, whether it ended or timed out. A descendant that called setsid has left
+	 * the group: tessmgrd's systemd unit's cgroup still has it. */
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		o->rc = -1;
+		snprintf(o->why, sizeof(o->why), "cannot wait for it: %s", strerror(errno));
+		return;
 	}
 	if (o->timed_out || o->aborted) {
-		kill(-pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
 		o->rc = -1;
 		snprintf(o->why, sizeof(o->why), "%s",
 			 o->timed_out ? "timed out: killed" : "tessmgrd is stopping: killed");
 		return;
 	}
-	/* What it left behind in its group goes too. */
-	kill(-pid, SIGKILL);
 	if (WIFEXITED(status)) {
 		o->rc = WEXITSTATUS(status);
 	} else {

@@ -199,6 +199,22 @@ static void test_run(void **state)
 	assert_true(json_is_true(json_object_get(json_array_get(r, 0), "timed_out")));
 	json_decref(r);
 
+	/* A program that exits leaving a child with its output open is done when it exits (not
+	 * timed out at its deadline); the child is killed with its group. */
+	const char *const bg[] = {
+		"{\"name\":\"bg\",\"when\":\"after_move\",\"program\":\"/bin/sh\",\"args\":"
+		"[\"-c\",\"echo hi; sleep 30 & exit 0\"],\"timeout_sec\":20}",
+	};
+	set_tasks(bg, 1);
+	t0 = time(NULL);
+	r = run(MGR_TASK_AFTER_MOVE, &rc, err, sizeof(err));
+	assert_true(time(NULL) - t0 < 5);
+	assert_int_equal(rc, 0);
+	assert_false(json_is_true(json_object_get(json_array_get(r, 0), "timed_out")));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(r, 0), "output")),
+			    "hi\n");
+	json_decref(r);
+
 	/* Of a long output the job keeps the first and last 2 KiB and says what was cut between
 	 * them; reading it all does not block the program. */
 	const char *const four[] = {
