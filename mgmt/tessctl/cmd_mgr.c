@@ -438,6 +438,8 @@ static const struct opt_map task_opts[] = {
 	{ "--when", "when", OPT_STR },
 	{ "--program", "program", OPT_STR },
 	{ "--args", "args", OPT_LIST },
+	/* One argument whole (--args splits at commas), repeated in order. */
+	{ "--arg", "args", OPT_ITEM },
 	{ "--model", "model", OPT_STR },
 	{ "--tenant", "tenant", OPT_STR },
 	{ "--timeout", "timeout_sec", OPT_INT },
@@ -843,9 +845,9 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  1, 12, cmd_model, "tessmgrd: desktop models" },
 	{ "task",
 	  "task list | show NAME | add|set NAME --when before_create|after_create|before_delete|"
-	  "after_move --program PATH [--args A,B] [--model M] [--tenant T] [--timeout SEC] "
-	  "[--ok-codes 0,1] [--continue-on-error] [--disabled] | del NAME",
-	  1, 22, cmd_task, "tessmgrd: workflow tasks run by desktop jobs" },
+	  "after_move --program PATH [--args A,B] [--arg A]... [--model M] [--tenant T] "
+	  "[--timeout SEC] [--ok-codes 0,1] [--continue-on-error] [--disabled] | del NAME",
+	  1, 90, cmd_task, "tessmgrd: workflow tasks run by desktop jobs" },
 	{ "quota",
 	  "quota list | show|del|hosts TENANT MODEL | add|set TENANT MODEL --cpus N "
 	  "--memory-mb M",

@@ -65,6 +65,15 @@ int opts_parse(int argc, char **argv, const struct opt_map *map, json_t *obj)
 			json_object_set_new(obj, m->key, a);
 			continue;
 		}
+		if (m->type == OPT_ITEM) {
+			json_t *a = json_object_get(obj, m->key);
+			if (!json_is_array(a)) {
+				a = json_array();
+				json_object_set_new(obj, m->key, a);
+			}
+			json_array_append_new(a, json_string(argv[i]));
+			continue;
+		}
 		if (m->type == OPT_INT) {
 			char *end;
 			errno = 0;

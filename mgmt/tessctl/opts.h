@@ -11,6 +11,7 @@ enum opt_type {
 	OPT_NUM,   /* --vcpu-ratio 1.5      -> "vcpu_ratio": 1.5 */
 	OPT_INTS,  /* --vlans 100,200       -> "vlans": [100, 200] */
 	OPT_LIST,  /* --groups a,b          -> "groups": ["a", "b"] (empty: []; repeats add) */
+	OPT_ITEM,  /* --arg a,b --arg c     -> "args": ["a,b", "c"] (whole, commas too) */
 	OPT_TRUE,  /* --all-groups          -> "all_groups": true */
 	OPT_FALSE, /* --no-promiscuous      -> "promiscuous": false */
 };

@@ -304,7 +304,24 @@ def test_task_time_is_not_the_jobs(cleanup, tmp_path):
 def test_task_input_roles_and_audit(cleanup, tmp_path):
     m = prepare(cleanup, tmp_path)
     good = task("t", "before_create", "/bin/true", ["${desktop}"])
-    bad = [
+    # Programs others than root and tessmgrd's user could change: writable by group or world,
+    # owned by someone else, or in a directory writable by others.
+    unsafe = []
+    for name, mode, owner in (("ww", 0o757, 0), ("gw", 0o775, 0), ("nobody", 0o755, 65534)):
+        prog = os.path.join(str(tmp_path), name)
+        with open(prog, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(prog, mode)
+        os.chown(prog, owner, -1)
+        unsafe.append(prog)
+    open_dir = os.path.join(str(tmp_path), "open")
+    os.mkdir(open_dir)
+    os.chmod(open_dir, 0o777)
+    unsafe.append(os.path.join(open_dir, "prog"))
+    with open(unsafe[-1], "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(unsafe[-1], 0o755)
+    bad = [(dict(good, program=p), "/program") for p in unsafe] + [
         (dict(good, when="after_delete"), "/when"),
         (dict(good, program="true"), "/program"),
         (dict(good, program="/nonexistent/prog"), "/program"),
@@ -322,6 +339,11 @@ def test_task_input_roles_and_audit(cleanup, tmp_path):
         status, r = m.call("POST", "tasks", body)
         assert status == 400 and r["error"]["path"] == path, (body, status, r)
     assert m.ok("GET", "tasks") == []
+    # A symlink is followed: to a safe program, from anywhere.
+    link = os.path.join(open_dir, "true")
+    os.symlink("/bin/true", link)
+    m.ok("POST", "tasks", dict(good, name="via-link", program=link))
+    m.ok("DELETE", "tasks/via-link")
     m.ok("POST", "tasks", good)
     status, r = m.call("POST", "tasks", good)
     assert status == 409, r
@@ -359,6 +381,12 @@ def test_tessctl_tasks(cleanup, tmp_path):
     assert (t["args"], t["ok_codes"], t["timeout_sec"], t["continue_on_error"], t["enabled"],
             t["tenant"], t["model"]) == (["${desktop}", "${address}"], [0, 3], 30, True, False,
                                          "acme", "std"), t
+    # --args splits at commas; --arg takes one argument whole, repeated in order.
+    r = ctl("task", "add", "commas", "--when", "after_create", "--program", "/bin/echo",
+            "--args", "x", "--arg", "a,b", "--arg", "c")
+    assert r.returncode == 0, r.stderr
+    assert m.ok("GET", "tasks/commas")["args"] == ["x", "a,b", "c"]
+    m.ok("DELETE", "tasks/commas")
     r = ctl("task", "list")
     assert r.returncode == 0 and "join" in r.stdout and "after_create" in r.stdout, r.stdout
     r = ctl("--json", "task", "show", "join")
