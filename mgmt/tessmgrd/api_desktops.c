@@ -570,22 +570,6 @@ void api_usage(struct api_ctx *c)
 	api_ok(c, 200, u);
 }
 
-/* A query argument of digits only, within [lo, hi]; false if not. */
-static bool query_uint(const char *text, int64_t lo, int64_t hi, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (text == NULL || *text < '0' || *text > '9')
-		return false;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /*
  * GET /audit: limit and since are checked (400, counted), never taken as
  * whatever strtoul makes of them; the query runs without mgr.lock.
@@ -601,14 +585,14 @@ void api_audit(struct api_ctx *c)
 		http_error(c->out, 405, "", "the audit log is append-only");
 		return;
 	}
-	if (limit && !query_uint(limit, 1, max, &n)) {
+	if (limit && !http_query_int(limit, 1, max, &n)) {
 		mgr_count(audit_queries_refused, 1);
 		http_error(c->out, 400, "limit",
 			   "limit: a number from 1 to at most %lld (audit.max_limit)",
 			   (long long)max);
 		return;
 	}
-	if (since && !query_uint(since, 0, INT64_MAX, &from)) {
+	if (since && !http_query_int(since, 0, INT64_MAX, &from)) {
 		mgr_count(audit_queries_refused, 1);
 		http_error(c->out, 400, "since", "since: a time in seconds since the epoch");
 		return;

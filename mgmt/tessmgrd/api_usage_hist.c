@@ -15,22 +15,6 @@
 #include "api.h"
 #include "usage_hist.h"
 
-/* A query argument of digits only, within [lo, hi]; false if not. */
-static bool arg_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (text == NULL || *text < '0' || *text > '9')
-		return false;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 int64_t usage_tenant_id_of(sqlite3 *db, const char *name)
 {
 	const struct mgr_tenant *t;
@@ -151,12 +135,12 @@ void api_usage_history(struct api_ctx *c)
 		http_error(c->out, 403, "", "this token's tenant does not exist");
 		return;
 	}
-	if (to_s && !arg_int(to_s, 1, INT64_MAX / 2, &to)) {
+	if (to_s && !http_query_int(to_s, 1, INT64_MAX / 2, &to)) {
 		http_error(c->out, 400, "to", "to: a time in seconds since the epoch");
 		return;
 	}
 	from = to - 86400;
-	if (from_s && !arg_int(from_s, 0, INT64_MAX / 2, &from)) {
+	if (from_s && !http_query_int(from_s, 0, INT64_MAX / 2, &from)) {
 		http_error(c->out, 400, "from", "from: a time in seconds since the epoch");
 		return;
 	}

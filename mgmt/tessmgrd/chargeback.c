@@ -158,22 +158,6 @@ void api_rates(struct api_ctx *c)
 	api_ok(c, 200, j);
 }
 
-/* A query argument of digits only, within [lo, hi]; false if not. */
-static bool arg_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (text == NULL || *text < '0' || *text > '9')
-		return false;
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* The prices of a model's desktops: its own, else the default. */
 static void price_of(const struct mgr_rates *r, const char *model, double *vcpu, double *gib)
 {
@@ -287,12 +271,12 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 403, "", "this token's tenant does not exist");
 		return;
 	}
-	if (!arg_int(http_query(c->r, "from"), 0, INT64_MAX / 2, &from)) {
+	if (!http_query_int(http_query(c->r, "from"), 0, INT64_MAX / 2, &from)) {
 		http_error(c->out, 400, "from",
 			   "from: a time in seconds since the epoch (required)");
 		return;
 	}
-	if (!arg_int(http_query(c->r, "to"), 1, INT64_MAX / 2, &to)) {
+	if (!http_query_int(http_query(c->r, "to"), 1, INT64_MAX / 2, &to)) {
 		http_error(c->out, 400, "to", "to: a time in seconds since the epoch (required)");
 		return;
 	}

@@ -147,6 +147,21 @@ void http_error(struct http_resp *out, unsigned status, const char *path, const 
 			      "path", path ? path : "");
 }
 
+bool http_query_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (text == NULL || *text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
 const char *http_query(const struct http_req *r, const char *key)
 {
 	/* A request made in-process (the fuzzer's) has its arguments in args, MHD's first. */

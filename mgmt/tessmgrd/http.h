@@ -91,6 +91,9 @@ void http_get_stats(struct http_stats *out);
 void http_stop(void);
 /* A query argument, or NULL. */
 const char *http_query(const struct http_req *r, const char *key);
+/* A query argument's value of digits only (no sign, no space), within [lo, hi]: true with
+ * *out set; false if absent or not so. */
+bool http_query_int(const char *text, int64_t lo, int64_t hi, int64_t *out);
 
 /*
  * Copies in to out (len bytes, NUL included, truncated at a whole character),
