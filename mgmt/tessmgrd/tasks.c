@@ -149,7 +149,7 @@ static pid_t spawn(const struct mgr_task_spec *t, char **argv, char **envp, int 
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc != 0) {
-		snprintf(why, len, "cannot run %s: %s", t->program, strerror(rc));
+		snprintf(why, len, "cannot run %.160s: %s", t->program, strerror(rc));
 		return -1;
 	}
 	return pid;
