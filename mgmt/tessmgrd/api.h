@@ -40,7 +40,8 @@ void api_ok(struct api_ctx *c, unsigned status, json_t *body);
 /* Decodes the body through schema into dst; false with a 400 answered. */
 bool api_decode(struct api_ctx *c, const struct cfg_node *schema, void *dst);
 
-/* Handlers (api_objects.c, api_desktops.c): the route table calls them. */
+/* Handlers (api_sites.c, api_hosts.c, ... over api_crud.c; api_desktops.c): the route table
+ * calls them. */
 void api_sites(struct api_ctx *c);
 void api_hosts(struct api_ctx *c);
 void api_tenants(struct api_ctx *c);
