@@ -10,6 +10,7 @@
 #include "events.h"
 #include "image.h"
 #include "network.h"
+#include "portal.h"
 #include "store.h"
 #include "tls.h"
 #include "token.h"
@@ -397,8 +398,12 @@ void api_precheck(const struct http_req *r, struct http_resp *out)
 	struct kept *keep;
 	char buf[1024];
 	uint64_t gen = 0;
-	bool known = who_is_gen(r->bearer, &who, &gen);
+	bool known;
 
+	/* The portal's static files need no token: answered whole at the headers. */
+	if (mgr_portal_serve(r, out))
+		return;
+	known = who_is_gen(r->bearer, &who, &gen);
 	/* Refused by handle whatever the body: let it answer (and audit) now. */
 	if (!split(r->path, buf, sizeof(buf), &c) || !known) {
 		handle(r, out, known ? &who : NULL, gen);
@@ -419,6 +424,8 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 	struct mgr_token who;
 	uint64_t gen = 0;
 
+	if (mgr_portal_serve(r, out))
+		return;
 	if (r->auth && *r->auth) {
 		const struct kept *k = *r->auth;
 		if (tokens_current(k->gen)) {

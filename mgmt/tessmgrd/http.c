@@ -220,14 +220,16 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 		return respond(c, status, out->body);
 	} else {
 		json_decref(out->body);
-		r = MHD_create_response_from_buffer_with_free_callback(strlen(out->text), out->text,
-								       free);
+		r = MHD_create_response_from_buffer_with_free_callback(
+			out->text_len ? out->text_len : strlen(out->text), out->text, free);
 		if (r == NULL) {
 			free(out->text);
 			return MHD_NO;
 		}
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+	for (const char *const *h = out->headers; h && h[0]; h += 2)
+		MHD_add_response_header(r, h[0], h[1]);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -31,9 +31,14 @@ struct http_req {
 struct http_resp {
 	unsigned status;
 	json_t *body; /* stolen */
-	/* A text answer instead (malloc()ed, stolen; GET /metrics), of content_type. */
+	/* A text answer instead (malloc()ed, stolen; GET /metrics), of content_type, of text_len
+	 * bytes (a file may hold NULs; 0: strlen(text)). */
 	char *text;
+	size_t text_len;
 	const char *content_type;
+	/* Headers added to a text or stream answer: name, value pairs ended by a NULL name
+	 * (static; the portal's security headers), or NULL. */
+	const char *const *headers;
 	/* Or a stream of unknown length (GET /v1/events), of content_type: stream() gives the
 	 * next bytes (waiting for them; MHD_CONTENT_READER_END_OF_STREAM at the end),
 	 * stream_free(stream_arg) runs when the connection ends. */

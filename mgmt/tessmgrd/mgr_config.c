@@ -119,6 +119,7 @@ static const struct cfg_field http_fields[] = {
 		  (&(const struct cfg_node){ .type = CFG_STRING,
 					     .str = { .min_len = 1, .max_len = 255 } }),
 		  false, "\"" TLS_PRIORITIES "\""),
+	CFG_FIELD(struct mgr_http_cfg, portal_dir, "portal_dir", &opt_path_node, false, "\"\""),
 	{ 0 },
 };
 

@@ -90,6 +90,7 @@ struct mgr_http_cfg {
 	char tls_cert[PATH_MAX];     /* the certificate chain, the server's first */
 	char tls_key[PATH_MAX];      /* its private key: mode 0600 or stricter */
 	char tls_priorities[256];    /* GnuTLS priority string */
+	char portal_dir[PATH_MAX];   /* the web portal's static files ("": none, portal.c) */
 };
 
 /*

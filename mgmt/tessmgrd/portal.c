@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "portal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mgr.h"
+
+/* No inline script or style anywhere (CSP), no framing, no referrer, no sniffing. */
+#define SECURITY_HEADERS                                                                  \
+	"Content-Security-Policy",                                                        \
+		"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src " \
+		"'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "   \
+		"form-action 'self'",                                                     \
+		"X-Content-Type-Options", "nosniff", "Referrer-Policy", "no-referrer",    \
+		"X-Frame-Options", "DENY", "Cache-Control", "no-cache"
+
+static const char *const headers[] = { SECURITY_HEADERS, NULL };
+static const char *const headers_405[] = { SECURITY_HEADERS, "Allow", "GET, HEAD", NULL };
+
+/* The extensions served and their types: anything else is 404. */
+static const struct {
+	const char *ext, *type;
+} types[] = {
+	{ "html", "text/html; charset=utf-8" },
+	{ "css", "text/css; charset=utf-8" },
+	{ "js", "text/javascript; charset=utf-8" },
+	{ "json", "application/json" },
+	{ "svg", "image/svg+xml" },
+	{ "png", "image/png" },
+	{ "ico", "image/x-icon" },
+	{ "txt", "text/plain; charset=utf-8" },
+};
+
+/* Path segments at most this deep below the directory. */
+#define MAX_DEPTH 4
+
+static void plain(struct http_resp *out, unsigned status, const char *text)
+{
+	json_decref(out->body);
+	out->body = NULL;
+	out->status = status;
+	out->text = strdup(text);
+	out->text_len = 0;
+	out->content_type = "text/plain; charset=utf-8";
+	out->headers = status == 405 ? headers_405 : headers;
+	if (out->text == NULL)
+		out->status = 500; /* http.c answers a NULL text as the JSON body: none, {} */
+}
+
+static bool is_api(const char *path)
+{
+	return strcmp(path, "/metrics") == 0 || strcmp(path, "/v1") == 0 ||
+	       strncmp(path, "/v1/", 4) == 0;
+}
+
+/* A segment of plain characters that is not hidden (no ".", "..", ".git"). */
+static bool good_segment(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_'))
+			return false;
+	}
+	return true;
+}
+
+static const char *type_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot + 1, types[i].ext) == 0)
+			return types[i].type;
+	return NULL;
+}
+
+/*
+ * The file at rel (segments split by /) below dirfd, each segment opened with O_NOFOLLOW
+ * (a symlink anywhere fails) and O_NONBLOCK (a FIFO must not hold the thread): its
+ * descriptor, or -1.
+ */
+static int open_below(int dirfd, char *rel)
+{
+	char *save = NULL, *seg = strtok_r(rel, "/", &save);
+	int fd = dup(dirfd);
+
+	while (fd >= 0 && seg) {
+		char *next = strtok_r(NULL, "/", &save);
+		int nfd = openat(fd, seg,
+				 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+					 (next ? O_DIRECTORY : 0));
+		close(fd);
+		fd = nfd;
+		seg = next;
+	}
+	return fd;
+}
+
+/* The whole of a regular file of at most PORTAL_MAX_FILE bytes into out; false if not so. */
+static bool read_file(int fd, struct http_resp *out)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PORTAL_MAX_FILE)
+		return false;
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		return false;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* shrunk while read: what was read is no whole file */
+		got += (size_t)n;
+	}
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		return false;
+	}
+	buf[got] = '\0';
+	out->text = buf;
+	out->text_len = got;
+	return true;
+}
+
+bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
+{
+	const char *dir = mgr_conf.http.portal_dir, *p = r->path, *type;
+	char rel[256];
+	unsigned depth = 0;
+	int dfd, fd;
+
+	if (!dir[0] || is_api(p))
+		return false;
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		plain(out, 405, "only GET and HEAD are allowed here\n");
+		return true;
+	}
+	/* /portal/x is /x; / and any path ending in / is its index.html. */
+	if (strncmp(p, "/portal", 7) == 0 && (p[7] == '/' || p[7] == '\0'))
+		p += 7;
+	while (*p == '/')
+		p++;
+	if (snprintf(rel, sizeof(rel), "%s%s", p,
+		     (!*p || p[strlen(p) - 1] == '/') ? "index.html" : "") >= (int)sizeof(rel)) {
+		plain(out, 404, "not found\n");
+		return true;
+	}
+	for (const char *s = rel; *s; depth++) {
+		size_t n = strcspn(s, "/");
+		if (depth == MAX_DEPTH || !good_segment(s, n)) {
+			plain(out, 404, "not found\n");
+			return true;
+		}
+		s += n;
+		s += *s == '/';
+	}
+	type = type_of(rel);
+	if (type == NULL) {
+		plain(out, 404, "not found\n");
+		return true;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = dfd < 0 ? -1 : open_below(dfd, rel);
+	if (dfd >= 0)
+		close(dfd);
+	json_decref(out->body);
+	out->body = NULL;
+	if (fd < 0 || !read_file(fd, out)) {
+		if (fd >= 0)
+			close(fd);
+		plain(out, 404, "not found\n");
+		return true;
+	}
+	close(fd);
+	out->status = 200;
+	out->content_type = type;
+	out->headers = headers;
+	return true;
+}

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""tessmgrd's static serving of the portal (http.portal_dir): files at / and /portal/ with the
+security headers, GET and HEAD only, confined to the directory (no .., no symlink out, no
+hidden files, no FIFO, nothing past the size limit or outside the types allowed), and the API
+untouched beside it."""
+import http.client
+import os
+
+from mgr import Mgr
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00"
+
+
+def raw(m, method, path):
+    """(status, headers, body) of a request sent with its path exactly as given."""
+    host, port = m.url.split("//")[1].rsplit(":", 1)
+    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    c.putrequest(method, path, skip_accept_encoding=True)
+    c.endheaders()
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+
+
+def portal(cleanup, tmp_path):
+    web = tmp_path / "web"
+    (web / "views").mkdir(parents=True)
+    (web / "index.html").write_text("<!doctype html><title>T</title>")
+    (web / "app.js").write_text("export const x = 1;\n")
+    (web / "views" / "a.js").write_text("export const a = 2;\n")
+    (web / "logo.png").write_bytes(PNG)
+    (web / ".hidden.js").write_text("secret")
+    (web / "run.sh").write_text("#!/bin/sh\n")
+    (web / "big.js").write_bytes(b"x" * (1024 * 1024 + 1))
+    (tmp_path / "secret.txt").write_text("outside")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "b.js").write_text("outside")
+    os.symlink(tmp_path / "secret.txt", web / "link.txt")
+    os.symlink(tmp_path / "outside", web / "dir")
+    os.mkfifo(web / "fifo.js")
+    return Mgr(cleanup, tmp_path / "m", {"http": {"portal_dir": str(web)}}).start()
+
+
+def test_files_and_headers(cleanup, tmp_path):
+    m = portal(cleanup, tmp_path)
+    for path in ("/", "/index.html", "/portal", "/portal/", "/portal/index.html"):
+        status, h, body = raw(m, "GET", path)
+        assert (status, body) == (200, b"<!doctype html><title>T</title>"), path
+        assert h["content-type"] == "text/html; charset=utf-8"
+        assert h["content-security-policy"] == CSP
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["referrer-policy"] == "no-referrer"
+        assert h["x-frame-options"] == "DENY"
+    status, h, body = raw(m, "GET", "/portal/views/a.js")
+    assert (status, h["content-type"], body) == (200, "text/javascript; charset=utf-8",
+                                                 b"export const a = 2;\n")
+    # A binary file whole, NULs included.
+    status, h, body = raw(m, "GET", "/logo.png")
+    assert (status, h["content-type"], body) == (200, "image/png", PNG)
+    status, h, body = raw(m, "HEAD", "/app.js")
+    assert (status, body, h["content-length"]) == (200, b"", "20")
+    assert h["content-security-policy"] == CSP
+
+
+def test_methods(cleanup, tmp_path):
+    m = portal(cleanup, tmp_path)
+    for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+        status, h, body = raw(m, method, "/index.html")
+        assert (status, h["allow"]) == (405, "GET, HEAD"), method
+        assert h["content-security-policy"] == CSP
+
+
+def test_confined_to_the_directory(cleanup, tmp_path):
+    m = portal(cleanup, tmp_path)
+    for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/portal/..%2fsecret.txt",
+                 "/views/../../secret.txt", "/portal/../../secret.txt", "/link.txt",
+                 "/dir/b.js", "/portal/dir/b.js", "/.hidden.js", "/run.sh", "/fifo.js",
+                 "/big.js", "/nothing.js", "/views", "/views/", "//etc/passwd",
+                 "/a/b/c/d/e.js", "/app.js/"):
+        status, h, body = raw(m, "GET", path)
+        assert status == 404, (path, status, body)
+        assert b"outside" not in body and b"secret" not in body
+        assert h["content-type"] == "text/plain; charset=utf-8"
+        assert h["content-security-policy"] == CSP
+    # The server decodes %00 and the path ends there: the file's own name and type, whole.
+    status, h, body = raw(m, "GET", "/app.js%00.png")
+    assert (status, h["content-type"]) == (200, "text/javascript; charset=utf-8")
+
+
+def test_api_beside_the_portal(cleanup, tmp_path):
+    m = portal(cleanup, tmp_path)
+    assert m.call("GET", "usage", token=None)[0] == 401
+    assert m.call("GET", "usage")[0] == 200
+    assert raw(m, "GET", "/metrics")[0] == 401
+    assert raw(m, "GET", "/v1")[1]["content-type"] == "application/json"
+    # No portal configured: paths outside /v1/ stay 404 with the API's JSON error.
+    off = Mgr(cleanup, tmp_path / "off").start()
+    status, h, body = raw(off, "GET", "/index.html")
+    assert (status, h["content-type"]) == (404, "application/json")
