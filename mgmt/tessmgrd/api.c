@@ -209,7 +209,7 @@ void api_stats(struct api_ctx *c)
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
 			 "s:I},"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
-			 "s:I}, s:{s:I}}",
+			 "s:I}, s:{s:I}, s:{s:I, s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
@@ -227,7 +227,8 @@ void api_stats(struct api_ctx *c)
 			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(), "placement",
 			 "placed", K(place_ok), "no_quota", K(place_no_quota), "quota_full",
 			 K(place_quota_full), "no_host", K(place_no_host), "log", "dropped",
-			 (json_int_t)tlog_dropped()));
+			 (json_int_t)tlog_dropped(), "usage", "router_unanswered",
+			 K(usage_net_unanswered), "counter_resets", K(usage_net_resets)));
 #undef K
 }
 

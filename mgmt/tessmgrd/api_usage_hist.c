@@ -5,6 +5,7 @@
  * admins see their own tenant only (404 for another); provider admins any,
  * or all. Buckets of step hour or day sum the finer rows not yet downsampled
  * with the coarser ones; step raw returns the samples (kept usage.raw_days).
+ * kind=network: the tenants' network bytes (usage_net.h) per tenant instead.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,8 +27,11 @@ int64_t usage_tenant_id_of(sqlite3 *db, const char *name)
 	id = t ? t->id : 0;
 	pthread_mutex_unlock(&mgr.lock);
 	if (id ||
-	    sqlite3_prepare_v2(db, "SELECT MAX(tenant_id) FROM usage_desktops WHERE tenant = ?", -1,
-			       &st, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(db,
+			       "SELECT MAX(tenant_id) FROM (SELECT tenant_id FROM usage_desktops "
+			       "  WHERE tenant = ?1 UNION ALL "
+			       "  SELECT tenant_id FROM usage_tenants WHERE tenant = ?1)",
+			       -1, &st, NULL) != SQLITE_OK)
 		return id;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -43,44 +47,118 @@ static json_t *col_or_null(sqlite3_stmt *st, int i)
 		       : json_integer(sqlite3_column_int64(st, i));
 }
 
-static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t from, int64_t to,
-		  int64_t tenant_id, const char *desktop)
+/* The steps a query of step sums, as a list: IN on the key's first column keeps t a range on
+ * its second. */
+static const char *const step_lists[USAGE_STEPS] = { "0", "0, 1", "0, 1, 2" };
+
+/* Ends a query: its rows, or an error when past max or SQLite failed (rows freed). */
+static void answer(struct api_ctx *c, sqlite3 *db, int rc, int64_t n, json_t *rows,
+		   enum usage_step step, int64_t from, int64_t to, const char *kind)
 {
-	int64_t max = mgr_conf.usage.max_rows, n = 0;
-	sqlite3_stmt *st;
-	json_t *rows;
-	int rc;
+	int64_t max = mgr_conf.usage.max_rows;
 
-	/*
-	 * Desktops by name within their tenant: one deleted and made again has two ids.
-	 * The steps as a list: IN on the key's first column keeps t a range on its second.
-	 */
-	static const char *const steps[USAGE_STEPS] = { "0", "0, 1", "0, 1, 2" };
-	char sql[1024];
-
-	snprintf(sql, sizeof(sql),
-		 "SELECT u.t - u.t %% ?1 AS b, u.desktop_id, d.tenant, d.name, d.model, "
-		 "  SUM(u.secs), SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), SUM(u.cpu_ns) "
-		 "FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
-		 "WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
-		 "  AND (?5 = 0 OR u.tenant_id = ?5) AND (?6 IS NULL OR u.desktop_id IN "
-		 "  (SELECT desktop_id FROM usage_desktops WHERE tenant_id = ?5 AND name = ?6)) "
-		 "GROUP BY b, u.desktop_id ORDER BY b, u.desktop_id LIMIT ?7",
-		 steps[step]);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (n > max) {
+		json_decref(rows);
+		http_error(c->out, 400, "to",
+			   "more than %lld rows (usage.max_rows): ask a shorter time, a coarser "
+			   "step, or one %s",
+			   (long long)max, kind);
+		return;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(rows);
 		http_error(c->out, 500, "", "cannot read the usage history: %s",
 			   sqlite3_errmsg(db));
 		return;
 	}
+	api_ok(c, 200,
+	       json_pack("{s:s, s:I, s:I, s:o}", "step", usage_step_names[step], "from",
+			 (json_int_t)from, "to", (json_int_t)to, "rows", rows));
+}
+
+/*
+ * A query's statement (sql with its step list at %s) with its common
+ * parameters bound: ?1 the step's length, ?2 the row limit, ?3 from, ?4 to,
+ * ?5 the tenant (0: all); NULL after answering an error.
+ */
+static sqlite3_stmt *prepare(struct api_ctx *c, sqlite3 *db, const char *fmt, enum usage_step step,
+			     int64_t from, int64_t to, int64_t tenant_id)
+{
+	sqlite3_stmt *st;
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql), fmt, step_lists[step]);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		http_error(c->out, 500, "", "cannot read the usage history: %s",
+			   sqlite3_errmsg(db));
+		return NULL;
+	}
 	sqlite3_bind_int64(st, 1, usage_step_len(step));
+	sqlite3_bind_int64(st, 2, mgr_conf.usage.max_rows + 1);
 	sqlite3_bind_int64(st, 3, from);
 	sqlite3_bind_int64(st, 4, to);
 	sqlite3_bind_int64(st, 5, tenant_id);
+	return st;
+}
+
+/* kind=network: the tenants' network bytes (usage_net.h) per tenant and bucket. */
+static void query_net(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t from,
+		      int64_t to, int64_t tenant_id)
+{
+	int64_t max = mgr_conf.usage.max_rows, n = 0;
+	sqlite3_stmt *st =
+		prepare(c, db,
+			"SELECT u.t - u.t %% ?1 AS b, u.tenant_id, n.tenant, SUM(u.bytes_in), "
+			"  SUM(u.bytes_out) "
+			"FROM usage_net u LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
+			"WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
+			"  AND (?5 = 0 OR u.tenant_id = ?5) "
+			"GROUP BY b, u.tenant_id ORDER BY b, u.tenant_id LIMIT ?2",
+			step, from, to, tenant_id);
+	json_t *rows;
+	int rc;
+
+	if (st == NULL)
+		return;
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++n <= max) {
+		const char *tn = (const char *)sqlite3_column_text(st, 2);
+		json_array_append_new(
+			rows,
+			json_pack("{s:I, s:I, s:s, s:I, s:I}", "t",
+				  (json_int_t)sqlite3_column_int64(st, 0), "tenant_id",
+				  (json_int_t)sqlite3_column_int64(st, 1), "tenant", tn ? tn : "",
+				  "bytes_in", (json_int_t)sqlite3_column_int64(st, 3), "bytes_out",
+				  (json_int_t)sqlite3_column_int64(st, 4)));
+	}
+	sqlite3_finalize(st);
+	answer(c, db, rc, n, rows, step, from, to, "tenant");
+}
+
+static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t from, int64_t to,
+		  int64_t tenant_id, const char *desktop)
+{
+	int64_t max = mgr_conf.usage.max_rows, n = 0;
+	/* Desktops by name within their tenant: one deleted and made again has two ids. */
+	sqlite3_stmt *st = prepare(
+		c, db,
+		"SELECT u.t - u.t %% ?1 AS b, u.desktop_id, d.tenant, d.name, d.model, "
+		"  SUM(u.secs), SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), SUM(u.cpu_ns) "
+		"FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
+		"WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
+		"  AND (?5 = 0 OR u.tenant_id = ?5) AND (?6 IS NULL OR u.desktop_id IN "
+		"  (SELECT desktop_id FROM usage_desktops WHERE tenant_id = ?5 AND name = ?6)) "
+		"GROUP BY b, u.desktop_id ORDER BY b, u.desktop_id LIMIT ?2",
+		step, from, to, tenant_id);
+	json_t *rows;
+	int rc;
+
+	if (st == NULL)
+		return;
 	if (desktop)
 		sqlite3_bind_text(st, 6, desktop, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 6);
-	sqlite3_bind_int64(st, 7, max + 1);
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++n <= max) {
 		const char *tn = (const char *)sqlite3_column_text(st, 2);
@@ -99,30 +177,14 @@ static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t 
 				  col_or_null(st, 9)));
 	}
 	sqlite3_finalize(st);
-	if (n > max) {
-		json_decref(rows);
-		http_error(c->out, 400, "to",
-			   "more than %lld rows (usage.max_rows): ask a shorter time, a coarser "
-			   "step, or one desktop",
-			   (long long)max);
-		return;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		json_decref(rows);
-		http_error(c->out, 500, "", "cannot read the usage history: %s",
-			   sqlite3_errmsg(db));
-		return;
-	}
-	api_ok(c, 200,
-	       json_pack("{s:s, s:I, s:I, s:o}", "step", usage_step_names[step], "from",
-			 (json_int_t)from, "to", (json_int_t)to, "rows", rows));
+	answer(c, db, rc, n, rows, step, from, to, "desktop");
 }
 
 void api_usage_history(struct api_ctx *c)
 {
 	const char *tenant = http_query(c->r, "tenant"), *desktop = http_query(c->r, "desktop");
 	const char *from_s = http_query(c->r, "from"), *to_s = http_query(c->r, "to");
-	const char *step_s = http_query(c->r, "step");
+	const char *step_s = http_query(c->r, "step"), *kind = http_query(c->r, "kind");
 	int64_t to = (int64_t)time(NULL), from, tenant_id = 0;
 	enum usage_step step = USAGE_HOUR;
 	sqlite3 *db = NULL;
@@ -157,6 +219,14 @@ void api_usage_history(struct api_ctx *c)
 			return;
 		}
 	}
+	if (kind && strcmp(kind, "desktops") != 0 && strcmp(kind, "network") != 0) {
+		http_error(c->out, 400, "kind", "kind: desktops or network, not '%s'", kind);
+		return;
+	}
+	if (kind && strcmp(kind, "network") == 0 && desktop) {
+		http_error(c->out, 400, "desktop", "desktop: network rows are per tenant");
+		return;
+	}
 	if (desktop && !*desktop) {
 		http_error(c->out, 400, "desktop", "desktop: a desktop's name");
 		return;
@@ -182,7 +252,10 @@ void api_usage_history(struct api_ctx *c)
 		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
 		goto out;
 	}
-	query(c, db, step, from, to, tenant_id, desktop);
+	if (kind && strcmp(kind, "network") == 0)
+		query_net(c, db, step, from, to, tenant_id);
+	else
+		query(c, db, step, from, to, tenant_id, desktop);
 out:
 	sqlite3_close(db);
 }

@@ -253,6 +253,12 @@ static void format_counters(FILE *f)
 	sample1(f, "tessera_mgr_fdb_forgets_total", "result", "failed", K(net_fdb_forget_failed));
 	head(f, "tessera_mgr_fdb_forgets_pending", "gauge", "fdb.del still to retry.");
 	sample0(f, "tessera_mgr_fdb_forgets_pending", mgr_net_forgets_pending());
+	head(f, "tessera_mgr_usage_net_unanswered_total", "counter",
+	     "A PE router's tessd that did not answer a usage pass (its interval uncounted).");
+	sample0(f, "tessera_mgr_usage_net_unanswered_total", K(usage_net_unanswered));
+	head(f, "tessera_mgr_usage_net_resets_total", "counter",
+	     "A tenant's counters found restarted or reset on a PE tessd (counted from zero).");
+	sample0(f, "tessera_mgr_usage_net_resets_total", K(usage_net_resets));
 	head(f, "tessera_mgr_audit_unauthenticated_total", "counter",
 	     "Requests without a known token.");
 	sample0(f, "tessera_mgr_audit_unauthenticated_total", K(audit_unauthenticated));

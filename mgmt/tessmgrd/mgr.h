@@ -30,6 +30,8 @@ struct mgr_counters {
 	uint64_t token_lookups;          /* bearer tokens looked up: one per request */
 	uint64_t net_fdb_forgets;        /* a moved desktop's MAC forgotten on a tessd (fdb.del) */
 	uint64_t net_fdb_forget_failed;  /* such fdb.del that failed (retried at each tick) */
+	uint64_t usage_net_unanswered;   /* a router's tessd silent in a usage pass (usage_net.h) */
+	uint64_t usage_net_resets;       /* a tenant's counters found restarted or reset there */
 	/* mgr_place_locked's answers: placed, or refused for want of a quota, of room in the
 	 * quota, or of a host that can take it. */
 	uint64_t place_ok, place_no_quota, place_quota_full, place_no_host;

@@ -54,6 +54,21 @@ static const char schema_sql[] =
 	"  tenant_id INTEGER NOT NULL, tenant TEXT NOT NULL, name TEXT NOT NULL,"
 	"  model TEXT NOT NULL);"
 	/*
+	 * Network bytes per tenant and interval (usage_net.h), steps as usage's;
+	 * the counters last seen per PE router and tenant (a restarted tessmgrd
+	 * bills only what came since), and the tenants' names.
+	 */
+	"CREATE TABLE IF NOT EXISTS usage_net (step INTEGER NOT NULL, t INTEGER NOT NULL,"
+	"  tenant_id INTEGER NOT NULL, bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+	"  PRIMARY KEY (step, t, tenant_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS usage_net_last (router TEXT NOT NULL,"
+	"  tenant_id INTEGER NOT NULL, pid INTEGER NOT NULL, started INTEGER NOT NULL,"
+	"  seen INTEGER NOT NULL,"
+	"  bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
+	"  PRIMARY KEY (router, tenant_id));"
+	"CREATE TABLE IF NOT EXISTS usage_tenants (tenant_id INTEGER PRIMARY KEY,"
+	"  tenant TEXT NOT NULL);"
+	/*
 	 * The audit log is append-only: the database refuses anything else, but
 	 * for the retention job, which deletes the oldest rows up to a mark in meta.
 	 * The mark only grows and each move of it is itself an "audit prune" row

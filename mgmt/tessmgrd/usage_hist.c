@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "usage_hist.h"
+#include "usage_net.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -72,28 +73,47 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	"  SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns) FROM usage WHERE step = ?1 - 1 AND t < ?2 "  \
 	"  GROUP BY 2, tenant_id, desktop_id " ADD_SQL
 
+/* The same for the tenants' network rows (usage_net.h). */
+#define MOVE_NET_SQL(len)                                                             \
+	"INSERT INTO usage_net (step, t, tenant_id, bytes_in, bytes_out) SELECT ?1, " \
+	"  t - t % " len ", tenant_id, SUM(bytes_in), SUM(bytes_out) FROM usage_net " \
+	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id "                     \
+	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET bytes_in = bytes_in + "       \
+	"  excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out"
+
+/* One table's compaction (its move statements and name), its rows added to out. */
+static int compact_table(sqlite3 *db, const struct usage_cutoffs *k, const char *to_day,
+			 const char *to_hour, const char *table, struct usage_compacted *out)
+{
+	char del[96];
+	int64_t n;
+
+	snprintf(del, sizeof(del), "DELETE FROM %s WHERE step = ?1 AND t < ?2", table);
+	/* Hours to days first: this pass's new hours are younger than hourly_days. */
+	if (run2(db, to_day, USAGE_DAY, k->hour_before) < 0 ||
+	    (n = run2(db, del, USAGE_HOUR, k->hour_before)) < 0)
+		return -EIO;
+	out->hour_to_day += n;
+	if (run2(db, to_hour, USAGE_HOUR, k->raw_before) < 0 ||
+	    (n = run2(db, del, USAGE_RAW, k->raw_before)) < 0)
+		return -EIO;
+	out->raw_to_hour += n;
+	if ((n = run2(db, del, USAGE_DAY, k->day_before)) < 0)
+		return -EIO;
+	out->day_deleted += n;
+	return 0;
+}
+
 int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 		  struct usage_compacted *out)
 {
 	struct usage_cutoffs k = usage_cutoffs(now, c);
-	int64_t n;
 
 	*out = (struct usage_compacted){ 0 };
-	/* Hours to days first: this pass's new hours are younger than hourly_days. */
-	if (run2(db, MOVE_SQL("86400"), USAGE_DAY, k.hour_before) < 0 ||
-	    (n = run2(db, "DELETE FROM usage WHERE step = ?1 AND t < ?2", USAGE_HOUR,
-		      k.hour_before)) < 0)
+	if (compact_table(db, &k, MOVE_SQL("86400"), MOVE_SQL("3600"), "usage", out) < 0 ||
+	    compact_table(db, &k, MOVE_NET_SQL("86400"), MOVE_NET_SQL("3600"), "usage_net", out) <
+		    0)
 		return -EIO;
-	out->hour_to_day = n;
-	if (run2(db, MOVE_SQL("3600"), USAGE_HOUR, k.raw_before) < 0 ||
-	    (n = run2(db, "DELETE FROM usage WHERE step = ?1 AND t < ?2", USAGE_RAW,
-		      k.raw_before)) < 0)
-		return -EIO;
-	out->raw_to_hour = n;
-	if ((n = run2(db, "DELETE FROM usage WHERE step = ?1 AND t < ?2", USAGE_DAY,
-		      k.day_before)) < 0)
-		return -EIO;
-	out->day_deleted = n;
 	return 0;
 }
 
@@ -303,6 +323,9 @@ void mgr_usage_hist_sample(void)
 			cs[i].cpu_ok =
 				mgr_virt_cpu_time(cs[i].host_id, cs[i].uuid, &cs[i].cpu_ns) == 0;
 	qsort(cs, n, sizeof(*cs), cmp_cur);
+	/* The routers' tessds, without the lock too; written before the desktops' pass,
+	 * whose compaction then takes these rows as well. */
+	usage_net_sample(wdb, from_pass);
 	if (usage_write_pass(wdb, cs, n, now, from_pass, &mgr_conf.usage) < 0) {
 		free(cs);
 		return; /* the next pass covers this interval too */

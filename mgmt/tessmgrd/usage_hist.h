@@ -7,7 +7,8 @@
  * reports it. The same pass, in the same transaction, sums raw rows older
  * than raw_days into hourly rows, hourly rows older than hourly_days into
  * daily rows, and deletes daily rows older than daily_days. Rows start at
- * t (UTC); a sample belongs to the hour and day it starts in. The state lock
+ * t (UTC); a sample belongs to the hour and day it starts in (the tenants'
+ * network rows, usage_net.h, alike). The state lock
  * is held only to copy the desktops, never across libvirt or SQLite; the
  * pass writes through a connection of its own (WAL), as queries read.
  */
@@ -42,7 +43,7 @@ struct usage_cutoffs {
 };
 struct usage_cutoffs usage_cutoffs(int64_t now, const struct mgr_usage_cfg *c);
 
-/* Rows a compaction moved or deleted. */
+/* Rows a compaction moved or deleted (of both tables: usage and usage_net). */
 struct usage_compacted {
 	int64_t raw_to_hour, hour_to_day, day_deleted;
 };

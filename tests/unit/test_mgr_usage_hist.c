@@ -17,7 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "unit_store.h"
 #include "usage_hist.h"
 
 #define DAY  86400
@@ -25,44 +25,9 @@
 /* 2026-12-03 13:40:15 UTC */
 #define NOW 1796305215LL
 
-static char dir[] = "/tmp/tess-unit-usage-XXXXXX";
-static char path[sizeof(dir) + 16];
-static sqlite3 *db;
 static const struct mgr_usage_cfg cfg = {
 	.sample_sec = 300, .raw_days = 7, .hourly_days = 90, .daily_days = 1825, .max_rows = 10
 };
-
-static int setup(void **state)
-{
-	char err[256];
-
-	(void)state;
-	memcpy(dir, "/tmp/tess-unit-usage-XXXXXX", sizeof(dir));
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/store.db", dir);
-	if (mgr_store_open(path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	return sqlite3_open(path, &db) == SQLITE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char p[sizeof(path) + 8];
-
-	(void)state;
-	sqlite3_close(db);
-	mgr_store_close();
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	rmdir(dir);
-	return 0;
-}
 
 /* A row: cpu < 0 is NULL (unknown). */
 static void put(int step, int64_t t, int desk, int64_t secs, int64_t cpu)
@@ -297,14 +262,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buckets_and_cutoffs),
-		cmocka_unit_test_setup_teardown(test_raw_rows_sum_into_whole_hours, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_hours_into_days_and_retention, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_raw_rows_sum_into_whole_hours, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_hours_into_days_and_retention, store_setup,
+						store_teardown),
 		cmocka_unit_test_setup_teardown(test_desktop_made_during_a_pass_gets_its_names,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_an_interval_starting_again_adds, setup,
-						teardown),
+						store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_an_interval_starting_again_adds, store_setup,
+						store_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

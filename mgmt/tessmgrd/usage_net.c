@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "usage_net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mgr.h"
+#include "network_priv.h"
+#include "tlog.h"
+#include "vswitch.h"
+
+int usage_net_delta(const struct usage_net_ctr *last, const struct usage_net_ctr *now, uint64_t *in,
+		    uint64_t *out)
+{
+	bool restarted = now->pid != last->pid ||
+			 (now->started > last->started + 2 && now->started >= last->seen - 2);
+
+	/* One lower counter is a reset of both (stats.reset zeroes every counter): the
+	 * other may have grown past its last value since. */
+	if (restarted || now->in < last->in || now->out < last->out) {
+		*in = now->in;
+		*out = now->out;
+		return 1;
+	}
+	*in = now->in - last->in;
+	*out = now->out - last->out;
+	return 0;
+}
+
+/* The counters last seen of (router, tenant): 1, 0 when none, -EIO. */
+static int last_get(sqlite3_stmt *st, const struct usage_net_look *l, struct usage_net_ctr *c)
+{
+	int rc;
+
+	sqlite3_bind_text(st, 1, l->router, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, l->tenant_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*c = (struct usage_net_ctr){ .pid = sqlite3_column_int64(st, 0),
+					     .started = sqlite3_column_int64(st, 1),
+					     .seen = sqlite3_column_int64(st, 2),
+					     .in = (uint64_t)sqlite3_column_int64(st, 3),
+					     .out = (uint64_t)sqlite3_column_int64(st, 4) };
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int usage_net_write(sqlite3 *db, const struct usage_net_look *ls, uint32_t n, int64_t t,
+		    struct usage_net_written *w)
+{
+	sqlite3_stmt *get = NULL, *put = NULL, *row = NULL, *name = NULL;
+	int rc = -EIO;
+
+	*w = (struct usage_net_written){ 0 };
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT pid, started, seen, bytes_in, bytes_out FROM usage_net_last "
+			       "WHERE router = ? AND tenant_id = ?",
+			       -1, &get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO usage_net_last (router, tenant_id, pid, "
+			       "started, seen, bytes_in, bytes_out) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       -1, &put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO usage_net (step, t, tenant_id, bytes_in, bytes_out) "
+			       "VALUES (0, ?, ?, ?, ?) ON CONFLICT (step, t, tenant_id) DO UPDATE "
+			       "SET bytes_in = bytes_in + excluded.bytes_in, "
+			       "  bytes_out = bytes_out + excluded.bytes_out",
+			       -1, &row, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO usage_tenants (tenant_id, tenant) "
+			       "VALUES (?, ?)",
+			       -1, &name, NULL) != SQLITE_OK)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct usage_net_look *l = &ls[i];
+		struct usage_net_ctr last;
+		uint64_t in = 0, out = 0;
+		int had = last_get(get, l, &last);
+
+		if (had < 0)
+			goto out;
+		if (had)
+			w->resets += (uint32_t)usage_net_delta(&last, &l->ctr, &in, &out);
+		sqlite3_bind_text(put, 1, l->router, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(put, 2, l->tenant_id);
+		sqlite3_bind_int64(put, 3, l->ctr.pid);
+		sqlite3_bind_int64(put, 4, l->ctr.started);
+		sqlite3_bind_int64(put, 5, l->ctr.seen);
+		sqlite3_bind_int64(put, 6, (int64_t)l->ctr.in);
+		sqlite3_bind_int64(put, 7, (int64_t)l->ctr.out);
+		sqlite3_bind_int64(name, 1, l->tenant_id);
+		sqlite3_bind_text(name, 2, l->tenant, -1, SQLITE_STATIC);
+		if (sqlite3_step(put) != SQLITE_DONE || sqlite3_step(name) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(put);
+		sqlite3_reset(name);
+		if (in == 0 && out == 0)
+			continue;
+		sqlite3_bind_int64(row, 1, t);
+		sqlite3_bind_int64(row, 2, l->tenant_id);
+		sqlite3_bind_int64(row, 3, (int64_t)in);
+		sqlite3_bind_int64(row, 4, (int64_t)out);
+		if (sqlite3_step(row) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(row);
+		w->rows++;
+	}
+	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+out:
+	if (rc < 0) {
+		tlog(LOG_ERR, NULL, "usage history: cannot write the network bytes: %s",
+		     sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	sqlite3_finalize(row);
+	sqlite3_finalize(name);
+	return rc;
+}
+
+/*
+ * The routers that serve some tenant and those tenants, copied under
+ * mgr.lock: a router's looks are looks[first .. first + n), each with its
+ * tenant's group name at the same index of groups.
+ */
+struct net_router {
+	char name[MGR_NAME_LEN], tessd[MGR_URI_LEN];
+	uint32_t first, n;
+};
+struct net_copy {
+	struct net_router *rs;
+	uint32_t n_rs;
+	struct usage_net_look *looks;
+	char (*groups)[MGR_NAME_LEN];
+};
+
+static void copy_free(struct net_copy *c)
+{
+	free(c->rs);
+	free(c->looks);
+	free(c->groups);
+}
+
+/* 0, or -ENOMEM (nothing copied). */
+static int copy_locked(struct net_copy *c)
+{
+	uint32_t pairs = 0, k = 0;
+
+	*c = (struct net_copy){ 0 };
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		for (uint32_t j = 0; j < mgr.n_tenants; j++)
+			pairs += net_serves(&mgr.tenants[j].spec, mgr.routers[i].spec.name);
+	c->rs = calloc(mgr.n_routers + 1, sizeof(*c->rs));
+	c->looks = calloc(pairs + 1, sizeof(*c->looks));
+	c->groups = calloc(pairs + 1, sizeof(*c->groups));
+	if (c->rs == NULL || c->looks == NULL || c->groups == NULL) {
+		copy_free(c);
+		*c = (struct net_copy){ 0 };
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < mgr.n_routers; i++) {
+		const struct mgr_router *r = &mgr.routers[i];
+		struct net_router *x = &c->rs[c->n_rs];
+
+		snprintf(x->name, sizeof(x->name), "%s", r->spec.name);
+		snprintf(x->tessd, sizeof(x->tessd), "%s", r->spec.tessd);
+		x->first = k;
+		for (uint32_t j = 0; j < mgr.n_tenants; j++) {
+			const struct mgr_tenant *t = &mgr.tenants[j];
+			if (!net_serves(&t->spec, r->spec.name))
+				continue;
+			snprintf(c->looks[k].router, MGR_NAME_LEN, "%s", r->spec.name);
+			snprintf(c->looks[k].tenant, MGR_NAME_LEN, "%s", t->spec.name);
+			c->looks[k].tenant_id = t->id;
+			snprintf(c->groups[k], MGR_NAME_LEN, "%s", t->spec.vlan_name);
+			k++;
+		}
+		x->n = k - x->first;
+		c->n_rs += x->n > 0; /* a router that serves none is not asked */
+	}
+	return 0;
+}
+
+static bool json_u64(const json_t *o, const char *key, uint64_t *v)
+{
+	const json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return false;
+	*v = (uint64_t)json_integer_value(j);
+	return true;
+}
+
+/*
+ * Asks r's tessd its tenants' counters, then its process (after them: a
+ * restart in between shows as a lower counter next time). Fills r's looks
+ * with the tenants found there, moved to the front of r's range: how many,
+ * or -1 when the tessd does not answer.
+ */
+static int router_ask(const struct net_router *r, struct usage_net_look *looks,
+		      char (*groups)[MGR_NAME_LEN])
+{
+	json_t *st = NULL, *status = NULL, *tenants;
+	char err[256];
+	int64_t pid, up;
+	uint32_t found = 0;
+
+	if (mgr_tessd_call(r->tessd, "stats.tenants", json_object(), &st, err, sizeof(err)) < 0 ||
+	    mgr_tessd_call(r->tessd, "status", NULL, &status, err, sizeof(err)) < 0) {
+		tlog(LOG_WARNING, NULL, "usage history: router %s: %s", r->name, err);
+		json_decref(st);
+		return -1;
+	}
+	pid = json_integer_value(json_object_get(status, "pid"));
+	up = json_integer_value(json_object_get(status, "uptime_sec"));
+	tenants = json_object_get(st, "tenants");
+	for (uint32_t i = r->first; i < r->first + r->n; i++) {
+		const json_t *g = json_object_get(
+			json_object_get(json_object_get(tenants, looks[i].tenant), "groups"),
+			groups[i]);
+		struct usage_net_look l = looks[i];
+		/* A tenant whose group is not there (yet): its counters last seen stay. */
+		if (!json_u64(g, "tx_bytes", &l.ctr.in) || !json_u64(g, "rx_bytes", &l.ctr.out))
+			continue;
+		l.ctr.pid = pid;
+		l.ctr.seen = (int64_t)time(NULL);
+		l.ctr.started = l.ctr.seen - up;
+		looks[r->first + found++] = l;
+	}
+	json_decref(st);
+	json_decref(status);
+	return (int)found;
+}
+
+void usage_net_sample(sqlite3 *db, int64_t t)
+{
+	struct usage_net_written w;
+	struct net_copy c;
+	uint32_t n = 0;
+	int rc;
+
+	pthread_mutex_lock(&mgr.lock);
+	rc = copy_locked(&c);
+	pthread_mutex_unlock(&mgr.lock);
+	if (rc < 0)
+		return;
+	for (uint32_t i = 0; i < c.n_rs; i++) {
+		int found = router_ask(&c.rs[i], c.looks, c.groups);
+		if (found < 0) {
+			mgr_count(usage_net_unanswered, 1);
+			continue;
+		}
+		/* The answered ones together at the front (n <= first: no overlap ahead). */
+		memmove(c.looks + n, c.looks + c.rs[i].first, (size_t)found * sizeof(*c.looks));
+		n += (uint32_t)found;
+	}
+	if (n && usage_net_write(db, c.looks, n, t, &w) == 0 && w.resets) {
+		mgr_count(usage_net_resets, w.resets);
+		tlog(LOG_INFO, NULL,
+		     "usage history: %u tenant counters restarted on their tessds (counted "
+		     "from zero)",
+		     w.resets);
+	}
+	copy_free(&c);
+}
+
+int usage_net_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
+		   struct usage_net_sum **out, uint32_t *n)
+{
+	sqlite3_stmt *st;
+	struct usage_net_sum *a = NULL, *grown;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT u.tenant_id, IFNULL(n.tenant, '?'), SUM(u.bytes_in), "
+			       "  SUM(u.bytes_out) FROM usage_net u "
+			       "LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
+			       "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
+			       "  AND (?3 = 0 OR u.tenant_id = ?3) "
+			       "GROUP BY u.tenant_id ORDER BY 2, u.tenant_id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 3, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		grown = realloc(a, (*n + 1) * sizeof(*a));
+		if (grown == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		a = grown;
+		a[*n] = (struct usage_net_sum){
+			.tenant_id = sqlite3_column_int64(st, 0),
+			.bytes_in = (uint64_t)sqlite3_column_int64(st, 2),
+			.bytes_out = (uint64_t)sqlite3_column_int64(st, 3),
+		};
+		snprintf(a[*n].tenant, sizeof(a[*n].tenant), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(a);
+		*n = 0;
+		return -EIO;
+	}
+	*out = a;
+	return 0;
+}
