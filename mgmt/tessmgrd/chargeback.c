@@ -5,10 +5,11 @@
  * (usage_hist.h). GET /v1/rates (both roles: the price list) and PUT
  * /v1/rates (provider admins; the whole object, kept in the store's meta
  * table): a price per vCPU-hour and per GiB-hour, and per model prices that
- * replace both for its desktops. GET /v1/chargeback?tenant=&from=&to=
+ * replace both for its desktops; a price per GB (10^9 bytes) of a tenant's
+ * network in and out (usage_net.h). GET /v1/chargeback?tenant=&from=&to=
  * [&format=csv]: each desktop's vCPU-hours, GiB-hours, hours run and cost
  * between from and to, per tenant (a tenant admin's own only, 404 for
- * another's), at today's rates.
+ * another's) with its network GB and their cost, at today's rates.
  */
 #include <errno.h>
 #include <math.h>
@@ -23,6 +24,7 @@
 #include "store.h"
 #include "tlog.h"
 #include "usage_hist.h"
+#include "usage_net.h"
 
 struct mgr_model_rate {
 	char model[MGR_NAME_LEN];
@@ -32,6 +34,7 @@ struct mgr_model_rate {
 struct mgr_rates {
 	char currency[8];
 	double vcpu_hour, gib_hour;
+	double gb_in, gb_out; /* per 10^9 bytes of a tenant's network (usage_net.h) */
 	struct mgr_model_rate *models;
 	uint32_t n_models;
 };
@@ -71,6 +74,8 @@ static const struct cfg_field rates_fields[] = {
 		  false, "\"EUR\""),
 	CFG_FIELD(struct mgr_rates, vcpu_hour, "vcpu_hour", &price_node, false, "0"),
 	CFG_FIELD(struct mgr_rates, gib_hour, "gib_hour", &price_node, false, "0"),
+	CFG_FIELD(struct mgr_rates, gb_in, "gb_in", &price_node, false, "0"),
+	CFG_FIELD(struct mgr_rates, gb_out, "gb_out", &price_node, false, "0"),
 	CFG_ARRAY_FIELD(struct mgr_rates, models, n_models, "models",
 			CFG_ARR_NODE(CFG_OBJ_NODE(model_rate_fields, struct mgr_model_rate), 1024,
 				     struct mgr_model_rate),
@@ -233,8 +238,8 @@ static bool csv_line(char **csv, size_t *len, const char *tn, const char *dn, co
 	bool ok = t && d && m;
 
 	if (ok) {
-		ok = append(csv, len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s\n", t, d, m, v[0], v[1],
-			    v[2], v[3], v[4], currency);
+		ok = append(csv, len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s,,\n", t, d, m, v[0],
+			    v[1], v[2], v[3], v[4], currency);
 	} else {
 		free(*csv);
 		*csv = NULL;
@@ -243,6 +248,44 @@ static bool csv_line(char **csv, size_t *len, const char *tn, const char *dn, co
 	free(d);
 	free(m);
 	return ok;
+}
+
+/*
+ * A tenant's network part, into its object t: gb_in, gb_out and their
+ * network_cost (0 without network rows), and its CSV line (empty desktop,
+ * model and hours cells) if it has some. Its cost in micro-units, or -1
+ * when out of memory (the CSV freed).
+ */
+static long long net_charge(json_t *t, struct usage_net_sum *nets, uint32_t n_nets, int64_t id,
+			    const struct mgr_rates *r, char **csv, size_t *csv_len)
+{
+	struct usage_net_sum *x = NULL;
+	double gb_in, gb_out;
+	long long cost_u;
+	char *tn;
+	bool ok;
+
+	for (uint32_t i = 0; i < n_nets && x == NULL; i++)
+		if (nets[i].tenant_id == id)
+			x = &nets[i];
+	gb_in = x ? (double)x->bytes_in / 1e9 : 0;
+	gb_out = x ? (double)x->bytes_out / 1e9 : 0;
+	cost_u = llround((gb_in * r->gb_in + gb_out * r->gb_out) * 1e6);
+	json_object_set_new(t, "gb_in", json_real(gb_in));
+	json_object_set_new(t, "gb_out", json_real(gb_out));
+	json_object_set_new(t, "network_cost", json_real((double)cost_u / 1e6));
+	if (x == NULL)
+		return cost_u;
+	x->billed = true;
+	tn = csv_cell(x->tenant);
+	ok = tn && append(csv, csv_len, "%s,,,,,,,%.6f,%s,%.9f,%.9f\n", tn, (double)cost_u / 1e6,
+			  r->currency, gb_in, gb_out);
+	if (tn == NULL) {
+		free(*csv);
+		*csv = NULL;
+	}
+	free(tn);
+	return ok ? cost_u : -1;
 }
 
 void api_chargeback(struct api_ctx *c)
@@ -255,6 +298,8 @@ void api_chargeback(struct api_ctx *c)
 	char currency[8], *csv = NULL;
 	int64_t tenant_id = 0, cur_id = 0;
 	size_t csv_len = 0;
+	struct usage_net_sum *nets = NULL;
+	uint32_t n_nets = 0;
 	struct mgr_rates r;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -322,6 +367,11 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
 		goto out;
 	}
+	if (usage_net_sums(db, from, to, tenant_id, &nets, &n_nets) < 0) {
+		http_error(c->out, 500, "", "cannot read the network usage: %s",
+			   sqlite3_errmsg(db));
+		goto out;
+	}
 	if (sqlite3_prepare_v2(
 		    db,
 		    /* LEFT: usage whose names are missing is billed all the same. */
@@ -343,7 +393,7 @@ void api_chargeback(struct api_ctx *c)
 	tenants = json_array();
 	if (!append(&csv, &csv_len,
 		    "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,"
-		    "cost,currency\n"))
+		    "cost,currency,gb_in,gb_out\n"))
 		goto oom;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *tn = (const char *)sqlite3_column_text(st, 0);
@@ -365,11 +415,13 @@ void api_chargeback(struct api_ctx *c)
 		total_u += cost_u;
 		if (cur == NULL || cur_id != sqlite3_column_int64(st, 7)) {
 			cur_id = sqlite3_column_int64(st, 7);
-			cur_u = 0;
 			desks = json_array();
 			cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops",
 					desks);
 			json_array_append_new(tenants, cur);
+			if ((cur_u = net_charge(cur, nets, n_nets, cur_id, &r, &csv, &csv_len)) < 0)
+				goto oom;
+			total_u += cur_u;
 		}
 		cur_u += cost_u;
 		json_object_set_new(cur, "cost", json_real((double)cur_u / 1e6));
@@ -386,6 +438,19 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 500, "", "cannot read the usage history: %s",
 			   sqlite3_errmsg(db));
 		goto out;
+	}
+	/* Tenants with network bytes and no desktops. */
+	for (uint32_t i = 0; i < n_nets; i++) {
+		if (nets[i].billed)
+			continue;
+		cur = json_pack("{s:s, s:f, s:[]}", "tenant", nets[i].tenant, "cost", 0.0,
+				"desktops");
+		json_array_append_new(tenants, cur);
+		if ((cost_u = net_charge(cur, nets, n_nets, nets[i].tenant_id, &r, &csv,
+					 &csv_len)) < 0)
+			goto oom;
+		json_object_set_new(cur, "cost", json_real((double)cost_u / 1e6));
+		total_u += cost_u;
 	}
 	if (format && strcmp(format, "csv") == 0) {
 		c->out->status = 200;
@@ -405,6 +470,7 @@ oom:
 out:
 	json_decref(tenants);
 	free(csv);
+	free(nets);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	cfg_free(&rates_schema, &r);

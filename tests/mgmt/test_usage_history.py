@@ -204,9 +204,10 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     d1 = m.desktop("d1", ACME)
     # Rates: the provider's; tenants read them; bad ones refused whole.
     assert m.ok("GET", "rates", token=ACME) == {"currency": "EUR", "vcpu_hour": 0.0,
-                                                "gib_hour": 0.0, "models": []}
-    rates = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25,
-             "models": [{"model": "big", "vcpu_hour": 1.0, "gib_hour": 0.1}]}
+                                                "gib_hour": 0.0, "gb_in": 0.0, "gb_out": 0.0,
+                                                "models": []}
+    rates = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25, "gb_in": 0.5,
+             "gb_out": 1.0, "models": [{"model": "big", "vcpu_hour": 1.0, "gib_hour": 0.1}]}
     status, e = m.call("PUT", "rates", rates, token=ACME)
     assert status == 403, e
     for bad, path in (({"vcpu_hour": -1}, "/vcpu_hour"), ({"currency": "eur"}, "/currency"),
@@ -238,6 +239,10 @@ def test_rates_and_chargeback(cleanup, tmp_path):
                     for i in range(3)])
     db.executemany("INSERT INTO usage_desktops VALUES (?, ?, 'acme', ?, 'std')",
                    [(990 + i, acme_id, f"tiny{i}") for i in range(3)])
+    # acme's network in the window: 2 GB in, 1 GB out (2 x 0.5 + 1 x 1 = 2 EUR).
+    db.execute("INSERT INTO usage_net VALUES (1, ?, ?, 2000000000, 1000000000)",
+               (w0 + HOUR, acme_id))
+    db.execute("INSERT INTO usage_tenants VALUES (?, 'acme')", (acme_id,))
     db.commit()
     db.close()
     m.start()
@@ -250,11 +255,14 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     assert acme["desktops"] == [{"desktop": "d1", "model": "std", "hours": 10.0,
                                  "vcpu_hours": 20.0, "gib_hours": 40.0, "run_hours": 4.0,
                                  "cost": 20.0}], acme
+    assert (acme["gb_in"], acme["gb_out"], acme["network_cost"], acme["cost"]) == \
+        (2.0, 1.0, 2.0, 22.0), acme
+    assert (bravo["gb_in"], bravo["gb_out"], bravo["network_cost"]) == (0, 0, 0), bravo
     # Model big's own prices: 96 vCPU-hours x 1 + 192 GiB-hours x 0.1.
-    assert abs(bravo["cost"] - 115.2) < 1e-9 and abs(r["total"] - 135.2) < 1e-9, r
+    assert abs(bravo["cost"] - 115.2) < 1e-9 and abs(r["total"] - 137.2) < 1e-9, r
     # Tenants see their own only; another's is not there.
     mine = m.ok("GET", q, token=ACME)
-    assert [t["tenant"] for t in mine["tenants"]] == ["acme"] and mine["total"] == 20.0
+    assert [t["tenant"] for t in mine["tenants"]] == ["acme"] and mine["total"] == 22.0
     assert m.call("GET", q + "&tenant=bravo", token=ACME)[0] == 404
     assert [t["tenant"] for t in m.ok("GET", q + "&tenant=bravo")["tenants"]] == ["bravo"]
     assert m.call("GET", q + "&tenant=nobody")[0] == 404
@@ -262,10 +270,12 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     ctype, text = get_text(m, q + "&format=csv")
     assert ctype.startswith("text/csv")
     lines = text.splitlines()
-    assert lines[0] == "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency"
-    assert lines[1:] == ["acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR",
+    assert lines[0] == "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency," \
+        "gb_in,gb_out"
+    assert lines[1:] == ["acme,,,,,,,2.000000,EUR,2.000000000,1.000000000",
+                         "acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR,,",
                          "bravo,\"'=x9,\"\"y\"\"\",big,24.000000,96.000000,192.000000,0.000000,"
-                         "115.200000,EUR"]
+                         "115.200000,EUR,,"]
     # Each desktop's cost in whole micro-units: the CSV's lines add up to the total.
     tiny = f"chargeback?from={w0 - 10 * DAY}&to={w0 - 9 * DAY}"
     _, text = get_text(m, tiny + "&format=csv")

@@ -3,11 +3,12 @@
 tessd's counters: tessmgrd onboards two tenants on a PE tessd (test_onboard's topology), a
 desktop of acme's on the host tessd pings its enterprise across the trunk, and each usage pass
 reads the PE's stats.tenants. A burst of N frames of known size shows in acme's rows as
-exactly those bytes each way and in none of bravo's; a PE tessd
+exactly those bytes each way and in none of bravo's; chargeback prices them per GB; a PE tessd
 that stops is counted as unanswered, and once restarted bills its new counters, never a
 negative or whole-counter delta; a restarted tessmgrd bills nothing again."""
 import json
 import time
+import urllib.request
 
 import pytest
 
@@ -112,6 +113,26 @@ def test_a_burst_is_billed_to_its_tenant_through_a_pe_restart(topo, m):
     assert status == 400 and e["error"]["path"] == "desktop", e
     status, e = m.call("GET", "usage/history?kind=nets")
     assert status == 400 and e["error"]["path"] == "kind", e
+
+    # Chargeback: bytes / 1e9 x the rate, in the tenant's cost and the total.
+    rates = {"currency": "EUR", "vcpu_hour": 0.0, "gib_hour": 0.0, "gb_in": 1000.0,
+             "gb_out": 3000.0, "models": []}
+    assert m.ok("PUT", "rates", rates) == rates
+    q = f"chargeback?from=0&to={int(time.time()) + HOUR}"
+    r = m.ok("GET", q)
+    acme = {t["tenant"]: t for t in r["tenants"]}["acme"]
+    gb_in, gb_out = after[0] / 1e9, after[1] / 1e9
+    assert acme["gb_in"] == pytest.approx(gb_in) and acme["gb_out"] == pytest.approx(gb_out)
+    cost = round(gb_in * 1000 + gb_out * 3000, 6)
+    assert acme["network_cost"] == pytest.approx(cost, abs=1e-9), acme
+    assert acme["cost"] == pytest.approx(cost, abs=1e-9) and acme["desktops"] == []
+    assert r["total"] == pytest.approx(cost, abs=1e-9), r
+    req = urllib.request.Request(m.url + "/v1/" + q + "&format=csv")
+    req.add_header("Authorization", f"Bearer {PROVIDER}")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        lines = resp.read().decode().splitlines()
+    assert lines[0].endswith(",cost,currency,gb_in,gb_out"), lines
+    assert f"acme,,,,,,,{cost:.6f},EUR,{gb_in:.9f},{gb_out:.9f}" in lines, lines
 
     # The PE tessd stops: its passes are counted unanswered, nothing is billed meanwhile.
     missed = stats(m)["router_unanswered"]
