@@ -78,80 +78,117 @@ static void test_plain(void **state)
 	free(t);
 }
 
-/* The first field keeps the name; the other is left out, whichever way round. */
+/*
+ * One JSON's render: the lines it has once (once), has not (none, whole lines), the text
+ * nowhere in it (nowhere), and how many samples it left out for skip_reason.
+ */
+struct prom_case {
+	const char *what;
+	const char *json;
+	const char *once[6], *none[3], *nowhere[3];
+	const char *skip_reason;
+	int skipped;
+};
+
+static void check(const struct prom_case *c)
+{
+	char *t = format(c->json);
+
+	print_message("case: %s\n", c->what);
+	for (int i = 0; i < 6 && c->once[i]; i++)
+		assert_int_equal(lines(t, c->once[i]), 1);
+	for (int i = 0; i < 3 && c->none[i]; i++)
+		assert_int_equal(lines(t, c->none[i]), 0);
+	for (int i = 0; i < 3 && c->nowhere[i]; i++)
+		assert_null(strstr(t, c->nowhere[i]));
+	if (c->skip_reason)
+		assert_skipped(t, c->skip_reason, c->skipped);
+	free(t);
+}
+
+static const struct prom_case name_clashes[] = {
+	{ "the first field keeps the name, the other is left out, whichever way round",
+	  "{\"a_b\": 1, \"a-b\": 2, \"c.d\": 3, \"c_d\": 4}",
+	  { "tessera_tessd_a_b 1", "tessera_tessd_c_d 3", "# TYPE tessera_tessd_a_b untyped" },
+	  { "tessera_tessd_a_b 2", "tessera_tessd_c_d 4" },
+	  { NULL },
+	  "name_clash",
+	  2 },
+	{ "in a list, every object's sample of the later field is left out",
+	  "{\"ports\": [{\"name\": \"a\", \"rx-errors\": 1, \"rx_errors\": 2},"
+	  " {\"name\": \"b\", \"rx-errors\": 3, \"rx_errors\": 4}]}",
+	  { "tessera_tessd_ports_rx_errors_total{name=\"a\"} 1",
+	    "tessera_tessd_ports_rx_errors_total{name=\"b\"} 3" },
+	  { NULL },
+	  { NULL },
+	  "name_clash",
+	  2 },
+	{ "a counter's _total meets a field that has it",
+	  "{\"x_packets\": 1, \"x_packets_total\": 2}",
+	  { "tessera_tessd_x_packets_total 1" },
+	  { NULL },
+	  { NULL },
+	  "name_clash",
+	  1 },
+	{ "two sections and fields whose joins look alike (\"a/b\" \"c\", \"a\" \"b/c\") clash",
+	  "{\"a/b\": [{\"name\": \"x\", \"c\": 1}], \"a\": [{\"name\": \"y\", \"b/c\": 2}]}",
+	  { "tessera_tessd_a_b_c{name=\"x\"} 1" },
+	  { NULL },
+	  { "tessera_tessd_a_b_c{name=\"y\"}" },
+	  "name_clash",
+	  1 },
+	{ "the count's own name is taken first",
+	  "{\"metrics_skipped\": 9}",
+	  { NULL },
+	  { "tessera_tessd_metrics_skipped 9" },
+	  { NULL },
+	  "name_clash",
+	  1 },
+};
+
+static const struct prom_case label_names[] = {
+	{ "label names Prometheus reserves",
+	  "{\"ports\": [{\"__name__\": \"evil\", \"n\": 1},"
+	  " {\"___x\": \"y\", \"n\": 2}, {\"9lives\": \"z\", \"n\": 3}]}",
+	  { "tessera_tessd_ports_n{_name__=\"evil\"} 1", "tessera_tessd_ports_n{_x=\"y\"} 2",
+	    "tessera_tessd_ports_n{_lives=\"z\"} 3" },
+	  { NULL },
+	  { "{__" },
+	  NULL,
+	  0 },
+	{ "leading underscores are collapsed after mapping: a digit, a '-', a UTF-8 byte",
+	  "{\"ports\": [{\"1_x\": \"a\", \"n\": 1}, {\"-_y\": \"b\", \"n\": 2},"
+	  " {\"\u00e9_z\": \"c\", \"n\": 3}, {\"_\": \"d\", \"n\": 4},"
+	  " {\"-\": \"e\", \"n\": 5}]}",
+	  { "tessera_tessd_ports_n{_x=\"a\"} 1", "tessera_tessd_ports_n{_y=\"b\"} 2",
+	    "tessera_tessd_ports_n{_z=\"c\"} 3", "tessera_tessd_ports_n{_=\"d\"} 4",
+	    "tessera_tessd_ports_n{_=\"e\"} 5" },
+	  { NULL },
+	  { "{__" },
+	  NULL,
+	  0 },
+	{ "two labels of one name: the sample is left out, no empty metric is made for it",
+	  "{\"ports\": [{\"a-b\": \"x\", \"a_b\": \"y\", \"n\": 1},"
+	  " {\"__k\": \"x\", \"_k\": \"y\", \"m\": 2}]}",
+	  { NULL },
+	  { NULL },
+	  { "tessera_tessd_ports_n", "tessera_tessd_ports_m" },
+	  "label_clash",
+	  2 },
+};
+
 static void test_name_clash(void **state)
 {
-	char *t = format("{\"a_b\": 1, \"a-b\": 2, \"c.d\": 3, \"c_d\": 4}");
-
 	(void)state;
-	assert_int_equal(lines(t, "tessera_tessd_a_b 1"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_a_b 2"), 0);
-	assert_int_equal(lines(t, "tessera_tessd_c_d 3"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_c_d 4"), 0);
-	assert_int_equal(lines(t, "# TYPE tessera_tessd_a_b untyped"), 1);
-	assert_skipped(t, "name_clash", 2);
-	free(t);
-	/* In a list, every object's sample of the later field is left out. */
-	t = format("{\"ports\": [{\"name\": \"a\", \"rx-errors\": 1, \"rx_errors\": 2},"
-		   " {\"name\": \"b\", \"rx-errors\": 3, \"rx_errors\": 4}]}");
-	assert_int_equal(lines(t, "tessera_tessd_ports_rx_errors_total{name=\"a\"} 1"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_rx_errors_total{name=\"b\"} 3"), 1);
-	assert_skipped(t, "name_clash", 2);
-	free(t);
-	/* A counter's _total meets a field that has it. */
-	t = format("{\"x_packets\": 1, \"x_packets_total\": 2}");
-	assert_int_equal(lines(t, "tessera_tessd_x_packets_total 1"), 1);
-	assert_skipped(t, "name_clash", 1);
-	free(t);
-	/* Two sections and fields whose joins look alike ("a/b" "c", "a" "b/c") still clash. */
-	t = format(
-		"{\"a/b\": [{\"name\": \"x\", \"c\": 1}], \"a\": [{\"name\": \"y\", \"b/c\": 2}]}");
-	assert_int_equal(lines(t, "tessera_tessd_a_b_c{name=\"x\"} 1"), 1);
-	assert_null(strstr(t, "tessera_tessd_a_b_c{name=\"y\"}"));
-	assert_skipped(t, "name_clash", 1);
-	free(t);
-	/* The count's own name is taken first. */
-	t = format("{\"metrics_skipped\": 9}");
-	assert_int_equal(lines(t, "tessera_tessd_metrics_skipped 9"), 0);
-	assert_skipped(t, "name_clash", 1);
-	free(t);
+	for (size_t i = 0; i < sizeof(name_clashes) / sizeof(name_clashes[0]); i++)
+		check(&name_clashes[i]);
 }
 
-static void test_reserved_label_names(void **state)
+static void test_label_names(void **state)
 {
-	char *t = format("{\"ports\": [{\"__name__\": \"evil\", \"n\": 1},"
-			 " {\"___x\": \"y\", \"n\": 2}, {\"9lives\": \"z\", \"n\": 3}]}");
-
 	(void)state;
-	assert_null(strstr(t, "{__"));
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_name__=\"evil\"} 1"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_x=\"y\"} 2"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_lives=\"z\"} 3"), 1);
-	free(t);
-	/* Leading underscores are collapsed after mapping: a digit, a '-', a UTF-8 byte. */
-	t = format("{\"ports\": [{\"1_x\": \"a\", \"n\": 1}, {\"-_y\": \"b\", \"n\": 2},"
-		   " {\"\u00e9_z\": \"c\", \"n\": 3}, {\"_\": \"d\", \"n\": 4},"
-		   " {\"-\": \"e\", \"n\": 5}]}");
-	assert_null(strstr(t, "{__"));
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_x=\"a\"} 1"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_y=\"b\"} 2"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_z=\"c\"} 3"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_=\"d\"} 4"), 1);
-	assert_int_equal(lines(t, "tessera_tessd_ports_n{_=\"e\"} 5"), 1);
-	free(t);
-}
-
-/* Two labels of one name: the sample is left out, and no empty metric is made for it. */
-static void test_label_clash(void **state)
-{
-	char *t = format("{\"ports\": [{\"a-b\": \"x\", \"a_b\": \"y\", \"n\": 1},"
-			 " {\"__k\": \"x\", \"_k\": \"y\", \"m\": 2}]}");
-
-	(void)state;
-	assert_null(strstr(t, "tessera_tessd_ports_n"));
-	assert_null(strstr(t, "tessera_tessd_ports_m"));
-	assert_skipped(t, "label_clash", 2);
-	free(t);
+	for (size_t i = 0; i < sizeof(label_names) / sizeof(label_names[0]); i++)
+		check(&label_names[i]);
 }
 
 static void test_too_long(void **state)
@@ -228,11 +265,8 @@ static void test_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),
-		cmocka_unit_test(test_name_clash),
-		cmocka_unit_test(test_reserved_label_names),
-		cmocka_unit_test(test_label_clash),
-		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_plain),       cmocka_unit_test(test_name_clash),
+		cmocka_unit_test(test_label_names), cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_many),
 	};
 
