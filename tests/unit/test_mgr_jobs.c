@@ -23,6 +23,7 @@
 
 #include "jobs.h"
 #include "store.h"
+#include "unit_store_rm.h"
 
 static char dir[] = "/tmp/tess-unit-jobs-XXXXXX";
 static char db[sizeof(dir) + 16];
@@ -122,98 +123,115 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char path[sizeof(db) + 8];
-
 	(void)state;
 	mgr_fini();
 	memset(&mgr, 0, sizeof(mgr));
 	pthread_mutex_init(&mgr.lock, NULL);
-	unlink(db);
-	snprintf(path, sizeof(path), "%s-wal", db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db);
-	unlink(path);
-	rmdir(dir);
+	unit_store_remove(db, dir);
 	return 0;
+}
+
+/*
+ * A scheduling script: desktop i + 1 on host desk_host[i] (hosts 1..n made first), then
+ * steps in order: QUEUE a job of kind for desktop n (jobs are numbered 1, 2, ... as queued),
+ * TAKE the job the scheduler must run next (job n; 0: none may run), FINISH job n.
+ */
+enum step_op { END, QUEUE, TAKE, FINISH };
+
+struct step {
+	enum step_op op;
+	uint32_t n;
+	uint8_t kind;
+};
+
+struct script {
+	uint32_t per_host;
+	uint32_t desk_host[4];
+	struct step steps[20];
+};
+
+#define Q(kind, desk)                       \
+	{                                   \
+		QUEUE, desk, MGR_JOB_##kind \
+	}
+#define T(job)               \
+	{                    \
+		TAKE, job, 0 \
+	}
+#define F(job)                 \
+	{                      \
+		FINISH, job, 0 \
+	}
+
+/* Runs s; jobs: the jobs it queued, in order. */
+static void run(const struct script *s, struct mgr_job *jobs[20])
+{
+	struct mgr_desktop *d[4] = { NULL };
+	uint32_t n_jobs = 0, hosts = 0;
+
+	mgr_conf.jobs.per_host = s->per_host;
+	for (uint32_t i = 0; i < 4; i++)
+		while (hosts < s->desk_host[i])
+			add_host(++hosts);
+	for (uint32_t i = 0; i < 4 && s->desk_host[i]; i++)
+		d[i] = add_desktop(i + 1, s->desk_host[i]);
+	for (const struct step *st = s->steps; st->op != END; st++) {
+		print_message("step %td\n", st - s->steps);
+		if (st->op == QUEUE)
+			jobs[n_jobs++] = queue(st->kind, d[st->n - 1]);
+		else if (st->op == TAKE)
+			take(st->n ? jobs[st->n - 1] : NULL);
+		else
+			finish(jobs[st->n - 1]);
+	}
 }
 
 static void test_light_jobs_before_heavy_ones_oldest_first(void **state)
 {
-	struct mgr_desktop *a, *b, *c;
-	struct mgr_job *ca, *sb, *rc_, *sc;
+	/* A desktop's next job (4) runs once its previous one (2) has finished. */
+	static const struct script s = {
+		4,
+		{ 1, 1, 1 },
+		{ Q(CREATE, 1), Q(STOP, 2), Q(REBOOT, 3), T(2), T(3), T(1), T(0), F(2),
+		  Q(DELETE, 2), T(4), T(0) },
+	};
+	struct mgr_job *j[20];
 
 	(void)state;
-	mgr_conf.jobs.per_host = 4;
-	add_host(1);
-	a = add_desktop(1, 1);
-	b = add_desktop(2, 1);
-	c = add_desktop(3, 1);
-	ca = queue(MGR_JOB_CREATE, a);
-	sb = queue(MGR_JOB_STOP, b);
-	rc_ = queue(MGR_JOB_REBOOT, c);
-	take(sb);
-	take(rc_);
-	take(ca);
-	take(NULL);
-	/* A desktop's next job runs once its previous one has finished. */
-	finish(sb);
-	sc = queue(MGR_JOB_DELETE, b);
-	assert_int_equal(sc->priority, 1);
-	take(sc);
-	take(NULL);
+	run(&s, j);
+	assert_int_equal(j[3]->priority, 1);
 }
 
 static void test_per_host_limit(void **state)
 {
-	struct mgr_desktop *d[4];
-	struct mgr_job *j[4];
+	/* Host 1 is at its limit: host 2's job (4), queued later, runs. */
+	static const struct script s = {
+		2,
+		{ 1, 1, 1, 2 },
+		{ Q(CREATE, 1), Q(CREATE, 2), Q(CREATE, 3), Q(CREATE, 4), T(1), T(2), T(4), T(0),
+		  F(2), T(3) },
+	};
+	struct mgr_job *j[20];
 
 	(void)state;
-	mgr_conf.jobs.per_host = 2;
-	add_host(1);
-	add_host(2);
-	for (uint32_t i = 0; i < 3; i++)
-		d[i] = add_desktop(i + 1, 1);
-	d[3] = add_desktop(4, 2);
-	for (uint32_t i = 0; i < 4; i++)
-		j[i] = queue(MGR_JOB_CREATE, d[i]);
-	take(j[0]);
-	take(j[1]);
-	/* Host 1 is at its limit: host 2's job, queued later, runs. */
-	take(j[3]);
-	take(NULL);
-	finish(j[1]);
-	take(j[2]);
+	run(&s, j);
 	assert_int_equal(mgr.hosts[0]->jobs_running, 2);
 	assert_int_equal(mgr.hosts[0]->n_queued, 0);
 }
 
 static void test_one_job_per_desktop_in_order(void **state)
 {
-	struct mgr_desktop *a, *b;
-	struct mgr_job *del, *start, *stop, *other;
+	/* The light jobs of desktop 1 (2, 3) wait for its delete (1), queued first. */
+	static const struct script s = {
+		4,
+		{ 1, 1 },
+		{ Q(DELETE, 1), Q(START, 1), Q(STOP, 1), Q(CREATE, 2), T(1), T(4), T(0), F(1), T(2),
+		  T(0), F(2), T(3), F(3), F(4), T(0) },
+	};
+	struct mgr_job *j[20];
 
 	(void)state;
-	mgr_conf.jobs.per_host = 4;
-	add_host(1);
-	a = add_desktop(1, 1);
-	b = add_desktop(2, 1);
-	del = queue(MGR_JOB_DELETE, a);
-	start = queue(MGR_JOB_START, a);
-	stop = queue(MGR_JOB_STOP, a);
-	other = queue(MGR_JOB_CREATE, b);
-	/* The light jobs of desktop a wait for its delete, queued first. */
-	take(del);
-	take(other);
-	take(NULL);
-	finish(del);
-	take(start);
-	take(NULL);
-	finish(start);
-	take(stop);
-	finish(stop);
-	finish(other);
-	take(NULL);
+	run(&s, j);
 }
 
 static void test_cancelled_job_is_forgotten(void **state)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "unit_store_rm.h"
 
 #define UNIT_STORE_DIR "/tmp/tess-unit-store-XXXXXX"
 
@@ -38,17 +39,10 @@ static int store_setup(void **state)
 
 static int store_teardown(void **state)
 {
-	char p[sizeof(store_path) + 8];
-
 	(void)state;
 	sqlite3_close(db);
 	mgr_store_close();
-	unlink(store_path);
-	snprintf(p, sizeof(p), "%s-wal", store_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", store_path);
-	unlink(p);
-	rmdir(store_dir);
+	unit_store_remove(store_path, store_dir);
 	return 0;
 }
 
