@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from debs import MIRROR, ROOT, built, mirror_reachable, run
+from debs import ROOT, built, require_mirror, run
 
 CACHE = os.environ.get("TESS_IMAGE_CACHE", "/var/cache/tessera-image")
 BOOT_TIMEOUT = int(os.environ.get("TESS_IMAGE_BOOT_TIMEOUT", "900"))
@@ -48,11 +48,7 @@ def image(debs):
     if os.path.exists(path):
         print(f"image: reusing {path}")
         return path
-    if not mirror_reachable():
-        msg = f"{MIRROR} is not reachable: the image cannot be built"
-        if os.environ.get("CI", "") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    require_mirror("the image cannot be built")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     for old in glob.glob(os.path.join(CACHE, "images", "*.qcow2")):
         os.unlink(old)  # one image is kept, the newest
