@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """tessmgrd for tests: a private state directory, store, token file and site storage with a
-real qcow2 base image; libvirt test-driver hosts; a JSON client of its HTTP API."""
+real qcow2 base image; libvirt test-driver hosts (in-process, or on a libvirtd of the test's
+own that it stops and starts); a JSON client of its HTTP API."""
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 
 import tess
+from libvirtd import Libvirtd
 
 TESSMGRD = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
 
@@ -228,3 +230,38 @@ class Mgr:
             if j["state"] != "succeeded":
                 raise MgrError(f"desktop {name}: {j['error']}")
         return r["desktop"]
+
+
+def wait_host(m, name, up, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        h = m.ok("GET", f"hosts/{name}")
+        if h["up"] == up:
+            return h
+        time.sleep(0.2)
+    raise AssertionError(f"host {name}: up is not {up} after {timeout}s: {h}\n{m.log()[-3000:]}")
+
+
+def libvirt_hosts(cleanup, tmp_path, n, **libvirt):
+    """Hosts r1..rN, each on a libvirtd of its own, checked every second: (libvirtds, Mgr)."""
+    lvs = [Libvirtd(cleanup).start() for _ in range(n)]
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2,
+                                                   **libvirt}})
+    m.start()
+    m.site()
+    for i, lv in enumerate(lvs):
+        assert m.ok("POST", "hosts", {"name": f"r{i + 1}", "site": "paris", "uri": lv.uri,
+                                      "vlans": [100]})["up"]
+    return lvs, m
+
+
+def scrape(m, token=PROVIDER, method="GET"):
+    """(status, Content-Type, text) of GET /metrics."""
+    req = urllib.request.Request(m.url + "/metrics", method=method)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read().decode()

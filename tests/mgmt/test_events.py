@@ -13,7 +13,10 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, BRAVO, PROVIDER, TOKENS, Mgr, token_entry, write_tokens
+from libvirtd import LIBVIRTD
+from mgr import (ACME, BRAVO, PROVIDER, TOKENS, Mgr, libvirt_hosts, scrape, token_entry,
+                 write_tokens)
+from prom import get, parse
 
 
 def stream(cleanup, m, token):
@@ -67,6 +70,46 @@ def test_job_transitions_by_tenant(cleanup, m):
                                     e["state"] == "succeeded" and e["desktop_id"] == a1["id"]
                                     for e in evs), 30)
     assert not any(e.get("tenant") == "acme" for e in bravo.events)
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_host_down_and_up_stream_to_the_provider(cleanup, tmp_path):
+    """A host's libvirtd stopped: one host.down on the provider's stream, with its reason,
+    and tessera_mgr_host_up 0; started again: one host.up and 1. Tenants' streams get
+    neither. libvirt.health_sec 1: seconds each way."""
+    (lv,), m = libvirt_hosts(cleanup, tmp_path, 1)
+    m.tenant("acme", 100)
+    m.model(vcpus=1, memory_mb=256)  # the test driver's host is small
+    m.quota("acme")
+    prov, acme = stream(cleanup, m, PROVIDER), stream(cleanup, m, ACME)
+    tess.wait_for(lambda: streams(m) == 2, 10, "two streams")
+
+    def host_up():
+        status, _, text = scrape(m)
+        assert status == 200, text
+        return get(parse(text)[0], "tessera_mgr_host_up", host="r1")
+
+    def host_events(evs):
+        return [e for e in evs if e["event"].startswith("host.")]
+
+    assert host_up() == 1
+    lv.stop()
+    evs = prov.read_until(lambda evs: host_events(evs), 30)
+    (down,) = host_events(evs)
+    assert down["event"] == "host.down" and down["host"] == "r1", down
+    assert down["reason"] == "libvirt connection lost" and isinstance(down["time"], float), down
+    assert host_up() == 0
+    assert not m.ok("GET", "hosts/r1")["up"]
+    lv.start()
+    evs = prov.read_until(lambda evs: len(host_events(evs)) == 2, 30)
+    up = host_events(evs)[1]
+    assert up["event"] == "host.up" and up["host"] == "r1" and up["reason"] == "", up
+    assert host_up() == 1
+    # A desktop placed on it after: its job reaches acme, which saw no host event.
+    m.desktop("a1", ACME)
+    acme.read_until(job("a1", "succeeded"), 30)
+    assert not host_events(acme.events), acme.events
+    assert len(host_events(prov.read_until(job("a1", "succeeded"), 30))) == 2
 
 
 def test_count_timeout_and_refusals(cleanup, m):

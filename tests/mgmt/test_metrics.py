@@ -7,19 +7,8 @@ import urllib.request
 
 import pytest
 
-from mgr import ACME, BRAVO, PROVIDER, Mgr
+from mgr import ACME, BRAVO, PROVIDER, Mgr, scrape
 from prom import get, parse
-
-
-def scrape(m, token=PROVIDER, method="GET"):
-    req = urllib.request.Request(m.url + "/metrics", method=method)
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.headers.get("Content-Type"), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type"), e.read().decode()
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ against a libvirtd of the test's own (review 1.10)."""
 import os
 import sqlite3
 import threading
-import time
 
 import pytest
 
 import tess
 from libvirtd import LIBVIRTD, Libvirtd
-from mgr import ACME, Mgr
+from mgr import ACME, Mgr, libvirt_hosts, wait_host
 
 
 @pytest.fixture
@@ -70,29 +69,6 @@ def test_host_reconnect_while_readers_use_its_connection(m):
     assert m.ok("GET", "hosts/h1")["up"]
     d = m.ok("GET", f"desktops/{desk['id']}", token=ACME)
     assert d["libvirt"]["state"] == "running"
-
-
-def wait_host(m, name, up, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        h = m.ok("GET", f"hosts/{name}")
-        if h["up"] == up:
-            return h
-        time.sleep(0.2)
-    raise AssertionError(f"host {name}: up is not {up} after {timeout}s: {h}\n{m.log()[-3000:]}")
-
-
-def libvirt_hosts(cleanup, tmp_path, n, **libvirt):
-    """Hosts r1..rN, each on a libvirtd of its own, checked every second: (libvirtds, Mgr)."""
-    lvs = [Libvirtd(cleanup).start() for _ in range(n)]
-    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1, "backoff_max_sec": 2,
-                                                   **libvirt}})
-    m.start()
-    m.site()
-    for i, lv in enumerate(lvs):
-        assert m.ok("POST", "hosts", {"name": f"r{i + 1}", "site": "paris", "uri": lv.uri,
-                                      "vlans": [100]})["up"]
-    return lvs, m
 
 
 @pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
