@@ -81,6 +81,7 @@ class Mgr:
         self.url = None
         self.http_timeout = 30
         self.env = {}  # added to tessmgrd's environment (e.g. TESS_FAULT)
+        self.wrap = []  # a command that execs tessmgrd's argv (e.g. in a mount namespace)
         self.ssl_context = None  # for https:// (tests/mgmt/test_tls.py)
 
     def base_url(self, port):
@@ -103,8 +104,9 @@ class Mgr:
         if os.path.exists(port_file):
             os.unlink(port_file)
         self.logf = open(self.log_path, "a")
-        self.proc = subprocess.Popen([TESSMGRD, "-c", self.config_path], stdout=self.logf,
-                                     stderr=subprocess.STDOUT, env={**os.environ, **self.env})
+        self.proc = subprocess.Popen([*self.wrap, TESSMGRD, "-c", self.config_path],
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **self.env})
         self.cleanup.add(self.kill)
         tess.sanitizer_watch(self.log_path)
         deadline = time.time() + timeout

@@ -9,6 +9,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -19,7 +20,7 @@ import time
 import pytest
 
 import tess
-from mgr import ACME, PROVIDER, Mgr
+from mgr import ACME, PROVIDER, Mgr, write_tokens
 
 
 def parse_journal(data):
@@ -42,13 +43,17 @@ def parse_journal(data):
 
 
 class Journal:
-    """A datagram socket read all the time, as journald does: the daemons' journal output
-    drops (and counts) what does not fit a queue of net.unix.max_dgram_qlen (10) entries."""
+    """A datagram socket read all the time, as journald (or syslogd) does: the daemons'
+    journal output drops (and counts) what does not fit a queue of net.unix.max_dgram_qlen
+    (10) entries. Each datagram is parse's dict; the socket at path, or a new one."""
 
-    def __init__(self, cleanup, tmp_path):
-        # A short directory: pytest's tmp_path comes near sun_path's 108 bytes.
-        d = tempfile.mkdtemp(prefix="tj-", dir="/tmp")
-        self.path = os.path.join(d, "j.sock")
+    def __init__(self, cleanup, tmp_path, path=None, parse=parse_journal):
+        if path is None:
+            # A short directory: pytest's tmp_path comes near sun_path's 108 bytes.
+            d = tempfile.mkdtemp(prefix="tj-", dir="/tmp")
+            cleanup.add(lambda: shutil.rmtree(d, ignore_errors=True))
+            path = os.path.join(d, "j.sock")
+        self.path, self.parse = path, parse
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
         self.sock.settimeout(0.1)
@@ -56,7 +61,6 @@ class Journal:
         self.stop = False
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
-        cleanup.add(lambda: shutil.rmtree(d, ignore_errors=True))
         cleanup.add(self.sock.close)
         cleanup.add(self._stop)
         self.seen = []
@@ -64,7 +68,7 @@ class Journal:
     def _read(self):
         while not self.stop:
             try:
-                self.q.put(parse_journal(self.sock.recv(65536)))
+                self.q.put(self.parse(self.sock.recv(65536)))
             except socket.timeout:
                 continue
             except OSError:
@@ -98,6 +102,39 @@ class Journal:
         raise AssertionError(f"no such entry in {timeout}s; got {self.seen[-20:]}")
 
 
+# What glibc's syslog(3) sends to /dev/log: <PRI>, an RFC 3164 time, ident[pid]: message.
+SYSLOG = re.compile(rb"<(\d+)>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([^\[ ]+)\[(\d+)\]: (.*)",
+                    re.S)
+
+
+def parse_syslog(data):
+    m = SYSLOG.fullmatch(data)
+    assert m, data
+    return {"pri": int(m[1]), "ident": m[3].decode(), "pid": int(m[4]), "msg": m[5].decode()}
+
+
+class DevLog:
+    """A /dev/log of the test's for one process: `wrap` runs it in a mount namespace of its
+    own (unshare -m) whose /dev is a directory of the test's, holding the socket `path` and
+    a link to each entry of the real /dev (bind-mounted beside it, submounts too). glibc's
+    syslog(3) has no other path than /dev/log, and nothing of the machine's /dev changes."""
+
+    def __init__(self, cleanup):
+        d = tempfile.mkdtemp(prefix="tsl-", dir="/tmp")
+        # Only empty directories and links outside the namespace: nothing below /dev here.
+        cleanup.add(shutil.rmtree, d, ignore_errors=True)
+        real, dev = os.path.join(d, "real"), os.path.join(d, "dev")
+        os.mkdir(real)
+        os.mkdir(dev)
+        for name in os.listdir("/dev"):
+            if name != "log":
+                os.symlink(os.path.join(real, name), os.path.join(dev, name))
+        self.path = os.path.join(dev, "log")
+        script = (f"set -e; mount --make-rprivate /; mount --rbind /dev {real}; "
+                  f'mount --bind {dev} /dev; exec "$@"')
+        self.wrap = ["unshare", "--mount", "sh", "-c", script, "sh"]  # execs: the pid is its
+
+
 def journal_env(log_path, journal):
     """What systemd sets when stderr is the journal: our stderr is log_path, so its dev:ino."""
     open(log_path, "a").close()
@@ -114,6 +151,16 @@ def setup_objects(m):
     m.site_h1("acme", ratio=4.0)
 
 
+def first_job(m, log, key):
+    """The objects and a desktop d1 made: (tenant id, host id, desktop id, the job's end
+    line from log, whose text is at key)."""
+    setup_objects(m)
+    tenant = m.ok("GET", "tenants/acme")["id"]
+    host = m.ok("GET", "hosts/h1")["id"]
+    d = m.desktop("d1", ACME)["id"]
+    return tenant, host, d, log.wait(lambda e: "create of desktop" in e[key])
+
+
 def test_mgr_journal_fields_and_runtime_level(cleanup, tmp_path):
     j = Journal(cleanup, tmp_path)
     m = Mgr(cleanup, tmp_path)
@@ -122,11 +169,7 @@ def test_mgr_journal_fields_and_runtime_level(cleanup, tmp_path):
     ready = j.wait(lambda e: e["MESSAGE"].startswith("ready: http://"))
     assert ready["PRIORITY"] == "5" and ready["SYSLOG_IDENTIFIER"] == "tessmgrd", ready
     assert m.ok("GET", "log") == {"level": "info", "output": "journal"}
-    setup_objects(m)
-    tenant = m.ok("GET", "tenants/acme")["id"]
-    host = m.ok("GET", "hosts/h1")["id"]
-    d1 = m.desktop("d1", ACME)["id"]
-    done = j.wait(lambda e: "create of desktop" in e["MESSAGE"])
+    tenant, host, d1, done = first_job(m, j, "MESSAGE")
     assert done["PRIORITY"] == "6", done
     assert done["MESSAGE"].endswith("succeeded"), done
     assert done["TESS_DESKTOP"] == str(d1) and done["TESS_TENANT"] == str(tenant), done
@@ -203,6 +246,61 @@ def test_mgr_stderr_line_has_the_fields(cleanup, tmp_path):
     assert re.fullmatch(rf"tessmgrd: job \d+: create of desktop {d}: succeeded "
                         rf"\[tenant=\d+ host=\d+ desktop={d} job=\d+\]", line), line
     assert "tessmgrd: ready: http://" in m.log()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a mount namespace needs root")
+def test_mgr_syslog_datagrams(cleanup, tmp_path):
+    """log.output syslog: each line one datagram to /dev/log (a socket of the test's, read
+    as syslogd would), facility daemon, the level in <PRI> only, ident tessmgrd[pid], the
+    fields as on stderr; nothing on stderr; switched away and back at run time."""
+    dev = DevLog(cleanup)
+    s = Journal(cleanup, tmp_path, path=dev.path, parse=parse_syslog)
+    m = Mgr(cleanup, tmp_path, config={"log": {"output": "syslog"}})
+    m.wrap = dev.wrap
+    m.start()
+    daemon = 3 << 3  # LOG_DAEMON
+    ready = s.wait(lambda e: e["msg"].startswith("ready: http://"))
+    assert ready["pri"] == daemon + 5, ready  # notice
+    assert ready["ident"] == "tessmgrd" and ready["pid"] == m.proc.pid, ready
+    assert m.ok("GET", "log") == {"level": "info", "output": "syslog"}
+    tenant, host, d, done = first_job(m, s, "msg")
+    assert done["pri"] == daemon + 6, done  # info
+    assert re.fullmatch(rf"job (\d+): create of desktop {d}: succeeded "
+                        rf"\[tenant={tenant} host={host} desktop={d} job=\1\]", done["msg"]), done
+    # A warning: its level is the priority's, not a "warning: " in the text as on stderr.
+    down = m.ok("POST", "hosts", {"name": "gone", "site": "paris", "vlans": [100],
+                                  "uri": "test+unix:///default?socket=/nonexistent/sock"})
+    assert not down["up"]
+    warn = s.wait(lambda e: e["msg"].startswith(f"host {down['id']} is down: "))
+    assert warn["pri"] == daemon + 4 and warn["msg"].endswith(f" [host={down['id']}]"), warn
+    # An error: a token file SIGHUP refuses (the old tokens stay).
+    tokens = open(m.tokens).read()
+    write_tokens(m.tokens, {"tokens": [{"sha256": "x", "principal": "p", "role": "provider"}]})
+    m.proc.send_signal(signal.SIGHUP)
+    err = s.wait(lambda e: e["msg"] == "SIGHUP: tokens kept (bad file)")
+    assert err["pri"] == daemon + 3, err
+    with open(m.tokens, "w") as f:
+        f.write(tokens)
+    # Debug at run time: the placement's line, <PRI> 7.
+    m.ok("PUT", "log", {"level": "debug"})
+    m.desktop("d2", ACME)
+    placed = s.wait(lambda e: e["msg"].startswith("placement: a std desktop"))
+    assert placed["pri"] == daemon + 7, placed
+    assert placed["msg"].endswith(f" [tenant={tenant} host={host}]"), placed
+    # Nothing of it on stderr.
+    assert "create of desktop" not in m.log() and "ready: http" not in m.log(), m.log()
+
+    # To stderr at run time, then back: each line goes to one output only.
+    assert m.ok("PUT", "log", {"output": "stderr", "level": "info"})["output"] == "stderr"
+    s.drain()
+    m.desktop("d3", ACME)
+    tess.wait_for(lambda: "create of desktop" in m.log(), 10, "the job's line on stderr")
+    assert not [e for e in s.drain() if "create of desktop" in e["msg"]], s.seen[-5:]
+    assert m.ok("PUT", "log", {"output": "syslog"})["output"] == "syslog"
+    s.wait(lambda e: e["msg"].startswith("log level info (was info), output syslog (by ops)"))
+    m.desktop("d4", ACME)
+    s.wait(lambda e: "create of desktop" in e["msg"] and "succeeded" in e["msg"])
+    assert m.log().count("create of desktop") == 1, m.log()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="tessd needs root")
