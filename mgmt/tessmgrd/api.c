@@ -11,6 +11,7 @@
 #include "image.h"
 #include "network.h"
 #include "portal.h"
+#include "session.h"
 #include "store.h"
 #include "tls.h"
 #include "token.h"
@@ -21,11 +22,40 @@ static struct mgr_tokens tokens;
 /* Bumped by each reload, under tokens_lock: a principal kept from before is looked up again. */
 static uint64_t tokens_gen;
 
+/* How a request says who it is: a bearer token, else a session cookie. */
+enum ident_kind {
+	ID_NONE,
+	ID_BEARER,
+	ID_BEARER_UNKNOWN,
+	ID_SESSION,
+	ID_SESSION_UNKNOWN,
+	ID_SESSION_EXPIRED,
+};
+
 /* What precheck found at a request's headers, for its handler (api_handle). */
-struct kept {
+struct ident {
+	enum ident_kind kind;
 	struct mgr_token who;
+	struct mgr_session s;
 	uint64_t gen;
 };
+
+/* Whether a session's token is still in the token file as it was (under tokens_lock). */
+static bool token_dropped(const struct mgr_session *s, void *arg)
+{
+	const struct mgr_tokens *t = arg;
+
+	if (s->user_id)
+		return false;
+	for (uint32_t i = 0; i < t->n_tokens; i++) {
+		const struct mgr_token *k = &t->tokens[i];
+		if (mgr_token_equal(k->digest, s->who.digest) &&
+		    strcmp(k->principal, s->who.principal) == 0 &&
+		    strcmp(k->role, s->who.role) == 0 && strcmp(k->tenant, s->who.tenant) == 0)
+			return false;
+	}
+	return true;
+}
 
 int api_load_tokens(const char *path)
 {
@@ -77,7 +107,12 @@ int api_load_tokens(const char *path)
 	cfg_free(&mgr_tokens_schema, &tokens);
 	tokens = t;
 	tokens_gen++;
+	/* A session lives as long as the token it was opened with, unchanged. */
+	unsigned ended = mgr_session_drop_if(token_dropped, &tokens);
 	pthread_rwlock_unlock(&tokens_lock);
+	if (ended)
+		tlog(LOG_NOTICE, NULL, "%s: %u session(s) of tokens dropped or changed ended", path,
+		     ended);
 	return 0;
 }
 
@@ -178,6 +213,7 @@ static const struct route routes[] = {
 	{ "stats", api_stats },         { "log", api_log },
 	{ "events", api_events },       { "rates", api_rates },
 	{ "chargeback", api_chargeback }, { "tasks", api_tasks },
+	{ "session", api_session },     { "logout", api_logout },
 	{ NULL, NULL },
 };
 /* clang-format on */
@@ -229,6 +265,7 @@ void api_stats(struct api_ctx *c)
 			 K(place_quota_full), "no_host", K(place_no_host), "log", "dropped",
 			 (json_int_t)tlog_dropped(), "usage", "router_unanswered",
 			 K(usage_net_unanswered), "counter_resets", K(usage_net_resets)));
+	json_object_set_new(c->out->body, "login", api_login_stats());
 #undef K
 }
 
@@ -339,27 +376,66 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
-/*
- * A request whose bearer is who (NULL: none or not known), looked up once per request in
- * the token file of generation gen.
- */
-static void handle(const struct http_req *r, struct http_resp *out, const struct mgr_token *who,
-		   uint64_t gen)
+/* Who the request is: its bearer, else its session cookie (its idle time restarts). */
+static void identify(const struct http_req *r, struct ident *id)
 {
-	struct api_ctx c = { .r = r, .out = out, .tokens_gen = gen };
+	int rc;
+
+	memset(id, 0, sizeof(*id));
+	if (r->bearer) {
+		id->kind =
+			who_is_gen(r->bearer, &id->who, &id->gen) ? ID_BEARER : ID_BEARER_UNKNOWN;
+		return;
+	}
+	if (r->cookie == NULL)
+		return;
+	id->gen = api_tokens_gen();
+	rc = mgr_session_get(r->cookie, mgr_mono_sec(), &id->s);
+	id->kind = rc == 0            ? ID_SESSION
+		   : rc == -ETIMEDOUT ? ID_SESSION_EXPIRED
+				      : ID_SESSION_UNKNOWN;
+	if (rc == 0)
+		id->who = id->s.who;
+}
+
+bool api_who_is(const char *bearer, struct mgr_token *who, uint64_t *gen)
+{
+	return who_is_gen(bearer, who, gen);
+}
+
+static const char *const unauth_msg[] = {
+	[ID_NONE] = "an Authorization: Bearer token or a session is needed",
+	[ID_BEARER_UNKNOWN] = "the bearer token is not known",
+	[ID_SESSION_UNKNOWN] = "the session is not known (logged out, or tessmgrd restarted)",
+	[ID_SESSION_EXPIRED] = "session expired",
+};
+
+/* The request of id (looked up once per request), answered and audited. */
+static void handle(const struct http_req *r, struct http_resp *out, const struct ident *id)
+{
+	struct api_ctx c = { .r = r, .out = out, .tokens_gen = id->gen };
+	const struct mgr_token *who =
+		id->kind == ID_BEARER || id->kind == ID_SESSION ? &id->who : NULL;
 	char buf[1024];
 
 	bool metrics = strcmp(r->path, "/metrics") == 0; /* Prometheus' default path */
 
 	if (!metrics && !split(r->path, buf, sizeof(buf), &c)) {
 		http_error(out, 404, "", "no such resource: %s (the API is under /v1/)", r->path);
+	} else if (!metrics && c.n_seg == 1 && strcmp(c.seg[0], "login") == 0) {
+		api_login(&c); /* credentials in its body: audited there */
+		return;
 	} else if (who == NULL) {
-		http_error(out, 401, "",
-			   r->bearer ? "the bearer token is not known"
-				     : "an Authorization: Bearer token is needed");
+		http_error(out, 401, "", "%s", unauth_msg[id->kind]);
+	} else if (id->kind == ID_SESSION && mutating(r->method) &&
+		   !mgr_session_csrf_ok(&id->s, r->csrf)) {
+		/* A browser sends the cookie with any site's form; only our page knows the token.
+		 */
+		http_error(out, 403, "", "CSRF token missing or wrong");
 	} else {
 		const struct route *rt = routes;
 		c.who = who;
+		c.session = id->kind == ID_SESSION ? &id->s : NULL;
 		c.provider = strcmp(who->role, "provider") == 0;
 		if (!c.provider) {
 			pthread_mutex_lock(&mgr.lock);
@@ -392,50 +468,64 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 		audit(&c, who);
 }
 
+void api_audit_login(struct api_ctx *c)
+{
+	audit(c, c->who);
+}
+
 void api_precheck(const struct http_req *r, struct http_resp *out)
 {
 	struct api_ctx c = { .r = r, .out = out };
-	struct mgr_token who;
-	struct kept *keep;
+	struct ident *id;
 	char buf[1024];
-	uint64_t gen = 0;
-	bool known;
 
 	/* The portal's static files need no token: answered whole at the headers. */
 	if (mgr_portal_serve(r, out))
 		return;
-	known = who_is_gen(r->bearer, &who, &gen);
-	/* Refused by handle whatever the body: let it answer (and audit) now. */
-	if (!split(r->path, buf, sizeof(buf), &c) || !known) {
-		handle(r, out, known ? &who : NULL, gen);
+	id = malloc(sizeof(*id));
+	if (id == NULL) {
+		http_error(out, 503, "", "out of memory");
+		return;
+	}
+	identify(r, id);
+	/* Refused by handle whatever the body: let it answer (and audit) now. A login's
+	 * credentials are in its body. */
+	if (!split(r->path, buf, sizeof(buf), &c) ||
+	    ((id->kind != ID_BEARER && id->kind != ID_SESSION) &&
+	     !(c.n_seg == 1 && strcmp(c.seg[0], "login") == 0)) ||
+	    (id->kind == ID_SESSION && mutating(r->method) &&
+	     !mgr_session_csrf_ok(&id->s, r->csrf))) {
+		handle(r, out, id);
+		explicit_bzero(id, sizeof(*id));
+		free(id);
 		return;
 	}
 	/* Kept for the handler at the end of the body (api_handle): not looked up again
 	 * unless the tokens were reloaded meanwhile (SIGHUP: it may have been revoked). */
-	if (r->auth && (keep = malloc(sizeof(*keep))) != NULL) {
-		keep->who = who;
-		keep->gen = gen;
+	if (r->auth) {
 		free(*r->auth);
-		*r->auth = keep;
+		*r->auth = id;
+	} else {
+		free(id);
 	}
 }
 
 void api_handle(const struct http_req *r, struct http_resp *out)
 {
-	struct mgr_token who;
-	uint64_t gen = 0;
+	struct ident id;
 
 	if (mgr_portal_serve(r, out))
 		return;
 	if (r->auth && *r->auth) {
-		const struct kept *k = *r->auth;
-		if (tokens_current(k->gen)) {
-			handle(r, out, &k->who, k->gen);
+		const struct ident *k = *r->auth;
+		if (k->kind == ID_BEARER && tokens_current(k->gen)) {
+			handle(r, out, k);
 			return;
 		}
 	}
-	/* No precheck (in-process, the fuzzer's), it could not keep what it found, or the
-	 * tokens were reloaded since. */
-	bool known = who_is_gen(r->bearer, &who, &gen);
-	handle(r, out, known ? &who : NULL, gen);
+	/* No precheck (in-process, the fuzzer's), it could not keep what it found, the
+	 * tokens were reloaded since, or a session (it may have ended while the body came). */
+	identify(r, &id);
+	handle(r, out, &id);
+	explicit_bzero(&id, sizeof(id));
 }

@@ -12,11 +12,15 @@
 #include "http.h"
 #include "mgr.h"
 
+struct mgr_session;
+
 struct api_ctx {
 	const struct http_req *r;
 	struct http_resp *out;
 	const struct mgr_token *who;
+	const struct mgr_session *session; /* a cookie-authenticated request's, else NULL */
 	bool provider;
+	bool user;           /* role user: an end user (users.h) */
 	uint64_t tokens_gen; /* the token file's generation who was looked up in */
 	uint32_t tenant_id;  /* a tenant admin's tenant (0 if it does not exist) */
 	const char *seg[8];  /* path segments after /v1 */
@@ -25,13 +29,15 @@ struct api_ctx {
 	char audit_tenant[MGR_NAME_LEN];
 };
 
-/* Token file (re)load: 0, or -errno (the old tokens stay). */
+/* Token file (re)load: 0, or -errno (the old tokens stay); ends the sessions of tokens it
+ * drops or changes. */
 int api_load_tokens(const char *path);
 void api_free_tokens(void);
 /* The token file's generation, bumped by each reload. */
 uint64_t api_tokens_gen(void);
 void api_handle(const struct http_req *r, struct http_resp *out);
-/* At the headers: 404 outside /v1/, 401 without a known token (audited as api_handle does). */
+/* At the headers: 404 outside /v1/, 401 without a known token or session, 403 for a session's
+ * mutating request without its CSRF token (audited as api_handle does). */
 void api_precheck(const struct http_req *r, struct http_resp *out);
 
 /* For handlers. */
@@ -60,6 +66,16 @@ void api_rates(struct api_ctx *c);
 void api_chargeback(struct api_ctx *c);
 void api_audit(struct api_ctx *c);
 void api_stats(struct api_ctx *c);
+/* POST /v1/login (no auth), GET /v1/session, POST /v1/logout (login.c). */
+void api_login(struct api_ctx *c);
+void api_session(struct api_ctx *c);
+void api_logout(struct api_ctx *c);
+/* Whether bearer is a known token: true with *who and the token file's generation *gen. */
+bool api_who_is(const char *bearer, struct mgr_token *who, uint64_t *gen);
+/* Audits a login: c->who whom it logged in, NULL if it failed. */
+void api_audit_login(struct api_ctx *c);
+/* The "login" object of GET /v1/stats. */
+json_t *api_login_stats(void);
 /* GET/PUT /v1/log (provider admins, api_log.c): the log's level and output at run time. */
 void api_log(struct api_ctx *c);
 /* GET /metrics (provider admins, metrics.c): the state and counters in Prometheus' text format. */

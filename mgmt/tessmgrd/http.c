@@ -26,6 +26,7 @@ static http_handler precheck;
 static void (*tls_conn)(void **ctx, bool started,
 			void *session); /* http_tls's, NULL for plain HTTP */
 static struct http_limits lim;
+static bool https_on;
 static int active;              /* requests between their first call and completion (atomic) */
 static struct http_stats stats; /* atomic counters */
 
@@ -49,30 +50,6 @@ void http_get_stats(struct http_stats *out)
 	out->timed_out = __atomic_load_n(&stats.timed_out, __ATOMIC_RELAXED);
 	out->tls_failed = __atomic_load_n(&stats.tls_failed, __ATOMIC_RELAXED);
 	out->active = (uint64_t)__atomic_load_n(&active, __ATOMIC_RELAXED);
-}
-
-static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t *body)
-{
-	char *text =
-		body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12))
-		     : NULL;
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	json_decref(body);
-	if (text == NULL)
-		text = strdup("{}");
-	if (text == NULL)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free);
-	if (r == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
 }
 
 /* The length of the valid UTF-8 sequence at s (RFC 3629: no overlong, no surrogate), or 0. */
@@ -203,11 +180,12 @@ static bool too_deep(const char *p, size_t n, unsigned limit)
 	return false;
 }
 
-/* out's answer: its text if it has one, else its JSON body. */
+/* out's answer: its text if it has one, else its JSON body; and its headers. */
 static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, struct http_resp *out)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
+	char *text;
 
 	if (out->stream) {
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, out->stream,
@@ -216,23 +194,75 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 			out->stream_free(out->stream_arg);
 			return MHD_NO;
 		}
-	} else if (out->text == NULL) {
-		return respond(c, status, out->body);
 	} else {
-		json_decref(out->body);
-		r = MHD_create_response_from_buffer_with_free_callback(
-			out->text_len ? out->text_len : strlen(out->text), out->text, free);
+		size_t n = 0;
+		if (out->text) {
+			text = out->text;
+			n = out->text_len ? out->text_len : strlen(text);
+			json_decref(out->body);
+		} else {
+			text = status == 204 ? NULL
+			       : out->body   ? json_dumps(out->body, JSON_COMPACT | JSON_SORT_KEYS |
+									     JSON_REAL_PRECISION(12))
+					     : NULL;
+			json_decref(out->body);
+			if (text == NULL)
+				text = strdup(status == 204 ? "" : "{}");
+			n = text ? strlen(text) : 0;
+			out->content_type = "application/json";
+		}
+		r = text ? MHD_create_response_from_buffer_with_free_callback(n, text, free) : NULL;
 		if (r == NULL) {
-			free(out->text);
+			free(text);
+			free(out->set_cookie);
 			return MHD_NO;
 		}
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
 	for (const char *const *h = out->headers; h && h[0]; h += 2)
 		MHD_add_response_header(r, h[0], h[1]);
+	if (out->set_cookie)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, out->set_cookie);
+	free(out->set_cookie);
+	if (out->retry_after) {
+		char v[16];
+		snprintf(v, sizeof(v), "%u", out->retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+	struct http_resp out = { .body = body };
+
+	return respond_out(c, status, &out);
+}
+
+/* The headers that tell who the client is: bearer, session cookie, CSRF token, address. */
+static void read_client(struct MHD_Connection *c, struct http_req *req)
+{
+	const char *auth =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+		req->bearer = auth + 7;
+	req->cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tess_session");
+	req->csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	req->https = https_on;
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		const void *a =
+			sa->sa_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+		if (!inet_ntop(sa->sa_family, a, req->client, sizeof(req->client)))
+			req->client[0] = '\0';
+	}
 }
 
 static enum MHD_Result too_large(struct MHD_Connection *c)
@@ -252,14 +282,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	struct conn_ctx *ctx = *con_cls;
 	struct http_resp out = { 0 };
 	struct http_req req = { .method = method, .path = url, .conn = c };
-	const char *auth;
 	json_error_t jerr;
 
 	(void)cls;
 	(void)version;
-	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-		req.bearer = auth + 7;
+	read_client(c, &req);
 	if (ctx == NULL) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -343,6 +370,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	}
 	handler(&req, &out);
 	json_decref(req.body);
+	if (ctx->buf)
+		explicit_bzero(ctx->buf, ctx->len); /* a login's password */
 	return respond_out(c, out.status ? out.status : MHD_HTTP_INTERNAL_SERVER_ERROR, &out);
 }
 
@@ -447,6 +476,7 @@ int http_start(const char *listen, uint16_t port, const struct http_limits *limi
 	handler = h;
 	precheck = pre;
 	tls_conn = tls ? tls->conn : NULL;
+	https_on = tls != NULL;
 	lim = *limits;
 	errno = 0;
 	/* The logger first: MHD logs through its own until it has seen it. */

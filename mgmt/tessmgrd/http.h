@@ -18,6 +18,10 @@ struct http_req {
 	const char *method;
 	const char *path;
 	const char *bearer; /* the Authorization: Bearer token, or NULL */
+	const char *cookie; /* the tess_session cookie's value, or NULL */
+	const char *csrf;   /* the X-CSRF-Token header, or NULL */
+	char client[48];    /* the client's address (text), "" in-process */
+	bool https;         /* served over TLS (a cookie set is Secure) */
 	json_t *body;       /* the JSON body, or NULL without one */
 	void *conn;         /* for http_query */
 	/* A request made in-process (the fuzzer's, no conn): its query arguments, key and
@@ -45,6 +49,9 @@ struct http_resp {
 	ssize_t (*stream)(void *arg, uint64_t pos, char *buf, size_t max);
 	void *stream_arg;
 	void (*stream_free)(void *arg);
+	/* Headers added when set: Set-Cookie (malloc()ed, freed with the answer), Retry-After. */
+	char *set_cookie;
+	unsigned retry_after;
 };
 
 typedef void (*http_handler)(const struct http_req *r, struct http_resp *out);

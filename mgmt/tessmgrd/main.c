@@ -28,6 +28,7 @@
 #include "usage_hist.h"
 #include "sd_notify.h"
 #include "store.h"
+#include "session.h"
 #include "tls.h"
 #include "tunnel.h"
 #include "tlog.h"
@@ -195,6 +196,9 @@ int main(int argc, char **argv)
 	if (mgr_load_json(config, &mgr_cfg_schema, &mgr_conf) < 0)
 		return 1;
 	tlog_configure((enum tlog_output)mgr_conf.log.output, mgr_conf.log.level);
+	mgr_sessions_init(&(struct mgr_session_limits){ mgr_conf.http.session_idle_sec,
+							mgr_conf.http.session_max_sec,
+							mgr_conf.http.max_sessions });
 	if (api_load_tokens(mgr_conf.tokens) < 0)
 		return 1;
 	if (mgr_tls_enabled(&mgr_conf.http) &&
@@ -323,6 +327,7 @@ int main(int argc, char **argv)
 	}
 	mgr_fini();
 	api_free_tokens();
+	mgr_sessions_fini();
 	cfg_free(&mgr_cfg_schema, &mgr_conf);
 	tlog(LOG_NOTICE, NULL, "stopped");
 	return 0;

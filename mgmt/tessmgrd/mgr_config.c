@@ -120,6 +120,18 @@ static const struct cfg_field http_fields[] = {
 					     .str = { .min_len = 1, .max_len = 255 } }),
 		  false, "\"" TLS_PRIORITIES "\""),
 	CFG_FIELD(struct mgr_http_cfg, portal_dir, "portal_dir", &opt_path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_http_cfg, session_idle_sec, "session_idle_sec",
+		  CFG_INT_NODE(1, 7 * 86400), false, "1800"),
+	CFG_FIELD(struct mgr_http_cfg, session_max_sec, "session_max_sec",
+		  CFG_INT_NODE(1, 30 * 86400), false, "43200"),
+	CFG_FIELD(struct mgr_http_cfg, max_sessions, "max_sessions", CFG_INT_NODE(1, 1000000),
+		  false, "10000"),
+	CFG_FIELD(struct mgr_http_cfg, login_window_sec, "login_window_sec", CFG_INT_NODE(1, 86400),
+		  false, "300"),
+	CFG_FIELD(struct mgr_http_cfg, login_failures_per_address, "login_failures_per_address",
+		  CFG_INT_NODE(1, 1000000), false, "20"),
+	CFG_FIELD(struct mgr_http_cfg, login_failures_per_user, "login_failures_per_user",
+		  CFG_INT_NODE(1, 1000000), false, "5"),
 	{ 0 },
 };
 

@@ -80,7 +80,10 @@ struct mgr_audit_cfg {
 /*
  * The HTTP front end's limits per client (review 1.11), and its TLS: with
  * tls_cert and tls_key (PEM files) it serves HTTPS only; without them, plain
- * HTTP on a loopback address only.
+ * HTTP on a loopback address only. Browser sessions (session.h) end
+ * session_idle_sec after their last use and session_max_sec after their
+ * login; failed logins are limited per client address and per user, so many
+ * in login_window_sec, then 429 until that window ends.
  */
 struct mgr_http_cfg {
 	uint32_t max_connections;    /* at once, a thread each */
@@ -91,6 +94,12 @@ struct mgr_http_cfg {
 	char tls_key[PATH_MAX];      /* its private key: mode 0600 or stricter */
 	char tls_priorities[256];    /* GnuTLS priority string */
 	char portal_dir[PATH_MAX];   /* the web portal's static files ("": none, portal.c) */
+	uint32_t session_idle_sec;
+	uint32_t session_max_sec;
+	uint32_t max_sessions; /* alive at once; a login beyond: 503 */
+	uint32_t login_window_sec;
+	uint32_t login_failures_per_address;
+	uint32_t login_failures_per_user;
 };
 
 /*
@@ -168,6 +177,7 @@ struct mgr_token {
 	char token[128];    /* a clear token (accepted with a warning): wiped once hashed */
 	char sha256[65];    /* the token's SHA-256, hex */
 	uint8_t digest[32]; /* what requests are compared with (not in the file) */
+	uint32_t user_id;   /* a user's (role user, users.h; not in the file), 0 for a token's */
 	char principal[64];
 	char role[16];
 	char tenant[64];

@@ -25,6 +25,7 @@
 #include "api.h"
 #include "image.h"
 #include "mgr.h"
+#include "session.h"
 #include "mgr_config.h"
 
 static const char *const tokens[] = { "provider-token-0123456789", "acme-admin-token-0123456789",
@@ -82,6 +83,7 @@ static unsigned call(const char *token, const char *method, const char *path, co
 	json_decref(r.body);
 	json_decref(out.body);
 	free(out.text);
+	free(out.set_cookie);
 	if (out.stream_free) /* GET /v1/events: the connection ends at once */
 		out.stream_free(out.stream_arg);
 	return out.status;
@@ -165,6 +167,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mgr_load_json(path, &mgr_cfg_schema, &mgr_conf) < 0 ||
 	    api_load_tokens(mgr_conf.tokens) < 0)
 		die("config or tokens");
+	mgr_sessions_init(&(struct mgr_session_limits){ mgr_conf.http.session_idle_sec,
+							mgr_conf.http.session_max_sec,
+							mgr_conf.http.max_sessions });
 	mgr_image_set_tool(mgr_conf.qemu_img);
 	if (mgr_init(err, sizeof(err)) < 0)
 		die(err);
@@ -267,6 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(r.body);
 	json_decref(out.body);
 	free(out.text);
+	free(out.set_cookie);
 	if (out.stream_free) /* GET /v1/events: the connection ends at once */
 		out.stream_free(out.stream_arg);
 	return 0;

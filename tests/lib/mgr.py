@@ -51,6 +51,21 @@ class MgrError(RuntimeError):
     pass
 
 
+class Session:
+    """A browser's view: the session cookie, and the CSRF token on mutating requests."""
+
+    def __init__(self, m, cookie, csrf):
+        self.m, self.cookie, self.csrf = m, cookie, csrf
+
+    def call(self, method, path, body=None, csrf=None, headers=None):
+        """csrf: the X-CSRF-Token to send instead of the session's (False: none)."""
+        h = {"Cookie": f"tess_session={self.cookie}"}
+        if method not in ("GET", "HEAD") and csrf is not False:
+            h["X-CSRF-Token"] = self.csrf if csrf is None else csrf
+        h.update(headers or {})
+        return self.m.call(method, path, body, token=None, headers=h)
+
+
 class Mgr:
     def __init__(self, cleanup, tmp_path, config=None):
         self.cleanup = cleanup
@@ -154,6 +169,26 @@ class Mgr:
                 return e.code, json.loads(text)
             except ValueError:
                 return e.code, text
+
+    def login(self, body):
+        """(status, answer, response headers) of POST /v1/login."""
+        req = urllib.request.Request(self.url + "/v1/login", data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.http_timeout,
+                                        context=self.ssl_context) as r:
+                return r.status, json.loads(r.read()), r.headers
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            return e.code, json.loads(text) if text else None, e.headers
+
+    def session(self, body):
+        """A logged-in Session (MgrError if the login fails)."""
+        status, r, headers = self.login(body)
+        if status != 200:
+            raise MgrError(f"login: {status} {r}")
+        cookie = headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+        return Session(self, cookie, r["csrf"])
 
     def ok(self, method, path, body=None, token=PROVIDER, want=(200, 201, 202)):
         status, r = self.call(method, path, body, token)

@@ -91,6 +91,10 @@ def test_https_on_ipv4_loopback(cleanup, tmp_path, pki):
     # Python's ssl, trusting the CA: the API as ever.
     m.site("paris")
     assert [s["name"] for s in m.ok("GET", "sites")] == ["paris"]
+    # A session's cookie over HTTPS is Secure (a browser never sends it in clear).
+    st, r, headers = m.login({"token": PROVIDER})
+    assert st == 200 and headers["Set-Cookie"].endswith("; Secure"), headers
+    assert m.session({"token": PROVIDER}).call("GET", "sites")[0] == 200
     # tessctl trusts the CA given with --cacert, or in $TESSMGR_CACERT.
     r = tessctl(m.url, "site", "list", cacert=pki / "ca.pem")
     assert r.returncode == 0 and "paris" in r.stdout, r

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * POST /v1/login, GET /v1/session, POST /v1/logout: a bearer token or a
+ * user's password exchanged for a session cookie (session.h), and the limits
+ * on failed logins: per client address and per user, so many in a window,
+ * then 429 with Retry-After until the window ends. The failures are kept in
+ * a fixed table (rl[]): a flood of addresses recycles its oldest entries
+ * rather than growing it.
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+#define RL_SLOTS 2048
+#define RL_WAYS  8 /* slots probed from a key's hash */
+
+struct rl_slot {
+	char key[2 * MGR_NAME_LEN + 8]; /* "a:ADDRESS" or "u:TENANT/USER"; "" free */
+	uint64_t start;                 /* of its window (monotonic s) */
+	uint32_t count;                 /* failures within it */
+};
+
+static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rl_slot rl[RL_SLOTS];
+static uint64_t n_ok, n_failed, n_limited; /* atomic */
+
+static uint32_t rl_hash(const char *key)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *key; key++)
+		h = (h ^ (uint8_t)*key) * 16777619u;
+	return h;
+}
+
+/* key's slot (under rl_lock); with make, a new one in place of a free, ended or oldest slot. */
+static struct rl_slot *rl_slot(const char *key, uint64_t now, bool make)
+{
+	uint32_t h = rl_hash(key);
+	struct rl_slot *victim = NULL;
+
+	for (uint32_t i = 0; i < RL_WAYS; i++) {
+		struct rl_slot *s = &rl[(h + i) % RL_SLOTS];
+		if (strcmp(s->key, key) == 0) {
+			if (now - s->start < mgr_conf.http.login_window_sec)
+				return s;
+			s->count = 0; /* its window is over: a new one */
+			s->start = now;
+			return make ? s : NULL;
+		}
+		if (victim == NULL || s->key[0] == '\0' || s->start < victim->start)
+			victim = s;
+	}
+	if (!make)
+		return NULL;
+	snprintf(victim->key, sizeof(victim->key), "%s", key);
+	victim->start = now;
+	victim->count = 0;
+	return victim;
+}
+
+/* Seconds until key may try again: 0 now. */
+static uint32_t rl_wait(const char *key, uint64_t now, uint32_t max)
+{
+	uint32_t wait = 0;
+
+	pthread_mutex_lock(&rl_lock);
+	struct rl_slot *s = rl_slot(key, now, false);
+	if (s && s->count >= max)
+		wait = (uint32_t)(s->start + mgr_conf.http.login_window_sec - now);
+	pthread_mutex_unlock(&rl_lock);
+	return wait;
+}
+
+static void rl_fail(const char *key, uint64_t now)
+{
+	pthread_mutex_lock(&rl_lock);
+	rl_slot(key, now, true)->count++;
+	pthread_mutex_unlock(&rl_lock);
+}
+
+static void rl_clear(const char *key, uint64_t now)
+{
+	pthread_mutex_lock(&rl_lock);
+	struct rl_slot *s = rl_slot(key, now, false);
+	if (s)
+		s->count = 0;
+	pthread_mutex_unlock(&rl_lock);
+}
+
+json_t *api_login_stats(void)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "succeeded",
+			 (json_int_t)__atomic_load_n(&n_ok, __ATOMIC_RELAXED), "failed",
+			 (json_int_t)__atomic_load_n(&n_failed, __ATOMIC_RELAXED), "rate_limited",
+			 (json_int_t)__atomic_load_n(&n_limited, __ATOMIC_RELAXED), "sessions",
+			 (json_int_t)mgr_sessions_count(mgr_mono_sec()));
+}
+
+static json_t *session_json(const struct mgr_session *s)
+{
+	bool user = s->user_id != 0;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "principal", s->who.principal,
+			 "role", s->who.role, "tenant", s->who.tenant, "user",
+			 user ? s->who.principal : "", "csrf", s->csrf, "idle_sec",
+			 (json_int_t)mgr_conf.http.session_idle_sec, "expires",
+			 (json_int_t)s->expires);
+}
+
+static bool method_is(struct api_ctx *c, const char *method)
+{
+	if (c->n_seg == 1 && strcmp(c->r->method, method) == 0)
+		return true;
+	http_error(c->out, c->n_seg == 1 ? 405 : 404, "", "%s %s is not served", c->r->method,
+		   c->r->path);
+	return false;
+}
+
+/* A string member of the body, or NULL; false (400 answered) if it is there but not one. */
+static bool body_str(struct api_ctx *c, const char *key, const char **out)
+{
+	json_t *v = json_object_get(c->r->body, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return true;
+	if (!json_is_string(v)) {
+		http_error(c->out, 400, key, "/%s: a string", key);
+		return false;
+	}
+	*out = json_string_value(v);
+	return true;
+}
+
+/* The body's credentials: a token, or a tenant, user and password; false with 400 answered. */
+static bool login_body(struct api_ctx *c, const char **token, const char **tenant,
+		       const char **user, const char **password)
+{
+	const char *key;
+	json_t *v;
+
+	if (c->r->body == NULL) {
+		http_error(c->out, 400, "",
+			   "a body {\"token\"} or {\"tenant\", \"user\", "
+			   "\"password\"} is needed");
+		return false;
+	}
+	json_object_foreach (c->r->body, key, v) {
+		if (strcmp(key, "token") && strcmp(key, "tenant") && strcmp(key, "user") &&
+		    strcmp(key, "password")) {
+			http_error(c->out, 400, "",
+				   "unknown member '%.64s' (token, tenant, user, "
+				   "password)",
+				   key);
+			return false;
+		}
+	}
+	if (!body_str(c, "token", token) || !body_str(c, "tenant", tenant) ||
+	    !body_str(c, "user", user) || !body_str(c, "password", password))
+		return false;
+	if (*token ? *tenant || *user || *password : !*tenant || !*user || !*password) {
+		http_error(c->out, 400, "",
+			   "either a token, or a tenant, a user and a password, is needed");
+		return false;
+	}
+	return true;
+}
+
+static void login_failed(struct api_ctx *c, const char *akey, const char *ukey, uint64_t now)
+{
+	rl_fail(akey, now);
+	if (ukey[0])
+		rl_fail(ukey, now);
+	__atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);
+	/* One answer whatever was wrong: it tells nothing of which part was. */
+	http_error(c->out, 401, "", "login failed");
+	c->who = NULL;
+	api_audit_login(c);
+}
+
+void api_login(struct api_ctx *c)
+{
+	const char *token, *tenant, *user, *password;
+	char akey[64], ukey[2 * MGR_NAME_LEN + 8] = "", cookie[MGR_SESSION_LEN];
+	uint64_t now = mgr_mono_sec(), gen = 0;
+	struct mgr_token who;
+	struct mgr_session s;
+	uint32_t wait, uwait = 0;
+	bool ok;
+	int rc;
+
+	if (!method_is(c, "POST") || !login_body(c, &token, &tenant, &user, &password))
+		return;
+	snprintf(akey, sizeof(akey), "a:%s", c->r->client);
+	if (!token) {
+		snprintf(ukey, sizeof(ukey), "u:%.63s/%.63s", tenant, user);
+		snprintf(c->target, sizeof(c->target), "user %.63s/%.63s", tenant, user);
+		snprintf(c->audit_tenant, sizeof(c->audit_tenant), "%s", tenant);
+	} else {
+		snprintf(c->target, sizeof(c->target), "token");
+	}
+	/* Refused before any check: a guesser gets no answer, and costs no Argon2 run. */
+	wait = rl_wait(akey, now, mgr_conf.http.login_failures_per_address);
+	if (ukey[0])
+		uwait = rl_wait(ukey, now, mgr_conf.http.login_failures_per_user);
+	if (wait || uwait) {
+		__atomic_add_fetch(&n_limited, 1, __ATOMIC_RELAXED);
+		c->out->retry_after = wait > uwait ? wait : uwait;
+		http_error(c->out, 429, "", "too many failed logins: try again in %u s",
+			   c->out->retry_after);
+		return; /* counted, not audited one by one (a flood must not fill the store) */
+	}
+	memset(&who, 0, sizeof(who));
+	if (token)
+		ok = api_who_is(token, &who, &gen);
+	else
+		ok = false; /* no users yet */
+	if (!ok) {
+		login_failed(c, akey, ukey, now);
+		return;
+	}
+	rc = mgr_session_new(&who, who.user_id, now, cookie, &s);
+	/* A reload that dropped the token between its check and the new session missed it. */
+	if (rc == 0 && token && api_tokens_gen() != gen) {
+		mgr_session_end(cookie);
+		login_failed(c, akey, ukey, now);
+		return;
+	}
+	if (rc < 0) {
+		http_error(c->out, 503, "", "%s",
+			   rc == -ENOSPC ? "too many sessions (http.max_sessions): try again later"
+					 : "cannot make a session");
+		c->out->retry_after = rc == -ENOSPC ? 60 : 0;
+		explicit_bzero(&who, sizeof(who));
+		return;
+	}
+	if (ukey[0])
+		rl_clear(ukey, now);
+	__atomic_add_fetch(&n_ok, 1, __ATOMIC_RELAXED);
+	if (asprintf(&c->out->set_cookie, "tess_session=%s; Path=/; HttpOnly; SameSite=Strict%s",
+		     cookie, c->r->https ? "; Secure" : "") < 0)
+		c->out->set_cookie = NULL;
+	if (c->out->set_cookie == NULL) {
+		mgr_session_end(cookie);
+		http_error(c->out, 503, "", "out of memory");
+	} else {
+		api_ok(c, 200, session_json(&s));
+	}
+	explicit_bzero(cookie, sizeof(cookie));
+	c->who = &who;
+	api_audit_login(c);
+	c->who = NULL;
+	explicit_bzero(&s, sizeof(s));
+	explicit_bzero(&who, sizeof(who));
+}
+
+void api_session(struct api_ctx *c)
+{
+	if (!method_is(c, "GET"))
+		return;
+	if (c->session == NULL)
+		http_error(c->out, 401, "", "no session: this request has a bearer token");
+	else
+		api_ok(c, 200, session_json(c->session));
+}
+
+void api_logout(struct api_ctx *c)
+{
+	if (!method_is(c, "POST"))
+		return;
+	if (c->session == NULL) {
+		http_error(c->out, 401, "", "no session: this request has a bearer token");
+		return;
+	}
+	mgr_session_end(c->r->cookie);
+	if (asprintf(&c->out->set_cookie,
+		     "tess_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",
+		     c->r->https ? "; Secure" : "") < 0)
+		c->out->set_cookie = NULL;
+	api_ok(c, 204, NULL);
+}

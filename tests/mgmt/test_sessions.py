@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Browser sessions: POST /v1/login with a token gives an HttpOnly SameSite=Strict cookie and
+a CSRF token; cookie-authenticated mutating requests without that token are refused and change
+nothing; GET /v1/session, logout, idle expiry, a token file reload that drops the token, and the
+limit on failed logins (429 with Retry-After, counted, audited without secrets)."""
+import signal
+import time
+import urllib.request
+
+import pytest
+
+import tess
+from mgr import ACME, PROVIDER, TOKENS, Mgr, write_tokens
+
+
+@pytest.fixture
+def m(cleanup, tmp_path):
+    return Mgr(cleanup, tmp_path, {"http": {"session_idle_sec": 3,
+                                            "login_failures_per_address": 4}}).start()
+
+
+def test_login_by_token_cookie_and_session(m):
+    m.site_h1("acme")
+    status, r, headers = m.login({"token": ACME})
+    assert status == 200, r
+    cookie = headers["Set-Cookie"]
+    value = cookie.split(";")[0].split("=", 1)
+    attrs = [a.strip() for a in cookie.split(";")[1:]]
+    assert value[0] == "tess_session" and len(value[1]) == 43, cookie
+    assert sorted(attrs) == ["HttpOnly", "Path=/", "SameSite=Strict"], cookie  # no Secure: HTTP
+    assert r["principal"] == "alice" and r["role"] == "tenant" and r["tenant"] == "acme"
+    assert r["user"] == "" and len(r["csrf"]) == 43 and r["csrf"] != value[1]
+    assert r["idle_sec"] == 3 and abs(r["expires"] - (time.time() + 43200)) < 60
+    s = m.session({"token": ACME})
+    assert s.cookie != value[1] and s.csrf != r["csrf"]  # each login its own
+    # The cookie authenticates as the token does; GET /v1/session gives the login's answer.
+    assert s.call("GET", "tenants")[1][0]["name"] == "acme"
+    got = s.call("GET", "session")[1]
+    assert got["csrf"] == s.csrf and got["principal"] == "alice" and got["role"] == "tenant"
+    # A bearer has no session (and wins over a cookie).
+    assert m.call("GET", "session", token=ACME)[0] == 401
+    assert s.call("GET", "sites", headers={"Authorization": f"Bearer {PROVIDER}"})[0] == 200
+    assert s.call("GET", "sites")[0] == 403
+    # Unknown and bad cookies: 401.
+    for bad in ("x" * 43, s.cookie[:-1], ""):
+        st, r = m.call("GET", "tenants", token=None, headers={"Cookie": f"tess_session={bad}"})
+        assert st == 401, (bad, r)
+    assert m.call("GET", "session", token=None)[0] == 401
+    # The audit has the login, by the token's principal, and no token nor cookie.
+    rows = [e for e in m.ok("GET", "audit") if e["action"] == "POST login"]
+    assert rows and rows[0]["principal"] == "alice" and rows[0]["result"] == "200 ok", rows
+    log = m.log() + str(m.ok("GET", "audit"))
+    assert ACME not in log and s.cookie not in log and s.csrf not in log
+
+
+def test_csrf_refused_changes_nothing(m):
+    m.site_h1("acme")
+    s = m.session({"token": ACME})
+    body = {"name": "d1", "model": "std"}
+    for csrf in (False, "", "x" * 43, s.csrf[:-1], s.csrf + "x", s.cookie):
+        st, r = s.call("POST", "desktops", body, csrf=csrf)
+        assert st == 403 and r["error"]["message"] == "CSRF token missing or wrong", (csrf, r)
+    assert s.call("GET", "desktops") == (200, [])
+    assert m.ok("GET", "jobs", token=ACME) == []
+    # Logout is mutating too.
+    assert s.call("POST", "logout", csrf=False)[0] == 403
+    assert s.call("GET", "session")[0] == 200
+    # With the token: done.
+    st, r = s.call("POST", "desktops", body)
+    assert st == 202, r
+    m.wait_job(r["job"]["id"], token=ACME)
+    assert [d["name"] for d in s.call("GET", "desktops")[1]] == ["d1"]
+    # Bearer requests need no CSRF token.
+    assert m.call("POST", f"desktops/{r['desktop']['id']}/stop", token=ACME)[0] == 202
+
+
+def test_logout(m):
+    s = m.session({"token": PROVIDER})
+    assert s.call("GET", "sites")[0] == 200
+    st, r = s.call("POST", "logout")
+    assert st == 204
+    assert s.call("GET", "sites")[0] == 401
+    assert s.call("GET", "session")[0] == 401
+    assert s.call("POST", "logout")[0] == 401
+
+
+def test_logout_clears_the_cookie(m):
+    s = m.session({"token": PROVIDER})
+    req = urllib.request.Request(m.url + "/v1/logout", method="POST", headers={
+        "Cookie": f"tess_session={s.cookie}", "X-CSRF-Token": s.csrf})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 204 and r.read() == b""
+        cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("tess_session=;") and "Max-Age=0" in cookie, cookie
+
+
+def test_idle_expiry(m):
+    s = m.session({"token": PROVIDER})
+    for _ in range(3):  # used within session_idle_sec (3 s): it lives on
+        time.sleep(1.5)
+        assert s.call("GET", "sites")[0] == 200
+    time.sleep(3.5)
+    st, r = s.call("GET", "sites")
+    assert st == 401 and r["error"]["message"] == "session expired", r
+    assert s.call("GET", "sites")[0] == 401
+
+
+def test_token_reload_ends_its_sessions(m):
+    acme, ops = m.session({"token": ACME}), m.session({"token": PROVIDER})
+    # acme's token dropped; the provider's stays as it was.
+    write_tokens(m.tokens, {"tokens": [TOKENS["tokens"][0], TOKENS["tokens"][2]]})
+    m.proc.send_signal(signal.SIGHUP)
+    tess.wait_for(lambda: acme.call("GET", "tenants")[0] == 401, 10, "acme's session ended")
+    assert ops.call("GET", "sites")[0] == 200
+    # A token whose principal changed: its sessions end too.
+    changed = dict(TOKENS["tokens"][0], principal="ops2")
+    write_tokens(m.tokens, {"tokens": [changed]})
+    m.proc.send_signal(signal.SIGHUP)
+    tess.wait_for(lambda: ops.call("GET", "sites")[0] == 401, 10, "ops' session ended")
+    assert m.session({"token": PROVIDER}).call("GET", "session")[1]["principal"] == "ops2"
+
+
+def test_failed_logins_are_limited(m):
+    bad = {"token": "not-a-token-0123456789"}
+    for _ in range(4):
+        st, r, _ = m.login(bad)
+        assert st == 401 and r["error"]["message"] == "login failed", r
+    # Over login_failures_per_address (4): 429, the good token too, with Retry-After.
+    for body in (bad, {"token": PROVIDER}):
+        st, r, headers = m.login(body)
+        assert st == 429, r
+        assert 0 < int(headers["Retry-After"]) <= 300, headers
+    stats = m.ok("GET", "stats")["login"]
+    assert stats["failed"] == 4 and stats["rate_limited"] == 2 and stats["succeeded"] == 0
+    # Failures are audited (401, not the 429s), without the token tried.
+    rows = [e for e in m.ok("GET", "audit") if e["action"] == "POST login"]
+    assert len(rows) == 4 and all(e["result"] == "401 login failed" for e in rows), rows
+    assert "not-a-token" not in str(rows) and "not-a-token" not in m.log()
+    # Bearer requests are not limited by it.
+    assert m.call("GET", "sites")[0] == 200
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"token": 5}, {"token": ACME, "user": "a"}, {"tenant": "acme", "user": "a"},
+    {"token": ACME, "extra": 1},
+])
+def test_bad_login_bodies(m, body):
+    st, r, _ = m.login(body)
+    assert st == 400, (body, r)
+    assert m.call("GET", "session", token=None)[0] == 401
+
+
+def test_unknown_user_login_fails_like_a_bad_token(m):
+    st, r, _ = m.login({"tenant": "acme", "user": "nobody", "password": "x" * 12})
+    assert st == 401 and r["error"]["message"] == "login failed"
