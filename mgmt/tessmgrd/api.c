@@ -16,6 +16,7 @@
 #include "tls.h"
 #include "token.h"
 #include "tlog.h"
+#include "users.h"
 
 static pthread_rwlock_t tokens_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct mgr_tokens tokens;
@@ -214,6 +215,7 @@ static const struct route routes[] = {
 	{ "events", api_events },       { "rates", api_rates },
 	{ "chargeback", api_chargeback }, { "tasks", api_tasks },
 	{ "session", api_session },     { "logout", api_logout },
+	{ "users", api_users },
 	{ NULL, NULL },
 };
 /* clang-format on */
@@ -376,6 +378,17 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
+/* The routes a user (role user) reaches; their handlers narrow them further. */
+static bool user_route(const char *first)
+{
+	static const char *const allowed[] = { "desktops", "jobs", "session", "logout", NULL };
+
+	for (const char *const *a = allowed; first && *a; a++)
+		if (strcmp(first, *a) == 0)
+			return true;
+	return false;
+}
+
 /* Who the request is: its bearer, else its session cookie (its idle time restarts). */
 static void identify(const struct http_req *r, struct ident *id)
 {
@@ -406,7 +419,8 @@ bool api_who_is(const char *bearer, struct mgr_token *who, uint64_t *gen)
 static const char *const unauth_msg[] = {
 	[ID_NONE] = "an Authorization: Bearer token or a session is needed",
 	[ID_BEARER_UNKNOWN] = "the bearer token is not known",
-	[ID_SESSION_UNKNOWN] = "the session is not known (logged out, or tessmgrd restarted)",
+	[ID_SESSION_UNKNOWN] =
+		"the session is not known (logged out, ended, or tessmgrd restarted)",
 	[ID_SESSION_EXPIRED] = "session expired",
 };
 
@@ -437,10 +451,14 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 		c.who = who;
 		c.session = id->kind == ID_SESSION ? &id->s : NULL;
 		c.provider = strcmp(who->role, "provider") == 0;
+		c.user = strcmp(who->role, "user") == 0;
+		bool gone = false;
 		if (!c.provider) {
 			pthread_mutex_lock(&mgr.lock);
 			const struct mgr_tenant *t = mgr_tenant_by_name(&mgr, who->tenant);
 			c.tenant_id = t ? t->id : 0;
+			/* Deleted (or its tenant), or a new password, since its login. */
+			gone = c.user && !mgr_user_current_locked(who->user_id, who->user_gen);
 			pthread_mutex_unlock(&mgr.lock);
 		}
 		while (!metrics && rt->first && strcmp(rt->first, c.seg[0]) != 0)
@@ -448,9 +466,17 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 		/*
 		 * Handlers read tenant_id 0 as "no tenant filter" (usage gives the
 		 * provider's view): a tenant token whose tenant is missing (not created
-		 * yet, deleted) must reach none of them.
+		 * yet, deleted) must reach none of them. Users reach only the routes
+		 * that serve them, whose handlers narrow them to their desktops.
 		 */
-		if (metrics)
+		if (gone) {
+			mgr_user_end_sessions(who->user_id);
+			http_error(out, 401, "",
+				   "session ended: the user was deleted or its password changed");
+			who = NULL;
+		} else if (c.user && (metrics || !user_route(rt->first)))
+			http_error(out, 403, "", "users see and use their own desktops only");
+		else if (metrics)
 			api_metrics(&c);
 		else if (!c.provider && c.tenant_id == 0)
 			http_error(out, 403, "", "tenant %s of this token does not exist",

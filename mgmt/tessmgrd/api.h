@@ -56,6 +56,9 @@ void api_models(struct api_ctx *c);
 /* /tasks: workflow tasks (tasks.h), provider admins only. */
 void api_tasks(struct api_ctx *c);
 void api_quotas(struct api_ctx *c);
+/* /users and PUT /desktops/ID/users (api_users.c). */
+void api_users(struct api_ctx *c);
+void api_desktop_users(struct api_ctx *c);
 void api_desktops(struct api_ctx *c);
 void api_jobs(struct api_ctx *c);
 void api_usage(struct api_ctx *c);

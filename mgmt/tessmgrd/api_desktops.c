@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "network.h"
 #include "store.h"
+#include "users.h"
 #include "virt.h"
 #include "tlog.h"
 
@@ -249,6 +250,7 @@ static json_t *desktop_view_locked(const struct mgr_desktop *d)
 	json_object_set_new(o, "tenant", json_string(t ? t->spec.name : ""));
 	json_object_set_new(o, "throttled", json_boolean(d->quota_us != 0));
 	json_object_set_new(o, "links", mgr_links_json_locked(d, m ? m->spec.base_image : ""));
+	json_object_set_new(o, "users", mgr_desktop_users_locked(d->id));
 	return o;
 }
 
@@ -393,6 +395,10 @@ void api_desktops(struct api_ctx *c)
 	uint32_t id = 0;
 	char *end;
 
+	if (c->n_seg == 3 && strcmp(c->seg[2], "users") == 0) {
+		api_desktop_users(c); /* tenant and provider admins */
+		return;
+	}
 	if (c->n_seg == 3 && strcmp(c->seg[2], "migrate") == 0 && is(c, "POST")) {
 		id = (uint32_t)strtoul(c->seg[1], &end, 10);
 		snprintf(c->target, sizeof(c->target), "desktop %s", c->seg[1]);
@@ -410,14 +416,19 @@ void api_desktops(struct api_ctx *c)
 		json_t *a = json_array();
 		pthread_mutex_lock(&mgr.lock);
 		for (uint32_t i = 0; i < mgr.n_desktops; i++)
-			if (mgr.desktops[i]->tenant_id == c->tenant_id)
+			if (mgr.desktops[i]->tenant_id == c->tenant_id &&
+			    (!c->user ||
+			     mgr_user_assigned_locked(c->who->user_id, mgr.desktops[i]->id)))
 				json_array_append_new(a, desktop_view_locked(mgr.desktops[i]));
 		pthread_mutex_unlock(&mgr.lock);
 		api_ok(c, 200, a);
 		return;
 	}
 	if (c->n_seg == 1 && is(c, "POST")) {
-		desktop_create(c);
+		if (c->user)
+			forbidden(c, "users do not create desktops");
+		else
+			desktop_create(c);
 		return;
 	}
 	if (c->n_seg < 2 || c->n_seg > 3) {
@@ -428,8 +439,13 @@ void api_desktops(struct api_ctx *c)
 	snprintf(c->target, sizeof(c->target), "desktop %s", c->seg[1]);
 	pthread_mutex_lock(&mgr.lock);
 	d = *end ? NULL : mgr_desktop_get(&mgr, id);
-	if (d == NULL || d->tenant_id != c->tenant_id) {
+	/* A user's desktops are those assigned to it: another's is not confirmed (404). */
+	if (d == NULL || d->tenant_id != c->tenant_id ||
+	    (c->user && !mgr_user_assigned_locked(c->who->user_id, d->id))) {
 		mgr_err_set(&e, 404, "", "no desktop %s", c->seg[1]);
+	} else if (c->user && c->n_seg == 2 && !is(c, "GET")) {
+		mgr_err_set(&e, 403, "", "users do not %s desktops",
+			    is(c, "DELETE") ? "delete" : "change");
 	} else if (c->n_seg == 2 && is(c, "GET")) {
 		struct mgr_desktop copy = *d;
 		json_t *o = desktop_view_locked(d), *lv;
@@ -474,10 +490,15 @@ void api_jobs(struct api_ctx *c)
 			   c->r->method, c->r->path);
 		return;
 	}
+	if (c->user && c->n_seg == 1) {
+		forbidden(c, "users read the jobs of their desktops one by one");
+		return;
+	}
 	pthread_mutex_lock(&mgr.lock);
 	if (c->n_seg == 2) {
 		const struct mgr_job *j = mgr_job_get(&mgr, (uint32_t)strtoul(c->seg[1], NULL, 10));
-		if (j && (c->provider || j->tenant_id == c->tenant_id))
+		if (j && (c->provider || j->tenant_id == c->tenant_id) &&
+		    (!c->user || mgr_user_assigned_locked(c->who->user_id, j->desktop_id)))
 			api_ok(c, 200, mgr_job_view(j, c->provider));
 		else
 			http_error(c->out, 404, "", "no job %s", c->seg[1]);

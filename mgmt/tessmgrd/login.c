@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "users.h"
 
 #define RL_SLOTS 2048
 #define RL_WAYS  8 /* slots probed from a key's hash */
@@ -217,10 +218,17 @@ void api_login(struct api_ctx *c)
 		return; /* counted, not audited one by one (a flood must not fill the store) */
 	}
 	memset(&who, 0, sizeof(who));
-	if (token)
+	if (token) {
 		ok = api_who_is(token, &who, &gen);
-	else
-		ok = false; /* no users yet */
+	} else {
+		rc = mgr_users_login(tenant, user, password, &who);
+		if (rc == -EBUSY) {
+			c->out->retry_after = 1;
+			http_error(c->out, 503, "", "too many logins at once: try again");
+			return;
+		}
+		ok = rc == 0;
+	}
 	if (!ok) {
 		login_failed(c, akey, ukey, now);
 		return;

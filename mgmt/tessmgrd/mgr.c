@@ -15,6 +15,7 @@
 #include "host_tessd.h"
 #include "http.h"
 #include "store.h"
+#include "users.h"
 #include "tessd_config.h"
 #include "virt.h"
 #include "tlog.h"
@@ -832,6 +833,8 @@ int mgr_init(char *err, size_t len)
 	rc = mgr_store_open(mgr_conf.store, err, len);
 	if (rc == 0)
 		rc = mgr_store_load(&mgr, err, len);
+	if (rc == 0)
+		rc = mgr_users_init(err, len);
 	if (rc < 0)
 		return rc;
 	for (uint32_t i = 0; i < mgr.n_sites; i++)

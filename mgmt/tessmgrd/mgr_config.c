@@ -214,6 +214,20 @@ static const struct cfg_field log_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field users_fields[] = {
+	CFG_FIELD(struct mgr_users_cfg, argon2_memory_kib, "argon2_memory_kib",
+		  CFG_INT_NODE(1024, 4 << 20), false, "19456"),
+	CFG_FIELD(struct mgr_users_cfg, argon2_time, "argon2_time", CFG_INT_NODE(1, 100), false,
+		  "2"),
+	CFG_FIELD(struct mgr_users_cfg, argon2_parallelism, "argon2_parallelism",
+		  CFG_INT_NODE(1, 16), false, "1"),
+	CFG_FIELD(struct mgr_users_cfg, argon2_concurrency, "argon2_concurrency",
+		  CFG_INT_NODE(1, 256), false, "4"),
+	CFG_FIELD(struct mgr_users_cfg, max_per_tenant, "max_per_tenant", CFG_INT_NODE(1, 1000000),
+		  false, "10000"),
+	{ 0 },
+};
+
 const struct cfg_node mgr_log_schema = {
 	.type = CFG_OBJECT,
 	.obj = { .fields = log_fields, .size = sizeof(struct mgr_log_cfg) },
@@ -284,6 +298,8 @@ static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, ssh, "ssh", CFG_OBJ_NODE(ssh_fields, struct mgr_ssh_cfg), false,
 		  "{}"),
 	CFG_FIELD(struct mgr_cfg, log, "log", &mgr_log_schema, false, "{}"),
+	CFG_FIELD(struct mgr_cfg, users, "users", CFG_OBJ_NODE(users_fields, struct mgr_users_cfg),
+		  false, "{}"),
 	{ 0 },
 };
 const struct cfg_node mgr_cfg_schema = {
@@ -292,7 +308,7 @@ const struct cfg_node mgr_cfg_schema = {
 	.check = check_cfg,
 };
 
-static const char *const roles[] = { "provider", "tenant", NULL };
+static const char *const roles[] = { "provider", "tenant", NULL }; /* a token's; users log in */
 
 static int check_token(const void *val, char *why, size_t len)
 {

@@ -138,6 +138,19 @@ struct mgr_ssh_cfg {
 };
 
 /*
+ * End users (users.h): Argon2id parameters of new password hashes (a hash
+ * keeps its own), at most argon2_concurrency hashes computed at once (each
+ * takes argon2_memory_kib), at most max_per_tenant users a tenant.
+ */
+struct mgr_users_cfg {
+	uint32_t argon2_memory_kib;
+	uint32_t argon2_time;
+	uint32_t argon2_parallelism;
+	uint32_t argon2_concurrency;
+	uint32_t max_per_tenant;
+};
+
+/*
  * The log (tlog.h): lines above level are dropped (PUT /v1/log changes it until the next
  * start); output auto is the journal when stderr is it (systemd), else stderr.
  */
@@ -165,6 +178,7 @@ struct mgr_cfg {
 	struct mgr_libvirt_cfg libvirt;
 	struct mgr_ssh_cfg ssh;
 	struct mgr_log_cfg log;
+	struct mgr_users_cfg users;
 };
 
 extern const struct cfg_node mgr_cfg_schema;
@@ -178,6 +192,7 @@ struct mgr_token {
 	char sha256[65];    /* the token's SHA-256, hex */
 	uint8_t digest[32]; /* what requests are compared with (not in the file) */
 	uint32_t user_id;   /* a user's (role user, users.h; not in the file), 0 for a token's */
+	uint32_t user_gen;  /* its password's generation when it logged in */
 	char principal[64];
 	char role[16];
 	char tenant[64];

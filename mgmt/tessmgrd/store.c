@@ -130,6 +130,11 @@ int mgr_store_open(const char *path, char *err, size_t len)
 	return 0;
 }
 
+struct sqlite3 *mgr_store_db(void)
+{
+	return db;
+}
+
 void mgr_store_close(void)
 {
 	sqlite3_close(rdb);
@@ -166,16 +171,12 @@ void mgr_store_rollback(void)
 	}
 }
 
-/* Runs sql with text/int parameters given as a format of 't' and 'i'. */
-static int run(const char *sql, const char *fmt, ...)
+static sqlite3_stmt *vprep(const char *sql, const char *fmt, va_list ap)
 {
 	sqlite3_stmt *st;
-	va_list ap;
-	int rc;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	va_start(ap, fmt);
+		return NULL;
 	for (int i = 0; fmt[i]; i++) {
 		if (fmt[i] == 't')
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
@@ -183,7 +184,32 @@ static int run(const char *sql, const char *fmt, ...)
 		else
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
 	}
+	return st;
+}
+
+sqlite3_stmt *mgr_store_prep(const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = vprep(sql, fmt, ap);
 	va_end(ap);
+	return st;
+}
+
+/* Runs sql with text/int parameters given as a format of 't' and 'i'. */
+static int run(const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	st = vprep(sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -EIO;
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -EIO;

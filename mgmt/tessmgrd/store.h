@@ -20,6 +20,10 @@ struct mgr_audit {
 };
 
 int mgr_store_open(const char *path, char *err, size_t len);
+/* The connection, for the tables of a part of its own (users.c), under mgr.lock. */
+struct sqlite3 *mgr_store_db(void);
+/* A statement of it with its parameters bound (a format of 't' text, 'i' int64), or NULL. */
+struct sqlite3_stmt *mgr_store_prep(const char *sql, const char *fmt, ...);
 void mgr_store_close(void);
 /* Loads every object into s (empty); -errno with err filled on a bad store. */
 int mgr_store_load(struct mgr_state *s, char *err, size_t len);

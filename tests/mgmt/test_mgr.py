@@ -601,8 +601,16 @@ def test_roles(m):
               "vlan_name": "acme-net"}
     model = {"name": "std", "vcpus": 2, "memory_mb": 4096, "base_image": BASE_IMAGE}
     quota = {"tenant": "acme", "model": "std", "max_cpus": 16, "max_memory_mb": 1 << 20}
+    # Users of acme (role user, by their sessions): U is assigned d1, V nothing.
+    d2 = m.desktop("d2", ACME)
+    pw = "correct horse battery"
+    for name in ("carol", "dave"):
+        m.ok("POST", "users", {"name": name, "password": pw}, token=ACME)
+    m.ok("PUT", f"desktops/{d['id']}/users", {"users": ["carol"]}, token=ACME)
+    U, V = (m.session({"tenant": "acme", "user": n, "password": pw}) for n in ("carol", "dave"))
+    uid = m.ok("GET", "users")[0]["id"]
     P, A, B = PROVIDER, ACME, BRAVO
-    # (method, path, body, {token: expected status})
+    # (method, path, body, {token or session: expected status})
     matrix = [
         ("GET", "sites", None, {P: 200, A: 403, B: 403}),
         ("POST", "sites", dict(site, name="lyon"), {A: 403, B: 403, P: 201}),
@@ -641,23 +649,57 @@ def test_roles(m):
         ("GET", "audit", None, {P: 200, A: 200, B: 200}),
         ("GET", "reconcile", None, {P: 200, A: 403, B: 403}),
     ]
+    # Every route: a user reaches only its own desktops (others': 404) and their jobs.
+    user_rows = {
+        ("GET", "desktops"): {U: 200, V: 200},
+        ("POST", "desktops"): {U: 403},
+        ("GET", f"desktops/{d['id']}"): {U: 200, V: 404},
+        ("POST", f"desktops/{d['id']}/reboot"): {V: 404},  # U's: stop, below
+        ("DELETE", f"desktops/{d['id']}"): {V: 404, U: 403},
+        ("GET", f"jobs/{job}"): {U: 200, V: 404},
+    }
+    for row in matrix:
+        row[3].update(user_rows.get((row[0], row[1]), {U: 403, V: 403}))
+    matrix += [
+        ("GET", f"desktops/{d2['id']}", None, {U: 404, V: 404, A: 200}),
+        ("POST", f"desktops/{d2['id']}/stop", None, {U: 404, V: 404}),
+        ("POST", f"desktops/{d['id']}/connect", {"from": "paris"}, {V: 404, U: 200, B: 404}),
+        ("POST", f"desktops/{d['id']}/migrate", {"host": "h1"}, {U: 403, A: 403}),
+        ("PUT", f"desktops/{d['id']}/users", {"users": ["carol"]},
+         {U: 403, V: 403, B: 404, A: 200, P: 200}),
+        ("GET", "users", None, {P: 200, A: 200, B: 200, U: 403, V: 403}),
+        ("POST", "users", {"name": "x", "password": pw}, {U: 403, V: 403, P: 400}),
+        ("GET", f"users/{uid}", None, {P: 200, A: 200, B: 404, U: 403}),
+        ("PUT", f"users/{uid}", {"display_name": "C"}, {U: 403, B: 404, A: 200}),
+        ("DELETE", f"users/{uid}", None, {U: 403, V: 403, B: 404}),
+        ("GET", "session", None, {U: 200, V: 200, P: 401, A: 401}),
+        ("POST", f"desktops/{d['id']}/stop", None, {V: 404, U: 202}),
+    ] + [("GET", path, None, {U: 403, V: 403}) for path in (
+        "routers", "images", "stats", "log", "events", "rates", "chargeback", "tasks",
+        "usage/history")]
     for method, path, body, want in matrix:
         for token, status in want.items():
-            got, r = m.call(method, path, body, token=token)
-            assert got == status, (method, path, token[:5], got, r)
+            if isinstance(token, str):
+                got, r = m.call(method, path, body, token=token)
+            else:
+                got, r = token.call(method, path, body)
+            who = token[:5] if isinstance(token, str) else "user " + ("V", "U")[token is U]
+            assert got == status, (method, path, who, got, r)
         # Without a token, or with a wrong one: 401.
         assert m.call(method, path, body, token=None)[0] == 401, (method, path)
         assert m.call(method, path, body, token="x" * 20)[0] == 401, (method, path)
     # GET /metrics, outside /v1/ (Prometheus' default path): provider only.
-    for token, status in {P: 200, A: 403, B: 403, None: 401, "x" * 20: 401}.items():
+    for token, status in {P: 200, A: 403, B: 403, U: 403, None: 401, "x" * 20: 401}.items():
         req = urllib.request.Request(m.url + "/metrics")
-        if token:
+        if token is U:
+            req.add_header("Cookie", f"tess_session={U.cookie}")
+        elif token:
             req.add_header("Authorization", f"Bearer {token}")
         try:
             got = urllib.request.urlopen(req, timeout=30).status
         except urllib.error.HTTPError as e:
             got = e.code
-        assert got == status, ("/metrics", token and token[:5], got)
+        assert got == status, ("/metrics", token is U or token and token[:5], got)
     # What each sees of lists.
     assert [t["name"] for t in m.ok("GET", "tenants", token=ACME)] == ["acme"]
     assert [q["tenant"] for q in m.ok("GET", "quotas", token=BRAVO)] == ["bravo"]
@@ -667,6 +709,8 @@ def test_roles(m):
     u = m.ok("GET", "usage", token=BRAVO)
     assert "hosts" not in u and [t["tenant"] for t in u["tenants"]] == ["bravo"]
     assert all(e["tenant"] == "bravo" for e in m.ok("GET", "audit", token=BRAVO))
+    assert [x["name"] for x in U.call("GET", "desktops")[1]] == ["d1"]
+    assert V.call("GET", "desktops")[1] == []
 
 
 def test_tenant_token_without_its_tenant_sees_nothing(cleanup, tmp_path):
