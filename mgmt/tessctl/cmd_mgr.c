@@ -856,6 +856,15 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  "desktop list | show ID | create NAME --model M | start|stop|reboot|delete ID "
 	  "[--wait] | connect ID --from LAT,LON|IP|SITE | migrate ID --to HOST [--live] [--wait]",
 	  1, 6, cmd_desktop, "tessmgrd: desktops (tenant admins; migrate: provider admins)" },
+	{ "desktop assign", "desktop assign ID --user NAME [--user NAME]... | --none", 2,
+	  TESSCTL_ANY_ARGS, tessctl_cmd_assign,
+	  "tessmgrd: the users a desktop is assigned to (replaced)" },
+	{ "user",
+	  "user list [--tenant T] | show ID | add NAME [--tenant T] [--display-name D] | "
+	  "set ID [--display-name D] [--password] | del ID",
+	  1, 6, tessctl_cmd_user,
+	  "tessmgrd: end users (role user); a password from standard input or asked on the "
+	  "terminal" },
 	{ "usage", NULL, 0, 0, cmd_usage, "tessmgrd: usage per host and tenant against quota" },
 	{ "job", "job list | show ID | wait ID", 1, 2, cmd_job, "tessmgrd: jobs" },
 	{ "image", "image list | versions NAME | push NAME --site S --file PATH", 1, 6, cmd_image,

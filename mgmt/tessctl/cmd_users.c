@@ -128,7 +128,7 @@ static int user_path(char *buf, size_t len, const char *id)
 	return 0;
 }
 
-static int cmd_user(struct tessctl *ctx, int argc, char **argv)
+int tessctl_cmd_user(struct tessctl *ctx, int argc, char **argv)
 {
 	char path[320], esc[256];
 	json_t *body = json_object();
@@ -185,7 +185,7 @@ static void assigned_human(const json_t *r)
 	printf("%s\n", json_array_size(json_object_get(r, "users")) ? "" : " no users");
 }
 
-static int cmd_assign(struct tessctl *ctx, int argc, char **argv)
+int tessctl_cmd_assign(struct tessctl *ctx, int argc, char **argv)
 {
 	json_t *users = json_array();
 	char path[128];
@@ -214,16 +214,3 @@ static int cmd_assign(struct tessctl *ctx, int argc, char **argv)
 	return tessctl_mgr_run(ctx, "PUT", path, json_pack("{s:o}", "users", users),
 			       assigned_human);
 }
-
-static const struct tessctl_cmd users_cmds[] = {
-	{ "user",
-	  "user list [--tenant T] | show ID | add NAME [--tenant T] [--display-name D] | "
-	  "set ID [--display-name D] [--password] | del ID",
-	  1, 6, cmd_user,
-	  "tessmgrd: end users (role user); a password from standard input or asked on the "
-	  "terminal" },
-	{ "desktop assign", "desktop assign ID --user NAME [--user NAME]... | --none", 2,
-	  TESSCTL_ANY_ARGS, cmd_assign, "tessmgrd: the users a desktop is assigned to (replaced)" },
-	{ 0 },
-};
-TESSCTL_COMMANDS(users_cmds)

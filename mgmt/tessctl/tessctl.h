@@ -104,6 +104,9 @@ int tessctl_complete(struct tessctl *ctx, int argc, char **argv);
 
 extern const struct tessctl_cmd tessd_cmds[];
 extern const struct tessctl_cmd mgr_cmds[];
+/* user ... and desktop assign ... (cmd_users.c), in mgr_cmds: completed from their usage. */
+int tessctl_cmd_user(struct tessctl *ctx, int argc, char **argv);
+int tessctl_cmd_assign(struct tessctl *ctx, int argc, char **argv);
 
 /*
  * A tessd module's commands (a table ending with words == NULL), from the
