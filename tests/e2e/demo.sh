@@ -42,6 +42,7 @@ BUILD=${1:-build}
 TESSD=$BUILD/dataplane/tessd
 TESSCTL=$BUILD/mgmt/tessctl
 TESSMGRD=$BUILD/mgmt/tessmgrd
+PORTAL_DIR=$(cd "$(dirname "$0")/../../mgmt/portal" && pwd) # the web portal's files
 DIR=$(mktemp -d /tmp/tess-demo.XXXXXX)
 SOCK=$DIR/tessd.sock
 NS_A=tess-demo-a-$$
@@ -615,7 +616,8 @@ echo "\$ tessctl token new --role tenant --tenant acme --principal alice   (its 
 echo "$ACME" | sed -n 2p
 cat >"$DIR/mgr/tessmgrd.json" <<JSON
 { "listen": "127.0.0.1", "port": 0, "store": "$DIR/mgr/store.db", "state_dir": "$DIR/mgr/state",
-  "tokens": "$DIR/mgr/tokens.json", "import_dir": "$DIR" }
+  "tokens": "$DIR/mgr/tokens.json", "import_dir": "$DIR",
+  "http": { "portal_dir": "$PORTAL_DIR" } }
 JSON
 cat "$DIR/mgr/tessmgrd.json"
 "$TESSMGRD" -c "$DIR/mgr/tessmgrd.json" >"$DIR/mgr.log" 2>&1 &
@@ -801,5 +803,22 @@ fi
 # ---------------------------------------------------------------------------
 step "part 7: the service end to end - two enterprises, two hosts, real desktops, a roam"
 /usr/bin/python3 "$(dirname "$0")/service.py" --demo --build "$BUILD"
+
+# ---------------------------------------------------------------------------
+step "the web portal"
+# tessmgrd again on part 4's store (its desktops and tokens), serving the portal.
+rm -f "$DIR/mgr/state/port"
+"$TESSMGRD" -c "$DIR/mgr/tessmgrd.json" >>"$DIR/mgr.log" 2>&1 &
+MGR_PID=$!
+for _ in $(seq 100); do [ -s "$DIR/mgr/state/port" ] && break; sleep 0.1; done
+[ -s "$DIR/mgr/state/port" ] || fail "tessmgrd did not start again (see $DIR/mgr.log)"
+export TESSMGR_URL=http://127.0.0.1:$(cat "$DIR/mgr/state/port")
+echo "portal: $TESSMGR_URL/  (log in with a token below; README \"Portal\")"
+echo "  provider admin: $PROV_TOKEN"
+echo "  acme admin:     $ACME_TOKEN"
+echo "  bravo admin:    $BRAVO_TOKEN"
+if [ -t 0 ]; then
+	read -r -p "the portal runs until Enter (ends the demo) " _ || true
+fi
 
 step "demo done"

@@ -86,6 +86,8 @@ def test_examples_pass_check(tmp_path, layout):
     with open(os.path.join(etc, "tessmgrd.json")) as f:
         cfg = json.load(f)
     assert cfg["tokens"] == os.path.join(layout["etc"], "tokens.json")
+    # The portal's files where the example config serves them from (README "Portal").
+    assert os.path.isfile(os.path.join(under(tmp_path, cfg["http"]["portal_dir"]), "index.html"))
     cfg["tokens"] = os.path.join(etc, "tokens.json")
     path = tmp_path / "tessmgrd.json"
     path.write_text(json.dumps(cfg))
