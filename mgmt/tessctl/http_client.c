@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -26,9 +28,10 @@ struct answer {
 	bool too_large;
 };
 
-/* Bounded: a broken or hostile server must not take all memory. */
+/* A stream's longest silence: tessmgrd beats every 5 s. */
 #define HTTP_STREAM_SILENCE_SEC 20
 
+/* Bounded: a broken or hostile server must not take all memory. */
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
 	struct answer *a = arg;
@@ -250,7 +253,17 @@ struct lines {
 	int (*on_line)(const char *line, size_t len, void *arg);
 	void *arg;
 	bool stopped;
+	bool silent;      /* ended by HTTP_STREAM_SILENCE_SEC without a byte */
+	uint64_t last_ms; /* when the last byte came (CLOCK_MONOTONIC) */
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
 
 /* A stream's bytes: each whole line to on_line (an error answer is kept whole instead). */
 static size_t on_lines(char *p, size_t size, size_t n, void *arg)
@@ -259,6 +272,7 @@ static size_t on_lines(char *p, size_t size, size_t n, void *arg)
 	long status = 0;
 	char *nl;
 
+	l->last_ms = now_ms();
 	if (on_data(p, size, n, &l->a) != size * n)
 		return 0;
 	curl_easy_getinfo(l->c, CURLINFO_RESPONSE_CODE, &status);
@@ -276,15 +290,27 @@ static size_t on_lines(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* Whether the caller's timeout, not the silence limit, ended a transfer. */
-static bool timeout_reached(struct req *q, int timeout_ms)
+/*
+ * libcurl's progress callback, called about once a second while nothing comes: a stream
+ * without a byte for HTTP_STREAM_SILENCE_SEC is a server gone silently (tessmgrd beats every
+ * 5 s). Not CURLOPT_LOW_SPEED_LIMIT: its 1 byte a second is more than a beat every 5 s,
+ * which ended every quiet stream after 20 s.
+ */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
 {
-	curl_off_t us = 0;
+	struct lines *l = arg;
+	curl_off_t sent = 0;
 
-	if (timeout_ms <= 0)
-		return false;
-	curl_easy_getinfo(q->c, CURLINFO_TOTAL_TIME_T, &us);
-	return us / 1000 >= (curl_off_t)timeout_ms - 100;
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	/* Counted from the request sent: connecting has its own timeout. */
+	curl_easy_getinfo(l->c, CURLINFO_PRETRANSFER_TIME_T, &sent);
+	if (sent == 0)
+		l->last_ms = now_ms();
+	if (now_ms() - l->last_ms < HTTP_STREAM_SILENCE_SEC * 1000u)
+		return 0;
+	l->silent = true;
+	return 1; /* curl stops: CURLE_ABORTED_BY_CALLBACK */
 }
 
 int http_stream(const char *url, const char *token, const char *path, int timeout_ms,
@@ -302,11 +328,12 @@ int http_stream(const char *url, const char *token, const char *path, int timeou
 	l.c = q.c;
 	curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_lines);
 	curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &l);
-	/* tessmgrd beats every 5 s: 20 s without a byte is a server gone silently. */
-	curl_easy_setopt(q.c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(q.c, CURLOPT_LOW_SPEED_TIME, (long)HTTP_STREAM_SILENCE_SEC);
+	curl_easy_setopt(q.c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(q.c, CURLOPT_XFERINFODATA, &l);
+	curl_easy_setopt(q.c, CURLOPT_NOPROGRESS, 0L);
+	l.last_ms = now_ms();
 	rc = curl_easy_perform(q.c);
-	if (rc == CURLE_OPERATION_TIMEDOUT && !l.stopped && !timeout_reached(&q, timeout_ms)) {
+	if (l.silent && !l.stopped) {
 		snprintf(why, len, "no data for %d s: the server is gone or stuck",
 			 HTTP_STREAM_SILENCE_SEC);
 		ret = -ETIMEDOUT;

@@ -136,6 +136,19 @@ def test_count_timeout_and_refusals(cleanup, m):
     tess.wait_for(lambda: streams(m) == 0, 10, "streams closed")
 
 
+def test_quiet_stream_lives_on_beats(m):
+    """A stream with no event for longer than tessctl's 20 s silence limit lives on
+    tessmgrd's beats (a newline every 5 s) until --timeout: it once ended at 20 s with "no
+    data", libcurl's low-speed limit (1 byte a second) counting the beats as silence."""
+    env = dict(os.environ, TESSMGR_URL=m.url, TESSMGR_TOKEN=PROVIDER)
+    t0 = time.monotonic()
+    r = subprocess.run([tess.TESSCTL, "monitor", "--mgr", "--timeout", "24"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    took = time.monotonic() - t0
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == "", r
+    assert 23 < took < 40, took
+
+
 def test_unread_stream_does_not_hold_tessmgrd(cleanup, m):
     # A client that asks for the stream and never reads it.
     host, port = m.url.split("//")[1].rsplit(":", 1)
