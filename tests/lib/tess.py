@@ -409,6 +409,7 @@ class Tessd:
             "xconnects": list(xconnects),
         }
         self.proc = None
+        self.wrap = []  # a command that execs tessd's argv (e.g. in a mount namespace)
 
     def write_config(self, config=None):
         with open(self.config_path, "w") as f:
@@ -417,7 +418,7 @@ class Tessd:
     def start(self, wait=True, timeout=30):
         self.write_config()
         self.logf = open(self.log_path, "w")
-        cmd = [TESSD, "-c", self.config_path]
+        cmd = [*self.wrap, TESSD, "-c", self.config_path]
         if self.netns:
             cmd = ["ip", "netns", "exec", self.netns.name] + cmd  # it execs: same pid
         self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)

@@ -304,6 +304,26 @@ def test_mgr_syslog_datagrams(cleanup, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="tessd needs root")
+def test_tessd_lines_reach_syslog_by_eal(cleanup, tmp_path):
+    """tessd has no syslog output of its own: on a plain stderr EAL copies rte_log's lines
+    to syslog(3), facility daemon, ident tessd[pid], rte_log's level in <PRI>, with no
+    fields (the port's line names it in its text only)."""
+    dev = DevLog(cleanup)
+    s = Journal(cleanup, tmp_path, path=dev.path, parse=parse_syslog)
+    t = tess.Tessd(cleanup, tmp_path, ports=[
+        {"name": "n0", "devargs": f"net_null{tess.uid()}", "tenant": "acme"}])
+    t.wrap = dev.wrap
+    t.start()
+    ready = s.wait(lambda e: "tessd ready" in e["msg"])
+    assert ready["pri"] == (3 << 3) + 5 and ready["ident"] == "tessd", ready
+    assert ready["pid"] == t.proc.pid, ready
+    port = [e for e in s.seen if e["msg"].startswith("tess.dp: port n0 (")]
+    assert port and port[0]["pri"] == (3 << 3) + 6, s.seen
+    assert "[" not in port[0]["msg"] and "acme" not in port[0]["msg"], port
+    assert "tessd ready" in t.log()  # and on stderr as well
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="tessd needs root")
 def test_tessd_journal_and_runtime_level(cleanup, tmp_path, monkeypatch):
     j = Journal(cleanup, tmp_path)
     t = tess.Tessd(cleanup, tmp_path, ports=[
