@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The web portal in headless Chromium (selenium) against a real tessmgrd on libvirt's test
-driver: a tenant administrator creates a desktop and sees it run and the quota bar move; the
-provider sees the tenant's cost for the period and its CSV; a request from the page without
-the CSRF header is refused; an idle session sends the page back to the login. No script error
-nor CSP refusal in the browser's console."""
+driver: a tenant administrator creates a desktop and sees it run and the quota bar move, adds
+a user and assigns it a desktop; a user logs in with a password and connects; the provider
+sees the tenant's cost for the period and its CSV; a user sees neither another user's desktop
+in the page nor by URL; a request from the page without the CSRF header is refused; an idle
+session sends the page back to the login. No script error nor CSP refusal in the browser's
+console."""
 import json
 import os
 import time
@@ -15,6 +17,7 @@ from browser import chromium, console, text_of, wait
 from mgr import ACME, PROVIDER, Mgr
 
 PORTAL = os.path.join(os.path.dirname(__file__), "..", "..", "mgmt", "portal")
+PASSWORD = "correct horse battery"
 
 
 def start(cleanup, tmp_path, **http):
@@ -34,6 +37,14 @@ def browser(cleanup, tmp_path, m, name="b"):
 def login_token(b, token):
     b.find_element(By.ID, "login-token").send_keys(token)
     b.find_element(By.ID, "login-token-submit").click()
+    wait(b, lambda b: b.find_element(By.ID, "logout").is_displayed(), what="logged in")
+
+
+def login_user(b, tenant, user, password):
+    b.find_element(By.ID, "login-tenant").send_keys(tenant)
+    b.find_element(By.ID, "login-user").send_keys(user)
+    b.find_element(By.ID, "login-password").send_keys(password)
+    b.find_element(By.ID, "login-user-submit").click()
     wait(b, lambda b: b.find_element(By.ID, "logout").is_displayed(), what="logged in")
 
 
@@ -116,18 +127,73 @@ def test_provider_sees_the_tenant_cost(cleanup, tmp_path):
     no_script_errors(b)
 
 
+def users_and_desktops(m):
+    """Users alice and bob of acme, desktops d1 (alice's) and d2 (bob's): their ids."""
+    for u in ("alice", "bob"):
+        m.ok("POST", "users", {"name": u, "tenant": "acme", "password": PASSWORD,
+                               "display_name": u.title()})
+    ids = {}
+    for d, u in (("d1", "alice"), ("d2", "bob")):
+        ids[d] = m.desktop(d, ACME)["id"]
+        m.ok("PUT", f"desktops/{ids[d]}/users", {"users": [u]}, token=ACME)
+    return ids
+
+
+def alice_logged_in(cleanup, tmp_path):
+    """tessmgrd with users_and_desktops, and a browser where alice has logged in."""
+    m = start(cleanup, tmp_path)
+    ids = users_and_desktops(m)
+    b = browser(cleanup, tmp_path, m)
+    login_user(b, "acme", "alice", PASSWORD)
+    wait(b, lambda b: b.find_elements(By.ID, f"desktop-{ids['d1']}"), what="alice's desktop")
+    return m, ids, b
+
+
+def test_user_logs_in_and_connects(cleanup, tmp_path):
+    m, ids, b = alice_logged_in(cleanup, tmp_path)
+    assert text_of(b, "#state-d1") == "running"
+    b.find_element(By.ID, f"from-{ids['d1']}").send_keys("paris")
+    b.find_element(By.ID, f"connect-{ids['d1']}").click()
+    wait(b, lambda b: "host h1 at site paris" in text_of(b, f"#where-{ids['d1']}"),
+         what="where to connect")
+    no_script_errors(b)
+
+
+def test_user_cannot_see_another_users_desktop(cleanup, tmp_path):
+    m, ids, b = alice_logged_in(cleanup, tmp_path)
+    assert not b.find_elements(By.ID, f"desktop-{ids['d2']}")
+    assert "d2" not in b.find_element(By.ID, "main").text
+    # Nor by URL: the API answers 404 for bob's desktop, from the page and in the address bar.
+    status, text = fetch(b, "GET", f"/v1/desktops/{ids['d2']}")
+    assert status == 404, text
+    status, text = fetch(b, "POST", f"/v1/desktops/{ids['d2']}/connect",
+                         {"X-CSRF-Token": csrf(b), "Content-Type": "application/json"},
+                         json.dumps({"from": "paris"}))
+    assert status == 404, text
+    b.get(f"{m.url}/v1/desktops/{ids['d2']}")
+    assert '"status":404' in b.find_element(By.TAG_NAME, "body").text
+    # The admin's views are not the user's: the API refuses them.
+    assert fetch(b, "GET", "/v1/users")[0] == 403
+
+
 def csrf(b):
     status, text = fetch(b, "GET", "/v1/session")
     assert status == 200, text
     return json.loads(text)["csrf"]
 
 
-def test_csrf_refused(cleanup, tmp_path):
+def acme_admin_with_d1(cleanup, tmp_path):
+    """tessmgrd with acme's desktop d1, and a browser where acme's admin has logged in."""
     m = start(cleanup, tmp_path)
     d = m.desktop("d1", ACME)
     b = browser(cleanup, tmp_path, m)
     login_token(b, ACME)
     view(b, "desktops", "#desktops")
+    return m, d, b
+
+
+def test_csrf_refused(cleanup, tmp_path):
+    m, d, b = acme_admin_with_d1(cleanup, tmp_path)
     body = json.dumps({"name": "d2", "model": "std"})
     ct = {"Content-Type": "application/json"}
     for headers in (ct, {**ct, "X-CSRF-Token": "x" * 43}):
@@ -153,3 +219,24 @@ def test_idle_session_goes_back_to_login(cleanup, tmp_path):
     # Logging in again works.
     login_token(b, ACME)
     view(b, "desktops", "#create-desktop")
+
+
+def test_tenant_admin_adds_a_user_and_assigns_a_desktop(cleanup, tmp_path):
+    m, d, b = acme_admin_with_d1(cleanup, tmp_path)
+    view(b, "users", "#create-user")
+    b.find_element(By.ID, "new-user-name").send_keys("carol")
+    b.find_element(By.ID, "new-user-display").send_keys("Carol C.")
+    b.find_element(By.ID, "new-user-password").send_keys(PASSWORD)
+    b.find_element(By.CSS_SELECTOR, "#create-user button").click()
+    wait(b, lambda b: "carol" in text_of(b, "#users"), what="carol listed")
+    view(b, "desktops", f"#users-of-{d['id']}")
+    b.find_element(By.ID, f"users-of-{d['id']}").send_keys("carol")
+    b.find_element(By.ID, f"users-of-{d['id']}").submit()
+    wait(b, lambda b: m.ok("GET", f"desktops/{d['id']}", token=ACME).get("users") == ["carol"],
+         what="d1 assigned to carol")
+    no_script_errors(b)
+    # carol logs in (after the admin logs out) and finds her desktop.
+    b.find_element(By.ID, "logout").click()
+    wait(b, lambda b: b.find_element(By.ID, "login-user").is_displayed(), what="logged out")
+    login_user(b, "acme", "carol", PASSWORD)
+    wait(b, lambda b: b.find_elements(By.ID, f"desktop-{d['id']}"), what="carol's desktop")
