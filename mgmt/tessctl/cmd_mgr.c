@@ -866,6 +866,17 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  "tessmgrd: end users (role user); a password from standard input or asked on the "
 	  "terminal" },
 	{ "usage", NULL, 0, 0, cmd_usage, "tessmgrd: usage per host and tenant against quota" },
+	{ "usage history",
+	  "usage history [--tenant T] [--desktop D] [--from EPOCH] [--to EPOCH] "
+	  "[--step raw|hour|day]",
+	  0, 10, tessctl_cmd_usage_history,
+	  "tessmgrd: usage history per desktop and bucket (reserved, run, CPU time)" },
+	{ "chargeback", "chargeback --from EPOCH --to EPOCH [--tenant T] [--csv]", 4, 7,
+	  tessctl_cmd_chargeback, "tessmgrd: what each tenant's desktops cost over a period" },
+	{ "rates",
+	  "rates get | set [--currency C] [--vcpu-hour P] [--gib-hour P] [--gb-in P] [--gb-out P] "
+	  "[--model MODEL:VCPU_HOUR:GIB_HOUR] [--no-model MODEL] [--file FILE]",
+	  1, 64, tessctl_cmd_rates, "tessmgrd: the provider's rates (set: provider admins)" },
 	{ "job", "job list | show ID | wait ID", 1, 2, cmd_job, "tessmgrd: jobs" },
 	{ "image", "image list | versions NAME | push NAME --site S --file PATH", 1, 6, cmd_image,
 	  "tessmgrd: base images, versioned by checksum" },

@@ -108,6 +108,11 @@ extern const struct tessctl_cmd mgr_cmds[];
 int tessctl_cmd_user(struct tessctl *ctx, int argc, char **argv);
 int tessctl_cmd_assign(struct tessctl *ctx, int argc, char **argv);
 
+/* tessmgrd's usage history, chargeback and rates (cmd_usage.c). */
+int tessctl_cmd_usage_history(struct tessctl *ctx, int argc, char **argv);
+int tessctl_cmd_chargeback(struct tessctl *ctx, int argc, char **argv);
+int tessctl_cmd_rates(struct tessctl *ctx, int argc, char **argv);
+
 /*
  * A tessd module's commands (a table ending with words == NULL), from the
  * module's own directory: listed after the core's, in link order.

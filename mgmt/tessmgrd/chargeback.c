@@ -21,72 +21,11 @@
 #include <sqlite3.h>
 
 #include "api.h"
+#include "rates.h"
 #include "store.h"
 #include "tlog.h"
 #include "usage_hist.h"
 #include "usage_net.h"
-
-struct mgr_model_rate {
-	char model[MGR_NAME_LEN];
-	double vcpu_hour, gib_hour;
-};
-
-struct mgr_rates {
-	char currency[8];
-	double vcpu_hour, gib_hour;
-	double gb_in, gb_out; /* per 10^9 bytes of a tenant's network (usage_net.h) */
-	struct mgr_model_rate *models;
-	uint32_t n_models;
-};
-
-static const struct cfg_node price_node = { .type = CFG_NUMBER, .num = { 0, 1e9 } };
-static const struct cfg_field model_rate_fields[] = {
-	CFG_FIELD(struct mgr_model_rate, model, "model",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .min_len = 1,
-						      .max_len = MGR_NAME_LEN - 1,
-						      .charset = CFG_NAME_CHARSET } }),
-		  true, NULL),
-	CFG_FIELD(struct mgr_model_rate, vcpu_hour, "vcpu_hour", &price_node, true, NULL),
-	CFG_FIELD(struct mgr_model_rate, gib_hour, "gib_hour", &price_node, true, NULL),
-	{ 0 },
-};
-
-static int check_rates(const void *val, char *why, size_t len)
-{
-	const struct mgr_rates *r = val;
-
-	for (uint32_t i = 0; i < r->n_models; i++)
-		for (uint32_t k = 0; k < i; k++)
-			if (strcmp(r->models[i].model, r->models[k].model) == 0) {
-				snprintf(why, len, "models: '%s' twice", r->models[i].model);
-				return EINVAL;
-			}
-	return 0;
-}
-
-static const struct cfg_field rates_fields[] = {
-	CFG_FIELD(struct mgr_rates, currency, "currency",
-		  (&(const struct cfg_node){ .type = CFG_STRING,
-					     .str = { .min_len = 1,
-						      .max_len = 7,
-						      .charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZ" } }),
-		  false, "\"EUR\""),
-	CFG_FIELD(struct mgr_rates, vcpu_hour, "vcpu_hour", &price_node, false, "0"),
-	CFG_FIELD(struct mgr_rates, gib_hour, "gib_hour", &price_node, false, "0"),
-	CFG_FIELD(struct mgr_rates, gb_in, "gb_in", &price_node, false, "0"),
-	CFG_FIELD(struct mgr_rates, gb_out, "gb_out", &price_node, false, "0"),
-	CFG_ARRAY_FIELD(struct mgr_rates, models, n_models, "models",
-			CFG_ARR_NODE(CFG_OBJ_NODE(model_rate_fields, struct mgr_model_rate), 1024,
-				     struct mgr_model_rate),
-			false, "[]"),
-	{ 0 },
-};
-static const struct cfg_node rates_schema = {
-	.type = CFG_OBJECT,
-	.obj = { .fields = rates_fields, .size = sizeof(struct mgr_rates) },
-	.check = check_rates,
-};
 
 /* The rates (under mgr.lock), read from the store at first use. */
 static struct mgr_rates rates;
@@ -103,11 +42,11 @@ static void rates_load_locked(void)
 	text = mgr_store_meta_get("rates");
 	j = text ? json_loads(text, 0, NULL) : json_object();
 	cfg_errs_init(&errs);
-	if (j == NULL || cfg_decode(&rates_schema, j, &rates, "", &errs) < 0) {
+	if (j == NULL || cfg_decode(&mgr_rates_schema, j, &rates, "", &errs) < 0) {
 		tlog(LOG_ERR, NULL, "the stored rates are not valid: all prices 0 until a PUT");
 		json_decref(j);
 		j = json_object();
-		cfg_decode(&rates_schema, j, &rates, "", &errs);
+		cfg_decode(&mgr_rates_schema, j, &rates, "", &errs);
 	}
 	json_decref(j);
 	free(text);
@@ -133,7 +72,7 @@ void api_rates(struct api_ctx *c)
 	if (is(c, "GET")) {
 		pthread_mutex_lock(&mgr.lock);
 		rates_load_locked();
-		j = cfg_encode(&rates_schema, &rates);
+		j = cfg_encode(&mgr_rates_schema, &rates);
 		pthread_mutex_unlock(&mgr.lock);
 		api_ok(c, 200, j);
 		return;
@@ -142,37 +81,25 @@ void api_rates(struct api_ctx *c)
 		http_error(c->out, 403, "", "only provider admins set the rates");
 		return;
 	}
-	if (!api_decode(c, &rates_schema, &r))
+	if (!api_decode(c, &mgr_rates_schema, &r))
 		return;
-	j = cfg_encode(&rates_schema, &r);
+	j = cfg_encode(&mgr_rates_schema, &r);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	pthread_mutex_lock(&mgr.lock);
 	rates_load_locked();
 	if (text == NULL || mgr_store_meta_put("rates", text) < 0) {
 		pthread_mutex_unlock(&mgr.lock);
-		cfg_free(&rates_schema, &r);
+		cfg_free(&mgr_rates_schema, &r);
 		json_decref(j);
 		free(text);
 		http_error(c->out, 500, "", "cannot store the rates");
 		return;
 	}
-	cfg_free(&rates_schema, &rates);
+	cfg_free(&mgr_rates_schema, &rates);
 	rates = r;
 	pthread_mutex_unlock(&mgr.lock);
 	free(text);
 	api_ok(c, 200, j);
-}
-
-/* The prices of a model's desktops: its own, else the default. */
-static void price_of(const struct mgr_rates *r, const char *model, double *vcpu, double *gib)
-{
-	*vcpu = r->vcpu_hour;
-	*gib = r->gib_hour;
-	for (uint32_t i = 0; model && i < r->n_models; i++)
-		if (strcmp(r->models[i].model, model) == 0) {
-			*vcpu = r->models[i].vcpu_hour;
-			*gib = r->models[i].gib_hour;
-		}
 }
 
 /* Appends to a malloc()ed text; false when out of memory (the text freed). */
@@ -341,10 +268,10 @@ void api_chargeback(struct api_ctx *c)
 	/* Today's rates, copied: the query runs without the lock. */
 	pthread_mutex_lock(&mgr.lock);
 	rates_load_locked();
-	rj = cfg_encode(&rates_schema, &rates);
+	rj = cfg_encode(&mgr_rates_schema, &rates);
 	pthread_mutex_unlock(&mgr.lock);
 	cfg_errs_init(&errs);
-	rc = cfg_decode(&rates_schema, rj, &r, "", &errs);
+	rc = cfg_decode(&mgr_rates_schema, rj, &r, "", &errs);
 	json_decref(rj);
 	if (rc < 0) {
 		http_error(c->out, 500, "", "cannot read the rates");
@@ -407,7 +334,7 @@ void api_chargeback(struct api_ctx *c)
 		tn = tn ? tn : "";
 		dn = dn ? dn : "";
 		mn = mn ? mn : "";
-		price_of(&r, mn, &vcpu_rate, &gib_rate);
+		mgr_rates_price(&r, mn, &vcpu_rate, &gib_rate);
 		/* In whole micro-units, each desktop's: the CSV's lines (6 decimals) add up
 		 * to the tenants' costs and the total. */
 		cost_u = llround((vcpu_h * vcpu_rate + gib_h * gib_rate) * 1e6);
@@ -473,5 +400,5 @@ out:
 	free(nets);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	cfg_free(&rates_schema, &r);
+	cfg_free(&mgr_rates_schema, &r);
 }
