@@ -327,14 +327,41 @@ out:
 	return rc;
 }
 
-/* rates get | rates set [options] */
+static void history_rates_human(const json_t *r)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach ((json_t *)r, i, p) {
+		char from[32], to[32] = "now";
+		utc(jint(p, "from"), from, sizeof(from));
+		if (json_is_integer(json_object_get(p, "to")))
+			utc(jint(p, "to"), to, sizeof(to));
+		printf("%sfrom %s to %s UTC:\n", i ? "\n" : "", from, to);
+		rates_human(json_object_get(p, "rates"));
+	}
+}
+
+/* rates get [--at EPOCH] | rates history | rates set [options] */
 int tessctl_cmd_rates(struct tessctl *ctx, int argc, char **argv)
 {
+	char path[256] = "rates";
+
 	if (argc == 1 && strcmp(argv[0], "get") == 0)
-		return tessctl_mgr_run(ctx, "GET", "rates", NULL, rates_human);
+		return tessctl_mgr_run(ctx, "GET", path, NULL, rates_human);
+	if (argc == 3 && strcmp(argv[0], "get") == 0 && strcmp(argv[1], "--at") == 0) {
+		if (http_query_add(path, sizeof(path), "at", argv[2]) < 0) {
+			fprintf(stderr, "tessctl: --at: too long\n");
+			return TESSCTL_USAGE;
+		}
+		return tessctl_mgr_run(ctx, "GET", path, NULL, rates_human);
+	}
+	if (argc == 1 && strcmp(argv[0], "history") == 0)
+		return tessctl_mgr_run(ctx, "GET", "rates/history", NULL, history_rates_human);
 	if (argc >= 1 && strcmp(argv[0], "set") == 0)
 		return rates_set(ctx, argc - 1, argv + 1);
-	fprintf(stderr, "tessctl: rates: get, or set [--currency C] [--vcpu-hour P] "
-			"[--gib-hour P] [--model M:V:G]... [--no-model M]... | set --file FILE\n");
+	fprintf(stderr,
+		"tessctl: rates: get [--at EPOCH], history, or set [--currency C] [--vcpu-hour P] "
+		"[--gib-hour P] [--model M:V:G]... [--no-model M]... | set --file FILE\n");
 	return TESSCTL_USAGE;
 }

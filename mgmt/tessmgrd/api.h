@@ -64,7 +64,7 @@ void api_jobs(struct api_ctx *c);
 void api_usage(struct api_ctx *c);
 /* GET /v1/usage/history (api_usage_hist.c). */
 void api_usage_history(struct api_ctx *c);
-/* GET/PUT /v1/rates and GET /v1/chargeback (chargeback.c). */
+/* GET/PUT /v1/rates, GET /v1/rates/history (rates_api.c), GET /v1/chargeback (chargeback.c). */
 void api_rates(struct api_ctx *c);
 void api_chargeback(struct api_ctx *c);
 void api_audit(struct api_ctx *c);

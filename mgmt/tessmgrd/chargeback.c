@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Rates and chargeback (issue 16 C), in reservation mode: a desktop costs
- * what it held reserved, whether it ran or not, from the usage history
- * (usage_hist.h). GET /v1/rates (both roles: the price list) and PUT
- * /v1/rates (provider admins; the whole object, kept in the store's meta
- * table): a price per vCPU-hour and per GiB-hour, and per model prices that
- * replace both for its desktops; a price per GB (10^9 bytes) of a tenant's
- * network in and out (usage_net.h). GET /v1/chargeback?tenant=&from=&to=
- * [&format=csv]: each desktop's vCPU-hours, GiB-hours, hours run and cost
- * between from and to, per tenant (a tenant admin's own only, 404 for
- * another's) with its network GB and their cost, at today's rates.
+ * Chargeback (issue 16 C), in reservation mode: a desktop costs what it held
+ * reserved, whether it ran or not, from the usage history (usage_hist.h).
+ * GET /v1/chargeback?tenant=&from=&to=[&format=csv]: each desktop's
+ * vCPU-hours, GiB-hours, hours run and cost between from and to, per tenant
+ * (a tenant admin's own only, 404 for another's), with its network GB in and
+ * out and their cost (usage_net.h), each bucket priced at the rates in force
+ * when it starts (rate_hist.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -21,85 +18,15 @@
 #include <sqlite3.h>
 
 #include "api.h"
-#include "rates.h"
+#include "rate_hist.h"
 #include "store.h"
 #include "tlog.h"
 #include "usage_hist.h"
 #include "usage_net.h"
 
-/* The rates (under mgr.lock), read from the store at first use. */
-static struct mgr_rates rates;
-static bool rates_loaded;
-
-static void rates_load_locked(void)
-{
-	char *text;
-	json_t *j;
-	struct cfg_errs errs;
-
-	if (rates_loaded)
-		return;
-	text = mgr_store_meta_get("rates");
-	j = text ? json_loads(text, 0, NULL) : json_object();
-	cfg_errs_init(&errs);
-	if (j == NULL || cfg_decode(&mgr_rates_schema, j, &rates, "", &errs) < 0) {
-		tlog(LOG_ERR, NULL, "the stored rates are not valid: all prices 0 until a PUT");
-		json_decref(j);
-		j = json_object();
-		cfg_decode(&mgr_rates_schema, j, &rates, "", &errs);
-	}
-	json_decref(j);
-	free(text);
-	rates_loaded = true;
-}
-
 static bool is(const struct api_ctx *c, const char *method)
 {
 	return strcmp(c->r->method, method) == 0;
-}
-
-void api_rates(struct api_ctx *c)
-{
-	struct mgr_rates r;
-	json_t *j;
-	char *text;
-
-	if (c->n_seg != 1 || !(is(c, "GET") || is(c, "PUT"))) {
-		http_error(c->out, c->n_seg != 1 ? 404 : 405, "", "%s %s is not served",
-			   c->r->method, c->r->path);
-		return;
-	}
-	if (is(c, "GET")) {
-		pthread_mutex_lock(&mgr.lock);
-		rates_load_locked();
-		j = cfg_encode(&mgr_rates_schema, &rates);
-		pthread_mutex_unlock(&mgr.lock);
-		api_ok(c, 200, j);
-		return;
-	}
-	if (!c->provider) {
-		http_error(c->out, 403, "", "only provider admins set the rates");
-		return;
-	}
-	if (!api_decode(c, &mgr_rates_schema, &r))
-		return;
-	j = cfg_encode(&mgr_rates_schema, &r);
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	pthread_mutex_lock(&mgr.lock);
-	rates_load_locked();
-	if (text == NULL || mgr_store_meta_put("rates", text) < 0) {
-		pthread_mutex_unlock(&mgr.lock);
-		cfg_free(&mgr_rates_schema, &r);
-		json_decref(j);
-		free(text);
-		http_error(c->out, 500, "", "cannot store the rates");
-		return;
-	}
-	cfg_free(&mgr_rates_schema, &rates);
-	rates = r;
-	pthread_mutex_unlock(&mgr.lock);
-	free(text);
-	api_ok(c, 200, j);
 }
 
 /* Appends to a malloc()ed text; false when out of memory (the text freed). */
@@ -177,61 +104,138 @@ static bool csv_line(char **csv, size_t *len, const char *tn, const char *dn, co
 	return ok;
 }
 
+/* A desktop's usage summed over the rate periods of the window, and its cost. */
+struct desk {
+	int64_t tenant_id, desktop_id;
+	char tn[MGR_NAME_LEN], dn[MGR_NAME_LEN + 24], mn[MGR_NAME_LEN];
+	int64_t secs, vcpu_s, mem_s, run_s;
+	double cost; /* unrounded: rounded once, whole */
+};
+
+/* The answer as it is built, tenant by tenant. */
+struct bill {
+	json_t *tenants, *cur, *desks;
+	int64_t cur_id;
+	long long cur_u, total_u;
+	char *csv;
+	size_t csv_len;
+	const char *currency;
+	const struct rate_period *periods;
+	uint32_t n_periods;
+	const struct mgr_rates *none; /* the rates before any period */
+	struct usage_net_sum *nets;   /* by tenant and period */
+	uint32_t n_nets;
+};
+
+/* The rates of the period that starts at start (-1: before any period). */
+static const struct mgr_rates *period_rates(const struct bill *b, int64_t start)
+{
+	for (uint32_t i = 0; i < b->n_periods; i++)
+		if (b->periods[i].start == start)
+			return &b->periods[i].r;
+	return b->none;
+}
+
 /*
  * A tenant's network part, into its object t: gb_in, gb_out and their
- * network_cost (0 without network rows), and its CSV line (empty desktop,
- * model and hours cells) if it has some. Its cost in micro-units, or -1
- * when out of memory (the CSV freed).
+ * network_cost (each period's bytes at its rates; 0 without network rows),
+ * and its CSV line (empty desktop, model and hours cells) if it has some.
+ * Its cost in micro-units, or -1 when out of memory (the CSV freed).
  */
-static long long net_charge(json_t *t, struct usage_net_sum *nets, uint32_t n_nets, int64_t id,
-			    const struct mgr_rates *r, char **csv, size_t *csv_len)
+static long long net_charge(struct bill *b, json_t *t, int64_t id)
 {
-	struct usage_net_sum *x = NULL;
-	double gb_in, gb_out;
+	uint64_t in = 0, out = 0;
+	const char *name = NULL;
+	double cost = 0, gb_in, gb_out;
 	long long cost_u;
 	char *tn;
 	bool ok;
 
-	for (uint32_t i = 0; i < n_nets && x == NULL; i++)
-		if (nets[i].tenant_id == id)
-			x = &nets[i];
-	gb_in = x ? (double)x->bytes_in / 1e9 : 0;
-	gb_out = x ? (double)x->bytes_out / 1e9 : 0;
-	cost_u = llround((gb_in * r->gb_in + gb_out * r->gb_out) * 1e6);
+	for (uint32_t i = 0; i < b->n_nets; i++) {
+		struct usage_net_sum *x = &b->nets[i];
+		const struct mgr_rates *r = period_rates(b, x->period);
+		if (x->tenant_id != id)
+			continue;
+		x->billed = true;
+		name = x->tenant;
+		in += x->bytes_in;
+		out += x->bytes_out;
+		cost += (double)x->bytes_in / 1e9 * r->gb_in +
+			(double)x->bytes_out / 1e9 * r->gb_out;
+	}
+	gb_in = (double)in / 1e9;
+	gb_out = (double)out / 1e9;
+	cost_u = llround(cost * 1e6);
 	json_object_set_new(t, "gb_in", json_real(gb_in));
 	json_object_set_new(t, "gb_out", json_real(gb_out));
 	json_object_set_new(t, "network_cost", json_real((double)cost_u / 1e6));
-	if (x == NULL)
+	if (name == NULL)
 		return cost_u;
-	x->billed = true;
-	tn = csv_cell(x->tenant);
-	ok = tn && append(csv, csv_len, "%s,,,,,,,%.6f,%s,%.9f,%.9f\n", tn, (double)cost_u / 1e6,
-			  r->currency, gb_in, gb_out);
+	tn = csv_cell(name);
+	ok = tn && append(&b->csv, &b->csv_len, "%s,,,,,,,%.6f,%s,%.9f,%.9f\n", tn,
+			  (double)cost_u / 1e6, b->currency, gb_in, gb_out);
 	if (tn == NULL) {
-		free(*csv);
-		*csv = NULL;
+		free(b->csv);
+		b->csv = NULL;
 	}
 	free(tn);
 	return ok ? cost_u : -1;
 }
 
+/* Starts a tenant's object in the answer, with its network; false when out of memory. */
+static bool bill_tenant(struct bill *b, int64_t tenant_id, const char *tn)
+{
+	long long net_u;
+
+	b->cur_id = tenant_id;
+	b->desks = json_array();
+	b->cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops", b->desks);
+	json_array_append_new(b->tenants, b->cur);
+	if ((net_u = net_charge(b, b->cur, tenant_id)) < 0)
+		return false;
+	b->cur_u = net_u;
+	b->total_u += net_u;
+	json_object_set_new(b->cur, "cost", json_real((double)b->cur_u / 1e6));
+	return true;
+}
+
+/* Adds a desktop to the answer; false when out of memory. */
+static bool bill_desk(struct bill *b, const struct desk *d)
+{
+	double hours = (double)d->secs / 3600, vcpu_h = (double)d->vcpu_s / 3600;
+	double gib_h = (double)d->mem_s / (1024.0 * 3600), run_h = (double)d->run_s / 3600;
+	/* In whole micro-units, each desktop's: the CSV's lines (6 decimals) add up
+	 * to the tenants' costs and the total. */
+	long long cost_u = llround(d->cost * 1e6);
+	double cost = (double)cost_u / 1e6;
+
+	b->total_u += cost_u;
+	if ((b->cur == NULL || b->cur_id != d->tenant_id) && !bill_tenant(b, d->tenant_id, d->tn))
+		return false;
+	b->cur_u += cost_u;
+	json_object_set_new(b->cur, "cost", json_real((double)b->cur_u / 1e6));
+	json_array_append_new(b->desks,
+			      json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "desktop", d->dn,
+					"model", d->mn, "hours", hours, "vcpu_hours", vcpu_h,
+					"gib_hours", gib_h, "run_hours", run_h, "cost", cost));
+	/* Names are of CFG_NAME_CHARSET, which has '-' (a formula's start). */
+	return csv_line(&b->csv, &b->csv_len, d->tn, d->dn, d->mn,
+			(const double[5]){ hours, vcpu_h, gib_h, run_h, cost }, b->currency);
+}
+
 void api_chargeback(struct api_ctx *c)
 {
 	const char *tenant = http_query(c->r, "tenant"), *format = http_query(c->r, "format");
-	int64_t from, to;
-	double vcpu_rate, gib_rate;
-	long long total_u = 0, cur_u = 0, cost_u;
-	json_t *tenants = NULL, *cur = NULL, *desks = NULL;
-	char currency[8], *csv = NULL;
-	int64_t tenant_id = 0, cur_id = 0;
-	size_t csv_len = 0;
-	struct usage_net_sum *nets = NULL;
-	uint32_t n_nets = 0;
-	struct mgr_rates r;
+	int64_t from, to, tenant_id = 0;
+	struct bill b = { 0 };
+	struct desk d = { 0 };
+	struct rate_period *periods = NULL;
+	uint32_t n_periods = 0;
+	struct mgr_rates none;
+	char currency[8] = "";
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	json_t *rj;
-	struct cfg_errs errs;
+	bool any = false;
 	int rc;
 
 	if (!is(c, "GET") || c->n_seg != 1) {
@@ -265,24 +269,28 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
 		return;
 	}
-	/* Today's rates, copied: the query runs without the lock. */
-	pthread_mutex_lock(&mgr.lock);
-	rates_load_locked();
-	rj = cfg_encode(&mgr_rates_schema, &rates);
-	pthread_mutex_unlock(&mgr.lock);
-	cfg_errs_init(&errs);
-	rc = cfg_decode(&mgr_rates_schema, rj, &r, "", &errs);
-	json_decref(rj);
-	if (rc < 0) {
-		http_error(c->out, 500, "", "cannot read the rates");
-		return;
-	}
-	snprintf(currency, sizeof(currency), "%s", r.currency);
+	rates_default(&none);
 	if (sqlite3_open_v2(mgr_conf.store, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(db, 5000) != SQLITE_OK) {
 		http_error(c->out, 500, "", "cannot open the store");
 		goto out;
 	}
+	/* The rates of the window, read without the lock. */
+	if (rate_periods_read(db, from, to, &periods, &n_periods) < 0) {
+		http_error(c->out, 500, "", "cannot read the rates' history");
+		goto out;
+	}
+	/* One currency per answer: amounts in two are not added up. */
+	snprintf(currency, sizeof(currency), "%s",
+		 n_periods ? periods[0].r.currency : none.currency);
+	for (uint32_t i = 1; i < n_periods; i++)
+		if (strcmp(periods[i].r.currency, currency) != 0) {
+			http_error(c->out, 409, "to",
+				   "the rates changed from %s to %s at %lld: ask for the time "
+				   "before and the time after apart",
+				   currency, periods[i].r.currency, (long long)periods[i].start);
+			goto out;
+		}
 	/*
 	 * By the tenant's id, not its name: a tenant deleted and made again under
 	 * its name is another tenant (a tenant admin's own; a provider's: a live
@@ -294,22 +302,22 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
 		goto out;
 	}
-	if (usage_net_sums(db, from, to, tenant_id, &nets, &n_nets) < 0) {
-		http_error(c->out, 500, "", "cannot read the network usage: %s",
-			   sqlite3_errmsg(db));
-		goto out;
-	}
 	if (sqlite3_prepare_v2(
 		    db,
-		    /* LEFT: usage whose names are missing is billed all the same. */
+		    /* LEFT: usage whose names are missing is billed all the same, and
+		     * usage from before any rates at the defaults (period -1). Each
+		     * desktop's rows by the period their bucket starts in. */
 		    "SELECT IFNULL(d.tenant, '?'), "
 		    "  IFNULL(d.name, 'desktop ' || u.desktop_id), d.model, SUM(u.secs), "
-		    "  SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), u.tenant_id "
+		    "  SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), u.tenant_id, u.desktop_id, "
+		    "  IFNULL(p.start_t, -1) "
 		    "FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
+		    "  LEFT JOIN rate_periods p ON u.t >= p.start_t "
+		    "    AND (p.end_t IS NULL OR u.t < p.end_t) "
 		    "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
 		    "  AND (?3 = 0 OR u.tenant_id = ?3) "
-		    "GROUP BY u.tenant_id, u.desktop_id "
-		    "ORDER BY 1, u.tenant_id, 2, u.desktop_id",
+		    "GROUP BY u.tenant_id, u.desktop_id, p.start_t "
+		    "ORDER BY 1, u.tenant_id, 2, u.desktop_id, p.start_t",
 		    -1, &st, NULL) != SQLITE_OK) {
 		http_error(c->out, 500, "", "cannot read the usage history");
 		goto out;
@@ -317,8 +325,17 @@ void api_chargeback(struct api_ctx *c)
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
 	sqlite3_bind_int64(st, 3, tenant_id);
-	tenants = json_array();
-	if (!append(&csv, &csv_len,
+	b.tenants = json_array();
+	b.currency = currency;
+	b.periods = periods;
+	b.n_periods = n_periods;
+	b.none = &none;
+	if (usage_net_sums(db, from, to, tenant_id, &b.nets, &b.n_nets) < 0) {
+		http_error(c->out, 500, "", "cannot read the network usage: %s",
+			   sqlite3_errmsg(db));
+		goto out;
+	}
+	if (!append(&b.csv, &b.csv_len,
 		    "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,"
 		    "cost,currency,gb_in,gb_out\n"))
 		goto oom;
@@ -326,79 +343,63 @@ void api_chargeback(struct api_ctx *c)
 		const char *tn = (const char *)sqlite3_column_text(st, 0);
 		const char *dn = (const char *)sqlite3_column_text(st, 1);
 		const char *mn = (const char *)sqlite3_column_text(st, 2);
-		double hours = (double)sqlite3_column_int64(st, 3) / 3600;
-		double vcpu_h = (double)sqlite3_column_int64(st, 4) / 3600;
-		double gib_h = (double)sqlite3_column_int64(st, 5) / (1024.0 * 3600);
-		double run_h = (double)sqlite3_column_int64(st, 6) / 3600, cost;
+		int64_t tid = sqlite3_column_int64(st, 7), did = sqlite3_column_int64(st, 8);
+		int64_t vcpu_s = sqlite3_column_int64(st, 4), mem_s = sqlite3_column_int64(st, 5);
+		const struct mgr_rates *r = period_rates(&b, sqlite3_column_int64(st, 9));
+		double vcpu_rate, gib_rate;
 
-		tn = tn ? tn : "";
-		dn = dn ? dn : "";
-		mn = mn ? mn : "";
-		mgr_rates_price(&r, mn, &vcpu_rate, &gib_rate);
-		/* In whole micro-units, each desktop's: the CSV's lines (6 decimals) add up
-		 * to the tenants' costs and the total. */
-		cost_u = llround((vcpu_h * vcpu_rate + gib_h * gib_rate) * 1e6);
-		cost = (double)cost_u / 1e6;
-		total_u += cost_u;
-		if (cur == NULL || cur_id != sqlite3_column_int64(st, 7)) {
-			cur_id = sqlite3_column_int64(st, 7);
-			desks = json_array();
-			cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops",
-					desks);
-			json_array_append_new(tenants, cur);
-			if ((cur_u = net_charge(cur, nets, n_nets, cur_id, &r, &csv, &csv_len)) < 0)
+		if (any && (d.tenant_id != tid || d.desktop_id != did)) {
+			if (!bill_desk(&b, &d))
 				goto oom;
-			total_u += cur_u;
+			any = false;
 		}
-		cur_u += cost_u;
-		json_object_set_new(cur, "cost", json_real((double)cur_u / 1e6));
-		json_array_append_new(desks, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}",
-						       "desktop", dn, "model", mn, "hours", hours,
-						       "vcpu_hours", vcpu_h, "gib_hours", gib_h,
-						       "run_hours", run_h, "cost", cost));
-		/* Names are of CFG_NAME_CHARSET, which has '-' (a formula's start). */
-		if (!csv_line(&csv, &csv_len, tn, dn, mn,
-			      (const double[5]){ hours, vcpu_h, gib_h, run_h, cost }, currency))
-			goto oom;
+		if (!any) {
+			d = (struct desk){ .tenant_id = tid, .desktop_id = did };
+			snprintf(d.tn, sizeof(d.tn), "%s", tn ? tn : "");
+			snprintf(d.dn, sizeof(d.dn), "%s", dn ? dn : "");
+			snprintf(d.mn, sizeof(d.mn), "%s", mn ? mn : "");
+			any = true;
+		}
+		mgr_rates_price(r, d.mn, &vcpu_rate, &gib_rate);
+		d.secs += sqlite3_column_int64(st, 3);
+		d.vcpu_s += vcpu_s;
+		d.mem_s += mem_s;
+		d.run_s += sqlite3_column_int64(st, 6);
+		d.cost += (double)vcpu_s / 3600 * vcpu_rate +
+			  (double)mem_s / (1024.0 * 3600) * gib_rate;
 	}
 	if (rc != SQLITE_DONE) {
 		http_error(c->out, 500, "", "cannot read the usage history: %s",
 			   sqlite3_errmsg(db));
 		goto out;
 	}
+	if (any && !bill_desk(&b, &d))
+		goto oom;
 	/* Tenants with network bytes and no desktops. */
-	for (uint32_t i = 0; i < n_nets; i++) {
-		if (nets[i].billed)
-			continue;
-		cur = json_pack("{s:s, s:f, s:[]}", "tenant", nets[i].tenant, "cost", 0.0,
-				"desktops");
-		json_array_append_new(tenants, cur);
-		if ((cost_u = net_charge(cur, nets, n_nets, nets[i].tenant_id, &r, &csv,
-					 &csv_len)) < 0)
+	for (uint32_t i = 0; i < b.n_nets; i++)
+		if (!b.nets[i].billed && !bill_tenant(&b, b.nets[i].tenant_id, b.nets[i].tenant))
 			goto oom;
-		json_object_set_new(cur, "cost", json_real((double)cost_u / 1e6));
-		total_u += cost_u;
-	}
 	if (format && strcmp(format, "csv") == 0) {
 		c->out->status = 200;
-		c->out->text = csv;
+		c->out->text = b.csv;
 		c->out->content_type = "text/csv; charset=utf-8";
-		csv = NULL;
+		b.csv = NULL;
 		goto out;
 	}
 	api_ok(c, 200,
 	       json_pack("{s:s, s:s, s:I, s:I, s:f, s:o}", "mode", "reservation", "currency",
 			 currency, "from", (json_int_t)from, "to", (json_int_t)to, "total",
-			 (double)total_u / 1e6, "tenants", tenants));
-	tenants = NULL;
+			 (double)b.total_u / 1e6, "tenants", b.tenants));
+	b.tenants = NULL;
 	goto out;
 oom:
 	http_error(c->out, 500, "", "out of memory");
 out:
-	json_decref(tenants);
-	free(csv);
-	free(nets);
+	json_decref(b.tenants);
+	free(b.csv);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	cfg_free(&mgr_rates_schema, &r);
+	rate_periods_free(periods, n_periods);
+	cfg_free(&mgr_rates_schema, &none);
+	free(b.nets);
 }

@@ -69,6 +69,15 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS usage_tenants (tenant_id INTEGER PRIMARY KEY,"
 	"  tenant TEXT NOT NULL);"
 	/*
+	 * The rates' history (rates_api.c): each PUT /v1/rates ends the open period
+	 * (end_t NULL) and starts one. Rates a store kept in meta before there was a
+	 * history are in force since the epoch.
+	 */
+	"CREATE TABLE IF NOT EXISTS rate_periods (start_t INTEGER PRIMARY KEY, end_t INTEGER,"
+	"  rates TEXT NOT NULL);"
+	"INSERT INTO rate_periods (start_t, end_t, rates) SELECT 0, NULL, value FROM meta "
+	"  WHERE key = 'rates' AND NOT EXISTS (SELECT 1 FROM rate_periods);"
+	/*
 	 * The audit log is append-only: the database refuses anything else, but
 	 * for the retention job, which deletes the oldest rows up to a mark in meta.
 	 * The mark only grows and each move of it is itself an "audit prune" row
@@ -579,26 +588,6 @@ int mgr_store_next_ids(const uint32_t *next, unsigned n)
 	return rc;
 }
 
-int mgr_store_meta_put(const char *key, const char *value)
-{
-	return run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "tt", key, value);
-}
-
-char *mgr_store_meta_get(const char *key)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
 static int64_t one_int(const char *sql, int64_t arg, int64_t dflt)
 {
 	sqlite3_stmt *st;
@@ -610,6 +599,40 @@ static int64_t one_int(const char *sql, int64_t arg, int64_t dflt)
 		sqlite3_bind_int64(st, 1, arg);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int mgr_store_rates_put(int64_t at, const char *rates, int64_t *start)
+{
+	/* Never before the open period's start: a second PUT in the same second, or
+	 * one after the wall clock stepped back, replaces it. */
+	int64_t latest = one_int("SELECT MAX(start_t) FROM rate_periods", 0, 0);
+
+	*start = at > latest ? at : latest;
+	if (mgr_store_begin() < 0)
+		return -EIO;
+	if (run("UPDATE rate_periods SET end_t = ? WHERE end_t IS NULL AND start_t < ?", "ii",
+		*start, *start) < 0 ||
+	    run("INSERT OR REPLACE INTO rate_periods (start_t, end_t, rates) VALUES (?, NULL, ?)",
+		"it", *start, rates) < 0 ||
+	    mgr_store_commit() < 0) {
+		mgr_store_rollback();
+		return -EIO;
+	}
+	return 0;
+}
+
+char *mgr_store_rates_get(void)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT rates FROM rate_periods WHERE end_t IS NULL", -1, &st,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return v;
 }

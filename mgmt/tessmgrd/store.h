@@ -49,9 +49,13 @@ int mgr_store_del_job(uint32_t id);
 int mgr_store_put_image(const struct mgr_image *x);
 int mgr_store_del_image(const struct mgr_image *x);
 int mgr_store_next_ids(const uint32_t *next, unsigned n);
-/* A value of the meta table (the rates' JSON): put, or get (malloc()ed; NULL if none). */
-int mgr_store_meta_put(const char *key, const char *value);
-char *mgr_store_meta_get(const char *key);
+/*
+ * The rates' history: rates (JSON) in force from at on, ending the open period
+ * there; *start is the new period's (at, or the open period's start if that is
+ * later: it is replaced). The open period's rates (malloc()ed), NULL if none.
+ */
+int mgr_store_rates_put(int64_t at, const char *rates, int64_t *start);
+char *mgr_store_rates_get(void);
 
 /* Writes an audit row (bytes not UTF-8 as \\xNN), then prunes (audit.max_rows, max_age_days). */
 int mgr_store_audit(const struct mgr_audit *a);

@@ -281,11 +281,14 @@ int usage_net_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
 	*n = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT u.tenant_id, IFNULL(n.tenant, '?'), SUM(u.bytes_in), "
-			       "  SUM(u.bytes_out) FROM usage_net u "
+			       "  SUM(u.bytes_out), IFNULL(p.start_t, -1) FROM usage_net u "
 			       "LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
+			       /* By the rate period each row starts in (rate_hist.h). */
+			       "LEFT JOIN rate_periods p ON u.t >= p.start_t "
+			       "  AND (p.end_t IS NULL OR u.t < p.end_t) "
 			       "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
 			       "  AND (?3 = 0 OR u.tenant_id = ?3) "
-			       "GROUP BY u.tenant_id ORDER BY 2, u.tenant_id",
+			       "GROUP BY u.tenant_id, p.start_t ORDER BY 2, u.tenant_id, p.start_t",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, from);
@@ -302,6 +305,7 @@ int usage_net_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
 			.tenant_id = sqlite3_column_int64(st, 0),
 			.bytes_in = (uint64_t)sqlite3_column_int64(st, 2),
 			.bytes_out = (uint64_t)sqlite3_column_int64(st, 3),
+			.period = sqlite3_column_int64(st, 4),
 		};
 		snprintf(a[*n].tenant, sizeof(a[*n].tenant), "%s",
 			 (const char *)sqlite3_column_text(st, 1));

@@ -62,13 +62,15 @@ int usage_net_write(sqlite3 *db, const struct usage_net_look *ls, uint32_t n, in
 /* A tenant's network bytes over a time (chargeback). */
 struct usage_net_sum {
 	int64_t tenant_id;
+	int64_t period; /* the start of the rate period its rows start in; -1: none */
 	char tenant[MGR_NAME_LEN];
 	uint64_t bytes_in, bytes_out;
 	bool billed; /* the chargeback's: its tenant is in the answer */
 };
 /*
  * The tenants' bytes in rows of every step starting in [from, to) on db
- * (tenant_id 0: every tenant), by name: 0 with a malloc()ed *out, or -EIO.
+ * (tenant_id 0: every tenant), per tenant and rate period (rate_hist.h), by
+ * name and period: 0 with a malloc()ed *out, or -EIO.
  */
 int usage_net_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
 		   struct usage_net_sum **out, uint32_t *n);

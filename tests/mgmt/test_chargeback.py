@@ -83,6 +83,9 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
     w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
     m.stop()
     db = sqlite3.connect(m.config["store"])
+    # Today's rates as if put before the window (rates are in force from their PUT on).
+    db.execute("DELETE FROM rate_periods WHERE end_t IS NOT NULL")
+    db.execute("UPDATE rate_periods SET start_t = 0")
     db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(1, w0 + i * HOUR, acme_id, d1["id"], HOUR, 2 * HOUR, 4096 * HOUR,
                      HOUR if i < 4 else 0, 5 * 10**9 if i < 4 else 0) for i in range(10)])
@@ -136,3 +139,101 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
     r = subprocess.run([tess.TESSCTL, "__complete", "rates", "set", "--"],
                        capture_output=True, text=True, timeout=30)
     assert "--vcpu-hour" in r.stdout.split() and "--model" in r.stdout.split(), r.stdout
+
+
+def raw_rows(m, since):
+    return m.ok("GET", f"usage/history?step=raw&from={since}&to={int(time.time()) + HOUR}")["rows"]
+
+
+def wait_rows_after(m, since, n=2, timeout=20):
+    deadline = time.time() + timeout
+    while True:
+        rows = [r for r in raw_rows(m, since) if r["t"] >= since]
+        if len(rows) >= n:
+            return rows
+        assert time.time() < deadline, rows
+        time.sleep(0.2)
+
+
+def test_rate_history_prices_each_period_at_its_rates(cleanup, tmp_path):
+    m = start(cleanup, tmp_path)
+    m.desktop("d1", ACME)
+    a = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25, "gb_in": 0.0, "gb_out": 0.0,
+         "models": []}
+    b = {"currency": "EUR", "vcpu_hour": 2.0, "gib_hour": 1.0, "gb_in": 0.0, "gb_out": 0.0,
+         "models": [{"model": "std", "vcpu_hour": 3.0, "gib_hour": 0.5}]}
+    m.ok("PUT", "rates", a)
+    [pa] = m.ok("GET", "rates/history")
+    assert pa["to"] is None and pa["rates"] == a, pa
+    wait_rows_after(m, pa["from"])
+    time.sleep(1.1)  # the next PUT starts a period of its own, a second later at least
+    m.ok("PUT", "rates", b)
+    history = m.ok("GET", "rates/history", token=ACME)
+    assert [p["rates"] for p in history] == [a, b], history
+    pa, pb = history
+    # The first period ends where the second starts; the second is open.
+    assert pa["to"] == pb["from"] > pa["from"] and pb["to"] is None, history
+    assert m.ok("GET", "rates") == b
+    assert m.ok("GET", f"rates?at={pa['from']}") == a
+    assert m.ok("GET", f"rates?at={pb['from'] - 1}") == a
+    assert m.ok("GET", f"rates?at={pb['from']}", token=ACME) == b
+    assert m.ok("GET", f"rates?at={pa['from'] - 1}")["vcpu_hour"] == 0  # before any
+    assert m.call("GET", "rates?at=x")[0] == 400
+    assert m.call("PUT", "rates/history", a)[0] == 405
+    r = ctl(m, "rates", "history", token=ACME)
+    assert r.returncode == 0 and r.stdout.count("from ") == 2 and "to now UTC" in r.stdout, r
+    r = ctl(m, "--json", "rates", "get", "--at", str(pa["from"]))
+    assert r.returncode == 0 and json.loads(r.stdout) == a, r
+    wait_rows_after(m, pb["from"])
+    m.stop()  # no more rows: the sums below are final
+    m.start()
+    rows = [r for r in raw_rows(m, pa["from"] - 60) if r["t"] < int(time.time()) - 1]
+    # Each row (a bucket) at the rates in force when it starts: before the first PUT
+    # nothing, then a's default prices, then b's prices of model std.
+    want = 0.0
+    for r in rows:
+        if r["t"] >= pb["from"]:
+            want += r["vcpu_s"] / 3600 * 3.0 + r["mem_mib_s"] / (1024 * 3600) * 0.5
+        elif r["t"] >= pa["from"]:
+            want += r["vcpu_s"] / 3600 * 0.5 + r["mem_mib_s"] / (1024 * 3600) * 0.25
+    assert any(r["t"] >= pb["from"] for r in rows) and any(
+        pa["from"] <= r["t"] < pb["from"] for r in rows), rows
+    end = rows[-1]["t"] + 1
+    cb = m.ok("GET", f"chargeback?from={pa['from'] - 60}&to={end}")
+    [t] = cb["tenants"]
+    assert abs(t["cost"] - want) <= 1e-6 and abs(cb["total"] - want) <= 1e-6, (cb, want)
+    assert abs(t["desktops"][0]["vcpu_hours"] * 3600 - sum(r["vcpu_s"] for r in rows)) < 1e-6
+    # Only b's period: all of it at b's prices.
+    cb = m.ok("GET", f"chargeback?from={pb['from']}&to={end}")
+    after = [r for r in rows if r["t"] >= pb["from"]]
+    want_b = sum(r["vcpu_s"] / 3600 * 3.0 + r["mem_mib_s"] / (1024 * 3600) * 0.5
+                 for r in after)
+    assert abs(cb["total"] - want_b) <= 1e-6, (cb, want_b)
+
+    # A window over rates in two currencies is refused, each side is answered.
+    time.sleep(1.1)
+    m.ok("PUT", "rates", dict(b, currency="CHF"))
+    pc = m.ok("GET", "rates/history")[-1]
+    status, e = m.call("GET", f"chargeback?from={pb['from']}&to={pc['from'] + 10}")
+    assert status == 409 and "CHF" in e["error"]["message"], e
+    assert m.ok("GET", f"chargeback?from={pc['from']}&to={pc['from'] + 10}")["currency"] == "CHF"
+    # The history survives a restart.
+    m.stop()
+    m.start()
+    assert [p["rates"]["currency"] for p in m.ok("GET", "rates/history")] == ["EUR", "EUR", "CHF"]
+
+
+def test_rates_of_a_store_without_history(cleanup, tmp_path):
+    """Rates a store kept before there was a history are in force since the epoch."""
+    m = start(cleanup, tmp_path)
+    m.stop()
+    old = {"currency": "USD", "gib_hour": 0.25, "models": [], "vcpu_hour": 0.5, "gb_in": 0.0,
+           "gb_out": 0.0}
+    db = sqlite3.connect(m.config["store"])
+    db.execute("DROP TABLE rate_periods")
+    db.execute("INSERT INTO meta VALUES ('rates', ?)", (json.dumps(old),))
+    db.commit()
+    db.close()
+    m.start()
+    assert m.ok("GET", "rates") == old
+    assert m.ok("GET", "rates/history") == [{"from": 0, "to": None, "rates": old}]

@@ -223,6 +223,8 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     # bravo's of model big (4 vCPUs, 8 GiB), deleted since, a whole day.
     w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
     db = sqlite3.connect(m.config["store"])
+    # The rates as if put before the window (they are in force from their PUT on).
+    db.execute("UPDATE rate_periods SET start_t = 0")
     acme_id, = db.execute("SELECT tenant_id FROM usage_desktops WHERE desktop_id = ?",
                           (d1["id"],)).fetchone()
     bravo_id, = db.execute("SELECT DISTINCT tenant_id FROM quotas WHERE tenant_id != ?",

@@ -92,6 +92,10 @@ def stats(m):
 
 
 def test_a_burst_is_billed_to_its_tenant_through_a_pe_restart(topo, m):
+    # The rates first: they are in force from their PUT on (rate history).
+    rates = {"currency": "EUR", "vcpu_hour": 0.0, "gib_hour": 0.0, "gb_in": 1000.0,
+             "gb_out": 3000.0, "models": []}
+    assert m.ok("PUT", "rates", rates) == rates
     ns = desktop(topo)
     # ARP both ways and the first passes' baselines, before the measure.
     burst(ns, 2)
@@ -115,9 +119,6 @@ def test_a_burst_is_billed_to_its_tenant_through_a_pe_restart(topo, m):
     assert status == 400 and e["error"]["path"] == "kind", e
 
     # Chargeback: bytes / 1e9 x the rate, in the tenant's cost and the total.
-    rates = {"currency": "EUR", "vcpu_hour": 0.0, "gib_hour": 0.0, "gb_in": 1000.0,
-             "gb_out": 3000.0, "models": []}
-    assert m.ok("PUT", "rates", rates) == rates
     q = f"chargeback?from=0&to={int(time.time()) + HOUR}"
     r = m.ok("GET", q)
     acme = {t["tenant"]: t for t in r["tenants"]}["acme"]
