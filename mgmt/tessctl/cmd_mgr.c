@@ -874,8 +874,8 @@ const struct tessctl_cmd mgr_cmds[] = {
 	{ "chargeback", "chargeback --from EPOCH --to EPOCH [--tenant T] [--csv]", 4, 7,
 	  tessctl_cmd_chargeback, "tessmgrd: what each tenant's desktops cost over a period" },
 	{ "rates",
-	  "rates get [--at EPOCH] | history | set [--currency C] [--vcpu-hour P] [--gib-hour P] "
-	  "[--gb-in P] [--gb-out P] "
+	  "rates get [--at EPOCH] | history | set [--mode reservation|allocation] [--currency C] "
+	  "[--vcpu-hour P] [--gib-hour P] [--pcpu-hour P] [--gb-in P] [--gb-out P] "
 	  "[--model MODEL:VCPU_HOUR:GIB_HOUR] [--no-model MODEL] [--file FILE]",
 	  1, 64, tessctl_cmd_rates, "tessmgrd: the provider's rates (set: provider admins)" },
 	{ "job", "job list | show ID | wait ID", 1, 2, cmd_job, "tessmgrd: jobs" },

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Chargeback (issue 16 C), in reservation mode: a desktop costs what it held
- * reserved, whether it ran or not, from the usage history (usage_hist.h).
+ * Chargeback (issue 16 C) from the usage history (usage_hist.h): in
+ * reservation mode a desktop costs what it held reserved, whether it ran or
+ * not; in allocation mode a tenant pays for its allocation (usage_alloc.h)
+ * and its desktops are shown at no cost.
  * GET /v1/chargeback?tenant=&from=&to=[&format=csv]: each desktop's
  * vCPU-hours, GiB-hours, hours run and cost between from and to, per tenant
  * (a tenant admin's own only, 404 for another's), with its network GB in and
@@ -21,6 +23,7 @@
 #include "rate_hist.h"
 #include "store.h"
 #include "tlog.h"
+#include "usage_alloc.h"
 #include "usage_hist.h"
 #include "usage_net.h"
 
@@ -92,7 +95,7 @@ static bool csv_line(char **csv, size_t *len, const char *tn, const char *dn, co
 	bool ok = t && d && m;
 
 	if (ok) {
-		ok = append(csv, len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s,,\n", t, d, m, v[0],
+		ok = append(csv, len, "%s,%s,%s,%.6f,%.6f,%.6f,%.6f,%.6f,%s,,,\n", t, d, m, v[0],
 			    v[1], v[2], v[3], v[4], currency);
 	} else {
 		free(*csv);
@@ -125,6 +128,9 @@ struct bill {
 	const struct mgr_rates *none; /* the rates before any period */
 	struct usage_net_sum *nets;   /* by tenant and period */
 	uint32_t n_nets;
+	struct usage_alloc_sum *allocs; /* by tenant and period */
+	uint32_t n_allocs;
+	bool *alloc_billed; /* per allocs row: its tenant is in the answer */
 };
 
 /* The rates of the period that starts at start (-1: before any period). */
@@ -172,7 +178,7 @@ static long long net_charge(struct bill *b, json_t *t, int64_t id)
 	if (name == NULL)
 		return cost_u;
 	tn = csv_cell(name);
-	ok = tn && append(&b->csv, &b->csv_len, "%s,,,,,,,%.6f,%s,%.9f,%.9f\n", tn,
+	ok = tn && append(&b->csv, &b->csv_len, "%s,,,,,,,%.6f,%s,%.9f,%.9f,\n", tn,
 			  (double)cost_u / 1e6, b->currency, gb_in, gb_out);
 	if (tn == NULL) {
 		free(b->csv);
@@ -182,19 +188,75 @@ static long long net_charge(struct bill *b, json_t *t, int64_t id)
 	return ok ? cost_u : -1;
 }
 
-/* Starts a tenant's object in the answer, with its network; false when out of memory. */
+/*
+ * A tenant's allocation in allocation mode: its rows of the window that start
+ * in periods of that mode, priced at their period's rates, into its object t
+ * ("allocation") and the CSV (a line with no desktop). Its cost in
+ * micro-units (0 without such rows), or -1 when out of memory.
+ */
+static long long bill_alloc(struct bill *b, json_t *t, int64_t tenant_id, const char *tn)
+{
+	int64_t secs = 0, vcpu_s = 0, mem_s = 0, pcpu_s = 0;
+	double cost = 0, v[5];
+	long long cost_u;
+	char *cell;
+	bool ok;
+
+	for (uint32_t i = 0; i < b->n_allocs; i++) {
+		const struct usage_alloc_sum *a = &b->allocs[i];
+		const struct mgr_rates *r = period_rates(b, a->period);
+		if (a->tenant_id != tenant_id)
+			continue;
+		b->alloc_billed[i] = true;
+		if (r->mode != MGR_RATES_ALLOCATION)
+			continue;
+		secs += a->secs;
+		vcpu_s += a->vcpu_s;
+		mem_s += a->mem_mib_s;
+		pcpu_s += a->pcpu_s;
+		cost += (double)a->vcpu_s / 3600 * r->vcpu_hour +
+			(double)a->mem_mib_s / (1024.0 * 3600) * r->gib_hour +
+			(double)a->pcpu_s / 3600 * r->pcpu_hour;
+	}
+	if (secs == 0)
+		return 0;
+	cost_u = llround(cost * 1e6);
+	v[0] = (double)secs / 3600;
+	v[1] = (double)vcpu_s / 3600;
+	v[2] = (double)mem_s / (1024.0 * 3600);
+	v[3] = (double)pcpu_s / 3600;
+	v[4] = (double)cost_u / 1e6;
+	json_object_set_new(t, "allocation",
+			    json_pack("{s:f, s:f, s:f, s:f, s:f}", "hours", v[0], "vcpu_hours",
+				      v[1], "gib_hours", v[2], "pcpu_hours", v[3], "cost", v[4]));
+	cell = csv_cell(tn);
+	ok = cell && append(&b->csv, &b->csv_len, "%s,,,%.6f,%.6f,%.6f,,%.6f,%s,,,%.6f\n", cell,
+			    v[0], v[1], v[2], v[4], b->currency, v[3]);
+	if (cell == NULL) {
+		free(b->csv);
+		b->csv = NULL;
+	}
+	free(cell);
+	return ok ? cost_u : -1;
+}
+
+/*
+ * Starts a tenant's object in the answer, with its network and its
+ * allocation; false when out of memory.
+ */
 static bool bill_tenant(struct bill *b, int64_t tenant_id, const char *tn)
 {
-	long long net_u;
+	long long net_u, alloc_u;
 
 	b->cur_id = tenant_id;
 	b->desks = json_array();
 	b->cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops", b->desks);
 	json_array_append_new(b->tenants, b->cur);
-	if ((net_u = net_charge(b, b->cur, tenant_id)) < 0)
+	if ((net_u = net_charge(b, b->cur, tenant_id)) < 0 ||
+	    (alloc_u = bill_alloc(b, b->cur, tenant_id, tn)) < 0)
 		return false;
-	b->cur_u = net_u;
-	b->total_u += net_u;
+	b->cur_u = net_u + alloc_u;
+	b->total_u += net_u + alloc_u;
 	json_object_set_new(b->cur, "cost", json_real((double)b->cur_u / 1e6));
 	return true;
 }
@@ -221,6 +283,17 @@ static bool bill_desk(struct bill *b, const struct desk *d)
 	/* Names are of CFG_NAME_CHARSET, which has '-' (a formula's start). */
 	return csv_line(&b->csv, &b->csv_len, d->tn, d->dn, d->mn,
 			(const double[5]){ hours, vcpu_h, gib_h, run_h, cost }, b->currency);
+}
+
+/* The rates' mode over the window: "mixed" when it changed in it. */
+static const char *mode_of(const struct bill *b)
+{
+	uint8_t mode = b->n_periods ? b->periods[0].r.mode : b->none->mode;
+
+	for (uint32_t i = 1; i < b->n_periods; i++)
+		if (b->periods[i].r.mode != mode)
+			return "mixed";
+	return mgr_rates_modes[mode];
 }
 
 void api_chargeback(struct api_ctx *c)
@@ -335,9 +408,16 @@ void api_chargeback(struct api_ctx *c)
 			   sqlite3_errmsg(db));
 		goto out;
 	}
+	if (usage_alloc_sums(db, from, to, tenant_id, &b.allocs, &b.n_allocs) < 0) {
+		http_error(c->out, 500, "", "cannot read the tenants' allocations: %s",
+			   sqlite3_errmsg(db));
+		goto out;
+	}
+	if ((b.alloc_billed = calloc(b.n_allocs + 1, sizeof(bool))) == NULL)
+		goto oom;
 	if (!append(&b.csv, &b.csv_len,
 		    "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,"
-		    "cost,currency,gb_in,gb_out\n"))
+		    "cost,currency,gb_in,gb_out,pcpu_hours\n"))
 		goto oom;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *tn = (const char *)sqlite3_column_text(st, 0);
@@ -365,8 +445,10 @@ void api_chargeback(struct api_ctx *c)
 		d.vcpu_s += vcpu_s;
 		d.mem_s += mem_s;
 		d.run_s += sqlite3_column_int64(st, 6);
-		d.cost += (double)vcpu_s / 3600 * vcpu_rate +
-			  (double)mem_s / (1024.0 * 3600) * gib_rate;
+		/* In allocation mode a desktop is shown, its tenant's allocation billed. */
+		if (r->mode == MGR_RATES_RESERVATION)
+			d.cost += (double)vcpu_s / 3600 * vcpu_rate +
+				  (double)mem_s / (1024.0 * 3600) * gib_rate;
 	}
 	if (rc != SQLITE_DONE) {
 		http_error(c->out, 500, "", "cannot read the usage history: %s",
@@ -379,6 +461,16 @@ void api_chargeback(struct api_ctx *c)
 	for (uint32_t i = 0; i < b.n_nets; i++)
 		if (!b.nets[i].billed && !bill_tenant(&b, b.nets[i].tenant_id, b.nets[i].tenant))
 			goto oom;
+	/* Tenants with an allocation and neither desktops nor network. */
+	for (uint32_t i = 0; i < b.n_allocs; i++) {
+		if (b.alloc_billed[i])
+			continue;
+		if (!bill_tenant(&b, b.allocs[i].tenant_id, b.allocs[i].tenant))
+			goto oom;
+		/* Nothing in allocation mode: not billed, not shown. */
+		if (json_object_get(b.cur, "allocation") == NULL)
+			json_array_remove(b.tenants, json_array_size(b.tenants) - 1);
+	}
 	if (format && strcmp(format, "csv") == 0) {
 		c->out->status = 200;
 		c->out->text = b.csv;
@@ -387,7 +479,7 @@ void api_chargeback(struct api_ctx *c)
 		goto out;
 	}
 	api_ok(c, 200,
-	       json_pack("{s:s, s:s, s:I, s:I, s:f, s:o}", "mode", "reservation", "currency",
+	       json_pack("{s:s, s:s, s:I, s:I, s:f, s:o}", "mode", mode_of(&b), "currency",
 			 currency, "from", (json_int_t)from, "to", (json_int_t)to, "total",
 			 (double)b.total_u / 1e6, "tenants", b.tenants));
 	b.tenants = NULL;
@@ -402,4 +494,6 @@ out:
 	rate_periods_free(periods, n_periods);
 	cfg_free(&mgr_rates_schema, &none);
 	free(b.nets);
+	free(b.allocs);
+	free(b.alloc_billed);
 }

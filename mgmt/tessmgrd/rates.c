@@ -31,6 +31,8 @@ static int check_rates(const void *val, char *why, size_t len)
 	return 0;
 }
 
+const char *const mgr_rates_modes[] = { "reservation", "allocation", NULL };
+
 static const struct cfg_field rates_fields[] = {
 	CFG_FIELD(struct mgr_rates, currency, "currency",
 		  (&(const struct cfg_node){ .type = CFG_STRING,
@@ -38,10 +40,15 @@ static const struct cfg_field rates_fields[] = {
 						      .max_len = 7,
 						      .charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZ" } }),
 		  false, "\"EUR\""),
+	CFG_FIELD(struct mgr_rates, mode, "mode",
+		  (&(const struct cfg_node){
+			  .type = CFG_ENUM, .str = { .max_len = 11, .choices = mgr_rates_modes } }),
+		  false, "\"reservation\""),
 	CFG_FIELD(struct mgr_rates, vcpu_hour, "vcpu_hour", &price_node, false, "0"),
 	CFG_FIELD(struct mgr_rates, gib_hour, "gib_hour", &price_node, false, "0"),
 	CFG_FIELD(struct mgr_rates, gb_in, "gb_in", &price_node, false, "0"),
 	CFG_FIELD(struct mgr_rates, gb_out, "gb_out", &price_node, false, "0"),
+	CFG_FIELD(struct mgr_rates, pcpu_hour, "pcpu_hour", &price_node, false, "0"),
 	CFG_ARRAY_FIELD(struct mgr_rates, models, n_models, "models",
 			CFG_ARR_NODE(CFG_OBJ_NODE(model_rate_fields, struct mgr_model_rate), 1024,
 				     struct mgr_model_rate),

@@ -68,6 +68,11 @@ static const char schema_sql[] =
 	"  PRIMARY KEY (router, tenant_id));"
 	"CREATE TABLE IF NOT EXISTS usage_tenants (tenant_id INTEGER PRIMARY KEY,"
 	"  tenant TEXT NOT NULL);"
+	/* Tenants' allocations per interval (usage_alloc.h), steps as usage's. */
+	"CREATE TABLE IF NOT EXISTS usage_alloc (step INTEGER NOT NULL, t INTEGER NOT NULL,"
+	"  tenant_id INTEGER NOT NULL, secs INTEGER NOT NULL, vcpu_s INTEGER NOT NULL,"
+	"  mem_mib_s INTEGER NOT NULL, pcpu_s INTEGER NOT NULL,"
+	"  PRIMARY KEY (step, t, tenant_id)) WITHOUT ROWID;"
 	/*
 	 * The rates' history (rates_api.c): each PUT /v1/rates ends the open period
 	 * (end_t NULL) and starts one. Rates a store kept in meta before there was a

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "mgr.h"
+#include "usage_alloc.h"
 #include "ticker.h"
 #include "virt.h"
 #include "tlog.h"
@@ -81,6 +82,15 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET bytes_in = bytes_in + "       \
 	"  excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out"
 
+/* The same for the tenants' allocation rows (usage_alloc.h). */
+#define MOVE_ALLOC_SQL(len)                                                                    \
+	"INSERT INTO usage_alloc (step, t, tenant_id, secs, vcpu_s, mem_mib_s, pcpu_s) "       \
+	"  SELECT ?1, t - t % " len ", tenant_id, SUM(secs), SUM(vcpu_s), SUM(mem_mib_s), "    \
+	"  SUM(pcpu_s) FROM usage_alloc WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id " \
+	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET secs = secs + excluded.secs, "         \
+	"  vcpu_s = vcpu_s + excluded.vcpu_s, mem_mib_s = mem_mib_s + excluded.mem_mib_s, "    \
+	"  pcpu_s = pcpu_s + excluded.pcpu_s"
+
 /* One table's compaction (its move statements and name), its rows added to out. */
 static int compact_table(sqlite3 *db, const struct usage_cutoffs *k, const char *to_day,
 			 const char *to_hour, const char *table, struct usage_compacted *out)
@@ -112,7 +122,9 @@ int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 	*out = (struct usage_compacted){ 0 };
 	if (compact_table(db, &k, MOVE_SQL("86400"), MOVE_SQL("3600"), "usage", out) < 0 ||
 	    compact_table(db, &k, MOVE_NET_SQL("86400"), MOVE_NET_SQL("3600"), "usage_net", out) <
-		    0)
+		    0 ||
+	    compact_table(db, &k, MOVE_ALLOC_SQL("86400"), MOVE_ALLOC_SQL("3600"), "usage_alloc",
+			  out) < 0)
 		return -EIO;
 	return 0;
 }
@@ -288,7 +300,8 @@ void mgr_usage_hist_sample(void)
 	int64_t now = (int64_t)time(NULL), elapsed = (mono_ns() - last_mono_ns) / 1000000000;
 	int64_t from_pass = now - elapsed;
 	struct usage_desk *cs;
-	uint32_t n = 0;
+	struct usage_alloc *allocs;
+	uint32_t n = 0, n_allocs = 0;
 
 	if (elapsed <= 0)
 		return;
@@ -314,9 +327,13 @@ void mgr_usage_hist_sample(void)
 		snprintf(c->model, sizeof(c->model), "%s", m->spec.name);
 		n++;
 	}
+	allocs = usage_alloc_copy_locked(&n_allocs);
 	pthread_mutex_unlock(&mgr.lock);
-	if (cs == NULL)
+	if (cs == NULL || allocs == NULL) {
+		free(cs);
+		free(allocs);
 		return;
+	}
 	/* libvirt without the lock. */
 	for (uint32_t i = 0; i < n; i++)
 		if (cs[i].running)
@@ -328,8 +345,16 @@ void mgr_usage_hist_sample(void)
 	usage_net_sample(wdb, from_pass);
 	if (usage_write_pass(wdb, cs, n, now, from_pass, &mgr_conf.usage) < 0) {
 		free(cs);
+		free(allocs);
 		return; /* the next pass covers this interval too */
 	}
+	/*
+	 * The tenants' allocations of the same interval, once it is counted for the
+	 * desktops (the next pass starts after it): if they cannot be written, the
+	 * interval's allocations are lost (logged), never counted twice.
+	 */
+	usage_alloc_write(wdb, allocs, n_allocs, now, from_pass);
+	free(allocs);
 	usage_remember(cs, n);
 	last_mono_ns += elapsed * 1000000000; /* the rest of a second counts next time */
 	free(cs);

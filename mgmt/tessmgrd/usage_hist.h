@@ -8,7 +8,7 @@
  * than raw_days into hourly rows, hourly rows older than hourly_days into
  * daily rows, and deletes daily rows older than daily_days. Rows start at
  * t (UTC); a sample belongs to the hour and day it starts in (the tenants'
- * network rows, usage_net.h, alike). The state lock
+ * network rows, usage_net.h, and allocation rows, usage_alloc.h, alike). The state lock
  * is held only to copy the desktops, never across libvirt or SQLite; the
  * pass writes through a connection of its own (WAL), as queries read.
  */
@@ -43,7 +43,7 @@ struct usage_cutoffs {
 };
 struct usage_cutoffs usage_cutoffs(int64_t now, const struct mgr_usage_cfg *c);
 
-/* Rows a compaction moved or deleted (of both tables: usage and usage_net). */
+/* Rows a compaction moved or deleted (of the tables usage, usage_net and usage_alloc). */
 struct usage_compacted {
 	int64_t raw_to_hour, hour_to_day, day_deleted;
 };

@@ -7,9 +7,10 @@ import os
 import sqlite3
 import subprocess
 import time
+import urllib.request
 
 import tess
-from mgr import ACME, PROVIDER, Mgr
+from mgr import ACME, BRAVO, PROVIDER, Mgr
 
 DAY = 86400
 HOUR = 3600
@@ -18,6 +19,13 @@ HOUR = 3600
 def ctl(m, *args, token=PROVIDER):
     return subprocess.run([tess.TESSCTL, "-m", m.url, "-T", token] + list(args),
                           capture_output=True, text=True, timeout=60)
+
+
+def get_csv(m, path):
+    req = urllib.request.Request(m.url + "/v1/" + path)
+    req.add_header("Authorization", f"Bearer {PROVIDER}")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.read().decode().splitlines()
 
 
 def start(cleanup, tmp_path):
@@ -49,6 +57,7 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
             "big:1:0.1")
     assert r.returncode == 0, r.stderr
     want = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25, "gb_in": 0.0, "gb_out": 0.0,
+            "mode": "reservation", "pcpu_hour": 0.0,
             "models": [{"model": "big", "vcpu_hour": 1.0, "gib_hour": 0.1}]}
     assert m.ok("GET", "rates") == want
     r = ctl(m, "rates", "set", "--currency", "CHF")
@@ -123,14 +132,23 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
     r = ctl(m, "chargeback", "--from", frm, "--to", to, "--csv", token=ACME)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
-        "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency,gb_in,gb_out",
-        "acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR,,"], r.stdout
+        "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency,gb_in,gb_out,"
+        "pcpu_hours",
+        "acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR,,,"], r.stdout
     r = ctl(m, "chargeback", "--from", frm, "--to", to, "--tenant", "bravo", "--csv",
             token=ACME)
     assert r.returncode == 1 and "error 404" in r.stderr, r
     r = ctl(m, "chargeback", "--from", to, "--to", frm)
     assert r.returncode == 1 and "(at from)" in r.stderr, r
     assert ctl(m, "chargeback", "--from", frm).returncode == 2  # --to needed
+
+    # The mode and the partitions' price are options too (the schema's).
+    r = ctl(m, "rates", "set", "--mode", "allocation", "--pcpu-hour", "2")
+    assert r.returncode == 0 and "mode: allocation" in r.stdout, r
+    got = m.ok("GET", "rates")
+    assert (got["mode"], got["pcpu_hour"], got["vcpu_hour"]) == ("allocation", 2.0, 0.5), got
+    r = ctl(m, "rates", "set", "--mode", "both")
+    assert r.returncode == 1 and "/mode" in r.stderr, r
 
     # Completion offers the new commands' words and options.
     r = subprocess.run([tess.TESSCTL, "__complete", "usage", ""], capture_output=True,
@@ -159,8 +177,9 @@ def test_rate_history_prices_each_period_at_its_rates(cleanup, tmp_path):
     m = start(cleanup, tmp_path)
     m.desktop("d1", ACME)
     a = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25, "gb_in": 0.0, "gb_out": 0.0,
-         "models": []}
+         "models": [], "mode": "reservation", "pcpu_hour": 0.0}
     b = {"currency": "EUR", "vcpu_hour": 2.0, "gib_hour": 1.0, "gb_in": 0.0, "gb_out": 0.0,
+         "mode": "reservation", "pcpu_hour": 0.0,
          "models": [{"model": "std", "vcpu_hour": 3.0, "gib_hour": 0.5}]}
     m.ok("PUT", "rates", a)
     [pa] = m.ok("GET", "rates/history")
@@ -228,7 +247,7 @@ def test_rates_of_a_store_without_history(cleanup, tmp_path):
     m = start(cleanup, tmp_path)
     m.stop()
     old = {"currency": "USD", "gib_hour": 0.25, "models": [], "vcpu_hour": 0.5, "gb_in": 0.0,
-           "gb_out": 0.0}
+           "gb_out": 0.0, "mode": "reservation", "pcpu_hour": 0.0}
     db = sqlite3.connect(m.config["store"])
     db.execute("DROP TABLE rate_periods")
     db.execute("INSERT INTO meta VALUES ('rates', ?)", (json.dumps(old),))
@@ -237,3 +256,103 @@ def test_rates_of_a_store_without_history(cleanup, tmp_path):
     m.start()
     assert m.ok("GET", "rates") == old
     assert m.ok("GET", "rates/history") == [{"from": 0, "to": None, "rates": old}]
+
+
+def alloc_rows(m, since):
+    db = sqlite3.connect(m.config["store"], timeout=30)
+    rows = db.execute("SELECT a.t, n.tenant, a.secs, a.vcpu_s, a.mem_mib_s, a.pcpu_s "
+                      "FROM usage_alloc a JOIN usage_tenants n USING (tenant_id) "
+                      "WHERE a.step = 0 AND a.t >= ? ORDER BY a.t, n.tenant", (since,)).fetchall()
+    db.close()
+    return rows
+
+
+def cpus_of(text):
+    n = 0
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    return n
+
+
+def test_allocation_mode_bills_what_is_allocated(cleanup, tmp_path):
+    """In allocation mode a tenant pays for its quotas' vCPUs and memory and its
+    partitions' physical CPUs, desktops or not; in reservation mode for its desktops."""
+    m = start(cleanup, tmp_path)
+    rates = {"mode": "allocation", "currency": "EUR", "vcpu_hour": 0.1, "gib_hour": 0.01,
+             "pcpu_hour": 1.0, "models": [{"model": "std", "vcpu_hour": 5, "gib_hour": 5}]}
+    assert m.ok("PUT", "rates", rates)["mode"] == "allocation"
+    assert m.call("PUT", "rates", dict(rates, mode="both"))[0] == 400
+    p0 = m.ok("GET", "rates/history")[-1]["from"]
+    d1 = m.desktop("d1", ACME)  # acme: a desktop, so a partition on h1; bravo: none
+    created = m.ok("GET", f"desktops/{d1['id']}", token=ACME)["created"]
+    [part] = m.ok("GET", "hosts/h1")["partitions"]
+    pcpus = cpus_of(part["cpus"])
+    assert part["tenant"] == "acme" and pcpus == 2, part  # one core of two threads
+    deadline = time.time() + 20
+    while True:
+        rows = [r for r in alloc_rows(m, created + 1)]
+        if len({r[0] for r in rows if r[1] == "acme"}) >= 3:
+            break
+        assert time.time() < deadline, rows
+        time.sleep(0.2)
+    m.stop()
+    m.start()
+    rows = alloc_rows(m, p0)
+    # Each interval's allocation, exact: the quota (16 vCPUs, 1 TiB) and, once placed,
+    # acme's partition times the interval's seconds; bravo has no partition.
+    for t, tenant, secs, vcpu_s, mem_s, pcpu_s in rows:
+        assert secs > 0 and vcpu_s == 16 * secs and mem_s == (1 << 20) * secs, rows
+        if tenant == "bravo" or t + secs <= created:
+            assert pcpu_s == 0, rows
+        elif t >= created:
+            assert pcpu_s == pcpus * secs, rows
+    # The same intervals as the desktops' rows.
+    desk = {r["t"]: r["secs"] for r in raw_rows(m, created) if r["desktop"] == "d1"}
+    for t, tenant, secs, *_ in rows:
+        if tenant == "acme" and t in desk and t >= created:
+            assert desk[t] == secs, (t, desk, rows)
+    end = rows[-1][0] + 1
+    want = {}
+    for t, tenant, secs, vcpu_s, mem_s, pcpu_s in rows:
+        want[tenant] = want.get(tenant, 0) + vcpu_s / 3600 * 0.1 + \
+            mem_s / (1024 * 3600) * 0.01 + pcpu_s / 3600 * 1.0
+    cb = m.ok("GET", f"chargeback?from={p0}&to={end}")
+    assert cb["mode"] == "allocation", cb
+    got = {t["tenant"]: t for t in cb["tenants"]}
+    assert set(got) == {"acme", "bravo"}, cb
+    # bravo: no desktop, billed its allocation; acme: its desktop shown, at no cost.
+    assert got["bravo"]["desktops"] == [] and abs(got["bravo"]["cost"] - want["bravo"]) <= 1e-6
+    a = got["bravo"]["allocation"]
+    assert abs(a["vcpu_hours"] * 3600 - sum(r[3] for r in rows if r[1] == "bravo")) < 1e-6
+    assert a["pcpu_hours"] == 0 and a["cost"] == got["bravo"]["cost"], a
+    assert [d["cost"] for d in got["acme"]["desktops"]] == [0.0], got["acme"]
+    assert got["acme"]["desktops"][0]["vcpu_hours"] > 0
+    assert abs(got["acme"]["cost"] - want["acme"]) <= 1e-6, (got["acme"], want)
+    assert got["acme"]["allocation"]["pcpu_hours"] > 0
+    assert abs(cb["total"] - want["acme"] - want["bravo"]) <= 2e-6
+    # A tenant admin: its own allocation only.
+    mine = m.ok("GET", f"chargeback?from={p0}&to={end}", token=BRAVO)
+    assert [t["tenant"] for t in mine["tenants"]] == ["bravo"], mine
+    # CSV: the allocation is a line of its tenant's with no desktop.
+    lines = get_csv(m, f"chargeback?from={p0}&to={end}&format=csv")
+    bravo = [line for line in lines if line.startswith("bravo,")]
+    assert len(bravo) == 1 and bravo[0].startswith("bravo,,,"), lines
+    assert bravo[0].split(",")[11] == "0.000000", bravo
+
+    # Reservation mode from now on: bravo is no longer billed, acme's desktop is.
+    time.sleep(1.1)
+    m.ok("PUT", "rates", dict(rates, mode="reservation"))
+    p1 = m.ok("GET", "rates/history")[-1]["from"]
+    deadline = time.time() + 20
+    while not [r for r in alloc_rows(m, p1) if r[1] == "bravo"]:
+        assert time.time() < deadline
+        time.sleep(0.2)
+    time.sleep(1.5)
+    cb = m.ok("GET", f"chargeback?from={p1}&to={int(time.time()) + 60}")
+    assert cb["mode"] == "reservation", cb
+    assert [t["tenant"] for t in cb["tenants"]] == ["acme"], cb
+    [t] = cb["tenants"]
+    assert "allocation" not in t and t["cost"] > 0 and t["desktops"][0]["cost"] == t["cost"], t
+    # Both periods at once: mixed.
+    assert m.ok("GET", f"chargeback?from={p0}&to={int(time.time()) + 60}")["mode"] == "mixed"

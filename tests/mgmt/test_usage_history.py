@@ -205,9 +205,11 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     # Rates: the provider's; tenants read them; bad ones refused whole.
     assert m.ok("GET", "rates", token=ACME) == {"currency": "EUR", "vcpu_hour": 0.0,
                                                 "gib_hour": 0.0, "gb_in": 0.0, "gb_out": 0.0,
-                                                "models": []}
+                                                "models": [], "mode": "reservation",
+                                                "pcpu_hour": 0.0}
     rates = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25, "gb_in": 0.5,
-             "gb_out": 1.0, "models": [{"model": "big", "vcpu_hour": 1.0, "gib_hour": 0.1}]}
+             "gb_out": 1.0, "mode": "reservation", "pcpu_hour": 0.0,
+             "models": [{"model": "big", "vcpu_hour": 1.0, "gib_hour": 0.1}]}
     status, e = m.call("PUT", "rates", rates, token=ACME)
     assert status == 403, e
     for bad, path in (({"vcpu_hour": -1}, "/vcpu_hour"), ({"currency": "eur"}, "/currency"),
@@ -244,7 +246,7 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     # acme's network in the window: 2 GB in, 1 GB out (2 x 0.5 + 1 x 1 = 2 EUR).
     db.execute("INSERT INTO usage_net VALUES (1, ?, ?, 2000000000, 1000000000)",
                (w0 + HOUR, acme_id))
-    db.execute("INSERT INTO usage_tenants VALUES (?, 'acme')", (acme_id,))
+    db.execute("INSERT OR REPLACE INTO usage_tenants VALUES (?, 'acme')", (acme_id,))
     db.commit()
     db.close()
     m.start()
@@ -273,11 +275,11 @@ def test_rates_and_chargeback(cleanup, tmp_path):
     assert ctype.startswith("text/csv")
     lines = text.splitlines()
     assert lines[0] == "tenant,desktop,model,hours,vcpu_hours,gib_hours,run_hours,cost,currency," \
-        "gb_in,gb_out"
-    assert lines[1:] == ["acme,,,,,,,2.000000,EUR,2.000000000,1.000000000",
-                         "acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR,,",
+        "gb_in,gb_out,pcpu_hours"
+    assert lines[1:] == ["acme,,,,,,,2.000000,EUR,2.000000000,1.000000000,",
+                         "acme,d1,std,10.000000,20.000000,40.000000,4.000000,20.000000,EUR,,,",
                          "bravo,\"'=x9,\"\"y\"\"\",big,24.000000,96.000000,192.000000,0.000000,"
-                         "115.200000,EUR,,"]
+                         "115.200000,EUR,,,"]
     # Each desktop's cost in whole micro-units: the CSV's lines add up to the total.
     tiny = f"chargeback?from={w0 - 10 * DAY}&to={w0 - 9 * DAY}"
     _, text = get_text(m, tiny + "&format=csv")

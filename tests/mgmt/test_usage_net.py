@@ -94,7 +94,7 @@ def stats(m):
 def test_a_burst_is_billed_to_its_tenant_through_a_pe_restart(topo, m):
     # The rates first: they are in force from their PUT on (rate history).
     rates = {"currency": "EUR", "vcpu_hour": 0.0, "gib_hour": 0.0, "gb_in": 1000.0,
-             "gb_out": 3000.0, "models": []}
+             "gb_out": 3000.0, "models": [], "mode": "reservation", "pcpu_hour": 0.0}
     assert m.ok("PUT", "rates", rates) == rates
     ns = desktop(topo)
     # ARP both ways and the first passes' baselines, before the measure.
@@ -132,8 +132,8 @@ def test_a_burst_is_billed_to_its_tenant_through_a_pe_restart(topo, m):
     req.add_header("Authorization", f"Bearer {PROVIDER}")
     with urllib.request.urlopen(req, timeout=30) as resp:
         lines = resp.read().decode().splitlines()
-    assert lines[0].endswith(",cost,currency,gb_in,gb_out"), lines
-    assert f"acme,,,,,,,{cost:.6f},EUR,{gb_in:.9f},{gb_out:.9f}" in lines, lines
+    assert lines[0].endswith(",cost,currency,gb_in,gb_out,pcpu_hours"), lines
+    assert f"acme,,,,,,,{cost:.6f},EUR,{gb_in:.9f},{gb_out:.9f}," in lines, lines
 
     # The PE tessd stops: its passes are counted unanswered, nothing is billed meanwhile.
     missed = stats(m)["router_unanswered"]

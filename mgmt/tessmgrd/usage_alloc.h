@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tenants' allocations in the usage history (issue 16 C, allocation mode):
+ * each usage pass writes a row per tenant (table usage_alloc) for the
+ * interval since the previous pass: the vCPUs and MiB its quotas allocate
+ * to it (max_cpus, max_memory_mb, every model's summed) and the physical
+ * CPUs its partitions hold on hosts (its slices' CPUs: whole cores on a
+ * shared host, every CPU of a host it has alone), each times the interval's
+ * seconds, as the pass sees them. Downsampled and kept as the desktops' rows.
+ */
+#ifndef TESS_MGR_USAGE_ALLOC_H
+#define TESS_MGR_USAGE_ALLOC_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "spec.h"
+
+/* A tenant's allocation as a pass copies it under the lock. */
+struct usage_alloc {
+	uint32_t tenant_id;
+	char tenant[MGR_NAME_LEN];
+	uint64_t vcpus, mem_mib, pcpus;
+};
+
+/*
+ * Every tenant's allocation now (mgr.lock held): a malloc()ed array of *n,
+ * NULL when out of memory. Tenants with nothing allocated are left out.
+ */
+struct usage_alloc *usage_alloc_copy_locked(uint32_t *n);
+
+/*
+ * The rows of the interval [from, now) on db and the tenants' names
+ * (usage_tenants), in one transaction: 0, or -EIO (rolled back).
+ */
+int usage_alloc_write(sqlite3 *db, const struct usage_alloc *a, uint32_t n, int64_t now,
+		      int64_t from);
+
+/* A tenant's allocation over a time and a rate period (chargeback). */
+struct usage_alloc_sum {
+	int64_t tenant_id, period; /* the start of the rate period its rows start in; -1: none */
+	char tenant[MGR_NAME_LEN];
+	int64_t secs, vcpu_s, mem_mib_s, pcpu_s;
+};
+/*
+ * The tenants' rows of every step starting in [from, to) on db (tenant_id 0:
+ * every tenant), per tenant and rate period, by tenant and period: 0 with a
+ * malloc()ed *out, or -EIO.
+ */
+int usage_alloc_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
+		     struct usage_alloc_sum **out, uint32_t *n);
+
+#endif
