@@ -111,8 +111,8 @@ int tessctl_cmd_usage_history(struct tessctl *ctx, int argc, char **argv)
 
 static void chargeback_human(const json_t *r)
 {
-	static const char *const heads[] = { "TENANT", "DESKTOP", "MODEL", "HOURS", "VCPU-H",
-					     "GIB-H",  "RUN-H",   "COST",  NULL };
+	static const char *const heads[] = { "TENANT", "DESKTOP", "MODEL",  "HOURS", "VCPU-H",
+					     "GIB-H",  "RUN-H",   "PCPU-H", "COST",  NULL };
 	struct table *t = table_new(heads);
 	char from[32], to[32];
 	size_t i, k;
@@ -131,11 +131,25 @@ static void chargeback_human(const json_t *r)
 			table_cell(t, "%.3f", num(d, "vcpu_hours"));
 			table_cell(t, "%.3f", num(d, "gib_hours"));
 			table_cell(t, "%.3f", num(d, "run_hours"));
+			table_cell(t, "-");
 			table_cell(t, "%.6f", num(d, "cost"));
+		}
+		/* Allocation mode: what the tenant was allocated (usage_alloc.h). */
+		const json_t *a = json_object_get(tn, "allocation");
+		if (a) {
+			table_cell(t, "%s", jstr(tn, "tenant"));
+			table_cell(t, "(allocation)");
+			table_cell(t, "-");
+			table_cell(t, "%.3f", num(a, "hours"));
+			table_cell(t, "%.3f", num(a, "vcpu_hours"));
+			table_cell(t, "%.3f", num(a, "gib_hours"));
+			table_cell(t, "-");
+			table_cell(t, "%.3f", num(a, "pcpu_hours"));
+			table_cell(t, "%.6f", num(a, "cost"));
 		}
 		table_cell(t, "%s", jstr(tn, "tenant"));
 		table_cell(t, "(tenant)");
-		for (int c = 0; c < 5; c++)
+		for (int c = 0; c < 6; c++)
 			table_cell(t, " ");
 		table_cell(t, "%.6f", num(tn, "cost"));
 	}

@@ -124,7 +124,7 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
     assert r.returncode == 0, r.stderr
     out = r.stdout.splitlines()
     assert "reservation mode" in out[0] and "EUR" in out[0], out
-    assert out[2].split() == ["acme", "d1", "std", "10.000", "20.000", "40.000", "4.000",
+    assert out[2].split() == ["acme", "d1", "std", "10.000", "20.000", "40.000", "4.000", "-",
                               "20.000000"], out
     assert out[-1] == "total 20.000000 EUR", out
     r = ctl(m, "--json", "chargeback", "--from", frm, "--to", to, "--tenant", "acme")
@@ -331,6 +331,11 @@ def test_allocation_mode_bills_what_is_allocated(cleanup, tmp_path):
     assert abs(got["acme"]["cost"] - want["acme"]) <= 1e-6, (got["acme"], want)
     assert got["acme"]["allocation"]["pcpu_hours"] > 0
     assert abs(cb["total"] - want["acme"] - want["bravo"]) <= 2e-6
+    # tessctl's table: the allocation a row of its own.
+    r = ctl(m, "chargeback", "--from", str(p0), "--to", str(end))
+    row = [line.split() for line in r.stdout.splitlines() if "(allocation)" in line]
+    assert [x[0] for x in row] == ["acme", "bravo"] and "allocation mode" in r.stdout, r.stdout
+    assert row[1][7] == "0.000" and float(row[1][8]) == got["bravo"]["cost"], row
     # A tenant admin: its own allocation only.
     mine = m.ok("GET", f"chargeback?from={p0}&to={end}", token=BRAVO)
     assert [t["tenant"] for t in mine["tenants"]] == ["bravo"], mine
