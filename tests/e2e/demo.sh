@@ -35,7 +35,10 @@
 #     QEMU libvirtd), four real desktops boot, take leases and reach their
 #     enterprise and the internet (NAT), captures on every desktop and
 #     enterprise show nothing crossed between the tenants, and a desktop roams
-#     to the other site while its enterprise pings it.
+#     to the other site while its enterprise pings it;
+#  then it prints the chargeback of parts 4 and 5's tenants (the usage
+#  history sampled every 2 s, priced at the provider's rates) and ends with
+#  the web portal on part 4's tessmgrd.
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -617,7 +620,8 @@ echo "$ACME" | sed -n 2p
 cat >"$DIR/mgr/tessmgrd.json" <<JSON
 { "listen": "127.0.0.1", "port": 0, "store": "$DIR/mgr/store.db", "state_dir": "$DIR/mgr/state",
   "tokens": "$DIR/mgr/tokens.json", "import_dir": "$DIR",
-  "http": { "portal_dir": "$PORTAL_DIR" } }
+  "http": { "portal_dir": "$PORTAL_DIR" },
+  "usage": { "sample_sec": 2 } }
 JSON
 cat "$DIR/mgr/tessmgrd.json"
 "$TESSMGRD" -c "$DIR/mgr/tessmgrd.json" >"$DIR/mgr.log" 2>&1 &
@@ -628,6 +632,9 @@ head -1 "$DIR/mgr.log"
 ops() { echo "\$ tessctl $*   (provider admin)"; "$TESSCTL" -T "$PROV_TOKEN" "$@"; }
 acme() { echo "\$ tessctl $*   (acme admin)"; "$TESSCTL" -T "$ACME_TOKEN" "$@"; }
 bravo() { echo "\$ tessctl $*   (bravo admin)"; "$TESSCTL" -T "$BRAVO_TOKEN" "$@"; }
+# The provider's prices, in force from now on (the chargeback at the end of the demo).
+ops rates set --currency EUR --vcpu-hour 0.02 --gib-hour 0.004
+MGR_T0=$(date +%s)
 ops site add paris --lat 48.85 --lon 2.35 --storage "$DIR/mgr/storage"
 ops host add h1 --site paris --test-host 1x4x2 --memory-mb 65536 --vcpu-ratio 2 \
 	--vlans 100,200 --tessd "$HV_SOCK" --vhost-dir "$DIR/vhost"
@@ -718,6 +725,12 @@ for d in 2 5; do
 done
 ops audit --limit 4
 
+# The chargeback of parts 4 and 5, printed at the end: after a usage pass (usage.sample_sec
+# 2) has counted up to now.
+sleep 3
+"$TESSCTL" -T "$PROV_TOKEN" chargeback --from "$MGR_T0" --to "$(($(date +%s) + 1))" \
+	>"$DIR/chargeback.txt"
+
 step "stop tessmgrd and the host tessds"
 kill -TERM "$MGR_PID" "$TESSD_PID" "$HOST_PID"
 wait "$MGR_PID" && rc=0 || rc=$?
@@ -803,6 +816,11 @@ fi
 # ---------------------------------------------------------------------------
 step "part 7: the service end to end - two enterprises, two hosts, real desktops, a roam"
 /usr/bin/python3 "$(dirname "$0")/service.py" --demo --build "$BUILD"
+
+# ---------------------------------------------------------------------------
+step "the demo tenants' chargeback (parts 4 and 5, reservation mode)"
+echo "\$ tessctl chargeback --from $MGR_T0 --to ...   (provider admin)"
+cat "$DIR/chargeback.txt"
 
 # ---------------------------------------------------------------------------
 step "the web portal"
