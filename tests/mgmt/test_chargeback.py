@@ -361,3 +361,40 @@ def test_allocation_mode_bills_what_is_allocated(cleanup, tmp_path):
     assert "allocation" not in t and t["cost"] > 0 and t["desktops"][0]["cost"] == t["cost"], t
     # Both periods at once: mixed.
     assert m.ok("GET", f"chargeback?from={p0}&to={int(time.time()) + 60}")["mode"] == "mixed"
+
+
+def test_allocation_rows_are_downsampled(cleanup, tmp_path):
+    """Tenants' allocation rows go into hours and days, and out, as the desktops' rows."""
+    m = start(cleanup, tmp_path)
+    deadline = time.time() + 20
+    while not alloc_rows(m, 0):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    m.stop()
+    now = int(time.time())
+    old_hour = (now - 8 * DAY) // HOUR * HOUR    # raw past raw_days (7)
+    old_day = (now - 100 * DAY) // DAY * DAY      # hourly past hourly_days (90)
+    gone_day = (now - 2000 * DAY) // DAY * DAY    # daily past daily_days (1825)
+    db = sqlite3.connect(m.config["store"])
+    tid, = db.execute("SELECT tenant_id FROM usage_tenants WHERE tenant = 'acme'").fetchone()
+    db.executemany("INSERT INTO usage_alloc VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [(0, old_hour + i * 300, tid, 300, 300 * 16, 300 * 1024, 300 * 2)
+                    for i in range(12)] +
+                   [(1, old_day + i * HOUR, tid, HOUR, HOUR * 16, HOUR, 0) for i in range(24)] +
+                   [(2, gone_day, tid, DAY, DAY, DAY, DAY)])
+    db.commit()
+    db.close()
+    m.start()
+    deadline = time.time() + 20
+    while True:
+        db = sqlite3.connect(m.config["store"], timeout=30)
+        got = {s: db.execute("SELECT t, secs, vcpu_s, mem_mib_s, pcpu_s FROM usage_alloc "
+                             "WHERE step = ? AND t < ? ORDER BY t", (s, now - 2 * DAY)).fetchall()
+               for s in (0, 1, 2)}
+        db.close()
+        if not got[0]:
+            break
+        assert time.time() < deadline, got
+        time.sleep(0.2)
+    assert got[1] == [(old_hour, HOUR, HOUR * 16, HOUR * 1024, HOUR * 2)], got
+    assert got[2] == [(old_day, DAY, DAY * 16, DAY, 0)], got
