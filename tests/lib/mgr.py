@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -213,6 +214,21 @@ class Mgr:
                 return jobs
             time.sleep(0.1)
         raise MgrError("jobs still running")
+
+    def wait_compacted(self, table, cols, before, timeout=20):
+        """The rows (cols) of a usage table starting before `before`, by step (0 raw, 1 hour,
+        2 day), once a usage pass has summed every raw one there into its hour."""
+        deadline = time.time() + timeout
+        while True:
+            db = sqlite3.connect(self.config["store"], timeout=30)
+            got = {s: db.execute(f"SELECT {cols} FROM {table} WHERE step = ? AND t < ? "
+                                 "ORDER BY t", (s, before)).fetchall() for s in (0, 1, 2)}
+            db.close()
+            if not got[0]:
+                return got
+            if time.time() > deadline:
+                raise MgrError(f"{table}: raw rows still there: {got}")
+            time.sleep(0.2)
 
     # ---- set-up helpers ----
 

@@ -385,16 +385,6 @@ def test_allocation_rows_are_downsampled(cleanup, tmp_path):
     db.commit()
     db.close()
     m.start()
-    deadline = time.time() + 20
-    while True:
-        db = sqlite3.connect(m.config["store"], timeout=30)
-        got = {s: db.execute("SELECT t, secs, vcpu_s, mem_mib_s, pcpu_s FROM usage_alloc "
-                             "WHERE step = ? AND t < ? ORDER BY t", (s, now - 2 * DAY)).fetchall()
-               for s in (0, 1, 2)}
-        db.close()
-        if not got[0]:
-            break
-        assert time.time() < deadline, got
-        time.sleep(0.2)
+    got = m.wait_compacted("usage_alloc", "t, secs, vcpu_s, mem_mib_s, pcpu_s", now - 2 * DAY)
     assert got[1] == [(old_hour, HOUR, HOUR * 16, HOUR * 1024, HOUR * 2)], got
     assert got[2] == [(old_day, DAY, DAY * 16, DAY, 0)], got

@@ -136,17 +136,7 @@ def test_downsampling_retention_and_restart(cleanup, tmp_path):
     db.close()
     m.start()
     # One pass later: raw summed into its hour, hours into their day, the oldest day gone.
-    deadline = time.time() + 20
-    while True:
-        db = sqlite3.connect(m.config["store"], timeout=30)
-        got = {s: db.execute("SELECT t, secs, vcpu_s, run_s, cpu_ns FROM usage WHERE step = ? "
-                             "AND t < ? ORDER BY t", (s, now - 2 * DAY)).fetchall()
-               for s in (0, 1, 2)}
-        db.close()
-        if not got[0]:
-            break
-        assert time.time() < deadline, got
-        time.sleep(0.2)
+    got = m.wait_compacted("usage", "t, secs, vcpu_s, run_s, cpu_ns", now - 2 * DAY)
     assert got[1] == [(old_hour, HOUR, 2 * HOUR, HOUR, 12000)], got
     assert got[2] == [(kept_day, DAY, 2 * DAY, DAY, 5), (old_day, DAY, 2 * DAY, 0, None)], got
     assert "raw rows summed into hours" in m.log()
