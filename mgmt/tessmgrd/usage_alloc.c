@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "mgr.h"
-#include "tlog.h"
+#include "usage_hist.h"
 
 static int cmp_id(const void *a, const void *b)
 {
@@ -97,13 +97,9 @@ int usage_alloc_write(sqlite3 *db, const struct usage_alloc *a, uint32_t n, int6
 		sqlite3_reset(row);
 		sqlite3_reset(name);
 	}
-	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	rc = 0;
 out:
-	if (rc < 0) {
-		tlog(LOG_ERR, NULL, "usage history: cannot write the tenants' allocations: %s",
-		     sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	rc = usage_tx_end(db, rc, "the tenants' allocations");
 	sqlite3_finalize(row);
 	sqlite3_finalize(name);
 	return rc;

@@ -129,6 +129,15 @@ int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 	return 0;
 }
 
+int usage_tx_end(sqlite3 *db, int rc, const char *what)
+{
+	if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	tlog(LOG_ERR, NULL, "usage history: cannot write %s: %s", what, sqlite3_errmsg(db));
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
 /* What the previous pass saw of a desktop (sorted by id); the sampler's thread only. */
 struct prev {
 	uint32_t id;

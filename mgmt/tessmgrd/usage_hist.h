@@ -53,6 +53,11 @@ struct usage_compacted {
  */
 int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 		  struct usage_compacted *out);
+/*
+ * Ends a write transaction on db: commits when rc is 0, else (or if the
+ * commit fails) logs that "what" cannot be written and rolls back: 0 or -EIO.
+ */
+int usage_tx_end(sqlite3 *db, int rc, const char *what);
 
 /* A desktop as a pass copies it under the lock. */
 struct usage_desk {

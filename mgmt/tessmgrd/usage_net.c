@@ -10,6 +10,7 @@
 #include "mgr.h"
 #include "network_priv.h"
 #include "tlog.h"
+#include "usage_hist.h"
 #include "vswitch.h"
 
 int usage_net_delta(const struct usage_net_ctr *last, const struct usage_net_ctr *now, uint64_t *in,
@@ -110,13 +111,9 @@ int usage_net_write(sqlite3 *db, const struct usage_net_look *ls, uint32_t n, in
 		sqlite3_reset(row);
 		w->rows++;
 	}
-	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	rc = 0;
 out:
-	if (rc < 0) {
-		tlog(LOG_ERR, NULL, "usage history: cannot write the network bytes: %s",
-		     sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	rc = usage_tx_end(db, rc, "the network bytes");
 	sqlite3_finalize(get);
 	sqlite3_finalize(put);
 	sqlite3_finalize(row);
