@@ -12,7 +12,7 @@ frr libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon-sys
 qemu-system-x86 busybox-static strace systemd
 udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client openssh-server
 man-db groff-base mandoc bash-completion debhelper dpkg-dev debootstrap
-mmdebstrap extlinux syslinux-common fdisk"
+mmdebstrap extlinux syslinux-common fdisk kmod"
 
 BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool dpdk-doc"
 if [ "${1:-}" = bench ]; then
