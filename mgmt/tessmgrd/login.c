@@ -4,8 +4,8 @@
  * user's password exchanged for a session cookie (session.h), and the limits
  * on failed logins: per client address and per user, so many in a window,
  * then 429 with Retry-After until the window ends. The failures are kept in
- * a fixed table (rl[]): a flood of addresses recycles its oldest entries
- * rather than growing it.
+ * two fixed tables (ratelimit.h) that never drop a live count: when one is
+ * full where a new key would go, that key is refused (fail closed).
  */
 #include "api.h"
 
@@ -14,84 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ratelimit.h"
 #include "session.h"
 #include "users.h"
 
-#define RL_SLOTS 2048
-#define RL_WAYS  8 /* slots probed from a key's hash */
+#define RL_SLOTS 2048 /* per table */
 
-struct rl_slot {
-	char key[2 * MGR_NAME_LEN + 8]; /* "a:ADDRESS" or "u:TENANT/USER"; "" free */
-	uint64_t start;                 /* of its window (monotonic s) */
-	uint32_t count;                 /* failures within it */
-};
-
-static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct rl_slot rl[RL_SLOTS];
+/* Addresses and users apart: a flood of one cannot crowd out the other's counts. */
+static struct mgr_rl rl_addr, rl_user;
+static pthread_once_t rl_once = PTHREAD_ONCE_INIT;
+static int rl_err;
 static uint64_t n_ok, n_failed, n_limited; /* atomic */
 
-static uint32_t rl_hash(const char *key)
+static void rl_init(void)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *key; key++)
-		h = (h ^ (uint8_t)*key) * 16777619u;
-	return h;
-}
-
-/* key's slot (under rl_lock); with make, a new one in place of a free, ended or oldest slot. */
-static struct rl_slot *rl_slot(const char *key, uint64_t now, bool make)
-{
-	uint32_t h = rl_hash(key);
-	struct rl_slot *victim = NULL;
-
-	for (uint32_t i = 0; i < RL_WAYS; i++) {
-		struct rl_slot *s = &rl[(h + i) % RL_SLOTS];
-		if (strcmp(s->key, key) == 0) {
-			if (now - s->start < mgr_conf.http.login_window_sec)
-				return s;
-			s->count = 0; /* its window is over: a new one */
-			s->start = now;
-			return make ? s : NULL;
-		}
-		if (victim == NULL || s->key[0] == '\0' || s->start < victim->start)
-			victim = s;
-	}
-	if (!make)
-		return NULL;
-	snprintf(victim->key, sizeof(victim->key), "%s", key);
-	victim->start = now;
-	victim->count = 0;
-	return victim;
-}
-
-/* Seconds until key may try again: 0 now. */
-static uint32_t rl_wait(const char *key, uint64_t now, uint32_t max)
-{
-	uint32_t wait = 0;
-
-	pthread_mutex_lock(&rl_lock);
-	struct rl_slot *s = rl_slot(key, now, false);
-	if (s && s->count >= max)
-		wait = (uint32_t)(s->start + mgr_conf.http.login_window_sec - now);
-	pthread_mutex_unlock(&rl_lock);
-	return wait;
-}
-
-static void rl_fail(const char *key, uint64_t now)
-{
-	pthread_mutex_lock(&rl_lock);
-	rl_slot(key, now, true)->count++;
-	pthread_mutex_unlock(&rl_lock);
-}
-
-static void rl_clear(const char *key, uint64_t now)
-{
-	pthread_mutex_lock(&rl_lock);
-	struct rl_slot *s = rl_slot(key, now, false);
-	if (s)
-		s->count = 0;
-	pthread_mutex_unlock(&rl_lock);
+	rl_err = mgr_rl_init(&rl_addr, RL_SLOTS);
+	if (rl_err == 0)
+		rl_err = mgr_rl_init(&rl_user, RL_SLOTS);
 }
 
 json_t *api_login_stats(void)
@@ -175,9 +114,11 @@ static bool login_body(struct api_ctx *c, const char **token, const char **tenan
 
 static void login_failed(struct api_ctx *c, const char *akey, const char *ukey, uint64_t now)
 {
-	rl_fail(akey, now);
+	uint32_t win = mgr_conf.http.login_window_sec;
+
+	mgr_rl_fail(&rl_addr, akey, now, win);
 	if (ukey[0])
-		rl_fail(ukey, now);
+		mgr_rl_fail(&rl_user, ukey, now, win);
 	__atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);
 	/* One answer whatever was wrong: it tells nothing of which part was. */
 	http_error(c->out, 401, "", "login failed");
@@ -192,7 +133,7 @@ void api_login(struct api_ctx *c)
 	uint64_t now = mgr_mono_sec(), gen = 0;
 	struct mgr_token who;
 	struct mgr_session s;
-	uint32_t wait, uwait = 0;
+	uint32_t wait, uwait = 0, win = mgr_conf.http.login_window_sec;
 	bool ok;
 	int rc;
 
@@ -207,9 +148,15 @@ void api_login(struct api_ctx *c)
 		snprintf(c->target, sizeof(c->target), "token");
 	}
 	/* Refused before any check: a guesser gets no answer, and costs no Argon2 run. */
-	wait = rl_wait(akey, now, mgr_conf.http.login_failures_per_address);
+	pthread_once(&rl_once, rl_init);
+	if (rl_err) {
+		http_error(c->out, 503, "", "cannot count failed logins: %s", strerror(-rl_err));
+		return;
+	}
+	wait = mgr_rl_wait(&rl_addr, akey, now, win, mgr_conf.http.login_failures_per_address);
 	if (ukey[0])
-		uwait = rl_wait(ukey, now, mgr_conf.http.login_failures_per_user);
+		uwait = mgr_rl_wait(&rl_user, ukey, now, win,
+				    mgr_conf.http.login_failures_per_user);
 	if (wait || uwait) {
 		__atomic_add_fetch(&n_limited, 1, __ATOMIC_RELAXED);
 		c->out->retry_after = wait > uwait ? wait : uwait;
@@ -249,7 +196,7 @@ void api_login(struct api_ctx *c)
 		return;
 	}
 	if (ukey[0])
-		rl_clear(ukey, now);
+		mgr_rl_clear(&rl_user, ukey, now, win);
 	__atomic_add_fetch(&n_ok, 1, __ATOMIC_RELAXED);
 	if (asprintf(&c->out->set_cookie, "tess_session=%s; Path=/; HttpOnly; SameSite=Strict%s",
 		     cookie, c->r->https ? "; Secure" : "") < 0)
