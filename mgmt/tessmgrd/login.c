@@ -112,13 +112,19 @@ static bool login_body(struct api_ctx *c, const char **token, const char **tenan
 	return true;
 }
 
-static void login_failed(struct api_ctx *c, const char *akey, const char *ukey, uint64_t now)
+/* Takes back the attempt counted for akey and ukey ("": none): it was not a failure. */
+static void rl_undo(const char *akey, const char *ukey, uint64_t now)
 {
 	uint32_t win = mgr_conf.http.login_window_sec;
 
-	mgr_rl_fail(&rl_addr, akey, now, win);
+	mgr_rl_undo(&rl_addr, akey, now, win);
 	if (ukey[0])
-		mgr_rl_fail(&rl_user, ukey, now, win);
+		mgr_rl_undo(&rl_user, ukey, now, win);
+}
+
+/* The attempt stays counted (it was, before the check). */
+static void login_failed(struct api_ctx *c)
+{
 	__atomic_add_fetch(&n_failed, 1, __ATOMIC_RELAXED);
 	/* One answer whatever was wrong: it tells nothing of which part was. */
 	http_error(c->out, 401, "", "login failed");
@@ -147,16 +153,24 @@ void api_login(struct api_ctx *c)
 	} else {
 		snprintf(c->target, sizeof(c->target), "token");
 	}
-	/* Refused before any check: a guesser gets no answer, and costs no Argon2 run. */
+	/*
+	 * Refused before any check: a guesser gets no answer, and costs no Argon2
+	 * run. The attempt is counted now, not after the check (~0.1 s of Argon2),
+	 * so logins in flight at once cannot all pass the limit; a success or a
+	 * refusal that checked nothing takes it back.
+	 */
 	pthread_once(&rl_once, rl_init);
 	if (rl_err) {
 		http_error(c->out, 503, "", "cannot count failed logins: %s", strerror(-rl_err));
 		return;
 	}
-	wait = mgr_rl_wait(&rl_addr, akey, now, win, mgr_conf.http.login_failures_per_address);
-	if (ukey[0])
-		uwait = mgr_rl_wait(&rl_user, ukey, now, win,
+	wait = mgr_rl_take(&rl_addr, akey, now, win, mgr_conf.http.login_failures_per_address);
+	if (wait == 0 && ukey[0]) {
+		uwait = mgr_rl_take(&rl_user, ukey, now, win,
 				    mgr_conf.http.login_failures_per_user);
+		if (uwait)
+			mgr_rl_undo(&rl_addr, akey, now, win);
+	}
 	if (wait || uwait) {
 		__atomic_add_fetch(&n_limited, 1, __ATOMIC_RELAXED);
 		c->out->retry_after = wait > uwait ? wait : uwait;
@@ -170,6 +184,7 @@ void api_login(struct api_ctx *c)
 	} else {
 		rc = mgr_users_login(tenant, user, password, &who);
 		if (rc == -EBUSY) {
+			rl_undo(akey, ukey, now);
 			c->out->retry_after = 1;
 			http_error(c->out, 503, "", "too many logins at once: try again");
 			return;
@@ -177,17 +192,18 @@ void api_login(struct api_ctx *c)
 		ok = rc == 0;
 	}
 	if (!ok) {
-		login_failed(c, akey, ukey, now);
+		login_failed(c);
 		return;
 	}
 	rc = mgr_session_new(&who, who.user_id, now, cookie, &s);
 	/* A reload that dropped the token between its check and the new session missed it. */
 	if (rc == 0 && token && api_tokens_gen() != gen) {
 		mgr_session_end(cookie);
-		login_failed(c, akey, ukey, now);
+		login_failed(c);
 		return;
 	}
 	if (rc < 0) {
+		rl_undo(akey, ukey, now);
 		http_error(c->out, 503, "", "%s",
 			   rc == -ENOSPC ? "too many sessions (http.max_sessions): try again later"
 					 : "cannot make a session");
@@ -195,6 +211,7 @@ void api_login(struct api_ctx *c)
 		explicit_bzero(&who, sizeof(who));
 		return;
 	}
+	mgr_rl_undo(&rl_addr, akey, now, win);
 	if (ukey[0])
 		mgr_rl_clear(&rl_user, ukey, now, win);
 	__atomic_add_fetch(&n_ok, 1, __ATOMIC_RELAXED);

@@ -127,7 +127,7 @@ static struct mgr_rl_slot *rl_slot(struct mgr_rl *t, const char *key, uint64_t n
 	return victim;
 }
 
-uint32_t mgr_rl_wait(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window, uint32_t max)
+uint32_t mgr_rl_take(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window, uint32_t max)
 {
 	uint32_t wait = 0;
 
@@ -137,18 +137,19 @@ uint32_t mgr_rl_wait(struct mgr_rl *t, const char *key, uint64_t now, uint32_t w
 		wait = window; /* no room to count it: refused (fail closed) */
 	else if (s->count >= max)
 		wait = (uint32_t)(s->start + window - now);
+	else
+		s->count++;
 	pthread_mutex_unlock(&t->lock);
 	return wait;
 }
 
-bool mgr_rl_fail(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window)
+void mgr_rl_undo(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window)
 {
 	pthread_mutex_lock(&t->lock);
-	struct mgr_rl_slot *s = rl_slot(t, key, now, window, true);
-	if (s)
-		s->count++;
+	struct mgr_rl_slot *s = rl_slot(t, key, now, window, false);
+	if (s && s->count > 0)
+		s->count--;
 	pthread_mutex_unlock(&t->lock);
-	return s != NULL;
 }
 
 void mgr_rl_clear(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window)

@@ -35,14 +35,16 @@ struct mgr_rl {
 int mgr_rl_init(struct mgr_rl *t, uint32_t n);
 void mgr_rl_fini(struct mgr_rl *t);
 /*
- * Seconds until key may try again (0: now) with max failures in window at
- * now. A key not in the table whose slots are all live gets the window:
- * the table cannot count it, so it is refused.
+ * Counts an attempt of key at now, before it is checked (so attempts in
+ * flight count): 0 if it was under max within window; else the seconds
+ * until it may try again, nothing counted. A key not in the table whose
+ * slots are all live gets the window: the table cannot count it, so it is
+ * refused.
  */
-uint32_t mgr_rl_wait(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window,
+uint32_t mgr_rl_take(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window,
 		     uint32_t max);
-/* Counts a failure of key: false if no slot could take it (all live). */
-bool mgr_rl_fail(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window);
+/* Takes back an attempt counted by mgr_rl_take (it did not fail). */
+void mgr_rl_undo(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window);
 /* Forgets key's failures (a success). */
 void mgr_rl_clear(struct mgr_rl *t, const char *key, uint64_t now, uint32_t window);
 /* SipHash-2-4 of len bytes under (k0, k1). */

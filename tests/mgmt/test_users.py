@@ -259,3 +259,20 @@ def test_tessctl_users(m):
     assert [u["name"] for u in json.loads(ctl("--json", "user", "list", "--tenant",
                                                "acme").stdout)] == ["carol"]
     assert json.loads(ctl("--json", "user", "list", "--tenant", "bravo").stdout) == []
+
+
+def test_concurrent_failures_cannot_pass_the_limit(cleanup, tmp_path):
+    """Logins in flight at once: each is counted before its ~0.1 s Argon2 check, so no more
+    than the per-user limit (3) are ever checked; the rest are refused with 429 at once."""
+    import concurrent.futures
+    m = Mgr(cleanup, tmp_path, {"users": {"argon2_memory_kib": 32768, "argon2_time": 2},
+                                "http": {"login_failures_per_user": 3,
+                                         "login_failures_per_address": 1000}}).start()
+    m.site_h1("acme")
+    user(m, "carol")
+    bad = {"tenant": "acme", "user": "carol", "password": "z" * 12}
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        got = [st for st, _, _ in ex.map(lambda _: m.login(bad), range(16))]
+    assert got.count(401) <= 3 and got.count(429) >= 13 - got.count(503), got
+    # The right password now is refused too (the limit holds), and no 200 slipped through.
+    assert m.login({"tenant": "acme", "user": "carol", "password": PW})[0] == 429

@@ -46,18 +46,22 @@ static void test_limit_and_window(void **state)
 	(void)state;
 	assert_int_equal(mgr_rl_init(&t, 2048), 0);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(mgr_rl_wait(&t, "u:acme/alice", 1000, WIN, 3), 0);
-		assert_true(mgr_rl_fail(&t, "u:acme/alice", 1000 + i, WIN));
+		assert_int_equal(mgr_rl_take(&t, "u:acme/alice", 1000 + i, WIN, 3), 0);
 	}
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/alice", 1010, WIN, 3), WIN - 10);
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/bob", 1010, WIN, 3), 0);
-	/* The window's end forgives; a success forgives. */
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/alice", 1000 + WIN, WIN, 3), 0);
-	assert_true(mgr_rl_fail(&t, "u:acme/bob", 1010, WIN));
-	mgr_rl_clear(&t, "u:acme/bob", 1011, WIN);
-	assert_true(mgr_rl_fail(&t, "u:acme/bob", 1012, WIN));
-	assert_true(mgr_rl_fail(&t, "u:acme/bob", 1012, WIN));
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/bob", 1012, WIN, 3), 0);
+	/* Attempts count when taken: the 4th is refused, however many are in flight. */
+	assert_int_equal(mgr_rl_take(&t, "u:acme/alice", 1010, WIN, 3), WIN - 10);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/alice", 1010, WIN, 3), WIN - 10);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/bob", 1010, WIN, 3), 0);
+	/* An undone attempt (a success) frees its place; the window's end forgives. */
+	mgr_rl_undo(&t, "u:acme/alice", 1011, WIN);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/alice", 1011, WIN, 3), 0);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/alice", 1011, WIN, 3), WIN - 11);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/alice", 1000 + WIN, WIN, 3), 0);
+	/* A clear (a user's success) forgives its failures. */
+	assert_int_equal(mgr_rl_take(&t, "u:acme/bob", 1012, WIN, 3), 0);
+	mgr_rl_clear(&t, "u:acme/bob", 1012, WIN);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mgr_rl_take(&t, "u:acme/bob", 1012, WIN, 3), 0);
 	mgr_rl_fini(&t);
 }
 
@@ -70,23 +74,21 @@ static void test_live_key_never_evicted(void **state)
 	assert_int_equal(mgr_rl_init(&t, MGR_RL_WAYS), 0);
 	/* The victim's count is at its limit ... */
 	for (int i = 0; i < 3; i++)
-		assert_true(mgr_rl_fail(&t, "u:acme/victim", 1000, WIN));
+		assert_int_equal(mgr_rl_take(&t, "u:acme/victim", 1000, WIN, 3), 0);
 	/* ... and fake names fill every other slot with live counts. */
 	for (int i = 0; i < MGR_RL_WAYS - 1; i++) {
 		snprintf(key, sizeof(key), "u:acme/fake%d", i);
-		assert_true(mgr_rl_fail(&t, key, 1001 + i, WIN));
+		assert_int_equal(mgr_rl_take(&t, key, 1001 + i, WIN, 3), 0);
 	}
 	/* A new key finds no room: refused, and the victim's count stays. */
-	assert_false(mgr_rl_fail(&t, "u:acme/more", 1010, WIN));
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/more", 1010, WIN, 3), WIN);
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/victim", 1010, WIN, 3), WIN - 10);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/more", 1010, WIN, 3), WIN);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/victim", 1010, WIN, 3), WIN - 10);
 	/* A slot whose key has no failures left is free to take. */
 	mgr_rl_clear(&t, "u:acme/fake3", 1011, WIN);
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/more", 1011, WIN, 3), 0);
-	assert_true(mgr_rl_fail(&t, "u:acme/more", 1011, WIN));
-	assert_int_equal(mgr_rl_wait(&t, "u:acme/victim", 1011, WIN, 3), WIN - 11);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/more", 1011, WIN, 3), 0);
+	assert_int_equal(mgr_rl_take(&t, "u:acme/victim", 1011, WIN, 3), WIN - 11);
 	/* Once the victim's window is over its slot may go. */
-	assert_true(mgr_rl_fail(&t, "u:acme/later", 1000 + WIN, WIN));
+	assert_int_equal(mgr_rl_take(&t, "u:acme/later", 1000 + WIN, WIN, 3), 0);
 	mgr_rl_fini(&t);
 }
 
