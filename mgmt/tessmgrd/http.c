@@ -241,6 +241,20 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t
 	return respond_out(c, status, &out);
 }
 
+/* Whether a Content-Type header is application/json (any parameters after ';'). */
+static bool is_json_type(const char *ct)
+{
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
+
+	if (ct == NULL || strncasecmp(ct, json, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
 /* The headers that tell who the client is: bearer, session cookie, CSRF token, address. */
 static void read_client(struct MHD_Connection *c, struct http_req *req)
 {
@@ -253,6 +267,9 @@ static void read_client(struct MHD_Connection *c, struct http_req *req)
 		req->bearer = auth + 7;
 	req->cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tess_session");
 	req->csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	req->origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	req->fetch_site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	req->host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	req->https = https_on;
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -347,6 +364,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 	if (ctx->too_large)
 		return too_large(c);
 	req.auth = &ctx->auth;
+	if (ctx->len && !is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								  MHD_HTTP_HEADER_CONTENT_TYPE))) {
+		explicit_bzero(ctx->buf, ctx->len);
+		http_error(&out, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "",
+			   "a body must be sent as Content-Type: application/json");
+		return respond(c, out.status, out.body);
+	}
 	if (ctx->len) {
 		if (too_deep(ctx->buf, ctx->len, lim.max_json_depth)) {
 			COUNT(json_too_deep);

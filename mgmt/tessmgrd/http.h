@@ -2,7 +2,9 @@
 /*
  * tessmgrd's HTTP/JSON server (libmicrohttpd, a thread per connection:
  * handlers may wait for the state lock and the store). Bodies are JSON
- * objects of at most max_body bytes (413 beyond, 400 if not JSON);
+ * objects of at most max_body bytes (413 beyond, 400 if not JSON), sent
+ * as Content-Type application/json (415 otherwise: a browser's form or
+ * no-cors fetch cannot send that type to another site without asking);
  * answers are JSON with an HTTP status.
  */
 #ifndef TESS_MGR_HTTP_H
@@ -20,10 +22,13 @@ struct http_req {
 	const char *bearer; /* the Authorization: Bearer token, or NULL */
 	const char *cookie; /* the tess_session cookie's value, or NULL */
 	const char *csrf;   /* the X-CSRF-Token header, or NULL */
-	char client[48];    /* the client's address (text), "" in-process */
-	bool https;         /* served over TLS (a cookie set is Secure) */
-	json_t *body;       /* the JSON body, or NULL without one */
-	void *conn;         /* for http_query */
+	/* Where a browser says the request comes from (a login refuses another site's), or NULL:
+	 * the Origin, Sec-Fetch-Site and Host headers. */
+	const char *origin, *fetch_site, *host;
+	char client[48]; /* the client's address (text), "" in-process */
+	bool https;      /* served over TLS (a cookie set is Secure) */
+	json_t *body;    /* the JSON body, or NULL without one */
+	void *conn;      /* for http_query */
 	/* A request made in-process (the fuzzer's, no conn): its query arguments, key and
 	 * value pairs (a value may be NULL), ended by a NULL key; or NULL. */
 	const char *const *args;

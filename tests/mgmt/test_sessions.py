@@ -153,3 +153,36 @@ def test_bad_login_bodies(m, body):
 def test_unknown_user_login_fails_like_a_bad_token(m):
     st, r, _ = m.login({"tenant": "acme", "user": "nobody", "password": "x" * 12})
     assert st == 401 and r["error"]["message"] == "login failed"
+
+
+def post(m, path, data, headers):
+    """(status, Set-Cookie) of a raw POST /v1/path."""
+    req = urllib.request.Request(m.url + "/v1/" + path, data=data, method="POST",
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers["Set-Cookie"]
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Set-Cookie"]
+
+
+def test_login_csrf_refused(m):
+    """A hostile page cannot log the victim's browser into the attacker's principal: a form's
+    text/plain body is not JSON to tessmgrd (415), and a login that a browser marks as from
+    another site (Sec-Fetch-Site, Origin) is refused (403); no cookie is set."""
+    body = ('{"token": "%s"}' % PROVIDER).encode()
+    assert post(m, "login", body, {"Content-Type": "text/plain"}) == (415, None)
+    assert post(m, "login", body, {}) == (415, None)
+    assert post(m, "login", body, {"Content-Type": "application/jsonx"}) == (415, None)
+    # Every body, not only a login's.
+    st = post(m, "tenants", b'{"name": "evil"}', {"Authorization": f"Bearer {PROVIDER}",
+                                                  "Content-Type": "text/plain"})[0]
+    assert st == 415 and m.call("GET", "tenants/evil")[0] == 404
+    js = {"Content-Type": "application/json; charset=utf-8"}
+    for bad in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                {"Sec-Fetch-Site": "cross-site"},
+                {"Origin": m.url + ".evil.example"}):
+        assert post(m, "login", body, {**js, **bad}) == (403, None), bad
+    # The portal's own page: same origin.
+    st, cookie = post(m, "login", body, {**js, "Origin": m.url, "Sec-Fetch-Site": "same-origin"})
+    assert st == 200 and cookie.startswith("tess_session="), (st, cookie)
