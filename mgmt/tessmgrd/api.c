@@ -389,6 +389,12 @@ static bool user_route(const char *first)
 	return false;
 }
 
+/* A session's own routes: a session whose tenant is gone may still read and end itself. */
+static bool session_route(const char *first)
+{
+	return first && (strcmp(first, "session") == 0 || strcmp(first, "logout") == 0);
+}
+
 /* Who the request is: its bearer, else its session cookie (its idle time restarts). */
 static void identify(const struct http_req *r, struct ident *id)
 {
@@ -478,7 +484,7 @@ static void handle(const struct http_req *r, struct http_resp *out, const struct
 			http_error(out, 403, "", "users see and use their own desktops only");
 		else if (metrics)
 			api_metrics(&c);
-		else if (!c.provider && c.tenant_id == 0)
+		else if (!c.provider && c.tenant_id == 0 && !session_route(rt->first))
 			http_error(out, 403, "", "tenant %s of this token does not exist",
 				   who->tenant);
 		else if (rt->first == NULL)

@@ -276,3 +276,15 @@ def test_concurrent_failures_cannot_pass_the_limit(cleanup, tmp_path):
     assert got.count(401) <= 3 and got.count(429) >= 13 - got.count(503), got
     # The right password now is refused too (the limit holds), and no 200 slipped through.
     assert m.login({"tenant": "acme", "user": "carol", "password": PW})[0] == 429
+
+
+def test_tenant_admin_session_ends_after_its_tenant(m):
+    """A tenant admin's session whose tenant was deleted gets 403 on the API, yet may still
+    read and end itself (logout is how a browser drops the cookie)."""
+    s = m.session({"token": BRAVO})
+    m.ok("DELETE", "quotas/bravo/std")
+    m.ok("DELETE", "tenants/bravo")
+    assert s.call("GET", "desktops")[0] == 403
+    assert s.call("GET", "session")[0] == 200
+    assert s.call("POST", "logout")[0] == 204
+    assert s.call("GET", "session")[0] == 401
