@@ -196,9 +196,9 @@ int main(int argc, char **argv)
 	if (mgr_load_json(config, &mgr_cfg_schema, &mgr_conf) < 0)
 		return 1;
 	tlog_configure((enum tlog_output)mgr_conf.log.output, mgr_conf.log.level);
-	mgr_sessions_init(&(struct mgr_session_limits){ mgr_conf.http.session_idle_sec,
-							mgr_conf.http.session_max_sec,
-							mgr_conf.http.max_sessions });
+	mgr_sessions_init(&(struct mgr_session_limits){
+		mgr_conf.http.session_idle_sec, mgr_conf.http.session_max_sec,
+		mgr_conf.http.max_sessions, mgr_conf.http.sessions_per_principal });
 	if (api_load_tokens(mgr_conf.tokens) < 0)
 		return 1;
 	if (mgr_tls_enabled(&mgr_conf.http) &&

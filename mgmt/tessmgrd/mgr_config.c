@@ -126,6 +126,8 @@ static const struct cfg_field http_fields[] = {
 		  CFG_INT_NODE(1, 30 * 86400), false, "43200"),
 	CFG_FIELD(struct mgr_http_cfg, max_sessions, "max_sessions", CFG_INT_NODE(1, 1000000),
 		  false, "10000"),
+	CFG_FIELD(struct mgr_http_cfg, sessions_per_principal, "sessions_per_principal",
+		  CFG_INT_NODE(1, 1000000), false, "16"),
 	CFG_FIELD(struct mgr_http_cfg, login_window_sec, "login_window_sec", CFG_INT_NODE(1, 86400),
 		  false, "300"),
 	CFG_FIELD(struct mgr_http_cfg, login_failures_per_address, "login_failures_per_address",

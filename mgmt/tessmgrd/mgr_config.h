@@ -96,7 +96,8 @@ struct mgr_http_cfg {
 	char portal_dir[PATH_MAX];   /* the web portal's static files ("": none, portal.c) */
 	uint32_t session_idle_sec;
 	uint32_t session_max_sec;
-	uint32_t max_sessions; /* alive at once; a login beyond: 503 */
+	uint32_t max_sessions;           /* alive at once; a login beyond: 503 */
+	uint32_t sessions_per_principal; /* a login beyond ends that principal's oldest */
 	uint32_t login_window_sec;
 	uint32_t login_failures_per_address;
 	uint32_t login_failures_per_user;

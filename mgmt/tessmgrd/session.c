@@ -19,6 +19,7 @@ static struct mgr_session_limits lim;
 static uint8_t (*keys)[MGR_TOKEN_DIGEST];
 static struct mgr_session *recs;
 static uint32_t n_slots;
+static uint64_t seq; /* of the last login */
 
 static const uint8_t zero[MGR_TOKEN_DIGEST];
 
@@ -97,6 +98,39 @@ static uint32_t free_slot(uint64_t now)
 	return i;
 }
 
+static bool same_principal(const struct mgr_session *a, const struct mgr_token *who,
+			   uint32_t user_id)
+{
+	if (a->user_id || user_id)
+		return a->user_id == user_id;
+	return strcmp(a->who.principal, who->principal) == 0 &&
+	       strcmp(a->who.role, who->role) == 0 && strcmp(a->who.tenant, who->tenant) == 0;
+}
+
+/* Ends who's oldest sessions until fewer than lim.per_principal are alive (under lock). */
+static void cap_principal(const struct mgr_token *who, uint32_t user_id, uint64_t now)
+{
+	for (;;) {
+		uint32_t n = 0, oldest = n_slots;
+
+		for (uint32_t i = 0; i < n_slots; i++) {
+			if (memcmp(keys[i], zero, MGR_TOKEN_DIGEST) == 0 ||
+			    !same_principal(&recs[i], who, user_id))
+				continue;
+			if (expired(&recs[i], now)) {
+				drop_slot(i);
+				continue;
+			}
+			n++;
+			if (oldest == n_slots || recs[i].seq < recs[oldest].seq)
+				oldest = i;
+		}
+		if (lim.per_principal == 0 || n < lim.per_principal)
+			return;
+		drop_slot(oldest);
+	}
+}
+
 int mgr_session_new(const struct mgr_token *who, uint32_t user_id, uint64_t now,
 		    char cookie[MGR_SESSION_LEN], struct mgr_session *out)
 {
@@ -112,6 +146,7 @@ int mgr_session_new(const struct mgr_token *who, uint32_t user_id, uint64_t now,
 		return rc;
 	mgr_token_digest(cookie, d);
 	pthread_mutex_lock(&lock);
+	cap_principal(who, user_id, now);
 	uint32_t i = free_slot(now);
 	if (i == n_slots) {
 		pthread_mutex_unlock(&lock);
@@ -120,6 +155,7 @@ int mgr_session_new(const struct mgr_token *who, uint32_t user_id, uint64_t now,
 		return -ENOSPC;
 	}
 	memcpy(keys[i], d, sizeof(d));
+	s.seq = ++seq;
 	recs[i] = s;
 	pthread_mutex_unlock(&lock);
 	*out = s;

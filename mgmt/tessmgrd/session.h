@@ -24,11 +24,15 @@ struct mgr_session {
 	uint32_t user_id;     /* a user's id (users.h), 0 for a token's */
 	char csrf[MGR_SESSION_LEN];
 	uint64_t created, last_used; /* monotonic seconds */
+	uint64_t seq;                /* the order of logins (the oldest of a principal ends) */
 	time_t expires;              /* wall clock: the login plus max_sec */
 };
 
 struct mgr_session_limits {
 	uint32_t idle_sec, max_sec, max;
+	/* Alive at once for one principal (0: no limit): a new one ends its oldest, so one
+	 * principal (a token's logins are free) cannot fill the table for everyone. */
+	uint32_t per_principal;
 };
 
 /* Sets the limits (an empty table; again at a restart). */
@@ -36,7 +40,8 @@ void mgr_sessions_init(const struct mgr_session_limits *l);
 void mgr_sessions_fini(void);
 /*
  * A new session of who (user_id for a user, else 0) at now: its cookie
- * value in cookie, its record in *out. 0, -ENOSPC with max sessions alive
+ * value in cookie, its record in *out; with per_principal of who's alive, the
+ * oldest of them ends. 0, -ENOSPC with max sessions alive
  * (expired ones are dropped first), or -errno of the random source.
  */
 int mgr_session_new(const struct mgr_token *who, uint32_t user_id, uint64_t now,

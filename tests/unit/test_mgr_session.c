@@ -194,12 +194,40 @@ static void test_revoke(void **state)
 	mgr_sessions_fini();
 }
 
+static void test_per_principal(void **state)
+{
+	struct mgr_token a = tok("alice", "tenant", "acme"), b = tok("bob", "tenant", "acme");
+	struct mgr_token u = tok("carol", "user", "acme");
+	char ca[4][MGR_SESSION_LEN], cb[MGR_SESSION_LEN], cu[3][MGR_SESSION_LEN];
+	struct mgr_session s;
+
+	(void)state;
+	mgr_sessions_init(&(struct mgr_session_limits){ 60, 600, 100, 3 });
+	/* A 4th login of alice ends her oldest, in the same second too; bob keeps his. */
+	assert_int_equal(mgr_session_new(&b, 0, 1000, cb, &s), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(mgr_session_new(&a, 0, 1000, ca[i], &s), 0);
+	assert_int_equal(mgr_session_get(ca[0], 1001, &s), -ENOENT);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(mgr_session_get(ca[i], 1001, &s), 0);
+	assert_int_equal(mgr_session_get(cb, 1001, &s), 0);
+	/* A user is its id: another user of the same name elsewhere is another principal. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mgr_session_new(&u, 7, 1002, cu[i], &s), 0);
+	assert_int_equal(mgr_session_new(&u, 8, 1002, cb, &s), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mgr_session_get(cu[i], 1003, &s), 0);
+	assert_int_equal(mgr_sessions_count(1003), 3 + 1 + 3 + 1);
+	mgr_sessions_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_and_get),     cmocka_unit_test(test_idle_expiry),
 		cmocka_unit_test(test_absolute_expiry), cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_csrf_compare),    cmocka_unit_test(test_revoke),
+		cmocka_unit_test(test_per_principal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
