@@ -159,6 +159,7 @@ void api_rates(struct api_ctx *c)
 	int64_t start;
 	json_t *j;
 	char *text;
+	int rc;
 
 	if ((c->n_seg != 1 && !history) || !(is(c, "GET") || (is(c, "PUT") && !history))) {
 		http_error(c->out, c->n_seg != 1 && !history ? 404 : 405, "", "%s %s is not served",
@@ -187,12 +188,19 @@ void api_rates(struct api_ctx *c)
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	pthread_mutex_lock(&mgr.lock);
 	rates_load_locked();
-	if (text == NULL || mgr_store_rates_put((int64_t)time(NULL), text, &start) < 0) {
+	rc = text ? mgr_store_rates_put((int64_t)time(NULL), text, &start) : -ENOMEM;
+	if (rc < 0) {
 		pthread_mutex_unlock(&mgr.lock);
 		cfg_free(&mgr_rates_schema, &r);
 		json_decref(j);
 		free(text);
-		http_error(c->out, 500, "", "cannot store the rates");
+		if (rc == -EAGAIN)
+			http_error(c->out, 409, "",
+				   "the open rate period starts at %lld, after now: "
+				   "set the clock right first",
+				   (long long)start);
+		else
+			http_error(c->out, 500, "", "cannot store the rates");
 		return;
 	}
 	cfg_free(&mgr_rates_schema, &rates);

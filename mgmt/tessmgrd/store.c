@@ -610,11 +610,17 @@ static int64_t one_int(const char *sql, int64_t arg, int64_t dflt)
 
 int mgr_store_rates_put(int64_t at, const char *rates, int64_t *start)
 {
-	/* Never before the open period's start: a second PUT in the same second, or
-	 * one after the wall clock stepped back, replaces it. */
+	/* A second PUT in the same second replaces the open period. One before its
+	 * start (the wall clock stepped back) is refused: starting the period later
+	 * would price the rows until then at the old rates, and starting it earlier
+	 * would reprice rows already written. */
 	int64_t latest = one_int("SELECT MAX(start_t) FROM rate_periods", 0, 0);
 
-	*start = at > latest ? at : latest;
+	if (at < latest) {
+		*start = latest;
+		return -EAGAIN;
+	}
+	*start = at;
 	if (mgr_store_begin() < 0)
 		return -EIO;
 	if (run("UPDATE rate_periods SET end_t = ? WHERE end_t IS NULL AND start_t < ?", "ii",

@@ -51,8 +51,9 @@ int mgr_store_del_image(const struct mgr_image *x);
 int mgr_store_next_ids(const uint32_t *next, unsigned n);
 /*
  * The rates' history: rates (JSON) in force from at on, ending the open period
- * there; *start is the new period's (at, or the open period's start if that is
- * later: it is replaced). The open period's rates (malloc()ed), NULL if none.
+ * there; *start is the new period's (at; at equal to the open period's start
+ * replaces it): 0, -EIO, or -EAGAIN if at is before the latest period's start
+ * (*start: that start). The open period's rates (malloc()ed), NULL if none.
  */
 int mgr_store_rates_put(int64_t at, const char *rates, int64_t *start);
 char *mgr_store_rates_get(void);

@@ -388,3 +388,23 @@ def test_allocation_rows_are_downsampled(cleanup, tmp_path):
     got = m.wait_compacted("usage_alloc", "t, secs, vcpu_s, mem_mib_s, pcpu_s", now - 2 * DAY)
     assert got[1] == [(old_hour, HOUR, HOUR * 16, HOUR * 1024, HOUR * 2)], got
     assert got[2] == [(old_day, DAY, DAY * 16, DAY, 0)], got
+
+
+def test_rates_put_before_the_open_period_is_refused(cleanup, tmp_path):
+    """A PUT while the clock is before the open period's start (one PUT while it was
+    in the future) is a 409 naming that start: neither replaced nor moved."""
+    m = start(cleanup, tmp_path)
+    a = {"currency": "EUR", "vcpu_hour": 0.5, "gib_hour": 0.25, "gb_in": 0.0, "gb_out": 0.0,
+         "models": [], "mode": "reservation", "pcpu_hour": 0.0}
+    m.ok("PUT", "rates", a)
+    m.stop()
+    future = int(time.time()) + 365 * DAY
+    db = sqlite3.connect(m.config["store"])
+    db.execute("UPDATE rate_periods SET start_t = ?", (future,))
+    db.commit()
+    db.close()
+    m.start()
+    status, e = m.call("PUT", "rates", dict(a, vcpu_hour=2.0))
+    assert status == 409 and str(future) in e["error"]["message"], (status, e)
+    assert m.ok("GET", "rates") == a
+    assert m.ok("GET", "rates/history") == [{"from": future, "to": None, "rates": a}]
