@@ -160,7 +160,7 @@ static long long net_charge(struct bill *b, json_t *t, int64_t id)
 	for (uint32_t i = 0; i < b->n_nets; i++) {
 		struct usage_net_sum *x = &b->nets[i];
 		const struct mgr_rates *r = period_rates(b, x->period);
-		if (x->tenant_id != id)
+		if (x->tenant_id != id || x->billed)
 			continue;
 		x->billed = true;
 		name = x->tenant;
@@ -205,7 +205,7 @@ static long long bill_alloc(struct bill *b, json_t *t, int64_t tenant_id, const 
 	for (uint32_t i = 0; i < b->n_allocs; i++) {
 		const struct usage_alloc_sum *a = &b->allocs[i];
 		const struct mgr_rates *r = period_rates(b, a->period);
-		if (a->tenant_id != tenant_id)
+		if (a->tenant_id != tenant_id || b->alloc_billed[i])
 			continue;
 		b->alloc_billed[i] = true;
 		if (r->mode != MGR_RATES_ALLOCATION)
@@ -281,8 +281,9 @@ static bool bill_desk(struct bill *b, const struct desk *d)
 					"model", d->mn, "hours", hours, "vcpu_hours", vcpu_h,
 					"gib_hours", gib_h, "run_hours", run_h, "cost", cost));
 	/* Names are of CFG_NAME_CHARSET, which has '-' (a formula's start). */
-	return csv_line(&b->csv, &b->csv_len, d->tn, d->dn, d->mn,
-			(const double[5]){ hours, vcpu_h, gib_h, run_h, cost }, b->currency);
+	return csv_line(&b->csv, &b->csv_len, json_string_value(json_object_get(b->cur, "tenant")),
+			d->dn, d->mn, (const double[5]){ hours, vcpu_h, gib_h, run_h, cost },
+			b->currency);
 }
 
 /* The rates' mode over the window: "mixed" when it changed in it. */
@@ -390,7 +391,9 @@ void api_chargeback(struct api_ctx *c)
 		    "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
 		    "  AND (?3 = 0 OR u.tenant_id = ?3) "
 		    "GROUP BY u.tenant_id, u.desktop_id, p.start_t "
-		    "ORDER BY 1, u.tenant_id, 2, u.desktop_id, p.start_t",
+		    /* A tenant's rows together (billed once), named ones first (its
+		     * name is theirs). */
+		    "ORDER BY u.tenant_id, d.tenant IS NULL, 1, 2, u.desktop_id, p.start_t",
 		    -1, &st, NULL) != SQLITE_OK) {
 		http_error(c->out, 500, "", "cannot read the usage history");
 		goto out;

@@ -408,3 +408,35 @@ def test_rates_put_before_the_open_period_is_refused(cleanup, tmp_path):
     assert status == 409 and str(future) in e["error"]["message"], (status, e)
     assert m.ok("GET", "rates") == a
     assert m.ok("GET", "rates/history") == [{"from": future, "to": None, "rates": a}]
+
+
+def test_tenant_with_a_nameless_desktop_is_billed_once(cleanup, tmp_path):
+    """A tenant with a desktop whose names are missing (no usage_desktops row) and a named
+    one is one tenant in the answer: its network is billed once, not once per name."""
+    m = start(cleanup, tmp_path)
+    d1 = m.desktop("d1", ACME)
+    acme_id = wait_sampled(m, d1["id"])
+    m.ok("PUT", "rates", {"currency": "EUR", "vcpu_hour": 1.0, "gib_hour": 0.0, "gb_in": 2.0,
+                          "gb_out": 0.0, "models": [], "mode": "reservation",
+                          "pcpu_hour": 0.0})
+    w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
+    m.stop()
+    db = sqlite3.connect(m.config["store"])
+    db.execute("DELETE FROM rate_periods WHERE end_t IS NOT NULL")
+    db.execute("UPDATE rate_periods SET start_t = 0")
+    ghost = 999999  # a desktop of acme's whose names are gone
+    db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(1, w0, tid, did, HOUR, HOUR, 0, 0, 0)
+                    for tid, did in ((acme_id, d1["id"]), (acme_id, ghost),
+                                     (acme_id + 100, ghost + 1))])  # and another tenant's
+    db.execute("INSERT INTO usage_net VALUES (1, ?, ?, ?, 0)", (w0, acme_id, 10**9))
+    db.commit()
+    db.close()
+    m.start()
+    cb = m.ok("GET", f"chargeback?from={w0}&to={w0 + DAY}")
+    [t, other] = cb["tenants"]
+    assert t["tenant"] == "acme" and t["network_cost"] == 2.0, cb
+    assert sorted(d["desktop"] for d in t["desktops"]) == ["d1", f"desktop {ghost}"], cb
+    assert t["cost"] == 4.0 and other["cost"] == 1.0 and cb["total"] == 5.0, cb
+    csv = get_csv(m, f"chargeback?from={w0}&to={w0 + DAY}&format=csv")
+    assert len(csv) == 5 and all(line.startswith("acme,") for line in csv[1:4]), csv
