@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "api.h"
+#include "fault.h"
 #include "rate_hist.h"
 #include "store.h"
 #include "tlog.h"
@@ -131,14 +132,21 @@ struct bill {
 	struct usage_alloc_sum *allocs; /* by tenant and period */
 	uint32_t n_allocs;
 	bool *alloc_billed; /* per allocs row: its tenant is in the answer */
+	int64_t missing;    /* a period some row starts in that is not in periods; -1: none */
 };
 
-/* The rates of the period that starts at start (-1: before any period). */
-static const struct mgr_rates *period_rates(const struct bill *b, int64_t start)
+/*
+ * The rates of the period that starts at start (-1: before any period). One
+ * not read with the periods (which one read transaction rules out) is
+ * noted in b->missing: the answer is an error, never a price of 0.
+ */
+static const struct mgr_rates *period_rates(struct bill *b, int64_t start)
 {
 	for (uint32_t i = 0; i < b->n_periods; i++)
 		if (b->periods[i].start == start)
 			return &b->periods[i].r;
+	if (start != -1)
+		b->missing = start;
 	return b->none;
 }
 
@@ -349,11 +357,17 @@ void api_chargeback(struct api_ctx *c)
 		http_error(c->out, 500, "", "cannot open the store");
 		goto out;
 	}
-	/* The rates of the window, read without the lock. */
-	if (rate_periods_read(db, from, to, &periods, &n_periods) < 0) {
+	/*
+	 * The rates of the window and the usage, read without the lock in one read
+	 * transaction (a snapshot: the store is in WAL mode), so that a PUT or a
+	 * usage pass between two reads cannot join rows to a period not read.
+	 */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    rate_periods_read(db, from, to, &periods, &n_periods) < 0) {
 		http_error(c->out, 500, "", "cannot read the rates' history");
 		goto out;
 	}
+	MGR_FAULT("chargeback.after_rates", NULL, 0);
 	/* One currency per answer: amounts in two are not added up. */
 	snprintf(currency, sizeof(currency), "%s",
 		 n_periods ? periods[0].r.currency : none.currency);
@@ -406,6 +420,7 @@ void api_chargeback(struct api_ctx *c)
 	b.periods = periods;
 	b.n_periods = n_periods;
 	b.none = &none;
+	b.missing = -1;
 	if (usage_net_sums(db, from, to, tenant_id, &b.nets, &b.n_nets) < 0) {
 		http_error(c->out, 500, "", "cannot read the network usage: %s",
 			   sqlite3_errmsg(db));
@@ -474,6 +489,12 @@ void api_chargeback(struct api_ctx *c)
 		if (json_object_get(b.cur, "allocation") == NULL)
 			json_array_remove(b.tenants, json_array_size(b.tenants) - 1);
 	}
+	if (b.missing != -1) {
+		tlog(LOG_ERR, NULL, "chargeback: usage of a rate period (%lld) not read with them",
+		     (long long)b.missing);
+		http_error(c->out, 500, "", "the rates' history changed while read: ask again");
+		goto out;
+	}
 	if (format && strcmp(format, "csv") == 0) {
 		c->out->status = 200;
 		c->out->text = b.csv;
@@ -493,6 +514,8 @@ out:
 	json_decref(b.tenants);
 	free(b.csv);
 	sqlite3_finalize(st);
+	if (db)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL); /* ends the read, if begun */
 	sqlite3_close(db);
 	rate_periods_free(periods, n_periods);
 	cfg_free(&mgr_rates_schema, &none);

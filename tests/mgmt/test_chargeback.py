@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -440,3 +441,35 @@ def test_tenant_with_a_nameless_desktop_is_billed_once(cleanup, tmp_path):
     assert t["cost"] == 4.0 and other["cost"] == 1.0 and cb["total"] == 5.0, cb
     csv = get_csv(m, f"chargeback?from={w0}&to={w0 + DAY}&format=csv")
     assert len(csv) == 5 and all(line.startswith("acme,") for line in csv[1:4]), csv
+
+
+def test_chargeback_reads_one_snapshot(cleanup, tmp_path):
+    """A PUT and usage passes landing while a chargeback reads (the point
+    chargeback.after_rates paused 2 s after the periods are read) change nothing
+    of its answer: every row it sums is priced at a period it read."""
+    m = Mgr(cleanup, tmp_path, {"usage": {"sample_sec": 1}})
+    m.env = {"TESS_FAULT": "chargeback.after_rates:pause"}
+    m.start()
+    m.site_h1("acme", "bravo")
+    a = {"currency": "EUR", "vcpu_hour": 1.0, "gib_hour": 0.0, "gb_in": 0.0, "gb_out": 0.0,
+         "models": [], "mode": "reservation", "pcpu_hour": 0.0}
+    m.ok("PUT", "rates", a)
+    pa = m.ok("GET", "rates/history")[-1]["from"]
+    m.desktop("d1", ACME)
+    wait_rows_after(m, pa)
+    time.sleep(1.1)
+    got = {}
+    q = f"chargeback?from={pa}&to={int(time.time()) + HOUR}"
+    th = threading.Thread(target=lambda: got.update(r=m.call("GET", q)))
+    th.start()
+    time.sleep(0.3)  # inside the pause: periods read, usage not yet
+    m.ok("PUT", "rates", dict(a, vcpu_hour=1000.0))
+    pb = m.ok("GET", "rates/history")[-1]["from"]
+    wait_rows_after(m, pb, n=1)
+    th.join(30)
+    status, cb = got["r"]
+    assert status == 200, cb
+    [t] = cb["tenants"]
+    [d] = t["desktops"]
+    # Every row summed is of period a (the snapshot), at its price.
+    assert d["vcpu_hours"] > 0 and abs(d["cost"] - d["vcpu_hours"] * 1.0) <= 1e-6, cb

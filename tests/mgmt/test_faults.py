@@ -36,7 +36,8 @@ CASES = [(p, op) for p in POINTS for op in OPS.get(p.split(".")[0], [])]
 # event stream's admission, an event's tenant line.
 ELSEWHERE = {"virt.wake_timer": "tests/unit/test_mgr_virt.c",
              "events.admit": "tests/mgmt/test_events.py",
-             "events.split": "tests/mgmt/test_jobs.py"}
+             "events.split": "tests/mgmt/test_jobs.py",
+             "chargeback.after_rates": "tests/mgmt/test_chargeback.py"}
 # Points a create reaches once its domain runs (its after_create tasks, none here, not cut
 # short): the desktop is the user's from there on.
 CREATED = {"create.after_start", "create.after_tasks", "create.after_state",
