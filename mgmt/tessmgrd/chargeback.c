@@ -133,7 +133,32 @@ struct bill {
 	uint32_t n_allocs;
 	bool *alloc_billed; /* per allocs row: its tenant is in the answer */
 	int64_t missing;    /* a period some row starts in that is not in periods; -1: none */
+	bool too_large;     /* an amount past what micro-units hold: the answer is a 400 */
 };
+
+/*
+ * An amount in whole micro-units. Prices go up to 1e9 an hour: past 9e15
+ * micro-units (9e9, NaN too) it is noted in b->too_large and counts 0, so
+ * that llround() never overflows and sums of up to 1000 such amounts do not
+ * either (sums are checked all the same, add()).
+ */
+static long long micro(struct bill *b, double amount)
+{
+	double u = amount * 1e6;
+
+	if (!(fabs(u) < 9e15)) {
+		b->too_large = true;
+		return 0;
+	}
+	return llround(u);
+}
+
+/* *sum += v, noting an overflow in b->too_large. */
+static void add(struct bill *b, long long *sum, long long v)
+{
+	if (__builtin_add_overflow(*sum, v, sum))
+		b->too_large = true;
+}
 
 /*
  * The rates of the period that starts at start (-1: before any period). One
@@ -179,7 +204,7 @@ static long long net_charge(struct bill *b, json_t *t, int64_t id)
 	}
 	gb_in = (double)in / 1e9;
 	gb_out = (double)out / 1e9;
-	cost_u = llround(cost * 1e6);
+	cost_u = micro(b, cost);
 	json_object_set_new(t, "gb_in", json_real(gb_in));
 	json_object_set_new(t, "gb_out", json_real(gb_out));
 	json_object_set_new(t, "network_cost", json_real((double)cost_u / 1e6));
@@ -228,7 +253,7 @@ static long long bill_alloc(struct bill *b, json_t *t, int64_t tenant_id, const 
 	}
 	if (secs == 0)
 		return 0;
-	cost_u = llround(cost * 1e6);
+	cost_u = micro(b, cost);
 	v[0] = (double)secs / 3600;
 	v[1] = (double)vcpu_s / 3600;
 	v[2] = (double)mem_s / (1024.0 * 3600);
@@ -263,8 +288,9 @@ static bool bill_tenant(struct bill *b, int64_t tenant_id, const char *tn)
 	if ((net_u = net_charge(b, b->cur, tenant_id)) < 0 ||
 	    (alloc_u = bill_alloc(b, b->cur, tenant_id, tn)) < 0)
 		return false;
-	b->cur_u = net_u + alloc_u;
-	b->total_u += net_u + alloc_u;
+	b->cur_u = net_u;
+	add(b, &b->cur_u, alloc_u);
+	add(b, &b->total_u, b->cur_u);
 	json_object_set_new(b->cur, "cost", json_real((double)b->cur_u / 1e6));
 	return true;
 }
@@ -276,13 +302,13 @@ static bool bill_desk(struct bill *b, const struct desk *d)
 	double gib_h = (double)d->mem_s / (1024.0 * 3600), run_h = (double)d->run_s / 3600;
 	/* In whole micro-units, each desktop's: the CSV's lines (6 decimals) add up
 	 * to the tenants' costs and the total. */
-	long long cost_u = llround(d->cost * 1e6);
+	long long cost_u = micro(b, d->cost);
 	double cost = (double)cost_u / 1e6;
 
-	b->total_u += cost_u;
+	add(b, &b->total_u, cost_u);
 	if ((b->cur == NULL || b->cur_id != d->tenant_id) && !bill_tenant(b, d->tenant_id, d->tn))
 		return false;
-	b->cur_u += cost_u;
+	add(b, &b->cur_u, cost_u);
 	json_object_set_new(b->cur, "cost", json_real((double)b->cur_u / 1e6));
 	json_array_append_new(b->desks,
 			      json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "desktop", d->dn,
@@ -493,6 +519,11 @@ void api_chargeback(struct api_ctx *c)
 		tlog(LOG_ERR, NULL, "chargeback: usage of a rate period (%lld) not read with them",
 		     (long long)b.missing);
 		http_error(c->out, 500, "", "the rates' history changed while read: ask again");
+		goto out;
+	}
+	if (b.too_large) {
+		http_error(c->out, 400, "to",
+			   "amount too large (over 9e9): ask for a shorter window or a tenant");
 		goto out;
 	}
 	if (format && strcmp(format, "csv") == 0) {

@@ -473,3 +473,30 @@ def test_chargeback_reads_one_snapshot(cleanup, tmp_path):
     [d] = t["desktops"]
     # Every row summed is of period a (the snapshot), at its price.
     assert d["vcpu_hours"] > 0 and abs(d["cost"] - d["vcpu_hours"] * 1.0) <= 1e-6, cb
+
+
+def test_chargeback_amount_too_large(cleanup, tmp_path):
+    """Prices up to 1e9 an hour over a large usage: a 400 naming the amount too large,
+    never an overflowed (undefined) micro-unit count."""
+    m = start(cleanup, tmp_path)
+    d1 = m.desktop("d1", ACME)
+    acme_id = wait_sampled(m, d1["id"])
+    m.ok("PUT", "rates", {"currency": "EUR", "vcpu_hour": 1e9, "gib_hour": 1e9, "gb_in": 1e9,
+                          "gb_out": 0.0, "models": [], "mode": "reservation",
+                          "pcpu_hour": 0.0})
+    w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
+    m.stop()
+    db = sqlite3.connect(m.config["store"])
+    db.execute("UPDATE rate_periods SET start_t = 0")
+    db.execute("INSERT INTO usage VALUES (1, ?, ?, ?, ?, ?, 0, 0, 0)",
+               (w0, acme_id, d1["id"], HOUR, 10**15))
+    db.execute("INSERT INTO usage VALUES (1, ?, ?, ?, ?, ?, 0, 0, 0)",
+               (w0 + DAY, acme_id, d1["id"], HOUR, HOUR))
+    db.commit()
+    db.close()
+    m.start()
+    status, e = m.call("GET", f"chargeback?from={w0}&to={w0 + DAY}")
+    assert status == 400 and "too large" in e["error"]["message"], (status, e)
+    # Within the bound: answered (a vCPU-hour at 1e9).
+    status, cb = m.call("GET", f"chargeback?from={w0 + DAY}&to={w0 + 2 * DAY}")
+    assert status == 200 and cb["total"] == 1e9, cb
