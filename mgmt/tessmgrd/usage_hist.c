@@ -64,32 +64,47 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END"
 
 /*
+ * A row's bucket of length len: its start, or the start of the row's rate
+ * period if that is later (the period began inside the bucket). Rows are
+ * priced at the rates in force when they start (rate_hist.h): a bucket split
+ * at a rate change keeps the rows after it at their rates, so a chargeback's
+ * answer is the same before and after compaction.
+ */
+/* Not clang-formatted: it would split the SQL's lines at BUCKET_SQL(. */
+/* clang-format off */
+#define BUCKET_SQL(len)                                                                 \
+	"MAX(t - t % " len ", IFNULL((SELECT MAX(p.start_t) FROM rate_periods p WHERE " \
+	"  p.start_t <= t), 0))"
+
+/*
  * Sums rows of step ?1 - 1 starting before ?2 into buckets of step ?1 (length
  * given by the caller's text), adding to a bucket summed before: a bucket
  * whose rows straddled the cutoff of an earlier pass with other settings.
  */
-#define MOVE_SQL(len)                                                                           \
-	"INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, run_s, "   \
-	"  cpu_ns) SELECT ?1, t - t % " len ", tenant_id, desktop_id, SUM(secs), SUM(vcpu_s), " \
-	"  SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns) FROM usage WHERE step = ?1 - 1 AND t < ?2 "  \
-	"  GROUP BY 2, tenant_id, desktop_id " ADD_SQL
+#define MOVE_SQL(len)                                                                         \
+	"INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, run_s, " \
+	"  cpu_ns) SELECT ?1, " BUCKET_SQL(len) ", tenant_id, desktop_id, SUM(secs), "        \
+	"  SUM(vcpu_s), SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns) FROM usage "                  \
+	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id, desktop_id " ADD_SQL
 
 /* The same for the tenants' network rows (usage_net.h). */
-#define MOVE_NET_SQL(len)                                                             \
-	"INSERT INTO usage_net (step, t, tenant_id, bytes_in, bytes_out) SELECT ?1, " \
-	"  t - t % " len ", tenant_id, SUM(bytes_in), SUM(bytes_out) FROM usage_net " \
-	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id "                     \
-	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET bytes_in = bytes_in + "       \
+#define MOVE_NET_SQL(len)                                                                      \
+	"INSERT INTO usage_net (step, t, tenant_id, bytes_in, bytes_out) SELECT ?1, "          \
+	"  " BUCKET_SQL(len) ", tenant_id, SUM(bytes_in), SUM(bytes_out) FROM usage_net "      \
+	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id "                              \
+	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET bytes_in = bytes_in + "                \
 	"  excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out"
 
 /* The same for the tenants' allocation rows (usage_alloc.h). */
 #define MOVE_ALLOC_SQL(len)                                                                    \
 	"INSERT INTO usage_alloc (step, t, tenant_id, secs, vcpu_s, mem_mib_s, pcpu_s) "       \
-	"  SELECT ?1, t - t % " len ", tenant_id, SUM(secs), SUM(vcpu_s), SUM(mem_mib_s), "    \
-	"  SUM(pcpu_s) FROM usage_alloc WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id " \
+	"  SELECT ?1, " BUCKET_SQL(len) ", tenant_id, SUM(secs), SUM(vcpu_s), "                \
+	"  SUM(mem_mib_s), SUM(pcpu_s) FROM usage_alloc WHERE step = ?1 - 1 AND t < ?2 "       \
+	"  GROUP BY 2, tenant_id "                                                             \
 	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET secs = secs + excluded.secs, "         \
 	"  vcpu_s = vcpu_s + excluded.vcpu_s, mem_mib_s = mem_mib_s + excluded.mem_mib_s, "    \
 	"  pcpu_s = pcpu_s + excluded.pcpu_s"
+/* clang-format on */
 
 /* One table's compaction (its move statements and name), its rows added to out. */
 static int compact_table(sqlite3 *db, const struct usage_cutoffs *k, const char *to_day,

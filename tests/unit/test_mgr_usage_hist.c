@@ -160,6 +160,35 @@ static void test_raw_rows_sum_into_whole_hours(void **state)
 	assert_int_equal(count(USAGE_RAW), 1);
 }
 
+/*
+ * A rate period starting inside an hour (or a day) splits its bucket there:
+ * the rows after the change stay priced at their rates once compacted.
+ */
+static void test_buckets_split_at_a_rate_change(void **state)
+{
+	struct usage_cutoffs k = usage_cutoffs(NOW, &cfg);
+	int64_t h = k.raw_before - 2 * HOUR, change = h + 1800;
+	char sql[160];
+	struct usage_compacted done;
+
+	(void)state;
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO rate_periods VALUES (0, %lld, '{}'), (%lld, NULL, '{}')",
+		 (long long)change, (long long)change);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 12; i++)
+		put(USAGE_RAW, h + i * 300, 1, 300, 1);
+	compact(NOW, &done);
+	assert_int_equal(done.raw_to_hour, 12);
+	expect(USAGE_HOUR, h, 1, (int64_t[5]){ 1800, ANY, ANY, ANY, 6 });
+	expect(USAGE_HOUR, change, 1, (int64_t[5]){ 1800, ANY, ANY, ANY, 6 });
+	assert_int_equal(count(USAGE_HOUR), 2);
+	/* 90 days on, into days: the day splits at the change too. */
+	compact(NOW + 91 * DAY, &done);
+	expect(USAGE_DAY, h - h % DAY, 1, (int64_t[5]){ 1800, ANY, ANY, ANY, 6 });
+	expect(USAGE_DAY, change, 1, (int64_t[5]){ 1800, ANY, ANY, ANY, 6 });
+}
+
 static void test_hours_into_days_and_retention(void **state)
 {
 	struct usage_cutoffs k = usage_cutoffs(NOW, &cfg);
@@ -257,6 +286,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_raw_rows_sum_into_whole_hours, store_setup,
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_hours_into_days_and_retention, store_setup,
+						store_teardown),
+		cmocka_unit_test_setup_teardown(test_buckets_split_at_a_rate_change, store_setup,
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_desktop_made_during_a_pass_gets_its_names,
 						store_setup, store_teardown),
