@@ -411,20 +411,27 @@ def test_rates_put_before_the_open_period_is_refused(cleanup, tmp_path):
     assert m.ok("GET", "rates/history") == [{"from": future, "to": None, "rates": a}]
 
 
-def test_tenant_with_a_nameless_desktop_is_billed_once(cleanup, tmp_path):
-    """A tenant with a desktop whose names are missing (no usage_desktops row) and a named
-    one is one tenant in the answer: its network is billed once, not once per name."""
+def month_ago(cleanup, tmp_path, **prices):
+    """A tessmgrd with desktop d1 of acme and rates of these prices in force since the
+    epoch, stopped: (m, d1, acme's id, the start of a day a month ago, the store open)."""
     m = start(cleanup, tmp_path)
     d1 = m.desktop("d1", ACME)
     acme_id = wait_sampled(m, d1["id"])
-    m.ok("PUT", "rates", {"currency": "EUR", "vcpu_hour": 1.0, "gib_hour": 0.0, "gb_in": 2.0,
-                          "gb_out": 0.0, "models": [], "mode": "reservation",
-                          "pcpu_hour": 0.0})
+    m.ok("PUT", "rates", dict({"currency": "EUR", "vcpu_hour": 0.0, "gib_hour": 0.0,
+                               "gb_in": 0.0, "gb_out": 0.0, "models": [],
+                               "mode": "reservation", "pcpu_hour": 0.0}, **prices))
     w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
     m.stop()
     db = sqlite3.connect(m.config["store"])
     db.execute("DELETE FROM rate_periods WHERE end_t IS NOT NULL")
     db.execute("UPDATE rate_periods SET start_t = 0")
+    return m, d1, acme_id, w0, db
+
+
+def test_tenant_with_a_nameless_desktop_is_billed_once(cleanup, tmp_path):
+    """A tenant with a desktop whose names are missing (no usage_desktops row) and a named
+    one is one tenant in the answer: its network is billed once, not once per name."""
+    m, d1, acme_id, w0, db = month_ago(cleanup, tmp_path, vcpu_hour=1.0, gb_in=2.0)
     ghost = 999999  # a desktop of acme's whose names are gone
     db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(1, w0, tid, did, HOUR, HOUR, 0, 0, 0)
@@ -478,16 +485,8 @@ def test_chargeback_reads_one_snapshot(cleanup, tmp_path):
 def test_chargeback_amount_too_large(cleanup, tmp_path):
     """Prices up to 1e9 an hour over a large usage: a 400 naming the amount too large,
     never an overflowed (undefined) micro-unit count."""
-    m = start(cleanup, tmp_path)
-    d1 = m.desktop("d1", ACME)
-    acme_id = wait_sampled(m, d1["id"])
-    m.ok("PUT", "rates", {"currency": "EUR", "vcpu_hour": 1e9, "gib_hour": 1e9, "gb_in": 1e9,
-                          "gb_out": 0.0, "models": [], "mode": "reservation",
-                          "pcpu_hour": 0.0})
-    w0 = (int(time.time()) - 30 * DAY) // DAY * DAY
-    m.stop()
-    db = sqlite3.connect(m.config["store"])
-    db.execute("UPDATE rate_periods SET start_t = 0")
+    m, d1, acme_id, w0, db = month_ago(cleanup, tmp_path, vcpu_hour=1e9, gib_hour=1e9,
+                                       gb_in=1e9)
     db.execute("INSERT INTO usage VALUES (1, ?, ?, ?, ?, ?, 0, 0, 0)",
                (w0, acme_id, d1["id"], HOUR, 10**15))
     db.execute("INSERT INTO usage VALUES (1, ?, ?, ?, ?, ?, 0, 0, 0)",
