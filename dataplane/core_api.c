@@ -14,6 +14,7 @@
 #include "cfg_file.h"
 #include "ctl_server.h"
 #include "event.h"
+#include "evloop.h"
 #include "fault.h"
 #include "kick.h"
 #include "log.h"
@@ -37,7 +38,7 @@ static int status(const void *params, json_t **result, struct ctl_error *err)
 	*result = json_pack(
 		"{s:s, s:i, s:I, s:s, s:s, s:b, s:s?, s:s?, s:i, s:i, s:i, s:i, s:I, s:i, s:I}",
 		"version", TESS_VERSION, "pid", (int)getpid(), "uptime_sec",
-		(json_int_t)(time(NULL) - tessd.started), "config", tessd.config_path, "socket",
+		(json_int_t)(ev_mono_sec() - tessd.started), "config", tessd.config_path, "socket",
 		tessd.cfg.control.socket, "hugepages", tessd.eal.hugepages, "no_huge_reason",
 		tessd.eal.hugepages ? NULL : tessd.eal.why_no_huge, "disabled_features",
 		tessd.eal.hugepages ? NULL : dp_no_huge_disables, "main_cpu",

@@ -20,6 +20,7 @@
 #include "cfg_file.h"
 #include "ctl_server.h"
 #include "eal.h"
+#include "evloop.h"
 #include "kick.h"
 #include "log.h"
 #include "metrics_http.h"
@@ -275,7 +276,7 @@ int main(int argc, char **argv)
 		ctl_server_close();
 		return 1;
 	}
-	tessd.started = time(NULL);
+	tessd.started = ev_mono_sec();
 	/*
 	 * dpdk-dumpcap and dpdk-pdump capture ethdev ports from a secondary
 	 * process: that needs shared memory (no --in-memory, no --no-huge).

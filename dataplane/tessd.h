@@ -17,6 +17,8 @@ struct tessd {
 	struct tessd_cfg cfg;
 	char config_path[PATH_MAX]; /* "" when started without -c */
 	struct dp_eal_info eal;
+	/* ev_mono_sec() at start: status's uptime_sec is monotonic (a wall-clock step
+	 * moves no uptime; tessmgrd tells a restart by it, usage_net.c). */
 	time_t started;
 	uint64_t devargs_refused; /* port.add requests control.port_drivers/port_dirs refused */
 	struct evloop *loop;
