@@ -62,8 +62,7 @@ static const char schema_sql[] =
 	"  tenant_id INTEGER NOT NULL, bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
 	"  PRIMARY KEY (step, t, tenant_id)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS usage_net_last (router TEXT NOT NULL,"
-	"  tenant_id INTEGER NOT NULL, pid INTEGER NOT NULL, started INTEGER NOT NULL,"
-	"  seen INTEGER NOT NULL,"
+	"  tenant_id INTEGER NOT NULL, pid INTEGER NOT NULL, uptime INTEGER NOT NULL,"
 	"  bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL,"
 	"  PRIMARY KEY (router, tenant_id));"
 	"CREATE TABLE IF NOT EXISTS usage_tenants (tenant_id INTEGER PRIMARY KEY,"
@@ -110,6 +109,21 @@ static const char schema_sql[] =
 	"    EXISTS (SELECT 1 FROM meta WHERE key = 'audit_pruned_through') "
 	"  BEGIN SELECT RAISE(ABORT, 'the audit prune mark only grows'); END;";
 
+/*
+ * usage_net_last as first made (a start and a read time, wall clock, where
+ * the tessd's uptime is now): dropped, so each router's next pass is a
+ * baseline. 0, or -EIO.
+ */
+static int drop_old_net_last(sqlite3 *d)
+{
+	if (sqlite3_exec(d, "SELECT uptime FROM usage_net_last LIMIT 0", NULL, NULL, NULL) ==
+	    SQLITE_OK)
+		return 0;
+	return sqlite3_exec(d, "DROP TABLE IF EXISTS usage_net_last", NULL, NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : -EIO;
+}
+
 int mgr_store_open(const char *path, char *err, size_t len)
 {
 	char *msg = NULL;
@@ -128,6 +142,7 @@ int mgr_store_open(const char *path, char *err, size_t len)
 			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 			 "PRAGMA foreign_keys=ON;",
 			 NULL, NULL, &msg) != SQLITE_OK ||
+	    drop_old_net_last(db) < 0 ||
 	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, len, "store %s: %s", path, msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);

@@ -12,6 +12,7 @@
 #ifndef TESS_MGR_USAGE_NET_H
 #define TESS_MGR_USAGE_NET_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,22 +21,29 @@
 
 /* One tenant's counters on one router's tessd, as a pass read them. */
 struct usage_net_ctr {
-	int64_t pid;     /* the tessd's process */
-	int64_t started; /* its start (s since the epoch: now less its uptime) */
-	int64_t seen;    /* when they were read (s since the epoch) */
+	int64_t pid;    /* the tessd's process */
+	int64_t uptime; /* its status uptime_sec (monotonic since its start) */
 	uint64_t in, out;
 };
 
 /*
  * The bytes in and out between last and now. A restarted tessd (another
- * pid, or a start more than 2 s later than last's and no earlier than 2 s
- * before last was read: a process started since), or a counter lower than
- * last (a stats.reset): both counters are new since then, whole, and 1;
- * else the differences, and 0. A clock step moves the start too: one
- * smaller than the tessd's uptime at the last read is not a restart.
+ * pid, or an uptime lower than last's: no wall clock involved), or a
+ * counter lower than last (a stats.reset): both counters are new since
+ * then, whole, and 1; else the differences, and 0.
  */
 int usage_net_delta(const struct usage_net_ctr *last, const struct usage_net_ctr *now, uint64_t *in,
 		    uint64_t *out);
+
+/*
+ * The tessd's process of a status answer: 0 with *pid and *uptime, or -1
+ * when it lacks an integer pid or uptime_sec (the router is then taken as
+ * unanswered). usage_net_same() of the statuses asked before and after
+ * stats.tenants: true when no restart came in between (same pid, uptime
+ * not lower), so the counters are that process's.
+ */
+int usage_net_proc(const json_t *status, int64_t *pid, int64_t *uptime);
+bool usage_net_same(const json_t *before, const json_t *after);
 
 /* What a pass read of one tenant on one router. */
 struct usage_net_look {
@@ -51,12 +59,20 @@ struct usage_net_written {
 };
 
 /*
- * In one transaction on db: for each look, the bytes since the counters last
- * seen of its router and tenant (none the first time: a baseline), added to
- * the tenant's raw row starting at t, and the counters as the new last seen;
- * the tenants' names. 0, or -EIO (rolled back).
+ * In one transaction on db, for routers (n_routers names: those that
+ * answered) and their looks ls: for each look, the bytes since the
+ * counters last seen of its router and tenant, added to the tenant's raw
+ * row starting at t; a pair without a last seen is a baseline (nothing
+ * billed) only on a router the store has no row of at all (first pass
+ * after an upgrade, a router first seen), else its counters whole (a
+ * tenant's group just made there, from 0). Then each router's rows are
+ * its looks' counters alone (a pair not in the answer is forgotten: a
+ * group made again starts whole) and a marker row of tenant_id 0 (the
+ * router known, even with no tenant there); the tenants' names. 0, or
+ * -EIO (rolled back).
  */
-int usage_net_write(sqlite3 *db, const struct usage_net_look *ls, uint32_t n, int64_t t,
+int usage_net_write(sqlite3 *db, const char *const *routers, uint32_t n_routers,
+		    const struct usage_net_look *ls, uint32_t n, int64_t t,
 		    struct usage_net_written *w);
 
 /* A tenant's network bytes over a time (chargeback). */
