@@ -28,6 +28,7 @@
 #include "event_stamp.h"
 #include "fault.h"
 #include "mgr.h"
+#include "session.h"
 #include "store.h"
 #include "token.h"
 
@@ -39,11 +40,13 @@
 #define MGR_EVENTS_PROVIDER_KEPT 4
 
 struct sub {
-	uint32_t tenant_id;               /* 0: the provider's, all events */
-	uint64_t tokens_gen;              /* the token file's generation it was opened under */
-	uint8_t digest[MGR_TOKEN_DIGEST]; /* its token's: the per-token limit */
-	bool ended;                       /* its tenant was deleted */
-	struct byteq q;                   /* lines not yet read by libmicrohttpd */
+	uint32_t tenant_id;                /* 0: the provider's, all events */
+	uint64_t tokens_gen;               /* the token file's generation it was opened under */
+	uint8_t digest[MGR_TOKEN_DIGEST];  /* its token's: the per-token limit */
+	bool ended;                        /* its tenant was deleted */
+	bool by_session;                   /* opened with a session cookie: */
+	uint8_t session[MGR_TOKEN_DIGEST]; /* that cookie's digest (never the cookie) */
+	struct byteq q;                    /* lines not yet read by libmicrohttpd */
 	uint64_t dropped;
 	struct sub *next;
 };
@@ -187,6 +190,10 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 	 * does when its tenant is deleted. Checked at each beat at the latest.
 	 */
 	bool revoked = api_tokens_gen() != s->tokens_gen;
+	/* So is a session's stream once the session is gone: logout, expiry, its user's
+	 * deletion or new password (checked at each read: a beat at the latest). */
+	if (s->by_session && !mgr_session_alive(s->session, mgr_mono_sec()))
+		revoked = true;
 	pthread_mutex_lock(&ev_lock);
 	while (!stopping && !revoked && !s->ended && byteq_pending(&s->q) == 0)
 		if (pthread_cond_timedwait(&ev_cond, &ev_lock, &until) == ETIMEDOUT)
@@ -280,6 +287,10 @@ void api_events(struct api_ctx *c)
 	 */
 	s->tokens_gen = c->tokens_gen;
 	memcpy(s->digest, c->who->digest, sizeof(s->digest));
+	if (c->session && c->r->cookie) {
+		s->by_session = true;
+		mgr_token_digest(c->r->cookie, s->session);
+	}
 	/*
 	 * Under mgr.lock (then ev_lock, the emitters' order): a tenant deleted since the
 	 * request's lookup ended its streams (mgr_events_end_tenant) before this one was

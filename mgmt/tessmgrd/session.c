@@ -187,6 +187,15 @@ int mgr_session_get(const char *cookie, uint64_t now, struct mgr_session *out)
 	return rc;
 }
 
+bool mgr_session_alive(const uint8_t *digest, uint64_t now)
+{
+	pthread_mutex_lock(&lock);
+	uint32_t i = find(digest);
+	bool alive = i < n_slots && !expired(&recs[i], now);
+	pthread_mutex_unlock(&lock);
+	return alive;
+}
+
 bool mgr_session_csrf_ok(const struct mgr_session *s, const char *header)
 {
 	unsigned char diff = 0;

@@ -186,3 +186,30 @@ def test_login_csrf_refused(m):
     # The portal's own page: same origin.
     st, cookie = post(m, "login", body, {**js, "Origin": m.url, "Sec-Fetch-Site": "same-origin"})
     assert st == 200 and cookie.startswith("tess_session="), (st, cookie)
+
+
+def test_events_stream_ends_with_its_session(cleanup, tmp_path):
+    """A /v1/events stream opened with a session cookie is that session's: it ends within a
+    beat (5 s) of the logout, while a bearer's stream goes on."""
+    import socket
+    m = Mgr(cleanup, tmp_path).start()
+    s = m.session({"token": PROVIDER})
+    host, port = m.url.split("//")[1].rsplit(":", 1)
+
+    def stream(auth):
+        sock = socket.create_connection((host, int(port)), timeout=20)
+        cleanup.add(sock.close)
+        sock.sendall(f"GET /v1/events HTTP/1.1\r\nHost: x\r\n{auth}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        return sock
+
+    by_cookie = stream(f"Cookie: tess_session={s.cookie}")
+    by_bearer = stream(f"Authorization: Bearer {PROVIDER}")
+    time.sleep(1)
+    assert s.call("POST", "logout")[0] == 204
+    t0 = time.monotonic()
+    while by_cookie.recv(4096):
+        assert time.monotonic() - t0 < 12, "the stream outlived its session"
+    by_bearer.settimeout(7)
+    assert by_bearer.recv(4096)  # a beat: still open

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "session.h"
+#include "token.h"
 
 static struct mgr_token tok(const char *principal, const char *role, const char *tenant)
 {
@@ -221,13 +222,37 @@ static void test_per_principal(void **state)
 	mgr_sessions_fini();
 }
 
+static void test_alive_leaves_idle_time(void **state)
+{
+	struct mgr_token who = tok("alice", "tenant", "acme");
+	char cookie[MGR_SESSION_LEN];
+	uint8_t d[MGR_TOKEN_DIGEST];
+	struct mgr_session s;
+
+	(void)state;
+	limits(60, 600, 10);
+	assert_int_equal(mgr_session_new(&who, 0, 1000, cookie, &s), 0);
+	mgr_token_digest(cookie, d);
+	/* A stream's checks are no use of the session: it still ends 60 s after its login. */
+	assert_true(mgr_session_alive(d, 1030));
+	assert_true(mgr_session_alive(d, 1059));
+	assert_false(mgr_session_alive(d, 1060));
+	assert_true(mgr_session_end(cookie));
+	assert_false(mgr_session_alive(d, 1001));
+	mgr_sessions_fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_and_get),     cmocka_unit_test(test_idle_expiry),
-		cmocka_unit_test(test_absolute_expiry), cmocka_unit_test(test_capacity),
-		cmocka_unit_test(test_csrf_compare),    cmocka_unit_test(test_revoke),
+		cmocka_unit_test(test_new_and_get),
+		cmocka_unit_test(test_idle_expiry),
+		cmocka_unit_test(test_absolute_expiry),
+		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_csrf_compare),
+		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_per_principal),
+		cmocka_unit_test(test_alive_leaves_idle_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
