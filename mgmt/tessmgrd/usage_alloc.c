@@ -115,21 +115,10 @@ int usage_alloc_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(
-		    db,
-		    "SELECT a.tenant_id, IFNULL(p.start_t, -1), IFNULL(n.tenant, '?'), "
-		    "  SUM(a.secs), SUM(a.vcpu_s), SUM(a.mem_mib_s), SUM(a.pcpu_s) "
-		    "FROM usage_alloc a LEFT JOIN usage_tenants n ON n.tenant_id = a.tenant_id "
-		    "  LEFT JOIN rate_periods p ON a.t >= p.start_t "
-		    "    AND (p.end_t IS NULL OR a.t < p.end_t) "
-		    "WHERE a.step IN (0, 1, 2) AND a.t >= ?1 AND a.t < ?2 "
-		    "  AND (?3 = 0 OR a.tenant_id = ?3) "
-		    "GROUP BY a.tenant_id, p.start_t ORDER BY a.tenant_id, p.start_t",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (usage_tenant_sums_prepare(db, "usage_alloc",
+				      "SUM(u.secs), SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.pcpu_s)",
+				      from, to, tenant_id, &st) < 0)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	sqlite3_bind_int64(st, 3, tenant_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((grown = realloc(s, (k + 1) * sizeof(*s))) == NULL)
 			break;

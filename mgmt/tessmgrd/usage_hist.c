@@ -405,3 +405,26 @@ void mgr_usage_hist_stop(void)
 	wdb = NULL;
 	usage_forget();
 }
+
+int usage_tenant_sums_prepare(sqlite3 *db, const char *table, const char *sums, int64_t from,
+			      int64_t to, int64_t tenant_id, sqlite3_stmt **st)
+{
+	char sql[768];
+
+	if ((size_t)snprintf(sql, sizeof(sql),
+			     "SELECT u.tenant_id, IFNULL(p.start_t, -1), IFNULL(n.tenant, '?'), %s "
+			     "FROM %s u LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
+			     /* By the rate period each row starts in (rate_hist.h). */
+			     "LEFT JOIN rate_periods p ON u.t >= p.start_t "
+			     "  AND (p.end_t IS NULL OR u.t < p.end_t) "
+			     "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
+			     "  AND (?3 = 0 OR u.tenant_id = ?3) "
+			     "GROUP BY u.tenant_id, p.start_t ORDER BY u.tenant_id, p.start_t",
+			     sums, table) >= sizeof(sql) ||
+	    sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(*st, 1, from);
+	sqlite3_bind_int64(*st, 2, to);
+	sqlite3_bind_int64(*st, 3, tenant_id);
+	return 0;
+}

@@ -83,6 +83,15 @@ void usage_forget(void);
 
 /* A tenant's id by name: a live tenant's, else the latest one of the history's in db; 0. */
 int64_t usage_tenant_id_of(sqlite3 *db, const char *name);
+/*
+ * A tenant table's rows (usage_net, usage_alloc: alias u) summed per tenant
+ * and rate period over [from, to) of every step (tenant_id 0: all tenants),
+ * prepared on db: columns tenant_id, the period's start (-1 before the
+ * first), the tenant's name ('?' unknown), then sums (SQL, e.g.
+ * "SUM(u.secs)"); by tenant id, then period. 0, or -EIO.
+ */
+int usage_tenant_sums_prepare(sqlite3 *db, const char *table, const char *sums, int64_t from,
+			      int64_t to, int64_t tenant_id, sqlite3_stmt **st);
 
 int mgr_usage_hist_start(void);
 void mgr_usage_hist_stop(void);

@@ -367,21 +367,9 @@ int usage_net_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT u.tenant_id, IFNULL(n.tenant, '?'), SUM(u.bytes_in), "
-			       "  SUM(u.bytes_out), IFNULL(p.start_t, -1) FROM usage_net u "
-			       "LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
-			       /* By the rate period each row starts in (rate_hist.h). */
-			       "LEFT JOIN rate_periods p ON u.t >= p.start_t "
-			       "  AND (p.end_t IS NULL OR u.t < p.end_t) "
-			       "WHERE u.step IN (0, 1, 2) AND u.t >= ?1 AND u.t < ?2 "
-			       "  AND (?3 = 0 OR u.tenant_id = ?3) "
-			       "GROUP BY u.tenant_id, p.start_t ORDER BY 2, u.tenant_id, p.start_t",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (usage_tenant_sums_prepare(db, "usage_net", "SUM(u.bytes_in), SUM(u.bytes_out)", from,
+				      to, tenant_id, &st) < 0)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	sqlite3_bind_int64(st, 3, tenant_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		grown = realloc(a, (*n + 1) * sizeof(*a));
 		if (grown == NULL) {
@@ -391,12 +379,12 @@ int usage_net_sums(sqlite3 *db, int64_t from, int64_t to, int64_t tenant_id,
 		a = grown;
 		a[*n] = (struct usage_net_sum){
 			.tenant_id = sqlite3_column_int64(st, 0),
-			.bytes_in = (uint64_t)sqlite3_column_int64(st, 2),
-			.bytes_out = (uint64_t)sqlite3_column_int64(st, 3),
-			.period = sqlite3_column_int64(st, 4),
+			.period = sqlite3_column_int64(st, 1),
+			.bytes_in = (uint64_t)sqlite3_column_int64(st, 3),
+			.bytes_out = (uint64_t)sqlite3_column_int64(st, 4),
 		};
 		snprintf(a[*n].tenant, sizeof(a[*n].tenant), "%s",
-			 (const char *)sqlite3_column_text(st, 1));
+			 (const char *)sqlite3_column_text(st, 2));
 		(*n)++;
 	}
 	sqlite3_finalize(st);
