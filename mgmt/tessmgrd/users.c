@@ -14,6 +14,7 @@
 #include "mgr.h"
 #include "session.h"
 #include "store.h"
+#include "tlog.h"
 #include "token.h"
 
 /*
@@ -180,6 +181,39 @@ bool mgr_user_current_locked(uint32_t id, uint32_t gen)
 	return found;
 }
 
+/*
+ * Whether encoded was made with other Argon2 parameters than the config's.
+ * The dummy verify of unknown users runs with the config's: a stored hash
+ * kept on old parameters would take another time, so a login rehashes it.
+ */
+static bool stale_params(const char *encoded)
+{
+	const struct mgr_users_cfg *u = &mgr_conf.users;
+	char want[80];
+
+	snprintf(want, sizeof(want), "$argon2id$v=%d$m=%u,t=%u,p=%u$", ARGON2_VERSION_NUMBER,
+		 (unsigned)u->argon2_memory_kib, (unsigned)u->argon2_time,
+		 (unsigned)u->argon2_parallelism);
+	return strncmp(encoded, want, strlen(want)) != 0;
+}
+
+/* The password of user id (generation gen) hashed again with the config's parameters. */
+static void rehash(uint32_t id, uint32_t gen, const char *password)
+{
+	char fresh[MGR_USER_HASH_LEN];
+
+	if (mgr_users_hash(password, fresh) == 0) {
+		pthread_mutex_lock(&mgr.lock);
+		/* Its generation stays (no session ends); a password changed meanwhile is kept. */
+		if (done(mgr_store_prep("UPDATE users SET hash = ? WHERE id = ? AND gen = ?", "tii",
+					fresh, (int64_t)id, (int64_t)gen)) < 0)
+			tlog(LOG_WARNING, NULL, "users: cannot store user %u's rehashed password",
+			     id);
+		pthread_mutex_unlock(&mgr.lock);
+	}
+	explicit_bzero(fresh, sizeof(fresh));
+}
+
 int mgr_users_login(const char *tenant, const char *user, const char *password,
 		    struct mgr_token *who)
 {
@@ -198,11 +232,14 @@ int mgr_users_login(const char *tenant, const char *user, const char *password,
 	pthread_mutex_unlock(&mgr.lock);
 	/* The same work whether the user exists or not. */
 	int v = verify(rc == 0 ? hash : dummy, password);
+	bool stale = rc == 0 && v == 0 && stale_params(hash);
 	explicit_bzero(hash, sizeof(hash));
 	if (v == -EBUSY)
 		return -EBUSY;
 	if (rc < 0 || v < 0)
 		return -EACCES;
+	if (stale)
+		rehash(u.id, u.gen, password);
 	memset(who, 0, sizeof(*who));
 	snprintf(who->principal, sizeof(who->principal), "%s", u.name);
 	snprintf(who->role, sizeof(who->role), "user");

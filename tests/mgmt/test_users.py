@@ -288,3 +288,27 @@ def test_tenant_admin_session_ends_after_its_tenant(m):
     assert s.call("GET", "session")[0] == 200
     assert s.call("POST", "logout")[0] == 204
     assert s.call("GET", "session")[0] == 401
+
+
+def test_login_rehashes_on_old_params(m):
+    """A hash stored with other Argon2 parameters than the config's (the dummy verify of
+    unknown users uses the config's) is made again at the user's next good login, with the
+    same password and generation (no session ends)."""
+    user(m, "carol")
+    db = sqlite3.connect(m.config["store"])
+    stored = lambda: db.execute("SELECT hash, gen FROM users WHERE name = 'carol'").fetchone()  # noqa: E731
+    assert stored()[0].startswith("$argon2id$v=19$m=2048,t=1,p=1$")
+    login(m, "carol")
+    assert stored()[0].startswith("$argon2id$v=19$m=2048,t=1,p=1$")  # current: left alone
+    m.stop()
+    m.config["users"]["argon2_memory_kib"] = 4096
+    m.start()
+    before = stored()
+    assert m.login({"tenant": "acme", "user": "carol", "password": "w" * 12})[0] == 401
+    assert stored() == before  # a failed login changes nothing
+    s = login(m, "carol")
+    h, gen = stored()
+    assert h.startswith("$argon2id$v=19$m=4096,t=1,p=1$") and gen == before[1], h
+    assert s.call("GET", "desktops")[0] == 200  # its generation is the login's
+    assert login(m, "carol").call("GET", "session")[0] == 200
+    db.close()
