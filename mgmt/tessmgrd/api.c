@@ -535,9 +535,12 @@ void api_precheck(const struct http_req *r, struct http_resp *out)
 	/* Kept for the handler at the end of the body (api_handle): not looked up again
 	 * unless the tokens were reloaded meanwhile (SIGHUP: it may have been revoked). */
 	if (r->auth) {
+		if (*r->auth)
+			explicit_bzero(*r->auth, sizeof(*id)); /* a session's CSRF token */
 		free(*r->auth);
 		*r->auth = id;
 	} else {
+		explicit_bzero(id, sizeof(*id));
 		free(id);
 	}
 }
@@ -554,6 +557,8 @@ void api_handle(const struct http_req *r, struct http_resp *out)
 			handle(r, out, k);
 			return;
 		}
+		/* Freed with the request (http.c, which knows not its size): wiped now. */
+		explicit_bzero(*r->auth, sizeof(struct ident));
 	}
 	/* No precheck (in-process, the fuzzer's), it could not keep what it found, the
 	 * tokens were reloaded since, or a session (it may have ended while the body came). */

@@ -241,6 +241,15 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, json_t
 	return respond_out(c, status, &out);
 }
 
+/* jansson's copy of a body's password (a login's, a user's), wiped before it is freed. */
+static void wipe_password(json_t *body)
+{
+	json_t *p = json_object_get(body, "password");
+
+	if (json_is_string(p))
+		explicit_bzero((char *)json_string_value(p), json_string_length(p));
+}
+
 /* Whether a Content-Type header is application/json (any parameters after ';'). */
 static bool is_json_type(const char *ct)
 {
@@ -339,6 +348,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (ctx->too_large || ctx->len + n > lim.max_body) {
 			/* Read and dropped (MHD answers only at the end): nothing kept. */
 			ctx->too_large = true;
+			if (ctx->buf)
+				explicit_bzero(ctx->buf, ctx->len);
 			free(ctx->buf);
 			ctx->buf = NULL;
 			ctx->len = ctx->cap = 0;
@@ -351,9 +362,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 			size_t cap = ctx->expect >= need ? ctx->expect + 1 : need * 2;
 			if (cap > lim.max_body + 1)
 				cap = lim.max_body + 1;
-			char *p = realloc(ctx->buf, cap);
+			/* Not realloc(): the old buffer (a password) is wiped before it goes. */
+			char *p = malloc(cap);
 			if (p == NULL)
 				return MHD_NO;
+			if (ctx->buf) {
+				memcpy(p, ctx->buf, ctx->len);
+				explicit_bzero(ctx->buf, ctx->len);
+				free(ctx->buf);
+			}
 			ctx->buf = p;
 			ctx->cap = cap;
 		}
@@ -393,9 +410,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		}
 	}
 	handler(&req, &out);
+	wipe_password(req.body);
 	json_decref(req.body);
-	if (ctx->buf)
-		explicit_bzero(ctx->buf, ctx->len); /* a login's password */
 	return respond_out(c, out.status ? out.status : MHD_HTTP_INTERNAL_SERVER_ERROR, &out);
 }
 
@@ -409,6 +425,9 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		COUNT(timed_out);
 	if (ctx) {
+		/* Every path, early answers too: the body may hold a password. */
+		if (ctx->buf)
+			explicit_bzero(ctx->buf, ctx->cap);
 		free(ctx->buf);
 		free(ctx->auth);
 		free(ctx);

@@ -3,6 +3,7 @@
 a CSRF token; cookie-authenticated mutating requests without that token are refused and change
 nothing; GET /v1/session, logout, idle expiry, a token file reload that drops the token, and the
 limit on failed logins (429 with Retry-After, counted, audited without secrets)."""
+import json
 import signal
 import time
 import urllib.request
@@ -213,3 +214,38 @@ def test_events_stream_ends_with_its_session(cleanup, tmp_path):
         assert time.monotonic() - t0 < 12, "the stream outlived its session"
     by_bearer.settimeout(7)
     assert by_bearer.recv(4096)  # a beat: still open
+
+
+def memory_holds(pid, secret):
+    """How many times secret is in the writable memory of process pid."""
+    n = 0
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            addr, perms = line.split()[:2]
+            if not perms.startswith("rw"):
+                continue
+            a, b = (int(x, 16) for x in addr.split("-"))
+            try:
+                mem.seek(a)
+                n += mem.read(b - a).count(secret)
+            except OSError:
+                continue
+    return n
+
+
+def test_passwords_are_wiped(m):
+    """A password leaves no copy in tessmgrd's memory once its request is answered: a good
+    body's, one nested too deep, malformed JSON's, a non-JSON type's."""
+    m.site_h1("acme")
+    pw = "Wipe" + tess.uid() + "me0123456789"
+    m.ok("POST", "users", {"name": "carol", "password": pw}, token=ACME)
+    bodies = [json.dumps({"tenant": "acme", "user": "carol", "password": pw}).encode(),
+              ('{"tenant": "acme", "user": "carol", "password": "%s", "x": %s}'
+               % (pw, "[" * 80 + "]" * 80)).encode(),
+              ('{"tenant": "acme", "user": "carol", "password": "%s"' % pw).encode()]
+    for body in bodies:
+        post(m, "login", body, {"Content-Type": "application/json"})
+    post(m, "login", bodies[0], {"Content-Type": "text/plain"})
+    m.ok("PUT", "users/1", {"password": pw[::-1]}, token=ACME)
+    assert memory_holds(m.proc.pid, pw.encode()) == 0
+    assert memory_holds(m.proc.pid, pw[::-1].encode()) == 0
