@@ -20,6 +20,7 @@
 
 #include "mgr.h"
 #include "virt.h"
+#include "unit_mgr_users.h"
 
 static char dir[] = "/tmp/tess-unit-health-XXXXXX";
 
@@ -29,6 +30,7 @@ static int setup(void **state)
 
 	(void)state;
 	memset(&mgr_conf, 0, sizeof(mgr_conf));
+	unit_users_conf();
 	mgr_conf.libvirt.health_sec = 3;
 	mgr_conf.libvirt.backoff_max_sec = 10;
 	memcpy(dir, "/tmp/tess-unit-health-XXXXXX", sizeof(dir));

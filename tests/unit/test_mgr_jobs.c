@@ -24,6 +24,7 @@
 #include "jobs.h"
 #include "store.h"
 #include "unit_store_rm.h"
+#include "unit_mgr_users.h"
 
 static char dir[] = "/tmp/tess-unit-jobs-XXXXXX";
 static char db[sizeof(dir) + 16];
@@ -102,6 +103,7 @@ static int setup(void **state)
 
 	(void)state;
 	memset(&mgr_conf, 0, sizeof(mgr_conf));
+	unit_users_conf();
 	mgr_conf.jobs.per_host = 1;
 	mgr_conf.jobs.history = 10;
 	mgr_conf.jobs.timeout_sec = 600;
