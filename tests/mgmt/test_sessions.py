@@ -225,14 +225,20 @@ def memory_holds(pid, secret):
             if not perms.startswith("rw"):
                 continue
             a, b = (int(x, 16) for x in addr.split("-"))
-            try:
-                mem.seek(a)
-                n += mem.read(b - a).count(secret)
-            except OSError:
-                continue
+            # In pieces (overlapping by the secret's length): a mapping can be larger than
+            # what one read may allocate.
+            step = 1 << 24
+            for at in range(a, b, step):
+                try:
+                    mem.seek(at)
+                    n += mem.read(min(step + len(secret) - 1, b - at)).count(secret)
+                except OSError:
+                    break
     return n
 
 
+@pytest.mark.skipif(tess.SANITIZED, reason="ASan keeps freed blocks unwiped in its quarantine "
+                    "and maps terabytes of shadow; the normal build's run checks the wiping")
 def test_passwords_are_wiped(m):
     """A password leaves no copy in tessmgrd's memory once its request is answered: a good
     body's, one nested too deep, malformed JSON's, a non-JSON type's."""
