@@ -77,11 +77,7 @@ int usage_alloc_write(sqlite3 *db, const struct usage_alloc *a, uint32_t n, int6
 			       "  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "
 			       "  mem_mib_s = mem_mib_s + excluded.mem_mib_s, "
 			       "  pcpu_s = pcpu_s + excluded.pcpu_s",
-			       -1, &row, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "INSERT OR REPLACE INTO usage_tenants (tenant_id, tenant) "
-			       "VALUES (?, ?)",
-			       -1, &name, NULL) != SQLITE_OK)
+			       -1, &row, NULL) != SQLITE_OK)
 		goto out;
 	for (uint32_t i = 0; i < n; i++) {
 		sqlite3_bind_int64(row, 1, from);
@@ -90,12 +86,10 @@ int usage_alloc_write(sqlite3 *db, const struct usage_alloc *a, uint32_t n, int6
 		sqlite3_bind_int64(row, 4, (int64_t)a[i].vcpus * secs);
 		sqlite3_bind_int64(row, 5, (int64_t)a[i].mem_mib * secs);
 		sqlite3_bind_int64(row, 6, (int64_t)a[i].pcpus * secs);
-		sqlite3_bind_int64(name, 1, a[i].tenant_id);
-		sqlite3_bind_text(name, 2, a[i].tenant, -1, SQLITE_STATIC);
-		if (sqlite3_step(row) != SQLITE_DONE || sqlite3_step(name) != SQLITE_DONE)
+		if (sqlite3_step(row) != SQLITE_DONE ||
+		    usage_tenant_name_put(db, &name, a[i].tenant_id, a[i].tenant) < 0)
 			goto out;
 		sqlite3_reset(row);
-		sqlite3_reset(name);
 	}
 	rc = 0;
 out:

@@ -428,3 +428,20 @@ int usage_tenant_sums_prepare(sqlite3 *db, const char *table, const char *sums, 
 	sqlite3_bind_int64(*st, 3, tenant_id);
 	return 0;
 }
+
+int usage_tenant_name_put(sqlite3 *db, sqlite3_stmt **st, int64_t id, const char *name)
+{
+	int rc;
+
+	if (*st == NULL &&
+	    sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO usage_tenants (tenant_id, tenant) "
+			       "VALUES (?, ?)",
+			       -1, st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(*st, 1, id);
+	sqlite3_bind_text(*st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(*st);
+	sqlite3_reset(*st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}

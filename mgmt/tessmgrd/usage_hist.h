@@ -84,6 +84,11 @@ void usage_forget(void);
 /* A tenant's id by name: a live tenant's, else the latest one of the history's in db; 0. */
 int64_t usage_tenant_id_of(sqlite3 *db, const char *name);
 /*
+ * Keeps tenant id's name for the history (usage_tenants) through *st,
+ * prepared on db at the first call (the caller finalizes it): 0, or -EIO.
+ */
+int usage_tenant_name_put(sqlite3 *db, sqlite3_stmt **st, int64_t id, const char *name);
+/*
  * A tenant table's rows (usage_net, usage_alloc: alias u) summed per tenant
  * and rate period over [from, to) of every step (tenant_id 0: all tenants),
  * prepared on db: columns tenant_id, the period's start (-1 before the

@@ -137,11 +137,7 @@ int usage_net_write(sqlite3 *db, const char *const *routers, uint32_t n_routers,
 			       "VALUES (0, ?, ?, ?, ?) ON CONFLICT (step, t, tenant_id) DO UPDATE "
 			       "SET bytes_in = bytes_in + excluded.bytes_in, "
 			       "  bytes_out = bytes_out + excluded.bytes_out",
-			       -1, &row, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "INSERT OR REPLACE INTO usage_tenants (tenant_id, tenant) "
-			       "VALUES (?, ?)",
-			       -1, &name, NULL) != SQLITE_OK)
+			       -1, &row, NULL) != SQLITE_OK)
 		goto out;
 	/* The bytes, all read against the rows as they were before this pass. */
 	for (uint32_t i = 0; i < n; i++) {
@@ -158,11 +154,8 @@ int usage_net_write(sqlite3 *db, const char *const *routers, uint32_t n_routers,
 			in = l->ctr.in;
 			out = l->ctr.out;
 		}
-		sqlite3_bind_int64(name, 1, l->tenant_id);
-		sqlite3_bind_text(name, 2, l->tenant, -1, SQLITE_STATIC);
-		if (sqlite3_step(name) != SQLITE_DONE)
+		if (usage_tenant_name_put(db, &name, l->tenant_id, l->tenant) < 0)
 			goto out;
-		sqlite3_reset(name);
 		if (in == 0 && out == 0)
 			continue;
 		if (add_row(row, t, l->tenant_id, in, out) < 0)
