@@ -17,8 +17,10 @@ def run_line(args, rep, name, r):
     if args.size == IMIX:
         line += f", {r['gbps']:.2f} Gbit/s"
     if args.dut_cpu_pct:
+        unsent = r["gen_dropped_share"]
         line += (f", throttled in {r['throttled']} of {r['periods']} periods, generator "
-                 f"could not send {100 * r['gen_dropped_share']:.0f}%")
+                 + ("dropped nothing (it waits for room)" if unsent is None else
+                    f"could not send {100 * unsent:.0f}%"))
         if quota_problem(r):
             line += f" (INVALID: {quota_problem(r)})"
     if r.get("invalid"):

@@ -19,7 +19,7 @@ def measure(gen, seconds, warmup, on_window_start=None, cgroup=None):
     (delivered Mpps, offered Mpps). Left in gen: delivered_gbps (frames without their FCS),
     and window, what the window says of the run (window_fields())."""
     ports = getattr(gen, "dut_ports", (0, 1))  # the IMIX generator's are 1 and 3
-    gen.cmd("start")
+    traffic(gen, True)
     time.sleep(warmup)
     q0, d0 = cgroup_cpu(cgroup), tx_dropped(gen, ports)
     before = [gen.port_stats(p) for p in ports]
@@ -30,17 +30,25 @@ def measure(gen, seconds, warmup, on_window_start=None, cgroup=None):
     q1, d1 = cgroup_cpu(cgroup), tx_dropped(gen, ports)
     after = [gen.port_stats(p) for p in ports]
     t1 = time.monotonic()
-    gen.cmd("stop")
+    traffic(gen, False)
     rx = sum(a["rx_packets"] - b["rx_packets"] for a, b in zip(after, before))
     tx = sum(a["tx_packets"] - b["tx_packets"] for a, b in zip(after, before))
     gen.delivered_gbps = sum(a["rx_bytes"] - b["rx_bytes"]
                              for a, b in zip(after, before)) * 8 / (t1 - t0) / 1e9
-    gen.window = {"gen_dropped_share": (d1 - d0) / max(1, tx + d1 - d0)}
+    gen.window = {"gen_dropped_share": None if d0 is None else (d1 - d0) / max(1, tx + d1 - d0)}
     if cgroup:
         gen.window.update(periods=q1["periods"] - q0["periods"],
                           throttled=q1["throttled"] - q0["throttled"],
                           cpu_share=(q1["cpu_ns"] - q0["cpu_ns"]) / (q1["ns"] - q0["ns"]))
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
+
+
+def traffic(gen, on):
+    """Starts or stops a generator: testpmd's forwarding, or what another one has."""
+    if hasattr(gen, "traffic"):
+        gen.traffic(on)
+    else:
+        gen.cmd("start" if on else "stop")
 
 
 # With --dut-cpu-pct, a run measured its DUT's cost only if the quota stopped the DUT in
@@ -57,7 +65,8 @@ def quota_problem(r):
     p, t = r["periods"], r["throttled"]
     if not p or t < MIN_THROTTLED * p:
         return f"the CPU quota stopped the DUT in only {t} of the window's {p} periods"
-    if r["gen_dropped_share"] < MIN_GEN_DROPPED:
+    # None: a generator that drops nothing (pktgen waits for room): the periods must tell.
+    if r["gen_dropped_share"] is not None and r["gen_dropped_share"] < MIN_GEN_DROPPED:
         return (f"the generator sent all but {100 * r['gen_dropped_share']:.1f}% of what it "
                 "made: it, not the DUT, was the limit")
     return None
@@ -109,15 +118,19 @@ def cgroup_cpu(cgroup):
 
 def tx_dropped(gen, ports):
     """Frames the generator's forwarding could not send out of ports (testpmd's TX-dropped,
-    since its start): what a full ring, a DUT not keeping up, turned away."""
+    since its start): what a full ring, a DUT not keeping up, turned away; None from a
+    generator that never drops (its own tx_dropped())."""
+    if hasattr(gen, "tx_dropped"):
+        return gen.tx_dropped(ports)
     out = gen.cmd("show fwd stats all")
     return sum(int(n) for p, n in re.findall(
         r"Forward statistics for port (\d+).*?TX-dropped:\s+(\d+)", out, re.S)
         if int(p) in ports)
 
 
-def run_testpmd_io(args, tmp, rep, cpu_pct=0):
-    """testpmd io forwarding between the two ports: what the ports and the CPU allow."""
+def run_testpmd_io(args, tmp, rep, cpu_pct=0, gen_fn=generator):
+    """testpmd io forwarding between the two ports: what the ports and the CPU allow;
+    traffic from gen_fn (flowgen.generator()'s arguments)."""
     c = tess.Cleanup()
     try:
         socks = [os.path.join(tmp, f"c{rep}-{i}.sock") for i in (0, 1)]
@@ -130,7 +143,7 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0):
         if cgroup:
             write(cgroup, str(dut.proc.pid))  # all its threads
         dut.cmd("start")
-        gen = generator(c, tmp, socks, args.size, f"ceiling{rep}")
+        gen = gen_fn(c, tmp, socks, args.size, f"ceiling{rep}")
         mpps, offered = measure(gen, args.seconds, args.warmup, cgroup=cgroup)
         dut.cmd("stop")
         return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,

@@ -19,6 +19,26 @@ if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS $BENCH_PKGS"
 fi
 
+# pktgen (the *-tenants benchmarks' generator) has no Debian package: the project's
+# build script (../shared/tools/build-pktgen, next to the repository) builds it into
+# /opt/pktgen (TESS_PKTGEN elsewhere), once.
+pktgen() {
+	[ "${1:-}" = bench ] || return 0
+	bin=${TESS_PKTGEN:-/opt/pktgen/bin/pktgen}
+	[ -x "$bin" ] && return 0
+	script=$(cd "$(dirname "$0")/../.." && pwd)/../shared/tools/build-pktgen
+	if [ ! -x "$script" ]; then
+		echo "deps: no pktgen at $bin and no $script to build it: the *-tenants benchmarks need it" >&2
+		return 0
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: no pktgen at $bin; run as root (or: $script)" >&2
+		return 1
+	fi
+	echo "deps: building pktgen with $script (a few minutes)"
+	"$script" "$(dirname "$(dirname "$bin")")"
+}
+
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -29,7 +49,8 @@ for p in $PKGS; do
 done
 if [ -z "$missing" ]; then
 	echo "deps: all $(echo $PKGS | wc -w) packages present"
-	exit 0
+	pktgen "${1:-}"
+	exit
 fi
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run as root (or: apt-get install$missing)" >&2
@@ -54,3 +75,4 @@ apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
 apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
 	{ echo "deps: apt-get install$missing failed" >&2; exit 1; }
 echo "deps: installed$missing"
+pktgen "${1:-}"

@@ -97,43 +97,68 @@ def _csum(data):
     return ~((s & 0xFFFF) + (s >> 16)) & 0xFFFF
 
 
+def _mac(m):
+    return bytes(int(x, 16) for x in m.split(":"))
+
+
+def _addr(a):
+    return struct.pack("!I", a) if isinstance(a, int) else socket.inet_aton(a)
+
+
+def udp_frame(dst_mac, src_mac, src_ip, dst_ip, size, sport=1000, dport=1001, vlan=0):
+    """An IPv4/UDP frame of size bytes with the FCS (which it leaves out), 802.1Q-tagged
+    with vlan if not 0; addresses as strings, or src_ip/dst_ip as 32-bit integers."""
+    n = size - 4
+    tag = struct.pack("!HH", 0x8100, vlan) if vlan else b""
+    l3 = n - 14 - len(tag)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, l3, 0, 0, 64, 17, 0, _addr(src_ip), _addr(dst_ip))
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    udp = struct.pack("!HHHH", sport, dport, l3 - 20, 0)
+    return (_mac(dst_mac) + _mac(src_mac) + tag + b"\x08\x00" + ip + udp
+            + bytes(l3 - 28))
+
+
+def write_pcap(path, frames):
+    """A pcap (microseconds, Ethernet) of frames, which generators replay in turn."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for frame in frames:
+            f.write(struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame)
+
+
 def imix_pcap(path):
     """A pcap of flowgen's frames (its MACs, addresses and UDP ports, its IMIX_FLOWS
     destinations in turn) sized by IMIX_PATTERN in turn: 12,288 frames, each flow with
     each size: the pattern shifts by one on each pass over the flows (with k % 12 alone,
     1024 being a multiple of 4, each flow got 3 of the 12 slots and only a quarter of the
     flows any 1518-byte frame). The IMIX generator replays it over and over."""
-    mac = lambda m: bytes(int(x, 16) for x in m.split(":"))  # noqa: E731
-    src_ip = socket.inet_aton(FLOWGEN_SRC_IP)
     dst0 = struct.unpack("!I", socket.inet_aton(FLOWGEN_DST_NET.split("/")[0]))[0]
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for k in range(len(IMIX_PATTERN) * IMIX_FLOWS):
-            n = IMIX_PATTERN[(k + k // IMIX_FLOWS) % len(IMIX_PATTERN)] - 4  # without the FCS
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, n - 14, 0, 0, 64, 17, 0, src_ip,
-                             struct.pack("!I", dst0 + k % IMIX_FLOWS))
-            ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
-            udp = struct.pack("!HHHH", 1000, 1001, n - 34, 0)
-            frame = (mac(FLOWGEN_DST_MAC) + mac(FLOWGEN_SRC_MAC) + b"\x08\x00" + ip + udp
-                     + bytes(n - 42))
-            f.write(struct.pack("<IIII", 0, 0, n, n) + frame)
+    write_pcap(path, (udp_frame(FLOWGEN_DST_MAC, FLOWGEN_SRC_MAC, FLOWGEN_SRC_IP,
+                                dst0 + k % IMIX_FLOWS,
+                                IMIX_PATTERN[(k + k // IMIX_FLOWS) % len(IMIX_PATTERN)])
+                      for k in range(len(IMIX_PATTERN) * IMIX_FLOWS)))
 
 
 def imix_generator(cleanup, tmp, socks, tag, server=False):
-    """testpmd io from a pcap of IMIX frames (imix_pcap(), replayed by net_pcap's
-    infinite_rx) into the virtio-user ports, and from those into net_pcap's drop: the
-    frames testpmd's flowgen and txonly cannot make (flowgen sends one size; txonly mixes
-    sizes by chaining segments but never receives). Ports: pcap0, vu0, pcap1, vu1, paired
-    (0-1, 2-3); gen.dut_ports are the virtio-user ones, which measure() reads."""
+    """The IMIX frames (imix_pcap()) replayed by pcap_generator() out of every port."""
     pcap = os.path.join(tmp, "imix.pcap")
     if not os.path.exists(pcap):
         imix_pcap(pcap)
+    return pcap_generator(cleanup, tmp, socks, [pcap] * len(socks), tag, server)
+
+
+def pcap_generator(cleanup, tmp, socks, pcaps, tag, server=False):
+    """testpmd io from pcaps (one per port, replayed by net_pcap's infinite_rx) into the
+    virtio-user ports, and from those into net_pcap's drop: frames testpmd's flowgen and
+    txonly cannot make (flowgen sends one size, one VLAN; txonly mixes sizes by chaining
+    segments but never receives). Ports: pcap0, vu0, pcap1, vu1, paired (0-1, 2-3);
+    gen.dut_ports are the virtio-user ones, which measure() reads."""
     vdevs = []
     for i, s in enumerate(socks):
-        vdevs += [f"net_pcap{i},rx_pcap={pcap},infinite_rx=1",
+        vdevs += [f"net_pcap{i},rx_pcap={pcaps[i]},infinite_rx=1",
                   f"net_virtio_user{i},path={s},queues=1,mac={GEN_MACS[i]}" +
                   (",server=1" if server else "")]
-    # net_pcap holds the whole pcap in mbufs (12,288 per port) and copies each out.
+    # net_pcap holds the whole pcap in mbufs (12,288 per port for IMIX) and copies each out.
     tp = Testpmd(cleanup, vdevs, lcores=f"0@{GEN_CPU},1@{GEN_CPU}", memory_mb=512,
                  args=["--forward-mode=io", "--port-topology=paired", "--burst=32",
                        "--txd=1024", "--rxd=1024", "--total-num-mbufs=65536"],
