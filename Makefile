@@ -131,6 +131,10 @@ bench: bench-deps build
 	tests/bench/run dhcp
 	tests/bench/run dns
 	tests/bench/run firewall
+	tests/bench/run router-tenants
+	tests/bench/run router-tenants --dut-cpu-pct 50
+	tests/bench/run vswitch-tenants
+	tests/bench/run vswitch-tenants --dut-cpu-pct 50
 
 # Debian package tessera (debian/, dh with meson) built from a copy of the tree, so that the
 # tree and its build directories are untouched; lintian's findings are printed, not fatal.

@@ -15,10 +15,12 @@ from switching import cpu_cycles, measure, window_fields
 
 class Ovs:
     """ovsdb-server and ovs-vswitchd (DPDK) in a private directory, vswitchd pinned to the DUT
-    CPU with one PMD there: two dpdkvhostuser ports with the same tag, NORMAL switching;
-    ovs-vswitchd (its PMD thread too) in a cgroup with cpu_pct% of a CPU if given."""
+    CPU with one PMD there: two dpdkvhostuser ports with the same tag (access ports of VLAN
+    vlan), or with vlan None trunks carrying every VLAN, NORMAL switching, mac_table_size
+    MACs learned at most (OVS's default 2048 if None); ovs-vswitchd (its PMD thread too) in
+    a cgroup with cpu_pct% of a CPU if given."""
 
-    def __init__(self, cleanup, tmp, tag, cpu_pct=0):
+    def __init__(self, cleanup, tmp, tag, cpu_pct=0, vlan=100, mac_table_size=None):
         # Before stop() is registered: the cgroup goes after ovs-vswitchd (last in, first out).
         self.cgroup = cpu_cgroup(cleanup, cpu_pct) if cpu_pct else None
         self.dir = os.path.join(tmp, f"ovs-{tag}")
@@ -43,10 +45,12 @@ class Ovs:
         if self.cgroup:
             write(self.cgroup, str(self.pid("vswitchd")))  # all its threads, the PMD's too
         self.sh(*self.vsctl, "add-br", "br0", "--", "set", "bridge", "br0",
-                "datapath_type=netdev")
+                "datapath_type=netdev", *([f"other_config:mac-table-size={mac_table_size}"]
+                                          if mac_table_size else []))
         for i in (0, 1):
             self.sh(*self.vsctl, "add-port", "br0", f"vhu{i}", "--", "set", "Interface",
-                    f"vhu{i}", "type=dpdkvhostuser", "--", "set", "Port", f"vhu{i}", "tag=100")
+                    f"vhu{i}", "type=dpdkvhostuser",
+                    *(["--", "set", "Port", f"vhu{i}", f"tag={vlan}"] if vlan else []))
         self.socks = [os.path.join(self.dir, f"vhu{i}") for i in (0, 1)]
 
     def sh(self, *cmd):
@@ -74,6 +78,7 @@ class Ovs:
 
 
 def run_ovs(args, tmp, rep):
+    """OVS switching flowgen's frames between two access ports of one VLAN."""
     c = tess.Cleanup()
     try:
         ovs = Ovs(c, tmp, rep, cpu_pct=args.dut_cpu_pct)

@@ -1,0 +1,336 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The scenarios with many tenants in every burst, as a provider edge and a host vswitch
+really see traffic (issue 17): every frame of a burst for another tenant (VLAN, VRF or
+group) and destination, where flowgen (tests/lib/flowgen.py) keeps one VRF per direction.
+
+  router-tenants:  tessd as PE router, --tenants VRFs, each with a VLAN sub-interface on
+                   the hosts' trunk (vm0) and one on the enterprises' trunk (vm1), the
+                   tenant's VLAN on both, and the same --routes prefixes in every VRF.
+  vswitch-tenants: tessd as host vswitch, --tenants groups on two trunks and --macs MACs
+                   learned (half behind each trunk), against OVS-DPDK with the same.
+
+The generator is pktgen (tests/lib/pktgen.py; --generator testpmd: testpmd io replaying
+the same frames from pcaps) on the generator CPU; testpmd io forwarding the same frames is
+the ceiling."""
+from math import gcd
+import json
+import os
+import re
+import socket
+import statistics
+import struct
+import time
+
+import tess
+from flowgen import DUT_CPU, GEN_CPU, GEN_MACS, pcap_generator, udp_frame, write_pcap
+from ovs import Ovs
+from pktgen import Pktgen
+from stateful import cpu_cgroup, run_cleanup, write
+from summary import pair_line, run_line, runs_valid
+from switching import cpu_cycles, measure, run_testpmd_io, traffic, window_fields
+
+ROUTER_MAC = "02:00:00:00:20:00"  # every interface's: the router's MAC on both trunks
+HOSTS_NET, HOSTS_VIA = "192.0.2.1/24", "192.0.2.2"  # each VRF's interface toward the hosts
+ENT_NET, ENT_VIA = "198.51.100.1/24", "198.51.100.2"  # and toward its enterprise
+ROUTES_BASE = 20 << 24  # route j: 20.0.0.0/24 + j (j even toward the enterprise)
+MAX_FRAMES = 16384  # frames per port in a pcap (net_pcap holds them all in mbufs)
+LEARN_TIMEOUT = 120  # seconds for a DUT to learn every MAC
+
+
+def _ip(v):
+    return socket.inet_ntoa(struct.pack("!I", v))
+
+
+def _mac(v):
+    return ":".join(f"{b:02x}" for b in v.to_bytes(6, "big"))
+
+
+def _mac_int(m):
+    return int(m.replace(":", ""), 16)
+
+
+def sequence(fields, count):
+    """The first count frames' field values of pktgen's range mode ({name: (start, inc, min,
+    max)}): each frame adds inc to the last value, past max it wraps to min."""
+    cur = {k: v[0] for k, v in fields.items()}
+    for _ in range(count):
+        yield dict(cur)
+        for k, (_, inc, lo, hi) in fields.items():
+            cur[k] = lo if cur[k] + inc > hi else cur[k] + inc
+
+
+def period(fields):
+    """Frames before the range repeats itself (at most MAX_FRAMES)."""
+    n = 1
+    for _, inc, lo, hi in fields.values():
+        cycle = (hi - lo) // inc + 1 if inc else 1
+        n = n * cycle // gcd(n, cycle)
+    return min(n, MAX_FRAMES)
+
+
+def range_frames(fields, size):
+    """The frames of a range, for a pcap."""
+    return [udp_frame(_mac(v["dst_mac"]), _mac(v["src_mac"]), v["src_ip"], v["dst_ip"], size,
+                      v["src_port"], v["dst_port"], v["vlan_id"])
+            for v in sequence(fields, period(fields))]
+
+
+def router_ranges(n, routes):
+    """Per port, pktgen's range: into the hosts' trunk (port 0) every frame another tenant's
+    VLAN (1 to n) and another of the routes toward the enterprise (even j), from another
+    desktop address and port; into the enterprises' trunk (port 1) likewise to the routes
+    toward the hosts (odd j)."""
+    out = []
+    for port in (0, 1):
+        last = routes - 1 - (routes - 1 - port) % 2  # the last route of this parity
+        dst = (ROUTES_BASE + 256 * port + 1, 512, ROUTES_BASE + 256 * port + 1,
+               ROUTES_BASE + 256 * last + 1)
+        src0 = (10 << 24) + ((port + 1) << 16) + 1  # 10.1.0.1 and on, 10.2.0.1 and on
+        out.append({"dst_mac": (_mac_int(ROUTER_MAC), 0, _mac_int(ROUTER_MAC),
+                                _mac_int(ROUTER_MAC)),
+                    "src_mac": (_mac_int(GEN_MACS[port]), 0, _mac_int(GEN_MACS[port]),
+                                _mac_int(GEN_MACS[port])),
+                    "vlan_id": (1, 1, 1, n), "dst_ip": dst, "src_ip": (src0, 1, src0, src0 + 253),
+                    "src_port": (1024, 1, 1024, 2047), "dst_port": (2000, 1, 2000, 2063)})
+    return out
+
+
+def router_config(n, routes):
+    """n VRFs t0.. (ids 1..n), each with interfaces on VLAN k + 1 of vm0 (hosts) and of vm1
+    (enterprise), the router's MAC on all, the same addresses in every VRF; routes /24s
+    from 20.0.0.0 in each, even ones via the enterprise's neighbour, odd ones via the
+    hosts' (static neighbours with the generator's MACs)."""
+    vrfs, ifs, neigh, rts = [], [], [], []
+    for k in range(n):
+        v = f"t{k}"
+        vrfs.append({"name": v, "id": k + 1})
+        ifs += [{"name": f"{v}-dc", "vrf": v, "port": "vm0", "vlan": k + 1, "mac": ROUTER_MAC,
+                 "addresses": [HOSTS_NET]},
+                {"name": f"{v}-ent", "vrf": v, "port": "vm1", "vlan": k + 1, "mac": ROUTER_MAC,
+                 "addresses": [ENT_NET]}]
+        neigh += [{"vrf": v, "ip": HOSTS_VIA, "mac": GEN_MACS[0]},
+                  {"vrf": v, "ip": ENT_VIA, "mac": GEN_MACS[1]}]
+        rts += [{"vrf": v, "prefix": f"{_ip(ROUTES_BASE + 256 * j)}/24",
+                 "nexthops": [{"via": ENT_VIA if j % 2 == 0 else HOSTS_VIA}]}
+                for j in range(routes)]
+    return {"vrfs": vrfs, "interfaces": ifs, "routes": rts, "neighbours": neigh}
+
+
+def switch_macs(port, n, macs):
+    """The MACs behind a trunk (port 0 or 1): macs / 2 of them, MAC i in VLAN 1 + i % n."""
+    return [(((2 << 40) | ((port + 1) << 32) | i), 1 + i % n) for i in range(macs // 2)]
+
+
+def switch_frames(port, n, macs, size):
+    """Into trunk port: from each of its MACs to the other trunk's MAC of the same index
+    (so the same VLAN), in turn: every frame of a burst another group and destination."""
+    mine, theirs = switch_macs(port, n, macs), switch_macs(1 - port, n, macs)
+    return [udp_frame(_mac(d), _mac(s), (10 << 24) + i, (11 << 24) + i, size,
+                      1024 + i % 1024, 2000, vlan)
+            for i, ((s, vlan), (d, _)) in enumerate(zip(mine, theirs))]
+
+
+class Traffic:
+    """What a scenario sends: per port a pktgen range ({name: (start, inc, min, max)}) or
+    the frames themselves; make() is flowgen.generator()'s stand-in."""
+
+    def __init__(self, args, ranges=None, frames=None):
+        self.args, self.ranges, self.frames = args, ranges, frames
+
+    def pcaps(self, tmp):
+        paths = []
+        for port in (0, 1):
+            path = os.path.join(tmp, f"tenants-{port}.pcap")
+            if not os.path.exists(path):
+                write_pcap(path, self.frames[port] if self.frames else
+                           range_frames(self.ranges[port], self.args.size))
+            paths.append(path)
+        return paths
+
+    def make(self, c, tmp, socks, size, tag):
+        if self.args.generator == "testpmd":
+            return pcap_generator(c, tmp, socks, self.pcaps(tmp), tag)
+        g = Pktgen(c, socks, GEN_MACS, GEN_CPU, os.path.join(tmp, f"pktgen-{tag}.log"),
+                   pcaps=self.pcaps(tmp) if self.frames else None)
+        for port, fields in enumerate(self.ranges or ()):
+            g.range(port, fields, size)
+        return g
+
+
+def tessd(c, tmp, args, tag, ports, config_key, config, timeout=180):
+    """tessd on the DUT CPU with two net_vhost ports (extra keys of ports), config_key
+    set to config; in a cgroup with --dut-cpu-pct of its CPU if given: (tessd, cgroup,
+    the sockets)."""
+    socks = [os.path.join(tmp, f"{tag}-{i}.sock") for i in (0, 1)]
+    dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=1024, ports=[
+        {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={s},queues=1", **ports}
+        for i, s in enumerate(socks)])
+    dut.config[config_key] = config
+    cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
+    dut.start(timeout=timeout)
+    if cgroup:
+        write(cgroup, str(dut.proc.pid))  # all its threads
+    return dut, cgroup, socks
+
+
+def tessd_result(dut, gen, mpps, offered):
+    st = dut.ctl("stats")
+    w = st["workers"][0]
+    return st, {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
+                **cpu_cycles(w["cycles_per_packet"], gen), "busy_pct": w["busy_pct"],
+                "received": sum(p["rx_packets"] for p in st["ports"]), **window_fields(gen)}
+
+
+def run_router(args, tmp, rep):
+    """tessd routing router_ranges()' frames with router_config()."""
+    c = tess.Cleanup()
+    try:
+        dut, cgroup, socks = tessd(c, tmp, args, f"rt{rep}", {}, "router",
+                                   router_config(args.tenants, args.routes))
+        gen = args.traffic.make(c, tmp, socks, args.size, f"tessd{rep}")
+        mpps, offered = measure(gen, args.seconds, args.warmup,
+                                lambda: dut.tessctl("stats", "--reset"), cgroup)
+        st, r = tessd_result(dut, gen, mpps, offered)
+        drops = {k: n for v in st["vrfs"] for k, n in v["drops"].items() if n}
+        r.update(forwarded=sum(v["forwarded"] for v in st["vrfs"]), drops=drops,
+                 vrfs_forwarding=sum(1 for v in st["vrfs"] if v["forwarded"]))
+        if sum(drops.values()) > 0.001 * max(1, r["received"]):
+            # Every frame has a route and a neighbour: drops say the config is not what the
+            # frames need, and the run measured something else.
+            r["invalid"] = f"the router dropped {drops} of {r['received']} received"
+        return r
+    finally:
+        run_cleanup(c)
+
+
+def wait_learned(count, want, what):
+    """Until count() >= want (the generator sending meanwhile): seconds it took."""
+    t0 = time.monotonic()
+    tess.wait_for(lambda: count() >= want, LEARN_TIMEOUT, f"{what} learning {want} MACs",
+                  interval=0.2)
+    return time.monotonic() - t0
+
+
+def run_vswitch(args, tmp, rep):
+    """tessd switching between two trunks carrying every group, each of the --macs MACs
+    learned from the generator's frames before the window."""
+    c = tess.Cleanup()
+    try:
+        groups = [{"name": f"g{k}", "tenant": f"t{k}", "vlan": k + 1}
+                  for k in range(args.tenants)]
+        dut, cgroup, socks = tessd(c, tmp, args, f"sw{rep}", {
+            "mode": "trunk", "all_groups": True, "mac_limit": args.macs}, "switch",
+            {"groups": groups, "fdb_size": max(65536, 4 * args.macs)})
+        gen = args.traffic.make(c, tmp, socks, args.size, f"tessd{rep}")
+
+        def learned():
+            return sum(g["fdb_learned"] for g in dut.ctl("stats")["groups"])
+
+        traffic(gen, True)
+        learn_sec = wait_learned(learned, args.macs, "tessd")
+        mpps, offered = measure(gen, args.seconds, args.warmup,
+                                lambda: dut.tessctl("stats", "--reset"), cgroup)
+        st, r = tessd_result(dut, gen, mpps, offered)
+        flooded = sum(g["flooded"] for g in st["groups"])
+        r.update(learn_sec=learn_sec, fdb_learned=sum(g["fdb_learned"] for g in st["groups"]),
+                 flooded_in_window=flooded)
+        if flooded > 0.01 * max(1, r["received"]):
+            r["invalid"] = f"{flooded} of {r['received']} frames flooded: MACs not learned"
+        return r
+    finally:
+        run_cleanup(c)
+
+
+def run_ovs(args, tmp, rep):
+    """OVS-DPDK switching the same frames between two trunks (every VLAN), its MAC table
+    large enough for --macs, each MAC learned before the window."""
+    c = tess.Cleanup()
+    try:
+        ovs = Ovs(c, tmp, f"t{rep}", cpu_pct=args.dut_cpu_pct, vlan=None,
+                  mac_table_size=2 * args.macs)
+        gen = args.traffic.make(c, tmp, ovs.socks, args.size, f"ovs{rep}")
+        # fdb/show: a header line, then a line per MAC.
+        traffic(gen, True)
+        learn_sec = wait_learned(lambda: len(ovs.appctl("fdb/show", "br0").splitlines()) - 1,
+                                 args.macs, "OVS")
+        mpps, offered = measure(gen, args.seconds, args.warmup,
+                                lambda: ovs.appctl("dpif-netdev/pmd-stats-clear"), ovs.cgroup)
+        m = re.search(r"avg processing cycles per packet: ([\d.]+)",
+                      ovs.appctl("dpif-netdev/pmd-stats-show"))
+        return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
+                "learn_sec": learn_sec, **cpu_cycles(float(m.group(1)) if m else None, gen),
+                **window_fields(gen)}
+    finally:
+        run_cleanup(c)
+
+
+def run_ceiling(args, tmp, rep):
+    return run_testpmd_io(args, tmp, rep, cpu_pct=args.dut_cpu_pct, gen_fn=args.traffic.make)
+
+
+def alternate(args, duts):
+    """Each DUT in turn, --reps times: {name: [run results]}."""
+    tmp = tess.scratch_dir("tess-bench-tenants-")
+    runs = {name: [] for name, _ in duts}
+    for rep in range(args.reps):
+        for name, fn in duts:
+            r = fn(args, tmp, rep)
+            runs[name].append(r)
+            run_line(args, rep, name, r)
+    return runs
+
+
+def report(args, scenario, runs, peer, fields):
+    """Pair ratios tessd/peer (and tessd/ceiling), the summary line, the JSON; the exit
+    status (1 if a run is INVALID)."""
+    med = {k: statistics.median(r["mpps"] for r in v) for k, v in runs.items()}
+    cpp = statistics.median(r["cycles_per_pkt"] for r in runs["tessd"])
+    ok = runs_valid(args, runs)
+    pairs = {}
+    for other in dict.fromkeys((peer, "ceiling")):
+        pairs[other], pairs_ok = pair_line(f"tessd/{other} ", runs, "tessd", other)
+        ok = ok and pairs_ok
+    result = {"scenario": scenario, "generator": args.generator, "size": args.size,
+              "reps": args.reps, "seconds": args.seconds, "dut_cpu_pct": args.dut_cpu_pct,
+              **fields, **{f"{k}_mpps": v for k, v in med.items()},
+              **{f"pair_ratio_{k}_median": v for k, v in pairs.items()},
+              "tessd_cycles_per_pkt": cpp, "runs": runs, "valid": ok}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+    print(f"scenario={scenario} generator={args.generator} "
+          + " ".join(f"{k}={v}" for k, v in fields.items()) + " "
+          + " ".join(f"{k}_mpps={v:.3f}" for k, v in med.items()) + " "
+          + " ".join(f"pair_ratio_{k}={v:.3f}" for k, v in pairs.items())
+          + f" tessd_cycles_per_pkt={cpp:.1f}"
+          + (f" dut_cpu_pct={args.dut_cpu_pct}" if args.dut_cpu_pct else ""))
+    if not ok:
+        print("INVALID: a run did not measure what it says (see the runs above)")
+    return 0 if ok else 1
+
+
+def router_tenants(args):
+    """tessd's router with --tenants VRFs of --routes routes, every frame another tenant
+    and destination, against testpmd io on the same frames."""
+    if not 1 <= args.tenants <= 4094 or args.routes < 2:
+        raise SystemExit("router-tenants: --tenants 1-4094 (a VLAN each), --routes >= 2")
+    args.traffic = Traffic(args, ranges=router_ranges(args.tenants, args.routes))
+    runs = alternate(args, (("tessd", run_router), ("ceiling", run_ceiling)))
+    active = min(r["vrfs_forwarding"] for r in runs["tessd"])
+    print(f"  VRFs that forwarded in every window: {active} of {args.tenants}")
+    return report(args, "router-tenants", runs, "ceiling",
+                  {"tenants": args.tenants, "routes": args.routes, "vrfs_forwarding": active})
+
+
+def vswitch_tenants(args):
+    """tessd's vswitch with --tenants groups and --macs learned MACs, mixed in every burst,
+    against OVS-DPDK with the same and testpmd io on the same frames."""
+    if not 1 <= args.tenants <= 4094 or not args.tenants <= args.macs // 2 <= MAX_FRAMES:
+        raise SystemExit(f"vswitch-tenants: --tenants 1-4094, --macs from twice that to "
+                         f"{2 * MAX_FRAMES}")
+    args.traffic = Traffic(args, frames=[switch_frames(p, args.tenants, args.macs, args.size)
+                                         for p in (0, 1)])
+    runs = alternate(args, (("tessd", run_vswitch), ("ovs", run_ovs), ("ceiling", run_ceiling)))
+    learn = statistics.median(r["learn_sec"] for r in runs["tessd"])
+    return report(args, "vswitch-tenants", runs, "ovs",
+                  {"groups": args.tenants, "macs": args.macs, "tessd_learn_sec": round(learn, 1)})
