@@ -9,7 +9,7 @@ build=$1
 secs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
-targets=${*:-"vswitch router netlink ctl config mgr_api"}
+targets=${*:-"vswitch router netlink ctl config mgr_api ws"}
 rc=0
 summary=""
 for t in $targets; do
