@@ -215,7 +215,7 @@ static const struct route routes[] = {
 	{ "events", api_events },       { "rates", api_rates },
 	{ "chargeback", api_chargeback }, { "tasks", api_tasks },
 	{ "session", api_session },     { "logout", api_logout },
-	{ "users", api_users },
+	{ "users", api_users },         { "console", api_console },
 	{ NULL, NULL },
 };
 /* clang-format on */
@@ -381,7 +381,8 @@ static void audit(const struct api_ctx *c, const struct mgr_token *who)
 /* The routes a user (role user) reaches; their handlers narrow them further. */
 static bool user_route(const char *first)
 {
-	static const char *const allowed[] = { "desktops", "jobs", "session", "logout", NULL };
+	static const char *const allowed[] = { "desktops", "jobs",    "session",
+					       "logout",   "console", NULL };
 
 	for (const char *const *a = allowed; first && *a; a++)
 		if (strcmp(first, *a) == 0)

@@ -91,5 +91,9 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id);
 void api_desktop_migrate(struct api_ctx *c, uint32_t id);
 void api_images(struct api_ctx *c);
 void api_sites_from(struct api_ctx *c, const char *from);
+/* POST /v1/desktops/ID/console (a ticket) and GET /v1/console/TICKET (the WebSocket):
+ * console.c. */
+void api_desktop_console(struct api_ctx *c, uint32_t id);
+void api_console(struct api_ctx *c);
 
 #endif

@@ -399,13 +399,18 @@ void api_desktops(struct api_ctx *c)
 		api_desktop_users(c); /* tenant and provider admins */
 		return;
 	}
-	if (c->n_seg == 3 && strcmp(c->seg[2], "migrate") == 0 && is(c, "POST")) {
+	/* Routes that providers reach too: migrate (operators: provider admins only) and a
+	 * console (whoever sees the desktop). */
+	if (c->n_seg == 3 && is(c, "POST") &&
+	    (strcmp(c->seg[2], "migrate") == 0 || strcmp(c->seg[2], "console") == 0)) {
 		id = (uint32_t)strtoul(c->seg[1], &end, 10);
 		snprintf(c->target, sizeof(c->target), "desktop %s", c->seg[1]);
 		if (*end)
 			http_error(c->out, 404, "", "no desktop %s", c->seg[1]);
+		else if (c->seg[2][0] == 'm')
+			api_desktop_migrate(c, id);
 		else
-			api_desktop_migrate(c, id); /* operators: provider admins */
+			api_desktop_console(c, id);
 		return;
 	}
 	if (c->provider) {

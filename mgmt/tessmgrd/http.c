@@ -139,6 +139,47 @@ bool http_query_int(const char *text, int64_t lo, int64_t hi, int64_t *out)
 	return true;
 }
 
+/* A login CSRF would log the victim's browser into the attacker's user; a WebSocket opened by
+ * another site's page would act as the browser's session. */
+bool http_cross_site(const struct http_req *r)
+{
+	char own[320];
+
+	if (r->fetch_site && strcasecmp(r->fetch_site, "cross-site") == 0)
+		return true;
+	if (r->origin == NULL)
+		return false;
+	snprintf(own, sizeof(own), "%s://%s", r->https ? "https" : "http", r->host ? r->host : "");
+	return r->host == NULL || strcasecmp(r->origin, own) != 0;
+}
+
+const char *http_header(const struct http_req *r, const char *name)
+{
+	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+/* What an upgrade answer hands over once it is sent. */
+struct upgrade_box {
+	void (*fn)(void *arg, int fd, const char *extra, size_t n, void *handle);
+	void *arg;
+};
+
+static void upgrade_cb(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+		       size_t n, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct upgrade_box b = *(struct upgrade_box *)cls;
+
+	(void)c;
+	(void)con_cls;
+	free(cls);
+	b.fn(b.arg, sock, extra, n, urh);
+}
+
+void http_upgrade_close(void *handle)
+{
+	MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
 const char *http_query(const struct http_req *r, const char *key)
 {
 	/* A request made in-process (the fuzzer's) has its arguments in args, MHD's first. */
@@ -187,7 +228,20 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 	enum MHD_Result ret;
 	char *text;
 
-	if (out->stream) {
+	if (out->upgrade) {
+		struct upgrade_box *b = malloc(sizeof(*b));
+		r = b ? MHD_create_response_for_upgrade(upgrade_cb, b) : NULL;
+		if (r == NULL) {
+			free(b);
+			out->upgrade(out->upgrade_arg, -1, NULL, 0,
+				     NULL); /* told it will not come */
+			json_decref(out->body);
+			return MHD_NO;
+		}
+		b->fn = out->upgrade;
+		b->arg = out->upgrade_arg;
+		json_decref(out->body);
+	} else if (out->stream) {
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, out->stream,
 						      out->stream_arg, out->stream_free);
 		if (r == NULL) {
@@ -218,9 +272,15 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 			return MHD_NO;
 		}
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+	if (out->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
 	for (const char *const *h = out->headers; h && h[0]; h += 2)
 		MHD_add_response_header(r, h[0], h[1]);
+	for (const char *h = out->upgrade ? out->upgrade_headers : ""; *h;) {
+		const char *v = h + strlen(h) + 1;
+		MHD_add_response_header(r, h, v);
+		h = v + strlen(v) + 1;
+	}
 	if (out->set_cookie)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, out->set_cookie);
 	free(out->set_cookie);
@@ -491,7 +551,7 @@ int http_start(const char *listen, uint16_t port, const struct http_limits *limi
 	       char *err, size_t len)
 {
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls ? tls->cert_callback : NULL },

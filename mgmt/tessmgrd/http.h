@@ -57,6 +57,15 @@ struct http_resp {
 	/* Headers added when set: Set-Cookie (malloc()ed, freed with the answer), Retry-After. */
 	char *set_cookie;
 	unsigned retry_after;
+	/*
+	 * Or a switch of protocol (status 101, a WebSocket: headers says which): once the answer
+	 * is sent, upgrade(upgrade_arg, ...) gets the connection's socket (for HTTPS one end of
+	 * a pair that libmicrohttpd encrypts for it), the bytes already read after the request,
+	 * and a handle that http_upgrade_close() takes when it is done. It must not block.
+	 */
+	void (*upgrade)(void *arg, int fd, const char *extra, size_t n, void *handle);
+	void *upgrade_arg;
+	char upgrade_headers[256]; /* its headers: "name\0value\0" pairs, an empty name ends */
 };
 
 typedef void (*http_handler)(const struct http_req *r, struct http_resp *out);
@@ -106,6 +115,15 @@ int http_start(const char *listen, uint16_t port, const struct http_limits *limi
 void http_get_stats(struct http_stats *out);
 /* Stops accepting, lets requests in flight finish (up to a few seconds), stops. */
 void http_stop(void);
+/* Ends an upgraded connection (its socket is closed: never close() it). */
+void http_upgrade_close(void *handle);
+/* A request header's value, or NULL (NULL without a connection: in-process). */
+const char *http_header(const struct http_req *r, const char *name);
+/*
+ * Whether a request comes from another site's page: Sec-Fetch-Site says
+ * cross-site, or an Origin is there and is not this server's own (Host).
+ */
+bool http_cross_site(const struct http_req *r);
 /* A query argument, or NULL. */
 const char *http_query(const struct http_req *r, const char *key);
 /* A query argument's value of digits only (no sign, no space), within [lo, hi]: true with

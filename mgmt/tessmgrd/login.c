@@ -113,23 +113,6 @@ static bool login_body(struct api_ctx *c, const char **token, const char **tenan
 	return true;
 }
 
-/*
- * Whether the login comes from another site's page (a login CSRF would log
- * the victim's browser into the attacker's user): Sec-Fetch-Site says
- * cross-site, or an Origin is there and is not this server's own.
- */
-static bool cross_site(const struct http_req *r)
-{
-	char own[320];
-
-	if (r->fetch_site && strcasecmp(r->fetch_site, "cross-site") == 0)
-		return true;
-	if (r->origin == NULL)
-		return false;
-	snprintf(own, sizeof(own), "%s://%s", r->https ? "https" : "http", r->host ? r->host : "");
-	return r->host == NULL || strcasecmp(r->origin, own) != 0;
-}
-
 /* Takes back the attempt counted for akey and ukey ("": none): it was not a failure. */
 static void rl_undo(const char *akey, const char *ukey, uint64_t now)
 {
@@ -163,7 +146,7 @@ void api_login(struct api_ctx *c)
 
 	if (!method_is(c, "POST"))
 		return;
-	if (cross_site(c->r)) {
+	if (http_cross_site(c->r)) {
 		http_error(c->out, 403, "", "a login from another site's page is refused");
 		return;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "console.h"
 #include "events.h"
 #include "fault.h"
 #include "health.h"
@@ -199,7 +200,7 @@ int main(int argc, char **argv)
 	mgr_sessions_init(&(struct mgr_session_limits){
 		mgr_conf.http.session_idle_sec, mgr_conf.http.session_max_sec,
 		mgr_conf.http.max_sessions, mgr_conf.http.sessions_per_principal });
-	if (api_load_tokens(mgr_conf.tokens) < 0)
+	if (api_load_tokens(mgr_conf.tokens) < 0 || mgr_console_init() < 0)
 		return 1;
 	if (mgr_tls_enabled(&mgr_conf.http) &&
 	    mgr_tls_load(&mgr_conf.http, &tls, err, sizeof(err)) < 0) {
@@ -301,7 +302,8 @@ int main(int argc, char **argv)
 	tlog(LOG_NOTICE, NULL, "%s: stopping", strsignal(sig));
 	/* First: a connect waiting for its move (up to connect_wait_sec) would hold http_stop. */
 	mgr_jobs_shutdown();
-	mgr_events_stop(); /* streams end: their threads would hold http_stop */
+	mgr_events_stop();      /* streams end: their threads would hold http_stop */
+	mgr_console_stop_all(); /* and consoles: MHD cannot stop with upgraded connections */
 	http_stop();
 	mgr_tls_uninstall();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */

@@ -230,6 +230,16 @@ static const struct cfg_field users_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field console_fields[] = {
+	CFG_FIELD(struct mgr_console_cfg, max_sessions, "max_sessions", CFG_INT_NODE(1, 4096),
+		  false, "64"),
+	CFG_FIELD(struct mgr_console_cfg, ticket_ttl_sec, "ticket_ttl_sec", CFG_INT_NODE(1, 3600),
+		  false, "30"),
+	CFG_FIELD(struct mgr_console_cfg, idle_sec, "idle_sec", CFG_INT_NODE(1, 604800), false,
+		  "1800"),
+	{ 0 },
+};
+
 const struct cfg_node mgr_log_schema = {
 	.type = CFG_OBJECT,
 	.obj = { .fields = log_fields, .size = sizeof(struct mgr_log_cfg) },
@@ -302,6 +312,8 @@ static const struct cfg_field cfg_fields[] = {
 	CFG_FIELD(struct mgr_cfg, log, "log", &mgr_log_schema, false, "{}"),
 	CFG_FIELD(struct mgr_cfg, users, "users", CFG_OBJ_NODE(users_fields, struct mgr_users_cfg),
 		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, console, "console",
+		  CFG_OBJ_NODE(console_fields, struct mgr_console_cfg), false, "{}"),
 	{ 0 },
 };
 const struct cfg_node mgr_cfg_schema = {

@@ -160,6 +160,17 @@ struct mgr_log_cfg {
 	uint32_t output; /* enum tlog_output */
 };
 
+/*
+ * Desktop consoles (console.h): at most max_sessions tickets and consoles at
+ * once, a ticket used within ticket_ttl_sec, a console closed after idle_sec
+ * without a byte from its client.
+ */
+struct mgr_console_cfg {
+	uint32_t max_sessions;
+	uint32_t ticket_ttl_sec;
+	uint32_t idle_sec;
+};
+
 struct mgr_cfg {
 	char listen[64];
 	uint16_t port;
@@ -180,6 +191,7 @@ struct mgr_cfg {
 	struct mgr_ssh_cfg ssh;
 	struct mgr_log_cfg log;
 	struct mgr_users_cfg users;
+	struct mgr_console_cfg console;
 };
 
 extern const struct cfg_node mgr_cfg_schema;

@@ -607,6 +607,17 @@ int mgr_virt_undefine(uint32_t host_id, const char *uuid, char *err, size_t len)
 	return rc;
 }
 
+struct _virDomain *mgr_virt_domain_get(uint32_t host_id, const char *uuid, char *err, size_t len)
+{
+	struct conn *k;
+	int rc;
+	virDomainPtr d = domain(host_id, uuid, &k, &rc, err, len);
+
+	if (d)
+		put(k); /* the domain holds its connection */
+	return d;
+}
+
 int mgr_virt_running(uint32_t host_id, const char *uuid)
 {
 	struct conn *k;

@@ -43,6 +43,9 @@ int mgr_virt_stop(uint32_t host_id, const char *uuid, unsigned timeout_sec, char
 int mgr_virt_reboot(uint32_t host_id, const char *uuid, char *err, size_t len);
 /* Off (if running) and undefined; a domain that is gone already is fine. */
 int mgr_virt_undefine(uint32_t host_id, const char *uuid, char *err, size_t len);
+/* The domain, for a caller that uses libvirt itself (console_relay.c; virDomainFree() frees
+ * it, and it keeps its connection open until then); NULL with err. */
+struct _virDomain *mgr_virt_domain_get(uint32_t host_id, const char *uuid, char *err, size_t len);
 /* Whether it runs: 1, 0, or -errno (-ENOENT: no such domain). */
 int mgr_virt_running(uint32_t host_id, const char *uuid);
 

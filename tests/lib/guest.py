@@ -20,7 +20,8 @@ prints each result on the serial console (ttyS0) on a line of its own:
 TESS-SEEN lines come from tess-cap (guest_cap.c, built static here with gcc), a capture on
 eth0 from before the lease on: each kind of frame the guest receives, the first time. Then
 the guest stays up (`tess.after=stay`, the default; a test stops it), powers off
-(`tess.after=poweroff`) or keeps its vCPU busy (`tess.after=burn`: a desktop over its share).
+(`tess.after=poweroff`), keeps its vCPU busy (`tess.after=burn`: a desktop over its share) or
+runs a shell on its serial console (`tess.after=shell`: a console test types commands).
 
 `python3 tests/lib/guest.py` fetches and builds everything ahead of a run (and says where)."""
 import fcntl
@@ -91,6 +92,7 @@ else
 fi
 echo "TESS-DONE $(cut -d' ' -f1 /proc/uptime)"
 [ "$after" = poweroff ] && poweroff -f
+[ "$after" = shell ] && exec /bin/sh
 if [ "$after" = burn ]; then while :; do :; done; fi
 while :; do sleep 3600; done
 """

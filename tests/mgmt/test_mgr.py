@@ -664,6 +664,10 @@ def test_roles(m):
         ("GET", f"desktops/{d2['id']}", None, {U: 404, V: 404, A: 200}),
         ("POST", f"desktops/{d2['id']}/stop", None, {U: 404, V: 404}),
         ("POST", f"desktops/{d['id']}/connect", {"from": "paris"}, {V: 404, U: 200, B: 404}),
+        # A console: every role that sees the desktop (a test-driver one has none: 409).
+        ("POST", f"desktops/{d['id']}/console", {"type": "vnc"},
+         {P: 409, A: 409, U: 409, B: 404, V: 404}),
+        ("GET", "console/" + "A" * 43, None, {P: 400, A: 400, B: 400, U: 400, V: 400}),
         ("POST", f"desktops/{d['id']}/migrate", {"host": "h1"}, {U: 403, A: 403}),
         ("PUT", f"desktops/{d['id']}/users", {"users": ["carol"]},
          {U: 403, V: 403, B: 404, A: 200, P: 200}),

@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""A running desktop's console through tessmgrd (README "Desktop console"): a real QEMU desktop
+(tests/lib/real_host.py, guest.py with a shell on its serial line), a ticket from POST
+/v1/desktops/ID/console, and the WebSocket of GET /v1/console/TICKET read by Debian's
+websocket-client: QEMU's VNC speaks RFB through it up to its ServerInit, the serial console
+runs a command; tickets are single-use, expire and are bound to their principal and session;
+another site's Origin is refused; bad frames close with their code and tessmgrd stays up; a
+logout and a stopped desktop close the console."""
+import os
+import struct
+import time
+
+import pytest
+import websocket
+
+import guest
+import tess
+from mgr import ACME, BRAVO, PROVIDER, Mgr
+from real_host import RealHost
+
+GW = "10.30.0.1"
+POOL = ("10.30.0.100", "10.30.0.109")
+PW = "correct horse battery"
+TTL = 2
+
+
+class World:
+    pass
+
+
+@pytest.fixture(scope="module")
+def w(module_cleanup, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("console")
+    vmlinuz, initrd = guest.boot_files()
+    h = RealHost(module_cleanup, tmp, GW, POOL)
+    m = Mgr(module_cleanup, tmp, {"console": {"ticket_ttl_sec": TTL, "max_sessions": 4},
+                                  "jobs": {"stop_timeout_sec": 1},
+                                  "users": {"argon2_memory_kib": 2048, "argon2_time": 1}})
+    m.start()
+    m.site(storage=h.dirs["storage"])
+    m.ok("POST", "hosts", h.body())
+    m.tenant("acme", 100)
+    # Bravo at a site of its own, without hosts: its network is nowhere on this host's tessd.
+    m.site(name="lyon", storage=h.dirs["storage"], prefixes=("10.2.0.0/16",))
+    m.tenant("bravo", 200, site="lyon")
+    m.ok("POST", "models", {"name": "tiny", "vcpus": 1, "memory_mb": 96,
+                            "base_image": "tiny.qcow2", "kernel": vmlinuz, "initrd": initrd,
+                            "cmdline": guest.CMDLINE + " tess.after=shell"})
+    m.quota("acme", model="tiny", cpus=2, memory_mb=1024)
+    d = m.desktop("d0", ACME, model="tiny")
+    for name in ("carol", "dave"):
+        m.ok("POST", "users", {"name": name, "password": PW}, token=ACME)
+    m.ok("PUT", f"desktops/{d['id']}/users", {"users": ["carol"]}, token=ACME)
+    # Its shell's prompt follows TESS-DONE on the console, without a newline.
+    log = os.path.join(h.dirs["console"], f"desk{d['id']}.log")
+    tess.wait_for(lambda: os.path.exists(log) and "TESS-DONE" in open(log).read(), 180,
+                  "the guest's TESS-DONE")
+    world = World()
+    world.m, world.d, world.h = m, d, h
+    world.carol = lambda: m.session({"tenant": "acme", "user": "carol", "password": PW})
+    world.dave = m.session({"tenant": "acme", "user": "dave", "password": PW})
+    return world
+
+
+def ticket(m, did, token=ACME, session=None, **body):
+    """(status, answer) of POST /v1/desktops/ID/console."""
+    if session:
+        return session.call("POST", f"desktops/{did}/console", body)
+    return m.call("POST", f"desktops/{did}/console", body, token=token)
+
+
+def ws_open(m, path, token=None, session=None, origin=None, protocols=("binary",)):
+    """A WebSocket on path (raises websocket.WebSocketBadStatusException when refused)."""
+    header = []
+    if token:
+        header.append(f"Authorization: Bearer {token}")
+    if session:
+        header.append(f"Cookie: tess_session={session.cookie}")
+    opts = {"header": header, "timeout": 30}
+    if protocols:
+        opts["subprotocols"] = list(protocols)
+    if origin:
+        opts["origin"] = origin
+    else:
+        opts["suppress_origin"] = True
+    return websocket.create_connection(m.url.replace("http", "ws", 1) + path, **opts)
+
+
+def ws_status(m, path, **kw):
+    """The HTTP status of an upgrade (101 when it opened; the socket closed)."""
+    try:
+        ws_open(m, path, **kw).close()
+        return 101
+    except websocket.WebSocketBadStatusException as e:
+        return e.status_code
+
+
+def console(w, kind="vnc", token=ACME, session=None):
+    deadline = time.time() + 10
+    st, t = ticket(w.m, w.d["id"], token=token, session=session, type=kind)
+    while st == 503 and time.time() < deadline:  # the slots of the consoles just closed
+        time.sleep(0.2)
+        st, t = ticket(w.m, w.d["id"], token=token, session=session, type=kind)
+    assert st == 201, (st, t)
+    assert len(t["ticket"]) == 43 and t["path"] == "/v1/console/" + t["ticket"], t
+    assert t["type"] == kind and t["expires_sec"] == TTL, t
+    return ws_open(w.m, t["path"], token=None if session else token, session=session)
+
+
+class Reader:
+    """The byte stream of a console's binary frames."""
+
+    def __init__(self, ws):
+        self.ws, self.buf = ws, b""
+
+    def read(self, n, timeout=30):
+        deadline = time.time() + timeout
+        while len(self.buf) < n:
+            assert time.time() < deadline, f"{len(self.buf)} of {n} bytes"
+            op, data = self.ws.recv_data()
+            assert op == websocket.ABNF.OPCODE_BINARY, (op, data)
+            self.buf += data
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def until(self, text, timeout=60):
+        deadline = time.time() + timeout
+        while text not in self.buf:
+            assert time.time() < deadline, f"no {text!r} in {self.buf[-2000:]!r}"
+            op, data = self.ws.recv_data()
+            assert op == websocket.ABNF.OPCODE_BINARY, (op, data)
+            self.buf += data
+        return self.buf
+
+
+def close_frame(ws, timeout=30):
+    """(code, reason) of the server's close frame."""
+    ws.settimeout(timeout)
+    while True:
+        op, frame = ws.recv_data_frame(True)
+        if op == websocket.ABNF.OPCODE_CLOSE:
+            return struct.unpack(">H", frame.data[:2])[0], frame.data[2:].decode()
+
+
+def test_vnc_speaks_rfb_through_the_console(w):
+    ws = console(w)
+    assert ws.getsubprotocol() == "binary"
+    r = Reader(ws)
+    # RFB 3.8 (RFC 6143): version, security type None, ClientInit, ServerInit.
+    assert r.read(12) == b"RFB 003.008\n"
+    ws.send_binary(b"RFB 003.008\n")
+    types = r.read(r.read(1)[0])
+    assert 1 in types, types
+    ws.send_binary(b"\x01")
+    assert r.read(4) == b"\0\0\0\0"
+    ws.send_binary(b"\x01")
+    width, height = struct.unpack(">HH", r.read(4))
+    assert width > 0 and height > 0, (width, height)
+    r.read(16)  # pixel format
+    name = r.read(struct.unpack(">I", r.read(4))[0])
+    assert name, name
+    # A ping is answered with its payload.
+    ws.ping(b"hello")
+    op, frame = ws.recv_data_frame(True)
+    while op != websocket.ABNF.OPCODE_PONG:
+        op, frame = ws.recv_data_frame(True)
+    assert frame.data == b"hello"
+    ws.close()
+    tess.wait_for(lambda: any(a["action"] == "console close" for a in
+                              w.m.ok("GET", "audit?limit=1000")), 10, "the close audited")
+    rows = [a for a in w.m.ok("GET", "audit?limit=1000") if a["action"].startswith("console")]
+    assert rows[-1]["principal"] == "alice" and "vnc" in rows[-1]["result"], rows
+    closed = [a for a in rows if a["action"] == "console close"]
+    assert closed and "out " in closed[-1]["result"] and "d0" in closed[-1]["target"], rows
+
+
+def test_serial_console_runs_a_command(w):
+    ws = console(w, "serial")
+    r = Reader(ws)
+    # The guest's shell (tess.after=shell) reads the serial line: the answer, not the echo.
+    ws.send_binary(b"echo TESS-SERIAL-$((6*7))\n")
+    r.until(b"TESS-SERIAL-42")
+    ws.send(b"echo TESS-TEXT-$((7*7))\n")  # text frames are bytes too on a serial console
+    r.until(b"TESS-TEXT-49")
+    ws.close()
+
+
+def test_tickets_are_single_use_short_lived_and_bound(w):
+    m, did = w.m, w.d["id"]
+    st, t = ticket(m, did)
+    assert st == 201
+    path = t["path"]
+    # Not an upgrade: 400, and the ticket still stands.
+    assert m.call("GET", path[4:], token=ACME)[0] == 400
+    # Another tenant's admin, the provider, another site's page: refused, still unused.
+    assert ws_status(m, path, token=BRAVO) == 403
+    assert ws_status(m, path, token=PROVIDER) == 403
+    assert ws_status(m, path, token=ACME, origin="http://evil.example") == 403
+    assert ws_status(m, path, token=ACME, origin=m.url) == 101
+    # Used: gone.
+    assert ws_status(m, path, token=ACME) == 404
+    assert ws_status(m, "/v1/console/" + "A" * 43, token=ACME) == 404
+    # Expired.
+    st, t = ticket(m, did)
+    time.sleep(TTL + 0.5)
+    assert ws_status(m, t["path"], token=ACME) == 404
+    # Who may ask: the provider, the tenant's admin, an assigned user; not bravo nor dave.
+    assert ticket(m, did, token=PROVIDER)[0] == 201
+    assert ticket(m, did, token=BRAVO)[0] == 404
+    assert ticket(m, did, session=w.dave)[0] == 404
+    assert ticket(m, did, type="rdp")[0] == 400
+    # A user's ticket is bound to its session: another login of the same user is refused.
+    carol, carol2 = w.carol(), w.carol()
+    st, t = ticket(m, did, session=carol)
+    assert st == 201, t
+    assert ws_status(m, t["path"], session=w.dave) == 403
+    assert ws_status(m, t["path"], session=carol2) == 403
+    assert ws_status(m, t["path"], token=ACME) == 403
+    # Without the CSRF token a session gets none.
+    assert carol.call("POST", f"desktops/{did}/console", {}, csrf=False)[0] == 403
+    ws = ws_open(m, t["path"], session=carol)
+    # Its session's end closes it.
+    assert carol.call("POST", "logout")[0] in (200, 204)
+    assert close_frame(ws) == (1000, "the session ended")
+    ws.close()
+
+
+def test_at_most_max_sessions(w):
+    time.sleep(TTL + 0.5)  # the tickets of the tests before expired
+    got = [ticket(w.m, w.d["id"])[0] for _ in range(5)]
+    assert got.count(201) <= 4 and got[-1] == 503, got
+    time.sleep(TTL + 0.5)
+    assert ticket(w.m, w.d["id"])[0] == 201
+
+
+@pytest.mark.parametrize("raw,code", [
+    (b"\x82\x03abc", 1002),                                   # unmasked
+    (b"\x82\xff" + struct.pack(">Q", 2 << 20) + b"mask", 1009),  # over 1 MiB
+    (b"\xc2\x80mask", 1002),                                  # a reserved bit
+    (b"\x81\x80mask", 1003),                                  # text on VNC
+])
+def test_bad_frames_close_with_their_code(w, raw, code):
+    ws = console(w)
+    ws.sock.sendall(raw)
+    got, _ = close_frame(ws)
+    assert got == code
+    ws.close()
+    assert w.m.call("GET", "stats")[0] == 200  # tessmgrd is still up
+
+
+def test_stopped_desktop_closes_its_console(w):
+    m, did = w.m, w.d["id"]
+    ws = console(w)
+    m.ok("POST", f"desktops/{did}/stop", token=ACME)
+    code, reason = close_frame(ws, timeout=90)
+    assert code == 1000 and reason in ("the desktop's console ended", "the desktop stopped"), \
+        reason
+    ws.close()
+    tess.wait_for(lambda: m.ok("GET", f"desktops/{did}", token=ACME)["state"] == "stopped",
+                  60, "the desktop stopped")
+    st, r = ticket(m, did)
+    assert st == 409 and r["error"]["message"] == "desktop d0 is not running", r
+    assert m.proc.poll() is None
