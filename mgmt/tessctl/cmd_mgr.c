@@ -859,6 +859,8 @@ const struct tessctl_cmd mgr_cmds[] = {
 	{ "desktop assign", "desktop assign ID --user NAME [--user NAME]... | --none", 2,
 	  TESSCTL_ANY_ARGS, tessctl_cmd_assign,
 	  "tessmgrd: the users a desktop is assigned to (replaced)" },
+	{ "desktop console", "desktop console ID [--type vnc|serial]", 1, 3, tessctl_cmd_console,
+	  "tessmgrd: a single-use ticket for a running desktop's console, and its WebSocket URL" },
 	{ "user",
 	  "user list [--tenant T] | show ID | add NAME [--tenant T] [--display-name D] | "
 	  "set ID [--display-name D] [--password] | del ID",

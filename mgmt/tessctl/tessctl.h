@@ -107,6 +107,8 @@ extern const struct tessctl_cmd mgr_cmds[];
 /* user ... and desktop assign ... (cmd_users.c), in mgr_cmds: completed from their usage. */
 int tessctl_cmd_user(struct tessctl *ctx, int argc, char **argv);
 int tessctl_cmd_assign(struct tessctl *ctx, int argc, char **argv);
+/* desktop console ID [--type vnc|serial] (cmd_console.c): a ticket and its WebSocket URL. */
+int tessctl_cmd_console(struct tessctl *ctx, int argc, char **argv);
 
 /* tessmgrd's usage history, chargeback and rates (cmd_usage.c). */
 int tessctl_cmd_usage_history(struct tessctl *ctx, int argc, char **argv);

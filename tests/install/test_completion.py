@@ -45,9 +45,11 @@ def test_static_commands_and_options():
     assert set(complete("stats", "--")) == {"--reset", "--vrf", "--tenants", "--help"}
     # tessmgrd's subcommands and options come from the command's usage text.
     assert set(complete("desktop", "")) == {"list", "show", "create", "start", "stop",
-                                            "reboot", "delete", "connect", "migrate", "assign"}
+                                            "reboot", "delete", "connect", "migrate", "assign",
+                                            "console"}
     assert set(complete("user", "")) == {"list", "show", "add", "set", "del"}
     assert set(complete("desktop", "assign", "7", "--")) == {"--user", "--none"}
+    assert set(complete("desktop", "console", "7", "--")) == {"--type"}
     assert set(complete("desktop", "migrate", "7", "--")) == {"--to", "--live", "--wait"}
 
 

@@ -8,6 +8,7 @@ another site's Origin is refused; bad frames close with their code and tessmgrd 
 logout and a stopped desktop close the console."""
 import os
 import struct
+import subprocess
 import time
 
 import pytest
@@ -172,6 +173,26 @@ def test_vnc_speaks_rfb_through_the_console(w):
     assert rows[-1]["principal"] == "alice" and "vnc" in rows[-1]["result"], rows
     closed = [a for a in rows if a["action"] == "console close"]
     assert closed and "out " in closed[-1]["result"] and "d0" in closed[-1]["target"], rows
+
+
+def test_tessctl_prints_a_ticket_and_its_url(w):
+    env = dict(os.environ, TESSMGR_URL=w.m.url, TESSMGR_TOKEN=ACME)
+    r = subprocess.run([tess.TESSCTL, "desktop", "console", str(w.d["id"])], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    first, url = r.stdout.split("\n")[:2]
+    assert first.startswith("ticket ") and "(vnc, single-use" in first, r.stdout
+    assert url.startswith(w.m.url.replace("http", "ws", 1) + "/v1/console/"), r.stdout
+    ws = websocket.create_connection(url, header=[f"Authorization: Bearer {ACME}"],
+                                     suppress_origin=True, timeout=30)
+    assert Reader(ws).read(12) == b"RFB 003.008\n"
+    ws.close()
+    r = subprocess.run([tess.TESSCTL, "desktop", "console", str(w.d["id"]), "--type", "x"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "type" in r.stderr, (r.returncode, r.stderr)
+    r = subprocess.run([tess.TESSCTL, "desktop", "console", "d0"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, (r.returncode, r.stderr)
 
 
 def test_serial_console_runs_a_command(w):
