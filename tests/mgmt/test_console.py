@@ -7,6 +7,7 @@ runs a command; tickets are single-use, expire and are bound to their principal 
 another site's Origin is refused; bad frames close with their code and tessmgrd stays up; a
 logout and a stopped desktop close the console."""
 import os
+import ssl
 import struct
 import subprocess
 import time
@@ -18,6 +19,9 @@ import guest
 import tess
 from mgr import ACME, BRAVO, PROVIDER, Mgr
 from real_host import RealHost
+import test_tls
+
+pki = test_tls.pki  # the fixture: a CA, and a server certificate it signed
 
 GW = "10.30.0.1"
 POOL = ("10.30.0.100", "10.30.0.109")
@@ -282,3 +286,28 @@ def test_stopped_desktop_closes_its_console(w):
     st, r = ticket(m, did)
     assert st == 409 and r["error"]["message"] == "desktop d0 is not running", r
     assert m.proc.poll() is None
+
+
+def test_console_over_https_closes_when_idle(w, pki):
+    """Over HTTPS (libmicrohttpd encrypts the upgraded connection for us), and idle: a client
+    that sends nothing for console.idle_sec is closed."""
+    m, did = w.m, w.d["id"]
+    assert m.stop() == 0
+    m.config["http"] = {"tls_cert": str(pki / "server.pem"), "tls_key": str(pki / "server.key")}
+    m.config["console"]["idle_sec"] = 2
+    m.ssl_context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    m.start()
+    assert m.url.startswith("https://"), m.url
+    j = m.wait_job(m.ok("POST", f"desktops/{did}/start", token=ACME)["job"]["id"], token=ACME)
+    assert j["state"] == "succeeded", j
+    st, t = ticket(m, did)
+    assert st == 201, t
+    ws = websocket.create_connection(m.url.replace("https", "wss", 1) + t["path"],
+                                     header=[f"Authorization: Bearer {ACME}"],
+                                     suppress_origin=True, timeout=30,
+                                     sslopt={"ca_certs": str(pki / "ca.pem")})
+    assert Reader(ws).read(12) == b"RFB 003.008\n"
+    started = time.time()
+    assert close_frame(ws) == (1000, "idle for 2 s")
+    assert 1.5 < time.time() - started < 10
+    ws.close()
