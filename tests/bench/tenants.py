@@ -214,7 +214,11 @@ def run_router(args, tmp, rep):
         st, r = tessd_result(dut, gen, mpps, offered)
         r.update(forwarded=sum(v["forwarded"] for v in st["vrfs"]),
                  vrfs_forwarding=sum(1 for v in st["vrfs"] if v["forwarded"]))
-        return judge_drops(st, r)
+        judge_drops(st, r)
+        if r["vrfs_forwarding"] < args.tenants and "invalid" not in r:
+            # A VRF that forwarded nothing was not in the mix the run says it measured.
+            r["invalid"] = f"only {r['vrfs_forwarding']} of {args.tenants} VRFs forwarded"
+        return r
     finally:
         run_cleanup(c)
 
