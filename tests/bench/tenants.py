@@ -25,7 +25,7 @@ import time
 import tess
 from flowgen import DUT_CPU, GEN_CPU, GEN_MACS, pcap_generator, udp_frame, write_pcap
 from ovs import Ovs
-from pktgen import Pktgen
+from pktgen import POOL_FRAMES, Pktgen
 from stateful import cpu_cgroup, run_cleanup, write
 from summary import pair_line, run_line, runs_valid
 from switching import cpu_cycles, measure, run_testpmd_io, traffic, window_fields
@@ -83,9 +83,14 @@ def router_ranges(n, routes):
     toward the hosts (odd j)."""
     out = []
     for port in (0, 1):
-        last = routes - 1 - (routes - 1 - port) % 2  # the last route of this parity
+        # The routes of this parity it cycles through: as many as there are, less until the
+        # count is coprime to the VLANs' n, else each tenant would meet the same few routes
+        # (lcm(1000, 50) = 1000: each VLAN always one route).
+        m = (routes - port + 1) // 2
+        while gcd(m, n) != 1:
+            m -= 1
         dst = (ROUTES_BASE + 256 * port + 1, 512, ROUTES_BASE + 256 * port + 1,
-               ROUTES_BASE + 256 * last + 1)
+               ROUTES_BASE + 256 * (port + 2 * (m - 1)) + 1)
         src0 = (10 << 24) + ((port + 1) << 16) + 1  # 10.1.0.1 and on, 10.2.0.1 and on
         out.append({"dst_mac": (_mac_int(ROUTER_MAC), 0, _mac_int(ROUTER_MAC),
                                 _mac_int(ROUTER_MAC)),
@@ -94,6 +99,12 @@ def router_ranges(n, routes):
                     "vlan_id": (1, 1, 1, n), "dst_ip": dst, "src_ip": (src0, 1, src0, src0 + 253),
                     "src_port": (1024, 1, 1024, 2047), "dst_port": (2000, 1, 2000, 2063)})
     return out
+
+
+def pairs_covered(ranges, frames):
+    """The (VRF, route) pairs the frames of ranges look up, frames(fields) of each port's."""
+    return sum(len({(v["vlan_id"], v["dst_ip"]) for v in sequence(f, frames(f))})
+               for f in ranges)
 
 
 def router_config(n, routes):
@@ -335,11 +346,17 @@ def router_tenants(args):
     if not 1 <= args.tenants <= 4094 or args.routes < 2:
         raise SystemExit("router-tenants: --tenants 1-4094 (a VLAN each), --routes >= 2")
     args.traffic = Traffic(args, ranges=router_ranges(args.tenants, args.routes))
+    # What the generator sends over and over: pktgen its mbuf pool's frames, built once;
+    # testpmd the pcap's.
+    pairs = pairs_covered(args.traffic.ranges, period if args.generator == "testpmd"
+                          else lambda f: POOL_FRAMES)
     runs = alternate(args, (("tessd", run_router), ("ceiling", run_ceiling)))
     active = min(r["vrfs_forwarding"] for r in runs["tessd"])
-    print(f"  VRFs that forwarded in every window: {active} of {args.tenants}")
+    print(f"  VRFs that forwarded in every window: {active} of {args.tenants}; (VRF, route) "
+          f"pairs looked up: {pairs} of {args.tenants * args.routes}")
     return report(args, "router-tenants", runs, "ceiling",
-                  {"tenants": args.tenants, "routes": args.routes, "vrfs_forwarding": active})
+                  {"tenants": args.tenants, "routes": args.routes, "vrfs_forwarding": active,
+                   "pairs": pairs})
 
 
 def vswitch_tenants(args):

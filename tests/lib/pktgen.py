@@ -29,6 +29,7 @@ HOW_TO_BUILD = ("build it with ../shared/tools/build-pktgen (pktgen 23.06.1 with
 # What it allocates: five pools of 24,576 10-KiB mbufs per port (RX, and TX for each of its
 # modes), about 1.3 GiB a port, all of it hugepages.
 MEMORY_MB = 3072
+POOL_FRAMES = 24576  # frames of a range it builds once and sends over and over (range())
 
 
 class PktgenError(RuntimeError):
@@ -182,7 +183,7 @@ class Pktgen:
         values integers; UDP/IPv4 frames of size bytes (with the FCS), VLAN-tagged if
         vlan. Each frame adds inc to the last one's value, past max it wraps to min.
         pktgen builds the frames into its mbufs once, when sending starts: what it sends
-        cycles through its pool's 24,576 of them."""
+        cycles through its pool's POOL_FRAMES of them."""
         p = f'"{port}"'
         self.lua(f'pktgen.range.set_type({p}, "ipv4") pktgen.range.ip_proto({p}, "udp")')
         # A call per field: its socket reads lines of at most 8 KiB.
