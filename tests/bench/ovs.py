@@ -64,6 +64,21 @@ class Ovs:
         ctl = glob.glob(os.path.join(self.dir, f"ovs-vswitchd*.{self.pid('vswitchd')}.ctl"))
         return self.sh("ovs-appctl", "-t", ctl[0], *cmd)
 
+    def tx_dropped(self):
+        """Frames its vhost-user ports could not send since it started (the guest's ring was
+        full: the generator did not take them), read from the ports now (dpctl/show -s;
+        the Interface table's statistics lag by seconds)."""
+        port, total = None, 0
+        for ln in self.appctl("dpctl/show", "-s").splitlines():
+            # A port whose stats it could not read ends its line with the next port's.
+            m = re.search(r"port \d+: (\S+)", ln)
+            if m:
+                port = m.group(1)
+            m = re.match(r"\s*TX packets:\S+ errors:\S+ dropped:(\d+)", ln)
+            if m and port and port.startswith("vhu"):
+                total += int(m.group(1))
+        return total
+
     def pid(self, name):
         with open(os.path.join(self.dir, f"{name}.pid")) as f:
             return int(f.read())

@@ -144,10 +144,15 @@ def run_testpmd_io(args, tmp, rep, cpu_pct=0, gen_fn=generator):
             write(cgroup, str(dut.proc.pid))  # all its threads
         dut.cmd("start")
         gen = gen_fn(c, tmp, socks, args.size, f"ceiling{rep}")
-        mpps, offered = measure(gen, args.seconds, args.warmup, cgroup=cgroup)
+        d0 = []
+        mpps, offered = measure(gen, args.seconds, args.warmup,
+                                lambda: d0.append(tx_dropped(dut, (0, 1))), cgroup=cgroup)
+        d1 = tx_dropped(dut, (0, 1))
         dut.cmd("stop")
+        # dut_tx_dropped: frames it could not send on in the window (a full ring toward the
+        # generator), for the callers that judge on them.
         return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
-                **window_fields(gen)}
+                "dut_tx_dropped": d1 - d0[0], **window_fields(gen)}
     finally:
         run_cleanup(c)
 

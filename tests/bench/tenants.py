@@ -196,7 +196,8 @@ def tessd_result(dut, gen, mpps, offered):
 def judge_drops(st, r):
     """r with tessd's drops in the window: every VRF's and every port's (a frame is dropped
     before any VRF for an unknown VLAN, after it for a full TX ring), their reasons summed
-    (a drop may count on its port and its VRF both: the total errs on the strict side).
+    (a drop may count on its port and its VRF both: the total errs on the strict side;
+    a full TX ring, tx_full, is the generator not taking what tessd sent).
     Every frame has a route and a neighbour, or a MAC learned: drops say the config is not
     what the frames need, or the generator did not take what tessd sent, and the run
     measured something else (INVALID)."""
@@ -265,6 +266,7 @@ def run_vswitch(args, tmp, rep):
         flooded = sum(g["flooded"] for g in st["groups"])
         r.update(learn_sec=learn_sec, fdb_learned=sum(g["fdb_learned"] for g in st["groups"]),
                  flooded_in_window=flooded)
+        judge_drops(st, r)  # a full TX ring's (tx_full) among them
         if flooded > 0.01 * max(1, r["received"]):
             r["invalid"] = f"{flooded} of {r['received']} frames flooded: MACs not learned"
         return r
@@ -284,19 +286,36 @@ def run_ovs(args, tmp, rep):
         traffic(gen, True)
         learn_sec = wait_learned(lambda: len(ovs.appctl("fdb/show", "br0").splitlines()) - 1,
                                  args.macs, "OVS")
-        mpps, offered = measure(gen, args.seconds, args.warmup,
-                                lambda: ovs.appctl("dpif-netdev/pmd-stats-clear"), ovs.cgroup)
+        d0 = []
+
+        def window_start():
+            ovs.appctl("dpif-netdev/pmd-stats-clear")
+            d0.append(ovs.tx_dropped())
+
+        mpps, offered = measure(gen, args.seconds, args.warmup, window_start, ovs.cgroup)
         m = re.search(r"avg processing cycles per packet: ([\d.]+)",
                       ovs.appctl("dpif-netdev/pmd-stats-show"))
-        return {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
-                "learn_sec": learn_sec, **cpu_cycles(float(m.group(1)) if m else None, gen),
-                **window_fields(gen)}
+        return judge_tx_dropped({
+            "mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
+            "learn_sec": learn_sec, **cpu_cycles(float(m.group(1)) if m else None, gen),
+            **window_fields(gen)}, ovs.tx_dropped() - d0[0], args.seconds)
     finally:
         run_cleanup(c)
 
 
+def judge_tx_dropped(r, dropped, seconds):
+    """r with the frames its DUT could not send in the window (dut_tx_dropped): the
+    generator did not take them, so it, not the DUT, was a limit (INVALID above 0.1% of
+    what was delivered)."""
+    r["dut_tx_dropped"] = dropped
+    if dropped > 0.001 * max(1, r["mpps"] * 1e6 * seconds):
+        r["invalid"] = f"the DUT could not send {dropped} frames: the generator did not take them"
+    return r
+
+
 def run_ceiling(args, tmp, rep):
-    return run_testpmd_io(args, tmp, rep, cpu_pct=args.dut_cpu_pct, gen_fn=args.traffic.make)
+    r = run_testpmd_io(args, tmp, rep, cpu_pct=args.dut_cpu_pct, gen_fn=args.traffic.make)
+    return judge_tx_dropped(r, r["dut_tx_dropped"], args.seconds)
 
 
 def alternate(args, duts):
