@@ -17,10 +17,11 @@ def run_line(args, rep, name, r):
     if args.size == IMIX:
         line += f", {r['gbps']:.2f} Gbit/s"
     if args.dut_cpu_pct:
-        unsent = r["gen_dropped_share"]
+        unsent, free = r["gen_dropped_share"], r.get("gen_free_mpps")
         line += (f", throttled in {r['throttled']} of {r['periods']} periods, generator "
-                 + ("dropped nothing (it waits for room)" if unsent is None else
-                    f"could not send {100 * unsent:.0f}%"))
+                 + (f"could not send {100 * unsent:.0f}%" if unsent is not None else
+                    "dropped nothing (it waits for room)"
+                    + (f", {r['mpps'] / free:.2f}x its free-running rate" if free else "")))
         if quota_problem(r):
             line += f" (INVALID: {quota_problem(r)})"
     if r.get("invalid"):

@@ -54,8 +54,11 @@ def traffic(gen, on):
 # With --dut-cpu-pct, a run measured its DUT's cost only if the quota stopped the DUT in
 # nearly every period of the window (a polling DUT uses its quota up in each one) and the
 # generator could not send all it made (the DUT's rings were full: the DUT was the limit).
+# A generator that waits for room instead (pktgen) says nothing of that: its run must stay
+# clearly below what it sends into a DUT that takes all (its free-running rate).
 MIN_THROTTLED = 0.9  # of the window's quota periods
 MIN_GEN_DROPPED = 0.05  # of the frames the generator made
+MAX_OF_FREE = 0.9  # of the generator's free-running rate
 
 
 def quota_problem(r):
@@ -65,8 +68,14 @@ def quota_problem(r):
     p, t = r["periods"], r["throttled"]
     if not p or t < MIN_THROTTLED * p:
         return f"the CPU quota stopped the DUT in only {t} of the window's {p} periods"
-    # None: a generator that drops nothing (pktgen waits for room): the periods must tell.
-    if r["gen_dropped_share"] is not None and r["gen_dropped_share"] < MIN_GEN_DROPPED:
+    if r["gen_dropped_share"] is None:  # a generator that waits for room (pktgen)
+        free = r.get("gen_free_mpps")
+        if not free:
+            return "the generator drops nothing and its free-running rate is not known"
+        if r["mpps"] > MAX_OF_FREE * free:
+            return (f"{r['mpps']:.3f} Mpps is {100 * r['mpps'] / free:.0f}% of the "
+                    f"generator's free-running {free:.3f}: it, not the DUT, was the limit")
+    elif r["gen_dropped_share"] < MIN_GEN_DROPPED:
         return (f"the generator sent all but {100 * r['gen_dropped_share']:.1f}% of what it "
                 "made: it, not the DUT, was the limit")
     return None

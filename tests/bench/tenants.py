@@ -318,13 +318,28 @@ def run_ceiling(args, tmp, rep):
     return judge_tx_dropped(r, r["dut_tx_dropped"], args.seconds)
 
 
+def free_running(args, tmp):
+    """pktgen's free-running rate on these frames: into testpmd io without a quota, which
+    forwards faster than pktgen on one CPU makes frames, so the generator is the limit.
+    pktgen waits for room rather than drop, so a DUT-bound run has no unsent share to show
+    that the DUT was the limit: its rate must stay below MAX_OF_FREE of this one
+    (switching.quota_problem())."""
+    r = run_testpmd_io(args, tmp, "free", gen_fn=args.traffic.make)
+    print(f"  generator's free-running rate (testpmd io, no quota): {r['mpps']:.3f} Mpps",
+          flush=True)
+    return r["mpps"]
+
+
 def alternate(args, duts):
     """Each DUT in turn, --reps times: {name: [run results]}."""
     tmp = tess.scratch_dir("tess-bench-tenants-")
     runs = {name: [] for name, _ in duts}
+    free = free_running(args, tmp) if args.dut_cpu_pct and args.generator == "pktgen" else None
     for rep in range(args.reps):
         for name, fn in duts:
             r = fn(args, tmp, rep)
+            if free:
+                r["gen_free_mpps"] = free
             runs[name].append(r)
             run_line(args, rep, name, r)
     return runs
