@@ -4,6 +4,7 @@ a private directory, pinned to the DUT CPU."""
 import glob
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -83,13 +84,35 @@ class Ovs:
         with open(os.path.join(self.dir, f"{name}.pid")) as f:
             return int(f.read())
 
-    def stop(self):
-        for name in ("vswitchd", "ovsdb"):
+    def stop(self, timeout=10):
+        """Each daemon told to exit (ovs-appctl exit: vswitchd frees its hugepages and
+        sockets), waited for, and killed if it is still there after timeout."""
+        for name, binary in (("vswitchd", "ovs-vswitchd*"), ("ovsdb", "ovsdb-server")):
             try:
-                os.kill(self.pid(name), 15)
+                pid = self.pid(name)
             except (OSError, ValueError):
-                pass
-        time.sleep(0.5)
+                continue  # never started
+            ctl = glob.glob(os.path.join(self.dir, f"{binary}.{pid}.ctl"))
+            if ctl:
+                subprocess.run(["ovs-appctl", "-t", ctl[0], "exit"], env=self.env,
+                               capture_output=True, timeout=30)
+            deadline = time.monotonic() + timeout
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            # Only the daemon's own pid: never init's or ours.
+            if _alive(pid) and pid > 1 and pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass  # gone meanwhile
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def run_ovs(args, tmp, rep):
