@@ -10,8 +10,8 @@ group) and destination, where flowgen (tests/lib/flowgen.py) keeps one VRF per d
                    learned (half behind each trunk), against OVS-DPDK with the same.
 
 The generator is pktgen (tests/lib/pktgen.py; --generator testpmd: testpmd io replaying
-the same frames from pcaps) on the generator CPU; testpmd io forwarding the same frames is
-the ceiling."""
+the same set of frames from pcaps, in another order where pktgen ignores a range's start
+values) on the generator CPU; testpmd io forwarding the same frames is the ceiling."""
 from collections import Counter
 from math import gcd
 import json
