@@ -14,7 +14,10 @@ udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client
 man-db groff-base mandoc bash-completion debhelper dpkg-dev debootstrap
 mmdebstrap extlinux syslinux-common fdisk kmod"
 
-BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool dpdk-doc"
+# liblua5.3-dev, libpcap-dev, libnuma-dev: what build-pktgen (below) builds pktgen with;
+# installed here, after apt-get update, rather than by it without one.
+BENCH_PKGS="openvswitch-switch-dpdk kea-admin dnsperf ethtool dpdk-doc
+liblua5.3-dev libpcap-dev libnuma-dev"
 if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS $BENCH_PKGS"
 fi
