@@ -5,8 +5,11 @@ at its own ports. Debian has no pktgen package: ../shared/tools/build-pktgen bui
 with Lua into /opt/pktgen (`make bench-deps` runs it).
 
 pktgen wants a terminal and has no batch mode that reports back: it runs on a pseudo-
-terminal (its screen drained into a log) with its Lua socket (-g) open on localhost, and
-the bench drives it line by line over that socket, as a user drives its console. Range
+terminal (its screen drained into a log) with its Lua socket (-g) open, and the bench
+drives it line by line over that socket, as a user drives its console. That socket runs
+any Lua (os.execute too) as root, and 23.06.1 binds it to every address whatever -g
+says: pktgen runs in a network namespace of its own with only lo up, and the bench
+connects from a thread that joined it (tess.in_netns()). Range
 mode varies VLAN ids, addresses and ports per frame (range()); pcap mode replays given
 frames (pcaps=)."""
 import fcntl
@@ -21,7 +24,7 @@ import termios
 import threading
 import time
 
-from tess import uid
+from tess import in_netns, uid
 
 PKTGEN = os.environ.get("TESS_PKTGEN", "/opt/pktgen/bin/pktgen")
 HOW_TO_BUILD = ("build it with ../shared/tools/build-pktgen (pktgen 23.06.1 with Lua into "
@@ -52,10 +55,15 @@ def lua_value(name, v):
     return str(v)
 
 
-def _free_tcp_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+LUA_PORT = 22022  # in its own network namespace: no other listener to collide with
+
+
+def _own_netns(pid):
+    """Whether process pid is in a network namespace other than ours (unshare has run)."""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino != os.stat("/proc/self/ns/net").st_ino
+    except OSError:
+        return False
 
 
 class Pktgen:
@@ -68,13 +76,15 @@ class Pktgen:
         check()
         self.ports = tuple(range(len(socks)))
         self.portlist = f"0-{len(socks) - 1}"
-        self.lua_port = _free_tcp_port()
         self.prefix = f"pg{uid()}"
-        cmd = [PKTGEN, f"--lcores=0@{cpu},1@{cpu}", "--no-pci", "--in-memory",
+        # Its own network namespace, lo up (the Lua socket's), then pktgen in the same
+        # process; its ports are vhost-user and telemetry's socket a path: no network.
+        cmd = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+               PKTGEN, f"--lcores=0@{cpu},1@{cpu}", "--no-pci", "--in-memory",
                "--single-file-segments", f"--file-prefix={self.prefix}"]
         for i, s in enumerate(socks):
             cmd += ["--vdev", f"net_virtio_user{i},path={s},queues=1,mac={macs[i]}"]
-        cmd += ["--", "-m", f"1.[{self.portlist}]", "-g", f"localhost:{self.lua_port}"]
+        cmd += ["--", "-m", f"1.[{self.portlist}]", "-g", f"localhost:{LUA_PORT}"]
         for i, p in enumerate(pcaps or ()):
             cmd += ["-s", f"{i}:{p}"]
         self.cmdline = cmd
@@ -114,11 +124,16 @@ class Pktgen:
             if self.proc.poll() is not None:
                 raise PktgenError(f"pktgen exited ({self.proc.returncode}), see {self.log.name}")
             try:
-                self.sock = socket.create_connection(("127.0.0.1", self.lua_port), timeout=5)
-                self.rfile = self.sock.makefile("rb")
-                return
+                # Not before unshare has run: else it would be our namespace's port.
+                if _own_netns(self.proc.pid):
+                    self.sock = in_netns(f"/proc/{self.proc.pid}/ns/net",
+                                         lambda: socket.create_connection(
+                                             ("127.0.0.1", LUA_PORT), timeout=5))
+                    self.rfile = self.sock.makefile("rb")
+                    return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise PktgenError(f"pktgen's Lua socket not open after {timeout}s, see {self.log.name}")
 
     def _quiet_console(self):

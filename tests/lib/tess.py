@@ -295,20 +295,25 @@ def _open_raw(iface):
 
 
 def raw_socket(ns, iface):
-    """An AF_PACKET socket bound to iface inside namespace ns.
+    """An AF_PACKET socket bound to iface inside namespace ns."""
+    return in_netns(f"/var/run/netns/{ns}", lambda: _open_raw(iface))
 
-    setns() affects only the calling thread, so a short-lived thread enters
-    the namespace and opens the socket, which stays bound to it.
-    """
+
+def in_netns(path, fn):
+    """fn()'s value, fn run in the network namespace at path (/var/run/netns/NAME,
+    /proc/PID/ns/net). setns() affects only the calling thread, so a short-lived thread
+    enters the namespace and runs fn; a socket fn opens stays in that namespace."""
     out = {}
 
     def work():
         try:
-            fd = os.open(f"/var/run/netns/{ns}", os.O_RDONLY)
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns")
-            os.close(fd)
-            out["s"] = _open_raw(iface)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                if _libc.setns(fd, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns")
+            finally:
+                os.close(fd)
+            out["v"] = fn()
         except Exception as e:
             out["e"] = e
 
@@ -317,7 +322,7 @@ def raw_socket(ns, iface):
     t.join()
     if "e" in out:
         raise out["e"]
-    return out["s"]
+    return out["v"]
 
 
 def recv_frame(sock):
