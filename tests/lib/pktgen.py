@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """DPDK's pktgen as a traffic generator on net_virtio_user ports, as testpmd's flowgen is
 (tests/lib/flowgen.py): on the generator CPU, into the DUT's vhost-user sockets, counted
-at its own ports. Debian has no pktgen package: ../shared/tools/build-pktgen builds 23.06.1
-with Lua into /opt/pktgen (`make bench-deps` runs it).
+at its own ports. Debian has no pktgen package: build-pktgen, in the project's shared tree
+next to the repository (../shared/tools, not in a clone), builds 23.06.1 with Lua into
+/opt/pktgen (`make bench-deps` runs it); without it the bench uses testpmd.
 
 pktgen wants a terminal and has no batch mode that reports back: it runs on a pseudo-
 terminal (its screen drained into a log) with its Lua socket (-g) open, and the bench
@@ -27,8 +28,10 @@ import time
 from tess import in_netns, uid
 
 PKTGEN = os.environ.get("TESS_PKTGEN", "/opt/pktgen/bin/pktgen")
-HOW_TO_BUILD = ("build it with ../shared/tools/build-pktgen (pktgen 23.06.1 with Lua into "
-                "/opt/pktgen; `make bench-deps` runs it), or set TESS_PKTGEN to its path")
+HOW_TO_BUILD = ("build it with build-pktgen from the project's shared tree next to the "
+                "repository (../shared/tools, the pktgen 23.06.1 tarball in ../shared/vendor; "
+                "not in the repository: `make bench-deps` runs it where it is there), or "
+                "build pktgen 23.06.1 with Lua yourself and set TESS_PKTGEN to its path")
 # What it allocates: five pools of 24,576 10-KiB mbufs per port (RX, and TX for each of its
 # modes), about 1.3 GiB a port, all of it hugepages.
 MEMORY_MB = 3072
