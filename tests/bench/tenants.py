@@ -210,8 +210,13 @@ def judge_drops(st, r):
         v["drops_total"] for v in st.get("vrfs", ()))
     r.update(drops=dict(drops), drops_total=total)
     if total > 0.001 * max(1, r["received"]):
-        r["invalid"] = f"tessd dropped {total} of {r['received']} received: {dict(drops)}"
+        invalid(r, f"tessd dropped {total} of {r['received']} received: {dict(drops)}")
     return r
+
+
+def invalid(r, why):
+    """Marks run r INVALID for why, keeping any reason it had already."""
+    r["invalid"] = f"{r['invalid']}; {why}" if r.get("invalid") else why
 
 
 def run_router(args, tmp, rep):
@@ -227,9 +232,9 @@ def run_router(args, tmp, rep):
         r.update(forwarded=sum(v["forwarded"] for v in st["vrfs"]),
                  vrfs_forwarding=sum(1 for v in st["vrfs"] if v["forwarded"]))
         judge_drops(st, r)
-        if r["vrfs_forwarding"] < args.tenants and "invalid" not in r:
+        if r["vrfs_forwarding"] < args.tenants:
             # A VRF that forwarded nothing was not in the mix the run says it measured.
-            r["invalid"] = f"only {r['vrfs_forwarding']} of {args.tenants} VRFs forwarded"
+            invalid(r, f"only {r['vrfs_forwarding']} of {args.tenants} VRFs forwarded")
         return r
     finally:
         run_cleanup(c)
@@ -268,7 +273,7 @@ def run_vswitch(args, tmp, rep):
                  flooded_in_window=flooded)
         judge_drops(st, r)  # a full TX ring's (tx_full) among them
         if flooded > 0.01 * max(1, r["received"]):
-            r["invalid"] = f"{flooded} of {r['received']} frames flooded: MACs not learned"
+            invalid(r, f"{flooded} of {r['received']} frames flooded: MACs not learned")
         return r
     finally:
         run_cleanup(c)
@@ -309,7 +314,7 @@ def judge_tx_dropped(r, dropped, seconds):
     what was delivered)."""
     r["dut_tx_dropped"] = dropped
     if dropped > 0.001 * max(1, r["mpps"] * 1e6 * seconds):
-        r["invalid"] = f"the DUT could not send {dropped} frames: the generator did not take them"
+        invalid(r, f"the DUT could not send {dropped} frames: the generator did not take them")
     return r
 
 
