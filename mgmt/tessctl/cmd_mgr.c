@@ -238,6 +238,8 @@ static void connect_human(const json_t *r)
 	else
 		printf("desktop %s stays: connect to host %s at site %s (%s)\n", jstr(r, "desktop"),
 		       jstr(r, "host"), jstr(r, "site"), jstr(r, "reason"));
+	if (jstr(r, "task_error")[0])
+		printf("  but: %s\n", jstr(r, "task_error"));
 	if (json_object_get(r, "sites")) {
 		const char *k;
 		json_t *v;

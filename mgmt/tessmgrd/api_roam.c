@@ -166,6 +166,28 @@ static void answer(struct api_ctx *c, uint32_t desktop_id, bool moved, const cha
 	api_ok(c, 200, o);
 }
 
+/* A move whose after_move task failed, for the tenant: the task's name (a tenant's view of the
+ * job has it, not its program's words) and the job to ask the provider about. */
+static void task_failed(const struct mgr_job *done, char *buf, size_t len)
+{
+	const char *name = "?";
+	const struct mgr_job *j;
+	size_t i;
+	json_t *t;
+
+	pthread_mutex_lock(&mgr.lock);
+	j = mgr_job_get(&mgr, done->id);
+	/* The one that failed it is the last not ok (none runs after it). */
+	json_array_foreach (j ? j->tasks : NULL, i, t)
+		if (!json_is_true(json_object_get(t, "ok")) &&
+		    json_is_string(json_object_get(t, "name")))
+			name = json_string_value(json_object_get(t, "name"));
+	snprintf(buf, len,
+		 "moved, but task %s after the move failed: ask the provider about job %u", name,
+		 done->id);
+	pthread_mutex_unlock(&mgr.lock);
+}
+
 /*
  * POST /desktops/ID/connect {"from": "LAT,LON" | "IP" | "SITE"}: the
  * desktop comes to the nearest site that can run it (cold migration, the
@@ -308,6 +330,15 @@ void api_desktop_connect(struct api_ctx *c, uint32_t id)
 		(json_int_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	pthread_mutex_unlock(&mgr.lock);
 	if (done.state == MGR_JOB_SUCCEEDED) {
+		answer(c, id, true, NULL, extra);
+	} else if (done.step >= MGR_STEP_TASKS) {
+		/* The move committed and an after_move task failed after it: the desktop is at
+		 * its new site (answered so), the task's failure told with it. */
+		char why[160];
+		task_failed(&done, why, sizeof(why));
+		tlog(LOG_WARNING, TLOG_F(.job = job_id, .desktop = id),
+		     "connect of desktop %u: moved, then failed: %s", id, done.error);
+		json_object_set_new(extra, "task_error", json_string(why));
 		answer(c, id, true, NULL, extra);
 	} else {
 		/* The job's error names the provider's hosts and storage (libvirt's text, paths):

@@ -450,9 +450,14 @@ failed:
 	mgr_repin_host(m->dst.host_id);
 	free(m);
 	/* The move is done (committed): a failing after_move task fails the job, but the desktop
-	 * stays at its target, which it now runs on; moving it back would be a move of its own. */
-	if (rc == 0)
+	 * stays at its target, which it now runs on; moving it back would be a move of its own.
+	 * The job says it committed (its step), so that its answer can tell the desktop moved. */
+	if (rc == 0) {
+		char e2[128];
+		if (mgr_job_set_step(j->id, MGR_STEP_TASKS, e2, sizeof(e2)) < 0)
+			tlog(LOG_WARNING, TLOG_F(.job = j->id, .desktop = j->desktop_id), "%s", e2);
 		rc = mgr_tasks_run(j, MGR_TASK_AFTER_MOVE, NULL, err, len);
+	}
 	return rc;
 }
 

@@ -71,7 +71,8 @@ extern const char *const mgr_job_kind_names[MGR_JOB_KINDS];
 
 enum mgr_job_state { MGR_JOB_QUEUED, MGR_JOB_RUNNING, MGR_JOB_SUCCEEDED, MGR_JOB_FAILED };
 /* How far a create's after_create or a delete's before_delete tasks got, stored with the job so
- * that a restart knows (tasks are never run again by the recovery). */
+ * that a restart knows (tasks are never run again by the recovery); a migrate's MGR_STEP_TASKS:
+ * it committed (the desktop is at its target), its after_move tasks run. */
 enum mgr_job_step { MGR_STEP_NONE, MGR_STEP_TASKS, MGR_STEP_TASKS_DONE };
 extern const char *const mgr_job_state_names[4];
 

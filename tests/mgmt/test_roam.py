@@ -342,6 +342,36 @@ def test_restart_mid_move_rolls_back(cleanup, tmp_path):
     w.assert_at(d["id"], "paris")
 
 
+def test_connect_moved_then_a_task_failed(cleanup, tmp_path):
+    """An after_move task that fails after the move committed: the answer says the desktop
+    moved (it is at its new site, where the user connects), with the task's failure and the
+    job to ask about; the job failed; nothing moves back."""
+    w = World(cleanup, tmp_path)
+    m = w.m
+    d = w.desktop()
+    m.ok("POST", "tasks", {"name": "register", "when": "after_move", "program": "/bin/sh",
+                           "args": ["-c", "echo no registry; exit 3"]})
+    status, r = w.connect(d["id"], NEAR["london"])
+    assert status == 200 and r["moved"] is True, r
+    assert r["site"] == "london" and r["host"] == "h-london" and r["from_site"] == "paris", r
+    assert r["task_error"] == (f"moved, but task register after the move failed: ask the "
+                               f"provider about job {r['job']}"), r
+    j = m.wait_job(r["job"])
+    assert j["state"] == "failed" and j["error"] == "task register failed: exit code 3", j
+    assert [(t["name"], t["ok"]) for t in j["tasks"]] == [("register", False)], j
+    w.assert_at(d["id"], "london")
+    assert m.ok("GET", "hosts/h-paris")["vcpus_used"] == 0
+    # tessctl tells it as it is.
+    m.ok("DELETE", "tasks/register")
+    m.ok("POST", "tasks", {"name": "register", "when": "after_move", "program": "/bin/false"})
+    env = dict(os.environ, TESSMGR_URL=m.url)
+    out = subprocess.run([tess.TESSCTL, "-T", ACME, "desktop", "connect", str(d["id"]),
+                          "--from", NEAR["newyork"]], capture_output=True, text=True, env=env,
+                         timeout=120).stdout
+    assert "moved from london to newyork" in out and "but: moved, but task register" in out, out
+    w.assert_at(d["id"], "newyork")
+
+
 def test_operator_migration(cleanup, tmp_path):
     w = World(cleanup, tmp_path)
     m = w.m

@@ -32,7 +32,7 @@ export async function render(root) {
     const from = el("input", { id: `move-from-${d.id}`, placeholder: "site, LAT,LON or IPv4", size: 14 });
     return el("form", { class: "row", onsubmit: guard(async () => {
       const r = await api("POST", `desktops/${d.id}/connect`, { from: from.value });
-      showInfo(`${d.name}: ${r.moved ? "moved to" : "stays at"} site ${r.site}, host ${r.host}${r.reason ? " (" + r.reason + ")" : ""}`);
+      showInfo(`${d.name}: ${r.moved ? "moved to" : "stays at"} site ${r.site}, host ${r.host}${r.reason ? " (" + r.reason + ")" : ""}${r.task_error ? " (" + r.task_error + ")" : ""}`);
       if (r.job) follow(d.id, typeof r.job === "object" ? r.job.id : r.job);
       refresh();
     }) }, from, el("button", { type: "submit", text: "Move" }));

@@ -42,7 +42,8 @@ export async function render(root) {
       clear(where, el("div", { class: "where" },
         el("p", { text: `Connect to desktop ${r.desktop} on host ${r.host} at site ${r.site}` }),
         el("p", { text: r.moved ? `It was moved for you from ${r.from_site || "its site"}` + (r.move_ms !== undefined ? ` in ${r.move_ms} ms.` : ".") : `It stays where it is${r.reason ? ": " + r.reason : "."}` }),
-        el("p", { text: `State: ${r.state || d.state}` })));
+        el("p", { text: `State: ${r.state || d.state}` }),
+        r.task_error ? el("p", { class: "error", text: r.task_error }) : null));
       showInfo(`${d.name}: ready at ${r.site}`);
     });
     return el("div", { class: "card", id: `desktop-${d.id}`, "data-name": d.name },
