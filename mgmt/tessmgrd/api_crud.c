@@ -172,6 +172,28 @@ bool api_desktops_name(size_t desktop_at, uint32_t id)
 	return false;
 }
 
+/* No workflow task names it (u->tasks NULL: tasks do not name the kind); else a 409 naming
+ * them (as many as the message holds). */
+static bool tasks_unnamed(const struct api_used *u, const char *name, struct mgr_err *e)
+{
+	char list[320] = "";
+	size_t used = 0;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; u && u->tasks && i < mgr.n_tasks; i++) {
+		const struct mgr_task_spec *t = &mgr.tasks[i].spec;
+		if (strcmp((const char *)t + u->task_at, name) != 0)
+			continue;
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 n ? ", " : "", t->name);
+		n++;
+	}
+	if (n)
+		mgr_err_set(e, 409, "", u->tasks, name, list);
+	return n == 0;
+}
+
 static bool unused(const struct api_kind *k, const void *obj, struct mgr_err *e)
 {
 	const struct api_used *u = k->used;
@@ -184,7 +206,7 @@ static bool unused(const struct api_kind *k, const void *obj, struct mgr_err *e)
 			why = u->quotas;
 	if (why)
 		mgr_err_set(e, 409, "", why, spec_name((const char *)obj + k->spec_at));
-	return why == NULL;
+	return why == NULL && tasks_unnamed(u, spec_name((const char *)obj + k->spec_at), e);
 }
 
 static bool del_checked(const struct api_kind *k, const void *obj, struct mgr_err *e)

@@ -15,11 +15,13 @@
 /*
  * What keeps a tenant or a model: the desktops and the quotas that name it by its id (at
  * desktop_at in a struct mgr_desktop, quota_at in a struct mgr_quota), and the error for
- * each (a format of the object's name).
+ * each (a format of the object's name); the workflow tasks that name it by its name (at
+ * task_at in a struct mgr_task_spec: they match by name when a job runs, so they would
+ * never run, or later take a new object of the name), tasks a format of its name and theirs.
  */
 struct api_used {
-	size_t desktop_at, quota_at;
-	const char *desktops, *quotas;
+	size_t desktop_at, quota_at, task_at;
+	const char *desktops, *quotas, *tasks;
 };
 
 /* One kind of named object. Every object starts with its id and every spec with its name. */

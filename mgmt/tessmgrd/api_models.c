@@ -32,8 +32,10 @@ static bool model_check(const void *spec, const void *old, struct mgr_err *e)
 static const struct api_used model_used = {
 	offsetof(struct mgr_desktop, model_id),
 	offsetof(struct mgr_quota, model_id),
+	offsetof(struct mgr_task_spec, model),
 	"model %s has desktops",
 	"model %s is in quotas: delete them first",
+	"model %s is named by tasks %s: delete them or change their model first",
 };
 /* A model's cpu_shares may change under running desktops: every host with one of its
  * desktops is re-pinned, which sets the new shares live (those already applied are skipped). */

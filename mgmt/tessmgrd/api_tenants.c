@@ -53,8 +53,10 @@ static void tenant_derive(void *o)
 static const struct api_used tenant_used = {
 	offsetof(struct mgr_desktop, tenant_id),
 	offsetof(struct mgr_quota, tenant_id),
+	offsetof(struct mgr_task_spec, tenant),
 	"tenant %s has desktops: delete them first",
 	"tenant %s has quotas: delete them first",
+	"tenant %s is named by tasks %s: delete them or change their tenant first",
 };
 static void *tenant_plan(const void *old, const void *spec, struct mgr_err *e)
 {

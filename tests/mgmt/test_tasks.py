@@ -365,6 +365,39 @@ def test_task_input_roles_and_audit(cleanup, tmp_path):
     assert ("DELETE", "task t") in [(a.split()[0], t) for a, t in acts], acts
 
 
+def test_tenants_and_models_named_by_tasks_stay(cleanup, tmp_path):
+    """A task matches its tenant and model by name when a job runs: deleting one that tasks
+    name is refused (409 naming them, nothing changed), so that no task is left that never
+    runs, or that later takes a new tenant or model made under the name."""
+    m = prepare(cleanup, tmp_path)
+    m.model("tiny", vcpus=1, memory_mb=512)
+    m.ok("DELETE", "quotas/bravo/std")
+    for t in (task("b1", "before_create", "/bin/true", tenant="bravo"),
+              task("b2", "after_create", "/bin/true", tenant="bravo", model="tiny"),
+              task("all", "after_create", "/bin/true")):
+        m.ok("POST", "tasks", t)
+    tenants, models = m.ok("GET", "tenants"), m.ok("GET", "models")
+    status, r = m.call("DELETE", "tenants/bravo")
+    assert status == 409 and r["error"]["message"] == (
+        "tenant bravo is named by tasks b1, b2: delete them or change their tenant first"), r
+    status, r = m.call("DELETE", "models/tiny")
+    assert status == 409 and r["error"]["message"] == (
+        "model tiny is named by tasks b2: delete them or change their model first"), r
+    assert m.ok("GET", "tenants") == tenants and m.ok("GET", "models") == models
+    assert len(m.ok("GET", "tasks")) == 3
+    # Once no task names them, they go.
+    t = m.ok("GET", "tasks/b2")
+    del t["id"]
+    m.ok("PUT", "tasks/b2", dict(t, model=""))
+    m.ok("DELETE", "models/tiny")
+    m.ok("DELETE", "tasks/b1")
+    m.ok("DELETE", "tasks/b2")
+    m.ok("DELETE", "tenants/bravo")
+    # A tenant made again under the name is a new one: no task of the old one takes it.
+    m.tenant("bravo", 200)
+    assert [t["name"] for t in m.ok("GET", "tasks")] == ["all"]
+
+
 def test_tessctl_tasks(cleanup, tmp_path):
     m = prepare(cleanup, tmp_path)
     env = dict(os.environ, TESSMGR_URL=m.url)
