@@ -84,8 +84,10 @@ static void history_human(const json_t *r)
 		table_cell(t, "%.3f", (double)jint(row, "vcpu_s") / 3600);
 		table_cell(t, "%.3f", (double)jint(row, "mem_mib_s") / (1024.0 * 3600));
 		table_cell(t, "%.3f", (double)jint(row, "run_s") / 3600);
+		/* "+": some of the row's CPU time is unknown, the sum is at least this. */
 		if (json_is_integer(cpu))
-			table_cell(t, "%.3f", (double)json_integer_value(cpu) / 1e9);
+			table_cell(t, "%.3f%s", (double)json_integer_value(cpu) / 1e9,
+				   jint(row, "cpu_unknown_s") > 0 ? "+" : "");
 		else
 			table_cell(t, "-");
 	}

@@ -143,7 +143,8 @@ static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t 
 	sqlite3_stmt *st = prepare(
 		c, db,
 		"SELECT u.t - u.t %% ?1 AS b, u.desktop_id, d.tenant, d.name, d.model, "
-		"  SUM(u.secs), SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), SUM(u.cpu_ns) "
+		"  SUM(u.secs), SUM(u.vcpu_s), SUM(u.mem_mib_s), SUM(u.run_s), SUM(u.cpu_ns), "
+		"  SUM(u.cpu_unknown_s) "
 		"FROM usage u LEFT JOIN usage_desktops d ON d.desktop_id = u.desktop_id "
 		"WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
 		"  AND (?5 = 0 OR u.tenant_id = ?5) AND (?6 IS NULL OR u.desktop_id IN "
@@ -166,7 +167,7 @@ static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t 
 		const char *mn = (const char *)sqlite3_column_text(st, 4);
 		json_array_append_new(
 			rows,
-			json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "t",
+			json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:I}", "t",
 				  (json_int_t)sqlite3_column_int64(st, 0), "desktop_id",
 				  (json_int_t)sqlite3_column_int64(st, 1), "tenant", tn ? tn : "",
 				  "desktop", dn ? dn : "", "model", mn ? mn : "", "secs",
@@ -174,7 +175,8 @@ static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t 
 				  (json_int_t)sqlite3_column_int64(st, 6), "mem_mib_s",
 				  (json_int_t)sqlite3_column_int64(st, 7), "run_s",
 				  (json_int_t)sqlite3_column_int64(st, 8), "cpu_ns",
-				  col_or_null(st, 9)));
+				  col_or_null(st, 9), "cpu_unknown_s",
+				  (json_int_t)sqlite3_column_int64(st, 10)));
 	}
 	sqlite3_finalize(st);
 	answer(c, db, rc, n, rows, step, from, to, "desktop");

@@ -42,14 +42,17 @@ static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS audit_action ON audit (action, id);"
 	/*
 	 * Usage history (usage_hist.h): a row per desktop and interval starting at t
-	 * (step 0 raw samples, 1 hours, 2 days); cpu_ns NULL where unknown. Keyed by
-	 * step and time first: downsampling and time-range queries are range scans.
+	 * (step 0 raw samples, 1 hours, 2 days); cpu_ns NULL where unknown, and
+	 * cpu_unknown_s the seconds of the row whose CPU time cpu_ns lacks (a sum of
+	 * samples some of which were unknown is partial, not whole). Keyed by step and
+	 * time first: downsampling and time-range queries are range scans.
 	 * usage_desktops keeps the names of desktops deleted since.
 	 */
 	"CREATE TABLE IF NOT EXISTS usage (step INTEGER NOT NULL, t INTEGER NOT NULL,"
 	"  tenant_id INTEGER NOT NULL, desktop_id INTEGER NOT NULL, secs INTEGER NOT NULL,"
 	"  vcpu_s INTEGER NOT NULL, mem_mib_s INTEGER NOT NULL, run_s INTEGER NOT NULL,"
-	"  cpu_ns INTEGER, PRIMARY KEY (step, t, tenant_id, desktop_id)) WITHOUT ROWID;"
+	"  cpu_ns INTEGER, cpu_unknown_s INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (step, t, tenant_id, desktop_id)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS usage_desktops (desktop_id INTEGER PRIMARY KEY,"
 	"  tenant_id INTEGER NOT NULL, tenant TEXT NOT NULL, name TEXT NOT NULL,"
 	"  model TEXT NOT NULL);"
@@ -124,6 +127,26 @@ static int drop_old_net_last(sqlite3 *d)
 		       : -EIO;
 }
 
+/*
+ * A usage table made before cpu_unknown_s: the column added, a sample of unknown CPU time
+ * unknown for all its seconds (a coarser row summed before cannot tell, and stays as it was).
+ * 0, or -EIO.
+ */
+static int add_cpu_unknown(sqlite3 *d)
+{
+	if (sqlite3_exec(d, "SELECT cpu_unknown_s FROM usage LIMIT 0", NULL, NULL, NULL) ==
+	    SQLITE_OK)
+		return 0;
+	if (sqlite3_exec(d,
+			 "BEGIN IMMEDIATE; ALTER TABLE usage ADD COLUMN cpu_unknown_s INTEGER "
+			 "  NOT NULL DEFAULT 0; "
+			 "UPDATE usage SET cpu_unknown_s = secs WHERE cpu_ns IS NULL; COMMIT",
+			 NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	sqlite3_exec(d, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
 int mgr_store_open(const char *path, char *err, size_t len)
 {
 	char *msg = NULL;
@@ -143,7 +166,8 @@ int mgr_store_open(const char *path, char *err, size_t len)
 			 "PRAGMA foreign_keys=ON;",
 			 NULL, NULL, &msg) != SQLITE_OK ||
 	    drop_old_net_last(db) < 0 ||
-	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    add_cpu_unknown(db) < 0) {
 		snprintf(err, len, "store %s: %s", path, msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		mgr_store_close();

@@ -55,13 +55,15 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	return rc == SQLITE_DONE ? sqlite3_changes64(db) : -EIO;
 }
 
-/* Adds a row to the one of its key written before (NULL CPU time: unknown in both). */
+/* Adds a row to the one of its key written before (NULL CPU time: unknown in both; the seconds
+ * of unknown CPU time add up, so a sum with unknown parts says so). */
 #define ADD_SQL                                                                          \
 	"ON CONFLICT (step, t, tenant_id, desktop_id) DO UPDATE SET "                    \
 	"  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "             \
 	"  mem_mib_s = mem_mib_s + excluded.mem_mib_s, run_s = run_s + excluded.run_s, " \
 	"  cpu_ns = CASE WHEN cpu_ns IS NULL AND excluded.cpu_ns IS NULL THEN NULL "     \
-	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END"
+	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END, "                  \
+	"  cpu_unknown_s = cpu_unknown_s + excluded.cpu_unknown_s"
 
 /*
  * A row's bucket of length len: its start, or the start of the row's rate
@@ -83,8 +85,9 @@ static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
  */
 #define MOVE_SQL(len)                                                                         \
 	"INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, run_s, " \
-	"  cpu_ns) SELECT ?1, " BUCKET_SQL(len) ", tenant_id, desktop_id, SUM(secs), "        \
-	"  SUM(vcpu_s), SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns) FROM usage "                  \
+	"  cpu_ns, cpu_unknown_s) SELECT ?1, " BUCKET_SQL(len) ", tenant_id, desktop_id, "    \
+	"  SUM(secs), SUM(vcpu_s), SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns), "                 \
+	"  SUM(cpu_unknown_s) FROM usage "                                                    \
 	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id, desktop_id " ADD_SQL
 
 /* The same for the tenants' network rows (usage_net.h). */
@@ -220,8 +223,8 @@ int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64
 			       /* Adding: after the wall clock stepped back, an interval
 				* can start where an earlier one did. */
 			       "INSERT INTO usage (step, t, tenant_id, desktop_id, "
-			       "secs, vcpu_s, mem_mib_s, run_s, cpu_ns) "
-			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?) " ADD_SQL,
+			       "secs, vcpu_s, mem_mib_s, run_s, cpu_ns, cpu_unknown_s) "
+			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?) " ADD_SQL,
 			       -1, &row, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO usage_desktops (desktop_id, tenant_id, "
@@ -260,6 +263,7 @@ int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64
 			sqlite3_bind_null(row, 8);
 		else
 			sqlite3_bind_int64(row, 8, cpu);
+		sqlite3_bind_int64(row, 9, cpu < 0 ? secs : 0);
 		if (sqlite3_step(row) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(row);

@@ -4,13 +4,13 @@
  * row per desktop (table usage, store.c) for the interval since the last
  * pass: vCPU-seconds and MiB-seconds reserved (every placed desktop holds
  * its model's reservation), seconds running, and CPU time used where libvirt
- * reports it. The same pass, in the same transaction, sums raw rows older
- * than raw_days into hourly rows, hourly rows older than hourly_days into
- * daily rows, and deletes daily rows older than daily_days. Rows start at
- * t (UTC); a sample belongs to the hour and day it starts in (the tenants'
- * network rows, usage_net.h, and allocation rows, usage_alloc.h, alike). The state lock
- * is held only to copy the desktops, never across libvirt or SQLite; the
- * pass writes through a connection of its own (WAL), as queries read.
+ * reports it (cpu_unknown_s: the seconds whose CPU time it lacks, summed with
+ * the rows, so that a sum with unknown parts says it is partial). The same pass, in the same
+ * transaction, sums raw rows older than raw_days into hourly rows, hourly rows older than
+ * hourly_days into daily rows, and deletes daily rows older than daily_days. Rows start at t (UTC);
+ * a sample belongs to the hour and day it starts in (the tenants' network rows, usage_net.h, and
+ * allocation rows, usage_alloc.h, alike). The state lock is held only to copy the desktops, never
+ * across libvirt or SQLite; the pass writes through a connection of its own (WAL), as queries read.
  */
 #ifndef TESS_MGR_USAGE_HIST_H
 #define TESS_MGR_USAGE_HIST_H

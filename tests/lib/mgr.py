@@ -46,6 +46,9 @@ TOKENS = {"tokens": [
 ]}
 BASE_IMAGE = "win11.qcow2"
 VLANS = {"acme": 100, "bravo": 200}  # the tenants of site_h1
+# A row of tessmgrd's usage table as tests put it into the store (cpu_unknown_s: 0).
+USAGE_ROW = ("INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, "
+             "run_s, cpu_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 class MgrError(RuntimeError):

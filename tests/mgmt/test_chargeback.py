@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import tess
-from mgr import ACME, BRAVO, PROVIDER, Mgr
+from mgr import ACME, BRAVO, PROVIDER, USAGE_ROW, Mgr
 
 DAY = 86400
 HOUR = 3600
@@ -96,7 +96,7 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
     # Today's rates as if put before the window (rates are in force from their PUT on).
     db.execute("DELETE FROM rate_periods WHERE end_t IS NOT NULL")
     db.execute("UPDATE rate_periods SET start_t = 0")
-    db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.executemany(USAGE_ROW,
                    [(1, w0 + i * HOUR, acme_id, d1["id"], HOUR, 2 * HOUR, 4096 * HOUR,
                      HOUR if i < 4 else 0, 5 * 10**9 if i < 4 else 0) for i in range(10)])
     db.commit()
@@ -433,7 +433,7 @@ def test_tenant_with_a_nameless_desktop_is_billed_once(cleanup, tmp_path):
     one is one tenant in the answer: its network is billed once, not once per name."""
     m, d1, acme_id, w0, db = month_ago(cleanup, tmp_path, vcpu_hour=1.0, gb_in=2.0)
     ghost = 999999  # a desktop of acme's whose names are gone
-    db.executemany("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    db.executemany(USAGE_ROW,
                    [(1, w0, tid, did, HOUR, HOUR, 0, 0, 0)
                     for tid, did in ((acme_id, d1["id"]), (acme_id, ghost),
                                      (acme_id + 100, ghost + 1))])  # and another tenant's
@@ -487,10 +487,8 @@ def test_chargeback_amount_too_large(cleanup, tmp_path):
     never an overflowed (undefined) micro-unit count."""
     m, d1, acme_id, w0, db = month_ago(cleanup, tmp_path, vcpu_hour=1e9, gib_hour=1e9,
                                        gb_in=1e9)
-    db.execute("INSERT INTO usage VALUES (1, ?, ?, ?, ?, ?, 0, 0, 0)",
-               (w0, acme_id, d1["id"], HOUR, 10**15))
-    db.execute("INSERT INTO usage VALUES (1, ?, ?, ?, ?, ?, 0, 0, 0)",
-               (w0 + DAY, acme_id, d1["id"], HOUR, HOUR))
+    db.execute(USAGE_ROW, (1, w0, acme_id, d1["id"], HOUR, 10**15, 0, 0, 0))
+    db.execute(USAGE_ROW, (1, w0 + DAY, acme_id, d1["id"], HOUR, HOUR, 0, 0, 0))
     db.commit()
     db.close()
     m.start()

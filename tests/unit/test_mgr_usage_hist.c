@@ -29,35 +29,39 @@ static const struct mgr_usage_cfg cfg = {
 	.sample_sec = 300, .raw_days = 7, .hourly_days = 90, .daily_days = 1825, .max_rows = 10
 };
 
-/* A row: cpu < 0 is NULL (unknown). */
+/* A row: cpu < 0 is NULL (unknown, for all its seconds, as a pass writes it). */
 static void put(int step, int64_t t, int desk, int64_t secs, int64_t cpu)
 {
-	char sql[256];
+	char sql[320];
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO usage VALUES (%d, %lld, 1, %d, %lld, %lld, %lld, %lld, %s%lld)", step,
-		 (long long)t, desk, (long long)secs, (long long)(2 * secs),
+		 "INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, "
+		 "run_s, cpu_ns, cpu_unknown_s) VALUES (%d, %lld, 1, %d, %lld, %lld, %lld, %lld, "
+		 "%s%lld, %lld)",
+		 step, (long long)t, desk, (long long)secs, (long long)(2 * secs),
 		 (long long)(4096 * secs), (long long)(secs / 2), cpu < 0 ? "NULL+" : "",
-		 (long long)(cpu < 0 ? 0 : cpu));
+		 (long long)(cpu < 0 ? 0 : cpu), (long long)(cpu < 0 ? secs : 0));
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 }
 
-/* The row (step, t, desk): secs, vcpu_s, mem_mib_s, run_s, cpu_ns (-1: NULL); false if none. */
-static bool get(int step, int64_t t, int desk, int64_t v[5])
+/* The row (step, t, desk): secs, vcpu_s, mem_mib_s, run_s, cpu_ns (-1: NULL), cpu_unknown_s;
+ * false if none. */
+static bool get(int step, int64_t t, int desk, int64_t v[6])
 {
 	sqlite3_stmt *st;
 	bool found;
 
 	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT secs, vcpu_s, mem_mib_s, run_s, cpu_ns FROM "
-					    "usage WHERE step = ? AND t = ? AND desktop_id = ?",
+					    "SELECT secs, vcpu_s, mem_mib_s, run_s, cpu_ns, "
+					    "cpu_unknown_s FROM usage WHERE step = ? AND t = ? "
+					    "AND desktop_id = ?",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	sqlite3_bind_int(st, 1, step);
 	sqlite3_bind_int64(st, 2, t);
 	sqlite3_bind_int(st, 3, desk);
 	found = sqlite3_step(st) == SQLITE_ROW;
-	for (int i = 0; found && i < 5; i++)
+	for (int i = 0; found && i < 6; i++)
 		v[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
 	sqlite3_finalize(st);
 	return found;
@@ -82,13 +86,21 @@ static int64_t count(int step)
 	return one_int("SELECT COUNT(*) FROM usage WHERE step = ?", step);
 }
 
+/* The seconds of unknown CPU time of the row (step, t, desk); -1 if there is none. */
+static int64_t unknown_s(int step, int64_t t, int desk)
+{
+	int64_t v[6];
+
+	return get(step, t, desk, v) ? v[5] : -1;
+}
+
 /* What a row must hold (secs, vcpu_s, mem_mib_s, run_s, cpu_ns; -1: NULL): ANY is not checked. */
 #define ANY INT64_MIN
 
 /* The row (step, t, desk) is there and holds want. */
 static void expect(int step, int64_t t, int desk, const int64_t want[5])
 {
-	int64_t v[5];
+	int64_t v[6];
 
 	assert_true(get(step, t, desk, v));
 	for (int i = 0; i < 5; i++)
@@ -140,18 +152,24 @@ static void test_raw_rows_sum_into_whole_hours(void **state)
 	compact(NOW, &done);
 	assert_int_equal(done.raw_to_hour, 14);
 	assert_int_equal(done.hour_to_day, 0);
-	/* The unknown sample counts as nothing. */
+	/* The unknown sample counts as nothing, and the hour says 300 s of it are unknown: a
+	 * partial sum, not a whole one. */
 	expect(USAGE_HOUR, h, 1, (int64_t[5]){ 3600, 7200, 4096LL * 3600, 1800, 11000 });
+	assert_int_equal(unknown_s(USAGE_HOUR, h, 1), 300);
 	expect(USAGE_HOUR, h + HOUR, 1, (int64_t[5]){ 300, ANY, ANY, ANY, 7 });
+	assert_int_equal(unknown_s(USAGE_HOUR, h + HOUR, 1), 0);
 	expect(USAGE_HOUR, h, 2, (int64_t[5]){ ANY, ANY, ANY, ANY, -1 });
+	assert_int_equal(unknown_s(USAGE_HOUR, h, 2), 300);
 	assert_int_equal(count(USAGE_RAW), 2);
 	assert_int_equal(count(USAGE_HOUR), 3);
 
-	/* A late raw row of an hour summed before adds to it. */
+	/* A late raw row of an hour summed before adds to it (its unknown seconds too). */
 	put(USAGE_RAW, h + 3000 + 1, 1, 100, 3);
+	put(USAGE_RAW, h + 3000 + 2, 1, 50, -1);
 	compact(NOW, &done);
-	assert_int_equal(done.raw_to_hour, 1);
-	expect(USAGE_HOUR, h, 1, (int64_t[5]){ 3700, ANY, ANY, ANY, 11003 });
+	assert_int_equal(done.raw_to_hour, 2);
+	expect(USAGE_HOUR, h, 1, (int64_t[5]){ 3750, ANY, ANY, ANY, 11003 });
+	assert_int_equal(unknown_s(USAGE_HOUR, h, 1), 350);
 
 	/* An hour later the cutoff moves one hour: that hour's rows are summed. */
 	compact(NOW + HOUR, &done);
@@ -192,7 +210,7 @@ static void test_buckets_split_at_a_rate_change(void **state)
 static void test_hours_into_days_and_retention(void **state)
 {
 	struct usage_cutoffs k = usage_cutoffs(NOW, &cfg);
-	int64_t d = k.hour_before - 3 * DAY, v[5];
+	int64_t d = k.hour_before - 3 * DAY, v[6];
 	struct usage_compacted done;
 
 	(void)state;
@@ -205,6 +223,7 @@ static void test_hours_into_days_and_retention(void **state)
 	assert_int_equal(done.hour_to_day, 24);
 	assert_int_equal(done.day_deleted, 1);
 	expect(USAGE_DAY, d, 1, (int64_t[5]){ DAY, 2 * DAY, ANY, DAY / 2, 23 * 24 / 2 });
+	assert_int_equal(unknown_s(USAGE_DAY, d, 1), 0);
 	assert_false(get(USAGE_DAY, k.day_before - DAY, 1, v));
 	assert_true(get(USAGE_DAY, k.day_before, 1, v));
 	assert_true(get(USAGE_HOUR, k.hour_before, 1, v));
@@ -250,7 +269,7 @@ static void pass(struct usage_desk *d, int64_t now, int64_t since)
 static void test_desktop_made_during_a_pass_gets_its_names(void **state)
 {
 	struct usage_desk d = desk(NOW + 1);
-	int64_t v[5];
+	int64_t v[6];
 
 	(void)state;
 	usage_forget();
@@ -279,6 +298,75 @@ static void test_an_interval_starting_again_adds(void **state)
 	usage_forget();
 }
 
+/*
+ * A running desktop whose CPU time libvirt did not give in a pass: its row's CPU time is
+ * unknown and says for how long; a later pass that reads it knows its interval whole; a
+ * row that adds to it keeps the unknown seconds.
+ */
+static void test_unknown_cpu_time_is_said(void **state)
+{
+	struct usage_desk d = desk(NOW - DAY);
+
+	(void)state;
+	usage_forget();
+	d.running = true;
+	d.cpu_ok = true;
+	d.cpu_ns = 1000;
+	pass(&d, NOW - 600, NOW - 900); /* no baseline: unknown */
+	assert_int_equal(unknown_s(0, NOW - 900, 7), 300);
+	d.cpu_ok = false;
+	pass(&d, NOW - 300, NOW - 600); /* not read */
+	expect(0, NOW - 600, 7, (int64_t[5]){ 300, ANY, ANY, 300, -1 });
+	assert_int_equal(unknown_s(0, NOW - 600, 7), 300);
+	d.cpu_ok = true;
+	d.cpu_ns = 5000;
+	pass(&d, NOW, NOW - 300); /* its baseline was not read either */
+	assert_int_equal(unknown_s(0, NOW - 300, 7), 300);
+	d.cpu_ns = 9000;
+	pass(&d, NOW + 300, NOW);
+	expect(0, NOW, 7, (int64_t[5]){ 300, ANY, ANY, 300, 4000 });
+	assert_int_equal(unknown_s(0, NOW, 7), 0);
+	/* The wall clock stepped back: an unknown interval adds to a known one. */
+	d.cpu_ok = false;
+	pass(&d, NOW + 100, NOW);
+	expect(0, NOW, 7, (int64_t[5]){ 400, ANY, ANY, ANY, 4000 });
+	assert_int_equal(unknown_s(0, NOW, 7), 100);
+	usage_forget();
+}
+
+/* A store made before cpu_unknown_s: the column is added, a row of unknown CPU time unknown for
+ * all its seconds. */
+static void test_old_store_gets_unknown_seconds(void **state)
+{
+	char dir[] = UNIT_STORE_DIR, path[sizeof(dir) + 16], err[256];
+	sqlite3 *old;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(
+			old,
+			"CREATE TABLE usage (step INTEGER NOT NULL, t INTEGER NOT NULL,"
+			"  tenant_id INTEGER NOT NULL, desktop_id INTEGER NOT NULL,"
+			"  secs INTEGER NOT NULL, vcpu_s INTEGER NOT NULL, mem_mib_s INTEGER "
+			"  NOT NULL, run_s INTEGER NOT NULL, cpu_ns INTEGER, PRIMARY KEY (step, "
+			"  t, tenant_id, desktop_id)) WITHOUT ROWID;"
+			"INSERT INTO usage VALUES (0, 100, 1, 7, 300, 0, 0, 0, NULL),"
+			"  (0, 400, 1, 7, 300, 0, 0, 0, 12)",
+			NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(old);
+	assert_int_equal(mgr_store_open(path, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(unknown_s(0, 100, 7), 300);
+	assert_int_equal(unknown_s(0, 400, 7), 0);
+	sqlite3_close(db);
+	mgr_store_close();
+	unit_store_remove(path, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +379,9 @@ int main(void)
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_desktop_made_during_a_pass_gets_its_names,
 						store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_cpu_time_is_said, store_setup,
+						store_teardown),
+		cmocka_unit_test(test_old_store_gets_unknown_seconds),
 		cmocka_unit_test_setup_teardown(test_an_interval_starting_again_adds, store_setup,
 						store_teardown),
 	};
