@@ -17,6 +17,7 @@
 #include "jobs.h"
 #include "store.h"
 #include "tasks.h"
+#include "usage_hist.h"
 #include "virt.h"
 #include "vswitch.h"
 #include "tlog.h"
@@ -123,8 +124,9 @@ static int new_uuid(char out[37], char *err, size_t len)
 	return 0;
 }
 
-/* Gives back the desktop's reservation and forgets it. */
-static void forget(uint32_t id)
+/* Gives back the desktop's reservation and forgets it; the usage history counts it up to now
+ * (end: how it was, NULL: it did not run). */
+static void forget(uint32_t id, const struct usage_end *end)
 {
 	struct mgr_desktop *d;
 
@@ -134,6 +136,7 @@ static void forget(uint32_t id)
 		struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
 		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
 		uint32_t tenant = d->tenant_id;
+		usage_desktop_gone_locked(d, end);
 		if (h && m)
 			mgr_release_locked(h, tenant, m);
 		if (mgr_store_del_desktop(id) < 0)
@@ -284,7 +287,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	if (!clone)
 		w.d.overlay[0] = '\0';
 	teardown(&w);
-	forget(w.d.id);
+	forget(w.d.id, NULL);
 	mgr_repin_host(w.d.host_id);
 	return rc;
 }
@@ -312,7 +315,7 @@ bool mgr_op_undo_create(uint32_t desktop_id, uint8_t step)
 		return true;
 	}
 	teardown(&w);
-	forget(desktop_id);
+	forget(desktop_id, NULL);
 	mgr_repin_host(w.d.host_id);
 	return false;
 }
@@ -338,6 +341,10 @@ int mgr_op_delete(const struct mgr_job *j, bool run_tasks, char *err, size_t len
 		return rc;
 	}
 	ran = w.d.uuid[0] ? mgr_virt_running(w.d.host_id, w.d.uuid) : -ENOENT;
+	/* Its CPU time to the end, for the usage history's last interval of it. */
+	struct usage_end end = { .running = ran == 1 };
+	if (end.running)
+		end.cpu_ok = mgr_virt_cpu_time(w.d.host_id, w.d.uuid, &end.cpu_ns) == 0;
 	rc = w.d.uuid[0] ? mgr_domain_undefine(w.d.host_id, w.d.uuid, err, len) : 0;
 	gone = rc == 0 && ran >= 0;
 	if (rc == 0)
@@ -356,7 +363,7 @@ int mgr_op_delete(const struct mgr_job *j, bool run_tasks, char *err, size_t len
 	}
 	mgr_image_remove(w.d.overlay);
 	MGR_FAULT("delete.after_overlay", NULL, 0);
-	forget(w.d.id);
+	forget(w.d.id, &end);
 	mgr_repin_host(w.d.host_id);
 	MGR_FAULT("delete.after_forget", NULL, 0);
 	return 0;

@@ -234,9 +234,10 @@ int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64
 	for (uint32_t i = 0; i < n; i++) {
 		const struct usage_desk *c = &cs[i];
 		const struct prev *p = prev_find(c->id);
-		/* Reserved from the later of the previous pass and its creation. */
+		/* Reserved from the later of the previous pass and its creation, to now or
+		 * when it went. */
 		int64_t from = c->created > from_pass ? c->created : from_pass;
-		int64_t secs = now - from, cpu = cpu_used(c, p, from_pass);
+		int64_t secs = (c->gone ? c->gone : now) - from, cpu = cpu_used(c, p, from_pass);
 
 		/* Its names first, even with nothing to count yet: it goes into prevs, and
 		 * the next pass writes names only for desktops not in prevs. */
@@ -290,25 +291,34 @@ out:
 void usage_remember(const struct usage_desk *cs, uint32_t n)
 {
 	struct prev *np = calloc(n + 1, sizeof(*np));
+	uint32_t k = 0;
 
 	if (np == NULL)
 		return; /* the old baseline stays: CPU time of this interval counted again */
 	for (uint32_t i = 0; i < n; i++)
-		np[i] = (struct prev){ .id = cs[i].id,
-				       .running = cs[i].running,
-				       .cpu_ok = cs[i].cpu_ok,
-				       .cpu_ns = cs[i].cpu_ns };
+		if (!cs[i].gone)
+			np[k++] = (struct prev){ .id = cs[i].id,
+						 .running = cs[i].running,
+						 .cpu_ok = cs[i].cpu_ok,
+						 .cpu_ns = cs[i].cpu_ns };
 	free(prevs);
 	prevs = np;
-	n_prevs = n;
+	n_prevs = k;
 }
 
-void usage_forget(void)
-{
-	free(prevs);
-	prevs = NULL;
-	n_prevs = 0;
-}
+/*
+ * Desktops gone since the last pass (usage_desktop_gone_locked), under mgr.lock: a pass takes
+ * them with the desktops and drops them once its rows are written. At most MAX_GONE wait (a
+ * store that cannot be written for long): more are counted in gone_dropped and logged.
+ */
+#define MAX_GONE 65536
+struct gone {
+	struct usage_desk c;
+	int64_t mono_ns; /* when it went, on the pass's clock */
+};
+static struct gone *gones;
+static uint32_t n_gones;
+static uint64_t gone_dropped;
 
 static int64_t mono_ns(void)
 {
@@ -318,6 +328,82 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A desktop's names and reservation into c, under mgr.lock: false if its model or tenant is
+ * gone (nothing to count). */
+static bool desk_copy_locked(const struct mgr_desktop *d, struct usage_desk *c)
+{
+	const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
+	const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
+
+	if (m == NULL || t == NULL)
+		return false;
+	*c = (struct usage_desk){ .id = d->id,
+				  .tenant_id = d->tenant_id,
+				  .host_id = d->host_id,
+				  .vcpus = m->spec.vcpus,
+				  .mem_mib = m->spec.memory_mb,
+				  .created = (int64_t)d->created,
+				  .running = d->state == MGR_DESK_RUNNING && d->uuid[0] };
+	snprintf(c->uuid, sizeof(c->uuid), "%s", d->uuid);
+	snprintf(c->tenant, sizeof(c->tenant), "%s", t->spec.name);
+	snprintf(c->name, sizeof(c->name), "%s", d->name);
+	snprintf(c->model, sizeof(c->model), "%s", m->spec.name);
+	return true;
+}
+
+void usage_desktop_gone_locked(const struct mgr_desktop *d, const struct usage_end *end)
+{
+	struct gone *g;
+
+	if (n_gones >= MAX_GONE || (g = realloc(gones, (n_gones + 1) * sizeof(*gones))) == NULL) {
+		if (gone_dropped++ % 1024 == 0)
+			tlog(LOG_ERR, TLOG_F(.desktop = d->id),
+			     "usage history: the last interval of desktop %u is lost (%llu so "
+			     "far): "
+			     "too many desktops gone since the last pass written",
+			     d->id, (unsigned long long)gone_dropped);
+		return;
+	}
+	gones = g;
+	if (!desk_copy_locked(d, &g[n_gones].c))
+		return;
+	g[n_gones].c.running = end && end->running;
+	g[n_gones].c.cpu_ok = end && end->cpu_ok;
+	g[n_gones].c.cpu_ns = end ? end->cpu_ns : 0;
+	g[n_gones].mono_ns = mono_ns();
+	n_gones++;
+}
+
+void usage_forget(void)
+{
+	free(prevs);
+	prevs = NULL;
+	n_prevs = 0;
+}
+
+/* The gone desktops a pass takes (the first n_gones, under mgr.lock) into cs at n: each ends
+ * when it went, placed on the pass's interval [from_pass, now) by the monotonic clock. */
+static uint32_t gones_take_locked(struct usage_desk *cs, uint32_t n, int64_t mono, int64_t now,
+				  int64_t from_pass)
+{
+	for (uint32_t i = 0; i < n_gones; i++) {
+		int64_t ago = (mono - gones[i].mono_ns) / 1000000000;
+		int64_t at = now - (ago > 0 ? ago : 0);
+		cs[n + i] = gones[i].c;
+		cs[n + i].gone = at > from_pass ? at : from_pass;
+	}
+	return n_gones;
+}
+
+/* Once a pass's rows are written: the first n gone desktops (those it took) are forgotten. */
+static void gones_drop(uint32_t n)
+{
+	pthread_mutex_lock(&mgr.lock);
+	memmove(gones, gones + n, (n_gones - n) * sizeof(*gones));
+	n_gones -= n;
+	pthread_mutex_unlock(&mgr.lock);
+}
+
 void mgr_usage_hist_sample(void)
 {
 	/*
@@ -325,36 +411,21 @@ void mgr_usage_hist_sample(void)
 	 * clock did meanwhile (an NTP step): it ends now on the wall clock, which
 	 * only places it (t), and no desktop counts more than its length.
 	 */
-	int64_t now = (int64_t)time(NULL), elapsed = (mono_ns() - last_mono_ns) / 1000000000;
-	int64_t from_pass = now - elapsed;
+	int64_t mono = mono_ns(), now = (int64_t)time(NULL);
+	int64_t elapsed = (mono - last_mono_ns) / 1000000000, from_pass = now - elapsed;
 	struct usage_desk *cs;
 	struct usage_alloc *allocs;
-	uint32_t n = 0, n_allocs = 0;
+	uint32_t n = 0, n_allocs = 0, n_gone = 0;
 
 	if (elapsed <= 0)
 		return;
 	pthread_mutex_lock(&mgr.lock);
-	cs = calloc(mgr.n_desktops + 1, sizeof(*cs));
-	for (uint32_t i = 0; cs && i < mgr.n_desktops; i++) {
-		const struct mgr_desktop *d = mgr.desktops[i];
-		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
-		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
-		struct usage_desk *c = &cs[n];
-		if (m == NULL || t == NULL)
-			continue;
-		*c = (struct usage_desk){ .id = d->id,
-					  .tenant_id = d->tenant_id,
-					  .host_id = d->host_id,
-					  .vcpus = m->spec.vcpus,
-					  .mem_mib = m->spec.memory_mb,
-					  .created = (int64_t)d->created,
-					  .running = d->state == MGR_DESK_RUNNING && d->uuid[0] };
-		snprintf(c->uuid, sizeof(c->uuid), "%s", d->uuid);
-		snprintf(c->tenant, sizeof(c->tenant), "%s", t->spec.name);
-		snprintf(c->name, sizeof(c->name), "%s", d->name);
-		snprintf(c->model, sizeof(c->model), "%s", m->spec.name);
-		n++;
-	}
+	cs = calloc(mgr.n_desktops + n_gones + 1, sizeof(*cs));
+	for (uint32_t i = 0; cs && i < mgr.n_desktops; i++)
+		if (desk_copy_locked(mgr.desktops[i], &cs[n]))
+			n++;
+	if (cs)
+		n_gone = gones_take_locked(cs, n, mono, now, from_pass);
 	allocs = usage_alloc_copy_locked(&n_allocs);
 	pthread_mutex_unlock(&mgr.lock);
 	if (cs == NULL || allocs == NULL) {
@@ -362,11 +433,12 @@ void mgr_usage_hist_sample(void)
 		free(allocs);
 		return;
 	}
-	/* libvirt without the lock. */
+	/* libvirt without the lock (the gone ones were read when they went). */
 	for (uint32_t i = 0; i < n; i++)
 		if (cs[i].running)
 			cs[i].cpu_ok =
 				mgr_virt_cpu_time(cs[i].host_id, cs[i].uuid, &cs[i].cpu_ns) == 0;
+	n += n_gone;
 	qsort(cs, n, sizeof(*cs), cmp_cur);
 	/* The routers' tessds, without the lock too; written before the desktops' pass,
 	 * whose compaction then takes these rows as well. */
@@ -383,6 +455,7 @@ void mgr_usage_hist_sample(void)
 	 */
 	usage_alloc_write(wdb, allocs, n_allocs, now, from_pass);
 	free(allocs);
+	gones_drop(n_gone);
 	usage_remember(cs, n);
 	last_mono_ns += elapsed * 1000000000; /* the rest of a second counts next time */
 	free(cs);
@@ -408,6 +481,11 @@ void mgr_usage_hist_stop(void)
 	sqlite3_close(wdb);
 	wdb = NULL;
 	usage_forget();
+	pthread_mutex_lock(&mgr.lock);
+	free(gones);
+	gones = NULL;
+	n_gones = 0;
+	pthread_mutex_unlock(&mgr.lock);
 }
 
 int usage_tenant_sums_prepare(sqlite3 *db, const char *table, const char *sums, int64_t from,

@@ -64,6 +64,7 @@ struct usage_desk {
 	uint32_t id, tenant_id, host_id;
 	uint64_t vcpus, mem_mib;
 	int64_t created;
+	int64_t gone; /* 0: it is there; else it went then (deleted): its last row ends there */
 	bool running, cpu_ok;
 	uint64_t cpu_ns;
 	char uuid[37];
@@ -71,11 +72,27 @@ struct usage_desk {
 };
 /*
  * A pass's rows on db for the interval [from_pass, now) of the desktops cs
- * (sorted by id), names for those the previous pass did not see, and the
- * compaction, in one transaction: 0, or -EIO (rolled back).
+ * (sorted by id; one gone counts up to its gone), names for those the previous
+ * pass did not see, and the compaction, in one transaction: 0, or -EIO (rolled
+ * back).
  */
 int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64_t now,
 		     int64_t from_pass, const struct mgr_usage_cfg *cfg);
+struct mgr_desktop;
+
+/* How a desktop was when it went: its domain running, and its CPU time then if read. */
+struct usage_end {
+	bool running, cpu_ok;
+	uint64_t cpu_ns;
+};
+/*
+ * Desktop d goes (under mgr.lock, before it is removed; end NULL: it did not run): the next
+ * pass, which will not see it, counts its interval since the last pass up to now, so that its
+ * last reservation and running time are not lost. Kept in memory: a stop of tessmgrd before that
+ * pass loses it, as it loses every desktop's time since the last pass.
+ */
+void usage_desktop_gone_locked(const struct mgr_desktop *d, const struct usage_end *end);
+
 /* After a written pass: its desktops are the next pass's previous ones. */
 void usage_remember(const struct usage_desk *cs, uint32_t n);
 /* No previous pass. */

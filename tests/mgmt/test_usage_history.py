@@ -162,6 +162,33 @@ def test_downsampling_retention_and_restart(cleanup, tmp_path):
     assert hour["cpu_unknown_s"] >= new[0]["secs"], hour
 
 
+def test_a_desktop_deleted_between_passes_keeps_its_last_interval(cleanup, tmp_path):
+    """A desktop deleted between two passes: the pass after it counts its reservation and
+    running time up to its delete (nothing of its last interval lost to the chargeback)."""
+    m = Mgr(cleanup, tmp_path, {"usage": {"sample_sec": 8}}).start()
+    m.site_h1("acme")
+    m.desktop("clock", ACME)  # its rows show when passes run
+    t0 = int(time.time()) - 1
+    seen = wait_rows(m, lambda rs: len(rs) >= 1, timeout=30, step="raw", **{"from": t0},
+                     desktop="clock")
+    d = m.desktop("short", ACME)
+    created = m.ok("GET", f"desktops/{d['id']}", token=ACME)["created"]
+    time.sleep(2)
+    r = m.ok("DELETE", f"desktops/{d['id']}", token=ACME)
+    assert m.wait_job(r["job"]["id"], token=ACME)["state"] == "succeeded"
+    gone = time.time()
+    wait_rows(m, lambda rs: len(rs) > len(seen), timeout=30, step="raw", **{"from": t0},
+              desktop="clock")
+    rows = history(m, step="raw", **{"from": t0}, desktop="short")["rows"]
+    secs = sum(x["secs"] for x in rows)
+    # From its creation to its delete, to within the pass's whole seconds.
+    assert gone - created - 2 <= secs <= gone - created + 1, (secs, gone, created, rows)
+    assert sum(x["run_s"] for x in rows) == secs and all(
+        x["vcpu_s"] == 2 * x["secs"] for x in rows), rows
+    cb = m.ok("GET", f"chargeback?from={t0}&to={int(gone) + 60}", token=ACME)
+    assert [x["desktop"] for x in cb["tenants"][0]["desktops"]].count("short") == 1, cb
+
+
 def test_row_size(tmp_path):
     """Bytes a row takes in the store (table and key are one b-tree: WITHOUT ROWID), for
     README's sizes: 10,000 desktops' rows of a day at 300 s, with realistic values."""

@@ -367,6 +367,40 @@ static void test_old_store_gets_unknown_seconds(void **state)
 	unit_store_remove(path, dir);
 }
 
+/*
+ * A desktop gone (deleted) between two passes: the pass after counts it from the previous
+ * pass, or its creation, up to when it went, with its names; it is not remembered.
+ */
+static void test_a_gone_desktop_counts_to_its_end(void **state)
+{
+	struct usage_desk d = desk(NOW - DAY), e = desk(NOW + 50);
+
+	(void)state;
+	usage_forget();
+	d.running = true;
+	pass(&d, NOW, NOW - 300);
+	d.gone = NOW + 100;
+	d.cpu_ok = true;
+	d.cpu_ns = 777;
+	pass(&d, NOW + 300, NOW);
+	expect(0, NOW, 7, (int64_t[5]){ 100, 200, 1024 * 100, 100, -1 });
+	/* Made and gone between two passes: all of its life, its CPU time whole. */
+	e.id = 8;
+	e.running = e.cpu_ok = true;
+	e.cpu_ns = 555;
+	e.gone = NOW + 250;
+	pass(&e, NOW + 300, NOW);
+	expect(0, NOW + 50, 8, (int64_t[5]){ 200, 400, 1024 * 200, 200, 555 });
+	assert_int_equal(one_int("SELECT COUNT(*) FROM usage_desktops WHERE desktop_id = ?", 8), 1);
+	/* Not remembered: a desktop 8 seen after is new (its names written again). */
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM usage_desktops", NULL, NULL, NULL),
+			 SQLITE_OK);
+	e.gone = 0;
+	pass(&e, NOW + 600, NOW + 300);
+	assert_int_equal(one_int("SELECT COUNT(*) FROM usage_desktops WHERE desktop_id = ?", 8), 1);
+	usage_forget();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_cpu_time_is_said, store_setup,
 						store_teardown),
 		cmocka_unit_test(test_old_store_gets_unknown_seconds),
+		cmocka_unit_test_setup_teardown(test_a_gone_desktop_counts_to_its_end, store_setup,
+						store_teardown),
 		cmocka_unit_test_setup_teardown(test_an_interval_starting_again_adds, store_setup,
 						store_teardown),
 	};
