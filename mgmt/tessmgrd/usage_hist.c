@@ -39,114 +39,6 @@ struct usage_cutoffs usage_cutoffs(int64_t now, const struct mgr_usage_cfg *c)
 	};
 }
 
-/* Runs sql with integer parameters a, b; the rows it changed, or -EIO. */
-static int64_t run2(sqlite3 *db, const char *sql, int64_t a, int64_t b)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) > 1)
-		sqlite3_bind_int64(st, 2, b);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? sqlite3_changes64(db) : -EIO;
-}
-
-/* Adds a row to the one of its key written before (NULL CPU time: unknown in both; the seconds
- * of unknown CPU time add up, so a sum with unknown parts says so). */
-#define ADD_SQL                                                                          \
-	"ON CONFLICT (step, t, tenant_id, desktop_id) DO UPDATE SET "                    \
-	"  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "             \
-	"  mem_mib_s = mem_mib_s + excluded.mem_mib_s, run_s = run_s + excluded.run_s, " \
-	"  cpu_ns = CASE WHEN cpu_ns IS NULL AND excluded.cpu_ns IS NULL THEN NULL "     \
-	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END, "                  \
-	"  cpu_unknown_s = cpu_unknown_s + excluded.cpu_unknown_s"
-
-/*
- * A row's bucket of length len: its start, or the start of the row's rate
- * period if that is later (the period began inside the bucket). Rows are
- * priced at the rates in force when they start (rate_hist.h): a bucket split
- * at a rate change keeps the rows after it at their rates, so a chargeback's
- * answer is the same before and after compaction.
- */
-/* Not clang-formatted: it would split the SQL's lines at BUCKET_SQL(. */
-/* clang-format off */
-#define BUCKET_SQL(len)                                                                 \
-	"MAX(t - t % " len ", IFNULL((SELECT MAX(p.start_t) FROM rate_periods p WHERE " \
-	"  p.start_t <= t), 0))"
-
-/*
- * Sums rows of step ?1 - 1 starting before ?2 into buckets of step ?1 (length
- * given by the caller's text), adding to a bucket summed before: a bucket
- * whose rows straddled the cutoff of an earlier pass with other settings.
- */
-#define MOVE_SQL(len)                                                                         \
-	"INSERT INTO usage (step, t, tenant_id, desktop_id, secs, vcpu_s, mem_mib_s, run_s, " \
-	"  cpu_ns, cpu_unknown_s) SELECT ?1, " BUCKET_SQL(len) ", tenant_id, desktop_id, "    \
-	"  SUM(secs), SUM(vcpu_s), SUM(mem_mib_s), SUM(run_s), SUM(cpu_ns), "                 \
-	"  SUM(cpu_unknown_s) FROM usage "                                                    \
-	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id, desktop_id " ADD_SQL
-
-/* The same for the tenants' network rows (usage_net.h). */
-#define MOVE_NET_SQL(len)                                                                      \
-	"INSERT INTO usage_net (step, t, tenant_id, bytes_in, bytes_out) SELECT ?1, "          \
-	"  " BUCKET_SQL(len) ", tenant_id, SUM(bytes_in), SUM(bytes_out) FROM usage_net "      \
-	"  WHERE step = ?1 - 1 AND t < ?2 GROUP BY 2, tenant_id "                              \
-	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET bytes_in = bytes_in + "                \
-	"  excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out"
-
-/* The same for the tenants' allocation rows (usage_alloc.h). */
-#define MOVE_ALLOC_SQL(len)                                                                    \
-	"INSERT INTO usage_alloc (step, t, tenant_id, secs, vcpu_s, mem_mib_s, pcpu_s) "       \
-	"  SELECT ?1, " BUCKET_SQL(len) ", tenant_id, SUM(secs), SUM(vcpu_s), "                \
-	"  SUM(mem_mib_s), SUM(pcpu_s) FROM usage_alloc WHERE step = ?1 - 1 AND t < ?2 "       \
-	"  GROUP BY 2, tenant_id "                                                             \
-	"ON CONFLICT (step, t, tenant_id) DO UPDATE SET secs = secs + excluded.secs, "         \
-	"  vcpu_s = vcpu_s + excluded.vcpu_s, mem_mib_s = mem_mib_s + excluded.mem_mib_s, "    \
-	"  pcpu_s = pcpu_s + excluded.pcpu_s"
-/* clang-format on */
-
-/* One table's compaction (its move statements and name), its rows added to out. */
-static int compact_table(sqlite3 *db, const struct usage_cutoffs *k, const char *to_day,
-			 const char *to_hour, const char *table, struct usage_compacted *out)
-{
-	char del[96];
-	int64_t n;
-
-	snprintf(del, sizeof(del), "DELETE FROM %s WHERE step = ?1 AND t < ?2", table);
-	/* Hours to days first: this pass's new hours are younger than hourly_days. */
-	if (run2(db, to_day, USAGE_DAY, k->hour_before) < 0 ||
-	    (n = run2(db, del, USAGE_HOUR, k->hour_before)) < 0)
-		return -EIO;
-	out->hour_to_day += n;
-	if (run2(db, to_hour, USAGE_HOUR, k->raw_before) < 0 ||
-	    (n = run2(db, del, USAGE_RAW, k->raw_before)) < 0)
-		return -EIO;
-	out->raw_to_hour += n;
-	if ((n = run2(db, del, USAGE_DAY, k->day_before)) < 0)
-		return -EIO;
-	out->day_deleted += n;
-	return 0;
-}
-
-int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
-		  struct usage_compacted *out)
-{
-	struct usage_cutoffs k = usage_cutoffs(now, c);
-
-	*out = (struct usage_compacted){ 0 };
-	if (compact_table(db, &k, MOVE_SQL("86400"), MOVE_SQL("3600"), "usage", out) < 0 ||
-	    compact_table(db, &k, MOVE_NET_SQL("86400"), MOVE_NET_SQL("3600"), "usage_net", out) <
-		    0 ||
-	    compact_table(db, &k, MOVE_ALLOC_SQL("86400"), MOVE_ALLOC_SQL("3600"), "usage_alloc",
-			  out) < 0)
-		return -EIO;
-	return 0;
-}
-
 int usage_tx_end(sqlite3 *db, int rc, const char *what)
 {
 	if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
@@ -210,82 +102,138 @@ static int cmp_cur(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A pass's row of a desktop, worked out before the write transaction. */
+struct pass_row {
+	int64_t t, secs, cpu; /* cpu < 0: unknown */
+	const struct usage_desk *c;
+};
+
+/* In the key's order (t, tenant, desktop): the write transaction appends along the b-tree. */
+static int cmp_row(const void *a, const void *b)
+{
+	const struct pass_row *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->c->tenant_id != y->c->tenant_id)
+		return x->c->tenant_id < y->c->tenant_id ? -1 : 1;
+	return x->c->id < y->c->id ? -1 : x->c->id > y->c->id;
+}
+
+/* The rows of cs's desktops (those with something to count) into rows: how many. */
+static uint32_t pass_rows(const struct usage_desk *cs, uint32_t n, int64_t now, int64_t from_pass,
+			  struct pass_row *rows)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct usage_desk *c = &cs[i];
+		/* Reserved from the later of the previous pass and its creation, to now or
+		 * when it went. */
+		int64_t from = c->created > from_pass ? c->created : from_pass;
+		int64_t secs = (c->gone ? c->gone : now) - from;
+
+		if (secs <= 0)
+			continue; /* made after this pass read the clock */
+		rows[k++] = (struct pass_row){ .t = from,
+					       .secs = secs,
+					       .cpu = cpu_used(c, prev_find(c->id), from_pass),
+					       .c = c };
+	}
+	qsort(rows, k, sizeof(*rows), cmp_row);
+	return k;
+}
+
+static int put_row(sqlite3_stmt *row, const struct pass_row *r)
+{
+	sqlite3_bind_int64(row, 1, r->t);
+	sqlite3_bind_int64(row, 2, r->c->tenant_id);
+	sqlite3_bind_int64(row, 3, r->c->id);
+	sqlite3_bind_int64(row, 4, r->secs);
+	sqlite3_bind_int64(row, 5, (int64_t)r->c->vcpus * r->secs);
+	sqlite3_bind_int64(row, 6, (int64_t)r->c->mem_mib * r->secs);
+	sqlite3_bind_int64(row, 7, r->c->running ? r->secs : 0);
+	if (r->cpu < 0)
+		sqlite3_bind_null(row, 8);
+	else
+		sqlite3_bind_int64(row, 8, r->cpu);
+	sqlite3_bind_int64(row, 9, r->cpu < 0 ? r->secs : 0);
+	if (sqlite3_step(row) != SQLITE_DONE)
+		return -EIO;
+	sqlite3_reset(row);
+	return 0;
+}
+
+static int put_names(sqlite3_stmt *name, const struct usage_desk *c)
+{
+	sqlite3_bind_int64(name, 1, c->id);
+	sqlite3_bind_int64(name, 2, c->tenant_id);
+	sqlite3_bind_text(name, 3, c->tenant, -1, SQLITE_STATIC);
+	sqlite3_bind_text(name, 4, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(name, 5, c->model, -1, SQLITE_STATIC);
+	if (sqlite3_step(name) != SQLITE_DONE)
+		return -EIO;
+	sqlite3_reset(name);
+	return 0;
+}
+
+/*
+ * Everything is worked out and prepared before the write transaction, which holds the store's
+ * write lock (the API's writers wait for it under mgr.lock) for the inserts only; compaction
+ * follows, a bucket per transaction.
+ */
 int usage_write_pass(sqlite3 *db, const struct usage_desk *cs, uint32_t n, int64_t now,
 		     int64_t from_pass, const struct mgr_usage_cfg *cfg)
 {
 	sqlite3_stmt *row = NULL, *name = NULL;
+	struct pass_row *rows = calloc(n + 1, sizeof(*rows));
 	struct usage_compacted done;
+	uint32_t k;
 	int rc = -EIO;
 
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return -EIO;
+	if (rows == NULL)
+		return -ENOMEM;
+	k = pass_rows(cs, n, now, from_pass, rows);
 	if (sqlite3_prepare_v2(db,
 			       /* Adding: after the wall clock stepped back, an interval
 				* can start where an earlier one did. */
 			       "INSERT INTO usage (step, t, tenant_id, desktop_id, "
 			       "secs, vcpu_s, mem_mib_s, run_s, cpu_ns, cpu_unknown_s) "
-			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?) " ADD_SQL,
+			       "VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?) " USAGE_ADD_SQL,
 			       -1, &row, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO usage_desktops (desktop_id, tenant_id, "
 			       "tenant, name, model) VALUES (?, ?, ?, ?, ?)",
-			       -1, &name, NULL) != SQLITE_OK)
+			       -1, &name, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct usage_desk *c = &cs[i];
-		const struct prev *p = prev_find(c->id);
-		/* Reserved from the later of the previous pass and its creation, to now or
-		 * when it went. */
-		int64_t from = c->created > from_pass ? c->created : from_pass;
-		int64_t secs = (c->gone ? c->gone : now) - from, cpu = cpu_used(c, p, from_pass);
-
-		/* Its names first, even with nothing to count yet: it goes into prevs, and
-		 * the next pass writes names only for desktops not in prevs. */
-		if (p == NULL) {
-			sqlite3_bind_int64(name, 1, c->id);
-			sqlite3_bind_int64(name, 2, c->tenant_id);
-			sqlite3_bind_text(name, 3, c->tenant, -1, SQLITE_STATIC);
-			sqlite3_bind_text(name, 4, c->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(name, 5, c->model, -1, SQLITE_STATIC);
-			if (sqlite3_step(name) != SQLITE_DONE)
-				goto out;
-			sqlite3_reset(name);
-		}
-		if (secs <= 0)
-			continue; /* made after this pass read the clock */
-		sqlite3_bind_int64(row, 1, from);
-		sqlite3_bind_int64(row, 2, c->tenant_id);
-		sqlite3_bind_int64(row, 3, c->id);
-		sqlite3_bind_int64(row, 4, secs);
-		sqlite3_bind_int64(row, 5, (int64_t)c->vcpus * secs);
-		sqlite3_bind_int64(row, 6, (int64_t)c->mem_mib * secs);
-		sqlite3_bind_int64(row, 7, c->running ? secs : 0);
-		if (cpu < 0)
-			sqlite3_bind_null(row, 8);
-		else
-			sqlite3_bind_int64(row, 8, cpu);
-		sqlite3_bind_int64(row, 9, cpu < 0 ? secs : 0);
-		if (sqlite3_step(row) != SQLITE_DONE)
+	/* Names first, even with nothing to count yet: a desktop goes into prevs, and the next
+	 * pass writes names only for desktops not in prevs. */
+	for (uint32_t i = 0; i < n; i++)
+		if (prev_find(cs[i].id) == NULL && put_names(name, &cs[i]) < 0)
 			goto out;
-		sqlite3_reset(row);
-	}
-	if (usage_compact(db, now, cfg, &done) < 0)
-		goto out;
-	rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
-	if (rc == 0 && (done.raw_to_hour || done.hour_to_day || done.day_deleted))
-		tlog(LOG_INFO, NULL,
-		     "usage history: %lld raw rows summed into hours, %lld hourly into days, "
-		     "%lld daily deleted",
-		     (long long)done.raw_to_hour, (long long)done.hour_to_day,
-		     (long long)done.day_deleted);
+	for (uint32_t i = 0; i < k; i++)
+		if (put_row(row, &rows[i]) < 0)
+			goto out;
+	rc = 0;
 out:
-	if (rc < 0) {
-		tlog(LOG_ERR, NULL, "usage history: cannot write a pass: %s", sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	/* Not in a transaction (prepare or BEGIN failed): the ROLLBACK fails, harmless. */
+	rc = usage_tx_end(db, rc, "a pass");
 	sqlite3_finalize(row);
 	sqlite3_finalize(name);
-	return rc;
+	free(rows);
+	if (rc < 0)
+		return rc;
+	if (usage_compact(db, now, cfg, &done) < 0)
+		tlog(LOG_ERR, NULL, "usage history: cannot downsample: %s (the next pass will)",
+		     sqlite3_errmsg(db));
+	if (done.raw_to_hour || done.hour_to_day || done.day_deleted)
+		tlog(LOG_INFO, NULL,
+		     "usage history: %lld raw rows summed into hours, %lld hourly into days, "
+		     "%lld daily deleted (%lld write transactions)",
+		     (long long)done.raw_to_hour, (long long)done.hour_to_day,
+		     (long long)done.day_deleted, (long long)done.writes);
+	return 0;
 }
 
 void usage_remember(const struct usage_desk *cs, uint32_t n)

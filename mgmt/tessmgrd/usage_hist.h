@@ -46,13 +46,27 @@ struct usage_cutoffs usage_cutoffs(int64_t now, const struct mgr_usage_cfg *c);
 /* Rows a compaction moved or deleted (of the tables usage, usage_net and usage_alloc). */
 struct usage_compacted {
 	int64_t raw_to_hour, hour_to_day, day_deleted;
+	int64_t writes; /* write transactions it took (one per bucket) */
 };
 /*
- * Downsampling and retention at time now on db, inside the caller's
- * transaction: -EIO on an SQLite error (the caller rolls back).
+ * Downsampling and retention at time now on db (usage_compact.c), one bucket
+ * at a time: each bucket's sums are read without the store's write lock, then
+ * added and its rows deleted in a short write transaction of its own (db must
+ * not be in a transaction). 0, or -EIO on an SQLite error (the buckets done
+ * stay done; the rest is done by the next pass).
  */
 int usage_compact(sqlite3 *db, int64_t now, const struct mgr_usage_cfg *c,
 		  struct usage_compacted *out);
+
+/* Adds a usage row to the one of its key written before (NULL CPU time: unknown in both; the
+ * seconds of unknown CPU time add up, so a sum with unknown parts says so). */
+#define USAGE_ADD_SQL                                                                    \
+	"ON CONFLICT (step, t, tenant_id, desktop_id) DO UPDATE SET "                    \
+	"  secs = secs + excluded.secs, vcpu_s = vcpu_s + excluded.vcpu_s, "             \
+	"  mem_mib_s = mem_mib_s + excluded.mem_mib_s, run_s = run_s + excluded.run_s, " \
+	"  cpu_ns = CASE WHEN cpu_ns IS NULL AND excluded.cpu_ns IS NULL THEN NULL "     \
+	"    ELSE IFNULL(cpu_ns, 0) + IFNULL(excluded.cpu_ns, 0) END, "                  \
+	"  cpu_unknown_s = cpu_unknown_s + excluded.cpu_unknown_s"
 /*
  * Ends a write transaction on db: commits when rc is 0, else (or if the
  * commit fails) logs that "what" cannot be written and rolls back: 0 or -EIO.
