@@ -243,7 +243,7 @@ static void upgraded(void *arg, int fd, const char *extra, size_t n, void *handl
 	for (uint32_t i = 0; i < n_slots && k == NULL; i++)
 		if (slots[i].state == CONSOLE_PENDING && slots[i].id == id)
 			k = &slots[i];
-	if (k && (fd < 0 || copy == NULL)) {
+	if (k && (fd < 0 || copy == NULL || stopping)) {
 		explicit_bzero(k, sizeof(*k)); /* no console comes of it */
 		k = NULL;
 	}
@@ -336,7 +336,10 @@ void api_console(struct api_ctx *c)
 	for (uint32_t i = 0; i < n_slots && k == NULL; i++)
 		if (slots[i].state == CONSOLE_TICKET && mgr_token_equal(slots[i].digest, digest))
 			k = &slots[i];
-	if (k == NULL) {
+	if (stopping) {
+		/* No new console once they are being closed: MHD cannot stop with one open. */
+		mgr_err_set(&e, 503, "", "tessmgrd is stopping");
+	} else if (k == NULL) {
 		mgr_err_set(&e, 404, "", "no such console ticket (unknown, used or expired)");
 	} else if (!same_principal(c, k)) {
 		mgr_err_set(&e, 403, "", "the ticket was given to another principal or session");

@@ -164,20 +164,46 @@ struct upgrade_box {
 	void *arg;
 };
 
+/*
+ * An upgraded connection's handle: MHD's, and the client's socket. Under HTTPS, MHD's thread
+ * forwards between that socket and the application's end of a pair until the client closes
+ * it, even after the application's close: a client that keeps it open would hold that thread,
+ * and MHD_stop_daemon, which joins it, for ever. So the close shuts the client's socket down.
+ */
+struct upgraded {
+	struct MHD_UpgradeResponseHandle *urh;
+	int peer;
+};
+
 static void upgrade_cb(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
 		       size_t n, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct upgrade_box b = *(struct upgrade_box *)cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct upgraded *u = malloc(sizeof(*u));
 
-	(void)c;
 	(void)con_cls;
 	free(cls);
-	b.fn(b.arg, sock, extra, n, urh);
+	if (u == NULL) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		b.fn(b.arg, -1, NULL, 0, NULL);
+		return;
+	}
+	u->urh = urh;
+	u->peer = ci ? ci->connect_fd : -1;
+	b.fn(b.arg, sock, extra, n, u);
 }
 
 void http_upgrade_close(void *handle)
 {
-	MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+	struct upgraded *u = handle;
+
+	/* Before MHD's close: until then the socket is the connection's, not reused. */
+	if (u->peer >= 0)
+		shutdown(u->peer, SHUT_RDWR);
+	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(u);
 }
 
 const char *http_query(const struct http_req *r, const char *key)

@@ -115,7 +115,8 @@ int http_start(const char *listen, uint16_t port, const struct http_limits *limi
 void http_get_stats(struct http_stats *out);
 /* Stops accepting, lets requests in flight finish (up to a few seconds), stops. */
 void http_stop(void);
-/* Ends an upgraded connection (its socket is closed: never close() it). */
+/* Ends an upgraded connection: its socket is closed (never close() it), the client's shut
+ * down. */
 void http_upgrade_close(void *handle);
 /* A request header's value, or NULL (NULL without a connection: in-process). */
 const char *http_header(const struct http_req *r, const char *name);

@@ -7,6 +7,7 @@ runs a command; tickets are single-use, expire and are bound to their principal 
 another site's Origin is refused; bad frames close with their code and tessmgrd stays up; a
 logout and a stopped desktop close the console."""
 import os
+import signal
 import ssl
 import struct
 import subprocess
@@ -39,7 +40,7 @@ def w(module_cleanup, tmp_path_factory):
     vmlinuz, initrd = guest.boot_files()
     h = RealHost(module_cleanup, tmp, GW, POOL)
     m = Mgr(module_cleanup, tmp, {"console": {"ticket_ttl_sec": TTL, "max_sessions": 4},
-                                  "jobs": {"stop_timeout_sec": 1},
+                                  "jobs": {"stop_timeout_sec": 1}, "http": {"timeout_sec": 3},
                                   "users": {"argon2_memory_kib": 2048, "argon2_time": 1}})
     m.start()
     m.site(storage=h.dirs["storage"])
@@ -207,6 +208,10 @@ def test_serial_console_runs_a_command(w):
     r.until(b"TESS-SERIAL-42")
     ws.send(b"echo TESS-TEXT-$((7*7))\n")  # text frames are bytes too on a serial console
     r.until(b"TESS-TEXT-49")
+    # Quiet longer than http.timeout_sec: an upgraded connection is not an idle request.
+    time.sleep(4)
+    ws.send_binary(b"echo TESS-LATER-$((8*8))\n")
+    r.until(b"TESS-LATER-64")
     ws.close()
 
 
@@ -288,13 +293,21 @@ def test_stopped_desktop_closes_its_console(w):
     assert m.proc.poll() is None
 
 
+def wss_open(m, path, pki):
+    """A console's WebSocket over HTTPS, the acme admin's, trusting the test's CA."""
+    return websocket.create_connection(m.url.replace("https", "wss", 1) + path,
+                                       header=[f"Authorization: Bearer {ACME}"],
+                                       suppress_origin=True, timeout=30,
+                                       sslopt={"ca_certs": str(pki / "ca.pem")})
+
+
 def test_console_over_https_closes_when_idle(w, pki):
     """Over HTTPS (libmicrohttpd encrypts the upgraded connection for us), and idle: a client
     that sends nothing for console.idle_sec is closed."""
     m, did = w.m, w.d["id"]
     assert m.stop() == 0
-    m.config["http"] = {"tls_cert": str(pki / "server.pem"), "tls_key": str(pki / "server.key")}
-    m.config["console"]["idle_sec"] = 2
+    m.config["http"].update(tls_cert=str(pki / "server.pem"), tls_key=str(pki / "server.key"))
+    m.config["console"]["idle_sec"] = 5
     m.ssl_context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
     m.start()
     assert m.url.startswith("https://"), m.url
@@ -302,12 +315,23 @@ def test_console_over_https_closes_when_idle(w, pki):
     assert j["state"] == "succeeded", j
     st, t = ticket(m, did)
     assert st == 201, t
-    ws = websocket.create_connection(m.url.replace("https", "wss", 1) + t["path"],
-                                     header=[f"Authorization: Bearer {ACME}"],
-                                     suppress_origin=True, timeout=30,
-                                     sslopt={"ca_certs": str(pki / "ca.pem")})
-    assert Reader(ws).read(12) == b"RFB 003.008\n"
+    ws = wss_open(m, t["path"], pki)
+    r = Reader(ws)
+    assert r.read(12) == b"RFB 003.008\n"
+    # Quiet longer than http.timeout_sec (3 s), then RFB goes on through TLS.
+    time.sleep(4)
+    ws.send_binary(b"RFB 003.008\n")
+    assert 1 in r.read(r.read(1)[0])
     started = time.time()
-    assert close_frame(ws) == (1000, "idle for 2 s")
-    assert 1.5 < time.time() - started < 10
+    assert close_frame(ws) == (1000, "idle for 5 s")
+    assert 4 < time.time() - started < 12
+    ws.close()
+    # tessmgrd's stop closes its consoles first (1001), then stops cleanly.
+    st, t = ticket(m, did)
+    assert st == 201, t
+    ws = wss_open(m, t["path"], pki)
+    assert Reader(ws).read(12) == b"RFB 003.008\n"
+    m.proc.send_signal(signal.SIGTERM)
+    assert close_frame(ws) == (1001, "tessmgrd is stopping")
+    assert m.proc.wait(30) == 0
     ws.close()
