@@ -120,6 +120,8 @@ static const struct cfg_field http_fields[] = {
 					     .str = { .min_len = 1, .max_len = 255 } }),
 		  false, "\"" TLS_PRIORITIES "\""),
 	CFG_FIELD(struct mgr_http_cfg, portal_dir, "portal_dir", &opt_path_node, false, "\"\""),
+	CFG_FIELD(struct mgr_http_cfg, novnc_dir, "novnc_dir", &opt_path_node, false,
+		  "\"/usr/share/novnc\""),
 	CFG_FIELD(struct mgr_http_cfg, session_idle_sec, "session_idle_sec",
 		  CFG_INT_NODE(1, 7 * 86400), false, "1800"),
 	CFG_FIELD(struct mgr_http_cfg, session_max_sec, "session_max_sec",

@@ -94,6 +94,7 @@ struct mgr_http_cfg {
 	char tls_key[PATH_MAX];      /* its private key: mode 0600 or stricter */
 	char tls_priorities[256];    /* GnuTLS priority string */
 	char portal_dir[PATH_MAX];   /* the web portal's static files ("": none, portal.c) */
+	char novnc_dir[PATH_MAX];    /* noVNC's files, the console page's RFB client (portal.c) */
 	uint32_t session_idle_sec;
 	uint32_t session_max_sec;
 	uint32_t max_sessions;           /* alive at once; a login beyond: 503 */

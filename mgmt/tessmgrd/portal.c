@@ -11,7 +11,12 @@
 
 #include "mgr.h"
 
-/* No inline script or style anywhere (CSP), no framing, no referrer, no sniffing. */
+/*
+ * No inline script or style anywhere (CSP), no framing, no referrer, no sniffing. The
+ * console page's WebSocket needs nothing more: connect-src 'self' covers ws: and wss: to the
+ * page's own host (CSP 3; Chromium refuses another host's), and noVNC styles through the
+ * CSSOM, which style-src does not restrict.
+ */
 #define SECURITY_HEADERS                                                                  \
 	"Content-Security-Policy",                                                        \
 		"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src " \
@@ -37,8 +42,16 @@ static const struct {
 	{ "txt", "text/plain; charset=utf-8" },
 };
 
-/* Path segments at most this deep below the directory. */
-#define MAX_DEPTH 4
+/* Path segments at most this deep below the directory: the portal's files, and noVNC's
+ * (its vendor/pako/lib/zlib/ modules are 5 deep; one more for a later noVNC). */
+#define MAX_DEPTH       4
+#define NOVNC_MAX_DEPTH 6
+
+/*
+ * noVNC (http.novnc_dir, Debian's novnc package) below this path: the console page's RFB
+ * client, only its ES modules of core/ and vendor/ (not its app/ nor its own pages).
+ */
+#define NOVNC_PATH "/portal/novnc/"
 
 static void plain(struct http_resp *out, unsigned status, const char *text)
 {
@@ -73,12 +86,13 @@ static bool good_segment(const char *s, size_t n)
 	return true;
 }
 
-static const char *type_of(const char *name)
+/* The type of name if it is one served (only a module with js_only), else NULL. */
+static const char *type_of(const char *name, bool js_only)
 {
 	const char *dot = strrchr(name, '.');
 
 	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(dot + 1, types[i].ext) == 0)
+		if (strcmp(dot + 1, types[i].ext) == 0 && (!js_only || strcmp(dot + 1, "js") == 0))
 			return types[i].type;
 	return NULL;
 }
@@ -135,42 +149,30 @@ static bool read_file(int fd, struct http_resp *out)
 	return true;
 }
 
-bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
+/*
+ * Answers the file rel (a path from the request, checked here) below dir: at most max_depth
+ * plain segments, of a type served (only modules with js_only), with the portal's headers.
+ */
+static void serve(const char *dir, char *rel, unsigned max_depth, bool js_only,
+		  struct http_resp *out)
 {
-	const char *dir = mgr_conf.http.portal_dir, *p = r->path, *type;
-	char rel[256];
+	const char *type;
 	unsigned depth = 0;
 	int dfd, fd;
 
-	if (!dir[0] || is_api(p))
-		return false;
-	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
-		plain(out, 405, "only GET and HEAD are allowed here\n");
-		return true;
-	}
-	/* /portal/x is /x; / and any path ending in / is its index.html. */
-	if (strncmp(p, "/portal", 7) == 0 && (p[7] == '/' || p[7] == '\0'))
-		p += 7;
-	while (*p == '/')
-		p++;
-	if (snprintf(rel, sizeof(rel), "%s%s", p,
-		     (!*p || p[strlen(p) - 1] == '/') ? "index.html" : "") >= (int)sizeof(rel)) {
-		plain(out, 404, "not found\n");
-		return true;
-	}
 	for (const char *s = rel; *s; depth++) {
 		size_t n = strcspn(s, "/");
-		if (depth == MAX_DEPTH || !good_segment(s, n)) {
+		if (depth == max_depth || !good_segment(s, n)) {
 			plain(out, 404, "not found\n");
-			return true;
+			return;
 		}
 		s += n;
 		s += *s == '/';
 	}
-	type = type_of(rel);
+	type = type_of(rel, js_only);
 	if (type == NULL) {
 		plain(out, 404, "not found\n");
-		return true;
+		return;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	fd = dfd < 0 ? -1 : open_below(dfd, rel);
@@ -182,11 +184,44 @@ bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
 		if (fd >= 0)
 			close(fd);
 		plain(out, 404, "not found\n");
-		return true;
+		return;
 	}
 	close(fd);
 	out->status = 200;
 	out->content_type = type;
 	out->headers = headers;
+}
+
+bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
+{
+	const char *dir = mgr_conf.http.portal_dir, *p = r->path;
+	char rel[256];
+
+	if (!dir[0] || is_api(p))
+		return false;
+	if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+		plain(out, 405, "only GET and HEAD are allowed here\n");
+		return true;
+	}
+	if (strncmp(p, NOVNC_PATH, strlen(NOVNC_PATH)) == 0) {
+		p += strlen(NOVNC_PATH);
+		if (!mgr_conf.http.novnc_dir[0] ||
+		    (strncmp(p, "core/", 5) != 0 && strncmp(p, "vendor/", 7) != 0) ||
+		    snprintf(rel, sizeof(rel), "%s", p) >= (int)sizeof(rel))
+			plain(out, 404, "not found\n");
+		else
+			serve(mgr_conf.http.novnc_dir, rel, NOVNC_MAX_DEPTH, true, out);
+		return true;
+	}
+	/* /portal/x is /x; / and any path ending in / is its index.html. */
+	if (strncmp(p, "/portal", 7) == 0 && (p[7] == '/' || p[7] == '\0'))
+		p += 7;
+	while (*p == '/')
+		p++;
+	if (snprintf(rel, sizeof(rel), "%s%s", p,
+		     (!*p || p[strlen(p) - 1] == '/') ? "index.html" : "") >= (int)sizeof(rel))
+		plain(out, 404, "not found\n");
+	else
+		serve(dir, rel, MAX_DEPTH, false, out);
 	return true;
 }

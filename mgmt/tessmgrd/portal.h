@@ -5,6 +5,8 @@
  * (the pages call the API with the session cookie). Paths are confined to
  * the directory: plain names only, each opened with O_NOFOLLOW below the
  * directory's descriptor, so neither ".." nor a symlink leads out of it.
+ * With the portal, noVNC's RFB client (the console page's) from
+ * http.novnc_dir at /portal/novnc/: its core/ and vendor/ modules only.
  */
 #ifndef TESS_MGR_PORTAL_H
 #define TESS_MGR_PORTAL_H

@@ -2,7 +2,8 @@
 """tessmgrd's static serving of the portal (http.portal_dir): files at / and /portal/ with the
 security headers, GET and HEAD only, confined to the directory (no .., no symlink out, no
 hidden files, no FIFO, nothing past the size limit or outside the types allowed), and the API
-untouched beside it."""
+untouched beside it; noVNC's RFB client (http.novnc_dir) at /portal/novnc/ under the same
+rules, its core/ and vendor/ modules only."""
 import http.client
 import os
 
@@ -100,3 +101,83 @@ def test_api_beside_the_portal(cleanup, tmp_path):
     off = Mgr(cleanup, tmp_path / "off").start()
     status, h, body = raw(off, "GET", "/index.html")
     assert (status, h["content-type"]) == (404, "application/json")
+
+
+NOVNC = "/usr/share/novnc"  # Debian's novnc package, tessmgrd's default http.novnc_dir
+
+
+def novnc(cleanup, tmp_path, **http):
+    """tessmgrd with a portal and a noVNC directory made here (its trees, a page, links out)."""
+    web, nv = tmp_path / "web", tmp_path / "novnc"
+    web.mkdir(parents=True)
+    (web / "index.html").write_text("portal")
+    for d in ("core/util", "vendor/pako/lib/zlib", "app", "core/a/b/c/d/e"):
+        (nv / d).mkdir(parents=True)
+    (nv / "core" / "rfb.js").write_text("export default 1;\n")
+    (nv / "core" / "util" / "int.js").write_text("export const i = 1;\n")
+    (nv / "vendor" / "pako" / "lib" / "zlib" / "inflate.js").write_text("export const z = 1;\n")
+    (nv / "core" / "a" / "b" / "c" / "d" / "e" / "f.js").write_text("too deep")
+    (nv / "core" / "a" / "b" / "c" / "d" / "g.js").write_text("export const g = 6;\n")
+    (nv / "core" / "logo.png").write_bytes(PNG)
+    (nv / "core" / "notes.txt").write_text("text")
+    (nv / "app" / "ui.js").write_text("app")
+    (nv / "vnc.html").write_text("page")
+    (tmp_path / "secret.js").write_text("outside")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "b.js").write_text("outside")
+    os.symlink(tmp_path / "secret.js", nv / "core" / "link.js")
+    os.symlink(tmp_path / "outside", nv / "vendor" / "dir")
+    return Mgr(cleanup, tmp_path / "m", {"http": {"portal_dir": str(web), "novnc_dir": str(nv),
+                                                  **http}}).start()
+
+
+def test_novnc_modules(cleanup, tmp_path):
+    m = novnc(cleanup, tmp_path)
+    for path, body in (("/portal/novnc/core/rfb.js", b"export default 1;\n"),
+                       ("/portal/novnc/core/util/int.js", b"export const i = 1;\n"),
+                       ("/portal/novnc/vendor/pako/lib/zlib/inflate.js", b"export const z = 1;\n"),
+                       ("/portal/novnc/core/a/b/c/d/g.js", b"export const g = 6;\n")):
+        status, h, got = raw(m, "GET", path)
+        assert (status, got) == (200, body), path
+        assert h["content-type"] == "text/javascript; charset=utf-8"
+        assert h["content-security-policy"] == CSP and h["x-content-type-options"] == "nosniff"
+    status, h, got = raw(m, "HEAD", "/portal/novnc/core/rfb.js")
+    assert (status, got, h["content-length"]) == (200, b"", "18")
+    status, h, got = raw(m, "POST", "/portal/novnc/core/rfb.js")
+    assert (status, h["allow"]) == (405, "GET, HEAD")
+    # The portal beside it is unchanged.
+    assert raw(m, "GET", "/")[2] == b"portal"
+
+
+def test_novnc_confined(cleanup, tmp_path):
+    m = novnc(cleanup, tmp_path)
+    for path in ("/portal/novnc/app/ui.js", "/portal/novnc/vnc.html", "/portal/novnc/",
+                 "/portal/novnc", "/portal/novnc/core/", "/portal/novnc/core",
+                 "/portal/novnc/core/logo.png", "/portal/novnc/core/notes.txt",
+                 "/portal/novnc/core/link.js", "/portal/novnc/vendor/dir/b.js",
+                 "/portal/novnc/core/../app/ui.js", "/portal/novnc/core/%2e%2e/vnc.html",
+                 "/portal/novnc/core/..%2f..%2fsecret.js", "/portal/novnc/../secret.js",
+                 "/portal/novnc//core/rfb.js", "/portal/novnc/core//rfb.js",
+                 "/portal/novnc/core/a/b/c/d/e/f.js", "/novnc/core/rfb.js",
+                 "/portal/novnc/core/rfb.js/", "/portal/novnc/core/.rfb.js"):
+        status, h, body = raw(m, "GET", path)
+        assert status == 404, (path, status, body)
+        assert b"outside" not in body and b"too deep" not in body and b"app" not in body
+        assert h["content-type"] == "text/plain; charset=utf-8"
+        assert h["content-security-policy"] == CSP
+    # No noVNC configured: none of it is served.
+    off = novnc(cleanup, tmp_path / "off", novnc_dir="")
+    assert raw(off, "GET", "/portal/novnc/core/rfb.js")[0] == 404
+    assert raw(off, "GET", "/")[0] == 200
+
+
+def test_novnc_default_is_debians(cleanup, tmp_path):
+    web = tmp_path / "web"
+    web.mkdir()
+    m = Mgr(cleanup, tmp_path / "m", {"http": {"portal_dir": str(web)}}).start()
+    for rel in ("core/rfb.js", "vendor/pako/lib/zlib/inflate.js"):
+        with open(os.path.join(NOVNC, rel), "rb") as f:
+            want = f.read()
+        status, h, body = raw(m, "GET", "/portal/novnc/" + rel)
+        assert (status, body) == (200, want), rel
+    assert raw(m, "GET", "/portal/novnc/vnc.html")[0] == 404
