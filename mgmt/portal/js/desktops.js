@@ -1,6 +1,8 @@
 // A tenant administrator's desktops: create from a model, start, stop, reboot, delete, move
-// (the roaming connect from a place), the users assigned; jobs followed live.
+// (the roaming connect from a place), the users assigned, the running ones' console links;
+// jobs followed live.
 import { api } from "./api.js";
+import { consoleLinks } from "./consolelinks.js";
 import { clear, el, guard, showInfo, table } from "./dom.js";
 import { watchJob } from "./jobwatch.js";
 
@@ -54,7 +56,7 @@ export async function render(root) {
     clear(list, ds.length ? table([
       ["Name", d => d.name], ["Model", d => d.model],
       ["State", d => el("span", { class: `state-${d.state}`, id: `state-${d.name}`, text: d.state })],
-      ["Host", d => d.host], ["Actions", actions], ["Move", move], ["Users", assign],
+      ["Host", d => d.host], ["Actions", actions], ["Console", consoleLinks], ["Move", move], ["Users", assign],
       ["Job", d => el("span", { class: "job", id: `job-${d.id}`, text: jobLines.get(d.id) || "" })],
     ], ds, { id: "desktops" }) : el("p", { class: "muted", text: "No desktops yet." }));
   }

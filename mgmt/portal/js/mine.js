@@ -1,7 +1,8 @@
 // An end user's desktops: state, start/stop/reboot, and connect: the roaming connect from the
 // browser's location (if the user allows it) or the place typed, then where to connect (the
-// site and host: tessmgrd has no console proxy to link to).
+// site and host), and for a running desktop the links to its consoles in the browser.
 import { api } from "./api.js";
+import { consoleLinks } from "./consolelinks.js";
 import { clear, el, guard, showInfo } from "./dom.js";
 import { watchJob } from "./jobwatch.js";
 
@@ -51,7 +52,7 @@ export async function render(root) {
       el("p", {}, "State: ", el("span", { class: `state-${d.state}`, id: `state-${d.name}`, text: d.state }), ` (model ${d.model})`),
       el("div", { class: "row" }, ["start", "stop", "reboot"].map(w => el("button", { type: "button", "data-action": w, text: w, onclick: act(w) })), job),
       el("form", { class: "row", onsubmit: connect }, from, el("button", { type: "submit", id: `connect-${d.id}`, text: "Connect" })),
-      where);
+      consoleLinks(d), where);
   };
   await load();
   return () => watchers.forEach(stop => stop());
