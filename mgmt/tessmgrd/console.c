@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "api.h"
@@ -193,9 +194,13 @@ void api_desktop_console(struct api_ctx *c, uint32_t id)
 	explicit_bzero(&k, sizeof(k));
 	if (full) {
 		explicit_bzero(ticket, sizeof(ticket));
-		http_error(c->out, 503, "",
-			   "%u console tickets and consoles at once already (console.max_sessions)",
-			   max);
+		if (console_stopping())
+			http_error(c->out, 503, "", "tessmgrd is stopping");
+		else
+			http_error(c->out, 503, "",
+				   "%u console tickets and consoles at once already "
+				   "(console.max_sessions)",
+				   max);
 		c->out->retry_after = mgr_conf.console.ticket_ttl_sec;
 		return;
 	}
@@ -243,8 +248,10 @@ static void upgraded(void *arg, int fd, const char *extra, size_t n, void *handl
 	for (uint32_t i = 0; i < n_slots && k == NULL; i++)
 		if (slots[i].state == CONSOLE_PENDING && slots[i].id == id)
 			k = &slots[i];
+	/* After mgr_console_stop_all nothing goes live: it would outlive http_stop. */
 	if (k && (fd < 0 || copy == NULL || stopping)) {
 		explicit_bzero(k, sizeof(*k)); /* no console comes of it */
+		pthread_cond_broadcast(&ended);
 		k = NULL;
 	}
 	if (k) {
@@ -268,10 +275,8 @@ static void upgraded(void *arg, int fd, const char *extra, size_t n, void *handl
 	/* Detached: console_done frees its slot, mgr_console_stop_all waits for them all. */
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &at, console_relay, k) != 0) {
-		http_upgrade_close(handle);
+	if (pthread_create(&th, &at, console_relay, k) != 0)
 		console_done(k, WS_CLOSE_INTERNAL, "no thread for the console");
-	}
 	pthread_attr_destroy(&at);
 }
 
@@ -389,7 +394,7 @@ int console_check(const struct console *k, char *reason, size_t len)
 	uint64_t now = console_now_ms();
 	int code = 0;
 
-	if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
+	if (console_stopping()) {
 		snprintf(reason, len, "tessmgrd is stopping");
 		return WS_CLOSE_GOING_AWAY;
 	}
@@ -417,10 +422,23 @@ int console_check(const struct console *k, char *reason, size_t len)
 	return code;
 }
 
+bool console_stopping(void)
+{
+	return __atomic_load_n(&stopping, __ATOMIC_ACQUIRE);
+}
+
 void console_done(struct console *k, int code, const char *reason)
 {
 	char result[256];
+	void *handle;
 
+	/* The fd is MHD's and may be reused once closed: mgr_console_stop_all must not touch
+	 * it from here on. */
+	pthread_mutex_lock(&lock);
+	handle = k->handle;
+	k->fd = -1;
+	pthread_mutex_unlock(&lock);
+	http_upgrade_close(handle);
 	snprintf(result, sizeof(result), "%s %.1f s, in %llu bytes, out %llu bytes, closed %d %s",
 		 console_type_names[k->type], (double)(console_now_ms() - k->started_ms) / 1000,
 		 (unsigned long long)k->bytes_in, (unsigned long long)k->bytes_out, code, reason);
@@ -432,20 +450,39 @@ void console_done(struct console *k, int code, const char *reason)
 	pthread_mutex_unlock(&lock);
 }
 
+/*
+ * No new ticket, upgrade or console from here on; every live console is woken (its
+ * socket's reading end shut: its poll returns at once, and its close frame still goes out)
+ * and every console and upgrade on its way is waited for, without a time limit: a relay
+ * still running when http_stop frees MHD's connections would write into a reused
+ * descriptor, act on a freed handle and audit into a closed store. Upgrades whose 101 never
+ * went out count until their own deadline (MHD calls nothing back for them).
+ */
 void mgr_console_stop_all(void)
 {
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 5;
 	pthread_mutex_lock(&lock);
 	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
 	for (;;) {
-		uint32_t live = 0;
-		for (uint32_t i = 0; i < n_slots; i++)
-			live += slots[i].state == CONSOLE_LIVE;
-		if (live == 0 || pthread_cond_timedwait(&ended, &lock, &until) != 0)
+		uint64_t now = console_now_ms();
+		uint32_t busy = 0;
+		for (uint32_t i = 0; i < n_slots; i++) {
+			struct console *k = &slots[i];
+			if (k->state == CONSOLE_TICKET)
+				explicit_bzero(k, sizeof(*k)); /* refused anyway */
+			else if (k->state == CONSOLE_PENDING && now >= k->until_ms)
+				explicit_bzero(k, sizeof(*k));
+			else if (k->state != CONSOLE_FREE)
+				busy++;
+			if (k->state == CONSOLE_LIVE && k->fd >= 0)
+				shutdown(k->fd, SHUT_RD);
+		}
+		if (busy == 0)
 			break;
+		/* A second at most: pending upgrades end by the clock, not by a broadcast. */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&ended, &lock, &until);
 	}
 	pthread_mutex_unlock(&lock);
 }

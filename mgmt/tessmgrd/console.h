@@ -45,7 +45,8 @@ struct console {
 
 /* At start: the table of config's max_sessions slots; 0 or -ENOMEM. */
 int mgr_console_init(void);
-/* At shutdown (before http_stop): every console closes (1001) and is waited for. */
+/* At shutdown (before http_stop): nothing new opens; every console closes (1001) and
+ * every console and upgrade on its way is waited for, however long it takes. */
 void mgr_console_stop_all(void);
 /* Live consoles now. */
 unsigned mgr_console_live(void);
@@ -57,7 +58,9 @@ uint64_t console_now_ms(void);
  * moved or was deleted, the session ended, idle, tessmgrd is stopping).
  */
 int console_check(const struct console *k, char *reason, size_t len);
-/* The end of a console: audited, its slot freed (k with it). */
+/* Whether mgr_console_stop_all has begun. */
+bool console_stopping(void);
+/* The end of a console: its WebSocket closed, audited, its slot freed (k with it). */
 void console_done(struct console *k, int code, const char *reason);
 /* The relay thread of a live console. */
 void *console_relay(void *arg);

@@ -27,8 +27,9 @@
 #include "virt.h"
 #include "ws.h"
 
-#define WRITE_WAIT_MS 5000 /* a peer that takes no bytes this long ends the console */
-#define CHUNK         65536
+#define WRITE_WAIT_MS  5000 /* a peer that takes no bytes this long ends the console */
+#define WRITE_SLICE_MS 200  /* how often a wait for room looks at console_stopping */
+#define CHUNK          65536
 
 struct relay {
 	struct console *k;
@@ -43,10 +44,12 @@ struct relay {
 	bool peer_closed; /* the client sent its close (answered) or went away */
 };
 
-/* Writes n bytes to a non-blocking fd, waiting for room up to WRITE_WAIT_MS: 0 or -1. */
+/* Writes n bytes to a non-blocking fd, waiting for room up to WRITE_WAIT_MS: 0 or -1 (also
+ * at once when tessmgrd stops: its shutdown must not wait for a client that does not read). */
 static int write_all(int fd, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
+	unsigned waited = 0;
 
 	while (n) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -59,11 +62,14 @@ static int write_all(int fd, const void *buf, size_t n)
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
-		struct pollfd pf = { .fd = fd, .events = POLLOUT };
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    poll(&pf, 1, WRITE_WAIT_MS) > 0 &&
-		    !(pf.revents & (POLLERR | POLLHUP | POLLNVAL)))
-			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !console_stopping() &&
+		    waited < WRITE_WAIT_MS) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			int rc = poll(&pf, 1, WRITE_SLICE_MS);
+			waited += rc == 0 ? WRITE_SLICE_MS : 0;
+			if (rc >= 0 && !(pf.revents & (POLLERR | POLLHUP | POLLNVAL)))
+				continue;
+		}
 		return -1;
 	}
 	return 0;
@@ -373,6 +379,11 @@ static void relay_loop(struct relay *r)
 			stop(r, WS_CLOSE_INTERNAL, "poll", strerror(errno));
 			break;
 		}
+		if (console_stopping()) {
+			/* mgr_console_stop_all shut our reading end to wake us. */
+			stop(r, WS_CLOSE_GOING_AWAY, "tessmgrd is stopping", NULL);
+			break;
+		}
 		if (pf[0].revents) {
 			ssize_t n = recv(k->fd, r->in + r->n_in,
 					 WS_MAX_FRAME + WS_MAX_HEADER - r->n_in, 0);
@@ -432,7 +443,6 @@ void *console_relay(void *arg)
 		relay_loop(&r);
 	}
 	close_ws(&r);
-	http_upgrade_close(k->handle);
 	if (r.st) {
 		virStreamEventRemoveCallback(r.st);
 		virStreamAbort(r.st);

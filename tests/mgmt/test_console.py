@@ -8,6 +8,7 @@ another site's Origin is refused; bad frames close with their code and tessmgrd 
 logout and a stopped desktop close the console."""
 import os
 import signal
+import socket
 import ssl
 import struct
 import subprocess
@@ -335,3 +336,60 @@ def test_console_over_https_closes_when_idle(w, pki):
     assert close_frame(ws) == (1001, "tessmgrd is stopping")
     assert m.proc.wait(30) == 0
     ws.close()
+
+
+def test_shutdown_closes_consoles_and_waits_for_them(w):
+    """SIGTERM with a live console and one whose client reads nothing (its relay blocked on a
+    full socket): the first closes 1001, tessmgrd ends both relays at once and waits for them
+    (both audited), then exits 0 (no relay outlives libmicrohttpd's connections: the ASan
+    build reports none)."""
+    m, did = w.m, w.d["id"]
+    if m.proc.poll() is None and m.url.startswith("https"):
+        assert m.stop() == 0
+    if m.proc.poll() is not None:
+        # Plain HTTP: the relay writes to the client's own socket, which fills.
+        m.config.pop("http", None)
+        m.ssl_context = None
+        m.start()
+    if m.ok("GET", f"desktops/{did}", token=ACME)["state"] != "running":
+        pytest.skip("the desktop is not running")
+    url = m.url.replace("http", "ws", 1)
+
+    def open_vnc(**kw):
+        st, t = ticket(m, did)
+        assert st == 201, t
+        ws = websocket.create_connection(url + t["path"], suppress_origin=True, timeout=30,
+                                         header=[f"Authorization: Bearer {ACME}"], **kw)
+        r = Reader(ws)
+        assert r.read(12) == b"RFB 003.008\n"
+        ws.send_binary(b"RFB 003.008\n")
+        r.read(r.read(1)[0])
+        ws.send_binary(b"\x01")
+        assert r.read(4) == b"\0\0\0\0"
+        ws.send_binary(b"\x01")
+        width, height = struct.unpack(">HH", r.read(4))
+        r.read(16)
+        r.read(struct.unpack(">I", r.read(4))[0])
+        return ws, width, height
+
+    live, _, _ = open_vnc()
+    stuck, width, height = open_vnc(sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    # Whole-screen updates it never reads: QEMU's bytes fill the socket, its relay waits.
+    for _ in range(10):
+        stuck.send_binary(struct.pack(">BBHHHH", 3, 0, 0, 0, width, height))
+        time.sleep(0.1)
+    started = time.time()
+    assert m.stop(timeout=30) == 0
+    took = time.time() - started
+    assert close_frame(live, timeout=5) == (1001, "tessmgrd is stopping")
+    live.close()
+    stuck.close()
+    assert took < 3, took
+    # Both closes were audited before the store closed (the newest first; before: the
+    # blocked one never was).
+    m.start()
+    closed = [a for a in m.ok("GET", "audit?limit=1000") if a["action"] == "console close"]
+    assert len(closed) >= 2 and all(" closed 1001 " in a["result"] for a in closed[:2]), \
+        closed[:2]
+    log = m.log()
+    assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
