@@ -302,21 +302,28 @@ static inline void l3_run_add(struct l3_run *r, l3_counters_t *c, uint32_t len, 
 	r->bytes += len;
 }
 
+#define L3_NO_PRE UINT16_MAX /* l3_burst.cur: not a packet of ip4-route's lookup */
+
 /*
  * What one burst carries from packet to packet while it is forwarded:
- * counter runs (forwarded per VRF, sent per interface) and the last next
- * hop's neighbour, which the packets of a burst mostly share.
+ * counter runs (forwarded per VRF, sent per interface), the last next hop's
+ * neighbour, which the packets of a one-tenant burst mostly share, and the
+ * neighbours of all its packets looked up together (l3_neigh_bulk), which
+ * is what pays when each packet is another tenant's.
  */
 struct l3_burst {
 	struct l3_run fwd, tx;
 	uint64_t nh_key; /* neigh_key of nh, UINT64_MAX: none */
 	struct neigh *nh;
-	bool hold; /* an "out" hook exists: packets wait in held (router_hooks.h) */
+	uint16_t cur; /* the packet of pre_key being forwarded, or L3_NO_PRE */
+	bool hold;    /* an "out" hook exists: packets wait in held (router_hooks.h) */
 	struct l3_held held;
 	/* Packets held for the egress hooks of their interfaces (l3_hook.h): paths, lookup VRFs. */
 	struct l3_egress_burst *eg;
 	const struct nh_path *eg_path[DP_BURST];
 	uint16_t eg_lvrf[DP_BURST];
+	uint64_t pre_key[DP_BURST];     /* neigh_key of packet i's next hop, UINT64_MAX: none */
+	struct neigh *pre_ne[DP_BURST]; /* its entry (NULL: none), found in this burst */
 };
 
 static inline void l3_burst_init(struct l3_burst *b)
@@ -324,6 +331,7 @@ static inline void l3_burst_init(struct l3_burst *b)
 	/* Not held's arrays: only what is below held.n is ever read. */
 	memset(b, 0, offsetof(struct l3_burst, held.oif));
 	b->nh_key = UINT64_MAX;
+	b->cur = L3_NO_PRE;
 }
 
 static inline void l3_burst_flush(struct l3_burst *b)
@@ -553,11 +561,16 @@ static inline void l3_forward_out(const struct l3_ctx *x, uint16_t iif, uint16_t
 				    now); /* fragment */
 		return;
 	}
-	/* One hash lookup per next hop and burst: the entry stays valid until quiescence. */
+	/*
+	 * One lookup per next hop and burst, done for the whole burst at once
+	 * when it could be (l3_neigh_bulk): the entry stays valid until quiescence.
+	 */
 	key = neigh_key(o->vrf, path->gw ? path->gw : dst);
 	if (key != b->nh_key) {
 		b->nh_key = key;
-		b->nh = neigh_find(&l3_neigh, o->vrf, (uint32_t)key);
+		b->nh = b->cur != L3_NO_PRE && b->pre_key[b->cur] == key
+				? b->pre_ne[b->cur]
+				: neigh_find(&l3_neigh, o->vrf, (uint32_t)key);
 		if (b->nh)
 			neigh_touch(b->nh, now, dp_tsc_hz);
 	}
@@ -693,6 +706,52 @@ static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
 }
 
 /*
+ * The neighbours of the n packets whose lookups gave res, for b: each
+ * distinct next hop's (of a unicast route with one path, the common case;
+ * the rest look theirs up one by one) found in one bulk hash lookup, whose
+ * bucket loads overlap, and prefetched. Consecutive packets with the same
+ * next hop share one key, so a one-tenant burst costs one lookup as before.
+ */
+static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *const *iph,
+				 const uint32_t *res, uint16_t n, struct l3_burst *b)
+{
+	uint64_t ukey[DP_BURST];
+	const void *kp[DP_BURST];
+	void *found[DP_BURST];
+	uint8_t at[DP_BURST];
+	unsigned nu = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct nh_group *g = nh_group(&l3_nh, res[i]);
+		uint64_t key;
+
+		b->pre_key[i] = UINT64_MAX;
+		if (res[i] == FIB_NO_ROUTE || g->type != NH_UNICAST || g->n != 1)
+			continue;
+		key = neigh_key(x->t->iface[g->path[0].iface].vrf,
+				g->path[0].gw ? g->path[0].gw : rte_be_to_cpu_32(iph[i]->dst_addr));
+		b->pre_key[i] = key;
+		if (nu == 0 || ukey[nu - 1] != key) {
+			ukey[nu] = key;
+			kp[nu] = &ukey[nu];
+			nu++;
+		}
+		at[i] = (uint8_t)(nu - 1);
+	}
+	if (nu == 1) {
+		found[0] = lf_find(&l3_neigh.t, ukey[0]);
+	} else if (nu > 1) {
+		lf_find_bulk(&l3_neigh.t, kp, nu, found);
+		for (unsigned j = 0; j < nu; j++)
+			if (found[j])
+				rte_prefetch0(found[j]);
+	}
+	for (uint16_t i = 0; i < n; i++)
+		if (b->pre_key[i] != UINT64_MAX)
+			b->pre_ne[i] = found[at[i]];
+}
+
+/*
  * Stage ip4-route: checked IPv4 packets (b->arg: their interface) looked up
  * in their VRFs' FIBs together (the interface's, or with L3_ARG_VRF the one
  * a stage before chose), then forwarded each.
@@ -717,12 +776,16 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 		dst[i] = rte_be_to_cpu_32(iph[i]->dst_addr);
 	}
 	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
+	l3_neigh_bulk(x, iph, res, bu->n, &b);
 	eg.n = 0;
 	eg.now = bu->now;
 	b.eg = &eg;
-	for (uint16_t i = 0; i < bu->n; i++)
+	for (uint16_t i = 0; i < bu->n; i++) {
+		b.cur = i;
 		l3_forward(x, L3_ARG_IFACE(bu->arg[i]), vrfs[i], bu->pkts[i], iph[i], res[i],
 			   bu->now, &b);
+	}
+	b.cur = L3_NO_PRE;
 	if (unlikely(eg.n))
 		l3_egress_run(x,
 			      &b); /* before the "out" hooks: what it keeps may be held for them */
