@@ -22,7 +22,7 @@
 #include "router.h"
 #include "router_int.h"
 #include "unit_assert.h"
-#include "unit_eal.h"
+#include "unit_dp.h"
 
 #define N_ROUTES 200000
 
@@ -32,22 +32,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	if (unit_eal_init("route_add", 512, NULL) < 0 || dp_rcu_init(1) != 0)
-		return -1;
-	dp_tsc_hz = rte_get_tsc_hz();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dp_rcu_fini();
-	return unit_eal_cleanup();
 }
 
 static struct tessd_route_cfg blackhole(const char *vrf, uint32_t i)
@@ -462,5 +446,5 @@ int main(void)
 		cmocka_unit_test(test_route_add_counts_its_own),
 		cmocka_unit_test(test_route_add_counts_as_validation),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_dp_setup, unit_dp_teardown);
 }

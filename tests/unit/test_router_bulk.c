@@ -14,9 +14,8 @@
 
 #include <cmocka.h>
 
-#include "rcu.h"
 #include "router_datapath.h"
-#include "unit_eal.h"
+#include "unit_dp.h"
 
 #define TEST_RAND_SEED 0x6a09e667f3bcc908ull /* this file's own sequence */
 #include "test_rand.h"
@@ -26,22 +25,6 @@
 #define GROUPS 400
 #define DSTS   64 /* destinations: few, so that connected next hops repeat */
 #define BURSTS 3000
-
-static int setup(void **state)
-{
-	(void)state;
-	if (unit_eal_init("router_bulk", 256, NULL) < 0 || dp_rcu_init(1) != 0)
-		return -1;
-	dp_tsc_hz = rte_get_tsc_hz();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	dp_rcu_fini();
-	return unit_eal_cleanup();
-}
 
 /* The neighbour key l3_forward_out looks up for a packet to dst by group id (one path). */
 static uint64_t want_key(const struct l3_tables *t, uint32_t id, uint32_t dst)
@@ -137,5 +120,5 @@ int main(void)
 		cmocka_unit_test(test_neigh_bulk_matches_one_by_one),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit_dp_setup, unit_dp_teardown);
 }
