@@ -80,10 +80,13 @@ static inline uint32_t fib_lookup(const struct fib *f, uint16_t vrf, uint32_t ip
  * n lookups at once, level by level, prefetching the next level of all of
  * them before reading any: the misses of a large table overlap.
  */
+/* The most lookups fib_lookup_bulk takes at once (its callers' bursts). */
+#define FIB_BULK_MAX 64
+
 static inline void fib_lookup_bulk(const struct fib *f, const uint16_t *vrf, const uint32_t *ip,
 				   uint32_t *out, unsigned n)
 {
-	const fib_entry_t *p[64];
+	const fib_entry_t *p[FIB_BULK_MAX];
 
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t root = __atomic_load_n(&f->roots[vrf[i]], __ATOMIC_ACQUIRE);

@@ -712,6 +712,11 @@ static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
  * bucket loads overlap, and prefetched. Consecutive packets with the same
  * next hop share one key, so a one-tenant burst costs one lookup as before.
  */
+/* One bulk hash lookup per burst, and at[] indexes a burst in a byte. */
+_Static_assert(DP_BURST <= RTE_HASH_LOOKUP_BULK_MAX && DP_BURST <= 256,
+	       "l3_neigh_bulk: a burst must fit one bulk lookup");
+_Static_assert(DP_BURST <= FIB_BULK_MAX, "l3_route: a burst must fit one FIB bulk lookup");
+
 static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *const *iph,
 				 const uint32_t *res, uint16_t n, struct l3_burst *b)
 {
