@@ -123,6 +123,22 @@ static bool visible_locked(const struct api_ctx *c, const struct mgr_desktop *d)
 	       (!c->user || mgr_user_assigned_locked(c->who->user_id, d->id));
 }
 
+/* Whether the principal a console is bound to still sees d (under mgr.lock): a user
+ * unassigned, deleted or given a new password, or a tenant gone, ends its tickets and
+ * consoles. */
+static bool still_sees_locked(const struct mgr_token *w, const struct mgr_desktop *d)
+{
+	const struct mgr_tenant *t;
+
+	if (strcmp(w->role, "provider") == 0)
+		return true;
+	t = mgr_tenant_by_name(&mgr, w->tenant);
+	if (t == NULL || t->id != d->tenant_id)
+		return false;
+	return strcmp(w->role, "user") != 0 || (mgr_user_current_locked(w->user_id, w->user_gen) &&
+						mgr_user_assigned_locked(w->user_id, d->id));
+}
+
 /* What stops d's console now (under mgr.lock), 0 if none. */
 static unsigned refuse_locked(const struct mgr_desktop *d, uint8_t type, struct mgr_err *e)
 {
@@ -363,7 +379,10 @@ void api_console(struct api_ctx *c)
 		/* The desktop may have stopped since the ticket. */
 		pthread_mutex_lock(&mgr.lock);
 		struct mgr_desktop *d = mgr_desktop_get(&mgr, copy.desktop_id);
-		if (d == NULL || d->host_id != copy.host_id)
+		if (d == NULL || !still_sees_locked(&copy.who, d))
+			mgr_err_set(&e, 404, "",
+				    "no such console ticket (unknown, used or expired)");
+		else if (d->host_id != copy.host_id)
 			mgr_err_set(&e, 409, "", "desktop %s is not running", copy.desktop);
 		else
 			refuse_locked(d, copy.type, &e);
@@ -410,6 +429,9 @@ int console_check(const struct console *k, char *reason, size_t len)
 	const struct mgr_desktop *d = mgr_desktop_get(&mgr, k->desktop_id);
 	if (d == NULL || d->state == MGR_DESK_DELETING) {
 		snprintf(reason, len, "the desktop was deleted");
+		code = WS_CLOSE_NORMAL;
+	} else if (!still_sees_locked(&k->who, d)) {
+		snprintf(reason, len, "no longer allowed to use the desktop");
 		code = WS_CLOSE_NORMAL;
 	} else if (d->state == MGR_DESK_MIGRATING || d->host_id != k->host_id) {
 		snprintf(reason, len, "the desktop moved");

@@ -279,6 +279,25 @@ def test_bad_frames_close_with_their_code(w, raw, code):
     assert w.m.call("GET", "stats")[0] == 200  # tessmgrd is still up
 
 
+def test_unassigned_user_loses_its_console_and_tickets(w):
+    """The desktop's visibility is checked again at the upgrade and while the console lives:
+    a user unassigned from the desktop loses both."""
+    m, did = w.m, w.d["id"]
+    carol = w.carol()
+    time.sleep(TTL + 0.5)  # the tickets of the tests before expired
+    ws = console(w, session=carol)
+    assert Reader(ws).read(12) == b"RFB 003.008\n"
+    st, t = ticket(m, did, session=carol)
+    assert st == 201, t
+    m.ok("PUT", f"desktops/{did}/users", {"users": []}, token=ACME)
+    try:
+        assert close_frame(ws, timeout=10) == (1000, "no longer allowed to use the desktop")
+        ws.close()
+        assert ws_status(m, t["path"], session=carol) == 404
+    finally:
+        m.ok("PUT", f"desktops/{did}/users", {"users": ["carol"]}, token=ACME)
+
+
 def test_stopped_desktop_closes_its_console(w):
     m, did = w.m, w.d["id"]
     ws = console(w)
