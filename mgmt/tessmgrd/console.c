@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "api.h"
@@ -454,11 +453,9 @@ void console_done(struct console *k, int code, const char *reason)
 	char result[256];
 	void *handle;
 
-	/* The fd is MHD's and may be reused once closed: mgr_console_stop_all must not touch
-	 * it from here on. */
 	pthread_mutex_lock(&lock);
 	handle = k->handle;
-	k->fd = -1;
+	k->fd = -1; /* MHD's, and reused once closed */
 	pthread_mutex_unlock(&lock);
 	http_upgrade_close(handle);
 	snprintf(result, sizeof(result), "%s %.1f s, in %llu bytes, out %llu bytes, closed %d %s",
@@ -473,12 +470,13 @@ void console_done(struct console *k, int code, const char *reason)
 }
 
 /*
- * No new ticket, upgrade or console from here on; every live console is woken (its
- * socket's reading end shut: its poll returns at once, and its close frame still goes out)
- * and every console and upgrade on its way is waited for, without a time limit: a relay
- * still running when http_stop frees MHD's connections would write into a reused
- * descriptor, act on a freed handle and audit into a closed store. Upgrades whose 101 never
- * went out count until their own deadline (MHD calls nothing back for them).
+ * No new ticket, upgrade or console from here on; every live console sees stopping within a
+ * second (its poll's timeout, write_all's slices: its socket is not shut, under HTTPS that
+ * would lose its close frame in MHD's forwarding) and every console and upgrade on its way
+ * is waited for, without a time limit: a relay still running when http_stop frees MHD's
+ * connections would write into a reused descriptor, act on a freed handle and audit into a
+ * closed store. Upgrades whose 101 never went out count until their own deadline (MHD calls
+ * nothing back for them).
  */
 void mgr_console_stop_all(void)
 {
@@ -495,8 +493,6 @@ void mgr_console_stop_all(void)
 				explicit_bzero(k, sizeof(*k));
 			else if (k->state != CONSOLE_FREE)
 				busy++;
-			if (k->state == CONSOLE_LIVE && k->fd >= 0)
-				shutdown(k->fd, SHUT_RD);
 		}
 		if (busy == 0)
 			break;

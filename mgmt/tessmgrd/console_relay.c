@@ -379,11 +379,6 @@ static void relay_loop(struct relay *r)
 			stop(r, WS_CLOSE_INTERNAL, "poll", strerror(errno));
 			break;
 		}
-		if (console_stopping()) {
-			/* mgr_console_stop_all shut our reading end to wake us. */
-			stop(r, WS_CLOSE_GOING_AWAY, "tessmgrd is stopping", NULL);
-			break;
-		}
 		if (pf[0].revents) {
 			ssize_t n = recv(k->fd, r->in + r->n_in,
 					 WS_MAX_FRAME + WS_MAX_HEADER - r->n_in, 0);
