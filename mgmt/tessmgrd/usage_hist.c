@@ -346,6 +346,8 @@ static uint32_t gones_take_locked(struct usage_desk *cs, uint32_t n, int64_t mon
 /* Once a pass's rows are written: the first n gone desktops (those it took) are forgotten. */
 static void gones_drop(uint32_t n)
 {
+	if (n == 0)
+		return; /* gones may still be NULL: memmove must not see it */
 	pthread_mutex_lock(&mgr.lock);
 	memmove(gones, gones + n, (n_gones - n) * sizeof(*gones));
 	n_gones -= n;
