@@ -138,6 +138,13 @@ static bool still_sees_locked(const struct mgr_token *w, const struct mgr_deskto
 						mgr_user_assigned_locked(w->user_id, d->id));
 }
 
+/* Whether two principals are one (its name, role, tenant and user). */
+static bool same_who(const struct mgr_token *a, const struct mgr_token *b)
+{
+	return strcmp(a->principal, b->principal) == 0 && strcmp(a->role, b->role) == 0 &&
+	       strcmp(a->tenant, b->tenant) == 0 && a->user_id == b->user_id;
+}
+
 /* What stops d's console now (under mgr.lock), 0 if none. */
 static unsigned refuse_locked(const struct mgr_desktop *d, uint8_t type, struct mgr_err *e)
 {
@@ -199,18 +206,29 @@ void api_desktop_console(struct api_ctx *c, uint32_t id)
 	k.until_ms = now + (uint64_t)mgr_conf.console.ticket_ttl_sec * 1000;
 	pthread_mutex_lock(&lock);
 	sweep_locked(now);
-	uint32_t i = 0, max = n_slots;
-	while (i < n_slots && slots[i].state != CONSOLE_FREE)
-		i++;
-	bool full = i == n_slots || stopping;
-	if (!full)
-		slots[i] = k;
+	uint32_t i = 0, max = n_slots, mine = 0, free_at = n_slots;
+	for (; i < n_slots; i++) {
+		if (slots[i].state == CONSOLE_FREE)
+			free_at = free_at < i ? free_at : i;
+		else
+			mine += same_who(&slots[i].who, &k.who);
+	}
+	/* One principal's own first: it must not fill max_sessions for everyone else. */
+	bool over = mine >= mgr_conf.console.max_per_principal;
+	bool full = free_at == n_slots || stopping;
+	if (!over && !full)
+		slots[free_at] = k;
 	pthread_mutex_unlock(&lock);
 	explicit_bzero(&k, sizeof(k));
-	if (full) {
+	if (over || full) {
 		explicit_bzero(ticket, sizeof(ticket));
 		if (console_stopping())
 			http_error(c->out, 503, "", "tessmgrd is stopping");
+		else if (over)
+			http_error(c->out, 429, "",
+				   "%s has %u console tickets and consoles at once already "
+				   "(console.max_per_principal): close one or let a ticket expire",
+				   c->who->principal, mine);
 		else
 			http_error(c->out, 503, "",
 				   "%u console tickets and consoles at once already "
@@ -234,10 +252,7 @@ void api_desktop_console(struct api_ctx *c, uint32_t id)
 /* Whether the request is who the ticket was given to (and from its session, if it was). */
 static bool same_principal(const struct api_ctx *c, const struct console *k)
 {
-	const struct mgr_token *w = c->who;
-
-	if (strcmp(w->principal, k->who.principal) != 0 || strcmp(w->role, k->who.role) != 0 ||
-	    strcmp(w->tenant, k->who.tenant) != 0 || w->user_id != k->who.user_id)
+	if (!same_who(c->who, &k->who))
 		return false;
 	if (!k->has_session)
 		return true;

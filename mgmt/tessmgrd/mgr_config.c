@@ -239,6 +239,8 @@ static const struct cfg_field console_fields[] = {
 		  false, "30"),
 	CFG_FIELD(struct mgr_console_cfg, idle_sec, "idle_sec", CFG_INT_NODE(1, 604800), false,
 		  "1800"),
+	CFG_FIELD(struct mgr_console_cfg, max_per_principal, "max_per_principal",
+		  CFG_INT_NODE(1, 4096), false, "4"),
 	{ 0 },
 };
 

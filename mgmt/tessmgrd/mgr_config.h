@@ -163,13 +163,15 @@ struct mgr_log_cfg {
 
 /*
  * Desktop consoles (console.h): at most max_sessions tickets and consoles at
- * once, a ticket used within ticket_ttl_sec, a console closed after idle_sec
- * without a byte from its client.
+ * once (max_per_principal of them one principal's), a ticket used within
+ * ticket_ttl_sec, a console closed after idle_sec without a byte from its
+ * client.
  */
 struct mgr_console_cfg {
 	uint32_t max_sessions;
 	uint32_t ticket_ttl_sec;
 	uint32_t idle_sec;
+	uint32_t max_per_principal;
 };
 
 struct mgr_cfg {

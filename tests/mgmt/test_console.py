@@ -29,6 +29,7 @@ GW = "10.30.0.1"
 POOL = ("10.30.0.100", "10.30.0.109")
 PW = "correct horse battery"
 TTL = 2
+PER_PRINCIPAL = 3  # console.max_per_principal (max_sessions: 4)
 
 
 class World:
@@ -40,7 +41,8 @@ def w(module_cleanup, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     vmlinuz, initrd = guest.boot_files()
     h = RealHost(module_cleanup, tmp, GW, POOL)
-    m = Mgr(module_cleanup, tmp, {"console": {"ticket_ttl_sec": TTL, "max_sessions": 4},
+    m = Mgr(module_cleanup, tmp, {"console": {"ticket_ttl_sec": TTL, "max_sessions": 4,
+                                              "max_per_principal": PER_PRINCIPAL},
                                   "jobs": {"stop_timeout_sec": 1}, "http": {"timeout_sec": 3},
                                   "users": {"argon2_memory_kib": 2048, "argon2_time": 1}})
     m.start()
@@ -105,7 +107,7 @@ def ws_status(m, path, **kw):
 def console(w, kind="vnc", token=ACME, session=None):
     deadline = time.time() + 10
     st, t = ticket(w.m, w.d["id"], token=token, session=session, type=kind)
-    while st == 503 and time.time() < deadline:  # the slots of the consoles just closed
+    while st in (429, 503) and time.time() < deadline:  # the consoles just closed
         time.sleep(0.2)
         st, t = ticket(w.m, w.d["id"], token=token, session=session, type=kind)
     assert st == 201, (st, t)
@@ -256,12 +258,32 @@ def test_tickets_are_single_use_short_lived_and_bound(w):
     ws.close()
 
 
-def test_at_most_max_sessions(w):
+def test_at_most_max_sessions_and_per_principal(w):
+    """console.max_per_principal (3) of one principal's tickets and consoles, then 429; another
+    principal's up to console.max_sessions (4), then 503; a console closed or a ticket expired
+    frees its principal's slot."""
+    m, did = w.m, w.d["id"]
     time.sleep(TTL + 0.5)  # the tickets of the tests before expired
-    got = [ticket(w.m, w.d["id"])[0] for _ in range(5)]
-    assert got.count(201) <= 4 and got[-1] == 503, got
+    got = [ticket(m, did) for _ in range(PER_PRINCIPAL + 1)]
+    assert [st for st, _ in got] == [201] * PER_PRINCIPAL + [429], got
+    msg = got[-1][1]["error"]["message"]
+    assert "alice" in msg and "console.max_per_principal" in msg, msg
+    assert ticket(m, did, token=PROVIDER)[0] == 201
+    st, r = ticket(m, did, token=PROVIDER)
+    assert st == 503 and "console.max_sessions" in r["error"]["message"], r
+    # Expired tickets free their slots; a used ticket's console still counts, its end frees it.
     time.sleep(TTL + 0.5)
-    assert ticket(w.m, w.d["id"])[0] == 201
+    consoles = []
+    for _ in range(PER_PRINCIPAL):
+        st, t = ticket(m, did)
+        assert st == 201, t
+        consoles.append(ws_open(m, t["path"], token=ACME))
+    assert ticket(m, did)[0] == 429
+    consoles.pop().close()
+    tess.wait_for(lambda: ticket(m, did)[0] == 201, 10, "the closed console's slot freed")
+    for ws in consoles:
+        ws.close()
+    time.sleep(TTL + 0.5)
 
 
 @pytest.mark.parametrize("raw,code", [
