@@ -310,9 +310,14 @@ static void upgraded(void *arg, int fd, const char *extra, size_t n, void *handl
 	pthread_attr_destroy(&at);
 }
 
-/* The WebSocket handshake's headers; false with a 400 answered. */
+/*
+ * The WebSocket handshake's request line and headers; false with a 400 (or 426) answered.
+ * Checked before the ticket is looked at: a request that cannot become a WebSocket (an
+ * HTTP/1.0 one, which libmicrohttpd refuses to upgrade) must not use it up.
+ */
 static bool handshake(struct api_ctx *c, char accept[WS_ACCEPT_LEN])
 {
+	static const char *const version_13[] = { "Sec-WebSocket-Version", "13", NULL };
 	const struct http_req *r = c->r;
 	const char *ver = http_header(r, "Sec-WebSocket-Version");
 
@@ -322,8 +327,19 @@ static bool handshake(struct api_ctx *c, char accept[WS_ACCEPT_LEN])
 			   "a console is a WebSocket: Upgrade: websocket is needed");
 		return false;
 	}
-	if (ver == NULL || strcmp(ver, "13") != 0) {
-		http_error(c->out, 400, "", "WebSocket version 13 only");
+	if (r->version == NULL || strcmp(r->version, "HTTP/1.1") != 0) {
+		http_error(c->out, 400, "", "a WebSocket upgrade is an HTTP/1.1 request, not %s",
+			   r->version ? r->version : "in-process");
+		return false;
+	}
+	if (ver == NULL) {
+		http_error(c->out, 400, "", "a WebSocket upgrade needs Sec-WebSocket-Version");
+		return false;
+	}
+	if (strcmp(ver, "13") != 0) {
+		/* RFC 6455 4.4: 426, and the versions served. */
+		http_error(c->out, 426, "", "WebSocket version 13 only");
+		c->out->headers = version_13;
 		return false;
 	}
 	if (ws_accept_key(http_header(r, "Sec-WebSocket-Key"), accept) < 0) {

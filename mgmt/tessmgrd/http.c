@@ -393,11 +393,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 {
 	struct conn_ctx *ctx = *con_cls;
 	struct http_resp out = { 0 };
-	struct http_req req = { .method = method, .path = url, .conn = c };
+	struct http_req req = { .method = method, .path = url, .version = version, .conn = c };
 	json_error_t jerr;
 
 	(void)cls;
-	(void)version;
 	read_client(c, &req);
 	if (ctx == NULL) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,

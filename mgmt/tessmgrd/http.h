@@ -19,9 +19,10 @@
 struct http_req {
 	const char *method;
 	const char *path;
-	const char *bearer; /* the Authorization: Bearer token, or NULL */
-	const char *cookie; /* the tess_session cookie's value, or NULL */
-	const char *csrf;   /* the X-CSRF-Token header, or NULL */
+	const char *version; /* "HTTP/1.1", "HTTP/1.0" (NULL in-process) */
+	const char *bearer;  /* the Authorization: Bearer token, or NULL */
+	const char *cookie;  /* the tess_session cookie's value, or NULL */
+	const char *csrf;    /* the X-CSRF-Token header, or NULL */
 	/* Where a browser says the request comes from (a login refuses another site's), or NULL:
 	 * the Origin, Sec-Fetch-Site and Host headers. */
 	const char *origin, *fetch_site, *host;
@@ -45,8 +46,8 @@ struct http_resp {
 	char *text;
 	size_t text_len;
 	const char *content_type;
-	/* Headers added to a text or stream answer: name, value pairs ended by a NULL name
-	 * (static; the portal's security headers), or NULL. */
+	/* Headers added to the answer: name, value pairs ended by a NULL name (static; the
+	 * portal's security headers, a WebSocket's version), or NULL. */
 	const char *const *headers;
 	/* Or a stream of unknown length (GET /v1/events), of content_type: stream() gives the
 	 * next bytes (waiting for them; MHD_CONTENT_READER_END_OF_STREAM at the end),

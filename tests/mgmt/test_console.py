@@ -7,6 +7,7 @@ runs a command; tickets are single-use, expire and are bound to their principal 
 another site's Origin is refused; bad frames close with their code and tessmgrd stays up; a
 logout and a stopped desktop close the console."""
 import os
+import json
 import signal
 import socket
 import ssl
@@ -114,6 +115,31 @@ def console(w, kind="vnc", token=ACME, session=None):
     assert len(t["ticket"]) == 43 and t["path"] == "/v1/console/" + t["ticket"], t
     assert t["type"] == kind and t["expires_sec"] == TTL, t
     return ws_open(w.m, t["path"], token=None if session else token, session=session)
+
+
+def raw_upgrade(m, path, version="HTTP/1.1", ws_version="13"):
+    """(status, headers, JSON body) of an upgrade request sent by hand (the acme admin's)."""
+    host = m.url.split("//", 1)[1]
+    req = (f"GET {path} {version}\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           f"Sec-WebSocket-Version: {ws_version}\r\nAuthorization: Bearer {ACME}\r\n\r\n")
+    addr, port = host.rsplit(":", 1)
+    with socket.create_connection((addr, int(port)), timeout=10) as s:
+        s.sendall(req.encode())
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(4096)
+            assert chunk, got
+            got += chunk
+        head, body = got.split(b"\r\n\r\n", 1)
+        lines = head.decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, v in (x.split(":", 1) for x in lines[1:])}
+        while len(body) < int(headers.get("content-length", 0)):
+            chunk = s.recv(4096)
+            assert chunk, body
+            body += chunk
+    st = int(lines[0].split()[1])
+    return st, headers, json.loads(body) if st != 101 else None
 
 
 class Reader:
@@ -284,6 +310,21 @@ def test_at_most_max_sessions_and_per_principal(w):
     for ws in consoles:
         ws.close()
     time.sleep(TTL + 0.5)
+
+
+def test_upgrade_refusals_leave_the_ticket(w):
+    """An HTTP/1.0 upgrade (which cannot become a WebSocket) gets 400 and another WebSocket
+    version 426 with the one served, both before the ticket is looked at: it still opens."""
+    st, t = ticket(w.m, w.d["id"])
+    assert st == 201, t
+    st, headers, body = raw_upgrade(w.m, t["path"], version="HTTP/1.0")
+    assert st == 400 and "HTTP/1.1" in body["error"]["message"], (st, body)
+    st, headers, body = raw_upgrade(w.m, t["path"], ws_version="8")
+    assert st == 426 and headers.get("sec-websocket-version") == "13", (st, headers, body)
+    st, headers, _ = raw_upgrade(w.m, t["path"])
+    assert st == 101 and headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", \
+        headers
+    assert ws_status(w.m, t["path"], token=ACME) == 404  # used now
 
 
 @pytest.mark.parametrize("raw,code", [
