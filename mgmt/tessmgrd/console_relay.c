@@ -288,6 +288,11 @@ static void on_frame(struct relay *r, const struct ws_frame *f)
 			     NULL);
 			return;
 		}
+		/* Text is UTF-8 (RFC 6455 8.1): a frame that is not is refused whole. */
+		if (op == WS_OP_TEXT && ws_utf8(&r->msg, f->payload, f->len, f->fin, &why) < 0) {
+			stop(r, WS_CLOSE_NOT_UTF8, why, NULL);
+			return;
+		}
 		r->k->bytes_in += f->len;
 		r->k->last_input_ms = console_now_ms();
 		if (f->len && to_console(r, f->payload, f->len) < 0)
@@ -300,6 +305,10 @@ static void on_frame(struct relay *r, const struct ws_frame *f)
 		return;
 	case WS_OP_CLOSE:
 		code = ws_close_code(f->payload, f->len);
+		if (code == -WS_CLOSE_NOT_UTF8) {
+			stop(r, WS_CLOSE_NOT_UTF8, "a close reason that is not UTF-8", NULL);
+			return;
+		}
 		if (code < 0) {
 			stop(r, WS_CLOSE_PROTOCOL, "a malformed close frame", NULL);
 			return;

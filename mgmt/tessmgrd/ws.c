@@ -139,11 +139,58 @@ int ws_sequence(struct ws_msg *m, const struct ws_frame *f, const char **why)
 		*why = "a new message before the end of the fragmented one";
 		return -WS_CLOSE_PROTOCOL;
 	}
-	if (f->op != WS_OP_CONT)
+	if (f->op != WS_OP_CONT) {
 		m->op = f->op;
+		m->need = 0;
+	}
 	if (f->fin)
 		m->op = 0;
 	return 0;
+}
+
+int ws_utf8(struct ws_msg *m, const uint8_t *p, size_t n, bool fin, const char **why)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = p[i];
+		if (m->need) {
+			if (b < m->lo || b > m->hi)
+				goto bad;
+			m->need--;
+			m->lo = 0x80;
+			m->hi = 0xbf;
+			continue;
+		}
+		if (b < 0x80)
+			continue;
+		/* The lead byte sets the count and the second byte's range (RFC 3629 4): what
+		 * excludes overlong forms (E0, F0), surrogates (ED) and beyond U+10FFFF (F4). */
+		m->lo = 0x80;
+		m->hi = 0xbf;
+		if (b >= 0xc2 && b <= 0xdf)
+			m->need = 1;
+		else if (b >= 0xe0 && b <= 0xef)
+			m->need = 2;
+		else if (b >= 0xf0 && b <= 0xf4)
+			m->need = 3;
+		else
+			goto bad;
+		if (b == 0xe0)
+			m->lo = 0xa0;
+		else if (b == 0xed)
+			m->hi = 0x9f;
+		else if (b == 0xf0)
+			m->lo = 0x90;
+		else if (b == 0xf4)
+			m->hi = 0x8f;
+	}
+	if (fin && m->need) {
+		*why = "a text message ends inside a UTF-8 character";
+		return -WS_CLOSE_NOT_UTF8;
+	}
+	return 0;
+bad:
+	*why = "a text message that is not UTF-8";
+	return -WS_CLOSE_NOT_UTF8;
 }
 
 size_t ws_header(uint8_t out[WS_MAX_HEADER], uint8_t op, bool fin, uint64_t len)
@@ -194,5 +241,10 @@ int ws_close_code(const uint8_t *p, size_t len)
 	if (code < 1000 || (code >= 1004 && code <= 1006) || code == 1015 ||
 	    (code > 1015 && code < 3000) || code > 4999)
 		return -WS_CLOSE_PROTOCOL;
+	/* Its reason is UTF-8 too (RFC 6455 5.5.1). */
+	struct ws_msg m = { 0 };
+	const char *why;
+	if (ws_utf8(&m, p + 2, len - 2, true, &why) < 0)
+		return -WS_CLOSE_NOT_UTF8;
 	return code;
 }

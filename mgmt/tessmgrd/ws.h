@@ -34,6 +34,7 @@ enum ws_close {
 	WS_CLOSE_PROTOCOL = 1002,
 	WS_CLOSE_UNSUPPORTED = 1003,
 	WS_CLOSE_NO_STATUS = 1005, /* never sent: a close frame without a code */
+	WS_CLOSE_NOT_UTF8 = 1007,
 	WS_CLOSE_TOO_BIG = 1009,
 	WS_CLOSE_INTERNAL = 1011,
 };
@@ -45,9 +46,14 @@ struct ws_frame {
 	size_t len;
 };
 
-/* A message's fragments seen so far: the opcode of the one in progress (0: none). */
+/*
+ * A message's fragments seen so far: the opcode of the one in progress (0: none) and, for a
+ * text message, where its UTF-8 check is (a character may be cut between fragments): the
+ * continuation bytes still due and the range of the next one.
+ */
 struct ws_msg {
 	uint8_t op;
+	uint8_t need, lo, hi;
 };
 
 /*
@@ -73,11 +79,20 @@ ssize_t ws_parse(uint8_t *buf, size_t n, size_t max, struct ws_frame *f, const c
  */
 int ws_sequence(struct ws_msg *m, const struct ws_frame *f, const char **why);
 
+/*
+ * The next n bytes of a text message (RFC 6455 8.1: UTF-8 only), fin at its last fragment,
+ * checked from where m's last left off: 0, or -1007 with *why (a byte that cannot be there, an
+ * overlong form, a surrogate, a code point past U+10FFFF, a character cut at the end). Call
+ * ws_sequence first: a new message starts the check afresh.
+ */
+int ws_utf8(struct ws_msg *m, const uint8_t *p, size_t n, bool fin, const char **why);
+
 /* A server frame's header (unmasked) for len bytes of payload: its size (2 to 10). */
 size_t ws_header(uint8_t out[WS_MAX_HEADER], uint8_t op, bool fin, uint64_t len);
 /* A close frame's payload: code, then reason cut to fit a control frame. Its size. */
 size_t ws_close_payload(uint8_t out[WS_MAX_CONTROL], uint16_t code, const char *reason);
-/* The code of a close frame's payload (1005 if none), or -1002 if it is malformed. */
+/* The code of a close frame's payload (1005 if none), or -1002 if it is malformed, -1007 if
+ * its reason is not UTF-8. */
 int ws_close_code(const uint8_t *p, size_t len);
 
 #endif

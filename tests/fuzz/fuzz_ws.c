@@ -2,9 +2,9 @@
 /*
  * The console's WebSocket parser (ws.h): the input as a client's byte
  * stream, cut into frames as the relay does (each frame's payload unmasked
- * in place, the fragmentation rules, a close frame's code), until it needs
- * more bytes or refuses one; and its first line as the handshake's headers
- * (a Sec-WebSocket-Key, a token list).
+ * in place, the fragmentation rules, text messages' UTF-8, a close frame's
+ * code), until it needs more bytes or refuses one; and its first line as
+ * the handshake's headers (a Sec-WebSocket-Key, a token list).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,8 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((size_t)n > size - at || f.payload + f.len > buf + size)
 			abort();
 		at += (size_t)n;
+		uint8_t op = f.op == WS_OP_CONT ? m.op : f.op;
 		if (ws_sequence(&m, &f, &why) < 0)
 			break;
+		if (op == WS_OP_TEXT && ws_utf8(&m, f.payload, f.len, f.fin, &why) < 0 &&
+		    why == NULL)
+			abort();
 		if (f.op == WS_OP_CLOSE)
 			(void)ws_close_code(f.payload, f.len);
 	}

@@ -342,6 +342,20 @@ def test_bad_frames_close_with_their_code(w, raw, code):
     assert w.m.call("GET", "stats")[0] == 200  # tessmgrd is still up
 
 
+def test_serial_text_must_be_utf8(w):
+    """A serial console takes text frames as bytes, but text is UTF-8 (RFC 6455 8.1): a
+    character cut between fragments is fine, one that is not UTF-8 closes with 1007."""
+    ws = console(w, "serial")
+    r = Reader(ws)
+    # "echo TESS-UTF8-é" with the é cut between two fragments (mask 0: the bytes as they are).
+    ws.sock.sendall(b"\x01\x90\0\0\0\0echo TESS-UTF8-\xc3")
+    ws.sock.sendall(b"\x80\x82\0\0\0\0\xa9\n")
+    r.until(b"TESS-UTF8-\xc3\xa9")
+    ws.sock.sendall(b"\x81\x82\0\0\0\0\xc3(")
+    assert close_frame(ws) == (1007, "a text message that is not UTF-8")
+    ws.close()
+
+
 def test_unassigned_user_loses_its_console_and_tickets(w):
     """The desktop's visibility is checked again at the upgrade and while the console lives:
     a user unassigned from the desktop loses both."""

@@ -3,7 +3,8 @@
  * The console's WebSocket (RFC 6455) pieces: the handshake's accept key
  * (the RFC's own example), header tokens, client frames (masked, lengths of
  * 7, 16 and 64 bits, each refusal with its close code, partial input asking
- * for more), the fragmentation rules, server headers and close payloads.
+ * for more), the fragmentation rules, text messages' UTF-8 (cut anywhere
+ * between fragments), server headers and close payloads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -182,12 +183,59 @@ static void test_server_frames(void **state)
 	assert_int_equal(ws_close_code(p, 2), 4000);
 }
 
+/* Whether p is UTF-8 to ws_utf8, whole or cut into fragments at each byte. */
+static bool utf8(const char *p)
+{
+	struct ws_msg m = { 0 }, cut = { 0 };
+	const char *why = NULL;
+	size_t n = strlen(p);
+	int whole = ws_utf8(&m, (const uint8_t *)p, n, true, &why), split = 0;
+
+	for (size_t i = 0; i < n && split == 0; i++)
+		split = ws_utf8(&cut, (const uint8_t *)p + i, 1, i + 1 == n, &why);
+	assert_int_equal(whole, split);
+	assert_true(whole == 0 || (whole == -WS_CLOSE_NOT_UTF8 && why != NULL));
+	return whole == 0;
+}
+
+static void test_utf8(void **state)
+{
+	struct ws_msg m = { 0 };
+	const char *why = NULL;
+	struct ws_frame text = { .fin = true, .op = WS_OP_TEXT };
+	uint8_t p[8] = { 0x03, 0xe8, 'o', 'k', 0xff };
+
+	(void)state;
+	assert_true(utf8(""));
+	assert_true(utf8("echo hi\n"));
+	assert_true(utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xed\x9f\xbf"));
+	assert_false(utf8("\xff"));
+	assert_false(utf8("a\x80"));            /* a continuation alone */
+	assert_false(utf8("\xc0\xaf"));         /* overlong */
+	assert_false(utf8("\xe0\x80\xaf"));     /* overlong */
+	assert_false(utf8("\xf0\x8f\xbf\xbf")); /* overlong */
+	assert_false(utf8("\xed\xa0\x80"));     /* a surrogate */
+	assert_false(utf8("\xf4\x90\x80\x80")); /* past U+10FFFF */
+	assert_false(utf8("\xf5\x80\x80\x80"));
+	assert_false(utf8("\xc3("));      /* cut by an ASCII byte */
+	assert_false(utf8("ok\xe2\x82")); /* cut at the message's end */
+	/* Not at a fragment's end: the character goes on in the next one. */
+	assert_int_equal(ws_utf8(&m, (const uint8_t *)"\xe2\x82", 2, false, &why), 0);
+	/* A new message starts afresh (ws_sequence). */
+	assert_int_equal(ws_sequence(&m, &text, &why), 0);
+	assert_int_equal(ws_utf8(&m, (const uint8_t *)"a", 1, true, &why), 0);
+	/* A close frame's reason. */
+	assert_int_equal(ws_close_code(p, 4), 1000);
+	assert_int_equal(ws_close_code(p, 5), -WS_CLOSE_NOT_UTF8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accept_key),    cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_parse_lengths), cmocka_unit_test(test_parse_refusals),
 		cmocka_unit_test(test_sequence),      cmocka_unit_test(test_server_frames),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
