@@ -56,12 +56,15 @@ _Static_assert(DP_MAX_PORTS == TESS_MAX_PORTS, "the config's port limit is the d
 struct dp_counters {
 	DP_COUNTERS_HEAD;
 };
-/* A counter block with n_drops reasons (a module's DP_DROP_..._MAX). */
+/*
+ * A counter block with n_drops reasons (a module's DP_DROP_..._MAX). Cache
+ * aligned, so that the head a packet updates is one line, not two.
+ */
 #define DP_COUNTERS(n_drops)            \
 	struct {                        \
 		DP_COUNTERS_HEAD;       \
 		uint64_t drop[n_drops]; \
-	}
+	} __rte_cache_aligned
 
 struct dp_worker_counters {
 	uint64_t busy_cycles; /* TSC cycles of polls that received packets */
