@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_malloc.h>
+
 static const char *const names[] = {
 	[NEIGH_INCOMPLETE] = "incomplete", [NEIGH_REACHABLE] = "reachable",
 	[NEIGH_STALE] = "stale",           [NEIGH_PROBE] = "probe",
@@ -16,12 +18,19 @@ const char *neigh_state_name(uint8_t state)
 	return state < RTE_DIM(names) ? names[state] : "?";
 }
 
-int neigh_init(struct neigh_table *n, uint32_t capacity, int socket)
+int neigh_init(struct neigh_table *n, uint32_t capacity, uint32_t hints, int socket)
 {
 	memset(n, 0, sizeof(*n));
 	/* Enough for bursts toward new neighbours, never enough to starve the ports of mbufs. */
 	n->held_max = 4096;
 	n->held_vrf_max = n->held_max / 4;
+	if (hints) {
+		n->hint = rte_zmalloc_socket("tess_neigh_hints", sizeof(*n->hint) * hints,
+					     RTE_CACHE_LINE_SIZE, socket);
+		if (n->hint == NULL)
+			return -ENOMEM;
+		n->n_hints = hints;
+	}
 	return lf_init(&n->t, "tess_neigh", capacity, sizeof(struct neigh), socket);
 }
 
@@ -44,6 +53,7 @@ void neigh_fini(struct neigh_table *n)
 			drop_queue(n, e);
 	}
 	lf_fini(&n->t);
+	rte_free(n->hint);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -101,6 +111,8 @@ void neigh_fail(struct neigh *e, uint64_t now)
 void neigh_delete(struct neigh_table *n, struct neigh *e)
 {
 	drop_queue(n, e);
+	/* Unusable before its key goes: a hint to it fails from now on (neigh_hint). */
+	__atomic_store_n(&e->mac, e->mac & ~NEIGH_MAC_VALID, __ATOMIC_RELEASE);
 	e->live = false;
 	n->per_vrf[e->vrf]--;
 	lf_remove(&n->t, neigh_key(e->vrf, e->ip), e);

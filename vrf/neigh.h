@@ -51,6 +51,13 @@ struct neigh_stats {
 
 struct neigh_table {
 	struct lf_table t;
+	/*
+	 * Hints (datapath): per slot, the entry a reader last found for it, which
+	 * readers check (neigh_hint) instead of hashing the key again. The router
+	 * keeps one per next-hop group, for its gateway. [n_hints]
+	 */
+	struct neigh **hint;
+	uint32_t n_hints;
 	uint32_t per_vrf[NEIGH_VRFS];
 	uint32_t held, held_max; /* packets waiting, of all neighbours (mbufs are shared) */
 	uint32_t held_vrf_max;   /* ... of one VRF's: none takes them all */
@@ -69,6 +76,37 @@ static inline struct neigh *neigh_find(const struct neigh_table *n, uint16_t vrf
 	return lf_find(&n->t, neigh_key(vrf, ip));
 }
 
+/*
+ * Datapath: hint slot's entry if it is the usable entry of (vrf, ip), else
+ * NULL (look it up). Sound because a deleted entry's MAC is made invalid
+ * before its key goes, an element is reused only after a grace period, and
+ * a reused one's MAC becomes valid (release) only once it is filled: a valid
+ * MAC read first (acquire) comes with the vrf and ip of the entry it is for.
+ */
+static inline struct neigh *neigh_hint(const struct neigh_table *n, uint32_t slot, uint16_t vrf,
+				       uint32_t ip)
+{
+	struct neigh *e = __atomic_load_n(&n->hint[slot], __ATOMIC_RELAXED);
+
+	if (e == NULL || !(__atomic_load_n(&e->mac, __ATOMIC_ACQUIRE) & NEIGH_MAC_VALID) ||
+	    __atomic_load_n(&e->vrf, __ATOMIC_RELAXED) != vrf ||
+	    __atomic_load_n(&e->ip, __ATOMIC_RELAXED) != ip)
+		return NULL;
+	return e;
+}
+
+/* Datapath: slot's entry, unchecked (NULL: none), to prefetch it before neigh_hint. */
+static inline const struct neigh *neigh_hint_peek(const struct neigh_table *n, uint32_t slot)
+{
+	return __atomic_load_n(&n->hint[slot], __ATOMIC_RELAXED);
+}
+
+/* Datapath: remembers e (found for slot by its key) for the next neigh_hint. */
+static inline void neigh_hint_set(const struct neigh_table *n, uint32_t slot, struct neigh *e)
+{
+	__atomic_store_n(&n->hint[slot], e, __ATOMIC_RELAXED);
+}
+
 static inline void neigh_touch(struct neigh *e, uint64_t now, uint64_t hz)
 {
 	if (now - __atomic_load_n(&e->used, __ATOMIC_RELAXED) > hz)
@@ -77,7 +115,8 @@ static inline void neigh_touch(struct neigh *e, uint64_t now, uint64_t hz)
 
 /* ---- control thread ---- */
 
-int neigh_init(struct neigh_table *n, uint32_t capacity, int socket);
+/* capacity entries, and hints slots of neigh_hint (0: none, and no neigh_hint calls). */
+int neigh_init(struct neigh_table *n, uint32_t capacity, uint32_t hints, int socket);
 void neigh_fini(struct neigh_table *n);
 /* A new entry (state given), unless the VRF is at limit or the table full: NULL, errno. */
 struct neigh *neigh_create(struct neigh_table *n, uint16_t vrf, uint32_t ip, uint16_t iface,

@@ -65,7 +65,7 @@ static int router_init(const struct tessd_cfg *cfg)
 	if (rc == 0)
 		rc = nh_init(&l3_nh, socket);
 	if (rc == 0)
-		rc = neigh_init(&l3_neigh, cfg->router.neigh_capacity, socket);
+		rc = neigh_init(&l3_neigh, cfg->router.neigh_capacity, NH_MAX_GROUPS, socket);
 	return rc;
 }
 

@@ -708,37 +708,58 @@ static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
 /*
  * The neighbours of the n packets whose lookups gave res, for b: each
  * distinct next hop's (of a unicast route with one path, the common case;
- * the rest look theirs up one by one) found in one bulk hash lookup, whose
- * bucket loads overlap, and prefetched. Consecutive packets with the same
- * next hop share one key, so a one-tenant burst costs one lookup as before.
+ * the rest look theirs up one by one). A gateway's is first taken from its
+ * group's hint (neigh_hint: no hashing), the others found in one bulk hash
+ * lookup, whose bucket loads overlap, and prefetched; the hints of the
+ * groups that missed are set. Consecutive packets with the same next hop
+ * share one key, so a one-tenant burst costs one lookup as before.
  */
 /* One bulk hash lookup per burst, and at[] indexes a burst in a byte. */
-_Static_assert(DP_BURST <= RTE_HASH_LOOKUP_BULK_MAX && DP_BURST <= 256,
+_Static_assert(DP_BURST <= RTE_HASH_LOOKUP_BULK_MAX && DP_BURST < 256,
 	       "l3_neigh_bulk: a burst must fit one bulk lookup");
 _Static_assert(DP_BURST <= FIB_BULK_MAX, "l3_route: a burst must fit one FIB bulk lookup");
+
+#define L3_AT_HINT UINT8_MAX /* at[i]: packet i's entry came from its group's hint */
 
 static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *const *iph,
 				 const uint32_t *res, uint16_t n, struct l3_burst *b)
 {
 	uint64_t ukey[DP_BURST];
 	const void *kp[DP_BURST];
-	void *found[DP_BURST];
+	void *found[DP_BURST] = { NULL }; /* (set by the lookups; the analyzer cannot tell) */
+	uint32_t uslot[DP_BURST];         /* the group whose hint a key's entry goes to, 0: none */
 	uint8_t at[DP_BURST];
 	unsigned nu = 0;
 
+	/* Keys, and the hints' entries loading while the rest is worked out. */
 	for (uint16_t i = 0; i < n; i++) {
 		const struct nh_group *g = nh_group(&l3_nh, res[i]);
-		uint64_t key;
+		const struct nh_path *p = &g->path[0];
 
 		b->pre_key[i] = UINT64_MAX;
 		if (res[i] == FIB_NO_ROUTE || g->type != NH_UNICAST || g->n != 1)
 			continue;
-		key = neigh_key(x->t->iface[g->path[0].iface].vrf,
-				g->path[0].gw ? g->path[0].gw : rte_be_to_cpu_32(iph[i]->dst_addr));
-		b->pre_key[i] = key;
+		b->pre_key[i] = neigh_key(x->t->iface[p->iface].vrf,
+					  p->gw ? p->gw : rte_be_to_cpu_32(iph[i]->dst_addr));
+		if (p->gw)
+			rte_prefetch0(neigh_hint_peek(&l3_neigh, res[i]));
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		uint64_t key = b->pre_key[i];
+		bool gw;
+
+		if (key == UINT64_MAX)
+			continue;
+		gw = nh_group(&l3_nh, res[i])->path[0].gw != 0;
+		if (gw && (b->pre_ne[i] = neigh_hint(&l3_neigh, res[i], (uint16_t)(key >> 32),
+						     (uint32_t)key))) {
+			at[i] = L3_AT_HINT;
+			continue;
+		}
 		if (nu == 0 || ukey[nu - 1] != key) {
 			ukey[nu] = key;
 			kp[nu] = &ukey[nu];
+			uslot[nu] = gw ? res[i] : 0;
 			nu++;
 		}
 		at[i] = (uint8_t)(nu - 1);
@@ -751,8 +772,11 @@ static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *co
 			if (found[j])
 				rte_prefetch0(found[j]);
 	}
+	for (unsigned j = 0; j < nu; j++)
+		if (uslot[j] && found[j])
+			neigh_hint_set(&l3_neigh, uslot[j], found[j]);
 	for (uint16_t i = 0; i < n; i++)
-		if (b->pre_key[i] != UINT64_MAX)
+		if (b->pre_key[i] != UINT64_MAX && at[i] != L3_AT_HINT)
 			b->pre_ne[i] = found[at[i]];
 }
 
@@ -781,6 +805,10 @@ static inline void l3_route(const struct l3_ctx *x, struct dp_burst *bu)
 		dst[i] = rte_be_to_cpu_32(iph[i]->dst_addr);
 	}
 	fib_lookup_bulk(&l3_fib, vrfs, dst, res, bu->n);
+	for (uint16_t i = 0; i < bu->n; i++) {
+		rte_prefetch0(nh_group(&l3_nh, res[i]));
+		rte_prefetch0(&l3_neigh.hint[res[i]]);
+	}
 	l3_neigh_bulk(x, iph, res, bu->n, &b);
 	eg.n = 0;
 	eg.now = bu->now;

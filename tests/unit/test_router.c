@@ -575,7 +575,7 @@ static void test_neigh_limits_and_held_packets(void **state)
 	unsigned avail = rte_mempool_avail_count(pool);
 
 	(void)state;
-	assert_int_equal(neigh_init(&n, 1024, 0), 0);
+	assert_int_equal(neigh_init(&n, 1024, 0, 0), 0);
 	e = neigh_create(&n, 7, 0x0a000001, 3, NEIGH_INCOMPLETE, 2, 1);
 	assert_non_null(e);
 	assert_null(neigh_find(&n, 8, 0x0a000001)); /* per VRF */
@@ -633,7 +633,7 @@ static void test_held_packets_per_vrf(void **state)
 	unsigned avail = rte_mempool_avail_count(pool);
 
 	(void)state;
-	assert_int_equal(neigh_init(&n, 1024, 0), 0);
+	assert_int_equal(neigh_init(&n, 1024, 0, 0), 0);
 	assert_true(n.held_vrf_max > 0 && n.held_vrf_max < n.held_max);
 	n.held_vrf_max = 4;
 	for (uint32_t i = 0; i < 3; i++)
