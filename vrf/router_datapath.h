@@ -616,6 +616,11 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 	struct l3_run rx_if = { 0 }, rx_vrf = { 0 };
 	uint16_t k = 0;
 
+	/* Each packet may be another tenant's: its interface and counters, all loads at once. */
+	for (uint16_t i = 0; i < bu->n; i++) {
+		rte_prefetch0(&x->t->iface[bu->arg[i]]);
+		rte_prefetch0(&x->lw->ifc[bu->arg[i]]);
+	}
 	for (uint16_t i = 0; i < bu->n; i++) {
 		struct rte_mbuf *m = bu->pkts[i];
 		uint16_t ifc = bu->arg[i];
@@ -623,6 +628,10 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 		struct rte_ipv4_hdr *ip;
 		enum l3_drop why;
+
+		/* The VRF's counters a little ahead: its id is in the interface. */
+		if (i + 2 < bu->n)
+			rte_prefetch0(&x->lw->vrfc[x->t->iface[bu->arg[i + 2]].vrf]);
 
 		l3_run_add(&rx_if, &x->lw->ifc[ifc], m->pkt_len, true);
 		l3_run_add(&rx_vrf, &x->lw->vrfc[in->vrf], m->pkt_len, true);
@@ -712,7 +721,8 @@ static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
  * group's hint (neigh_hint: no hashing), the others found in one bulk hash
  * lookup, whose bucket loads overlap, and prefetched; the hints of the
  * groups that missed are set. Consecutive packets with the same next hop
- * share one key, so a one-tenant burst costs one lookup as before.
+ * share one key, so a one-tenant burst costs one lookup as before. The
+ * egress interfaces and their counters are prefetched on the way.
  */
 /* One bulk hash lookup per burst, and at[] indexes a burst in a byte. */
 _Static_assert(DP_BURST <= RTE_HASH_LOOKUP_BULK_MAX && DP_BURST < 256,
@@ -739,6 +749,8 @@ static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *co
 		b->pre_key[i] = UINT64_MAX;
 		if (res[i] == FIB_NO_ROUTE || g->type != NH_UNICAST || g->n != 1)
 			continue;
+		rte_prefetch0(&x->t->iface[p->iface]);
+		rte_prefetch0(&x->lw->ifc[p->iface]);
 		b->pre_key[i] = neigh_key(x->t->iface[p->iface].vrf,
 					  p->gw ? p->gw : rte_be_to_cpu_32(iph[i]->dst_addr));
 		if (p->gw)
