@@ -29,7 +29,6 @@ int neigh_init(struct neigh_table *n, uint32_t capacity, uint32_t hints, int soc
 					     RTE_CACHE_LINE_SIZE, socket);
 		if (n->hint == NULL)
 			return -ENOMEM;
-		n->n_hints = hints;
 	}
 	return lf_init(&n->t, "tess_neigh", capacity, sizeof(struct neigh), socket);
 }

@@ -54,10 +54,9 @@ struct neigh_table {
 	/*
 	 * Hints (datapath): per slot, the entry a reader last found for it, which
 	 * readers check (neigh_hint) instead of hashing the key again. The router
-	 * keeps one per next-hop group, for its gateway. [n_hints]
+	 * keeps one per next-hop group, for its gateway.
 	 */
 	struct neigh **hint;
-	uint32_t n_hints;
 	uint32_t per_vrf[NEIGH_VRFS];
 	uint32_t held, held_max; /* packets waiting, of all neighbours (mbufs are shared) */
 	uint32_t held_vrf_max;   /* ... of one VRF's: none takes them all */
