@@ -12,6 +12,30 @@
 
 #include "rcu.h"
 
+/*
+ * The hash and compare of a 64-bit key. rte_hash's own are generic: its
+ * CRC loops over the length, and it compares keys of 8 bytes with memcmp
+ * through the PLT (3.4% of tessd's samples in vswitch-tenants). Same CRC.
+ */
+static uint32_t lf_hash(const void *key, uint32_t len, uint32_t init)
+{
+	uint64_t k;
+
+	(void)len;
+	memcpy(&k, key, sizeof(k));
+	return rte_hash_crc_8byte(k, init);
+}
+
+static int lf_cmp(const void *a, const void *b, size_t len)
+{
+	uint64_t x, y;
+
+	(void)len;
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	return x != y;
+}
+
 int lf_init(struct lf_table *t, const char *name, uint32_t cap, size_t esize, int socket)
 {
 	static unsigned seq;
@@ -20,7 +44,7 @@ int lf_init(struct lf_table *t, const char *name, uint32_t cap, size_t esize, in
 		.name = hname,
 		.entries = cap,
 		.key_len = sizeof(uint64_t),
-		.hash_func = rte_hash_crc,
+		.hash_func = lf_hash,
 		.socket_id = socket,
 		/* Lock-free readers, one writer; extendable buckets so capacity is exact. */
 		.extra_flag =
@@ -32,6 +56,7 @@ int lf_init(struct lf_table *t, const char *name, uint32_t cap, size_t esize, in
 	t->h = rte_hash_create(&p);
 	if (t->h == NULL)
 		return -rte_errno;
+	rte_hash_set_cmp_func(t->h, lf_cmp);
 	t->esize = RTE_ALIGN_CEIL(esize, sizeof(uint64_t));
 	t->cap = cap;
 	t->elts = rte_zmalloc_socket(name, t->esize * cap, RTE_CACHE_LINE_SIZE, socket);
