@@ -321,12 +321,17 @@ static inline bool vsw_pop_priority(struct dp_worker *w, uint16_t in, struct rte
 }
 
 /*
- * Stage 1 for one frame: the group it belongs to, tag popped. Returns the
- * VLAN, or 0 when the frame was dropped (and counted).
+ * Stage 1 for one frame: the group it belongs to, tag popped, and its MACs
+ * as keys' low bits (vsw_hdr_mac64). Returns the VLAN, or 0 when the frame
+ * was dropped (and counted). The MACs are read before the pop moves them:
+ * read after it, the source's 8 bytes span the pop's two stores, which the
+ * CPU cannot forward to one load (13% of the stage's samples on a trunk).
  */
 static inline uint16_t vsw_classify(struct dp_worker *w, const struct vsw_port *pf, uint16_t in,
-				    struct rte_mbuf *m, uint16_t *tci)
+				    struct rte_mbuf *m, uint16_t *tci, uint64_t *dmac,
+				    uint64_t *smac)
 {
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct vlan_tag t;
 	uint16_t vid, vlan;
 
@@ -335,6 +340,8 @@ static inline uint16_t vsw_classify(struct dp_worker *w, const struct vsw_port *
 		dp_drop(w, in, DP_DROP_BAD_FRAME, m);
 		return 0;
 	}
+	*dmac = vsw_hdr_mac64(&eh->dst_addr);
+	*smac = vsw_hdr_mac64(&eh->src_addr);
 	vid = t.tci & VLAN_VID_MASK;
 	*tci = t.tci & ~VLAN_VID_MASK; /* priority bits travel with the frame */
 	if (pf->mode == VSW_PORT_ACCESS) {
@@ -450,12 +457,14 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eh;
-		uint16_t tci, vlan = vsw_classify(w, pf, in, m, &tci);
+		uint64_t dmac = 0, smac = 0;
+		uint16_t tci, vlan = vsw_classify(w, pf, in, m, &tci, &dmac, &smac);
 
 		if (vlan == 0)
 			continue;
 		eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-		if (unlikely(!rte_is_valid_assigned_ether_addr(&eh->src_addr))) {
+		/* Multicast (the first byte's lowest bit: the word is little-endian) or zero. */
+		if (unlikely((smac & RTE_ETHER_GROUP_ADDR) || smac == 0)) {
 			vsw_group_drop(c, in, vlan, VSW_DROP_BAD_SRC_MAC, m);
 			continue;
 		}
@@ -481,10 +490,9 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 		ok[k] = m;
 		vlans[k] = vlan;
 		tcis[k] = tci;
-		skey[k] = vsw_hdr_mac64(&eh->src_addr) | (uint64_t)vlan << 48;
-		dkey[k] = rte_is_multicast_ether_addr(&eh->dst_addr)
-				  ? VSW_BCAST_KEY
-				  : vsw_hdr_mac64(&eh->dst_addr) | (uint64_t)vlan << 48;
+		skey[k] = smac | (uint64_t)vlan << 48;
+		dkey[k] =
+			(dmac & RTE_ETHER_GROUP_ADDR) ? VSW_BCAST_KEY : dmac | (uint64_t)vlan << 48;
 		/* A burst usually repeats its keys: look each distinct one up once. */
 		if (k && skey[k] == skey[k - 1]) {
 			sidx[k] = sidx[k - 1];

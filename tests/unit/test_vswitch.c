@@ -677,6 +677,119 @@ static void test_irb_bcast_copies_service_port_only(void **state)
 	rte_free(s);
 }
 
+/* A frame tagged vid from src to dst (IPv4 ethertype, 20 bytes of payload). */
+static struct rte_mbuf *tagged(uint16_t vid, const uint8_t *dst, const uint8_t *src)
+{
+	struct rte_mbuf *m = frame(3, 0x8100u, (unsigned)vid, 0x0800u);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	return m;
+}
+
+/*
+ * A burst from a trunk, each frame in its group: the source and destination
+ * read before the tag is popped are the frame's (learned under the group's
+ * key, forwarded to the destination's port), a multicast or zero source is
+ * dropped as bad_src_mac in its group, and a group bit anywhere but the
+ * first byte makes no address multicast.
+ */
+static void test_trunk_keys_and_bad_sources(void **state)
+{
+	static const uint8_t mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
+	static const uint8_t zero[6] = { 0 };
+	static const uint8_t odd[6] = { 0x02, 0x01, 0x01, 0x01, 0x01, 0x01 };
+	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
+	struct dp_snapshot *s = rte_zmalloc(NULL, sizeof(*s), RTE_CACHE_LINE_SIZE);
+	struct vsw_worker *vw = rte_zmalloc(NULL, sizeof(*vw), RTE_CACHE_LINE_SIZE);
+	struct vsw_part *vp = rte_zmalloc(NULL, sizeof(*vp), RTE_CACHE_LINE_SIZE);
+	struct dp_burst *r = rte_zmalloc(NULL, sizeof(*r), 0);
+	uint64_t now = rte_get_tsc_cycles() + 10 * rte_get_tsc_hz();
+	unsigned before = rte_mempool_avail_count(pool);
+	struct vsw_learn_event ev[8];
+	struct rte_mbuf *in[6];
+	struct rte_ether_addr a;
+	struct vsw_ctx c;
+	unsigned n;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(s);
+	assert_non_null(vw);
+	assert_non_null(vp);
+	assert_non_null(r);
+	vw->grp = rte_zmalloc(NULL, sizeof(*vw->grp) * DP_VLANS, 0);
+	vw->learn = rte_ring_create_elem("trunk_learn", sizeof(struct vsw_learn_event), 64, 0,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
+	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
+	assert_non_null(vw->grp);
+	assert_non_null(vw->learn);
+	assert_non_null(w->drop_total);
+	assert_non_null(w->port_drop);
+	assert_int_equal(fdb_init(&vsw_fdb, 1024, 0), 0);
+	w->mod[vsw_module.id] = vw;
+	s->part[vsw_module.id] = vp;
+	dp_tsc_hz = rte_get_tsc_hz();
+	/* Trunk 0 carries groups 100 and 200; port 1 is 100's access port, port 2 is 200's. */
+	vp->port[0].mode = VSW_PORT_TRUNK;
+	dp_bit_set(vp->port[0].vlans, 100);
+	dp_bit_set(vp->port[0].vlans, 200);
+	for (uint16_t g = 100; g <= 200; g += 100) {
+		uint16_t p = g / 100;
+		vp->group[g].flags = VSW_GROUP_ON | VSW_GROUP_FLOOD_UU | VSW_GROUP_FLOOD_MC;
+		vp->port[p].mode = VSW_PORT_ACCESS;
+		vp->port[p].vlan = g;
+		dp_bit_set(vp->group[g].access, p);
+		dp_bit_set(vp->group[g].trunks, 0);
+	}
+	for (uint16_t p = 0; p < 3; p++)
+		s->port[p].mtu = 9000;
+	/* DST is known in group 100 only: on port 1. */
+	memcpy(a.addr_bytes, DST, 6);
+	assert_int_equal(fdb_add_static(&vsw_fdb, fdb_key(100, &a), 1, now), 0);
+	vsw_ctx_init(&c, w, s);
+
+	in[0] = tagged(100, DST, SRC);   /* to port 1; SRC learned in 100 */
+	in[1] = tagged(200, DST, mcast); /* bad source */
+	in[2] = tagged(100, DST, zero);  /* bad source */
+	in[3] = tagged(200, mcast, odd); /* multicast: flooded to port 2; odd learned in 200 */
+	in[4] = tagged(200, DST, SRC);   /* DST unknown in 200: flooded to port 2 */
+	in[5] = tagged(100, odd, SRC);   /* odd is unicast, unknown in 100: flooded to port 1 */
+	vsw_input(&c, 0, 0, in, 6, now, r);
+	dp_tx_flush_all(w);
+
+	assert_int_equal(r->n, 0);
+	assert_int_equal(vw->grp[100].drop[VSW_DROP_BAD_SRC_MAC], 1);
+	assert_int_equal(vw->grp[200].drop[VSW_DROP_BAD_SRC_MAC], 1);
+	assert_int_equal(w->port[1].tx_pkts, 2);
+	assert_int_equal(w->port[2].tx_pkts, 2);
+	assert_int_equal(vw->grp[100].flooded, 1);
+	assert_int_equal(vw->grp[200].flooded, 2);
+	/* Learned: SRC in 100 and in 200, odd in 200, each once (in order, on port 0). */
+	n = rte_ring_dequeue_burst_elem(vw->learn, ev, sizeof(ev[0]), 8, NULL);
+	assert_int_equal(n, 3);
+	memcpy(a.addr_bytes, SRC, 6);
+	assert_true(ev[0].key == fdb_key(100, &a) && ev[0].port == 0);
+	memcpy(a.addr_bytes, odd, 6);
+	assert_true(ev[1].key == fdb_key(200, &a) && ev[1].port == 0);
+	memcpy(a.addr_bytes, SRC, 6);
+	assert_true(ev[2].key == fdb_key(200, &a) && ev[2].port == 0);
+	assert_int_equal(rte_mempool_avail_count(pool), before);
+
+	fdb_fini(&vsw_fdb);
+	rte_ring_free(vw->learn);
+	rte_free(vw->grp);
+	rte_free(vw);
+	rte_free(vp);
+	rte_free(r);
+	rte_free(w->drop_total);
+	rte_free(w->port_drop);
+	rte_free(w);
+	rte_free(s);
+}
+
 /* A tenant's bucket that refuses must not spend the server's own token (and the reverse). */
 static void test_bucket2_spends_neither_when_one_refuses(void **st)
 {
@@ -719,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_flood_chained_to_trunks),
 		cmocka_unit_test(test_tx_held_bounded_over_many_vhost_ports),
 		cmocka_unit_test(test_irb_bcast_copies_service_port_only),
+		cmocka_unit_test(test_trunk_keys_and_bad_sources),
 		cmocka_unit_test(test_bucket2_spends_neither_when_one_refuses),
 	};
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
