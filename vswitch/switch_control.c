@@ -124,19 +124,19 @@ static int vsw_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, struct 
 		s->port[p->id].stage = vsw_stage.id;
 		if (pc->mode == TESS_PORT_ACCESS) {
 			build_access(pf, cfg, pc, p);
-			dp_bit_set(vp->group[pf->vlan].access, p->id);
+			vsw_group_add(&vp->group[pf->vlan], VSW_ACCESS, p->id);
 			continue;
 		}
 		pf->mode = VSW_PORT_TRUNK;
 		if (pc->native_group[0]) {
 			pf->vlan = tessd_cfg_group(cfg, pc->native_group)->vlan;
-			dp_bit_set(vp->group[pf->vlan].native, p->id);
+			vsw_group_add(&vp->group[pf->vlan], VSW_NATIVE, p->id);
 		}
 		for (uint32_t k = 0; k < cfg->sw.n_groups; k++) {
 			const struct tessd_group_cfg *g = &cfg->sw.groups[k];
 			if (tessd_port_in_group(pc, g)) {
 				dp_bit_set(pf->vlans, g->vlan);
-				dp_bit_set(vp->group[g->vlan].trunks, p->id);
+				vsw_group_add(&vp->group[g->vlan], VSW_TRUNK, p->id);
 			}
 		}
 	}

@@ -208,7 +208,9 @@ static inline void vsw_learn(struct vsw_worker *w, uint64_t key, uint16_t port, 
 
 static inline bool vsw_member(const struct vsw_group *g, uint16_t port)
 {
-	return dp_bit(g->access, port) || dp_bit(g->trunks, port);
+	const uint64_t *w = g->ports[port / 64];
+
+	return ((w[VSW_ACCESS] | w[VSW_TRUNK]) >> (port % 64)) & 1;
 }
 
 /* Sends m (unshared) out of one port of the group, tagging it for a trunk. */
@@ -245,8 +247,8 @@ static inline void vsw_flood(const struct vsw_ctx *c, uint16_t in, uint16_t vlan
 
 	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
 		/* Trunks where the group is native take the untagged frame, like access ports. */
-		acc[i] = g->access[i] | g->native[i];
-		trk[i] = g->trunks[i] & ~g->native[i];
+		acc[i] = g->ports[i][VSW_ACCESS] | g->ports[i][VSW_NATIVE];
+		trk[i] = g->ports[i][VSW_TRUNK] & ~g->ports[i][VSW_NATIVE];
 	}
 	if (in != DP_PORT_NONE) { /* NONE: from the router interface of the group */
 		acc[in / 64] &= ~(UINT64_C(1) << (in % 64));
@@ -528,12 +530,9 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 	for (uint32_t i = 0; i < nu; i++)
 		if (e[i])
 			rte_prefetch0(e[i]);
-	for (uint16_t i = 0; i < k; i++) {
-		const struct vsw_group *g = &c->vp->group[vlans[i]];
-		rte_prefetch0(g);
-		rte_prefetch0(&g->access[0]);
-		rte_prefetch0(&g->trunks[0]);
-	}
+	for (uint16_t i = 0; i < k; i++)
+		rte_prefetch0(
+			&c->vp->group[vlans[i]]); /* its flags and the first 128 ports' sets */
 
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = ok[i];

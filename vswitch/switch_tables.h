@@ -66,16 +66,33 @@ struct vsw_port {
 
 #define VSW_IRB_UDP_MAX 4 /* UDP ports the services of a router interface may claim */
 
+/* A group's member ports: bit sets, word by word (vsw_group.ports). */
+enum vsw_member_kind {
+	VSW_ACCESS, /* member access ports */
+	VSW_TRUNK,  /* trunks carrying the group */
+	VSW_NATIVE, /* of those, trunks where it is native (untagged) */
+	VSW_MEMBER_KINDS,
+};
+
+/*
+ * The sets are interleaved, a port's three bits side by side, and a group
+ * starts a cache line, so that its first line holds its flags and the
+ * words of port ids 0-127: one line per frame of a group (two or three
+ * when the sets were apart and groups straddled lines).
+ */
 struct vsw_group {
 	uint8_t flags;
 	uint8_t n_irb_udp;             /* broadcast IPv4 UDP to one of irb_udp is copied to it */
 	uint16_t irb_arg;              /* a module's router interface in the group (0: none) */
 	struct rte_ether_addr irb_mac; /* its MAC */
 	rte_be16_t irb_udp[VSW_IRB_UDP_MAX];
-	uint64_t access[DP_PORT_WORDS]; /* member access ports */
-	uint64_t trunks[DP_PORT_WORDS]; /* trunks carrying the group */
-	uint64_t native[DP_PORT_WORDS]; /* of those, trunks where it is native (untagged) */
-};
+	uint64_t ports[DP_PORT_WORDS][VSW_MEMBER_KINDS];
+} __rte_cache_aligned;
+
+static inline void vsw_group_add(struct vsw_group *g, enum vsw_member_kind k, uint16_t port)
+{
+	g->ports[port / 64][k] |= UINT64_C(1) << (port % 64);
+}
 
 /* The vswitch's part of a snapshot. */
 struct vsw_part {

@@ -480,7 +480,7 @@ static void flood_chain(bool trunks)
 	for (uint16_t p = 0; p < 3; p++) {
 		vp->port[p].mode = trunks && p ? VSW_PORT_TRUNK : VSW_PORT_ACCESS;
 		s->port[p].mtu = 9000;
-		dp_bit_set(trunks && p ? vp->group[100].trunks : vp->group[100].access, p);
+		vsw_group_add(&vp->group[100], trunks && p ? VSW_TRUNK : VSW_ACCESS, p);
 	}
 	assert_non_null(rte_pktmbuf_append(seg, 1000));
 	assert_int_equal(rte_pktmbuf_chain(m, seg), 0);
@@ -631,7 +631,7 @@ static void test_irb_bcast_copies_service_port_only(void **state)
 		vp->port[p].mode = VSW_PORT_ACCESS;
 		vp->port[p].vlan = 100;
 		s->port[p].mtu = 9000;
-		dp_bit_set(vp->group[100].access, p);
+		vsw_group_add(&vp->group[100], VSW_ACCESS, p);
 	}
 	vsw_group_set_irb(s, 100, 7, &irb, (const uint16_t[]){ 67, 67 }, 2);
 	assert_int_equal(vp->group[100].n_irb_udp, 1); /* the same port twice: kept once */
@@ -741,8 +741,8 @@ static void test_trunk_keys_and_bad_sources(void **state)
 		vp->group[g].flags = VSW_GROUP_ON | VSW_GROUP_FLOOD_UU | VSW_GROUP_FLOOD_MC;
 		vp->port[p].mode = VSW_PORT_ACCESS;
 		vp->port[p].vlan = g;
-		dp_bit_set(vp->group[g].access, p);
-		dp_bit_set(vp->group[g].trunks, 0);
+		vsw_group_add(&vp->group[g], VSW_ACCESS, p);
+		vsw_group_add(&vp->group[g], VSW_TRUNK, 0);
 	}
 	for (uint16_t p = 0; p < 3; p++)
 		s->port[p].mtu = 9000;
