@@ -562,6 +562,58 @@ static void test_tx_held_bounded_over_many_vhost_ports(void **state)
 	rte_free(w);
 }
 
+/* A worker, a snapshot with the vswitch's part, a routed burst and an FDB for vsw_input. */
+struct vsw_fix {
+	struct dp_worker *w;
+	struct dp_snapshot *s;
+	struct vsw_worker *vw;
+	struct vsw_part *vp;
+	struct dp_burst *r;
+	struct vsw_ctx c;
+};
+
+static void fix_init(struct vsw_fix *f, const char *ring)
+{
+	f->w = rte_zmalloc(NULL, sizeof(*f->w), RTE_CACHE_LINE_SIZE);
+	f->s = rte_zmalloc(NULL, sizeof(*f->s), RTE_CACHE_LINE_SIZE);
+	f->vw = rte_zmalloc(NULL, sizeof(*f->vw), RTE_CACHE_LINE_SIZE);
+	f->vp = rte_zmalloc(NULL, sizeof(*f->vp), RTE_CACHE_LINE_SIZE);
+	f->r = rte_zmalloc(NULL, sizeof(*f->r), 0);
+	assert_non_null(f->w);
+	assert_non_null(f->s);
+	assert_non_null(f->vw);
+	assert_non_null(f->vp);
+	assert_non_null(f->r);
+	f->vw->grp = rte_zmalloc(NULL, sizeof(*f->vw->grp) * DP_VLANS, 0);
+	f->vw->learn = rte_ring_create_elem(ring, sizeof(struct vsw_learn_event), 64, 0,
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	f->w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
+	f->w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
+	assert_non_null(f->vw->grp);
+	assert_non_null(f->vw->learn);
+	assert_non_null(f->w->drop_total);
+	assert_non_null(f->w->port_drop);
+	assert_int_equal(fdb_init(&vsw_fdb, 1024, 0), 0);
+	f->w->mod[vsw_module.id] = f->vw;
+	f->s->part[vsw_module.id] = f->vp;
+	dp_tsc_hz = rte_get_tsc_hz();
+	vsw_ctx_init(&f->c, f->w, f->s);
+}
+
+static void fix_fini(struct vsw_fix *f)
+{
+	fdb_fini(&vsw_fdb);
+	rte_ring_free(f->vw->learn);
+	rte_free(f->vw->grp);
+	rte_free(f->vw);
+	rte_free(f->vp);
+	rte_free(f->r);
+	rte_free(f->w->drop_total);
+	rte_free(f->w->port_drop);
+	rte_free(f->w);
+	rte_free(f->s);
+}
+
 /* An untagged broadcast IPv4 UDP frame from SRC to port dport; frag: the IPv4 fragment field. */
 static struct rte_mbuf *bcast_udp(uint16_t dport, uint16_t frag)
 {
@@ -596,46 +648,23 @@ static struct rte_mbuf *bcast_udp(uint16_t dport, uint16_t frag)
  */
 static void test_irb_bcast_copies_service_port_only(void **state)
 {
-	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
-	struct dp_snapshot *s = rte_zmalloc(NULL, sizeof(*s), RTE_CACHE_LINE_SIZE);
-	struct vsw_worker *vw = rte_zmalloc(NULL, sizeof(*vw), RTE_CACHE_LINE_SIZE);
-	struct vsw_part *vp = rte_zmalloc(NULL, sizeof(*vp), RTE_CACHE_LINE_SIZE);
 	const struct rte_ether_addr irb = { { 0x02, 0, 0, 0, 0, 0x11 } };
-	struct dp_burst *r = rte_zmalloc(NULL, sizeof(*r), 0);
 	struct rte_mbuf *in[6];
 	uint64_t now = rte_get_tsc_cycles() + 10 * rte_get_tsc_hz();
 	unsigned used;
-	struct vsw_ctx c;
+	struct vsw_fix f;
 
 	(void)state;
-	assert_non_null(w);
-	assert_non_null(s);
-	assert_non_null(vw);
-	assert_non_null(vp);
-	assert_non_null(r);
-	vw->grp = rte_zmalloc(NULL, sizeof(*vw->grp) * DP_VLANS, 0);
-	vw->learn = rte_ring_create_elem("irb_learn", sizeof(struct vsw_learn_event), 64, 0,
-					 RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
-	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
-	assert_non_null(vw->grp);
-	assert_non_null(vw->learn);
-	assert_non_null(w->drop_total);
-	assert_non_null(w->port_drop);
-	assert_int_equal(fdb_init(&vsw_fdb, 1024, 0), 0);
-	w->mod[vsw_module.id] = vw;
-	s->part[vsw_module.id] = vp;
-	dp_tsc_hz = rte_get_tsc_hz();
-	vp->group[100].flags = VSW_GROUP_ON;
+	fix_init(&f, "irb_learn");
+	f.vp->group[100].flags = VSW_GROUP_ON;
 	for (uint16_t p = 0; p < 2; p++) {
-		vp->port[p].mode = VSW_PORT_ACCESS;
-		vp->port[p].vlan = 100;
-		s->port[p].mtu = 9000;
-		vsw_group_add(&vp->group[100], VSW_ACCESS, p);
+		f.vp->port[p].mode = VSW_PORT_ACCESS;
+		f.vp->port[p].vlan = 100;
+		f.s->port[p].mtu = 9000;
+		vsw_group_add(&f.vp->group[100], VSW_ACCESS, p);
 	}
-	vsw_group_set_irb(s, 100, 7, &irb, (const uint16_t[]){ 67, 67 }, 2);
-	assert_int_equal(vp->group[100].n_irb_udp, 1); /* the same port twice: kept once */
-	vsw_ctx_init(&c, w, s);
+	vsw_group_set_irb(f.s, 100, 7, &irb, (const uint16_t[]){ 67, 67 }, 2);
+	assert_int_equal(f.vp->group[100].n_irb_udp, 1); /* the same port twice: kept once */
 
 	/* DHCP, another port, a fragment of DHCP, DHCP again: two copies. */
 	in[0] = bcast_udp(67, 0);
@@ -643,38 +672,28 @@ static void test_irb_bcast_copies_service_port_only(void **state)
 	in[2] = bcast_udp(67, 0x2000);
 	in[3] = bcast_udp(67, 0);
 	used = rte_mempool_in_use_count(pool);
-	vsw_input(&c, 0, 0, in, 4, now, r);
-	assert_int_equal(r->n, 2);
+	vsw_input(&f.c, 0, 0, in, 4, now, f.r);
+	assert_int_equal(f.r->n, 2);
 	assert_int_equal(rte_mempool_in_use_count(pool), used + 2);
-	for (uint16_t i = 0; i < r->n; i++) {
-		assert_int_equal(r->arg[i], 7);
-		rte_pktmbuf_free(r->pkts[i]);
+	for (uint16_t i = 0; i < f.r->n; i++) {
+		assert_int_equal(f.r->arg[i], 7);
+		rte_pktmbuf_free(f.r->pkts[i]);
 	}
-	r->n = 0;
-	dp_tx_flush_all(w);
+	f.r->n = 0;
+	dp_tx_flush_all(f.w);
 
 	/* Storm control lets one broadcast of the port through: the others are not copied. */
-	vp->port[0].storm_pps = 1;
+	f.vp->port[0].storm_pps = 1;
 	for (unsigned i = 0; i < 4; i++)
 		in[i] = bcast_udp(67, 0);
 	used = rte_mempool_in_use_count(pool);
-	vsw_input(&c, 0, 0, in, 4, now, r);
-	assert_int_equal(vw->grp[100].drop[VSW_DROP_STORM], 3);
-	assert_int_equal(r->n, 1);
+	vsw_input(&f.c, 0, 0, in, 4, now, f.r);
+	assert_int_equal(f.vw->grp[100].drop[VSW_DROP_STORM], 3);
+	assert_int_equal(f.r->n, 1);
 	assert_int_equal(rte_mempool_in_use_count(pool), used - 3 + 1);
-	rte_pktmbuf_free(r->pkts[0]);
-	dp_tx_flush_all(w);
-
-	fdb_fini(&vsw_fdb);
-	rte_ring_free(vw->learn);
-	rte_free(vw->grp);
-	rte_free(vw);
-	rte_free(vp);
-	rte_free(r);
-	rte_free(w->drop_total);
-	rte_free(w->port_drop);
-	rte_free(w);
-	rte_free(s);
+	rte_pktmbuf_free(f.r->pkts[0]);
+	dp_tx_flush_all(f.w);
+	fix_fini(&f);
 }
 
 /* A frame tagged vid from src to dst (IPv4 ethertype, 20 bytes of payload). */
@@ -700,56 +719,33 @@ static void test_trunk_keys_and_bad_sources(void **state)
 	static const uint8_t mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
 	static const uint8_t zero[6] = { 0 };
 	static const uint8_t odd[6] = { 0x02, 0x01, 0x01, 0x01, 0x01, 0x01 };
-	struct dp_worker *w = rte_zmalloc(NULL, sizeof(*w), RTE_CACHE_LINE_SIZE);
-	struct dp_snapshot *s = rte_zmalloc(NULL, sizeof(*s), RTE_CACHE_LINE_SIZE);
-	struct vsw_worker *vw = rte_zmalloc(NULL, sizeof(*vw), RTE_CACHE_LINE_SIZE);
-	struct vsw_part *vp = rte_zmalloc(NULL, sizeof(*vp), RTE_CACHE_LINE_SIZE);
-	struct dp_burst *r = rte_zmalloc(NULL, sizeof(*r), 0);
 	uint64_t now = rte_get_tsc_cycles() + 10 * rte_get_tsc_hz();
 	unsigned before = rte_mempool_avail_count(pool);
 	struct vsw_learn_event ev[8];
 	struct rte_mbuf *in[6];
 	struct rte_ether_addr a;
-	struct vsw_ctx c;
+	struct vsw_fix f;
 	unsigned n;
 
 	(void)state;
-	assert_non_null(w);
-	assert_non_null(s);
-	assert_non_null(vw);
-	assert_non_null(vp);
-	assert_non_null(r);
-	vw->grp = rte_zmalloc(NULL, sizeof(*vw->grp) * DP_VLANS, 0);
-	vw->learn = rte_ring_create_elem("trunk_learn", sizeof(struct vsw_learn_event), 64, 0,
-					 RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
-	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
-	assert_non_null(vw->grp);
-	assert_non_null(vw->learn);
-	assert_non_null(w->drop_total);
-	assert_non_null(w->port_drop);
-	assert_int_equal(fdb_init(&vsw_fdb, 1024, 0), 0);
-	w->mod[vsw_module.id] = vw;
-	s->part[vsw_module.id] = vp;
-	dp_tsc_hz = rte_get_tsc_hz();
+	fix_init(&f, "trunk_learn");
 	/* Trunk 0 carries groups 100 and 200; port 1 is 100's access port, port 2 is 200's. */
-	vp->port[0].mode = VSW_PORT_TRUNK;
-	dp_bit_set(vp->port[0].vlans, 100);
-	dp_bit_set(vp->port[0].vlans, 200);
+	f.vp->port[0].mode = VSW_PORT_TRUNK;
+	dp_bit_set(f.vp->port[0].vlans, 100);
+	dp_bit_set(f.vp->port[0].vlans, 200);
 	for (uint16_t g = 100; g <= 200; g += 100) {
 		uint16_t p = g / 100;
-		vp->group[g].flags = VSW_GROUP_ON | VSW_GROUP_FLOOD_UU | VSW_GROUP_FLOOD_MC;
-		vp->port[p].mode = VSW_PORT_ACCESS;
-		vp->port[p].vlan = g;
-		vsw_group_add(&vp->group[g], VSW_ACCESS, p);
-		vsw_group_add(&vp->group[g], VSW_TRUNK, 0);
+		f.vp->group[g].flags = VSW_GROUP_ON | VSW_GROUP_FLOOD_UU | VSW_GROUP_FLOOD_MC;
+		f.vp->port[p].mode = VSW_PORT_ACCESS;
+		f.vp->port[p].vlan = g;
+		vsw_group_add(&f.vp->group[g], VSW_ACCESS, p);
+		vsw_group_add(&f.vp->group[g], VSW_TRUNK, 0);
 	}
 	for (uint16_t p = 0; p < 3; p++)
-		s->port[p].mtu = 9000;
+		f.s->port[p].mtu = 9000;
 	/* DST is known in group 100 only: on port 1. */
 	memcpy(a.addr_bytes, DST, 6);
 	assert_int_equal(fdb_add_static(&vsw_fdb, fdb_key(100, &a), 1, now), 0);
-	vsw_ctx_init(&c, w, s);
 
 	in[0] = tagged(100, DST, SRC);   /* to port 1; SRC learned in 100 */
 	in[1] = tagged(200, DST, mcast); /* bad source */
@@ -757,18 +753,18 @@ static void test_trunk_keys_and_bad_sources(void **state)
 	in[3] = tagged(200, mcast, odd); /* multicast: flooded to port 2; odd learned in 200 */
 	in[4] = tagged(200, DST, SRC);   /* DST unknown in 200: flooded to port 2 */
 	in[5] = tagged(100, odd, SRC);   /* odd is unicast, unknown in 100: flooded to port 1 */
-	vsw_input(&c, 0, 0, in, 6, now, r);
-	dp_tx_flush_all(w);
+	vsw_input(&f.c, 0, 0, in, 6, now, f.r);
+	dp_tx_flush_all(f.w);
 
-	assert_int_equal(r->n, 0);
-	assert_int_equal(vw->grp[100].drop[VSW_DROP_BAD_SRC_MAC], 1);
-	assert_int_equal(vw->grp[200].drop[VSW_DROP_BAD_SRC_MAC], 1);
-	assert_int_equal(w->port[1].tx_pkts, 2);
-	assert_int_equal(w->port[2].tx_pkts, 2);
-	assert_int_equal(vw->grp[100].flooded, 1);
-	assert_int_equal(vw->grp[200].flooded, 2);
+	assert_int_equal(f.r->n, 0);
+	assert_int_equal(f.vw->grp[100].drop[VSW_DROP_BAD_SRC_MAC], 1);
+	assert_int_equal(f.vw->grp[200].drop[VSW_DROP_BAD_SRC_MAC], 1);
+	assert_int_equal(f.w->port[1].tx_pkts, 2);
+	assert_int_equal(f.w->port[2].tx_pkts, 2);
+	assert_int_equal(f.vw->grp[100].flooded, 1);
+	assert_int_equal(f.vw->grp[200].flooded, 2);
 	/* Learned: SRC in 100 and in 200, odd in 200, each once (in order, on port 0). */
-	n = rte_ring_dequeue_burst_elem(vw->learn, ev, sizeof(ev[0]), 8, NULL);
+	n = rte_ring_dequeue_burst_elem(f.vw->learn, ev, sizeof(ev[0]), 8, NULL);
 	assert_int_equal(n, 3);
 	memcpy(a.addr_bytes, SRC, 6);
 	assert_true(ev[0].key == fdb_key(100, &a) && ev[0].port == 0);
@@ -777,17 +773,7 @@ static void test_trunk_keys_and_bad_sources(void **state)
 	memcpy(a.addr_bytes, SRC, 6);
 	assert_true(ev[2].key == fdb_key(200, &a) && ev[2].port == 0);
 	assert_int_equal(rte_mempool_avail_count(pool), before);
-
-	fdb_fini(&vsw_fdb);
-	rte_ring_free(vw->learn);
-	rte_free(vw->grp);
-	rte_free(vw);
-	rte_free(vp);
-	rte_free(r);
-	rte_free(w->drop_total);
-	rte_free(w->port_drop);
-	rte_free(w);
-	rte_free(s);
+	fix_fini(&f);
 }
 
 /* A tenant's bucket that refuses must not spend the server's own token (and the reverse). */
