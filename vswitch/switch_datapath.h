@@ -530,9 +530,9 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 	for (uint32_t i = 0; i < nu; i++)
 		if (e[i])
 			rte_prefetch0(e[i]);
+	/* A group's first line: its flags and the member sets of the first 128 port ids. */
 	for (uint16_t i = 0; i < k; i++)
-		rte_prefetch0(
-			&c->vp->group[vlans[i]]); /* its flags and the first 128 ports' sets */
+		rte_prefetch0(&c->vp->group[vlans[i]]);
 
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = ok[i];
