@@ -354,20 +354,39 @@ static void gones_drop(uint32_t n)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
+struct usage_span usage_pass_span(int64_t last_mono, int64_t mono, int64_t wall)
+{
+	int64_t elapsed = mono > last_mono ? (mono - last_mono) / 1000000000 : 0;
+	int64_t end = last_mono + elapsed * 1000000000;
+	/* The wall clock's time at end: a second boundary of it is the same for every pass. */
+	int64_t to = (wall - (mono - end)) / 1000000000;
+
+	return (struct usage_span){ .mono_end = end, .from = to - elapsed, .to = to };
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void mgr_usage_hist_sample(void)
 {
 	/*
 	 * The interval is as long as the monotonic clock says, whatever the wall
-	 * clock did meanwhile (an NTP step): it ends now on the wall clock, which
-	 * only places it (t), and no desktop counts more than its length.
+	 * clock did meanwhile (an NTP step): the wall clock only places it (t),
+	 * and no desktop counts more than its length.
 	 */
-	int64_t mono = mono_ns(), now = (int64_t)time(NULL);
-	int64_t elapsed = (mono - last_mono_ns) / 1000000000, from_pass = now - elapsed;
+	int64_t mono = mono_ns();
+	struct usage_span sp = usage_pass_span(last_mono_ns, mono, wall_ns());
+	int64_t now = sp.to, from_pass = sp.from;
 	struct usage_desk *cs;
 	struct usage_alloc *allocs;
 	uint32_t n = 0, n_allocs = 0, n_gone = 0;
 
-	if (elapsed <= 0)
+	if (now <= from_pass)
 		return;
 	pthread_mutex_lock(&mgr.lock);
 	cs = calloc(mgr.n_desktops + n_gones + 1, sizeof(*cs));
@@ -375,7 +394,7 @@ void mgr_usage_hist_sample(void)
 		if (desk_copy_locked(mgr.desktops[i], &cs[n]))
 			n++;
 	if (cs)
-		n_gone = gones_take_locked(cs, n, mono, now, from_pass);
+		n_gone = gones_take_locked(cs, n, sp.mono_end, now, from_pass);
 	allocs = usage_alloc_copy_locked(&n_allocs);
 	pthread_mutex_unlock(&mgr.lock);
 	if (cs == NULL || allocs == NULL) {
@@ -407,7 +426,7 @@ void mgr_usage_hist_sample(void)
 	free(allocs);
 	gones_drop(n_gone);
 	usage_remember(cs, n);
-	last_mono_ns += elapsed * 1000000000; /* the rest of a second counts next time */
+	last_mono_ns = sp.mono_end; /* the rest of a second counts next time */
 	free(cs);
 }
 

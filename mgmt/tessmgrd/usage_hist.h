@@ -84,6 +84,22 @@ struct usage_desk {
 	char uuid[37];
 	char tenant[MGR_NAME_LEN], name[MGR_NAME_LEN], model[MGR_NAME_LEN];
 };
+/* A pass's interval: whole seconds [from, to) on the wall clock, ending at mono_end. */
+struct usage_span {
+	int64_t mono_end; /* CLOCK_MONOTONIC ns the interval counts to: the next one starts there */
+	int64_t from, to;
+};
+
+/*
+ * The interval of a pass made at mono (CLOCK_MONOTONIC ns) and wall (CLOCK_REALTIME ns, read
+ * together) after the previous one counted to last_mono: as many whole seconds as the
+ * monotonic clock says, placed by the wall clock's time at its end (mono_end), not at the
+ * pass's, so that passes running late by different amounts still give intervals that meet
+ * (each from is the previous to); only a wall clock step moves them apart. to <= the wall
+ * clock's second. from == to: no whole second yet.
+ */
+struct usage_span usage_pass_span(int64_t last_mono, int64_t mono, int64_t wall);
+
 /*
  * A pass's rows on db for the interval [from_pass, now) of the desktops cs
  * (sorted by id; one gone counts up to its gone), names for those the previous

@@ -336,6 +336,48 @@ static void test_unknown_cpu_time_is_said(void **state)
 
 /* A store made before cpu_unknown_s: the column is added, a row of unknown CPU time unknown for
  * all its seconds. */
+/*
+ * Passes a second apart, each late by another fraction of a second (a loaded
+ * machine, ASan): their intervals meet, whatever the two clocks' offset;
+ * they count every whole second the monotonic clock saw, none ahead of the
+ * wall clock; a wall clock step moves the next interval by the step only.
+ * (Placed by the wall clock at the pass's own time, a late pass left a
+ * second out between intervals, or counted one twice.)
+ */
+static void test_late_passes_give_meeting_intervals(void **state)
+{
+	const int64_t S = 1000000000;
+	int64_t mono0 = 5 * S + 123456789, off = 1796375000 * S + 654321987;
+
+	(void)state;
+	srand(7);
+	for (int offs = 0; offs < 20; offs++, off += S / 20 + 7777) {
+		int64_t last = mono0, to = -1, total = 0, step = 0, jump = 0, mono = mono0;
+		for (int k = 1; k <= 200; k++) {
+			mono = mono0 + k * S + (int64_t)(rand() % 950) * 1000000;
+			if (k == 100) {
+				step = 100 * S; /* the wall clock steps 100 s ahead */
+				jump = 100;
+			}
+			int64_t wall = mono + off + step;
+			struct usage_span sp = usage_pass_span(last, mono, wall);
+
+			assert_true(sp.to <= wall / S);
+			assert_true(sp.to >= sp.from);
+			if (sp.to == sp.from)
+				continue; /* no whole second: the next pass counts it */
+			if (to >= 0)
+				assert_int_equal(sp.from, to + jump);
+			jump = 0;
+			total += sp.to - sp.from;
+			to = sp.to;
+			last = sp.mono_end;
+		}
+		assert_int_equal(total, (last - mono0) / S);
+		assert_true(mono - last < S);
+	}
+}
+
 static void test_old_store_gets_unknown_seconds(void **state)
 {
 	char dir[] = UNIT_STORE_DIR, path[sizeof(dir) + 16], err[256];
@@ -572,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_cpu_time_is_said, store_setup,
 						store_teardown),
 		cmocka_unit_test(test_old_store_gets_unknown_seconds),
+		cmocka_unit_test(test_late_passes_give_meeting_intervals),
 		cmocka_unit_test_setup_teardown(test_a_gone_desktop_counts_to_its_end, store_setup,
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_a_pass_holds_the_write_lock_briefly,
