@@ -396,9 +396,11 @@ def domain_xml(name, vmlinuz, initrd, vhost_sock, console, mac, memory_mib=96,
 
 def console_results(text):
     """The guest's result lines, parsed: {"up", "lease": {...} or None, "pings": {target:
-    (sent, recv)}, "done": uptime or None, "seen": [TESS-SEEN fields]}. Lines mangled on the
-    way (a starved guest's serial port may cut one) are skipped."""
-    r = {"up": None, "lease": None, "pings": {}, "done": None, "seen": []}
+    (sent, recv)}, "done": uptime or None, "seen": [TESS-SEEN fields], "other": [lines]}.
+    Lines mangled on the way (a starved guest's serial port may cut one) are not taken:
+    they are in "other", with the guest's notes (TESS-GUEST, TESS-NOLEASE), so that a
+    failing check shows what the console said."""
+    r = {"up": None, "lease": None, "pings": {}, "done": None, "seen": [], "other": []}
 
     def fields(line):
         kv = [x.split("=", 1) for x in line.split()[1:]]
@@ -406,19 +408,18 @@ def console_results(text):
 
     for line in text.splitlines():
         line = line.strip()
-        m = re.fullmatch(r"TESS-GUEST up ([\d.]+)", line)
-        if m:
+        if m := re.fullmatch(r"TESS-GUEST up ([\d.]+)", line):
             r["up"] = float(m.group(1))
-        m = re.fullmatch(r"TESS-PING (\S+) sent=(\d+) recv=(\d+)", line)
-        if m:
+        elif m := re.fullmatch(r"TESS-PING (\S+) sent=(\d+) recv=(\d+)", line):
             r["pings"][m.group(1)] = (int(m.group(2)), int(m.group(3)))
-        m = re.fullmatch(r"TESS-DONE ([\d.]+)", line)
-        if m:
+        elif m := re.fullmatch(r"TESS-DONE ([\d.]+)", line):
             r["done"] = float(m.group(1))
-        if line.startswith("TESS-LEASE ") and fields(line) and "ip" in fields(line):
+        elif line.startswith("TESS-LEASE ") and fields(line) and "ip" in fields(line):
             r["lease"] = fields(line)
         elif line.startswith("TESS-SEEN ") and fields(line) and len(fields(line)) == 8:
             r["seen"].append(fields(line))
+        elif "TESS-" in line:
+            r["other"].append(line)
     return r
 
 
@@ -446,8 +447,9 @@ def frame_seen(f):
 
 
 def wait_console(path, timeout=120, what="TESS-DONE"):
-    """Waits for a line `what` on the console file; returns the parsed results (and raises
-    with the console's text when it does not come)."""
+    """Waits for a line `what` on the console file; returns the parsed results, with the
+    console's last 3000 characters as "console" for a failing check to show (and raises with
+    them when the line does not come)."""
     deadline = time.time() + timeout
     text = ""
     while time.time() < deadline:
@@ -458,7 +460,7 @@ def wait_console(path, timeout=120, what="TESS-DONE"):
             pass
         if any(line.strip() == what or line.startswith(what + " ")
                for line in text.splitlines()) and text.endswith("\n"):
-            return console_results(text)
+            return dict(console_results(text), console=text[-3000:])
         time.sleep(0.2)
     raise TimeoutError(f"no {what} on the guest's console in {timeout}s:\n{text[-3000:]}")
 
