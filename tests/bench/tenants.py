@@ -169,14 +169,15 @@ class Traffic:
         return g
 
 
-def tessd(c, tmp, args, tag, ports, config_key, config, timeout=180):
-    """tessd on the DUT CPU with two net_vhost ports (extra keys of ports), config_key
-    set to config; in a cgroup with --dut-cpu-pct of its CPU if given: (tessd, cgroup,
-    the sockets)."""
+def tessd(c, tmp, args, tag, ports, config_key, config, timeout=180, binary=None):
+    """tessd (this build's, or binary) on the DUT CPU with two net_vhost ports (extra keys
+    of ports), config_key set to config; in a cgroup with --dut-cpu-pct of its CPU if
+    given: (tessd, cgroup, the sockets)."""
     socks = [os.path.join(tmp, f"{tag}-{i}.sock") for i in (0, 1)]
     dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=1024, ports=[
         {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={s},queues=1", **ports}
         for i, s in enumerate(socks)])
+    dut.binary = binary or dut.binary
     dut.config[config_key] = config
     cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
     dut.start(timeout=timeout)
@@ -219,12 +220,12 @@ def invalid(r, why):
     r["invalid"] = f"{r['invalid']}; {why}" if r.get("invalid") else why
 
 
-def run_router(args, tmp, rep):
-    """tessd routing router_ranges()' frames with router_config()."""
+def run_router(args, tmp, rep, binary=None):
+    """tessd (or binary) routing router_ranges()' frames with router_config()."""
     c = tess.Cleanup()
     try:
         dut, cgroup, socks = tessd(c, tmp, args, f"rt{rep}", {}, "router",
-                                   router_config(args.tenants, args.routes))
+                                   router_config(args.tenants, args.routes), binary=binary)
         gen = args.traffic.make(c, tmp, socks, args.size, f"tessd{rep}")
         mpps, offered = measure(gen, args.seconds, args.warmup,
                                 lambda: dut.tessctl("stats", "--reset"), cgroup)
@@ -248,16 +249,16 @@ def wait_learned(count, want, what):
     return time.monotonic() - t0
 
 
-def run_vswitch(args, tmp, rep):
-    """tessd switching between two trunks carrying every group, each of the --macs MACs
-    learned from the generator's frames before the window."""
+def run_vswitch(args, tmp, rep, binary=None):
+    """tessd (or binary) switching between two trunks carrying every group, each of the
+    --macs MACs learned from the generator's frames before the window."""
     c = tess.Cleanup()
     try:
         groups = [{"name": f"g{k}", "tenant": f"t{k}", "vlan": k + 1}
                   for k in range(args.tenants)]
         dut, cgroup, socks = tessd(c, tmp, args, f"sw{rep}", {
             "mode": "trunk", "all_groups": True, "mac_limit": args.macs}, "switch",
-            {"groups": groups, "fdb_size": max(65536, 4 * args.macs)})
+            {"groups": groups, "fdb_size": max(65536, 4 * args.macs)}, binary=binary)
         gen = args.traffic.make(c, tmp, socks, args.size, f"tessd{rep}")
 
         def learned():
@@ -335,13 +336,26 @@ def free_running(args, tmp):
     return r["mpps"]
 
 
+def with_baseline(args, duts):
+    """duts, and with --baseline the other build's tessd next to this one's (as
+    "baseline", run by the same function), so that each pair is back to back."""
+    if not args.baseline:
+        return duts
+    fn = duts[0][1]
+    return (duts[0], ("baseline", lambda a, t, r: fn(a, t, r, binary=args.baseline)),
+            *duts[1:])
+
+
 def alternate(args, duts):
     """Each DUT in turn, --reps times: {name: [run results]}."""
+    duts = with_baseline(args, duts)
     tmp = tess.scratch_dir("tess-bench-tenants-")
     runs = {name: [] for name, _ in duts}
     free = free_running(args, tmp) if args.dut_cpu_pct and args.generator == "pktgen" else None
     for rep in range(args.reps):
-        for name, fn in duts:
+        # With a baseline, each of the two builds goes first in every other rep.
+        order = (duts[1], duts[0], *duts[2:]) if args.baseline and rep % 2 else duts
+        for name, fn in order:
             r = fn(args, tmp, rep)
             if free:
                 r["gen_free_mpps"] = free
@@ -355,9 +369,12 @@ def report(args, scenario, runs, peer, fields):
     status (1 if a run is INVALID)."""
     med = {k: statistics.median(r["mpps"] for r in v) for k, v in runs.items()}
     cpp = statistics.median(r["cycles_per_pkt"] for r in runs["tessd"])
+    if args.baseline:
+        fields = {**fields, "baseline_cycles_per_pkt": round(statistics.median(
+            r["cycles_per_pkt"] for r in runs["baseline"]), 1)}
     ok = runs_valid(args, runs)
     pairs = {}
-    for other in dict.fromkeys((peer, "ceiling")):
+    for other in dict.fromkeys((peer, "ceiling", *(["baseline"] if args.baseline else []))):
         pairs[other], pairs_ok = pair_line(f"tessd/{other} ", runs, "tessd", other)
         ok = ok and pairs_ok
     result = {"scenario": scenario, "generator": args.generator, "size": args.size,
