@@ -26,6 +26,36 @@ struct kbind *kern_binds;
 struct ktap *kern_taps;
 struct evloop *kern_loop;
 
+/*
+ * The VRFs whose binding is on or failed, a bit each: kern_poll visits
+ * those only. Reading a cache line of each of the FIB_MAX_VRFS bindings
+ * every tick (256 KiB), with no VRF bound at all, was 1.2% of tessd's
+ * samples in router-tenants and 13% of an idle control thread's.
+ */
+static uint64_t kern_live[FIB_MAX_VRFS / 64];
+
+/* Records whether vrf's binding needs kern_poll, after its state changed. */
+static void kern_live_update(uint16_t vrf)
+{
+	const struct kbind *b = &kern_binds[vrf];
+	uint64_t bit = 1ull << (vrf % 64);
+
+	if (b->on || b->failed)
+		kern_live[vrf / 64] |= bit;
+	else
+		kern_live[vrf / 64] &= ~bit;
+}
+
+/* No binding for vrf (nor a failed one to retry). */
+static void kbind_clear(uint16_t vrf)
+{
+	struct kbind *b = &kern_binds[vrf];
+
+	memset(b, 0, sizeof(*b));
+	b->nsfd = -1;
+	kern_live_update(vrf);
+}
+
 static void on_tap(struct ev_handle *h, int fd, uint32_t events, void *arg);
 
 void kern_attach(struct evloop *loop)
@@ -214,8 +244,7 @@ static void unbind(uint16_t vrf, bool exiting)
 	free(b->tap_iface);
 	if (b->nsfd >= 0 && b->on)
 		close(b->nsfd);
-	memset(b, 0, sizeof(*b));
-	b->nsfd = -1;
+	kbind_clear(vrf);
 }
 
 /* What b is bound to (or is to be), from k. */
@@ -228,14 +257,15 @@ static void bind_params(struct kbind *b, const struct tessd_kernel_cfg *k)
 }
 
 /* A binding that failed: shown with its error, tried again in a few seconds. */
-static void bind_failed(struct kbind *b, const struct tessd_kernel_cfg *k, const char *why)
+static void bind_failed(uint16_t vrf, const struct tessd_kernel_cfg *k, const char *why)
 {
+	struct kbind *b = &kern_binds[vrf];
 	char err[sizeof(b->last_error)];
 
 	snprintf(err, sizeof(err), "%s", why);
-	memset(b, 0, sizeof(*b));
-	b->nsfd = -1;
+	kbind_clear(vrf);
 	b->failed = true;
+	kern_live_update(vrf);
 	b->retry_at = rte_rdtsc() + 5 * rte_get_tsc_hz();
 	bind_params(b, k);
 	snprintf(b->last_error, sizeof(b->last_error), "%s", err);
@@ -277,8 +307,7 @@ static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cf
 	bool made;
 	int rc;
 
-	memset(b, 0, sizeof(*b));
-	b->nsfd = -1;
+	kbind_clear(vrf);
 	bind_params(b, k);
 	b->nsfd = kern_netns_open(netns, &made);
 	if (b->nsfd < 0) {
@@ -286,10 +315,11 @@ static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cf
 		snprintf(why, sizeof(why), "netns %s: %s", netns, strerror(-b->nsfd));
 		DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: %s", name, why);
 		rc = b->nsfd;
-		bind_failed(b, k, why);
+		bind_failed(vrf, k, why);
 		return rc;
 	}
 	b->on = true;
+	kern_live_update(vrf);
 	if (made)
 		DP_LOG_F(INFO, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: made netns %s", name, netns);
 	b->sk = kern_sock_open(b->nsfd);
@@ -300,7 +330,7 @@ static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cf
 		DP_LOG_F(ERR, DP_VRF_FIELDS(&rt_vrfs[vrf]),
 			 "VRF %s: cannot follow table %u of netns %s: %s", name, table, netns, why);
 		unbind(vrf, false);
-		bind_failed(b, k, why);
+		bind_failed(vrf, k, why);
 		return rc;
 	}
 	DP_LOG_F(INFO, DP_VRF_FIELDS(&rt_vrfs[vrf]), "VRF %s: follows table %u of netns %s", name,
@@ -327,8 +357,7 @@ void kern_sync(const struct tessd_router_index *ix)
 		    strcmp(vc->kernel.netns, b->netns) != 0 || vc->kernel.table != b->table) {
 			if (b->on)
 				unbind(id, false);
-			memset(b, 0, sizeof(*b));
-			b->nsfd = -1;
+			kbind_clear(id);
 		} else {
 			bind_tune(b, &vc->kernel);
 		}
@@ -362,52 +391,61 @@ void kern_sync(const struct tessd_router_index *ix)
 	}
 }
 
+/* A tick of one VRF with a binding (on, or failed and waiting to be retried). */
+static void kern_poll_vrf(uint16_t id)
+{
+	struct kbind *b = &kern_binds[id];
+
+	if (b->failed && rte_rdtsc() > b->retry_at) {
+		struct tessd_kernel_cfg k = { .table = b->table,
+					      .buffer_kb = b->buffer_kb,
+					      .batch = b->batch };
+		snprintf(k.netns, sizeof(k.netns), "%s", b->netns);
+		if (bind_vrf(id, rt_vrfs[id].name, &k) == 0)
+			b->taps_dirty = true; /* its interfaces get their TAPs */
+	}
+	if (!b->on)
+		return;
+	if (b->tap_retry_at && rte_rdtsc() > b->tap_retry_at) {
+		b->tap_retry_at = 0;
+		b->taps_dirty = true;
+	}
+	if (b->taps_dirty) {
+		b->taps_dirty = false;
+		for (uint16_t i = 1; i < L3_MAX_IFACES; i++) {
+			struct ktap *t = &kern_taps[i];
+			if ((t->fd >= 0 || t->want) && t->vrf == id &&
+			    rt_ifs[i].state == RT_IF_USED && rt_ifs[i].vrf == id) {
+				char name[TESS_IFNAME_LEN];
+				snprintf(name, sizeof(name), "%s", t->name);
+				t->want = false;
+				tap_sync(i, name, id);
+			}
+		}
+	}
+	if (b->taps_changed) {
+		b->taps_changed = false;
+		kern_taps_index(id);
+	}
+	if ((b->resync || b->reload) && rte_rdtsc() >= b->resync_after)
+		kern_routes_resync(id, b->reload);
+	/* A route of the VRF went or its limits changed: routes refused may fit now. */
+	if (rt_vrfs[id].room) {
+		rt_vrfs[id].room = false;
+		kern_routes_room(id);
+	}
+	if (b->retry_left)
+		kern_routes_retry(id);
+}
+
 void kern_poll(void)
 {
 	if (kern_binds == NULL)
 		return;
-	for (uint16_t id = 1; id < FIB_MAX_VRFS; id++) {
-		struct kbind *b = &kern_binds[id];
-		if (b->failed && rte_rdtsc() > b->retry_at) {
-			struct tessd_kernel_cfg k = { .table = b->table,
-						      .buffer_kb = b->buffer_kb,
-						      .batch = b->batch };
-			snprintf(k.netns, sizeof(k.netns), "%s", b->netns);
-			if (bind_vrf(id, rt_vrfs[id].name, &k) == 0)
-				b->taps_dirty = true; /* its interfaces get their TAPs */
-		}
-		if (!b->on)
-			continue;
-		if (b->tap_retry_at && rte_rdtsc() > b->tap_retry_at) {
-			b->tap_retry_at = 0;
-			b->taps_dirty = true;
-		}
-		if (b->taps_dirty) {
-			b->taps_dirty = false;
-			for (uint16_t i = 1; i < L3_MAX_IFACES; i++) {
-				struct ktap *t = &kern_taps[i];
-				if ((t->fd >= 0 || t->want) && t->vrf == id &&
-				    rt_ifs[i].state == RT_IF_USED && rt_ifs[i].vrf == id) {
-					char name[TESS_IFNAME_LEN];
-					snprintf(name, sizeof(name), "%s", t->name);
-					t->want = false;
-					tap_sync(i, name, id);
-				}
-			}
-		}
-		if (b->taps_changed) {
-			b->taps_changed = false;
-			kern_taps_index(id);
-		}
-		if ((b->resync || b->reload) && rte_rdtsc() >= b->resync_after)
-			kern_routes_resync(id, b->reload);
-		/* A route of the VRF went or its limits changed: routes refused may fit now. */
-		if (rt_vrfs[id].room) {
-			rt_vrfs[id].room = false;
-			kern_routes_room(id);
-		}
-		if (b->retry_left)
-			kern_routes_retry(id);
+	for (unsigned w = 0; w < RTE_DIM(kern_live); w++) {
+		/* A copy of the word: a visit changes its own VRF's bit only, if any. */
+		for (uint64_t bits = kern_live[w]; bits; bits &= bits - 1)
+			kern_poll_vrf((uint16_t)(w * 64 + (unsigned)__builtin_ctzll(bits)));
 	}
 }
 
@@ -418,6 +456,7 @@ void kern_fini(void)
 			unbind(id, true);
 	free(kern_binds);
 	free(kern_taps);
+	memset(kern_live, 0, sizeof(kern_live));
 	kern_binds = NULL;
 	kern_taps = NULL;
 }

@@ -533,6 +533,34 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
     assert topo.k("ip", "link", "show", "a-far5", check=False).returncode != 0
 
 
+def test_a_failed_binding_is_retried_until_bound(cleanup, tmp_path):
+    """A binding that fails (its netns is a plain directory, not a namespace: setns refuses
+    it) shows as failed with its error and is tried again every few seconds, beside one
+    that is bound; once the directory is gone, the retry makes the netns and follows it."""
+    topo = KTopo(cleanup, tmp_path)
+    bad = f"tb{tess.uid()}"[:15]
+    path = os.path.join("/run/netns", bad)
+    cleanup.add(tess.sh, "ip", "netns", "del", bad, check=False)
+    cleanup.add(shutil.rmtree, path, ignore_errors=True)
+    os.makedirs(path)
+    topo.t.tessctl("vrf", "add", "beta", "--id", "8", "--kernel", f"{bad}:254")
+
+    def sync():
+        return {v["name"]: v for v in topo.t.ctl("vrf", "list")}["beta"].get("kernel_sync")
+
+    wait(lambda: (sync() or {}).get("state") == "failed", timeout=5, what="a failed binding")
+    assert sync()["last_error"], sync()
+    assert {v["name"]: v for v in topo.t.ctl("vrf", "list")}["acme"]["kernel_sync"][
+        "state"] == "bound"
+    time.sleep(6)  # a retry or more, failing the same way
+    assert sync()["state"] == "failed", sync()
+    os.rmdir(path)
+    wait(lambda: (sync() or {}).get("state") == "bound", timeout=15, what="the retry")
+    tess.sh("ip", "route", "add", "blackhole", "172.16.40.0/24", ns=bad)
+    wait(lambda: "172.16.40.0/24" in topo.routes("beta"), what="beta's kernel route")
+    assert "172.16.40.0/24" not in topo.routes()
+
+
 def test_batch_changes_in_place(cleanup, tmp_path):
     """kernel.batch and buffer_kb of a bound VRF change by a commit without unbinding it: the
     TAPs stay (a BGP session through them is not reset), the table is not read again, and
