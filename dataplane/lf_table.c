@@ -2,69 +2,38 @@
 #include "lf_table.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include "rcu.h"
 
-/*
- * The hash and compare of a 64-bit key. rte_hash's own are generic: its
- * CRC loops over the length, and it compares keys of 8 bytes with memcmp
- * through the PLT (3.4% of tessd's samples in vswitch-tenants). Same CRC.
- */
-static uint32_t lf_hash(const void *key, uint32_t len, uint32_t init)
-{
-	uint64_t k;
-
-	(void)len;
-	memcpy(&k, key, sizeof(k));
-	return rte_hash_crc_8byte(k, init);
-}
-
-static int lf_cmp(const void *a, const void *b, size_t len)
-{
-	uint64_t x, y;
-
-	(void)len;
-	memcpy(&x, a, sizeof(x));
-	memcpy(&y, b, sizeof(y));
-	return x != y;
-}
-
 int lf_init(struct lf_table *t, const char *name, uint32_t cap, size_t esize, int socket)
 {
-	static unsigned seq;
-	char hname[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters p = {
-		.name = hname,
-		.entries = cap,
-		.key_len = sizeof(uint64_t),
-		.hash_func = lf_hash,
-		.socket_id = socket,
-		/* Lock-free readers, one writer; extendable buckets so capacity is exact. */
-		.extra_flag =
-			RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
+	uint32_t buckets;
 
 	memset(t, 0, sizeof(*t));
-	snprintf(hname, sizeof(hname), "%.16s%u", name, seq++);
-	t->h = rte_hash_create(&p);
-	if (t->h == NULL)
-		return -rte_errno;
-	rte_hash_set_cmp_func(t->h, lf_cmp);
-	t->esize = RTE_ALIGN_CEIL(esize, sizeof(uint64_t));
+	if (cap == 0 || cap > (UINT32_C(1) << 31))
+		return -EINVAL;
+	buckets = rte_align32pow2(cap);
+	t->stride = LF_ELT_OFF + RTE_ALIGN_CEIL(esize, sizeof(uint64_t));
+	/* A slot within one cache line never straddles two: one miss per element. */
+	t->stride = t->stride <= RTE_CACHE_LINE_SIZE
+			    ? rte_align64pow2(t->stride)
+			    : RTE_ALIGN_CEIL(t->stride, RTE_CACHE_LINE_SIZE);
+	t->mask = buckets - 1;
 	t->cap = cap;
-	t->elts = rte_zmalloc_socket(name, t->esize * cap, RTE_CACHE_LINE_SIZE, socket);
+	t->bucket =
+		rte_malloc_socket(name, sizeof(*t->bucket) * buckets, RTE_CACHE_LINE_SIZE, socket);
+	t->elts = rte_zmalloc_socket(name, t->stride * cap, RTE_CACHE_LINE_SIZE, socket);
 	t->free_idx = malloc(sizeof(*t->free_idx) * cap);
-	if (t->elts == NULL || t->free_idx == NULL) {
+	if (t->bucket == NULL || t->elts == NULL || t->free_idx == NULL) {
 		lf_fini(t);
 		return -ENOMEM;
 	}
+	for (uint32_t i = 0; i < buckets; i++)
+		t->bucket[i] = LF_NIL;
 	for (uint32_t i = 0; i < cap; i++)
 		t->free_idx[i] = cap - 1 - i;
 	t->n_free = cap;
@@ -77,10 +46,15 @@ void lf_fini(struct lf_table *t)
 		dp_rcu_synchronize();
 		dp_rcu_reclaim();
 	}
-	rte_hash_free(t->h);
+	rte_free(t->bucket);
 	rte_free(t->elts);
 	free(t->free_idx);
 	memset(t, 0, sizeof(*t));
+}
+
+static uint32_t index_of(const struct lf_table *t, const void *e)
+{
+	return (uint32_t)(((const uint8_t *)e - LF_ELT_OFF - t->elts) / t->stride);
 }
 
 void *lf_reserve(struct lf_table *t)
@@ -90,17 +64,23 @@ void *lf_reserve(struct lf_table *t)
 	if (t->n_free == 0)
 		return NULL;
 	e = lf_elt(t, t->free_idx[t->n_free - 1]);
-	memset(e, 0, t->esize);
+	memset(e, 0, t->stride - LF_ELT_OFF);
 	return e;
 }
 
 int lf_insert(struct lf_table *t, uint64_t key, void *e)
 {
-	/* add_key_data publishes the pointer with the key: readers see a full element. */
-	int rc = rte_hash_add_key_data(t->h, &key, e);
+	uint32_t i = index_of(t, e), b = lf_bucket(t, key);
+	struct lf_hdr *h = lf_hdr(t, i);
 
-	if (rc < 0)
-		return rc;
+	if (t->n_free == 0 || t->free_idx[t->n_free - 1] != i)
+		return -EINVAL; /* not the element lf_reserve gave */
+	if (lf_find(t, key) != NULL)
+		return -EEXIST;
+	h->key = key;
+	h->next = t->bucket[b];
+	/* Release: a reader that finds i at the head sees its key, link and contents. */
+	__atomic_store_n(&t->bucket[b], i, __ATOMIC_RELEASE);
 	t->n_free--;
 	t->n_live++;
 	return 0;
@@ -109,7 +89,6 @@ int lf_insert(struct lf_table *t, uint64_t key, void *e)
 struct deferred {
 	struct lf_table *t;
 	uint32_t idx;
-	int32_t pos;
 };
 
 /* Runs once no worker can hold the element (after the grace period). */
@@ -117,21 +96,26 @@ static void release(void *arg)
 {
 	struct deferred *d = arg;
 
-	if (d->pos >= 0)
-		rte_hash_free_key_with_position(d->t->h, d->pos);
 	d->t->free_idx[d->t->n_free++] = d->idx;
 	free(d);
 }
 
 void lf_remove(struct lf_table *t, uint64_t key, void *e)
 {
-	struct deferred *d = malloc(sizeof(*d));
-	/* The key slot to free after the grace period (readers may still compare it). */
-	int32_t pos = rte_hash_del_key(t->h, &key);
+	uint32_t i = index_of(t, e);
+	uint32_t *link = &t->bucket[lf_bucket(t, key)];
+	struct deferred *d;
 
+	while (*link != LF_NIL && *link != i)
+		link = &lf_hdr(t, *link)->next;
+	if (*link != i)
+		return; /* not in the table */
+	/* Its own link stays: a reader on it goes on to the rest of the chain. */
+	__atomic_store_n(link, lf_hdr(t, i)->next, __ATOMIC_RELEASE);
 	t->n_live--;
+	d = malloc(sizeof(*d));
 	if (d == NULL)
-		return; /* the element and slot are lost to reuse, nothing worse */
-	*d = (struct deferred){ t, (uint32_t)(((uint8_t *)e - t->elts) / t->esize), pos };
+		return; /* the element is lost to reuse, nothing worse */
+	*d = (struct deferred){ t, i };
 	dp_rcu_defer(release, d);
 }

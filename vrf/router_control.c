@@ -73,7 +73,7 @@ static void router_fini(void)
 {
 	kern_fini();
 	rt_route_index_free();
-	if (l3_neigh.t.h)
+	if (l3_neigh.t.elts)
 		neigh_fini(&l3_neigh);
 	if (l3_nh.g)
 		nh_fini(&l3_nh);

@@ -725,13 +725,13 @@ static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
  * distinct next hop's (of a unicast route with one path, the common case;
  * the rest look theirs up one by one). A gateway's is first taken from its
  * group's hint (neigh_hint: no hashing), the others found in one bulk hash
- * lookup, whose bucket loads overlap, and prefetched; the hints of the
+ * lookup, whose bucket and entry loads overlap; the hints of the
  * groups that missed are set. Consecutive packets with the same next hop
  * share one key, so a one-tenant burst costs one lookup as before. The
  * egress interfaces and their counters are prefetched on the way.
  */
 /* One bulk hash lookup per burst, and at[] indexes a burst in a byte. */
-_Static_assert(DP_BURST <= RTE_HASH_LOOKUP_BULK_MAX && DP_BURST < 256,
+_Static_assert(DP_BURST <= LF_BULK_MAX && DP_BURST < 256,
 	       "l3_neigh_bulk: a burst must fit one bulk lookup");
 _Static_assert(DP_BURST <= FIB_BULK_MAX, "l3_route: a burst must fit one FIB bulk lookup");
 
@@ -740,10 +740,10 @@ _Static_assert(DP_BURST <= FIB_BULK_MAX, "l3_route: a burst must fit one FIB bul
 static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *const *iph,
 				 const uint32_t *res, uint16_t n, struct l3_burst *b)
 {
-	uint64_t ukey[DP_BURST];
-	const void *kp[DP_BURST];
-	void *found[DP_BURST] = { NULL }; /* (set by the lookups; the analyzer cannot tell) */
-	uint32_t uslot[DP_BURST];         /* the group whose hint a key's entry goes to, 0: none */
+	/* Both zeroed for gcc's analyzer, which loses track of which entries the loops set. */
+	uint64_t ukey[DP_BURST] = { 0 };
+	void *found[DP_BURST] = { NULL };
+	uint32_t uslot[DP_BURST]; /* the group whose hint a key's entry goes to, 0: none */
 	uint8_t at[DP_BURST];
 	bool gw[DP_BURST]; /* packet i's path is via a gateway (its group has a hint) */
 	unsigned nu = 0;
@@ -777,7 +777,6 @@ static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *co
 		}
 		if (nu == 0 || ukey[nu - 1] != key) {
 			ukey[nu] = key;
-			kp[nu] = &ukey[nu];
 			uslot[nu] = gw[i] ? res[i] : 0;
 			nu++;
 		}
@@ -786,10 +785,7 @@ static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *co
 	if (nu == 1) {
 		found[0] = lf_find(&l3_neigh.t, ukey[0]);
 	} else if (nu > 1) {
-		lf_find_bulk(&l3_neigh.t, kp, nu, found);
-		for (unsigned j = 0; j < nu; j++)
-			if (found[j])
-				rte_prefetch0(found[j]);
+		lf_find_bulk(&l3_neigh.t, ukey, nu, found);
 	}
 	for (unsigned j = 0; j < nu; j++)
 		if (uslot[j] && found[j])

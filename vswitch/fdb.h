@@ -2,12 +2,12 @@
 /*
  * The forwarding database: (VLAN, MAC) -> port, for every group at once.
  *
- * Workers only read it (rte_hash with lock-free readers), and refresh an
+ * Workers only read it (lf_table: lock-free readers), and refresh an
  * entry's "seen" time at most once a second. Only the control thread writes:
  * it learns from the workers' learn events, ages, flushes and enforces the
- * MAC limits. An entry is published together with its key (hash data), so
- * no reader sees a half-made one; a deleted entry and its key slot are
- * reused only after every worker has passed a quiescent state (dp_rcu).
+ * MAC limits. An entry is published once filled, so no reader sees a
+ * half-made one; a deleted entry is reused only after every worker has
+ * passed a quiescent state (dp_rcu).
  */
 #ifndef TESS_FDB_H
 #define TESS_FDB_H
@@ -64,8 +64,8 @@ static inline uint16_t fdb_key_vlan(uint64_t key)
 	return (uint16_t)(key >> 48);
 }
 
-/* Datapath: entries for n keys (NULL where absent); n <= RTE_HASH_LOOKUP_BULK_MAX. */
-static inline void fdb_lookup_bulk(const struct fdb *f, const void **keys, uint32_t n,
+/* Datapath: entries for n keys (NULL where absent); n <= LF_BULK_MAX. */
+static inline void fdb_lookup_bulk(const struct fdb *f, const uint64_t *keys, uint32_t n,
 				   struct fdb_entry **out)
 {
 	lf_find_bulk(&f->t, keys, n, (void **)out);

@@ -35,7 +35,7 @@ static int vsw_init(const struct tessd_cfg *cfg)
 
 static void vsw_fini(void)
 {
-	if (vsw_fdb.t.h)
+	if (vsw_fdb.t.elts)
 		fdb_fini(&vsw_fdb);
 }
 

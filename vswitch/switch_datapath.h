@@ -437,6 +437,8 @@ static inline void vsw_bcast_to_router(const struct vsw_group *g, struct rte_mbu
 	}
 }
 
+_Static_assert(2 * DP_BURST <= LF_BULK_MAX, "vsw_input: a burst's keys must fit one bulk lookup");
+
 /* A burst from an access or trunk port; frames for a group's router interface go into routed. */
 static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queue,
 			     struct rte_mbuf **pkts, uint16_t n, uint64_t now,
@@ -450,7 +452,6 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 	uint64_t skey[DP_BURST], dkey[DP_BURST];
 	uint8_t sidx[DP_BURST], didx[DP_BURST];
 	uint64_t uniq[2 * DP_BURST];
-	const void *kp[2 * DP_BURST];
 	struct fdb_entry *e[2 * DP_BURST];
 	struct vsw_acc rx = { 0 }, tx = { 0 };
 	uint16_t k = 0;
@@ -520,19 +521,14 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 	}
 	if (k == 0)
 		return;
-	for (uint32_t i = 0; i < nu; i++)
-		kp[i] = &uniq[i];
-	fdb_lookup_bulk(&vsw_fdb, kp, nu, e);
 	/*
-	 * With every frame another tenant's, the entries and each group's flags and
-	 * member words are lines apart: all of them loading at once, before use.
+	 * With every frame another tenant's, the groups are lines apart: their
+	 * first lines (flags, the member sets of the first 128 port ids) load
+	 * while the lookup waits for its buckets and entries.
 	 */
-	for (uint32_t i = 0; i < nu; i++)
-		if (e[i])
-			rte_prefetch0(e[i]);
-	/* A group's first line: its flags and the member sets of the first 128 port ids. */
 	for (uint16_t i = 0; i < k; i++)
 		rte_prefetch0(&c->vp->group[vlans[i]]);
+	fdb_lookup_bulk(&vsw_fdb, uniq, nu, e);
 
 	for (uint16_t i = 0; i < k; i++) {
 		struct rte_mbuf *m = ok[i];

@@ -251,9 +251,8 @@ static void test_fdb_learn_refresh_move(void **state)
 
 	/* Datapath lookups see the same. */
 	uint64_t k[3] = { key(100, 1), key(200, 1), key(100, 9) };
-	const void *kp[3] = { &k[0], &k[1], &k[2] };
 	struct fdb_entry *out[3];
-	fdb_lookup_bulk(&f, kp, 3, out);
+	fdb_lookup_bulk(&f, k, 3, out);
 	assert_ptr_equal(out[0], e);
 	assert_int_equal(out[1]->port, 4);
 	assert_null(out[2]);
