@@ -81,6 +81,8 @@ int lf_insert(struct lf_table *t, uint64_t key, void *e)
 	h->next = t->bucket[b];
 	/* Release: a reader that finds i at the head sees its key, link and contents. */
 	__atomic_store_n(&t->bucket[b], i, __ATOMIC_RELEASE);
+	if (i >= t->span)
+		t->span = i + 1;
 	t->n_free--;
 	t->n_live++;
 	return 0;

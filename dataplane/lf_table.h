@@ -43,6 +43,8 @@ struct lf_table {
 	uint8_t *elts;    /* cap slots of stride bytes: an lf_hdr, then the element */
 	size_t stride;
 	uint32_t cap;
+	/* Elements below it were ever in use: walks stop there (handed out from 0 up). */
+	uint32_t span;
 	uint32_t *free_idx; /* stack of unused elements */
 	uint32_t n_free;
 	uint32_t n_live;
@@ -60,7 +62,7 @@ static inline struct lf_hdr *lf_hdr(const struct lf_table *t, uint32_t i)
 	return (struct lf_hdr *)(t->elts + (size_t)i * t->stride);
 }
 
-/* Element i (0 <= i < cap), live or not: for walks over the whole table. */
+/* Element i (0 <= i < span), live or not: for walks over the whole table. */
 static inline void *lf_elt(const struct lf_table *t, uint32_t i)
 {
 	return (uint8_t *)lf_hdr(t, i) + LF_ELT_OFF;

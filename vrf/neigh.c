@@ -46,7 +46,7 @@ static void drop_queue(struct neigh_table *n, struct neigh *e)
 
 void neigh_fini(struct neigh_table *n)
 {
-	for (uint32_t i = 0; i < n->t.cap && n->t.elts; i++) {
+	for (uint32_t i = 0; i < n->t.span; i++) {
 		struct neigh *e = lf_elt(&n->t, i);
 		if (e->live)
 			drop_queue(n, e);
@@ -153,7 +153,7 @@ uint16_t neigh_unhold(struct neigh_table *n, struct neigh *e, struct rte_mbuf **
 
 void neigh_walk(struct neigh_table *n, void (*fn)(struct neigh *e, void *arg), void *arg)
 {
-	for (uint32_t i = 0; i < n->t.cap; i++) {
+	for (uint32_t i = 0; i < n->t.span; i++) {
 		struct neigh *e = lf_elt(&n->t, i);
 		if (e->live)
 			fn(e, arg);

@@ -124,7 +124,7 @@ int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port, uint64_t now)
 		remove_entry(f, e); /* a learned entry gives way */
 	if (f->t.n_free == 0) {
 		/* Full of entries: a learned one makes room for the static one. */
-		for (uint32_t i = 0; i < f->t.cap && !e; i++)
+		for (uint32_t i = 0; i < f->t.span && !e; i++)
 			if (entry(f, i)->live && !(entry(f, i)->flags & FDB_F_STATIC))
 				e = entry(f, i);
 		if (e)
@@ -165,7 +165,7 @@ unsigned fdb_age(struct fdb *f, uint64_t now, uint64_t max_age)
 {
 	unsigned n = 0;
 
-	for (uint32_t i = 0; i < f->t.cap && f->t.n_live; i++) {
+	for (uint32_t i = 0; i < f->t.span && f->t.n_live; i++) {
 		struct fdb_entry *e = entry(f, i);
 
 		/* Signed: a worker may have touched it after "now" was read. */
@@ -184,7 +184,7 @@ unsigned fdb_flush(struct fdb *f, const struct fdb_filter *flt)
 {
 	unsigned n = 0;
 
-	for (uint32_t i = 0; i < f->t.cap && f->t.n_live; i++) {
+	for (uint32_t i = 0; i < f->t.span && f->t.n_live; i++) {
 		if (matches(entry(f, i), flt)) {
 			remove_entry(f, entry(f, i));
 			n++;
@@ -198,7 +198,7 @@ unsigned fdb_prune(struct fdb *f, bool (*drop)(const struct fdb_entry *e, void *
 {
 	unsigned n = 0;
 
-	for (uint32_t i = 0; i < f->t.cap && f->t.n_live; i++) {
+	for (uint32_t i = 0; i < f->t.span && f->t.n_live; i++) {
 		struct fdb_entry *e = entry(f, i);
 		if (e->live && drop(e, arg)) {
 			remove_entry(f, e);
@@ -211,7 +211,7 @@ unsigned fdb_prune(struct fdb *f, bool (*drop)(const struct fdb_entry *e, void *
 void fdb_walk(const struct fdb *f, const struct fdb_filter *flt,
 	      void (*fn)(const struct fdb_entry *e, void *arg), void *arg)
 {
-	for (uint32_t i = 0; i < f->t.cap; i++)
+	for (uint32_t i = 0; i < f->t.span; i++)
 		if (matches(entry(f, i), flt))
 			fn(entry(f, i), arg);
 }

@@ -105,6 +105,10 @@ static void test_chains_share_a_bucket(void **state)
 	assert_int_equal(tab.n_live, 4);
 	for (unsigned i = 0; i < 6; i++)
 		assert_ptr_equal(lf_find(&tab, k[i]), (i == 0 || i == 2 || i == 5) ? NULL : e[i]);
+	/* Walks stop after the 7 elements ever used: the live ones are below. */
+	assert_int_equal(tab.span, 7);
+	for (unsigned i = 0; i < 6; i++)
+		assert_true((uint8_t *)e[i] < (uint8_t *)lf_elt(&tab, tab.span));
 
 	/* Bulk and one by one agree, absent keys included. */
 	uint64_t keys[8] = { k[0], k[1], k[2], k[3], k[4], k[5], other, next + 1000 };
@@ -182,6 +186,7 @@ static void test_capacity_is_exact(void **state)
 	dp_rcu_reclaim();
 	assert_non_null(put(&tab, 42));
 	assert_int_equal(tab.n_live, cap);
+	assert_int_equal(tab.span, cap);
 	dp_rcu_offline(0);
 	lf_fini(&tab);
 	assert_int_equal(lf_init(&tab, "t4", 0, sizeof(struct item), 0), -EINVAL);
