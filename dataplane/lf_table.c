@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include "rcu.h"
 
@@ -22,6 +24,10 @@ int lf_init(struct lf_table *t, const char *name, uint32_t cap, size_t esize, in
 	t->stride = t->stride <= RTE_CACHE_LINE_SIZE
 			    ? rte_align64pow2(t->stride)
 			    : RTE_ALIGN_CEIL(t->stride, RTE_CACHE_LINE_SIZE);
+	/* From the kernel, not DPDK's TSC-seeded generator: nothing outside can guess it. */
+	if (getrandom(&t->mult, sizeof(t->mult), GRND_NONBLOCK) != sizeof(t->mult))
+		t->mult = rte_rand();
+	t->mult |= 1;
 	t->mask = buckets - 1;
 	t->cap = cap;
 	t->bucket =

@@ -9,7 +9,11 @@
  * for two lines, the bucket's and the element's (which the caller reads
  * anyway), where rte_hash waited for three (bucket, key slot, element); a
  * bucket is 4 bytes, so sixteen share a line. There are at least as many
- * buckets as elements, so a chain is short.
+ * buckets as elements, so a chain is short. A key's bucket is the CRC32
+ * of its product with a random odd multiplier chosen per table: a guest
+ * cannot pick MACs that all fall into one chain without knowing it, as it
+ * could with the CRC alone, whose collisions no seed changes (it is
+ * linear); the CRC spreads the products of sequential keys evenly.
  *
  * Readers follow the chains with acquire loads; the writer fills an element
  * before it publishes it at the head of its chain, and unlinks a removed
@@ -39,6 +43,7 @@ struct lf_hdr {
 
 struct lf_table {
 	uint32_t *bucket; /* first element of each chain, or LF_NIL */
+	uint64_t mult;    /* random, odd: x -> x * mult is one-to-one */
 	uint32_t mask;    /* buckets - 1 */
 	uint8_t *elts;    /* cap slots of stride bytes: an lf_hdr, then the element */
 	size_t stride;
@@ -70,7 +75,7 @@ static inline void *lf_elt(const struct lf_table *t, uint32_t i)
 
 static inline uint32_t lf_bucket(const struct lf_table *t, uint64_t key)
 {
-	return rte_hash_crc_8byte(key, 0x1f0e2d3c) & t->mask;
+	return rte_hash_crc_8byte(key * t->mult, 0) & t->mask;
 }
 
 /* The element of key in the chain starting at i, or NULL. */

@@ -133,6 +133,32 @@ static void test_chains_share_a_bucket(void **state)
 	lf_fini(&tab);
 }
 
+/*
+ * Keys that share a bucket in one table are spread in the next: the
+ * multiplier is each table's own, so chains cannot be aimed at.
+ */
+static void test_buckets_are_not_predictable(void **state)
+{
+	uint64_t k[8], next = 1;
+	uint32_t b0, spread = 0;
+
+	(void)state;
+	assert_int_equal(lf_init(&tab, "t5", 64, sizeof(struct item), 0), 0);
+	same_bucket(&tab, 0, k, 8, &next);
+	lf_fini(&tab);
+	assert_int_equal(lf_init(&tab, "t6", 64, sizeof(struct item), 0), 0);
+	b0 = lf_bucket(&tab, k[0]);
+	for (unsigned i = 1; i < 8; i++)
+		spread += lf_bucket(&tab, k[i]) != b0;
+	assert_true(spread > 0);
+	/* Sequential keys (MACs of one vendor, one VLAN) spread over the buckets too. */
+	uint32_t used[64] = { 0 }, n_used = 0;
+	for (uint64_t m = 0; m < 64; m++)
+		n_used += used[lf_bucket(&tab, (UINT64_C(100) << 48) | 0x5254000000 | m)]++ == 0;
+	assert_true(n_used >= 24); /* at random: 40 on average, below 24 about never */
+	lf_fini(&tab);
+}
+
 /* A reader standing on an element when it is removed still reaches the rest of its chain. */
 static void test_removed_element_keeps_its_link(void **state)
 {
@@ -283,6 +309,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_chains_share_a_bucket, rcu_setup,
+						rcu_teardown),
+		cmocka_unit_test_setup_teardown(test_buckets_are_not_predictable, rcu_setup,
 						rcu_teardown),
 		cmocka_unit_test_setup_teardown(test_removed_element_keeps_its_link, rcu_setup,
 						rcu_teardown),
