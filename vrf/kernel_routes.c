@@ -551,11 +551,31 @@ static void on_object(struct nl_object *obj, void *arg)
 }
 
 /*
+ * Whether an RTA_VIA among len bytes of attributes holds at least its
+ * family: libnl (3.7) copies its address with a length of the payload less
+ * the family's two bytes, negative for a shorter one.
+ */
+static bool via_ok(struct nlattr *attrs, int len)
+{
+	struct nlattr *a;
+	int rem;
+
+	nla_for_each_attr(a, attrs, len, rem)
+	{
+		if (nla_type(a) == RTA_VIA && nla_len(a) < (int)sizeof(struct rtvia))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Whether libnl may parse a route message: its parser (3.7) loops for ever,
  * allocating, on a multipath next hop shorter than its own header (a length
- * of 0 never advances). The kernel sends none; a message with one is refused.
+ * of 0 never advances), and copies a negative length for an RTA_VIA without
+ * its family (at the top or in a next hop). The kernel sends neither; a
+ * message with one is refused.
  */
-static bool multipath_ok(struct nlmsghdr *h)
+static bool route_msg_ok(struct nlmsghdr *h)
 {
 	struct nlattr *a;
 	int rem;
@@ -564,6 +584,9 @@ static bool multipath_ok(struct nlmsghdr *h)
 	if (h->nlmsg_type < RTM_NEWROUTE || h->nlmsg_type > RTM_GETROUTE ||
 	    !nlmsg_valid_hdr(h, sizeof(struct rtmsg)))
 		return true; /* not a route, or one libnl refuses itself */
+	if (!via_ok(nlmsg_attrdata(h, sizeof(struct rtmsg)),
+		    nlmsg_attrlen(h, sizeof(struct rtmsg))))
+		return false;
 	nlmsg_for_each_attr(a, h, sizeof(struct rtmsg), rem)
 	{
 		const struct rtnexthop *nh = nla_data(a);
@@ -572,7 +595,12 @@ static bool multipath_ok(struct nlmsghdr *h)
 		if (nla_type(a) != RTA_MULTIPATH)
 			continue;
 		while (len >= (int)sizeof(*nh)) {
-			if (nh->rtnh_len < sizeof(*nh))
+			/* Its attributes, within both its length and the multipath's. */
+			int data = (nh->rtnh_len < len ? nh->rtnh_len : len) -
+				   (int)RTNH_ALIGN(sizeof(*nh));
+
+			if (nh->rtnh_len < sizeof(*nh) ||
+			    !via_ok((struct nlattr *)RTNH_DATA(nh), data))
 				return false;
 			len -= RTNH_ALIGN(nh->rtnh_len);
 			nh = RTNH_NEXT(nh);
@@ -588,10 +616,10 @@ static int on_message(struct nl_msg *msg, void *arg)
 
 	if (p.apply && b->discarding)
 		return NL_OK; /* older than the dump that follows */
-	if (!multipath_ok(nlmsg_hdr(msg))) {
+	if (!route_msg_ok(nlmsg_hdr(msg))) {
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error),
-			 "netlink: a route message with a malformed multipath next hop, ignored");
+			 "netlink: a route message with a malformed next hop, ignored");
 		return NL_OK;
 	}
 	p.type = nlmsg_hdr(msg)->nlmsg_type;
