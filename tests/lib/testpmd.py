@@ -5,12 +5,15 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 
 from tess import uid
 
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 PROMPT = b"testpmd> "
+OUTPUT_TAIL = 65536  # bytes of its output kept for error messages
+OUTPUT_KEPT = 4 << 20  # bytes of output kept between commands (they are logs)
 
 
 class TestpmdError(RuntimeError):
@@ -34,33 +37,59 @@ class Testpmd:
         self.log = open(log_path, "wb") if log_path else None
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
-        os.set_blocking(self.proc.stdout.fileno(), False)
+        # Read all the time, not only while a command waits: between commands testpmd logs
+        # (vhost-user messages, port events, a burst of them per memory hotplug of a
+        # virtio-user peer), and once the pipe's 64 KiB are full its vhost thread blocks
+        # writing them mid-handshake, so its peer waits forever for a reply.
+        self._cv = threading.Condition()
+        self._buf = b""  # output not yet returned by a command
+        self._tail = b""  # the last of all output, for errors
+        self._eof = False
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
         cleanup.add(self.kill)
-        self.out = b""
         self._read_until(PROMPT, 60)
 
-    def _read_until(self, token, timeout):
-        buf = b""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            d = self.proc.stdout.read()
-            if d:
-                buf += d
-                if self.log:
+    def _drain(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                d = os.read(fd, 65536)
+            except OSError:
+                d = b""
+            with self._cv:
+                if not d:
+                    self._eof = True
+                    self._cv.notify_all()
+                    return
+                self._buf = (self._buf + d)[-OUTPUT_KEPT:]  # a command's is far less
+                self._tail = (self._tail + d)[-OUTPUT_TAIL:]
+                if self.log and not self.log.closed:
                     self.log.write(d)
                     self.log.flush()
-                if token in buf:
-                    self.out += buf
-                    return buf.decode(errors="replace")
-            elif self.proc.poll() is not None:
-                raise TestpmdError(f"testpmd exited ({self.proc.returncode}): "
-                                   f"{(self.out + buf).decode(errors='replace')[-3000:]}")
-            else:
-                time.sleep(0.02)
-        raise TestpmdError(f"testpmd: no prompt after {timeout}s: "
-                           f"{(self.out + buf).decode(errors='replace')[-3000:]}")
+                self._cv.notify_all()
+
+    def _read_until(self, token, timeout):
+        """The output up to and including token (the rest stays for the next call)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while token not in self._buf:
+                left = deadline - time.monotonic()
+                if self._eof:
+                    self.proc.wait(10)
+                    raise TestpmdError(f"testpmd exited ({self.proc.returncode}): "
+                                       f"{self._tail.decode(errors='replace')[-3000:]}")
+                if left <= 0:
+                    raise TestpmdError(f"testpmd: no prompt after {timeout}s: "
+                                       f"{self._tail.decode(errors='replace')[-3000:]}")
+                self._cv.wait(left)
+            end = self._buf.index(token) + len(token)
+            out, self._buf = self._buf[:end], self._buf[end:]
+        return out.decode(errors="replace")
 
     def cmd(self, line, timeout=30):
+        with self._cv:
+            self._buf = b""  # what it logged since the last prompt is not this command's
         self.proc.stdin.write(line.encode() + b"\n")
         self.proc.stdin.flush()
         return self._read_until(PROMPT, timeout)
@@ -108,5 +137,7 @@ class Testpmd:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        self._reader.join(10)  # EOF once it is gone (a child holding the pipe: not waited)
         if self.log:
-            self.log.close()
+            with self._cv:
+                self.log.close()
