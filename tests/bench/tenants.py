@@ -36,6 +36,7 @@ ENT_NET, ENT_VIA = "198.51.100.1/24", "198.51.100.2"  # and toward its enterpris
 ROUTES_BASE = 20 << 24  # route j: 20.0.0.0/24 + j (j even toward the enterprise)
 MAX_FRAMES = 16384  # frames per port in a pcap (net_pcap holds them all in mbufs)
 LEARN_TIMEOUT = 120  # seconds for a DUT to learn every MAC
+FREE_RUNS = 3  # runs of the generator into testpmd io without a quota; the best counts
 
 
 def _ip(v):
@@ -329,11 +330,13 @@ def free_running(args, tmp):
     forwards faster than pktgen on one CPU makes frames, so the generator is the limit.
     pktgen waits for room rather than drop, so a DUT-bound run has no unsent share to show
     that the DUT was the limit: its rate must stay below MAX_OF_FREE of this one
-    (switching.quota_problem())."""
-    r = run_testpmd_io(args, tmp, "free", gen_fn=args.traffic.make)
-    print(f"  generator's free-running rate (testpmd io, no quota): {r['mpps']:.3f} Mpps",
-          flush=True)
-    return r["mpps"]
+    (switching.quota_problem()). The best of FREE_RUNS runs: what the generator can do, which
+    the machine's noise only lowers (one run read 8.1 Mpps, then quota-bound runs 8.2)."""
+    mpps = max(run_testpmd_io(args, tmp, f"free{i}", gen_fn=args.traffic.make)["mpps"]
+               for i in range(FREE_RUNS))
+    print(f"  generator's free-running rate (testpmd io, no quota, best of {FREE_RUNS}): "
+          f"{mpps:.3f} Mpps", flush=True)
+    return mpps
 
 
 def with_baseline(args, duts):
