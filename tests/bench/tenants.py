@@ -28,7 +28,8 @@ from ovs import Ovs
 from pktgen import POOL_FRAMES, Pktgen
 from stateful import cpu_cgroup, run_cleanup, write
 from summary import pair_line, run_line, runs_valid
-from switching import cpu_cycles, measure, run_testpmd_io, traffic, window_fields
+from switching import (bench_port, cpu_cycles, measure, run_testpmd_io, traffic,
+                       window_fields)
 
 ROUTER_MAC = "02:00:00:00:20:00"  # every interface's: the router's MAC on both trunks
 HOSTS_NET, HOSTS_VIA = "192.0.2.1/24", "192.0.2.2"  # each VRF's interface toward the hosts
@@ -171,13 +172,12 @@ class Traffic:
 
 
 def tessd(c, tmp, args, tag, ports, config_key, config, timeout=180, binary=None):
-    """tessd (this build's, or binary) on the DUT CPU with two net_vhost ports (extra keys
-    of ports), config_key set to config; in a cgroup with --dut-cpu-pct of its CPU if
-    given: (tessd, cgroup, the sockets)."""
+    """tessd (this build's, or binary) on the DUT CPU with two vhost-user ports of
+    --port-kind (extra keys of ports), config_key set to config; in a cgroup with
+    --dut-cpu-pct of its CPU if given: (tessd, cgroup, the sockets)."""
     socks = [os.path.join(tmp, f"{tag}-{i}.sock") for i in (0, 1)]
     dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=1024, ports=[
-        {"name": f"vm{i}", "devargs": f"net_vhost{i},iface={s},queues=1", **ports}
-        for i, s in enumerate(socks)])
+        {**bench_port(i, s, args.port_kind), **ports} for i, s in enumerate(socks)])
     dut.binary = binary or dut.binary
     dut.config[config_key] = config
     cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
@@ -380,7 +380,8 @@ def report(args, scenario, runs, peer, fields):
     for other in dict.fromkeys((peer, "ceiling", *(["baseline"] if args.baseline else []))):
         pairs[other], pairs_ok = pair_line(f"tessd/{other} ", runs, "tessd", other)
         ok = ok and pairs_ok
-    result = {"scenario": scenario, "generator": args.generator, "size": args.size,
+    result = {"scenario": scenario, "generator": args.generator, "port_kind": args.port_kind,
+              "size": args.size,
               "reps": args.reps, "seconds": args.seconds, "dut_cpu_pct": args.dut_cpu_pct,
               **fields, **{f"{k}_mpps": v for k, v in med.items()},
               **{f"pair_ratio_{k}_median": v for k, v in pairs.items()},
@@ -388,7 +389,7 @@ def report(args, scenario, runs, peer, fields):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
-    print(f"scenario={scenario} generator={args.generator} "
+    print(f"scenario={scenario} generator={args.generator} port_kind={args.port_kind} "
           + " ".join(f"{k}={v}" for k, v in fields.items()) + " "
           + " ".join(f"{k}_mpps={v:.3f}" for k, v in med.items()) + " "
           + " ".join(f"pair_ratio_{k}={v:.3f}" for k, v in pairs.items())
