@@ -16,6 +16,8 @@ def run_line(args, rep, name, r):
             f"({r['offered_mpps']:.3f} offered)" + (f", {cpp:.1f} cycles/pkt" if cpp else ""))
     if args.size == IMIX:
         line += f", {r['gbps']:.2f} Gbit/s"
+    if "pkts_per_busy_poll" in r:
+        line += f", {r['pkts_per_busy_poll']:.1f} frames per busy poll"
     if args.dut_cpu_pct:
         unsent, free = r["gen_dropped_share"], r.get("gen_free_mpps")
         line += (f", throttled in {r['throttled']} of {r['periods']} periods, generator "

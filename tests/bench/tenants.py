@@ -38,6 +38,8 @@ ROUTES_BASE = 20 << 24  # route j: 20.0.0.0/24 + j (j even toward the enterprise
 MAX_FRAMES = 16384  # frames per port in a pcap (net_pcap holds them all in mbufs)
 LEARN_TIMEOUT = 120  # seconds for a DUT to learn every MAC
 FREE_RUNS = 3  # runs of the generator into testpmd io without a quota; the best counts
+DP_BURST = 32  # frames tessd takes from an RX queue at a time (dataplane/dp.h)
+FULL_POLLS = 0.9  # of full bursts a DUT-bound tessd finds at its polls
 
 
 def _ip(v):
@@ -187,12 +189,23 @@ def tessd(c, tmp, args, tag, ports, config_key, config, timeout=180, binary=None
     return dut, cgroup, socks
 
 
-def tessd_result(dut, gen, mpps, offered):
+def tessd_result(args, dut, gen, mpps, offered):
+    """tessd's run r (and its stats): INVALID if, held to --dut-cpu-pct, its polls did not
+    find full bursts waiting (below FULL_POLLS of DP_BURST from each port): bound by
+    its CPU share, it finds its RX rings full at every poll; otherwise it waited for the
+    generator, which was then a limit."""
     st = dut.ctl("stats")
     w = st["workers"][0]
-    return st, {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
-                **cpu_cycles(w["cycles_per_packet"], gen), "busy_pct": w["busy_pct"],
-                "received": sum(p["rx_packets"] for p in st["ports"]), **window_fields(gen)}
+    per_poll = w["packets"] / max(1, w["busy_polls"])
+    r = {"mpps": mpps, "offered_mpps": offered, "gbps": gen.delivered_gbps,
+         **cpu_cycles(w["cycles_per_packet"], gen), "busy_pct": w["busy_pct"],
+         "pkts_per_busy_poll": per_poll,
+         "received": sum(p["rx_packets"] for p in st["ports"]), **window_fields(gen)}
+    full = DP_BURST * len(st["ports"])  # its one worker polls a queue of each port
+    if args.dut_cpu_pct and per_poll < FULL_POLLS * full:
+        invalid(r, f"{per_poll:.1f} frames per busy poll of {full}: tessd waited for the "
+                "generator, which was the limit")
+    return st, r
 
 
 def judge_drops(st, r):
@@ -230,7 +243,7 @@ def run_router(args, tmp, rep, binary=None):
         gen = args.traffic.make(c, tmp, socks, args.size, f"tessd{rep}")
         mpps, offered = measure(gen, args.seconds, args.warmup,
                                 lambda: dut.tessctl("stats", "--reset"), cgroup)
-        st, r = tessd_result(dut, gen, mpps, offered)
+        st, r = tessd_result(args, dut, gen, mpps, offered)
         r.update(forwarded=sum(v["forwarded"] for v in st["vrfs"]),
                  vrfs_forwarding=sum(1 for v in st["vrfs"] if v["forwarded"]))
         judge_drops(st, r)
@@ -269,7 +282,7 @@ def run_vswitch(args, tmp, rep, binary=None):
         learn_sec = wait_learned(learned, args.macs, "tessd")
         mpps, offered = measure(gen, args.seconds, args.warmup,
                                 lambda: dut.tessctl("stats", "--reset"), cgroup)
-        st, r = tessd_result(dut, gen, mpps, offered)
+        st, r = tessd_result(args, dut, gen, mpps, offered)
         flooded = sum(g["flooded"] for g in st["groups"])
         r.update(learn_sec=learn_sec, fdb_learned=sum(g["fdb_learned"] for g in st["groups"]),
                  flooded_in_window=flooded)
