@@ -67,6 +67,12 @@ static inline struct lf_hdr *lf_hdr(const struct lf_table *t, uint32_t i)
 	return (struct lf_hdr *)(t->elts + (size_t)i * t->stride);
 }
 
+/* The key element e was inserted under (control, or a reader of an element it found). */
+static inline uint64_t lf_key(const void *e)
+{
+	return ((const struct lf_hdr *)((const uint8_t *)e - LF_ELT_OFF))->key;
+}
+
 /* Element i (0 <= i < span), live or not: for walks over the whole table. */
 static inline void *lf_elt(const struct lf_table *t, uint32_t i)
 {

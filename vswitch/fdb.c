@@ -33,7 +33,7 @@ static void count(struct fdb *f, const struct fdb_entry *e, int delta)
 	if (e->flags & FDB_F_STATIC)
 		return;
 	f->per_port[e->port] += (uint32_t)delta;
-	f->per_vlan[e->vlan] += (uint32_t)delta;
+	f->per_vlan[fdb_entry_vlan(e)] += (uint32_t)delta;
 }
 
 static struct fdb_entry *insert(struct fdb *f, uint64_t key, uint16_t port, uint8_t flags,
@@ -44,9 +44,7 @@ static struct fdb_entry *insert(struct fdb *f, uint64_t key, uint16_t port, uint
 	if (e == NULL)
 		return NULL;
 	e->port = port;
-	e->vlan = fdb_key_vlan(key);
 	e->flags = flags;
-	memcpy(e->mac.addr_bytes, &key, RTE_ETHER_ADDR_LEN);
 	e->seen = now;
 	if (lf_insert(&f->t, key, e) < 0)
 		return NULL;
@@ -59,7 +57,7 @@ static void remove_entry(struct fdb *f, struct fdb_entry *e)
 {
 	count(f, e, -1);
 	e->live = false;
-	lf_remove(&f->t, fdb_key(e->vlan, &e->mac), e);
+	lf_remove(&f->t, fdb_entry_key(e), e);
 }
 
 enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint64_t now,
@@ -158,7 +156,8 @@ static bool matches(const struct fdb_entry *e, const struct fdb_filter *flt)
 	bool st = e->flags & FDB_F_STATIC;
 
 	return e->live && (flt->port < 0 || e->port == flt->port) &&
-	       (flt->vlan < 0 || e->vlan == flt->vlan) && (st ? flt->statics : flt->dynamics);
+	       (flt->vlan < 0 || fdb_entry_vlan(e) == flt->vlan) &&
+	       (st ? flt->statics : flt->dynamics);
 }
 
 unsigned fdb_age(struct fdb *f, uint64_t now, uint64_t max_age)

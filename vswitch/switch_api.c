@@ -152,14 +152,16 @@ static void show_one(const struct fdb_entry *e, void *arg)
 {
 	struct show_ctx *c = arg;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	const char *group = vsw_group_name(e->vlan);
+	const uint16_t vlan = fdb_entry_vlan(e);
+	const struct rte_ether_addr a = fdb_entry_mac(e);
+	const char *group = vsw_group_name(vlan);
 	const struct dp_port *p = dp_port_by_id(e->port);
 	uint64_t seen = __atomic_load_n(&e->seen, __ATOMIC_RELAXED);
 
-	rte_ether_format_addr(mac, sizeof(mac), &e->mac);
+	rte_ether_format_addr(mac, sizeof(mac), &a);
 	json_array_append_new(
 		c->a, json_pack("{s:s, s:s, s:i, s:s, s:s, s:I}", "mac", mac, "group", group,
-				"vlan", e->vlan, "port", p ? p->cfg.name : "?", "type",
+				"vlan", vlan, "port", p ? p->cfg.name : "?", "type",
 				e->flags & FDB_F_STATIC ? "static" : "learned", "age_sec",
 				(json_int_t)(c->now > seen ? (c->now - seen) / dp_tsc_hz : 0)));
 }

@@ -234,8 +234,8 @@ static int statics_of(const struct tessd_cfg *cfg, struct statics *st)
 static bool stale(const struct fdb_entry *e, void *arg)
 {
 	const struct statics *st = arg;
-	const struct vsw_group *g = group_now(e->vlan);
-	struct static_mac want = { fdb_key(e->vlan, &e->mac), e->port };
+	const struct vsw_group *g = group_now(fdb_entry_vlan(e));
+	struct static_mac want = { fdb_entry_key(e), e->port };
 	const struct static_mac *found;
 
 	if (!(g->flags & VSW_GROUP_ON) || !vsw_member(g, e->port))

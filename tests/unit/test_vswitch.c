@@ -230,8 +230,8 @@ static void test_fdb_learn_refresh_move(void **state)
 	e = fdb_find(&f, key(100, 1));
 	assert_non_null(e);
 	assert_int_equal(e->port, 3);
-	assert_int_equal(e->vlan, 100);
-	assert_int_equal(e->mac.addr_bytes[5], 1);
+	assert_int_equal(fdb_entry_vlan(e), 100);
+	assert_int_equal(fdb_entry_mac(e).addr_bytes[5], 1);
 	/* The same MAC in another VLAN is another entry. */
 	assert_null(fdb_find(&f, key(200, 1)));
 	assert_int_equal(fdb_learn(&f, key(200, 1), 4, 1000, 0, 0), FDB_LEARNED);
