@@ -67,6 +67,14 @@ static inline uint16_t fdb_key_vlan(uint64_t key)
 	return (uint16_t)(key >> 48);
 }
 
+static inline struct rte_ether_addr fdb_key_mac(uint64_t key)
+{
+	struct rte_ether_addr a;
+
+	memcpy(a.addr_bytes, &key, RTE_ETHER_ADDR_LEN);
+	return a;
+}
+
 /* The key, VLAN and MAC of an entry in the table. */
 static inline uint64_t fdb_entry_key(const struct fdb_entry *e)
 {
@@ -80,11 +88,7 @@ static inline uint16_t fdb_entry_vlan(const struct fdb_entry *e)
 
 static inline struct rte_ether_addr fdb_entry_mac(const struct fdb_entry *e)
 {
-	struct rte_ether_addr a;
-	uint64_t k = lf_key(e);
-
-	memcpy(a.addr_bytes, &k, RTE_ETHER_ADDR_LEN);
-	return a;
+	return fdb_key_mac(lf_key(e));
 }
 
 /* Datapath: entries for n keys (NULL where absent); n <= LF_BULK_MAX. */

@@ -310,12 +310,11 @@ const char *vsw_group_name(uint16_t vlan)
 /* fdb.learn, fdb.move: for tessctl monitor (a refresh is no event). */
 static void learn_event(const struct vsw_learn_event *ev, uint16_t vlan, uint16_t from)
 {
-	struct rte_ether_addr mac;
+	const struct rte_ether_addr mac = fdb_key_mac(ev->key);
 	char text[RTE_ETHER_ADDR_FMT_SIZE];
 	const struct dp_port *p = dp_port_by_id(ev->port), *f = NULL;
 	json_t *o;
 
-	memcpy(mac.addr_bytes, &ev->key, RTE_ETHER_ADDR_LEN);
 	rte_ether_format_addr(text, sizeof(text), &mac);
 	o = json_pack("{s:s, s:s, s:i, s:s}", "mac", text, "group", vsw_group_name(vlan), "vlan",
 		      vlan, "port", p ? p->cfg.name : "?");
