@@ -45,8 +45,8 @@ static inline bool vlan_outer(const struct rte_mbuf *m, struct vlan_tag *t)
 
 /*
  * Moves the two MAC addresses (12 bytes) from src to dst, which overlap by
- * 8 bytes: both loads before the stores, inline (memmove of a length gcc
- * cannot see as small enough went to libc, a call per frame).
+ * 8 bytes: both loads before the stores, inline (gcc sent a memmove of
+ * these 12 bytes to libc: a call per frame).
  */
 static inline void vlan_move_macs(char *dst, const char *src)
 {
@@ -68,11 +68,6 @@ static inline void vlan_pop(struct rte_mbuf *m)
 	rte_pktmbuf_adj(m, RTE_VLAN_HLEN);
 }
 
-/*
- * Inserts an 802.1Q tag after the MAC addresses. The mbuf's data must be
- * its own (unshared, direct or an unshared external buffer) with 4 bytes of
- * headroom; returns false otherwise.
- */
 /* Whether m's first segment may be written in front of its data (not shared with anyone). */
 static inline bool vlan_writable(const struct rte_mbuf *m)
 {
@@ -81,6 +76,11 @@ static inline bool vlan_writable(const struct rte_mbuf *m)
 		(RTE_MBUF_HAS_EXTBUF(m) && rte_mbuf_ext_refcnt_read(m->shinfo) == 1));
 }
 
+/*
+ * Inserts an 802.1Q tag after the MAC addresses. The mbuf's data must be
+ * its own (unshared, direct or an unshared external buffer) with 4 bytes of
+ * headroom; returns false otherwise.
+ */
 static inline bool vlan_push(struct rte_mbuf *m, uint16_t tci)
 {
 	struct rte_vlan_hdr *vh;
