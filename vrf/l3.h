@@ -71,10 +71,23 @@ struct l3_vrf_punt {
 };
 extern struct l3_vrf_punt l3_vrf_punt[]; /* [FIB_MAX_VRFS] */
 
+/*
+ * What every forwarded packet adds to its interfaces and VRF, kept apart
+ * from their blocks of drops and punts: 32 bytes, two to a cache line (a
+ * tenant's two interfaces, created one after the other, often share one),
+ * so that the counters 1000 tenants' packets touch take 1500 lines of the
+ * cache, not the 3000 heads of their blocks.
+ */
+struct l3_hot {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+} __rte_aligned(32);
+
 /* The router's state in a worker. */
 struct l3_worker {
-	l3_counters_t *vrfc;                   /* [FIB_MAX_VRFS] */
-	l3_counters_t *ifc;                    /* [L3_MAX_IFACES] */
+	l3_counters_t *vrfc;                   /* [FIB_MAX_VRFS]: drops, punts */
+	l3_counters_t *ifc;                    /* [L3_MAX_IFACES]: drops, punts */
+	struct l3_hot *vrfh;                   /* [FIB_MAX_VRFS]: received, sent */
+	struct l3_hot *ifh;                    /* [L3_MAX_IFACES]: received, sent */
 	struct rte_ring *punt;                 /* mbufs to the control thread */
 	struct rte_ring *inject;               /* mbufs from the control thread, to send */
 	struct dp_storm (*punt_rl)[L3_PC_MAX]; /* [FIB_MAX_VRFS]: punts per second, by class */

@@ -619,6 +619,13 @@ static const void *vrfc_of(unsigned w, unsigned id)
 	return &lw->vrfc[id];
 }
 
+static const void *vrfh_of(unsigned w, unsigned id)
+{
+	const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
+
+	return &lw->vrfh[id];
+}
+
 static const void *ifc_of(unsigned w, unsigned id)
 {
 	const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
@@ -626,11 +633,33 @@ static const void *ifc_of(unsigned w, unsigned id)
 	return &lw->ifc[id];
 }
 
+static const void *ifh_of(unsigned w, unsigned id)
+{
+	const struct l3_worker *lw = dp_worker_get(w)->mod[l3_module.id];
+
+	return &lw->ifh[id];
+}
+
+/* Where the workers keep one VRF's or interface's counters: drops and the forwarded. */
+struct counters_of {
+	const void *(*block)(unsigned w, unsigned id); /* l3_counters_t */
+	const void *(*hot)(unsigned w, unsigned id);   /* struct l3_hot */
+};
+static const struct counters_of vrf_counters = { vrfc_of, vrfh_of };
+static const struct counters_of if_counters = { ifc_of, ifh_of };
+
 /* Workers' and the control thread's counters of one VRF or interface, since the reset. */
-static void total(const void *(*of)(unsigned, unsigned), unsigned id, const struct rt_counters *ctl,
+static void total(const struct counters_of *of, unsigned id, const struct rt_counters *ctl,
 		  const struct rt_counters *base, struct rt_counters *out)
 {
-	dp_cnt_sum(&out->dp, sizeof(out->dp), of, id);
+	struct l3_hot h;
+
+	dp_cnt_sum(&out->dp, sizeof(out->dp), of->block, id);
+	dp_cnt_sum(&h, sizeof(h), of->hot, id);
+	out->dp.rx_pkts += h.rx_pkts;
+	out->dp.rx_bytes += h.rx_bytes;
+	out->dp.tx_pkts += h.tx_pkts;
+	out->dp.tx_bytes += h.tx_bytes;
 	dp_cnt_acc(&out->dp, &ctl->dp, sizeof(out->dp));
 	out->icmp_sent = ctl->icmp_sent;
 	out->arp_sent = ctl->arp_sent;
@@ -647,12 +676,12 @@ static void total(const void *(*of)(unsigned, unsigned), unsigned id, const stru
 
 static void vrf_rebase(uint16_t id)
 {
-	total(vrfc_of, id, &rt_vrfs[id].ctl, NULL, &rt_vrfs[id].base);
+	total(&vrf_counters, id, &rt_vrfs[id].ctl, NULL, &rt_vrfs[id].base);
 }
 
 static void iface_rebase(uint16_t id)
 {
-	total(ifc_of, id, &rt_ifs[id].ctl, NULL, &rt_ifs[id].base);
+	total(&if_counters, id, &rt_ifs[id].ctl, NULL, &rt_ifs[id].base);
 }
 
 static void router_stats_reset(void)
@@ -699,7 +728,7 @@ static json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
 
 		if ((vrf && strcmp(vrf, vc->name) != 0) || !rt_vrfs[vc->id].on)
 			continue;
-		total(vrfc_of, vc->id, &rt_vrfs[vc->id].ctl, &rt_vrfs[vc->id].base, &c);
+		total(&vrf_counters, vc->id, &rt_vrfs[vc->id].ctl, &rt_vrfs[vc->id].base, &c);
 		o = counters_json(&c, false);
 		json_object_set_new(o, "name", json_string(vc->name));
 		json_object_set_new(o, "id", json_integer(vc->id));
@@ -730,7 +759,7 @@ static json_t *router_ifaces_json(const struct tessd_cfg *cfg, const char *vrf)
 
 		if ((vrf && strcmp(vrf, ic->vrf) != 0) || id == 0)
 			continue;
-		total(ifc_of, id, &rt_ifs[id].ctl, &rt_ifs[id].base, &c);
+		total(&if_counters, id, &rt_ifs[id].ctl, &rt_ifs[id].base, &c);
 		o = counters_json(&c, true);
 		json_object_set_new(o, "name", json_string(ic->name));
 		json_object_set_new(o, "vrf", json_string(ic->vrf));
@@ -761,6 +790,10 @@ static int router_worker_init(struct dp_worker *w, int socket)
 				      RTE_CACHE_LINE_SIZE, socket);
 	lw->ifc = rte_zmalloc_socket("tess_iface_counters", sizeof(*lw->ifc) * L3_MAX_IFACES,
 				     RTE_CACHE_LINE_SIZE, socket);
+	lw->vrfh = rte_zmalloc_socket("tess_vrf_hot", sizeof(*lw->vrfh) * FIB_MAX_VRFS,
+				      RTE_CACHE_LINE_SIZE, socket);
+	lw->ifh = rte_zmalloc_socket("tess_iface_hot", sizeof(*lw->ifh) * L3_MAX_IFACES,
+				     RTE_CACHE_LINE_SIZE, socket);
 	lw->punt_rl = rte_zmalloc_socket("tess_punt_rl", sizeof(*lw->punt_rl) * FIB_MAX_VRFS,
 					 RTE_CACHE_LINE_SIZE, socket);
 	lw->svc_limited =
@@ -770,7 +803,8 @@ static int router_worker_init(struct dp_worker *w, int socket)
 	lw->punt = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "tess_inject%u", w->idx);
 	lw->inject = rte_ring_create(name, L3_PUNT_RING, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	return lw->vrfc && lw->ifc && lw->punt_rl && lw->svc_limited && lw->punt && lw->inject
+	return lw->vrfc && lw->ifc && lw->vrfh && lw->ifh && lw->punt_rl && lw->svc_limited &&
+			       lw->punt && lw->inject
 		       ? 0
 		       : -ENOMEM;
 }
@@ -791,6 +825,8 @@ static void router_worker_fini(struct dp_worker *w)
 	rte_ring_free(lw->inject);
 	rte_free(lw->vrfc);
 	rte_free(lw->ifc);
+	rte_free(lw->vrfh);
+	rte_free(lw->ifh);
 	rte_free(lw->punt_rl);
 	rte_free(lw->svc_limited);
 	rte_free(lw);

@@ -279,7 +279,7 @@ static inline enum l3_punt l3_local_reason(const struct l3_ctx *x, uint16_t iif,
 
 /* Packets and bytes of a run of packets for one counter set, written once per run. */
 struct l3_run {
-	l3_counters_t *c;
+	struct l3_hot *c;
 	uint32_t pkts;
 	uint64_t bytes;
 };
@@ -294,7 +294,7 @@ static inline void l3_run_flush(struct l3_run *r, bool rx)
 	r->bytes = 0;
 }
 
-static inline void l3_run_add(struct l3_run *r, l3_counters_t *c, uint32_t len, bool rx)
+static inline void l3_run_add(struct l3_run *r, struct l3_hot *c, uint32_t len, bool rx)
 {
 	if (unlikely(c != r->c)) {
 		l3_run_flush(r, rx);
@@ -346,7 +346,7 @@ static inline void l3_burst_flush(struct l3_burst *b)
 static inline void l3_count_tx(const struct l3_ctx *x, uint16_t oif, uint32_t len,
 			       struct l3_burst *b)
 {
-	l3_counters_t *c = &x->lw->ifc[oif];
+	struct l3_hot *c = &x->lw->ifh[oif];
 
 	if (b) {
 		l3_run_add(&b->tx, c, len, false);
@@ -458,7 +458,7 @@ static __rte_always_inline void l3_sent(const struct l3_ctx *x, uint16_t vrf, ui
 
 	if (!l3_send(x, oif, m))
 		return;
-	l3_run_add(&b->fwd, &x->lw->vrfc[vrf], len, false);
+	l3_run_add(&b->fwd, &x->lw->vrfh[vrf], len, false);
 	l3_count_tx(x, oif, len, b);
 }
 
@@ -625,7 +625,7 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 	/* Each packet may be another tenant's: its interface and counters, all loads at once. */
 	for (uint16_t i = 0; i < bu->n; i++) {
 		rte_prefetch0(&x->t->iface[bu->arg[i]]);
-		rte_prefetch0(&x->lw->ifc[bu->arg[i]]);
+		rte_prefetch0(&x->lw->ifh[bu->arg[i]]);
 	}
 	for (uint16_t i = 0; i < bu->n; i++) {
 		struct rte_mbuf *m = bu->pkts[i];
@@ -637,10 +637,10 @@ static inline void l3_input(const struct l3_ctx *x, struct dp_burst *bu)
 
 		/* The VRF's counters a little ahead: its id is in the interface. */
 		if (i + 2 < bu->n)
-			rte_prefetch0(&x->lw->vrfc[x->t->iface[bu->arg[i + 2]].vrf]);
+			rte_prefetch0(&x->lw->vrfh[x->t->iface[bu->arg[i + 2]].vrf]);
 
-		l3_run_add(&rx_if, &x->lw->ifc[ifc], m->pkt_len, true);
-		l3_run_add(&rx_vrf, &x->lw->vrfc[in->vrf], m->pkt_len, true);
+		l3_run_add(&rx_if, &x->lw->ifh[ifc], m->pkt_len, true);
+		l3_run_add(&rx_vrf, &x->lw->vrfh[in->vrf], m->pkt_len, true);
 		if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 			if (rte_is_same_ether_addr(&eh->dst_addr, &in->mac) ||
 			    rte_is_broadcast_ether_addr(&eh->dst_addr))
@@ -758,7 +758,7 @@ static inline void l3_neigh_bulk(const struct l3_ctx *x, struct rte_ipv4_hdr *co
 		if (res[i] == FIB_NO_ROUTE || g->type != NH_UNICAST || g->n != 1)
 			continue;
 		rte_prefetch0(&x->t->iface[p->iface]);
-		rte_prefetch0(&x->lw->ifc[p->iface]);
+		rte_prefetch0(&x->lw->ifh[p->iface]);
 		b->pre_key[i] = neigh_key(x->t->iface[p->iface].vrf,
 					  p->gw ? p->gw : rte_be_to_cpu_32(iph[i]->dst_addr));
 		gw[i] = p->gw != 0;

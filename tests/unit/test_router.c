@@ -730,6 +730,8 @@ static void test_unicast_to_service_uses_service_budget(void **state)
 	assert_int_equal(l3_meta_register(), 0);
 	lw->vrfc = rte_zmalloc(NULL, sizeof(*lw->vrfc) * FIB_MAX_VRFS, 0);
 	lw->ifc = rte_zmalloc(NULL, sizeof(*lw->ifc) * L3_MAX_IFACES, 0);
+	lw->vrfh = rte_zmalloc(NULL, sizeof(*lw->vrfh) * FIB_MAX_VRFS, 0);
+	lw->ifh = rte_zmalloc(NULL, sizeof(*lw->ifh) * L3_MAX_IFACES, 0);
 	lw->punt_rl = rte_zmalloc(NULL, sizeof(*lw->punt_rl) * FIB_MAX_VRFS, 0);
 	lw->svc_limited = rte_zmalloc(NULL, sizeof(*lw->svc_limited) * L3_MAX_IFACES, 0);
 	lw->punt = rte_ring_create("svc_punt", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -737,6 +739,8 @@ static void test_unicast_to_service_uses_service_budget(void **state)
 	w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
 	assert_non_null(lw->vrfc);
 	assert_non_null(lw->ifc);
+	assert_non_null(lw->vrfh);
+	assert_non_null(lw->ifh);
 	assert_non_null(lw->punt_rl);
 	assert_non_null(lw->svc_limited);
 	assert_non_null(lw->punt);
@@ -784,6 +788,8 @@ static void test_unicast_to_service_uses_service_budget(void **state)
 	rte_ring_free(lw->punt);
 	rte_free(lw->vrfc);
 	rte_free(lw->ifc);
+	rte_free(lw->vrfh);
+	rte_free(lw->ifh);
 	rte_free(lw->punt_rl);
 	rte_free(lw->svc_limited);
 	rte_free(lw);

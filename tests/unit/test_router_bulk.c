@@ -40,9 +40,9 @@ static uint64_t want_key(const struct l3_tables *t, uint32_t id, uint32_t dst)
 }
 
 /* Interface counters for l3_neigh_bulk's prefetches. */
-static l3_counters_t *counters(void)
+static struct l3_hot *counters(void)
 {
-	l3_counters_t *c = rte_zmalloc(NULL, sizeof(*c) * L3_MAX_IFACES, 0);
+	struct l3_hot *c = rte_zmalloc(NULL, sizeof(*c) * L3_MAX_IFACES, 0);
 
 	assert_non_null(c);
 	return c;
@@ -53,7 +53,7 @@ static void test_neigh_bulk_matches_one_by_one(void **state)
 	struct l3_tables *t = calloc(1, sizeof(*t));
 	struct rte_ipv4_hdr hdr[DP_BURST], *iph[DP_BURST];
 	uint32_t ids[GROUPS], dsts[DSTS], gws[16], res[DP_BURST];
-	struct l3_worker lw = { .ifc = counters() };
+	struct l3_worker lw = { .ifh = counters() };
 	struct l3_ctx x = { .t = t, .lw = &lw };
 	struct l3_burst b;
 	unsigned n_ids = 0, prefetched = 0, missing = 0;
@@ -127,7 +127,7 @@ static void test_neigh_bulk_matches_one_by_one(void **state)
 	assert_true(prefetched > 10000 && missing > 1000 && prefetched - missing > 1000);
 	neigh_fini(&l3_neigh);
 	nh_fini(&l3_nh);
-	rte_free(lw.ifc);
+	rte_free(lw.ifh);
 	free(t);
 }
 
@@ -150,7 +150,7 @@ static uint64_t usable(const struct neigh *e)
 static void test_neigh_hints_follow_changes(void **state)
 {
 	struct l3_tables *t = calloc(1, sizeof(*t));
-	struct l3_worker lw = { .ifc = counters() };
+	struct l3_worker lw = { .ifh = counters() };
 	struct l3_ctx x = { .t = t, .lw = &lw };
 	struct rte_ipv4_hdr hdr[DP_BURST], *iph[DP_BURST];
 	uint32_t ids[GROUPS], gws[HINT_GWS], res[DP_BURST];
@@ -224,7 +224,7 @@ static void test_neigh_hints_follow_changes(void **state)
 	assert_true(hinted > 10000 && reused > 100);
 	neigh_fini(&l3_neigh);
 	nh_fini(&l3_nh);
-	rte_free(lw.ifc);
+	rte_free(lw.ifh);
 	free(t);
 }
 
@@ -232,7 +232,7 @@ static void test_neigh_hints_follow_changes(void **state)
 static void test_neigh_hint_spares_the_hash(void **state)
 {
 	struct l3_tables *t = calloc(1, sizeof(*t));
-	struct l3_worker lw = { .ifc = counters() };
+	struct l3_worker lw = { .ifh = counters() };
 	struct l3_ctx x = { .t = t, .lw = &lw };
 	struct nh_group g = { .type = NH_UNICAST, .n = 1 };
 	struct rte_ether_addr mac = { { 0x02, 0, 0, 0, 0, 1 } };
@@ -273,7 +273,7 @@ static void test_neigh_hint_spares_the_hash(void **state)
 	assert_null(b.pre_ne[0]);
 	neigh_fini(&l3_neigh);
 	nh_fini(&l3_nh);
-	rte_free(lw.ifc);
+	rte_free(lw.ifh);
 	free(t);
 }
 

@@ -56,6 +56,7 @@ struct outcome {
 		uint8_t bytes[64]; /* headers: Ethernet, tag, IPv4, UDP */
 	} f[MAX_OUT];
 	l3_counters_t vrfc[VRFS + 1], ifc[IFACES + 1];
+	struct l3_hot vrfh[VRFS + 1], ifh[IFACES + 1];
 	uint64_t drops;
 };
 
@@ -70,13 +71,16 @@ static void env_init(struct env *e)
 	assert_true(e->w && e->lw && e->s && e->t);
 	e->lw->vrfc = rte_zmalloc(NULL, sizeof(*e->lw->vrfc) * FIB_MAX_VRFS, 0);
 	e->lw->ifc = rte_zmalloc(NULL, sizeof(*e->lw->ifc) * L3_MAX_IFACES, 0);
+	e->lw->vrfh = rte_zmalloc(NULL, sizeof(*e->lw->vrfh) * FIB_MAX_VRFS, 0);
+	e->lw->ifh = rte_zmalloc(NULL, sizeof(*e->lw->ifh) * L3_MAX_IFACES, 0);
 	e->lw->punt_rl = rte_zmalloc(NULL, sizeof(*e->lw->punt_rl) * FIB_MAX_VRFS, 0);
 	e->lw->svc_limited = rte_zmalloc(NULL, sizeof(*e->lw->svc_limited) * L3_MAX_IFACES, 0);
 	e->lw->punt = rte_ring_create("burst_punt", 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	e->w->drop_total = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops, 0);
 	e->w->port_drop = rte_zmalloc(NULL, sizeof(uint64_t) * dp_n_drops * DP_MAX_PORTS, 0);
 	e->mp = rte_pktmbuf_pool_create("burst", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	assert_true(e->lw->vrfc && e->lw->ifc && e->lw->punt_rl && e->lw->svc_limited);
+	assert_true(e->lw->vrfc && e->lw->ifc && e->lw->vrfh && e->lw->ifh);
+	assert_true(e->lw->punt_rl && e->lw->svc_limited);
 	assert_true(e->lw->punt && e->w->drop_total && e->w->port_drop && e->mp);
 	for (uint16_t p = 0; p <= PORTS; p++)
 		e->s->port[p].mtu = 1500;
@@ -89,6 +93,8 @@ static void env_fini(struct env *e)
 	rte_ring_free(e->lw->punt);
 	rte_free(e->lw->vrfc);
 	rte_free(e->lw->ifc);
+	rte_free(e->lw->vrfh);
+	rte_free(e->lw->ifh);
 	rte_free(e->lw->punt_rl);
 	rte_free(e->lw->svc_limited);
 	rte_free(e->w->drop_total);
@@ -282,6 +288,8 @@ static void run(struct env *e, const struct spec *sp, const uint16_t *sizes, uns
 	memset(o, 0, sizeof(*o));
 	memset(e->lw->vrfc, 0, sizeof(*e->lw->vrfc) * (VRFS + 1));
 	memset(e->lw->ifc, 0, sizeof(*e->lw->ifc) * (IFACES + 1));
+	memset(e->lw->vrfh, 0, sizeof(*e->lw->vrfh) * (VRFS + 1));
+	memset(e->lw->ifh, 0, sizeof(*e->lw->ifh) * (IFACES + 1));
 	memset(e->lw->punt_rl, 0, sizeof(*e->lw->punt_rl) * (VRFS + 1));
 	memset(e->w->drop_total, 0, sizeof(uint64_t) * dp_n_drops);
 	for (unsigned r = 0; r < rounds; r++) {
@@ -301,6 +309,8 @@ static void run(struct env *e, const struct spec *sp, const uint16_t *sizes, uns
 	}
 	memcpy(o->vrfc, e->lw->vrfc, sizeof(o->vrfc));
 	memcpy(o->ifc, e->lw->ifc, sizeof(o->ifc));
+	memcpy(o->vrfh, e->lw->vrfh, sizeof(o->vrfh));
+	memcpy(o->ifh, e->lw->ifh, sizeof(o->ifh));
 	for (unsigned d = 0; d < dp_n_drops; d++)
 		o->drops += e->w->drop_total[d];
 }
@@ -349,6 +359,8 @@ static void test_route_burst_matches_one_by_one(void **state)
 	}
 	assert_memory_equal(whole->vrfc, single->vrfc, sizeof(whole->vrfc));
 	assert_memory_equal(whole->ifc, single->ifc, sizeof(whole->ifc));
+	assert_memory_equal(whole->vrfh, single->vrfh, sizeof(whole->vrfh));
+	assert_memory_equal(whole->ifh, single->ifh, sizeof(whole->ifh));
 	assert_int_equal(whole->drops, single->drops);
 	/* Every fate was met, often, and hints were in use. */
 	assert_true(sent > 5000 && punted > 2000 && whole->drops > 100 && hinted > 50);
