@@ -13,6 +13,9 @@
 #define RIB_EMPTY       0
 #define RIB_TOMB        UINT64_MAX
 
+_Static_assert((FIB_MAX_CHUNKS << FIB_CHUNK_SHIFT) - 1 <= FIB_IDX_MASK,
+	       "node indexes fit the root word");
+
 /* ---- the routes of a VRF: (prefix, length) -> value, open addressing ---- */
 
 struct rib_slot {
@@ -212,6 +215,46 @@ static void set(fib_entry_t *e, uint8_t *d, fib_entry_t v, uint8_t depth)
 	*d = depth;
 }
 
+/* ---- homes ---- */
+
+/* The node of /24s of /16 k (prefix >> 16) under root, 0: none. */
+static uint32_t node_of_16(struct fib *f, uint32_t root, uint32_t k)
+{
+	fib_entry_t e = node_w(f, root)[k >> 8];
+
+	if (!(e & FIB_CHILD))
+		return 0;
+	e = node_w(f, e & ~FIB_CHILD)[k & 0xff];
+	return e & FIB_CHILD ? e & ~FIB_CHILD : 0;
+}
+
+static void home_set(struct fib *f, uint16_t vrf, uint32_t node, uint32_t k)
+{
+	__atomic_store_n(&f->roots[vrf],
+			 fib_root_word(fib_root_node(f->roots[vrf]), node, node ? k : 0),
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * A VRF whose home went takes its first /16 that has a node of /24s, if
+ * any: a VRF has a home exactly when it has such a node.
+ */
+static void home_pick(struct fib *f, uint16_t vrf)
+{
+	uint32_t root = fib_root_node(f->roots[vrf]);
+
+	for (uint32_t a = 0; a < FIB_NODE_ENTRIES; a++) {
+		fib_entry_t e = node_w(f, root)[a];
+		for (uint32_t b = 0; (e & FIB_CHILD) && b < FIB_NODE_ENTRIES; b++) {
+			uint32_t node = node_of_16(f, root, a << 8 | b);
+			if (node) {
+				home_set(f, vrf, node, a << 8 | b);
+				return;
+			}
+		}
+	}
+}
+
 /* ---- the trie ---- */
 
 /* Entry i of node idx lies wholly inside a route of length len: push it down. */
@@ -260,7 +303,7 @@ static int add_rec(struct fib *f, uint32_t idx, unsigned level, uint32_t ip, uin
 }
 
 /* Folds child node of entry i back into it when no route inside it is longer than the entry. */
-static void try_collapse(struct fib *f, uint32_t idx, unsigned level, unsigned i)
+static void try_collapse(struct fib *f, uint16_t vrf, uint32_t idx, unsigned level, unsigned i)
 {
 	fib_entry_t *e = node_w(f, idx) + i;
 	uint32_t child = *e & ~FIB_CHILD;
@@ -272,12 +315,15 @@ static void try_collapse(struct fib *f, uint32_t idx, unsigned level, unsigned i
 		if ((c[j] & FIB_CHILD) || cd[j] > top)
 			return;
 	set(e, node_d(f, idx) + i, c[0], cd[0]);
+	/* No lookup may start at it once it can be reused. */
+	if (fib_home_node(f->roots[vrf]) == child)
+		home_set(f, vrf, 0, 0);
 	free_node(f, child);
 }
 
 /* Entry i lies wholly inside the deleted route (len): what it owned goes to the cover. */
-static void cover_del(struct fib *f, uint32_t idx, unsigned level, unsigned i, uint8_t len,
-		      uint32_t rvalue, uint8_t rlen)
+static void cover_del(struct fib *f, uint16_t vrf, uint32_t idx, unsigned level, unsigned i,
+		      uint8_t len, uint32_t rvalue, uint8_t rlen)
 {
 	fib_entry_t *e = node_w(f, idx) + i;
 	uint8_t *d = node_d(f, idx) + i;
@@ -287,15 +333,15 @@ static void cover_del(struct fib *f, uint32_t idx, unsigned level, unsigned i, u
 	if (*e & FIB_CHILD) {
 		*d = rlen;
 		for (unsigned j = 0; j < FIB_NODE_ENTRIES; j++)
-			cover_del(f, *e & ~FIB_CHILD, level + 1, j, len, rvalue, rlen);
-		try_collapse(f, idx, level, i);
+			cover_del(f, vrf, *e & ~FIB_CHILD, level + 1, j, len, rvalue, rlen);
+		try_collapse(f, vrf, idx, level, i);
 		return;
 	}
 	set(e, d, rvalue, rlen);
 }
 
-static void del_rec(struct fib *f, uint32_t idx, unsigned level, uint32_t ip, uint8_t len,
-		    uint32_t rvalue, uint8_t rlen)
+static void del_rec(struct fib *f, uint16_t vrf, uint32_t idx, unsigned level, uint32_t ip,
+		    uint8_t len, uint32_t rvalue, uint8_t rlen)
 {
 	unsigned byte = (ip >> (24 - 8 * level)) & 0xff, top = 8 * (level + 1);
 	fib_entry_t *e;
@@ -303,14 +349,14 @@ static void del_rec(struct fib *f, uint32_t idx, unsigned level, uint32_t ip, ui
 	if (len <= top) {
 		unsigned span = 1u << (top - len), start = byte & ~(span - 1);
 		for (unsigned i = start; i < start + span; i++)
-			cover_del(f, idx, level, i, len, rvalue, rlen);
+			cover_del(f, vrf, idx, level, i, len, rvalue, rlen);
 		return;
 	}
 	e = node_w(f, idx) + byte;
 	if (!(*e & FIB_CHILD))
 		return;
-	del_rec(f, *e & ~FIB_CHILD, level + 1, ip, len, rvalue, rlen);
-	try_collapse(f, idx, level, byte);
+	del_rec(f, vrf, *e & ~FIB_CHILD, level + 1, ip, len, rvalue, rlen);
+	try_collapse(f, vrf, idx, level, byte);
 }
 
 /* ---- API ---- */
@@ -356,7 +402,7 @@ int fib_vrf_add(struct fib *f, uint16_t vrf)
 	memset(node_w(f, root), 0, sizeof(fib_entry_t) * FIB_NODE_ENTRIES);
 	memset(node_d(f, root), 0, FIB_NODE_ENTRIES);
 	f->rib[vrf] = r;
-	__atomic_store_n(&f->roots[vrf], root, __ATOMIC_RELEASE);
+	__atomic_store_n(&f->roots[vrf], fib_root_word(root, 0, 0), __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -366,7 +412,7 @@ void fib_vrf_del(struct fib *f, uint16_t vrf)
 
 	if (vrf == 0 || vrf >= FIB_MAX_VRFS || f->roots[vrf] == 0)
 		return;
-	root = f->roots[vrf];
+	root = fib_root_node(f->roots[vrf]);
 	__atomic_store_n(&f->roots[vrf], 0, __ATOMIC_RELEASE);
 	free_tree(f, root);
 	free(f->rib[vrf]->slots);
@@ -388,7 +434,10 @@ int fib_add(struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len, uint32_t valu
 	/* Room in the route hash first: the trie change cannot be half undone. */
 	if ((r->used + r->tombs + 1) * 4 > r->cap * 3 && rib_grow(r) < 0)
 		return -ENOMEM;
-	rc = add_rec(f, f->roots[vrf], 0, ip, len, value);
+	rc = add_rec(f, fib_root_node(f->roots[vrf]), 0, ip, len, value);
+	/* Even an add that ran out of nodes may have linked the /16's node of /24s. */
+	if (len > 16 && !fib_home_node(f->roots[vrf]))
+		home_set(f, vrf, node_of_16(f, fib_root_node(f->roots[vrf]), ip >> 16), ip >> 16);
 	if (rc < 0)
 		return rc; /* nothing changed but spare nodes holding the old results */
 	return rib_put(r, ip, len, value);
@@ -400,6 +449,7 @@ int fib_del(struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len, uint32_t *old
 	struct rib_slot *s;
 	uint32_t rvalue;
 	uint8_t rlen;
+	bool had_home;
 
 	if (vrf == 0 || vrf >= FIB_MAX_VRFS || f->roots[vrf] == 0 || len > 32)
 		return -ENOENT;
@@ -412,7 +462,10 @@ int fib_del(struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len, uint32_t *old
 		*old = s->value;
 	rib_drop(r, s);
 	rib_cover(r, ip, len, &rvalue, &rlen);
-	del_rec(f, f->roots[vrf], 0, ip, len, rvalue, rlen);
+	had_home = fib_home_node(f->roots[vrf]) != 0;
+	del_rec(f, vrf, fib_root_node(f->roots[vrf]), 0, ip, len, rvalue, rlen);
+	if (had_home && !fib_home_node(f->roots[vrf]))
+		home_pick(f, vrf);
 	return 0;
 }
 
@@ -424,6 +477,13 @@ uint32_t fib_get(const struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len)
 		return FIB_NO_ROUTE;
 	s = rib_find(f->rib[vrf], rib_key(ip & mask_of(len), len));
 	return s ? s->value : FIB_NO_ROUTE;
+}
+
+int32_t fib_home(const struct fib *f, uint16_t vrf)
+{
+	fib_root_t r = vrf < FIB_MAX_VRFS ? f->roots[vrf] : 0;
+
+	return fib_home_node(r) ? (int32_t)fib_home_16(r) : -1;
 }
 
 uint32_t fib_count(const struct fib *f, uint16_t vrf)

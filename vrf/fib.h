@@ -13,6 +13,12 @@
  * only after an RCU grace period (dp_rcu). DPDK 22.11's rte_fib has no RCU
  * of its own, which is why this is Tessera's.
  *
+ * Each VRF also has a home: the /16 of its first route longer than /16 (a
+ * tenant's own address space, as a rule). Its root word names the node of
+ * that /16's /24s too, so that a lookup into the home reads one node where
+ * it would read three; with leaf pushing the result depends only on the
+ * deepest node, so starting there gives what the walk from the root gives.
+ *
  * The control thread keeps each VRF's routes in a hash of (prefix, length)
  * to find the route that covers a deleted one.
  */
@@ -34,12 +40,40 @@
 
 typedef uint32_t fib_entry_t;
 
+/*
+ * A VRF's root word, read by a lookup in one load: its root node, its
+ * home's node of /24s (0: none) and the home /16. Node indexes fit in 24
+ * bits (FIB_MAX_CHUNKS << FIB_CHUNK_SHIFT).
+ */
+typedef uint64_t fib_root_t;
+#define FIB_IDX_MASK 0xffffffu
+
+static inline uint32_t fib_root_node(fib_root_t r)
+{
+	return (uint32_t)(r & FIB_IDX_MASK);
+}
+
+static inline uint32_t fib_home_node(fib_root_t r)
+{
+	return (uint32_t)(r >> 24 & FIB_IDX_MASK);
+}
+
+static inline uint32_t fib_home_16(fib_root_t r)
+{
+	return (uint32_t)(r >> 48);
+}
+
+static inline fib_root_t fib_root_word(uint32_t root, uint32_t home_node, uint32_t home_16)
+{
+	return (uint64_t)root | (uint64_t)home_node << 24 | (uint64_t)home_16 << 48;
+}
+
 struct fib_rib;
 
 struct fib {
 	/* Read by workers. */
 	fib_entry_t *chunks[FIB_MAX_CHUNKS];
-	uint32_t roots[FIB_MAX_VRFS]; /* root node of each VRF, 0: none */
+	fib_root_t roots[FIB_MAX_VRFS]; /* each VRF's root word, 0: no VRF */
 	/* Control thread only. */
 	uint8_t *depth_chunks[FIB_MAX_CHUNKS]; /* prefix length behind each entry */
 	uint32_t n_chunks;
@@ -62,16 +96,33 @@ static inline fib_entry_t fib_load(const fib_entry_t *e)
 	return __atomic_load_n(e, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The first entry a lookup of ip reads in the VRF of root word r, NULL if
+ * there is no VRF; *shift: where the byte of its child's entry is in ip.
+ */
+static inline const fib_entry_t *fib_first(const struct fib *f, fib_root_t r, uint32_t ip,
+					   int *shift)
+{
+	if (fib_home_node(r) && fib_home_16(r) == ip >> 16) {
+		*shift = 0;
+		return fib_node(f, fib_home_node(r)) + ((ip >> 8) & 0xff);
+	}
+	*shift = 16;
+	return r ? fib_node(f, fib_root_node(r)) + (ip >> 24) : NULL;
+}
+
 /* The route value for ip (host order) in vrf, FIB_NO_ROUTE if none. */
 static inline uint32_t fib_lookup(const struct fib *f, uint16_t vrf, uint32_t ip)
 {
-	uint32_t root = __atomic_load_n(&f->roots[vrf], __ATOMIC_ACQUIRE);
+	int shift;
+	const fib_entry_t *p =
+		fib_first(f, __atomic_load_n(&f->roots[vrf], __ATOMIC_ACQUIRE), ip, &shift);
 	fib_entry_t e;
 
-	if (root == 0)
+	if (p == NULL)
 		return FIB_NO_ROUTE;
-	e = fib_load(fib_node(f, root) + (ip >> 24));
-	for (int shift = 16; (e & FIB_CHILD) && shift >= 0; shift -= 8)
+	e = fib_load(p);
+	for (; (e & FIB_CHILD) && shift >= 0; shift -= 8)
 		e = fib_load(fib_node(f, e & ~FIB_CHILD) + ((ip >> shift) & 0xff));
 	return e;
 }
@@ -87,21 +138,25 @@ static inline void fib_lookup_bulk(const struct fib *f, const uint16_t *vrf, con
 				   uint32_t *out, unsigned n)
 {
 	const fib_entry_t *p[FIB_BULK_MAX];
+	int shift[FIB_BULK_MAX];
 
 	/* The first level too: with every packet in another VRF, its roots' lines are all apart. */
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t root = __atomic_load_n(&f->roots[vrf[i]], __ATOMIC_ACQUIRE);
-		p[i] = root ? fib_node(f, root) + (ip[i] >> 24) : NULL;
+		p[i] = fib_first(f, __atomic_load_n(&f->roots[vrf[i]], __ATOMIC_ACQUIRE), ip[i],
+				 &shift[i]);
 		if (p[i])
 			rte_prefetch0(p[i]);
 	}
 	for (unsigned i = 0; i < n; i++)
 		out[i] = p[i] ? fib_load(p[i]) : FIB_NO_ROUTE;
-	for (int shift = 16; shift >= 0; shift -= 8) {
+	/* Lookups from the root and from a home are levels apart: each at its own. */
+	for (;;) {
 		bool more = false;
 		for (unsigned i = 0; i < n; i++) {
 			if (out[i] & FIB_CHILD) {
-				p[i] = fib_node(f, out[i] & ~FIB_CHILD) + ((ip[i] >> shift) & 0xff);
+				p[i] = fib_node(f, out[i] & ~FIB_CHILD) +
+				       ((ip[i] >> shift[i]) & 0xff);
+				shift[i] -= 8;
 				rte_prefetch0(p[i]);
 				more = true;
 			}
@@ -128,6 +183,8 @@ int fib_del(struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len, uint32_t *old
 /* The value of exactly prefix/len, or FIB_NO_ROUTE. */
 uint32_t fib_get(const struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len);
 uint32_t fib_count(const struct fib *f, uint16_t vrf);
+/* The VRF's home /16 (its prefix >> 16), -1 if it has none. */
+int32_t fib_home(const struct fib *f, uint16_t vrf);
 /* Calls fn for every route of a VRF. */
 void fib_walk(const struct fib *f, uint16_t vrf,
 	      void (*fn)(uint32_t ip, uint8_t len, uint32_t value, void *arg), void *arg);

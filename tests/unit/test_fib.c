@@ -159,8 +159,10 @@ static void test_random_routes_against_reference(void **state)
 			ref_set(&refs[v], ip, len, value);
 		}
 	}
-	for (uint16_t v = 1; v <= VRFS; v++)
+	for (uint16_t v = 1; v <= VRFS; v++) {
+		assert_true(fib_home(f, v) >= 0); /* lookups start at homes too */
 		check(f, v, &refs[v], 2000);
+	}
 	/* Replace and delete, checking as we go. */
 	for (uint16_t v = 1; v <= VRFS; v++) {
 		struct ref *ref = &refs[v];
@@ -296,10 +298,55 @@ static void test_nested_and_default(void **state)
 	fib_fini(&f);
 }
 
+/*
+ * A VRF's home /16: lookups there start at its node of /24s, and give what
+ * the walk from the root gives; the home moves when its node folds away.
+ */
+static void test_home(void **state)
+{
+	struct fib f;
+
+	(void)state;
+	fib_init(&f, 0);
+	assert_int_equal(fib_vrf_add(&f, 3), 0);
+	assert_int_equal(fib_home(&f, 3), -1);
+	fib_add(&f, 3, 0, 0, 1);           /* 0.0.0.0/0 */
+	fib_add(&f, 3, 0x0a000000, 8, 2);  /* 10.0.0.0/8 */
+	fib_add(&f, 3, 0x0a010000, 16, 3); /* 10.1.0.0/16: no node of /24s yet */
+	assert_int_equal(fib_home(&f, 3), -1);
+	fib_add(&f, 3, 0x0a010500, 24, 4); /* 10.1.5.0/24 */
+	fib_add(&f, 3, 0xc0a80000, 24, 5); /* 192.168.0.0/24: another /16 */
+	fib_add(&f, 3, 0x0a010580, 25, 6); /* 10.1.5.128/25 */
+	assert_int_equal(fib_home(&f, 3), 0x0a01);
+	assert_int_equal(fib_lookup(&f, 3, 0x0a010501), 4);
+	assert_int_equal(fib_lookup(&f, 3, 0x0a0105ff), 6);
+	assert_int_equal(fib_lookup(&f, 3, 0x0a010601), 3); /* home, pushed down from the /16 */
+	assert_int_equal(fib_lookup(&f, 3, 0x0a020501), 2); /* same /8, not home */
+	assert_int_equal(fib_lookup(&f, 3, 0xc0a80001), 5);
+	/* A shorter route's change reaches the home's entries it covers. */
+	fib_del(&f, 3, 0x0a010000, 16, NULL);
+	assert_int_equal(fib_lookup(&f, 3, 0x0a010601), 2);
+	assert_int_equal(fib_home(&f, 3), 0x0a01);
+	/* Its last longer route gone, the home's node folds: the next /16 with one is home. */
+	fib_del(&f, 3, 0x0a010500, 24, NULL);
+	assert_int_equal(fib_home(&f, 3), 0x0a01);
+	fib_del(&f, 3, 0x0a010580, 25, NULL);
+	assert_int_equal(fib_home(&f, 3), 0xc0a8);
+	assert_int_equal(fib_lookup(&f, 3, 0x0a010501), 2);
+	assert_int_equal(fib_lookup(&f, 3, 0xc0a80001), 5);
+	assert_int_equal(fib_lookup(&f, 3, 0xc0a80101), 1);
+	fib_del(&f, 3, 0xc0a80000, 24, NULL);
+	assert_int_equal(fib_home(&f, 3), -1);
+	assert_int_equal(fib_lookup(&f, 3, 0xc0a80001), 1);
+	dp_rcu_reclaim();
+	fib_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nested_and_default),
+		cmocka_unit_test(test_home),
 		cmocka_unit_test(test_random_routes_against_reference),
 		cmocka_unit_test(test_bulk_across_vrfs),
 	};
