@@ -245,10 +245,14 @@ static void home_pick(struct fib *f, uint16_t vrf)
 
 	for (uint32_t a = 0; a < FIB_NODE_ENTRIES; a++) {
 		fib_entry_t e = node_w(f, root)[a];
-		for (uint32_t b = 0; (e & FIB_CHILD) && b < FIB_NODE_ENTRIES; b++) {
-			uint32_t node = node_of_16(f, root, a << 8 | b);
-			if (node) {
-				home_set(f, vrf, node, a << 8 | b);
+		const fib_entry_t *mid;
+
+		if (!(e & FIB_CHILD))
+			continue;
+		mid = node_w(f, e & ~FIB_CHILD); /* the /8's node of /16s */
+		for (uint32_t b = 0; b < FIB_NODE_ENTRIES; b++) {
+			if (mid[b] & FIB_CHILD) {
+				home_set(f, vrf, mid[b] & ~FIB_CHILD, a << 8 | b);
 				return;
 			}
 		}
