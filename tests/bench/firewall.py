@@ -346,7 +346,8 @@ def run_firewall(dut_fn, args, tmp, rep, tag):
         live = connections()
         return {**r, **info, "new_per_sec": new_rate, "sessions": live,
                 "ruled_in_window": ruled,
-                "valid": s1 < NEW_FLOWS and ruled == 0 and live >= args.flows}
+                "valid": (s1 < NEW_FLOWS and ruled == 0 and live >= args.flows
+                          and not r.get("quota_problem"))}
     finally:
         run_cleanup(c)
 

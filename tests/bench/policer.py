@@ -11,8 +11,8 @@ from functools import partial
 import tess
 
 from flowgen import IMIX
-from stateful import medians, pair_ratios
-from switching import quota_problem, run_tessd_vswitch, run_testpmd_io
+from stateful import medians, pair_ratios, quota_problem
+from switching import run_tessd_vswitch, run_testpmd_io
 
 # cir_kbps's maximum (100 Gbit/s): far above two ports' worth of virtio-user frames.
 GREEN_KBPS = 100000000

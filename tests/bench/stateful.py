@@ -12,6 +12,7 @@ the kernel's packet sockets copy every frame in and out on the DUT's CPU and bou
 below what tessd itself costs, which is not what a poll-mode NIC driver does."""
 import json
 import os
+import re
 import signal
 import statistics
 import sys
@@ -60,6 +61,83 @@ def cpu_cgroup(cleanup, pct):
     for k, v in limits.items():
         write(os.path.join(d, k), v)
     return os.path.join(d, "cgroup.procs")
+
+
+def cgroup_cpu(cgroup):
+    """The DUT's cgroup (its cgroup.procs path) so far: its quota's periods and throttled
+    periods (cpu.stat, v1 and v2 alike), the CPU time of its processes (v2's cpu.stat
+    usage_usec, v1's cpuacct.usage where cpuacct shares the hierarchy, else the tasks'
+    /proc schedstat) and the monotonic clock then, in ns; None without one."""
+    if not cgroup:
+        return None
+    d = os.path.dirname(cgroup)
+    with open(os.path.join(d, "cpu.stat")) as f:
+        st = dict(ln.split()[:2] for ln in f if ln.strip())
+    if "usage_usec" in st:
+        cpu_ns = int(st["usage_usec"]) * 1000
+    elif os.path.exists(os.path.join(d, "cpuacct.usage")):
+        cpu_ns = int(read(os.path.join(d, "cpuacct.usage")))
+    else:
+        cpu_ns = 0
+        for tid in read(os.path.join(d, "tasks")).split():
+            try:
+                cpu_ns += int(read(f"/proc/{tid}/schedstat").split()[0])
+            except (OSError, IndexError, ValueError):
+                pass  # a thread gone
+    return {"periods": int(st["nr_periods"]), "throttled": int(st["nr_throttled"]),
+            "cpu_ns": cpu_ns, "ns": time.monotonic_ns()}
+
+
+def quota_window(q0, q1):
+    """From cgroup_cpu() at a window's start and end: its quota periods, those in which the
+    quota stopped the DUT (throttled), and cpu_share, the CPU time the DUT got over the
+    window's wall time."""
+    return {"periods": q1["periods"] - q0["periods"],
+            "throttled": q1["throttled"] - q0["throttled"],
+            "cpu_share": (q1["cpu_ns"] - q0["cpu_ns"]) / (q1["ns"] - q0["ns"])}
+
+
+# With --dut-cpu-pct, a run measured its DUT's cost only if the quota stopped the DUT in
+# nearly every period of the window (a polling DUT uses its quota up in each one) and the
+# generator could not send all it made (the DUT's rings were full: the DUT was the limit;
+# on the veths, the DUT's packet socket dropped them instead).
+# A generator that waits for room instead (pktgen) says nothing of that: its run must stay
+# clearly below what it sends into a DUT that takes all (its free-running rate).
+MIN_THROTTLED = 0.9  # of the window's quota periods
+MIN_GEN_DROPPED = 0.05  # of the frames the generator made
+MAX_OF_FREE = 0.9  # of the generator's free-running rate
+
+
+def quota_problem(r):
+    """With --dut-cpu-pct, why a run's window was not bound by the DUT's quota, or None.
+    cpu.stat's counts since the cgroup was made would not tell: start-up and warm-up are
+    in them, and a polling DUT uses up its quota in every period whatever bounds it."""
+    p, t = r["periods"], r["throttled"]
+    if not p or t < MIN_THROTTLED * p:
+        return f"the CPU quota stopped the DUT in only {t} of the window's {p} periods"
+    if r["gen_dropped_share"] is None:  # a generator that waits for room (pktgen)
+        free = r.get("gen_free_mpps")
+        if not free:
+            return "the generator drops nothing and its free-running rate is not known"
+        if r["mpps"] > MAX_OF_FREE * free:
+            return (f"{r['mpps']:.3f} Mpps is {100 * r['mpps'] / free:.0f}% of the "
+                    f"generator's free-running {free:.3f}: it, not the DUT, was the limit")
+    elif r["gen_dropped_share"] < MIN_GEN_DROPPED:
+        return (f"the DUT took all but {100 * r['gen_dropped_share']:.1f}% of what the "
+                "generator made: the generator, not the DUT, was the limit")
+    return None
+
+
+def tx_dropped(gen, ports):
+    """Frames the generator's forwarding could not send out of ports (testpmd's TX-dropped,
+    since its start): what a full ring, a DUT not keeping up, turned away; None from a
+    generator that never drops (its own tx_dropped())."""
+    if hasattr(gen, "tx_dropped"):
+        return gen.tx_dropped(ports)
+    out = gen.cmd("show fwd stats all")
+    return sum(int(n) for p, n in re.findall(
+        r"Forward statistics for port (\d+).*?TX-dropped:\s+(\d+)", out, re.S)
+        if int(p) in ports)
 
 
 def rmdir_cgroup(d, timeout=10):
@@ -197,10 +275,10 @@ def tessd_dut(c, tmp, ns, d_in, d_out, args, config, table_mb, io="af_packet", r
                      memory_mb=256 + table_mb, ports=ports)
     dut.vhost_sock, dut.vhost_out_sock = sock, out_sock
     dut.config.update(config)
-    cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
+    dut.cgroup = cpu_cgroup(c, args.dut_cpu_pct) if args.dut_cpu_pct else None
     dut.start(timeout=120)
-    if cgroup:
-        write(cgroup, str(dut.proc.pid))  # all its threads
+    if dut.cgroup:
+        write(dut.cgroup, str(dut.proc.pid))  # all its threads
     return dut
 
 
@@ -219,15 +297,20 @@ def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: N
                        extra=None):
     """Mpps delivered over the window with the generator running, and the DUT's busy share;
     stops the generator. on_start() is called as the window starts (tessd's counters reset).
-    extra ({name: packet counter}): each one's Mpps over the same window, reported as name."""
+    extra ({name: packet counter}): each one's Mpps over the same window, reported as name.
+    tessd in a cgroup (--dut-cpu-pct): its cycles per packet scaled by the CPU time it got,
+    and quota_problem, why the quota did not bound it (None if it did)."""
     extra = extra or {}
+    cgroup = dut.cgroup if dut else None
     if dut:
         dut.tessctl("stats", "--reset")
     on_start()
     e0 = {k: f() for k, f in extra.items()}
+    q0, g0 = cgroup_cpu(cgroup), tx_dropped(gen, (0,))
     b0, p0, o0, t0 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
     time.sleep(seconds)
     b1, p1, o1, t1 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
+    q1, g1 = cgroup_cpu(cgroup), tx_dropped(gen, (0,))
     e1 = {k: f() for k, f in extra.items()}
     gen.cmd("stop")
     mpps = (p1 - p0) / (t1 - t0) / 1e6
@@ -242,8 +325,16 @@ def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: N
     if dut:
         st = dut.ctl("stats")
         r["drops"] = {k: n for v in st["vrfs"] for k, n in v["drops"].items() if n}
-        r["cycles_per_pkt"] = st["workers"][0]["cycles_per_packet"]
+        r["cycles_per_pkt"] = r["cycles_per_pkt_tsc"] = st["workers"][0]["cycles_per_packet"]
         r["rx_missed"] = sum(p.get("rx_missed", 0) for p in st["ports"])
+    if cgroup:
+        # What the generator made and the DUT did not pass: refused at its full ring
+        # (vhost-user) or dropped by its packet socket (veths), as the quota held it back.
+        made = (o1 - o0) + (g1 - g0)
+        r.update(quota_window(q0, q1), gen_dropped_share=max(0, made - (p1 - p0)) / max(1, made))
+        if r["cycles_per_pkt"]:  # TSC cycles, counted on while the quota stopped it
+            r["cycles_per_pkt"] *= r["cpu_share"]
+        r["quota_problem"] = quota_problem(r)
     return r
 
 
@@ -281,7 +372,8 @@ def run_two_windows(dut_fn, args, tmp, rep, tag):
         # only, and the second saw every flow established.
         valid = s1 < args.flows and sessions() >= args.flows
         r = established_window(gen, dut, delivered, offered, args.seconds)
-        return {**r, "new_per_sec": new_rate, "sessions": sessions(), "valid": valid, **info}
+        return {**r, "new_per_sec": new_rate, "sessions": sessions(),
+                "valid": valid and not r.get("quota_problem"), **info}
     finally:
         run_cleanup(c)
 
@@ -299,8 +391,12 @@ def alternate(duts, args, tmp, noun, detail=lambda r: "", runner=run_two_windows
                   f"DUT CPU {100 * r['dut_cpu_busy']:.0f}% busy ({r['mpps_per_core']:.3f} Mpps"
                   f"/core), {r['new_per_sec']:.0f} new {noun}s/s, {r['sessions']} {noun}s"
                   + detail(r) + (f", drops {r['drops']}" if r.get("drops") else "")
-                  + ("" if r["valid"] else f" (INVALID: --flows too few for the first window, "
-                     f"or not all flows got a {noun})"), flush=True)
+                  + (f", throttled in {r['throttled']} of {r['periods']} periods, "
+                     f"{100 * r['gen_dropped_share']:.0f}% of the frames made not passed"
+                     if "periods" in r else "")
+                  + ("" if r["valid"] else f" (INVALID: {r['quota_problem']})"
+                     if r.get("quota_problem") else f" (INVALID: --flows too few for the "
+                     f"first window, or not all flows got a {noun})"), flush=True)
     return runs
 
 

@@ -4,7 +4,7 @@ back-to-back runs, whether every run measured what it says."""
 import statistics
 
 from flowgen import IMIX
-from switching import quota_problem
+from stateful import quota_problem
 
 
 def run_line(args, rep, name, r):

@@ -4,13 +4,12 @@ the generator (testpmd flowgen through net_virtio_user, tests/lib/flowgen.py) on
 the measurement window, testpmd io as the ceiling and tessd as the vswitch, each DUT pinned
 to the DUT CPU and, given a CPU share, in a cgroup of its own."""
 import os
-import re
 import tempfile
 import time
 
 import tess
 from flowgen import DUT_CPU, generator
-from stateful import cpu_cgroup, read, run_cleanup, write
+from stateful import cgroup_cpu, cpu_cgroup, quota_window, run_cleanup, tx_dropped, write
 from testpmd import Testpmd
 
 
@@ -37,9 +36,7 @@ def measure(gen, seconds, warmup, on_window_start=None, cgroup=None):
                              for a, b in zip(after, before)) * 8 / (t1 - t0) / 1e9
     gen.window = {"gen_dropped_share": None if d0 is None else (d1 - d0) / max(1, tx + d1 - d0)}
     if cgroup:
-        gen.window.update(periods=q1["periods"] - q0["periods"],
-                          throttled=q1["throttled"] - q0["throttled"],
-                          cpu_share=(q1["cpu_ns"] - q0["cpu_ns"]) / (q1["ns"] - q0["ns"]))
+        gen.window.update(quota_window(q0, q1))
     return rx / (t1 - t0) / 1e6, tx / (t1 - t0) / 1e6
 
 
@@ -49,36 +46,6 @@ def traffic(gen, on):
         gen.traffic(on)
     else:
         gen.cmd("start" if on else "stop")
-
-
-# With --dut-cpu-pct, a run measured its DUT's cost only if the quota stopped the DUT in
-# nearly every period of the window (a polling DUT uses its quota up in each one) and the
-# generator could not send all it made (the DUT's rings were full: the DUT was the limit).
-# A generator that waits for room instead (pktgen) says nothing of that: its run must stay
-# clearly below what it sends into a DUT that takes all (its free-running rate).
-MIN_THROTTLED = 0.9  # of the window's quota periods
-MIN_GEN_DROPPED = 0.05  # of the frames the generator made
-MAX_OF_FREE = 0.9  # of the generator's free-running rate
-
-
-def quota_problem(r):
-    """With --dut-cpu-pct, why a run's window was not bound by the DUT's quota, or None.
-    cpu.stat's counts since the cgroup was made would not tell: start-up and warm-up are
-    in them, and a polling DUT uses up its quota in every period whatever bounds it."""
-    p, t = r["periods"], r["throttled"]
-    if not p or t < MIN_THROTTLED * p:
-        return f"the CPU quota stopped the DUT in only {t} of the window's {p} periods"
-    if r["gen_dropped_share"] is None:  # a generator that waits for room (pktgen)
-        free = r.get("gen_free_mpps")
-        if not free:
-            return "the generator drops nothing and its free-running rate is not known"
-        if r["mpps"] > MAX_OF_FREE * free:
-            return (f"{r['mpps']:.3f} Mpps is {100 * r['mpps'] / free:.0f}% of the "
-                    f"generator's free-running {free:.3f}: it, not the DUT, was the limit")
-    elif r["gen_dropped_share"] < MIN_GEN_DROPPED:
-        return (f"the generator sent all but {100 * r['gen_dropped_share']:.1f}% of what it "
-                "made: it, not the DUT, was the limit")
-    return None
 
 
 def window_fields(gen):
@@ -98,43 +65,6 @@ def cpu_cycles(cycles, gen):
     share = gen.window.get("cpu_share")
     return {"cycles_per_pkt": cycles * share if cycles and share is not None else cycles,
             "cycles_per_pkt_tsc": cycles}
-
-
-def cgroup_cpu(cgroup):
-    """The DUT's cgroup (its cgroup.procs path) so far: its quota's periods and throttled
-    periods (cpu.stat, v1 and v2 alike), the CPU time of its processes (v2's cpu.stat
-    usage_usec, v1's cpuacct.usage where cpuacct shares the hierarchy, else the tasks'
-    /proc schedstat) and the monotonic clock then, in ns; None without one."""
-    if not cgroup:
-        return None
-    d = os.path.dirname(cgroup)
-    with open(os.path.join(d, "cpu.stat")) as f:
-        st = dict(ln.split()[:2] for ln in f if ln.strip())
-    if "usage_usec" in st:
-        cpu_ns = int(st["usage_usec"]) * 1000
-    elif os.path.exists(os.path.join(d, "cpuacct.usage")):
-        cpu_ns = int(read(os.path.join(d, "cpuacct.usage")))
-    else:
-        cpu_ns = 0
-        for tid in read(os.path.join(d, "tasks")).split():
-            try:
-                cpu_ns += int(read(f"/proc/{tid}/schedstat").split()[0])
-            except (OSError, IndexError, ValueError):
-                pass  # a thread gone
-    return {"periods": int(st["nr_periods"]), "throttled": int(st["nr_throttled"]),
-            "cpu_ns": cpu_ns, "ns": time.monotonic_ns()}
-
-
-def tx_dropped(gen, ports):
-    """Frames the generator's forwarding could not send out of ports (testpmd's TX-dropped,
-    since its start): what a full ring, a DUT not keeping up, turned away; None from a
-    generator that never drops (its own tx_dropped())."""
-    if hasattr(gen, "tx_dropped"):
-        return gen.tx_dropped(ports)
-    out = gen.cmd("show fwd stats all")
-    return sum(int(n) for p, n in re.findall(
-        r"Forward statistics for port (\d+).*?TX-dropped:\s+(\d+)", out, re.S)
-        if int(p) in ports)
 
 
 def run_testpmd_io(args, tmp, rep, cpu_pct=0, gen_fn=generator):

@@ -343,7 +343,7 @@ def free_running(args, tmp):
     forwards faster than pktgen on one CPU makes frames, so the generator is the limit.
     pktgen waits for room rather than drop, so a DUT-bound run has no unsent share to show
     that the DUT was the limit: its rate must stay below MAX_OF_FREE of this one
-    (switching.quota_problem()). The best of FREE_RUNS runs: what the generator can do, which
+    (stateful.quota_problem()). The best of FREE_RUNS runs: what the generator can do, which
     the machine's noise only lowers (one run read 8.1 Mpps, then quota-bound runs 8.2)."""
     mpps = max(run_testpmd_io(args, tmp, f"free{i}", gen_fn=args.traffic.make)["mpps"]
                for i in range(FREE_RUNS))
