@@ -306,11 +306,11 @@ def established_window(gen, dut, delivered, offered, seconds, on_start=lambda: N
         dut.tessctl("stats", "--reset")
     on_start()
     e0 = {k: f() for k, f in extra.items()}
-    q0, g0 = cgroup_cpu(cgroup), tx_dropped(gen, (0,))
+    q0, g0 = (cgroup_cpu(cgroup), tx_dropped(gen, (0,))) if cgroup else (None, 0)
     b0, p0, o0, t0 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
     time.sleep(seconds)
     b1, p1, o1, t1 = cpu_busy(DUT_CPU), delivered(), offered(), time.monotonic()
-    q1, g1 = cgroup_cpu(cgroup), tx_dropped(gen, (0,))
+    q1, g1 = (cgroup_cpu(cgroup), tx_dropped(gen, (0,))) if cgroup else (None, 0)
     e1 = {k: f() for k, f in extra.items()}
     gen.cmd("stop")
     mpps = (p1 - p0) / (t1 - t0) / 1e6
