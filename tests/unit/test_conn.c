@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -618,8 +619,13 @@ static void test_readers_race_writers(void **state)
 	for (uintptr_t i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&r[i], NULL, reader, (void *)i), 0);
 	assert_int_equal(pthread_create(&c, NULL, creator, NULL), 0);
-	/* The control thread (and worker 0 from it): create, kill, expire, reclaim, again. */
-	for (int round = 0; round < 300; round++) {
+	/* The control thread (and worker 0 from it): create, kill, expire, reclaim, again; 300
+	 * rounds, and on a loaded machine more, until the readers and the other worker have
+	 * met the churn (the checks below need the race to have happened), 30 s at most. */
+	time_t until = time(NULL) + 30;
+	for (int round = 0; round < 300 || ((churn_hits == 0 || w1_made == 0 || reads <= 10) &&
+					    time(NULL) < until);
+	     round++) {
 		for (uint32_t i = 0; i < CHURN; i += 1 + (round & 3)) {
 			struct conn_tuple o = tup(3, 6, 0x0c000000 + i, 9, 0x02020202, 80);
 			struct conn_tuple rr = conn_tuple_reverse(&o);
