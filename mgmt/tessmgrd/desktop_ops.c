@@ -292,13 +292,28 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	return rc;
 }
 
-bool mgr_op_undo_create(uint32_t desktop_id, uint8_t step)
+int mgr_op_undo_create(uint32_t desktop_id, uint8_t step)
 {
 	struct work w;
+	int running;
 
 	load(desktop_id, &w);
 	if (!w.found)
-		return false;
+		return 0;
+	running = w.d.uuid[0] ? mgr_virt_running(w.d.host_id, w.d.uuid) : -ENOENT;
+	/*
+	 * Its host does not answer: whether the domain exists is not known. Were
+	 * the desktop forgotten, a domain defined before the restart would come
+	 * back with the host, running on room given to others. It stays as it is
+	 * (creating, its room held) until its host is back.
+	 */
+	if (running < 0 && running != -ENOENT) {
+		tlog(LOG_WARNING,
+		     TLOG_F(.desktop = w.d.id, .tenant = w.d.tenant_id, .host = w.d.host_id),
+		     "desktop %u: host %s does not answer: its create is undone once it is back",
+		     w.d.id, w.host);
+		return running;
+	}
 	/*
 	 * Review 1.5: the create's last writes (its state, its job) may not have
 	 * made it to the store. Its domain running with the UUID stored before it
@@ -306,18 +321,18 @@ bool mgr_op_undo_create(uint32_t desktop_id, uint8_t step)
 	 * its job says its after_create tasks were running: cut short, they
 	 * are not run again, the create is rolled back.
 	 */
-	if (step != MGR_STEP_TASKS && w.d.uuid[0] && mgr_virt_running(w.d.host_id, w.d.uuid) == 1) {
+	if (step != MGR_STEP_TASKS && running == 1) {
 		tlog(LOG_NOTICE,
 		     TLOG_F(.desktop = w.d.id, .tenant = w.d.tenant_id, .host = w.d.host_id),
 		     "desktop %u: its create had finished: kept", w.d.id);
 		mgr_op_set_state(w.d.id, MGR_DESK_RUNNING, NULL);
 		mgr_repin_host(w.d.host_id);
-		return true;
+		return 1;
 	}
 	teardown(&w);
 	forget(desktop_id, NULL);
 	mgr_repin_host(w.d.host_id);
-	return false;
+	return 0;
 }
 
 int mgr_op_delete(const struct mgr_job *j, bool run_tasks, char *err, size_t len)

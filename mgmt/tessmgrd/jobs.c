@@ -521,6 +521,78 @@ int mgr_job_wait(uint32_t id, unsigned timeout_sec, struct mgr_job *out)
 	return rc;
 }
 
+/* Undoes or keeps what create job job_id (0: no longer known) left of desktop_id; the job says
+ * which, or that its host did not answer. */
+static void finish_create(uint32_t desktop_id, uint32_t job_id, uint8_t step)
+{
+	int rc = mgr_op_undo_create(desktop_id, step);
+	struct mgr_job *j;
+
+	if (rc == 0)
+		return;
+	pthread_mutex_lock(&mgr.lock);
+	j = mgr_job_get(&mgr, job_id);
+	if (j) {
+		if (rc > 0) { /* its work was done */
+			j->state = MGR_JOB_SUCCEEDED;
+			j->error[0] = '\0';
+		} else {
+			snprintf(j->error, sizeof(j->error),
+				 "interrupted by a restart of tessmgrd; its host did not answer: "
+				 "undone once it is back");
+		}
+		if (mgr_store_put_job(j) < 0)
+			tlog(LOG_ERR,
+			     TLOG_F(.job = j->id, .desktop = j->desktop_id, .tenant = j->tenant_id,
+				    .host = j->host_id),
+			     "job %u: cannot store its end", j->id);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+void mgr_jobs_finish_creates(uint32_t host_id)
+{
+	uint32_t *ids, *jobs, n = 0;
+	uint8_t *steps;
+
+	pthread_mutex_lock(&mgr.lock);
+	ids = calloc(mgr.n_desktops + 1, sizeof(*ids));
+	jobs = calloc(mgr.n_desktops + 1, sizeof(*jobs));
+	steps = calloc(mgr.n_desktops + 1, sizeof(*steps));
+	for (uint32_t i = 0; ids && jobs && steps && i < mgr.n_desktops; i++) {
+		const struct mgr_desktop *d = mgr.desktops[i];
+		bool active = false;
+		if (d->host_id != host_id || d->state != MGR_DESK_CREATING)
+			continue;
+		/* Creating with its create job queued or running is a create under way. The
+		 * newest create job of the desktop has the step it got to. */
+		jobs[n] = 0;
+		steps[n] = MGR_STEP_NONE;
+		for (uint32_t k = 0; k < mgr.n_jobs && !active; k++) {
+			const struct mgr_job *j = mgr.jobs[k];
+			if (j->desktop_id != d->id)
+				continue;
+			active = j->state == MGR_JOB_QUEUED || j->state == MGR_JOB_RUNNING;
+			if (j->kind == MGR_JOB_CREATE && j->id > jobs[n]) {
+				jobs[n] = j->id;
+				steps[n] = j->step;
+			}
+		}
+		if (!active)
+			ids[n++] = d->id;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (!ids || !jobs || !steps)
+		tlog(LOG_ERR, TLOG_F(.host = host_id),
+		     "host %u: out of memory: its interrupted creates wait for its next connect",
+		     host_id);
+	for (uint32_t i = 0; i < n; i++)
+		finish_create(ids[i], jobs[i], steps[i]);
+	free(steps);
+	free(jobs);
+	free(ids);
+}
+
 void mgr_jobs_recover(void)
 {
 	uint32_t *undo = NULL, *undo_job = NULL, *resync = NULL, *redo = NULL, n_undo = 0,
@@ -563,23 +635,8 @@ void mgr_jobs_recover(void)
 			resync[n_resync++] = j->desktop_id;
 	}
 	pthread_mutex_unlock(&mgr.lock);
-	for (uint32_t i = 0; i < n_undo; i++) {
-		if (!mgr_op_undo_create(undo[i], undo_step[i]))
-			continue;
-		/* Its work was done: the job says so. */
-		pthread_mutex_lock(&mgr.lock);
-		struct mgr_job *j = mgr_job_get(&mgr, undo_job[i]);
-		if (j) {
-			j->state = MGR_JOB_SUCCEEDED;
-			j->error[0] = '\0';
-			if (mgr_store_put_job(j) < 0)
-				tlog(LOG_ERR,
-				     TLOG_F(.job = j->id, .desktop = j->desktop_id,
-					    .tenant = j->tenant_id, .host = j->host_id),
-				     "job %u: cannot store that it succeeded", j->id);
-		}
-		pthread_mutex_unlock(&mgr.lock);
-	}
+	for (uint32_t i = 0; i < n_undo; i++)
+		finish_create(undo[i], undo_job[i], undo_step[i]);
 	for (uint32_t i = 0; i < n_moves; i++)
 		mgr_op_undo_migrate(&moves[i]);
 	for (uint32_t i = 0; i < n_redo; i++)

@@ -38,6 +38,9 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err);
 void mgr_jobs_loaded_locked(void);
 /* At start: jobs queued or running before are failed and rolled back. */
 void mgr_jobs_recover(void);
+/* Host host_id answers again (connected): the creates a restart interrupted while it did not
+ * (its desktops still creating, with no create job queued or running) are undone or kept. */
+void mgr_jobs_finish_creates(uint32_t host_id);
 /* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */
 int mgr_jobs_drain(unsigned timeout_sec);
 
@@ -61,11 +64,12 @@ int mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid);
 void mgr_op_undo_migrate(const struct mgr_job *j);
 /*
  * After a restart: undoes what a create job of desktop_id did, whatever it got to, and forgets
- * the desktop; unless the create had done its work (the domain with the stored UUID runs, and
- * step, the job's, does not say its after_create tasks were cut short), then the desktop is
- * kept (review 1.5).
+ * the desktop (0); unless the create had done its work (the domain with the stored UUID runs,
+ * and step, the job's, does not say its after_create tasks were cut short), then the desktop
+ * is kept (1, review 1.5). A host that does not answer leaves the desktop as it is, creating
+ * (-errno): mgr_jobs_finish_creates() ends it once the host is back.
  */
-bool mgr_op_undo_create(uint32_t desktop_id, uint8_t step); /* true: kept */
+int mgr_op_undo_create(uint32_t desktop_id, uint8_t step);
 /* After a restart: finishes a delete that was interrupted (its steps may be done again) if its
  * before_delete tasks had finished (step), without running them; else the desktop is kept as
  * libvirt has it. */

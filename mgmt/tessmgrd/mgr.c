@@ -13,6 +13,7 @@
 #include "capacity.h"
 #include "events.h"
 #include "host_tessd.h"
+#include "jobs.h"
 #include "http.h"
 #include "store.h"
 #include "users.h"
@@ -611,6 +612,8 @@ static int connect_locked(uint32_t host_id)
 		mgr_repin_host(host_id);
 	if (rc < 0)
 		tlog(LOG_WARNING, TLOG_F(.host = host_id), "host %u is down: %s", host_id, err);
+	else
+		mgr_jobs_finish_creates(host_id); /* those a restart left while it was down */
 	return rc;
 }
 

@@ -16,7 +16,8 @@ import urllib.error
 import pytest
 
 import tess
-from mgr import ACME, BASE_IMAGE, TESSMGRD, Mgr
+from libvirtd import LIBVIRTD
+from mgr import ACME, BASE_IMAGE, TESSMGRD, Mgr, libvirt_hosts, wait_host
 
 SITES = {"paris": (48.8566, 2.3522, "10.1.0.0/16"), "london": (51.5074, -0.1278, "10.2.0.0/16")}
 VCPUS = 2  # the model's
@@ -211,3 +212,87 @@ def test_fault(cleanup, tmp_path, point, op, action):
         assert len(r["sites"]) == 2, (what, r)
     m.wait_idle()
     w.check(what + ", then again")
+
+
+# A create cut short after its domain was defined, and the desktop's state when its host is
+# back: undone (the domain defined, not started) or kept (running: every step was done).
+HOST_DOWN_CASES = {"create.after_define": None, "create.after_start": "running"}
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+@pytest.mark.parametrize("point", sorted(HOST_DOWN_CASES))
+def test_create_interrupted_while_its_host_is_down(cleanup, tmp_path, point):
+    """Review 1.4/1.5: tessmgrd killed in a create after the domain was defined, restarted
+    while the host does not answer. Whether the domain exists is not known then, so the
+    desktop is neither forgotten (its domain would come back with the host, unaccounted) nor
+    kept: it stays creating, its room held, its job failed saying why, through another
+    restart too. Once the host is back, the create is undone (nothing left in libvirt, the room given back) or, its domain
+    running, kept."""
+    if point not in POINTS:
+        pytest.skip("tessmgrd built without -Dfault_points=true")
+    (lv,), m = libvirt_hosts(cleanup, tmp_path, 1)
+    # libvirtd's test driver keeps its domains while a client is connected: this one, while
+    # tessmgrd is not.
+    holder = subprocess.Popen(["virsh", "-q", "-c", lv.uri], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, text=True)
+    cleanup.add(holder.kill)
+    holder.stdin.write("list --all\n")
+    holder.stdin.flush()
+    m.tenant("acme", 100)
+    m.model(vcpus=VCPUS, memory_mb=256)  # libvirt's test node has 8 GiB
+    m.quota("acme")
+    keep = m.ok("GET", f"desktops/{m.desktop('keep', ACME)['id']}", token=ACME)
+    before = set(lv.virsh("list", "--all", "--name").stdout.split())
+    assert m.stop() == 0
+    m.env = {"TESS_FAULT": f"{point}:kill"}
+    m.start()
+    try:
+        job = m.ok("POST", "desktops", {"name": "new", "model": "std"}, token=ACME)["job"]["id"]
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+        job = None
+    assert wait_dead(m) == -9
+    m.logf.close()
+    new = set(lv.virsh("list", "--all", "--name").stdout.split()) - before
+    assert len(new) == 1, (before, new)
+    # The host's socket moved away: libvirtd runs on, with its domains, unreachable.
+    os.rename(lv.sock, lv.sock + ".away")
+    m.env = {}
+    m.start()
+    assert not m.ok("GET", "hosts/r1")["up"]
+    desks = {d["name"]: d for d in m.ok("GET", "desktops", token=ACME)}
+    assert desks["new"]["state"] == "creating", desks
+    assert m.ok("GET", "quotas/acme/std")["cpus_used"] == 2 * VCPUS
+    if job is not None:
+        j = m.ok("GET", f"jobs/{job}")
+        assert j["state"] == "failed" and "did not answer" in j["error"], j
+    assert "does not answer: its create is undone once it is back" in m.log()
+    # Another restart, the host still away: its job ended, the desktop still waits for it.
+    assert m.stop() == 0
+    m.start()
+    assert m.ok("GET", f"desktops/{desks['new']['id']}", token=ACME)["state"] == "creating"
+    os.rename(lv.sock + ".away", lv.sock)
+    wait_host(m, "r1", True)
+    want = HOST_DOWN_CASES[point]
+
+    def settled():
+        d = {x["name"]: x for x in m.ok("GET", "desktops", token=ACME)}
+        return d if ("new" in d) == (want is not None) and \
+            d.get("new", {}).get("state") != "creating" else None
+
+    desks = tess.wait_for(settled, 30, lambda: f"new's create to end: {m.log()[-2000:]}")
+    assert desks["keep"]["state"] == "running" and desks["keep"]["uuid"] == keep["uuid"]
+    left = set(lv.virsh("list", "--all", "--name").stdout.split())
+    assert left == (before if want is None else before | new), (before, new, left)
+    n = 1 if want is None else 2
+    assert m.ok("GET", "quotas/acme/std")["cpus_used"] == n * VCPUS
+    if want is not None:
+        assert desks["new"]["state"] == want, desks
+        if job is not None:
+            assert m.ok("GET", f"jobs/{job}")["state"] == "succeeded"
+    (rep,) = m.ok("GET", "reconcile")["hosts"]
+    # "test": the test driver's own domain.
+    assert [d["name"] for d in rep["not_in_store"]] == ["test"], rep
+    assert rep["missing_in_libvirt"] == [], rep
+    # And the name can be used again (no domain of it is left).
+    if want is None:
+        m.desktop("new", ACME)
