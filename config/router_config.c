@@ -82,8 +82,9 @@ static const struct cfg_field vrf_fields[] = {
 	CFG_FIELD(struct tessd_vrf_cfg, max_routes, "max_routes",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1 << 24 } }), false,
 		  "262144"),
+	/* 0: a share of the group ids, so explicit and automatic shares add up to no more. */
 	CFG_FIELD(struct tessd_vrf_cfg, max_nexthop_groups, "max_nexthop_groups",
-		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 65535 } }), false, "4096"),
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 65535 } }), false, "0"),
 	CFG_FIELD(struct tessd_vrf_cfg, arp_pps, "arp_pps",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
 		  "1000"),

@@ -161,7 +161,7 @@ struct tessd_vrf_cfg {
 	uint32_t arp_pps;     /* of which ARP, a budget of its own */
 	uint32_t service_pps; /* UDP services of its interfaces (DHCP), a budget of its own */
 	uint32_t max_routes;  /* routes in its FIB, connected and kernel ones included */
-	uint32_t max_nexthop_groups;  /* next-hop groups its routes may make */
+	uint32_t max_nexthop_groups;  /* next-hop groups its routes may make (0: a share) */
 	uint32_t neigh_limit;         /* neighbour entries; 0: a share (tessd_vrf_neigh_limit) */
 	uint32_t neigh_reachable_sec; /* reachable -> stale */
 	uint32_t neigh_stale_sec;     /* unused stale entries go */

@@ -80,7 +80,8 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 {
 	json_t *a = json_array();
 
-	uint32_t neigh_share = tessd_neigh_auto_share(&tessd.cfg.router);
+	uint32_t neigh_share = tessd_neigh_auto_share(&tessd.cfg.router),
+		 group_share = tessd_group_auto_share(&tessd.cfg.router);
 
 	(void)params;
 	(void)err;
@@ -98,6 +99,9 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 		/* What the router enforces: neigh_limit, or its automatic share (0). */
 		json_object_set_new(o, "neigh_limit_effective",
 				    json_integer(v->neigh_limit ? v->neigh_limit : neigh_share));
+		json_object_set_new(
+			o, "max_nexthop_groups_effective",
+			json_integer(v->max_nexthop_groups ? v->max_nexthop_groups : group_share));
 		json_t *k = kern_vrf_json(v->id);
 		if (k)
 			json_object_set_new(o, "kernel_sync", k);
@@ -108,18 +112,22 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 }
 
 /*
- * A neighbour share error of vrf.add or vrf.set is the edited VRF's doing (the
- * running config's shares fit): at its path, not at the VRF of the array where
- * validation found the sum or the automatic share first over.
+ * A share error of vrf.add or vrf.set (neighbours, next-hop groups) is the
+ * edited VRF's doing (the running config's shares fit): at its path, not at
+ * the VRF of the array where validation found the sum or the automatic share
+ * first over (the message names that one).
  */
-static int own_neigh_error(int rc, struct ctl_error *err)
+static int own_share_error(int rc, struct ctl_error *err)
 {
-	static const char head[] = "/router/vrfs/", tail[] = "/neigh_limit";
-	size_t n = strlen(err->path);
+	static const char head[] = "/router/vrfs/";
+	static const char *const fields[] = { "neigh_limit", "max_nexthop_groups" };
+	const char *tail = strrchr(err->path, '/');
 
-	if (rc == -ENOSPC && strncmp(err->path, head, sizeof(head) - 1) == 0 && n >= sizeof(tail) &&
-	    strcmp(err->path + n - (sizeof(tail) - 1), tail) == 0)
-		snprintf(err->path, sizeof(err->path), "/params/neigh_limit");
+	if (rc != -ENOSPC || strncmp(err->path, head, sizeof(head) - 1) != 0 || tail == NULL)
+		return rc;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(tail + 1, fields[i]) == 0)
+			snprintf(err->path, sizeof(err->path), "/params/%s", fields[i]);
 	return rc;
 }
 
@@ -132,7 +140,7 @@ static int vrf_add(const void *params, json_t **result, struct ctl_error *err)
 		ctl_error_set(err, EEXIST, "/params/name", "VRF '%s' exists", v->name);
 		return -EEXIST;
 	}
-	return own_neigh_error(dp_edit(&e, result, err, "VRF %s (id %u) added", v->name, v->id),
+	return own_share_error(dp_edit(&e, result, err, "VRF %s (id %u) added", v->name, v->id),
 			       err);
 }
 
@@ -181,7 +189,7 @@ static int vrf_set(const void *params, json_t **result, struct ctl_error *err)
 		return -err->code;
 	}
 	e.index = (uint32_t)(cur - tessd.cfg.router.vrfs);
-	rc = own_neigh_error(dp_edit(&e, result, err, "VRF %s changed", vc.name), err);
+	rc = own_share_error(dp_edit(&e, result, err, "VRF %s changed", vc.name), err);
 	cfg_free(&tessd_vrf_schema, &vc);
 	return rc;
 }

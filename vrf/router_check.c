@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,43 +330,108 @@ static void validate_vrf_counts(const struct tessd_router_index *ix,
 			    vc->name, c.routes[vc->id], vc->max_routes);
 		}
 	}
+	uint32_t group_auto = tessd_group_auto_share(r);
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
-		if (c.groups[vc->id] > vc->max_nexthop_groups) {
+		uint32_t max = vc->max_nexthop_groups ? vc->max_nexthop_groups : group_auto;
+		if (c.groups[vc->id] > max) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/max_nexthop_groups", i);
 			ERR(ENOSPC,
 			    "VRF '%s' has %u next-hop groups configured (static routes' and its "
-			    "interfaces'), over its max_nexthop_groups (%u)",
-			    vc->name, c.groups[vc->id], vc->max_nexthop_groups);
+			    "interfaces'), over its max_nexthop_groups (%u%s)",
+			    vc->name, c.groups[vc->id], max,
+			    vc->max_nexthop_groups ? "" : ", its automatic share");
 		}
 	}
 	tessd_vrf_counts_fini(&c);
 }
 
-/* ---- neighbour table shares (review 3.4) ---- */
+/* ---- shares of the pools all VRFs draw on (reviews 3.2 and 3.4) ---- */
+
+/*
+ * A per-VRF limit whose 0 means an equal share of a pool: what the explicit
+ * limits leave, at most max and, for the config to be valid, at least min.
+ */
+struct vrf_share {
+	const char *field; /* its name in router.vrfs[] */
+	size_t off;        /* its uint32_t in struct tessd_vrf_cfg */
+	const char *what;  /* what the pool holds */
+	uint32_t max, min;
+	/* The pool's size, and its name for the errors. */
+	uint64_t (*pool)(const struct tessd_router_cfg *r, char *name, size_t len);
+	const char *remedy; /* when the automatic shares are under min */
+};
+
+static uint64_t neigh_pool(const struct tessd_router_cfg *r, char *name, size_t len)
+{
+	snprintf(name, len, "router.neigh_capacity (%u)", r->neigh_capacity);
+	return r->neigh_capacity;
+}
+
+static uint64_t group_pool(const struct tessd_router_cfg *r, char *name, size_t len)
+{
+	(void)r;
+	snprintf(name, len, "the %u next-hop group ids", TESSD_GROUP_POOL);
+	return TESSD_GROUP_POOL;
+}
+
+static const struct vrf_share neigh_share = {
+	.field = "neigh_limit",
+	.off = offsetof(struct tessd_vrf_cfg, neigh_limit),
+	.what = "neighbour entries",
+	.max = TESSD_NEIGH_SHARE_MAX,
+	.min = TESSD_NEIGH_SHARE_MIN,
+	.pool = neigh_pool,
+	.remedy = "raise router.neigh_capacity or lower explicit limits",
+};
+static const struct vrf_share group_share = {
+	.field = "max_nexthop_groups",
+	.off = offsetof(struct tessd_vrf_cfg, max_nexthop_groups),
+	.what = "next-hop groups",
+	.max = TESSD_GROUP_SHARE_MAX,
+	.min = TESSD_GROUP_SHARE_MIN,
+	.pool = group_pool,
+	.remedy = "lower explicit limits",
+};
+
+static uint32_t share_limit(const struct vrf_share *sh, const struct tessd_vrf_cfg *vc)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)vc + sh->off, sizeof(v));
+	return v;
+}
 
 /* The explicit limits' sum and how many VRFs take an automatic share. */
-static uint64_t neigh_explicit(const struct tessd_router_cfg *r, uint32_t *n_auto)
+static uint64_t share_explicit(const struct vrf_share *sh, const struct tessd_router_cfg *r,
+			       uint32_t *n_auto)
 {
 	uint64_t sum = 0;
 
 	*n_auto = 0;
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
-		sum += r->vrfs[i].neigh_limit;
-		*n_auto += r->vrfs[i].neigh_limit == 0;
+		sum += share_limit(sh, &r->vrfs[i]);
+		*n_auto += share_limit(sh, &r->vrfs[i]) == 0;
 	}
 	return sum;
 }
 
+static uint32_t share_auto(const struct vrf_share *sh, const struct tessd_router_cfg *r)
+{
+	char name[64];
+	uint32_t n_auto;
+	uint64_t pool = sh->pool(r, name, sizeof(name));
+	uint64_t sum = share_explicit(sh, r, &n_auto), share;
+
+	if (n_auto == 0 || sum >= pool)
+		return 0;
+	share = (pool - sum) / n_auto;
+	return share < sh->max ? (uint32_t)share : sh->max;
+}
+
 uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r)
 {
-	uint32_t n_auto;
-	uint64_t sum = neigh_explicit(r, &n_auto), share;
-
-	if (n_auto == 0 || sum >= r->neigh_capacity)
-		return 0;
-	share = (r->neigh_capacity - sum) / n_auto;
-	return share < TESSD_NEIGH_SHARE_MAX ? (uint32_t)share : TESSD_NEIGH_SHARE_MAX;
+	return share_auto(&neigh_share, r);
 }
 
 uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc)
@@ -373,42 +439,46 @@ uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct te
 	return vc->neigh_limit ? vc->neigh_limit : tessd_neigh_auto_share(r);
 }
 
+uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r)
+{
+	return share_auto(&group_share, r);
+}
+
 /*
- * Explicit limits fit the table; what they leave gives each automatic VRF at
+ * Explicit limits fit the pool; what they leave gives each automatic VRF at
  * least the floor. One error each, at the first VRF past what fits.
  */
-static void validate_neigh_shares(const struct tessd_router_cfg *r, struct cfg_errs *errs)
+static void validate_share(const struct vrf_share *sh, const struct tessd_router_cfg *r,
+			   struct cfg_errs *errs)
 {
+	char p[CFG_PATH_MAX], name[64];
 	uint32_t n_auto;
-	uint64_t sum = neigh_explicit(r, &n_auto), run = 0, left;
-	char p[CFG_PATH_MAX];
+	uint64_t pool = sh->pool(r, name, sizeof(name));
+	uint64_t sum = share_explicit(sh, r, &n_auto), run = 0, left;
 
-	for (uint32_t i = 0; sum > r->neigh_capacity && i < r->n_vrfs; i++) {
-		run += r->vrfs[i].neigh_limit;
-		if (run > r->neigh_capacity) {
-			snprintf(p, sizeof(p), "/router/vrfs/%u/neigh_limit", i);
+	for (uint32_t i = 0; sum > pool && i < r->n_vrfs; i++) {
+		run += share_limit(sh, &r->vrfs[i]);
+		if (run > pool) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/%s", i, sh->field);
 			ERR(ENOSPC,
-			    "the VRFs' explicit neigh_limit add up to %" PRIu64
-			    " with VRF '%s', over router.neigh_capacity (%u)",
-			    run, r->vrfs[i].name, r->neigh_capacity);
+			    "the VRFs' explicit %s add up to %" PRIu64 " with VRF '%s', over %s",
+			    sh->field, run, r->vrfs[i].name, name);
 			return;
 		}
 	}
-	left = r->neigh_capacity - sum;
-	if (n_auto == 0 || left / n_auto >= TESSD_NEIGH_SHARE_MIN)
+	left = pool - sum;
+	if (n_auto == 0 || left / n_auto >= sh->min)
 		return;
 	/* The automatic VRF that no longer gets the floor: the (left / floor + 1)th. */
 	for (uint32_t i = 0, k = 0; i < r->n_vrfs; i++) {
-		if (r->vrfs[i].neigh_limit || ++k <= left / TESSD_NEIGH_SHARE_MIN)
+		if (share_limit(sh, &r->vrfs[i]) || ++k <= left / sh->min)
 			continue;
-		snprintf(p, sizeof(p), "/router/vrfs/%u/neigh_limit", i);
+		snprintf(p, sizeof(p), "/router/vrfs/%u/%s", i, sh->field);
 		ERR(ENOSPC,
-		    "%u VRFs with an automatic neigh_limit (0) share the %" PRIu64
-		    " neighbour entries that router.neigh_capacity (%u) leaves after the "
-		    "explicit limits, under %u each; each needs at least %u: raise "
-		    "router.neigh_capacity or lower explicit limits",
-		    n_auto, left, r->neigh_capacity, (uint32_t)(left / n_auto),
-		    TESSD_NEIGH_SHARE_MIN);
+		    "%u VRFs with an automatic %s (0) share the %" PRIu64 " %s that %s leaves "
+		    "after the explicit limits, under %u each; each needs at least %u: %s",
+		    n_auto, sh->field, left, sh->what, name, (uint32_t)(left / n_auto), sh->min,
+		    sh->remedy);
 		return;
 	}
 }
@@ -702,7 +772,8 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 		tessd_route_check(&ix, &r->routes[i], i, errs);
 	validate_route_dups(cfg, errs);
 	validate_vrf_counts(&ix, r, errs);
-	validate_neigh_shares(r, errs);
+	validate_share(&neigh_share, r, errs);
+	validate_share(&group_share, r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);
 	tessd_router_index_fini(&ix);

@@ -48,6 +48,15 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
 uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r);
 uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc);
 /*
+ * Next-hop group shares (review 3.2): the same for max_nexthop_groups over
+ * the group ids all VRFs draw on, so that no VRF's groups, a BGP feed's
+ * included, leave another without the ids its share promises.
+ */
+#define TESSD_GROUP_POOL      (NH_MAX_GROUPS - 1u)
+#define TESSD_GROUP_SHARE_MAX 4096u
+#define TESSD_GROUP_SHARE_MIN 16u
+uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r);
+/*
  * Each VRF's configured routes and distinct next-hop groups, as validation
  * counts them (review of 3.2): route.add counts the same way, the running
  * config's counts with its route added. Valid while ix's config is.

@@ -13,9 +13,9 @@ static const char *const prefix_key[] = { "prefix", NULL };
 
 static void vrf_list_human(const json_t *r)
 {
-	static const char *const h[] = { "VRF",        "ID",     "ROUTES",
-					 "NEIGHBOURS", "ICMP/S", "NEIGH-LIMIT",
-					 "INTERFACES", "KERNEL", NULL };
+	static const char *const h[] = { "VRF",    "ID",          "ROUTES",      "NEIGHBOURS",
+					 "ICMP/S", "NEIGH-LIMIT", "GROUP-LIMIT", "INTERFACES",
+					 "KERNEL", NULL };
 	struct table *t = table_new(h);
 	size_t i;
 	json_t *v;
@@ -28,6 +28,7 @@ static void vrf_list_human(const json_t *r)
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neighbours"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "icmp_rate"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neigh_limit_effective"));
+		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "max_nexthop_groups_effective"));
 		table_cell(t, "%s",
 			   tessctl_join(json_object_get(v, "interfaces"), " ", ifs, sizeof(ifs)));
 		/* Bound to a kernel table: netns:table, its routes here, what could not map. */

@@ -425,8 +425,11 @@ static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct 
 
 static void vrf_rebase(uint16_t id);
 
-static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_t neigh_share)
+static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_t neigh_share,
+		       uint32_t group_share)
 {
+	uint32_t max_groups = vc->max_nexthop_groups ? vc->max_nexthop_groups : group_share;
+
 	snprintf(v->name, sizeof(v->name), "%s", vc->name);
 	snprintf(v->tenant, sizeof(v->tenant), "%s", vc->tenant);
 	v->icmp_rate = vc->icmp_rate;
@@ -439,10 +442,11 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_
 	 * until they age out, but no new ones are learnt past it.
 	 */
 	v->neigh_limit = vc->neigh_limit ? vc->neigh_limit : neigh_share;
-	/* Raised: kernel routes waiting for room may fit now. */
-	v->room |= v->max_routes != vc->max_routes || v->max_groups != vc->max_nexthop_groups;
+	/* Raised: kernel routes waiting for room may fit now. Lowered (an automatic share
+	 * shrinks as VRFs are added): rt_vrf_fit() removes kernel groups past it. */
+	v->room |= v->max_routes != vc->max_routes || v->max_groups != max_groups;
 	v->max_routes = vc->max_routes;
-	v->max_groups = vc->max_nexthop_groups;
+	v->max_groups = max_groups;
 	v->neigh_queue = vc->neigh_queue;
 	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
 	v->stale_tsc = vc->neigh_stale_sec * dp_tsc_hz;
@@ -503,7 +507,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			ri->len[a] = ic->addresses[a].len;
 		}
 	}
-	uint32_t neigh_share = tessd_neigh_auto_share(r);
+	uint32_t neigh_share = tessd_neigh_auto_share(r), group_share = tessd_group_auto_share(r);
 
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
@@ -521,7 +525,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			vrf_rebase(vc->id);
 			dirty = true;
 		}
-		vrf_params(v, vc, neigh_share);
+		vrf_params(v, vc, neigh_share, group_share);
 		/* Also when installing its routes failed last time (memory, FIB, groups). */
 		dirty |= v->resync || resync_all;
 		if (!dirty) {

@@ -370,6 +370,30 @@ def test_neighbour_share_error_names_the_edited_vrf(cleanup, tmp_path):
     assert limits == {"a": 200, "b": 400, "c": 424}, limits
 
 
+def test_group_shares_add_up_to_the_group_ids(cleanup, tmp_path):
+    # Review 3.2 (third look): next-hop group limits are shares of the 65,535 group ids,
+    # like neighbour limits: automatic ones shrink as VRFs are added (vrf.list says what is
+    # in force), explicit ones may not add up to more, and a vrf.add or vrf.set that would
+    # is refused at its own element (/params/max_nexthop_groups) with nothing changed.
+    d = tess.Tessd(cleanup, tmp_path)
+    d.config["router"] = {"vrfs": [{"name": f"v{i}", "id": i + 1} for i in range(20)]}
+    d.start()
+    limits = {v["name"]: v["max_nexthop_groups_effective"] for v in d.ctl("vrf", "list")}
+    assert set(limits.values()) == {65535 // 20}, limits
+    d.tessctl("call", "vrf.set", json.dumps({"name": "v0", "max_nexthop_groups": 60000}))
+    limits = {v["name"]: v["max_nexthop_groups_effective"] for v in d.ctl("vrf", "list")}
+    assert limits["v0"] == 60000 and limits["v1"] == (65535 - 60000) // 19, limits
+    r = d.tessctl("call", "vrf.add", json.dumps({"name": "w", "id": 30,
+                                                 "max_nexthop_groups": 5600}), check=False)
+    assert r.returncode != 0 and "/params/max_nexthop_groups" in r.stderr, r.stderr
+    assert "next-hop group ids" in r.stderr, r.stderr
+    r = d.tessctl("call", "vrf.set", json.dumps({"name": "v1", "max_nexthop_groups": 5536}),
+                  check=False)
+    assert r.returncode != 0 and "/params/max_nexthop_groups" in r.stderr, r.stderr
+    after = {v["name"]: v["max_nexthop_groups_effective"] for v in d.ctl("vrf", "list")}
+    assert after == limits, after
+
+
 def test_punt_budget_is_per_vrf_and_arp_has_its_own(cleanup, tmp_path):
     # Review 3.1: a TTL=1 flood into acme, well over acme's punt budget (set low here so
     # that scapy exceeds it), must starve neither bravo's resolution and pings nor acme's

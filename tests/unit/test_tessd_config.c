@@ -284,6 +284,61 @@ static void test_vrf_neigh_shares(void **state)
 	free(text);
 }
 
+/*
+ * Review 3.2 (third look): next-hop group limits are shares of the 65,535 group ids, as
+ * neighbour limits are of the table: a PE of many tenants on defaults gets a share each
+ * (16 VRFs of 4,096 groups each no longer promise more ids than there are), explicit limits
+ * may not add up to more, and what they leave gives each automatic VRF at least 16.
+ */
+static void test_vrf_group_shares(void **state)
+{
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+	char *text, text2[8192];
+	int n;
+
+	(void)state;
+	text = many_vrfs(1000, 0);
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	assert_int_equal(cfg.router.vrfs[7].max_nexthop_groups, 0); /* automatic */
+	assert_int_equal(tessd_group_auto_share(&cfg.router), 65535 / 1000);
+	tessd_cfg_free(&cfg);
+	free(text);
+	text = many_vrfs(2, 0);
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	assert_int_equal(tessd_group_auto_share(&cfg.router), 4096); /* the cap */
+	tessd_cfg_free(&cfg);
+	free(text);
+	expect_error("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1, "
+		     "\"max_nexthop_groups\": 40000}, {\"name\": \"b\", \"id\": 2}, "
+		     "{\"name\": \"c\", \"id\": 3, \"max_nexthop_groups\": 30000}]}}",
+		     "/router/vrfs/2/max_nexthop_groups", "next-hop group ids");
+	/* 65,000 explicit leave 535: 34 automatic VRFs would get 15 each, under the floor. */
+	n = snprintf(text2, sizeof(text2),
+		     "{\"router\": {\"vrfs\": [{\"name\": \"big\", \"id\": 1, "
+		     "\"max_nexthop_groups\": 65000}");
+	for (int i = 0; i < 34; i++)
+		n += snprintf(text2 + n, sizeof(text2) - (size_t)n,
+			      ", {\"name\": \"v%d\", \"id\": %d}", i, i + 2);
+	snprintf(text2 + n, sizeof(text2) - (size_t)n, "]}}");
+	expect_error(text2, "/router/vrfs/34/max_nexthop_groups", "at least 16");
+	/* 65,519 explicit leave a's automatic share at 16; its interface's 3 groups and 14
+	 * gateways' are 17: refused at its limit, saying it is its share. */
+	n = snprintf(text2, sizeof(text2),
+		     "{\"ports\": [{\"name\": \"e\", \"devargs\": \"net_tap0\"}], "
+		     "\"router\": {\"vrfs\": [{\"name\": \"big\", \"id\": 1, "
+		     "\"max_nexthop_groups\": 65519}, {\"name\": \"a\", \"id\": 2}], "
+		     "\"interfaces\": [{\"name\": \"ea\", \"vrf\": \"a\", \"port\": \"e\", "
+		     "\"addresses\": [\"192.168.1.1/24\"]}], \"routes\": [");
+	for (int i = 0; i < 14; i++)
+		n += snprintf(text2 + n, sizeof(text2) - (size_t)n,
+			      "%s{\"vrf\": \"a\", \"prefix\": \"10.%d.0.0/16\", \"nexthops\": "
+			      "[{\"via\": \"192.168.1.%d\"}]}",
+			      i ? ", " : "", i, i + 2);
+	snprintf(text2 + n, sizeof(text2) - (size_t)n, "]}}");
+	expect_error(text2, "/router/vrfs/1/max_nexthop_groups", "(16, its automatic share)");
+}
+
 static void test_router_config(void **state)
 {
 	static const struct {
@@ -661,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_vrf_max_nexthop_groups),
 		cmocka_unit_test(test_vrf_neigh_limits_fit_the_capacity),
 		cmocka_unit_test(test_vrf_neigh_shares),
+		cmocka_unit_test(test_vrf_group_shares),
 		cmocka_unit_test(test_nat_sessions_fit_a_worker_slice),
 		cmocka_unit_test(test_nat_pool_shares_fit_the_pool),
 		cmocka_unit_test(test_nat_log_path_confined_lexically),
