@@ -117,11 +117,12 @@ def idle_poll_cost(dut, seconds=1.0):
 DP_VHOST_IDLE_S = 0.05  # dataplane/vhost.h DP_VHOST_IDLE_MS
 
 
-def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_ports=0):
-    """tessd switching the two ports as access ports of one group (config's `policers` too);
-    besides the delivered rate, the rate tessd received and handled (policed drops count).
-    idle_ports: that many more vhost ports (another group's desktops, no guest), which the
-    workers should not poll at all."""
+def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_ports=0,
+                      binary=None):
+    """tessd (this build's, or binary) switching the two ports as access ports of one group
+    (config's `policers` too); besides the delivered rate, the rate tessd received and handled
+    (policed drops count). idle_ports: that many more vhost ports (another group's desktops,
+    no guest), which the workers should not poll at all."""
     c = tess.Cleanup()
     try:
         socks = [os.path.join(tmp, f"s{tag}{rep}-{i}.sock") for i in (0, 1)]
@@ -136,6 +137,7 @@ def run_tessd_vswitch(args, tmp, rep, policers=(), cpu_pct=0, tag="tessd", idle_
             groups.append({"name": "idle", "tenant": "idle", "vlan": 200})
         dut = tess.Tessd(c, tmp, main_cpu=DUT_CPU, workers=[DUT_CPU], memory_mb=512,
                          ports=ports)
+        dut.binary = binary or dut.binary
         dut.config["switch"] = {"groups": groups}
         if policers:
             dut.config["policers"] = list(policers)

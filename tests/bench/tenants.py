@@ -362,6 +362,12 @@ def with_baseline(args, duts):
             *duts[1:])
 
 
+def rep_order(args, duts, rep):
+    """duts in rep's order: with a baseline, each of the two builds goes first in every
+    other rep."""
+    return (duts[1], duts[0], *duts[2:]) if args.baseline and rep % 2 else duts
+
+
 def alternate(args, duts):
     """Each DUT in turn, --reps times: {name: [run results]}."""
     duts = with_baseline(args, duts)
@@ -369,9 +375,7 @@ def alternate(args, duts):
     runs = {name: [] for name, _ in duts}
     free = free_running(args, tmp) if args.dut_cpu_pct and args.generator == "pktgen" else None
     for rep in range(args.reps):
-        # With a baseline, each of the two builds goes first in every other rep.
-        order = (duts[1], duts[0], *duts[2:]) if args.baseline and rep % 2 else duts
-        for name, fn in order:
+        for name, fn in rep_order(args, duts, rep):
             r = fn(args, tmp, rep)
             if free:
                 r["gen_free_mpps"] = free
