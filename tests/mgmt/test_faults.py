@@ -226,8 +226,8 @@ def test_create_interrupted_while_its_host_is_down(cleanup, tmp_path, point):
     while the host does not answer. Whether the domain exists is not known then, so the
     desktop is neither forgotten (its domain would come back with the host, unaccounted) nor
     kept: it stays creating, its room held, its job failed saying why, through another
-    restart too. Once the host is back, the create is undone (nothing left in libvirt, the room given back) or, its domain
-    running, kept."""
+    restart too. Once the host is back, the create is undone (nothing left in libvirt, the
+    room given back) or, its domain running, kept."""
     if point not in POINTS:
         pytest.skip("tessmgrd built without -Dfault_points=true")
     (lv,), m = libvirt_hosts(cleanup, tmp_path, 1)
