@@ -357,21 +357,19 @@ struct vrf_share {
 	size_t off;        /* its uint32_t in struct tessd_vrf_cfg */
 	const char *what;  /* what the pool holds */
 	uint32_t max, min;
-	/* The pool's size, and its name for the errors. */
-	uint64_t (*pool)(const struct tessd_router_cfg *r, char *name, size_t len);
+	uint64_t (*pool)(const struct tessd_router_cfg *r); /* its size */
+	const char *pool_name;                              /* for the errors */
 	const char *remedy; /* when the automatic shares are under min */
 };
 
-static uint64_t neigh_pool(const struct tessd_router_cfg *r, char *name, size_t len)
+static uint64_t neigh_pool(const struct tessd_router_cfg *r)
 {
-	snprintf(name, len, "router.neigh_capacity (%u)", r->neigh_capacity);
 	return r->neigh_capacity;
 }
 
-static uint64_t group_pool(const struct tessd_router_cfg *r, char *name, size_t len)
+static uint64_t group_pool(const struct tessd_router_cfg *r)
 {
 	(void)r;
-	snprintf(name, len, "the %u next-hop group ids", TESSD_GROUP_POOL);
 	return TESSD_GROUP_POOL;
 }
 
@@ -382,6 +380,7 @@ static const struct vrf_share neigh_share = {
 	.max = TESSD_NEIGH_SHARE_MAX,
 	.min = TESSD_NEIGH_SHARE_MIN,
 	.pool = neigh_pool,
+	.pool_name = "router.neigh_capacity",
 	.remedy = "raise router.neigh_capacity or lower explicit limits",
 };
 static const struct vrf_share group_share = {
@@ -391,6 +390,7 @@ static const struct vrf_share group_share = {
 	.max = TESSD_GROUP_SHARE_MAX,
 	.min = TESSD_GROUP_SHARE_MIN,
 	.pool = group_pool,
+	.pool_name = "the next-hop group ids",
 	.remedy = "lower explicit limits",
 };
 
@@ -418,9 +418,8 @@ static uint64_t share_explicit(const struct vrf_share *sh, const struct tessd_ro
 
 static uint32_t share_auto(const struct vrf_share *sh, const struct tessd_router_cfg *r)
 {
-	char name[64];
 	uint32_t n_auto;
-	uint64_t pool = sh->pool(r, name, sizeof(name));
+	uint64_t pool = sh->pool(r);
 	uint64_t sum = share_explicit(sh, r, &n_auto), share;
 
 	if (n_auto == 0 || sum >= pool)
@@ -451,9 +450,9 @@ uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r)
 static void validate_share(const struct vrf_share *sh, const struct tessd_router_cfg *r,
 			   struct cfg_errs *errs)
 {
-	char p[CFG_PATH_MAX], name[64];
+	char p[CFG_PATH_MAX];
 	uint32_t n_auto;
-	uint64_t pool = sh->pool(r, name, sizeof(name));
+	uint64_t pool = sh->pool(r);
 	uint64_t sum = share_explicit(sh, r, &n_auto), run = 0, left;
 
 	for (uint32_t i = 0; sum > pool && i < r->n_vrfs; i++) {
@@ -461,8 +460,9 @@ static void validate_share(const struct vrf_share *sh, const struct tessd_router
 		if (run > pool) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/%s", i, sh->field);
 			ERR(ENOSPC,
-			    "the VRFs' explicit %s add up to %" PRIu64 " with VRF '%s', over %s",
-			    sh->field, run, r->vrfs[i].name, name);
+			    "the VRFs' explicit %s add up to %" PRIu64
+			    " with VRF '%s', over %s (%" PRIu64 ")",
+			    sh->field, run, r->vrfs[i].name, sh->pool_name, pool);
 			return;
 		}
 	}
@@ -475,10 +475,10 @@ static void validate_share(const struct vrf_share *sh, const struct tessd_router
 			continue;
 		snprintf(p, sizeof(p), "/router/vrfs/%u/%s", i, sh->field);
 		ERR(ENOSPC,
-		    "%u VRFs with an automatic %s (0) share the %" PRIu64 " %s that %s leaves "
-		    "after the explicit limits, under %u each; each needs at least %u: %s",
-		    n_auto, sh->field, left, sh->what, name, (uint32_t)(left / n_auto), sh->min,
-		    sh->remedy);
+		    "%u VRFs with an automatic %s (0) share the %" PRIu64 " %s that %s (%" PRIu64
+		    ") leaves after the explicit limits, under %u each; each needs at least %u: %s",
+		    n_auto, sh->field, left, sh->what, sh->pool_name, pool,
+		    (uint32_t)(left / n_auto), sh->min, sh->remedy);
 		return;
 	}
 }
