@@ -309,9 +309,9 @@ static inline void l3_run_add(struct l3_run *r, struct l3_hot *c, uint32_t len, 
 /*
  * What one burst carries from packet to packet while it is forwarded:
  * counter runs (forwarded per VRF, sent per interface), the last next hop's
- * neighbour, which the packets of a one-tenant burst mostly share, and the
- * neighbours of all its packets looked up together (l3_neigh_bulk), which
- * is what pays when each packet is another tenant's.
+ * neighbour, which the packets of a one-tenant burst mostly share, and, in
+ * a mixed burst, the neighbours of all its packets looked up together
+ * (l3_neigh_bulk), which is what pays when each packet is another tenant's.
  */
 struct l3_burst {
 	struct l3_run fwd, tx;
@@ -747,8 +747,9 @@ static inline void l3_egress_run(const struct l3_ctx *x, struct l3_burst *b)
  * group's hint (neigh_hint: no hashing), the others found in one bulk hash
  * lookup, whose bucket and entry loads overlap; the hints of the
  * groups that missed are set. Consecutive packets with the same next hop
- * share one key, so a one-tenant burst costs one lookup as before. The
- * egress interfaces and their counters are prefetched on the way.
+ * share one key. Only for a mixed burst (l3_args_mixed): a burst of one
+ * interface looks its next hops' neighbours up as it forwards. The egress
+ * interfaces and their counters are prefetched on the way.
  */
 /* One bulk hash lookup per burst, and at[] indexes a burst in a byte. */
 _Static_assert(DP_BURST <= LF_BULK_MAX && DP_BURST < 256,
