@@ -234,29 +234,33 @@ static inline void vsw_unicast(const struct vsw_ctx *c, uint16_t out, uint16_t v
 
 /*
  * Floods m to the group's ports but "in": the untagged frame is shared by
- * the access ports (reference counts), one tagged copy by the trunks.
+ * the access ports (reference counts), one tagged copy by the trunks. It
+ * visits only the words of port ids that hold a member (vsw_group.words):
+ * scanning all DP_PORT_WORDS of them was most of a flooded frame's cost.
  */
 static inline void vsw_flood(const struct vsw_ctx *c, uint16_t in, uint16_t vlan, uint16_t tci,
 			     struct rte_mbuf *m)
 {
 	const struct vsw_group *g = &c->vp->group[vlan];
 	vsw_counters_t *gc = &c->vw->grp[vlan];
+	/* The member words, packed: acc[j] and trk[j] are those of port ids wid[j] * 64 on. */
 	uint64_t acc[DP_PORT_WORDS], trk[DP_PORT_WORDS];
-	unsigned na = 0, nt = 0;
+	uint8_t wid[DP_PORT_WORDS];
+	unsigned nw = 0, na = 0, nt = 0;
 	struct rte_mbuf *tagged = NULL;
 
-	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
+	for (uint32_t ws = g->words; ws; ws &= ws - 1, nw++) {
+		unsigned i = (unsigned)__builtin_ctz(ws);
+		const uint64_t *pw = g->ports[i];
+		/* Not back out of "in"; DP_PORT_NONE (from the router interface) is in no word. */
+		uint64_t not_in = in / 64 == i ? ~(UINT64_C(1) << (in % 64)) : UINT64_MAX;
+
+		wid[nw] = (uint8_t)i;
 		/* Trunks where the group is native take the untagged frame, like access ports. */
-		acc[i] = g->ports[i][VSW_ACCESS] | g->ports[i][VSW_NATIVE];
-		trk[i] = g->ports[i][VSW_TRUNK] & ~g->ports[i][VSW_NATIVE];
-	}
-	if (in != DP_PORT_NONE) { /* NONE: from the router interface of the group */
-		acc[in / 64] &= ~(UINT64_C(1) << (in % 64));
-		trk[in / 64] &= ~(UINT64_C(1) << (in % 64));
-	}
-	for (unsigned i = 0; i < DP_PORT_WORDS; i++) {
-		na += (unsigned)__builtin_popcountll(acc[i]);
-		nt += (unsigned)__builtin_popcountll(trk[i]);
+		acc[nw] = (pw[VSW_ACCESS] | pw[VSW_NATIVE]) & not_in;
+		trk[nw] = pw[VSW_TRUNK] & ~pw[VSW_NATIVE] & not_in;
+		na += (unsigned)__builtin_popcountll(acc[nw]);
+		nt += (unsigned)__builtin_popcountll(trk[nw]);
 	}
 	if (na + nt == 0) {
 		vsw_group_drop(c, in, vlan, VSW_DROP_NO_DESTINATION, m);
@@ -287,12 +291,13 @@ static inline void vsw_flood(const struct vsw_ctx *c, uint16_t in, uint16_t vlan
 		rte_pktmbuf_refcnt_update(m, (int16_t)(na - 1));
 	if (nt > 1)
 		rte_pktmbuf_refcnt_update(tagged, (int16_t)(nt - 1));
-	for (unsigned wd = 0; wd < DP_PORT_WORDS; wd++) {
-		uint64_t bits = acc[wd] | (nt ? trk[wd] : 0);
+	for (unsigned j = 0; j < nw; j++) {
+		uint64_t bits = acc[j] | (nt ? trk[j] : 0);
 		while (bits) {
-			uint16_t out = (uint16_t)(wd * 64 + (unsigned)__builtin_ctzll(bits));
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			uint16_t out = (uint16_t)(wid[j] * 64 + b);
 			/* No trunk (nt 0): every port takes m, said first for gcc -fanalyzer. */
-			struct rte_mbuf *v = nt && !dp_bit(acc, out) ? tagged : m;
+			struct rte_mbuf *v = nt && !((acc[j] >> b) & 1) ? tagged : m;
 
 			bits &= bits - 1;
 			if (unlikely(!dp_fits_mtu(v, c->s->port[out].mtu))) {

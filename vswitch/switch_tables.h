@@ -86,12 +86,16 @@ struct vsw_group {
 	uint16_t irb_arg;              /* a module's router interface in the group (0: none) */
 	struct rte_ether_addr irb_mac; /* its MAC */
 	rte_be16_t irb_udp[VSW_IRB_UDP_MAX];
+	/* Bit i: ports[i] holds a member. A flood visits those words, not all. */
+	uint32_t words;
 	uint64_t ports[DP_PORT_WORDS][VSW_MEMBER_KINDS];
 } __rte_cache_aligned;
+_Static_assert(DP_PORT_WORDS <= 32, "vsw_group.words: a bit per word of port ids");
 
 static inline void vsw_group_add(struct vsw_group *g, enum vsw_member_kind k, uint16_t port)
 {
 	g->ports[port / 64][k] |= UINT64_C(1) << (port % 64);
+	g->words |= UINT32_C(1) << (port / 64);
 }
 
 /* The vswitch's part of a snapshot. */

@@ -613,6 +613,66 @@ static void fix_fini(struct vsw_fix *f)
 	rte_free(f->s);
 }
 
+/* Whether port p's TX buffer holds one frame, tagged (VLAN 100) or not. */
+static void expect_queued(const struct dp_worker *w, uint16_t p, int tagged)
+{
+	const struct rte_ether_hdr *eh;
+
+	if (tagged < 0) {
+		assert_int_equal(w->txb[p].n, 0);
+		return;
+	}
+	assert_int_equal(w->txb[p].n, 1);
+	eh = rte_pktmbuf_mtod(w->txb[p].pkts[0], const struct rte_ether_hdr *);
+	assert_int_equal(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN), tagged);
+}
+
+/*
+ * A group whose members are spread over the words of port ids, the first
+ * and the last among them: a flood reaches every member but the ingress
+ * port, the access ports and the native trunk untagged, the other trunks
+ * tagged, and no other port.
+ */
+static void test_flood_members_across_words(void **state)
+{
+	static const uint16_t acc[] = { 1, 70, DP_MAX_PORTS - 1 }, trk[] = { 2, 640 };
+	const uint16_t native = 130, in = 600, other = 3;
+	unsigned before = rte_mempool_avail_count(pool);
+	struct vsw_fix f;
+
+	(void)state;
+	fix_init(&f, "flood_words");
+	f.vp->group[100].flags = VSW_GROUP_ON | VSW_GROUP_FLOOD_UU;
+	for (unsigned i = 0; i < RTE_DIM(acc); i++)
+		vsw_group_add(&f.vp->group[100], VSW_ACCESS, acc[i]);
+	for (unsigned i = 0; i < RTE_DIM(trk); i++)
+		vsw_group_add(&f.vp->group[100], VSW_TRUNK, trk[i]);
+	vsw_group_add(&f.vp->group[100], VSW_TRUNK, native);
+	vsw_group_add(&f.vp->group[100], VSW_NATIVE, native);
+	vsw_group_add(&f.vp->group[100], VSW_ACCESS, in);
+	vsw_group_add(&f.vp->group[200], VSW_ACCESS, other);
+	for (uint16_t p = 0; p < DP_MAX_PORTS; p++)
+		f.s->port[p].mtu = 1500;
+
+	/* From a member (not flooded back to it), then from the router interface (NONE). */
+	for (int from_router = 0; from_router < 2; from_router++) {
+		vsw_flood(&f.c, from_router ? DP_PORT_NONE : in, 100, 0, frame(1, 0x0800u));
+		for (unsigned i = 0; i < RTE_DIM(acc); i++)
+			expect_queued(f.w, acc[i], 0);
+		for (unsigned i = 0; i < RTE_DIM(trk); i++)
+			expect_queued(f.w, trk[i], 1);
+		expect_queued(f.w, native, 0);
+		expect_queued(f.w, in, from_router ? 0 : -1);
+		expect_queued(f.w, other, -1);
+		assert_int_equal(f.vw->grp[100].tx_pkts, from_router ? 7 + 6 : 6);
+		dp_tx_flush_all(f.w);
+	}
+	assert_int_equal(f.vw->grp[100].flooded, 2);
+	assert_int_equal(f.w->port[in].flooded, 1);
+	assert_int_equal(rte_mempool_avail_count(pool), before);
+	fix_fini(&f);
+}
+
 /* An untagged broadcast IPv4 UDP frame from SRC to port dport; frag: the IPv4 fragment field. */
 static struct rte_mbuf *bcast_udp(uint16_t dport, uint16_t frag)
 {
@@ -815,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_fdb_age_touched_after_now),
 		cmocka_unit_test(test_flood_chained_to_access_ports),
 		cmocka_unit_test(test_flood_chained_to_trunks),
+		cmocka_unit_test(test_flood_members_across_words),
 		cmocka_unit_test(test_tx_held_bounded_over_many_vhost_ports),
 		cmocka_unit_test(test_irb_bcast_copies_service_port_only),
 		cmocka_unit_test(test_trunk_keys_and_bad_sources),
