@@ -54,6 +54,23 @@ def pair_line(label, runs, a, b, digits=3, tail=""):
     return med, len(have) == len(pairs)
 
 
+def cycles_line(runs, result):
+    """Each DUT's cycles/pkt, median and lowest, printed and into result["cycles_per_pkt"]
+    ({name: {"median", "lowest"}}). This host flips between a quiet state and one about a
+    hundred cycles a frame slower from rep to rep: the lowest says what each costs when
+    quiet, beside the pair ratios' median."""
+    seen = {}
+    for name, v in runs.items():
+        cpp = [r["cycles_per_pkt"] for r in v if r.get("cycles_per_pkt")]
+        if cpp:
+            seen[name] = {"median": statistics.median(cpp), "lowest": min(cpp)}
+    if seen:
+        print("  cycles/pkt median (lowest): " + ", ".join(
+            f"{k} {c['median']:.1f} ({c['lowest']:.1f})" for k, c in seen.items()),
+            flush=True)
+    result["cycles_per_pkt"] = seen
+
+
 def imix_fields(args, runs, names):
     """With --imix, the summary's frames=imix and each DUT's median delivered Gbit/s."""
     if args.size != IMIX:

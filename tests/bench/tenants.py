@@ -27,7 +27,7 @@ from flowgen import DUT_CPU, GEN_CPU, GEN_MACS, pcap_generator, udp_frame, write
 from ovs import Ovs
 from pktgen import POOL_FRAMES, Pktgen
 from stateful import cpu_cgroup, run_cleanup, write
-from summary import pair_line, run_line, runs_valid
+from summary import cycles_line, pair_line, run_line, runs_valid
 from switching import (bench_port, cpu_cycles, measure, run_testpmd_io, traffic,
                        window_fields)
 
@@ -403,6 +403,7 @@ def report(args, scenario, runs, peer, fields):
               **fields, **{f"{k}_mpps": v for k, v in med.items()},
               **{f"pair_ratio_{k}_median": v for k, v in pairs.items()},
               "tessd_cycles_per_pkt": cpp, "runs": runs, "valid": ok}
+    cycles_line(runs, result)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
