@@ -613,7 +613,7 @@ static void fix_fini(struct vsw_fix *f)
 	rte_free(f->s);
 }
 
-/* Whether port p's TX buffer holds one frame, tagged (VLAN 100) or not. */
+/* Whether port p's TX buffer holds one frame, tagged (802.1Q) or not; tagged < 0: none. */
 static void expect_queued(const struct dp_worker *w, uint16_t p, int tagged)
 {
 	const struct rte_ether_hdr *eh;
