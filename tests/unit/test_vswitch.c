@@ -614,29 +614,34 @@ static void fix_fini(struct vsw_fix *f)
 }
 
 /* Whether port p's TX buffer holds one frame, tagged (802.1Q) or not; tagged < 0: none. */
-static void expect_queued(const struct dp_worker *w, uint16_t p, int tagged)
+/*
+ * Port p holds no frame (tci < 0), or one: untagged (tci 0), or carrying an
+ * 802.1Q tag of that TCI, with the frame's own words after it.
+ */
+static void expect_queued(const struct dp_worker *w, uint16_t p, int tci)
 {
-	const struct rte_ether_hdr *eh;
-
-	if (tagged < 0) {
+	if (tci < 0) {
 		assert_int_equal(w->txb[p].n, 0);
 		return;
 	}
 	assert_int_equal(w->txb[p].n, 1);
-	eh = rte_pktmbuf_mtod(w->txb[p].pkts[0], const struct rte_ether_hdr *);
-	assert_int_equal(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN), tagged);
+	if (tci == 0)
+		expect_words(w->txb[p].pkts[0], 1, 0x0800u);
+	else
+		expect_words(w->txb[p].pkts[0], 3, 0x8100u, (unsigned)tci, 0x0800u);
 }
 
 /*
  * A group whose members are spread over the words of port ids, the first
  * and the last among them: a flood reaches every member but the ingress
  * port, the access ports and the native trunk untagged, the other trunks
- * tagged, and no other port.
+ * tagged with the frame's TCI, and no other port.
  */
 static void test_flood_members_across_words(void **state)
 {
 	static const uint16_t acc[] = { 1, 70, DP_MAX_PORTS - 1 }, trk[] = { 2, 640 };
 	const uint16_t native = 130, in = 600, other = 3;
+	const int tci = 0x2064; /* priority 1, VLAN 100 */
 	unsigned before = rte_mempool_avail_count(pool);
 	struct vsw_fix f;
 
@@ -656,11 +661,11 @@ static void test_flood_members_across_words(void **state)
 
 	/* From a member (not flooded back to it), then from the router interface (NONE). */
 	for (int from_router = 0; from_router < 2; from_router++) {
-		vsw_flood(&f.c, from_router ? DP_PORT_NONE : in, 100, 0, frame(1, 0x0800u));
+		vsw_flood(&f.c, from_router ? DP_PORT_NONE : in, 100, tci, frame(1, 0x0800u));
 		for (unsigned i = 0; i < RTE_DIM(acc); i++)
 			expect_queued(f.w, acc[i], 0);
 		for (unsigned i = 0; i < RTE_DIM(trk); i++)
-			expect_queued(f.w, trk[i], 1);
+			expect_queued(f.w, trk[i], tci);
 		expect_queued(f.w, native, 0);
 		expect_queued(f.w, in, from_router ? 0 : -1);
 		expect_queued(f.w, other, -1);
