@@ -214,7 +214,9 @@ static void prune_locked(void)
 {
 	for (uint32_t i = 0; mgr.n_jobs - pending > mgr_conf.jobs.history && i < mgr.n_jobs;) {
 		struct mgr_job *j = mgr.jobs[i];
-		if (j->state <= MGR_JOB_RUNNING) {
+		/* A leftover definition waits for its host on the job (mgr_jobs_finish_moves). */
+		if (j->state <= MGR_JOB_RUNNING ||
+		    (j->leftover_host_id && mgr_host_get(&mgr, j->leftover_host_id))) {
 			i++;
 			continue;
 		}
@@ -591,6 +593,31 @@ void mgr_jobs_finish_creates(uint32_t host_id)
 	free(steps);
 	free(jobs);
 	free(ids);
+}
+
+void mgr_jobs_finish_moves(uint32_t host_id)
+{
+	struct mgr_job *left;
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	left = calloc(mgr.n_jobs + 1, sizeof(*left));
+	for (uint32_t i = 0; left && i < mgr.n_jobs; i++) {
+		const struct mgr_job *j = mgr.jobs[i];
+		if (j->leftover_host_id == host_id && j->state > MGR_JOB_RUNNING) {
+			left[n] = *j;
+			left[n++].tasks = NULL; /* the copy does not own them */
+		}
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	if (left == NULL)
+		tlog(LOG_ERR, TLOG_F(.host = host_id),
+		     "host %u: out of memory: the definitions moves left there wait for its next "
+		     "connect",
+		     host_id);
+	for (uint32_t i = 0; i < n; i++)
+		mgr_op_remove_leftover(&left[i]);
+	free(left);
 }
 
 void mgr_jobs_recover(void)

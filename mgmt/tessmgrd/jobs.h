@@ -41,6 +41,9 @@ void mgr_jobs_recover(void);
 /* Host host_id answers again (connected): the creates a restart interrupted while it did not
  * (its desktops still creating, with no create job queued or running) are undone or kept. */
 void mgr_jobs_finish_creates(uint32_t host_id);
+/* Host host_id answers again: the domain definitions that moves rolled back while it did not
+ * left there (a job's leftover_host_id) are removed. */
+void mgr_jobs_finish_moves(uint32_t host_id);
 /* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */
 int mgr_jobs_drain(unsigned timeout_sec);
 
@@ -62,6 +65,9 @@ int mgr_op_migrate(const struct mgr_job *j, char *err, size_t len);
 int mgr_op_set_state(uint32_t id, uint8_t state, const char *uuid);
 /* Rolls back a migration a restart interrupted. */
 void mgr_op_undo_migrate(const struct mgr_job *j);
+/* Removes the definition a rolled-back move j left on j->leftover_host_id, now connected, unless
+ * the desktop lives there again; the job forgets the host once done. */
+void mgr_op_remove_leftover(const struct mgr_job *j);
 /*
  * After a restart: undoes what a create job of desktop_id did, whatever it got to, and forgets
  * the desktop (0); unless the create had done its work (the domain with the stored UUID runs,

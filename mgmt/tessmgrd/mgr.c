@@ -612,8 +612,11 @@ static int connect_locked(uint32_t host_id)
 		mgr_repin_host(host_id);
 	if (rc < 0)
 		tlog(LOG_WARNING, TLOG_F(.host = host_id), "host %u is down: %s", host_id, err);
-	else
-		mgr_jobs_finish_creates(host_id); /* those a restart left while it was down */
+	else {
+		/* What restarts and roll-backs left while it was down. */
+		mgr_jobs_finish_creates(host_id);
+		mgr_jobs_finish_moves(host_id);
+	}
 	return rc;
 }
 

@@ -232,6 +232,42 @@ static void warn(const struct move *m, const char *err)
 	     "migrating desktop %u: %s", m->d.id, err);
 }
 
+/* Job job_id's leftover: host_id (0: none) and the UUID of the definition there; stored. */
+static void set_leftover(uint32_t job_id, uint32_t host_id, const char *uuid)
+{
+	pthread_mutex_lock(&mgr.lock);
+	struct mgr_job *j = mgr_job_get(&mgr, job_id);
+	if (j) {
+		j->leftover_host_id = host_id;
+		snprintf(j->leftover_uuid, sizeof(j->leftover_uuid), "%s", host_id ? uuid : "");
+		if (mgr_store_put_job(j) < 0)
+			tlog(LOG_ERR, TLOG_F(.job = job_id, .desktop = j->desktop_id),
+			     "job %u: cannot store the host of its leftover definition", job_id);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+/*
+ * A roll-back undefines the side the desktop does not stay on. When that
+ * host does not answer, the definition would come back with it, unaccounted:
+ * job job_id keeps the host (stored, through restarts), and it is removed
+ * when the host connects again (mgr_op_remove_leftover).
+ */
+static void undefine_or_leave(uint32_t job_id, const struct move *m, uint32_t host_id,
+			      const char *uuid)
+{
+	char err[512];
+
+	if (mgr_domain_undefine(host_id, uuid, err, sizeof(err)) == 0)
+		return;
+	warn(m, err);
+	set_leftover(job_id, host_id, uuid);
+	tlog(LOG_WARNING, TLOG_F(.job = job_id, .desktop = m->d.id, .host = host_id),
+	     "job %u: host %u does not answer: the definition of desktop %u there is removed once "
+	     "it is back",
+	     job_id, host_id, m->d.id);
+}
+
 /* Its port is on host_id now: the switches that knew it elsewhere forget it (network_move.c). */
 static void moved(const struct move *m, uint32_t host_id)
 {
@@ -311,8 +347,8 @@ static int cold(const struct mgr_job *j, struct move *m, bool was_running, char 
 		warn(m, e2);
 	if (src_port_gone && add_port(&m->src, m, &m->d, e2, sizeof(e2)) < 0)
 		warn(m, e2);
-	if (dst_dom && mgr_domain_undefine(m->dst.host_id, m->to.uuid, e2, sizeof(e2)) < 0)
-		warn(m, e2);
+	if (dst_dom)
+		undefine_or_leave(j->id, m, m->dst.host_id, m->to.uuid);
 	if (dst_port && del_port(&m->dst, m, &m->to, e2, sizeof(e2)) < 0)
 		warn(m, e2);
 	if (dst_port)
@@ -495,9 +531,8 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		if (src)
 			side_of(src, &side);
 		pthread_mutex_unlock(&mgr.lock);
-		if (side.host_id && mgr_virt_running(side.host_id, m->d.uuid) >= 0 &&
-		    mgr_domain_undefine(side.host_id, m->d.uuid, err, sizeof(err)) < 0)
-			warn(m, err);
+		if (side.host_id)
+			undefine_or_leave(j->id, m, side.host_id, m->d.uuid);
 		if (side.tessd[0] && strcmp(side.tessd, m->dst.tessd) != 0 &&
 		    mgr_vswitch_del_port(side.tessd, m->d.port, err, sizeof(err)) < 0)
 			warn(m, err);
@@ -506,9 +541,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 	} else {
 		/* Still at the source in the store: the target's part goes, the source comes back.
 		 */
-		if (mgr_virt_running(m->dst.host_id, m->d.uuid) >= 0 &&
-		    mgr_domain_undefine(m->dst.host_id, m->d.uuid, err, sizeof(err)) < 0)
-			warn(m, err);
+		undefine_or_leave(j->id, m, m->dst.host_id, m->d.uuid);
 		if (strcmp(m->dst.tessd, m->src.tessd) != 0 &&
 		    del_port(&m->dst, m, &m->to, err, sizeof(err)) < 0)
 			warn(m, err);
@@ -534,4 +567,34 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		warn(m, err);
 	mgr_op_resync(m->d.id);
 	free(m);
+}
+
+void mgr_op_remove_leftover(const struct mgr_job *j)
+{
+	uint32_t host_id = j->leftover_host_id;
+	bool there = false, moving = false;
+	char err[512];
+
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, j->desktop_id);
+	if (d) {
+		/* By its UUID: the desktop's own domain, once it lives on that host again. */
+		there = d->host_id == host_id && strcmp(d->uuid, j->leftover_uuid) == 0;
+		moving = d->state == MGR_DESK_MIGRATING;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	/* A move under way owns the desktop's definitions: the next connect tries again. */
+	if (moving)
+		return;
+	if (!there && mgr_domain_undefine(host_id, j->leftover_uuid, err, sizeof(err)) < 0) {
+		tlog(LOG_WARNING, TLOG_F(.job = j->id, .desktop = j->desktop_id, .host = host_id),
+		     "job %u: the definition its roll-back left on host %u stays for now: %s",
+		     j->id, host_id, err);
+		return;
+	}
+	set_leftover(j->id, 0, NULL);
+	tlog(LOG_INFO, TLOG_F(.job = j->id, .desktop = j->desktop_id, .host = host_id),
+	     "job %u: host %u is back: %s", j->id, host_id,
+	     there ? "the desktop lives there now, its definition stays"
+		   : "the definition its roll-back left there is removed");
 }

@@ -91,6 +91,10 @@ struct mgr_job {
 	uint32_t then;           /* runtime: the job parked behind this one (its desktop's next) */
 	bool parked;             /* runtime: waits for after, not in its host's queue */
 	uint8_t step;            /* enum mgr_job_step (stored) */
+	/* migrate (stored): a host that did not answer when the move was rolled back, where the
+	 * domain definition leftover_uuid may remain; removed when it connects (0: none). */
+	uint32_t leftover_host_id;
+	char leftover_uuid[37];
 	/* Its workflow tasks' results (an array, owned; NULL: none ran). A copy of a job does not
 	 * own it: the worker's copy has the array it fills, handed over when the job finishes. */
 	json_t *tasks;

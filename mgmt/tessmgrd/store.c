@@ -491,6 +491,11 @@ static json_t *job_json(const struct mgr_job *j, bool output)
 		json_object_set_new(o, "target_host_id", json_integer(j->target_host_id));
 		json_object_set_new(o, "live", json_boolean(j->live));
 		json_object_set_new(o, "start", json_boolean(j->start));
+		if (j->leftover_host_id) {
+			json_object_set_new(o, "leftover_host_id",
+					    json_integer(j->leftover_host_id));
+			json_object_set_new(o, "leftover_uuid", json_string(j->leftover_uuid));
+		}
 	}
 	return o;
 }
@@ -533,6 +538,8 @@ static void job_from_json(json_t *o, struct mgr_job *j)
 	j->live = json_is_true(json_object_get(o, "live"));
 	j->start = json_is_true(json_object_get(o, "start"));
 	j->step = (uint8_t)json_integer_value(json_object_get(o, "step"));
+	j->leftover_host_id = (uint32_t)json_integer_value(json_object_get(o, "leftover_host_id"));
+	copy_str(j->leftover_uuid, sizeof(j->leftover_uuid), o, "leftover_uuid");
 	json_t *tasks = json_object_get(o, "tasks");
 	j->tasks = json_is_array(tasks) && json_array_size(tasks) ? json_incref(tasks) : NULL;
 }
@@ -561,6 +568,9 @@ static json_t *view(const struct mgr_job *j, bool provider, bool output)
 	if (o)
 		json_object_del(o, "step"); /* the recovery's, not the API's */
 	if (o && !provider) {
+		/* The provider's clean-up, on the provider's machines. */
+		json_object_del(o, "leftover_host_id");
+		json_object_del(o, "leftover_uuid");
 		mgr_job_tenant_error(j, why, sizeof(why));
 		json_object_set_new(o, "error", json_string(why));
 		/* The provider's programs speak of the provider's machines: a tenant sees which

@@ -214,6 +214,16 @@ def test_fault(cleanup, tmp_path, point, op, action):
     w.check(what + ", then again")
 
 
+def hold_domains(cleanup, lv):
+    """libvirtd's test driver keeps its domains while a client is connected: this one, while
+    tessmgrd is not (killed, restarted, or cut off from the host)."""
+    holder = subprocess.Popen(["virsh", "-q", "-c", lv.uri], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, text=True)
+    cleanup.add(holder.kill)
+    holder.stdin.write("list --all\n")
+    holder.stdin.flush()
+
+
 # A create cut short after its domain was defined, and the desktop's state when its host is
 # back: undone (the domain defined, not started) or kept (running: every step was done).
 HOST_DOWN_CASES = {"create.after_define": None, "create.after_start": "running"}
@@ -231,13 +241,7 @@ def test_create_interrupted_while_its_host_is_down(cleanup, tmp_path, point):
     if point not in POINTS:
         pytest.skip("tessmgrd built without -Dfault_points=true")
     (lv,), m = libvirt_hosts(cleanup, tmp_path, 1)
-    # libvirtd's test driver keeps its domains while a client is connected: this one, while
-    # tessmgrd is not.
-    holder = subprocess.Popen(["virsh", "-q", "-c", lv.uri], stdin=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL, text=True)
-    cleanup.add(holder.kill)
-    holder.stdin.write("list --all\n")
-    holder.stdin.flush()
+    hold_domains(cleanup, lv)
     m.tenant("acme", 100)
     m.model(vcpus=VCPUS, memory_mb=256)  # libvirt's test node has 8 GiB
     m.quota("acme")
@@ -296,3 +300,64 @@ def test_create_interrupted_while_its_host_is_down(cleanup, tmp_path, point):
     # And the name can be used again (no domain of it is left).
     if want is None:
         m.desktop("new", ACME)
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_move_rolled_back_while_its_target_is_down(cleanup, tmp_path):
+    """tessmgrd killed in a cold move after the target's domain was defined, restarted while
+    the target host does not answer: the move is rolled back to the source (running again),
+    and the definition on the target, which would come back with the host unaccounted, is
+    kept on the job (through another restart too) and removed once the host is back."""
+    if "migrate.after_define" not in POINTS:
+        pytest.skip("tessmgrd built without -Dfault_points=true")
+    lvs, m = libvirt_hosts(cleanup, tmp_path, 2)
+    for lv in lvs:
+        hold_domains(cleanup, lv)
+    m.tenant("acme", 100)
+    m.model(vcpus=VCPUS, memory_mb=256)
+    m.quota("acme")
+    d = m.ok("GET", f"desktops/{m.desktop('mover', ACME)['id']}", token=ACME)
+    src = d["host"]
+    dst = "r2" if src == "r1" else "r1"
+    lv_dst = lvs[int(dst[1]) - 1]
+    domains = lambda lv: set(lv.virsh("list", "--all", "--uuid").stdout.split())  # noqa: E731
+    assert d["uuid"] not in domains(lv_dst)
+    assert m.stop() == 0
+    m.env = {"TESS_FAULT": "migrate.after_define:kill"}
+    m.start()
+    try:
+        m.ok("POST", f"desktops/{d['id']}/migrate", {"host": dst})
+    except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+        pass
+    assert wait_dead(m) == -9
+    m.logf.close()
+    assert d["uuid"] in domains(lv_dst)
+    # The target's socket moved away: its libvirtd runs on, with the definition, unreachable.
+    os.rename(lv_dst.sock, lv_dst.sock + ".away")
+    m.env = {}
+    m.start()
+    assert not m.ok("GET", f"hosts/{dst}")["up"]
+    (job,) = [j for j in m.ok("GET", "jobs") if j["kind"] == "migrate"]
+    hosts = {h["name"]: h["id"] for h in m.ok("GET", "hosts")}
+    assert job["state"] == "failed" and job["leftover_host_id"] == hosts[dst], job
+    assert job["leftover_uuid"] == d["uuid"], job
+    # The provider's machines: not in the tenant's view.
+    assert "leftover_host_id" not in m.ok("GET", f"jobs/{job['id']}", token=ACME)
+    assert f"does not answer: the definition of desktop {d['id']} there is removed" in m.log()
+    back = m.ok("GET", f"desktops/{d['id']}", token=ACME)
+    assert back["host"] == src and back["state"] == "running", back
+    # Another restart, the host still away: the job still holds the host.
+    assert m.stop() == 0
+    m.start()
+    assert m.ok("GET", f"jobs/{job['id']}")["leftover_host_id"] == hosts[dst]
+    os.rename(lv_dst.sock + ".away", lv_dst.sock)
+    wait_host(m, dst, True)
+    tess.wait_for(lambda: "leftover_host_id" not in m.ok("GET", f"jobs/{job['id']}"), 30,
+                  lambda: f"the leftover to be removed: {m.log()[-2000:]}")
+    assert d["uuid"] not in domains(lv_dst)
+    assert "the definition its roll-back left there is removed" in m.log()
+    for rep in m.ok("GET", "reconcile")["hosts"]:
+        # "test": the test driver's own domain.
+        assert [x["name"] for x in rep["not_in_store"]] == ["test"], rep
+        assert rep["missing_in_libvirt"] == [], rep
+    assert m.ok("GET", f"desktops/{d['id']}", token=ACME)["state"] == "running"
