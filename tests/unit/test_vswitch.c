@@ -613,7 +613,6 @@ static void fix_fini(struct vsw_fix *f)
 	rte_free(f->s);
 }
 
-/* Whether port p's TX buffer holds one frame, tagged (802.1Q) or not; tagged < 0: none. */
 /*
  * Port p holds no frame (tci < 0), or one: untagged (tci 0), or carrying an
  * 802.1Q tag of that TCI, with the frame's own words after it.
