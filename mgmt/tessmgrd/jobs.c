@@ -595,7 +595,11 @@ void mgr_jobs_finish_creates(uint32_t host_id)
 	free(ids);
 }
 
-void mgr_jobs_finish_moves(uint32_t host_id)
+/*
+ * The definitions rolled-back moves left on host_id (0: on any host up now)
+ * of desktop_id (0: any desktop) are removed.
+ */
+static void finish_leftovers(uint32_t host_id, uint32_t desktop_id)
 {
 	struct mgr_job *left;
 	uint32_t n = 0;
@@ -604,20 +608,32 @@ void mgr_jobs_finish_moves(uint32_t host_id)
 	left = calloc(mgr.n_jobs + 1, sizeof(*left));
 	for (uint32_t i = 0; left && i < mgr.n_jobs; i++) {
 		const struct mgr_job *j = mgr.jobs[i];
-		if (j->leftover_host_id == host_id && j->state > MGR_JOB_RUNNING) {
-			left[n] = *j;
-			left[n++].tasks = NULL; /* the copy does not own them */
-		}
+		const struct mgr_host *h = mgr_host_get(&mgr, j->leftover_host_id);
+		if (!j->leftover_host_id || j->state <= MGR_JOB_RUNNING ||
+		    (host_id ? j->leftover_host_id != host_id : !(h && h->up)) ||
+		    (desktop_id && j->desktop_id != desktop_id))
+			continue;
+		left[n] = *j;
+		left[n++].tasks = NULL; /* the copy does not own them */
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	if (left == NULL)
-		tlog(LOG_ERR, TLOG_F(.host = host_id),
-		     "host %u: out of memory: the definitions moves left there wait for its next "
-		     "connect",
-		     host_id);
+		tlog(LOG_ERR, TLOG_F(.host = host_id, .desktop = desktop_id),
+		     "out of memory: the definitions moves left wait for their host's next "
+		     "connect");
 	for (uint32_t i = 0; i < n; i++)
 		mgr_op_remove_leftover(&left[i]);
 	free(left);
+}
+
+void mgr_jobs_finish_moves(uint32_t host_id)
+{
+	finish_leftovers(host_id, 0);
+}
+
+void mgr_jobs_finish_moves_of(uint32_t desktop_id)
+{
+	finish_leftovers(0, desktop_id);
 }
 
 void mgr_jobs_recover(void)

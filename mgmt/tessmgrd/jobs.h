@@ -44,6 +44,9 @@ void mgr_jobs_finish_creates(uint32_t host_id);
 /* Host host_id answers again: the domain definitions that moves rolled back while it did not
  * left there (a job's leftover_host_id) are removed. */
 void mgr_jobs_finish_moves(uint32_t host_id);
+/* A move of desktop_id ended: the definitions earlier moves of it left on hosts up now (whose
+ * connect found it moving) are removed. */
+void mgr_jobs_finish_moves_of(uint32_t desktop_id);
 /* Waits until no job is queued or running (tests, shutdown), up to timeout_sec; 0 or -ETIMEDOUT. */
 int mgr_jobs_drain(unsigned timeout_sec);
 

@@ -485,6 +485,8 @@ failed:
 	mgr_repin_host(m->src.host_id);
 	mgr_repin_host(m->dst.host_id);
 	free(m);
+	/* What earlier moves left where a connect found this one under way. */
+	mgr_jobs_finish_moves_of(j->desktop_id);
 	/* The move is done (committed): a failing after_move task fails the job, but the desktop
 	 * stays at its target, which it now runs on; moving it back would be a move of its own.
 	 * The job says it committed (its step), so that its answer can tell the desktop moved. */
@@ -583,7 +585,7 @@ void mgr_op_remove_leftover(const struct mgr_job *j)
 		moving = d->state == MGR_DESK_MIGRATING;
 	}
 	pthread_mutex_unlock(&mgr.lock);
-	/* A move under way owns the desktop's definitions: the next connect tries again. */
+	/* A move under way owns the desktop's definitions: its end tries again. */
 	if (moving)
 		return;
 	if (!there && mgr_domain_undefine(host_id, j->leftover_uuid, err, sizeof(err)) < 0) {

@@ -302,25 +302,24 @@ def test_create_interrupted_while_its_host_is_down(cleanup, tmp_path, point):
         m.desktop("new", ACME)
 
 
-@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
-def test_move_rolled_back_while_its_target_is_down(cleanup, tmp_path):
-    """tessmgrd killed in a cold move after the target's domain was defined, restarted while
-    the target host does not answer: the move is rolled back to the source (running again),
-    and the definition on the target, which would come back with the host unaccounted, is
-    kept on the job (through another restart too) and removed once the host is back."""
-    if "migrate.after_define" not in POINTS:
-        pytest.skip("tessmgrd built without -Dfault_points=true")
-    lvs, m = libvirt_hosts(cleanup, tmp_path, 2)
+def domains(lv):
+    """The UUIDs of the domains lv's libvirtd has."""
+    return set(lv.virsh("list", "--all", "--uuid").stdout.split())
+
+
+def move_left_on_a_host_down(cleanup, tmp_path, n):
+    """n hosts and desktop mover; tessmgrd killed in its cold move to another host once the
+    domain was defined there, then restarted with that host's socket away. Returns (m, lvs,
+    the desktop, the host it is on, the target's name, its libvirtd, the failed job)."""
+    lvs, m = libvirt_hosts(cleanup, tmp_path, n)
     for lv in lvs:
         hold_domains(cleanup, lv)
     m.tenant("acme", 100)
     m.model(vcpus=VCPUS, memory_mb=256)
     m.quota("acme")
     d = m.ok("GET", f"desktops/{m.desktop('mover', ACME)['id']}", token=ACME)
-    src = d["host"]
-    dst = "r2" if src == "r1" else "r1"
+    dst = "r2" if d["host"] == "r1" else "r1"
     lv_dst = lvs[int(dst[1]) - 1]
-    domains = lambda lv: set(lv.virsh("list", "--all", "--uuid").stdout.split())  # noqa: E731
     assert d["uuid"] not in domains(lv_dst)
     assert m.stop() == 0
     m.env = {"TESS_FAULT": "migrate.after_define:kill"}
@@ -338,6 +337,25 @@ def test_move_rolled_back_while_its_target_is_down(cleanup, tmp_path):
     m.start()
     assert not m.ok("GET", f"hosts/{dst}")["up"]
     (job,) = [j for j in m.ok("GET", "jobs") if j["kind"] == "migrate"]
+    return m, lvs, d, dst, lv_dst, job
+
+
+def assert_accounted(m):
+    for rep in m.ok("GET", "reconcile")["hosts"]:
+        # "test": the test driver's own domain.
+        assert [x["name"] for x in rep["not_in_store"]] == ["test"], rep
+        assert rep["missing_in_libvirt"] == [], rep
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_move_rolled_back_while_its_target_is_down(cleanup, tmp_path):
+    """tessmgrd killed in a cold move after the target's domain was defined, restarted while
+    the target host does not answer: the move is rolled back to the source (running again),
+    and the definition on the target, which would come back with the host unaccounted, is
+    kept on the job (through another restart too) and removed once the host is back."""
+    if "migrate.after_define" not in POINTS:
+        pytest.skip("tessmgrd built without -Dfault_points=true")
+    m, _, d, dst, lv_dst, job = move_left_on_a_host_down(cleanup, tmp_path, 2)
     hosts = {h["name"]: h["id"] for h in m.ok("GET", "hosts")}
     assert job["state"] == "failed" and job["leftover_host_id"] == hosts[dst], job
     assert job["leftover_uuid"] == d["uuid"], job
@@ -345,7 +363,7 @@ def test_move_rolled_back_while_its_target_is_down(cleanup, tmp_path):
     assert "leftover_host_id" not in m.ok("GET", f"jobs/{job['id']}", token=ACME)
     assert f"does not answer: the definition of desktop {d['id']} there is removed" in m.log()
     back = m.ok("GET", f"desktops/{d['id']}", token=ACME)
-    assert back["host"] == src and back["state"] == "running", back
+    assert back["host"] == d["host"] and back["state"] == "running", back
     # Another restart, the host still away: the job still holds the host.
     assert m.stop() == 0
     m.start()
@@ -356,8 +374,35 @@ def test_move_rolled_back_while_its_target_is_down(cleanup, tmp_path):
                   lambda: f"the leftover to be removed: {m.log()[-2000:]}")
     assert d["uuid"] not in domains(lv_dst)
     assert "the definition its roll-back left there is removed" in m.log()
-    for rep in m.ok("GET", "reconcile")["hosts"]:
-        # "test": the test driver's own domain.
-        assert [x["name"] for x in rep["not_in_store"]] == ["test"], rep
-        assert rep["missing_in_libvirt"] == [], rep
+    assert_accounted(m)
     assert m.ok("GET", f"desktops/{d['id']}", token=ACME)["state"] == "running"
+
+
+@pytest.mark.skipif(LIBVIRTD is None, reason="libvirtd is not installed (tests/env/deps.sh)")
+def test_leftover_removed_when_a_move_under_way_at_the_connect_ends(cleanup, tmp_path):
+    """The host of a rolled-back move's leftover definition comes back while another move of
+    the desktop (to a third host, held at its steps) runs: that move owns the desktop's
+    definitions, so the connect leaves the leftover, and the move's end removes it."""
+    pauses = ["migrate.after_stop", "migrate.after_port", "migrate.after_define",
+              "migrate.after_src_port"]
+    if any(p not in POINTS for p in pauses):
+        pytest.skip("tessmgrd built without -Dfault_points=true")
+    m, _, d, dst, lv_dst, job = move_left_on_a_host_down(cleanup, tmp_path, 3)
+    third = ({"r1", "r2", "r3"} - {d["host"], dst}).pop()
+    assert m.stop() == 0
+    m.env = {"TESS_FAULT": ",".join(p + ":pause" for p in pauses)}  # 2 s each
+    m.start()
+    move = m.ok("POST", f"desktops/{d['id']}/migrate", {"host": third})["job"]["id"]
+    tess.wait_for(lambda: m.ok("GET", f"desktops/{d['id']}", token=ACME)["state"] ==
+                  "migrating", 30, "the move to start")
+    os.rename(lv_dst.sock + ".away", lv_dst.sock)
+    wait_host(m, dst, True)
+    assert m.ok("GET", f"jobs/{move}")["state"] == "running", "the host came back too late"
+    assert "leftover_host_id" in m.ok("GET", f"jobs/{job['id']}")
+    assert m.wait_job(move)["state"] == "succeeded"
+    tess.wait_for(lambda: "leftover_host_id" not in m.ok("GET", f"jobs/{job['id']}"), 30,
+                  lambda: f"the leftover to be removed: {m.log()[-2000:]}")
+    assert d["uuid"] not in domains(lv_dst)
+    at = m.ok("GET", f"desktops/{d['id']}", token=ACME)
+    assert at["host"] == third and at["state"] == "running", at
+    assert_accounted(m)
