@@ -251,7 +251,8 @@ static void set_leftover(uint32_t job_id, uint32_t host_id, const char *uuid)
  * A roll-back undefines the side the desktop does not stay on. When that
  * host does not answer, the definition would come back with it, unaccounted:
  * job job_id keeps the host (stored, through restarts), and it is removed
- * when the host connects again (mgr_op_remove_leftover).
+ * when the host connects again, or when a move of the desktop under way
+ * then ends (mgr_op_remove_leftover).
  */
 static void undefine_or_leave(uint32_t job_id, const struct move *m, uint32_t host_id,
 			      const char *uuid)

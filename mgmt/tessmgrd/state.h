@@ -92,7 +92,8 @@ struct mgr_job {
 	bool parked;             /* runtime: waits for after, not in its host's queue */
 	uint8_t step;            /* enum mgr_job_step (stored) */
 	/* migrate (stored): a host that did not answer when the move was rolled back, where the
-	 * domain definition leftover_uuid may remain; removed when it connects (0: none). */
+	 * domain definition leftover_uuid may remain; removed when it connects, or when a move of
+	 * the desktop under way then ends (0: none). */
 	uint32_t leftover_host_id;
 	char leftover_uuid[37];
 	/* Its workflow tasks' results (an array, owned; NULL: none ran). A copy of a job does not
