@@ -140,7 +140,7 @@ static uint8_t *node_d(struct fib *f, uint32_t idx)
 	       (size_t)(idx & (NODES_PER_CHUNK - 1)) * FIB_NODE_ENTRIES;
 }
 
-static uint32_t alloc_node(struct fib *f)
+static uint32_t alloc_node(struct fib *f, uint16_t vrf)
 {
 	uint32_t idx;
 
@@ -170,6 +170,7 @@ static uint32_t alloc_node(struct fib *f)
 		f->next_fresh++;
 	}
 	f->nodes_used++;
+	f->vrf_nodes[vrf]++;
 	return idx;
 }
 
@@ -198,11 +199,12 @@ static void release_node(void *arg)
 }
 
 /* A node no reader can reach any more: reusable after the grace period. */
-static void free_node(struct fib *f, uint32_t idx)
+static void free_node(struct fib *f, uint16_t vrf, uint32_t idx)
 {
 	struct deferred_node *d = malloc(sizeof(*d));
 
 	f->nodes_used--;
+	f->vrf_nodes[vrf]--;
 	if (d == NULL)
 		return;
 	*d = (struct deferred_node){ f, idx };
@@ -278,8 +280,8 @@ static void cover_add(struct fib *f, uint32_t idx, unsigned i, uint8_t len, uint
 	set(e, d, value, len);
 }
 
-static int add_rec(struct fib *f, uint32_t idx, unsigned level, uint32_t ip, uint8_t len,
-		   uint32_t value)
+static int add_rec(struct fib *f, uint16_t vrf, uint32_t idx, unsigned level, uint32_t ip,
+		   uint8_t len, uint32_t value)
 {
 	unsigned byte = (ip >> (24 - 8 * level)) & 0xff, top = 8 * (level + 1);
 	fib_entry_t *e;
@@ -292,7 +294,7 @@ static int add_rec(struct fib *f, uint32_t idx, unsigned level, uint32_t ip, uin
 	}
 	e = node_w(f, idx) + byte;
 	if (!(*e & FIB_CHILD)) {
-		uint32_t child = alloc_node(f);
+		uint32_t child = alloc_node(f, vrf);
 		uint8_t d = node_d(f, idx)[byte];
 		if (child == 0)
 			return -ENOSPC;
@@ -303,7 +305,7 @@ static int add_rec(struct fib *f, uint32_t idx, unsigned level, uint32_t ip, uin
 		memset(node_d(f, child), d, FIB_NODE_ENTRIES);
 		__atomic_store_n(e, FIB_CHILD | child, __ATOMIC_RELEASE);
 	}
-	return add_rec(f, *e & ~FIB_CHILD, level + 1, ip, len, value);
+	return add_rec(f, vrf, *e & ~FIB_CHILD, level + 1, ip, len, value);
 }
 
 /* Folds child node of entry i back into it when no route inside it is longer than the entry. */
@@ -322,7 +324,7 @@ static void try_collapse(struct fib *f, uint16_t vrf, uint32_t idx, unsigned lev
 	/* No lookup may start at it once it can be reused. */
 	if (fib_home_node(f->roots[vrf]) == child)
 		home_set(f, vrf, 0, 0);
-	free_node(f, child);
+	free_node(f, vrf, child);
 }
 
 /* Entry i lies wholly inside the deleted route (len): what it owned goes to the cover. */
@@ -373,14 +375,14 @@ int fib_init(struct fib *f, int socket)
 	return 0;
 }
 
-static void free_tree(struct fib *f, uint32_t idx)
+static void free_tree(struct fib *f, uint16_t vrf, uint32_t idx)
 {
 	const fib_entry_t *n = node_w(f, idx);
 
 	for (unsigned i = 0; i < FIB_NODE_ENTRIES; i++)
 		if (n[i] & FIB_CHILD)
-			free_tree(f, n[i] & ~FIB_CHILD);
-	free_node(f, idx);
+			free_tree(f, vrf, n[i] & ~FIB_CHILD);
+	free_node(f, vrf, idx);
 }
 
 int fib_vrf_add(struct fib *f, uint16_t vrf)
@@ -395,7 +397,7 @@ int fib_vrf_add(struct fib *f, uint16_t vrf)
 	r = calloc(1, sizeof(*r));
 	if (r)
 		r->slots = calloc(16, sizeof(*r->slots));
-	root = r && r->slots ? alloc_node(f) : 0;
+	root = r && r->slots ? alloc_node(f, vrf) : 0;
 	if (root == 0) {
 		if (r)
 			free(r->slots);
@@ -418,7 +420,7 @@ void fib_vrf_del(struct fib *f, uint16_t vrf)
 		return;
 	root = fib_root_node(f->roots[vrf]);
 	__atomic_store_n(&f->roots[vrf], 0, __ATOMIC_RELEASE);
-	free_tree(f, root);
+	free_tree(f, vrf, root);
 	free(f->rib[vrf]->slots);
 	free(f->rib[vrf]);
 	f->rib[vrf] = NULL;
@@ -438,7 +440,7 @@ int fib_add(struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len, uint32_t valu
 	/* Room in the route hash first: the trie change cannot be half undone. */
 	if ((r->used + r->tombs + 1) * 4 > r->cap * 3 && rib_grow(r) < 0)
 		return -ENOMEM;
-	rc = add_rec(f, fib_root_node(f->roots[vrf]), 0, ip, len, value);
+	rc = add_rec(f, vrf, fib_root_node(f->roots[vrf]), 0, ip, len, value);
 	/* Even an add that ran out of nodes may have linked the /16's node of /24s. */
 	if (len > 16 && !fib_home_node(f->roots[vrf]))
 		home_set(f, vrf, node_of_16(f, fib_root_node(f->roots[vrf]), ip >> 16), ip >> 16);
@@ -493,6 +495,29 @@ int32_t fib_home(const struct fib *f, uint16_t vrf)
 uint32_t fib_count(const struct fib *f, uint16_t vrf)
 {
 	return vrf < FIB_MAX_VRFS && f->rib[vrf] ? f->rib[vrf]->used : 0;
+}
+
+uint32_t fib_nodes(const struct fib *f, uint16_t vrf)
+{
+	return vrf < FIB_MAX_VRFS ? f->vrf_nodes[vrf] : 0;
+}
+
+uint32_t fib_nodes_needed(const struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len)
+{
+	fib_root_t r = vrf < FIB_MAX_VRFS ? f->roots[vrf] : 0;
+	uint32_t idx = fib_root_node(r);
+	unsigned level = 0;
+
+	if (r == 0 || len > 32)
+		return 0;
+	/* As add_rec walks: a node below each level the prefix is longer than, made if absent. */
+	for (; len > 8 * (level + 1); level++) {
+		fib_entry_t e = fib_node(f, idx)[(ip >> (24 - 8 * level)) & 0xff];
+		if (!(e & FIB_CHILD))
+			return (uint32_t)((len - 1) / 8 - level);
+		idx = e & ~FIB_CHILD;
+	}
+	return 0;
 }
 
 void fib_walk(const struct fib *f, uint16_t vrf,

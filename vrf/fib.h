@@ -81,6 +81,7 @@ struct fib {
 	uint32_t *free_nodes;
 	uint32_t n_free, free_cap;
 	uint32_t nodes_used;
+	uint32_t vrf_nodes[FIB_MAX_VRFS]; /* each VRF's, its root too (per-VRF shares) */
 	int socket;
 	struct fib_rib *rib[FIB_MAX_VRFS];
 };
@@ -183,6 +184,10 @@ int fib_del(struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len, uint32_t *old
 /* The value of exactly prefix/len, or FIB_NO_ROUTE. */
 uint32_t fib_get(const struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len);
 uint32_t fib_count(const struct fib *f, uint16_t vrf);
+/* The nodes a VRF holds, its root included (0: no VRF). */
+uint32_t fib_nodes(const struct fib *f, uint16_t vrf);
+/* How many nodes adding prefix/len to vrf would take now: 0 to 3 (a walk, nothing changed). */
+uint32_t fib_nodes_needed(const struct fib *f, uint16_t vrf, uint32_t ip, uint8_t len);
 /* The VRF's home /16 (its prefix >> 16), -1 if it has none. */
 int32_t fib_home(const struct fib *f, uint16_t vrf);
 /* Calls fn for every route of a VRF. */

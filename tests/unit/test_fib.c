@@ -134,6 +134,30 @@ static void check(const struct fib *f, uint16_t vrf, const struct ref *ref, unsi
 		assert_int_equal(out[j], ref_lookup(ref, ips[j]));
 }
 
+/*
+ * The nodes a trie of ref's live routes holds: its root and one below each
+ * /8, /16 and /24 that a longer route lies in (per-VRF shares count so).
+ */
+static uint32_t ref_nodes(const struct ref *ref)
+{
+	uint32_t n = 1;
+
+	for (unsigned level = 1; level <= 3; level++) {
+		for (unsigned i = 0; i < ref->n; i++) {
+			const struct route *r = &ref->r[i];
+			uint32_t m = mask((uint8_t)(8 * level));
+			bool seen = false;
+			if (!r->live || r->len <= 8 * level)
+				continue;
+			for (unsigned j = 0; j < i && !seen; j++)
+				seen = ref->r[j].live && ref->r[j].len > 8 * level &&
+				       ((ref->r[j].ip ^ r->ip) & m) == 0;
+			n += !seen;
+		}
+	}
+	return n;
+}
+
 #define VRFS 20
 
 static void test_random_routes_against_reference(void **state)
@@ -155,9 +179,13 @@ static void test_random_routes_against_reference(void **state)
 			uint32_t ip = i < 50 && v > 1 ? refs[1].r[i].ip : rnd() << 16 ^ rnd();
 			uint8_t len = i < 50 && v > 1 ? refs[1].r[i].len : rnd_len();
 			uint32_t value = 1 + rnd() % FIB_VALUE_MAX;
+			uint32_t had = fib_nodes(f, v), need = fib_nodes_needed(f, v, ip, len);
 			assert_int_equal(fib_add(f, v, ip, len, value), 0);
+			assert_int_equal(fib_nodes(f, v), had + need); /* foretold exactly */
+			assert_int_equal(fib_nodes_needed(f, v, ip, len), 0);
 			ref_set(&refs[v], ip, len, value);
 		}
+		assert_int_equal(fib_nodes(f, v), ref_nodes(&refs[v]));
 	}
 	for (uint16_t v = 1; v <= VRFS; v++) {
 		assert_true(fib_home(f, v) >= 0); /* lookups start at homes too */
@@ -180,10 +208,13 @@ static void test_random_routes_against_reference(void **state)
 				r->live = false;
 				assert_int_equal(fib_del(f, v, r->ip, r->len, NULL), -ENOENT);
 			}
-			if (i % 50 == 0)
+			if (i % 50 == 0) {
 				check(f, v, ref, 200);
+				assert_int_equal(fib_nodes(f, v), ref_nodes(ref));
+			}
 		}
 		check(f, v, ref, 2000);
+		assert_int_equal(fib_nodes(f, v), ref_nodes(ref));
 	}
 	/* Everything goes: the tries fold back to their roots. */
 	for (uint16_t v = 1; v <= VRFS; v++) {
@@ -195,12 +226,15 @@ static void test_random_routes_against_reference(void **state)
 		}
 		check(f, v, &refs[v], 500);
 		assert_int_equal(fib_count(f, v), 0);
+		assert_int_equal(fib_nodes(f, v), 1);
 	}
 	dp_rcu_reclaim();
 	fib_memory(f, &m);
 	assert_int_equal(m.nodes, VRFS);
-	for (uint16_t v = 1; v <= VRFS; v++)
+	for (uint16_t v = 1; v <= VRFS; v++) {
 		fib_vrf_del(f, v);
+		assert_int_equal(fib_nodes(f, v), 0);
+	}
 	fib_memory(f, &m);
 	assert_int_equal(m.nodes, 0);
 	fib_fini(f);
