@@ -85,6 +85,9 @@ static const struct cfg_field vrf_fields[] = {
 	/* 0: a share of the group ids, so explicit and automatic shares add up to no more. */
 	CFG_FIELD(struct tessd_vrf_cfg, max_nexthop_groups, "max_nexthop_groups",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 65535 } }), false, "0"),
+	/* 0: a share of router.fib_nodes: scattered prefixes cannot take the FIB's memory. */
+	CFG_FIELD(struct tessd_vrf_cfg, max_fib_nodes, "max_fib_nodes",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 23 } }), false, "0"),
 	CFG_FIELD(struct tessd_vrf_cfg, arp_pps, "arp_pps",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 1000000 } }), false,
 		  "1000"),
@@ -218,6 +221,10 @@ static const struct cfg_field router_fields[] = {
 	CFG_FIELD(struct tessd_router_cfg, neigh_capacity, "neigh_capacity",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1024, 1 << 22 } }), false,
 		  "65536"),
+	/* The memory the VRFs' FIB node shares add up to: 256 MiB of hugepages by default. */
+	CFG_FIELD(struct tessd_router_cfg, fib_nodes, "fib_nodes",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1024, 1 << 23 } }), false,
+		  "262144"),
 	{ 0 },
 };
 const struct cfg_node tessd_router_schema = {

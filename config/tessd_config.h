@@ -162,6 +162,7 @@ struct tessd_vrf_cfg {
 	uint32_t service_pps; /* UDP services of its interfaces (DHCP), a budget of its own */
 	uint32_t max_routes;  /* routes in its FIB, connected and kernel ones included */
 	uint32_t max_nexthop_groups;  /* next-hop groups its routes may make (0: a share) */
+	uint32_t max_fib_nodes;       /* FIB nodes its routes may hold (0: a share) */
 	uint32_t neigh_limit;         /* neighbour entries; 0: a share (tessd_vrf_neigh_limit) */
 	uint32_t neigh_reachable_sec; /* reachable -> stale */
 	uint32_t neigh_stale_sec;     /* unused stale entries go */
@@ -219,6 +220,7 @@ struct tessd_router_cfg {
 	struct tessd_neigh_cfg *neighbours;
 	uint32_t n_neighbours;
 	uint32_t neigh_capacity; /* neighbour entries of all VRFs together */
+	uint32_t fib_nodes;      /* FIB nodes (1 KiB of hugepage memory each) of all VRFs */
 };
 
 /* ---- DHCP server (vrf/dhcp) ---- */

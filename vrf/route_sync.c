@@ -47,25 +47,30 @@ bool rt_route_group(const struct tessd_router_index *ix, const struct tessd_rout
 	return g->n > 0;
 }
 
-/* Which of vrf's limits a kernel route prefix -> g (old: its route now) is over: 0 if none. */
-static int over_limit(uint16_t vrf, uint32_t old, const struct nh_group *g)
+/* Which of vrf's limits a kernel route prefix/len -> g (old: its route now) is over. */
+static enum rt_limit over_limit(uint16_t vrf, uint32_t ip, uint8_t len, uint32_t old,
+				const struct nh_group *g)
 {
 	const struct rt_vrf *v = &rt_vrfs[vrf];
 	uint32_t owned = nh_owned(&l3_nh, vrf);
 
 	if (old == FIB_NO_ROUTE && v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
-		return 1;
+		return RT_LIMIT_ROUTES;
 	/* A new next hop of a route alone in its group frees that group: no group more. */
 	if (old != FIB_NO_ROUTE && l3_nh.refs[old] == 1 && l3_nh.owner[old] == vrf && owned)
 		owned--;
 	if (v->max_groups && owned >= v->max_groups && nh_find_for(&l3_nh, g, vrf) == 0)
-		return 2;
-	return 0;
+		return RT_LIMIT_GROUPS;
+	/* The hugepage memory its prefixes take: a /32 in a new /8 takes three nodes. */
+	if (v->max_nodes &&
+	    fib_nodes(&l3_fib, vrf) + fib_nodes_needed(&l3_fib, vrf, ip, len) > v->max_nodes)
+		return RT_LIMIT_NODES;
+	return RT_LIMIT_NONE;
 }
 
 bool rt_kernel_fits(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g)
 {
-	return over_limit(vrf, fib_get(&l3_fib, vrf, ip, len), g) == 0;
+	return over_limit(vrf, ip, len, fib_get(&l3_fib, vrf, ip, len), g) == RT_LIMIT_NONE;
 }
 
 /* route.add, route.del: every FIB change, from commits and the kernel alike (tessctl monitor). */
@@ -91,9 +96,12 @@ int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *
 	 * and kernel routes make way for them (rt_vrf_fit).
 	 */
 	if (kernel) {
-		int which = over_limit(vrf, old, g);
-		if (which) {
-			*(which == 1 ? &v->routes_refused : &v->groups_refused) += 1;
+		enum rt_limit which = over_limit(vrf, ip, len, old, g);
+		if (which != RT_LIMIT_NONE) {
+			*(which == RT_LIMIT_ROUTES   ? &v->routes_refused
+			  : which == RT_LIMIT_GROUPS ? &v->groups_refused
+						     : &v->nodes_refused) += 1;
+			v->refused_at = (uint8_t)which;
 			return -EDQUOT;
 		}
 	}
@@ -123,11 +131,13 @@ const char *rt_limit_text(uint16_t vrf, char *buf, size_t len)
 {
 	const struct rt_vrf *v = &rt_vrfs[vrf];
 
-	if (v->max_routes && fib_count(&l3_fib, vrf) >= v->max_routes)
-		snprintf(buf, len, "VRF %s is at its max_routes (%u)", v->name, v->max_routes);
-	else
+	if (v->refused_at == RT_LIMIT_NODES)
+		snprintf(buf, len, "VRF %s is at its max_fib_nodes (%u)", v->name, v->max_nodes);
+	else if (v->refused_at == RT_LIMIT_GROUPS)
 		snprintf(buf, len, "VRF %s is at its max_nexthop_groups (%u)", v->name,
 			 v->max_groups);
+	else
+		snprintf(buf, len, "VRF %s is at its max_routes (%u)", v->name, v->max_routes);
 	return buf;
 }
 
@@ -216,6 +226,15 @@ static int cmp_refs(const void *a, const void *b)
 	return rx != ry ? (rx < ry ? -1 : 1) : (x > y) - (x < y);
 }
 
+/* Routes by prefix length, longest first, then by key. */
+static int cmp_longest(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	uint8_t lx = (uint8_t)x, ly = (uint8_t)y;
+
+	return lx != ly ? (lx > ly ? -1 : 1) : (x > y) - (x < y);
+}
+
 void rt_vrf_fit(uint16_t vrf)
 {
 	struct rt_vrf *v = &rt_vrfs[vrf];
@@ -256,6 +275,22 @@ void rt_vrf_fit(uint16_t vrf)
 					evict(vrf, ev.routes.k[i], &v->groups_refused);
 		}
 		free(groups.k);
+	}
+	if (v->max_nodes && fib_nodes(&l3_fib, vrf) > v->max_nodes && !ev.routes.oom &&
+	    !ev.values.oom) {
+		/*
+		 * Longest first, until within: a /32 alone in its /24 frees a node, a /16
+		 * none. The config's own routes need no more than the limit (validation).
+		 */
+		ev.routes.n = ev.values.n = 0;
+		ev.want = 0;
+		fib_walk(&l3_fib, vrf, find_kernel, &ev);
+		if (ev.routes.oom)
+			ev.routes.n = 0; /* logged below, tried again at the next commit */
+		if (ev.routes.n)
+			qsort(ev.routes.k, ev.routes.n, sizeof(*ev.routes.k), cmp_longest);
+		for (uint32_t i = 0; i < ev.routes.n && fib_nodes(&l3_fib, vrf) > v->max_nodes; i++)
+			evict(vrf, ev.routes.k[i], &v->nodes_refused);
 	}
 	if (ev.routes.oom || ev.values.oom) {
 		DP_LOG_F(ERR, DP_VRF_FIELDS(v),

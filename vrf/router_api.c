@@ -81,7 +81,8 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 	json_t *a = json_array();
 
 	uint32_t neigh_share = tessd_neigh_auto_share(&tessd.cfg.router),
-		 group_share = tessd_group_auto_share(&tessd.cfg.router);
+		 group_share = tessd_group_auto_share(&tessd.cfg.router),
+		 fib_share = tessd_fib_auto_share(&tessd.cfg.router);
 
 	(void)params;
 	(void)err;
@@ -102,6 +103,9 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 		json_object_set_new(
 			o, "max_nexthop_groups_effective",
 			json_integer(v->max_nexthop_groups ? v->max_nexthop_groups : group_share));
+		json_object_set_new(o, "fib_nodes", json_integer(fib_nodes(&l3_fib, v->id)));
+		json_object_set_new(o, "max_fib_nodes_effective",
+				    json_integer(v->max_fib_nodes ? v->max_fib_nodes : fib_share));
 		json_t *k = kern_vrf_json(v->id);
 		if (k)
 			json_object_set_new(o, "kernel_sync", k);
@@ -112,7 +116,7 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 }
 
 /*
- * A share error of vrf.add or vrf.set (neighbours, next-hop groups) is the
+ * A share error of vrf.add or vrf.set (neighbours, next-hop groups, FIB nodes) is the
  * edited VRF's doing (the running config's shares fit): at its path, not at
  * the VRF of the array where validation found the sum or the automatic share
  * first over (the message names that one).
@@ -120,7 +124,8 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 static int own_share_error(int rc, struct ctl_error *err)
 {
 	static const char head[] = "/router/vrfs/";
-	static const char *const fields[] = { "neigh_limit", "max_nexthop_groups" };
+	static const char *const fields[] = { "neigh_limit", "max_nexthop_groups",
+					      "max_fib_nodes" };
 	const char *tail = strrchr(err->path, '/');
 
 	if (rc != -ENOSPC || strncmp(err->path, head, sizeof(head) - 1) != 0 || tail == NULL)
@@ -551,8 +556,8 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 		return -ENOENT;
 	}
 	/*
-	 * Its VRF's routes and groups counted as the config's validation counts them (the
-	 * config's own, each route of it; not the kernel's, which make way), with this one,
+	 * Its VRF's routes, groups and FIB nodes counted as the config's validation counts them
+	 * (the config's own, each route of it; not the kernel's, which make way), with this one,
 	 * before anything changes: what route.add accepts, the next commit accepts too
 	 * (review 3.2, and its review: the FIB's count could be lower).
 	 */
@@ -579,6 +584,19 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 			      "VRF %s has %u next-hop groups of its own, its max_nexthop_groups: "
 			      "route refused",
 			      rc->vrf, counts->groups[id]);
+		return -ENOSPC;
+	}
+	if (v->max_nodes &&
+	    counts->nodes[id] + tessd_vrf_counts_new_nodes(counts, id, ip, len) > v->max_nodes) {
+		rt_index_free(&ix);
+		v->nodes_refused++;
+		ctl_error_set(
+			err, ENOSPC, "/params",
+			"VRF %s needs %u FIB nodes for its own routes, %u with this one, over "
+			"its max_fib_nodes (%u): route refused",
+			rc->vrf, counts->nodes[id],
+			counts->nodes[id] + tessd_vrf_counts_new_nodes(counts, id, ip, len),
+			v->max_nodes);
 		return -ENOSPC;
 	}
 	if ((e = running_routes(cfg, &a)) == 0)

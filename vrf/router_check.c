@@ -176,12 +176,20 @@ static uint32_t group_slot(const struct tessd_vrf_counts *c, const struct tessd_
 	return s;
 }
 
-static int group_table(struct tessd_vrf_counts *c, uint32_t want)
+/* Slots of an open-addressing table for want keys: a power of two, at most half full. */
+static uint32_t table_slots(uint32_t want)
 {
 	uint32_t n = 64;
 
 	while (n < 2 * want)
 		n *= 2;
+	return n;
+}
+
+static int group_table(struct tessd_vrf_counts *c, uint32_t want)
+{
+	uint32_t n = table_slots(want);
+
 	c->keys =
 		calloc(n, sizeof(*c->keys)); /* zeroed: the analyzer cannot pair keys with taken */
 	c->taken = calloc(n, sizeof(*c->taken));
@@ -226,6 +234,82 @@ static int group_add(struct tessd_vrf_counts *c, const struct tessd_group_key *e
 	return 0;
 }
 
+/*
+ * FIB nodes, counted as the trie holds them (fib.h): a VRF's root, and one
+ * node below each /8, /16 and /24 that one of its prefixes is longer than,
+ * shared by every prefix in it. Keys: VRF, level (1-3) and that prefix.
+ */
+static uint64_t node_key(uint16_t vrf, unsigned level, uint32_t ip)
+{
+	return (uint64_t)vrf << 40 | (uint64_t)level << 32 | (ip & rt_mask((uint8_t)(8 * level)));
+}
+
+static uint32_t node_slot(const struct tessd_vrf_counts *c, uint64_t key)
+{
+	uint32_t s = (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & c->node_mask;
+
+	while (c->node_keys[s] && c->node_keys[s] != key)
+		s = (s + 1) & c->node_mask;
+	return s;
+}
+
+static int node_table(struct tessd_vrf_counts *c, uint32_t want)
+{
+	uint32_t n = table_slots(want);
+
+	c->node_keys = calloc(n, sizeof(*c->node_keys));
+	c->node_mask = n - 1;
+	c->n_node_keys = 0;
+	return c->node_keys ? 0 : -ENOMEM;
+}
+
+static int node_add(struct tessd_vrf_counts *c, uint64_t key)
+{
+	uint32_t s;
+
+	if (2 * (c->n_node_keys + 1) > c->node_mask + 1) {
+		uint64_t *old = c->node_keys;
+		uint32_t old_mask = c->node_mask, n = c->n_node_keys;
+		if (node_table(c, n + 1) < 0) {
+			c->node_keys = old;
+			c->node_mask = old_mask;
+			c->n_node_keys = n;
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i <= old_mask; i++)
+			if (old[i]) {
+				c->node_keys[node_slot(c, old[i])] = old[i];
+				c->n_node_keys++;
+			}
+		free(old);
+	}
+	s = node_slot(c, key);
+	if (c->node_keys[s])
+		return 0;
+	c->node_keys[s] = key;
+	c->n_node_keys++;
+	c->nodes[key >> 40]++;
+	return 0;
+}
+
+static int nodes_add(struct tessd_vrf_counts *c, uint16_t vrf, uint32_t ip, uint8_t len)
+{
+	for (unsigned level = 1; len > 8 * level; level++)
+		if (node_add(c, node_key(vrf, level, ip)) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+uint32_t tessd_vrf_counts_new_nodes(const struct tessd_vrf_counts *c, uint16_t id, uint32_t ip,
+				    uint8_t len)
+{
+	uint32_t n = 0;
+
+	for (unsigned level = 1; len > 8 * level; level++)
+		n += c->node_keys[node_slot(c, node_key(id, level, ip))] == 0;
+	return n;
+}
+
 int tessd_vrf_counts_init(struct tessd_vrf_counts *c, const struct tessd_router_index *ix)
 {
 	const struct tessd_router_cfg *r = &ix->cfg->router;
@@ -234,9 +318,12 @@ int tessd_vrf_counts_init(struct tessd_vrf_counts *c, const struct tessd_router_
 	memset(c, 0, sizeof(*c));
 	c->routes = calloc(TESS_MAX_VRF_ID + 1, sizeof(*c->routes));
 	c->groups = calloc(TESS_MAX_VRF_ID + 1, sizeof(*c->groups));
-	if (c->routes == NULL || c->groups == NULL ||
-	    group_table(c, r->n_routes + 3 * r->n_interfaces) < 0)
+	c->nodes = calloc(TESS_MAX_VRF_ID + 1, sizeof(*c->nodes));
+	if (c->routes == NULL || c->groups == NULL || c->nodes == NULL ||
+	    group_table(c, r->n_routes + 3 * r->n_interfaces) < 0 || node_table(c, 64) < 0)
 		goto nomem;
+	for (uint32_t i = 0; i < r->n_vrfs; i++)
+		c->nodes[r->vrfs[i].id] = 1; /* its root */
 	for (uint32_t i = 0; i < r->n_interfaces; i++) {
 		const struct tessd_iface_cfg *ic = &r->interfaces[i];
 		const struct tessd_vrf_cfg *vc = tessd_ix_vrf(ix, ic->vrf);
@@ -244,8 +331,13 @@ int tessd_vrf_counts_init(struct tessd_vrf_counts *c, const struct tessd_router_
 		uint16_t id = (uint16_t)(i + 1);
 
 		for (uint32_t a = 0; vc && a < ic->n_addresses; a++) {
-			c->routes[vc->id] +=
-				1u + (ic->addresses[a].len < 32) + (ic->addresses[a].len <= 30);
+			uint32_t ip = ic->addresses[a].ip;
+			uint8_t len = ic->addresses[a].len;
+			c->routes[vc->id] += 1u + (len < 32) + (len <= 30);
+			if (nodes_add(c, vc->id, ip, 32) < 0 ||
+			    nodes_add(c, vc->id, ip & rt_mask(len), len) < 0 ||
+			    (len <= 30 && nodes_add(c, vc->id, ip | ~rt_mask(len), 32) < 0))
+				goto nomem;
 			local = true;
 			connected |= ic->addresses[a].len < 32;
 			broadcast |= ic->addresses[a].len <= 30;
@@ -292,6 +384,8 @@ int tessd_vrf_counts_add(struct tessd_vrf_counts *c, const struct tessd_router_i
 	if (!route_group_of(ix, rc, &e))
 		return 0;
 	c->routes[e.vrf]++;
+	if (nodes_add(c, e.vrf, rc->prefix.ip, rc->prefix.len) < 0)
+		return -ENOMEM;
 	return group_add(c, &e);
 }
 
@@ -299,16 +393,19 @@ void tessd_vrf_counts_fini(struct tessd_vrf_counts *c)
 {
 	free(c->routes);
 	free(c->groups);
+	free(c->nodes);
+	free(c->node_keys);
 	free(c->keys);
 	free(c->taken);
 	memset(c, 0, sizeof(*c));
 }
 
 /*
- * Each VRF's configured routes within its max_routes and groups within its
- * max_nexthop_groups: configured routes are installed whatever the limits
- * once the config is valid (review 3.2), so a config that cannot be
- * installed whole is refused, not half applied.
+ * Each VRF's configured routes within its max_routes, groups within its
+ * max_nexthop_groups and FIB nodes within its max_fib_nodes: configured
+ * routes are installed whatever the limits once the config is valid (review
+ * 3.2), so a config that cannot be installed whole is refused, not half
+ * applied.
  */
 static void validate_vrf_counts(const struct tessd_router_index *ix,
 				const struct tessd_router_cfg *r, struct cfg_errs *errs)
@@ -330,7 +427,20 @@ static void validate_vrf_counts(const struct tessd_router_index *ix,
 			    vc->name, c.routes[vc->id], vc->max_routes);
 		}
 	}
-	uint32_t group_auto = tessd_group_auto_share(r);
+	uint32_t group_auto = tessd_group_auto_share(r), fib_auto = tessd_fib_auto_share(r);
+	for (uint32_t i = 0; i < r->n_vrfs; i++) {
+		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		uint32_t max = vc->max_fib_nodes ? vc->max_fib_nodes : fib_auto;
+		/* No automatic share at all (explicit ones take the pool) is validate_share's. */
+		if (max && c.nodes[vc->id] > max) {
+			snprintf(p, sizeof(p), "/router/vrfs/%u/max_fib_nodes", i);
+			ERR(ENOSPC,
+			    "VRF '%s' needs %u FIB nodes for its configured routes (static, "
+			    "and its interfaces'), over its max_fib_nodes (%u%s)",
+			    vc->name, c.nodes[vc->id], max,
+			    vc->max_fib_nodes ? "" : ", its automatic share");
+		}
+	}
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
 		uint32_t max = vc->max_nexthop_groups ? vc->max_nexthop_groups : group_auto;
@@ -373,6 +483,11 @@ static uint64_t group_pool(const struct tessd_router_cfg *r)
 	return TESSD_GROUP_POOL;
 }
 
+static uint64_t fib_pool(const struct tessd_router_cfg *r)
+{
+	return r->fib_nodes;
+}
+
 static const struct vrf_share neigh_share = {
 	.field = "neigh_limit",
 	.off = offsetof(struct tessd_vrf_cfg, neigh_limit),
@@ -392,6 +507,16 @@ static const struct vrf_share group_share = {
 	.pool = group_pool,
 	.pool_name = "the next-hop group ids",
 	.remedy = "lower explicit limits",
+};
+static const struct vrf_share fib_share = {
+	.field = "max_fib_nodes",
+	.off = offsetof(struct tessd_vrf_cfg, max_fib_nodes),
+	.what = "FIB nodes",
+	.max = TESSD_FIB_SHARE_MAX,
+	.min = TESSD_FIB_SHARE_MIN,
+	.pool = fib_pool,
+	.pool_name = "router.fib_nodes",
+	.remedy = "raise router.fib_nodes or lower explicit limits",
 };
 
 static uint32_t share_limit(const struct vrf_share *sh, const struct tessd_vrf_cfg *vc)
@@ -441,6 +566,11 @@ uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct te
 uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r)
 {
 	return share_auto(&group_share, r);
+}
+
+uint32_t tessd_fib_auto_share(const struct tessd_router_cfg *r)
+{
+	return share_auto(&fib_share, r);
 }
 
 /*
@@ -774,6 +904,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	validate_vrf_counts(&ix, r, errs);
 	validate_share(&neigh_share, r, errs);
 	validate_share(&group_share, r, errs);
+	validate_share(&fib_share, r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);
 	tessd_router_index_fini(&ix);

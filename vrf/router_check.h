@@ -57,6 +57,14 @@ uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct te
 #define TESSD_GROUP_SHARE_MIN 16u
 uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r);
 /*
+ * FIB node shares (review of 3.2): the same for max_fib_nodes over
+ * router.fib_nodes, so that a VRF's scattered prefixes (a BGP feed of /32s)
+ * cannot take the hugepage memory the others' routes need.
+ */
+#define TESSD_FIB_SHARE_MAX 65536u
+#define TESSD_FIB_SHARE_MIN 16u
+uint32_t tessd_fib_auto_share(const struct tessd_router_cfg *r);
+/*
  * Each VRF's configured routes and distinct next-hop groups, as validation
  * counts them (review of 3.2): route.add counts the same way, the running
  * config's counts with its route added. Valid while ix's config is.
@@ -68,15 +76,21 @@ struct tessd_group_key {
 struct tessd_vrf_counts {
 	uint32_t *routes;             /* [TESS_MAX_VRF_ID + 1] */
 	uint32_t *groups;             /* [TESS_MAX_VRF_ID + 1] */
+	uint32_t *nodes;              /* [TESS_MAX_VRF_ID + 1]: FIB nodes, as the FIB holds them */
 	struct tessd_group_key *keys; /* the groups counted: open addressing */
 	bool *taken;
 	uint32_t mask, n_keys;
+	uint64_t *node_keys; /* the nodes below the roots: VRF, level, prefix; 0 empty */
+	uint32_t node_mask, n_node_keys;
 };
 int tessd_vrf_counts_init(struct tessd_vrf_counts *c, const struct tessd_router_index *ix);
 /* Whether rc (of a known VRF) would add a group to its VRF's count. */
 bool tessd_vrf_counts_new_group(const struct tessd_vrf_counts *c,
 				const struct tessd_router_index *ix,
 				const struct tessd_route_cfg *rc);
+/* How many FIB nodes prefix/len would add to VRF id's count (0 to 3). */
+uint32_t tessd_vrf_counts_new_nodes(const struct tessd_vrf_counts *c, uint16_t id, uint32_t ip,
+				    uint8_t len);
 /* rc counted (appended to ix's config); -ENOMEM. */
 int tessd_vrf_counts_add(struct tessd_vrf_counts *c, const struct tessd_router_index *ix,
 			 const struct tessd_route_cfg *rc);

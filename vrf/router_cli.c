@@ -13,9 +13,9 @@ static const char *const prefix_key[] = { "prefix", NULL };
 
 static void vrf_list_human(const json_t *r)
 {
-	static const char *const h[] = { "VRF",    "ID",          "ROUTES",      "NEIGHBOURS",
-					 "ICMP/S", "NEIGH-LIMIT", "GROUP-LIMIT", "INTERFACES",
-					 "KERNEL", NULL };
+	static const char *const h[] = { "VRF",        "ID",          "ROUTES",      "NEIGHBOURS",
+					 "ICMP/S",     "NEIGH-LIMIT", "GROUP-LIMIT", "FIB-NODES",
+					 "INTERFACES", "KERNEL",      NULL };
 	struct table *t = table_new(h);
 	size_t i;
 	json_t *v;
@@ -29,6 +29,9 @@ static void vrf_list_human(const json_t *r)
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "icmp_rate"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "neigh_limit_effective"));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(v, "max_nexthop_groups_effective"));
+		/* Held of the limit: the hugepage memory its routes take (1 KiB a node). */
+		table_cell(t, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+			   jint(v, "fib_nodes"), jint(v, "max_fib_nodes_effective"));
 		table_cell(t, "%s",
 			   tessctl_join(json_object_get(v, "interfaces"), " ", ifs, sizeof(ifs)));
 		/* Bound to a kernel table: netns:table, its routes here, what could not map. */

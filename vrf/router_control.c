@@ -425,10 +425,15 @@ static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct 
 
 static void vrf_rebase(uint16_t id);
 
-static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_t neigh_share,
-		       uint32_t group_share)
+/* The automatic shares of the pools all VRFs draw on, for the VRFs whose limit is 0. */
+struct rt_shares {
+	uint32_t neigh, groups, nodes;
+};
+
+static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, const struct rt_shares *sh)
 {
-	uint32_t max_groups = vc->max_nexthop_groups ? vc->max_nexthop_groups : group_share;
+	uint32_t max_groups = vc->max_nexthop_groups ? vc->max_nexthop_groups : sh->groups;
+	uint32_t max_nodes = vc->max_fib_nodes ? vc->max_fib_nodes : sh->nodes;
 
 	snprintf(v->name, sizeof(v->name), "%s", vc->name);
 	snprintf(v->tenant, sizeof(v->tenant), "%s", vc->tenant);
@@ -441,12 +446,14 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, uint32_
 	 * Automatic shares shrink as VRFs are added: entries past a shrunk limit stay
 	 * until they age out, but no new ones are learnt past it.
 	 */
-	v->neigh_limit = vc->neigh_limit ? vc->neigh_limit : neigh_share;
+	v->neigh_limit = vc->neigh_limit ? vc->neigh_limit : sh->neigh;
 	/* Raised: kernel routes waiting for room may fit now. Lowered (an automatic share
-	 * shrinks as VRFs are added): rt_vrf_fit() removes kernel groups past it. */
-	v->room |= v->max_routes != vc->max_routes || v->max_groups != max_groups;
+	 * shrinks as VRFs are added): rt_vrf_fit() removes kernel routes past it. */
+	v->room |= v->max_routes != vc->max_routes || v->max_groups != max_groups ||
+		   v->max_nodes != max_nodes;
 	v->max_routes = vc->max_routes;
 	v->max_groups = max_groups;
+	v->max_nodes = max_nodes;
 	v->neigh_queue = vc->neigh_queue;
 	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
 	v->stale_tsc = vc->neigh_stale_sec * dp_tsc_hz;
@@ -507,7 +514,9 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			ri->len[a] = ic->addresses[a].len;
 		}
 	}
-	uint32_t neigh_share = tessd_neigh_auto_share(r), group_share = tessd_group_auto_share(r);
+	const struct rt_shares shares = { .neigh = tessd_neigh_auto_share(r),
+					  .groups = tessd_group_auto_share(r),
+					  .nodes = tessd_fib_auto_share(r) };
 
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
@@ -525,7 +534,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			vrf_rebase(vc->id);
 			dirty = true;
 		}
-		vrf_params(v, vc, neigh_share, group_share);
+		vrf_params(v, vc, &shares);
 		/* Also when installing its routes failed last time (memory, FIB, groups). */
 		dirty |= v->resync || resync_all;
 		if (!dirty) {
@@ -742,6 +751,9 @@ static json_t *router_vrfs_json(const struct tessd_cfg *cfg, const char *vrf)
 				    json_integer((json_int_t)rt_vrfs[vc->id].routes_refused));
 		json_object_set_new(o, "groups_refused",
 				    json_integer((json_int_t)rt_vrfs[vc->id].groups_refused));
+		json_object_set_new(o, "fib_nodes", json_integer(fib_nodes(&l3_fib, vc->id)));
+		json_object_set_new(o, "nodes_refused",
+				    json_integer((json_int_t)rt_vrfs[vc->id].nodes_refused));
 		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[vc->id]));
 		json_t *k = kern_vrf_json(vc->id);
 		if (k)

@@ -43,18 +43,21 @@ struct rt_counters {
 	uint64_t arp_sent, arp_replied, arp_learned;
 };
 
+enum rt_limit { RT_LIMIT_NONE, RT_LIMIT_ROUTES, RT_LIMIT_GROUPS, RT_LIMIT_NODES };
+
 struct rt_vrf {
 	bool on;
 	bool resync; /* installing its routes failed: reconcile at the next sync */
 	char name[TESS_NAME_LEN];
 	char tenant[TESS_TENANT_LEN]; /* its label, for its log lines' TESS_TENANT */
 	uint32_t icmp_rate, neigh_limit, neigh_queue;
-	uint32_t max_routes, max_groups; /* 0: none (a VRF the config did not set up) */
+	uint32_t max_routes, max_groups, max_nodes; /* 0: none (a VRF the config did not set up) */
 	/* At those limits: kernel routes refused or removed to make way, route.add calls refused.
 	 */
-	uint64_t routes_refused, groups_refused;
-	uint32_t n_kernel; /* of its routes, kernel ones */
-	bool room;         /* a route went or the limits changed: waiting kernel routes may fit */
+	uint64_t routes_refused, groups_refused, nodes_refused;
+	uint8_t refused_at; /* the limit of the last kernel route refused (enum rt_limit) */
+	uint32_t n_kernel;  /* of its routes, kernel ones */
+	bool room;          /* a route went or the limits changed: waiting kernel routes may fit */
 	uint64_t reachable_tsc, stale_tsc; /* neighbour aging, in TSC cycles */
 	struct dp_storm icmp;              /* ICMP errors per second */
 	struct rt_counters ctl;
@@ -136,8 +139,8 @@ void rt_routes_reconcile(const struct tessd_router_index *ix, uint16_t id, const
 			 uint32_t n_ifaces, const uint32_t *routes, uint32_t n_routes);
 /*
  * Installs one route (prefix/len -> group); -errno: -EDQUOT for a kernel
- * route at the VRF's max_routes or max_nexthop_groups (rt_limit_text says
- * which; configured routes are bounded by validation and go in regardless),
+ * route at the VRF's max_routes, max_nexthop_groups or max_fib_nodes
+ * (rt_limit_text says which; configured routes are bounded by validation and go in regardless),
  * -ENOSPC out of groups, -ENOMEM out of FIB nodes.
  */
 int rt_route_set(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_group *g);
@@ -148,7 +151,7 @@ bool rt_kernel_fits(uint16_t vrf, uint32_t ip, uint8_t len, const struct nh_grou
  * them: kernel routes leave (counted as refused) and wait in the kernel map.
  */
 void rt_vrf_fit(uint16_t vrf);
-/* Which limit of vrf a route was refused at (-EDQUOT): "max_routes (N)"... into buf. */
+/* Which limit of vrf its last kernel route refused (-EDQUOT) met: "max_routes (N)"... */
 const char *rt_limit_text(uint16_t vrf, char *buf, size_t len);
 int rt_route_unset(uint16_t vrf, uint32_t ip, uint8_t len);
 /* A route's origin as the API names it ("static", "connected", ...); a prefix "a.b.c.d/n". */

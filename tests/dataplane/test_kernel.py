@@ -380,6 +380,74 @@ def test_kernel_routes_over_the_limit_wait_for_room(cleanup, tmp_path):
          timeout=5, what="the kernel routes gone")
 
 
+def test_kernel_routes_past_the_fib_node_limit_wait(cleanup, tmp_path):
+    """Review of 3.2 (FIB nodes): max_fib_nodes bounds the hugepage memory a VRF's prefixes
+    take, whatever max_routes allows: a BGP feed of scattered /32s (three 1 KiB nodes for the
+    first in a /8, two for each in a new /16) is installed up to the limit, the rest waits
+    and is counted; a /32 beside an installed one needs no node and goes in; room made by
+    the kernel or a raised limit lets the waiting ones in, a lowered limit makes them leave,
+    and another VRF still adds routes."""
+    # Its root, 10/8, 10.1/16, 10.1.0/24, 10.2/16, 10.2.0/24 (the interfaces' /32s): 6.
+    topo = KTopo(cleanup, tmp_path, extra_vrf={"max_fib_nodes": 12})
+    wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
+    assert topo.vrf()["fib_nodes"] == 6
+    listed = next(v for v in topo.t.ctl("vrf", "list") if v["name"] == "acme")
+    assert listed["max_fib_nodes_effective"] == 12 and listed["fib_nodes"] == 6
+    table = topo.t.tessctl("vrf", "list").stdout
+    assert "FIB-NODES" in table and " 6/12 " in table, table
+    # 172/8 and 172.16.0/24's nodes, then two each: 172.16 and 172.17 fit (11), no more.
+    batch = "".join(f"route add 172.{16 + i}.0.1/32 via 10.2.0.2\n" for i in range(10))
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], input=batch, text=True, check=True)
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 8, timeout=10,
+         what="the kernel routes past the node limit waiting")
+    v = topo.vrf()
+    assert v["fib_nodes"] == 11 and v["nodes_refused"] >= 8 and v["routes_refused"] == 0
+    assert "max_fib_nodes (12)" in v["kernel"]["last_error"]
+    assert kernel_prefixes(topo) == {"172.16.0.1/32", "172.17.0.1/32"}
+    # Beside an installed /32: no node more, in.
+    topo.k("ip", "route", "add", "172.16.0.2/32", "via", "10.2.0.2")
+    wait(lambda: "172.16.0.2/32" in kernel_prefixes(topo), timeout=5, what="a /32 beside")
+    assert topo.vrf()["fib_nodes"] == 11
+    # The kernel removes 172.16's: its two nodes free, one waiting /32 takes them.
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], text=True, check=True,
+                   input="route del 172.16.0.1/32\nroute del 172.16.0.2/32\n")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 7 and len(kernel_prefixes(topo)) == 2,
+         timeout=5, what="a waiting route in the room made")
+    assert topo.vrf()["fib_nodes"] == 11
+    # Raised at run time: every waiting route goes in (6 + 1 + 2 x 9). Lowered: they leave
+    # until the VRF is within, the connected routes kept.
+    topo.t.tessctl("vrf", "set", "acme", "--max-fib-nodes", "30")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 0, timeout=5,
+         what="waiting routes installed under a raised limit")
+    assert topo.vrf()["fib_nodes"] == 25 and len(kernel_prefixes(topo)) == 9
+    topo.t.tessctl("vrf", "set", "acme", "--max-fib-nodes", "15")
+    wait(lambda: topo.vrf()["kernel"]["waiting"] == 5, timeout=5,
+         what="kernel routes making way under a lowered limit")
+    assert topo.vrf()["fib_nodes"] == 15 and len(kernel_prefixes(topo)) == 4
+    assert {"10.1.0.0/24", "10.2.0.0/24", "10.1.0.1/32"} <= set(topo.routes())
+    # route.add counts the VRF's own prefixes: 6 + 3 for 20.0.0.1/32 fit, kernel routes
+    # making way; the config's own past the limit is refused, nothing recorded.
+    topo.t.tessctl("route", "add", "20.0.0.1/32", "--vrf", "acme", "--blackhole")
+    assert topo.routes()["20.0.0.1/32"]["origin"] == "static"
+    assert topo.vrf()["fib_nodes"] <= 15
+    topo.t.tessctl("vrf", "set", "acme", "--max-fib-nodes", "11")
+    r = topo.t.tessctl("route", "add", "30.0.0.1/32", "--vrf", "acme", "--blackhole",
+                       check=False)
+    assert r.returncode != 0 and "max_fib_nodes" in r.stderr, r.stderr
+    assert "30.0.0.1/32" not in topo.routes()
+    assert not any(x["prefix"] == "30.0.0.1/32"
+                   for x in topo.t.ctl("config", "show")["router"]["routes"])
+    # A limit under what the config's own routes need is refused whole, at its key.
+    r = topo.t.tessctl("vrf", "set", "acme", "--max-fib-nodes", "8", check=False)
+    assert r.returncode != 0 and "max_fib_nodes" in r.stderr, r.stderr
+    assert next(v for v in topo.t.ctl("vrf", "list")
+                if v["name"] == "acme")["max_fib_nodes_effective"] == 11
+    # Another VRF is not held by acme's nodes.
+    topo.t.tessctl("vrf", "add", "bravo", "--id", "200")
+    topo.t.tessctl("route", "add", "172.30.0.1/32", "--vrf", "bravo", "--blackhole")
+    assert "172.30.0.1/32" in topo.routes("bravo")
+
+
 def test_kernel_next_hop_change_refused_at_the_group_limit(cleanup, tmp_path):
     """Review of 3.2 (item 1): a kernel route whose next hop changes while the VRF is at
     max_nexthop_groups never keeps forwarding to the old gateway: refused (its old group

@@ -245,6 +245,7 @@ static void one_vrf(struct one_vrf *o, uint32_t max_routes, uint32_t max_groups,
 	o->cfg.router.interfaces = &o->ic;
 	o->cfg.router.n_interfaces = 1;
 	o->cfg.router.neigh_capacity = 1024;
+	o->cfg.router.fib_nodes = 262144;
 }
 
 /*
@@ -435,6 +436,94 @@ static void test_route_add_counts_as_validation(void **state)
 	l3_module.fini();
 }
 
+/* Whether vrf holds a kernel route prefix/len. */
+static bool kernel_has(uint16_t vrf, uint32_t ip, uint8_t len)
+{
+	uint32_t v = fib_get(&l3_fib, vrf, ip, len);
+
+	return v && nh_group(&l3_nh, v)->origin == NH_ORIGIN_KERNEL;
+}
+
+/*
+ * Review of 3.2 (FIB nodes): a VRF's max_fib_nodes bounds the hugepage
+ * memory its prefixes take, whatever max_routes allows. Kernel routes that
+ * need nodes past it are refused (counted, the limit named), those that fit
+ * in the nodes there are not; the config's own are counted as the trie
+ * holds them at validation and by route.add, and kernel routes make way for
+ * them, longest first, until the VRF is within.
+ */
+static void test_fib_node_limit(void **state)
+{
+	struct one_vrf a, small;
+	struct nh_group k = { .type = NH_BLACKHOLE, .origin = NH_ORIGIN_KERNEL };
+	struct tessd_route_cfg rc = { .type = TESS_ROUTE_BLACKHOLE,
+				      .prefix = { .ip = 0x14000001, .len = 32 } };
+	struct ctl_error err;
+	struct cfg_errs errs;
+	char why[128];
+
+	(void)state;
+	/* 10.1.0.1/24: its root, 10/8, 10.1/16 and 10.1.0/24 (its local /32s): 4 of 8. */
+	one_vrf(&a, 1000, 100, 0x0a010001);
+	a.vrf.max_fib_nodes = 8;
+	assert_int_equal(l3_module.init(&a.cfg), 0);
+	commit(NULL, &a.cfg);
+	assert_int_equal(fib_nodes(&l3_fib, 2), 4);
+	/* A /32 in a new /8 takes three: 7. Another one would be 10: refused, named. */
+	assert_int_equal(rt_route_set(2, 0x0b000001, 32, &k), 0);
+	assert_int_equal(rt_route_set(2, 0x0c000001, 32, &k), -EDQUOT);
+	assert_int_equal(rt_vrfs[2].nodes_refused, 1);
+	assert_non_null(strstr(rt_limit_text(2, why, sizeof(why)), "max_fib_nodes (8)"));
+	/* What fits in the nodes there goes in: a /8, a /32 and a /24 beside the first. */
+	assert_int_equal(rt_route_set(2, 0x0d000000, 8, &k), 0);
+	assert_int_equal(rt_route_set(2, 0x0b000002, 32, &k), 0);
+	assert_int_equal(rt_route_set(2, 0x0b000100, 24, &k), 0);
+	/* The eighth node for 11.1/16, none past it for 11.2/16. */
+	assert_int_equal(rt_route_set(2, 0x0b010000, 24, &k), 0);
+	assert_int_equal(fib_nodes(&l3_fib, 2), 8);
+	assert_int_equal(rt_route_set(2, 0x0b020000, 24, &k), -EDQUOT);
+	assert_int_equal(rt_vrfs[2].nodes_refused, 2);
+	assert_int_equal(rt_vrfs[2].routes_refused + rt_vrfs[2].groups_refused, 0);
+	/*
+	 * route.add of 20.0.0.1/32: the config's own are then 7 nodes, within; the FIB's 11:
+	 * kernel routes leave, longest first, until it is within again.
+	 */
+	snprintf(rc.vrf, sizeof(rc.vrf), "cap");
+	if (rt_route_add(&a.cfg, &rc, &err) != 0)
+		fail_msg("route.add: %s at %s", err.message, err.path);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x14000001, 32), 0);
+	assert_true(fib_nodes(&l3_fib, 2) <= 8);
+	assert_int_not_equal(fib_get(&l3_fib, 2, 0x0a010001, 32), 0);
+	assert_false(kernel_has(2, 0x0b000001, 32) || kernel_has(2, 0x0b000002, 32));
+	assert_true(kernel_has(2, 0x0d000000, 8)); /* takes no node: stays */
+	assert_true(rt_vrfs[2].nodes_refused > 2);
+	/* Another /32 in a new /8 would make the config's own 10: refused, nothing changed. */
+	struct tessd_route_cfg more = blackhole("cap", 0);
+	more.prefix.ip = 0x1e000001;
+	uint64_t refused = rt_vrfs[2].nodes_refused;
+	assert_int_equal(rt_route_add(&a.cfg, &more, &err), -ENOSPC);
+	assert_string_equal(err.path, "/params");
+	assert_non_null(strstr(err.message, "max_fib_nodes (8)"));
+	assert_int_equal(rt_vrfs[2].nodes_refused, refused + 1);
+	assert_int_equal(a.cfg.router.n_routes, 1);
+	assert_int_equal(fib_get(&l3_fib, 2, 0x1e000001, 32), 0);
+	/* One in 20.0.0/24 needs none: it goes in. The running config stays valid. */
+	more.prefix.ip = 0x14000002;
+	if (rt_route_add(&a.cfg, &more, &err) != 0)
+		fail_msg("route.add: %s at %s", err.message, err.path);
+	commit(&a.cfg, &a.cfg);
+	/* A config whose own routes need more than its limit is refused, at the limit's path. */
+	one_vrf(&small, 1000, 100, 0x0a010001);
+	small.vrf.max_fib_nodes = 3;
+	cfg_errs_init(&errs);
+	assert_int_not_equal(tessd_router_validate(&small.cfg, &errs), 0);
+	assert_string_equal(errs.e[0].path, "/router/vrfs/0/max_fib_nodes");
+	assert_non_null(strstr(errs.e[0].msg, "needs 4 FIB nodes"));
+	free(a.cfg.router.routes);
+	rt_route_index_free();
+	l3_module.fini();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_fill_then_static),
 		cmocka_unit_test(test_route_add_counts_its_own),
 		cmocka_unit_test(test_route_add_counts_as_validation),
+		cmocka_unit_test(test_fib_node_limit),
 	};
 	return cmocka_run_group_tests(tests, unit_dp_setup, unit_dp_teardown);
 }

@@ -290,6 +290,21 @@ static void test_vrf_neigh_shares(void **state)
  * (16 VRFs of 4,096 groups each no longer promise more ids than there are), explicit limits
  * may not add up to more, and what they leave gives each automatic VRF at least 16.
  */
+/* The automatic share that fn gives each of n VRFs on defaults. */
+static uint32_t auto_share(int n, uint32_t (*fn)(const struct tessd_router_cfg *r))
+{
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+	char *text = many_vrfs(n, 0);
+	uint32_t share;
+
+	assert_int_equal(decode(text, &cfg, &e), 0);
+	share = fn(&cfg.router);
+	tessd_cfg_free(&cfg);
+	free(text);
+	return share;
+}
+
 static void test_vrf_group_shares(void **state)
 {
 	struct tessd_cfg cfg;
@@ -304,11 +319,7 @@ static void test_vrf_group_shares(void **state)
 	assert_int_equal(tessd_group_auto_share(&cfg.router), 65535 / 1000);
 	tessd_cfg_free(&cfg);
 	free(text);
-	text = many_vrfs(2, 0);
-	assert_int_equal(decode(text, &cfg, &e), 0);
-	assert_int_equal(tessd_group_auto_share(&cfg.router), 4096); /* the cap */
-	tessd_cfg_free(&cfg);
-	free(text);
+	assert_int_equal(auto_share(2, tessd_group_auto_share), 4096); /* the cap */
 	expect_error("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1, "
 		     "\"max_nexthop_groups\": 40000}, {\"name\": \"b\", \"id\": 2}, "
 		     "{\"name\": \"c\", \"id\": 3, \"max_nexthop_groups\": 30000}]}}",
@@ -339,6 +350,56 @@ static void test_vrf_group_shares(void **state)
 	expect_error(text2, "/router/vrfs/1/max_nexthop_groups", "(16, its automatic share)");
 }
 
+/*
+ * Review of 3.2 (FIB nodes): max_fib_nodes shares router.fib_nodes as groups
+ * share their ids; the config's own prefixes are counted as the trie holds
+ * them (scattered /32s three nodes each, a /32 beside another none).
+ */
+static void test_vrf_fib_node_shares(void **state)
+{
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+	char text2[8192];
+	int n;
+
+	(void)state;
+	/* router.fib_nodes defaults to 262,144. */
+	assert_int_equal(auto_share(1000, tessd_fib_auto_share), 262144 / 1000);
+	assert_int_equal(auto_share(2, tessd_fib_auto_share), TESSD_FIB_SHARE_MAX);
+	expect_error("{\"router\": {\"fib_nodes\": 4096, \"vrfs\": [{\"name\": \"a\", \"id\": 1, "
+		     "\"max_fib_nodes\": 3000}, {\"name\": \"b\", \"id\": 2, "
+		     "\"max_fib_nodes\": 2000}]}}",
+		     "/router/vrfs/1/max_fib_nodes", "router.fib_nodes (4096)");
+	expect_error("{\"router\": {\"fib_nodes\": 4096, \"vrfs\": [{\"name\": \"a\", \"id\": 1, "
+		     "\"max_fib_nodes\": 4090}, {\"name\": \"b\", \"id\": 2}]}}",
+		     "/router/vrfs/1/max_fib_nodes", "at least 16");
+	/*
+	 * Its root, 192/8, 192.168/16 and 192.168.1/24 (the interface's /32s), three for
+	 * 10.0.0.1/32 and none for 10.0.0.2/32 beside it, three for 20.0.0.1-2: 10 nodes.
+	 */
+	for (int max = 10; max >= 9; max--) {
+		n = snprintf(text2, sizeof(text2),
+			     "{\"ports\": [{\"name\": \"e\", \"devargs\": \"net_tap0\"}], "
+			     "\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 2, "
+			     "\"max_fib_nodes\": %d}], "
+			     "\"interfaces\": [{\"name\": \"ea\", \"vrf\": \"a\", \"port\": \"e\", "
+			     "\"addresses\": [\"192.168.1.1/24\"]}], \"routes\": [",
+			     max);
+		for (int i = 0; i < 4; i++)
+			n += snprintf(text2 + n, sizeof(text2) - (size_t)n,
+				      "%s{\"vrf\": \"a\", \"prefix\": \"%d.0.0.%d/32\", \"type\": "
+				      "\"blackhole\"}",
+				      i ? ", " : "", 10 + i / 2 * 10, 1 + i % 2);
+		snprintf(text2 + n, sizeof(text2) - (size_t)n, "]}}");
+		if (max == 10) {
+			assert_int_equal(decode(text2, &cfg, &e), 0);
+			tessd_cfg_free(&cfg);
+		} else {
+			expect_error(text2, "/router/vrfs/0/max_fib_nodes", "needs 10 FIB nodes");
+		}
+	}
+}
+
 static void test_router_config(void **state)
 {
 	static const struct {
@@ -352,25 +413,32 @@ static void test_router_config(void **state)
 		  "/router/routes/0/prefix", "did you mean 10.1.0.0/16" },
 		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\"}]",
 		  "/router/routes/0/nexthops", "needs next hops" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", "
+		  "\"nexthops\": "
 		  "[{\"via\": \"10.0.0.2\"}], \"type\": \"reject\"}]",
 		  "/router/routes/0/nexthops", "a reject route has no next hops" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", "
+		  "\"nexthops\": "
 		  "[{\"via\": \"172.16.0.1\"}]}]",
 		  "/router/routes/0/nexthops/0/via", "not on a connected subnet of VRF a" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", "
+		  "\"nexthops\": "
 		  "[{\"via\": \"10.0.0.1\"}]}]",
 		  "/router/routes/0/nexthops/0/via", "an address of this router" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", "
+		  "\"nexthops\": "
 		  "[{\"via\": \"192.168.1.2\", \"interface\": \"tb\"}]}]",
 		  "/router/routes/0/nexthops/0/interface", "in VRF b, not a" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", \"nexthops\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.1.0.0/16\", "
+		  "\"nexthops\": "
 		  "[{\"via\": \"192.168.1.2\", \"interface\": \"ta\"}]}]",
 		  "/router/routes/0/nexthops/0/interface", "not on a subnet of interface 'ta'" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"192.168.1.0/24\", \"type\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"192.168.1.0/24\", "
+		  "\"type\": "
 		  "\"blackhole\"}]",
 		  "/router/routes/0/prefix", "connected subnet of interface 'ea'" },
-		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"192.168.1.1/32\", \"type\": "
+		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"192.168.1.1/32\", "
+		  "\"type\": "
 		  "\"blackhole\"}]",
 		  "/router/routes/0/prefix", "an address of this router" },
 		{ ", \"routes\": [{\"vrf\": \"a\", \"prefix\": \"10.9.0.0/16\", \"type\": "
@@ -472,7 +540,8 @@ static void test_xc_helpers(void **state)
 	assert_int_equal(tessd_cfg_xc_of(&cfg, "b"), 0);
 	assert_int_equal(tessd_cfg_xc_of(&cfg, "z"), -1);
 	tessd_cfg_free(&cfg);
-	/* The same pair again: its first end is taken (the cross-connect module's rules). */
+	/* The same pair again: its first end is taken (the cross-connect module's rules).
+	 */
 	assert_true(decode("{" PORTS2 ", \"xconnects\": [{\"a\": \"a\", \"b\": \"b\"}, "
 			   "{\"a\": \"b\", \"b\": \"a\"}]}",
 			   &cfg, &e) < 0);
@@ -545,7 +614,8 @@ static void expect_nat(const char *workers, unsigned max_blocks, const char *pat
 		expect_ok(text);
 }
 
-/* Finding 2: two instances' 3 x 100 sessions fit 1024 entries, not one worker's 512 of them. */
+/* Finding 2: two instances' 3 x 100 sessions fit 1024 entries, not one worker's 512 of
+ * them. */
 static void test_nat_sessions_fit_a_worker_slice(void **state)
 {
 	(void)state;
@@ -565,7 +635,8 @@ static void test_nat_pool_shares_fit_the_pool(void **state)
 	"{\"control\": {\"log_dirs\": [\"/nonexistent-natlogfix/logs/\"]}, \"nat\": " \
 	"{\"logging\": {\"path\": \"%s\"}}}"
 
-/* natlog review of 9ec1183, 1 and 8: confined to control.log_dirs, lexically (no filesystem). */
+/* natlog review of 9ec1183, 1 and 8: confined to control.log_dirs, lexically (no
+ * filesystem). */
 static void test_nat_log_path_confined_lexically(void **state)
 {
 	static const char *const bad[] = { "/etc/shadow", "/nonexistent-natlogfix/logs/../x",
@@ -717,11 +788,13 @@ int main(void)
 		cmocka_unit_test(test_vrf_neigh_limits_fit_the_capacity),
 		cmocka_unit_test(test_vrf_neigh_shares),
 		cmocka_unit_test(test_vrf_group_shares),
+		cmocka_unit_test(test_vrf_fib_node_shares),
 		cmocka_unit_test(test_nat_sessions_fit_a_worker_slice),
 		cmocka_unit_test(test_nat_pool_shares_fit_the_pool),
 		cmocka_unit_test(test_nat_log_path_confined_lexically),
 	};
-	/* Each section's rules are its module's: the config is checked as tessd checks it. */
+	/* Each section's rules are its module's: the config is checked as tessd checks it.
+	 */
 	if (tess_modules_sort() < 0)
 		return 1;
 	return cmocka_run_group_tests(tests, make_tmpdir, rm_tmpdir);
