@@ -608,10 +608,13 @@ static void finish_leftovers(uint32_t host_id, uint32_t desktop_id)
 	left = calloc(mgr.n_jobs + 1, sizeof(*left));
 	for (uint32_t i = 0; left && i < mgr.n_jobs; i++) {
 		const struct mgr_job *j = mgr.jobs[i];
-		const struct mgr_host *h = mgr_host_get(&mgr, j->leftover_host_id);
+		const struct mgr_host *h;
 		if (!j->leftover_host_id || j->state <= MGR_JOB_RUNNING ||
-		    (host_id ? j->leftover_host_id != host_id : !(h && h->up)) ||
 		    (desktop_id && j->desktop_id != desktop_id))
+			continue;
+		/* The host that connects, or any that is up (a lookup only for a leftover). */
+		h = host_id ? NULL : mgr_host_get(&mgr, j->leftover_host_id);
+		if (host_id ? j->leftover_host_id != host_id : !(h && h->up))
 			continue;
 		left[n] = *j;
 		left[n++].tasks = NULL; /* the copy does not own them */

@@ -261,12 +261,13 @@ static void undefine_or_leave(uint32_t job_id, const struct move *m, uint32_t ho
 
 	if (mgr_domain_undefine(host_id, uuid, err, sizeof(err)) == 0)
 		return;
-	warn(m, err);
 	set_leftover(job_id, host_id, uuid);
-	tlog(LOG_WARNING, TLOG_F(.job = job_id, .desktop = m->d.id, .host = host_id),
+	/* One line for one event: libvirt's error in it. */
+	tlog(LOG_WARNING,
+	     TLOG_F(.job = job_id, .desktop = m->d.id, .tenant = m->d.tenant_id, .host = host_id),
 	     "job %u: host %u does not answer: the definition of desktop %u there is removed once "
-	     "it is back",
-	     job_id, host_id, m->d.id);
+	     "it is back (%s)",
+	     job_id, host_id, m->d.id, err);
 }
 
 /* Its port is on host_id now: the switches that knew it elsewhere forget it (network_move.c). */
