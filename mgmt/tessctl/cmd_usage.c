@@ -323,7 +323,7 @@ static int rates_set(struct tessctl *ctx, int argc, char **argv)
 		if (!model && !no) {
 			/* One schema option (with its value, if it takes one) at a time. */
 			int used = i + 1 < n && strncmp(rest[i + 1], "--", 2) != 0 ? 2 : 1;
-			if (sopts_parse(schema, skip, used, rest + i, rates) < 0)
+			if (sopts_parse(schema, skip, NULL, used, rest + i, rates) < 0)
 				goto out;
 			i += used - 1;
 			continue;

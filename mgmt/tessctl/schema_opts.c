@@ -5,15 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The few flags that are not the mechanical --some-key of their key: kept
- * because scripts use them. An alias applies wherever a method has its key.
- */
-static const struct alias {
-	const char *flag;
-	const char *key;
-	bool value; /* booleans: what the flag sets */
-} aliases[] = {
+/* The few flags of tessd's methods that are not the mechanical --some-key of their key. */
+const struct sopts_alias sopts_tessd_aliases[] = {
 	{ "--native", "native_group" },
 	{ "--allow-mac", "allowed_macs" },
 	{ "--allow-ip", "allowed_ips" },
@@ -80,9 +73,10 @@ void sopts_meta(char *buf, size_t len, const char *key)
 				 : (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
 }
 
-/* The field that flag sets, and to what if it is a boolean; NULL if none. */
-static const json_t *match(const json_t *params, const char *const *skip, const char *flag,
-			   bool *value)
+/* The field that flag sets, and to what if it is a boolean (*via: the alias); NULL if none. */
+static const json_t *match(const json_t *params, const char *const *skip,
+			   const struct sopts_alias *aliases, const char *flag, bool *value,
+			   const struct sopts_alias **via)
 {
 	const json_t *fields = json_object_get(params, "fields"), *f;
 	char want[96];
@@ -101,12 +95,14 @@ static const json_t *match(const json_t *params, const char *const *skip, const 
 			return f;
 		}
 	}
-	for (const struct alias *a = aliases; a->flag; a++) {
+	*via = NULL;
+	for (const struct sopts_alias *a = aliases; a && a->flag; a++) {
 		if (strcmp(a->flag, flag) != 0)
 			continue;
 		json_array_foreach (fields, i, f)
 			if (offered(f, skip) && strcmp(key_of(f), a->key) == 0) {
 				*value = a->value;
+				*via = a;
 				return f;
 			}
 	}
@@ -159,11 +155,13 @@ static json_t *list(const json_t *item, const char *flag, const char *text)
 	return a;
 }
 
-int sopts_parse(const json_t *params, const char *const *skip, int argc, char **argv, json_t *obj)
+int sopts_parse(const json_t *params, const char *const *skip, const struct sopts_alias *aliases,
+		int argc, char **argv, json_t *obj)
 {
 	for (int i = 0; i < argc; i++) {
 		bool value;
-		const json_t *f = match(params, skip, argv[i], &value);
+		const struct sopts_alias *via = NULL;
+		const json_t *f = match(params, skip, aliases, argv[i], &value, &via);
 		const char *key = key_of(f);
 		json_t *v;
 
@@ -180,7 +178,15 @@ int sopts_parse(const json_t *params, const char *const *skip, int argc, char **
 			return -1;
 		}
 		if (strcmp(type_of(f), "array") == 0) {
-			v = list(json_object_get(f, "items"), argv[i - 1], argv[i]);
+			v = via && via->item
+				    ? json_array()
+				    : list(json_object_get(f, "items"), argv[i - 1], argv[i]);
+			if (v && via && via->item &&
+			    json_array_append_new(v, convert(json_object_get(f, "items"),
+							     argv[i - 1], argv[i])) < 0) {
+				json_decref(v);
+				return -1;
+			}
 			json_t *prev = json_object_get(obj, key);
 			/* Repeated: --address A --address B is --address A,B. */
 			if (v && json_is_array(prev)) {
@@ -349,7 +355,8 @@ void sopts_type_text(char *buf, size_t len, const json_t *node)
 	}
 }
 
-void sopts_usage(FILE *f, const json_t *params, const char *const *skip)
+void sopts_usage(FILE *f, const json_t *params, const char *const *skip,
+		 const struct sopts_alias *aliases)
 {
 	const json_t *fld;
 	size_t i;
@@ -362,10 +369,20 @@ void sopts_usage(FILE *f, const json_t *params, const char *const *skip)
 			continue;
 		option_text(left, sizeof(left), fld);
 		used = strlen(left);
-		for (const struct alias *a = aliases; a->flag; a++)
-			if (strcmp(a->key, key_of(fld)) == 0 && used < sizeof(left))
+		for (const struct sopts_alias *a = aliases; a && a->flag; a++) {
+			char flag[96];
+			if (strcmp(a->key, key_of(fld)) != 0 || used >= sizeof(left))
+				continue;
+			flag_of(flag, sizeof(flag), a->key);
+			/* --dedicated is --no-shared: say so, not "or". */
+			if (strcmp(type_of(fld), "boolean") == 0 && !a->value)
 				used += (size_t)snprintf(left + used, sizeof(left) - used,
-							 " (or %s)", a->flag);
+							 " (%s: --no-%s)", a->flag, flag + 2);
+			else
+				used += (size_t)snprintf(left + used, sizeof(left) - used,
+							 " (or %s%s)", a->flag,
+							 a->item ? " ONE" : "");
+		}
 		sopts_type_text(type, sizeof(type), fld);
 		if (json_is_true(json_object_get(fld, "required"))) {
 			snprintf(def, sizeof(def), ", required");

@@ -121,7 +121,7 @@ int tessctl_run_schema(struct tessctl *ctx, const char *words, const char *metho
 	}
 	const json_t *schema = json_object_get(desc, "params");
 	bool partial = json_is_true(json_object_get(desc, "partial"));
-	if (sopts_parse(schema, skip, argc, argv, params) < 0 ||
+	if (sopts_parse(schema, skip, sopts_tessd_aliases, argc, argv, params) < 0 ||
 	    (!partial && sopts_check_required(schema, params, words) < 0)) {
 		json_decref(desc);
 		json_decref(params);
@@ -191,7 +191,7 @@ static int command_usage(struct tessctl *ctx, const struct tessctl_cmd *c, FILE 
 	}
 	fprintf(f, "usage: tessctl %s\n  %s\n  tessd method %s: %s\noptions:\n", line, c->help,
 		c->method, jstr(desc, "summary"));
-	sopts_usage(f, schema, c->pos);
+	sopts_usage(f, schema, c->pos, sopts_tessd_aliases);
 	if (json_is_true(json_object_get(desc, "partial")))
 		fprintf(f, "  (only the options given change)\n");
 	json_decref(desc);
