@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "http_client.h"
-#include "opts.h"
+#include "schema_opts.h"
+#include "spec.h"
 #include "table.h"
 #include "tessctl.h"
 
@@ -66,10 +67,44 @@ int tessctl_mgr_run(struct tessctl *ctx, const char *method, const char *path, j
 	return 0;
 }
 
+/*
+ * The options of add and set are the object's schema (spec.c, what
+ * tessmgrd's API decodes): --some-key for some_key, as tessd's commands.
+ * These flags, older than that, are kept because scripts use them.
+ */
+const struct sopts_alias tessctl_mgr_aliases[] = {
+	{ "--lat", "latitude" },
+	{ "--lon", "longitude" },
+	{ "--prefixes", "client_prefixes" },
+	{ "--dedicated", "shared", .value = false },
+	{ "--overalloc", "memory_overalloc" },
+	{ "--org", "org_id" },
+	{ "--trunks", "trunk_ports" },
+	{ "--image", "base_image" },
+	{ "--shares", "cpu_shares" },
+	/* One argument whole (--args splits at commas), repeated in order. */
+	{ "--arg", "args", .item = true },
+	{ "--timeout", "timeout_sec" },
+	{ "--disabled", "enabled", .value = false },
+	{ "--cpus", "max_cpus" },
+	{ "--memory-mb", "max_memory_mb" },
+	{ 0 },
+};
+
+/* Keys given as positional arguments, not options (mgr_cmds' pos). */
+static const char *const by_name[] = { "name", NULL };
+static const char *const by_tenant_model[] = { "tenant", "model", NULL };
+
+/* body with the options of argv (schema's, and the aliases above) sent as method path. */
 static int with(struct tessctl *ctx, const char *method, const char *path, json_t *body, int argc,
-		char **argv, const struct opt_map *map, void (*human)(const json_t *r))
+		char **argv, const struct cfg_node *schema, const char *const *skip,
+		void (*human)(const json_t *r))
 {
-	if (opts_parse(argc, argv, map, body) < 0) {
+	json_t *params = cfg_schema_json(schema);
+	int rc = params ? sopts_parse(params, skip, tessctl_mgr_aliases, argc, argv, body) : -1;
+
+	json_decref(params);
+	if (rc < 0) {
 		json_decref(body);
 		return TESSCTL_USAGE;
 	}
@@ -397,65 +432,6 @@ static void search_human(const json_t *r)
 
 /* ---- commands ---- */
 
-static const struct opt_map site_opts[] = {
-	{ "--lat", "latitude", OPT_NUM },
-	{ "--lon", "longitude", OPT_NUM },
-	{ "--storage", "storage", OPT_STR },
-	{ "--prefixes", "client_prefixes", OPT_LIST },
-	{ 0 },
-};
-static const struct opt_map host_opts[] = {
-	{ "--site", "site", OPT_STR },
-	{ "--uri", "uri", OPT_STR },
-	{ "--dedicated", "shared", OPT_FALSE },
-	{ "--vcpu-ratio", "vcpu_ratio", OPT_NUM },
-	{ "--overalloc", "memory_overalloc", OPT_NUM },
-	{ "--vlans", "vlans", OPT_INTS },
-	{ "--tessd", "tessd", OPT_STR },
-	{ "--vhost-dir", "vhost_dir", OPT_STR },
-	{ 0 },
-};
-static const struct opt_map tenant_opts[] = {
-	{ "--org", "org_id", OPT_STR },
-	{ "--datacenter", "datacenter", OPT_STR },
-	{ "--vlan", "vlan", OPT_INT },
-	{ "--vlan-name", "vlan_name", OPT_STR },
-	{ 0 },
-};
-static const struct opt_map router_opts[] = {
-	{ "--site", "site", OPT_STR },
-	{ "--tessd", "tessd", OPT_STR },
-	{ "--trunks", "trunk_ports", OPT_LIST },
-	{ "--internet-vrf", "internet_vrf", OPT_STR },
-	{ 0 },
-};
-static const struct opt_map model_opts[] = {
-	{ "--vcpus", "vcpus", OPT_INT },
-	{ "--memory-mb", "memory_mb", OPT_INT },
-	{ "--image", "base_image", OPT_STR },
-	{ "--shares", "cpu_shares", OPT_INT },
-	{ 0 },
-};
-static const struct opt_map task_opts[] = {
-	{ "--when", "when", OPT_STR },
-	{ "--program", "program", OPT_STR },
-	{ "--args", "args", OPT_LIST },
-	/* One argument whole (--args splits at commas), repeated in order. */
-	{ "--arg", "args", OPT_ITEM },
-	{ "--model", "model", OPT_STR },
-	{ "--tenant", "tenant", OPT_STR },
-	{ "--timeout", "timeout_sec", OPT_INT },
-	{ "--ok-codes", "ok_codes", OPT_INTS },
-	{ "--continue-on-error", "continue_on_error", OPT_TRUE },
-	{ "--disabled", "enabled", OPT_FALSE },
-	{ 0 },
-};
-static const struct opt_map quota_opts[] = {
-	{ "--cpus", "max_cpus", OPT_INT },
-	{ "--memory-mb", "max_memory_mb", OPT_INT },
-	{ 0 },
-};
-
 /* "SxCxT" (sockets x cores x threads) and --memory-mb for a test-driver host. */
 static int host_add(struct tessctl *ctx, int argc, char **argv)
 {
@@ -484,13 +460,14 @@ static int host_add(struct tessctl *ctx, int argc, char **argv)
 			args[rest++] = argv[i];
 		}
 	}
-	return with(ctx, "POST", "hosts", body, rest, args, host_opts, hosts_human);
+	return with(ctx, "POST", "hosts", body, rest, args, &mgr_host_schema, by_name, hosts_human);
 }
 
 static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *what,
-		      const struct opt_map *map, void (*human)(const json_t *r))
+		      const struct cfg_node *schema, void (*human)(const json_t *r))
 {
 	char path[256];
+	bool add_set = strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0;
 
 	/* list | show NAME | add NAME [opts] | set NAME [opts] (whole object) | del NAME */
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
@@ -505,12 +482,13 @@ static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *wh
 		return tessctl_mgr_run(ctx, "GET", path, NULL, human);
 	if (strcmp(argv[0], "del") == 0 && argc == 2)
 		return tessctl_mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
-	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
+	if (add_set) {
 		bool add = argv[0][0] == 'a';
 		if (add && strcmp(what, "hosts") == 0)
 			return host_add(ctx, argc - 1, argv + 1);
 		return with(ctx, add ? "POST" : "PUT", add ? what : path,
-			    json_pack("{s:s}", "name", argv[1]), argc - 2, argv + 2, map, human);
+			    json_pack("{s:s}", "name", argv[1]), argc - 2, argv + 2, schema,
+			    by_name, human);
 	}
 	fprintf(stderr, "tessctl: %s: list, show NAME, add NAME, set NAME or del NAME\n", what);
 	return TESSCTL_USAGE;
@@ -528,12 +506,12 @@ static int cmd_site(struct tessctl *ctx, int argc, char **argv)
 		}
 		return tessctl_mgr_run(ctx, "GET", path, NULL, sites_from_human);
 	}
-	return cmd_simple(ctx, argc, argv, "sites", site_opts, sites_human);
+	return cmd_simple(ctx, argc, argv, "sites", &mgr_site_schema, sites_human);
 }
 
 static int cmd_host(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "hosts", host_opts, hosts_human);
+	return cmd_simple(ctx, argc, argv, "hosts", &mgr_host_schema, hosts_human);
 }
 
 /*
@@ -570,7 +548,7 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 		}
 	}
 	if (net == NULL)
-		return cmd_simple(ctx, argc, argv, "tenants", tenant_opts, tenants_human);
+		return cmd_simple(ctx, argc, argv, "tenants", &mgr_tenant_schema, tenants_human);
 	if (n < 2 || (strcmp(rest[0], "add") && strcmp(rest[0], "set"))) {
 		fprintf(stderr, "tessctl: --network goes with tenant add|set NAME\n");
 		json_decref(net);
@@ -580,12 +558,12 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 		return TESSCTL_USAGE;
 	return with(ctx, rest[0][0] == 'a' ? "POST" : "PUT", rest[0][0] == 'a' ? "tenants" : path,
 		    json_pack("{s:s, s:o}", "name", rest[1], "network", net), n - 2, rest + 2,
-		    tenant_opts, tenants_human);
+		    &mgr_tenant_schema, by_name, tenants_human);
 }
 
 static int cmd_router(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "routers", router_opts, routers_human);
+	return cmd_simple(ctx, argc, argv, "routers", &mgr_router_schema, routers_human);
 }
 
 static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
@@ -599,12 +577,12 @@ static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
 
 static int cmd_model(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "models", model_opts, models_human);
+	return cmd_simple(ctx, argc, argv, "models", &mgr_model_schema, models_human);
 }
 
 static int cmd_task(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "tasks", task_opts, tasks_human);
+	return cmd_simple(ctx, argc, argv, "tasks", &mgr_task_schema, tasks_human);
 }
 
 static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
@@ -631,7 +609,7 @@ static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
 		bool add = argv[0][0] == 'a';
 		return with(ctx, add ? "POST" : "PUT", add ? "quotas" : path,
 			    json_pack("{s:s, s:s}", "tenant", argv[1], "model", argv[2]), argc - 3,
-			    argv + 3, quota_opts, quotas_human);
+			    argv + 3, &mgr_quota_schema, by_tenant_model, quotas_human);
 	}
 	fprintf(stderr, "tessctl: quota: list, show, add, set, del or hosts TENANT MODEL\n");
 	return TESSCTL_USAGE;
@@ -825,35 +803,40 @@ const struct tessctl_cmd mgr_cmds[] = {
 	{ "site",
 	  "site list [--from LAT,LON|IP|SITE] | show NAME | add|set NAME --lat X --lon Y "
 	  "--storage DIR [--prefixes P,P] | del NAME",
-	  1, 12, cmd_site, "tessmgrd: sites" },
+	  1, 16, cmd_site, "tessmgrd: sites", .pos = { "name" }, .schema = &mgr_site_schema },
 	{ "host",
 	  "host list | show NAME | add|set NAME --site S (--uri URI | --test-host SxCxT "
 	  "--memory-mb N) [--dedicated] [--vcpu-ratio R] [--overalloc R] [--vlans V,V] "
 	  "[--tessd ADDR] [--vhost-dir DIR] | del NAME",
-	  1, 24, cmd_host, "tessmgrd: hosts" },
+	  1, 40, cmd_host, "tessmgrd: hosts", .pos = { "name" }, .schema = &mgr_host_schema },
 	{ "tenant",
 	  "tenant list | show NAME | network NAME | add|set NAME --org O --datacenter SITE "
 	  "--vlan N --vlan-name L [--network FILE] | del NAME",
-	  1, 14, cmd_tenant, "tessmgrd: tenants and their networks (programmed on their routers)" },
+	  1, 20, cmd_tenant, "tessmgrd: tenants and their networks (programmed on their routers)",
+	  .pos = { "name" }, .schema = &mgr_tenant_schema },
 	{ "router",
 	  "router list | show NAME | add|set NAME --site S --tessd ADDR --trunks PORT,... "
 	  "[--internet-vrf VRF] | del NAME",
-	  1, 12, cmd_router, "tessmgrd: provider-edge routers (tessds)" },
+	  1, 16, cmd_router, "tessmgrd: provider-edge routers (tessds)", .pos = { "name" },
+	  .schema = &mgr_router_schema },
 	{ "reconcile", "reconcile [--repair]", 0, 1, cmd_reconcile,
 	  "tessmgrd: compare hosts and tessds with the store; --repair: put back what differs" },
 	{ "model",
 	  "model list | show NAME | add|set NAME --vcpus N --memory-mb M --image FILE "
 	  "[--shares N] | del NAME",
-	  1, 12, cmd_model, "tessmgrd: desktop models" },
+	  1, 24, cmd_model, "tessmgrd: desktop models", .pos = { "name" },
+	  .schema = &mgr_model_schema },
 	{ "task",
 	  "task list | show NAME | add|set NAME --when before_create|after_create|before_delete|"
 	  "after_move --program PATH [--args A,B] [--arg A]... [--model M] [--tenant T] "
 	  "[--timeout SEC] [--ok-codes 0,1] [--continue-on-error] [--disabled] | del NAME",
-	  1, 90, cmd_task, "tessmgrd: workflow tasks run by desktop jobs" },
+	  1, 90, cmd_task, "tessmgrd: workflow tasks run by desktop jobs", .pos = { "name" },
+	  .schema = &mgr_task_schema },
 	{ "quota",
 	  "quota list | show|del|hosts TENANT MODEL | add|set TENANT MODEL --cpus N "
 	  "--memory-mb M",
-	  1, 8, cmd_quota, "tessmgrd: quotas; 'hosts' searches and associates hosts (FIG. 4)" },
+	  1, 12, cmd_quota, "tessmgrd: quotas; 'hosts' searches and associates hosts (FIG. 4)",
+	  .pos = { "tenant", "model" }, .schema = &mgr_quota_schema },
 	{ "desktop",
 	  "desktop list | show ID | create NAME --model M | start|stop|reboot|delete ID "
 	  "[--wait] | connect ID --from LAT,LON|IP|SITE | migrate ID --to HOST [--live] [--wait]",

@@ -216,6 +216,31 @@ static bool skipped(const struct tessctl_cmd *c, const char *key)
 	return false;
 }
 
+/* The --options of an object description (a method's params, a tessmgrd object). */
+static void offer_fields(const json_t *params, const struct tessctl_cmd *c, const char *cur)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach (json_object_get(params, "fields"), i, f) {
+		char opt[80];
+		if (skipped(c, jstr(f, "key")))
+			continue;
+		snprintf(opt, sizeof(opt), "--%s", jstr(f, "key"));
+		for (char *p = opt + 2; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		offer(opt, cur);
+		if (strcmp(jstr(f, "type"), "boolean") == 0) {
+			snprintf(opt, sizeof(opt), "--no-%s", jstr(f, "key"));
+			for (char *p = opt + 5; *p; p++)
+				if (*p == '_')
+					*p = '-';
+			offer(opt, cur);
+		}
+	}
+}
+
 static void complete_tessd(struct tessctl *ctx, const struct tessctl_cmd *c, int argc, char **argv,
 			   const char *cur)
 {
@@ -254,26 +279,7 @@ static void complete_tessd(struct tessctl *ctx, const struct tessctl_cmd *c, int
 		}
 	}
 	if (cur[0] == '-') {
-		const json_t *f;
-		size_t i;
-		json_array_foreach (json_object_get(json_object_get(desc, "params"), "fields"), i,
-				    f) {
-			char opt[80];
-			if (skipped(c, jstr(f, "key")))
-				continue;
-			snprintf(opt, sizeof(opt), "--%s", jstr(f, "key"));
-			for (char *p = opt + 2; *p; p++)
-				if (*p == '_')
-					*p = '-';
-			offer(opt, cur);
-			if (strcmp(jstr(f, "type"), "boolean") == 0) {
-				snprintf(opt, sizeof(opt), "--no-%s", jstr(f, "key"));
-				for (char *p = opt + 5; *p; p++)
-					if (*p == '_')
-						*p = '-';
-				offer(opt, cur);
-			}
-		}
+		offer_fields(json_object_get(desc, "params"), c, cur);
 		offer_usage_opts(c->args, cur);
 		offer("--help", cur);
 		json_decref(desc);
@@ -340,6 +346,13 @@ static void complete_mgr(struct tessctl *ctx, const struct tessctl_cmd *c, int a
 		a = argc > 0 ? mgr_alternative(c, argv[0], "", alt, sizeof(alt)) : NULL;
 		if (cur[0] == '-')
 			offer_usage_opts(a ? a : c->args, cur);
+		/* add|set: every option of the object's schema too. */
+		if (cur[0] == '-' && c->schema && argc > 0 &&
+		    (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0)) {
+			json_t *params = cfg_schema_json(c->schema);
+			offer_fields(params, c, cur);
+			json_decref(params);
+		}
 		if (argc > 0 && strncmp(argv[argc - 1], "--", 2) == 0 && cur[0] != '-') {
 			plural(what, sizeof(what), argv[argc - 1]);
 			offer_mgr_names(ctx, what, "name", cur);

@@ -179,6 +179,12 @@ static int command_usage(struct tessctl *ctx, const struct tessctl_cmd *c, FILE 
 	tessctl_synopsis(c, line, sizeof(line));
 	if (c->method == NULL) {
 		fprintf(f, "usage: tessctl %s\n  %s\n", line, c->help);
+		if (c->schema && (desc = cfg_schema_json(c->schema)) != NULL) {
+			fprintf(f, "options of add and set (tessmgrd checks them; set replaces the "
+				   "whole object):\n");
+			sopts_usage(f, desc, c->pos, tessctl_mgr_aliases);
+			json_decref(desc);
+		}
 		return 0;
 	}
 	rc = method_desc(ctx, c->method, &desc);

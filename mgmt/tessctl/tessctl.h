@@ -7,6 +7,9 @@
 #include <jansson.h>
 
 #include "ctl_client.h"
+#include "schema_opts.h"
+
+struct cfg_node;
 
 struct tessctl {
 	const char *socket;
@@ -38,6 +41,8 @@ struct tessctl_cmd {
 	const char *method;                  /* whose params schema gives the options */
 	const char *pos[4];                  /* keys of the positional arguments, in order */
 	void (*human)(const json_t *result); /* NULL: JSON */
+	/* tessmgrd's: the object its add|set take, whose schema gives their options. */
+	const struct cfg_node *schema;
 };
 
 /* Calls a tessd method; prints the error and returns -code on failure. */
@@ -104,6 +109,8 @@ int tessctl_complete(struct tessctl *ctx, int argc, char **argv);
 
 extern const struct tessctl_cmd tessd_cmds[];
 extern const struct tessctl_cmd mgr_cmds[];
+/* The flags of tessmgrd's add|set options older than their schema, kept for scripts. */
+extern const struct sopts_alias tessctl_mgr_aliases[];
 /* user ... and desktop assign ... (cmd_users.c), in mgr_cmds: completed from their usage. */
 int tessctl_cmd_user(struct tessctl *ctx, int argc, char **argv);
 int tessctl_cmd_assign(struct tessctl *ctx, int argc, char **argv);

@@ -920,15 +920,18 @@ def test_store_with_the_old_tessd_socket_key(cleanup, tmp_path):
     assert code == 400 and "tessd_socket" in json.dumps(ans), ans
 
 
-def test_tessctl_drives_tessmgrd(m):
-    env = dict(os.environ, TESSMGR_URL=m.url)
+def tessctl(m, token, *args, check=True):
+    """tessctl against m's tessmgrd as the bearer of token."""
+    r = subprocess.run([tess.TESSCTL, "-T", token] + list(args), capture_output=True,
+                       text=True, env=dict(os.environ, TESSMGR_URL=m.url), timeout=60)
+    if check and r.returncode:
+        raise AssertionError(f"{args}: {r.returncode} {r.stderr}")
+    return r
 
+
+def test_tessctl_drives_tessmgrd(m):
     def ctl(token, *args, check=True):
-        r = subprocess.run([tess.TESSCTL, "-T", token] + list(args), capture_output=True,
-                           text=True, env=env, timeout=60)
-        if check and r.returncode:
-            raise AssertionError(f"{args}: {r.returncode} {r.stderr}")
-        return r
+        return tessctl(m, token, *args, check=check)
 
     ctl(PROVIDER, "site", "add", "paris", "--lat", "48.85", "--lon", "2.35", "--storage",
         m.storage)
@@ -958,3 +961,46 @@ def test_tessctl_drives_tessmgrd(m):
     out = ctl(PROVIDER, "audit", "--limit", "5").stdout
     assert "alice" in out and "TIME (UTC)" in out
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", out), out
+
+
+def test_tessctl_options_come_from_the_schemas(m):
+    """Review of 8d02519 (architecture): tessctl's add|set options for tessmgrd are the
+    objects' schemas (--some-key for some_key, booleans --key/--no-key), as tessd's are, with
+    the older flags kept as aliases: keys no hand table had work, --help lists them all."""
+    tessctl(m, PROVIDER, "site", "add", "paris", "--lat", "48.85", "--longitude", "2.35",
+            "--storage", m.storage)
+    # --dedicated (an alias) and keys the old tables lacked: --max-ports, --virt-type.
+    tessctl(m, PROVIDER, "host", "add", "h2", "--site", "paris", "--test-host", "1x2x1",
+            "--memory-mb", "4096", "--dedicated", "--max-ports", "3", "--virt-type", "qemu",
+            "--vlans", "100,200")
+    h = json.loads(tessctl(m, PROVIDER, "--json", "host", "show", "h2").stdout)
+    assert (h["shared"], h["max_ports"], h["virt_type"], h["vlans"]) == \
+        (False, 3, "qemu", [100, 200]), h
+    # The mechanical form of the same; set (the whole object) through the schema too.
+    tessctl(m, PROVIDER, "host", "add", "h3", "--site", "paris", "--test-host", "1x2x1",
+            "--memory-mb", "4096", "--no-shared")
+    assert json.loads(tessctl(m, PROVIDER, "--json", "host", "show", "h3").stdout)[
+        "shared"] is False
+    tessctl(m, PROVIDER, "site", "set", "paris", "--latitude", "45.76", "--lon", "4.84",
+            "--storage", m.storage, "--prefixes", "10.0.0.0/8", "--prefixes", "192.0.2.0/24")
+    site = json.loads(tessctl(m, PROVIDER, "--json", "site", "show", "paris").stdout)
+    assert (site["latitude"], site["client_prefixes"]) == \
+        (45.76, ["10.0.0.0/8", "192.0.2.0/24"]), site
+    # Bad flags and values are refused before any request, naming what is wrong.
+    r = tessctl(m, PROVIDER, "site", "add", "x", "--latt", "1", check=False)
+    assert r.returncode == 2 and "unknown option '--latt'" in r.stderr, r.stderr
+    r = tessctl(m, PROVIDER, "host", "add", "h4", "--vcpu-ratio", "fast", check=False)
+    assert r.returncode == 2 and "--vcpu-ratio takes a number, not 'fast'" in r.stderr
+    r = tessctl(m, PROVIDER, "quota", "add", "acme", "std", "--max-cpus", check=False)
+    assert r.returncode == 2 and "--max-cpus needs a value" in r.stderr, r.stderr
+    # --help: every option, with its alias, type and default.
+    out = tessctl(m, PROVIDER, "site", "add", "--help").stdout
+    assert "--latitude X (or --lat)" in out and "number -90..90, required" in out, out
+    out = tessctl(m, PROVIDER, "host", "add", "--help").stdout
+    assert "--shared, --no-shared (--dedicated: --no-shared)" in out and "--max-ports N" in out
+    out = tessctl(m, PROVIDER, "task", "set", "t", "--help").stdout
+    assert "--args ARGS,... (or --arg ONE)" in out, out
+    # Completion offers the schema's options of add|set.
+    out = subprocess.run([tess.TESSCTL, "__complete", "model", "add", "m", "--ker"],
+                         capture_output=True, text=True, timeout=30).stdout
+    assert "--kernel" in out.split(), out
