@@ -447,7 +447,12 @@ int console_check(const struct console *k, char *reason, size_t len)
 		snprintf(reason, len, "tessmgrd is stopping");
 		return WS_CLOSE_GOING_AWAY;
 	}
-	if (k->has_session && !mgr_session_alive(k->session, mgr_mono_sec())) {
+	/*
+	 * Typing in the console is using its browser session (console review): input since
+	 * the last check (a second ago) starts the session's idle time again, not its max.
+	 */
+	if (k->has_session &&
+	    !mgr_session_alive(k->session, mgr_mono_sec(), now - k->last_input_ms < 2000)) {
 		snprintf(reason, len, "the session ended");
 		return WS_CLOSE_NORMAL;
 	}

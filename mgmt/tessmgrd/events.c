@@ -192,7 +192,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 	bool revoked = api_tokens_gen() != s->tokens_gen;
 	/* So is a session's stream once the session is gone: logout, expiry, its user's
 	 * deletion or new password (checked at each read: a beat at the latest). */
-	if (s->by_session && !mgr_session_alive(s->session, mgr_mono_sec()))
+	if (s->by_session && !mgr_session_alive(s->session, mgr_mono_sec(), false))
 		revoked = true;
 	pthread_mutex_lock(&ev_lock);
 	while (!stopping && !revoked && !s->ended && byteq_pending(&s->q) == 0)

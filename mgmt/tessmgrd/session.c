@@ -187,11 +187,13 @@ int mgr_session_get(const char *cookie, uint64_t now, struct mgr_session *out)
 	return rc;
 }
 
-bool mgr_session_alive(const uint8_t *digest, uint64_t now)
+bool mgr_session_alive(const uint8_t *digest, uint64_t now, bool used)
 {
 	pthread_mutex_lock(&lock);
 	uint32_t i = find(digest);
 	bool alive = i < n_slots && !expired(&recs[i], now);
+	if (alive && used && now > recs[i].last_used)
+		recs[i].last_used = now;
 	pthread_mutex_unlock(&lock);
 	return alive;
 }

@@ -53,9 +53,10 @@ int mgr_session_new(const struct mgr_token *who, uint32_t user_id, uint64_t now,
 int mgr_session_get(const char *cookie, uint64_t now, struct mgr_session *out);
 /*
  * Whether the session of a cookie's digest (mgr_token_digest) is alive at
- * now, its idle time untouched (a stream it opened is no use of it).
+ * now; if so and used, its idle time starts again (a console it opened that
+ * its user types in; a stream that only sends to it is no use of it).
  */
-bool mgr_session_alive(const uint8_t *digest, uint64_t now);
+bool mgr_session_alive(const uint8_t *digest, uint64_t now, bool used);
 /* Whether header (NULL: none) is the session's CSRF token, compared in constant time. */
 bool mgr_session_csrf_ok(const struct mgr_session *s, const char *header);
 /* Ends the session of a cookie value: whether there was one. */

@@ -489,3 +489,28 @@ def test_shutdown_closes_consoles_and_waits_for_them(w):
         closed[:2]
     log = m.log()
     assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
+def test_typing_in_the_console_keeps_its_session_alive(w):
+    """Console review: a user typing in the console is using its browser session: with
+    http.session_idle_sec 4 and no other request, the session lives on while the console's
+    input goes on (9 s), and ends that long after it stops, closing the console."""
+    m, did = w.m, w.d["id"]
+    assert m.stop() == 0
+    m.config["http"] = {"timeout_sec": 3, "session_idle_sec": 4}
+    m.ssl_context = None
+    m.start()
+    if m.ok("GET", f"desktops/{did}", token=ACME)["state"] != "running":
+        pytest.skip("the desktop is not running")
+    carol = w.carol()
+    ws = console(w, kind="serial", session=carol)
+    typed_until = time.time() + 9
+    while time.time() < typed_until:
+        ws.send("\n")  # a text frame: the serial console's input
+        time.sleep(0.5)
+    assert carol.call("GET", "session")[0] == 200, "the session ended while typing"
+    # Quiet now: its idle time runs out and closes the console.
+    started = time.time()
+    assert close_frame(ws, timeout=20) == (1000, "the session ended")
+    assert 3 < time.time() - started < 12, time.time() - started
+    ws.close()

@@ -222,7 +222,11 @@ static void test_per_principal(void **state)
 	mgr_sessions_fini();
 }
 
-static void test_alive_leaves_idle_time(void **state)
+/*
+ * A stream's checks are no use of the session; a console its user types in is: the idle
+ * time starts again, never past max_sec, and an expired session does not come back.
+ */
+static void test_alive_and_use(void **state)
 {
 	struct mgr_token who = tok("alice", "tenant", "acme");
 	char cookie[MGR_SESSION_LEN];
@@ -230,29 +234,33 @@ static void test_alive_leaves_idle_time(void **state)
 	struct mgr_session s;
 
 	(void)state;
-	limits(60, 600, 10);
+	limits(60, 150, 10);
 	assert_int_equal(mgr_session_new(&who, 0, 1000, cookie, &s), 0);
 	mgr_token_digest(cookie, d);
-	/* A stream's checks are no use of the session: it still ends 60 s after its login. */
-	assert_true(mgr_session_alive(d, 1030));
-	assert_true(mgr_session_alive(d, 1059));
-	assert_false(mgr_session_alive(d, 1060));
+	/* Checks alone: it still ends 60 s after its login. */
+	assert_true(mgr_session_alive(d, 1030, false));
+	assert_true(mgr_session_alive(d, 1059, false));
+	assert_false(mgr_session_alive(d, 1060, false));
+	assert_false(mgr_session_alive(d, 1061, true)); /* use does not bring it back */
 	assert_true(mgr_session_end(cookie));
-	assert_false(mgr_session_alive(d, 1001));
+	assert_false(mgr_session_alive(d, 1001, false));
+	/* Used: 60 s after its last use, at most max_sec after its login. */
+	assert_int_equal(mgr_session_new(&who, 0, 2000, cookie, &s), 0);
+	mgr_token_digest(cookie, d);
+	assert_true(mgr_session_alive(d, 2050, true));
+	assert_true(mgr_session_alive(d, 2100, true));
+	assert_true(mgr_session_alive(d, 2149, false));
+	assert_false(mgr_session_alive(d, 2150, true));
 	mgr_sessions_fini();
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_and_get),
-		cmocka_unit_test(test_idle_expiry),
-		cmocka_unit_test(test_absolute_expiry),
-		cmocka_unit_test(test_capacity),
-		cmocka_unit_test(test_csrf_compare),
-		cmocka_unit_test(test_revoke),
-		cmocka_unit_test(test_per_principal),
-		cmocka_unit_test(test_alive_leaves_idle_time),
+		cmocka_unit_test(test_new_and_get),     cmocka_unit_test(test_idle_expiry),
+		cmocka_unit_test(test_absolute_expiry), cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_csrf_compare),    cmocka_unit_test(test_revoke),
+		cmocka_unit_test(test_per_principal),   cmocka_unit_test(test_alive_and_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
