@@ -27,7 +27,7 @@
 #include "virt.h"
 #include "ws.h"
 
-#define WRITE_WAIT_MS  5000 /* a peer that takes no bytes this long ends the console */
+#define WRITE_WAIT_MS  5000 /* a peer that takes not one frame in this long ends the console */
 #define WRITE_SLICE_MS 200  /* how often a wait for room looks at console_stopping */
 #define CHUNK          65536
 
@@ -44,14 +44,18 @@ struct relay {
 	bool peer_closed; /* the client sent its close (answered) or went away */
 };
 
-/* Writes n bytes to a non-blocking fd, waiting for room up to WRITE_WAIT_MS: 0 or -1 (also
- * at once when tessmgrd stops: its shutdown must not wait for a client that does not read). */
-static int write_all(int fd, const void *buf, size_t n)
+/*
+ * Writes n bytes to a non-blocking fd by until_ms (console_now_ms), waiting for room: 0 or
+ * -1 (also at once when tessmgrd stops: its shutdown must not wait for a client that does
+ * not read). The deadline is the whole write's: a reader that takes a few bytes now and
+ * then cannot hold the relay (console review).
+ */
+static int write_all(int fd, const void *buf, size_t n, uint64_t until_ms)
 {
 	const uint8_t *p = buf;
-	unsigned waited = 0;
 
 	while (n) {
+		uint64_t now;
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == ENOTSOCK)
 			w = write(fd, p, n);
@@ -62,11 +66,12 @@ static int write_all(int fd, const void *buf, size_t n)
 		}
 		if (w < 0 && errno == EINTR)
 			continue;
+		now = console_now_ms();
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !console_stopping() &&
-		    waited < WRITE_WAIT_MS) {
+		    now < until_ms) {
 			struct pollfd pf = { .fd = fd, .events = POLLOUT };
-			int rc = poll(&pf, 1, WRITE_SLICE_MS);
-			waited += rc == 0 ? WRITE_SLICE_MS : 0;
+			uint64_t left = until_ms - now;
+			int rc = poll(&pf, 1, left < WRITE_SLICE_MS ? (int)left : WRITE_SLICE_MS);
 			if (rc >= 0 && !(pf.revents & (POLLERR | POLLHUP | POLLNVAL)))
 				continue;
 		}
@@ -79,8 +84,9 @@ static int send_frame(struct relay *r, uint8_t op, const uint8_t *p, size_t n)
 {
 	uint8_t h[WS_MAX_HEADER];
 	size_t hl = ws_header(h, op, true, n);
+	uint64_t until = console_now_ms() + WRITE_WAIT_MS; /* the frame's, header and all */
 
-	if (write_all(r->k->fd, h, hl) < 0 || (n && write_all(r->k->fd, p, n) < 0))
+	if (write_all(r->k->fd, h, hl, until) < 0 || (n && write_all(r->k->fd, p, n, until) < 0))
 		return -1;
 	return 0;
 }
@@ -225,7 +231,7 @@ static int open_serial(struct relay *r, virDomainPtr d, char *err, size_t len)
 static int to_console(struct relay *r, const uint8_t *p, size_t n)
 {
 	if (r->st == NULL)
-		return write_all(r->be, p, n);
+		return write_all(r->be, p, n, console_now_ms() + WRITE_WAIT_MS);
 	for (int tries = 0; n && tries < WRITE_WAIT_MS / 10;) {
 		int w = virStreamSend(r->st, (const char *)p, n);
 		if (w == -2) {
@@ -412,8 +418,8 @@ static void relay_loop(struct relay *r)
 				uint8_t h[WS_MAX_HEADER];
 				size_t hl = ws_header(h, WS_OP_BINARY, true, (uint64_t)n);
 				memcpy(out + WS_MAX_HEADER - hl, h, hl);
-				if (write_all(k->fd, out + WS_MAX_HEADER - hl, hl + (size_t)n) <
-				    0) {
+				if (write_all(k->fd, out + WS_MAX_HEADER - hl, hl + (size_t)n,
+					      console_now_ms() + WRITE_WAIT_MS) < 0) {
 					r->peer_closed = true;
 					stop(r, WS_CLOSE_GOING_AWAY, "the client does not read",
 					     NULL);

@@ -434,6 +434,26 @@ def test_console_over_https_closes_when_idle(w, pki):
     ws.close()
 
 
+def open_vnc(m, did, **kw):
+    """A VNC console through RFB's handshake (no security, shared): (ws, width, height)."""
+    st, t = ticket(m, did)
+    assert st == 201, t
+    ws = websocket.create_connection(m.url.replace("http", "ws", 1) + t["path"],
+                                     suppress_origin=True, timeout=30,
+                                     header=[f"Authorization: Bearer {ACME}"], **kw)
+    r = Reader(ws)
+    assert r.read(12) == b"RFB 003.008\n"
+    ws.send_binary(b"RFB 003.008\n")
+    r.read(r.read(1)[0])
+    ws.send_binary(b"\x01")
+    assert r.read(4) == b"\0\0\0\0"
+    ws.send_binary(b"\x01")
+    width, height = struct.unpack(">HH", r.read(4))
+    r.read(16)
+    r.read(struct.unpack(">I", r.read(4))[0])
+    return ws, width, height
+
+
 def test_shutdown_closes_consoles_and_waits_for_them(w):
     """SIGTERM with a live console and one whose client reads nothing (its relay blocked on a
     full socket): the first closes 1001, tessmgrd ends both relays at once and waits for them
@@ -449,27 +469,8 @@ def test_shutdown_closes_consoles_and_waits_for_them(w):
         m.start()
     if m.ok("GET", f"desktops/{did}", token=ACME)["state"] != "running":
         pytest.skip("the desktop is not running")
-    url = m.url.replace("http", "ws", 1)
-
-    def open_vnc(**kw):
-        st, t = ticket(m, did)
-        assert st == 201, t
-        ws = websocket.create_connection(url + t["path"], suppress_origin=True, timeout=30,
-                                         header=[f"Authorization: Bearer {ACME}"], **kw)
-        r = Reader(ws)
-        assert r.read(12) == b"RFB 003.008\n"
-        ws.send_binary(b"RFB 003.008\n")
-        r.read(r.read(1)[0])
-        ws.send_binary(b"\x01")
-        assert r.read(4) == b"\0\0\0\0"
-        ws.send_binary(b"\x01")
-        width, height = struct.unpack(">HH", r.read(4))
-        r.read(16)
-        r.read(struct.unpack(">I", r.read(4))[0])
-        return ws, width, height
-
-    live, _, _ = open_vnc()
-    stuck, width, height = open_vnc(sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    live, _, _ = open_vnc(m, did)
+    stuck, width, height = open_vnc(m, did, sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
     # Whole-screen updates it never reads: QEMU's bytes fill the socket, its relay waits.
     for _ in range(10):
         stuck.send_binary(struct.pack(">BBHHHH", 3, 0, 0, 0, width, height))
@@ -489,6 +490,40 @@ def test_shutdown_closes_consoles_and_waits_for_them(w):
         closed[:2]
     log = m.log()
     assert "ERROR: AddressSanitizer" not in log and "runtime error" not in log, log[-3000:]
+
+
+def test_a_slow_reader_is_closed(w):
+    """Console review: a client that takes a few bytes now and then (2.5 KB/s) cannot hold
+    its relay: each frame has 5 s in all to go, so the console closes (1001, the client
+    does not read) within seconds, audited, where each wait for room used to start again."""
+    m, did = w.m, w.d["id"]
+    if m.ok("GET", f"desktops/{did}", token=ACME)["state"] != "running":
+        pytest.skip("the desktop is not running")
+
+    def closes():
+        return [a for a in m.ok("GET", "audit?limit=1000") if a["action"] == "console close"]
+
+    before = len(closes())
+    ws, width, height = open_vnc(m, did, sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    update = struct.pack(">BBHHHH", 3, 0, 0, 0, width, height)
+    started, closed = time.time(), None
+    ws.sock.settimeout(0.2)
+    # Its close is read from the audit: the bytes already in the kernel's buffers would
+    # take this reader minutes.
+    while closed is None and time.time() - started < 30:
+        for _ in range(5):
+            try:
+                ws.send_binary(update)  # a whole screen each time: far more than it reads
+                ws.sock.recv(512)
+            except OSError:  # a timeout, or the connection's end
+                pass
+            time.sleep(0.2)
+        now = closes()
+        closed = now[0] if len(now) > before else None
+    took = time.time() - started
+    ws.close()
+    assert closed is not None and took < 20, "the slow reader held its console"
+    assert "closed 1001 the client does not read" in closed["result"], closed
 
 
 def test_typing_in_the_console_keeps_its_session_alive(w):
