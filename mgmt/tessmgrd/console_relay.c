@@ -27,7 +27,7 @@
 #include "virt.h"
 #include "ws.h"
 
-#define WRITE_WAIT_MS  5000 /* a peer that takes not one frame in this long ends the console */
+#define WRITE_WAIT_MS  5000 /* a frame or write not taken in this long ends the console */
 #define WRITE_SLICE_MS 200  /* how often a wait for room looks at console_stopping */
 #define CHUNK          65536
 
