@@ -163,7 +163,7 @@ struct tessd_vrf_cfg {
 	uint32_t max_routes;  /* routes in its FIB, connected and kernel ones included */
 	uint32_t max_nexthop_groups;  /* next-hop groups its routes may make (0: a share) */
 	uint32_t max_fib_nodes;       /* FIB nodes its routes may hold (0: a share) */
-	uint32_t neigh_limit;         /* neighbour entries; 0: a share (tessd_vrf_neigh_limit) */
+	uint32_t neigh_limit;         /* neighbour entries; 0: a share (tessd_vrf_limits) */
 	uint32_t neigh_reachable_sec; /* reachable -> stale */
 	uint32_t neigh_stale_sec;     /* unused stale entries go */
 	uint32_t neigh_queue;         /* packets held per unresolved neighbour */

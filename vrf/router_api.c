@@ -80,15 +80,14 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 {
 	json_t *a = json_array();
 
-	uint32_t neigh_share = tessd_neigh_auto_share(&tessd.cfg.router),
-		 group_share = tessd_group_auto_share(&tessd.cfg.router),
-		 fib_share = tessd_fib_auto_share(&tessd.cfg.router);
+	const struct tessd_vrf_limits auto_shares = tessd_vrf_auto_shares(&tessd.cfg.router);
 
 	(void)params;
 	(void)err;
 	for (uint32_t i = 0; i < tessd.cfg.router.n_vrfs; i++) {
 		const struct tessd_vrf_cfg *v = &tessd.cfg.router.vrfs[i];
 		json_t *o = cfg_encode(&tessd_vrf_schema, v), *ifs = json_array();
+		const struct tessd_vrf_limits lim = tessd_vrf_limits(&auto_shares, v);
 
 		for (uint32_t k = 0; k < tessd.cfg.router.n_interfaces; k++)
 			if (strcmp(tessd.cfg.router.interfaces[k].vrf, v->name) == 0)
@@ -97,15 +96,11 @@ static int vrf_list(const void *params, json_t **result, struct ctl_error *err)
 		json_object_set_new(o, "interfaces", ifs);
 		json_object_set_new(o, "routes", json_integer(fib_count(&l3_fib, v->id)));
 		json_object_set_new(o, "neighbours", json_integer(l3_neigh.per_vrf[v->id]));
-		/* What the router enforces: neigh_limit, or its automatic share (0). */
-		json_object_set_new(o, "neigh_limit_effective",
-				    json_integer(v->neigh_limit ? v->neigh_limit : neigh_share));
-		json_object_set_new(
-			o, "max_nexthop_groups_effective",
-			json_integer(v->max_nexthop_groups ? v->max_nexthop_groups : group_share));
+		/* What the router enforces: each limit, or its automatic share (0). */
+		json_object_set_new(o, "neigh_limit_effective", json_integer(lim.neigh));
+		json_object_set_new(o, "max_nexthop_groups_effective", json_integer(lim.groups));
 		json_object_set_new(o, "fib_nodes", json_integer(fib_nodes(&l3_fib, v->id)));
-		json_object_set_new(o, "max_fib_nodes_effective",
-				    json_integer(v->max_fib_nodes ? v->max_fib_nodes : fib_share));
+		json_object_set_new(o, "max_fib_nodes_effective", json_integer(lim.nodes));
 		json_t *k = kern_vrf_json(v->id);
 		if (k)
 			json_object_set_new(o, "kernel_sync", k);

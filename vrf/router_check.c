@@ -417,8 +417,12 @@ static void validate_vrf_counts(const struct tessd_router_index *ix,
 		cfg_err_add(errs, ENOMEM, "/router", "no memory to count the routes of each VRF");
 		return;
 	}
+	const struct tessd_vrf_limits auto_shares = tessd_vrf_auto_shares(r);
+
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
+		const struct tessd_vrf_limits lim = tessd_vrf_limits(&auto_shares, vc);
+
 		if (c.routes[vc->id] > vc->max_routes) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/max_routes", i);
 			ERR(ENOSPC,
@@ -426,30 +430,21 @@ static void validate_vrf_counts(const struct tessd_router_index *ix,
 			    "connected ones), over its max_routes (%u)",
 			    vc->name, c.routes[vc->id], vc->max_routes);
 		}
-	}
-	uint32_t group_auto = tessd_group_auto_share(r), fib_auto = tessd_fib_auto_share(r);
-	for (uint32_t i = 0; i < r->n_vrfs; i++) {
-		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
-		uint32_t max = vc->max_fib_nodes ? vc->max_fib_nodes : fib_auto;
 		/* No automatic share at all (explicit ones take the pool) is validate_share's. */
-		if (max && c.nodes[vc->id] > max) {
+		if (lim.nodes && c.nodes[vc->id] > lim.nodes) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/max_fib_nodes", i);
 			ERR(ENOSPC,
 			    "VRF '%s' needs %u FIB nodes for its configured routes (static, "
 			    "and its interfaces'), over its max_fib_nodes (%u%s)",
-			    vc->name, c.nodes[vc->id], max,
+			    vc->name, c.nodes[vc->id], lim.nodes,
 			    vc->max_fib_nodes ? "" : ", its automatic share");
 		}
-	}
-	for (uint32_t i = 0; i < r->n_vrfs; i++) {
-		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
-		uint32_t max = vc->max_nexthop_groups ? vc->max_nexthop_groups : group_auto;
-		if (c.groups[vc->id] > max) {
+		if (c.groups[vc->id] > lim.groups) {
 			snprintf(p, sizeof(p), "/router/vrfs/%u/max_nexthop_groups", i);
 			ERR(ENOSPC,
 			    "VRF '%s' has %u next-hop groups configured (static routes' and its "
 			    "interfaces'), over its max_nexthop_groups (%u%s)",
-			    vc->name, c.groups[vc->id], max,
+			    vc->name, c.groups[vc->id], lim.groups,
 			    vc->max_nexthop_groups ? "" : ", its automatic share");
 		}
 	}
@@ -553,24 +548,21 @@ static uint32_t share_auto(const struct vrf_share *sh, const struct tessd_router
 	return share < sh->max ? (uint32_t)share : sh->max;
 }
 
-uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r)
+struct tessd_vrf_limits tessd_vrf_auto_shares(const struct tessd_router_cfg *r)
 {
-	return share_auto(&neigh_share, r);
+	return (struct tessd_vrf_limits){ .neigh = share_auto(&neigh_share, r),
+					  .groups = share_auto(&group_share, r),
+					  .nodes = share_auto(&fib_share, r) };
 }
 
-uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc)
+struct tessd_vrf_limits tessd_vrf_limits(const struct tessd_vrf_limits *auto_shares,
+					 const struct tessd_vrf_cfg *vc)
 {
-	return vc->neigh_limit ? vc->neigh_limit : tessd_neigh_auto_share(r);
-}
-
-uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r)
-{
-	return share_auto(&group_share, r);
-}
-
-uint32_t tessd_fib_auto_share(const struct tessd_router_cfg *r)
-{
-	return share_auto(&fib_share, r);
+	return (struct tessd_vrf_limits){
+		.neigh = vc->neigh_limit ? vc->neigh_limit : auto_shares->neigh,
+		.groups = vc->max_nexthop_groups ? vc->max_nexthop_groups : auto_shares->groups,
+		.nodes = vc->max_fib_nodes ? vc->max_fib_nodes : auto_shares->nodes,
+	};
 }
 
 /*

@@ -45,8 +45,6 @@ void tessd_route_check(const struct tessd_router_index *ix, const struct tessd_r
  */
 #define TESSD_NEIGH_SHARE_MAX 4096u
 #define TESSD_NEIGH_SHARE_MIN 16u
-uint32_t tessd_neigh_auto_share(const struct tessd_router_cfg *r);
-uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct tessd_vrf_cfg *vc);
 /*
  * Next-hop group shares (review 3.2): the same for max_nexthop_groups over
  * the group ids all VRFs draw on, so that no VRF's groups, a BGP feed's
@@ -55,7 +53,6 @@ uint32_t tessd_vrf_neigh_limit(const struct tessd_router_cfg *r, const struct te
 #define TESSD_GROUP_POOL      (NH_MAX_GROUPS - 1u)
 #define TESSD_GROUP_SHARE_MAX 4096u
 #define TESSD_GROUP_SHARE_MIN 16u
-uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r);
 /*
  * FIB node shares (review of 3.2): the same for max_fib_nodes over
  * router.fib_nodes, so that a VRF's scattered prefixes (a BGP feed of /32s)
@@ -63,7 +60,17 @@ uint32_t tessd_group_auto_share(const struct tessd_router_cfg *r);
  */
 #define TESSD_FIB_SHARE_MAX 65536u
 #define TESSD_FIB_SHARE_MIN 16u
-uint32_t tessd_fib_auto_share(const struct tessd_router_cfg *r);
+/* What a VRF may hold of each shared pool. */
+struct tessd_vrf_limits {
+	uint32_t neigh;  /* neighbour entries */
+	uint32_t groups; /* next-hop groups */
+	uint32_t nodes;  /* FIB nodes */
+};
+/* The automatic shares of r, for the limits a VRF leaves at 0: O(VRFs), once per config. */
+struct tessd_vrf_limits tessd_vrf_auto_shares(const struct tessd_router_cfg *r);
+/* The limits in force for vc: its own where set, else the automatic shares. */
+struct tessd_vrf_limits tessd_vrf_limits(const struct tessd_vrf_limits *auto_shares,
+					 const struct tessd_vrf_cfg *vc);
 /*
  * Each VRF's configured routes and distinct next-hop groups, as validation
  * counts them (review of 3.2): route.add counts the same way, the running

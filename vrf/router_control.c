@@ -425,15 +425,10 @@ static uint64_t vrf_signature(const struct tessd_router_index *ix, const struct 
 
 static void vrf_rebase(uint16_t id);
 
-/* The automatic shares of the pools all VRFs draw on, for the VRFs whose limit is 0. */
-struct rt_shares {
-	uint32_t neigh, groups, nodes;
-};
-
-static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, const struct rt_shares *sh)
+static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc,
+		       const struct tessd_vrf_limits *auto_shares)
 {
-	uint32_t max_groups = vc->max_nexthop_groups ? vc->max_nexthop_groups : sh->groups;
-	uint32_t max_nodes = vc->max_fib_nodes ? vc->max_fib_nodes : sh->nodes;
+	const struct tessd_vrf_limits lim = tessd_vrf_limits(auto_shares, vc);
 
 	snprintf(v->name, sizeof(v->name), "%s", vc->name);
 	snprintf(v->tenant, sizeof(v->tenant), "%s", vc->tenant);
@@ -446,14 +441,14 @@ static void vrf_params(struct rt_vrf *v, const struct tessd_vrf_cfg *vc, const s
 	 * Automatic shares shrink as VRFs are added: entries past a shrunk limit stay
 	 * until they age out, but no new ones are learnt past it.
 	 */
-	v->neigh_limit = vc->neigh_limit ? vc->neigh_limit : sh->neigh;
+	v->neigh_limit = lim.neigh;
 	/* Raised: kernel routes waiting for room may fit now. Lowered (an automatic share
 	 * shrinks as VRFs are added): rt_vrf_fit() removes kernel routes past it. */
-	v->room |= v->max_routes != vc->max_routes || v->max_groups != max_groups ||
-		   v->max_nodes != max_nodes;
+	v->room |= v->max_routes != vc->max_routes || v->max_groups != lim.groups ||
+		   v->max_nodes != lim.nodes;
 	v->max_routes = vc->max_routes;
-	v->max_groups = max_groups;
-	v->max_nodes = max_nodes;
+	v->max_groups = lim.groups;
+	v->max_nodes = lim.nodes;
 	v->neigh_queue = vc->neigh_queue;
 	v->reachable_tsc = vc->neigh_reachable_sec * dp_tsc_hz;
 	v->stale_tsc = vc->neigh_stale_sec * dp_tsc_hz;
@@ -514,9 +509,8 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			ri->len[a] = ic->addresses[a].len;
 		}
 	}
-	const struct rt_shares shares = { .neigh = tessd_neigh_auto_share(r),
-					  .groups = tessd_group_auto_share(r),
-					  .nodes = tessd_fib_auto_share(r) };
+	/* The automatic shares of the pools all VRFs draw on, for the VRFs whose limit is 0. */
+	const struct tessd_vrf_limits auto_shares = tessd_vrf_auto_shares(r);
 
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {
 		const struct tessd_vrf_cfg *vc = &r->vrfs[i];
@@ -534,7 +528,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			vrf_rebase(vc->id);
 			dirty = true;
 		}
-		vrf_params(v, vc, &shares);
+		vrf_params(v, vc, &auto_shares);
 		/* Also when installing its routes failed last time (memory, FIB, groups). */
 		dirty |= v->resync || resync_all;
 		if (!dirty) {

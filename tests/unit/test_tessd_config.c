@@ -253,6 +253,14 @@ static char *many_vrfs(unsigned n, unsigned first_limit)
 	return text;
 }
 
+/* The limits in force for the i-th VRF of cfg. */
+static struct tessd_vrf_limits limits(const struct tessd_cfg *cfg, uint32_t i)
+{
+	const struct tessd_vrf_limits auto_shares = tessd_vrf_auto_shares(&cfg->router);
+
+	return tessd_vrf_limits(&auto_shares, &cfg->router.vrfs[i]);
+}
+
 /* Review 3.4 (second look): a PE of hundreds of tenants on defaults gets shares, not a refusal. */
 static void test_vrf_neigh_shares(void **state)
 {
@@ -264,22 +272,21 @@ static void test_vrf_neigh_shares(void **state)
 	text = many_vrfs(200, 0);
 	assert_int_equal(decode(text, &cfg, &e), 0);
 	assert_int_equal(cfg.router.vrfs[7].neigh_limit, 0); /* automatic */
-	assert_int_equal(tessd_neigh_auto_share(&cfg.router), 65536 / 200);
-	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[7]), 65536 / 200);
+	assert_int_equal(tessd_vrf_auto_shares(&cfg.router).neigh, 65536 / 200);
+	assert_int_equal(limits(&cfg, 7).neigh, 65536 / 200);
 	tessd_cfg_free(&cfg);
 	free(text);
 	/* Explicit limits come first; the automatic ones share what is left. */
 	text = many_vrfs(3, 60000);
 	assert_int_equal(decode(text, &cfg, &e), 0);
-	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[0]), 60000);
-	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[1]),
-			 (65536 - 60000) / 2);
+	assert_int_equal(limits(&cfg, 0).neigh, 60000);
+	assert_int_equal(limits(&cfg, 1).neigh, (65536 - 60000) / 2);
 	tessd_cfg_free(&cfg);
 	free(text);
 	/* A few VRFs: each gets the cap, not the whole table. */
 	text = many_vrfs(2, 0);
 	assert_int_equal(decode(text, &cfg, &e), 0);
-	assert_int_equal(tessd_vrf_neigh_limit(&cfg.router, &cfg.router.vrfs[1]), 4096);
+	assert_int_equal(limits(&cfg, 1).neigh, 4096);
 	tessd_cfg_free(&cfg);
 	free(text);
 }
@@ -290,16 +297,16 @@ static void test_vrf_neigh_shares(void **state)
  * (16 VRFs of 4,096 groups each no longer promise more ids than there are), explicit limits
  * may not add up to more, and what they leave gives each automatic VRF at least 16.
  */
-/* The automatic share that fn gives each of n VRFs on defaults. */
-static uint32_t auto_share(int n, uint32_t (*fn)(const struct tessd_router_cfg *r))
+/* The automatic shares of n VRFs on defaults. */
+static struct tessd_vrf_limits auto_shares(int n)
 {
 	struct tessd_cfg cfg;
 	struct cfg_errs e;
 	char *text = many_vrfs(n, 0);
-	uint32_t share;
+	struct tessd_vrf_limits share;
 
 	assert_int_equal(decode(text, &cfg, &e), 0);
-	share = fn(&cfg.router);
+	share = tessd_vrf_auto_shares(&cfg.router);
 	tessd_cfg_free(&cfg);
 	free(text);
 	return share;
@@ -316,10 +323,10 @@ static void test_vrf_group_shares(void **state)
 	text = many_vrfs(1000, 0);
 	assert_int_equal(decode(text, &cfg, &e), 0);
 	assert_int_equal(cfg.router.vrfs[7].max_nexthop_groups, 0); /* automatic */
-	assert_int_equal(tessd_group_auto_share(&cfg.router), 65535 / 1000);
+	assert_int_equal(limits(&cfg, 7).groups, 65535 / 1000);
 	tessd_cfg_free(&cfg);
 	free(text);
-	assert_int_equal(auto_share(2, tessd_group_auto_share), 4096); /* the cap */
+	assert_int_equal(auto_shares(2).groups, 4096); /* the cap */
 	expect_error("{\"router\": {\"vrfs\": [{\"name\": \"a\", \"id\": 1, "
 		     "\"max_nexthop_groups\": 40000}, {\"name\": \"b\", \"id\": 2}, "
 		     "{\"name\": \"c\", \"id\": 3, \"max_nexthop_groups\": 30000}]}}",
@@ -364,8 +371,8 @@ static void test_vrf_fib_node_shares(void **state)
 
 	(void)state;
 	/* router.fib_nodes defaults to 262,144. */
-	assert_int_equal(auto_share(1000, tessd_fib_auto_share), 262144 / 1000);
-	assert_int_equal(auto_share(2, tessd_fib_auto_share), TESSD_FIB_SHARE_MAX);
+	assert_int_equal(auto_shares(1000).nodes, 262144 / 1000);
+	assert_int_equal(auto_shares(2).nodes, TESSD_FIB_SHARE_MAX);
 	expect_error("{\"router\": {\"fib_nodes\": 4096, \"vrfs\": [{\"name\": \"a\", \"id\": 1, "
 		     "\"max_fib_nodes\": 3000}, {\"name\": \"b\", \"id\": 2, "
 		     "\"max_fib_nodes\": 2000}]}}",
