@@ -581,17 +581,17 @@ int rt_route_add(struct tessd_cfg *cfg, const struct tessd_route_cfg *rc, struct
 			      rc->vrf, counts->groups[id]);
 		return -ENOSPC;
 	}
-	if (v->max_nodes &&
-	    counts->nodes[id] + tessd_vrf_counts_new_nodes(counts, id, ip, len) > v->max_nodes) {
+	/* A limit of 0 limits nothing, as in route_sync.c. */
+	uint32_t nodes =
+		v->max_nodes ? counts->nodes[id] + tessd_vrf_counts_new_nodes(counts, id, ip, len)
+			     : 0;
+	if (nodes > v->max_nodes) {
 		rt_index_free(&ix);
 		v->nodes_refused++;
-		ctl_error_set(
-			err, ENOSPC, "/params",
-			"VRF %s needs %u FIB nodes for its own routes, %u with this one, over "
-			"its max_fib_nodes (%u): route refused",
-			rc->vrf, counts->nodes[id],
-			counts->nodes[id] + tessd_vrf_counts_new_nodes(counts, id, ip, len),
-			v->max_nodes);
+		ctl_error_set(err, ENOSPC, "/params",
+			      "VRF %s needs %u FIB nodes for its own routes, %u with this one, "
+			      "over its max_fib_nodes (%u): route refused",
+			      rc->vrf, counts->nodes[id], nodes, v->max_nodes);
 		return -ENOSPC;
 	}
 	if ((e = running_routes(cfg, &a)) == 0)

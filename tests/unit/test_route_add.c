@@ -503,6 +503,7 @@ static void test_fib_node_limit(void **state)
 	uint64_t refused = rt_vrfs[2].nodes_refused;
 	assert_int_equal(rt_route_add(&a.cfg, &more, &err), -ENOSPC);
 	assert_string_equal(err.path, "/params");
+	assert_non_null(strstr(err.message, "7 FIB nodes for its own routes, 10 with this one"));
 	assert_non_null(strstr(err.message, "max_fib_nodes (8)"));
 	assert_int_equal(rt_vrfs[2].nodes_refused, refused + 1);
 	assert_int_equal(a.cfg.router.n_routes, 1);
