@@ -91,18 +91,22 @@ const struct sopts_alias tessctl_mgr_aliases[] = {
 	{ 0 },
 };
 
-/* Keys given as positional arguments, not options (mgr_cmds' pos). */
-static const char *const by_name[] = { "name", NULL };
-static const char *const by_tenant_model[] = { "tenant", "model", NULL };
-
-/* body with the options of argv (schema's, and the aliases above) sent as method path. */
-static int with(struct tessctl *ctx, const char *method, const char *path, json_t *body, int argc,
-		char **argv, const struct cfg_node *schema, const char *const *skip,
-		void (*human)(const json_t *r))
+/*
+ * body with the options of argv sent as method path: those of the schema of
+ * mgr_cmds' command words (not its positional keys) and the aliases above.
+ * words is always a command of the table (each caller names its own).
+ */
+static int with(struct tessctl *ctx, const char *words, const char *method, const char *path,
+		json_t *body, int argc, char **argv, void (*human)(const json_t *r))
 {
-	json_t *params = cfg_schema_json(schema);
-	int rc = params ? sopts_parse(params, skip, tessctl_mgr_aliases, argc, argv, body) : -1;
+	const struct tessctl_cmd *c = mgr_cmds;
+	json_t *params;
+	int rc;
 
+	while (strcmp(c->words, words) != 0)
+		c++;
+	params = cfg_schema_json(c->schema);
+	rc = params ? sopts_parse(params, c->pos, tessctl_mgr_aliases, argc, argv, body) : -1;
 	json_decref(params);
 	if (rc < 0) {
 		json_decref(body);
@@ -460,14 +464,14 @@ static int host_add(struct tessctl *ctx, int argc, char **argv)
 			args[rest++] = argv[i];
 		}
 	}
-	return with(ctx, "POST", "hosts", body, rest, args, &mgr_host_schema, by_name, hosts_human);
+	return with(ctx, "host", "POST", "hosts", body, rest, args, hosts_human);
 }
 
-static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *what,
-		      const struct cfg_node *schema, void (*human)(const json_t *r))
+/* Command words (mgr_cmds'), on the collection what. */
+static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *words,
+		      const char *what, void (*human)(const json_t *r))
 {
 	char path[256];
-	bool add_set = strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0;
 
 	/* list | show NAME | add NAME [opts] | set NAME [opts] (whole object) | del NAME */
 	if (strcmp(argv[0], "list") == 0 && argc == 1)
@@ -482,13 +486,12 @@ static int cmd_simple(struct tessctl *ctx, int argc, char **argv, const char *wh
 		return tessctl_mgr_run(ctx, "GET", path, NULL, human);
 	if (strcmp(argv[0], "del") == 0 && argc == 2)
 		return tessctl_mgr_run(ctx, "DELETE", path, NULL, tessctl_done);
-	if (add_set) {
+	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
 		bool add = argv[0][0] == 'a';
 		if (add && strcmp(what, "hosts") == 0)
 			return host_add(ctx, argc - 1, argv + 1);
-		return with(ctx, add ? "POST" : "PUT", add ? what : path,
-			    json_pack("{s:s}", "name", argv[1]), argc - 2, argv + 2, schema,
-			    by_name, human);
+		return with(ctx, words, add ? "POST" : "PUT", add ? what : path,
+			    json_pack("{s:s}", "name", argv[1]), argc - 2, argv + 2, human);
 	}
 	fprintf(stderr, "tessctl: %s: list, show NAME, add NAME, set NAME or del NAME\n", what);
 	return TESSCTL_USAGE;
@@ -506,12 +509,12 @@ static int cmd_site(struct tessctl *ctx, int argc, char **argv)
 		}
 		return tessctl_mgr_run(ctx, "GET", path, NULL, sites_from_human);
 	}
-	return cmd_simple(ctx, argc, argv, "sites", &mgr_site_schema, sites_human);
+	return cmd_simple(ctx, argc, argv, "site", "sites", sites_human);
 }
 
 static int cmd_host(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "hosts", &mgr_host_schema, hosts_human);
+	return cmd_simple(ctx, argc, argv, "host", "hosts", hosts_human);
 }
 
 /*
@@ -548,7 +551,7 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 		}
 	}
 	if (net == NULL)
-		return cmd_simple(ctx, argc, argv, "tenants", &mgr_tenant_schema, tenants_human);
+		return cmd_simple(ctx, argc, argv, "tenant", "tenants", tenants_human);
 	if (n < 2 || (strcmp(rest[0], "add") && strcmp(rest[0], "set"))) {
 		fprintf(stderr, "tessctl: --network goes with tenant add|set NAME\n");
 		json_decref(net);
@@ -556,14 +559,15 @@ static int cmd_tenant(struct tessctl *ctx, int argc, char **argv)
 	}
 	if (path_of(path, sizeof(path), "tenants", rest[1], NULL) < 0)
 		return TESSCTL_USAGE;
-	return with(ctx, rest[0][0] == 'a' ? "POST" : "PUT", rest[0][0] == 'a' ? "tenants" : path,
+	return with(ctx, "tenant", rest[0][0] == 'a' ? "POST" : "PUT",
+		    rest[0][0] == 'a' ? "tenants" : path,
 		    json_pack("{s:s, s:o}", "name", rest[1], "network", net), n - 2, rest + 2,
-		    &mgr_tenant_schema, by_name, tenants_human);
+		    tenants_human);
 }
 
 static int cmd_router(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "routers", &mgr_router_schema, routers_human);
+	return cmd_simple(ctx, argc, argv, "router", "routers", routers_human);
 }
 
 static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
@@ -577,12 +581,12 @@ static int cmd_reconcile(struct tessctl *ctx, int argc, char **argv)
 
 static int cmd_model(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "models", &mgr_model_schema, models_human);
+	return cmd_simple(ctx, argc, argv, "model", "models", models_human);
 }
 
 static int cmd_task(struct tessctl *ctx, int argc, char **argv)
 {
-	return cmd_simple(ctx, argc, argv, "tasks", &mgr_task_schema, tasks_human);
+	return cmd_simple(ctx, argc, argv, "task", "tasks", tasks_human);
 }
 
 static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
@@ -607,9 +611,9 @@ static int cmd_quota(struct tessctl *ctx, int argc, char **argv)
 	}
 	if (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0) {
 		bool add = argv[0][0] == 'a';
-		return with(ctx, add ? "POST" : "PUT", add ? "quotas" : path,
+		return with(ctx, "quota", add ? "POST" : "PUT", add ? "quotas" : path,
 			    json_pack("{s:s, s:s}", "tenant", argv[1], "model", argv[2]), argc - 3,
-			    argv + 3, &mgr_quota_schema, by_tenant_model, quotas_human);
+			    argv + 3, quotas_human);
 	}
 	fprintf(stderr, "tessctl: quota: list, show, add, set, del or hosts TENANT MODEL\n");
 	return TESSCTL_USAGE;
