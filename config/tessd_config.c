@@ -135,6 +135,39 @@ static int check_listen(const void *val, char *why, size_t len)
 
 /* ---- scalar nodes shared by several fields ---- */
 
+/* A station address: unicast, not all zeros. */
+static int check_mac(const void *val, char *why, size_t len)
+{
+	const struct cfg_mac *mac = val;
+	const uint8_t *m = mac->b;
+	char s[CFG_MAC_STRLEN];
+
+	if (m[0] & 1) {
+		snprintf(why, len, "%s is a multicast address", cfg_fmt_mac(mac, s, sizeof(s)));
+		return EINVAL;
+	}
+	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
+		snprintf(why, len, "the all-zero MAC is not a station address");
+		return EINVAL;
+	}
+	return 0;
+}
+
+const struct cfg_node tessd_mac_schema = {
+	.type = CFG_MAC,
+	.str = { .min_len = 17, .max_len = 17, .charset = "0123456789abcdefABCDEF:" },
+	.check = check_mac,
+};
+
+const struct cfg_node tessd_ip4_schema = {
+	.type = CFG_IP4,
+	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+};
+const struct cfg_node tessd_prefix_schema = {
+	.type = CFG_PREFIX4,
+	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
+};
+
 const struct cfg_node tessd_name_schema = {
 	.type = CFG_STRING,
 	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
@@ -388,32 +421,14 @@ static const struct cfg_node ports_node = {
 		 .item_size = sizeof(struct tessd_port_cfg) },
 };
 
-/* ---- xconnects ---- */
-
-static const struct cfg_field xc_fields[] = {
-	CFG_FIELD(struct tessd_xc_cfg, a, "a", &tessd_port_ref_schema, true, NULL),
-	CFG_FIELD(struct tessd_xc_cfg, b, "b", &tessd_port_ref_schema, true, NULL),
-	{ 0 },
-};
-const struct cfg_node tessd_xc_schema = {
-	.type = CFG_OBJECT,
-	.obj = { .fields = xc_fields, .size = sizeof(struct tessd_xc_cfg) },
-};
-static const struct cfg_node xcs_node = {
-	.type = CFG_ARRAY,
-	.arr = { .item = &tessd_xc_schema,
-		 .max = TESS_MAX_PORTS / 2,
-		 .item_size = sizeof(struct tessd_xc_cfg) },
-};
-
 /* ---- top ---- */
 
 static const struct cfg_field top_fields[] = {
 	CFG_FIELD(struct tessd_cfg, eal, "eal", &eal_node, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, control, "control", &ctl_node, false, "{}"),
 	CFG_ARRAY_FIELD(struct tessd_cfg, ports, n_ports, "ports", &ports_node, false, "[]"),
-	CFG_ARRAY_FIELD(struct tessd_cfg, xconnects, n_xconnects, "xconnects", &xcs_node, false,
-			"[]"),
+	CFG_ARRAY_FIELD(struct tessd_cfg, xconnects, n_xconnects, "xconnects",
+			&tessd_xconnects_schema, false, "[]"),
 	CFG_FIELD(struct tessd_cfg, sw, "switch", &tessd_switch_schema, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, router, "router", &tessd_router_schema, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, dhcp, "dhcp", &tessd_dhcp_schema, false, "{}"),
@@ -445,20 +460,6 @@ const struct tessd_port_cfg *tessd_cfg_port(const struct tessd_cfg *cfg, const c
 		if (strcmp(cfg->ports[i].name, name) == 0)
 			return &cfg->ports[i];
 	return NULL;
-}
-
-int tessd_cfg_xc_among(const struct tessd_cfg *cfg, uint32_t n, const char *name)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(cfg->xconnects[i].a, name) == 0 ||
-		    strcmp(cfg->xconnects[i].b, name) == 0)
-			return (int)i;
-	return -1;
-}
-
-int tessd_cfg_xc_of(const struct tessd_cfg *cfg, const char *name)
-{
-	return tessd_cfg_xc_among(cfg, cfg->n_xconnects, name);
 }
 
 int tessd_cfg_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
@@ -545,4 +546,12 @@ int tessd_cfg_decode(const json_t *doc, struct tessd_cfg *cfg, struct cfg_errs *
 void tessd_cfg_free(struct tessd_cfg *cfg)
 {
 	cfg_free(&tessd_cfg_schema, cfg);
+}
+
+bool tessd_port_anti_spoof(const struct tessd_port_cfg *p)
+{
+	if (p->mode != TESS_PORT_ACCESS || p->anti_spoof == TESS_SPOOF_OFF)
+		return false;
+	return p->anti_spoof == TESS_SPOOF_ON || strncmp(p->devargs, "net_vhost", 9) == 0 ||
+	       p->vhost.path[0] || p->n_allowed_macs || p->n_allowed_ips;
 }

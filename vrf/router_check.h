@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The router's config rules and name lookups (the schema is config/router_config.c). */
+/* The router's config rules and name lookups (the schema is router_config.c). */
 #ifndef TESS_ROUTER_CHECK_H
 #define TESS_ROUTER_CHECK_H
 

@@ -177,46 +177,6 @@ const struct cfg_node tessd_dhcp_schema = {
 	.obj = { .fields = dhcp_fields, .size = sizeof(struct tessd_dhcp_cfg) },
 };
 
-/* ---- interfaces by name: configs may hold thousands of interfaces and servers ---- */
-
-static int cmp_iface(const void *a, const void *b, void *arg)
-{
-	const struct tessd_cfg *cfg = arg;
-
-	return strcmp(cfg->router.interfaces[*(const uint32_t *)a].name,
-		      cfg->router.interfaces[*(const uint32_t *)b].name);
-}
-
-uint32_t *tessd_cfg_iface_order(const struct tessd_cfg *cfg, int *rc)
-{
-	uint32_t n = cfg->router.n_interfaces;
-	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
-
-	*rc = n && o == NULL ? -ENOMEM : 0;
-	for (uint32_t i = 0; o && i < n; i++)
-		o[i] = i;
-	if (o)
-		qsort_r(o, n, sizeof(*o), cmp_iface, (void *)cfg);
-	return o;
-}
-
-int64_t tessd_cfg_iface_find(const struct tessd_cfg *cfg, const uint32_t *order, const char *name)
-{
-	uint32_t lo = 0, hi = order ? cfg->router.n_interfaces : 0;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(cfg->router.interfaces[order[mid]].name, name);
-		if (c == 0)
-			return order[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
 int tessd_dhcp_mark(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit)
 {
 	int rc;

@@ -8,19 +8,10 @@
 
 #include "tessd_config.h"
 
-const struct cfg_node tessd_ip4_schema = {
-	.type = CFG_IP4,
-	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-};
 static const struct cfg_node opt_ip4_node = {
 	.type = CFG_IP4,
 	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
 };
-const struct cfg_node tessd_prefix_schema = {
-	.type = CFG_PREFIX4,
-	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
-};
-
 static int check_unicast_mac(const void *val, char *why, size_t len)
 {
 	const struct cfg_mac *m = val;
@@ -248,4 +239,44 @@ const struct tessd_iface_cfg *tessd_cfg_iface(const struct tessd_cfg *cfg, const
 		if (strcmp(cfg->router.interfaces[i].name, name) == 0)
 			return &cfg->router.interfaces[i];
 	return NULL;
+}
+
+/* ---- interfaces by name: configs may hold thousands of interfaces and servers ---- */
+
+static int cmp_iface(const void *a, const void *b, void *arg)
+{
+	const struct tessd_cfg *cfg = arg;
+
+	return strcmp(cfg->router.interfaces[*(const uint32_t *)a].name,
+		      cfg->router.interfaces[*(const uint32_t *)b].name);
+}
+
+uint32_t *tessd_cfg_iface_order(const struct tessd_cfg *cfg, int *rc)
+{
+	uint32_t n = cfg->router.n_interfaces;
+	uint32_t *o = n ? malloc(n * sizeof(*o)) : NULL;
+
+	*rc = n && o == NULL ? -ENOMEM : 0;
+	for (uint32_t i = 0; o && i < n; i++)
+		o[i] = i;
+	if (o)
+		qsort_r(o, n, sizeof(*o), cmp_iface, (void *)cfg);
+	return o;
+}
+
+int64_t tessd_cfg_iface_find(const struct tessd_cfg *cfg, const uint32_t *order, const char *name)
+{
+	uint32_t lo = 0, hi = order ? cfg->router.n_interfaces : 0;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cfg->router.interfaces[order[mid]].name, name);
+		if (c == 0)
+			return order[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }

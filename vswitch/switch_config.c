@@ -7,30 +7,6 @@
 
 #include "tessd_config.h"
 
-/* A station address: unicast, not all zeros. */
-static int check_mac(const void *val, char *why, size_t len)
-{
-	const struct cfg_mac *mac = val;
-	const uint8_t *m = mac->b;
-	char s[CFG_MAC_STRLEN];
-
-	if (m[0] & 1) {
-		snprintf(why, len, "%s is a multicast address", cfg_fmt_mac(mac, s, sizeof(s)));
-		return EINVAL;
-	}
-	if (!(m[0] | m[1] | m[2] | m[3] | m[4] | m[5])) {
-		snprintf(why, len, "the all-zero MAC is not a station address");
-		return EINVAL;
-	}
-	return 0;
-}
-
-const struct cfg_node tessd_mac_schema = {
-	.type = CFG_MAC,
-	.str = { .min_len = 17, .max_len = 17, .charset = "0123456789abcdefABCDEF:" },
-	.check = check_mac,
-};
-
 static const struct cfg_field static_mac_fields[] = {
 	CFG_FIELD(struct tessd_static_mac, mac, "mac", &tessd_mac_schema, true, NULL),
 	CFG_FIELD(struct tessd_static_mac, port, "port", &tessd_port_ref_schema, true, NULL),
@@ -113,12 +89,4 @@ bool tessd_port_in_group(const struct tessd_port_cfg *p, const struct tessd_grou
 		if (strcmp(p->groups[i], g->name) == 0)
 			return true;
 	return false;
-}
-
-bool tessd_port_anti_spoof(const struct tessd_port_cfg *p)
-{
-	if (p->mode != TESS_PORT_ACCESS || p->anti_spoof == TESS_SPOOF_OFF)
-		return false;
-	return p->anti_spoof == TESS_SPOOF_ON || strncmp(p->devargs, "net_vhost", 9) == 0 ||
-	       p->vhost.path[0] || p->n_allowed_macs || p->n_allowed_ips;
 }
