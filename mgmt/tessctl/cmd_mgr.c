@@ -804,42 +804,27 @@ static int cmd_audit(struct tessctl *ctx, int argc, char **argv)
 }
 
 const struct tessctl_cmd mgr_cmds[] = {
-	{ "site",
-	  "site list [--from LAT,LON|IP|SITE] | show NAME | add|set NAME --lat X --lon Y "
-	  "--storage DIR [--prefixes P,P] | del NAME",
-	  1, 16, cmd_site, "tessmgrd: sites", .pos = { "name" }, .schema = &mgr_site_schema },
-	{ "host",
-	  "host list | show NAME | add|set NAME --site S (--uri URI | --test-host SxCxT "
-	  "--memory-mb N) [--dedicated] [--vcpu-ratio R] [--overalloc R] [--vlans V,V] "
-	  "[--tessd ADDR] [--vhost-dir DIR] | del NAME",
-	  1, 40, cmd_host, "tessmgrd: hosts", .pos = { "name" }, .schema = &mgr_host_schema },
-	{ "tenant",
-	  "tenant list | show NAME | network NAME | add|set NAME --org O --datacenter SITE "
-	  "--vlan N --vlan-name L [--network FILE] | del NAME",
-	  1, 20, cmd_tenant, "tessmgrd: tenants and their networks (programmed on their routers)",
-	  .pos = { "name" }, .schema = &mgr_tenant_schema },
-	{ "router",
-	  "router list | show NAME | add|set NAME --site S --tessd ADDR --trunks PORT,... "
-	  "[--internet-vrf VRF] | del NAME",
-	  1, 16, cmd_router, "tessmgrd: provider-edge routers (tessds)", .pos = { "name" },
+	/* add|set's usage comes from .schema (tessctl_synopsis). */
+	{ "site", "site list [--from LAT,LON|IP|SITE] | show NAME | del NAME", 1, 16, cmd_site,
+	  "tessmgrd: sites", .pos = { "name" }, .schema = &mgr_site_schema },
+	{ "host", "host list | show NAME | del NAME", 1, 40, cmd_host, "tessmgrd: hosts",
+	  .pos = { "name" }, .schema = &mgr_host_schema,
+	  .schema_args = "(--uri URI | --test-host SxCxT --memory-mb N)" },
+	{ "tenant", "tenant list | show NAME | network NAME | del NAME", 1, 20, cmd_tenant,
+	  "tessmgrd: tenants and their networks (programmed on their routers)", .pos = { "name" },
+	  .schema = &mgr_tenant_schema, .schema_args = "[--network FILE]" },
+	{ "router", "router list | show NAME | del NAME", 1, 16, cmd_router,
+	  "tessmgrd: provider-edge routers (tessds)", .pos = { "name" },
 	  .schema = &mgr_router_schema },
 	{ "reconcile", "reconcile [--repair]", 0, 1, cmd_reconcile,
 	  "tessmgrd: compare hosts and tessds with the store; --repair: put back what differs" },
-	{ "model",
-	  "model list | show NAME | add|set NAME --vcpus N --memory-mb M --image FILE "
-	  "[--shares N] | del NAME",
-	  1, 24, cmd_model, "tessmgrd: desktop models", .pos = { "name" },
-	  .schema = &mgr_model_schema },
-	{ "task",
-	  "task list | show NAME | add|set NAME --when before_create|after_create|before_delete|"
-	  "after_move --program PATH [--args A,B] [--arg A]... [--model M] [--tenant T] "
-	  "[--timeout SEC] [--ok-codes 0,1] [--continue-on-error] [--disabled] | del NAME",
-	  1, 90, cmd_task, "tessmgrd: workflow tasks run by desktop jobs", .pos = { "name" },
+	{ "model", "model list | show NAME | del NAME", 1, 24, cmd_model,
+	  "tessmgrd: desktop models", .pos = { "name" }, .schema = &mgr_model_schema },
+	{ "task", "task list | show NAME | del NAME", 1, 90, cmd_task,
+	  "tessmgrd: workflow tasks run by desktop jobs", .pos = { "name" },
 	  .schema = &mgr_task_schema },
-	{ "quota",
-	  "quota list | show|del|hosts TENANT MODEL | add|set TENANT MODEL --cpus N "
-	  "--memory-mb M",
-	  1, 12, cmd_quota, "tessmgrd: quotas; 'hosts' searches and associates hosts (FIG. 4)",
+	{ "quota", "quota list | show|del|hosts TENANT MODEL", 1, 12, cmd_quota,
+	  "tessmgrd: quotas; 'hosts' searches and associates hosts (FIG. 4)",
 	  .pos = { "tenant", "model" }, .schema = &mgr_quota_schema },
 	{ "desktop",
 	  "desktop list | show ID | create NAME --model M | start|stop|reboot|delete ID "

@@ -301,6 +301,19 @@ static void complete_tessd(struct tessctl *ctx, const struct tessctl_cmd *c, int
 	json_decref(desc);
 }
 
+/* The first " | " of s outside brackets and parentheses ("(--uri U | --test-host H)"). */
+static const char *top_bar(const char *s)
+{
+	int depth = 0;
+
+	for (; *s; s++) {
+		depth += (*s == '[' || *s == '(') - (*s == ']' || *s == ')');
+		if (depth == 0 && strncmp(s, " | ", 3) == 0)
+			return s;
+	}
+	return NULL;
+}
+
 /*
  * tessmgrd's commands parse their own subcommands: "list | show NAME |
  * add|set NAME --site S ... | del NAME" (the usage text is the table).
@@ -309,11 +322,14 @@ static void complete_tessd(struct tessctl *ctx, const struct tessctl_cmd *c, int
 static const char *mgr_alternative(const struct tessctl_cmd *c, const char *sub, const char *cur,
 				   char *buf, size_t len)
 {
-	const char *alt = c->args ? c->args + strlen(c->words) : "";
-	const char *found = NULL;
+	char syn[1024];
+	const char *alt = syn, *found = NULL;
+
+	tessctl_synopsis(c, syn, sizeof(syn));
+	alt += strlen(c->words);
 
 	while (*alt) {
-		const char *bar = strstr(alt, " | ");
+		const char *bar = top_bar(alt);
 		size_t n = bar ? (size_t)(bar - alt) : strlen(alt);
 		char one[512], verbs[128];
 		snprintf(one, sizeof(one), "%.*s", (int)n, alt);
@@ -338,14 +354,15 @@ static const char *mgr_alternative(const struct tessctl_cmd *c, const char *sub,
 static void complete_mgr(struct tessctl *ctx, const struct tessctl_cmd *c, int argc, char **argv,
 			 const char *cur)
 {
-	char alt[512], what[64], key[64];
+	char alt[512], what[64], key[64], syn[1024];
 	const char *a;
 
-	if (cur[0] == '-' || c->args == NULL || strstr(c->args, " | ") == NULL) {
+	tessctl_synopsis(c, syn, sizeof(syn));
+	if (cur[0] == '-' || strstr(syn, " | ") == NULL) {
 		/* Options (of the subcommand's alternative, or of the whole usage). */
 		a = argc > 0 ? mgr_alternative(c, argv[0], "", alt, sizeof(alt)) : NULL;
 		if (cur[0] == '-')
-			offer_usage_opts(a ? a : c->args, cur);
+			offer_usage_opts(a ? a : syn, cur);
 		/* add|set: every option of the object's schema too. */
 		if (cur[0] == '-' && c->schema && argc > 0 &&
 		    (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0)) {

@@ -152,21 +152,35 @@ static int run_generic(struct tessctl *ctx, const struct tessctl_cmd *c, int arg
 				  c->human);
 }
 
+/* " NAME DEVARGS": the metas of c's positional arguments, appended to buf. */
+static void pos_metas(const struct tessctl_cmd *c, char *buf, size_t len)
+{
+	for (int i = 0; i < tessctl_n_pos(c); i++) {
+		char meta[64];
+		size_t used = strlen(buf);
+		sopts_meta(meta, sizeof(meta), c->pos[i]);
+		snprintf(buf + used, len - used, " %s", meta);
+	}
+}
+
 /* "port add NAME DEVARGS": the usage line of a command, without its options. */
 void tessctl_synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
 {
-	size_t used;
+	json_t *params;
 
-	if (c->args) {
-		snprintf(buf, len, "%s", c->args);
+	snprintf(buf, len, "%s", c->args ? c->args : c->words);
+	if (c->args == NULL)
+		pos_metas(c, buf, len);
+	if (c->schema == NULL)
 		return;
-	}
-	used = (size_t)snprintf(buf, len, "%s", c->words);
-	for (int i = 0; i < tessctl_n_pos(c) && used < len; i++) {
-		char meta[64];
-		sopts_meta(meta, sizeof(meta), c->pos[i]);
-		used += (size_t)snprintf(buf + used, len - used, " %s", meta);
-	}
+	/* tessmgrd's add|set: the schema's required keys, then tessctl's own options. */
+	snprintf(buf + strlen(buf), len - strlen(buf), " | add|set");
+	pos_metas(c, buf, len);
+	if ((params = cfg_schema_json(c->schema)) != NULL)
+		sopts_synopsis(buf, len, params, c->pos);
+	json_decref(params);
+	snprintf(buf + strlen(buf), len - strlen(buf), "%s%s [options]", c->schema_args ? " " : "",
+		 c->schema_args ? c->schema_args : "");
 }
 
 /* A command's usage with the options of its method, as tessd's schema gives them. */

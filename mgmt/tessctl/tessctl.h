@@ -41,8 +41,13 @@ struct tessctl_cmd {
 	const char *method;                  /* whose params schema gives the options */
 	const char *pos[4];                  /* keys of the positional arguments, in order */
 	void (*human)(const json_t *result); /* NULL: JSON */
-	/* tessmgrd's: the object its add|set take, whose schema gives their options. */
+	/*
+	 * tessmgrd's: the object its add|set take, whose schema gives their options and
+	 * the usage's "add|set POS... --required... [options]" (after args), with
+	 * schema_args, the options of add|set that tessctl itself handles.
+	 */
 	const struct cfg_node *schema;
+	const char *schema_args;
 };
 
 /* Calls a tessd method; prints the error and returns -code on failure. */

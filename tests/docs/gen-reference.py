@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """README's config and API reference tables, generated from tessd's and tessmgrd's schemas.
 
+tessctl's usage of its tessmgrd commands too (`tessctl __commands`: add|set from the schemas).
+
 Starts an idle tessd (no ports) with the test harness, asks it for `schema`, asks tessmgrd for
 its config's and API objects' (`tessmgrd --schema`), and writes the tables between the marker
 comments in README.md (--write, `make docs`), or fails with a diff when README's tables differ
@@ -25,7 +27,7 @@ from schema_text import (MEANINGS, config_rows, default_text, object_arrays,  # 
 
 README = os.path.join(ROOT, "README.md")
 TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network",
-          "tessmgrd-config-reference", "task-spec")
+          "tessmgrd-config-reference", "task-spec", "tessctl-mgr-commands")
 
 
 def begin(name):
@@ -50,6 +52,35 @@ def fetch_mgr_schema():
     exe = os.path.join(tess.BUILD, "mgmt", "tessmgrd")
     return json.loads(subprocess.run([exe, "--schema"], check=True, capture_output=True,
                                      text=True).stdout)
+
+
+def mgr_commands():
+    """tessctl's commands for tessmgrd, their usage as tessctl prints it (add|set from the
+    schemas), wrapped before an option or an alternative, inside a code block."""
+    exe = os.path.join(tess.BUILD, "mgmt", "tessctl")
+    dump = json.loads(subprocess.run([exe, "__commands"], check=True, capture_output=True,
+                                     text=True).stdout)
+    lines = ["```"]
+    for c in dump["commands"]:
+        if c["daemon"] != "tessmgrd":
+            continue
+        # Units break only before a top-level "[", "(", "--" or "|"; lines hold whole units.
+        units, depth = [], 0
+        for word in c["synopsis"].split(" "):
+            if not units or (depth == 0 and word[:1] in "[(-|"):
+                units.append(word)
+            else:
+                units[-1] += " " + word
+            depth += word.count("[") + word.count("(") - word.count("]") - word.count(")")
+        line = "  " + units[0]
+        for u in units[1:]:
+            if len(line) + 1 + len(u) > 96:
+                lines.append(line)
+                line = "       " + u
+            else:
+                line += " " + u
+        lines.append(line)
+    return lines + ["```"]
 
 
 def cell(text):
@@ -123,6 +154,7 @@ def main():
     mgr_lines, mgr_used = config_table(mgr_schema["config"], meanings["tessmgrd-config"],
                                        "tessmgrd config key")
     task_lines, task_used = config_table(mgr_schema["task"], meanings["task"], "task spec key")
+    cmd_lines = mgr_commands()
     stale = [f"config key '{k}'" for k in meanings["config"].keys() - cfg_used] + \
         [f"method '{k}'" for k in meanings["methods"].keys() - api_used] + \
         [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used] + \
@@ -137,7 +169,7 @@ def main():
         old = f.read()
     new = old
     for name, lines in zip(TABLES, (cfg_lines, api_lines, host_lines, router_lines, net_lines,
-                                    mgr_lines, task_lines)):
+                                    mgr_lines, task_lines, cmd_lines)):
         new = splice(new, name, lines)
     if args.write:
         if new != old:
@@ -146,7 +178,8 @@ def main():
         print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods, "
               f"{len(host_lines) - 2} host spec keys, {len(router_lines) - 2} router spec keys, "
               f"{len(net_lines) - 2} tenant network keys, {len(mgr_lines) - 2} tessmgrd config "
-              f"keys, {len(task_lines) - 2} task spec keys")
+              f"keys, {len(task_lines) - 2} task spec keys, {len(cmd_lines) - 2} lines of "
+              f"tessctl's tessmgrd commands")
         return 0
     if new != old:
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),

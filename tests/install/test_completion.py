@@ -51,6 +51,11 @@ def test_static_commands_and_options():
     assert set(complete("desktop", "assign", "7", "--")) == {"--user", "--none"}
     assert set(complete("desktop", "console", "7", "--")) == {"--type"}
     assert set(complete("desktop", "migrate", "7", "--")) == {"--to", "--live", "--wait"}
+    # add|set's usage is made from the object's schema, with tessctl's own options.
+    assert set(complete("site", "")) == {"list", "show", "del", "add", "set"}
+    assert set(complete("quota", "")) == {"list", "show", "del", "hosts", "add", "set"}
+    assert set(complete("host", "add", "h1", "--")) >= {"--site", "--uri", "--test-host",
+                                                        "--memory-mb", "--max-ports"}
 
 
 def test_names_from_tessd(cleanup, tmp_path):
