@@ -115,80 +115,75 @@ static void stop(struct relay *r, int code, const char *what, const char *detail
 /* ---- the serial console's stream ---- */
 
 /*
- * What libvirt's event loop hands the console's bytes to. libvirt does not free a stream
- * callback's data when it is removed (the remote driver keeps it to the stream's end, which
- * its reference delays), so boxes are ours: the relay retires its box (the pair's end closed
- * under the box's lock, which a callback holds while it runs), and a box retired for 10 s
- * serves again; they stay listed, never freed.
+ * What libvirt's event loop hands the console's bytes to. libvirt 9.0's remote driver never
+ * calls a stream callback's free function, and a callback it has begun to dispatch may still
+ * run after virStreamEventRemoveCallback has returned (it does not wait for it), so the
+ * callback is given its box's id, not the box: it finds the box in this list under its lock,
+ * a box retired is unlisted and freed at once, and a late callback finds none and returns.
+ * Ids are never reused. The list is as long as the serial consoles open (console.max_sessions).
  */
 struct serial_box {
-	pthread_mutex_t mu;
-	int wfd;
-	bool dead;
-	uint64_t dead_at;
+	uint64_t id;
+	int wfd; /* the pair's end the console's bytes go to */
 	struct serial_box *next;
 };
 
-#define BOX_GRACE_MS 10000
-
 static pthread_mutex_t boxes_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct serial_box *boxes;
+static uint64_t last_box_id;
 
-static struct serial_box *box_get(int wfd)
+static struct serial_box *box_new(int wfd)
 {
-	uint64_t now = console_now_ms();
-	struct serial_box *b;
+	struct serial_box *b = calloc(1, sizeof(*b));
 
+	if (b == NULL)
+		return NULL;
+	b->wfd = wfd;
 	pthread_mutex_lock(&boxes_lock);
-	for (b = boxes; b && !(b->dead && now - b->dead_at >= BOX_GRACE_MS); b = b->next)
-		;
-	if (b == NULL && (b = calloc(1, sizeof(*b))) != NULL) {
-		pthread_mutex_init(&b->mu, NULL);
-		b->next = boxes;
-		boxes = b;
-	}
-	if (b) {
-		pthread_mutex_lock(&b->mu);
-		b->wfd = wfd;
-		b->dead = false;
-		pthread_mutex_unlock(&b->mu);
-	}
+	b->id = ++last_box_id;
+	b->next = boxes;
+	boxes = b;
 	pthread_mutex_unlock(&boxes_lock);
 	return b;
 }
 
+/* After the callback is removed: a dispatch still under way finds no box. */
 static void box_retire(struct serial_box *b)
 {
 	pthread_mutex_lock(&boxes_lock);
-	pthread_mutex_lock(&b->mu);
-	close(b->wfd);
-	b->wfd = -1;
-	b->dead = true;
-	b->dead_at = console_now_ms();
-	pthread_mutex_unlock(&b->mu);
+	for (struct serial_box **p = &boxes; *p; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			break;
+		}
 	pthread_mutex_unlock(&boxes_lock);
+	close(b->wfd);
+	free(b);
 }
 
 /* In libvirt's event loop: the console's bytes into the pair (never waiting: a relay that
  * cannot keep up with a serial line loses what does not fit in the pair's buffer). */
 static void serial_readable(virStreamPtr st, int events, void *arg)
 {
-	struct serial_box *b = arg;
+	uint64_t id = (uint64_t)(uintptr_t)arg;
+	struct serial_box *b;
 	char buf[4096];
 	int n = -2;
 
 	(void)events;
-	pthread_mutex_lock(&b->mu);
-	while (!b->dead && (n = virStreamRecv(st, buf, sizeof(buf))) > 0)
+	pthread_mutex_lock(&boxes_lock);
+	for (b = boxes; b && b->id != id; b = b->next)
+		;
+	while (b && (n = virStreamRecv(st, buf, sizeof(buf))) > 0)
 		if (send(b->wfd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 		    errno != EAGAIN)
 			break;
-	if (!b->dead && (n == 0 || n == -1)) {
+	if (b && (n == 0 || n == -1)) {
 		/* The relay sees the end and removes the callback. */
 		shutdown(b->wfd, SHUT_WR);
 		virStreamEventUpdateCallback(st, 0);
 	}
-	pthread_mutex_unlock(&b->mu);
+	pthread_mutex_unlock(&boxes_lock);
 }
 
 static int open_serial(struct relay *r, virDomainPtr d, char *err, size_t len)
@@ -207,7 +202,7 @@ static int open_serial(struct relay *r, virDomainPtr d, char *err, size_t len)
 		snprintf(err, len, "socketpair: %s", strerror(errno));
 		return -1;
 	}
-	b = box_get(sp[1]);
+	b = box_new(sp[1]);
 	if (b == NULL) {
 		close(sp[0]);
 		close(sp[1]);
@@ -218,7 +213,7 @@ static int open_serial(struct relay *r, virDomainPtr d, char *err, size_t len)
 	if (virStreamEventAddCallback(r->st,
 				      VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
 					      VIR_STREAM_EVENT_HANGUP,
-				      serial_readable, b, NULL) < 0) {
+				      serial_readable, (void *)(uintptr_t)b->id, NULL) < 0) {
 		close(sp[0]);
 		snprintf(err, len, "cannot watch the console's stream");
 		return -1;
@@ -453,13 +448,14 @@ void *console_relay(void *arg)
 		relay_loop(&r);
 	}
 	close_ws(&r);
-	if (r.st) {
+	if (r.st)
 		virStreamEventRemoveCallback(r.st);
+	if (r.box)
+		box_retire(r.box); /* before the stream ends: a late callback then leaves it be */
+	if (r.st) {
 		virStreamAbort(r.st);
 		virStreamFree(r.st);
 	}
-	if (r.box)
-		box_retire(r.box);
 	if (r.be >= 0)
 		close(r.be);
 	free(r.in);
