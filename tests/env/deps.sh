@@ -7,7 +7,7 @@ PKGS="gcc libc6-dev make meson ninja-build pkg-config clang clang-format
 libdpdk-dev dpdk dpdk-dev libnl-3-dev libnl-route-3-dev libjansson-dev libvirt-dev
 libsqlite3-dev libmicrohttpd-dev libargon2-dev libgnutls28-dev libcurl4-gnutls-dev gnutls-bin
 libcmocka-dev openssl
-python3 python3-pytest python3-scapy python3-selenium python3-websocket chromium chromium-driver novnc tcpdump iproute2 iputils-ping traceroute procps qemu-utils
+python3 python3-pytest python3-scapy python3-selenium python3-websocket chromium chromium-driver novnc nginx-light tcpdump iproute2 iputils-ping traceroute procps qemu-utils
 frr libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu libvirt-daemon-system
 qemu-system-x86 busybox-static strace systemd
 udhcpc dnsmasq-base bind9-dnsutils iperf3 nftables netcat-openbsd openssh-client openssh-server

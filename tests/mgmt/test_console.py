@@ -22,6 +22,7 @@ import guest
 import tess
 from mgr import ACME, BRAVO, PROVIDER, Mgr
 from real_host import RealHost
+from revproxy import Nginx
 import test_tls
 
 pki = test_tls.pki  # the fixture: a CA, and a server certificate it signed
@@ -227,6 +228,23 @@ def test_tessctl_prints_a_ticket_and_its_url(w):
     r = subprocess.run([tess.TESSCTL, "desktop", "console", "d0"], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2, (r.returncode, r.stderr)
+
+
+def test_tessctl_behind_a_proxy_keeps_its_base_path(w, tmp_path, cleanup):
+    """Console review: tessmgrd behind a reverse proxy at a base path (nginx, location /tess/):
+    tessctl's calls go under it, and so does the console's URL it prints, which the proxy
+    upgrades to tessmgrd's WebSocket (the old URL, at the host's root, was the proxy's 404)."""
+    proxy = Nginx(cleanup, tmp_path, w.m.url)
+    env = dict(os.environ, TESSMGR_URL=proxy.url + "/", TESSMGR_TOKEN=ACME)
+    r = subprocess.run([tess.TESSCTL, "desktop", "console", str(w.d["id"])], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    url = r.stdout.split("\n")[1]
+    assert url.startswith(proxy.url.replace("http", "ws", 1) + "/v1/console/"), r.stdout
+    ws = websocket.create_connection(url, header=[f"Authorization: Bearer {ACME}"],
+                                     suppress_origin=True, timeout=30)
+    assert Reader(ws).read(12) == b"RFB 003.008\n"
+    ws.close()
 
 
 def test_serial_console_runs_a_command(w):
