@@ -34,8 +34,9 @@ extern const struct cfg_node tessd_name_schema;
 extern const struct cfg_node tessd_tenant_schema;   /* a tenant label, or "" */
 extern const struct cfg_node tessd_opt_name_schema; /* a name, or "" */
 extern const struct cfg_node tessd_mac_schema;
-extern const struct cfg_node tessd_ip4_schema;    /* "a.b.c.d" */
-extern const struct cfg_node tessd_prefix_schema; /* "a.b.c.d/len" */
+extern const struct cfg_node tessd_ip4_schema;     /* "a.b.c.d" */
+extern const struct cfg_node tessd_opt_ip4_schema; /* "a.b.c.d", or "" (0) */
+extern const struct cfg_node tessd_prefix_schema;  /* "a.b.c.d/len" */
 /* References to named elements (cfg_check_refs), required or optional (""). */
 extern const struct cfg_node tessd_port_ref_schema, tessd_opt_port_ref_schema;
 extern const struct cfg_node tessd_group_ref_schema, tessd_opt_group_ref_schema;

@@ -163,6 +163,10 @@ const struct cfg_node tessd_ip4_schema = {
 	.type = CFG_IP4,
 	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
 };
+const struct cfg_node tessd_opt_ip4_schema = {
+	.type = CFG_IP4,
+	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
+};
 const struct cfg_node tessd_prefix_schema = {
 	.type = CFG_PREFIX4,
 	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },

@@ -8,10 +8,6 @@
 
 #include "tessd_config.h"
 
-static const struct cfg_node opt_ip4_node = {
-	.type = CFG_IP4,
-	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-};
 static int check_unicast_mac(const void *val, char *why, size_t len)
 {
 	const struct cfg_mac *m = val;
@@ -145,7 +141,7 @@ static const struct cfg_node opt_iface_ref_node = {
 	.ref = { .table = "/router/interfaces", .key = "name", .what = "interface" },
 };
 static const struct cfg_field nh_fields[] = {
-	CFG_FIELD(struct tessd_nexthop_cfg, via, "via", &opt_ip4_node, false, "\"\""),
+	CFG_FIELD(struct tessd_nexthop_cfg, via, "via", &tessd_opt_ip4_schema, false, "\"\""),
 	CFG_FIELD(struct tessd_nexthop_cfg, interface, "interface", &opt_iface_ref_node, false,
 		  "\"\""),
 	{ 0 },

@@ -10,14 +10,6 @@
 
 #include "tessd_config.h"
 
-static const struct cfg_node ip4_node = {
-	.type = CFG_IP4,
-	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-};
-static const struct cfg_node opt_ip4_node = {
-	.type = CFG_IP4,
-	.str = { .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-};
 static const struct cfg_node iface_ref_node = {
 	.type = CFG_REF,
 	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
@@ -48,28 +40,24 @@ static const struct cfg_node mac_node = {
 };
 
 static const struct cfg_field pool_fields[] = {
-	CFG_FIELD(struct tessd_dhcp_range, start, "start", &ip4_node, true, NULL),
-	CFG_FIELD(struct tessd_dhcp_range, end, "end", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_range, start, "start", &tessd_ip4_schema, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_range, end, "end", &tessd_ip4_schema, true, NULL),
 	{ 0 },
 };
 static const struct cfg_field excl_fields[] = {
-	CFG_FIELD(struct tessd_dhcp_range, start, "start", &ip4_node, true, NULL),
-	CFG_FIELD(struct tessd_dhcp_range, end, "end", &opt_ip4_node, false, "\"\""),
+	CFG_FIELD(struct tessd_dhcp_range, start, "start", &tessd_ip4_schema, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_range, end, "end", &tessd_opt_ip4_schema, false, "\"\""),
 	{ 0 },
 };
 static const struct cfg_field resv_fields[] = {
 	CFG_FIELD(struct tessd_dhcp_resv, mac, "mac", &mac_node, true, NULL),
-	CFG_FIELD(struct tessd_dhcp_resv, address, "address", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_resv, address, "address", &tessd_ip4_schema, true, NULL),
 	CFG_FIELD(struct tessd_dhcp_resv, hostname, "hostname", &text_node, false, "\"\""),
 	{ 0 },
 };
-static const struct cfg_node prefix_node = {
-	.type = CFG_PREFIX4,
-	.str = { .min_len = 9, .max_len = TESS_PREFIX_LEN - 1, .charset = "0123456789./" },
-};
 static const struct cfg_field route_fields[] = {
-	CFG_FIELD(struct tessd_dhcp_route, prefix, "prefix", &prefix_node, true, NULL),
-	CFG_FIELD(struct tessd_dhcp_route, via, "via", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_route, prefix, "prefix", &tessd_prefix_schema, true, NULL),
+	CFG_FIELD(struct tessd_dhcp_route, via, "via", &tessd_ip4_schema, true, NULL),
 	{ 0 },
 };
 
@@ -90,9 +78,10 @@ static const struct cfg_field server_fields[] = {
 			false, "[]"),
 	CFG_FIELD(struct tessd_dhcp_server_cfg, lease_sec, "lease_sec", CFG_INT_NODE(60, 31536000),
 		  false, "3600"),
-	CFG_FIELD(struct tessd_dhcp_server_cfg, router, "router", &opt_ip4_node, false, "\"\""),
+	CFG_FIELD(struct tessd_dhcp_server_cfg, router, "router", &tessd_opt_ip4_schema, false,
+		  "\"\""),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, dns, n_dns, "dns",
-			CFG_ARR_NODE(&ip4_node, TESS_DHCP_MAX_DNS, uint32_t), false, "[]"),
+			CFG_ARR_NODE(&tessd_ip4_schema, TESS_DHCP_MAX_DNS, uint32_t), false, "[]"),
 	CFG_FIELD(struct tessd_dhcp_server_cfg, domain, "domain", &text_node, false, "\"\""),
 	CFG_FIELD(struct tessd_dhcp_server_cfg, mtu, "mtu", CFG_INT_NODE(0, 65535), false, "0"),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_server_cfg, routes, n_routes, "routes",
@@ -116,7 +105,7 @@ static const struct cfg_field relay_fields[] = {
 	CFG_FIELD(struct tessd_dhcp_relay_cfg, interface, "interface", &iface_ref_node, true, NULL),
 	CFG_ARRAY_FIELD(struct tessd_dhcp_relay_cfg, servers, n_servers, "servers",
 			(&(const struct cfg_node){ .type = CFG_ARRAY,
-						   .arr = { .item = &ip4_node,
+						   .arr = { .item = &tessd_ip4_schema,
 							    .min = 1,
 							    .max = TESS_DHCP_RELAY_SERVERS,
 							    .item_size = sizeof(uint32_t) } }),

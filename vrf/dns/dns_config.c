@@ -9,10 +9,6 @@
 
 #include "tessd_config.h"
 
-static const struct cfg_node ip4_node = {
-	.type = CFG_IP4,
-	.str = { .min_len = 7, .max_len = TESS_IP4_LEN - 1, .charset = "0123456789." },
-};
 static const struct cfg_node iface_ref_node = {
 	.type = CFG_REF,
 	.str = { .min_len = 1, .max_len = TESS_NAME_LEN - 1, .charset = CFG_NAME_CHARSET },
@@ -65,7 +61,7 @@ static const struct cfg_node record_name_node = {
 
 static const struct cfg_field record_fields[] = {
 	CFG_FIELD(struct tessd_dns_record, name, "name", &record_name_node, true, NULL),
-	CFG_FIELD(struct tessd_dns_record, address, "address", &ip4_node, true, NULL),
+	CFG_FIELD(struct tessd_dns_record, address, "address", &tessd_ip4_schema, true, NULL),
 	{ 0 },
 };
 
@@ -73,7 +69,7 @@ static const struct cfg_field server_fields[] = {
 	CFG_FIELD(struct tessd_dns_server_cfg, interface, "interface", &iface_ref_node, true, NULL),
 	CFG_FIELD(struct tessd_dns_server_cfg, domain, "domain", &domain_node, false, "\"\""),
 	CFG_ARRAY_FIELD(struct tessd_dns_server_cfg, forwarders, n_forwarders, "forwarders",
-			CFG_ARR_NODE(&ip4_node, TESS_DNS_MAX_FWD, uint32_t), false, "[]"),
+			CFG_ARR_NODE(&tessd_ip4_schema, TESS_DNS_MAX_FWD, uint32_t), false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_dns_server_cfg, records, n_records, "records",
 			CFG_ARR_NODE(CFG_OBJ_NODE(record_fields, struct tessd_dns_record),
 				     TESS_DNS_MAX_STATIC, struct tessd_dns_record),
