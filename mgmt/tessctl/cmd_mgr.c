@@ -57,14 +57,7 @@ int tessctl_mgr_run(struct tessctl *ctx, const char *method, const char *path, j
 	json_t *r;
 	int rc = tessctl_mgr_call(ctx, method, path, body, &r);
 
-	if (rc < 0)
-		return rc;
-	if (ctx->json || human == NULL)
-		tessctl_print_json(r);
-	else
-		human(r);
-	json_decref(r);
-	return 0;
+	return rc < 0 ? rc : tessctl_show(ctx, r, human);
 }
 
 /*

@@ -92,8 +92,11 @@ int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 	json_t *r;
 	int rc = tessctl_call(ctx, method, params, &r);
 
-	if (rc < 0)
-		return rc;
+	return rc < 0 ? rc : tessctl_show(ctx, r, human);
+}
+
+int tessctl_show(const struct tessctl *ctx, json_t *r, void (*human)(const json_t *result))
+{
 	if (ctx->json || human == NULL)
 		tessctl_print_json(r);
 	else

@@ -56,6 +56,8 @@ void tessctl_print_json(const json_t *j);
 /* Calls, then prints the result as JSON (--json, or no human printer) or with "human". */
 int tessctl_run(struct tessctl *ctx, const char *method, json_t *params,
 		void (*human)(const json_t *result));
+/* Prints a daemon's answer r as JSON (--json, or no human printer) or with human; frees r. */
+int tessctl_show(const struct tessctl *ctx, json_t *r, void (*human)(const json_t *result));
 /*
  * Adds the --options of argv to params as the method's params schema (from
  * tessd) defines them, checks required keys unless the method takes a
