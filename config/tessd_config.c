@@ -427,21 +427,20 @@ static const struct cfg_node ports_node = {
 
 /* ---- top ---- */
 
+/* The modules' sections (tessd_config.h): each is optional, absent its schema's defaults. */
+#define OBJ_FIELD(member, key, type, schema) \
+	CFG_FIELD(struct tessd_cfg, member, key, &schema, false, "{}"),
+#define ARR_FIELD(member, n, key, type, schema) \
+	CFG_ARRAY_FIELD(struct tessd_cfg, member, n, key, &schema, false, "[]"),
 static const struct cfg_field top_fields[] = {
 	CFG_FIELD(struct tessd_cfg, eal, "eal", &eal_node, false, "{}"),
 	CFG_FIELD(struct tessd_cfg, control, "control", &ctl_node, false, "{}"),
 	CFG_ARRAY_FIELD(struct tessd_cfg, ports, n_ports, "ports", &ports_node, false, "[]"),
-	CFG_ARRAY_FIELD(struct tessd_cfg, xconnects, n_xconnects, "xconnects",
-			&tessd_xconnects_schema, false, "[]"),
-	CFG_FIELD(struct tessd_cfg, sw, "switch", &tessd_switch_schema, false, "{}"),
-	CFG_FIELD(struct tessd_cfg, router, "router", &tessd_router_schema, false, "{}"),
-	CFG_FIELD(struct tessd_cfg, dhcp, "dhcp", &tessd_dhcp_schema, false, "{}"),
-	CFG_FIELD(struct tessd_cfg, dns, "dns", &tessd_dns_schema, false, "{}"),
-	CFG_ARRAY_FIELD(struct tessd_cfg, policers, n_policers, "policers", &tessd_policers_schema,
-			false, "[]"),
-	CFG_FIELD(struct tessd_cfg, nat, "nat", &tessd_nat_schema, false, "{}"),
-	CFG_FIELD(struct tessd_cfg, firewall, "firewall", &tessd_fw_schema, false, "{}"),
+	/* A list of entries, not a call: */
+	/* clang-format off */
+	TESSD_CFG_SECTIONS(OBJ_FIELD, ARR_FIELD)
 	{ 0 },
+	/* clang-format on */
 };
 const struct cfg_node tessd_cfg_schema = {
 	.type = CFG_OBJECT,

@@ -5,15 +5,12 @@
 
 #include "tessd_base.h"
 
-/* Each feature's section: its structs, schemas and rules, in its own folder. */
-#include "../dataplane/xconnect/xconnect_config.h"
-#include "../vswitch/switch_config.h"
-#include "../vrf/router_config.h"
-#include "../vrf/dhcp/dhcp_config.h"
-#include "../vrf/dns/dns_config.h"
-#include "../vswitch/policer/policer_config.h"
-#include "../vrf/nat/nat_config.h"
-#include "../vrf/firewall/fw_config.h"
+/*
+ * Each feature's section (its structs, schemas and rules) is in its own folder,
+ * registered by its meson.build: this generated header includes them and lists
+ * them in TESSD_CFG_SECTIONS, from which struct tessd_cfg and its schema are made.
+ */
+#include "sections/tessd_sections.h"
 
 enum tess_hugepages { TESS_HUGEPAGES_AUTO, TESS_HUGEPAGES_ON, TESS_HUGEPAGES_OFF };
 
@@ -99,16 +96,14 @@ struct tessd_cfg {
 	struct tessd_ctl_cfg control;
 	struct tessd_port_cfg *ports;
 	uint32_t n_ports;
-	struct tessd_xc_cfg *xconnects;
-	uint32_t n_xconnects;
-	struct tessd_switch_cfg sw;
-	struct tessd_router_cfg router;
-	struct tessd_dhcp_cfg dhcp;
-	struct tessd_dns_cfg dns;
-	struct tessd_policer_cfg *policers;
-	uint32_t n_policers;
-	struct tessd_nat_cfg nat;
-	struct tessd_fw_cfg firewall;
+	/* Then the modules' sections: cfg->router, cfg->xconnects and cfg->n_xconnects, ... */
+#define TESSD_OBJ_MEMBER(member, key, type, schema) type member;
+#define TESSD_ARR_MEMBER(member, n, key, type, schema) \
+	type *member;                                  \
+	uint32_t n;
+	TESSD_CFG_SECTIONS(TESSD_OBJ_MEMBER, TESSD_ARR_MEMBER)
+#undef TESSD_OBJ_MEMBER
+#undef TESSD_ARR_MEMBER
 };
 
 extern const struct cfg_node tessd_cfg_schema;

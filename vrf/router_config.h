@@ -100,6 +100,13 @@ struct tessd_router_cfg {
 };
 
 extern const struct cfg_node tessd_router_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vrf/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_ROUTER_SECTION(OBJ, ARR) \
+	OBJ(router, "router", struct tessd_router_cfg, tessd_router_schema)
+
 extern const char *const tess_route_types[]; /* names of enum tess_route_type */
 extern const struct cfg_node tessd_vrf_schema;
 extern const struct cfg_node tessd_iface_schema;

@@ -29,6 +29,13 @@ struct tessd_switch_cfg {
 };
 
 extern const struct cfg_node tessd_switch_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vswitch/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_SWITCH_SECTION(OBJ, ARR) \
+	OBJ(sw, "switch", struct tessd_switch_cfg, tessd_switch_schema)
+
 extern const struct cfg_node tessd_group_schema;
 extern const struct cfg_node tessd_static_mac_schema;
 const struct tessd_group_cfg *tessd_cfg_group(const struct tessd_cfg *cfg, const char *name);

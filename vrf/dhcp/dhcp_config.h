@@ -75,6 +75,12 @@ struct tessd_dhcp_cfg {
 
 struct tessd_iface_cfg;
 extern const struct cfg_node tessd_dhcp_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vrf/dhcp/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_DHCP_SECTION(OBJ, ARR) OBJ(dhcp, "dhcp", struct tessd_dhcp_cfg, tessd_dhcp_schema)
+
 /* The DHCP section's rules past the schema's (pools in the interface's subnet...). */
 int tessd_dhcp_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* Sets bit in on[i] for each router interface i with a server or a relay; -ENOMEM. */

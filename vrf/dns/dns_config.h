@@ -42,6 +42,12 @@ struct tessd_dns_cfg {
 };
 
 extern const struct cfg_node tessd_dns_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vrf/dns/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_DNS_SECTION(OBJ, ARR) OBJ(dns, "dns", struct tessd_dns_cfg, tessd_dns_schema)
+
 /* The DNS section's rules past the schema's. */
 int tessd_dns_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* Sets bit in on[i] for each router interface i with a DNS server; -ENOMEM. */

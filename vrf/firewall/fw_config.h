@@ -71,6 +71,12 @@ struct tessd_fw_match {
 	uint16_t sport[2], dport[2], vlan[2];
 };
 extern const struct cfg_node tessd_fw_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vrf/firewall/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_FW_SECTION(OBJ, ARR) OBJ(firewall, "firewall", struct tessd_fw_cfg, tessd_fw_schema)
+
 extern const struct cfg_node tessd_fw_ruleset_schema;
 extern const struct cfg_node tessd_fw_group_schema; /* firewall.groups[] */
 /* A decoded (schema-checked) rule's match. */

@@ -63,6 +63,12 @@ struct tessd_nat_cfg {
 };
 
 extern const struct cfg_node tessd_nat_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vrf/nat/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_NAT_SECTION(OBJ, ARR) OBJ(nat, "nat", struct tessd_nat_cfg, tessd_nat_schema)
+
 extern const struct cfg_node tessd_nat_inst_schema;
 extern const struct cfg_node tessd_nat_static_schema;
 extern const char *const tess_nat_protos[];

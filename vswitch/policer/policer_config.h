@@ -40,6 +40,13 @@ struct tessd_policer_cfg {
 };
 
 extern const struct cfg_node tessd_policer_schema, tessd_policers_schema;
+/*
+ * Its section of tessd's config: struct tessd_cfg's member, the JSON key, the
+ * type and the schema (registered by vswitch/policer/meson.build, see config/tessd_config.h).
+ */
+#define TESSD_POLICER_SECTION(OBJ, ARR) \
+	ARR(policers, n_policers, "policers", struct tessd_policer_cfg, tessd_policers_schema)
+
 /* The policers' rules past the schema's (names, bursts, one policer per object and direction). */
 int tessd_policers_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs);
 /* A burst as configured, or (set 0) 100 ms of kbps, at least a full frame. */
