@@ -149,6 +149,9 @@ bool http_cross_site(const struct http_req *r)
 		return true;
 	if (r->origin == NULL)
 		return false;
+	for (const char *const *o = lim.origins; o && *o; o++)
+		if (strcasecmp(r->origin, *o) == 0)
+			return false;
 	snprintf(own, sizeof(own), "%s://%s", r->https ? "https" : "http", r->host ? r->host : "");
 	return r->host == NULL || strcasecmp(r->origin, own) != 0;
 }
@@ -295,6 +298,7 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 		if (r == NULL) {
 			free(text);
 			free(out->set_cookie);
+			free(out->location);
 			return MHD_NO;
 		}
 	}
@@ -310,6 +314,9 @@ static enum MHD_Result respond_out(struct MHD_Connection *c, unsigned status, st
 	if (out->set_cookie)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, out->set_cookie);
 	free(out->set_cookie);
+	if (out->location)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, out->location);
+	free(out->location);
 	if (out->retry_after) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", out->retry_after);

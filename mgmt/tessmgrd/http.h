@@ -55,8 +55,10 @@ struct http_resp {
 	ssize_t (*stream)(void *arg, uint64_t pos, char *buf, size_t max);
 	void *stream_arg;
 	void (*stream_free)(void *arg);
-	/* Headers added when set: Set-Cookie (malloc()ed, freed with the answer), Retry-After. */
+	/* Headers added when set: Set-Cookie and Location (malloc()ed, freed with the answer),
+	 * Retry-After. */
 	char *set_cookie;
+	char *location;
 	unsigned retry_after;
 	/*
 	 * Or a switch of protocol (status 101, a WebSocket: headers says which): once the answer
@@ -77,6 +79,9 @@ struct http_limits {
 	unsigned per_ip_connections; /* at once, from one address */
 	unsigned timeout_sec;        /* a connection idle this long is closed */
 	unsigned max_json_depth;     /* arrays and objects nested deeper: 400 */
+	/* Origins a browser's request may come from besides tessmgrd's own scheme and Host (a
+	 * reverse proxy's public ones), NULL-ended; or NULL. */
+	const char *const *origins;
 };
 
 /* Counters since the start (GET /v1/stats). */

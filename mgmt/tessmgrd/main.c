@@ -251,12 +251,16 @@ int main(int argc, char **argv)
 	}
 	mgr_jobs_recover();
 	struct http_tls https = { mgr_tls_retrieve_fn(), tls.priorities, mgr_tls_conn };
+	static const char *origins[MGR_MAX_ORIGINS + 1];
+	for (uint32_t i = 0; i < mgr_conf.http.n_origins; i++)
+		origins[i] = mgr_conf.http.origins[i];
 	struct http_limits lim = {
 		.max_body = mgr_conf.max_body,
 		.max_connections = mgr_conf.http.max_connections,
 		.per_ip_connections = mgr_conf.http.per_ip_connections,
 		.timeout_sec = mgr_conf.http.timeout_sec,
 		.max_json_depth = mgr_conf.http.max_json_depth,
+		.origins = origins,
 	};
 	mgr_images_sweep();
 	if (mgr_tunnel_start() < 0 || mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||

@@ -104,6 +104,35 @@ static int check_http(const void *val, char *why, size_t len)
 	return 0;
 }
 
+/*
+ * An origin as a browser sends it: http or https, a host and maybe a port, nothing after
+ * (no path, not even "/"), so that it can be compared with the Origin header as text.
+ */
+static int check_origin(const void *val, char *why, size_t len)
+{
+	const char *s = val, *host = strstr(s, "://");
+
+	if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) || !host[3] ||
+	    strpbrk(host + 3, "/?#@ \\") != NULL) {
+		snprintf(why, len,
+			 "'%s' is not an origin: http:// or https://, a host and maybe :PORT, "
+			 "no path (\"https://desk.example.com\")",
+			 s);
+		return EINVAL;
+	}
+	return 0;
+}
+
+static const struct cfg_node origins_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = (&(const struct cfg_node){
+			 .type = CFG_STRING,
+			 .str = { .min_len = 1, .max_len = MGR_ORIGIN_LEN - 1 },
+			 .check = check_origin }),
+		 .max = MGR_MAX_ORIGINS,
+		 .item_size = MGR_ORIGIN_LEN },
+};
+
 static const struct cfg_field http_fields[] = {
 	CFG_FIELD(struct mgr_http_cfg, max_connections, "max_connections", CFG_INT_NODE(1, 65536),
 		  false, "1024"),
@@ -122,6 +151,8 @@ static const struct cfg_field http_fields[] = {
 	CFG_FIELD(struct mgr_http_cfg, portal_dir, "portal_dir", &opt_path_node, false, "\"\""),
 	CFG_FIELD(struct mgr_http_cfg, novnc_dir, "novnc_dir", &opt_path_node, false,
 		  "\"/usr/share/novnc\""),
+	CFG_ARRAY_FIELD(struct mgr_http_cfg, origins, n_origins, "origins", &origins_node, false,
+			"[]"),
 	CFG_FIELD(struct mgr_http_cfg, session_idle_sec, "session_idle_sec",
 		  CFG_INT_NODE(1, 7 * 86400), false, "1800"),
 	CFG_FIELD(struct mgr_http_cfg, session_max_sec, "session_max_sec",

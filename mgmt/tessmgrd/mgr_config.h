@@ -85,6 +85,9 @@ struct mgr_audit_cfg {
  * login; failed logins are limited per client address and per user, so many
  * in login_window_sec, then 429 until that window ends.
  */
+#define MGR_ORIGIN_LEN  256
+#define MGR_MAX_ORIGINS 16
+
 struct mgr_http_cfg {
 	uint32_t max_connections;    /* at once, a thread each */
 	uint32_t per_ip_connections; /* at once from one address */
@@ -95,6 +98,10 @@ struct mgr_http_cfg {
 	char tls_priorities[256];    /* GnuTLS priority string */
 	char portal_dir[PATH_MAX];   /* the web portal's static files ("": none, portal.c) */
 	char novnc_dir[PATH_MAX];    /* noVNC's files, the console page's RFB client (portal.c) */
+	/* Where browsers reach tessmgrd through a reverse proxy ("https://desk.example.com"):
+	 * origins a login or console request may come from besides its own scheme and Host. */
+	char (*origins)[MGR_ORIGIN_LEN];
+	uint32_t n_origins;
 	uint32_t session_idle_sec;
 	uint32_t session_max_sec;
 	uint32_t max_sessions;           /* alive at once; a login beyond: 503 */

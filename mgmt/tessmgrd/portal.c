@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ static const struct {
  * noVNC (http.novnc_dir, Debian's novnc package) below this path: the console page's RFB
  * client, only its ES modules of core/ and vendor/ (not its app/ nor its own pages).
  */
-#define NOVNC_PATH "/portal/novnc/"
+#define NOVNC_PATH "/novnc/"
 
 static void plain(struct http_resp *out, unsigned status, const char *text)
 {
@@ -192,6 +193,90 @@ static void serve(const char *dir, char *rel, unsigned max_depth, bool js_only,
 	out->headers = headers;
 }
 
+/* A request's query, percent-encoded again for a redirect's Location. */
+struct query {
+	char text[1024];
+	size_t len;
+	bool overflow;
+};
+
+/* s onto q: as it is (sep: "?", "&", "="), or percent-encoded but for unreserved characters. */
+static void query_put(struct query *q, const char *s, bool sep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s && !q->overflow; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool plain = sep || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9') || strchr("-._~", ch);
+		if (q->len + 4 > sizeof(q->text)) {
+			q->overflow = true;
+		} else if (plain) {
+			q->text[q->len++] = (char)ch;
+		} else {
+			q->text[q->len++] = '%';
+			q->text[q->len++] = hex[ch >> 4];
+			q->text[q->len++] = hex[ch & 15];
+		}
+	}
+	q->text[q->len] = '\0';
+}
+
+static void query_arg(struct query *q, const char *key, const char *value)
+{
+	query_put(q, q->len ? "&" : "?", true);
+	query_put(q, key, false);
+	if (value) {
+		query_put(q, "=", true);
+		query_put(q, value, false);
+	}
+}
+
+static enum MHD_Result query_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	(void)kind;
+	query_arg(cls, key, value);
+	return MHD_YES;
+}
+
+/*
+ * A page under /portal/ (path: what follows /portal, "" or "/...") is sent to the same page
+ * at the portal's root, where its calls of v1/ and novnc/, relative to the page, are the
+ * API's and noVNC's: a 308 to a relative Location ("../console.html?desktop=7"), right
+ * under a reverse proxy's base path too, the query kept (the fragment is the browser's).
+ */
+static void redirect_to_root(const struct http_req *r, const char *path, struct http_resp *out)
+{
+	struct query q = { .len = 0 };
+	size_t up = 0;
+	char *loc;
+
+	for (const char *s = path; *s; s++)
+		up += *s == '/';
+	if (r->conn)
+		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg_cb, &q);
+	for (const char *const *a = r->conn ? NULL : r->args; a && a[0]; a += 2)
+		query_arg(&q, a[0], a[1]);
+	if (q.overflow) {
+		plain(out, 414, "the query is too long to redirect\n");
+		return;
+	}
+	loc = malloc(3 * up + strlen(path) + q.len + 3);
+	if (loc == NULL) {
+		plain(out, 500, "out of memory\n");
+		return;
+	}
+	loc[0] = '\0';
+	for (size_t i = 0; i < up; i++)
+		strcat(loc, "../");
+	strcat(loc, up ? path + 1 : "./");
+	strcat(loc, q.text);
+	plain(out, 308, "the portal is at the root: see Location\n");
+	free(out->location);
+	out->location = loc;
+}
+
 bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
 {
 	const char *dir = mgr_conf.http.portal_dir, *p = r->path;
@@ -203,6 +288,21 @@ bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
 		plain(out, 405, "only GET and HEAD are allowed here\n");
 		return true;
 	}
+	/*
+	 * /portal/x was the portal's other name for /x: a page there (a directory, an .html)
+	 * redirects to its name at the root, whose relative calls it needs; other files (and
+	 * noVNC's) are served as at the root.
+	 */
+	if (strncmp(p, "/portal", 7) == 0 && (p[7] == '/' || p[7] == '\0')) {
+		const char *rest = p + 7;
+		size_t n = strlen(rest);
+		if (strncmp(rest, NOVNC_PATH, strlen(NOVNC_PATH)) != 0 &&
+		    (!n || rest[n - 1] == '/' || (n > 5 && strcmp(rest + n - 5, ".html") == 0))) {
+			redirect_to_root(r, rest, out);
+			return true;
+		}
+		p = rest;
+	}
 	if (strncmp(p, NOVNC_PATH, strlen(NOVNC_PATH)) == 0) {
 		p += strlen(NOVNC_PATH);
 		if (!mgr_conf.http.novnc_dir[0] ||
@@ -213,9 +313,7 @@ bool mgr_portal_serve(const struct http_req *r, struct http_resp *out)
 			serve(mgr_conf.http.novnc_dir, rel, NOVNC_MAX_DEPTH, true, out);
 		return true;
 	}
-	/* /portal/x is /x; / and any path ending in / is its index.html. */
-	if (strncmp(p, "/portal", 7) == 0 && (p[7] == '/' || p[7] == '\0'))
-		p += 7;
+	/* / and any path ending in / is its index.html. */
 	while (*p == '/')
 		p++;
 	if (snprintf(rel, sizeof(rel), "%s%s", p,

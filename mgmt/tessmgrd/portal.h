@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The web portal's static files (README "Portal"): served from
- * http.portal_dir at / and /portal/, GET and HEAD only, without a token
- * (the pages call the API with the session cookie). Paths are confined to
- * the directory: plain names only, each opened with O_NOFOLLOW below the
- * directory's descriptor, so neither ".." nor a symlink leads out of it.
- * With the portal, noVNC's RFB client (the console page's) from
- * http.novnc_dir at /portal/novnc/: its core/ and vendor/ modules only.
+ * http.portal_dir at /, GET and HEAD only, without a token (the pages call
+ * the API with the session cookie, at v1/ relative to themselves, so that
+ * a reverse proxy may serve it all under a base path). /portal/, its older
+ * name, redirects its pages to the root and serves the rest as the root.
+ * Paths are confined to the directory: plain names only, each opened with
+ * O_NOFOLLOW below the directory's descriptor, so neither ".." nor a
+ * symlink leads out of it. With the portal, noVNC's RFB client (the
+ * console page's) from http.novnc_dir at /novnc/: its core/ and vendor/
+ * modules only.
  */
 #ifndef TESS_MGR_PORTAL_H
 #define TESS_MGR_PORTAL_H

@@ -84,6 +84,7 @@ static unsigned call(const char *token, const char *method, const char *path, co
 	json_decref(out.body);
 	free(out.text);
 	free(out.set_cookie);
+	free(out.location);
 	if (out.stream_free) /* GET /v1/events: the connection ends at once */
 		out.stream_free(out.stream_arg);
 	return out.status;
@@ -273,6 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_decref(out.body);
 	free(out.text);
 	free(out.set_cookie);
+	free(out.location);
 	if (out.stream_free) /* GET /v1/events: the connection ends at once */
 		out.stream_free(out.stream_arg);
 	return 0;

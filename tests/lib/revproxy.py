@@ -43,9 +43,10 @@ def free_port():
 class Nginx:
     """Proxies BASE/ on 127.0.0.1:port to upstream (a URL without a path); url is the base."""
 
-    def __init__(self, cleanup, tmp, upstream, base="/tess"):
+    def __init__(self, cleanup, tmp, upstream, base="/tess", port=None):
         self.tmp = str(tmp)
-        self.port = free_port()
+        os.makedirs(self.tmp, exist_ok=True)
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}{base}"
         self.conf = os.path.join(self.tmp, "nginx.conf")
         with open(self.conf, "w") as f:

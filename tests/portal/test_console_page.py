@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The portal's desktop console in headless Chromium: the Console and Serial console links of a
 running desktop in the user's and the tenant administrator's views; noVNC's RFB client
-(Debian's novnc, served by tessmgrd at /portal/novnc/) loading under the portal's CSP; on a
+(Debian's novnc, served by tessmgrd at /novnc/) loading under the portal's CSP; on a
 real QEMU desktop (tests/lib/real_host.py and guest.py, as tests/mgmt/test_real_desktop.py), a
 user follows the Console link and noVNC reaches the state connected with a framebuffer of
 non-zero size, the Serial console link shows the guest's console text and takes keys, and
@@ -65,7 +65,7 @@ def test_links_and_novnc_under_the_csp(cleanup, tmp_path):
     wait(b, closed, what="the page without a desktop")
     kind = b.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "import('/portal/novnc/core/rfb.js').then(m => done(typeof m.default),"
+        "import(new URL('novnc/core/rfb.js', document.baseURI)).then(m => done(typeof m.default),"
         " e => done(String(e)));")
     assert kind == "function"
     no_script_errors(b)

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""tessmgrd's static serving of the portal (http.portal_dir): files at / and /portal/ with the
-security headers, GET and HEAD only, confined to the directory (no .., no symlink out, no
-hidden files, no FIFO, nothing past the size limit or outside the types allowed), and the API
-untouched beside it; noVNC's RFB client (http.novnc_dir) at /portal/novnc/ under the same
-rules, its core/ and vendor/ modules only."""
+"""tessmgrd's static serving of the portal (http.portal_dir): files at / with the security
+headers (a page under /portal/, its older name, redirected to the root with its query, other
+files there served too), GET and HEAD only, confined to the directory (no .., no symlink out,
+no hidden files, no FIFO, nothing past the size limit or outside the types allowed), and the
+API untouched beside it; noVNC's RFB client (http.novnc_dir) at /novnc/ (and /portal/novnc/)
+under the same rules, its core/ and vendor/ modules only."""
 import http.client
 import os
 
@@ -47,7 +48,7 @@ def portal(cleanup, tmp_path):
 
 def test_files_and_headers(cleanup, tmp_path):
     m = portal(cleanup, tmp_path)
-    for path in ("/", "/index.html", "/portal", "/portal/", "/portal/index.html"):
+    for path in ("/", "/index.html"):
         status, h, body = raw(m, "GET", path)
         assert (status, body) == (200, b"<!doctype html><title>T</title>"), path
         assert h["content-type"] == "text/html; charset=utf-8"
@@ -55,6 +56,19 @@ def test_files_and_headers(cleanup, tmp_path):
         assert h["x-content-type-options"] == "nosniff"
         assert h["referrer-policy"] == "no-referrer"
         assert h["x-frame-options"] == "DENY"
+    # A page under /portal/ goes to the root (its calls are relative to it), relative to the
+    # request's own URL so that a proxy's base path stays, the query percent-encoded again.
+    for path, where in (("/portal", "./"), ("/portal/", "../"),
+                        ("/portal/index.html", "../index.html"),
+                        ("/portal/views/", "../../views/"),
+                        ("/portal/console.html?desktop=7&type=serial",
+                         "../console.html?desktop=7&type=serial"),
+                        ("/portal/console.html?q=a%20b%26c&flag", "../console.html?q=a%20b%26c&flag")):
+        status, h, body = raw(m, "GET", path)
+        assert (status, h.get("location")) == (308, where), (path, status, h)
+        assert h["content-security-policy"] == CSP
+    status, h, _ = raw(m, "GET", "/portal/console.html?q=" + "x" * 1100)
+    assert status == 414 and "location" not in h
     status, h, body = raw(m, "GET", "/portal/views/a.js")
     assert (status, h["content-type"], body) == (200, "text/javascript; charset=utf-8",
                                                  b"export const a = 2;\n")
@@ -133,14 +147,16 @@ def novnc(cleanup, tmp_path, **http):
 
 def test_novnc_modules(cleanup, tmp_path):
     m = novnc(cleanup, tmp_path)
-    for path, body in (("/portal/novnc/core/rfb.js", b"export default 1;\n"),
-                       ("/portal/novnc/core/util/int.js", b"export const i = 1;\n"),
-                       ("/portal/novnc/vendor/pako/lib/zlib/inflate.js", b"export const z = 1;\n"),
-                       ("/portal/novnc/core/a/b/c/d/g.js", b"export const g = 6;\n")):
-        status, h, got = raw(m, "GET", path)
-        assert (status, got) == (200, body), path
-        assert h["content-type"] == "text/javascript; charset=utf-8"
-        assert h["content-security-policy"] == CSP and h["x-content-type-options"] == "nosniff"
+    for rel, body in (("core/rfb.js", b"export default 1;\n"),
+                      ("core/util/int.js", b"export const i = 1;\n"),
+                      ("vendor/pako/lib/zlib/inflate.js", b"export const z = 1;\n"),
+                      ("core/a/b/c/d/g.js", b"export const g = 6;\n")):
+        for path in ("/novnc/" + rel, "/portal/novnc/" + rel):
+            status, h, got = raw(m, "GET", path)
+            assert (status, got) == (200, body), path
+            assert h["content-type"] == "text/javascript; charset=utf-8"
+            assert h["content-security-policy"] == CSP
+            assert h["x-content-type-options"] == "nosniff"
     status, h, got = raw(m, "HEAD", "/portal/novnc/core/rfb.js")
     assert (status, got, h["content-length"]) == (200, b"", "18")
     status, h, got = raw(m, "POST", "/portal/novnc/core/rfb.js")
@@ -151,15 +167,13 @@ def test_novnc_modules(cleanup, tmp_path):
 
 def test_novnc_confined(cleanup, tmp_path):
     m = novnc(cleanup, tmp_path)
-    for path in ("/portal/novnc/app/ui.js", "/portal/novnc/vnc.html", "/portal/novnc/",
-                 "/portal/novnc", "/portal/novnc/core/", "/portal/novnc/core",
-                 "/portal/novnc/core/logo.png", "/portal/novnc/core/notes.txt",
-                 "/portal/novnc/core/link.js", "/portal/novnc/vendor/dir/b.js",
-                 "/portal/novnc/core/../app/ui.js", "/portal/novnc/core/%2e%2e/vnc.html",
-                 "/portal/novnc/core/..%2f..%2fsecret.js", "/portal/novnc/../secret.js",
-                 "/portal/novnc//core/rfb.js", "/portal/novnc/core//rfb.js",
-                 "/portal/novnc/core/a/b/c/d/e/f.js", "/novnc/core/rfb.js",
-                 "/portal/novnc/core/rfb.js/", "/portal/novnc/core/.rfb.js"):
+    bad = ("novnc/app/ui.js", "novnc/vnc.html", "novnc/", "novnc", "novnc/core/",
+           "novnc/core", "novnc/core/logo.png", "novnc/core/notes.txt", "novnc/core/link.js",
+           "novnc/vendor/dir/b.js", "novnc/core/../app/ui.js", "novnc/core/%2e%2e/vnc.html",
+           "novnc/core/..%2f..%2fsecret.js", "novnc/../secret.js", "novnc//core/rfb.js",
+           "novnc/core//rfb.js", "novnc/core/a/b/c/d/e/f.js", "novnc/core/rfb.js/",
+           "novnc/core/.rfb.js")
+    for path in [p + b for b in bad for p in ("/", "/portal/")]:
         status, h, body = raw(m, "GET", path)
         assert status == 404, (path, status, body)
         assert b"outside" not in body and b"too deep" not in body and b"app" not in body
@@ -167,6 +181,7 @@ def test_novnc_confined(cleanup, tmp_path):
         assert h["content-security-policy"] == CSP
     # No noVNC configured: none of it is served.
     off = novnc(cleanup, tmp_path / "off", novnc_dir="")
+    assert raw(off, "GET", "/novnc/core/rfb.js")[0] == 404
     assert raw(off, "GET", "/portal/novnc/core/rfb.js")[0] == 404
     assert raw(off, "GET", "/")[0] == 200
 
@@ -178,6 +193,6 @@ def test_novnc_default_is_debians(cleanup, tmp_path):
     for rel in ("core/rfb.js", "vendor/pako/lib/zlib/inflate.js"):
         with open(os.path.join(NOVNC, rel), "rb") as f:
             want = f.read()
-        status, h, body = raw(m, "GET", "/portal/novnc/" + rel)
+        status, h, body = raw(m, "GET", "/novnc/" + rel)
         assert (status, body) == (200, want), rel
-    assert raw(m, "GET", "/portal/novnc/vnc.html")[0] == 404
+    assert raw(m, "GET", "/novnc/vnc.html")[0] == 404

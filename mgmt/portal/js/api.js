@@ -45,12 +45,19 @@ export function seg(name) {
   return encodeURIComponent(String(name));
 }
 
+// The API's URL of path: v1/path relative to the page, which is at the portal's root, so
+// that the portal works behind a reverse proxy's base path (https://host/desk/ calls
+// https://host/desk/v1/...).
+export function apiUrl(path) {
+  return new URL("v1/" + path, document.baseURI).href;
+}
+
 // method /v1/path with body (JSON), its answer's JSON; an ApiError with the API's message.
 export async function api(method, path, body, used = true) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && method !== "HEAD" && csrf) headers["X-CSRF-Token"] = csrf;
-  const r = await fetch("/v1/" + path, {
+  const r = await fetch(apiUrl(path), {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -1,6 +1,6 @@
 // The provider's chargeback per period: each tenant's cost and desktops, the total, the rates,
 // and the period's CSV (the same query with format=csv; the session cookie goes with the link).
-import { api, query } from "./api.js";
+import { api, apiUrl, query } from "./api.js";
 import { clear, el, fmtNum, guard, table } from "./dom.js";
 import { periodOf, periodPicker } from "./period.js";
 
@@ -12,7 +12,7 @@ export async function render(root) {
     const [cb, rates] = await Promise.all([api("GET", "chargeback" + query(p)), api("GET", "rates")]);
     const cur = cb.currency;
     clear(out,
-      el("p", {}, el("a", { id: "chargeback-csv", href: "/v1/chargeback" + query({ ...p, format: "csv" }), download: "chargeback.csv", text: "Download CSV" })),
+      el("p", {}, el("a", { id: "chargeback-csv", href: apiUrl("chargeback" + query({ ...p, format: "csv" })), download: "chargeback.csv", text: "Download CSV" })),
       el("p", { text: `Rates: ${rates.vcpu_hour} ${rates.currency} per vCPU-hour, ${rates.gib_hour} per GiB-hour` +
         (rates.models || []).map(m => `; ${m.model}: ${m.vcpu_hour} and ${m.gib_hour}`).join("") }),
       table([["Tenant", t => t.tenant], ["Desktops", t => (t.desktops || []).length],

@@ -1,14 +1,15 @@
 // A desktop's console (console.html?desktop=ID[&type=serial]): a ticket from
 // POST /v1/desktops/ID/console (the session's cookie and CSRF header), then a WebSocket on
 // /v1/console/TICKET of this same host: noVNC's RFB client on it (Debian's novnc, served by
-// tessmgrd at /portal/novnc/), or a text terminal for the serial console. The state is in
+// tessmgrd at novnc/ beside the portal), or a text terminal for the serial console. The state is in
 // #console-state (its text and data-state: connecting, connected, closed) with the reason in
 // #console-reason, and the framebuffer's size in #console-size (data-width, data-height).
-import { api, setSession } from "./api.js";
+import { api, apiUrl, setSession } from "./api.js";
 import { clear, el } from "./dom.js";
 import { serialTerminal } from "./serial.js";
 
-const RFB_MODULE = "/portal/novnc/core/rfb.js";
+// noVNC beside the portal (novnc/ at its root), relative to this module under a proxy's base too.
+const RFB_MODULE = new URL("../novnc/core/rfb.js", import.meta.url).href;
 
 const params = new URLSearchParams(location.search);
 const desktop = params.get("desktop") || "";
@@ -119,9 +120,11 @@ async function start() {
     document.title = `${d.name} - Tessera console`;
     const t = await api("POST", `desktops/${desktop}/console`, { type });
     show("connecting");
-    const url = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${t.path}`;
-    if (type === "serial") openSerial(url);
-    else await openVnc(url);
+    // The ticket's path is the API's (/v1/console/T): taken relative to the page, as api() does.
+    const url = new URL(apiUrl(t.path.replace(/^\/v1\//, "")));
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    if (type === "serial") openSerial(url.href);
+    else await openVnc(url.href);
   } catch (e) {
     show("closed", e.message);
   }
