@@ -193,50 +193,47 @@ static void serve(const char *dir, char *rel, unsigned max_depth, bool js_only,
 	out->headers = headers;
 }
 
-/* A request's query, percent-encoded again for a redirect's Location. */
-struct query {
+/* A redirect's Location, its path and query percent-encoded again (they come decoded). */
+struct location {
 	char text[1024];
 	size_t len;
 	bool overflow;
 };
 
-/* s onto q: as it is (sep: "?", "&", "="), or percent-encoded but for unreserved characters. */
-static void query_put(struct query *q, const char *s, bool sep)
+/* s onto l, percent-encoded but for unreserved characters and those of keep. */
+static void loc_put(struct location *l, const char *s, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
-	for (; *s && !q->overflow; s++) {
+	for (; *s && !l->overflow; s++) {
 		unsigned char ch = (unsigned char)*s;
-		bool plain = sep || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			     (ch >= '0' && ch <= '9') || strchr("-._~", ch);
-		if (q->len + 4 > sizeof(q->text)) {
-			q->overflow = true;
+		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			     (ch >= '0' && ch <= '9') || strchr("-._~", ch) || strchr(keep, ch);
+		if (l->len + 4 > sizeof(l->text)) {
+			l->overflow = true;
 		} else if (plain) {
-			q->text[q->len++] = (char)ch;
+			l->text[l->len++] = (char)ch;
 		} else {
-			q->text[q->len++] = '%';
-			q->text[q->len++] = hex[ch >> 4];
-			q->text[q->len++] = hex[ch & 15];
+			l->text[l->len++] = '%';
+			l->text[l->len++] = hex[ch >> 4];
+			l->text[l->len++] = hex[ch & 15];
 		}
 	}
-	q->text[q->len] = '\0';
+	l->text[l->len] = '\0';
 }
 
-static void query_arg(struct query *q, const char *key, const char *value)
+static enum MHD_Result loc_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
 {
-	query_put(q, q->len ? "&" : "?", true);
-	query_put(q, key, false);
-	if (value) {
-		query_put(q, "=", true);
-		query_put(q, value, false);
-	}
-}
+	struct location *l = cls;
 
-static enum MHD_Result query_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-				    const char *value)
-{
 	(void)kind;
-	query_arg(cls, key, value);
+	loc_put(l, strchr(l->text, '?') ? "&" : "?", "?&");
+	loc_put(l, key, "");
+	if (value) {
+		loc_put(l, "=", "=");
+		loc_put(l, value, "");
+	}
 	return MHD_YES;
 }
 
@@ -248,30 +245,26 @@ static enum MHD_Result query_arg_cb(void *cls, enum MHD_ValueKind kind, const ch
  */
 static void redirect_to_root(const struct http_req *r, const char *path, struct http_resp *out)
 {
-	struct query q = { .len = 0 };
-	size_t up = 0;
+	struct location l = { .len = 0 };
 	char *loc;
 
 	for (const char *s = path; *s; s++)
-		up += *s == '/';
+		if (*s == '/')
+			loc_put(&l, "../", "/");
+	loc_put(&l, *path ? path + 1 : "./", "/");
 	if (r->conn)
-		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg_cb, &q);
+		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, loc_arg, &l);
 	for (const char *const *a = r->conn ? NULL : r->args; a && a[0]; a += 2)
-		query_arg(&q, a[0], a[1]);
-	if (q.overflow) {
-		plain(out, 414, "the query is too long to redirect\n");
+		loc_arg(&l, MHD_GET_ARGUMENT_KIND, a[0], a[1]);
+	if (l.overflow) {
+		plain(out, 414, "the path or query is too long to redirect\n");
 		return;
 	}
-	loc = malloc(3 * up + strlen(path) + q.len + 3);
+	loc = strdup(l.text);
 	if (loc == NULL) {
 		plain(out, 500, "out of memory\n");
 		return;
 	}
-	loc[0] = '\0';
-	for (size_t i = 0; i < up; i++)
-		strcat(loc, "../");
-	strcat(loc, up ? path + 1 : "./");
-	strcat(loc, q.text);
 	plain(out, 308, "the portal is at the root: see Location\n");
 	free(out->location);
 	out->location = loc;

@@ -63,9 +63,14 @@ def test_files_and_headers(cleanup, tmp_path):
                         ("/portal/views/", "../../views/"),
                         ("/portal/console.html?desktop=7&type=serial",
                          "../console.html?desktop=7&type=serial"),
-                        ("/portal/console.html?q=a%20b%26c&flag", "../console.html?q=a%20b%26c&flag")):
+                        ("/portal/console.html?q=a%20b%26c&flag", "../console.html?q=a%20b%26c&flag"),
+                        # The path comes decoded too: encoded again, no header of its own.
+                        ("/portal/x%0d%0aSet-Cookie:%20a=b.html",
+                         "../x%0D%0ASet-Cookie%3A%20a%3Db.html"),
+                        ("/portal/%C3%A9/?%3F=%26", "../../%C3%A9/?%3F=%26")):
         status, h, body = raw(m, "GET", path)
         assert (status, h.get("location")) == (308, where), (path, status, h)
+        assert "set-cookie" not in h
         assert h["content-security-policy"] == CSP
     status, h, _ = raw(m, "GET", "/portal/console.html?q=" + "x" * 1100)
     assert status == 414 and "location" not in h
