@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +18,7 @@
 
 #include "mgr.h"
 #include "spec.h"
+#include "ssh_cmd.h"
 #include "tessd_addr.h"
 #include "tlog.h"
 
@@ -137,90 +137,24 @@ static void set_down(struct tunnel *t, const char *fmt, const char *detail)
 	pthread_cond_broadcast(&changed);
 }
 
-/* vfork as image.c does: the child only makes system calls, then execs ssh. */
-static pid_t spawn(char *const argv[], int logfd, pid_t parent)
-{
-	sigset_t none;
-	pid_t pid;
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	sigemptyset(&none);
-	pid = vfork();
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		setpgid(0, 0);                    /* a ProxyCommand it runs goes with it */
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* no ssh left after a tessmgrd crash */
-		if (getppid() != parent)
-			_exit(1);
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (null >= 0)
-		close(null);
-	return pid;
-}
-
 static void start(struct tunnel *t)
 {
 	const struct mgr_ssh_cfg *c = &mgr_conf.ssh;
-	char fwd[2 * MGR_SOCK_PATH_LEN + 2], alive[48], timeout[48], port[8], idf[PATH_MAX + 16],
-		khf[PATH_MAX + 24];
-	char *argv[40];
-	int n = 0, logfd;
+	char fwd[2 * MGR_SOCK_PATH_LEN + 2];
+	struct mgr_ssh_cmd cmd;
+	int logfd;
 
 	snprintf(fwd, sizeof(fwd), "%s:%s", t->local, t->a.path);
-	snprintf(alive, sizeof(alive), "ServerAliveInterval=%u", c->alive_interval_sec);
-	snprintf(timeout, sizeof(timeout), "ConnectTimeout=%u", c->connect_timeout_sec);
-	argv[n++] = (char *)c->command;
-	argv[n++] = "-N";
-	argv[n++] = "-T";
-	argv[n++] = "-o";
-	argv[n++] = "BatchMode=yes";
-	argv[n++] = "-o";
-	argv[n++] = "ExitOnForwardFailure=yes";
-	argv[n++] = "-o";
-	argv[n++] = "StrictHostKeyChecking=yes";
-	argv[n++] = "-o";
-	argv[n++] = alive;
-	argv[n++] = "-o";
-	argv[n++] = "ServerAliveCountMax=3";
-	argv[n++] = "-o";
-	argv[n++] = timeout;
-	argv[n++] = "-o";
-	argv[n++] = "StreamLocalBindUnlink=yes";
-	argv[n++] = "-o";
-	argv[n++] = "StreamLocalBindMask=0177";
-	if (c->identity_file[0]) {
-		snprintf(idf, sizeof(idf), "IdentityFile=%s", c->identity_file);
-		argv[n++] = "-o";
-		argv[n++] = idf;
-		argv[n++] = "-o";
-		argv[n++] = "IdentitiesOnly=yes";
-	}
-	if (c->known_hosts[0]) {
-		snprintf(khf, sizeof(khf), "UserKnownHostsFile=%s", c->known_hosts);
-		argv[n++] = "-o";
-		argv[n++] = khf;
-	}
-	if (t->a.port) {
-		snprintf(port, sizeof(port), "%u", t->a.port);
-		argv[n++] = "-p";
-		argv[n++] = port;
-	}
-	if (t->a.user[0]) {
-		argv[n++] = "-l";
-		argv[n++] = t->a.user;
-	}
-	argv[n++] = "-L";
-	argv[n++] = fwd;
-	argv[n++] = "--";
-	argv[n++] = t->a.host;
-	argv[n] = NULL;
+	mgr_ssh_cmd_init(&cmd, &t->a);
+	mgr_ssh_cmd_arg(&cmd, "-N");
+	mgr_ssh_cmd_arg(&cmd, "-o");
+	mgr_ssh_cmd_arg(&cmd, "ExitOnForwardFailure=yes");
+	mgr_ssh_cmd_arg(&cmd, "-o");
+	mgr_ssh_cmd_arg(&cmd, "StreamLocalBindUnlink=yes");
+	mgr_ssh_cmd_arg(&cmd, "-o");
+	mgr_ssh_cmd_arg(&cmd, "StreamLocalBindMask=0177");
+	mgr_ssh_cmd_arg(&cmd, "-L");
+	mgr_ssh_cmd_arg(&cmd, fwd);
 
 	t->start_now = false;
 	t->starts++;
@@ -230,7 +164,7 @@ static void start(struct tunnel *t)
 		set_down(t, "cannot write %s", t->log);
 		return;
 	}
-	t->pid = spawn(argv, logfd, getpid());
+	t->pid = mgr_ssh_spawn(mgr_ssh_cmd_argv(&cmd), -1, logfd, logfd);
 	close(logfd);
 	if (t->pid < 0) {
 		set_down(t, "cannot run %s", c->command);
