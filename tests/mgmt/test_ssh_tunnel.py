@@ -13,10 +13,11 @@ import subprocess
 
 import pytest
 
+import sshd
 import tess
 from mgr import ACME, BRAVO, Mgr
 
-SSHD = "/usr/sbin/sshd"
+SSHD = sshd.SSHD
 PORT = 2222
 pytestmark = pytest.mark.skipif(not os.path.exists(SSHD), reason="no sshd (make deps)")
 
@@ -82,25 +83,10 @@ class Remote:
         self.holder.wait(10)
 
     def _keys(self):
-        d = self.dir
-        self.host_key = os.path.join(d, "host_key")
-        self.id = os.path.join(d, "id_ed25519")
-        for k in (self.host_key, self.id):
-            tess.sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", k)
-        self.authorized = os.path.join(d, "authorized_keys")
-        with open(self.id + ".pub") as f, open(self.authorized, "w") as out:
-            out.write("restrict,port-forwarding " + f.read())  # as README advises
-        self.known_hosts = os.path.join(d, "known_hosts")
-        with open(self.host_key + ".pub") as f, open(self.known_hosts, "w") as out:
-            kind, key = f.read().split()[:2]
-            out.write(f"[{self.ip}]:{PORT} {kind} {key}\n")
-        self.sshd_config = os.path.join(d, "sshd_config")
-        with open(self.sshd_config, "w") as f:
-            f.write(f"Port {PORT}\nListenAddress {self.ip}\nHostKey {self.host_key}\n"
-                    f"AuthorizedKeysFile {self.authorized}\nPidFile none\nUsePAM no\n"
-                    "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                    "PermitRootLogin prohibit-password\nAllowStreamLocalForwarding yes\n"
-                    "LogLevel VERBOSE\n")
+        k = sshd.keys(self.dir, self.ip, PORT)
+        self.id, self.known_hosts = k["id_ed25519"], k["known_hosts"]
+        self.sshd_config = os.path.join(self.dir, "sshd_config")
+        sshd.config(self.sshd_config, self.ip, PORT, k)
 
     def start_sshd(self):
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # its privilege separation dir
