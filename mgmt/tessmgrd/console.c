@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "session.h"
+#include "ssh_cmd.h"
 #include "store.h"
 #include "tlog.h"
 #include "users.h"
@@ -105,9 +106,7 @@ static const struct cfg_node console_req_schema = {
 	.obj = { .fields = console_req_fields, .size = sizeof(struct console_req) },
 };
 
-/* Whether libvirt's URI reaches the host's own daemon over a local socket (a descriptor of
- * QEMU's VNC can be passed to us then). */
-static bool local_uri(const char *uri)
+bool console_local_uri(const char *uri)
 {
 	return strncmp(uri, "qemu:///", 8) == 0 || strncmp(uri, "qemu+unix://", 12) == 0;
 }
@@ -149,17 +148,20 @@ static bool same_who(const struct mgr_token *a, const struct mgr_token *b)
 static unsigned refuse_locked(const struct mgr_desktop *d, uint8_t type, struct mgr_err *e)
 {
 	const struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
+	struct mgr_tessd_addr a;
 
 	if (d->state != MGR_DESK_RUNNING || h == NULL)
 		mgr_err_set(e, 409, "", "desktop %s is not running", d->name);
 	else if (h->spec.test_host.sockets > 0)
 		mgr_err_set(e, 409, "", "desktop %s runs on test-driver host %s: it has no console",
 			    d->name, h->spec.name);
-	else if (type == CONSOLE_VNC && !local_uri(h->spec.uri))
+	else if (type == CONSOLE_VNC && !console_local_uri(h->spec.uri) &&
+		 !mgr_ssh_of_libvirt_uri(h->spec.uri, &a))
 		mgr_err_set(
 			e, 409, "",
 			"desktop %s runs on host %s, reached over %s: its VNC console is served "
-			"for hosts of a local libvirt URI only (its serial console is)",
+			"for hosts of a local or qemu+ssh:// libvirt URI only (its serial "
+			"console is)",
 			d->name, h->spec.name, h->spec.uri);
 	return e->status;
 }
@@ -183,6 +185,7 @@ void api_desktop_console(struct api_ctx *c, uint32_t id)
 		k.type = (uint8_t)req.type;
 		k.desktop_id = d->id;
 		k.host_id = d->host_id;
+		snprintf(k.uri, sizeof(k.uri), "%s", mgr_host_get(&mgr, d->host_id)->spec.uri);
 		snprintf(k.desktop, sizeof(k.desktop), "%s", d->name);
 		snprintf(k.uuid, sizeof(k.uuid), "%s", d->uuid);
 		snprintf(k.tenant, sizeof(k.tenant), "%s", t ? t->spec.name : "");

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "mgr_config.h"
+#include "spec.h"
 #include "token.h"
 
 enum console_type { CONSOLE_VNC, CONSOLE_SERIAL };
@@ -32,8 +33,9 @@ struct console {
 	uint8_t type;
 	uint32_t desktop_id, host_id;
 	char desktop[64], uuid[37], tenant[64];
-	struct mgr_token who; /* the principal it is bound to */
-	uint8_t session[32];  /* and its session's cookie digest, if it came with one */
+	char uri[MGR_URI_LEN]; /* the host's libvirt URI when the ticket was given */
+	struct mgr_token who;  /* the principal it is bound to */
+	uint8_t session[32];   /* and its session's cookie digest, if it came with one */
 	bool has_session;
 	/* A live console's. */
 	int fd;       /* the WebSocket's (MHD's; never close()d: http_upgrade_close) */
@@ -62,6 +64,12 @@ int console_check(const struct console *k, char *reason, size_t len);
 bool console_stopping(void);
 /* The end of a console: its WebSocket closed, audited, its slot freed (k with it). */
 void console_done(struct console *k, int code, const char *reason);
+/*
+ * Whether libvirt's uri reaches the host's own daemon over a local socket (a
+ * descriptor of QEMU's VNC display can be passed to us then; over qemu+ssh://
+ * the display is reached with ssh -W instead).
+ */
+bool console_local_uri(const char *uri);
 /* The relay thread of a live console. */
 void *console_relay(void *arg);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A live console's thread: it opens the desktop's console in libvirt (VNC:
- * a socket of QEMU's VNC server passed by the host's daemon; serial: a
+ * a socket of QEMU's VNC server passed by the host's daemon, or over
+ * qemu+ssh:// the display's port reached with ssh -W; serial: a
  * stream of the domain's console, whose bytes libvirt's event loop writes
  * into a socket pair), then polls the WebSocket and that descriptor: client
  * frames are parsed (ws.h) and their payloads written to the console, the
@@ -12,10 +13,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -23,6 +26,7 @@
 
 #include "console.h"
 #include "http.h"
+#include "ssh_cmd.h"
 #include "tlog.h"
 #include "virt.h"
 #include "ws.h"
@@ -39,7 +43,9 @@ struct relay {
 	struct ws_msg msg;
 	uint8_t *in; /* client bytes not yet parsed */
 	size_t n_in;
-	int code; /* the close to send (0: none yet) */
+	pid_t ssh;   /* a remote VNC display's ssh -W (0: none) */
+	int ssh_err; /* and what it says on stderr (-1: none) */
+	int code;    /* the close to send (0: none yet) */
 	char reason[128];
 	bool peer_closed; /* the client sent its close (answered) or went away */
 };
@@ -222,6 +228,85 @@ static int open_serial(struct relay *r, virDomainPtr d, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * The VNC display of a desktop on a host reached over qemu+ssh://: QEMU listens on that
+ * host's loopback (domain_xml.c), at the port its live XML says, reached with `ssh -W` and
+ * tessmgrd's ssh options (ssh_cmd.h), the same as its tessd tunnels'. The relay's end is one
+ * of a socket pair whose other end is ssh's stdin and stdout; ssh's stderr is kept for why
+ * the display could not be reached.
+ */
+static int open_vnc_ssh(struct relay *r, virDomainPtr d, const struct mgr_tessd_addr *a, char *err,
+			size_t len)
+{
+	char *xml = virDomainGetXMLDesc(d, 0), *g, *end, *p, listen[64] = "127.0.0.1", target[80];
+	struct mgr_ssh_cmd cmd;
+	long port = 0;
+	int sp[2], ep[2];
+
+	g = xml ? strstr(xml, "<graphics type='vnc'") : NULL;
+	end = g ? strchr(g, '>') : NULL;
+	if (end) {
+		*end = '\0';
+		if ((p = strstr(g, " port='")))
+			port = strtol(p + 7, NULL, 10);
+		if ((p = strstr(g, " listen='"))) {
+			size_t n = strspn(p + 9, "0123456789abcdefABCDEF.:");
+			if (p[9 + n] == '\'' && n > 0 && n < sizeof(listen))
+				snprintf(listen, sizeof(listen), "%.*s", (int)n, p + 9);
+		}
+	}
+	free(xml);
+	if (port < 1 || port > 65535) {
+		snprintf(err, len, "the desktop has no VNC display with a port in its live XML");
+		return -1;
+	}
+	if (strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0)
+		snprintf(listen, sizeof(listen), "127.0.0.1");
+	snprintf(target, sizeof(target), strchr(listen, ':') ? "[%s]:%ld" : "%s:%ld", listen, port);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		snprintf(err, len, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC | O_NONBLOCK) < 0) {
+		snprintf(err, len, "pipe: %s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	mgr_ssh_cmd_init(&cmd, a);
+	mgr_ssh_cmd_arg(&cmd, "-W");
+	mgr_ssh_cmd_arg(&cmd, target);
+	r->ssh = mgr_ssh_spawn(mgr_ssh_cmd_argv(&cmd), sp[1], sp[1], ep[1]);
+	close(sp[1]);
+	close(ep[1]);
+	if (r->ssh < 0) {
+		r->ssh = 0;
+		close(sp[0]);
+		close(ep[0]);
+		snprintf(err, len, "cannot run %s", cmd.argv[0]);
+		return -1;
+	}
+	r->be = sp[0];
+	r->ssh_err = ep[0];
+	return 0;
+}
+
+/* The last line ssh wrote to stderr, into buf ("" if none). */
+static void ssh_said(struct relay *r, char *buf, size_t len)
+{
+	char all[1024], *line;
+	ssize_t n = r->ssh_err >= 0 ? read(r->ssh_err, all, sizeof(all) - 1) : -1;
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	all[n] = '\0';
+	while (n > 0 && (all[n - 1] == '\n' || all[n - 1] == '\r'))
+		all[--n] = '\0';
+	line = strrchr(all, '\n');
+	snprintf(buf, len, "ssh: %.160s", line ? line + 1 : all); /* a close frame holds 123 */
+}
+
 /* Client bytes to the console. */
 static int to_console(struct relay *r, const uint8_t *p, size_t n)
 {
@@ -253,13 +338,19 @@ static int open_backend(struct relay *r, char *err, size_t len)
 	if (k->type == CONSOLE_SERIAL) {
 		rc = open_serial(r, d, err, len);
 	} else {
-		/* tessmgrd authenticated the user: QEMU's own VNC password, if any, is not asked.
-		 */
-		r->be = virDomainOpenGraphicsFD(d, 0, VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH);
-		if (r->be < 0) {
-			const virError *e = virGetLastError();
-			snprintf(err, len, "%s", e && e->message ? e->message : "libvirt error");
-			rc = -1;
+		struct mgr_tessd_addr a;
+		if (!console_local_uri(k->uri) && mgr_ssh_of_libvirt_uri(k->uri, &a)) {
+			rc = open_vnc_ssh(r, d, &a, err, len);
+		} else {
+			/* tessmgrd authenticated the user: QEMU's own VNC password, if any, is
+			 * not asked. */
+			r->be = virDomainOpenGraphicsFD(d, 0, VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH);
+			if (r->be < 0) {
+				const virError *e = virGetLastError();
+				snprintf(err, len, "%s",
+					 e && e->message ? e->message : "libvirt error");
+				rc = -1;
+			}
 		}
 	}
 	virDomainFree(d);
@@ -405,7 +496,13 @@ static void relay_loop(struct relay *r)
 		if (pf[1].revents && !r->code) {
 			ssize_t n = read(r->be, out + WS_MAX_HEADER, CHUNK);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				stop(r, WS_CLOSE_NORMAL, "the desktop's console ended", NULL);
+				char said[200];
+				ssh_said(r, said, sizeof(said));
+				if (said[0])
+					tlog(LOG_WARNING, TLOG_F(.desktop = k->desktop_id),
+					     "console of desktop %s: %s", k->desktop, said);
+				stop(r, WS_CLOSE_NORMAL, "the desktop's console ended",
+				     said[0] ? said : NULL);
 				break;
 			}
 			if (n > 0) {
@@ -428,7 +525,7 @@ static void relay_loop(struct relay *r)
 
 void *console_relay(void *arg)
 {
-	struct relay r = { .k = arg, .be = -1 };
+	struct relay r = { .k = arg, .be = -1, .ssh_err = -1 };
 	struct console *k = r.k;
 	char err[256];
 
@@ -458,6 +555,14 @@ void *console_relay(void *arg)
 	}
 	if (r.be >= 0)
 		close(r.be);
+	if (r.ssh > 0) { /* nothing to save: killed, with what it runs */
+		kill(-r.ssh, SIGKILL);
+		kill(r.ssh, SIGKILL);
+		while (waitpid(r.ssh, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (r.ssh_err >= 0)
+		close(r.ssh_err);
 	free(r.in);
 	console_done(k, r.code, r.reason);
 	return NULL;

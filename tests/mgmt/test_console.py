@@ -22,7 +22,8 @@ import guest
 import tess
 from mgr import ACME, BRAVO, PROVIDER, Mgr
 from real_host import RealHost
-from revproxy import Nginx
+from revproxy import Nginx, free_port
+from sshd import Sshd
 import test_tls
 
 pki = test_tls.pki  # the fixture: a CA, and a server certificate it signed
@@ -43,10 +44,16 @@ def w(module_cleanup, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
     vmlinuz, initrd = guest.boot_files()
     h = RealHost(module_cleanup, tmp, GW, POOL)
+    # An sshd in front of the host's daemon (started by the test that reaches it so), whose
+    # keys tessmgrd's ssh uses.
+    sshd = Sshd(module_cleanup, str(tmp / "sshd"), free_port())
     m = Mgr(module_cleanup, tmp, {"console": {"ticket_ttl_sec": TTL, "max_sessions": 4,
                                               "max_per_principal": PER_PRINCIPAL},
                                   "jobs": {"stop_timeout_sec": 1}, "http": {"timeout_sec": 3},
-                                  "users": {"argon2_memory_kib": 2048, "argon2_time": 1}})
+                                  "users": {"argon2_memory_kib": 2048, "argon2_time": 1},
+                                  "ssh": {"identity_file": sshd.keys["id_ed25519"],
+                                          "known_hosts": sshd.keys["known_hosts"],
+                                          "connect_timeout_sec": 5}})
     m.start()
     m.site(storage=h.dirs["storage"])
     m.ok("POST", "hosts", h.body())
@@ -67,7 +74,7 @@ def w(module_cleanup, tmp_path_factory):
     tess.wait_for(lambda: os.path.exists(log) and "TESS-DONE" in open(log).read(), 180,
                   "the guest's TESS-DONE")
     world = World()
-    world.m, world.d, world.h = m, d, h
+    world.m, world.d, world.h, world.sshd = m, d, h, sshd
     world.carol = lambda: m.session({"tenant": "acme", "user": "carol", "password": PW})
     world.dave = m.session({"tenant": "acme", "user": "dave", "password": PW})
     return world
@@ -244,6 +251,56 @@ def test_tessctl_behind_a_proxy_keeps_its_base_path(w, tmp_path, cleanup):
     ws = websocket.create_connection(url, header=[f"Authorization: Bearer {ACME}"],
                                      suppress_origin=True, timeout=30)
     assert Reader(ws).read(12) == b"RFB 003.008\n"
+    ws.close()
+
+
+def _ssh_w_children():
+    """ssh clients of a -W forward (tessmgrd's for a remote VNC display)."""
+    out = []
+    for p in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                argv = f.read().rstrip(b"\0").split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"ssh") and b"-W" in argv:
+            out.append(argv)
+    return out
+
+
+def test_vnc_of_a_host_reached_over_ssh(w):
+    """Issue 16's remote host: over qemu+ssh:// the host's daemon cannot pass QEMU's VNC
+    socket, so tessmgrd reads the display's port from the live XML and reaches the host's
+    loopback with ssh -W, with its own ssh settings (the key and known hosts of its tessd
+    tunnels): RFB's handshake through it, the forward in sshd's log, the ssh gone with the
+    console; back on the local URI, the console is QEMU's socket again."""
+    s = w.sshd.start()
+    k = s.keys
+    # libvirt's own ssh checks the host key against the test's known hosts, not root's.
+    wrapper = os.path.join(os.path.dirname(s.config), "ssh-known")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexec ssh -o UserKnownHostsFile={k['known_hosts']} \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    uri = (f"qemu+ssh://root@127.0.0.1:{s.port}/system?socket={w.h.lv.sock}"
+           f"&keyfile={k['id_ed25519']}&command={wrapper}&no_tty=1")
+    try:
+        assert w.m.ok("PUT", "hosts/q1", w.h.body(uri=uri))["up"]
+        ws, width, height = open_vnc(w.m, w.d["id"])
+        assert width > 0 and height > 0
+        forwards = _ssh_w_children()
+        assert len(forwards) == 1, forwards
+        argv = forwards[0]
+        assert argv[-2:] == [b"--", b"127.0.0.1"], argv
+        assert f"IdentityFile={k['id_ed25519']}".encode() in argv, argv
+        assert b"StrictHostKeyChecking=yes" in argv and str(s.port).encode() in argv, argv
+        assert "direct-tcpip" in s.said() and "target 127.0.0.1 port 59" in s.said()
+        ws.close()
+        tess.wait_for(lambda: not _ssh_w_children(), 10, "the console's ssh gone")
+    finally:
+        assert w.m.ok("PUT", "hosts/q1", w.h.body())["up"]
+        s.stop()
+    ws, width, height = open_vnc(w.m, w.d["id"])
+    assert not _ssh_w_children()
     ws.close()
 
 
