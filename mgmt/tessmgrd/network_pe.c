@@ -4,22 +4,48 @@
 
 #include "network_priv.h"
 
-static void ip_str(uint32_t ip, char buf[16])
+void net_ip_str(uint32_t ip, char buf[16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
-static void pfx_str(const struct cfg_prefix4 *p, char buf[20])
+void net_pfx_str(const struct cfg_prefix4 *p, char buf[20])
 {
 	char ip[16];
 
-	ip_str(p->ip, ip);
+	net_ip_str(p->ip, ip);
 	snprintf(buf, 20, "%s/%u", ip, p->len);
 }
 
 static bool fw_on(const struct mgr_network_spec *n)
 {
 	return n->firewall.n_rules || n->firewall.default_action != MGR_FW_ACCEPT;
+}
+
+/* A prefix of a rule says "any" as 0.0.0.0/0, which the spec reads from "". */
+static bool pfx_any(const struct cfg_prefix4 *p)
+{
+	return p->len == 0 && p->ip == 0;
+}
+
+json_t *net_fw_rule(const struct mgr_net_fw_rule *x, const struct cfg_prefix4 *any)
+{
+	json_t *o = json_pack("{s:s, s:s}", "action", mgr_fw_actions[x->action], "proto", x->proto);
+	const struct cfg_prefix4 *src = pfx_any(&x->src) ? any : &x->src;
+	const struct cfg_prefix4 *dst = pfx_any(&x->dst) ? any : &x->dst;
+	char a[20];
+
+	if (src) {
+		net_pfx_str(src, a);
+		json_object_set_new(o, "src", json_string(a));
+	}
+	if (dst) {
+		net_pfx_str(dst, a);
+		json_object_set_new(o, "dst", json_string(a));
+	}
+	if (x->dport[0])
+		json_object_set_new(o, "dport", json_string(x->dport));
+	return o;
 }
 
 json_t *net_group_params(const struct mgr_tenant_spec *t)
@@ -51,19 +77,19 @@ json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spe
 	 * carry, so one subnet stretches over every site the trunks lead to. */
 	add_edit(edits, "/switch/groups", json_pack("{s:s}", "name", t->vlan_name),
 		 net_group_params(t));
-	pfx_str(&n->enterprise.address, a);
+	net_pfx_str(&n->enterprise.address, a);
 	o = json_pack("{s:s, s:s, s:s, s:[s]}", "name", ent, "vrf", t->name, "port",
 		      n->enterprise.port, "addresses", a);
 	if (n->enterprise.vlan)
 		json_object_set_new(o, "vlan", json_integer(n->enterprise.vlan));
 	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", ent), o);
-	pfx_str(&n->gateway, a);
+	net_pfx_str(&n->gateway, a);
 	add_edit(edits, "/router/interfaces", json_pack("{s:s}", "name", dc),
 		 json_pack("{s:s, s:s, s:s, s:[s]}", "name", dc, "vrf", t->name, "group",
 			   t->vlan_name, "addresses", a));
 	for (uint32_t i = 0; i < n->enterprise.n_routes; i++) {
-		pfx_str(&n->enterprise.routes[i].prefix, a);
-		ip_str(n->enterprise.routes[i].via, b);
+		net_pfx_str(&n->enterprise.routes[i].prefix, a);
+		net_ip_str(n->enterprise.routes[i].via, b);
 		add_edit(edits, "/router/routes",
 			 json_pack("{s:s, s:s}", "vrf", t->name, "prefix", a),
 			 json_pack("{s:s, s:s, s:[{s:s}]}", "vrf", t->name, "prefix", a, "nexthops",
@@ -72,12 +98,12 @@ json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spe
 	if (n->dhcp.pool_start) {
 		json_t *dns = json_array();
 		for (uint32_t i = 0; i < n->dhcp.n_dns; i++) {
-			ip_str(n->dhcp.dns[i], b);
+			net_ip_str(n->dhcp.dns[i], b);
 			json_array_append_new(dns, json_string(b));
 		}
-		ip_str(n->dhcp.pool_start, a);
-		ip_str(n->dhcp.pool_end, b);
-		ip_str(n->gateway.ip, gw);
+		net_ip_str(n->dhcp.pool_start, a);
+		net_ip_str(n->dhcp.pool_end, b);
+		net_ip_str(n->gateway.ip, gw);
 		add_edit(edits, "/dhcp/servers", json_pack("{s:s}", "interface", dc),
 			 json_pack("{s:s, s:[{s:s, s:s}], s:i, s:s, s:o}", "interface", dc, "pools",
 				   "start", a, "end", b, "lease_sec", (int)n->dhcp.lease_sec,
@@ -86,7 +112,7 @@ json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spe
 	if (net_nat_on(n) && r->internet_vrf[0]) {
 		const char *use = n->nat.pool;
 		if (n->nat.address) {
-			ip_str(n->nat.address, b);
+			net_ip_str(n->nat.address, b);
 			snprintf(a, sizeof(a), "%s/32", b);
 			add_edit(edits, "/nat/pools", json_pack("{s:s}", "name", pool),
 				 json_pack("{s:s, s:s}", "name", pool, "prefix", a));
@@ -104,22 +130,8 @@ json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spe
 	}
 	if (fw_on(n)) {
 		json_t *rules = json_array();
-		for (uint32_t i = 0; i < n->firewall.n_rules; i++) {
-			const struct mgr_net_fw_rule *x = &n->firewall.rules[i];
-			o = json_pack("{s:s, s:s}", "action", mgr_fw_actions[x->action], "proto",
-				      x->proto);
-			if (x->src.len || x->src.ip) {
-				pfx_str(&x->src, a);
-				json_object_set_new(o, "src", json_string(a));
-			}
-			if (x->dst.len || x->dst.ip) {
-				pfx_str(&x->dst, a);
-				json_object_set_new(o, "dst", json_string(a));
-			}
-			if (x->dport[0])
-				json_object_set_new(o, "dport", json_string(x->dport));
-			json_array_append_new(rules, o);
-		}
+		for (uint32_t i = 0; i < n->firewall.n_rules; i++)
+			json_array_append_new(rules, net_fw_rule(&n->firewall.rules[i], NULL));
 		add_edit(edits, "/firewall/rulesets", json_pack("{s:s}", "name", fw),
 			 json_pack("{s:s, s:s, s:s, s:o}", "name", fw, "default_in", "accept",
 				   "default_out", mgr_fw_actions[n->firewall.default_action],

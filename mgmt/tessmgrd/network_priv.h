@@ -40,7 +40,12 @@ static inline bool net_host_reaches(const struct mgr_host *h, const struct mgr_t
 /* Why port is no trunk of all groups in a router's tessd's config, or NULL (network_check.c). */
 const char *net_trunk_problem(json_t *config, const char *port);
 
-/* network_pe.c: the params of group.add for t's group (PE and hosts alike). */
+/* network_pe.c: an address and a prefix as text. */
+void net_ip_str(uint32_t ip, char buf[16]);
+void net_pfx_str(const struct cfg_prefix4 *p, char buf[20]);
+/* A rule of tessd's rule sets from x; a prefix x leaves open ("") is any (NULL) or *any. */
+json_t *net_fw_rule(const struct mgr_net_fw_rule *x, const struct cfg_prefix4 *any);
+/* The params of group.add for t's group (PE and hosts alike). */
 json_t *net_group_params(const struct mgr_tenant_spec *t);
 /*
  * The adds that make t's network on r, in order, each with the match that finds its
@@ -64,6 +69,11 @@ struct net_look {
 	json_t *trunks; /* router: its trunk ports */
 	json_t *ports;  /* host: its desktops' ports, as mgr_port_req's fields */
 };
+
+/* The element of config at JSON pointer array whose keys match, or NULL. */
+json_t *net_find_elem(json_t *config, const char *array, json_t *match);
+/* Whether el has what item says, at every depth (tessd adds its defaults). */
+bool net_covers(json_t *el, json_t *item);
 
 void net_look_router_locked(struct net_look *l, const struct mgr_router *r);
 void net_look_host_locked(struct net_look *l, const struct mgr_host *h);

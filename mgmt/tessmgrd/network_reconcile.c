@@ -8,8 +8,7 @@
 #include "vswitch.h"
 #include "tlog.h"
 
-/* The element of config at JSON pointer array matching match, or NULL. */
-static json_t *find_elem(json_t *config, const char *array, json_t *match)
+json_t *net_find_elem(json_t *config, const char *array, json_t *match)
 {
 	char buf[128], *save = NULL;
 	json_t *a = config, *el, *v;
@@ -29,8 +28,7 @@ static json_t *find_elem(json_t *config, const char *array, json_t *match)
 	return NULL;
 }
 
-/* Whether el has what item says, at every depth (tessd adds its defaults). */
-static bool covers(json_t *el, json_t *item)
+bool net_covers(json_t *el, json_t *item)
 {
 	const char *k;
 	json_t *v;
@@ -40,7 +38,7 @@ static bool covers(json_t *el, json_t *item)
 		if (!json_is_object(el))
 			return false;
 		json_object_foreach (item, k, v)
-			if (!covers(json_object_get(el, k), v))
+			if (!net_covers(json_object_get(el, k), v))
 				return false;
 		return true;
 	}
@@ -48,7 +46,7 @@ static bool covers(json_t *el, json_t *item)
 		if (!json_is_array(el) || json_array_size(el) != json_array_size(item))
 			return false;
 		json_array_foreach (item, i, v)
-			if (!covers(json_array_get(el, i), v))
+			if (!net_covers(json_array_get(el, i), v))
 				return false;
 		return true;
 	}
@@ -152,13 +150,13 @@ static json_t *router_reconcile(const struct net_look *l, bool repair)
 			json_t *match = json_object_get(ed, "match"),
 			       *item = json_object_get(ed, "item");
 			const char *array = str(ed, "array");
-			json_t *el = find_elem(config, array, match);
+			json_t *el = net_find_elem(config, array, match);
 			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", str(ta, "tenant"),
 						 "array", array, "match", match);
 			if (el == NULL) {
 				json_array_append_new(missing, what);
 				json_array_append(fix, ed);
-			} else if (!covers(el, item)) {
+			} else if (!net_covers(el, item)) {
 				json_array_append_new(differ, what);
 				json_array_append_new(fix, json_pack("{s:s, s:s, s:O, s:O}", "op",
 								     "set", "array", array, "match",
