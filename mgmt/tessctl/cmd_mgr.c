@@ -326,10 +326,20 @@ static void reconcile_human(const json_t *r)
 		if (!json_is_true(json_object_get(x, "reachable")))
 			printf("unreachable: %s\n", jstr(x, "error"));
 		else
-			printf("%zu groups and %zu desktop ports missing%s\n",
+			printf("%zu groups and %zu desktop ports missing, %zu sets between "
+			       "desktops "
+			       "differ%s\n",
 			       json_array_size(json_object_get(x, "missing_groups")),
 			       json_array_size(json_object_get(x, "missing_ports")),
+			       json_array_size(json_object_get(x, "firewall")),
 			       json_object_get(x, "repaired") ? ", repaired" : "");
+		const json_t *fw;
+		size_t k;
+		json_array_foreach (json_object_get(x, "firewall"), k, fw)
+			printf("  set %s of tenant %s: wanted %s\n", jstr(fw, "set"),
+			       jstr(fw, "tenant"), jstr(fw, "want"));
+		if (json_object_get(x, "firewall_error"))
+			printf("  sets between desktops: %s\n", jstr(x, "firewall_error"));
 	}
 	json_array_foreach (json_object_get(r, "hosts"), i, x)
 		printf("host %s libvirt: %zu domains not in the store, %zu desktops missing\n",

@@ -15,6 +15,7 @@
 #include "image.h"
 #include "images.h"
 #include "jobs.h"
+#include "network.h"
 #include "store.h"
 #include "tasks.h"
 #include "usage_hist.h"
@@ -226,7 +227,7 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 			.group = w.vlan_name,
 			.tenant = w.tenant,
 		};
-		rc = mgr_vswitch_add_port(&r, err, len);
+		rc = mgr_net_add_port(&r, err, len);
 		port = rc == 0;
 		if (rc < 0)
 			prefix_host(w.host, err, len);

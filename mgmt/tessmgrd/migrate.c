@@ -161,7 +161,7 @@ static int add_port(const struct side *s, const struct move *m, const struct mgr
 		.tenant = m->tenant,
 	};
 
-	return s->tessd[0] && port_moves(m) ? mgr_vswitch_add_port(&r, err, len) : 0;
+	return s->tessd[0] && port_moves(m) ? mgr_net_add_port(&r, err, len) : 0;
 }
 
 static int del_port(const struct side *s, const struct move *m, const struct mgr_desktop *d,

@@ -69,6 +69,14 @@ void mgr_net_desktop_moved(uint32_t tenant_id, uint32_t host_id, const char *mac
 /* Forgets that failed and wait for the next tick. */
 uint32_t mgr_net_forgets_pending(void);
 
+struct mgr_port_req;
+/*
+ * mgr_vswitch_add_port for a desktop's port, once the group of its VLAN there has its
+ * tenant's rule set between desktops (made with the group if none): never a moment without
+ * it. Without mgr.lock; waits for a network change under way.
+ */
+int mgr_net_add_port(const struct mgr_port_req *r, char *err, size_t len);
+
 int mgr_net_start(void);
 void mgr_net_stop(void);
 

@@ -69,6 +69,60 @@ int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e)
 	return rc;
 }
 
+/* Whether p is inside in (and has no host bits). */
+static bool inside(const struct cfg_prefix4 *p, const struct cfg_prefix4 *in)
+{
+	return p->len >= in->len &&
+	       (p->ip & cfg_prefix4_mask(in->len)) == (in->ip & cfg_prefix4_mask(in->len)) &&
+	       (p->ip & cfg_prefix4_mask(p->len)) == p->ip;
+}
+
+/* A rule's src or dst between desktops: open ("": the subnet), or a prefix inside it; a
+ * dst may be a multicast prefix or the broadcast address too. */
+static bool lan_prefix_ok(const struct cfg_prefix4 *p, const struct cfg_prefix4 *subnet, bool dst)
+{
+	if (p->len == 0 && p->ip == 0)
+		return true;
+	return inside(p, subnet) ||
+	       (dst && (inside(p, &net_multicast) || inside(p, &net_broadcast)));
+}
+
+/* The rule set between desktops: a switch accepts or drops, inside the desktop subnet. */
+static bool lan_check(const struct mgr_net_lan_fw *l, const struct cfg_prefix4 *gw,
+		      struct mgr_err *e)
+{
+	const struct cfg_prefix4 subnet = { .ip = gw->ip & cfg_prefix4_mask(gw->len),
+					    .len = gw->len };
+	const char *why = "a switched frame has no router address to answer from: accept or drop";
+	char path[80];
+
+	if (l->default_action == MGR_FW_REJECT) {
+		mgr_err_set(e, 400, "/network/firewall/between_desktops/default", "%s", why);
+		return false;
+	}
+	for (uint32_t i = 0; i < l->n_rules; i++) {
+		const struct mgr_net_fw_rule *x = &l->rules[i];
+		snprintf(path, sizeof(path), "/network/firewall/between_desktops/rules/%u/", i);
+		size_t at = strlen(path);
+		if (x->action == MGR_FW_REJECT) {
+			snprintf(path + at, sizeof(path) - at, "action");
+			mgr_err_set(e, 400, path, "%s", why);
+			return false;
+		}
+		for (int k = 0; k < 2; k++)
+			if (!lan_prefix_ok(k ? &x->dst : &x->src, &subnet, k)) {
+				snprintf(path + at, sizeof(path) - at, k ? "dst" : "src");
+				mgr_err_set(
+					e, 400, path,
+					"a prefix inside the desktop subnet%s, without host bits "
+					"(\"\": the subnet)",
+					k ? " (or a multicast prefix, or 255.255.255.255/32)" : "");
+				return false;
+			}
+	}
+	return true;
+}
+
 bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 {
 	const struct mgr_network_spec *n = &t->network;
@@ -191,6 +245,8 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 			return false;
 		}
 	}
+	if (!lan_check(&n->firewall.between_desktops, &n->gateway, e))
+		return false;
 	if (n->nat.address && n->nat.pool[0]) {
 		mgr_err_set(e, 400, "/network/nat/pool",
 			    "NAT takes an address of its own or a share of a pool, not both");

@@ -22,6 +22,8 @@ struct step {
 	json_t *params, *undo_params;
 	bool group_add; /* group.add: skipped (and not undone) when the VLAN has a group */
 	uint16_t vlan;
+	bool lan_step; /* the group's set between desktops made as lan says */
+	struct net_lan_want lan;
 	bool done;
 };
 
@@ -50,17 +52,52 @@ static void plan_free(struct plan *p)
 	for (uint32_t i = 0; i < p->n; i++) {
 		json_decref(p->s[i].params);
 		json_decref(p->s[i].undo_params);
+		net_lan_free(&p->s[i].lan);
 	}
 	free(p->s);
 	p->s = NULL;
 	p->n = 0;
 }
 
+/* Host h's group of t's VLAN deleted, or added (kept if the VLAN has one). */
+static int group_step(struct plan *p, const struct mgr_host *h, const struct mgr_tenant_spec *t,
+		      bool add)
+{
+	struct step *s = plan_add(p);
+
+	if (s == NULL)
+		return -ENOMEM;
+	snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd);
+	snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
+	json_t *name = json_pack("{s:s}", "name", t->vlan_name);
+	s->method = add ? "group.add" : "group.del";
+	s->params = add ? net_group_params(t) : name;
+	s->undo_method = add ? "group.del" : "group.add";
+	s->undo_params = add ? name : net_group_params(t);
+	s->group_add = add;
+	s->vlan = t->vlan;
+	return 0;
+}
+
+/* Host h's group of t's VLAN given t's set between desktops (NULL: taken away); set borrowed. */
+static int lan_step(struct plan *p, const struct mgr_host *h, const struct mgr_tenant_spec *t,
+		    json_t *set)
+{
+	struct step *s = plan_add(p);
+
+	if (s == NULL)
+		return -ENOMEM;
+	snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd);
+	snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
+	net_lan_want(&s->lan, t, set);
+	s->method = "config.batch"; /* its edits are found when it runs: undone by its undo */
+	s->lan_step = true;
+	return 0;
+}
+
 static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 		      const struct mgr_tenant_spec *new)
 {
-	const struct mgr_tenant_spec *both[2] = { old, new };
-
 	/* PE routers: one batch each, its undo the reverse batch. */
 	for (uint32_t i = 0; i < mgr.n_routers; i++) {
 		const struct mgr_router *r = &mgr.routers[i];
@@ -101,37 +138,34 @@ static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 		s->undo_method = "config.batch";
 		s->undo_params = json_pack("{s:o}", "edits", undo);
 	}
-	/* Hosts: the port group of the tenant's VLAN, where the host reaches it. */
+	/* Hosts: the port group of the tenant's VLAN, where the host reaches it, with its set
+	 * between desktops; a group goes after its set, and comes before it. */
 	for (uint32_t i = 0; i < mgr.n_hosts; i++) {
 		const struct mgr_host *h = mgr.hosts[i];
 		bool r_old = old && net_host_reaches(h, old),
 		     r_new = new &&net_host_reaches(h, new);
+		json_t *lan_old = r_old ? net_lan_set(old) : NULL,
+		       *lan_new = r_new ? net_lan_set(new) : NULL;
+		int rc = 0;
 		if (r_old && r_new &&
-		    old->vlan == new->vlan &&strcmp(old->vlan_name, new->vlan_name) == 0)
-			continue;
-		for (int k = 0; k < 2; k++) {
-			const struct mgr_tenant_spec *t = both[k];
-			if (!(k ? r_new : r_old))
-				continue;
-			struct step *s = plan_add(p);
-			if (s == NULL)
-				return -ENOMEM;
-			snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd);
-			snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
-			if (k == 0) {
-				s->method = "group.del";
-				s->params = json_pack("{s:s}", "name", t->vlan_name);
-				s->undo_method = "group.add";
-				s->undo_params = net_group_params(t);
-			} else {
-				s->method = "group.add";
-				s->params = net_group_params(t);
-				s->group_add = true;
-				s->vlan = t->vlan;
-				s->undo_method = "group.del";
-				s->undo_params = json_pack("{s:s}", "name", t->vlan_name);
-			}
+		    old->vlan == new->vlan &&strcmp(old->vlan_name, new->vlan_name) == 0) {
+			/* (json_equal is false for two NULLs) */
+			if (lan_old != lan_new && !json_equal(lan_old, lan_new))
+				rc = lan_step(p, h, lan_new ? new : old, lan_new);
+		} else {
+			if (lan_old)
+				rc = lan_step(p, h, old, NULL);
+			if (rc == 0 && r_old)
+				rc = group_step(p, h, old, false);
+			if (rc == 0 && r_new)
+				rc = group_step(p, h, new, true);
+			if (rc == 0 && lan_new)
+				rc = lan_step(p, h, new, lan_new);
 		}
+		json_decref(lan_old);
+		json_decref(lan_new);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -142,6 +176,17 @@ static int step_run(struct step *s, char *err, size_t len, bool *down)
 	int rc;
 
 	*down = false;
+	if (s->lan_step) {
+		json_t *undo = NULL;
+		rc = net_lan_apply(s->socket, &s->lan, &undo, err, len, down);
+		if (rc == 0 && json_array_size(undo)) {
+			s->undo_method = "config.batch";
+			s->undo_params = json_pack("{s:o}", "edits", undo);
+		} else {
+			json_decref(undo);
+		}
+		return rc;
+	}
 	if (s->group_add) {
 		rc = mgr_vswitch_find_group(s->socket, s->vlan, NULL, 0, err, len, down);
 		if (rc < 0)

@@ -55,6 +55,40 @@ json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spe
 /* The dels of what net_pe_adds makes, in reverse order, appended to edits. */
 void net_pe_dels(json_t *edits, const struct mgr_tenant_spec *t, const struct mgr_router_spec *r);
 
+/* network_lan.c: where a desktop's frame to all others on the link goes, besides its subnet. */
+static const struct cfg_prefix4 net_multicast = { .ip = 0xe0000000, .len = 4 },
+				net_broadcast = { .ip = 0xffffffff, .len = 32 };
+/*
+ * The rule set between t's desktops, on its group at each host that reaches
+ * its VLAN (an item of tessd's /firewall/rulesets), or NULL: none.
+ */
+json_t *net_lan_set(const struct mgr_tenant_spec *t);
+/*
+ * What a host's group of one VLAN should have of a tenant's rule set between desktops: set
+ * (NULL: the set called name neither attached to the group nor defined), the group made of
+ * group (group.add's params; NULL: never made here) if the VLAN has none.
+ */
+struct net_lan_want {
+	uint16_t vlan;
+	char name[MGR_TESSD_NAME_LEN];
+	json_t *set, *group;
+};
+/* w for t's group with set (a reference taken; NULL: taken away); freed by net_lan_free. */
+void net_lan_want(struct net_lan_want *w, const struct mgr_tenant_spec *t, json_t *set);
+void net_lan_free(struct net_lan_want *w);
+/*
+ * The config.batch edits that make config (a host's config.get) have w, appended to doit,
+ * and those that take them back, prepended to undo: how many were added, or -ENOENT (no
+ * group of the VLAN and none to make).
+ */
+int net_lan_diff(json_t *config, const struct net_lan_want *w, json_t *doit, json_t *undo);
+/*
+ * The host tessd at socket made to have w, in one config.batch: 0 with *undo (the edits that
+ * take it back: [] when nothing changed), or -errno with err (*down: it did not answer).
+ */
+int net_lan_apply(const char *socket, const struct net_lan_want *w, json_t **undo, char *err,
+		  size_t len, bool *down);
+
 /*
  * network_reconcile.c. What a reconcile compares one tessd to, copied under mgr.lock: the
  * tessd is then asked without it (one that does not answer, or its ssh tunnel coming up,
@@ -68,6 +102,7 @@ struct net_look {
 	json_t *adds;   /* router: [{"tenant", "edits": its net_pe_adds}]; host: [group params] */
 	json_t *trunks; /* router: its trunk ports */
 	json_t *ports;  /* host: its desktops' ports, as mgr_port_req's fields */
+	json_t *lans; /* host: per tenant it reaches, {"tenant", "vlan", "name", "set", "group"} */
 };
 
 /* The element of config at JSON pointer array whose keys match, or NULL. */

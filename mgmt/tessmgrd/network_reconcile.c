@@ -79,9 +79,21 @@ void net_look_host_locked(struct net_look *l, const struct mgr_host *h)
 	snprintf(l->tessd, sizeof(l->tessd), "%s", h->spec.tessd);
 	l->adds = json_array();
 	l->ports = json_array();
-	for (uint32_t i = 0; i < mgr.n_tenants; i++)
-		if (net_host_reaches(h, &mgr.tenants[i].spec))
-			json_array_append_new(l->adds, net_group_params(&mgr.tenants[i].spec));
+	l->lans = json_array();
+	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+		const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
+		if (!net_host_reaches(h, t))
+			continue;
+		json_array_append_new(l->adds, net_group_params(t));
+		/* Without a set, one of ours left attached is found and taken away. */
+		json_t *set = net_lan_set(t);
+		struct net_lan_want w;
+		net_lan_want(&w, t, set);
+		json_array_append_new(l->lans, json_pack("{s:s, s:i, s:s, s:o*, s:o*}", "tenant",
+							 t->name, "vlan", (int)t->vlan, "name",
+							 w.name, "set", w.set, "group", w.group));
+		json_decref(set);
+	}
 	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
 		const struct mgr_desktop *d = mgr.desktops[i];
 		const struct mgr_tenant *t = mgr_tenant_get(&mgr, d->tenant_id);
@@ -103,6 +115,7 @@ void net_look_free(struct net_look *l)
 	json_decref(l->adds);
 	json_decref(l->trunks);
 	json_decref(l->ports);
+	json_decref(l->lans);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -216,6 +229,64 @@ static bool port_still_wanted(json_int_t id, uint32_t host, const char *port)
 	return yes;
 }
 
+/*
+ * The tenants' sets between desktops on l's host, after its groups: the differing ones into
+ * o's "firewall", made right in one batch if repair (counted as such, one for each). Whether
+ * they are right now.
+ */
+static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint32_t *fixed,
+			  uint32_t *failed)
+{
+	json_t *config = NULL, *doit = json_array(), *undo = json_array(), *report = json_array(),
+	       *el, *res = NULL;
+	char err[512] = "";
+	size_t i;
+	int rc = 0;
+
+	if (json_array_size(l->lans))
+		rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err));
+	json_array_foreach (l->lans, i, el) {
+		struct net_lan_want w = { .vlan = (uint16_t)json_integer_value(
+						  json_object_get(el, "vlan")),
+					  .set = json_object_get(el, "set"),
+					  .group = json_object_get(el, "group") };
+		snprintf(w.name, sizeof(w.name), "%s", str(el, "name"));
+		if (rc == 0 && net_lan_diff(config, &w, doit, undo) != 0)
+			json_array_append_new(report,
+					      json_pack("{s:s, s:s, s:s}", "tenant",
+							str(el, "tenant"), "set", w.name, "want",
+							w.set ? "attached" : "absent"));
+	}
+	if (rc == 0 && repair && json_array_size(doit)) {
+		rc = mgr_tessd_call(l->tessd, "config.batch", json_pack("{s:O}", "edits", doit),
+				    &res, err, sizeof(err));
+		json_decref(res);
+		if (rc == 0)
+			*fixed += (uint32_t)json_array_size(report);
+		else
+			*failed += (uint32_t)json_array_size(report);
+	}
+	if (rc < 0)
+		json_object_set_new(o, "firewall_error", json_string(err));
+	json_object_set_new(o, "firewall", report);
+	json_decref(config);
+	json_decref(doit);
+	json_decref(undo);
+	return rc == 0 && (repair || json_array_size(report) == 0);
+}
+
+/* Whether tenant has a set between desktops on l's host. */
+static bool lan_wanted(const struct net_look *l, const char *tenant)
+{
+	json_t *el;
+	size_t i;
+
+	json_array_foreach (l->lans, i, el)
+		if (strcmp(str(el, "tenant"), tenant) == 0 && json_object_get(el, "set"))
+			return true;
+	return false;
+}
+
 static json_t *host_reconcile(const struct net_look *l, bool repair)
 {
 	json_t *groups = NULL, *ports = NULL, *o = json_pack("{s:s}", "host", l->name), *res, *want,
@@ -251,13 +322,17 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 			json_decref(res);
 		}
 	}
+	/* Before the ports: a desktop's port joins a group that has its set. */
+	bool lans_ok = lan_reconcile(l, o, repair, &fixed, &failed);
 	json_array_foreach (l->ports, i, want) {
 		json_int_t id = json_integer_value(json_object_get(want, "desktop_id"));
 		if (listed(ports, "name", str(want, "port")))
 			continue;
 		json_array_append_new(
 			mp, json_pack("{s:I, s:s}", "desktop_id", id, "port", str(want, "port")));
-		if (repair && port_still_wanted(id, l->id, str(want, "port"))) {
+		/* Not into a group whose set could not be made right. */
+		if (repair && (lans_ok || !lan_wanted(l, str(want, "tenant"))) &&
+		    port_still_wanted(id, l->id, str(want, "port"))) {
 			struct mgr_port_req req = {
 				.socket = l->tessd,
 				.port = str(want, "port"),
@@ -284,8 +359,9 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 	if (repair && (fixed || failed)) {
 		json_object_set_new(o, "repaired", json_integer(fixed));
 		json_object_set_new(o, "repair_failed", json_integer(failed));
-		tlog(LOG_NOTICE, NULL, "host %s: %u groups and desktop ports repaired, %u not",
-		     l->name, fixed, failed);
+		tlog(LOG_NOTICE, NULL,
+		     "host %s: %u groups, rule sets and desktop ports repaired, %u not", l->name,
+		     fixed, failed);
 	}
 	return o;
 }

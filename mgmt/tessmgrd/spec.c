@@ -314,13 +314,26 @@ static const struct cfg_field rule_fields[] = {
 		  false, "\"\""),
 	{ 0 },
 };
+static const struct cfg_node fw_rules_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = CFG_OBJ_NODE(rule_fields, struct mgr_net_fw_rule),
+		 .max = 256,
+		 .item_size = sizeof(struct mgr_net_fw_rule) },
+};
+static const struct cfg_field lan_fw_fields[] = {
+	CFG_FIELD(struct mgr_net_lan_fw, default_action, "default", &fw_action_node, false,
+		  "\"accept\""),
+	CFG_ARRAY_FIELD(struct mgr_net_lan_fw, rules, n_rules, "rules", &fw_rules_node, false,
+			"[]"),
+	{ 0 },
+};
 static const struct cfg_field fw_fields[] = {
 	CFG_FIELD(struct mgr_net_firewall, default_action, "default", &fw_action_node, false,
 		  "\"accept\""),
-	CFG_ARRAY_FIELD(struct mgr_net_firewall, rules, n_rules, "rules",
-			CFG_ARR_NODE(CFG_OBJ_NODE(rule_fields, struct mgr_net_fw_rule), 256,
-				     struct mgr_net_fw_rule),
-			false, "[]"),
+	CFG_ARRAY_FIELD(struct mgr_net_firewall, rules, n_rules, "rules", &fw_rules_node, false,
+			"[]"),
+	CFG_FIELD(struct mgr_net_firewall, between_desktops, "between_desktops",
+		  CFG_OBJ_NODE(lan_fw_fields, struct mgr_net_lan_fw), false, "{}"),
 	{ 0 },
 };
 static const struct cfg_field network_fields[] = {

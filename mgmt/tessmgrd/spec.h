@@ -108,10 +108,17 @@ struct mgr_net_nat {
 	char pool[MGR_TESSD_NAME_LEN]; /* a share of the PE's NAT pool */
 	uint32_t max_blocks;           /* of the pool's port blocks (0: tessd's default) */
 };
+/* Between a tenant's desktops: a rule set on its group at each host (accept or drop). */
+struct mgr_net_lan_fw {
+	uint8_t default_action; /* when no rule matches */
+	struct mgr_net_fw_rule *rules;
+	uint32_t n_rules;
+};
 struct mgr_net_firewall {
 	uint8_t default_action; /* toward the desktops, when no rule matches */
 	struct mgr_net_fw_rule *rules;
 	uint32_t n_rules;
+	struct mgr_net_lan_fw between_desktops;
 };
 struct mgr_network_spec {
 	char (*routers)[MGR_NAME_LEN];

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tenant networks: the rule set between a tenant's desktops. Desktops of one group talk
+ * through the hosts' switches, never through the PE's gateway, so their traffic meets the
+ * set on the group at each host (tessd's firewall.groups), the PE's sets never.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "network_priv.h"
+#include "vswitch.h"
+
+static void lan_name(const struct mgr_tenant_spec *t, char name[MGR_TESSD_NAME_LEN])
+{
+	/* A tenant with a network has a name of at most 24 characters: never cut. */
+	snprintf(name, MGR_TESSD_NAME_LEN, "%.*s-lan", MGR_TESSD_NAME_LEN - 5, t->name);
+}
+
+void net_lan_want(struct net_lan_want *w, const struct mgr_tenant_spec *t, json_t *set)
+{
+	w->vlan = t->vlan;
+	lan_name(t, w->name);
+	w->set = json_incref(set);
+	w->group = set ? net_group_params(t) : NULL;
+}
+
+void net_lan_free(struct net_lan_want *w)
+{
+	json_decref(w->set);
+	json_decref(w->group);
+	w->set = w->group = NULL;
+}
+
+static json_t *accept_rule(const struct cfg_prefix4 *src, const struct cfg_prefix4 *dst)
+{
+	struct mgr_net_fw_rule x = { .action = MGR_FW_ACCEPT, .proto = "any" };
+
+	if (src)
+		x.src = *src;
+	if (dst)
+		x.dst = *dst;
+	return net_fw_rule(&x, NULL);
+}
+
+json_t *net_lan_set(const struct mgr_tenant_spec *t)
+{
+	const struct mgr_network_spec *n = &t->network;
+	const struct mgr_net_lan_fw *l = &n->firewall.between_desktops;
+	const struct cfg_prefix4 gw = { .ip = n->gateway.ip, .len = 32 },
+				 subnet = { .ip = n->gateway.ip & cfg_prefix4_mask(n->gateway.len),
+					    .len = n->gateway.len };
+	char name[MGR_TESSD_NAME_LEN];
+
+	if (!net_has_network(t) || (l->n_rules == 0 && l->default_action == MGR_FW_ACCEPT))
+		return NULL;
+	json_t *rules = json_array();
+	/* The gateway's address is the PE's: what goes to it or comes from it is the PE's. */
+	json_array_append_new(rules, accept_rule(&gw, NULL));
+	json_array_append_new(rules, accept_rule(NULL, &gw));
+	for (uint32_t i = 0; i < l->n_rules; i++)
+		json_array_append_new(rules, net_fw_rule(&l->rules[i], &subnet));
+	/*
+	 * Only desktop to desktop gets the default (to one, or to all on the link: multicast, a
+	 * broadcast); what is routed in or out is not this set's.
+	 */
+	for (int i = 0; l->default_action != MGR_FW_ACCEPT && i < 3; i++) {
+		struct mgr_net_fw_rule x = { .action = l->default_action, .proto = "any" };
+		x.src = subnet;
+		x.dst = i == 0 ? subnet : i == 1 ? net_multicast : net_broadcast;
+		json_array_append_new(rules, net_fw_rule(&x, NULL));
+	}
+	lan_name(t, name);
+	return json_pack("{s:s, s:s, s:s, s:o}", "name", name, "default_in", "accept",
+			 "default_out", "accept", "rules", rules);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
+/* An edit of a batch (match and item borrowed; item NULL for a del). */
+static json_t *edit(const char *op, const char *array, json_t *match, json_t *item)
+{
+	json_t *ed = json_pack("{s:s, s:s, s:O}", "op", op, "array", array, "match", match);
+
+	if (item)
+		json_object_set(ed, "item", item);
+	return ed;
+}
+
+/* Appends ed to doit and prepends back, which takes it back, to undo. */
+static void both(json_t *doit, json_t *undo, json_t *ed, json_t *back)
+{
+	json_array_append_new(doit, ed);
+	json_array_insert_new(undo, 0, back);
+}
+
+/* Whether set name is attached anywhere but to group (an interface, another group). */
+static bool used_elsewhere(json_t *config, const char *name, const char *group)
+{
+	json_t *fw = json_object_get(config, "firewall"), *el;
+	size_t i;
+
+	json_array_foreach (json_object_get(fw, "groups"), i, el)
+		if (strcmp(str(el, "set"), name) == 0 && strcmp(str(el, "group"), group) != 0)
+			return true;
+	json_array_foreach (json_object_get(fw, "attach"), i, el)
+		if (strcmp(str(el, "in"), name) == 0 || strcmp(str(el, "out"), name) == 0)
+			return true;
+	return false;
+}
+
+int net_lan_diff(json_t *config, const struct net_lan_want *w, json_t *doit, json_t *undo)
+{
+	json_t *groups = json_object_get(json_object_get(config, "switch"), "groups"), *g, *group;
+	size_t i, before = json_array_size(doit);
+	const char *gname = NULL;
+
+	json_array_foreach (groups, i, g)
+		if (json_integer_value(json_object_get(g, "vlan")) == w->vlan)
+			gname = str(g, "name");
+	if (gname == NULL) {
+		if (w->set == NULL)
+			return 0;
+		if (w->group == NULL)
+			return -ENOENT;
+		json_t *m = json_pack("{s:s}", "name", str(w->group, "name"));
+		both(doit, undo, edit("add", "/switch/groups", m, w->group),
+		     edit("del", "/switch/groups", m, NULL));
+		json_decref(m);
+		gname = str(w->group, "name");
+	}
+	json_t *m_set = json_pack("{s:s}", "name", w->name),
+	       *m_at = json_pack("{s:s}", "group", gname);
+	json_t *set = net_find_elem(config, "/firewall/rulesets", m_set),
+	       *at = net_find_elem(config, "/firewall/groups", m_at);
+	bool ours = at && strcmp(str(at, "set"), w->name) == 0;
+	if (w->set) {
+		if (set == NULL)
+			both(doit, undo, edit("add", "/firewall/rulesets", m_set, w->set),
+			     edit("del", "/firewall/rulesets", m_set, NULL));
+		else if (!net_covers(set, w->set))
+			both(doit, undo, edit("set", "/firewall/rulesets", m_set, w->set),
+			     edit("set", "/firewall/rulesets", m_set, set));
+		group = json_pack("{s:s, s:s}", "group", gname, "set", w->name);
+		if (at == NULL)
+			both(doit, undo, edit("add", "/firewall/groups", m_at, group),
+			     edit("del", "/firewall/groups", m_at, NULL));
+		else if (!ours)
+			both(doit, undo, edit("set", "/firewall/groups", m_at, group),
+			     edit("set", "/firewall/groups", m_at, at));
+		json_decref(group);
+	} else {
+		if (ours)
+			both(doit, undo, edit("del", "/firewall/groups", m_at, NULL),
+			     edit("add", "/firewall/groups", m_at, at));
+		/* Kept where an operator attached it elsewhere: then it is not only ours. */
+		if (set && !used_elsewhere(config, w->name, gname))
+			both(doit, undo, edit("del", "/firewall/rulesets", m_set, NULL),
+			     edit("add", "/firewall/rulesets", m_set, set));
+	}
+	json_decref(m_set);
+	json_decref(m_at);
+	return (int)(json_array_size(doit) - before);
+}
+
+/* One look and one batch: 0 with *undo, or -errno. */
+static int apply_once(const char *socket, const struct net_lan_want *w, json_t **undo, char *err,
+		      size_t len, bool *down)
+{
+	json_t *config = NULL, *res = NULL, *doit = json_array();
+	int rc = mgr_tessd_request(socket, "config.get", NULL, &config, err, len, down);
+
+	*undo = json_array();
+	if (rc == 0 && (rc = net_lan_diff(config, w, doit, *undo)) == -ENOENT)
+		snprintf(err, len, "%s has no port group of VLAN %u for rule set %s", socket,
+			 w->vlan, w->name);
+	if (rc > 0)
+		rc = mgr_tessd_request(socket, "config.batch", json_pack("{s:O}", "edits", doit),
+				       &res, err, len, down);
+	json_decref(res);
+	json_decref(config);
+	json_decref(doit);
+	if (rc < 0) {
+		json_decref(*undo);
+		*undo = NULL;
+	}
+	return rc;
+}
+
+int net_lan_apply(const char *socket, const struct net_lan_want *w, json_t **undo, char *err,
+		  size_t len, bool *down)
+{
+	bool gone = false;
+	int rc = apply_once(socket, w, undo, err, len, &gone);
+
+	/* Once more on a refusal: a desktop job may have made the group since the look. */
+	if (rc < 0 && rc != -ENOENT && !gone)
+		rc = apply_once(socket, w, undo, err, len, &gone);
+	if (down)
+		*down = gone;
+	return rc;
+}
+
+/* What tenant's set between desktops wants of VLAN vlan's group, copied under mgr.lock. */
+static bool tenant_lan(const char *tenant, uint16_t vlan, struct net_lan_want *w)
+{
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_tenant *t = mgr_tenant_by_name(&mgr, tenant);
+	json_t *set = t && t->spec.vlan == vlan ? net_lan_set(&t->spec) : NULL;
+	bool on = set != NULL;
+	if (on)
+		net_lan_want(w, &t->spec, set);
+	pthread_mutex_unlock(&mgr.lock);
+	json_decref(set);
+	return on;
+}
+
+int mgr_net_add_port(const struct mgr_port_req *r, char *err, size_t len)
+{
+	struct net_lan_want w;
+	json_t *undo = NULL;
+	int rc = 0;
+
+	/* A first look without the network lock: most tenants have no such set. */
+	if (tenant_lan(r->tenant, r->vlan, &w)) {
+		net_lan_free(&w);
+		/* Again once no network change is under way: the store is then the truth. */
+		mgr_net_serialize(true);
+		if (tenant_lan(r->tenant, r->vlan, &w)) {
+			rc = net_lan_apply(r->socket, &w, &undo, err, len, NULL);
+			net_lan_free(&w);
+			json_decref(undo);
+		}
+		mgr_net_serialize(false);
+	}
+	/* A port joins its group only once the group has its set: never a moment without. */
+	return rc < 0 ? rc : mgr_vswitch_add_port(r, err, len);
+}

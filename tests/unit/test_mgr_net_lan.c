@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* A tenant's rule set between desktops: what it is, and the host edits that make it so. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "network_priv.h"
+#include "tessd_config.h"
+
+static char routers[1][MGR_NAME_LEN] = { "pe1" };
+
+static struct mgr_tenant_spec tenant(struct mgr_net_fw_rule *rules, uint32_t n, uint8_t dflt)
+{
+	struct mgr_tenant_spec t = { .name = "acme", .vlan = 100, .vlan_name = "acme-net" };
+
+	t.network.routers = routers;
+	t.network.n_routers = 1;
+	t.network.gateway = (struct cfg_prefix4){ .ip = 0xc0a83201, .len = 24 }; /* .50.1/24 */
+	t.network.firewall.between_desktops =
+		(struct mgr_net_lan_fw){ .default_action = dflt, .rules = rules, .n_rules = n };
+	return t;
+}
+
+static void assert_json(json_t *got, const char *want)
+{
+	json_t *w = json_loads(want, 0, NULL);
+
+	assert_non_null(w);
+	if (!json_equal(got, w)) {
+		char *s = json_dumps(got, JSON_SORT_KEYS);
+		fail_msg("got %s\nwant %s", s, want);
+	}
+	json_decref(w);
+}
+
+static void no_set_without_rules_or_drop(void **state)
+{
+	(void)state;
+	struct mgr_tenant_spec t = tenant(NULL, 0, MGR_FW_ACCEPT);
+
+	assert_null(net_lan_set(&t));
+	t.network.n_routers = 0; /* no network: none either */
+	t.network.firewall.between_desktops.default_action = MGR_FW_DROP;
+	assert_null(net_lan_set(&t));
+}
+
+static void set_filters_desktop_to_desktop_only(void **state)
+{
+	(void)state;
+	struct mgr_net_fw_rule r[2] = {
+		{ .action = MGR_FW_ACCEPT, .proto = "tcp", .dport = "22" },
+		{ .action = MGR_FW_DROP,
+		  .proto = "udp",
+		  .src = { .ip = 0xc0a83280, .len = 25 },
+		  .dst = { .ip = 0xc0a83207, .len = 32 } },
+	};
+	struct mgr_tenant_spec t = tenant(r, 2, MGR_FW_DROP);
+	json_t *set = net_lan_set(&t);
+
+	assert_json(set,
+		    "{\"name\": \"acme-lan\", \"default_in\": \"accept\", \"default_out\": "
+		    "\"accept\", \"rules\": ["
+		    "{\"action\": \"accept\", \"proto\": \"any\", \"src\": \"192.168.50.1/32\"},"
+		    "{\"action\": \"accept\", \"proto\": \"any\", \"dst\": \"192.168.50.1/32\"},"
+		    "{\"action\": \"accept\", \"proto\": \"tcp\", \"src\": \"192.168.50.0/24\","
+		    " \"dst\": \"192.168.50.0/24\", \"dport\": \"22\"},"
+		    "{\"action\": \"drop\", \"proto\": \"udp\", \"src\": \"192.168.50.128/25\","
+		    " \"dst\": \"192.168.50.7/32\"},"
+		    "{\"action\": \"drop\", \"proto\": \"any\", \"src\": \"192.168.50.0/24\","
+		    " \"dst\": \"192.168.50.0/24\"},"
+		    "{\"action\": \"drop\", \"proto\": \"any\", \"src\": \"192.168.50.0/24\","
+		    " \"dst\": \"224.0.0.0/4\"},"
+		    "{\"action\": \"drop\", \"proto\": \"any\", \"src\": \"192.168.50.0/24\","
+		    " \"dst\": \"255.255.255.255/32\"}]}");
+	/* What tessd's config schema takes as a rule set. */
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+	json_t *doc = json_pack("{s:{s:[O]}}", "firewall", "rulesets", set);
+	cfg_errs_init(&e);
+	if (tessd_cfg_decode(doc, &cfg, &e, NULL) < 0)
+		fail_msg("%s: %s", e.e[0].path, e.e[0].msg);
+	tessd_cfg_free(&cfg);
+	json_decref(doc);
+	json_decref(set);
+	/* Accepting by default: the tenant's rules only, no default rule. */
+	t.network.firewall.between_desktops.default_action = MGR_FW_ACCEPT;
+	set = net_lan_set(&t);
+	assert_int_equal(json_array_size(json_object_get(set, "rules")), 4);
+	json_decref(set);
+}
+
+/* The wanted set of acme (dropping between desktops) and its want of VLAN 100's group. */
+static struct net_lan_want want(bool on)
+{
+	struct mgr_tenant_spec t = tenant(NULL, 0, MGR_FW_DROP);
+	json_t *set = on ? net_lan_set(&t) : NULL;
+	struct net_lan_want w;
+
+	net_lan_want(&w, &t, set);
+	json_decref(set);
+	return w;
+}
+
+static json_t *config_of(const char *text)
+{
+	json_t *c = json_loads(text, 0, NULL);
+
+	assert_non_null(c);
+	return c;
+}
+
+/* diff's edits for config (n of them, unless -1); undo checked where given. */
+static json_t *diff(json_t *config, struct net_lan_want *w, int n, const char *undo_want)
+{
+	json_t *doit = json_array(), *undo = json_array();
+	int got = net_lan_diff(config, w, doit, undo);
+
+	if (n != -1)
+		assert_int_equal(got, n);
+	assert_int_equal(json_array_size(undo), json_array_size(doit));
+	if (undo_want)
+		assert_json(undo, undo_want);
+	json_decref(undo);
+	json_decref(config);
+	return doit;
+}
+
+static const char *ops(json_t *edits)
+{
+	static char buf[512];
+	json_t *ed;
+	size_t i;
+
+	buf[0] = '\0';
+	json_array_foreach (edits, i, ed)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s %s", i ? ", " : "",
+			 json_string_value(json_object_get(ed, "op")),
+			 json_string_value(json_object_get(ed, "array")));
+	return buf;
+}
+
+static void makes_the_group_with_its_set(void **state)
+{
+	(void)state;
+	struct net_lan_want w = want(true);
+	json_t *e = diff(config_of("{\"switch\": {\"groups\": []}, \"firewall\": {}}"), &w, 3,
+			 "[{\"op\": \"del\", \"array\": \"/firewall/groups\", \"match\": "
+			 "{\"group\": \"acme-net\"}},"
+			 "{\"op\": \"del\", \"array\": \"/firewall/rulesets\", \"match\": "
+			 "{\"name\": \"acme-lan\"}},"
+			 "{\"op\": \"del\", \"array\": \"/switch/groups\", \"match\": "
+			 "{\"name\": \"acme-net\"}}]");
+
+	assert_string_equal(ops(e), "add /switch/groups, add /firewall/rulesets, "
+				    "add /firewall/groups");
+	assert_json(json_object_get(json_array_get(e, 2), "item"),
+		    "{\"group\": \"acme-net\", \"set\": \"acme-lan\"}");
+	json_decref(e);
+	/* Without a group to make: refused. */
+	json_decref(w.group);
+	w.group = NULL;
+	json_decref(diff(config_of("{}"), &w, -ENOENT, "[]"));
+	net_lan_free(&w);
+}
+
+static void attaches_to_the_vlans_group_whatever_its_name(void **state)
+{
+	(void)state;
+	struct net_lan_want w = want(true);
+	/* An operator's group of VLAN 100, attached to another set: ours replaces it, and the
+	 * undo puts that back as it was. */
+	json_t *e =
+		diff(config_of("{\"switch\": {\"groups\": [{\"name\": \"v100\", \"vlan\": 100}]},"
+			       " \"firewall\": {\"groups\": [{\"group\": \"v100\", \"set\": "
+			       "\"ops\"}], \"rulesets\": [{\"name\": \"ops\"}]}}"),
+		     &w, 2,
+		     "[{\"op\": \"set\", \"array\": \"/firewall/groups\", \"match\": "
+		     "{\"group\": \"v100\"}, \"item\": {\"group\": \"v100\", \"set\": \"ops\"}},"
+		     "{\"op\": \"del\", \"array\": \"/firewall/rulesets\", \"match\": "
+		     "{\"name\": \"acme-lan\"}}]");
+
+	assert_string_equal(ops(e), "add /firewall/rulesets, set /firewall/groups");
+	json_decref(e);
+	net_lan_free(&w);
+}
+
+static void replaces_a_set_that_differs_and_leaves_a_right_one(void **state)
+{
+	(void)state;
+	struct net_lan_want w = want(true);
+	char text[2048];
+	char *set = json_dumps(w.set, 0);
+
+	/* The set as tessd has it: the same, with its defaults filled in. */
+	snprintf(text, sizeof(text),
+		 "{\"switch\": {\"groups\": [{\"name\": \"acme-net\", \"vlan\": 100}]},"
+		 " \"firewall\": {\"groups\": [{\"group\": \"acme-net\", \"set\": \"acme-lan\"}],"
+		 " \"rulesets\": [%s]}}",
+		 set);
+	free(set);
+	json_t *c = config_of(text),
+	       *rs = json_array_get(json_object_get(json_object_get(c, "firewall"), "rulesets"), 0);
+	json_object_set_new(json_array_get(json_object_get(rs, "rules"), 0), "sport",
+			    json_string(""));
+	json_t *e = diff(json_incref(c), &w, 0, "[]");
+	json_decref(e);
+	/* Its rules changed: set back, the undo restores what was there. */
+	json_array_remove(json_object_get(rs, "rules"), 0);
+	e = diff(json_deep_copy(c), &w, 1, NULL);
+	assert_string_equal(ops(e), "set /firewall/rulesets");
+	json_decref(e);
+	json_decref(c);
+	net_lan_free(&w);
+}
+
+static void takes_away_only_its_own(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *why, *firewall, *ops;
+	} cases[] = {
+		{ "ours attached: detached and deleted",
+		  "{\"groups\": [{\"group\": \"acme-net\", \"set\": \"acme-lan\"}],"
+		  " \"rulesets\": [{\"name\": \"acme-lan\"}]}",
+		  "del /firewall/groups, del /firewall/rulesets" },
+		{ "another set attached: left; ours, unattached, deleted",
+		  "{\"groups\": [{\"group\": \"acme-net\", \"set\": \"ops\"}],"
+		  " \"rulesets\": [{\"name\": \"acme-lan\"}, {\"name\": \"ops\"}]}",
+		  "del /firewall/rulesets" },
+		{ "ours attached by an operator to an interface too: detached here, kept",
+		  "{\"groups\": [{\"group\": \"acme-net\", \"set\": \"acme-lan\"}],"
+		  " \"attach\": [{\"interface\": \"x\", \"in\": \"acme-lan\"}],"
+		  " \"rulesets\": [{\"name\": \"acme-lan\"}]}",
+		  "del /firewall/groups" },
+		{ "nothing of ours: nothing", "{\"rulesets\": [{\"name\": \"ops\"}]}", "" },
+	};
+	struct net_lan_want w = want(false);
+	char text[1024];
+
+	assert_null(w.set);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"switch\": {\"groups\": [{\"name\": \"acme-net\", \"vlan\": 100}]},"
+			 " \"firewall\": %s}",
+			 cases[i].firewall);
+		json_t *e = diff(config_of(text), &w, -1, NULL);
+		if (strcmp(ops(e), cases[i].ops) != 0)
+			fail_msg("%s: got %s", cases[i].why, ops(e));
+		json_decref(e);
+	}
+	/* No group of the VLAN: nothing. */
+	json_decref(diff(config_of("{}"), &w, 0, "[]"));
+	net_lan_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(no_set_without_rules_or_drop),
+		cmocka_unit_test(set_filters_desktop_to_desktop_only),
+		cmocka_unit_test(makes_the_group_with_its_set),
+		cmocka_unit_test(attaches_to_the_vlans_group_whatever_its_name),
+		cmocka_unit_test(replaces_a_set_that_differs_and_leaves_a_right_one),
+		cmocka_unit_test(takes_away_only_its_own),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
