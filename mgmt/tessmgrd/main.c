@@ -25,6 +25,7 @@
 #include "jobs.h"
 #include "listen.h"
 #include "mgr.h"
+#include "rates.h"
 #include "resmgr.h"
 #include "usage_hist.h"
 #include "sd_notify.h"
@@ -53,13 +54,13 @@ static void usage(FILE *f)
 static int print_schema(void)
 {
 	json_t *o = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "config",
+		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "config",
 		cfg_schema_json(&mgr_cfg_schema), "site", cfg_schema_json(&mgr_site_schema), "host",
 		cfg_schema_json(&mgr_host_schema), "tenant", cfg_schema_json(&mgr_tenant_schema),
 		"model", cfg_schema_json(&mgr_model_schema), "quota",
 		cfg_schema_json(&mgr_quota_schema), "router", cfg_schema_json(&mgr_router_schema),
 		"task", cfg_schema_json(&mgr_task_schema), "network",
-		cfg_schema_json(&mgr_network_schema));
+		cfg_schema_json(&mgr_network_schema), "rates", cfg_schema_json(&mgr_rates_schema));
 	int rc = o && json_dumpf(o, stdout, JSON_INDENT(1)) == 0 ? 0 : 1;
 
 	json_decref(o);

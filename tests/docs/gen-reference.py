@@ -26,8 +26,12 @@ from schema_text import (MEANINGS, config_rows, default_text, object_arrays,  # 
                          read_meanings, type_text)
 
 README = os.path.join(ROOT, "README.md")
-TABLES = ("config-reference", "api-methods", "host-spec", "router-spec", "tenant-network",
-          "tessmgrd-config-reference", "task-spec", "tessctl-mgr-commands")
+# tessmgrd's tables: (README's marker, the object in `tessmgrd --schema` and section of
+# reference.txt, what a row is).
+MGR_TABLES = (("host-spec", "host", "host spec key"), ("router-spec", "router", "router spec key"),
+              ("tenant-network", "network", "tenant network key"),
+              ("tessmgrd-config-reference", "config", "tessmgrd config key"),
+              ("task-spec", "task", "task spec key"), ("rates-spec", "rates", "rates key"))
 
 
 def begin(name):
@@ -145,41 +149,31 @@ def main():
     schema = fetch_schema()
     cfg_lines, cfg_used = config_table(schema["config"], meanings["config"])
     api_lines, api_used = api_table(schema, meanings["methods"])
-    mgr_schema = fetch_mgr_schema()
-    host_lines, host_used = config_table(mgr_schema["host"], meanings["host"], "host spec key")
-    router_lines, router_used = config_table(mgr_schema["router"], meanings["router"],
-                                             "router spec key")
-    net_lines, net_used = config_table(mgr_schema["network"], meanings["network"],
-                                       "tenant network key")
-    mgr_lines, mgr_used = config_table(mgr_schema["config"], meanings["tessmgrd-config"],
-                                       "tessmgrd config key")
-    task_lines, task_used = config_table(mgr_schema["task"], meanings["task"], "task spec key")
-    cmd_lines = mgr_commands()
     stale = [f"config key '{k}'" for k in meanings["config"].keys() - cfg_used] + \
-        [f"method '{k}'" for k in meanings["methods"].keys() - api_used] + \
-        [f"host spec key '{k}'" for k in meanings["host"].keys() - host_used] + \
-        [f"router spec key '{k}'" for k in meanings["router"].keys() - router_used] + \
-        [f"tenant network key '{k}'" for k in meanings["network"].keys() - net_used] + \
-        [f"tessmgrd config key '{k}'" for k in meanings["tessmgrd-config"].keys() - mgr_used] + \
-        [f"task spec key '{k}'" for k in meanings["task"].keys() - task_used]
+        [f"method '{k}'" for k in meanings["methods"].keys() - api_used]
+    tables = {"config-reference": cfg_lines, "api-methods": api_lines}
+    mgr_schema = fetch_mgr_schema()
+    for name, obj, what in MGR_TABLES:
+        section = "tessmgrd-config" if obj == "config" else obj
+        tables[name], used = config_table(mgr_schema[obj], meanings[section], what)
+        stale += [f"{what} '{k}'" for k in meanings[section].keys() - used]
+    tables["tessctl-mgr-commands"] = mgr_commands()
     if stale:
         sys.exit(f"{MEANINGS}: no longer in the schemas: {', '.join(sorted(stale))}")
 
     with open(README) as f:
         old = f.read()
     new = old
-    for name, lines in zip(TABLES, (cfg_lines, api_lines, host_lines, router_lines, net_lines,
-                                    mgr_lines, task_lines, cmd_lines)):
+    for name, lines in tables.items():
         new = splice(new, name, lines)
     if args.write:
         if new != old:
             with open(README, "w") as f:
                 f.write(new)
-        print(f"README.md: {len(cfg_lines) - 2} config keys, {len(api_lines) - 2} methods, "
-              f"{len(host_lines) - 2} host spec keys, {len(router_lines) - 2} router spec keys, "
-              f"{len(net_lines) - 2} tenant network keys, {len(mgr_lines) - 2} tessmgrd config "
-              f"keys, {len(task_lines) - 2} task spec keys, {len(cmd_lines) - 2} lines of "
-              f"tessctl's tessmgrd commands")
+        counts = [f"{len(cfg_lines) - 2} config keys", f"{len(api_lines) - 2} methods"] + \
+            [f"{len(tables[name]) - 2} {what}s" for name, _, what in MGR_TABLES] + \
+            [f"{len(tables['tessctl-mgr-commands']) - 2} lines of tessctl's tessmgrd commands"]
+        print(f"README.md: {', '.join(counts)}")
         return 0
     if new != old:
         sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),

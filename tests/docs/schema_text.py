@@ -11,7 +11,7 @@ MEANINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.t
 
 def read_meanings():
     sections, cur = {"config": {}, "methods": {}, "host": {}, "router": {}, "network": {},
-                     "tessmgrd-config": {}, "task": {}}, None
+                     "tessmgrd-config": {}, "task": {}, "rates": {}}, None
     with open(MEANINGS) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
