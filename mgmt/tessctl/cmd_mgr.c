@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "http_client.h"
+#include "rates.h"
 #include "schema_opts.h"
 #include "spec.h"
 #include "table.h"
@@ -852,11 +853,11 @@ const struct tessctl_cmd mgr_cmds[] = {
 	  "tessmgrd: usage history per desktop and bucket (reserved, run, CPU time)" },
 	{ "chargeback", "chargeback --from EPOCH --to EPOCH [--tenant T] [--csv]", 4, 7,
 	  tessctl_cmd_chargeback, "tessmgrd: what each tenant's desktops cost over a period" },
-	{ "rates",
-	  "rates get [--at EPOCH] | history | set [--mode reservation|allocation] [--currency C] "
-	  "[--vcpu-hour P] [--gib-hour P] [--pcpu-hour P] [--gb-in P] [--gb-out P] "
-	  "[--model MODEL:VCPU_HOUR:GIB_HOUR] [--no-model MODEL] [--file FILE]",
-	  1, 64, tessctl_cmd_rates, "tessmgrd: the provider's rates (set: provider admins)" },
+	/* rates set's options are the rates' schema's (tessctl rates --help lists them). */
+	{ "rates", "rates get [--at EPOCH] | history", 1, 64, tessctl_cmd_rates,
+	  "tessmgrd: the provider's rates (set: provider admins)", .schema = &mgr_rates_schema,
+	  .schema_verb = "set",
+	  .schema_args = "[--model MODEL:VCPU_HOUR:GIB_HOUR] [--no-model MODEL] [--file FILE]" },
 	{ "job", "job list | show ID | wait ID", 1, 2, cmd_job, "tessmgrd: jobs" },
 	{ "image", "image list | versions NAME | push NAME --site S --file PATH", 1, 6, cmd_image,
 	  "tessmgrd: base images, versioned by checksum" },

@@ -376,8 +376,8 @@ int tessctl_cmd_rates(struct tessctl *ctx, int argc, char **argv)
 		return tessctl_mgr_run(ctx, "GET", "rates/history", NULL, history_rates_human);
 	if (argc >= 1 && strcmp(argv[0], "set") == 0)
 		return rates_set(ctx, argc - 1, argv + 1);
-	fprintf(stderr,
-		"tessctl: rates: get [--at EPOCH], history, or set [--currency C] [--vcpu-hour P] "
-		"[--gib-hour P] [--model M:V:G]... [--no-model M]... | set --file FILE\n");
+	/* set's options are the schema's: --help lists them. */
+	fprintf(stderr, "tessctl: rates: get [--at EPOCH], history, or set [options] (options: "
+			"tessctl rates --help)\n");
 	return TESSCTL_USAGE;
 }

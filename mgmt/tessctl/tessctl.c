@@ -177,7 +177,8 @@ void tessctl_synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
 	if (c->schema == NULL)
 		return;
 	/* tessmgrd's add|set: the schema's required keys, then tessctl's own options. */
-	snprintf(buf + strlen(buf), len - strlen(buf), " | add|set");
+	snprintf(buf + strlen(buf), len - strlen(buf), " | %s",
+		 c->schema_verb ? c->schema_verb : "add|set");
 	pos_metas(c, buf, len);
 	if ((params = cfg_schema_json(c->schema)) != NULL)
 		sopts_synopsis(buf, len, params, c->pos);
@@ -197,8 +198,12 @@ static int command_usage(struct tessctl *ctx, const struct tessctl_cmd *c, FILE 
 	if (c->method == NULL) {
 		fprintf(f, "usage: tessctl %s\n  %s\n", line, c->help);
 		if (c->schema && (desc = cfg_schema_json(c->schema)) != NULL) {
-			fprintf(f, "options of add and set (tessmgrd checks them; set replaces the "
-				   "whole object):\n");
+			if (c->schema_verb)
+				fprintf(f, "options of %s (tessmgrd checks them):\n",
+					c->schema_verb);
+			else
+				fprintf(f, "options of add and set (tessmgrd checks them; set "
+					   "replaces the whole object):\n");
 			sopts_usage(f, desc, c->pos, tessctl_mgr_aliases);
 			json_decref(desc);
 		}

@@ -44,10 +44,12 @@ struct tessctl_cmd {
 	/*
 	 * tessmgrd's: the object its add|set take, whose schema gives their options and
 	 * the usage's "add|set POS... --required... [options]" (after args), with
-	 * schema_args, the options of add|set that tessctl itself handles.
+	 * schema_args, the options of add|set that tessctl itself handles; schema_verb,
+	 * when the schema's options are another verb's than add|set ("set" of rates).
 	 */
 	const struct cfg_node *schema;
 	const char *schema_args;
+	const char *schema_verb;
 };
 
 /* Calls a tessd method; prints the error and returns -code on failure. */

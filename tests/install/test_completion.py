@@ -56,6 +56,10 @@ def test_static_commands_and_options():
     assert set(complete("quota", "")) == {"list", "show", "del", "hosts", "add", "set"}
     assert set(complete("host", "add", "h1", "--")) >= {"--site", "--uri", "--test-host",
                                                         "--memory-mb", "--max-ports"}
+    # rates set's options: the rates' schema's and tessctl's own.
+    assert set(complete("rates", "")) == {"get", "history", "set"}
+    assert set(complete("rates", "set", "--")) >= {"--vcpu-hour", "--gb-out", "--pcpu-hour",
+                                                   "--mode", "--model", "--no-model", "--file"}
 
 
 def test_names_from_tessd(cleanup, tmp_path):

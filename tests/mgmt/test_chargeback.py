@@ -76,6 +76,17 @@ def test_tessctl_usage_chargeback_rates(cleanup, tmp_path):
     r = ctl(m, "rates", "set", "--model", "big:x")
     assert r.returncode == 2 and "MODEL:VCPU_HOUR:GIB_HOUR" in r.stderr, r
     assert m.ok("GET", "rates") == want
+    # set's options are the rates' schema's: its keys are listed, with their ranges.
+    r = ctl(m, "rates", "--help")
+    assert r.returncode == 0, r
+    assert "rates get [--at EPOCH] | history | set [--model MODEL:VCPU_HOUR:GIB_HOUR]" \
+        in r.stdout, r.stdout
+    for opt in ("--currency", "--mode reservation|allocation", "--vcpu-hour", "--gib-hour",
+                "--gb-in", "--gb-out", "--pcpu-hour"):
+        assert opt in r.stdout, (opt, r.stdout)
+    assert "--models" not in r.stdout, r.stdout
+    r = ctl(m, "rates", "put")
+    assert r.returncode == 2 and "tessctl rates --help" in r.stderr, r
     # Tenants read the rates, never set them.
     r = ctl(m, "rates", "get", token=ACME)
     assert r.returncode == 0 and "vcpu_hour: 0.5" in r.stdout and "big" in r.stdout, r
