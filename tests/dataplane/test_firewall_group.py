@@ -304,6 +304,30 @@ def test_routed_into_the_group_recorded_for_the_answers(tmp_path):
         assert not c.run()
 
 
+def test_check_reports_groups_against_the_baseline(topo):
+    """firewall check: with an `in` baseline, a group without a set is unattached (its
+    switched frames meet neither), and a group's set is checked against it."""
+    assert topo.tessd.ctl("firewall", "check")["compliant"] is True
+    topo.call("config.batch", {"edits": [
+        {"op": "add", "array": "/firewall/baseline/in",
+         "item": {"action": "drop", "proto": "tcp", "src": A1 + "/32", "dport": "80"}}]})
+    try:
+        chk = topo.tessd.ctl("firewall", "check")
+        devs = sorted((d["kind"], d.get("group") or d.get("ruleset"), d.get("rule"))
+                      for d in chk["deviations"])
+        # acme-fw's rule 1 (TCP 80 from a1) is the baseline's to drop; bravo has no set.
+        assert devs == [("overridden", "acme-fw", 1), ("unattached", "bravo", None)], chk
+        assert sorted(chk["tenants"]) == ["Acme Corp", "Bravo Ltd"] and not chk["compliant"]
+        human = topo.tessd.tessctl("firewall", "check").stdout
+        assert "group bravo (vlan 200)" in human and "deviations found" in human, human
+        # The baseline decides first, as the check says: a1 no longer reaches a2's port 80.
+        assert not topo.connect("a1", A2, 80)
+    finally:
+        topo.call("config.batch", {"edits": [
+            {"op": "del", "array": "/firewall/baseline/in", "match": {"dport": "80"}}]})
+    assert topo.tessd.ctl("firewall", "check")["compliant"] is True
+
+
 def _check(tmp_path, topo, fw):
     cfg = json.loads(json.dumps(topo.tessd.config))
     cfg["control"]["socket"] = os.path.join(str(tmp_path), "chk.sock")

@@ -78,7 +78,10 @@ static void check_human(const json_t *r)
 	json_array_foreach (json_object_get(r, "deviations"), i, v) {
 		bool unattached = strcmp(jstr(v, "kind"), "unattached") == 0;
 		table_cell(t, "%s", jstr(v, "kind"));
-		if (unattached)
+		if (unattached && json_object_get(v, "group"))
+			table_cell(t, "group %s (vlan %" JSON_INTEGER_FORMAT ")", jstr(v, "group"),
+				   jint(v, "vlan"));
+		else if (unattached)
 			table_cell(t, "%s (vrf %s)", jstr(v, "interface"), jstr(v, "vrf"));
 		else
 			table_cell(t, "ruleset %s", jstr(v, "ruleset"));

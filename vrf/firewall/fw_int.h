@@ -21,8 +21,8 @@ void fw_stats_json(json_t *stats, const struct tessd_cfg *cfg, const char *vrf);
 extern const struct ctl_method fw_methods[];
 
 /*
- * The baseline check (fw_check.c): how cfg's interfaces and rule sets
- * deviate from its baseline, {"compliant", "deviations": [...], "tenants"}.
+ * The baseline check (fw_check.c): how cfg's interfaces, vswitch groups and
+ * rule sets deviate from its baseline, {"compliant", "deviations": [...], "tenants"}.
  */
 json_t *fw_check(const struct tessd_cfg *cfg);
 
