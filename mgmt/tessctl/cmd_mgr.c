@@ -848,9 +848,10 @@ const struct tessctl_cmd mgr_cmds[] = {
 	{ "usage", NULL, 0, 0, cmd_usage, "tessmgrd: usage per host and tenant against quota" },
 	{ "usage history",
 	  "usage history [--tenant T] [--desktop D] [--from EPOCH] [--to EPOCH] "
-	  "[--step raw|hour|day]",
-	  0, 10, tessctl_cmd_usage_history,
-	  "tessmgrd: usage history per desktop and bucket (reserved, run, CPU time)" },
+	  "[--step raw|hour|day] [--kind desktops|network|allocation]",
+	  0, 12, tessctl_cmd_usage_history,
+	  "tessmgrd: usage history per desktop and bucket (reserved, run, CPU time), or per "
+	  "tenant (network bytes, allocation)" },
 	{ "chargeback", "chargeback --from EPOCH --to EPOCH [--tenant T] [--csv]", 4, 7,
 	  tessctl_cmd_chargeback, "tessmgrd: what each tenant's desktops cost over a period" },
 	/* rates set's options are the rates' schema's (tessctl rates --help lists them). */

@@ -64,14 +64,65 @@ static double num(const json_t *o, const char *key)
 	return json_number_value(json_object_get(o, key));
 }
 
-static void history_human(const json_t *r)
+/* A column of a per-tenant kind's rows: its key, and what one unit shown is (0: a count). */
+struct tenant_col {
+	const char *key;
+	double unit;
+};
+
+/* Rows per tenant and bucket (kind=network, kind=allocation): time, tenant, then cols. */
+static void tenant_rows_human(const json_t *r, const char *const *heads,
+			      const struct tenant_col *cols)
 {
-	static const char *const heads[] = { "TIME (UTC)", "TENANT", "DESKTOP", "MODEL", "HOURS",
-					     "VCPU-H",     "GIB-H",  "RUN-H",   "CPU-S", NULL };
 	struct table *t = table_new(heads);
 	size_t i;
 	json_t *row;
 
+	json_array_foreach (json_object_get(r, "rows"), i, row) {
+		char when[32];
+		utc(jint(row, "t"), when, sizeof(when));
+		table_cell(t, "%s", when);
+		table_cell(t, "%s", jstr(row, "tenant"));
+		for (const struct tenant_col *c = cols; c->key; c++)
+			if (c->unit > 0)
+				table_cell(t, "%.3f", (double)jint(row, c->key) / c->unit);
+			else
+				table_cell(t, "%" JSON_INTEGER_FORMAT, jint(row, c->key));
+	}
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void history_human(const json_t *r)
+{
+	static const char *const heads[] = { "TIME (UTC)", "TENANT", "DESKTOP", "MODEL", "HOURS",
+					     "VCPU-H",     "GIB-H",  "RUN-H",   "CPU-S", NULL };
+	struct table *t;
+	size_t i;
+	json_t *row;
+
+	/* The per-tenant kinds: a tenant's bytes; what its quotas and partitions held. */
+	static const char *const net_heads[] = { "TIME (UTC)", "TENANT", "BYTES-IN", "BYTES-OUT",
+						 NULL };
+	static const struct tenant_col net_cols[] = { { "bytes_in", 0 },
+						      { "bytes_out", 0 },
+						      { 0 } };
+	static const char *const alloc_heads[] = { "TIME (UTC)", "TENANT", "HOURS", "VCPU-H",
+						   "GIB-H",      "PCPU-H", NULL };
+	static const struct tenant_col alloc_cols[] = { { "secs", 3600 },
+							{ "vcpu_s", 3600 },
+							{ "mem_mib_s", 1024.0 * 3600 },
+							{ "pcpu_s", 3600 },
+							{ 0 } };
+	if (strcmp(jstr(r, "kind"), "network") == 0) {
+		tenant_rows_human(r, net_heads, net_cols);
+		return;
+	}
+	if (strcmp(jstr(r, "kind"), "allocation") == 0) {
+		tenant_rows_human(r, alloc_heads, alloc_cols);
+		return;
+	}
+	t = table_new(heads);
 	json_array_foreach (json_object_get(r, "rows"), i, row) {
 		char when[32];
 		const json_t *cpu = json_object_get(row, "cpu_ns");
@@ -95,17 +146,21 @@ static void history_human(const json_t *r)
 	table_free(t);
 }
 
-/* usage history [--tenant T] [--desktop D] [--from EPOCH] [--to EPOCH] [--step S] */
+/* usage history [--tenant T] [--desktop D] [--from EPOCH] [--to EPOCH] [--step S] [--kind K] */
 int tessctl_cmd_usage_history(struct tessctl *ctx, int argc, char **argv)
 {
-	static const char *const map[][2] = { { "--tenant", "tenant" }, { "--desktop", "desktop" },
-					      { "--from", "from" },     { "--to", "to" },
-					      { "--step", "step" },     { NULL, NULL } };
+	static const char *const map[][2] = { { "--tenant", "tenant" },
+					      { "--desktop", "desktop" },
+					      { "--from", "from" },
+					      { "--to", "to" },
+					      { "--step", "step" },
+					      { "--kind", "kind" },
+					      { NULL, NULL } };
 	char path[2048] = "usage/history";
 	unsigned flags = 0;
 	int rc = query_of(path, sizeof(path), argc, argv, map,
 			  "usage history [--tenant T] [--desktop D] [--from EPOCH] [--to EPOCH] "
-			  "[--step raw|hour|day]",
+			  "[--step raw|hour|day] [--kind desktops|network|allocation]",
 			  &flags);
 
 	return rc ? rc : tessctl_mgr_run(ctx, "GET", path, NULL, history_human);

@@ -5,7 +5,7 @@
  * admins see their own tenant only (404 for another); provider admins any,
  * or all. Buckets of step hour or day sum the finer rows not yet downsampled
  * with the coarser ones; step raw returns the samples (kept usage.raw_days).
- * kind=network: the tenants' network bytes (usage_net.h) per tenant instead.
+ * kind=network and kind=allocation: per tenant instead (query_tenants).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,9 +51,13 @@ static json_t *col_or_null(sqlite3_stmt *st, int i)
  * its second. */
 static const char *const step_lists[USAGE_STEPS] = { "0", "0, 1", "0, 1, 2" };
 
-/* Ends a query: its rows, or an error when past max or SQLite failed (rows freed). */
+/*
+ * Ends a query of kind: its rows, or an error when past max (which suggests asking for one
+ * per: tenant, desktop) or when SQLite failed (rows freed).
+ */
 static void answer(struct api_ctx *c, sqlite3 *db, int rc, int64_t n, json_t *rows,
-		   enum usage_step step, int64_t from, int64_t to, const char *kind)
+		   enum usage_step step, int64_t from, int64_t to, const char *kind,
+		   const char *per)
 {
 	int64_t max = mgr_conf.usage.max_rows;
 
@@ -62,7 +66,7 @@ static void answer(struct api_ctx *c, sqlite3 *db, int rc, int64_t n, json_t *ro
 		http_error(c->out, 400, "to",
 			   "more than %lld rows (usage.max_rows): ask a shorter time, a coarser "
 			   "step, or one %s",
-			   (long long)max, kind);
+			   (long long)max, per);
 		return;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -72,22 +76,19 @@ static void answer(struct api_ctx *c, sqlite3 *db, int rc, int64_t n, json_t *ro
 		return;
 	}
 	api_ok(c, 200,
-	       json_pack("{s:s, s:I, s:I, s:o}", "step", usage_step_names[step], "from",
-			 (json_int_t)from, "to", (json_int_t)to, "rows", rows));
+	       json_pack("{s:s, s:s, s:I, s:I, s:o}", "kind", kind, "step", usage_step_names[step],
+			 "from", (json_int_t)from, "to", (json_int_t)to, "rows", rows));
 }
 
 /*
- * A query's statement (sql with its step list at %s) with its common
- * parameters bound: ?1 the step's length, ?2 the row limit, ?3 from, ?4 to,
- * ?5 the tenant (0: all); NULL after answering an error.
+ * A query's statement with its common parameters bound: ?1 the step's length, ?2 the row
+ * limit, ?3 from, ?4 to, ?5 the tenant (0: all); NULL after answering an error.
  */
-static sqlite3_stmt *prepare(struct api_ctx *c, sqlite3 *db, const char *fmt, enum usage_step step,
-			     int64_t from, int64_t to, int64_t tenant_id)
+static sqlite3_stmt *prepare_sql(struct api_ctx *c, sqlite3 *db, const char *sql,
+				 enum usage_step step, int64_t from, int64_t to, int64_t tenant_id)
 {
 	sqlite3_stmt *st;
-	char sql[1024];
 
-	snprintf(sql, sizeof(sql), fmt, step_lists[step]);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		http_error(c->out, 500, "", "cannot read the usage history: %s",
 			   sqlite3_errmsg(db));
@@ -101,20 +102,59 @@ static sqlite3_stmt *prepare(struct api_ctx *c, sqlite3 *db, const char *fmt, en
 	return st;
 }
 
-/* kind=network: the tenants' network bytes (usage_net.h) per tenant and bucket. */
-static void query_net(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t from,
-		      int64_t to, int64_t tenant_id)
+/* The same of fmt with the step's list at its %s. */
+static sqlite3_stmt *prepare(struct api_ctx *c, sqlite3 *db, const char *fmt, enum usage_step step,
+			     int64_t from, int64_t to, int64_t tenant_id)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql), fmt, step_lists[step]);
+	return prepare_sql(c, db, sql, step, from, to, tenant_id);
+}
+
+/*
+ * The kinds of rows kept per tenant, not per desktop: their table and summed columns (at
+ * most 4). kind=network: the tenants' network bytes (usage_net.h); kind=allocation: what
+ * their quotas and partitions allocated (usage_alloc.h).
+ */
+#define TENANT_KIND_COLS 4
+static const struct tenant_kind {
+	const char *kind, *table, *cols[TENANT_KIND_COLS]; /* NULL after the last, if fewer */
+} tenant_kinds[] = {
+	{ "network", "usage_net", { "bytes_in", "bytes_out" } },
+	{ "allocation", "usage_alloc", { "secs", "vcpu_s", "mem_mib_s", "pcpu_s" } },
+};
+
+static const struct tenant_kind *tenant_kind_of(const char *kind)
+{
+	for (size_t i = 0; kind && i < sizeof(tenant_kinds) / sizeof(tenant_kinds[0]); i++)
+		if (strcmp(tenant_kinds[i].kind, kind) == 0)
+			return &tenant_kinds[i];
+	return NULL;
+}
+
+/* A tenant kind's rows per tenant and bucket: t, tenant_id, tenant and its columns summed. */
+static void query_tenants(struct api_ctx *c, sqlite3 *db, const struct tenant_kind *k,
+			  enum usage_step step, int64_t from, int64_t to, int64_t tenant_id)
 {
 	int64_t max = mgr_conf.usage.max_rows, n = 0;
-	sqlite3_stmt *st =
-		prepare(c, db,
-			"SELECT u.t - u.t %% ?1 AS b, u.tenant_id, n.tenant, SUM(u.bytes_in), "
-			"  SUM(u.bytes_out) "
-			"FROM usage_net u LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
-			"WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
-			"  AND (?5 = 0 OR u.tenant_id = ?5) "
-			"GROUP BY b, u.tenant_id ORDER BY b, u.tenant_id LIMIT ?2",
-			step, from, to, tenant_id);
+	char sums[160] = "", sql[1024];
+	int nc = 0;
+
+	for (; nc < TENANT_KIND_COLS && k->cols[nc]; nc++)
+		snprintf(sums + strlen(sums), sizeof(sums) - strlen(sums), ", SUM(u.%s)",
+			 k->cols[nc]);
+	if (snprintf(sql, sizeof(sql),
+		     "SELECT u.t - u.t %% ?1 AS b, u.tenant_id, n.tenant%s "
+		     "FROM %s u LEFT JOIN usage_tenants n ON n.tenant_id = u.tenant_id "
+		     "WHERE u.step IN (%s) AND u.t >= ?3 AND u.t < ?4 "
+		     "  AND (?5 = 0 OR u.tenant_id = ?5) "
+		     "GROUP BY b, u.tenant_id ORDER BY b, u.tenant_id LIMIT ?2",
+		     sums, k->table, step_lists[step]) >= (int)sizeof(sql)) {
+		http_error(c->out, 500, "", "cannot read the usage history: query too long");
+		return;
+	}
+	sqlite3_stmt *st = prepare_sql(c, db, sql, step, from, to, tenant_id);
 	json_t *rows;
 	int rc;
 
@@ -123,16 +163,17 @@ static void query_net(struct api_ctx *c, sqlite3 *db, enum usage_step step, int6
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++n <= max) {
 		const char *tn = (const char *)sqlite3_column_text(st, 2);
-		json_array_append_new(
-			rows,
-			json_pack("{s:I, s:I, s:s, s:I, s:I}", "t",
-				  (json_int_t)sqlite3_column_int64(st, 0), "tenant_id",
-				  (json_int_t)sqlite3_column_int64(st, 1), "tenant", tn ? tn : "",
-				  "bytes_in", (json_int_t)sqlite3_column_int64(st, 3), "bytes_out",
-				  (json_int_t)sqlite3_column_int64(st, 4)));
+		json_t *row =
+			json_pack("{s:I, s:I, s:s}", "t", (json_int_t)sqlite3_column_int64(st, 0),
+				  "tenant_id", (json_int_t)sqlite3_column_int64(st, 1), "tenant",
+				  tn ? tn : "");
+		for (int i = 0; i < nc; i++)
+			json_object_set_new(row, k->cols[i],
+					    json_integer(sqlite3_column_int64(st, 3 + i)));
+		json_array_append_new(rows, row);
 	}
 	sqlite3_finalize(st);
-	answer(c, db, rc, n, rows, step, from, to, "tenant");
+	answer(c, db, rc, n, rows, step, from, to, k->kind, "tenant");
 }
 
 static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t from, int64_t to,
@@ -179,7 +220,7 @@ static void query(struct api_ctx *c, sqlite3 *db, enum usage_step step, int64_t 
 				  (json_int_t)sqlite3_column_int64(st, 10)));
 	}
 	sqlite3_finalize(st);
-	answer(c, db, rc, n, rows, step, from, to, "desktop");
+	answer(c, db, rc, n, rows, step, from, to, "desktops", "desktop");
 }
 
 void api_usage_history(struct api_ctx *c)
@@ -221,12 +262,14 @@ void api_usage_history(struct api_ctx *c)
 			return;
 		}
 	}
-	if (kind && strcmp(kind, "desktops") != 0 && strcmp(kind, "network") != 0) {
-		http_error(c->out, 400, "kind", "kind: desktops or network, not '%s'", kind);
+	const struct tenant_kind *per_tenant = tenant_kind_of(kind);
+	if (kind && strcmp(kind, "desktops") != 0 && per_tenant == NULL) {
+		http_error(c->out, 400, "kind", "kind: desktops, network or allocation, not '%s'",
+			   kind);
 		return;
 	}
-	if (kind && strcmp(kind, "network") == 0 && desktop) {
-		http_error(c->out, 400, "desktop", "desktop: network rows are per tenant");
+	if (per_tenant && desktop) {
+		http_error(c->out, 400, "desktop", "desktop: %s rows are per tenant", kind);
 		return;
 	}
 	if (desktop && !*desktop) {
@@ -254,8 +297,8 @@ void api_usage_history(struct api_ctx *c)
 		http_error(c->out, 404, "tenant", "no tenant %s", tenant);
 		goto out;
 	}
-	if (kind && strcmp(kind, "network") == 0)
-		query_net(c, db, step, from, to, tenant_id);
+	if (per_tenant)
+		query_tenants(c, db, per_tenant, step, from, to, tenant_id);
 	else
 		query(c, db, step, from, to, tenant_id, desktop);
 out:

@@ -325,6 +325,24 @@ def test_allocation_mode_bills_what_is_allocated(cleanup, tmp_path):
         if tenant == "acme" and t in desk and t >= created:
             assert desk[t] == secs, (t, desk, rows)
     end = rows[-1][0] + 1
+    # The same rows served (kind=allocation: per tenant, as kind=network), and tessctl's table.
+    got = m.ok("GET", f"usage/history?kind=allocation&step=raw&from={p0}&to={end}")
+    assert got["kind"] == "allocation", got
+    assert sorted((r["t"], r["tenant"], r["secs"], r["vcpu_s"], r["mem_mib_s"], r["pcpu_s"])
+                  for r in got["rows"]) == sorted(rows), (got, rows)
+    mine = m.ok("GET", f"usage/history?kind=allocation&step=raw&from={p0}&to={end}",
+                token=BRAVO)["rows"]
+    assert mine and {r["tenant"] for r in mine} == {"bravo"}, mine
+    assert m.call("GET", "usage/history?kind=allocation&tenant=bravo", token=ACME)[0] == 404
+    status, e = m.call("GET", "usage/history?kind=allocation&tenant=acme&desktop=d1")
+    assert status == 400 and e["error"]["path"] == "desktop", e
+    r = ctl(m, "usage", "history", "--kind", "allocation", "--tenant", "acme", "--step", "raw",
+            "--from", str(p0), "--to", str(end))
+    assert r.returncode == 0 and "PCPU-H" in r.stdout, r
+    lines = [line.split() for line in r.stdout.splitlines()[1:]]
+    assert len(lines) == len([x for x in rows if x[1] == "acme"]), r.stdout
+    # (1-second intervals here: hours round to 0.000, the 16 vCPUs' hours do not.)
+    assert all(x[2] == "acme" and len(x) == 7 and float(x[4]) > 0 for x in lines), r.stdout
     want = {}
     for t, tenant, secs, vcpu_s, mem_s, pcpu_s in rows:
         want[tenant] = want.get(tenant, 0) + vcpu_s / 3600 * 0.1 + \

@@ -7,6 +7,8 @@ exactly those bytes each way and in none of bravo's; chargeback prices them per 
 that stops is counted as unanswered, and once restarted bills its new counters, never a
 negative or whole-counter delta; a restarted tessmgrd bills nothing again."""
 import json
+import os
+import subprocess
 import time
 import urllib.request
 
@@ -117,6 +119,16 @@ def test_a_burst_is_billed_to_its_tenant_through_a_pe_restart(topo, m):
     assert status == 400 and e["error"]["path"] == "desktop", e
     status, e = m.call("GET", "usage/history?kind=nets")
     assert status == 400 and e["error"]["path"] == "kind", e
+    # tessctl's table of them: acme's bytes per day, summing to the rows' (a pass may add).
+    r = subprocess.run([tess.TESSCTL, "-T", PROVIDER, "usage", "history", "--kind", "network",
+                        "--tenant", "acme", "--step", "day", "--from", "0", "--to",
+                        str(int(time.time()) + HOUR)], capture_output=True, text=True,
+                       env=dict(os.environ, TESSMGR_URL=m.url), timeout=60)
+    assert r.returncode == 0 and "BYTES-IN" in r.stdout, r
+    days = [line.split() for line in r.stdout.splitlines()[1:]]
+    assert all(d[2] == "acme" for d in days), r.stdout
+    shown, now = (sum(int(d[3]) for d in days), sum(int(d[4]) for d in days)), sums(m, "acme")
+    assert all(after[k] <= shown[k] <= now[k] for k in (0, 1)), (r.stdout, after, now)
 
     # Chargeback: bytes / 1e9 x the rate, in the tenant's cost and the total.
     q = f"chargeback?from=0&to={int(time.time()) + HOUR}"
