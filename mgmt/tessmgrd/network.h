@@ -71,9 +71,9 @@ uint32_t mgr_net_forgets_pending(void);
 
 struct mgr_port_req;
 /*
- * mgr_vswitch_add_port for a desktop's port, once the group of its VLAN there has its
- * tenant's rule set between desktops (made with the group if none): never a moment without
- * it. Without mgr.lock; waits for a network change under way.
+ * mgr_vswitch_add_port for a desktop's port, once the group of its VLAN there has the
+ * tenant's rule set between desktops that the store has (made with the group if none).
+ * Without mgr.lock; waits for a network change under way.
  */
 int mgr_net_add_port(const struct mgr_port_req *r, char *err, size_t len);
 

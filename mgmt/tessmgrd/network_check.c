@@ -109,6 +109,13 @@ static bool lan_check(const struct mgr_net_lan_fw *l, const struct cfg_prefix4 *
 			mgr_err_set(e, 400, path, "%s", why);
 			return false;
 		}
+		if (x->dst.len == 32 && x->dst.ip == gw->ip) {
+			snprintf(path + at, sizeof(path) - at, "dst");
+			mgr_err_set(e, 400, path,
+				    "the gateway's address is the PE's: what goes to it is not "
+				    "between desktops (the PE's sets decide it)");
+			return false;
+		}
 		for (int k = 0; k < 2; k++)
 			if (!lan_prefix_ok(k ? &x->dst : &x->src, &subnet, k)) {
 				snprintf(path + at, sizeof(path) - at, k ? "dst" : "src");

@@ -33,14 +33,10 @@ void net_lan_free(struct net_lan_want *w)
 	w->set = w->group = NULL;
 }
 
-static json_t *accept_rule(const struct cfg_prefix4 *src, const struct cfg_prefix4 *dst)
+static json_t *accept_rule(const struct cfg_prefix4 *dst)
 {
-	struct mgr_net_fw_rule x = { .action = MGR_FW_ACCEPT, .proto = "any" };
+	struct mgr_net_fw_rule x = { .action = MGR_FW_ACCEPT, .proto = "any", .dst = *dst };
 
-	if (src)
-		x.src = *src;
-	if (dst)
-		x.dst = *dst;
 	return net_fw_rule(&x, NULL);
 }
 
@@ -56,9 +52,11 @@ json_t *net_lan_set(const struct mgr_tenant_spec *t)
 	if (!net_has_network(t) || (l->n_rules == 0 && l->default_action == MGR_FW_ACCEPT))
 		return NULL;
 	json_t *rules = json_array();
-	/* The gateway's address is the PE's: what goes to it or comes from it is the PE's. */
-	json_array_append_new(rules, accept_rule(&gw, NULL));
-	json_array_append_new(rules, accept_rule(NULL, &gw));
+	/*
+	 * What goes to the gateway's address is the PE's (its answers are established). Not what
+	 * comes from it: a desktop can forge that source (its port is locked to a MAC only).
+	 */
+	json_array_append_new(rules, accept_rule(&gw));
 	for (uint32_t i = 0; i < l->n_rules; i++)
 		json_array_append_new(rules, net_fw_rule(&l->rules[i], &subnet));
 	/*
@@ -197,8 +195,8 @@ int net_lan_apply(const char *socket, const struct net_lan_want *w, json_t **und
 	bool gone = false;
 	int rc = apply_once(socket, w, undo, err, len, &gone);
 
-	/* Once more on a refusal: a desktop job may have made the group since the look. */
-	if (rc < 0 && rc != -ENOENT && !gone)
+	/* Once more if the group exists now: a desktop job made it since the look. */
+	if (rc == -EEXIST && !gone)
 		rc = apply_once(socket, w, undo, err, len, &gone);
 	if (down)
 		*down = gone;
@@ -237,6 +235,10 @@ int mgr_net_add_port(const struct mgr_port_req *r, char *err, size_t len)
 		}
 		mgr_net_serialize(false);
 	}
-	/* A port joins its group only once the group has its set: never a moment without. */
+	/*
+	 * A port joins its group once the group has the set the store has. (A change adding a set
+	 * while this runs sets it on the group right after: it is not stored before.) Each such
+	 * port add holds the network lock for a config.get and a batch: jobs take turns here.
+	 */
 	return rc < 0 ? rc : mgr_vswitch_add_port(r, err, len);
 }

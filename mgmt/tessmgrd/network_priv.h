@@ -65,8 +65,9 @@ static const struct cfg_prefix4 net_multicast = { .ip = 0xe0000000, .len = 4 },
 json_t *net_lan_set(const struct mgr_tenant_spec *t);
 /*
  * What a host's group of one VLAN should have of a tenant's rule set between desktops: set
- * (NULL: the set called name neither attached to the group nor defined), the group made of
- * group (group.add's params; NULL: never made here) if the VLAN has none.
+ * (NULL: the set called name not attached to the group, nor defined unless attached
+ * elsewhere), the group made of group (group.add's params; NULL: never made here) if the
+ * VLAN has none.
  */
 struct net_lan_want {
 	uint16_t vlan;
