@@ -329,7 +329,7 @@ static void reconcile_human(const json_t *r)
 		else
 			printf("%zu groups and %zu desktop ports missing, %zu sets between "
 			       "desktops "
-			       "differ%s\n",
+			       "not as stored%s\n",
 			       json_array_size(json_object_get(x, "missing_groups")),
 			       json_array_size(json_object_get(x, "missing_ports")),
 			       json_array_size(json_object_get(x, "firewall")),

@@ -243,8 +243,9 @@ static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint
 	size_t i;
 	int rc = 0;
 
-	if (json_array_size(l->lans))
-		rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err));
+	if (json_array_size(l->lans) &&
+	    (rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err))) < 0)
+		(*failed)++; /* nothing compared: the ticker tries again */
 	json_array_foreach (l->lans, i, el) {
 		struct net_lan_want w = { .vlan = (uint16_t)json_integer_value(
 						  json_object_get(el, "vlan")),
@@ -330,9 +331,12 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 			continue;
 		json_array_append_new(
 			mp, json_pack("{s:I, s:s}", "desktop_id", id, "port", str(want, "port")));
-		/* Not into a group whose set could not be made right. */
-		if (repair && (lans_ok || !lan_wanted(l, str(want, "tenant"))) &&
-		    port_still_wanted(id, l->id, str(want, "port"))) {
+		/* Not into a group whose set could not be made right (counted: tried again). */
+		if (repair && !lans_ok && lan_wanted(l, str(want, "tenant"))) {
+			failed++;
+			continue;
+		}
+		if (repair && port_still_wanted(id, l->id, str(want, "port"))) {
 			struct mgr_port_req req = {
 				.socket = l->tessd,
 				.port = str(want, "port"),
