@@ -224,7 +224,7 @@ static void offer_fields(const json_t *params, const struct tessctl_cmd *c, cons
 
 	json_array_foreach (json_object_get(params, "fields"), i, f) {
 		char opt[80];
-		if (skipped(c, jstr(f, "key")))
+		if (skipped(c, jstr(f, "key")) || !sopts_offered(f, NULL))
 			continue;
 		snprintf(opt, sizeof(opt), "--%s", jstr(f, "key"));
 		for (char *p = opt + 2; *p; p++)
@@ -363,9 +363,10 @@ static void complete_mgr(struct tessctl *ctx, const struct tessctl_cmd *c, int a
 		a = argc > 0 ? mgr_alternative(c, argv[0], "", alt, sizeof(alt)) : NULL;
 		if (cur[0] == '-')
 			offer_usage_opts(a ? a : syn, cur);
-		/* add|set: every option of the object's schema too. */
+		/* add|set (or the verb the schema is for): every option of its schema too. */
 		if (cur[0] == '-' && c->schema && argc > 0 &&
-		    (strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0)) {
+		    (c->schema_verb ? strcmp(argv[0], c->schema_verb) == 0
+				    : strcmp(argv[0], "add") == 0 || strcmp(argv[0], "set") == 0)) {
 			json_t *params = cfg_schema_json(c->schema);
 			offer_fields(params, c, cur);
 			json_decref(params);

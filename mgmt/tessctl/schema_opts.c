@@ -42,7 +42,7 @@ static bool scalar(const json_t *node)
 }
 
 /* Whether a field can be given as an option at all. */
-static bool offered(const json_t *field, const char *const *skip)
+bool sopts_offered(const json_t *field, const char *const *skip)
 {
 	for (const char *const *s = skip; s && *s; s++)
 		if (strcmp(*s, key_of(field)) == 0)
@@ -83,7 +83,7 @@ static const json_t *match(const json_t *params, const char *const *skip,
 	size_t i;
 
 	json_array_foreach (fields, i, f) {
-		if (!offered(f, skip))
+		if (!sopts_offered(f, skip))
 			continue;
 		flag_of(want, sizeof(want), key_of(f));
 		*value = true;
@@ -100,7 +100,7 @@ static const json_t *match(const json_t *params, const char *const *skip,
 		if (strcmp(a->flag, flag) != 0)
 			continue;
 		json_array_foreach (fields, i, f)
-			if (offered(f, skip) && strcmp(key_of(f), a->key) == 0) {
+			if (sopts_offered(f, skip) && strcmp(key_of(f), a->key) == 0) {
 				*value = a->value;
 				*via = a;
 				return f;
@@ -259,7 +259,7 @@ void sopts_synopsis(char *buf, size_t len, const json_t *params, const char *con
 
 	json_array_foreach (json_object_get(params, "fields"), i, f) {
 		char opt[160];
-		if (!offered(f, skip) || !json_is_true(json_object_get(f, "required")))
+		if (!sopts_offered(f, skip) || !json_is_true(json_object_get(f, "required")))
 			continue;
 		option_text(opt, sizeof(opt), f);
 		if (used < len)
@@ -365,7 +365,7 @@ void sopts_usage(FILE *f, const json_t *params, const char *const *skip,
 		char left[256], type[512], def[128] = "";
 		size_t used;
 
-		if (!offered(fld, skip))
+		if (!sopts_offered(fld, skip))
 			continue;
 		option_text(left, sizeof(left), fld);
 		used = strlen(left);

@@ -41,6 +41,8 @@ int sopts_parse(const json_t *params, const char *const *skip, const struct sopt
 /* 0 when obj has every required key of params; else -1 after naming the first missing. */
 int sopts_check_required(const json_t *params, const json_t *obj, const char *words);
 /* " --vlan N" for each required option of params not in skip (a synopsis). */
+/* Whether field is an option (a scalar, a boolean, a list of scalars) and not in skip. */
+bool sopts_offered(const json_t *field, const char *const *skip);
 void sopts_synopsis(char *buf, size_t len, const json_t *params, const char *const *skip);
 /* Lists the options of params not in skip, with their aliases, types and defaults. */
 void sopts_usage(FILE *f, const json_t *params, const char *const *skip,

@@ -176,7 +176,8 @@ void tessctl_synopsis(const struct tessctl_cmd *c, char *buf, size_t len)
 		pos_metas(c, buf, len);
 	if (c->schema == NULL)
 		return;
-	/* tessmgrd's add|set: the schema's required keys, then tessctl's own options. */
+	/* tessmgrd's add|set (or schema_verb): the schema's required keys, then tessctl's own
+	 * options. */
 	snprintf(buf + strlen(buf), len - strlen(buf), " | %s",
 		 c->schema_verb ? c->schema_verb : "add|set");
 	pos_metas(c, buf, len);
@@ -198,8 +199,10 @@ static int command_usage(struct tessctl *ctx, const struct tessctl_cmd *c, FILE 
 	if (c->method == NULL) {
 		fprintf(f, "usage: tessctl %s\n  %s\n", line, c->help);
 		if (c->schema && (desc = cfg_schema_json(c->schema)) != NULL) {
-			if (c->schema_verb)
-				fprintf(f, "options of %s (tessmgrd checks them):\n",
+			if (c->schema_verb) /* rates set: today's object with these changed */
+				fprintf(f,
+					"options of %s (tessmgrd checks them; only those given "
+					"change):\n",
 					c->schema_verb);
 			else
 				fprintf(f, "options of add and set (tessmgrd checks them; set "

@@ -60,6 +60,8 @@ def test_static_commands_and_options():
     assert set(complete("rates", "")) == {"get", "history", "set"}
     assert set(complete("rates", "set", "--")) >= {"--vcpu-hour", "--gb-out", "--pcpu-hour",
                                                    "--mode", "--model", "--no-model", "--file"}
+    assert "--models" not in complete("rates", "set", "--")  # not an option: --model is
+    assert "--vcpu-hour" not in complete("rates", "get", "--")
 
 
 def test_names_from_tessd(cleanup, tmp_path):
