@@ -229,13 +229,14 @@ def tessmgrd_page(a, schema, meanings):
            r"speaks; its config is \fBtessmgrd.json\fR(5). SIGHUP reloads the token file.")
     p.sh("OPTIONS")
     option_items(p, opts)
+    intros = {"network": "The keys of a tenant's network (tessctl tenant add --network FILE):",
+              "rates": "The keys of the provider's rates (PUT /v1/rates; tessctl rates set):"}
     for what, title in (("host", "HOST SPEC"), ("router", "ROUTER SPEC"),
-                        ("network", "TENANT NETWORK"), ("task", "WORKFLOW TASK")):
+                        ("network", "TENANT NETWORK"), ("task", "WORKFLOW TASK"),
+                        ("rates", "RATES")):
         p.sh(title)
-        p.para(f"The keys of a {what} object of the API ({esc('tessctl ' + what)} add):"
-               if what != "network" else
-               "The keys of a tenant's network (tessctl tenant add --network FILE):"
-               .replace("-", r"\-"))
+        p.para(intros[what].replace("-", r"\-") if what in intros else
+               f"The keys of a {what} object of the API ({esc('tessctl ' + what)} add):")
         key_items(p, schema[what], meanings[what])
     p.sh("FILES")
     p.item(r"\fI/etc/tessera/tessmgrd.json\fR", "the config tessmgrd.service starts with")

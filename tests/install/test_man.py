@@ -62,7 +62,7 @@ def test_every_config_key_is_in_its_page():
     missing = [k for k, _ in config_rows(m["config"]) if f"\n{k}\n" not in text]
     assert missing == [], missing
     text = source_text("tessmgrd.8")
-    for what in ("host", "router", "network", "task"):
+    for what in ("host", "router", "network", "task", "rates"):
         missing = [k for k, _ in config_rows(m[what]) if f"\n{k}\n" not in text]
         assert missing == [], (what, missing)
     # tessd's API methods in tessd(8).
