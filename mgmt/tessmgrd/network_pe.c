@@ -30,22 +30,19 @@ static bool pfx_any(const struct cfg_prefix4 *p)
 
 json_t *net_fw_rule(const struct mgr_net_fw_rule *x, const struct cfg_prefix4 *any)
 {
-	json_t *o = json_pack("{s:s, s:s}", "action", mgr_fw_actions[x->action], "proto", x->proto);
 	const struct cfg_prefix4 *src = pfx_any(&x->src) ? any : &x->src;
 	const struct cfg_prefix4 *dst = pfx_any(&x->dst) ? any : &x->dst;
-	char a[20];
+	char a[20] = "", b[20] = "";
 
-	if (src) {
+	if (src)
 		net_pfx_str(src, a);
-		json_object_set_new(o, "src", json_string(a));
-	}
-	if (dst) {
-		net_pfx_str(dst, a);
-		json_object_set_new(o, "dst", json_string(a));
-	}
-	if (x->dport[0])
-		json_object_set_new(o, "dport", json_string(x->dport));
-	return o;
+	if (dst)
+		net_pfx_str(dst, b);
+	/* Every key of tessd's rule, its defaults too: reconcile then sees any change to one. */
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s}", "action",
+			 mgr_fw_actions[x->action], "proto", x->proto, "src", a, "dst", b, "sport",
+			 "", "dport", x->dport, "icmp_type", -1, "icmp_code", -1, "interface", "",
+			 "vlan", "");
 }
 
 json_t *net_group_params(const struct mgr_tenant_spec *t)

@@ -43,7 +43,10 @@ const char *net_trunk_problem(json_t *config, const char *port);
 /* network_pe.c: an address and a prefix as text. */
 void net_ip_str(uint32_t ip, char buf[16]);
 void net_pfx_str(const struct cfg_prefix4 *p, char buf[20]);
-/* A rule of tessd's rule sets from x; a prefix x leaves open ("") is any (NULL) or *any. */
+/*
+ * A rule of tessd's rule sets from x, with every key; a prefix x leaves open ("") is any
+ * (NULL) or *any.
+ */
 json_t *net_fw_rule(const struct mgr_net_fw_rule *x, const struct cfg_prefix4 *any);
 /* The params of group.add for t's group (PE and hosts alike). */
 json_t *net_group_params(const struct mgr_tenant_spec *t);

@@ -206,6 +206,15 @@ def test_reconcile_puts_the_set_back_and_takes_a_stale_one_away(topo, m):
     (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
     assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached"}], h
     assert len(host_fw(topo.host)[0]["acme-lan"]) == 5
+    # One rule narrowed (a key tessmgrd leaves at its default): found and put back too.
+    rules = host_fw(topo.host)[0]["acme-lan"]
+    rules[1]["sport"] = "1000-2000"
+    host_batch(topo.host, {"op": "set", "array": "/firewall/rulesets",
+                           "match": {"name": "acme-lan"},
+                           "item": {"name": "acme-lan", "rules": rules}})
+    (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
+    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached"}], h
+    assert host_fw(topo.host)[0]["acme-lan"][1]["sport"] == ""
     # A set the tenant no longer has, left on the host (a failed undo): taken away.
     m.ok("PUT", "tenants/acme", tenant("acme", network()))
     host_batch(topo.host, {"op": "add", "array": "/firewall/rulesets",

@@ -63,27 +63,44 @@ static void set_filters_desktop_to_desktop_only(void **state)
 	struct mgr_tenant_spec t = tenant(r, 2, MGR_FW_DROP);
 	json_t *set = net_lan_set(&t);
 
-	assert_json(set,
-		    "{\"name\": \"acme-lan\", \"default_in\": \"accept\", \"default_out\": "
-		    "\"accept\", \"rules\": ["
-		    "{\"action\": \"accept\", \"proto\": \"any\", \"dst\": \"192.168.50.1/32\"},"
-		    "{\"action\": \"accept\", \"proto\": \"tcp\", \"src\": \"192.168.50.0/24\","
-		    " \"dst\": \"192.168.50.0/24\", \"dport\": \"22\"},"
-		    "{\"action\": \"drop\", \"proto\": \"udp\", \"src\": \"192.168.50.128/25\","
-		    " \"dst\": \"192.168.50.7/32\"},"
-		    "{\"action\": \"drop\", \"proto\": \"any\", \"src\": \"192.168.50.0/24\","
-		    " \"dst\": \"192.168.50.0/24\"},"
-		    "{\"action\": \"drop\", \"proto\": \"any\", \"src\": \"192.168.50.0/24\","
-		    " \"dst\": \"224.0.0.0/4\"},"
-		    "{\"action\": \"drop\", \"proto\": \"any\", \"src\": \"192.168.50.0/24\","
-		    " \"dst\": \"255.255.255.255/32\"}]}");
-	/* What tessd's config schema takes as a rule set. */
+	/* The rules: action, proto, src, dst, dport. */
+	static const char *const want[][5] = {
+		{ "accept", "any", "", "192.168.50.1/32", "" },
+		{ "accept", "tcp", "192.168.50.0/24", "192.168.50.0/24", "22" },
+		{ "drop", "udp", "192.168.50.128/25", "192.168.50.7/32", "" },
+		{ "drop", "any", "192.168.50.0/24", "192.168.50.0/24", "" },
+		{ "drop", "any", "192.168.50.0/24", "224.0.0.0/4", "" },
+		{ "drop", "any", "192.168.50.0/24", "255.255.255.255/32", "" },
+	};
+	static const char *const keys[5] = { "action", "proto", "src", "dst", "dport" };
+	json_t *rules = json_object_get(set, "rules");
+	assert_string_equal(json_string_value(json_object_get(set, "name")), "acme-lan");
+	assert_int_equal(json_array_size(rules), sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < json_array_size(rules); i++)
+		for (int k = 0; k < 5; k++)
+			if (strcmp(json_string_value(
+					   json_object_get(json_array_get(rules, i), keys[k]))
+					   ?: "?",
+				   want[i][k]) != 0)
+				fail_msg("rule %zu %s: got %s, want %s", i, keys[k],
+					 json_string_value(json_object_get(json_array_get(rules, i),
+									   keys[k])),
+					 want[i][k]);
+	/* tessd's config takes it, and gives back the same keys and values: reconcile compares
+	 * every key of what a host has. */
 	struct tessd_cfg cfg;
 	struct cfg_errs e;
 	json_t *doc = json_pack("{s:{s:[O]}}", "firewall", "rulesets", set);
 	cfg_errs_init(&e);
 	if (tessd_cfg_decode(doc, &cfg, &e, NULL) < 0)
 		fail_msg("%s: %s", e.e[0].path, e.e[0].msg);
+	json_t *back = cfg_encode(&tessd_cfg_schema, &cfg);
+	char *text = json_dumps(set, 0);
+	assert_json(
+		json_array_get(json_object_get(json_object_get(back, "firewall"), "rulesets"), 0),
+		text);
+	free(text);
+	json_decref(back);
 	tessd_cfg_free(&cfg);
 	json_decref(doc);
 	json_decref(set);
