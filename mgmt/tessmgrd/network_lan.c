@@ -74,11 +74,6 @@ json_t *net_lan_set(const struct mgr_tenant_spec *t)
 			 "default_out", "accept", "rules", rules);
 }
 
-static const char *str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key)) ?: "";
-}
-
 /* An edit of a batch (match and item borrowed; item NULL for a del). */
 static json_t *edit(const char *op, const char *array, json_t *match, json_t *item)
 {
@@ -103,10 +98,11 @@ static bool used_elsewhere(json_t *config, const char *name, const char *group)
 	size_t i;
 
 	json_array_foreach (json_object_get(fw, "groups"), i, el)
-		if (strcmp(str(el, "set"), name) == 0 && strcmp(str(el, "group"), group) != 0)
+		if (strcmp(net_str(el, "set"), name) == 0 &&
+		    strcmp(net_str(el, "group"), group) != 0)
 			return true;
 	json_array_foreach (json_object_get(fw, "attach"), i, el)
-		if (strcmp(str(el, "in"), name) == 0 || strcmp(str(el, "out"), name) == 0)
+		if (strcmp(net_str(el, "in"), name) == 0 || strcmp(net_str(el, "out"), name) == 0)
 			return true;
 	return false;
 }
@@ -119,23 +115,23 @@ int net_lan_diff(json_t *config, const struct net_lan_want *w, json_t *doit, jso
 
 	json_array_foreach (groups, i, g)
 		if (json_integer_value(json_object_get(g, "vlan")) == w->vlan)
-			gname = str(g, "name");
+			gname = net_str(g, "name");
 	if (gname == NULL) {
 		if (w->set == NULL)
 			return 0;
 		if (w->group == NULL)
 			return -ENOENT;
-		json_t *m = json_pack("{s:s}", "name", str(w->group, "name"));
+		json_t *m = json_pack("{s:s}", "name", net_str(w->group, "name"));
 		both(doit, undo, edit("add", "/switch/groups", m, w->group),
 		     edit("del", "/switch/groups", m, NULL));
 		json_decref(m);
-		gname = str(w->group, "name");
+		gname = net_str(w->group, "name");
 	}
 	json_t *m_set = json_pack("{s:s}", "name", w->name),
 	       *m_at = json_pack("{s:s}", "group", gname);
 	json_t *set = net_find_elem(config, "/firewall/rulesets", m_set),
 	       *at = net_find_elem(config, "/firewall/groups", m_at);
-	bool ours = at && strcmp(str(at, "set"), w->name) == 0;
+	bool ours = at && strcmp(net_str(at, "set"), w->name) == 0;
 	if (w->set) {
 		if (set == NULL)
 			both(doit, undo, edit("add", "/firewall/rulesets", m_set, w->set),

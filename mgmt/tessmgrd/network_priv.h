@@ -16,6 +16,12 @@ static inline bool net_has_network(const struct mgr_tenant_spec *t)
 	return t && t->network.n_routers > 0;
 }
 
+/* o's string at key, or "" (none, or not a string). */
+static inline const char *net_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key)) ?: "";
+}
+
 /* Whether t's network is on router. */
 static inline bool net_serves(const struct mgr_tenant_spec *t, const char *router)
 {

@@ -134,11 +134,6 @@ static bool look_current_locked(const struct net_look *l)
 	return tessd && strcmp(tessd, l->tessd) == 0;
 }
 
-static const char *str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key)) ?: "";
-}
-
 /* Says in o whether the tessd answered (rc 0), and if not why: whether to compare. */
 static bool answered(json_t *o, int rc, const char *err)
 {
@@ -162,9 +157,9 @@ static json_t *router_reconcile(const struct net_look *l, bool repair)
 		json_array_foreach (json_object_get(ta, "edits"), k, ed) {
 			json_t *match = json_object_get(ed, "match"),
 			       *item = json_object_get(ed, "item");
-			const char *array = str(ed, "array");
+			const char *array = net_str(ed, "array");
 			json_t *el = net_find_elem(config, array, match);
-			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", str(ta, "tenant"),
+			json_t *what = json_pack("{s:s, s:s, s:O}", "tenant", net_str(ta, "tenant"),
 						 "array", array, "match", match);
 			if (el == NULL) {
 				json_array_append_new(missing, what);
@@ -251,12 +246,12 @@ static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint
 						  json_object_get(el, "vlan")),
 					  .set = json_object_get(el, "set"),
 					  .group = json_object_get(el, "group") };
-		snprintf(w.name, sizeof(w.name), "%s", str(el, "name"));
+		snprintf(w.name, sizeof(w.name), "%s", net_str(el, "name"));
 		if (rc == 0 && net_lan_diff(config, &w, doit, undo) != 0)
 			json_array_append_new(report,
 					      json_pack("{s:s, s:s, s:s}", "tenant",
-							str(el, "tenant"), "set", w.name, "want",
-							w.set ? "attached" : "absent"));
+							net_str(el, "tenant"), "set", w.name,
+							"want", w.set ? "attached" : "absent"));
 	}
 	if (rc == 0 && repair && json_array_size(doit)) {
 		rc = mgr_tessd_call(l->tessd, "config.batch", json_pack("{s:O}", "edits", doit),
@@ -283,7 +278,7 @@ static bool lan_wanted(const struct net_look *l, const char *tenant)
 	size_t i;
 
 	json_array_foreach (l->lans, i, el)
-		if (strcmp(str(el, "tenant"), tenant) == 0 && json_object_get(el, "set"))
+		if (strcmp(net_str(el, "tenant"), tenant) == 0 && json_object_get(el, "set"))
 			return true;
 	return false;
 }
@@ -312,7 +307,7 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 		if (there)
 			continue;
 		json_array_append_new(
-			mg, json_pack("{s:s, s:I}", "group", str(want, "name"), "vlan", vlan));
+			mg, json_pack("{s:s, s:I}", "group", net_str(want, "name"), "vlan", vlan));
 		if (repair) {
 			res = NULL;
 			if (mgr_tessd_call(l->tessd, "group.add", json_incref(want), &res, err,
@@ -327,24 +322,24 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 	bool lans_ok = lan_reconcile(l, o, repair, &fixed, &failed);
 	json_array_foreach (l->ports, i, want) {
 		json_int_t id = json_integer_value(json_object_get(want, "desktop_id"));
-		if (listed(ports, "name", str(want, "port")))
+		if (listed(ports, "name", net_str(want, "port")))
 			continue;
-		json_array_append_new(
-			mp, json_pack("{s:I, s:s}", "desktop_id", id, "port", str(want, "port")));
+		json_array_append_new(mp, json_pack("{s:I, s:s}", "desktop_id", id, "port",
+						    net_str(want, "port")));
 		/* Not into a group whose set could not be made right (counted: tried again). */
-		if (repair && !lans_ok && lan_wanted(l, str(want, "tenant"))) {
+		if (repair && !lans_ok && lan_wanted(l, net_str(want, "tenant"))) {
 			failed++;
 			continue;
 		}
-		if (repair && port_still_wanted(id, l->id, str(want, "port"))) {
+		if (repair && port_still_wanted(id, l->id, net_str(want, "port"))) {
 			struct mgr_port_req req = {
 				.socket = l->tessd,
-				.port = str(want, "port"),
-				.vhost_socket = str(want, "vhost_socket"),
-				.mac = str(want, "mac"),
+				.port = net_str(want, "port"),
+				.vhost_socket = net_str(want, "vhost_socket"),
+				.mac = net_str(want, "mac"),
 				.vlan = (uint16_t)json_integer_value(json_object_get(want, "vlan")),
-				.group = str(want, "group"),
-				.tenant = str(want, "tenant"),
+				.group = net_str(want, "group"),
+				.tenant = net_str(want, "tenant"),
 			};
 			if (mgr_vswitch_add_port(&req, err, sizeof(err)) < 0) {
 				failed++;
