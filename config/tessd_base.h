@@ -24,6 +24,7 @@
 #define TESS_VLAN_MAX         4094
 #define TESS_MAX_ALLOWED_MACS 8
 #define TESS_MAX_ALLOWED_IPS  16
+#define TESS_PROTECTED_IPS    4  /* a group's protected_ips */
 #define TESS_MAX_PORT_POLICY  16 /* allowed drivers, allowed directories */
 #define TESS_PREFIX_LEN       19 /* "255.255.255.255/32" */
 #define TESS_PATH_LEN         256

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The switch's config rules, past what the schema says: groups and VLANs
- * unique, static MACs on member ports and within half the FDB, ports' keys
- * fitting their mode, trunks' groups listed once, native groups carried.
+ * unique, static MACs on member ports and within half the FDB, protected
+ * addresses unicast and no port's own, ports' keys fitting their mode,
+ * trunks' groups listed once, native groups carried.
  * Names that must exist are the schema's references (checked after these).
  */
 #include <errno.h>
@@ -11,6 +12,23 @@
 #include <string.h>
 
 #include "switch.h"
+
+/* A group's protected addresses: unicast, each once. */
+static void validate_protected(const struct tessd_group_cfg *g, uint32_t i, struct cfg_errs *errs)
+{
+	char p[CFG_PATH_MAX];
+
+	for (uint32_t k = 0; k < g->n_protected_ips; k++) {
+		uint32_t ip = g->protected_ips[k];
+
+		snprintf(p, sizeof(p), "/switch/groups/%u/protected_ips/%u", i, k);
+		if (ip == 0 || ip == UINT32_MAX || (ip >> 28) >= 0xe)
+			cfg_err_add(errs, EINVAL, p, "a protected address is a unicast address");
+		for (uint32_t l = 0; l < k; l++)
+			if (g->protected_ips[l] == ip)
+				cfg_err_add(errs, EEXIST, p, "listed twice");
+	}
+}
 
 static void validate_groups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
@@ -31,6 +49,7 @@ static void validate_groups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 					    g->vlan, cfg->sw.groups[j].name);
 			}
 		}
+		validate_protected(g, i, errs);
 		statics += g->n_static_macs;
 		if (g->n_static_macs && statics > cfg->sw.fdb_size / 2) {
 			snprintf(p, sizeof(p), "/switch/groups/%u/static_macs", i);
@@ -104,9 +123,22 @@ static void validate_port(const struct tessd_cfg *cfg, unsigned i, struct cfg_er
 		     i, "allowed MACs or IPs need anti-spoofing (on or auto)", errs);
 
 	if (access) {
+		const struct tessd_group_cfg *g = tessd_cfg_group(cfg, pc->group);
+
 		snprintf(p, sizeof(p), "/ports/%u/group", i);
 		if (pc->group[0] == '\0')
 			cfg_err_add(errs, EINVAL, p, "an access port needs a group");
+		/* Its frames from the address would be dropped all the same: say so now. */
+		for (uint32_t k = 0; g && k < pc->n_allowed_ips; k++) {
+			for (uint32_t l = 0; l < g->n_protected_ips; l++) {
+				if (pc->allowed_ips[k] != g->protected_ips[l])
+					continue;
+				snprintf(p, sizeof(p), "/ports/%u/allowed_ips/%u", i, k);
+				cfg_err_add(errs, EINVAL, p,
+					    "group '%s' protects this address from its ports",
+					    g->name);
+			}
+		}
 	}
 	if (trunk) {
 		snprintf(p, sizeof(p), "/ports/%u/groups", i);

@@ -23,6 +23,12 @@ static const struct cfg_node static_macs_node = {
 		 .item_size = sizeof(struct tessd_static_mac) },
 };
 static const struct cfg_node bool_node = { .type = CFG_BOOL };
+static const struct cfg_node protected_ips_node = {
+	.type = CFG_ARRAY,
+	.arr = { .item = &tessd_ip4_schema,
+		 .max = TESS_PROTECTED_IPS,
+		 .item_size = sizeof(uint32_t) },
+};
 
 static const struct cfg_field group_fields[] = {
 	CFG_FIELD(struct tessd_group_cfg, name, "name", &tessd_name_schema, true, NULL),
@@ -39,6 +45,10 @@ static const struct cfg_field group_fields[] = {
 		  &bool_node, false, "true"),
 	CFG_FIELD(struct tessd_group_cfg, flood_multicast, "flood_multicast", &bool_node, false,
 		  "true"),
+	CFG_FIELD(struct tessd_group_cfg, ipv4_only, "ipv4_only", &bool_node, false, "false"),
+	CFG_FIELD(struct tessd_group_cfg, dhcp_guard, "dhcp_guard", &bool_node, false, "false"),
+	CFG_ARRAY_FIELD(struct tessd_group_cfg, protected_ips, n_protected_ips, "protected_ips",
+			&protected_ips_node, false, "[]"),
 	CFG_ARRAY_FIELD(struct tessd_group_cfg, static_macs, n_static_macs, "static_macs",
 			&static_macs_node, false, "[]"),
 	{ 0 },

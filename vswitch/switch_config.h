@@ -17,6 +17,10 @@ struct tessd_group_cfg {
 	uint32_t mac_limit;
 	bool flood_unknown_unicast;
 	bool flood_multicast;
+	bool ipv4_only;          /* access ports: only IPv4 and ARP */
+	bool dhcp_guard;         /* access ports: no DHCP server messages */
+	uint32_t *protected_ips; /* access ports may not use these (host order) */
+	uint32_t n_protected_ips;
 	struct tessd_static_mac *static_macs;
 	uint32_t n_static_macs;
 };

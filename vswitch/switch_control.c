@@ -88,8 +88,17 @@ static void vsw_worker_json(unsigned idx, json_t *o)
 static void build_access(struct vsw_port *pf, const struct tessd_cfg *cfg,
 			 const struct tessd_port_cfg *pc, const struct dp_port *p)
 {
+	const struct tessd_group_cfg *g = tessd_cfg_group(cfg, pc->group);
+
 	pf->mode = VSW_PORT_ACCESS;
-	pf->vlan = tessd_cfg_group(cfg, pc->group)->vlan;
+	pf->vlan = g->vlan;
+	/* The group's guard, copied: a port has one group, and its check needs no group line. */
+	pf->ipv4_only = g->ipv4_only;
+	pf->dhcp_guard = g->dhcp_guard;
+	pf->n_protected = (uint8_t)g->n_protected_ips;
+	for (uint32_t i = 0; i < g->n_protected_ips; i++)
+		pf->protected_ips[i] = rte_cpu_to_be_32(g->protected_ips[i]);
+	pf->group_guard = pf->ipv4_only || pf->dhcp_guard || pf->n_protected;
 	pf->anti_spoof = tessd_port_anti_spoof(pc);
 	pf->n_macs = (uint8_t)pc->n_allowed_macs;
 	for (uint32_t i = 0; i < pc->n_allowed_macs; i++)

@@ -181,6 +181,63 @@ static inline bool vsw_ip_allowed(const struct vsw_port *pf, const struct rte_mb
 }
 
 /*
+ * Whether IPv4 header h (len bytes from it in the segment) is a DHCP server's message: UDP
+ * from port 67, or to port 68 (clients take any source port there); a first fragment or a
+ * whole datagram; one too short to tell counts.
+ */
+static inline bool vsw_dhcp_server(const struct rte_ipv4_hdr *h, uint32_t len)
+{
+	uint32_t hlen = (h->version_ihl & 0xfu) * 4u;
+	const struct rte_udp_hdr *uh;
+
+	if (h->next_proto_id != IPPROTO_UDP ||
+	    (h->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK)))
+		return false;
+	if (hlen < sizeof(*h) || len < hlen + sizeof(*uh))
+		return true;
+	uh = (const struct rte_udp_hdr *)((const uint8_t *)h + hlen);
+	return uh->src_port == RTE_BE16(67) || uh->dst_port == RTE_BE16(68);
+}
+
+/*
+ * The group's rules for what its access ports send: only IPv4 and ARP (ipv4_only), no
+ * DHCP server's message (dhcp_guard: only the trunk's server answers), and nothing from or
+ * claiming its protected addresses (a gateway's: a desktop answering ARP for it, or offering
+ * leases that name it the router, would draw its neighbours' routed traffic). 0, or the
+ * reason to drop m.
+ */
+static inline unsigned vsw_group_guard(const struct vsw_port *pf, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	rte_be32_t ip;
+
+	if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+		const struct rte_ipv4_hdr *h = (const struct rte_ipv4_hdr *)(eh + 1);
+		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*h))
+			return pf->n_protected || pf->dhcp_guard ? VSW_DROP_SPOOFED_IP : 0;
+		if (pf->dhcp_guard && vsw_dhcp_server(h, m->data_len - RTE_ETHER_HDR_LEN))
+			return VSW_DROP_ROGUE_DHCP;
+		ip = h->src_addr;
+	} else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		const struct rte_arp_hdr *a = (const struct rte_arp_hdr *)(eh + 1);
+		if (m->data_len < RTE_ETHER_HDR_LEN + sizeof(*a))
+			return pf->n_protected ? VSW_DROP_SPOOFED_IP : 0;
+		ip = a->arp_data.arp_sip;
+	} else {
+		if (pf->ipv4_only)
+			return VSW_DROP_NOT_IPV4;
+		/* A tag (none passes classify on an access port) would hide the addresses. */
+		return (pf->n_protected || pf->dhcp_guard) && vlan_is_tpid(eh->ether_type)
+			       ? VSW_DROP_SPOOFED_IP
+			       : 0;
+	}
+	for (unsigned i = 0; i < pf->n_protected; i++)
+		if (pf->protected_ips[i] == ip)
+			return VSW_DROP_SPOOFED_IP;
+	return 0;
+}
+
+/*
  * Asks the control thread to learn key on port, unless asked within the last
  * 10 ms, and at most VSW_LEARN_PPS times a second per port: a port sending
  * from ever new MACs (or refused at its limit) cannot crowd out the others.
@@ -491,6 +548,13 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 				/* The MAC guard alone (no address list): the ARP's MAC is guarded.
 				 */
 				vsw_group_drop(c, in, vlan, VSW_DROP_SPOOFED_MAC, m);
+				continue;
+			}
+		}
+		if (pf->group_guard) {
+			unsigned why = vsw_group_guard(pf, m);
+			if (why) {
+				vsw_group_drop(c, in, vlan, why, m);
 				continue;
 			}
 		}

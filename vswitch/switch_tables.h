@@ -30,6 +30,8 @@
 	_(BAD_SRC_MAC, "bad_src_mac")             /* rx: multicast or zero source MAC */           \
 	_(SPOOFED_MAC, "spoofed_mac")             /* rx access port: source MAC not allowed */     \
 	_(SPOOFED_IP, "spoofed_ip")               /* rx access port: IPv4 or ARP sender refused */ \
+	_(NOT_IPV4, "not_ipv4")                   /* rx access port: neither IPv4 nor ARP */       \
+	_(ROGUE_DHCP, "rogue_dhcp")               /* rx access port: a DHCP server's message */    \
 	_(STORM, "storm")                         /* rx access port: over its flood rate */        \
 	_(LOCAL_DEST, "local_dest")           /* rx: destination learned on the receiving port */  \
 	_(UNKNOWN_UNICAST, "unknown_unicast") /* rx: unknown destination, no flooding of it */     \
@@ -55,8 +57,14 @@ struct vsw_port {
 	uint8_t n_ips;      /* IPv4 source guard (0: off) */
 	uint16_t vlan;      /* access: its group; trunk: native group (0: none) */
 	uint32_t storm_pps; /* per RX queue; 0: no limit */
+	/* access: its group's rules for what it sends (copied: a port has one group) */
+	bool group_guard; /* ipv4_only, dhcp_guard or n_protected */
+	bool ipv4_only;
+	bool dhcp_guard;
+	uint8_t n_protected;
 	struct rte_ether_addr macs[TESS_MAX_ALLOWED_MACS];
 	rte_be32_t ips[TESS_MAX_ALLOWED_IPS];
+	rte_be32_t protected_ips[TESS_PROTECTED_IPS];
 	uint64_t vlans[DP_VLANS / 64]; /* trunk: the VLANs it carries */
 };
 

@@ -268,6 +268,111 @@ def test_arp_sender_mac_must_be_the_frame_source(cleanup, tmp_path):
         assert [a for a in arps if a.pdst == "192.168.1.8"], arps
 
 
+def test_group_guard_keeps_desktops_to_ipv4_and_off_the_gateway(cleanup, tmp_path):
+    """A group's ipv4_only drops what its access ports send that is neither IPv4 nor ARP
+    (IPv6 between desktops), its dhcp_guard a DHCP server's offer, its protected_ips IPv4
+    from and ARP claiming the gateway's address (ARP spoofing of the gateway, behind a
+    priority tag too): in acme only; bravo, same addresses, as before. They come and go at
+    runtime, and bad values are refused with their paths."""
+    gw = UPLINK_IP
+    t = Topo(cleanup, tmp_path, switch={"groups": [
+        {"name": "acme", "tenant": "Acme Corp", "vlan": 100, "ipv4_only": True,
+         "dhcp_guard": True, "protected_ips": [gw, "192.168.1.254"]},
+        {"name": "bravo", "tenant": "Bravo Ltd", "vlan": 200}]})
+
+    def call(method, params, check=True):
+        r = t.tessd.tessctl("call", method, json.dumps(params), json_out=True, check=check)
+        return json.loads(r.stdout) if r.returncode == 0 else r
+
+    def burst(port, tag):
+        s = t.sock(port)
+        frames = [
+            # IPv6 to the neighbour (link-local needs no router): ethertype 0x86dd.
+            Ether(src=MAC[1], dst=MAC[2], type=0x86dd) / Raw(b"`" + b"\0" * 39 + tag + b"V6"),
+            # The gateway's address claimed: a gratuitous ARP, a reply to the neighbour.
+            Ether(src=MAC[1], dst=BCAST) / ARP(op=1, hwsrc=MAC[1], psrc=gw, pdst=gw),
+            Ether(src=MAC[1], dst=MAC[2]) /
+            ARP(op=2, hwsrc=MAC[1], psrc=gw, hwdst=MAC[2], pdst=IPS[2]),
+            # IPv4 from the gateway's address.
+            Ether(src=MAC[1], dst=MAC[2]) / IP(src=gw, dst=IPS[2]) / UDP(dport=9) /
+            Raw(tag + b"FORGED"),
+            # The claim behind a priority tag (popped before the check).
+            Ether(src=MAC[1], dst=MAC[2]) / Dot1Q(vlan=0) /
+            ARP(op=2, hwsrc=MAC[1], psrc=gw, hwdst=MAC[2], pdst=IPS[2]),
+            # A DHCP server's offer from the desktop's own address (naming itself router),
+            # and one from another port (a client's raw socket takes it all the same).
+            Ether(src=MAC[1], dst=BCAST) / IP(src=IPS[1], dst="255.255.255.255") /
+            UDP(sport=67, dport=68) / Raw(tag + b"OFFER"),
+            Ether(src=MAC[1], dst=BCAST) / IP(src=IPS[1], dst="255.255.255.255") /
+            UDP(sport=4067, dport=68) / Raw(tag + b"OFFER2"),
+            # Its own: IPv4, ARP for the gateway, an ARP probe of the gateway's address.
+            Ether(src=MAC[1], dst=MAC[2]) / IP(src=IPS[1], dst=IPS[2]) / UDP(dport=9) /
+            Raw(tag + b"OWN"),
+            Ether(src=MAC[1], dst=BCAST) / ARP(op=1, hwsrc=MAC[1], psrc=IPS[1], pdst=gw),
+            Ether(src=MAC[1], dst=BCAST) / ARP(op=1, hwsrc=MAC[1], psrc="0.0.0.0", pdst=gw),
+        ]
+        for f in frames:
+            s.send(bytes(f))
+        s.close()
+
+    def arps(frames):
+        """(op, sender address) of the ARPs a1 or b1 sent (MAC[1]): not the uplink's."""
+        return [(a.op, a.psrc) for a in (Ether(f)[ARP] for f in frames if ARP in Ether(f))
+                if a.hwsrc == MAC[1]]
+
+    capa, capb = t.capture("a2"), t.capture("b2")
+    t.tessd.tessctl("stats", "--reset")
+    burst("a1", b"A")
+    burst("b1", b"B")
+    tess.wait_for(lambda: t.port_stats()["a1"]["drops"].get("spoofed_ip", 0) == 4, 5,
+                  lambda: f"four frames of the gateway's address dropped: {t.port_stats()}")
+    time.sleep(0.3)
+    got_a, got_b = capa.close(), capb.close()
+    st = t.port_stats()
+    assert st["a1"]["drops"].get("not_ipv4") == 1 and st["a1"]["drops"]["spoofed_ip"] == 4
+    assert st["a1"]["drops"].get("rogue_dhcp") == 2
+    assert t.groups()["acme"]["drops"]["not_ipv4"] == 1
+    assert not any(st["b1"]["drops"].get(k) for k in ("not_ipv4", "spoofed_ip", "rogue_dhcp"))
+    assert not marked(got_a, b"AV6") and not marked(got_a, b"AFORGED")
+    assert not marked(got_a, b"AOFFER") and marked(got_b, b"BOFFER")
+    assert marked(got_b, b"BOFFER2")
+    assert marked(got_a, b"AOWN") and (1, IPS[1]) in arps(got_a) and (1, "0.0.0.0") in arps(
+        got_a)
+    assert gw not in [p for _, p in arps(got_a)]
+    # bravo has neither rule: everything reaches b2.
+    assert marked(got_b, b"BV6") and marked(got_b, b"BFORGED") and marked(got_b, b"BOWN")
+    assert (2, gw) in arps(got_b)
+    # A desktop still reaches the gateway and its neighbour.
+    assert t.ping("a1", gw) == (3, 3) and t.ping("a1", IPS[2]) == (3, 3)
+
+    # Bad values: each refused with its path, nothing applied.
+    acme = {"name": "acme", "tenant": "Acme Corp", "vlan": 100}
+    for bad, path in ((["0.0.0.0"], "/protected_ips/0"), (["224.0.0.1"], "/protected_ips/0"),
+                      ([gw, gw], "/protected_ips/1"), (["1.2.3.4"] * 5, "/protected_ips"),
+                      (["192.168.1.300"], "/protected_ips/0")):
+        r = call("config.batch", {"edits": [{"op": "set", "array": "/switch/groups",
+                                            "match": {"name": "acme"},
+                                            "item": dict(acme, protected_ips=bad)}]},
+                 check=False)
+        assert r.returncode != 0 and path in r.stdout + r.stderr, (bad, r.stdout, r.stderr)
+    r = call("port.set", {"name": "a1", "allowed_ips": [IPS[1], gw]}, check=False)
+    assert r.returncode != 0 and "/allowed_ips/1" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    assert "protects this address" in r.stdout + r.stderr
+    grp = [g for g in t.tessd.ctl("config", "show")["switch"]["groups"] if g["name"] == "acme"]
+    assert grp[0]["ipv4_only"] and grp[0]["protected_ips"] == [gw, "192.168.1.254"]
+
+    # Taken away at runtime: the same frames pass.
+    call("config.batch", {"edits": [{"op": "set", "array": "/switch/groups",
+                                     "match": {"name": "acme"}, "item": acme}]})
+    capa = t.capture("a2")
+    t.tessd.tessctl("stats", "--reset")
+    burst("a1", b"C")
+    tess.wait_for(lambda: marked(list(capa.frames), b"CFORGED"), 5, "the forged frame through")
+    got_a = capa.close()
+    assert marked(got_a, b"CV6") and (2, gw) in arps(got_a)
+    assert not t.port_stats()["a1"]["drops"].get("spoofed_ip")
+
+
 def test_trunk_native_group_is_untagged_both_ways(cleanup, tmp_path):
     t = Topo(cleanup, tmp_path, port_kw={"up": {"native_group": "acme"}})
     caps = {n: t.capture(n) for n in ("a1", "b1")}
