@@ -302,6 +302,22 @@ static void routers_human(const json_t *r)
 			   { "INTERNET-VRF", "internet_vrf" }, { "TESSD", "tessd" }));
 }
 
+/* A tenant's set and group guard between desktops as a host should have them. */
+static void lan_line(const json_t *fw)
+{
+	const json_t *guard = json_object_get(fw, "guard"), *ip;
+	size_t i;
+
+	printf("  set %s of tenant %s: wanted %s; group %s", jstr(fw, "set"), jstr(fw, "tenant"),
+	       jstr(fw, "want"),
+	       json_is_true(json_object_get(guard, "ipv4_only")) ? "IPv4 and ARP only"
+								 : "any protocol");
+	json_array_foreach (json_object_get(guard, "protected_ips"), i, ip)
+		printf(", %s", json_string_value(ip) ?: "?");
+	printf("%s\n",
+	       json_array_size(json_object_get(guard, "protected_ips")) ? " protected" : "");
+}
+
 /* One line per tessd of a reconcile: what it lacks or has otherwise than the store. */
 static void reconcile_human(const json_t *r)
 {
@@ -327,9 +343,8 @@ static void reconcile_human(const json_t *r)
 		if (!json_is_true(json_object_get(x, "reachable")))
 			printf("unreachable: %s\n", jstr(x, "error"));
 		else
-			printf("%zu groups and %zu desktop ports missing, %zu sets between "
-			       "desktops "
-			       "not as stored%s\n",
+			printf("%zu groups and %zu desktop ports missing, %zu sets or guards "
+			       "between desktops not as stored%s\n",
 			       json_array_size(json_object_get(x, "missing_groups")),
 			       json_array_size(json_object_get(x, "missing_ports")),
 			       json_array_size(json_object_get(x, "firewall")),
@@ -337,8 +352,7 @@ static void reconcile_human(const json_t *r)
 		const json_t *fw;
 		size_t k;
 		json_array_foreach (json_object_get(x, "firewall"), k, fw)
-			printf("  set %s of tenant %s: wanted %s\n", jstr(fw, "set"),
-			       jstr(fw, "tenant"), jstr(fw, "want"));
+			lan_line(fw);
 		if (json_object_get(x, "firewall_error"))
 			printf("  sets between desktops: %s\n", jstr(x, "firewall_error"));
 	}

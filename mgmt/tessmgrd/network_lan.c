@@ -2,7 +2,8 @@
 /*
  * Tenant networks: the rule set between a tenant's desktops. Desktops of one group talk
  * through the hosts' switches, never through the PE's gateway, so their traffic meets the
- * set on the group at each host (tessd's firewall.groups), the PE's sets never.
+ * set on the group at each host (tessd's firewall.groups), the PE's sets never. The group's
+ * guard keeps them to IPv4 and ARP (which the set filters) and off the gateway's address.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,19 +19,48 @@ static void lan_name(const struct mgr_tenant_spec *t, char name[MGR_TESSD_NAME_L
 	snprintf(name, MGR_TESSD_NAME_LEN, "%.*s-lan", MGR_TESSD_NAME_LEN - 5, t->name);
 }
 
-void net_lan_want(struct net_lan_want *w, const struct mgr_tenant_spec *t, json_t *set)
+bool net_lan_on(const struct mgr_tenant_spec *t)
+{
+	const struct mgr_net_lan_fw *l = &t->network.firewall.between_desktops;
+
+	return net_has_network(t) && (l->n_rules || l->default_action != MGR_FW_ACCEPT ||
+				      l->other_protocols == MGR_LAN_OTHER_DROP);
+}
+
+/*
+ * tessd's group keys that keep t's desktops to IPv4, off the gateway's address and from
+ * serving DHCP (a rogue server's leases could name a desktop the router).
+ */
+static json_t *lan_guard(const struct mgr_tenant_spec *t, bool on)
+{
+	const struct mgr_net_lan_fw *l = &t->network.firewall.between_desktops;
+	bool v4 = l->other_protocols == MGR_LAN_OTHER_DROP ||
+		  (l->other_protocols == MGR_LAN_OTHER_SAME && l->default_action == MGR_FW_DROP);
+	char gw[16];
+
+	if (!on)
+		return json_pack("{s:b, s:b, s:[]}", "ipv4_only", 0, "dhcp_guard", 0,
+				 "protected_ips");
+	net_ip_str(t->network.gateway.ip, gw);
+	return json_pack("{s:b, s:b, s:[s]}", "ipv4_only", v4, "dhcp_guard", 1, "protected_ips",
+			 gw);
+}
+
+void net_lan_want(struct net_lan_want *w, const struct mgr_tenant_spec *t, bool on)
 {
 	w->vlan = t->vlan;
 	lan_name(t, w->name);
-	w->set = json_incref(set);
-	w->group = set ? net_group_params(t) : NULL;
+	w->set = on ? net_lan_set(t) : NULL;
+	w->guard = lan_guard(t, on);
+	w->group = on ? net_group_params(t) : NULL;
 }
 
 void net_lan_free(struct net_lan_want *w)
 {
 	json_decref(w->set);
 	json_decref(w->group);
-	w->set = w->group = NULL;
+	json_decref(w->guard);
+	w->set = w->group = w->guard = NULL;
 }
 
 static json_t *accept_rule(const struct cfg_prefix4 *dst)
@@ -107,23 +137,54 @@ static bool used_elsewhere(json_t *config, const char *name, const char *group)
 	return false;
 }
 
+/* Whether a group (or a wanted guard) guards anything; a key left out is off. */
+static bool guards(json_t *g)
+{
+	return json_is_true(json_object_get(g, "ipv4_only")) ||
+	       json_is_true(json_object_get(g, "dhcp_guard")) ||
+	       json_array_size(json_object_get(g, "protected_ips"));
+}
+
+/*
+ * The edits that make group element el have guard (its undo the element as it is). Off
+ * wanted, only a guard that is there is taken off: a tessd without the keys is left alone.
+ */
+static void guard_diff(json_t *el, json_t *guard, json_t *doit, json_t *undo)
+{
+	if (guards(guard) ? net_covers(el, guard) : !guards(el))
+		return;
+	json_t *m = json_pack("{s:s}", "name", net_str(el, "name")), *fixed = json_deep_copy(el);
+	json_object_update(fixed, guard);
+	both(doit, undo, edit("set", "/switch/groups", m, fixed),
+	     edit("set", "/switch/groups", m, el));
+	json_decref(fixed);
+	json_decref(m);
+}
+
 int net_lan_diff(json_t *config, const struct net_lan_want *w, json_t *doit, json_t *undo)
 {
-	json_t *groups = json_object_get(json_object_get(config, "switch"), "groups"), *g, *group;
+	json_t *groups = json_object_get(json_object_get(config, "switch"), "groups"), *g, *group,
+	       *gel = NULL;
 	size_t i, before = json_array_size(doit);
 	const char *gname = NULL;
 
 	json_array_foreach (groups, i, g)
 		if (json_integer_value(json_object_get(g, "vlan")) == w->vlan)
-			gname = net_str(g, "name");
-	if (gname == NULL) {
-		if (w->set == NULL)
-			return 0;
+			gel = g;
+	if (gel) {
+		gname = net_str(gel, "name");
+		guard_diff(gel, w->guard, doit, undo);
+	} else {
+		/* w->group: something is wanted of the group (a set, a guard), so made if none;
+		 * none is wanted of a VLAN without a group. */
 		if (w->group == NULL)
-			return -ENOENT;
-		json_t *m = json_pack("{s:s}", "name", net_str(w->group, "name"));
-		both(doit, undo, edit("add", "/switch/groups", m, w->group),
+			return 0;
+		json_t *m = json_pack("{s:s}", "name", net_str(w->group, "name")),
+		       *item = json_deep_copy(w->group);
+		json_object_update(item, w->guard);
+		both(doit, undo, edit("add", "/switch/groups", m, item),
 		     edit("del", "/switch/groups", m, NULL));
+		json_decref(item);
 		json_decref(m);
 		gname = net_str(w->group, "name");
 	}
@@ -169,9 +230,8 @@ static int apply_once(const char *socket, const struct net_lan_want *w, json_t *
 	int rc = mgr_tessd_request(socket, "config.get", NULL, &config, err, len, down);
 
 	*undo = json_array();
-	if (rc == 0 && (rc = net_lan_diff(config, w, doit, *undo)) == -ENOENT)
-		snprintf(err, len, "%s has no port group of VLAN %u for rule set %s", socket,
-			 w->vlan, w->name);
+	if (rc == 0)
+		rc = net_lan_diff(config, w, doit, *undo);
 	if (rc > 0)
 		rc = mgr_tessd_request(socket, "config.batch", json_pack("{s:O}", "edits", doit),
 				       &res, err, len, down);
@@ -199,17 +259,15 @@ int net_lan_apply(const char *socket, const struct net_lan_want *w, json_t **und
 	return rc;
 }
 
-/* What tenant's set between desktops wants of VLAN vlan's group, copied under mgr.lock. */
+/* What tenant's policy between desktops wants of VLAN vlan's group, copied under mgr.lock. */
 static bool tenant_lan(const char *tenant, uint16_t vlan, struct net_lan_want *w)
 {
 	pthread_mutex_lock(&mgr.lock);
 	const struct mgr_tenant *t = mgr_tenant_by_name(&mgr, tenant);
-	json_t *set = t && t->spec.vlan == vlan ? net_lan_set(&t->spec) : NULL;
-	bool on = set != NULL;
+	bool on = t && t->spec.vlan == vlan && net_lan_on(&t->spec);
 	if (on)
-		net_lan_want(w, &t->spec, set);
+		net_lan_want(w, &t->spec, true);
 	pthread_mutex_unlock(&mgr.lock);
-	json_decref(set);
 	return on;
 }
 
@@ -219,7 +277,7 @@ int mgr_net_add_port(const struct mgr_port_req *r, char *err, size_t len)
 	json_t *undo = NULL;
 	int rc = 0;
 
-	/* A first look without the network lock: most tenants have no such set. */
+	/* A first look without the network lock: most tenants keep no desktops apart. */
 	if (tenant_lan(r->tenant, r->vlan, &w)) {
 		net_lan_free(&w);
 		/* Again once no network change is under way: the store is then the truth. */
@@ -232,9 +290,10 @@ int mgr_net_add_port(const struct mgr_port_req *r, char *err, size_t len)
 		mgr_net_serialize(false);
 	}
 	/*
-	 * A port joins its group once the group has the set the store has. (A change adding a set
-	 * while this runs sets it on the group right after: it is not stored before.) Each such
-	 * port add holds the network lock for a config.get and a batch: jobs take turns here.
+	 * A port joins its group once the group has the set and guard the store has. (A change
+	 * adding them while this runs sets them on the group right after: they are not stored
+	 * before.) Each such port add holds the network lock for a config.get and a batch: jobs
+	 * take turns here.
 	 */
 	return rc < 0 ? rc : mgr_vswitch_add_port(r, err, len);
 }

@@ -79,9 +79,9 @@ static int group_step(struct plan *p, const struct mgr_host *h, const struct mgr
 	return 0;
 }
 
-/* Host h's group of t's VLAN given t's set between desktops (NULL: taken away); set borrowed. */
+/* Host h's group of t's VLAN given t's policy between desktops (on), or taken away. */
 static int lan_step(struct plan *p, const struct mgr_host *h, const struct mgr_tenant_spec *t,
-		    json_t *set)
+		    bool on)
 {
 	struct step *s = plan_add(p);
 
@@ -89,10 +89,23 @@ static int lan_step(struct plan *p, const struct mgr_host *h, const struct mgr_t
 		return -ENOMEM;
 	snprintf(s->socket, sizeof(s->socket), "%s", h->spec.tessd);
 	snprintf(s->what, sizeof(s->what), "host %s", h->spec.name);
-	net_lan_want(&s->lan, t, set);
+	net_lan_want(&s->lan, t, on);
 	s->method = "config.batch"; /* its edits are found when it runs: undone by its undo */
 	s->lan_step = true;
 	return 0;
+}
+
+/* What t wants of its group at a host it reaches (NULL: nothing), to compare two specs. */
+static json_t *lan_of(const struct mgr_tenant_spec *t, bool reaches)
+{
+	struct net_lan_want w;
+
+	if (!reaches || !net_lan_on(t))
+		return NULL;
+	net_lan_want(&w, t, true);
+	json_t *o = json_pack("{s:O*, s:O}", "set", w.set, "guard", w.guard);
+	net_lan_free(&w);
+	return o;
 }
 
 static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
@@ -144,23 +157,22 @@ static int plan_build(struct plan *p, const struct mgr_tenant_spec *old,
 		const struct mgr_host *h = mgr.hosts[i];
 		bool r_old = old && net_host_reaches(h, old),
 		     r_new = new &&net_host_reaches(h, new);
-		json_t *lan_old = r_old ? net_lan_set(old) : NULL,
-		       *lan_new = r_new ? net_lan_set(new) : NULL;
+		json_t *lan_old = lan_of(old, r_old), *lan_new = lan_of(new, r_new);
 		int rc = 0;
 		if (r_old && r_new &&
 		    old->vlan == new->vlan &&strcmp(old->vlan_name, new->vlan_name) == 0) {
 			/* (json_equal is false for two NULLs) */
 			if (lan_old != lan_new && !json_equal(lan_old, lan_new))
-				rc = lan_step(p, h, lan_new ? new : old, lan_new);
+				rc = lan_step(p, h, lan_new ? new : old, lan_new != NULL);
 		} else {
 			if (lan_old)
-				rc = lan_step(p, h, old, NULL);
+				rc = lan_step(p, h, old, false);
 			if (rc == 0 && r_old)
 				rc = group_step(p, h, old, false);
 			if (rc == 0 && r_new)
 				rc = group_step(p, h, new, true);
 			if (rc == 0 && lan_new)
-				rc = lan_step(p, h, new, lan_new);
+				rc = lan_step(p, h, new, true);
 		}
 		json_decref(lan_old);
 		json_decref(lan_new);

@@ -72,24 +72,26 @@ static const struct cfg_prefix4 net_multicast = { .ip = 0xe0000000, .len = 4 },
  * its VLAN (an item of tessd's /firewall/rulesets), or NULL: none.
  */
 json_t *net_lan_set(const struct mgr_tenant_spec *t);
+/* Whether t keeps its desktops apart on its hosts' groups: a set, or IPv4 and ARP only. */
+bool net_lan_on(const struct mgr_tenant_spec *t);
 /*
- * What a host's group of one VLAN should have of a tenant's rule set between desktops: set
+ * What a host's group of one VLAN should have of a tenant's policy between desktops: set
  * (NULL: the set called name not attached to the group, nor defined unless attached
- * elsewhere), the group made of group (group.add's params; NULL: never made here) if the
- * VLAN has none.
+ * elsewhere), guard (the group's keys ipv4_only and protected_ips, as they should be), the
+ * group made of group (group.add's params) if the VLAN has none (NULL: nothing is wanted of
+ * the group, never made here).
  */
 struct net_lan_want {
 	uint16_t vlan;
 	char name[MGR_TESSD_NAME_LEN];
-	json_t *set, *group;
+	json_t *set, *guard, *group;
 };
-/* w for t's group with set (a reference taken; NULL: taken away); freed by net_lan_free. */
-void net_lan_want(struct net_lan_want *w, const struct mgr_tenant_spec *t, json_t *set);
+/* w for t's group, as t wants it if on, else taken away; freed by net_lan_free. */
+void net_lan_want(struct net_lan_want *w, const struct mgr_tenant_spec *t, bool on);
 void net_lan_free(struct net_lan_want *w);
 /*
  * The config.batch edits that make config (a host's config.get) have w, appended to doit,
- * and those that take them back, prepended to undo: how many were added, or -ENOENT (no
- * group of the VLAN and none to make).
+ * and those that take them back, prepended to undo: how many were added.
  */
 int net_lan_diff(json_t *config, const struct net_lan_want *w, json_t *doit, json_t *undo);
 /*
@@ -112,7 +114,8 @@ struct net_look {
 	json_t *adds;   /* router: [{"tenant", "edits": its net_pe_adds}]; host: [group params] */
 	json_t *trunks; /* router: its trunk ports */
 	json_t *ports;  /* host: its desktops' ports, as mgr_port_req's fields */
-	json_t *lans; /* host: per tenant it reaches, {"tenant", "vlan", "name", "set", "group"} */
+	/* host: per tenant it reaches, {"tenant", "vlan", "name", "set", "guard", "group"} */
+	json_t *lans;
 };
 
 /* The element of config at JSON pointer array whose keys match, or NULL. */

@@ -85,14 +85,14 @@ void net_look_host_locked(struct net_look *l, const struct mgr_host *h)
 		if (!net_host_reaches(h, t))
 			continue;
 		json_array_append_new(l->adds, net_group_params(t));
-		/* Without a set, one of ours left attached is found and taken away. */
-		json_t *set = net_lan_set(t);
+		/* Off, a set or guard of ours left on the group is found and taken away. */
 		struct net_lan_want w;
-		net_lan_want(&w, t, set);
-		json_array_append_new(l->lans, json_pack("{s:s, s:i, s:s, s:o*, s:o*}", "tenant",
-							 t->name, "vlan", (int)t->vlan, "name",
-							 w.name, "set", w.set, "group", w.group));
-		json_decref(set);
+		net_lan_want(&w, t, net_lan_on(t));
+		json_array_append_new(l->lans,
+				      json_pack("{s:s, s:i, s:s, s:O*, s:O, s:O*}", "tenant",
+						t->name, "vlan", (int)t->vlan, "name", w.name,
+						"set", w.set, "guard", w.guard, "group", w.group));
+		net_lan_free(&w);
 	}
 	for (uint32_t i = 0; i < mgr.n_desktops; i++) {
 		const struct mgr_desktop *d = mgr.desktops[i];
@@ -225,9 +225,9 @@ static bool port_still_wanted(json_int_t id, uint32_t host, const char *port)
 }
 
 /*
- * The tenants' sets between desktops on l's host, after its groups: the differing ones into
- * o's "firewall", made right in one batch if repair (counted as such, one for each). Whether
- * they are right now.
+ * The tenants' sets and guards between desktops on l's host, after its groups: the differing
+ * ones into o's "firewall", made right in one batch if repair (counted as such, one for each).
+ * Whether they are right now.
  */
 static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint32_t *fixed,
 			  uint32_t *failed)
@@ -245,13 +245,14 @@ static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint
 		struct net_lan_want w = { .vlan = (uint16_t)json_integer_value(
 						  json_object_get(el, "vlan")),
 					  .set = json_object_get(el, "set"),
+					  .guard = json_object_get(el, "guard"),
 					  .group = json_object_get(el, "group") };
 		snprintf(w.name, sizeof(w.name), "%s", net_str(el, "name"));
 		if (rc == 0 && net_lan_diff(config, &w, doit, undo) != 0)
-			json_array_append_new(report,
-					      json_pack("{s:s, s:s, s:s}", "tenant",
-							net_str(el, "tenant"), "set", w.name,
-							"want", w.set ? "attached" : "absent"));
+			json_array_append_new(
+				report, json_pack("{s:s, s:s, s:s, s:O}", "tenant",
+						  net_str(el, "tenant"), "set", w.name, "want",
+						  w.set ? "attached" : "absent", "guard", w.guard));
 	}
 	if (rc == 0 && repair && json_array_size(doit)) {
 		rc = mgr_tessd_call(l->tessd, "config.batch", json_pack("{s:O}", "edits", doit),
@@ -271,14 +272,14 @@ static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint
 	return rc == 0 && (repair || json_array_size(report) == 0);
 }
 
-/* Whether tenant has a set between desktops on l's host. */
+/* Whether tenant keeps its desktops apart on l's host (a set or a guard on its group). */
 static bool lan_wanted(const struct net_look *l, const char *tenant)
 {
 	json_t *el;
 	size_t i;
 
 	json_array_foreach (l->lans, i, el)
-		if (strcmp(net_str(el, "tenant"), tenant) == 0 && json_object_get(el, "set"))
+		if (strcmp(net_str(el, "tenant"), tenant) == 0 && json_object_get(el, "group"))
 			return true;
 	return false;
 }
@@ -326,7 +327,7 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 			continue;
 		json_array_append_new(mp, json_pack("{s:I, s:s}", "desktop_id", id, "port",
 						    net_str(want, "port")));
-		/* Not into a group whose set could not be made right (counted: tried again). */
+		/* Not into a group whose set or guard could not be made right (tried again). */
 		if (repair && !lans_ok && lan_wanted(l, net_str(want, "tenant"))) {
 			failed++;
 			continue;

@@ -320,9 +320,14 @@ static const struct cfg_node fw_rules_node = {
 		 .max = 256,
 		 .item_size = sizeof(struct mgr_net_fw_rule) },
 };
+static const char *const lan_others[] = { "same", "accept", "drop", NULL };
 static const struct cfg_field lan_fw_fields[] = {
 	CFG_FIELD(struct mgr_net_lan_fw, default_action, "default", &fw_action_node, false,
 		  "\"accept\""),
+	CFG_FIELD(struct mgr_net_lan_fw, other_protocols, "other_protocols",
+		  (&(const struct cfg_node){ .type = CFG_ENUM,
+					     .str = { .max_len = 6, .choices = lan_others } }),
+		  false, "\"same\""),
 	CFG_ARRAY_FIELD(struct mgr_net_lan_fw, rules, n_rules, "rules", &fw_rules_node, false,
 			"[]"),
 	{ 0 },

@@ -108,9 +108,12 @@ struct mgr_net_nat {
 	char pool[MGR_TESSD_NAME_LEN]; /* a share of the PE's NAT pool */
 	uint32_t max_blocks;           /* of the pool's port blocks (0: tessd's default) */
 };
+/* What is neither IPv4 nor ARP between desktops: as the set's default, or on its own. */
+enum mgr_lan_other { MGR_LAN_OTHER_SAME, MGR_LAN_OTHER_ACCEPT, MGR_LAN_OTHER_DROP };
 /* Between a tenant's desktops: a rule set on its group at each host (accept or drop). */
 struct mgr_net_lan_fw {
-	uint8_t default_action; /* when no rule matches */
+	uint8_t default_action;  /* when no rule matches */
+	uint8_t other_protocols; /* enum mgr_lan_other */
 	struct mgr_net_fw_rule *rules;
 	uint32_t n_rules;
 };

@@ -6,8 +6,11 @@ ports of the host tessd in their tenant's group, with leases from the PE's DHCP.
 import json
 import os
 import subprocess
+import time
 
 import pytest
+from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Raw
 
 import tess
 from mgr import ACME, PROVIDER
@@ -29,6 +32,17 @@ def host_fw(host):
             {g["group"]: g["set"] for g in c["firewall"]["groups"]})
 
 
+# What the group of a tenant with ISOLATED has besides its set: IPv4 and ARP only, no DHCP
+# server but the PE's, its gateway's address no desktop's; and a group without a policy.
+GUARD = {"ipv4_only": True, "dhcp_guard": True, "protected_ips": [DESK_GW]}
+NO_GUARD = {"ipv4_only": False, "dhcp_guard": False, "protected_ips": []}
+
+
+def host_guard(host, group):
+    (g,) = [g for g in host.ctl("call", "config.get")["switch"]["groups"] if g["name"] == group]
+    return {k: g[k] for k in GUARD}
+
+
 def host_batch(host, *edits):
     return host.ctl("call", "config.batch", json.dumps({"edits": list(edits)}))
 
@@ -47,6 +61,7 @@ class Desktops:
             "mode": "access", "group": f"{t}-net"}))
         ns = tess.peer(self.topo.cleanup, ifc, src=self.topo.host_ns,
                        mac=f"02:00:00:00:d0:{self.n:02x}")
+        ns.mac, ns.port = f"02:00:00:00:d0:{self.n:02x}", f"desk{self.n}"
         ns.run("sysctl", "-qw", f"net.ipv6.conf.{ifc}.disable_ipv6=1")
         lease, r = ns.udhcpc(ifc, self.tmp)
         assert lease, (t, r.stdout, r.stderr)
@@ -100,6 +115,25 @@ def group_counters(host, group):
     return g
 
 
+def forge(ns, dst_mac, ip, tag):
+    """From desktop ns: an IPv6 frame to dst_mac (link-local needs no router), a gratuitous
+    ARP and an ARP reply claiming the gateway's address for ns's MAC."""
+    s = ns.raw_socket(ns.ifc)
+    for f in (Ether(src=ns.mac, dst=dst_mac, type=0x86dd) / Raw(b"`" + b"\0" * 39 + tag),
+              Ether(src=ns.mac, dst="ff:ff:ff:ff:ff:ff") /
+              ARP(op=1, hwsrc=ns.mac, psrc=DESK_GW, pdst=DESK_GW),
+              Ether(src=ns.mac, dst=dst_mac) /
+              ARP(op=2, hwsrc=ns.mac, psrc=DESK_GW, hwdst=dst_mac, pdst=ip)):
+        s.send(bytes(f))
+    s.close()
+
+
+def gateway_mac(ns):
+    """The MAC ns's neighbour table has for the gateway ("" if none)."""
+    out = ns.run("ip", "neigh", "show", DESK_GW).stdout.split()
+    return out[out.index("lladdr") + 1] if "lladdr" in out else ""
+
+
 def test_desktops_of_a_tenant_meet_its_set_between_them(topo, m, tmp_path):
     """acme's desktops reach each other's SSH only; their gateway, enterprise and DHCP as
     before; bravo (same addresses, no set) is untouched. A change takes the set away."""
@@ -127,9 +161,27 @@ def test_desktops_of_a_tenant_meet_its_set_between_them(topo, m, tmp_path):
     # bravo's desktops, with the same addresses, talk freely.
     assert b1.ping(bip2, count=3) == (3, 3) and probe(b1, bip2, 80) == "refused"
     assert multicast_heard(topo.cleanup, b1, bip1, b2, bip2) == 3
+    # IPv6 does not cross acme's group (the set filters IPv4), nor may a desktop claim the
+    # gateway's address: a2 keeps the PE's MAC for it. bravo's group has no guard.
+    assert host_guard(topo.host, "acme-net") == GUARD
+    assert host_guard(topo.host, "bravo-net") == NO_GUARD
+    assert a2.ping(DESK_GW, count=1) == (1, 1) and b2.ping(DESK_GW, count=1) == (1, 1)
+    gw_mac = gateway_mac(a2)
+    assert gw_mac and gateway_mac(b2)
+    time.sleep(1.1)  # past the kernel's ARP locktime: a claim may override the entry now
+    topo.host.tessctl("stats", "--reset")
+    forge(a1, a2.mac, ip2, b"ACME")
+    forge(b1, b2.mac, bip2, b"BRAVO")
+    tess.wait_for(lambda: gateway_mac(b2) == b1.mac, 5, "bravo's gateway claimed by b1")
+    tess.wait_for(lambda: topo.host.port_stats()[a1.port]["drops"]["spoofed_ip"] == 2, 5,
+                  "a1's two claims of the gateway dropped")
+    st = topo.host.port_stats()
+    assert st[a1.port]["drops"]["not_ipv4"] == 1, st
+    assert not st[b1.port]["drops"]["not_ipv4"] and not st[b1.port]["drops"]["spoofed_ip"]
+    assert gateway_mac(a2) == gw_mac and a2.ping(DESK_GW, count=2) == (2, 2)
     # A change that drops the default and the rules takes the set away: they talk again.
     m.ok("PUT", "tenants/acme", tenant("acme", network()))
-    assert host_fw(topo.host) == ({}, {})
+    assert host_fw(topo.host) == ({}, {}) and host_guard(topo.host, "acme-net") == NO_GUARD
     assert a1.ping(ip2, count=3) == (3, 3) and probe(a1, ip2, 80) == "refused"
 
 
@@ -161,6 +213,17 @@ def test_the_set_follows_changes_refusals_and_deletes(topo, m):
         ("icmp", "192.168.50.128/25", "192.168.50.0/24"),
         ("udp", "192.168.50.0/24", "224.0.0.252/32")], sets
     assert pe_state(topo.pe) == pe_with
+    # IPv4 free between desktops, all else dropped: the group's guard alone, no set.
+    net["firewall"] = dict(ISOLATED, between_desktops={"other_protocols": "drop"})
+    m.ok("PUT", "tenants/acme", tenant("acme", net))
+    assert host_fw(topo.host) == ({}, {}) and host_guard(topo.host, "acme-net") == GUARD
+    # A set that lets other protocols pass: the gateway's address stays protected.
+    net["firewall"] = dict(ISOLATED, between_desktops={"default": "drop",
+                                                       "other_protocols": "accept"})
+    m.ok("PUT", "tenants/acme", tenant("acme", net))
+    assert host_fw(topo.host)[1] == {"acme-net": "acme-lan"}
+    assert host_guard(topo.host, "acme-net") == dict(GUARD, ipv4_only=False)
+    assert pe_state(topo.pe) == pe_with
     # Deleted with the tenant: set, attachment and group.
     m.ok("DELETE", "tenants/acme")
     assert host_fw(topo.host) == ({}, {})
@@ -188,12 +251,15 @@ def test_reconcile_puts_the_set_back_and_takes_a_stale_one_away(topo, m):
                            "match": {"group": "acme-net"}},
                {"op": "del", "array": "/firewall/rulesets", "match": {"name": "acme-lan"}})
     (h,) = m.ok("GET", "reconcile")["tessds"]["hosts"]
-    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached"}], h
+    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached",
+                            "guard": GUARD}], h
     assert host_fw(topo.host) == ({}, {})  # a look changes nothing
     out = subprocess.run([tess.TESSCTL, "-T", PROVIDER, "reconcile"], capture_output=True,
                          text=True, env=dict(os.environ, TESSMGR_URL=m.url), timeout=60).stdout
-    assert "host h1 tessd: 0 groups and 0 desktop ports missing, 1 sets between desktops " \
-        "not as stored" in out and "  set acme-lan of tenant acme: wanted attached" in out, out
+    assert "host h1 tessd: 0 groups and 0 desktop ports missing, 1 sets or guards between " \
+        "desktops not as stored" in out, out
+    assert "  set acme-lan of tenant acme: wanted attached; group IPv4 and ARP only, " \
+        "192.168.50.1 protected" in out, out
     (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
     assert h["repaired"] >= 1 and h["repair_failed"] == 0, h
     assert host_fw(topo.host)[1] == {"acme-net": "acme-lan"}
@@ -204,7 +270,8 @@ def test_reconcile_puts_the_set_back_and_takes_a_stale_one_away(topo, m):
                            "match": {"name": "acme-lan"},
                            "item": {"name": "acme-lan", "rules": []}})
     (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
-    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached"}], h
+    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached",
+                            "guard": GUARD}], h
     assert len(host_fw(topo.host)[0]["acme-lan"]) == 5
     # One rule narrowed (a key tessmgrd leaves at its default): found and put back too.
     rules = host_fw(topo.host)[0]["acme-lan"]
@@ -213,17 +280,30 @@ def test_reconcile_puts_the_set_back_and_takes_a_stale_one_away(topo, m):
                            "match": {"name": "acme-lan"},
                            "item": {"name": "acme-lan", "rules": rules}})
     (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
-    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached"}], h
+    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached",
+                            "guard": GUARD}], h
     assert host_fw(topo.host)[0]["acme-lan"][1]["sport"] == ""
-    # A set the tenant no longer has, left on the host (a failed undo): taken away.
+    # The group's guard taken off on the host (its set left): put back.
+    host_batch(topo.host, {"op": "set", "array": "/switch/groups", "match": {"name": "acme-net"},
+                           "item": {"name": "acme-net", "tenant": "acme", "vlan": 100}})
+    assert host_guard(topo.host, "acme-net") == NO_GUARD
+    (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
+    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "attached",
+                              "guard": GUARD}], h
+    assert host_guard(topo.host, "acme-net") == GUARD
+    # A set and guard the tenant no longer has, left on the host (a failed undo): taken away.
     m.ok("PUT", "tenants/acme", tenant("acme", network()))
+    assert host_guard(topo.host, "acme-net") == NO_GUARD
     host_batch(topo.host, {"op": "add", "array": "/firewall/rulesets",
                            "item": {"name": "acme-lan", "rules": []}},
                {"op": "add", "array": "/firewall/groups",
-                "item": {"group": "acme-net", "set": "acme-lan"}})
+                "item": {"group": "acme-net", "set": "acme-lan"}},
+               {"op": "set", "array": "/switch/groups", "match": {"name": "acme-net"},
+                "item": dict({"name": "acme-net", "tenant": "acme", "vlan": 100}, **GUARD)})
     (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
-    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "absent"}], h
-    assert host_fw(topo.host) == ({}, {})
+    assert h["firewall"] == [{"tenant": "acme", "set": "acme-lan", "want": "absent",
+                            "guard": NO_GUARD}], h
+    assert host_fw(topo.host) == ({}, {}) and host_guard(topo.host, "acme-net") == NO_GUARD
 
 
 def test_a_desktop_job_makes_the_group_with_its_set(topo, m):
@@ -239,6 +319,7 @@ def test_a_desktop_job_makes_the_group_with_its_set(topo, m):
     m.quota("acme")
     d = m.desktop("a1", ACME)
     assert host_fw(topo.host)[1] == {"acme-net": "acme-lan"}
+    assert host_guard(topo.host, "acme-net") == GUARD
     ports = {p["name"]: p for p in topo.host.ctl("port", "list")}
     assert ports[d["port"]]["groups"] == ["acme-net"]
     # A group that is there but lost its set gets it back with the next desktop.
@@ -252,6 +333,7 @@ def test_a_desktop_job_makes_the_group_with_its_set(topo, m):
     tess.wait_for(lambda: d["port"] in {p["name"] for p in topo.host.ctl("port", "list")}, 30,
                   "the desktop's port back on the restarted host tessd")
     assert host_fw(topo.host)[1] == {"acme-net": "acme-lan"}
+    assert host_guard(topo.host, "acme-net") == GUARD
 
 
 @pytest.mark.parametrize("fw, path", [
@@ -272,6 +354,7 @@ def test_a_desktop_job_makes_the_group_with_its_set(topo, m):
     ({"rules": [{"action": "drop", "dport": "1-2-3"}]},
      "/network/firewall/between_desktops/rules/0/dport"),
     ({"default": "maybe"}, "/network/firewall/between_desktops/default"),
+    ({"other_protocols": "ipv6"}, "/network/firewall/between_desktops/other_protocols"),
 ])
 def test_bad_sets_between_desktops_are_refused_with_paths(topo, m, fw, path):
     status, r = m.call("POST", "tenants", tenant("acme", network(

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* A tenant's rule set between desktops: what it is, and the host edits that make it so. */
+/*
+ * A tenant's rule set and group guard between desktops: what they are, and the host edits
+ * that make them so.
+ */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +40,17 @@ static void assert_json(json_t *got, const char *want)
 		fail_msg("got %s\nwant %s", s, want);
 	}
 	json_decref(w);
+}
+
+/* cfg from doc (taken) as a host's tessd would take it; any error fails the test. */
+static void tessd_decode(json_t *doc, struct tessd_cfg *cfg)
+{
+	struct cfg_errs e;
+
+	cfg_errs_init(&e);
+	if (tessd_cfg_decode(doc, cfg, &e, NULL) < 0)
+		fail_msg("%s: %s", e.e[0].path, e.e[0].msg);
+	json_decref(doc);
 }
 
 static void no_set_without_rules_or_drop(void **state)
@@ -89,11 +103,7 @@ static void set_filters_desktop_to_desktop_only(void **state)
 	/* tessd's config takes it, and gives back the same keys and values: reconcile compares
 	 * every key of what a host has. */
 	struct tessd_cfg cfg;
-	struct cfg_errs e;
-	json_t *doc = json_pack("{s:{s:[O]}}", "firewall", "rulesets", set);
-	cfg_errs_init(&e);
-	if (tessd_cfg_decode(doc, &cfg, &e, NULL) < 0)
-		fail_msg("%s: %s", e.e[0].path, e.e[0].msg);
+	tessd_decode(json_pack("{s:{s:[O]}}", "firewall", "rulesets", set), &cfg);
 	json_t *back = cfg_encode(&tessd_cfg_schema, &cfg);
 	char *text = json_dumps(set, 0);
 	assert_json(
@@ -102,7 +112,6 @@ static void set_filters_desktop_to_desktop_only(void **state)
 	free(text);
 	json_decref(back);
 	tessd_cfg_free(&cfg);
-	json_decref(doc);
 	json_decref(set);
 	/* Accepting by default: the tenant's rules only, no default rule. */
 	t.network.firewall.between_desktops.default_action = MGR_FW_ACCEPT;
@@ -115,12 +124,24 @@ static void set_filters_desktop_to_desktop_only(void **state)
 static struct net_lan_want want(bool on)
 {
 	struct mgr_tenant_spec t = tenant(NULL, 0, MGR_FW_DROP);
-	json_t *set = on ? net_lan_set(&t) : NULL;
 	struct net_lan_want w;
 
-	net_lan_want(&w, &t, set);
-	json_decref(set);
+	net_lan_want(&w, &t, on);
 	return w;
+}
+
+#define GUARD_ON  "\"ipv4_only\": true, \"dhcp_guard\": true, \"protected_ips\": [\"192.168.50.1\"]"
+#define GUARD_OFF "\"ipv4_only\": false, \"dhcp_guard\": false, \"protected_ips\": []"
+
+/* A group of VLAN 100 as a host's tessd has it, with its guard keys (text; four at a time). */
+static const char *group(const char *name, const char *guard)
+{
+	static char buf[4][256];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "{\"name\": \"%s\", \"vlan\": 100, %s}", name, guard);
+	return b;
 }
 
 static json_t *config_of(const char *text)
@@ -177,11 +198,17 @@ static void makes_the_group_with_its_set(void **state)
 				    "add /firewall/groups");
 	assert_json(json_object_get(json_array_get(e, 2), "item"),
 		    "{\"group\": \"acme-net\", \"set\": \"acme-lan\"}");
+	/* The group comes with its guard, in keys tessd takes. */
+	json_t *made = json_object_get(json_array_get(e, 0), "item");
+	assert_json(made,
+		    "{\"name\": \"acme-net\", \"tenant\": \"acme\", \"vlan\": 100, " GUARD_ON "}");
+	struct tessd_cfg cfg;
+	tessd_decode(json_pack("{s:{s:[O]}}", "switch", "groups", made), &cfg);
+	assert_true(cfg.sw.groups[0].ipv4_only && cfg.sw.groups[0].dhcp_guard &&
+		    cfg.sw.groups[0].n_protected_ips == 1 &&
+		    cfg.sw.groups[0].protected_ips[0] == 0xc0a83201);
+	tessd_cfg_free(&cfg);
 	json_decref(e);
-	/* Without a group to make: refused. */
-	json_decref(w.group);
-	w.group = NULL;
-	json_decref(diff(config_of("{}"), &w, -ENOENT, "[]"));
 	net_lan_free(&w);
 }
 
@@ -191,17 +218,25 @@ static void attaches_to_the_vlans_group_whatever_its_name(void **state)
 	struct net_lan_want w = want(true);
 	/* An operator's group of VLAN 100, attached to another set: ours replaces it, and the
 	 * undo puts that back as it was. */
-	json_t *e =
-		diff(config_of("{\"switch\": {\"groups\": [{\"name\": \"v100\", \"vlan\": 100}]},"
-			       " \"firewall\": {\"groups\": [{\"group\": \"v100\", \"set\": "
-			       "\"ops\"}], \"rulesets\": [{\"name\": \"ops\"}]}}"),
-		     &w, 2,
-		     "[{\"op\": \"set\", \"array\": \"/firewall/groups\", \"match\": "
-		     "{\"group\": \"v100\"}, \"item\": {\"group\": \"v100\", \"set\": \"ops\"}},"
-		     "{\"op\": \"del\", \"array\": \"/firewall/rulesets\", \"match\": "
-		     "{\"name\": \"acme-lan\"}}]");
+	char config[512], undo[1024];
+	snprintf(config, sizeof(config),
+		 "{\"switch\": {\"groups\": [%s]}, \"firewall\": {\"groups\": [{\"group\": "
+		 "\"v100\", \"set\": \"ops\"}], \"rulesets\": [{\"name\": \"ops\"}]}}",
+		 group("v100", GUARD_OFF));
+	snprintf(undo, sizeof(undo),
+		 "[{\"op\": \"set\", \"array\": \"/firewall/groups\", \"match\": "
+		 "{\"group\": \"v100\"}, \"item\": {\"group\": \"v100\", \"set\": \"ops\"}},"
+		 "{\"op\": \"del\", \"array\": \"/firewall/rulesets\", \"match\": "
+		 "{\"name\": \"acme-lan\"}},"
+		 "{\"op\": \"set\", \"array\": \"/switch/groups\", \"match\": "
+		 "{\"name\": \"v100\"}, \"item\": %s}]",
+		 group("v100", GUARD_OFF));
+	json_t *e = diff(config_of(config), &w, 3, undo);
 
-	assert_string_equal(ops(e), "add /firewall/rulesets, set /firewall/groups");
+	assert_string_equal(ops(e),
+			    "set /switch/groups, add /firewall/rulesets, set /firewall/groups");
+	/* The group keeps its name and other keys, with the guard. */
+	assert_json(json_object_get(json_array_get(e, 0), "item"), group("v100", GUARD_ON));
 	json_decref(e);
 	net_lan_free(&w);
 }
@@ -215,10 +250,9 @@ static void replaces_a_set_that_differs_and_leaves_a_right_one(void **state)
 
 	/* The set as tessd has it: the same, with its defaults filled in. */
 	snprintf(text, sizeof(text),
-		 "{\"switch\": {\"groups\": [{\"name\": \"acme-net\", \"vlan\": 100}]},"
-		 " \"firewall\": {\"groups\": [{\"group\": \"acme-net\", \"set\": \"acme-lan\"}],"
-		 " \"rulesets\": [%s]}}",
-		 set);
+		 "{\"switch\": {\"groups\": [%s]}, \"firewall\": {\"groups\": [{\"group\": "
+		 "\"acme-net\", \"set\": \"acme-lan\"}], \"rulesets\": [%s]}}",
+		 group("acme-net", GUARD_ON), set);
 	free(set);
 	json_t *c = config_of(text),
 	       *rs = json_array_get(json_object_get(json_object_get(c, "firewall"), "rulesets"), 0);
@@ -261,18 +295,71 @@ static void takes_away_only_its_own(void **state)
 
 	assert_null(w.set);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text),
-			 "{\"switch\": {\"groups\": [{\"name\": \"acme-net\", \"vlan\": 100}]},"
-			 " \"firewall\": %s}",
-			 cases[i].firewall);
+		snprintf(text, sizeof(text), "{\"switch\": {\"groups\": [%s]}, \"firewall\": %s}",
+			 group("acme-net", GUARD_OFF), cases[i].firewall);
 		json_t *e = diff(config_of(text), &w, -1, NULL);
 		if (strcmp(ops(e), cases[i].ops) != 0)
 			fail_msg("%s: got %s", cases[i].why, ops(e));
 		json_decref(e);
 	}
+	/* Our guard left on the group: taken off, the group's other keys kept. */
+	snprintf(text, sizeof(text), "{\"switch\": {\"groups\": [%s]}}",
+		 group("acme-net", GUARD_ON));
+	json_t *e = diff(config_of(text), &w, 1, NULL);
+	assert_string_equal(ops(e), "set /switch/groups");
+	assert_json(json_object_get(json_array_get(e, 0), "item"), group("acme-net", GUARD_OFF));
+	json_decref(e);
+	/* A group without the guard's keys (a tessd before them): left alone. */
+	snprintf(text, sizeof(text), "{\"switch\": {\"groups\": [%s]}}",
+		 group("acme-net", "\"mac_limit\": 0"));
+	json_decref(diff(config_of(text), &w, 0, "[]"));
 	/* No group of the VLAN: nothing. */
 	json_decref(diff(config_of("{}"), &w, 0, "[]"));
 	net_lan_free(&w);
+}
+
+/* other_protocols: as the set's default, or on its own (a guard with no set). */
+static void guard_follows_other_protocols(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t dflt, other;
+		uint32_t n_rules;
+		bool on, set, ipv4_only;
+	} cases[] = {
+		{ MGR_FW_ACCEPT, MGR_LAN_OTHER_SAME, 0, false, false, false },
+		{ MGR_FW_DROP, MGR_LAN_OTHER_SAME, 0, true, true, true },
+		{ MGR_FW_DROP, MGR_LAN_OTHER_ACCEPT, 0, true, true, false },
+		{ MGR_FW_ACCEPT, MGR_LAN_OTHER_SAME, 1, true, true, false },
+		{ MGR_FW_ACCEPT, MGR_LAN_OTHER_DROP, 0, true, false, true },
+		{ MGR_FW_ACCEPT, MGR_LAN_OTHER_ACCEPT, 0, false, false, false },
+	};
+	struct mgr_net_fw_rule r = { .action = MGR_FW_ACCEPT, .proto = "tcp", .dport = "22" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mgr_tenant_spec t = tenant(&r, cases[i].n_rules, cases[i].dflt);
+		struct net_lan_want w;
+		t.network.firewall.between_desktops.other_protocols = cases[i].other;
+		assert_int_equal(net_lan_on(&t), cases[i].on);
+		net_lan_want(&w, &t, net_lan_on(&t));
+		if ((w.set != NULL) != cases[i].set || (w.group != NULL) != cases[i].on ||
+		    json_is_true(json_object_get(w.guard, "ipv4_only")) != cases[i].ipv4_only ||
+		    json_array_size(json_object_get(w.guard, "protected_ips")) != cases[i].on ||
+		    json_is_true(json_object_get(w.guard, "dhcp_guard")) != cases[i].on)
+			fail_msg("case %zu: set %d group %d guard %s", i, w.set != NULL,
+				 w.group != NULL, json_dumps(w.guard, 0));
+		if (cases[i].on && !cases[i].set) {
+			/* A guard alone: the group made with it, no set. */
+			json_t *e = diff(config_of("{\"switch\": {\"groups\": []}}"), &w, 1, NULL);
+			assert_string_equal(ops(e), "add /switch/groups");
+			json_decref(e);
+		}
+		net_lan_free(&w);
+	}
+	/* No network: off whatever it says. */
+	struct mgr_tenant_spec t = tenant(NULL, 0, MGR_FW_DROP);
+	t.network.n_routers = 0;
+	assert_false(net_lan_on(&t));
 }
 
 int main(void)
@@ -284,6 +371,7 @@ int main(void)
 		cmocka_unit_test(attaches_to_the_vlans_group_whatever_its_name),
 		cmocka_unit_test(replaces_a_set_that_differs_and_leaves_a_right_one),
 		cmocka_unit_test(takes_away_only_its_own),
+		cmocka_unit_test(guard_follows_other_protocols),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
