@@ -42,16 +42,33 @@ static int cmd_port_add_vhost(struct tessctl *ctx, int argc, char **argv)
 				  port_human);
 }
 
+/* What a group's access ports may send: "ipv4-only dhcp-guard protect=A,B", or "-". */
+static const char *guard_text(const json_t *g, char *buf, size_t len)
+{
+	char prot[80];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (json_is_true(json_object_get(g, "ipv4_only")))
+		n += (size_t)snprintf(buf + n, len - n, " ipv4-only");
+	if (n < len && json_is_true(json_object_get(g, "dhcp_guard")))
+		n += (size_t)snprintf(buf + n, len - n, " dhcp-guard");
+	tessctl_join(json_object_get(g, "protected_ips"), ",", prot, sizeof(prot));
+	if (n < len && prot[0])
+		n += (size_t)snprintf(buf + n, len - n, " protect=%s", prot);
+	return n ? buf + 1 : "-";
+}
+
 static void group_list_human(const json_t *r)
 {
-	static const char *const h[] = { "GROUP", "TENANT", "VLAN",  "MAC-LIMIT",
-					 "FLOOD", "FDB",    "PORTS", NULL };
+	static const char *const h[] = { "GROUP", "TENANT", "VLAN",  "MAC-LIMIT", "FLOOD",
+					 "GUARD", "FDB",    "PORTS", NULL };
 	struct table *t = table_new(h);
 	size_t i;
 	json_t *g;
 
 	json_array_foreach (r, i, g) {
-		char ports[512];
+		char ports[512], guard[128];
 		table_cell(t, "%s", jstr(g, "name"));
 		table_cell(t, "%s", *jstr(g, "tenant") ? jstr(g, "tenant") : "-");
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(g, "vlan"));
@@ -63,6 +80,7 @@ static void group_list_human(const json_t *r)
 			   json_is_true(json_object_get(g, "flood_unknown_unicast")) ? "unknown"
 										     : "",
 			   json_is_true(json_object_get(g, "flood_multicast")) ? " multicast" : "");
+		table_cell(t, "%s", guard_text(g, guard, sizeof(guard)));
 		table_cell(t, "%" JSON_INTEGER_FORMAT, jint(g, "fdb_learned"));
 		table_cell(t, "%s",
 			   tessctl_join(json_object_get(g, "ports"), " ", ports, sizeof(ports)));

@@ -360,6 +360,15 @@ def test_group_guard_keeps_desktops_to_ipv4_and_off_the_gateway(cleanup, tmp_pat
     assert "protects this address" in r.stdout + r.stderr
     grp = [g for g in t.tessd.ctl("config", "show")["switch"]["groups"] if g["name"] == "acme"]
     assert grp[0]["ipv4_only"] and grp[0]["protected_ips"] == [gw, "192.168.1.254"]
+    rows = {ln.split()[0]: ln for ln in t.tessd.tessctl("group", "list").stdout.splitlines()}
+    assert f"ipv4-only dhcp-guard protect={gw},192.168.1.254" in rows["acme"], rows
+    assert "ipv4-only" not in rows["bravo"] and "protect=" not in rows["bravo"], rows
+    # tessctl's options come from the schema: a third group made with them.
+    t.tessd.tessctl("group", "add", "carol", "--vlan", "300", "--ipv4-only", "--dhcp-guard",
+                    "--protected-ips", "10.0.0.1,10.0.0.2")
+    (g,) = [g for g in t.tessd.ctl("group", "list") if g["name"] == "carol"]
+    assert g["ipv4_only"] and g["dhcp_guard"], g
+    assert g["protected_ips"] == ["10.0.0.1", "10.0.0.2"], g
 
     # Taken away at runtime: the same frames pass.
     call("config.batch", {"edits": [{"op": "set", "array": "/switch/groups",
