@@ -247,7 +247,7 @@ void api_stats(struct api_ctx *c)
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
 			 "s:I},"
 			 " s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
-			 "s:I}, s:{s:I}, s:{s:I, s:I}}",
+			 "s:I}, s:{s:I}, s:{s:I, s:I, s:I, s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
@@ -266,7 +266,9 @@ void api_stats(struct api_ctx *c)
 			 "placed", K(place_ok), "no_quota", K(place_no_quota), "quota_full",
 			 K(place_quota_full), "no_host", K(place_no_host), "log", "dropped",
 			 (json_int_t)tlog_dropped(), "usage", "router_unanswered",
-			 K(usage_net_unanswered), "counter_resets", K(usage_net_resets)));
+			 K(usage_net_unanswered), "counter_resets", K(usage_net_resets),
+			 "active_listings", K(usage_active_listings), "active_shared",
+			 K(usage_active_shared)));
 	json_object_set_new(c->out->body, "login", api_login_stats());
 #undef K
 }

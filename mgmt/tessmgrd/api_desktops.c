@@ -12,6 +12,7 @@
 #include "jobs.h"
 #include "network.h"
 #include "store.h"
+#include "usage_active.h"
 #include "users.h"
 #include "virt.h"
 #include "tlog.h"
@@ -521,78 +522,43 @@ void api_jobs(struct api_ctx *c)
 /*
  * GET /usage: what is allocated (reservations, against quota and capacity)
  * and what runs: libvirt's active domains per host, counted per tenant by
- * the VLAN label of their NIC (Tessera's metadata).
+ * the VLAN label of their NIC (Tessera's metadata), as last listed for any
+ * caller (usage_active.h).
  */
 void api_usage(struct api_ctx *c)
 {
-	json_t *active = json_object(), *u, *t;
-	uint32_t *ids, n;
+	json_t *active, *u, *t;
+	time_t listed;
 	size_t i;
 
 	if (c->n_seg == 2 && strcmp(c->seg[1], "history") == 0) {
-		json_decref(active);
 		api_usage_history(c);
 		return;
 	}
 	if (!is(c, "GET") || c->n_seg != 1) {
 		http_error(c->out, 405, "", "%s %s is not served", c->r->method, c->r->path);
-		json_decref(active);
 		return;
 	}
 	/* Also refused in api_handle; here because tenant 0 is the provider's view. */
 	if (!c->provider && c->tenant_id == 0) {
 		forbidden(c, "this token's tenant does not exist");
-		json_decref(active);
 		return;
 	}
-	pthread_mutex_lock(&mgr.lock);
-	n = mgr.n_hosts;
-	ids = calloc(n + 1, sizeof(*ids));
-	for (uint32_t k = 0; ids && k < n; k++)
-		ids[k] = mgr.hosts[k]->id;
-	pthread_mutex_unlock(&mgr.lock);
-	for (uint32_t k = 0; ids && k < n; k++) {
-		char err[256];
-		json_t *doms = mgr_virt_list(ids[k], err, sizeof(err)), *d;
-		json_array_foreach (doms, i, d) {
-			const char *label = json_string_value(json_object_get(d, "vlan_name"));
-			json_t *a;
-			if (label == NULL || strcmp(jstr_or(d, "state"), "running") != 0)
-				continue;
-			a = json_object_get(active, label);
-			if (a == NULL)
-				json_object_set_new(active, label,
-						    a = json_pack("{s:i, s:i, s:I}", "domains", 0,
-								  "vcpus", 0, "memory_mb",
-								  (json_int_t)0));
-			json_object_set_new(
-				a, "domains",
-				json_integer(json_integer_value(json_object_get(a, "domains")) +
-					     1));
-			json_object_set_new(
-				a, "vcpus",
-				json_integer(json_integer_value(json_object_get(a, "vcpus")) +
-					     json_integer_value(json_object_get(d, "vcpus"))));
-			json_object_set_new(
-				a, "memory_mb",
-				json_integer(json_integer_value(json_object_get(a, "memory_mb")) +
-					     json_integer_value(json_object_get(d, "memory_mb"))));
-		}
-		json_decref(doms);
-	}
-	free(ids);
+	active = mgr_usage_active(&listed);
 	pthread_mutex_lock(&mgr.lock);
 	u = mgr_usage_locked(c->provider ? 0 : c->tenant_id);
 	json_array_foreach (json_object_get(u, "tenants"), i, t) {
 		const struct mgr_tenant *tn = mgr_tenant_by_name(&mgr, jstr_or(t, "tenant"));
 		json_t *a = tn ? json_object_get(active, tn->spec.vlan_name) : NULL;
+		/* A copy: the listing is shared with other calls' threads. */
 		json_object_set_new(
 			t, "active",
-			a ? json_incref(a)
+			a ? json_deep_copy(a)
 			  : json_pack("{s:i, s:i, s:i}", "domains", 0, "vcpus", 0, "memory_mb", 0));
 	}
 	pthread_mutex_unlock(&mgr.lock);
 	json_decref(active);
+	json_object_set_new(u, "active_listed_at", json_integer((json_int_t)listed));
 	api_ok(c, 200, u);
 }
 

@@ -13,6 +13,7 @@
 #include "image.h"
 #include "store.h"
 #include "tasks.h"
+#include "usage_active.h"
 #include "tlog.h"
 
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -336,6 +337,7 @@ void mgr_job_finish_locked(const struct mgr_job *ran, int rc, const char *err)
 
 	if (h)
 		h->jobs_running--;
+	mgr_usage_active_stale(); /* its domain may run, or not, since */
 	if (j) {
 		/* The tasks' results the job's thread gathered (its copy's array) become the job's.
 		 */

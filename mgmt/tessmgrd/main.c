@@ -27,6 +27,7 @@
 #include "mgr.h"
 #include "rates.h"
 #include "resmgr.h"
+#include "usage_active.h"
 #include "usage_hist.h"
 #include "sd_notify.h"
 #include "store.h"
@@ -310,6 +311,7 @@ int main(int argc, char **argv)
 	mgr_events_stop();      /* streams end: their threads would hold http_stop */
 	mgr_console_stop_all(); /* and consoles: MHD cannot stop with upgraded connections */
 	http_stop();
+	mgr_usage_active_clear(); /* no call is left to use it */
 	mgr_tls_uninstall();
 	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
 	mgr_host_tessd_stop();

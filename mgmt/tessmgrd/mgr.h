@@ -32,6 +32,8 @@ struct mgr_counters {
 	uint64_t net_fdb_forget_failed;  /* such fdb.del that failed (retried at each tick) */
 	uint64_t usage_net_unanswered;   /* a router's tessd silent in a usage pass (usage_net.h) */
 	uint64_t usage_net_resets;       /* a tenant's counters found restarted or reset there */
+	uint64_t usage_active_listings;  /* GET /v1/usage's listings of the hosts' domains */
+	uint64_t usage_active_shared;    /* its answers from a listing kept (usage_active.h) */
 	/* mgr_place_locked's answers: placed, or refused for want of a quota, of room in the
 	 * quota, or of a host that can take it. */
 	uint64_t place_ok, place_no_quota, place_quota_full, place_no_host;

@@ -80,6 +80,8 @@ static const struct cfg_field usage_fields[] = {
 		  "1825"),
 	CFG_FIELD(struct mgr_usage_cfg, max_rows, "max_rows", CFG_INT_NODE(1, 10000000), false,
 		  "100000"),
+	CFG_FIELD(struct mgr_usage_cfg, active_cache_sec, "active_cache_sec", CFG_INT_NODE(0, 300),
+		  false, "5"),
 	{ 0 },
 };
 

@@ -50,6 +50,7 @@ struct mgr_usage_cfg {
 	uint32_t hourly_days;
 	uint32_t daily_days;
 	uint32_t max_rows;
+	uint32_t active_cache_sec; /* GET /v1/usage's listing of running domains kept */
 };
 
 /*

@@ -34,11 +34,12 @@ OPS = {"create": ["create"], "delete": ["delete"], "migrate": ["migrate"], "push
        "job": ["create", "delete", "migrate"], "copy": ["migrate", "push"]}
 CASES = [(p, op) for p in POINTS for op in OPS.get(p.split(".")[0], [])]
 # Points of no operation, tested where they are: libvirt's event loop at start and stop, an
-# event stream's admission, an event's tenant line.
+# event stream's admission, an event's tenant line, a chargeback's read, a usage listing.
 ELSEWHERE = {"virt.wake_timer": "tests/unit/test_mgr_virt.c",
              "events.admit": "tests/mgmt/test_events.py",
              "events.split": "tests/mgmt/test_jobs.py",
-             "chargeback.after_rates": "tests/mgmt/test_chargeback.py"}
+             "chargeback.after_rates": "tests/mgmt/test_chargeback.py",
+             "usage.list": "tests/mgmt/test_usage_active.py"}
 # Points a create reaches once its domain runs (its after_create tasks, none here, not cut
 # short): the desktop is the user's from there on.
 CREATED = {"create.after_start", "create.after_tasks", "create.after_state",
