@@ -3,7 +3,8 @@
  * Tenant networks: the rule set between a tenant's desktops. Desktops of one group talk
  * through the hosts' switches, never through the PE's gateway, so their traffic meets the
  * set on the group at each host (tessd's firewall.groups), the PE's sets never. The group's
- * guard keeps them to IPv4 and ARP (which the set filters) and off the gateway's address.
+ * guard keeps them to IPv4 and ARP (which the set filters), off the gateway's address and
+ * from serving DHCP.
  */
 #include <errno.h>
 #include <stdio.h>
