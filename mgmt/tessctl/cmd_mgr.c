@@ -312,6 +312,8 @@ static void lan_line(const json_t *fw)
 	       jstr(fw, "want"),
 	       json_is_true(json_object_get(guard, "ipv4_only")) ? "IPv4 and ARP only"
 								 : "any protocol");
+	if (json_is_true(json_object_get(guard, "dhcp_guard")))
+		printf(", no DHCP server");
 	json_array_foreach (json_object_get(guard, "protected_ips"), i, ip)
 		printf(", %s", json_string_value(ip) ?: "?");
 	printf("%s\n",

@@ -259,7 +259,7 @@ def test_reconcile_puts_the_set_back_and_takes_a_stale_one_away(topo, m):
     assert "host h1 tessd: 0 groups and 0 desktop ports missing, 1 sets or guards between " \
         "desktops not as stored" in out, out
     assert "  set acme-lan of tenant acme: wanted attached; group IPv4 and ARP only, " \
-        "192.168.50.1 protected" in out, out
+        "no DHCP server, 192.168.50.1 protected" in out, out
     (h,) = m.ok("POST", "reconcile")["tessds"]["hosts"]
     assert h["repaired"] >= 1 and h["repair_failed"] == 0, h
     assert host_fw(topo.host)[1] == {"acme-net": "acme-lan"}
