@@ -245,9 +245,8 @@ void api_stats(struct api_ctx *c)
 #define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
 	api_ok(c, 200,
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
-			 "s:I},"
-			 " s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
-			 "s:I}, s:{s:I}, s:{s:I, s:I, s:I, s:I}}",
+			 "s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}, "
+			 "s:{s:I, s:I, s:I, s:I}, s:{s:I}, s:{s:I, s:I, s:I, s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
 			 (json_int_t)s.body_too_large, "json_too_deep", (json_int_t)s.json_too_deep,
@@ -262,10 +261,11 @@ void api_stats(struct api_ctx *c)
 			 (json_int_t)mgr_image_timeouts(), "events", "streams", (json_int_t)streams,
 			 "dropped", (json_int_t)ev_dropped, "network", "fdb_forgets",
 			 K(net_fdb_forgets), "fdb_forget_failed", K(net_fdb_forget_failed),
-			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(), "placement",
-			 "placed", K(place_ok), "no_quota", K(place_no_quota), "quota_full",
-			 K(place_quota_full), "no_host", K(place_no_host), "log", "dropped",
-			 (json_int_t)tlog_dropped(), "usage", "router_unanswered",
+			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(),
+			 "reservations_pending", (json_int_t)mgr_net_reservations_pending(),
+			 "placement", "placed", K(place_ok), "no_quota", K(place_no_quota),
+			 "quota_full", K(place_quota_full), "no_host", K(place_no_host), "log",
+			 "dropped", (json_int_t)tlog_dropped(), "usage", "router_unanswered",
 			 K(usage_net_unanswered), "counter_resets", K(usage_net_resets),
 			 "active_listings", K(usage_active_listings), "active_shared",
 			 K(usage_active_shared)));

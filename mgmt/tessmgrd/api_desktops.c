@@ -313,8 +313,11 @@ static void desktop_create(struct api_ctx *c)
 			    site->spec.name, h->spec.name);
 		goto out;
 	}
-	if (mgr_new_mac_locked(d->mac, d->id) < 0) {
+	if (mgr_new_mac_locked(d->mac, d->id) < 0)
 		mgr_err_set(&e, 503, "", "no free MAC address found for desktop %u", d->id);
+	else
+		d->address = mgr_net_new_address_locked(t, &e); /* d is not counted: no address */
+	if (e.status) {
 		mgr_remove_desktop_locked(d->id);
 		mgr_release_locked(h, t->id, m);
 		goto out;

@@ -126,17 +126,20 @@ static int new_uuid(char out[37], char *err, size_t len)
 }
 
 /* Gives back the desktop's reservation and forgets it; the usage history counts it up to now
- * (end: how it was, NULL: it did not run). */
+ * (end: how it was, NULL: it did not run). Its address goes from the PEs' DHCP after. */
 static void forget(uint32_t id, const struct usage_end *end)
 {
 	struct mgr_desktop *d;
+	uint32_t tenant = 0;
+	bool addressed = false;
 
 	pthread_mutex_lock(&mgr.lock);
 	d = mgr_desktop_get(&mgr, id);
 	if (d) {
 		struct mgr_host *h = mgr_host_get(&mgr, d->host_id);
 		const struct mgr_model *m = mgr_model_get(&mgr, d->model_id);
-		uint32_t tenant = d->tenant_id;
+		tenant = d->tenant_id;
+		addressed = d->address != 0;
 		usage_desktop_gone_locked(d, end);
 		if (h && m)
 			mgr_release_locked(h, tenant, m);
@@ -149,6 +152,8 @@ static void forget(uint32_t id, const struct usage_end *end)
 			mgr_sync_cpus_locked(h);
 	}
 	pthread_mutex_unlock(&mgr.lock);
+	if (addressed)
+		mgr_net_reserve_or_retry(tenant);
 }
 
 /* Removes whatever exists of a desktop: domain, port, overlay. */
@@ -217,12 +222,16 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	clone = rc == 0;
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_clone", err, len);
+	/* Its address reserved for its MAC before it can ask for a lease. */
+	if (rc == 0 && w.d.address)
+		rc = mgr_net_reserve(w.d.tenant_id, err, len);
 	if (rc == 0 && !late(j, task_ms, err, len) && w.tessd[0]) {
 		struct mgr_port_req r = {
 			.socket = w.tessd,
 			.port = w.d.port,
 			.vhost_socket = w.d.vhost_socket,
 			.mac = w.d.mac,
+			.address = w.d.address,
 			.vlan = w.vlan,
 			.group = w.vlan_name,
 			.tenant = w.tenant,

@@ -253,6 +253,9 @@ static void format_counters(FILE *f)
 	sample1(f, "tessera_mgr_fdb_forgets_total", "result", "failed", K(net_fdb_forget_failed));
 	head(f, "tessera_mgr_fdb_forgets_pending", "gauge", "fdb.del still to retry.");
 	sample0(f, "tessera_mgr_fdb_forgets_pending", mgr_net_forgets_pending());
+	head(f, "tessera_mgr_reservations_pending", "gauge",
+	     "Tenants whose PEs' DHCP reservations are still to retry.");
+	sample0(f, "tessera_mgr_reservations_pending", mgr_net_reservations_pending());
 	head(f, "tessera_mgr_usage_listings_total", "counter",
 	     "GET /v1/usage's running domains: hosts listed, or a listing kept served.");
 	sample1(f, "tessera_mgr_usage_listings_total", "result", "listed",

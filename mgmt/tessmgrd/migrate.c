@@ -156,6 +156,7 @@ static int add_port(const struct side *s, const struct move *m, const struct mgr
 		.port = d->port,
 		.vhost_socket = d->vhost_socket,
 		.mac = d->mac,
+		.address = d->address,
 		.vlan = m->vlan,
 		.group = m->vlan_name,
 		.tenant = m->tenant,

@@ -69,6 +69,23 @@ void mgr_net_desktop_moved(uint32_t tenant_id, uint32_t host_id, const char *mac
 /* Forgets that failed and wait for the next tick. */
 uint32_t mgr_net_forgets_pending(void);
 
+/*
+ * An address for a new desktop of t (under mgr.lock): the lowest of its DHCP pool that none
+ * of its desktops has; 0 when t's network has no DHCP, or with e (409) when none is free.
+ */
+uint32_t mgr_net_new_address_locked(const struct mgr_tenant *t, struct mgr_err *e);
+/*
+ * Every PE serving tenant_id made to reserve its desktops' addresses as the store has them
+ * (its DHCP server's reservations, one config.batch each; a tenant without DHCP: none).
+ * Without mgr.lock; waits for a network change under way: 0, or -errno with err saying
+ * which PE failed and why (each PE is told, whichever failed).
+ */
+int mgr_net_reserve(uint32_t tenant_id, char *err, size_t len);
+/* The same, never failing: one that fails is logged and tried again at each tick. */
+void mgr_net_reserve_or_retry(uint32_t tenant_id);
+/* Tenants whose reservations wait for that retry. */
+uint32_t mgr_net_reservations_pending(void);
+
 struct mgr_port_req;
 /*
  * mgr_vswitch_add_port for a desktop's port, once the group of its VLAN there has the

@@ -136,7 +136,7 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 	uint32_t mask = cfg_prefix4_mask(n->gateway.len), net = n->gateway.ip & mask;
 
 	if (!net_has_network(t))
-		return true;
+		return net_addresses_kept_locked(t, e);
 	if (strlen(t->name) > NET_MAX_TENANT_NAME) {
 		mgr_err_set(e, 400, "/name",
 			    "a tenant with a network has a name of at most %d characters (its "
@@ -259,7 +259,7 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 			    "NAT takes an address of its own or a share of a pool, not both");
 		return false;
 	}
-	return true;
+	return net_addresses_kept_locked(t, e);
 }
 
 const char *mgr_net_router_user_locked(const char *router)

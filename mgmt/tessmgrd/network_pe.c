@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "network_priv.h"
+#include "tessd_config.h"
 
 void net_ip_str(uint32_t ip, char buf[16])
 {
@@ -57,10 +58,49 @@ static void add_edit(json_t *edits, const char *array, json_t *match, json_t *it
 					       "match", match, "item", item));
 }
 
+#define NET_DYNAMIC_LEASES 1024 /* tessd's max_leases default */
+
+json_t *net_pe_dhcp_server(const struct mgr_tenant_spec *t)
+{
+	const struct mgr_network_spec *n = &t->network;
+	char dc[72], a[16], b[16], gw[16];
+
+	if (!n->dhcp.pool_start)
+		return NULL;
+	json_t *dns = json_array(), *resv = net_reservations_locked(t);
+	if (resv == NULL) {
+		json_decref(dns);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n->dhcp.n_dns; i++) {
+		net_ip_str(n->dhcp.dns[i], b);
+		json_array_append_new(dns, json_string(b));
+	}
+	snprintf(dc, sizeof(dc), "%s-dc", t->name);
+	net_ip_str(n->dhcp.pool_start, a);
+	net_ip_str(n->dhcp.pool_end, b);
+	net_ip_str(n->gateway.ip, gw);
+	/*
+	 * The leases the tenant may hold: as many dynamic ones as before (tessd's default
+	 * share, or the pool if smaller) and one for each desktop's reservation, which the
+	 * default alone would leave past 1024 desktops without one. Each counts against the
+	 * PE's dhcp.lease_capacity: not the pool's size.
+	 */
+	uint64_t pool = (uint64_t)n->dhcp.pool_end - n->dhcp.pool_start + 1;
+	uint64_t most =
+		(pool < NET_DYNAMIC_LEASES ? pool : NET_DYNAMIC_LEASES) + json_array_size(resv);
+	if (most > TESS_DHCP_MAX_ADDRS + TESS_DHCP_MAX_RESV)
+		most = TESS_DHCP_MAX_ADDRS + TESS_DHCP_MAX_RESV;
+	return json_pack("{s:s, s:[{s:s, s:s}], s:o, s:i, s:s, s:o, s:I}", "interface", dc, "pools",
+			 "start", a, "end", b, "reservations", resv, "lease_sec",
+			 (int)n->dhcp.lease_sec, "router", gw, "dns", dns, "max_leases",
+			 (json_int_t)most);
+}
+
 json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spec *r)
 {
 	const struct mgr_network_spec *n = &t->network;
-	char ent[72], dc[72], pool[72], fw[72], a[24], b[20], gw[16];
+	char ent[72], dc[72], pool[72], fw[72], a[24], b[20];
 	json_t *edits = json_array(), *o;
 
 	snprintf(ent, sizeof(ent), "%s-ent", t->name);
@@ -92,20 +132,8 @@ json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spe
 			 json_pack("{s:s, s:s, s:[{s:s}]}", "vrf", t->name, "prefix", a, "nexthops",
 				   "via", b));
 	}
-	if (n->dhcp.pool_start) {
-		json_t *dns = json_array();
-		for (uint32_t i = 0; i < n->dhcp.n_dns; i++) {
-			net_ip_str(n->dhcp.dns[i], b);
-			json_array_append_new(dns, json_string(b));
-		}
-		net_ip_str(n->dhcp.pool_start, a);
-		net_ip_str(n->dhcp.pool_end, b);
-		net_ip_str(n->gateway.ip, gw);
-		add_edit(edits, "/dhcp/servers", json_pack("{s:s}", "interface", dc),
-			 json_pack("{s:s, s:[{s:s, s:s}], s:i, s:s, s:o}", "interface", dc, "pools",
-				   "start", a, "end", b, "lease_sec", (int)n->dhcp.lease_sec,
-				   "router", gw, "dns", dns));
-	}
+	if ((o = net_pe_dhcp_server(t)) != NULL)
+		add_edit(edits, "/dhcp/servers", json_pack("{s:s}", "interface", dc), o);
 	if (net_nat_on(n) && r->internet_vrf[0]) {
 		const char *use = n->nat.pool;
 		if (n->nat.address) {

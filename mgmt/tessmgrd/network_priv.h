@@ -61,6 +61,11 @@ json_t *net_group_params(const struct mgr_tenant_spec *t);
  * element again (for the dels, reconcile and its repair).
  */
 json_t *net_pe_adds(const struct mgr_tenant_spec *t, const struct mgr_router_spec *r);
+/*
+ * t's DHCP server on its PEs (an item of tessd's /dhcp/servers) with its desktops'
+ * reservations, under mgr.lock; NULL: t has no DHCP (or no memory).
+ */
+json_t *net_pe_dhcp_server(const struct mgr_tenant_spec *t);
 /* The dels of what net_pe_adds makes, in reverse order, appended to edits. */
 void net_pe_dels(json_t *edits, const struct mgr_tenant_spec *t, const struct mgr_router_spec *r);
 
@@ -128,6 +133,18 @@ void net_look_host_locked(struct net_look *l, const struct mgr_host *h);
 void net_look_free(struct net_look *l);
 /* The tessd of l against l, repaired if repair (without mgr.lock): the API's report of it. */
 json_t *net_look_reconcile(const struct net_look *l, bool repair);
+
+/*
+ * network_addr.c, under mgr.lock: the reservations of the desktops of the tenant named as t
+ * (tessd's /dhcp/servers/N/reservations), in address order (NULL: no memory); and whether
+ * t, a new spec of it, can keep reserving each of their addresses: DHCP on, each address in
+ * the subnet and not the gateway's (else e says which not).
+ */
+json_t *net_reservations_locked(const struct mgr_tenant_spec *t);
+bool net_addresses_kept_locked(const struct mgr_tenant_spec *t, struct mgr_err *e);
+/* The reservations that failed, once more each tenant (the ticker's); dropped at stop. */
+void net_retry_reservations(void);
+void net_reservations_clear(void);
 
 /* network_move.c: the forgets that failed, once more each (without mgr.lock; the ticker's). */
 void net_retry_forgets(void);

@@ -102,9 +102,10 @@ void net_look_host_locked(struct net_look *l, const struct mgr_host *h)
 		    (d->state != MGR_DESK_RUNNING && d->state != MGR_DESK_STOPPED))
 			continue;
 		json_array_append_new(l->ports,
-				      json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s}", "desktop_id",
-						(json_int_t)d->id, "port", d->port, "vhost_socket",
-						d->vhost_socket, "mac", d->mac, "vlan",
+				      json_pack("{s:I, s:s, s:s, s:s, s:I, s:i, s:s, s:s}",
+						"desktop_id", (json_int_t)d->id, "port", d->port,
+						"vhost_socket", d->vhost_socket, "mac", d->mac,
+						"address", (json_int_t)d->address, "vlan",
 						(int)t->spec.vlan, "group", t->spec.vlan_name,
 						"tenant", t->spec.name));
 	}
@@ -338,6 +339,8 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 				.port = net_str(want, "port"),
 				.vhost_socket = net_str(want, "vhost_socket"),
 				.mac = net_str(want, "mac"),
+				.address = (uint32_t)json_integer_value(
+					json_object_get(want, "address")),
 				.vlan = (uint16_t)json_integer_value(json_object_get(want, "vlan")),
 				.group = net_str(want, "group"),
 				.tenant = net_str(want, "tenant"),

@@ -88,6 +88,7 @@ static void tick(void)
 	pthread_mutex_unlock(&mgr.lock);
 	bool any = false;
 	net_retry_forgets();
+	net_retry_reservations();
 	for (uint32_t i = 0; i < n; i++)
 		any |= p[i].repair = is_new(p[i].socket);
 	if (any) {
@@ -128,4 +129,5 @@ void mgr_net_stop(void)
 	seen = NULL;
 	n_seen = 0;
 	net_forgets_clear();
+	net_reservations_clear();
 }

@@ -37,6 +37,9 @@ struct mgr_desktop {
 	char port[MGR_NAME_LEN];     /* its vhost-user port in the host's tessd */
 	char vhost_socket[PATH_MAX]; /* that port's socket (the NIC's source) */
 	char mac[18];
+	/* Its IPv4 address: reserved for its MAC by its tenant's PEs' DHCP, its port's only
+	 * source (0: none, its tenant has no DHCP or it was made before addresses were given). */
+	uint32_t address;
 	char uuid[37];
 	mgr_cpuset cpus;   /* where its vCPUs are pinned: its tenant's partition on its host */
 	uint32_t quota_us; /* the resource manager's cap per period (0: none) */

@@ -385,6 +385,10 @@ json_t *mgr_desktop_json(const struct mgr_desktop *d)
 	}
 	if (d->domain[0])
 		json_object_set_new(o, "domain", json_string(d->domain));
+	char ip[16] = "";
+	if (d->address)
+		cfg_fmt_ip4(d->address, ip, sizeof(ip));
+	json_object_set_new(o, "address", json_string(ip));
 	json_object_set_new(o, "base", json_string(d->base));
 	json_object_set_new(o, "base_version", json_string(d->base_version));
 	json_object_set_new(o, "link_sites", links);
@@ -428,6 +432,10 @@ static int desktop_from_json(json_t *o, struct mgr_desktop *d)
 	for (uint8_t k = 0; state && k < MGR_DESK_STATES; k++)
 		if (strcmp(state, mgr_desktop_state_names[k]) == 0)
 			d->state = k;
+	/* Desktops stored before addresses were given have none. */
+	const char *ip = json_string_value(json_object_get(o, "address"));
+	if (ip && ip[0] && cfg_parse_ip4(ip, &d->address) < 0)
+		return -EINVAL;
 	return d->id && mgr_cpuset_parse(json_string_value(json_object_get(o, "cpus")) ?: "",
 					 MGR_MAX_CPUS, &d->cpus) == 0
 		       ? 0

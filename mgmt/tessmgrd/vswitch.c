@@ -107,11 +107,17 @@ json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_
 		snprintf(err, len, "tessd port schema: defaults do not decode");
 		return NULL;
 	}
-	/* Only the desktop's MAC may send (anti-spoofing is on for vhost-user ports). */
+	/* Only the desktop's MAC may send (anti-spoofing is on for vhost-user ports), and from
+	 * its address only: no claim of a neighbour's (DHCP's 0.0.0.0 and ARP probes pass). */
 	free(p.allowed_macs);
 	p.allowed_macs = calloc(1, sizeof(*p.allowed_macs));
 	p.n_allowed_macs = p.allowed_macs ? 1 : 0;
-	if (p.allowed_macs == NULL)
+	if (r->address) {
+		free(p.allowed_ips);
+		p.allowed_ips = calloc(1, sizeof(*p.allowed_ips));
+		p.n_allowed_ips = p.allowed_ips ? 1 : 0;
+	}
+	if (p.allowed_macs == NULL || (r->address && p.allowed_ips == NULL))
 		snprintf(err, len, "out of memory");
 	else if (cfg_parse_mac(r->mac, &p.allowed_macs[0]) < 0)
 		snprintf(err, len, "port MAC '%s' is not a MAC address", r->mac);
@@ -120,6 +126,8 @@ json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_
 		     len) == 0 &&
 		 put(p.group, sizeof(p.group), r->group, "port group", err, len) == 0) {
 		p.mode = TESS_PORT_ACCESS;
+		if (r->address)
+			p.allowed_ips[0] = r->address;
 		/*
 		 * tessd connects, QEMU serves the socket (as OVS's dpdkvhostuserclient): in
 		 * the vhost library's 1024-fd poll set a server port holds a listening and a

@@ -14,6 +14,7 @@ struct mgr_port_req {
 	const char *port;         /* port name */
 	const char *vhost_socket; /* the desktop's vhost-user NIC: QEMU serves, tessd connects */
 	const char *mac;          /* the only source MAC the port accepts */
+	uint32_t address;         /* the only IPv4 source (and ARP sender) it accepts; 0: any */
 	uint16_t vlan;            /* the tenant's VLAN: its port group */
 	const char *group;        /* the group's name if tessmgrd has to make it */
 	const char *tenant;
@@ -47,7 +48,7 @@ int mgr_vswitch_port_group(const char *socket, const char *port, char *group, si
  * The params of tessd's group.add (the group r->group of r->vlan) and
  * port.add (the desktop's vhost-user port, of tessd's vhost backend, a
  * client of the socket QEMU serves at vhost_path, in group r->group, locked
- * to r->mac), built with tessd's schemas; NULL with err filled in.
+ * to r->mac and r->address), built with tessd's schemas; NULL with err filled in.
  */
 json_t *mgr_vswitch_group_params(const struct mgr_port_req *r, char *err, size_t len);
 json_t *mgr_vswitch_port_params(const struct mgr_port_req *r, const char *vhost_path, char *err,

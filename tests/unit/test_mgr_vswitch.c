@@ -78,6 +78,25 @@ static void test_port_request(void **state)
 	json_decref(p);
 }
 
+/* A desktop with an address: its port takes no other IPv4 source (nor ARP sender). */
+static void test_port_request_with_address(void **state)
+{
+	struct mgr_port_req r = req;
+	char err[256] = "";
+
+	(void)state;
+	r.address = 0xc0a83264; /* 192.168.50.100 */
+	json_t *p = mgr_vswitch_port_params(&r, "/var/run/vm-7.sock", err, sizeof(err));
+	assert_non_null(p);
+	json_t *want = json_pack("{s:s, s:{s:s, s:b}, s:s, s:s, s:[s], s:[s]}", "name", "vm-7",
+				 "vhost", "path", "/var/run/vm-7.sock", "client", 1, "mode",
+				 "access", "group", "vlan100", "allowed_macs", "52:54:00:00:00:07",
+				 "allowed_ips", "192.168.50.100");
+	assert_same_request(&tessd_port_schema, p, want);
+	json_decref(want);
+	json_decref(p);
+}
+
 static void test_too_long_is_an_error(void **state)
 {
 	struct mgr_port_req r = req;
@@ -98,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_request),
 		cmocka_unit_test(test_port_request),
+		cmocka_unit_test(test_port_request_with_address),
 		cmocka_unit_test(test_too_long_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
