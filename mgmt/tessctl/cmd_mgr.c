@@ -357,6 +357,21 @@ static void reconcile_human(const json_t *r)
 			lan_line(fw);
 		if (json_object_get(x, "firewall_error"))
 			printf("  sets between desktops: %s\n", jstr(x, "firewall_error"));
+		const json_t *pl;
+		json_array_foreach (json_object_get(x, "port_locks"), k, pl) {
+			const json_t *ips = json_object_get(pl, "allowed_ips");
+			printf("  port %s of desktop %" JSON_INTEGER_FORMAT
+			       ": not locked as stored, to MAC %s and %s\n",
+			       jstr(pl, "port"), jint(pl, "desktop_id"),
+			       json_string_value(
+				       json_array_get(json_object_get(pl, "allowed_macs"), 0))
+				       ?: "any",
+			       json_array_size(ips)
+				       ? json_string_value(json_array_get(ips, 0)) ?: "?"
+				       : "any address");
+		}
+		if (json_object_get(x, "port_locks_error"))
+			printf("  desktop ports' locks: %s\n", jstr(x, "port_locks_error"));
 	}
 	json_array_foreach (json_object_get(r, "hosts"), i, x)
 		printf("host %s libvirt: %zu domains not in the store, %zu desktops missing\n",

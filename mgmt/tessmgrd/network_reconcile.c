@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Tenant networks: routers' and hosts' tessds compared with the store, and repaired. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,22 +227,23 @@ static bool port_still_wanted(json_int_t id, uint32_t host, const char *port)
 }
 
 /*
- * The tenants' sets and guards between desktops on l's host, after its groups: the differing
- * ones into o's "firewall", made right in one batch if repair (counted as such, one for each).
- * Whether they are right now.
+ * The tenants' sets and guards between desktops on l's host (its config, or NULL with why in
+ * err: its config.get failed), after its groups: the differing ones into o's "firewall", made
+ * right in one batch if repair (counted as such, one for each). Whether they are right now.
  */
-static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint32_t *fixed,
-			  uint32_t *failed)
+static bool lan_reconcile(const struct net_look *l, json_t *config, const char *why, json_t *o,
+			  bool repair, uint32_t *fixed, uint32_t *failed)
 {
-	json_t *config = NULL, *doit = json_array(), *undo = json_array(), *report = json_array(),
-	       *el, *res = NULL;
+	json_t *doit = json_array(), *undo = json_array(), *report = json_array(), *el, *res = NULL;
 	char err[512] = "";
 	size_t i;
 	int rc = 0;
 
-	if (json_array_size(l->lans) &&
-	    (rc = mgr_tessd_call(l->tessd, "config.get", NULL, &config, err, sizeof(err))) < 0)
+	if (json_array_size(l->lans) && config == NULL) {
+		snprintf(err, sizeof(err), "%s", why);
+		rc = -EIO;
 		(*failed)++; /* nothing compared: the ticker tries again */
+	}
 	json_array_foreach (l->lans, i, el) {
 		struct net_lan_want w = { .vlan = (uint16_t)json_integer_value(
 						  json_object_get(el, "vlan")),
@@ -267,7 +269,6 @@ static bool lan_reconcile(const struct net_look *l, json_t *o, bool repair, uint
 	if (rc < 0)
 		json_object_set_new(o, "firewall_error", json_string(err));
 	json_object_set_new(o, "firewall", report);
-	json_decref(config);
 	json_decref(doit);
 	json_decref(undo);
 	return rc == 0 && (repair || json_array_size(report) == 0);
@@ -285,11 +286,66 @@ static bool lan_wanted(const struct net_look *l, const char *tenant)
 	return false;
 }
 
+/* Whether port configs a and b have the same list at key (a key left out: none). */
+static bool same_list(json_t *a, json_t *b, const char *key)
+{
+	json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+
+	return (json_array_size(x) == 0 && json_array_size(y) == 0) || json_equal(x, y);
+}
+
+/*
+ * A desktop's port on the host whose locks (its MAC, its address) are not the store's: into
+ * o's "port_locks", and set right if repair (tessd's port.set changes them in place).
+ */
+static void lock_reconcile(const struct net_look *l, json_t *config, json_t *want, json_t *locks,
+			   bool repair, uint32_t *fixed, uint32_t *failed)
+{
+	struct mgr_port_req r = {
+		.port = net_str(want, "port"),
+		.mac = net_str(want, "mac"),
+		.address = (uint32_t)json_integer_value(json_object_get(want, "address")),
+		.group = net_str(want, "group"),
+		.tenant = net_str(want, "tenant"),
+	};
+	json_t *match = json_pack("{s:s}", "name", r.port), *res = NULL;
+	json_t *el = net_find_elem(config, "/ports", match);
+	char err[512];
+	json_decref(match);
+	json_t *p =
+		el ? mgr_vswitch_port_params(&r, net_str(want, "vhost_socket"), err, sizeof(err))
+		   : NULL;
+	if (p == NULL || (same_list(el, p, "allowed_macs") && same_list(el, p, "allowed_ips"))) {
+		json_decref(p);
+		return;
+	}
+	json_t *set = json_pack("{s:s, s:O, s:O}", "name", r.port, "allowed_macs",
+				json_object_get(p, "allowed_macs"), "allowed_ips",
+				json_object_get(p, "allowed_ips"));
+	json_array_append_new(locks, json_pack("{s:O, s:s, s:O, s:O}", "desktop_id",
+					       json_object_get(want, "desktop_id"), "port", r.port,
+					       "allowed_macs", json_object_get(p, "allowed_macs"),
+					       "allowed_ips", json_object_get(p, "allowed_ips")));
+	json_decref(p);
+	if (!repair || !port_still_wanted(json_integer_value(json_object_get(want, "desktop_id")),
+					  l->id, r.port)) {
+		json_decref(set);
+		return;
+	}
+	if (mgr_tessd_call(l->tessd, "port.set", set, &res, err, sizeof(err)) < 0) {
+		(*failed)++;
+		tlog(LOG_WARNING, NULL, "host %s: the locks of port %s: %s", l->name, r.port, err);
+	} else {
+		(*fixed)++;
+	}
+	json_decref(res);
+}
+
 static json_t *host_reconcile(const struct net_look *l, bool repair)
 {
-	json_t *groups = NULL, *ports = NULL, *o = json_pack("{s:s}", "host", l->name), *res, *want,
-	       *g;
-	char err[512];
+	json_t *groups = NULL, *ports = NULL, *config = NULL,
+	       *o = json_pack("{s:s}", "host", l->name), *res, *want, *g;
+	char err[512], why[512] = "";
 	size_t i, k;
 	int rc = mgr_tessd_call(l->tessd, "group.list", NULL, &groups, err, sizeof(err));
 	uint32_t fixed = 0, failed = 0;
@@ -320,12 +376,20 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 			json_decref(res);
 		}
 	}
-	/* Before the ports: a desktop's port joins a group that has its set. */
-	bool lans_ok = lan_reconcile(l, o, repair, &fixed, &failed);
+	/* The sets, guards and ports' locks are compared with its config, once the groups are
+	 * there. Before the ports: a desktop's port joins a group that has its set. */
+	if ((json_array_size(l->lans) || json_array_size(l->ports)) &&
+	    mgr_tessd_call(l->tessd, "config.get", NULL, &config, why, sizeof(why)) < 0)
+		config = NULL;
+	bool lans_ok = lan_reconcile(l, config, why, o, repair, &fixed, &failed);
+	json_t *locks = json_array();
 	json_array_foreach (l->ports, i, want) {
 		json_int_t id = json_integer_value(json_object_get(want, "desktop_id"));
-		if (listed(ports, "name", net_str(want, "port")))
+		if (listed(ports, "name", net_str(want, "port"))) {
+			if (config)
+				lock_reconcile(l, config, want, locks, repair, &fixed, &failed);
 			continue;
+		}
 		json_array_append_new(mp, json_pack("{s:I, s:s}", "desktop_id", id, "port",
 						    net_str(want, "port")));
 		/* Not into a group whose set or guard could not be made right (tried again). */
@@ -359,6 +423,13 @@ static json_t *host_reconcile(const struct net_look *l, bool repair)
 	json_decref(ports);
 	json_object_set_new(o, "missing_groups", mg);
 	json_object_set_new(o, "missing_ports", mp);
+	json_object_set_new(o, "port_locks", locks);
+	if (config == NULL && json_array_size(l->ports)) {
+		/* Not compared: said, and tried again by the ticker (once: the sets' count it). */
+		json_object_set_new(o, "port_locks_error", json_string(why));
+		failed += repair && json_array_size(l->lans) == 0;
+	}
+	json_decref(config);
 	if (repair && (fixed || failed)) {
 		json_object_set_new(o, "repaired", json_integer(fixed));
 		json_object_set_new(o, "repair_failed", json_integer(failed));

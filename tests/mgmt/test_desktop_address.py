@@ -5,11 +5,13 @@ port on its host tessd takes no other IPv4 source nor ARP sender. On test_move_r
 (one PE, two host tessds); the desktop's traffic comes from a namespace on a tap port made as
 tessmgrd made the desktop's port."""
 import json
+import os
+import subprocess
 
 from scapy.layers.l2 import ARP, Ether
 
 import tess
-from mgr import ACME
+from mgr import ACME, PROVIDER
 from test_move_reach import DESK_GW, DESK_IP, network, w  # noqa: F401  (w: the fixture)
 
 DESK_IP2 = "192.168.50.101"
@@ -124,7 +126,8 @@ def test_a_full_pool_is_refused_and_a_network_change_keeps_the_reservations(w):
 def test_a_pe_down_fails_a_create_and_a_delete_is_reserved_later(w):
     """With the PE down, a create fails (its address could not be reserved) and leaves
     nothing; a delete succeeds and its reservation goes once the PE is back. A reservation
-    changed behind tessmgrd's back is found and put right by reconcile."""
+    changed behind tessmgrd's back is found and put right by reconcile, and so is a desktop's
+    port whose lock to its address was taken off on its host."""
     w.tenant("acme")
     d1, d2 = desktops(w, "a1", "a2")
     w.pe.stop()
@@ -151,3 +154,21 @@ def test_a_pe_down_fails_a_create_and_a_delete_is_reserved_later(w):
     assert [x["array"] for x in r["differs"]] == ["/dhcp/servers"], r
     w.m.ok("POST", "reconcile")
     assert reservations(w.pe) == [(d2["mac"], DESK_IP2, "a2")]
+    # d2's port unlocked from its address on the host: found, shown, locked again.
+    host = w.host[d2["host"]]
+    host.ctl("call", "port.set", json.dumps({"name": d2["port"], "allowed_ips": []}))
+    (h,) = [h for h in w.m.ok("GET", "reconcile")["tessds"]["hosts"] if h["host"] == d2["host"]]
+    assert h["port_locks"] == [{"desktop_id": d2["id"], "port": d2["port"],
+                                "allowed_macs": [d2["mac"]], "allowed_ips": [DESK_IP2]}], h
+    assert host_port(host, d2["port"])["allowed_ips"] == []  # a look changes nothing
+    out = subprocess.run([tess.TESSCTL, "-T", PROVIDER, "reconcile"], capture_output=True,
+                         text=True, env=dict(os.environ, TESSMGR_URL=w.m.url),
+                         timeout=60).stdout
+    assert f"  port {d2['port']} of desktop {d2['id']}: not locked as stored, to MAC " \
+        f"{d2['mac']} and {DESK_IP2}" in out, out
+    (h,) = [h for h in w.m.ok("POST", "reconcile")["tessds"]["hosts"]
+            if h["host"] == d2["host"]]
+    assert h["repaired"] >= 1 and h["repair_failed"] == 0, h
+    assert host_port(host, d2["port"])["allowed_ips"] == [DESK_IP2]
+    (h,) = [h for h in w.m.ok("GET", "reconcile")["tessds"]["hosts"] if h["host"] == d2["host"]]
+    assert h["port_locks"] == [], h
