@@ -403,7 +403,8 @@ static void desktops_human(const json_t *r)
 {
 	print_cols(r, COLS({ "ID", "id" }, { "DESKTOP", "name" }, { "MODEL", "model" },
 			   { "HOST", "host" }, { "STATE", "state" }, { "CPUS", "cpus" },
-			   { "THROTTLED", "throttled" }, { "PORT", "port" }));
+			   { "THROTTLED", "throttled" }, { "PORT", "port" },
+			   { "ADDRESS", "address" }));
 }
 
 static void jobs_human(const json_t *r)

@@ -78,6 +78,10 @@ def test_desktops_get_addresses_reserved_and_their_ports_locked(w, cleanup):
     (d3,) = desktops(w, "a3")
     assert d3["address"] == DESK_IP
     assert reservations(w.pe) == [(d3["mac"], DESK_IP, "a3"), (d2["mac"], DESK_IP2, "a-2")]
+    out = subprocess.run([tess.TESSCTL, "-T", ACME, "desktop", "list"], capture_output=True,
+                         text=True, env=dict(os.environ, TESSMGR_URL=w.m.url),
+                         timeout=60).stdout
+    assert "ADDRESS" in out and f" {DESK_IP2}\n" in out, out
 
 
 def test_a_full_pool_is_refused_and_a_network_change_keeps_the_reservations(w):

@@ -56,7 +56,7 @@ export async function render(root) {
     clear(list, ds.length ? table([
       ["Name", d => d.name], ["Model", d => d.model],
       ["State", d => el("span", { class: `state-${d.state}`, id: `state-${d.name}`, text: d.state })],
-      ["Host", d => d.host], ["Actions", actions], ["Console", consoleLinks], ["Move", move], ["Users", assign],
+      ["Host", d => d.host], ["Address", d => d.address || ""], ["Actions", actions], ["Console", consoleLinks], ["Move", move], ["Users", assign],
       ["Job", d => el("span", { class: "job", id: `job-${d.id}`, text: jobLines.get(d.id) || "" })],
     ], ds, { id: "desktops" }) : el("p", { class: "muted", text: "No desktops yet." }));
   }
