@@ -431,22 +431,35 @@ static const struct cfg_node opt_name_node = {
 	.type = CFG_STRING,
 	.str = { .max_len = MGR_NAME_LEN - 1, .charset = NAME_CHARSET },
 };
-/* Only the four variables are known: a typo would otherwise reach the program as is. */
+const char *const mgr_task_var_names[MGR_TASK_VARS] = {
+	[MGR_TASK_VAR_DESKTOP] = "desktop", [MGR_TASK_VAR_TENANT] = "tenant",
+	[MGR_TASK_VAR_HOST] = "host",       [MGR_TASK_VAR_ADDRESS] = "address",
+	[MGR_TASK_VAR_IP] = "ip",
+};
+
+int mgr_task_var_at(const char *s, size_t *len)
+{
+	for (int i = 0; s[0] == '$' && s[1] == '{' && i < MGR_TASK_VARS; i++) {
+		size_t n = strlen(mgr_task_var_names[i]);
+		if (strncmp(s + 2, mgr_task_var_names[i], n) == 0 && s[2 + n] == '}') {
+			*len = n + 3;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Only the known variables: a typo would otherwise reach the program as is. */
 int mgr_task_check_arg(const void *val, char *why, size_t len)
 {
-	static const char *const vars[] = { "desktop}", "tenant}", "host}", "address}", NULL };
-
 	for (const char *s = strstr(val, "${"); s; s = strstr(s + 2, "${")) {
-		unsigned i;
-		for (i = 0; vars[i] && strncmp(s + 2, vars[i], strlen(vars[i])) != 0; i++)
-			;
-		if (vars[i] == NULL) {
-			snprintf(why, len,
-				 "unknown variable at '%.40s': ${desktop}, ${tenant}, ${host} and "
-				 "${address} are known",
-				 s);
-			return EINVAL;
-		}
+		size_t skip;
+		if (mgr_task_var_at(s, &skip) >= 0)
+			continue;
+		int n = snprintf(why, len, "unknown variable at '%.40s': known are", s);
+		for (unsigned i = 0; i < MGR_TASK_VARS && n > 0 && (size_t)n < len; i++)
+			n += snprintf(why + n, len - (size_t)n, " ${%s}", mgr_task_var_names[i]);
+		return EINVAL;
 	}
 	return 0;
 }

@@ -195,6 +195,18 @@ extern const char *const mgr_task_whens[];
 
 /* A schema check: an absolute path, or "" (schemas that need one say min_len 1). */
 int mgr_check_abs_path(const void *val, char *why, size_t len);
+/* A task argument's ${variables}, in this order (tasks.h's struct mgr_task_vars). */
+enum {
+	MGR_TASK_VAR_DESKTOP,
+	MGR_TASK_VAR_TENANT,
+	MGR_TASK_VAR_HOST,
+	MGR_TASK_VAR_ADDRESS,
+	MGR_TASK_VAR_IP,
+	MGR_TASK_VARS
+};
+extern const char *const mgr_task_var_names[MGR_TASK_VARS];
+/* The variable ${NAME} that s starts with: its index (its length in *len), or -1. */
+int mgr_task_var_at(const char *s, size_t *len);
 /* A schema check: a task argument names only known ${variables}. */
 int mgr_task_check_arg(const void *val, char *why, size_t len);
 

@@ -26,8 +26,11 @@ void mgr_tasks_abort(void)
 
 int mgr_task_subst(const char *arg, const struct mgr_task_vars *v, char *out, size_t len)
 {
-	static const char *const names[] = { "${desktop}", "${tenant}", "${host}", "${address}" };
-	const char *vals[] = { v->desktop, v->tenant, v->host, v->address };
+	const char *vals[MGR_TASK_VARS] = {
+		[MGR_TASK_VAR_DESKTOP] = v->desktop, [MGR_TASK_VAR_TENANT] = v->tenant,
+		[MGR_TASK_VAR_HOST] = v->host,       [MGR_TASK_VAR_ADDRESS] = v->address,
+		[MGR_TASK_VAR_IP] = v->ip,
+	};
 	size_t used = 0;
 
 	if (len == 0)
@@ -35,13 +38,11 @@ int mgr_task_subst(const char *arg, const struct mgr_task_vars *v, char *out, si
 	while (*arg) {
 		const char *put = arg;
 		size_t n = 1, skip = 1;
-		for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strncmp(arg, names[i], strlen(names[i])) == 0) {
-				put = vals[i];
-				n = strlen(vals[i]);
-				skip = strlen(names[i]);
-				break;
-			}
+		int i = mgr_task_var_at(arg, &skip);
+		if (i >= 0) {
+			put = vals[i];
+			n = strlen(vals[i]);
+		}
 		if (used + n >= len) {
 			out[0] = '\0';
 			return -ENOSPC;
@@ -347,6 +348,8 @@ static struct mgr_task_spec *matching(const struct mgr_job *j, enum mgr_task_whe
 	if (d) {
 		snprintf(v->desktop, sizeof(v->desktop), "%s", d->name);
 		snprintf(v->address, sizeof(v->address), "%s", d->mac);
+		if (d->address)
+			cfg_fmt_ip4(d->address, v->ip, sizeof(v->ip));
 	}
 	if (t)
 		snprintf(v->tenant, sizeof(v->tenant), "%s", t->spec.name);

@@ -19,10 +19,11 @@
 #define MGR_TASK_OUTPUT_MAX (64 * 1024) /* of a task's output to the log */
 #define MGR_TASK_KEEP       (2 * 1024)  /* the job keeps its first and last MGR_TASK_KEEP bytes */
 
-/* What ${desktop} ${tenant} ${host} ${address} stand for. */
+/* What ${desktop} ${tenant} ${host} ${address} ${ip} stand for (mgr_task_var_names). */
 struct mgr_task_vars {
 	char desktop[MGR_NAME_LEN], tenant[MGR_NAME_LEN], host[MGR_NAME_LEN];
-	char address[18]; /* the desktop's MAC address: the one address tessmgrd gives it */
+	char address[18]; /* the desktop's MAC address */
+	char ip[16];      /* its IPv4 address, "" without one (network.h) */
 };
 
 /* arg with the variables substituted, into out (len): 0, or -ENOSPC if it does not fit. */

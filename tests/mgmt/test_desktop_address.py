@@ -13,6 +13,7 @@ from scapy.layers.l2 import ARP, Ether
 import tess
 from mgr import ACME, PROVIDER
 from test_move_reach import DESK_GW, DESK_IP, network, w  # noqa: F401  (w: the fixture)
+from test_tasks import lines, recorder, task
 
 DESK_IP2 = "192.168.50.101"
 
@@ -34,14 +35,17 @@ def desktops(w, *names):
     return [w.desktop("acme", n) for n in names]
 
 
-def test_desktops_get_addresses_reserved_and_their_ports_locked(w, cleanup):
+def test_desktops_get_addresses_reserved_and_their_ports_locked(w, cleanup, tmp_path):
     """Two desktops get the pool's first two addresses, reserved on the PE for their MACs;
     each port takes its desktop's address only. A desktop on such a port gets its address
     from DHCP and cannot send from its neighbour's, nor claim it in ARP. A delete frees the
-    address for the next desktop."""
+    address for the next desktop. Workflow tasks see it as ${ip}."""
     w.tenant("acme")
+    rec, log = recorder(tmp_path)
+    w.m.ok("POST", "tasks", task("ip", "after_create", rec, ["${desktop}", "${ip}"]))
     d1, d2 = desktops(w, "a1", "a_2")
     assert (d1["address"], d2["address"]) == (DESK_IP, DESK_IP2), (d1, d2)
+    assert [ln.split(" ", 2)[2] for ln in lines(log)] == ["a1 " + DESK_IP, "a_2 " + DESK_IP2]
     # In address order, the desktop's name as host name ('_' is none of a host name's).
     assert reservations(w.pe) == [(d1["mac"], DESK_IP, "a1"), (d2["mac"], DESK_IP2, "a-2")]
     p2 = host_port(w.host[d2["host"]], d2["port"])

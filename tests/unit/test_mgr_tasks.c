@@ -62,6 +62,8 @@ static void test_schema(void **state)
 				    &t, &errs),
 			     0);
 	assert_string_equal(errs.e[0].path, "/args/1");
+	assert_string_equal(errs.e[0].msg, "unknown variable at '${desk}': known are ${desktop} "
+					   "${tenant} ${host} ${address} ${ip}");
 	assert_int_not_equal(decode("{\"name\":\"x\",\"when\":\"before_create\",\"program\":"
 				    "\"/bin/true\",\"ok_codes\":[256]}",
 				    &t, &errs),
@@ -76,7 +78,7 @@ static void test_schema(void **state)
 
 static void test_subst(void **state)
 {
-	struct mgr_task_vars v = { "d1", "acme", "h1", "02:7e:00:01:aa:bb" };
+	struct mgr_task_vars v = { "d1", "acme", "h1", "02:7e:00:01:aa:bb", "192.168.50.100" };
 	char out[64];
 
 	(void)state;
@@ -90,6 +92,11 @@ static void test_subst(void **state)
 	assert_int_equal(mgr_task_subst("${address}", &v, out, 17), -ENOSPC);
 	assert_string_equal(out, "");
 	assert_int_equal(mgr_task_subst("${address}", &v, out, 18), 0);
+	assert_int_equal(mgr_task_subst("ip=${ip}/${ipx}", &v, out, sizeof(out)), 0);
+	assert_string_equal(out, "ip=192.168.50.100/${ipx}");
+	v.ip[0] = '\0'; /* a desktop without one */
+	assert_int_equal(mgr_task_subst("[${ip}]", &v, out, sizeof(out)), 0);
+	assert_string_equal(out, "[]");
 }
 
 /* One desktop d1 of tenant acme, model small, on host h1; tasks as given. */
