@@ -212,7 +212,14 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 		snprintf(err, len, "desktop %u is gone", j->desktop_id);
 		return -ENOENT;
 	}
-	rc = mgr_tasks_run(j, MGR_TASK_BEFORE_CREATE, &task_ms, err, len);
+	/* Not an address a client holds, reserved for its MAC at once (before a lease is given
+	 * away meanwhile, and before it can ask for one): its tasks see the one it keeps. */
+	if (w.d.address)
+		rc = mgr_net_address_unleased(w.d.id, &w.d.address, err, len);
+	if (rc == 0 && w.d.address)
+		rc = mgr_net_reserve(w.d.tenant_id, err, len);
+	if (rc == 0)
+		rc = mgr_tasks_run(j, MGR_TASK_BEFORE_CREATE, &task_ms, err, len);
 	if (rc == 0)
 		rc = base_of(&w, err, len);
 	if (rc == 0)
@@ -222,9 +229,6 @@ int mgr_op_create(const struct mgr_job *j, char *err, size_t len)
 	clone = rc == 0;
 	if (rc == 0)
 		rc = MGR_FAULT("create.after_clone", err, len);
-	/* Its address reserved for its MAC before it can ask for a lease. */
-	if (rc == 0 && w.d.address)
-		rc = mgr_net_reserve(w.d.tenant_id, err, len);
 	if (rc == 0 && !late(j, task_ms, err, len) && w.tessd[0]) {
 		struct mgr_port_req r = {
 			.socket = w.tessd,

@@ -75,6 +75,15 @@ uint32_t mgr_net_forgets_pending(void);
  */
 uint32_t mgr_net_new_address_locked(const struct mgr_tenant *t, struct mgr_err *e);
 /*
+ * Whether a PE serving desktop_id's tenant leases its address to another client (a desktop
+ * made before addresses were given, which the pool gave it to): then the desktop takes the
+ * lowest address that no desktop has and no PE leases, stored. From then on the address is
+ * in the reservations (none before: a reservation would take the address from such a
+ * client). Without mgr.lock: 0 with *address the desktop's address, or -errno with err (none
+ * is free).
+ */
+int mgr_net_address_unleased(uint32_t desktop_id, uint32_t *address, char *err, size_t len);
+/*
  * Every PE serving tenant_id made to reserve its desktops' addresses as the store has them
  * (its DHCP server's reservations, one config.batch each; a tenant without DHCP: none).
  * Without mgr.lock; waits for a network change under way: 0, or -errno with err saying

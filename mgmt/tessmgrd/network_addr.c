@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "network_priv.h"
+#include "store.h"
 #include "vswitch.h"
 #include "tlog.h"
 #include "tessd_config.h"
@@ -23,33 +25,30 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The addresses of tenant_id's desktops, sorted (NULL with *n 0: none or no memory). */
-static uint32_t *addresses_locked(uint32_t tenant_id, uint32_t *n)
-{
-	uint32_t *a = calloc(mgr.n_desktops + 1, sizeof(*a));
-
-	*n = 0;
-	for (uint32_t i = 0; a && i < mgr.n_desktops; i++)
-		if (mgr.desktops[i]->tenant_id == tenant_id && mgr.desktops[i]->address)
-			a[(*n)++] = mgr.desktops[i]->address;
-	if (a)
-		qsort(a, *n, sizeof(*a), cmp_u32);
-	return a;
-}
-
-uint32_t mgr_net_new_address_locked(const struct mgr_tenant *t, struct mgr_err *e)
+/*
+ * The lowest address of t's pool that no desktop of t but except has, nor avoid lists (n
+ * of them, any order); 0 with e when none is free, or when t has as many desktops with an
+ * address as a PE's DHCP server reserves.
+ */
+static uint32_t pick_locked(const struct mgr_tenant *t, uint32_t except, const uint32_t *avoid,
+			    uint32_t n_avoid, struct mgr_err *e)
 {
 	const struct mgr_net_dhcp *p = &t->spec.network.dhcp;
+	uint32_t *used = calloc(mgr.n_desktops + n_avoid + 1, sizeof(*used)), n = 0, desks;
 	char a[16], b[16];
-	uint32_t n;
 
-	if (!net_has_network(&t->spec) || !p->pool_start)
-		return 0;
-	uint32_t *used = addresses_locked(t->id, &n);
 	if (used == NULL) {
 		mgr_err_set(e, 500, "", "out of memory");
 		return 0;
 	}
+	for (uint32_t i = 0; i < mgr.n_desktops; i++)
+		if (mgr.desktops[i]->tenant_id == t->id && mgr.desktops[i]->address &&
+		    mgr.desktops[i]->id != except)
+			used[n++] = mgr.desktops[i]->address;
+	desks = n;
+	for (uint32_t i = 0; i < n_avoid; i++)
+		used[n++] = avoid[i];
+	qsort(used, n, sizeof(*used), cmp_u32);
 	uint64_t next = p->pool_start; /* 64 bits: a pool may end at 255.255.255.254 */
 	for (uint32_t i = 0; i < n && used[i] <= next; i++)
 		if (used[i] == next)
@@ -57,17 +56,119 @@ uint32_t mgr_net_new_address_locked(const struct mgr_tenant *t, struct mgr_err *
 	free(used);
 	cfg_fmt_ip4(p->pool_start, a, sizeof(a));
 	cfg_fmt_ip4(p->pool_end, b, sizeof(b));
-	if (n >= TESS_DHCP_MAX_RESV)
+	if (desks >= TESS_DHCP_MAX_RESV)
 		mgr_err_set(e, 409, "",
 			    "tenant %s has %u desktops with an address: a PE's DHCP server "
 			    "reserves at most %u",
-			    t->spec.name, n, TESS_DHCP_MAX_RESV);
+			    t->spec.name, desks, TESS_DHCP_MAX_RESV);
 	else if (next > p->pool_end)
-		mgr_err_set(e, 409, "",
-			    "every address of tenant %s's DHCP pool (%s-%s) is a desktop's: widen "
-			    "the pool or delete a desktop",
-			    t->spec.name, a, b);
+		mgr_err_set(
+			e, 409, "",
+			"every address of tenant %s's DHCP pool (%s-%s) is a desktop's%s: widen "
+			"the pool or delete a desktop",
+			t->spec.name, a, b, n_avoid ? " or leased" : "");
 	return e->status ? 0 : (uint32_t)next;
+}
+
+uint32_t mgr_net_new_address_locked(const struct mgr_tenant *t, struct mgr_err *e)
+{
+	if (!net_has_network(&t->spec) || !t->spec.network.dhcp.pool_start)
+		return 0;
+	return pick_locked(t, 0, NULL, 0, e);
+}
+
+/*
+ * The addresses a PE leases on t's DHCP server to another MAC than mac (any state: an offer
+ * is about to be taken, a declined address is someone's), appended to *a: 0, or -ENOMEM. A
+ * PE that does not answer is skipped: the reservation that follows fails on it.
+ */
+static int leased_elsewhere(const char *tessd, const char *iface, const char *mac, uint32_t **a,
+			    uint32_t *n)
+{
+	json_t *leases = NULL, *l;
+	char err[256];
+	size_t i;
+
+	if (mgr_tessd_call(tessd, "dhcp.leases", json_pack("{s:s}", "interface", iface), &leases,
+			   err, sizeof(err)) < 0)
+		return 0;
+	uint32_t *more = realloc(*a, (*n + json_array_size(leases) + 1) * sizeof(**a));
+	json_array_foreach (leases, i, l) {
+		uint32_t ip;
+		if (more && strcmp(net_str(l, "interface"), iface) == 0 &&
+		    strcasecmp(net_str(l, "mac"), mac) != 0 &&
+		    cfg_parse_ip4(net_str(l, "address"), &ip) == 0)
+			more[(*n)++] = ip;
+	}
+	if (more)
+		*a = more;
+	json_decref(leases);
+	return more ? 0 : -ENOMEM;
+}
+
+int mgr_net_address_unleased(uint32_t desktop_id, uint32_t *address, char *err, size_t len)
+{
+	char(*tessds)[MGR_URI_LEN] = NULL, iface[72] = "", mac[18] = "";
+	uint32_t n_pe = 0, *leased = NULL, n = 0, was = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	const struct mgr_desktop *d = mgr_desktop_get(&mgr, desktop_id);
+	const struct mgr_tenant *t = d ? mgr_tenant_get(&mgr, d->tenant_id) : NULL;
+	if (t && d->address) {
+		was = d->address;
+		snprintf(iface, sizeof(iface), "%s-dc", t->spec.name);
+		snprintf(mac, sizeof(mac), "%s", d->mac);
+		tessds = calloc(mgr.n_routers + 1, sizeof(*tessds));
+		for (uint32_t i = 0; tessds && i < mgr.n_routers; i++)
+			if (net_serves(&t->spec, mgr.routers[i].spec.name))
+				snprintf(tessds[n_pe++], sizeof(*tessds), "%s",
+					 mgr.routers[i].spec.tessd);
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	*address = was;
+	if (was && tessds == NULL)
+		rc = -ENOMEM;
+	for (uint32_t i = 0; rc == 0 && i < n_pe; i++)
+		rc = leased_elsewhere(tessds[i], iface, mac, &leased, &n);
+	free(tessds);
+	if (rc < 0) {
+		free(leased);
+		snprintf(err, len, "out of memory");
+		return rc;
+	}
+	bool taken = false;
+	for (uint32_t i = 0; i < n; i++)
+		taken |= leased[i] == was;
+	struct mgr_err e = { 0 };
+	uint32_t next = 0;
+	pthread_mutex_lock(&mgr.lock);
+	struct mgr_desktop *dd = mgr_desktop_get(&mgr, desktop_id);
+	t = dd ? mgr_tenant_get(&mgr, dd->tenant_id) : NULL;
+	if (taken && t)
+		next = pick_locked(t, desktop_id, leased, n, &e);
+	if (next) {
+		dd->address = next;
+		if (mgr_store_put_desktop(dd) < 0) {
+			dd->address = was;
+			mgr_err_set(&e, 500, "", "cannot store desktop %u", desktop_id);
+		}
+	}
+	if (dd && !e.status)
+		dd->address_checked = true;
+	*address = dd ? dd->address : 0;
+	pthread_mutex_unlock(&mgr.lock);
+	free(leased);
+	if (e.status) {
+		snprintf(err, len, "%s", e.msg);
+		rc = e.status == 500 ? -EIO : -EADDRINUSE;
+	} else if (next) {
+		char a[16], b[16];
+		tlog(LOG_NOTICE, TLOG_F(.desktop = desktop_id),
+		     "desktop %u: %s is leased to another client: %s instead", desktop_id,
+		     cfg_fmt_ip4(was, a, sizeof(a)), cfg_fmt_ip4(next, b, sizeof(b)));
+	}
+	return rc;
 }
 
 bool net_addresses_kept_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
@@ -116,8 +217,11 @@ json_t *net_reservations_locked(const struct mgr_tenant_spec *t)
 	uint32_t n = 0;
 	char ip[16], host[MGR_NAME_LEN];
 
+	/* Not before its create job looked at the PEs' leases: the reservation would take the
+	 * address from a client that holds it, and the job would find it free. */
 	for (uint32_t i = 0; ds && cur && i < mgr.n_desktops; i++)
-		if (mgr.desktops[i]->tenant_id == cur->id && mgr.desktops[i]->address)
+		if (mgr.desktops[i]->tenant_id == cur->id && mgr.desktops[i]->address &&
+		    mgr.desktops[i]->address_checked)
 			ds[n++] = mgr.desktops[i];
 	if (ds == NULL) {
 		json_decref(a);

@@ -51,6 +51,9 @@ struct mgr_desktop {
 	uint32_t link_sites[MGR_MAX_LINKS];
 	uint8_t n_links;
 	/* Runtime only. */
+	/* Its address is reserved on the PEs: its create job found no other client leasing it,
+	 * or it was loaded (until then a reservation would take the address from that client). */
+	bool address_checked;
 	mgr_cpuset applied; /* the pinning libvirt has (valid once applied) */
 	uint32_t applied_quota_us;
 	uint32_t applied_shares; /* its model's cpu_shares when applied */

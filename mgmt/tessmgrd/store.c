@@ -432,10 +432,12 @@ static int desktop_from_json(json_t *o, struct mgr_desktop *d)
 	for (uint8_t k = 0; state && k < MGR_DESK_STATES; k++)
 		if (strcmp(state, mgr_desktop_state_names[k]) == 0)
 			d->state = k;
-	/* Desktops stored before addresses were given have none. */
+	/* Desktops stored before addresses were given have none. A stored one was checked by its
+	 * create job (a create that did not finish is undone). */
 	const char *ip = json_string_value(json_object_get(o, "address"));
 	if (ip && ip[0] && cfg_parse_ip4(ip, &d->address) < 0)
 		return -EINVAL;
+	d->address_checked = true;
 	return d->id && mgr_cpuset_parse(json_string_value(json_object_get(o, "cpus")) ?: "",
 					 MGR_MAX_CPUS, &d->cpus) == 0
 		       ? 0

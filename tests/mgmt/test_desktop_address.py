@@ -180,3 +180,28 @@ def test_a_pe_down_fails_a_create_and_a_delete_is_reserved_later(w):
     assert host_port(host, d2["port"])["allowed_ips"] == [DESK_IP2]
     (h,) = [h for h in w.m.ok("GET", "reconcile")["tessds"]["hosts"] if h["host"] == d2["host"]]
     assert h["port_locks"] == [], h
+
+
+def test_an_address_another_client_leases_is_not_given(w, cleanup):
+    """A client that the pool gave .100 before (a desktop made before addresses were given,
+    without a reservation) keeps it: a create job that finds it leased on the PE gives its
+    desktop another, stored and reserved. Two desktops asked for at once end with .101 and
+    .102 whichever job looks first (neither reservation takes .100 from the client)."""
+    w.tenant("acme")
+    old = tess.Netns(cleanup)
+    ifc = w.plug(old, "h1", "acme", "02:00:00:00:d0:77")
+    assert w.lease(old, ifc) == DESK_IP
+    r1 = w.m.ok("POST", "desktops", {"name": "a1", "model": "std"}, token=ACME)
+    r2 = w.m.ok("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)
+    # The store's pick: .100 for the first (the second's too if the first's job has moved
+    # it away by then).
+    assert r1["desktop"]["address"] == DESK_IP
+    for r in (r1, r2):
+        assert w.m.wait_job(r["job"]["id"], token=ACME)["state"] == "succeeded"
+    ds = sorted((w.m.ok("GET", f"desktops/{r['desktop']['id']}", token=ACME) for r in (r1, r2)),
+                key=lambda d: d["address"])
+    assert [d["address"] for d in ds] == [DESK_IP2, "192.168.50.102"], ds
+    assert reservations(w.pe) == [(d["mac"], d["address"], d["name"]) for d in ds]
+    assert f"{DESK_IP} is leased to another client: " in w.m.log()
+    # The old client renews its own address.
+    assert w.lease(old, ifc) == DESK_IP
