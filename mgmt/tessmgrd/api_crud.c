@@ -389,6 +389,13 @@ static void crud_add(struct api_ctx *c, const struct api_kind *k)
 	else if (checked(k, spec, NULL, &e) &&
 		 (k->plan == NULL || (plan = k->plan(NULL, spec, &e)) != NULL))
 		ok = plan == NULL || plan_run_unlocked(plan, &e);
+	/* Checked again, as an update is: a host may have come meanwhile (hosts have no plan). */
+	if (ok && plan && (find(k, spec_name(spec)) || !checked(k, spec, NULL, &e))) {
+		if (e.status == 0)
+			mgr_err_set(&e, 409, "/name", "%s '%s' exists", k->what, spec_name(spec));
+		ok = false;
+		undo = true;
+	}
 	if (ok && obj_add(k, spec, &id, &e) == 0)
 		e.status = 0;
 	else if (ok)

@@ -7,6 +7,7 @@
 
 #include "api_crud.h"
 #include "capacity.h"
+#include "network.h"
 #include "tessd_addr.h"
 #include "tunnel.h"
 #include "virt.h"
@@ -27,6 +28,8 @@ static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 	const struct mgr_host *o = old;
 
 	if (!api_site_named(h->site, "/site", e))
+		return false;
+	if (!mgr_net_host_check_locked(h, o, e))
 		return false;
 	/* The reservation against the topology where it is known: a test host's shape, or the
 	 * one a connected host has (a new URI's is checked once connected: down with why). */

@@ -31,6 +31,12 @@ int mgr_net_router_probe(const struct mgr_router_spec *r, struct mgr_err *e);
 /* Checks a tenant's network against the routers and the tenant (paths under /network). */
 bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e);
 /*
+ * Checks host h (old: what it was, or NULL) against the tenants' networks: no PE of a
+ * tenant whose VLAN h reaches may be h's tessd (409 at /tessd or /vlans/N).
+ */
+bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_host *old,
+			       struct mgr_err *e);
+/*
  * Tenant and router changes and the repairs are serialized by this lock,
  * taken before mgr.lock (never while holding it): the tessds are programmed
  * without mgr.lock, and no other change of the network comes in between.

@@ -130,6 +130,41 @@ static bool lan_check(const struct mgr_net_lan_fw *l, const struct cfg_prefix4 *
 	return true;
 }
 
+bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_host *old,
+			       struct mgr_err *e)
+{
+	bool same = old && mgr_tessd_addr_same(old->spec.tessd, h->tessd);
+
+	if (h->tessd[0] == '\0')
+		return true;
+	for (uint32_t v = 0; v < h->n_vlans; v++)
+		for (uint32_t i = 0; i < mgr.n_tenants; i++) {
+			const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
+			/* What the host has already is not refused again (it can be undone). */
+			if (!net_has_network(t) || t->vlan != h->vlans[v] ||
+			    (same && mgr_host_reaches(old, t->vlan)))
+				continue;
+			for (uint32_t k = 0; k < t->network.n_routers; k++) {
+				const struct mgr_router *r =
+					mgr_router_by_name(&mgr, t->network.routers[k]);
+				if (r == NULL || !mgr_tessd_addr_same(h->tessd, r->spec.tessd))
+					continue;
+				/* At the key that changed: the tessd, or the VLAN it gains. */
+				char path[32] = "/tessd";
+				if (same)
+					snprintf(path, sizeof(path), "/vlans/%u", v);
+				mgr_err_set(
+					e, 409, path,
+					"the tessd is also router %s's, which serves tenant %s "
+					"on VLAN %u: the tenant's PE and its desktops' host need "
+					"tessds of their own",
+					r->spec.name, t->name, t->vlan);
+				return false;
+			}
+		}
+	return true;
+}
+
 bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 {
 	const struct mgr_network_spec *n = &t->network;

@@ -586,6 +586,59 @@ class RacingTessd(FakeTessd):
             c.sendall(self.forward(line))
 
 
+class HostAddingTessd(RacingTessd):
+    """In front of a real tessd: at the first config.batch (a tenant change, which runs
+    without the state lock), add_host() is called first, its answer kept in raced."""
+
+    def __init__(self, cleanup, tmp_path, real, add_host):
+        self.add_host = add_host
+        super().__init__(cleanup, tmp_path, real)
+
+    def serve(self):
+        """Each connection on its own thread: the host's add looks at this tessd too."""
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle_safe, args=(c,), daemon=True).start()
+
+    def handle_safe(self, c):
+        try:
+            self.handle(c)
+        except (OSError, ValueError):
+            pass
+
+    def handle(self, c):
+        with c:
+            c.settimeout(30)
+            line = read_line(c).split(b"\n")[0] + b"\n"
+            if json.loads(line)["method"] == "config.batch" and not self.raced:
+                self.raced.append(self.add_host())
+            c.sendall(self.forward(line))
+
+
+def test_a_host_added_during_a_tenant_change_fails_the_change(topo, m, tmp_path, cleanup):
+    """A host on the PE's tessd, reaching the VLAN, added while the tenant's batch is on its
+    way: the host's check saw no tenant yet, so the tenant is checked again before it is
+    stored: refused (409 at the router, naming the host) and the PE's batch undone."""
+    vhost = os.path.join(str(tmp_path), "vhost2")
+    os.makedirs(vhost, exist_ok=True)
+    proxy = None
+    host = {"name": "h2", "site": "paris", "shared": True, "vlans": [100], "vhost_dir": vhost,
+            "test_host": {"sockets": 1, "cores": 4, "threads": 2, "memory_mb": 32768}}
+    proxy = HostAddingTessd(cleanup, tmp_path, topo.pe.socket,
+                            lambda: m.call("POST", "hosts", dict(host, tessd=proxy.path)))
+    m.ok("PUT", "routers/pe1", {"name": "pe1", "site": "paris", "tessd": proxy.path,
+                                "trunk_ports": ["trunk"], "internet_vrf": "internet"})
+    before = pe_state(topo.pe)
+    status, r = m.call("POST", "tenants", tenant("acme", network()))
+    assert proxy.raced and proxy.raced[0][0] == 201, (proxy.raced, status, r)
+    assert status == 409 and r["error"]["path"] == "/network/routers/0" and \
+        "host h2" in r["error"]["message"], r
+    assert pe_state(topo.pe) == before and m.call("GET", "tenants/acme")[0] == 404
+
+
 def test_a_group_made_between_look_and_add_is_taken_by_a_tenant_change(topo, cleanup,
                                                                        tmp_path):
     """A desktop job makes the VLAN's group on a host between the tenant change's look and
@@ -662,3 +715,29 @@ def test_a_tessd_both_pe_and_host_of_a_tenant_is_refused(topo, m, tmp_path):
     assert pe_state(topo.pe) == before and m.call("GET", "tenants/acme")[0] == 404
     m.ok("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
     assert pe_state(topo.pe)["vrfs"]["bravo"] == 200
+
+
+def test_a_host_on_a_tenants_pe_tessd_is_refused(topo, m, tmp_path):
+    """The other way round: with the tenant's network on pe1, a host whose tessd is pe1's and
+    that reaches the tenant's VLAN is refused, whether added, given that tessd or given the
+    VLAN (409 at the key that changed); nothing is stored."""
+    m.ok("POST", "tenants", tenant("bravo", network(port="ent_bravo")))
+    vhost = os.path.join(str(tmp_path), "vhost2")
+    os.makedirs(vhost, exist_ok=True)
+    body = {"name": "h2", "site": "paris", "shared": True, "vlans": [100, 200],
+            "tessd": "unix://" + topo.pe.socket, "vhost_dir": vhost,
+            "test_host": {"sockets": 1, "cores": 4, "threads": 2, "memory_mb": 32768}}
+    status, r = m.call("POST", "hosts", body)
+    assert status == 409 and r["error"]["path"] == "/tessd" and \
+        "router pe1" in r["error"]["message"] and "bravo" in r["error"]["message"], r
+    assert [h["name"] for h in m.ok("GET", "hosts")] == ["h1"]
+    # Not reaching VLAN 200: no obstacle; gaining it is refused at the VLAN.
+    m.ok("POST", "hosts", dict(body, vlans=[100]))
+    status, r = m.call("PUT", "hosts/h2", dict(body, vlans=[100, 200]))
+    assert status == 409 and r["error"]["path"] == "/vlans/1", r
+    # h1 reaches VLAN 200 through its own tessd: moving it onto pe1's is refused.
+    h1 = dict(body, name="h1", vhost_dir=m.vhost_dir(), tessd=topo.pe.socket)
+    status, r = m.call("PUT", "hosts/h1", h1)
+    assert status == 409 and r["error"]["path"] == "/tessd", r
+    assert {h["name"]: (h["tessd"], h["vlans"]) for h in m.ok("GET", "hosts")} == {
+        "h1": (topo.host.socket, [100, 200]), "h2": ("unix://" + topo.pe.socket, [100])}
