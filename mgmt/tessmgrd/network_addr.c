@@ -260,27 +260,27 @@ int mgr_net_reserve(uint32_t tenant_id, char *err, size_t len)
 	mgr_net_serialize(true);
 	pthread_mutex_lock(&mgr.lock);
 	const struct mgr_tenant *t = mgr_tenant_get(&mgr, tenant_id);
+	bool dhcp = t && t->spec.network.dhcp.pool_start;
+	/* One server item, with every reservation, for each PE. */
+	json_t *server = dhcp ? net_pe_dhcp_server(&t->spec) : NULL;
 	s = calloc(mgr.n_routers + 1, sizeof(*s));
-	for (uint32_t i = 0; s && t && t->spec.network.dhcp.pool_start && i < mgr.n_routers; i++) {
+	for (uint32_t i = 0; s && server && i < mgr.n_routers; i++) {
 		const struct mgr_router *r = &mgr.routers[i];
 		if (!net_serves(&t->spec, r->spec.name))
 			continue;
-		json_t *server = net_pe_dhcp_server(&t->spec);
-		if (server == NULL) {
-			snprintf(err, len, "out of memory");
-			rc = -ENOMEM;
-			continue;
-		}
 		snprintf(s[n].router, sizeof(s[n].router), "%s", r->spec.name);
 		snprintf(s[n].tessd, sizeof(s[n].tessd), "%s", r->spec.tessd);
-		s[n++].edits = json_pack("[{s:s, s:s, s:{s:O}, s:o}]", "op", "set", "array",
-					 "/dhcp/servers", "match", "interface",
-					 json_object_get(server, "interface"), "item", server);
+		s[n].edits = json_pack("[{s:s, s:s, s:{s:O}, s:O}]", "op", "set", "array",
+				       "/dhcp/servers", "match", "interface",
+				       json_object_get(server, "interface"), "item", server);
+		if (s[n++].edits == NULL)
+			rc = -ENOMEM;
 	}
-	if (s == NULL && t) {
-		snprintf(err, len, "out of memory");
+	if (dhcp && (s == NULL || server == NULL))
 		rc = -ENOMEM;
-	}
+	if (rc == -ENOMEM)
+		snprintf(err, len, "out of memory");
+	json_decref(server);
 	pthread_mutex_unlock(&mgr.lock);
 	/* Every PE is told, whichever fails: the first failure is the answer. No PE is told a
 	 * list that lacks a desktop (no memory to make one). */
