@@ -93,7 +93,8 @@ static int wait_line(struct ctl_client *c, int64_t deadline, const char **line, 
 		}
 		int64_t left = deadline - ctl_now_ms();
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int p = left > 0 ? poll(&pfd, 1, left > INT32_MAX ? -1 : (int)left) : 0;
+		/* Past the deadline, what has arrived is still taken (a stream's reader drains). */
+		int p = poll(&pfd, 1, left <= 0 ? 0 : left > INT32_MAX ? -1 : (int)left);
 		if (p < 0 && errno == EINTR)
 			continue;
 		if (p < 0) {
