@@ -2,6 +2,7 @@
 #include "ctl_client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,14 +38,31 @@ int ctl_client_open(struct ctl_client *c, const char *path, int timeout_ms, stru
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	/*
+	 * A blocking connect waits without end while tessd's backlog is full (a tessd stopped
+	 * or hung): not blocking, it fails at once (EAGAIN), tried again until timeout_ms.
+	 */
+	int64_t deadline = ctl_now_ms() + timeout_ms;
+	for (;;) {
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fl = c->fd >= 0 ? fcntl(c->fd, F_GETFL) : -1;
+		if (fl >= 0 && fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
+		    connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    fcntl(c->fd, F_SETFL, fl) == 0)
+			break;
 		int e = errno;
-		ctl_error_set(err, e, "", "cannot connect to tessd at %s: %s%s", path, strerror(e),
-			      e == ENOENT || e == ECONNREFUSED ? " (is tessd running?)" : "");
 		if (c->fd >= 0)
 			close(c->fd);
 		c->fd = -1;
+		if (e == EAGAIN && ctl_now_ms() < deadline) {
+			usleep(10 * 1000);
+			continue;
+		}
+		ctl_error_set(err, e, "", "cannot connect to tessd at %s: %s%s", path,
+			      e == EAGAIN ? "it takes no more connections" : strerror(e),
+			      e == ENOENT || e == ECONNREFUSED ? " (is tessd running?)"
+			      : e == EAGAIN                    ? " (is it hung?)"
+							       : "");
 		return -e;
 	}
 	if (ctl_linebuf_init(&c->lb, CTL_CLIENT_MAX_RESPONSE) < 0) {
@@ -118,18 +136,18 @@ static int wait_line(struct ctl_client *c, int64_t deadline, const char **line, 
 	}
 }
 
-int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
-		    struct ctl_error *err)
+/* Encodes and sends a request (params stolen): 0, or -errno (err set unless the peer closed:
+ * EPIPE and ECONNRESET, after which it may still have said why). */
+static int send_request(struct ctl_client *c, const char *method, json_t *params, json_int_t *id,
+			struct ctl_error *err)
 {
-	json_int_t id = c->next_id++;
-	json_t *req = ctl_request_new(id, method, params);
-	int64_t deadline = ctl_now_ms() + c->timeout_ms;
-	size_t len, llen;
-	const char *line;
+	json_t *req;
+	size_t len;
 	char *text;
 	int rc;
 
-	*result = NULL;
+	*id = c->next_id++;
+	req = ctl_request_new(*id, method, params);
 	text = req ? ctl_msg_encode(req, &len) : NULL;
 	json_decref(req);
 	if (text == NULL) {
@@ -138,10 +156,24 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 	}
 	rc = send_all(c->fd, text, len);
 	free(text);
-	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET) {
+	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET)
 		ctl_error_set(err, -rc, "", "cannot send to tessd: %s", strerror(-rc));
+	return rc;
+}
+
+int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
+		    struct ctl_error *err)
+{
+	int64_t deadline = ctl_now_ms() + c->timeout_ms;
+	const char *line;
+	json_int_t id;
+	size_t llen;
+	int rc;
+
+	*result = NULL;
+	rc = send_request(c, method, params, &id, err);
+	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET)
 		return rc;
-	}
 	/* Even when tessd closed the connection, it may have said why: read that. */
 	rc = wait_line(c, deadline, &line, &llen, rc, err);
 	if (rc == 0) {
@@ -150,6 +182,30 @@ int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, js
 		return -ETIMEDOUT;
 	}
 	return rc < 0 ? rc : ctl_response_parse(line, llen, id, result, err);
+}
+
+int ctl_client_send(struct ctl_client *c, const char *method, json_t *params, json_int_t *id,
+		    struct ctl_error *err)
+{
+	int rc = send_request(c, method, params, id, err);
+
+	if (rc == -EPIPE || rc == -ECONNRESET)
+		ctl_error_set(err, -rc, "", "tessd closed the connection: %s", strerror(-rc));
+	return rc;
+}
+
+int ctl_client_answer(struct ctl_client *c, json_int_t id, int timeout_ms, json_t **result,
+		      struct ctl_error *err)
+{
+	const char *line;
+	size_t llen;
+	int rc = wait_line(c, ctl_now_ms() + timeout_ms, &line, &llen, 0, err);
+
+	*result = NULL;
+	if (rc <= 0)
+		return rc;
+	rc = ctl_response_parse(line, llen, id, result, err);
+	return rc < 0 ? rc : 1;
 }
 
 int ctl_client_next(struct ctl_client *c, int timeout_ms, json_t **msg, struct ctl_error *err)

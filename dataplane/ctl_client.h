@@ -14,10 +14,23 @@ struct ctl_client {
 	struct ctl_linebuf lb;
 };
 
+/* Connects (tried until timeout_ms while tessd's backlog is full); timeout_ms bounds each call. */
 int ctl_client_open(struct ctl_client *c, const char *path, int timeout_ms, struct ctl_error *err);
 /* Sends one request ("params" is stolen) and waits for its answer. */
 int ctl_client_call(struct ctl_client *c, const char *method, json_t *params, json_t **result,
 		    struct ctl_error *err);
+/*
+ * Sends one request ("params" is stolen) without waiting for its answer: 0
+ * with its id, or -errno.
+ */
+int ctl_client_send(struct ctl_client *c, const char *method, json_t *params, json_int_t *id,
+		    struct ctl_error *err);
+/*
+ * The answer to request id, waiting up to timeout_ms (0: what has arrived):
+ * 1 with *result (owned), 0 not yet, -errno (tessd's error, or the connection's).
+ */
+int ctl_client_answer(struct ctl_client *c, json_int_t id, int timeout_ms, json_t **result,
+		      struct ctl_error *err);
 /*
  * The next line tessd sends unasked (a stream: events.subscribe), waiting up
  * to timeout_ms (-1: for ever): 1 with *msg (owned), 0 on timeout, -errno.
