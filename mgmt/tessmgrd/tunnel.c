@@ -413,7 +413,8 @@ static void release_locked(struct tunnel *t)
 		wake();
 }
 
-int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len)
+static int tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len,
+			 bool wait)
 {
 	struct mgr_tessd_addr a;
 	struct tunnel *t;
@@ -453,10 +454,23 @@ int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size
 		return -EHOSTUNREACH;
 	}
 	if (t->state != T_UP) {
+		/* Forgotten (a no-wait caller's address went a moment ago): not started again. */
+		if (!wait && !t->owned) {
+			snprintf(err, len, "tessd %s: no host or router has it", addr);
+			release_locked(t);
+			pthread_mutex_unlock(&lock);
+			return -EHOSTUNREACH;
+		}
 		seen = t->attempts;
 		if (t->state == T_DOWN) {
 			t->start_now = true;
 			wake();
+		}
+		if (!wait) {
+			snprintf(err, len, "tessd %s: ssh tunnel to %s coming up", addr, a.host);
+			release_locked(t);
+			pthread_mutex_unlock(&lock);
+			return -EINPROGRESS;
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += mgr_conf.ssh.connect_timeout_sec + 5;
@@ -474,6 +488,16 @@ int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len)
+{
+	return tunnel_socket(addr, path, plen, err, len, true);
+}
+
+int mgr_tunnel_socket_now(const char *addr, char *path, size_t plen, char *err, size_t len)
+{
+	return tunnel_socket(addr, path, plen, err, len, false);
 }
 
 void mgr_tunnel_release(const char *addr)

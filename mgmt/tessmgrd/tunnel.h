@@ -29,6 +29,8 @@ void mgr_tunnel_stop(void);
  * does not stop the tunnel.
  */
 int mgr_tunnel_socket(const char *addr, char *path, size_t plen, char *err, size_t len);
+/* The same without waiting: -EINPROGRESS (err says so) while the tunnel comes up. */
+int mgr_tunnel_socket_now(const char *addr, char *path, size_t plen, char *err, size_t len);
 void mgr_tunnel_release(const char *addr);
 /*
  * No host nor router has addr any more (deleted, or given another address):
