@@ -13,6 +13,7 @@
 #include "portal.h"
 #include "session.h"
 #include "store.h"
+#include "tessd_events.h"
 #include "tls.h"
 #include "token.h"
 #include "tlog.h"
@@ -242,10 +243,14 @@ void api_stats(struct api_ctx *c)
 	unsigned streams;
 	uint64_t ev_dropped;
 	mgr_events_counts(&streams, &ev_dropped);
+	uint32_t tessds;
+	uint64_t relayed, unreadable;
+	mgr_tessd_events_counts(&tessds, &relayed, &unreadable);
 #define K(field) (json_int_t) __atomic_load_n(&mgr_counters.field, __ATOMIC_RELAXED)
 	api_ok(c, 200,
 	       json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
-			 "s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}, "
+			 "s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, "
+			 "s:I}, "
 			 "s:{s:I, s:I, s:I, s:I}, s:{s:I}, s:{s:I, s:I, s:I, s:I}}",
 			 "http", "requests", (json_int_t)s.requests, "unauthenticated",
 			 (json_int_t)s.unauthenticated, "body_too_large",
@@ -259,13 +264,15 @@ void api_stats(struct api_ctx *c)
 			 "jobs", "duplicate_refused", K(jobs_duplicate_refused), "tenant_refused",
 			 K(jobs_tenant_refused), "qemu_img_timeouts",
 			 (json_int_t)mgr_image_timeouts(), "events", "streams", (json_int_t)streams,
-			 "dropped", (json_int_t)ev_dropped, "network", "fdb_forgets",
-			 K(net_fdb_forgets), "fdb_forget_failed", K(net_fdb_forget_failed),
-			 "fdb_forgets_pending", (json_int_t)mgr_net_forgets_pending(),
-			 "reservations_pending", (json_int_t)mgr_net_reservations_pending(),
-			 "placement", "placed", K(place_ok), "no_quota", K(place_no_quota),
-			 "quota_full", K(place_quota_full), "no_host", K(place_no_host), "log",
-			 "dropped", (json_int_t)tlog_dropped(), "usage", "router_unanswered",
+			 "dropped", (json_int_t)ev_dropped, "tessds_subscribed", (json_int_t)tessds,
+			 "tessd_relayed", (json_int_t)relayed, "tessd_unreadable",
+			 (json_int_t)unreadable, "network", "fdb_forgets", K(net_fdb_forgets),
+			 "fdb_forget_failed", K(net_fdb_forget_failed), "fdb_forgets_pending",
+			 (json_int_t)mgr_net_forgets_pending(), "reservations_pending",
+			 (json_int_t)mgr_net_reservations_pending(), "placement", "placed",
+			 K(place_ok), "no_quota", K(place_no_quota), "quota_full",
+			 K(place_quota_full), "no_host", K(place_no_host), "log", "dropped",
+			 (json_int_t)tlog_dropped(), "usage", "router_unanswered",
 			 K(usage_net_unanswered), "counter_resets", K(usage_net_resets),
 			 "active_listings", K(usage_active_listings), "active_shared",
 			 K(usage_active_shared)));

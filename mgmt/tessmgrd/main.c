@@ -32,6 +32,7 @@
 #include "sd_notify.h"
 #include "store.h"
 #include "session.h"
+#include "tessd_events.h"
 #include "tls.h"
 #include "tunnel.h"
 #include "tlog.h"
@@ -267,10 +268,11 @@ int main(int argc, char **argv)
 	mgr_images_sweep();
 	if (mgr_tunnel_start() < 0 || mgr_jobs_start() < 0 || mgr_resmgr_start() < 0 ||
 	    mgr_usage_hist_start() < 0 || mgr_health_start() < 0 || mgr_net_start() < 0 ||
-	    mgr_host_tessd_start() < 0 ||
+	    mgr_host_tessd_start() < 0 || mgr_tessd_events_start() < 0 ||
 	    http_start(mgr_conf.listen, mgr_conf.port, &lim, https_on ? &https : NULL, api_precheck,
 		       api_handle, &port, err, sizeof(err)) < 0) {
 		tlog(LOG_ERR, NULL, "%s", err[0] ? err : "cannot start its threads");
+		mgr_tessd_events_stop();
 		mgr_host_tessd_stop();
 		mgr_net_stop();
 		mgr_health_stop();
@@ -313,7 +315,8 @@ int main(int argc, char **argv)
 	http_stop();
 	mgr_usage_active_clear(); /* no call is left to use it */
 	mgr_tls_uninstall();
-	api_audit_flush(true); /* the unauthenticated requests counted since the last summary */
+	api_audit_flush(true);   /* the unauthenticated requests counted since the last summary */
+	mgr_tessd_events_stop(); /* before the tunnels: its subscriptions hold them */
 	mgr_host_tessd_stop();
 	mgr_net_stop();
 	bool checks_ended = mgr_health_stop();

@@ -85,6 +85,19 @@ static const struct cfg_field usage_fields[] = {
 	{ 0 },
 };
 
+static const struct cfg_field events_fields[] = {
+	CFG_ARRAY_FIELD(
+		struct mgr_events_cfg, tessd_kinds, n_tessd_kinds, "tessd_kinds",
+		CFG_ARR_NODE((&(const struct cfg_node){
+				     .type = CFG_STRING,
+				     .str = { .min_len = 1,
+					      .max_len = MGR_EVENT_KIND_LEN - 1,
+					      .charset = "._-abcdefghijklmnopqrstuvwxyz" } }),
+			     MGR_MAX_EVENT_KINDS, char[MGR_EVENT_KIND_LEN]),
+		false, "[\"port.link\", \"config.commit\"]"),
+	{ 0 },
+};
+
 static const struct cfg_node opt_path_node = {
 	.type = CFG_STRING,
 	.str = { .max_len = PATH_MAX - 1 },
@@ -334,6 +347,8 @@ static const struct cfg_field cfg_fields[] = {
 			  .obj = { .fields = usage_fields, .size = sizeof(struct mgr_usage_cfg) },
 			  .check = check_usage }),
 		  false, "{}"),
+	CFG_FIELD(struct mgr_cfg, events, "events",
+		  CFG_OBJ_NODE(events_fields, struct mgr_events_cfg), false, "{}"),
 	CFG_FIELD(struct mgr_cfg, roaming, "roaming",
 		  (&(const struct cfg_node){ .type = CFG_OBJECT,
 					     .obj = { .fields = roaming_fields,

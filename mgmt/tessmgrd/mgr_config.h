@@ -54,6 +54,18 @@ struct mgr_usage_cfg {
 };
 
 /*
+ * The tessds' events that GET /v1/events relays to the provider (tessd_events.h):
+ * the kinds or prefixes each router's and host's tessd is subscribed to; none: no
+ * subscription.
+ */
+#define MGR_EVENT_KIND_LEN  32 /* tessd's events.subscribe kinds */
+#define MGR_MAX_EVENT_KINDS 16
+struct mgr_events_cfg {
+	char (*tessd_kinds)[MGR_EVENT_KIND_LEN];
+	uint32_t n_tessd_kinds;
+};
+
+/*
  * The roaming desktop (seed 004): a client within same_km of its desktop's
  * site is at the same location (0: only at the same site, a point being at
  * its nearest site); a connect request waits up to connect_wait_sec for the
@@ -197,6 +209,7 @@ struct mgr_cfg {
 	struct mgr_audit_cfg audit;
 	struct mgr_resources_cfg resources;
 	struct mgr_usage_cfg usage;
+	struct mgr_events_cfg events;
 	struct mgr_roaming_cfg roaming;
 	struct mgr_libvirt_cfg libvirt;
 	struct mgr_ssh_cfg ssh;

@@ -266,6 +266,8 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
         code, ans = m.call("PUT", "hosts/h1", body)
         assert code == 400 and "/tessd" in json.dumps(ans), (bad, ans)
     # A tunnel no host has any more is stopped: the host given another address, or deleted.
+    # (The events relay lets the old address's go within its next look, a second.)
+    tess.wait_for(lambda: len(_ssh_children(m)) == 1, 10, "one tunnel")
     (old,) = _ssh_children(m)  # the missing path's tunnel
     body["tessd"] = addr
     m.ok("PUT", "hosts/h1", body)
