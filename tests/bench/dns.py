@@ -25,17 +25,19 @@ def ptr_name(addr):
     return ".".join(reversed(addr.split("."))) + ".in-addr.arpa"
 
 
-def query_file(tmp, names):
+def query_file(tmp, names, nx_share=0.1):
     """Of every 10 queries 8 are A of a record (NOERROR), 1 a PTR of a record's address
-    (NOERROR) and 1 an A of a name not in the zone (NXDOMAIN); dnsperf loops over them."""
+    (NOERROR) and 1 an A of a name not in the zone (NXDOMAIN); dnsperf loops over them. With
+    nx_share, that share of the queries are NXDOMAIN instead (1: a flood of names not in the
+    zone, the random-subdomain attack), spread evenly."""
     path = os.path.join(tmp, "queries.txt")
     with open(path, "w") as f:
         for i in range(10 * names):
             k = i % names
-            if i % 10 == 8:
-                f.write(f"{ptr_name(name_addr(k)[1])} PTR\n")
-            elif i % 10 == 9:
+            if int((i + 1) * nx_share) > int(i * nx_share):
                 f.write(f"nx{k}.{ZONE} A\n")
+            elif i % 10 == 8:
+                f.write(f"{ptr_name(name_addr(k)[1])} PTR\n")
             else:
                 f.write(f"{name_addr(k)[0]}.{ZONE} A\n")
     return path
@@ -142,7 +144,7 @@ def run_dns(dut_fn, args, tmp, queries, rep, tag):
 
 def dns(args):
     tmp = tess.scratch_dir("tess-bench-dns-")
-    queries = query_file(tmp, args.names)
+    queries = query_file(tmp, args.names, args.nxdomain_share)
     fns = {"tessd": tessd_dns, "dnsmasq": dnsmasq_dns}
 
     def line(r):
@@ -154,7 +156,7 @@ def dns(args):
                    f"{r['completed']} answers checked, or a rate limit dropped queries"))
 
     def summary(t, d, ratio):
-        return (f"names={args.names} tessd_qps={t['qps']:.0f} dnsmasq_qps={d['qps']:.0f} "
+        return (f"names={args.names} nxdomain_share={args.nxdomain_share} tessd_qps={t['qps']:.0f} dnsmasq_qps={d['qps']:.0f} "
                 f"ratio={ratio:.2f} tessd_lost={t['lost']:.0f} dnsmasq_lost={d['lost']:.0f} "
                 f"tessd_p99_ms={t['lat_p99_ms']:.3f} dnsmasq_p99_ms={d['lat_p99_ms']:.3f}")
     return versus_dnsmasq(args, "dns", lambda name, rep: run_dns(fns[name], args, tmp, queries,
