@@ -544,6 +544,71 @@ static void test_zone(void **st)
 	assert_string_equal(label, "laptop");
 }
 
+/* What has_below answers, found the long way: a configured name ending in "." name. */
+static bool below_scan(const struct dns_zone *z, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (uint32_t i = 0; i < z->n; i++) {
+		size_t rn = strlen(z->r[i].name);
+		if (z->r[i].kind == DNS_REC_STATIC && rn > n + 1 &&
+		    z->r[i].name[rn - n - 1] == '.' && strcmp(z->r[i].name + rn - n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The parents' index through its growth: every name's parents and non-parents as a scan
+ * of the records says, shared parents once. */
+static void test_zone_below_index(void **st)
+{
+	static const char *const labels[] = { "a", "b", "lab", "x-1", "nas" };
+	struct dns_zone z;
+	char name[128], q[128];
+
+	(void)st;
+	assert_int_equal(dns_zone_init(&z, 600, 600), 0);
+	for (uint32_t i = 0; i < 500; i++) {
+		/* 1 to 4 labels below the zone: many share their parents. */
+		snprintf(name, sizeof(name), "h%u.%s.%s.acme.test", i, labels[i % 5],
+			 labels[(i / 5) % 5]);
+		const char *n = i % 3 ? name : strchr(name, '.') + 1;
+		int rc = dns_zone_add(&z, n, i, i % 7 ? DNS_REC_STATIC : DNS_REC_DHCP);
+		assert_true(rc == 0 || rc == -EEXIST);
+	}
+	assert_true(z.n_below > 16 && 2 * z.n_below <= z.below_mask + 1);
+	for (uint32_t i = 0; i < 5; i++)
+		for (uint32_t k = 0; k < 5; k++)
+			for (uint32_t h = 0; h < 40; h += 13) {
+				snprintf(q, sizeof(q), "%s.%s.acme.test", labels[i], labels[k]);
+				assert_int_equal(dns_zone_has_below(&z, q), below_scan(&z, q));
+				snprintf(q, sizeof(q), "h%u.%s.%s.acme.test", h, labels[i],
+					 labels[k]);
+				assert_int_equal(dns_zone_has_below(&z, q), below_scan(&z, q));
+				snprintf(q, sizeof(q), "%s.acme.test", labels[k]);
+				assert_int_equal(dns_zone_has_below(&z, q), below_scan(&z, q));
+			}
+	/* Parents only after a dot; a DHCP record's are none (only configured names count). */
+	assert_int_equal(dns_zone_add(&z, "d.only.acme.test", 9, DNS_REC_DHCP), 0);
+	const char *qs[] = { "acme.test",
+			     "test",
+			     "acme",
+			     "lab.acme.test",
+			     "",
+			     "cme.test",
+			     "ab.acme.test",
+			     "1.lab.acme.test",
+			     "only.acme.test",
+			     "h1.a.a.acme.test" };
+	for (uint32_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		assert_int_equal(dns_zone_has_below(&z, qs[i]), below_scan(&z, qs[i]));
+	assert_true(dns_zone_has_below(&z, "lab.a.acme.test"));
+	assert_false(dns_zone_has_below(&z, "only.acme.test"));
+	assert_false(dns_zone_has_below(&z, "cme.test"));
+	assert_false(dns_zone_has_below(&z, "h0.a.a.acme.test"));
+	dns_zone_fini(&z);
+}
+
 /* ---- config rules ---- */
 
 static int decode(const char *dns, const char *dhcp, struct cfg_errs *errs)
@@ -673,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_forward_opt_added_and_stripped),
 		cmocka_unit_test(test_ptr_names),
 		cmocka_unit_test(test_zone),
+		cmocka_unit_test(test_zone_below_index),
 		cmocka_unit_test(test_config_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

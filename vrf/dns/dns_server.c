@@ -147,7 +147,13 @@ static int zone_build(struct dns_srv *s, const struct tessd_dns_server_cfg *sc)
 	for (uint32_t i = 0; i < sc->n_records; i++) {
 		/* Validation bounds the name with its zone (253). */
 		snprintf(name, sizeof(name), "%s.%s", sc->records[i].name, s->zone);
-		dns_zone_add(&z, name, sc->records[i].address, DNS_REC_STATIC);
+		/* No room for its parents' index: no zone, rather than one without the name. */
+		if (dns_zone_add(&z, name, sc->records[i].address, DNS_REC_STATIC) == -ENOMEM) {
+			dns_zone_fini(&z);
+			free(refused);
+			free(ll.l);
+			return -ENOMEM;
+		}
 	}
 	/* First the names their clients had, then new ones. */
 	for (uint32_t i = 0; i < ll.n; i++) {

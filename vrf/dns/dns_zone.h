@@ -29,6 +29,10 @@ struct dns_zone {
 	uint32_t room;             /* what the arrays hold (the builder's count, at most cap) */
 	uint32_t *by_name, *by_ip; /* open addressing: index + 1, 0 empty, at most half full */
 	uint32_t hmask;
+	/* The parents of the configured names (their suffixes after a dot), for
+	 * dns_zone_has_below: (record << 8 | offset) + 1, open addressing, at most half full. */
+	uint32_t *below;
+	uint32_t n_below, below_mask;
 };
 
 /* A zone for room records (at most cap); -ENOMEM. */
@@ -36,15 +40,17 @@ int dns_zone_init(struct dns_zone *z, uint32_t room, uint32_t cap);
 void dns_zone_fini(struct dns_zone *z);
 /*
  * Adds name (full; lower-cased here) at ip: 0, -EEXIST (the name is
- * taken), -EDQUOT (at cap), -ENOSPC (past room), -EINVAL (too long).
+ * taken), -EDQUOT (at cap), -ENOSPC (past room), -EINVAL (too long),
+ * -ENOMEM (no room for a configured name's parents: not added).
  */
 int dns_zone_add(struct dns_zone *z, const char *name, uint32_t ip, enum dns_rec_kind kind);
 const struct dns_rec *dns_zone_by_name(const struct dns_zone *z, const char *name);
 /* The first record added at ip. */
 /*
- * Whether a name of the zone lies below name (an empty non-terminal: NODATA,
- * not NXDOMAIN, RFC 8020). Linear in the configured records: only they have
- * dots below the zone (a lease's name is one label).
+ * Whether a configured name of the zone lies below name (an empty
+ * non-terminal: NODATA, not NXDOMAIN, RFC 8020): one lookup in the index
+ * of their parents (only they have dots below the zone: a lease's name is
+ * one label).
  */
 bool dns_zone_has_below(const struct dns_zone *z, const char *name);
 const struct dns_rec *dns_zone_by_ip(const struct dns_zone *z, uint32_t ip);
