@@ -19,6 +19,7 @@ import time
 import pytest
 
 import tess
+from fake_tessd import FakeTessd, read_line
 from mgr import ACME, BRAVO, PROVIDER, Mgr
 
 ENT_IP, ENT_GW, DESK_GW = "192.168.10.10", "192.168.10.1", "192.168.50.1"
@@ -477,41 +478,6 @@ def test_desktops_get_leases_and_reach_their_enterprise(topo, m, tmp_path):
     assert sorted(x["interface"] for x in leases) == ["acme-dc", "bravo-dc"], leases
 
 
-def read_line(s):
-    """What socket s sends up to a newline, or to its end."""
-    buf = b""
-    while b"\n" not in buf:
-        d = s.recv(65536)
-        if not d:
-            break
-        buf += d
-    return buf
-
-
-class FakeTessd:
-    """A tessd control socket of the test's own at path: a thread accepts its connections and
-    gives each to handle(), one at a time (an OSError or ValueError there ends that one)."""
-
-    def __init__(self, cleanup, path):
-        self.path = path
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(path)
-        self.srv.listen(16)
-        cleanup.add(self.srv.close)
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            try:
-                self.handle(c)
-            except (OSError, ValueError):
-                pass
-
-
 class HungTessd(FakeTessd):
     """A PE tessd's socket that accepts and never answers, but for the router's check of its
     trunk (config.get), the first `answers` times (None: always). What it is sent is in seen."""
@@ -590,24 +556,11 @@ class HostAddingTessd(RacingTessd):
     """In front of a real tessd: at the first config.batch (a tenant change, which runs
     without the state lock), add_host() is called first, its answer kept in raced."""
 
+    threaded = True  # the host's add looks at this tessd too
+
     def __init__(self, cleanup, tmp_path, real, add_host):
         self.add_host = add_host
         super().__init__(cleanup, tmp_path, real)
-
-    def serve(self):
-        """Each connection on its own thread: the host's add looks at this tessd too."""
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle_safe, args=(c,), daemon=True).start()
-
-    def handle_safe(self, c):
-        try:
-            self.handle(c)
-        except (OSError, ValueError):
-            pass
 
     def handle(self, c):
         with c:

@@ -4,11 +4,10 @@ real tessd, each subscribed once (events.tessd_kinds); each event named by its r
 tessd.down and tessd.up as a tessd goes and comes back; tenants see none of them."""
 import json
 import os
-import socket
-import threading
 import time
 
 import tess
+from fake_tessd import FakeTessd, read_line
 from mgr import ACME, PROVIDER, Mgr
 
 
@@ -108,37 +107,21 @@ def test_no_kinds_no_subscription(cleanup, tmp_path):
     assert host.ctl("status")["event_subscribers"] == 0
 
 
-class FakeEvents:
-    """A tessd control socket of the test's own: each connection on its own thread; an
-    events.subscribe is answered and followed by lines (never answered: hung), other
-    requests get an error. Connections are held open until the test ends."""
+class FakeEvents(FakeTessd):
+    """Each connection on its own thread: an events.subscribe is answered and followed by
+    lines (never answered: hung), other requests get an error. Connections are held open
+    until the test ends."""
+    threaded = True
 
     def __init__(self, cleanup, path, lines=(), hung=False):
-        self.path, self.lines, self.hung, self.conns = path, lines, hung, []
-        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.srv.bind(path)
-        self.srv.listen(16)
+        self.lines, self.hung, self.conns = lines, hung, []
+        super().__init__(cleanup, path)
         cleanup.add(self.close)
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
 
     def handle(self, c):
+        self.conns.append(c)
         try:
-            buf = b""
-            while b"\n" not in buf:
-                d = c.recv(65536)
-                if not d:
-                    return
-                buf += d
-            req = json.loads(buf.split(b"\n")[0])
+            req = json.loads(read_line(c).split(b"\n")[0])
             if req["method"] != "events.subscribe":
                 c.sendall(json.dumps({"id": req["id"], "error": {
                     "code": 95, "message": "not here"}}).encode() + b"\n")
@@ -149,7 +132,6 @@ class FakeEvents:
             pass
 
     def close(self):
-        self.srv.close()
         for c in self.conns:
             c.close()
 
