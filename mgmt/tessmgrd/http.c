@@ -582,8 +582,9 @@ int http_start(const char *listen, uint16_t port, const struct http_limits *limi
 	       const struct http_tls *tls, http_handler pre, http_handler h, uint16_t *bound,
 	       char *err, size_t len)
 {
+	/* poll, not select: connections whose descriptors are past FD_SETSIZE are served too. */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+			 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	const union MHD_DaemonInfo *info;
 	struct MHD_OptionItem tls_opts[] = {
 		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls ? tls->cert_callback : NULL },

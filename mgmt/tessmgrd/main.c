@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -143,6 +144,21 @@ static void reload_tls(void)
 	     rc < 0 ? err : "");
 }
 
+/*
+ * A descriptor for each HTTP connection, host (libvirt), tunnel and subscribed tessd (the
+ * events relay): the soft limit (1024 by default) raised to the hard one.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			tlog(LOG_WARNING, NULL, "open files limit not raised: %s", strerror(errno));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -218,6 +234,7 @@ int main(int argc, char **argv)
 		api_free_tokens();
 		return 0;
 	}
+	raise_nofile();
 	https_on = tls.cert != NULL;
 	if (https_on) {
 		rc = mgr_tls_install(&tls, err, sizeof(err));

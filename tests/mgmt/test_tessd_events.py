@@ -162,3 +162,34 @@ def test_a_hung_or_garbled_tessd_holds_up_no_other(cleanup, tmp_path):
     prov.read_until(has("tessd.down", host="h-hung"), 20)
     down = [e for e in prov.events if e["event"] == "tessd.down"][-1]
     assert "did not answer events.subscribe" in down["error"], down
+
+
+FD_EATER = """
+import os, resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (1200, 4096))
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(1190)]
+for fd in fds:
+    os.set_inheritable(fd, True)
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+def test_descriptors_past_1024_are_served(cleanup, tmp_path):
+    """A descriptor for each connection, host, tunnel and relayed tessd: tessmgrd started
+    with 1,190 of its 1,200 (soft; 4,096 hard) taken raises the limit to serve, and answers
+    HTTP on descriptors past select's 1,024 (poll), its relay subscribed too."""
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}})
+    m.wrap = ["/usr/bin/python3", "-c", FD_EATER]
+    m.start()
+    m.site()
+    tap = f"te{tess.uid()}"
+    host = tess.Tessd(cleanup, tmp_path, ports=[tess.tap_port("c", tap, 1)]).start()
+    m.test_host("h1", tessd=host.socket, vhost_dir=m.vhost_dir())
+    fds = os.listdir(f"/proc/{m.proc.pid}/fd")
+    assert max(map(int, fds)) > 1100 and len(fds) > 1190, len(fds)
+    limits = open(f"/proc/{m.proc.pid}/limits").read()
+    assert [x for x in limits.splitlines() if "open files" in x][0].split()[3] == "4096"
+    tess.wait_for(lambda: relay_stats(m)["tessds_subscribed"] == 1, 10, "subscribed")
+    prov = stream(cleanup, m, PROVIDER)
+    tess.sh("ip", "link", "set", tap, "down")
+    prov.read_until(has("tessd.port.link", host="h1", port="c", up=False), 15)
