@@ -107,16 +107,25 @@ int mgr_tessd_addr_check(const void *val, char *why, size_t len)
 	return ((const char *)val)[0] && mgr_tessd_addr_parse(val, &a, why, len) < 0 ? EINVAL : 0;
 }
 
-bool mgr_tessd_addr_same(const char *a, const char *b)
+int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN])
 {
-	struct mgr_tessd_addr x, y;
+	struct mgr_tessd_addr a;
 	char why[8]; /* not reported */
 
-	if (strcmp(a, b) == 0)
-		return true;
-	if (mgr_tessd_addr_parse(a, &x, why, sizeof(why)) < 0 ||
-	    mgr_tessd_addr_parse(b, &y, why, sizeof(why)) < 0)
-		return false;
-	return x.ssh == y.ssh && x.port == y.port && strcmp(x.user, y.user) == 0 &&
-	       strcmp(x.host, y.host) == 0 && strcmp(x.path, y.path) == 0;
+	if (mgr_tessd_addr_parse(addr, &a, why, sizeof(why)) < 0)
+		return -EINVAL;
+	if (a.ssh)
+		snprintf(key, MGR_TESSD_KEY_LEN, "ssh://%s@[%s]:%u%s", a.user, a.host, a.port,
+			 a.path);
+	else
+		snprintf(key, MGR_TESSD_KEY_LEN, "unix://%s", a.path);
+	return 0;
+}
+
+bool mgr_tessd_addr_same(const char *a, const char *b)
+{
+	char x[MGR_TESSD_KEY_LEN], y[MGR_TESSD_KEY_LEN];
+
+	return strcmp(a, b) == 0 || (mgr_tessd_addr_key(a, x) == 0 &&
+				     mgr_tessd_addr_key(b, y) == 0 && strcmp(x, y) == 0);
 }

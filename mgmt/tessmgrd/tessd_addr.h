@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define MGR_SOCK_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
+#define MGR_TESSD_KEY_LEN 512 /* ssh://user@[host]:port/path, each at its longest */
 
 struct mgr_tessd_addr {
 	bool ssh;
@@ -23,6 +24,12 @@ struct mgr_tessd_addr {
 
 /* Parses s (not ""): 0, or -EINVAL with why[] saying what is wrong. */
 int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, size_t len);
+/*
+ * addr's tessd in one spelling, key[] ("/p" and "unix:///p" are one; an ssh host's user,
+ * port and brackets always written, "" and 0 for ssh's defaults): 0, or -EINVAL for one
+ * that does not parse. A key names a tessd; it is not itself an address to use.
+ */
+int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN]);
 /* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" names none). */
 bool mgr_tessd_addr_same(const char *a, const char *b);
 /* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */

@@ -21,12 +21,11 @@
 #define RELAY_BACK_MS    1000  /* after one lost (a restarted tessd is soon back), a tunnel */
 #define RELAY_LOOK_MS    1000  /* the routers and hosts looked at again */
 #define RELAY_BATCH      256   /* events read from one tessd before the others' turn */
-#define RELAY_KEY_LEN    512   /* ssh://user@[host]:port/path, each at its longest */
 
 /* One tessd: the router and the host it is (either may be ""), and its subscription. */
 struct relay {
-	char key[RELAY_KEY_LEN]; /* its address in one spelling */
-	char addr[MGR_URI_LEN];  /* as its first router or host gives it */
+	char key[MGR_TESSD_KEY_LEN]; /* its address in one spelling */
+	char addr[MGR_URI_LEN];      /* as its first router or host gives it */
 	char router[MGR_NAME_LEN], host[MGR_NAME_LEN];
 	struct ctl_client c; /* c.fd < 0: not connected (no tunnel held) */
 	int up;              /* -1: never tried; 0 down; 1 subscribed (told on each change) */
@@ -221,21 +220,6 @@ struct want {
 	bool router;
 };
 
-/* One spelling of addr's tessd ("/p" and "unix:///p" are one), or false. */
-static bool key_of(const char *addr, char key[RELAY_KEY_LEN])
-{
-	struct mgr_tessd_addr a;
-	char why[8]; /* not reported: the schema checked it */
-
-	if (mgr_tessd_addr_parse(addr, &a, why, sizeof(why)) < 0)
-		return false;
-	if (a.ssh)
-		snprintf(key, RELAY_KEY_LEN, "ssh://%s@[%s]:%u%s", a.user, a.host, a.port, a.path);
-	else
-		snprintf(key, RELAY_KEY_LEN, "unix://%s", a.path);
-	return true;
-}
-
 static int relay_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct relay *)a)->key, ((const struct relay *)b)->key);
@@ -250,7 +234,7 @@ static struct relay *relay_of(const struct want *w)
 	static struct relay k; /* only its key: the relay thread's alone */
 	struct relay *r;
 
-	if (!key_of(w->addr, k.key))
+	if (mgr_tessd_addr_key(w->addr, k.key) < 0)
 		return NULL;
 	if (n_sorted && (r = bsearch(&k, relays, n_sorted, sizeof(*relays), relay_cmp)))
 		return r;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -102,6 +103,46 @@ static void test_same(void **state)
 	assert_false(mgr_tessd_addr_same("ssh://h/run/t.sock", "ssh://h:2222/run/t.sock"));
 	assert_false(mgr_tessd_addr_same("ssh://a@h/run/t.sock", "ssh://b@h/run/t.sock"));
 	assert_false(mgr_tessd_addr_same("bad", "bad:"));
+	/* An IPv4 host may be bracketed as an IPv6 one: the same host. */
+	assert_true(
+		mgr_tessd_addr_same("ssh://u@[10.0.0.1]:22/t.sock", "ssh://u@10.0.0.1:22/t.sock"));
+	assert_false(mgr_tessd_addr_same("ssh://u@[10.0.0.1]/t.sock", "ssh://u@10.0.0.2/t.sock"));
+}
+
+/* The one spelling that tunnels and the events relay find a tessd by. */
+static void test_key(void **state)
+{
+	static const char *const pairs[][2] = {
+		{ "/run/t.sock", "unix:///run/t.sock" },
+		{ "unix:///run/t.sock", "unix:///run/t.sock" },
+		{ "ssh://h/run/t.sock", "ssh://@[h]:0/run/t.sock" },
+		{ "ssh://root@10.0.0.1:2222/t.sock", "ssh://root@[10.0.0.1]:2222/t.sock" },
+		{ "ssh://root@[10.0.0.1]:2222/t.sock", "ssh://root@[10.0.0.1]:2222/t.sock" },
+		{ "ssh://[fe80::1]/t.sock", "ssh://@[fe80::1]:0/t.sock" },
+	};
+	char key[MGR_TESSD_KEY_LEN], longest[600];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		assert_int_equal(mgr_tessd_addr_key(pairs[i][0], key), 0);
+		assert_string_equal(key, pairs[i][1]);
+	}
+	assert_int_equal(mgr_tessd_addr_key("", key), -EINVAL);
+	assert_int_equal(mgr_tessd_addr_key("tcp://h/x", key), -EINVAL);
+	/* Each part at its longest still fits, whole. */
+	snprintf(longest, sizeof(longest), "ssh://%.32s@%.255s:65535/%.106s",
+		 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu",
+		 "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+		 "hhhh"
+		 "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+		 "hhhh"
+		 "hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
+		 "hhhh",
+		 "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp"
+		 "ppp"
+		 "pppppppppppppppppppppppppppppppppppppppppppppppppppppppp");
+	assert_int_equal(mgr_tessd_addr_key(longest, key), 0);
+	assert_int_equal(strlen(key), strlen(longest) + 2); /* the brackets */
 }
 
 int main(void)
@@ -110,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
