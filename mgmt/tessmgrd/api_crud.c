@@ -10,6 +10,7 @@
 
 #include "api_crud.h"
 #include "network.h"
+#include "tessd_addr.h"
 #include "tunnel.h"
 
 static const char *spec_name(const void *spec)
@@ -116,11 +117,12 @@ void api_forget_tessd_locked(const char *addr)
 {
 	if (addr[0] == '\0')
 		return;
+	/* Its tunnel is the tessd's, whichever way one writes it (tunnel.h). */
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
-		if (strcmp(mgr.hosts[i]->spec.tessd, addr) == 0)
+		if (mgr_tessd_addr_same(mgr.hosts[i]->spec.tessd, addr))
 			return;
 	for (uint32_t i = 0; i < mgr.n_routers; i++)
-		if (strcmp(mgr.routers[i].spec.tessd, addr) == 0)
+		if (mgr_tessd_addr_same(mgr.routers[i].spec.tessd, addr))
 			return;
 	mgr_tunnel_forget(addr);
 }

@@ -107,6 +107,15 @@ int mgr_tessd_addr_check(const void *val, char *why, size_t len)
 	return ((const char *)val)[0] && mgr_tessd_addr_parse(val, &a, why, len) < 0 ? EINVAL : 0;
 }
 
+void mgr_tessd_addr_spell(const struct mgr_tessd_addr *a, char key[MGR_TESSD_KEY_LEN])
+{
+	if (a->ssh)
+		snprintf(key, MGR_TESSD_KEY_LEN, "ssh://%s@[%s]:%u%s", a->user, a->host, a->port,
+			 a->path);
+	else
+		snprintf(key, MGR_TESSD_KEY_LEN, "unix://%s", a->path);
+}
+
 int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN])
 {
 	struct mgr_tessd_addr a;
@@ -114,11 +123,7 @@ int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN])
 
 	if (mgr_tessd_addr_parse(addr, &a, why, sizeof(why)) < 0)
 		return -EINVAL;
-	if (a.ssh)
-		snprintf(key, MGR_TESSD_KEY_LEN, "ssh://%s@[%s]:%u%s", a.user, a.host, a.port,
-			 a.path);
-	else
-		snprintf(key, MGR_TESSD_KEY_LEN, "unix://%s", a.path);
+	mgr_tessd_addr_spell(&a, key);
 	return 0;
 }
 

@@ -30,6 +30,8 @@ int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, siz
  * that does not parse. A key names a tessd; it is not itself an address to use.
  */
 int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN]);
+/* The same, of an address already parsed. */
+void mgr_tessd_addr_spell(const struct mgr_tessd_addr *a, char key[MGR_TESSD_KEY_LEN]);
 /* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" names none). */
 bool mgr_tessd_addr_same(const char *a, const char *b);
 /* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */

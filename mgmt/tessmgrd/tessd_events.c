@@ -33,10 +33,8 @@ struct relay {
 	bool asking;         /* connected, the subscription's answer awaited until ask_by */
 	json_int_t ask_id;
 	int64_t ask_by;
-	bool more;                 /* lines may wait in the client's buffer (poll would not tell) */
-	bool kept;                 /* still some router's or host's (refresh) */
-	bool addr_named;           /* addr still written so by one of them (refresh) */
-	char spelled[MGR_URI_LEN]; /* how the first of them writes it now (refresh) */
+	bool more; /* lines may wait in the client's buffer (poll would not tell) */
+	bool kept; /* still some router's or host's (refresh) */
 };
 
 static struct relay *relays;
@@ -283,7 +281,7 @@ static void refresh(void)
 	if (w == NULL && mgr_conf.events.n_tessd_kinds)
 		return; /* no memory: as they were, until the next look */
 	for (uint32_t i = 0; i < n_relays; i++) {
-		relays[i].kept = relays[i].addr_named = false;
+		relays[i].kept = false;
 		relays[i].router[0] = relays[i].host[0] = '\0';
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -291,20 +289,14 @@ static void refresh(void)
 		char *name = r ? (w[i].router ? r->router : r->host) : NULL;
 		if (name && !name[0]) /* the first router or host of the tessd names it */
 			snprintf(name, MGR_NAME_LEN, "%s", w[i].name);
-		if (r && !r->kept)
-			snprintf(r->spelled, sizeof(r->spelled), "%s", w[i].addr);
-		if (r) {
+		if (r && !r->kept) /* as it is written now (its tunnel is found by any spelling) */
+			snprintf(r->addr, sizeof(r->addr), "%s", w[i].addr);
+		if (r)
 			r->kept = true;
-			r->addr_named |= strcmp(r->addr, w[i].addr) == 0;
-		}
 	}
 	free(w);
 	for (uint32_t i = 0; i < n_relays; i++) {
 		struct relay *r = &relays[i];
-		/* Its tunnel is found by the address as written: one nobody writes so is forgotten
-		 * (another spelling of the tessd is kept), so the next connection takes theirs. */
-		if (r->kept && !r->addr_named && r->c.fd < 0)
-			snprintf(r->addr, sizeof(r->addr), "%s", r->spelled);
 		if (!r->kept) {
 			disconnect(r);
 			relays[i--] = relays[--n_relays];

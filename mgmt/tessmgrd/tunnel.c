@@ -26,7 +26,8 @@ enum tstate { T_DOWN, T_STARTING, T_UP };
 static const char *const state_names[] = { "down", "starting", "up" };
 
 struct tunnel {
-	char addr[MGR_URI_LEN];
+	char key[MGR_TESSD_KEY_LEN]; /* found by: one tunnel however the address is written */
+	char addr[MGR_URI_LEN];      /* as first written (its log lines) */
 	struct mgr_tessd_addr a;
 	char local[MGR_SOCK_PATH_LEN];
 	char log[PATH_MAX];
@@ -354,13 +355,17 @@ void mgr_tunnel_stop(void)
 
 static struct tunnel *find(const char *addr)
 {
+	char key[MGR_TESSD_KEY_LEN];
+
+	if (mgr_tessd_addr_key(addr, key) < 0)
+		return NULL;
 	for (uint32_t i = 0; i < n_tunnels; i++)
-		if (strcmp(tunnels[i]->addr, addr) == 0)
+		if (strcmp(tunnels[i]->key, key) == 0)
 			return tunnels[i];
 	return NULL;
 }
 
-/* FNV-1a of the address: a short, stable name for its local socket. */
+/* FNV-1a of the address's key: a short, stable name for its local socket. */
 static uint64_t hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -379,14 +384,15 @@ static struct tunnel *add(const char *addr, const struct mgr_tessd_addr *a, char
 		snprintf(err, len, "out of memory");
 		return NULL;
 	}
+	mgr_tessd_addr_spell(a, t->key);
 	snprintf(t->addr, sizeof(t->addr), "%s", addr);
 	t->a = *a;
 	t->owned = true; /* first used by a host's or router's address (or a check of one) */
 	t->backoff = 1;
 	n = snprintf(t->local, sizeof(t->local), "%s/ssh/%016llx.sock", mgr_conf.state_dir,
-		     (unsigned long long)hash(addr));
+		     (unsigned long long)hash(t->key));
 	if (snprintf(t->log, sizeof(t->log), "%s/ssh/%016llx.log", mgr_conf.state_dir,
-		     (unsigned long long)hash(addr)) >= (int)sizeof(t->log) ||
+		     (unsigned long long)hash(t->key)) >= (int)sizeof(t->log) ||
 	    n >= (int)sizeof(t->local)) {
 		snprintf(err, len,
 			 "tessd %s: the tunnel's socket under state_dir %s would be longer than "

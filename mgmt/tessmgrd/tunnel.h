@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Tunnels to remote tessds: per ssh:// address one
+ * Tunnels to remote tessds: per ssh:// tessd (however its address is written) one
  * `ssh -N -L <local socket>:<remote socket> host` child of tessmgrd
  * (ssh.* in its config), started on first use, restarted when it dies (the
  * wait doubling up to ssh.restart_max_sec), stopped at shutdown and killed

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -276,5 +277,13 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
     assert a3["port"] in r.ports() and len(_ssh_children(m)) == 1
     m.wait_job(m.ok("DELETE", f"desktops/{a3['id']}", token=ACME)["job"]["id"], token=ACME)
     assert r.ports() == {}
+    # The same tessd written another way (the IPv4 host in brackets) is the same tunnel:
+    # not started again, nor stopped as the old spelling's, and the relay keeps to it.
+    (kept,) = _ssh_children(m)
+    body["tessd"] = f"ssh://root@[{r.ip}]:{PORT}{r.socket}"
+    h = m.ok("PUT", "hosts/h1", body)
+    assert h["tessd_status"]["up"] and h["tessd_tunnel"]["pid"] == kept, h
+    time.sleep(1.5)  # the relay's next look at the hosts (a second)
+    assert _ssh_children(m) == [kept] and m.ok("GET", "hosts/h1")["tessd_tunnel"]["pid"] == kept
     m.ok("DELETE", "hosts/h1")
     tess.wait_for(lambda: not _ssh_children(m), 10, "the deleted host's ssh stopped")
