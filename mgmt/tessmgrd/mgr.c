@@ -62,6 +62,32 @@ uint32_t mgr_next_id_locked(enum mgr_kind kind)
 	return mgr.next_id[kind]++;
 }
 
+int mgr_tessd_refs(struct mgr_tessd_ref **refs)
+{
+	struct mgr_tessd_ref *r;
+	int n = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	r = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*r));
+	for (uint32_t i = 0; r && i < mgr.n_routers; i++, n++) {
+		snprintf(r[n].addr, sizeof(r[n].addr), "%s", mgr.routers[i].spec.tessd);
+		snprintf(r[n].name, sizeof(r[n].name), "%s", mgr.routers[i].spec.name);
+		r[n].id = mgr.routers[i].id;
+		r[n].router = true;
+	}
+	for (uint32_t i = 0; r && i < mgr.n_hosts; i++) {
+		const struct mgr_host *h = mgr.hosts[i];
+		if (!h->spec.tessd[0])
+			continue;
+		snprintf(r[n].addr, sizeof(r[n].addr), "%s", h->spec.tessd);
+		snprintf(r[n].name, sizeof(r[n].name), "%s", h->spec.name);
+		r[n++].id = h->id;
+	}
+	pthread_mutex_unlock(&mgr.lock);
+	*refs = r;
+	return r ? n : -ENOMEM;
+}
+
 void mgr_site_derive_locked(struct mgr_site *s)
 {
 	s->n_prefixes = 0;

@@ -61,6 +61,19 @@ void mgr_fini(void);
 
 uint32_t mgr_next_id_locked(enum mgr_kind kind);
 
+/* A router's or a host's tessd, as copied under mgr.lock. */
+struct mgr_tessd_ref {
+	char addr[MGR_URI_LEN];
+	char name[MGR_NAME_LEN];
+	uint32_t id;
+	bool router;
+};
+/*
+ * Every router's tessd, then every host's that has one, copied under mgr.lock. The count,
+ * *refs to free; or -ENOMEM.
+ */
+int mgr_tessd_refs(struct mgr_tessd_ref **refs);
+
 /* Site id, VLAN bitmap of a host; site of a tenant; prefixes of a site (from their specs). */
 void mgr_host_derive_locked(struct mgr_host *h);
 void mgr_tenant_derive_locked(struct mgr_tenant *t);

@@ -59,61 +59,44 @@ static void repaired_or_retry(json_t *r, const char *socket)
 	json_decref(r);
 }
 
-struct probe {
-	char socket[MGR_URI_LEN]; /* the tessd's address */
-	uint32_t id;
-	bool router, repair;
-};
-
 /* The tessds are asked their status, and those found new compared and repaired, without
  * mgr.lock (one that hangs holds up no request). */
 static void tick(void)
 {
-	struct probe *p;
-	uint32_t n = 0;
+	struct mgr_tessd_ref *p;
+	int n = mgr_tessd_refs(&p);
+	bool *repair = calloc(n > 0 ? (size_t)n : 1, sizeof(*repair)), any = false;
 
-	pthread_mutex_lock(&mgr.lock);
-	p = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*p));
-	for (uint32_t i = 0; p && i < mgr.n_routers; i++) {
-		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.routers[i].spec.tessd);
-		p[n].id = mgr.routers[i].id;
-		p[n++].router = true;
-	}
-	for (uint32_t i = 0; p && i < mgr.n_hosts; i++) {
-		if (!mgr.hosts[i]->spec.tessd[0])
-			continue;
-		snprintf(p[n].socket, sizeof(p[n].socket), "%s", mgr.hosts[i]->spec.tessd);
-		p[n++].id = mgr.hosts[i]->id;
-	}
-	pthread_mutex_unlock(&mgr.lock);
-	bool any = false;
+	if (repair == NULL)
+		n = 0; /* no memory: the tessds are looked at at the next tick */
 	net_retry_forgets();
 	net_retry_reservations();
-	for (uint32_t i = 0; i < n; i++)
-		any |= p[i].repair = is_new(p[i].socket);
+	for (int i = 0; i < n; i++)
+		any |= repair[i] = is_new(p[i].addr);
 	if (any) {
 		mgr_net_serialize(true);
-		for (uint32_t i = 0; i < n; i++) {
+		for (int i = 0; i < n; i++) {
 			struct net_look l = { 0 };
-			if (!p[i].repair)
+			if (!repair[i])
 				continue;
 			pthread_mutex_lock(&mgr.lock);
 			if (p[i].router) {
 				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
-				if (r && strcmp(r->spec.tessd, p[i].socket) == 0)
+				if (r && strcmp(r->spec.tessd, p[i].addr) == 0)
 					net_look_router_locked(&l, r);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
-				if (h && strcmp(h->spec.tessd, p[i].socket) == 0)
+				if (h && strcmp(h->spec.tessd, p[i].addr) == 0)
 					net_look_host_locked(&l, h);
 			}
 			pthread_mutex_unlock(&mgr.lock);
 			if (l.adds) /* compared and repaired without mgr.lock, as the API's */
-				repaired_or_retry(net_look_reconcile(&l, true), p[i].socket);
+				repaired_or_retry(net_look_reconcile(&l, true), p[i].addr);
 			net_look_free(&l);
 		}
 		mgr_net_serialize(false);
 	}
+	free(repair);
 	free(p);
 }
 

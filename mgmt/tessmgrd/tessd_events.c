@@ -211,13 +211,6 @@ static void drain(struct relay *r)
 	r->more = true;
 }
 
-/* A router's or a host's tessd, copied under mgr.lock. */
-struct want {
-	char addr[MGR_URI_LEN];
-	char name[MGR_NAME_LEN];
-	bool router;
-};
-
 static int relay_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct relay *)a)->key, ((const struct relay *)b)->key);
@@ -227,7 +220,7 @@ static int relay_cmp(const void *a, const void *b)
  * The tessd at w's address, added if new (NULL: no memory, or an address that does not
  * parse): the sorted ones by bsearch, then those added since (few, but at the first look).
  */
-static struct relay *relay_of(const struct want *w)
+static struct relay *relay_of(const struct mgr_tessd_ref *w)
 {
 	static struct relay k; /* only its key: the relay thread's alone */
 	struct relay *r;
@@ -258,33 +251,16 @@ static struct relay *relay_of(const struct want *w)
  */
 static void refresh(void)
 {
-	struct want *w = NULL;
-	uint32_t n = 0;
+	struct mgr_tessd_ref *w = NULL;
+	int n = 0;
 
-	pthread_mutex_lock(&mgr.lock);
-	if (mgr_conf.events.n_tessd_kinds)
-		w = malloc((mgr.n_routers + mgr.n_hosts + 1) * sizeof(*w));
-	for (uint32_t i = 0; w && i < mgr.n_routers; i++, n++) {
-		snprintf(w[n].addr, sizeof(w[n].addr), "%s", mgr.routers[i].spec.tessd);
-		snprintf(w[n].name, sizeof(w[n].name), "%s", mgr.routers[i].spec.name);
-		w[n].router = true;
-	}
-	for (uint32_t i = 0; w && i < mgr.n_hosts; i++) {
-		const struct mgr_host *h = mgr.hosts[i];
-		if (!h->spec.tessd[0])
-			continue;
-		snprintf(w[n].addr, sizeof(w[n].addr), "%s", h->spec.tessd);
-		snprintf(w[n].name, sizeof(w[n].name), "%s", h->spec.name);
-		w[n++].router = false;
-	}
-	pthread_mutex_unlock(&mgr.lock);
-	if (w == NULL && mgr_conf.events.n_tessd_kinds)
+	if (mgr_conf.events.n_tessd_kinds && (n = mgr_tessd_refs(&w)) < 0)
 		return; /* no memory: as they were, until the next look */
 	for (uint32_t i = 0; i < n_relays; i++) {
 		relays[i].kept = false;
 		relays[i].router[0] = relays[i].host[0] = '\0';
 	}
-	for (uint32_t i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		struct relay *r = relay_of(&w[i]);
 		char *name = r ? (w[i].router ? r->router : r->host) : NULL;
 		if (name && !name[0]) /* the first router or host of the tessd names it */
