@@ -39,6 +39,8 @@ struct relay {
 
 static struct relay *relays;
 static uint32_t n_relays, n_sorted; /* relays[0..n_sorted) in key order: found by bsearch */
+static struct mgr_tessd_ref *had;   /* the tessds as last matched; NULL: match again */
+static int n_had;
 static pthread_t thread;
 static int wake[2] = { -1, -1 };
 static bool started, stopping;
@@ -245,9 +247,22 @@ static struct relay *relay_of(const struct mgr_tessd_ref *w)
 	return r;
 }
 
+/* Whether a and b list the same routers and hosts with the same tessds. */
+static bool same_refs(const struct mgr_tessd_ref *a, const struct mgr_tessd_ref *b, int na, int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na; i++)
+		if (a[i].id != b[i].id || a[i].router != b[i].router ||
+		    strcmp(a[i].addr, b[i].addr) != 0 || strcmp(a[i].name, b[i].name) != 0)
+			return false;
+	return true;
+}
+
 /*
- * The relays as the routers and hosts are now: new tessds added, gone ones closed. The
- * addresses are copied under mgr.lock and matched without it (a thousand hosts each second).
+ * The relays as the routers and hosts are now: new tessds added, gone ones closed. Their
+ * addresses are copied under mgr.lock and matched without it, only when they changed (a
+ * thousand hosts looked at each second).
  */
 static void refresh(void)
 {
@@ -256,13 +271,19 @@ static void refresh(void)
 
 	if (mgr_conf.events.n_tessd_kinds && (n = mgr_tessd_refs(&w)) < 0)
 		return; /* no memory: as they were, until the next look */
+	if (had && same_refs(w, had, n, n_had)) {
+		free(w);
+		return;
+	}
 	for (uint32_t i = 0; i < n_relays; i++) {
 		relays[i].kept = false;
 		relays[i].router[0] = relays[i].host[0] = '\0';
 	}
+	bool all = true;
 	for (int i = 0; i < n; i++) {
 		struct relay *r = relay_of(&w[i]);
 		char *name = r ? (w[i].router ? r->router : r->host) : NULL;
+		all &= r != NULL;
 		if (name && !name[0]) /* the first router or host of the tessd names it */
 			snprintf(name, MGR_NAME_LEN, "%s", w[i].name);
 		if (r && !r->kept) /* as it is written now (its tunnel is found by any spelling) */
@@ -270,7 +291,11 @@ static void refresh(void)
 		if (r)
 			r->kept = true;
 	}
-	free(w);
+	free(had);
+	had = all ? w : NULL; /* one not added (no memory) is tried at the next look */
+	n_had = n;
+	if (!all)
+		free(w);
 	for (uint32_t i = 0; i < n_relays; i++) {
 		struct relay *r = &relays[i];
 		if (!r->kept) {
@@ -350,6 +375,8 @@ static void *relay_main(void *arg)
 		disconnect(&relays[i]);
 	free(relays);
 	relays = NULL;
+	free(had);
+	had = NULL;
 	n_relays = n_sorted = 0;
 	free(pfd);
 	free(at);
