@@ -13,9 +13,6 @@
 #include "ctl_server.h"
 #include "event_stamp.h"
 
-#define EVENT_KIND_LEN  32
-#define EVENT_MAX_KINDS 16
-
 static struct tess_event_counters cnt;
 
 bool tess_event_wanted(void)
@@ -59,15 +56,9 @@ struct sub_params {
 };
 
 static const struct cfg_field sub_fields[] = {
-	CFG_ARRAY_FIELD(
-		struct sub_params, kinds, n_kinds, "kinds",
-		CFG_ARR_NODE((&(const struct cfg_node){
-				     .type = CFG_STRING,
-				     .str = { .min_len = 1,
-					      .max_len = EVENT_KIND_LEN - 1,
-					      .charset = "._-abcdefghijklmnopqrstuvwxyz" } }),
-			     EVENT_MAX_KINDS, char[EVENT_KIND_LEN]),
-		false, "[]"),
+	CFG_ARRAY_FIELD(struct sub_params, kinds, n_kinds, "kinds",
+			CFG_ARR_NODE(&event_kind_node, EVENT_MAX_KINDS, char[EVENT_KIND_LEN]),
+			false, "[]"),
 	{ 0 },
 };
 static const struct cfg_node sub_schema = {

@@ -3,6 +3,13 @@
 
 #include <time.h>
 
+const struct cfg_node event_kind_node = {
+	.type = CFG_STRING,
+	.str = { .min_len = 1,
+		 .max_len = EVENT_KIND_LEN - 1,
+		 .charset = "._-abcdefghijklmnopqrstuvwxyz" },
+};
+
 void event_stamp(json_t *ev, const char *kind)
 {
 	struct timespec ts;

@@ -86,15 +86,9 @@ static const struct cfg_field usage_fields[] = {
 };
 
 static const struct cfg_field events_fields[] = {
-	CFG_ARRAY_FIELD(
-		struct mgr_events_cfg, tessd_kinds, n_tessd_kinds, "tessd_kinds",
-		CFG_ARR_NODE((&(const struct cfg_node){
-				     .type = CFG_STRING,
-				     .str = { .min_len = 1,
-					      .max_len = MGR_EVENT_KIND_LEN - 1,
-					      .charset = "._-abcdefghijklmnopqrstuvwxyz" } }),
-			     MGR_MAX_EVENT_KINDS, char[MGR_EVENT_KIND_LEN]),
-		false, "[\"port.link\", \"config.commit\"]"),
+	CFG_ARRAY_FIELD(struct mgr_events_cfg, tessd_kinds, n_tessd_kinds, "tessd_kinds",
+			CFG_ARR_NODE(&event_kind_node, EVENT_MAX_KINDS, char[EVENT_KIND_LEN]),
+			false, "[\"port.link\", \"config.commit\"]"),
 	{ 0 },
 };
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cfg_schema.h"
+#include "event_stamp.h"
 
 struct mgr_jobs_cfg {
 	uint32_t workers;          /* job threads */
@@ -58,10 +59,8 @@ struct mgr_usage_cfg {
  * the kinds or prefixes each router's and host's tessd is subscribed to; none: no
  * subscription.
  */
-#define MGR_EVENT_KIND_LEN  32 /* tessd's events.subscribe kinds */
-#define MGR_MAX_EVENT_KINDS 16
 struct mgr_events_cfg {
-	char (*tessd_kinds)[MGR_EVENT_KIND_LEN];
+	char (*tessd_kinds)[EVENT_KIND_LEN]; /* as tessd's events.subscribe takes them */
 	uint32_t n_tessd_kinds;
 };
 

@@ -157,7 +157,7 @@ static void subscribe(struct relay *r)
 static void relay_one(const struct relay *r, json_t *ev)
 {
 	const char *kind = json_string_value(json_object_get(ev, "event"));
-	char name[MGR_EVENT_KIND_LEN + 8];
+	char name[EVENT_KIND_LEN + 8];
 
 	if (kind == NULL || !json_is_object(ev)) { /* JSON, but no event: as a garbled line */
 		__atomic_add_fetch(&unreadable, 1, __ATOMIC_RELAXED);
