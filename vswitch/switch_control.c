@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 
 #include "event.h"
+#include "kick.h"
 #include "log.h"
 #include "stats.h"
 #include "switch_datapath.h"
@@ -349,16 +350,18 @@ static void learn(const struct vsw_learn_event *ev, uint64_t now)
 		learn_event(ev, vlan, r == FDB_MOVED ? was : UINT16_MAX);
 }
 
-static void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
+/* The workers' learn events; whether some are left (a full ring's worth was taken). */
+static bool drain_learns(uint64_t now)
 {
 	struct vsw_learn_event ev[LEARN_BATCH];
+	bool more = false;
 
 	for (unsigned w = 0; w < dp_worker_count(); w++) {
 		const struct vsw_worker *vw = dp_worker_get(w)->mod[vsw_module.id];
 		struct rte_ring *r = vw->learn;
-		unsigned n;
+		unsigned n = 0;
 
-		/* At most one ring's worth per tick: the control loop must come back. */
+		/* At most one ring's worth per call: the control loop must come back. */
 		for (unsigned done = 0; done < VSW_LEARN_RING; done += n) {
 			n = rte_ring_sc_dequeue_burst_elem(r, ev, sizeof(ev[0]), LEARN_BATCH, NULL);
 			for (unsigned i = 0; i < n; i++)
@@ -366,7 +369,21 @@ static void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
 			if (n < LEARN_BATCH)
 				break;
 		}
+		more |= n == LEARN_BATCH;
 	}
+	return more;
+}
+
+/* A worker queued learn events (kick.h): learnt now. */
+static void vsw_kick(void)
+{
+	if (drain_learns(rte_rdtsc()))
+		dp_kick_control();
+}
+
+static void vsw_poll(const struct tessd_cfg *cfg, uint64_t now)
+{
+	drain_learns(now);
 	if (cfg->sw.aging_sec && now - last_age > dp_tsc_hz) {
 		last_age = now;
 		fdb_age(&vsw_fdb, now, (uint64_t)cfg->sw.aging_sec * dp_tsc_hz);
@@ -505,6 +522,7 @@ struct tess_module vsw_module = {
 	.build = vsw_build,
 	.sync = vsw_sync,
 	.poll = vsw_poll,
+	.kick = vsw_kick,
 	.stats_reset = vsw_stats_reset,
 	.stats_json = vsw_stats_json,
 	.worker_json = vsw_worker_json,

@@ -20,6 +20,7 @@
 #include <rte_udp.h>
 
 #include "fdb.h"
+#include "kick.h"
 #include "stage.h"
 #include "switch_hooks.h"
 #include "switch_tables.h"
@@ -241,8 +242,12 @@ static inline unsigned vsw_group_guard(const struct vsw_port *pf, const struct r
  * Asks the control thread to learn key on port, unless asked within the last
  * 10 ms, and at most VSW_LEARN_PPS times a second per port: a port sending
  * from ever new MACs (or refused at its limit) cannot crowd out the others.
+ * A MAC not in the FDB (fresh) has the control thread kicked at the burst's
+ * end; a move waits for its tick: a MAC flapping between two ports (a loop)
+ * would wake it at every burst.
  */
-static inline void vsw_learn(struct vsw_worker *w, uint64_t key, uint16_t port, uint64_t now)
+static inline void vsw_learn(struct vsw_worker *w, uint64_t key, uint16_t port, uint64_t now,
+			     bool fresh)
 {
 	unsigned slot = (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) % VSW_LEARN_MEMO;
 	struct vsw_learn_event ev = { .key = key, .port = port };
@@ -261,6 +266,7 @@ static inline void vsw_learn(struct vsw_worker *w, uint64_t key, uint16_t port, 
 	w->memo[slot].key = key;
 	w->memo[slot].port = port;
 	w->memo[slot].tsc = now;
+	w->learned |= fresh;
 }
 
 static inline bool vsw_member(const struct vsw_group *g, uint16_t port)
@@ -610,7 +616,7 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 		if (likely(src && src->port == in))
 			fdb_touch(src, now, dp_tsc_hz);
 		else if (src == NULL || !(src->flags & FDB_F_STATIC))
-			vsw_learn(vw, skey[i], in, now);
+			vsw_learn(vw, skey[i], in, now, src == NULL);
 
 		if (unlikely(g->irb_arg != 0) && dkey[i] != VSW_BCAST_KEY &&
 		    vsw_to_router(g, m, routed))
@@ -644,6 +650,12 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 		vsw_flood(c, in, vlan, tcis[i], m);
 	}
 	vsw_acc_flush(vw, &tx, false);
+	/* Learnt now, not at the control thread's next tick: until then frames to the
+	 * source are flooded. One kick a burst (and a write per wake-up), not a packet. */
+	if (vw->learned) {
+		vw->learned = false;
+		dp_kick_control();
+	}
 }
 
 #endif

@@ -139,6 +139,7 @@ struct vsw_worker {
 	} memo[VSW_LEARN_MEMO];
 	struct dp_storm storm[DP_MAX_PORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
 	struct dp_storm learn_rl[DP_MAX_PORTS];                  /* learn events per port */
+	bool learned; /* a new MAC's event queued this burst: kick at its end (kick.h) */
 };
 
 extern struct tess_module vsw_module;

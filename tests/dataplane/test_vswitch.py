@@ -426,6 +426,21 @@ def test_a_mac_storm_does_not_stop_others_learning(cleanup, tmp_path):
     s.close()
 
 
+def test_a_new_mac_wakes_the_control_thread_to_learn_it(cleanup, tmp_path):
+    """A worker's learn event kicks the control thread (status control_kicks), so the MAC is
+    learnt at once rather than at its next 10 ms tick (frames to it flooded until then)."""
+    t = Topo(cleanup, tmp_path, trunk=False)
+    kicks = lambda: t.tessd.ctl("status")["control_kicks"]
+    s = t.sock("a1")
+    for i in range(3):
+        x = f"02:00:00:00:0d:{i:02x}"
+        k0 = kicks()
+        send_from(s, x, 1, b"KICK")
+        t.wait_fdb(lambda f: any(e["mac"].lower() == x for e in f), what=f"{x} to be learned")
+        assert kicks() > k0, (i, k0)
+    s.close()
+
+
 def test_default_mac_limits_keep_the_fdb_for_others(cleanup, tmp_path):
     """Review 3.4: with no mac_limit set, a port holds at most a sixteenth of the FDB (a
     group a quarter): one port sending from ever new MACs cannot fill it for the others."""
