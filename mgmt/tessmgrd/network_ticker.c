@@ -4,58 +4,60 @@
 #include <string.h>
 
 #include "network_priv.h"
+#include "tessd_addr.h"
 #include "ticker.h"
 #include "vswitch.h"
 
 static struct mgr_ticker ticker;
 
+/* What the last tick saw of a router's or host's tessd. */
 struct seen {
-	char socket[MGR_URI_LEN]; /* the tessd's address */
-	json_int_t pid;           /* 0: did not answer */
+	char addr[MGR_URI_LEN];
+	uint32_t id;
+	bool router;
+	json_int_t pid; /* 0: did not answer; -1: its repair did not complete */
 };
 static struct seen *seen;
 static uint32_t n_seen;
 
-/* Whether tessd at socket is new since the last look (restarted, back, or first seen). */
-static bool is_new(const char *socket)
+/*
+ * The last tick's look at the router's or host's tessd, found from *at on (the lists come
+ * in the same order tick after tick), or NULL. By router or host, not by address: a tessd
+ * both a router and a host have is repaired as each.
+ */
+static const struct seen *seen_of(const struct mgr_tessd_ref *p, uint32_t *at)
 {
+	for (uint32_t k = 0; k < n_seen; k++) {
+		const struct seen *s = &seen[(*at + k) % n_seen];
+		if (s->id == p->id && s->router == p->router) {
+			*at = (*at + k + 1) % n_seen;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Whether its tessd is new since the last look: restarted, back, moved, or first seen. */
+static bool is_new(const struct mgr_tessd_ref *p, struct seen *now, uint32_t *at)
+{
+	const struct seen *was = seen_of(p, at);
 	json_t *st = NULL;
 	char err[256];
-	json_int_t pid = 0;
-	struct seen *s = NULL;
 
-	if (mgr_tessd_call(socket, "status", NULL, &st, err, sizeof(err)) == 0)
-		pid = json_integer_value(json_object_get(st, "pid"));
+	*now = (struct seen){ .id = p->id, .router = p->router };
+	snprintf(now->addr, sizeof(now->addr), "%s", p->addr);
+	if (mgr_tessd_call(p->addr, "status", NULL, &st, err, sizeof(err)) == 0)
+		now->pid = json_integer_value(json_object_get(st, "pid"));
 	json_decref(st);
-	for (uint32_t i = 0; i < n_seen && s == NULL; i++)
-		if (strcmp(seen[i].socket, socket) == 0)
-			s = &seen[i];
-	if (s == NULL) {
-		struct seen *a = realloc(seen, (n_seen + 1) * sizeof(*a));
-		if (a == NULL)
-			return false;
-		seen = a;
-		s = &a[n_seen++];
-		snprintf(s->socket, sizeof(s->socket), "%s", socket);
-		s->pid = -1;
-	}
-	bool changed = pid != 0 && pid != s->pid;
-	s->pid = pid;
-	return changed;
+	return now->pid != 0 &&
+	       (was == NULL || now->pid != was->pid || !mgr_tessd_addr_same(now->addr, was->addr));
 }
 
 /* A repair that did not complete is tried again at the next tick. */
-static void forget(const char *socket)
-{
-	for (uint32_t i = 0; i < n_seen; i++)
-		if (strcmp(seen[i].socket, socket) == 0)
-			seen[i].pid = -1;
-}
-
-static void repaired_or_retry(json_t *r, const char *socket)
+static void repaired_or_retry(json_t *r, struct seen *now)
 {
 	if (json_object_get(r, "error") || json_integer_value(json_object_get(r, "repair_failed")))
-		forget(socket);
+		now->pid = -1;
 	json_decref(r);
 }
 
@@ -65,14 +67,20 @@ static void tick(void)
 {
 	struct mgr_tessd_ref *p;
 	int n = mgr_tessd_refs(&p);
+	struct seen *now = calloc(n > 0 ? (size_t)n : 1, sizeof(*now));
 	bool *repair = calloc(n > 0 ? (size_t)n : 1, sizeof(*repair)), any = false;
+	uint32_t at = 0;
 
-	if (repair == NULL)
-		n = 0; /* no memory: the tessds are looked at at the next tick */
 	net_retry_forgets();
 	net_retry_reservations();
+	if (n < 0 || now == NULL || repair == NULL) { /* no memory: the next tick */
+		free(now);
+		free(repair);
+		free(p);
+		return;
+	}
 	for (int i = 0; i < n; i++)
-		any |= repair[i] = is_new(p[i].addr);
+		any |= repair[i] = is_new(&p[i], &now[i], &at);
 	if (any) {
 		mgr_net_serialize(true);
 		for (int i = 0; i < n; i++) {
@@ -82,20 +90,26 @@ static void tick(void)
 			pthread_mutex_lock(&mgr.lock);
 			if (p[i].router) {
 				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
-				if (r && strcmp(r->spec.tessd, p[i].addr) == 0)
+				if (r && mgr_tessd_addr_same(r->spec.tessd, p[i].addr))
 					net_look_router_locked(&l, r);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
-				if (h && strcmp(h->spec.tessd, p[i].addr) == 0)
+				if (h && mgr_tessd_addr_same(h->spec.tessd, p[i].addr))
 					net_look_host_locked(&l, h);
 			}
 			pthread_mutex_unlock(&mgr.lock);
 			if (l.adds) /* compared and repaired without mgr.lock, as the API's */
-				repaired_or_retry(net_look_reconcile(&l, true), p[i].addr);
+				repaired_or_retry(net_look_reconcile(&l, true), &now[i]);
+			else /* moved to another tessd, or gone, meanwhile: looked at again */
+				now[i].pid = -1;
 			net_look_free(&l);
 		}
 		mgr_net_serialize(false);
 	}
+	/* Routers and hosts deleted since are forgotten with their looks. */
+	free(seen);
+	seen = now;
+	n_seen = (uint32_t)n;
 	free(repair);
 	free(p);
 }

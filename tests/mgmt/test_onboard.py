@@ -694,3 +694,54 @@ def test_a_host_on_a_tenants_pe_tessd_is_refused(topo, m, tmp_path):
     assert status == 409 and r["error"]["path"] == "/tessd", r
     assert {h["name"]: (h["tessd"], h["vlans"]) for h in m.ok("GET", "hosts")} == {
         "h1": (topo.host.socket, [100, 200]), "h2": ("unix://" + topo.pe.socket, [100])}
+
+
+class PidTessd(FakeTessd):
+    """A tessd that is both a router's and a host's, played by the test: its status tells
+    pid (the test changes it: a restart), its config has a trunk of all groups, and every
+    method asked is kept with its time."""
+    threaded = True
+
+    def __init__(self, cleanup, path):
+        self.pid, self.asked = 4242, []
+        super().__init__(cleanup, path)
+
+    def handle(self, c):
+        with c:
+            for line in read_line(c).splitlines():
+                req = json.loads(line)
+                self.asked.append((time.monotonic(), req["method"]))
+                result = {
+                    "status": {"pid": self.pid},
+                    "config.get": {"ports": [{"name": "trunk", "mode": "trunk",
+                                              "all_groups": True}]},
+                    "group.list": [], "port.list": []}.get(req["method"])
+                ans = {"result": result} if result is not None else \
+                    {"error": {"code": 95, "message": "not here"}}
+                c.sendall(json.dumps(dict(ans, id=req["id"])).encode() + b"\n")
+
+    def since(self, t):
+        return {m for at, m in self.asked if at >= t}
+
+
+def test_a_tessd_both_router_and_host_is_repaired_as_both(cleanup, tmp_path):
+    """A tessd that a router and a host both have, at the same address, restarts: the
+    ticker repairs it as the router (config.get) and as the host (group.list), not as
+    whichever of them it looked at first."""
+    t = PidTessd(cleanup, os.path.join(str(tmp_path), "both.sock"))
+    m = Mgr(cleanup, tmp_path, config={"libvirt": {"health_sec": 1}}).start()
+    m.site()
+    m.ok("POST", "routers", {"name": "pe-x", "site": "paris", "tessd": t.path,
+                             "trunk_ports": ["trunk"]})
+    m.test_host("h-x", tessd=t.path, vhost_dir=m.vhost_dir())
+    for restart in range(2):
+        start = time.monotonic()
+        t.pid += 1
+        tess.wait_for(lambda: {"config.get", "group.list"} <= t.since(start), 10,
+                      lambda: f"both repairs after restart {restart}: {t.since(start)}")
+    # Not restarted: looked at (status), not repaired again, tick after tick.
+    time.sleep(0.5)  # a repair under way when the wait saw both
+    start = time.monotonic()
+    time.sleep(2.5)
+    assert t.since(start) & {"config.get", "group.list"} == set(), t.since(start)
+    assert "status" in t.since(start)
