@@ -25,6 +25,7 @@
 #include "network.h"
 #include "store.h"
 #include "tasks.h"
+#include "tessd_addr.h"
 #include "virt.h"
 #include "vswitch.h"
 #include "tlog.h"
@@ -104,7 +105,7 @@ static int load(const struct mgr_job *j, struct move *m, bool undo, char *err, s
 		goto out;
 	}
 	/* Hosts sharing one tessd: the port stays as it is, with its socket. */
-	if (strcmp(m->src.tessd, m->dst.tessd) == 0)
+	if (mgr_tessd_addr_same(m->src.tessd, m->dst.tessd))
 		snprintf(m->to.vhost_socket, sizeof(m->to.vhost_socket), "%s", d->vhost_socket);
 	const struct mgr_slice *s = mgr_host_slice(dst, t->id);
 	if (s)
@@ -145,7 +146,7 @@ static int target_base(const struct move *m, struct mgr_image *base, char *err, 
 /* Whether the port moves at all (hosts may share a tessd: then it stays). */
 static bool port_moves(const struct move *m)
 {
-	return strcmp(m->src.tessd, m->dst.tessd) != 0;
+	return !mgr_tessd_addr_same(m->src.tessd, m->dst.tessd);
 }
 
 static int add_port(const struct side *s, const struct move *m, const struct mgr_desktop *d,
@@ -538,7 +539,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		pthread_mutex_unlock(&mgr.lock);
 		if (side.host_id)
 			undefine_or_leave(j->id, m, side.host_id, m->d.uuid);
-		if (side.tessd[0] && strcmp(side.tessd, m->dst.tessd) != 0 &&
+		if (side.tessd[0] && !mgr_tessd_addr_same(side.tessd, m->dst.tessd) &&
 		    mgr_vswitch_del_port(side.tessd, m->d.port, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (overlay[0] && strcmp(overlay, m->d.overlay) != 0)
@@ -547,7 +548,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		/* Still at the source in the store: the target's part goes, the source comes back.
 		 */
 		undefine_or_leave(j->id, m, m->dst.host_id, m->d.uuid);
-		if (strcmp(m->dst.tessd, m->src.tessd) != 0 &&
+		if (!mgr_tessd_addr_same(m->dst.tessd, m->src.tessd) &&
 		    del_port(&m->dst, m, &m->to, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (strcmp(m->to.overlay, m->d.overlay) != 0)

@@ -230,3 +230,23 @@ def test_placement_refuses_a_host_whose_tessd_does_not_answer(cleanup, tmp_path)
     t.start()
     tess.wait_for(lambda: m.ok("GET", "hosts/h1")["tessd_status"]["up"], 10, "tessd back")
     m.desktop("b1", BRAVO)
+
+
+def test_a_move_between_hosts_on_one_tessd_keeps_its_port(cleanup, tmp_path):
+    """Two hosts with one tessd whose address each writes its own way (a bare path and
+    unix://): a desktop moved between them keeps its port, neither added a second time
+    (which fails) nor taken away by the undo."""
+    t, vhost = host_tessd(cleanup, tmp_path)
+    m = Mgr(cleanup, tmp_path).start()
+    m.site()
+    m.test_host("h1", tessd=t.socket, vhost_dir=vhost)
+    m.test_host("h2", tessd="unix://" + t.socket, vhost_dir=vhost)
+    m.tenant("acme", 100)
+    m.model()
+    m.quota("acme")
+    d = m.desktop("a1", ACME)
+    other = "h2" if d["host"] == "h1" else "h1"
+    m.wait_job(m.ok("POST", f"desktops/{d['id']}/migrate", {"host": other})["job"]["id"])
+    moved = m.ok("GET", f"desktops/{d['id']}", token=ACME)
+    assert moved["host"] == other and moved["state"] == "running", moved
+    assert [p["name"] for p in t.ctl("port", "list")].count(d["port"]) == 1
