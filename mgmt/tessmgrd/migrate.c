@@ -57,6 +57,12 @@ static void side_of(const struct mgr_host *h, struct side *s)
 	snprintf(s->tessd, sizeof(s->tessd), "%s", h->spec.tessd);
 }
 
+/* Whether the port moves at all (hosts may share a tessd: then it stays). */
+static bool port_moves(const struct move *m)
+{
+	return !mgr_tessd_addr_same(m->src.tessd, m->dst.tessd);
+}
+
 /* Loads the desktop, both hosts, and the target's paths; -ENOENT with err. */
 static int load(const struct mgr_job *j, struct move *m, bool undo, char *err, size_t len)
 {
@@ -105,7 +111,7 @@ static int load(const struct mgr_job *j, struct move *m, bool undo, char *err, s
 		goto out;
 	}
 	/* Hosts sharing one tessd: the port stays as it is, with its socket. */
-	if (mgr_tessd_addr_same(m->src.tessd, m->dst.tessd))
+	if (!port_moves(m))
 		snprintf(m->to.vhost_socket, sizeof(m->to.vhost_socket), "%s", d->vhost_socket);
 	const struct mgr_slice *s = mgr_host_slice(dst, t->id);
 	if (s)
@@ -141,12 +147,6 @@ static int target_base(const struct move *m, struct mgr_image *base, char *err, 
 	if (rc == 0 && m->src.site_id == m->dst.site_id)
 		snprintf(base->path, sizeof(base->path), "%s", m->d.base); /* the overlay stays */
 	return rc;
-}
-
-/* Whether the port moves at all (hosts may share a tessd: then it stays). */
-static bool port_moves(const struct move *m)
-{
-	return !mgr_tessd_addr_same(m->src.tessd, m->dst.tessd);
 }
 
 static int add_port(const struct side *s, const struct move *m, const struct mgr_desktop *d,
@@ -548,8 +548,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		/* Still at the source in the store: the target's part goes, the source comes back.
 		 */
 		undefine_or_leave(j->id, m, m->dst.host_id, m->d.uuid);
-		if (!mgr_tessd_addr_same(m->dst.tessd, m->src.tessd) &&
-		    del_port(&m->dst, m, &m->to, err, sizeof(err)) < 0)
+		if (del_port(&m->dst, m, &m->to, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (strcmp(m->to.overlay, m->d.overlay) != 0)
 			mgr_image_remove(m->to.overlay);
