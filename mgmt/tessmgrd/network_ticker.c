@@ -16,6 +16,7 @@ struct seen {
 	uint32_t id;
 	bool router;
 	json_int_t pid; /* 0: did not answer; -1: its repair did not complete */
+	bool repair;    /* found new at this tick */
 };
 static struct seen *seen;
 static uint32_t n_seen;
@@ -37,8 +38,9 @@ static const struct seen *seen_of(const struct mgr_tessd_ref *p, uint32_t *at)
 	return NULL;
 }
 
-/* Whether its tessd is new since the last look: restarted, back, moved, or first seen. */
-static bool is_new(const struct mgr_tessd_ref *p, struct seen *now, uint32_t *at)
+/* Looks at its tessd: now->repair if new since the last look (restarted, back, moved, or
+ * first seen). */
+static void look(const struct mgr_tessd_ref *p, struct seen *now, uint32_t *at)
 {
 	const struct seen *was = seen_of(p, at);
 	json_t *st = NULL;
@@ -49,8 +51,8 @@ static bool is_new(const struct mgr_tessd_ref *p, struct seen *now, uint32_t *at
 	if (mgr_tessd_call(p->addr, "status", NULL, &st, err, sizeof(err)) == 0)
 		now->pid = json_integer_value(json_object_get(st, "pid"));
 	json_decref(st);
-	return now->pid != 0 &&
-	       (was == NULL || now->pid != was->pid || !mgr_tessd_addr_same(now->addr, was->addr));
+	now->repair = now->pid != 0 && (was == NULL || now->pid != was->pid ||
+					!mgr_tessd_addr_same(now->addr, was->addr));
 }
 
 /* A repair that did not complete is tried again at the next tick. */
@@ -68,24 +70,25 @@ static void tick(void)
 	struct mgr_tessd_ref *p;
 	int n = mgr_tessd_refs(&p);
 	struct seen *now = calloc(n > 0 ? (size_t)n : 1, sizeof(*now));
-	bool *repair = calloc(n > 0 ? (size_t)n : 1, sizeof(*repair)), any = false;
 	uint32_t at = 0;
+	bool any = false;
 
 	net_retry_forgets();
 	net_retry_reservations();
-	if (n < 0 || now == NULL || repair == NULL) { /* no memory: the next tick */
+	if (n < 0 || now == NULL) { /* no memory: the next tick */
 		free(now);
-		free(repair);
 		free(p);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		any |= repair[i] = is_new(&p[i], &now[i], &at);
+	for (int i = 0; i < n; i++) {
+		look(&p[i], &now[i], &at);
+		any |= now[i].repair;
+	}
 	if (any) {
 		mgr_net_serialize(true);
 		for (int i = 0; i < n; i++) {
 			struct net_look l = { 0 };
-			if (!repair[i])
+			if (!now[i].repair)
 				continue;
 			pthread_mutex_lock(&mgr.lock);
 			if (p[i].router) {
@@ -110,7 +113,6 @@ static void tick(void)
 	free(seen);
 	seen = now;
 	n_seen = (uint32_t)n;
-	free(repair);
 	free(p);
 }
 
