@@ -156,7 +156,7 @@ static void host_changed(void *o)
 {
 	struct mgr_host *h = o;
 
-	mgr_partition(h);
+	mgr_repartition_locked(h);
 	if (mgr_sync_cpus_locked(h))
 		h->repin_wanted = true;
 }

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "users.h"
 #include "tessd_config.h"
+#include "usage_alloc.h"
 #include "virt.h"
 #include "tlog.h"
 
@@ -136,9 +137,35 @@ static struct mgr_slice *slice_for(struct mgr_host *h, uint32_t tenant_id)
 	s = &a[h->n_slices++];
 	memset(s, 0, sizeof(*s));
 	s->tenant_id = tenant_id;
+	s->since = time(NULL); /* before its first desktop's `created` */
 	return s;
 }
 #pragma GCC diagnostic pop
+
+/* A slice leaves its size at now (it goes, or takes another): the time it held it is owed
+ * to the usage history, and its new size counts from now. */
+static void slice_sized(struct mgr_slice *s, unsigned cpus, int64_t now)
+{
+	usage_alloc_owe_locked(s->tenant_id, cpus, s->since, now);
+	s->since = now;
+}
+
+/* mgr_partition for real, not for a probe (mgr.h). */
+int mgr_repartition_locked(struct mgr_host *h)
+{
+	unsigned was[MGR_MAX_SLICES];
+	uint32_t n = h->n_slices < MGR_MAX_SLICES ? h->n_slices : MGR_MAX_SLICES;
+	int64_t now = time(NULL);
+	int rc;
+
+	for (uint32_t i = 0; i < n; i++)
+		was[i] = mgr_cpuset_count(&h->slices[i].cpus);
+	rc = mgr_partition(h); /* the slices stay where they are: only their CPUs change */
+	for (uint32_t i = 0; i < n; i++)
+		if (mgr_cpuset_count(&h->slices[i].cpus) != was[i])
+			slice_sized(&h->slices[i], was[i], now);
+	return rc;
+}
 
 /* Takes room for one desktop of m; -ENOSPC if its partition cannot grow (nothing taken). */
 static int reserve(struct mgr_host *h, struct mgr_quota *q, uint32_t tenant_id,
@@ -149,7 +176,7 @@ static int reserve(struct mgr_host *h, struct mgr_quota *q, uint32_t tenant_id,
 	if (s == NULL)
 		return -ENOMEM;
 	s->vcpus += m->spec.vcpus;
-	if (mgr_partition(h) < 0) {
+	if (mgr_repartition_locked(h) < 0) {
 		s->vcpus -= m->spec.vcpus;
 		/* A slice made for this try goes too: left empty, it counted against the host's
 		 * MGR_MAX_SLICES and blocked host_del (review 1.15). */
@@ -174,13 +201,14 @@ void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struc
 	if (s) {
 		s->vcpus -= s->vcpus < m->spec.vcpus ? s->vcpus : m->spec.vcpus;
 		if (s->vcpus == 0) {
+			slice_sized(s, mgr_cpuset_count(&s->cpus), time(NULL));
 			*s = h->slices[--h->n_slices]; /* the tenant is gone from this host */
 		}
 	}
 	h->vcpus_used -= h->vcpus_used < m->spec.vcpus ? h->vcpus_used : m->spec.vcpus;
 	h->mem_used_mb -= h->mem_used_mb < m->spec.memory_mb ? h->mem_used_mb : m->spec.memory_mb;
 	h->ports_used -= h->ports_used > 0;
-	mgr_partition(h); /* shrinking always fits */
+	mgr_repartition_locked(h); /* shrinking always fits */
 }
 
 void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m)
@@ -620,7 +648,7 @@ static int connect_locked(uint32_t host_id)
 			h->memory_mb = copy.memory_mb;
 			h->topo = copy.topo;
 			h->retry_sec = 0;
-			mgr_partition(h);
+			mgr_repartition_locked(h);
 			if (repin)
 				mgr_sync_cpus_locked(h);
 		} else {
@@ -839,6 +867,7 @@ static void derive_usage_locked(void)
 			continue;
 		s->vcpus += m->spec.vcpus;
 		s->cpus = d->cpus; /* the partition it had: kept where it still fits */
+		s->since = 0;      /* billed from the first pass's start */
 		h->vcpus_used += m->spec.vcpus;
 		h->mem_used_mb += m->spec.memory_mb;
 		h->ports_used++;

@@ -115,6 +115,9 @@ void mgr_release_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr
 bool mgr_reserve_host_locked(struct mgr_host *h, const struct mgr_tenant *t,
 			     const struct mgr_model *m, const char **why);
 void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struct mgr_model *m);
+/* Partitions h (mgr_partition) for real, not for a probe: each partition that changes size
+ * owes its old one for the time it had it (usage_alloc.h). */
+int mgr_repartition_locked(struct mgr_host *h);
 
 /* Each desktop of h takes its tenant's partition there (in memory and the store); whether
  * one's CPUs changed. */

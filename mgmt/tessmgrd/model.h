@@ -71,6 +71,7 @@ struct mgr_slice {
 	uint32_t tenant_id;
 	uint32_t vcpus;
 	mgr_cpuset cpus;
+	int64_t since; /* the wall second from which it has its CPUs' count (usage_alloc.h) */
 };
 
 struct mgr_host {

@@ -2,12 +2,99 @@
 #include "usage_alloc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mgr.h"
+#include "tlog.h"
 #include "usage_hist.h"
+
+/* A partition's size it no longer has, with when it had it (usage_alloc_owe_locked). */
+struct owed {
+	uint32_t tenant_id;
+	char tenant[MGR_NAME_LEN]; /* its tenant may be gone by the pass; "": unknown */
+	unsigned cpus;
+	int64_t since, end;
+};
+#define MAX_OWED 65536
+
+static struct owed *owed; /* mgr.lock */
+static uint32_t n_owed, max_owed;
+static uint64_t owed_lost;
+
+/* Room for one more (doubling: an owe is under mgr.lock): false when out of it. */
+static bool owed_room(void)
+{
+	uint32_t max = max_owed ? 2 * max_owed : 64;
+	struct owed *o;
+
+	if (n_owed < max_owed)
+		return true;
+	if (n_owed >= MAX_OWED || (o = realloc(owed, max * sizeof(*owed))) == NULL)
+		return false;
+	owed = o;
+	max_owed = max;
+	return true;
+}
+
+void usage_alloc_owe_locked(uint32_t tenant_id, unsigned cpus, int64_t since, int64_t end)
+{
+	const struct mgr_tenant *t = mgr_tenant_get(&mgr, tenant_id);
+	struct owed *o;
+
+	if (cpus == 0 || since >= end)
+		return;
+	if (!owed_room()) {
+		if (owed_lost++ % 1024 == 0)
+			tlog(LOG_ERR, NULL,
+			     "usage history: a partition's %u CPUs of tenant %u are lost for %lld "
+			     "s (%llu so far): too many partitions changed since the last pass",
+			     cpus, tenant_id, (long long)(end - since),
+			     (unsigned long long)owed_lost);
+		return;
+	}
+	o = &owed[n_owed++];
+	*o = (struct owed){ .tenant_id = tenant_id, .cpus = cpus, .since = since, .end = end };
+	snprintf(o->tenant, sizeof(o->tenant), "%s", t ? t->spec.name : "");
+}
+
+void usage_alloc_settle(int64_t now)
+{
+	uint32_t k = 0;
+
+	pthread_mutex_lock(&mgr.lock);
+	/* Each is counted up to now: by the pass if it took it, as its live slice if it came
+	 * after the copy. Not again if the wall clock steps back. */
+	for (uint32_t i = 0; i < n_owed; i++) {
+		if (owed[i].end <= now)
+			continue;
+		owed[k] = owed[i];
+		if (owed[k].since < now)
+			owed[k].since = now;
+		k++;
+	}
+	n_owed = k;
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+void usage_alloc_forget(void)
+{
+	pthread_mutex_lock(&mgr.lock);
+	free(owed);
+	owed = NULL;
+	n_owed = max_owed = 0;
+	pthread_mutex_unlock(&mgr.lock);
+}
+
+/* CPUs held over [since, end), seconds of [from, now) only. */
+static uint64_t cpu_s(unsigned cpus, int64_t since, int64_t end, int64_t now, int64_t from)
+{
+	int64_t a = since > from ? since : from, b = end < now ? end : now;
+
+	return a < b ? (uint64_t)cpus * (uint64_t)(b - a) : 0;
+}
 
 static int cmp_id(const void *a, const void *b)
 {
@@ -22,10 +109,28 @@ static struct usage_alloc *find(struct usage_alloc *a, uint32_t n, uint32_t tena
 	return bsearch(&key, a, n, sizeof(*a), cmp_id);
 }
 
-struct usage_alloc *usage_alloc_copy_locked(uint32_t *n)
+/* The row of tenant_id among the n tenants sorted by id, or the deleted ones after them
+ * (k in all, one added if new). */
+static struct usage_alloc *row_of(struct usage_alloc *a, uint32_t n, uint32_t *k,
+				  const struct owed *o)
 {
-	struct usage_alloc *a = calloc(mgr.n_tenants + 1, sizeof(*a));
-	uint32_t k = 0;
+	struct usage_alloc *x = find(a, n, o->tenant_id);
+
+	for (uint32_t i = n; x == NULL && i < *k; i++)
+		if (a[i].tenant_id == o->tenant_id)
+			x = &a[i];
+	if (x == NULL) {
+		x = &a[(*k)++];
+		x->tenant_id = o->tenant_id;
+		snprintf(x->tenant, sizeof(x->tenant), "%s", o->tenant);
+	}
+	return x;
+}
+
+struct usage_alloc *usage_alloc_copy_locked(uint32_t *n, int64_t now, int64_t from)
+{
+	struct usage_alloc *a = calloc(mgr.n_tenants + n_owed + 1, sizeof(*a));
+	uint32_t k = 0, all = mgr.n_tenants;
 
 	*n = 0;
 	if (a == NULL)
@@ -48,10 +153,14 @@ struct usage_alloc *usage_alloc_copy_locked(uint32_t *n)
 			const struct mgr_slice *sl = &mgr.hosts[i]->slices[s];
 			struct usage_alloc *x = find(a, mgr.n_tenants, sl->tenant_id);
 			if (x)
-				x->pcpus += mgr_cpuset_count(&sl->cpus);
+				x->pcpu_s += cpu_s(mgr_cpuset_count(&sl->cpus), sl->since, now, now,
+						   from);
 		}
-	for (uint32_t i = 0; i < mgr.n_tenants; i++)
-		if (a[i].vcpus || a[i].mem_mib || a[i].pcpus)
+	for (uint32_t i = 0; i < n_owed; i++)
+		row_of(a, mgr.n_tenants, &all, &owed[i])->pcpu_s +=
+			cpu_s(owed[i].cpus, owed[i].since, owed[i].end, now, from);
+	for (uint32_t i = 0; i < all; i++)
+		if (a[i].vcpus || a[i].mem_mib || a[i].pcpu_s)
 			a[k++] = a[i];
 	*n = k;
 	return a;
@@ -85,9 +194,10 @@ int usage_alloc_write(sqlite3 *db, const struct usage_alloc *a, uint32_t n, int6
 		sqlite3_bind_int64(row, 3, secs);
 		sqlite3_bind_int64(row, 4, (int64_t)a[i].vcpus * secs);
 		sqlite3_bind_int64(row, 5, (int64_t)a[i].mem_mib * secs);
-		sqlite3_bind_int64(row, 6, (int64_t)a[i].pcpus * secs);
+		sqlite3_bind_int64(row, 6, (int64_t)a[i].pcpu_s);
 		if (sqlite3_step(row) != SQLITE_DONE ||
-		    usage_tenant_name_put(db, &name, a[i].tenant_id, a[i].tenant) < 0)
+		    (a[i].tenant[0] && /* not an unknown one's name over a known one */
+		     usage_tenant_name_put(db, &name, a[i].tenant_id, a[i].tenant) < 0))
 			goto out;
 		sqlite3_reset(row);
 	}

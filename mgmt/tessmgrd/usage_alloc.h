@@ -5,8 +5,11 @@
  * interval since the previous pass: the vCPUs and MiB its quotas allocate
  * to it (max_cpus, max_memory_mb, every model's summed) and the physical
  * CPUs its partitions hold on hosts (its slices' CPUs: whole cores on a
- * shared host, every CPU of a host it has alone), each times the interval's
- * seconds, as the pass sees them. Downsampled and kept as the desktops' rows.
+ * shared host, every CPU of a host it has alone). Quotas count as the pass
+ * sees them, times the interval's seconds; a partition for the seconds it
+ * held each of its sizes: from its `since` at the size it has, and before
+ * that at the sizes it was owed for (usage_alloc_owe_locked) as it grew,
+ * shrank or went. Downsampled and kept as the desktops' rows.
  */
 #ifndef TESS_MGR_USAGE_ALLOC_H
 #define TESS_MGR_USAGE_ALLOC_H
@@ -20,14 +23,28 @@
 struct usage_alloc {
 	uint32_t tenant_id;
 	char tenant[MGR_NAME_LEN];
-	uint64_t vcpus, mem_mib, pcpus;
+	uint64_t vcpus, mem_mib; /* now */
+	uint64_t pcpu_s;         /* its partitions' CPUs over [from, now) */
 };
 
 /*
- * Every tenant's allocation now (mgr.lock held): a malloc()ed array of *n,
- * NULL when out of memory. Tenants with nothing allocated are left out.
+ * A partition of tenant_id held cpus from since to end (wall seconds) and no longer does
+ * (mgr.lock held): counted by the passes that cover that time. At most 65,536 wait; past
+ * that one is lost (logged).
  */
-struct usage_alloc *usage_alloc_copy_locked(uint32_t *n);
+void usage_alloc_owe_locked(uint32_t tenant_id, unsigned cpus, int64_t since, int64_t end);
+
+/*
+ * Every tenant's allocation for the interval [from, now) (mgr.lock held): a malloc()ed
+ * array of *n, NULL when out of memory. Tenants with nothing allocated are left out;
+ * a deleted tenant's owed partitions have a row.
+ */
+struct usage_alloc *usage_alloc_copy_locked(uint32_t *n, int64_t now, int64_t from);
+/* Once a pass counted its interval, up to now (its rows written, or lost): what is owed up
+ * to now is settled; the rest waits for the next pass. */
+void usage_alloc_settle(int64_t now);
+/* Drops what is owed (at stop). */
+void usage_alloc_forget(void);
 
 /*
  * The rows of the interval [from, now) on db and the tenants' names

@@ -395,7 +395,7 @@ void mgr_usage_hist_sample(void)
 			n++;
 	if (cs)
 		n_gone = gones_take_locked(cs, n, sp.mono_end, now, from_pass);
-	allocs = usage_alloc_copy_locked(&n_allocs);
+	allocs = usage_alloc_copy_locked(&n_allocs, now, from_pass);
 	pthread_mutex_unlock(&mgr.lock);
 	if (cs == NULL || allocs == NULL) {
 		free(cs);
@@ -424,6 +424,7 @@ void mgr_usage_hist_sample(void)
 	 */
 	usage_alloc_write(wdb, allocs, n_allocs, now, from_pass);
 	free(allocs);
+	usage_alloc_settle(now);
 	gones_drop(n_gone);
 	usage_remember(cs, n);
 	last_mono_ns = sp.mono_end; /* the rest of a second counts next time */
@@ -450,6 +451,7 @@ void mgr_usage_hist_stop(void)
 	sqlite3_close(wdb);
 	wdb = NULL;
 	usage_forget();
+	usage_alloc_forget();
 	pthread_mutex_lock(&mgr.lock);
 	free(gones);
 	gones = NULL;

@@ -315,10 +315,13 @@ def test_allocation_mode_bills_what_is_allocated(cleanup, tmp_path):
     # acme's partition times the interval's seconds; bravo has no partition.
     for t, tenant, secs, vcpu_s, mem_s, pcpu_s in rows:
         assert secs > 0 and vcpu_s == 16 * secs and mem_s == (1 << 20) * secs, rows
-        if tenant == "bravo" or t + secs <= created:
+        if tenant == "bravo" or t + secs < created:  # its partition is a second early at most
             assert pcpu_s == 0, rows
         elif t >= created:
             assert pcpu_s == pcpus * secs, rows
+        else:  # the interval it was placed in: from the placement on (a second early at most)
+            part = t + secs - created
+            assert pcpus * part <= pcpu_s <= pcpus * (part + 1), rows
     # The same intervals as the desktops' rows.
     desk = {r["t"]: r["secs"] for r in raw_rows(m, created) if r["desktop"] == "d1"}
     for t, tenant, secs, *_ in rows:

@@ -12,11 +12,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "capacity.h"
 #include "mgr.h"
+#include "usage_alloc.h"
 
 /* A host of sockets x cores x threads CPUs numbered like Linux: thread siblings n apart. */
 static void make_host(struct mgr_host *h, uint32_t id, unsigned sockets, unsigned cores,
@@ -140,6 +142,51 @@ static void test_failed_reserve_leaves_no_slice(void **state)
 	t.id = 1;
 	assert_true(mgr_reserve_host_locked(&h, &t, &small, &why));
 	assert_int_equal(mgr_host_slice(&h, 1)->vcpus, 4);
+	free(h.slices);
+}
+
+/*
+ * A partition that grows, or goes, leaves the time it had its former size to the usage
+ * history (each second once): a tenant's move or last desktop gone is billed to its end.
+ */
+static void test_a_partition_owes_each_size_it_had(void **state)
+{
+	struct mgr_host h, *hosts[1] = { &h };
+	struct mgr_tenant t = { .id = 1, .site_id = 1, .spec = { .vlan = 100 } };
+	const char *why = NULL;
+	struct usage_alloc *a;
+	uint32_t n;
+	int64_t t0, t1;
+
+	(void)state;
+	usage_alloc_forget(); /* what the tests before owed */
+	make_host(&h, 1, 1, 8, 2, 1 << 30, 1.0, 1.0, true);
+	mgr.hosts = hosts;
+	mgr.n_hosts = 1;
+	t0 = time(NULL);
+	assert_true(mgr_reserve_host_locked(&h, &t, &small, &why)); /* one core, 2 CPUs */
+	assert_int_equal(mgr_cpuset_count(&h.slices[0].cpus), 2);
+	assert_true(h.slices[0].since >= t0);
+	h.slices[0].since -= 100;                                   /* as if made 100 s ago */
+	assert_true(mgr_reserve_host_locked(&h, &t, &small, &why)); /* two cores */
+	assert_int_equal(mgr_cpuset_count(&h.slices[0].cpus), 4);
+	h.slices[0].since -= 50;
+	mgr_release_host_locked(&h, t.id, &small); /* one core again */
+	assert_int_equal(mgr_cpuset_count(&h.slices[0].cpus), 2);
+	h.slices[0].since -= 30;
+	mgr_release_host_locked(&h, t.id, &small);
+	assert_int_equal(h.n_slices, 0);
+	t1 = time(NULL);
+	/* 2 CPUs for 100 s, 4 for 50 s, 2 for 30 s (give or take the seconds steps crossed). */
+	a = usage_alloc_copy_locked(&n, t1 + 1, t0 - 1000);
+	assert_non_null(a);
+	assert_int_equal(n, 1);
+	assert_in_range(a[0].pcpu_s, 2 * 100 + 4 * 50 + 2 * 30,
+			2 * (100 + t1 - t0) + 4 * (50 + t1 - t0) + 2 * (30 + t1 - t0));
+	free(a);
+	usage_alloc_forget();
+	mgr.hosts = NULL;
+	mgr.n_hosts = 0;
 	free(h.slices);
 }
 
@@ -470,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_cpuset_text_worst_case),
 		cmocka_unit_test(test_capacity_formulas),
 		cmocka_unit_test(test_failed_reserve_leaves_no_slice),
+		cmocka_unit_test(test_a_partition_owes_each_size_it_had),
 		cmocka_unit_test(test_quota_room),
 		cmocka_unit_test(test_host_room_and_sharing),
 		cmocka_unit_test(test_partitions_disjoint_whole_cores_stable),

@@ -19,7 +19,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "mgr.h"
 #include "unit_store.h"
+#include "usage_alloc.h"
 #include "usage_hist.h"
 
 #define DAY  86400
@@ -443,6 +445,90 @@ static void test_a_gone_desktop_counts_to_its_end(void **state)
 	usage_forget();
 }
 
+/*
+ * A partition counts for the time it had each size: from its making (as a desktop from its
+ * `created`: one made after the pass read the clock, between its interval's end and
+ * mgr.lock, is not billed for it), and what it had before it grew, shrank or went, owed to
+ * the passes that cover that time, each second once.
+ */
+static void test_a_partition_is_billed_for_each_size_it_had(void **state)
+{
+	struct mgr_tenant t[3] = { { .id = 1 }, { .id = 2 }, { .id = 3 } };
+	struct mgr_slice sl[3] = { { .tenant_id = 1, .since = NOW - DAY },
+				   { .tenant_id = 2, .since = NOW - 100 },
+				   { .tenant_id = 3, .since = NOW } };
+	struct mgr_host h = { .id = 1, .n_slices = 3, .slices = sl }, *hosts[1] = { &h };
+	struct usage_alloc *a;
+	uint32_t n;
+
+	(void)state;
+	for (unsigned c = 0; c < 2; c++) /* two CPUs each */
+		for (int i = 0; i < 3; i++)
+			mgr_cpuset_add(&sl[i].cpus, 2 * (unsigned)i + c);
+	mgr.tenants = t;
+	mgr.n_tenants = 3;
+	mgr.hosts = hosts;
+	mgr.n_hosts = 1;
+	snprintf(t[0].spec.name, sizeof(t[0].spec.name), "acme");
+	a = usage_alloc_copy_locked(&n, NOW, NOW - 300);
+	assert_non_null(a);
+	/* Tenant 3's partition came at the interval's end: no row. */
+	assert_int_equal(n, 2);
+	assert_int_equal(a[0].tenant_id, 1);
+	assert_int_equal(a[0].pcpu_s, 2 * 300);
+	assert_int_equal(a[1].tenant_id, 2);
+	assert_int_equal(a[1].pcpu_s, 2 * 100);
+	free(a);
+	/*
+	 * Tenant 1's partition had 6 CPUs until NOW - 100, then 2 until NOW + 20, when it went
+	 * (after the pass read the clock, before its copy): 6 x 200 + 2 x 100 now, 2 x 20 at
+	 * the next pass. A tenant 9, deleted since, had 4 CPUs from NOW - 50 to NOW - 10: billed
+	 * (its name is the store's).
+	 */
+	usage_alloc_owe_locked(1, 6, NOW - DAY, NOW - 100);
+	usage_alloc_owe_locked(9, 4, NOW - 50, NOW - 10);
+	usage_alloc_owe_locked(1, 2, NOW - 100, NOW + 20);
+	sl[0] = sl[--h.n_slices];
+	a = usage_alloc_copy_locked(&n, NOW, NOW - 300);
+	assert_non_null(a);
+	assert_int_equal(n, 3);
+	assert_int_equal(a[0].tenant_id, 1);
+	assert_int_equal(a[0].pcpu_s, 6 * 200 + 2 * 100);
+	assert_int_equal(a[1].pcpu_s, 2 * 100);
+	assert_int_equal(a[2].tenant_id, 9);
+	assert_string_equal(a[2].tenant, ""); /* not known: its name is the store's */
+	assert_int_equal(a[2].pcpu_s, 4 * 40);
+	free(a);
+	/* Tenant 2's grew to 4 CPUs at NOW + 5, after the copy: its 2 until then are owed. */
+	usage_alloc_owe_locked(2, 2, NOW - 100, NOW + 5);
+	sl[1].since = NOW + 5;
+	mgr_cpuset_add(&sl[1].cpus, 6);
+	mgr_cpuset_add(&sl[1].cpus, 7);
+	usage_alloc_settle(NOW);
+	/* The next pass, from 50 s before NOW (the wall clock stepped back): nothing owed is
+	 * counted twice. */
+	a = usage_alloc_copy_locked(&n, NOW + 300, NOW - 50);
+	assert_non_null(a);
+	assert_int_equal(n, 3);
+	assert_int_equal(a[0].tenant_id, 1);
+	assert_int_equal(a[0].pcpu_s, 2 * 20);
+	assert_int_equal(a[1].pcpu_s, 2 * 5 + 4 * 295);
+	assert_int_equal(a[2].tenant_id, 3);
+	assert_int_equal(a[2].pcpu_s, 2 * 300); /* made at NOW: whole now */
+	free(a);
+	usage_alloc_settle(NOW + 300);
+	a = usage_alloc_copy_locked(&n, NOW + 600, NOW + 300);
+	assert_non_null(a);
+	assert_int_equal(n, 2); /* tenant 1's settled: only the live ones */
+	assert_int_equal(a[0].tenant_id, 2);
+	free(a);
+	usage_alloc_forget();
+	mgr.tenants = NULL;
+	mgr.n_tenants = 0;
+	mgr.hosts = NULL;
+	mgr.n_hosts = 0;
+}
+
 /* The test connection's write transactions: VM steps (counted by the thousand) and time while
  * it holds the store's write lock, the longest of them, and all its steps. */
 static struct {
@@ -615,6 +701,7 @@ int main(void)
 						store_teardown),
 		cmocka_unit_test(test_old_store_gets_unknown_seconds),
 		cmocka_unit_test(test_late_passes_give_meeting_intervals),
+		cmocka_unit_test(test_a_partition_is_billed_for_each_size_it_had),
 		cmocka_unit_test_setup_teardown(test_a_gone_desktop_counts_to_its_end, store_setup,
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_a_pass_holds_the_write_lock_briefly,
