@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ctl_server.h"
-#include "event_stamp.h"
+#include "event_proto.h"
 
 static struct tess_event_counters cnt;
 

@@ -25,7 +25,7 @@
 #include <microhttpd.h>
 
 #include "byteq.h"
-#include "event_stamp.h"
+#include "event_proto.h"
 #include "fault.h"
 #include "mgr.h"
 #include "session.h"

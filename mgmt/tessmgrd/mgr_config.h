@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "cfg_schema.h"
-#include "event_stamp.h"
+#include "event_proto.h"
 
 struct mgr_jobs_cfg {
 	uint32_t workers;          /* job threads */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#ifndef TESS_EVENT_STAMP_H
-#define TESS_EVENT_STAMP_H
+/* What tessd's and tessmgrd's event streams share: the kinds' schema and the stamp. */
+#ifndef TESS_EVENT_PROTO_H
+#define TESS_EVENT_PROTO_H
 
 #include <jansson.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "event_stamp.h"
+#include "event_proto.h"
 
 #include <time.h>
 
