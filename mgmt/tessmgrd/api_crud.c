@@ -115,14 +115,16 @@ int api_obj_init(const struct api_kind *k, void *obj, void *spec, uint32_t *id, 
 
 void api_forget_tessd_locked(const char *addr)
 {
-	if (addr[0] == '\0')
+	char key[MGR_TESSD_KEY_LEN];
+
+	if (addr[0] == '\0' || mgr_tessd_addr_key(addr, key) < 0)
 		return;
 	/* Its tunnel is the tessd's, whichever way one writes it (tunnel.h). */
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
-		if (mgr_tessd_addr_same(mgr.hosts[i]->spec.tessd, addr))
+		if (mgr_tessd_key_same(mgr.hosts[i]->tessd_key, key))
 			return;
 	for (uint32_t i = 0; i < mgr.n_routers; i++)
-		if (mgr_tessd_addr_same(mgr.routers[i].spec.tessd, addr))
+		if (mgr_tessd_key_same(mgr.routers[i].tessd_key, key))
 			return;
 	mgr_tunnel_forget(addr);
 }

@@ -65,9 +65,15 @@ static bool router_del_check(const void *obj, struct mgr_err *e)
 	return true;
 }
 
+static void router_derive(void *o)
+{
+	mgr_router_derive_locked(o);
+}
+
 static const struct api_kind routers = {
 	API_ARRAY_FIELDS(router, MGR_ROUTER),
 	.tessd_at = offsetof(struct mgr_router, spec.tessd),
+	.derive = router_derive,
 	.check = router_check,
 	.del_check = router_del_check,
 	.serialize = true,

@@ -41,7 +41,8 @@ static uint32_t settled_ports(const struct mgr_host *h)
 
 void mgr_host_tessd_check(uint32_t host_id)
 {
-	char addr[MGR_URI_LEN], err[sizeof(((struct mgr_host *)0)->tessd_down_reason)] = "";
+	char addr[MGR_URI_LEN], key[MGR_TESSD_KEY_LEN];
+	char err[sizeof(((struct mgr_host *)0)->tessd_down_reason)] = "";
 	struct mgr_host *h;
 	json_t *st = NULL;
 	bool said_up = false;
@@ -50,6 +51,7 @@ void mgr_host_tessd_check(uint32_t host_id)
 	pthread_mutex_lock(&mgr.lock);
 	h = mgr_host_get(&mgr, host_id);
 	snprintf(addr, sizeof(addr), "%s", h ? h->spec.tessd : "");
+	snprintf(key, sizeof(key), "%s", h ? h->tessd_key : "");
 	pthread_mutex_unlock(&mgr.lock);
 	if (!addr[0])
 		return;
@@ -58,8 +60,8 @@ void mgr_host_tessd_check(uint32_t host_id)
 	rc = mgr_tessd_call(addr, "status", NULL, &st, err, sizeof(err));
 	pthread_mutex_lock(&mgr.lock);
 	h = mgr_host_get(&mgr, host_id);
-	/* Not a host given another address meanwhile: that one's is looked at next. */
-	if (h && strcmp(h->spec.tessd, addr) == 0) {
+	/* Not a host given another tessd meanwhile: that one's is looked at next. */
+	if (h && mgr_tessd_key_same(h->tessd_key, key)) {
 		bool was = h->tessd_seen && h->tessd_up;
 		said_up = was || !h->tessd_seen; /* logged once per change */
 		h->tessd_seen = true;

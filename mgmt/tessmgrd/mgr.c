@@ -72,6 +72,7 @@ int mgr_tessd_refs(struct mgr_tessd_ref **refs)
 	r = calloc(mgr.n_routers + mgr.n_hosts + 1, sizeof(*r));
 	for (uint32_t i = 0; r && i < mgr.n_routers; i++, n++) {
 		snprintf(r[n].addr, sizeof(r[n].addr), "%s", mgr.routers[i].spec.tessd);
+		snprintf(r[n].key, sizeof(r[n].key), "%s", mgr.routers[i].tessd_key);
 		snprintf(r[n].name, sizeof(r[n].name), "%s", mgr.routers[i].spec.name);
 		r[n].id = mgr.routers[i].id;
 		r[n].router = true;
@@ -81,6 +82,7 @@ int mgr_tessd_refs(struct mgr_tessd_ref **refs)
 		if (!h->spec.tessd[0])
 			continue;
 		snprintf(r[n].addr, sizeof(r[n].addr), "%s", h->spec.tessd);
+		snprintf(r[n].key, sizeof(r[n].key), "%s", h->tessd_key);
 		snprintf(r[n].name, sizeof(r[n].name), "%s", h->spec.name);
 		r[n++].id = h->id;
 	}
@@ -101,6 +103,14 @@ void mgr_site_derive_locked(struct mgr_site *s)
 	}
 }
 
+/* Its tessd in one spelling, compared as a string; "" for none (or one that does not parse:
+ * the schema refused it). */
+static void tessd_key_of(const char *addr, char key[MGR_TESSD_KEY_LEN])
+{
+	if (!addr[0] || mgr_tessd_addr_key(addr, key) < 0)
+		key[0] = '\0';
+}
+
 void mgr_host_derive_locked(struct mgr_host *h)
 {
 	const struct mgr_site *s = mgr_site_by_name(&mgr, h->spec.site);
@@ -109,6 +119,12 @@ void mgr_host_derive_locked(struct mgr_host *h)
 	memset(h->vlans, 0, sizeof(h->vlans));
 	for (uint32_t i = 0; i < h->spec.n_vlans; i++)
 		h->vlans[h->spec.vlans[i] / 64] |= UINT64_C(1) << (h->spec.vlans[i] % 64);
+	tessd_key_of(h->spec.tessd, h->tessd_key);
+}
+
+void mgr_router_derive_locked(struct mgr_router *r)
+{
+	tessd_key_of(r->spec.tessd, r->tessd_key);
 }
 
 void mgr_tenant_derive_locked(struct mgr_tenant *t)
@@ -902,6 +918,8 @@ int mgr_init(char *err, size_t len)
 		mgr_site_derive_locked(&mgr.sites[i]);
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
 		mgr_host_derive_locked(mgr.hosts[i]);
+	for (uint32_t i = 0; i < mgr.n_routers; i++)
+		mgr_router_derive_locked(&mgr.routers[i]);
 	for (uint32_t i = 0; i < mgr.n_tenants; i++)
 		mgr_tenant_derive_locked(&mgr.tenants[i]);
 	derive_usage_locked();

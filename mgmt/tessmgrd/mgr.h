@@ -64,6 +64,7 @@ uint32_t mgr_next_id_locked(enum mgr_kind kind);
 /* A router's or a host's tessd, as copied under mgr.lock. */
 struct mgr_tessd_ref {
 	char addr[MGR_URI_LEN];
+	char key[MGR_TESSD_KEY_LEN];
 	char name[MGR_NAME_LEN];
 	uint32_t id;
 	bool router;
@@ -78,6 +79,7 @@ int mgr_tessd_refs(struct mgr_tessd_ref **refs);
 void mgr_host_derive_locked(struct mgr_host *h);
 void mgr_tenant_derive_locked(struct mgr_tenant *t);
 void mgr_site_derive_locked(struct mgr_site *s);
+void mgr_router_derive_locked(struct mgr_router *r);
 
 /* Connects (again) to a host's libvirt and reads its facts; marks it up or down. */
 void mgr_host_connect(uint32_t host_id);

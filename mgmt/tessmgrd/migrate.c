@@ -34,6 +34,7 @@ struct side {
 	uint32_t host_id, site_id;
 	char uri[MGR_URI_LEN];
 	char tessd[MGR_URI_LEN];
+	char tessd_key[MGR_TESSD_KEY_LEN];
 	bool test;
 };
 
@@ -55,12 +56,14 @@ static void side_of(const struct mgr_host *h, struct side *s)
 	s->test = h->spec.test_host.sockets > 0;
 	snprintf(s->uri, sizeof(s->uri), "%s", h->spec.uri);
 	snprintf(s->tessd, sizeof(s->tessd), "%s", h->spec.tessd);
+	snprintf(s->tessd_key, sizeof(s->tessd_key), "%s", h->tessd_key);
 }
 
-/* Whether the port moves at all (hosts may share a tessd: then it stays). */
+/* Whether the port moves at all: not if the hosts share a tessd (it stays), nor if neither
+ * has one (there is none). */
 static bool port_moves(const struct move *m)
 {
-	return !mgr_tessd_addr_same(m->src.tessd, m->dst.tessd);
+	return !mgr_tessd_key_same(m->src.tessd_key, m->dst.tessd_key);
 }
 
 /* Loads the desktop, both hosts, and the target's paths; -ENOENT with err. */
@@ -110,7 +113,7 @@ static int load(const struct mgr_job *j, struct move *m, bool undo, char *err, s
 		rc = -EALREADY;
 		goto out;
 	}
-	/* Hosts sharing one tessd: the port stays as it is, with its socket. */
+	/* Hosts sharing one tessd (or without one): the port stays as it is, with its socket. */
 	if (!port_moves(m))
 		snprintf(m->to.vhost_socket, sizeof(m->to.vhost_socket), "%s", d->vhost_socket);
 	const struct mgr_slice *s = mgr_host_slice(dst, t->id);
@@ -539,7 +542,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		pthread_mutex_unlock(&mgr.lock);
 		if (side.host_id)
 			undefine_or_leave(j->id, m, side.host_id, m->d.uuid);
-		if (side.tessd[0] && !mgr_tessd_addr_same(side.tessd, m->dst.tessd) &&
+		if (side.tessd[0] && !mgr_tessd_key_same(side.tessd_key, m->dst.tessd_key) &&
 		    mgr_vswitch_del_port(side.tessd, m->d.port, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (overlay[0] && strcmp(overlay, m->d.overlay) != 0)

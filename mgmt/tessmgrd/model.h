@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "spec.h"
+#include "tessd_addr.h"
 
 #define MGR_MAX_CPUS     1024 /* physical CPUs of a host */
 #define MGR_CPU_WORDS    (MGR_MAX_CPUS / 64)
@@ -78,7 +79,8 @@ struct mgr_host {
 	uint32_t id;
 	struct mgr_host_spec spec;
 	uint32_t site_id;
-	uint64_t vlans[MGR_VLANS / 64]; /* spec.vlans as a bitmap */
+	uint64_t vlans[MGR_VLANS / 64];    /* spec.vlans as a bitmap */
+	char tessd_key[MGR_TESSD_KEY_LEN]; /* spec.tessd's key (tessd_addr.h); "": none */
 	/* From libvirt. */
 	bool up;
 	char down_reason[256];
@@ -133,6 +135,7 @@ struct mgr_tenant {
 struct mgr_router {
 	uint32_t id;
 	struct mgr_router_spec spec;
+	char tessd_key[MGR_TESSD_KEY_LEN]; /* spec.tessd's key (tessd_addr.h) */
 };
 
 struct mgr_model {

@@ -133,10 +133,12 @@ static bool lan_check(const struct mgr_net_lan_fw *l, const struct cfg_prefix4 *
 bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_host *old,
 			       struct mgr_err *e)
 {
-	bool same = old && mgr_tessd_addr_same(old->spec.tessd, h->tessd);
+	char key[MGR_TESSD_KEY_LEN];
+	bool same;
 
-	if (h->tessd[0] == '\0')
-		return true;
+	if (h->tessd[0] == '\0' || mgr_tessd_addr_key(h->tessd, key) < 0)
+		return true; /* no tessd (the schema refused one that does not parse) */
+	same = old && mgr_tessd_key_same(old->tessd_key, key);
 	for (uint32_t v = 0; v < h->n_vlans; v++)
 		for (uint32_t i = 0; i < mgr.n_tenants; i++) {
 			const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
@@ -147,7 +149,7 @@ bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_h
 			for (uint32_t k = 0; k < t->network.n_routers; k++) {
 				const struct mgr_router *r =
 					mgr_router_by_name(&mgr, t->network.routers[k]);
-				if (r == NULL || !mgr_tessd_addr_same(h->tessd, r->spec.tessd))
+				if (r == NULL || !mgr_tessd_key_same(key, r->tessd_key))
 					continue;
 				/* At the key that changed: the tessd, or the VLAN it gains. */
 				char path[32] = "/tessd";
@@ -203,7 +205,7 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 		for (uint32_t k = 0; k < mgr.n_hosts; k++) {
 			const struct mgr_host *h = mgr.hosts[k];
 			if (net_host_reaches(h, t) &&
-			    mgr_tessd_addr_same(h->spec.tessd, r->spec.tessd)) {
+			    mgr_tessd_key_same(h->tessd_key, r->tessd_key)) {
 				mgr_err_set(
 					e, 409, path,
 					"router %s's tessd is also host %s's, which reaches VLAN "

@@ -116,6 +116,7 @@ struct net_look {
 	bool router;
 	char name[MGR_NAME_LEN];
 	char tessd[MGR_URI_LEN];
+	char key[MGR_TESSD_KEY_LEN]; /* tessd's key (tessd_addr.h) */
 	json_t *adds;   /* router: [{"tenant", "edits": its net_pe_adds}]; host: [group params] */
 	json_t *trunks; /* router: its trunk ports */
 	json_t *ports;  /* host: its desktops' ports, as mgr_port_req's fields */

@@ -60,6 +60,7 @@ void net_look_router_locked(struct net_look *l, const struct mgr_router *r)
 	l->router = true;
 	snprintf(l->name, sizeof(l->name), "%s", r->spec.name);
 	snprintf(l->tessd, sizeof(l->tessd), "%s", r->spec.tessd);
+	snprintf(l->key, sizeof(l->key), "%s", r->tessd_key);
 	l->adds = json_array();
 	l->trunks = json_array();
 	for (uint32_t i = 0; i < mgr.n_tenants; i++) {
@@ -78,6 +79,7 @@ void net_look_host_locked(struct net_look *l, const struct mgr_host *h)
 	l->id = h->id;
 	snprintf(l->name, sizeof(l->name), "%s", h->spec.name);
 	snprintf(l->tessd, sizeof(l->tessd), "%s", h->spec.tessd);
+	snprintf(l->key, sizeof(l->key), "%s", h->tessd_key);
 	l->adds = json_array();
 	l->ports = json_array();
 	l->lans = json_array();
@@ -124,16 +126,16 @@ void net_look_free(struct net_look *l)
 /* Whether the router or host of l is still there, with the same tessd (under mgr.lock). */
 static bool look_current_locked(const struct net_look *l)
 {
-	const char *tessd = NULL;
+	const char *key = NULL;
 
 	if (l->router) {
 		const struct mgr_router *r = mgr_router_get(&mgr, l->id);
-		tessd = r ? r->spec.tessd : NULL;
+		key = r ? r->tessd_key : NULL;
 	} else {
 		const struct mgr_host *h = mgr_host_get(&mgr, l->id);
-		tessd = h ? h->spec.tessd : NULL;
+		key = h ? h->tessd_key : NULL;
 	}
-	return tessd && strcmp(tessd, l->tessd) == 0;
+	return key && mgr_tessd_key_same(key, l->key);
 }
 
 /* Says in o whether the tessd answered (rc 0), and if not why: whether to compare. */

@@ -12,7 +12,7 @@ static struct mgr_ticker ticker;
 
 /* What the last tick saw of a router's or host's tessd. */
 struct seen {
-	char addr[MGR_URI_LEN];
+	char key[MGR_TESSD_KEY_LEN];
 	uint32_t id;
 	bool router;
 	json_int_t pid; /* 0: did not answer; -1: its repair did not complete */
@@ -47,12 +47,12 @@ static void look(const struct mgr_tessd_ref *p, struct seen *now, uint32_t *at)
 	char err[256];
 
 	*now = (struct seen){ .id = p->id, .router = p->router };
-	snprintf(now->addr, sizeof(now->addr), "%s", p->addr);
+	snprintf(now->key, sizeof(now->key), "%s", p->key);
 	if (mgr_tessd_call(p->addr, "status", NULL, &st, err, sizeof(err)) == 0)
 		now->pid = json_integer_value(json_object_get(st, "pid"));
 	json_decref(st);
-	now->repair = now->pid != 0 && (was == NULL || now->pid != was->pid ||
-					!mgr_tessd_addr_same(now->addr, was->addr));
+	now->repair = now->pid != 0 &&
+		      (was == NULL || now->pid != was->pid || strcmp(now->key, was->key) != 0);
 }
 
 /* A repair that did not complete is tried again at the next tick. */
@@ -93,11 +93,11 @@ static void tick(void)
 			pthread_mutex_lock(&mgr.lock);
 			if (p[i].router) {
 				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
-				if (r && mgr_tessd_addr_same(r->spec.tessd, p[i].addr))
+				if (r && mgr_tessd_key_same(r->tessd_key, p[i].key))
 					net_look_router_locked(&l, r);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
-				if (h && mgr_tessd_addr_same(h->spec.tessd, p[i].addr))
+				if (h && mgr_tessd_key_same(h->tessd_key, p[i].key))
 					net_look_host_locked(&l, h);
 			}
 			pthread_mutex_unlock(&mgr.lock);

@@ -32,8 +32,11 @@ int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, siz
 int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN]);
 /* The same, of an address already parsed. */
 void mgr_tessd_addr_spell(const struct mgr_tessd_addr *a, char key[MGR_TESSD_KEY_LEN]);
-/* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" names none). */
+/* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" and "" are the same:
+ * no tessd). */
 bool mgr_tessd_addr_same(const char *a, const char *b);
+/* Whether two keys name the same tessd: a string compare ("" and "": no tessd, as above). */
+bool mgr_tessd_key_same(const char *a, const char *b);
 /* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */
 int mgr_tessd_addr_check(const void *val, char *why, size_t len);
 

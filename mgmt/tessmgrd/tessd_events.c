@@ -219,16 +219,17 @@ static int relay_cmp(const void *a, const void *b)
 }
 
 /*
- * The tessd at w's address, added if new (NULL: no memory, or an address that does not
- * parse): the sorted ones by bsearch, then those added since (few, but at the first look).
+ * The tessd at w's address, added if new (NULL: no memory, or no key: an address that did
+ * not parse): the sorted ones by bsearch, then those added since (few, but at the first look).
  */
 static struct relay *relay_of(const struct mgr_tessd_ref *w)
 {
 	static struct relay k; /* only its key: the relay thread's alone */
 	struct relay *r;
 
-	if (mgr_tessd_addr_key(w->addr, k.key) < 0)
+	if (!w->key[0])
 		return NULL;
+	snprintf(k.key, sizeof(k.key), "%s", w->key);
 	if (n_sorted && (r = bsearch(&k, relays, n_sorted, sizeof(*relays), relay_cmp)))
 		return r;
 	for (uint32_t i = n_sorted; i < n_relays; i++)
