@@ -28,8 +28,8 @@ static bool router_check(const void *spec, const void *old, struct mgr_err *e)
 			}
 	/* What tenants have on it stays where it is (reprogramming a PE is a tenant's change);
 	 * its trunks may change: the tenants' groups are on every trunk of all groups. */
-	if (user &&
-	    (strcmp(o->spec.tessd, r->tessd) || strcmp(o->spec.internet_vrf, r->internet_vrf))) {
+	if (user && (!mgr_tessd_addr_same(o->spec.tessd, r->tessd) ||
+		     strcmp(o->spec.internet_vrf, r->internet_vrf))) {
 		mgr_err_set(e, 409, "",
 			    "router %s serves tenant %s: its tessd and internet VRF stay",
 			    o->spec.name, user);

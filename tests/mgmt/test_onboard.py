@@ -341,6 +341,14 @@ def test_router_trunks_are_checked_on_its_tessd(topo, m):
     status, r = m.call("PUT", "routers/pe1", {**pe1, "trunk_ports": ["trunk", "ent_bravo"]})
     assert status == 409 and r["error"]["path"] == "/trunk_ports/1", r
     assert m.ok("GET", "routers/pe1")["trunk_ports"] == ["trunk"]
+    # Its tessd stays, however it is written: the other spelling of its socket is taken.
+    was = pe1["tessd"]
+    other = was[len("unix://"):] if was.startswith("unix://") else "unix://" + was
+    assert m.ok("PUT", "routers/pe1", {**pe1, "tessd": other})["tessd"] == other
+    status, r = m.call("PUT", "routers/pe1", {**pe1, "internet_vrf": "elsewhere"})
+    assert status == 409 and "serves tenant acme" in r["error"]["message"], r
+    assert m.ok("GET", "routers/pe1")["tessd"] == other
+    m.ok("PUT", "routers/pe1", pe1)
     # The store of a router from before trunk_ports: its trunk_port is the one trunk.
     m.stop()
     db = sqlite3.connect(m.config["store"])
