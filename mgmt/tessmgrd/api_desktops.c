@@ -13,6 +13,7 @@
 #include "network.h"
 #include "store.h"
 #include "usage_active.h"
+#include "usage_alloc.h"
 #include "users.h"
 #include "virt.h"
 #include "tlog.h"
@@ -144,7 +145,8 @@ void api_quotas(struct api_ctx *c)
 				mgr.quotas = a;
 				a[mgr.n_quotas] = (struct mgr_quota){ .tenant_id = tid,
 								      .model_id = mid,
-								      .spec = spec };
+								      .spec = spec,
+								      .since = time(NULL) };
 				if (mgr_store_put_quota(&a[mgr.n_quotas]) < 0)
 					mgr_err_set(&e, 500, "", "cannot write the store");
 				else
@@ -190,6 +192,10 @@ void api_quotas(struct api_ctx *c)
 			} else {
 				/* A lower quota than what is used: nothing more is placed, nothing
 				 * goes. */
+				if (old.max_cpus != spec.max_cpus ||
+				    old.max_memory_mb != spec.max_memory_mb)
+					usage_alloc_resized_locked(
+						q->tenant_id, usage_quota_held(&old), &q->since);
 				api_ok(c, 200, mgr_quota_json_locked(q));
 			}
 		}
@@ -200,6 +206,8 @@ void api_quotas(struct api_ctx *c)
 		} else if (mgr_store_del_quota(q->tenant_id, q->model_id) < 0) {
 			mgr_err_set(&e, 500, "", "cannot write the store");
 		} else {
+			usage_alloc_resized_locked(q->tenant_id, usage_quota_held(&q->spec),
+						   &q->since);
 			free(q->host_ids);
 			*q = mgr.quotas[--mgr.n_quotas];
 			api_ok(c, 200,

@@ -158,12 +158,11 @@ static struct mgr_slice *slice_for(struct mgr_host *h, uint32_t tenant_id)
 }
 #pragma GCC diagnostic pop
 
-/* A slice leaves its size at now (it goes, or takes another): the time it held it is owed
- * to the usage history, and its new size counts from now. */
-static void slice_sized(struct mgr_slice *s, unsigned cpus, int64_t now)
+/* A slice leaves its size of cpus (it goes, or takes another): the time it had it is owed to
+ * the usage history, and its new size counts from now. */
+static void slice_sized(struct mgr_slice *s, unsigned cpus)
 {
-	usage_alloc_owe_locked(s->tenant_id, cpus, s->since, now);
-	s->since = now;
+	usage_alloc_resized_locked(s->tenant_id, (struct usage_held){ .pcpus = cpus }, &s->since);
 }
 
 /* mgr_partition for real, not for a probe (mgr.h). */
@@ -171,7 +170,6 @@ int mgr_repartition_locked(struct mgr_host *h)
 {
 	unsigned was[MGR_MAX_SLICES];
 	uint32_t n = h->n_slices < MGR_MAX_SLICES ? h->n_slices : MGR_MAX_SLICES;
-	int64_t now = time(NULL);
 	int rc;
 
 	for (uint32_t i = 0; i < n; i++)
@@ -179,7 +177,7 @@ int mgr_repartition_locked(struct mgr_host *h)
 	rc = mgr_partition(h); /* the slices stay where they are: only their CPUs change */
 	for (uint32_t i = 0; i < n; i++)
 		if (mgr_cpuset_count(&h->slices[i].cpus) != was[i])
-			slice_sized(&h->slices[i], was[i], now);
+			slice_sized(&h->slices[i], was[i]);
 	return rc;
 }
 
@@ -217,7 +215,7 @@ void mgr_release_host_locked(struct mgr_host *h, uint32_t tenant_id, const struc
 	if (s) {
 		s->vcpus -= s->vcpus < m->spec.vcpus ? s->vcpus : m->spec.vcpus;
 		if (s->vcpus == 0) {
-			slice_sized(s, mgr_cpuset_count(&s->cpus), time(NULL));
+			slice_sized(s, mgr_cpuset_count(&s->cpus));
 			*s = h->slices[--h->n_slices]; /* the tenant is gone from this host */
 		}
 	}

@@ -156,6 +156,7 @@ struct mgr_quota {
 	uint64_t memory_used_mb;
 	uint32_t n_hosts; /* hosts associated with it by the last search (FIG. 4) */
 	uint32_t *host_ids;
+	int64_t since; /* the wall second from which it has its sizes (usage_alloc.h) */
 };
 
 /*

@@ -6,16 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mgr.h"
 #include "tlog.h"
 #include "usage_hist.h"
 
-/* A partition's size it no longer has, with when it had it (usage_alloc_owe_locked). */
+/* A size a quota or partition no longer has, with when it had it (usage_alloc_resized_locked).
+ */
 struct owed {
 	uint32_t tenant_id;
 	char tenant[MGR_NAME_LEN]; /* its tenant may be gone by the pass; "": unknown */
-	unsigned cpus;
+	struct usage_held held;
 	int64_t since, end;
 };
 #define MAX_OWED 65536
@@ -39,25 +41,32 @@ static bool owed_room(void)
 	return true;
 }
 
-void usage_alloc_owe_locked(uint32_t tenant_id, unsigned cpus, int64_t since, int64_t end)
+void usage_alloc_owe_locked(uint32_t tenant_id, struct usage_held h, int64_t since, int64_t end)
 {
 	const struct mgr_tenant *t = mgr_tenant_get(&mgr, tenant_id);
 	struct owed *o;
 
-	if (cpus == 0 || since >= end)
+	if ((h.vcpus == 0 && h.mem_mib == 0 && h.pcpus == 0) || since >= end)
 		return;
 	if (!owed_room()) {
 		if (owed_lost++ % 1024 == 0)
 			tlog(LOG_ERR, NULL,
-			     "usage history: a partition's %u CPUs of tenant %u are lost for %lld "
-			     "s (%llu so far): too many partitions changed since the last pass",
-			     cpus, tenant_id, (long long)(end - since),
-			     (unsigned long long)owed_lost);
+			     "usage history: a former size of a quota or partition of tenant %u "
+			     "is lost (%llu so far): too many changed since the last pass",
+			     tenant_id, (unsigned long long)owed_lost);
 		return;
 	}
 	o = &owed[n_owed++];
-	*o = (struct owed){ .tenant_id = tenant_id, .cpus = cpus, .since = since, .end = end };
+	*o = (struct owed){ .tenant_id = tenant_id, .held = h, .since = since, .end = end };
 	snprintf(o->tenant, sizeof(o->tenant), "%s", t ? t->spec.name : "");
+}
+
+void usage_alloc_resized_locked(uint32_t tenant_id, struct usage_held had, int64_t *since)
+{
+	int64_t now = time(NULL);
+
+	usage_alloc_owe_locked(tenant_id, had, *since, now);
+	*since = now;
 }
 
 void usage_alloc_settle(int64_t now)
@@ -88,12 +97,19 @@ void usage_alloc_forget(void)
 	pthread_mutex_unlock(&mgr.lock);
 }
 
-/* CPUs held over [since, end), seconds of [from, now) only. */
-static uint64_t cpu_s(unsigned cpus, int64_t since, int64_t end, int64_t now, int64_t from)
+/* The seconds of [since, end) in [from, now). */
+static uint64_t held_s(int64_t since, int64_t end, int64_t now, int64_t from)
 {
 	int64_t a = since > from ? since : from, b = end < now ? end : now;
 
-	return a < b ? (uint64_t)cpus * (uint64_t)(b - a) : 0;
+	return a < b ? (uint64_t)(b - a) : 0;
+}
+
+static void add_held(struct usage_alloc *x, const struct usage_held *h, uint64_t secs)
+{
+	x->vcpu_s += h->vcpus * secs;
+	x->mem_mib_s += h->mem_mib * secs;
+	x->pcpu_s += h->pcpus * secs;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -142,25 +158,27 @@ struct usage_alloc *usage_alloc_copy_locked(uint32_t *n, int64_t now, int64_t fr
 	/* By id: quotas and slices find their tenant in log time. */
 	qsort(a, mgr.n_tenants, sizeof(*a), cmp_id);
 	for (uint32_t i = 0; i < mgr.n_quotas; i++) {
-		struct usage_alloc *x = find(a, mgr.n_tenants, mgr.quotas[i].tenant_id);
-		if (x) {
-			x->vcpus += mgr.quotas[i].spec.max_cpus;
-			x->mem_mib += mgr.quotas[i].spec.max_memory_mb;
-		}
+		const struct mgr_quota *q = &mgr.quotas[i];
+		struct usage_alloc *x = find(a, mgr.n_tenants, q->tenant_id);
+		struct usage_held h = usage_quota_held(&q->spec);
+		if (x)
+			add_held(x, &h, held_s(q->since, now, now, from));
 	}
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
 		for (uint32_t s = 0; s < mgr.hosts[i]->n_slices; s++) {
 			const struct mgr_slice *sl = &mgr.hosts[i]->slices[s];
 			struct usage_alloc *x = find(a, mgr.n_tenants, sl->tenant_id);
 			if (x)
-				x->pcpu_s += cpu_s(mgr_cpuset_count(&sl->cpus), sl->since, now, now,
-						   from);
+				add_held(x,
+					 &(struct usage_held){
+						 .pcpus = mgr_cpuset_count(&sl->cpus) },
+					 held_s(sl->since, now, now, from));
 		}
 	for (uint32_t i = 0; i < n_owed; i++)
-		row_of(a, mgr.n_tenants, &all, &owed[i])->pcpu_s +=
-			cpu_s(owed[i].cpus, owed[i].since, owed[i].end, now, from);
+		add_held(row_of(a, mgr.n_tenants, &all, &owed[i]), &owed[i].held,
+			 held_s(owed[i].since, owed[i].end, now, from));
 	for (uint32_t i = 0; i < all; i++)
-		if (a[i].vcpus || a[i].mem_mib || a[i].pcpu_s)
+		if (a[i].vcpu_s || a[i].mem_mib_s || a[i].pcpu_s)
 			a[k++] = a[i];
 	*n = k;
 	return a;
@@ -192,8 +210,8 @@ int usage_alloc_write(sqlite3 *db, const struct usage_alloc *a, uint32_t n, int6
 		sqlite3_bind_int64(row, 1, from);
 		sqlite3_bind_int64(row, 2, a[i].tenant_id);
 		sqlite3_bind_int64(row, 3, secs);
-		sqlite3_bind_int64(row, 4, (int64_t)a[i].vcpus * secs);
-		sqlite3_bind_int64(row, 5, (int64_t)a[i].mem_mib * secs);
+		sqlite3_bind_int64(row, 4, (int64_t)a[i].vcpu_s);
+		sqlite3_bind_int64(row, 5, (int64_t)a[i].mem_mib_s);
 		sqlite3_bind_int64(row, 6, (int64_t)a[i].pcpu_s);
 		if (sqlite3_step(row) != SQLITE_DONE ||
 		    (a[i].tenant[0] && /* not an unknown one's name over a known one */

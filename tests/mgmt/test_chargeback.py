@@ -287,6 +287,40 @@ def cpus_of(text):
     return n
 
 
+def test_allocation_counts_a_quota_for_the_seconds_it_had_each_size(cleanup, tmp_path):
+    """A quota raised counts at its old size up to the change and at its new one from it; a
+    quota deleted counts up to its deletion: neither as the pass after saw it (a pass every
+    3 s, so a change falls inside one)."""
+    m = Mgr(cleanup, tmp_path, {"usage": {"sample_sec": 3}}).start()
+    m.site_h1("acme", "bravo")
+    q = m.ok("GET", "quotas/acme/std")
+    t0 = int(time.time()) + 1  # intervals from here on start with the quotas made
+    time.sleep(4)  # a pass with the quotas as made
+    lo = int(time.time())  # the changes' seconds are in [lo, hi)
+    m.ok("PUT", "quotas/acme/std", {k: q[k] for k in ("tenant", "model", "max_memory_mb")}
+         | {"max_cpus": 32})
+    m.ok("DELETE", "quotas/bravo/std")
+    hi = int(time.time()) + 1
+    deadline = time.time() + 30
+    while not [r for r in alloc_rows(m, hi + 3) if r[1] == "acme"]:
+        assert time.time() < deadline, alloc_rows(m, 0)
+        time.sleep(0.5)
+    rows = alloc_rows(m, t0)
+
+    def billed(t, secs, c, was, now):  # was vCPUs until second c, now after
+        c = min(max(c, t), t + secs)
+        return was * (c - t) + now * (t + secs - c)
+
+    for t, tenant, secs, vcpu_s, mem_s, pcpu_s in rows:
+        now = 32 if tenant == "acme" else 0
+        ends = sorted((billed(t, secs, lo, 16, now), billed(t, secs, hi - 1, 16, now)))
+        assert ends[0] <= vcpu_s <= ends[1], (t, tenant, rows)
+        assert mem_s == (1 << 20) * (secs if tenant == "acme" else vcpu_s // 16), rows
+    # Bravo's rows reach its deletion, with none after.
+    assert max(t + secs for t, tenant, secs, *_ in rows if tenant == "bravo") >= lo, rows
+    assert not [r for r in rows if r[1] == "bravo" and r[0] >= hi], rows
+
+
 def test_allocation_mode_bills_what_is_allocated(cleanup, tmp_path):
     """In allocation mode a tenant pays for its quotas' vCPUs and memory and its
     partitions' physical CPUs, desktops or not; in reservation mode for its desktops."""

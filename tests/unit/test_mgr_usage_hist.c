@@ -445,6 +445,21 @@ static void test_a_gone_desktop_counts_to_its_end(void **state)
 	usage_forget();
 }
 
+/* Physical CPUs a partition holds. */
+#define P(n) ((struct usage_held){ .pcpus = (n) })
+
+/* What a test owed, and the state it pointed mgr at (its own stack), forgotten. */
+static void alloc_forget(void)
+{
+	usage_alloc_forget();
+	mgr.tenants = NULL;
+	mgr.n_tenants = 0;
+	mgr.hosts = NULL;
+	mgr.n_hosts = 0;
+	mgr.quotas = NULL;
+	mgr.n_quotas = 0;
+}
+
 /*
  * A partition counts for the time it had each size: from its making (as a desktop from its
  * `created`: one made after the pass read the clock, between its interval's end and
@@ -485,9 +500,9 @@ static void test_a_partition_is_billed_for_each_size_it_had(void **state)
 	 * the next pass. A tenant 9, deleted since, had 4 CPUs from NOW - 50 to NOW - 10: billed
 	 * (its name is the store's).
 	 */
-	usage_alloc_owe_locked(1, 6, NOW - DAY, NOW - 100);
-	usage_alloc_owe_locked(9, 4, NOW - 50, NOW - 10);
-	usage_alloc_owe_locked(1, 2, NOW - 100, NOW + 20);
+	usage_alloc_owe_locked(1, P(6), NOW - DAY, NOW - 100);
+	usage_alloc_owe_locked(9, P(4), NOW - 50, NOW - 10);
+	usage_alloc_owe_locked(1, P(2), NOW - 100, NOW + 20);
 	sl[0] = sl[--h.n_slices];
 	a = usage_alloc_copy_locked(&n, NOW, NOW - 300);
 	assert_non_null(a);
@@ -500,7 +515,7 @@ static void test_a_partition_is_billed_for_each_size_it_had(void **state)
 	assert_int_equal(a[2].pcpu_s, 4 * 40);
 	free(a);
 	/* Tenant 2's grew to 4 CPUs at NOW + 5, after the copy: its 2 until then are owed. */
-	usage_alloc_owe_locked(2, 2, NOW - 100, NOW + 5);
+	usage_alloc_owe_locked(2, P(2), NOW - 100, NOW + 5);
 	sl[1].since = NOW + 5;
 	mgr_cpuset_add(&sl[1].cpus, 6);
 	mgr_cpuset_add(&sl[1].cpus, 7);
@@ -522,11 +537,46 @@ static void test_a_partition_is_billed_for_each_size_it_had(void **state)
 	assert_int_equal(n, 2); /* tenant 1's settled: only the live ones */
 	assert_int_equal(a[0].tenant_id, 2);
 	free(a);
+	alloc_forget();
+}
+
+/*
+ * A quota counts for the time it had each size too: one raised is billed at its old size
+ * up to the change, at the new one from it; one made after a pass read the clock, not by
+ * that pass.
+ */
+static void test_a_quota_is_billed_for_each_size_it_had(void **state)
+{
+	struct mgr_tenant t = { .id = 1 };
+	struct mgr_quota q = { .tenant_id = 1, .spec = { .max_cpus = 8, .max_memory_mb = 1024 } };
+	struct mgr_quota_spec had = q.spec;
+	struct usage_alloc *a;
+	int64_t t0 = time(NULL), at;
+	uint32_t n;
+
+	(void)state;
 	usage_alloc_forget();
-	mgr.tenants = NULL;
-	mgr.n_tenants = 0;
-	mgr.hosts = NULL;
-	mgr.n_hosts = 0;
+	mgr.tenants = &t;
+	mgr.n_tenants = 1;
+	mgr.quotas = &q;
+	mgr.n_quotas = 1;
+	q.since = t0 + 5; /* made after the pass below read the clock */
+	a = usage_alloc_copy_locked(&n, t0 + 5, t0 - 295);
+	assert_int_equal(n, 0);
+	free(a);
+	q.since = t0 - 100;
+	q.spec.max_cpus = 16;
+	usage_alloc_resized_locked(q.tenant_id, usage_quota_held(&had), &q.since);
+	at = q.since; /* the change's second */
+	assert_true(at >= t0);
+	a = usage_alloc_copy_locked(&n, at + 60, t0 - 300);
+	assert_non_null(a);
+	assert_int_equal(n, 1);
+	assert_int_equal(a[0].vcpu_s, 8 * (at - t0 + 100) + 16 * 60);
+	assert_int_equal(a[0].mem_mib_s, 1024 * (at - t0 + 100 + 60));
+	assert_int_equal(a[0].pcpu_s, 0);
+	free(a);
+	alloc_forget();
 }
 
 /* The test connection's write transactions: VM steps (counted by the thousand) and time while
@@ -702,6 +752,7 @@ int main(void)
 		cmocka_unit_test(test_old_store_gets_unknown_seconds),
 		cmocka_unit_test(test_late_passes_give_meeting_intervals),
 		cmocka_unit_test(test_a_partition_is_billed_for_each_size_it_had),
+		cmocka_unit_test(test_a_quota_is_billed_for_each_size_it_had),
 		cmocka_unit_test_setup_teardown(test_a_gone_desktop_counts_to_its_end, store_setup,
 						store_teardown),
 		cmocka_unit_test_setup_teardown(test_a_pass_holds_the_write_lock_briefly,
