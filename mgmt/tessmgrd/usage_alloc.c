@@ -12,8 +12,7 @@
 #include "tlog.h"
 #include "usage_hist.h"
 
-/* A size a quota or partition no longer has, with when it had it (usage_alloc_resized_locked).
- */
+/* A former size of a quota or partition, with when it had it (usage_alloc_owe_locked). */
 struct owed {
 	uint32_t tenant_id;
 	char tenant[MGR_NAME_LEN]; /* its tenant may be gone by the pass; "": unknown */
@@ -74,8 +73,8 @@ void usage_alloc_settle(int64_t now)
 	uint32_t k = 0;
 
 	pthread_mutex_lock(&mgr.lock);
-	/* Each is counted up to now: by the pass if it took it, as its live slice if it came
-	 * after the copy. Not again if the wall clock steps back. */
+	/* Each is counted up to now: by the pass if it took it, as its live quota or slice if
+	 * it came after the copy. Not again if the wall clock steps back. */
 	for (uint32_t i = 0; i < n_owed; i++) {
 		if (owed[i].end <= now)
 			continue;
