@@ -121,10 +121,10 @@ void api_forget_tessd_locked(const char *addr)
 		return;
 	/* Its tunnel is the tessd's, whichever way one writes it (tunnel.h). */
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)
-		if (mgr_tessd_key_same(mgr.hosts[i]->tessd_key, key))
+		if (strcmp(mgr.hosts[i]->tessd_key, key) == 0)
 			return;
 	for (uint32_t i = 0; i < mgr.n_routers; i++)
-		if (mgr_tessd_key_same(mgr.routers[i].tessd_key, key))
+		if (strcmp(mgr.routers[i].tessd_key, key) == 0)
 			return;
 	mgr_tunnel_forget(addr);
 }

@@ -61,7 +61,7 @@ void mgr_host_tessd_check(uint32_t host_id)
 	pthread_mutex_lock(&mgr.lock);
 	h = mgr_host_get(&mgr, host_id);
 	/* Not a host given another tessd meanwhile: that one's is looked at next. */
-	if (h && mgr_tessd_key_same(h->tessd_key, key)) {
+	if (h && strcmp(h->tessd_key, key) == 0) {
 		bool was = h->tessd_seen && h->tessd_up;
 		said_up = was || !h->tessd_seen; /* logged once per change */
 		h->tessd_seen = true;

@@ -63,7 +63,7 @@ static void side_of(const struct mgr_host *h, struct side *s)
  * has one (there is none). */
 static bool port_moves(const struct move *m)
 {
-	return !mgr_tessd_key_same(m->src.tessd_key, m->dst.tessd_key);
+	return strcmp(m->src.tessd_key, m->dst.tessd_key) != 0;
 }
 
 /* Loads the desktop, both hosts, and the target's paths; -ENOENT with err. */
@@ -542,7 +542,7 @@ void mgr_op_undo_migrate(const struct mgr_job *j)
 		pthread_mutex_unlock(&mgr.lock);
 		if (side.host_id)
 			undefine_or_leave(j->id, m, side.host_id, m->d.uuid);
-		if (side.tessd[0] && !mgr_tessd_key_same(side.tessd_key, m->dst.tessd_key) &&
+		if (side.tessd[0] && strcmp(side.tessd_key, m->dst.tessd_key) != 0 &&
 		    mgr_vswitch_del_port(side.tessd, m->d.port, err, sizeof(err)) < 0)
 			warn(m, err);
 		if (overlay[0] && strcmp(overlay, m->d.overlay) != 0)

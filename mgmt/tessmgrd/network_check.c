@@ -138,7 +138,7 @@ bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_h
 
 	if (h->tessd[0] == '\0' || mgr_tessd_addr_key(h->tessd, key) < 0)
 		return true; /* no tessd (the schema refused one that does not parse) */
-	same = old && mgr_tessd_key_same(old->tessd_key, key);
+	same = old && strcmp(old->tessd_key, key) == 0;
 	for (uint32_t v = 0; v < h->n_vlans; v++)
 		for (uint32_t i = 0; i < mgr.n_tenants; i++) {
 			const struct mgr_tenant_spec *t = &mgr.tenants[i].spec;
@@ -149,7 +149,7 @@ bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_h
 			for (uint32_t k = 0; k < t->network.n_routers; k++) {
 				const struct mgr_router *r =
 					mgr_router_by_name(&mgr, t->network.routers[k]);
-				if (r == NULL || !mgr_tessd_key_same(key, r->tessd_key))
+				if (r == NULL || strcmp(key, r->tessd_key) != 0)
 					continue;
 				/* At the key that changed: the tessd, or the VLAN it gains. */
 				char path[32] = "/tessd";
@@ -204,8 +204,7 @@ bool mgr_net_check_locked(const struct mgr_tenant_spec *t, struct mgr_err *e)
 		 * VLAN: one tessd cannot be both (nor hold two groups of one VLAN). */
 		for (uint32_t k = 0; k < mgr.n_hosts; k++) {
 			const struct mgr_host *h = mgr.hosts[k];
-			if (net_host_reaches(h, t) &&
-			    mgr_tessd_key_same(h->tessd_key, r->tessd_key)) {
+			if (net_host_reaches(h, t) && strcmp(h->tessd_key, r->tessd_key) == 0) {
 				mgr_err_set(
 					e, 409, path,
 					"router %s's tessd is also host %s's, which reaches VLAN "

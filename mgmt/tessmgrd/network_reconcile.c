@@ -135,7 +135,7 @@ static bool look_current_locked(const struct net_look *l)
 		const struct mgr_host *h = mgr_host_get(&mgr, l->id);
 		key = h ? h->tessd_key : NULL;
 	}
-	return key && mgr_tessd_key_same(key, l->key);
+	return key && strcmp(key, l->key) == 0;
 }
 
 /* Says in o whether the tessd answered (rc 0), and if not why: whether to compare. */

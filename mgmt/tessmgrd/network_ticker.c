@@ -93,11 +93,11 @@ static void tick(void)
 			pthread_mutex_lock(&mgr.lock);
 			if (p[i].router) {
 				const struct mgr_router *r = mgr_router_get(&mgr, p[i].id);
-				if (r && mgr_tessd_key_same(r->tessd_key, p[i].key))
+				if (r && strcmp(r->tessd_key, p[i].key) == 0)
 					net_look_router_locked(&l, r);
 			} else {
 				const struct mgr_host *h = mgr_host_get(&mgr, p[i].id);
-				if (h && mgr_tessd_key_same(h->tessd_key, p[i].key))
+				if (h && strcmp(h->tessd_key, p[i].key) == 0)
 					net_look_host_locked(&l, h);
 			}
 			pthread_mutex_unlock(&mgr.lock);

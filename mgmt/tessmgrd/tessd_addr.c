@@ -127,11 +127,6 @@ int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN])
 	return 0;
 }
 
-bool mgr_tessd_key_same(const char *a, const char *b)
-{
-	return strcmp(a, b) == 0;
-}
-
 bool mgr_tessd_addr_same(const char *a, const char *b)
 {
 	char x[MGR_TESSD_KEY_LEN], y[MGR_TESSD_KEY_LEN];

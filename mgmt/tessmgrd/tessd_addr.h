@@ -27,7 +27,8 @@ int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, siz
 /*
  * addr's tessd in one spelling, key[] ("/p" and "unix:///p" are one; an ssh host's user,
  * port and brackets always written, "" and 0 for ssh's defaults): 0, or -EINVAL for one
- * that does not parse. A key names a tessd; it is not itself an address to use.
+ * that does not parse. A key names a tessd (two are one tessd when equal as strings); it is
+ * not itself an address to use.
  */
 int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN]);
 /* The same, of an address already parsed. */
@@ -35,8 +36,6 @@ void mgr_tessd_addr_spell(const struct mgr_tessd_addr *a, char key[MGR_TESSD_KEY
 /* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" and "" are the same:
  * no tessd). */
 bool mgr_tessd_addr_same(const char *a, const char *b);
-/* Whether two keys name the same tessd: a string compare ("" and "": no tessd, as above). */
-bool mgr_tessd_key_same(const char *a, const char *b);
 /* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */
 int mgr_tessd_addr_check(const void *val, char *why, size_t len);
 

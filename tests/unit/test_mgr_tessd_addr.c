@@ -143,12 +143,6 @@ static void test_key(void **state)
 		 "pppppppppppppppppppppppppppppppppppppppppppppppppppppppp");
 	assert_int_equal(mgr_tessd_addr_key(longest, key), 0);
 	assert_int_equal(strlen(key), strlen(longest) + 2); /* the brackets */
-	/* Keys compare as strings, as the addresses they spell ("" and "": no tessd). */
-	assert_int_equal(mgr_tessd_addr_key("/run/t.sock", longest), 0);
-	assert_true(mgr_tessd_key_same(longest, "unix:///run/t.sock"));
-	assert_false(mgr_tessd_key_same(key, longest));
-	assert_true(mgr_tessd_key_same("", ""));
-	assert_false(mgr_tessd_key_same("", longest));
 }
 
 int main(void)
