@@ -117,7 +117,8 @@ void api_forget_tessd_locked(const char *addr)
 {
 	char key[MGR_TESSD_KEY_LEN];
 
-	if (addr[0] == '\0' || mgr_tessd_addr_key(addr, key) < 0)
+	mgr_tessd_key_of(addr, key);
+	if (key[0] == '\0')
 		return;
 	/* Its tunnel is the tessd's, whichever way one writes it (tunnel.h). */
 	for (uint32_t i = 0; i < mgr.n_hosts; i++)

@@ -67,7 +67,9 @@ static bool host_check(const void *spec, const void *old, struct mgr_err *e)
 		return false;
 	}
 	/* Their ports are on that tessd, their sockets in that directory: not moved along. */
-	if (o->ports_used && !mgr_tessd_addr_same(o->spec.tessd, h->tessd)) {
+	char key[MGR_TESSD_KEY_LEN];
+	mgr_tessd_key_of(h->tessd, key);
+	if (o->ports_used && strcmp(o->tessd_key, key) != 0) {
 		mgr_err_set(e, 409, "/tessd",
 			    "host %s has %u desktops, each a port of its tessd: its tessd cannot "
 			    "change",

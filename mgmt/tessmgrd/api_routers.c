@@ -6,6 +6,7 @@
 
 #include "api_crud.h"
 #include "network.h"
+#include "tessd_addr.h"
 
 API_ARRAY_OPS(router, routers, n_routers)
 
@@ -14,7 +15,7 @@ static bool router_check(const void *spec, const void *old, struct mgr_err *e)
 	const struct mgr_router_spec *r = spec;
 	const struct mgr_router *o = old;
 	const char *user = o ? mgr_net_router_user_locked(o->spec.name) : NULL;
-	char path[32];
+	char path[32], key[MGR_TESSD_KEY_LEN];
 
 	if (!api_site_named(r->site, "/site", e))
 		return false;
@@ -28,8 +29,9 @@ static bool router_check(const void *spec, const void *old, struct mgr_err *e)
 			}
 	/* What tenants have on it stays where it is (reprogramming a PE is a tenant's change);
 	 * its trunks may change: the tenants' groups are on every trunk of all groups. */
-	if (user && (!mgr_tessd_addr_same(o->spec.tessd, r->tessd) ||
-		     strcmp(o->spec.internet_vrf, r->internet_vrf))) {
+	mgr_tessd_key_of(r->tessd, key);
+	if (user &&
+	    (strcmp(o->tessd_key, key) != 0 || strcmp(o->spec.internet_vrf, r->internet_vrf))) {
 		mgr_err_set(e, 409, "",
 			    "router %s serves tenant %s: its tessd and internet VRF stay",
 			    o->spec.name, user);

@@ -103,14 +103,6 @@ void mgr_site_derive_locked(struct mgr_site *s)
 	}
 }
 
-/* Its tessd in one spelling, compared as a string; "" for none (or one that does not parse:
- * the schema refused it). */
-static void tessd_key_of(const char *addr, char key[MGR_TESSD_KEY_LEN])
-{
-	if (!addr[0] || mgr_tessd_addr_key(addr, key) < 0)
-		key[0] = '\0';
-}
-
 void mgr_host_derive_locked(struct mgr_host *h)
 {
 	const struct mgr_site *s = mgr_site_by_name(&mgr, h->spec.site);
@@ -119,12 +111,12 @@ void mgr_host_derive_locked(struct mgr_host *h)
 	memset(h->vlans, 0, sizeof(h->vlans));
 	for (uint32_t i = 0; i < h->spec.n_vlans; i++)
 		h->vlans[h->spec.vlans[i] / 64] |= UINT64_C(1) << (h->spec.vlans[i] % 64);
-	tessd_key_of(h->spec.tessd, h->tessd_key);
+	mgr_tessd_key_of(h->spec.tessd, h->tessd_key);
 }
 
 void mgr_router_derive_locked(struct mgr_router *r)
 {
-	tessd_key_of(r->spec.tessd, r->tessd_key);
+	mgr_tessd_key_of(r->spec.tessd, r->tessd_key);
 }
 
 void mgr_tenant_derive_locked(struct mgr_tenant *t)

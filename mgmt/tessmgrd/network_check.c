@@ -136,7 +136,8 @@ bool mgr_net_host_check_locked(const struct mgr_host_spec *h, const struct mgr_h
 	char key[MGR_TESSD_KEY_LEN];
 	bool same;
 
-	if (h->tessd[0] == '\0' || mgr_tessd_addr_key(h->tessd, key) < 0)
+	mgr_tessd_key_of(h->tessd, key);
+	if (key[0] == '\0')
 		return true; /* no tessd (the schema refused one that does not parse) */
 	same = old && strcmp(old->tessd_key, key) == 0;
 	for (uint32_t v = 0; v < h->n_vlans; v++)

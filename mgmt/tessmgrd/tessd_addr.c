@@ -127,10 +127,8 @@ int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN])
 	return 0;
 }
 
-bool mgr_tessd_addr_same(const char *a, const char *b)
+void mgr_tessd_key_of(const char *addr, char key[MGR_TESSD_KEY_LEN])
 {
-	char x[MGR_TESSD_KEY_LEN], y[MGR_TESSD_KEY_LEN];
-
-	return strcmp(a, b) == 0 || (mgr_tessd_addr_key(a, x) == 0 &&
-				     mgr_tessd_addr_key(b, y) == 0 && strcmp(x, y) == 0);
+	if (!addr[0] || mgr_tessd_addr_key(addr, key) < 0)
+		key[0] = '\0';
 }

@@ -33,9 +33,9 @@ int mgr_tessd_addr_parse(const char *s, struct mgr_tessd_addr *a, char *why, siz
 int mgr_tessd_addr_key(const char *addr, char key[MGR_TESSD_KEY_LEN]);
 /* The same, of an address already parsed. */
 void mgr_tessd_addr_spell(const struct mgr_tessd_addr *a, char key[MGR_TESSD_KEY_LEN]);
-/* Whether a and b name the same tessd ("/p" and "unix:///p" do; "" and "" are the same:
- * no tessd). */
-bool mgr_tessd_addr_same(const char *a, const char *b);
+/* A host's or router's tessd as its key: "" for none (or one that does not parse: the
+ * schema refused it before anything asks). */
+void mgr_tessd_key_of(const char *addr, char key[MGR_TESSD_KEY_LEN]);
 /* A schema check: "" (no vswitch) or an address mgr_tessd_addr_parse takes. */
 int mgr_tessd_addr_check(const void *val, char *why, size_t len);
 

@@ -30,8 +30,8 @@ def two_tenants(m, **host):
     m.site_h1("acme", "bravo", shape=(1, 4, 2), ratio=1.0, **host)
 
 
-def host_body(m, **changes):
-    h = m.ok("GET", "hosts/h1")
+def host_body(m, name="h1", **changes):
+    h = m.ok("GET", f"hosts/{name}")
     keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
             "tessd", "vhost_dir", "test_host", "reserved_cpus", "max_ports",
             "virt_type", "console_dir")
@@ -250,3 +250,6 @@ def test_a_move_between_hosts_on_one_tessd_keeps_its_port(cleanup, tmp_path):
     moved = m.ok("GET", f"desktops/{d['id']}", token=ACME)
     assert moved["host"] == other and moved["state"] == "running", moved
     assert [p["name"] for p in t.ctl("port", "list")].count(d["port"]) == 1
+    # Its host written as the other writes the tessd keeps it (the same tessd: no change).
+    spelled = m.ok("GET", f"hosts/{d['host']}")["tessd"]
+    assert m.ok("PUT", f"hosts/{other}", host_body(m, other, tessd=spelled))["tessd"] == spelled

@@ -345,8 +345,11 @@ def test_router_trunks_are_checked_on_its_tessd(topo, m):
     was = pe1["tessd"]
     other = was[len("unix://"):] if was.startswith("unix://") else "unix://" + was
     assert m.ok("PUT", "routers/pe1", {**pe1, "tessd": other})["tessd"] == other
-    status, r = m.call("PUT", "routers/pe1", {**pe1, "internet_vrf": "elsewhere"})
-    assert status == 409 and "serves tenant acme" in r["error"]["message"], r
+    # Another tessd (the host's, whose trunk is "up") is refused as another internet VRF.
+    for change in ({"internet_vrf": "elsewhere"}, {"tessd": topo.host.socket,
+                                                   "trunk_ports": ["up"]}):
+        status, r = m.call("PUT", "routers/pe1", {**pe1, **change})
+        assert status == 409 and "serves tenant acme" in r["error"]["message"], (change, r)
     assert m.ok("GET", "routers/pe1")["tessd"] == other
     m.ok("PUT", "routers/pe1", pe1)
     # The store of a router from before trunk_ports: its trunk_port is the one trunk.

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,23 +91,39 @@ static void test_refused(void **state)
 	}
 }
 
-/* One tessd, however its address is written (host and router checks compare them). */
+/* Whether two addresses name one tessd, as the host and router checks ask: keys equal. */
+static bool same(const char *a, const char *b)
+{
+	char x[MGR_TESSD_KEY_LEN], y[MGR_TESSD_KEY_LEN];
+
+	mgr_tessd_key_of(a, x);
+	mgr_tessd_key_of(b, y);
+	return strcmp(x, y) == 0;
+}
+
+/* One tessd, however its address is written ("" for none, and nothing else). */
 static void test_same(void **state)
 {
+	char key[MGR_TESSD_KEY_LEN] = "x";
+
 	(void)state;
-	assert_true(mgr_tessd_addr_same("/run/t.sock", "unix:///run/t.sock"));
-	assert_true(mgr_tessd_addr_same("", ""));
-	assert_true(mgr_tessd_addr_same("ssh://h/run/t.sock", "ssh://h/run/t.sock"));
-	assert_false(mgr_tessd_addr_same("/run/t.sock", "/run/u.sock"));
-	assert_false(mgr_tessd_addr_same("", "/run/t.sock"));
-	assert_false(mgr_tessd_addr_same("ssh://h/run/t.sock", "/run/t.sock"));
-	assert_false(mgr_tessd_addr_same("ssh://h/run/t.sock", "ssh://h:2222/run/t.sock"));
-	assert_false(mgr_tessd_addr_same("ssh://a@h/run/t.sock", "ssh://b@h/run/t.sock"));
-	assert_false(mgr_tessd_addr_same("bad", "bad:"));
+	assert_true(same("/run/t.sock", "unix:///run/t.sock"));
+	assert_true(same("", ""));
+	assert_true(same("ssh://h/run/t.sock", "ssh://h/run/t.sock"));
+	assert_false(same("/run/t.sock", "/run/u.sock"));
+	assert_false(same("", "/run/t.sock"));
+	assert_false(same("ssh://h/run/t.sock", "/run/t.sock"));
+	assert_false(same("ssh://h/run/t.sock", "ssh://h:2222/run/t.sock"));
+	assert_false(same("ssh://a@h/run/t.sock", "ssh://b@h/run/t.sock"));
 	/* An IPv4 host may be bracketed as an IPv6 one: the same host. */
-	assert_true(
-		mgr_tessd_addr_same("ssh://u@[10.0.0.1]:22/t.sock", "ssh://u@10.0.0.1:22/t.sock"));
-	assert_false(mgr_tessd_addr_same("ssh://u@[10.0.0.1]/t.sock", "ssh://u@10.0.0.2/t.sock"));
+	assert_true(same("ssh://u@[10.0.0.1]:22/t.sock", "ssh://u@10.0.0.1:22/t.sock"));
+	assert_false(same("ssh://u@[10.0.0.1]/t.sock", "ssh://u@10.0.0.2/t.sock"));
+	/* No tessd, and one the schema refuses: no key. */
+	mgr_tessd_key_of("", key);
+	assert_string_equal(key, "");
+	key[0] = 'x';
+	mgr_tessd_key_of("bad", key);
+	assert_string_equal(key, "");
 }
 
 /* The one spelling that tunnels and the events relay find a tessd by. */
