@@ -121,11 +121,13 @@ int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port, uint64_t now)
 	if (e)
 		remove_entry(f, e); /* a learned entry gives way */
 	if (f->t.n_free == 0) {
-		/* Full of entries: a learned one makes room for the static one. */
+		/* Full of entries: a learned one makes room for the static one, the key's own if
+		 * it had one (its slot is free only once readers are done with it, below): it is
+		 * not removed, nor its port's and group's counts lowered, a second time. */
 		for (uint32_t i = 0; i < f->t.span && !e; i++)
 			if (entry(f, i)->live && !(entry(f, i)->flags & FDB_F_STATIC))
 				e = entry(f, i);
-		if (e)
+		if (e && e->live)
 			remove_entry(f, e);
 		if (f->t.n_free == 0) {
 			dp_rcu_synchronize();

@@ -436,6 +436,33 @@ static void test_fdb_static_evicts_when_full(void **state)
 	fdb_fini(&f);
 }
 
+/* A learned MAC pinned while the table is full gives its own slot, once: its port's and
+ * group's counts drop by one (they wrapped, refusing all learning there, when it was
+ * removed twice). */
+static void test_fdb_static_over_learned_when_full(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	assert_int_equal(fdb_learn(&f, key(100, 1), 7, 0, 0, 0), FDB_LEARNED);
+	for (unsigned i = 0; i < 1023; i++)
+		assert_int_equal(fdb_learn(&f, key(1, i), 0, 0, 0, 0), FDB_LEARNED);
+	assert_int_equal(f.per_port[7], 1);
+	assert_int_equal(fdb_add_static(&f, key(100, 1), 7, 0), 0);
+	assert_true(fdb_find(&f, key(100, 1))->flags & FDB_F_STATIC);
+	assert_int_equal(f.per_port[7], 0);
+	assert_int_equal(f.per_vlan[100], 0);
+	assert_int_equal(f.per_port[0], 1023); /* no other learned entry made room */
+	assert_int_equal(f.t.n_live, 1024);
+	/* Port 7 and group 100 learn again, within limits of 1. */
+	assert_int_equal(fdb_del(&f, key(1, 0)), 0);
+	dp_rcu_synchronize();
+	dp_rcu_reclaim();
+	assert_int_equal(fdb_learn(&f, key(100, 2), 7, 0, 1, 1), FDB_LEARNED);
+	fdb_fini(&f);
+}
+
 /* An entry touched after the aging scan read the clock is young, not 2^64 cycles old. */
 static void test_fdb_age_touched_after_now(void **state)
 {
@@ -871,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_fdb_limits),
 		cmocka_unit_test(test_fdb_full),
 		cmocka_unit_test(test_fdb_static),
+		cmocka_unit_test(test_fdb_static_over_learned_when_full),
 		cmocka_unit_test(test_sync_without_static_macs),
 		cmocka_unit_test(test_fdb_age_and_flush),
 		cmocka_unit_test(test_fdb_reuse_after_grace),
