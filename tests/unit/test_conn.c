@@ -18,6 +18,7 @@
 #include <rte_hash_crc.h>
 
 #include "conn.h"
+#include "fw_conn.h"
 #include "rcu.h"
 #include "unit_eal.h"
 
@@ -676,6 +677,42 @@ static void test_bad_params(void **state)
 	assert_null(conn_create(&p));
 }
 
+/*
+ * The firewall's tuple of a TCP segment: its flags only from a whole 20-byte header (a
+ * shorter one is not tracked: byte 13 was read past the packet, steering the connection's
+ * state); a quoted segment (an ICMP error's 8 bytes) still has its ports.
+ */
+static void test_fw_tuple_of_a_short_tcp_segment(void **state)
+{
+	uint8_t pkt[60] = { 0 };
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)pkt;
+	struct conn_tuple t;
+	uint8_t flags = 0xff;
+
+	(void)state;
+	ip->version_ihl = 0x45;
+	ip->next_proto_id = IPPROTO_TCP;
+	pkt[20] = 0x04; /* sport 1025 */
+	pkt[21] = 0x01;
+	pkt[23] = 80;
+	pkt[33] = 0x02; /* SYN */
+	pkt[40] = 0x14; /* past the header: RST|ACK, were it read as flags */
+	assert_true(fw_tuple_at(ip, 40, 7, &t, &flags));
+	assert_int_equal(flags, 0x02);
+	assert_int_equal(rte_be_to_cpu_16(t.sport), 1025);
+	assert_int_equal(rte_be_to_cpu_16(t.dport), 80);
+	assert_int_equal(t.vrf, 7);
+	for (uint32_t avail = 28; avail < 40; avail++) {
+		flags = 0xff;
+		assert_false(fw_tuple_at(ip, avail, 7, &t, &flags));
+		assert_int_equal(flags, 0);
+	}
+	memset(&t, 0, sizeof(t));
+	assert_true(fw_tuple_at(ip, 28, 7, &t, NULL));
+	assert_int_equal(rte_be_to_cpu_16(t.sport), 1025);
+	assert_int_equal(rte_be_to_cpu_16(t.dport), 80);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -689,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_kill_during_keep),
 		cmocka_unit_test(test_readers_race_writers),
 		cmocka_unit_test(test_bad_params),
+		cmocka_unit_test(test_fw_tuple_of_a_short_tcp_segment),
 	};
 	return cmocka_run_group_tests(tests, eal_setup, eal_teardown);
 }

@@ -9,8 +9,10 @@
 
 #include <stdbool.h>
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include "conn.h"
 
@@ -26,7 +28,9 @@ static inline bool fw_icmp_is_error(uint8_t type)
  * The tuple of the IPv4 packet at ip (avail bytes readable from it) in vrf:
  * false when its ports cannot be read (a later fragment, a truncated
  * header), which is then not tracked. ICMP queries use their id as both
- * ports (conn.h); *flags gets TCP's flag byte.
+ * ports (conn.h). flags (NULL for a quoted packet, of which 8 bytes of L4
+ * are all an ICMP error must carry) gets TCP's flag byte: a segment shorter
+ * than TCP's 20-byte header has none and is not tracked either.
  */
 static inline bool fw_tuple_at(const struct rte_ipv4_hdr *ip, uint32_t avail, uint16_t vrf,
 			       struct conn_tuple *t, uint8_t *flags)
@@ -34,7 +38,8 @@ static inline bool fw_tuple_at(const struct rte_ipv4_hdr *ip, uint32_t avail, ui
 	uint32_t hlen = (ip->version_ihl & 0xf) * 4u;
 	const uint8_t *l4 = (const uint8_t *)ip + hlen;
 
-	*flags = 0;
+	if (flags)
+		*flags = 0;
 	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK) || avail < hlen + 8)
 		return false;
 	*t = (struct conn_tuple){
@@ -42,7 +47,11 @@ static inline bool fw_tuple_at(const struct rte_ipv4_hdr *ip, uint32_t avail, ui
 	};
 	switch (ip->next_proto_id) {
 	case IPPROTO_TCP:
-		*flags = l4[13];
+		if (flags) {
+			if (avail < hlen + sizeof(struct rte_tcp_hdr))
+				return false;
+			*flags = l4[13];
+		}
 		/* fall through */
 	case IPPROTO_UDP:
 		memcpy(&t->sport, l4, 2);
@@ -70,14 +79,13 @@ static inline bool fw_related_tuple(const struct rte_mbuf *m, uint16_t vrf, stru
 			       (uint32_t)rte_be_to_cpu_16(ip->total_length));
 	const uint8_t *ic = (const uint8_t *)ip + hlen;
 	const struct rte_ipv4_hdr *in;
-	uint8_t flags;
 
 	if (ip->next_proto_id != IPPROTO_ICMP || len < hlen + 8 + sizeof(*in) ||
 	    !fw_icmp_is_error(ic[0]))
 		return false;
 	in = (const struct rte_ipv4_hdr *)(ic + 8);
 	/* The quoted packet, as it went: its tuple is one of its connection's. */
-	return (in->version_ihl >> 4) == 4 && fw_tuple_at(in, len - hlen - 8, vrf, t, &flags);
+	return (in->version_ihl >> 4) == 4 && fw_tuple_at(in, len - hlen - 8, vrf, t, NULL);
 }
 
 #endif
