@@ -3,10 +3,12 @@
 both ways and are reassembled at the far end; scapy fragments sent in order, shuffled after
 the first, and with the first last (later fragments before it are dropped and counted).
 Topology of test_nat.py."""
+import itertools
 import json
 import random
 import select
 import subprocess
+import time
 
 import tess
 from test_nat import IN_IP, NET_IP, POOL_ADDRS, NatTopo
@@ -46,6 +48,20 @@ s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 for i in order:
     s.sendto(bytes(frags[i]), (dst, 0))
 print(len(frags))
+"""
+
+
+# First fragments only (TCP SYNs, each datagram its own IP id from `first`), never the rest.
+FIRSTS = r"""
+import socket, sys
+from scapy.all import IP, TCP, Raw
+src, dst, first, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+# Made first, sent together: the records go 2 s idle, so a slow send would see them go.
+tcp = TCP(sport=40100, dport=8003, flags="S") / Raw(b"f" * 800)
+frames = [bytes(IP(src=src, dst=dst, id=i, flags="MF") / tcp) for i in range(first, first + n)]
+for f in frames:
+    s.sendto(f, (dst, 0))
 """
 
 
@@ -124,3 +140,29 @@ def test_scapy_fragments_in_and_out_of_order(cleanup, tmp_path):
     assert t.stats()["acme"]["frag_translated"] == 15
     drops = json.dumps(t.pe.ctl("stats"))
     assert "nat_frag_unknown" in drops
+
+
+def test_unfinished_datagrams_give_their_records_back(cleanup, tmp_path):
+    """An instance keeps at most 1,024 fragment records: first fragments whose datagrams never
+    end fill them (frag_limit beyond), and give them back within seconds, whatever their
+    protocol (TCP's held them 240 s: every datagram then lost its later fragments)."""
+    t = NatTopo(cleanup, tmp_path)
+    srv = echo(t)
+    assert t.ns["acme"].ping(NET_IP, count=1) == (1, 1)
+    r = t.ns["acme"].run("/usr/bin/python3", "-c", FIRSTS, IN_IP, NET_IP, "1000", "1025",
+                         timeout=60)
+    assert r.returncode == 0, r.stderr
+    tess.wait_for(lambda: t.stats()["acme"]["frag_limit"] == 1, 10, "the 1,025th refused")
+    time.sleep(3)  # idle past 2 s; the expiry scan comes round once a second
+
+    ids = itertools.count(5000)
+
+    def crosses():
+        """A datagram in order, a new id each time: whole at the far end (its later
+        fragments dropped while the records are held)."""
+        r = t.ns["acme"].run("/usr/bin/python3", "-c", FRAGS, IN_IP, NET_IP, "40030", "8002",
+                             str(next(ids)), "3000", "0,1,2,3", timeout=30)
+        assert r.stdout.strip() == "4", (r.stdout, r.stderr)
+        got = line(srv, 1)
+        return got is not None and got[2] == 3000
+    tess.wait_for(crosses, 10, "a fragmented datagram across")

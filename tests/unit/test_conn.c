@@ -182,6 +182,34 @@ static void test_tcp_states_and_timeouts(void **state)
 	conn_destroy(t);
 }
 
+/* A brief entry (a NAT fragment record) expires CONN_BRIEF_SEC idle, whatever its protocol's
+ * timeout under its owner: it held the owner's limit for TCP's 240 s before. */
+static void test_brief_entries(void **state)
+{
+	struct conn_table *t = table(64, 1, NULL, NULL);
+	struct conn_tuple tcp = tup(1, 6, 0x0a000005, 17, 0x01020304, 0);
+	struct conn_tuple udp = tup(1, 17, 0x0a000005, 18, 0x01020304, 0);
+	struct conn_entry *e;
+	int err, dir;
+
+	(void)state;
+	tcp.pad = udp.pad = 1;
+	e = conn_new(t, 0, 1, CONN_F_ONEWAY | CONN_F_BRIEF, &tcp, NULL, NULL, 0, 0, &err);
+	assert_non_null(e);
+	assert_int_equal(conn_state_of(e), CONN_TCP_SYN);
+	assert_int_equal(conn_expires_in(t, e, 0), CONN_BRIEF_SEC);
+	assert_non_null(
+		conn_new(t, 0, 1, CONN_F_ONEWAY | CONN_F_BRIEF, &udp, NULL, NULL, 0, 0, &err));
+	/* Each fragment refreshes it; idle past CONN_BRIEF_SEC, the scan takes both. */
+	conn_hit(e, CONN_ORIG, 0, 1 * HZ);
+	assert_int_equal(conn_expire(t, (CONN_BRIEF_SEC + 1) * HZ - 1, 64), 1);
+	assert_non_null(conn_lookup(t, &tcp, &dir));
+	assert_int_equal(conn_expire(t, (CONN_BRIEF_SEC + 1) * HZ + 1, 64), 1);
+	assert_null(conn_lookup(t, &tcp, &dir));
+	assert_int_equal(conn_owner_count(t, 1), 0);
+	conn_destroy(t);
+}
+
 static void test_owner_limit(void **state)
 {
 	struct conn_table *t = table(1024, 1, NULL, NULL);
@@ -718,6 +746,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_tcp_states_and_timeouts),
+		cmocka_unit_test(test_brief_entries),
 		cmocka_unit_test(test_owner_limit),
 		cmocka_unit_test(test_withdrawals_stay_charged),
 		cmocka_unit_test(test_capacity),

@@ -506,6 +506,8 @@ const char *conn_state_name(enum conn_state s)
 
 static uint64_t timeout_of(const struct conn_table *t, const struct conn_entry *e)
 {
+	if (e->flags & CONN_F_BRIEF)
+		return CONN_BRIEF_SEC * t->tsc_hz;
 	return __atomic_load_n(&t->owner[e->owner].to_tsc[conn_state_of(e)], __ATOMIC_RELAXED);
 }
 

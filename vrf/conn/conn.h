@@ -78,6 +78,11 @@ struct conn_tuple {
 
 /* Entry flags (conn_entry.flags), set at creation. */
 #define CONN_F_ONEWAY 0x01 /* only the original tuple is indexed (an internal record) */
+#define CONN_F_BRIEF  0x02 /* expires CONN_BRIEF_SEC idle, whatever its state and owner */
+
+/* A brief entry's idle life: a record that matters for seconds (NAT's of a fragmented
+ * datagram) must not hold its owner's limit for a protocol's minutes. */
+#define CONN_BRIEF_SEC 2
 
 /* The states, derived from seen and the protocol. */
 enum conn_state {

@@ -9,8 +9,11 @@
  * table (one-way, the tuple's pad 1 so that they never meet a session's
  * tuple) under the instance's records owner, at most NAT_FRAG_MAX per
  * instance (frag_limit beyond: the datagram's later fragments are
- * dropped); one is stale after NAT_FRAG_TIMEOUT_S without a fragment and
- * goes once its last fragment (MF clear) passed.
+ * dropped); one is brief (CONN_F_BRIEF): stale after CONN_BRIEF_SEC
+ * without a fragment and gone at the expiry scan after that (a datagram
+ * whose last fragment never came gives its place back in seconds, not
+ * after its protocol's timeout), or once its last fragment (MF clear)
+ * passed.
  *
  * Out of order: a later fragment arriving before its first has no record
  * and is dropped (frag_unknown, drop nat_frag_unknown); the sender's
@@ -23,8 +26,6 @@
 #include "nat_dp.h"
 #include "nat_xlate.h"
 #include "tx_datapath.h"
-
-#define NAT_FRAG_TIMEOUT_S 2
 
 static struct conn_tuple frag_key(uint32_t src, uint32_t dst, uint16_t id, uint16_t vrf,
 				  uint8_t proto)
@@ -74,8 +75,8 @@ void nat_frag_note(const struct nat_dp *x, struct rte_mbuf *m, const struct rte_
 		dp_cnt_add(&x->nw->cnt[n->slot].frag_limit, 1);
 		return;
 	}
-	e = conn_new(nat_conn, x->w->idx, nat_owner_records(n->slot), CONN_F_ONEWAY, &key, NULL,
-		     user, 0, x->now, &err);
+	e = conn_new(nat_conn, x->w->idx, nat_owner_records(n->slot), CONN_F_ONEWAY | CONN_F_BRIEF,
+		     &key, NULL, user, 0, x->now, &err);
 	if (e == NULL) {
 		__atomic_fetch_sub(&n->frags, 1, __ATOMIC_RELAXED);
 		if (err != -EEXIST) /* -EEXIST: another worker's first copy made it */
@@ -92,7 +93,7 @@ enum nat_dp_verdict nat_frag_rest(const struct nat_dp *x, struct rte_mbuf *m,
 
 	if (e && (e->user[0] & NAT_KIND_MASK) == NAT_FRAG &&
 	    x->now - __atomic_load_n(&e->last, __ATOMIC_RELAXED) <=
-		    NAT_FRAG_TIMEOUT_S * nat_conn->tsc_hz) {
+		    CONN_BRIEF_SEC * nat_conn->tsc_hz) {
 		uint64_t u0 = __atomic_load_n(&e->user[0], __ATOMIC_RELAXED);
 		uint64_t u1 = __atomic_load_n(&e->user[1], __ATOMIC_RELAXED);
 		uint32_t src = (uint32_t)(u1 >> 32), dst = (uint32_t)u1;
