@@ -249,6 +249,14 @@ class Mgr:
         body.update(kw)
         return self.ok("POST", "hosts", body)
 
+    def host_spec(self, name, **changes):
+        """Host name's spec as a PUT takes it (its keys from GET), with changes."""
+        h = self.ok("GET", f"hosts/{name}")
+        keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
+                "tessd", "vhost_dir", "test_host", "reserved_cpus", "max_ports",
+                "virt_type", "console_dir")
+        return dict({k: h[k] for k in keys}, **changes)
+
     def vhost_dir(self):
         """The test's directory for its desktops' vhost-user sockets (a host's vhost_dir)."""
         vhost = os.path.join(self.dir, "vhost")

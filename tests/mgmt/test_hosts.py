@@ -30,14 +30,6 @@ def two_tenants(m, **host):
     m.site_h1("acme", "bravo", shape=(1, 4, 2), ratio=1.0, **host)
 
 
-def host_body(m, name="h1", **changes):
-    h = m.ok("GET", f"hosts/{name}")
-    keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
-            "tessd", "vhost_dir", "test_host", "reserved_cpus", "max_ports",
-            "virt_type", "console_dir")
-    return dict({k: h[k] for k in keys}, **changes)
-
-
 def placed_cpus(m, desks):
     """Every CPU the host's partitions and the desktops' pins (libvirt's view) use."""
     used = set()
@@ -68,7 +60,7 @@ def test_a_new_reservation_moves_the_partitions_off_it(m):
     two_tenants(m)
     desks = [(m.desktop("a1", ACME), ACME), (m.desktop("b1", BRAVO), BRAVO)]
     assert placed_cpus(m, desks) == {0, 1, 4, 5}  # the lowest cores first
-    m.ok("PUT", "hosts/h1", host_body(m, reserved_cpus="0-1"))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", reserved_cpus="0-1"))
     m.wait_idle()
     deadline = time.time() + 30
     while placed_cpus(m, desks) != {2, 3, 6, 7} and time.time() < deadline:
@@ -79,7 +71,7 @@ def test_a_new_reservation_moves_the_partitions_off_it(m):
     m.start()
     assert placed_cpus(m, desks) == {2, 3, 6, 7}
     # A reservation that leaves the two tenants' partitions too few cores: nothing changes.
-    status, r = m.call("PUT", "hosts/h1", host_body(m, reserved_cpus="0-2"))
+    status, r = m.call("PUT", "hosts/h1", m.host_spec("h1", reserved_cpus="0-2"))
     assert status == 409 and "allocated: more than the new" in r["error"]["message"], r
     assert m.ok("GET", "hosts/h1")["reserved_cpus"] == "0-1"
 
@@ -121,15 +113,15 @@ def test_placement_refuses_a_host_whose_tessd_is_full(m):
     m.start()
     assert m.call("POST", "desktops", {"name": "b1", "model": "std"}, token=BRAVO)[0] == 409
     # One more port: one more desktop; then it cannot go below the ports in use.
-    m.ok("PUT", "hosts/h1", host_body(m, max_ports=2))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", max_ports=2))
     m.desktop("b1", BRAVO)
-    status, r = m.call("PUT", "hosts/h1", host_body(m, max_ports=1))
+    status, r = m.call("PUT", "hosts/h1", m.host_spec("h1", max_ports=1))
     assert status == 409 and r["error"]["path"] == "/max_ports", r
     assert m.ok("GET", "hosts/h1")["max_ports"] == 2
     # A deleted desktop frees its port.
     m.wait_job(m.ok("DELETE", f"desktops/{a1['id']}", token=ACME)["job"]["id"], token=ACME)
     assert m.ok("GET", "hosts/h1")["ports_used"] == 1
-    m.ok("PUT", "hosts/h1", host_body(m, max_ports=1))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", max_ports=1))
     assert m.call("POST", "desktops", {"name": "a2", "model": "std"}, token=ACME)[0] == 409
 
 
@@ -141,14 +133,14 @@ def test_tessd_and_vhost_dir_stay_while_desktops_have_ports(m, tmp_path):
     before = m.ok("GET", "hosts/h1")
     other = os.path.join(str(tmp_path), "other")
     for key, value in (("tessd", "/run/tessera/other.sock"), ("vhost_dir", other)):
-        status, r = m.call("PUT", "hosts/h1", host_body(m, **{key: value}))
+        status, r = m.call("PUT", "hosts/h1", m.host_spec("h1", **{key: value}))
         assert status == 409 and r["error"]["path"] == f"/{key}", (key, r)
         assert "has 1 desktops" in r["error"]["message"], r
     h = m.ok("GET", "hosts/h1")
     assert (h["tessd"], h["vhost_dir"]) == (before["tessd"], before["vhost_dir"])
-    m.ok("PUT", "hosts/h1", host_body(m, max_ports=5))  # other keys still change
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", max_ports=5))  # other keys still change
     m.wait_job(m.ok("DELETE", f"desktops/{a1['id']}", token=ACME)["job"]["id"], token=ACME)
-    h = m.ok("PUT", "hosts/h1", host_body(m, vhost_dir=other))
+    h = m.ok("PUT", "hosts/h1", m.host_spec("h1", vhost_dir=other))
     assert h["vhost_dir"] == other
 
 
@@ -180,7 +172,7 @@ def test_placement_takes_the_smaller_of_max_ports_and_what_tessd_reports(cleanup
     assert status == 409, r
     assert r["error"]["detail"]["hosts"]["h1"] == "has no free port on its tessd (max_ports)"
     # No max_ports: what tessd said, less the desktops placed since.
-    m.ok("PUT", "hosts/h1", host_body(m, max_ports=0))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", max_ports=0))
     assert m.ok("GET", "hosts/h1")["tessd_status"]["ports_free"] == 1
     b1 = m.desktop("b1", BRAVO)
     assert m.ok("GET", "hosts/h1")["tessd_status"]["ports_free"] == 0
@@ -252,4 +244,4 @@ def test_a_move_between_hosts_on_one_tessd_keeps_its_port(cleanup, tmp_path):
     assert [p["name"] for p in t.ctl("port", "list")].count(d["port"]) == 1
     # Its host written as the other writes the tessd keeps it (the same tessd: no change).
     spelled = m.ok("GET", f"hosts/{d['host']}")["tessd"]
-    assert m.ok("PUT", f"hosts/{other}", host_body(m, other, tessd=spelled))["tessd"] == spelled
+    assert m.ok("PUT", f"hosts/{other}", m.host_spec(other, tessd=spelled))["tessd"] == spelled

@@ -330,24 +330,14 @@ def test_failures_roll_back_and_leave_nothing(cleanup, tmp_path):
     elsewhere = os.path.join(str(tmp_path), "elsewhere")
     os.makedirs(elsewhere)
     t = tess.Tessd(cleanup, tmp_path, control={"port_dirs": [elsewhere]}).start()
-    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd=t.socket))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", tessd=t.socket))
     fails("d2", "std", "vhost.path")
     assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0 and t.ctl("port", "list") == []
     # tessd unreachable: placement does not take the host (tests/mgmt/test_hosts.py).
-    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd=os.path.join(m.dir, "no.sock")))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", tessd=os.path.join(m.dir, "no.sock")))
     status, r = m.call("POST", "desktops", {"name": "d3", "model": "std"}, token=ACME)
     assert status == 409 and "tessd" in r["error"]["detail"]["hosts"]["h1"], r
     assert m.ok("GET", "hosts/h1")["vcpus_used"] == 0
-
-
-def _host_body(m, name, **changes):
-    """A host's spec (what PUT takes) with changes."""
-    h = m.ok("GET", f"hosts/{name}")
-    keys = ("name", "uri", "site", "shared", "memory_overalloc", "vcpu_ratio", "vlans",
-            "tessd", "vhost_dir", "test_host")
-    body = {k: h[k] for k in keys}
-    body.update(changes)
-    return body
 
 
 def test_host_put_checks_the_new_shape(m):
@@ -360,14 +350,14 @@ def test_host_put_checks_the_new_shape(m):
     shape = m.ok("GET", "hosts/h1")["test_host"]
     for sockets, cores, threads, words in ((1, 2, 2, "capacity"), (1, 1, 8, "partition")):
         new = dict(shape, sockets=sockets, cores=cores, threads=threads)
-        status, r = m.call("PUT", "hosts/h1", _host_body(m, "h1", test_host=new))
+        status, r = m.call("PUT", "hosts/h1", m.host_spec("h1", test_host=new))
         assert status == 409 and words in r["error"]["message"], r
     h = m.ok("GET", "hosts/h1")
     assert h["test_host"] == shape and h["cpus"] == 8 and h["vcpus_used"] == 6
     assert h["up"] and h["vcpus_used"] <= h["cpu_capacity"]
     # A shape that holds them is taken.
     new = dict(shape, sockets=1, cores=3, threads=2)
-    m.ok("PUT", "hosts/h1", _host_body(m, "h1", test_host=new))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", test_host=new))
     deadline = time.time() + 30
     while m.ok("GET", "hosts/h1")["cpus"] != 6 and time.time() < deadline:
         time.sleep(0.1)
@@ -386,7 +376,7 @@ def test_host_reconnect_with_a_new_topology_repins_its_desktops(m):
              (m.desktop("b1", BRAVO), BRAVO)]
     before = {d["id"]: pins(m, d["id"], t)[0]["cpus"] for d, t in desks}
     shape = m.ok("GET", "hosts/h1")["test_host"]
-    m.ok("PUT", "hosts/h1", _host_body(m, "h1", test_host=dict(shape, cores=6)))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", test_host=dict(shape, cores=6)))
     deadline = time.time() + 30
     while m.ok("GET", "hosts/h1")["cpus"] != 12 and time.time() < deadline:
         time.sleep(0.1)
@@ -595,7 +585,7 @@ def test_roles(m):
     m.site_h1("acme", "bravo")
     d = m.desktop("d1", ACME)
     job = m.ok("GET", "jobs")[0]["id"]
-    host = _host_body(m, "h1")
+    host = m.host_spec("h1")
     site = {"name": "paris", "latitude": 1, "longitude": 2, "storage": m.storage}
     tenant = {"name": "acme", "org_id": "org-acme", "datacenter": "paris", "vlan": 100,
               "vlan_name": "acme-net"}
@@ -907,7 +897,7 @@ def test_store_with_the_old_tessd_socket_key(cleanup, tmp_path):
     assert m.ok("GET", "hosts/h1")["tessd"] == t.socket
     a = m.desktop("a1", ACME)
     assert a["port"] in {p["name"] for p in t.ctl("port", "list")}
-    m.ok("PUT", "hosts/h1", _host_body(m, "h1", tessd="unix://" + t.socket))
+    m.ok("PUT", "hosts/h1", m.host_spec("h1", tessd="unix://" + t.socket))
     db = sqlite3.connect(m.config["store"])
     (body,) = db.execute("SELECT body FROM objects WHERE name = 'h1'").fetchone()
     db.close()
@@ -916,7 +906,7 @@ def test_store_with_the_old_tessd_socket_key(cleanup, tmp_path):
     assert a2["port"] in {p["name"] for p in t.ctl("port", "list")}
     assert "tessd_tunnel" not in m.ok("GET", "hosts/h1")  # no tunnel for a local socket
     # The API takes the new key only.
-    code, ans = m.call("PUT", "hosts/h1", {**_host_body(m, "h1"), "tessd_socket": t.socket})
+    code, ans = m.call("PUT", "hosts/h1", {**m.host_spec("h1"), "tessd_socket": t.socket})
     assert code == 400 and "tessd_socket" in json.dumps(ans), ans
 
 

@@ -251,10 +251,7 @@ def test_ssh_errors_name_the_host_and_the_address(cleanup, tmp_path):
     m.config["ssh"]["identity_file"] = r.id
     m.start()
     missing = f"ssh://root@{r.ip}:{PORT}/run/no-such-tessd.sock"
-    body = m.ok("GET", "hosts/h1")
-    body = {k: body[k] for k in ("name", "uri", "site", "shared", "memory_overalloc",
-                                 "vcpu_ratio", "vlans", "tessd", "vhost_dir", "test_host")}
-    body["tessd"] = missing
+    body = m.host_spec("h1", tessd=missing)
     h = m.ok("PUT", "hosts/h1", body)
     assert not h["tessd_status"]["up"] and h["tessd_tunnel"]["state"] == "up", h
     assert missing in h["tessd_status"]["down_reason"], h
