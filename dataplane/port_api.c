@@ -41,12 +41,14 @@ static json_t *port_json(const struct dp_port *p)
 
 		dp_vhost_stats(p, &st);
 		json_object_set_new(o, "vhost",
-				    json_pack("{s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I}", "path",
-					      p->cfg.vhost.path, "client", p->cfg.vhost.client,
-					      "connected", dp_vhost_connected(p), "polled",
-					      st.active, "connects", (json_int_t)st.connects,
-					      "disconnects", (json_int_t)st.disconnects, "parks",
-					      (json_int_t)st.parks, "wakes", (json_int_t)st.wakes));
+				    json_pack("{s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I}",
+					      "path", p->cfg.vhost.path, "client",
+					      p->cfg.vhost.client, "connected",
+					      dp_vhost_connected(p), "polled", st.active,
+					      "connects", (json_int_t)st.connects, "disconnects",
+					      (json_int_t)st.disconnects, "parks",
+					      (json_int_t)st.parks, "wakes", (json_int_t)st.wakes,
+					      "refused", (json_int_t)st.refused));
 	}
 	TESS_MODULE_FOREACH (m) {
 		if (m->port_json)

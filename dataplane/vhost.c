@@ -34,10 +34,12 @@ struct vh_port {
 	char name[TESS_NAME_LEN];     /* the port's, and its tenant label: log lines' fields */
 	char tenant[TESS_TENANT_LEN];
 	bool registered;
-	int kick;     /* our dup of the guest TX ring's kick eventfd, -1: none */
-	int kick_src; /* the library's fd it is a dup of */
-	int kick_vid; /* the device it belongs to */
-	uint64_t connects, disconnects, parks, wakes; /* atomics: callbacks count too */
+	int kick;        /* our dup of the guest TX ring's kick eventfd, -1: none */
+	int kick_src;    /* the library's fd it is a dup of */
+	int kick_vid;    /* the device it belongs to */
+	int refused_vid; /* the last device refused (the vhost thread's), -1: none */
+	/* atomics: callbacks count too */
+	uint64_t connects, disconnects, parks, wakes, refused;
 };
 
 static struct vh_port vh[DP_MAX_VHOST];
@@ -47,12 +49,18 @@ static int vh_epfd = -1; /* the parked ports' kick eventfds */
 static struct ev_handle *vh_ev;
 static bool started;
 
-/* No slot has a device or a kick fd until its port opens (0 would be a device and fd 0). */
+/* A free slot: no path, no kick fd, no device (0 would be fd 0 and device 0). */
+static void vh_reset(struct vh_port *v)
+{
+	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1, .refused_vid = -1 };
+}
+
+/* No slot has a device or a kick fd until its port opens. */
 RTE_INIT(vhost_slots_init)
 {
 	for (unsigned i = 0; i < DP_MAX_VHOST; i++) {
 		dp_vhost[i].vid = -1;
-		vh[i].kick = vh[i].kick_src = vh[i].kick_vid = -1;
+		vh_reset(&vh[i]);
 	}
 }
 
@@ -155,6 +163,25 @@ static int new_device(int vid)
 
 	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0 || (i = idx_by_path(path, &n)) < 0)
 		return -1;
+	/*
+	 * A server socket takes any number of connections, and a port polls one device: a
+	 * second one is not taken. The library keeps its connection and offers it again at
+	 * each of its messages (taken at one after the first went): counted and logged when
+	 * it is not the device refused last. Taking it would leave the first unpolled and,
+	 * when that one went, not found: its device freed without the wait for the workers
+	 * below.
+	 */
+	if (__atomic_load_n(&dp_vhost[i].vid, __ATOMIC_SEQ_CST) >= 0) {
+		if (vh[i].refused_vid != vid) {
+			vh[i].refused_vid = vid;
+			__atomic_fetch_add(&vh[i].refused, 1, __ATOMIC_RELAXED);
+			DP_LOG_F(WARNING, DP_PORT_FIELDS(&n),
+				 "vhost port %s: refused a second front-end (device %d): one is "
+				 "connected",
+				 n.path, vid);
+		}
+		return -1;
+	}
 	/* Polled while active: the guest need not kick (the control thread enables it). */
 	for (uint16_t q = 0; q < rte_vhost_get_vring_num(vid); q++)
 		rte_vhost_enable_guest_notification(vid, q, 0);
@@ -417,7 +444,7 @@ int dp_vhost_open(struct dp_port *p, char *err, size_t len)
 		.mp = dp_mempool(p->socket),
 	};
 	pthread_mutex_lock(&paths_lock);
-	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1 };
+	vh_reset(v);
 	snprintf(v->path, sizeof(v->path), "%s", c->path);
 	snprintf(v->name, sizeof(v->name), "%s", p->cfg.name);
 	snprintf(v->tenant, sizeof(v->tenant), "%s", p->cfg.tenant);
@@ -452,7 +479,7 @@ fail:
 	if (v->registered)
 		rte_vhost_driver_unregister(c->path);
 	pthread_mutex_lock(&paths_lock);
-	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1 };
+	vh_reset(v);
 	pthread_mutex_unlock(&paths_lock);
 	__atomic_store_n(&dp_vhost[i].vid, -1, __ATOMIC_SEQ_CST);
 	return rc;
@@ -482,7 +509,7 @@ void dp_vhost_close(struct dp_port *p)
 	if (!p->cfg.vhost.client)
 		unlink(p->cfg.vhost.path);
 	pthread_mutex_lock(&paths_lock);
-	*v = (struct vh_port){ .kick = -1, .kick_src = -1, .kick_vid = -1 };
+	vh_reset(v);
 	pthread_mutex_unlock(&paths_lock);
 	p->vhost_open = false;
 }
@@ -500,6 +527,7 @@ void dp_vhost_stats(const struct dp_port *p, struct dp_vhost_stats *st)
 	st->disconnects = __atomic_load_n(&v->disconnects, __ATOMIC_RELAXED);
 	st->parks = __atomic_load_n(&v->parks, __ATOMIC_RELAXED);
 	st->wakes = __atomic_load_n(&v->wakes, __ATOMIC_RELAXED);
+	st->refused = __atomic_load_n(&v->refused, __ATOMIC_RELAXED);
 	st->active =
 		__atomic_load_n(&dp_vhost[idx_of(p)].state, __ATOMIC_ACQUIRE) == DP_VHOST_LISTED;
 }

@@ -64,7 +64,8 @@ void dp_vhost_fini(void);
 
 struct dp_vhost_stats {
 	uint64_t connects, disconnects, parks, wakes;
-	unsigned active; /* on a worker's list now */
+	uint64_t refused; /* front-ends that came while one was connected: not taken */
+	unsigned active;  /* on a worker's list now */
 };
 void dp_vhost_stats(const struct dp_port *p, struct dp_vhost_stats *st);
 /* Ports of the backend that workers poll now (the others are parked). */

@@ -98,6 +98,38 @@ def test_vhost_port_xconnect_both_ways(cleanup, tmp_path):
     tp.quit()
 
 
+def test_a_second_front_end_of_a_server_port_is_refused(cleanup, tmp_path):
+    """A server socket takes any number of connections, a port has one guest: a front-end that
+    connects while one is connected is not taken (counted once, though the library offers it
+    at each of its messages) and the first keeps the port (the second took it over before,
+    leaving the first's frames unread)."""
+    s0, s1 = (os.path.join(tmp_path, f"vm{i}.sock") for i in range(2))
+    t = tess.Tessd(cleanup, tmp_path, main_cpu=1, workers=[1], memory_mb=256,
+                   ports=[vport("vm0", s0), vport("vm1", s1)],
+                   xconnects=[{"a": "vm0", "b": "vm1"}]).start()
+    tp = start_vms(cleanup, tmp_path, [s0, s1])
+    tess.wait_for(lambda: all(p["link"]["up"] for p in t.ctl("port", "list")), 10, "links up")
+    other = Testpmd(cleanup, [f"net_virtio_user0,path={s0},queues=1"], lcores="0@0,1@0",
+                    memory_mb=256, args=["--total-num-mbufs=8192", "--forward-mode=rxonly"],
+                    log_path=os.path.join(tmp_path, "other.log"))
+
+    def vm0():
+        return {p["name"]: p for p in t.ctl("port", "list")}["vm0"]["vhost"]
+    tess.wait_for(lambda: vm0()["refused"] == 1, 10, "the second front-end refused")
+    assert vm0()["connects"] == 1 and vm0()["connected"], vm0()
+    assert "refused a second front-end" in t.log()
+    for rounds in range(2):  # with the other front-end there, then gone
+        t.tessctl("stats", "--reset")
+        send(tp, 128, 1)
+        s = wait_rx(tp, (1,), 32)
+        assert s[0]["rx_packets"] == 32, (rounds, s)
+        assert t.port_stats()["vm0"]["rx_packets"] == 32
+        other.quit()
+    assert vm0()["connected"] and vm0()["disconnects"] == 0, vm0()
+    assert vm0()["refused"] == 1 and t.log().count("refused a second front-end") == 1
+    tp.quit()
+
+
 def polled(t):
     return t.ctl("status")["vhost_polled"]
 
