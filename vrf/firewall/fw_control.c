@@ -350,6 +350,21 @@ int fw_mark_egress(const struct tessd_cfg *cfg, uint8_t *on, uint8_t bit)
 }
 
 /*
+ * A VRF's connections go with it: a VRF gone, or its id now another VRF's
+ * (another tenant's, whose addresses may be the same), leaves none that a
+ * later VRF of that id would take as established.
+ */
+static void flush_vrfs(const struct tessd_cfg *old, const struct tessd_cfg *cur)
+{
+	for (uint32_t i = 0; old && i < old->router.n_vrfs; i++) {
+		const struct tessd_vrf_cfg *o = &old->router.vrfs[i];
+		const struct tessd_vrf_cfg *n = tessd_cfg_vrf(cur, o->name);
+		if (n == NULL || n->id != o->id)
+			conn_flush_owner(fw_conn, o->id);
+	}
+}
+
+/*
  * A group's connections go with it: a group gone, or its VLAN now another
  * group's, leaves none that a later group of that VLAN would take as its own.
  */
@@ -370,6 +385,7 @@ static void fw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 
 	if (fw_conn == NULL)
 		return;
+	flush_vrfs(old, cur);
 	for (uint32_t i = 0; i < cur->router.n_vrfs; i++)
 		conn_owner_set(fw_conn, cur->router.vrfs[i].id, cur->firewall.conn_vrf_limit, NULL);
 	flush_groups(old, cur);
