@@ -248,8 +248,11 @@ static void unbind(uint16_t vrf, bool exiting)
 }
 
 /* What b is bound to (or is to be), from k. */
-static void bind_params(struct kbind *b, const struct tessd_kernel_cfg *k)
+static void bind_params(uint16_t vrf, const struct tessd_kernel_cfg *k)
 {
+	struct kbind *b = &kern_binds[vrf];
+
+	b->vrf_born = rt_vrfs[vrf].born;
 	snprintf(b->netns, sizeof(b->netns), "%s", k->netns);
 	b->table = k->table;
 	b->buffer_kb = k->buffer_kb;
@@ -267,7 +270,7 @@ static void bind_failed(uint16_t vrf, const struct tessd_kernel_cfg *k, const ch
 	b->failed = true;
 	kern_live_update(vrf);
 	b->retry_at = rte_rdtsc() + 5 * rte_get_tsc_hz();
-	bind_params(b, k);
+	bind_params(vrf, k);
 	snprintf(b->last_error, sizeof(b->last_error), "%s", err);
 }
 
@@ -308,7 +311,7 @@ static int bind_vrf(uint16_t vrf, const char *name, const struct tessd_kernel_cf
 	int rc;
 
 	kbind_clear(vrf);
-	bind_params(b, k);
+	bind_params(vrf, k);
 	b->nsfd = kern_netns_open(netns, &made);
 	if (b->nsfd < 0) {
 		char why[160];
@@ -360,6 +363,15 @@ void kern_sync(const struct tessd_router_index *ix)
 			kbind_clear(id);
 		} else {
 			bind_tune(b, &vc->kernel);
+			/*
+			 * A VRF made again with the id, netns and table (renamed in one commit)
+			 * has a new, empty FIB: the table mapped into it at the next tick (the
+			 * TAPs and the routes through them stay).
+			 */
+			if (b->vrf_born != rt_vrfs[id].born) {
+				b->vrf_born = rt_vrfs[id].born;
+				b->resync = true;
+			}
 		}
 	}
 	for (uint32_t i = 0; i < r->n_vrfs; i++) {

@@ -61,6 +61,7 @@ struct kroutes {
 
 struct kbind {
 	bool on;
+	uint64_t vrf_born; /* the VRF it maps into (rt_vrf.born): another's gets the table again */
 	bool failed;       /* binding failed: retried every few seconds */
 	uint64_t retry_at; /* TSC */
 	char netns[TESS_NAME_LEN];

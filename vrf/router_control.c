@@ -335,6 +335,8 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 
 /* ---- keeping tables equal to the config ---- */
 
+static uint64_t births; /* VRFs made since start (rt_vrf.born) */
+
 /* Each VRF's interfaces and routes as indexes into cfg, grouped by VRF id (counting sort). */
 struct by_vrf {
 	uint32_t *start; /* [FIB_MAX_VRFS + 1] */
@@ -525,6 +527,7 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			}
 			memset(v, 0, sizeof(*v));
 			v->on = true;
+			v->born = ++births;
 			vrf_rebase(vc->id);
 			dirty = true;
 		}

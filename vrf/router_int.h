@@ -47,7 +47,8 @@ enum rt_limit { RT_LIMIT_NONE, RT_LIMIT_ROUTES, RT_LIMIT_GROUPS, RT_LIMIT_NODES 
 
 struct rt_vrf {
 	bool on;
-	bool resync; /* installing its routes failed: reconcile at the next sync */
+	uint64_t born; /* which VRF of its id this is: each one made gets the next number */
+	bool resync;   /* installing its routes failed: reconcile at the next sync */
 	char name[TESS_NAME_LEN];
 	char tenant[TESS_TENANT_LEN]; /* its label, for its log lines' TESS_TENANT */
 	uint32_t icmp_rate, neigh_limit, neigh_queue;

@@ -677,6 +677,26 @@ def test_batch_changes_in_place(cleanup, tmp_path):
     assert ifindex() == taps and binds() == 1
 
 
+def test_a_vrf_renamed_in_one_commit_keeps_its_kernel_routes(cleanup, tmp_path):
+    """A VRF renamed in one commit (deleted and made again with its id, netns and table) has a
+    new FIB: the table is mapped into it again (the binding kept the old one's map, its kernel
+    routes thought installed, none in the FIB: blackholed)."""
+    topo = KTopo(cleanup, tmp_path)
+    t = topo.t
+    topo.k("ip", "route", "add", "172.16.1.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.1.0/24" in topo.routes(), what="kernel route in tessd")
+    vrf = next(v for v in t.ctl("config", "show")["router"]["vrfs"] if v["name"] == "acme")
+    ifs = {i["name"]: i for i in t.ctl("config", "show")["router"]["interfaces"]}
+    edits = [{"op": "set", "array": "/router/vrfs", "match": {"name": "acme"},
+              "item": dict(vrf, name="bravo")}]
+    edits += [{"op": "set", "array": "/router/interfaces", "match": {"name": n},
+               "item": dict(ifs[n], vrf="bravo")} for n in ("a-ent", "a-far")]
+    t.ctl("call", "config.batch", json.dumps({"edits": edits}))
+    wait(lambda: "172.16.1.0/24" in topo.routes("bravo"), 5, "the kernel route in bravo")
+    assert topo.routes("bravo")["172.16.1.0/24"]["origin"] == "kernel"
+    tess.wait_for(lambda: topo.ent.ping("172.16.1.1", count=1)[1] == 1, 10, "forwarded")
+
+
 def test_buffer_kb_not_applied_is_tried_again(cleanup, tmp_path, monkeypatch):
     """Review of 3.2 (item 4): a buffer_kb change whose setsockopt fails (fault point
     kernel_rcvbuf) is counted and not recorded as applied: the next commit tries it again
