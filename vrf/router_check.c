@@ -806,11 +806,6 @@ static void validate_neigh(const struct tessd_router_index *ix, uint32_t i, stru
 	snprintf(p, sizeof(p), "/router/neighbours/%u/ip", i);
 	if (is_own(ix, nc->vrf, ip))
 		ERR(EINVAL, "%s is an address of this router", ip_s);
-	for (uint32_t j = 0; j < i; j++) {
-		const struct tessd_neigh_cfg *o = &cfg->router.neighbours[j];
-		if (strcmp(o->vrf, nc->vrf) == 0 && o->ip == ip)
-			ERR(EEXIST, "VRF %s already has neighbour %s", nc->vrf, ip_s);
-	}
 	snprintf(p, sizeof(p), "/router/neighbours/%u/interface", i);
 	if (nc->interface[0]) {
 		const struct tessd_iface_cfg *ic = tessd_ix_iface(ix, nc->interface);
@@ -844,35 +839,86 @@ static int cmp_route(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : (int)(x->idx > y->idx);
 }
 
-/* Duplicate routes, by sorting: configs may hold many. */
+/*
+ * Keys that two elements share, by sorting (configs may hold many routes and neighbours: a
+ * pairwise scan ran at every commit): dup(cfg, later, earlier, errs) for each.
+ */
+static void each_dup(struct route_key *k, uint32_t n, const struct tessd_cfg *cfg,
+		     struct cfg_errs *errs,
+		     void (*dup)(const struct tessd_cfg *, uint32_t, uint32_t, struct cfg_errs *))
+{
+	qsort(k, n, sizeof(*k), cmp_route);
+	for (uint32_t i = 1; i < n; i++)
+		if (strcmp(k[i].vrf, k[i - 1].vrf) == 0 && k[i].ip == k[i - 1].ip &&
+		    k[i].len == k[i - 1].len)
+			dup(cfg, k[i].idx, k[i - 1].idx, errs);
+}
+
+static void route_dup(const struct tessd_cfg *cfg, uint32_t i, uint32_t first,
+		      struct cfg_errs *errs)
+{
+	char p[CFG_PATH_MAX], text[CFG_PREFIX_STRLEN];
+
+	snprintf(p, sizeof(p), "/router/routes/%u/prefix", i);
+	ERR(EEXIST, "VRF %s already has a route to %s (/router/routes/%u)",
+	    cfg->router.routes[i].vrf,
+	    cfg_fmt_prefix4(&cfg->router.routes[i].prefix, text, sizeof(text)), first);
+}
+
+static void neigh_dup(const struct tessd_cfg *cfg, uint32_t i, uint32_t first,
+		      struct cfg_errs *errs)
+{
+	char p[CFG_PATH_MAX], ip_s[CFG_IP4_STRLEN];
+
+	(void)first;
+	snprintf(p, sizeof(p), "/router/neighbours/%u/ip", i);
+	ERR(EEXIST, "VRF %s already has neighbour %s", cfg->router.neighbours[i].vrf,
+	    cfg_fmt_ip4(cfg->router.neighbours[i].ip, ip_s, sizeof(ip_s)));
+}
+
+/* Room for n keys; NULL for none, or without memory (then an error: not left unchecked). */
+static struct route_key *keys_alloc(uint32_t n, struct cfg_errs *errs)
+{
+	struct route_key *k = n ? malloc(n * sizeof(*k)) : NULL;
+
+	if (n && k == NULL)
+		cfg_err_add(errs, ENOMEM, "/router", "no memory to check the router config");
+	return k;
+}
+
 static void validate_route_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
-	uint32_t n = cfg->router.n_routes;
-	struct route_key *k = n ? malloc(n * sizeof(*k)) : NULL;
-	char p[CFG_PATH_MAX];
+	const struct tessd_router_cfg *r = &cfg->router;
+	struct route_key *k = keys_alloc(r->n_routes, errs);
 
 	if (k == NULL)
 		return;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct tessd_route_cfg *rc = &cfg->router.routes[i];
-		k[i] = (struct route_key){ .vrf = rc->vrf,
-					   .ip = rc->prefix.ip & rt_mask(rc->prefix.len),
-					   .len = rc->prefix.len,
+	for (uint32_t i = 0; i < r->n_routes; i++)
+		k[i] = (struct route_key){ .vrf = r->routes[i].vrf,
+					   .ip = r->routes[i].prefix.ip &
+						 rt_mask(r->routes[i].prefix.len),
+					   .len = r->routes[i].prefix.len,
 					   .idx = i };
-	}
-	qsort(k, n, sizeof(*k), cmp_route);
-	for (uint32_t i = 1; i < n; i++) {
-		if (strcmp(k[i].vrf, k[i - 1].vrf) == 0 && k[i].ip == k[i - 1].ip &&
-		    k[i].len == k[i - 1].len) {
-			char text[CFG_PREFIX_STRLEN];
-			snprintf(p, sizeof(p), "/router/routes/%u/prefix", k[i].idx);
-			ERR(EEXIST, "VRF %s already has a route to %s (/router/routes/%u)",
-			    k[i].vrf,
-			    cfg_fmt_prefix4(&cfg->router.routes[k[i].idx].prefix, text,
-					    sizeof(text)),
-			    k[i - 1].idx);
-		}
-	}
+	each_dup(k, r->n_routes, cfg, errs, route_dup);
+	free(k);
+}
+
+/* After each neighbour's own checks; those of no VRF are a reference error only. */
+static void validate_neigh_dups(const struct tessd_router_index *ix, struct cfg_errs *errs)
+{
+	const struct tessd_router_cfg *r = &ix->cfg->router;
+	struct route_key *k = keys_alloc(r->n_neighbours, errs);
+	uint32_t n = 0;
+
+	if (k == NULL)
+		return;
+	for (uint32_t i = 0; i < r->n_neighbours; i++)
+		if (tessd_ix_vrf(ix, r->neighbours[i].vrf))
+			k[n++] = (struct route_key){ .vrf = r->neighbours[i].vrf,
+						     .ip = r->neighbours[i].ip,
+						     .len = 32,
+						     .idx = i };
+	each_dup(k, n, ix->cfg, errs, neigh_dup);
 	free(k);
 }
 
@@ -899,6 +945,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	validate_share(&fib_share, r, errs);
 	for (uint32_t i = 0; i < r->n_neighbours; i++)
 		validate_neigh(&ix, i, errs);
+	validate_neigh_dups(&ix, errs);
 	tessd_router_index_fini(&ix);
 	/* Names that must exist, after the rules (which skip what refers to nothing). */
 	cfg_check_refs_in(&tessd_cfg_schema, cfg, "router", errs);

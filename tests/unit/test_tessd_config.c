@@ -461,6 +461,12 @@ static void test_router_config(void **state)
 		{ ", \"neighbours\": [{\"vrf\": \"a\", \"ip\": \"192.168.1.1\", \"mac\": "
 		  "\"02:00:00:00:00:09\"}]",
 		  "/router/neighbours/0/ip", "an address of this router" },
+		/* The later of two, whatever lies between (the check sorts). */
+		{ ", \"neighbours\": [{\"vrf\": \"a\", \"ip\": \"10.0.0.9\", \"mac\": "
+		  "\"02:00:00:00:00:09\"}, {\"vrf\": \"a\", \"ip\": \"10.0.0.5\", \"mac\": "
+		  "\"02:00:00:00:00:05\"}, {\"vrf\": \"a\", \"ip\": \"10.0.0.9\", \"mac\": "
+		  "\"02:00:00:00:00:0a\"}]",
+		  "/router/neighbours/2/ip", "VRF a already has neighbour 10.0.0.9" },
 	};
 	struct tessd_cfg cfg;
 	struct cfg_errs e;
