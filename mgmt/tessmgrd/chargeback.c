@@ -178,17 +178,18 @@ static const struct mgr_rates *period_rates(struct bill *b, int64_t start)
 /*
  * A tenant's network part, into its object t: gb_in, gb_out and their
  * network_cost (each period's bytes at its rates; 0 without network rows),
- * and its CSV line (empty desktop, model and hours cells) if it has some.
- * Its cost in micro-units, or -1 when out of memory (the CSV freed).
+ * and its CSV line (empty desktop, model and hours cells) if it has some,
+ * under the name its object has (tn: the network rows' own may be missing
+ * until a usage pass writes it). Its cost in micro-units, or -1 when out of
+ * memory (the CSV freed).
  */
-static long long net_charge(struct bill *b, json_t *t, int64_t id)
+static long long net_charge(struct bill *b, json_t *t, int64_t id, const char *name)
 {
 	uint64_t in = 0, out = 0;
-	const char *name = NULL;
 	double cost = 0, gb_in, gb_out;
 	long long cost_u;
+	bool rows = false, ok;
 	char *tn;
-	bool ok;
 
 	for (uint32_t i = 0; i < b->n_nets; i++) {
 		struct usage_net_sum *x = &b->nets[i];
@@ -196,7 +197,7 @@ static long long net_charge(struct bill *b, json_t *t, int64_t id)
 		if (x->tenant_id != id || x->billed)
 			continue;
 		x->billed = true;
-		name = x->tenant;
+		rows = true;
 		in += x->bytes_in;
 		out += x->bytes_out;
 		cost += (double)x->bytes_in / 1e9 * r->gb_in +
@@ -208,7 +209,7 @@ static long long net_charge(struct bill *b, json_t *t, int64_t id)
 	json_object_set_new(t, "gb_in", json_real(gb_in));
 	json_object_set_new(t, "gb_out", json_real(gb_out));
 	json_object_set_new(t, "network_cost", json_real((double)cost_u / 1e6));
-	if (name == NULL)
+	if (!rows)
 		return cost_u;
 	tn = csv_cell(name);
 	ok = tn && append(&b->csv, &b->csv_len, "%s,,,,,,,%.6f,%s,%.9f,%.9f,\n", tn,
@@ -285,7 +286,7 @@ static bool bill_tenant(struct bill *b, int64_t tenant_id, const char *tn)
 	b->desks = json_array();
 	b->cur = json_pack("{s:s, s:f, s:o}", "tenant", tn, "cost", 0.0, "desktops", b->desks);
 	json_array_append_new(b->tenants, b->cur);
-	if ((net_u = net_charge(b, b->cur, tenant_id)) < 0 ||
+	if ((net_u = net_charge(b, b->cur, tenant_id, tn)) < 0 ||
 	    (alloc_u = bill_alloc(b, b->cur, tenant_id, tn)) < 0)
 		return false;
 	b->cur_u = net_u;
