@@ -512,21 +512,17 @@ def _vrf_limit(t):
     assert conn["tenant_limit"] == over and conn["vrfs"]["acme"] == 6, conn
 
 
-def test_a_deleted_vrfs_connections_go_with_it(tmp_path):
+def test_a_deleted_vrfs_connections_go_with_it(cleanup, tmp_path):
     """A VRF's connections are keyed by its id: deleted, they go, so a VRF given that id later
     (another tenant, perhaps with the same addresses) takes none of them as established (its
     own tessd: VRFs are deleted)."""
-    c = tess.Cleanup()
-    try:
-        t = Topo(c, tmp_path)
-        assert t.client.ping(SERVER, count=2, interval=0.1)[1] == 2
-        assert t.pe.ctl("stats")["firewall_conn"]["vrfs"]["acme"] >= 1
-        t.call("firewall.attach", {"interface": "acme-lan"})
-        for name in ("acme-lan", "acme-v300", "acme-wan"):
-            t.call("interface.del", {"name": name})
-        t.call("vrf.del", {"name": "acme"})
-        t.call("vrf.add", {"name": "carol", "id": 10})
-        conn = t.pe.ctl("stats")["firewall_conn"]
-        assert conn["vrfs"] == {"bravo": 0, "carol": 0}, conn
-    finally:
-        assert not c.run()
+    t = Topo(cleanup, tmp_path)
+    assert t.client.ping(SERVER, count=2, interval=0.1)[1] == 2
+    assert t.pe.ctl("stats")["firewall_conn"]["vrfs"]["acme"] >= 1
+    t.call("firewall.attach", {"interface": "acme-lan"})
+    for name in ("acme-lan", "acme-v300", "acme-wan"):
+        t.call("interface.del", {"name": name})
+    t.call("vrf.del", {"name": "acme"})
+    t.call("vrf.add", {"name": "carol", "id": 10})
+    conn = t.pe.ctl("stats")["firewall_conn"]
+    assert conn["vrfs"] == {"bravo": 0, "carol": 0}, conn
