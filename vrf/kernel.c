@@ -257,6 +257,15 @@ static void bind_params(uint16_t vrf, const struct tessd_kernel_cfg *k)
 	b->table = k->table;
 	b->buffer_kb = k->buffer_kb;
 	b->batch = k->batch;
+	b->max_map = k->max_map;
+}
+
+uint32_t kern_map_cap(uint16_t vrf)
+{
+	const struct kbind *b = &kern_binds[vrf];
+
+	/* max_routes is at most 2^24: twice it fits. */
+	return b->max_map ? b->max_map : 2 * rt_vrfs[vrf].max_routes;
 }
 
 /* A binding that failed: shown with its error, tried again in a few seconds. */
@@ -275,12 +284,14 @@ static void bind_failed(uint16_t vrf, const struct tessd_kernel_cfg *k, const ch
 }
 
 /*
- * How a binding reads (batch, buffer_kb) changes in place: rebinding would
- * close its TAPs and reset the sessions through them for no reason.
+ * How a binding reads (batch, buffer_kb, max_map) changes in place:
+ * rebinding would close its TAPs and reset the sessions through them for
+ * no reason. A new cap takes effect at the next tick (kern_map_capped).
  */
 static void bind_tune(struct kbind *b, const struct tessd_kernel_cfg *k)
 {
 	b->batch = k->batch;
+	b->max_map = k->max_map;
 	if (b->buffer_kb == k->buffer_kb)
 		return;
 	if (b->on && b->ev_sk) {
@@ -403,6 +414,27 @@ void kern_sync(const struct tessd_router_index *ix)
 	}
 }
 
+/*
+ * The map's cap changed (max_map, or max_routes that it follows): a lower
+ * one than the map holds reads the table again, which stops at the cap; a
+ * higher one reads at once what was ignored.
+ */
+static void kern_map_capped(uint16_t id)
+{
+	struct kbind *b = &kern_binds[id];
+	uint32_t cap = kern_map_cap(id);
+
+	if (cap == b->cap_seen)
+		return;
+	if (b->map.n > cap) {
+		b->reload = true;
+	} else if (b->incomplete && cap > b->cap_seen) {
+		b->rescan_sec = 0;
+		b->rescan_at = rte_rdtsc();
+	}
+	b->cap_seen = cap;
+}
+
 /* A tick of one VRF with a binding (on, or failed and waiting to be retried). */
 static void kern_poll_vrf(uint16_t id)
 {
@@ -411,7 +443,8 @@ static void kern_poll_vrf(uint16_t id)
 	if (b->failed && rte_rdtsc() > b->retry_at) {
 		struct tessd_kernel_cfg k = { .table = b->table,
 					      .buffer_kb = b->buffer_kb,
-					      .batch = b->batch };
+					      .batch = b->batch,
+					      .max_map = b->max_map };
 		snprintf(k.netns, sizeof(k.netns), "%s", b->netns);
 		if (bind_vrf(id, rt_vrfs[id].name, &k) == 0)
 			b->taps_dirty = true; /* its interfaces get their TAPs */
@@ -438,6 +471,15 @@ static void kern_poll_vrf(uint16_t id)
 	if (b->taps_changed) {
 		b->taps_changed = false;
 		kern_taps_index(id);
+	}
+	kern_map_capped(id);
+	/* Routes ignored may fit now. */
+	if (b->rescan_at && rte_rdtsc() >= b->rescan_at) {
+		b->rescan_at = 0;
+		/* The next one, if this read still ignores routes, twice as far: 5, 10, 20 s... */
+		b->rescan_sec = RTE_MAX(b->rescan_sec, KERN_RESCAN_FIRST_SEC);
+		b->rescans += !b->reload;
+		b->reload = true;
 	}
 	if ((b->resync || b->reload) && rte_rdtsc() >= b->resync_after)
 		kern_routes_resync(id, b->reload);
@@ -541,10 +583,13 @@ json_t *kern_vrf_json(uint16_t vrf)
 	if (b == NULL || !b->on)
 		return NULL;
 	mapped = b->n_mapped;
-	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:s, s:o}",
+	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
 			 "netns", b->netns, "table", (int)b->table, "state", "bound",
-			 "kernel_routes", (json_int_t)mapped, "waiting", (json_int_t)b->n_waiting,
+			 "kernel_routes", (json_int_t)mapped, "map_entries", (json_int_t)b->map.n,
+			 "max_map", (json_int_t)kern_map_cap(vrf), "ignored",
+			 (json_int_t)b->ignored, "incomplete", b->incomplete, "rescans",
+			 (json_int_t)b->rescans, "waiting", (json_int_t)b->n_waiting,
 			 "room_retries", (json_int_t)b->room_retries, "retry_yields",
 			 (json_int_t)b->retry_yields, "events", (json_int_t)b->events, "resyncs",
 			 (json_int_t)b->resyncs, "overruns", (json_int_t)b->overruns, "errors",

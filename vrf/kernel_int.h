@@ -21,6 +21,17 @@ struct evloop;
 /* A prefix as a map key: never 0 (0.0.0.0/0 included). */
 #define KERN_KEY(ip, len) (UINT64_C(1) << 40 | (uint64_t)(ip) << 8 | (len))
 
+/*
+ * Metrics kept per prefix: the lowest ones. A tenant's daemon adding a
+ * thousand metrics of one prefix would otherwise make each change a walk
+ * of them all.
+ */
+#define KERN_ALT_MAX 8
+
+/* A map with routes ignored is read again after this long, doubling up to the last. */
+#define KERN_RESCAN_FIRST_SEC 5
+#define KERN_RESCAN_MAX_SEC   300
+
 /* One kernel route of a prefix (one metric), as the kernel gave it. */
 struct kalt {
 	uint32_t prio;
@@ -68,6 +79,9 @@ struct kbind {
 	uint32_t table;
 	uint32_t buffer_kb;
 	uint32_t batch; /* datagrams read per event-loop turn */
+	/* kernel.max_map: prefixes mirrored at most (0: 2 x max_routes) */
+	uint32_t max_map;
+	uint32_t cap_seen; /* the cap last applied (kern_map_cap): a change reads again */
 	int nsfd;
 	struct nl_sock *sk;    /* TAP set-up, inside the namespace */
 	struct nl_sock *ev_sk; /* route, link and address notifications from the namespace */
@@ -95,11 +109,24 @@ struct kbind {
 	uint64_t *wait_keys;
 	uint32_t n_wait_keys, wait_cap, wait_pos, retry_left;
 	bool wait_unlisted; /* a waiting entry without memory for its key: listed at a pass */
+	/*
+	 * Routes were ignored (the map at its cap, a prefix at KERN_ALT_MAX
+	 * metrics): the table is read again at rescan_at, backing off
+	 * (rescan_sec) while it stays so. A read stops at the first prefix past
+	 * the cap (map_full).
+	 */
+	bool incomplete;
+	bool warned;   /* the log said so once since the table was last read whole */
+	bool map_full; /* during a read: it stops */
+	uint32_t rescan_sec;
+	uint64_t rescan_at; /* TSC; 0: none due */
 	/* Counters. */
 	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
 	uint64_t batch_yields; /* turns that left notifications for the next one */
 	uint64_t room_retries; /* waiting routes tried again, room having appeared */
 	uint64_t retry_yields; /* turns that left waiting routes to try for the next one */
+	uint64_t ignored;      /* routes not mirrored for the caps (max_map, KERN_ALT_MAX) */
+	uint64_t rescans;      /* whole reads at rescan_at */
 	char last_error[256];
 };
 
@@ -140,6 +167,8 @@ int kern_tap_configure(struct nl_sock *sk, const char *name, const uint8_t mac[6
 
 /* kernel.c: the VRF's TAPs by ifindex, again. */
 void kern_taps_index(uint16_t vrf);
+/* Prefixes vrf's map holds at most: kernel.max_map, or twice the VRF's max_routes. */
+uint32_t kern_map_cap(uint16_t vrf);
 
 /* kernel_routes.c */
 int kern_routes_start(uint16_t vrf);

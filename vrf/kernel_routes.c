@@ -445,6 +445,46 @@ void kern_routes_retry(uint16_t vrf)
 	}
 }
 
+/* The whole table read again in a while (kern_poll), backing off while routes stay ignored. */
+static void rescan_later(struct kbind *b, uint32_t sec)
+{
+	uint64_t at = rte_rdtsc() + (uint64_t)sec * rte_get_tsc_hz();
+
+	if (b->rescan_at == 0 || b->rescan_at > at)
+		b->rescan_at = at;
+}
+
+/*
+ * A kernel route not mirrored for the caps (kernel.max_map, KERN_ALT_MAX):
+ * counted, the binding incomplete until a read of the whole table finds
+ * room, and said once in the log.
+ */
+static void ignore(uint16_t vrf, struct kbind *b, const char *why)
+{
+	b->ignored++;
+	if (!b->incomplete) /* not at each one: other errors stay seen */
+		snprintf(b->last_error, sizeof(b->last_error), "routes ignored: %s", why);
+	rescan_later(b, RTE_MAX(b->rescan_sec, KERN_RESCAN_FIRST_SEC));
+	b->incomplete = true;
+	if (!b->warned) {
+		b->warned = true;
+		DP_LOG_F(WARNING, DP_VRF_FIELDS(&rt_vrfs[vrf]),
+			 "VRF %s: kernel routes ignored (%s): the table is read again later",
+			 rt_vrfs[vrf].name, why);
+	}
+}
+
+/* The slot of e's highest metric, which a lower one takes when e has KERN_ALT_MAX. */
+static uint32_t worst_alt(const struct kroute *e)
+{
+	uint32_t w = 0;
+
+	for (uint32_t i = 1; i < e->n_alt; i++)
+		if (e->alt[i].prio > e->alt[w].prio)
+			w = i;
+	return w;
+}
+
 /*
  * One kernel route came (add) or went: the prefix's routes change, and its
  * best one is what the FIB gets (apply: false while reading a whole table).
@@ -483,6 +523,22 @@ static void change(uint16_t vrf, struct kbind *b, struct rtnl_route *r, bool add
 			return;
 		}
 	} else {
+		if (e == NULL && b->map.n >= kern_map_cap(vrf)) {
+			char why[64];
+			snprintf(why, sizeof(why), "the map holds its max_map, %u prefixes",
+				 kern_map_cap(vrf));
+			ignore(vrf, b, why);
+			/* A read stops here: a prefix's routes come together, the rest is new. */
+			b->map_full = !apply;
+			return;
+		}
+		if (e && i == e->n_alt && e->n_alt >= KERN_ALT_MAX) {
+			uint32_t w = worst_alt(e);
+			ignore(vrf, b, "a prefix with more than 8 metrics");
+			if (a.prio > e->alt[w].prio)
+				return;
+			i = w; /* the lowest metrics kept */
+		}
 		e = e ? e : kern_map_get(&b->map, key);
 		if (e && i == e->n_alt) {
 			struct kalt *more = realloc(e->alt, (e->n_alt + 1) * sizeof(*more));
@@ -616,6 +672,8 @@ static int on_message(struct nl_msg *msg, void *arg)
 
 	if (p.apply && b->discarding)
 		return NL_OK; /* older than the dump that follows */
+	if (!p.apply && b->map_full)
+		return NL_STOP; /* the rest of the table is not read (see change()) */
 	if (!route_msg_ok(nlmsg_hdr(msg))) {
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error),
@@ -759,11 +817,13 @@ static int reload(uint16_t vrf, struct kbind *b)
 	struct kroutes old = b->map;
 	struct nl_cb *cb = NULL;
 	int rc = kern_in_netns(b->nsfd, dump_here, &d), nlrc = 0;
+	bool incomplete = b->incomplete;
 
 	/* Notifications queued now are older than the dump: they go unread. */
 	drain(b);
 	memset(&b->map, 0, sizeof(b->map));
 	b->short_of_memory = false;
+	b->incomplete = b->map_full = false;
 	if (rc == 0) {
 		nlrc = nl_send_simple(d.sk, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
 		if (nlrc >= 0) {
@@ -783,6 +843,7 @@ static int reload(uint16_t vrf, struct kbind *b)
 		/* The map stays what it was (the FIB still has it): tried again in a second. */
 		kern_map_free(&b->map);
 		b->map = old;
+		b->incomplete = incomplete;
 		b->errors++;
 		snprintf(b->last_error, sizeof(b->last_error), "reading the table: %s",
 			 nlrc < 0   ? nl_geterror(nlrc)
@@ -791,6 +852,16 @@ static int reload(uint16_t vrf, struct kbind *b)
 		return -EIO;
 	}
 	kern_map_free(&old);
+	/* Read again while routes stay ignored: 5 s, then twice as long each time, to 5 min. */
+	b->rescan_at = 0;
+	if (b->incomplete) {
+		b->rescan_sec = b->rescan_sec ? RTE_MIN(2 * b->rescan_sec, KERN_RESCAN_MAX_SEC)
+					      : KERN_RESCAN_FIRST_SEC;
+		rescan_later(b, b->rescan_sec);
+	} else {
+		b->rescan_sec = 0;
+		b->warned = false;
+	}
 	return 0;
 }
 

@@ -45,10 +45,13 @@ static void vrf_list_human(const json_t *r)
 		else
 			table_cell(t,
 				   "%s:%" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT
-				   " routes, %zu unmapped, %" JSON_INTEGER_FORMAT " errors",
+				   " routes, %zu unmapped, %" JSON_INTEGER_FORMAT " errors%s",
 				   jstr(k, "netns"), jint(k, "table"), jint(ks, "kernel_routes"),
 				   json_array_size(json_object_get(ks, "unmapped")),
-				   jint(ks, "errors"));
+				   jint(ks, "errors"),
+				   json_is_true(json_object_get(ks, "incomplete"))
+					   ? ", some routes ignored"
+					   : "");
 	}
 	table_print(t, stdout);
 	table_free(t);

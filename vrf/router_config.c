@@ -46,6 +46,9 @@ static const struct cfg_field kernel_fields[] = {
 	/* A route storm must not hold the control thread in one read loop (review 3.6). */
 	CFG_FIELD(struct tessd_kernel_cfg, batch, "batch",
 		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 1, 65536 } }), false, "64"),
+	/* A tenant's daemon cannot take tessd's memory with routes the FIB never gets. */
+	CFG_FIELD(struct tessd_kernel_cfg, max_map, "max_map",
+		  (&(const struct cfg_node){ .type = CFG_INT, .i = { 0, 1 << 25 } }), false, "0"),
 	{ 0 },
 };
 

@@ -25,6 +25,7 @@ struct tessd_kernel_cfg {
 	uint32_t table;            /* the kernel routing table followed */
 	uint32_t buffer_kb;        /* the notification socket's receive buffer */
 	uint32_t batch;            /* notification datagrams read per event-loop turn */
+	uint32_t max_map;          /* prefixes mirrored at most; 0: twice the VRF's max_routes */
 };
 
 struct tessd_vrf_cfg {

@@ -33,7 +33,7 @@ def wait(cond, timeout=1.0, what="condition"):
 
 class KTopo:
     def __init__(self, cleanup, tmp_path, routes=(), table=254, extra_vrf=None, buffer_kb=None,
-                 batch=None):
+                 batch=None, max_map=None):
         u = tess.uid()
         self.cleanup = cleanup
         self.knet = f"tk{u}"[:15]
@@ -46,6 +46,8 @@ class KTopo:
             vrf["kernel"]["buffer_kb"] = buffer_kb
         if batch:
             vrf["kernel"]["batch"] = batch
+        if max_map:
+            vrf["kernel"]["max_map"] = max_map
         vrf.update(extra_vrf or {})
         self.t.config["router"] = {
             "vrfs": [vrf],
@@ -574,7 +576,7 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
     assert "172.16.31.0/24" not in topo.routes()
     vrfs = {v["name"]: v for v in topo.t.ctl("vrf", "list")}
     assert vrfs["acme"]["kernel"] == {"netns": topo.knet, "table": 100, "buffer_kb": 8192,
-                                      "batch": 64}
+                                      "batch": 64, "max_map": 0}
     assert vrfs["acme"]["kernel_sync"]["state"] == "bound"
     out = topo.t.tessctl("vrf", "list").stdout
     assert f"{topo.knet}:100 " in out
@@ -658,7 +660,8 @@ def test_batch_changes_in_place(cleanup, tmp_path):
     assert 2 * 8192 * 1024 in rcvbufs()
     r = t.ctl("call", "vrf.set", json.dumps({"name": "acme",
                                              "kernel": {"batch": 8, "buffer_kb": 4096}}))
-    assert r["kernel"] == {"netns": topo.knet, "table": 254, "buffer_kb": 4096, "batch": 8}
+    assert r["kernel"] == {"netns": topo.knet, "table": 254, "buffer_kb": 4096, "batch": 8,
+                           "max_map": 0}
     v = {x["name"]: x for x in t.ctl("vrf", "list")}["acme"]
     assert v["kernel"]["batch"] == 8 and v["kernel_sync"]["state"] == "bound"
     # Still the same binding: same TAPs, no second bind, no read of the whole table.
@@ -716,6 +719,73 @@ def test_buffer_kb_not_applied_is_tried_again(cleanup, tmp_path, monkeypatch):
     # Another change of the VRF: the buffer is set again (failing again here).
     t.ctl("call", "vrf.set", json.dumps({"name": "acme", "kernel": {"batch": 16}}))
     assert topo.vrf()["kernel"]["errors"] == errors + 2, topo.vrf()["kernel"]
+
+
+def kernel_batch(topo, lines):
+    subprocess.run(["ip", "-n", topo.knet, "-batch", "-"], input="".join(lines), text=True,
+                   check=True)
+
+
+def test_a_table_past_max_map_is_capped_and_read_again(cleanup, tmp_path):
+    """A tenant's daemon cannot take tessd's memory with its kernel table: tessd mirrors at
+    most kernel.max_map prefixes (here 30) and the 8 lowest metrics of a prefix; what is past
+    them is counted (ignored), said once in the log, and read again 5 s later, backing off
+    while the table stays over; a read stops at the cap. Room made in the kernel, the next
+    read takes what was ignored; a raised max_map reads at once."""
+    topo = KTopo(cleanup, tmp_path, extra_vrf={"max_routes": 100}, max_map=30)
+    wait(lambda: len(topo.routes()) == 6, timeout=5, what="the connected routes")
+
+    def ks():
+        return topo.vrf()["kernel"]
+
+    def warnings():
+        return topo.t.log().count("kernel routes ignored")
+
+    kernel_batch(topo, (f"route add 10.100.{i}.0/24 via 10.2.0.2\n" for i in range(60)))
+    k = wait(lambda: (lambda k: k if k["ignored"] >= 30 else None)(ks()), timeout=5,
+             what="the routes past max_map ignored")
+    assert k["map_entries"] == 30 and k["max_map"] == 30 and k["incomplete"], k
+    assert k["kernel_routes"] == 30 and topo.vrf()["routes"] == 36, k
+    assert "max_map" in k["last_error"] and warnings() == 1
+    assert "some routes ignored" in topo.t.tessctl("vrf", "list").stdout
+    # Read again after 5 s: the read stops at the cap (one more ignored), nothing else moves.
+    k = wait(lambda: (lambda k: k if k["rescans"] >= 1 else None)(ks()), timeout=8,
+             what="the first read again")
+    time.sleep(0.3)
+    k = ks()
+    assert k["map_entries"] == 30 and k["incomplete"] and k["ignored"] == 31, k
+    assert topo.vrf()["routes"] == 36 and warnings() == 1
+    # Room in the kernel: 40 routes go (20 mirrored, 20 not); the next read, 10 s after
+    # the first, takes the 10 that were ignored and leaves the binding complete.
+    kept = [f"10.100.{i}.0/24" for i in range(60) if i % 3 == 0]
+    kernel_batch(topo, (f"route del 10.100.{i}.0/24\n" for i in range(60) if i % 3))
+    k = wait(lambda: (lambda k: k if not k["incomplete"] else None)(ks()), timeout=16,
+             what="the table read again whole")
+    assert k["map_entries"] == 20 and k["rescans"] == 2, k
+    assert kernel_prefixes(topo) == set(kept)
+    ignored = k["ignored"]
+    # Metrics of one prefix: its 8 lowest kept, the best forwarded.
+    kernel_batch(topo, (f"route add 10.200.0.0/24 via 10.2.0.2 metric {m}\n"
+                        for m in range(10, 2, -1)))
+    kernel_batch(topo, ["route add 10.200.0.0/24 via 10.1.0.2 metric 2\n",
+                        "route add 10.200.0.0/24 via 10.2.0.3 metric 1\n"])
+    wait(lambda: topo.routes().get("10.200.0.0/24", {}).get("nexthops") ==
+         [{"via": "10.2.0.3", "interface": "a-far"}], timeout=5, what="metric 1 forwarded")
+    k = ks()
+    assert k["incomplete"] and k["ignored"] == ignored + 2, k
+    topo.k("ip", "route", "del", "10.200.0.0/24", "metric", "1")
+    wait(lambda: topo.routes()["10.200.0.0/24"]["nexthops"] ==
+         [{"via": "10.1.0.2", "interface": "a-ent"}], timeout=5, what="metric 2 forwarded")
+    # Two metrics fewer in the kernel, 20 prefixes more (9 fit), and max_map raised: the
+    # table read at once, complete again.
+    kernel_batch(topo, [f"route del 10.200.0.0/24 metric {m}\n" for m in (9, 10)] +
+                 [f"route add 10.101.{i}.0/24 via 10.2.0.2\n" for i in range(20)])
+    wait(lambda: ks()["ignored"] > k["ignored"], timeout=5, what="new prefixes ignored")
+    topo.t.ctl("call", "vrf.set", json.dumps({"name": "acme", "kernel": {"max_map": 50}}))
+    k = wait(lambda: (lambda k: k if not k["incomplete"] else None)(ks()), timeout=3,
+             what="the table read at once under the raised max_map")
+    assert k["map_entries"] == 41 and k["max_map"] == 50 and topo.vrf()["routes"] == 47, k
+    assert warnings() == 2
 
 
 def test_overrun_reads_the_table_again(cleanup, tmp_path):
