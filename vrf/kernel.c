@@ -473,7 +473,7 @@ static void kern_poll_vrf(uint16_t id)
 		kern_taps_index(id);
 	}
 	kern_map_capped(id);
-	/* Routes ignored may fit now. */
+	/* Routes ignored may fit now, or a device's silent flush is to be seen. */
 	if (b->rescan_at && rte_rdtsc() >= b->rescan_at) {
 		b->rescan_at = 0;
 		/* The next one, if this read still ignores routes, twice as far: 5, 10, 20 s... */
@@ -481,7 +481,9 @@ static void kern_poll_vrf(uint16_t id)
 		b->rescans += !b->reload;
 		b->reload = true;
 	}
-	if ((b->resync || b->reload) && rte_rdtsc() >= b->resync_after)
+	/* A whole read at most once a second: link flaps in the namespace cost no more. */
+	if ((b->resync || b->reload) && rte_rdtsc() >= b->resync_after &&
+	    (!b->reload || rte_rdtsc() >= b->reload_after))
 		kern_routes_resync(id, b->reload);
 	/* A route of the VRF went or its limits changed: routes refused may fit now. */
 	if (rt_vrfs[id].room) {

@@ -113,13 +113,15 @@ struct kbind {
 	 * Routes were ignored (the map at its cap, a prefix at KERN_ALT_MAX
 	 * metrics): the table is read again at rescan_at, backing off
 	 * (rescan_sec) while it stays so. A read stops at the first prefix past
-	 * the cap (map_full).
+	 * the cap (map_full). A device that is no TAP going down reads it again
+	 * at rescan_at too.
 	 */
 	bool incomplete;
 	bool warned;   /* the log said so once since the table was last read whole */
 	bool map_full; /* during a read: it stops */
 	uint32_t rescan_sec;
-	uint64_t rescan_at; /* TSC; 0: none due */
+	uint64_t rescan_at;    /* TSC; 0: none due */
+	uint64_t reload_after; /* TSC: the whole table is read at most once a second */
 	/* Counters. */
 	uint64_t events, resyncs, overruns, errors, installed, removed, shadowed;
 	uint64_t batch_yields; /* turns that left notifications for the next one */

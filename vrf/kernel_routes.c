@@ -445,7 +445,7 @@ void kern_routes_retry(uint16_t vrf)
 	}
 }
 
-/* The whole table read again in a while (kern_poll), backing off while routes stay ignored. */
+/* The whole table read again in a while (kern_poll), not at once: a tenant's churn costs little. */
 static void rescan_later(struct kbind *b, uint32_t sec)
 {
 	uint64_t at = rte_rdtsc() + (uint64_t)sec * rte_get_tsc_hz();
@@ -578,18 +578,29 @@ struct parsed {
 	bool apply;
 };
 
-/* A TAP's link or addresses changed under tessd: they are set up again at the next tick. */
+/*
+ * A device down or gone, an address gone: the kernel flushed routes through
+ * it without telling. A TAP's: the table is read again at once (at most once
+ * a second) and the TAP set up again. Another device's routes are not in the
+ * FIB (KU_DEVICE), but an address's removal also takes routes with it as
+ * source: read again in a while, so that a tenant flapping its own links
+ * cannot keep the control thread reading its table.
+ */
 static void link_changed(uint16_t vrf, struct nl_object *obj, bool gone)
 {
 	struct kbind *b = &kern_binds[vrf];
 	bool link = strcmp(nl_object_get_type(obj), "route/link") == 0;
 	int ifindex = link ? rtnl_link_get_ifindex((struct rtnl_link *)obj)
 			   : rtnl_addr_get_ifindex((struct rtnl_addr *)obj);
+	bool tap = iface_of_ifindex(vrf, ifindex) != 0;
 
-	/* A device down or gone, an address gone: the kernel flushed routes without telling. */
-	if (gone || (link && !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP)))
-		b->reload = true;
-	if (iface_of_ifindex(vrf, ifindex))
+	if (gone || (link && !(rtnl_link_get_flags((struct rtnl_link *)obj) & IFF_UP))) {
+		if (tap)
+			b->reload = true;
+		else
+			rescan_later(b, KERN_RESCAN_FIRST_SEC);
+	}
+	if (tap)
 		b->taps_dirty = true;
 }
 
@@ -873,6 +884,7 @@ void kern_routes_resync(uint16_t vrf, bool whole)
 	b->resync = false;
 	if (whole) {
 		b->reload = false;
+		b->reload_after = rte_rdtsc() + rte_get_tsc_hz();
 		if (reload(vrf, b) < 0) {
 			b->reload = true; /* tried again in a second */
 			b->resync_after = rte_rdtsc() + rte_get_tsc_hz();

@@ -178,7 +178,8 @@ def test_taps_and_route_sync(cleanup, tmp_path):
     topo.k("ip", "route", "add", "172.16.13.0/24", "via", "10.2.0.2")
     wait(lambda: "172.16.13.0/24" in topo.routes(), what="route via a-far")
     topo.k("ip", "link", "set", "a-far", "down")
-    wait(lambda: "172.16.13.0/24" not in topo.routes(), what="flushed route")
+    # At once, or a second after the last read (the veth above has one 5 s later).
+    wait(lambda: "172.16.13.0/24" not in topo.routes(), timeout=3, what="flushed route")
     wait(lambda: "UP" in json.loads(topo.k("ip", "-j", "link", "show", "a-far").stdout)[0]["flags"],
          what="TAP up again")
     # The interface's own addresses stay tessd's: connected and local routes untouched.
@@ -786,6 +787,56 @@ def test_a_table_past_max_map_is_capped_and_read_again(cleanup, tmp_path):
              what="the table read at once under the raised max_map")
     assert k["map_entries"] == 41 and k["max_map"] == 50 and topo.vrf()["routes"] == 47, k
     assert warnings() == 2
+
+
+def test_a_device_that_is_no_tap_reads_the_table_later(cleanup, tmp_path):
+    """A device of the namespace that is no TAP going down or away, or an address removed
+    from it, has the kernel flush routes without a word: tessd reads the table again 5 s
+    later, once for a burst of such changes, not at each (a tenant flapping its own links
+    kept the control thread reading its table); a TAP's still reads it at once."""
+    topo = KTopo(cleanup, tmp_path)
+
+    def ks():
+        return topo.vrf()["kernel"]
+
+    for cmd in (("link", "add", "kd0", "type", "veth", "peer", "name", "kd1"),
+                ("addr", "add", "10.9.0.1/24", "dev", "kd0"), ("link", "set", "kd1", "up"),
+                ("link", "set", "kd0", "up"), ("addr", "add", "10.77.0.1/32", "dev", "lo"),
+                ("route", "add", "172.16.11.0/24", "via", "10.9.0.2"),
+                ("route", "add", "172.16.20.0/24", "via", "10.2.0.2", "src", "10.77.0.1")):
+        topo.k("ip", *cmd)
+    wait(lambda: "172.16.20.0/24" in topo.routes() and
+         [u["prefix"] for u in ks()["unmapped"]] == ["172.16.11.0/24"], what="both routes")
+    k0 = ks()
+    # Twenty flaps of the veth: no read now, one 5 s after the first.
+    for _ in range(20):
+        topo.k("ip", "link", "set", "kd0", "down")
+        topo.k("ip", "link", "set", "kd0", "up")
+    time.sleep(1)
+    assert ks()["resyncs"] == k0["resyncs"]
+    k = wait(lambda: (lambda k: k if k["rescans"] > k0["rescans"] else None)(ks()), timeout=6,
+             what="one read after the flaps")
+    time.sleep(0.5)
+    k = ks()
+    assert k["rescans"] == k0["rescans"] + 1 and k["resyncs"] == k0["resyncs"] + 1, (k0, k)
+    # The flaps flushed the route through the veth: taken again. Then the source address
+    # of the route through a TAP removed from lo, and the veth deleted: both routes flushed
+    # by the kernel, gone from tessd at the next read.
+    assert not k["unmapped"], k
+    topo.k("ip", "route", "add", "172.16.11.0/24", "via", "10.9.0.2")
+    wait(lambda: [u["prefix"] for u in ks()["unmapped"]] == ["172.16.11.0/24"],
+         what="the route through the veth again")
+    topo.k("ip", "addr", "del", "10.77.0.1/32", "dev", "lo")
+    topo.k("ip", "link", "del", "kd0")
+    wait(lambda: "172.16.20.0/24" not in topo.routes() and not ks()["unmapped"], timeout=7,
+         what="the flushed routes gone")
+    assert ks()["rescans"] == k0["rescans"] + 2
+    # A TAP set down: read at once.
+    topo.k("ip", "route", "add", "172.16.13.0/24", "via", "10.2.0.2")
+    wait(lambda: "172.16.13.0/24" in topo.routes(), what="route via a-far")
+    topo.k("ip", "link", "set", "a-far", "down")
+    wait(lambda: "172.16.13.0/24" not in topo.routes(), timeout=3, what="flushed route")
+    assert ks()["rescans"] == k0["rescans"] + 2
 
 
 def test_overrun_reads_the_table_again(cleanup, tmp_path):
