@@ -586,19 +586,19 @@ json_t *kern_vrf_json(uint16_t vrf)
 		return NULL;
 	mapped = b->n_mapped;
 	return json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
+			 "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}",
 			 "netns", b->netns, "table", (int)b->table, "state", "bound",
 			 "kernel_routes", (json_int_t)mapped, "map_entries", (json_int_t)b->map.n,
 			 "max_map", (json_int_t)kern_map_cap(vrf), "ignored",
 			 (json_int_t)b->ignored, "incomplete", b->incomplete, "rescans",
-			 (json_int_t)b->rescans, "waiting", (json_int_t)b->n_waiting,
-			 "room_retries", (json_int_t)b->room_retries, "retry_yields",
-			 (json_int_t)b->retry_yields, "events", (json_int_t)b->events, "resyncs",
-			 (json_int_t)b->resyncs, "overruns", (json_int_t)b->overruns, "errors",
-			 (json_int_t)b->errors, "installed", (json_int_t)b->installed, "removed",
-			 (json_int_t)b->removed, "shadowed", (json_int_t)b->shadowed,
-			 "batch_yields", (json_int_t)b->batch_yields, "last_error", b->last_error,
-			 "unmapped", kern_unmapped_json(b));
+			 (json_int_t)b->rescans, "last_read", (json_int_t)b->last_read, "waiting",
+			 (json_int_t)b->n_waiting, "room_retries", (json_int_t)b->room_retries,
+			 "retry_yields", (json_int_t)b->retry_yields, "events",
+			 (json_int_t)b->events, "resyncs", (json_int_t)b->resyncs, "overruns",
+			 (json_int_t)b->overruns, "errors", (json_int_t)b->errors, "installed",
+			 (json_int_t)b->installed, "removed", (json_int_t)b->removed, "shadowed",
+			 (json_int_t)b->shadowed, "batch_yields", (json_int_t)b->batch_yields,
+			 "last_error", b->last_error, "unmapped", kern_unmapped_json(b));
 }
 
 json_t *kern_iface_json(uint16_t iface)

@@ -129,6 +129,7 @@ struct kbind {
 	uint64_t retry_yields; /* turns that left waiting routes to try for the next one */
 	uint64_t ignored;      /* routes not mirrored for the caps (max_map, KERN_ALT_MAX) */
 	uint64_t rescans;      /* whole reads at rescan_at */
+	uint64_t last_read;    /* route messages the last whole read got */
 	char last_error[256];
 };
 

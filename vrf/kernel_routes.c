@@ -694,6 +694,7 @@ static int on_message(struct nl_msg *msg, void *arg)
 	p.type = nlmsg_hdr(msg)->nlmsg_type;
 	p.flags = nlmsg_hdr(msg)->nlmsg_flags;
 	b->events += p.apply;
+	b->last_read += !p.apply;
 	nl_msg_parse(msg, on_object, &p);
 	return NL_OK;
 }
@@ -819,6 +820,24 @@ static int dump_here(void *arg)
 	return 0;
 }
 
+/*
+ * The end of a dump carries its error, which libnl (3.7) does not read: a
+ * table that does not exist yet (ENOENT, strict checks) reads as empty, any
+ * other error fails the read rather than empty the FIB.
+ */
+static int on_done(struct nl_msg *msg, void *arg)
+{
+	const struct nlmsghdr *h = nlmsg_hdr(msg);
+	int *err = arg, e;
+
+	if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(e))) {
+		memcpy(&e, nlmsg_data(h), sizeof(e));
+		if (e < 0 && e != -ENOENT)
+			*err = e;
+	}
+	return NL_STOP;
+}
+
 /* The whole table, read from the kernel into a fresh map that replaces b's on success. */
 static int reload(uint16_t vrf, struct kbind *b)
 {
@@ -827,7 +846,7 @@ static int reload(uint16_t vrf, struct kbind *b)
 	struct dump d = { NULL, 0 };
 	struct kroutes old = b->map;
 	struct nl_cb *cb = NULL;
-	int rc = kern_in_netns(b->nsfd, dump_here, &d), nlrc = 0;
+	int rc = kern_in_netns(b->nsfd, dump_here, &d), nlrc = 0, one = 1, done = 0;
 	bool incomplete = b->incomplete;
 
 	/* Notifications queued now are older than the dump: they go unread. */
@@ -835,7 +854,17 @@ static int reload(uint16_t vrf, struct kbind *b)
 	memset(&b->map, 0, sizeof(b->map));
 	b->short_of_memory = false;
 	b->incomplete = b->map_full = false;
+	b->last_read = 0;
 	if (rc == 0) {
+		/*
+		 * The bound table only, where the kernel can filter (strict checks, Linux
+		 * 4.20): a tenant's other tables cost the read nothing. Else all of them,
+		 * classify() keeping the table's.
+		 */
+		rtm.rtm_table = (unsigned char)b->table;
+		if (setsockopt(nl_socket_get_fd(d.sk), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one,
+			       sizeof(one)) < 0)
+			rtm.rtm_table = 0;
 		nlrc = nl_send_simple(d.sk, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
 		if (nlrc >= 0) {
 			cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -843,7 +872,11 @@ static int reload(uint16_t vrf, struct kbind *b)
 				  : -NLE_NOMEM;
 		}
 		if (nlrc >= 0)
+			nlrc = nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_done, &done);
+		if (nlrc >= 0)
 			nlrc = nl_recvmsgs(d.sk, cb);
+		if (nlrc >= 0 && done < 0)
+			nlrc = -nl_syserr2nlerr(done);
 		if (nlrc >= 0 && b->short_of_memory)
 			nlrc = -NLE_NOMEM;
 	}

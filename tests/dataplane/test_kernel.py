@@ -581,6 +581,16 @@ def test_another_table_and_bad_bindings(cleanup, tmp_path):
     assert vrfs["acme"]["kernel_sync"]["state"] == "bound"
     out = topo.t.tessctl("vrf", "list").stdout
     assert f"{topo.knet}:100 " in out
+    # A read of the table asks the kernel for table 100 only (its blackhole route), not for
+    # the 500 routes of the main table.
+    kernel_batch(topo, (f"route add 10.100.{i >> 8}.{i & 255}/32 via 10.2.0.2\n"
+                        for i in range(500)))
+    ks = topo.vrf()["kernel"]
+    topo.k("ip", "link", "set", "a-far", "down")
+    k = wait(lambda: (lambda k: k if k["resyncs"] > ks["resyncs"] else None)(topo.vrf()["kernel"]),
+             what="the table read again")
+    # Table 100 did not exist at the first read (strict checks: ENOENT), read as empty.
+    assert k["last_read"] == 1 and k["errors"] == 0, k
     # Bad bindings are refused with their path, and change nothing.
     bad = [(f"{topo.knet}:100", "/kernel"), ("a/b", "/kernel/netns"),
            ("x:255", "/kernel/table"), ("..:1", "/kernel/netns")]
