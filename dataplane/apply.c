@@ -339,6 +339,44 @@ static int batch_match_check(const struct cfg_array *a, const json_t *match, uns
 	return 0;
 }
 
+/*
+ * Where the elements a batch added or replaced are, by edit: a validation
+ * error at one of them is reported at its edit. A later del moves them.
+ */
+struct batch_place {
+	char path[CFG_PATH_MAX]; /* "" once deleted or replaced */
+	unsigned k;
+};
+
+/*
+ * The element at array/at was deleted (shift: the ones after it move down
+ * one) or replaced: the places in it are gone, and those after it (and in
+ * them, nested collections) follow.
+ */
+static void batch_places_moved(struct batch_place *p, unsigned n, const char *array, uint32_t at,
+			       bool shift)
+{
+	size_t len = strlen(array);
+
+	for (unsigned i = 0; i < n; i++) {
+		char *end;
+		unsigned long j;
+
+		if (strncmp(p[i].path, array, len) != 0 || p[i].path[len] != '/')
+			continue;
+		j = strtoul(p[i].path + len + 1, &end, 10);
+		if (j == at) {
+			p[i].path[0] = '\0';
+		} else if (shift && j > at) {
+			/* j - 1 in j's place: never more digits, the rest moved up behind it. */
+			char num[24];
+			int w = snprintf(num, sizeof(num), "%lu", j - 1);
+			memcpy(p[i].path + len + 1, num, (size_t)w);
+			memmove(p[i].path + len + 1 + w, end, strlen(end) + 1);
+		}
+	}
+}
+
 /* One edit of a batch on the candidate; its added or replaced element's path in from. */
 static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char *from, size_t flen,
 		     struct ctl_error *err)
@@ -377,6 +415,8 @@ static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char 
 	}
 	if (del) {
 		rc = cfg_array_del(&a, (uint32_t)at);
+		if (rc == 0)
+			snprintf(from, flen, "%s/%u", array, (uint32_t)at);
 		return rc;
 	}
 	if (!json_is_object(item)) {
@@ -413,7 +453,8 @@ int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err)
 {
 	char one[CFG_PATH_MAX];
 	struct tessd_cfg cand;
-	json_t *where;
+	struct batch_place *where;
+	unsigned n_where = 0;
 	const json_t *ed;
 	size_t k;
 	int rc;
@@ -430,41 +471,63 @@ int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err)
 		tessd_cfg_free(&cand);
 		return rc;
 	}
-	/* Where each added or replaced element went: its errors are reported at its edit. */
-	where = json_object();
+	/* Where each added or replaced element is: its errors are reported at its edit. */
+	where = calloc(json_array_size(edits), sizeof(*where));
+	if (where == NULL) {
+		ctl_error_set(err, ENOMEM, "", "no memory for the batch");
+		tessd_cfg_free(&cand);
+		return -ENOMEM;
+	}
 	json_array_foreach (edits, k, ed) {
+		const char *op = json_string_value(json_object_get(ed, "op"));
+
 		if (!json_is_object(ed)) {
 			ctl_error_set(err, EINVAL, "", "an edit is an object");
 			snprintf(err->path, sizeof(err->path), "/params/edits/%zu", k);
-			json_decref(where);
+			free(where);
 			tessd_cfg_free(&cand);
 			return -EINVAL;
 		}
 		if ((rc = batch_one(&cand, ed, (unsigned)k, one, sizeof(one), err)) < 0) {
 			if (err->message[0] == '\0')
 				ctl_error_set(err, -rc, "", "edit %zu: %s", k, strerror(-rc));
-			json_decref(where);
+			free(where);
 			tessd_cfg_free(&cand);
 			return rc;
 		}
-		if (one[0])
-			json_object_set_new(where, one, json_integer((json_int_t)k));
+		if (one[0] && strcmp(op, "add") != 0) {
+			/* one is array/at: a del moves what follows it, a set replaces it. */
+			char array[CFG_PATH_MAX], *slash;
+			snprintf(array, sizeof(array), "%s", one);
+			slash = strrchr(array, '/');
+			*slash = '\0';
+			batch_places_moved(where, n_where, array,
+					   (uint32_t)strtoul(slash + 1, NULL, 10),
+					   strcmp(op, "del") == 0);
+		}
+		if (one[0] && strcmp(op, "del") != 0) {
+			snprintf(where[n_where].path, sizeof(where[n_where].path), "%s", one);
+			where[n_where++].k = (unsigned)k;
+		}
 	}
 	rc = dp_validate(&cand, NULL, NULL, err);
 	if (rc < 0) {
-		const char *from;
-		json_t *v;
-		json_object_foreach (where, from, v) {
-			char to[CFG_PATH_MAX], before[CFG_PATH_MAX];
-			snprintf(to, sizeof(to), "/params/edits/%lld/item",
-				 (long long)json_integer_value(v));
-			snprintf(before, sizeof(before), "%s", err->path);
-			dp_error_remap(err, from, to);
-			if (strcmp(before, err->path) != 0)
-				break;
+		/* The edit whose element holds the error (the innermost: nested collections). */
+		const struct batch_place *best = NULL;
+		for (unsigned i = 0; i < n_where; i++) {
+			size_t len = strlen(where[i].path);
+			if (len && strncmp(err->path, where[i].path, len) == 0 &&
+			    (err->path[len] == '/' || err->path[len] == '\0') &&
+			    (best == NULL || len > strlen(best->path)))
+				best = &where[i];
+		}
+		if (best) {
+			char to[CFG_PATH_MAX];
+			snprintf(to, sizeof(to), "/params/edits/%u/item", best->k);
+			dp_error_remap(err, best->path, to);
 		}
 	}
-	json_decref(where);
+	free(where);
 	if (rc == 0)
 		rc = fault_at("commit.validate", err);
 	if (rc < 0) {

@@ -326,6 +326,40 @@ def test_config_batch_stays_in_its_collections(td):
     assert r["result"] == {"edits": 1}
 
 
+def test_config_batch_errors_name_their_edit_after_a_del(td):
+    """An error in an element a batch added or replaced is reported at that edit, also when
+    a later del of the same collection moved the element (it named the element's old place,
+    one index off), and not at an edit whose element a later set replaced or del removed."""
+    c = Client(td.socket)
+    ids = iter(range(100, 1000))
+
+    def call(edits):
+        return c.call({"id": next(ids), "method": "config.batch", "params": {"edits": edits}})
+
+    def vrf(name, vid):
+        return {"op": "add", "array": "/router/vrfs", "item": {"name": name, "id": vid}}
+
+    def dele(name):
+        return {"op": "del", "array": "/router/vrfs", "match": {"name": name}}
+
+    assert "result" in call([vrf("a", 5), vrf("b", 6), vrf("c", 7)])
+    before = c.call({"id": 1, "method": "config.get"})["result"]
+    # d (VRF id 5, a's) added at 3, then a deleted: d is at 2 when the commit is checked.
+    r = call([vrf("d", 5), dele("b")])
+    assert err(r)[:2] == (errno.EEXIST, "/params/edits/0/item/id"), r
+    # Two deletes before it, of different places.
+    r = call([vrf("d", 6), vrf("e", 9), dele("a"), dele("e")])
+    assert err(r)[:2] == (errno.EEXIST, "/params/edits/0/item/id"), r
+    # An element replaced by a later set: the set's edit is named, not the add's.
+    r = call([vrf("d", 9), {"op": "set", "array": "/router/vrfs", "match": {"name": "d"},
+                            "item": {"name": "d", "id": 7}}])
+    assert err(r)[:2] == (errno.EEXIST, "/params/edits/1/item/id"), r
+    # An added element deleted again: an error at its old place is another element's.
+    r = call([vrf("d", 9), vrf("e", 5), dele("d")])
+    assert err(r)[:2] == (errno.EEXIST, "/params/edits/1/item/id"), r
+    assert c.call({"id": 2, "method": "config.get"})["result"] == before
+
+
 def test_port_add_devargs_are_confined(cleanup, tmp_path):
     """Security review 2.1: a socket client must not make tessd (root) open files or
     host interfaces of its choosing through devargs. Only allowed drivers, and path-valued
