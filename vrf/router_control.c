@@ -137,6 +137,7 @@ static uint16_t iface_alloc(const char *name)
 		if (rt_ifs[i].state == RT_IF_FREE) {
 			memset(&rt_ifs[i], 0, sizeof(rt_ifs[i]));
 			rt_ifs[i].state = RT_IF_USED;
+			rt_ifs[i].fresh = true;
 			snprintf(rt_ifs[i].name, sizeof(rt_ifs[i].name), "%s", name);
 			iface_rebase(i);
 			return i;
@@ -241,6 +242,14 @@ static int router_build(struct dp_snapshot *s, const struct tessd_cfg *cfg, stru
 
 	router_tables_put(s->part[l3_module.id]); /* the copy's reference to the old table */
 	s->part[l3_module.id] = NULL;
+	/*
+	 * Ids a build gave new interfaces whose commit was then refused (here or
+	 * by another module's build) were never in force: free again. Kept until
+	 * a commit succeeded, refused commits could take every id.
+	 */
+	for (uint16_t i = 1; i < L3_MAX_IFACES; i++)
+		if (rt_ifs[i].state == RT_IF_USED && rt_ifs[i].fresh)
+			rt_ifs[i].state = RT_IF_FREE;
 	if (r->n_interfaces == 0)
 		return 0;
 	/* The UDP services of each interface, from their modules' config sections. */
@@ -468,6 +477,9 @@ void router_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 
 	/* A new running config: the route index points into the old one's routes. */
 	rt_route_index_reset();
+	/* Its snapshot is published: the ids its build gave are in force (whatever fails below). */
+	for (uint16_t i = 1; i < L3_MAX_IFACES; i++)
+		rt_ifs[i].fresh = false;
 
 	if (rt_index(&ix, cur) < 0)
 		goto nomem;

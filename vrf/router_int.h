@@ -69,6 +69,7 @@ enum rt_if_state { RT_IF_FREE, RT_IF_USED, RT_IF_PENDING /* freed, waiting for r
 
 struct rt_iface {
 	uint8_t state;
+	bool fresh; /* given by a build whose commit is not in force yet (see router_build) */
 	char name[TESS_NAME_LEN];
 	uint16_t vrf;
 	uint8_t n_addr;

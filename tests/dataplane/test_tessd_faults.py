@@ -19,11 +19,11 @@ FAIL_POINTS = ["commit.candidate", "commit.edit", "commit.validate", "commit.pre
 KILL_POINTS = FAIL_POINTS + ["commit.publish", "commit.sync", "commit.done"]
 
 
-def start(cleanup, tmp_path, monkeypatch, fault=None):
+def start(cleanup, tmp_path, monkeypatch, fault=None, xconnect=True):
     u = tess.uid()
     t = tess.Tessd(cleanup, tmp_path,
                    ports=[tess.tap_port("a", f"fa{u}", 0), tess.tap_port("b", f"fb{u}", 1)],
-                   xconnects=[{"a": "a", "b": "b"}])
+                   xconnects=[{"a": "a", "b": "b"}] if xconnect else [])
     if fault:
         monkeypatch.setenv("TESS_FAULT", fault)
     try:
@@ -122,3 +122,21 @@ def test_sigkill_under_traffic_restarts_with_the_saved_config(cleanup, tmp_path)
     flood.kill()
     flood.wait()
     assert t.stop() == 0
+
+
+def test_interface_ids_of_refused_commits_are_given_back(cleanup, tmp_path, monkeypatch):
+    """A commit refused after the router's build (here at the build's fault point) had given
+    its new interfaces ids, kept until a commit succeeded: nine refused batches of 1,023 new
+    interfaces took all 8,191, and the ninth was refused for want of ids, not for its fault."""
+    t = start(cleanup, tmp_path, monkeypatch, "commit.build:fail", xconnect=False)
+    for b in range(9):
+        edits = [{"op": "add", "array": "/router/vrfs", "item": {"name": "v", "id": 1}}]
+        edits += [{"op": "add", "array": "/router/interfaces",
+                   "item": {"name": f"i{b}-{v}", "vrf": "v", "port": "a", "vlan": v}}
+                  for v in range(1, 1024)]
+        r = t.tessctl("--json", "call", "config.batch", json.dumps({"edits": edits}),
+                      check=False)
+        e = json.loads(r.stdout)["error"]
+        assert (e["code"], e["message"]) == (errno.EIO, "fault injected at commit.build"), \
+            (b, e)
+    assert t.ctl("config", "show")["router"]["interfaces"] == []
