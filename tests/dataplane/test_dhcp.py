@@ -6,6 +6,7 @@ reservations, exhaustion, a tessd restart that keeps leases, malformed packets.
     acme  (ns) client --tap-- PE tessd  VRF acme:  lan 10.20.0.1/24, DHCP .100-.103
     bravo (ns) client --tap--           VRF bravo: lan 10.20.0.1/24, DHCP .100-.103
 """
+import json
 import os
 import random
 import threading
@@ -245,6 +246,25 @@ def test_restart_keeps_leases(cleanup, tmp_path):
     ack = exchange(sa, renew, 777)
     assert ack is not None and msg_type(ack) == 5 and ack[BOOTP].yiaddr == second[0]
     assert ack[IP].dst == second[0]
+
+
+def test_a_pool_change_counts_the_leases_it_drops(cleanup, tmp_path):
+    """A config change keeps the leases that still fit the server's new pools; the others
+    go, counted (leases_dropped) and logged, not silently."""
+    t = DhcpTopo(cleanup, tmp_path)
+    first = t.udhcpc("acme", mac="02:00:00:00:e0:01")
+    second = t.udhcpc("acme", mac="02:00:00:00:e0:02")
+    assert (first[0], second[0]) == ("10.20.0.100", "10.20.0.101"), (first, second)
+    assert t.stats()["acme-lan"]["leases_dropped"] == 0
+    server = dhcp_server("acme-lan", pools=[{"start": "10.20.0.101", "end": "10.20.0.110"}])
+    t.pe.ctl("call", "config.batch", json.dumps({"edits": [
+        {"op": "set", "array": "/dhcp/servers", "match": {"interface": "acme-lan"},
+         "item": server}]}))
+    leases = {l["mac"].lower(): l["address"] for l in t.leases("--vrf", "acme")}
+    assert leases == {"02:00:00:00:e0:02": "10.20.0.101"}, leases
+    s = t.stats()
+    assert s["acme-lan"]["leases_dropped"] == 1 and s["bravo-lan"]["leases_dropped"] == 0
+    assert "1 leases of acme-lan dropped by the config change" in t.pe.log()
 
 
 def test_malformed_counted_and_dropped(cleanup, tmp_path):

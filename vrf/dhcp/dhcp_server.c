@@ -8,6 +8,7 @@
  * max_leases each, and written to the leases file atomically, batched.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,7 +53,8 @@
 	_(probe_busy)      \
 	_(chaddr_mismatch) \
 	_(reply_too_big)   \
-	_(no_mbuf)
+	_(no_mbuf)         \
+	_(leases_dropped)
 
 #define CNT_FIELD(n) uint64_t n;
 struct dhcp_counters {
@@ -385,9 +387,21 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 		s->limited_base = o->limited_base;
 		memcpy(s->probes, o->probes, sizeof(s->probes));
 		s->n_probes = o->n_probes;
-		for (uint32_t k = 0; k < o->leases.n; k++)
-			if (dhcp_lease_restore(&s->leases, &o->leases.l[k], now) < 0)
-				dirty = true;
+		uint64_t dropped = 0;
+		for (uint32_t k = 0; k < o->leases.n; k++) {
+			if (dhcp_lease_restore(&s->leases, &o->leases.l[k], now) == 0)
+				continue;
+			dirty = true;
+			/* Clients' addresses only: no offer, declined address or expired one. */
+			dropped += o->leases.l[k].state == DL_BOUND && o->leases.l[k].expires > now;
+		}
+		if (dropped) {
+			s->c.leases_dropped += dropped;
+			DP_LOG_F(WARNING, SRV_FIELDS(s),
+				 "dhcp: %" PRIu64 " leases of %s dropped by the config change "
+				 "(outside its pools, excluded, reserved or past max_leases)",
+				 dropped, sc->interface);
+		}
 	}
 	for (uint32_t i = 0; i < n_srvs; i++) {
 		if (!srvs[i].kept && srvs[i].leases.n)
