@@ -817,6 +817,8 @@ def test_a_device_that_is_no_tap_reads_the_table_later(cleanup, tmp_path):
         topo.k("ip", *cmd)
     wait(lambda: "172.16.20.0/24" in topo.routes() and
          [u["prefix"] for u in ks()["unmapped"]] == ["172.16.11.0/24"], what="both routes")
+    # The veth made (a link not up yet) has its own read 5 s later: the flaps come after it.
+    wait(lambda: ks()["rescans"] == 1, timeout=7, what="the veth's read")
     k0 = ks()
     # Twenty flaps of the veth: no read now, one 5 s after the first.
     for _ in range(20):
