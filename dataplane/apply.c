@@ -377,8 +377,21 @@ static void batch_places_moved(struct batch_place *p, unsigned n, const char *ar
 	}
 }
 
-/* One edit of a batch on the candidate; its added or replaced element's path in from. */
-static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char *from, size_t flen,
+/* The places of the batch's added and replaced elements so far (one per edit at most). */
+struct batch_places {
+	struct batch_place *p;
+	unsigned n;
+};
+
+/* The element edit k added or replaced is at array/at. */
+static void batch_place_add(struct batch_places *w, const char *array, uint32_t at, unsigned k)
+{
+	snprintf(w->p[w->n].path, sizeof(w->p[w->n].path), "%s/%u", array, at);
+	w->p[w->n++].k = k;
+}
+
+/* One edit of a batch on the candidate; the places it moves, ends or makes in w. */
+static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, struct batch_places *w,
 		     struct ctl_error *err)
 {
 	const char *op = json_string_value(json_object_get(ed, "op"));
@@ -391,7 +404,6 @@ static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char 
 	int64_t at = -1;
 	int rc;
 
-	from[0] = '\0';
 	if (!add && !set && !del) {
 		ctl_error_set(err, EINVAL, "", "op is add, set or del");
 		snprintf(err->path, sizeof(err->path), "/params/edits/%u/op", k);
@@ -415,8 +427,8 @@ static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char 
 	}
 	if (del) {
 		rc = cfg_array_del(&a, (uint32_t)at);
-		if (rc == 0)
-			snprintf(from, flen, "%s/%u", array, (uint32_t)at);
+		if (rc == 0) /* the elements after it move down one */
+			batch_places_moved(w->p, w->n, array, (uint32_t)at, true);
 		return rc;
 	}
 	if (!json_is_object(item)) {
@@ -444,17 +456,20 @@ static int batch_one(struct tessd_cfg *cand, const json_t *ed, unsigned k, char 
 			      a.node->arr.max);
 	else if (rc < 0)
 		ctl_error_set(err, -rc, "", "cannot edit %s: %s", array, strerror(-rc));
-	else
-		snprintf(from, flen, "%s/%u", array, add ? *a.n - 1 : (uint32_t)at);
+	else if (add)
+		batch_place_add(w, array, *a.n - 1, k);
+	else {
+		/* What was at its place (an earlier edit's element) is replaced. */
+		batch_places_moved(w->p, w->n, array, (uint32_t)at, false);
+		batch_place_add(w, array, (uint32_t)at, k);
+	}
 	return rc;
 }
 
 int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err)
 {
-	char one[CFG_PATH_MAX];
 	struct tessd_cfg cand;
-	struct batch_place *where;
-	unsigned n_where = 0;
+	struct batch_places where = { NULL, 0 };
 	const json_t *ed;
 	size_t k;
 	int rc;
@@ -472,54 +487,38 @@ int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err)
 		return rc;
 	}
 	/* Where each added or replaced element is: its errors are reported at its edit. */
-	where = calloc(json_array_size(edits), sizeof(*where));
-	if (where == NULL) {
+	where.p = calloc(json_array_size(edits), sizeof(*where.p));
+	if (where.p == NULL) {
 		ctl_error_set(err, ENOMEM, "", "no memory for the batch");
 		tessd_cfg_free(&cand);
 		return -ENOMEM;
 	}
 	json_array_foreach (edits, k, ed) {
-		const char *op = json_string_value(json_object_get(ed, "op"));
-
 		if (!json_is_object(ed)) {
 			ctl_error_set(err, EINVAL, "", "an edit is an object");
 			snprintf(err->path, sizeof(err->path), "/params/edits/%zu", k);
-			free(where);
+			free(where.p);
 			tessd_cfg_free(&cand);
 			return -EINVAL;
 		}
-		if ((rc = batch_one(&cand, ed, (unsigned)k, one, sizeof(one), err)) < 0) {
+		if ((rc = batch_one(&cand, ed, (unsigned)k, &where, err)) < 0) {
 			if (err->message[0] == '\0')
 				ctl_error_set(err, -rc, "", "edit %zu: %s", k, strerror(-rc));
-			free(where);
+			free(where.p);
 			tessd_cfg_free(&cand);
 			return rc;
-		}
-		if (one[0] && strcmp(op, "add") != 0) {
-			/* one is array/at: a del moves what follows it, a set replaces it. */
-			char array[CFG_PATH_MAX], *slash;
-			snprintf(array, sizeof(array), "%s", one);
-			slash = strrchr(array, '/');
-			*slash = '\0';
-			batch_places_moved(where, n_where, array,
-					   (uint32_t)strtoul(slash + 1, NULL, 10),
-					   strcmp(op, "del") == 0);
-		}
-		if (one[0] && strcmp(op, "del") != 0) {
-			snprintf(where[n_where].path, sizeof(where[n_where].path), "%s", one);
-			where[n_where++].k = (unsigned)k;
 		}
 	}
 	rc = dp_validate(&cand, NULL, NULL, err);
 	if (rc < 0) {
 		/* The edit whose element holds the error (the innermost: nested collections). */
 		const struct batch_place *best = NULL;
-		for (unsigned i = 0; i < n_where; i++) {
-			size_t len = strlen(where[i].path);
-			if (len && strncmp(err->path, where[i].path, len) == 0 &&
+		for (unsigned i = 0; i < where.n; i++) {
+			size_t len = strlen(where.p[i].path);
+			if (len && strncmp(err->path, where.p[i].path, len) == 0 &&
 			    (err->path[len] == '/' || err->path[len] == '\0') &&
 			    (best == NULL || len > strlen(best->path)))
-				best = &where[i];
+				best = &where.p[i];
 		}
 		if (best) {
 			char to[CFG_PATH_MAX];
@@ -527,7 +526,7 @@ int dp_batch(const json_t *edits, json_t **result, struct ctl_error *err)
 			dp_error_remap(err, best->path, to);
 		}
 	}
-	free(where);
+	free(where.p);
 	if (rc == 0)
 		rc = fault_at("commit.validate", err);
 	if (rc < 0) {
