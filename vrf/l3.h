@@ -30,7 +30,7 @@
 /* id, name shown to users (after the core's: see drop.h) */
 #define L3_DROPS(_)                                                                            \
 	_(NOT_ROUTER_MAC, "not_router_mac")     /* rx interface: unicast for another MAC */    \
-	_(NO_INTERFACE, "no_interface")         /* rx routed port: a VLAN with no interface */ \
+	_(NO_INTERFACE, "no_interface")         /* a VLAN without interface; inject: gone */   \
 	_(UNSUPPORTED, "unsupported_ethertype") /* rx interface: neither IPv4 nor ARP */       \
 	_(IP_HEADER, "ip_header")               /* RFC 1812 5.2.2: length, version, IHL... */  \
 	_(IP_CHECKSUM, "ip_checksum")           /* RFC 1812 5.2.2: header checksum */          \

@@ -362,8 +362,9 @@ static inline void l3_count_tx(const struct l3_ctx *x, uint16_t oif, uint32_t le
  */
 /*
  * Switches a frame into group vlan from its router interface (IRB): to its
- * port, or flooded. False when the group's "out" hook dropped it (counted
- * there), so that the router does not count it as sent.
+ * port, or flooded. False when the group's "out" hook dropped it, or its
+ * port could not take it (counted there), so that the router does not count
+ * it as sent. A flooded frame counts as sent (its copies' drops are the ports').
  */
 static inline bool l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct rte_mbuf *m)
 {
@@ -382,15 +383,19 @@ static inline bool l3_send_group(const struct l3_ctx *x, uint16_t vlan, struct r
 			 x->w->now))
 		return false;
 	if (e && vsw_member(&c.vp->group[vlan], out)) {
-		vsw_unicast(&c, out, vlan, vlan, m, &acc);
+		bool sent = vsw_unicast(&c, out, vlan, vlan, m, &acc);
 		vsw_acc_flush(c.vw, &acc, false);
-	} else {
-		vsw_flood(&c, DP_PORT_NONE, vlan, vlan, m);
+		return sent;
 	}
+	vsw_flood(&c, DP_PORT_NONE, vlan, vlan, m);
 	return true;
 }
 
-/* Sends m out of oif; false when a group's "out" hook dropped it (not sent by the router). */
+/*
+ * Sends m out of oif; false when it was dropped instead (a group's "out" hook,
+ * longer than the port's MTU, untaggable for a trunk: counted there), so not
+ * sent by the router.
+ */
 static __rte_always_inline bool l3_send(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf *m)
 {
 	const struct l3_iface *o = &x->t->iface[oif];
@@ -399,7 +404,7 @@ static __rte_always_inline bool l3_send(const struct l3_ctx *x, uint16_t oif, st
 		return l3_send_group(x, o->vlan, m);
 	if (unlikely(!dp_fits_mtu(m, x->s->port[o->port].mtu))) {
 		dp_drop(x->w, o->port, DP_DROP_MTU_EXCEEDED, m);
-		return true;
+		return false;
 	}
 	dp_tx(x->w, o->port, m);
 	return true;
@@ -412,7 +417,6 @@ static inline void l3_emit(const struct l3_ctx *x, uint16_t oif, struct rte_mbuf
 	uint32_t len = m->pkt_len;
 
 	if (o->kind == L3_IF_SUBIF && !vlan_push(m, o->vlan)) {
-		l3_count_tx(x, oif, len, NULL);
 		l3_drop(x, m, oif, o->vrf, DP_DROP_NO_MBUF);
 		return;
 	}
@@ -448,8 +452,8 @@ static inline bool l3_write_l2(struct rte_mbuf *m, const struct l3_iface *o, uin
 
 /*
  * A routed packet sent, then counted (forwarded by its input VRF, sent by
- * oif) unless a group's "out" hook dropped it: tenants are not billed for
- * what was policed away.
+ * oif) unless it was dropped on the way out: tenants are not billed for
+ * what was policed away or never left.
  */
 static __rte_always_inline void l3_sent(const struct l3_ctx *x, uint16_t vrf, uint16_t oif,
 					struct rte_mbuf *m, struct l3_burst *b)
@@ -912,8 +916,9 @@ static inline void l3_inject(const struct l3_ctx *x)
 		uint16_t oif = l3_meta(m[i])->oif;
 		if (x->t && oif && x->t->iface[oif].on)
 			l3_emit(x, oif, m[i]);
-		else
-			rte_pktmbuf_free(m[i]); /* the interface went away meanwhile */
+		else /* the interface went away meanwhile */
+			dp_drop(x->w, DP_PORT_NONE, dp_drop_id(&l3_drops, L3_DROP_NO_INTERFACE),
+				m[i]);
 	}
 }
 

@@ -276,8 +276,11 @@ static inline bool vsw_member(const struct vsw_group *g, uint16_t port)
 	return ((w[VSW_ACCESS] | w[VSW_TRUNK]) >> (port % 64)) & 1;
 }
 
-/* Sends m (unshared) out of one port of the group, tagging it for a trunk. */
-static inline void vsw_unicast(const struct vsw_ctx *c, uint16_t out, uint16_t vlan, uint16_t tci,
+/*
+ * Sends m (unshared) out of one port of the group, tagging it for a trunk;
+ * false when it was dropped instead (counted).
+ */
+static inline bool vsw_unicast(const struct vsw_ctx *c, uint16_t out, uint16_t vlan, uint16_t tci,
 			       struct rte_mbuf *m, struct vsw_acc *tx)
 {
 	const struct vsw_port *op = &c->vp->port[out];
@@ -285,14 +288,15 @@ static inline void vsw_unicast(const struct vsw_ctx *c, uint16_t out, uint16_t v
 	/* A trunk tags every group but its native one. */
 	if (op->mode == VSW_PORT_TRUNK && op->vlan != vlan && !vlan_push(m, tci)) {
 		vsw_group_drop(c, out, vlan, DP_DROP_NO_MBUF, m);
-		return;
+		return false;
 	}
 	if (unlikely(!dp_fits_mtu(m, c->s->port[out].mtu))) {
 		vsw_group_drop(c, out, vlan, DP_DROP_MTU_EXCEEDED, m);
-		return;
+		return false;
 	}
 	vsw_acc_add(c->vw, tx, false, vlan, m->pkt_len);
 	dp_tx(c->w, out, m);
+	return true;
 }
 
 /*

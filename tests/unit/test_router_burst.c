@@ -373,10 +373,73 @@ static void test_route_burst_matches_one_by_one(void **state)
 	free(sp);
 }
 
+/* A frame the control thread built for interface oif (untagged), of len bytes. */
+static struct rte_mbuf *injected(struct rte_mempool *mp, uint16_t oif, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, len));
+	memset(rte_pktmbuf_mtod(m, void *), 0, len);
+	rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	l3_meta(m)->oif = oif;
+	return m;
+}
+
+/*
+ * What the control thread sends is counted once: as sent when it leaves, as
+ * a drop (and not also as sent) when it could not be tagged, is longer than
+ * its port's MTU, or its interface went away.
+ */
+static void test_inject_counts_a_frame_once(void **state)
+{
+	struct rte_mbuf *m[4];
+	struct outcome *o = calloc(1, sizeof(*o));
+	uint64_t drops = 0;
+	struct env e;
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(l3_meta_register(), 0);
+	env_init(&e);
+	e.lw->inject = rte_ring_create("burst_inject", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(e.lw->inject);
+	e.t->iface[1] = (struct l3_iface){
+		.kind = L3_IF_SUBIF, .on = true, .vrf = 1, .port = 1, .vlan = 100, .mtu = 1500
+	};
+	e.t->iface[2] = (struct l3_iface){
+		.kind = L3_IF_PORT, .on = true, .vrf = 1, .port = 2, .mtu = 1500
+	};
+	m[0] = injected(e.mp, 1, 60);
+	m[0]->data_off = 0; /* no headroom: the tag cannot go in */
+	m[1] = injected(e.mp, 2, 1500 + RTE_ETHER_HDR_LEN + 1);
+	m[2] = injected(e.mp, 3, 60); /* interface 3 is not (any more) */
+	m[3] = injected(e.mp, 2, 60);
+	assert_int_equal(rte_ring_sp_enqueue_burst(e.lw->inject, (void **)m, 4, NULL), 4);
+	l3_inject(&e.x);
+	collect(&e, o);
+	assert_int_equal(o->n, 1);
+	assert_int_equal(o->f[0].port, 2);
+	assert_int_equal(e.lw->ifh[1].tx_pkts, 0);
+	assert_int_equal(e.lw->ifh[2].tx_pkts, 1);
+	assert_int_equal(e.lw->ifh[2].tx_bytes, 60);
+	assert_int_equal(e.lw->ifc[1].drop[DP_DROP_NO_MBUF], 1);
+	assert_int_equal(e.w->drop_total[DP_DROP_MTU_EXCEEDED], 1);
+	assert_int_equal(e.w->drop_total[dp_drop_id(&l3_drops, L3_DROP_NO_INTERFACE)], 1);
+	for (unsigned d = 0; d < dp_n_drops; d++)
+		drops += e.w->drop_total[d];
+	assert_int_equal(drops, 3);
+	assert_int_equal(rte_mempool_in_use_count(e.mp), 0);
+	rte_ring_free(e.lw->inject);
+	env_fini(&e);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_route_burst_matches_one_by_one),
+		cmocka_unit_test(test_inject_counts_a_frame_once),
 	};
 
 	return cmocka_run_group_tests(tests, unit_dp_setup, unit_dp_teardown);
