@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fault points for tests (meson -Dfault_points=true, on in the Makefile's test builds):
- * TESS_FAULT="point:fail|kill[,point:fail|kill...]" makes dp_fault(point) return -EIO
- * (fail) or kill the process with SIGKILL (kill). Compiled out otherwise: dp_fault() is 0.
+ * TESS_FAULT="point:fail|once|kill[,...]" makes dp_fault(point) return -EIO (fail; once:
+ * the first time only) or kill the process with SIGKILL (kill). Compiled out otherwise:
+ * dp_fault() is 0.
  * The points are listed in README ("Reliability").
  */
 #ifndef TESS_FAULT_H
