@@ -12,6 +12,8 @@ import random
 import threading
 import time
 
+import pytest
+
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
@@ -246,6 +248,42 @@ def test_restart_keeps_leases(cleanup, tmp_path):
     ack = exchange(sa, renew, 777)
     assert ack is not None and msg_type(ack) == 5 and ack[BOOTP].yiaddr == second[0]
     assert ack[IP].dst == second[0]
+
+
+@pytest.mark.parametrize("point", ["dhcp.sync", "dhcp.table"])
+def test_leases_file_read_after_a_failed_first_sync(cleanup, tmp_path, monkeypatch, point):
+    """The first config sync of a restart runs out of memory, once: for the servers
+    (dhcp.sync) or for acme's table (dhcp.table; bravo's is made). The servers are set up
+    again a second later and acme's leases of the file come back then; they are not lost
+    (the file was read only by a first sync that worked, and the next save wrote over it)."""
+    t = DhcpTopo(cleanup, tmp_path)
+    mac = "02:00:00:00:e0:05"
+    got = t.udhcpc("acme", mac=mac)
+    assert got
+    path = os.path.join(str(tmp_path), "tessd-dhcp-leases.json")
+    tess.wait_for(lambda: os.path.exists(path) and got[0] in open(path).read(), 10,
+                  "the leases file")
+    t.pe.stop()
+    monkeypatch.setenv("TESS_FAULT", f"{point}:once")
+    try:
+        t.pe.start()
+    finally:
+        monkeypatch.delenv("TESS_FAULT", raising=False)
+    if not t.pe.ctl("status").get("fault_points"):
+        pytest.skip("a build without fault points")
+    for n in TENANTS:
+        t.ns[n].attach(t.ifs[n], mac=CLIENT_MAC)
+    tess.wait_for(lambda: any(l["mac"].lower() == mac for l in t.leases("--vrf", "acme")), 10,
+                  "acme's lease back by the second sync")
+    log = t.pe.log()
+    assert f"fault injected at {point}" in log
+    assert "every server has its lease table again" in log
+    if point == "dhcp.table":
+        assert "0 leases loaded" in log and "1 waiting for their server" in log, log
+        assert "1 leases set aside loaded, 0 dropped" in log
+    assert t.pe.ctl("stats")["dhcp_sync_errors"] == 1
+    again = t.udhcpc("acme", mac=mac)
+    assert again and again[0] == got[0], again
 
 
 def test_a_pool_change_counts_the_leases_it_drops(cleanup, tmp_path):

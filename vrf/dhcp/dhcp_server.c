@@ -29,6 +29,7 @@
 #include "dhcp_lease.h"
 #include "dhcp_proto.h"
 #include "dhcp_relay.h"
+#include "fault.h"
 #include "l3.h"
 #include "l3_svc.h"
 #include "log.h"
@@ -82,6 +83,7 @@ struct dhcp_srv {
 	uint64_t limited_base;
 	uint32_t sc_idx, ic_idx; /* its server's and interface's index in the running config */
 	bool kept;               /* a sync found it in the new config */
+	bool stale;              /* its table is an older config's (no memory for the new) */
 	struct dhcp_probe probes[DHCP_PROBES];
 	uint8_t n_probes;
 };
@@ -102,6 +104,19 @@ static uint32_t save_wait_ms;    /* after failed writes: the wait before the nex
 static uint64_t save_logged_tsc; /* when a failed write was last logged */
 static uint64_t save_unlogged;   /* failed writes since */
 static uint64_t sync_gen;        /* lease tables replaced: dhcp_bound_version moves */
+/*
+ * The leases file is read by the first sync that makes the servers (not
+ * before: a save would write over what is not read yet). Its leases of a
+ * server left without a table (no memory) wait aside, written back by each
+ * save, until a sync gives it one. A sync that fails, whole or in part, is
+ * done again from dhcp_poll after resync_wait_ms (1 s, twice as long each
+ * time, up to a minute).
+ */
+static bool leases_loaded;
+static json_t *aside;           /* the file's leases of servers without a table */
+static uint32_t resync_wait_ms; /* 0: the last sync gave every server its table */
+static uint64_t resync_tsc;     /* when the last sync failed */
+static bool tables_old;         /* a whole sync failed: the tables are of an older config */
 static struct l3_svc dhcp_svc;
 
 static uint64_t wall(void)
@@ -163,6 +178,8 @@ static void leases_save(const struct tessd_cfg *cfg)
 	for (uint32_t i = 0; i < n_srvs; i++)
 		for (uint32_t k = 0; k < srvs[i].leases.n; k++)
 			json_array_append_new(a, lease_json(&srvs[i], &srvs[i].leases.l[k], false));
+	if (aside)
+		json_array_extend(a, aside);
 	doc = json_pack("{s:i,s:o}", "version", 1, "leases", a);
 	if (doc == NULL || cfg_file_save(path, doc, why, sizeof(why)) < 0) {
 		/*
@@ -224,12 +241,52 @@ static struct dhcp_srv *srv_named(const char *iface)
 	return s && strcmp(s->iface, iface) == 0 ? s : NULL;
 }
 
-/* Leases of the file, into the servers they belong to; the rest (expired, out of pools) go. */
+/* Whether cfg has a DHCP server on interface ifn. */
+static bool server_configured(const struct tessd_cfg *cfg, const char *ifn)
+{
+	for (uint32_t i = 0; i < cfg->dhcp.n_servers; i++)
+		if (strcmp(cfg->dhcp.servers[i].interface, ifn) == 0)
+			return true;
+	return false;
+}
+
+/* One lease of the file (e) into server s's table: 0, or why not (not trusted). */
+static int lease_restore_json(const struct tessd_cfg *cfg, struct dhcp_srv *s, json_t *e,
+			      uint64_t now)
+{
+	const char *st = json_string_value(json_object_get(e, "state")) ?: "";
+	const char *host = json_string_value(json_object_get(e, "hostname"));
+	struct dhcp_lease l = { 0 };
+	struct cfg_mac mac;
+
+	if (cfg_parse_ip4(json_string_value(json_object_get(e, "address")) ?: "", &l.ip) != 0 ||
+	    cfg_parse_mac(json_string_value(json_object_get(e, "mac")) ?: "", &mac) != 0 ||
+	    !json_is_integer(json_object_get(e, "expires")))
+		return -EINVAL;
+	memcpy(l.mac, mac.b, 6);
+	l.expires = (uint64_t)json_integer_value(json_object_get(e, "expires"));
+	l.state = strcmp(st, "bound") == 0      ? DL_BOUND
+		  : strcmp(st, "declined") == 0 ? DL_DECLINED
+						: 0; /* offers are not kept */
+	if (host)
+		snprintf(l.hostname, sizeof(l.hostname), "%s", host);
+	/* The file is not trusted: no lease longer than this config gives. */
+	dhcp_lease_sanitize(&l, now,
+			    l.state == DL_DECLINED ? cfg->dhcp.decline_sec
+			    : srv_cfg(s)           ? srv_cfg(s)->lease_sec
+						   : 0);
+	return dhcp_lease_restore(&s->leases, &l, now);
+}
+
+/*
+ * Leases of the file, into the servers they belong to; those of a server
+ * without a table yet aside; the rest (expired, out of pools) go.
+ */
 static void leases_load(const struct tessd_cfg *cfg)
 {
 	char path[PATH_MAX];
 	struct cfg_errs errs;
-	uint32_t kept = 0, dropped = 0;
+	uint32_t kept = 0, dropped = 0, waiting = 0;
 	uint64_t now = wall();
 	struct dhcp_srv *last = NULL;
 	json_t *doc, *a, *e;
@@ -259,47 +316,59 @@ static void leases_load(const struct tessd_cfg *cfg)
 		return;
 	}
 	json_array_foreach (a, i, e) {
-		struct dhcp_lease l = { 0 };
 		const char *ifn = json_string_value(json_object_get(e, "interface")) ?: "";
-		struct dhcp_srv *s;
 
 		/* The file holds a server's leases together: one lookup per run of them. */
 		if (last == NULL || strcmp(last->iface, ifn) != 0)
 			last = srv_named(ifn);
-		s = last;
-		const char *st = json_string_value(json_object_get(e, "state")) ?: "";
-		const char *host = json_string_value(json_object_get(e, "hostname"));
-		struct cfg_mac mac;
-		int rc = -EINVAL;
-
-		if (s &&
-		    cfg_parse_ip4(json_string_value(json_object_get(e, "address")) ?: "", &l.ip) ==
-			    0 &&
-		    cfg_parse_mac(json_string_value(json_object_get(e, "mac")) ?: "", &mac) == 0 &&
-		    json_is_integer(json_object_get(e, "expires"))) {
-			memcpy(l.mac, mac.b, 6);
-			l.expires = (uint64_t)json_integer_value(json_object_get(e, "expires"));
-			l.state = strcmp(st, "bound") == 0      ? DL_BOUND
-				  : strcmp(st, "declined") == 0 ? DL_DECLINED
-								: 0; /* offers are not kept */
-			if (host)
-				snprintf(l.hostname, sizeof(l.hostname), "%s", host);
-			/* The file is not trusted: no lease longer than this config gives. */
-			dhcp_lease_sanitize(&l, now,
-					    l.state == DL_DECLINED ? cfg->dhcp.decline_sec
-					    : srv_cfg(s)           ? srv_cfg(s)->lease_sec
-								   : 0);
-			rc = dhcp_lease_restore(&s->leases, &l, now);
+		if (last && lease_restore_json(cfg, last, e, now) == 0) {
+			kept++;
+		} else if (last == NULL && server_configured(cfg, ifn) &&
+			   (aside || (aside = json_array())) && json_array_append(aside, e) == 0) {
+			waiting++;
+		} else {
+			dropped++;
 		}
-		if (rc == 0)
+	}
+	json_decref(doc);
+	DP_LOG(INFO,
+	       "dhcp: %u leases loaded from %s, %u waiting for their server, %u dropped "
+	       "(expired, outside the pools or taken meanwhile)",
+	       kept, path, waiting, dropped);
+	if (dropped)
+		dirty = true; /* and so if leases were given before the file could be read */
+}
+
+/* The leases set aside into the servers that have a table now; those of servers gone go. */
+static void aside_restore(const struct tessd_cfg *cfg)
+{
+	uint64_t now = wall();
+	uint32_t kept = 0, dropped = 0;
+	size_t i = 0;
+
+	while (i < json_array_size(aside)) {
+		json_t *e = json_array_get(aside, i);
+		const char *ifn = json_string_value(json_object_get(e, "interface")) ?: "";
+		struct dhcp_srv *s = srv_named(ifn);
+
+		if (s == NULL && server_configured(cfg, ifn)) {
+			i++;
+			continue;
+		}
+		if (s && lease_restore_json(cfg, s, e, now) == 0)
 			kept++;
 		else
 			dropped++;
+		json_array_remove(aside, i);
 	}
-	json_decref(doc);
-	DP_LOG(INFO, "dhcp: %u leases loaded from %s, %u dropped (expired or outside the pools)",
-	       kept, path, dropped);
-	dirty = dropped != 0;
+	if (kept + dropped)
+		DP_LOG(INFO, "dhcp: %u leases set aside loaded, %u dropped", kept, dropped);
+	if (dropped)
+		dirty = true;
+	if (json_array_size(aside) == 0) {
+		json_decref(aside);
+		aside = NULL;
+	}
 }
 
 /* ---- config ---- */
@@ -317,6 +386,14 @@ static void srv_take(struct dhcp_srv *s, struct dhcp_srv *o)
 	s->n_probes = o->n_probes;
 }
 
+/* A sync failed (in part): done again later, each wait twice the last. */
+static void resync_later(void)
+{
+	resync_wait_ms =
+		resync_wait_ms ? RTE_MIN(2 * resync_wait_ms, DHCP_SAVE_BACKOFF_MAX_MS) : 1000;
+	resync_tsc = rte_rdtsc();
+}
+
 static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 {
 	uint32_t n = cur->dhcp.n_servers;
@@ -324,12 +401,19 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 	uint64_t now = wall();
 	int rc;
 	uint32_t *order = tessd_cfg_iface_order(cur, &rc);
+	bool failed = false;
 
 	dhcp_relay_sync(cur, dhcp_svc.idx); /* stateless: whatever the servers' fate */
-	if (ns == NULL || rc < 0) {
+	if (tables_old)
+		old = NULL; /* the tables are of a config before old */
+	if (ns == NULL || rc < 0 || dp_fault("dhcp.sync") < 0) {
 		free(ns);
 		free(order);
-		DP_LOG(ERR, "dhcp: no memory to apply the config: servers unchanged");
+		DP_LOG(ERR, "dhcp: no memory to apply the config: servers unchanged, tried "
+			    "again later");
+		sync_errors++;
+		tables_old = true;
+		resync_later();
 		return;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -351,17 +435,19 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			o = NULL;
 		if (o)
 			o->kept = true;
-		if (o && old && o->sc_idx < old->dhcp.n_servers &&
+		if (o && !o->stale && old && o->sc_idx < old->dhcp.n_servers &&
 		    dhcp_leases_cfg_same(&old->dhcp.servers[o->sc_idx], sc)) {
 			/* Its pools, reservations and limit unchanged: the table moves as it is. */
 			srv_take(s, o);
 			continue;
 		}
-		if (dhcp_leases_init(&s->leases, sc) < 0) {
+		if (dp_fault("dhcp.table") < 0 || dhcp_leases_init(&s->leases, sc) < 0) {
 			sync_errors++;
+			failed = true;
 			if (o == NULL) {
 				DP_LOG_F(ERR, SRV_FIELDS(s),
-					 "dhcp: no memory for the leases of %s: not served",
+					 "dhcp: no memory for the leases of %s: not served, "
+					 "tried again later",
 					 sc->interface);
 				continue;
 			}
@@ -371,9 +457,11 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			 * every lease of the interface vanishing.
 			 */
 			DP_LOG_F(ERR, SRV_FIELDS(s),
-				 "dhcp: no memory for the new leases of %s: its old table kept",
+				 "dhcp: no memory for the new leases of %s: its old table "
+				 "kept, tried again later",
 				 sc->interface);
 			srv_take(s, o);
+			s->stale = true;
 			continue;
 		}
 		s->on = true;
@@ -417,14 +505,29 @@ static void dhcp_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			by_if[ns[i].ifid] = &ns[i];
 	free(order);
 	sync_gen++;
-	if (old == NULL)
+	tables_old = false;
+	if (!leases_loaded)
 		leases_load(cur);
+	else if (aside)
+		aside_restore(cur);
+	leases_loaded = true;
+	if (failed) {
+		resync_later();
+		return;
+	}
+	if (resync_wait_ms)
+		DP_LOG(NOTICE, "dhcp: every server has its lease table again");
+	resync_wait_ms = 0;
 }
 
 static void dhcp_fini(void)
 {
-	if (dirty)
+	if (dirty && leases_loaded)
 		leases_save(&tessd.cfg);
+	json_decref(aside);
+	aside = NULL;
+	leases_loaded = tables_old = false;
+	resync_wait_ms = 0;
 	for (uint32_t i = 0; i < n_srvs; i++)
 		dhcp_leases_fini(&srvs[i].leases);
 	free(srvs);
@@ -437,6 +540,8 @@ static void probes_expire(struct dhcp_srv *s, uint64_t now);
 
 static void dhcp_poll(const struct tessd_cfg *cfg, uint64_t now)
 {
+	if (resync_wait_ms && now - resync_tsc >= resync_wait_ms * (dp_tsc_hz / 1000))
+		dhcp_sync(cfg, cfg); /* the tables of cfg's servers stay as they are */
 	for (uint32_t i = 0; i < n_srvs; i++)
 		if (srvs[i].n_probes)
 			probes_expire(&srvs[i], now);
@@ -447,7 +552,7 @@ static void dhcp_poll(const struct tessd_cfg *cfg, uint64_t now)
 			if (dhcp_leases_expire(&srvs[i].leases, w))
 				dirty = true; /* the file must not keep them until another change */
 	}
-	if (dirty &&
+	if (dirty && leases_loaded &&
 	    now - saved_tsc >= (uint64_t)(save_wait_ms ? save_wait_ms : cfg->dhcp.save_ms) *
 				       (dp_tsc_hz / 1000))
 		leases_save(cfg);
