@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "rcu.h"
 
@@ -14,6 +15,8 @@ int fdb_init(struct fdb *f, uint32_t capacity, int socket)
 
 void fdb_fini(struct fdb *f)
 {
+	for (uint32_t p = 0; p < DP_MAX_PORTS; p++)
+		free(f->per_group[p]);
 	lf_fini(&f->t);
 	memset(f, 0, sizeof(*f));
 }
@@ -34,6 +37,8 @@ static void count(struct fdb *f, const struct fdb_entry *e, int delta)
 		return;
 	f->per_port[e->port] += (uint32_t)delta;
 	f->per_vlan[fdb_entry_vlan(e)] += (uint32_t)delta;
+	if (f->per_group[e->port])
+		f->per_group[e->port][fdb_entry_vlan(e)] += (uint32_t)delta;
 }
 
 static struct fdb_entry *insert(struct fdb *f, uint64_t key, uint16_t port, uint8_t flags,
@@ -76,7 +81,8 @@ enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint
 		e->seen = now;
 		return FDB_REFRESHED;
 	}
-	if (port_limit && f->per_port[port] >= port_limit) {
+	if (port_limit &&
+	    (f->per_group[port] ? f->per_group[port][vlan] : f->per_port[port]) >= port_limit) {
 		f->stats.refused_port++;
 		f->refused_port_count[port]++;
 		f->refused_vlan_count[vlan]++;
@@ -86,6 +92,10 @@ enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint
 		/* A move keeps the VLAN's count; the ports trade one. */
 		f->per_port[e->port]--;
 		f->per_port[port]++;
+		if (f->per_group[e->port])
+			f->per_group[e->port][vlan]--;
+		if (f->per_group[port])
+			f->per_group[port][vlan]++;
 		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);
 		e->seen = now;
 		f->stats.moved++;
@@ -108,6 +118,30 @@ enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint
 	f->learned_port[port]++;
 	f->learned_vlan[vlan]++;
 	return FDB_LEARNED;
+}
+
+int fdb_port_per_group(struct fdb *f, uint16_t port, bool on)
+{
+	uint32_t *n;
+
+	if (!on || f->per_group[port]) {
+		if (!on) {
+			free(f->per_group[port]);
+			f->per_group[port] = NULL;
+		}
+		return 0;
+	}
+	n = calloc(FDB_VLANS, sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	/* The port's entries so far (once, when it becomes a trunk). */
+	for (uint32_t i = 0; i < f->t.span; i++) {
+		const struct fdb_entry *e = entry(f, i);
+		if (e->live && e->port == port && !(e->flags & FDB_F_STATIC))
+			n[fdb_entry_vlan(e)]++;
+	}
+	f->per_group[port] = n;
+	return 0;
 }
 
 int fdb_add_static(struct fdb *f, uint64_t key, uint16_t port, uint64_t now)

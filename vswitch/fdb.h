@@ -47,6 +47,12 @@ struct fdb {
 	/* Dynamic (learned) entries per port and per VLAN, for the MAC limits. */
 	uint32_t per_port[DP_MAX_PORTS];
 	uint32_t per_vlan[FDB_VLANS];
+	/*
+	 * A port whose MAC limit is per group (a trunk: one group's MACs must
+	 * not use up what the others learn over it): its entries per VLAN. NULL
+	 * for the others (fdb_port_per_group).
+	 */
+	uint32_t *per_group[DP_MAX_PORTS];
 	uint32_t learned_port[DP_MAX_PORTS]; /* learns on a port since start */
 	uint32_t refused_port_count[DP_MAX_PORTS];
 	uint32_t learned_vlan[FDB_VLANS];
@@ -122,11 +128,17 @@ void fdb_fini(struct fdb *f);
 
 /*
  * Learns (or refreshes, or moves) key on port. Limits (0: none) bound the
- * dynamic entries of the port and of the key's VLAN; a move counts against
- * the new port's limit.
+ * dynamic entries of the port (of the port in the key's VLAN, for a port
+ * counted per group) and of the key's VLAN; a move counts against the new
+ * port's limit.
  */
 enum fdb_learn_result fdb_learn(struct fdb *f, uint64_t key, uint16_t port, uint64_t now,
 				uint32_t port_limit, uint32_t vlan_limit);
+/*
+ * Counts port's learned entries per group (on; its limit then bounds each
+ * group's) or not (off). -ENOMEM: still counted as before.
+ */
+int fdb_port_per_group(struct fdb *f, uint16_t port, bool on);
 /*
  * Adds or re-points a static entry (never aged, never moved by learning).
  * A full table gives up a learned entry for it (waiting for readers).

@@ -25,6 +25,7 @@ struct fdb vsw_fdb;
 struct vsw_port_state vsw_port_state[DP_MAX_PORTS];
 
 static uint32_t port_limit[DP_MAX_PORTS];
+static bool port_trunk[DP_MAX_PORTS]; /* its MAC limit counted per group */
 static uint32_t vlan_limit[DP_VLANS];
 static uint64_t last_age;
 static vsw_counters_t grp_base[DP_VLANS];
@@ -295,6 +296,7 @@ static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 							     ? cur->sw.groups[i].mac_limit
 							     : cur->sw.fdb_size / VSW_GROUP_SHARE;
 	memset(port_limit, 0, sizeof(port_limit));
+	memset(port_trunk, 0, sizeof(port_trunk));
 	for (uint32_t i = 0; i < cur->n_ports; i++) {
 		const struct tessd_port_cfg *pc = &cur->ports[i];
 		const struct tessd_port_cfg *was = old ? tessd_cfg_port(old, pc->name) : NULL;
@@ -304,9 +306,19 @@ static void vsw_sync(const struct tessd_cfg *old, const struct tessd_cfg *cur)
 			continue;
 		port_limit[p->id] =
 			pc->mac_limit ? pc->mac_limit : cur->sw.fdb_size / VSW_PORT_SHARE;
+		port_trunk[p->id] = pc->mode == TESS_PORT_TRUNK;
 		if (was && rules_changed(was, pc))
 			__atomic_store_n(&vsw_port_state[p->id].locked_mac, 0, __ATOMIC_RELEASE);
+		/* A trunk's limit is each group's: one tenant's MACs leave the others room. */
+		if (fdb_port_per_group(&vsw_fdb, p->id, port_trunk[p->id]) < 0)
+			DP_LOG(ERR,
+			       "out of memory: the MAC limit of trunk %s counts its groups "
+			       "together",
+			       pc->name);
 	}
+	for (uint16_t id = 0; id < DP_MAX_PORTS; id++)
+		if (!port_trunk[id])
+			fdb_port_per_group(&vsw_fdb, id, false);
 }
 
 const char *vsw_group_name(uint16_t vlan)

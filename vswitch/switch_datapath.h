@@ -240,22 +240,28 @@ static inline unsigned vsw_group_guard(const struct vsw_port *pf, const struct r
 
 /*
  * Asks the control thread to learn key on port, unless asked within the last
- * 10 ms, and at most VSW_LEARN_PPS times a second per port: a port sending
- * from ever new MACs (or refused at its limit) cannot crowd out the others.
+ * 10 ms, and at most VSW_LEARN_PPS times a second per port (per group over
+ * the trunks, which carry many tenants): a port, or a tenant on a trunk,
+ * sending from ever new MACs (or refused at its limit) cannot crowd out the
+ * others.
  * A MAC not in the FDB (fresh) has the control thread kicked at the burst's
  * end; a move waits for its tick: a MAC flapping between two ports (a loop)
  * would wake it at every burst.
  */
 static inline void vsw_learn(struct vsw_worker *w, uint64_t key, uint16_t port, uint64_t now,
-			     bool fresh)
+			     bool fresh, bool trunk)
 {
 	unsigned slot = (unsigned)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) % VSW_LEARN_MEMO;
 	struct vsw_learn_event ev = { .key = key, .port = port };
+	struct dp_storm *rl = &w->learn_rl[port];
 
 	if (w->memo[slot].key == key && w->memo[slot].port == port &&
 	    now - w->memo[slot].tsc < dp_tsc_hz / 100)
 		return;
-	if (!dp_bucket_ok(&w->learn_rl[port], VSW_LEARN_PPS, now)) {
+	/* A group's on every trunk together: one tenant's, whichever trunk it storms. */
+	if (trunk)
+		rl = &w->learn_rl_group[fdb_key_vlan(key)];
+	if (!dp_bucket_ok(rl, VSW_LEARN_PPS, now)) {
 		dp_cnt_add(&w->learn_limited, 1);
 		return;
 	}
@@ -620,7 +626,7 @@ static inline void vsw_input(const struct vsw_ctx *c, uint16_t in, uint16_t queu
 		if (likely(src && src->port == in))
 			fdb_touch(src, now, dp_tsc_hz);
 		else if (src == NULL || !(src->flags & FDB_F_STATIC))
-			vsw_learn(vw, skey[i], in, now, src == NULL);
+			vsw_learn(vw, skey[i], in, now, src == NULL, pf->mode == VSW_PORT_TRUNK);
 
 		if (unlikely(g->irb_arg != 0) && dkey[i] != VSW_BCAST_KEY &&
 		    vsw_to_router(g, m, routed))

@@ -132,13 +132,14 @@ struct vsw_worker {
 	vsw_counters_t *grp;    /* [DP_VLANS] */
 	struct rte_ring *learn; /* vsw_learn_event to the control thread */
 	uint64_t learn_lost;    /* learn events dropped: the ring to the control thread was full */
-	uint64_t learn_limited; /* learn events not sent: a port over VSW_LEARN_PPS */
+	uint64_t learn_limited; /* not sent: a port (a trunk's group) over VSW_LEARN_PPS */
 	struct {
 		uint64_t key, tsc;
 		uint16_t port;
 	} memo[VSW_LEARN_MEMO];
 	struct dp_storm storm[DP_MAX_PORTS][DP_MAX_PORT_QUEUES]; /* per RX queue */
 	struct dp_storm learn_rl[DP_MAX_PORTS];                  /* learn events per port */
+	struct dp_storm learn_rl_group[DP_VLANS]; /* trunks': per group (all trunks') */
 	bool learned; /* a new MAC's event queued this burst: kick at its end (kick.h) */
 };
 

@@ -426,6 +426,78 @@ def test_a_mac_storm_does_not_stop_others_learning(cleanup, tmp_path):
     s.close()
 
 
+def tagged_from(vlan, src, marker):
+    return bytes(Ether(src=src, dst=BCAST) / Dot1Q(vlan=vlan, type=0x88b5) /
+                 Raw(marker + b"." * 40))
+
+
+def test_a_trunk_learns_each_group_up_to_its_limit(cleanup, tmp_path):
+    """A trunk's mac_limit bounds each group it carries: acme's MACs arriving over the trunk
+    (its desktops on other hosts) do not use up what bravo learns over it."""
+    t = Topo(cleanup, tmp_path, port_kw={"up": {"mac_limit": 4}})
+    s = t.sock("up")
+    for i in range(10):
+        s.send(tagged_from(100, f"02:00:00:00:ac:{i:02x}", b"ACME"))
+
+    def on_up(group):
+        return [e for e in t.fdb(group=group) if e["port"] == "up"]
+
+    up = lambda: next(p for p in t.tessd.ctl("port", "list") if p["name"] == "up")  # noqa: E731
+    tess.wait_for(lambda: up()["learn_refused"] >= 6, 5, lambda: f"acme's refusals: {up()}")
+    assert len(on_up("acme")) == 4
+    for i in range(6):
+        s.send(tagged_from(200, f"02:00:00:00:b0:{i:02x}", b"BRAVO"))
+    tess.wait_for(lambda: up()["learn_refused"] >= 8, 5, lambda: f"bravo's refusals: {up()}")
+    assert len(on_up("bravo")) == 4 and len(on_up("acme")) == 4
+    assert up()["fdb_learned"] == 8
+    # A limit raised to 5 lets each group learn one more over the trunk (the counts kept).
+    t.tessd.ctl("port", "set", "up", "--mac-limit", "5")
+    for i in range(2):
+        s.send(tagged_from(100, f"02:00:00:00:ac:{0x40 + i:02x}", b"ACME"))
+        s.send(tagged_from(200, f"02:00:00:00:b0:{0x40 + i:02x}", b"BRAVO"))
+    tess.wait_for(lambda: up()["learn_refused"] >= 10, 5, lambda: f"raised limit: {up()}")
+    assert len(on_up("bravo")) == 5 and len(on_up("acme")) == 5
+    s.close()
+
+
+def test_a_tenants_mac_storm_on_a_trunk_does_not_stop_anothers_learning(cleanup, tmp_path):
+    """A trunk's learn rate is per group: acme sending from ever new MACs over the trunk, above
+    the rate, leaves bravo's new MACs over the same trunk learned."""
+    t = Topo(cleanup, tmp_path)
+    stop = threading.Event()
+
+    sent = [0]
+
+    def storm():
+        s = t.sock("up")
+        frame = bytearray(tagged_from(100, "02:01:00:00:00:01", b"STORM"))
+        i = 0
+        while not stop.is_set():  # far above the learn rate: the source MAC patched in place
+            frame[8:11] = (i & 0xffffff).to_bytes(3, "big")
+            s.send(frame)
+            i += 1
+        sent[0] = i
+        s.close()
+
+    th = threading.Thread(target=storm)
+    th.start()
+    try:
+        time.sleep(0.5)
+        s = t.sock("up")
+        macs = [f"02:00:00:00:b1:{i:02x}" for i in range(10)]
+        for m in macs:
+            s.send(tagged_from(200, m, b"QUIET"))
+            time.sleep(0.05)
+        t.wait_fdb(lambda f: all(any(e["mac"].lower() == m for e in f) for m in macs),
+                   timeout=2, what="bravo's MACs learned during acme's storm")
+        s.close()
+    finally:
+        stop.set()
+        th.join()
+    w = t.tessd.ctl("stats")["workers"][0]
+    assert sent[0] > 5000 and w["learn_limited"] > 0, (sent, w)
+
+
 def test_a_new_mac_wakes_the_control_thread_to_learn_it(cleanup, tmp_path):
     """A worker's learn event kicks the control thread (status control_kicks), so the MAC is
     learnt at once rather than at its next 10 ms tick (frames to it flooded until then)."""

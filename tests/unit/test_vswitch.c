@@ -286,6 +286,45 @@ static void test_fdb_limits(void **state)
 	fdb_fini(&f);
 }
 
+/* A trunk's limit bounds each group's MACs on it: counted per group from when it is one. */
+static void test_fdb_trunk_limit_per_group(void **state)
+{
+	struct fdb f;
+
+	(void)state;
+	assert_int_equal(fdb_init(&f, 1024, 0), 0);
+	assert_int_equal(fdb_learn(&f, key(100, 1), 1, 0, 2, 0), FDB_LEARNED);
+	assert_int_equal(fdb_learn(&f, key(100, 2), 1, 0, 2, 0), FDB_LEARNED);
+	assert_int_equal(fdb_add_static(&f, key(200, 50), 1, 0), 0);
+	/* Counted per port: group 200 finds the port full. */
+	assert_int_equal(fdb_learn(&f, key(200, 1), 1, 0, 2, 0), FDB_REFUSED_PORT_LIMIT);
+	assert_int_equal(fdb_port_per_group(&f, 1, true), 0);
+	assert_int_equal(f.per_group[1][100], 2); /* the entries it had, not the static one */
+	assert_int_equal(f.per_group[1][200], 0);
+	assert_int_equal(fdb_learn(&f, key(100, 3), 1, 0, 2, 0), FDB_REFUSED_PORT_LIMIT);
+	assert_int_equal(fdb_learn(&f, key(200, 1), 1, 0, 2, 0), FDB_LEARNED);
+	assert_int_equal(fdb_learn(&f, key(200, 2), 1, 0, 2, 0), FDB_LEARNED);
+	/* A move counts in the group it is in, off the port it left. */
+	assert_int_equal(fdb_learn(&f, key(300, 1), 2, 0, 0, 0), FDB_LEARNED);
+	assert_int_equal(fdb_learn(&f, key(300, 1), 1, 0, 2, 0), FDB_MOVED);
+	assert_int_equal(f.per_group[1][300], 1);
+	assert_int_equal(fdb_learn(&f, key(300, 1), 2, 0, 0, 0), FDB_MOVED);
+	assert_int_equal(f.per_group[1][300], 0);
+	/* Deleted and aged entries leave their group's count. */
+	assert_int_equal(fdb_del(&f, key(100, 1)), 0);
+	assert_int_equal(f.per_group[1][100], 1);
+	assert_int_equal(fdb_learn(&f, key(100, 3), 1, 0, 2, 0), FDB_LEARNED);
+	assert_int_equal(f.per_port[1], 4);
+	/* No longer a trunk: the port's 4 entries count together again. */
+	assert_int_equal(fdb_port_per_group(&f, 1, false), 0);
+	assert_null(f.per_group[1]);
+	assert_int_equal(fdb_learn(&f, key(400, 1), 1, 0, 4, 0), FDB_REFUSED_PORT_LIMIT);
+	assert_int_equal(fdb_learn(&f, key(400, 1), 1, 0, 5, 0), FDB_LEARNED);
+	assert_int_equal(fdb_port_per_group(&f, 1, true), 0);
+	assert_int_equal(f.per_group[1][400], 1);
+	fdb_fini(&f);
+}
+
 static void test_fdb_full(void **state)
 {
 	struct fdb f;
@@ -798,6 +837,36 @@ static struct rte_mbuf *tagged(uint16_t vid, const uint8_t *dst, const uint8_t *
 }
 
 /*
+ * A trunk's learn rate is per group: one group's MACs over the rate leave the
+ * others' learned. An access port's is the port's.
+ */
+static void test_trunk_learn_rate_per_group(void **state)
+{
+	uint64_t now = rte_get_tsc_cycles() + 10 * rte_get_tsc_hz();
+	unsigned burst = VSW_LEARN_PPS / 10; /* what a bucket holds */
+	struct vsw_fix f;
+
+	(void)state;
+	fix_init(&f, "learn_rate");
+	rte_ring_free(f.vw->learn);
+	f.vw->learn = rte_ring_create_elem("learn_rate_big", sizeof(struct vsw_learn_event), 2048,
+					   0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(f.vw->learn);
+	for (unsigned i = 0; i < burst + 100; i++)
+		vsw_learn(f.vw, key(100, i + 1), 0, now, true, true);
+	assert_int_equal(f.vw->learn_limited, 100);
+	vsw_learn(f.vw, key(200, 1), 0, now, true, true);
+	assert_int_equal(f.vw->learn_limited, 100);
+	/* Port 3 is an access port: its bucket is the port's, whatever the key's VLAN. */
+	for (unsigned i = 0; i < burst; i++)
+		vsw_learn(f.vw, key(100, 1000 + i), 3, now, true, false);
+	vsw_learn(f.vw, key(200, 1000), 3, now, true, false);
+	assert_int_equal(f.vw->learn_limited, 101);
+	assert_int_equal(rte_ring_count(f.vw->learn), burst + 1 + burst);
+	fix_fini(&f);
+}
+
+/*
  * A burst from a trunk, each frame in its group: the source and destination
  * read before the tag is popped are the frame's (learned under the group's
  * key, forwarded to the destination's port), a multicast or zero source is
@@ -896,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_push_refuses_shared_or_full),
 		cmocka_unit_test(test_fdb_learn_refresh_move),
 		cmocka_unit_test(test_fdb_limits),
+		cmocka_unit_test(test_fdb_trunk_limit_per_group),
 		cmocka_unit_test(test_fdb_full),
 		cmocka_unit_test(test_fdb_static),
 		cmocka_unit_test(test_fdb_static_over_learned_when_full),
@@ -910,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_flood_members_across_words),
 		cmocka_unit_test(test_tx_held_bounded_over_many_vhost_ports),
 		cmocka_unit_test(test_irb_bcast_copies_service_port_only),
+		cmocka_unit_test(test_trunk_learn_rate_per_group),
 		cmocka_unit_test(test_trunk_keys_and_bad_sources),
 		cmocka_unit_test(test_bucket2_spends_neither_when_one_refuses),
 	};
