@@ -246,6 +246,61 @@ static void test_owner_limit(void **state)
 	conn_destroy(t);
 }
 
+/* ok + 1 flows of owner (in its VRF) created by worker: ok made, the last refused (want_err). */
+static void create_flows(struct conn_table *t, unsigned worker, uint16_t owner, uint32_t ok,
+			 int want_err)
+{
+	int err;
+
+	for (uint32_t i = 0; i <= ok; i++) {
+		struct conn_tuple o =
+			tup(owner, 17, 0x0a000001, (uint16_t)(1000 + i), 0x01010101, 53);
+		struct conn_tuple r = conn_tuple_reverse(&o);
+		struct conn_entry *e = conn_new(t, worker, owner, 0, &o, &r, NULL, 0, 0, &err);
+
+		if (i < ok)
+			assert_non_null(e);
+		else
+			assert_int_equal(err, want_err);
+	}
+}
+
+/*
+ * A tenant whose flows all land on one worker is held to its limit, not to
+ * that worker's slice: the worker borrows from the others' slices (counted),
+ * and the entries go back to their own slices.
+ */
+static void test_a_worker_borrows_when_its_slice_is_empty(void **state)
+{
+	struct conn_table *t = table(64, 4, NULL, NULL); /* slices of 16 */
+	struct conn_stats st;
+	int err;
+
+	(void)state;
+	assert_int_equal(conn_owner_set(t, 5, 40, NULL), 0);
+	create_flows(t, 2, 5, 40, -EDQUOT); /* the tenant's limit, not the slice's */
+	conn_stats_get(t, &st);
+	assert_int_equal(st.borrowed, 24);
+	/* 24 entries left, in the other slices: another tenant takes them from worker 2. */
+	create_flows(t, 2, 6, 24, -ENOSPC);
+	/* All back, each in its own slice: every worker fills exactly its slice, then none. */
+	conn_flush_owner(t, 5);
+	conn_flush_owner(t, 6);
+	conn_expire(t, 0, 0);
+	conn_stats_get(t, &st);
+	uint64_t borrowed = st.borrowed;
+	for (unsigned w = 0; w < 4; w++)
+		for (uint32_t i = 0; i < 16; i++) {
+			struct conn_tuple o = tup(3, 17, 0x0c000001, (uint16_t)(1000 + 16 * w + i),
+						  0x01010101, 53);
+			assert_non_null(
+				conn_new(t, w, 7, CONN_F_ONEWAY, &o, NULL, NULL, 0, 0, &err));
+		}
+	conn_stats_get(t, &st);
+	assert_int_equal(st.borrowed, borrowed);
+	conn_destroy(t);
+}
+
 /*
  * A tenant one below its limit hammering a clashing tuple: each withdrawn
  * creation stays charged to it until the next conn_expire, which gives it
@@ -610,6 +665,7 @@ static void check_all_free(struct conn_table *t)
 	for (size_t i = 0; i < ((size_t)t->bmask + 1) * CONN_BUCKET; i++)
 		assert_int_equal(t->slot[i], 0);
 	assert_int_equal(conn_owner_set(t, 9, t->capacity + t->workers, NULL), 0);
+	uint64_t borrowed = st.borrowed;
 	for (unsigned w = 0; w < t->workers; w++) {
 		for (uint32_t i = 0; i < t->slice; i++) {
 			struct conn_tuple o =
@@ -618,6 +674,10 @@ static void check_all_free(struct conn_table *t)
 			assert_non_null(
 				conn_new(t, w, 9, CONN_F_ONEWAY, &o, NULL, NULL, 0, 0, &err));
 		}
+	}
+	conn_stats_get(t, &st);
+	assert_int_equal(st.borrowed, borrowed); /* each from its own slice */
+	for (unsigned w = 0; w < t->workers; w++) {
 		struct conn_tuple extra = tup(9, 17, 0x0e000000, (uint16_t)w, 0x03030303, 53);
 		assert_null(conn_new(t, w, 9, CONN_F_ONEWAY, &extra, NULL, NULL, 0, 0, &err));
 		assert_int_equal(err, -ENOSPC);
@@ -748,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_states_and_timeouts),
 		cmocka_unit_test(test_brief_entries),
 		cmocka_unit_test(test_owner_limit),
+		cmocka_unit_test(test_a_worker_borrows_when_its_slice_is_empty),
 		cmocka_unit_test(test_withdrawals_stay_charged),
 		cmocka_unit_test(test_capacity),
 		cmocka_unit_test(test_chosen_collisions),

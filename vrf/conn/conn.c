@@ -10,14 +10,20 @@
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "dp.h"
 #include "rcu.h"
 
 /*
- * SPSC rings of entry numbers, one of each per worker: free entries (the
- * control thread puts, the worker takes) and withdrawn ones (the other
- * way). Each holds at most its slice, so neither overflows.
+ * Rings of entry numbers. Free entries, one ring per worker's slice: the
+ * control thread puts, workers take (the slice's own worker, and any whose
+ * slice is empty: a tenant whose flows all land on one worker is held to its
+ * limit, not to that worker's slice); a ring holds at most its slice, so it
+ * never overflows. Withdrawn entries: one DPDK ring for the table, any worker
+ * puts (rarely: a clash, a full index), the control thread takes; it holds
+ * at most every entry.
  */
 struct conn_ring {
 	uint32_t head __rte_cache_aligned; /* control writes */
@@ -37,18 +43,26 @@ static void ring_put(struct conn_ring *r, uint32_t v)
 {
 	uint32_t h = r->head;
 
-	r->idx[h & r->mask] = v;
+	__atomic_store_n(&r->idx[h & r->mask], v, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Takes an entry number; several threads may (a CAS on the tail). A number
+ * read from a slot another thread took meanwhile is dropped with the failed
+ * CAS: the producer writes a slot again only after the tail passed it.
+ */
 static bool ring_take(struct conn_ring *r, uint32_t *v)
 {
-	uint32_t t = r->tail;
+	/* Acquire: the head read after it is no older than this tail (weakly ordered CPUs). */
+	uint32_t t = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 
-	if (t == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE))
-		return false;
-	*v = r->idx[t & r->mask];
-	__atomic_store_n(&r->tail, t + 1, __ATOMIC_RELEASE);
+	do {
+		if ((int32_t)(__atomic_load_n(&r->head, __ATOMIC_ACQUIRE) - t) <= 0)
+			return false;
+		*v = __atomic_load_n(&r->idx[t & r->mask], __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&r->tail, &t, t + 1, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
 	return true;
 }
 
@@ -85,16 +99,19 @@ static struct conn_ring *ring_alloc(uint32_t sz, int socket)
 
 static int alloc_rings(struct conn_table *t, int socket)
 {
+	static unsigned seq; /* DPDK rings' names are unique (tables come and go) */
 	uint32_t sz = pow2_at_least(t->slice);
+	char name[RTE_RING_NAMESIZE];
 
+	snprintf(name, sizeof(name), "conn_gone%u", __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	t->gone = rte_ring_create_elem(name, sizeof(uint32_t), t->capacity, socket,
+				       RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	t->ring = calloc(t->workers, sizeof(*t->ring));
-	t->gone = calloc(t->workers, sizeof(*t->gone));
 	if (t->ring == NULL || t->gone == NULL)
 		return -ENOMEM;
 	for (unsigned w = 0; w < t->workers; w++) {
 		t->ring[w] = ring_alloc(sz, socket);
-		t->gone[w] = ring_alloc(sz, socket);
-		if (t->ring[w] == NULL || t->gone[w] == NULL)
+		if (t->ring[w] == NULL)
 			return -ENOMEM;
 		for (uint32_t i = 0; i < t->slice; i++) {
 			uint32_t idx = w * t->slice + i;
@@ -124,7 +141,7 @@ struct conn_table *conn_create(const struct conn_params *p)
 	int rc;
 
 	if (p->workers == 0 || p->workers > 256 || p->capacity < p->workers ||
-	    p->capacity > (1u << 30) || p->owners == 0 || p->owners > 65536) {
+	    p->capacity >= (1u << 30) || p->owners == 0 || p->owners > 65536) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -173,14 +190,10 @@ void conn_destroy(struct conn_table *t)
 {
 	if (t == NULL)
 		return;
-	for (unsigned w = 0; w < t->workers; w++) {
-		if (t->ring)
-			rte_free(t->ring[w]);
-		if (t->gone)
-			rte_free(t->gone[w]);
-	}
+	for (unsigned w = 0; w < t->workers && t->ring; w++)
+		rte_free(t->ring[w]);
 	free(t->ring);
-	free(t->gone);
+	rte_ring_free(t->gone);
 	if (t->limbo) {
 		free(t->limbo->token);
 		free(t->limbo->idx);
@@ -355,6 +368,22 @@ static bool owner_take(struct conn_owner *o)
 	return false;
 }
 
+/*
+ * A free entry for worker: from its slice, or, that empty, from the next
+ * worker's that has one (counted: borrowed). It goes back to its own slice.
+ */
+static bool take_entry(struct conn_table *t, unsigned worker, uint32_t *idx)
+{
+	if (likely(ring_take(t->ring[worker], idx)))
+		return true;
+	for (unsigned k = 1; k < t->workers; k++)
+		if (ring_take(t->ring[(worker + k) % t->workers], idx)) {
+			dp_cnt_add(&t->ws[worker].borrowed, 1);
+			return true;
+		}
+	return false;
+}
+
 struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owner, uint8_t flags,
 			    const struct conn_tuple *orig, const struct conn_tuple *reply,
 			    const uint64_t user[2], uint8_t tcp_flags, uint64_t now, int *err)
@@ -373,7 +402,7 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 	h[CONN_ORIG] = conn_hash(t, orig);
 	h[CONN_REPLY] = flags & CONN_F_ONEWAY ? h[CONN_ORIG] : conn_hash(t, reply);
 	if (!has_room(t, h[CONN_ORIG]) || !has_room(t, h[CONN_REPLY]) ||
-	    !ring_take(t->ring[worker], &idx)) {
+	    !take_entry(t, worker, &idx)) {
 		__atomic_fetch_sub(&t->owner[owner].count, 1, __ATOMIC_RELAXED);
 		dp_cnt_add(&ws->table_full, 1);
 		*err = -ENOSPC;
@@ -400,7 +429,7 @@ struct conn_entry *conn_new(struct conn_table *t, unsigned worker, uint16_t owne
 		 * drain the slice past the owner's limit.
 		 */
 		__atomic_store_n(&e->live, CONN_DYING, __ATOMIC_RELEASE);
-		ring_put(t->gone[worker], idx);
+		rte_ring_mp_enqueue_elem(t->gone, &idx, sizeof(idx)); /* room for every entry */
 		dp_cnt_add(rc == -EEXIST ? &ws->clash : &ws->table_full, 1);
 		*err = rc;
 		return NULL;
@@ -458,19 +487,14 @@ static void withdrawn(struct conn_table *t)
 {
 	uint32_t idx;
 
-	for (unsigned w = 0; w < t->workers; w++)
-		while (ring_take(t->gone[w], &idx))
-			to_limbo(t, &t->e[idx]);
+	while (rte_ring_sc_dequeue_elem(t->gone, &idx, sizeof(idx)) == 0)
+		to_limbo(t, &t->e[idx]);
 }
 
 /* Withdrawn entries not taken yet (still counted by their owners). */
 static uint32_t n_withdrawn(const struct conn_table *t)
 {
-	uint32_t n = 0;
-
-	for (unsigned w = 0; w < t->workers; w++)
-		n += __atomic_load_n(&t->gone[w]->head, __ATOMIC_ACQUIRE) - t->gone[w]->tail;
-	return n;
+	return rte_ring_count(t->gone);
 }
 
 enum conn_state conn_state_of(const struct conn_entry *e)
@@ -636,6 +660,7 @@ void conn_stats_get(const struct conn_table *t, struct conn_stats *st)
 		st->table_full += dp_cnt_read(&t->ws[w].table_full);
 		st->tenant_limit += dp_cnt_read(&t->ws[w].tenant_limit);
 		st->clash += dp_cnt_read(&t->ws[w].clash);
+		st->borrowed += dp_cnt_read(&t->ws[w].borrowed);
 	}
 	for (unsigned o = 0; o < t->owners; o++)
 		st->live += conn_owner_count(t, o);

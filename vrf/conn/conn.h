@@ -17,8 +17,10 @@
  *    relaxed stores (conn_hit) and create entries (conn_new) without
  *    contending: the entry array is cut into one slice per worker, each
  *    with its own free ring (the worker takes, the control thread gives
- *    back: single producer, single consumer), and an entry is published
- *    by a CAS on a free index slot. Only the per-owner count is a shared
+ *    back), and an entry is published by a CAS on a free index slot. A
+ *    worker whose slice is empty borrows from another's (a CAS on that
+ *    ring), so one tenant's flows landing on one worker are bounded by the
+ *    tenant's limit, not the slice. Only the per-owner count is a shared
  *    atomic (one cache line per owner).
  *  - The control thread alone expires and removes entries (conn_expire, a
  *    slice of the array per call; conn_remove; conn_flush_owner). A removed
@@ -122,15 +124,17 @@ struct conn_owner {
 } __rte_cache_aligned;
 
 struct conn_ring; /* a worker's free ring (conn.c) */
+struct rte_ring;
 
 /* Counters of one worker (written by it alone) and of the control thread. */
 struct conn_wstats {
 	uint64_t created, table_full, tenant_limit, clash;
+	uint64_t borrowed; /* entries taken from another worker's slice, its own empty */
 } __rte_cache_aligned;
 
 struct conn_stats {
 	uint64_t live; /* in the index (withdrawn entries not counted) */
-	uint64_t created, expired, removed, table_full, tenant_limit, clash;
+	uint64_t created, expired, removed, table_full, tenant_limit, clash, borrowed;
 };
 
 /*
@@ -144,7 +148,7 @@ typedef bool (*conn_keep_fn)(void *arg, struct conn_entry *e, bool forced);
 
 struct conn_params {
 	const char *name;
-	uint32_t capacity; /* entries, at least workers and at most 2^30 */
+	uint32_t capacity; /* entries, at least workers and below 2^30 */
 	unsigned workers;  /* slices: conn_new's worker is below this */
 	unsigned owners;   /* owner ids are below this */
 	int socket;
@@ -163,7 +167,7 @@ struct conn_table {
 	unsigned owners;
 	struct conn_owner *owner;
 	struct conn_ring **ring; /* [workers] */
-	struct conn_ring **gone; /* [workers]: withdrawn entries, for the control thread */
+	struct rte_ring *gone;   /* withdrawn entries (uint32_t), for the control thread */
 	struct conn_wstats *ws;  /* [workers] */
 	uint64_t hkey[2];        /* conn_hash's key, random per table */
 	/* Control thread only. */
@@ -369,8 +373,8 @@ static inline void conn_kill(struct conn_entry *e)
  * Datapath: creates an entry of owner from worker's slice with tuples
  * orig and reply (reply ignored with CONN_F_ONEWAY) and user data, seen
  * as a packet of orig at now (tcp_flags as for conn_hit), and publishes
- * it. Returns it, or NULL with *err: -ENOSPC (the worker's slice or the
- * index is full: table_full), -EDQUOT (the owner's limit: tenant_limit),
+ * it. Returns it, or NULL with *err: -ENOSPC (every slice or the index is
+ * full: table_full), -EDQUOT (the owner's limit: tenant_limit),
  * -EEXIST (a live entry has one of the tuples already: clash; look up
  * again).
  */

@@ -187,12 +187,13 @@ static json_t *conn_json(const struct tessd_cfg *cfg, const char *vrf)
 				v, cfg->router.vrfs[i].name,
 				json_integer(conn_owner_count(fw_conn, cfg->router.vrfs[i].id)));
 	conn_stats_get(fw_conn, &cs);
-	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity",
 		      (json_int_t)fw_conn->capacity, "vrf_limit",
 		      (json_int_t)cfg->firewall.conn_vrf_limit, "live", (json_int_t)cs.live,
 		      "created", (json_int_t)cs.created, "expired", (json_int_t)cs.expired,
 		      "removed", (json_int_t)cs.removed, "table_full", (json_int_t)cs.table_full,
-		      "tenant_limit", (json_int_t)cs.tenant_limit, "clash", (json_int_t)cs.clash);
+		      "tenant_limit", (json_int_t)cs.tenant_limit, "clash", (json_int_t)cs.clash,
+		      "borrowed", (json_int_t)cs.borrowed);
 	json_object_set_new(o, "vrfs", v);
 	if (vrf == NULL) {
 		json_t *g = json_object();

@@ -100,6 +100,7 @@ static json_t *table_json(void)
 	json_object_set_new(o, "table_full", json_integer((json_int_t)st.table_full));
 	json_object_set_new(o, "tenant_limit", json_integer((json_int_t)st.tenant_limit));
 	json_object_set_new(o, "clash", json_integer((json_int_t)st.clash));
+	json_object_set_new(o, "borrowed", json_integer((json_int_t)st.borrowed));
 	return o;
 }
 
