@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The NAT44 part of tessd's config (the module is vrf/nat): pools and one instance per VRF. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,30 +357,28 @@ int tessd_nat_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 {
 	unsigned before = errs->n;
 	/*
-	 * Each worker creates entries in its own slice of the table (capacity / workers), and
-	 * one worker may get all the traffic of every tenant: the instances must fit a slice.
+	 * A worker whose slice of the table is empty borrows from the others' (conn.h), so
+	 * one worker may hold the whole table: the instances must fit the table, no more.
 	 */
 	uint32_t workers = cfg->eal.n_workers ? cfg->eal.n_workers : 1;
-	uint64_t slice = cfg->nat.session_capacity / workers, sum = 0;
+	uint64_t cap = cfg->nat.session_capacity / workers * workers, sum = 0; /* whole slices */
 
 	for (uint32_t i = 0; i < cfg->nat.n_pools; i++)
 		validate_pool(cfg, i, errs);
 	for (uint32_t i = 0; i < cfg->nat.n_instances; i++) {
 		validate_inst(cfg, i, errs);
 		validate_pool_shares(cfg, i, errs);
-		/* Sessions and as many records (mappings, subscribers): the slice holds them all.
+		/* Sessions and as many records (mappings, subscribers): the table holds them all.
 		 */
 		sum += 3 * (uint64_t)cfg->nat.instances[i].max_sessions;
-		if (sum > slice &&
-		    sum - 3 * (uint64_t)cfg->nat.instances[i].max_sessions <= slice) {
+		if (sum > cap && sum - 3 * (uint64_t)cfg->nat.instances[i].max_sessions <= cap) {
 			char path[CFG_PATH_MAX];
 
 			snprintf(path, sizeof(path), "/nat/instances/%u/max_sessions", i);
-			cfg_err_add(
-				errs, ENOSPC, path,
-				"three times the instances' max_sessions add up past a worker's "
-				"share of nat.session_capacity (%u / %u workers)",
-				cfg->nat.session_capacity, workers);
+			cfg_err_add(errs, ENOSPC, path,
+				    "three times the instances' max_sessions add up past "
+				    "nat.session_capacity (%u, %" PRIu64 " in %u workers' slices)",
+				    cfg->nat.session_capacity, cap, workers);
 		}
 	}
 	if (cfg->nat.logging.path[0])
