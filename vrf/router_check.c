@@ -617,22 +617,6 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 	const struct tessd_iface_cfg *ic = &r->interfaces[i];
 	char p[CFG_PATH_MAX], text[CFG_PREFIX_STRLEN], otext[CFG_PREFIX_STRLEN];
 
-	for (uint32_t j = 0; j < i; j++) {
-		const struct tessd_iface_cfg *o = &r->interfaces[j];
-		if (strcmp(ic->name, o->name) == 0) {
-			snprintf(p, sizeof(p), "/router/interfaces/%u/name", i);
-			ERR(EEXIST, "duplicate interface name '%s'", ic->name);
-		}
-		if (ic->port[0] && strcmp(ic->port, o->port) == 0 && ic->vlan == o->vlan) {
-			snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", i);
-			ERR(EEXIST, "port %s VLAN %u is already interface '%s'", ic->port, ic->vlan,
-			    o->name);
-		}
-		if (ic->group[0] && strcmp(ic->group, o->group) == 0) {
-			snprintf(p, sizeof(p), "/router/interfaces/%u/group", i);
-			ERR(EEXIST, "group %s already has interface '%s'", ic->group, o->name);
-		}
-	}
 	snprintf(p, sizeof(p), "/router/interfaces/%u/vrf", i);
 	const struct tessd_vrf_cfg *vc = tessd_cfg_vrf(cfg, ic->vrf); /* NULL: a reference error */
 	if (vc && vc->kernel.netns[0]) {
@@ -646,14 +630,6 @@ static void validate_iface(const struct tessd_cfg *cfg, uint32_t i, struct cfg_e
 			    "'%s' cannot name a Linux interface (15 characters at most): "
 			    "give a kernel_name",
 			    kn);
-		for (uint32_t j = 0; j < i; j++) {
-			const struct tessd_iface_cfg *o = &r->interfaces[j];
-			const struct tessd_vrf_cfg *ov = tessd_cfg_vrf(cfg, o->vrf);
-			if (ov && !strcmp(ov->kernel.netns, vc->kernel.netns) &&
-			    !strcmp(tessd_iface_kernel_name(o), kn))
-				ERR(EEXIST, "interface '%s' has the kernel name '%s' in netns %s",
-				    o->name, kn, vc->kernel.netns);
-		}
 	}
 	snprintf(p, sizeof(p), "/router/interfaces/%u/port", i);
 	if (!ic->port[0] == !ic->group[0]) {
@@ -877,13 +853,124 @@ static void neigh_dup(const struct tessd_cfg *cfg, uint32_t i, uint32_t first,
 }
 
 /* Room for n keys; NULL for none, or without memory (then an error: not left unchecked). */
-static struct route_key *keys_alloc(uint32_t n, struct cfg_errs *errs)
+static void *keys_alloc_n(uint32_t n, size_t size, struct cfg_errs *errs)
 {
-	struct route_key *k = n ? malloc(n * sizeof(*k)) : NULL;
+	void *k = n ? malloc(n * size) : NULL;
 
 	if (n && k == NULL)
 		cfg_err_add(errs, ENOMEM, "/router", "no memory to check the router config");
 	return k;
+}
+
+static struct route_key *keys_alloc(uint32_t n, struct cfg_errs *errs)
+{
+	return keys_alloc_n(n, sizeof(struct route_key), errs);
+}
+
+/*
+ * What two interfaces may not share (a name; a port and VLAN; a group; a
+ * kernel name in a namespace), by sorting: up to 8,191 interfaces were
+ * compared pairwise, with a VRF lookup per pair for the kernel names (two
+ * minutes a commit with 4,000 kernel-bound VRFs).
+ */
+struct iface_key {
+	const char *a, *b;
+	uint32_t n;
+	uint32_t idx;
+};
+
+static int cmp_iface_key(const void *pa, const void *pb)
+{
+	const struct iface_key *x = pa, *y = pb;
+	int c = strcmp(x->a, y->a);
+
+	if (c == 0)
+		c = strcmp(x->b, y->b);
+	if (c == 0 && x->n != y->n)
+		c = x->n < y->n ? -1 : 1;
+	return c ? c : x->idx < y->idx ? -1 : (int)(x->idx > y->idx);
+}
+
+enum iface_key_kind { IK_NAME, IK_PORT_VLAN, IK_GROUP, IK_KERNEL_NAME };
+
+static void iface_dup(const struct tessd_cfg *cfg, enum iface_key_kind kind,
+		      const struct iface_key *k, const struct iface_key *first,
+		      struct cfg_errs *errs)
+{
+	const struct tessd_iface_cfg *ic = &cfg->router.interfaces[k->idx];
+	const struct tessd_iface_cfg *o = &cfg->router.interfaces[first->idx];
+	char p[CFG_PATH_MAX];
+
+	switch (kind) {
+	case IK_NAME:
+		snprintf(p, sizeof(p), "/router/interfaces/%u/name", k->idx);
+		ERR(EEXIST, "duplicate interface name '%s'", ic->name);
+		break;
+	case IK_PORT_VLAN:
+		snprintf(p, sizeof(p), "/router/interfaces/%u/vlan", k->idx);
+		ERR(EEXIST, "port %s VLAN %u is already interface '%s'", ic->port, ic->vlan,
+		    o->name);
+		break;
+	case IK_GROUP:
+		snprintf(p, sizeof(p), "/router/interfaces/%u/group", k->idx);
+		ERR(EEXIST, "group %s already has interface '%s'", ic->group, o->name);
+		break;
+	case IK_KERNEL_NAME:
+		snprintf(p, sizeof(p), "/router/interfaces/%u/kernel_name", k->idx);
+		ERR(EEXIST, "interface '%s' has the kernel name '%s' in netns %s", o->name, k->b,
+		    k->a);
+		break;
+	}
+}
+
+static void iface_key_dups(const struct tessd_cfg *cfg, enum iface_key_kind kind,
+			   struct iface_key *k, uint32_t n, struct cfg_errs *errs)
+{
+	uint32_t first = 0;
+
+	qsort(k, n, sizeof(*k), cmp_iface_key);
+	for (uint32_t i = 1; i < n; i++) {
+		if (strcmp(k[i].a, k[first].a) || strcmp(k[i].b, k[first].b) ||
+		    k[i].n != k[first].n)
+			first = i;
+		else
+			iface_dup(cfg, kind, &k[i], &k[first], errs);
+	}
+}
+
+static void validate_iface_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
+{
+	const struct tessd_router_cfg *r = &cfg->router;
+	struct iface_key *k = keys_alloc_n(r->n_interfaces, sizeof(*k), errs);
+	uint32_t n;
+
+	if (k == NULL)
+		return;
+	for (uint32_t i = 0; i < r->n_interfaces; i++)
+		k[i] = (struct iface_key){ r->interfaces[i].name, "", 0, i };
+	iface_key_dups(cfg, IK_NAME, k, r->n_interfaces, errs);
+	n = 0;
+	for (uint32_t i = 0; i < r->n_interfaces; i++)
+		if (r->interfaces[i].port[0])
+			k[n++] = (struct iface_key){ r->interfaces[i].port, "",
+						     r->interfaces[i].vlan, i };
+	iface_key_dups(cfg, IK_PORT_VLAN, k, n, errs);
+	n = 0;
+	for (uint32_t i = 0; i < r->n_interfaces; i++)
+		if (r->interfaces[i].group[0])
+			k[n++] = (struct iface_key){ r->interfaces[i].group, "", 0, i };
+	iface_key_dups(cfg, IK_GROUP, k, n, errs);
+	n = 0;
+	for (uint32_t i = 0; i < r->n_interfaces; i++) {
+		const struct tessd_iface_cfg *ic = &r->interfaces[i];
+		const struct tessd_vrf_cfg *vc = tessd_cfg_vrf(cfg, ic->vrf);
+
+		if (vc && vc->kernel.netns[0])
+			k[n++] = (struct iface_key){ vc->kernel.netns, tessd_iface_kernel_name(ic),
+						     0, i };
+	}
+	iface_key_dups(cfg, IK_KERNEL_NAME, k, n, errs);
+	free(k);
 }
 
 static void validate_route_dups(const struct tessd_cfg *cfg, struct cfg_errs *errs)
@@ -936,6 +1023,7 @@ int tessd_router_validate(const struct tessd_cfg *cfg, struct cfg_errs *errs)
 	validate_vrfs(r, errs);
 	for (uint32_t i = 0; i < r->n_interfaces; i++)
 		validate_iface(cfg, i, errs);
+	validate_iface_dups(cfg, errs);
 	for (uint32_t i = 0; i < r->n_routes; i++)
 		tessd_route_check(&ix, &r->routes[i], i, errs);
 	validate_route_dups(cfg, errs);

@@ -604,6 +604,53 @@ static void test_examples_validate(void **state)
 	assert_true(n >= 3);
 }
 
+/*
+ * What only one interface may have (a name, a port and VLAN, a group, a
+ * kernel name in a namespace): each later one is refused once, naming the
+ * first; the same VLAN on another port and a kernel name in another
+ * namespace are not.
+ */
+static void test_interface_duplicates(void **state)
+{
+	static const char *const want[][2] = {
+		{ "/router/interfaces/1/kernel_name",
+		  "interface 'i0' has the kernel name 'k' in netns n1" },
+		{ "/router/interfaces/3/name", "duplicate interface name 'i0'" },
+		{ "/router/interfaces/3/vlan", "port a VLAN 5 is already interface 'i0'" },
+		{ "/router/interfaces/5/group", "group g already has interface 'i4'" },
+	};
+	const char *text =
+		"{" PORTS2 ", \"switch\": {\"groups\": [{\"name\": \"g\", \"vlan\": 10}]}, "
+		"\"router\": {\"vrfs\": [{\"name\": \"v\", \"id\": 1, \"kernel\": {\"netns\": "
+		"\"n1\"}}, {\"name\": \"w\", \"id\": 2, \"kernel\": {\"netns\": \"n1\", "
+		"\"table\": 100}}, {\"name\": \"x\", \"id\": 3, \"kernel\": {\"netns\": \"n2\"}}], "
+		"\"interfaces\": ["
+		"{\"name\": \"i0\", \"vrf\": \"v\", \"port\": \"a\", \"vlan\": 5, "
+		"\"kernel_name\": \"k\"}, "
+		"{\"name\": \"i1\", \"vrf\": \"w\", \"port\": \"a\", \"vlan\": 6, "
+		"\"kernel_name\": \"k\"}, "
+		"{\"name\": \"i2\", \"vrf\": \"x\", \"port\": \"b\", \"vlan\": 5, "
+		"\"kernel_name\": \"k\"}, "
+		"{\"name\": \"i0\", \"vrf\": \"x\", \"port\": \"a\", \"vlan\": 5}, "
+		"{\"name\": \"i4\", \"vrf\": \"x\", \"group\": \"g\"}, "
+		"{\"name\": \"i5\", \"vrf\": \"x\", \"group\": \"g\"}]}}";
+	struct tessd_cfg cfg;
+	struct cfg_errs e;
+
+	(void)state;
+	assert_int_not_equal(decode(text, &cfg, &e), 0);
+	for (unsigned i = 0; e.n != 4 && i < e.n; i++)
+		print_message("%s: %s\n", e.e[i].path, e.e[i].msg);
+	assert_int_equal(e.n, 4);
+	for (unsigned w = 0; w < 4; w++) {
+		bool found = false;
+		for (unsigned i = 0; i < e.n; i++)
+			found |= strcmp(e.e[i].path, want[w][0]) == 0 &&
+				 strcmp(e.e[i].msg, want[w][1]) == 0;
+		assert_true(found);
+	}
+}
+
 /* NAT44 review of c5de64f: three vrfs, two instances a and b into c, NAT_FMT's holes filled
  * (workers, a's max_blocks, b's max_sessions). */
 #define NAT_FMT                                                                                 \
@@ -815,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_vrf_group_shares),
 		cmocka_unit_test(test_vrf_fib_node_shares),
 		cmocka_unit_test(test_nat_sessions_fit_the_table),
+		cmocka_unit_test(test_interface_duplicates),
 		cmocka_unit_test(test_nat_pool_shares_fit_the_pool),
 		cmocka_unit_test(test_nat_log_path_confined_lexically),
 	};
